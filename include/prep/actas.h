@@ -1,0 +1,156 @@
+/* prep actas: reading and validating acta records in the official PREP database layout
+ * (INE Reglamento de Elecciones, Anexo 18.5), writing them back, and the Anexo 13
+ * counting rules: is an acta counted (contabilizada), and if not, why.
+ * Knows nothing of rendering or the network. Layout: docs/formats/actas.md. */
+#ifndef PREP_ACTAS_H
+#define PREP_ACTAS_H
+
+#include "prep/catalog.h"
+
+/* A vote field holds a number >= 0 or one of these (the raw text is kept for
+ * publication, the numeric value for sums is 0). */
+#define ACTA_V_ILEGIBLE (-1) /* "ILEGIBLE": written but unreadable in letters and number */
+#define ACTA_V_SIN_DATO (-2) /* "SIN DATO": nothing written */
+#define ACTA_V_NA (-3)       /* "-": the column does not apply in this unit */
+#define ACTA_V_NONE (-4)     /* not captured at all (no acta) */
+
+/* Why there is no acta (a capture-side fact, carried in OBSERVACIONES). */
+typedef enum acta_no_acta {
+    ACTA_HAS_ACTA = 0,
+    ACTA_NO_ACTA_NOT_DELIVERED = 1, /* paquete no entregado */
+    ACTA_NO_ACTA_NOT_INSTALLED = 2, /* casilla no instalada */
+    ACTA_NO_ACTA_NO_ENVELOPE = 3,   /* paquete entregado sin sobre */
+} acta_no_acta;
+
+/* The outcome of the Anexo 13 rules for one acta. */
+typedef enum acta_status {
+    ACTA_COUNTED = 0,              /* contabilizada, every field legible */
+    ACTA_COUNTED_SOME_ILLEGIBLE,   /* contabilizada; some field ILEGIBLE/SIN DATO counts 0 */
+    ACTA_NC_EXCEEDS_LN,            /* total calculated > lista nominal + representatives (specials: ballots + reps) */
+    ACTA_NC_ALL_ILLEGIBLE,         /* no legible vote field at all */
+    ACTA_NC_NO_ACTA,               /* sin acta (reason in acta_no_acta) */
+    ACTA_NC_OUT_OF_CATALOG,        /* identification does not match an expected acta */
+} acta_status;
+
+static inline int prep_acta_status_counted(acta_status s)
+{
+    return s == ACTA_COUNTED || s == ACTA_COUNTED_SOME_ILLEGIBLE;
+}
+/* Counted in PORCENTAJE_ACTAS_INCONSISTENCIAS (checked on QROO 2019: counted with some
+ * illegible field + not counted all illegible; docs/formats/actas.md). */
+int prep_acta_status_inconsistent(acta_status s);
+/* Stable English tag, e.g. "counted", "exceeds-lista-nominal" (JSON, logs, tests). */
+const char *prep_acta_status_tag(acta_status s);
+
+/* One captured acta of one election. */
+typedef struct prep_acta {
+    uint32_t casilla;           /* catalogue index; CAT_NONE when out of catalogue */
+    uint32_t line;              /* source line, for traceability and errors */
+    char clave_casilla[24];
+    char clave_acta[28];
+    uint32_t section_id;        /* as read (kept for out-of-catalogue rows) */
+    uint32_t district_id;
+    uint32_t municipality_id;
+    char tipo_casilla;          /* as read */
+    uint16_t id_casilla, ext_contigua;
+    uint8_t urban;
+    /* ballot accounting fields (numbers or ACTA_V_* sentinels) */
+    int32_t boletas_sobrantes, personas_votaron, rep_votaron, votos_sacados;
+    int32_t total_asentado;     /* TOTAL_VOTOS_ASENTADO as written on the acta, or a sentinel */
+    int64_t total_calculado;    /* sum of legible vote fields (computed, never read) */
+    uint32_t lista_nominal;     /* of the casilla (catalogue wins when bound) */
+    uint32_t representatives;
+    uint8_t no_acta;            /* acta_no_acta */
+    uint8_t status;             /* acta_status, set by prep_acta_classify */
+    char mecanismo[4];          /* MECANISMOS_TRASLADO: "", "D", "F", "I" */
+    char sha[65];               /* SHA-256 of the acta image, hex, or "" */
+    prep_time acopio, captura, verificacion; /* PREP_TIME_NONE when absent */
+    char origen[12];            /* "CASILLA", "CATD", "CCV" */
+    char digitalizacion[12];    /* "ESCANER", "MOVIL" */
+    char tipo_documento[16];    /* "ACTA PREP", "RPP", "CC", "PPC" */
+    int8_t cotejada;            /* 1, 0, or -1 when the layout has no COTEJADA */
+    uint32_t votes_off;         /* offset of this acta's n_cols vote values in the set's pool */
+} prep_acta;
+
+/* The 13 summary figures of a cut's header block. Percentages are derived when
+ * formatting (truncated, catalogue decimals). */
+typedef struct prep_summary {
+    int64_t esperadas, registradas, fuera_catalogo, capturadas, contabilizadas,
+        no_contabilizadas, inconsistentes, lista_nominal, votos_c_cs, votos_s_cs;
+    int final_cut;              /* participation counts specials in the final cut (mode FINAL_ONLY) */
+} prep_summary;
+
+/* The header block of a database file, as read. */
+typedef struct prep_actas_header {
+    int present;                /* 0 when the file starts at the column header line */
+    char *election_name;        /* owned */
+    char *cut_text;             /* owned, as written: "2019/06/03 05:47 (UTC-5)" */
+    prep_time cut;              /* parsed, or PREP_TIME_NONE */
+    size_t n_summary;
+    char *summary_names[16];    /* owned, as written */
+    char *summary_values[16];   /* owned, as written */
+    uint32_t summary_line;      /* line of the values, for errors */
+} prep_actas_header;
+
+/* All captures of one election read from one file, in file order (a later capture of
+ * the same acta is a correction: the tally keeps the latest). */
+typedef struct prep_actas {
+    const prep_catalog *cat;    /* borrowed; must outlive the set */
+    uint32_t election;
+    size_t n, cap;
+    prep_acta *v;               /* owned */
+    int32_t *votes;             /* owned pool: v[i].votes_off + j for column j */
+    size_t votes_len, votes_cap;
+    prep_actas_header hdr;
+    char sep;                   /* separator detected: '|' or ',' */
+    int latin1;                 /* the file was Latin-1 and was converted */
+    size_t rows_read, rows_bad; /* bad rows are reported in diags and skipped */
+} prep_actas;
+
+static inline const int32_t *prep_acta_votes(const prep_actas *s, const prep_acta *a)
+{
+    return s->votes + a->votes_off;
+}
+
+/* Reads a database/capture file of election e of catalogue c. Accepts every variant
+ * found in real files: optional "sep=X" line, '|' or ',', Latin-1 or UTF-8 (BOM ok),
+ * CRLF, with or without the header block, header-name variants (ACTAS_FUERA_CATALOGO /
+ * ACTAS_FUERA_DE_CATALOGO, ID_ESTADO / ID_ENTIDAD, ID_DISTRITO / ID_DISTRITO_LOCAL...),
+ * CLAVE_CASILLA as ="..." (spreadsheet guard). A bad row gets a diag with line and
+ * column and is skipped; good rows are kept. Fails only when the file cannot be read
+ * or its column header is unusable. *out is owned (prep_actas_free). */
+prep_err prep_actas_load(const char *path, const prep_catalog *c, uint32_t e,
+                         prep_actas **out, prep_diags *diags);
+prep_err prep_actas_parse(const char *name, const char *data, size_t len,
+                          const prep_catalog *c, uint32_t e, prep_actas **out, prep_diags *diags);
+void prep_actas_free(prep_actas *s);
+
+/* Appends one acta (copying votes, n_cols values) to a set: used by the simulator. */
+prep_err prep_actas_append(prep_actas *s, const prep_acta *a, const int32_t *votes);
+/* An empty set for election e (for building one in memory). Owned. */
+prep_actas *prep_actas_new(const prep_catalog *c, uint32_t e);
+
+/* Applies the Anexo 13 rules to one acta (votes: n_cols values of election e) against
+ * the catalogue (lista nominal, representatives, special casillas' ballots, which
+ * columns apply in the unit). Sets a->total_calculado and returns the status
+ * (also stored in a->status). */
+acta_status prep_acta_classify(const prep_catalog *c, uint32_t e, prep_acta *a, const int32_t *votes);
+
+/* Instant at which a capture enters a cut: verificación, else captura, else acopio. */
+prep_time prep_acta_instant(const prep_acta *a);
+
+/* OBSERVACIONES text for an acta (catalogue labels). Borrowed. */
+const char *prep_acta_observaciones(const prep_catalog *c, const prep_acta *a);
+
+/* Writing, in the one documented variant (docs/formats/actas.md): catalogue separator,
+ * UTF-8, LF, "sep=X" first line, header block, blank line, column header, rows. */
+prep_err prep_actas_write_header_block(const prep_catalog *c, uint32_t e, prep_time cut,
+                                       const prep_summary *s, prep_buf *out);
+prep_err prep_actas_write_columns(const prep_catalog *c, uint32_t e, prep_buf *out);
+prep_err prep_actas_write_row(const prep_catalog *c, uint32_t e, const prep_acta *a,
+                              const int32_t *votes, prep_buf *out);
+/* The 13 summary values as written (percentages truncated), into out[13] strings of 32. */
+void prep_summary_values(const prep_catalog *c, const prep_summary *s, char out[13][32]);
+extern const char *const prep_summary_names[13];
+
+#endif

@@ -1,0 +1,206 @@
+/* prep catalog: one election process — elections, parties, coalitions, candidacies,
+ * geography, casillas, lista nominal — its file format (docs/formats/catalog.md) and its
+ * validation. Knows nothing of actas, HTML or the network (DESIGN.md).
+ *
+ * Everything is held in one prep_catalog, owned by the caller (prep_catalog_free).
+ * Cross references are indices into the catalog's arrays (uint32_t), resolved and
+ * checked at load time, so later parts never look names up on a hot path. */
+#ifndef PREP_CATALOG_H
+#define PREP_CATALOG_H
+
+#include "prep/core.h"
+
+#define CAT_NONE UINT32_MAX
+#define CAT_MAX_COALITION_PARTIES 8   /* a combination column names at most 8 parties */
+
+typedef enum cat_scope {
+    CAT_SCOPE_ENTITY = 0,       /* one unit: the whole entity (gubernatura) */
+    CAT_SCOPE_DISTRICT = 1,     /* a unit per local district (diputaciones) */
+    CAT_SCOPE_MUNICIPALITY = 2, /* a unit per municipality (ayuntamientos) */
+} cat_scope;
+
+/* How participation counts special casillas (PREP-RULES.md "Checked against the real
+ * Quintana Roo file"): their votes stay out while the night runs and, in QROO 2019,
+ * enter in the final cut. */
+typedef enum cat_specials_mode {
+    CAT_SPECIALS_EXCLUDE = 0,    /* always TOTAL_VOTOS_S_CS / LN */
+    CAT_SPECIALS_FINAL_ONLY = 1, /* S_CS during the night, C_CS in the final cut */
+    CAT_SPECIALS_INCLUDE = 2,    /* always TOTAL_VOTOS_C_CS / LN */
+} cat_specials_mode;
+
+typedef struct cat_party {
+    char *id;       /* column name in actas, e.g. "PAN", "MORENA" (unique) */
+    char *name;     /* "Partido Acción Nacional" */
+    char *color;    /* "#RRGGBB" for charts */
+    uint32_t seniority; /* registration order: breaks ties in the split of combined votes */
+} cat_party;
+
+typedef struct cat_district {
+    uint32_t id;    /* 1..N */
+    char *name;     /* "DISTRITO 03" or its head town */
+    char *slug;     /* "distrito-03" */
+} cat_district;
+
+typedef struct cat_municipality {
+    uint32_t id;    /* INEGI municipality number */
+    char *name;     /* "Corregidora" */
+    char *slug;     /* "corregidora" */
+} cat_municipality;
+
+typedef struct cat_section {
+    uint32_t id;            /* section number */
+    uint32_t district;      /* index into districts */
+    uint32_t municipality;  /* index into municipalities */
+    uint32_t first_casilla; /* casillas of a section are contiguous: [first, first+n) */
+    uint32_t n_casillas;
+} cat_section;
+
+typedef struct cat_casilla {
+    uint32_t section;       /* index into sections */
+    char type;              /* 'B' básica, 'C' contigua, 'E' extraordinaria, 'S' especial, 'M' mesa (abroad/early) */
+    uint8_t urban;          /* UBICACION_CASILLA: 1 urbana, 2 no urbana */
+    uint16_t number;        /* ID_CASILLA (C1 -> 1, E2 -> 2) */
+    uint16_t ext;           /* EXT_CONTIGUA (E1C1 -> ext 1), 0 otherwise */
+    uint32_t lista_nominal; /* 0 for special casillas (they have none of their own) */
+    uint32_t representatives; /* REPRESENTANTES_PP_CI, preloaded */
+    uint32_t ballots;       /* special casillas: ballots approved (their cap); 0 otherwise */
+    char key[24];           /* CLAVE_CASILLA, e.g. "220412B0100" (entity 2, section 4, type, number 2, ext 2) */
+} cat_casilla;
+
+/* One vote column of an election's actas, in file order. */
+typedef enum cat_col_kind {
+    CAT_COL_PARTY = 0,  /* one party */
+    CAT_COL_COMBO = 1,  /* a combination of 2+ parties of one coalition ("C_PAN_PRD" / "PAN_PRD") */
+    CAT_COL_INDEP = 2,  /* CAND_IND_n: the unit's n-th independent candidacy */
+    CAT_COL_NOREG = 3,  /* NO_REGISTRADOS */
+    CAT_COL_NULOS = 4,  /* NULOS */
+} cat_col_kind;
+
+typedef struct cat_column {
+    char *name;             /* header name as written in the actas file */
+    cat_col_kind kind;
+    uint32_t n_parties;     /* PARTY: 1; COMBO: 2..CAT_MAX_COALITION_PARTIES; else 0 */
+    uint32_t parties[CAT_MAX_COALITION_PARTIES]; /* indices into parties, catalogue order */
+    uint32_t indep_no;      /* INDEP: n of CAND_IND_n */
+} cat_column;
+
+typedef struct cat_coalition {
+    char *id;               /* short id used in the catalogue, e.g. "JHHQ" */
+    char *name;             /* "Juntos Haremos Historia en Querétaro" */
+    uint32_t election;      /* index into elections */
+    uint32_t n_parties;
+    uint32_t parties[CAT_MAX_COALITION_PARTIES];
+} cat_coalition;
+
+/* A contender on the ballot of one unit of one election: a party alone, a coalition or
+ * an independent. Votes by candidacy = its party columns + every combination column
+ * whose parties are all in it (PREP-RULES.md "Coalitions"). */
+typedef enum cat_cand_kind { CAT_CAND_PARTY = 0, CAT_CAND_COALITION = 1, CAT_CAND_INDEP = 2 } cat_cand_kind;
+
+typedef struct cat_candidacy {
+    uint32_t election;      /* index into elections */
+    uint32_t unit;          /* index of the unit: 0 for entity scope; district or municipality index */
+    cat_cand_kind kind;
+    uint32_t ref;           /* PARTY: party index; COALITION: coalition index; INDEP: column index */
+    char *name;             /* the candidate's (or slate head's) name */
+    uint32_t n_cols;        /* the election's columns that add to this candidacy */
+    uint32_t *cols;         /* owned; indices into the election's columns */
+} cat_candidacy;
+
+typedef struct cat_election {
+    char *id;               /* "gub", "ayu", "dip": used in file names and the catalogue */
+    char *name;             /* "GUBERNATURA" as in the CSV header block */
+    char *title;            /* "Gubernatura" for pages */
+    char *slug;             /* "gubernatura" URL path */
+    cat_scope scope;
+    uint32_t acta_type;     /* TIPO_ACTA printed on the acta; part of CLAVE_ACTA */
+    uint32_t n_cols;
+    cat_column *cols;       /* owned; vote columns in file order */
+    uint32_t n_units;       /* 1, n_districts or n_municipalities */
+    /* per unit: which columns apply there ("-" in the file where they do not) */
+    uint8_t *col_applies;   /* owned; n_units * n_cols, row-major by unit */
+    /* per unit: its candidacies, [cand_first[u], cand_first[u+1]) into candidacies */
+    uint32_t *cand_first;   /* owned; n_units + 1 */
+    uint32_t *cand_index;   /* owned; candidacy indices sorted by unit */
+} cat_election;
+
+typedef struct cat_labels {
+    /* OBSERVACIONES wording differs per institute: catalogue data (PREP-RULES.md). */
+    char *some_illegible;       /* counted, some field illegible or blank: "ALGUN DATO ILEGIBLE O SIN DATO" */
+    char *all_illegible;        /* not counted: "TODOS ILEGIBLES O SIN DATO" */
+    char *exceeds_ln;           /* not counted: "EXCEDE LISTA NOMINAL" */
+    char *no_acta_not_delivered;/* "SIN ACTA POR PAQUETE NO ENTREGADO" */
+    char *no_acta_not_installed;/* "SIN ACTA POR CASILLA NO INSTALADA" */
+    char *no_acta_no_envelope;  /* "SIN ACTA POR PAQUETE ENTREGADO SIN SOBRE" */
+    char *out_of_catalog;       /* "FUERA DE CATALOGO" */
+} cat_labels;
+
+typedef struct prep_catalog {
+    /* [process] */
+    char *process_id;       /* "qro2021" */
+    char *process_name;     /* "Proceso Electoral Local 2020-2021" */
+    char *institute;        /* "Instituto Electoral del Estado de Querétaro" */
+    uint32_t entity_id;     /* 22 */
+    char *entity_name;      /* "QUERÉTARO" */
+    char *timezone;         /* "America/Mexico_City" */
+    prep_time window_open;  /* publication window (convocatoria I.a) */
+    prep_time window_close;
+    uint32_t cut_interval;  /* seconds between cuts: 300 (convocatoria I.j) */
+    char *combo_prefix;     /* "C_" (QROO 2019) or "" (INE 2021): combination column names */
+    char csv_sep;           /* separator we write: '|' */
+    cat_specials_mode specials; /* participation rule */
+    uint32_t pct_decimals;  /* 4 */
+    cat_labels labels;
+
+    uint32_t n_parties;       cat_party *parties;
+    uint32_t n_districts;     cat_district *districts;
+    uint32_t n_municipalities; cat_municipality *municipalities;
+    uint32_t n_sections;      cat_section *sections;     /* sorted by id */
+    uint32_t n_casillas;      cat_casilla *casillas;     /* sorted by section, then key */
+    uint32_t n_elections;     cat_election *elections;
+    uint32_t n_coalitions;    cat_coalition *coalitions;
+    uint32_t n_candidacies;   cat_candidacy *candidacies;
+
+    void *_index;           /* private lookup tables (hash of casilla keys etc.) */
+} prep_catalog;
+
+/* Reads and validates a catalogue file. Every problem goes to diags with file:line:col
+ * and a kind tag; loading goes on past a bad record to report as many as possible.
+ * Returns PREP_OK only when diags got no error; *out is then owned by the caller.
+ * On error *out is NULL (a catalogue is all or nothing: publishing with a partial
+ * catalogue would misstate ACTAS_ESPERADAS). */
+prep_err prep_catalog_load(const char *path, prep_catalog **out, prep_diags *diags);
+/* Same from memory; `name` is used as the file name in diags. */
+prep_err prep_catalog_parse(const char *name, const char *data, size_t len,
+                            prep_catalog **out, prep_diags *diags);
+/* Writes the catalogue back in the documented format (load(write(c)) == c). */
+prep_err prep_catalog_write(const prep_catalog *c, prep_buf *out);
+void prep_catalog_free(prep_catalog *c);
+
+/* Lookups (O(1) average). Return CAT_NONE when absent. */
+uint32_t prep_catalog_find_casilla(const prep_catalog *c, const char *clave_casilla);
+uint32_t prep_catalog_find_section(const prep_catalog *c, uint32_t section_id);
+uint32_t prep_catalog_find_district(const prep_catalog *c, uint32_t district_id);
+uint32_t prep_catalog_find_municipality(const prep_catalog *c, uint32_t municipality_id);
+uint32_t prep_catalog_find_party(const prep_catalog *c, const char *id);
+uint32_t prep_catalog_find_election(const prep_catalog *c, const char *id);
+/* Column index in election e by header name (exact match), or CAT_NONE. */
+uint32_t prep_catalog_find_column(const prep_catalog *c, uint32_t e, const char *name);
+
+/* The unit (index) of election e that casilla belongs to. */
+uint32_t prep_catalog_unit_of(const prep_catalog *c, uint32_t e, uint32_t casilla);
+/* Name of unit u of election e ("QUERÉTARO", "DISTRITO 03", "Corregidora"). Borrowed. */
+const char *prep_catalog_unit_name(const prep_catalog *c, uint32_t e, uint32_t u);
+/* Whether column col applies in unit u of election e. */
+static inline int prep_catalog_col_applies(const prep_catalog *c, uint32_t e, uint32_t u, uint32_t col)
+{
+    const cat_election *el = &c->elections[e];
+    return el->col_applies[(size_t)u * el->n_cols + col] != 0;
+}
+/* Formats CLAVE_CASILLA for the given parts into out (>= 24 bytes). */
+void prep_catalog_casilla_key(uint32_t entity, uint32_t section, char type, uint32_t number,
+                              uint32_t ext, char out[24]);
+/* CLAVE_ACTA = CLAVE_CASILLA + TIPO_ACTA (two digits), into out (>= 28 bytes). */
+void prep_catalog_acta_key(const char *clave_casilla, uint32_t acta_type, char out[28]);
+
+#endif

@@ -1,0 +1,175 @@
+/* prep core: the small shared helpers every part may use (DESIGN.md, "Shared helpers").
+ * Uses no other part. Ownership of every pointer is stated at each declaration:
+ *   borrowed  - the callee does not keep it past the call;
+ *   owned     - the caller must free it with the named function;
+ *   static    - lives for the whole program. */
+#ifndef PREP_CORE_H
+#define PREP_CORE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* One error enum for the whole project. Functions return it; outputs go through pointers. */
+typedef enum prep_err {
+    PREP_OK = 0,
+    PREP_ERR_NOMEM,   /* allocation failed */
+    PREP_ERR_IO,      /* open/read/write/rename/fsync failed (errno kept in the diag) */
+    PREP_ERR_PARSE,   /* input is not in the expected syntax */
+    PREP_ERR_INVALID, /* syntax fine, content breaks a rule (unknown reference, duplicate...) */
+    PREP_ERR_LIMIT,   /* input exceeds a documented limit */
+    PREP_ERR_NOTFOUND,
+    PREP_ERR_VERIFY,  /* a signature, hash or chain check failed */
+    PREP_ERR_USAGE,   /* bad command-line usage */
+} prep_err;
+
+/* Static English text for an error code. */
+const char *prep_err_str(prep_err e);
+
+#define PREP_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---------------------------------------------------------------- memory */
+/* Allocation that never returns NULL: on failure it prints and aborts. Used only where
+ * a failure cannot be reported usefully (tiny allocations in the CLI and tests);
+ * library code uses plain malloc and returns PREP_ERR_NOMEM. */
+void *prep_xmalloc(size_t n);
+void *prep_xcalloc(size_t n, size_t size);
+void *prep_xrealloc(void *p, size_t n);
+char *prep_xstrdup(const char *s);
+char *prep_xstrndup(const char *s, size_t n);
+
+/* ---------------------------------------------------------------- buffers */
+/* A growable byte buffer with a hard maximum (like curl's dynbuf): growth past `max`
+ * fails with PREP_ERR_LIMIT instead of eating memory. data is always NUL-terminated. */
+typedef struct prep_buf {
+    char *data;   /* owned; NULL until the first append */
+    size_t len;
+    size_t cap;
+    size_t max;   /* 0 means PREP_BUF_DEFAULT_MAX */
+} prep_buf;
+
+#define PREP_BUF_DEFAULT_MAX ((size_t)1 << 32) /* 4 GiB */
+
+void prep_buf_init(prep_buf *b, size_t max);
+void prep_buf_free(prep_buf *b);
+void prep_buf_reset(prep_buf *b);                 /* len = 0, keeps the memory */
+prep_err prep_buf_reserve(prep_buf *b, size_t extra);
+prep_err prep_buf_append(prep_buf *b, const void *p, size_t n);
+prep_err prep_buf_puts(prep_buf *b, const char *s);
+prep_err prep_buf_putc(prep_buf *b, char c);
+prep_err prep_buf_printf(prep_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+prep_err prep_buf_vprintf(prep_buf *b, const char *fmt, va_list ap);
+/* Takes the data out (owned by the caller, free()), leaving the buffer empty. */
+char *prep_buf_steal(prep_buf *b, size_t *len);
+
+/* ---------------------------------------------------------------- diagnostics */
+/* A list of located problems found while reading input. A reader keeps going after a
+ * bad record, adds one diag per problem and keeps what was good (DESIGN.md promise 6).
+ * Message form, as printed: "FILE:LINE:COL: KIND: MESSAGE" (COL omitted when 0). */
+typedef struct prep_diag {
+    char *file;   /* owned */
+    long line;    /* 1-based; 0 = whole file */
+    long col;     /* 1-based field or byte column; 0 = whole line */
+    char *kind;   /* owned; a short stable tag, e.g. "duplicate-key", "unknown-section" */
+    char *msg;    /* owned; English, names the offending value */
+} prep_diag;
+
+typedef struct prep_diags {
+    prep_diag *v;     /* owned */
+    size_t n;         /* kept */
+    size_t cap;
+    size_t total;     /* found, including those not kept beyond max_keep */
+    size_t max_keep;  /* 0 = 1000 */
+} prep_diags;
+
+void prep_diags_init(prep_diags *d);
+void prep_diags_free(prep_diags *d);
+void prep_diags_add(prep_diags *d, const char *file, long line, long col, const char *kind,
+                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Prints up to `limit` diags (0 = all kept) to f, then "... and N more" if any. */
+void prep_diags_print(const prep_diags *d, FILE *f, size_t limit);
+/* First diag with this kind, or NULL (tests use it to assert location and kind). */
+const prep_diag *prep_diags_find(const prep_diags *d, const char *kind);
+
+/* ---------------------------------------------------------------- files */
+/* Reads a whole file (at most max bytes, else PREP_ERR_LIMIT). *data is owned, NUL-terminated. */
+prep_err prep_read_file(const char *path, size_t max, char **data, size_t *len);
+/* Writes atomically: PATH.tmp.<pid>, write, fsync, rename over PATH, fsync the directory.
+ * A reader sees the old content or the new, never a part (DESIGN.md promise 2). */
+prep_err prep_write_file_atomic(const char *path, const void *data, size_t len);
+/* mkdir -p; mode 0755. */
+prep_err prep_mkdirs(const char *path);
+
+/* ---------------------------------------------------------------- strings */
+/* Splits one line into fields at `sep`, in place (writes NULs). Handles RFC 4180 quoting
+ * ("a|b" and "" escapes) when quotes=1. Returns the count (may exceed max: extra fields
+ * are not stored). starts[i] gets each field's byte offset in the original line (for
+ * column numbers in errors) when starts is non-NULL. */
+size_t prep_split(char *line, char sep, int quotes, char **fields, size_t *starts, size_t max);
+/* Strict decimal parse of the whole string (leading/trailing ASCII space allowed).
+ * Returns 0 on success. */
+int prep_parse_i64(const char *s, int64_t *out);
+int prep_parse_u32(const char *s, uint32_t *out);
+/* Trims ASCII space (and \r) at both ends, in place; returns s. */
+char *prep_trim(char *s);
+/* 1 if s is valid UTF-8. */
+int prep_utf8_valid(const char *s, size_t n);
+/* Latin-1 to UTF-8 (owned result, free()). */
+char *prep_latin1_to_utf8(const char *s, size_t n, size_t *out_len);
+/* URL slug: lower-case ASCII, accents folded (á->a, ñ->n), runs of others to '-'. Owned. */
+char *prep_slugify(const char *utf8);
+
+/* ---------------------------------------------------------------- numbers */
+/* Percentage num/den*100 with `decimals` decimals, TRUNCATED not rounded (INE's LEEME:
+ * "el decimal de la cuarta posición es truncado y no redondeado"), written as "95.0842".
+ * den == 0 gives "0.0000". Exact integer arithmetic, no floating point. */
+void prep_pct_trunc(int64_t num, int64_t den, int decimals, char *out, size_t outsz);
+
+/* ---------------------------------------------------------------- time */
+/* Instants are int64 seconds since the Unix epoch (UTC). Zones are tz database names
+ * (e.g. "America/Mexico_City"); never a fixed offset (DESIGN.md promise 3). */
+typedef int64_t prep_time;
+#define PREP_TIME_NONE INT64_MIN
+
+/* Parses a local wall-clock time in zone tz. Accepted forms:
+ *   "YYYY-MM-DD HH:MM[:SS]", "YYYY-MM-DDTHH:MM[:SS]", "DD/MM/YYYY HH:MM[:SS]",
+ *   "YYYY/MM/DD HH:MM[:SS]", and any of those followed by an explicit offset
+ *   "(UTC-5)", "-05:00", "Z", which then wins over tz. Returns 0 on success. */
+int prep_time_parse(const char *s, const char *tz, prep_time *out);
+/* Formats t in zone tz with one of these styles:
+ *   PREP_TS_ISO      "2021-06-06 23:05:00"
+ *   PREP_TS_ISO_OFF  "2021-06-06T23:05:00-05:00"
+ *   PREP_TS_HEADER   "06/06/2021 23:05 (UTC-5)"     (CSV header block, pages)
+ *   PREP_TS_HUMAN    "6 de junio de 2021, 23:05 (UTC-5)" (Spanish, pages)  */
+typedef enum { PREP_TS_ISO, PREP_TS_ISO_OFF, PREP_TS_HEADER, PREP_TS_HUMAN } prep_ts_style;
+int prep_time_format(prep_time t, const char *tz, prep_ts_style style, char *out, size_t outsz);
+/* UTC offset in seconds of zone tz at instant t (e.g. -18000 for UTC-5). */
+int prep_time_utcoff(prep_time t, const char *tz, long *off);
+/* Now, from the wall clock. */
+prep_time prep_time_now(void);
+
+/* ---------------------------------------------------------------- hashing */
+/* SHA-256 of a buffer, as 64 lower-case hex chars + NUL. */
+void prep_sha256_hex(const void *p, size_t n, char out[65]);
+/* 1 if s is exactly 64 hex chars. */
+int prep_is_sha256_hex(const char *s);
+
+/* ---------------------------------------------------------------- deterministic PRNG */
+/* xoshiro256** seeded by splitmix64: the simulator's randomness, same seed same night. */
+typedef struct prep_rng { uint64_t s[4]; } prep_rng;
+void prep_rng_seed(prep_rng *r, uint64_t seed);
+uint64_t prep_rng_next(prep_rng *r);
+/* Uniform in [0, n) without modulo bias. */
+uint64_t prep_rng_below(prep_rng *r, uint64_t n);
+/* Uniform double in [0, 1). */
+double prep_rng_unit(prep_rng *r);
+/* Standard normal (Box-Muller). */
+double prep_rng_normal(prep_rng *r);
+
+/* ---------------------------------------------------------------- logging */
+/* Log lines go to stderr: "prep: LEVEL: message". Level from PREP_LOG (error|warn|info|debug). */
+typedef enum { PREP_LOG_ERROR, PREP_LOG_WARN, PREP_LOG_INFO, PREP_LOG_DEBUG } prep_log_level;
+void prep_log(prep_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,31 @@
+/* prep sim: election-night drills. A realistic catalogue (Querétaro 2021 scale, or a
+ * national one ~35x larger) and a whole night of captured actas with capture times on a
+ * realistic curve and a realistic share of every inconsistency. Deterministic per seed. */
+#ifndef PREP_SIM_H
+#define PREP_SIM_H
+
+#include "prep/actas.h"
+
+typedef enum sim_scale { SIM_SCALE_QRO2021 = 0, SIM_SCALE_NATIONAL = 1, SIM_SCALE_TINY = 2 } sim_scale;
+
+/* Builds a catalogue in memory. TINY is a few sections, for fast tests. Owned. */
+prep_err prep_sim_catalog(sim_scale scale, uint64_t seed, prep_catalog **out);
+
+typedef struct sim_night_opts {
+    uint64_t seed;
+    double corrections;     /* share of actas captured twice (a correction later): 0.01 */
+    double some_illegible;  /* share counted with some ILEGIBLE/SIN DATO field: ~0.2 */
+    double all_illegible;   /* ~0.01 */
+    double exceeds_ln;      /* ~0.003 */
+    double no_acta;         /* ~0.03, split among the three reasons */
+    double out_of_catalog;  /* ~0.001 */
+    double never_arrive;    /* share never captured by the window's close: ~0.01 */
+} sim_night_opts;
+
+void prep_sim_night_defaults(sim_night_opts *o);
+
+/* One capture set per election of c (out[e], owned), times from the window's open:
+ * first actas ~20:30, half by ~midnight, a long tail to the next evening. */
+prep_err prep_sim_actas(const prep_catalog *c, const sim_night_opts *o, prep_actas **out);
+
+#endif

@@ -1,0 +1,87 @@
+/* prep tally: results of every election at every level (entity, district, municipality,
+ * section, casilla), actas progress and participation. Incremental: applying an acta
+ * (new, or a correction replacing an earlier capture) costs O(levels x columns); a full
+ * recount gives the same numbers. Knows nothing of files or the network, except the
+ * database download writer (prep_db_*), which only formats into a buffer. */
+#ifndef PREP_TALLY_H
+#define PREP_TALLY_H
+
+#include "prep/actas.h"
+
+typedef enum tally_level {
+    TALLY_ENTITY = 0,
+    TALLY_DISTRICT = 1,
+    TALLY_MUNICIPALITY = 2,
+    TALLY_SECTION = 3,
+    TALLY_CASILLA = 4,
+    TALLY_N_LEVELS = 5,
+} tally_level;
+
+/* Aggregate of one unit at one level of one election. Only counted actas add votes. */
+typedef struct tally_agg {
+    int64_t *votes;         /* n_cols of the election: sum over counted actas of each column */
+    int64_t *party_votes;   /* n_parties: votes by party, combinations split (PREP-RULES.md) */
+    int64_t votos_c_cs;     /* total votes of counted actas, special casillas included */
+    int64_t votos_s_cs;     /* ... special casillas excluded */
+    int64_t lista_nominal;  /* LN of counted actas */
+    int64_t lista_nominal_expected; /* LN of every expected acta (for pages) */
+    uint32_t esperadas, capturadas, contabilizadas, no_contabilizadas, inconsistentes;
+    uint32_t by_status[6];  /* captured actas per acta_status */
+} tally_agg;
+
+typedef struct prep_tally prep_tally; /* opaque */
+
+/* A tally of every election of catalogue c (borrowed; must outlive the tally). */
+prep_err prep_tally_new(const prep_catalog *c, prep_tally **out);
+void prep_tally_free(prep_tally *t);
+
+/* Applies one capture of election e: classifies it (prep_acta_classify) and inserts it,
+ * or replaces the current capture of the same acta (same casilla; out-of-catalogue by
+ * CLAVE_ACTA). The acta and votes are copied. */
+prep_err prep_tally_apply(prep_tally *t, uint32_t e, const prep_acta *a, const int32_t *votes);
+
+/* Applies, in order of prep_acta_instant, the captures of set s with instant in
+ * (*cursor_time, until]; keeps a per-set cursor so successive cuts apply only what is
+ * new. Pass a fresh cursor (prep_tally_cursor_init) for a new set. Returns the count. */
+typedef struct prep_tally_cursor {
+    uint32_t *order;        /* owned: capture indices sorted by instant, then file order */
+    size_t n, next;
+} prep_tally_cursor;
+prep_err prep_tally_cursor_init(prep_tally_cursor *cur, const prep_actas *s);
+void prep_tally_cursor_free(prep_tally_cursor *cur);
+prep_err prep_tally_apply_until(prep_tally *t, const prep_actas *s, prep_tally_cursor *cur,
+                                prep_time until, size_t *applied);
+
+/* Aggregate of unit idx at a level (TALLY_CASILLA: idx is the casilla index). Borrowed. */
+const tally_agg *prep_tally_get(const prep_tally *t, uint32_t e, tally_level lvl, uint32_t idx);
+/* Number of units at a level. */
+uint32_t prep_tally_level_size(const prep_tally *t, tally_level lvl);
+
+/* The current capture of a casilla's acta in election e, or NULL if none yet. Borrowed;
+ * votes via *votes. */
+const prep_acta *prep_tally_acta(const prep_tally *t, uint32_t e, uint32_t casilla, const int32_t **votes);
+/* Out-of-catalogue captures of election e (count, and each with its votes). */
+size_t prep_tally_n_out_of_catalog(const prep_tally *t, uint32_t e);
+const prep_acta *prep_tally_out_of_catalog(const prep_tally *t, uint32_t e, size_t i, const int32_t **votes);
+
+/* Votes by candidacy for the candidacies of unit `unit` of election e, summed over the
+ * aggregate `agg` (which must be the unit itself or a level inside it). out[i] is for
+ * the unit's i-th candidacy (catalog's cand_index order). Returns the count. */
+uint32_t prep_tally_candidacy_votes(const prep_tally *t, uint32_t e, uint32_t unit,
+                                    const tally_agg *agg, int64_t *out, uint32_t max);
+
+/* The 13 header-block figures of election e at the entity level; `final_cut` as given. */
+void prep_tally_summary(const prep_tally *t, uint32_t e, int final_cut, prep_summary *out);
+
+/* Change tracking for incremental rendering: every aggregate touched since the last
+ * clear is marked. */
+int prep_tally_dirty(const prep_tally *t, uint32_t e, tally_level lvl, uint32_t idx);
+void prep_tally_clear_dirty(prep_tally *t);
+
+/* The official database CSV of election e at cut instant `cut`: header block, columns,
+ * one row per captured acta in catalogue order then out-of-catalogue ones. */
+prep_err prep_db_write_csv(const prep_tally *t, uint32_t e, prep_time cut, int final_cut, prep_buf *out);
+/* The LEEME describing every column and OBSERVACIONES value of the catalogue's files. */
+prep_err prep_db_write_leeme(const prep_catalog *c, prep_buf *out);
+
+#endif

@@ -1,0 +1,2 @@
+#include "prep/core.h"
+int main(void) { return 0; }

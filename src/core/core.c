@@ -1,0 +1,547 @@
+/* prep core: errors, memory, buffers, diagnostics, files, strings, numbers, logging. */
+#include "prep/core.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *prep_err_str(prep_err e)
+{
+    switch (e) {
+    case PREP_OK: return "ok";
+    case PREP_ERR_NOMEM: return "out of memory";
+    case PREP_ERR_IO: return "input/output error";
+    case PREP_ERR_PARSE: return "parse error";
+    case PREP_ERR_INVALID: return "invalid content";
+    case PREP_ERR_LIMIT: return "limit exceeded";
+    case PREP_ERR_NOTFOUND: return "not found";
+    case PREP_ERR_VERIFY: return "verification failed";
+    case PREP_ERR_USAGE: return "bad usage";
+    }
+    return "unknown error";
+}
+
+/* ---------------------------------------------------------------- memory */
+static void oom(size_t n)
+{
+    fprintf(stderr, "prep: out of memory allocating %zu bytes\n", n);
+    abort();
+}
+
+void *prep_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) oom(n);
+    return p;
+}
+
+void *prep_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) oom(n * size);
+    return p;
+}
+
+void *prep_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) oom(n);
+    return q;
+}
+
+char *prep_xstrdup(const char *s) { return prep_xstrndup(s, strlen(s)); }
+
+char *prep_xstrndup(const char *s, size_t n)
+{
+    char *p = prep_xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
+/* ---------------------------------------------------------------- buffers */
+void prep_buf_init(prep_buf *b, size_t max)
+{
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->max = max ? max : PREP_BUF_DEFAULT_MAX;
+}
+
+void prep_buf_free(prep_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void prep_buf_reset(prep_buf *b)
+{
+    b->len = 0;
+    if (b->data) b->data[0] = 0;
+}
+
+prep_err prep_buf_reserve(prep_buf *b, size_t extra)
+{
+    if (!b->max) b->max = PREP_BUF_DEFAULT_MAX;
+    if (extra > b->max || b->len > b->max - extra) return PREP_ERR_LIMIT;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap) return PREP_OK;
+    size_t nc = b->cap ? b->cap : 256;
+    while (nc < need) nc = nc > SIZE_MAX / 2 ? need : nc * 2;
+    char *p = realloc(b->data, nc);
+    if (!p) return PREP_ERR_NOMEM;
+    b->data = p;
+    b->cap = nc;
+    return PREP_OK;
+}
+
+prep_err prep_buf_append(prep_buf *b, const void *p, size_t n)
+{
+    prep_err e = prep_buf_reserve(b, n);
+    if (e) return e;
+    if (n) memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = 0;
+    return PREP_OK;
+}
+
+prep_err prep_buf_puts(prep_buf *b, const char *s) { return prep_buf_append(b, s, strlen(s)); }
+
+prep_err prep_buf_putc(prep_buf *b, char c) { return prep_buf_append(b, &c, 1); }
+
+prep_err prep_buf_vprintf(prep_buf *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    char small[256];
+    int n = vsnprintf(small, sizeof small, fmt, ap2);
+    va_end(ap2);
+    if (n < 0) return PREP_ERR_INVALID;
+    if ((size_t)n < sizeof small) return prep_buf_append(b, small, (size_t)n);
+    prep_err e = prep_buf_reserve(b, (size_t)n);
+    if (e) return e;
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+    return PREP_OK;
+}
+
+prep_err prep_buf_printf(prep_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    prep_err e = prep_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+    return e;
+}
+
+char *prep_buf_steal(prep_buf *b, size_t *len)
+{
+    char *p = b->data;
+    if (!p) {
+        p = prep_xmalloc(1);
+        p[0] = 0;
+    }
+    if (len) *len = b->len;
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return p;
+}
+
+/* ---------------------------------------------------------------- diagnostics */
+void prep_diags_init(prep_diags *d)
+{
+    memset(d, 0, sizeof *d);
+    d->max_keep = 1000;
+}
+
+void prep_diags_free(prep_diags *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        free(d->v[i].file);
+        free(d->v[i].kind);
+        free(d->v[i].msg);
+    }
+    free(d->v);
+    size_t keep = d->max_keep;
+    memset(d, 0, sizeof *d);
+    d->max_keep = keep;
+}
+
+void prep_diags_add(prep_diags *d, const char *file, long line, long col, const char *kind,
+                    const char *fmt, ...)
+{
+    d->total++;
+    size_t max = d->max_keep ? d->max_keep : 1000;
+    if (d->n >= max) return;
+    if (d->n == d->cap) {
+        size_t nc = d->cap ? d->cap * 2 : 16;
+        d->v = prep_xrealloc(d->v, nc * sizeof *d->v);
+        d->cap = nc;
+    }
+    prep_diag *g = &d->v[d->n++];
+    g->file = prep_xstrdup(file ? file : "-");
+    g->line = line;
+    g->col = col;
+    g->kind = prep_xstrdup(kind ? kind : "error");
+    prep_buf b;
+    prep_buf_init(&b, 1 << 16);
+    va_list ap;
+    va_start(ap, fmt);
+    if (prep_buf_vprintf(&b, fmt, ap) != PREP_OK) prep_buf_puts(&b, "(message too long)");
+    va_end(ap);
+    g->msg = prep_buf_steal(&b, NULL);
+}
+
+void prep_diags_print(const prep_diags *d, FILE *f, size_t limit)
+{
+    size_t n = d->n;
+    if (limit && limit < n) n = limit;
+    for (size_t i = 0; i < n; i++) {
+        const prep_diag *g = &d->v[i];
+        if (g->line && g->col)
+            fprintf(f, "%s:%ld:%ld: %s: %s\n", g->file, g->line, g->col, g->kind, g->msg);
+        else if (g->line)
+            fprintf(f, "%s:%ld: %s: %s\n", g->file, g->line, g->kind, g->msg);
+        else
+            fprintf(f, "%s: %s: %s\n", g->file, g->kind, g->msg);
+    }
+    if (d->total > n) fprintf(f, "... and %zu more\n", d->total - n);
+}
+
+const prep_diag *prep_diags_find(const prep_diags *d, const char *kind)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (strcmp(d->v[i].kind, kind) == 0) return &d->v[i];
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- files */
+prep_err prep_read_file(const char *path, size_t max, char **data, size_t *len)
+{
+    *data = NULL;
+    if (len) *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? PREP_ERR_NOTFOUND : PREP_ERR_IO;
+    prep_buf b;
+    prep_buf_init(&b, max ? max : PREP_BUF_DEFAULT_MAX);
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        if ((uint64_t)st.st_size > b.max) {
+            close(fd);
+            return PREP_ERR_LIMIT;
+        }
+        if (prep_buf_reserve(&b, (size_t)st.st_size)) {
+            close(fd);
+            return PREP_ERR_NOMEM;
+        }
+    }
+    prep_err err = PREP_OK;
+    for (;;) {
+        if ((err = prep_buf_reserve(&b, 65536))) break;
+        ssize_t r = read(fd, b.data + b.len, b.cap - b.len - 1);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            err = PREP_ERR_IO;
+            break;
+        }
+        if (r == 0) break;
+        b.len += (size_t)r;
+        if (b.len > b.max) {
+            err = PREP_ERR_LIMIT;
+            break;
+        }
+    }
+    close(fd);
+    if (err) {
+        prep_buf_free(&b);
+        return err;
+    }
+    if (b.data) b.data[b.len] = 0;
+    *data = prep_buf_steal(&b, len);
+    return PREP_OK;
+}
+
+static prep_err fsync_dir_of(const char *path)
+{
+    char *dir = prep_xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir) slash[1] = 0;
+    else if (slash) *slash = 0;
+    else strcpy(dir, ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (fd < 0) return PREP_ERR_IO;
+    int r = fsync(fd);
+    close(fd);
+    return r == 0 ? PREP_OK : PREP_ERR_IO;
+}
+
+prep_err prep_write_file_atomic(const char *path, const void *data, size_t len)
+{
+    size_t tl = strlen(path) + 32;
+    char *tmp = prep_xmalloc(tl);
+    snprintf(tmp, tl, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        free(tmp);
+        return PREP_ERR_IO;
+    }
+    const char *p = data;
+    size_t left = len;
+    prep_err err = PREP_OK;
+    while (left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            err = PREP_ERR_IO;
+            break;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (!err && fsync(fd) != 0) err = PREP_ERR_IO;
+    if (close(fd) != 0 && !err) err = PREP_ERR_IO;
+    if (!err && rename(tmp, path) != 0) err = PREP_ERR_IO;
+    if (err) unlink(tmp);
+    free(tmp);
+    if (!err) err = fsync_dir_of(path);
+    return err;
+}
+
+prep_err prep_mkdirs(const char *path)
+{
+    char *p = prep_xstrdup(path);
+    size_t n = strlen(p);
+    for (size_t i = 1; i <= n; i++) {
+        if (p[i] == '/' || p[i] == 0) {
+            char c = p[i];
+            p[i] = 0;
+            if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+                free(p);
+                return PREP_ERR_IO;
+            }
+            p[i] = c;
+        }
+    }
+    free(p);
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return PREP_ERR_IO;
+    return PREP_OK;
+}
+
+/* ---------------------------------------------------------------- strings */
+size_t prep_split(char *line, char sep, int quotes, char **fields, size_t *starts, size_t max)
+{
+    size_t n = 0;
+    char *base = line;
+    char *p = line;
+    for (;;) {
+        char *start = p;
+        char *w = p;
+        if (quotes && *p == '"') {
+            p++;
+            for (;;) {
+                if (*p == 0) break;
+                if (*p == '"') {
+                    if (p[1] == '"') {
+                        *w++ = '"';
+                        p += 2;
+                        continue;
+                    }
+                    p++;
+                    break;
+                }
+                *w++ = *p++;
+            }
+            /* text after the closing quote up to the separator is kept verbatim */
+            while (*p && *p != sep) *w++ = *p++;
+        } else {
+            while (*p && *p != sep) *w++ = *p++;
+        }
+        char end = *p;
+        if (n < max) {
+            fields[n] = start;
+            if (starts) starts[n] = (size_t)(start - base);
+        }
+        n++;
+        *w = 0;
+        if (end == 0) break;
+        p++;
+    }
+    return n;
+}
+
+int prep_parse_i64(const char *s, int64_t *out)
+{
+    while (*s == ' ' || *s == '\t') s++;
+    int neg = 0;
+    if (*s == '-' || *s == '+') neg = *s++ == '-';
+    if (*s < '0' || *s > '9') return -1;
+    uint64_t v = 0;
+    while (*s >= '0' && *s <= '9') {
+        unsigned d = (unsigned)(*s++ - '0');
+        if (v > (UINT64_MAX - d) / 10) return -1;
+        v = v * 10 + d;
+    }
+    while (*s == ' ' || *s == '\t' || *s == '\r') s++;
+    if (*s) return -1;
+    if (!neg && v > (uint64_t)INT64_MAX) return -1;
+    if (neg && v > (uint64_t)INT64_MAX + 1) return -1;
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return 0;
+}
+
+int prep_parse_u32(const char *s, uint32_t *out)
+{
+    int64_t v;
+    while (*s == ' ' || *s == '\t') s++;
+    if (*s == '-' || *s == '+') return -1;
+    if (prep_parse_i64(s, &v) || v < 0 || v > UINT32_MAX) return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+char *prep_trim(char *s)
+{
+    char *p = s;
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
+    size_t n = strlen(p);
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r' || p[n - 1] == '\n')) n--;
+    memmove(s, p, n);
+    s[n] = 0;
+    return s;
+}
+
+int prep_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *e = p + n;
+    while (p < e) {
+        unsigned c = *p++;
+        if (c < 0x80) continue;
+        size_t k;
+        uint32_t cp;
+        if (c >= 0xC2 && c <= 0xDF) k = 1, cp = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF) k = 2, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4) k = 3, cp = c & 0x07;
+        else return 0;
+        if ((size_t)(e - p) < k) return 0;
+        for (size_t i = 0; i < k; i++) {
+            if ((p[i] & 0xC0) != 0x80) return 0;
+            cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        p += k;
+    }
+    return 1;
+}
+
+char *prep_latin1_to_utf8(const char *s, size_t n, size_t *out_len)
+{
+    char *o = prep_xmalloc(n * 2 + 1);
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) o[j++] = (char)c;
+        else {
+            o[j++] = (char)(0xC0 | (c >> 6));
+            o[j++] = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    o[j] = 0;
+    if (out_len) *out_len = j;
+    return o;
+}
+
+/* Folds the Latin-1 supplement letters that Spanish uses to ASCII. */
+static char fold_latin1(uint32_t cp)
+{
+    static const char map[64] = "AAAAAAACEEEEIIIIDNOOOOOxOUUUUYTsaaaaaaaceeeeiiiidnooooo/ouuuuyty";
+    if (cp >= 0xC0 && cp <= 0xFF) return map[cp - 0xC0];
+    return 0;
+}
+
+char *prep_slugify(const char *utf8)
+{
+    size_t n = strlen(utf8);
+    char *o = prep_xmalloc(n + 1);
+    size_t j = 0;
+    int dash = 0;
+    const unsigned char *p = (const unsigned char *)utf8;
+    while (*p) {
+        uint32_t cp = *p;
+        size_t k = 1;
+        if (cp >= 0xC0 && cp < 0xE0 && (p[1] & 0xC0) == 0x80) {
+            cp = ((cp & 0x1F) << 6) | (p[1] & 0x3F);
+            k = 2;
+        } else if (cp >= 0xE0) {
+            while (p[k] && (p[k] & 0xC0) == 0x80) k++;
+            cp = '-';
+        }
+        p += k;
+        char c = cp < 0x80 ? (char)cp : fold_latin1(cp);
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+            if (dash && j) o[j++] = '-';
+            dash = 0;
+            o[j++] = c;
+        } else {
+            dash = 1;
+        }
+    }
+    o[j] = 0;
+    return o;
+}
+
+/* ---------------------------------------------------------------- numbers */
+void prep_pct_trunc(int64_t num, int64_t den, int decimals, char *out, size_t outsz)
+{
+    if (decimals < 0) decimals = 0;
+    if (decimals > 9) decimals = 9;
+    uint64_t scale = 1;
+    for (int i = 0; i < decimals; i++) scale *= 10;
+    if (den <= 0 || num <= 0) {
+        snprintf(out, outsz, "%d%s%.*s", 0, decimals ? "." : "", decimals, "000000000");
+        return;
+    }
+    /* floor(num * 100 * scale / den), in 128 bits so no figure of any election overflows */
+    unsigned __int128 q = ((unsigned __int128)(uint64_t)num * 100u * scale) / (uint64_t)den;
+    uint64_t ip = (uint64_t)(q / scale), fp = (uint64_t)(q % scale);
+    if (decimals)
+        snprintf(out, outsz, "%llu.%0*llu", (unsigned long long)ip, decimals, (unsigned long long)fp);
+    else
+        snprintf(out, outsz, "%llu", (unsigned long long)ip);
+}
+
+/* ---------------------------------------------------------------- logging */
+static int log_threshold(void)
+{
+    static int lvl = -1;
+    if (lvl < 0) {
+        const char *s = getenv("PREP_LOG");
+        lvl = PREP_LOG_INFO;
+        if (s) {
+            if (!strcmp(s, "error")) lvl = PREP_LOG_ERROR;
+            else if (!strcmp(s, "warn")) lvl = PREP_LOG_WARN;
+            else if (!strcmp(s, "debug")) lvl = PREP_LOG_DEBUG;
+        }
+    }
+    return lvl;
+}
+
+void prep_log(prep_log_level lvl, const char *fmt, ...)
+{
+    if ((int)lvl > log_threshold()) return;
+    static const char *names[] = {"error", "warning", "info", "debug"};
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "prep: %s: %s\n", names[lvl], msg);
+}

@@ -1,0 +1,280 @@
+/* prep core: time in a named zone (tz database), hashing, deterministic randomness.
+ * Zone conversions switch TZ under a lock and cache the zone last used: the tz database
+ * is the only source of offsets (Mexico's rules changed in 2022; never hard-code -5). */
+#include "prep/core.h"
+
+#include <math.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
+static char tz_current[128];
+
+/* Caller holds tz_lock. */
+static void tz_use(const char *tz)
+{
+    if (!tz || !*tz) tz = "UTC";
+    if (strcmp(tz_current, tz) == 0) return;
+    snprintf(tz_current, sizeof tz_current, "%s", tz);
+    setenv("TZ", tz, 1);
+    tzset();
+}
+
+prep_time prep_time_now(void) { return (prep_time)time(NULL); }
+
+static int digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = (*p)[i];
+        if (c < '0' || c > '9') return -1;
+        v = v * 10 + (c - '0');
+    }
+    *p += n;
+    *out = v;
+    return 0;
+}
+
+/* Parses "(UTC-5)", "(UTC+05:30)", "-05:00", "+0530", "Z" at *p into seconds east of UTC. */
+static int parse_offset(const char *p, long *off)
+{
+    while (*p == ' ') p++;
+    int paren = 0;
+    if (*p == '(') paren = 1, p++;
+    if (!strncmp(p, "UTC", 3) || !strncmp(p, "GMT", 3)) p += 3;
+    if (*p == 'Z' && !paren) {
+        *off = 0;
+        return p[1] == 0 ? 0 : -1;
+    }
+    if (*p != '+' && *p != '-') {
+        if (paren && *p == ')') {
+            *off = 0;
+            return p[1] == 0 ? 0 : -1;
+        }
+        return -1;
+    }
+    int sign = *p++ == '-' ? -1 : 1;
+    int h = 0, m = 0, nd = 0;
+    while (p[nd] >= '0' && p[nd] <= '9') nd++;
+    if (nd == 1 || nd == 2) {
+        digits(&p, nd, &h);
+        if (*p == ':') {
+            p++;
+            if (digits(&p, 2, &m)) return -1;
+        }
+    } else if (nd == 4) {
+        digits(&p, 2, &h);
+        digits(&p, 2, &m);
+    } else
+        return -1;
+    if (paren) {
+        if (*p != ')') return -1;
+        p++;
+    }
+    while (*p == ' ') p++;
+    if (*p) return -1;
+    if (h > 14 || m > 59) return -1;
+    *off = sign * (h * 3600L + m * 60L);
+    return 0;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int prep_time_parse(const char *s, const char *tz, prep_time *out)
+{
+    if (!s) return -1;
+    while (*s == ' ') s++;
+    const char *p = s;
+    int Y, M, D, h = 0, mi = 0, se = 0;
+    if (p[0] >= '0' && p[1] >= '0' && p[2] == '/') { /* DD/MM/YYYY */
+        if (digits(&p, 2, &D) || *p++ != '/' || digits(&p, 2, &M) || *p++ != '/' || digits(&p, 4, &Y))
+            return -1;
+    } else {
+        if (digits(&p, 4, &Y)) return -1;
+        char sep = *p;
+        if (sep != '-' && sep != '/') return -1;
+        p++;
+        if (digits(&p, 2, &M) || *p++ != sep || digits(&p, 2, &D)) return -1;
+    }
+    if (*p == ' ' || *p == 'T') {
+        p++;
+        if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi)) return -1;
+        if (*p == ':') {
+            p++;
+            if (digits(&p, 2, &se)) return -1;
+        }
+    } else if (*p != 0)
+        return -1;
+    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || mi > 59 || se > 60) return -1;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (D > mdays[M - 1]) return -1;
+    if (M == 2 && D == 29 && !((Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0)) return -1;
+    while (*p == ' ') p++;
+    int64_t local = days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + se;
+    if (*p) {
+        long off;
+        if (parse_offset(p, &off)) return -1;
+        *out = local - off;
+        return 0;
+    }
+    /* Wall clock in tz: mktime under the zone. */
+    struct tm tm = {0};
+    tm.tm_year = Y - 1900;
+    tm.tm_mon = M - 1;
+    tm.tm_mday = D;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = se;
+    tm.tm_isdst = -1;
+    pthread_mutex_lock(&tz_lock);
+    tz_use(tz);
+    time_t t = mktime(&tm);
+    pthread_mutex_unlock(&tz_lock);
+    if (t == (time_t)-1 && !(Y == 1969 && M == 12 && D == 31)) return -1;
+    *out = (prep_time)t;
+    return 0;
+}
+
+int prep_time_utcoff(prep_time t, const char *tz, long *off)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    pthread_mutex_lock(&tz_lock);
+    tz_use(tz);
+    struct tm *r = localtime_r(&tt, &tm);
+    pthread_mutex_unlock(&tz_lock);
+    if (!r) return -1;
+    *off = tm.tm_gmtoff;
+    return 0;
+}
+
+static void fmt_utc_label(long off, char *out, size_t n)
+{
+    long a = off < 0 ? -off : off;
+    char sign = off < 0 ? '-' : '+';
+    if (a % 3600 == 0) snprintf(out, n, "UTC%c%ld", sign, a / 3600);
+    else snprintf(out, n, "UTC%c%ld:%02ld", sign, a / 3600, (a % 3600) / 60);
+}
+
+int prep_time_format(prep_time t, const char *tz, prep_ts_style style, char *out, size_t outsz)
+{
+    static const char *months[] = {"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio",
+                                   "agosto", "septiembre", "octubre", "noviembre", "diciembre"};
+    time_t tt = (time_t)t;
+    struct tm tm;
+    pthread_mutex_lock(&tz_lock);
+    tz_use(tz);
+    struct tm *r = localtime_r(&tt, &tm);
+    pthread_mutex_unlock(&tz_lock);
+    if (!r) return -1;
+    long off = tm.tm_gmtoff;
+    char lab[24];
+    fmt_utc_label(off, lab, sizeof lab);
+    long a = off < 0 ? -off : off;
+    int n = -1;
+    switch (style) {
+    case PREP_TS_ISO:
+        n = snprintf(out, outsz, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        break;
+    case PREP_TS_ISO_OFF:
+        n = snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+',
+                     a / 3600, (a % 3600) / 60);
+        break;
+    case PREP_TS_HEADER:
+        n = snprintf(out, outsz, "%02d/%02d/%04d %02d:%02d (%s)", tm.tm_mday, tm.tm_mon + 1,
+                     tm.tm_year + 1900, tm.tm_hour, tm.tm_min, lab);
+        break;
+    case PREP_TS_HUMAN:
+        n = snprintf(out, outsz, "%d de %s de %04d, %02d:%02d (%s)", tm.tm_mday, months[tm.tm_mon],
+                     tm.tm_year + 1900, tm.tm_hour, tm.tm_min, lab);
+        break;
+    }
+    return (n < 0 || (size_t)n >= outsz) ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------- hashing */
+void prep_sha256_hex(const void *p, size_t n, char out[65])
+{
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL);
+    static const char hx[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = hx[md[i] >> 4];
+        out[2 * i + 1] = hx[md[i] & 15];
+    }
+    out[64] = 0;
+}
+
+int prep_is_sha256_hex(const char *s)
+{
+    size_t i = 0;
+    for (; s[i]; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return 0;
+    }
+    return i == 64;
+}
+
+/* ---------------------------------------------------------------- rng */
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void prep_rng_seed(prep_rng *r, uint64_t seed)
+{
+    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&seed);
+}
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t prep_rng_next(prep_rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+uint64_t prep_rng_below(prep_rng *r, uint64_t n)
+{
+    if (n <= 1) return 0;
+    uint64_t lim = UINT64_MAX - UINT64_MAX % n;
+    uint64_t x;
+    do x = prep_rng_next(r);
+    while (x >= lim);
+    return x % n;
+}
+
+double prep_rng_unit(prep_rng *r) { return (double)(prep_rng_next(r) >> 11) * 0x1.0p-53; }
+
+double prep_rng_normal(prep_rng *r)
+{
+    double u1 = prep_rng_unit(r), u2 = prep_rng_unit(r);
+    if (u1 < 1e-300) u1 = 1e-300;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
