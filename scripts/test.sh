@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test of prep:
+#   1. unit + integration tests on the release build;
+#   2. unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. a bounded libFuzzer smoke run of every fuzz target over its corpus.
+# Ends with one line "N passed, N failed" and exits non-zero on any failure.
+# Usage: scripts/test.sh [--quick]   (--quick: skip the sanitizer and fuzz stages)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+QUICK=0; [ "${1:-}" = "--quick" ] && QUICK=1
+FUZZ_SECONDS=${PREP_FUZZ_SECONDS:-15}
+
+bash scripts/setup.sh --no-build || { echo "0 passed, 1 failed"; exit 1; }
+
+PASS=0; FAIL=0
+FAILED=()
+stage() { printf '\n==== %s ====\n' "$*"; }
+
+# Runs ctest in a build dir with a label filter; adds its counts to the totals.
+run_ctest() {
+  local dir=$1 label=$2 tag=$3 log
+  log=$(mktemp)
+  ctest --test-dir "$dir" -L "$label" --output-on-failure -j2 2>&1 | tee "$log"
+  local line total failed
+  line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)
+  if [ -z "$line" ]; then
+    if grep -q 'No tests were found' "$log"; then rm -f "$log"; return; fi
+    FAIL=$((FAIL + 1)); FAILED+=("$tag: ctest did not finish"); rm -f "$log"; return
+  fi
+  failed=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
+  total=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")
+  PASS=$((PASS + total - failed)); FAIL=$((FAIL + failed))
+  while read -r t; do [ -n "$t" ] && FAILED+=("$tag: $t"); done < <(grep -E '^\s+[0-9]+ - ' "$log" | sed -E 's/^\s+[0-9]+ - //')
+  rm -f "$log"
+}
+
+build() { # dir, extra cmake args...
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null && ninja -C "$dir" -j2 >"$dir.log" 2>&1
+  local rc=$?
+  if [ $rc -ne 0 ]; then tail -40 "$dir.log"; FAIL=$((FAIL + 1)); FAILED+=("build $dir"); fi
+  return $rc
+}
+
+stage "build (release)"
+if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
+  stage "unit tests"
+  run_ctest build unit unit
+  stage "integration tests"
+  run_ctest build integ integ
+fi
+
+if [ $QUICK -eq 0 ]; then
+  stage "build (ASan + UBSan)"
+  if build build-asan -DCMAKE_BUILD_TYPE=Debug -DPREP_SANITIZE=ON; then
+    stage "unit tests under ASan + UBSan"
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    run_ctest build-asan unit asan
+  fi
+
+  stage "fuzz smoke (${FUZZ_SECONDS}s per target)"
+  if CC=clang-14 build build-fuzz -DCMAKE_BUILD_TYPE=Debug -DPREP_FUZZ=ON -DPREP_SANITIZE=ON; then
+    for f in build-fuzz/fuzz_*; do
+      [ -x "$f" ] || continue
+      name=$(basename "$f"); name=${name#fuzz_}
+      corpus=fuzz/corpus/$name
+      work=$(mktemp -d)
+      [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
+      if "$f" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
+            -artifact_prefix="$work/" "$work" >"$work/log" 2>&1; then
+        echo "fuzz $name: ok ($(grep -Eo '#[0-9]+' "$work/log" | tail -1 | tr -d '#') runs)"
+        PASS=$((PASS + 1))
+      else
+        tail -30 "$work/log"; FAIL=$((FAIL + 1)); FAILED+=("fuzz $name")
+      fi
+      rm -rf "$work"
+    done
+  fi
+fi
+
+stage "summary"
+for f in "${FAILED[@]}"; do echo "FAILED: $f"; done
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]

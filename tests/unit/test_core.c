@@ -1,0 +1,236 @@
+/* Unit tests of the core helpers. Expected values come from independent sources:
+ * epoch seconds from GNU date (TZ=America/Mexico_City date -d '...' +%s), percentages
+ * by long division written in the comments. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "prep/core.h"
+
+static void test_pct_trunc(void **st)
+{
+    (void)st;
+    char b[32];
+    /* QROO 2019: 2031 / 2136 = 0.95084269... -> 95.0842 truncated (rounded would be 95.0843) */
+    prep_pct_trunc(2031, 2136, 4, b, sizeof b);
+    assert_string_equal(b, "95.0842");
+    /* 492 / 2136 = 0.23033707... -> 23.0337 */
+    prep_pct_trunc(492, 2136, 4, b, sizeof b);
+    assert_string_equal(b, "23.0337");
+    /* 263005 / 1187254 = 0.2215236... -> 22.1523 */
+    prep_pct_trunc(263005, 1187254, 4, b, sizeof b);
+    assert_string_equal(b, "22.1523");
+    /* 2/3 = 66.66666.. -> 66.6666 (never 66.6667) */
+    prep_pct_trunc(2, 3, 4, b, sizeof b);
+    assert_string_equal(b, "66.6666");
+    prep_pct_trunc(2136, 2136, 4, b, sizeof b);
+    assert_string_equal(b, "100.0000");
+    prep_pct_trunc(5, 0, 4, b, sizeof b);
+    assert_string_equal(b, "0.0000");
+    prep_pct_trunc(1, 8, 2, b, sizeof b); /* 12.5 -> 12.50 */
+    assert_string_equal(b, "12.50");
+    /* national scale: 95,000,000 voters, no overflow: 47,123,457 / 95,000,000 = 49.6036389...% */
+    prep_pct_trunc(47123457, 95000000, 4, b, sizeof b);
+    assert_string_equal(b, "49.6036");
+}
+
+static void test_time(void **st)
+{
+    (void)st;
+    const char *tz = "America/Mexico_City";
+    prep_time t;
+    /* GNU date: 2021-06-06 20:00 in Mexico City = 1623027600 (UTC-5, DST in 2021) */
+    assert_int_equal(prep_time_parse("2021-06-06 20:00", tz, &t), 0);
+    assert_int_equal(t, 1623027600);
+    assert_int_equal(prep_time_parse("06/06/2021 20:00", tz, &t), 0);
+    assert_int_equal(t, 1623027600);
+    assert_int_equal(prep_time_parse("2021/06/06 20:00:00", tz, &t), 0);
+    assert_int_equal(t, 1623027600);
+    assert_int_equal(prep_time_parse("06/06/2021 20:00 (UTC-5)", "UTC", &t), 0);
+    assert_int_equal(t, 1623027600);
+    assert_int_equal(prep_time_parse("2021-06-06T20:00:00-05:00", "UTC", &t), 0);
+    assert_int_equal(t, 1623027600);
+    /* 2023: DST abolished in Mexico (2022): 2023-06-06 20:00 is UTC-6 -> 1686103200 */
+    assert_int_equal(prep_time_parse("2023-06-06 20:00", tz, &t), 0);
+    assert_int_equal(t, 1686103200);
+    /* winter 2021 (UTC-6): 2021-01-15 12:30:05 -> 1610735405 */
+    assert_int_equal(prep_time_parse("2021-01-15 12:30:05", tz, &t), 0);
+    assert_int_equal(t, 1610735405);
+
+    char b[64];
+    assert_int_equal(prep_time_format(1623027600 + 3 * 3600 + 300, tz, PREP_TS_HEADER, b, sizeof b), 0);
+    assert_string_equal(b, "06/06/2021 23:05 (UTC-5)");
+    assert_int_equal(prep_time_format(1686103200, tz, PREP_TS_HEADER, b, sizeof b), 0);
+    assert_string_equal(b, "06/06/2023 20:00 (UTC-6)");
+    assert_int_equal(prep_time_format(1623027600, tz, PREP_TS_ISO_OFF, b, sizeof b), 0);
+    assert_string_equal(b, "2021-06-06T20:00:00-05:00");
+    assert_int_equal(prep_time_format(1623027600, tz, PREP_TS_HUMAN, b, sizeof b), 0);
+    assert_string_equal(b, "6 de junio de 2021, 20:00 (UTC-5)");
+    long off;
+    assert_int_equal(prep_time_utcoff(1623027600, tz, &off), 0);
+    assert_int_equal(off, -18000);
+
+    const char *bad[] = {"", "2021-13-01 10:00", "2021-02-29 10:00", "2021-06-06 24:00", "06/06/21 20:00",
+                         "2021-06-06 20:00 (UTC-5", "2021-06-06 20:00 junk", "2021-06-31", "abc"};
+    for (size_t i = 0; i < PREP_ARRAY_LEN(bad); i++) assert_int_not_equal(prep_time_parse(bad[i], tz, &t), 0);
+}
+
+static void test_split(void **st)
+{
+    (void)st;
+    char line[] = "=\"230085B0100\"|a||\"x|y\"|\"q\"\"q\"|";
+    char *f[8];
+    size_t s[8];
+    size_t n = prep_split(line, '|', 1, f, s, 8);
+    assert_int_equal(n, 6);
+    assert_string_equal(f[0], "=\"230085B0100\"");
+    assert_string_equal(f[1], "a");
+    assert_string_equal(f[2], "");
+    assert_string_equal(f[3], "x|y");
+    assert_string_equal(f[4], "q\"q");
+    assert_string_equal(f[5], "");
+    assert_int_equal(s[1], 15);
+    char many[] = "1,2,3,4,5";
+    assert_int_equal(prep_split(many, ',', 0, f, NULL, 3), 5); /* counts past max */
+    assert_string_equal(f[2], "3");
+}
+
+static void test_numbers_and_strings(void **st)
+{
+    (void)st;
+    int64_t v;
+    uint32_t u;
+    assert_int_equal(prep_parse_i64(" 42 ", &v), 0);
+    assert_int_equal(v, 42);
+    assert_int_equal(prep_parse_i64("-9223372036854775808", &v), 0);
+    assert_true(v == INT64_MIN);
+    assert_int_not_equal(prep_parse_i64("9223372036854775808", &v), 0);
+    assert_int_not_equal(prep_parse_i64("12a", &v), 0);
+    assert_int_not_equal(prep_parse_i64("", &v), 0);
+    assert_int_not_equal(prep_parse_u32("-1", &u), 0);
+    assert_int_not_equal(prep_parse_u32("4294967296", &u), 0);
+    assert_int_equal(prep_parse_u32("4294967295", &u), 0);
+    assert_true(u == 4294967295u);
+
+    char *s = prep_slugify("San Juan del Río");
+    assert_string_equal(s, "san-juan-del-rio");
+    free(s);
+    s = prep_slugify("Peñamiller -- ÁÉÍÓÚ üñ");
+    assert_string_equal(s, "penamiller-aeiou-un");
+    free(s);
+
+    assert_true(prep_utf8_valid("Querétaro", strlen("Querétaro")));
+    assert_false(prep_utf8_valid("Quer\xe9taro", 9));
+    assert_false(prep_utf8_valid("\xc0\xaf", 2));       /* overlong */
+    assert_false(prep_utf8_valid("\xed\xa0\x80", 3));   /* surrogate */
+    size_t n;
+    char *u8 = prep_latin1_to_utf8("Quer\xe9taro", 9, &n);
+    assert_string_equal(u8, "Querétaro");
+    assert_int_equal(n, 10);
+    free(u8);
+
+    char hex[65];
+    prep_sha256_hex("abc", 3, hex); /* FIPS 180-2 test vector */
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_true(prep_is_sha256_hex(hex));
+    assert_false(prep_is_sha256_hex("abc"));
+}
+
+static void test_buf_limit(void **st)
+{
+    (void)st;
+    prep_buf b;
+    prep_buf_init(&b, 10);
+    assert_int_equal(prep_buf_puts(&b, "0123456789"), PREP_OK);
+    assert_int_equal(prep_buf_putc(&b, 'x'), PREP_ERR_LIMIT);
+    assert_int_equal(b.len, 10);
+    assert_string_equal(b.data, "0123456789");
+    prep_buf_reset(&b);
+    assert_int_equal(prep_buf_printf(&b, "%05d", 42), PREP_OK);
+    assert_string_equal(b.data, "00042");
+    prep_buf_free(&b);
+}
+
+static void test_diags(void **st)
+{
+    (void)st;
+    prep_diags d;
+    prep_diags_init(&d);
+    d.max_keep = 2;
+    prep_diags_add(&d, "a.cat", 3, 4, "duplicate-key", "party %s twice", "PAN");
+    prep_diags_add(&d, "a.cat", 5, 0, "bad-value", "x");
+    prep_diags_add(&d, "a.cat", 6, 0, "bad-value", "y");
+    assert_int_equal(d.n, 2);
+    assert_int_equal(d.total, 3);
+    const prep_diag *g = prep_diags_find(&d, "duplicate-key");
+    assert_non_null(g);
+    assert_int_equal(g->line, 3);
+    assert_string_equal(g->msg, "party PAN twice");
+    assert_null(prep_diags_find(&d, "nope"));
+    prep_diags_free(&d);
+}
+
+static void test_atomic_write(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/prep-core-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/a/b/c.txt", dir);
+    char sub[256];
+    snprintf(sub, sizeof sub, "%s/a/b", dir);
+    assert_int_equal(prep_mkdirs(sub), PREP_OK);
+    assert_int_equal(prep_write_file_atomic(path, "hello", 5), PREP_OK);
+    assert_int_equal(prep_write_file_atomic(path, "bye", 3), PREP_OK);
+    char *data;
+    size_t len;
+    assert_int_equal(prep_read_file(path, 0, &data, &len), PREP_OK);
+    assert_int_equal(len, 3);
+    assert_string_equal(data, "bye");
+    free(data);
+    assert_int_equal(prep_read_file(path, 2, &data, &len), PREP_ERR_LIMIT);
+    snprintf(path, sizeof path, "%s/none", dir);
+    assert_int_equal(prep_read_file(path, 0, &data, &len), PREP_ERR_NOTFOUND);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_rng(void **st)
+{
+    (void)st;
+    prep_rng a, b;
+    prep_rng_seed(&a, 7);
+    prep_rng_seed(&b, 7);
+    for (int i = 0; i < 100; i++) assert_true(prep_rng_next(&a) == prep_rng_next(&b));
+    prep_rng_seed(&b, 8);
+    assert_true(prep_rng_next(&a) != prep_rng_next(&b));
+    /* below(n) stays below n, and every value of a small range shows up */
+    int seen[5] = {0};
+    for (int i = 0; i < 1000; i++) {
+        uint64_t x = prep_rng_below(&a, 5);
+        assert_true(x < 5);
+        seen[x]++;
+    }
+    for (int i = 0; i < 5; i++) assert_true(seen[i] > 100);
+    double sum = 0;
+    for (int i = 0; i < 20000; i++) sum += prep_rng_normal(&a);
+    assert_true(sum / 20000 > -0.05 && sum / 20000 < 0.05);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pct_trunc),  cmocka_unit_test(test_time),
+        cmocka_unit_test(test_split),      cmocka_unit_test(test_numbers_and_strings),
+        cmocka_unit_test(test_buf_limit),  cmocka_unit_test(test_diags),
+        cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_rng),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
