@@ -84,4 +84,23 @@ prep_err prep_db_write_csv(const prep_tally *t, uint32_t e, prep_time cut, int f
 /* The LEEME describing every column and OBSERVACIONES value of the catalogue's files. */
 prep_err prep_db_write_leeme(const prep_catalog *c, prep_buf *out);
 
+/* ---- additions (tally part) ---- */
+
+/* The catalogue the tally was made with. Borrowed. */
+const prep_catalog *prep_tally_catalog(const prep_tally *t);
+
+/* Indices of the aggregates of a level marked since the last clear, in first-mark
+ * order, so a renderer visits only what changed. *idx is borrowed, valid until the
+ * next apply or clear. Returns the count. */
+size_t prep_tally_dirty_list(const prep_tally *t, uint32_t e, tally_level lvl, const uint32_t **idx);
+
+/* Votes by party of any vote vector of election e (n_cols values >= 0, e.g. an
+ * aggregate's votes): each combination's votes split equally among its parties, the
+ * remainder one vote each to the combination's parties with the most votes of their
+ * own in that vector, ties to the more senior party (docs/internals/tally.md).
+ * tally_agg.party_votes applies this per casilla and sums; this function applies it to
+ * a unit's sums, as LGIPE art. 311.1.c does for the district sum in the cómputo.
+ * party_out: c->n_parties values. */
+void prep_tally_split_votes(const prep_tally *t, uint32_t e, const int64_t *votes, int64_t *party_out);
+
 #endif

@@ -1,4 +1,0 @@
-/* placeholder until the part lands */
-#include "prep/core.h"
-int prep_sim_placeholder_(void);
-int prep_sim_placeholder_(void) { return 0; }
