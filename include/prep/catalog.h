@@ -13,6 +13,22 @@
 #define CAT_NONE UINT32_MAX
 #define CAT_MAX_COALITION_PARTIES 8   /* a combination column names at most 8 parties */
 
+/* Limits of the catalogue file (docs/formats/catalog.md "Limits"); input beyond them is
+ * refused with a located diag of kind "too-many" / "line-too-long" / "bad-value". */
+#define CAT_MAX_LINE 65536u           /* bytes per line, without the line end */
+#define CAT_MAX_FILE ((size_t)256 << 20) /* bytes per file (prep_catalog_load) */
+#define CAT_MAX_ID_LEN 32u            /* text ids: [A-Za-z0-9_-], 1..32 bytes */
+#define CAT_MAX_PARTIES 64u           /* parties in the catalogue */
+#define CAT_MAX_GEO 100000u           /* districts; municipalities */
+#define CAT_MAX_GEO_ID 999999u        /* district / municipality ids: 1..999999 */
+#define CAT_MAX_SECTION_ID 9999u      /* section ids: 1..9999 (4 digits in CLAVE_CASILLA) */
+#define CAT_MAX_CASILLAS 2000000u
+#define CAT_MAX_ELECTIONS 64u
+#define CAT_MAX_COALITIONS 1024u
+#define CAT_MAX_CANDIDACIES 2000000u
+#define CAT_MAX_COLUMNS 1024u         /* vote columns per election */
+#define CAT_MAX_INDEP 99u             /* CAND_IND_1..CAND_IND_99 */
+
 typedef enum cat_scope {
     CAT_SCOPE_ENTITY = 0,       /* one unit: the whole entity (gubernatura) */
     CAT_SCOPE_DISTRICT = 1,     /* a unit per local district (diputaciones) */
@@ -147,6 +163,7 @@ typedef struct prep_catalog {
     prep_time window_close;
     uint32_t cut_interval;  /* seconds between cuts: 300 (convocatoria I.j) */
     char *combo_prefix;     /* "C_" (QROO 2019) or "" (INE 2021): combination column names */
+    int independents_first; /* 1: CAND_IND_n columns right after the parties (INE 2021 order) */
     char csv_sep;           /* separator we write: '|' */
     cat_specials_mode specials; /* participation rule */
     uint32_t pct_decimals;  /* 4 */
@@ -173,9 +190,17 @@ prep_err prep_catalog_load(const char *path, prep_catalog **out, prep_diags *dia
 /* Same from memory; `name` is used as the file name in diags. */
 prep_err prep_catalog_parse(const char *name, const char *data, size_t len,
                             prep_catalog **out, prep_diags *diags);
-/* Writes the catalogue back in the documented format (load(write(c)) == c). */
+/* Writes the catalogue back in the documented format (load(write(c)) == c), appending
+ * to out. PREP_ERR_INVALID when a value cannot be written so that it reads back the same
+ * (a '|' or line break in a name, an id outside [A-Za-z0-9_-], ...). */
 prep_err prep_catalog_write(const prep_catalog *c, prep_buf *out);
+/* Frees everything. Every pointer in a prep_catalog (strings, arrays, cols, the index) is
+ * its own malloc() block; code that builds a catalogue by hand must keep to that. NULL ok. */
 void prep_catalog_free(prep_catalog *c);
+/* (Re)builds the private lookup tables (_index) from the arrays. prep_catalog_parse does
+ * it; code that builds or edits a catalogue by hand calls it before the lookups (without
+ * an index they fall back to linear scans). PREP_ERR_NOMEM on allocation failure. */
+prep_err prep_catalog_reindex(prep_catalog *c);
 
 /* Lookups (O(1) average). Return CAT_NONE when absent. */
 uint32_t prep_catalog_find_casilla(const prep_catalog *c, const char *clave_casilla);
@@ -186,6 +211,8 @@ uint32_t prep_catalog_find_party(const prep_catalog *c, const char *id);
 uint32_t prep_catalog_find_election(const prep_catalog *c, const char *id);
 /* Column index in election e by header name (exact match), or CAT_NONE. */
 uint32_t prep_catalog_find_column(const prep_catalog *c, uint32_t e, const char *name);
+/* Coalition index by its catalogue id within election e, or CAT_NONE. */
+uint32_t prep_catalog_find_coalition(const prep_catalog *c, uint32_t e, const char *id);
 
 /* The unit (index) of election e that casilla belongs to. */
 uint32_t prep_catalog_unit_of(const prep_catalog *c, uint32_t e, uint32_t casilla);

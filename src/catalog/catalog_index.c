@@ -1,0 +1,503 @@
+/* prep catalog: lookup tables (a small open-addressing hash), keys, unit helpers, free. */
+#include "catalog_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- hashing */
+uint32_t cat_hash_str(const char *s)
+{
+    /* FNV-1a, then a final avalanche so linear probing sees well-spread low bits. */
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        h ^= *p;
+        h *= 16777619u;
+    }
+    return cat_hash_u32(h);
+}
+
+uint32_t cat_hash_u32(uint32_t v)
+{
+    /* murmur3 fmix32 */
+    v ^= v >> 16;
+    v *= 0x85ebca6bu;
+    v ^= v >> 13;
+    v *= 0xc2b2ae35u;
+    v ^= v >> 16;
+    return v;
+}
+
+uint32_t cat_hash_coalition(uint32_t election, const char *id)
+{
+    return cat_hash_str(id) ^ cat_hash_u32(election + 0x9e3779b9u);
+}
+
+/* ---------------------------------------------------------------- map */
+int cat_map_init(cat_map *m, size_t expected)
+{
+    memset(m, 0, sizeof *m);
+    size_t cap = 8;
+    while (cap < expected * 2 + 2) cap *= 2;
+    m->slot = calloc(cap, sizeof *m->slot);
+    m->hash = malloc(cap * sizeof *m->hash);
+    if (!m->slot || !m->hash) {
+        cat_map_free(m);
+        return -1;
+    }
+    m->mask = cap - 1;
+    return 0;
+}
+
+void cat_map_free(cat_map *m)
+{
+    free(m->slot);
+    free(m->hash);
+    memset(m, 0, sizeof *m);
+}
+
+uint32_t cat_map_find(const cat_map *m, uint32_t h, cat_map_eq eq, const void *ctx, const void *key)
+{
+    if (!m->slot) return CAT_NONE;
+    for (size_t i = h & m->mask;; i = (i + 1) & m->mask) {
+        uint32_t s = m->slot[i];
+        if (!s) return CAT_NONE;
+        if (m->hash[i] == h && eq(ctx, s - 1, key)) return s - 1;
+    }
+}
+
+static void map_insert_raw(cat_map *m, uint32_t h, uint32_t idx)
+{
+    size_t i = h & m->mask;
+    while (m->slot[i]) i = (i + 1) & m->mask;
+    m->slot[i] = idx + 1;
+    m->hash[i] = h;
+    m->n++;
+}
+
+int cat_map_put(cat_map *m, uint32_t h, uint32_t idx)
+{
+    if (!m->slot && cat_map_init(m, 4)) return -1;
+    if ((m->n + 1) * 2 > m->mask + 1) {
+        cat_map g;
+        if (cat_map_init(&g, (m->mask + 1))) return -1;
+        for (size_t i = 0; i <= m->mask; i++)
+            if (m->slot[i]) map_insert_raw(&g, m->hash[i], m->slot[i] - 1);
+        cat_map_free(m);
+        *m = g;
+    }
+    map_insert_raw(m, h, idx);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- equality callbacks */
+int cat_eq_party(const void *ctx, uint32_t idx, const void *key)
+{
+    const prep_catalog *c = ctx;
+    return strcmp(c->parties[idx].id, key) == 0;
+}
+
+int cat_eq_district(const void *ctx, uint32_t idx, const void *key)
+{
+    const prep_catalog *c = ctx;
+    return c->districts[idx].id == *(const uint32_t *)key;
+}
+
+int cat_eq_municipality(const void *ctx, uint32_t idx, const void *key)
+{
+    const prep_catalog *c = ctx;
+    return c->municipalities[idx].id == *(const uint32_t *)key;
+}
+
+int cat_eq_election(const void *ctx, uint32_t idx, const void *key)
+{
+    const prep_catalog *c = ctx;
+    return strcmp(c->elections[idx].id, key) == 0;
+}
+
+int cat_eq_casilla(const void *ctx, uint32_t idx, const void *key)
+{
+    const prep_catalog *c = ctx;
+    return strcmp(c->casillas[idx].key, key) == 0;
+}
+
+int cat_eq_coalition(const void *ctx, uint32_t idx, const void *key)
+{
+    const prep_catalog *c = ctx;
+    const cat_coal_key *k = key;
+    return c->coalitions[idx].election == k->election && strcmp(c->coalitions[idx].id, k->id) == 0;
+}
+
+typedef struct col_ctx {
+    const cat_election *el;
+} col_ctx;
+
+static int eq_col(const void *ctx, uint32_t idx, const void *key)
+{
+    const col_ctx *x = ctx;
+    return strcmp(x->el->cols[idx].name, key) == 0;
+}
+
+/* ---------------------------------------------------------------- index */
+void cat_index_free(cat_index *x)
+{
+    if (!x) return;
+    cat_map_free(&x->casilla);
+    cat_map_free(&x->district);
+    cat_map_free(&x->municipality);
+    cat_map_free(&x->party);
+    cat_map_free(&x->election);
+    cat_map_free(&x->coalition);
+    free(x->section_by_id);
+    if (x->cols)
+        for (uint32_t e = 0; e < x->n_elections; e++) cat_map_free(&x->cols[e]);
+    free(x->cols);
+    free(x);
+}
+
+prep_err prep_catalog_reindex(prep_catalog *c)
+{
+    cat_index_free(c->_index);
+    c->_index = NULL;
+    cat_index *x = calloc(1, sizeof *x);
+    if (!x) return PREP_ERR_NOMEM;
+    int bad = 0;
+    bad |= cat_map_init(&x->casilla, c->n_casillas);
+    bad |= cat_map_init(&x->district, c->n_districts);
+    bad |= cat_map_init(&x->municipality, c->n_municipalities);
+    bad |= cat_map_init(&x->party, c->n_parties);
+    bad |= cat_map_init(&x->election, c->n_elections);
+    bad |= cat_map_init(&x->coalition, c->n_coalitions);
+    x->section_by_id = malloc((CAT_MAX_SECTION_ID + 1) * sizeof *x->section_by_id);
+    x->cols = calloc(c->n_elections ? c->n_elections : 1, sizeof *x->cols);
+    x->n_elections = c->n_elections;
+    if (bad || !x->section_by_id || !x->cols) goto nomem;
+    for (uint32_t i = 0; i <= CAT_MAX_SECTION_ID; i++) x->section_by_id[i] = CAT_NONE;
+
+    /* First occurrence wins everywhere, so a hand-built catalogue with duplicates still
+     * answers deterministically. */
+    for (uint32_t i = 0; i < c->n_casillas; i++) {
+        uint32_t h = cat_hash_str(c->casillas[i].key);
+        if (cat_map_find(&x->casilla, h, cat_eq_casilla, c, c->casillas[i].key) == CAT_NONE &&
+            cat_map_put(&x->casilla, h, i))
+            goto nomem;
+    }
+    for (uint32_t i = 0; i < c->n_sections; i++) {
+        uint32_t id = c->sections[i].id;
+        if (id <= CAT_MAX_SECTION_ID && x->section_by_id[id] == CAT_NONE) x->section_by_id[id] = i;
+    }
+    for (uint32_t i = 0; i < c->n_districts; i++) {
+        uint32_t h = cat_hash_u32(c->districts[i].id);
+        if (cat_map_find(&x->district, h, cat_eq_district, c, &c->districts[i].id) == CAT_NONE &&
+            cat_map_put(&x->district, h, i))
+            goto nomem;
+    }
+    for (uint32_t i = 0; i < c->n_municipalities; i++) {
+        uint32_t h = cat_hash_u32(c->municipalities[i].id);
+        if (cat_map_find(&x->municipality, h, cat_eq_municipality, c, &c->municipalities[i].id) ==
+                CAT_NONE &&
+            cat_map_put(&x->municipality, h, i))
+            goto nomem;
+    }
+    for (uint32_t i = 0; i < c->n_parties; i++) {
+        uint32_t h = cat_hash_str(c->parties[i].id);
+        if (cat_map_find(&x->party, h, cat_eq_party, c, c->parties[i].id) == CAT_NONE &&
+            cat_map_put(&x->party, h, i))
+            goto nomem;
+    }
+    for (uint32_t i = 0; i < c->n_elections; i++) {
+        const cat_election *el = &c->elections[i];
+        uint32_t h = cat_hash_str(el->id);
+        if (cat_map_find(&x->election, h, cat_eq_election, c, el->id) == CAT_NONE &&
+            cat_map_put(&x->election, h, i))
+            goto nomem;
+        if (cat_map_init(&x->cols[i], el->n_cols)) goto nomem;
+        col_ctx cc = {el};
+        for (uint32_t k = 0; k < el->n_cols; k++) {
+            uint32_t hc = cat_hash_str(el->cols[k].name);
+            if (cat_map_find(&x->cols[i], hc, eq_col, &cc, el->cols[k].name) == CAT_NONE &&
+                cat_map_put(&x->cols[i], hc, k))
+                goto nomem;
+        }
+    }
+    for (uint32_t i = 0; i < c->n_coalitions; i++) {
+        cat_coal_key k = {c->coalitions[i].election, c->coalitions[i].id};
+        uint32_t h = cat_hash_coalition(k.election, k.id);
+        if (cat_map_find(&x->coalition, h, cat_eq_coalition, c, &k) == CAT_NONE &&
+            cat_map_put(&x->coalition, h, i))
+            goto nomem;
+    }
+    c->_index = x;
+    return PREP_OK;
+nomem:
+    cat_index_free(x);
+    return PREP_ERR_NOMEM;
+}
+
+/* ---------------------------------------------------------------- lookups */
+uint32_t prep_catalog_find_casilla(const prep_catalog *c, const char *clave_casilla)
+{
+    if (!c || !clave_casilla) return CAT_NONE;
+    const cat_index *x = c->_index;
+    if (x) return cat_map_find(&x->casilla, cat_hash_str(clave_casilla), cat_eq_casilla, c, clave_casilla);
+    for (uint32_t i = 0; i < c->n_casillas; i++)
+        if (!strcmp(c->casillas[i].key, clave_casilla)) return i;
+    return CAT_NONE;
+}
+
+uint32_t prep_catalog_find_section(const prep_catalog *c, uint32_t section_id)
+{
+    if (!c) return CAT_NONE;
+    const cat_index *x = c->_index;
+    if (x) return section_id <= CAT_MAX_SECTION_ID ? x->section_by_id[section_id] : CAT_NONE;
+    for (uint32_t i = 0; i < c->n_sections; i++)
+        if (c->sections[i].id == section_id) return i;
+    return CAT_NONE;
+}
+
+uint32_t prep_catalog_find_district(const prep_catalog *c, uint32_t district_id)
+{
+    if (!c) return CAT_NONE;
+    const cat_index *x = c->_index;
+    if (x) return cat_map_find(&x->district, cat_hash_u32(district_id), cat_eq_district, c, &district_id);
+    for (uint32_t i = 0; i < c->n_districts; i++)
+        if (c->districts[i].id == district_id) return i;
+    return CAT_NONE;
+}
+
+uint32_t prep_catalog_find_municipality(const prep_catalog *c, uint32_t municipality_id)
+{
+    if (!c) return CAT_NONE;
+    const cat_index *x = c->_index;
+    if (x)
+        return cat_map_find(&x->municipality, cat_hash_u32(municipality_id), cat_eq_municipality, c,
+                            &municipality_id);
+    for (uint32_t i = 0; i < c->n_municipalities; i++)
+        if (c->municipalities[i].id == municipality_id) return i;
+    return CAT_NONE;
+}
+
+uint32_t prep_catalog_find_party(const prep_catalog *c, const char *id)
+{
+    if (!c || !id) return CAT_NONE;
+    const cat_index *x = c->_index;
+    if (x) return cat_map_find(&x->party, cat_hash_str(id), cat_eq_party, c, id);
+    for (uint32_t i = 0; i < c->n_parties; i++)
+        if (!strcmp(c->parties[i].id, id)) return i;
+    return CAT_NONE;
+}
+
+uint32_t prep_catalog_find_election(const prep_catalog *c, const char *id)
+{
+    if (!c || !id) return CAT_NONE;
+    const cat_index *x = c->_index;
+    if (x) return cat_map_find(&x->election, cat_hash_str(id), cat_eq_election, c, id);
+    for (uint32_t i = 0; i < c->n_elections; i++)
+        if (!strcmp(c->elections[i].id, id)) return i;
+    return CAT_NONE;
+}
+
+uint32_t prep_catalog_find_column(const prep_catalog *c, uint32_t e, const char *name)
+{
+    if (!c || !name || e >= c->n_elections) return CAT_NONE;
+    const cat_election *el = &c->elections[e];
+    const cat_index *x = c->_index;
+    if (x && e < x->n_elections) {
+        col_ctx cc = {el};
+        return cat_map_find(&x->cols[e], cat_hash_str(name), eq_col, &cc, name);
+    }
+    for (uint32_t i = 0; i < el->n_cols; i++)
+        if (!strcmp(el->cols[i].name, name)) return i;
+    return CAT_NONE;
+}
+
+uint32_t prep_catalog_find_coalition(const prep_catalog *c, uint32_t e, const char *id)
+{
+    if (!c || !id) return CAT_NONE;
+    const cat_index *x = c->_index;
+    cat_coal_key k = {e, id};
+    if (x) return cat_map_find(&x->coalition, cat_hash_coalition(e, id), cat_eq_coalition, c, &k);
+    for (uint32_t i = 0; i < c->n_coalitions; i++)
+        if (c->coalitions[i].election == e && !strcmp(c->coalitions[i].id, id)) return i;
+    return CAT_NONE;
+}
+
+/* ---------------------------------------------------------------- units */
+uint32_t prep_catalog_unit_of(const prep_catalog *c, uint32_t e, uint32_t casilla)
+{
+    if (!c || e >= c->n_elections || casilla >= c->n_casillas) return CAT_NONE;
+    const cat_section *s = &c->sections[c->casillas[casilla].section];
+    switch (c->elections[e].scope) {
+    case CAT_SCOPE_ENTITY: return 0;
+    case CAT_SCOPE_DISTRICT: return s->district;
+    case CAT_SCOPE_MUNICIPALITY: return s->municipality;
+    }
+    return CAT_NONE;
+}
+
+const char *prep_catalog_unit_name(const prep_catalog *c, uint32_t e, uint32_t u)
+{
+    if (!c || e >= c->n_elections) return NULL;
+    switch (c->elections[e].scope) {
+    case CAT_SCOPE_ENTITY: return u == 0 ? c->entity_name : NULL;
+    case CAT_SCOPE_DISTRICT: return u < c->n_districts ? c->districts[u].name : NULL;
+    case CAT_SCOPE_MUNICIPALITY: return u < c->n_municipalities ? c->municipalities[u].name : NULL;
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- keys */
+void cat_put_digits(char *out, uint32_t v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        out[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+void prep_catalog_casilla_key(uint32_t entity, uint32_t section, char type, uint32_t number,
+                              uint32_t ext, char out[24])
+{
+    if (entity <= 99 && section <= 9999 && number <= 99 && ext <= 99) {
+        cat_put_digits(out, entity, 2);
+        cat_put_digits(out + 2, section, 4);
+        out[6] = type;
+        cat_put_digits(out + 7, number, 2);
+        cat_put_digits(out + 9, ext, 2);
+        out[11] = 0;
+        return;
+    }
+    /* Out of the documented ranges (never from a loaded catalogue): wider, still bounded. */
+    snprintf(out, 24, "%02u%04u%c%02u%02u", (unsigned)(entity % 1000), (unsigned)(section % 1000000),
+             type, (unsigned)(number % 1000), (unsigned)(ext % 1000));
+}
+
+void prep_catalog_acta_key(const char *clave_casilla, uint32_t acta_type, char out[28])
+{
+    size_t n = strnlen(clave_casilla, 23);
+    memcpy(out, clave_casilla, n);
+    if (acta_type <= 99) {
+        cat_put_digits(out + n, acta_type, 2);
+        out[n + 2] = 0;
+    } else {
+        snprintf(out + n, 28 - n, "%u", (unsigned)(acta_type % 10000));
+    }
+}
+
+int cat_type_rank(char type)
+{
+    switch (type) {
+    case 'B': return 0;
+    case 'C': return 1;
+    case 'E': return 2;
+    case 'S': return 3;
+    case 'M': return 4;
+    default: return -1;
+    }
+}
+
+int cat_valid_id(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        char ch = s[n];
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '-'))
+            return 0;
+        if (n >= CAT_MAX_ID_LEN) return 0;
+    }
+    return n > 0;
+}
+
+const char *cat_scope_name(cat_scope s)
+{
+    switch (s) {
+    case CAT_SCOPE_ENTITY: return "entity";
+    case CAT_SCOPE_DISTRICT: return "district";
+    case CAT_SCOPE_MUNICIPALITY: return "municipality";
+    }
+    return NULL;
+}
+
+const char *cat_specials_name(cat_specials_mode m)
+{
+    switch (m) {
+    case CAT_SPECIALS_EXCLUDE: return "exclude";
+    case CAT_SPECIALS_FINAL_ONLY: return "final-only";
+    case CAT_SPECIALS_INCLUDE: return "include";
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- free */
+static void free_labels(cat_labels *l)
+{
+    free(l->some_illegible);
+    free(l->all_illegible);
+    free(l->exceeds_ln);
+    free(l->no_acta_not_delivered);
+    free(l->no_acta_not_installed);
+    free(l->no_acta_no_envelope);
+    free(l->out_of_catalog);
+}
+
+void prep_catalog_free(prep_catalog *c)
+{
+    if (!c) return;
+    free(c->process_id);
+    free(c->process_name);
+    free(c->institute);
+    free(c->entity_name);
+    free(c->timezone);
+    free(c->combo_prefix);
+    free_labels(&c->labels);
+    if (c->parties)
+        for (uint32_t i = 0; i < c->n_parties; i++) {
+            free(c->parties[i].id);
+            free(c->parties[i].name);
+            free(c->parties[i].color);
+        }
+    free(c->parties);
+    if (c->districts)
+        for (uint32_t i = 0; i < c->n_districts; i++) {
+            free(c->districts[i].name);
+            free(c->districts[i].slug);
+        }
+    free(c->districts);
+    if (c->municipalities)
+        for (uint32_t i = 0; i < c->n_municipalities; i++) {
+            free(c->municipalities[i].name);
+            free(c->municipalities[i].slug);
+        }
+    free(c->municipalities);
+    free(c->sections);
+    free(c->casillas);
+    if (c->elections)
+        for (uint32_t i = 0; i < c->n_elections; i++) {
+            cat_election *el = &c->elections[i];
+            free(el->id);
+            free(el->name);
+            free(el->title);
+            free(el->slug);
+            if (el->cols)
+                for (uint32_t k = 0; k < el->n_cols; k++) free(el->cols[k].name);
+            free(el->cols);
+            free(el->col_applies);
+            free(el->cand_first);
+            free(el->cand_index);
+        }
+    free(c->elections);
+    if (c->coalitions)
+        for (uint32_t i = 0; i < c->n_coalitions; i++) {
+            free(c->coalitions[i].id);
+            free(c->coalitions[i].name);
+        }
+    free(c->coalitions);
+    if (c->candidacies)
+        for (uint32_t i = 0; i < c->n_candidacies; i++) {
+            free(c->candidacies[i].name);
+            free(c->candidacies[i].cols);
+        }
+    free(c->candidacies);
+    cat_index_free(c->_index);
+    free(c);
+}

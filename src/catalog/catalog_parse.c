@@ -1,0 +1,1687 @@
+/* prep catalog: reading and validating the catalogue file (docs/formats/catalog.md).
+ *
+ * Two passes. The lexer cuts the file into lines, checks each (length, bytes, UTF-8),
+ * drops comments and files every line under its [section]: key = value pairs for
+ * [process] and [labels], header-mapped rows for the tables. Then the tables are read in
+ * dependency order (parties, districts, municipalities, sections, casillas, elections,
+ * coalitions, candidacies), whatever their order in the file, and the derived data is
+ * built. Every problem is a located diag; reading goes on past it. The catalogue is
+ * returned only when there was none. */
+#include "catalog_internal.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    SEC_PROCESS,
+    SEC_LABELS,
+    SEC_PARTIES,
+    SEC_DISTRICTS,
+    SEC_MUNIS,
+    SEC_SECTIONS,
+    SEC_CASILLAS,
+    SEC_ELECTIONS,
+    SEC_COALITIONS,
+    SEC_CANDIDACIES,
+    SEC_COUNT
+};
+#define SEC_NONE (-1) /* before the first [section] */
+#define SEC_SKIP (-2) /* inside an unknown or repeated section */
+
+static const char *const sec_names[SEC_COUNT] = {
+    "process",  "labels",   "parties",   "districts",  "municipalities",
+    "sections", "casillas", "elections", "coalitions", "candidacies",
+};
+static const int sec_required[SEC_COUNT] = {1, 0, 1, 1, 1, 1, 1, 1, 0, 1};
+/* tables that must have at least one row */
+static const int sec_nonempty[SEC_COUNT] = {0, 0, 1, 1, 1, 1, 1, 1, 0, 0};
+
+#define MAX_TCOLS 8       /* columns of the widest table */
+#define MAX_FILE_COLS 32  /* fields read from one line; more is an error */
+
+static const char *const tab_cols[SEC_COUNT][MAX_TCOLS + 1] = {
+    [SEC_PARTIES] = {"id", "name", "color", NULL},
+    [SEC_DISTRICTS] = {"id", "name", NULL},
+    [SEC_MUNIS] = {"id", "name", NULL},
+    [SEC_SECTIONS] = {"id", "district", "municipality", NULL},
+    [SEC_CASILLAS] = {"section", "type", "number", "ext", "urban", "lista_nominal", "representatives",
+                      "ballots", NULL},
+    [SEC_ELECTIONS] = {"id", "name", "title", "scope", "acta_type", "parties", NULL},
+    [SEC_COALITIONS] = {"election", "id", "name", "parties", NULL},
+    [SEC_CANDIDACIES] = {"election", "unit", "contender", "name", NULL},
+};
+static const uint32_t tab_max_rows[SEC_COUNT] = {
+    [SEC_PARTIES] = CAT_MAX_PARTIES,         [SEC_DISTRICTS] = CAT_MAX_GEO,
+    [SEC_MUNIS] = CAT_MAX_GEO,               [SEC_SECTIONS] = CAT_MAX_SECTION_ID,
+    [SEC_CASILLAS] = CAT_MAX_CASILLAS,       [SEC_ELECTIONS] = CAT_MAX_ELECTIONS,
+    [SEC_COALITIONS] = CAT_MAX_COALITIONS,   [SEC_CANDIDACIES] = CAT_MAX_CANDIDACIES,
+};
+
+enum { PA_ID, PA_NAME, PA_COLOR };
+enum { GE_ID, GE_NAME };
+enum { SE_ID, SE_DISTRICT, SE_MUNI };
+enum { CA_SECTION, CA_TYPE, CA_NUMBER, CA_EXT, CA_URBAN, CA_LN, CA_REPS, CA_BALLOTS };
+enum { EL_ID, EL_NAME, EL_TITLE, EL_SCOPE, EL_ACTA, EL_PARTIES };
+enum { CO_ELECTION, CO_ID, CO_NAME, CO_PARTIES };
+enum { CD_ELECTION, CD_UNIT, CD_CONTENDER, CD_NAME };
+
+enum {
+    PK_ID,
+    PK_NAME,
+    PK_INSTITUTE,
+    PK_ENTITY_ID,
+    PK_ENTITY,
+    PK_TZ,
+    PK_WOPEN,
+    PK_WCLOSE,
+    PK_CUT,
+    PK_COMBO,
+    PK_INDFIRST,
+    PK_CSVSEP,
+    PK_SPECIALS,
+    PK_PCT,
+    PK_COUNT
+};
+static const char *const pk_names[PK_COUNT] = {
+    "id",           "name",         "institute",          "entity_id",     "entity",
+    "timezone",     "window_open",  "window_close",       "cut_interval",  "combo_prefix",
+    "independents_first", "csv_separator", "participation_specials", "percent_decimals",
+};
+#define PK_N_REQUIRED 8 /* the first eight keys have no default */
+
+enum { LK_SOME, LK_ALL, LK_EXCEEDS, LK_NOTDELIV, LK_NOTINST, LK_NOENV, LK_OUT, LK_COUNT };
+static const char *const lk_names[LK_COUNT] = {
+    "some_illegible",        "all_illegible",       "exceeds_ln",     "no_acta_not_delivered",
+    "no_acta_not_installed", "no_acta_no_envelope", "out_of_catalog",
+};
+static const char *const lk_defaults[LK_COUNT] = {
+    "ALGUN DATO ILEGIBLE O SIN DATO",
+    "TODOS ILEGIBLES O SIN DATO",
+    "EXCEDE LISTA NOMINAL",
+    "SIN ACTA POR PAQUETE NO ENTREGADO",
+    "SIN ACTA POR CASILLA NO INSTALADA",
+    "SIN ACTA POR PAQUETE ENTREGADO SIN SOBRE",
+    "FUERA DE CATALOGO",
+};
+
+typedef struct kv {
+    const char *val; /* into the parse buffer */
+    long line, col;
+} kv;
+
+typedef struct rawtab {
+    long header_line;
+    int usable;      /* header read and every column present */
+    size_t n_file_cols;
+    int map[MAX_FILE_COLS]; /* file field -> table column, -1 unknown */
+    size_t n, cap;
+    long *line;
+    const char **f;  /* n * MAX_TCOLS, trimmed values */
+    uint32_t *col;   /* n * MAX_TCOLS, 1-based byte columns */
+    int overflow;
+} rawtab;
+
+typedef struct pctx {
+    const char *file;
+    prep_diags *d;
+    size_t nerr;
+    int f_parse, f_limit, f_oom;
+    prep_catalog *c;
+    long sec_line[SEC_COUNT]; /* line of [name]; 0 when absent */
+    kv pk[PK_COUNT];
+    kv lk[LK_COUNT];
+    rawtab t[SEC_COUNT];
+    int broken[SEC_COUNT];    /* missing or unreadable: references into it are not reported */
+    /* lookups while reading */
+    cat_map m_party, m_district, m_muni, m_election, m_coal;
+    uint32_t *district_ids, *muni_ids;
+    uint32_t *sec_by_id;      /* section id -> section index */
+    long *el_line;            /* per election: its line */
+    uint32_t (*el_parties)[CAT_MAX_PARTIES];
+    uint32_t *el_np;
+    uint32_t *el_max_indep;
+    long *cand_line;
+    uint32_t *cand_ccol;      /* column of the contender field */
+} pctx;
+
+#define F(tb, r, k) ((tb)->f[(r) * MAX_TCOLS + (k)])
+#define C(tb, r, k) ((long)(tb)->col[(r) * MAX_TCOLS + (k)])
+
+static int is_kind(const char *kind, const char *const *list)
+{
+    for (; *list; list++)
+        if (!strcmp(kind, *list)) return 1;
+    return 0;
+}
+
+__attribute__((format(printf, 5, 6))) static void perr(pctx *x, long line, long col, const char *kind,
+                                                      const char *fmt, ...)
+{
+    static const char *const syntax_kinds[] = {
+        "bad-version", "syntax",         "line-too-long", "bad-char",       "bad-utf8",
+        "unknown-section", "repeated-section", "missing-section", "unknown-key", "repeated-key",
+        "missing-key", "field-count",    "unknown-column", "repeated-column", "missing-column", NULL};
+    static const char *const limit_kinds[] = {"too-many", "line-too-long", NULL};
+    x->nerr++;
+    if (is_kind(kind, syntax_kinds)) x->f_parse = 1;
+    if (is_kind(kind, limit_kinds)) x->f_limit = 1;
+    size_t max = x->d->max_keep ? x->d->max_keep : 1000;
+    if (x->d->n >= max) {
+        x->d->total++;
+        return;
+    }
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    prep_diags_add(x->d, x->file, line, col, kind, "%s", msg);
+}
+
+static char *xdup(pctx *x, const char *s)
+{
+    char *r = strdup(s);
+    if (!r) x->f_oom = 1;
+    return r;
+}
+
+/* ================================================================ lexer */
+
+/* Offset of the first byte that is a control character (other than tab) or breaks UTF-8,
+ * or -1. *utf8 tells which. */
+static long bad_byte(const unsigned char *p, size_t n, int *utf8)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = p[i];
+        if (c < 0x80) {
+            if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                *utf8 = 0;
+                return (long)i;
+            }
+            i++;
+            continue;
+        }
+        size_t k;
+        uint32_t cp;
+        if (c >= 0xC2 && c <= 0xDF) k = 1, cp = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF) k = 2, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4) k = 3, cp = c & 0x07;
+        else {
+            *utf8 = 1;
+            return (long)i;
+        }
+        if (n - i - 1 < k) {
+            *utf8 = 1;
+            return (long)i;
+        }
+        for (size_t j = 1; j <= k; j++) {
+            if ((p[i + j] & 0xC0) != 0x80) {
+                *utf8 = 1;
+                return (long)i;
+            }
+            cp = (cp << 6) | (p[i + j] & 0x3F);
+        }
+        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF)) {
+            *utf8 = 1;
+            return (long)i;
+        }
+        i += k + 1;
+    }
+    return -1;
+}
+
+static int is_ws(char ch) { return ch == ' ' || ch == '\t'; }
+
+/* Cuts a trailing comment: '#' preceded by a blank and followed by a blank or the end. */
+static void cut_comment(char *s)
+{
+    for (char *p = s + 1; *p; p++)
+        if (*p == '#' && is_ws(p[-1]) && (p[1] == 0 || is_ws(p[1]))) {
+            *p = 0;
+            return;
+        }
+}
+
+/* Trims blanks at the end, in place. */
+static void rtrim(char *s)
+{
+    size_t n = strlen(s);
+    while (n && is_ws(s[n - 1])) s[--n] = 0;
+}
+
+static int tab_grow(pctx *x, rawtab *t)
+{
+    if (t->n < t->cap) return 0;
+    size_t nc = t->cap ? t->cap * 2 : 64;
+    long *nl = realloc(t->line, nc * sizeof *nl);
+    if (!nl) goto oom;
+    t->line = nl;
+    const char **nf = realloc(t->f, nc * MAX_TCOLS * sizeof *nf);
+    if (!nf) goto oom;
+    t->f = nf;
+    uint32_t *ncol = realloc(t->col, nc * MAX_TCOLS * sizeof *ncol);
+    if (!ncol) goto oom;
+    t->col = ncol;
+    t->cap = nc;
+    return 0;
+oom:
+    x->f_oom = 1;
+    return -1;
+}
+
+/* One table line: the header or a row. p is the trimmed line, base its original start. */
+static void lex_table_line(pctx *x, int sec, char *base, char *p, long lineno)
+{
+    rawtab *t = &x->t[sec];
+    char *fields[MAX_FILE_COLS];
+    size_t starts[MAX_FILE_COLS];
+    size_t n = prep_split(p, '|', 0, fields, starts, MAX_FILE_COLS);
+    size_t off = (size_t)(p - base);
+    if (!t->header_line) {
+        t->header_line = lineno;
+        if (n > MAX_FILE_COLS) {
+            perr(x, lineno, 0, "too-many", "table [%s] header has %zu columns; at most %d", sec_names[sec], n,
+                 MAX_FILE_COLS);
+            return;
+        }
+        t->n_file_cols = n;
+        int seen[MAX_TCOLS] = {0};
+        int ok = 1;
+        for (size_t i = 0; i < n; i++) {
+            long col = (long)(off + starts[i] + strspn(fields[i], " \t") + 1);
+            const char *name = prep_trim(fields[i]);
+            t->map[i] = -1;
+            int k;
+            for (k = 0; tab_cols[sec][k]; k++)
+                if (!strcmp(tab_cols[sec][k], name)) break;
+            if (!tab_cols[sec][k]) {
+                perr(x, lineno, col, "unknown-column", "unknown column '%s' in table [%s]", name, sec_names[sec]);
+                continue;
+            }
+            if (seen[k]) {
+                perr(x, lineno, col, "repeated-column", "column '%s' appears twice in table [%s]", name,
+                     sec_names[sec]);
+                continue;
+            }
+            seen[k] = 1;
+            t->map[i] = k;
+        }
+        for (int k = 0; tab_cols[sec][k]; k++)
+            if (!seen[k]) {
+                perr(x, lineno, 0, "missing-column", "table [%s] has no column '%s'", sec_names[sec],
+                     tab_cols[sec][k]);
+                ok = 0;
+            }
+        t->usable = ok;
+        return;
+    }
+    if (!t->usable) return;
+    if (n != t->n_file_cols) {
+        perr(x, lineno, 0, "field-count", "row has %zu fields; the header of [%s] has %zu", n, sec_names[sec],
+             t->n_file_cols);
+        return;
+    }
+    if (t->n >= tab_max_rows[sec]) {
+        if (!t->overflow)
+            perr(x, lineno, 0, "too-many", "table [%s] has more than %u rows", sec_names[sec],
+                 (unsigned)tab_max_rows[sec]);
+        t->overflow = 1;
+        return;
+    }
+    if (tab_grow(x, t)) return;
+    size_t r = t->n++;
+    t->line[r] = lineno;
+    for (size_t i = 0; i < n; i++) {
+        if (t->map[i] < 0) continue;
+        uint32_t col = (uint32_t)(off + starts[i] + strspn(fields[i], " \t") + 1);
+        t->f[r * MAX_TCOLS + (size_t)t->map[i]] = prep_trim(fields[i]);
+        t->col[r * MAX_TCOLS + (size_t)t->map[i]] = col;
+    }
+}
+
+static void lex_kv_line(pctx *x, int sec, char *base, char *p, long lineno)
+{
+    char *eq = strchr(p, '=');
+    if (!eq) {
+        perr(x, lineno, (long)(p - base) + 1, "syntax", "expected 'key = value' in [%s], got '%s'", sec_names[sec],
+             p);
+        return;
+    }
+    *eq = 0;
+    char *key = prep_trim(p);
+    char *v = eq + 1;
+    v += strspn(v, " \t");
+    long col = (long)(v - base) + 1;
+    rtrim(v);
+    if (!strcmp(v, "\"\"")) v[0] = 0; /* "" is the empty string */
+    const char *const *names = sec == SEC_PROCESS ? pk_names : lk_names;
+    int nkeys = sec == SEC_PROCESS ? PK_COUNT : LK_COUNT;
+    kv *slots = sec == SEC_PROCESS ? x->pk : x->lk;
+    for (int k = 0; k < nkeys; k++) {
+        if (strcmp(names[k], key)) continue;
+        if (slots[k].line) {
+            perr(x, lineno, (long)(p - base) + 1, "repeated-key", "key '%s' already set on line %ld", key,
+                 slots[k].line);
+            return;
+        }
+        slots[k].val = v;
+        slots[k].line = lineno;
+        slots[k].col = col;
+        return;
+    }
+    perr(x, lineno, (long)(p - base) + 1, "unknown-key", "unknown key '%s' in [%s]", key, sec_names[sec]);
+}
+
+static void lex(pctx *x, char *buf, size_t len)
+{
+    size_t pos = 0;
+    long lineno = 0;
+    int version_seen = 0;
+    int cur = SEC_NONE;
+    if (len >= 3 && (unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB &&
+        (unsigned char)buf[2] == 0xBF)
+        pos = 3; /* UTF-8 byte order mark, as some editors write it */
+    while (pos < len && !x->f_oom) {
+        lineno++;
+        char *line = buf + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        size_t L = nl ? (size_t)(nl - line) : len - pos;
+        pos += L + (nl ? 1 : 0);
+        if (L && line[L - 1] == '\r') L--;
+        if (L > CAT_MAX_LINE) {
+            perr(x, lineno, 0, "line-too-long", "line of %zu bytes; at most %u", L, (unsigned)CAT_MAX_LINE);
+            continue;
+        }
+        int utf8 = 0;
+        long bad = bad_byte((const unsigned char *)line, L, &utf8);
+        if (bad >= 0) {
+            if (utf8)
+                perr(x, lineno, bad + 1, "bad-utf8", "invalid UTF-8 byte 0x%02X", (unsigned char)line[bad]);
+            else
+                perr(x, lineno, bad + 1, "bad-char", "control character 0x%02X", (unsigned char)line[bad]);
+            continue;
+        }
+        line[L] = 0;
+        char *p = line + strspn(line, " \t");
+        if (*p == '#' || *p == 0) continue;
+        cut_comment(p);
+        rtrim(p);
+        if (!version_seen) {
+            version_seen = 1;
+            if (!strcmp(p, "prep-catalog 1")) continue;
+            if (!strncmp(p, "prep-catalog", 12)) {
+                perr(x, lineno, 1, "bad-version", "unsupported catalogue format '%s'; this reader knows 'prep-catalog 1'",
+                     p);
+                continue;
+            }
+            perr(x, lineno, 1, "bad-version", "the first line must be 'prep-catalog 1'");
+            if (*p != '[') continue;
+        }
+        if (*p == '[') {
+            size_t n = strlen(p);
+            if (p[n - 1] != ']') {
+                perr(x, lineno, (long)(p - line) + 1, "syntax", "section header '%s' lacks the closing ']'", p);
+                cur = SEC_SKIP;
+                continue;
+            }
+            p[n - 1] = 0;
+            char *name = prep_trim(p + 1);
+            int s;
+            for (s = 0; s < SEC_COUNT; s++)
+                if (!strcmp(sec_names[s], name)) break;
+            if (s == SEC_COUNT) {
+                perr(x, lineno, (long)(p - line) + 1, "unknown-section", "unknown section [%s]", name);
+                cur = SEC_SKIP;
+            } else if (x->sec_line[s]) {
+                perr(x, lineno, (long)(p - line) + 1, "repeated-section", "section [%s] already started on line %ld",
+                     name, x->sec_line[s]);
+                cur = SEC_SKIP;
+            } else {
+                x->sec_line[s] = lineno;
+                cur = s;
+            }
+            continue;
+        }
+        if (cur == SEC_SKIP) continue;
+        if (cur == SEC_NONE) {
+            perr(x, lineno, (long)(p - line) + 1, "syntax", "line outside any [section]");
+            continue;
+        }
+        if (cur == SEC_PROCESS || cur == SEC_LABELS) lex_kv_line(x, cur, line, p, lineno);
+        else lex_table_line(x, cur, line, p, lineno);
+    }
+    if (!version_seen) perr(x, 0, 0, "bad-version", "empty catalogue: no 'prep-catalog 1' line");
+    for (int s = 0; s < SEC_COUNT; s++) {
+        if (!x->sec_line[s]) {
+            if (sec_required[s] && version_seen) perr(x, 0, 0, "missing-section", "no [%s] section", sec_names[s]);
+            x->broken[s] = 1;
+            continue;
+        }
+        if (s == SEC_PROCESS || s == SEC_LABELS) continue;
+        rawtab *t = &x->t[s];
+        if (t->header_line && !t->usable) x->broken[s] = 1;
+        else if (sec_nonempty[s] && t->n == 0) {
+            perr(x, x->sec_line[s], 0, "empty-section", "section [%s] has no rows", sec_names[s]);
+            x->broken[s] = 1;
+        }
+    }
+}
+
+/* ================================================================ values */
+
+static int tz_exists(const char *tz)
+{
+    size_t n = strlen(tz);
+    if (n == 0 || n > 64 || tz[0] == '/') return 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = tz[i];
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+              ch == '-' || ch == '+' || ch == '/'))
+            return 0;
+        if ((i == 0 || tz[i - 1] == '/') && (ch == '/' || ch == '-')) return 0;
+    }
+    const char *dir = getenv("TZDIR");
+    if (!dir || !*dir) dir = "/usr/share/zoneinfo";
+    char path[512];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, tz) >= sizeof path) return 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char magic[4];
+    size_t r = fread(magic, 1, 4, f);
+    fclose(f);
+    return r == 4 && !memcmp(magic, "TZif", 4);
+}
+
+static int valid_color(const char *s)
+{
+    if (s[0] != '#' || strlen(s) != 7) return 0;
+    for (int i = 1; i < 7; i++) {
+        char ch = s[i];
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F'))) return 0;
+    }
+    return 1;
+}
+
+/* Strict unsigned decimal: digits only (the fields are already trimmed). */
+static int parse_num(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+    if (!*s) return -1;
+    for (const char *p = s; *p; p++)
+        if (*p < '0' || *p > '9') return -1;
+    uint32_t v;
+    if (prep_parse_u32(s, &v) || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+/* CAND_IND_n with n in 1..CAT_MAX_INDEP, no leading zero: n, else 0. */
+static uint32_t indep_number(const char *s)
+{
+    if (strncmp(s, "CAND_IND_", 9)) return 0;
+    s += 9;
+    if (s[0] == '0') return 0;
+    uint32_t n;
+    if (parse_num(s, 1, CAT_MAX_INDEP, &n)) return 0;
+    return n;
+}
+
+static int reserved_id(const char *s)
+{
+    return !strcmp(s, "NO_REGISTRADOS") || !strcmp(s, "NULOS") || !strncmp(s, "CAND_IND_", 9);
+}
+
+/* Next space-separated token of *p (at most cap-1 bytes copied; longer ones are cut and
+ * then fail as ids); *start gets where it begins. Returns 0 at the end. */
+static int next_token(const char **p, char *tok, size_t cap, const char **start)
+{
+    const char *s = *p;
+    while (is_ws(*s)) s++;
+    if (!*s) return 0;
+    const char *b = s;
+    while (*s && !is_ws(*s)) s++;
+    size_t n = (size_t)(s - b);
+    if (n >= cap) n = cap - 1;
+    memcpy(tok, b, n);
+    tok[n] = 0;
+    *start = b;
+    *p = s;
+    return 1;
+}
+
+/* ================================================================ [process], [labels] */
+
+static void do_process(pctx *x)
+{
+    prep_catalog *c = x->c;
+    c->cut_interval = 300;
+    c->csv_sep = '|';
+    c->specials = CAT_SPECIALS_FINAL_ONLY;
+    c->pct_decimals = 4;
+    c->independents_first = 0;
+    c->window_open = c->window_close = PREP_TIME_NONE;
+    const kv *k = x->pk;
+    if (x->sec_line[SEC_PROCESS])
+        for (int i = 0; i < PK_N_REQUIRED; i++)
+            if (!k[i].line)
+                perr(x, x->sec_line[SEC_PROCESS], 0, "missing-key", "[process] has no '%s'", pk_names[i]);
+
+    if (k[PK_ID].line) {
+        if (!cat_valid_id(k[PK_ID].val))
+            perr(x, k[PK_ID].line, k[PK_ID].col, "bad-value",
+                 "process id '%s' must be 1..%u characters of A-Z a-z 0-9 _ -", k[PK_ID].val,
+                 (unsigned)CAT_MAX_ID_LEN);
+        c->process_id = xdup(x, k[PK_ID].val);
+    }
+    static const int text_keys[] = {PK_NAME, PK_INSTITUTE, PK_ENTITY, PK_TZ};
+    char **text_dst[] = {&c->process_name, &c->institute, &c->entity_name, &c->timezone};
+    for (size_t i = 0; i < PREP_ARRAY_LEN(text_keys); i++) {
+        const kv *v = &k[text_keys[i]];
+        if (!v->line) continue;
+        if (!*v->val) perr(x, v->line, v->col, "bad-value", "'%s' is empty", pk_names[text_keys[i]]);
+        *text_dst[i] = xdup(x, v->val);
+    }
+    if (k[PK_ENTITY_ID].line && parse_num(k[PK_ENTITY_ID].val, 1, 99, &c->entity_id))
+        perr(x, k[PK_ENTITY_ID].line, k[PK_ENTITY_ID].col, "bad-value", "entity_id '%s' must be a number 1..99",
+             k[PK_ENTITY_ID].val);
+    int tz_ok = 0;
+    if (k[PK_TZ].line) {
+        tz_ok = tz_exists(k[PK_TZ].val);
+        if (!tz_ok)
+            perr(x, k[PK_TZ].line, k[PK_TZ].col, "bad-timezone", "time zone '%s' is not in the tz database",
+                 k[PK_TZ].val);
+    }
+    const char *tz = tz_ok ? k[PK_TZ].val : "UTC";
+    int times_ok = 1;
+    if (k[PK_WOPEN].line && prep_time_parse(k[PK_WOPEN].val, tz, &c->window_open)) {
+        perr(x, k[PK_WOPEN].line, k[PK_WOPEN].col, "bad-value", "window_open '%s' is not a time 'YYYY-MM-DD HH:MM'",
+             k[PK_WOPEN].val);
+        times_ok = 0;
+    }
+    if (k[PK_WCLOSE].line && prep_time_parse(k[PK_WCLOSE].val, tz, &c->window_close)) {
+        perr(x, k[PK_WCLOSE].line, k[PK_WCLOSE].col, "bad-value",
+             "window_close '%s' is not a time 'YYYY-MM-DD HH:MM'", k[PK_WCLOSE].val);
+        times_ok = 0;
+    }
+    if (times_ok && k[PK_WOPEN].line && k[PK_WCLOSE].line && c->window_close <= c->window_open)
+        perr(x, k[PK_WCLOSE].line, k[PK_WCLOSE].col, "bad-window",
+             "window_close '%s' is not after window_open '%s'", k[PK_WCLOSE].val, k[PK_WOPEN].val);
+    if (k[PK_CUT].line && parse_num(k[PK_CUT].val, 1, 86400, &c->cut_interval))
+        perr(x, k[PK_CUT].line, k[PK_CUT].col, "bad-value", "cut_interval '%s' must be 1..86400 seconds",
+             k[PK_CUT].val);
+    const char *prefix = "C_";
+    if (k[PK_COMBO].line) {
+        prefix = k[PK_COMBO].val;
+        if (*prefix && (!cat_valid_id(prefix) || strlen(prefix) > 16)) {
+            perr(x, k[PK_COMBO].line, k[PK_COMBO].col, "bad-value",
+                 "combo_prefix '%s' must be \"\" or up to 16 characters of A-Z a-z 0-9 _ -", prefix);
+            prefix = "C_";
+        }
+    }
+    c->combo_prefix = xdup(x, prefix);
+    if (k[PK_INDFIRST].line) {
+        const char *v = k[PK_INDFIRST].val;
+        if (!strcmp(v, "yes")) c->independents_first = 1;
+        else if (strcmp(v, "no"))
+            perr(x, k[PK_INDFIRST].line, k[PK_INDFIRST].col, "bad-value", "independents_first '%s' must be yes or no",
+                 v);
+    }
+    if (k[PK_CSVSEP].line) {
+        const char *v = k[PK_CSVSEP].val;
+        if (!strcmp(v, "|") || !strcmp(v, ",")) c->csv_sep = v[0];
+        else perr(x, k[PK_CSVSEP].line, k[PK_CSVSEP].col, "bad-value", "csv_separator '%s' must be | or ,", v);
+    }
+    if (k[PK_SPECIALS].line) {
+        const char *v = k[PK_SPECIALS].val;
+        if (!strcmp(v, "exclude")) c->specials = CAT_SPECIALS_EXCLUDE;
+        else if (!strcmp(v, "final-only")) c->specials = CAT_SPECIALS_FINAL_ONLY;
+        else if (!strcmp(v, "include")) c->specials = CAT_SPECIALS_INCLUDE;
+        else
+            perr(x, k[PK_SPECIALS].line, k[PK_SPECIALS].col, "bad-value",
+                 "participation_specials '%s' must be exclude, final-only or include", v);
+    }
+    if (k[PK_PCT].line && parse_num(k[PK_PCT].val, 0, 9, &c->pct_decimals))
+        perr(x, k[PK_PCT].line, k[PK_PCT].col, "bad-value", "percent_decimals '%s' must be 0..9", k[PK_PCT].val);
+}
+
+static void do_labels(pctx *x)
+{
+    char **dst[LK_COUNT] = {
+        &x->c->labels.some_illegible,        &x->c->labels.all_illegible,       &x->c->labels.exceeds_ln,
+        &x->c->labels.no_acta_not_delivered, &x->c->labels.no_acta_not_installed,
+        &x->c->labels.no_acta_no_envelope,   &x->c->labels.out_of_catalog,
+    };
+    for (int i = 0; i < LK_COUNT; i++) {
+        const kv *v = &x->lk[i];
+        const char *val = lk_defaults[i];
+        if (v->line) {
+            if (!*v->val) perr(x, v->line, v->col, "bad-value", "label '%s' is empty", lk_names[i]);
+            else val = v->val;
+        }
+        *dst[i] = xdup(x, val);
+    }
+}
+
+/* ================================================================ tables */
+
+static int eq_u32arr(const void *ctx, uint32_t idx, const void *key)
+{
+    return ((const uint32_t *)ctx)[idx] == *(const uint32_t *)key;
+}
+
+static int eq_strarr(const void *ctx, uint32_t idx, const void *key)
+{
+    return strcmp(((char *const *)ctx)[idx], key) == 0;
+}
+
+static void do_parties(pctx *x)
+{
+    prep_catalog *c = x->c;
+    rawtab *t = &x->t[SEC_PARTIES];
+    c->parties = calloc(t->n ? t->n : 1, sizeof *c->parties);
+    if (!c->parties || cat_map_init(&x->m_party, t->n)) {
+        x->f_oom = 1;
+        return;
+    }
+    for (size_t r = 0; r < t->n && !x->f_oom; r++) {
+        long ln = t->line[r];
+        const char *id = F(t, r, PA_ID), *name = F(t, r, PA_NAME), *color = F(t, r, PA_COLOR);
+        if (!cat_valid_id(id) || reserved_id(id)) {
+            perr(x, ln, C(t, r, PA_ID), "bad-value",
+                 reserved_id(id) ? "party id '%s' is a reserved column name"
+                                 : "party id '%s' must be 1..32 characters of A-Z a-z 0-9 _ -",
+                 id);
+            continue;
+        }
+        uint32_t h = cat_hash_str(id);
+        uint32_t prev = cat_map_find(&x->m_party, h, cat_eq_party, c, id);
+        if (prev != CAT_NONE) {
+            perr(x, ln, C(t, r, PA_ID), "duplicate-id", "party '%s' is already defined", id);
+            continue;
+        }
+        if (!*name) perr(x, ln, C(t, r, PA_NAME), "bad-value", "party '%s' has an empty name", id);
+        if (!valid_color(color))
+            perr(x, ln, C(t, r, PA_COLOR), "bad-value", "color '%s' of party '%s' is not #RRGGBB", color, id);
+        cat_party *p = &c->parties[c->n_parties];
+        p->id = xdup(x, id);
+        p->name = xdup(x, name);
+        p->color = xdup(x, color);
+        p->seniority = c->n_parties;
+        if (!p->id) return;
+        c->n_parties++;
+        if (cat_map_put(&x->m_party, h, c->n_parties - 1)) x->f_oom = 1;
+    }
+}
+
+/* Districts and municipalities: same table shape, parallel arrays out. */
+static uint32_t do_geo(pctx *x, int sec, const char *what, uint32_t **ids_out, char ***names_out,
+                       char ***slugs_out, cat_map *m)
+{
+    rawtab *t = &x->t[sec];
+    size_t cap = t->n ? t->n : 1;
+    uint32_t *ids = calloc(cap, sizeof *ids);
+    char **names = calloc(cap, sizeof *names);
+    char **slugs = calloc(cap, sizeof *slugs);
+    cat_map ms = {0};
+    *ids_out = ids;
+    *names_out = names;
+    *slugs_out = slugs;
+    if (!ids || !names || !slugs || cat_map_init(m, t->n) || cat_map_init(&ms, t->n)) {
+        x->f_oom = 1;
+        cat_map_free(&ms);
+        return 0;
+    }
+    uint32_t n = 0;
+    for (size_t r = 0; r < t->n && !x->f_oom; r++) {
+        long ln = t->line[r];
+        const char *sid = F(t, r, GE_ID), *name = F(t, r, GE_NAME);
+        uint32_t id;
+        if (parse_num(sid, 1, CAT_MAX_GEO_ID, &id)) {
+            perr(x, ln, C(t, r, GE_ID), "bad-value", "%s id '%s' must be a number 1..%u", what, sid,
+                 (unsigned)CAT_MAX_GEO_ID);
+            continue;
+        }
+        uint32_t h = cat_hash_u32(id);
+        if (cat_map_find(m, h, eq_u32arr, ids, &id) != CAT_NONE) {
+            perr(x, ln, C(t, r, GE_ID), "duplicate-id", "%s %u is already defined", what, (unsigned)id);
+            continue;
+        }
+        char *slug = prep_slugify(name);
+        if (!*name || !*slug) {
+            perr(x, ln, C(t, r, GE_NAME), "bad-value", "%s %u needs a name with letters or digits, got '%s'", what,
+                 (unsigned)id, name);
+        } else {
+            uint32_t hs = cat_hash_str(slug);
+            uint32_t other = cat_map_find(&ms, hs, eq_strarr, slugs, slug);
+            if (other != CAT_NONE)
+                perr(x, ln, C(t, r, GE_NAME), "duplicate-slug",
+                     "%s %u '%s' has the same URL name '%s' as %s %u", what, (unsigned)id, name, slug, what,
+                     (unsigned)ids[other]);
+            else if (cat_map_put(&ms, hs, n))
+                x->f_oom = 1;
+        }
+        ids[n] = id;
+        slugs[n] = slug;
+        names[n] = xdup(x, name);
+        n++;
+        if (cat_map_put(m, h, n - 1)) x->f_oom = 1;
+    }
+    cat_map_free(&ms);
+    return n;
+}
+
+static void do_districts_munis(pctx *x)
+{
+    prep_catalog *c = x->c;
+    char **names, **slugs;
+    uint32_t n = do_geo(x, SEC_DISTRICTS, "district", &x->district_ids, &names, &slugs, &x->m_district);
+    c->districts = calloc(n ? n : 1, sizeof *c->districts);
+    if (c->districts) {
+        for (uint32_t i = 0; i < n; i++)
+            c->districts[i] = (cat_district){x->district_ids[i], names[i], slugs[i]};
+        c->n_districts = n;
+    } else {
+        x->f_oom = 1;
+        for (uint32_t i = 0; i < n; i++) free(names[i]), free(slugs[i]);
+    }
+    free(names);
+    free(slugs);
+    if (x->f_oom) return;
+    n = do_geo(x, SEC_MUNIS, "municipality", &x->muni_ids, &names, &slugs, &x->m_muni);
+    c->municipalities = calloc(n ? n : 1, sizeof *c->municipalities);
+    if (c->municipalities) {
+        for (uint32_t i = 0; i < n; i++)
+            c->municipalities[i] = (cat_municipality){x->muni_ids[i], names[i], slugs[i]};
+        c->n_municipalities = n;
+    } else {
+        x->f_oom = 1;
+        for (uint32_t i = 0; i < n; i++) free(names[i]), free(slugs[i]);
+    }
+    free(names);
+    free(slugs);
+}
+
+static uint32_t find_geo(pctx *x, int sec, const char *s, uint32_t *id)
+{
+    if (parse_num(s, 1, CAT_MAX_GEO_ID, id)) return CAT_NONE;
+    if (sec == SEC_DISTRICTS) return cat_map_find(&x->m_district, cat_hash_u32(*id), eq_u32arr, x->district_ids, id);
+    return cat_map_find(&x->m_muni, cat_hash_u32(*id), eq_u32arr, x->muni_ids, id);
+}
+
+static void do_sections(pctx *x)
+{
+    prep_catalog *c = x->c;
+    rawtab *t = &x->t[SEC_SECTIONS];
+    x->sec_by_id = malloc((CAT_MAX_SECTION_ID + 1) * sizeof *x->sec_by_id);
+    cat_section *tmp = calloc(t->n ? t->n : 1, sizeof *tmp);
+    long *first_line = calloc(CAT_MAX_SECTION_ID + 1, sizeof *first_line);
+    c->sections = calloc(t->n ? t->n : 1, sizeof *c->sections);
+    if (!x->sec_by_id || !tmp || !first_line || !c->sections) {
+        x->f_oom = 1;
+        free(tmp);
+        free(first_line);
+        return;
+    }
+    for (uint32_t i = 0; i <= CAT_MAX_SECTION_ID; i++) x->sec_by_id[i] = CAT_NONE;
+    uint32_t n = 0;
+    for (size_t r = 0; r < t->n; r++) {
+        long ln = t->line[r];
+        const char *sid = F(t, r, SE_ID);
+        uint32_t id, gid;
+        if (parse_num(sid, 1, CAT_MAX_SECTION_ID, &id)) {
+            perr(x, ln, C(t, r, SE_ID), "bad-value", "section id '%s' must be a number 1..%u", sid,
+                 (unsigned)CAT_MAX_SECTION_ID);
+            continue;
+        }
+        if (x->sec_by_id[id] != CAT_NONE) {
+            perr(x, ln, C(t, r, SE_ID), "duplicate-id", "section %u is already defined on line %ld", (unsigned)id,
+                 first_line[id]);
+            continue;
+        }
+        cat_section *s = &tmp[n];
+        s->id = id;
+        s->district = find_geo(x, SEC_DISTRICTS, F(t, r, SE_DISTRICT), &gid);
+        if (s->district == CAT_NONE && !x->broken[SEC_DISTRICTS])
+            perr(x, ln, C(t, r, SE_DISTRICT), "unknown-reference", "section %u: unknown district '%s'", (unsigned)id,
+                 F(t, r, SE_DISTRICT));
+        s->municipality = find_geo(x, SEC_MUNIS, F(t, r, SE_MUNI), &gid);
+        if (s->municipality == CAT_NONE && !x->broken[SEC_MUNIS])
+            perr(x, ln, C(t, r, SE_MUNI), "unknown-reference", "section %u: unknown municipality '%s'",
+                 (unsigned)id, F(t, r, SE_MUNI));
+        x->sec_by_id[id] = n++;
+        first_line[id] = ln;
+    }
+    /* Sorted by id: walk the id table once. */
+    uint32_t k = 0;
+    for (uint32_t id = 1; id <= CAT_MAX_SECTION_ID; id++) {
+        if (x->sec_by_id[id] == CAT_NONE) continue;
+        c->sections[k] = tmp[x->sec_by_id[id]];
+        x->sec_by_id[id] = k++;
+    }
+    c->n_sections = k;
+    free(tmp);
+    free(first_line);
+}
+
+typedef struct cas_row {
+    cat_casilla c;
+    long line;
+    long col; /* of the section field */
+} cas_row;
+
+static int cmp_cas(const void *a, const void *b)
+{
+    const cas_row *x = a, *y = b;
+    if (x->c.section != y->c.section) return x->c.section < y->c.section ? -1 : 1;
+    int rx = cat_type_rank(x->c.type), ry = cat_type_rank(y->c.type);
+    if (rx != ry) return rx < ry ? -1 : 1;
+    if (x->c.number != y->c.number) return x->c.number < y->c.number ? -1 : 1;
+    if (x->c.ext != y->c.ext) return x->c.ext < y->c.ext ? -1 : 1;
+    return (x->line > y->line) - (x->line < y->line);
+}
+
+static void do_casillas(pctx *x)
+{
+    prep_catalog *c = x->c;
+    rawtab *t = &x->t[SEC_CASILLAS];
+    cas_row *rows = malloc((t->n ? t->n : 1) * sizeof *rows);
+    if (!rows || !x->sec_by_id) {
+        free(rows);
+        x->f_oom = 1;
+        return;
+    }
+    size_t n = 0;
+    for (size_t r = 0; r < t->n; r++) {
+        long ln = t->line[r];
+        const char *f_sec = F(t, r, CA_SECTION), *f_type = F(t, r, CA_TYPE);
+        uint32_t sid = 0, number = 0, ext = 0, urban = 0, lnom = 0, reps = 0, ballots = 0;
+        int ok = 1;
+        uint32_t sidx = CAT_NONE;
+        if (parse_num(f_sec, 1, CAT_MAX_SECTION_ID, &sid) || (sidx = x->sec_by_id[sid]) == CAT_NONE) {
+            if (!x->broken[SEC_SECTIONS])
+                perr(x, ln, C(t, r, CA_SECTION), "unknown-reference", "casilla: unknown section '%s'", f_sec);
+            ok = 0;
+        }
+        char type = f_type[0];
+        if (cat_type_rank(type) < 0 || f_type[1]) {
+            perr(x, ln, C(t, r, CA_TYPE), "bad-value", "casilla type '%s' must be B, C, E, S or M", f_type);
+            ok = 0;
+        }
+        if (parse_num(F(t, r, CA_NUMBER), 1, 99, &number)) {
+            perr(x, ln, C(t, r, CA_NUMBER), "bad-value", "casilla number '%s' must be 1..99", F(t, r, CA_NUMBER));
+            ok = 0;
+        }
+        if (parse_num(F(t, r, CA_EXT), 0, 99, &ext)) {
+            perr(x, ln, C(t, r, CA_EXT), "bad-value", "casilla ext '%s' must be 0..99", F(t, r, CA_EXT));
+            ok = 0;
+        } else if (ext && ok && type != 'E') {
+            perr(x, ln, C(t, r, CA_EXT), "bad-casilla",
+                 "ext %u on a casilla of type %c: only extraordinarias (E) have contiguas", (unsigned)ext, type);
+        }
+        if (parse_num(F(t, r, CA_URBAN), 1, 2, &urban))
+            perr(x, ln, C(t, r, CA_URBAN), "bad-value", "urban '%s' must be 1 (urbana) or 2 (no urbana)",
+                 F(t, r, CA_URBAN));
+        int ln_ok = !parse_num(F(t, r, CA_LN), 0, UINT32_MAX, &lnom);
+        if (!ln_ok)
+            perr(x, ln, C(t, r, CA_LN), "bad-value", "lista_nominal '%s' is not a number", F(t, r, CA_LN));
+        if (parse_num(F(t, r, CA_REPS), 0, UINT32_MAX, &reps))
+            perr(x, ln, C(t, r, CA_REPS), "bad-value", "representatives '%s' is not a number", F(t, r, CA_REPS));
+        int b_ok = !parse_num(F(t, r, CA_BALLOTS), 0, UINT32_MAX, &ballots);
+        if (!b_ok)
+            perr(x, ln, C(t, r, CA_BALLOTS), "bad-value", "ballots '%s' is not a number", F(t, r, CA_BALLOTS));
+        if (type == 'S') {
+            if (ln_ok && lnom != 0)
+                perr(x, ln, C(t, r, CA_LN), "special-casilla",
+                     "special casilla with lista_nominal %u: specials have none of their own (0)", (unsigned)lnom);
+            if (b_ok && ballots == 0)
+                perr(x, ln, C(t, r, CA_BALLOTS), "special-casilla",
+                     "special casilla with ballots 0: give the ballots approved for it");
+        } else if (b_ok && ballots != 0 && cat_type_rank(type) >= 0) {
+            perr(x, ln, C(t, r, CA_BALLOTS), "bad-casilla",
+                 "ballots %u on a casilla of type %c: only special casillas (S) carry ballots", (unsigned)ballots,
+                 type);
+        }
+        if (!ok) continue;
+        cas_row *w = &rows[n++];
+        memset(w, 0, sizeof *w);
+        w->line = ln;
+        w->col = C(t, r, CA_SECTION);
+        w->c.section = sidx;
+        w->c.type = type;
+        w->c.urban = (uint8_t)urban;
+        w->c.number = (uint16_t)number;
+        w->c.ext = (uint16_t)ext;
+        w->c.lista_nominal = lnom;
+        w->c.representatives = reps;
+        w->c.ballots = ballots;
+        prep_catalog_casilla_key(c->entity_id, sid, type, number, ext, w->c.key);
+    }
+    qsort(rows, n, sizeof *rows, cmp_cas);
+    c->casillas = malloc((n ? n : 1) * sizeof *c->casillas);
+    if (!c->casillas) {
+        free(rows);
+        x->f_oom = 1;
+        return;
+    }
+    /* Equal keys are adjacent now, the first line first: later ones are duplicates. */
+    uint32_t k = 0;
+    long kept_line = 0;
+    for (size_t i = 0; i < n; i++) {
+        const cat_casilla *prev = k ? &c->casillas[k - 1] : NULL;
+        if (prev && rows[i].c.section == prev->section && rows[i].c.type == prev->type &&
+            rows[i].c.number == prev->number && rows[i].c.ext == prev->ext) {
+            perr(x, rows[i].line, rows[i].col, "duplicate-id", "casilla %s is already defined on line %ld",
+                 rows[i].c.key, kept_line);
+            continue;
+        }
+        kept_line = rows[i].line;
+        c->casillas[k++] = rows[i].c;
+    }
+    c->n_casillas = k;
+    free(rows);
+    /* Contiguous ranges per section. */
+    uint32_t i = 0;
+    for (uint32_t s = 0; s < c->n_sections; s++) {
+        c->sections[s].first_casilla = i;
+        while (i < k && c->casillas[i].section == s) i++;
+        c->sections[s].n_casillas = i - c->sections[s].first_casilla;
+    }
+}
+
+static int eq_el_slug(const void *ctx, uint32_t idx, const void *key)
+{
+    const prep_catalog *c = ctx;
+    return strcmp(c->elections[idx].slug, key) == 0;
+}
+
+static void do_elections(pctx *x)
+{
+    prep_catalog *c = x->c;
+    rawtab *t = &x->t[SEC_ELECTIONS];
+    size_t cap = t->n ? t->n : 1;
+    c->elections = calloc(cap, sizeof *c->elections);
+    x->el_line = calloc(cap, sizeof *x->el_line);
+    x->el_parties = calloc(cap, sizeof *x->el_parties);
+    x->el_np = calloc(cap, sizeof *x->el_np);
+    x->el_max_indep = calloc(cap, sizeof *x->el_max_indep);
+    cat_map mslug = {0};
+    if (!c->elections || !x->el_line || !x->el_parties || !x->el_np || !x->el_max_indep ||
+        cat_map_init(&x->m_election, t->n) || cat_map_init(&mslug, t->n)) {
+        x->f_oom = 1;
+        cat_map_free(&mslug);
+        return;
+    }
+    for (size_t r = 0; r < t->n && !x->f_oom; r++) {
+        long ln = t->line[r];
+        const char *id = F(t, r, EL_ID), *name = F(t, r, EL_NAME), *title = F(t, r, EL_TITLE);
+        const char *scope = F(t, r, EL_SCOPE);
+        if (!cat_valid_id(id)) {
+            perr(x, ln, C(t, r, EL_ID), "bad-value", "election id '%s' must be 1..32 characters of A-Z a-z 0-9 _ -",
+                 id);
+            continue;
+        }
+        uint32_t h = cat_hash_str(id);
+        if (cat_map_find(&x->m_election, h, cat_eq_election, c, id) != CAT_NONE) {
+            perr(x, ln, C(t, r, EL_ID), "duplicate-id", "election '%s' is already defined", id);
+            continue;
+        }
+        uint32_t e = c->n_elections;
+        cat_election *el = &c->elections[e];
+        el->id = xdup(x, id);
+        el->name = xdup(x, name);
+        el->title = xdup(x, title);
+        el->slug = prep_slugify(title);
+        if (!el->id || !el->name || !el->title) return;
+        c->n_elections++;
+        x->el_line[e] = ln;
+        if (cat_map_put(&x->m_election, h, e)) x->f_oom = 1;
+        if (!*name) perr(x, ln, C(t, r, EL_NAME), "bad-value", "election '%s' has an empty name", id);
+        if (!*el->slug) {
+            perr(x, ln, C(t, r, EL_TITLE), "bad-value", "election '%s' needs a title with letters or digits", id);
+        } else {
+            uint32_t hs = cat_hash_str(el->slug);
+            uint32_t other = cat_map_find(&mslug, hs, eq_el_slug, c, el->slug);
+            if (other != CAT_NONE)
+                perr(x, ln, C(t, r, EL_TITLE), "duplicate-slug",
+                     "election '%s' has the same URL name '%s' as election '%s'", id, el->slug,
+                     c->elections[other].id);
+            else if (cat_map_put(&mslug, hs, e))
+                x->f_oom = 1;
+        }
+        if (!strcmp(scope, "entity")) el->scope = CAT_SCOPE_ENTITY;
+        else if (!strcmp(scope, "district")) el->scope = CAT_SCOPE_DISTRICT;
+        else if (!strcmp(scope, "municipality")) el->scope = CAT_SCOPE_MUNICIPALITY;
+        else
+            perr(x, ln, C(t, r, EL_SCOPE), "bad-value", "scope '%s' must be entity, district or municipality", scope);
+        el->n_units = el->scope == CAT_SCOPE_ENTITY     ? 1
+                      : el->scope == CAT_SCOPE_DISTRICT ? c->n_districts
+                                                        : c->n_municipalities;
+        if (parse_num(F(t, r, EL_ACTA), 0, 99, &el->acta_type))
+            perr(x, ln, C(t, r, EL_ACTA), "bad-value", "acta_type '%s' must be a number 0..99", F(t, r, EL_ACTA));
+        /* parties, column order */
+        const char *p = F(t, r, EL_PARTIES), *base = p, *at;
+        char tok[CAT_MAX_ID_LEN + 2];
+        while (next_token(&p, tok, sizeof tok, &at)) {
+            long tcol = C(t, r, EL_PARTIES) + (long)(at - base);
+            uint32_t pi = cat_map_find(&x->m_party, cat_hash_str(tok), cat_eq_party, c, tok);
+            if (pi == CAT_NONE) {
+                if (!x->broken[SEC_PARTIES])
+                    perr(x, ln, tcol, "unknown-reference", "election '%s': unknown party '%s'", id, tok);
+                continue;
+            }
+            int rep = 0;
+            for (uint32_t j = 0; j < x->el_np[e]; j++)
+                if (x->el_parties[e][j] == pi) rep = 1;
+            if (rep) {
+                perr(x, ln, tcol, "duplicate-id", "election '%s' lists party '%s' twice", id, tok);
+                continue;
+            }
+            x->el_parties[e][x->el_np[e]++] = pi; /* < CAT_MAX_PARTIES: parties are unique */
+        }
+        if (!x->el_np[e] && !x->broken[SEC_PARTIES])
+            perr(x, ln, C(t, r, EL_PARTIES), "bad-value", "election '%s' lists no party", id);
+    }
+    cat_map_free(&mslug);
+}
+
+/* Position of party pi in election e's list, or -1. */
+static int party_pos(const pctx *x, uint32_t e, uint32_t pi)
+{
+    for (uint32_t j = 0; j < x->el_np[e]; j++)
+        if (x->el_parties[e][j] == pi) return (int)j;
+    return -1;
+}
+
+static void do_coalitions(pctx *x)
+{
+    prep_catalog *c = x->c;
+    rawtab *t = &x->t[SEC_COALITIONS];
+    c->coalitions = calloc(t->n ? t->n : 1, sizeof *c->coalitions);
+    if (!c->coalitions || cat_map_init(&x->m_coal, t->n)) {
+        x->f_oom = 1;
+        return;
+    }
+    for (size_t r = 0; r < t->n && !x->f_oom; r++) {
+        long ln = t->line[r];
+        const char *eid = F(t, r, CO_ELECTION), *id = F(t, r, CO_ID), *name = F(t, r, CO_NAME);
+        uint32_t e = cat_map_find(&x->m_election, cat_hash_str(eid), cat_eq_election, c, eid);
+        if (e == CAT_NONE) {
+            if (!x->broken[SEC_ELECTIONS])
+                perr(x, ln, C(t, r, CO_ELECTION), "unknown-reference", "coalition '%s': unknown election '%s'", id,
+                     eid);
+            continue;
+        }
+        if (!cat_valid_id(id) || reserved_id(id)) {
+            perr(x, ln, C(t, r, CO_ID), "bad-value",
+                 reserved_id(id) ? "coalition id '%s' is a reserved column name"
+                                 : "coalition id '%s' must be 1..32 characters of A-Z a-z 0-9 _ -",
+                 id);
+            continue;
+        }
+        if (cat_map_find(&x->m_party, cat_hash_str(id), cat_eq_party, c, id) != CAT_NONE) {
+            perr(x, ln, C(t, r, CO_ID), "duplicate-id", "coalition id '%s' is also a party id", id);
+            continue;
+        }
+        cat_coal_key key = {e, id};
+        uint32_t h = cat_hash_coalition(e, id);
+        if (cat_map_find(&x->m_coal, h, cat_eq_coalition, c, &key) != CAT_NONE) {
+            perr(x, ln, C(t, r, CO_ID), "duplicate-id", "coalition '%s' of election '%s' is already defined", id, eid);
+            continue;
+        }
+        cat_coalition *co = &c->coalitions[c->n_coalitions];
+        co->id = xdup(x, id);
+        co->name = xdup(x, name);
+        co->election = e;
+        if (!co->id) return;
+        c->n_coalitions++;
+        if (cat_map_put(&x->m_coal, h, c->n_coalitions - 1)) x->f_oom = 1;
+        if (!*name) perr(x, ln, C(t, r, CO_NAME), "bad-value", "coalition '%s' has an empty name", id);
+        const char *p = F(t, r, CO_PARTIES), *base = p, *at;
+        char tok[CAT_MAX_ID_LEN + 2];
+        uint32_t count = 0;
+        while (next_token(&p, tok, sizeof tok, &at)) {
+            long tcol = C(t, r, CO_PARTIES) + (long)(at - base);
+            count++;
+            uint32_t pi = cat_map_find(&x->m_party, cat_hash_str(tok), cat_eq_party, c, tok);
+            if (pi == CAT_NONE) {
+                if (!x->broken[SEC_PARTIES])
+                    perr(x, ln, tcol, "unknown-reference", "coalition '%s': unknown party '%s'", id, tok);
+                continue;
+            }
+            if (party_pos(x, e, pi) < 0) {
+                perr(x, ln, tcol, "party-not-in-election", "coalition '%s': party '%s' is not in election '%s'", id,
+                     tok, eid);
+                continue;
+            }
+            int rep = 0;
+            for (uint32_t j = 0; j < co->n_parties; j++)
+                if (co->parties[j] == pi) rep = 1;
+            if (rep) {
+                perr(x, ln, tcol, "duplicate-id", "coalition '%s' lists party '%s' twice", id, tok);
+                continue;
+            }
+            if (co->n_parties < CAT_MAX_COALITION_PARTIES) co->parties[co->n_parties++] = pi;
+        }
+        if (count < 2 || count > CAT_MAX_COALITION_PARTIES)
+            perr(x, ln, C(t, r, CO_PARTIES), "coalition-size", "coalition '%s' has %u parties; it needs 2..%d", id,
+                 (unsigned)count, CAT_MAX_COALITION_PARTIES);
+    }
+}
+
+static void do_candidacies(pctx *x)
+{
+    prep_catalog *c = x->c;
+    rawtab *t = &x->t[SEC_CANDIDACIES];
+    size_t cap = t->n ? t->n : 1;
+    c->candidacies = calloc(cap, sizeof *c->candidacies);
+    x->cand_line = calloc(cap, sizeof *x->cand_line);
+    x->cand_ccol = calloc(cap, sizeof *x->cand_ccol);
+    if (!c->candidacies || !x->cand_line || !x->cand_ccol) {
+        x->f_oom = 1;
+        return;
+    }
+    for (size_t r = 0; r < t->n && !x->f_oom; r++) {
+        long ln = t->line[r];
+        const char *eid = F(t, r, CD_ELECTION), *unit = F(t, r, CD_UNIT), *who = F(t, r, CD_CONTENDER);
+        const char *name = F(t, r, CD_NAME);
+        uint32_t e = cat_map_find(&x->m_election, cat_hash_str(eid), cat_eq_election, c, eid);
+        if (e == CAT_NONE) {
+            if (!x->broken[SEC_ELECTIONS])
+                perr(x, ln, C(t, r, CD_ELECTION), "unknown-reference", "candidacy: unknown election '%s'", eid);
+            continue;
+        }
+        const cat_election *el = &c->elections[e];
+        uint32_t u = CAT_NONE, gid;
+        if (el->scope == CAT_SCOPE_ENTITY) {
+            if (strcmp(unit, "*"))
+                perr(x, ln, C(t, r, CD_UNIT), "bad-value", "election '%s' covers the whole entity: unit must be *, got '%s'",
+                     eid, unit);
+            else
+                u = 0;
+        } else {
+            int sec = el->scope == CAT_SCOPE_DISTRICT ? SEC_DISTRICTS : SEC_MUNIS;
+            u = find_geo(x, sec, unit, &gid);
+            if (u == CAT_NONE && !x->broken[sec])
+                perr(x, ln, C(t, r, CD_UNIT), "unknown-reference", "candidacy of '%s': unknown %s '%s'", eid,
+                     sec == SEC_DISTRICTS ? "district" : "municipality", unit);
+        }
+        cat_cand_kind kind = CAT_CAND_PARTY;
+        uint32_t ref = CAT_NONE;
+        cat_coal_key key = {e, who};
+        uint32_t co = cat_map_find(&x->m_coal, cat_hash_coalition(e, who), cat_eq_coalition, c, &key);
+        uint32_t pi = cat_map_find(&x->m_party, cat_hash_str(who), cat_eq_party, c, who);
+        uint32_t ind = indep_number(who);
+        if (co != CAT_NONE) {
+            kind = CAT_CAND_COALITION;
+            ref = co;
+        } else if (pi != CAT_NONE) {
+            if (party_pos(x, e, pi) < 0)
+                perr(x, ln, C(t, r, CD_CONTENDER), "party-not-in-election", "party '%s' is not in election '%s'", who,
+                     eid);
+            else
+                kind = CAT_CAND_PARTY, ref = pi;
+        } else if (ind) {
+            kind = CAT_CAND_INDEP;
+            ref = ind; /* the number for now; the column index once columns exist */
+        } else if (!x->broken[SEC_PARTIES]) {
+            perr(x, ln, C(t, r, CD_CONTENDER), "unknown-reference",
+                 "contender '%s' is no party or coalition of election '%s', nor CAND_IND_n", who, eid);
+        }
+        if (!*name) perr(x, ln, C(t, r, CD_NAME), "bad-value", "candidacy of '%s' has an empty name", who);
+        if (u == CAT_NONE || ref == CAT_NONE) continue;
+        uint32_t k = c->n_candidacies;
+        cat_candidacy *cd = &c->candidacies[k];
+        cd->election = e;
+        cd->unit = u;
+        cd->kind = kind;
+        cd->ref = ref;
+        cd->name = xdup(x, name);
+        if (!cd->name) return;
+        c->n_candidacies++;
+        x->cand_line[k] = ln;
+        x->cand_ccol[k] = (uint32_t)C(t, r, CD_CONTENDER);
+        if (kind == CAT_CAND_INDEP && ind > x->el_max_indep[e]) x->el_max_indep[e] = ind;
+    }
+}
+
+/* ================================================================ derived data */
+
+typedef struct colbuild {
+    cat_column *v;
+    uint64_t *mask; /* parties as bits of election positions */
+    uint32_t n, cap;
+} colbuild;
+
+static int col_add(pctx *x, colbuild *b, cat_column col, uint64_t mask)
+{
+    if (b->n >= CAT_MAX_COLUMNS) {
+        free(col.name);
+        return -1;
+    }
+    if (b->n == b->cap) {
+        uint32_t nc = b->cap ? b->cap * 2 : 32;
+        cat_column *nv = realloc(b->v, nc * sizeof *nv);
+        if (!nv) goto oom;
+        b->v = nv;
+        uint64_t *nm = realloc(b->mask, nc * sizeof *nm);
+        if (!nm) goto oom;
+        b->mask = nm;
+        b->cap = nc;
+    }
+    if (!col.name) goto oom;
+    b->v[b->n] = col;
+    b->mask[b->n] = mask;
+    b->n++;
+    return 0;
+oom:
+    free(col.name);
+    x->f_oom = 1;
+    return -1;
+}
+
+static char *combo_name(const prep_catalog *c, const char *prefix, const uint32_t *parties, uint32_t n)
+{
+    prep_buf b;
+    prep_buf_init(&b, 4096);
+    prep_err r = prep_buf_puts(&b, prefix);
+    for (uint32_t i = 0; i < n && !r; i++) {
+        if (i) r = prep_buf_putc(&b, '_');
+        if (!r) r = prep_buf_puts(&b, c->parties[parties[i]].id);
+    }
+    if (r) {
+        prep_buf_free(&b);
+        return NULL;
+    }
+    return prep_buf_steal(&b, NULL);
+}
+
+static int indep_cols(pctx *x, colbuild *b, uint32_t e)
+{
+    for (uint32_t k = 1; k <= x->el_max_indep[e]; k++) {
+        char nm[24];
+        snprintf(nm, sizeof nm, "CAND_IND_%u", (unsigned)k);
+        cat_column col = {.name = strdup(nm), .kind = CAT_COL_INDEP, .indep_no = k};
+        if (col_add(x, b, col, 0)) return -1;
+    }
+    return 0;
+}
+
+/* The election's vote columns in the documented order. 0, or -1 (too many / no memory). */
+static int build_columns(pctx *x, uint32_t e)
+{
+    prep_catalog *c = x->c;
+    cat_election *el = &c->elections[e];
+    colbuild b = {0};
+    uint32_t np = x->el_np[e];
+    const uint32_t *plist = x->el_parties[e];
+    for (uint32_t i = 0; i < np; i++) {
+        cat_column col = {.name = strdup(c->parties[plist[i]].id), .kind = CAT_COL_PARTY, .n_parties = 1};
+        col.parties[0] = plist[i];
+        if (col_add(x, &b, col, (uint64_t)1 << i)) goto fail;
+    }
+    if (c->independents_first && indep_cols(x, &b, e)) goto fail;
+    for (uint32_t ci = 0; ci < c->n_coalitions; ci++) {
+        const cat_coalition *co = &c->coalitions[ci];
+        if (co->election != e || co->n_parties < 2) continue;
+        /* the coalition's parties as election positions, ascending */
+        int pos[CAT_MAX_COALITION_PARTIES];
+        uint32_t k = 0;
+        for (uint32_t j = 0; j < co->n_parties; j++) pos[k++] = party_pos(x, e, co->parties[j]);
+        for (uint32_t a = 1; a < k; a++)
+            for (uint32_t z = a; z > 0 && pos[z - 1] > pos[z]; z--) {
+                int tmp = pos[z];
+                pos[z] = pos[z - 1];
+                pos[z - 1] = tmp;
+            }
+        /* every subset of size s (k down to 2), in lexicographic order of positions */
+        for (uint32_t s = k; s >= 2; s--) {
+            uint32_t idx[CAT_MAX_COALITION_PARTIES];
+            for (uint32_t i = 0; i < s; i++) idx[i] = i;
+            for (;;) {
+                uint64_t mask = 0;
+                cat_column col = {.kind = CAT_COL_COMBO, .n_parties = s};
+                for (uint32_t i = 0; i < s; i++) {
+                    mask |= (uint64_t)1 << pos[idx[i]];
+                    col.parties[i] = plist[pos[idx[i]]];
+                }
+                int seen = 0;
+                for (uint32_t q = 0; q < b.n && !seen; q++)
+                    if (b.v[q].kind == CAT_COL_COMBO && b.mask[q] == mask) seen = 1;
+                if (!seen) {
+                    col.name = combo_name(c, c->combo_prefix, col.parties, s);
+                    if (col_add(x, &b, col, mask)) goto fail;
+                }
+                /* next combination */
+                int i = (int)s - 1;
+                while (i >= 0 && idx[i] == k - s + (uint32_t)i) i--;
+                if (i < 0) break;
+                idx[i]++;
+                for (uint32_t j = (uint32_t)i + 1; j < s; j++) idx[j] = idx[j - 1] + 1;
+            }
+        }
+    }
+    if (!c->independents_first && indep_cols(x, &b, e)) goto fail;
+    if (col_add(x, &b, (cat_column){.name = strdup("NO_REGISTRADOS"), .kind = CAT_COL_NOREG}, 0)) goto fail;
+    if (col_add(x, &b, (cat_column){.name = strdup("NULOS"), .kind = CAT_COL_NULOS}, 0)) goto fail;
+    el->cols = b.v;
+    el->n_cols = b.n;
+    free(b.mask);
+    return 0;
+fail:
+    if (!x->f_oom)
+        perr(x, x->el_line[e], 0, "too-many", "election '%s' would have more than %u vote columns", el->id,
+             (unsigned)CAT_MAX_COLUMNS);
+    for (uint32_t i = 0; i < b.n; i++) free(b.v[i].name);
+    free(b.v);
+    free(b.mask);
+    return -1;
+}
+
+/* Party-position mask of a column of election e. */
+static uint64_t col_mask(const pctx *x, uint32_t e, const cat_column *col)
+{
+    uint64_t m = 0;
+    if (col->kind != CAT_COL_PARTY && col->kind != CAT_COL_COMBO) return 0;
+    for (uint32_t i = 0; i < col->n_parties; i++) {
+        int p = party_pos(x, e, col->parties[i]);
+        if (p >= 0) m |= (uint64_t)1 << p;
+    }
+    return m;
+}
+
+static uint64_t cand_mask(const pctx *x, uint32_t e, const cat_candidacy *cd)
+{
+    const prep_catalog *c = x->c;
+    uint64_t m = 0;
+    if (cd->kind == CAT_CAND_PARTY) {
+        int p = party_pos(x, e, cd->ref);
+        if (p >= 0) m = (uint64_t)1 << p;
+    } else if (cd->kind == CAT_CAND_COALITION) {
+        const cat_coalition *co = &c->coalitions[cd->ref];
+        for (uint32_t i = 0; i < co->n_parties; i++) {
+            int p = party_pos(x, e, co->parties[i]);
+            if (p >= 0) m |= (uint64_t)1 << p;
+        }
+    }
+    return m;
+}
+
+static const char *contender_id(const prep_catalog *c, const cat_candidacy *cd, char *buf, size_t n)
+{
+    if (cd->kind == CAT_CAND_PARTY) return c->parties[cd->ref].id;
+    if (cd->kind == CAT_CAND_COALITION) return c->coalitions[cd->ref].id;
+    snprintf(buf, n, "CAND_IND_%u", (unsigned)cd->ref);
+    return buf;
+}
+
+static void unit_label(const prep_catalog *c, const cat_election *el, uint32_t u, char *buf, size_t n)
+{
+    if (el->scope == CAT_SCOPE_ENTITY) snprintf(buf, n, "the entity");
+    else if (el->scope == CAT_SCOPE_DISTRICT) snprintf(buf, n, "district %u", (unsigned)c->districts[u].id);
+    else snprintf(buf, n, "municipality %u", (unsigned)c->municipalities[u].id);
+}
+
+static int eq_col_name(const void *ctx, uint32_t idx, const void *key)
+{
+    const cat_election *el = ctx;
+    return strcmp(el->cols[idx].name, key) == 0;
+}
+
+static void derive_election(pctx *x, uint32_t e, const uint32_t *by_election, uint32_t nb)
+{
+    prep_catalog *c = x->c;
+    cat_election *el = &c->elections[e];
+    if (build_columns(x, e)) return;
+    /* column names must be unique (a party id could clash with a combination name) */
+    cat_map names = {0};
+    if (cat_map_init(&names, el->n_cols)) {
+        x->f_oom = 1;
+        return;
+    }
+    for (uint32_t i = 0; i < el->n_cols; i++) {
+        uint32_t h = cat_hash_str(el->cols[i].name);
+        if (cat_map_find(&names, h, eq_col_name, el, el->cols[i].name) != CAT_NONE)
+            perr(x, x->el_line[e], 0, "column-clash", "election '%s' has two vote columns named '%s'", el->id,
+                 el->cols[i].name);
+        else if (cat_map_put(&names, h, i))
+            x->f_oom = 1;
+    }
+    cat_map_free(&names);
+
+    uint32_t nu = el->n_units;
+    el->cand_first = calloc((size_t)nu + 1, sizeof *el->cand_first);
+    el->cand_index = malloc((nb ? nb : 1) * sizeof *el->cand_index);
+    el->col_applies = calloc(nu ? (size_t)nu * el->n_cols : 1, 1);
+    uint64_t *cmask = malloc(el->n_cols * sizeof *cmask);
+    if (!el->cand_first || !el->cand_index || !el->col_applies || !cmask) {
+        free(cmask);
+        x->f_oom = 1;
+        return;
+    }
+    for (uint32_t i = 0; i < el->n_cols; i++) cmask[i] = col_mask(x, e, &el->cols[i]);
+    uint32_t indep_base = CAT_NONE;
+    for (uint32_t i = 0; i < el->n_cols; i++)
+        if (el->cols[i].kind == CAT_COL_INDEP) {
+            indep_base = i;
+            break;
+        }
+
+    /* counting sort of the election's candidacies by unit, stable */
+    for (uint32_t i = 0; i < nb; i++) el->cand_first[c->candidacies[by_election[i]].unit + 1]++;
+    for (uint32_t u = 0; u < nu; u++) el->cand_first[u + 1] += el->cand_first[u];
+    uint32_t *fill = malloc(((size_t)nu + 1) * sizeof *fill);
+    if (!fill) {
+        free(cmask);
+        x->f_oom = 1;
+        return;
+    }
+    memcpy(fill, el->cand_first, ((size_t)nu + 1) * sizeof *fill);
+    for (uint32_t i = 0; i < nb; i++) el->cand_index[fill[c->candidacies[by_election[i]].unit]++] = by_election[i];
+    free(fill);
+
+    for (uint32_t i = 0; i < nb && !x->f_oom; i++) {
+        cat_candidacy *cd = &c->candidacies[by_election[i]];
+        if (cd->kind == CAT_CAND_INDEP) cd->ref = indep_base + cd->ref - 1;
+        uint64_t m = cand_mask(x, e, cd);
+        uint32_t n = 0;
+        cd->cols = malloc(el->n_cols * sizeof *cd->cols);
+        if (!cd->cols) {
+            x->f_oom = 1;
+            break;
+        }
+        for (uint32_t k = 0; k < el->n_cols; k++) {
+            int take = 0;
+            if (cd->kind == CAT_CAND_INDEP) take = k == cd->ref;
+            else if (el->cols[k].kind == CAT_COL_PARTY || el->cols[k].kind == CAT_COL_COMBO)
+                take = cmask[k] && (cmask[k] & ~m) == 0 &&
+                       (cd->kind == CAT_CAND_COALITION || el->cols[k].kind == CAT_COL_PARTY);
+            if (take) cd->cols[n++] = k;
+        }
+        cd->n_cols = n;
+        uint8_t *row = &el->col_applies[(size_t)cd->unit * el->n_cols];
+        for (uint32_t k = 0; k < n; k++) row[cd->cols[k]] = 1;
+    }
+    for (uint32_t u = 0; u < nu; u++)
+        for (uint32_t k = 0; k < el->n_cols; k++)
+            if (el->cols[k].kind == CAT_COL_NOREG || el->cols[k].kind == CAT_COL_NULOS)
+                el->col_applies[(size_t)u * el->n_cols + k] = 1;
+    free(cmask);
+
+    /* per unit: no party twice, independents numbered 1..n, at least one candidacy */
+    for (uint32_t u = 0; u < nu; u++) {
+        uint32_t a = el->cand_first[u], z = el->cand_first[u + 1];
+        char ul[64], b1[24], b2[24];
+        if (a == z) {
+            if (!x->broken[SEC_CANDIDACIES]) {
+                unit_label(c, el, u, ul, sizeof ul);
+                perr(x, x->el_line[e], 0, "unit-without-candidacy", "election '%s': %s ('%s') has no candidacy", el->id,
+                     ul, prep_catalog_unit_name(c, e, u));
+            }
+            continue;
+        }
+        uint64_t seen = 0;
+        uint32_t owner[64];
+        long ind_line[CAT_MAX_INDEP + 1] = {0};
+        uint32_t ind_max = 0, ind_max_k = 0;
+        for (uint32_t i = a; i < z; i++) {
+            uint32_t k = el->cand_index[i];
+            const cat_candidacy *cd = &c->candidacies[k];
+            if (cd->kind == CAT_CAND_INDEP) {
+                uint32_t no = el->cols[cd->ref].indep_no;
+                if (ind_line[no]) {
+                    unit_label(c, el, u, ul, sizeof ul);
+                    perr(x, x->cand_line[k], x->cand_ccol[k], "duplicate-id",
+                         "election '%s', %s: CAND_IND_%u already has a candidacy on line %ld", el->id, ul,
+                         (unsigned)no, ind_line[no]);
+                    continue;
+                }
+                ind_line[no] = x->cand_line[k];
+                if (no > ind_max) ind_max = no, ind_max_k = k;
+                continue;
+            }
+            uint64_t m = cand_mask(x, e, cd);
+            uint64_t both = m & seen;
+            if (both) {
+                int p = __builtin_ctzll(both);
+                const cat_candidacy *od = &c->candidacies[owner[p]];
+                unit_label(c, el, u, ul, sizeof ul);
+                perr(x, x->cand_line[k], x->cand_ccol[k], "party-twice-in-unit",
+                     "election '%s', %s: party '%s' is in '%s' and already in '%s' (line %ld)", el->id, ul,
+                     c->parties[x->el_parties[e][p]].id, contender_id(c, cd, b1, sizeof b1),
+                     contender_id(c, od, b2, sizeof b2), x->cand_line[owner[p]]);
+                continue;
+            }
+            for (int p = 0; p < 64; p++)
+                if (m >> p & 1) owner[p] = k;
+            seen |= m;
+        }
+        for (uint32_t no = 1; no < ind_max; no++)
+            if (!ind_line[no]) {
+                unit_label(c, el, u, ul, sizeof ul);
+                perr(x, x->cand_line[ind_max_k], x->cand_ccol[ind_max_k], "bad-independent",
+                     "election '%s', %s: CAND_IND_%u without CAND_IND_%u (number independents 1..n in each unit)",
+                     el->id, ul, (unsigned)ind_max, (unsigned)no);
+                break;
+            }
+    }
+}
+
+static void derive(pctx *x)
+{
+    prep_catalog *c = x->c;
+    uint32_t ne = c->n_elections, nc = c->n_candidacies;
+    /* candidacies grouped by election, file order kept */
+    uint32_t *first = calloc((size_t)ne + 1, sizeof *first);
+    uint32_t *order = malloc((nc ? nc : 1) * sizeof *order);
+    uint32_t *fill = malloc(((size_t)ne + 1) * sizeof *fill);
+    if (!first || !order || !fill) {
+        x->f_oom = 1;
+        goto out;
+    }
+    for (uint32_t i = 0; i < nc; i++) first[c->candidacies[i].election + 1]++;
+    for (uint32_t e = 0; e < ne; e++) first[e + 1] += first[e];
+    memcpy(fill, first, ((size_t)ne + 1) * sizeof *fill);
+    for (uint32_t i = 0; i < nc; i++) order[fill[c->candidacies[i].election]++] = i;
+    for (uint32_t e = 0; e < ne && !x->f_oom; e++) derive_election(x, e, order + first[e], first[e + 1] - first[e]);
+out:
+    free(first);
+    free(order);
+    free(fill);
+}
+
+/* ================================================================ entry points */
+
+static void ctx_free(pctx *x)
+{
+    for (int s = 0; s < SEC_COUNT; s++) {
+        free(x->t[s].line);
+        free(x->t[s].f);
+        free(x->t[s].col);
+    }
+    cat_map_free(&x->m_party);
+    cat_map_free(&x->m_district);
+    cat_map_free(&x->m_muni);
+    cat_map_free(&x->m_election);
+    cat_map_free(&x->m_coal);
+    free(x->district_ids);
+    free(x->muni_ids);
+    free(x->sec_by_id);
+    free(x->el_line);
+    free(x->el_parties);
+    free(x->el_np);
+    free(x->el_max_indep);
+    free(x->cand_line);
+    free(x->cand_ccol);
+}
+
+prep_err prep_catalog_parse(const char *name, const char *data, size_t len, prep_catalog **out,
+                            prep_diags *diags)
+{
+    if (out) *out = NULL;
+    if (!out || (!data && len)) return PREP_ERR_USAGE;
+    prep_diags local;
+    prep_diags_init(&local);
+    pctx x;
+    memset(&x, 0, sizeof x);
+    x.file = name ? name : "-";
+    x.d = diags ? diags : &local;
+    char *buf = malloc(len + 1);
+    x.c = calloc(1, sizeof *x.c);
+    if (!buf || !x.c) {
+        free(buf);
+        free(x.c);
+        prep_diags_free(&local);
+        return PREP_ERR_NOMEM;
+    }
+    if (len) memcpy(buf, data, len);
+    buf[len] = 0;
+
+    lex(&x, buf, len);
+    if (!x.f_oom) do_process(&x);
+    if (!x.f_oom) do_labels(&x);
+    if (!x.f_oom) do_parties(&x);
+    if (!x.f_oom) do_districts_munis(&x);
+    if (!x.f_oom) do_sections(&x);
+    if (!x.f_oom) do_casillas(&x);
+    if (!x.f_oom) do_elections(&x);
+    if (!x.f_oom) do_coalitions(&x);
+    if (!x.f_oom) do_candidacies(&x);
+    if (!x.f_oom) derive(&x);
+
+    prep_err rc = PREP_OK;
+    if (x.f_oom) rc = PREP_ERR_NOMEM;
+    else if (x.nerr) rc = x.f_limit ? PREP_ERR_LIMIT : x.f_parse ? PREP_ERR_PARSE : PREP_ERR_INVALID;
+    else rc = prep_catalog_reindex(x.c);
+    ctx_free(&x);
+    free(buf);
+    prep_diags_free(&local);
+    if (rc) {
+        prep_catalog_free(x.c);
+        return rc;
+    }
+    *out = x.c;
+    return PREP_OK;
+}
+
+prep_err prep_catalog_load(const char *path, prep_catalog **out, prep_diags *diags)
+{
+    if (out) *out = NULL;
+    char *data = NULL;
+    size_t len = 0;
+    prep_err r = prep_read_file(path, CAT_MAX_FILE, &data, &len);
+    if (r) {
+        if (diags) {
+            if (r == PREP_ERR_LIMIT)
+                prep_diags_add(diags, path, 0, 0, "too-many", "catalogue file larger than %zu bytes", CAT_MAX_FILE);
+            else
+                prep_diags_add(diags, path, 0, 0, "io", "cannot read the catalogue: %s",
+                               r == PREP_ERR_NOTFOUND ? "no such file" : prep_err_str(r));
+        }
+        return r;
+    }
+    r = prep_catalog_parse(path, data, len, out, diags);
+    free(data);
+    return r;
+}
