@@ -10,6 +10,10 @@ typedef enum sim_scale { SIM_SCALE_QRO2021 = 0, SIM_SCALE_NATIONAL = 1, SIM_SCAL
 
 /* Builds a catalogue in memory. TINY is a few sections, for fast tests. Owned. */
 prep_err prep_sim_catalog(sim_scale scale, uint64_t seed, prep_catalog **out);
+/* The same catalogue as TEXT in the documented format (docs/formats/catalog.md),
+ * appended to out (borrowed; the caller owns and frees the buffer). prep_sim_catalog is
+ * prep_catalog_parse of exactly this text. Same (scale, seed), same bytes. */
+prep_err prep_sim_catalog_text(sim_scale scale, uint64_t seed, prep_buf *out);
 
 typedef struct sim_night_opts {
     uint64_t seed;
