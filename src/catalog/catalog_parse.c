@@ -709,8 +709,8 @@ static void do_parties(pctx *x)
         p->name = xdup(x, name);
         p->color = xdup(x, color);
         p->seniority = c->n_parties;
-        if (!p->id) return;
         c->n_parties++;
+        if (!p->id) return;
         if (cat_map_put(&x->m_party, h, c->n_parties - 1)) x->f_oom = 1;
     }
 }
@@ -1033,8 +1033,8 @@ static void do_elections(pctx *x)
         el->name = xdup(x, name);
         el->title = xdup(x, title);
         el->slug = prep_slugify(title);
-        if (!el->id || !el->name || !el->title) return;
         c->n_elections++;
+        if (!el->id || !el->name || !el->title) return;
         x->el_line[e] = ln;
         if (cat_map_put(&x->m_election, h, e)) x->f_oom = 1;
         if (!*name) perr(x, ln, C(t, r, EL_NAME), "bad-value", "election '%s' has an empty name", id);
@@ -1134,8 +1134,8 @@ static void do_coalitions(pctx *x)
         co->id = xdup(x, id);
         co->name = xdup(x, name);
         co->election = e;
-        if (!co->id) return;
         c->n_coalitions++;
+        if (!co->id || !co->name) return;
         if (cat_map_put(&x->m_coal, h, c->n_coalitions - 1)) x->f_oom = 1;
         if (!*name) perr(x, ln, C(t, r, CO_NAME), "bad-value", "coalition '%s' has an empty name", id);
         const char *p = F(t, r, CO_PARTIES), *base = p, *at;
@@ -1238,8 +1238,8 @@ static void do_candidacies(pctx *x)
         cd->kind = kind;
         cd->ref = ref;
         cd->name = xdup(x, name);
-        if (!cd->name) return;
         c->n_candidacies++;
+        if (!cd->name) return;
         x->cand_line[k] = ln;
         x->cand_ccol[k] = (uint32_t)C(t, r, CD_CONTENDER);
         if (kind == CAT_CAND_INDEP && ind > x->el_max_indep[e]) x->el_max_indep[e] = ind;
