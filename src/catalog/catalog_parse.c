@@ -141,6 +141,7 @@ typedef struct pctx {
     uint32_t (*el_parties)[CAT_MAX_PARTIES];
     uint32_t *el_np;
     uint32_t *el_max_indep;
+    uint8_t *el_bad_scope;    /* scope unreadable: its units are unknown, its candidacies skipped */
     long *cand_line;
     uint32_t *cand_ccol;      /* column of the contender field */
 } pctx;
@@ -1006,8 +1007,9 @@ static void do_elections(pctx *x)
     x->el_parties = calloc(cap, sizeof *x->el_parties);
     x->el_np = calloc(cap, sizeof *x->el_np);
     x->el_max_indep = calloc(cap, sizeof *x->el_max_indep);
+    x->el_bad_scope = calloc(cap, 1);
     cat_map mslug = {0};
-    if (!c->elections || !x->el_line || !x->el_parties || !x->el_np || !x->el_max_indep ||
+    if (!c->elections || !x->el_line || !x->el_parties || !x->el_np || !x->el_max_indep || !x->el_bad_scope ||
         cat_map_init(&x->m_election, t->n) || cat_map_init(&mslug, t->n)) {
         x->f_oom = 1;
         cat_map_free(&mslug);
@@ -1053,9 +1055,12 @@ static void do_elections(pctx *x)
         if (!strcmp(scope, "entity")) el->scope = CAT_SCOPE_ENTITY;
         else if (!strcmp(scope, "district")) el->scope = CAT_SCOPE_DISTRICT;
         else if (!strcmp(scope, "municipality")) el->scope = CAT_SCOPE_MUNICIPALITY;
-        else
+        else {
             perr(x, ln, C(t, r, EL_SCOPE), "bad-value", "scope '%s' must be entity, district or municipality", scope);
-        el->n_units = el->scope == CAT_SCOPE_ENTITY     ? 1
+            x->el_bad_scope[e] = 1;
+        }
+        el->n_units = x->el_bad_scope[e]                ? 0
+                      : el->scope == CAT_SCOPE_ENTITY   ? 1
                       : el->scope == CAT_SCOPE_DISTRICT ? c->n_districts
                                                         : c->n_municipalities;
         if (parse_num(F(t, r, EL_ACTA), 0, 99, &el->acta_type))
@@ -1165,8 +1170,8 @@ static void do_coalitions(pctx *x)
             if (co->n_parties < CAT_MAX_COALITION_PARTIES) co->parties[co->n_parties++] = pi;
         }
         if (count < 2 || count > CAT_MAX_COALITION_PARTIES)
-            perr(x, ln, C(t, r, CO_PARTIES), "coalition-size", "coalition '%s' has %u parties; it needs 2..%d", id,
-                 (unsigned)count, CAT_MAX_COALITION_PARTIES);
+            perr(x, ln, C(t, r, CO_PARTIES), "coalition-size", "coalition '%s' has %u part%s; it needs 2..%d", id,
+                 (unsigned)count, count == 1 ? "y" : "ies", CAT_MAX_COALITION_PARTIES);
     }
 }
 
@@ -1193,6 +1198,7 @@ static void do_candidacies(pctx *x)
             continue;
         }
         const cat_election *el = &c->elections[e];
+        if (x->el_bad_scope[e]) continue; /* already reported at the election */
         uint32_t u = CAT_NONE, gid;
         if (el->scope == CAT_SCOPE_ENTITY) {
             if (strcmp(unit, "*"))
@@ -1612,6 +1618,7 @@ static void ctx_free(pctx *x)
     free(x->el_parties);
     free(x->el_np);
     free(x->el_max_indep);
+    free(x->el_bad_scope);
     free(x->cand_line);
     free(x->cand_ccol);
 }
