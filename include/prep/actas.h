@@ -20,6 +20,8 @@ typedef enum acta_no_acta {
     ACTA_NO_ACTA_NOT_DELIVERED = 1, /* paquete no entregado */
     ACTA_NO_ACTA_NOT_INSTALLED = 2, /* casilla no instalada */
     ACTA_NO_ACTA_NO_ENVELOPE = 3,   /* paquete entregado sin sobre */
+    ACTA_NO_ACTA_OTHER = 4,         /* any other "sin acta" reason (INE 2021: "Sin AR por
+                                     * contingencia en UR"); OBSERVACIONES "SIN ACTA" */
 } acta_no_acta;
 
 /* The outcome of the Anexo 13 rules for one acta. */
@@ -67,8 +69,9 @@ typedef struct prep_acta {
     prep_time acopio, captura, verificacion; /* PREP_TIME_NONE when absent */
     char origen[12];            /* "CASILLA", "CATD", "CCV" */
     char digitalizacion[12];    /* "ESCANER", "MOVIL" */
-    char tipo_documento[16];    /* "ACTA PREP", "RPP", "CC", "PPC" */
-    int8_t cotejada;            /* 1, 0, or -1 when the layout has no COTEJADA */
+    char tipo_documento[32];    /* "ACTA PREP", "RPP", "CC", "PPC"; INE 2021 "Representación de Acta" */
+    int8_t cotejada;            /* 0..3 as written (INE LEEME: 1 accepted, 2 after a change,
+                                 * 3 not accepted yet), -1 when absent or empty */
     uint32_t votes_off;         /* offset of this acta's n_cols vote values in the set's pool */
 } prep_acta;
 
@@ -152,5 +155,40 @@ prep_err prep_actas_write_row(const prep_catalog *c, uint32_t e, const prep_acta
 /* The 13 summary values as written (percentages truncated), into out[13] strings of 32. */
 void prep_summary_values(const prep_catalog *c, const prep_summary *s, char out[13][32]);
 extern const char *const prep_summary_names[13];
+
+/* ---- additions (actas part) ---- */
+
+/* Limits of the reader (docs/formats/actas.md, "Limits"). */
+#define PREP_ACTAS_MAX_FILE ((size_t)1 << 30)  /* bytes read by prep_actas_load */
+#define PREP_ACTAS_MAX_LINE 65536              /* bytes in one line */
+#define PREP_ACTAS_MAX_FIELDS 512              /* fields in one line */
+#define PREP_ACTAS_MAX_ROWS 5000000            /* data rows in one file */
+#define PREP_ACTAS_MAX_PREAMBLE 16             /* non-blank lines before the column header */
+
+/* The value of canonical summary figure i (0..12, prep_summary_names order) in a header
+ * block as read, matching the name variants of real files (ACTAS_FUERA_DE_CATALOGO,
+ * PORCENTAJE_ACTAS_CON_INCONSISTENCIAS...). Borrowed; NULL when the block lacks it. */
+const char *prep_actas_header_value(const prep_actas_header *h, int i);
+
+/* Whether capture `newer` replaces capture `older` of the same acta: the later instant
+ * (prep_acta_instant) wins; on equal instants the later source line wins. */
+int prep_acta_supersedes(const prep_acta *newer, const prep_acta *older);
+
+/* Text of one vote value as written in the database: the number, "ILEGIBLE",
+ * "SIN DATO", "-" (not applicable) or, for an acta without acta (ACTA_V_NONE), "0" as
+ * in Quintana Roo 2019. out >= 16 bytes. */
+void prep_acta_vote_text(int32_t v, char out[16]);
+
+/* A catalogue derived from a real results file (docs/formats/actas.md, "Derived
+ * catalogue"): parties from the party columns, coalitions from the combination columns,
+ * districts / sections / casillas / lista nominal from the rows, candidacies from the
+ * candidaturas CSV when given (else from which columns hold "-" in each unit), labels
+ * from the OBSERVACIONES values seen. Builds the catalogue text in the documented format
+ * and parses it with prep_catalog_parse. *out is owned (prep_catalog_free). */
+prep_err prep_actas_derive_catalog(const char *actas_path, const char *candidaturas_csv_or_NULL,
+                                   prep_catalog **out, prep_diags *diags);
+/* Same, returning the catalogue text (owned, free()) instead of parsing it. */
+prep_err prep_actas_derive_catalog_text(const char *actas_path, const char *candidaturas_csv_or_NULL,
+                                        char **text, prep_diags *diags);
 
 #endif

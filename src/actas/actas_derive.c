@@ -1,0 +1,1077 @@
+/* prep actas: a catalogue derived from a real results file (and, when given, its
+ * candidaturas CSV), so the real Quintana Roo 2019 cut can be read, classified and
+ * tallied although its institute published no catalogue in our format.
+ * What is derived and the choices made: docs/formats/actas.md, "Derived catalogue". */
+#include "actas_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- small helpers */
+
+#define D_MAXV 256 /* vote columns we derive (the catalogue allows more; files have < 60) */
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Text safe as a catalogue value: no '|', no control characters, no " # ", trimmed,
+ * never empty. Owned. */
+static char *cat_text(const char *s, const char *dflt)
+{
+    size_t n = strlen(s);
+    char *o = prep_xmalloc(n + 1);
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        char w = (char)ch;
+        if (ch < 0x20 || ch == 0x7f || ch == '|') w = ' ';
+        if (ch == '#') w = 'N';
+        o[j++] = w;
+    }
+    o[j] = 0;
+    prep_trim(o);
+    if (!o[0]) {
+        free(o);
+        return prep_xstrdup(dflt);
+    }
+    return o;
+}
+
+/* "DIPUTACIONES LOCALES" -> "Diputaciones Locales" (ASCII letters only are changed). */
+static void title_case(char *s)
+{
+    int start = 1;
+    for (char *p = s; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch >= 'A' && ch <= 'Z' && !start) *p = (char)(ch - 'A' + 'a');
+        else if (ch >= 'a' && ch <= 'z' && start) *p = (char)(ch - 'a' + 'A');
+        start = ch == ' ' || ch == '-';
+    }
+}
+
+static int valid_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (!n || n > CAT_MAX_ID_LEN) return 0;
+    for (; *s; s++)
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' ||
+              *s == '-'))
+            return 0;
+    return 1;
+}
+
+/* Time zone of a Mexican entity (INEGI number): the tz database names, never a fixed
+ * offset. Entities not listed use central time. */
+static const char *entity_tz(uint32_t ent)
+{
+    switch (ent) {
+    case 2: return "America/Tijuana";    /* Baja California */
+    case 3: return "America/Mazatlan";   /* Baja California Sur */
+    case 8: return "America/Chihuahua";  /* Chihuahua */
+    case 18: return "America/Mazatlan";  /* Nayarit */
+    case 25: return "America/Mazatlan";  /* Sinaloa */
+    case 26: return "America/Hermosillo"; /* Sonora */
+    case 23: return "America/Cancun";    /* Quintana Roo ("Tiempo del Sureste", QROO LEEME) */
+    default: return "America/Mexico_City";
+    }
+}
+
+static const char *party_color(const char *id, uint32_t i)
+{
+    static const struct {
+        const char *id, *color;
+    } known[] = {
+        {"PAN", "#0059A8"},   {"PRI", "#E2231A"},   {"PRD", "#FFD200"},   {"PVEM", "#4FAE32"},
+        {"PT", "#D52B1E"},    {"MC", "#F58025"},    {"MORENA", "#B5261E"}, {"PES", "#5B2C83"},
+        {"PANAL", "#00A5B8"}, {"NA", "#00A5B8"},    {"RSP", "#E6007E"},   {"FXM", "#EC008C"},
+    };
+    static const char *const palette[] = {"#1F77B4", "#2CA02C", "#9467BD", "#8C564B", "#E377C2",
+                                          "#7F7F7F", "#BCBD22", "#17BECF", "#393B79", "#637939"};
+    for (size_t k = 0; k < PREP_ARRAY_LEN(known); k++)
+        if (!strcmp(known[k].id, id)) return known[k].color;
+    return palette[i % PREP_ARRAY_LEN(palette)];
+}
+
+/* ---------------------------------------------------------------- vote columns */
+
+typedef struct dcol {
+    const char *name;  /* borrowed from the layout */
+    int field;         /* file field */
+    cat_col_kind kind;
+    uint32_t np;       /* COMBO: its parties (indices into the party list) */
+    uint32_t parties[CAT_MAX_COALITION_PARTIES];
+    uint32_t indep;
+    int prefixed;      /* COMBO written with "C_" */
+    int atomic;        /* 1 party, 0 combination, -1 not decided yet */
+} dcol;
+
+typedef struct dctx {
+    const char *name;
+    prep_diags *d;
+    int nerr;
+    actas_layout lay;
+    int role_field[AR_COUNT];
+    dcol col[D_MAXV];
+    uint32_t ncol;
+    uint32_t party_col[CAT_MAX_PARTIES]; /* party i -> index into col */
+    uint32_t nparty;
+    /* coalitions: maximal combinations */
+    uint32_t ncoal;
+    uint32_t coal_np[CAT_MAX_PARTIES];
+    uint32_t coal_p[CAT_MAX_PARTIES][CAT_MAX_COALITION_PARTIES];
+} dctx;
+
+static void derr(dctx *x, long line, long col, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void derr(dctx *x, long line, long col, const char *kind, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    prep_diags_add(x->d, x->name, line, col, kind, "%s", msg);
+    x->nerr++;
+}
+
+/* Splits s into >= 2 party names (columns decided to be parties) joined by '_' or '-'.
+ * Fills parts (indices into x->col) and returns their count, else 0. */
+static uint32_t segment(const dctx *x, const char *s, uint32_t *parts, uint32_t depth)
+{
+    if (depth >= CAT_MAX_COALITION_PARTIES) return 0;
+    for (uint32_t k = 0; k < x->ncol; k++) {
+        if (x->col[k].atomic != 1) continue;
+        const char *n = x->col[k].name;
+        size_t m = strlen(n);
+        if (strncmp(s, n, m) != 0) continue;
+        parts[depth] = k;
+        if (s[m] == 0) {
+            if (depth >= 1) return depth + 1;
+            continue;
+        }
+        if (s[m] != '_' && s[m] != '-') continue;
+        uint32_t r = segment(x, s + m + 1, parts, depth + 1);
+        if (r) return r;
+    }
+    return 0;
+}
+
+/* Party index of a column index (CAT_NONE if not a party). */
+static uint32_t party_of_col(const dctx *x, uint32_t k)
+{
+    for (uint32_t i = 0; i < x->nparty; i++)
+        if (x->party_col[i] == k) return i;
+    return CAT_NONE;
+}
+
+/* Combination parties of a spelled name ("C_PAN_PRD", "PAN-PRD"): count, else 0.
+ * *prefixed (if not NULL) tells whether the name carried "C_". */
+static uint32_t combo_parties(const dctx *x, const char *name, uint32_t *pp, int *prefixed)
+{
+    uint32_t parts[CAT_MAX_COALITION_PARTIES];
+    const char *s = name;
+    uint32_t n = segment(x, s, parts, 0);
+    if (prefixed) *prefixed = 0;
+    if (!n && !strncmp(s, "C_", 2) && (n = segment(x, s + 2, parts, 0)) && prefixed) *prefixed = 1;
+    for (uint32_t i = 0; i < n; i++) pp[i] = party_of_col(x, parts[i]);
+    /* parties in list order, no repeats */
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t j = i + 1; j < n; j++) {
+            if (pp[j] == pp[i]) return 0;
+            if (pp[j] < pp[i]) {
+                uint32_t t = pp[i];
+                pp[i] = pp[j];
+                pp[j] = t;
+            }
+        }
+    return n;
+}
+
+static int subset(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb)
+{
+    for (uint32_t i = 0; i < na; i++) {
+        int hit = 0;
+        for (uint32_t j = 0; j < nb && !hit; j++) hit = a[i] == b[j];
+        if (!hit) return 0;
+    }
+    return 1;
+}
+
+/* Sorts the file's vote columns into parties, combinations, independents, no
+ * registrados and nulos, and finds the coalitions. */
+static int classify_columns(dctx *x)
+{
+    for (int i = 0; i < AR_COUNT; i++) x->role_field[i] = -1;
+    for (size_t i = 0; i < x->lay.ncols; i++) {
+        const char *nm = x->lay.cols[i];
+        actas_role r = actas_role_of(nm);
+        if (r == AR_IGNORE) continue;
+        if (r != AR_UNKNOWN) {
+            if (x->role_field[r] < 0) x->role_field[r] = (int)i;
+            continue;
+        }
+        if (x->ncol == D_MAXV) {
+            derr(x, x->lay.header_line, (long)i + 1, "too-many-fields", "more than %d vote columns", D_MAXV);
+            return -1;
+        }
+        dcol *c = &x->col[x->ncol++];
+        memset(c, 0, sizeof *c);
+        c->name = nm;
+        c->field = (int)i;
+        c->kind = CAT_COL_PARTY;
+        if ((c->indep = actas_indep_no(nm)) != 0) c->kind = CAT_COL_INDEP;
+        else (void)actas_special_col(nm, &c->kind);
+    }
+    if (x->role_field[AR_CLAVE_CASILLA] < 0) {
+        derr(x, x->lay.header_line, 0, "missing-column", "no CLAVE_CASILLA column");
+        return -1;
+    }
+    /* Combinations: names made of two or more party names. Decided shortest first, so
+     * the parts of a name are always decided before it (a part is strictly shorter). */
+    for (uint32_t k = 0; k < x->ncol; k++) x->col[k].atomic = x->col[k].kind == CAT_COL_PARTY ? -1 : 0;
+    for (;;) {
+        uint32_t best = CAT_NONE;
+        for (uint32_t k = 0; k < x->ncol; k++)
+            if (x->col[k].atomic == -1 && (best == CAT_NONE || strlen(x->col[k].name) < strlen(x->col[best].name)))
+                best = k;
+        if (best == CAT_NONE) break;
+        dcol *c = &x->col[best];
+        uint32_t parts[CAT_MAX_COALITION_PARTIES];
+        uint32_t n = segment(x, c->name, parts, 0);
+        if (!n && !strncmp(c->name, "C_", 2) && (n = segment(x, c->name + 2, parts, 0))) c->prefixed = 1;
+        c->atomic = n ? 0 : 1;
+        if (n) c->kind = CAT_COL_COMBO;
+    }
+    for (uint32_t k = 0; k < x->ncol; k++) {
+        if (x->col[k].kind != CAT_COL_PARTY) continue;
+        if (!valid_id(x->col[k].name)) {
+            derr(x, x->lay.header_line, x->col[k].field + 1, "bad-value",
+                 "column %s is not usable as a party id ([A-Za-z0-9_-], 1..%u bytes)", x->col[k].name,
+                 (unsigned)CAT_MAX_ID_LEN);
+            return -1;
+        }
+        if (x->nparty == CAT_MAX_PARTIES) {
+            derr(x, x->lay.header_line, x->col[k].field + 1, "too-many-parties", "more than %u parties",
+                 (unsigned)CAT_MAX_PARTIES);
+            return -1;
+        }
+        x->party_col[x->nparty++] = k;
+    }
+    /* the parties of each combination, as indices into the party list */
+    for (uint32_t k = 0; k < x->ncol; k++) {
+        dcol *c = &x->col[k];
+        if (c->kind != CAT_COL_COMBO) continue;
+        c->np = combo_parties(x, c->name, c->parties, NULL);
+        if (c->np < 2) {
+            derr(x, x->lay.header_line, c->field + 1, "bad-combination", "combination column %s names a party twice",
+                 c->name);
+            return -1;
+        }
+    }
+    /* coalitions: combinations not inside a larger one, in file order */
+    for (uint32_t k = 0; k < x->ncol; k++) {
+        const dcol *c = &x->col[k];
+        if (c->kind != CAT_COL_COMBO) continue;
+        int inside = 0;
+        for (uint32_t j = 0; j < x->ncol && !inside; j++)
+            inside = j != k && x->col[j].kind == CAT_COL_COMBO && x->col[j].np > c->np &&
+                     subset(c->parties, c->np, x->col[j].parties, x->col[j].np);
+        for (uint32_t q = 0; q < x->ncoal && !inside; q++)
+            inside = subset(c->parties, c->np, x->coal_p[q], x->coal_np[q]) && c->np == x->coal_np[q];
+        if (inside) continue;
+        if (x->ncoal == CAT_MAX_PARTIES) return -1;
+        x->coal_np[x->ncoal] = c->np;
+        memcpy(x->coal_p[x->ncoal], c->parties, c->np * sizeof *c->parties);
+        x->ncoal++;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- rows */
+
+typedef struct dcas {
+    char key[24];
+    uint32_t section, number, ext, urban, ln, reps, unit;
+    char type;
+    long line;
+} dcas;
+
+typedef struct dgeo {
+    uint32_t id;
+    char *name; /* owned */
+} dgeo;
+
+typedef struct dunit {
+    uint32_t id;
+    uint32_t val[D_MAXV], dash[D_MAXV]; /* rows with a value / with "-" per vote column */
+    /* candidacies (from the CSV) */
+    int from_csv;
+    uint8_t coal_runs[CAT_MAX_PARTIES];
+    char *coal_name[CAT_MAX_PARTIES];   /* owned */
+    uint8_t party_runs[CAT_MAX_PARTIES];
+    char *party_name[CAT_MAX_PARTIES];  /* owned */
+    uint8_t ind_runs[CAT_MAX_INDEP + 1];
+    char *ind_name[CAT_MAX_INDEP + 1];  /* owned */
+    uint32_t reps;                      /* 2 x contenders on its ballot */
+} dunit;
+
+typedef struct dset {
+    dcas *cas;
+    size_t ncas, capcas;
+    dgeo *dis, *mun;
+    size_t ndis, nmun, capdis, capmun;
+    uint32_t *sec_dis, *sec_mun; /* by section id: district id, municipality id (0: unseen) */
+    dunit *unit;
+    size_t nunit, capunit;
+    size_t last_unit;
+    char *label[7];              /* owned; OBSERVACIONES wording seen per label slot */
+    uint32_t ent_count[100];
+    char *ent_name[100];         /* owned */
+    uint32_t acta_type_count[100];
+    prep_time tmin, tmax;
+    uint32_t max_indep;
+} dset;
+
+static void dset_free(dset *s)
+{
+    free(s->cas);
+    for (size_t i = 0; i < s->ndis; i++) free(s->dis[i].name);
+    for (size_t i = 0; i < s->nmun; i++) free(s->mun[i].name);
+    free(s->dis);
+    free(s->mun);
+    free(s->sec_dis);
+    free(s->sec_mun);
+    for (size_t i = 0; i < s->nunit; i++) {
+        dunit *u = &s->unit[i];
+        for (size_t k = 0; k < CAT_MAX_PARTIES; k++) {
+            free(u->coal_name[k]);
+            free(u->party_name[k]);
+        }
+        for (size_t k = 0; k <= CAT_MAX_INDEP; k++) free(u->ind_name[k]);
+    }
+    free(s->unit);
+    for (int i = 0; i < 7; i++) free(s->label[i]);
+    for (int i = 0; i < 100; i++) free(s->ent_name[i]);
+}
+
+static dunit *unit_get(dset *s, uint32_t id, int create)
+{
+    if (s->last_unit < s->nunit && s->unit[s->last_unit].id == id) return &s->unit[s->last_unit];
+    for (size_t i = 0; i < s->nunit; i++)
+        if (s->unit[i].id == id) {
+            s->last_unit = i;
+            return &s->unit[i];
+        }
+    if (!create) return NULL;
+    if (s->nunit == s->capunit) {
+        s->capunit = s->capunit ? s->capunit * 2 : 32;
+        s->unit = prep_xrealloc(s->unit, s->capunit * sizeof *s->unit);
+    }
+    dunit *u = &s->unit[s->nunit];
+    memset(u, 0, sizeof *u);
+    u->id = id;
+    s->last_unit = s->nunit++;
+    return u;
+}
+
+static void geo_put(dgeo **v, size_t *n, size_t *cap, uint32_t id, const char *name)
+{
+    for (size_t i = 0; i < *n; i++)
+        if ((*v)[i].id == id) return;
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 32;
+        *v = prep_xrealloc(*v, *cap * sizeof **v);
+    }
+    (*v)[*n].id = id;
+    (*v)[*n].name = prep_xstrdup(name);
+    (*n)++;
+}
+
+/* Label slots, in cat_labels order. */
+enum { L_SOME, L_ALL, L_EXCEEDS, L_NOTDELIV, L_NOTINST, L_NOENV, L_OUT };
+
+static void note_label(dset *s, const char *obs)
+{
+    char n[256];
+    actas_norm(obs, n, sizeof n);
+    if (!n[0]) return;
+    int slot = -1;
+    acta_no_acta na = actas_no_acta_from_obs(NULL, obs);
+    if (strstr(n, "CATALOGO")) slot = L_OUT;
+    else if (na == ACTA_NO_ACTA_NOT_DELIVERED) slot = L_NOTDELIV;
+    else if (na == ACTA_NO_ACTA_NOT_INSTALLED) slot = L_NOTINST;
+    else if (na == ACTA_NO_ACTA_NO_ENVELOPE) slot = L_NOENV;
+    else if (na != ACTA_HAS_ACTA) slot = -1;
+    else if (strstr(n, "EXCEDE") && !strstr(n, "TODOS")) slot = L_EXCEEDS;
+    else if (strstr(n, "TODOS") && !strstr(n, "EXCEDE")) slot = L_ALL;
+    else if ((strstr(n, "ILEGIBLE") || strstr(n, "SIN DATO")) && !strstr(n, "EXCEDE")) slot = L_SOME;
+    if (slot >= 0 && !s->label[slot]) s->label[slot] = cat_text(obs, "-");
+}
+
+static uint32_t scope_unit_id(cat_scope scope, uint32_t dis, uint32_t mun)
+{
+    return scope == CAT_SCOPE_DISTRICT ? dis : scope == CAT_SCOPE_MUNICIPALITY ? mun : 0;
+}
+
+static int fnum(dctx *x, char **f, actas_role r, uint32_t *out, uint32_t max, long line)
+{
+    *out = 0;
+    int i = x->role_field[r];
+    if (i < 0 || actas_is_blank(f[i])) return 0;
+    char cb[64];
+    if (prep_parse_u32(f[i], out) || *out > max) {
+        derr(x, line, i + 1, "bad-number", "%s '%s' is not a number (0..%u)", actas_role_name(r),
+             actas_clip(f[i], cb), max);
+        return -1;
+    }
+    return 0;
+}
+
+static const char *ftext(dctx *x, char **f, actas_role r)
+{
+    int i = x->role_field[r];
+    return i >= 0 ? f[i] : "";
+}
+
+static int read_rows(dctx *x, actas_lines *it, cat_scope scope, dset *s)
+{
+    char **f = prep_xmalloc(PREP_ACTAS_MAX_FIELDS * sizeof *f);
+    char *line;
+    size_t len;
+    long no;
+    s->sec_dis = prep_xcalloc(CAT_MAX_SECTION_ID + 1, sizeof *s->sec_dis);
+    s->sec_mun = prep_xcalloc(CAT_MAX_SECTION_ID + 1, sizeof *s->sec_mun);
+    s->tmin = s->tmax = PREP_TIME_NONE;
+    const char *tz = "UTC"; /* only for the window; refined by the caller */
+    while (actas_next_line(it, &line, &len, &no)) {
+        if (len > PREP_ACTAS_MAX_LINE) {
+            derr(x, no, 0, "line-too-long", "line of %zu bytes (limit %d)", len, PREP_ACTAS_MAX_LINE);
+            continue;
+        }
+        size_t n = prep_split(line, x->lay.sep, 1, f, NULL, PREP_ACTAS_MAX_FIELDS);
+        size_t kept = n < PREP_ACTAS_MAX_FIELDS ? n : PREP_ACTAS_MAX_FIELDS;
+        int blank = 1;
+        for (size_t i = 0; i < kept; i++) {
+            actas_unquote(f[i]);
+            if (f[i][0]) blank = 0;
+        }
+        if (blank) continue;
+        if (n == x->lay.ncols + 1 && n <= PREP_ACTAS_MAX_FIELDS && !f[n - 1][0]) n--;
+        if (n != x->lay.ncols) {
+            derr(x, no, (long)(n < x->lay.ncols ? n + 1 : x->lay.ncols + 1), "field-count",
+                 "%zu fields, the column header has %zu", n, x->lay.ncols);
+            continue;
+        }
+        char key[64];
+        actas_norm(ftext(x, f, AR_CLAVE_CASILLA), key, sizeof key);
+        char obs[256];
+        actas_norm(ftext(x, f, AR_OBSERVACIONES), obs, sizeof obs);
+        note_label(s, ftext(x, f, AR_OBSERVACIONES));
+        /* rows outside the institute's own catalogue are not expected actas */
+        if (actas_is_blank(key) || strstr(obs, "CATALOGO")) continue;
+        uint32_t ent, sec, num, ext, urb, dis, mun, ln, reps, tipo;
+        if (fnum(x, f, AR_ID_ENTIDAD, &ent, 99, no) || fnum(x, f, AR_SECCION, &sec, CAT_MAX_SECTION_ID, no) ||
+            fnum(x, f, AR_ID_CASILLA, &num, 99, no) || fnum(x, f, AR_EXT_CONTIGUA, &ext, 99, no) ||
+            fnum(x, f, AR_UBICACION, &urb, 2, no) || fnum(x, f, AR_ID_DISTRITO, &dis, CAT_MAX_GEO_ID, no) ||
+            fnum(x, f, AR_ID_MUNICIPIO, &mun, CAT_MAX_GEO_ID, no) ||
+            fnum(x, f, AR_LISTA_NOMINAL, &ln, 100000000, no) || fnum(x, f, AR_REPRESENTANTES, &reps, 100000, no) ||
+            fnum(x, f, AR_TIPO_ACTA, &tipo, 99, no))
+            continue;
+        char type = 0;
+        {
+            char t[8];
+            actas_norm(ftext(x, f, AR_TIPO_CASILLA), t, sizeof t);
+            type = t[0] && !t[1] ? t[0] : 0;
+        }
+        if (!ent && strlen(key) >= 2 && key[0] >= '0' && key[0] <= '9' && key[1] >= '0' && key[1] <= '9')
+            ent = (uint32_t)((key[0] - '0') * 10 + key[1] - '0');
+        if (!sec || !type || !num || !ent) {
+            derr(x, no, 0, "bad-row", "casilla %s lacks its entity, section, type or number", key);
+            continue;
+        }
+        if (x->role_field[AR_ID_MUNICIPIO] < 0) mun = 1; /* the file has no municipalities */
+        if (x->role_field[AR_ID_DISTRITO] < 0) dis = 1;
+        if (!dis || !mun) {
+            derr(x, no, 0, "bad-row", "casilla %s has district %u, municipality %u", key, dis, mun);
+            continue;
+        }
+        char want[24];
+        prep_catalog_casilla_key(ent, sec, type, num, ext, want);
+        if (strcmp(want, key) != 0) {
+            derr(x, no, x->role_field[AR_CLAVE_CASILLA] + 1, "key-mismatch",
+                 "CLAVE_CASILLA %s but its parts make %s", key, want);
+            continue;
+        }
+        s->ent_count[ent]++;
+        if (!s->ent_name[ent] && x->role_field[AR_ENTIDAD] >= 0 && *ftext(x, f, AR_ENTIDAD))
+            s->ent_name[ent] = cat_text(ftext(x, f, AR_ENTIDAD), "-");
+        if (type != 'S') s->acta_type_count[tipo]++;
+        char nm[64];
+        snprintf(nm, sizeof nm, "DISTRITO %u", dis);
+        geo_put(&s->dis, &s->ndis, &s->capdis, dis,
+                x->role_field[AR_DISTRITO] >= 0 && *ftext(x, f, AR_DISTRITO) ? ftext(x, f, AR_DISTRITO) : nm);
+        snprintf(nm, sizeof nm, x->role_field[AR_ID_MUNICIPIO] < 0 ? "MUNICIPIO NO INDICADO" : "MUNICIPIO %u", mun);
+        geo_put(&s->mun, &s->nmun, &s->capmun, mun,
+                x->role_field[AR_MUNICIPIO] >= 0 && *ftext(x, f, AR_MUNICIPIO) ? ftext(x, f, AR_MUNICIPIO) : nm);
+        if (s->sec_dis[sec] && (s->sec_dis[sec] != dis || s->sec_mun[sec] != mun)) {
+            derr(x, no, 0, "section-conflict", "section %u is in district %u / municipality %u and also %u / %u", sec,
+                 s->sec_dis[sec], s->sec_mun[sec], dis, mun);
+            continue;
+        }
+        s->sec_dis[sec] = dis;
+        s->sec_mun[sec] = mun;
+        /* which columns hold "-" in the unit */
+        dunit *u = unit_get(s, scope_unit_id(scope, dis, mun), 1);
+        for (uint32_t k = 0; k < x->ncol; k++) {
+            int32_t v;
+            const char *t = f[x->col[k].field];
+            if (actas_parse_vote(t, &v) != 0) continue;
+            if (v == ACTA_V_NA) u->dash[k]++;
+            else u->val[k]++;
+            if (x->col[k].kind == CAT_COL_INDEP && x->col[k].indep > s->max_indep) s->max_indep = x->col[k].indep;
+        }
+        /* timestamps, for a publication window that holds them all */
+        static const actas_role tr[] = {AR_ACOPIO, AR_CAPTURA, AR_VERIFICACION};
+        for (size_t i = 0; i < PREP_ARRAY_LEN(tr); i++) {
+            prep_time t;
+            const char *ts = ftext(x, f, tr[i]);
+            if (actas_is_blank(ts) || prep_time_parse(ts, tz, &t)) continue;
+            if (s->tmin == PREP_TIME_NONE || t < s->tmin) s->tmin = t;
+            if (s->tmax == PREP_TIME_NONE || t > s->tmax) s->tmax = t;
+        }
+        if (s->ncas == s->capcas) {
+            s->capcas = s->capcas ? s->capcas * 2 : 1024;
+            s->cas = prep_xrealloc(s->cas, s->capcas * sizeof *s->cas);
+        }
+        dcas *c = &s->cas[s->ncas++];
+        memset(c, 0, sizeof *c);
+        memcpy(c->key, key, strlen(key) + 1); /* equal to `want`: < 24 bytes */
+        c->section = sec;
+        c->type = type;
+        c->number = num;
+        c->ext = ext;
+        c->urban = urb ? urb : 1;
+        c->ln = ln;
+        c->reps = reps;
+        c->unit = u->id;
+        c->line = no;
+    }
+    free(f);
+    return 0;
+}
+
+static int cmp_cas(const void *a, const void *b)
+{
+    return strcmp(((const dcas *)a)->key, ((const dcas *)b)->key);
+}
+
+/* ---------------------------------------------------------------- candidaturas CSV */
+
+/* Coalition (index) whose parties contain the combination's, else CAT_NONE. */
+static uint32_t coalition_of(const dctx *x, const uint32_t *pp, uint32_t np)
+{
+    for (uint32_t q = 0; q < x->ncoal; q++)
+        if (subset(pp, np, x->coal_p[q], x->coal_np[q])) return q;
+    return CAT_NONE;
+}
+
+static int read_candidaturas(dctx *x, const char *path, uint32_t ent, cat_scope scope, dset *s)
+{
+    char *data = NULL, *text = NULL;
+    size_t len = 0, tlen = 0;
+    prep_err err = prep_read_file(path, PREP_ACTAS_MAX_FILE, &data, &len);
+    if (err) {
+        derr(x, 0, 0, "io", "cannot read candidaturas %s: %s", path, prep_err_str(err));
+        return -1;
+    }
+    err = actas_decode(data, len, &text, &tlen, NULL);
+    free(data);
+    if (err) return -1;
+    const char *saved = x->name;
+    x->name = path;
+    actas_lines it;
+    actas_lines_init(&it, text, tlen);
+    char *line;
+    size_t llen;
+    long no;
+    char sep = 0;
+    int ci_ent = -1, ci_unit = -1, ci_who = -1, ci_name = -1;
+    size_t ncols = 0;
+    char **f = prep_xmalloc(PREP_ACTAS_MAX_FIELDS * sizeof *f);
+    int rc = 0;
+    while (actas_next_line(&it, &line, &llen, &no)) {
+        if (llen > PREP_ACTAS_MAX_LINE) {
+            derr(x, no, 0, "line-too-long", "line of %zu bytes", llen);
+            continue;
+        }
+        if (!sep && !strncmp(line, "sep=", 4) && line[4] && !line[5]) {
+            sep = line[4];
+            continue;
+        }
+        if (!line[0]) continue;
+        if (ci_who < 0) { /* the header */
+            if (!sep) sep = strchr(line, '|') ? '|' : ',';
+            size_t n = prep_split(line, sep, 1, f, NULL, PREP_ACTAS_MAX_FIELDS);
+            if (n > PREP_ACTAS_MAX_FIELDS) n = PREP_ACTAS_MAX_FIELDS;
+            ncols = n;
+            for (size_t i = 0; i < n; i++) {
+                char nm[64];
+                actas_norm(actas_unquote(f[i]), nm, sizeof nm);
+                if (!strcmp(nm, "ESTADO") || !strcmp(nm, "ID_ESTADO") || !strcmp(nm, "ID_ENTIDAD") ||
+                    !strcmp(nm, "ENTIDAD"))
+                    ci_ent = (int)i;
+                else if (!strncmp(nm, "ID_DISTRITO", 11) || !strncmp(nm, "DISTRITO", 8) ||
+                         !strcmp(nm, "ID_MUNICIPIO") || !strcmp(nm, "MUNICIPIO"))
+                    ci_unit = (int)i;
+                else if (!strcmp(nm, "PARTIDO_CI") || !strcmp(nm, "PARTIDO") || !strcmp(nm, "ASOCIACION"))
+                    ci_who = (int)i;
+                else if (!strcmp(nm, "CANDIDATURA_PROPIETARIA") || !strcmp(nm, "PROPIETARIO") ||
+                         !strcmp(nm, "CANDIDATO") || !strcmp(nm, "NOMBRE_CANDIDATO"))
+                    ci_name = (int)i;
+            }
+            if (ci_who < 0 || (scope != CAT_SCOPE_ENTITY && ci_unit < 0)) {
+                derr(x, no, 0, "missing-column", "candidaturas header needs PARTIDO_CI and the unit (district or "
+                                                 "municipality) column");
+                rc = -1;
+                break;
+            }
+            continue;
+        }
+        size_t n = prep_split(line, sep, 1, f, NULL, PREP_ACTAS_MAX_FIELDS);
+        if (n != ncols) {
+            derr(x, no, 0, "field-count", "%zu fields, the header has %zu", n, ncols);
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) actas_unquote(f[i]);
+        uint32_t e = 0, uid = 0;
+        if (ci_ent >= 0 && (prep_parse_u32(f[ci_ent], &e) || (e != ent && e != 0))) continue; /* another entity */
+        char cb[64];
+        if (scope != CAT_SCOPE_ENTITY && prep_parse_u32(f[ci_unit], &uid)) {
+            derr(x, no, ci_unit + 1, "bad-number", "unit '%s' is not a number", actas_clip(f[ci_unit], cb));
+            continue;
+        }
+        dunit *u = unit_get(s, uid, 0);
+        if (!u) continue; /* a unit with no rows in the results file */
+        u->from_csv = 1;
+        char who[64];
+        actas_norm(f[ci_who], who, sizeof who);
+        const char *cand = ci_name >= 0 ? f[ci_name] : who;
+        uint32_t ind = actas_indep_no(who);
+        uint32_t pp[CAT_MAX_COALITION_PARTIES];
+        uint32_t np;
+        if (ind) {
+            if (ind > CAT_MAX_INDEP) continue;
+            u->ind_runs[ind] = 1;
+            if (!u->ind_name[ind]) u->ind_name[ind] = cat_text(cand, who);
+        } else if ((np = combo_parties(x, who, pp, NULL)) >= 2) {
+            uint32_t q = coalition_of(x, pp, np);
+            if (q == CAT_NONE) {
+                derr(x, no, ci_who + 1, "unknown-contender", "combination %s is in no coalition of the results file",
+                     who);
+                continue;
+            }
+            u->coal_runs[q] = 1;
+            if (!u->coal_name[q]) u->coal_name[q] = cat_text(cand, who);
+        } else {
+            uint32_t p = CAT_NONE;
+            for (uint32_t i = 0; i < x->nparty && p == CAT_NONE; i++)
+                if (!strcmp(x->col[x->party_col[i]].name, who)) p = i;
+            if (p == CAT_NONE) {
+                derr(x, no, ci_who + 1, "unknown-contender", "contender %s is no column of the results file", who);
+                continue;
+            }
+            u->party_runs[p] = 1;
+            if (!u->party_name[p]) u->party_name[p] = cat_text(cand, who);
+        }
+    }
+    free(f);
+    free(text);
+    x->name = saved;
+    return rc;
+}
+
+/* ---------------------------------------------------------------- the text */
+
+static int col_applies_in(const dunit *u, uint32_t k)
+{
+    /* a column applies where its rows hold values more often than "-" */
+    return u->val[k] > u->dash[k];
+}
+
+/* Candidacies of unit u as booleans (coalitions, parties, independents), from the CSV
+ * or from which columns apply. Returns the number of parties and independents on the
+ * ballot (for the representatives). */
+static uint32_t unit_candidacies(const dctx *x, const dunit *u, uint8_t *coal, uint8_t *party, uint8_t *ind)
+{
+    memset(coal, 0, CAT_MAX_PARTIES);
+    memset(party, 0, CAT_MAX_PARTIES);
+    memset(ind, 0, CAT_MAX_INDEP + 1);
+    if (u->from_csv) {
+        memcpy(coal, u->coal_runs, CAT_MAX_PARTIES);
+        for (uint32_t p = 0; p < x->nparty; p++) party[p] = u->party_runs[p];
+        memcpy(ind, u->ind_runs, CAT_MAX_INDEP + 1);
+    } else {
+        for (uint32_t q = 0; q < x->ncoal; q++)
+            for (uint32_t k = 0; k < x->ncol && !coal[q]; k++)
+                coal[q] = x->col[k].kind == CAT_COL_COMBO && col_applies_in(u, k) &&
+                          subset(x->col[k].parties, x->col[k].np, x->coal_p[q], x->coal_np[q]);
+        for (uint32_t p = 0; p < x->nparty; p++) party[p] = (uint8_t)col_applies_in(u, x->party_col[p]);
+        for (uint32_t k = 0; k < x->ncol; k++)
+            if (x->col[k].kind == CAT_COL_INDEP && x->col[k].indep <= CAT_MAX_INDEP && col_applies_in(u, k))
+                ind[x->col[k].indep] = 1;
+    }
+    /* a party of a running coalition runs through it */
+    uint8_t on_ballot[CAT_MAX_PARTIES] = {0};
+    for (uint32_t q = 0; q < x->ncoal; q++)
+        if (coal[q])
+            for (uint32_t i = 0; i < x->coal_np[q]; i++) {
+                party[x->coal_p[q][i]] = 0;
+                on_ballot[x->coal_p[q][i]] = 1;
+            }
+    uint32_t n = 0;
+    for (uint32_t p = 0; p < x->nparty; p++) n += on_ballot[p] || party[p];
+    for (uint32_t k = 1; k <= CAT_MAX_INDEP; k++) n += ind[k];
+    return n;
+}
+
+static void emit(prep_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit(prep_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (prep_buf_vprintf(b, fmt, ap) != PREP_OK) {
+        /* the buffer is bounded only by PREP_BUF_DEFAULT_MAX; a catalogue never gets there */
+    }
+    va_end(ap);
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static prep_err build_text(dctx *x, const char *path, const char *cand_csv, char **out)
+{
+    *out = NULL;
+    prep_err err = PREP_OK;
+    char *data = NULL, *text = NULL;
+    size_t len = 0, tlen = 0;
+    dset s;
+    memset(&s, 0, sizeof s);
+    if ((err = prep_read_file(path, PREP_ACTAS_MAX_FILE, &data, &len))) {
+        derr(x, 0, 0, "io", "cannot read the file: %s", prep_err_str(err));
+        return err;
+    }
+    err = actas_decode(data, len, &text, &tlen, NULL);
+    free(data);
+    if (err) return err;
+    actas_lines it;
+    actas_lines_init(&it, text, tlen);
+    if ((err = actas_layout_read(path, &it, NULL, &x->lay, x->d))) {
+        free(text);
+        return err;
+    }
+    if (classify_columns(x)) {
+        err = PREP_ERR_INVALID;
+        goto done;
+    }
+    /* the election */
+    const char *ename = x->lay.hdr.election_name && *x->lay.hdr.election_name ? x->lay.hdr.election_name : "ELECCION";
+    char en[128];
+    actas_norm(ename, en, sizeof en);
+    cat_scope scope = CAT_SCOPE_ENTITY;
+    const char *eid = "eleccion";
+    if (strstr(en, "DIPUTA")) scope = CAT_SCOPE_DISTRICT, eid = "dip";
+    else if (strstr(en, "AYUNTAMIENTO") || strstr(en, "MUNICIP")) scope = CAT_SCOPE_MUNICIPALITY, eid = "ayu";
+    else if (strstr(en, "GUBERNATURA") || strstr(en, "GOBERNADOR")) eid = "gub";
+    else if (strstr(en, "SENAD")) eid = "sen";
+    else if (strstr(en, "PRESIDENCIA")) eid = "pres";
+    else if (x->role_field[AR_ID_MUNICIPIO] >= 0 && x->role_field[AR_ID_DISTRITO] < 0) scope = CAT_SCOPE_MUNICIPALITY;
+    else if (x->role_field[AR_ID_DISTRITO] >= 0) scope = CAT_SCOPE_DISTRICT;
+    if (scope == CAT_SCOPE_DISTRICT && x->role_field[AR_ID_DISTRITO] < 0) {
+        derr(x, x->lay.header_line, 0, "missing-column", "a district election without a district column");
+        err = PREP_ERR_INVALID;
+        goto done;
+    }
+    if (scope == CAT_SCOPE_MUNICIPALITY && x->role_field[AR_ID_MUNICIPIO] < 0) {
+        derr(x, x->lay.header_line, 0, "missing-column", "a municipal election without a municipality column");
+        err = PREP_ERR_INVALID;
+        goto done;
+    }
+    read_rows(x, &it, scope, &s);
+    if (!s.ncas) {
+        derr(x, 0, 0, "no-casillas", "no row of an expected acta");
+        err = PREP_ERR_INVALID;
+        goto done;
+    }
+    /* one entity */
+    uint32_t ent = 0;
+    for (uint32_t i = 1; i < 100; i++)
+        if (s.ent_count[i] > s.ent_count[ent]) ent = i;
+    for (uint32_t i = 1; i < 100; i++)
+        if (i != ent && s.ent_count[i]) {
+            derr(x, 0, 0, "multi-entity", "rows of entities %u and %u: a catalogue covers one entity", ent, i);
+            err = PREP_ERR_INVALID;
+            goto done;
+        }
+    /* casillas: one per key (a later capture of the same acta repeats it) */
+    qsort(s.cas, s.ncas, sizeof *s.cas, cmp_cas);
+    size_t w = 0;
+    for (size_t i = 0; i < s.ncas; i++) {
+        if (w && !strcmp(s.cas[w - 1].key, s.cas[i].key)) {
+            if (s.cas[i].reps > s.cas[w - 1].reps) s.cas[w - 1].reps = s.cas[i].reps;
+            continue;
+        }
+        s.cas[w++] = s.cas[i];
+    }
+    s.ncas = w;
+    if (cand_csv && read_candidaturas(x, cand_csv, ent, scope, &s)) {
+        err = PREP_ERR_INVALID;
+        goto done;
+    }
+    if (cand_csv)
+        for (size_t i = 0; i < s.nunit; i++)
+            if (!s.unit[i].from_csv) {
+                derr(x, 0, 0, "no-candidacies", "unit %u has rows but no candidacy in %s", s.unit[i].id,
+                     base_name(cand_csv));
+                err = PREP_ERR_INVALID;
+            }
+    if (err) goto done;
+
+    const char *tz = entity_tz(ent);
+    prep_time cut = x->lay.hdr.cut;
+    /* the window: every capture and the cut inside it */
+    prep_time wo = s.tmin, wc = s.tmax;
+    if (cut != PREP_TIME_NONE) {
+        if (wo == PREP_TIME_NONE || cut < wo) wo = cut;
+        if (wc == PREP_TIME_NONE || cut > wc) wc = cut;
+    }
+    if (wo == PREP_TIME_NONE) wo = wc = 946684800; /* 2000-01-01: nothing to go by */
+    wo -= 86400;                                   /* the timestamps were read as UTC: a day of slack */
+    wc += 86400;
+    char two[40], twc[40];
+    if (prep_time_format(wo, tz, PREP_TS_ISO, two, sizeof two) ||
+        prep_time_format(wc, tz, PREP_TS_ISO, twc, sizeof twc)) {
+        err = PREP_ERR_INVALID;
+        goto done;
+    }
+    /* the ballots of a special casilla: 750 until 2020, 1,000 from the 2020-2021 process
+     * (INE raised it; LGIPE art. 269 allows up to 1,500) */
+    uint32_t ballots = 750;
+    if (two[0] && atoi(two) >= 2021) ballots = 1000;
+    /* decimals of the percentages as written */
+    uint32_t dec = 4;
+    const char *pv = prep_actas_header_value(&x->lay.hdr, 4);
+    if (pv && strchr(pv, '.')) dec = (uint32_t)strlen(strchr(pv, '.') + 1);
+    if (dec > 9) dec = 4;
+    uint32_t at = 1;
+    for (uint32_t i = 0; i < 100; i++)
+        if (s.acta_type_count[i] > s.acta_type_count[at]) at = i;
+
+    prep_buf b;
+    prep_buf_init(&b, 0);
+    char *t1, *t2;
+    emit(&b, "prep-catalog 1\n# Derived by prep from %s%s%s (docs/formats/actas.md).\n", base_name(path),
+         cand_csv ? " and " : "", cand_csv ? base_name(cand_csv) : "");
+    emit(&b, "[process]\nid = derived\n");
+    t1 = cat_text(ename, "ELECCION");
+    emit(&b, "name = %s (derivado de %s)\n", t1, base_name(path));
+    emit(&b, "institute = Desconocido: catalogo derivado del archivo de resultados\n");
+    emit(&b, "entity_id = %u\n", ent);
+    t2 = cat_text(s.ent_name[ent] ? s.ent_name[ent] : "", "ENTIDAD");
+    emit(&b, "entity = %s\ntimezone = %s\nwindow_open = %s\nwindow_close = %s\ncut_interval = 300\n", t2, tz, two,
+         twc);
+    free(t2);
+    int prefixed = 0, ind_first = 0;
+    uint32_t first_combo = CAT_NONE, first_ind = CAT_NONE;
+    for (uint32_t k = 0; k < x->ncol; k++) {
+        if (x->col[k].kind == CAT_COL_COMBO && first_combo == CAT_NONE) first_combo = k, prefixed = x->col[k].prefixed;
+        if (x->col[k].kind == CAT_COL_INDEP && first_ind == CAT_NONE) first_ind = k;
+    }
+    ind_first = first_ind != CAT_NONE && first_combo != CAT_NONE && first_ind < first_combo;
+    emit(&b, "combo_prefix = %s\nindependents_first = %s\ncsv_separator = %c\n", prefixed ? "C_" : "\"\"",
+         ind_first ? "yes" : "no", x->lay.sep == ',' ? ',' : '|');
+    emit(&b, "participation_specials = final-only\npercent_decimals = %u\n", dec);
+    static const char *const lk[7] = {"some_illegible",        "all_illegible",       "exceeds_ln",
+                                      "no_acta_not_delivered", "no_acta_not_installed", "no_acta_no_envelope",
+                                      "out_of_catalog"};
+    emit(&b, "\n[labels]\n");
+    for (int i = 0; i < 7; i++)
+        if (s.label[i]) emit(&b, "%s = %s\n", lk[i], s.label[i]);
+    emit(&b, "\n[parties]\nid|name|color\n");
+    for (uint32_t p = 0; p < x->nparty; p++) {
+        const char *id = x->col[x->party_col[p]].name;
+        emit(&b, "%s|%s|%s\n", id, id, party_color(id, p));
+    }
+    qsort(s.dis, s.ndis, sizeof *s.dis, cmp_u32);
+    qsort(s.mun, s.nmun, sizeof *s.mun, cmp_u32);
+    emit(&b, "\n[districts]\nid|name\n");
+    for (size_t i = 0; i < s.ndis; i++) {
+        char *n = cat_text(s.dis[i].name, "DISTRITO");
+        emit(&b, "%u|%s\n", s.dis[i].id, n);
+        free(n);
+    }
+    emit(&b, "\n[municipalities]\nid|name\n");
+    for (size_t i = 0; i < s.nmun; i++) {
+        char *n = cat_text(s.mun[i].name, "MUNICIPIO");
+        emit(&b, "%u|%s\n", s.mun[i].id, n);
+        free(n);
+    }
+    emit(&b, "\n[sections]\nid|district|municipality\n");
+    for (uint32_t sec = 1; sec <= CAT_MAX_SECTION_ID; sec++)
+        if (s.sec_dis[sec]) emit(&b, "%u|%u|%u\n", sec, s.sec_dis[sec], s.sec_mun[sec]);
+    /* candidacies per unit, and from them the representatives' cap */
+    for (size_t i = 0; i < s.nunit; i++) {
+        uint8_t coal[CAT_MAX_PARTIES], party[CAT_MAX_PARTIES], ind[CAT_MAX_INDEP + 1];
+        s.unit[i].reps = 2 * unit_candidacies(x, &s.unit[i], coal, party, ind);
+    }
+    emit(&b, "\n[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots\n");
+    for (size_t i = 0; i < s.ncas; i++) {
+        const dcas *c = &s.cas[i];
+        const dunit *u = unit_get(&s, c->unit, 0);
+        /* Lista nominal + representatives caps the votes (Anexo 13). The file's
+         * REPRESENTANTES_PP_CI is, in QROO 2019, the representatives who voted; the cap
+         * counts every accredited one and their substitutes: 2 per contender. */
+        uint32_t reps = u && u->reps > c->reps ? u->reps : c->reps;
+        uint32_t ln = c->ln;
+        if (c->type == 'S' && ln) ln = 0; /* specials have no lista nominal of their own */
+        emit(&b, "%u|%c|%u|%u|%u|%u|%u|%u\n", c->section, c->type, c->number, c->ext, c->urban, ln, reps,
+             c->type == 'S' ? ballots : 0);
+    }
+    char title[128];
+    snprintf(title, sizeof title, "%s", t1);
+    title_case(title);
+    emit(&b, "\n[elections]\nid|name|title|scope|acta_type|parties\n%s|%s|%s|%s|%u|", eid, t1, title,
+         scope == CAT_SCOPE_DISTRICT ? "district" : scope == CAT_SCOPE_MUNICIPALITY ? "municipality" : "entity", at);
+    free(t1);
+    for (uint32_t p = 0; p < x->nparty; p++) emit(&b, "%s%s", p ? " " : "", x->col[x->party_col[p]].name);
+    emit(&b, "\n");
+    if (x->ncoal) {
+        emit(&b, "\n[coalitions]\nelection|id|name|parties\n");
+        for (uint32_t q = 0; q < x->ncoal; q++) {
+            char id[256] = "", nm[256] = "", ps[256] = "";
+            for (uint32_t i = 0; i < x->coal_np[q]; i++) {
+                const char *pid = x->col[x->party_col[x->coal_p[q][i]]].name;
+                size_t l = strlen(id);
+                snprintf(id + l, sizeof id - l, "%s%s", i ? "_" : "", pid);
+                l = strlen(nm);
+                snprintf(nm + l, sizeof nm - l, "%s%s", i ? "-" : "", pid);
+                l = strlen(ps);
+                snprintf(ps + l, sizeof ps - l, "%s%s", i ? " " : "", pid);
+            }
+            if (strlen(id) > CAT_MAX_ID_LEN) snprintf(id, sizeof id, "COAL%u", q + 1);
+            emit(&b, "%s|%s|Coalicion %s|%s\n", eid, id, nm, ps);
+        }
+    }
+    emit(&b, "\n[candidacies]\nelection|unit|contender|name\n");
+    qsort(s.unit, s.nunit, sizeof *s.unit, cmp_u32);
+    s.last_unit = 0;
+    for (size_t i = 0; i < s.nunit; i++) {
+        const dunit *u = &s.unit[i];
+        char unit[16];
+        if (scope == CAT_SCOPE_ENTITY) snprintf(unit, sizeof unit, "*");
+        else snprintf(unit, sizeof unit, "%u", u->id);
+        uint8_t coal[CAT_MAX_PARTIES], party[CAT_MAX_PARTIES], ind[CAT_MAX_INDEP + 1];
+        unit_candidacies(x, u, coal, party, ind);
+        for (uint32_t q = 0; q < x->ncoal; q++) {
+            if (!coal[q]) continue;
+            char id[256] = "";
+            for (uint32_t k = 0; k < x->coal_np[q]; k++) {
+                size_t l = strlen(id);
+                snprintf(id + l, sizeof id - l, "%s%s", k ? "_" : "", x->col[x->party_col[x->coal_p[q][k]]].name);
+            }
+            if (strlen(id) > CAT_MAX_ID_LEN) snprintf(id, sizeof id, "COAL%u", q + 1);
+            emit(&b, "%s|%s|%s|%s\n", eid, unit, id, u->coal_name[q] ? u->coal_name[q] : id);
+        }
+        for (uint32_t p = 0; p < x->nparty; p++)
+            if (party[p]) {
+                const char *pid = x->col[x->party_col[p]].name;
+                emit(&b, "%s|%s|%s|%s\n", eid, unit, pid, u->party_name[p] ? u->party_name[p] : pid);
+            }
+        for (uint32_t k = 1; k <= CAT_MAX_INDEP; k++)
+            if (ind[k]) {
+                char cid[24];
+                snprintf(cid, sizeof cid, "CAND_IND_%u", k);
+                emit(&b, "%s|%s|%s|%s\n", eid, unit, cid, u->ind_name[k] ? u->ind_name[k] : cid);
+            }
+    }
+    *out = prep_buf_steal(&b, NULL);
+    prep_buf_free(&b);
+done:
+    dset_free(&s);
+    free(text);
+    return err ? err : (x->nerr ? PREP_ERR_INVALID : PREP_OK);
+}
+
+prep_err prep_actas_derive_catalog_text(const char *actas_path, const char *candidaturas_csv_or_NULL, char **text,
+                                        prep_diags *diags)
+{
+    dctx *x = calloc(1, sizeof *x);
+    if (!x) return PREP_ERR_NOMEM;
+    x->name = actas_path;
+    x->d = diags;
+    prep_err err = build_text(x, actas_path, candidaturas_csv_or_NULL, text);
+    if (err) {
+        free(*text);
+        *text = NULL;
+    }
+    actas_layout_free(&x->lay);
+    free(x);
+    return err;
+}
+
+prep_err prep_actas_derive_catalog(const char *actas_path, const char *candidaturas_csv_or_NULL, prep_catalog **out,
+                                   prep_diags *diags)
+{
+    *out = NULL;
+    char *text = NULL;
+    prep_err err = prep_actas_derive_catalog_text(actas_path, candidaturas_csv_or_NULL, &text, diags);
+    if (err) return err;
+    char name[512];
+    snprintf(name, sizeof name, "%s (derived catalogue)", actas_path);
+    err = prep_catalog_parse(name, text, strlen(text), out, diags);
+    free(text);
+    if (err) return err;
+    /* every vote column of the file must be a column of the derived election, in order */
+    prep_catalog *c = *out;
+    char *data = NULL, *t2 = NULL;
+    size_t len = 0, tl = 0;
+    actas_layout lay;
+    if ((err = prep_read_file(actas_path, PREP_ACTAS_MAX_FILE, &data, &len)) == PREP_OK &&
+        (err = actas_decode(data, len, &t2, &tl, NULL)) == PREP_OK) {
+        actas_lines it;
+        actas_lines_init(&it, t2, tl);
+        if ((err = actas_layout_read(actas_path, &it, NULL, &lay, diags)) == PREP_OK) {
+            uint32_t next = 0;
+            for (size_t i = 0; i < lay.ncols; i++) {
+                if (actas_role_of(lay.cols[i]) != AR_UNKNOWN) continue;
+                uint32_t j = actas_resolve_vote_col(c, 0, lay.cols[i]);
+                if (j != next) {
+                    prep_diags_add(diags, actas_path, lay.header_line, (long)i + 1, "derived-columns",
+                                   "column %s is %s%s of the derived election (expected position %u)", lay.cols[i],
+                                   j == CAT_NONE ? "no column" : "column ", j == CAT_NONE ? "" : c->elections[0].cols[j].name,
+                                   next + 1);
+                    err = PREP_ERR_INVALID;
+                }
+                next = (j == CAT_NONE ? next : j) + 1;
+            }
+            if (!err && next != c->elections[0].n_cols) {
+                prep_diags_add(diags, actas_path, lay.header_line, 0, "derived-columns",
+                               "the derived election has %u vote columns, the file %u", c->elections[0].n_cols, next);
+                err = PREP_ERR_INVALID;
+            }
+            actas_layout_free(&lay);
+        }
+    }
+    free(data);
+    free(t2);
+    if (err) {
+        prep_catalog_free(c);
+        *out = NULL;
+    }
+    return err;
+}

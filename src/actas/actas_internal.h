@@ -1,0 +1,121 @@
+/* prep actas: private declarations shared by the files of src/actas/ only. */
+#ifndef PREP_ACTAS_INTERNAL_H
+#define PREP_ACTAS_INTERNAL_H
+
+#include "prep/actas.h"
+
+/* ---------------------------------------------------------------- text and lines */
+
+/* The input as UTF-8: a BOM is skipped, a text that is not valid UTF-8 is taken as
+ * Latin-1 and converted. *out is owned (free()), NUL-terminated. */
+prep_err actas_decode(const char *data, size_t len, char **out, size_t *out_len, int *latin1);
+
+/* Iterates over the lines of a decoded, writable text. Each line is NUL-terminated in
+ * place (LF, CRLF and a lone CR all end a line; the terminator is dropped). */
+typedef struct actas_lines {
+    char *p, *end;
+    long no; /* 1-based number of the line last returned */
+} actas_lines;
+void actas_lines_init(actas_lines *it, char *text, size_t len);
+/* 1 and the next line, or 0 at the end. */
+int actas_next_line(actas_lines *it, char **line, size_t *len, long *no);
+
+/* Trims a field and removes a spreadsheet guard ="..." or plain "..." quotes. In place. */
+char *actas_unquote(char *f);
+
+/* Normalised form of a label or column name: ASCII upper case, Spanish accents folded
+ * (Á -> A, Ñ -> N), runs of blanks (space, tab, NBSP) -> one space, trimmed. */
+void actas_norm(const char *in, char *out, size_t outsz);
+
+/* 1 if s (trimmed) is empty or a placeholder for "nothing": "", "-", "N/A". */
+int actas_is_blank(const char *s);
+
+/* ---------------------------------------------------------------- columns */
+
+typedef enum actas_role {
+    AR_UNKNOWN = -1,
+    AR_IGNORE = 0, /* known, not used (CODIGOS_*) */
+    AR_CLAVE_CASILLA,
+    AR_CLAVE_ACTA,
+    AR_ID_ENTIDAD,
+    AR_ENTIDAD,
+    AR_ID_DISTRITO,
+    AR_DISTRITO,
+    AR_ID_MUNICIPIO,
+    AR_MUNICIPIO,
+    AR_SECCION,
+    AR_ID_CASILLA,
+    AR_TIPO_CASILLA,
+    AR_EXT_CONTIGUA,
+    AR_UBICACION,
+    AR_TIPO_ACTA,
+    AR_BOLETAS_SOBRANTES,
+    AR_PERSONAS_VOTARON,
+    AR_REP_VOTARON,
+    AR_VOTOS_SACADOS,
+    AR_TOTAL_ASENTADO,
+    AR_TOTAL_CALCULADO,
+    AR_LISTA_NOMINAL,
+    AR_REPRESENTANTES,
+    AR_OBSERVACIONES,
+    AR_CONTABILIZADA,
+    AR_MECANISMO,
+    AR_SHA,
+    AR_ACOPIO,
+    AR_CAPTURA,
+    AR_VERIFICACION,
+    AR_ORIGEN,
+    AR_DIGITALIZACION,
+    AR_TIPO_DOCUMENTO,
+    AR_COTEJADA,
+    AR_COUNT
+} actas_role;
+
+/* Role of a non-vote column by its (normalised) name, AR_UNKNOWN for any other name. */
+actas_role actas_role_of(const char *name);
+/* Canonical name of a role (the name we write). Static. */
+const char *actas_role_name(actas_role r);
+
+/* "CAND_IND_07" -> 7, "CAND_IND_1" -> 1; 0 when name is not an independent column. */
+uint32_t actas_indep_no(const char *name);
+/* 1 for the NO_REGISTRADOS / NULOS name variants (kind set to CAT_COL_NOREG / NULOS). */
+int actas_special_col(const char *name, cat_col_kind *kind);
+
+/* ---------------------------------------------------------------- layout */
+
+/* What precedes the rows: optional "sep=X" line, optional header block, column header. */
+typedef struct actas_layout {
+    char sep;              /* '|' or ',' */
+    int sep_line;          /* the file had a "sep=X" line */
+    prep_actas_header hdr; /* owned strings */
+    long header_line;      /* line of the column header */
+    size_t ncols;
+    char **cols;           /* owned; column names, unquoted and normalised */
+} actas_layout;
+
+/* Reads lines from `it` up to and including the column header. tz parses the cut
+ * line (NULL: UTC; the real files carry an explicit offset). Header-block problems are
+ * diags that do not stop reading; a missing or unusable column header returns an
+ * error (kind "no-header", "line-too-long", "too-many-fields"). */
+prep_err actas_layout_read(const char *name, actas_lines *it, const char *tz, actas_layout *lay,
+                           prep_diags *d);
+void actas_layout_free(actas_layout *lay);
+void actas_header_free(prep_actas_header *h);
+
+/* Vote column of election e for a file column name, accepting the variants of real
+ * files (CAND_IND_01, C_ prefix or none, '-' or '_' between party ids, NO_REGISTRADAS,
+ * VOTOS_NULOS). CAT_NONE when none. */
+uint32_t actas_resolve_vote_col(const prep_catalog *c, uint32_t e, const char *name);
+
+/* Reason for "sin acta" in an OBSERVACIONES value (catalogue labels, then the common
+ * variants); ACTA_HAS_ACTA when the text is not a "sin acta" one. */
+acta_no_acta actas_no_acta_from_obs(const prep_catalog *c, const char *obs);
+
+/* Parses one vote-like value: digits (< 10^9), ILEGIBLE, SIN DATO or empty, "-",
+ * SIN ACTA (-> ACTA_V_NONE). 0 on success, -1 otherwise. Case-insensitive. */
+int actas_parse_vote(const char *s, int32_t *out);
+
+/* Short copy of a value for a diag message (at most 60 bytes, no control chars). */
+const char *actas_clip(const char *s, char buf[64]);
+
+#endif

@@ -1,0 +1,545 @@
+/* prep actas: reading a PREP database file (Anexo 18.5 layout) into a prep_actas set
+ * bound to a catalogue election. Every variant of the real files is accepted; a bad row
+ * is reported (line, field number, kind) and skipped; the good ones are kept.
+ * Variants, checks and limits: docs/formats/actas.md. */
+#include "actas_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- the set */
+
+prep_actas *prep_actas_new(const prep_catalog *c, uint32_t e)
+{
+    prep_actas *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->cat = c;
+    s->election = e;
+    s->sep = c ? c->csv_sep : '|';
+    s->hdr.cut = PREP_TIME_NONE;
+    return s;
+}
+
+void prep_actas_free(prep_actas *s)
+{
+    if (!s) return;
+    free(s->v);
+    free(s->votes);
+    actas_header_free(&s->hdr);
+    free(s);
+}
+
+prep_err prep_actas_append(prep_actas *s, const prep_acta *a, const int32_t *votes)
+{
+    uint32_t nc = s->cat->elections[s->election].n_cols;
+    if (s->n >= PREP_ACTAS_MAX_ROWS) return PREP_ERR_LIMIT;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        prep_acta *v = realloc(s->v, cap * sizeof *v);
+        if (!v) return PREP_ERR_NOMEM;
+        s->v = v;
+        s->cap = cap;
+    }
+    if (s->votes_len + nc > s->votes_cap) {
+        size_t cap = s->votes_cap ? s->votes_cap * 2 : (size_t)256 * (nc ? nc : 1);
+        while (cap < s->votes_len + nc) cap *= 2;
+        int32_t *p = realloc(s->votes, cap * sizeof *p);
+        if (!p) return PREP_ERR_NOMEM;
+        s->votes = p;
+        s->votes_cap = cap;
+    }
+    prep_acta *d = &s->v[s->n++];
+    *d = *a;
+    d->votes_off = (uint32_t)s->votes_len;
+    if (nc) memcpy(s->votes + s->votes_len, votes, nc * sizeof *votes);
+    s->votes_len += nc;
+    return PREP_OK;
+}
+
+/* ---------------------------------------------------------------- header values */
+
+const char *prep_actas_header_value(const prep_actas_header *h, int i)
+{
+    /* accepted spellings of each canonical figure, in prep_summary_names order */
+    static const char *const alt[13][3] = {
+        {"ACTAS_ESPERADAS", NULL, NULL},
+        {"ACTAS_REGISTRADAS", NULL, NULL},
+        {"ACTAS_FUERA_CATALOGO", "ACTAS_FUERA_DE_CATALOGO", NULL},
+        {"ACTAS_CAPTURADAS", NULL, NULL},
+        {"PORCENTAJE_ACTAS_CAPTURADAS", NULL, NULL},
+        {"ACTAS_CONTABILIZADAS", NULL, NULL},
+        {"PORCENTAJE_ACTAS_CONTABILIZADAS", NULL, NULL},
+        {"PORCENTAJE_ACTAS_INCONSISTENCIAS", "PORCENTAJE_ACTAS_CON_INCONSISTENCIAS", NULL},
+        {"ACTAS_NO_CONTABILIZADAS", NULL, NULL},
+        {"LISTA_NOMINAL_ACTAS_CONTABILIZADAS", "LISTA_NOMINAL_ACTAS_CONTABILZADAS", NULL},
+        {"TOTAL_VOTOS_C_CS", NULL, NULL},
+        {"TOTAL_VOTOS_S_CS", NULL, NULL},
+        {"PORCENTAJE_PARTICIPACION_CIUDADANA", NULL, NULL},
+    };
+    if (!h || i < 0 || i >= 13) return NULL;
+    for (size_t k = 0; k < h->n_summary; k++) {
+        char n[64];
+        actas_norm(h->summary_names[k], n, sizeof n);
+        for (int a = 0; a < 3 && alt[i][a]; a++)
+            if (strcmp(n, alt[i][a]) == 0) return h->summary_values[k];
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- rows */
+
+typedef struct reader {
+    const char *name;
+    const prep_catalog *c;
+    uint32_t e;
+    prep_diags *d;
+    actas_layout lay;
+    int role_field[AR_COUNT]; /* file field of each role, -1 when absent */
+    uint32_t *vote_field;     /* per election column: its file field */
+    int32_t *tmp;             /* one row's votes */
+    /* the row being read */
+    char **f;
+    long line;
+} reader;
+
+/* A bad-row diag; always returns -1 so callers can `return bad(...)`. */
+static int bad(reader *r, int field, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int bad(reader *r, int field, const char *kind, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    prep_diags_add(r->d, r->name, r->line, field >= 0 ? field + 1 : 0, kind, "%s", msg);
+    return -1;
+}
+
+static const char *fld(reader *r, actas_role role)
+{
+    int i = r->role_field[role];
+    return i >= 0 ? r->f[i] : NULL;
+}
+
+/* Optional unsigned number; blank or absent -> 0. */
+static int get_u32(reader *r, actas_role role, uint32_t *out, uint32_t max)
+{
+    const char *s = fld(r, role);
+    *out = 0;
+    if (!s || actas_is_blank(s)) return 0;
+    char cb[64];
+    if (prep_parse_u32(s, out) != 0 || *out > max)
+        return bad(r, r->role_field[role], "bad-number", "%s '%s' is not a number (0..%u)",
+                   actas_role_name(role), actas_clip(s, cb), max);
+    return 0;
+}
+
+/* Optional vote-like value; absent -> ACTA_V_NONE. */
+static int get_vote(reader *r, actas_role role, int32_t *out)
+{
+    const char *s = fld(r, role);
+    *out = ACTA_V_NONE;
+    if (!s) return 0;
+    char cb[64];
+    if (actas_parse_vote(s, out) != 0)
+        return bad(r, r->role_field[role], "bad-vote",
+                   "%s '%s' is not a number, ILEGIBLE, SIN DATO or -", actas_role_name(role), actas_clip(s, cb));
+    return 0;
+}
+
+static int get_text(reader *r, actas_role role, char *out, size_t outsz)
+{
+    const char *s = fld(r, role);
+    out[0] = 0;
+    if (!s) return 0;
+    size_t n = strlen(s);
+    char cb[64];
+    if (n >= outsz)
+        return bad(r, r->role_field[role], "bad-value", "%s '%s' is longer than %zu bytes", actas_role_name(role),
+                   actas_clip(s, cb), outsz - 1);
+    memcpy(out, s, n + 1);
+    return 0;
+}
+
+static int get_time(reader *r, actas_role role, prep_time *out)
+{
+    const char *s = fld(r, role);
+    *out = PREP_TIME_NONE;
+    if (!s || actas_is_blank(s)) return 0;
+    char cb[64];
+    if (prep_time_parse(s, r->c->timezone, out) != 0) {
+        *out = PREP_TIME_NONE;
+        return bad(r, r->role_field[role], "bad-time", "%s '%s' is not a date and time",
+                   actas_role_name(role), actas_clip(s, cb));
+    }
+    return 0;
+}
+
+/* Identification of the row and its binding to the catalogue. */
+static int read_identity(reader *r, prep_acta *a)
+{
+    const prep_catalog *c = r->c;
+    char key[64] = "", cb[64];
+    const char *s = fld(r, AR_CLAVE_CASILLA);
+    if (s) {
+        char tmp[64];
+        actas_norm(s, tmp, sizeof tmp);
+        if (!actas_is_blank(tmp)) {
+            if (strlen(tmp) >= sizeof a->clave_casilla)
+                return bad(r, r->role_field[AR_CLAVE_CASILLA], "bad-key", "CLAVE_CASILLA '%s' is longer than %zu",
+                           actas_clip(s, cb), sizeof a->clave_casilla - 1);
+            for (const char *q = tmp; *q; q++)
+                if (!((*q >= '0' && *q <= '9') || (*q >= 'A' && *q <= 'Z')))
+                    return bad(r, r->role_field[AR_CLAVE_CASILLA], "bad-key",
+                               "CLAVE_CASILLA '%s' has a character other than digits and letters",
+                               actas_clip(s, cb));
+            snprintf(key, sizeof key, "%s", tmp);
+        }
+    }
+    uint32_t ent, sec, num, ext, urb, dis, mun;
+    if (get_u32(r, AR_ID_ENTIDAD, &ent, 99) || get_u32(r, AR_SECCION, &sec, 99999) ||
+        get_u32(r, AR_ID_CASILLA, &num, 999) || get_u32(r, AR_EXT_CONTIGUA, &ext, 999) ||
+        get_u32(r, AR_UBICACION, &urb, 9) || get_u32(r, AR_ID_DISTRITO, &dis, 99999) ||
+        get_u32(r, AR_ID_MUNICIPIO, &mun, 99999))
+        return -1;
+    char type = 0;
+    s = fld(r, AR_TIPO_CASILLA);
+    if (s && !actas_is_blank(s)) {
+        char t[8];
+        actas_norm(s, t, sizeof t);
+        if (strlen(t) != 1 || t[0] < 'A' || t[0] > 'Z')
+            return bad(r, r->role_field[AR_TIPO_CASILLA], "bad-value", "TIPO_CASILLA '%s' is not one letter",
+                       actas_clip(s, cb));
+        type = t[0];
+    }
+    if (r->role_field[AR_CLAVE_CASILLA] < 0 && sec && sec <= CAT_MAX_SECTION_ID && type && num <= 99 && ext <= 99 &&
+        (ent ? ent : c->entity_id) <= 99) /* no CLAVE_CASILLA column: build it from its parts */
+        prep_catalog_casilla_key(ent ? ent : c->entity_id, sec, type, num, ext, key);
+    memcpy(a->clave_casilla, key, strlen(key) + 1); /* checked: < 24 bytes */
+    a->section_id = sec;
+    a->district_id = dis;
+    a->municipality_id = mun;
+    a->tipo_casilla = type;
+    a->id_casilla = (uint16_t)num;
+    a->ext_contigua = (uint16_t)ext;
+    a->urban = (uint8_t)urb;
+    a->casilla = key[0] ? prep_catalog_find_casilla(c, key) : CAT_NONE;
+    if (a->casilla == CAT_NONE) return 0;
+    /* bound: the identification columns must agree with the catalogue's casilla */
+    const cat_casilla *cc = &c->casillas[a->casilla];
+    const cat_section *cs = &c->sections[cc->section];
+    const struct {
+        actas_role role;
+        uint32_t got, want;
+        int present;
+    } chk[] = {
+        {AR_SECCION, sec, cs->id, fld(r, AR_SECCION) && !actas_is_blank(fld(r, AR_SECCION))},
+        {AR_TIPO_CASILLA, (uint32_t)(unsigned char)type, (uint32_t)(unsigned char)cc->type, type != 0},
+        {AR_ID_CASILLA, num, cc->number, fld(r, AR_ID_CASILLA) && !actas_is_blank(fld(r, AR_ID_CASILLA))},
+        {AR_EXT_CONTIGUA, ext, cc->ext, fld(r, AR_EXT_CONTIGUA) && !actas_is_blank(fld(r, AR_EXT_CONTIGUA))},
+        {AR_ID_DISTRITO, dis, c->districts[cs->district].id,
+         cs->district != CAT_NONE && fld(r, AR_ID_DISTRITO) && !actas_is_blank(fld(r, AR_ID_DISTRITO))},
+        {AR_ID_MUNICIPIO, mun, c->municipalities[cs->municipality].id,
+         cs->municipality != CAT_NONE && fld(r, AR_ID_MUNICIPIO) && !actas_is_blank(fld(r, AR_ID_MUNICIPIO))},
+    };
+    for (size_t i = 0; i < PREP_ARRAY_LEN(chk); i++)
+        if (chk[i].present && chk[i].got != chk[i].want) {
+            if (chk[i].role == AR_TIPO_CASILLA)
+                return bad(r, r->role_field[chk[i].role], "key-mismatch",
+                           "TIPO_CASILLA '%c' but casilla %s of the catalogue is '%c'", type, key, cc->type);
+            return bad(r, r->role_field[chk[i].role], "key-mismatch", "%s %u but casilla %s of the catalogue has %u",
+                       actas_role_name(chk[i].role), chk[i].got, key, chk[i].want);
+        }
+    a->section_id = cs->id;
+    a->district_id = cs->district != CAT_NONE ? c->districts[cs->district].id : 0;
+    a->municipality_id = cs->municipality != CAT_NONE ? c->municipalities[cs->municipality].id : 0;
+    a->tipo_casilla = cc->type;
+    a->id_casilla = cc->number;
+    a->ext_contigua = cc->ext;
+    a->urban = cc->urban;
+    return 0;
+}
+
+static int read_row(reader *r, prep_acta *a)
+{
+    const prep_catalog *c = r->c;
+    const cat_election *el = &c->elections[r->e];
+    char cb[64];
+    memset(a, 0, sizeof *a);
+    a->line = (uint32_t)r->line;
+    a->casilla = CAT_NONE;
+    a->acopio = a->captura = a->verificacion = PREP_TIME_NONE;
+    a->cotejada = -1;
+    if (read_identity(r, a)) return -1;
+
+    /* CLAVE_ACTA, TIPO_ACTA */
+    const char *s = fld(r, AR_TIPO_ACTA);
+    uint32_t tipo_acta = el->acta_type;
+    if (s && !actas_is_blank(s) && (prep_parse_u32(s, &tipo_acta) != 0 || tipo_acta > 99))
+        return bad(r, r->role_field[AR_TIPO_ACTA], "bad-number", "TIPO_ACTA '%s' is not a number (0..99)",
+                   actas_clip(s, cb));
+    s = fld(r, AR_CLAVE_ACTA);
+    if (s && !actas_is_blank(s)) {
+        char tmp[64];
+        actas_norm(s, tmp, sizeof tmp);
+        if (strlen(tmp) >= sizeof a->clave_acta)
+            return bad(r, r->role_field[AR_CLAVE_ACTA], "bad-key", "CLAVE_ACTA '%s' is longer than %zu",
+                       actas_clip(s, cb), sizeof a->clave_acta - 1);
+        memcpy(a->clave_acta, tmp, strlen(tmp) + 1);
+    } else if (a->clave_casilla[0]) {
+        prep_catalog_acta_key(a->clave_casilla, tipo_acta, a->clave_acta);
+    }
+
+    /* ballot accounting */
+    if (get_vote(r, AR_BOLETAS_SOBRANTES, &a->boletas_sobrantes) ||
+        get_vote(r, AR_PERSONAS_VOTARON, &a->personas_votaron) || get_vote(r, AR_REP_VOTARON, &a->rep_votaron) ||
+        get_vote(r, AR_VOTOS_SACADOS, &a->votos_sacados) || get_vote(r, AR_TOTAL_ASENTADO, &a->total_asentado))
+        return -1;
+
+    /* lista nominal, representatives: the catalogue wins when bound */
+    uint32_t ln, reps;
+    if (get_u32(r, AR_LISTA_NOMINAL, &ln, 100000000) || get_u32(r, AR_REPRESENTANTES, &reps, 100000))
+        return -1;
+    if (a->casilla != CAT_NONE) {
+        ln = c->casillas[a->casilla].lista_nominal;
+        reps = c->casillas[a->casilla].representatives;
+    }
+    a->lista_nominal = ln;
+    a->representatives = reps;
+
+    /* OBSERVACIONES: only the "sin acta" facts are input; the rest is recomputed */
+    s = fld(r, AR_OBSERVACIONES);
+    a->no_acta = (uint8_t)(s ? actas_no_acta_from_obs(c, s) : ACTA_HAS_ACTA);
+    s = fld(r, AR_CONTABILIZADA);
+    if (s && !actas_is_blank(s) && strcmp(s, "0") != 0 && strcmp(s, "1") != 0)
+        return bad(r, r->role_field[AR_CONTABILIZADA], "bad-value", "CONTABILIZADA '%s' is not 0 or 1",
+                   actas_clip(s, cb));
+
+    /* votes */
+    uint32_t unit = a->casilla != CAT_NONE ? prep_catalog_unit_of(c, r->e, a->casilla) : CAT_NONE;
+    for (uint32_t j = 0; j < el->n_cols; j++) {
+        int fi = (int)r->vote_field[j];
+        int32_t v;
+        if (actas_parse_vote(r->f[fi], &v) != 0)
+            return bad(r, fi, "bad-vote", "%s '%s' is not a number, ILEGIBLE, SIN DATO or -", el->cols[j].name,
+                       actas_clip(r->f[fi], cb));
+        if (unit != CAT_NONE) {
+            int applies = prep_catalog_col_applies(c, r->e, unit, j);
+            if (a->no_acta != ACTA_HAS_ACTA) {
+                /* no acta: whatever placeholder the file holds, nothing was captured */
+                v = applies ? ACTA_V_NONE : ACTA_V_NA;
+            } else if (applies && v == ACTA_V_NA) {
+                return bad(r, fi, "missing-value", "%s is '-' but it is on the ballot of %s", el->cols[j].name,
+                           prep_catalog_unit_name(c, r->e, unit));
+            } else if (!applies && v != ACTA_V_NA) {
+                /* Quintana Roo 2019 prints every combination on the acta and writes 0 (or
+                 * SIN DATO) where the coalition does not run: accepted as "-". */
+                if (v != 0 && v != ACTA_V_SIN_DATO)
+                    return bad(r, fi, "not-applicable", "%s is '%s' but it is not on the ballot of %s",
+                               el->cols[j].name, actas_clip(r->f[fi], cb), prep_catalog_unit_name(c, r->e, unit));
+                v = ACTA_V_NA;
+            }
+        }
+        r->tmp[j] = v;
+    }
+    if (a->no_acta != ACTA_HAS_ACTA && a->casilla != CAT_NONE) {
+        a->boletas_sobrantes = a->personas_votaron = a->rep_votaron = a->votos_sacados = ACTA_V_NONE;
+        a->total_asentado = ACTA_V_NONE;
+    }
+
+    /* capture facts */
+    if (get_text(r, AR_MECANISMO, a->mecanismo, sizeof a->mecanismo)) return -1;
+    s = fld(r, AR_SHA);
+    if (s && !actas_is_blank(s)) {
+        if (!prep_is_sha256_hex(s))
+            return bad(r, r->role_field[AR_SHA], "bad-sha", "SHA '%s' is not 64 hexadecimal digits",
+                       actas_clip(s, cb));
+        for (int i = 0; i < 64; i++) a->sha[i] = (char)(s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 'a' : s[i]);
+        a->sha[64] = 0;
+    }
+    if (get_time(r, AR_ACOPIO, &a->acopio) || get_time(r, AR_CAPTURA, &a->captura) ||
+        get_time(r, AR_VERIFICACION, &a->verificacion))
+        return -1;
+    if (get_text(r, AR_ORIGEN, a->origen, sizeof a->origen) ||
+        get_text(r, AR_DIGITALIZACION, a->digitalizacion, sizeof a->digitalizacion) ||
+        get_text(r, AR_TIPO_DOCUMENTO, a->tipo_documento, sizeof a->tipo_documento))
+        return -1;
+    s = fld(r, AR_COTEJADA);
+    if (s && !actas_is_blank(s)) {
+        uint32_t v;
+        if (prep_parse_u32(s, &v) != 0 || v > 3)
+            return bad(r, r->role_field[AR_COTEJADA], "bad-value", "COTEJADA '%s' is not 0, 1, 2 or 3",
+                       actas_clip(s, cb));
+        a->cotejada = (int8_t)v;
+    }
+    prep_acta_classify(c, r->e, a, r->tmp);
+    return 0;
+}
+
+/* Maps the column names to roles and vote columns. Any column we cannot place is an
+ * error: an unplaced column could be votes we would silently drop. */
+static prep_err map_columns(reader *r)
+{
+    const prep_catalog *c = r->c;
+    const cat_election *el = &c->elections[r->e];
+    prep_err err = PREP_OK;
+    for (int i = 0; i < AR_COUNT; i++) r->role_field[i] = -1;
+    r->vote_field = malloc((el->n_cols ? el->n_cols : 1) * sizeof *r->vote_field);
+    r->tmp = malloc((el->n_cols ? el->n_cols : 1) * sizeof *r->tmp);
+    if (!r->vote_field || !r->tmp) return PREP_ERR_NOMEM;
+    for (uint32_t j = 0; j < el->n_cols; j++) r->vote_field[j] = CAT_NONE;
+    for (size_t i = 0; i < r->lay.ncols; i++) {
+        const char *nm = r->lay.cols[i];
+        actas_role role = actas_role_of(nm);
+        if (role == AR_IGNORE) continue;
+        if (role != AR_UNKNOWN) {
+            if (r->role_field[role] >= 0) {
+                prep_diags_add(r->d, r->name, r->lay.header_line, (long)i + 1, "duplicate-column",
+                               "column %s appears twice (fields %d and %zu)", nm, r->role_field[role] + 1, i + 1);
+                err = PREP_ERR_INVALID;
+            } else {
+                r->role_field[role] = (int)i;
+            }
+            continue;
+        }
+        uint32_t j = actas_resolve_vote_col(c, r->e, nm);
+        if (j == CAT_NONE) {
+            prep_diags_add(r->d, r->name, r->lay.header_line, (long)i + 1, "unknown-column",
+                           "column %s is neither an acta field nor a vote column of election %s", nm, el->id);
+            err = PREP_ERR_INVALID;
+        } else if (r->vote_field[j] != CAT_NONE) {
+            prep_diags_add(r->d, r->name, r->lay.header_line, (long)i + 1, "duplicate-column",
+                           "column %s is vote column %s again (field %u)", nm, el->cols[j].name, r->vote_field[j] + 1);
+            err = PREP_ERR_INVALID;
+        } else {
+            r->vote_field[j] = (uint32_t)i;
+        }
+    }
+    for (uint32_t j = 0; j < el->n_cols; j++)
+        if (r->vote_field[j] == CAT_NONE) {
+            prep_diags_add(r->d, r->name, r->lay.header_line, 0, "missing-column",
+                           "vote column %s of election %s is not in the file", el->cols[j].name, el->id);
+            err = PREP_ERR_INVALID;
+        }
+    if (r->role_field[AR_CLAVE_CASILLA] < 0 &&
+        (r->role_field[AR_SECCION] < 0 || r->role_field[AR_TIPO_CASILLA] < 0)) {
+        prep_diags_add(r->d, r->name, r->lay.header_line, 0, "missing-column",
+                       "no CLAVE_CASILLA column (nor SECCION and TIPO_CASILLA to build it)");
+        err = PREP_ERR_INVALID;
+    }
+    return err;
+}
+
+prep_err prep_actas_parse(const char *name, const char *data, size_t len, const prep_catalog *c, uint32_t e,
+                          prep_actas **out, prep_diags *diags)
+{
+    *out = NULL;
+    if (!c || e >= c->n_elections) return PREP_ERR_USAGE;
+    if (!name) name = "-";
+    reader r;
+    memset(&r, 0, sizeof r);
+    r.name = name;
+    r.c = c;
+    r.e = e;
+    r.d = diags;
+    char *text = NULL;
+    size_t tlen = 0;
+    int latin1 = 0;
+    prep_err err = actas_decode(data, len, &text, &tlen, &latin1);
+    if (err) return err;
+    actas_lines it;
+    actas_lines_init(&it, text, tlen);
+    err = actas_layout_read(name, &it, c->timezone, &r.lay, diags);
+    if (err) {
+        free(text);
+        return err;
+    }
+    prep_actas *s = NULL;
+    char **f = NULL;
+    err = map_columns(&r);
+    if (err) goto fail;
+    s = prep_actas_new(c, e);
+    f = malloc(PREP_ACTAS_MAX_FIELDS * sizeof *f);
+    if (!s || !f) {
+        err = PREP_ERR_NOMEM;
+        goto fail;
+    }
+    s->sep = r.lay.sep;
+    s->latin1 = latin1;
+    s->hdr = r.lay.hdr;
+    memset(&r.lay.hdr, 0, sizeof r.lay.hdr);
+    r.f = f;
+    char *line;
+    size_t llen;
+    long no;
+    while (actas_next_line(&it, &line, &llen, &no)) {
+        r.line = no;
+        if (llen > PREP_ACTAS_MAX_LINE) {
+            s->rows_read++;
+            s->rows_bad++;
+            prep_diags_add(diags, name, no, 0, "line-too-long", "line of %zu bytes (limit %d)", llen,
+                           PREP_ACTAS_MAX_LINE);
+            continue;
+        }
+        size_t n = prep_split(line, r.lay.sep, 1, f, NULL, PREP_ACTAS_MAX_FIELDS);
+        size_t kept = n < PREP_ACTAS_MAX_FIELDS ? n : PREP_ACTAS_MAX_FIELDS;
+        int blank = 1;
+        for (size_t i = 0; i < kept; i++) {
+            actas_unquote(f[i]);
+            if (f[i][0]) blank = 0;
+        }
+        if (blank && n <= r.lay.ncols + 1) continue; /* empty line, or only separators */
+        s->rows_read++;
+        if (s->rows_read > PREP_ACTAS_MAX_ROWS) {
+            prep_diags_add(diags, name, no, 0, "too-many-rows", "more than %d rows", PREP_ACTAS_MAX_ROWS);
+            err = PREP_ERR_LIMIT;
+            goto fail;
+        }
+        if (n == r.lay.ncols + 1 && n <= PREP_ACTAS_MAX_FIELDS && !f[n - 1][0]) n--; /* a trailing separator */
+        if (n != r.lay.ncols) {
+            s->rows_bad++;
+            prep_diags_add(diags, name, no, (long)(n < r.lay.ncols ? n + 1 : r.lay.ncols + 1), "field-count",
+                           "%zu fields, the column header has %zu", n, r.lay.ncols);
+            continue;
+        }
+        prep_acta a;
+        if (read_row(&r, &a) != 0) {
+            s->rows_bad++;
+            continue;
+        }
+        err = prep_actas_append(s, &a, r.tmp);
+        if (err) goto fail;
+    }
+    free(f);
+    free(text);
+    free(r.vote_field);
+    free(r.tmp);
+    actas_layout_free(&r.lay);
+    *out = s;
+    return PREP_OK;
+fail:
+    free(f);
+    free(text);
+    free(r.vote_field);
+    free(r.tmp);
+    actas_layout_free(&r.lay);
+    prep_actas_free(s);
+    return err;
+}
+
+prep_err prep_actas_load(const char *path, const prep_catalog *c, uint32_t e, prep_actas **out, prep_diags *diags)
+{
+    *out = NULL;
+    char *data = NULL;
+    size_t len = 0;
+    prep_err err = prep_read_file(path, PREP_ACTAS_MAX_FILE, &data, &len);
+    if (err) {
+        prep_diags_add(diags, path, 0, 0, err == PREP_ERR_LIMIT ? "file-too-large" : "io",
+                       "cannot read the file: %s", prep_err_str(err));
+        return err;
+    }
+    err = prep_actas_parse(path, data, len, c, e, out, diags);
+    free(data);
+    return err;
+}

@@ -1,0 +1,132 @@
+/* prep actas: the Anexo 13 counting rules for one acta. Sources and the checks against
+ * the real Quintana Roo 2019 file: docs/formats/actas.md, "Counting rules". */
+#include "actas_internal.h"
+
+#include <string.h>
+
+int prep_acta_status_inconsistent(acta_status s)
+{
+    /* LEEME (INE 2018, 2021; QROO 2019), PORCENTAJE_ACTAS_CON_INCONSISTENCIAS: "solo se
+     * consideran las actas que presentan las siguientes inconsistencias: Excede Lista
+     * Nominal, Ilegible o Sin Dato". Sin acta and fuera de catálogo are not counted. */
+    return s == ACTA_COUNTED_SOME_ILLEGIBLE || s == ACTA_NC_ALL_ILLEGIBLE || s == ACTA_NC_EXCEEDS_LN;
+}
+
+const char *prep_acta_status_tag(acta_status s)
+{
+    switch (s) {
+    case ACTA_COUNTED: return "counted";
+    case ACTA_COUNTED_SOME_ILLEGIBLE: return "counted-some-illegible";
+    case ACTA_NC_EXCEEDS_LN: return "exceeds-lista-nominal";
+    case ACTA_NC_ALL_ILLEGIBLE: return "all-illegible";
+    case ACTA_NC_NO_ACTA: return "no-acta";
+    case ACTA_NC_OUT_OF_CATALOG: return "out-of-catalog";
+    }
+    return "unknown";
+}
+
+acta_status prep_acta_classify(const prep_catalog *c, uint32_t e, prep_acta *a, const int32_t *votes)
+{
+    const cat_election *el = &c->elections[e];
+    uint32_t unit = a->casilla != CAT_NONE ? prep_catalog_unit_of(c, e, a->casilla) : CAT_NONE;
+    int64_t total = 0;
+    uint32_t legible = 0, blank = 0;
+    /* The vote fields are those of parties, combinations, independents, no registrados
+     * and nulos that are on the unit's ballot; TOTAL_VOTOS_CALCULADO is their sum with
+     * ILEGIBLE, SIN DATO and "-" as 0. The ballot-accounting fields (boletas sobrantes,
+     * personas que votaron...) never decide the status (QROO 2019: 87 counted actas
+     * with such a field SIN DATO carry no observation). */
+    for (uint32_t j = 0; j < el->n_cols; j++) {
+        int32_t v = votes[j];
+        if (unit != CAT_NONE && !prep_catalog_col_applies(c, e, unit, j)) continue;
+        if (v >= 0) {
+            total += v;
+            legible++;
+        } else if (v == ACTA_V_NA && unit == CAT_NONE) {
+            continue; /* out of catalogue: we cannot tell which columns apply */
+        } else {
+            blank++; /* ILEGIBLE, SIN DATO, not captured, or "-" where the column applies */
+        }
+    }
+    acta_status st;
+    if (a->casilla == CAT_NONE) {
+        st = ACTA_NC_OUT_OF_CATALOG;
+    } else if (a->no_acta != ACTA_HAS_ACTA) {
+        st = ACTA_NC_NO_ACTA;
+        total = 0;
+    } else if (legible == 0) {
+        st = ACTA_NC_ALL_ILLEGIBLE;
+    } else {
+        const cat_casilla *cc = &c->casillas[a->casilla];
+        /* cap: lista nominal + representatives; special casillas (no lista nominal of their
+         * own): ballots approved + representatives */
+        int64_t cap = (int64_t)(cc->type == 'S' ? cc->ballots : cc->lista_nominal) + (int64_t)cc->representatives;
+        if (total > cap) st = ACTA_NC_EXCEEDS_LN;
+        else if (blank) st = ACTA_COUNTED_SOME_ILLEGIBLE;
+        else st = ACTA_COUNTED;
+    }
+    a->total_calculado = total;
+    a->status = (uint8_t)st;
+    return st;
+}
+
+prep_time prep_acta_instant(const prep_acta *a)
+{
+    if (a->verificacion != PREP_TIME_NONE) return a->verificacion;
+    if (a->captura != PREP_TIME_NONE) return a->captura;
+    return a->acopio;
+}
+
+int prep_acta_supersedes(const prep_acta *newer, const prep_acta *older)
+{
+    prep_time tn = prep_acta_instant(newer), to = prep_acta_instant(older);
+    if (tn != to) return tn > to;
+    return newer->line > older->line;
+}
+
+static const char *label_or(const char *label, const char *dflt)
+{
+    return label && *label ? label : dflt;
+}
+
+const char *prep_acta_observaciones(const prep_catalog *c, const prep_acta *a)
+{
+    const cat_labels *l = &c->labels;
+    switch ((acta_status)a->status) {
+    case ACTA_COUNTED: return "";
+    case ACTA_COUNTED_SOME_ILLEGIBLE: return label_or(l->some_illegible, "ALGUN DATO ILEGIBLE O SIN DATO");
+    case ACTA_NC_EXCEEDS_LN: return label_or(l->exceeds_ln, "EXCEDE LISTA NOMINAL");
+    case ACTA_NC_ALL_ILLEGIBLE: return label_or(l->all_illegible, "TODOS ILEGIBLES O SIN DATO");
+    case ACTA_NC_OUT_OF_CATALOG: return label_or(l->out_of_catalog, "FUERA DE CATALOGO");
+    case ACTA_NC_NO_ACTA:
+        switch ((acta_no_acta)a->no_acta) {
+        case ACTA_NO_ACTA_NOT_DELIVERED:
+            return label_or(l->no_acta_not_delivered, "SIN ACTA POR PAQUETE NO ENTREGADO");
+        case ACTA_NO_ACTA_NOT_INSTALLED:
+            return label_or(l->no_acta_not_installed, "SIN ACTA POR CASILLA NO INSTALADA");
+        case ACTA_NO_ACTA_NO_ENVELOPE:
+            return label_or(l->no_acta_no_envelope, "SIN ACTA POR PAQUETE ENTREGADO SIN SOBRE");
+        case ACTA_HAS_ACTA:
+        case ACTA_NO_ACTA_OTHER:
+            break;
+        }
+        return "SIN ACTA";
+    }
+    return "";
+}
+
+void prep_acta_vote_text(int32_t v, char out[16])
+{
+    switch (v) {
+    case ACTA_V_ILEGIBLE: memcpy(out, "ILEGIBLE", 9); return;
+    case ACTA_V_SIN_DATO: memcpy(out, "SIN DATO", 9); return;
+    case ACTA_V_NA: memcpy(out, "-", 2); return;
+    case ACTA_V_NONE: memcpy(out, "0", 2); return;
+    default: break;
+    }
+    if (v < 0) {
+        memcpy(out, "SIN DATO", 9);
+        return;
+    }
+    snprintf(out, 16, "%d", (int)v);
+}

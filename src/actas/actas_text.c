@@ -1,0 +1,604 @@
+/* prep actas: text level of the database files. Encoding, lines, column names and their
+ * variants, the header block. Shared by the reader and by the catalogue derivation.
+ * Layout and variants: docs/formats/actas.md. */
+#include "actas_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- text */
+
+prep_err actas_decode(const char *data, size_t len, char **out, size_t *out_len, int *latin1)
+{
+    *out = NULL;
+    if (out_len) *out_len = 0;
+    if (latin1) *latin1 = 0;
+    if (len >= 3 && (unsigned char)data[0] == 0xEF && (unsigned char)data[1] == 0xBB &&
+        (unsigned char)data[2] == 0xBF) {
+        data += 3;
+        len -= 3;
+    }
+    char *o;
+    size_t n;
+    if (prep_utf8_valid(data, len)) {
+        o = malloc(len + 1);
+        if (!o) return PREP_ERR_NOMEM;
+        memcpy(o, data, len);
+        o[len] = 0;
+        n = len;
+    } else {
+        /* Not UTF-8: the Latin-1 of the real LEEME files and of Quintana Roo's exports. */
+        o = prep_latin1_to_utf8(data, len, &n);
+        if (latin1) *latin1 = 1;
+    }
+    *out = o;
+    if (out_len) *out_len = n;
+    return PREP_OK;
+}
+
+void actas_lines_init(actas_lines *it, char *text, size_t len)
+{
+    it->p = text;
+    it->end = text + len;
+    it->no = 0;
+}
+
+int actas_next_line(actas_lines *it, char **line, size_t *len, long *no)
+{
+    if (it->p >= it->end) return 0;
+    char *s = it->p, *q = s;
+    while (q < it->end && *q != '\n' && *q != '\r') q++;
+    size_t n = (size_t)(q - s);
+    if (q < it->end) {
+        if (*q == '\r' && q + 1 < it->end && q[1] == '\n') {
+            *q = 0;
+            q += 2;
+        } else {
+            *q = 0;
+            q++;
+        }
+    }
+    it->p = q;
+    it->no++;
+    *line = s;
+    *len = n;
+    *no = it->no;
+    return 1;
+}
+
+char *actas_unquote(char *f)
+{
+    prep_trim(f);
+    size_t n = strlen(f);
+    if (n >= 3 && f[0] == '=' && f[1] == '"' && f[n - 1] == '"') {
+        memmove(f, f + 2, n - 3);
+        f[n - 3] = 0;
+        prep_trim(f);
+    } else if (n >= 2 && f[0] == '"' && f[n - 1] == '"') {
+        memmove(f, f + 1, n - 2);
+        f[n - 2] = 0;
+        prep_trim(f);
+    }
+    return f;
+}
+
+/* Folds a Latin-1 supplement code point used in Spanish to its ASCII upper-case letter. */
+static char fold_cp(uint32_t cp)
+{
+    static const char map[64] = "AAAAAAACEEEEIIIIDNOOOOO*OUUUUYTSAAAAAAACEEEEIIIIDNOOOOO/OUUUUYTY";
+    if (cp >= 0xC0 && cp <= 0xFF) return map[cp - 0xC0];
+    return '?';
+}
+
+void actas_norm(const char *in, char *out, size_t outsz)
+{
+    size_t j = 0;
+    int space = 0;
+    const unsigned char *p = (const unsigned char *)in;
+    if (!outsz) return;
+    while (*p && j + 1 < outsz) {
+        uint32_t c = *p;
+        char o;
+        if (c < 0x80) {
+            p++;
+            o = (char)c;
+            if (o >= 'a' && o <= 'z') o = (char)(o - 'a' + 'A');
+            if (o == ' ' || o == '\t' || o == '\r' || o == '\n') o = ' ';
+        } else if ((c & 0xE0) == 0xC0 && (p[1] & 0xC0) == 0x80) {
+            uint32_t cp = ((c & 0x1F) << 6) | (p[1] & 0x3F);
+            p += 2;
+            o = cp == 0xA0 ? ' ' : fold_cp(cp);
+        } else {
+            /* other multi-byte sequences: one '?' for the whole sequence */
+            p++;
+            while ((*p & 0xC0) == 0x80) p++;
+            o = '?';
+        }
+        if (o == ' ') {
+            space = 1;
+            continue;
+        }
+        if (space && j) {
+            if (j + 2 >= outsz) break;
+            out[j++] = ' ';
+        }
+        space = 0;
+        out[j++] = o;
+    }
+    out[j] = 0;
+}
+
+int actas_is_blank(const char *s)
+{
+    while (*s == ' ' || *s == '\t') s++;
+    if (!*s) return 1;
+    if (s[0] == '-' && (s[1] == 0 || s[1] == ' ')) {
+        const char *t = s + 1;
+        while (*t == ' ') t++;
+        return *t == 0;
+    }
+    return (s[0] == 'N' || s[0] == 'n') && s[1] == '/' && (s[2] == 'A' || s[2] == 'a') && s[3] == 0;
+}
+
+const char *actas_clip(const char *s, char buf[64])
+{
+    size_t j = 0;
+    for (size_t i = 0; s[i] && j < 60; i++) {
+        unsigned char c = (unsigned char)s[i];
+        buf[j++] = c < 0x20 ? '?' : (char)c;
+    }
+    /* do not cut a UTF-8 sequence in half */
+    while (j > 0 && ((unsigned char)buf[j - 1] & 0xC0) == 0x80) j--;
+    if (j > 0 && ((unsigned char)buf[j - 1] & 0xC0) == 0xC0) j--;
+    buf[j] = 0;
+    if (strlen(s) > j) {
+        if (j > 56) j = 56;
+        memcpy(buf + j, "...", 4);
+    }
+    return buf;
+}
+
+int actas_parse_vote(const char *s, int32_t *out)
+{
+    char n[32];
+    actas_norm(s, n, sizeof n);
+    if (n[0] == 0 || strcmp(n, "SIN DATO") == 0 || strcmp(n, "SIN_DATO") == 0) {
+        *out = ACTA_V_SIN_DATO;
+        return 0;
+    }
+    if (strcmp(n, "-") == 0) {
+        *out = ACTA_V_NA;
+        return 0;
+    }
+    if (strcmp(n, "ILEGIBLE") == 0) {
+        *out = ACTA_V_ILEGIBLE;
+        return 0;
+    }
+    if (strcmp(n, "SIN ACTA") == 0) {
+        *out = ACTA_V_NONE;
+        return 0;
+    }
+    int32_t v = 0;
+    size_t i = 0;
+    for (; n[i]; i++) {
+        if (n[i] < '0' || n[i] > '9' || i >= 9) return -1;
+        v = v * 10 + (n[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- columns */
+
+static const struct {
+    const char *name;
+    actas_role role;
+} role_names[] = {
+    /* the first name of each role is the one we write */
+    {"CLAVE_CASILLA", AR_CLAVE_CASILLA},
+    {"CLAVE_ACTA", AR_CLAVE_ACTA},
+    {"ID_ENTIDAD", AR_ID_ENTIDAD},
+    {"ID_ESTADO", AR_ID_ENTIDAD},
+    {"ENTIDAD", AR_ENTIDAD},
+    {"ESTADO", AR_ENTIDAD},
+    {"NOMBRE_ESTADO", AR_ENTIDAD},
+    {"NOMBRE_ENTIDAD", AR_ENTIDAD},
+    {"ID_DISTRITO_LOCAL", AR_ID_DISTRITO},
+    {"ID_DISTRITO", AR_ID_DISTRITO},
+    {"ID_DISTRITO_FEDERAL", AR_ID_DISTRITO},
+    {"DISTRITO_LOCAL", AR_DISTRITO},
+    {"DISTRITO", AR_DISTRITO},
+    {"DISTRITO_FEDERAL", AR_DISTRITO},
+    {"NOMBRE_DISTRITO", AR_DISTRITO},
+    {"NOMBRE_DISTRITO_LOCAL", AR_DISTRITO},
+    {"NOMBRE_DISTRITO_FEDERAL", AR_DISTRITO},
+    {"ID_MUNICIPIO", AR_ID_MUNICIPIO},
+    {"ID_MUNICIPIO_LOCAL", AR_ID_MUNICIPIO},
+    {"MUNICIPIO", AR_MUNICIPIO},
+    {"MUNICIPIO_LOCAL", AR_MUNICIPIO},
+    {"NOMBRE_MUNICIPIO", AR_MUNICIPIO},
+    {"SECCION", AR_SECCION},
+    {"ID_CASILLA", AR_ID_CASILLA},
+    {"TIPO_CASILLA", AR_TIPO_CASILLA},
+    {"EXT_CONTIGUA", AR_EXT_CONTIGUA},
+    {"UBICACION_CASILLA", AR_UBICACION},
+    {"TIPO_ACTA", AR_TIPO_ACTA},
+    {"TOTAL_BOLETAS_SOBRANTES", AR_BOLETAS_SOBRANTES},
+    {"BOLETAS_SOBRANTES", AR_BOLETAS_SOBRANTES},
+    {"TOTAL_PERSONAS_VOTARON", AR_PERSONAS_VOTARON},
+    {"PERSONAS_VOTARON", AR_PERSONAS_VOTARON},
+    {"TOTAL_REP_PARTIDO_CI_VOTARON", AR_REP_VOTARON},
+    {"TOTAL_VOTOS_SACADOS", AR_VOTOS_SACADOS},
+    {"VOTOS_SACADOS", AR_VOTOS_SACADOS},
+    {"TOTAL_VOTOS_ASENTADO", AR_TOTAL_ASENTADO},
+    {"TOTAL_VOTOS_CALCULADO", AR_TOTAL_CALCULADO},
+    {"TOTAL_VOTOS_CALCULADOS", AR_TOTAL_CALCULADO},
+    {"LISTA_NOMINAL", AR_LISTA_NOMINAL},
+    {"REPRESENTANTES_PP_CI", AR_REPRESENTANTES},
+    {"OBSERVACIONES", AR_OBSERVACIONES},
+    {"CONTABILIZADA", AR_CONTABILIZADA},
+    {"MECANISMOS_TRASLADO", AR_MECANISMO},
+    {"MECANISMO_TRASLADO", AR_MECANISMO},
+    {"SHA", AR_SHA},
+    {"CODIGO_INTEGRIDAD", AR_SHA},
+    {"FECHA_HORA_ACOPIO", AR_ACOPIO},
+    {"FECHA_HORA_CAPTURA", AR_CAPTURA},
+    {"FECHA_HORA_VERIFICACION", AR_VERIFICACION},
+    {"ORIGEN", AR_ORIGEN},
+    {"DIGITALIZACION", AR_DIGITALIZACION},
+    {"TIPO_DOCUMENTO", AR_TIPO_DOCUMENTO},
+    {"COTEJADA", AR_COTEJADA},
+};
+
+actas_role actas_role_of(const char *name)
+{
+    for (size_t i = 0; i < PREP_ARRAY_LEN(role_names); i++)
+        if (strcmp(role_names[i].name, name) == 0) return role_names[i].role;
+    /* INE 2021: CODIGOS_ENTREGADOS_PMDC, CODIGOS_SOBRANTES, CODIGOS_UTILIZADOS (the
+     * electronic-vote codes; not used by the counting rules) */
+    if (strncmp(name, "CODIGOS_", 8) == 0) return AR_IGNORE;
+    return AR_UNKNOWN;
+}
+
+const char *actas_role_name(actas_role r)
+{
+    for (size_t i = 0; i < PREP_ARRAY_LEN(role_names); i++)
+        if (role_names[i].role == r) return role_names[i].name;
+    return "";
+}
+
+uint32_t actas_indep_no(const char *name)
+{
+    const char *p;
+    if (strncmp(name, "CAND_IND_", 9) == 0) p = name + 9;
+    else if (strncmp(name, "CAND_IND", 8) == 0) p = name + 8;
+    else return 0;
+    uint32_t v = 0;
+    if (!*p) return 0;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9' || v > 9999) return 0;
+        v = v * 10 + (uint32_t)(*p - '0');
+    }
+    return v;
+}
+
+int actas_special_col(const char *name, cat_col_kind *kind)
+{
+    static const char *const noreg[] = {"NO_REGISTRADOS", "NO_REGISTRADAS", "CANDIDATOS_NO_REGISTRADOS",
+                                        "CAND_NO_REG", "NO_REG", "VOTOS_NO_REGISTRADOS"};
+    static const char *const nulos[] = {"NULOS", "VOTOS_NULOS", "NULO"};
+    for (size_t i = 0; i < PREP_ARRAY_LEN(noreg); i++)
+        if (strcmp(name, noreg[i]) == 0) {
+            *kind = CAT_COL_NOREG;
+            return 1;
+        }
+    for (size_t i = 0; i < PREP_ARRAY_LEN(nulos); i++)
+        if (strcmp(name, nulos[i]) == 0) {
+            *kind = CAT_COL_NULOS;
+            return 1;
+        }
+    return 0;
+}
+
+/* 1 if `name` spells the combination column `col` (its parties joined by '_' or '-',
+ * with or without the prefix). */
+static int combo_spelled(const prep_catalog *c, const cat_column *col, const char *name)
+{
+    const char *p = name;
+    if (c->combo_prefix && *c->combo_prefix && !strncmp(p, c->combo_prefix, strlen(c->combo_prefix)))
+        p += strlen(c->combo_prefix);
+    else if (!strncmp(p, "C_", 2))
+        p += 2;
+    for (uint32_t k = 0; k < col->n_parties; k++) {
+        const char *id = c->parties[col->parties[k]].id;
+        size_t n = strlen(id);
+        if (strncmp(p, id, n) != 0) return 0;
+        p += n;
+        if (k + 1 < col->n_parties) {
+            if (*p != '_' && *p != '-') return 0;
+            p++;
+        }
+    }
+    return *p == 0;
+}
+
+uint32_t actas_resolve_vote_col(const prep_catalog *c, uint32_t e, const char *name)
+{
+    uint32_t j = prep_catalog_find_column(c, e, name);
+    if (j != CAT_NONE) return j;
+    const cat_election *el = &c->elections[e];
+    cat_col_kind k;
+    uint32_t ind = actas_indep_no(name);
+    int special = actas_special_col(name, &k);
+    for (j = 0; j < el->n_cols; j++) {
+        const cat_column *col = &el->cols[j];
+        if (ind && col->kind == CAT_COL_INDEP && col->indep_no == ind) return j;
+        if (special && col->kind == k) return j;
+        if (col->kind == CAT_COL_COMBO && combo_spelled(c, col, name)) return j;
+    }
+    return CAT_NONE;
+}
+
+/* ---------------------------------------------------------------- OBSERVACIONES */
+
+static int label_is(const char *label, const char *norm)
+{
+    if (!label || !*label) return 0;
+    char l[256];
+    actas_norm(label, l, sizeof l);
+    return strcmp(l, norm) == 0;
+}
+
+acta_no_acta actas_no_acta_from_obs(const prep_catalog *c, const char *obs)
+{
+    char n[256];
+    actas_norm(obs, n, sizeof n);
+    if (!n[0]) return ACTA_HAS_ACTA;
+    if (c) {
+        if (label_is(c->labels.no_acta_not_delivered, n)) return ACTA_NO_ACTA_NOT_DELIVERED;
+        if (label_is(c->labels.no_acta_not_installed, n)) return ACTA_NO_ACTA_NOT_INSTALLED;
+        if (label_is(c->labels.no_acta_no_envelope, n)) return ACTA_NO_ACTA_NO_ENVELOPE;
+    }
+    /* Variants of real files: QROO 2019 "SIN ACTA POR PAQUETE NO ENTREGADO", INE 2018/2021
+     * LEEMEs "Sin Acta - Paquete no Entregado / Casilla no Instalada / Sin Sobre", other
+     * OPLEs "SIN ACTA POR PAQUETE ENTREGADO SIN BOLSA", "NP: SIN ACTA ...". */
+    int sin_acta = strstr(n, "SIN ACTA") != NULL;
+    if (strstr(n, "NO ENTREGAD") && (sin_acta || strstr(n, "PAQUETE")))
+        return ACTA_NO_ACTA_NOT_DELIVERED;
+    if (strstr(n, "NO INSTALAD") && (sin_acta || strstr(n, "CASILLA")))
+        return ACTA_NO_ACTA_NOT_INSTALLED;
+    if (sin_acta && (strstr(n, "SIN SOBRE") || strstr(n, "SIN BOLSA")))
+        return ACTA_NO_ACTA_NO_ENVELOPE;
+    if (sin_acta) return ACTA_NO_ACTA_OTHER;
+    return ACTA_HAS_ACTA;
+}
+
+/* ---------------------------------------------------------------- layout */
+
+void actas_header_free(prep_actas_header *h)
+{
+    free(h->election_name);
+    free(h->cut_text);
+    for (size_t i = 0; i < h->n_summary; i++) {
+        free(h->summary_names[i]);
+        free(h->summary_values[i]);
+    }
+    memset(h, 0, sizeof *h);
+    h->cut = PREP_TIME_NONE;
+}
+
+void actas_layout_free(actas_layout *lay)
+{
+    actas_header_free(&lay->hdr);
+    for (size_t i = 0; i < lay->ncols; i++) free(lay->cols[i]);
+    free(lay->cols);
+    memset(lay, 0, sizeof *lay);
+}
+
+/* A copy of a preamble line with its number. */
+typedef struct pline {
+    char *s;
+    long no;
+} pline;
+
+/* Splits a copy of s at sep; 1 if one of its fields is the column name `want`. */
+static int has_field(const char *s, char sep, const char *want)
+{
+    char *tmp = prep_xstrdup(s);
+    char *f[PREP_ACTAS_MAX_FIELDS];
+    size_t n = prep_split(tmp, sep, 1, f, NULL, PREP_ARRAY_LEN(f));
+    if (n > PREP_ARRAY_LEN(f)) n = PREP_ARRAY_LEN(f);
+    int hit = 0;
+    for (size_t i = 0; i < n && !hit; i++) {
+        char nm[64];
+        actas_norm(actas_unquote(f[i]), nm, sizeof nm);
+        hit = strcmp(nm, want) == 0;
+    }
+    free(tmp);
+    return hit;
+}
+
+/* First non-empty field of a line, unquoted (owned). */
+static char *first_field(const char *s, char sep)
+{
+    char *tmp = prep_xstrdup(s);
+    char *f[PREP_ACTAS_MAX_FIELDS];
+    size_t n = prep_split(tmp, sep, 1, f, NULL, PREP_ARRAY_LEN(f));
+    if (n > PREP_ARRAY_LEN(f)) n = PREP_ARRAY_LEN(f);
+    char *r = NULL;
+    for (size_t i = 0; i < n && !r; i++) {
+        actas_unquote(f[i]);
+        if (f[i][0]) r = prep_xstrdup(f[i]);
+    }
+    free(tmp);
+    return r ? r : prep_xstrdup("");
+}
+
+/* Fields of a summary line, trailing empty ones dropped; at most 16 kept. */
+static size_t summary_fields(const char *s, char sep, char *out[16], size_t *total)
+{
+    char *tmp = prep_xstrdup(s);
+    char *f[PREP_ACTAS_MAX_FIELDS];
+    size_t n = prep_split(tmp, sep, 1, f, NULL, PREP_ARRAY_LEN(f));
+    if (n > PREP_ARRAY_LEN(f)) n = PREP_ARRAY_LEN(f);
+    for (size_t i = 0; i < n; i++) actas_unquote(f[i]);
+    while (n && !f[n - 1][0]) n--;
+    *total = n;
+    size_t k = n < 16 ? n : 16;
+    for (size_t i = 0; i < k; i++) out[i] = prep_xstrdup(f[i]);
+    free(tmp);
+    return k;
+}
+
+static void read_header_block(const char *name, pline *pl, size_t np, char sep, const char *tz,
+                              prep_actas_header *h, prep_diags *d)
+{
+    h->cut = PREP_TIME_NONE;
+    if (np == 0) return;
+    h->present = 1;
+    /* the line of summary names: the one with ACTAS_ESPERADAS */
+    size_t k = np;
+    for (size_t i = 0; i < np; i++)
+        if (has_field(pl[i].s, sep, "ACTAS_ESPERADAS")) {
+            k = i;
+            break;
+        }
+    if (np != 4 || k != 2)
+        prep_diags_add(d, name, pl[0].no, 0, "bad-header-block",
+                       "expected 4 lines before the column header (election, cut date-time, "
+                       "summary names, summary values), found %zu%s",
+                       np, k == np ? " and no ACTAS_ESPERADAS line" : "");
+    size_t before = k == np ? np : k;
+    if (before >= 1) h->election_name = first_field(pl[0].s, sep);
+    if (before >= 2) {
+        h->cut_text = first_field(pl[1].s, sep);
+        if (prep_time_parse(h->cut_text, tz, &h->cut) != 0) {
+            char cb[64];
+            h->cut = PREP_TIME_NONE;
+            prep_diags_add(d, name, pl[1].no, 1, "bad-cut-time", "cut date-time '%s' is not a date and time",
+                           actas_clip(h->cut_text, cb));
+        }
+    }
+    if (!h->election_name) h->election_name = prep_xstrdup("");
+    if (!h->cut_text) h->cut_text = prep_xstrdup("");
+    if (k == np) return;
+    size_t nn_total = 0, nv_total = 0;
+    char *names[16] = {0}, *values[16] = {0};
+    size_t nn = summary_fields(pl[k].s, sep, names, &nn_total);
+    size_t nv = 0;
+    if (k + 1 < np) {
+        nv = summary_fields(pl[k + 1].s, sep, values, &nv_total);
+        h->summary_line = (uint32_t)pl[k + 1].no;
+    } else {
+        prep_diags_add(d, name, pl[k].no, 0, "bad-header-block", "summary names without a line of values");
+    }
+    if (nn_total > 16)
+        prep_diags_add(d, name, pl[k].no, 17, "bad-header-block", "%zu summary names; only 16 are kept",
+                       nn_total);
+    if (k + 1 < np && nv_total != nn_total)
+        prep_diags_add(d, name, pl[k + 1].no, 0, "bad-header-block", "%zu summary values for %zu names",
+                       nv_total, nn_total);
+    size_t m = nn < nv ? nn : nv;
+    for (size_t i = 0; i < m; i++) {
+        h->summary_names[i] = names[i];
+        h->summary_values[i] = values[i];
+        names[i] = values[i] = NULL;
+    }
+    h->n_summary = m;
+    for (size_t i = 0; i < 16; i++) {
+        free(names[i]);
+        free(values[i]);
+    }
+}
+
+prep_err actas_layout_read(const char *name, actas_lines *it, const char *tz, actas_layout *lay,
+                           prep_diags *d)
+{
+    memset(lay, 0, sizeof *lay);
+    lay->hdr.cut = PREP_TIME_NONE;
+    pline pl[PREP_ACTAS_MAX_PREAMBLE];
+    size_t np = 0;
+    char *line;
+    size_t len;
+    long no;
+    prep_err err = PREP_OK;
+    char *header = NULL;
+    while (actas_next_line(it, &line, &len, &no)) {
+        if (len > PREP_ACTAS_MAX_LINE) {
+            prep_diags_add(d, name, no, 0, "line-too-long", "line of %zu bytes before the column header (limit %d)",
+                           len, PREP_ACTAS_MAX_LINE);
+            err = PREP_ERR_LIMIT;
+            goto out;
+        }
+        char *t = line;
+        while (*t == ' ' || *t == '\t') t++;
+        if (no == 1 && (!strncmp(t, "sep=", 4) || !strncmp(t, "SEP=", 4)) && t[4] && t[5] == 0) {
+            if (t[4] != '|' && t[4] != ',' && t[4] != ';' && t[4] != '\t') {
+                prep_diags_add(d, name, no, 5, "bad-separator", "separator '%c' is not one of | , ; TAB", t[4]);
+                err = PREP_ERR_PARSE;
+                goto out;
+            }
+            lay->sep = t[4];
+            lay->sep_line = 1;
+            continue;
+        }
+        if (!*t) continue;
+        /* the column header: the first line with a CLAVE_CASILLA (or SECCION) field */
+        static const char seps[] = {'|', ',', ';', '\t'};
+        for (size_t i = 0; i < sizeof seps && !header; i++) {
+            char s = lay->sep ? lay->sep : seps[i];
+            if (has_field(t, s, "CLAVE_CASILLA") || (has_field(t, s, "SECCION") && has_field(t, s, "TIPO_CASILLA"))) {
+                lay->sep = s;
+                header = t;
+            }
+            if (lay->sep) break;
+        }
+        if (header) {
+            lay->header_line = no;
+            break;
+        }
+        if (np == PREP_ACTAS_MAX_PREAMBLE) {
+            prep_diags_add(d, name, no, 0, "no-header",
+                           "no column header (a line with CLAVE_CASILLA) in the first %d non-blank lines",
+                           PREP_ACTAS_MAX_PREAMBLE);
+            err = PREP_ERR_PARSE;
+            goto out;
+        }
+        pl[np].s = prep_xstrdup(t);
+        pl[np].no = no;
+        np++;
+    }
+    if (!header) {
+        prep_diags_add(d, name, it->no, 0, "no-header", "no column header (a line with CLAVE_CASILLA) found");
+        err = PREP_ERR_PARSE;
+        goto out;
+    }
+    read_header_block(name, pl, np, lay->sep, tz, &lay->hdr, d);
+    /* the column names */
+    {
+        char *f[PREP_ACTAS_MAX_FIELDS];
+        size_t n = prep_split(header, lay->sep, 1, f, NULL, PREP_ARRAY_LEN(f));
+        if (n > PREP_ARRAY_LEN(f)) {
+            prep_diags_add(d, name, lay->header_line, 0, "too-many-fields", "%zu columns (limit %d)", n,
+                           PREP_ACTAS_MAX_FIELDS);
+            err = PREP_ERR_LIMIT;
+            goto out;
+        }
+        while (n > 1 && !actas_unquote(f[n - 1])[0]) n--; /* a trailing separator */
+        lay->cols = prep_xcalloc(n, sizeof *lay->cols);
+        lay->ncols = n;
+        for (size_t i = 0; i < n; i++) {
+            char nm[128];
+            actas_norm(actas_unquote(f[i]), nm, sizeof nm);
+            for (char *q = nm; *q; q++)
+                if (*q == ' ') *q = '_';
+            lay->cols[i] = prep_xstrdup(nm);
+        }
+    }
+out:
+    for (size_t i = 0; i < np; i++) free(pl[i].s);
+    if (err != PREP_OK) {
+        actas_layout_free(lay);
+    }
+    return err;
+}

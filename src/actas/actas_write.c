@@ -1,0 +1,218 @@
+/* prep actas: writing the database in the one documented variant (docs/formats/actas.md,
+ * "Output variant"): catalogue separator, UTF-8, LF, "sep=X" line, header block, blank
+ * line, column header, one row per acta. */
+#include "actas_internal.h"
+
+#include <string.h>
+
+const char *const prep_summary_names[13] = {
+    "ACTAS_ESPERADAS",
+    "ACTAS_REGISTRADAS",
+    "ACTAS_FUERA_CATALOGO",
+    "ACTAS_CAPTURADAS",
+    "PORCENTAJE_ACTAS_CAPTURADAS",
+    "ACTAS_CONTABILIZADAS",
+    "PORCENTAJE_ACTAS_CONTABILIZADAS",
+    "PORCENTAJE_ACTAS_INCONSISTENCIAS",
+    "ACTAS_NO_CONTABILIZADAS",
+    "LISTA_NOMINAL_ACTAS_CONTABILIZADAS",
+    "TOTAL_VOTOS_C_CS",
+    "TOTAL_VOTOS_S_CS",
+    "PORCENTAJE_PARTICIPACION_CIUDADANA",
+};
+
+void prep_summary_values(const prep_catalog *c, const prep_summary *s, char out[13][32])
+{
+    int dec = (int)c->pct_decimals;
+    snprintf(out[0], 32, "%lld", (long long)s->esperadas);
+    snprintf(out[1], 32, "%lld", (long long)s->registradas);
+    snprintf(out[2], 32, "%lld", (long long)s->fuera_catalogo);
+    snprintf(out[3], 32, "%lld", (long long)s->capturadas);
+    prep_pct_trunc(s->capturadas, s->esperadas, dec, out[4], 32);
+    snprintf(out[5], 32, "%lld", (long long)s->contabilizadas);
+    prep_pct_trunc(s->contabilizadas, s->esperadas, dec, out[6], 32);
+    prep_pct_trunc(s->inconsistentes, s->esperadas, dec, out[7], 32);
+    snprintf(out[8], 32, "%lld", (long long)s->no_contabilizadas);
+    snprintf(out[9], 32, "%lld", (long long)s->lista_nominal);
+    snprintf(out[10], 32, "%lld", (long long)s->votos_c_cs);
+    snprintf(out[11], 32, "%lld", (long long)s->votos_s_cs);
+    /* Participation: special casillas have no lista nominal of their own, so their votes
+     * stay out of the ratio, except where the institute counts them (QROO 2019 LEEME:
+     * only in the last cut). */
+    int64_t votes = s->votos_s_cs;
+    if (c->specials == CAT_SPECIALS_INCLUDE || (c->specials == CAT_SPECIALS_FINAL_ONLY && s->final_cut))
+        votes = s->votos_c_cs;
+    prep_pct_trunc(votes, s->lista_nominal, dec, out[12], 32);
+}
+
+/* Appends one field, quoted (RFC 4180) when it holds the separator, a quote or a line
+ * break, which only free text from a catalogue can. */
+static prep_err put_field(prep_buf *b, char sep, const char *s, int first)
+{
+    prep_err err = PREP_OK;
+    if (!first && (err = prep_buf_putc(b, sep))) return err;
+    if (!strchr(s, sep) && !strchr(s, '"') && !strchr(s, '\n') && !strchr(s, '\r')) return prep_buf_puts(b, s);
+    if ((err = prep_buf_putc(b, '"'))) return err;
+    for (const char *p = s; *p; p++) {
+        if (*p == '\n' || *p == '\r') {
+            if ((err = prep_buf_putc(b, ' '))) return err;
+            continue;
+        }
+        if (*p == '"' && (err = prep_buf_putc(b, '"'))) return err;
+        if ((err = prep_buf_putc(b, *p))) return err;
+    }
+    return prep_buf_putc(b, '"');
+}
+
+static char sep_of(const prep_catalog *c)
+{
+    return c->csv_sep == ',' ? ',' : '|';
+}
+
+prep_err prep_actas_write_header_block(const prep_catalog *c, uint32_t e, prep_time cut, const prep_summary *s,
+                                       prep_buf *out)
+{
+    char sep = sep_of(c);
+    char when[64];
+    if (prep_time_format(cut, c->timezone, PREP_TS_HEADER, when, sizeof when) != 0) return PREP_ERR_INVALID;
+    char vals[13][32];
+    prep_summary_values(c, s, vals);
+    prep_err err;
+    if ((err = prep_buf_printf(out, "sep=%c\n", sep))) return err;
+    if ((err = put_field(out, sep, c->elections[e].name, 1)) || (err = prep_buf_putc(out, '\n'))) return err;
+    if ((err = prep_buf_printf(out, "%s\n", when))) return err;
+    for (int i = 0; i < 13; i++)
+        if ((err = put_field(out, sep, prep_summary_names[i], i == 0))) return err;
+    if ((err = prep_buf_putc(out, '\n'))) return err;
+    for (int i = 0; i < 13; i++)
+        if ((err = put_field(out, sep, vals[i], i == 0))) return err;
+    return prep_buf_puts(out, "\n\n");
+}
+
+/* The columns we write, around the election's vote columns. */
+static const actas_role pre_roles[] = {
+    AR_CLAVE_CASILLA, AR_CLAVE_ACTA,   AR_ID_ENTIDAD,   AR_ENTIDAD,      AR_ID_DISTRITO,       AR_DISTRITO,
+    AR_ID_MUNICIPIO,  AR_MUNICIPIO,    AR_SECCION,      AR_ID_CASILLA,   AR_TIPO_CASILLA,      AR_EXT_CONTIGUA,
+    AR_UBICACION,     AR_TIPO_ACTA,    AR_BOLETAS_SOBRANTES, AR_PERSONAS_VOTARON, AR_REP_VOTARON, AR_VOTOS_SACADOS,
+};
+static const actas_role post_roles[] = {
+    AR_TOTAL_ASENTADO, AR_TOTAL_CALCULADO, AR_LISTA_NOMINAL, AR_REPRESENTANTES, AR_OBSERVACIONES,
+    AR_CONTABILIZADA,  AR_MECANISMO,       AR_SHA,           AR_ACOPIO,         AR_CAPTURA,
+    AR_VERIFICACION,   AR_ORIGEN,          AR_DIGITALIZACION, AR_TIPO_DOCUMENTO, AR_COTEJADA,
+};
+
+prep_err prep_actas_write_columns(const prep_catalog *c, uint32_t e, prep_buf *out)
+{
+    char sep = sep_of(c);
+    const cat_election *el = &c->elections[e];
+    prep_err err;
+    int first = 1;
+    for (size_t i = 0; i < PREP_ARRAY_LEN(pre_roles); i++, first = 0)
+        if ((err = put_field(out, sep, actas_role_name(pre_roles[i]), first))) return err;
+    for (uint32_t j = 0; j < el->n_cols; j++)
+        if ((err = put_field(out, sep, el->cols[j].name, 0))) return err;
+    for (size_t i = 0; i < PREP_ARRAY_LEN(post_roles); i++)
+        if ((err = put_field(out, sep, actas_role_name(post_roles[i]), 0))) return err;
+    return prep_buf_putc(out, '\n');
+}
+
+static prep_err put_u(prep_buf *b, char sep, uint64_t v)
+{
+    char t[24];
+    snprintf(t, sizeof t, "%llu", (unsigned long long)v);
+    return put_field(b, sep, t, 0);
+}
+
+/* A vote-like value; ACTA_V_NONE is "0" on a row without acta (QROO 2019) and
+ * "SIN DATO" on any other. */
+static prep_err put_v(prep_buf *b, char sep, int32_t v, int no_acta)
+{
+    char t[16];
+    if (v == ACTA_V_NONE && !no_acta) v = ACTA_V_SIN_DATO;
+    prep_acta_vote_text(v, t);
+    return put_field(b, sep, t, 0);
+}
+
+static prep_err put_time(prep_buf *b, char sep, const prep_catalog *c, prep_time t)
+{
+    char s[40] = "";
+    if (t != PREP_TIME_NONE && prep_time_format(t, c->timezone, PREP_TS_ISO, s, sizeof s) != 0) s[0] = 0;
+    return put_field(b, sep, s, 0);
+}
+
+/* TIPO_ACTA as printed: the digits after CLAVE_CASILLA in CLAVE_ACTA (special casillas
+ * print another acta type, QROO 2019: 3 for 2), else the election's. */
+static uint32_t tipo_acta_of(const cat_election *el, const prep_acta *a)
+{
+    size_t k = strlen(a->clave_casilla);
+    if (k && !strncmp(a->clave_acta, a->clave_casilla, k) && a->clave_acta[k]) {
+        uint32_t v;
+        if (prep_parse_u32(a->clave_acta + k, &v) == 0 && v <= 99) return v;
+    }
+    return el->acta_type;
+}
+
+prep_err prep_actas_write_row(const prep_catalog *c, uint32_t e, const prep_acta *a, const int32_t *votes,
+                              prep_buf *out)
+{
+    char sep = sep_of(c);
+    const cat_election *el = &c->elections[e];
+    prep_err err;
+    size_t mark = out->len;
+    int no_acta = a->no_acta != ACTA_HAS_ACTA;
+    /* identification */
+    char key[32];
+    int alnum = a->clave_casilla[0] != 0;
+    for (const char *p = a->clave_casilla; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z'))) alnum = 0;
+    if (alnum) snprintf(key, sizeof key, "=\"%s\"", a->clave_casilla);
+    else snprintf(key, sizeof key, "-");
+    char acta[28];
+    if (a->clave_acta[0]) snprintf(acta, sizeof acta, "%s", a->clave_acta);
+    else if (a->clave_casilla[0]) prep_catalog_acta_key(a->clave_casilla, el->acta_type, acta);
+    else snprintf(acta, sizeof acta, "-");
+    uint32_t di = prep_catalog_find_district(c, a->district_id);
+    uint32_t mi = prep_catalog_find_municipality(c, a->municipality_id);
+    char type[2] = {a->tipo_casilla, 0};
+    /* CLAVE_CASILLA keeps the spreadsheet guard of the real files (="230085B0100": a
+     * spreadsheet would drop the leading zero of entities 01..09); it holds only digits
+     * and letters, so it needs no quoting. */
+    if ((err = prep_buf_puts(out, key)) || (err = put_field(out, sep, acta, 0)) ||
+        (err = put_u(out, sep, c->entity_id)) || (err = put_field(out, sep, c->entity_name ? c->entity_name : "", 0)) ||
+        (err = put_u(out, sep, a->district_id)) ||
+        (err = put_field(out, sep, di != CAT_NONE ? c->districts[di].name : "", 0)) ||
+        (err = put_u(out, sep, a->municipality_id)) ||
+        (err = put_field(out, sep, mi != CAT_NONE ? c->municipalities[mi].name : "", 0)) ||
+        (err = put_u(out, sep, a->section_id)) || (err = put_u(out, sep, a->id_casilla)) ||
+        (err = put_field(out, sep, type, 0)) || (err = put_u(out, sep, a->ext_contigua)) ||
+        (err = put_u(out, sep, a->urban)) || (err = put_u(out, sep, tipo_acta_of(el, a))))
+        goto fail;
+    if ((err = put_v(out, sep, a->boletas_sobrantes, no_acta)) || (err = put_v(out, sep, a->personas_votaron, no_acta)) ||
+        (err = put_v(out, sep, a->rep_votaron, no_acta)) || (err = put_v(out, sep, a->votos_sacados, no_acta)))
+        goto fail;
+    /* votes; the total is recomputed so a row is right even for an unclassified acta */
+    int64_t total = 0;
+    for (uint32_t j = 0; j < el->n_cols; j++) {
+        if (votes[j] > 0 && !no_acta) total += votes[j];
+        if ((err = put_v(out, sep, votes[j], no_acta))) goto fail;
+    }
+    char st[8];
+    snprintf(st, sizeof st, "%d", prep_acta_status_counted((acta_status)a->status) ? 1 : 0);
+    char cot[8] = "";
+    if (a->cotejada >= 0) snprintf(cot, sizeof cot, "%d", a->cotejada);
+    if ((err = put_v(out, sep, a->total_asentado, no_acta)) || (err = put_u(out, sep, (uint64_t)total)) ||
+        (err = put_u(out, sep, a->lista_nominal)) || (err = put_u(out, sep, a->representatives)) ||
+        (err = put_field(out, sep, prep_acta_observaciones(c, a), 0)) || (err = put_field(out, sep, st, 0)) ||
+        (err = put_field(out, sep, a->mecanismo, 0)) || (err = put_field(out, sep, a->sha, 0)) ||
+        (err = put_time(out, sep, c, a->acopio)) || (err = put_time(out, sep, c, a->captura)) ||
+        (err = put_time(out, sep, c, a->verificacion)) || (err = put_field(out, sep, a->origen, 0)) ||
+        (err = put_field(out, sep, a->digitalizacion, 0)) || (err = put_field(out, sep, a->tipo_documento, 0)) ||
+        (err = put_field(out, sep, cot, 0)) || (err = prep_buf_putc(out, '\n')))
+        goto fail;
+    return PREP_OK;
+fail:
+    /* never leave half a row in the buffer */
+    out->len = mark;
+    if (out->data) out->data[mark] = 0;
+    return err;
+}
