@@ -1,0 +1,30 @@
+/* prep command line: shared pieces of the subcommands. The CLI only parses options,
+ * calls the parts and prints; it holds no election logic (DESIGN.md). */
+#ifndef PREP_CLI_H
+#define PREP_CLI_H
+
+#include "prep/core.h"
+
+/* Exit statuses (DESIGN.md): 0 success, 1 a check failed, 2 bad usage or input. */
+enum { CLI_OK = 0, CLI_CHECK_FAILED = 1, CLI_USAGE = 2 };
+
+typedef struct cli_opt {
+    const char *name;   /* long name without dashes: "catalog" */
+    const char *arg;    /* NULL for a flag, else the argument's name for help: "FILE" */
+    const char *help;   /* one line */
+    const char *value;  /* set by cli_parse: the argument, or "1" for a flag given; NULL if absent */
+} cli_opt;
+
+/* Parses argv[0..argc) against opts (NULL-name terminated). Accepts "--name value",
+ * "--name=value", "-h"/"--help" (sets *help). Positional arguments are refused.
+ * On error writes a message naming the offending argument into err and returns -1. */
+int cli_parse(int argc, char **argv, cli_opt *opts, int *help, char *err, size_t errsz);
+/* Prints "usage: prep CMD OPTIONS\n\nSUMMARY\n\noptions:\n  --x ARG  help" to f. */
+void cli_usage(FILE *f, const char *cmd, const char *synopsis, const char *summary, const cli_opt *opts);
+const char *cli_get(const cli_opt *opts, const char *name);
+
+/* Subcommands: argv[0] is the subcommand's name. */
+int cmd_sim(int argc, char **argv);
+int cmd_tally(int argc, char **argv);
+
+#endif
