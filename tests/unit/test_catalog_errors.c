@@ -165,6 +165,11 @@ static const bad_case cases[] = {
      "window_close = 2021-06-07 20:00\nparticipation_specials = sometimes\n", "bad-value", 11, 26, PREP_ERR_INVALID, 1,
      "sometimes"},
     /* tables; "PRI|Partido Revolucionario Institucional|" is 4 + 36 + 1 = 41 bytes */
+    /* "id|name|" is 8 bytes; the rows of [districts] then have too few fields */
+    {"repeated column", "id|name\n", "id|name|name\n", "repeated-column", 17, 9, PREP_ERR_PARSE, 0, "name"},
+    /* two municipalities whose names give the same URL path; "15|" is 3 bytes */
+    {"duplicate slug", "14|Queretaro\n", "14|Queretaro\n15|QUERETARO\n", "duplicate-slug", 23, 4, PREP_ERR_INVALID, 1,
+     "queretaro"},
     {"bad color", "#E30613", "E30613", "bad-value", 14, 42, PREP_ERR_INVALID, 1, "E30613"},
     {"field count", "412|B|1|0|1|650|14|0\n", "412|B|1|0|1|650|14\n", "field-count", 29, 0, PREP_ERR_PARSE, 1, "7"},
     /* "section|type|number|ext|" is 24 bytes: 'urbano' at column 25 */
@@ -252,6 +257,23 @@ static void test_bad_catalogues(void **st)
         prep_diags_free(&d);
         free(text);
     }
+}
+
+/* A party whose id is the name of a combination column of the same election: one party
+ * line inserted after line 15, so the dip election moves to line 36. */
+static void test_column_clash(void **st)
+{
+    (void)st;
+    char *a = subst(BASE, "MORENA|Morena|#B5261E\n", "MORENA|Morena|#B5261E\nC_PAN_PRI|Raro|#000000\n");
+    char *b = subst(a, "district|2|PAN PRI MORENA", "district|2|PAN PRI MORENA C_PAN_PRI");
+    prep_diags d;
+    assert_int_equal(parse(b, &d), PREP_ERR_INVALID);
+    expect(&d, "column clash", "column-clash", 36, 0);
+    assert_non_null(strstr(d.v[0].msg, "'C_PAN_PRI'"));
+    assert_int_equal(d.total, 1);
+    prep_diags_free(&d);
+    free(a);
+    free(b);
 }
 
 /* A missing table is reported once; what refers to it is not flagged again and again. */
@@ -350,6 +372,52 @@ static void test_limits(void **st)
     prep_buf_free(&b);
     prep_buf_free(&extra);
     prep_buf_free(&all);
+
+    /* more than CAT_MAX_COLUMNS vote columns: 40 more parties in gub and five disjoint
+     * coalitions of 8 of them: 5 * (2^8 - 1 - 8) = 5 * 247 = 1235 combinations, + 43
+     * parties + NO_REGISTRADOS + NULOS = 1280 > 1024. The 40 party lines go after line 15,
+     * so gub's election line moves from 34 to 74. */
+    prep_buf pl, el, co;
+    prep_buf_init(&pl, 0);
+    prep_buf_init(&el, 0);
+    prep_buf_init(&co, 0);
+    prep_buf_puts(&pl, "MORENA|Morena|#B5261E\n");
+    prep_buf_puts(&el, "entity|1|PAN PRI MORENA");
+    prep_buf_puts(&co, "election|id|name|parties\n");
+    for (unsigned i = 0; i < 40; i++) {
+        prep_buf_printf(&pl, "P%u|Partido %u|#000000\n", i, i);
+        prep_buf_printf(&el, " P%u", i);
+    }
+    for (unsigned k = 0; k < 5; k++) {
+        prep_buf_printf(&co, "gub|K%u|Coalicion %u|", k, k);
+        for (unsigned i = 0; i < 8; i++) prep_buf_printf(&co, "%sP%u", i ? " " : "", k * 8 + i);
+        prep_buf_puts(&co, "\n");
+    }
+    char *t1 = subst(BASE, "MORENA|Morena|#B5261E\n", pl.data);
+    char *t3 = subst(t1, "entity|1|PAN PRI MORENA", el.data);
+    char *t4 = subst(t3, "election|id|name|parties\n", co.data);
+    assert_int_equal(parse(t4, &d), PREP_ERR_LIMIT);
+    expect(&d, "too many columns", "too-many", 74, 0);
+    assert_int_equal(d.total, 1);
+    prep_diags_free(&d);
+    /* Moving K3 and K4 to dip leaves three in gub: 3 * 247 + 43 + 2 = 786 columns, within
+     * the limit. Their parties are not in dip: the [coalitions] header moved from 37 to 77,
+     * K0..K4 follow on 78..82, so K3 is on line 81; "dip|K3|Coalicion 3|" is 19 bytes and
+     * its first party P24 starts at column 20. */
+    char *t5 = subst(t4, "gub|K3|", "dip|K3|");
+    char *t6 = subst(t5, "gub|K4|", "dip|K4|");
+    assert_int_equal(parse(t6, &d), PREP_ERR_INVALID);
+    assert_null(prep_diags_find(&d, "too-many"));
+    expect(&d, "moved coalitions", "party-not-in-election", 81, 20);
+    prep_diags_free(&d);
+    free(t1);
+    free(t3);
+    free(t4);
+    free(t5);
+    free(t6);
+    prep_buf_free(&pl);
+    prep_buf_free(&el);
+    prep_buf_free(&co);
 }
 
 /* The diag list keeps at most max_keep entries but counts all, and parsing a file full
@@ -379,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_base_is_valid), cmocka_unit_test(test_bad_catalogues),
         cmocka_unit_test(test_no_cascade),    cmocka_unit_test(test_many_errors),
         cmocka_unit_test(test_limits),        cmocka_unit_test(test_diag_cap),
+        cmocka_unit_test(test_column_clash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
