@@ -105,9 +105,13 @@ static prep_err make_lean(const prep_catalog *c, const sim_night_opts *o, double
     prep_rng r;
     prep_rng_seed(&r, o->seed ^ 0x6c65616e5f676571ull);
     for (size_t k = 0; k < (size_t)c->n_municipalities * c->n_parties; k++) mun[k] = lognorm1(&r, 0.25);
-    for (uint32_t s = 0; s < c->n_sections; s++)
-        for (uint32_t p = 0; p < c->n_parties; p++)
-            lean[(size_t)s * np + p] = mun[(size_t)c->sections[s].municipality * np + p] * lognorm1(&r, 0.15);
+    for (uint32_t s = 0; s < c->n_sections; s++) {
+        uint32_t m = c->sections[s].municipality; /* none: no municipal factor */
+        for (uint32_t p = 0; p < c->n_parties; p++) {
+            double f = m < c->n_municipalities ? mun[(size_t)m * np + p] : 1.0;
+            lean[(size_t)s * np + p] = f * lognorm1(&r, 0.15);
+        }
+    }
     free(mun);
     *out = lean;
     return PREP_OK;
@@ -150,7 +154,8 @@ static prep_err make_pkgs(const prep_catalog *c, const sim_night_opts *o, int64_
             double f = 0.15 + 0.75 * unitr(&r);
             g->voters = (uint32_t)(k->ballots * f);
         } else {
-            double t = tm[c->sections[k->section].municipality] + 0.06 * prep_rng_normal(&r) +
+            uint32_t m = c->sections[k->section].municipality;
+            double t = (m < c->n_municipalities ? tm[m] : 0.52) + 0.06 * prep_rng_normal(&r) +
                        (urban ? -0.02 : 0.02);
             t = t < 0.12 ? 0.12 : t > 0.92 ? 0.92 : t;
             g->voters = (uint32_t)(k->lista_nominal * t + 0.5);
