@@ -59,7 +59,7 @@ prep_err prep_buf_append(prep_buf *b, const void *p, size_t n);
 prep_err prep_buf_puts(prep_buf *b, const char *s);
 prep_err prep_buf_putc(prep_buf *b, char c);
 prep_err prep_buf_printf(prep_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-prep_err prep_buf_vprintf(prep_buf *b, const char *fmt, va_list ap);
+prep_err prep_buf_vprintf(prep_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Takes the data out (owned by the caller, free()), leaving the buffer empty. */
 char *prep_buf_steal(prep_buf *b, size_t *len);
 

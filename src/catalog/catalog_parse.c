@@ -1530,7 +1530,6 @@ static void derive_election(pctx *x, uint32_t e, const uint32_t *by_election, ui
         uint64_t seen = 0;
         uint32_t owner[64];
         long ind_line[CAT_MAX_INDEP + 1] = {0};
-        uint32_t ind_max = 0, ind_max_k = 0;
         for (uint32_t i = a; i < z; i++) {
             uint32_t k = el->cand_index[i];
             const cat_candidacy *cd = &c->candidacies[k];
@@ -1544,7 +1543,6 @@ static void derive_election(pctx *x, uint32_t e, const uint32_t *by_election, ui
                     continue;
                 }
                 ind_line[no] = x->cand_line[k];
-                if (no > ind_max) ind_max = no, ind_max_k = k;
                 continue;
             }
             uint64_t m = cand_mask(x, e, cd);
@@ -1563,14 +1561,9 @@ static void derive_election(pctx *x, uint32_t e, const uint32_t *by_election, ui
                 if (m >> p & 1) owner[p] = k;
             seen |= m;
         }
-        for (uint32_t no = 1; no < ind_max; no++)
-            if (!ind_line[no]) {
-                unit_label(c, el, u, ul, sizeof ul);
-                perr(x, x->cand_line[ind_max_k], x->cand_ccol[ind_max_k], "bad-independent",
-                     "election '%s', %s: CAND_IND_%u without CAND_IND_%u (number independents 1..n in each unit)",
-                     el->id, ul, (unsigned)ind_max, (unsigned)no);
-                break;
-            }
+        /* No rule on gaps: CAND_IND_n may be numbered per unit (INE 2021: 1..k in each
+         * district) or across the election (QROO 2019: district 14 has only CAND_IND_2,
+         * district 15 only CAND_IND_3). */
     }
 }
 
