@@ -145,6 +145,7 @@ static int get_vote(reader *r, actas_role role, int32_t *out)
     if (actas_parse_vote(s, out) != 0)
         return bad(r, r->role_field[role], "bad-vote",
                    "%s '%s' is not a number, ILEGIBLE, SIN DATO or -", actas_role_name(role), actas_clip(s, cb));
+    if (*out == ACTA_V_NONE) *out = ACTA_V_SIN_DATO; /* "SIN ACTA" written in a field: blank */
     return 0;
 }
 
@@ -324,6 +325,7 @@ static int read_row(reader *r, prep_acta *a)
         if (actas_parse_vote(r->f[fi], &v) != 0)
             return bad(r, fi, "bad-vote", "%s '%s' is not a number, ILEGIBLE, SIN DATO or -", el->cols[j].name,
                        actas_clip(r->f[fi], cb));
+        if (v == ACTA_V_NONE) v = ACTA_V_SIN_DATO; /* "SIN ACTA" in a vote field: blank */
         if (unit != CAT_NONE) {
             int applies = prep_catalog_col_applies(c, r->e, unit, j);
             if (a->no_acta != ACTA_HAS_ACTA) {

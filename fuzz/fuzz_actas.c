@@ -1,0 +1,99 @@
+/* libFuzzer target: the actas reader on arbitrary bytes against a small fixed catalogue
+ * (the same as tests/data/actas/mini.cat). It must never crash, hang or leak; a refusal
+ * always comes with a diag; every row is kept or reported; and what it accepts must
+ * write and read back to the same actas (docs/formats/actas.md, "Round trip").
+ * Seeds: fuzz/corpus/actas/. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prep/actas.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char mini_cat[] =
+    "prep-catalog 1\n"
+    "[process]\n"
+    "id = mini\nname = Proceso de prueba\ninstitute = Instituto de prueba\nentity_id = 22\n"
+    "entity = QUERÉTARO\ntimezone = America/Mexico_City\nwindow_open = 2021-06-06 20:00\n"
+    "window_close = 2021-06-07 20:00\ncut_interval = 300\ncombo_prefix = C_\nindependents_first = no\n"
+    "csv_separator = |\nparticipation_specials = final-only\npercent_decimals = 4\n"
+    "[parties]\nid|name|color\nPAN|Partido Acción Nacional|#0055A5\nPRI|PRI|#E30613\nPRD|PRD|#FFD200\n"
+    "MORENA|Morena|#B5261E\nPT|PT|#D71920\n"
+    "[districts]\nid|name\n1|DISTRITO 01\n2|DISTRITO 02\n"
+    "[municipalities]\nid|name\n14|Querétaro\n"
+    "[sections]\nid|district|municipality\n100|1|14\n200|2|14\n"
+    "[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots\n"
+    "100|B|1|0|1|500|10|0\n100|C|1|0|1|500|10|0\n100|S|1|0|1|0|10|750\n200|B|1|0|2|300|12|0\n"
+    "200|E|1|0|2|200|12|0\n200|E|1|1|2|150|12|0\n"
+    "[elections]\nid|name|title|scope|acta_type|parties\n"
+    "dip|DIPUTACIONES LOCALES|Diputaciones locales|district|2|PAN PRI PRD MORENA PT\n"
+    "[coalitions]\nelection|id|name|parties\ndip|JH|Juntos Haremos Historia|MORENA PT\n"
+    "[candidacies]\nelection|unit|contender|name\n"
+    "dip|1|PAN|A\ndip|1|PRI|B\ndip|1|PRD|C\ndip|1|JH|D\n"
+    "dip|2|PAN|A\ndip|2|PRI|B\ndip|2|PRD|C\ndip|2|MORENA|D\ndip|2|PT|E\ndip|2|CAND_IND_1|F\n";
+
+static prep_catalog *cat;
+
+/* Whether t survives being written as local wall time and read back: not so for the
+ * repeated hour when daylight saving time ends (docs/formats/actas.md, "Limits"). */
+static int stable(prep_time t)
+{
+    char b[40];
+    prep_time u;
+    if (t == PREP_TIME_NONE) return 1;
+    if (prep_time_format(t, cat->timezone, PREP_TS_ISO, b, sizeof b) != 0) return 0;
+    return prep_time_parse(b, cat->timezone, &u) == 0 && u == t;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!cat) {
+        prep_diags d;
+        prep_diags_init(&d);
+        if (prep_catalog_parse("mini.cat", mini_cat, sizeof mini_cat - 1, &cat, &d) != PREP_OK) abort();
+        prep_diags_free(&d);
+    }
+    prep_diags d;
+    prep_diags_init(&d);
+    d.max_keep = 20;
+    prep_actas *s = NULL;
+    prep_err r = prep_actas_parse("fuzz.csv", (const char *)data, size, cat, 0, &s, &d);
+    if ((r == PREP_OK) != (s != NULL)) abort();
+    if (r != PREP_OK && d.total == 0 && r != PREP_ERR_NOMEM) abort(); /* every refusal says why */
+    if (s) {
+        /* every row read is kept or reported */
+        if (s->rows_read != s->n + s->rows_bad) abort();
+        if (d.total < s->rows_bad) abort();
+        uint32_t nc = cat->elections[0].n_cols;
+        prep_buf w;
+        prep_buf_init(&w, 0);
+        prep_summary sum = {.esperadas = 6, .registradas = (int64_t)s->n};
+        if (prep_actas_write_header_block(cat, 0, 1623038700, &sum, &w) != PREP_OK) abort();
+        if (prep_actas_write_columns(cat, 0, &w) != PREP_OK) abort();
+        for (size_t i = 0; i < s->n; i++)
+            if (prep_actas_write_row(cat, 0, &s->v[i], prep_acta_votes(s, &s->v[i]), &w) != PREP_OK) abort();
+        prep_diags d2;
+        prep_diags_init(&d2);
+        prep_actas *t = NULL;
+        if (prep_actas_parse("w", w.data, w.len, cat, 0, &t, &d2) != PREP_OK) abort();
+        if (d2.total != 0 || t->n != s->n) abort();
+        for (size_t i = 0; i < s->n; i++) {
+            const prep_acta *a = &s->v[i], *b = &t->v[i];
+            if (a->status != b->status || a->casilla != b->casilla) abort();
+            if (a->total_calculado != b->total_calculado) abort();
+            if (a->casilla == CAT_NONE) continue; /* out of catalogue: kept as read, not re-checked */
+            if (a->no_acta != b->no_acta || strcmp(a->clave_acta, b->clave_acta)) abort();
+            if ((stable(a->acopio) && a->acopio != b->acopio) || (stable(a->captura) && a->captura != b->captura) ||
+                (stable(a->verificacion) && a->verificacion != b->verificacion))
+                abort();
+            if (memcmp(prep_acta_votes(s, a), prep_acta_votes(t, b), nc * sizeof(int32_t))) abort();
+        }
+        prep_actas_free(t);
+        prep_diags_free(&d2);
+        prep_buf_free(&w);
+        prep_actas_free(s);
+    }
+    prep_diags_free(&d);
+    return 0;
+}
