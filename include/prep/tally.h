@@ -86,6 +86,9 @@ prep_err prep_db_write_leeme(const prep_catalog *c, prep_buf *out);
 
 /* ---- additions (tally part) ---- */
 
+/* Bytes the tally holds (its arrays, from their sizes; allocator overhead excluded). */
+size_t prep_tally_bytes(const prep_tally *t);
+
 /* The catalogue the tally was made with. Borrowed. */
 const prep_catalog *prep_tally_catalog(const prep_tally *t);
 

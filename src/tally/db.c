@@ -84,7 +84,7 @@ static const col_doc fixed_docs[] = {
     {"ORIGEN", "Dónde se digitalizó el acta: CASILLA, desde la casilla; CATD, en el centro de acopio y transmisión de datos; CCV, en el centro de captura y verificación."},
     {"DIGITALIZACION", "Medio de digitalización: ESCANER o MOVIL (aplicación para dispositivos móviles)."},
     {"TIPO_DOCUMENTO", "Documento digitalizado: ACTA PREP (primera copia del acta de escrutinio y cómputo); RPP (copia de representantes de partidos políticos); CC (copia del consejo); PPC (copia de representantes obtenida en el consejo)."},
-    {"COTEJADA", "1 si el acta fue cotejada contra su imagen y aceptada; 0 si no."},
+    {"COTEJADA", "1 si el acta fue cotejada contra su imagen y aceptada; 0 si no; vacío si el proceso no registra el cotejo."},
 };
 
 static const char *fixed_doc(const char *name)
@@ -178,13 +178,38 @@ static const char *const summary_docs[13] = {
     "ACTAS_CAPTURADAS / ACTAS_ESPERADAS x 100.",
     "Número de actas capturadas cuyos votos se suman a los resultados: tienen al menos un campo de votos legible y su total calculado no excede la lista nominal más los representantes de partidos y candidaturas independientes (en casillas especiales, las boletas aprobadas más los representantes).",
     "ACTAS_CONTABILIZADAS / ACTAS_ESPERADAS x 100.",
-    "Actas con inconsistencias / ACTAS_ESPERADAS x 100, donde las actas con inconsistencias son las contabilizadas con algún campo ilegible o sin dato más las no contabilizadas con todos sus campos ilegibles o sin dato. Las fuera de catálogo y las sin acta no se cuentan.",
+    NULL, /* inconsistencies: follows prep_acta_status_inconsistent */
     "Número de actas registradas que no se contabilizan: fuera de catálogo, que exceden la lista nominal, con todos sus campos ilegibles o sin dato, o sin acta. ACTAS_NO_CONTABILIZADAS = ACTAS_REGISTRADAS - ACTAS_CONTABILIZADAS.",
     "Suma de la lista nominal de las casillas cuyas actas se contabilizan (las casillas especiales aportan 0).",
     "Suma de TOTAL_VOTOS_CALCULADO de las actas contabilizadas, incluidas las de casillas especiales.",
     "Suma de TOTAL_VOTOS_CALCULADO de las actas contabilizadas, sin las de casillas especiales.",
     NULL, /* participation: depends on the catalogue's mode */
 };
+
+/* PORCENTAJE_ACTAS_INCONSISTENCIAS, worded from the rule the actas part applies. */
+static prep_err inconsistency_doc(prep_buf *out)
+{
+    static const char *const what[6] = {
+        [ACTA_COUNTED] = "las contabilizadas con todos sus campos legibles",
+        [ACTA_COUNTED_SOME_ILLEGIBLE] = "las contabilizadas con algún campo ilegible o sin dato",
+        [ACTA_NC_EXCEEDS_LN] = "las que exceden la lista nominal",
+        [ACTA_NC_ALL_ILLEGIBLE] = "las que tienen todos sus campos de votos ilegibles o sin dato",
+        [ACTA_NC_NO_ACTA] = "las sin acta",
+        [ACTA_NC_OUT_OF_CATALOG] = "las fuera de catálogo",
+    };
+    TRY(prep_buf_puts(out, "Actas con inconsistencias / ACTAS_ESPERADAS x 100. Se consideran actas con "
+                           "inconsistencias"));
+    int n = 0;
+    for (int st = 0; st < 6; st++)
+        if (prep_acta_status_inconsistent((acta_status)st))
+            TRY(prep_buf_printf(out, "%s %s", n++ ? ";" : ":", what[st]));
+    TRY(prep_buf_puts(out, ". No se consideran"));
+    n = 0;
+    for (int st = 0; st < 6; st++)
+        if (!prep_acta_status_inconsistent((acta_status)st))
+            TRY(prep_buf_printf(out, "%s %s", n++ ? ";" : ":", what[st]));
+    return prep_buf_puts(out, ".");
+}
 
 static prep_err leeme_columns(const prep_catalog *c, uint32_t e, prep_buf *out)
 {
@@ -266,6 +291,8 @@ prep_err prep_db_write_leeme(const prep_catalog *c, prep_buf *out)
         TRY(prep_buf_printf(out, "\t\t%d. %s - ", i + 1, prep_summary_names[i]));
         if (summary_docs[i]) {
             TRY(prep_buf_puts(out, summary_docs[i]));
+        } else if (i == 7) {
+            TRY(inconsistency_doc(out));
         } else {
             switch (c->specials) {
             case CAT_SPECIALS_EXCLUDE:
@@ -304,7 +331,8 @@ prep_err prep_db_write_leeme(const prep_catalog *c, prep_buf *out)
                       "una cantidad que no puede leerse ni en letra ni en número; SIN DATO, una cantidad no "
                       "asentada; un guion (-), una opción que no aparece en la boleta de esa demarcación. Los "
                       "tres valores suman cero. Si la cantidad en letra difiere de la cantidad en número, "
-                      "prevalece la escrita en letra. En las actas sin acta los campos de votos van vacíos.\n\n"));
+                      "prevalece la escrita en letra. Un acta sin acta no tiene cantidades que leer: sus campos "
+                      "de votos y de boletas se publican en 0 y no se suman.\n\n"));
 
     for (uint32_t e = 0; e < c->n_elections; e++) {
         const cat_election *el = &c->elections[e];

@@ -577,6 +577,25 @@ uint32_t prep_tally_level_size(const prep_tally *t, tally_level lvl)
     return t->level_n[lvl];
 }
 
+size_t prep_tally_bytes(const prep_tally *t)
+{
+    if (!t)
+        return 0;
+    const prep_catalog *c = t->cat;
+    size_t units = 0, b = sizeof *t + c->n_elections * sizeof(tally_election);
+    for (int l = 0; l < TALLY_N_LEVELS; l++)
+        units += t->level_n[l];
+    for (uint32_t e = 0; e < c->n_elections; e++) {
+        const tally_election *te = &t->el[e];
+        b += units * (te->stride * sizeof(int64_t) + sizeof(tally_agg) + 1 + sizeof(uint32_t));
+        b += c->n_casillas * (sizeof(prep_acta) + te->n_cols * sizeof(int32_t) + 1);
+        b += c->n_parties * sizeof(uint32_t) + c->elections[e].n_cols * sizeof(uint32_t);
+        b += te->cap_ooc * (sizeof(prep_acta) + te->n_cols * sizeof(int32_t)) + te->hash_cap * sizeof(uint32_t);
+        b += (te->stride + te->n_cols) * sizeof(int64_t);
+    }
+    return b;
+}
+
 const prep_catalog *prep_tally_catalog(const prep_tally *t)
 {
     return t ? t->cat : NULL;
