@@ -1,0 +1,312 @@
+/* prep cut: signed, chained, content-addressed cuts (DESIGN.md promises 1, 2, 5, 7).
+ *
+ * A cut is a set of public files published as one version. Its files are stored by
+ * SHA-256 (objects/, written once, never modified); its manifest lists every public path
+ * with size, SHA-256 and media type, plus a metadata record; an Ed25519 signature in
+ * OpenBSD signify's format covers the manifest's exact bytes. The manifest is also a
+ * `sha256sum -c --strict` input. Format: docs/formats/cut.md.
+ *
+ * Store layout (one store per process and mode):
+ *   objects/aa/bbbb...      the file whose SHA-256 is aabbbb... (0444, immutable)
+ *   cuts/<seq>/manifest     the exact signed manifest bytes
+ *   cuts/<seq>/manifest.sig its signify signature
+ *   active                  the active pointer (replaced atomically by rename)
+ *   twins/aa/bbbb....gz|.br compressed twins, derived, made on export
+ *   log                     one line per accepted or refused cut
+ *   lock, tmp/              a flock(2) lock file and temporary files
+ *
+ * Ownership at each declaration: borrowed (not kept past the call), owned (caller frees
+ * with the named function), static (lives for the program). */
+#ifndef PREP_CUT_H
+#define PREP_CUT_H
+
+#include <stdint.h>
+
+#include "prep/core.h"
+
+/* ---------------------------------------------------------------- limits */
+#define PREP_CUT_PATH_MAX 1024      /* bytes in a public path */
+#define PREP_CUT_SEGMENT_MAX 255    /* bytes in one path segment */
+#define PREP_CUT_MEDIA_TYPE_MAX 127 /* bytes in a media type */
+#define PREP_CUT_PROCESS_MAX 64     /* bytes in a process id */
+#define PREP_CUT_ZONE_MAX 64        /* bytes in a tz database name */
+#define PREP_CUT_ELECTIONS_MAX 1024 /* bytes in the election set line */
+#define PREP_CUT_COMMENT_MAX 1024   /* bytes in a signify "untrusted comment" line */
+#define PREP_CUT_SEQ_MAX 999999999999ULL
+#define PREP_CUT_INCOMING_MAX 100000 /* directory entries looked at in one incoming area */
+
+typedef struct prep_cut_limits {
+    size_t max_files;            /* entries in one manifest; default 1,000,000 */
+    uint64_t max_manifest_bytes; /* default 256 MiB */
+    uint64_t max_object_bytes;   /* one file; default 4 GiB */
+    uint64_t max_total_bytes;    /* sum of a cut's file sizes; default 256 GiB */
+} prep_cut_limits;
+
+void prep_cut_limits_default(prep_cut_limits *l);
+
+/* ---------------------------------------------------------------- modes */
+typedef enum prep_cut_mode { PREP_CUT_LIVE = 0, PREP_CUT_DRILL = 1 } prep_cut_mode;
+/* "live" / "drill" (static). */
+const char *prep_cut_mode_name(prep_cut_mode m);
+
+/* ---------------------------------------------------------------- keys and signatures */
+/* signify formats: a two-line file "untrusted comment: TEXT\n" + base64 + "\n".
+ *   public key  = "Ed" | keynum[8] | pk[32]
+ *   secret key  = "Ed" | "BK" | kdfrounds u32 BE (must be 0: unencrypted) | salt[16] |
+ *                 checksum[8] (first 8 bytes of SHA-512(sk)) | keynum[8] | sk[64]
+ *   signature   = "Ed" | keynum[8] | Ed25519 signature[64] over the message bytes */
+#define PREP_CUT_KEYNUM_LEN 8
+
+typedef struct prep_cut_pubkey {
+    uint8_t keynum[PREP_CUT_KEYNUM_LEN];
+    uint8_t pk[32];
+} prep_cut_pubkey;
+
+/* Which cuts a key may sign, from the comment `prep keygen` writes ("prep live key" /
+ * "prep drill key"); keys made by other tools are UNMARKED. */
+typedef enum prep_cut_keymark { PREP_CUT_KEY_UNMARKED, PREP_CUT_KEY_LIVE, PREP_CUT_KEY_DRILL } prep_cut_keymark;
+
+typedef struct prep_cut_seckey {
+    uint8_t keynum[PREP_CUT_KEYNUM_LEN];
+    uint8_t sk[64]; /* libsodium layout: seed[32] | pk[32] */
+    prep_cut_keymark mark;
+} prep_cut_seckey;
+
+typedef struct prep_cut_sig {
+    uint8_t keynum[PREP_CUT_KEYNUM_LEN];
+    uint8_t sig[64];
+} prep_cut_sig;
+
+/* Writes NAME.key (mode 0600, refused if it exists) and NAME.pub, marked for `mode`.
+ * name is borrowed. */
+prep_err prep_cut_keygen(const char *name, prep_cut_mode mode, prep_diags *d);
+
+/* Parsers of the three signify files. data/name are borrowed; name labels diags.
+ * Diag kinds: "sig-envelope" (layout, comment, base64), "sig-algorithm" (not "Ed"/"BK"),
+ * "key-encrypted" (kdfrounds != 0), "key-checksum". */
+prep_err prep_cut_pubkey_parse(const void *data, size_t len, const char *name, prep_cut_pubkey *out,
+                               prep_diags *d);
+prep_err prep_cut_seckey_parse(const void *data, size_t len, const char *name, prep_cut_seckey *out,
+                               prep_diags *d);
+prep_err prep_cut_sig_parse(const void *data, size_t len, const char *name, prep_cut_sig *out,
+                            prep_diags *d);
+/* Same, from a file (at most 4 KiB). */
+prep_err prep_cut_pubkey_load(const char *path, prep_cut_pubkey *out, prep_diags *d);
+prep_err prep_cut_seckey_load(const char *path, prep_cut_seckey *out, prep_diags *d);
+/* Overwrites the secret key in memory. */
+void prep_cut_seckey_wipe(prep_cut_seckey *k);
+/* The public key of a secret key. */
+void prep_cut_seckey_public(const prep_cut_seckey *k, prep_cut_pubkey *out);
+
+/* Signs msg (borrowed) with k: a pure Ed25519 signature over the exact bytes. */
+prep_err prep_cut_sign(const prep_cut_seckey *k, const void *msg, size_t len, prep_cut_sig *out);
+/* The signify signature file text ("untrusted comment: COMMENT\n" + base64 + "\n"),
+ * appended to out. comment is borrowed, one line, at most 1000 bytes. */
+prep_err prep_cut_sig_format(const prep_cut_sig *s, const char *comment, prep_buf *out);
+/* Checks s over msg against the trusted keys (borrowed array of n): a signature whose
+ * keynum is none of theirs gives "unknown-key"; one that does not verify gives
+ * "bad-signature" (both PREP_ERR_VERIFY). *which gets the index of the key (may be NULL). */
+prep_err prep_cut_sig_verify(const prep_cut_pubkey *keys, size_t n, const prep_cut_sig *s, const void *msg,
+                             size_t len, size_t *which, const char *name, prep_diags *d);
+/* Hex of a keynum: 16 chars + NUL. */
+void prep_cut_keynum_hex(const uint8_t keynum[PREP_CUT_KEYNUM_LEN], char out[17]);
+
+/* ---------------------------------------------------------------- paths, media types */
+/* 0 if p[0..n) is a valid public path; else -1 and *why (static) names the rule broken.
+ * Rules: 1..PREP_CUT_PATH_MAX bytes of valid UTF-8; '/'-separated segments of
+ * 1..PREP_CUT_SEGMENT_MAX bytes; no "." or ".." segment, no leading or trailing '/',
+ * no "//"; no byte < 0x20, no DEL, no C1 control, no '\\'; no segment that begins or ends
+ * with a space; not reserved: first segment "cortes", or "SHA256SUMS", "SHA256SUMS.sig". */
+int prep_cut_path_check(const char *p, size_t n, const char **why);
+/* The media type published for path (by extension; text types get "; charset=utf-8" when
+ * data is valid UTF-8, else "; charset=iso-8859-1"). data may be NULL. Static string. */
+const char *prep_cut_media_type(const char *path, const void *data, size_t len);
+
+/* ---------------------------------------------------------------- manifest */
+typedef struct prep_cut_entry {
+    const char *path;       /* borrowed from the manifest */
+    const char *media_type; /* borrowed from the manifest */
+    uint64_t size;
+    char sha256[65];
+} prep_cut_entry;
+
+typedef struct prep_cut_meta {
+    char process[PREP_CUT_PROCESS_MAX + 1];
+    char elections[PREP_CUT_ELECTIONS_MAX + 1]; /* ids separated by one space; may be "" */
+    uint64_t seq;                               /* 1.. PREP_CUT_SEQ_MAX */
+    prep_time instant;                          /* the cut instant */
+    long instant_off;                           /* its UTC offset as written, seconds */
+    char zone[PREP_CUT_ZONE_MAX + 1];           /* tz database name */
+    prep_cut_mode mode;
+    prep_time valid_until; /* the validity horizon: after it the cut is stale */
+    long valid_off;
+    char previous[65]; /* SHA-256 of the previous cut's manifest; "" for the first cut */
+    uint8_t keynum[PREP_CUT_KEYNUM_LEN];
+} prep_cut_meta;
+
+typedef struct prep_cut_manifest {
+    prep_cut_meta meta;
+    prep_cut_entry *entries; /* owned; sorted by path (bytewise), unique */
+    size_t n;
+    uint64_t total_bytes;
+    char *raw; /* owned: the exact manifest bytes (what the signature covers) */
+    size_t raw_len;
+    char sha256[65]; /* of raw */
+    char *_text;     /* owned: storage for entry strings */
+} prep_cut_manifest;
+
+/* Strict, bounded parse of manifest bytes (borrowed; copied into m->raw). lim may be NULL
+ * (defaults). Diag kinds (line = manifest line): "manifest-syntax", "manifest-version",
+ * "manifest-field", "limit", "bad-path", "not-utf8", "duplicate-path", "path-order",
+ * "path-conflict", "size-total". On error *m is left empty (freeable). */
+prep_err prep_cut_manifest_parse(const void *data, size_t len, const prep_cut_limits *lim, const char *name,
+                                 prep_cut_manifest *m, prep_diags *d);
+void prep_cut_manifest_free(prep_cut_manifest *m);
+/* The entry for path, or NULL (binary search). Borrowed. */
+const prep_cut_entry *prep_cut_manifest_find(const prep_cut_manifest *m, const char *path);
+/* 1 if the cut is past its validity horizon at now ("desactualizado" on the pages). */
+int prep_cut_is_stale(const prep_cut_manifest *m, prep_time now);
+
+/* ---------------------------------------------------------------- making a cut */
+/* One public file given in memory; every pointer borrowed. media_type NULL = by extension. */
+typedef struct prep_cut_file {
+    const char *path;
+    const void *data;
+    size_t len;
+    const char *media_type;
+} prep_cut_file;
+
+typedef struct prep_cut_params {
+    const char *process;   /* borrowed; [A-Za-z0-9._-]{1,64} */
+    const char *elections; /* borrowed; ids [a-z0-9_-] separated by one space; NULL = "" */
+    prep_time instant;     /* the cut instant */
+    const char *zone;      /* borrowed; the process's tz name, e.g. "America/Mexico_City" */
+    prep_cut_mode mode;
+    int64_t valid_for;     /* seconds after instant the cut stays current; 0 = 3600 */
+    prep_cut_limits limits;
+} prep_cut_params;
+
+/* Defaults: mode live, valid_for 3600, default limits, the rest NULL/PREP_TIME_NONE. */
+void prep_cut_params_init(prep_cut_params *p);
+
+/* Makes, signs and stores one cut with sequence active+1 (1 in an empty store), chained
+ * to the active cut, then activates it atomically. files is borrowed (n entries, any
+ * order). The key must not be marked for the other mode. *seq gets the new sequence
+ * (may be NULL). Diag kinds as in parsing, plus "key-mode", "instant-regress", "process-mismatch". */
+prep_err prep_cut_make(const char *store, const prep_cut_params *p, const prep_cut_file *files, size_t n,
+                       const prep_cut_seckey *key, uint64_t *seq, prep_diags *d);
+/* Same, publishing every regular file under dir (relative paths; symlinks refused). */
+prep_err prep_cut_make_dir(const char *store, const prep_cut_params *p, const char *dir,
+                           const prep_cut_seckey *key, uint64_t *seq, prep_diags *d);
+
+/* ---------------------------------------------------------------- receiving and checking */
+typedef struct prep_cut_policy {
+    const prep_cut_pubkey *keys; /* borrowed; the keys trusted for `mode` */
+    size_t n_keys;
+    prep_cut_mode mode;         /* the mode this store accepts */
+    prep_time now;              /* PREP_TIME_NONE = wall clock */
+    int64_t max_skew;           /* seconds a cut instant may be ahead of now; default 300 */
+    int check_validity;         /* refuse a cut past its horizon ("expired"); default 1 */
+    int rehash_existing;        /* re-hash objects already in the store; default 0 (size only) */
+    prep_cut_limits limits;
+} prep_cut_policy;
+
+void prep_cut_policy_init(prep_cut_policy *p);
+
+typedef struct prep_cut_result {
+    uint64_t active_before; /* 0 = none */
+    uint64_t active_after;
+    size_t accepted;        /* cuts activated */
+    size_t unchanged;       /* cuts already active (same bytes): nothing to do */
+    size_t objects_copied;
+    uint64_t bytes_copied;
+} prep_cut_result;
+
+/* The broadcaster's activation. incoming (borrowed) has the store's layout:
+ * cuts/<seq>/manifest, cuts/<seq>/manifest.sig (one or more cuts) and objects/aa/b...
+ * with every object the store lacks. Each cut, in ascending sequence, must pass: the
+ * signature by a trusted key; the manifest parse; its mode; its process; sequence newer
+ * than the active one; the chain (previous = SHA-256 of the active manifest); the instant
+ * not beyond now + max_skew; the horizon not past; every object's size and hash. Only then
+ * is the active pointer switched (temp, fsync, rename, fsync dir). Anything else in
+ * incoming (an extra file, a symlink) refuses the whole batch. A refusal is logged to
+ * stderr and STORE/log with its reason and the active cut stays. Returns PREP_OK,
+ * PREP_ERR_VERIFY (a check failed; diags say which), or an I/O error. res may be NULL.
+ * Diag kinds: "unknown-key", "bad-signature", "sig-envelope", manifest kinds, "mode",
+ * "process-mismatch", "key-mismatch", "rollback", "conflict", "chain-broken", "chain-gap",
+ * "future-instant", "expired", "instant-regress", "missing-object", "size-mismatch",
+ * "oversize", "truncated", "hash-mismatch", "extra-file", "symlink", "not-regular", "limit". */
+prep_err prep_cut_receive(const char *store, const char *incoming, const prep_cut_policy *pol,
+                          prep_cut_result *res, prep_diags *d);
+
+typedef struct prep_cut_active {
+    uint64_t seq;
+    char manifest_sha256[65];
+    char process[PREP_CUT_PROCESS_MAX + 1];
+    prep_cut_mode mode;
+} prep_cut_active;
+
+/* Reads the active pointer. PREP_ERR_NOTFOUND when the store has no active cut. */
+prep_err prep_cut_active_read(const char *store, prep_cut_active *a, prep_diags *d);
+/* Loads cuts/<seq>/manifest (seq 0 = the active cut) and parses it; checks its hash
+ * against the active pointer when it is the active cut. No signature check (the store
+ * only holds verified cuts; use prep_cut_verify to re-check). */
+prep_err prep_cut_load(const char *store, uint64_t seq, prep_cut_manifest *m, prep_diags *d);
+/* STORE/objects/aa/bbbb... for sha256 into out. -1 if it does not fit. */
+int prep_cut_object_path(const char *store, const char *sha256, char *out, size_t outsz);
+
+typedef struct prep_cut_verify_result {
+    uint64_t first, last; /* the sequences checked */
+    size_t cuts;
+    size_t objects;       /* distinct objects hashed */
+    uint64_t bytes;       /* bytes hashed */
+    int stale;            /* the last cut checked is past its horizon at pol->now */
+} prep_cut_verify_result;
+
+/* Re-checks cut seq (0 = the whole chain from the oldest cut to the active one): its
+ * signature, manifest, mode, every object's size and hash (re-read), no symlink, and the
+ * chain links (and, for one cut, the link to its predecessor when present). Validity is
+ * reported in r->stale, not refused. Returns PREP_OK or PREP_ERR_VERIFY. */
+prep_err prep_cut_verify(const char *store, uint64_t seq, const prep_cut_policy *pol, prep_cut_verify_result *r,
+                         prep_diags *d);
+
+/* ---------------------------------------------------------------- export */
+typedef struct prep_cut_export_opts {
+    uint64_t seq; /* 0 = the active cut */
+    int twins;    /* write .gz and .br twins of compressible files (default 1) */
+    int archive;  /* also write OUT.cortes/<seq>/ for every cut up to seq, linked from OUT/cortes */
+    int copy;     /* copy files instead of hard-linking them from the store */
+} prep_cut_export_opts;
+
+void prep_cut_export_opts_init(prep_cut_export_opts *o);
+
+/* Writes cut o->seq of store as a plain directory out (borrowed): every public path, its
+ * twins, SHA256SUMS (the manifest) and SHA256SUMS.sig. out is built beside itself and
+ * swapped in atomically (rename, or renameat2 RENAME_EXCHANGE over a previous export).
+ * With o->archive, OUT.cortes/<seq>/ holds each older cut the same way (written once) and
+ * OUT/cortes is a relative symlink to it. */
+prep_err prep_cut_export(const char *store, const char *out, const prep_cut_export_opts *o, prep_diags *d);
+
+/* ---------------------------------------------------------------- delta */
+typedef struct prep_cut_delta {
+    char (*sha256)[65]; /* owned; the distinct objects the store lacks */
+    uint64_t *size;     /* owned */
+    size_t n;
+    uint64_t bytes;      /* sum of size[] */
+    uint64_t full_bytes; /* sum of the distinct objects of the manifest */
+    size_t full_objects;
+} prep_cut_delta;
+
+/* Objects of m (borrowed) that store lacks (a store that does not exist lacks all). */
+prep_err prep_cut_delta_compute(const char *store, const prep_cut_manifest *m, prep_cut_delta *out);
+void prep_cut_delta_free(prep_cut_delta *dl);
+
+/* ---------------------------------------------------------------- testing hooks */
+/* Called before each file-system step of the store code with op in "open", "write",
+ * "fsync", "rename", "mkdir", "fsyncdir", "link" and the path. Returning non-zero makes
+ * that step fail with that errno (tests: ENOSPC, crash points). fn NULL = none.
+ * Process-wide; for tests only. */
+typedef int (*prep_cut_io_hook)(void *ctx, const char *op, const char *path);
+void prep_cut_set_io_hook(prep_cut_io_hook fn, void *ctx);
+
+#endif

@@ -1,0 +1,312 @@
+/* prep keygen | cut | verify | export | receive: signed cuts (docs/formats/cut.md).
+ * Option parsing and printing only; the work is in src/cut/. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "prep/cut.h"
+
+static int status_of(prep_err e)
+{
+    if (e == PREP_OK) return CLI_OK;
+    return e == PREP_ERR_VERIFY ? CLI_CHECK_FAILED : CLI_USAGE;
+}
+
+/* Parses argv; returns -1 to continue, else the exit status. */
+static int parse(int argc, char **argv, cli_opt *opts, const char *cmd, const char *synopsis, const char *summary)
+{
+    int help;
+    char err[256];
+    if (cli_parse(argc - 1, argv + 1, opts, &help, err, sizeof err)) {
+        fprintf(stderr, "prep %s: %s (see 'prep %s --help')\n", cmd, err, cmd);
+        return CLI_USAGE;
+    }
+    if (help) {
+        cli_usage(stdout, cmd, synopsis, summary, opts);
+        return CLI_OK;
+    }
+    return -1;
+}
+
+static int need(const cli_opt *opts, const char *cmd, const char *name, const char *arg)
+{
+    if (cli_get(opts, name)) return 0;
+    fprintf(stderr, "prep %s: --%s %s is required (see 'prep %s --help')\n", cmd, name, arg, cmd);
+    return -1;
+}
+
+static int parse_seq(const char *s, uint64_t *out)
+{
+    int64_t v;
+    if (!s) {
+        *out = 0;
+        return 0;
+    }
+    if (prep_parse_i64(s, &v) || v < 1 || (uint64_t)v > PREP_CUT_SEQ_MAX) return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+static int finish(prep_diags *d, prep_err e, const char *cmd)
+{
+    if (d->n) prep_diags_print(d, stderr, 20);
+    if (e) fprintf(stderr, "prep %s: %s\n", cmd, prep_err_str(e));
+    prep_diags_free(d);
+    return status_of(e);
+}
+
+/* ---------------------------------------------------------------- keygen */
+int cmd_keygen(int argc, char **argv)
+{
+    cli_opt opts[] = {
+        {"out", "NAME", "write NAME.key (secret, mode 0600) and NAME.pub (required)", NULL},
+        {"drill", NULL, "a key for drill cuts (live and drill cuts must use different keys)", NULL},
+        {NULL, NULL, NULL, NULL},
+    };
+    int r = parse(argc, argv, opts, "keygen", "--out NAME [--drill]",
+                  "Makes an Ed25519 key pair in OpenBSD signify's format (unencrypted secret key;\n"
+                  "keep NAME.key offline and publish NAME.pub). signify -S needs the secret key\n"
+                  "named NAME.sec: copy it if you sign with signify itself.");
+    if (r >= 0) return r;
+    if (need(opts, "keygen", "out", "NAME")) return CLI_USAGE;
+    prep_diags d;
+    prep_diags_init(&d);
+    const char *name = cli_get(opts, "out");
+    prep_cut_mode mode = cli_get(opts, "drill") ? PREP_CUT_DRILL : PREP_CUT_LIVE;
+    prep_err e = prep_cut_keygen(name, mode, &d);
+    if (!e) {
+        char *pp = prep_xmalloc(strlen(name) + 8);
+        sprintf(pp, "%s.pub", name);
+        prep_cut_pubkey pk;
+        if (prep_cut_pubkey_load(pp, &pk, &d) == PREP_OK) {
+            char kh[17];
+            prep_cut_keynum_hex(pk.keynum, kh);
+            printf("%s.key, %s.pub: %s key %s\n", name, name, prep_cut_mode_name(mode), kh);
+        }
+        free(pp);
+    }
+    return finish(&d, e, "keygen");
+}
+
+/* ---------------------------------------------------------------- cut */
+int cmd_cut(int argc, char **argv)
+{
+    cli_opt opts[] = {
+        {"from", "DIR", "the public files to publish: every regular file under DIR (required)", NULL},
+        {"process", "ID", "the process id, e.g. qro2021 (required)", NULL},
+        {"elections", "IDS", "the election set, ids separated by spaces, e.g. 'gub dip ayu'", NULL},
+        {"at", "TIME", "the cut instant, e.g. '2021-06-06 23:05' in --tz (required)", NULL},
+        {"tz", "ZONE", "the process's time zone (default America/Mexico_City)", NULL},
+        {"key", "FILE", "the secret key (NAME.key from prep keygen) (required)", NULL},
+        {"store", "DIR", "the store to add the cut to; made if missing (required)", NULL},
+        {"drill", NULL, "a drill cut (needs a drill key and a drill store)", NULL},
+        {"valid-for", "SECONDS", "how long after the instant the cut stays current (default 3600)", NULL},
+        {NULL, NULL, NULL, NULL},
+    };
+    int r = parse(argc, argv, opts, "cut",
+                  "--from DIR --process ID --at TIME --key FILE --store DIR [--tz ZONE] [--elections IDS] [--drill] "
+                  "[--valid-for SECONDS]",
+                  "Makes, signs and stores one cut (sequence = active + 1, chained to the active cut)\n"
+                  "and activates it. The format is in docs/formats/cut.md.");
+    if (r >= 0) return r;
+    if (need(opts, "cut", "from", "DIR") || need(opts, "cut", "process", "ID") || need(opts, "cut", "at", "TIME") ||
+        need(opts, "cut", "key", "FILE") || need(opts, "cut", "store", "DIR"))
+        return CLI_USAGE;
+    prep_cut_params p;
+    prep_cut_params_init(&p);
+    p.process = cli_get(opts, "process");
+    p.elections = cli_get(opts, "elections");
+    p.zone = cli_get(opts, "tz") ? cli_get(opts, "tz") : "America/Mexico_City";
+    p.mode = cli_get(opts, "drill") ? PREP_CUT_DRILL : PREP_CUT_LIVE;
+    if (prep_time_parse(cli_get(opts, "at"), p.zone, &p.instant) != 0) {
+        fprintf(stderr, "prep cut: --at '%s' is not a time like '2021-06-06 23:05' (or the zone '%s' is unknown)\n",
+                cli_get(opts, "at"), p.zone);
+        return CLI_USAGE;
+    }
+    const char *vf = cli_get(opts, "valid-for");
+    if (vf) {
+        int64_t v;
+        if (prep_parse_i64(vf, &v) || v < 1) {
+            fprintf(stderr, "prep cut: --valid-for must be a whole number of seconds >= 1\n");
+            return CLI_USAGE;
+        }
+        p.valid_for = v;
+    }
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_cut_seckey k;
+    prep_err e = prep_cut_seckey_load(cli_get(opts, "key"), &k, &d);
+    if (e) return finish(&d, e == PREP_ERR_VERIFY ? PREP_ERR_INVALID : e, "cut");
+    uint64_t seq = 0;
+    e = prep_cut_make_dir(cli_get(opts, "store"), &p, cli_get(opts, "from"), &k, &seq, &d);
+    prep_cut_seckey_wipe(&k);
+    if (!e) {
+        prep_cut_manifest m;
+        if (prep_cut_load(cli_get(opts, "store"), seq, &m, &d) == PREP_OK) {
+            char inst[64];
+            prep_time_format(m.meta.instant, m.meta.zone, PREP_TS_ISO_OFF, inst, sizeof inst);
+            printf("cut %llu (%s, %s): %zu files, %llu bytes, manifest %s\n", (unsigned long long)seq,
+                   prep_cut_mode_name(m.meta.mode), inst, m.n, (unsigned long long)m.total_bytes, m.sha256);
+            prep_cut_manifest_free(&m);
+        }
+    }
+    /* A bad input (path, key mode, clock) is a usage/input error, not a failed check. */
+    return finish(&d, e == PREP_ERR_VERIFY ? PREP_ERR_INVALID : e, "cut");
+}
+
+/* ---------------------------------------------------------------- policy options */
+static int load_policy(const cli_opt *opts, const char *cmd, prep_cut_policy *pol, prep_cut_pubkey *pk,
+                       prep_diags *d)
+{
+    prep_cut_policy_init(pol);
+    pol->mode = cli_get(opts, "drill") ? PREP_CUT_DRILL : PREP_CUT_LIVE;
+    const char *now = cli_get(opts, "now");
+    if (now && prep_time_parse(now, "UTC", &pol->now) != 0) {
+        fprintf(stderr, "prep %s: --now '%s' is not a time like '2021-06-06T23:05:00-05:00'\n", cmd, now);
+        return -1;
+    }
+    const char *skew = cli_get(opts, "max-skew");
+    if (skew) {
+        int64_t v;
+        if (prep_parse_i64(skew, &v) || v < 0) {
+            fprintf(stderr, "prep %s: --max-skew must be a whole number of seconds >= 0\n", cmd);
+            return -1;
+        }
+        pol->max_skew = v;
+    }
+    if (prep_cut_pubkey_load(cli_get(opts, "pubkey"), pk, d) != PREP_OK) {
+        prep_diags_print(d, stderr, 5);
+        fprintf(stderr, "prep %s: cannot read the public key\n", cmd);
+        return -1;
+    }
+    pol->keys = pk;
+    pol->n_keys = 1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- verify */
+int cmd_verify(int argc, char **argv)
+{
+    cli_opt opts[] = {
+        {"store", "DIR", "the store to check (required)", NULL},
+        {"cut", "SEQ", "check only cut SEQ (default: the whole chain up to the active cut)", NULL},
+        {"pubkey", "FILE", "the institute's public key, NAME.pub (required)", NULL},
+        {"drill", NULL, "the store holds drill cuts (default: live)", NULL},
+        {"now", "TIME", "the clock for the staleness report (default: now)", NULL},
+        {NULL, NULL, NULL, NULL},
+    };
+    int r = parse(argc, argv, opts, "verify", "--store DIR [--cut SEQ] --pubkey FILE [--drill]",
+                  "Checks a cut, or the whole chain: each signature (Ed25519, signify format),\n"
+                  "each manifest, each file's size and SHA-256, and each link to the previous cut.\n"
+                  "Exit 0 all good; 1 a check failed (the reason is printed); 2 bad usage.");
+    if (r >= 0) return r;
+    if (need(opts, "verify", "store", "DIR") || need(opts, "verify", "pubkey", "FILE")) return CLI_USAGE;
+    uint64_t seq;
+    if (parse_seq(cli_get(opts, "cut"), &seq)) {
+        fprintf(stderr, "prep verify: --cut must be a sequence number >= 1\n");
+        return CLI_USAGE;
+    }
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_cut_policy pol;
+    prep_cut_pubkey pk;
+    if (load_policy(opts, "verify", &pol, &pk, &d)) {
+        prep_diags_free(&d);
+        return CLI_USAGE;
+    }
+    prep_cut_verify_result res;
+    prep_err e = prep_cut_verify(cli_get(opts, "store"), seq, &pol, &res, &d);
+    if (!e) {
+        if (res.first == res.last)
+            printf("cut %llu verified: %zu objects, %llu bytes hashed%s\n", (unsigned long long)res.last, res.objects,
+                   (unsigned long long)res.bytes, res.stale ? "; past its validity horizon (desactualizado)" : "");
+        else
+            printf("cuts %llu..%llu verified (%zu cuts, chain intact): %zu objects, %llu bytes hashed%s\n",
+                   (unsigned long long)res.first, (unsigned long long)res.last, res.cuts, res.objects,
+                   (unsigned long long)res.bytes,
+                   res.stale ? "; the last cut is past its validity horizon (desactualizado)" : "");
+    } else if (e == PREP_ERR_VERIFY) {
+        prep_diags_print(&d, stderr, 20);
+        prep_diags_free(&d);
+        fprintf(stderr, "prep verify: FAILED\n");
+        return CLI_CHECK_FAILED;
+    }
+    return finish(&d, e, "verify");
+}
+
+/* ---------------------------------------------------------------- export */
+int cmd_export(int argc, char **argv)
+{
+    cli_opt opts[] = {
+        {"store", "DIR", "the store (required)", NULL},
+        {"cut", "SEQ", "the cut to export (default: the active cut)", NULL},
+        {"out", "DIR", "the directory to write or replace atomically (required)", NULL},
+        {"no-twins", NULL, "do not write .gz and .br twins", NULL},
+        {"no-archive", NULL, "do not write DIR.cortes/<seq>/ nor the DIR/cortes link", NULL},
+        {"copy", NULL, "copy files instead of hard-linking them from the store", NULL},
+        {NULL, NULL, NULL, NULL},
+    };
+    int r = parse(argc, argv, opts, "export", "--store DIR [--cut SEQ] --out DIR [--no-twins] [--no-archive] [--copy]",
+                  "Writes a cut as a plain directory for Apache or nginx: every file, .gz and .br\n"
+                  "twins, SHA256SUMS (the signed manifest) and SHA256SUMS.sig; every cut under\n"
+                  "DIR.cortes/<seq>/, reachable as DIR/cortes/<seq>/. Check it with\n"
+                  "'cd DIR && sha256sum -c --strict SHA256SUMS' (docs/formats/cut.md).");
+    if (r >= 0) return r;
+    if (need(opts, "export", "store", "DIR") || need(opts, "export", "out", "DIR")) return CLI_USAGE;
+    prep_cut_export_opts o;
+    prep_cut_export_opts_init(&o);
+    if (parse_seq(cli_get(opts, "cut"), &o.seq)) {
+        fprintf(stderr, "prep export: --cut must be a sequence number >= 1\n");
+        return CLI_USAGE;
+    }
+    o.twins = !cli_get(opts, "no-twins");
+    o.archive = !cli_get(opts, "no-archive");
+    o.copy = cli_get(opts, "copy") != NULL;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_err e = prep_cut_export(cli_get(opts, "store"), cli_get(opts, "out"), &o, &d);
+    if (!e) printf("exported to %s\n", cli_get(opts, "out"));
+    return finish(&d, e, "export");
+}
+
+/* ---------------------------------------------------------------- receive */
+int cmd_receive(int argc, char **argv)
+{
+    cli_opt opts[] = {
+        {"store", "DIR", "the broadcaster's store (made if missing) (required)", NULL},
+        {"from", "DIR", "the incoming cut(s): cuts/<seq>/manifest{,.sig} and objects/ (required)", NULL},
+        {"pubkey", "FILE", "the institute's public key (required)", NULL},
+        {"drill", NULL, "this store takes drill cuts (default: live)", NULL},
+        {"now", "TIME", "the clock (default: now)", NULL},
+        {"max-skew", "SECONDS", "how far a cut instant may be ahead of the clock (default 300)", NULL},
+        {NULL, NULL, NULL, NULL},
+    };
+    int r = parse(argc, argv, opts, "receive", "--store DIR --from DIR --pubkey FILE [--drill] [--now TIME]",
+                  "Verifies incoming cuts (signature, every object's size and hash, the chain,\n"
+                  "a newer sequence, the clock) and only then switches the active cut atomically.\n"
+                  "A refused cut is logged with its reason (stderr and DIR/log); the active cut stays.");
+    if (r >= 0) return r;
+    if (need(opts, "receive", "store", "DIR") || need(opts, "receive", "from", "DIR") ||
+        need(opts, "receive", "pubkey", "FILE"))
+        return CLI_USAGE;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_cut_policy pol;
+    prep_cut_pubkey pk;
+    if (load_policy(opts, "receive", &pol, &pk, &d)) {
+        prep_diags_free(&d);
+        return CLI_USAGE;
+    }
+    prep_cut_result res;
+    prep_err e = prep_cut_receive(cli_get(opts, "store"), cli_get(opts, "from"), &pol, &res, &d);
+    if (!e) {
+        if (res.accepted)
+            printf("active cut %llu (was %llu): %zu cuts accepted, %zu objects (%llu bytes) copied\n",
+                   (unsigned long long)res.active_after, (unsigned long long)res.active_before, res.accepted,
+                   res.objects_copied, (unsigned long long)res.bytes_copied);
+        else
+            printf("active cut %llu unchanged\n", (unsigned long long)res.active_after);
+    }
+    return finish(&d, e, "receive");
+}

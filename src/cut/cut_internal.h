@@ -1,0 +1,115 @@
+/* prep cut: helpers shared by the files of src/cut/ only (not a public interface). */
+#ifndef PREP_CUT_INTERNAL_H
+#define PREP_CUT_INTERNAL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "prep/core.h"
+#include "prep/cut.h"
+
+/* Names in an export and a store. */
+#define CUT_SUMS_NAME "SHA256SUMS"
+#define CUT_SIG_NAME "SHA256SUMS.sig"
+#define CUT_MANIFEST_MAGIC "# prep-cut-manifest 1\n"
+
+/* prep_diags_add that accepts d == NULL (the public API allows it). */
+void cut_diag(prep_diags *d, const char *file, long line, long col, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* ---- file system steps, each through the test hook (store.c) */
+/* 0 to proceed; else -1 with errno set by the hook. */
+int cut_hook(const char *op, const char *path);
+int cut_open(const char *path, int flags, mode_t mode);
+int cut_write_all(int fd, const void *p, size_t n, const char *path);
+int cut_fsync(int fd, const char *path);
+int cut_rename(const char *from, const char *to);
+int cut_mkdir(const char *path);           /* EEXIST of a real directory is success */
+int cut_fsync_dir(const char *path);
+int cut_link(const char *from, const char *to);
+/* Writes data to path atomically: path.tmp.<pid>, write, fsync, rename, fsync dir.
+ * mode_bits for the new file. On failure the temporary is removed; errno kept. */
+int cut_write_atomic(const char *path, const void *data, size_t len, mode_t mode_bits);
+/* Removes a directory tree (no symlink is followed). Best effort; 0 on success. */
+int cut_rm_rf(const char *path);
+
+/* ---- strings */
+/* Joins a and b with '/', owned (free()). */
+char *cut_join(const char *a, const char *b);
+char *cut_join3(const char *a, const char *b, const char *c);
+/* Returns a printf'd owned string (aborts on OOM like prep_x*). */
+char *cut_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- hashing (OpenSSL EVP, incremental) */
+typedef struct cut_sha256 {
+    void *ctx; /* EVP_MD_CTX */
+} cut_sha256;
+int cut_sha256_init(cut_sha256 *h);
+void cut_sha256_update(cut_sha256 *h, const void *p, size_t n);
+void cut_sha256_final(cut_sha256 *h, char out[65]);
+
+/* Reads a whole regular file, refusing symlinks (O_NOFOLLOW) and files over max bytes.
+ * *data owned. Returns PREP_OK, PREP_ERR_NOTFOUND, PREP_ERR_LIMIT, PREP_ERR_INVALID
+ * (symlink or not a regular file: *why set), PREP_ERR_IO. */
+prep_err cut_read_small(const char *path, size_t max, char **data, size_t *len, const char **why);
+
+/* ---- the store (store.c) */
+typedef struct cut_store {
+    char *root;    /* owned */
+    int lock_fd;
+} cut_store;
+
+/* Opens (creating the layout when create) and locks the store, then removes leftovers
+ * of interrupted runs (tmp/ contents, cuts/.tmp-*). */
+prep_err cut_store_open(cut_store *s, const char *root, int create, prep_diags *d);
+void cut_store_close(cut_store *s);
+/* Active pointer: read (NOTFOUND if none) / write atomically. */
+prep_err cut_active_read_path(const char *root, prep_cut_active *a, prep_diags *d);
+prep_err cut_active_write(cut_store *s, const prep_cut_active *a, prep_diags *d);
+/* Appends one line to STORE/log (best effort) and to stderr through prep_log. */
+void cut_store_log(const char *root, prep_log_level lvl, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Installs an object whose bytes come from fd (already opened, regular) into the store:
+ * tmp/, copying at most size+1 bytes while hashing, checks size and sha256, fsync,
+ * chmod 0444, rename into objects/aa/. Kinds: "oversize", "truncated", "hash-mismatch".
+ * label names the source in diags. Marks the objects/aa directory dirty in dirty[256]. */
+prep_err cut_object_put_fd(cut_store *s, int fd, const char *label, uint64_t size, const char *sha256,
+                           unsigned char dirty[256], prep_diags *d);
+/* Same from memory (already hashed by the caller; re-hashed here anyway). */
+prep_err cut_object_put_mem(cut_store *s, const void *p, size_t n, const char *sha256, unsigned char dirty[256],
+                            prep_diags *d);
+/* 1 if the object exists as a regular file of the given size; 0 if absent; -1 (diag)
+ * if something else is there (symlink, wrong size, not regular). */
+int cut_object_check(const char *root, const char *sha256, uint64_t size, const char *label, prep_diags *d);
+/* fsyncs each objects/aa dir marked in dirty. */
+prep_err cut_objects_sync(cut_store *s, const unsigned char dirty[256], prep_diags *d);
+/* Writes cuts/<seq>/{manifest,manifest.sig} (temp dir, fsync, rename, fsync cuts/).
+ * An existing cuts/<seq> with other bytes (never activated) is replaced. */
+prep_err cut_store_put_cut(cut_store *s, uint64_t seq, const char *manifest, size_t mlen, const char *sig,
+                           size_t slen, prep_diags *d);
+/* Reads and parses cuts/<seq>/manifest (and its .sig bytes into *sig when sig != NULL). */
+prep_err cut_store_read_cut(const char *root, uint64_t seq, const prep_cut_limits *lim, prep_cut_manifest *m,
+                            char **sig, size_t *siglen, prep_diags *d);
+/* Lists cuts/<seq> sequences present, ascending. *out owned. */
+prep_err cut_store_list(const char *root, uint64_t **out, size_t *n, prep_diags *d);
+
+/* ---- manifest writing (manifest.c) */
+/* Serialises meta + entries (sorted, validated) into out: the exact bytes to sign. */
+prep_err cut_manifest_write(const prep_cut_meta *meta, const prep_cut_entry *e, size_t n,
+                            const prep_cut_limits *lim, prep_buf *out, prep_diags *d);
+/* Checks a process id / election set / zone syntax. 0 ok. */
+int cut_check_process(const char *s);
+int cut_check_elections(const char *s);
+int cut_check_zone(const char *s);
+/* Media type for path when the content's UTF-8 validity is known. Static. */
+const char *cut_media_type_utf8(const char *path, int utf8);
+/* Formats t with offset off as "YYYY-MM-DDTHH:MM:SS+HH:MM". */
+void cut_format_instant(prep_time t, long off, char out[32]);
+
+/* ---- verification of one cut's bytes against policy (receive.c) */
+/* Signature + parse: sig file bytes and manifest bytes -> parsed manifest (owned by m). */
+prep_err cut_check_signed(const prep_cut_policy *pol, const char *mbytes, size_t mlen, const char *sbytes,
+                          size_t slen, const char *label, prep_cut_manifest *m, prep_diags *d);
+
+#endif

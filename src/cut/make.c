@@ -1,0 +1,437 @@
+/* prep cut: making one cut at the institute (prep_cut_make, prep_cut_make_dir).
+ *
+ * Order of steps, each crash-safe: hash every file; write the manifest; sign it; check
+ * the signature and re-parse the bytes with the receiver's parser; store each object
+ * the store lacks (temp, fsync, verify, rename); fsync object dirs; write cuts/<seq>/;
+ * switch the active pointer. A crash before the last rename leaves the previous cut
+ * active; leftovers are cleaned on the next open. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cut_internal.h"
+
+void prep_cut_params_init(prep_cut_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->instant = PREP_TIME_NONE;
+    p->mode = PREP_CUT_LIVE;
+    p->valid_for = 3600;
+    prep_cut_limits_default(&p->limits);
+}
+
+/* One source file: in memory (data) or on disk (fspath). */
+typedef struct src {
+    char *path;         /* owned public path */
+    const void *data;   /* borrowed, or NULL */
+    char *fspath;       /* owned, or NULL */
+    uint64_t size;
+    char sha256[65];
+    const char *type;   /* static or borrowed */
+} src;
+
+typedef struct srcs {
+    src *v;
+    size_t n, cap;
+} srcs;
+
+static void srcs_free(srcs *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->v[i].path);
+        free(s->v[i].fspath);
+    }
+    free(s->v);
+    memset(s, 0, sizeof *s);
+}
+
+static src *srcs_add(srcs *s)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 256;
+        s->v = prep_xrealloc(s->v, s->cap * sizeof *s->v);
+    }
+    src *x = &s->v[s->n++];
+    memset(x, 0, sizeof *x);
+    return x;
+}
+
+/* Length of the longest prefix of s[0..n) that is whole valid UTF-8 sequences, with an
+ * incomplete (but so far valid) sequence allowed at the very end; -1 if invalid. */
+static long utf8_prefix(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+        if (!len) return -1;
+        if (i + len > n) {
+            for (size_t k = i + 1; k < n; k++)
+                if ((s[k] & 0xc0) != 0x80) return -1;
+            return (long)i;
+        }
+        if (!prep_utf8_valid((const char *)s + i, len)) return -1;
+        i += len;
+    }
+    return (long)i;
+}
+
+/* Hashes a file on disk, refusing symlinks, and learns whether it is UTF-8. */
+static prep_err hash_file(const char *fspath, const char *label, uint64_t max, src *x, int *utf8, prep_diags *d)
+{
+    int fd = open(fspath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        cut_diag(d, label, 0, 0, errno == ELOOP ? "symlink" : "io", "cannot open: %s",
+                       errno == ELOOP ? "a symbolic link" : strerror(errno));
+        return errno == ELOOP ? PREP_ERR_INVALID : PREP_ERR_IO;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        cut_diag(d, label, 0, 0, "not-regular", "not a regular file");
+        close(fd);
+        return PREP_ERR_INVALID;
+    }
+    cut_sha256 h;
+    if (cut_sha256_init(&h)) {
+        close(fd);
+        return PREP_ERR_NOMEM;
+    }
+    unsigned char buf[65536 + 4];
+    size_t carry = 0;
+    uint64_t total = 0;
+    *utf8 = 1;
+    prep_err e = PREP_OK;
+    for (;;) {
+        ssize_t r = read(fd, buf + carry, 65536);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            cut_diag(d, label, 0, 0, "io", "cannot read: %s", strerror(errno));
+            e = PREP_ERR_IO;
+            break;
+        }
+        if (r == 0) break;
+        cut_sha256_update(&h, buf + carry, (size_t)r);
+        total += (uint64_t)r;
+        if (total > max) {
+            cut_diag(d, label, 0, 0, "limit", "larger than %llu bytes", (unsigned long long)max);
+            e = PREP_ERR_LIMIT;
+            break;
+        }
+        size_t have = carry + (size_t)r;
+        if (*utf8) {
+            long ok = utf8_prefix(buf, have);
+            if (ok < 0) {
+                *utf8 = 0;
+                carry = 0;
+            } else {
+                carry = have - (size_t)ok;
+                memmove(buf, buf + ok, carry);
+            }
+        }
+    }
+    if (carry) *utf8 = 0;
+    close(fd);
+    cut_sha256_final(&h, x->sha256);
+    x->size = total;
+    return e;
+}
+
+/* Walks dir, adding every regular file; refuses symlinks and special files. */
+static prep_err walk(const char *root, const char *rel, int depth, const prep_cut_params *p, srcs *out,
+                     prep_diags *d)
+{
+    char *dirp = rel[0] ? cut_join(root, rel) : prep_xstrdup(root);
+    if (depth > 64) {
+        cut_diag(d, dirp, 0, 0, "limit", "directories nested deeper than 64");
+        free(dirp);
+        return PREP_ERR_LIMIT;
+    }
+    DIR *dp = opendir(dirp);
+    if (!dp) {
+        cut_diag(d, dirp, 0, 0, "io", "cannot list: %s", strerror(errno));
+        free(dirp);
+        return PREP_ERR_IO;
+    }
+    prep_err e = PREP_OK;
+    struct dirent *de;
+    while (!e && (de = readdir(dp))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        char *r = rel[0] ? cut_join(rel, de->d_name) : prep_xstrdup(de->d_name);
+        char *fp = cut_join(root, r);
+        struct stat st;
+        if (lstat(fp, &st) != 0) {
+            cut_diag(d, fp, 0, 0, "io", "cannot stat: %s", strerror(errno));
+            e = PREP_ERR_IO;
+        } else if (S_ISLNK(st.st_mode)) {
+            cut_diag(d, fp, 0, 0, "symlink", "symbolic links are not published; copy the file instead");
+            e = PREP_ERR_INVALID;
+        } else if (S_ISDIR(st.st_mode)) {
+            e = walk(root, r, depth + 1, p, out, d);
+        } else if (!S_ISREG(st.st_mode)) {
+            cut_diag(d, fp, 0, 0, "not-regular", "not a regular file");
+            e = PREP_ERR_INVALID;
+        } else if (out->n >= p->limits.max_files) {
+            cut_diag(d, root, 0, 0, "limit", "more than %zu files", p->limits.max_files);
+            e = PREP_ERR_LIMIT;
+        } else {
+            const char *why;
+            if (prep_cut_path_check(r, strlen(r), &why)) {
+                cut_diag(d, fp, 0, 0, "bad-path", "cannot publish path '%s': %s", r, why);
+                e = PREP_ERR_INVALID;
+            } else {
+                src *x = srcs_add(out);
+                x->path = r;
+                x->fspath = fp;
+                r = fp = NULL;
+                int utf8;
+                e = hash_file(x->fspath, x->fspath, p->limits.max_object_bytes, x, &utf8, d);
+                x->type = cut_media_type_utf8(x->path, utf8);
+            }
+        }
+        free(r);
+        free(fp);
+    }
+    closedir(dp);
+    free(dirp);
+    return e;
+}
+
+static prep_err make_common(const char *store, const prep_cut_params *p, srcs *ss, const prep_cut_seckey *key,
+                            uint64_t *seq_out, prep_diags *d)
+{
+    prep_err e = PREP_OK;
+    cut_store s = {.lock_fd = -1};
+    prep_buf mb, sb;
+    prep_buf_init(&mb, p->limits.max_manifest_bytes);
+    prep_buf_init(&sb, 4096);
+    prep_cut_entry *ents = NULL;
+    prep_cut_manifest prev = {0}, check = {0};
+    char *label = NULL;
+
+    if ((e = cut_store_open(&s, store, 1, d))) goto out;
+    prep_cut_meta mt;
+    memset(&mt, 0, sizeof mt);
+    snprintf(mt.process, sizeof mt.process, "%s", p->process);
+    snprintf(mt.elections, sizeof mt.elections, "%s", p->elections ? p->elections : "");
+    snprintf(mt.zone, sizeof mt.zone, "%s", p->zone);
+    mt.mode = p->mode;
+    mt.instant = p->instant;
+    memcpy(mt.keynum, key->keynum, 8);
+    int64_t vf = p->valid_for ? p->valid_for : 3600;
+    mt.valid_until = p->instant + vf;
+    if (prep_time_utcoff(mt.instant, mt.zone, &mt.instant_off) != 0 ||
+        prep_time_utcoff(mt.valid_until, mt.zone, &mt.valid_off) != 0) {
+        cut_diag(d, mt.zone, 0, 0, "manifest-field", "unknown time zone '%s'", mt.zone);
+        e = PREP_ERR_INVALID;
+        goto out;
+    }
+
+    prep_cut_active a;
+    prep_err ae = cut_active_read_path(s.root, &a, d);
+    if (ae && ae != PREP_ERR_NOTFOUND) {
+        e = ae;
+        goto out;
+    }
+    if (ae == PREP_OK) {
+        if (strcmp(a.process, mt.process) != 0) {
+            cut_diag(d, store, 0, 0, "process-mismatch", "store holds process '%s'; this cut is for '%s'",
+                           a.process, mt.process);
+            e = PREP_ERR_INVALID;
+            goto out;
+        }
+        if (a.mode != mt.mode) {
+            cut_diag(d, store, 0, 0, "mode", "store holds %s cuts; this cut is %s (use another store)",
+                           prep_cut_mode_name(a.mode), prep_cut_mode_name(mt.mode));
+            e = PREP_ERR_INVALID;
+            goto out;
+        }
+        if ((e = cut_store_read_cut(s.root, a.seq, &p->limits, &prev, NULL, NULL, d))) goto out;
+        if (strcmp(prev.sha256, a.manifest_sha256) != 0) {
+            cut_diag(d, store, 0, 0, "hash-mismatch", "active cut %llu's manifest does not match the pointer",
+                           (unsigned long long)a.seq);
+            e = PREP_ERR_VERIFY;
+            goto out;
+        }
+        if (mt.instant < prev.meta.instant) {
+            char pi[32];
+            cut_format_instant(prev.meta.instant, prev.meta.instant_off, pi);
+            cut_diag(d, store, 0, 0, "instant-regress", "cut instant is before the previous cut's (%s)", pi);
+            e = PREP_ERR_INVALID;
+            goto out;
+        }
+        if (a.seq >= PREP_CUT_SEQ_MAX) {
+            cut_diag(d, store, 0, 0, "limit", "sequence numbers exhausted");
+            e = PREP_ERR_LIMIT;
+            goto out;
+        }
+        mt.seq = a.seq + 1;
+        memcpy(mt.previous, a.manifest_sha256, 65);
+    } else {
+        mt.seq = 1;
+    }
+
+    ents = calloc(ss->n ? ss->n : 1, sizeof *ents);
+    if (!ents) {
+        e = PREP_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < ss->n; i++) {
+        ents[i].path = ss->v[i].path;
+        ents[i].media_type = ss->v[i].type;
+        ents[i].size = ss->v[i].size;
+        memcpy(ents[i].sha256, ss->v[i].sha256, 65);
+    }
+    if ((e = cut_manifest_write(&mt, ents, ss->n, &p->limits, &mb, d))) goto out;
+
+    /* Sign, then check our own output with the receiver's code. */
+    prep_cut_sig sig;
+    if ((e = prep_cut_sign(key, mb.data, mb.len, &sig))) goto out;
+    char kh[17];
+    prep_cut_keynum_hex(key->keynum, kh);
+    char comment[200];
+    snprintf(comment, sizeof comment, "prep cut %s sequence %llu %s, key %s", mt.process, (unsigned long long)mt.seq,
+             prep_cut_mode_name(mt.mode), kh);
+    if ((e = prep_cut_sig_format(&sig, comment, &sb))) goto out;
+    prep_cut_pubkey pub;
+    prep_cut_seckey_public(key, &pub);
+    prep_cut_policy pol;
+    prep_cut_policy_init(&pol);
+    pol.keys = &pub;
+    pol.n_keys = 1;
+    pol.mode = mt.mode;
+    pol.limits = p->limits;
+    if ((e = cut_check_signed(&pol, mb.data, mb.len, sb.data, sb.len, "new cut", &check, d))) goto out;
+
+    /* Objects. */
+    unsigned char dirty[256] = {0};
+    for (size_t i = 0; i < ss->n; i++) {
+        src *x = &ss->v[i];
+        int have = cut_object_check(s.root, x->sha256, x->size, x->path, d);
+        if (have < 0) {
+            e = PREP_ERR_VERIFY;
+            goto out;
+        }
+        if (have) continue;
+        if (x->data) {
+            e = cut_object_put_mem(&s, x->data, (size_t)x->size, x->sha256, dirty, d);
+        } else {
+            int fd = open(x->fspath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+            if (fd < 0) {
+                cut_diag(d, x->fspath, 0, 0, "io", "cannot open: %s", strerror(errno));
+                e = PREP_ERR_IO;
+                goto out;
+            }
+            /* Re-hashed while copied: a file changed since it was hashed is refused. */
+            e = cut_object_put_fd(&s, fd, x->fspath, x->size, x->sha256, dirty, d);
+            close(fd);
+        }
+        if (e) goto out;
+    }
+    if ((e = cut_objects_sync(&s, dirty, d))) goto out;
+    if ((e = cut_store_put_cut(&s, mt.seq, mb.data, mb.len, sb.data, sb.len, d))) goto out;
+    prep_cut_active na = {.seq = mt.seq, .mode = mt.mode};
+    memcpy(na.manifest_sha256, check.sha256, 65);
+    snprintf(na.process, sizeof na.process, "%s", mt.process);
+    if ((e = cut_active_write(&s, &na, d))) goto out;
+    cut_store_log(s.root, PREP_LOG_INFO, "cut %llu made and activated: %s %s, %zu files, %llu bytes, manifest %s",
+                  (unsigned long long)mt.seq, mt.process, prep_cut_mode_name(mt.mode), check.n,
+                  (unsigned long long)check.total_bytes, check.sha256);
+    if (seq_out) *seq_out = mt.seq;
+out:
+    free(label);
+    free(ents);
+    prep_cut_manifest_free(&prev);
+    prep_cut_manifest_free(&check);
+    prep_buf_free(&mb);
+    prep_buf_free(&sb);
+    cut_store_close(&s);
+    return e;
+}
+
+static prep_err check_params(const prep_cut_params *p, const prep_cut_seckey *key, prep_diags *d)
+{
+    if (!p->process || cut_check_process(p->process)) {
+        cut_diag(d, "cut", 0, 0, "manifest-field", "process id '%s' is not [A-Za-z0-9._-]{1,64}",
+                       p->process ? p->process : "(none)");
+        return PREP_ERR_INVALID;
+    }
+    if (p->elections && cut_check_elections(p->elections)) {
+        cut_diag(d, "cut", 0, 0, "manifest-field", "election set '%.80s' is not ids [a-z0-9_-] separated by one space",
+                       p->elections);
+        return PREP_ERR_INVALID;
+    }
+    if (!p->zone || cut_check_zone(p->zone)) {
+        cut_diag(d, "cut", 0, 0, "manifest-field", "zone '%s' is not a tz database name", p->zone ? p->zone : "(none)");
+        return PREP_ERR_INVALID;
+    }
+    const char *tzdir = getenv("TZDIR");
+    char *zf = cut_fmt("%s/%s", tzdir && *tzdir ? tzdir : "/usr/share/zoneinfo", p->zone);
+    struct stat zst;
+    int known = stat(zf, &zst) == 0 && S_ISREG(zst.st_mode);
+    free(zf);
+    if (!known) {
+        cut_diag(d, "cut", 0, 0, "manifest-field", "time zone '%s' is not in this system's tz database", p->zone);
+        return PREP_ERR_INVALID;
+    }
+    if (p->instant == PREP_TIME_NONE || p->instant < 0) {
+        cut_diag(d, "cut", 0, 0, "manifest-field", "no cut instant");
+        return PREP_ERR_INVALID;
+    }
+    if (p->valid_for < 0 || p->valid_for > (int64_t)100 * 366 * 86400) {
+        cut_diag(d, "cut", 0, 0, "manifest-field", "validity of %lld seconds is out of range",
+                       (long long)p->valid_for);
+        return PREP_ERR_INVALID;
+    }
+    if ((key->mark == PREP_CUT_KEY_DRILL && p->mode == PREP_CUT_LIVE) ||
+        (key->mark == PREP_CUT_KEY_LIVE && p->mode == PREP_CUT_DRILL)) {
+        cut_diag(d, "cut", 0, 0, "key-mode", "a %s key cannot sign a %s cut; drill and live cuts use different keys",
+                       key->mark == PREP_CUT_KEY_DRILL ? "drill" : "live", prep_cut_mode_name(p->mode));
+        return PREP_ERR_INVALID;
+    }
+    return PREP_OK;
+}
+
+prep_err prep_cut_make(const char *store, const prep_cut_params *p, const prep_cut_file *files, size_t n,
+                       const prep_cut_seckey *key, uint64_t *seq, prep_diags *d)
+{
+    prep_err e = check_params(p, key, d);
+    if (e) return e;
+    if (n > p->limits.max_files) {
+        cut_diag(d, "cut", 0, 0, "limit", "%zu files; the limit is %zu", n, p->limits.max_files);
+        return PREP_ERR_LIMIT;
+    }
+    srcs ss = {0};
+    for (size_t i = 0; i < n; i++) {
+        src *x = srcs_add(&ss);
+        x->path = prep_xstrdup(files[i].path ? files[i].path : "");
+        x->data = files[i].data ? files[i].data : "";
+        x->size = files[i].len;
+        prep_sha256_hex(x->data, files[i].len, x->sha256);
+        x->type = files[i].media_type ? files[i].media_type : prep_cut_media_type(x->path, x->data, files[i].len);
+    }
+    e = make_common(store, p, &ss, key, seq, d);
+    srcs_free(&ss);
+    return e;
+}
+
+prep_err prep_cut_make_dir(const char *store, const prep_cut_params *p, const char *dir, const prep_cut_seckey *key,
+                           uint64_t *seq, prep_diags *d)
+{
+    prep_err e = check_params(p, key, d);
+    if (e) return e;
+    struct stat st;
+    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        cut_diag(d, dir, 0, 0, "not-found", "not a directory");
+        return PREP_ERR_NOTFOUND;
+    }
+    srcs ss = {0};
+    e = walk(dir, "", 0, p, &ss, d);
+    if (!e) e = make_common(store, p, &ss, key, seq, d);
+    srcs_free(&ss);
+    return e;
+}

@@ -1,0 +1,758 @@
+/* prep cut: the manifest, its strict bounded parser and its writer.
+ *
+ * The manifest is UTF-8 text, LF line ends, read by `sha256sum -c --strict` (which skips
+ * lines that begin with '#'):
+ *
+ *   # prep-cut-manifest 1
+ *   # process: qro2021
+ *   # elections: ayuntamientos diputaciones gubernatura
+ *   # sequence: 42
+ *   # instant: 2021-06-06T23:05:00-05:00
+ *   # zone: America/Mexico_City
+ *   # mode: live
+ *   # valid-until: 2021-06-07T00:05:00-05:00
+ *   # previous: <64 hex> | none
+ *   # key: <16 hex, the signify keynum>
+ *   # files: 2
+ *   # bytes: 1234
+ *   #f 1200 text/html; charset=utf-8
+ *   <64 hex>  gubernatura/index.html
+ *   #f 34 text/plain; charset=utf-8
+ *   <64 hex>  robots.txt
+ *   # end
+ *
+ * Entries are sorted by path bytewise, unique. Exactly this layout is accepted; the
+ * bytes are signed as they are and never re-serialised. docs/formats/cut.md. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cut_internal.h"
+
+#define LINE_MAX_BYTES (PREP_CUT_PATH_MAX + 80)
+#define MIN_ENTRY_BYTES 74 /* "#f 0 a/b\n" (9) + 64 hex + 2 + 1 path byte + "\n" (68) */
+
+void prep_cut_limits_default(prep_cut_limits *l)
+{
+    l->max_files = 1000000;
+    l->max_manifest_bytes = (uint64_t)256 << 20;
+    l->max_object_bytes = (uint64_t)4 << 30;
+    l->max_total_bytes = (uint64_t)256 << 30;
+}
+
+/* ---------------------------------------------------------------- paths */
+/* Decodes one UTF-8 sequence at s (n bytes left); returns its length or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned char c = s[0];
+    size_t len;
+    uint32_t v, min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if ((c & 0xe0) == 0xc0) {
+        len = 2, v = c & 0x1f, min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+        len = 3, v = c & 0x0f, min = 0x800;
+    } else if ((c & 0xf8) == 0xf0) {
+        len = 4, v = c & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (len > n) return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        v = v << 6 | (s[i] & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return 0;
+    *cp = v;
+    return len;
+}
+
+/* 0 ok, 1 not UTF-8, 2 another rule (why set). */
+static int path_rule(const char *p, size_t n, const char **why)
+{
+    if (n == 0) return *why = "empty path", 2;
+    if (n > PREP_CUT_PATH_MAX) return *why = "longer than 1024 bytes", 2;
+    const unsigned char *s = (const unsigned char *)p;
+    size_t seg = 0; /* start of the current segment */
+    for (size_t i = 0; i <= n;) {
+        if (i == n || s[i] == '/') {
+            size_t sl = i - seg;
+            if (sl == 0) return *why = i == 0 ? "absolute path (leading '/')" : i == n ? "trailing '/'" : "empty segment ('//')", 2;
+            if (sl > PREP_CUT_SEGMENT_MAX) return *why = "a segment longer than 255 bytes", 2;
+            if (sl == 1 && s[seg] == '.') return *why = "a '.' segment", 2;
+            if (sl == 2 && s[seg] == '.' && s[seg + 1] == '.') return *why = "a '..' segment (traversal)", 2;
+            if (s[seg] == ' ' || s[i - 1] == ' ') return *why = "a segment that begins or ends with a space", 2;
+            if (seg == 0 && ((sl == 6 && !memcmp(s, "cortes", 6)))) return *why = "reserved name 'cortes'", 2;
+            if (i == n && seg == 0 && ((sl == 10 && !memcmp(s, CUT_SUMS_NAME, 10)) || (sl == 14 && !memcmp(s, CUT_SIG_NAME, 14))))
+                return *why = "reserved name (the manifest's own)", 2;
+            if (i == n) break;
+            seg = ++i;
+            continue;
+        }
+        if (s[i] == 0) return *why = "a NUL byte", 2;
+        if (s[i] < 0x20 || s[i] == 0x7f) return *why = "a control character", 2;
+        if (s[i] == '\\') return *why = "a backslash", 2;
+        uint32_t cp;
+        size_t l = utf8_seq(s + i, n - i, &cp);
+        if (!l) return *why = "not valid UTF-8", 1;
+        if (cp >= 0x80 && cp <= 0x9f) return *why = "a C1 control character", 2;
+        i += l;
+    }
+    return 0;
+}
+
+int prep_cut_path_check(const char *p, size_t n, const char **why)
+{
+    const char *w = NULL;
+    int r = path_rule(p, n, &w);
+    if (why) *why = w;
+    return r ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------- media types */
+typedef struct ext_type {
+    const char *ext;
+    const char *type;
+    int text; /* charset decided by content */
+} ext_type;
+
+static const ext_type ext_types[] = {
+    {"html", "text/html", 1},          {"htm", "text/html", 1},
+    {"css", "text/css", 1},            {"js", "text/javascript", 1},
+    {"mjs", "text/javascript", 1},     {"json", "application/json", 0},
+    {"csv", "text/csv", 1},            {"txt", "text/plain", 1},
+    {"xml", "application/xml", 0},     {"svg", "image/svg+xml", 0},
+    {"png", "image/png", 0},           {"jpg", "image/jpeg", 0},
+    {"jpeg", "image/jpeg", 0},         {"gif", "image/gif", 0},
+    {"webp", "image/webp", 0},         {"ico", "image/vnd.microsoft.icon", 0},
+    {"pdf", "application/pdf", 0},     {"zip", "application/zip", 0},
+    {"woff2", "font/woff2", 0},        {"woff", "font/woff", 0},
+    {"geojson", "application/geo+json", 0}, {"webmanifest", "application/manifest+json", 0},
+    {"sig", "text/plain", 1},          {"pub", "text/plain", 1},
+    {"md", "text/markdown", 1},
+};
+
+const char *prep_cut_media_type(const char *path, const void *data, size_t len)
+{
+    return cut_media_type_utf8(path, !data || prep_utf8_valid(data, len));
+}
+
+const char *cut_media_type_utf8(const char *path, int utf8)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    const char *dot = strrchr(base, '.');
+    if (!dot || dot == base) return "application/octet-stream";
+    const char *ext = dot + 1;
+    for (size_t i = 0; i < PREP_ARRAY_LEN(ext_types); i++) {
+        if (strcasecmp(ext, ext_types[i].ext) != 0) continue;
+        const ext_type *t = &ext_types[i];
+        if (!t->text) return t->type;
+        /* Static strings for each text type with either charset. */
+        static const char *u[] = {"text/html; charset=utf-8", "text/css; charset=utf-8",
+                                  "text/javascript; charset=utf-8", "text/csv; charset=utf-8",
+                                  "text/plain; charset=utf-8", "text/markdown; charset=utf-8"};
+        static const char *l[] = {"text/html; charset=iso-8859-1", "text/css; charset=iso-8859-1",
+                                  "text/javascript; charset=iso-8859-1", "text/csv; charset=iso-8859-1",
+                                  "text/plain; charset=iso-8859-1", "text/markdown; charset=iso-8859-1"};
+        static const char *names[] = {"text/html", "text/css", "text/javascript", "text/csv", "text/plain",
+                                      "text/markdown"};
+        for (size_t k = 0; k < PREP_ARRAY_LEN(names); k++)
+            if (!strcmp(names[k], t->type)) return utf8 ? u[k] : l[k];
+        return t->type;
+    }
+    return "application/octet-stream";
+}
+
+static int is_token_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("!#$&^_.+-", c);
+}
+
+/* token "/" token *( "; " token "=" token ) */
+static int media_type_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > PREP_CUT_MEDIA_TYPE_MAX) return 0;
+    size_t i = 0, st;
+    for (st = i; i < n && is_token_char((unsigned char)s[i]); i++) {}
+    if (i == st || i >= n || s[i] != '/') return 0;
+    for (st = ++i; i < n && is_token_char((unsigned char)s[i]); i++) {}
+    if (i == st) return 0;
+    while (i < n) {
+        if (n - i < 2 || s[i] != ';' || s[i + 1] != ' ') return 0;
+        i += 2;
+        for (st = i; i < n && is_token_char((unsigned char)s[i]); i++) {}
+        if (i == st || i >= n || s[i] != '=') return 0;
+        for (st = ++i; i < n && is_token_char((unsigned char)s[i]); i++) {}
+        if (i == st) return 0;
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- small syntaxes */
+int cut_check_process(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > PREP_CUT_PROCESS_MAX) return -1;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-'))
+            return -1;
+    }
+    return 0;
+}
+
+int cut_check_elections(const char *s)
+{
+    size_t n = strlen(s);
+    if (n > PREP_CUT_ELECTIONS_MAX) return -1;
+    size_t tok = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || s[i] == ' ') {
+            if (i == 0 && n == 0) return 0;
+            if (tok == 0 || tok > 64) return -1;
+            tok = 0;
+            continue;
+        }
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return -1;
+        tok++;
+    }
+    return 0;
+}
+
+int cut_check_zone(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > PREP_CUT_ZONE_MAX || s[0] == '/' || strstr(s, "..")) return -1;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '_' ||
+              c == '-' || c == '+'))
+            return -1;
+    }
+    return 0;
+}
+
+/* Days since 1970-01-01 of a civil date, and back (proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+void cut_format_instant(prep_time t, long off, char out[32])
+{
+    int64_t l = t + off;
+    int64_t days = l >= 0 ? l / 86400 : -((-l + 86399) / 86400);
+    int64_t sec = l - days * 86400;
+    int64_t y;
+    int m, d;
+    civil_from_days(days, &y, &m, &d);
+    long ao = off < 0 ? -off : off;
+    if (ao > 14 * 3600 + 59 * 60) ao = 0;
+    if (y < 0 || y > 9999) y = 0;
+    char tmp[96];
+    snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", (int)y, m, d, (int)(sec / 3600),
+             (int)(sec / 60 % 60), (int)(sec % 60), off < 0 ? '-' : '+', (int)(ao / 3600), (int)(ao / 60 % 60));
+    memcpy(out, tmp, 31);
+    out[31] = 0;
+}
+
+static int dig(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* Exactly "YYYY-MM-DDTHH:MM:SS+HH:MM" (25 bytes). */
+static int parse_instant(const char *s, size_t n, prep_time *t, long *off)
+{
+    int y, mo, d, h, mi, se, oh, om;
+    if (n != 25 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
+        (s[19] != '+' && s[19] != '-') || s[22] != ':')
+        return -1;
+    if (dig(s, 4, &y) || dig(s + 5, 2, &mo) || dig(s + 8, 2, &d) || dig(s + 11, 2, &h) || dig(s + 14, 2, &mi) ||
+        dig(s + 17, 2, &se) || dig(s + 20, 2, &oh) || dig(s + 23, 2, &om))
+        return -1;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 59 || oh > 14 ||
+        om > 59)
+        return -1;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo == 2 && d == 29 && !leap) return -1;
+    long o = (oh * 3600L + om * 60L) * (s[19] == '-' ? -1 : 1);
+    *t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - o;
+    *off = o;
+    return 0;
+}
+
+/* Decimal without sign or leading zero, at most 19 digits. */
+static int parse_u64(const char *s, size_t n, uint64_t *out)
+{
+    if (n == 0 || n > 19 || (s[0] == '0' && n > 1)) return -1;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static int is_lower_hex(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+    return 1;
+}
+
+/* ---------------------------------------------------------------- path set */
+typedef struct pathset {
+    const char **v; /* NUL-terminated strings, borrowed */
+    size_t cap;     /* power of two */
+} pathset;
+
+static uint64_t fnv(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+static int pathset_init(pathset *ps, size_t n)
+{
+    ps->cap = 16;
+    while (ps->cap < n * 2) ps->cap <<= 1;
+    ps->v = calloc(ps->cap, sizeof *ps->v);
+    return ps->v ? 0 : -1;
+}
+
+static int pathset_has(const pathset *ps, const char *s, size_t n)
+{
+    for (size_t i = fnv(s, n) & (ps->cap - 1);; i = (i + 1) & (ps->cap - 1)) {
+        if (!ps->v[i]) return 0;
+        if (strlen(ps->v[i]) == n && !memcmp(ps->v[i], s, n)) return 1;
+    }
+}
+
+static void pathset_add(pathset *ps, const char *s)
+{
+    size_t i = fnv(s, strlen(s)) & (ps->cap - 1);
+    while (ps->v[i]) i = (i + 1) & (ps->cap - 1);
+    ps->v[i] = s;
+}
+
+/* A file path that is also a directory of another path cannot be exported. Entries
+ * sorted, so a prefix file always comes first. Returns the index of the first
+ * conflicting entry, or n. */
+static size_t find_conflict(const prep_cut_entry *e, size_t n, size_t *prefix_of)
+{
+    pathset ps;
+    if (pathset_init(&ps, n)) return n;
+    size_t bad = n;
+    for (size_t i = 0; i < n && bad == n; i++) {
+        const char *p = e[i].path;
+        for (const char *sl = strchr(p, '/'); sl; sl = strchr(sl + 1, '/')) {
+            if (pathset_has(&ps, p, (size_t)(sl - p))) {
+                bad = i;
+                *prefix_of = i;
+                break;
+            }
+        }
+        pathset_add(&ps, p);
+    }
+    free(ps.v);
+    return bad;
+}
+
+/* ---------------------------------------------------------------- parser */
+typedef struct lines {
+    char *p;    /* the mutable copy */
+    size_t len;
+    size_t pos;
+    long no;    /* line number of the last line returned */
+} lines;
+
+/* Next line (NUL-terminated in place); NULL at the end. Sets *n to its length. */
+static char *next_line(lines *l, size_t *n)
+{
+    if (l->pos >= l->len) return NULL;
+    char *s = l->p + l->pos;
+    char *nl = memchr(s, '\n', l->len - l->pos);
+    if (!nl) return NULL; /* the caller checked the text ends with '\n' */
+    *nl = 0;
+    *n = (size_t)(nl - s);
+    l->pos += *n + 1;
+    l->no++;
+    return s;
+}
+
+static int strict_cmp(const char *a, const char *b) { return strcmp(a, b); }
+
+/* Header line "# KEY: VALUE": returns VALUE or NULL. */
+static const char *header(lines *l, const char *key, size_t *vn, const char *name, prep_diags *d)
+{
+    size_t n;
+    char *s = next_line(l, &n);
+    size_t kl = strlen(key);
+    if (!s) {
+        cut_diag(d, name, l->no + 1, 0, "truncated", "manifest ends before the '# %s:' line", key);
+        return NULL;
+    }
+    if (n > LINE_MAX_BYTES) {
+        cut_diag(d, name, l->no, 0, "limit", "line is %zu bytes; the limit is %d", n, LINE_MAX_BYTES);
+        return NULL;
+    }
+    if (n < kl + 4 || s[0] != '#' || s[1] != ' ' || memcmp(s + 2, key, kl) != 0 || s[kl + 2] != ':' ||
+        s[kl + 3] != ' ') {
+        cut_diag(d, name, l->no, 1, "manifest-syntax", "expected '# %s: ...', found '%.60s'", key, s);
+        return NULL;
+    }
+    *vn = n - kl - 4;
+    if (memchr(s, 0, n)) {
+        cut_diag(d, name, l->no, 0, "manifest-syntax", "a NUL byte in the '# %s:' line", key);
+        return NULL;
+    }
+    return s + kl + 4;
+}
+
+prep_err prep_cut_manifest_parse(const void *data, size_t len, const prep_cut_limits *lim, const char *name,
+                                 prep_cut_manifest *m, prep_diags *d)
+{
+    memset(m, 0, sizeof *m);
+    prep_cut_limits dl;
+    if (!lim) {
+        prep_cut_limits_default(&dl);
+        lim = &dl;
+    }
+    if (!name) name = "manifest";
+    if (len > lim->max_manifest_bytes) {
+        cut_diag(d, name, 0, 0, "limit", "manifest is %zu bytes; the limit is %llu", len,
+                       (unsigned long long)lim->max_manifest_bytes);
+        return PREP_ERR_LIMIT;
+    }
+    const char *in = data;
+    size_t ml = strlen(CUT_MANIFEST_MAGIC);
+    if (len < ml || memcmp(in, CUT_MANIFEST_MAGIC, ml) != 0) {
+        int other = len >= 20 && !memcmp(in, "# prep-cut-manifest ", 20);
+        cut_diag(d, name, 1, 1, other ? "manifest-version" : "manifest-syntax",
+                       other ? "unsupported manifest version (this program reads version 1)"
+                             : "does not start with '# prep-cut-manifest 1'");
+        return PREP_ERR_PARSE;
+    }
+    if (in[len - 1] != '\n') {
+        cut_diag(d, name, 0, 0, "truncated", "the last line has no end of line (truncated manifest?)");
+        return PREP_ERR_PARSE;
+    }
+    prep_err e = PREP_ERR_PARSE;
+    lines l = {.p = malloc(len + 1), .len = len};
+    if (!l.p) return PREP_ERR_NOMEM;
+    memcpy(l.p, in, len);
+    l.p[len] = 0;
+    size_t n;
+    next_line(&l, &n); /* the magic */
+
+    prep_cut_meta *mt = &m->meta;
+    const char *v;
+    size_t vn;
+#define HDR(key)                                  \
+    do {                                          \
+        if (!(v = header(&l, key, &vn, name, d))) \
+            goto fail;                            \
+    } while (0)
+#define BAD(kind, ...)                                    \
+    do {                                                  \
+        cut_diag(d, name, l.no, 0, kind, __VA_ARGS__); \
+        goto fail;                                        \
+    } while (0)
+
+    HDR("process");
+    if (vn > PREP_CUT_PROCESS_MAX) BAD("manifest-field", "process id is longer than %d bytes", PREP_CUT_PROCESS_MAX);
+    memcpy(mt->process, v, vn);
+    if (cut_check_process(mt->process)) BAD("manifest-field", "process id '%s' is not [A-Za-z0-9._-]{1,64}", mt->process);
+    HDR("elections");
+    if (vn > PREP_CUT_ELECTIONS_MAX) BAD("manifest-field", "election set is longer than %d bytes", PREP_CUT_ELECTIONS_MAX);
+    memcpy(mt->elections, v, vn);
+    if (cut_check_elections(mt->elections)) BAD("manifest-field", "election set '%.80s' is not ids [a-z0-9_-] separated by one space", mt->elections);
+    HDR("sequence");
+    if (parse_u64(v, vn, &mt->seq) || mt->seq == 0 || mt->seq > PREP_CUT_SEQ_MAX)
+        BAD("manifest-field", "sequence '%.30s' is not a number 1..%llu", v, (unsigned long long)PREP_CUT_SEQ_MAX);
+    HDR("instant");
+    if (parse_instant(v, vn, &mt->instant, &mt->instant_off))
+        BAD("manifest-field", "instant '%.40s' is not YYYY-MM-DDTHH:MM:SS+HH:MM", v);
+    HDR("zone");
+    if (vn > PREP_CUT_ZONE_MAX) BAD("manifest-field", "zone is longer than %d bytes", PREP_CUT_ZONE_MAX);
+    memcpy(mt->zone, v, vn);
+    if (cut_check_zone(mt->zone)) BAD("manifest-field", "zone '%s' is not a tz database name", mt->zone);
+    HDR("mode");
+    if (vn == 4 && !memcmp(v, "live", 4))
+        mt->mode = PREP_CUT_LIVE;
+    else if (vn == 5 && !memcmp(v, "drill", 5))
+        mt->mode = PREP_CUT_DRILL;
+    else
+        BAD("manifest-field", "mode '%.20s' is neither 'live' nor 'drill'", v);
+    HDR("valid-until");
+    if (parse_instant(v, vn, &mt->valid_until, &mt->valid_off))
+        BAD("manifest-field", "valid-until '%.40s' is not YYYY-MM-DDTHH:MM:SS+HH:MM", v);
+    if (mt->valid_until <= mt->instant) BAD("manifest-field", "valid-until is not after the cut instant");
+    HDR("previous");
+    if (vn == 4 && !memcmp(v, "none", 4)) {
+        mt->previous[0] = 0;
+        if (mt->seq != 1) BAD("manifest-field", "previous is 'none' but the sequence is %llu", (unsigned long long)mt->seq);
+    } else if (vn == 64 && is_lower_hex(v, 64)) {
+        memcpy(mt->previous, v, 64);
+        mt->previous[64] = 0;
+        if (mt->seq == 1) BAD("manifest-field", "the first cut (sequence 1) must have previous 'none'");
+    } else {
+        BAD("manifest-field", "previous '%.70s' is neither 64 lower-case hex digits nor 'none'", v);
+    }
+    HDR("key");
+    if (vn != 16 || !is_lower_hex(v, 16)) BAD("manifest-field", "key '%.20s' is not 16 lower-case hex digits", v);
+    for (int i = 0; i < 8; i++) {
+        int hi = v[2 * i] >= 'a' ? v[2 * i] - 'a' + 10 : v[2 * i] - '0';
+        int lo = v[2 * i + 1] >= 'a' ? v[2 * i + 1] - 'a' + 10 : v[2 * i + 1] - '0';
+        mt->keynum[i] = (uint8_t)(hi << 4 | lo);
+    }
+    uint64_t nfiles, nbytes;
+    HDR("files");
+    if (parse_u64(v, vn, &nfiles)) BAD("manifest-field", "files '%.30s' is not a number", v);
+    if (nfiles > lim->max_files) {
+        cut_diag(d, name, l.no, 0, "limit", "manifest declares %llu files; the limit is %zu",
+                       (unsigned long long)nfiles, lim->max_files);
+        e = PREP_ERR_LIMIT;
+        goto fail;
+    }
+    if (nfiles > len / MIN_ENTRY_BYTES) BAD("truncated", "manifest declares %llu files but has room for at most %zu", (unsigned long long)nfiles, len / MIN_ENTRY_BYTES);
+    HDR("bytes");
+    if (parse_u64(v, vn, &nbytes)) BAD("manifest-field", "bytes '%.30s' is not a number", v);
+    if (nbytes > lim->max_total_bytes) {
+        cut_diag(d, name, l.no, 0, "limit", "cut is %llu bytes; the limit is %llu", (unsigned long long)nbytes,
+                       (unsigned long long)lim->max_total_bytes);
+        e = PREP_ERR_LIMIT;
+        goto fail;
+    }
+
+    m->entries = calloc(nfiles ? nfiles : 1, sizeof *m->entries);
+    if (!m->entries) {
+        e = PREP_ERR_NOMEM;
+        goto fail;
+    }
+    uint64_t sum = 0;
+    for (size_t i = 0; i < nfiles; i++) {
+        prep_cut_entry *en = &m->entries[i];
+        char *s = next_line(&l, &n);
+        if (!s) BAD("truncated", "manifest ends after %zu of %llu files", i, (unsigned long long)nfiles);
+        if (n > LINE_MAX_BYTES) BAD("limit", "line is %zu bytes; the limit is %d", n, LINE_MAX_BYTES);
+        if (n < 3 || s[0] != '#' || s[1] != 'f' || s[2] != ' ') {
+            if (n == 5 && !memcmp(s, "# end", 5))
+                BAD("truncated", "'# end' after %zu of %llu files", i, (unsigned long long)nfiles);
+            BAD("manifest-syntax", "expected '#f SIZE MEDIA-TYPE', found '%.60s'", s);
+        }
+        char *sp = memchr(s + 3, ' ', n - 3);
+        if (!sp) BAD("manifest-syntax", "expected '#f SIZE MEDIA-TYPE', found '%.60s'", s);
+        if (parse_u64(s + 3, (size_t)(sp - s - 3), &en->size))
+            BAD("manifest-field", "size '%.*s' is not a number", (int)(sp - s - 3 > 30 ? 30 : sp - s - 3), s + 3);
+        if (en->size > lim->max_object_bytes) {
+            cut_diag(d, name, l.no, 0, "limit", "a file of %llu bytes; the limit is %llu",
+                           (unsigned long long)en->size, (unsigned long long)lim->max_object_bytes);
+            e = PREP_ERR_LIMIT;
+            goto fail;
+        }
+        if (!media_type_ok(sp + 1, n - (size_t)(sp + 1 - s)))
+            BAD("manifest-field", "media type '%.60s' is not 'type/subtype[; name=value]'", sp + 1);
+        en->media_type = sp + 1;
+        sum += en->size;
+        if (sum > nbytes) BAD("size-total", "file sizes add up to more than the declared %llu bytes", (unsigned long long)nbytes);
+
+        s = next_line(&l, &n);
+        if (!s) BAD("truncated", "manifest ends after a '#f' line");
+        if (n > LINE_MAX_BYTES) BAD("limit", "line is %zu bytes; the limit is %d", n, LINE_MAX_BYTES);
+        if (n < 67 || !is_lower_hex(s, 64) || s[64] != ' ' || s[65] != ' ')
+            BAD("manifest-syntax", "expected '<64 lower-case hex>  PATH', found '%.80s'", s);
+        memcpy(en->sha256, s, 64);
+        en->sha256[64] = 0;
+        const char *why = NULL;
+        /* The line was cut at its '\n'; a NUL inside the path shows up as a short strlen. */
+        size_t pl = n - 66;
+        int r = path_rule(s + 66, pl, &why);
+        if (r) {
+            cut_diag(d, name, l.no, 67, r == 1 ? "not-utf8" : "bad-path", "path '%.*s': %s", (int)(pl > 100 ? 100 : pl), s + 66, why);
+            goto fail;
+        }
+        en->path = s + 66;
+        if (i > 0) {
+            int c = strict_cmp(m->entries[i - 1].path, en->path);
+            if (c == 0) BAD("duplicate-path", "path '%s' appears twice", en->path);
+            if (c > 0) BAD("path-order", "path '%s' comes after '%s'; entries must be sorted bytewise", en->path, m->entries[i - 1].path);
+        }
+    }
+    if (sum != nbytes)
+        BAD("size-total", "file sizes add up to %llu; the header says %llu", (unsigned long long)sum, (unsigned long long)nbytes);
+    {
+        char *s = next_line(&l, &n);
+        if (!s) BAD("truncated", "manifest ends without '# end'");
+        if (n != 5 || memcmp(s, "# end", 5) != 0) BAD("manifest-syntax", "expected '# end', found '%.60s' (more files than declared?)", s);
+        if (l.pos != l.len) BAD("manifest-syntax", "bytes after '# end'");
+    }
+    m->n = (size_t)nfiles;
+    size_t at = 0;
+    if (find_conflict(m->entries, m->n, &at) != m->n) {
+        cut_diag(d, name, 0, 0, "path-conflict", "path '%s' is under another path that is a file", m->entries[at].path);
+        goto fail;
+    }
+    m->total_bytes = sum;
+    m->_text = l.p;
+    m->raw = malloc(len ? len : 1);
+    if (!m->raw) {
+        e = PREP_ERR_NOMEM;
+        goto fail_keep;
+    }
+    memcpy(m->raw, in, len);
+    m->raw_len = len;
+    prep_sha256_hex(in, len, m->sha256);
+    return PREP_OK;
+#undef HDR
+#undef BAD
+fail:
+    free(l.p);
+    m->_text = NULL;
+fail_keep:
+    free(m->entries);
+    free(m->_text);
+    memset(m, 0, sizeof *m);
+    return e;
+}
+
+void prep_cut_manifest_free(prep_cut_manifest *m)
+{
+    if (!m) return;
+    free(m->entries);
+    free(m->raw);
+    free(m->_text);
+    memset(m, 0, sizeof *m);
+}
+
+const prep_cut_entry *prep_cut_manifest_find(const prep_cut_manifest *m, const char *path)
+{
+    size_t lo = 0, hi = m->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(m->entries[mid].path, path);
+        if (c == 0) return &m->entries[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+int prep_cut_is_stale(const prep_cut_manifest *m, prep_time now) { return now > m->meta.valid_until; }
+
+/* ---------------------------------------------------------------- writer */
+static int cmp_idx(const void *a, const void *b, void *base)
+{
+    const prep_cut_entry *e = base;
+    return strcmp(e[*(const size_t *)a].path, e[*(const size_t *)b].path);
+}
+
+prep_err cut_manifest_write(const prep_cut_meta *mt, const prep_cut_entry *e, size_t n, const prep_cut_limits *lim,
+                            prep_buf *out, prep_diags *d)
+{
+    const char *name = "new cut";
+    if (n > lim->max_files) {
+        cut_diag(d, name, 0, 0, "limit", "%zu files; the limit is %zu", n, lim->max_files);
+        return PREP_ERR_LIMIT;
+    }
+    if (cut_check_process(mt->process)) {
+        cut_diag(d, name, 0, 0, "manifest-field", "process id '%s' is not [A-Za-z0-9._-]{1,64}", mt->process);
+        return PREP_ERR_INVALID;
+    }
+    if (cut_check_elections(mt->elections)) {
+        cut_diag(d, name, 0, 0, "manifest-field", "election set '%.80s' is not ids [a-z0-9_-] separated by one space", mt->elections);
+        return PREP_ERR_INVALID;
+    }
+    if (cut_check_zone(mt->zone)) {
+        cut_diag(d, name, 0, 0, "manifest-field", "zone '%s' is not a tz database name", mt->zone);
+        return PREP_ERR_INVALID;
+    }
+    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    if (!idx) return PREP_ERR_NOMEM;
+    uint64_t total = 0;
+    prep_err err = PREP_OK;
+    for (size_t i = 0; i < n; i++) {
+        idx[i] = i;
+        const char *why = NULL;
+        int r = path_rule(e[i].path, strlen(e[i].path), &why);
+        if (r) {
+            cut_diag(d, e[i].path, 0, 0, r == 1 ? "not-utf8" : "bad-path", "path '%.100s': %s", e[i].path, why);
+            err = PREP_ERR_INVALID;
+        } else if (!media_type_ok(e[i].media_type, strlen(e[i].media_type))) {
+            cut_diag(d, e[i].path, 0, 0, "manifest-field", "media type '%.60s' is not 'type/subtype[; name=value]'", e[i].media_type);
+            err = PREP_ERR_INVALID;
+        } else if (e[i].size > lim->max_object_bytes) {
+            cut_diag(d, e[i].path, 0, 0, "limit", "%llu bytes; the limit is %llu", (unsigned long long)e[i].size,
+                           (unsigned long long)lim->max_object_bytes);
+            err = PREP_ERR_LIMIT;
+        }
+        total += e[i].size;
+    }
+    if (!err && total > lim->max_total_bytes) {
+        cut_diag(d, name, 0, 0, "limit", "%llu bytes in all; the limit is %llu", (unsigned long long)total,
+                       (unsigned long long)lim->max_total_bytes);
+        err = PREP_ERR_LIMIT;
+    }
+    if (err) goto out;
+    qsort_r(idx, n, sizeof *idx, cmp_idx, (void *)e);
+    for (size_t i = 1; i < n; i++) {
+        if (!strcmp(e[idx[i - 1]].path, e[idx[i]].path)) {
+            cut_diag(d, e[idx[i]].path, 0, 0, "duplicate-path", "path '%s' given twice", e[idx[i]].path);
+            err = PREP_ERR_INVALID;
+            goto out;
+        }
+    }
+    char inst[32], until[32], kh[17];
+    cut_format_instant(mt->instant, mt->instant_off, inst);
+    cut_format_instant(mt->valid_until, mt->valid_off, until);
+    prep_cut_keynum_hex(mt->keynum, kh);
+    err = prep_buf_printf(out,
+                          CUT_MANIFEST_MAGIC "# process: %s\n# elections: %s\n# sequence: %llu\n# instant: %s\n# zone: "
+                                             "%s\n# mode: %s\n# valid-until: %s\n# previous: %s\n# key: %s\n# files: "
+                                             "%zu\n# bytes: %llu\n",
+                          mt->process, mt->elections, (unsigned long long)mt->seq, inst, mt->zone,
+                          prep_cut_mode_name(mt->mode), until, mt->previous[0] ? mt->previous : "none", kh, n,
+                          (unsigned long long)total);
+    for (size_t i = 0; i < n && !err; i++) {
+        const prep_cut_entry *x = &e[idx[i]];
+        err = prep_buf_printf(out, "#f %llu %s\n%s  %s\n", (unsigned long long)x->size, x->media_type, x->sha256, x->path);
+    }
+    if (!err) err = prep_buf_puts(out, "# end\n");
+out:
+    free(idx);
+    return err;
+}

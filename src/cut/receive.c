@@ -1,0 +1,579 @@
+/* prep cut: a broadcaster receives and activates cuts (prep_cut_receive).
+ *
+ * Two phases. Phase 1 looks at the whole incoming area before touching the store: only
+ * cuts/<seq>/{manifest,manifest.sig} and objects/aa/<62 hex> may be there, no symlink,
+ * every signature must verify with a trusted key, every manifest must parse, and every
+ * object must be referenced by one of the manifests; anything else refuses the batch.
+ * Phase 2 takes the cuts in ascending sequence and, for each, re-reads and re-verifies
+ * it (what is used is what was verified), applies the policy (mode, process, sequence,
+ * chain, clock), installs the objects it lacks (each hashed while copied, at most the
+ * declared size + 1 byte read), and only then switches the active pointer. A refusal
+ * in phase 2 stops the batch; earlier cuts of the batch stay activated (each is whole). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cut_internal.h"
+
+void prep_cut_policy_init(prep_cut_policy *p)
+{
+    memset(p, 0, sizeof *p);
+    p->mode = PREP_CUT_LIVE;
+    p->now = PREP_TIME_NONE;
+    p->max_skew = 300;
+    p->check_validity = 1;
+    prep_cut_limits_default(&p->limits);
+}
+
+prep_err cut_check_signed(const prep_cut_policy *pol, const char *mbytes, size_t mlen, const char *sbytes,
+                          size_t slen, const char *label, prep_cut_manifest *m, prep_diags *d)
+{
+    memset(m, 0, sizeof *m);
+    char *sl = cut_fmt("%s.sig", label);
+    prep_cut_sig sig;
+    prep_err e = prep_cut_sig_parse(sbytes, slen, sl, &sig, d);
+    if (!e) e = prep_cut_sig_verify(pol->keys, pol->n_keys, &sig, mbytes, mlen, NULL, sl, d);
+    free(sl);
+    if (e) return PREP_ERR_VERIFY;
+    e = prep_cut_manifest_parse(mbytes, mlen, &pol->limits, label, m, d);
+    if (e) return e == PREP_ERR_NOMEM ? e : PREP_ERR_VERIFY;
+    if (memcmp(m->meta.keynum, sig.keynum, 8) != 0) {
+        char a[17], b[17];
+        prep_cut_keynum_hex(m->meta.keynum, a);
+        prep_cut_keynum_hex(sig.keynum, b);
+        cut_diag(d, label, 0, 0, "key-mismatch", "manifest names key %s but is signed by key %s", a, b);
+        prep_cut_manifest_free(m);
+        return PREP_ERR_VERIFY;
+    }
+    if (m->meta.mode != pol->mode) {
+        cut_diag(d, label, 0, 0, "mode", "a %s cut offered to a %s store; refused", prep_cut_mode_name(m->meta.mode),
+                       prep_cut_mode_name(pol->mode));
+        prep_cut_manifest_free(m);
+        return PREP_ERR_VERIFY;
+    }
+    return PREP_OK;
+}
+
+/* ---------------------------------------------------------------- hash set of object ids */
+typedef struct objset {
+    char (*v)[65];
+    unsigned char *mark; /* 1 = referenced */
+    size_t cap, n;
+} objset;
+
+static uint64_t hx64(const char *s)
+{
+    uint64_t h = 0;
+    for (int i = 0; i < 16; i++) h = h << 4 | (uint64_t)(s[i] >= 'a' ? s[i] - 'a' + 10 : s[i] - '0');
+    return h;
+}
+
+static int objset_init(objset *o, size_t n)
+{
+    o->cap = 64;
+    while (o->cap < n * 2) o->cap <<= 1;
+    o->v = calloc(o->cap, sizeof *o->v);
+    o->mark = calloc(o->cap, 1);
+    o->n = 0;
+    return o->v && o->mark ? 0 : -1;
+}
+
+static void objset_free(objset *o)
+{
+    free(o->v);
+    free(o->mark);
+    memset(o, 0, sizeof *o);
+}
+
+/* Index of h in o, or -1. */
+static long objset_find(const objset *o, const char *h)
+{
+    for (size_t i = hx64(h) & (o->cap - 1);; i = (i + 1) & (o->cap - 1)) {
+        if (!o->v[i][0]) return -1;
+        if (!memcmp(o->v[i], h, 64)) return (long)i;
+    }
+}
+
+/* Adds h; returns 1 if new, 0 if present, -1 when full. */
+static int objset_add(objset *o, const char *h)
+{
+    if (objset_find(o, h) >= 0) return 0;
+    if ((o->n + 1) * 2 > o->cap) return -1;
+    size_t i = hx64(h) & (o->cap - 1);
+    while (o->v[i][0]) i = (i + 1) & (o->cap - 1);
+    memcpy(o->v[i], h, 65);
+    o->n++;
+    return 1;
+}
+
+/* ---------------------------------------------------------------- incoming scan */
+typedef struct incoming {
+    const char *root;
+    uint64_t *seqs;
+    size_t n_seqs;
+    objset objs; /* objects present in incoming */
+} incoming;
+
+static int is_hex_name(const char *s, size_t n)
+{
+    if (strlen(s) != n) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+    return 1;
+}
+
+static int seq_name(const char *s, uint64_t *out)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 12 || s[0] == '0') return -1;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* lstat p and demand a type; diag otherwise. want: 'd' dir, 'f' regular. */
+static int want_type(const char *p, char want, prep_diags *d)
+{
+    struct stat st;
+    if (lstat(p, &st) != 0) {
+        cut_diag(d, p, 0, 0, "io", "cannot stat: %s", strerror(errno));
+        return -1;
+    }
+    if (S_ISLNK(st.st_mode)) {
+        cut_diag(d, p, 0, 0, "symlink", "a symbolic link in the incoming cut; refused");
+        return -1;
+    }
+    if (want == 'd' ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+        cut_diag(d, p, 0, 0, want == 'd' ? "extra-file" : "not-regular", "%s",
+                       want == 'd' ? "a file where a directory belongs" : "not a regular file");
+        return -1;
+    }
+    return 0;
+}
+
+#define EXTRA(path) cut_diag(d, path, 0, 0, "extra-file", "not part of any incoming cut; refused")
+
+static prep_err scan_incoming(incoming *in, size_t max_entries, prep_diags *d)
+{
+    prep_err e = PREP_OK;
+    size_t seen = 0, seqcap = 0;
+    if (want_type(in->root, 'd', d)) return PREP_ERR_VERIFY;
+    if (objset_init(&in->objs, max_entries)) return PREP_ERR_NOMEM;
+    DIR *top = opendir(in->root);
+    if (!top) return PREP_ERR_IO;
+    struct dirent *de;
+    while (!e && (de = readdir(top))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        char *p = cut_join(in->root, de->d_name);
+        if (strcmp(de->d_name, "cuts") && strcmp(de->d_name, "objects")) {
+            struct stat st;
+            if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode))
+                cut_diag(d, p, 0, 0, "symlink", "a symbolic link in the incoming cut; refused");
+            else
+                EXTRA(p);
+            e = PREP_ERR_VERIFY;
+        } else if (want_type(p, 'd', d)) {
+            e = PREP_ERR_VERIFY;
+        } else if (!strcmp(de->d_name, "cuts")) {
+            DIR *cd = opendir(p);
+            struct dirent *ce;
+            while (cd && !e && (ce = readdir(cd))) {
+                if (!strcmp(ce->d_name, ".") || !strcmp(ce->d_name, "..")) continue;
+                char *cp = cut_join(p, ce->d_name);
+                uint64_t v;
+                if (++seen > max_entries) {
+                    cut_diag(d, in->root, 0, 0, "limit", "more than %zu entries in the incoming area", max_entries);
+                    e = PREP_ERR_LIMIT;
+                } else if (seq_name(ce->d_name, &v)) {
+                    EXTRA(cp);
+                    e = PREP_ERR_VERIFY;
+                } else if (want_type(cp, 'd', d)) {
+                    e = PREP_ERR_VERIFY;
+                } else {
+                    DIR *sd = opendir(cp);
+                    struct dirent *se;
+                    int have = 0;
+                    while (sd && !e && (se = readdir(sd))) {
+                        if (!strcmp(se->d_name, ".") || !strcmp(se->d_name, "..")) continue;
+                        char *fp = cut_join(cp, se->d_name);
+                        if (strcmp(se->d_name, "manifest") && strcmp(se->d_name, "manifest.sig")) {
+                            struct stat st;
+                            if (lstat(fp, &st) == 0 && S_ISLNK(st.st_mode))
+                                cut_diag(d, fp, 0, 0, "symlink", "a symbolic link in the incoming cut; refused");
+                            else
+                                EXTRA(fp);
+                            e = PREP_ERR_VERIFY;
+                        } else if (want_type(fp, 'f', d)) {
+                            e = PREP_ERR_VERIFY;
+                        } else {
+                            have++;
+                        }
+                        free(fp);
+                    }
+                    if (sd) closedir(sd);
+                    if (!e && have != 2) {
+                        cut_diag(d, cp, 0, 0, "missing-object", "needs both manifest and manifest.sig");
+                        e = PREP_ERR_VERIFY;
+                    }
+                    if (!e) {
+                        if (in->n_seqs == seqcap) {
+                            seqcap = seqcap ? seqcap * 2 : 16;
+                            in->seqs = prep_xrealloc(in->seqs, seqcap * sizeof *in->seqs);
+                        }
+                        in->seqs[in->n_seqs++] = v;
+                    }
+                }
+                free(cp);
+            }
+            if (cd) closedir(cd);
+        } else { /* objects */
+            DIR *od = opendir(p);
+            struct dirent *oe;
+            while (od && !e && (oe = readdir(od))) {
+                if (!strcmp(oe->d_name, ".") || !strcmp(oe->d_name, "..")) continue;
+                char *op = cut_join(p, oe->d_name);
+                if (!is_hex_name(oe->d_name, 2)) {
+                    EXTRA(op);
+                    e = PREP_ERR_VERIFY;
+                } else if (want_type(op, 'd', d)) {
+                    e = PREP_ERR_VERIFY;
+                } else {
+                    DIR *hd = opendir(op);
+                    struct dirent *he;
+                    while (hd && !e && (he = readdir(hd))) {
+                        if (!strcmp(he->d_name, ".") || !strcmp(he->d_name, "..")) continue;
+                        char *fp = cut_join(op, he->d_name);
+                        char h[65];
+                        if (++seen > max_entries) {
+                            cut_diag(d, in->root, 0, 0, "limit", "more than %zu entries in the incoming area",
+                                           max_entries);
+                            e = PREP_ERR_LIMIT;
+                        } else if (!is_hex_name(he->d_name, 62)) {
+                            EXTRA(fp);
+                            e = PREP_ERR_VERIFY;
+                        } else if (want_type(fp, 'f', d)) {
+                            e = PREP_ERR_VERIFY;
+                        } else {
+                            memcpy(h, oe->d_name, 2);
+                            memcpy(h + 2, he->d_name, 63);
+                            if (objset_add(&in->objs, h) < 0) {
+                                cut_diag(d, in->root, 0, 0, "limit", "too many objects in the incoming area");
+                                e = PREP_ERR_LIMIT;
+                            }
+                        }
+                        free(fp);
+                    }
+                    if (hd) closedir(hd);
+                }
+                free(op);
+            }
+            if (od) closedir(od);
+        }
+        free(p);
+    }
+    closedir(top);
+    if (!e && in->n_seqs > 1) {
+        for (size_t i = 1; i < in->n_seqs; i++) /* insertion sort: batches are small */
+            for (size_t k = i; k > 0 && in->seqs[k - 1] > in->seqs[k]; k--) {
+                uint64_t t = in->seqs[k];
+                in->seqs[k] = in->seqs[k - 1];
+                in->seqs[k - 1] = t;
+            }
+    }
+    if (!e && in->n_seqs == 0) {
+        cut_diag(d, in->root, 0, 0, "missing-object", "no cut in the incoming area (cuts/<seq>/manifest)");
+        e = PREP_ERR_VERIFY;
+    }
+    return e;
+}
+
+/* Reads and verifies incoming cut seq. */
+static prep_err read_incoming_cut(const incoming *in, uint64_t seq, const prep_cut_policy *pol, prep_cut_manifest *m,
+                                  char **sig, size_t *siglen, prep_diags *d)
+{
+    char *mp = cut_fmt("%s/cuts/%llu/manifest", in->root, (unsigned long long)seq);
+    char *sp = cut_fmt("%s.sig", mp);
+    char *mb = NULL, *sb = NULL;
+    size_t ml = 0, sl = 0;
+    const char *why = "";
+    prep_err e = cut_read_small(mp, (size_t)pol->limits.max_manifest_bytes, &mb, &ml, &why);
+    if (e == PREP_ERR_LIMIT)
+        cut_diag(d, mp, 0, 0, "limit", "manifest is larger than %llu bytes",
+                       (unsigned long long)pol->limits.max_manifest_bytes);
+    else if (e == PREP_ERR_INVALID)
+        cut_diag(d, mp, 0, 0, strstr(why, "symbolic") ? "symlink" : "not-regular", "manifest %s", why);
+    else if (e)
+        cut_diag(d, mp, 0, 0, "io", "cannot read: %s", strerror(errno));
+    if (!e) {
+        e = cut_read_small(sp, 4096, &sb, &sl, &why);
+        if (e) cut_diag(d, sp, 0, 0, e == PREP_ERR_LIMIT ? "sig-envelope" : "io", "cannot read the signature%s",
+                              e == PREP_ERR_LIMIT ? " (larger than 4096 bytes)" : "");
+    }
+    if (!e) e = cut_check_signed(pol, mb, ml, sb, sl, mp, m, d);
+    if (!e && m->meta.seq != seq) {
+        cut_diag(d, mp, 0, 0, "manifest-field", "manifest says sequence %llu but was delivered as cut %llu",
+                       (unsigned long long)m->meta.seq, (unsigned long long)seq);
+        prep_cut_manifest_free(m);
+        e = PREP_ERR_VERIFY;
+    }
+    if (e && e != PREP_ERR_NOMEM && e != PREP_ERR_IO) e = PREP_ERR_VERIFY;
+    free(mb);
+    if (!e && sig) {
+        *sig = sb;
+        *siglen = sl;
+    } else {
+        free(sb);
+    }
+    free(mp);
+    free(sp);
+    return e;
+}
+
+static const prep_diag *last_diag(const prep_diags *d) { return d->n ? &d->v[d->n - 1] : NULL; }
+
+static void log_refusal(const char *root, uint64_t seq, const prep_diags *d)
+{
+    const prep_diag *g = last_diag(d);
+    if (seq)
+        cut_store_log(root, PREP_LOG_ERROR, "cut %llu refused: %s: %s: %s", (unsigned long long)seq,
+                      g ? g->kind : "error", g ? g->file : "", g ? g->msg : "");
+    else
+        cut_store_log(root, PREP_LOG_ERROR, "incoming cuts refused: %s: %s: %s", g ? g->kind : "error",
+                      g ? g->file : "", g ? g->msg : "");
+}
+
+#define REFUSE(kind, ...)                                        \
+    do {                                                         \
+        cut_diag(d, label, 0, 0, kind, __VA_ARGS__);       \
+        e = PREP_ERR_VERIFY;                                     \
+        goto done;                                               \
+    } while (0)
+
+/* Phase 2 for one cut. act/actm: the active cut and its manifest (updated on success). */
+static prep_err accept_one(cut_store *s, const incoming *in, uint64_t seq, const prep_cut_policy *pol,
+                           prep_time now, int *have_act, prep_cut_active *act, prep_cut_manifest *actm,
+                           prep_cut_result *res, prep_diags *d)
+{
+    prep_cut_manifest m;
+    char *sig = NULL;
+    size_t siglen = 0;
+    char *label = cut_fmt("%s/cuts/%llu", in->root, (unsigned long long)seq);
+    prep_err e = read_incoming_cut(in, seq, pol, &m, &sig, &siglen, d);
+    if (e) {
+        free(label);
+        return e;
+    }
+    objset done_objs = {0};
+    const prep_cut_meta *mt = &m.meta;
+    if (*have_act) {
+        if (strcmp(mt->process, act->process) != 0)
+            REFUSE("process-mismatch", "cut is for process '%s'; this store holds '%s'", mt->process, act->process);
+        if (seq < act->seq)
+            REFUSE("rollback", "sequence %llu is older than the active %llu", (unsigned long long)seq,
+                   (unsigned long long)act->seq);
+        if (seq == act->seq) {
+            if (!strcmp(m.sha256, act->manifest_sha256)) {
+                res->unchanged++;
+                cut_store_log(s->root, PREP_LOG_INFO, "cut %llu is already active; nothing to do", (unsigned long long)seq);
+                goto done;
+            }
+            REFUSE("conflict", "sequence %llu is already active with manifest %s; this one is %s (two different cuts "
+                               "with one sequence)",
+                   (unsigned long long)seq, act->manifest_sha256, m.sha256);
+        }
+        if (seq > act->seq + 1)
+            REFUSE("chain-gap", "cut %llu follows cut %llu, which this store lacks (active is %llu); deliver the "
+                                "cuts in order",
+                   (unsigned long long)seq, (unsigned long long)(seq - 1), (unsigned long long)act->seq);
+        if (strcmp(mt->previous, act->manifest_sha256) != 0)
+            REFUSE("chain-broken", "previous manifest hash is %s; the active cut %llu's is %s",
+                   mt->previous[0] ? mt->previous : "none", (unsigned long long)act->seq, act->manifest_sha256);
+        if (mt->instant < actm->meta.instant) REFUSE("instant-regress", "cut instant is before the active cut's");
+    }
+    if (mt->instant > now + pol->max_skew) {
+        char a[32], b[32];
+        cut_format_instant(mt->instant, mt->instant_off, a);
+        cut_format_instant(now, mt->instant_off, b);
+        REFUSE("future-instant", "cut instant %s is ahead of this clock (%s) by more than %llds", a, b,
+               (long long)pol->max_skew);
+    }
+    if (pol->check_validity && now > mt->valid_until) {
+        char a[32];
+        cut_format_instant(mt->valid_until, mt->valid_off, a);
+        REFUSE("expired", "cut was valid until %s; it is past its horizon (stale, 'desactualizado')", a);
+    }
+
+    /* Objects: present (size checked, optionally re-hashed) or copied from incoming. */
+    unsigned char dirty[256] = {0};
+    if (objset_init(&done_objs, m.n)) {
+        e = PREP_ERR_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < m.n; i++) {
+        const prep_cut_entry *en = &m.entries[i];
+        if (objset_add(&done_objs, en->sha256) == 0) continue;
+        int have = cut_object_check(s->root, en->sha256, en->size, en->path, d);
+        if (have < 0) {
+            e = PREP_ERR_VERIFY;
+            goto done;
+        }
+        if (have && pol->rehash_existing) {
+            char op[PREP_CUT_PATH_MAX + 200];
+            prep_cut_object_path(s->root, en->sha256, op, sizeof op);
+            int fd = open(op, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+            cut_sha256 h;
+            char got[65] = "";
+            if (fd >= 0 && !cut_sha256_init(&h)) {
+                char buf[65536];
+                ssize_t r;
+                while ((r = read(fd, buf, sizeof buf)) > 0) cut_sha256_update(&h, buf, (size_t)r);
+                cut_sha256_final(&h, got);
+            }
+            if (fd >= 0) close(fd);
+            if (strcmp(got, en->sha256) != 0)
+                REFUSE("hash-mismatch", "object of '%s' in the store is damaged (SHA-256 %s)", en->path, got);
+        }
+        if (have) continue;
+        long at = objset_find(&in->objs, en->sha256);
+        if (at < 0)
+            REFUSE("missing-object", "object %s of '%s' is neither in the store nor in the incoming cut", en->sha256,
+                   en->path);
+        char *ip = cut_fmt("%s/objects/%.2s/%s", in->root, en->sha256, en->sha256 + 2);
+        int fd = open(ip, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            cut_diag(d, ip, 0, 0, fd < 0 && errno == ELOOP ? "symlink" : "not-regular",
+                           "incoming object of '%s' cannot be read as a regular file", en->path);
+            if (fd >= 0) close(fd);
+            free(ip);
+            e = PREP_ERR_VERIFY;
+            goto done;
+        }
+        if ((uint64_t)st.st_size > en->size) {
+            cut_diag(d, ip, 0, 0, "oversize", "object of '%s' is %lld bytes; the manifest declares %llu", en->path,
+                           (long long)st.st_size, (unsigned long long)en->size);
+            e = PREP_ERR_VERIFY;
+        } else if ((uint64_t)st.st_size < en->size) {
+            cut_diag(d, ip, 0, 0, "truncated", "object of '%s' is %lld bytes; the manifest declares %llu",
+                           en->path, (long long)st.st_size, (unsigned long long)en->size);
+            e = PREP_ERR_VERIFY;
+        } else {
+            e = cut_object_put_fd(s, fd, ip, en->size, en->sha256, dirty, d);
+            if (!e) {
+                res->objects_copied++;
+                res->bytes_copied += en->size;
+            }
+        }
+        close(fd);
+        free(ip);
+        if (e) goto done;
+    }
+    if ((e = cut_objects_sync(s, dirty, d))) goto done;
+    if ((e = cut_store_put_cut(s, seq, m.raw, m.raw_len, sig, siglen, d))) goto done;
+    prep_cut_active na = {.seq = seq, .mode = mt->mode};
+    memcpy(na.manifest_sha256, m.sha256, 65);
+    snprintf(na.process, sizeof na.process, "%s", mt->process);
+    if ((e = cut_active_write(s, &na, d))) goto done;
+    /* Activated. */
+    *act = na;
+    *have_act = 1;
+    prep_cut_manifest_free(actm);
+    *actm = m;
+    memset(&m, 0, sizeof m);
+    res->accepted++;
+    res->active_after = seq;
+    cut_store_log(s->root, PREP_LOG_INFO, "cut %llu activated: manifest %s, %zu files, %zu objects copied",
+                  (unsigned long long)seq, na.manifest_sha256, actm->n, res->objects_copied);
+done:
+    objset_free(&done_objs);
+    prep_cut_manifest_free(&m);
+    free(sig);
+    free(label);
+    return e;
+}
+
+prep_err prep_cut_receive(const char *store, const char *incoming_dir, const prep_cut_policy *pol,
+                          prep_cut_result *res, prep_diags *d)
+{
+    prep_diags local;
+    prep_diags_init(&local);
+    if (!d) d = &local;
+    prep_cut_result dummy;
+    if (!res) res = &dummy;
+    memset(res, 0, sizeof *res);
+    prep_time now = pol->now == PREP_TIME_NONE ? prep_time_now() : pol->now;
+    cut_store s = {.lock_fd = -1};
+    incoming in = {.root = incoming_dir};
+    prep_cut_manifest actm = {0}, m = {0};
+    prep_cut_active act;
+    int have_act = 0;
+    uint64_t cur = 0;
+
+    prep_err e = cut_store_open(&s, store, 1, d);
+    if (e) goto out;
+    prep_err ae = cut_active_read_path(s.root, &act, d);
+    if (ae && ae != PREP_ERR_NOTFOUND) {
+        e = ae;
+        goto out;
+    }
+    if (!ae) {
+        have_act = 1;
+        res->active_before = res->active_after = act.seq;
+        if ((e = prep_cut_load(s.root, act.seq, &actm, d))) goto out;
+    }
+    if (pol->n_keys == 0) {
+        cut_diag(d, store, 0, 0, "unknown-key", "no trusted key given");
+        e = PREP_ERR_VERIFY;
+        goto refused;
+    }
+
+    /* Phase 1. */
+    size_t max_entries = pol->limits.max_files < 1000 ? 4000 : pol->limits.max_files * 4;
+    if (max_entries > 16u * 1000 * 1000) max_entries = 16u * 1000 * 1000;
+    if ((e = scan_incoming(&in, max_entries, d))) goto refused;
+    for (size_t i = 0; i < in.n_seqs; i++) {
+        cur = in.seqs[i];
+        if ((e = read_incoming_cut(&in, cur, pol, &m, NULL, NULL, d))) goto refused;
+        for (size_t k = 0; k < m.n; k++) {
+            long at = objset_find(&in.objs, m.entries[k].sha256);
+            if (at >= 0) in.objs.mark[at] = 1;
+        }
+        prep_cut_manifest_free(&m);
+    }
+    cur = 0;
+    for (size_t i = 0; i < in.objs.cap; i++) {
+        if (!in.objs.v[i][0] || in.objs.mark[i]) continue;
+        char *p = cut_fmt("%s/objects/%.2s/%s", in.root, in.objs.v[i], in.objs.v[i] + 2);
+        EXTRA(p);
+        free(p);
+        e = PREP_ERR_VERIFY;
+        goto refused;
+    }
+
+    /* Phase 2. */
+    for (size_t i = 0; i < in.n_seqs; i++) {
+        cur = in.seqs[i];
+        e = accept_one(&s, &in, cur, pol, now, &have_act, &act, &actm, res, d);
+        if (e) goto refused;
+    }
+    goto out;
+refused:
+    if (e != PREP_ERR_NOMEM && e != PREP_ERR_IO) e = PREP_ERR_VERIFY;
+    log_refusal(s.root ? s.root : NULL, cur, d);
+out:
+    prep_cut_manifest_free(&actm);
+    prep_cut_manifest_free(&m);
+    objset_free(&in.objs);
+    free(in.seqs);
+    cut_store_close(&s);
+    prep_diags_free(&local);
+    return e;
+}

@@ -1,0 +1,897 @@
+/* prep cut: the content-addressed store on disk and its crash-safe file steps.
+ *
+ * Every change is: write a temporary name under STORE/tmp/, fsync it, rename it into
+ * place, fsync the directory. Nothing in objects/ or in an activated cuts/<seq>/ is ever
+ * rewritten, so a crash (SIGKILL, power loss after fsync, a full disk) leaves the store
+ * with the old active cut or the new one, both whole. Leftovers of an interrupted run
+ * (files in tmp/, cuts/.tmp-N, cuts/.trash-N) are removed when the store is next opened. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cut_internal.h"
+
+/* ---------------------------------------------------------------- test hook */
+static prep_cut_io_hook g_hook;
+static void *g_hook_ctx;
+
+void prep_cut_set_io_hook(prep_cut_io_hook fn, void *ctx)
+{
+    g_hook = fn;
+    g_hook_ctx = ctx;
+}
+
+int cut_hook(const char *op, const char *path)
+{
+    if (!g_hook) return 0;
+    int er = g_hook(g_hook_ctx, op, path);
+    if (er) {
+        errno = er;
+        return -1;
+    }
+    return 0;
+}
+
+void cut_diag(prep_diags *d, const char *file, long line, long col, const char *kind, const char *fmt, ...)
+{
+    if (!d) return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    prep_diags_add(d, file, line, col, kind, "%s", msg);
+}
+
+/* ---------------------------------------------------------------- strings */
+char *cut_fmt(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = prep_xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+char *cut_join(const char *a, const char *b) { return cut_fmt("%s/%s", a, b); }
+char *cut_join3(const char *a, const char *b, const char *c) { return cut_fmt("%s/%s/%s", a, b, c); }
+
+/* ---------------------------------------------------------------- file steps */
+int cut_open(const char *path, int flags, mode_t mode)
+{
+    if (cut_hook("open", path)) return -1;
+    int fd;
+    do fd = open(path, flags | O_CLOEXEC, mode);
+    while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
+int cut_write_all(int fd, const void *p, size_t n, const char *path)
+{
+    const char *c = p;
+    while (n) {
+        if (cut_hook("write", path)) return -1;
+        size_t chunk = n > (1u << 20) ? (1u << 20) : n;
+        ssize_t w = write(fd, c, chunk);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int cut_fsync(int fd, const char *path)
+{
+    if (cut_hook("fsync", path)) return -1;
+    return fsync(fd);
+}
+
+int cut_rename(const char *from, const char *to)
+{
+    if (cut_hook("rename", to)) return -1;
+    return rename(from, to);
+}
+
+int cut_link(const char *from, const char *to)
+{
+    if (cut_hook("link", to)) return -1;
+    return link(from, to);
+}
+
+int cut_mkdir(const char *path)
+{
+    if (cut_hook("mkdir", path)) return -1;
+    if (mkdir(path, 0755) == 0) return 0;
+    if (errno != EEXIST) return -1;
+    struct stat st;
+    if (lstat(path, &st) != 0) return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
+int cut_fsync_dir(const char *path)
+{
+    if (cut_hook("fsyncdir", path)) return -1;
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int r = fsync(fd);
+    int er = errno;
+    close(fd);
+    errno = er;
+    return r;
+}
+
+static char *dir_of(const char *path)
+{
+    const char *sl = strrchr(path, '/');
+    if (!sl) return prep_xstrdup(".");
+    if (sl == path) return prep_xstrdup("/");
+    return prep_xstrndup(path, (size_t)(sl - path));
+}
+
+int cut_write_atomic(const char *path, const void *data, size_t len, mode_t mode_bits)
+{
+    static unsigned counter;
+    char *tmp = cut_fmt("%s.tmp.%ld.%u", path, (long)getpid(), counter++);
+    int fd = cut_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode_bits);
+    if (fd < 0) {
+        free(tmp);
+        return -1;
+    }
+    int r = cut_write_all(fd, data, len, tmp);
+    if (!r) r = cut_fsync(fd, tmp);
+    int er = errno;
+    if (close(fd) != 0 && !r) {
+        r = -1;
+        er = errno;
+    }
+    if (!r && cut_rename(tmp, path) != 0) {
+        r = -1;
+        er = errno;
+    }
+    if (r) unlink(tmp);
+    free(tmp);
+    if (!r) {
+        char *dir = dir_of(path);
+        r = cut_fsync_dir(dir);
+        er = errno;
+        free(dir);
+    }
+    errno = er;
+    return r;
+}
+
+static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st;
+    (void)f;
+    if (flag == FTW_DP)
+        rmdir(p);
+    else
+        unlink(p);
+    return 0;
+}
+
+int cut_rm_rf(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode)) return unlink(path);
+    nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    return lstat(path, &st) == 0 ? -1 : 0;
+}
+
+prep_err cut_read_small(const char *path, size_t max, char **data, size_t *len, const char **why)
+{
+    *data = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ENOENT) return PREP_ERR_NOTFOUND;
+        if (errno == ELOOP) {
+            if (why) *why = "is a symbolic link";
+            return PREP_ERR_INVALID;
+        }
+        return PREP_ERR_IO;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return PREP_ERR_IO;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        if (why) *why = "is not a regular file";
+        return PREP_ERR_INVALID;
+    }
+    if ((uint64_t)st.st_size > max) {
+        close(fd);
+        return PREP_ERR_LIMIT;
+    }
+    size_t cap = (size_t)st.st_size + 1;
+    char *b = malloc(cap + 1);
+    if (!b) {
+        close(fd);
+        return PREP_ERR_NOMEM;
+    }
+    size_t n = 0;
+    for (;;) {
+        if (n == cap) { /* grew while we read: more than stat said */
+            if (n > max) break;
+            char *nb = realloc(b, cap * 2 + 1);
+            if (!nb) {
+                free(b);
+                close(fd);
+                return PREP_ERR_NOMEM;
+            }
+            b = nb;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, b + n, cap - n);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            free(b);
+            close(fd);
+            return PREP_ERR_IO;
+        }
+        if (r == 0) break;
+        n += (size_t)r;
+    }
+    close(fd);
+    if (n > max) {
+        free(b);
+        return PREP_ERR_LIMIT;
+    }
+    b[n] = 0;
+    *data = b;
+    *len = n;
+    return PREP_OK;
+}
+
+/* ---------------------------------------------------------------- hashing */
+int cut_sha256_init(cut_sha256 *h)
+{
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    if (!c) return -1;
+    if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(c);
+        return -1;
+    }
+    h->ctx = c;
+    return 0;
+}
+
+void cut_sha256_update(cut_sha256 *h, const void *p, size_t n) { EVP_DigestUpdate(h->ctx, p, n); }
+
+void cut_sha256_final(cut_sha256 *h, char out[65])
+{
+    unsigned char md[32];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(h->ctx, md, &len);
+    EVP_MD_CTX_free(h->ctx);
+    h->ctx = NULL;
+    static const char hx[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = hx[md[i] >> 4];
+        out[2 * i + 1] = hx[md[i] & 15];
+    }
+    out[64] = 0;
+}
+
+/* ---------------------------------------------------------------- store open / lock */
+static int is_real_dir(const char *p)
+{
+    struct stat st;
+    return lstat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void remove_leftovers(const char *root)
+{
+    char *tmp = cut_join(root, "tmp");
+    DIR *dp = opendir(tmp);
+    if (dp) {
+        struct dirent *e;
+        while ((e = readdir(dp))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            char *p = cut_join(tmp, e->d_name);
+            cut_rm_rf(p);
+            free(p);
+        }
+        closedir(dp);
+    }
+    free(tmp);
+    char *cuts = cut_join(root, "cuts");
+    dp = opendir(cuts);
+    if (dp) {
+        struct dirent *e;
+        while ((e = readdir(dp))) {
+            if (strncmp(e->d_name, ".tmp-", 5) && strncmp(e->d_name, ".trash-", 7)) continue;
+            char *p = cut_join(cuts, e->d_name);
+            cut_rm_rf(p);
+            free(p);
+        }
+        closedir(dp);
+    }
+    free(cuts);
+}
+
+prep_err cut_store_open(cut_store *s, const char *root, int create, prep_diags *d)
+{
+    s->root = NULL;
+    s->lock_fd = -1;
+    static const char *subdirs[] = {"objects", "cuts", "tmp", "twins"};
+    if (create) {
+        if (prep_mkdirs(root) != PREP_OK) {
+            cut_diag(d, root, 0, 0, "io", "cannot create the store directory: %s", strerror(errno));
+            return PREP_ERR_IO;
+        }
+        for (size_t i = 0; i < PREP_ARRAY_LEN(subdirs); i++) {
+            char *p = cut_join(root, subdirs[i]);
+            int r = cut_mkdir(p);
+            int er = errno;
+            free(p);
+            if (r) {
+                cut_diag(d, root, 0, 0, er == ENOTDIR ? "not-regular" : "io", "cannot create %s/: %s",
+                               subdirs[i], strerror(er));
+                return PREP_ERR_IO;
+            }
+        }
+    }
+    struct stat st;
+    if (lstat(root, &st) != 0) {
+        cut_diag(d, root, 0, 0, "not-found", "no such store directory");
+        return PREP_ERR_NOTFOUND;
+    }
+    for (size_t i = 0; i < PREP_ARRAY_LEN(subdirs); i++) {
+        char *p = cut_join(root, subdirs[i]);
+        int ok = is_real_dir(p);
+        int islnk = lstat(p, &st) == 0 && S_ISLNK(st.st_mode);
+        free(p);
+        if (!ok) {
+            cut_diag(d, root, 0, 0, islnk ? "symlink" : "not-found",
+                           "%s/ %s; not a prep store (make one with 'prep cut')", subdirs[i],
+                           islnk ? "is a symbolic link" : "is missing");
+            return islnk ? PREP_ERR_VERIFY : PREP_ERR_NOTFOUND;
+        }
+    }
+    char *lp = cut_join(root, "lock");
+    int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    free(lp);
+    if (fd < 0) {
+        cut_diag(d, root, 0, 0, "io", "cannot open the store lock: %s", strerror(errno));
+        return PREP_ERR_IO;
+    }
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno == EINTR) continue;
+        cut_diag(d, root, 0, 0, "io", "cannot lock the store: %s", strerror(errno));
+        close(fd);
+        return PREP_ERR_IO;
+    }
+    s->lock_fd = fd;
+    s->root = prep_xstrdup(root);
+    remove_leftovers(root);
+    return PREP_OK;
+}
+
+void cut_store_close(cut_store *s)
+{
+    if (s->lock_fd >= 0) close(s->lock_fd);
+    s->lock_fd = -1;
+    free(s->root);
+    s->root = NULL;
+}
+
+/* ---------------------------------------------------------------- log */
+void cut_store_log(const char *root, prep_log_level lvl, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    prep_log(lvl, "%s", msg);
+    if (!root) return;
+    char *lp = cut_join(root, "log");
+    struct stat st;
+    if (lstat(lp, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > (8 << 20)) {
+        char *old = cut_join(root, "log.1");
+        rename(lp, old);
+        free(old);
+    }
+    int fd = open(lp, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    free(lp);
+    if (fd < 0) return;
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char ts[32];
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    static const char *names[] = {"error", "warning", "info", "debug"};
+    char line[2200];
+    int n = snprintf(line, sizeof line, "%s %s %s\n", ts, names[lvl], msg);
+    if (n > 0) {
+        size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+        if (write(fd, line, len) < 0) { /* best effort */
+        }
+    }
+    close(fd);
+}
+
+/* ---------------------------------------------------------------- active pointer */
+prep_err cut_active_read_path(const char *root, prep_cut_active *a, prep_diags *d)
+{
+    memset(a, 0, sizeof *a);
+    char *p = cut_join(root, "active");
+    char *data;
+    size_t len;
+    const char *why = "";
+    prep_err e = cut_read_small(p, 4096, &data, &len, &why);
+    if (e == PREP_ERR_NOTFOUND) {
+        free(p);
+        return e;
+    }
+    if (e) {
+        cut_diag(d, p, 0, 0, e == PREP_ERR_INVALID ? "symlink" : "io", "cannot read the active pointer: %s",
+                       e == PREP_ERR_INVALID ? why : strerror(errno));
+        free(p);
+        return e == PREP_ERR_INVALID ? PREP_ERR_VERIFY : PREP_ERR_IO;
+    }
+    char mode[16] = "", seqs[24] = "";
+    int consumed = 0;
+    int ok = sscanf(data, "prep-active 1\nsequence %20[0-9]\nmanifest %64[0-9a-f]\nprocess %64[A-Za-z0-9._-]\nmode "
+                          "%5[a-z]\n%n",
+                    seqs, a->manifest_sha256, a->process, mode, &consumed) == 4;
+    ok = ok && (size_t)consumed == len && prep_is_sha256_hex(a->manifest_sha256);
+    ok = ok && (!strcmp(mode, "live") || !strcmp(mode, "drill"));
+    uint64_t seq = 0;
+    if (ok) {
+        for (const char *c = seqs; *c; c++) seq = seq * 10 + (uint64_t)(*c - '0');
+        ok = seqs[0] != '0' && strlen(seqs) <= 12;
+    }
+    free(data);
+    if (!ok) {
+        cut_diag(d, p, 0, 0, "active-pointer", "the active pointer is damaged");
+        free(p);
+        return PREP_ERR_PARSE;
+    }
+    free(p);
+    a->seq = seq;
+    a->mode = !strcmp(mode, "drill") ? PREP_CUT_DRILL : PREP_CUT_LIVE;
+    return PREP_OK;
+}
+
+prep_err prep_cut_active_read(const char *store, prep_cut_active *a, prep_diags *d)
+{
+    return cut_active_read_path(store, a, d);
+}
+
+prep_err cut_active_write(cut_store *s, const prep_cut_active *a, prep_diags *d)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof buf, "prep-active 1\nsequence %llu\nmanifest %s\nprocess %s\nmode %s\n",
+                     (unsigned long long)a->seq, a->manifest_sha256, a->process, prep_cut_mode_name(a->mode));
+    char *p = cut_join(s->root, "active");
+    int r = cut_write_atomic(p, buf, (size_t)n, 0644);
+    if (r) cut_diag(d, p, 0, 0, "io", "cannot switch the active pointer: %s", strerror(errno));
+    free(p);
+    return r ? PREP_ERR_IO : PREP_OK;
+}
+
+/* ---------------------------------------------------------------- objects */
+int prep_cut_object_path(const char *store, const char *sha256, char *out, size_t outsz)
+{
+    if (!prep_is_sha256_hex(sha256)) return -1;
+    int n = snprintf(out, outsz, "%s/objects/%.2s/%s", store, sha256, sha256 + 2);
+    return n < 0 || (size_t)n >= outsz ? -1 : 0;
+}
+
+static int hexval(char c) { return c >= 'a' ? c - 'a' + 10 : c - '0'; }
+
+int cut_object_check(const char *root, const char *sha256, uint64_t size, const char *label, prep_diags *d)
+{
+    char *dir = cut_fmt("%s/objects/%.2s", root, sha256);
+    struct stat st;
+    if (lstat(dir, &st) != 0) {
+        free(dir);
+        return 0;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        cut_diag(d, dir, 0, 0, S_ISLNK(st.st_mode) ? "symlink" : "not-regular",
+                       "store directory is %s, not a directory", S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
+        free(dir);
+        return -1;
+    }
+    char *p = cut_fmt("%s/%s", dir, sha256 + 2);
+    free(dir);
+    int r = 1;
+    if (lstat(p, &st) != 0) {
+        r = 0;
+    } else if (S_ISLNK(st.st_mode)) {
+        cut_diag(d, p, 0, 0, "symlink", "object of %s is a symbolic link in the store", label);
+        r = -1;
+    } else if (!S_ISREG(st.st_mode)) {
+        cut_diag(d, p, 0, 0, "not-regular", "object of %s is not a regular file", label);
+        r = -1;
+    } else if ((uint64_t)st.st_size != size) {
+        cut_diag(d, p, 0, 0, "size-mismatch", "object of %s in the store is %lld bytes; manifest says %llu", label,
+                       (long long)st.st_size, (unsigned long long)size);
+        r = -1;
+    }
+    free(p);
+    return r;
+}
+
+/* Common end of an object install: check, fsync, chmod, rename. fd is the temp file. */
+static prep_err object_finish(cut_store *s, int fd, char *tmp, const char *got, const char *sha256,
+                              const char *label, unsigned char dirty[256], prep_diags *d)
+{
+    prep_err e = PREP_OK;
+    if (strcmp(got, sha256) != 0) {
+        cut_diag(d, label, 0, 0, "hash-mismatch", "SHA-256 is %s; manifest says %s", got, sha256);
+        e = PREP_ERR_VERIFY;
+        goto fail;
+    }
+    if (fchmod(fd, 0444) != 0 || cut_fsync(fd, tmp) != 0) goto io;
+    if (close(fd) != 0) {
+        fd = -1;
+        goto io;
+    }
+    fd = -1;
+    char *dir = cut_fmt("%s/objects/%.2s", s->root, sha256);
+    if (cut_mkdir(dir) != 0) {
+        free(dir);
+        goto io;
+    }
+    char *dst = cut_fmt("%s/%s", dir, sha256 + 2);
+    free(dir);
+    int r = cut_rename(tmp, dst);
+    free(dst);
+    if (r) goto io;
+    dirty[hexval(sha256[0]) * 16 + hexval(sha256[1])] = 1;
+    free(tmp);
+    return PREP_OK;
+io:
+    cut_diag(d, label, 0, 0, "io", "cannot store object %s: %s", sha256, strerror(errno));
+    e = PREP_ERR_IO;
+fail:
+    if (fd >= 0) close(fd);
+    unlink(tmp);
+    free(tmp);
+    return e;
+}
+
+static char *object_tmp_name(cut_store *s)
+{
+    static unsigned counter;
+    return cut_fmt("%s/tmp/obj.%ld.%u", s->root, (long)getpid(), counter++);
+}
+
+prep_err cut_object_put_fd(cut_store *s, int fd, const char *label, uint64_t size, const char *sha256,
+                           unsigned char dirty[256], prep_diags *d)
+{
+    char *tmp = object_tmp_name(s);
+    int out = cut_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+    if (out < 0) {
+        cut_diag(d, label, 0, 0, "io", "cannot create a temporary object: %s", strerror(errno));
+        free(tmp);
+        return PREP_ERR_IO;
+    }
+    cut_sha256 h;
+    if (cut_sha256_init(&h)) {
+        close(out);
+        unlink(tmp);
+        free(tmp);
+        return PREP_ERR_NOMEM;
+    }
+    char buf[1 << 16];
+    uint64_t total = 0;
+    prep_err e = PREP_OK;
+    for (;;) {
+        /* Read at most size+1 bytes: one byte more than declared proves "endless data". */
+        uint64_t want = size + 1 - total;
+        size_t chunk = want < sizeof buf ? (size_t)want : sizeof buf;
+        ssize_t r = read(fd, buf, chunk);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            cut_diag(d, label, 0, 0, "io", "cannot read: %s", strerror(errno));
+            e = PREP_ERR_IO;
+            break;
+        }
+        if (r == 0) break;
+        total += (uint64_t)r;
+        if (total > size) {
+            cut_diag(d, label, 0, 0, "oversize", "more than the %llu bytes the manifest declares",
+                           (unsigned long long)size);
+            e = PREP_ERR_VERIFY;
+            break;
+        }
+        cut_sha256_update(&h, buf, (size_t)r);
+        if (cut_write_all(out, buf, (size_t)r, tmp) != 0) {
+            cut_diag(d, label, 0, 0, "io", "cannot write a temporary object: %s", strerror(errno));
+            e = PREP_ERR_IO;
+            break;
+        }
+    }
+    char got[65];
+    cut_sha256_final(&h, got);
+    if (!e && total < size) {
+        cut_diag(d, label, 0, 0, "truncated", "%llu bytes; the manifest declares %llu",
+                       (unsigned long long)total, (unsigned long long)size);
+        e = PREP_ERR_VERIFY;
+    }
+    if (e) {
+        close(out);
+        unlink(tmp);
+        free(tmp);
+        return e;
+    }
+    return object_finish(s, out, tmp, got, sha256, label, dirty, d);
+}
+
+prep_err cut_object_put_mem(cut_store *s, const void *p, size_t n, const char *sha256, unsigned char dirty[256],
+                            prep_diags *d)
+{
+    char *tmp = object_tmp_name(s);
+    int out = cut_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+    if (out < 0 || cut_write_all(out, p, n, tmp) != 0) {
+        cut_diag(d, sha256, 0, 0, "io", "cannot write a temporary object: %s", strerror(errno));
+        if (out >= 0) close(out);
+        unlink(tmp);
+        free(tmp);
+        return PREP_ERR_IO;
+    }
+    char got[65];
+    prep_sha256_hex(p, n, got);
+    return object_finish(s, out, tmp, got, sha256, sha256, dirty, d);
+}
+
+prep_err cut_objects_sync(cut_store *s, const unsigned char dirty[256], prep_diags *d)
+{
+    for (int i = 0; i < 256; i++) {
+        if (!dirty[i]) continue;
+        char *dir = cut_fmt("%s/objects/%02x", s->root, i);
+        int r = cut_fsync_dir(dir);
+        if (r) cut_diag(d, dir, 0, 0, "io", "cannot fsync: %s", strerror(errno));
+        free(dir);
+        if (r) return PREP_ERR_IO;
+    }
+    char *od = cut_join(s->root, "objects");
+    int r = cut_fsync_dir(od);
+    if (r) cut_diag(d, od, 0, 0, "io", "cannot fsync: %s", strerror(errno));
+    free(od);
+    return r ? PREP_ERR_IO : PREP_OK;
+}
+
+/* ---------------------------------------------------------------- cuts/<seq>/ */
+static int write_file_new(const char *path, const char *data, size_t len)
+{
+    int fd = cut_open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0444);
+    if (fd < 0) return -1;
+    int r = cut_write_all(fd, data, len, path);
+    if (!r) r = cut_fsync(fd, path);
+    int er = errno;
+    if (close(fd) != 0 && !r) {
+        r = -1;
+        er = errno;
+    }
+    errno = er;
+    return r;
+}
+
+static int same_file_bytes(const char *path, const char *data, size_t len)
+{
+    char *b;
+    size_t n;
+    if (cut_read_small(path, len + 1, &b, &n, NULL) != PREP_OK) return 0;
+    int same = n == len && memcmp(b, data, len) == 0;
+    free(b);
+    return same;
+}
+
+prep_err cut_store_put_cut(cut_store *s, uint64_t seq, const char *manifest, size_t mlen, const char *sig,
+                           size_t slen, prep_diags *d)
+{
+    char *cuts = cut_join(s->root, "cuts");
+    char *final = cut_fmt("%s/%llu", cuts, (unsigned long long)seq);
+    char *tmpd = cut_fmt("%s/.tmp-%llu-%ld", cuts, (unsigned long long)seq, (long)getpid());
+    char *mf = NULL, *sf = NULL, *trash = NULL;
+    prep_err e = PREP_OK;
+    struct stat st;
+    if (lstat(final, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            char *om = cut_join(final, "manifest"), *os = cut_join(final, "manifest.sig");
+            int same = same_file_bytes(om, manifest, mlen) && same_file_bytes(os, sig, slen);
+            free(om);
+            free(os);
+            if (same) goto out; /* an earlier, interrupted run already wrote exactly this */
+        }
+    }
+    cut_rm_rf(tmpd);
+    if (cut_mkdir(tmpd) != 0) goto io;
+    mf = cut_join(tmpd, "manifest");
+    sf = cut_join(tmpd, "manifest.sig");
+    if (write_file_new(mf, manifest, mlen) != 0 || write_file_new(sf, sig, slen) != 0) goto io;
+    if (cut_fsync_dir(tmpd) != 0) goto io;
+    if (lstat(final, &st) == 0) {
+        /* Never activated (the caller checked seq > active): set it aside, then replace. */
+        trash = cut_fmt("%s/.trash-%llu-%ld", cuts, (unsigned long long)seq, (long)getpid());
+        cut_rm_rf(trash);
+        if (cut_rename(final, trash) != 0) goto io;
+    }
+    if (cut_rename(tmpd, final) != 0) goto io;
+    if (cut_fsync_dir(cuts) != 0) goto io;
+    if (trash) cut_rm_rf(trash);
+    goto out;
+io:
+    cut_diag(d, final, 0, 0, "io", "cannot write the cut: %s", strerror(errno));
+    e = PREP_ERR_IO;
+    cut_rm_rf(tmpd);
+out:
+    free(cuts);
+    free(final);
+    free(tmpd);
+    free(mf);
+    free(sf);
+    free(trash);
+    return e;
+}
+
+prep_err cut_store_read_cut(const char *root, uint64_t seq, const prep_cut_limits *lim, prep_cut_manifest *m,
+                            char **sig, size_t *siglen, prep_diags *d)
+{
+    memset(m, 0, sizeof *m);
+    prep_cut_limits dl;
+    if (!lim) {
+        prep_cut_limits_default(&dl);
+        lim = &dl;
+    }
+    char *dir = cut_fmt("%s/cuts/%llu", root, (unsigned long long)seq);
+    char *mp = cut_join(dir, "manifest");
+    char *data = NULL;
+    size_t len = 0;
+    prep_err e = PREP_OK;
+    struct stat st;
+    if (lstat(dir, &st) != 0) {
+        cut_diag(d, dir, 0, 0, "not-found", "cut %llu is not in the store", (unsigned long long)seq);
+        e = PREP_ERR_NOTFOUND;
+        goto out;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        cut_diag(d, dir, 0, 0, S_ISLNK(st.st_mode) ? "symlink" : "not-regular", "cut directory is %s",
+                       S_ISLNK(st.st_mode) ? "a symbolic link" : "not a directory");
+        e = PREP_ERR_VERIFY;
+        goto out;
+    }
+    const char *why = "";
+    e = cut_read_small(mp, (size_t)lim->max_manifest_bytes, &data, &len, &why);
+    if (e) {
+        if (e == PREP_ERR_INVALID) {
+            cut_diag(d, mp, 0, 0, strstr(why, "symbolic") ? "symlink" : "not-regular", "manifest %s", why);
+            e = PREP_ERR_VERIFY;
+        } else if (e == PREP_ERR_LIMIT) {
+            cut_diag(d, mp, 0, 0, "limit", "manifest is larger than %llu bytes",
+                           (unsigned long long)lim->max_manifest_bytes);
+        } else {
+            cut_diag(d, mp, 0, 0, e == PREP_ERR_NOTFOUND ? "not-found" : "io", "cannot read the manifest");
+        }
+        goto out;
+    }
+    e = prep_cut_manifest_parse(data, len, lim, mp, m, d);
+    if (e) goto out;
+    if (m->meta.seq != seq) {
+        cut_diag(d, mp, 0, 0, "manifest-field", "manifest says sequence %llu but is stored as cut %llu",
+                       (unsigned long long)m->meta.seq, (unsigned long long)seq);
+        prep_cut_manifest_free(m);
+        e = PREP_ERR_VERIFY;
+        goto out;
+    }
+    if (sig) {
+        char *sp = cut_join(dir, "manifest.sig");
+        e = cut_read_small(sp, 4096, sig, siglen, &why);
+        if (e) {
+            cut_diag(d, sp, 0, 0, e == PREP_ERR_INVALID ? "symlink" : "not-found", "cannot read the signature");
+            if (e == PREP_ERR_INVALID) e = PREP_ERR_VERIFY;
+            prep_cut_manifest_free(m);
+        }
+        free(sp);
+    }
+out:
+    free(data);
+    free(dir);
+    free(mp);
+    return e;
+}
+
+static int parse_seq_name(const char *s, uint64_t *out)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 12 || s[0] == '0') return -1;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+prep_err cut_store_list(const char *root, uint64_t **out, size_t *n, prep_diags *d)
+{
+    *out = NULL;
+    *n = 0;
+    char *cuts = cut_join(root, "cuts");
+    DIR *dp = opendir(cuts);
+    if (!dp) {
+        cut_diag(d, cuts, 0, 0, "io", "cannot list: %s", strerror(errno));
+        free(cuts);
+        return PREP_ERR_IO;
+    }
+    size_t cap = 0;
+    struct dirent *e;
+    prep_err err = PREP_OK;
+    while ((e = readdir(dp))) {
+        uint64_t v;
+        if (parse_seq_name(e->d_name, &v)) continue;
+        if (*n == cap) {
+            if (cap >= PREP_CUT_INCOMING_MAX) {
+                cut_diag(d, cuts, 0, 0, "limit", "more than %d cuts", PREP_CUT_INCOMING_MAX);
+                err = PREP_ERR_LIMIT;
+                break;
+            }
+            cap = cap ? cap * 2 : 64;
+            *out = prep_xrealloc(*out, cap * sizeof **out);
+        }
+        (*out)[(*n)++] = v;
+    }
+    closedir(dp);
+    free(cuts);
+    if (*n) qsort(*out, *n, sizeof **out, cmp_u64);
+    return err;
+}
+
+prep_err prep_cut_load(const char *store, uint64_t seq, prep_cut_manifest *m, prep_diags *d)
+{
+    memset(m, 0, sizeof *m);
+    prep_cut_active a;
+    prep_err e = cut_active_read_path(store, &a, d);
+    if (e && !(e == PREP_ERR_NOTFOUND && seq)) {
+        if (e == PREP_ERR_NOTFOUND) cut_diag(d, store, 0, 0, "not-found", "the store has no active cut");
+        return e;
+    }
+    int is_active = e == PREP_OK && (seq == 0 || seq == a.seq);
+    if (seq == 0) seq = a.seq;
+    e = cut_store_read_cut(store, seq, NULL, m, NULL, NULL, d);
+    if (e) return e;
+    if (is_active && strcmp(m->sha256, a.manifest_sha256) != 0) {
+        cut_diag(d, store, 0, 0, "hash-mismatch", "active cut %llu's manifest is %s; the pointer says %s",
+                       (unsigned long long)seq, m->sha256, a.manifest_sha256);
+        prep_cut_manifest_free(m);
+        return PREP_ERR_VERIFY;
+    }
+    return PREP_OK;
+}
