@@ -128,8 +128,7 @@ static void test_raw_file_facts(void **st)
     assert_int_equal(raw_count[ACTA_NC_OUT_OF_CATALOG], 0);
 }
 
-/* The derived catalogue, or a skip when the catalogue part rejects the file's own
- * numbering of independents (reported: see docs/formats/actas.md). */
+/* The catalogue derived from the file (and its candidaturas CSV when given). */
 static prep_catalog *derived(const char *cand)
 {
     prep_diags d;
@@ -138,15 +137,9 @@ static prep_catalog *derived(const char *cand)
     prep_err e = prep_actas_derive_catalog(csv_path, cand, &c, &d);
     if (e != PREP_OK) {
         prep_diags_print(&d, stderr, 10);
-        int gaps = prep_diags_find(&d, "bad-independent") != NULL;
-        prep_diags_free(&d);
-        if (gaps) {
-            fprintf(stderr, "SKIP: the catalogue part rejects CAND_IND_2 without CAND_IND_1 in a district, "
-                            "which QROO 2019 has (entity-wide numbering of independents)\n");
-            skip();
-        }
         fail_msg("derive failed: %s", prep_err_str(e));
     }
+    assert_int_equal(d.total, 0);
     prep_diags_free(&d);
     return c;
 }
