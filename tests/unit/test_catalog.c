@@ -27,7 +27,7 @@ static prep_catalog *load_small(void)
     return c;
 }
 
-static char *read_small(size_t *len)
+__attribute__((noinline)) static char *read_small(size_t *len)
 {
     char *data = NULL;
     assert_int_equal(prep_read_file(SMALL, 0, &data, len), PREP_OK);
