@@ -1,0 +1,473 @@
+#!/usr/bin/env node
+// Browser checks of published pages (issue 3): for each page path and each view (390 px,
+// 1280 px, embedded in an <iframe> of a host page) it loads the page from the test server
+// in headless Chromium and checks: no console error or page error, no request to any other
+// origin and no failed local request, no cookies, the cut time present, 0 axe-core
+// violations (WCAG 2.0/2.1 A + AA); it saves a full-page screenshot. HTML validity: `tidy
+// -errors -quiet` on each page's file, errors fail (warnings do not).
+// Prints one line per check and ends with "N passed, N failed"; exits 1 on any failure,
+// 2 on bad usage. Plain Node.js (>= 18), CommonJS, no build step. See docs/testing-browser.md.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const { spawnSync } = require('child_process');
+
+const USAGE = `usage: node run.js --base-url URL [--site DIR] [options] [PAGE...]
+  PAGE               page path under the site root, e.g. "" or / (home), gubernatura/,
+                     diputaciones/distrito-01/seccion-0001/
+  --base-url URL     where the test server serves the site (http://127.0.0.1:PORT/)
+  --site DIR         the site directory (for tidy, and for --sample)
+  --pages-file FILE  more page paths, one a line ("#" comments)
+  --sample           add one page of every kind found under --site (see docs)
+  --views LIST       comma list of 390,1280,iframe (default: all three)
+  --embed-prefix P   the iframe view loads P + page (default: the page itself)
+  --cut-selector SEL element that shows the cut time (default: [data-corte-hora])
+  --cut-text TEXT    instead of a selector: text that must be in the page's visible text
+  --artifacts DIR    screenshots (default: out/browser-artifacts)
+  --chromium PATH    browser executable (default: $PREP_CHROMIUM or /usr/bin/chromium)
+  --page-timeout MS  bound for one page in one view (default 30000)
+  --total-timeout MS bound for the whole run (default 600000)
+  --pid-file FILE    write the browser's process id (a process group leader) there
+  --no-tidy          skip the HTML validity check`;
+
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const VIEWS = {
+  390: { viewport: { width: 390, height: 844 } },
+  1280: { viewport: { width: 1280, height: 900 } },
+  iframe: { viewport: { width: 1024, height: 960 }, embedded: true },
+};
+const CHROMIUM_ARGS = [
+  '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync',
+];
+const MAX_PAGES = 500; // bound on pages per run
+const MAX_SAMPLE_FILES = 1000000; // bound on files walked by --sample
+const MAX_NODES_SHOWN = 5; // per axe violation
+
+class UsageError extends Error {}
+
+function parseArgs(argv) {
+  const o = {
+    baseUrl: null, site: null, pages: [], sample: false, views: ['390', '1280', 'iframe'],
+    embedPrefix: '', cutSelector: '[data-corte-hora]', cutText: null,
+    artifacts: 'out/browser-artifacts',
+    chromium: process.env.PREP_CHROMIUM || '/usr/bin/chromium',
+    pageTimeout: 30000, totalTimeout: 600000, pidFile: null, tidy: true,
+  };
+  const num = (a, s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${a}: not a positive integer: ${s}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = () => {
+      if (i + 1 >= argv.length) throw new UsageError(`${a} needs a value`);
+      return argv[++i];
+    };
+    switch (a) {
+      case '--base-url': o.baseUrl = v(); break;
+      case '--site': o.site = v(); break;
+      case '--pages-file':
+        for (const line of fs.readFileSync(v(), 'utf8').split('\n')) {
+          const t = line.trim();
+          if (t && !t.startsWith('#')) o.pages.push(t);
+        }
+        break;
+      case '--sample': o.sample = true; break;
+      case '--views':
+        o.views = v().split(',').filter(Boolean);
+        for (const w of o.views) if (!VIEWS[w]) throw new UsageError(`unknown view ${w}`);
+        break;
+      case '--embed-prefix': o.embedPrefix = v().replace(/^\/+/, ''); break;
+      case '--cut-selector': o.cutSelector = v(); break;
+      case '--cut-text': o.cutText = v(); break;
+      case '--artifacts': o.artifacts = v(); break;
+      case '--chromium': o.chromium = v(); break;
+      case '--page-timeout': o.pageTimeout = num(a, v()); break;
+      case '--total-timeout': o.totalTimeout = num(a, v()); break;
+      case '--pid-file': o.pidFile = v(); break;
+      case '--no-tidy': o.tidy = false; break;
+      case '-h': case '--help': process.stdout.write(USAGE + '\n'); process.exit(0); break;
+      default:
+        if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
+        o.pages.push(a);
+    }
+  }
+  if (!o.baseUrl) throw new UsageError('--base-url is required');
+  let u;
+  try {
+    u = new URL(o.baseUrl);
+  } catch {
+    throw new UsageError(`bad --base-url ${o.baseUrl}`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError('--base-url must be http(s)');
+  if (!u.pathname.endsWith('/')) u.pathname += '/';
+  o.baseUrl = u.href;
+  if ((o.sample || o.tidy) && !o.site) {
+    if (o.sample) throw new UsageError('--sample needs --site');
+    o.tidy = false;
+    process.stdout.write('note: no --site, HTML validity (tidy) not checked\n');
+  }
+  if (o.sample) o.pages.push(...samplePages(o.site));
+  o.pages = [...new Set(o.pages.map(normPage))];
+  if (o.pages.length === 0) throw new UsageError('no pages given');
+  if (o.pages.length > MAX_PAGES) throw new UsageError(`more than ${MAX_PAGES} pages`);
+  return o;
+}
+
+// "/gubernatura" -> "gubernatura/"; "" and "/" -> "" (home); file paths (.html) stay.
+function normPage(p) {
+  let s = p.trim().replace(/^\/+/, '');
+  if (s.includes('..') || s.includes('\\')) throw new UsageError(`bad page path ${p}`);
+  if (s && !s.endsWith('/') && !/\.html?$/.test(s)) s += '/';
+  return s;
+}
+
+// Screenshot names: "" -> home, "a/b-01/" -> a_b-01.
+function slug(page) {
+  const s = page.replace(/\/index\.html?$/, '').replace(/\/+$/, '').replace(/\//g, '_');
+  return s.replace(/[^A-Za-z0-9._-]/g, '-') || 'home';
+}
+
+// One page of every kind: every index.html under the site, grouped by a key made of its first
+// path segment and, for each deeper segment, the segment's letters before its first digit
+// (or "*" for a name with no digit, e.g. a municipio). The first path of each kind in sorted
+// order is taken; the home page (if present) comes first.
+function samplePages(site) {
+  const found = [];
+  let walked = 0;
+  const walk = (dir, rel) => {
+    const ents = fs.readdirSync(dir, { withFileTypes: true })
+      .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+    for (const e of ents) {
+      if (++walked > MAX_SAMPLE_FILES) throw new UsageError(`--sample: more than ${MAX_SAMPLE_FILES} files`);
+      if (e.name.startsWith('.')) continue;
+      if (e.isDirectory()) walk(path.join(dir, e.name), rel + e.name + '/');
+      else if (e.name === 'index.html') found.push(rel);
+    }
+  };
+  walk(site, '');
+  const kinds = new Map();
+  for (const p of found) {
+    const segs = p.split('/').filter(Boolean);
+    const key = segs.length === 0 ? '(home)'
+      : [segs[0], ...segs.slice(1).map((s) => (/\d/.test(s) ? s.replace(/\d.*$/, '') + '#' : '*'))].join('/');
+    if (!kinds.has(key)) kinds.set(key, p);
+  }
+  return [...kinds.values()];
+}
+
+// ---------------------------------------------------------------------------------------
+// Results
+
+const results = { passed: 0, failed: 0 };
+function globalReport(ok, what, detail) {
+  if (ok) results.passed++;
+  else results.failed++;
+  const line = `${ok ? 'ok  ' : 'FAIL'} ${what}${detail ? (ok ? ` (${detail})` : `: ${detail}`) : ''}`;
+  process.stdout.write(line + '\n');
+}
+const report = globalReport;
+function summary() {
+  process.stdout.write(`${results.passed} passed, ${results.failed} failed\n`);
+}
+
+// ---------------------------------------------------------------------------------------
+// HTML validity
+
+function pageFile(site, page) {
+  return path.join(site, page === '' || page.endsWith('/') ? page + 'index.html' : page);
+}
+
+function checkTidy(opt, page) {
+  const label = `${page || '/'} html-valid`;
+  const file = pageFile(opt.site, page);
+  if (!fs.existsSync(file)) return report(false, label, `no file ${file}`);
+  const r = spawnSync('tidy', ['-errors', '-quiet', '-utf8', file], { encoding: 'utf8', timeout: 30000 });
+  if (r.error) {
+    return report(false, label, r.error.code === 'ENOENT' ? 'tidy is not installed (run scripts/setup.sh)' : r.error.message);
+  }
+  const lines = (r.stderr || '').split('\n').filter(Boolean);
+  const warnings = lines.filter((l) => / - Warning: /.test(l)).length;
+  if (r.status === 0 || r.status === 1) return report(true, label, warnings ? `${warnings} tidy warning(s)` : '');
+  const errs = lines.filter((l) => !/ - Warning: /.test(l));
+  return report(false, label, `tidy exit ${r.status}\n    ${(errs.length ? errs : lines).slice(0, 20).join('\n    ')}`);
+}
+
+// ---------------------------------------------------------------------------------------
+// One page in one view
+
+function hostHtml(src) {
+  // A stand-in for a broadcaster's portal: another document that embeds the page.
+  return `<!DOCTYPE html><html lang="es"><head><meta charset="utf-8"><title>Portal anfitrión</title></head>
+<body style="margin:0;padding:16px;background:#e8e8e8;color:#111;font-family:sans-serif">
+<p>Portal anfitrión (otro sitio) con el PREP incrustado:</p>
+<iframe id="prep" title="Resultados preliminares" src="${src.replace(/"/g, '&quot;')}"
+ style="display:block;width:100%;max-width:720px;height:860px;border:1px solid #333;background:#fff"></iframe>
+</body></html>`;
+}
+
+async function checkCutTime(frame, opt) {
+  return frame.evaluate(({ sel, text }) => {
+    const visible = (el) => {
+      if (!el.getClientRects().length) return false;
+      const cs = getComputedStyle(el);
+      return cs.visibility !== 'hidden' && cs.display !== 'none';
+    };
+    if (text !== null) {
+      const body = document.body ? document.body.innerText : '';
+      return body.includes(text) ? { ok: true, shown: text } : { ok: false, why: `text "${text}" not in the page` };
+    }
+    const els = [...document.querySelectorAll(sel)];
+    if (!els.length) return { ok: false, why: `no element matches ${sel}` };
+    for (const el of els) {
+      if (el.hasAttribute('data-corte-hora') && !el.getAttribute('data-corte-hora').trim()) continue;
+      const shown = (el.innerText || '').trim();
+      if (shown && visible(el)) return { ok: true, shown };
+    }
+    return { ok: false, why: `${els.length} element(s) match ${sel} but none is visible with text and a non-empty data-corte-hora` };
+  }, { sel: opt.cutSelector, text: opt.cutText });
+}
+
+const AXE_PATH = require.resolve('axe-core/axe.min.js');
+let axeSource = null;
+
+async function runAxe(frame) {
+  try {
+    await frame.addScriptTag({ path: AXE_PATH });
+  } catch (e) {
+    // A page whose Content-Security-Policy forbids inline scripts refuses the tag; evaluate
+    // the same source through the protocol instead, which the page's CSP does not govern.
+    if (!axeSource) axeSource = fs.readFileSync(AXE_PATH, 'utf8');
+    await frame.evaluate(`${axeSource}\n;void 0`);
+  }
+  return frame.evaluate(async (tags) => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+      targets: v.nodes.map((n) => n.target.join(' ')),
+    }));
+  }, AXE_TAGS);
+}
+
+function withTimeout(promise, ms, what) {
+  let t;
+  const timer = new Promise((_, rej) => { t = setTimeout(() => rej(new Error(`${what}: timed out after ${ms} ms`)), ms); });
+  return Promise.race([promise, timer]).finally(() => clearTimeout(t));
+}
+
+// Results are held back until the view finishes, so a view abandoned after its time-out
+// (state.abandoned) reports nothing late.
+async function checkView(browser, opt, page, viewName, state) {
+  const view = VIEWS[viewName];
+  const target = (view.embedded ? opt.embedPrefix : '') + page;
+  const url = new URL(target, opt.baseUrl).href;
+  const origin = new URL(opt.baseUrl).origin;
+  const label = `${page || '/'} @${viewName}`;
+  const foreign = [];
+  const localErrors = [];
+  const consoleErrors = [];
+  const setCookies = [];
+  const pending = [];
+
+  const allowed = (u) => {
+    if (/^(data|blob|about):/.test(u)) return true;
+    try {
+      return new URL(u).origin === origin;
+    } catch {
+      return false;
+    }
+  };
+
+  const context = await browser.newContext({
+    viewport: view.viewport, deviceScaleFactor: 1, locale: 'es-MX', timezoneId: 'America/Mexico_City',
+  });
+  state.context = context;
+  const out = [];
+  const report = (...a) => out.push(a);
+  try {
+    context.setDefaultTimeout(opt.pageTimeout);
+    // Nothing leaves the machine: every request to another origin is recorded and aborted.
+    await context.route('**/*', (route) => {
+      const u = route.request().url();
+      if (allowed(u)) return route.continue();
+      return route.abort('blockedbyclient');
+    });
+    context.on('request', (r) => { if (!allowed(r.url())) foreign.push(r.url()); });
+    context.on('requestfailed', (r) => {
+      if (allowed(r.url()) && !/^(data|blob|about):/.test(r.url())) localErrors.push(`${r.url()} failed: ${r.failure() && r.failure().errorText}`);
+    });
+    context.on('response', (resp) => {
+      if (allowed(resp.url()) && resp.status() >= 400) localErrors.push(`${resp.url()} answered ${resp.status()}`);
+      pending.push(resp.headersArray().then((hs) => {
+        for (const h of hs) if (h.name.toLowerCase() === 'set-cookie') setCookies.push(`${resp.url()}: ${h.value}`);
+      }).catch(() => {}));
+    });
+    const pg = await context.newPage();
+    pg.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`console.error: ${m.text()} (${(m.location() || {}).url || '?'})`); });
+    pg.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
+    context.on('websocket', (ws) => foreign.push(`websocket ${ws.url()}`));
+    pg.on('websocket', (ws) => foreign.push(`websocket ${ws.url()}`));
+
+    let frame;
+    if (view.embedded) {
+      await pg.setContent(hostHtml(url), { waitUntil: 'load' });
+      const el = await pg.$('#prep');
+      frame = el && (await el.contentFrame());
+      if (!frame) throw new Error('the iframe has no document');
+      await frame.waitForLoadState('load');
+    } else {
+      const resp = await pg.goto(url, { waitUntil: 'load' });
+      if (!resp || !resp.ok()) throw new Error(`GET ${url} answered ${resp ? resp.status() : 'nothing'}`);
+      frame = pg.mainFrame();
+    }
+    await pg.waitForLoadState('networkidle', { timeout: Math.min(5000, opt.pageTimeout) }).catch(() => {});
+
+    const cut = await checkCutTime(frame, opt);
+    const violations = await runAxe(frame);
+
+    fs.mkdirSync(opt.artifacts, { recursive: true });
+    const shot = path.join(opt.artifacts, `${slug(page)}-${viewName}.png`);
+    await pg.screenshot({ path: shot, fullPage: true });
+
+    await Promise.all(pending);
+    const cookies = await context.cookies();
+
+    report(consoleErrors.length === 0, `${label} console`, consoleErrors.join('; '));
+    report(foreign.length === 0 && localErrors.length === 0, `${label} requests`,
+      [...foreign.map((u) => `request to another origin: ${u}`), ...localErrors].join('; '));
+    report(cookies.length === 0 && setCookies.length === 0, `${label} cookies`,
+      [...cookies.map((c) => `cookie ${c.name} for ${c.domain}`), ...setCookies.map((s) => `Set-Cookie ${s}`)].join('; '));
+    report(cut.ok, `${label} cut-time`, cut.ok ? cut.shown.slice(0, 80) : cut.why);
+    const vtext = violations.map((v) => {
+      const shown = v.targets.slice(0, MAX_NODES_SHOWN).map((t) => `\n      at ${t}`).join('');
+      const more = v.targets.length > MAX_NODES_SHOWN ? `\n      (and ${v.targets.length - MAX_NODES_SHOWN} more)` : '';
+      return `\n    ${v.id} [${v.impact}] ${v.help} (${v.helpUrl})${shown}${more}`;
+    }).join('');
+    report(violations.length === 0, `${label} axe`, violations.length ? `${violations.length} violation(s):${vtext}` : '0 violations');
+    report(true, `${label} screenshot`, shot);
+    if (!state.abandoned) for (const a of out) globalReport(...a);
+  } finally {
+    await withTimeout(context.close(), 10000, 'closing the page').catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+// The browser's main process: the child of this process that Playwright spawned (as a
+// process group leader). Used to kill Chromium if closing it does not work.
+function childPids() {
+  const out = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid) out.push(Number(d));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+let browser = null;
+let browserPids = [];
+function killBrowser() {
+  for (const pid of browserPids) {
+    try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+}
+
+async function main() {
+  let opt;
+  try {
+    opt = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof UsageError) && e.code !== 'ENOENT') throw e;
+    process.stderr.write(`run.js: ${e.message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const started = Date.now();
+  const overall = setTimeout(() => {
+    report(false, 'overall', `the run took more than ${opt.totalTimeout} ms`);
+    killBrowser();
+    summary();
+    process.exit(1);
+  }, opt.totalTimeout);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(sig, () => {
+      killBrowser();
+      process.stdout.write(`interrupted by ${sig}\n`);
+      summary();
+      process.exit(1);
+    });
+  }
+  process.on('exit', killBrowser);
+
+  process.stdout.write(`pages (${opt.pages.length}): ${opt.pages.map((p) => p || '/').join(' ')}\n`);
+  process.stdout.write(`views: ${opt.views.join(' ')}; server ${opt.baseUrl}; screenshots in ${opt.artifacts}\n`);
+
+  if (opt.tidy) {
+    for (const p of opt.pages) {
+      checkTidy(opt, p);
+      if (opt.embedPrefix && opt.views.includes('iframe')) checkTidy(opt, opt.embedPrefix + p);
+    }
+  }
+
+  let chromium;
+  try {
+    ({ chromium } = require('playwright-core'));
+  } catch {
+    report(false, 'setup', 'playwright-core is not installed (npm ci --prefix tests/browser, or scripts/setup.sh)');
+    summary();
+    process.exit(1);
+  }
+  if (!fs.existsSync(opt.chromium)) {
+    report(false, 'setup', `no browser at ${opt.chromium} (apt-get install chromium, or scripts/setup.sh)`);
+    summary();
+    process.exit(1);
+  }
+  try {
+    browser = await withTimeout(chromium.launch({
+      executablePath: opt.chromium, headless: true, args: CHROMIUM_ARGS,
+      handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false, timeout: 60000,
+    }), 70000, 'launching Chromium');
+    browserPids = childPids();
+    if (opt.pidFile) fs.writeFileSync(opt.pidFile, browserPids.join('\n') + '\n');
+  } catch (e) {
+    report(false, 'setup', `cannot start ${opt.chromium}: ${e.message.split('\n')[0]}`);
+    killBrowser();
+    summary();
+    process.exit(1);
+  }
+
+  for (const page of opt.pages) {
+    for (const v of opt.views) {
+      const state = { abandoned: false, context: null };
+      try {
+        await withTimeout(checkView(browser, opt, page, v, state), opt.pageTimeout, `${page || '/'} @${v}`);
+      } catch (e) {
+        state.abandoned = true;
+        if (state.context) await withTimeout(state.context.close(), 10000, 'closing').catch(() => {});
+        report(false, `${page || '/'} @${v} load`, e.message.split('\n')[0]);
+      }
+    }
+  }
+
+  await withTimeout(browser.close(), 15000, 'closing Chromium').catch(() => {});
+  killBrowser();
+  clearTimeout(overall);
+  process.stdout.write(`browser checks took ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  summary();
+  process.exit(results.failed ? 1 : 0);
+}
+
+main().catch((e) => {
+  report(false, 'runner', e.stack || String(e));
+  killBrowser();
+  summary();
+  process.exit(1);
+});
