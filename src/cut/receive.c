@@ -92,17 +92,34 @@ static void objset_free(objset *o)
 /* Index of h in o, or -1. */
 static long objset_find(const objset *o, const char *h)
 {
+    if (!o->cap) return -1;
     for (size_t i = hx64(h) & (o->cap - 1);; i = (i + 1) & (o->cap - 1)) {
         if (!o->v[i][0]) return -1;
         if (!memcmp(o->v[i], h, 64)) return (long)i;
     }
 }
 
-/* Adds h; returns 1 if new, 0 if present, -1 when full. */
+/* Adds h (growing the table); returns 1 if new, 0 if present, -1 out of memory. */
 static int objset_add(objset *o, const char *h)
 {
     if (objset_find(o, h) >= 0) return 0;
-    if ((o->n + 1) * 2 > o->cap) return -1;
+    if ((o->n + 1) * 2 > o->cap) {
+        objset g;
+        if (objset_init(&g, o->cap ? o->cap : 32)) {
+            objset_free(&g);
+            return -1;
+        }
+        for (size_t i = 0; i < o->cap; i++) {
+            if (!o->v[i][0]) continue;
+            size_t k = hx64(o->v[i]) & (g.cap - 1);
+            while (g.v[k][0]) k = (k + 1) & (g.cap - 1);
+            memcpy(g.v[k], o->v[i], 65);
+            g.mark[k] = o->mark[i];
+            g.n++;
+        }
+        objset_free(o);
+        *o = g;
+    }
     size_t i = hx64(h) & (o->cap - 1);
     while (o->v[i][0]) i = (i + 1) & (o->cap - 1);
     memcpy(o->v[i], h, 65);
@@ -166,7 +183,7 @@ static prep_err scan_incoming(incoming *in, size_t max_entries, prep_diags *d)
     prep_err e = PREP_OK;
     size_t seen = 0, seqcap = 0;
     if (want_type(in->root, 'd', d)) return PREP_ERR_VERIFY;
-    if (objset_init(&in->objs, max_entries)) return PREP_ERR_NOMEM;
+    if (objset_init(&in->objs, 64)) return PREP_ERR_NOMEM;
     DIR *top = opendir(in->root);
     if (!top) return PREP_ERR_IO;
     struct dirent *de;
@@ -264,10 +281,7 @@ static prep_err scan_incoming(incoming *in, size_t max_entries, prep_diags *d)
                         } else {
                             memcpy(h, oe->d_name, 2);
                             memcpy(h + 2, he->d_name, 63);
-                            if (objset_add(&in->objs, h) < 0) {
-                                cut_diag(d, in->root, 0, 0, "limit", "too many objects in the incoming area");
-                                e = PREP_ERR_LIMIT;
-                            }
+                            if (objset_add(&in->objs, h) < 0) e = PREP_ERR_NOMEM;
                         }
                         free(fp);
                     }
@@ -419,7 +433,12 @@ static prep_err accept_one(cut_store *s, const incoming *in, uint64_t seq, const
     }
     for (size_t i = 0; i < m.n; i++) {
         const prep_cut_entry *en = &m.entries[i];
-        if (objset_add(&done_objs, en->sha256) == 0) continue;
+        int added = objset_add(&done_objs, en->sha256);
+        if (added < 0) {
+            e = PREP_ERR_NOMEM;
+            goto done;
+        }
+        if (added == 0) continue;
         int have = cut_object_check(s->root, en->sha256, en->size, en->path, d);
         if (have < 0) {
             e = PREP_ERR_VERIFY;

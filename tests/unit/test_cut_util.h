@@ -4,6 +4,9 @@
 #ifndef TEST_CUT_UTIL_H
 #define TEST_CUT_UTIL_H
 
+/* Not every test program uses every helper. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +14,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -85,6 +89,45 @@ static int sh(const char *fmt, ...)
     return WIFEXITED(r) ? WEXITSTATUS(r) : 128;
 }
 
+/* cp -r without a child process (tests call it often). Regular files and dirs only. */
+static const char *ct_src_, *ct_dst_;
+static int ct_cb_(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)f;
+    char *to = pathf("%s%s", ct_dst_, p + strlen(ct_src_));
+    if (flag == FTW_D) {
+        mkdir(to, 0755);
+    } else if (flag == FTW_F && S_ISREG(st->st_mode)) {
+        size_t n;
+        char *b = read_all(p, &n);
+        if (b) write_bytes(to, b, n);
+        free(b);
+    }
+    free(to);
+    return 0;
+}
+
+static void copy_tree(const char *src, const char *dst)
+{
+    ct_src_ = src;
+    ct_dst_ = dst;
+    assert_int_equal(nftw(src, ct_cb_, 16, FTW_PHYS), 0);
+}
+
+/* Number of entries in a directory, less . and .. (-1 if it cannot be read). */
+static int dir_count(const char *p, const char *prefix)
+{
+    DIR *d = opendir(p);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && (!prefix || !strncmp(e->d_name, prefix, strlen(prefix))))
+            n++;
+    closedir(d);
+    return n;
+}
+
 /* A deterministic key from a one-byte seed pattern (tests need reproducible manifests). */
 static void key_from_seed(uint8_t fill, prep_cut_seckey *sk, prep_cut_pubkey *pk)
 {
@@ -108,15 +151,18 @@ typedef struct site {
 static void site_set(site *s, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void site_set(site *s, const char *path, const char *fmt, ...)
 {
-    char buf[65536];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *buf = prep_xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(buf, (size_t)n + 1, fmt, ap);
     va_end(ap);
     for (size_t i = 0; i < s->n; i++)
         if (!strcmp(s->paths[i], path)) {
             free(s->data[i]);
-            s->data[i] = prep_xstrndup(buf, (size_t)n);
+            s->data[i] = buf;
             s->len[i] = (size_t)n;
             return;
         }
@@ -124,7 +170,7 @@ static void site_set(site *s, const char *path, const char *fmt, ...)
     s->data = prep_xrealloc(s->data, (s->n + 1) * sizeof *s->data);
     s->len = prep_xrealloc(s->len, (s->n + 1) * sizeof *s->len);
     s->paths[s->n] = prep_xstrdup(path);
-    s->data[s->n] = prep_xstrndup(buf, (size_t)n);
+    s->data[s->n] = buf;
     s->len[s->n] = (size_t)n;
     s->n++;
 }
