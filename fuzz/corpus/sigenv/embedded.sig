@@ -1,0 +1,3 @@
+untrusted comment: verify with t.pub
+RWR1kh0Ob4PvwZNhfidCvZn/lPknqK5aUQCnlabDOQsP1di5doUj366AIlwbXa2FbtwdSOkBufOi02TChxWQum2Rp5Zzuk9S/wE=
+hello
