@@ -28,6 +28,10 @@
 #define CAT_MAX_CANDIDACIES 2000000u
 #define CAT_MAX_COLUMNS 1024u         /* vote columns per election */
 #define CAT_MAX_INDEP 99u             /* CAND_IND_1..CAND_IND_99 */
+/* The municipality map ([shapes], map_viewbox; docs/formats/catalog.md "Map"). */
+#define CAT_MAX_PATH 65000u           /* bytes of one municipality's SVG path data (fits a line) */
+#define CAT_MAX_MAP_COORD 100000u     /* map_viewbox values: 0..100000; width, height >= 1 */
+#define CAT_MAX_PATH_DIGITS 7u        /* digits of one path number */
 
 typedef enum cat_scope {
     CAT_SCOPE_ENTITY = 0,       /* one unit: the whole entity (gubernatura) */
@@ -178,6 +182,15 @@ typedef struct prep_catalog {
     uint32_t n_coalitions;    cat_coalition *coalitions;
     uint32_t n_candidacies;   cat_candidacy *candidacies;
 
+    /* The municipality map, optional: map_viewbox in [process] and the [shapes] table
+     * come together. has_map = 0: no map, municipality_shape NULL, map_viewbox zeros. */
+    int has_map;
+    uint32_t map_viewbox[4];  /* SVG viewBox: min-x, min-y, width, height */
+    /* owned (NULL when !has_map); n_municipalities entries indexed like municipalities,
+     * each an owned SVG path data string (docs/formats/catalog.md "Map": integers, the
+     * commands M L H V Z and their relative forms) or NULL for a municipality without one. */
+    char **municipality_shape;
+
     void *_index;           /* private lookup tables (hash of casilla keys etc.) */
 } prep_catalog;
 
@@ -201,6 +214,46 @@ void prep_catalog_free(prep_catalog *c);
  * it; code that builds or edits a catalogue by hand calls it before the lookups (without
  * an index they fall back to linear scans). PREP_ERR_NOMEM on allocation failure. */
 prep_err prep_catalog_reindex(prep_catalog *c);
+
+/* Writes only the [shapes] table of a catalogue with a map ("\n[shapes]\nmunicipality|path\n"
+ * and a row per municipality with a shape, in municipality order), appending to out; for
+ * generators that write the rest themselves (the sim). The map_viewbox key is theirs to
+ * write ("map_viewbox = %u %u %u %u"). PREP_ERR_INVALID when !has_map, no municipality
+ * has a shape, or a path does not pass prep_catalog_path_check; nothing is appended then. */
+prep_err prep_catalog_write_shapes(const prep_catalog *c, prep_buf *out);
+
+/* Checks SVG path data against the [shapes] grammar (docs/formats/catalog.md "Map") and,
+ * when viewbox is non-NULL, that every point it reaches lies inside that viewBox.
+ * Returns 0 if fine; else 1 (syntax), 2 (a point outside) or 3 (longer than CAT_MAX_PATH),
+ * with *err_off (may be NULL) the byte offset of the offending character and msg (may be
+ * NULL) a short English reason. */
+int prep_catalog_path_check(const char *path, const uint32_t viewbox[4], size_t *err_off, char *msg,
+                            size_t msgsz);
+
+/* Builds the municipality map from a GeoJSON FeatureCollection of Polygon / MultiPolygon
+ * features (docs/formats/catalog.md "Map from GeoJSON"): each feature is matched to a
+ * municipality of c by the property id_property (NULL: "CVE_MUN"; a JSON integer or a
+ * string of digits, "012" = 12); the coordinates (longitude, latitude in degrees) are
+ * projected equirectangularly with longitude scaled by the cosine of the middle latitude
+ * of the box, y down, fitted to `width` units (0: 600; 16..CAT_MAX_MAP_COORD) with the
+ * height that keeps the aspect, simplified (Douglas-Peucker on the borders shared between
+ * municipalities, each border simplified once so neighbours still meet) with `tolerance`
+ * in map units (< 0: 1.0; 0: no simplification) and rounded to integers; rings that
+ * collapse are dropped. On success c's map is replaced (has_map = 1, map_viewbox =
+ * 0 0 width height, one shape per matched feature; municipalities without a feature get
+ * NULL). On error c is untouched and every problem is a diag (kinds in the doc: geo-json,
+ * geo-format, geo-property, geo-geometry, unknown-reference, duplicate-id, geo-collapsed,
+ * path-too-long, too-many, io). c and the strings are borrowed. */
+prep_err prep_catalog_shapes_from_geojson(const char *path, const char *id_property, uint32_t width,
+                                          double tolerance, prep_catalog *c, prep_diags *diags);
+/* The same from memory; `name` is the file name in diags. */
+prep_err prep_catalog_shapes_from_geojson_mem(const char *name, const char *data, size_t len,
+                                              const char *id_property, uint32_t width, double tolerance,
+                                              prep_catalog *c, prep_diags *diags);
+#define CAT_GEO_DEFAULT_WIDTH 600u
+#define CAT_GEO_DEFAULT_TOLERANCE 1.0
+#define CAT_GEO_MAX_FILE ((size_t)32 << 20) /* bytes of a GeoJSON file */
+#define CAT_GEO_MAX_POINTS 2000000u       /* positions in all the features together */
 
 /* Lookups (O(1) average). Return CAT_NONE when absent. */
 uint32_t prep_catalog_find_casilla(const prep_catalog *c, const char *clave_casilla);

@@ -468,6 +468,9 @@ void prep_catalog_free(prep_catalog *c)
             free(c->municipalities[i].name);
             free(c->municipalities[i].slug);
         }
+    if (c->municipality_shape)
+        for (uint32_t i = 0; i < c->n_municipalities; i++) free(c->municipality_shape[i]);
+    free(c->municipality_shape);
     free(c->municipalities);
     free(c->sections);
     free(c->casillas);

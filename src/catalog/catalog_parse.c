@@ -24,6 +24,7 @@ enum {
     SEC_ELECTIONS,
     SEC_COALITIONS,
     SEC_CANDIDACIES,
+    SEC_SHAPES,
     SEC_COUNT
 };
 #define SEC_NONE (-1) /* before the first [section] */
@@ -31,11 +32,11 @@ enum {
 
 static const char *const sec_names[SEC_COUNT] = {
     "process",  "labels",   "parties",   "districts",  "municipalities",
-    "sections", "casillas", "elections", "coalitions", "candidacies",
+    "sections", "casillas", "elections", "coalitions", "candidacies", "shapes",
 };
-static const int sec_required[SEC_COUNT] = {1, 0, 1, 1, 1, 1, 1, 1, 0, 1};
-/* tables that must have at least one row */
-static const int sec_nonempty[SEC_COUNT] = {0, 0, 1, 1, 1, 1, 1, 1, 0, 0};
+static const int sec_required[SEC_COUNT] = {1, 0, 1, 1, 1, 1, 1, 1, 0, 1, 0};
+/* tables that must have at least one row (when present) */
+static const int sec_nonempty[SEC_COUNT] = {0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 1};
 
 #define MAX_TCOLS 8       /* columns of the widest table */
 #define MAX_FILE_COLS 32  /* fields read from one line; more is an error */
@@ -50,12 +51,14 @@ static const char *const tab_cols[SEC_COUNT][MAX_TCOLS + 1] = {
     [SEC_ELECTIONS] = {"id", "name", "title", "scope", "acta_type", "parties", NULL},
     [SEC_COALITIONS] = {"election", "id", "name", "parties", NULL},
     [SEC_CANDIDACIES] = {"election", "unit", "contender", "name", NULL},
+    [SEC_SHAPES] = {"municipality", "path", NULL},
 };
 static const uint32_t tab_max_rows[SEC_COUNT] = {
     [SEC_PARTIES] = CAT_MAX_PARTIES,         [SEC_DISTRICTS] = CAT_MAX_GEO,
     [SEC_MUNIS] = CAT_MAX_GEO,               [SEC_SECTIONS] = CAT_MAX_SECTION_ID,
     [SEC_CASILLAS] = CAT_MAX_CASILLAS,       [SEC_ELECTIONS] = CAT_MAX_ELECTIONS,
     [SEC_COALITIONS] = CAT_MAX_COALITIONS,   [SEC_CANDIDACIES] = CAT_MAX_CANDIDACIES,
+    [SEC_SHAPES] = CAT_MAX_GEO,
 };
 
 enum { PA_ID, PA_NAME, PA_COLOR };
@@ -65,6 +68,7 @@ enum { CA_SECTION, CA_TYPE, CA_NUMBER, CA_EXT, CA_URBAN, CA_LN, CA_REPS, CA_BALL
 enum { EL_ID, EL_NAME, EL_TITLE, EL_SCOPE, EL_ACTA, EL_PARTIES };
 enum { CO_ELECTION, CO_ID, CO_NAME, CO_PARTIES };
 enum { CD_ELECTION, CD_UNIT, CD_CONTENDER, CD_NAME };
+enum { SH_MUNI, SH_PATH };
 
 enum {
     PK_ID,
@@ -81,12 +85,14 @@ enum {
     PK_CSVSEP,
     PK_SPECIALS,
     PK_PCT,
+    PK_MAPVB,
     PK_COUNT
 };
 static const char *const pk_names[PK_COUNT] = {
     "id",           "name",         "institute",          "entity_id",     "entity",
     "timezone",     "window_open",  "window_close",       "cut_interval",  "combo_prefix",
     "independents_first", "csv_separator", "participation_specials", "percent_decimals",
+    "map_viewbox",
 };
 #define PK_N_REQUIRED 8 /* the first eight keys have no default */
 
@@ -163,7 +169,7 @@ __attribute__((format(printf, 5, 6))) static void perr(pctx *x, long line, long 
         "bad-version", "syntax",         "line-too-long", "bad-char",       "bad-utf8",
         "unknown-section", "repeated-section", "missing-section", "unknown-key", "repeated-key",
         "missing-key", "field-count",    "unknown-column", "repeated-column", "missing-column", NULL};
-    static const char *const limit_kinds[] = {"too-many", "line-too-long", NULL};
+    static const char *const limit_kinds[] = {"too-many", "line-too-long", "path-too-long", NULL};
     x->nerr++;
     if (is_kind(kind, syntax_kinds)) x->f_parse = 1;
     if (is_kind(kind, limit_kinds)) x->f_limit = 1;
@@ -645,6 +651,26 @@ static void do_process(pctx *x)
     }
     if (k[PK_PCT].line && parse_num(k[PK_PCT].val, 0, 9, &c->pct_decimals))
         perr(x, k[PK_PCT].line, k[PK_PCT].col, "bad-value", "percent_decimals '%s' must be 0..9", k[PK_PCT].val);
+    if (k[PK_MAPVB].line) {
+        /* four numbers separated by blanks: min-x min-y width height */
+        const char *p = k[PK_MAPVB].val, *start;
+        char tok[16];
+        uint32_t v[4];
+        int n = 0, ok = 1;
+        while (ok && next_token(&p, tok, sizeof tok, &start)) {
+            if (n == 4 || parse_num(tok, n < 2 ? 0 : 1, CAT_MAX_MAP_COORD, &v[n])) ok = 0;
+            else n++;
+        }
+        if (!ok || n != 4)
+            perr(x, k[PK_MAPVB].line, k[PK_MAPVB].col, "bad-value",
+                 "map_viewbox '%s' must be four numbers 'MIN_X MIN_Y WIDTH HEIGHT', each 0..%u, width and "
+                 "height at least 1",
+                 k[PK_MAPVB].val, (unsigned)CAT_MAX_MAP_COORD);
+        else {
+            memcpy(c->map_viewbox, v, sizeof v);
+            c->has_map = 1;
+        }
+    }
 }
 
 static void do_labels(pctx *x)
@@ -1252,6 +1278,63 @@ static void do_candidacies(pctx *x)
     }
 }
 
+/* ================================================================ [shapes] */
+
+/* The municipality map: map_viewbox and [shapes] come together; one shape per
+ * municipality; each path in the grammar of catalog_shape.c and inside the viewBox. */
+static void do_shapes(pctx *x)
+{
+    prep_catalog *c = x->c;
+    rawtab *t = &x->t[SEC_SHAPES];
+    const kv *vb = &x->pk[PK_MAPVB];
+    long sec = x->sec_line[SEC_SHAPES];
+    if (sec && !vb->line && x->sec_line[SEC_PROCESS])
+        perr(x, x->sec_line[SEC_PROCESS], 0, "missing-key", "[process] has no 'map_viewbox'; the [shapes] on line %ld needs it",
+             sec);
+    if (vb->line && !sec)
+        perr(x, vb->line, vb->col, "missing-section", "map_viewbox is set but there is no [shapes] section");
+    if (!sec) return;
+    uint32_t nm = c->n_municipalities;
+    c->municipality_shape = calloc(nm ? nm : 1, sizeof *c->municipality_shape);
+    long *first_line = calloc(nm ? nm : 1, sizeof *first_line);
+    if (!c->municipality_shape || !first_line) {
+        free(first_line);
+        x->f_oom = 1;
+        return;
+    }
+    const uint32_t *box = c->has_map ? c->map_viewbox : NULL;
+    for (size_t r = 0; r < t->n && !x->f_oom; r++) {
+        long ln = t->line[r];
+        const char *fm = F(t, r, SH_MUNI), *path = F(t, r, SH_PATH);
+        uint32_t id;
+        uint32_t m = find_geo(x, SEC_MUNIS, fm, &id);
+        if (m == CAT_NONE) {
+            if (!x->broken[SEC_MUNIS])
+                perr(x, ln, C(t, r, SH_MUNI), "unknown-reference", "shape of unknown municipality '%s'", fm);
+        } else if (first_line[m]) {
+            perr(x, ln, C(t, r, SH_MUNI), "duplicate-id", "municipality %u already has a shape on line %ld",
+                 (unsigned)id, first_line[m]);
+            m = CAT_NONE;
+        }
+        size_t off = 0;
+        char msg[160];
+        int bad = prep_catalog_path_check(path, box, &off, msg, sizeof msg);
+        if (bad) {
+            static const char *const kinds[] = {"", "bad-path", "path-outside-map", "path-too-long"};
+            if (bad == 3)
+                perr(x, ln, C(t, r, SH_PATH), kinds[bad], "path of %zu bytes; at most %u", strlen(path),
+                     (unsigned)CAT_MAX_PATH);
+            else
+                perr(x, ln, C(t, r, SH_PATH) + (long)off, kinds[bad], "%s", msg);
+            continue;
+        }
+        if (m == CAT_NONE) continue;
+        first_line[m] = ln;
+        c->municipality_shape[m] = xdup(x, path);
+    }
+    free(first_line);
+}
+
 /* ================================================================ derived data */
 
 typedef struct colbuild {
@@ -1648,6 +1731,7 @@ prep_err prep_catalog_parse(const char *name, const char *data, size_t len, prep
     if (!x.f_oom) do_elections(&x);
     if (!x.f_oom) do_coalitions(&x);
     if (!x.f_oom) do_candidacies(&x);
+    if (!x.f_oom) do_shapes(&x);
     if (!x.f_oom) derive(&x);
 
     prep_err rc = PREP_OK;

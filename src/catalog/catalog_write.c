@@ -2,7 +2,8 @@
  *
  * The output is canonical: sections in one fixed order, every key written (defaults
  * too), sections and casillas in their sorted order, no comments. Reading it back gives
- * the same catalogue, and writing that again gives the same bytes. A value that would
+ * the same catalogue, and writing that again gives the same bytes. A catalogue with a map
+ * gets map_viewbox in [process] and the [shapes] table last. A value that would
  * not read back as written (a '|' in a name, a line break, a comment marker, blanks at
  * an edge) makes the whole write fail with PREP_ERR_INVALID: nothing is appended. */
 #include "catalog_internal.h"
@@ -109,6 +110,13 @@ static void write_process(wctx *w, const prep_catalog *c)
     else put_kv(w, "participation_specials", sp);
     if (c->pct_decimals > 9) bad(w);
     putf(w, "percent_decimals = %u\n", (unsigned)c->pct_decimals);
+    if (c->has_map) {
+        const uint32_t *v = c->map_viewbox;
+        if (v[0] > CAT_MAX_MAP_COORD || v[1] > CAT_MAX_MAP_COORD || v[2] < 1 || v[2] > CAT_MAX_MAP_COORD ||
+            v[3] < 1 || v[3] > CAT_MAX_MAP_COORD)
+            bad(w);
+        putf(w, "map_viewbox = %u %u %u %u\n", (unsigned)v[0], (unsigned)v[1], (unsigned)v[2], (unsigned)v[3]);
+    }
 
     put(w, "\n[labels]\n");
     put_kv(w, "some_illegible", c->labels.some_illegible);
@@ -254,6 +262,10 @@ prep_err prep_catalog_write(const prep_catalog *c, prep_buf *out)
     write_process(&w, c);
     write_geo(&w, c);
     write_elections(&w, c);
+    if (c->has_map && !w.err) {
+        prep_err e = prep_catalog_write_shapes(c, &w.b);
+        if (e) w.err = e;
+    }
     if (!w.err) w.err = prep_buf_append(out, w.b.data, w.b.len);
     prep_buf_free(&w.b);
     return w.err;
