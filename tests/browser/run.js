@@ -29,7 +29,9 @@ const USAGE = `usage: node run.js --base-url URL [--site DIR] [options] [PAGE...
   --page-timeout MS  bound for one page in one view (default 30000)
   --total-timeout MS bound for the whole run (default 600000)
   --pid-file FILE    write the browser's process id (a process group leader) there
-  --no-tidy          skip the HTML validity check`;
+  --no-tidy          skip the HTML validity check
+  --tidy-errors-only fail only on what tidy calls errors (default: also on the warnings
+                     that mark invalid HTML: stray or missing end tags, duplicate ids...)`;
 
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const VIEWS = {
@@ -53,7 +55,7 @@ function parseArgs(argv) {
     embedPrefix: '', cutSelector: '[data-corte-hora]', cutText: null,
     artifacts: 'out/browser-artifacts',
     chromium: process.env.PREP_CHROMIUM || '/usr/bin/chromium',
-    pageTimeout: 30000, totalTimeout: 600000, pidFile: null, tidy: true,
+    pageTimeout: 30000, totalTimeout: 600000, pidFile: null, tidy: true, tidyErrorsOnly: false,
   };
   const num = (a, s) => {
     const n = Number(s);
@@ -89,6 +91,7 @@ function parseArgs(argv) {
       case '--total-timeout': o.totalTimeout = num(a, v()); break;
       case '--pid-file': o.pidFile = v(); break;
       case '--no-tidy': o.tidy = false; break;
+      case '--tidy-errors-only': o.tidyErrorsOnly = true; break;
       case '-h': case '--help': process.stdout.write(USAGE + '\n'); process.exit(0); break;
       default:
         if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
@@ -181,6 +184,16 @@ function pageFile(site, page) {
   return path.join(site, page === '' || page.endsWith('/') ? page + 'index.html' : page);
 }
 
+// tidy 5.6 calls few things errors (an unknown element is one; a stray end tag, a duplicate
+// id or a misnested element are only "warnings"). These warnings mark markup that the HTML
+// standard says is invalid, so they fail too (unless --tidy-errors-only). Other warnings
+// (e.g. tidy 5.6 not knowing aria-current) are shown as a count and do not fail.
+const TIDY_INVALID = [
+  /discarding unexpected/, /missing <\/\w/, /inserting implicit/, /repeated attribute/,
+  /unknown entity/, /missing <!DOCTYPE>/, /inserting missing 'title'/, /already defined/,
+  /is not recognized/,
+];
+
 function checkTidy(opt, page) {
   const label = `${page || '/'} html-valid`;
   const file = pageFile(opt.site, page);
@@ -189,11 +202,16 @@ function checkTidy(opt, page) {
   if (r.error) {
     return report(false, label, r.error.code === 'ENOENT' ? 'tidy is not installed (run scripts/setup.sh)' : r.error.message);
   }
+  if (r.status !== 0 && r.status !== 1 && r.status !== 2) return report(false, label, `tidy exit ${r.status}: ${r.stderr}`);
   const lines = (r.stderr || '').split('\n').filter(Boolean);
-  const warnings = lines.filter((l) => / - Warning: /.test(l)).length;
-  if (r.status === 0 || r.status === 1) return report(true, label, warnings ? `${warnings} tidy warning(s)` : '');
-  const errs = lines.filter((l) => !/ - Warning: /.test(l));
-  return report(false, label, `tidy exit ${r.status}\n    ${(errs.length ? errs : lines).slice(0, 20).join('\n    ')}`);
+  const bad = lines.filter((l) => / - Error: /.test(l)
+    || (!opt.tidyErrorsOnly && / - Warning: /.test(l) && TIDY_INVALID.some((re) => re.test(l))));
+  if (r.status === 2 && bad.length === 0) bad.push(...lines.filter((l) => !/ - Warning: /.test(l)));
+  if (bad.length === 0) {
+    return report(true, label, lines.length ? `${lines.length} other tidy warning(s)` : '');
+  }
+  const shown = bad.slice(0, 20).join('\n    ') + (bad.length > 20 ? `\n    (and ${bad.length - 20} more)` : '');
+  return report(false, label, `${bad.length} problem(s) in ${file}:\n    ${shown}`);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -231,18 +249,15 @@ async function checkCutTime(frame, opt) {
   }, { sel: opt.cutSelector, text: opt.cutText });
 }
 
+// axe-core's own bundle, evaluated in the page's main world through the browser protocol.
+// Not page.addScriptTag: that inserts an inline <script>, which a page with a strict
+// Content-Security-Policy (script-src 'self') refuses with a console error, failing the
+// console check for a reason that is the harness's, not the page's.
 const AXE_PATH = require.resolve('axe-core/axe.min.js');
-let axeSource = null;
+const AXE_SOURCE = fs.readFileSync(AXE_PATH, 'utf8');
 
 async function runAxe(frame) {
-  try {
-    await frame.addScriptTag({ path: AXE_PATH });
-  } catch (e) {
-    // A page whose Content-Security-Policy forbids inline scripts refuses the tag; evaluate
-    // the same source through the protocol instead, which the page's CSP does not govern.
-    if (!axeSource) axeSource = fs.readFileSync(AXE_PATH, 'utf8');
-    await frame.evaluate(`${axeSource}\n;void 0`);
-  }
+  await frame.evaluate(`${AXE_SOURCE}\n;void 0`);
   return frame.evaluate(async (tags) => {
     // eslint-disable-next-line no-undef
     const r = await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
@@ -296,6 +311,28 @@ async function checkView(browser, opt, page, viewName, state) {
       if (allowed(u)) return route.continue();
       return route.abort('blockedbyclient');
     });
+    // A cookie written by script inside the embedded (third-party) iframe is dropped by
+    // Chromium, so context.cookies() cannot see the attempt there: record every write of
+    // document.cookie and every cookieStore.set in every frame, before any page script runs.
+    await context.addInitScript(() => {
+      const writes = [];
+      Object.defineProperty(window, '__prepCookieWrites', { value: writes });
+      const d = Object.getOwnPropertyDescriptor(Document.prototype, 'cookie');
+      if (d && d.set) {
+        Object.defineProperty(Document.prototype, 'cookie', {
+          configurable: true, enumerable: d.enumerable,
+          get() { return d.get.call(this); },
+          set(v) { writes.push(String(v).slice(0, 200)); d.set.call(this, v); },
+        });
+      }
+      if (window.CookieStore && CookieStore.prototype.set) {
+        const set = CookieStore.prototype.set;
+        CookieStore.prototype.set = function (...a) {
+          writes.push(`cookieStore.set ${JSON.stringify(a).slice(0, 200)}`);
+          return set.apply(this, a);
+        };
+      }
+    });
     context.on('request', (r) => { if (!allowed(r.url())) foreign.push(r.url()); });
     context.on('requestfailed', (r) => {
       if (allowed(r.url()) && !/^(data|blob|about):/.test(r.url())) localErrors.push(`${r.url()} failed: ${r.failure() && r.failure().errorText}`);
@@ -335,12 +372,14 @@ async function checkView(browser, opt, page, viewName, state) {
 
     await Promise.all(pending);
     const cookies = await context.cookies();
+    const cookieWrites = await frame.evaluate(() => window.__prepCookieWrites || []);
 
     report(consoleErrors.length === 0, `${label} console`, consoleErrors.join('; '));
     report(foreign.length === 0 && localErrors.length === 0, `${label} requests`,
       [...foreign.map((u) => `request to another origin: ${u}`), ...localErrors].join('; '));
-    report(cookies.length === 0 && setCookies.length === 0, `${label} cookies`,
-      [...cookies.map((c) => `cookie ${c.name} for ${c.domain}`), ...setCookies.map((s) => `Set-Cookie ${s}`)].join('; '));
+    report(cookies.length === 0 && setCookies.length === 0 && cookieWrites.length === 0, `${label} cookies`,
+      [...cookies.map((c) => `cookie ${c.name} for ${c.domain}`), ...setCookies.map((s) => `Set-Cookie ${s}`),
+        ...cookieWrites.map((w) => `script wrote cookie ${w}`)].join('; '));
     report(cut.ok, `${label} cut-time`, cut.ok ? cut.shown.slice(0, 80) : cut.why);
     const vtext = violations.map((v) => {
       const shown = v.targets.slice(0, MAX_NODES_SHOWN).map((t) => `\n      at ${t}`).join('');
@@ -375,7 +414,8 @@ function childPids() {
 let browser = null;
 let browserPids = [];
 function killBrowser() {
-  for (const pid of browserPids) {
+  // Also children that appeared since launch (or a launch that has not returned yet).
+  for (const pid of new Set([...browserPids, ...childPids()])) {
     try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
     try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
   }
@@ -405,7 +445,11 @@ async function main() {
       process.exit(1);
     });
   }
-  process.on('exit', killBrowser);
+  process.on('exit', () => {
+    killBrowser();
+    // The browser is gone: drop its pids so that no one kills a reused pid later.
+    if (opt.pidFile) try { fs.unlinkSync(opt.pidFile); } catch { /* none */ }
+  });
 
   process.stdout.write(`pages (${opt.pages.length}): ${opt.pages.map((p) => p || '/').join(' ')}\n`);
   process.stdout.write(`views: ${opt.views.join(' ')}; server ${opt.baseUrl}; screenshots in ${opt.artifacts}\n`);
