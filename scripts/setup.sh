@@ -16,7 +16,14 @@ PKGS=(
   libcmocka-dev clang-14 libclang-rt-14-dev libfuzzer-14-dev
   # runtime data and stock verification tools
   tzdata ca-certificates openssl signify-openbsd sqlite3 coreutils
+  # browser tests (docs/testing-browser.md): Debian's Chromium, driven by playwright-core from
+  # npm (never a browser download); tidy for HTML validity; a font for the screenshots
+  chromium tidy fonts-dejavu-core
 )
+# Node.js and npm for the browser tests: Debian's only where none is on PATH (a machine may
+# have Node 20 with its own npm from elsewhere; Debian's npm would conflict with that one).
+command -v node >/dev/null || PKGS+=(nodejs)
+command -v npm >/dev/null || PKGS+=(npm)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -30,6 +37,19 @@ if ((${#missing[@]})); then
   apt-get install -y --no-install-recommends "${missing[@]}"
 else
   echo "setup: all ${#PKGS[@]} packages present"
+fi
+
+# npm packages of the browser tests, the exact versions of tests/browser/package-lock.json.
+# Runs only when node_modules is missing or the lockfile changed since the last install.
+lock=tests/browser/package-lock.json
+stamp=tests/browser/node_modules/.prep-lock.sha256
+want=$(sha256sum "$lock" | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  echo "setup: tests/browser/node_modules up to date"
+else
+  echo "setup: npm ci --prefix tests/browser"
+  npm ci --prefix tests/browser --no-audit --no-fund --ignore-scripts
+  echo "$want" >"$stamp"
 fi
 
 if [ "${1:-}" != "--no-build" ]; then

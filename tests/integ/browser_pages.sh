@@ -36,7 +36,6 @@ fi
 # 2. The fixture.
 echo "== fixture site"
 start_server "$BROWSER_DIR/fixture" fixture || exit 1
-rm -rf "$ART/fixture"
 run_browser 120 --site "$BROWSER_DIR/fixture" --base-url "$BASE_URL" --artifacts "$ART/fixture" \
   "" gubernatura/ base-de-datos/ || failed+=("fixture site")
 
