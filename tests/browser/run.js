@@ -24,6 +24,8 @@ const USAGE = `usage: node run.js --base-url URL [--site DIR] [options] [PAGE...
   --embed-prefix P   the iframe view loads P + page (default: the page itself)
   --cut-selector SEL element that shows the cut time (default: [data-corte-hora])
   --cut-text TEXT    instead of a selector: text that must be in the page's visible text
+  --cut-datetime P   the cut element's data-corte-hora or datetime attribute must start
+                     with P (e.g. 2021-06-06T23:00): the page shows the expected cut
   --artifacts DIR    screenshots (default: out/browser-artifacts)
   --chromium PATH    browser executable (default: $PREP_CHROMIUM or /usr/bin/chromium)
   --page-timeout MS  bound for one page in one view (default 30000)
@@ -52,7 +54,7 @@ class UsageError extends Error {}
 function parseArgs(argv) {
   const o = {
     baseUrl: null, site: null, pages: [], sample: false, views: ['390', '1280', 'iframe'],
-    embedPrefix: '', cutSelector: '[data-corte-hora]', cutText: null,
+    embedPrefix: '', cutSelector: '[data-corte-hora]', cutText: null, cutDatetime: null,
     artifacts: 'out/browser-artifacts',
     chromium: process.env.PREP_CHROMIUM || '/usr/bin/chromium',
     pageTimeout: 30000, totalTimeout: 600000, pidFile: null, tidy: true, tidyErrorsOnly: false,
@@ -85,6 +87,7 @@ function parseArgs(argv) {
       case '--embed-prefix': o.embedPrefix = v().replace(/^\/+/, ''); break;
       case '--cut-selector': o.cutSelector = v(); break;
       case '--cut-text': o.cutText = v(); break;
+      case '--cut-datetime': o.cutDatetime = v(); break;
       case '--artifacts': o.artifacts = v(); break;
       case '--chromium': o.chromium = v(); break;
       case '--page-timeout': o.pageTimeout = num(a, v()); break;
@@ -113,7 +116,7 @@ function parseArgs(argv) {
     o.tidy = false;
     process.stdout.write('note: no --site, HTML validity (tidy) not checked\n');
   }
-  if (o.sample) o.pages.push(...samplePages(o.site));
+  if (o.sample) o.pages.push(...samplePages(o.site, o.embedPrefix));
   o.pages = [...new Set(o.pages.map(normPage))];
   if (o.pages.length === 0) throw new UsageError('no pages given');
   if (o.pages.length > MAX_PAGES) throw new UsageError(`more than ${MAX_PAGES} pages`);
@@ -137,8 +140,9 @@ function slug(page) {
 // One page of every kind: every index.html under the site, grouped by a key made of its first
 // path segment and, for each deeper segment, the segment's letters before its first digit
 // (or "*" for a name with no digit, e.g. a municipio). The first path of each kind in sorted
-// order is taken; the home page (if present) comes first.
-function samplePages(site) {
+// order is taken; the home page (if present) comes first. The embedded tree (--embed-prefix)
+// is left out: the iframe view visits it for every sampled page.
+function samplePages(site, embedPrefix) {
   const found = [];
   let walked = 0;
   const walk = (dir, rel) => {
@@ -147,7 +151,10 @@ function samplePages(site) {
     for (const e of ents) {
       if (++walked > MAX_SAMPLE_FILES) throw new UsageError(`--sample: more than ${MAX_SAMPLE_FILES} files`);
       if (e.name.startsWith('.')) continue;
-      if (e.isDirectory()) walk(path.join(dir, e.name), rel + e.name + '/');
+      if (e.isDirectory()) {
+        if (embedPrefix && rel + e.name + '/' === embedPrefix) continue;
+        walk(path.join(dir, e.name), rel + e.name + '/');
+      }
       else if (e.name === 'index.html') found.push(rel);
     }
   };
@@ -228,7 +235,7 @@ function hostHtml(src) {
 }
 
 async function checkCutTime(frame, opt) {
-  return frame.evaluate(({ sel, text }) => {
+  return frame.evaluate(({ sel, text, when }) => {
     const visible = (el) => {
       if (!el.getClientRects().length) return false;
       const cs = getComputedStyle(el);
@@ -240,13 +247,20 @@ async function checkCutTime(frame, opt) {
     }
     const els = [...document.querySelectorAll(sel)];
     if (!els.length) return { ok: false, why: `no element matches ${sel}` };
+    const stamps = [];
     for (const el of els) {
       if (el.hasAttribute('data-corte-hora') && !el.getAttribute('data-corte-hora').trim()) continue;
       const shown = (el.innerText || '').trim();
-      if (shown && visible(el)) return { ok: true, shown };
+      if (!shown || !visible(el)) continue;
+      if (when !== null) {
+        const stamp = el.getAttribute('data-corte-hora') || el.getAttribute('datetime') || '';
+        if (!stamp.startsWith(when)) { stamps.push(stamp); continue; }
+      }
+      return { ok: true, shown };
     }
+    if (stamps.length) return { ok: false, why: `the cut shown is ${stamps.join(', ')}, not ${when}` };
     return { ok: false, why: `${els.length} element(s) match ${sel} but none is visible with text and a non-empty data-corte-hora` };
-  }, { sel: opt.cutSelector, text: opt.cutText });
+  }, { sel: opt.cutSelector, text: opt.cutText, when: opt.cutDatetime });
 }
 
 // axe-core's own bundle, evaluated in the page's main world through the browser protocol.

@@ -85,6 +85,12 @@ check "screenshots saved for every page and view" [ "$(ls "$WORK/art" | wc -l)" 
 check "browser gone after the run" bash -c "! pgrep -f '$WORK/[p]laywright' >/dev/null"
 if [ "$FAIL" -ne 0 ]; then echo "---- runner output"; cat "$OUT"; fi
 
+# The expected cut: the fixture shows 2021-06-06 23:00; asking for 22:00 must fail.
+run_browser 60 --no-tidy --views 390 --cut-datetime 2021-06-06T23:00 --base-url "$BASE_URL" --artifacts "$WORK/art4" control/ >"$WORK/c1.txt" 2>&1
+check "cut-datetime: the right cut passes" grep -q '^ok   control/ @390 cut-time' "$WORK/c1.txt"
+run_browser 60 --no-tidy --views 390 --cut-datetime 2021-06-06T22:00 --base-url "$BASE_URL" --artifacts "$WORK/art4" control/ >"$WORK/c2.txt" 2>&1
+check "cut-datetime: another cut fails" grep -q '^FAIL control/ @390 cut-time: the cut shown is 2021-06-06T23:00:00-05:00, not 2021-06-06T22:00' "$WORK/c2.txt"
+
 # Time bounds: a 1 ms page bound fails every view without hanging; a 3 s overall bound on a
 # long list ends the run. Both must exit 1 and leave no browser process.
 run_browser 60 --no-tidy --page-timeout 1 --base-url "$BASE_URL" --artifacts "$WORK/art2" control/ >"$WORK/t1.txt" 2>&1

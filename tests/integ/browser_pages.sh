@@ -9,7 +9,8 @@
 #      simulated Querétaro 2021 night cut at 23:00 (skipped, with a note, while this prep
 #      binary has no render command); one page of every kind (run.js --sample).
 # Env: PREP_BROWSER_SITE=DIR (test that site), PREP_BROWSER_PAGES="p1 p2" (those pages instead
-# of --sample), PREP_BROWSER_EMBED_PREFIX=P (iframe view loads P+page), PREP_BROWSER_ARTIFACTS=DIR,
+# of --sample), PREP_BROWSER_EMBED_PREFIX=P (iframe view loads P+page; default embebido/ when the
+# site has it), PREP_BROWSER_CUT_SELECTOR=SEL, PREP_BROWSER_ARTIFACTS=DIR,
 # PREP_BROWSER_SELFTEST=0 (skip step 1), PREP_CHROMIUM=PATH. See docs/testing-browser.md.
 # Time bounds (ctest allows 600 s): self-test 200 s, fixture 120 s, real site 240 s.
 # Usage: tests/integ/browser_pages.sh PATH/TO/prep
@@ -62,8 +63,16 @@ else
 fi
 if [ -n "$SITE" ]; then
   start_server "$SITE" site || exit 1
-  args=(--site "$SITE" --base-url "$BASE_URL" --artifacts "$ART/site")
-  [ -n "${PREP_BROWSER_EMBED_PREFIX:-}" ] && args+=(--embed-prefix "$PREP_BROWSER_EMBED_PREFIX")
+  # The cut element: data-corte-hora (the harness's default), or the renderer's
+  # <div class="corte">...<time datetime> as it stands.
+  args=(--site "$SITE" --base-url "$BASE_URL" --artifacts "$ART/site"
+        --cut-selector "${PREP_BROWSER_CUT_SELECTOR:-[data-corte-hora], .corte time[datetime]}")
+  # The cut this script rendered is the one every page must show.
+  [ -z "${PREP_BROWSER_SITE:-}" ] && args+=(--cut-datetime 2021-06-06T23:00)
+  # The embedded tree that `prep render` writes for iframes (docs/formats/site.md).
+  embed=${PREP_BROWSER_EMBED_PREFIX-}
+  [ -z "${PREP_BROWSER_EMBED_PREFIX+set}" ] && [ -d "$SITE/embebido" ] && embed=embebido/
+  [ -n "$embed" ] && args+=(--embed-prefix "$embed")
   if [ -n "${PREP_BROWSER_PAGES:-}" ]; then
     read -r -a pages <<<"$PREP_BROWSER_PAGES"
     args+=("${pages[@]}")
