@@ -167,6 +167,19 @@ const prep_cut_entry *prep_cut_manifest_find(const prep_cut_manifest *m, const c
 /* 1 if the cut is past its validity horizon at now ("desactualizado" on the pages). */
 int prep_cut_is_stale(const prep_cut_manifest *m, prep_time now);
 
+/* ---------------------------------------------------------------- manifest patches */
+/* A patch rebuilds a manifest from the previous one, so delivery sends only the entries
+ * that changed (docs/formats/cut.md). It is not trusted: the rebuilt bytes must match
+ * the patch's "result" hash and are then signature-checked like any manifest.
+ * Appends to out (an initialised buffer) the patch that turns base into next (both
+ * borrowed). */
+prep_err prep_cut_manifest_diff(const prep_cut_manifest *base, const prep_cut_manifest *next, prep_buf *out);
+/* Applies patch (borrowed) to base: *out is initialised here and, on success, holds the
+ * rebuilt manifest bytes (owned; prep_buf_free). Diag kinds: "patch-syntax", "patch-base"
+ * (made for another base), "patch-mismatch" (rebuilt bytes differ from "result"), "limit". */
+prep_err prep_cut_manifest_patch(const prep_cut_manifest *base, const void *patch, size_t len,
+                                 const prep_cut_limits *lim, const char *name, prep_buf *out, prep_diags *d);
+
 /* ---------------------------------------------------------------- making a cut */
 /* One public file given in memory; every pointer borrowed. media_type NULL = by extension. */
 typedef struct prep_cut_file {
@@ -223,8 +236,9 @@ typedef struct prep_cut_result {
 } prep_cut_result;
 
 /* The broadcaster's activation. incoming (borrowed) has the store's layout:
- * cuts/<seq>/manifest, cuts/<seq>/manifest.sig (one or more cuts) and objects/aa/b...
- * with every object the store lacks. Each cut, in ascending sequence, must pass: the
+ * cuts/<seq>/manifest (or cuts/<seq>/manifest.patch against cut seq-1, held by the store
+ * or earlier in the same batch), cuts/<seq>/manifest.sig (one or more cuts) and
+ * objects/aa/b... with every object the store lacks. Each cut, in ascending sequence, must pass: the
  * signature by a trusted key; the manifest parse; its mode; its process; sequence newer
  * than the active one; the chain (previous = SHA-256 of the active manifest); the instant
  * not beyond now + max_skew; the horizon not past; every object's size and hash. Only then
@@ -235,6 +249,7 @@ typedef struct prep_cut_result {
  * Diag kinds: "unknown-key", "bad-signature", "sig-envelope", manifest kinds, "mode",
  * "process-mismatch", "key-mismatch", "rollback", "conflict", "chain-broken", "chain-gap",
  * "future-instant", "expired", "instant-regress", "missing-object", "size-mismatch",
+ * "patch-syntax", "patch-base", "patch-mismatch",
  * "oversize", "truncated", "hash-mismatch", "extra-file", "symlink", "not-regular", "limit". */
 prep_err prep_cut_receive(const char *store, const char *incoming, const prep_cut_policy *pol,
                           prep_cut_result *res, prep_diags *d);

@@ -221,7 +221,8 @@ static prep_err scan_incoming(incoming *in, size_t max_entries, prep_diags *d)
                     while (sd && !e && (se = readdir(sd))) {
                         if (!strcmp(se->d_name, ".") || !strcmp(se->d_name, "..")) continue;
                         char *fp = cut_join(cp, se->d_name);
-                        if (strcmp(se->d_name, "manifest") && strcmp(se->d_name, "manifest.sig")) {
+                        if (strcmp(se->d_name, "manifest") && strcmp(se->d_name, "manifest.sig") &&
+                            strcmp(se->d_name, "manifest.patch")) {
                             struct stat st;
                             if (lstat(fp, &st) == 0 && S_ISLNK(st.st_mode))
                                 cut_diag(d, fp, 0, 0, "symlink", "a symbolic link in the incoming cut; refused");
@@ -236,8 +237,12 @@ static prep_err scan_incoming(incoming *in, size_t max_entries, prep_diags *d)
                         free(fp);
                     }
                     if (sd) closedir(sd);
-                    if (!e && have != 2) {
-                        cut_diag(d, cp, 0, 0, "missing-object", "needs both manifest and manifest.sig");
+                    char *sgp = cut_join(cp, "manifest.sig");
+                    int has_sig = !e && access(sgp, F_OK) == 0;
+                    free(sgp);
+                    if (!e && (have != 2 || !has_sig)) {
+                        cut_diag(d, cp, 0, 0, have > 2 ? "extra-file" : "missing-object",
+                                 "needs manifest.sig and one of manifest or manifest.patch");
                         e = PREP_ERR_VERIFY;
                     }
                     if (!e) {
@@ -309,23 +314,80 @@ static prep_err scan_incoming(incoming *in, size_t max_entries, prep_diags *d)
     return e;
 }
 
+static prep_err read_file_diag(const char *p, uint64_t max, char **b, size_t *n, prep_diags *d)
+{
+    const char *why = "";
+    prep_err e = cut_read_small(p, (size_t)max, b, n, &why);
+    if (e == PREP_ERR_LIMIT)
+        cut_diag(d, p, 0, 0, "limit", "larger than %llu bytes", (unsigned long long)max);
+    else if (e == PREP_ERR_INVALID)
+        cut_diag(d, p, 0, 0, strstr(why, "symbolic") ? "symlink" : "not-regular", "%s", why);
+    else if (e)
+        cut_diag(d, p, 0, 0, "io", "cannot read: %s", strerror(errno));
+    return e;
+}
+
+static int in_batch(const incoming *in, uint64_t seq)
+{
+    for (size_t i = 0; i < in->n_seqs; i++)
+        if (in->seqs[i] == seq) return 1;
+    return 0;
+}
+
+/* The manifest bytes of incoming cut seq (owned): the file itself, or its patch applied
+ * to the manifest of cut seq-1 (from the store, else from this batch). Unverified. */
+static prep_err incoming_manifest(const incoming *in, const char *store, uint64_t seq, const prep_cut_policy *pol,
+                                  int depth, char **out, size_t *outn, prep_diags *d)
+{
+    *out = NULL;
+    char *mp = cut_fmt("%s/cuts/%llu/manifest", in->root, (unsigned long long)seq);
+    char *pp = cut_fmt("%s.patch", mp);
+    struct stat st;
+    prep_err e;
+    if (lstat(pp, &st) != 0) {
+        e = read_file_diag(mp, pol->limits.max_manifest_bytes, out, outn, d);
+        goto out;
+    }
+    char *patch = NULL, *bb = NULL;
+    size_t pn = 0, bn = 0;
+    prep_cut_manifest base = {0};
+    if ((e = read_file_diag(pp, pol->limits.max_manifest_bytes, &patch, &pn, d))) goto out;
+    char *bp = cut_fmt("%s/cuts/%llu/manifest", store, (unsigned long long)(seq - 1));
+    if (seq > 1 && lstat(bp, &st) == 0) {
+        e = read_file_diag(bp, pol->limits.max_manifest_bytes, &bb, &bn, d);
+    } else if (seq > 1 && depth < 64 && in_batch(in, seq - 1)) {
+        e = incoming_manifest(in, store, seq - 1, pol, depth + 1, &bb, &bn, d);
+    } else {
+        cut_diag(d, pp, 0, 0, "patch-base", "a patch needs cut %llu's manifest, which this receiver lacks",
+                 (unsigned long long)(seq - 1));
+        e = PREP_ERR_VERIFY;
+    }
+    free(bp);
+    if (!e) e = prep_cut_manifest_parse(bb, bn, &pol->limits, "patch base", &base, d);
+    prep_buf nb;
+    if (!e) e = prep_cut_manifest_patch(&base, patch, pn, &pol->limits, pp, &nb, d);
+    if (!e) *out = prep_buf_steal(&nb, outn);
+    if (*out == NULL && !e) e = PREP_ERR_NOMEM;
+    prep_cut_manifest_free(&base);
+    free(patch);
+    free(bb);
+out:
+    free(mp);
+    free(pp);
+    return e;
+}
+
 /* Reads and verifies incoming cut seq. */
-static prep_err read_incoming_cut(const incoming *in, uint64_t seq, const prep_cut_policy *pol, prep_cut_manifest *m,
-                                  char **sig, size_t *siglen, prep_diags *d)
+static prep_err read_incoming_cut(const incoming *in, const char *store, uint64_t seq, const prep_cut_policy *pol,
+                                  prep_cut_manifest *m, char **sig, size_t *siglen, prep_diags *d)
 {
     char *mp = cut_fmt("%s/cuts/%llu/manifest", in->root, (unsigned long long)seq);
     char *sp = cut_fmt("%s.sig", mp);
     char *mb = NULL, *sb = NULL;
     size_t ml = 0, sl = 0;
     const char *why = "";
-    prep_err e = cut_read_small(mp, (size_t)pol->limits.max_manifest_bytes, &mb, &ml, &why);
-    if (e == PREP_ERR_LIMIT)
-        cut_diag(d, mp, 0, 0, "limit", "manifest is larger than %llu bytes",
-                       (unsigned long long)pol->limits.max_manifest_bytes);
-    else if (e == PREP_ERR_INVALID)
-        cut_diag(d, mp, 0, 0, strstr(why, "symbolic") ? "symlink" : "not-regular", "manifest %s", why);
-    else if (e)
-        cut_diag(d, mp, 0, 0, "io", "cannot read: %s", strerror(errno));
+    memset(m, 0, sizeof *m);
+    prep_err e = incoming_manifest(in, store, seq, pol, 0, &mb, &ml, d);
     if (!e) {
         e = cut_read_small(sp, 4096, &sb, &sl, &why);
         if (e) cut_diag(d, sp, 0, 0, e == PREP_ERR_LIMIT ? "sig-envelope" : "io", "cannot read the signature%s",
@@ -380,7 +442,7 @@ static prep_err accept_one(cut_store *s, const incoming *in, uint64_t seq, const
     char *sig = NULL;
     size_t siglen = 0;
     char *label = cut_fmt("%s/cuts/%llu", in->root, (unsigned long long)seq);
-    prep_err e = read_incoming_cut(in, seq, pol, &m, &sig, &siglen, d);
+    prep_err e = read_incoming_cut(in, s->root, seq, pol, &m, &sig, &siglen, d);
     if (e) {
         free(label);
         return e;
@@ -560,7 +622,7 @@ prep_err prep_cut_receive(const char *store, const char *incoming_dir, const pre
     if ((e = scan_incoming(&in, max_entries, d))) goto refused;
     for (size_t i = 0; i < in.n_seqs; i++) {
         cur = in.seqs[i];
-        if ((e = read_incoming_cut(&in, cur, pol, &m, NULL, NULL, d))) goto refused;
+        if ((e = read_incoming_cut(&in, s.root, cur, pol, &m, NULL, NULL, d))) goto refused;
         for (size_t k = 0; k < m.n; k++) {
             long at = objset_find(&in.objs, m.entries[k].sha256);
             if (at >= 0) in.objs.mark[at] = 1;

@@ -447,6 +447,117 @@ static void test_manifest_parse_errors(void **st)
     prep_diags_free(&d);
 }
 
+static void test_manifest_patch(void **st)
+{
+    (void)st;
+    char *t = tmpdir_new();
+    char *inst = pathf("%s/inst", t), *recv = pathf("%s/recv", t), *inc = pathf("%s/inc", t);
+    prep_cut_seckey sk;
+    prep_cut_pubkey pk;
+    key_from_seed(9, &sk, &pk);
+    prep_diags d;
+    prep_diags_init(&d);
+    site s;
+    site_init(&s, 40);
+    uint64_t seq;
+    assert_int_equal(make_cut(inst, &s, &sk, PREP_CUT_LIVE, T0, 3600, &seq, &d), PREP_OK);
+    /* Cut 2: one page changed, one added; cut 3: one removed (rebuilt site without it). */
+    site_set(&s, "gubernatura/seccion-0005/index.html", "<p>cambiada</p>");
+    site_set(&s, "gubernatura/seccion-9999/index.html", "<p>nueva</p>");
+    assert_int_equal(make_cut(inst, &s, &sk, PREP_CUT_LIVE, T0 + 300, 3600, &seq, &d), PREP_OK);
+    site s3;
+    memset(&s3, 0, sizeof s3);
+    for (size_t i = 0; i < s.n; i++)
+        if (strcmp(s.paths[i], "LEEME.txt")) site_set(&s3, s.paths[i], "%s", s.data[i]);
+    assert_int_equal(make_cut(inst, &s3, &sk, PREP_CUT_LIVE, T0 + 600, 3600, &seq, &d), PREP_OK);
+    prep_cut_manifest m1, m2, m3;
+    assert_int_equal(prep_cut_load(inst, 1, &m1, &d), PREP_OK);
+    assert_int_equal(prep_cut_load(inst, 2, &m2, &d), PREP_OK);
+    assert_int_equal(prep_cut_load(inst, 3, &m3, &d), PREP_OK);
+    prep_buf p12, p23, out;
+    prep_buf_init(&p12, 0);
+    prep_buf_init(&p23, 0);
+    assert_int_equal(prep_cut_manifest_diff(&m1, &m2, &p12), PREP_OK);
+    assert_int_equal(prep_cut_manifest_diff(&m2, &m3, &p23), PREP_OK);
+    /* 3 header lines + 12 manifest header lines + 2 ops of 2 lines + "# end" = 20 lines */
+    size_t lines = 0;
+    for (size_t i = 0; i < p12.len; i++) lines += p12.data[i] == '\n';
+    assert_int_equal(lines, 20);
+    assert_non_null(strstr(p23.data, "#- LEEME.txt\n"));
+    assert_true(p12.len < m2.raw_len / 3);
+    assert_int_equal(prep_cut_manifest_patch(&m1, p12.data, p12.len, NULL, "p12", &out, &d), PREP_OK);
+    assert_int_equal(out.len, m2.raw_len);
+    assert_memory_equal(out.data, m2.raw, m2.raw_len);
+    prep_buf_free(&out);
+    assert_int_equal(prep_cut_manifest_patch(&m2, p23.data, p23.len, NULL, "p23", &out, &d), PREP_OK);
+    assert_memory_equal(out.data, m3.raw, m3.raw_len);
+    prep_buf_free(&out);
+    /* Wrong base. */
+    prep_diags_free(&d);
+    prep_diags_init(&d);
+    assert_int_equal(prep_cut_manifest_patch(&m2, p12.data, p12.len, NULL, "p12", &out, &d), PREP_ERR_VERIFY);
+    assert_non_null(prep_diags_find(&d, "patch-base"));
+    /* A changed operation no longer rebuilds the signed bytes. */
+    char *x = strstr(strstr(p12.data, "# bytes: "), "#f 1"); /* "#f 15 text/html..." */
+    assert_non_null(x);
+    x[4] = x[4] == '9' ? '8' : '9';
+    assert_int_equal(prep_cut_manifest_patch(&m1, p12.data, p12.len, NULL, "p12", &out, &d), PREP_ERR_VERIFY);
+    assert_non_null(prep_diags_find(&d, "patch-mismatch"));
+    /* Operations out of order, and removing what is not there. */
+    const char *bad[] = {"#- zzz\n#- LEEME.txt\n", "#- nothere.html\n", "garbage\n"};
+    for (size_t i = 0; i < PREP_ARRAY_LEN(bad); i++) {
+        prep_buf b;
+        prep_buf_init(&b, 0);
+        const char *ops = strstr(p12.data, "# bytes: ");
+        ops = strchr(ops, '\n') + 1;
+        prep_buf_append(&b, p12.data, (size_t)(ops - p12.data));
+        prep_buf_puts(&b, bad[i]);
+        prep_buf_puts(&b, "# end\n");
+        prep_diags_free(&d);
+        prep_diags_init(&d);
+        assert_int_not_equal(prep_cut_manifest_patch(&m1, b.data, b.len, NULL, "bad", &out, &d), PREP_OK);
+        assert_non_null(prep_diags_find(&d, "patch-syntax"));
+        prep_buf_free(&b);
+    }
+    /* Receiving by patch: cut 1 whole, then cuts 2 and 3 as patches in one batch
+     * (cut 3's base is cut 2 of the same batch). */
+    prep_cut_policy pol;
+    policy_for(&pol, &pk, T0 + 700);
+    deliver(inst, 1, recv, inc);
+    assert_int_equal(prep_cut_receive(recv, inc, &pol, NULL, &d), PREP_OK);
+    char *inc3 = pathf("%s/inc3", t);
+    deliver(inst, 2, recv, inc);
+    make_patch_delivery(inst, 2, inc);
+    deliver(inst, 3, recv, inc3);
+    make_patch_delivery(inst, 3, inc3);
+    assert_int_equal(sh("mv %s/cuts/3 %s/cuts/ && cp -rn %s/objects/. %s/objects/ 2>/dev/null; true", inc3, inc, inc3,
+                        inc),
+                     0);
+    prep_cut_result res;
+    prep_diags_free(&d);
+    prep_diags_init(&d);
+    prep_err e = prep_cut_receive(recv, inc, &pol, &res, &d);
+    if (e) prep_diags_print(&d, stderr, 5);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(res.accepted, 2);
+    assert_int_equal(active_seq(recv), 3);
+    /* The store keeps whole manifests: byte-identical to the institute's. */
+    assert_int_equal(sh("cmp -s %s/cuts/3/manifest %s/cuts/3/manifest && cmp -s %s/cuts/2/manifest %s/cuts/2/manifest",
+                        inst, recv, inst, recv),
+                     0);
+    assert_int_equal(prep_cut_verify(recv, 0, &pol, NULL, &d), PREP_OK);
+    prep_buf_free(&p12);
+    prep_buf_free(&p23);
+    prep_cut_manifest_free(&m1);
+    prep_cut_manifest_free(&m2);
+    prep_cut_manifest_free(&m3);
+    site_free(&s);
+    site_free(&s3);
+    prep_diags_free(&d);
+    rm_rf(t);
+    free(t), free(inst), free(recv), free(inc), free(inc3);
+}
+
 static void test_paths_and_types(void **st)
 {
     (void)st;
@@ -755,6 +866,7 @@ int main(void)
         cmocka_unit_test(test_envelope_errors),
         cmocka_unit_test(test_manifest_known_answer),
         cmocka_unit_test(test_manifest_parse_errors),
+        cmocka_unit_test(test_manifest_patch),
         cmocka_unit_test(test_paths_and_types),
         cmocka_unit_test(test_chain_receive_verify_delta),
         cmocka_unit_test(test_make_rules),

@@ -608,6 +608,84 @@ static void test_sequence_not_its_directory(void **state)
     refused_then_honest(f, "manifest-field");
 }
 
+/* ---------------------------------------------------------------- 34-36: manifest patches */
+static void test_patch_honest(void **state)
+{
+    fx *f = *state;
+    make_patch_delivery(f->inst, 2, f->inc);
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(prep_cut_receive(f->recv, f->inc, &f->pol, NULL, &d), PREP_OK);
+    assert_int_equal(active_seq(f->recv), 2);
+    prep_diags_free(&d);
+    expect_store_good(f);
+}
+
+static void test_patch_for_another_base(void **state)
+{
+    fx *f = *state;
+    /* A patch made against cut 2 itself (a receiver that is not where the sender thinks). */
+    prep_cut_manifest m2;
+    assert_int_equal(prep_cut_load(f->inst, 2, &m2, NULL), PREP_OK);
+    prep_buf pb;
+    prep_buf_init(&pb, 0);
+    assert_int_equal(prep_cut_manifest_diff(&m2, &m2, &pb), PREP_OK);
+    char *mp = inc_path(f, "cuts/2/manifest"), *pp = inc_path(f, "cuts/2/manifest.patch");
+    unlink(mp);
+    write_bytes(pp, pb.data, pb.len);
+    prep_buf_free(&pb);
+    prep_cut_manifest_free(&m2);
+    free(mp), free(pp);
+    refused_then_honest(f, "patch-base");
+}
+
+static void test_patch_rebuilding_other_bytes(void **state)
+{
+    fx *f = *state;
+    /* A consistent patch (its result line matches what it rebuilds) that makes a manifest
+     * the institute did not sign: LEEME.txt pointed at other content. */
+    size_t n, on;
+    char *m = manifest_text(f, 2, &n);
+    char evil[65];
+    prep_sha256_hex("Base de datos falsa.\n", 21, evil);
+    const char *line = strstr(m, "  LEEME.txt\n") - 64;
+    char honest[65];
+    memcpy(honest, line, 64);
+    honest[64] = 0;
+    char *e = replace(m, n, honest, evil, &on);
+    char *e2 = replace(e, on, "#f 39 text/plain", "#f 21 text/plain", &on);
+    char *e3 = strstr(e2, "# bytes: ");
+    unsigned long long total = strtoull(e3 + 9, NULL, 10);
+    char from[40], to[40];
+    snprintf(from, sizeof from, "# bytes: %llu\n", total);
+    snprintf(to, sizeof to, "# bytes: %llu\n", total - 18);
+    char *e4 = replace(e2, on, from, to, &on);
+    prep_cut_manifest base, evilm;
+    assert_int_equal(prep_cut_load(f->inst, 1, &base, NULL), PREP_OK);
+    prep_diags d;
+    prep_diags_init(&d);
+    if (prep_cut_manifest_parse(e4, on, NULL, "evil", &evilm, &d)) {
+        prep_diags_print(&d, stderr, 3);
+        fail_msg("the tampered manifest should still parse");
+    }
+    prep_buf pb;
+    prep_buf_init(&pb, 0);
+    assert_int_equal(prep_cut_manifest_diff(&base, &evilm, &pb), PREP_OK);
+    char *mp = inc_path(f, "cuts/2/manifest"), *pp = inc_path(f, "cuts/2/manifest.patch");
+    unlink(mp);
+    write_bytes(pp, pb.data, pb.len);
+    char *dir = pathf("%s/objects/%.2s", f->inc, evil);
+    prep_mkdirs(dir);
+    char *op = pathf("%s/%s", dir, evil + 2);
+    write_bytes(op, "Base de datos falsa.\n", 21);
+    refused_then_honest(f, "bad-signature");
+    prep_buf_free(&pb);
+    prep_cut_manifest_free(&base);
+    prep_cut_manifest_free(&evilm);
+    prep_diags_free(&d);
+    free(m), free(e), free(e2), free(e4), free(mp), free(pp), free(dir), free(op);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -645,6 +723,9 @@ int main(void)
         T(test_non_utf8_path),
         T(test_other_process),
         T(test_sequence_not_its_directory),
+        T(test_patch_honest),
+        T(test_patch_for_another_base),
+        T(test_patch_rebuilding_other_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

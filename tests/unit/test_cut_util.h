@@ -272,6 +272,27 @@ static size_t deliver(const char *src_store, uint64_t seq, const char *dst_store
     return n;
 }
 
+/* Replaces incoming cut seq's manifest by a patch against cut seq-1 of src_store. */
+static size_t make_patch_delivery(const char *src_store, uint64_t seq, const char *incoming)
+{
+    prep_cut_manifest a, b;
+    assert_int_equal(prep_cut_load(src_store, seq - 1, &a, NULL), PREP_OK);
+    assert_int_equal(prep_cut_load(src_store, seq, &b, NULL), PREP_OK);
+    prep_buf pb;
+    prep_buf_init(&pb, 0);
+    assert_int_equal(prep_cut_manifest_diff(&a, &b, &pb), PREP_OK);
+    char *mp = pathf("%s/cuts/%llu/manifest", incoming, (unsigned long long)seq);
+    char *pp = pathf("%s.patch", mp);
+    unlink(mp);
+    write_bytes(pp, pb.data, pb.len);
+    size_t n = pb.len;
+    prep_buf_free(&pb);
+    prep_cut_manifest_free(&a);
+    prep_cut_manifest_free(&b);
+    free(mp), free(pp);
+    return n;
+}
+
 static void policy_for(prep_cut_policy *pol, const prep_cut_pubkey *pk, prep_time now)
 {
     prep_cut_policy_init(pol);
