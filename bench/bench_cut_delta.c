@@ -269,7 +269,7 @@ int main(int argc, char **argv)
         char inst[4400], recv[4400], inc[4400];
         snprintf(inst, sizeof inst, "%s/inst-%d", root, variant);
         snprintf(recv, sizeof recv, "%s/recv-%d", root, variant);
-        snprintf(inc, sizeof inc, "%s/inc-%d", root, segmented);
+        snprintf(inc, sizeof inc, "%s/inc-%d", root, variant);
         state *st = calloc(1, sizeof *st);
         uint32_t next = 0;
         capture(st, order, &next, A / 2);
