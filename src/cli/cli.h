@@ -26,6 +26,7 @@ const char *cli_get(const cli_opt *opts, const char *name);
 /* Subcommands: argv[0] is the subcommand's name. */
 int cmd_sim(int argc, char **argv);
 int cmd_tally(int argc, char **argv);
+int cmd_render(int argc, char **argv);
 /* Signed cuts (src/cli/cmd_cut.c). */
 int cmd_keygen(int argc, char **argv);
 int cmd_cut(int argc, char **argv);

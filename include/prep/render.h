@@ -1,0 +1,117 @@
+/* prep render: the official publication of one cut — every HTML page (Spanish), their
+ * inline SVG charts, one CSS and one JS asset named by content hash, the CSV database and
+ * LEEME of the cut, and the small corte.json the "hay un corte nuevo" script polls.
+ * Layout, URLs, page kinds, embedded mode and caching hints: docs/formats/site.md.
+ *
+ * Render knows nothing of how files are stored or served (DESIGN.md): its output is an
+ * in-memory site, a list of {path, bytes, media type, caching class}. The same tally and
+ * cut information give byte-identical output.
+ *
+ * Incremental: a render cache (opaque, owned by the caller) keeps every page's BODY — all
+ * that depends on the numbers — across cuts. A body is rendered again only when the tally
+ * marks its aggregate dirty (prep_tally_dirty_list); the per-cut FRAME (cut time, sequence
+ * number, drill banner, asset names) is applied around cached bodies on every call. The
+ * caller clears the tally's marks (prep_tally_clear_dirty) after each successful render,
+ * and must not clear them between cuts without rendering while it keeps the cache.
+ *
+ * Ownership at each declaration: borrowed (not kept past the call), owned (the caller
+ * frees with the named function), static (lives for the program). */
+#ifndef PREP_RENDER_H
+#define PREP_RENDER_H
+
+#include "prep/tally.h"
+
+/* How long a file may be cached (docs/formats/site.md, "Caching"). */
+typedef enum prep_cache_class {
+    PREP_CACHE_PAGE = 0,      /* a page at a stable URL: short lifetime (max-age 60, must-revalidate) */
+    PREP_CACHE_IMMUTABLE = 1, /* content-addressed asset (assets/app.<hash>.css): a year, immutable */
+    PREP_CACHE_DATA = 2,      /* database download (CSV, LEEME): short lifetime, like pages */
+    PREP_CACHE_POLL = 3,      /* corte.json: no-cache (revalidate on every poll) */
+} prep_cache_class;
+
+/* Static English tag of a class: "page", "immutable", "data", "poll". */
+const char *prep_cache_class_tag(prep_cache_class k);
+/* The Cache-Control value docs/formats/site.md recommends for a class (static). */
+const char *prep_cache_control(prep_cache_class k);
+
+typedef struct prep_site_file {
+    char *path;             /* owned; relative, '/'-separated, no leading '/' ("gubernatura/index.html") */
+    unsigned char *data;    /* owned (may be NULL when len == 0) */
+    size_t len;
+    const char *media_type; /* static: "text/html; charset=utf-8", ... */
+    prep_cache_class cache;
+    uint8_t is_page;        /* 1 for an HTML page */
+    uint8_t body_rendered;  /* pages: its body was rendered by this call (0: reused from the cache) */
+} prep_site_file;
+
+/* A whole site: files sorted by path (bytewise), paths unique. */
+typedef struct prep_site {
+    prep_site_file *v;      /* owned */
+    size_t n, cap;
+} prep_site;
+
+void prep_site_init(prep_site *s);
+/* Frees every file and the array; leaves s empty (reusable). NULL ok. */
+void prep_site_free(prep_site *s);
+/* The file at path, or NULL (binary search). Borrowed. */
+const prep_site_file *prep_site_find(const prep_site *s, const char *path);
+
+/* What render needs to know of the cut it publishes. */
+typedef struct prep_render_cut {
+    uint64_t seq;             /* the cut's sequence number, 1.. (shown on every page) */
+    prep_time at;             /* the cut instant (shown on every page in the process's zone) */
+    int drill;                /* 1: a drill (simulacro): a "SIMULACRO" banner on every page */
+    const char *process_name; /* borrowed; NULL = the catalogue's process_name */
+    prep_time valid_until;    /* validity horizon; PREP_TIME_NONE = at + 3 x cut_interval */
+    int final_cut;            /* the final cut (participation counts specials per the catalogue) */
+} prep_render_cut;
+
+/* One official broadcaster for the "Difusores oficiales" page. */
+typedef struct prep_render_difusor {
+    const char *name;         /* borrowed; shown as text */
+    const char *url;          /* borrowed; its publication site (a link to another origin, on that
+                               * page only; never fetched); NULL = no link */
+} prep_render_difusor;
+
+typedef struct prep_render_opts {
+    int embedded;             /* 1 (default): also write the embebido/ tree for iframes */
+    const char *pubkey;       /* borrowed; the institute's signify public key file text, shown on
+                               * "Cómo verificar este corte"; NULL = cuts not signed yet */
+    const prep_render_difusor *difusores; /* borrowed array of n_difusores; NULL/0 = empty state */
+    size_t n_difusores;
+} prep_render_opts;
+
+void prep_render_opts_init(prep_render_opts *o);
+
+typedef struct prep_render_stats {
+    size_t files;             /* files in the site */
+    uint64_t bytes;           /* their total size */
+    size_t pages;             /* HTML pages (both trees) */
+    size_t bodies;            /* distinct page bodies (one per page of the main tree) */
+    size_t bodies_rendered;   /* bodies rendered by this call, per-cut pages included */
+    size_t bodies_reused;     /* bodies taken from the cache */
+    size_t cut_pages;         /* pages whose body is per cut and always rendered (base-de-datos, verificar) */
+} prep_render_stats;
+
+typedef struct prep_render_cache prep_render_cache; /* opaque */
+
+/* A new, empty cache. Owned (prep_render_cache_free). One cache serves one tally (and its
+ * catalogue) over successive cuts; a different catalogue resets it. */
+prep_err prep_render_cache_new(prep_render_cache **out);
+void prep_render_cache_free(prep_render_cache *c);
+
+/* Renders the whole site of cut `cut` from tally t (borrowed, not modified) into out
+ * (its previous content is freed first). cache may be NULL (every body rendered). o NULL
+ * = defaults. st may be NULL. The database files are made here (prep_db_write_csv per
+ * election, prep_db_write_leeme) and published under base-de-datos/. On error out is
+ * left empty and the cache keeps only bodies that are still valid. */
+prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const prep_render_opts *o,
+                          prep_render_cache *cache, prep_site *out, prep_render_stats *st);
+
+/* Formats n with comma thousands separators ("1,234,567"; "-12"). out >= 28 bytes. */
+void prep_render_fmt_int(int64_t n, char out[28]);
+
+/* Limits: a site holds at most PREP_RENDER_MAX_PAGES pages per tree (PREP_ERR_LIMIT). */
+#define PREP_RENDER_MAX_PAGES 2000000u
+
+#endif

@@ -1,0 +1,170 @@
+/* prep render: the publication of one cut, written to a directory (previews, Apache
+ * docroots, browser tests). --actas is a directory of <election-id>.csv captures files
+ * (as `prep sim actas` writes them); captures up to --at enter the cut.
+ *
+ * Files are written plainly (no fsync per file): this is a preview. The production path
+ * is `prep cut` (signed, stored) and `prep export` (atomic directory swap). */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prep/render.h"
+
+static int write_plain(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    size_t w = len ? fwrite(data, 1, len, f) : 0;
+    int bad = w != len;
+    if (fclose(f)) bad = 1;
+    return bad ? -1 : 0;
+}
+
+/* Writes every file of the site under dir, making the directories. */
+static int write_site(const prep_site *s, const char *dir)
+{
+    char path[4096], sub[4096];
+    for (size_t i = 0; i < s->n; i++) {
+        const prep_site_file *f = &s->v[i];
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, f->path) >= sizeof path) return -1;
+        snprintf(sub, sizeof sub, "%s", path);
+        char *slash = strrchr(sub, '/');
+        if (slash) {
+            *slash = 0;
+            if (prep_mkdirs(sub)) return -1;
+        }
+        if (write_plain(path, f->data, f->len)) {
+            fprintf(stderr, "prep render: cannot write %s: %s\n", path, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int cmd_render(int argc, char **argv)
+{
+    cli_opt opts[] = {
+        {"catalog", "FILE", "the process catalogue (required)", NULL},
+        {"actas", "DIR", "captures: a directory of <election-id>.csv files (required)", NULL},
+        {"at", "TIME", "cut instant, local time of the process, e.g. \"2021-06-06 23:05\" (required)", NULL},
+        {"out", "DIR", "where to write the site (required; created if missing)", NULL},
+        {"seq", "N", "the cut's sequence number shown on every page (default 1)", NULL},
+        {"drill", NULL, "a drill cut: every page carries a SIMULACRO banner", NULL},
+        {"final", NULL, "the final cut (participation rule for special casillas)", NULL},
+        {"pubkey", "FILE", "the institute's signify public key, shown on \"Como verificar\"", NULL},
+        {"no-embedded", NULL, "do not write the embebido/ tree (pages for iframes)", NULL},
+        {NULL, NULL, NULL, NULL},
+    };
+    int help;
+    char err[256];
+    if (cli_parse(argc - 1, argv + 1, opts, &help, err, sizeof err)) {
+        fprintf(stderr, "prep render: %s\n", err);
+        return CLI_USAGE;
+    }
+    if (help) {
+        cli_usage(stdout, "render", "--catalog FILE --actas DIR --at TIME --out DIR [--seq N] [--drill]",
+                  "Renders the public site of one cut (every page of every election, the CSV\n"
+                  "database and LEEME, the assets) into a directory. Layout and URLs:\n"
+                  "docs/formats/site.md. Serve the directory over HTTP to browse it (pages link\n"
+                  "to directories, served from their index.html).",
+                  opts);
+        return CLI_OK;
+    }
+    const char *catp = cli_get(opts, "catalog"), *actas = cli_get(opts, "actas"), *at_s = cli_get(opts, "at"),
+               *outd = cli_get(opts, "out"), *seq_s = cli_get(opts, "seq"), *pub = cli_get(opts, "pubkey");
+    if (!catp || !actas || !at_s || !outd) {
+        fprintf(stderr, "prep render: --catalog, --actas, --at and --out are required (see --help)\n");
+        return CLI_USAGE;
+    }
+    int64_t seq = 1;
+    if (seq_s && (prep_parse_i64(seq_s, &seq) || seq < 1)) {
+        fprintf(stderr, "prep render: --seq '%s' is not a number >= 1\n", seq_s);
+        return CLI_USAGE;
+    }
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_catalog *c = NULL;
+    prep_tally *t = NULL;
+    char *pubtext = NULL;
+    prep_site site;
+    prep_site_init(&site);
+    int rc = CLI_USAGE;
+    prep_err e = prep_catalog_load(catp, &c, &d);
+    if (e) {
+        prep_diags_print(&d, stderr, 50);
+        fprintf(stderr, "prep render: cannot load catalogue %s: %s\n", catp, prep_err_str(e));
+        goto out;
+    }
+    prep_time at;
+    if (prep_time_parse(at_s, c->timezone, &at)) {
+        fprintf(stderr, "prep render: --at '%s' is not a time (YYYY-MM-DD HH:MM[:SS])\n", at_s);
+        goto out;
+    }
+    if (pub) {
+        size_t len;
+        if (prep_read_file(pub, 4096, &pubtext, &len)) {
+            fprintf(stderr, "prep render: cannot read --pubkey %s\n", pub);
+            goto out;
+        }
+    }
+    if ((e = prep_tally_new(c, &t))) {
+        fprintf(stderr, "prep render: %s\n", prep_err_str(e));
+        goto out;
+    }
+    for (uint32_t el = 0; el < c->n_elections; el++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.csv", actas, c->elections[el].id);
+        prep_actas *s = NULL;
+        prep_diags_free(&d);
+        prep_diags_init(&d);
+        e = prep_actas_load(path, c, el, &s, &d);
+        if (d.total) prep_diags_print(&d, stderr, 20);
+        if (e) {
+            fprintf(stderr, "prep render: cannot read %s: %s\n", path, prep_err_str(e));
+            goto out;
+        }
+        prep_tally_cursor cur;
+        size_t applied = 0;
+        if (!(e = prep_tally_cursor_init(&cur, s))) {
+            e = prep_tally_apply_until(t, s, &cur, at, &applied);
+            prep_tally_cursor_free(&cur);
+        }
+        prep_actas_free(s);
+        if (e) {
+            fprintf(stderr, "prep render: %s: %s\n", path, prep_err_str(e));
+            goto out;
+        }
+        fprintf(stderr, "prep render: %s: %zu captures in the cut\n", path, applied);
+    }
+    prep_render_cut cut = {.seq = (uint64_t)seq,
+                           .at = at,
+                           .drill = cli_get(opts, "drill") != NULL,
+                           .process_name = NULL,
+                           .valid_until = PREP_TIME_NONE,
+                           .final_cut = cli_get(opts, "final") != NULL};
+    prep_render_opts ro;
+    prep_render_opts_init(&ro);
+    ro.embedded = cli_get(opts, "no-embedded") == NULL;
+    ro.pubkey = pubtext;
+    prep_render_stats st;
+    if ((e = prep_render_site(t, &cut, &ro, NULL, &site, &st))) {
+        fprintf(stderr, "prep render: %s\n", prep_err_str(e));
+        goto out;
+    }
+    if (prep_mkdirs(outd) || write_site(&site, outd)) {
+        fprintf(stderr, "prep render: cannot write the site under %s\n", outd);
+        goto out;
+    }
+    fprintf(stderr, "prep render: %zu files (%zu pages), %llu bytes written to %s\n", st.files, st.pages,
+            (unsigned long long)st.bytes, outd);
+    rc = CLI_OK;
+out:
+    prep_site_free(&site);
+    prep_tally_free(t);
+    prep_catalog_free(c);
+    free(pubtext);
+    prep_diags_free(&d);
+    return rc;
+}

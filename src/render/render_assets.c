@@ -1,0 +1,98 @@
+/* render: the two assets — one stylesheet (with the catalogue's party colours as classes)
+ * and one small script that only offers "hay un corte nuevo". Both are published under
+ * assets/ with their content hash in the name (render_site.c). No web fonts, no images.
+ *
+ * Colours: body text #1a1a1a on #fff (17:1); links #0b4f9c (8:1); secondary text #444
+ * (9.7:1); the drill banner white on #8a1c00 (9:1); the notices #1a1a1a on #fff8e6.
+ * Party colours never sit behind text: they fill swatches and bars (with a dark border). */
+#include <string.h>
+
+#include "render_internal.h"
+
+static const char css_base[] =
+    "*{box-sizing:border-box}"
+    "html{font-family:system-ui,-apple-system,\"Segoe UI\",Roboto,\"Helvetica Neue\",Arial,sans-serif;"
+    "line-height:1.45;color:#1a1a1a;background:#fff}"
+    "body{margin:0}"
+    "a{color:#0b4f9c}"
+    ":focus-visible{outline:3px solid #0b4f9c;outline-offset:2px}"
+    "a:focus{outline:3px solid #0b4f9c;outline-offset:2px}"
+    ".salto{position:absolute;left:-9999px;top:0;background:#fff;padding:.5rem;z-index:9}"
+    ".salto:focus{left:.5rem}"
+    "header{background:#f2f4f7;border-bottom:1px solid #c9ced6;padding:.5rem 1rem}"
+    ".sitio{margin:0;font-weight:600}"
+    ".corte{display:flex;flex-wrap:wrap;gap:.1rem 1rem;align-items:baseline;margin:.25rem 0}"
+    ".prelim{margin:0;font-weight:700;text-transform:uppercase;letter-spacing:.03em}"
+    ".hora{margin:0;font-size:1.3rem}"
+    ".inicio .hora{font-size:2.1rem}"
+    ".simulacro{margin:0 0 .5rem;padding:.5rem 1rem;background:#8a1c00;color:#fff;font-weight:700;"
+    "font-size:1.3rem;text-align:center;letter-spacing:.05em}"
+    ".aviso{padding:.5rem;margin:.5rem 0;border:2px solid #8a5a00;background:#fff8e6}"
+    "[hidden]{display:none!important}"
+    "nav ul{list-style:none;margin:.25rem 0 0;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1.25rem}"
+    "nav a[aria-current]{font-weight:700}"
+    "main{display:block;padding:1rem;max-width:74rem;margin:0 auto}"
+    ".ruta ol{list-style:none;padding:0;margin:0 0 .5rem;display:flex;flex-wrap:wrap}"
+    ".ruta li+li:before{content:\"\\203A\";padding:0 .4rem;color:#444}"
+    "h1{font-size:1.6rem;margin:.25rem 0 .75rem}"
+    "h2{font-size:1.25rem;margin:1.5rem 0 .5rem;border-bottom:1px solid #c9ced6}"
+    "h3{font-size:1.05rem;margin:1rem 0 .4rem}"
+    ".tabla{overflow-x:auto}"
+    "table{border-collapse:collapse;margin:.5rem 0}"
+    "caption{text-align:left;font-weight:600;padding:.25rem 0}"
+    "th,td{padding:.2rem .6rem;border-bottom:1px solid #d5d9e0;text-align:left;vertical-align:top}"
+    "td{text-align:right;font-variant-numeric:tabular-nums}"
+    "td.t{text-align:left}"
+    "thead th{border-bottom:2px solid #555}"
+    "tfoot th,tfoot td{font-weight:700;border-top:2px solid #555}"
+    ".sw{display:inline-block;width:.85em;height:.85em;margin-right:.35em;border:1px solid #333;"
+    "vertical-align:-.05em}"
+    ".ci{background:" RENDER_INDEP_COLOR "}"
+    ".cx{background:#fff}"
+    "figure{margin:.5rem 0 1rem}"
+    "svg{max-width:100%;height:auto}"
+    ".res{display:grid;grid-template-columns:repeat(auto-fit,minmax(11rem,1fr));gap:.5rem;margin:0 0 1rem}"
+    ".res div{border:1px solid #d5d9e0;padding:.4rem .6rem}"
+    ".res dt{font-size:.9rem;color:#444}"
+    ".res dd{margin:0;font-size:1.2rem;font-weight:700}"
+    ".elecciones{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1rem}"
+    ".elecciones>section{border:1px solid #c9ced6;padding:0 .75rem .75rem}"
+    ".elecciones ol{padding-left:1.2rem}"
+    ".acta{border:1px solid #d5d9e0;padding:0 .75rem .5rem;margin:.75rem 0}"
+    ".acta dl{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .75rem;margin:.25rem 0}"
+    ".acta dt{color:#444}"
+    ".acta dd{margin:0}"
+    "code{word-break:break-all;font-size:.9em}"
+    ".nota{font-size:.9rem;color:#444}"
+    "footer{border-top:1px solid #c9ced6;padding:1rem;font-size:.9rem;color:#333}"
+    ".emb header{padding:.25rem .5rem}"
+    ".emb main{padding:.5rem}"
+    "pre{white-space:pre-wrap;word-break:break-all;background:#f2f4f7;padding:.5rem}";
+
+void css_write(const prep_catalog *c, rbuf *r)
+{
+    rb_puts(r, css_base);
+    for (uint32_t p = 0; p < c->n_parties; p++)
+        rb_printf(r, ".c%u{background:%s}", p, c->parties[p].color);
+    rb_puts(r, "\n");
+}
+
+/* The "hay un corte nuevo" script (docs/formats/site.md, "The corte nuevo protocol").
+ * Every 60 s while the page is visible it fetches ROOT/corte.json without cache and, when
+ * its "corte" is greater than the page's data-corte, shows the prepared notice. */
+static const char js_src[] =
+    "(function(){\"use strict\";"
+    "var h=document.documentElement,n=+h.getAttribute(\"data-corte\"),"
+    "r=h.getAttribute(\"data-raiz\")||\"\",b=document.getElementById(\"corte-nuevo\");"
+    "if(!b||!window.fetch||!n)return;"
+    "var t=setInterval(function(){if(document.hidden)return;"
+    "fetch(r+\"corte.json\",{cache:\"no-store\",credentials:\"omit\"})"
+    ".then(function(x){return x.ok?x.json():null})"
+    ".then(function(j){if(j&&typeof j.corte===\"number\"&&j.corte>n){b.hidden=false;clearInterval(t)}})"
+    "[\"catch\"](function(){})},60000)})();\n";
+
+const char *js_text(size_t *len)
+{
+    *len = sizeof js_src - 1;
+    return js_src;
+}

@@ -1,0 +1,152 @@
+/* render: private declarations shared by the files of src/render/. */
+#ifndef PREP_RENDER_INTERNAL_H
+#define PREP_RENDER_INTERNAL_H
+
+#include "prep/render.h"
+
+/* ---------------------------------------------------------------- output buffer */
+/* A prep_buf with a sticky error: after the first failure appends do nothing, and the
+ * error is checked once at the end of a page. */
+typedef struct rbuf {
+    prep_buf b;
+    prep_err err;
+} rbuf;
+
+void rb_init(rbuf *r);
+void rb_free(rbuf *r);
+void rb_reset(rbuf *r);
+void rb_put(rbuf *r, const char *s, size_t n);
+void rb_puts(rbuf *r, const char *s);
+void rb_printf(rbuf *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Text escaped for HTML text and attribute values (& < > " '). */
+void rb_esc(rbuf *r, const char *s);
+/* An integer with thousands separators. */
+void rb_int(rbuf *r, int64_t n);
+/* A truncated percentage (catalogue decimals) followed by '%'. */
+void rb_pct(rbuf *r, int64_t num, int64_t den, int decimals);
+/* "../" repeated depth times; "./" when depth is 0 and dir_self is set. */
+void rb_up(rbuf *r, unsigned depth);
+
+/* ---------------------------------------------------------------- the site's static layout */
+typedef enum page_kind {
+    PG_HOME = 0,
+    PG_ENTITY,    /* one election, entity level */
+    PG_DISTRICT,  /* one election, one district */
+    PG_MUNI,      /* one election, one municipality */
+    PG_SECTION,   /* one election, one section with its casillas' actas */
+    PG_DB,        /* base de datos (per cut) */
+    PG_VERIFY,    /* cómo verificar este corte (per cut) */
+    PG_DIFUSORES, /* official broadcasters (static, from opts) */
+} page_kind;
+
+typedef struct rpage {
+    uint8_t kind;
+    uint8_t depth;   /* directories below the site root */
+    uint32_t e;      /* election (PG_ENTITY..PG_SECTION) */
+    uint32_t idx;    /* district / municipality / section index */
+    char *dir;       /* owned: "gubernatura/distrito-03/" ("" for the home) */
+    char *title;     /* owned: page title, plain text (escaped when written) */
+} rpage;
+
+typedef struct relection {
+    char *seg;              /* URL segment of the election ("gubernatura") */
+    int view_dist, view_muni; /* which unit pages it has */
+    uint8_t sec_level;      /* TALLY_DISTRICT or TALLY_MUNICIPALITY: the parent of its section pages */
+    char **muni_seg;        /* per municipality: its URL segment (slug, or "municipio-<slug>" on a clash) */
+    uint32_t entity_page;
+    uint32_t dist_base, muni_base, sec_base; /* page index of unit 0 (CAT_NONE: no such pages) */
+} relection;
+
+/* Per candidacy, precomputed text. */
+typedef struct rcand {
+    char *label;    /* short contender label: "PAN", "PAN-QI", "Independiente" */
+    char *group;    /* group key text for "leads in N units" (label; all independents share one) */
+    uint32_t party; /* first party (colour), CAT_NONE for an independent */
+} rcand;
+
+typedef struct rsite {
+    const prep_catalog *c;
+    relection *el;
+    rcand *cand;
+    rpage *pages;
+    size_t n_pages;
+    uint32_t home, db, verify, difusores;
+    char *css;
+    size_t css_len;
+    char css_path[64], js_path[64];
+    /* the municipality map, when the catalogue has outlines: see render_svg.c */
+    int has_map;
+} rsite;
+
+prep_err rsite_build(const prep_catalog *c, rsite *s);
+void rsite_free(rsite *s);
+
+/* ---------------------------------------------------------------- assets */
+/* The stylesheet for catalogue c (party colours as classes .cN) into r. */
+void css_write(const prep_catalog *c, rbuf *r);
+/* The script's text (static) and length. */
+const char *js_text(size_t *len);
+
+/* ---------------------------------------------------------------- rendering context */
+typedef struct rctx {
+    const prep_tally *t;
+    const prep_catalog *c;
+    const rsite *s;
+    const prep_render_cut *cut;
+    const prep_render_opts *o;
+    int final_cut;
+    int dec;            /* percentage decimals */
+    unsigned chart_no;  /* per body: ids g1, g2... */
+    /* scratch, sized from the catalogue */
+    int64_t *cv;        /* candidacy votes */
+    uint32_t *order;    /* sort scratch */
+    int64_t *tmp;
+    size_t n_scratch;
+} rctx;
+
+/* Bodies (render_pages.c). Each writes the content of <main> for page p. */
+void body_write(rctx *x, const rpage *p, int embedded, rbuf *r);
+
+/* The database of the cut, made by render_site.c and published under base-de-datos/. */
+typedef struct dbfile {
+    char name[80];
+    char *data; /* owned */
+    size_t len;
+    char sha[65];
+} dbfile;
+
+/* The per-cut pages (render_pages.c), rendered for each tree on every call. */
+void body_db(rctx *x, rbuf *r, int emb, const dbfile *files, size_t n);
+void body_verify(rctx *x, rbuf *r, const char *seq, const char *iso);
+
+/* Participation of an aggregate: numerator per the catalogue's specials mode. */
+int64_t part_num(const rctx *x, const tally_agg *a);
+
+/* Leading candidacy of unit u of election e over aggregate a: its index in the catalogue's
+ * candidacies, or CAT_NONE when nothing is counted; *tie set when two share the lead. */
+uint32_t lead_of(rctx *x, uint32_t e, uint32_t u, const tally_agg *a, int *tie);
+
+/* ---------------------------------------------------------------- SVG (render_svg.c) */
+typedef struct rbar {
+    const char *label;  /* plain text */
+    int64_t value;
+    const char *color;  /* "#RRGGBB" */
+} rbar;
+
+/* A horizontal bar chart: role="img", <title>, <desc>; the numbers are in the table the
+ * caller wrote just before it. */
+void svg_bars(rctx *x, rbuf *r, const char *title, const rbar *bars, size_t n, int64_t total);
+/* Actas progress: contabilizadas / capturadas no contabilizadas / pendientes. */
+void svg_actas(rctx *x, rbuf *r, const tally_agg *a);
+/* Participation: one bar of 0..100 %. */
+void svg_participation(rctx *x, rbuf *r, int64_t num, int64_t den);
+/* Municipality map of election e shaded by each municipality's leading candidacy, with a
+ * text legend; nothing when the catalogue has no outlines. link_prefix goes before each
+ * municipality's URL segment. */
+void svg_map(rctx *x, rbuf *r, uint32_t e, const char *link_prefix);
+/* Whether catalogue c carries municipality outlines. */
+int map_available(const prep_catalog *c);
+
+#define RENDER_INDEP_COLOR "#6B6B6B"
+
+#endif

@@ -1,0 +1,715 @@
+/* render: the site's layout (which pages exist, their URLs), the render cache, the per-cut
+ * frame around every page body, and prep_render_site.
+ *
+ * A page = frame_open + body + frame_close. The body depends on the numbers (and on the
+ * catalogue) only; the frame holds everything that changes with each cut — sequence
+ * number, cut instant, validity horizon, drill banner, asset names — and lives in this
+ * file alone (frame_open / frame_close), so that bodies and frames can later be shipped
+ * separately. Bodies are identical in the main tree and the embebido/ tree (all their
+ * links are relative and both trees have the same shape); only the two per-cut pages
+ * (base-de-datos, verificar) are rendered per tree. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "render_internal.h"
+
+/* ---------------------------------------------------------------- layout */
+/* First path segments the site itself uses, or that the cut store reserves. */
+static const char *const reserved_segments[] = {"assets", "base-de-datos", "verificar", "difusores", "embebido",
+                                                "cortes", "corte.json", "index.html", "SHA256SUMS",
+                                                "SHA256SUMS.sig"};
+
+static int is_reserved(const char *seg)
+{
+    for (size_t i = 0; i < PREP_ARRAY_LEN(reserved_segments); i++)
+        if (!strcmp(seg, reserved_segments[i])) return 1;
+    return 0;
+}
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+    prep_buf b;
+    prep_buf_init(&b, 0);
+    va_list ap;
+    va_start(ap, fmt);
+    prep_err e = prep_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    if (e) {
+        prep_buf_free(&b);
+        return NULL;
+    }
+    return prep_buf_steal(&b, NULL);
+}
+
+static unsigned dir_depth(const char *dir)
+{
+    unsigned d = 0;
+    for (const char *p = dir; *p; p++)
+        if (*p == '/') d++;
+    return d;
+}
+
+void rsite_free(rsite *s)
+{
+    if (!s->c) return;
+    if (s->el)
+        for (uint32_t e = 0; e < s->c->n_elections; e++) {
+            free(s->el[e].seg);
+            if (s->el[e].muni_seg)
+                for (uint32_t m = 0; m < s->c->n_municipalities; m++) free(s->el[e].muni_seg[m]);
+            free(s->el[e].muni_seg);
+        }
+    free(s->el);
+    if (s->cand)
+        for (uint32_t k = 0; k < s->c->n_candidacies; k++) {
+            free(s->cand[k].label);
+            free(s->cand[k].group);
+        }
+    free(s->cand);
+    for (size_t i = 0; i < s->n_pages; i++) {
+        free(s->pages[i].dir);
+        free(s->pages[i].title);
+    }
+    free(s->pages);
+    free(s->css);
+    memset(s, 0, sizeof *s);
+}
+
+static prep_err add_page(rsite *s, size_t *cap, uint8_t kind, uint32_t e, uint32_t idx, char *dir, char *title)
+{
+    if (!dir || !title) {
+        free(dir);
+        free(title);
+        return PREP_ERR_NOMEM;
+    }
+    if (s->n_pages >= PREP_RENDER_MAX_PAGES) {
+        free(dir);
+        free(title);
+        return PREP_ERR_LIMIT;
+    }
+    if (s->n_pages == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        rpage *np = realloc(s->pages, nc * sizeof *np);
+        if (!np) {
+            free(dir);
+            free(title);
+            return PREP_ERR_NOMEM;
+        }
+        s->pages = np;
+        *cap = nc;
+    }
+    rpage *p = &s->pages[s->n_pages++];
+    p->kind = kind;
+    p->e = e;
+    p->idx = idx;
+    p->dir = dir;
+    p->title = title;
+    p->depth = (uint8_t)dir_depth(dir);
+    return PREP_OK;
+}
+
+/* Contender labels: "PAN", "PAN-QI" (a coalition's parties), "Independiente". */
+static prep_err cand_texts(const prep_catalog *c, rsite *s)
+{
+    s->cand = calloc(c->n_candidacies ? c->n_candidacies : 1, sizeof *s->cand);
+    if (!s->cand) return PREP_ERR_NOMEM;
+    for (uint32_t k = 0; k < c->n_candidacies; k++) {
+        const cat_candidacy *cd = &c->candidacies[k];
+        rcand *rc = &s->cand[k];
+        if (cd->kind == CAT_CAND_PARTY) {
+            rc->label = prep_xstrdup(c->parties[cd->ref].id);
+            rc->party = cd->ref;
+        } else if (cd->kind == CAT_CAND_COALITION) {
+            const cat_coalition *co = &c->coalitions[cd->ref];
+            prep_buf b;
+            prep_buf_init(&b, 0);
+            for (uint32_t i = 0; i < co->n_parties; i++) {
+                if (i) prep_buf_putc(&b, '-');
+                prep_buf_puts(&b, c->parties[co->parties[i]].id);
+            }
+            rc->label = prep_buf_steal(&b, NULL);
+            rc->party = co->n_parties ? co->parties[0] : CAT_NONE;
+        } else {
+            rc->label = prep_xstrdup("Independiente");
+            rc->party = CAT_NONE;
+        }
+        rc->group = rc->label ? prep_xstrdup(rc->label) : NULL;
+        if (!rc->label || !rc->group) return PREP_ERR_NOMEM;
+    }
+    return PREP_OK;
+}
+
+prep_err rsite_build(const prep_catalog *c, rsite *s)
+{
+    memset(s, 0, sizeof *s);
+    s->c = c;
+    prep_err err;
+    size_t cap = 0;
+    s->el = calloc(c->n_elections ? c->n_elections : 1, sizeof *s->el);
+    if (!s->el) return PREP_ERR_NOMEM;
+    if ((err = cand_texts(c, s))) goto fail;
+
+    if ((err = add_page(s, &cap, PG_HOME, 0, 0, prep_xstrdup(""), prep_xstrdup("Inicio")))) goto fail;
+    s->home = 0;
+    for (uint32_t e = 0; e < c->n_elections; e++) {
+        const cat_election *el = &c->elections[e];
+        relection *re = &s->el[e];
+        re->seg = is_reserved(el->slug) ? xasprintf("eleccion-%s", el->slug) : prep_xstrdup(el->slug);
+        if (!re->seg) {
+            err = PREP_ERR_NOMEM;
+            goto fail;
+        }
+        re->view_dist = el->scope != CAT_SCOPE_MUNICIPALITY;
+        re->view_muni = el->scope != CAT_SCOPE_DISTRICT;
+        re->sec_level = el->scope == CAT_SCOPE_MUNICIPALITY ? TALLY_MUNICIPALITY : TALLY_DISTRICT;
+        re->dist_base = re->muni_base = CAT_NONE;
+        re->muni_seg = calloc(c->n_municipalities ? c->n_municipalities : 1, sizeof *re->muni_seg);
+        if (!re->muni_seg) {
+            err = PREP_ERR_NOMEM;
+            goto fail;
+        }
+        for (uint32_t m = 0; m < c->n_municipalities; m++) {
+            const char *slug = c->municipalities[m].slug;
+            int clash = 0;
+            /* Both views share the election's directory: a municipality named like a
+             * district (or like a section directory) gets a prefix. */
+            if (re->view_dist)
+                for (uint32_t d = 0; d < c->n_districts && !clash; d++)
+                    clash = !strcmp(slug, c->districts[d].slug);
+            re->muni_seg[m] = clash ? xasprintf("municipio-%s", slug) : prep_xstrdup(slug);
+            if (!re->muni_seg[m]) {
+                err = PREP_ERR_NOMEM;
+                goto fail;
+            }
+        }
+        re->entity_page = (uint32_t)s->n_pages;
+        if ((err = add_page(s, &cap, PG_ENTITY, e, 0, xasprintf("%s/", re->seg), prep_xstrdup(el->title)))) goto fail;
+        if (re->view_dist) {
+            re->dist_base = (uint32_t)s->n_pages;
+            for (uint32_t d = 0; d < c->n_districts; d++)
+                if ((err = add_page(s, &cap, PG_DISTRICT, e, d, xasprintf("%s/%s/", re->seg, c->districts[d].slug),
+                                    xasprintf("%s: %s", el->title, c->districts[d].name))))
+                    goto fail;
+        }
+        if (re->view_muni) {
+            re->muni_base = (uint32_t)s->n_pages;
+            for (uint32_t m = 0; m < c->n_municipalities; m++)
+                if ((err = add_page(s, &cap, PG_MUNI, e, m, xasprintf("%s/%s/", re->seg, re->muni_seg[m]),
+                                    xasprintf("%s: %s", el->title, c->municipalities[m].name))))
+                    goto fail;
+        }
+        re->sec_base = (uint32_t)s->n_pages;
+        for (uint32_t si = 0; si < c->n_sections; si++) {
+            const cat_section *sec = &c->sections[si];
+            const char *useg, *uname;
+            if (re->sec_level == TALLY_MUNICIPALITY) {
+                useg = re->muni_seg[sec->municipality];
+                uname = c->municipalities[sec->municipality].name;
+            } else {
+                useg = c->districts[sec->district].slug;
+                uname = c->districts[sec->district].name;
+            }
+            if ((err = add_page(s, &cap, PG_SECTION, e, si, xasprintf("%s/%s/seccion-%04u/", re->seg, useg, sec->id),
+                                xasprintf("%s: %s, secci\xC3\xB3n %04u", el->title, uname, sec->id))))
+                goto fail;
+        }
+    }
+    s->db = (uint32_t)s->n_pages;
+    if ((err = add_page(s, &cap, PG_DB, 0, 0, prep_xstrdup("base-de-datos/"), prep_xstrdup("Base de datos")))) goto fail;
+    s->verify = (uint32_t)s->n_pages;
+    if ((err = add_page(s, &cap, PG_VERIFY, 0, 0, prep_xstrdup("verificar/"),
+                        prep_xstrdup("C\xC3\xB3mo verificar este corte"))))
+        goto fail;
+    s->difusores = (uint32_t)s->n_pages;
+    if ((err = add_page(s, &cap, PG_DIFUSORES, 0, 0, prep_xstrdup("difusores/"), prep_xstrdup("Difusores oficiales"))))
+        goto fail;
+
+    /* assets: named by the SHA-256 of their bytes (first 12 hex digits) */
+    rbuf r;
+    rb_init(&r);
+    css_write(c, &r);
+    if (r.err) {
+        err = r.err;
+        rb_free(&r);
+        goto fail;
+    }
+    s->css = prep_buf_steal(&r.b, &s->css_len);
+    char h[65];
+    prep_sha256_hex(s->css, s->css_len, h);
+    snprintf(s->css_path, sizeof s->css_path, "assets/app.%.12s.css", h);
+    size_t jl;
+    const char *js = js_text(&jl);
+    prep_sha256_hex(js, jl, h);
+    snprintf(s->js_path, sizeof s->js_path, "assets/app.%.12s.js", h);
+    s->has_map = map_available(c);
+    return PREP_OK;
+fail:
+    rsite_free(s);
+    return err;
+}
+
+/* ---------------------------------------------------------------- cache */
+struct prep_render_cache {
+    const prep_catalog *c; /* the layout below is for this catalogue */
+    const prep_tally *t;
+    rsite s;
+    char **body;           /* per page (main tree); NULL = not rendered yet */
+    size_t *body_len;
+    int final_cut;
+    size_t *ooc;           /* per election: out-of-catalogue captures when last rendered */
+    uint64_t dif_hash;     /* of the difusores list last rendered */
+};
+
+prep_err prep_render_cache_new(prep_render_cache **out)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? PREP_OK : PREP_ERR_NOMEM;
+}
+
+static void cache_reset(prep_render_cache *k)
+{
+    if (k->body)
+        for (size_t i = 0; i < k->s.n_pages; i++) free(k->body[i]);
+    free(k->body);
+    free(k->body_len);
+    free(k->ooc);
+    rsite_free(&k->s);
+    memset(k, 0, sizeof *k);
+}
+
+void prep_render_cache_free(prep_render_cache *k)
+{
+    if (!k) return;
+    cache_reset(k);
+    free(k);
+}
+
+static prep_err cache_prepare(prep_render_cache *k, const prep_tally *t)
+{
+    const prep_catalog *c = prep_tally_catalog(t);
+    if (k->c == c && k->t == t && k->body) return PREP_OK;
+    cache_reset(k);
+    prep_err err = rsite_build(c, &k->s);
+    if (err) return err;
+    k->c = c;
+    k->t = t;
+    k->body = calloc(k->s.n_pages, sizeof *k->body);
+    k->body_len = calloc(k->s.n_pages, sizeof *k->body_len);
+    k->ooc = calloc(c->n_elections ? c->n_elections : 1, sizeof *k->ooc);
+    if (!k->body || !k->body_len || !k->ooc) {
+        cache_reset(k);
+        return PREP_ERR_NOMEM;
+    }
+    return PREP_OK;
+}
+
+/* ---------------------------------------------------------------- frame */
+typedef struct cutinfo {
+    char seq[24];
+    char human[96];   /* "6 de junio de 2021, 23:05 (UTC-5)" */
+    char iso[40];     /* "2021-06-06T23:05:00-05:00" */
+    char valid[40];
+    const char *process;
+    const char *institute;
+} cutinfo;
+
+static void frame_open(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf *r)
+{
+    const rsite *s = x->s;
+    unsigned tree = p->depth, site = p->depth + (emb ? 1u : 0u);
+    rb_printf(r, "<!DOCTYPE html>\n<html lang=\"es\" data-corte=\"%s\" data-raiz=\"", ci->seq);
+    rb_up(r, site);
+    rb_puts(r, "\"><head><meta charset=\"utf-8\"/>"
+               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/><title>");
+    rb_esc(r, p->title);
+    rb_puts(r, " \xC2\xB7 Corte ");
+    rb_puts(r, ci->seq);
+    rb_puts(r, " \xC2\xB7 PREP ");
+    rb_esc(r, ci->process);
+    rb_puts(r, "</title><link rel=\"stylesheet\" href=\"");
+    rb_up(r, site);
+    rb_puts(r, s->css_path);
+    rb_puts(r, "\"/><script src=\"");
+    rb_up(r, site);
+    rb_puts(r, s->js_path);
+    rb_puts(r, "\" defer=\"\"></script></head>");
+    const char *cls = p->kind == PG_HOME ? (emb ? " class=\"inicio emb\"" : " class=\"inicio\"") : (emb ? " class=\"emb\"" : "");
+    rb_printf(r, "<body%s><a class=\"salto\" href=\"#contenido\">Saltar al contenido</a><header>", cls);
+    if (x->cut->drill)
+        rb_puts(r, "<p class=\"simulacro\">SIMULACRO: datos de un ejercicio de prueba, no de la elecci\xC3\xB3n</p>");
+    if (!emb) {
+        rb_puts(r, "<p class=\"sitio\"><a href=\"");
+        rb_up(r, tree);
+        rb_puts(r, "\">PREP ");
+        rb_esc(r, ci->process);
+        rb_puts(r, "</a> \xC2\xB7 ");
+        rb_esc(r, ci->institute);
+        rb_puts(r, "</p>");
+    }
+    rb_puts(r, "<div class=\"corte\"><p class=\"prelim\">Resultados preliminares</p><p class=\"hora\">Corte <b>");
+    rb_puts(r, ci->seq);
+    rb_printf(r, "</b> \xC2\xB7 <time datetime=\"%s\">", ci->iso);
+    rb_esc(r, ci->human);
+    rb_puts(r, "</time></p></div>");
+    rb_printf(r,
+              "<p id=\"desactualizado\" class=\"aviso\" hidden=\"\" data-vigente-hasta=\"%s\">Este corte ya no es "
+              "el vigente: la publicaci\xC3\xB3n puede estar desactualizada.</p>"
+              "<p id=\"corte-nuevo\" class=\"aviso\" role=\"status\" hidden=\"\">Hay un corte nuevo. "
+              "<a href=\"\">Actualizar esta p\xC3\xA1gina</a></p>",
+              ci->valid);
+    rb_puts(r, "<nav aria-label=\"Secciones del sitio\"><ul>");
+    for (uint32_t e = 0; e < x->c->n_elections; e++) {
+        rb_puts(r, "<li><a href=\"");
+        rb_up(r, tree);
+        rb_puts(r, s->el[e].seg);
+        rb_puts(r, "/\"");
+        if (p->kind >= PG_ENTITY && p->kind <= PG_SECTION && p->e == e)
+            rb_puts(r, p->kind == PG_ENTITY ? " aria-current=\"page\"" : " aria-current=\"true\"");
+        rb_puts(r, ">");
+        rb_esc(r, x->c->elections[e].title);
+        rb_puts(r, "</a></li>");
+    }
+    static const struct { uint8_t kind; const char *dir, *name; } extra[] = {
+        {PG_DB, "base-de-datos/", "Base de datos"},
+        {PG_VERIFY, "verificar/", "C\xC3\xB3mo verificar"},
+        {PG_DIFUSORES, "difusores/", "Difusores oficiales"},
+    };
+    for (size_t i = 0; i < PREP_ARRAY_LEN(extra); i++) {
+        rb_puts(r, "<li><a href=\"");
+        rb_up(r, tree);
+        rb_puts(r, extra[i].dir);
+        rb_puts(r, p->kind == extra[i].kind ? "\" aria-current=\"page\">" : "\">");
+        rb_puts(r, extra[i].name);
+        rb_puts(r, "</a></li>");
+    }
+    rb_puts(r, "</ul></nav></header><main id=\"contenido\">");
+}
+
+static void frame_close(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf *r)
+{
+    rb_puts(r, "</main>");
+    if (!emb) {
+        rb_puts(r, "<footer><p>Programa de Resultados Electorales Preliminares \xC2\xB7 ");
+        rb_esc(r, ci->institute);
+        rb_puts(r, ". Los resultados preliminares son informativos y no tienen efectos jur\xC3\xAD"
+                   "dicos. Publicaci\xC3\xB3n sin cookies ni rastreo; funciona sin JavaScript.</p><p><a href=\"");
+        rb_up(r, p->depth);
+        rb_puts(r, "embebido/");
+        rb_puts(r, p->dir);
+        rb_puts(r, "\">Versi\xC3\xB3n para insertar en otro sitio (iframe)</a></p></footer>");
+    }
+    (void)x;
+    rb_puts(r, "</body></html>\n");
+}
+
+/* ---------------------------------------------------------------- assembling the site */
+static prep_err site_add(prep_site *out, char *path, void *data, size_t len, const char *mt, prep_cache_class k,
+                         int is_page, int fresh)
+{
+    if (!path) {
+        free(data);
+        return PREP_ERR_NOMEM;
+    }
+    if (out->n == out->cap) {
+        size_t nc = out->cap ? out->cap * 2 : 256;
+        prep_site_file *nv = realloc(out->v, nc * sizeof *nv);
+        if (!nv) {
+            free(path);
+            free(data);
+            return PREP_ERR_NOMEM;
+        }
+        out->v = nv;
+        out->cap = nc;
+    }
+    prep_site_file *f = &out->v[out->n++];
+    f->path = path;
+    f->data = data;
+    f->len = len;
+    f->media_type = mt;
+    f->cache = k;
+    f->is_page = (uint8_t)is_page;
+    f->body_rendered = (uint8_t)fresh;
+    return PREP_OK;
+}
+
+static prep_err site_add_copy(prep_site *out, const char *path, const void *data, size_t len, const char *mt,
+                              prep_cache_class k)
+{
+    void *d = malloc(len ? len : 1);
+    if (!d) return PREP_ERR_NOMEM;
+    if (len) memcpy(d, data, len);
+    return site_add(out, prep_xstrdup(path), d, len, mt, k, 0, 0);
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+    return strcmp(((const prep_site_file *)a)->path, ((const prep_site_file *)b)->path);
+}
+
+static uint64_t fnv(uint64_t h, const char *s)
+{
+    for (; s && *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (h ^ 0xff) * 1099511628211ULL;
+}
+
+static void page_full(rctx *x, const cutinfo *ci, const rpage *p, int emb, const char *body, size_t blen, rbuf *r)
+{
+    rb_reset(r);
+    frame_open(x, ci, p, emb, r);
+    rb_put(r, body, blen);
+    frame_close(x, ci, p, emb, r);
+}
+
+prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const prep_render_opts *o,
+                          prep_render_cache *cache, prep_site *out, prep_render_stats *st)
+{
+    prep_site_free(out);
+    if (!t || !cut) return PREP_ERR_INVALID;
+    prep_render_opts defo;
+    if (!o) {
+        prep_render_opts_init(&defo);
+        o = &defo;
+    }
+    prep_render_cache *own = NULL;
+    if (!cache) {
+        prep_err e0 = prep_render_cache_new(&own);
+        if (e0) return e0;
+        cache = own;
+    }
+    prep_err err = cache_prepare(cache, t);
+    if (err) {
+        prep_render_cache_free(own);
+        return err;
+    }
+    const prep_catalog *c = cache->c;
+    const rsite *s = &cache->s;
+    prep_render_stats stats;
+    memset(&stats, 0, sizeof stats);
+
+    rctx x;
+    memset(&x, 0, sizeof x);
+    x.t = t;
+    x.c = c;
+    x.s = s;
+    x.cut = cut;
+    x.o = o;
+    x.final_cut = cut->final_cut;
+    x.dec = (int)c->pct_decimals;
+    size_t ns = (size_t)c->n_candidacies + c->n_parties + c->n_districts + c->n_municipalities + c->n_sections + 64;
+    for (uint32_t e = 0; e < c->n_elections; e++)
+        if (c->elections[e].n_cols > ns) ns = c->elections[e].n_cols + 64;
+    x.n_scratch = ns;
+    x.cv = calloc(ns, sizeof *x.cv);
+    x.tmp = calloc(ns, sizeof *x.tmp);
+    x.order = calloc(ns, sizeof *x.order);
+    uint8_t *need = calloc(s->n_pages, 1);
+    rbuf r;
+    rb_init(&r);
+    dbfile *dbf = calloc((size_t)c->n_elections + 1, sizeof *dbf);
+    size_t n_db = 0;
+    if (!x.cv || !x.tmp || !x.order || !need || !dbf) {
+        err = PREP_ERR_NOMEM;
+        goto done;
+    }
+
+    /* --- which bodies to render */
+    int all = cache->final_cut != cut->final_cut;
+    for (size_t i = 0; i < s->n_pages; i++)
+        if (!cache->body[i] || all) need[i] = 1;
+    for (uint32_t e = 0; e < c->n_elections; e++) {
+        const relection *re = &s->el[e];
+        const uint32_t *idx;
+        size_t n = prep_tally_n_out_of_catalog(t, e);
+        if (n != cache->ooc[e] || prep_tally_dirty_list(t, e, TALLY_ENTITY, &idx)) {
+            need[re->entity_page] = 1;
+            need[s->home] = 1;
+        }
+        if (re->view_dist) {
+            size_t k = prep_tally_dirty_list(t, e, TALLY_DISTRICT, &idx);
+            for (size_t i = 0; i < k; i++) need[re->dist_base + idx[i]] = 1;
+        }
+        if (re->view_muni) {
+            size_t k = prep_tally_dirty_list(t, e, TALLY_MUNICIPALITY, &idx);
+            for (size_t i = 0; i < k; i++) need[re->muni_base + idx[i]] = 1;
+        }
+        size_t k = prep_tally_dirty_list(t, e, TALLY_SECTION, &idx);
+        for (size_t i = 0; i < k; i++) need[re->sec_base + idx[i]] = 1;
+    }
+    uint64_t dh = 1469598103934665603ULL;
+    for (size_t i = 0; i < o->n_difusores; i++) dh = fnv(fnv(dh, o->difusores[i].name), o->difusores[i].url);
+    if (dh != cache->dif_hash) need[s->difusores] = 1;
+    need[s->db] = need[s->verify] = 0; /* per cut: rendered below, per tree */
+
+    /* --- render the bodies that changed into the cache */
+    for (size_t i = 0; i < s->n_pages; i++) {
+        if (!need[i]) continue;
+        rb_reset(&r);
+        x.chart_no = 0;
+        body_write(&x, &s->pages[i], 0, &r);
+        if (r.err) {
+            err = r.err;
+            free(cache->body[i]);
+            cache->body[i] = NULL;
+            goto done;
+        }
+        free(cache->body[i]);
+        size_t bl;
+        cache->body[i] = prep_buf_steal(&r.b, &bl);
+        cache->body_len[i] = bl;
+        if (!cache->body[i]) {
+            err = PREP_ERR_NOMEM;
+            goto done;
+        }
+        stats.bodies_rendered++;
+    }
+    cache->final_cut = cut->final_cut;
+    for (uint32_t e = 0; e < c->n_elections; e++) cache->ooc[e] = prep_tally_n_out_of_catalog(t, e);
+    cache->dif_hash = dh;
+
+    /* --- per-cut facts */
+    cutinfo ci;
+    memset(&ci, 0, sizeof ci);
+    snprintf(ci.seq, sizeof ci.seq, "%llu", (unsigned long long)cut->seq);
+    ci.process = cut->process_name ? cut->process_name : c->process_name;
+    ci.institute = c->institute;
+    prep_time vu = cut->valid_until != PREP_TIME_NONE ? cut->valid_until : cut->at + 3 * (prep_time)c->cut_interval;
+    if (prep_time_format(cut->at, c->timezone, PREP_TS_HUMAN, ci.human, sizeof ci.human) ||
+        prep_time_format(cut->at, c->timezone, PREP_TS_ISO_OFF, ci.iso, sizeof ci.iso) ||
+        prep_time_format(vu, c->timezone, PREP_TS_ISO_OFF, ci.valid, sizeof ci.valid)) {
+        err = PREP_ERR_INVALID;
+        goto done;
+    }
+
+    /* --- the database of the cut */
+    for (uint32_t e = 0; e < c->n_elections; e++) {
+        prep_buf b;
+        prep_buf_init(&b, 0);
+        err = prep_db_write_csv(t, e, cut->at, cut->final_cut, &b);
+        if (err) {
+            prep_buf_free(&b);
+            goto done;
+        }
+        snprintf(dbf[n_db].name, sizeof dbf[n_db].name, "%s.csv", c->elections[e].id);
+        dbf[n_db].data = prep_buf_steal(&b, &dbf[n_db].len);
+        if (!dbf[n_db].data) dbf[n_db].data = prep_xstrdup("");
+        prep_sha256_hex(dbf[n_db].data, dbf[n_db].len, dbf[n_db].sha);
+        n_db++;
+    }
+    {
+        prep_buf b;
+        prep_buf_init(&b, 0);
+        err = prep_db_write_leeme(c, &b);
+        if (err) {
+            prep_buf_free(&b);
+            goto done;
+        }
+        snprintf(dbf[n_db].name, sizeof dbf[n_db].name, "LEEME.txt");
+        dbf[n_db].data = prep_buf_steal(&b, &dbf[n_db].len);
+        if (!dbf[n_db].data) dbf[n_db].data = prep_xstrdup("");
+        prep_sha256_hex(dbf[n_db].data, dbf[n_db].len, dbf[n_db].sha);
+        n_db++;
+    }
+
+    /* --- pages of both trees */
+    rbuf pb;
+    rb_init(&pb);
+    int trees = o->embedded ? 2 : 1;
+    for (int emb = 0; emb < trees && !err; emb++) {
+        for (size_t i = 0; i < s->n_pages && !err; i++) {
+            const rpage *p = &s->pages[i];
+            const char *body;
+            size_t blen;
+            int fresh;
+            if (p->kind == PG_DB || p->kind == PG_VERIFY) {
+                rb_reset(&pb);
+                x.chart_no = 0;
+                if (p->kind == PG_DB) body_db(&x, &pb, emb, dbf, n_db);
+                else body_verify(&x, &pb, ci.seq, ci.iso);
+                if (pb.err) {
+                    err = pb.err;
+                    break;
+                }
+                body = pb.b.data;
+                blen = pb.b.len;
+                fresh = 1;
+                if (!emb) {
+                    stats.bodies_rendered++;
+                    stats.cut_pages++;
+                }
+            } else {
+                body = cache->body[i];
+                blen = cache->body_len[i];
+                fresh = need[i];
+                if (!emb && !need[i]) stats.bodies_reused++;
+            }
+            page_full(&x, &ci, p, emb, body, blen, &r);
+            if (r.err) {
+                err = r.err;
+                break;
+            }
+            size_t len;
+            char *data = prep_buf_steal(&r.b, &len);
+            err = site_add(out, xasprintf("%s%sindex.html", emb ? "embebido/" : "", p->dir), data, len,
+                           "text/html; charset=utf-8", PREP_CACHE_PAGE, 1, fresh);
+            stats.pages++;
+        }
+    }
+    rb_free(&pb);
+    if (err) goto done;
+    stats.bodies = s->n_pages;
+
+    /* --- assets, database files, corte.json */
+    {
+        size_t jl;
+        const char *js = js_text(&jl);
+        if ((err = site_add_copy(out, s->css_path, s->css, s->css_len, "text/css; charset=utf-8",
+                                 PREP_CACHE_IMMUTABLE)) ||
+            (err = site_add_copy(out, s->js_path, js, jl, "text/javascript; charset=utf-8", PREP_CACHE_IMMUTABLE)))
+            goto done;
+        for (size_t i = 0; i < n_db; i++) {
+            int csv = strstr(dbf[i].name, ".csv") != NULL;
+            err = site_add(out, xasprintf("base-de-datos/%s", dbf[i].name), dbf[i].data, dbf[i].len,
+                           csv ? "text/csv; charset=utf-8" : "text/plain; charset=utf-8", PREP_CACHE_DATA, 0, 0);
+            dbf[i].data = NULL;
+            if (err) goto done;
+        }
+        rb_reset(&r);
+        rb_printf(&r,
+                  "{\"corte\":%s,\"instante\":\"%s\",\"vigente_hasta\":\"%s\",\"simulacro\":%s,\"proceso\":\"",
+                  ci.seq, ci.iso, ci.valid, cut->drill ? "true" : "false");
+        /* process ids are [A-Za-z0-9_-] (catalogue rule): no JSON escaping needed */
+        rb_puts(&r, c->process_id);
+        rb_puts(&r, "\"}\n");
+        if (r.err) {
+            err = r.err;
+            goto done;
+        }
+        size_t len;
+        char *data = prep_buf_steal(&r.b, &len);
+        if ((err = site_add(out, prep_xstrdup("corte.json"), data, len, "application/json", PREP_CACHE_POLL, 0, 0)))
+            goto done;
+    }
+    qsort(out->v, out->n, sizeof *out->v, cmp_file);
+    for (size_t i = 1; i < out->n; i++)
+        if (!strcmp(out->v[i - 1].path, out->v[i].path)) {
+            err = PREP_ERR_INVALID; /* cannot happen with the reserved names; kept as a guard */
+            goto done;
+        }
+    stats.files = out->n;
+    for (size_t i = 0; i < out->n; i++) stats.bytes += out->v[i].len;
+
+done:
+    if (err) prep_site_free(out);
+    if (dbf)
+        for (size_t i = 0; i < n_db; i++) free(dbf[i].data);
+    free(dbf);
+    rb_free(&r);
+    free(need);
+    free(x.cv);
+    free(x.tmp);
+    free(x.order);
+    if (st) *st = stats;
+    prep_render_cache_free(own);
+    return err;
+}

@@ -1,0 +1,166 @@
+/* render: output buffers with a sticky error, HTML escaping, number formatting, and the
+ * small public helpers (site container, caching classes). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "render_internal.h"
+
+void rb_init(rbuf *r)
+{
+    prep_buf_init(&r->b, 0);
+    r->err = PREP_OK;
+}
+
+void rb_free(rbuf *r)
+{
+    prep_buf_free(&r->b);
+    r->err = PREP_OK;
+}
+
+void rb_reset(rbuf *r)
+{
+    prep_buf_reset(&r->b);
+    r->err = PREP_OK;
+}
+
+void rb_put(rbuf *r, const char *s, size_t n)
+{
+    if (r->err || !n) return;
+    r->err = prep_buf_append(&r->b, s, n);
+}
+
+void rb_puts(rbuf *r, const char *s)
+{
+    rb_put(r, s, strlen(s));
+}
+
+void rb_printf(rbuf *r, const char *fmt, ...)
+{
+    if (r->err) return;
+    va_list ap;
+    va_start(ap, fmt);
+    r->err = prep_buf_vprintf(&r->b, fmt, ap);
+    va_end(ap);
+}
+
+void rb_esc(rbuf *r, const char *s)
+{
+    if (!s) return;
+    const char *run = s;
+    for (const char *p = s; *p; p++) {
+        const char *rep;
+        switch (*p) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&#39;"; break;
+        default: continue;
+        }
+        rb_put(r, run, (size_t)(p - run));
+        rb_puts(r, rep);
+        run = p + 1;
+    }
+    rb_puts(r, run);
+}
+
+void prep_render_fmt_int(int64_t n, char out[28])
+{
+    char digits[24];
+    uint64_t u = n < 0 ? (uint64_t)0 - (uint64_t)n : (uint64_t)n;
+    int nd = 0;
+    do {
+        digits[nd++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t o = 0;
+    if (n < 0) out[o++] = '-';
+    for (int i = nd - 1; i >= 0; i--) {
+        out[o++] = digits[i];
+        if (i && i % 3 == 0) out[o++] = ',';
+    }
+    out[o] = 0;
+}
+
+void rb_int(rbuf *r, int64_t n)
+{
+    char s[28];
+    prep_render_fmt_int(n, s);
+    rb_puts(r, s);
+}
+
+void rb_pct(rbuf *r, int64_t num, int64_t den, int decimals)
+{
+    char s[64];
+    prep_pct_trunc(num, den, decimals, s, sizeof s);
+    rb_puts(r, s);
+    rb_put(r, "%", 1);
+}
+
+void rb_up(rbuf *r, unsigned depth)
+{
+    if (!depth) {
+        rb_put(r, "./", 2);
+        return;
+    }
+    for (unsigned i = 0; i < depth; i++) rb_put(r, "../", 3);
+}
+
+/* ---------------------------------------------------------------- public helpers */
+const char *prep_cache_class_tag(prep_cache_class k)
+{
+    switch (k) {
+    case PREP_CACHE_PAGE: return "page";
+    case PREP_CACHE_IMMUTABLE: return "immutable";
+    case PREP_CACHE_DATA: return "data";
+    case PREP_CACHE_POLL: return "poll";
+    }
+    return "page";
+}
+
+const char *prep_cache_control(prep_cache_class k)
+{
+    switch (k) {
+    case PREP_CACHE_PAGE: return "public, max-age=60, must-revalidate";
+    case PREP_CACHE_IMMUTABLE: return "public, max-age=31536000, immutable";
+    case PREP_CACHE_DATA: return "public, max-age=60, must-revalidate";
+    case PREP_CACHE_POLL: return "no-cache";
+    }
+    return "no-cache";
+}
+
+void prep_site_init(prep_site *s)
+{
+    s->v = NULL;
+    s->n = s->cap = 0;
+}
+
+void prep_site_free(prep_site *s)
+{
+    if (!s) return;
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->v[i].path);
+        free(s->v[i].data);
+    }
+    free(s->v);
+    prep_site_init(s);
+}
+
+const prep_site_file *prep_site_find(const prep_site *s, const char *path)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int cmp = strcmp(s->v[mid].path, path);
+        if (!cmp) return &s->v[mid];
+        if (cmp < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}
+
+void prep_render_opts_init(prep_render_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->embedded = 1;
+}
