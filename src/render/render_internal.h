@@ -140,11 +140,7 @@ void svg_bars(rctx *x, rbuf *r, const char *title, const rbar *bars, size_t n, i
 void svg_actas(rctx *x, rbuf *r, const tally_agg *a);
 /* Participation: one bar of 0..100 %. */
 void svg_participation(rctx *x, rbuf *r, int64_t num, int64_t den);
-/* Municipality map of election e shaded by each municipality's leading candidacy, with a
- * text legend; nothing when the catalogue has no outlines. link_prefix goes before each
- * municipality's URL segment. */
-void svg_map(rctx *x, rbuf *r, uint32_t e, const char *link_prefix);
-/* Whether catalogue c carries municipality outlines. */
+/* Whether catalogue c carries municipality outlines (the map is drawn by render_pages.c). */
 int map_available(const prep_catalog *c);
 
 #define RENDER_INDEP_COLOR "#6B6B6B"

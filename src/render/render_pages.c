@@ -539,6 +539,106 @@ static void block_acta(rctx *x, rbuf *r, uint32_t e, uint32_t ci)
     rb_puts(r, "</tbody></table></div></div>");
 }
 
+/* The municipality map (catalogue outlines, drawn as they are: the catalogue's path
+ * grammar lets no quote, '<' or '&' in), each municipality filled with the colour of the
+ * first party of the candidacy that leads there and linking to its page; a text legend
+ * says the same, and the municipalities table below gives every figure. The svg is a
+ * role="group" (not "img") so that its links stay reachable. */
+static void block_map(rctx *x, rbuf *r, uint32_t e)
+{
+    const prep_catalog *c = x->c;
+    const relection *re = &x->s->el[e];
+    const uint32_t *vb = c->map_viewbox;
+    uint32_t *gk = x->order; /* a candidacy per legend group */
+    int64_t *gc = x->tmp;    /* municipalities it leads */
+    uint32_t *lead = malloc((c->n_municipalities ? c->n_municipalities : 1) * sizeof *lead);
+    if (!lead) {
+        r->err = PREP_ERR_NOMEM;
+        return;
+    }
+    size_t ng = 0;
+    uint32_t ties = 0, none = 0;
+    const uint32_t TIE = CAT_NONE - 1;
+    for (uint32_t m = 0; m < c->n_municipalities; m++) {
+        int tie;
+        uint32_t k = lead_of(x, e, cand_unit(x, e, TALLY_MUNICIPALITY, m), agg(x, e, TALLY_MUNICIPALITY, m), &tie);
+        lead[m] = k == CAT_NONE ? CAT_NONE : tie ? TIE : k;
+        if (k == CAT_NONE) {
+            none++;
+            continue;
+        }
+        if (tie) {
+            ties++;
+            continue;
+        }
+        size_t g = 0;
+        while (g < ng && strcmp(x->s->cand[gk[g]].group, x->s->cand[k].group)) g++;
+        if (g == ng && ng < x->n_scratch) {
+            gk[ng] = k;
+            gc[ng++] = 0;
+        }
+        if (g < ng) gc[g]++;
+    }
+    rb_puts(r, "<h2>Mapa por municipio</h2><figure>");
+    rb_printf(r, "<svg viewBox=\"%ld %ld %lu %lu\" width=\"%u\" height=\"%u\" role=\"group\" "
+                 "aria-labelledby=\"mapa-t\"><title id=\"mapa-t\">Municipios seg\xC3\xBAn la candidatura que "
+                 "encabeza</title>",
+              (long)vb[0] - 1, (long)vb[1] - 1, (unsigned long)vb[2] + 2, (unsigned long)vb[3] + 2, vb[2], vb[3]);
+    /* a coalition fills with stripes of its parties' colours, so that it does not look
+     * like its first party alone */
+    int defs = 0;
+    for (size_t g = 0; g < ng; g++) {
+        const cat_candidacy *cd = &c->candidacies[gk[g]];
+        if (cd->kind != CAT_CAND_COALITION) continue;
+        const cat_coalition *co = &c->coalitions[cd->ref];
+        if (!defs++) rb_puts(r, "<defs>");
+        rb_printf(r, "<pattern id=\"mp%zu\" width=\"%u\" height=\"8\" patternUnits=\"userSpaceOnUse\" "
+                     "patternTransform=\"rotate(45)\">", g, 5 * co->n_parties);
+        for (uint32_t i = 0; i < co->n_parties; i++)
+            rb_printf(r, "<rect x=\"%u\" width=\"5\" height=\"8\" fill=\"%s\"/>", 5 * i, c->parties[co->parties[i]].color);
+        rb_puts(r, "</pattern>");
+    }
+    if (defs) rb_puts(r, "</defs>");
+    for (uint32_t m = 0; m < c->n_municipalities; m++) {
+        const char *d = c->municipality_shape[m];
+        if (!d) continue;
+        uint32_t k = lead[m];
+        rb_printf(r, "<a href=\"%s/\" aria-label=\"", re->muni_seg[m]);
+        rb_esc(r, c->municipalities[m].name);
+        if (k == CAT_NONE) rb_puts(r, ": sin actas contabilizadas");
+        else if (k == TIE) rb_puts(r, ": empate");
+        else {
+            rb_puts(r, ": encabeza ");
+            rb_esc(r, x->s->cand[k].label);
+        }
+        rb_puts(r, "\"><path d=\"");
+        rb_esc(r, d);
+        rb_puts(r, "\" fill=\"");
+        if (k == CAT_NONE) rb_puts(r, "#E6E9EE");
+        else if (k == TIE) rb_puts(r, "#9AA0A8");
+        else {
+            size_t g = 0;
+            while (g < ng && strcmp(x->s->cand[gk[g]].group, x->s->cand[k].group)) g++;
+            if (g < ng && c->candidacies[gk[g]].kind == CAT_CAND_COALITION) rb_printf(r, "url(#mp%zu)", g);
+            else rb_puts(r, party_color(x, x->s->cand[k].party));
+        }
+        rb_puts(r, "\" stroke=\"#333\" fill-rule=\"evenodd\"/></a>");
+    }
+    free(lead);
+    rb_puts(r, "</svg><figcaption><ul class=\"leyenda\">");
+    for (size_t i = 0; i < ng; i++) {
+        rb_puts(r, "<li>");
+        swatch_cand(x, r, gk[i]);
+        rb_esc(r, x->s->cand[gk[i]].group);
+        rb_puts(r, ": ");
+        rb_int(r, gc[i]);
+        rb_puts(r, gc[i] == 1 ? " municipio</li>" : " municipios</li>");
+    }
+    if (ties) rb_printf(r, "<li><i class=\"sw ce\"></i>Empate: %u</li>", ties);
+    if (none) rb_printf(r, "<li><i class=\"sw cn\"></i>Sin actas contabilizadas: %u</li>", none);
+    rb_puts(r, "</ul></figcaption></figure>");
+}
+
 /* ---------------------------------------------------------------- page bodies */
 static void body_home(rctx *x, rbuf *r)
 {
@@ -664,7 +764,7 @@ static void body_entity(rctx *x, const rpage *p, rbuf *r)
     block_parties(x, r, e, u, a);
     block_combos(x, r, e, u, a);
     block_actas(x, r, e, a, 1);
-    if (re->view_muni && x->s->has_map) svg_map(x, r, e, "");
+    if (re->view_muni && x->s->has_map) block_map(x, r, e);
     if (re->view_dist) block_units(x, r, e, TALLY_DISTRICT);
     if (re->view_muni) block_units(x, r, e, TALLY_MUNICIPALITY);
 }

@@ -117,14 +117,8 @@ void svg_participation(rctx *x, rbuf *r, int64_t num, int64_t den)
 
 int map_available(const prep_catalog *c)
 {
-    (void)c;
+    if (!c->has_map || !c->municipality_shape) return 0;
+    for (uint32_t m = 0; m < c->n_municipalities; m++)
+        if (c->municipality_shape[m]) return 1;
     return 0;
-}
-
-void svg_map(rctx *x, rbuf *r, uint32_t e, const char *link_prefix)
-{
-    (void)x;
-    (void)r;
-    (void)e;
-    (void)link_prefix;
 }

@@ -351,7 +351,8 @@ static void test_no_other_origin(void **state)
         assert_null(strstr(t, "http://"));
         assert_null(strstr(t, "https://"));
         assert_null(strstr(t, "=\"//"));
-        assert_null(strstr(t, "url("));
+        for (const char *u = strstr(t, "url("); u; u = strstr(u + 1, "url("))
+            assert_int_equal(u[4], '#'); /* only fragment references (SVG patterns) */
         assert_null(strstr(t, "@import"));
         assert_null(strstr(t, "@font-face"));
         assert_null(strstr(t, "<img"));
@@ -659,6 +660,10 @@ static const char hand_cat[] =
     "csv_separator = |\n"
     "participation_specials = exclude\n"
     "percent_decimals = 4\n"
+    "map_viewbox = 0 0 100 80\n"
+    "[shapes]\n"
+    "municipality|path\n"
+    "14|M0 0l100 0 0 80-100 0z\n"
     "[labels]\n"
     "some_illegible = ALGUN <DATO> ILEGIBLE\n"
     "[parties]\n"
@@ -800,6 +805,18 @@ static void test_escaping_and_hand_numbers(void **state)
     assert_non_null(strstr(blk, "<th scope=\"row\">CAND_IND_1</th><td>12</td>"));
     assert_non_null(strstr(blk, "<th scope=\"row\">TOTAL_VOTOS_ASENTADO</th><td>SIN DATO</td>"));
     assert_non_null(strstr(blk, "<th scope=\"row\">TOTAL_VOTOS_CALCULADO</th><td>24</td>"));
+    free(pg);
+    /* the map on the entity page: the municipality links to its page, filled with the
+     * stripes of the leading coalition's parties, and a text legend */
+    pg = tr_page(&s, "gubernatura-estatal-mas/index.html");
+    assert_non_null(strstr(pg, "<svg viewBox=\"-1 -1 102 82\" width=\"100\" height=\"80\" role=\"group\""));
+    assert_non_null(strstr(pg, "<a href=\"queretaro-centro-script-alert-1-script/\" aria-label=\"Quer\xC3\xA9taro "
+                               "&quot;Centro&quot; &lt;script&gt;alert(1)&lt;/script&gt;: encabeza PAN-PRI\">"
+                               "<path d=\"M0 0l100 0 0 80-100 0z\" fill=\"url(#mp0)\""));
+    assert_non_null(strstr(pg, "<pattern id=\"mp0\""));
+    assert_non_null(strstr(pg, "<rect x=\"0\" width=\"5\" height=\"8\" fill=\"#0055A5\"/>"
+                               "<rect x=\"5\" width=\"5\" height=\"8\" fill=\"#E30613\"/>"));
+    assert_non_null(strstr(pg, "<li><i class=\"sw c0\"></i><i class=\"sw c1\"></i>PAN-PRI: 1 municipio</li>"));
     free(pg);
     /* the home page: the candidacies with most votes, in order */
     pg = tr_page(&s, "index.html");
