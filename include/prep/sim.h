@@ -14,6 +14,15 @@ prep_err prep_sim_catalog(sim_scale scale, uint64_t seed, prep_catalog **out);
  * appended to out (borrowed; the caller owns and frees the buffer). prep_sim_catalog is
  * prep_catalog_parse of exactly this text. Same (scale, seed), same bytes. */
 prep_err prep_sim_catalog_text(sim_scale scale, uint64_t seed, prep_buf *out);
+/* prep_sim_catalog_text plus the municipality map: for SIM_SCALE_QRO2021, reads the
+ * INEGI GeoJSON at geojson_path (borrowed; the Querétaro file of shared/data/geo) and adds
+ * map_viewbox and the [shapes] table (prep_catalog_shapes_from_geojson with CVE_MUN, the
+ * default width and tolerance); everything else is byte for byte the text of
+ * prep_sim_catalog_text. geojson_path NULL: exactly prep_sim_catalog_text. Another scale
+ * with a path: PREP_ERR_USAGE. The GeoJSON's problems go to diags (borrowed; NULL: to the
+ * log) and come back as its error; nothing is appended then. */
+prep_err prep_sim_catalog_text_geo(sim_scale scale, uint64_t seed, const char *geojson_path, prep_buf *out,
+                                   prep_diags *diags);
 
 typedef struct sim_night_opts {
     uint64_t seed;

@@ -21,6 +21,7 @@ static int sim_catalog(int argc, char **argv)
         {"out", "FILE", "where to write the catalogue (required)", NULL},
         {"scale", "NAME", "qro2021 (default): Querétaro 2021; national: ~35x larger; tiny: for tests", NULL},
         {"seed", "N", "random seed (default 1); same seed, same catalogue", NULL},
+        {"geojson", "FILE", "qro2021 only: add the municipality map from this INEGI GeoJSON (CVE_MUN)", NULL},
         {NULL, NULL, NULL, NULL},
     };
     int help;
@@ -30,8 +31,10 @@ static int sim_catalog(int argc, char **argv)
         return CLI_USAGE;
     }
     if (help) {
-        cli_usage(stdout, "sim catalog", "--out FILE [--scale qro2021|national|tiny] [--seed N]",
-                  "Writes a realistic election catalogue (docs/formats/catalog.md, docs/formats/sim.md).", opts);
+        cli_usage(stdout, "sim catalog", "--out FILE [--scale qro2021|national|tiny] [--seed N] [--geojson FILE]",
+                  "Writes a realistic election catalogue (docs/formats/catalog.md, docs/formats/sim.md).\n"
+                  "With --geojson (qro2021 only) it also holds the municipality map, projected and\n"
+                  "simplified from the GeoJSON now, so pages never fetch it.", opts);
         return CLI_OK;
     }
     const char *out = cli_get(opts, "out"), *scale_s = cli_get(opts, "scale");
@@ -51,9 +54,24 @@ static int sim_catalog(int argc, char **argv)
         fprintf(stderr, "prep sim catalog: unknown --scale '%s' (qro2021, national or tiny)\n", scale_s);
         return CLI_USAGE;
     }
+    const char *geojson = cli_get(opts, "geojson");
+    if (geojson && scale != SIM_SCALE_QRO2021) {
+        fprintf(stderr, "prep sim catalog: --geojson goes with --scale qro2021 only\n");
+        return CLI_USAGE;
+    }
     prep_buf text;
     prep_buf_init(&text, 0);
-    prep_err e = prep_sim_catalog_text(scale, seed, &text);
+    prep_diags gd;
+    prep_diags_init(&gd);
+    prep_err e = prep_sim_catalog_text_geo(scale, seed, geojson, &text, &gd);
+    if (e && gd.total) {
+        prep_diags_print(&gd, stderr, 20);
+        fprintf(stderr, "prep sim catalog: cannot build the map from %s: %s\n", geojson, prep_err_str(e));
+        prep_diags_free(&gd);
+        prep_buf_free(&text);
+        return CLI_USAGE;
+    }
+    prep_diags_free(&gd);
     if (!e) e = prep_write_file_atomic(out, text.data, text.len);
     if (e) {
         fprintf(stderr, "prep sim catalog: cannot write %s: %s\n", out, prep_err_str(e));
@@ -73,10 +91,18 @@ static int sim_catalog(int argc, char **argv)
     }
     uint64_t ln = 0;
     for (uint32_t i = 0; i < c->n_casillas; i++) ln += c->casillas[i].lista_nominal;
+    uint32_t shapes = 0;
+    size_t path_bytes = 0;
+    for (uint32_t i = 0; c->has_map && i < c->n_municipalities; i++)
+        if (c->municipality_shape[i]) shapes++, path_bytes += strlen(c->municipality_shape[i]);
     printf("%s: %s, %u elections, %u parties, %u districts, %u municipalities, %u sections, "
-           "%u casillas, lista nominal %llu\n",
+           "%u casillas, lista nominal %llu",
            out, c->process_id, c->n_elections, c->n_parties, c->n_districts, c->n_municipalities,
            c->n_sections, c->n_casillas, (unsigned long long)ln);
+    if (c->has_map)
+        printf(", map %ux%u with %u shapes (%zu bytes of path data)", c->map_viewbox[2], c->map_viewbox[3], shapes,
+               path_bytes);
+    printf("\n");
     prep_catalog_free(c);
     prep_diags_free(&d);
     return CLI_OK;
@@ -161,7 +187,7 @@ int cmd_sim(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "catalog")) return sim_catalog(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "actas")) return sim_actas(argc - 1, argv + 1);
     FILE *f = (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) ? stdout : stderr;
-    fprintf(f, "usage: prep sim catalog --out FILE [--scale qro2021|national|tiny] [--seed N]\n"
+    fprintf(f, "usage: prep sim catalog --out FILE [--scale qro2021|national|tiny] [--seed N] [--geojson FILE]\n"
                "       prep sim actas --catalog FILE --out DIR [--seed N]\n"
                "Simulates an election process for drills and benchmarks; see --help of each.\n");
     return f == stdout ? CLI_OK : CLI_USAGE;

@@ -30,6 +30,7 @@ typedef struct gen {
     uint32_t reps_min, reps_span; /* representatives: reps_min + [0, reps_span) */
     gsec *sec;
     size_t n_sec, cap_sec;
+    const prep_catalog *map; /* municipality map to write (map_viewbox, [shapes]), or NULL */
 } gen;
 
 static void put(gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -86,7 +87,12 @@ static void put_process(gen *g, const char *id, const char *name, const char *in
     put(g, "cut_interval = 300\n");
     put(g, "combo_prefix = %s\n", combo_prefix);
     put(g, "independents_first = %s\n", indep_first ? "yes" : "no");
-    put(g, "csv_separator = |\nparticipation_specials = final-only\npercent_decimals = 4\n\n");
+    put(g, "csv_separator = |\nparticipation_specials = final-only\npercent_decimals = 4\n");
+    if (g->map) {
+        const uint32_t *v = g->map->map_viewbox;
+        put(g, "map_viewbox = %u %u %u %u\n", v[0], v[1], v[2], v[3]);
+    }
+    put(g, "\n");
     /* The labels are the defaults (QROO 2019 wording); written out so a drill file shows
      * where an institute's own wording goes. */
     put(g, "[labels]\n");
@@ -290,6 +296,11 @@ static void gen_qro2021(gen *g, uint64_t seed)
         qro_unit_candidacies(g, "dip", di->id, di->coalitions, di->absent, di->independents,
                              "PANQI_D", "MORPT_D");
     }
+    if (g->map && !g->err) {
+        put(g, "\n# The municipality map: INEGI polygons (CVE_MUN), projected and simplified when\n"
+               "# this file was generated (docs/formats/catalog.md \"Map from GeoJSON\").");
+        if (!g->err) g->err = prep_catalog_write_shapes(g->map, g->out);
+    }
 }
 
 /* ---------------------------------------------------------------- TINY */
@@ -481,12 +492,14 @@ static void gen_national(gen *g, uint64_t seed)
 
 /* ---------------------------------------------------------------- public */
 
-prep_err prep_sim_catalog_text(sim_scale scale, uint64_t seed, prep_buf *out)
+/* Shared by the two public calls; map NULL: no map. */
+static prep_err catalog_text(sim_scale scale, uint64_t seed, const prep_catalog *map, prep_buf *out)
 {
     if (!out) return PREP_ERR_USAGE;
     gen g;
     memset(&g, 0, sizeof g);
     g.out = out;
+    g.map = map;
     /* Each scale its own stream, so scales with the same seed do not share draws. */
     prep_rng_seed(&g.rng, seed ^ (0x51A7C0DEull * (uint64_t)(scale + 1)));
     switch (scale) {
@@ -497,6 +510,42 @@ prep_err prep_sim_catalog_text(sim_scale scale, uint64_t seed, prep_buf *out)
     }
     free(g.sec);
     return g.err;
+}
+
+prep_err prep_sim_catalog_text(sim_scale scale, uint64_t seed, prep_buf *out)
+{
+    return catalog_text(scale, seed, NULL, out);
+}
+
+prep_err prep_sim_catalog_text_geo(sim_scale scale, uint64_t seed, const char *geojson_path, prep_buf *out,
+                                   prep_diags *diags)
+{
+    if (!geojson_path) return catalog_text(scale, seed, NULL, out);
+    if (!out || scale != SIM_SCALE_QRO2021) return PREP_ERR_USAGE;
+    /* The map needs only the municipalities: a catalogue holding just them. */
+    prep_catalog *m = calloc(1, sizeof *m);
+    if (!m) return PREP_ERR_NOMEM;
+    m->municipalities = calloc(SIM_QRO_N_MUNIS, sizeof *m->municipalities);
+    if (!m->municipalities) {
+        prep_catalog_free(m);
+        return PREP_ERR_NOMEM;
+    }
+    m->n_municipalities = SIM_QRO_N_MUNIS;
+    for (uint32_t i = 0; i < SIM_QRO_N_MUNIS; i++) m->municipalities[i].id = sim_qro_munis[i].id;
+    prep_diags local;
+    prep_diags_init(&local);
+    prep_diags *d = diags ? diags : &local;
+    size_t before = d->n;
+    prep_err e = prep_catalog_shapes_from_geojson(geojson_path, "CVE_MUN", CAT_GEO_DEFAULT_WIDTH,
+                                                  CAT_GEO_DEFAULT_TOLERANCE, m, d);
+    if (e && !diags)
+        for (size_t i = before; i < d->n && i < before + 5; i++)
+            prep_log(PREP_LOG_ERROR, "sim map: %s:%ld:%ld: %s: %s", d->v[i].file, d->v[i].line, d->v[i].col,
+                     d->v[i].kind, d->v[i].msg);
+    if (!e) e = catalog_text(scale, seed, m, out);
+    prep_diags_free(&local);
+    prep_catalog_free(m);
+    return e;
 }
 
 prep_err prep_sim_catalog(sim_scale scale, uint64_t seed, prep_catalog **out)
