@@ -364,7 +364,7 @@ int main(int argc, char **argv)
     free(order);
     prep_diags_free(&d);
     printf("\n5%% target at the realistic busiest cut (2.5%% of actas): %s; at an average busy-hour cut (1%%): %s\n"
-           "(the cut library's own share is the manifest patch; the rest is the site's design: docs/benchmarks.md)\n",
+           "(the cut library's own share is the manifest patch; the rest is the site's design: docs/formats/cut.md)\n",
            met_realistic ? "met by some model" : "MISSED by every model", met_average ? "met by some model" : "MISSED");
     return 0;
 }

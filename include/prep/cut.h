@@ -11,7 +11,6 @@
  *   cuts/<seq>/manifest     the exact signed manifest bytes
  *   cuts/<seq>/manifest.sig its signify signature
  *   active                  the active pointer (replaced atomically by rename)
- *   twins/aa/bbbb....gz|.br compressed twins, derived, made on export
  *   log                     one line per accepted or refused cut
  *   lock, tmp/              a flock(2) lock file and temporary files
  *
@@ -290,7 +289,7 @@ typedef struct prep_cut_export_opts {
     uint64_t seq; /* 0 = the active cut */
     int twins;    /* write .gz and .br twins of compressible files (default 1) */
     int archive;  /* also write OUT.cortes/<seq>/ for every cut up to seq, linked from OUT/cortes */
-    int copy;     /* copy files instead of hard-linking them from the store */
+    int copy;     /* copy files instead of hard-linking them from the export's pool */
 } prep_cut_export_opts;
 
 void prep_cut_export_opts_init(prep_cut_export_opts *o);
@@ -298,8 +297,12 @@ void prep_cut_export_opts_init(prep_cut_export_opts *o);
 /* Writes cut o->seq of store as a plain directory out (borrowed): every public path, its
  * twins, SHA256SUMS (the manifest) and SHA256SUMS.sig. out is built beside itself and
  * swapped in atomically (rename, or renameat2 RENAME_EXCHANGE over a previous export).
- * With o->archive, OUT.cortes/<seq>/ holds each older cut the same way (written once) and
- * OUT/cortes is a relative symlink to it. */
+ * With o->archive, OUT.cortes/<seq>/ holds each cut up to seq the same way (written
+ * once) and OUT/cortes is a relative symlink to it (../OUT.cortes). Files are hard links
+ * into OUT.objetos/, the export's own pool of verified copies and twins; the store is only
+ * read (no lock taken), so editing a served file cannot damage it. The served tree's pool
+ * files are re-hashed on every export and replaced when changed. A non-empty out that
+ * is not a previous export is never replaced (PREP_ERR_INVALID, diag "exists"). */
 prep_err prep_cut_export(const char *store, const char *out, const prep_cut_export_opts *o, prep_diags *d);
 
 /* ---------------------------------------------------------------- delta */

@@ -8,18 +8,24 @@
  * or the new one. With the archive, OUT.cortes/<seq>/ holds every cut (each written once,
  * never changed) and OUT/cortes is a relative symbolic link to it (../OUT.cortes): /cortes/<seq>/.
  *
- * Twins are cached in STORE/twins/ by object hash (content never changes, so neither does
- * its compressed form): a new cut compresses only its new objects. */
+ * Files are hard links into OUT.objetos/, the export's own pool of verified copies (and
+ * their twins, made once per object: a new cut compresses only its new objects), never
+ * into the store: export only reads the store, takes no store lock, and an edit of a
+ * served file cannot damage it. The pool files of the served tree are re-hashed (twins
+ * decompressed and re-hashed) on every export, and a changed one is replaced. */
 #include <brotli/encode.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <brotli/decode.h>
 
 #include "cut_internal.h"
 
@@ -83,50 +89,262 @@ static int brotli_buf(const unsigned char *in, size_t n, unsigned char **out, si
     return 0;
 }
 
-/* Path of the cached twin (ext "gz" or "br") of object sha256, making it if missing.
- * Returns an owned path, or NULL when the object gets no such twin (not smaller). */
-static char *twin_get(cut_store *s, const prep_cut_entry *en, const char *ext, prep_diags *d, prep_err *err)
+/* ---------------------------------------------------------------- the export's pool
+ * OUT.objetos/aa/bbbb... holds one copy of each object the export uses (and its twins
+ * bbbb....gz / .br, or a bbbb....gz.none marker when compression does not pay). Every
+ * file under OUT and OUT.cortes is a hard link to it. The store is only read: an edit of
+ * a served file can damage the pool, never the store, and the next export finds it. */
+typedef struct fixup {
+    dev_t dev;
+    ino_t ino;   /* a changed pool file's inode, still linked from older archive trees */
+    char *path;  /* the pool file that replaces it */
+} fixup;
+
+typedef struct pool {
+    char *dir;
+    char *store;
+    int lock_fd;
+    unsigned counter;
+    size_t repaired;
+    fixup *fix;
+    size_t nfix;
+} pool;
+
+static void pool_note_fix(pool *p, const struct stat *old, const char *newpath)
+{
+    p->fix = prep_xrealloc(p->fix, (p->nfix + 1) * sizeof *p->fix);
+    p->fix[p->nfix++] = (fixup){old->st_dev, old->st_ino, prep_xstrdup(newpath)};
+}
+
+static prep_err pool_open(pool *p, const char *out, const char *store, prep_diags *d)
+{
+    p->dir = cut_fmt("%s.objetos", out);
+    p->store = prep_xstrdup(store);
+    p->lock_fd = -1;
+    p->counter = 0;
+    p->repaired = 0;
+    char *tmp = cut_join(p->dir, "tmp");
+    char *lk = cut_join(p->dir, "lock");
+    prep_err e = PREP_OK;
+    if (cut_mkdir(p->dir) != 0 || cut_mkdir(tmp) != 0) {
+        cut_diag(d, p->dir, 0, 0, "io", "cannot create: %s", strerror(errno));
+        e = PREP_ERR_IO;
+    } else if ((p->lock_fd = open(lk, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0 ||
+               flock(p->lock_fd, LOCK_EX) != 0) {
+        cut_diag(d, lk, 0, 0, "io", "cannot lock the export: %s", strerror(errno));
+        e = PREP_ERR_IO;
+    } else {
+        cut_rm_rf(tmp); /* leftovers of an interrupted export */
+        if (cut_mkdir(tmp) != 0) e = PREP_ERR_IO;
+    }
+    free(tmp);
+    free(lk);
+    return e;
+}
+
+static void pool_close(pool *p)
+{
+    for (size_t i = 0; i < p->nfix; i++) free(p->fix[i].path);
+    free(p->fix);
+    if (p->lock_fd >= 0) close(p->lock_fd);
+    free(p->dir);
+    free(p->store);
+    memset(p, 0, sizeof *p);
+    p->lock_fd = -1;
+}
+
+static char *pool_tmp(pool *p) { return cut_fmt("%s/tmp/%ld.%u", p->dir, (long)getpid(), p->counter++); }
+
+/* SHA-256 of a file into out; -1 if unreadable. */
+static int hash_file(const char *path, char out[65], uint64_t *size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return -1;
+    cut_sha256 h;
+    if (cut_sha256_init(&h)) {
+        close(fd);
+        return -1;
+    }
+    char buf[65536];
+    ssize_t n;
+    uint64_t total = 0;
+    while ((n = read(fd, buf, sizeof buf)) > 0) {
+        cut_sha256_update(&h, buf, (size_t)n);
+        total += (uint64_t)n;
+    }
+    close(fd);
+    cut_sha256_final(&h, out);
+    if (size) *size = total;
+    return n < 0 ? -1 : 0;
+}
+
+/* The pool file of en (owned path), copied from the store if missing. verify: re-hash a
+ * file already there (and replace it when it was changed). */
+static char *pool_obj(pool *p, const prep_cut_entry *en, int verify, prep_diags *d, prep_err *err)
 {
     *err = PREP_OK;
-    char *dir = cut_fmt("%s/twins/%.2s", s->root, en->sha256);
-    char *p = cut_fmt("%s/%s.%s", dir, en->sha256 + 2, ext);
-    char *none = cut_fmt("%s.none", p);
-    struct stat st;
-    char *objp = NULL;
-    unsigned char *out = NULL;
-    char *src = NULL;
-    if (lstat(p, &st) == 0 && S_ISREG(st.st_mode)) goto have;
-    if (lstat(none, &st) == 0) goto no;
-    objp = cut_fmt("%s/objects/%.2s/%s", s->root, en->sha256, en->sha256 + 2);
-    size_t n;
-    if (cut_read_small(objp, TWIN_MAX, &src, &n, NULL) != PREP_OK || n != en->size) {
-        cut_diag(d, objp, 0, 0, "missing-object", "cannot read the object of '%s'", en->path);
+    char *dir = cut_fmt("%s/%.2s", p->dir, en->sha256);
+    char *path = cut_fmt("%s/%s", dir, en->sha256 + 2);
+    struct stat st, repaired;
+    int was_repaired = 0;
+    if (lstat(path, &st) == 0) {
+        char got[65] = "";
+        uint64_t sz = 0;
+        int good = S_ISREG(st.st_mode) && (uint64_t)st.st_size == en->size &&
+                   (!verify || (hash_file(path, got, &sz) == 0 && !strcmp(got, en->sha256)));
+        if (good) {
+            free(dir);
+            return path;
+        }
+        cut_store_log(NULL, PREP_LOG_WARN, "export: %s (for '%s') was changed on disk; replacing it from the store",
+                      path, en->path);
+        p->repaired++;
+        unlink(path);
+        repaired = st;
+        was_repaired = 1;
+    }
+    /* Copy from the store, hashing as we go. */
+    char *src = cut_fmt("%s/objects/%.2s/%s", p->store, en->sha256, en->sha256 + 2);
+    char *tmp = pool_tmp(p);
+    int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int out = in < 0 ? -1 : cut_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0444);
+    cut_sha256 h;
+    char got[65] = "";
+    uint64_t total = 0;
+    int ok = in >= 0 && out >= 0 && cut_sha256_init(&h) == 0;
+    if (ok) {
+        char buf[65536];
+        ssize_t n;
+        while ((n = read(in, buf, sizeof buf)) > 0) {
+            cut_sha256_update(&h, buf, (size_t)n);
+            total += (uint64_t)n;
+            if (cut_write_all(out, buf, (size_t)n, tmp) != 0) {
+                ok = 0;
+                break;
+            }
+        }
+        if (n < 0) ok = 0;
+        cut_sha256_final(&h, got);
+    }
+    if (in >= 0) close(in);
+    if (out >= 0) close(out);
+    if (!ok && in >= 0 && out >= 0) {
+        cut_diag(d, tmp, 0, 0, "io", "cannot write: %s", strerror(errno));
+        *err = PREP_ERR_IO;
+    } else if (!ok || total != en->size || strcmp(got, en->sha256) != 0) {
+        cut_diag(d, src, 0, 0, in < 0 ? "missing-object" : "hash-mismatch",
+                 "the store's object of '%s' is missing or damaged; run 'prep verify'", en->path);
         *err = PREP_ERR_VERIFY;
+    } else if (cut_mkdir(dir) != 0 || cut_rename(tmp, path) != 0) {
+        cut_diag(d, path, 0, 0, "io", "cannot write: %s", strerror(errno));
+        *err = PREP_ERR_IO;
+    }
+    if (*err) {
+        unlink(tmp);
+        free(path);
+        path = NULL;
+    } else if (was_repaired) {
+        pool_note_fix(p, &repaired, path);
+    }
+    free(src);
+    free(tmp);
+    free(dir);
+    return path;
+}
+
+/* Decompresses a twin and checks it is the object. */
+static int twin_good(const char *twin, const char *ext, const prep_cut_entry *en)
+{
+    char *c = NULL;
+    size_t cn;
+    if (cut_read_small(twin, TWIN_MAX, &c, &cn, NULL) != PREP_OK) return 0;
+    unsigned char *o = malloc(en->size ? en->size : 1);
+    size_t on = en->size;
+    int ok = 0;
+    if (o && !strcmp(ext, "gz")) {
+        z_stream z;
+        memset(&z, 0, sizeof z);
+        if (inflateInit2(&z, 15 + 16) == Z_OK) {
+            z.next_in = (unsigned char *)c;
+            z.avail_in = (uInt)cn;
+            z.next_out = o;
+            z.avail_out = (uInt)on;
+            ok = inflate(&z, Z_FINISH) == Z_STREAM_END && z.avail_out == 0 && z.avail_in == 0;
+            inflateEnd(&z);
+        }
+    } else if (o) {
+        ok = BrotliDecoderDecompress(cn, (const uint8_t *)c, &on, o) == BROTLI_DECODER_RESULT_SUCCESS &&
+             on == en->size;
+    }
+    if (ok) {
+        char h[65];
+        prep_sha256_hex(o, (size_t)en->size, h);
+        ok = !strcmp(h, en->sha256);
+    }
+    free(o);
+    free(c);
+    return ok;
+}
+
+/* The pool twin (ext "gz" or "br") of en (owned path), made from the pool object when
+ * missing; NULL when the object gets no such twin (compression does not pay). */
+static char *pool_twin(pool *p, const prep_cut_entry *en, const char *obj, const char *ext, int verify,
+                       prep_diags *d, prep_err *err)
+{
+    *err = PREP_OK;
+    char *path = cut_fmt("%s/%.2s/%s.%s", p->dir, en->sha256, en->sha256 + 2, ext);
+    char *none = cut_fmt("%s.none", path);
+    struct stat st, repaired;
+    int was_repaired = 0;
+    char *src = NULL, *tmp = NULL;
+    unsigned char *out = NULL;
+    if (lstat(path, &st) == 0) {
+        if (S_ISREG(st.st_mode) && (!verify || twin_good(path, ext, en))) goto have;
+        cut_store_log(NULL, PREP_LOG_WARN, "export: twin %s was changed on disk; making it again", path);
+        p->repaired++;
+        unlink(path);
+        repaired = st;
+        was_repaired = 1;
+    } else if (lstat(none, &st) == 0) {
+        goto no;
+    }
+    size_t n;
+    if (cut_read_small(obj, TWIN_MAX, &src, &n, NULL) != PREP_OK || n != en->size) {
+        cut_diag(d, obj, 0, 0, "io", "cannot read the exported object of '%s'", en->path);
+        *err = PREP_ERR_IO;
         goto no;
     }
     size_t on = 0;
     int r = !strcmp(ext, "gz") ? gzip_buf((unsigned char *)src, n, &out, &on)
                                : brotli_buf((unsigned char *)src, n, &out, &on);
-    if (cut_mkdir(dir) != 0) goto io;
+    tmp = pool_tmp(p);
+    const char *dst = path;
     if (r != 0 || on >= n) { /* no gain: remember that */
-        if (cut_write_atomic(none, "", 0, 0444) != 0) goto io;
+        dst = none;
+        on = 0;
+    }
+    int fd = cut_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0444);
+    if (fd < 0 || cut_write_all(fd, out, on, tmp) != 0 || close(fd) != 0 || cut_rename(tmp, dst) != 0) {
+        cut_diag(d, dst, 0, 0, "io", "cannot write a compressed twin: %s", strerror(errno));
+        *err = PREP_ERR_IO;
+        unlink(tmp);
         goto no;
     }
-    if (cut_write_atomic(p, out, on, 0444) != 0) goto io;
-    goto have;
-io:
-    cut_diag(d, p, 0, 0, "io", "cannot write a compressed twin: %s", strerror(errno));
-    *err = PREP_ERR_IO;
-no:
-    free(p);
-    p = NULL;
+    if (dst == none) goto no;
+    if (was_repaired) pool_note_fix(p, &repaired, path);
 have:
-    free(dir);
     free(none);
-    free(objp);
     free(src);
+    free(tmp);
     free(out);
-    return p;
+    return path;
+no:
+    free(path);
+    free(none);
+    free(src);
+    free(tmp);
+    free(out);
+    return NULL;
 }
 
 /* Copies from -> to (new file), fsynced. */
@@ -196,20 +414,18 @@ static int make_parents(const char *root, const char *rel)
     return r;
 }
 
-/* Writes one cut's tree into dir (which exists and is empty). */
-static prep_err write_tree(cut_store *s, const prep_cut_manifest *m, const char *sig, size_t siglen, const char *dir,
-                           const prep_cut_export_opts *o, prep_diags *d)
+/* Writes one cut's tree into dir (which exists and is empty), linking from the pool.
+ * verify: re-check pool files already there (the served tree); archives skip it. */
+static prep_err write_tree(pool *pl, const prep_cut_manifest *m, const char *sig, size_t siglen, const char *dir,
+                           const prep_cut_export_opts *o, int verify, prep_diags *d)
 {
     prep_err e = PREP_OK;
     for (size_t i = 0; i < m->n && !e; i++) {
         const prep_cut_entry *en = &m->entries[i];
         char *dst = cut_join(dir, en->path);
-        char *obj = cut_fmt("%s/objects/%.2s/%s", s->root, en->sha256, en->sha256 + 2);
-        struct stat st;
-        if (lstat(obj, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != en->size) {
-            cut_diag(d, obj, 0, 0, "missing-object", "object of '%s' is missing or damaged; run 'prep verify'",
-                           en->path);
-            e = PREP_ERR_VERIFY;
+        char *obj = pool_obj(pl, en, verify, d, &e);
+        if (!obj) {
+            /* diag added */
         } else if (make_parents(dir, en->path) != 0 || place(obj, dst, o->copy) != 0) {
             cut_diag(d, dst, 0, 0, "io", "cannot write: %s", strerror(errno));
             e = PREP_ERR_IO;
@@ -218,7 +434,7 @@ static prep_err write_tree(cut_store *s, const prep_cut_manifest *m, const char 
             for (int k = 0; k < 2 && !e; k++) {
                 char *tname = cut_fmt("%s.%s", en->path, exts[k]);
                 if (!prep_cut_manifest_find(m, tname)) {
-                    char *tw = twin_get(s, en, exts[k], d, &e);
+                    char *tw = pool_twin(pl, en, obj, exts[k], verify, d, &e);
                     if (tw) {
                         char *tdst = cut_join(dir, tname);
                         if (place(tw, tdst, o->copy) != 0) {
@@ -269,7 +485,40 @@ static int replaceable(const char *out)
     return empty;
 }
 
-static prep_err archive_cut(cut_store *s, uint64_t seq, const char *arch, const prep_cut_export_opts *o,
+/* Older archive trees still link the inodes of pool files found changed: relink them. */
+static pool *g_fix_pool;
+static int fix_cb(const char *fp, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)f;
+    if (flag != FTW_F || !S_ISREG(st->st_mode)) return 0;
+    for (size_t i = 0; i < g_fix_pool->nfix; i++) {
+        const fixup *x = &g_fix_pool->fix[i];
+        if (x->dev != st->st_dev || x->ino != st->st_ino) continue;
+        char *tmp = cut_fmt("%s.fix-%ld", fp, (long)getpid());
+        int ok = link(x->path, tmp) == 0 && rename(tmp, fp) == 0;
+        if (!ok) unlink(tmp);
+        free(tmp);
+        return ok ? 0 : -1;
+    }
+    return 0;
+}
+
+static prep_err archive_fixups(pool *pl, const char *arch, prep_diags *d)
+{
+    if (!pl->nfix) return PREP_OK;
+    struct stat st;
+    if (lstat(arch, &st) != 0) return PREP_OK;
+    g_fix_pool = pl;
+    int r = nftw(arch, fix_cb, 16, FTW_PHYS);
+    g_fix_pool = NULL;
+    if (r != 0) {
+        cut_diag(d, arch, 0, 0, "io", "cannot relink a repaired file in the archive: %s", strerror(errno));
+        return PREP_ERR_IO;
+    }
+    return PREP_OK;
+}
+
+static prep_err archive_cut(pool *pl, uint64_t seq, const char *arch, const prep_cut_export_opts *o,
                             prep_diags *d)
 {
     char *final = cut_fmt("%s/%llu", arch, (unsigned long long)seq);
@@ -281,7 +530,7 @@ static prep_err archive_cut(cut_store *s, uint64_t seq, const char *arch, const 
     prep_cut_manifest m;
     char *sig = NULL;
     size_t sl = 0;
-    prep_err e = cut_store_read_cut(s->root, seq, NULL, &m, &sig, &sl, d);
+    prep_err e = cut_store_read_cut(pl->store, seq, NULL, &m, &sig, &sl, d);
     if (e) {
         free(final);
         return e;
@@ -292,7 +541,7 @@ static prep_err archive_cut(cut_store *s, uint64_t seq, const char *arch, const 
         cut_diag(d, tmp, 0, 0, "io", "cannot create: %s", strerror(errno));
         e = PREP_ERR_IO;
     }
-    if (!e) e = write_tree(s, &m, sig, sl, tmp, o, d);
+    if (!e) e = write_tree(pl, &m, sig, sl, tmp, o, 0, d);
     if (!e && cut_rename(tmp, final) != 0) {
         cut_diag(d, final, 0, 0, "io", "cannot rename: %s", strerror(errno));
         e = PREP_ERR_IO;
@@ -325,45 +574,55 @@ prep_err prep_cut_export(const char *store, const char *out_in, const prep_cut_e
     size_t sl = 0;
     uint64_t *seqs = NULL;
     size_t ns = 0;
-    cut_store s = {.lock_fd = -1};
+    pool pl = {.lock_fd = -1};
     prep_err e = PREP_OK;
     if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
         cut_diag(d, out_in, 0, 0, "usage", "--out must name a directory to create or replace");
         e = PREP_ERR_USAGE;
         goto out;
     }
-    if ((e = cut_store_open(&s, store, 0, d))) goto out;
+    /* The store is only read (no lock: its cuts and objects never change once there). */
+    struct stat st;
+    char *od = cut_join(store, "objects");
+    int is_store = lstat(od, &st) == 0 && S_ISDIR(st.st_mode);
+    free(od);
+    if (!is_store) {
+        cut_diag(d, store, 0, 0, "not-found", "not a prep store");
+        e = PREP_ERR_NOTFOUND;
+        goto out;
+    }
     uint64_t seq = o->seq;
     if (!seq) {
         prep_cut_active a;
-        e = cut_active_read_path(s.root, &a, d);
+        e = cut_active_read_path(store, &a, d);
         if (e == PREP_ERR_NOTFOUND) cut_diag(d, store, 0, 0, "not-found", "the store has no active cut");
         if (e) goto out;
         seq = a.seq;
     }
-    if ((e = cut_store_read_cut(s.root, seq, NULL, &m, &sig, &sl, d))) goto out;
-    struct stat st;
+    if ((e = cut_store_read_cut(store, seq, NULL, &m, &sig, &sl, d))) goto out;
     if (lstat(out, &st) == 0 && (!S_ISDIR(st.st_mode) || !replaceable(out))) {
         cut_diag(d, out, 0, 0, "exists", "refusing to replace: not a previous prep export and not empty");
         e = PREP_ERR_INVALID;
         goto out;
     }
+    if ((e = pool_open(&pl, out, store, d))) goto out;
     cut_rm_rf(tmp);
     if (cut_mkdir(tmp) != 0) {
         cut_diag(d, tmp, 0, 0, "io", "cannot create: %s", strerror(errno));
         e = PREP_ERR_IO;
         goto out;
     }
-    if ((e = write_tree(&s, &m, sig, sl, tmp, o, d))) goto out;
+    if ((e = write_tree(&pl, &m, sig, sl, tmp, o, 1, d))) goto out;
     if (o->archive) {
         if (cut_mkdir(arch) != 0) {
             cut_diag(d, arch, 0, 0, "io", "cannot create: %s", strerror(errno));
             e = PREP_ERR_IO;
             goto out;
         }
-        if ((e = cut_store_list(s.root, &seqs, &ns, d))) goto out;
+        if ((e = cut_store_list(store, &seqs, &ns, d))) goto out;
         for (size_t i = 0; i < ns && !e; i++)
-            if (seqs[i] <= seq) e = archive_cut(&s, seqs[i], arch, o, d);
+            if (seqs[i] <= seq) e = archive_cut(&pl, seqs[i], arch, o, d);
+        if (!e) e = archive_fixups(&pl, arch, d);
         if (e) goto out;
         char *link_to = cut_fmt("../%s.cortes", base);
         char *lp = cut_join(tmp, "cortes");
@@ -404,8 +663,11 @@ prep_err prep_cut_export(const char *store, const char *out_in, const prep_cut_e
     }
     cut_store_log(NULL, PREP_LOG_INFO, "cut %llu exported to %s (%zu files)", (unsigned long long)seq, out, m.n);
 out:
-    cut_rm_rf(tmp);
-    cut_store_close(&s);
+    if (!e && pl.repaired)
+        cut_store_log(NULL, PREP_LOG_WARN, "export: %zu exported files had been changed on disk and were replaced",
+                      pl.repaired);
+    if (tmp) cut_rm_rf(tmp);
+    pool_close(&pl);
     prep_cut_manifest_free(&m);
     free(sig);
     free(seqs);

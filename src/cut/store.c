@@ -338,7 +338,7 @@ prep_err cut_store_open(cut_store *s, const char *root, int create, prep_diags *
 {
     s->root = NULL;
     s->lock_fd = -1;
-    static const char *subdirs[] = {"objects", "cuts", "tmp", "twins"};
+    static const char *subdirs[] = {"objects", "cuts", "tmp"};
     if (create) {
         if (prep_mkdirs(root) != PREP_OK) {
             cut_diag(d, root, 0, 0, "io", "cannot create the store directory: %s", strerror(errno));
@@ -408,7 +408,9 @@ void cut_store_log(const char *root, prep_log_level lvl, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    prep_log(lvl, "%s", msg);
+    /* Refusals and warnings go to stderr; routine events (activations) only at debug
+     * level there, since the log file and the command's own output already say them. */
+    prep_log(lvl <= PREP_LOG_WARN ? lvl : PREP_LOG_DEBUG, "%s", msg);
     if (!root) return;
     char *lp = cut_join(root, "log");
     struct stat st;

@@ -815,10 +815,29 @@ static void test_export(void **st)
     free(dec), free(orig), free(brp);
     /* LEEME.txt is under 256 bytes: no twin. */
     assert_int_not_equal(sh("test -e %s/LEEME.txt.gz", out), 0);
-    /* Hard links from the store by default: no bytes copied. */
-    struct stat sb;
+    /* Hard links into the export's own pool, never into the store. */
+    struct stat sb, so;
     assert_int_equal(stat(ip, &sb), 0);
     assert_true(sb.st_nlink >= 2);
+    prep_cut_manifest m1;
+    assert_int_equal(prep_cut_load(store, 1, &m1, &d), PREP_OK);
+    char objp[4096];
+    prep_cut_object_path(store, prep_cut_manifest_find(&m1, "index.html")->sha256, objp, sizeof objp);
+    prep_cut_manifest_free(&m1);
+    assert_int_equal(stat(objp, &so), 0);
+    assert_int_not_equal(sb.st_ino, so.st_ino);
+    /* An edit in place of a served file (root ignores 0444) leaves the store whole, and the
+     * next export puts the signed bytes back. */
+    assert_int_equal(sh("echo cambio >> %s", ip), 0);
+    prep_cut_pubkey pk;
+    prep_cut_seckey_public(&sk, &pk);
+    prep_cut_policy pol;
+    policy_for(&pol, &pk, T0 + 60);
+    assert_int_equal(prep_cut_verify(store, 0, &pol, NULL, &d), PREP_OK);
+    assert_int_equal(prep_cut_export(store, out, &o, &d), PREP_OK);
+    assert_int_equal(sh("cd %s && sha256sum -c --strict --quiet SHA256SUMS && gzip -dc index.html.gz | cmp -s - index.html",
+                        out),
+                     0);
     /* Cut 2, exported over the first: swapped in whole; cortes/1 and cortes/2 browsable. */
     site_set(&s, "index.html", "<p>corte 2</p>%0400d", 0);
     assert_int_equal(make_cut(store, &s, &sk, LIVE, T0 + 300, 3600, &seq, &d), PREP_OK);
@@ -829,7 +848,7 @@ static void test_export(void **st)
                         out, name),
                      0);
     assert_int_equal(sh("cd %s/cortes/2 && sha256sum -c --strict --quiet SHA256SUMS", out), 0);
-    assert_int_equal(sh("test -z \"$(ls -a %s | grep -v '^www$\\|^www.cortes$\\|^store$\\|^inst\\|^\\.')\"", t), 0);
+    assert_int_equal(sh("test -z \"$(ls -a %s | grep -v '^www$\\|^www.cortes$\\|^www.objetos$\\|^store$\\|^inst\\|^\\.')\"", t), 0);
     /* An older cut exported on request. */
     char *out1 = pathf("%s/www1", t);
     o.seq = 1;
