@@ -12,11 +12,16 @@ typedef struct cmd {
 static const cmd commands[] = {
     {"sim", "simulate an election: a catalogue (sim catalog) or a night of actas (sim actas)", cmd_sim},
     {"tally", "count actas into results and the official database; check a real PREP file", cmd_tally},
+    {"render", "write the public pages of one cut to a directory (preview, Apache docroot)", cmd_render},
+    {"keygen", "make an Ed25519 key pair (NAME.key, NAME.pub) in signify's format", cmd_keygen},
+    {"cut", "make, sign and store one cut", cmd_cut},
+    {"verify", "verify a stored cut and its chain: what any citizen can run", cmd_verify},
+    {"export", "a cut as a plain directory with .gz and .br twins, for Apache or nginx", cmd_export},
+    {"receive", "a broadcaster's side: verify an incoming cut and activate it atomically", cmd_receive},
 };
 
 /* Commands of DESIGN.md that later issues build; named so `prep help` tells the truth. */
-static const char *planned[] = {"demo", "keygen", "cut", "verify", "export", "serve", "difusor",
-                                "deliver", "institute", "monitor", "check"};
+static const char *planned[] = {"demo", "serve", "difusor", "deliver", "institute", "monitor", "check"};
 
 static void usage(FILE *f)
 {
