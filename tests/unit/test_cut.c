@@ -875,6 +875,73 @@ static void test_export(void **st)
     free(t), free(store), free(out), free(name), free(kp), free(ip), free(out1), free(other);
 }
 
+/* ---------------------------------------------------------------- the documentation */
+/* The fenced block after "<!-- example:NAME -->" in docs/formats/cut.md (owned), or NULL. */
+static char *doc_block(const char *doc, const char *name, size_t *n)
+{
+    char marker[128];
+    snprintf(marker, sizeof marker, "<!-- example:%s -->\n```\n", name);
+    const char *a = strstr(doc, marker);
+    if (!a) return NULL;
+    a += strlen(marker);
+    const char *b = strstr(a, "```\n");
+    if (!b) return NULL;
+    *n = (size_t)(b - a);
+    return prep_xstrndup(a, *n);
+}
+
+/* Every value of the worked example in docs/formats/cut.md is checked here, with the
+ * library and with signify, so the page a citizen follows cannot drift from the program. */
+static void test_doc_example(void **st)
+{
+    (void)st;
+    size_t dn;
+    char *doc = read_all(PREP_TEST_DATA "/../../docs/formats/cut.md", &dn);
+    assert_non_null(doc);
+    size_t pn, m2n, s2n, m1n, s1n, in;
+    char *pub = doc_block(doc, "ieeq.pub", &pn), *m2 = doc_block(doc, "SHA256SUMS", &m2n);
+    char *s2 = doc_block(doc, "SHA256SUMS.sig", &s2n), *m1 = doc_block(doc, "cortes/1/SHA256SUMS", &m1n);
+    char *s1 = doc_block(doc, "cortes/1/SHA256SUMS.sig", &s1n), *page = doc_block(doc, "index.html", &in);
+    assert_non_null(pub), assert_non_null(m2), assert_non_null(s2), assert_non_null(m1), assert_non_null(s1);
+    assert_non_null(page);
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_cut_pubkey pk;
+    prep_cut_sig sig;
+    assert_int_equal(prep_cut_pubkey_parse(pub, pn, "doc", &pk, &d), PREP_OK);
+    assert_int_equal(prep_cut_sig_parse(s2, s2n, "doc", &sig, &d), PREP_OK);
+    assert_int_equal(prep_cut_sig_verify(&pk, 1, &sig, m2, m2n, NULL, "doc", &d), PREP_OK);
+    assert_int_equal(prep_cut_sig_parse(s1, s1n, "doc", &sig, &d), PREP_OK);
+    assert_int_equal(prep_cut_sig_verify(&pk, 1, &sig, m1, m1n, NULL, "doc", &d), PREP_OK);
+    prep_cut_manifest a, b;
+    assert_int_equal(prep_cut_manifest_parse(m1, m1n, NULL, "doc cut 1", &a, &d), PREP_OK);
+    assert_int_equal(prep_cut_manifest_parse(m2, m2n, NULL, "doc cut 2", &b, &d), PREP_OK);
+    assert_string_equal(b.meta.previous, a.sha256);
+    assert_string_equal(a.sha256, "df8f4ad320a471d28d394ff8f852970a8f86285bd6153f135ea75f96641c6896");
+    assert_string_equal(b.sha256, "30c52efeda853717041f663a0b55010e10bb4c34bfd708bca19247fc4e63e251");
+    assert_memory_equal(b.meta.keynum, pk.keynum, 8);
+    char kh[17];
+    prep_cut_keynum_hex(pk.keynum, kh);
+    assert_string_equal(kh, "d93db5a86bc0546c");
+    char h[65];
+    prep_sha256_hex(page, in, h);
+    const prep_cut_entry *e = prep_cut_manifest_find(&b, "index.html");
+    assert_string_equal(h, e->sha256);
+    assert_int_equal(in, e->size);
+    /* And with signify, from files as a citizen would have them. */
+    char *t = tmpdir_new();
+    char *pp = pathf("%s/ieeq.pub", t), *mp = pathf("%s/SHA256SUMS", t), *sp = pathf("%s/SHA256SUMS.sig", t);
+    write_bytes(pp, pub, pn);
+    write_bytes(mp, m2, m2n);
+    write_bytes(sp, s2, s2n);
+    assert_int_equal(sh("signify-openbsd -V -q -p %s -m %s", pp, mp), 0);
+    rm_rf(t);
+    prep_cut_manifest_free(&a);
+    prep_cut_manifest_free(&b);
+    prep_diags_free(&d);
+    free(doc), free(pub), free(m2), free(s2), free(m1), free(s1), free(page), free(t), free(pp), free(mp), free(sp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -890,6 +957,7 @@ int main(void)
         cmocka_unit_test(test_chain_receive_verify_delta),
         cmocka_unit_test(test_make_rules),
         cmocka_unit_test(test_export),
+        cmocka_unit_test(test_doc_example),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
