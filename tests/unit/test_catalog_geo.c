@@ -352,6 +352,41 @@ static void test_all_problems_reported(void **st)
     prep_catalog_free(c);
 }
 
+/* A polygon of 20,000 points on a circle, drawn 100,000 units wide without
+ * simplification: ~20,000 steps of at least 4 bytes cannot fit 65,000 bytes. */
+static void test_geo_path_too_long(void **st)
+{
+    (void)st;
+    prep_buf j;
+    prep_buf_init(&j, 0);
+    assert_int_equal(prep_buf_puts(&j, "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+                                       "\"properties\":{\"CVE_MUN\":1},\"geometry\":{\"type\":\"Polygon\","
+                                       "\"coordinates\":[["),
+                     PREP_OK);
+    for (int i = 0; i < 20000; i++) {
+        double a = 2 * 3.14159265358979 * i / 20000;
+        assert_int_equal(prep_buf_printf(&j, "%s[%.9f,%.9f]", i ? "," : "", cos(a), sin(a)), PREP_OK);
+    }
+    assert_int_equal(prep_buf_puts(&j, "]]}}]}"), PREP_OK);
+    prep_catalog *c = small_catalog();
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(prep_catalog_shapes_from_geojson_mem("t.geojson", j.data, j.len, NULL, 100000, 0, c, &d),
+                     PREP_ERR_LIMIT);
+    const prep_diag *g = prep_diags_find(&d, "path-too-long");
+    assert_non_null(g);
+    assert_non_null(strstr(g->msg, "features[0] (CVE_MUN 1)"));
+    assert_int_equal(c->has_map, 0);
+    /* the default tolerance on the default width brings it down to a few hundred bytes */
+    prep_diags_free(&d);
+    prep_diags_init(&d);
+    assert_int_equal(prep_catalog_shapes_from_geojson_mem("t.geojson", j.data, j.len, NULL, 0, -1, c, &d), PREP_OK);
+    assert_true(strlen(c->municipality_shape[0]) < 2000);
+    prep_diags_free(&d);
+    prep_catalog_free(c);
+    prep_buf_free(&j);
+}
+
 static void test_file_and_usage(void **st)
 {
     (void)st;
@@ -640,7 +675,7 @@ int main(void)
         cmocka_unit_test(test_shared_border_tie),
         cmocka_unit_test(test_cosine_and_collapse), cmocka_unit_test(test_hole_property_width),
         cmocka_unit_test(test_bad_geojson),         cmocka_unit_test(test_all_problems_reported),
-        cmocka_unit_test(test_file_and_usage),      cmocka_unit_test(test_queretaro),
+        cmocka_unit_test(test_geo_path_too_long),   cmocka_unit_test(test_file_and_usage),      cmocka_unit_test(test_queretaro),
         cmocka_unit_test(test_sim_with_map),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
