@@ -1,4 +1,5 @@
-/* libFuzzer target: the manifest parser (prep_cut_manifest_parse). Besides "no crash, no
+/* libFuzzer target: the manifest parser (prep_cut_manifest_parse), and the same input
+ * as a manifest patch (prep_cut_manifest_patch). Besides "no crash, no
  * leak, no UB", checks the invariants every accepted manifest must keep: the bytes are
  * kept exactly, entries are sorted and unique, every path passes the path rules, the
  * sizes add up to the total, and each entry is found by its path. */
@@ -40,6 +41,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (d.total == 0) abort();              /* and always says why */
     }
     prep_cut_manifest_free(&m);
+    /* The same bytes as a manifest patch against a fixed base: whatever it rebuilds must
+     * be bounded, and must hash to the patch's result line. */
+    static const char base_text[] =
+        "# prep-cut-manifest 1\n# process: qro2021\n# elections: gub\n# sequence: 1\n"
+        "# instant: 2021-06-06T20:00:00-05:00\n# zone: America/Mexico_City\n# mode: live\n"
+        "# valid-until: 2021-06-06T21:00:00-05:00\n# previous: none\n# key: 0708090a0b0c0d0e\n"
+        "# files: 2\n# bytes: 6\n#f 0 application/json\n"
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  empty.json\n"
+        "#f 6 text/plain; charset=utf-8\n"
+        "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03  hello.txt\n# end\n";
+    static prep_cut_manifest base;
+    static int have_base;
+    if (!have_base) {
+        if (prep_cut_manifest_parse(base_text, sizeof base_text - 1, NULL, "base", &base, NULL)) abort();
+        have_base = 1;
+    }
+    prep_buf out;
+    if (prep_cut_manifest_patch(&base, data, size, &lim, "fuzz", &out, &d) == PREP_OK) {
+        if (out.len > lim.max_manifest_bytes) abort();
+        char h[65];
+        prep_sha256_hex(out.data, out.len, h);
+        const char *r = memmem(data, size, "# result: ", 10);
+        if (!r || memcmp(r + 10, h, 64) != 0) abort();
+        prep_buf_free(&out);
+    }
     prep_diags_free(&d);
     return 0;
 }

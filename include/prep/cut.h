@@ -240,7 +240,8 @@ typedef struct prep_cut_result {
  * objects/aa/b... with every object the store lacks. Each cut, in ascending sequence, must pass: the
  * signature by a trusted key; the manifest parse; its mode; its process; sequence newer
  * than the active one; the chain (previous = SHA-256 of the active manifest); the instant
- * not beyond now + max_skew; the horizon not past; every object's size and hash. Only then
+ * not beyond now + max_skew; the horizon not past (checked for the batch's last cut only,
+ * so a broadcaster can catch up through older cuts); every object's size and hash. Only then
  * is the active pointer switched (temp, fsync, rename, fsync dir). Anything else in
  * incoming (an extra file, a symlink) refuses the whole batch. A refusal is logged to
  * stderr and STORE/log with its reason and the active cut stays. Returns PREP_OK,

@@ -429,6 +429,23 @@ prep_err prep_cut_make_dir(const char *store, const prep_cut_params *p, const ch
         cut_diag(d, dir, 0, 0, "not-found", "not a directory");
         return PREP_ERR_NOTFOUND;
     }
+    /* A store inside the published tree would publish itself. */
+    char *rd = realpath(dir, NULL), *rs = realpath(store, NULL);
+    if (!rs) { /* a store to be made: resolve its parent */
+        const char *sl = strrchr(store, '/');
+        char *parent = sl ? prep_xstrndup(store, (size_t)(sl - store)) : prep_xstrdup(".");
+        char *rp = realpath(parent[0] ? parent : "/", NULL);
+        if (rp) rs = cut_fmt("%s/%s", rp, sl ? sl + 1 : store);
+        free(rp);
+        free(parent);
+    }
+    int inside = rd && rs && !strncmp(rs, rd, strlen(rd)) && (rs[strlen(rd)] == '/' || rs[strlen(rd)] == 0);
+    free(rd);
+    free(rs);
+    if (inside) {
+        cut_diag(d, store, 0, 0, "usage", "the store is inside the directory to publish (%s)", dir);
+        return PREP_ERR_USAGE;
+    }
     srcs ss = {0};
     e = walk(dir, "", 0, p, &ss, d);
     if (!e) e = make_common(store, p, &ss, key, seq, d);

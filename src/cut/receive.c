@@ -434,7 +434,7 @@ static void log_refusal(const char *root, uint64_t seq, const prep_diags *d)
     } while (0)
 
 /* Phase 2 for one cut. act/actm: the active cut and its manifest (updated on success). */
-static prep_err accept_one(cut_store *s, const incoming *in, uint64_t seq, const prep_cut_policy *pol,
+static prep_err accept_one(cut_store *s, const incoming *in, uint64_t seq, int last, const prep_cut_policy *pol,
                            prep_time now, int *have_act, prep_cut_active *act, prep_cut_manifest *actm,
                            prep_cut_result *res, prep_diags *d)
 {
@@ -481,7 +481,9 @@ static prep_err accept_one(cut_store *s, const incoming *in, uint64_t seq, const
         REFUSE("future-instant", "cut instant %s is ahead of this clock (%s) by more than %llds", a, b,
                (long long)pol->max_skew);
     }
-    if (pol->check_validity && now > mt->valid_until) {
+    /* Only the cut a batch ends on must be current: a broadcaster catching up after an
+     * outage passes through older cuts whose horizon is already behind it. */
+    if (pol->check_validity && last && now > mt->valid_until) {
         char a[32];
         cut_format_instant(mt->valid_until, mt->valid_off, a);
         REFUSE("expired", "cut was valid until %s; it is past its horizon (stale, 'desactualizado')", a);
@@ -642,7 +644,7 @@ prep_err prep_cut_receive(const char *store, const char *incoming_dir, const pre
     /* Phase 2. */
     for (size_t i = 0; i < in.n_seqs; i++) {
         cur = in.seqs[i];
-        e = accept_one(&s, &in, cur, pol, now, &have_act, &act, &actm, res, d);
+        e = accept_one(&s, &in, cur, i + 1 == in.n_seqs, pol, now, &have_act, &act, &actm, res, d);
         if (e) goto refused;
     }
     goto out;

@@ -761,6 +761,10 @@ static void test_make_rules(void **st)
     assert_int_equal(prep_cut_make_dir(st2, &p, dir, &sk, &seq, &d), PREP_ERR_INVALID);
     assert_non_null(prep_diags_find(&d, "symlink"));
     assert_int_equal(active_seq(st2), 1);
+    /* A store inside the tree to publish is refused. */
+    char *inner = pathf("%s/datos/almacen", dir);
+    assert_int_equal(prep_cut_make_dir(inner, &p, dir, &sk, &seq, &d), PREP_ERR_USAGE);
+    free(inner);
     prep_diags_free(&d);
     rm_rf(t);
     free(t), free(store), free(dir), free(st2);

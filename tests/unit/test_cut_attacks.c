@@ -467,6 +467,30 @@ static void test_past_validity_horizon(void **state)
     prep_cut_manifest_free(&m);
 }
 
+static void test_catch_up_through_expired_cuts(void **state)
+{
+    fx *f = *state;
+    /* Back from an outage: cut 2 (valid until T0 + 3900) has expired, cut 3 (made at
+     * T0 + 4000) is current. The batch 2+3 is accepted; cut 2 alone is not. */
+    uint64_t seq;
+    site_set(&f->s, "index.html", "corte 3");
+    assert_int_equal(make_cut(f->inst, &f->s, &f->live, PREP_CUT_LIVE, T0 + 4000, 3600, &seq, &f->d), PREP_OK);
+    f->pol.now = T0 + 4100;
+    expect_refusal(f, "expired"); /* the incoming area holds cut 2 only */
+    char *inc3 = pathf("%s/inc3", f->t);
+    deliver(f->inst, 3, f->recv, inc3);
+    assert_int_equal(sh("cp -r %s/cuts/3 %s/cuts/ && cp -rn %s/objects/. %s/objects/", inc3, f->inc, inc3, f->inc), 0);
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_cut_result res;
+    assert_int_equal(prep_cut_receive(f->recv, f->inc, &f->pol, &res, &d), PREP_OK);
+    assert_int_equal(res.accepted, 2);
+    assert_int_equal(active_seq(f->recv), 3);
+    prep_diags_free(&d);
+    expect_store_good(f);
+    free(inc3);
+}
+
 /* ---------------------------------------------------------------- 21-23: path traversal */
 static void test_path_dotdot(void **state)
 {
@@ -711,6 +735,7 @@ int main(void)
         T(test_chain_gap),
         T(test_future_instant),
         T(test_past_validity_horizon),
+        T(test_catch_up_through_expired_cuts),
         T(test_path_dotdot),
         T(test_path_absolute),
         T(test_path_nul),
