@@ -193,7 +193,7 @@ static void summary(rctx *x, rbuf *r, uint32_t e, const tally_agg *a)
 
 static void table_head(rbuf *r, const char *caption, const char *first)
 {
-    rb_puts(r, "<div class=\"tabla\"><table><caption>");
+    rb_puts(r, "<table><caption>");
     rb_puts(r, caption);
     rb_puts(r, "</caption><thead><tr><th scope=\"col\">");
     rb_puts(r, first);
@@ -213,7 +213,7 @@ static void table_foot(rctx *x, rbuf *r, int64_t total)
 {
     rb_puts(r, "</tbody><tfoot><tr><th scope=\"row\">Total");
     vote_row(x, r, total, total);
-    rb_puts(r, "</tfoot></table></div>");
+    rb_puts(r, "</tfoot></table>");
 }
 
 /* Sum of columns of one kind (NOREG, NULOS, INDEP) shown in unit u. */
@@ -344,7 +344,7 @@ static void block_combos(rctx *x, rbuf *r, uint32_t e, uint32_t u, const tally_a
         rb_puts(r, "</td></tr>");
         bars[nb++] = (rbar){col->name, a->votes[j], party_color(x, col->parties[0])};
     }
-    rb_puts(r, "</tbody></table></div>");
+    rb_puts(r, "</tbody></table>");
     svg_bars(x, r, "Votos por combinaci\xC3\xB3n de coalici\xC3\xB3n", bars, nb, total);
     rb_puts(r, "<p class=\"nota\">Porcentajes sobre el total de votos. Cada combinaci\xC3\xB3n suma a la "
                "candidatura de su coalici\xC3\xB3n.</p>");
@@ -365,7 +365,7 @@ static void act_row(rctx *x, rbuf *r, const char *name, int64_t v, int64_t den)
 static void block_actas(rctx *x, rbuf *r, uint32_t e, const tally_agg *a, int entity)
 {
     int64_t esp = a->esperadas;
-    rb_puts(r, "<h2>Avance de actas y participaci\xC3\xB3n</h2><div class=\"tabla\"><table><caption>Actas"
+    rb_puts(r, "<h2>Avance de actas y participaci\xC3\xB3n</h2><table><caption>Actas"
                "</caption><thead><tr><th scope=\"col\">Actas</th><th scope=\"col\">Cantidad</th>"
                "<th scope=\"col\">Porcentaje de las esperadas</th></tr></thead><tbody>");
     act_row(x, r, "Esperadas", esp, -1);
@@ -377,7 +377,7 @@ static void block_actas(rctx *x, rbuf *r, uint32_t e, const tally_agg *a, int en
     act_row(x, r, "\xE2\x80\x83Sin acta", a->by_status[ACTA_NC_NO_ACTA], esp);
     act_row(x, r, "Con inconsistencias", a->inconsistentes, esp);
     if (entity) act_row(x, r, "Fuera de cat\xC3\xA1logo", (int64_t)prep_tally_n_out_of_catalog(x->t, e), -1);
-    rb_puts(r, "</tbody></table></div>");
+    rb_puts(r, "</tbody></table>");
     svg_actas(x, r, a);
     svg_participation(x, r, part_num(x, a), a->lista_nominal);
 }
@@ -390,7 +390,7 @@ static void block_units(rctx *x, rbuf *r, uint32_t e, tally_level lvl)
     int dist = lvl == TALLY_DISTRICT;
     uint32_t n = dist ? c->n_districts : c->n_municipalities;
     rb_puts(r, dist ? "<h2>Distritos</h2>" : "<h2>Municipios</h2>");
-    rb_puts(r, "<div class=\"tabla\"><table><caption>");
+    rb_puts(r, "<table><caption>");
     rb_puts(r, dist ? "Resultados por distrito" : "Resultados por municipio");
     rb_puts(r, "</caption><thead><tr><th scope=\"col\">");
     rb_puts(r, dist ? "Distrito" : "Municipio");
@@ -412,7 +412,7 @@ static void block_units(rctx *x, rbuf *r, uint32_t e, tally_level lvl)
         lead_cell(x, r, e, cand_unit(x, e, lvl, i), a, 1);
         rb_puts(r, "</tr>");
     }
-    rb_puts(r, "</tbody></table></div>");
+    rb_puts(r, "</tbody></table>");
 }
 
 /* Sections of a district or municipality of election e. */
@@ -420,7 +420,7 @@ static void block_sections(rctx *x, rbuf *r, uint32_t e, tally_level lvl, uint32
 {
     const prep_catalog *c = x->c;
     const relection *re = &x->s->el[e];
-    rb_puts(r, "<h2>Secciones</h2><div class=\"tabla\"><table><caption>Resultados por secci\xC3\xB3n</caption>"
+    rb_puts(r, "<h2>Secciones</h2><table><caption>Resultados por secci\xC3\xB3n</caption>"
                "<thead><tr><th scope=\"col\">Secci\xC3\xB3n</th><th scope=\"col\">Casillas</th>"
                "<th scope=\"col\">Actas contabilizadas</th><th scope=\"col\">Participaci\xC3\xB3n</th>"
                "<th scope=\"col\">Encabeza</th></tr></thead><tbody>");
@@ -445,7 +445,7 @@ static void block_sections(rctx *x, rbuf *r, uint32_t e, tally_level lvl, uint32
         lead_cell(x, r, e, cand_unit(x, e, TALLY_SECTION, si), a, 0);
         rb_puts(r, "</tr>");
     }
-    rb_puts(r, "</tbody></table></div>");
+    rb_puts(r, "</tbody></table>");
 }
 
 static void dd_time(const rctx *x, rbuf *r, const char *name, prep_time t)
@@ -522,7 +522,7 @@ static void block_acta(rctx *x, rbuf *r, uint32_t e, uint32_t ci)
     } else {
         rb_puts(r, "\xE2\x80\x94");
     }
-    rb_printf(r, "</dd></dl><div class=\"tabla\"><table><caption>Datos del acta %s como se capturaron</caption>"
+    rb_printf(r, "</dd></dl><table><caption>Datos del acta %s como se capturaron</caption>"
                  "<thead><tr><th scope=\"col\">Campo</th><th scope=\"col\">Valor</th></tr></thead><tbody>",
               ka);
     uint32_t u = prep_catalog_unit_of(c, e, ci);
@@ -536,7 +536,7 @@ static void block_acta(rctx *x, rbuf *r, uint32_t e, uint32_t ci)
     vote_cell_row(r, "TOTAL_PERSONAS_VOTARON", a->personas_votaron);
     vote_cell_row(r, "TOTAL_REP_PARTIDO_CI_VOTARON", a->rep_votaron);
     vote_cell_row(r, "TOTAL_VOTOS_SACADOS", a->votos_sacados);
-    rb_puts(r, "</tbody></table></div></div>");
+    rb_puts(r, "</tbody></table></div>");
 }
 
 /* The municipality map (catalogue outlines, drawn as they are: the catalogue's path
@@ -858,7 +858,7 @@ void body_db(rctx *x, rbuf *r, int emb, const dbfile *files, size_t n)
     rb_esc(r, sep);
     rb_puts(r, "</code>, UTF-8), y el archivo LEEME que describe cada columna. Sus sumas SHA-256 permiten "
                "comprobar que un archivo descargado es el publicado: <code>sha256sum ARCHIVO</code>.</p>"
-               "<div class=\"tabla\"><table><caption>Archivos de este corte</caption><thead><tr>"
+               "<table><caption>Archivos de este corte</caption><thead><tr>"
                "<th scope=\"col\">Archivo</th><th scope=\"col\">Contenido</th>"
                "<th scope=\"col\">Tama\xC3\xB1o (bytes)</th><th scope=\"col\">SHA-256</th></tr></thead><tbody>");
     for (size_t i = 0; i < n; i++) {
@@ -874,7 +874,7 @@ void body_db(rctx *x, rbuf *r, int emb, const dbfile *files, size_t n)
         rb_int(r, (int64_t)files[i].len);
         rb_printf(r, "</td><td class=\"t\"><code>%s</code></td></tr>", files[i].sha);
     }
-    rb_puts(r, "</tbody></table></div>");
+    rb_puts(r, "</tbody></table>");
 }
 
 void body_verify(rctx *x, rbuf *r, const char *seq, const char *iso)
