@@ -527,7 +527,8 @@ static void block_acta(rctx *x, rbuf *r, uint32_t e, uint32_t ci)
               ka);
     uint32_t u = prep_catalog_unit_of(c, e, ci);
     for (uint32_t j = 0; j < el->n_cols; j++)
-        if (u == CAT_NONE || prep_catalog_col_applies(c, e, u, j)) vote_cell_row(r, el->cols[j].name, v[j]);
+        if (v[j] != ACTA_V_NA || u == CAT_NONE || prep_catalog_col_applies(c, e, u, j))
+            vote_cell_row(r, el->cols[j].name, v[j]); /* as captured: "-" columns left out */
     vote_cell_row(r, "TOTAL_VOTOS_ASENTADO", a->total_asentado);
     rb_puts(r, "<tr><th scope=\"row\">TOTAL_VOTOS_CALCULADO</th><td>");
     rb_int(r, a->total_calculado);
