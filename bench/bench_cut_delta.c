@@ -20,7 +20,9 @@
  * What is delivered per cut = the objects the broadcaster lacks + a manifest patch
  * against the previous cut (prep_cut_manifest_diff) + the signature; the share with the
  * whole manifest is printed beside it. Stores go in /dev/shm (a tmpfs) unless a directory is given.
- * Run: ./build-x/bench_cut_delta [DIR]   (about a minute; writes ~0.5 GB, then deletes it) */
+ * Run: ./build-x/bench_cut_delta [DIR]   (about a minute; writes ~0.5 GB, then deletes it)
+ *      ./build-x/bench_cut_delta SITE_A SITE_B   (two real rendered sites, e.g. `prep render`
+ *      at two instants 5 minutes apart: the real delta of that cut) */
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,8 +232,68 @@ static const char *class_of(const char *path)
     return "aggregate pages";
 }
 
+/* Two real rendered sites (e.g. `prep render` at 21:35 and 21:40): cut both, receive the
+ * first at a broadcaster, report what the second costs to deliver. */
+static int two_sites(const char *a, const char *b)
+{
+    char root[] = "/dev/shm/prep-bench-cut-XXXXXX";
+    if (!mkdtemp(root)) {
+        perror(root);
+        return 1;
+    }
+    prep_diags d;
+    prep_diags_init(&d);
+    char kname[128], kfile[140], inst[128], recv[128], inc[128];
+    snprintf(kname, sizeof kname, "%s/key", root);
+    snprintf(kfile, sizeof kfile, "%s.key", kname);
+    snprintf(inst, sizeof inst, "%s/inst", root);
+    snprintf(recv, sizeof recv, "%s/recv", root);
+    snprintf(inc, sizeof inc, "%s/inc", root);
+    prep_cut_seckey sk;
+    prep_cut_pubkey pk;
+    if (prep_cut_keygen(kname, PREP_CUT_LIVE, &d) || prep_cut_seckey_load(kfile, &sk, &d)) return die("keygen", &d);
+    prep_cut_seckey_public(&sk, &pk);
+    prep_cut_params p;
+    prep_cut_params_init(&p);
+    p.process = "bench";
+    p.zone = "America/Mexico_City";
+    p.instant = 1623000000;
+    p.valid_for = 86400 * 365 * 10;
+    uint64_t seq;
+    if (prep_cut_make_dir(inst, &p, a, &sk, &seq, &d)) return die("cut of the first site", &d);
+    prep_cut_policy pol;
+    prep_cut_policy_init(&pol);
+    pol.keys = &pk;
+    pol.n_keys = 1;
+    pol.now = p.instant + 60;
+    if (stage(inst, seq, inc, &d) || prep_cut_receive(recv, inc, &pol, NULL, &d)) return die("receive", &d);
+    p.instant += 300;
+    if (prep_cut_make_dir(inst, &p, b, &sk, &seq, &d)) return die("cut of the second site", &d);
+    prep_cut_manifest m1, m2;
+    if (prep_cut_load(inst, 1, &m1, &d) || prep_cut_load(inst, 2, &m2, &d)) return die("load", &d);
+    prep_cut_delta dl;
+    prep_buf pb;
+    prep_buf_init(&pb, 0);
+    if (prep_cut_delta_compute(recv, &m2, &dl) || prep_cut_manifest_diff(&m1, &m2, &pb)) return die("delta", &d);
+    uint64_t sent = dl.bytes + pb.len;
+    printf("== %s -> %s: full cut %zu files, %.1f MB; delta %zu of %zu objects, %.2f MB + manifest patch %.3f MB "
+           "= %.1f%% of the full cut   [target <= 5%%: %s]\n",
+           a, b, m2.n, (double)m2.total_bytes / 1e6, dl.n, dl.full_objects, (double)dl.bytes / 1e6,
+           (double)pb.len / 1e6, 100.0 * (double)sent / (double)m2.total_bytes,
+           100.0 * (double)sent / (double)m2.total_bytes <= 5.0 ? "met" : "MISSED");
+    prep_buf_free(&pb);
+    prep_cut_delta_free(&dl);
+    prep_cut_manifest_free(&m1);
+    prep_cut_manifest_free(&m2);
+    prep_cut_seckey_wipe(&sk);
+    nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    prep_diags_free(&d);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3) return two_sites(argv[1], argv[2]);
     const char *base = argc > 1 ? argv[1] : "/dev/shm";
     char root[4096];
     snprintf(root, sizeof root, "%s/prep-bench-cut-XXXXXX", base);
