@@ -1,0 +1,126 @@
+/* render: the page-weight budget at Querétaro scale. A first view of any page — its HTML,
+ * the stylesheet and the script, each gzip-compressed (zlib level 6, what a server that
+ * compresses on the fly uses by default) — must stay within 30 KB (30,000 bytes here). The
+ * catalogue is the simulated Querétaro 2021 one with the 18 real municipality outlines
+ * (shared/data/geo), so the map pages are measured too; the cut is the last of the night,
+ * when every number has the most digits. bench/bench_render.c prints the distribution. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <zlib.h>
+
+#include "prep/render.h"
+#include "prep/sim.h"
+#include "test_render_util.h"
+
+#define BUDGET 30000u
+
+static size_t gz_size(const void *p, size_t n)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return SIZE_MAX;
+    unsigned char out[1 << 16];
+    size_t total = 0;
+    z.next_in = (unsigned char *)p;
+    z.avail_in = (uInt)n;
+    int rc;
+    do {
+        z.next_out = out;
+        z.avail_out = sizeof out;
+        rc = deflate(&z, Z_FINISH);
+        total += sizeof out - z.avail_out;
+    } while (rc == Z_OK);
+    deflateEnd(&z);
+    return rc == Z_STREAM_END ? total : SIZE_MAX;
+}
+
+static const char *shared_dir(void)
+{
+    const char *e = getenv("PREP_SHARED_DATA");
+    return e && *e ? e : PREP_SHARED_DATA;
+}
+
+static void test_budget_queretaro(void **state)
+{
+    (void)state;
+    prep_catalog *c;
+    assert_int_equal(prep_sim_catalog(SIM_SCALE_QRO2021, 1, &c), PREP_OK);
+    char geo[512];
+    snprintf(geo, sizeof geo, "%s/geo/queretaro-municipios-2021.geojson", shared_dir());
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_err e = prep_catalog_shapes_from_geojson(geo, NULL, 0, -1.0, c, &d);
+    if (e) prep_diags_print(&d, stderr, 10);
+    assert_int_equal(e, PREP_OK);
+    prep_diags_free(&d);
+    assert_true(c->has_map);
+
+    prep_actas *sets[3];
+    sim_night_opts o;
+    prep_sim_night_defaults(&o);
+    assert_int_equal(prep_sim_actas(c, &o, sets), PREP_OK);
+    prep_tally *t;
+    assert_int_equal(prep_tally_new(c, &t), PREP_OK);
+    for (uint32_t el = 0; el < c->n_elections; el++) {
+        prep_tally_cursor cur;
+        assert_int_equal(prep_tally_cursor_init(&cur, sets[el]), PREP_OK);
+        assert_int_equal(prep_tally_apply_until(t, sets[el], &cur, c->window_close, NULL), PREP_OK);
+        prep_tally_cursor_free(&cur);
+    }
+    prep_render_cut cut = {.seq = 288, .at = c->window_close, .drill = 1, .process_name = NULL,
+                           .valid_until = PREP_TIME_NONE, .final_cut = 1};
+    prep_site s;
+    prep_site_init(&s);
+    prep_render_stats st;
+    assert_int_equal(prep_render_site(t, &cut, NULL, NULL, &s, &st), PREP_OK);
+
+    size_t css = 0, js = 0;
+    for (size_t i = 0; i < s.n; i++)
+        if (!strncmp(s.v[i].path, "assets/", 7)) {
+            size_t g = gz_size(s.v[i].data, s.v[i].len);
+            if (strstr(s.v[i].path, ".css")) css = g;
+            else js = g;
+        }
+    assert_true(css > 0 && js > 0);
+    size_t pages = 0, worst = 0;
+    const char *worst_path = "";
+    for (size_t i = 0; i < s.n; i++) {
+        if (!s.v[i].is_page) continue;
+        size_t g = gz_size(s.v[i].data, s.v[i].len) + css + js;
+        if (g > worst) {
+            worst = g;
+            worst_path = s.v[i].path;
+        }
+        if (g > BUDGET) print_error("%s: %zu bytes gzipped with its assets\n", s.v[i].path, g);
+        assert_true(g <= BUDGET);
+        pages++;
+    }
+    print_message("%zu pages; heaviest first view %s: %zu bytes (css %zu, js %zu)\n", pages, worst_path, worst, css, js);
+    assert_int_equal(pages, st.pages);
+    assert_true(pages > 10000);
+
+    /* the map is there, one path per municipality, on both elections with a municipal view */
+    const char *with_map[] = {"ayuntamientos/index.html", "gubernatura/index.html"};
+    for (size_t i = 0; i < 2; i++) {
+        char *pg = tr_page(&s, with_map[i]);
+        assert_non_null(pg);
+        assert_int_equal(tr_count(pg, "<path d=\"M"), 18);
+        assert_non_null(strstr(pg, "<a href=\"corregidora/\" aria-label=\"Corregidora: "));
+        free(pg);
+    }
+    prep_site_free(&s);
+    prep_tally_free(t);
+    for (int i = 0; i < 3; i++) prep_actas_free(sets[i]);
+    prep_catalog_free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_budget_queretaro),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
