@@ -43,6 +43,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *f = *state;
+    char *mnt = pathf("%s/mnt", f->t);
+    umount2(mnt, MNT_DETACH); /* the disk-full test's tmpfs, if it stopped half-way */
+    free(mnt);
     rm_rf(f->t);
     site_free(&f->s);
     free(f->t), free(f->inst), free(f->recv), free(f->inc);
