@@ -201,11 +201,22 @@ const TIDY_INVALID = [
   /is not recognized/,
 ];
 
+// HTML (WHATWG) lets a <div> wrap each name-value group of a <dl>; tidy 5.6 predates that and
+// reports every such group as misnested. Tidy is given the same list without those <div>
+// wrappers, so it still checks the rest of the list's markup.
+// Columns in its messages inside a <dl> are then off by the removed tags' length.
+function ungroupDl(html) {
+  return html.replace(/<dl(\s[^>]*)?>[\s\S]*?<\/dl>/gi,
+    (dl) => dl.replace(/<div(\s[^>]*)?>|<\/div>/gi, ''));
+}
+
 function checkTidy(opt, page) {
   const label = `${page || '/'} html-valid`;
   const file = pageFile(opt.site, page);
   if (!fs.existsSync(file)) return report(false, label, `no file ${file}`);
-  const r = spawnSync('tidy', ['-errors', '-quiet', '-utf8', file], { encoding: 'utf8', timeout: 30000 });
+  const r = spawnSync('tidy', ['-errors', '-quiet', '-utf8'], {
+    input: ungroupDl(fs.readFileSync(file, 'utf8')), encoding: 'utf8', timeout: 30000, maxBuffer: 64 << 20,
+  });
   if (r.error) {
     return report(false, label, r.error.code === 'ENOENT' ? 'tidy is not installed (run scripts/setup.sh)' : r.error.message);
   }
@@ -267,6 +278,38 @@ async function checkCutTime(frame, opt) {
 // Not page.addScriptTag: that inserts an inline <script>, which a page with a strict
 // Content-Security-Policy (script-src 'self') refuses with a console error, failing the
 // console check for a reason that is the harness's, not the page's.
+// WCAG 2.1 1.4.10 Reflow (AA), which axe does not test: the page must not scroll sideways
+// at its width (content that needs two dimensions, like a wide table, may scroll inside its
+// own container). Names up to 3 elements that stick out, outside any scrolling container.
+async function checkReflow(frame) {
+  return frame.evaluate(() => {
+    const vw = document.documentElement.clientWidth;
+    const sw = document.documentElement.scrollWidth;
+    if (sw <= vw + 1) return { ok: true };
+    const inScroller = (el) => {
+      for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+        const o = getComputedStyle(a).overflowX;
+        if (o === 'auto' || o === 'scroll' || o === 'hidden' || o === 'clip') return true;
+      }
+      return false;
+    };
+    const name = (el) => el.tagName.toLowerCase() + (el.id ? `#${el.id}` : '')
+      + [...el.classList].slice(0, 2).map((c) => `.${c}`).join('');
+    const out = [];
+    for (const el of document.body.querySelectorAll('*')) {
+      const r = el.getBoundingClientRect();
+      if (r.right > vw + 1 && r.width > 0 && !inScroller(el)) {
+        if (!out.some((o) => o.el.contains(el))) out.push({ el, w: Math.round(r.right) });
+        if (out.length >= 3) break;
+      }
+    }
+    return {
+      ok: false,
+      why: `the page is ${sw} px wide in a ${vw} px view` + (out.length ? `; sticking out: ${out.map((o) => `${name(o.el)} (to ${o.w} px)`).join(', ')}` : ''),
+    };
+  });
+}
+
 const AXE_PATH = require.resolve('axe-core/axe.min.js');
 const AXE_SOURCE = fs.readFileSync(AXE_PATH, 'utf8');
 
@@ -378,6 +421,7 @@ async function checkView(browser, opt, page, viewName, state) {
     await pg.waitForLoadState('networkidle', { timeout: Math.min(5000, opt.pageTimeout) }).catch(() => {});
 
     const cut = await checkCutTime(frame, opt);
+    const reflow = await checkReflow(frame);
     const violations = await runAxe(frame);
 
     fs.mkdirSync(opt.artifacts, { recursive: true });
@@ -395,6 +439,7 @@ async function checkView(browser, opt, page, viewName, state) {
       [...cookies.map((c) => `cookie ${c.name} for ${c.domain}`), ...setCookies.map((s) => `Set-Cookie ${s}`),
         ...cookieWrites.map((w) => `script wrote cookie ${w}`)].join('; '));
     report(cut.ok, `${label} cut-time`, cut.ok ? cut.shown.slice(0, 80) : cut.why);
+    report(reflow.ok, `${label} reflow`, reflow.ok ? '' : reflow.why);
     const vtext = violations.map((v) => {
       const shown = v.targets.slice(0, MAX_NODES_SHOWN).map((t) => `\n      at ${t}`).join('');
       const more = v.targets.length > MAX_NODES_SHOWN ? `\n      (and ${v.targets.length - MAX_NODES_SHOWN} more)` : '';

@@ -11,6 +11,7 @@ BROWSER_DIR=$(cd "$(dirname "$0")" && pwd)
 WORK=$(mktemp -d)
 . "$BROWSER_DIR/lib.sh"
 trap browser_cleanup EXIT
+trap 'exit 143' TERM INT HUP
 browser_prereqs || { echo "0 passed, 1 failed"; exit 1; }
 
 S=$WORK/site
@@ -37,10 +38,12 @@ variant hiddencut    's/<time /<time hidden /'
 variant missingcss   's{static/prep.css}{static/no-existe.css}'
 variant tidyerr      's{</main>}{</div>\n</main>}'
 variant dupid        's{<h1>}{<h1 id="contenido">}'
+variant dlstray      's{<dd>2,600</dd>}{<dd>2,600</span></dd>}'
+variant wide         's{</h1>}{</h1>\n<p style="width:1400px">Texto demasiado ancho</p>}'
 variant noalt        's{</h1>}{</h1>\n<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">}'
 
 start_server "$S" selftest || { echo "0 passed, 1 failed"; exit 1; }
-PAGES=(control nolang extimg lowcontrast consoleerr pageerror cookie extfetch nocut emptycut hiddencut missingcss tidyerr dupid noalt)
+PAGES=(control nolang extimg lowcontrast consoleerr pageerror cookie extfetch nocut emptycut hiddencut missingcss tidyerr dupid dlstray wide noalt)
 OUT=$WORK/out.txt
 run_browser 150 --site "$S" --base-url "$BASE_URL" --artifacts "$WORK/art" "${PAGES[@]/%//}" >"$OUT" 2>&1
 rc=$?
@@ -63,7 +66,7 @@ expect() {
 
 check "runner exits 1 when a page is faulty (got $rc)" [ "$rc" -eq 1 ]
 check "every page got its checks" has "^[0-9]+ passed, [0-9]+ failed$"
-check "control passes all 19 checks" [ "$(grep -cE '^ok   control/ ' "$OUT")" -eq 19 ]
+check "control passes all 22 checks" [ "$(grep -cE '^ok   control/ ' "$OUT")" -eq 22 ]
 check "control fails nothing" bash -c "! grep -q '^FAIL control/' '$OUT'"
 expect nolang axe 'html-has-lang \[serious\]'
 expect extimg requests 'request to another origin: https://example.org/x.png'
@@ -77,10 +80,13 @@ expect nocut cut-time 'no element matches \[data-corte-hora\]'
 expect emptycut cut-time 'none is visible with text and a non-empty data-corte-hora'
 expect hiddencut cut-time
 expect missingcss requests 'no-existe.css answered 404'
+expect wide reflow 'sticking out: p \(to 14'
 expect noalt axe 'image-alt \[critical\]'
 check "tidyerr fails html-valid" has '^FAIL tidyerr/ html-valid'
 check "tidy names the stray end tag" has "discarding unexpected </div>"
 check "dupid fails html-valid" has '^FAIL dupid/ html-valid'
+check "dlstray fails html-valid (a stray end tag inside a <div>-grouped <dl>)" has '^FAIL dlstray/ html-valid'
+check "control's <div>-grouped <dl> is valid" has '^ok   control/ html-valid'
 check "screenshots saved for every page and view" [ "$(ls "$WORK/art" | wc -l)" -eq $((${#PAGES[@]} * 3)) ]
 check "browser gone after the run" bash -c "! pgrep -f '$WORK/[p]laywright' >/dev/null"
 if [ "$FAIL" -ne 0 ]; then echo "---- runner output"; cat "$OUT"; fi
