@@ -72,6 +72,7 @@ static char *read_all(const char *path, size_t *n)
 {
     char *d = NULL;
     size_t len = 0;
+    if (n) *n = 0;
     if (prep_read_file(path, 0, &d, &len) != PREP_OK) return NULL;
     if (n) *n = len;
     return d;
