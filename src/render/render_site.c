@@ -456,6 +456,7 @@ static uint64_t fnv(uint64_t h, const char *s)
 static void page_full(rctx *x, const cutinfo *ci, const rpage *p, int emb, const char *body, size_t blen, rbuf *r)
 {
     rb_reset(r);
+    if (!r->err) r->err = prep_buf_reserve(&r->b, blen + 4096); /* one allocation per page */
     frame_open(x, ci, p, emb, r);
     rb_put(r, body, blen);
     frame_close(x, ci, p, emb, r);

@@ -228,6 +228,7 @@ static void test_section_numbers(void **state)
     /* the first section with at least two counted gubernatura actas at the cut */
     uint32_t e = prep_catalog_find_election(cat, "gub");
     secsum s;
+    memset(&s, 0, sizeof s);
     uint32_t si = 0;
     for (; si < cat->n_sections; si++) {
         section_from_actas(e, si, &s);
