@@ -25,7 +25,7 @@ static int write_plain(const char *path, const void *data, size_t len)
 /* Writes every file of the site under dir, making the directories. */
 static int write_site(const prep_site *s, const char *dir)
 {
-    char path[4096], sub[4096];
+    char path[4096], sub[4096], made[4096] = "";
     for (size_t i = 0; i < s->n; i++) {
         const prep_site_file *f = &s->v[i];
         if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, f->path) >= sizeof path) return -1;
@@ -33,7 +33,11 @@ static int write_site(const prep_site *s, const char *dir)
         char *slash = strrchr(sub, '/');
         if (slash) {
             *slash = 0;
-            if (prep_mkdirs(sub)) return -1;
+            /* files come sorted by path: a directory's files are together */
+            if (strcmp(sub, made)) {
+                if (prep_mkdirs(sub)) return -1;
+                snprintf(made, sizeof made, "%s", sub);
+            }
         }
         if (write_plain(path, f->data, f->len)) {
             fprintf(stderr, "prep render: cannot write %s: %s\n", path, strerror(errno));
