@@ -833,7 +833,9 @@ static void body_difusores(rctx *x, rbuf *r)
                "modificaci\xC3\xB3n alguna:</p><ul>");
     for (size_t i = 0; i < o->n_difusores; i++) {
         rb_puts(r, "<li>");
-        if (o->difusores[i].url && *o->difusores[i].url) {
+        const char *u = o->difusores[i].url;
+        /* only web addresses become links (never javascript: or data:) */
+        if (u && (!strncmp(u, "https://", 8) || !strncmp(u, "http://", 7)) && !strpbrk(u, " \t\r\n")) {
             rb_puts(r, "<a href=\"");
             rb_esc(r, o->difusores[i].url);
             rb_puts(r, "\" rel=\"noopener noreferrer\">");

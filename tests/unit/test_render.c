@@ -611,13 +611,14 @@ static void test_verify_and_difusores(void **state)
     assert_non_null(strstr(pg, "se publicar\xC3\xA1 aqu\xC3\xAD"));
     free(pg);
 
-    prep_render_difusor d[2] = {{"Universidad <Aut\xC3\xB3noma> & \"Radio\"", "https://prep.example.edu.mx/"},
-                                {"Diario sin sitio", NULL}};
+    prep_render_difusor d[3] = {{"Universidad <Aut\xC3\xB3noma> & \"Radio\"", "https://prep.example.edu.mx/"},
+                                {"Diario sin sitio", NULL},
+                                {"Radio con enlace malo", "javascript:alert(1)"}};
     prep_render_opts o;
     prep_render_opts_init(&o);
     o.pubkey = "untrusted comment: prep live key <inst>\nRWQAAAAAAAAAAEbase64==\n";
     o.difusores = d;
-    o.n_difusores = 2;
+    o.n_difusores = 3;
     prep_render_cut c = make_cut(9, cut_at, 0);
     prep_site s2;
     prep_site_init(&s2);
@@ -632,6 +633,8 @@ static void test_verify_and_difusores(void **state)
     assert_non_null(strstr(pg, "<a href=\"https://prep.example.edu.mx/\" rel=\"noopener noreferrer\">Universidad "
                                "&lt;Aut\xC3\xB3noma&gt; &amp; &quot;Radio&quot;</a>"));
     assert_non_null(strstr(pg, "<li>Diario sin sitio</li>"));
+    assert_non_null(strstr(pg, "<li>Radio con enlace malo</li>")); /* not a web address: no link */
+    assert_null(strstr(pg, "javascript:"));
     free(pg);
     /* the broadcasters' links are the only references to other origins, on that page */
     for (size_t i = 0; i < s2.n; i++) {
