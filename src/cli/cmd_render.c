@@ -108,8 +108,9 @@ int cmd_render(int argc, char **argv)
     }
     if (pub) {
         size_t len;
-        if (prep_read_file(pub, 4096, &pubtext, &len)) {
-            fprintf(stderr, "prep render: cannot read --pubkey %s\n", pub);
+        /* a signify public key is two short lines; refuse anything much larger */
+        if (prep_read_file(pub, 1 << 20, &pubtext, &len) || len > 4096 || !prep_utf8_valid(pubtext, len)) {
+            fprintf(stderr, "prep render: cannot read --pubkey %s (a signify public key file, at most 4 KiB)\n", pub);
             goto out;
         }
     }
