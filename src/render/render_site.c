@@ -356,7 +356,7 @@ static void frame_open(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf
               "<p id=\"desactualizado\" class=\"aviso\" hidden=\"\" data-vigente-hasta=\"%s\">Este corte ya no es "
               "el vigente: la publicaci\xC3\xB3n puede estar desactualizada.</p>"
               "<p id=\"corte-nuevo\" class=\"aviso\" role=\"status\" hidden=\"\">Hay un corte nuevo. "
-              "<a href=\"\">Actualizar esta p\xC3\xA1gina</a></p>",
+              "<a href=\"./\">Actualizar esta p\xC3\xA1gina</a></p>",
               ci->valid);
     rb_puts(r, "<nav aria-label=\"Secciones del sitio\"><ul>");
     for (uint32_t e = 0; e < x->c->n_elections; e++) {
