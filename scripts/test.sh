@@ -67,12 +67,15 @@ if [ $QUICK -eq 0 ]; then
       corpus=fuzz/corpus/$name
       work=$(mktemp -d)
       [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
+      mkdir -p out/fuzz-artifacts
       if "$f" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
-            -artifact_prefix="$work/" "$work" >"$work/log" 2>&1; then
+            -artifact_prefix="$ROOT/out/fuzz-artifacts/$name-" "$work" >"$work/log" 2>&1; then
         echo "fuzz $name: ok ($(grep -Eo '#[0-9]+' "$work/log" | tail -1 | tr -d '#') runs)"
         PASS=$((PASS + 1))
       else
-        tail -30 "$work/log"; FAIL=$((FAIL + 1)); FAILED+=("fuzz $name")
+        # the sanitizer's report (error line and stack), then where the input was kept
+        grep -E -A25 '^==[0-9]+==ERROR|^SUMMARY|deadly signal|Test unit written' "$work/log" | head -60
+        FAIL=$((FAIL + 1)); FAILED+=("fuzz $name (input kept in out/fuzz-artifacts/)")
       fi
       rm -rf "$work"
     done

@@ -156,7 +156,7 @@ prep_err prep_cut_manifest_patch(const prep_cut_manifest *base, const void *patc
             pl = hn - 66;
         } else {
             prep_buf_free(out);
-            BAD("expected '#f', '#-' or '# end', found '%.40s'", s);
+            BAD("expected '#f', '#-' or '# end', found '%.*s'", (int)(n > 40 ? 40 : n), s);
         }
         if (++ops > lim->max_files) {
             prep_buf_free(out);
