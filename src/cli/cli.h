@@ -23,6 +23,20 @@ int cli_parse(int argc, char **argv, cli_opt *opts, int *help, char *err, size_t
 void cli_usage(FILE *f, const char *cmd, const char *synopsis, const char *summary, const cli_opt *opts);
 const char *cli_get(const cli_opt *opts, const char *name);
 
+/* A catalogue and its captures counted up to a cut instant (src/cli/night.c). */
+#include "prep/tally.h"
+typedef struct cli_night {
+    prep_catalog *cat;  /* owned */
+    prep_tally *tally;  /* owned */
+    prep_time at;       /* the cut instant */
+    int final_cut;      /* at >= window close, or every expected acta captured */
+} cli_night;
+/* Loads catalog, reads actas_dir/<election-id>.csv for every election and applies the
+ * captures up to at_s (local time of the process). Errors are printed as "prep CMD: ...".
+ * Returns 0, or -1 with nothing to free. */
+int cli_night_load(const char *cmd, const char *catalog, const char *actas_dir, const char *at_s, cli_night *n);
+void cli_night_free(cli_night *n);
+
 /* Subcommands: argv[0] is the subcommand's name. */
 int cmd_sim(int argc, char **argv);
 int cmd_tally(int argc, char **argv);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "prep/cut.h"
+#include "prep/render.h"
 
 static int status_of(prep_err e)
 {
@@ -90,11 +91,117 @@ int cmd_keygen(int argc, char **argv)
 }
 
 /* ---------------------------------------------------------------- cut */
+/* prep cut --catalog: count, render and cut in one step. The pages show the sequence the
+ * cut gets (active + 1): the store must have one writer (the institute's daemon). */
+static int cut_from_catalog(const cli_opt *opts)
+{
+    if (need(opts, "cut", "actas", "DIR") || need(opts, "cut", "at", "TIME") || need(opts, "cut", "key", "FILE") ||
+        need(opts, "cut", "store", "DIR"))
+        return CLI_USAGE;
+    if (cli_get(opts, "from") || cli_get(opts, "process") || cli_get(opts, "tz") || cli_get(opts, "elections")) {
+        fprintf(stderr, "prep cut: --from, --process, --tz and --elections go without --catalog (the catalogue names them)\n");
+        return CLI_USAGE;
+    }
+    const char *store = cli_get(opts, "store"), *pub = cli_get(opts, "pubkey"), *vf = cli_get(opts, "valid-for");
+    int64_t valid_for = 0;
+    if (vf && (prep_parse_i64(vf, &valid_for) || valid_for < 1)) {
+        fprintf(stderr, "prep cut: --valid-for must be a whole number of seconds >= 1\n");
+        return CLI_USAGE;
+    }
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_cut_seckey k;
+    prep_err e = prep_cut_seckey_load(cli_get(opts, "key"), &k, &d);
+    if (e) return finish(&d, e == PREP_ERR_VERIFY ? PREP_ERR_INVALID : e, "cut");
+    char *pubtext = NULL;
+    size_t publen = 0;
+    if (pub && (prep_read_file(pub, 4096, &pubtext, &publen) || !prep_utf8_valid(pubtext, publen))) {
+        prep_cut_seckey_wipe(&k);
+        free(pubtext);
+        fprintf(stderr, "prep cut: cannot read --pubkey %s (a signify public key file, at most 4 KiB)\n", pub);
+        prep_diags_free(&d);
+        return CLI_USAGE;
+    }
+    cli_night night;
+    if (cli_night_load("cut", cli_get(opts, "catalog"), cli_get(opts, "actas"), cli_get(opts, "at"), &night)) {
+        prep_cut_seckey_wipe(&k);
+        free(pubtext);
+        prep_diags_free(&d);
+        return CLI_USAGE;
+    }
+    const prep_catalog *c = night.cat;
+    prep_cut_active act;
+    uint64_t next = 1;
+    prep_diags ad;
+    prep_diags_init(&ad);
+    if (prep_cut_active_read(store, &act, &ad) == PREP_OK) next = act.seq + 1;
+    prep_diags_free(&ad);
+    if (!valid_for) valid_for = 3 * (int64_t)(c->cut_interval ? c->cut_interval : 300);
+
+    char elections[1024] = "";
+    for (uint32_t i = 0; i < c->n_elections; i++) {
+        size_t l = strlen(elections);
+        snprintf(elections + l, sizeof elections - l, "%s%s", i ? " " : "", c->elections[i].id);
+    }
+    prep_cut_params p;
+    prep_cut_params_init(&p);
+    p.process = c->process_id;
+    p.elections = elections;
+    p.zone = c->timezone;
+    p.mode = cli_get(opts, "drill") ? PREP_CUT_DRILL : PREP_CUT_LIVE;
+    p.instant = night.at;
+    p.valid_for = valid_for;
+
+    prep_render_cut rc = {.seq = next, .at = night.at, .drill = p.mode == PREP_CUT_DRILL, .process_name = NULL,
+                          .valid_until = night.at + valid_for, .final_cut = night.final_cut};
+    prep_render_opts ro;
+    prep_render_opts_init(&ro);
+    ro.pubkey = pubtext;
+    prep_site site;
+    prep_site_init(&site);
+    prep_render_stats st;
+    prep_cut_file *files = NULL;
+    uint64_t seq = 0;
+    e = prep_render_site(night.tally, &rc, &ro, NULL, &site, &st);
+    if (!e) {
+        files = prep_xcalloc(site.n, sizeof *files);
+        for (size_t i = 0; i < site.n; i++) {
+            files[i].path = site.v[i].path;
+            files[i].data = site.v[i].data;
+            files[i].len = site.v[i].len;
+            files[i].media_type = site.v[i].media_type;
+        }
+        e = prep_cut_make(store, &p, files, site.n, &k, &seq, &d);
+    }
+    prep_cut_seckey_wipe(&k);
+    if (!e && seq != next) {
+        fprintf(stderr, "prep cut: the store moved to sequence %llu while this cut was rendered as %llu; "
+                        "only one process may make cuts in a store\n",
+                (unsigned long long)seq, (unsigned long long)next);
+        e = PREP_ERR_INVALID;
+    }
+    if (!e) {
+        char inst[64];
+        prep_time_format(night.at, c->timezone, PREP_TS_HEADER, inst, sizeof inst);
+        printf("cut %llu (%s, %s): %zu files (%zu pages), %llu bytes%s\n", (unsigned long long)seq,
+               prep_cut_mode_name(p.mode), inst, st.files, st.pages, (unsigned long long)st.bytes,
+               night.final_cut ? ", final" : "");
+    }
+    free(files);
+    prep_site_free(&site);
+    cli_night_free(&night);
+    free(pubtext);
+    return finish(&d, e == PREP_ERR_VERIFY ? PREP_ERR_INVALID : e, "cut");
+}
+
 int cmd_cut(int argc, char **argv)
 {
     cli_opt opts[] = {
-        {"from", "DIR", "the public files to publish: every regular file under DIR (required)", NULL},
-        {"process", "ID", "the process id, e.g. qro2021 (required)", NULL},
+        {"catalog", "FILE", "the process catalogue: the cut's pages are rendered from it and --actas", NULL},
+        {"actas", "DIR", "with --catalog: the captures, one <election-id>.csv per election", NULL},
+        {"pubkey", "FILE", "with --catalog: the public key shown on the 'Cómo verificar' page", NULL},
+        {"from", "DIR", "instead of --catalog: publish every regular file under DIR", NULL},
+        {"process", "ID", "with --from: the process id, e.g. qro2021", NULL},
         {"elections", "IDS", "the election set, ids separated by spaces, e.g. 'gub dip ayu'", NULL},
         {"at", "TIME", "the cut instant, e.g. '2021-06-06 23:05' in --tz (required)", NULL},
         {"tz", "ZONE", "the process's time zone (default America/Mexico_City)", NULL},
@@ -105,11 +212,14 @@ int cmd_cut(int argc, char **argv)
         {NULL, NULL, NULL, NULL},
     };
     int r = parse(argc, argv, opts, "cut",
-                  "--from DIR --process ID --at TIME --key FILE --store DIR [--tz ZONE] [--elections IDS] [--drill] "
-                  "[--valid-for SECONDS]",
+                  "--catalog FILE --actas DIR --at TIME --key FILE --store DIR [--drill] [--valid-for SECONDS]\n"
+                  "       prep cut --from DIR --process ID --at TIME --key FILE --store DIR [--tz ZONE] [--elections IDS]",
                   "Makes, signs and stores one cut (sequence = active + 1, chained to the active cut)\n"
-                  "and activates it. The format is in docs/formats/cut.md.");
+                  "and activates it. With --catalog, the actas captured up to --at are counted and the\n"
+                  "whole publication is rendered (pages, database, LEEME); with --from, the files of a\n"
+                  "directory are published as they are. The format is in docs/formats/cut.md.");
     if (r >= 0) return r;
+    if (cli_get(opts, "catalog")) return cut_from_catalog(opts);
     if (need(opts, "cut", "from", "DIR") || need(opts, "cut", "process", "ID") || need(opts, "cut", "at", "TIME") ||
         need(opts, "cut", "key", "FILE") || need(opts, "cut", "store", "DIR"))
         return CLI_USAGE;

@@ -87,25 +87,13 @@ int cmd_render(int argc, char **argv)
         fprintf(stderr, "prep render: --seq '%s' is not a number >= 1\n", seq_s);
         return CLI_USAGE;
     }
-    prep_diags d;
-    prep_diags_init(&d);
-    prep_catalog *c = NULL;
-    prep_tally *t = NULL;
     char *pubtext = NULL;
     prep_site site;
     prep_site_init(&site);
     int rc = CLI_USAGE;
-    prep_err e = prep_catalog_load(catp, &c, &d);
-    if (e) {
-        prep_diags_print(&d, stderr, 50);
-        fprintf(stderr, "prep render: cannot load catalogue %s: %s\n", catp, prep_err_str(e));
-        goto out;
-    }
-    prep_time at;
-    if (prep_time_parse(at_s, c->timezone, &at)) {
-        fprintf(stderr, "prep render: --at '%s' is not a time (YYYY-MM-DD HH:MM[:SS])\n", at_s);
-        goto out;
-    }
+    cli_night night;
+    if (cli_night_load("render", catp, actas, at_s, &night)) return CLI_USAGE;
+    prep_err e;
     if (pub) {
         size_t len;
         /* a signify public key is two short lines; refuse anything much larger */
@@ -114,47 +102,18 @@ int cmd_render(int argc, char **argv)
             goto out;
         }
     }
-    if ((e = prep_tally_new(c, &t))) {
-        fprintf(stderr, "prep render: %s\n", prep_err_str(e));
-        goto out;
-    }
-    for (uint32_t el = 0; el < c->n_elections; el++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s.csv", actas, c->elections[el].id);
-        prep_actas *s = NULL;
-        prep_diags_free(&d);
-        prep_diags_init(&d);
-        e = prep_actas_load(path, c, el, &s, &d);
-        if (d.total) prep_diags_print(&d, stderr, 20);
-        if (e) {
-            fprintf(stderr, "prep render: cannot read %s: %s\n", path, prep_err_str(e));
-            goto out;
-        }
-        prep_tally_cursor cur;
-        size_t applied = 0;
-        if (!(e = prep_tally_cursor_init(&cur, s))) {
-            e = prep_tally_apply_until(t, s, &cur, at, &applied);
-            prep_tally_cursor_free(&cur);
-        }
-        prep_actas_free(s);
-        if (e) {
-            fprintf(stderr, "prep render: %s: %s\n", path, prep_err_str(e));
-            goto out;
-        }
-        fprintf(stderr, "prep render: %s: %zu captures in the cut\n", path, applied);
-    }
     prep_render_cut cut = {.seq = (uint64_t)seq,
-                           .at = at,
+                           .at = night.at,
                            .drill = cli_get(opts, "drill") != NULL,
                            .process_name = NULL,
                            .valid_until = PREP_TIME_NONE,
-                           .final_cut = cli_get(opts, "final") != NULL};
+                           .final_cut = cli_get(opts, "final") != NULL || night.final_cut};
     prep_render_opts ro;
     prep_render_opts_init(&ro);
     ro.embedded = cli_get(opts, "no-embedded") == NULL;
     ro.pubkey = pubtext;
     prep_render_stats st;
-    if ((e = prep_render_site(t, &cut, &ro, NULL, &site, &st))) {
+    if ((e = prep_render_site(night.tally, &cut, &ro, NULL, &site, &st))) {
         fprintf(stderr, "prep render: %s\n", prep_err_str(e));
         goto out;
     }
@@ -167,9 +126,7 @@ int cmd_render(int argc, char **argv)
     rc = CLI_OK;
 out:
     prep_site_free(&site);
-    prep_tally_free(t);
-    prep_catalog_free(c);
+    cli_night_free(&night);
     free(pubtext);
-    prep_diags_free(&d);
     return rc;
 }

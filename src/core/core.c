@@ -226,23 +226,29 @@ prep_err prep_read_file(const char *path, size_t max, char **data, size_t *len)
     if (len) *len = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return errno == ENOENT ? PREP_ERR_NOTFOUND : PREP_ERR_IO;
+    if (!max || max > PREP_BUF_DEFAULT_MAX - 1) max = PREP_BUF_DEFAULT_MAX - 1;
     prep_buf b;
-    prep_buf_init(&b, max ? max : PREP_BUF_DEFAULT_MAX);
+    prep_buf_init(&b, max + 1); /* room to see one byte past the limit */
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-        if ((uint64_t)st.st_size > b.max) {
+        if ((uint64_t)st.st_size > max) {
             close(fd);
             return PREP_ERR_LIMIT;
         }
-        if (prep_buf_reserve(&b, (size_t)st.st_size)) {
+        if (prep_buf_reserve(&b, (size_t)st.st_size + 1)) {
             close(fd);
             return PREP_ERR_NOMEM;
         }
     }
     prep_err err = PREP_OK;
     for (;;) {
-        if ((err = prep_buf_reserve(&b, 65536))) break;
-        ssize_t r = read(fd, b.data + b.len, b.cap - b.len - 1);
+        size_t chunk = b.max - b.len < 65536 ? b.max - b.len : 65536;
+        if (chunk == 0) {
+            err = PREP_ERR_LIMIT;
+            break;
+        }
+        if ((err = prep_buf_reserve(&b, chunk))) break;
+        ssize_t r = read(fd, b.data + b.len, chunk);
         if (r < 0) {
             if (errno == EINTR) continue;
             err = PREP_ERR_IO;
@@ -250,7 +256,7 @@ prep_err prep_read_file(const char *path, size_t max, char **data, size_t *len)
         }
         if (r == 0) break;
         b.len += (size_t)r;
-        if (b.len > b.max) {
+        if (b.len > max) {
             err = PREP_ERR_LIMIT;
             break;
         }

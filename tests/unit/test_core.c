@@ -195,6 +195,18 @@ static void test_atomic_write(void **st)
     assert_string_equal(data, "bye");
     free(data);
     assert_int_equal(prep_read_file(path, 2, &data, &len), PREP_ERR_LIMIT);
+    /* a limit equal to the size, or above it but under the read chunk, reads the file */
+    assert_int_equal(prep_read_file(path, 3, &data, &len), PREP_OK);
+    assert_int_equal(len, 3);
+    free(data);
+    assert_int_equal(prep_read_file(path, 4096, &data, &len), PREP_OK);
+    assert_string_equal(data, "bye");
+    free(data);
+    /* a pipe has no size up front: the limit still holds while reading */
+    assert_int_equal(prep_read_file("/proc/self/status", 16, &data, &len), PREP_ERR_LIMIT);
+    assert_int_equal(prep_read_file("/proc/self/status", 1 << 20, &data, &len), PREP_OK);
+    assert_true(len > 16);
+    free(data);
     snprintf(path, sizeof path, "%s/none", dir);
     assert_int_equal(prep_read_file(path, 0, &data, &len), PREP_ERR_NOTFOUND);
     char cmd[300];
