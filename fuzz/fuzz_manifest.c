@@ -31,6 +31,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (i && strcmp(m.entries[i - 1].path, en->path) >= 0) abort();
             if (prep_cut_manifest_find(&m, en->path) != en) abort();
             if (strlen(en->sha256) != 64) abort();
+            if (en->n_parts == 1 || en->n_parts > PREP_CUT_PARTS_MAX || (en->n_parts == 0) != (en->parts == NULL)) abort();
+            uint64_t psum = 0;
+            for (size_t k = 0; k < en->n_parts; k++) {
+                if (strlen(en->parts[k].sha256) != 64) abort();
+                psum += en->parts[k].size;
+            }
+            if (en->n_parts && psum != en->size) abort();
             sum += en->size;
         }
         if (sum != m.total_bytes) abort();

@@ -33,6 +33,7 @@
 #define PREP_CUT_COMMENT_MAX 1024   /* bytes in a signify "untrusted comment" line */
 #define PREP_CUT_SEQ_MAX 999999999999ULL
 #define PREP_CUT_INCOMING_MAX 100000 /* directory entries looked at in one incoming area */
+#define PREP_CUT_PARTS_MAX 4        /* parts of one composed file */
 
 typedef struct prep_cut_limits {
     size_t max_files;            /* entries in one manifest; default 1,000,000 */
@@ -122,11 +123,21 @@ int prep_cut_path_check(const char *p, size_t n, const char **why);
 const char *prep_cut_media_type(const char *path, const void *data, size_t len);
 
 /* ---------------------------------------------------------------- manifest */
+/* One part of a composed file: the file is the concatenation of its parts, in order. The
+ * store keeps the parts as objects (not the assembled file); export, verify and receive
+ * assemble them and check the assembled bytes against the entry's size and SHA-256. */
+typedef struct prep_cut_part {
+    uint64_t size;
+    char sha256[65];
+} prep_cut_part;
+
 typedef struct prep_cut_entry {
     const char *path;       /* borrowed from the manifest */
     const char *media_type; /* borrowed from the manifest */
-    uint64_t size;
-    char sha256[65];
+    uint64_t size;          /* of the (assembled) file */
+    char sha256[65];        /* of the (assembled) file: what `sha256sum -c` checks */
+    size_t n_parts;         /* 0: a plain file, stored as one object; 2..PREP_CUT_PARTS_MAX: composed */
+    const prep_cut_part *parts; /* borrowed from the manifest (n_parts of them), NULL when plain */
 } prep_cut_entry;
 
 typedef struct prep_cut_meta {
@@ -147,6 +158,7 @@ typedef struct prep_cut_manifest {
     prep_cut_meta meta;
     prep_cut_entry *entries; /* owned; sorted by path (bytewise), unique */
     size_t n;
+    prep_cut_part *_parts;   /* owned: storage for the entries' parts */
     uint64_t total_bytes;
     char *raw; /* owned: the exact manifest bytes (what the signature covers) */
     size_t raw_len;
@@ -155,7 +167,8 @@ typedef struct prep_cut_manifest {
 } prep_cut_manifest;
 
 /* Strict, bounded parse of manifest bytes (borrowed; copied into m->raw). lim may be NULL
- * (defaults). Diag kinds (line = manifest line): "manifest-syntax", "manifest-version",
+ * (defaults). A composed entry's "#p" line is checked (2..PREP_CUT_PARTS_MAX parts whose
+ * sizes add up to the entry's). Diag kinds (line = manifest line): "manifest-syntax", "manifest-version",
  * "manifest-field", "limit", "bad-path", "not-utf8", "duplicate-path", "path-order",
  * "path-conflict", "size-total". On error *m is left empty (freeable). */
 prep_err prep_cut_manifest_parse(const void *data, size_t len, const prep_cut_limits *lim, const char *name,
@@ -180,12 +193,19 @@ prep_err prep_cut_manifest_patch(const prep_cut_manifest *base, const void *patc
                                  const prep_cut_limits *lim, const char *name, prep_buf *out, prep_diags *d);
 
 /* ---------------------------------------------------------------- making a cut */
-/* One public file given in memory; every pointer borrowed. media_type NULL = by extension. */
+/* One public file given in memory; every pointer borrowed. media_type NULL = by extension.
+ * n_parts 0: a plain file, stored as one object. n_parts 2..PREP_CUT_PARTS_MAX: a composed
+ * file, data[0..len) being the exact concatenation of parts of part_len[0..n_parts) bytes
+ * (their sum must be len): each part is stored as its own object, so a part shared by
+ * many files (a page's per-cut stamp) or unchanged since the previous cut (its body) is
+ * stored and delivered once (prep_render's pages: prep_site_file.n_parts). */
 typedef struct prep_cut_file {
     const char *path;
     const void *data;
     size_t len;
     const char *media_type;
+    uint8_t n_parts;
+    size_t part_len[PREP_CUT_PARTS_MAX];
 } prep_cut_file;
 
 typedef struct prep_cut_params {
@@ -250,7 +270,7 @@ typedef struct prep_cut_result {
  * "process-mismatch", "key-mismatch", "rollback", "conflict", "chain-broken", "chain-gap",
  * "future-instant", "expired", "instant-regress", "missing-object", "size-mismatch",
  * "patch-syntax", "patch-base", "patch-mismatch",
- * "oversize", "truncated", "hash-mismatch", "extra-file", "symlink", "not-regular", "limit". */
+ * "oversize", "truncated", "hash-mismatch", "parts-mismatch", "extra-file", "symlink", "not-regular", "limit". */
 prep_err prep_cut_receive(const char *store, const char *incoming, const prep_cut_policy *pol,
                           prep_cut_result *res, prep_diags *d);
 
@@ -316,7 +336,9 @@ typedef struct prep_cut_delta {
     size_t full_objects;
 } prep_cut_delta;
 
-/* Objects of m (borrowed) that store lacks (a store that does not exist lacks all). */
+/* Objects of m (borrowed) that store lacks (a store that does not exist lacks all). A
+ * composed entry counts as its part objects, a plain one as its own object; full_bytes
+ * and full_objects count the same distinct objects (what a new, empty store needs). */
 prep_err prep_cut_delta_compute(const char *store, const prep_cut_manifest *m, prep_cut_delta *out);
 void prep_cut_delta_free(prep_cut_delta *dl);
 

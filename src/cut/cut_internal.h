@@ -98,6 +98,28 @@ prep_err cut_store_list(const char *root, uint64_t **out, size_t *n, prep_diags 
 /* Serialises meta + entries (sorted, validated) into out: the exact bytes to sign. */
 prep_err cut_manifest_write(const prep_cut_meta *meta, const prep_cut_entry *e, size_t n,
                             const prep_cut_limits *lim, prep_buf *out, prep_diags *d);
+/* Appends one entry as the manifest writes it ("#f", "#p" when composed, hash line). */
+prep_err cut_entry_put(prep_buf *b, const prep_cut_entry *x);
+/* 1 if two entries are the same (size, hash, type, parts). */
+int cut_entry_same(const prep_cut_entry *a, const prep_cut_entry *b);
+
+/* The objects an entry is stored as: its parts when composed, else itself. */
+static inline size_t cut_entry_nobj(const prep_cut_entry *e) { return e->n_parts ? e->n_parts : 1; }
+static inline const char *cut_entry_obj_sha(const prep_cut_entry *e, size_t k)
+{
+    return e->n_parts ? e->parts[k].sha256 : e->sha256;
+}
+static inline uint64_t cut_entry_obj_size(const prep_cut_entry *e, size_t k)
+{
+    return e->n_parts ? e->parts[k].size : e->size;
+}
+/* Composed entry: reads its parts from root's objects/ in order, hashing the assembled
+ * bytes; 0 if they are exactly the entry's size and SHA-256, else -1 with a diag
+ * ("missing-object" when a part cannot be read, "parts-mismatch" otherwise). Plain
+ * entries: 0. *bytes (may be NULL) gets the bytes read. */
+int cut_entry_assemble_check(const char *root, const prep_cut_entry *e, const char *label, uint64_t *bytes,
+                             prep_diags *d);
+
 /* Checks a process id / election set / zone syntax. 0 ok. */
 int cut_check_process(const char *s);
 int cut_check_elections(const char *s);

@@ -7,31 +7,40 @@
 
 #include "cut_internal.h"
 
-static int cmp_entry_hash(const void *a, const void *b)
+typedef struct objref {
+    const char *sha256;
+    uint64_t size;
+} objref;
+
+static int cmp_obj(const void *a, const void *b)
 {
-    const prep_cut_entry *x = *(const prep_cut_entry *const *)a, *y = *(const prep_cut_entry *const *)b;
-    return strcmp(x->sha256, y->sha256);
+    return strcmp(((const objref *)a)->sha256, ((const objref *)b)->sha256);
 }
 
 prep_err prep_cut_delta_compute(const char *store, const prep_cut_manifest *m, prep_cut_delta *out)
 {
     memset(out, 0, sizeof *out);
-    const prep_cut_entry **byhash = malloc((m->n ? m->n : 1) * sizeof *byhash);
-    if (!byhash) return PREP_ERR_NOMEM;
-    for (size_t i = 0; i < m->n; i++) byhash[i] = &m->entries[i];
-    qsort(byhash, m->n, sizeof *byhash, cmp_entry_hash);
-    out->sha256 = malloc((m->n ? m->n : 1) * sizeof *out->sha256);
-    out->size = malloc((m->n ? m->n : 1) * sizeof *out->size);
+    size_t no = 0;
+    for (size_t i = 0; i < m->n; i++) no += cut_entry_nobj(&m->entries[i]);
+    objref *v = malloc((no ? no : 1) * sizeof *v);
+    if (!v) return PREP_ERR_NOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < m->n; i++)
+        for (size_t j = 0; j < cut_entry_nobj(&m->entries[i]); j++)
+            v[k++] = (objref){cut_entry_obj_sha(&m->entries[i], j), cut_entry_obj_size(&m->entries[i], j)};
+    qsort(v, no, sizeof *v, cmp_obj);
+    out->sha256 = malloc((no ? no : 1) * sizeof *out->sha256);
+    out->size = malloc((no ? no : 1) * sizeof *out->size);
     if (!out->sha256 || !out->size) {
-        free(byhash);
+        free(v);
         prep_cut_delta_free(out);
         return PREP_ERR_NOMEM;
     }
     size_t rl = strlen(store) + 80;
     char *p = prep_xmalloc(rl);
-    for (size_t i = 0; i < m->n; i++) {
-        const prep_cut_entry *e = byhash[i];
-        if (i > 0 && !strcmp(byhash[i - 1]->sha256, e->sha256)) continue;
+    for (size_t i = 0; i < no; i++) {
+        const objref *e = &v[i];
+        if (i > 0 && !strcmp(v[i - 1].sha256, e->sha256)) continue;
         out->full_objects++;
         out->full_bytes += e->size;
         struct stat st;
@@ -44,7 +53,7 @@ prep_err prep_cut_delta_compute(const char *store, const prep_cut_manifest *m, p
         out->n++;
     }
     free(p);
-    free(byhash);
+    free(v);
     return PREP_OK;
 }
 

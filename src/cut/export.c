@@ -203,8 +203,8 @@ static char *pool_obj(pool *p, const prep_cut_entry *en, int verify, prep_diags 
         repaired = st;
         was_repaired = 1;
     }
-    /* Copy from the store, hashing as we go. */
-    char *src = cut_fmt("%s/objects/%.2s/%s", p->store, en->sha256, en->sha256 + 2);
+    /* Copy from the store (a composed file: its parts, assembled in order), hashing as we go. */
+    char *src = cut_fmt("%s/objects/%.2s/%s", p->store, cut_entry_obj_sha(en, 0), cut_entry_obj_sha(en, 0) + 2);
     char *tmp = pool_tmp(p);
     int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     int out = in < 0 ? -1 : cut_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0444);
@@ -212,27 +212,46 @@ static char *pool_obj(pool *p, const prep_cut_entry *en, int verify, prep_diags 
     char got[65] = "";
     uint64_t total = 0;
     int ok = in >= 0 && out >= 0 && cut_sha256_init(&h) == 0;
+    int wfail = 0, missing = in < 0;
     if (ok) {
         char buf[65536];
-        ssize_t n;
-        while ((n = read(in, buf, sizeof buf)) > 0) {
-            cut_sha256_update(&h, buf, (size_t)n);
-            total += (uint64_t)n;
-            if (cut_write_all(out, buf, (size_t)n, tmp) != 0) {
+        for (size_t k = 0;;) {
+            ssize_t n;
+            while ((n = read(in, buf, sizeof buf)) > 0) {
+                cut_sha256_update(&h, buf, (size_t)n);
+                total += (uint64_t)n;
+                if (total > en->size) { /* grown: damaged, and never read without bound */
+                    ok = 0;
+                    break;
+                }
+                if (cut_write_all(out, buf, (size_t)n, tmp) != 0) {
+                    ok = 0;
+                    wfail = 1;
+                    break;
+                }
+            }
+            if (n < 0) ok = 0;
+            close(in);
+            in = -1;
+            if (!ok || ++k >= cut_entry_nobj(en)) break;
+            free(src);
+            src = cut_fmt("%s/objects/%.2s/%s", p->store, cut_entry_obj_sha(en, k), cut_entry_obj_sha(en, k) + 2);
+            in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+            if (in < 0) {
                 ok = 0;
+                missing = 1;
                 break;
             }
         }
-        if (n < 0) ok = 0;
         cut_sha256_final(&h, got);
     }
     if (in >= 0) close(in);
     if (out >= 0) close(out);
-    if (!ok && in >= 0 && out >= 0) {
+    if (wfail || (!ok && !missing && out < 0)) {
         cut_diag(d, tmp, 0, 0, "io", "cannot write: %s", strerror(errno));
         *err = PREP_ERR_IO;
     } else if (!ok || total != en->size || strcmp(got, en->sha256) != 0) {
-        cut_diag(d, src, 0, 0, in < 0 ? "missing-object" : "hash-mismatch",
+        cut_diag(d, src, 0, 0, missing ? "missing-object" : en->n_parts ? "parts-mismatch" : "hash-mismatch",
                  "the store's object of '%s' is missing or damaged; run 'prep verify'", en->path);
         *err = PREP_ERR_VERIFY;
     } else if (cut_mkdir(dir) != 0 || cut_rename(tmp, path) != 0) {

@@ -33,6 +33,8 @@ typedef struct src {
     uint64_t size;
     char sha256[65];
     const char *type;   /* static or borrowed */
+    size_t n_parts;     /* 0 = plain; else the parts of data, in order */
+    prep_cut_part parts[PREP_CUT_PARTS_MAX];
 } src;
 
 typedef struct srcs {
@@ -285,6 +287,8 @@ static prep_err make_common(const char *store, const prep_cut_params *p, srcs *s
         ents[i].media_type = ss->v[i].type;
         ents[i].size = ss->v[i].size;
         memcpy(ents[i].sha256, ss->v[i].sha256, 65);
+        ents[i].n_parts = ss->v[i].n_parts;
+        ents[i].parts = ss->v[i].n_parts ? ss->v[i].parts : NULL;
     }
     if ((e = cut_manifest_write(&mt, ents, ss->n, &p->limits, &mb, d))) goto out;
 
@@ -311,6 +315,19 @@ static prep_err make_common(const char *store, const prep_cut_params *p, srcs *s
     unsigned char dirty[256] = {0};
     for (size_t i = 0; i < ss->n; i++) {
         src *x = &ss->v[i];
+        if (x->n_parts) { /* a composed file: its parts are the objects */
+            size_t off = 0;
+            for (size_t k = 0; k < x->n_parts && !e; k++) {
+                const prep_cut_part *pt = &x->parts[k];
+                int have = cut_object_check(s.root, pt->sha256, pt->size, x->path, d);
+                if (have < 0) e = PREP_ERR_VERIFY;
+                else if (!have)
+                    e = cut_object_put_mem(&s, (const char *)x->data + off, (size_t)pt->size, pt->sha256, dirty, d);
+                off += (size_t)pt->size;
+            }
+            if (e) goto out;
+            continue;
+        }
         int have = cut_object_check(s.root, x->sha256, x->size, x->path, d);
         if (have < 0) {
             e = PREP_ERR_VERIFY;
@@ -413,6 +430,28 @@ prep_err prep_cut_make(const char *store, const prep_cut_params *p, const prep_c
         x->size = files[i].len;
         prep_sha256_hex(x->data, files[i].len, x->sha256);
         x->type = files[i].media_type ? files[i].media_type : prep_cut_media_type(x->path, x->data, files[i].len);
+        if (files[i].n_parts) {
+            size_t np = files[i].n_parts, sum = 0;
+            int ok = np >= 2 && np <= PREP_CUT_PARTS_MAX;
+            for (size_t k = 0; ok && k < np; k++) {
+                if (files[i].part_len[k] > files[i].len - sum) ok = 0;
+                else sum += files[i].part_len[k];
+            }
+            if (!ok || sum != files[i].len) {
+                cut_diag(d, x->path, 0, 0, "manifest-field",
+                         "a composed file needs 2..%d parts whose lengths add up to its %zu bytes", PREP_CUT_PARTS_MAX,
+                         files[i].len);
+                srcs_free(&ss);
+                return PREP_ERR_INVALID;
+            }
+            x->n_parts = np;
+            size_t off = 0;
+            for (size_t k = 0; k < np; k++) {
+                x->parts[k].size = files[i].part_len[k];
+                prep_sha256_hex((const char *)x->data + off, files[i].part_len[k], x->parts[k].sha256);
+                off += files[i].part_len[k];
+            }
+        }
     }
     e = make_common(store, p, &ss, key, seq, d);
     srcs_free(&ss);

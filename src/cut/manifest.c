@@ -557,6 +557,7 @@ prep_err prep_cut_manifest_parse(const void *data, size_t len, const prep_cut_li
         goto fail;
     }
 
+    size_t n_parts_all = 0, parts_cap = 0;
     m->entries = calloc(nfiles ? nfiles : 1, sizeof *m->entries);
     if (!m->entries) {
         e = PREP_ERR_NOMEM;
@@ -592,6 +593,51 @@ prep_err prep_cut_manifest_parse(const void *data, size_t len, const prep_cut_li
         s = next_line(&l, &n);
         if (!s) BAD("truncated", "manifest ends after a '#f' line");
         if (n > LINE_MAX_BYTES) BAD("limit", "line is %zu bytes; the limit is %d", n, LINE_MAX_BYTES);
+        if (n >= 3 && s[0] == '#' && s[1] == 'p' && s[2] == ' ') {
+            /* "#p SIZE SHA SIZE SHA ...": the parts of a composed file, in order. */
+            prep_cut_part got[PREP_CUT_PARTS_MAX];
+            size_t np = 0, at = 3;
+            uint64_t psum = 0;
+            for (;;) {
+                if (np == PREP_CUT_PARTS_MAX) BAD("manifest-field", "more than %d parts", PREP_CUT_PARTS_MAX);
+                const char *sp2 = memchr(s + at, ' ', n - at);
+                if (!sp2) BAD("manifest-syntax", "expected '#p SIZE SHA256 SIZE SHA256 ...', found '%.80s'", s);
+                size_t sl = (size_t)(sp2 - (s + at));
+                if (parse_u64(s + at, sl, &got[np].size) || got[np].size > en->size)
+                    BAD("manifest-field", "part size '%.*s' is not a number up to the file's size", (int)(sl > 30 ? 30 : sl), s + at);
+                at += sl + 1;
+                if (n - at < 64 || !is_lower_hex(s + at, 64) || (n - at > 64 && s[at + 64] != ' '))
+                    BAD("manifest-syntax", "expected a part's SHA-256 (64 lower-case hex) in '%.80s'", s);
+                memcpy(got[np].sha256, s + at, 64);
+                got[np].sha256[64] = 0;
+                psum += got[np].size;
+                np++;
+                at += 64;
+                if (at == n) break;
+                at++; /* the space */
+            }
+            if (np < 2) BAD("manifest-field", "a composed file has at least 2 parts; this one has %zu", np);
+            if (psum != en->size)
+                BAD("manifest-field", "parts add up to %llu bytes; the file is %llu", (unsigned long long)psum,
+                    (unsigned long long)en->size);
+            if (n_parts_all + np > parts_cap) {
+                size_t nc = parts_cap ? parts_cap * 2 : 1024;
+                while (nc < n_parts_all + np) nc *= 2;
+                prep_cut_part *nv = realloc(m->_parts, nc * sizeof *nv);
+                if (!nv) {
+                    e = PREP_ERR_NOMEM;
+                    goto fail;
+                }
+                m->_parts = nv;
+                parts_cap = nc;
+            }
+            memcpy(m->_parts + n_parts_all, got, np * sizeof *got);
+            n_parts_all += np;
+            en->n_parts = np;
+            s = next_line(&l, &n);
+            if (!s) BAD("truncated", "manifest ends after a '#p' line");
+            if (n > LINE_MAX_BYTES) BAD("limit", "line is %zu bytes; the limit is %d", n, LINE_MAX_BYTES);
+        }
         if (n < 67 || !is_lower_hex(s, 64) || s[64] != ' ' || s[65] != ' ')
             BAD("manifest-syntax", "expected '<64 lower-case hex>  PATH', found '%.80s'", s);
         memcpy(en->sha256, s, 64);
@@ -620,6 +666,11 @@ prep_err prep_cut_manifest_parse(const void *data, size_t len, const prep_cut_li
         if (l.pos != l.len) BAD("manifest-syntax", "bytes after '# end'");
     }
     m->n = (size_t)nfiles;
+    for (size_t i = 0, off = 0; i < m->n; i++) /* parts were appended in entry order */
+        if (m->entries[i].n_parts) {
+            m->entries[i].parts = m->_parts + off;
+            off += m->entries[i].n_parts;
+        }
     size_t at = 0;
     if (find_conflict(m->entries, m->n, &at) != m->n) {
         cut_diag(d, name, 0, 0, "path-conflict", "path '%s' is under another path that is a file", m->entries[at].path);
@@ -643,6 +694,7 @@ fail:
     m->_text = NULL;
 fail_keep:
     free(m->entries);
+    free(m->_parts);
     free(m->_text);
     memset(m, 0, sizeof *m);
     return e;
@@ -652,6 +704,7 @@ void prep_cut_manifest_free(prep_cut_manifest *m)
 {
     if (!m) return;
     free(m->entries);
+    free(m->_parts);
     free(m->raw);
     free(m->_text);
     memset(m, 0, sizeof *m);
@@ -675,6 +728,28 @@ const prep_cut_entry *prep_cut_manifest_find(const prep_cut_manifest *m, const c
 int prep_cut_is_stale(const prep_cut_manifest *m, prep_time now) { return now > m->meta.valid_until; }
 
 /* ---------------------------------------------------------------- writer */
+prep_err cut_entry_put(prep_buf *b, const prep_cut_entry *x)
+{
+    prep_err e = prep_buf_printf(b, "#f %llu %s\n", (unsigned long long)x->size, x->media_type);
+    if (!e && x->n_parts) {
+        e = prep_buf_puts(b, "#p");
+        for (size_t k = 0; k < x->n_parts && !e; k++)
+            e = prep_buf_printf(b, " %llu %s", (unsigned long long)x->parts[k].size, x->parts[k].sha256);
+        if (!e) e = prep_buf_putc(b, '\n');
+    }
+    if (!e) e = prep_buf_printf(b, "%s  %s\n", x->sha256, x->path);
+    return e;
+}
+
+int cut_entry_same(const prep_cut_entry *a, const prep_cut_entry *b)
+{
+    if (a->size != b->size || strcmp(a->sha256, b->sha256) || strcmp(a->media_type, b->media_type) ||
+        a->n_parts != b->n_parts)
+        return 0;
+    for (size_t k = 0; k < a->n_parts; k++)
+        if (a->parts[k].size != b->parts[k].size || strcmp(a->parts[k].sha256, b->parts[k].sha256)) return 0;
+    return 1;
+}
 static int cmp_idx(const void *a, const void *b, void *base)
 {
     const prep_cut_entry *e = base;
@@ -747,10 +822,7 @@ prep_err cut_manifest_write(const prep_cut_meta *mt, const prep_cut_entry *e, si
                           mt->process, mt->elections, (unsigned long long)mt->seq, inst, mt->zone,
                           prep_cut_mode_name(mt->mode), until, mt->previous[0] ? mt->previous : "none", kh, n,
                           (unsigned long long)total);
-    for (size_t i = 0; i < n && !err; i++) {
-        const prep_cut_entry *x = &e[idx[i]];
-        err = prep_buf_printf(out, "#f %llu %s\n%s  %s\n", (unsigned long long)x->size, x->media_type, x->sha256, x->path);
-    }
+    for (size_t i = 0; i < n && !err; i++) err = cut_entry_put(out, &e[idx[i]]);
     if (!err) err = prep_buf_puts(out, "# end\n");
 out:
     free(idx);

@@ -10,6 +10,7 @@
  *   # result: <SHA-256 of the manifest this patch makes>
  *   <the new manifest's header: its lines from "# prep-cut-manifest 1" to "# bytes: N">
  *   #f SIZE TYPE            } set PATH (added or changed), as in a manifest
+ *   [#p SIZE SHA ...]       } (the parts line of a composed file)
  *   HASH  PATH              }
  *   #- PATH                   remove PATH
  *   # end
@@ -23,15 +24,9 @@
 #define HEADER_LINES 12 /* "# prep-cut-manifest 1" .. "# bytes: N" */
 #define LINE_MAX_BYTES (PREP_CUT_PATH_MAX + 80)
 
-static prep_err put_entry(prep_buf *b, const prep_cut_entry *e)
-{
-    return prep_buf_printf(b, "#f %llu %s\n%s  %s\n", (unsigned long long)e->size, e->media_type, e->sha256, e->path);
-}
+static prep_err put_entry(prep_buf *b, const prep_cut_entry *e) { return cut_entry_put(b, e); }
 
-static int same_entry(const prep_cut_entry *a, const prep_cut_entry *b)
-{
-    return a->size == b->size && !strcmp(a->sha256, b->sha256) && !strcmp(a->media_type, b->media_type);
-}
+static int same_entry(const prep_cut_entry *a, const prep_cut_entry *b) { return cut_entry_same(a, b); }
 
 prep_err prep_cut_manifest_diff(const prep_cut_manifest *base, const prep_cut_manifest *next, prep_buf *out)
 {
@@ -138,8 +133,8 @@ prep_err prep_cut_manifest_patch(const prep_cut_manifest *base, const void *patc
             BAD("line longer than %d bytes", LINE_MAX_BYTES);
         }
         if (n == 5 && !memcmp(s, "# end", 5)) break;
-        const char *path, *f_line = NULL, *h_line = NULL;
-        size_t pl, fn = 0, hn = 0;
+        const char *path, *f_line = NULL, *h_line = NULL, *p_line = NULL;
+        size_t pl, fn = 0, hn = 0, pn = 0;
         int remove = 0;
         if (n > 3 && !memcmp(s, "#- ", 3)) {
             remove = 1;
@@ -148,6 +143,10 @@ prep_err prep_cut_manifest_patch(const prep_cut_manifest *base, const void *patc
         } else if (n > 3 && !memcmp(s, "#f ", 3)) {
             f_line = s, fn = n;
             h_line = rd_line(&r, &hn);
+            if (h_line && hn >= 3 && hn <= LINE_MAX_BYTES && !memcmp(h_line, "#p ", 3)) {
+                p_line = h_line, pn = hn; /* a composed entry's parts: checked when the result is parsed */
+                h_line = rd_line(&r, &hn);
+            }
             if (!h_line || hn < 67 || hn > LINE_MAX_BYTES || h_line[64] != ' ' || h_line[65] != ' ') {
                 prep_buf_free(out);
                 BAD("expected '<64 hex>  PATH' after a '#f' line");
@@ -194,7 +193,8 @@ prep_err prep_cut_manifest_patch(const prep_cut_manifest *base, const void *patc
             continue;
         }
         if (here) i++; /* replaced */
-        if (prep_buf_append(out, f_line, fn) || prep_buf_putc(out, '\n') || prep_buf_append(out, h_line, hn) ||
+        if (prep_buf_append(out, f_line, fn) || prep_buf_putc(out, '\n') ||
+            (p_line && (prep_buf_append(out, p_line, pn) || prep_buf_putc(out, '\n'))) || prep_buf_append(out, h_line, hn) ||
             prep_buf_putc(out, '\n'))
             goto limit;
     }

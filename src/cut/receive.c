@@ -10,6 +10,8 @@
  * declared size + 1 byte read), and only then switches the active pointer. A refusal
  * in phase 2 stops the batch; earlier cuts of the batch stay activated (each is whole). */
 #include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -413,6 +415,84 @@ static prep_err read_incoming_cut(const incoming *in, const char *store, uint64_
     return e;
 }
 
+static prep_err refuse(prep_diags *d, const char *label, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static prep_err refuse(prep_diags *d, const char *label, const char *kind, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cut_diag(d, label, 0, 0, kind, "%s", msg);
+    return PREP_ERR_VERIFY;
+}
+
+/* One object of a cut (a file, or a part of a composed file): present in the store (size
+ * checked, optionally re-hashed) or copied from incoming, hashed while copied. */
+static prep_err take_object(cut_store *s, const incoming *in, const prep_cut_policy *pol, const char *sha,
+                            uint64_t size, const char *path, const char *label, unsigned char dirty[256],
+                            prep_cut_result *res, prep_diags *d)
+{
+    prep_err e = PREP_OK;
+        int have = cut_object_check(s->root, sha, size, path, d);
+        if (have < 0) {
+            e = PREP_ERR_VERIFY;
+            return e;
+        }
+        if (have && pol->rehash_existing) {
+            char op[PREP_CUT_PATH_MAX + 200];
+            prep_cut_object_path(s->root, sha, op, sizeof op);
+            int fd = open(op, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+            cut_sha256 h;
+            char got[65] = "";
+            if (fd >= 0 && !cut_sha256_init(&h)) {
+                char buf[65536];
+                ssize_t r;
+                while ((r = read(fd, buf, sizeof buf)) > 0) cut_sha256_update(&h, buf, (size_t)r);
+                cut_sha256_final(&h, got);
+            }
+            if (fd >= 0) close(fd);
+            if (strcmp(got, sha) != 0)
+                return refuse(d, label, "hash-mismatch", "object of '%s' in the store is damaged (SHA-256 %s)", path, got);
+        }
+        if (have) return PREP_OK;
+        long at = objset_find(&in->objs, sha);
+        if (at < 0)
+            return refuse(d, label, "missing-object", "object %s of '%s' is neither in the store nor in the incoming cut",
+                          sha, path);
+        char *ip = cut_fmt("%s/objects/%.2s/%s", in->root, sha, sha + 2);
+        int fd = open(ip, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            cut_diag(d, ip, 0, 0, fd < 0 && errno == ELOOP ? "symlink" : "not-regular",
+                           "incoming object of '%s' cannot be read as a regular file", path);
+            if (fd >= 0) close(fd);
+            free(ip);
+            e = PREP_ERR_VERIFY;
+            return e;
+        }
+        if ((uint64_t)st.st_size > size) {
+            cut_diag(d, ip, 0, 0, "oversize", "object of '%s' is %lld bytes; the manifest declares %llu", path,
+                           (long long)st.st_size, (unsigned long long)size);
+            e = PREP_ERR_VERIFY;
+        } else if ((uint64_t)st.st_size < size) {
+            cut_diag(d, ip, 0, 0, "truncated", "object of '%s' is %lld bytes; the manifest declares %llu",
+                           path, (long long)st.st_size, (unsigned long long)size);
+            e = PREP_ERR_VERIFY;
+        } else {
+            e = cut_object_put_fd(s, fd, ip, size, sha, dirty, d);
+            if (!e) {
+                res->objects_copied++;
+                res->bytes_copied += size;
+            }
+        }
+        close(fd);
+        free(ip);
+        if (e) return e;
+    return e;
+}
+
 static const prep_diag *last_diag(const prep_diags *d) { return d->n ? &d->v[d->n - 1] : NULL; }
 
 static void log_refusal(const char *root, uint64_t seq, const prep_diags *d)
@@ -497,67 +577,29 @@ static prep_err accept_one(cut_store *s, const incoming *in, uint64_t seq, int l
     }
     for (size_t i = 0; i < m.n; i++) {
         const prep_cut_entry *en = &m.entries[i];
-        int added = objset_add(&done_objs, en->sha256);
-        if (added < 0) {
-            e = PREP_ERR_NOMEM;
-            goto done;
-        }
-        if (added == 0) continue;
-        int have = cut_object_check(s->root, en->sha256, en->size, en->path, d);
-        if (have < 0) {
-            e = PREP_ERR_VERIFY;
-            goto done;
-        }
-        if (have && pol->rehash_existing) {
-            char op[PREP_CUT_PATH_MAX + 200];
-            prep_cut_object_path(s->root, en->sha256, op, sizeof op);
-            int fd = open(op, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-            cut_sha256 h;
-            char got[65] = "";
-            if (fd >= 0 && !cut_sha256_init(&h)) {
-                char buf[65536];
-                ssize_t r;
-                while ((r = read(fd, buf, sizeof buf)) > 0) cut_sha256_update(&h, buf, (size_t)r);
-                cut_sha256_final(&h, got);
+        for (size_t j = 0; j < cut_entry_nobj(en); j++) {
+            int added = objset_add(&done_objs, cut_entry_obj_sha(en, j));
+            if (added < 0) {
+                e = PREP_ERR_NOMEM;
+                goto done;
             }
-            if (fd >= 0) close(fd);
-            if (strcmp(got, en->sha256) != 0)
-                REFUSE("hash-mismatch", "object of '%s' in the store is damaged (SHA-256 %s)", en->path, got);
+            if (added == 0) continue;
+            e = take_object(s, in, pol, cut_entry_obj_sha(en, j), cut_entry_obj_size(en, j), en->path, label, dirty,
+                            res, d);
+            if (e) goto done;
         }
-        if (have) continue;
-        long at = objset_find(&in->objs, en->sha256);
-        if (at < 0)
-            REFUSE("missing-object", "object %s of '%s' is neither in the store nor in the incoming cut", en->sha256,
-                   en->path);
-        char *ip = cut_fmt("%s/objects/%.2s/%s", in->root, en->sha256, en->sha256 + 2);
-        int fd = open(ip, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-        struct stat st;
-        if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-            cut_diag(d, ip, 0, 0, fd < 0 && errno == ELOOP ? "symlink" : "not-regular",
-                           "incoming object of '%s' cannot be read as a regular file", en->path);
-            if (fd >= 0) close(fd);
-            free(ip);
+    }
+    /* Composed files: the parts, now all in the store, must assemble to the signed hash.
+     * An entry the same as the active cut's was checked when that cut was accepted. */
+    for (size_t i = 0; i < m.n; i++) {
+        const prep_cut_entry *en = &m.entries[i];
+        if (!en->n_parts) continue;
+        const prep_cut_entry *old = *have_act ? prep_cut_manifest_find(actm, en->path) : NULL;
+        if (old && cut_entry_same(old, en)) continue;
+        if (cut_entry_assemble_check(s->root, en, en->path, NULL, d)) {
             e = PREP_ERR_VERIFY;
             goto done;
         }
-        if ((uint64_t)st.st_size > en->size) {
-            cut_diag(d, ip, 0, 0, "oversize", "object of '%s' is %lld bytes; the manifest declares %llu", en->path,
-                           (long long)st.st_size, (unsigned long long)en->size);
-            e = PREP_ERR_VERIFY;
-        } else if ((uint64_t)st.st_size < en->size) {
-            cut_diag(d, ip, 0, 0, "truncated", "object of '%s' is %lld bytes; the manifest declares %llu",
-                           en->path, (long long)st.st_size, (unsigned long long)en->size);
-            e = PREP_ERR_VERIFY;
-        } else {
-            e = cut_object_put_fd(s, fd, ip, en->size, en->sha256, dirty, d);
-            if (!e) {
-                res->objects_copied++;
-                res->bytes_copied += en->size;
-            }
-        }
-        close(fd);
-        free(ip);
-        if (e) goto done;
     }
     if ((e = cut_objects_sync(s, dirty, d))) goto done;
     if ((e = cut_store_put_cut(s, seq, m.raw, m.raw_len, sig, siglen, d))) goto done;
@@ -625,10 +667,11 @@ prep_err prep_cut_receive(const char *store, const char *incoming_dir, const pre
     for (size_t i = 0; i < in.n_seqs; i++) {
         cur = in.seqs[i];
         if ((e = read_incoming_cut(&in, s.root, cur, pol, &m, NULL, NULL, d))) goto refused;
-        for (size_t k = 0; k < m.n; k++) {
-            long at = objset_find(&in.objs, m.entries[k].sha256);
-            if (at >= 0) in.objs.mark[at] = 1;
-        }
+        for (size_t k = 0; k < m.n; k++)
+            for (size_t j = 0; j < cut_entry_nobj(&m.entries[k]); j++) {
+                long at = objset_find(&in.objs, cut_entry_obj_sha(&m.entries[k], j));
+                if (at >= 0) in.objs.mark[at] = 1;
+            }
         prep_cut_manifest_free(&m);
     }
     cur = 0;

@@ -897,3 +897,49 @@ prep_err prep_cut_load(const char *store, uint64_t seq, prep_cut_manifest *m, pr
     }
     return PREP_OK;
 }
+
+/* ---------------------------------------------------------------- composed files */
+int cut_entry_assemble_check(const char *root, const prep_cut_entry *e, const char *label, uint64_t *bytes,
+                             prep_diags *d)
+{
+    if (bytes) *bytes = 0;
+    if (!e->n_parts) return 0;
+    cut_sha256 h;
+    if (cut_sha256_init(&h)) return -1;
+    uint64_t total = 0;
+    char buf[65536];
+    for (size_t k = 0; k < e->n_parts; k++) {
+        char *p = cut_fmt("%s/objects/%.2s/%s", root, e->parts[k].sha256, e->parts[k].sha256 + 2);
+        int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) {
+            cut_diag(d, p, 0, 0, "missing-object", "part %zu of '%s' (%s) cannot be read: %s", k + 1, label,
+                     e->parts[k].sha256, strerror(errno));
+            free(p);
+            char junk[65];
+            cut_sha256_final(&h, junk);
+            return -1;
+        }
+        free(p);
+        uint64_t got = 0;
+        ssize_t n;
+        /* At most the part's declared size + 1 byte: a grown object cannot make us read forever. */
+        while (got <= e->parts[k].size &&
+               (n = read(fd, buf, (size_t)(e->parts[k].size + 1 - got < sizeof buf ? e->parts[k].size + 1 - got
+                                                                                        : sizeof buf))) > 0) {
+            cut_sha256_update(&h, buf, (size_t)n);
+            got += (uint64_t)n;
+        }
+        close(fd);
+        total += got;
+    }
+    char got[65];
+    cut_sha256_final(&h, got);
+    if (bytes) *bytes = total;
+    if (total != e->size || strcmp(got, e->sha256) != 0) {
+        cut_diag(d, label, 0, 0, "parts-mismatch",
+                 "its %zu parts assemble to %llu bytes with SHA-256 %s; the manifest says %llu bytes, %s", e->n_parts,
+                 (unsigned long long)total, got, (unsigned long long)e->size, e->sha256);
+        return -1;
+    }
+    return 0;
+}

@@ -135,9 +135,22 @@ static int verify_one(const char *root, uint64_t seq, const prep_cut_policy *pol
     int bad = 0;
     r->cuts++;
     for (size_t i = 0; i < m->n; i++) {
-        if (!seen_add(seen, m->entries[i].sha256)) continue;
-        r->objects++;
-        if (check_object(root, &m->entries[i], seq, r, d)) bad = 1;
+        const prep_cut_entry *en = &m->entries[i];
+        int parts_bad = 0;
+        for (size_t j = 0; j < cut_entry_nobj(en); j++) {
+            /* the object: the file itself, or part j of a composed file */
+            prep_cut_entry obj = {.path = en->path, .size = cut_entry_obj_size(en, j)};
+            memcpy(obj.sha256, cut_entry_obj_sha(en, j), 65);
+            if (!seen_add(seen, obj.sha256)) continue;
+            r->objects++;
+            if (check_object(root, &obj, seq, r, d)) bad = parts_bad = 1;
+        }
+        /* A composed file: its parts must assemble to the signed size and hash. */
+        if (en->n_parts && !parts_bad) {
+            uint64_t nb = 0;
+            if (cut_entry_assemble_check(root, en, en->path, &nb, d)) bad = 1;
+            r->bytes += nb;
+        }
     }
     return bad ? -1 : 0;
 }

@@ -61,6 +61,21 @@ check "the previous manifest's hash is in the new one" sh -c \
 echo tampered >> www/LEEME.txt 2>/dev/null || { chmod u+w www/LEEME.txt; echo x >> www/LEEME.txt; }
 if (cd www && sha256sum -c --strict --quiet SHA256SUMS >/dev/null 2>&1); then bad "sha256sum missed a changed file"; else ok "sha256sum catches a changed file"; fi
 
+# --- a composed file's "#p" line (docs/formats/cut.md, "Composed files"): the hash line is
+# the assembled file's, and stock sha256sum --strict skips the "#p" comment line
+mkdir -p compuesto && cd compuesto
+printf '<!DOCTYPE html><title>Inicio</title>' > pre; printf '<p>Corte 7</p>' > sello
+printf '<main>1,234 votos</main>' > cuerpo; printf '</html>\n' > post
+cat pre sello cuerpo post > index.html
+{ printf '#f %s text/html; charset=utf-8\n#p' "$(stat -c %s index.html)"
+  for f in pre sello cuerpo post; do printf ' %s %s' "$(stat -c %s $f)" "$(sha256sum < $f | cut -c1-64)"; done
+  printf '\n'; sha256sum index.html; } > SHA256SUMS
+check "sha256sum --strict ignores a '#p' line" sha256sum -c --strict SHA256SUMS
+grep -q '^#p [0-9]* [0-9a-f]\{64\} ' SHA256SUMS && ok "the '#p' line is there" || bad "no '#p' line written"
+printf X >> index.html
+if sha256sum -c --strict --quiet SHA256SUMS >/dev/null 2>&1; then bad "sha256sum missed a changed composed file"; else ok "sha256sum catches a changed composed file"; fi
+cd ..
+
 # --- a broadcaster receives cuts from a directory
 deliver() { # deliver SEQ DIR: the cut's manifest, signature and all its objects
   rm -rf "$2"; mkdir -p "$2/cuts/$1"

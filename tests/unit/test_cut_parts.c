@@ -1,0 +1,450 @@
+/* Composed files in cuts (docs/formats/cut.md, "Composed files"): a page stored as its
+ * parts (pre | stamp | body | post), so that a cut whose only change on a page is the
+ * per-cut stamp costs one shared stamp object, not the page. Covers the "#p" manifest
+ * line (parse, refusals, patches), prep_cut_make storing parts, delta counting parts,
+ * export assembling pages that sha256sum checks, and the attacks on parts: a part
+ * flipped, a part missing, parts that assemble to another hash. */
+#include "test_cut_util.h"
+
+#define NPAGES 5
+
+/* A site of NPAGES composed pages plus one plain file. The stamp is shared by every page. */
+typedef struct csite {
+    char *data[NPAGES];
+    size_t len[NPAGES];
+    size_t part[NPAGES][4];
+    char *csv;
+} csite;
+
+static void csite_make(csite *s, int seq, int changed_page)
+{
+    char stamp[128];
+    snprintf(stamp, sizeof stamp, "<div class=\"corte\" data-corte=\"%d\">Corte %d, 23:%02d</div>", seq, seq, seq * 5);
+    for (int i = 0; i < NPAGES; i++) {
+        char pre[128], body[256];
+        const char *post = "</main></body></html>\n";
+        snprintf(pre, sizeof pre, "<!DOCTYPE html><title>Secci\xC3\xB3n %d</title><header>", i + 1);
+        snprintf(body, sizeof body, "</header><main><p>Secci\xC3\xB3n %d: %d votos</p>%0100d", i + 1,
+                 i == changed_page ? 100 + seq : 7, 0);
+        size_t a = strlen(pre), b = strlen(stamp), c = strlen(body), d = strlen(post);
+        free(s->data[i]);
+        s->data[i] = prep_xmalloc(a + b + c + d);
+        memcpy(s->data[i], pre, a);
+        memcpy(s->data[i] + a, stamp, b);
+        memcpy(s->data[i] + a + b, body, c);
+        memcpy(s->data[i] + a + b + c, post, d);
+        s->len[i] = a + b + c + d;
+        s->part[i][0] = a, s->part[i][1] = b, s->part[i][2] = c, s->part[i][3] = d;
+    }
+    free(s->csv);
+    s->csv = pathf("CLAVE|TOTAL\n22-0001-B|%d\n", seq);
+}
+
+static void csite_free(csite *s)
+{
+    for (int i = 0; i < NPAGES; i++) free(s->data[i]);
+    free(s->csv);
+    memset(s, 0, sizeof *s);
+}
+
+static prep_err csite_cut(const char *store, const csite *s, const prep_cut_seckey *k, prep_time at, prep_diags *d)
+{
+    prep_cut_file f[NPAGES + 1];
+    memset(f, 0, sizeof f);
+    char paths[NPAGES][64];
+    for (int i = 0; i < NPAGES; i++) {
+        snprintf(paths[i], sizeof paths[i], "gubernatura/seccion-%04d/index.html", i + 1);
+        f[i].path = paths[i];
+        f[i].data = s->data[i];
+        f[i].len = s->len[i];
+        f[i].n_parts = 4;
+        memcpy(f[i].part_len, s->part[i], sizeof s->part[i]);
+    }
+    f[NPAGES].path = "datos/gub.csv";
+    f[NPAGES].data = s->csv;
+    f[NPAGES].len = strlen(s->csv);
+    prep_cut_params p;
+    prep_cut_params_init(&p);
+    p.process = "qro2021";
+    p.elections = "gubernatura";
+    p.instant = at;
+    p.zone = "America/Mexico_City";
+    p.valid_for = 3600;
+    return prep_cut_make(store, &p, f, NPAGES + 1, k, NULL, d);
+}
+
+static int object_exists(const char *store, const char *sha)
+{
+    char p[4096];
+    assert_int_equal(prep_cut_object_path(store, sha, p, sizeof p), 0);
+    struct stat st;
+    return lstat(p, &st) == 0;
+}
+
+/* ---------------------------------------------------------------- the manifest line */
+static const char *H1 = "1111111111111111111111111111111111111111111111111111111111111111";
+static const char *H2 = "2222222222222222222222222222222222222222222222222222222222222222";
+
+static char *manifest_with(const char *entry_lines, unsigned size)
+{
+    return pathf("# prep-cut-manifest 1\n# process: qro2021\n# elections: gubernatura\n# sequence: 1\n"
+                 "# instant: 2021-06-06T23:00:00-05:00\n# zone: America/Mexico_City\n# mode: live\n"
+                 "# valid-until: 2021-06-07T00:00:00-05:00\n# previous: none\n# key: 0102030405060708\n"
+                 "# files: 1\n# bytes: %u\n#f %u text/html; charset=utf-8\n%s# end\n",
+                 size, size, entry_lines);
+}
+
+static void test_parse_parts(void **state)
+{
+    (void)state;
+    char *lines = pathf("#p 3 %s 7 %s\n%s  a/index.html\n", H1, H2, H1);
+    char *m = manifest_with(lines, 10);
+    prep_cut_manifest pm;
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(prep_cut_manifest_parse(m, strlen(m), NULL, "m", &pm, &d), PREP_OK);
+    assert_int_equal(pm.n, 1);
+    assert_int_equal(pm.entries[0].n_parts, 2);
+    assert_int_equal(pm.entries[0].parts[0].size, 3);
+    assert_string_equal(pm.entries[0].parts[1].sha256, H2);
+    assert_int_equal(pm.entries[0].parts[1].size, 7);
+    /* The writer (through a patch from an empty-ish base) gives the same line back. */
+    prep_cut_manifest_free(&pm);
+    free(m), free(lines);
+    prep_diags_free(&d);
+}
+
+static void expect_bad(const char *parts_line, unsigned size, const char *kind)
+{
+    char *lines = pathf("%s%s  a/index.html\n", parts_line, H1);
+    char *m = manifest_with(lines, size);
+    prep_cut_manifest pm;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_err e = prep_cut_manifest_parse(m, strlen(m), NULL, "m", &pm, &d);
+    if (e == PREP_OK || !prep_diags_find(&d, kind)) {
+        prep_diags_print(&d, stderr, 5);
+        fail_msg("'%s' was not refused as %s", parts_line, kind);
+    }
+    assert_int_equal(d.v[0].line, 14); /* the "#p" line */
+    assert_null(pm.entries);
+    free(m), free(lines);
+    prep_diags_free(&d);
+}
+
+static void test_parse_parts_refusals(void **state)
+{
+    (void)state;
+    char *l;
+    l = pathf("#p 10 %s\n", H1); /* one part is a plain file */
+    expect_bad(l, 10, "manifest-field");
+    free(l);
+    l = pathf("#p 3 %s 6 %s\n", H1, H2); /* 3 + 6 = 9, not 10 */
+    expect_bad(l, 10, "manifest-field");
+    free(l);
+    l = pathf("#p 1 %s 1 %s 1 %s 1 %s 6 %s\n", H1, H1, H1, H1, H2); /* five parts */
+    expect_bad(l, 10, "manifest-field");
+    free(l);
+    l = pathf("#p 3 %.63sX 7 %s\n", H1, H2); /* not hex */
+    expect_bad(l, 10, "manifest-syntax");
+    free(l);
+    l = pathf("#p 3 %s  7 %s\n", H1, H2); /* two spaces */
+    expect_bad(l, 10, "manifest-field");
+    free(l);
+    l = pathf("#p 3 %s 7 %s \n", H1, H2); /* trailing space */
+    expect_bad(l, 10, "manifest-syntax");
+    free(l);
+    l = pathf("#p -3 %s 13 %s\n", H1, H2);
+    expect_bad(l, 10, "manifest-field");
+    free(l);
+    /* A "#p" line in place of the hash line of the next entry: the hash line is missing. */
+    l = pathf("#p 3 %s 7 %s\n#p 3 %s 7 %s\n", H1, H2, H1, H2);
+    char *m = manifest_with(l, 10);
+    free(l);
+    prep_cut_manifest pm;
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_not_equal(prep_cut_manifest_parse(m, strlen(m), NULL, "m", &pm, &d), PREP_OK);
+    assert_non_null(prep_diags_find(&d, "manifest-syntax"));
+    prep_diags_free(&d);
+    free(m);
+}
+
+/* ---------------------------------------------------------------- make, delta, patch, export */
+typedef struct fx {
+    char *t, *inst, *recv, *inc;
+    prep_cut_seckey k;
+    prep_cut_pubkey pk;
+    prep_cut_policy pol;
+    csite s;
+    prep_diags d;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    f->t = tmpdir_new();
+    f->inst = pathf("%s/inst", f->t);
+    f->recv = pathf("%s/recv", f->t);
+    f->inc = pathf("%s/incoming", f->t);
+    key_from_seed(21, &f->k, &f->pk);
+    prep_diags_init(&f->d);
+    csite_make(&f->s, 1, -1);
+    assert_int_equal(csite_cut(f->inst, &f->s, &f->k, T0, &f->d), PREP_OK);
+    csite_make(&f->s, 2, 3); /* cut 2: a new stamp on every page, and page 4's numbers */
+    assert_int_equal(csite_cut(f->inst, &f->s, &f->k, T0 + 300, &f->d), PREP_OK);
+    policy_for(&f->pol, &f->pk, T0 + 400);
+    deliver(f->inst, 1, f->recv, f->inc);
+    assert_int_equal(prep_cut_receive(f->recv, f->inc, &f->pol, NULL, &f->d), PREP_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    rm_rf(f->t);
+    csite_free(&f->s);
+    prep_diags_free(&f->d);
+    free(f->t), free(f->inst), free(f->recv), free(f->inc);
+    free(f);
+    return 0;
+}
+
+static void test_make_stores_parts(void **state)
+{
+    fx *f = *state;
+    prep_cut_manifest m;
+    assert_int_equal(prep_cut_load(f->inst, 2, &m, NULL), PREP_OK);
+    assert_int_equal(m.n, NPAGES + 1);
+    const prep_cut_entry *csv = prep_cut_manifest_find(&m, "datos/gub.csv");
+    assert_int_equal(csv->n_parts, 0);
+    assert_true(object_exists(f->inst, csv->sha256));
+    const prep_cut_entry *pg = prep_cut_manifest_find(&m, "gubernatura/seccion-0004/index.html");
+    assert_int_equal(pg->n_parts, 4);
+    assert_int_equal(pg->size, f->s.len[3]);
+    char h[65];
+    prep_sha256_hex(f->s.data[3], f->s.len[3], h);
+    assert_string_equal(pg->sha256, h); /* the hash line is the assembled page's */
+    assert_false(object_exists(f->inst, pg->sha256)); /* the page itself is not stored */
+    for (size_t k = 0; k < 4; k++) assert_true(object_exists(f->inst, pg->parts[k].sha256));
+    /* Every page of a cut shares one stamp object. */
+    const prep_cut_entry *p1 = prep_cut_manifest_find(&m, "gubernatura/seccion-0001/index.html");
+    assert_string_equal(p1->parts[1].sha256, pg->parts[1].sha256);
+    /* Full delta against an empty store: 5 pre + 1 stamp + 5 bodies + 1 post + the csv. */
+    prep_cut_delta dl;
+    char *none = pathf("%s/none", f->t);
+    assert_int_equal(prep_cut_delta_compute(none, &m, &dl), PREP_OK);
+    assert_int_equal(dl.full_objects, 5 + 1 + 5 + 1 + 1);
+    assert_int_equal(dl.n, dl.full_objects);
+    prep_cut_delta_free(&dl);
+    free(none);
+    /* Against the broadcaster at cut 1: the new stamp, page 4's new body, the new csv. */
+    assert_int_equal(prep_cut_delta_compute(f->recv, &m, &dl), PREP_OK);
+    assert_int_equal(dl.n, 3);
+    uint64_t want = pg->parts[1].size + pg->parts[2].size + csv->size;
+    assert_int_equal(dl.bytes, want);
+    prep_cut_delta_free(&dl);
+    prep_cut_manifest_free(&m);
+    /* verify re-hashes parts and assembles the pages. */
+    prep_cut_verify_result r;
+    assert_int_equal(prep_cut_verify(f->inst, 0, &f->pol, &r, &f->d), PREP_OK);
+    assert_int_equal(r.cuts, 2);
+}
+
+static void test_make_refuses_bad_parts(void **state)
+{
+    fx *f = *state;
+    prep_cut_file file = {.path = "x.html", .data = "abcdef", .len = 6, .n_parts = 2, .part_len = {2, 3}};
+    prep_cut_params p;
+    prep_cut_params_init(&p);
+    p.process = "qro2021";
+    p.instant = T0 + 600;
+    p.zone = "America/Mexico_City";
+    prep_diags_free(&f->d);
+    prep_diags_init(&f->d);
+    assert_int_equal(prep_cut_make(f->inst, &p, &file, 1, &f->k, NULL, &f->d), PREP_ERR_INVALID);
+    assert_non_null(prep_diags_find(&f->d, "manifest-field"));
+    file.n_parts = 1, file.part_len[0] = 6;
+    assert_int_equal(prep_cut_make(f->inst, &p, &file, 1, &f->k, NULL, &f->d), PREP_ERR_INVALID);
+    file.n_parts = 2, file.part_len[0] = SIZE_MAX, file.part_len[1] = 7; /* wraps to 6 */
+    assert_int_equal(prep_cut_make(f->inst, &p, &file, 1, &f->k, NULL, &f->d), PREP_ERR_INVALID);
+    assert_int_equal(active_seq(f->inst), 2);
+}
+
+static void test_receive_with_patch_and_export(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(deliver(f->inst, 2, f->recv, f->inc), 3);
+    size_t pl = make_patch_delivery(f->inst, 2, f->inc);
+    /* The patch carries the entries whose assembled hash changed (all pages) and the csv. */
+    assert_true(pl > 0);
+    prep_cut_result res;
+    prep_diags_free(&f->d);
+    prep_diags_init(&f->d);
+    prep_err e = prep_cut_receive(f->recv, f->inc, &f->pol, &res, &f->d);
+    if (e) prep_diags_print(&f->d, stderr, 5);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(res.objects_copied, 3);
+    assert_int_equal(active_seq(f->recv), 2);
+    assert_int_equal(prep_cut_verify(f->recv, 0, &f->pol, NULL, &f->d), PREP_OK);
+    /* Export assembles each page; stock sha256sum checks the tree (it skips "#p" lines). */
+    char *out = pathf("%s/www", f->t);
+    prep_cut_export_opts o;
+    prep_cut_export_opts_init(&o);
+    assert_int_equal(prep_cut_export(f->recv, out, &o, &f->d), PREP_OK);
+    size_t n;
+    char *pp = pathf("%s/gubernatura/seccion-0004/index.html", out);
+    char *pg = read_all(pp, &n);
+    free(pp);
+    assert_int_equal(n, f->s.len[3]);
+    assert_memory_equal(pg, f->s.data[3], n);
+    free(pg);
+    pp = pathf("%s/SHA256SUMS", out);
+    char *sums = read_all(pp, &n);
+    free(pp);
+    assert_non_null(strstr(sums, "\n#p "));
+    free(sums);
+    assert_int_equal(sh("cd '%s' && sha256sum -c --strict --quiet SHA256SUMS", out), 0);
+    assert_int_equal(sh("cd '%s/cortes/1' && sha256sum -c --strict --quiet SHA256SUMS", out), 0);
+    free(out);
+}
+
+/* ---------------------------------------------------------------- attacks on parts */
+static void expect_refused(fx *f, const char *kind)
+{
+    prep_diags_free(&f->d);
+    prep_diags_init(&f->d);
+    prep_err e = prep_cut_receive(f->recv, f->inc, &f->pol, NULL, &f->d);
+    if (e != PREP_ERR_VERIFY || !prep_diags_find(&f->d, kind)) {
+        prep_diags_print(&f->d, stderr, 5);
+        fail_msg("expected refusal '%s', got %s", kind, prep_err_str(e));
+    }
+    char *line = log_last_line(f->recv);
+    assert_non_null(strstr(line, "refused"));
+    assert_non_null(strstr(line, kind));
+    free(line);
+    assert_int_equal(active_seq(f->recv), 1);
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(prep_cut_verify(f->recv, 0, &f->pol, NULL, &d), PREP_OK);
+    prep_diags_free(&d);
+    /* and the honest cut is still accepted */
+    deliver(f->inst, 2, f->recv, f->inc);
+    assert_int_equal(prep_cut_receive(f->recv, f->inc, &f->pol, NULL, &f->d), PREP_OK);
+    assert_int_equal(active_seq(f->recv), 2);
+}
+
+/* Incoming path of cut 2's stamp part (shared by every page). */
+static char *incoming_stamp(fx *f)
+{
+    prep_cut_manifest m;
+    assert_int_equal(prep_cut_load(f->inst, 2, &m, NULL), PREP_OK);
+    char *p = pathf("%s/objects/%.2s/%s", f->inc, m.entries[1].parts[1].sha256, m.entries[1].parts[1].sha256 + 2);
+    prep_cut_manifest_free(&m);
+    return p;
+}
+
+static void test_part_flipped(void **state)
+{
+    fx *f = *state;
+    deliver(f->inst, 2, f->recv, f->inc);
+    char *p = incoming_stamp(f);
+    size_t n;
+    char *b = read_all(p, &n);
+    b[n / 2] ^= 1;
+    unlink(p);
+    write_bytes(p, b, n);
+    free(b), free(p);
+    expect_refused(f, "hash-mismatch");
+}
+
+static void test_part_missing(void **state)
+{
+    fx *f = *state;
+    deliver(f->inst, 2, f->recv, f->inc);
+    char *p = incoming_stamp(f);
+    assert_int_equal(unlink(p), 0);
+    free(p);
+    expect_refused(f, "missing-object");
+}
+
+/* The institute's key signs a manifest whose parts do not make the page it names (a
+ * renderer or signer bug, or a stolen key used carelessly): refused all the same. */
+static void test_parts_assemble_to_wrong_hash(void **state)
+{
+    fx *f = *state;
+    deliver(f->inst, 2, f->recv, f->inc);
+    prep_cut_manifest m;
+    assert_int_equal(prep_cut_load(f->inst, 2, &m, NULL), PREP_OK);
+    /* Swap page 1's pre and body parts in its "#p" line: same sizes in sum, other bytes. */
+    const prep_cut_entry *e = prep_cut_manifest_find(&m, "gubernatura/seccion-0001/index.html");
+    char *from = pathf("#p %llu %s %llu %s %llu %s %llu %s\n", (unsigned long long)e->parts[0].size,
+                       e->parts[0].sha256, (unsigned long long)e->parts[1].size, e->parts[1].sha256,
+                       (unsigned long long)e->parts[2].size, e->parts[2].sha256,
+                       (unsigned long long)e->parts[3].size, e->parts[3].sha256);
+    char *to = pathf("#p %llu %s %llu %s %llu %s %llu %s\n", (unsigned long long)e->parts[2].size,
+                     e->parts[2].sha256, (unsigned long long)e->parts[1].size, e->parts[1].sha256,
+                     (unsigned long long)e->parts[0].size, e->parts[0].sha256,
+                     (unsigned long long)e->parts[3].size, e->parts[3].sha256);
+    char *at = strstr(m.raw, from);
+    assert_non_null(at);
+    memcpy(at, to, strlen(to));
+    char *mp = pathf("%s/cuts/2/manifest", f->inc), *sp = pathf("%s.sig", mp);
+    write_bytes(mp, m.raw, m.raw_len);
+    prep_cut_sig sig;
+    assert_int_equal(prep_cut_sign(&f->k, m.raw, m.raw_len, &sig), PREP_OK);
+    prep_buf b;
+    prep_buf_init(&b, 0);
+    assert_int_equal(prep_cut_sig_format(&sig, "parts swapped", &b), PREP_OK);
+    write_bytes(sp, b.data, b.len);
+    prep_buf_free(&b);
+    free(mp), free(sp), free(from), free(to);
+    prep_cut_manifest_free(&m);
+    expect_refused(f, "parts-mismatch");
+}
+
+/* A part damaged inside a store: verify names it, export refuses to publish the page. */
+static void test_store_part_damaged(void **state)
+{
+    fx *f = *state;
+    prep_cut_manifest m;
+    assert_int_equal(prep_cut_load(f->inst, 2, &m, NULL), PREP_OK);
+    const prep_cut_entry *e = prep_cut_manifest_find(&m, "gubernatura/seccion-0004/index.html");
+    char p[4096];
+    assert_int_equal(prep_cut_object_path(f->inst, e->parts[2].sha256, p, sizeof p), 0);
+    prep_cut_manifest_free(&m);
+    size_t n;
+    char *b = read_all(p, &n);
+    b[0] ^= 0x20;
+    chmod(p, 0644);
+    unlink(p);
+    write_bytes(p, b, n);
+    free(b);
+    prep_diags_free(&f->d);
+    prep_diags_init(&f->d);
+    assert_int_equal(prep_cut_verify(f->inst, 2, &f->pol, NULL, &f->d), PREP_ERR_VERIFY);
+    assert_non_null(prep_diags_find(&f->d, "hash-mismatch"));
+    char *out = pathf("%s/www", f->t);
+    prep_cut_export_opts o;
+    prep_cut_export_opts_init(&o);
+    assert_int_equal(prep_cut_export(f->inst, out, &o, &f->d), PREP_ERR_VERIFY);
+    assert_non_null(prep_diags_find(&f->d, "parts-mismatch"));
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_parts),
+        cmocka_unit_test(test_parse_parts_refusals),
+        cmocka_unit_test_setup_teardown(test_make_stores_parts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_make_refuses_bad_parts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_receive_with_patch_and_export, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_part_flipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_part_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_parts_assemble_to_wrong_hash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_part_damaged, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
