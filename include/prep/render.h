@@ -9,8 +9,9 @@
  *
  * Incremental: a render cache (opaque, owned by the caller) keeps every page's BODY — all
  * that depends on the numbers — across cuts. A body is rendered again only when the tally
- * marks its aggregate dirty (prep_tally_dirty_list); the per-cut FRAME (cut time, sequence
- * number, drill banner, asset names) is applied around cached bodies on every call. The
+ * marks its aggregate dirty (prep_tally_dirty_list); the per-cut STAMP (cut time, sequence
+ * number, validity, drill banner) is one part shared by every page, placed between each
+ * page's fixed head and its body on every call (prep_site_file.n_parts). The
  * caller clears the tally's marks (prep_tally_clear_dirty) after each successful render,
  * and must not clear them between cuts without rendering while it keeps the cache.
  *
@@ -42,6 +43,13 @@ typedef struct prep_site_file {
     prep_cache_class cache;
     uint8_t is_page;        /* 1 for an HTML page */
     uint8_t body_rendered;  /* pages: its body was rendered by this call (0: reused from the cache) */
+    /* Composed pages: data is exactly the concatenation of n_parts parts of part_len[k] bytes:
+     * pre (head and chrome of the page and tree), stamp (all per-cut text: the same bytes on
+     * every page of both trees of one cut), body (the numbers: the same bytes in the main page
+     * and its embebido/ twin), post (closing chrome). n_parts 0: a plain file. Pass them to
+     * prep_cut_file so a cut stores and ships each part once (docs/formats/site.md). */
+    uint8_t n_parts;
+    size_t part_len[4];
 } prep_site_file;
 
 /* A whole site: files sorted by path (bytewise), paths unique. */

@@ -89,10 +89,12 @@ void css_write(const prep_catalog *c, rbuf *r)
 
 /* The "hay un corte nuevo" script (docs/formats/site.md, "The corte nuevo protocol").
  * Every 60 s while the page is visible it fetches ROOT/corte.json without cache and, when
- * its "corte" is greater than the page's data-corte, shows the prepared notice. */
+ * its "corte" is greater than the data-corte of the page's stamp (.corte), shows the
+ * prepared notice. */
 static const char js_src[] =
     "(function(){\"use strict\";"
-    "var h=document.documentElement,n=+h.getAttribute(\"data-corte\"),"
+    "var h=document.documentElement,c=document.querySelector(\".corte[data-corte]\"),"
+    "n=c?+c.getAttribute(\"data-corte\"):0,"
     "r=h.getAttribute(\"data-raiz\")||\"\",b=document.getElementById(\"corte-nuevo\");"
     "if(!b||!window.fetch||!n)return;"
     "var t=setInterval(function(){if(document.hidden)return;"

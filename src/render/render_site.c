@@ -1,11 +1,11 @@
 /* render: the site's layout (which pages exist, their URLs), the render cache, the per-cut
  * frame around every page body, and prep_render_site.
  *
- * A page = frame_open + body + frame_close. The body depends on the numbers (and on the
- * catalogue) only; the frame holds everything that changes with each cut — sequence
- * number, cut instant, validity horizon, drill banner, asset names — and lives in this
- * file alone (frame_open / frame_close), so that bodies and frames can later be shipped
- * separately. Bodies are identical in the main tree and the embebido/ tree (all their
+ * A page = pre + stamp + body + post (see frame_pre). The body depends on the numbers
+ * (and on the catalogue) only; the stamp holds everything that changes with each cut —
+ * sequence number, cut instant, validity horizon, drill banner — and is the same bytes on
+ * every page of a cut, so that a cut stores and ships each part once (prep_cut_file's
+ * parts). Bodies are identical in the main tree and the embebido/ tree (all their
  * links are relative and both trees have the same shape); only the two per-cut pages
  * (base-de-datos, verificar) are rendered per tree. */
 #include <stdlib.h>
@@ -314,17 +314,24 @@ typedef struct cutinfo {
     const char *institute;
 } cutinfo;
 
-static void frame_open(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf *r)
+/* A page is four parts (prep_site_file.part_len), concatenated:
+ *   pre   doctype, head (title without the cut), site chrome up to the header's stamp:
+ *         depends on the page and the tree, never on the cut;
+ *   stamp ALL per-cut text: drill banner, cut number and instant, validity hook, the
+ *         "corte nuevo" notice and the number its script compares: the same bytes on every
+ *         page of both trees of one cut (one object per cut in the store);
+ *   body  nav, <main> and the cached body: the same bytes in the main and embebido/ trees;
+ *   post  closing chrome (footer in the main tree).
+ * So a cut that changes no number of a page changes only its stamp. */
+static void frame_pre(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf *r)
 {
     const rsite *s = x->s;
     unsigned tree = p->depth, site = p->depth + (emb ? 1u : 0u);
-    rb_printf(r, "<!DOCTYPE html>\n<html lang=\"es\" data-corte=\"%s\" data-raiz=\"", ci->seq);
+    rb_puts(r, "<!DOCTYPE html>\n<html lang=\"es\" data-raiz=\"");
     rb_up(r, site);
     rb_puts(r, "\"><head><meta charset=\"utf-8\"/>"
                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/><title>");
     rb_esc(r, p->title);
-    rb_puts(r, " \xC2\xB7 Corte ");
-    rb_puts(r, ci->seq);
     rb_puts(r, " \xC2\xB7 PREP ");
     rb_esc(r, ci->process);
     rb_puts(r, "</title><link rel=\"stylesheet\" href=\"");
@@ -336,8 +343,6 @@ static void frame_open(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf
     rb_puts(r, "\" defer=\"\"></script></head>");
     const char *cls = p->kind == PG_HOME ? (emb ? " class=\"inicio emb\"" : " class=\"inicio\"") : (emb ? " class=\"emb\"" : "");
     rb_printf(r, "<body%s><a class=\"salto\" href=\"#contenido\">Saltar al contenido</a><header>", cls);
-    if (x->cut->drill)
-        rb_puts(r, "<p class=\"simulacro\">SIMULACRO: datos de un ejercicio de prueba, no de la elecci\xC3\xB3n</p>");
     if (!emb) {
         rb_puts(r, "<p class=\"sitio\"><a href=\"");
         rb_up(r, tree);
@@ -347,7 +352,14 @@ static void frame_open(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf
         rb_esc(r, ci->institute);
         rb_puts(r, "</p>");
     }
-    rb_puts(r, "<div class=\"corte\"><p class=\"prelim\">Resultados preliminares</p><p class=\"hora\">Corte <b>");
+}
+
+/* The stamp: everything of the cut, nothing of the page or the tree (see above). */
+static void frame_stamp(rctx *x, const cutinfo *ci, rbuf *r)
+{
+    if (x->cut->drill)
+        rb_puts(r, "<p class=\"simulacro\">SIMULACRO: datos de un ejercicio de prueba, no de la elecci\xC3\xB3n</p>");
+    rb_printf(r, "<div class=\"corte\" data-corte=\"%s\"><p class=\"prelim\">Resultados preliminares</p><p class=\"hora\">Corte <b>", ci->seq);
     rb_puts(r, ci->seq);
     rb_printf(r, "</b> \xC2\xB7 <time datetime=\"%s\">", ci->iso);
     rb_esc(r, ci->human);
@@ -358,6 +370,13 @@ static void frame_open(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf
               "<p id=\"corte-nuevo\" class=\"aviso\" role=\"status\" hidden=\"\">Hay un corte nuevo. "
               "<a href=\"./\">Actualizar esta p\xC3\xA1gina</a></p>",
               ci->valid);
+}
+
+/* The start of the body part: the nav (relative links, the same in both trees). */
+static void frame_nav(rctx *x, const rpage *p, rbuf *r)
+{
+    const rsite *s = x->s;
+    unsigned tree = p->depth;
     rb_puts(r, "<nav aria-label=\"Secciones del sitio\"><ul>");
     for (uint32_t e = 0; e < x->c->n_elections; e++) {
         rb_puts(r, "<li><a href=\"");
@@ -386,9 +405,8 @@ static void frame_open(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf
     rb_puts(r, "</ul></nav></header><main id=\"contenido\">");
 }
 
-static void frame_close(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf *r)
+static void frame_post(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf *r)
 {
-    rb_puts(r, "</main>");
     if (!emb) {
         rb_puts(r, "<footer><p>Programa de Resultados Electorales Preliminares \xC2\xB7 ");
         rb_esc(r, ci->institute);
@@ -430,6 +448,8 @@ static prep_err site_add(prep_site *out, char *path, void *data, size_t len, con
     f->cache = k;
     f->is_page = (uint8_t)is_page;
     f->body_rendered = (uint8_t)fresh;
+    f->n_parts = 0;
+    memset(f->part_len, 0, sizeof f->part_len);
     return PREP_OK;
 }
 
@@ -453,13 +473,22 @@ static uint64_t fnv(uint64_t h, const char *s)
     return (h ^ 0xff) * 1099511628211ULL;
 }
 
-static void page_full(rctx *x, const cutinfo *ci, const rpage *p, int emb, const char *body, size_t blen, rbuf *r)
+/* The page's four parts into r; part[] gets their lengths. */
+static void page_full(rctx *x, const cutinfo *ci, const rpage *p, int emb, const char *stamp, size_t slen,
+                      const char *body, size_t blen, rbuf *r, size_t part[4])
 {
     rb_reset(r);
-    if (!r->err) r->err = prep_buf_reserve(&r->b, blen + 4096); /* one allocation per page */
-    frame_open(x, ci, p, emb, r);
+    if (!r->err) r->err = prep_buf_reserve(&r->b, blen + slen + 4096); /* one allocation per page */
+    frame_pre(x, ci, p, emb, r);
+    part[0] = r->b.len;
+    rb_put(r, stamp, slen);
+    part[1] = r->b.len - part[0];
+    frame_nav(x, p, r);
     rb_put(r, body, blen);
-    frame_close(x, ci, p, emb, r);
+    rb_puts(r, "</main>");
+    part[2] = r->b.len - part[0] - part[1];
+    frame_post(x, ci, p, emb, r);
+    part[3] = r->b.len - part[0] - part[1] - part[2];
 }
 
 prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const prep_render_opts *o,
@@ -612,6 +641,16 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
         n_db++;
     }
 
+    /* --- the stamp, shared by every page of the cut */
+    rbuf sb;
+    rb_init(&sb);
+    frame_stamp(&x, &ci, &sb);
+    if (sb.err) {
+        err = sb.err;
+        rb_free(&sb);
+        goto done;
+    }
+
     /* --- pages of both trees */
     rbuf pb;
     rb_init(&pb);
@@ -644,7 +683,8 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
                 fresh = need[i];
                 if (!emb && !need[i]) stats.bodies_reused++;
             }
-            page_full(&x, &ci, p, emb, body, blen, &r);
+            size_t part[4];
+            page_full(&x, &ci, p, emb, sb.b.data, sb.b.len, body, blen, &r, part);
             if (r.err) {
                 err = r.err;
                 break;
@@ -653,10 +693,16 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
             char *data = prep_buf_steal(&r.b, &len);
             err = site_add(out, xasprintf("%s%sindex.html", emb ? "embebido/" : "", p->dir), data, len,
                            "text/html; charset=utf-8", PREP_CACHE_PAGE, 1, fresh);
+            if (!err) {
+                prep_site_file *f = &out->v[out->n - 1];
+                f->n_parts = 4;
+                memcpy(f->part_len, part, sizeof part);
+            }
             stats.pages++;
         }
     }
     rb_free(&pb);
+    rb_free(&sb);
     if (err) goto done;
     stats.bodies = s->n_pages;
 

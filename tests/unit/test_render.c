@@ -327,6 +327,88 @@ static void test_cut_on_every_page(void **state)
     prep_site_free(&s2);
 }
 
+/* Composed pages: pre | stamp | body | post (prep_site_file.n_parts). All per-cut bytes
+ * are in the stamp, the stamp is the same on every page of both trees, the body is the
+ * same in a page and its embebido/ twin, and a cut that changes no number changes only
+ * the stamp of a page (docs/formats/site.md, "Composed pages"). */
+static int per_cut_page(const char *path)
+{
+    return strstr(path, "base-de-datos/") != NULL || strstr(path, "verificar/") != NULL;
+}
+
+static void test_composed_parts(void **state)
+{
+    (void)state;
+    const prep_site_file *first = NULL;
+    size_t pages = 0;
+    for (size_t i = 0; i < site.n; i++) {
+        const prep_site_file *f = &site.v[i];
+        if (!f->is_page) {
+            assert_int_equal(f->n_parts, 0);
+            continue;
+        }
+        pages++;
+        assert_int_equal(f->n_parts, 4);
+        assert_int_equal(f->part_len[0] + f->part_len[1] + f->part_len[2] + f->part_len[3], f->len);
+        const char *stamp = (const char *)f->data + f->part_len[0];
+        if (!first) first = f;
+        assert_int_equal(f->part_len[1], first->part_len[1]);
+        assert_memory_equal(stamp, (const char *)first->data + first->part_len[0], f->part_len[1]);
+        /* the stamp carries the cut; the rest carries none of it */
+        char *st = strndup(stamp, f->part_len[1]);
+        assert_non_null(strstr(st, "Corte <b>7</b>"));
+        assert_non_null(strstr(st, "data-corte=\"7\""));
+        assert_non_null(strstr(st, "data-vigente-hasta="));
+        assert_non_null(strstr(st, "SIMULACRO"));
+        free(st);
+        char *rest = malloc(f->len + 1);
+        memcpy(rest, f->data, f->part_len[0]);
+        memcpy(rest + f->part_len[0], stamp + f->part_len[1], f->len - f->part_len[0] - f->part_len[1]);
+        rest[f->len - f->part_len[1]] = 0;
+        assert_null(strstr(rest, "data-corte"));
+        assert_null(strstr(rest, "data-vigente-hasta"));
+        assert_null(strstr(rest, "SIMULACRO"));
+        if (!per_cut_page(f->path)) {
+            assert_null(strstr(rest, "Corte <b>"));
+            assert_null(strstr(rest, "2021-06-07T00:00:00-05:00"));
+            assert_null(strstr(rest, "Corte 7"));
+        }
+        free(rest);
+        /* the body part is the same in the embebido/ twin */
+        if (strncmp(f->path, "embebido/", 9) != 0 && strcmp(f->path, "base-de-datos/index.html") != 0) {
+            char tw[2048];
+            snprintf(tw, sizeof tw, "embebido/%s", f->path);
+            const prep_site_file *g = prep_site_find(&site, tw);
+            assert_non_null(g);
+            assert_int_equal(g->part_len[2], f->part_len[2]);
+            assert_memory_equal((const char *)g->data + g->part_len[0] + g->part_len[1],
+                                (const char *)f->data + f->part_len[0] + f->part_len[1], f->part_len[2]);
+        }
+    }
+    assert_int_equal(pages, 94);
+
+    /* The next cut with no new actas: every page but the two per-cut ones differs only in
+     * its stamp (pre, body and post are the same bytes). */
+    prep_render_cut c = make_cut(8, cut_at + 300, 1);
+    prep_site s2;
+    prep_site_init(&s2);
+    assert_int_equal(prep_render_site(tal, &c, NULL, NULL, &s2, NULL), PREP_OK);
+    assert_int_equal(s2.n, site.n);
+    for (size_t i = 0; i < s2.n; i++) {
+        const prep_site_file *a = &site.v[i], *b = &s2.v[i];
+        assert_string_equal(a->path, b->path);
+        if (!a->is_page || per_cut_page(a->path)) continue;
+        assert_int_not_equal(memcmp(a->data + a->part_len[0], b->data + b->part_len[0], a->part_len[1]), 0);
+        size_t ar = a->part_len[0], br = b->part_len[0];
+        assert_int_equal(ar, br);
+        assert_memory_equal(a->data, b->data, ar);
+        size_t at = a->part_len[0] + a->part_len[1], bt = b->part_len[0] + b->part_len[1];
+        assert_int_equal(a->len - at, b->len - bt);
+        assert_memory_equal(a->data + at, b->data + bt, a->len - at);
+    }
+    prep_site_free(&s2);
+}
+
 static void test_structure(void **state)
 {
     (void)state;
@@ -862,6 +944,7 @@ int main(void)
         cmocka_unit_test(test_links_resolve),
         cmocka_unit_test(test_section_numbers),
         cmocka_unit_test(test_cut_on_every_page),
+        cmocka_unit_test(test_composed_parts),
         cmocka_unit_test(test_structure),
         cmocka_unit_test(test_no_other_origin),
         cmocka_unit_test(test_embedded_links),
