@@ -22,7 +22,10 @@
  * whole manifest is printed beside it. Stores go in /dev/shm (a tmpfs) unless a directory is given.
  * Run: ./build-x/bench_cut_delta [DIR]   (about a minute; writes ~0.5 GB, then deletes it)
  *      ./build-x/bench_cut_delta SITE_A SITE_B   (two real rendered sites, e.g. `prep render`
- *      at two instants 5 minutes apart: the real delta of that cut) */
+ *      at two instants 5 minutes apart: the real delta of that cut)
+ *      ./build-x/bench_cut_delta --sim   (the real renderer on the simulator: two consecutive
+ *      cuts at the busiest 5 minutes, and a stress cut of >= 8 % of the actas; pages as
+ *      composed files, stored as parts; ~10 s, stores in /dev/shm) */
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +35,8 @@
 #include <unistd.h>
 
 #include "prep/cut.h"
+#include "prep/render.h"
+#include "prep/sim.h"
 
 enum { E = 3, D = 15, M = 18, S = 2485, C = 4924, A = E * C, ASSETS = 24 };
 #define KB 1024
@@ -291,8 +296,161 @@ static int two_sites(const char *a, const char *b)
     return 0;
 }
 
+
+/* ---------------------------------------------------------------- the real renderer */
+/* Site -> cut files, composed pages with their parts. */
+static prep_cut_file *site_files(const prep_site *s)
+{
+    prep_cut_file *f = calloc(s->n ? s->n : 1, sizeof *f);
+    for (size_t i = 0; i < s->n; i++) {
+        f[i].path = s->v[i].path;
+        f[i].data = s->v[i].data;
+        f[i].len = s->v[i].len;
+        f[i].media_type = s->v[i].media_type;
+        f[i].n_parts = s->v[i].n_parts;
+        memcpy(f[i].part_len, s->v[i].part_len, sizeof f[i].part_len);
+    }
+    return f;
+}
+
+static int cut_site(const char *store, const prep_site *s, prep_time at, const prep_cut_seckey *k, prep_diags *d)
+{
+    prep_cut_params p;
+    prep_cut_params_init(&p);
+    p.process = "qro2021";
+    p.elections = "ayuntamientos diputaciones gubernatura";
+    p.instant = at;
+    p.zone = "America/Mexico_City";
+    p.mode = PREP_CUT_DRILL;
+    prep_cut_file *f = site_files(s);
+    prep_err e = prep_cut_make(store, &p, f, s->n, k, NULL, d);
+    free(f);
+    return e ? -1 : 0;
+}
+
+/* Renders the cuts at t0 and t1 (one tally, one render cache, as the institute does),
+ * makes cut 1 in a broadcaster-like store B (what it holds) and cuts 1 and 2 in the
+ * institute's store A, and prints what cut 2 costs to deliver to B. */
+static int sim_pair(const prep_catalog *c, prep_actas **sets, prep_time t0, prep_time t1, size_t captures,
+                    size_t total, const char *label)
+{
+    char root[] = "/dev/shm/prep-bench-sim-XXXXXX";
+    if (!mkdtemp(root)) return 1;
+    char sa[4200], sb[4200];
+    snprintf(sa, sizeof sa, "%s/inst", root);
+    snprintf(sb, sizeof sb, "%s/difusor", root);
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_cut_seckey k;
+    char kp[4300];
+    snprintf(kp, sizeof kp, "%s/clave", root);
+    if (prep_cut_keygen(kp, PREP_CUT_DRILL, &d)) return die("keygen", &d);
+    snprintf(kp, sizeof kp, "%s/clave.key", root);
+    if (prep_cut_seckey_load(kp, &k, &d)) return die("key", &d);
+    prep_tally *t;
+    if (prep_tally_new(c, &t)) return 1;
+    prep_tally_cursor cur[3];
+    for (uint32_t el = 0; el < c->n_elections; el++) {
+        prep_tally_cursor_init(&cur[el], sets[el]);
+        prep_tally_apply_until(t, sets[el], &cur[el], t0, NULL);
+    }
+    prep_render_cache *rc;
+    prep_render_cache_new(&rc);
+    prep_site s;
+    prep_site_init(&s);
+    prep_render_stats st;
+    prep_render_cut cut = {.seq = 1, .at = t0, .drill = 1, .process_name = NULL,
+                           .valid_until = PREP_TIME_NONE, .final_cut = 0};
+    if (prep_render_site(t, &cut, NULL, rc, &s, &st)) return 1;
+    prep_tally_clear_dirty(t);
+    if (cut_site(sa, &s, t0, &k, &d) || cut_site(sb, &s, t0, &k, &d)) return die("cut 1", &d);
+    for (uint32_t el = 0; el < c->n_elections; el++) prep_tally_apply_until(t, sets[el], &cur[el], t1, NULL);
+    cut.seq = 2;
+    cut.at = t1;
+    if (prep_render_site(t, &cut, NULL, rc, &s, &st)) return 1;
+    prep_tally_clear_dirty(t);
+    size_t bodies = st.bodies_rendered, nbodies = st.bodies;
+    if (cut_site(sa, &s, t1, &k, &d)) return die("cut 2", &d);
+    prep_cut_manifest m1, m2;
+    if (prep_cut_load(sa, 1, &m1, &d) || prep_cut_load(sa, 2, &m2, &d)) return die("load", &d);
+    prep_cut_delta dl;
+    if (prep_cut_delta_compute(sb, &m2, &dl)) return 1;
+    prep_buf pb;
+    prep_buf_init(&pb, 0);
+    if (prep_cut_manifest_diff(&m1, &m2, &pb)) return 1;
+    char sp[4300];
+    snprintf(sp, sizeof sp, "%s/cuts/2/manifest.sig", sa);
+    struct stat sst;
+    uint64_t sig = stat(sp, &sst) == 0 ? (uint64_t)sst.st_size : 0;
+    uint64_t full = m2.total_bytes, delta = dl.bytes + pb.len + sig;
+    size_t changed = 0;
+    for (size_t i = 0; i < m2.n; i++) {
+        const prep_cut_entry *a = prep_cut_manifest_find(&m1, m2.entries[i].path);
+        if (!a || strcmp(a->sha256, m2.entries[i].sha256)) changed++;
+    }
+    printf("== %s: %zu captures in the cut (%.1f%% of %zu), %zu of %zu bodies re-rendered\n", label, captures,
+           100.0 * (double)captures / (double)total, total, bodies, nbodies);
+    printf("   full cut: %zu files, %.1f MB (as served; %zu distinct objects, %.1f MB stored), manifest %.2f MB\n",
+           m2.n, (double)full / 1e6, dl.full_objects, (double)dl.full_bytes / 1e6, (double)m2.raw_len / 1e6);
+    printf("   delta:    %zu objects %.2f MB + manifest patch %.2f MB (%zu entries changed) + signature %llu B\n",
+           dl.n, (double)dl.bytes / 1e6, (double)pb.len / 1e6, changed, (unsigned long long)sig);
+    printf("   share:    %.2f%% of the full cut (target <= 5%%); objects alone %.2f%%; with the whole manifest "
+           "instead of the patch %.2f%%\n",
+           100.0 * (double)delta / (double)full, 100.0 * (double)dl.bytes / (double)full,
+           100.0 * (double)(dl.bytes + m2.raw_len + sig) / (double)full);
+    prep_buf_free(&pb);
+    prep_cut_delta_free(&dl);
+    prep_cut_manifest_free(&m1);
+    prep_cut_manifest_free(&m2);
+    prep_site_free(&s);
+    prep_render_cache_free(rc);
+    for (uint32_t el = 0; el < c->n_elections; el++) prep_tally_cursor_free(&cur[el]);
+    prep_tally_free(t);
+    prep_diags_free(&d);
+    nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
+
+/* The simulator's night (qro2021, seed 1): the busiest 5-minute cut, found from the
+ * capture times, and a stress cut bringing 8 % of all actas. */
+static int sim_cuts(void)
+{
+    prep_catalog *c;
+    if (prep_sim_catalog(SIM_SCALE_QRO2021, 1, &c)) return 1;
+    prep_actas *sets[3];
+    sim_night_opts o;
+    prep_sim_night_defaults(&o);
+    if (prep_sim_actas(c, &o, sets)) return 1;
+    size_t nbins = (size_t)((c->window_close - c->window_open) / c->cut_interval) + 1;
+    size_t *bins = calloc(nbins, sizeof *bins), total = 0;
+    for (uint32_t el = 0; el < c->n_elections; el++)
+        for (size_t i = 0; i < sets[el]->n; i++) {
+            prep_time at = prep_acta_instant(&sets[el]->v[i]);
+            total++;
+            if (at <= c->window_open || at > c->window_close) continue;
+            bins[(size_t)((at - c->window_open - 1) / c->cut_interval)]++;
+        }
+    size_t peak = 0;
+    for (size_t b = 1; b < nbins; b++)
+        if (bins[b] > bins[peak]) peak = b;
+    prep_time before = c->window_open + (prep_time)peak * c->cut_interval, after = before + c->cut_interval;
+    int r = sim_pair(c, sets, before, after, bins[peak], total, "busiest 5-minute cut (simulated qro2021, seed 1)");
+    /* stress: from the same instant, the smallest whole number of cut intervals holding >= 8 % of the actas */
+    size_t want = (total * 8 + 99) / 100, got = 0;
+    size_t b = peak;
+    while (b < nbins && got < want) got += bins[b++];
+    if (!r && got >= want)
+        r = sim_pair(c, sets, before, c->window_open + (prep_time)b * c->cut_interval, got, total,
+                     "stress: a cut bringing >= 8% of the actas");
+    free(bins);
+    for (uint32_t el = 0; el < c->n_elections; el++) prep_actas_free(sets[el]);
+    prep_catalog_free(c);
+    return r;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && !strcmp(argv[1], "--sim")) return sim_cuts();
     if (argc == 3) return two_sites(argv[1], argv[2]);
     const char *base = argc > 1 ? argv[1] : "/dev/shm";
     char root[4096];
