@@ -170,6 +170,9 @@ static int cut_from_catalog(const cli_opt *opts)
             files[i].data = site.v[i].data;
             files[i].len = site.v[i].len;
             files[i].media_type = site.v[i].media_type;
+            /* composed pages: the store keeps their parts, so a cut costs what changed */
+            files[i].n_parts = site.v[i].n_parts;
+            memcpy(files[i].part_len, site.v[i].part_len, sizeof files[i].part_len);
         }
         e = prep_cut_make(store, &p, files, site.n, &k, &seq, &d);
     }
