@@ -34,6 +34,7 @@
 #define PREP_CUT_SEQ_MAX 999999999999ULL
 #define PREP_CUT_INCOMING_MAX 100000 /* directory entries looked at in one incoming area */
 #define PREP_CUT_PARTS_MAX 4        /* parts of one composed file */
+#define PREP_CUT_SUBST_PART_MAX (1u << 20) /* bytes of the new part a patch's "#s" line names */
 
 typedef struct prep_cut_limits {
     size_t max_files;            /* entries in one manifest; default 1,000,000 */
@@ -186,11 +187,26 @@ int prep_cut_is_stale(const prep_cut_manifest *m, prep_time now);
  * Appends to out (an initialised buffer) the patch that turns base into next (both
  * borrowed). */
 prep_err prep_cut_manifest_diff(const prep_cut_manifest *base, const prep_cut_manifest *next, prep_buf *out);
+/* The diff emits one substitution line ("#s OLD NEWSIZE NEW": in every composed entry
+ * that no operation names, part OLD becomes part NEW) when it makes the patch smaller:
+ * the per-cut stamp shared by every page. */
 /* Applies patch (borrowed) to base: *out is initialised here and, on success, holds the
  * rebuilt manifest bytes (owned; prep_buf_free). Diag kinds: "patch-syntax", "patch-base"
- * (made for another base), "patch-mismatch" (rebuilt bytes differ from "result"), "limit". */
+ * (made for another base), "patch-mismatch" (rebuilt bytes differ from "result"), "limit".
+ * This form has no part objects: a patch with a "#s" line is refused ("missing-object"). */
 prep_err prep_cut_manifest_patch(const prep_cut_manifest *base, const void *patch, size_t len,
                                  const prep_cut_limits *lim, const char *name, prep_buf *out, prep_diags *d);
+/* Same, finding the part objects a "#s" substitution needs under roots (borrowed, n_roots
+ * directories with a store's objects/aa/bbbb... layout, searched in order: the receiver's
+ * store, then its incoming area). The new part (at most PREP_CUT_SUBST_PART_MAX bytes) is
+ * read and checked against its size and hash; each substituted entry is re-assembled from
+ * its part objects, streaming (at most each part's size + 1 byte read), for its new size
+ * and SHA-256. Further kinds: "missing-object" (an object not under any root),
+ * "patch-mismatch" (the new part's size is not the object's), "hash-mismatch" (the new
+ * part's bytes), "size-mismatch" (a base part's object), "symlink", "not-regular". */
+prep_err prep_cut_manifest_patch_objects(const prep_cut_manifest *base, const void *patch, size_t len,
+                                         const prep_cut_limits *lim, const char *const *roots, size_t n_roots,
+                                         const char *name, prep_buf *out, prep_diags *d);
 
 /* ---------------------------------------------------------------- making a cut */
 /* One public file given in memory; every pointer borrowed. media_type NULL = by extension.

@@ -9,14 +9,29 @@
  *   # base: <SHA-256 of the previous manifest>
  *   # result: <SHA-256 of the manifest this patch makes>
  *   <the new manifest's header: its lines from "# prep-cut-manifest 1" to "# bytes: N">
+ *   [#s OLD NEWSIZE NEW]      substitution: in every composed entry of the base that no
+ *                             operation names, the part whose SHA-256 is OLD becomes the
+ *                             part NEW of NEWSIZE bytes; the entry's size and assembled
+ *                             SHA-256 are recomputed from the part objects (at most one)
  *   #f SIZE TYPE            } set PATH (added or changed), as in a manifest
  *   [#p SIZE SHA ...]       } (the parts line of a composed file)
  *   HASH  PATH              }
  *   #- PATH                   remove PATH
  *   # end
- * Operations are sorted by path (bytewise), one per path. docs/formats/cut.md. */
+ * Operations are sorted by path (bytewise), one per path. docs/formats/cut.md.
+ *
+ * Why the substitution: a composed page's hash line is the SHA-256 of the assembled page,
+ * which contains the per-cut stamp, so every page's entry changes on every cut although
+ * only the shared stamp part did. "#s" says so in one line; the receiver recomputes the
+ * entries from the part objects it holds plus the new stamp object (delivered as a
+ * missing object), and the rebuilt bytes are checked against "result" and the signature
+ * like any other: a wrong substitution cannot make a manifest the institute did not sign. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cut_internal.h"
 
@@ -27,6 +42,120 @@
 static prep_err put_entry(prep_buf *b, const prep_cut_entry *e) { return cut_entry_put(b, e); }
 
 static int same_entry(const prep_cut_entry *a, const prep_cut_entry *b) { return cut_entry_same(a, b); }
+
+/* ---------------------------------------------------------------- the sender's substitution */
+typedef struct subst {
+    int on;
+    char old[65], neu[65];
+    uint64_t size; /* of the new part */
+} subst;
+
+static int has_part(const prep_cut_entry *e, const char *sha)
+{
+    for (size_t k = 0; k < e->n_parts; k++)
+        if (!strcmp(e->parts[k].sha256, sha)) return 1;
+    return 0;
+}
+
+/* 1 if base entry b, with the substitution applied, is next entry x. (Same parts in the
+ * same order make the same assembled file, so x's size and hash follow from its parts
+ * in any manifest that passed the parts check.) */
+static int implied_is(const subst *sb, const prep_cut_entry *b, const prep_cut_entry *x)
+{
+    if (!sb->on || !b->n_parts || !has_part(b, sb->old)) return same_entry(b, x);
+    if (b->n_parts != x->n_parts || strcmp(b->media_type, x->media_type)) return 0;
+    uint64_t total = 0;
+    for (size_t k = 0; k < b->n_parts; k++) {
+        int s = !strcmp(b->parts[k].sha256, sb->old);
+        const char *h = s ? sb->neu : b->parts[k].sha256;
+        uint64_t z = s ? sb->size : b->parts[k].size;
+        if (strcmp(h, x->parts[k].sha256) || z != x->parts[k].size) return 0;
+        total += z;
+    }
+    return total == x->size;
+}
+
+static size_t digits(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 10) v /= 10, n++;
+    return n;
+}
+
+/* Bytes cut_entry_put writes for e. */
+static size_t entry_bytes(const prep_cut_entry *e)
+{
+    size_t n = 3 + digits(e->size) + 1 + strlen(e->media_type) + 1 + 64 + 2 + strlen(e->path) + 1;
+    if (e->n_parts) {
+        n += 3;
+        for (size_t k = 0; k < e->n_parts; k++) n += 1 + digits(e->parts[k].size) + 1 + 64;
+    }
+    return n;
+}
+
+/* Net bytes the substitution saves in the patch (negative: it costs). */
+static long long subst_gain(const subst *sb, const prep_cut_manifest *base, const prep_cut_manifest *next)
+{
+    long long gain = -(long long)(3 + 64 + 1 + digits(sb->size) + 1 + 64 + 1);
+    size_t i = 0, k = 0;
+    while (i < base->n && k < next->n) {
+        int c = strcmp(base->entries[i].path, next->entries[k].path);
+        if (c < 0) {
+            i++;
+        } else if (c > 0) {
+            k++;
+        } else {
+            const prep_cut_entry *b = &base->entries[i++], *x = &next->entries[k++];
+            int before = same_entry(b, x), after = implied_is(sb, b, x);
+            if (!before && after) gain += (long long)entry_bytes(x);
+            if (before && !after) gain -= (long long)entry_bytes(x);
+        }
+    }
+    return gain;
+}
+
+/* The most common single-part change between entries of the same path (heavy hitters
+ * over a few candidates, then counted exactly), kept when it saves bytes. */
+static void choose_subst(const prep_cut_manifest *base, const prep_cut_manifest *next, subst *out)
+{
+    enum { CAND = 8 };
+    subst cand[CAND];
+    long cnt[CAND];
+    memset(cand, 0, sizeof cand);
+    memset(cnt, 0, sizeof cnt);
+    memset(out, 0, sizeof *out);
+    size_t i = 0, k = 0;
+    while (i < base->n && k < next->n) {
+        int c = strcmp(base->entries[i].path, next->entries[k].path);
+        if (c) {
+            c < 0 ? i++ : k++;
+            continue;
+        }
+        const prep_cut_entry *b = &base->entries[i++], *x = &next->entries[k++];
+        if (!b->n_parts || b->n_parts != x->n_parts) continue;
+        size_t diff = 0, at = 0;
+        for (size_t j = 0; j < b->n_parts; j++)
+            if (strcmp(b->parts[j].sha256, x->parts[j].sha256) || b->parts[j].size != x->parts[j].size) diff++, at = j;
+        if (diff != 1 || !strcmp(b->parts[at].sha256, x->parts[at].sha256)) continue;
+        subst s = {1, "", "", x->parts[at].size};
+        memcpy(s.old, b->parts[at].sha256, 65);
+        memcpy(s.neu, x->parts[at].sha256, 65);
+        int placed = 0;
+        for (int q = 0; q < CAND && !placed; q++)
+            if (cnt[q] && !strcmp(cand[q].old, s.old) && !strcmp(cand[q].neu, s.neu) && cand[q].size == s.size)
+                cnt[q]++, placed = 1;
+        for (int q = 0; q < CAND && !placed; q++)
+            if (!cnt[q]) cand[q] = s, cnt[q] = 1, placed = 1;
+        if (!placed)
+            for (int q = 0; q < CAND; q++) cnt[q]--;
+    }
+    long long best = 0;
+    for (int q = 0; q < CAND; q++) {
+        if (!cnt[q]) continue;
+        long long g = subst_gain(&cand[q], base, next);
+        if (g > best) best = g, *out = cand[q];
+    }
+}
 
 prep_err prep_cut_manifest_diff(const prep_cut_manifest *base, const prep_cut_manifest *next, prep_buf *out)
 {
@@ -39,6 +168,9 @@ prep_err prep_cut_manifest_diff(const prep_cut_manifest *base, const prep_cut_ma
         e = prep_buf_append(out, p, (size_t)(nl + 1 - p));
         p = nl + 1;
     }
+    subst sb;
+    choose_subst(base, next, &sb);
+    if (!e && sb.on) e = prep_buf_printf(out, "#s %s %llu %s\n", sb.old, (unsigned long long)sb.size, sb.neu);
     size_t i = 0, k = 0;
     while (!e && (i < base->n || k < next->n)) {
         int c = i == base->n ? 1 : k == next->n ? -1 : strcmp(base->entries[i].path, next->entries[k].path);
@@ -47,7 +179,7 @@ prep_err prep_cut_manifest_diff(const prep_cut_manifest *base, const prep_cut_ma
         } else if (c > 0) {
             e = put_entry(out, &next->entries[k++]);
         } else {
-            if (!same_entry(&base->entries[i], &next->entries[k])) e = put_entry(out, &next->entries[k]);
+            if (!implied_is(&sb, &base->entries[i], &next->entries[k])) e = put_entry(out, &next->entries[k]);
             i++, k++;
         }
     }
@@ -73,8 +205,192 @@ static const char *rd_line(rd *r, size_t *n)
     return s;
 }
 
+/* ---------------------------------------------------------------- the receiver's substitution */
+typedef struct rsub {
+    subst s;
+    char *bytes;                /* owned: the new part, read from its object and checked */
+    const char *const *roots;   /* borrowed: store-layout roots holding part objects */
+    size_t n_roots;
+    const prep_cut_limits *lim;
+    const char *name;
+    char *buf;                  /* owned: read buffer */
+    int diag_done;              /* an error below already said why */
+} rsub;
+
+#define RSUB_BUF 65536
+
+/* Opens object sha from the first root that has it: fd, or -1 (errno ENOENT when none
+ * has it, ELOOP for a symbolic link, EINVAL for something not a regular file). */
+static int open_object(const rsub *r, const char *sha, char **where)
+{
+    *where = NULL;
+    errno = ENOENT;
+    for (size_t i = 0; i < r->n_roots; i++) {
+        char *p = cut_fmt("%s/objects/%.2s/%s", r->roots[i], sha, sha + 2);
+        int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        if (fd < 0 && errno == ENOENT) {
+            free(p);
+            continue;
+        }
+        struct stat st;
+        if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+            close(fd);
+            fd = -1;
+            errno = EINVAL;
+        }
+        *where = p;
+        return fd;
+    }
+    return -1;
+}
+
+/* Reads at most want + 1 bytes of fd, feeding h and (when to != NULL) copying to `to`. */
+static uint64_t read_into(rsub *r, int fd, uint64_t want, cut_sha256 *h, char *to)
+{
+    uint64_t got = 0;
+    ssize_t n;
+    while (got <= want) {
+        size_t ask = want + 1 - got < RSUB_BUF ? (size_t)(want + 1 - got) : RSUB_BUF;
+        n = read(fd, r->buf, ask);
+        if (n <= 0) break;
+        if (h) cut_sha256_update(h, r->buf, (size_t)n);
+        if (to && got + (uint64_t)n <= want) memcpy(to + got, r->buf, (size_t)n);
+        got += (uint64_t)n;
+    }
+    return got;
+}
+
+/* Parses "#s OLD NEWSIZE NEW" and loads the new part from the object roots, checked. */
+static prep_err rsub_load(rsub *r, const char *s, size_t n, long line, prep_diags *d)
+{
+    const char *name = r->name;
+    if (n < 3 + 64 + 1 + 1 + 1 + 64 || s[3 + 64] != ' ' || s[n - 65] != ' ') goto syntax;
+    memcpy(r->s.old, s + 3, 64);
+    memcpy(r->s.neu, s + n - 64, 64);
+    r->s.old[64] = r->s.neu[64] = 0;
+    if (!prep_is_sha256_hex(r->s.old) || !prep_is_sha256_hex(r->s.neu)) goto syntax;
+    const char *z = s + 3 + 64 + 1, *ze = s + n - 65;
+    if (ze - z < 1 || ze - z > 19 || (*z == '0' && ze - z > 1)) goto syntax;
+    uint64_t v = 0;
+    for (const char *q = z; q < ze; q++) {
+        if (*q < '0' || *q > '9') goto syntax;
+        v = v * 10 + (uint64_t)(*q - '0');
+    }
+    if (!strcmp(r->s.old, r->s.neu)) {
+        cut_diag(d, name, line, 0, "patch-syntax", "substitution of part %s by itself", r->s.old);
+        return PREP_ERR_PARSE;
+    }
+    if (v > PREP_CUT_SUBST_PART_MAX) {
+        cut_diag(d, name, line, 0, "limit", "the substitution's new part is %llu bytes; the limit is %u",
+                 (unsigned long long)v, (unsigned)PREP_CUT_SUBST_PART_MAX);
+        return PREP_ERR_LIMIT;
+    }
+    r->s.size = v;
+    r->s.on = 1;
+    char *where;
+    int fd = open_object(r, r->s.neu, &where);
+    if (fd < 0) {
+        cut_diag(d, where ? where : name, line, 0, errno == ELOOP ? "symlink" : errno == ENOENT ? "missing-object" : "not-regular",
+                 "the substitution's new part %s is not among the objects this receiver holds or was sent", r->s.neu);
+        free(where);
+        return PREP_ERR_VERIFY;
+    }
+    r->bytes = prep_xmalloc(v ? (size_t)v : 1);
+    cut_sha256 h;
+    if (cut_sha256_init(&h)) {
+        close(fd);
+        free(where);
+        return PREP_ERR_NOMEM;
+    }
+    uint64_t got = read_into(r, fd, v, &h, r->bytes);
+    close(fd);
+    char hex[65];
+    cut_sha256_final(&h, hex);
+    prep_err e = PREP_OK;
+    if (got != v) {
+        cut_diag(d, where, line, 0, "patch-mismatch", "the substitution says its new part %s is %llu bytes; the object is %s%llu",
+                 r->s.neu, (unsigned long long)v, got > v ? "more than " : "", (unsigned long long)(got > v ? v : got));
+        e = PREP_ERR_VERIFY;
+    } else if (strcmp(hex, r->s.neu)) {
+        cut_diag(d, where, line, 0, "hash-mismatch", "the substitution's new part should be %s; its bytes hash to %s",
+                 r->s.neu, hex);
+        e = PREP_ERR_VERIFY;
+    }
+    free(where);
+    return e;
+syntax:
+    cut_diag(d, name, line, 0, "patch-syntax", "expected '#s <64 hex> SIZE <64 hex>'");
+    return PREP_ERR_PARSE;
+}
+
+/* Writes base entry b into out, with the substitution applied when it names one of b's
+ * parts: the new size is the sum of the parts, the new hash that of the parts assembled
+ * (read from the object roots, at most each part's size + 1 byte, the new part from
+ * memory). */
+static prep_err put_base(rsub *r, prep_buf *out, const prep_cut_entry *b, prep_diags *d)
+{
+    if (!r->s.on || !b->n_parts || !has_part(b, r->s.old)) return put_entry(out, b);
+    prep_cut_part np[PREP_CUT_PARTS_MAX];
+    prep_cut_entry x = *b;
+    x.parts = np;
+    x.size = 0;
+    cut_sha256 h;
+    if (cut_sha256_init(&h)) return PREP_ERR_NOMEM;
+    prep_err e = PREP_OK;
+    for (size_t k = 0; k < b->n_parts && !e; k++) {
+        np[k] = b->parts[k];
+        if (!strcmp(b->parts[k].sha256, r->s.old)) {
+            memcpy(np[k].sha256, r->s.neu, 65);
+            np[k].size = r->s.size;
+            cut_sha256_update(&h, r->bytes, (size_t)r->s.size);
+        } else {
+            char *where;
+            int fd = open_object(r, np[k].sha256, &where);
+            if (fd < 0) {
+                cut_diag(d, where ? where : r->name, 0, 0, errno == ELOOP ? "symlink" : errno == ENOENT ? "missing-object" : "not-regular",
+                         "part %zu of '%s' (%s), needed to apply the patch's substitution, cannot be read", k + 1, b->path,
+                         np[k].sha256);
+                e = PREP_ERR_VERIFY;
+            } else {
+                uint64_t got = read_into(r, fd, np[k].size, &h, NULL);
+                close(fd);
+                if (got != np[k].size) {
+                    cut_diag(d, where, 0, 0, "size-mismatch", "part %zu of '%s' (%s) is %s%llu bytes; the base manifest says %llu",
+                             k + 1, b->path, np[k].sha256, got > np[k].size ? "more than " : "",
+                             (unsigned long long)(got > np[k].size ? np[k].size : got), (unsigned long long)np[k].size);
+                    e = PREP_ERR_VERIFY;
+                }
+            }
+            free(where);
+        }
+        x.size += np[k].size;
+    }
+    cut_sha256_final(&h, x.sha256);
+    if (e) {
+        r->diag_done = 1;
+        return e;
+    }
+    if (x.size > r->lim->max_object_bytes) {
+        cut_diag(d, r->name, 0, 0, "limit", "'%s' would be %llu bytes after the substitution; the limit is %llu", b->path,
+                 (unsigned long long)x.size, (unsigned long long)r->lim->max_object_bytes);
+        r->diag_done = 1;
+        return PREP_ERR_LIMIT;
+    }
+    return put_entry(out, &x);
+}
+
 prep_err prep_cut_manifest_patch(const prep_cut_manifest *base, const void *patch, size_t len,
                                  const prep_cut_limits *lim, const char *name, prep_buf *out, prep_diags *d)
+{
+    return prep_cut_manifest_patch_objects(base, patch, len, lim, NULL, 0, name, out, d);
+}
+
+static prep_err patch_apply(const prep_cut_manifest *base, const void *patch, size_t len, const prep_cut_limits *lim,
+                            rsub *rs, const char *name, prep_buf *out, prep_diags *d);
+
+prep_err prep_cut_manifest_patch_objects(const prep_cut_manifest *base, const void *patch, size_t len,
+                                         const prep_cut_limits *lim, const char *const *roots, size_t n_roots,
+                                         const char *name, prep_buf *out, prep_diags *d)
 {
     prep_cut_limits dl;
     if (!lim) {
@@ -82,7 +398,19 @@ prep_err prep_cut_manifest_patch(const prep_cut_manifest *base, const void *patc
         lim = &dl;
     }
     if (!name) name = "patch";
+    rsub rs = {.roots = roots, .n_roots = n_roots, .lim = lim, .name = name};
+    rs.buf = prep_xmalloc(RSUB_BUF);
+    prep_err e = patch_apply(base, patch, len, lim, &rs, name, out, d);
+    free(rs.bytes);
+    free(rs.buf);
+    return e;
+}
+
+static prep_err patch_apply(const prep_cut_manifest *base, const void *patch, size_t len, const prep_cut_limits *lim,
+                            rsub *rs, const char *name, prep_buf *out, prep_diags *d)
+{
     rd r = {patch, (const char *)patch + len, 0};
+    prep_err pe = PREP_ERR_LIMIT;
     size_t n;
     const char *s;
 #define BAD(...)                                                  \
@@ -118,6 +446,17 @@ prep_err prep_cut_manifest_patch(const prep_cut_manifest *base, const void *patc
             BAD("the new manifest's header is incomplete");
         }
         if (prep_buf_append(out, s, n + 1)) goto limit;
+    }
+    rd peek = r;
+    s = rd_line(&peek, &n);
+    if (s && n >= 3 && !memcmp(s, "#s ", 3)) {
+        r = peek;
+        prep_err se = n > LINE_MAX_BYTES ? PREP_ERR_PARSE : rsub_load(rs, s, n, r.no, d);
+        if (se) {
+            if (n > LINE_MAX_BYTES) cut_diag(d, name, r.no, 0, "patch-syntax", "line longer than %d bytes", LINE_MAX_BYTES);
+            prep_buf_free(out);
+            return se;
+        }
     }
     size_t i = 0, ops = 0;
     const char *prev = NULL;
@@ -181,7 +520,7 @@ prep_err prep_cut_manifest_patch(const prep_cut_manifest *base, const void *patc
             size_t bl = strlen(bp), m = bl < pl ? bl : pl;
             int c = memcmp(bp, path, m);
             if (c > 0 || (c == 0 && bl >= pl)) break;
-            if (put_entry(out, &base->entries[i])) goto limit;
+            if ((pe = put_base(rs, out, &base->entries[i], d))) goto limit;
         }
         int here = i < base->n && strlen(base->entries[i].path) == pl && !memcmp(base->entries[i].path, path, pl);
         if (remove) {
@@ -203,7 +542,7 @@ prep_err prep_cut_manifest_patch(const prep_cut_manifest *base, const void *patc
         BAD("bytes after '# end'");
     }
     for (; i < base->n; i++)
-        if (put_entry(out, &base->entries[i])) goto limit;
+        if ((pe = put_base(rs, out, &base->entries[i], d))) goto limit;
     if (prep_buf_puts(out, "# end\n")) goto limit;
     char got[65];
     prep_sha256_hex(out->data, out->len, got);
@@ -215,6 +554,7 @@ prep_err prep_cut_manifest_patch(const prep_cut_manifest *base, const void *patc
     return PREP_OK;
 limit:
     prep_buf_free(out);
+    if (rs->diag_done) return pe;
     cut_diag(d, name, r.no, 0, "limit", "the rebuilt manifest exceeds %llu bytes", (unsigned long long)lim->max_manifest_bytes);
     return PREP_ERR_LIMIT;
 #undef BAD

@@ -367,7 +367,9 @@ static prep_err incoming_manifest(const incoming *in, const char *store, uint64_
     free(bp);
     if (!e) e = prep_cut_manifest_parse(bb, bn, &pol->limits, "patch base", &base, d);
     prep_buf nb;
-    if (!e) e = prep_cut_manifest_patch(&base, patch, pn, &pol->limits, pp, &nb, d);
+    /* A "#s" substitution reads part objects: the store's (verified), then this batch's. */
+    const char *roots[2] = {store, in->root};
+    if (!e) e = prep_cut_manifest_patch_objects(&base, patch, pn, &pol->limits, roots, 2, pp, &nb, d);
     if (!e) *out = prep_buf_steal(&nb, outn);
     if (*out == NULL && !e) e = PREP_ERR_NOMEM;
     prep_cut_manifest_free(&base);

@@ -433,6 +433,229 @@ static void test_store_part_damaged(void **state)
     free(out);
 }
 
+/* ---------------------------------------------------------------- the "#s" substitution */
+/* An entry's lines as a manifest writes them (written here, not by the library). */
+static int cut_entry_text(const prep_cut_entry *e, prep_buf *b)
+{
+    prep_err r = prep_buf_printf(b, "#f %llu %s\n#p", (unsigned long long)e->size, e->media_type);
+    for (size_t k = 0; k < e->n_parts && !r; k++)
+        r = prep_buf_printf(b, " %llu %s", (unsigned long long)e->parts[k].size, e->parts[k].sha256);
+    if (!r) r = prep_buf_printf(b, "\n%s  %s\n", e->sha256, e->path);
+    return r ? -1 : 0;
+}
+
+/* The honest patch of cut 2 against cut 1 (owned). */
+static char *honest_patch(fx *f, size_t *n)
+{
+    deliver(f->inst, 2, f->recv, f->inc);
+    make_patch_delivery(f->inst, 2, f->inc);
+    char *pp = pathf("%s/cuts/2/manifest.patch", f->inc);
+    char *b = read_all(pp, n);
+    free(pp);
+    return b;
+}
+
+/* Cut 2's stamp (new) and cut 1's (old), from page 1's parts. */
+static void stamps(fx *f, prep_cut_part *old_stamp, prep_cut_part *new_stamp, prep_cut_part *pre1)
+{
+    prep_cut_manifest m1, m2;
+    assert_int_equal(prep_cut_load(f->inst, 1, &m1, NULL), PREP_OK);
+    assert_int_equal(prep_cut_load(f->inst, 2, &m2, NULL), PREP_OK);
+    const prep_cut_entry *a = prep_cut_manifest_find(&m1, "gubernatura/seccion-0001/index.html");
+    const prep_cut_entry *b = prep_cut_manifest_find(&m2, "gubernatura/seccion-0001/index.html");
+    *old_stamp = a->parts[1];
+    *new_stamp = b->parts[1];
+    if (pre1) *pre1 = a->parts[0];
+    prep_cut_manifest_free(&m1);
+    prep_cut_manifest_free(&m2);
+}
+
+static size_t count_str(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p++) n++;
+    return n;
+}
+
+static void test_subst_patch_accepted(void **state)
+{
+    fx *f = *state;
+    size_t n;
+    char *patch = honest_patch(f, &n);
+    prep_cut_part o, w;
+    stamps(f, &o, &w, NULL);
+    /* One substitution line (cut 1's stamp becomes cut 2's) and only two entries listed:
+     * page 4 (its body changed) and the csv; pages 1, 2, 3 and 5 come from the "#s". */
+    char *line = pathf("\n#s %s %llu %s\n", o.sha256, (unsigned long long)w.size, w.sha256);
+    assert_non_null(strstr(patch, line));
+    free(line);
+    assert_int_equal(count_str(patch, "\n#f "), 2);
+    assert_non_null(strstr(patch, "  gubernatura/seccion-0004/index.html\n"));
+    assert_null(strstr(patch, "seccion-0001"));
+    /* Rebuilt byte-exact from the receiver's store and the delivered stamp object. */
+    prep_cut_manifest m1, m2;
+    assert_int_equal(prep_cut_load(f->recv, 1, &m1, NULL), PREP_OK);
+    assert_int_equal(prep_cut_load(f->inst, 2, &m2, NULL), PREP_OK);
+    const char *roots[2] = {f->recv, f->inc};
+    prep_buf out;
+    prep_diags_free(&f->d);
+    prep_diags_init(&f->d);
+    assert_int_equal(prep_cut_manifest_patch_objects(&m1, patch, n, NULL, roots, 2, "p", &out, &f->d), PREP_OK);
+    assert_int_equal(out.len, m2.raw_len);
+    assert_memory_equal(out.data, m2.raw, out.len);
+    prep_buf_free(&out);
+    /* Without the incoming area the new stamp is missing; without objects at all, too. */
+    assert_int_equal(prep_cut_manifest_patch_objects(&m1, patch, n, NULL, roots, 1, "p", &out, &f->d), PREP_ERR_VERIFY);
+    assert_non_null(prep_diags_find(&f->d, "missing-object"));
+    prep_diags_free(&f->d);
+    prep_diags_init(&f->d);
+    assert_int_equal(prep_cut_manifest_patch(&m1, patch, n, NULL, "p", &out, &f->d), PREP_ERR_VERIFY);
+    assert_non_null(prep_diags_find(&f->d, "missing-object"));
+    prep_cut_manifest_free(&m1);
+    /* And the receiver accepts it: the stored manifest is the signed one, byte for byte. */
+    prep_diags_free(&f->d);
+    prep_diags_init(&f->d);
+    prep_err e = prep_cut_receive(f->recv, f->inc, &f->pol, NULL, &f->d);
+    if (e) prep_diags_print(&f->d, stderr, 5);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(active_seq(f->recv), 2);
+    char *mp = pathf("%s/cuts/2/manifest", f->recv);
+    size_t ml;
+    char *mb = read_all(mp, &ml);
+    assert_int_equal(ml, m2.raw_len);
+    assert_memory_equal(mb, m2.raw, ml);
+    free(mb), free(mp);
+    prep_cut_manifest_free(&m2);
+    assert_int_equal(prep_cut_verify(f->recv, 0, &f->pol, NULL, &f->d), PREP_OK);
+    free(patch);
+}
+
+/* Writes the honest patch with `from` replaced by `to` (first occurrence) and expects
+ * the receiver to refuse it as `kind`. */
+static void lie(fx *f, const char *from, const char *to, const char *kind)
+{
+    size_t n;
+    char *patch = honest_patch(f, &n);
+    char *at = strstr(patch, from);
+    assert_non_null(at);
+    char *lying = pathf("%.*s%s%s", (int)(at - patch), patch, to, at + strlen(from));
+    char *pp = pathf("%s/cuts/2/manifest.patch", f->inc);
+    unlink(pp);
+    write_bytes(pp, lying, strlen(lying));
+    free(pp), free(lying), free(patch);
+    expect_refused(f, kind);
+}
+
+static char *subst_line(const prep_cut_part *old, uint64_t size, const char *neu)
+{
+    return pathf("#s %s %llu %s\n", old->sha256, (unsigned long long)size, neu);
+}
+
+/* Each lie on a fresh fixture (expect_refused ends by accepting the honest cut 2). */
+static char *honest_line(fx *f, prep_cut_part *o, prep_cut_part *w, prep_cut_part *pre)
+{
+    stamps(f, o, w, pre);
+    return subst_line(o, w->size, w->sha256);
+}
+
+/* Wrong S2: an object the receiver holds (page 1's pre), with its true size: every
+ * substituted page assembles to other bytes, so the rebuilt manifest is not the result. */
+static void test_subst_lie_wrong_new_part(void **state)
+{
+    fx *f = *state;
+    prep_cut_part o, w, pre;
+    char *honest = honest_line(f, &o, &w, &pre), *l = subst_line(&o, pre.size, pre.sha256);
+    lie(f, honest, l, "patch-mismatch");
+    free(l), free(honest);
+}
+
+/* The right S2 with a wrong size: refused before anything is assembled. */
+static void test_subst_lie_wrong_size(void **state)
+{
+    fx *f = *state;
+    prep_cut_part o, w;
+    char *honest = honest_line(f, &o, &w, NULL), *l = subst_line(&o, w.size + 1, w.sha256);
+    lie(f, honest, l, "patch-mismatch");
+    free(l), free(honest);
+}
+
+/* An S1 that is not the entries' old part: nothing is substituted, so the pages keep
+ * cut 1's hash lines and the rebuilt manifest is not the signed one. */
+static void test_subst_lie_wrong_old_part(void **state)
+{
+    fx *f = *state;
+    prep_cut_part o, w;
+    char *honest = honest_line(f, &o, &w, NULL);
+    prep_cut_part fake = o;
+    memcpy(fake.sha256, H1, 65);
+    char *l = subst_line(&fake, w.size, w.sha256);
+    lie(f, honest, l, "patch-mismatch");
+    free(l), free(honest);
+}
+
+/* An S2 that was neither delivered nor held. */
+static void test_subst_lie_unknown_new_part(void **state)
+{
+    fx *f = *state;
+    prep_cut_part o, w;
+    char *honest = honest_line(f, &o, &w, NULL), *l = pathf("#s %s %llu %s\n", o.sha256, (unsigned long long)w.size, H2);
+    lie(f, honest, l, "missing-object");
+    free(l), free(honest);
+}
+
+/* An entry the op must not cover (page 4: its body changed too) dropped from the
+ * explicit operations: the substitution alone makes the wrong page 4. */
+static void test_subst_lie_entry_dropped(void **state)
+{
+    fx *f = *state;
+    prep_cut_manifest m2;
+    assert_int_equal(prep_cut_load(f->inst, 2, &m2, NULL), PREP_OK);
+    prep_buf eb;
+    prep_buf_init(&eb, 0);
+    assert_int_equal(cut_entry_text(prep_cut_manifest_find(&m2, "gubernatura/seccion-0004/index.html"), &eb), 0);
+    prep_cut_manifest_free(&m2);
+    lie(f, eb.data, "", "patch-mismatch");
+    prep_buf_free(&eb);
+}
+
+/* A malformed "#s" line. */
+static void test_subst_lie_syntax(void **state)
+{
+    fx *f = *state;
+    prep_cut_part o, w;
+    char *honest = honest_line(f, &o, &w, NULL), *l = pathf("#s %s %llu\n", o.sha256, (unsigned long long)w.size);
+    lie(f, honest, l, "patch-syntax");
+    free(l), free(honest);
+}
+
+/* The honest patch, but the new stamp object missing from the delivery. */
+static void test_subst_stamp_missing(void **state)
+{
+    fx *f = *state;
+    size_t n;
+    free(honest_patch(f, &n));
+    char *p = incoming_stamp(f);
+    assert_int_equal(unlink(p), 0);
+    free(p);
+    expect_refused(f, "missing-object");
+}
+
+/* The honest patch, but the delivered stamp object has other bytes. */
+static void test_subst_stamp_flipped(void **state)
+{
+    fx *f = *state;
+    size_t n;
+    free(honest_patch(f, &n));
+    char *p = incoming_stamp(f);
+    char *b = read_all(p, &n);
+    assert_non_null(b);
+    b[0] ^= 1;
+    unlink(p);
+    write_bytes(p, b, n);
+    free(b), free(p);
+    expect_refused(f, "hash-mismatch");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -445,6 +668,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_part_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parts_assemble_to_wrong_hash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_part_damaged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subst_patch_accepted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subst_lie_wrong_new_part, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subst_lie_wrong_size, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subst_lie_wrong_old_part, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subst_lie_unknown_new_part, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subst_lie_entry_dropped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subst_lie_syntax, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subst_stamp_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subst_stamp_flipped, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
