@@ -1,15 +1,89 @@
 /* libFuzzer target: the manifest parser (prep_cut_manifest_parse), and the same input
- * as a manifest patch (prep_cut_manifest_patch). Besides "no crash, no
+ * as a manifest patch (prep_cut_manifest_patch) against a plain base, and against a base
+ * of composed pages whose part objects exist (prep_cut_manifest_patch_objects, so a "#s"
+ * substitution is applied for real: seeds patch-subst-*). Besides "no crash, no
  * leak, no UB", checks the invariants every accepted manifest must keep: the bytes are
  * kept exactly, entries are sorted and unique, every path passes the path rules, the
  * sizes add up to the total, and each entry is found by its path. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "prep/cut.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The composed base: pages a.html and b.html, each pre | stamp | body, sharing the stamp;
+ * the objects (and a second stamp, the next cut's) are written once under a temporary
+ * directory. fuzz/corpus/manifest/patch-subst-* are patches against it. */
+static const char *const parts_text[] = {"<h1>a</h1>", "<h1>b</h1>", "<i>corte 1</i>", "<p>1</p>", "<p>22</p>",
+                                         "<i>corte 2, 20:05</i>"};
+enum { PRE_A, PRE_B, STAMP1, BODY_A, BODY_B, STAMP2, NPARTS };
+static char part_hash[NPARTS][65];
+static char objroot[64];
+
+static void put_object(const char *bytes)
+{
+    char h[65], dir[128], path[200];
+    prep_sha256_hex(bytes, strlen(bytes), h);
+    snprintf(dir, sizeof dir, "%s/objects", objroot);
+    mkdir(dir, 0700);
+    snprintf(dir, sizeof dir, "%s/objects/%.2s", objroot, h);
+    mkdir(dir, 0700);
+    snprintf(path, sizeof path, "%s/%s", dir, h + 2);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(bytes, 1, strlen(bytes), f) != strlen(bytes)) abort();
+    fclose(f);
+}
+
+static void composed_entry(prep_buf *b, const char *path, int pre, int stamp, int body)
+{
+    int k[3] = {pre, stamp, body};
+    char all[256], h[65];
+    snprintf(all, sizeof all, "%s%s%s", parts_text[pre], parts_text[stamp], parts_text[body]);
+    prep_sha256_hex(all, strlen(all), h);
+    prep_buf_printf(b, "#f %zu text/html; charset=utf-8\n#p", strlen(all));
+    for (int i = 0; i < 3; i++) prep_buf_printf(b, " %zu %s", strlen(parts_text[k[i]]), part_hash[k[i]]);
+    prep_buf_printf(b, "\n%s  %s\n", h, path);
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(p);
+}
+
+static void rm_objroot(void) { nftw(objroot, rm_one, 8, FTW_DEPTH | FTW_PHYS); }
+
+static void composed_base(prep_cut_manifest *m)
+{
+    snprintf(objroot, sizeof objroot, "/tmp/prep-fuzz-parts-XXXXXX");
+    if (!mkdtemp(objroot)) abort();
+    atexit(rm_objroot);
+    for (int i = 0; i < NPARTS; i++) {
+        prep_sha256_hex(parts_text[i], strlen(parts_text[i]), part_hash[i]);
+        put_object(parts_text[i]);
+    }
+    size_t bytes = strlen(parts_text[PRE_A]) + strlen(parts_text[PRE_B]) + 2 * strlen(parts_text[STAMP1]) +
+                   strlen(parts_text[BODY_A]) + strlen(parts_text[BODY_B]);
+    prep_buf b;
+    prep_buf_init(&b, 0);
+    prep_buf_printf(&b,
+                    "# prep-cut-manifest 1\n# process: qro2021\n# elections: gub\n# sequence: 1\n"
+                    "# instant: 2021-06-06T20:00:00-05:00\n# zone: America/Mexico_City\n# mode: live\n"
+                    "# valid-until: 2021-06-06T21:00:00-05:00\n# previous: none\n# key: 0708090a0b0c0d0e\n"
+                    "# files: 2\n# bytes: %zu\n",
+                    bytes);
+    composed_entry(&b, "a.html", PRE_A, STAMP1, BODY_A);
+    composed_entry(&b, "b.html", PRE_B, STAMP1, BODY_B);
+    prep_buf_puts(&b, "# end\n");
+    if (prep_cut_manifest_parse(b.data, b.len, NULL, "composed base", m, NULL)) abort();
+    prep_buf_free(&b);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -66,6 +140,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     prep_buf out;
     if (prep_cut_manifest_patch(&base, data, size, &lim, "fuzz", &out, &d) == PREP_OK) {
+        if (out.len > lim.max_manifest_bytes) abort();
+        char h[65];
+        prep_sha256_hex(out.data, out.len, h);
+        const char *r = memmem(data, size, "# result: ", 10);
+        if (!r || memcmp(r + 10, h, 64) != 0) abort();
+        prep_buf_free(&out);
+    }
+    static prep_cut_manifest cbase;
+    static int have_cbase;
+    if (!have_cbase) {
+        composed_base(&cbase);
+        have_cbase = 1;
+    }
+    const char *roots[1] = {objroot};
+    if (prep_cut_manifest_patch_objects(&cbase, data, size, &lim, roots, 1, "fuzz", &out, &d) == PREP_OK) {
         if (out.len > lim.max_manifest_bytes) abort();
         char h[65];
         prep_sha256_hex(out.data, out.len, h);
