@@ -1,0 +1,133 @@
+/* prep serve: the broadcaster's HTTP server (DESIGN.md, "serve").
+ *
+ * This header holds, for now, the pure parsing layer the server and its fuzzers share:
+ * pure functions over byte buffers, no sockets, no allocation, no global state
+ * (docs/internals/http1.md):
+ *   - an HTTP/1.1 request-head parser (RFC 9112), re-entrant over "the bytes received
+ *     so far" and pipelining-friendly;
+ *   - path normalisation of a request target into a site key (docs/formats/site.md);
+ *   - Accept-Encoding negotiation (br > gzip > identity, q-values, RFC 9110 §12.5.3);
+ *   - If-None-Match, If-Range and single byte-range evaluation (RFC 9110 §13, §14).
+ *
+ * Ownership: every pointer argument is borrowed; every slice a function outputs points
+ * into the caller's input buffer (borrowed from it: valid while that buffer is). */
+#ifndef PREP_SERVE_H
+#define PREP_SERVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---------------------------------------------------------------- limits */
+#define PREP_HTTP_MAX_REQUEST_LINE 8192 /* bytes of the request line with its line end: 414 */
+#define PREP_HTTP_MAX_HEAD 16384 /* bytes of the whole head (leading empty lines, request
+                                  * line, fields, final empty line): 431 */
+#define PREP_HTTP_MAX_HEADERS 64 /* header field lines: 431 */
+#define PREP_HTTP_PATH_MAX 1024  /* bytes of a canonical path (NUL excluded): 414 */
+
+/* A byte range of the caller's buffer. p == NULL: absent. p != NULL, len == 0: present
+ * and empty. Not NUL-terminated. */
+typedef struct prep_http_slice {
+    const char *p;
+    size_t len;
+} prep_http_slice;
+
+typedef enum prep_http_method {
+    PREP_HTTP_GET,
+    PREP_HTTP_HEAD,
+    PREP_HTTP_OTHER, /* a valid token that is neither: the head is parsed, then 405 */
+} prep_http_method;
+
+typedef enum prep_http_parse_result {
+    PREP_HTTP_NEED_MORE = 0, /* the head is not complete yet: call again with more bytes */
+    PREP_HTTP_COMPLETE = 1,  /* req->head_len bytes are this request's head */
+    PREP_HTTP_ERROR = -1,    /* answer req->status and close the connection */
+} prep_http_parse_result;
+
+/* Fields the static server uses: set only when the field occurs exactly once (a repeated
+ * one is dropped, see docs/internals/http1.md; the bit in dup_ignored says so). */
+#define PREP_HTTP_DUP_ACCEPT_ENCODING 1u
+#define PREP_HTTP_DUP_IF_NONE_MATCH 2u
+#define PREP_HTTP_DUP_RANGE 4u
+#define PREP_HTTP_DUP_IF_RANGE 8u
+
+typedef struct prep_http_header {
+    prep_http_slice name, value; /* value without surrounding whitespace */
+} prep_http_header;
+
+typedef struct prep_http_req {
+    prep_http_method method;
+    prep_http_slice method_name;
+    prep_http_slice target;    /* the request-target as sent */
+    prep_http_slice authority; /* absolute-form only: the URI's host[:port] */
+    prep_http_slice path;      /* from the first '/' of the target up to '?' (may be empty
+                                * for "http://host"); percent-encoded, not normalised */
+    prep_http_slice query;     /* after '?', or absent */
+    int version_minor;         /* 0 (HTTP/1.0) or 1 (HTTP/1.1 and any later 1.x) */
+    int keep_alive;            /* 1: the connection may serve another request */
+    prep_http_slice host;      /* Host field value (absolute-form: still the field) */
+    prep_http_slice accept_encoding, if_none_match, range, if_range;
+    unsigned dup_ignored;      /* PREP_HTTP_DUP_* */
+    size_t n_headers;
+    prep_http_header headers[PREP_HTTP_MAX_HEADERS]; /* every field line, in order */
+    size_t head_len;           /* COMPLETE (and 405/501 after a whole head): bytes used */
+    int status;                /* ERROR: the HTTP status to answer (400, 405, 414, 431,
+                                * 501, 505); otherwise 0 */
+    const char *error;         /* ERROR: a short stable reason ("bare CR", ...), static */
+} prep_http_req;
+
+/* Parses the request head at the start of buf[0..len). Call it again with the same
+ * buffer grown by newly received bytes after NEED_MORE (it is stateless: the answer for a
+ * prefix is NEED_MORE or the answer for the whole). After COMPLETE, the next pipelined
+ * request starts at buf + req->head_len. Never reads past len. */
+prep_http_parse_result prep_http_parse_request(const char *buf, size_t len, prep_http_req *req);
+
+/* The reason phrase of a status this layer produces ("Bad Request"...); static. */
+const char *prep_http_reason(int status);
+
+/* Turns a request path (req->path: empty or starting with '/') into a relative site key
+ * in out (NUL-terminated, at most cap - 1 bytes and PREP_HTTP_PATH_MAX): percent-decoded,
+ * "//" collapsed, "." segments dropped, a trailing '/' (or the empty path) mapped to
+ * "index.html", no leading '/'. Returns 0, 400 (bad escape, %00, control byte, DEL,
+ * backslash, ".." segment, no leading '/') or 414 (longer than cap - 1 or
+ * PREP_HTTP_PATH_MAX). *out_len (may be NULL) gets the key's length on 0. */
+int prep_http_path_normalize(const char *path, size_t len, char *out, size_t cap,
+                             size_t *out_len);
+
+typedef enum prep_http_coding {
+    PREP_HTTP_IDENTITY = 0,
+    PREP_HTTP_GZIP = 1,
+    PREP_HTTP_BR = 2,
+} prep_http_coding;
+
+#define PREP_HTTP_HAVE_GZIP 1u /* the file exists gzip-compressed */
+#define PREP_HTTP_HAVE_BR 2u   /* the file exists brotli-compressed */
+
+/* Chooses the content coding for one file: ae = the Accept-Encoding value (NULL: the
+ * field is absent), have = PREP_HTTP_HAVE_* (identity always exists), https = br allowed.
+ * Highest q wins, ties go br > gzip > identity; identity not named (nor by '*') is
+ * acceptable but least preferred. A malformed field counts as absent. Returns 0 with
+ * *out set, or 406 when nothing available is acceptable (identity explicitly refused). */
+int prep_http_negotiate(const char *ae, size_t len, unsigned have, int https,
+                        prep_http_coding *out);
+
+/* If-None-Match: 1 when the list (a field value) matches etag (our entity-tag as sent,
+ * with its quotes, e.g. "\"ab12\"") by weak comparison or is "*"; then a GET/HEAD gets
+ * 304. 0 otherwise, and for a malformed list (the condition is ignored). */
+int prep_http_if_none_match(const char *list, size_t len, const char *etag, size_t etag_len);
+
+/* If-Range: 1 when the value is a strong entity-tag equal to etag (strong itself): the
+ * Range may be honoured. 0 for a date, a weak tag, a mismatch or garbage: serve 200. */
+int prep_http_if_range(const char *value, size_t len, const char *etag, size_t etag_len);
+
+typedef enum prep_http_range_kind {
+    PREP_HTTP_RANGE_IGNORE = 0, /* malformed, other unit or several ranges: serve 200 */
+    PREP_HTTP_RANGE_PARTIAL,    /* serve 206 with bytes *first..*last (inclusive) */
+    PREP_HTTP_RANGE_UNSATISFIABLE, /* serve 416 with Content-Range: bytes * /size */
+} prep_http_range_kind;
+
+/* Evaluates a Range value ("bytes=a-b", "bytes=a-", "bytes=-n") against a file of size
+ * bytes. *first and *last are set only for PARTIAL. */
+prep_http_range_kind prep_http_range(const char *value, size_t len, uint64_t size,
+                                     uint64_t *first, uint64_t *last);
+
+#endif
