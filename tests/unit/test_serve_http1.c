@@ -233,26 +233,28 @@ struct bad {
     const char *req;
     size_t len;
     int status;
+    const char *why; /* the parser's reason, checked where two rules could give the status */
 };
-#define B(lit, st) {lit, sizeof(lit) - 1, st}
+#define B(lit, st) {lit, sizeof(lit) - 1, st, NULL}
+#define BW(lit, st, why) {lit, sizeof(lit) - 1, st, why}
 
 static const struct bad BAD[] = {
-    B("GET / HTTP/1.1\r\nHost: a\r\n Folded: x\r\n\r\n", 400),           /* obs-fold SP */
-    B("GET / HTTP/1.1\r\nHost: a\r\nX: y\r\n\tmore\r\n\r\n", 400),        /* obs-fold HTAB */
-    B("GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400),                         /* space before colon */
+    BW("GET / HTTP/1.1\r\nHost: a\r\n Folded: x\r\n\r\n", 400, "obs-fold"),           /* obs-fold SP */
+    BW("GET / HTTP/1.1\r\nHost: a\r\nX: y\r\n\tmore\r\n\r\n", 400, "obs-fold"),        /* obs-fold HTAB */
+    BW("GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400, "invalid field name"),                         /* space before colon */
     B("GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n", 400),               /* bare CR in value */
     B("GET /\r HTTP/1.1\r\nHost: a\r\n\r\n", 400),                        /* bare CR in line */
-    B("\r\x00GET / HTTP/1.1\r\n\r\n", 400),                               /* bare CR first */
+    BW("\r\x00GET / HTTP/1.1\r\n\r\n", 400, "bare CR"),                               /* bare CR first */
     B("GET / HTTP/1.1\r\nHost: a\r\nX: a\x00b\r\n\r\n", 400),             /* NUL in value */
-    B("G\x00T / HTTP/1.1\r\n", 400),                                      /* NUL in method */
+    BW("G\x00T / HTTP/1.1\r\n", 400, "invalid method"),                                      /* NUL in method */
     B("GET / HTTP/1.1\r\nHost: a\r\nX: \x7f\r\n\r\n", 400),               /* DEL */
-    B("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),               /* duplicate Host */
-    B("GET / HTTP/1.1\r\nUser-Agent: x\r\n\r\n", 400),                    /* no Host in 1.1 */
+    BW("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "duplicate Host"),               /* duplicate Host */
+    BW("GET / HTTP/1.1\r\nUser-Agent: x\r\n\r\n", 400, "missing Host"),                    /* no Host in 1.1 */
     B("GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400),                        /* invalid Host */
     B("GET / HTTP/1.1\r\nHost: a\r\nHo(st: a\r\n\r\n", 400),              /* bad field name */
     B("GET / HTTP/1.1\r\nHost: a\r\n: x\r\n\r\n", 400),                   /* empty name */
     B("GET / HTTP/1.1\r\nHost a\r\n\r\n", 400),                           /* no colon */
-    B("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello", 400), /* body on GET */
+    BW("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello", 400, "body on GET/HEAD"), /* body on GET */
     B("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n", 400),   /* bad CL */
     B("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nContent-Length: 1\r\n\r\n", 400),
     B("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", 501),
@@ -279,7 +281,8 @@ static const struct bad BAD[] = {
     B("GET /\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n", 400),                  /* raw UTF-8 target */
     B("GET http://u@h/ HTTP/1.1\r\nHost: h\r\n\r\n", 400),                /* userinfo */
     B("GET http:///x HTTP/1.1\r\nHost: h\r\n\r\n", 400),                  /* empty authority */
-    B("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 400),               /* TLS hello, at once */
+    BW("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 400, "invalid method"),
+    BW("GE\x01", 400, "invalid method"),                                  /* refused before any LF */               /* TLS hello, at once */
     B("GE\tT / HTTP/1.1\r\n", 400),                                       /* tab in method */
     B("GET\r\n\r\n", 400),                                                /* method alone */
 };
@@ -294,6 +297,7 @@ static void test_hostile(void **st)
             fail_msg("case %zu: result %d status %d (%s), want %d", k, (int)res, r.status,
                      r.error ? r.error : "-", BAD[k].status);
         assert_non_null(r.error);
+        if (BAD[k].why) assert_string_equal(r.error, BAD[k].why);
         assert_int_equal(r.keep_alive, 0);
         assert_string_not_equal(prep_http_reason(r.status), "Unknown");
     }
