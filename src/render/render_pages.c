@@ -324,7 +324,11 @@ static void block_combos(rctx *x, rbuf *r, uint32_t e, uint32_t u, const tally_a
     if (!n) return;
     int64_t total = total_votes(x, e, a);
     rbar *bars = calloc(n, sizeof *bars);
-    if (!bars) {
+    /* readers see "PAN-QI"; the database column name (C_PAN_QI) follows, for checking */
+    char(*labels)[CAT_MAX_COALITION_PARTIES * 34] = calloc(n, sizeof *labels);
+    if (!bars || !labels) {
+        free(bars);
+        free(labels);
         r->err = PREP_ERR_NOMEM;
         return;
     }
@@ -336,19 +340,28 @@ static void block_combos(rctx *x, rbuf *r, uint32_t e, uint32_t u, const tally_a
         if (col->kind != CAT_COL_COMBO || !col_shown(x, e, u, j)) continue;
         rb_puts(r, "<tr><th scope=\"row\">");
         for (uint32_t i = 0; i < col->n_parties; i++) swatch_party(r, col->parties[i]);
+        char *lab = labels[nb];
+        size_t ll = 0;
+        for (uint32_t i = 0; i < col->n_parties; i++)
+            ll += (size_t)snprintf(lab + ll, sizeof labels[nb] - ll, "%s%s", i ? "-" : "",
+                                   x->c->parties[col->parties[i]].id);
+        rb_esc(r, lab);
+        rb_puts(r, " <span class=\"nota\">");
         rb_esc(r, col->name);
-        rb_puts(r, "</th><td>");
+        rb_puts(r, "</span></th><td>");
         rb_int(r, a->votes[j]);
         rb_puts(r, "</td><td>");
         rb_pct(r, a->votes[j], total, x->dec);
         rb_puts(r, "</td></tr>");
-        bars[nb++] = (rbar){col->name, a->votes[j], party_color(x, col->parties[0])};
+        bars[nb] = (rbar){lab, a->votes[j], party_color(x, col->parties[0])};
+        nb++;
     }
     rb_puts(r, "</tbody></table>");
     svg_bars(x, r, "Votos por combinaci\xC3\xB3n de coalici\xC3\xB3n", bars, nb, total);
     rb_puts(r, "<p class=\"nota\">Porcentajes sobre el total de votos. Cada combinaci\xC3\xB3n suma a la "
                "candidatura de su coalici\xC3\xB3n.</p>");
     free(bars);
+    free(labels);
 }
 
 static void act_row(rctx *x, rbuf *r, const char *name, int64_t v, int64_t den)
