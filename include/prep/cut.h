@@ -232,6 +232,8 @@ typedef struct prep_cut_params {
     prep_cut_mode mode;
     int64_t valid_for;     /* seconds after instant the cut stays current; 0 = 3600 */
     prep_cut_limits limits;
+    uint64_t expect_seq;   /* 0 = any; else the sequence the files were made for (the pages
+                            * show it): checked under the store's lock, "sequence-moved" */
 } prep_cut_params;
 
 /* Defaults: mode live, valid_for 3600, default limits, the rest NULL/PREP_TIME_NONE. */

@@ -92,7 +92,8 @@ int cmd_keygen(int argc, char **argv)
 
 /* ---------------------------------------------------------------- cut */
 /* prep cut --catalog: count, render and cut in one step. The pages show the sequence the
- * cut gets (active + 1): the store must have one writer (the institute's daemon). */
+ * cut gets (active + 1); prep_cut_make refuses under the store's lock if another writer
+ * took that sequence meanwhile ("sequence-moved"). */
 static int cut_from_catalog(const cli_opt *opts)
 {
     if (need(opts, "cut", "actas", "DIR") || need(opts, "cut", "at", "TIME") || need(opts, "cut", "key", "FILE") ||
@@ -151,6 +152,7 @@ static int cut_from_catalog(const cli_opt *opts)
     p.mode = cli_get(opts, "drill") ? PREP_CUT_DRILL : PREP_CUT_LIVE;
     p.instant = night.at;
     p.valid_for = valid_for;
+    p.expect_seq = next; /* the pages show `next`: refused under the store's lock if it moved */
 
     prep_render_cut rc = {.seq = next, .at = night.at, .drill = p.mode == PREP_CUT_DRILL, .process_name = NULL,
                           .valid_until = night.at + valid_for, .final_cut = night.final_cut};
@@ -177,12 +179,6 @@ static int cut_from_catalog(const cli_opt *opts)
         e = prep_cut_make(store, &p, files, site.n, &k, &seq, &d);
     }
     prep_cut_seckey_wipe(&k);
-    if (!e && seq != next) {
-        fprintf(stderr, "prep cut: the store moved to sequence %llu while this cut was rendered as %llu; "
-                        "only one process may make cuts in a store\n",
-                (unsigned long long)seq, (unsigned long long)next);
-        e = PREP_ERR_INVALID;
-    }
     if (!e) {
         char inst[64];
         prep_time_format(night.at, c->timezone, PREP_TS_HEADER, inst, sizeof inst);

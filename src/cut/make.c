@@ -276,6 +276,13 @@ static prep_err make_common(const char *store, const prep_cut_params *p, srcs *s
     } else {
         mt.seq = 1;
     }
+    if (p->expect_seq && p->expect_seq != mt.seq) {
+        cut_diag(d, store, 0, 0, "sequence-moved",
+                 "the files were made for sequence %llu but the store's next cut is %llu (another writer?)",
+                 (unsigned long long)p->expect_seq, (unsigned long long)mt.seq);
+        e = PREP_ERR_INVALID;
+        goto out;
+    }
 
     ents = calloc(ss->n ? ss->n : 1, sizeof *ents);
     if (!ents) {

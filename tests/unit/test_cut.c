@@ -739,6 +739,22 @@ static void test_make_rules(void **st)
     assert_int_equal(prep_cut_make(store, &p, dup, 1, &sk, &seq, &d), PREP_ERR_INVALID);
     assert_non_null(prep_diags_find(&d, "process-mismatch"));
     assert_int_equal(active_seq(store), 1);
+    /* Files made for a sequence another writer already took are refused under the lock
+     * (their pages would show the wrong number); made for the next one, accepted. */
+    prep_diags_free(&d);
+    prep_diags_init(&d);
+    p.process = "qro2021";
+    p.expect_seq = 1;
+    assert_int_equal(prep_cut_make(store, &p, dup, 1, &sk, &seq, &d), PREP_ERR_INVALID);
+    const prep_diag *mv = prep_diags_find(&d, "sequence-moved");
+    assert_non_null(mv);
+    assert_non_null(strstr(mv->msg, "made for sequence 1 but the store's next cut is 2"));
+    assert_int_equal(active_seq(store), 1);
+    p.expect_seq = 2;
+    assert_int_equal(prep_cut_make(store, &p, dup, 1, &sk, &seq, &d), PREP_OK);
+    assert_int_equal(seq, 2);
+    assert_int_equal(active_seq(store), 2);
+    p.expect_seq = 0;
 
     /* From a directory: sub-folders, a Latin-1 text, a symlink refused. */
     char *dir = pathf("%s/site", t);
