@@ -395,6 +395,20 @@ static void block_actas(rctx *x, rbuf *r, uint32_t e, const tally_agg *a, int en
     svg_participation(x, r, part_num(x, a), a->lista_nominal);
 }
 
+/* The end of a unit's row in the district/municipality and section tables, after its
+ * opening <td>: "N de M" actas counted, participation, the leader; closes the row. */
+static void unit_row_figures(rctx *x, rbuf *r, uint32_t e, uint32_t cand_u, const tally_agg *a, int with_name)
+{
+    rb_int(r, a->contabilizadas);
+    rb_puts(r, " de ");
+    rb_int(r, a->esperadas);
+    rb_puts(r, "</td><td>");
+    rb_pct(r, part_num(x, a), a->lista_nominal, x->dec);
+    rb_puts(r, "</td>");
+    lead_cell(x, r, e, cand_u, a, with_name);
+    rb_puts(r, "</tr>");
+}
+
 /* Units (districts or municipalities) of election e with their figures and leader. */
 static void block_units(rctx *x, rbuf *r, uint32_t e, tally_level lvl)
 {
@@ -416,14 +430,7 @@ static void block_units(rctx *x, rbuf *r, uint32_t e, tally_level lvl)
         rb_puts(r, "/\">");
         rb_esc(r, dist ? c->districts[i].name : c->municipalities[i].name);
         rb_puts(r, "</a></th><td>");
-        rb_int(r, a->contabilizadas);
-        rb_puts(r, " de ");
-        rb_int(r, a->esperadas);
-        rb_puts(r, "</td><td>");
-        rb_pct(r, part_num(x, a), a->lista_nominal, x->dec);
-        rb_puts(r, "</td>");
-        lead_cell(x, r, e, cand_unit(x, e, lvl, i), a, 1);
-        rb_puts(r, "</tr>");
+        unit_row_figures(x, r, e, cand_unit(x, e, lvl, i), a, 1);
     }
     rb_puts(r, "</tbody></table>");
 }
@@ -449,14 +456,7 @@ static void block_sections(rctx *x, rbuf *r, uint32_t e, tally_level lvl, uint32
             rb_puts(r, "/");
         }
         rb_printf(r, "seccion-%04u/\">%04u</a></th><td>%u</td><td>", s->id, s->id, s->n_casillas);
-        rb_int(r, a->contabilizadas);
-        rb_puts(r, " de ");
-        rb_int(r, a->esperadas);
-        rb_puts(r, "</td><td>");
-        rb_pct(r, part_num(x, a), a->lista_nominal, x->dec);
-        rb_puts(r, "</td>");
-        lead_cell(x, r, e, cand_unit(x, e, TALLY_SECTION, si), a, 0);
-        rb_puts(r, "</tr>");
+        unit_row_figures(x, r, e, cand_unit(x, e, TALLY_SECTION, si), a, 0);
     }
     rb_puts(r, "</tbody></table>");
 }
