@@ -19,6 +19,13 @@ PKGS=(
   # browser tests (docs/testing-browser.md): Debian's Chromium, driven by playwright-core from
   # npm (never a browser download); tidy for HTML validity; a font for the screenshots
   chromium tidy fonts-dejavu-core
+  # real peers started by the tests and the drill (docs/testing-peers.md): Apache httpd 2.4
+  # (the broadcasters' stack the call names), nginx and HAProxy (comparison, scale-out),
+  # OpenSSH's sshd (SFTP delivery), vsftpd (explicit FTPS delivery); clients curl, h2load/
+  # nghttp (HTTP/2) and wrk (load)
+  apache2 nginx haproxy openssh-server openssh-client vsftpd curl nghttp2-client wrk
+  # the self-check reads firewall rules and the clock state (prep check)
+  nftables iproute2 procps
 )
 # Node.js and npm for the browser tests: Debian's only where none is on PATH (a machine may
 # have Node 20 with its own npm from elsewhere; Debian's npm would conflict with that one).
@@ -34,7 +41,17 @@ if ((${#missing[@]})); then
   if [ "$(id -u)" -ne 0 ]; then echo "setup: must run as root to install packages" >&2; exit 2; fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y --no-install-recommends "${missing[@]}"
+  # Debian's maintainer scripts start a freshly installed server (apache2 on :80, sshd,
+  # vsftpd, nginx) unless a policy-rc.d says no; prep starts its own throwaway instances,
+  # so forbid that for the duration of the install when the machine has no policy yet.
+  policy=/usr/sbin/policy-rc.d
+  ours=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# installed by prep scripts/setup.sh during apt-get install\nexit 101\n' >"$policy"
+    chmod 755 "$policy"; ours=1
+  fi
+  apt-get install -y --no-install-recommends "${missing[@]}" || { [ $ours = 1 ] && rm -f "$policy"; exit 1; }
+  if [ $ours = 1 ]; then rm -f "$policy"; fi
 else
   echo "setup: all ${#PKGS[@]} packages present"
 fi

@@ -130,4 +130,114 @@ typedef enum prep_http_range_kind {
 prep_http_range_kind prep_http_range(const char *value, size_t len, uint64_t size,
                                      uint64_t *first, uint64_t *last);
 
+/* ================================================================ the served site
+ * (src/serve/site.c, docs/internals/serve.md)
+ *
+ * A VERSION is one activated cut held in memory, read-only once loaded: every public file
+ * of the cut assembled from the store's objects, its gzip and brotli variants (for
+ * compressible media types), a strong ETag per representation, the Cache-Control of its
+ * class and a prebuilt HTTP/1.1 head per representation. Versions are reference-counted:
+ * a response keeps the version it started on alive until it is done, so a switch to a
+ * newer cut never tears a response (DESIGN.md promise 2). Thread-safe: ref/unref are
+ * atomic, everything else of a loaded version is immutable. */
+#include "prep/core.h"
+
+typedef struct prep_serve_version prep_serve_version; /* opaque */
+
+/* What a broadcaster configures about its own site (not part of the signed cut). */
+typedef struct prep_serve_site_opts {
+    int https;                   /* the site is served over TLS: HSTS is sent, br allowed */
+    int64_t hsts_max_age;        /* seconds; default 31536000; 0 = no HSTS header */
+    const char *frame_ancestors; /* borrowed; space-separated origins allowed to embed the
+                                  * pages (the broadcaster's portal), e.g.
+                                  * "https://www.diario.mx"; NULL = "'self'" only */
+    prep_time window_open;       /* publication window (catalogue); PREP_TIME_NONE = none */
+    prep_time window_close;
+    const char *zone;            /* borrowed; tz name to write the window in, NULL = UTC */
+    int threads;                 /* compression threads at load; 0 = online cores */
+    int archive;                 /* serve cortes/<seq>/... from the store (default 1) */
+} prep_serve_site_opts;
+
+void prep_serve_site_opts_init(prep_serve_site_opts *o);
+
+/* Loads cut seq (0 = the active cut) of store into a new version with reference count 1
+ * (the caller's). prev (borrowed, may be NULL) is the version being replaced: files whose
+ * SHA-256 is unchanged reuse its compressed variants instead of compressing again. Every
+ * object is checked against its size and SHA-256 while assembling (a store damaged on
+ * disk is refused: PREP_ERR_VERIFY with the path). opts is copied. */
+prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_serve_version *prev,
+                                 const prep_serve_site_opts *opts, prep_serve_version **out,
+                                 prep_diags *d);
+/* A version with no cut at all (a broadcaster before its first cut): every page path
+ * answers the "waiting" page. Reference count 1. */
+prep_err prep_serve_version_empty(const prep_serve_site_opts *opts, prep_serve_version **out);
+void prep_serve_version_ref(prep_serve_version *v);
+void prep_serve_version_unref(prep_serve_version *v); /* frees at 0; NULL ok */
+
+typedef struct prep_serve_version_info {
+    uint64_t seq;               /* 0: the empty version */
+    char manifest_sha256[65];
+    prep_time instant;          /* the cut instant */
+    int drill;                  /* a drill cut */
+    size_t files;
+    uint64_t bytes_identity;    /* sum of the files' sizes */
+    uint64_t bytes_held;        /* everything this version holds in memory (bodies,
+                                 * variants, heads) */
+    double load_cpu_seconds;    /* CPU time the load took (all threads) */
+} prep_serve_version_info;
+
+void prep_serve_version_get_info(const prep_serve_version *v, prep_serve_version_info *out);
+
+/* One request as the site sees it, from HTTP/1.1 (prep_http_req) or HTTP/2 headers.
+ * Every slice borrowed; an absent field has p == NULL. */
+typedef struct prep_serve_request {
+    prep_http_method method;
+    prep_http_slice path;            /* percent-encoded, as received (no query) */
+    prep_http_slice accept_encoding, if_none_match, range, if_range;
+    prep_time now;                   /* for the publication window; PREP_TIME_NONE = clock */
+} prep_serve_request;
+
+typedef struct prep_serve_field {
+    const char *name; /* lowercase ("content-type"), static or in the response */
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+} prep_serve_field;
+
+#define PREP_SERVE_MAX_FIELDS 24
+
+/* The answer to one request. Everything it points to stays valid until
+ * prep_serve_response_done, which also drops the version reference it holds. */
+typedef struct prep_serve_response {
+    int status;                      /* 200, 206, 304, 400, 404, 405, 406, 414, 416, 503 */
+    /* The fields to send, lowercase names, in order, WITHOUT content-length, date and
+     * connection (the protocol layer adds those). HTTP/2 sends them as they are. */
+    prep_serve_field fields[PREP_SERVE_MAX_FIELDS];
+    size_t n_fields;
+    /* HTTP/1.1: the head to send before "date:"/"connection:" and the final CRLF: the
+     * status line and every field above plus content-length, ready to write (prebuilt per
+     * representation for 200 and 304; built into the response otherwise). */
+    const char *h1_head;
+    size_t h1_head_len;
+    const uint8_t *body;             /* the bytes to send (a Range is already applied) */
+    uint64_t body_len;               /* the content-length; HEAD: send no body, same length */
+    int send_body;                   /* 0 for HEAD, 304 */
+    uint64_t seq;                    /* the cut this response belongs to (0 = none) */
+    prep_serve_version *_v;          /* the reference this response holds */
+    void *_owned;                    /* storage the response owns (archive bodies, heads) */
+    char _scratch[512];              /* small dynamic fields (content-range, ...) */
+} prep_serve_response;
+
+/* Answers req from version v (borrowed; the response takes its own reference). Never
+ * fails: a bad path is 400/404, a method other than GET/HEAD 405 with "allow: GET, HEAD".
+ * Paths: "/" and ".../" map to index.html; a directory without its slash redirects (301);
+ * "cortes/<seq>/..." serves an archived cut from the store (immutable); files get the
+ * cache class of their path (docs/internals/serve.md); every response carries the
+ * security headers and "x-prep-corte: <seq>". */
+void prep_serve_respond(prep_serve_version *v, const prep_serve_request *req, prep_serve_response *out);
+void prep_serve_response_done(prep_serve_response *r);
+
+/* The Cache-Control value served for a site path (no leading '/'); static. */
+const char *prep_serve_cache_control(const char *path, size_t len);
+
 #endif

@@ -67,3 +67,9 @@ const char *cli_get(const cli_opt *opts, const char *name)
         if (!strcmp(o->name, name)) return o->value;
     return NULL;
 }
+
+int cli_not_built(const char *cmd)
+{
+    fprintf(stderr, "prep: '%s' is not built yet in this version (see the open issues)\n", cmd);
+    return CLI_USAGE;
+}

@@ -47,5 +47,16 @@ int cmd_cut(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_receive(int argc, char **argv);
+/* Each in its own file src/cli/cmd_<name>.c. */
+int cmd_serve(int argc, char **argv);
+int cmd_apache(int argc, char **argv);
+int cmd_difusor(int argc, char **argv);
+int cmd_deliver(int argc, char **argv);
+int cmd_institute(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+/* A command whose part is not built yet: says so on stderr, returns CLI_USAGE. */
+int cli_not_built(const char *cmd);
 
 #endif

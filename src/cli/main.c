@@ -18,10 +18,16 @@ static const cmd commands[] = {
     {"verify", "verify a stored cut and its chain: what any citizen can run", cmd_verify},
     {"export", "a cut as a plain directory with .gz and .br twins, for Apache or nginx", cmd_export},
     {"receive", "a broadcaster's side: verify an incoming cut and activate it atomically", cmd_receive},
+    {"serve", "the broadcaster's HTTPS server: the active cut from memory, swapped atomically", cmd_serve},
+    {"apache", "Apache mode: print an Apache 2.4 config serving an exported docroot like prep serve", cmd_apache},
+    {"difusor", "the institute's registry of broadcasters (add, list, show, block, letter, roster)", cmd_difusor},
+    {"deliver", "push a cut to broadcasters over SFTP or FTPS (only what each one lacks)", cmd_deliver},
+    {"institute", "the institute's daemon: a cut every 5 minutes in the window, delivered", cmd_institute},
+    {"monitor", "probe every broadcaster's public site; write the compliance board", cmd_monitor},
+    {"check", "a broadcaster's infrastructure self-check against the call's section II", cmd_check},
+    {"demo", "the live drill: an institute making cuts, broadcasters serving them; prints URLs", cmd_demo},
 };
 
-/* Commands of DESIGN.md that later issues build; named so `prep help` tells the truth. */
-static const char *planned[] = {"demo", "serve", "difusor", "deliver", "institute", "monitor", "check"};
 
 static void usage(FILE *f)
 {
@@ -30,9 +36,7 @@ static void usage(FILE *f)
                "and serves them on broadcasters' sites.\n\ncommands:\n");
     for (size_t i = 0; i < PREP_ARRAY_LEN(commands); i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\nnot built yet (see the project's open issues):");
-    for (size_t i = 0; i < PREP_ARRAY_LEN(planned); i++) fprintf(f, " %s", planned[i]);
-    fprintf(f, "\n\nexit status: 0 success, 1 a check failed, 2 bad usage or input\n");
+    fprintf(f, "\nexit status: 0 success, 1 a check failed, 2 bad usage or input\n");
 }
 
 int main(int argc, char **argv)
@@ -48,11 +52,6 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < PREP_ARRAY_LEN(commands); i++)
         if (!strcmp(c, commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
-    for (size_t i = 0; i < PREP_ARRAY_LEN(planned); i++)
-        if (!strcmp(c, planned[i])) {
-            fprintf(stderr, "prep: '%s' is not built yet in this version (see the open issues)\n", c);
-            return CLI_USAGE;
-        }
     fprintf(stderr, "prep: unknown command '%s'; try 'prep --help'\n", c);
     return CLI_USAGE;
 }

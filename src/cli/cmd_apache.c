@@ -1,0 +1,9 @@
+/* prep apache: not built yet (its owner replaces this file). */
+#include "cli.h"
+
+int cmd_apache(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return cli_not_built("apache");
+}

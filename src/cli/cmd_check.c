@@ -1,0 +1,9 @@
+/* prep check: not built yet (its owner replaces this file). */
+#include "cli.h"
+
+int cmd_check(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return cli_not_built("check");
+}
