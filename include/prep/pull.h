@@ -1,0 +1,82 @@
+/* prep pull: the per-broadcaster download link (DESIGN.md "deliver": pull), both ends.
+ *
+ * The institute serves, under /pull/<token>/, what a broadcaster's store needs to take a
+ * cut: the current state, each cut's manifest and signature, and the content-addressed
+ * objects. Each broadcaster has its own secret token (the registry keeps only its
+ * SHA-256); a blocked broadcaster's token answers 403 from the moment the block is
+ * committed, because every request asks the authorizer again. Nothing here is trusted
+ * by the receiver: it verifies every cut with prep_cut_receive, as for a push.
+ *
+ *   GET /pull/<token>/estado                 "prep-pull 1\nseq N\nmanifest SHA256\n"
+ *                                            (ETag "SHA256": poll with If-None-Match)
+ *   GET /pull/<token>/cuts/<seq>/manifest    the cut's manifest
+ *   GET /pull/<token>/cuts/<seq>/manifest.sig
+ *   GET /pull/<token>/objects/<aa>/<62 hex>  one object
+ *
+ * Code: src/deliver/pull_server.c, src/deliver/pull_client.c; docs/delivery.md. */
+#ifndef PREP_PULL_H
+#define PREP_PULL_H
+
+#include "prep/core.h"
+#include "prep/cut.h"
+
+/* ---------------------------------------------------------------- the institute's side */
+/* Decides on a token (a NUL-terminated string of at most 128 bytes from the URL): returns
+ * 1 allowed (id_out gets the broadcaster id, for the log), 0 unknown (404), -1 blocked
+ * (403). Called on server threads, once per request; must be thread-safe. */
+typedef int (*prep_pull_authorize_fn)(void *ctx, const char *token, char id_out[64]);
+
+typedef struct prep_pull_server_opts {
+    const char *listen;    /* "127.0.0.1:9443" (borrowed) */
+    const char *tls_cert;  /* PEM files (borrowed); NULL = plain HTTP (tests, or behind a TLS front) */
+    const char *tls_key;
+    const char *store;     /* the institute's store (borrowed) */
+    prep_pull_authorize_fn authorize;
+    void *ctx;
+    int max_conns;         /* concurrent connections; default 256 */
+    int timeout_s;         /* per read/write; default 30 */
+    FILE *log;             /* one line per request (borrowed); NULL = none */
+} prep_pull_server_opts;
+
+typedef struct prep_pull_server prep_pull_server; /* opaque */
+
+/* Binds and starts serving on its own threads. *out owned (prep_pull_server_stop).
+ * The bound port (useful with port 0) via prep_pull_server_port. */
+prep_err prep_pull_server_start(const prep_pull_server_opts *o, prep_pull_server **out, prep_diags *d);
+int prep_pull_server_port(const prep_pull_server *s);
+/* Stops accepting, closes every connection, joins the threads, frees. NULL ok. */
+void prep_pull_server_stop(prep_pull_server *s);
+
+typedef struct prep_pull_server_stats {
+    uint64_t requests, ok, not_modified, forbidden, not_found, bad, bytes;
+} prep_pull_server_stats;
+void prep_pull_server_get_stats(prep_pull_server *s, prep_pull_server_stats *out);
+
+/* ---------------------------------------------------------------- the broadcaster's side */
+typedef struct prep_pull_opts {
+    const char *url;        /* ".../pull/<token>/" (borrowed), ending in '/' */
+    const char *ca_file;    /* PEM to verify the institute's certificate; NULL = system CAs */
+    const char *store;      /* the broadcaster's store (borrowed) */
+    const char *work;       /* scratch dir for the incoming batch (borrowed); NULL = STORE/pull */
+    const prep_cut_policy *policy; /* what prep_cut_receive checks (borrowed) */
+    int timeout_s;          /* per transfer; default 60 */
+} prep_pull_opts;
+
+typedef struct prep_pull_result {
+    uint64_t remote_seq;     /* the institute's current sequence (0 unknown) */
+    uint64_t active_before, active_after;
+    int not_modified;        /* the state had not changed since the last poll (304) */
+    size_t cuts_fetched, objects_fetched;
+    uint64_t bytes_fetched;
+    int http_status;         /* of the state request; 403 = this broadcaster is blocked */
+} prep_pull_result;
+
+/* One poll: asks the state (conditional on etag, in/out: a 65-byte buffer, "" the first
+ * time), and when the institute has a newer cut, fetches the manifests and signatures of
+ * every cut after the local active one and the objects the store lacks, then
+ * prep_cut_receive. Returns PREP_OK (also when nothing was new), PREP_ERR_VERIFY (a cut
+ * was refused; the active cut stays), PREP_ERR_IO (network; diags say which URL and
+ * why, "blocked" for 403). */
+prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result *res, prep_diags *d);
+
+#endif

@@ -1,0 +1,163 @@
+/* Incremental cut maker: see cutter.h. */
+#include "cutter.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void cutter_close(cutter *c)
+{
+    if (c->cat)
+        for (uint32_t i = 0; i < c->cat->n_elections; i++) {
+            if (c->cursors) prep_tally_cursor_free(&c->cursors[i]);
+            if (c->sets) prep_actas_free(c->sets[i]);
+        }
+    free(c->cursors);
+    free(c->sets);
+    prep_render_cache_free(c->cache);
+    prep_tally_free(c->tally);
+    prep_catalog_free(c->cat);
+    prep_cut_seckey_wipe(&c->key);
+    free(c->pubtext);
+    free(c->store);
+    memset(c, 0, sizeof *c);
+}
+
+int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *actas_dir, const char *key,
+                const char *pubkey, const char *store, int drill)
+{
+    memset(c, 0, sizeof *c);
+    c->drill = drill;
+    c->applied_until = PREP_TIME_NONE;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_err e = prep_catalog_load(catalog, &c->cat, &d);
+    if (e) {
+        prep_diags_print(&d, stderr, 50);
+        fprintf(stderr, "prep %s: cannot load catalogue %s: %s\n", cmd, catalog, prep_err_str(e));
+        goto fail;
+    }
+    if ((e = prep_cut_seckey_load(key, &c->key, &d))) {
+        prep_diags_print(&d, stderr, 5);
+        fprintf(stderr, "prep %s: cannot load key %s: %s\n", cmd, key, prep_err_str(e));
+        goto fail;
+    }
+    size_t publen = 0;
+    if (pubkey && (prep_read_file(pubkey, 4096, &c->pubtext, &publen) || !prep_utf8_valid(c->pubtext, publen))) {
+        fprintf(stderr, "prep %s: cannot read public key %s (a signify public key file, at most 4 KiB)\n", cmd,
+                pubkey);
+        goto fail;
+    }
+    if ((e = prep_tally_new(c->cat, &c->tally)) || (e = prep_render_cache_new(&c->cache))) {
+        fprintf(stderr, "prep %s: %s\n", cmd, prep_err_str(e));
+        goto fail;
+    }
+    uint32_t n = c->cat->n_elections;
+    c->sets = prep_xcalloc(n ? n : 1, sizeof *c->sets);
+    c->cursors = prep_xcalloc(n ? n : 1, sizeof *c->cursors);
+    for (uint32_t el = 0; el < n; el++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.csv", actas_dir, c->cat->elections[el].id);
+        prep_diags_free(&d);
+        prep_diags_init(&d);
+        e = prep_actas_load(path, c->cat, el, &c->sets[el], &d);
+        if (d.total) prep_diags_print(&d, stderr, 20);
+        if (!e) e = prep_tally_cursor_init(&c->cursors[el], c->sets[el]);
+        if (e) {
+            fprintf(stderr, "prep %s: cannot read %s: %s\n", cmd, path, prep_err_str(e));
+            goto fail;
+        }
+    }
+    c->store = prep_xstrdup(store);
+    prep_diags_free(&d);
+    return 0;
+fail:
+    prep_diags_free(&d);
+    cutter_close(c);
+    return -1;
+}
+
+prep_err cutter_cut(cutter *c, prep_time at, cutter_stats *st, prep_diags *d)
+{
+    memset(st, 0, sizeof *st);
+    double cpu0 = cpu_now();
+    if (c->applied_until != PREP_TIME_NONE && at < c->applied_until) at = c->applied_until;
+    size_t captured = 0, expected = 0;
+    prep_err e = PREP_OK;
+    for (uint32_t el = 0; el < c->cat->n_elections && !e; el++) {
+        size_t applied = 0;
+        e = prep_tally_apply_until(c->tally, c->sets[el], &c->cursors[el], at, &applied);
+        st->captures += applied;
+        prep_summary sum;
+        prep_tally_summary(c->tally, el, 0, &sum);
+        captured += (size_t)sum.capturadas;
+        expected += (size_t)sum.esperadas;
+    }
+    if (e) return e;
+    c->applied_until = at;
+    int final_cut = at >= c->cat->window_close || captured == expected;
+
+    prep_cut_active act;
+    uint64_t next = 1;
+    prep_diags ad;
+    prep_diags_init(&ad);
+    if (prep_cut_active_read(c->store, &act, &ad) == PREP_OK) next = act.seq + 1;
+    prep_diags_free(&ad);
+    int64_t valid_for = 3 * (int64_t)(c->cat->cut_interval ? c->cat->cut_interval : 300);
+
+    char elections[1024] = "";
+    for (uint32_t i = 0; i < c->cat->n_elections; i++) {
+        size_t l = strlen(elections);
+        snprintf(elections + l, sizeof elections - l, "%s%s", i ? " " : "", c->cat->elections[i].id);
+    }
+    prep_cut_params p;
+    prep_cut_params_init(&p);
+    p.process = c->cat->process_id;
+    p.elections = elections;
+    p.zone = c->cat->timezone;
+    p.mode = c->drill ? PREP_CUT_DRILL : PREP_CUT_LIVE;
+    p.instant = at;
+    p.valid_for = valid_for;
+    p.expect_seq = next;
+
+    prep_render_cut rc = {.seq = next, .at = at, .drill = c->drill, .process_name = NULL,
+                          .valid_until = at + valid_for, .final_cut = final_cut};
+    prep_render_opts ro;
+    prep_render_opts_init(&ro);
+    ro.pubkey = c->pubtext;
+    ro.difusores = c->difusores;
+    ro.n_difusores = c->n_difusores;
+    prep_site site;
+    prep_site_init(&site);
+    prep_render_stats rs;
+    e = prep_render_site(c->tally, &rc, &ro, c->cache, &site, &rs);
+    if (!e) {
+        /* the cache now holds these bodies: the marks are consumed */
+        prep_tally_clear_dirty(c->tally);
+        prep_cut_file *files = prep_xcalloc(site.n ? site.n : 1, sizeof *files);
+        for (size_t i = 0; i < site.n; i++) {
+            files[i].path = site.v[i].path;
+            files[i].data = site.v[i].data;
+            files[i].len = site.v[i].len;
+            files[i].media_type = site.v[i].media_type;
+            files[i].n_parts = site.v[i].n_parts;
+            memcpy(files[i].part_len, site.v[i].part_len, sizeof files[i].part_len);
+        }
+        e = prep_cut_make(c->store, &p, files, site.n, &c->key, &st->seq, d);
+        free(files);
+    }
+    st->files = rs.files;
+    st->pages = rs.pages;
+    st->bytes = rs.bytes;
+    st->final_cut = final_cut;
+    prep_site_free(&site);
+    st->cpu_seconds = cpu_now() - cpu0;
+    return e;
+}

@@ -1,0 +1,43 @@
+/* The institute's cut maker for long-running commands (prep institute, prep demo): keeps
+ * the catalogue, every election's captures with a cursor, the tally and the render cache
+ * across cuts, so a cut costs what changed since the previous one (DESIGN.md promise 7).
+ * `prep cut --catalog` is the one-shot form of the same steps. */
+#ifndef PREP_CLI_CUTTER_H
+#define PREP_CLI_CUTTER_H
+
+#include "prep/cut.h"
+#include "prep/render.h"
+#include "prep/tally.h"
+
+typedef struct cutter {
+    prep_catalog *cat;           /* owned */
+    prep_tally *tally;           /* owned */
+    prep_actas **sets;           /* owned, one per election */
+    prep_tally_cursor *cursors;  /* owned, one per election */
+    prep_render_cache *cache;    /* owned */
+    prep_cut_seckey key;         /* wiped at close */
+    char *pubtext;               /* owned: the public key file's text (pages show it) */
+    char *store;                 /* owned */
+    int drill;
+    prep_time applied_until;     /* captures applied up to this instant */
+    const prep_render_difusor *difusores; /* borrowed, for the "Difusores oficiales" page */
+    size_t n_difusores;
+} cutter;
+
+typedef struct cutter_stats {
+    uint64_t seq;
+    size_t files, pages, captures;
+    uint64_t bytes;
+    int final_cut;
+    double cpu_seconds;
+} cutter_stats;
+
+/* Loads everything; errors printed as "prep CMD: ...". Returns 0 or -1 (nothing to free). */
+int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *actas_dir, const char *key,
+                const char *pubkey, const char *store, int drill);
+/* Applies the captures up to at (never backwards), renders incrementally, signs and stores
+ * cut active+1. Returns PREP_OK or the error (diags in d). */
+prep_err cutter_cut(cutter *c, prep_time at, cutter_stats *st, prep_diags *d);
+void cutter_close(cutter *c);
+
+#endif

@@ -1,0 +1,322 @@
+/* The broadcaster's end of a pull link (include/prep/pull.h): poll the state, fetch what
+ * the store lacks into a scratch incoming area, hand it to prep_cut_receive (which trusts
+ * nothing it was given), clean up. libcurl's easy interface over one reused handle:
+ * one broadcaster pulls from one institute, sequentially. */
+#include "prep/pull.h"
+
+#include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STATE_MAX 4096
+
+typedef struct sink {
+    FILE *f;        /* to a file, or */
+    char *mem;      /* to memory (at most cap) */
+    size_t len, cap;
+    uint64_t limit; /* refuse bodies longer than this */
+    uint64_t got;
+    int over;
+} sink;
+
+static size_t on_data(char *p, size_t sz, size_t n, void *ud)
+{
+    sink *s = ud;
+    size_t k = sz * n;
+    s->got += k;
+    if (s->limit && s->got > s->limit) {
+        s->over = 1;
+        return 0;
+    }
+    if (s->f) return fwrite(p, 1, k, s->f) == k ? k : 0;
+    if (s->len + k > s->cap) {
+        s->over = 1;
+        return 0;
+    }
+    memcpy(s->mem + s->len, p, k);
+    s->len += k;
+    return k;
+}
+
+typedef struct hdrs {
+    char etag[72];
+} hdrs;
+
+static size_t on_header(char *p, size_t sz, size_t n, void *ud)
+{
+    hdrs *h = ud;
+    size_t k = sz * n;
+    if (k > 6 && !strncasecmp(p, "etag:", 5)) {
+        const char *v = p + 5;
+        while (*v == ' ') v++;
+        size_t l = k - (size_t)(v - p);
+        while (l && (v[l - 1] == '\r' || v[l - 1] == '\n' || v[l - 1] == ' ')) l--;
+        if (l >= 2 && v[0] == '"' && v[l - 1] == '"' && l - 2 < sizeof h->etag) {
+            memcpy(h->etag, v + 1, l - 2);
+            h->etag[l - 2] = '\0';
+        }
+    }
+    return k;
+}
+
+static void setup(CURL *c, const prep_pull_opts *o, char *errbuf)
+{
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)(o->timeout_s > 0 ? o->timeout_s : 60));
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
+    curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    if (o->ca_file) curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "prep-pull/1");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+}
+
+/* GET base+rel into s. Returns the HTTP status, or -1 (transport error, errbuf says). */
+static long get(CURL *c, const prep_pull_opts *o, const char *rel, sink *s, const char *inm, hdrs *h, char *errbuf)
+{
+    char url[4096];
+    if ((size_t)snprintf(url, sizeof url, "%s%s", o->url, rel) >= sizeof url) return -1;
+    setup(c, o, errbuf);
+    errbuf[0] = '\0';
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+    struct curl_slist *hl = NULL;
+    char line[128];
+    if (inm && inm[0]) {
+        snprintf(line, sizeof line, "If-None-Match: \"%s\"", inm);
+        hl = curl_slist_append(hl, line);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    }
+    if (h) {
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
+    }
+    CURLcode rc = curl_easy_perform(c);
+    long code = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    curl_slist_free_all(hl);
+    if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && code != 200)) {
+        if (!errbuf[0]) snprintf(errbuf, CURL_ERROR_SIZE, "%s", curl_easy_strerror(rc));
+        if (s->over) snprintf(errbuf, CURL_ERROR_SIZE, "response larger than %llu bytes", (unsigned long long)s->limit);
+        return -1;
+    }
+    return code;
+}
+
+static int mkdirs(const char *path)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) return -1;
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0755) && errno != EEXIST) return -1;
+            *p = '/';
+        }
+    return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st;
+    (void)flag;
+    (void)f;
+    remove(p);
+    return 0;
+}
+
+static void rm_tree(const char *p) { nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+
+/* GET rel into file path (size-limited). 0 ok, else the HTTP status or -1. */
+static long fetch_file(CURL *c, const prep_pull_opts *o, const char *rel, const char *path, uint64_t limit,
+                       uint64_t *bytes, char *errbuf)
+{
+    FILE *f = fopen(path, "wbx");
+    if (!f) {
+        snprintf(errbuf, CURL_ERROR_SIZE, "cannot create %s: %s", path, strerror(errno));
+        return -1;
+    }
+    sink s = {.f = f, .limit = limit};
+    long code = get(c, o, rel, &s, NULL, NULL, errbuf);
+    int wbad = fclose(f) != 0;
+    if (code == 200 && wbad) {
+        snprintf(errbuf, CURL_ERROR_SIZE, "cannot write %s", path);
+        code = -1;
+    }
+    if (code != 200) {
+        unlink(path);
+        return code;
+    }
+    *bytes += s.got;
+    return 0;
+}
+
+static int store_has(const char *store, const char *sha, uint64_t size)
+{
+    char p[4096];
+    struct stat st;
+    if (prep_cut_object_path(store, sha, p, sizeof p)) return 0;
+    return lstat(p, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == size;
+}
+
+static int parse_state(const char *t, uint64_t *seq, char sha[65])
+{
+    unsigned long long s = 0;
+    if (strncmp(t, "prep-pull 1\n", 12)) return -1;
+    if (sscanf(t + 12, "seq %llu\nmanifest %64[0-9a-f]\n", &s, sha) != 2 || !prep_is_sha256_hex(sha)) return -1;
+    *seq = s;
+    return 0;
+}
+
+prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result *res, prep_diags *d)
+{
+    memset(res, 0, sizeof *res);
+    static int inited;
+    if (!inited) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        inited = 1;
+    }
+    size_t ul = o->url ? strlen(o->url) : 0;
+    if (!ul || o->url[ul - 1] != '/' || (strncmp(o->url, "https://", 8) && strncmp(o->url, "http://", 7))) {
+        prep_diags_add(d, o->url ? o->url : "(url)", 0, 0, "pull-url", "the pull link must be an https:// URL ending in '/'");
+        return PREP_ERR_USAGE;
+    }
+    CURL *c = curl_easy_init();
+    if (!c) return PREP_ERR_NOMEM;
+    char errbuf[CURL_ERROR_SIZE];
+    char state[STATE_MAX + 1];
+    sink s = {.mem = state, .cap = STATE_MAX, .limit = STATE_MAX};
+    hdrs h = {""};
+    prep_err e = PREP_OK;
+    char *work = NULL;
+    prep_cut_manifest m = {0};
+    long code = get(c, o, "estado", &s, etag, &h, errbuf);
+    res->http_status = (int)code;
+    if (code == 304) {
+        res->not_modified = 1;
+        goto out;
+    }
+    if (code == 403) {
+        prep_diags_add(d, o->url, 0, 0, "blocked", "the institute refuses this link (403): the broadcaster is blocked");
+        e = PREP_ERR_IO;
+        goto out;
+    }
+    if (code != 200) {
+        if (code < 0) prep_diags_add(d, o->url, 0, 0, "pull-network", "estado: %s", errbuf);
+        else prep_diags_add(d, o->url, 0, 0, "pull-http", "estado: HTTP status %ld", code);
+        e = PREP_ERR_IO;
+        goto out;
+    }
+    state[s.len] = '\0';
+    uint64_t remote = 0;
+    char rsha[65];
+    if (parse_state(state, &remote, rsha)) {
+        prep_diags_add(d, o->url, 0, 0, "pull-state", "estado is not a prep-pull 1 state");
+        e = PREP_ERR_PARSE;
+        goto out;
+    }
+    res->remote_seq = remote;
+    prep_cut_active act = {0};
+    prep_diags ad;
+    prep_diags_init(&ad);
+    if (prep_cut_active_read(o->store, &act, &ad) != PREP_OK) act.seq = 0;
+    prep_diags_free(&ad);
+    res->active_before = res->active_after = act.seq;
+    if (remote <= act.seq) {
+        snprintf(etag, 65, "%s", rsha);
+        goto out;
+    }
+    /* the batch: every cut after the active one (the chain), or only the newest for an
+     * empty store (a first cut needs no predecessor) */
+    uint64_t first = act.seq ? act.seq + 1 : remote;
+    work = o->work ? strdup(o->work) : NULL;
+    if (!work) {
+        size_t n = strlen(o->store) + 8;
+        work = malloc(n);
+        if (work) snprintf(work, n, "%s/pull", o->store);
+    }
+    if (!work) {
+        e = PREP_ERR_NOMEM;
+        goto out;
+    }
+    rm_tree(work);
+    char path[4096], rel[256];
+    for (uint64_t q = first; q <= remote && !e; q++) {
+        snprintf(path, sizeof path, "%s/cuts/%llu", work, (unsigned long long)q);
+        if (mkdirs(path)) {
+            prep_diags_add(d, path, 0, 0, "io", "cannot create: %s", strerror(errno));
+            e = PREP_ERR_IO;
+            break;
+        }
+        static const char *const names[] = {"manifest.sig", "manifest"};
+        for (int k = 0; k < 2 && !e; k++) {
+            snprintf(rel, sizeof rel, "cuts/%llu/%s", (unsigned long long)q, names[k]);
+            snprintf(path, sizeof path, "%s/%s", work, rel);
+            long r = fetch_file(c, o, rel, path, k ? 64u << 20 : 4096, &res->bytes_fetched, errbuf);
+            if (r) {
+                prep_diags_add(d, o->url, 0, 0, r == 403 ? "blocked" : "pull-http", "%s: %s", rel,
+                               r < 0 ? errbuf : r == 403 ? "refused (403): blocked" : "HTTP error");
+                e = PREP_ERR_IO;
+            }
+        }
+        if (e) break;
+        res->cuts_fetched++;
+        char *text = NULL;
+        size_t tl = 0;
+        prep_cut_manifest_free(&m);
+        memset(&m, 0, sizeof m);
+        if ((e = prep_read_file(path, 64u << 20, &text, &tl)) ||
+            (e = prep_cut_manifest_parse(text, tl, o->policy ? &o->policy->limits : NULL, path, &m, d))) {
+            free(text);
+            break;
+        }
+        free(text);
+        for (size_t i = 0; i < m.n && !e; i++) {
+            const prep_cut_entry *en = &m.entries[i];
+            size_t nobj = en->n_parts ? en->n_parts : 1;
+            for (size_t j = 0; j < nobj && !e; j++) {
+                const char *sha = en->n_parts ? en->parts[j].sha256 : en->sha256;
+                uint64_t size = en->n_parts ? en->parts[j].size : en->size;
+                if (store_has(o->store, sha, size)) continue;
+                snprintf(path, sizeof path, "%s/objects/%.2s", work, sha);
+                if (mkdirs(path)) {
+                    e = PREP_ERR_IO;
+                    break;
+                }
+                snprintf(path, sizeof path, "%s/objects/%.2s/%s", work, sha, sha + 2);
+                struct stat st;
+                if (lstat(path, &st) == 0) continue; /* fetched for an earlier cut of the batch */
+                snprintf(rel, sizeof rel, "objects/%.2s/%s", sha, sha + 2);
+                long r = fetch_file(c, o, rel, path, size + 1, &res->bytes_fetched, errbuf);
+                if (r) {
+                    prep_diags_add(d, o->url, 0, 0, r == 403 ? "blocked" : "pull-http", "%s: %s", rel,
+                                   r < 0 ? errbuf : "HTTP error");
+                    e = PREP_ERR_IO;
+                }
+                res->objects_fetched++;
+            }
+        }
+    }
+    if (!e) {
+        prep_cut_result cr = {0};
+        e = prep_cut_receive(o->store, work, o->policy, &cr, d);
+        res->active_after = cr.active_after ? cr.active_after : res->active_before;
+        if (!e) snprintf(etag, 65, "%s", rsha);
+    }
+out:
+    prep_cut_manifest_free(&m);
+    if (work) {
+        rm_tree(work);
+        free(work);
+    }
+    curl_easy_cleanup(c);
+    return e;
+}

@@ -1,0 +1,538 @@
+/* The institute's pull link server (include/prep/pull.h).
+ *
+ * Deliberately plain: one accept thread and one thread per connection (bounded by
+ * max_conns), blocking sockets with SO_RCVTIMEO/SO_SNDTIMEO, OpenSSL for TLS, and the
+ * project's own HTTP/1.1 head parser (prep_http_parse_request). The clients are a few
+ * hundred broadcasters polling every few seconds, not the public: simplicity and
+ * predictability win over the public server's event loop. Files are streamed from the
+ * store (never held in memory), the token is asked again on every request so a block
+ * takes effect at once. */
+#include "prep/pull.h"
+#include "prep/serve.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct prep_pull_server {
+    prep_pull_server_opts o;
+    char *store;
+    SSL_CTX *ctx;
+    int lfd;
+    int port;
+    pthread_t acceptor;
+    atomic_int stopping;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int conns;        /* live connection threads */
+    int *fds;         /* their sockets, for shutdown at stop (max_conns slots, -1 free) */
+    _Atomic uint64_t requests, ok, not_modified, forbidden, not_found, bad, bytes;
+    pthread_mutex_t log_mu;
+};
+
+typedef struct conn {
+    prep_pull_server *s;
+    int fd;
+    int slot;
+    SSL *ssl;
+    char peer[64];
+} conn;
+
+/* ---------------------------------------------------------------- transport */
+static int io_write(conn *c, const void *p, size_t n)
+{
+    const char *b = p;
+    while (n) {
+        ssize_t w;
+        if (c->ssl) {
+            int r = SSL_write(c->ssl, b, n > (1u << 30) ? (1 << 30) : (int)n);
+            if (r <= 0) return -1;
+            w = r;
+        } else {
+            w = send(c->fd, b, n, MSG_NOSIGNAL);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) return -1;
+        }
+        b += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static ssize_t io_read(conn *c, void *p, size_t n)
+{
+    if (c->ssl) {
+        int r = SSL_read(c->ssl, p, n > (1u << 30) ? (1 << 30) : (int)n);
+        return r > 0 ? r : -1;
+    }
+    for (;;) {
+        ssize_t r = recv(c->fd, p, n, 0);
+        if (r < 0 && errno == EINTR) continue;
+        return r > 0 ? r : -1;
+    }
+}
+
+/* ---------------------------------------------------------------- responses */
+static void log_line(conn *c, const prep_http_req *rq, int status, uint64_t bytes, const char *who)
+{
+    prep_pull_server *s = c->s;
+    if (!s->o.log) return;
+    char when[64];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    pthread_mutex_lock(&s->log_mu);
+    /* the token is a secret: the log names the broadcaster, never the path's token */
+    fprintf(s->o.log, "%s %s %s %.*s %d %llu\n", when, c->peer, who[0] ? who : "-",
+            rq ? (int)rq->method_name.len : 1, rq ? rq->method_name.p : "-", status, (unsigned long long)bytes);
+    fflush(s->o.log);
+    pthread_mutex_unlock(&s->log_mu);
+}
+
+static void count(prep_pull_server *s, int status, uint64_t bytes)
+{
+    atomic_fetch_add(&s->requests, 1);
+    atomic_fetch_add(&s->bytes, bytes);
+    if (status == 200) atomic_fetch_add(&s->ok, 1);
+    else if (status == 304) atomic_fetch_add(&s->not_modified, 1);
+    else if (status == 403) atomic_fetch_add(&s->forbidden, 1);
+    else if (status == 404) atomic_fetch_add(&s->not_found, 1);
+    else atomic_fetch_add(&s->bad, 1);
+}
+
+static int send_head(conn *c, int status, const char *ctype, uint64_t len, const char *etag, int keep)
+{
+    char h[512];
+    int n = snprintf(h, sizeof h,
+                     "HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %llu\r\ncache-control: no-store\r\n"
+                     "x-content-type-options: nosniff\r\n%s%s%s%s\r\n",
+                     status, prep_http_reason(status), ctype, (unsigned long long)len, etag ? "etag: \"" : "",
+                     etag ? etag : "", etag ? "\"\r\n" : "", keep ? "" : "connection: close\r\n");
+    return io_write(c, h, (size_t)n);
+}
+
+static int send_text(conn *c, int status, const char *body, int head_only, int keep, const char *etag)
+{
+    size_t n = strlen(body);
+    if (send_head(c, status, "text/plain; charset=utf-8", n, etag, keep)) return -1;
+    return head_only ? 0 : io_write(c, body, n);
+}
+
+/* Streams a regular file of the store (no symlink). 0 sent, 1 not found, -1 I/O. */
+static int send_file(conn *c, const char *path, const char *ctype, int head_only, int keep, uint64_t *sent)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0) close(fd);
+        return 1;
+    }
+    if (send_head(c, 200, ctype, (uint64_t)st.st_size, NULL, keep)) {
+        close(fd);
+        return -1;
+    }
+    if (head_only) {
+        close(fd);
+        return 0;
+    }
+    char buf[65536];
+    uint64_t left = (uint64_t)st.st_size;
+    while (left) {
+        ssize_t r = read(fd, buf, left < sizeof buf ? left : sizeof buf);
+        if (r <= 0 || io_write(c, buf, (size_t)r)) {
+            close(fd);
+            return -1;
+        }
+        left -= (uint64_t)r;
+        *sent += (uint64_t)r;
+    }
+    close(fd);
+    return 0;
+}
+
+static int all_digits(const char *p, size_t n)
+{
+    if (!n || n > 19) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < '0' || p[i] > '9') return 0;
+    return p[0] != '0';
+}
+
+static int all_hex(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f'))) return 0;
+    return 1;
+}
+
+/* Answers one request; returns 0 to keep the connection, -1 to close it. */
+static int handle(conn *c, const prep_http_req *rq)
+{
+    prep_pull_server *s = c->s;
+    int keep = rq->keep_alive;
+    int head_only = rq->method == PREP_HTTP_HEAD;
+    uint64_t sent = 0;
+    char who[64] = "";
+    int status;
+    if (rq->method == PREP_HTTP_OTHER) {
+        status = 405;
+        keep = 0;
+        send_text(c, status, "only GET and HEAD\n", 0, keep, NULL);
+        goto out;
+    }
+    char key[PREP_HTTP_PATH_MAX + 1];
+    size_t klen = 0;
+    if (prep_http_path_normalize(rq->path.p, rq->path.len, key, sizeof key, &klen) ||
+        strncmp(key, "pull/", 5) != 0) {
+        status = 404;
+        send_text(c, status, "not found\n", head_only, keep, NULL);
+        goto out;
+    }
+    /* pull/<token>/<rest> */
+    char *tok = key + 5, *slash = strchr(tok, '/');
+    if (!slash || slash == tok || slash - tok > 128) {
+        status = 404;
+        send_text(c, status, "not found\n", head_only, keep, NULL);
+        goto out;
+    }
+    *slash = '\0';
+    const char *rest = slash + 1;
+    int a = s->o.authorize ? s->o.authorize(s->o.ctx, tok, who) : 0;
+    if (a < 0) {
+        status = 403;
+        send_text(c, status, "this broadcaster's link is blocked by the institute\n", head_only, keep, NULL);
+        goto out;
+    }
+    if (a == 0) {
+        status = 404;
+        send_text(c, status, "not found\n", head_only, keep, NULL);
+        goto out;
+    }
+    if (!strcmp(rest, "estado")) {
+        prep_cut_active act;
+        prep_diags d;
+        prep_diags_init(&d);
+        prep_err e = prep_cut_active_read(s->store, &act, &d);
+        prep_diags_free(&d);
+        if (e) {
+            status = 503;
+            send_text(c, status, "prep-pull 1\nseq 0\n", head_only, keep, NULL);
+            goto out;
+        }
+        if (rq->if_none_match.p) {
+            char tag[70];
+            int tl = snprintf(tag, sizeof tag, "\"%s\"", act.manifest_sha256);
+            if (prep_http_if_none_match(rq->if_none_match.p, rq->if_none_match.len, tag, (size_t)tl)) {
+                status = 304;
+                char h[256];
+                int n = snprintf(h, sizeof h, "HTTP/1.1 304 Not Modified\r\netag: %s\r\ncache-control: no-store\r\n%s\r\n",
+                                 tag, keep ? "" : "connection: close\r\n");
+                if (io_write(c, h, (size_t)n)) keep = 0;
+                goto out;
+            }
+        }
+        char body[256];
+        snprintf(body, sizeof body, "prep-pull 1\nseq %llu\nmanifest %s\n", (unsigned long long)act.seq,
+                 act.manifest_sha256);
+        status = 200;
+        if (send_text(c, status, body, head_only, keep, act.manifest_sha256)) keep = 0;
+        sent = strlen(body);
+        goto out;
+    }
+    char path[PREP_HTTP_PATH_MAX + 4096];
+    const char *ctype = "application/octet-stream";
+    path[0] = '\0';
+    if (!strncmp(rest, "cuts/", 5)) {
+        const char *sq = rest + 5, *sl = strchr(sq, '/');
+        if (sl && all_digits(sq, (size_t)(sl - sq)) && (!strcmp(sl + 1, "manifest") || !strcmp(sl + 1, "manifest.sig"))) {
+            snprintf(path, sizeof path, "%s/cuts/%.*s/%s", s->store, (int)(sl - sq), sq, sl + 1);
+            ctype = "text/plain; charset=utf-8";
+        }
+    } else if (!strncmp(rest, "objects/", 8)) {
+        const char *h = rest + 8;
+        if (strlen(h) == 65 && h[2] == '/' && all_hex(h, 2) && all_hex(h + 3, 62)) {
+            char sha[65];
+            memcpy(sha, h, 2);
+            memcpy(sha + 2, h + 3, 62);
+            sha[64] = '\0';
+            prep_cut_object_path(s->store, sha, path, sizeof path);
+        }
+    }
+    if (!path[0]) {
+        status = 404;
+        send_text(c, status, "not found\n", head_only, keep, NULL);
+        goto out;
+    }
+    int r = send_file(c, path, ctype, head_only, keep, &sent);
+    if (r == 1) {
+        status = 404;
+        send_text(c, status, "not found\n", head_only, keep, NULL);
+    } else {
+        status = 200;
+        if (r < 0) keep = 0;
+    }
+out:
+    count(s, status, sent);
+    log_line(c, rq, status, sent, who);
+    return keep ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------- connections */
+static void *conn_main(void *arg)
+{
+    conn *c = arg;
+    prep_pull_server *s = c->s;
+    char *buf = malloc(PREP_HTTP_MAX_HEAD);
+    size_t have = 0;
+    if (!buf) goto done;
+    if (s->ctx) {
+        c->ssl = SSL_new(s->ctx);
+        if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1 || SSL_accept(c->ssl) != 1) goto done;
+    }
+    while (!atomic_load(&s->stopping)) {
+        prep_http_req rq;
+        prep_http_parse_result pr = prep_http_parse_request(buf, have, &rq);
+        if (pr == PREP_HTTP_NEED_MORE) {
+            if (have == PREP_HTTP_MAX_HEAD) break;
+            ssize_t r = io_read(c, buf + have, PREP_HTTP_MAX_HEAD - have);
+            if (r <= 0) break;
+            have += (size_t)r;
+            continue;
+        }
+        if (pr == PREP_HTTP_ERROR) {
+            send_text(c, rq.status, "bad request\n", 0, 0, NULL);
+            count(s, rq.status, 0);
+            log_line(c, NULL, rq.status, 0, "");
+            break;
+        }
+        int keep = handle(c, &rq) == 0;
+        memmove(buf, buf + rq.head_len, have - rq.head_len);
+        have -= rq.head_len;
+        if (!keep) break;
+    }
+done:
+    free(buf);
+    if (c->ssl) {
+        SSL_shutdown(c->ssl);
+        SSL_free(c->ssl);
+    }
+    pthread_mutex_lock(&s->mu);
+    s->fds[c->slot] = -1;
+    close(c->fd);
+    s->conns--;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    free(c);
+    return NULL;
+}
+
+static void *accept_main(void *arg)
+{
+    prep_pull_server *s = arg;
+    for (;;) {
+        struct sockaddr_storage sa;
+        socklen_t sl = sizeof sa;
+        int fd = accept4(s->lfd, (struct sockaddr *)&sa, &sl, SOCK_CLOEXEC);
+        if (atomic_load(&s->stopping)) {
+            if (fd >= 0) close(fd);
+            break;
+        }
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE) {
+                if (errno == EMFILE || errno == ENFILE) usleep(10000);
+                continue;
+            }
+            break;
+        }
+        struct timeval tv = {.tv_sec = s->o.timeout_s};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        pthread_mutex_lock(&s->mu);
+        int slot = -1;
+        if (s->conns < s->o.max_conns)
+            for (int i = 0; i < s->o.max_conns; i++)
+                if (s->fds[i] < 0) {
+                    slot = i;
+                    break;
+                }
+        if (slot < 0) {
+            pthread_mutex_unlock(&s->mu);
+            static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nretry-after: 5\r\n"
+                                       "connection: close\r\n\r\n";
+            if (!s->ctx) (void)!send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL);
+            close(fd);
+            atomic_fetch_add(&s->requests, 1);
+            atomic_fetch_add(&s->bad, 1);
+            continue;
+        }
+        conn *c = calloc(1, sizeof *c);
+        if (!c) {
+            pthread_mutex_unlock(&s->mu);
+            close(fd);
+            continue;
+        }
+        c->s = s;
+        c->fd = fd;
+        c->slot = slot;
+        if (sa.ss_family == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, c->peer, sizeof c->peer);
+        else if (sa.ss_family == AF_INET6)
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, c->peer, sizeof c->peer);
+        s->fds[slot] = fd;
+        s->conns++;
+        pthread_mutex_unlock(&s->mu);
+        pthread_t t;
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&at, 256 * 1024);
+        if (pthread_create(&t, &at, conn_main, c) != 0) {
+            pthread_mutex_lock(&s->mu);
+            s->fds[slot] = -1;
+            s->conns--;
+            pthread_mutex_unlock(&s->mu);
+            close(fd);
+            free(c);
+        }
+        pthread_attr_destroy(&at);
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+static prep_err fail(prep_diags *d, const char *what, const char *why, prep_err e)
+{
+    prep_diags_add(d, what, 0, 0, "pull-server", "%s", why);
+    return e;
+}
+
+static int parse_listen(const char *l, struct sockaddr_in *sa)
+{
+    const char *colon = strrchr(l, ':');
+    if (!colon || colon == l || (size_t)(colon - l) >= 64) return -1;
+    char host[64];
+    memcpy(host, l, (size_t)(colon - l));
+    host[colon - l] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535) return -1;
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)port);
+    return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+prep_err prep_pull_server_start(const prep_pull_server_opts *o, prep_pull_server **out, prep_diags *d)
+{
+    *out = NULL;
+    struct sockaddr_in sa;
+    if (!o->listen || parse_listen(o->listen, &sa))
+        return fail(d, o->listen ? o->listen : "(listen)", "listen address must be IPv4ADDR:PORT", PREP_ERR_USAGE);
+    if (!o->store) return fail(d, "(store)", "no store", PREP_ERR_USAGE);
+    prep_pull_server *s = calloc(1, sizeof *s);
+    if (!s) return PREP_ERR_NOMEM;
+    s->o = *o;
+    if (s->o.max_conns <= 0) s->o.max_conns = 256;
+    if (s->o.timeout_s <= 0) s->o.timeout_s = 30;
+    s->lfd = -1;
+    s->store = strdup(o->store);
+    s->fds = malloc((size_t)s->o.max_conns * sizeof *s->fds);
+    if (!s->store || !s->fds) {
+        free(s->store);
+        free(s->fds);
+        free(s);
+        return PREP_ERR_NOMEM;
+    }
+    for (int i = 0; i < s->o.max_conns; i++) s->fds[i] = -1;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->log_mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    prep_err e = PREP_OK;
+    if (o->tls_cert || o->tls_key) {
+        s->ctx = SSL_CTX_new(TLS_server_method());
+        if (!s->ctx || !o->tls_cert || !o->tls_key || !SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION) ||
+            !SSL_CTX_set_cipher_list(s->ctx, "ECDHE+AESGCM:ECDHE+CHACHA20") ||
+            SSL_CTX_use_certificate_chain_file(s->ctx, o->tls_cert) != 1 ||
+            SSL_CTX_use_PrivateKey_file(s->ctx, o->tls_key, SSL_FILETYPE_PEM) != 1 ||
+            SSL_CTX_check_private_key(s->ctx) != 1) {
+            char eb[256] = "both --tls-cert and --tls-key are needed";
+            unsigned long ec = ERR_get_error();
+            if (ec) ERR_error_string_n(ec, eb, sizeof eb);
+            e = fail(d, o->tls_cert ? o->tls_cert : "(tls)", eb, PREP_ERR_INVALID);
+            goto bad;
+        }
+    }
+    s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (s->lfd < 0 || setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+        bind(s->lfd, (struct sockaddr *)&sa, sizeof sa) || listen(s->lfd, 128)) {
+        e = fail(d, o->listen, strerror(errno), PREP_ERR_IO);
+        goto bad;
+    }
+    socklen_t sl = sizeof sa;
+    getsockname(s->lfd, (struct sockaddr *)&sa, &sl);
+    s->port = ntohs(sa.sin_port);
+    if (pthread_create(&s->acceptor, NULL, accept_main, s) != 0) {
+        e = fail(d, o->listen, "cannot start the accept thread", PREP_ERR_IO);
+        goto bad;
+    }
+    *out = s;
+    return PREP_OK;
+bad:
+    if (s->lfd >= 0) close(s->lfd);
+    SSL_CTX_free(s->ctx);
+    free(s->store);
+    free(s->fds);
+    free(s);
+    return e;
+}
+
+int prep_pull_server_port(const prep_pull_server *s) { return s ? s->port : 0; }
+
+void prep_pull_server_stop(prep_pull_server *s)
+{
+    if (!s) return;
+    atomic_store(&s->stopping, 1);
+    shutdown(s->lfd, SHUT_RDWR);
+    pthread_join(s->acceptor, NULL);
+    close(s->lfd);
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < s->o.max_conns; i++)
+        if (s->fds[i] >= 0) shutdown(s->fds[i], SHUT_RDWR);
+    while (s->conns > 0) pthread_cond_wait(&s->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    SSL_CTX_free(s->ctx);
+    pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->log_mu);
+    pthread_cond_destroy(&s->cv);
+    free(s->store);
+    free(s->fds);
+    free(s);
+}
+
+void prep_pull_server_get_stats(prep_pull_server *s, prep_pull_server_stats *out)
+{
+    out->requests = atomic_load(&s->requests);
+    out->ok = atomic_load(&s->ok);
+    out->not_modified = atomic_load(&s->not_modified);
+    out->forbidden = atomic_load(&s->forbidden);
+    out->not_found = atomic_load(&s->not_found);
+    out->bad = atomic_load(&s->bad);
+    out->bytes = atomic_load(&s->bytes);
+}

@@ -1,0 +1,259 @@
+/* The pull link end to end on loopback: the institute's pull server over a real socket,
+ * the broadcaster's prep_pull_once with libcurl, prep_cut_receive behind it. */
+#include "test_cut_util.h"
+
+#include <curl/curl.h>
+#include <stdatomic.h>
+
+#include "prep/pull.h"
+
+#define TOKEN "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static atomic_int blocked;
+static atomic_int asked;
+
+static int authorize(void *ctx, const char *token, char id_out[64])
+{
+    (void)ctx;
+    atomic_fetch_add(&asked, 1);
+    if (strcmp(token, TOKEN) != 0) return 0;
+    snprintf(id_out, 64, "uaq");
+    return atomic_load(&blocked) ? -1 : 1;
+}
+
+typedef struct fixture {
+    char *root, *inst, *bcast;
+    prep_cut_seckey sk;
+    prep_cut_pubkey pk;
+    prep_pull_server *srv;
+    char url[128];
+    prep_cut_policy pol;
+    site s;
+} fixture;
+
+static void fx_up(fixture *f)
+{
+    memset(f, 0, sizeof *f);
+    f->root = tmpdir_new();
+    f->inst = pathf("%s/institute", f->root);
+    f->bcast = pathf("%s/broadcaster", f->root);
+    key_from_seed(7, &f->sk, &f->pk);
+    site_init(&f->s, 40);
+    prep_pull_server_opts o = {.listen = "127.0.0.1:0", .store = f->inst, .authorize = authorize};
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(prep_pull_server_start(&o, &f->srv, &d), PREP_OK);
+    prep_diags_free(&d);
+    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d/pull/%s/", prep_pull_server_port(f->srv), TOKEN);
+    policy_for(&f->pol, &f->pk, T0 + 3600);
+    atomic_store(&blocked, 0);
+}
+
+static void fx_down(fixture *f)
+{
+    prep_pull_server_stop(f->srv);
+    site_free(&f->s);
+    rm_rf(f->root);
+    free(f->root);
+    free(f->inst);
+    free(f->bcast);
+}
+
+static uint64_t cut(fixture *f, prep_time at)
+{
+    uint64_t seq = 0;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_err e = make_cut(f->inst, &f->s, &f->sk, PREP_CUT_LIVE, at, 3600, &seq, &d);
+    if (e) prep_diags_print(&d, stderr, 5);
+    assert_int_equal(e, PREP_OK);
+    prep_diags_free(&d);
+    return seq;
+}
+
+static prep_err pull(fixture *f, const char *url, char etag[65], prep_pull_result *r, prep_diags *d)
+{
+    prep_pull_opts o = {.url = url, .store = f->bcast, .policy = &f->pol};
+    return prep_pull_once(&o, etag, r, d);
+}
+
+static void test_pull_first_then_delta_then_304(void **st)
+{
+    (void)st;
+    fixture f;
+    fx_up(&f);
+    assert_int_equal(cut(&f, T0), 1);
+    site_set(&f.s, "gubernatura/seccion-0003/index.html", "<!doctype html><p>3 actas</p>");
+    assert_int_equal(cut(&f, T0 + 300), 2);
+
+    char etag[65] = "";
+    prep_pull_result r;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_err e = pull(&f, f.url, etag, &r, &d);
+    if (e) prep_diags_print(&d, stderr, 10);
+    assert_int_equal(e, PREP_OK);
+    /* an empty store takes only the newest cut: 43 distinct files, one object each */
+    assert_int_equal(r.remote_seq, 2);
+    assert_int_equal(r.active_before, 0);
+    assert_int_equal(r.active_after, 2);
+    assert_int_equal(r.cuts_fetched, 1);
+    assert_int_equal(r.objects_fetched, 43);
+    assert_int_equal(active_seq(f.bcast), 2);
+    prep_cut_active a1, a2;
+    assert_int_equal(prep_cut_active_read(f.inst, &a1, NULL), PREP_OK);
+    assert_int_equal(prep_cut_active_read(f.bcast, &a2, NULL), PREP_OK);
+    assert_string_equal(a1.manifest_sha256, a2.manifest_sha256);
+    assert_string_equal(etag, a1.manifest_sha256);
+
+    /* nothing new: the state answers 304 and nothing is fetched */
+    e = pull(&f, f.url, etag, &r, &d);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(r.http_status, 304);
+    assert_true(r.not_modified);
+    assert_int_equal(r.objects_fetched, 0);
+
+    /* two more cuts, two pages changed in each: the broadcaster takes both cuts of the
+     * chain and only the changed pages' objects (2 + 2, the LEEME changes in cut 4 too) */
+    site_set(&f.s, "gubernatura/seccion-0001/index.html", "<!doctype html><p>1 acta</p>");
+    site_set(&f.s, "gubernatura/seccion-0002/index.html", "<!doctype html><p>2 actas</p>");
+    assert_int_equal(cut(&f, T0 + 600), 3);
+    site_set(&f.s, "gubernatura/seccion-0004/index.html", "<!doctype html><p>4 actas</p>");
+    site_set(&f.s, "LEEME.txt", "Base de datos del PREP. Corte 4.\n");
+    assert_int_equal(cut(&f, T0 + 900), 4);
+    e = pull(&f, f.url, etag, &r, &d);
+    if (e) prep_diags_print(&d, stderr, 10);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(r.active_before, 2);
+    assert_int_equal(r.active_after, 4);
+    assert_int_equal(r.cuts_fetched, 2);
+    assert_int_equal(r.objects_fetched, 4);
+    assert_int_equal(active_seq(f.bcast), 4);
+    /* the scratch area is gone */
+    char *scratch = pathf("%s/pull", f.bcast);
+    struct stat sb;
+    assert_int_not_equal(stat(scratch, &sb), 0);
+    free(scratch);
+    prep_diags_free(&d);
+    fx_down(&f);
+}
+
+static void test_block_unknown_and_hostile_paths(void **st)
+{
+    (void)st;
+    fixture f;
+    fx_up(&f);
+    cut(&f, T0);
+    char etag[65] = "";
+    prep_pull_result r;
+    prep_diags d;
+    prep_diags_init(&d);
+
+    /* blocked: 403 from the next request on, named "blocked"; nothing activated */
+    atomic_store(&blocked, 1);
+    prep_err e = pull(&f, f.url, etag, &r, &d);
+    assert_int_equal(e, PREP_ERR_IO);
+    assert_int_equal(r.http_status, 403);
+    assert_non_null(prep_diags_find(&d, "blocked"));
+    assert_int_equal(active_seq(f.bcast), 0);
+    /* unblocked: the same link works again */
+    atomic_store(&blocked, 0);
+    prep_diags_free(&d);
+    prep_diags_init(&d);
+    assert_int_equal(pull(&f, f.url, etag, &r, &d), PREP_OK);
+    assert_int_equal(active_seq(f.bcast), 1);
+
+    /* an unknown token is 404, like any path outside the links */
+    char bad[160];
+    snprintf(bad, sizeof bad, "http://127.0.0.1:%d/pull/ffff/", prep_pull_server_port(f.srv));
+    etag[0] = '\0';
+    prep_diags_free(&d);
+    prep_diags_init(&d);
+    assert_int_equal(pull(&f, bad, etag, &r, &d), PREP_ERR_IO);
+    assert_int_equal(r.http_status, 404);
+
+    /* hostile paths never reach a file outside the store */
+    static const char *const probes[] = {
+        "cuts/1/../../active", "cuts/01/manifest", "cuts/1/other", "objects/zz/aaaa", "objects/../active",
+        "cuts/1/manifest/", "%2e%2e/%2e%2e/etc/passwd", "objects/ab/cd",
+    };
+    CURL *c = curl_easy_init();
+    for (size_t i = 0; i < sizeof probes / sizeof *probes; i++) {
+        char u[512];
+        snprintf(u, sizeof u, "%s%s", f.url, probes[i]);
+        curl_easy_setopt(c, CURLOPT_URL, u);
+        curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+        assert_int_equal(curl_easy_perform(c), CURLE_OK);
+        long code = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        if (code != 404 && code != 400) fprintf(stderr, "probe %s -> %ld\n", probes[i], code);
+        assert_true(code == 404 || code == 400);
+    }
+    /* and a real object is served */
+    prep_cut_manifest m;
+    assert_int_equal(prep_cut_load(f.inst, 1, &m, NULL), PREP_OK);
+    char u[512];
+    snprintf(u, sizeof u, "%sobjects/%.2s/%s", f.url, m.entries[0].sha256, m.entries[0].sha256 + 2);
+    curl_easy_setopt(c, CURLOPT_URL, u);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    long code = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 200);
+    curl_off_t cl = 0;
+    curl_easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+    assert_int_equal((uint64_t)cl, m.entries[0].size);
+    prep_cut_manifest_free(&m);
+    curl_easy_cleanup(c);
+
+    prep_pull_server_stats ss;
+    prep_pull_server_get_stats(f.srv, &ss);
+    assert_true(ss.forbidden >= 1);
+    assert_true(ss.not_found >= 9);
+    prep_diags_free(&d);
+    fx_down(&f);
+}
+
+static void test_tampered_object_refused(void **st)
+{
+    (void)st;
+    fixture f;
+    fx_up(&f);
+    cut(&f, T0);
+    /* the institute's copy of one object is damaged on disk: the broadcaster must refuse
+     * the cut (its own check), keep nothing active, and name the file */
+    prep_cut_manifest m;
+    assert_int_equal(prep_cut_load(f.inst, 1, &m, NULL), PREP_OK);
+    const prep_cut_entry *en = prep_cut_manifest_find(&m, "LEEME.txt");
+    assert_non_null(en);
+    char op[4096];
+    prep_cut_object_path(f.inst, en->sha256, op, sizeof op);
+    chmod(op, 0644);
+    size_t n = 0;
+    char *b = read_all(op, &n);
+    b[0] ^= 1;
+    unlink(op);
+    write_bytes(op, b, n);
+    free(b);
+    prep_cut_manifest_free(&m);
+    char etag[65] = "";
+    prep_pull_result r;
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(pull(&f, f.url, etag, &r, &d), PREP_ERR_VERIFY);
+    assert_non_null(prep_diags_find(&d, "hash-mismatch"));
+    assert_int_equal(active_seq(f.bcast), 0);
+    assert_string_equal(etag, "");
+    prep_diags_free(&d);
+    fx_down(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pull_first_then_delta_then_304),
+        cmocka_unit_test(test_block_unknown_and_hostile_paths),
+        cmocka_unit_test(test_tampered_object_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
