@@ -184,6 +184,8 @@ typedef struct prep_serve_version_info {
     uint64_t bytes_held;        /* everything this version holds in memory (bodies,
                                  * variants, heads) */
     double load_cpu_seconds;    /* CPU time the load took (all threads) */
+    size_t variants_compressed; /* gzip/brotli variants this load compressed (attempts) */
+    size_t variants_reused;     /* variants taken from prev (SHA-256 unchanged) */
 } prep_serve_version_info;
 
 void prep_serve_version_get_info(const prep_serve_version *v, prep_serve_version_info *out);
@@ -239,5 +241,54 @@ void prep_serve_response_done(prep_serve_response *r);
 
 /* The Cache-Control value served for a site path (no leading '/'); static. */
 const char *prep_serve_cache_control(const char *path, size_t len);
+
+/* ================================================================ the server
+ * (src/serve/server*.c, tls.c, h2.c; docs/internals/serve.md "Network layer")
+ *
+ * One epoll event loop per thread, each with its own listening socket per address (all
+ * bound with SO_REUSEPORT: the kernel spreads connections), TLS 1.2/1.3 by OpenSSL with
+ * ALPN h2 > http/1.1, HTTP/2 by libnghttp2, HTTP/1.1 with keep-alive and pipelining by
+ * prep_http_parse_request. A watcher (the calling thread) polls the store's active
+ * pointer and loads a newly activated cut off the event loops, then publishes it; each
+ * response keeps the version it started on. Reserved paths outside the site: /health and
+ * /metrics (Prometheus text). */
+#define PREP_SERVE_MAX_THREADS 64
+
+typedef struct prep_serve_config {
+    const char *store;          /* borrowed; the cut store to serve (required) */
+    const char *listen;         /* borrowed; plain "ADDR:PORT" ("[::1]:8080" for IPv6; port 0
+                                 * = any free port, printed); NULL = none. With TLS
+                                 * configured, plain requests get 301 to https (but
+                                 * /health and /metrics answer on it) */
+    const char *tls_listen;     /* borrowed; "ADDR:PORT" for HTTPS; NULL = no TLS */
+    const char *tls_cert;       /* borrowed; PEM certificate chain file (with tls_listen) */
+    const char *tls_key;        /* borrowed; PEM private key file */
+    int threads;                /* event loops; 0 = online cores; at most PREP_SERVE_MAX_THREADS */
+    const char *user;           /* borrowed; after binding, drop to this user (setgroups,
+                                 * setgid, setuid); NULL = keep. As root without a user,
+                                 * only loopback listeners are allowed */
+    const char *access_log;     /* borrowed; file appended in combined format; NULL = none */
+    const char *pid_file;       /* borrowed; written after binding, removed at exit; NULL */
+    prep_serve_site_opts site;  /* copied; site.https is set by prep_serve_run */
+    int max_conns_per_ip;       /* default 64 (one table for the whole process) */
+    int max_conns;              /* default 10000, whole process */
+    int idle_timeout_ms;        /* keep-alive idle and stalled writes; default 30000 */
+    int header_timeout_ms;      /* a request head (or TLS handshake) must complete within
+                                 * this from its first byte; default 10000 (slowloris) */
+    int poll_ms;                /* active pointer polling period; default 250 */
+    FILE *status_out;           /* borrowed; "listening on" and cut-switch lines; NULL = none */
+} prep_serve_config;
+
+void prep_serve_config_init(prep_serve_config *c);
+
+/* Binds, drops privileges, loads the active cut (or the empty version) and serves until
+ * SIGINT or SIGTERM (blocked in the calling thread while it runs; SIGPIPE is ignored
+ * process-wide) or prep_serve_stop. Problems before serving (bad address, port in use,
+ * certificate, user, store) go to d and return PREP_ERR_USAGE / PREP_ERR_IO /
+ * PREP_ERR_INVALID; a cut that fails to load while serving is reported on stderr and the
+ * previous one stays. Returns PREP_OK after a clean stop. One server per process. */
+prep_err prep_serve_run(const prep_serve_config *c, prep_diags *d);
+/* Asks a running prep_serve_run to stop (async-signal-safe; any thread). */
+void prep_serve_stop(void);
 
 #endif

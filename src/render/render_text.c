@@ -121,9 +121,9 @@ const char *prep_cache_class_tag(prep_cache_class k)
 const char *prep_cache_control(prep_cache_class k)
 {
     switch (k) {
-    case PREP_CACHE_PAGE: return "public, max-age=60, must-revalidate";
+    case PREP_CACHE_PAGE: return "public, max-age=60, stale-while-revalidate=240";
     case PREP_CACHE_IMMUTABLE: return "public, max-age=31536000, immutable";
-    case PREP_CACHE_DATA: return "public, max-age=60, must-revalidate";
+    case PREP_CACHE_DATA: return "public, max-age=60, stale-while-revalidate=240";
     case PREP_CACHE_POLL: return "no-cache";
     }
     return "no-cache";

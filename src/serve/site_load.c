@@ -1,0 +1,688 @@
+/* prep serve: loading a cut into an in-memory version (docs/internals/serve.md).
+ *
+ * A version holds every public file of one cut, assembled from the store's objects and
+ * checked against the manifest's size and SHA-256, its gzip and brotli variants (kept
+ * only when smaller), a strong ETag per representation and a prebuilt HTTP/1.1 head per
+ * representation for 200 and 304. Files whose SHA-256 is unchanged since the previous
+ * version share its bytes and variants (reference-counted blobs), so a new cut costs only
+ * what changed: the pages (their stamp changes every cut), not the database or assets. */
+#include <brotli/encode.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "site_internal.h"
+
+/* ---------------------------------------------------------------- blobs */
+site_blob *site_blob_new(uint64_t len)
+{
+    if (len > SIZE_MAX - sizeof(site_blob) - 1) return NULL;
+    site_blob *b = malloc(sizeof *b + (size_t)len + 1);
+    if (!b) return NULL;
+    atomic_init(&b->refs, 1);
+    b->len = len;
+    return b;
+}
+
+void site_blob_ref(site_blob *b)
+{
+    if (b) atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+}
+
+void site_blob_unref(site_blob *b)
+{
+    if (b && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) free(b);
+}
+
+/* ---------------------------------------------------------------- options, classes */
+void prep_serve_site_opts_init(prep_serve_site_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->hsts_max_age = 31536000;
+    o->window_open = PREP_TIME_NONE;
+    o->window_close = PREP_TIME_NONE;
+    o->archive = 1;
+}
+
+#define CC_IMMUTABLE "public, max-age=31536000, immutable"
+#define CC_POLL "no-cache"
+#define CC_PAGE "public, max-age=60, stale-while-revalidate=240"
+
+const char *prep_serve_cache_control(const char *path, size_t len)
+{
+    if (len >= 7 && !memcmp(path, "assets/", 7)) return CC_IMMUTABLE;
+    if (len >= 7 && !memcmp(path, "cortes/", 7)) return CC_IMMUTABLE;
+    if (len == 10 && !memcmp(path, "corte.json", 10)) return CC_POLL;
+    return CC_PAGE;
+}
+
+static int compressible_type(const char *t)
+{
+    return !strncmp(t, "text/", 5) || !strncmp(t, "application/json", 16) ||
+           !strncmp(t, "application/xml", 15) || !strncmp(t, "image/svg+xml", 13) ||
+           !strncmp(t, "application/geo+json", 20) || !strncmp(t, "application/manifest+json", 25) ||
+           !strncmp(t, "application/javascript", 22);
+}
+
+const char *site_reason(int status)
+{
+    switch (status) {
+    case 301: return "Moved Permanently";
+    case 503: return "Service Unavailable";
+    default: return prep_http_reason(status);
+    }
+}
+
+/* ---------------------------------------------------------------- fields and heads */
+#define FLD(f, n, nm, val, vlen) \
+    do { \
+        if (*(n) < PREP_SERVE_MAX_FIELDS) \
+            (f)[(*(n))++] = (prep_serve_field){nm, sizeof nm - 1, (val), (vlen)}; \
+    } while (0)
+#define FLDS(f, n, nm, lit) FLD(f, n, nm, lit, sizeof lit - 1)
+
+void site_common_fields(const prep_serve_version *v, const char *seq_str, prep_serve_field *f, size_t *n)
+{
+    FLD(f, n, "x-prep-corte", seq_str, strlen(seq_str));
+    if (v->hsts_len) FLD(f, n, "strict-transport-security", v->hsts, v->hsts_len);
+    FLDS(f, n, "x-content-type-options", "nosniff");
+    FLDS(f, n, "referrer-policy", "strict-origin-when-cross-origin");
+    FLD(f, n, "content-security-policy", v->csp, v->csp_len);
+}
+
+void site_file_fields(const prep_serve_version *v, const char *seq_str, const char *ctype, int compressible,
+                      int rep, const char *etag, size_t etag_len, const char *cc, int not_modified,
+                      prep_serve_field *f, size_t *n)
+{
+    if (!not_modified) {
+        FLD(f, n, "content-type", ctype, strlen(ctype));
+        if (rep == REP_GZ) FLDS(f, n, "content-encoding", "gzip");
+        if (rep == REP_BR) FLDS(f, n, "content-encoding", "br");
+    }
+    if (compressible) FLDS(f, n, "vary", "accept-encoding");
+    FLD(f, n, "etag", etag, etag_len);
+    FLD(f, n, "cache-control", cc, strlen(cc));
+    if (!not_modified && rep == REP_ID) FLDS(f, n, "accept-ranges", "bytes");
+    site_common_fields(v, seq_str, f, n);
+}
+
+prep_err site_build_head(prep_buf *b, int status, const prep_serve_field *f, size_t n, int with_len,
+                         uint64_t len)
+{
+    prep_err e = prep_buf_printf(b, "HTTP/1.1 %d %s\r\n", status, site_reason(status));
+    for (size_t i = 0; i < n && e == PREP_OK; i++) {
+        e = prep_buf_append(b, f[i].name, f[i].name_len);
+        if (e == PREP_OK) e = prep_buf_append(b, ": ", 2);
+        if (e == PREP_OK) e = prep_buf_append(b, f[i].value, f[i].value_len);
+        if (e == PREP_OK) e = prep_buf_append(b, "\r\n", 2);
+    }
+    if (e == PREP_OK && with_len) e = prep_buf_printf(b, "content-length: %llu\r\n", (unsigned long long)len);
+    return e;
+}
+
+/* ---------------------------------------------------------------- assembling */
+/* Reads exactly size bytes of the regular file path into dst. 0, or -1 (missing/IO) or
+ * -2 (its size differs). */
+static int read_exact(const char *path, uint8_t *dst, uint64_t size)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -1;
+    }
+    if ((uint64_t)st.st_size != size) {
+        close(fd);
+        return -2;
+    }
+    uint64_t got = 0;
+    while (got < size) {
+        size_t want = size - got > ((size_t)1 << 30) ? ((size_t)1 << 30) : (size_t)(size - got);
+        ssize_t r = read(fd, dst + got, want);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            close(fd);
+            return r == 0 ? -2 : -1;
+        }
+        got += (uint64_t)r;
+    }
+    close(fd);
+    return 0;
+}
+
+prep_err site_assemble(const char *store, const char *sha256, uint64_t size, size_t n_parts,
+                       const prep_cut_part *parts, uint8_t *dst, char kind[24], char msg[200])
+{
+    char op[4096];
+    if (n_parts == 0) {
+        if (prep_cut_object_path(store, sha256, op, sizeof op) != 0) {
+            snprintf(kind, 24, "limit");
+            snprintf(msg, 200, "store path too long");
+            return PREP_ERR_LIMIT;
+        }
+        int r = read_exact(op, dst, size);
+        if (r != 0) {
+            snprintf(kind, 24, r == -2 ? "size-mismatch" : "missing-object");
+            snprintf(msg, 200, "object %.64s %s", sha256,
+                     r == -2 ? "does not have the manifest's size" : "cannot be read");
+            return PREP_ERR_VERIFY;
+        }
+    } else {
+        uint64_t off = 0;
+        for (size_t i = 0; i < n_parts; i++) {
+            if (parts[i].size > size - off || prep_cut_object_path(store, parts[i].sha256, op, sizeof op) != 0) {
+                snprintf(kind, 24, "parts-mismatch");
+                snprintf(msg, 200, "part %zu does not fit the file", i + 1);
+                return PREP_ERR_VERIFY;
+            }
+            int r = read_exact(op, dst + off, parts[i].size);
+            if (r != 0) {
+                snprintf(kind, 24, r == -2 ? "size-mismatch" : "missing-object");
+                snprintf(msg, 200, "part object %.64s %s", parts[i].sha256,
+                         r == -2 ? "does not have the manifest's size" : "cannot be read");
+                return PREP_ERR_VERIFY;
+            }
+            off += parts[i].size;
+        }
+        if (off != size) {
+            snprintf(kind, 24, "parts-mismatch");
+            snprintf(msg, 200, "parts add up to %llu bytes, not %llu", (unsigned long long)off,
+                     (unsigned long long)size);
+            return PREP_ERR_VERIFY;
+        }
+    }
+    char got[65];
+    prep_sha256_hex(dst, (size_t)size, got);
+    if (strcmp(got, sha256) != 0) {
+        snprintf(kind, 24, "hash-mismatch");
+        /* Name the damaged part when the file is composed. */
+        uint64_t off = 0;
+        for (size_t i = 0; i < n_parts; i++) {
+            char ph[65];
+            prep_sha256_hex(dst + off, (size_t)parts[i].size, ph);
+            if (strcmp(ph, parts[i].sha256) != 0) {
+                snprintf(msg, 200, "part object %.64s has SHA-256 %.64s", parts[i].sha256, ph);
+                return PREP_ERR_VERIFY;
+            }
+            off += parts[i].size;
+        }
+        snprintf(msg, 200, "assembled bytes have SHA-256 %.64s, the manifest says %.64s", got, sha256);
+        return PREP_ERR_VERIFY;
+    }
+    return PREP_OK;
+}
+
+/* ---------------------------------------------------------------- compression */
+static site_blob *gzip_blob(const uint8_t *in, uint64_t n)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    /* windowBits 15 + 16: a gzip wrapper with mtime 0 (reproducible). */
+    if (deflateInit2(&z, SITE_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return NULL;
+    uLong cap = deflateBound(&z, (uLong)n) + 64;
+    site_blob *b = site_blob_new(cap);
+    if (!b) {
+        deflateEnd(&z);
+        return NULL;
+    }
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)n;
+    z.next_out = b->data;
+    z.avail_out = (uInt)cap;
+    int r = deflate(&z, Z_FINISH);
+    uint64_t out = cap - z.avail_out;
+    deflateEnd(&z);
+    if (r != Z_STREAM_END || out >= n) {
+        free(b);
+        return NULL;
+    }
+    site_blob *s = realloc(b, sizeof *b + (size_t)out + 1);
+    if (s) b = s;
+    b->len = out;
+    return b;
+}
+
+static site_blob *brotli_blob(const uint8_t *in, uint64_t n)
+{
+    size_t cap = BrotliEncoderMaxCompressedSize((size_t)n);
+    if (cap == 0) return NULL;
+    site_blob *b = site_blob_new(cap);
+    if (!b) return NULL;
+    size_t out = cap;
+    if (!BrotliEncoderCompress(SITE_BROTLI_Q, 22, BROTLI_MODE_TEXT, (size_t)n, in, &out, b->data) || out >= n) {
+        free(b);
+        return NULL;
+    }
+    site_blob *s = realloc(b, sizeof *b + out + 1);
+    if (s) b = s;
+    b->len = out;
+    return b;
+}
+
+/* ---------------------------------------------------------------- the version */
+static void etag_set(site_rep *r, const char *sha, int rep)
+{
+    static const char *suf[REP_N] = {"", "-gz", "-br"};
+    int n = snprintf(r->etag, sizeof r->etag, "\"%.20s%s\"", sha, suf[rep]);
+    r->etag_len = (uint8_t)n;
+}
+
+static prep_err build_heads(const prep_serve_version *v, site_file *f)
+{
+    prep_buf b;
+    prep_buf_init(&b, 0);
+    prep_err e = PREP_OK;
+    for (int k = 0; k < REP_N && e == PREP_OK; k++) {
+        site_rep *r = &f->rep[k];
+        if (!r->b) continue;
+        prep_serve_field fl[PREP_SERVE_MAX_FIELDS];
+        size_t n = 0;
+        site_file_fields(v, v->seq_str, f->media_type, f->compressible, k, r->etag, r->etag_len,
+                         f->cache_control, 0, fl, &n);
+        r->h200_off = (uint32_t)b.len;
+        e = site_build_head(&b, 200, fl, n, 1, r->b->len);
+        r->h200_len = (uint32_t)(b.len - r->h200_off);
+        n = 0;
+        site_file_fields(v, v->seq_str, f->media_type, f->compressible, k, r->etag, r->etag_len,
+                         f->cache_control, 1, fl, &n);
+        r->h304_off = (uint32_t)b.len;
+        if (e == PREP_OK) e = site_build_head(&b, 304, fl, n, 0, 0);
+        r->h304_len = (uint32_t)(b.len - r->h304_off);
+    }
+    if (e != PREP_OK) {
+        prep_buf_free(&b);
+        return e;
+    }
+    f->heads = prep_buf_steal(&b, NULL);
+    return PREP_OK;
+}
+
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+typedef struct load_job {
+    prep_serve_version *v;
+    atomic_size_t next;
+    pthread_mutex_t lock;
+    double cpu;
+} load_job;
+
+static void load_one(prep_serve_version *v, site_file *f)
+{
+    site_rep *id = &f->rep[REP_ID];
+    if (!id->b) {
+        id->b = site_blob_new(f->size);
+        if (!id->b) {
+            f->err = PREP_ERR_NOMEM;
+            snprintf(f->errkind, sizeof f->errkind, "nomem");
+            snprintf(f->errmsg, sizeof f->errmsg, "%llu bytes", (unsigned long long)f->size);
+            return;
+        }
+        if (f->entry) {
+            f->err = site_assemble(v->store, f->sha256, f->size, f->entry->n_parts, f->entry->parts,
+                                   id->b->data, f->errkind, f->errmsg);
+            if (f->err != PREP_OK) return;
+        } else {
+            /* SHA256SUMS / SHA256SUMS.sig: bytes of the manifest and its signature. */
+            const char *src = !strcmp(f->path, "SHA256SUMS") ? v->m.raw : v->sig;
+            memcpy(id->b->data, src, (size_t)f->size);
+        }
+        if (f->compressible && f->size >= SITE_COMPRESS_MIN && f->size <= SITE_COMPRESS_MAX) {
+            f->rep[REP_GZ].b = gzip_blob(id->b->data, f->size);
+            f->compressed++;
+            if (v->opts.https) {
+                f->rep[REP_BR].b = brotli_blob(id->b->data, f->size);
+                f->compressed++;
+            }
+        }
+    }
+    for (int k = 0; k < REP_N; k++)
+        if (f->rep[k].b) etag_set(&f->rep[k], f->sha256, k);
+    f->err = build_heads(v, f);
+    if (f->err != PREP_OK) {
+        snprintf(f->errkind, sizeof f->errkind, "nomem");
+        snprintf(f->errmsg, sizeof f->errmsg, "heads");
+    }
+}
+
+static void work_loop(load_job *j)
+{
+    for (;;) {
+        size_t i = atomic_fetch_add(&j->next, 1);
+        if (i >= j->v->n_files) break;
+        load_one(j->v, &j->v->files[i]);
+    }
+}
+
+/* A worker thread: its CPU time is added to the job's (the calling thread's is measured
+ * by the loader itself). */
+static void *load_worker(void *arg)
+{
+    load_job *j = arg;
+    double t0 = thread_cpu();
+    work_loop(j);
+    double dt = thread_cpu() - t0;
+    pthread_mutex_lock(&j->lock);
+    j->cpu += dt;
+    pthread_mutex_unlock(&j->lock);
+    return NULL;
+}
+
+static int file_cmp(const void *a, const void *b)
+{
+    return strcmp(((const site_file *)a)->path, ((const site_file *)b)->path);
+}
+
+static const site_file *find_prev(const prep_serve_version *p, const char *path)
+{
+    size_t lo = 0, hi = p->n_files;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(p->files[mid].path, path);
+        if (c == 0) return &p->files[mid];
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}
+
+static void version_free(prep_serve_version *v)
+{
+    if (!v) return;
+    for (size_t i = 0; i < v->n_files; i++) {
+        for (int k = 0; k < REP_N; k++) site_blob_unref(v->files[i].rep[k].b);
+        free(v->files[i].heads);
+    }
+    free(v->files);
+    prep_cut_manifest_free(&v->m);
+    for (int i = 0; i < SITE_ARCHIVE_CACHE; i++) {
+        prep_cut_manifest_free(&v->arch[i].m);
+        free(v->arch[i].sig);
+    }
+    pthread_mutex_destroy(&v->arch_lock);
+    free(v->sig);
+    free(v->store);
+    free(v->frame_ancestors);
+    free(v->zone);
+    free(v->wait_page);
+    free(v);
+}
+
+void prep_serve_version_ref(prep_serve_version *v)
+{
+    if (v) atomic_fetch_add_explicit(&v->refs, 1, memory_order_relaxed);
+}
+
+void prep_serve_version_unref(prep_serve_version *v)
+{
+    if (v && atomic_fetch_sub_explicit(&v->refs, 1, memory_order_acq_rel) == 1) version_free(v);
+}
+
+void prep_serve_version_get_info(const prep_serve_version *v, prep_serve_version_info *out)
+{
+    *out = v->info;
+}
+
+/* Origins go into a header: printable ASCII without ';' ',' '"' (one directive, one field). */
+static int origins_ok(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c >= 0x7f || c == ';' || c == ',' || c == '"' || c == '\t') return 0;
+    }
+    return 1;
+}
+
+static void html_escape(prep_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': prep_buf_puts(b, "&amp;"); break;
+        case '<': prep_buf_puts(b, "&lt;"); break;
+        case '>': prep_buf_puts(b, "&gt;"); break;
+        case '"': prep_buf_puts(b, "&quot;"); break;
+        case '\'': prep_buf_puts(b, "&#39;"); break;
+        default: prep_buf_putc(b, *s);
+        }
+    }
+}
+
+/* The page answered while nothing may be shown yet (docs/internals/serve.md). */
+static prep_err build_wait_page(prep_serve_version *v)
+{
+    prep_buf b;
+    prep_buf_init(&b, 1 << 16);
+    prep_buf_puts(&b, "<!doctype html>\n<html lang=\"es\"><head><meta charset=\"utf-8\">"
+                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                      "<title>PREP: resultados preliminares</title></head>\n<body>\n"
+                      "<h1>Resultados preliminares</h1>\n<p>");
+    char when[128];
+    const char *zone = v->zone ? v->zone : "UTC";
+    if (v->opts.window_open != PREP_TIME_NONE &&
+        prep_time_format(v->opts.window_open, zone, PREP_TS_HUMAN, when, sizeof when) == 0) {
+        /* "6 de junio de 2021, 20:00 (UTC-5)" -> "... (UTC-5, America/Mexico_City)" */
+        size_t wl = strlen(when);
+        if (wl && when[wl - 1] == ')') when[wl - 1] = '\0';
+        prep_buf_puts(&b, "La publicaci\xC3\xB3n de los resultados preliminares comienza el ");
+        html_escape(&b, when);
+        prep_buf_puts(&b, ", ");
+        html_escape(&b, zone);
+        prep_buf_puts(&b, ").");
+    } else {
+        prep_buf_puts(&b, "Los resultados preliminares a\xC3\xBAn no se publican en este sitio. "
+                          "Vuelva a consultarlo en unos minutos.");
+    }
+    prep_err e = prep_buf_puts(&b, "</p>\n</body></html>\n");
+    if (e != PREP_OK) {
+        prep_buf_free(&b);
+        return e;
+    }
+    v->wait_page = prep_buf_steal(&b, &v->wait_page_len);
+    return PREP_OK;
+}
+
+static prep_err version_new(const prep_serve_site_opts *opts, prep_serve_version **out)
+{
+    *out = NULL;
+    prep_serve_version *v = calloc(1, sizeof *v);
+    if (!v) return PREP_ERR_NOMEM;
+    atomic_init(&v->refs, 1);
+    pthread_mutex_init(&v->arch_lock, NULL);
+    if (opts) v->opts = *opts;
+    else prep_serve_site_opts_init(&v->opts);
+    if (v->opts.frame_ancestors && (!origins_ok(v->opts.frame_ancestors) || strlen(v->opts.frame_ancestors) > 1024)) {
+        version_free(v);
+        return PREP_ERR_INVALID;
+    }
+    if (v->opts.frame_ancestors) v->frame_ancestors = strdup(v->opts.frame_ancestors);
+    if (v->opts.zone) v->zone = strdup(v->opts.zone);
+    v->opts.frame_ancestors = v->frame_ancestors;
+    v->opts.zone = v->zone;
+    if ((opts && opts->frame_ancestors && !v->frame_ancestors) || (opts && opts->zone && !v->zone)) {
+        version_free(v);
+        return PREP_ERR_NOMEM;
+    }
+    const char *fa = v->frame_ancestors;
+    while (fa && *fa == ' ') fa++;
+    int n = snprintf(v->csp, sizeof v->csp,
+                     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'%s%s",
+                     fa && *fa ? " " : "", fa && *fa ? fa : "");
+    v->csp_len = (size_t)n;
+    if (v->opts.https && v->opts.hsts_max_age > 0)
+        v->hsts_len = (size_t)snprintf(v->hsts, sizeof v->hsts, "max-age=%lld", (long long)v->opts.hsts_max_age);
+    snprintf(v->seq_str, sizeof v->seq_str, "0");
+    v->info.instant = PREP_TIME_NONE;
+    prep_err e = build_wait_page(v);
+    if (e != PREP_OK) {
+        version_free(v);
+        return e;
+    }
+    *out = v;
+    return PREP_OK;
+}
+
+prep_err prep_serve_version_empty(const prep_serve_site_opts *opts, prep_serve_version **out)
+{
+    prep_err e = version_new(opts, out);
+    if (e == PREP_OK) {
+        (*out)->empty = 1;
+        (*out)->info.bytes_held = sizeof **out + (*out)->wait_page_len;
+    }
+    return e;
+}
+
+prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_serve_version *prev,
+                                 const prep_serve_site_opts *opts, prep_serve_version **out, prep_diags *d)
+{
+    *out = NULL;
+    double cpu0 = thread_cpu();
+    prep_serve_version *v = NULL;
+    prep_err e = version_new(opts, &v);
+    if (e == PREP_ERR_INVALID) {
+        prep_diags_add(d, "site-options", 0, 0, "bad-option",
+                       "frame ancestors \"%s\" are not a space-separated list of origins",
+                       opts && opts->frame_ancestors ? opts->frame_ancestors : "");
+        return e;
+    }
+    if (e != PREP_OK) return e;
+    v->store = strdup(store);
+    if (!v->store) {
+        version_free(v);
+        return PREP_ERR_NOMEM;
+    }
+    e = prep_cut_load(store, seq, &v->m, d);
+    if (e != PREP_OK) {
+        version_free(v);
+        return e;
+    }
+    uint64_t s = v->m.meta.seq;
+    snprintf(v->seq_str, sizeof v->seq_str, "%llu", (unsigned long long)s);
+    {
+        char sp[4096];
+        snprintf(sp, sizeof sp, "%s/cuts/%llu/manifest.sig", store, (unsigned long long)s);
+        char *sig = NULL;
+        size_t sl = 0;
+        if (prep_read_file(sp, SITE_SIG_MAX, &sig, &sl) == PREP_OK) {
+            v->sig = sig;
+            v->sig_len = sl;
+        }
+    }
+    /* The files: the manifest's entries plus SHA256SUMS (and .sig), sorted by path. */
+    v->n_files = v->m.n + 1 + (v->sig ? 1 : 0);
+    v->files = calloc(v->n_files, sizeof *v->files);
+    if (!v->files) {
+        version_free(v);
+        return PREP_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < v->m.n; i++) {
+        const prep_cut_entry *en = &v->m.entries[i];
+        site_file *f = &v->files[i];
+        if (en->size > SITE_FILE_MAX) {
+            prep_diags_add(d, en->path, 0, 0, "limit", "%llu bytes is more than a served file may hold (%llu)",
+                           (unsigned long long)en->size, (unsigned long long)SITE_FILE_MAX);
+            version_free(v);
+            return PREP_ERR_LIMIT;
+        }
+        f->path = en->path;
+        f->media_type = en->media_type;
+        f->size = en->size;
+        memcpy(f->sha256, en->sha256, 65);
+        f->entry = en;
+    }
+    {
+        site_file *f = &v->files[v->m.n];
+        f->path = "SHA256SUMS";
+        f->media_type = "text/plain; charset=utf-8";
+        f->size = v->m.raw_len;
+        prep_sha256_hex(v->m.raw, v->m.raw_len, f->sha256);
+        if (v->sig) {
+            f = &v->files[v->m.n + 1];
+            f->path = "SHA256SUMS.sig";
+            f->media_type = "text/plain; charset=utf-8";
+            f->size = v->sig_len;
+            prep_sha256_hex(v->sig, v->sig_len, f->sha256);
+        }
+    }
+    qsort(v->files, v->n_files, sizeof *v->files, file_cmp);
+    for (size_t i = 0; i < v->n_files; i++) {
+        site_file *f = &v->files[i];
+        f->cache_control = prep_serve_cache_control(f->path, strlen(f->path));
+        f->compressible = compressible_type(f->media_type);
+        const site_file *pf = prev && !prev->empty ? find_prev(prev, f->path) : NULL;
+        if (pf && !strcmp(pf->sha256, f->sha256) && pf->size == f->size && pf->rep[REP_ID].b) {
+            for (int k = 0; k < REP_N; k++) {
+                if (k == REP_BR && !v->opts.https) continue;
+                f->rep[k].b = pf->rep[k].b;
+                site_blob_ref(f->rep[k].b);
+                if (k != REP_ID && f->rep[k].b) f->reused++;
+            }
+            /* prev without br (http) but this version over https: compress br now. */
+        }
+    }
+    /* Workers: assemble, check, compress, build heads. */
+    load_job job;
+    job.v = v;
+    atomic_init(&job.next, 0);
+    pthread_mutex_init(&job.lock, NULL);
+    job.cpu = 0;
+    long nt = v->opts.threads > 0 ? v->opts.threads : sysconf(_SC_NPROCESSORS_ONLN);
+    if (nt < 1) nt = 1;
+    if (nt > SITE_THREADS_MAX) nt = SITE_THREADS_MAX;
+    if ((size_t)nt > v->n_files) nt = (long)v->n_files;
+    pthread_t th[SITE_THREADS_MAX];
+    long started = 0;
+    for (long i = 1; i < nt; i++) {
+        if (pthread_create(&th[started], NULL, load_worker, &job) != 0) break;
+        started++;
+    }
+    work_loop(&job); /* this thread works too */
+    for (long i = 0; i < started; i++) pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&job.lock);
+    double own = thread_cpu() - cpu0;
+
+    prep_err first = PREP_OK;
+    uint64_t held = sizeof *v + v->n_files * sizeof *v->files + v->m.raw_len + v->sig_len + v->wait_page_len;
+    for (size_t i = 0; i < v->n_files; i++) {
+        site_file *f = &v->files[i];
+        if (f->err != PREP_OK) {
+            char op[4096] = "";
+            if (f->entry && f->entry->n_parts == 0) prep_cut_object_path(store, f->sha256, op, sizeof op);
+            prep_diags_add(d, op[0] ? op : f->path, 0, 0, f->errkind, "%s: %s", f->path, f->errmsg);
+            if (first == PREP_OK) first = f->err;
+            continue;
+        }
+        v->info.files++;
+        v->info.bytes_identity += f->size;
+        v->info.variants_reused += (size_t)f->reused;
+        v->info.variants_compressed += (size_t)f->compressed;
+        for (int k = 0; k < REP_N; k++)
+            if (f->rep[k].b) {
+                held += f->rep[k].b->len;
+                held += (uint64_t)f->rep[k].h200_len + f->rep[k].h304_len;
+            }
+    }
+    if (first != PREP_OK) {
+        version_free(v);
+        return first;
+    }
+    v->info.seq = s;
+    memcpy(v->info.manifest_sha256, v->m.sha256, 65);
+    v->info.instant = v->m.meta.instant;
+    v->info.drill = v->m.meta.mode == PREP_CUT_DRILL;
+    v->info.bytes_held = held;
+    v->info.load_cpu_seconds = job.cpu + own;
+    *out = v;
+    return PREP_OK;
+}

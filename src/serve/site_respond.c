@@ -1,0 +1,496 @@
+/* prep serve: the response decision (docs/internals/serve.md).
+ *
+ * prep_serve_respond maps one request onto a loaded version: method, publication window,
+ * path normalisation, lookup (or the archive of older cuts), content negotiation,
+ * If-None-Match, Range/If-Range. For a 200 or 304 of an in-memory file the HTTP/1.1
+ * head is the one prebuilt at load; every other answer builds its head into storage the
+ * response owns. Thread-safe: the version is read-only, the archive cache is under a
+ * mutex, the response holds a reference to its version until prep_serve_response_done. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "site_internal.h"
+
+typedef struct site_owned {
+    uint8_t *body;  /* archive body (malloc) */
+    char *head;     /* built HTTP/1.1 head (malloc) */
+    char *loc;      /* Location value (malloc) */
+    char ctype[PREP_CUT_MEDIA_TYPE_MAX + 1];
+    char etag[28];
+    char seq[24];
+} site_owned;
+
+static site_owned *owned(prep_serve_response *r)
+{
+    if (!r->_owned) r->_owned = calloc(1, sizeof(site_owned));
+    return r->_owned;
+}
+
+/* ---------------------------------------------------------------- small bodies */
+#define PAGE_HEAD \
+    "<!doctype html>\n<html lang=\"es\"><head><meta charset=\"utf-8\">" \
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>"
+#define PAGE(title, text) PAGE_HEAD title "</title></head>\n<body>\n<h1>" title "</h1>\n<p>" text "</p>\n</body></html>\n"
+
+static const char *error_body(int status)
+{
+    switch (status) {
+    case 301: return PAGE("Movido permanentemente", "Esta p\xC3\xA1gina est\xC3\xA1 en otra direcci\xC3\xB3n.");
+    case 400: return PAGE("Solicitud incorrecta", "La direcci\xC3\xB3n solicitada no es v\xC3\xA1lida.");
+    case 404: return PAGE("P\xC3\xA1gina no encontrada", "La p\xC3\xA1gina solicitada no existe en este sitio.");
+    case 405: return PAGE("M\xC3\xA9todo no permitido", "Este sitio solo atiende solicitudes GET y HEAD.");
+    case 406: return PAGE("Codificaci\xC3\xB3n no aceptable",
+                          "El contenido no est\xC3\xA1 disponible en una codificaci\xC3\xB3n aceptada.");
+    case 414: return PAGE("Direcci\xC3\xB3n demasiado larga", "La direcci\xC3\xB3n solicitada es demasiado larga.");
+    case 416: return PAGE("Intervalo no satisfacible", "El intervalo de bytes solicitado est\xC3\xA1 fuera del archivo.");
+    default: return PAGE("Servicio no disponible", "El sitio no puede atender la solicitud en este momento.");
+    }
+}
+
+/* Used when even a small allocation fails: a complete static answer. */
+static const char nomem_head[] = "HTTP/1.1 503 Service Unavailable\r\ncache-control: no-cache\r\n"
+                                 "retry-after: 5\r\ncontent-length: 0\r\n";
+
+static void answer_nomem(prep_serve_response *r)
+{
+    r->status = 503;
+    r->n_fields = 0;
+    r->fields[r->n_fields++] = (prep_serve_field){"cache-control", 13, "no-cache", 8};
+    r->fields[r->n_fields++] = (prep_serve_field){"retry-after", 11, "5", 1};
+    r->h1_head = nomem_head;
+    r->h1_head_len = sizeof nomem_head - 1;
+    r->body = NULL;
+    r->body_len = 0;
+    r->send_body = 0;
+}
+
+/* Builds r->h1_head from r->status, r->fields and (when with_len) r->body_len. */
+static void finish_head(prep_serve_response *r, int with_len)
+{
+    site_owned *o = owned(r);
+    prep_buf b;
+    prep_buf_init(&b, 1 << 16);
+    if (!o || site_build_head(&b, r->status, r->fields, r->n_fields, with_len, r->body_len) != PREP_OK) {
+        prep_buf_free(&b);
+        answer_nomem(r);
+        return;
+    }
+    free(o->head);
+    o->head = prep_buf_steal(&b, &r->h1_head_len);
+    r->h1_head = o->head;
+}
+
+#define ADD(r, nm, val, vlen) \
+    do { \
+        if ((r)->n_fields < PREP_SERVE_MAX_FIELDS) \
+            (r)->fields[(r)->n_fields++] = (prep_serve_field){nm, sizeof nm - 1, (val), (vlen)}; \
+    } while (0)
+
+/* An error (or redirect) page: extra fields (allow, location, content-range) first. */
+static void answer_error(prep_serve_version *v, const prep_serve_request *req, prep_serve_response *r,
+                         int status, const char *seq_str, const prep_serve_field *extra, size_t n_extra)
+{
+    r->status = status;
+    r->n_fields = 0;
+    static const char ct[] = "text/html; charset=utf-8";
+    ADD(r, "content-type", ct, sizeof ct - 1);
+    ADD(r, "cache-control", "no-cache", 8);
+    for (size_t i = 0; i < n_extra && r->n_fields < PREP_SERVE_MAX_FIELDS; i++) r->fields[r->n_fields++] = extra[i];
+    site_common_fields(v, seq_str, r->fields, &r->n_fields);
+    const char *body = error_body(status);
+    r->body = (const uint8_t *)body;
+    r->body_len = strlen(body);
+    r->send_body = req->method == PREP_HTTP_GET;
+    finish_head(r, 1);
+}
+
+/* ---------------------------------------------------------------- the waiting page */
+static int waiting(const prep_serve_version *v, prep_time now)
+{
+    if (v->empty) return 1;
+    return !v->info.drill && v->opts.window_open != PREP_TIME_NONE && now < v->opts.window_open;
+}
+
+static void answer_wait(prep_serve_version *v, const prep_serve_request *req, prep_serve_response *r, prep_time now)
+{
+    r->status = 503;
+    r->seq = 0; /* nothing of a cut is shown before the window opens */
+    r->n_fields = 0;
+    static const char ct[] = "text/html; charset=utf-8";
+    ADD(r, "content-type", ct, sizeof ct - 1);
+    ADD(r, "cache-control", "no-cache", 8);
+    int64_t wait = 60; /* no window known, or open with no cut yet: cuts come every few minutes */
+    if (v->opts.window_open != PREP_TIME_NONE && now < v->opts.window_open) wait = v->opts.window_open - now;
+    int n = snprintf(r->_scratch, 32, "%lld", (long long)wait);
+    ADD(r, "retry-after", r->_scratch, (size_t)n);
+    site_common_fields(v, "0", r->fields, &r->n_fields);
+    r->body = (const uint8_t *)v->wait_page;
+    r->body_len = v->wait_page_len;
+    r->send_body = req->method == PREP_HTTP_GET;
+    finish_head(r, 1);
+}
+
+/* ---------------------------------------------------------------- redirects */
+static void answer_redirect(prep_serve_version *v, const prep_serve_request *req, prep_serve_response *r,
+                            const char *key, size_t klen, const char *seq_str)
+{
+    /* Location: "/" + key + "/", percent-encoding every byte outside RFC 3986 pchar. */
+    site_owned *o = owned(r);
+    char *loc = o ? malloc(3 * klen + 3) : NULL;
+    if (!loc) {
+        answer_nomem(r);
+        return;
+    }
+    static const char hx[] = "0123456789ABCDEF";
+    size_t n = 0;
+    loc[n++] = '/';
+    for (size_t i = 0; i < klen; i++) {
+        unsigned char c = (unsigned char)key[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._~/!$&'()*+,;=:@", c)) {
+            loc[n++] = (char)c;
+        } else {
+            loc[n++] = '%';
+            loc[n++] = hx[c >> 4];
+            loc[n++] = hx[c & 15];
+        }
+    }
+    loc[n++] = '/';
+    loc[n] = '\0';
+    free(o->loc);
+    o->loc = loc;
+    prep_serve_field f = {"location", 8, loc, n};
+    answer_error(v, req, r, 301, seq_str, &f, 1);
+}
+
+/* ---------------------------------------------------------------- serving a file */
+typedef struct served_file {
+    const char *ctype;
+    int compressible;
+    const char *cc;
+    const char *seq_str;
+    const uint8_t *body[REP_N]; /* NULL: absent */
+    uint64_t len[REP_N];
+    const char *etag[REP_N];
+    size_t etag_len[REP_N];
+    const char *heads; /* prebuilt heads, or NULL */
+    const site_rep *rep; /* for the prebuilt offsets, or NULL */
+} served_file;
+
+static void answer_file(prep_serve_version *v, const prep_serve_request *req, prep_serve_response *r,
+                        const served_file *sf)
+{
+    unsigned have = (sf->body[REP_GZ] ? PREP_HTTP_HAVE_GZIP : 0) | (sf->body[REP_BR] ? PREP_HTTP_HAVE_BR : 0);
+    prep_http_coding c = PREP_HTTP_IDENTITY;
+    if (prep_http_negotiate(req->accept_encoding.p, req->accept_encoding.len, have, v->opts.https, &c) != 0) {
+        answer_error(v, req, r, 406, sf->seq_str, NULL, 0);
+        return;
+    }
+    int k = c == PREP_HTTP_BR ? REP_BR : c == PREP_HTTP_GZIP ? REP_GZ : REP_ID;
+    if (!sf->body[k]) k = REP_ID; /* negotiate never picks an absent one; be safe */
+    r->n_fields = 0;
+    if (req->if_none_match.p &&
+        prep_http_if_none_match(req->if_none_match.p, req->if_none_match.len, sf->etag[k], sf->etag_len[k])) {
+        r->status = 304;
+        site_file_fields(v, sf->seq_str, sf->ctype, sf->compressible, k, sf->etag[k], sf->etag_len[k], sf->cc, 1,
+                         r->fields, &r->n_fields);
+        r->body = NULL;
+        r->body_len = 0;
+        r->send_body = 0;
+        if (sf->rep) {
+            r->h1_head = sf->heads + sf->rep[k].h304_off;
+            r->h1_head_len = sf->rep[k].h304_len;
+        } else {
+            finish_head(r, 0);
+        }
+        return;
+    }
+    uint64_t size = sf->len[k];
+    if (k == REP_ID && req->range.p &&
+        (!req->if_range.p || prep_http_if_range(req->if_range.p, req->if_range.len, sf->etag[k], sf->etag_len[k]))) {
+        uint64_t first = 0, last = 0;
+        prep_http_range_kind rk = prep_http_range(req->range.p, req->range.len, size, &first, &last);
+        if (rk == PREP_HTTP_RANGE_PARTIAL) {
+            r->status = 206;
+            site_file_fields(v, sf->seq_str, sf->ctype, sf->compressible, k, sf->etag[k], sf->etag_len[k], sf->cc,
+                             0, r->fields, &r->n_fields);
+            int n = snprintf(r->_scratch, 96, "bytes %llu-%llu/%llu", (unsigned long long)first,
+                             (unsigned long long)last, (unsigned long long)size);
+            ADD(r, "content-range", r->_scratch, (size_t)n);
+            r->body = sf->body[k] + first;
+            r->body_len = last - first + 1;
+            r->send_body = req->method == PREP_HTTP_GET;
+            finish_head(r, 1);
+            return;
+        }
+        if (rk == PREP_HTTP_RANGE_UNSATISFIABLE) {
+            int n = snprintf(r->_scratch, 96, "bytes */%llu", (unsigned long long)size);
+            prep_serve_field f = {"content-range", 13, r->_scratch, (size_t)n};
+            answer_error(v, req, r, 416, sf->seq_str, &f, 1);
+            return;
+        }
+    }
+    r->status = 200;
+    site_file_fields(v, sf->seq_str, sf->ctype, sf->compressible, k, sf->etag[k], sf->etag_len[k], sf->cc, 0,
+                     r->fields, &r->n_fields);
+    r->body = sf->body[k];
+    r->body_len = size;
+    r->send_body = req->method == PREP_HTTP_GET;
+    if (sf->rep) {
+        r->h1_head = sf->heads + sf->rep[k].h200_off;
+        r->h1_head_len = sf->rep[k].h200_len;
+    } else {
+        finish_head(r, 1);
+    }
+}
+
+static const site_file *find_file(const prep_serve_version *v, const char *key)
+{
+    size_t lo = 0, hi = v->n_files;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(v->files[mid].path, key);
+        if (c == 0) return &v->files[mid];
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}
+
+static void served_from_memory(const prep_serve_version *v, const site_file *f, const char *cc, served_file *sf)
+{
+    memset(sf, 0, sizeof *sf);
+    sf->ctype = f->media_type;
+    sf->compressible = f->compressible;
+    sf->cc = cc ? cc : f->cache_control;
+    sf->seq_str = v->seq_str;
+    for (int k = 0; k < REP_N; k++)
+        if (f->rep[k].b) {
+            sf->body[k] = f->rep[k].b->data;
+            sf->len[k] = f->rep[k].b->len;
+            sf->etag[k] = f->rep[k].etag;
+            sf->etag_len[k] = f->rep[k].etag_len;
+        }
+    if (!cc) {
+        sf->heads = f->heads;
+        sf->rep = f->rep;
+    }
+}
+
+/* ---------------------------------------------------------------- the archive */
+/* What one archived file is, copied out of the cache under its lock. */
+typedef struct arch_file {
+    int found;       /* 1: a file; 2: a directory with index.html (redirect); 0: none */
+    uint64_t size;
+    char sha256[65];
+    size_t n_parts;
+    prep_cut_part parts[PREP_CUT_PARTS_MAX];
+    const uint8_t *inline_src; /* SHA256SUMS / .sig: copied under the lock */
+} arch_file;
+
+static site_arch_slot *arch_slot(prep_serve_version *v, uint64_t seq)
+{
+    site_arch_slot *lru = &v->arch[0];
+    for (int i = 0; i < SITE_ARCHIVE_CACHE; i++) {
+        if (v->arch[i].seq == seq) {
+            v->arch[i].used = ++v->arch_tick;
+            return &v->arch[i];
+        }
+        if (v->arch[i].used < lru->used) lru = &v->arch[i];
+    }
+    prep_cut_manifest m;
+    memset(&m, 0, sizeof m);
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_err e = prep_cut_load(v->store, seq, &m, &d);
+    prep_diags_free(&d);
+    if (e != PREP_OK) {
+        prep_cut_manifest_free(&m);
+        return NULL;
+    }
+    prep_cut_manifest_free(&lru->m);
+    free(lru->sig);
+    lru->sig = NULL;
+    lru->sig_len = 0;
+    lru->m = m;
+    lru->seq = seq;
+    lru->used = ++v->arch_tick;
+    char sp[4096];
+    snprintf(sp, sizeof sp, "%s/cuts/%llu/manifest.sig", v->store, (unsigned long long)seq);
+    if (prep_read_file(sp, SITE_SIG_MAX, &lru->sig, &lru->sig_len) != PREP_OK) {
+        lru->sig = NULL;
+        lru->sig_len = 0;
+    }
+    return lru;
+}
+
+static void answer_archive(prep_serve_version *v, const prep_serve_request *req, prep_serve_response *r,
+                           const char *key, size_t klen, uint64_t seq, const char *rest)
+{
+    site_owned *o = owned(r);
+    if (!o) {
+        answer_nomem(r);
+        return;
+    }
+    snprintf(o->seq, sizeof o->seq, "%llu", (unsigned long long)seq);
+    r->seq = seq;
+    arch_file af;
+    memset(&af, 0, sizeof af);
+    pthread_mutex_lock(&v->arch_lock);
+    site_arch_slot *s = arch_slot(v, seq);
+    if (s) {
+        const prep_cut_entry *e = prep_cut_manifest_find(&s->m, rest);
+        if (e) {
+            af.found = 1;
+            af.size = e->size;
+            memcpy(af.sha256, e->sha256, 65);
+            af.n_parts = e->n_parts;
+            for (size_t i = 0; i < e->n_parts && i < PREP_CUT_PARTS_MAX; i++) af.parts[i] = e->parts[i];
+            snprintf(o->ctype, sizeof o->ctype, "%s", e->media_type);
+        } else if (!strcmp(rest, "SHA256SUMS") || (!strcmp(rest, "SHA256SUMS.sig") && s->sig)) {
+            int sums = !strcmp(rest, "SHA256SUMS");
+            const char *src = sums ? s->m.raw : s->sig;
+            af.found = 1;
+            af.size = sums ? s->m.raw_len : s->sig_len;
+            prep_sha256_hex(src, (size_t)af.size, af.sha256);
+            snprintf(o->ctype, sizeof o->ctype, "text/plain; charset=utf-8");
+            o->body = malloc((size_t)af.size + 1);
+            if (o->body) memcpy(o->body, src, (size_t)af.size);
+            af.inline_src = o->body;
+        } else {
+            char idx[PREP_HTTP_PATH_MAX + 16];
+            snprintf(idx, sizeof idx, "%s/index.html", rest);
+            if (prep_cut_manifest_find(&s->m, idx)) af.found = 2;
+        }
+    }
+    pthread_mutex_unlock(&v->arch_lock);
+    if (af.found == 2) {
+        answer_redirect(v, req, r, key, klen, o->seq);
+        return;
+    }
+    if (af.found == 1 && af.size > SITE_ARCHIVE_FILE_MAX) {
+        prep_log(PREP_LOG_WARN, "serve: archived file cortes/%llu/%s is larger than %llu bytes: not served",
+                 (unsigned long long)seq, rest, (unsigned long long)SITE_ARCHIVE_FILE_MAX);
+        af.found = 0;
+    }
+    if (af.found == 1 && !af.inline_src) {
+        o->body = malloc((size_t)af.size + 1);
+        char kind[24], msg[200];
+        if (!o->body) {
+            answer_nomem(r);
+            return;
+        }
+        if (site_assemble(v->store, af.sha256, af.size, af.n_parts, af.parts, o->body, kind, msg) != PREP_OK) {
+            prep_log(PREP_LOG_WARN, "serve: archived file cortes/%llu/%s: %s: %s", (unsigned long long)seq, rest,
+                     kind, msg);
+            af.found = 0;
+        }
+    } else if (af.found == 1 && !o->body) {
+        answer_nomem(r);
+        return;
+    }
+    if (af.found != 1) {
+        answer_error(v, req, r, 404, o->seq, NULL, 0);
+        return;
+    }
+    int n = snprintf(o->etag, sizeof o->etag, "\"%.20s\"", af.sha256);
+    served_file sf;
+    memset(&sf, 0, sizeof sf);
+    sf.ctype = o->ctype;
+    sf.compressible = 0; /* identity only: no vary */
+    sf.cc = prep_serve_cache_control(key, klen);
+    sf.seq_str = o->seq;
+    sf.body[REP_ID] = o->body;
+    sf.len[REP_ID] = af.size;
+    sf.etag[REP_ID] = o->etag;
+    sf.etag_len[REP_ID] = (size_t)n;
+    answer_file(v, req, r, &sf);
+}
+
+/* ---------------------------------------------------------------- respond */
+void prep_serve_respond(prep_serve_version *v, const prep_serve_request *req, prep_serve_response *out)
+{
+    memset(out, 0, offsetof(prep_serve_response, _scratch));
+    out->_scratch[0] = '\0';
+    prep_serve_version_ref(v);
+    out->_v = v;
+    out->seq = v->info.seq;
+    if (req->method != PREP_HTTP_GET && req->method != PREP_HTTP_HEAD) {
+        prep_serve_field f = {"allow", 5, "GET, HEAD", 9};
+        answer_error(v, req, out, 405, v->seq_str, &f, 1);
+        return;
+    }
+    prep_time now = req->now != PREP_TIME_NONE ? req->now : prep_time_now();
+    if (waiting(v, now)) {
+        answer_wait(v, req, out, now);
+        return;
+    }
+    char key[PREP_HTTP_PATH_MAX + 1];
+    size_t klen = 0;
+    int st = prep_http_path_normalize(req->path.p ? req->path.p : "", req->path.p ? req->path.len : 0, key,
+                                      sizeof key, &klen);
+    if (st != 0) {
+        answer_error(v, req, out, st, v->seq_str, NULL, 0);
+        return;
+    }
+    if (klen >= 6 && !memcmp(key, "cortes", 6) && (klen == 6 || key[6] == '/')) {
+        /* cortes/<seq>/<path>: an archived cut (no listing of cortes/ itself). */
+        const char *p = key + 7;
+        uint64_t seq = 0;
+        size_t nd = 0;
+        while (klen > 7 && *p >= '0' && *p <= '9' && nd < 13) {
+            seq = seq * 10 + (uint64_t)(*p - '0');
+            p++;
+            nd++;
+        }
+        int canonical = nd > 0 && nd <= 12 && key[7] != '0' && (*p == '\0' || *p == '/');
+        if (!v->opts.archive || !canonical || seq > v->info.seq) {
+            answer_error(v, req, out, 404, v->seq_str, NULL, 0);
+            return;
+        }
+        if (*p == '\0') { /* "cortes/5": the directory without its slash */
+            answer_redirect(v, req, out, key, klen, v->seq_str);
+            return;
+        }
+        answer_archive(v, req, out, key, klen, seq, p + 1);
+        return;
+    }
+    const site_file *f = find_file(v, key);
+    if (f) {
+        served_file sf;
+        served_from_memory(v, f, NULL, &sf);
+        answer_file(v, req, out, &sf);
+        return;
+    }
+    /* "/dir" where dir/index.html exists: redirect to "/dir/". */
+    if (klen + 11 <= PREP_HTTP_PATH_MAX) {
+        char idx[PREP_HTTP_PATH_MAX + 12];
+        memcpy(idx, key, klen);
+        memcpy(idx + klen, "/index.html", 12);
+        if (find_file(v, idx)) {
+            answer_redirect(v, req, out, key, klen, v->seq_str);
+            return;
+        }
+    }
+    answer_error(v, req, out, 404, v->seq_str, NULL, 0);
+}
+
+void prep_serve_response_done(prep_serve_response *r)
+{
+    if (!r) return;
+    site_owned *o = r->_owned;
+    if (o) {
+        free(o->body);
+        free(o->head);
+        free(o->loc);
+        free(o);
+    }
+    r->_owned = NULL;
+    prep_serve_version *v = r->_v;
+    r->_v = NULL;
+    r->body = NULL;
+    r->h1_head = NULL;
+    r->n_fields = 0;
+    prep_serve_version_unref(v);
+}
