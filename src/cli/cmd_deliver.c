@@ -1,9 +1,369 @@
-/* prep deliver: not built yet (its owner replaces this file). */
+/* prep deliver: push a cut to broadcasters over SFTP or explicit FTPS (docs/delivery.md).
+ * Option parsing, target lists and progress printing only; the work is in src/deliver/. */
 #include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "prep/deliver.h"
+
+#define TARGETS_MAX 1000           /* targets in one run */
+#define TARGETS_FILE_MAX (1u << 20) /* bytes of a --targets file */
+
+static int status_of(prep_err e)
+{
+    if (e == PREP_OK) return CLI_OK;
+    return e == PREP_ERR_IO || e == PREP_ERR_VERIFY ? CLI_CHECK_FAILED : CLI_USAGE;
+}
+
+static int copy_field(char *dst, size_t dsz, const char *v, const char *what, const char *where)
+{
+    if (strlen(v) >= dsz) {
+        fprintf(stderr, "prep deliver: %s: %s is longer than %zu bytes\n", where, what, dsz - 1);
+        return -1;
+    }
+    memcpy(dst, v, strlen(v) + 1);
+    return 0;
+}
+
+/* Reads a password file: its first line, at most 255 bytes. */
+static int read_password(const char *path, char *out, size_t outsz, const char *where)
+{
+    char *b = NULL;
+    size_t n = 0;
+    if (prep_read_file(path, 4096, &b, &n) != PREP_OK) {
+        fprintf(stderr, "prep deliver: %s: cannot read the password file %s\n", where, path);
+        return -1;
+    }
+    size_t l = strcspn(b, "\r\n");
+    int r = 0;
+    if (l >= outsz) {
+        fprintf(stderr, "prep deliver: %s: the password in %s is longer than %zu bytes\n", where, path, outsz - 1);
+        r = -1;
+    } else {
+        memcpy(out, b, l);
+        out[l] = 0;
+    }
+    memset(b, 0, n);
+    free(b);
+    return r;
+}
+
+static int set_method(prep_deliver_target *t, const char *where)
+{
+    if (!strncmp(t->url, "sftp://", 7))
+        t->method = PREP_DELIVER_SFTP;
+    else if (!strncmp(t->url, "ftp://", 6))
+        t->method = PREP_DELIVER_FTPS;
+    else {
+        fprintf(stderr, "prep deliver: %s: the URL must be sftp://USER@HOST:PORT/path/ or ftp://HOST:PORT/path/\n",
+                where);
+        return -1;
+    }
+    return 0;
+}
+
+/* One "key=value" of a target line or an option. */
+static int target_set(prep_deliver_target *t, const char *k, const char *v, const char *where)
+{
+    if (!strcmp(k, "id")) return copy_field(t->id, sizeof t->id, v, "id", where);
+    if (!strcmp(k, "url")) return copy_field(t->url, sizeof t->url, v, "url", where) || set_method(t, where);
+    if (!strcmp(k, "ssh-key")) return copy_field(t->ssh_key, sizeof t->ssh_key, v, "ssh-key", where);
+    if (!strcmp(k, "host-sha256")) {
+        if (!strncmp(v, "SHA256:", 7)) v += 7;
+        return copy_field(t->ssh_host_sha256, sizeof t->ssh_host_sha256, v, "host-sha256", where);
+    }
+    if (!strcmp(k, "ca-file")) return copy_field(t->ca_file, sizeof t->ca_file, v, "ca-file", where);
+    if (!strcmp(k, "user")) return copy_field(t->user, sizeof t->user, v, "user", where);
+    if (!strcmp(k, "password-file")) return read_password(v, t->password, sizeof t->password, where);
+    fprintf(stderr, "prep deliver: %s: unknown key '%.40s' (id url ssh-key host-sha256 ca-file user password-file)\n",
+            where, k);
+    return -1;
+}
+
+/* --targets FILE: one target a line, "key=value" words; '#' comments, blank lines. */
+static int load_targets_file(const char *path, prep_deliver_target **v, size_t *n)
+{
+    char *b = NULL;
+    size_t len = 0;
+    prep_err e = prep_read_file(path, TARGETS_FILE_MAX, &b, &len);
+    if (e) {
+        fprintf(stderr, "prep deliver: cannot read %s: %s\n", path, prep_err_str(e));
+        return -1;
+    }
+    int bad = 0;
+    long lineno = 0;
+    for (char *line = b, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = 0;
+        lineno++;
+        char *s = prep_trim(line);
+        if (!*s || *s == '#') continue;
+        char where[600];
+        snprintf(where, sizeof where, "%s:%ld", path, lineno);
+        if (*n >= TARGETS_MAX) {
+            fprintf(stderr, "prep deliver: %s: more than %d targets\n", where, TARGETS_MAX);
+            bad = 1;
+            break;
+        }
+        *v = prep_xrealloc(*v, (*n + 1) * sizeof **v);
+        prep_deliver_target *t = &(*v)[*n];
+        memset(t, 0, sizeof *t);
+        char *save = NULL;
+        for (char *w = strtok_r(s, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+            char *eq = strchr(w, '=');
+            if (!eq) {
+                fprintf(stderr, "prep deliver: %s: '%.40s' is not key=value\n", where, w);
+                bad = 1;
+                continue;
+            }
+            *eq = 0;
+            if (target_set(t, w, eq + 1, where)) bad = 1;
+        }
+        if (!t->id[0] || !t->url[0]) {
+            fprintf(stderr, "prep deliver: %s: a target needs id= and url=\n", where);
+            bad = 1;
+        }
+        (*n)++;
+    }
+    memset(b, 0, len);
+    free(b);
+    return bad ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------- progress */
+typedef struct ui {
+    int tty;
+    int live; /* a status line is on the terminal */
+} ui;
+
+static void human(uint64_t b, char *out, size_t n)
+{
+    if (b >= 10u * 1024 * 1024)
+        snprintf(out, n, "%.1f MiB", (double)b / (1024.0 * 1024.0));
+    else if (b >= 10u * 1024)
+        snprintf(out, n, "%.1f KiB", (double)b / 1024.0);
+    else
+        snprintf(out, n, "%llu B", (unsigned long long)b);
+}
+
+static void clear_live(ui *u)
+{
+    if (u->live) {
+        fputs("\r\033[K", stderr);
+        u->live = 0;
+    }
+}
+
+static void on_progress(void *ctx, const prep_deliver_progress *p)
+{
+    ui *u = ctx;
+    const prep_deliver_result *r = p->result;
+    char hb[32];
+    if (p->event == PREP_DELIVER_EV_END) {
+        clear_live(u);
+        if (r->status == PREP_DELIVER_UPTODATE)
+            printf("%s: cut %llu already delivered\n", r->id, (unsigned long long)r->seq);
+        else if (r->status == PREP_DELIVER_DONE) {
+            human(r->bytes, hb, sizeof hb);
+            printf("%s: cut %llu delivered (%s%llu, %zu cut%s): %zu files, %zu objects, %s in %.1f s%s%s\n", r->id,
+                   (unsigned long long)r->seq, r->from ? "from " : "whole, nothing known", (unsigned long long)r->from,
+                   r->cuts, r->cuts == 1 ? "" : "s", r->files, r->objects, hb, r->seconds,
+                   r->error[0] ? "; " : "", r->error);
+        } else
+            printf("%s: FAILED cut %llu after %u attempt%s: %s\n", r->id, (unsigned long long)r->seq, r->attempts,
+                   r->attempts == 1 ? "" : "s", r->error);
+        fflush(stdout);
+    } else if (p->event == PREP_DELIVER_EV_RETRY) {
+        clear_live(u);
+        fprintf(stderr, "%s: attempt %u failed (%s); retrying in %.1f s\n", r->id, r->attempts, r->error,
+                (double)p->retry_ms / 1000.0);
+    } else if (p->event == PREP_DELIVER_EV_TICK && u->tty) {
+        human(p->bytes, hb, sizeof hb);
+        fprintf(stderr, "\r\033[Kdeliver: %zu/%zu targets done, %s sent", p->done, p->total, hb);
+        u->live = 1;
+    }
+}
+
+/* ---------------------------------------------------------------- the command */
+static int parse_num(const char *s, int64_t lo, int64_t hi, const char *name, int64_t *out)
+{
+    int64_t v;
+    if (prep_parse_i64(s, &v) || v < lo || v > hi) {
+        fprintf(stderr, "prep deliver: --%s must be a whole number from %lld to %lld\n", name, (long long)lo,
+                (long long)hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
 
 int cmd_deliver(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return cli_not_built("deliver");
+    cli_opt opts[] = {
+        {"store", "DIR", "the institute's store (required)", NULL},
+        {"cut", "SEQ", "the cut to deliver (default: the active cut)", NULL},
+        {"to", "ID", "only this target (repeatable)", NULL},
+        {"db", "FILE", "the broadcaster registry: every active broadcaster (not built yet)", NULL},
+        {"targets", "FILE", "targets, one a line: id=.. url=.. [ssh-key= host-sha256= | ca-file= user= password-file=]",
+         NULL},
+        {"target", "URL", "one target: sftp://USER@HOST:PORT/abs/path/ or ftp://HOST:PORT/path/", NULL},
+        {"id", "ID", "with --target: its id (default: target)", NULL},
+        {"ssh-key", "FILE", "with an sftp:// --target: the institute's private key", NULL},
+        {"host-sha256", "H", "with an sftp:// --target: the pinned host key (ssh-keygen -lf K.pub -E sha256)", NULL},
+        {"ca-file", "FILE", "with an ftp:// --target: the certificate to verify the server with", NULL},
+        {"user", "U", "with an ftp:// --target: the FTP user (default anonymous)", NULL},
+        {"password-file", "FILE", "with an ftp:// --target: a file whose first line is the password", NULL},
+        {"parallel", "N", "targets transferring at once (default 8, 1..64)", NULL},
+        {"retries", "N", "failed attempts retried per target (default 4)", NULL},
+        {"backoff", "MS", "first retry's wait, doubled each time, with jitter (default 1000)", NULL},
+        {"connect-timeout", "S", "seconds to connect (default 15)", NULL},
+        {"slow-time", "S", "seconds a transfer may stay under 512 B/s (default 30)", NULL},
+        {"state", "DIR", "per-target state and delivery records (default STORE/deliver)", NULL},
+        {"full", NULL, "ignore the state: send the cut whole (a broadcaster with an empty store)", NULL},
+        {NULL, NULL, NULL, NULL},
+    };
+    /* --to may repeat: take those out before the common parser (which refuses repeats). */
+    char **rest = prep_xcalloc((size_t)argc + 1, sizeof *rest);
+    const char **to = prep_xcalloc((size_t)argc + 1, sizeof *to);
+    int nrest = 0;
+    size_t nto = 0;
+    for (int i = 0; i < argc; i++) {
+        if (i > 0 && !strcmp(argv[i], "--to") && i + 1 < argc)
+            to[nto++] = argv[++i];
+        else if (i > 0 && !strncmp(argv[i], "--to=", 5))
+            to[nto++] = argv[i] + 5;
+        else
+            rest[nrest++] = argv[i];
+    }
+    int help;
+    char err[256];
+    int rc = CLI_USAGE;
+    prep_deliver_target *tv = NULL;
+    size_t nt = 0;
+    prep_deliver_result *res = NULL;
+    prep_diags d;
+    prep_diags_init(&d);
+    if (cli_parse(nrest - 1, rest + 1, opts, &help, err, sizeof err)) {
+        fprintf(stderr, "prep deliver: %s (see 'prep deliver --help')\n", err);
+        goto out;
+    }
+    if (help) {
+        cli_usage(stdout, "deliver",
+                  "--store DIR [--cut SEQ] [--to ID]... (--targets FILE | --target URL [--id ID]\n"
+                  "       (--ssh-key F --host-sha256 H | [--ca-file F] [--user U] [--password-file F]))\n"
+                  "       [--parallel N] [--retries N] [--backoff MS] [--state DIR] [--full]",
+                  "Pushes a cut to broadcasters over SFTP (key login, pinned host key) or FTP with\n"
+                  "explicit TLS (certificate verified): only the objects each one lacks, every file\n"
+                  "to a temporary name then renamed, the manifests and then the signatures last.\n"
+                  "A broadcaster behind gets the chain of cuts up to this one (latest wins: no run is\n"
+                  "spent on intermediate cuts). One line per target when it ends; exit 0 all\n"
+                  "delivered, 1 some target failed, 2 bad usage. docs/delivery.md.",
+                  opts);
+        rc = CLI_OK;
+        goto out;
+    }
+    const char *store = cli_get(opts, "store");
+    if (!store) {
+        fprintf(stderr, "prep deliver: --store DIR is required (see 'prep deliver --help')\n");
+        goto out;
+    }
+    prep_deliver_opts o;
+    prep_deliver_opts_init(&o);
+    int64_t v;
+    uint64_t seq = 0;
+    if (cli_get(opts, "cut")) {
+        if (parse_num(cli_get(opts, "cut"), 1, (int64_t)PREP_CUT_SEQ_MAX, "cut", &v)) goto out;
+        seq = (uint64_t)v;
+    }
+    if (cli_get(opts, "parallel")) {
+        if (parse_num(cli_get(opts, "parallel"), 1, 64, "parallel", &v)) goto out;
+        o.parallel = (unsigned)v;
+    }
+    if (cli_get(opts, "retries")) {
+        if (parse_num(cli_get(opts, "retries"), 0, 100, "retries", &v)) goto out;
+        o.retries = (unsigned)v;
+    }
+    if (cli_get(opts, "backoff")) {
+        if (parse_num(cli_get(opts, "backoff"), 0, 600000, "backoff", &v)) goto out;
+        o.backoff_ms = (uint64_t)v;
+    }
+    if (cli_get(opts, "connect-timeout")) {
+        if (parse_num(cli_get(opts, "connect-timeout"), 1, 600, "connect-timeout", &v)) goto out;
+        o.connect_timeout = (long)v;
+    }
+    if (cli_get(opts, "slow-time")) {
+        if (parse_num(cli_get(opts, "slow-time"), 1, 3600, "slow-time", &v)) goto out;
+        o.low_speed_time = (long)v;
+    }
+    o.state_dir = cli_get(opts, "state");
+    o.full = cli_get(opts, "full") != NULL;
+
+    if (cli_get(opts, "db")) {
+        fprintf(stderr, "prep deliver: --db: the registry is not wired in yet; give --targets FILE or --target URL\n");
+        goto out;
+    }
+    if (cli_get(opts, "targets") && load_targets_file(cli_get(opts, "targets"), &tv, &nt)) goto out;
+    if (cli_get(opts, "target")) {
+        tv = prep_xrealloc(tv, (nt + 1) * sizeof *tv);
+        prep_deliver_target *t = &tv[nt++];
+        memset(t, 0, sizeof *t);
+        static const char *const keys[] = {"url", "ssh-key", "host-sha256", "ca-file", "user", "password-file"};
+        static const char *const names[] = {"target", "ssh-key", "host-sha256", "ca-file", "user", "password-file"};
+        if (target_set(t, "id", cli_get(opts, "id") ? cli_get(opts, "id") : "target", "--id")) goto out;
+        for (size_t k = 0; k < PREP_ARRAY_LEN(keys); k++)
+            if (cli_get(opts, names[k]) && target_set(t, keys[k], cli_get(opts, names[k]), "--target")) goto out;
+    } else if (cli_get(opts, "id") || cli_get(opts, "ssh-key") || cli_get(opts, "host-sha256") ||
+               cli_get(opts, "ca-file") || cli_get(opts, "user") || cli_get(opts, "password-file")) {
+        fprintf(stderr, "prep deliver: --id, --ssh-key, --host-sha256, --ca-file, --user and --password-file go "
+                        "with --target URL\n");
+        goto out;
+    }
+    if (nt == 0) {
+        fprintf(stderr, "prep deliver: no target: give --targets FILE or --target URL (see 'prep deliver --help')\n");
+        goto out;
+    }
+    if (nto) { /* keep only the --to ones, in the file's order */
+        size_t k = 0;
+        for (size_t i = 0; i < nt; i++) {
+            int keep = 0;
+            for (size_t j = 0; j < nto; j++) keep |= !strcmp(tv[i].id, to[j]);
+            if (keep) tv[k++] = tv[i];
+        }
+        for (size_t j = 0; j < nto; j++) {
+            int found = 0;
+            for (size_t i = 0; i < k; i++) found |= !strcmp(tv[i].id, to[j]);
+            if (!found) {
+                fprintf(stderr, "prep deliver: --to %s: no such target\n", to[j]);
+                goto out;
+            }
+        }
+        nt = k;
+    }
+    res = prep_xcalloc(nt, sizeof *res);
+    ui u = {.tty = isatty(2)};
+    o.progress = on_progress;
+    o.progress_ctx = &u;
+    prep_err e = prep_deliver_push(store, seq, tv, nt, &o, res, &d);
+    clear_live(&u);
+    if (d.n) prep_diags_print(&d, stderr, 20);
+    if (e == PREP_OK || e == PREP_ERR_IO) {
+        size_t ok = 0;
+        for (size_t i = 0; i < nt; i++) ok += res[i].status != PREP_DELIVER_FAILED;
+        printf("%zu of %zu targets have cut %llu\n", ok, nt, (unsigned long long)(nt ? res[0].seq : 0));
+    } else {
+        fprintf(stderr, "prep deliver: %s\n", prep_err_str(e));
+    }
+    rc = status_of(e);
+out:
+    if (tv) {
+        memset(tv, 0, nt * sizeof *tv); /* passwords */
+        free(tv);
+    }
+    free(res);
+    free(rest);
+    free(to);
+    prep_diags_free(&d);
+    return rc;
 }
