@@ -1,0 +1,982 @@
+/* The served site (src/serve/site*.c): versions loaded from real stores made with
+ * prep_cut_make, and the response decision of prep_serve_respond. */
+#include "test_cut_util.h"
+
+#include <brotli/decode.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <zlib.h>
+
+#include "prep/serve.h"
+
+/* ---------------------------------------------------------------- a small site */
+#define N_FILES 8
+typedef struct fx {
+    char *tmp, *store;
+    prep_cut_seckey sk;
+    prep_cut_pubkey pk;
+    const char *path[N_FILES];
+    char *data[N_FILES];
+    size_t len[N_FILES];
+    uint8_t parts[N_FILES]; /* 0 or 2: composed as stamp + body */
+    size_t stamp_len[N_FILES];
+} fx;
+
+enum { F_INDEX, F_GUB, F_CSS, F_CORTE, F_CSV, F_PNG, F_SPACE, F_EMB };
+
+static char *rep_text(const char *unit, size_t n)
+{
+    size_t ul = strlen(unit);
+    char *b = prep_xmalloc(n + 1);
+    for (size_t i = 0; i < n; i++) b[i] = unit[i % ul];
+    b[n] = 0;
+    return b;
+}
+
+/* Page text: a per-cut stamp, then a body. */
+static void set_page(fx *f, int i, const char *path, int cut, size_t body_len)
+{
+    char stamp[64];
+    int sn = snprintf(stamp, sizeof stamp, "<!doctype html><p>Corte %d</p>", cut);
+    char *body = rep_text("<tr><td>Votos del PAN</td><td>1234</td></tr>\n", body_len);
+    free(f->data[i]);
+    f->data[i] = prep_xmalloc((size_t)sn + body_len + 1);
+    memcpy(f->data[i], stamp, (size_t)sn);
+    memcpy(f->data[i] + sn, body, body_len + 1);
+    f->len[i] = (size_t)sn + body_len;
+    f->path[i] = path;
+    f->parts[i] = 2;
+    f->stamp_len[i] = (size_t)sn;
+    free(body);
+}
+
+static void set_plain(fx *f, int i, const char *path, char *data, size_t len)
+{
+    free(f->data[i]);
+    f->path[i] = path;
+    f->data[i] = data;
+    f->len[i] = len;
+    f->parts[i] = 0;
+}
+
+static void fx_site(fx *f, int cut)
+{
+    set_page(f, F_INDEX, "index.html", cut, 4000);
+    set_page(f, F_GUB, "gubernatura/index.html", cut, 2000);
+    set_plain(f, F_CSS, "assets/app.0123456789.css", rep_text("body{margin:0;color:#222}\n", 1200), 1200);
+    char *cj = prep_xmalloc(64);
+    int n = snprintf(cj, 64, "{\"corte\":%d}", cut);
+    set_plain(f, F_CORTE, "corte.json", cj, (size_t)n);
+    set_plain(f, F_CSV, "base-de-datos/QRO_GUB_2021.csv", rep_text("CLAVE|PAN|PRI|MORENA\n0001|12|7|30\n", 3000),
+              3000);
+    char *png = prep_xmalloc(300);
+    prep_rng rng;
+    prep_rng_seed(&rng, 7);
+    for (int i = 0; i < 300; i++) png[i] = (char)prep_rng_next(&rng);
+    set_plain(f, F_PNG, "img/logo.png", png, 300);
+    set_page(f, F_SPACE, "con espacio/index.html", cut, 200);
+    set_page(f, F_EMB, "embebido/index.html", cut, 300);
+}
+
+static uint64_t fx_cut(fx *f, prep_cut_mode mode, prep_time at)
+{
+    prep_cut_file cf[N_FILES];
+    memset(cf, 0, sizeof cf);
+    for (int i = 0; i < N_FILES; i++) {
+        cf[i].path = f->path[i];
+        cf[i].data = f->data[i];
+        cf[i].len = f->len[i];
+        cf[i].n_parts = f->parts[i];
+        if (f->parts[i]) {
+            cf[i].part_len[0] = f->stamp_len[i];
+            cf[i].part_len[1] = f->len[i] - f->stamp_len[i];
+        }
+    }
+    prep_cut_params p;
+    prep_cut_params_init(&p);
+    p.process = "qro2021";
+    p.instant = at;
+    p.zone = "America/Mexico_City";
+    p.mode = mode;
+    uint64_t seq = 0;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_err e = prep_cut_make(f->store, &p, cf, N_FILES, &f->sk, &seq, &d);
+    if (e != PREP_OK) prep_diags_print(&d, stderr, 0);
+    assert_int_equal(e, PREP_OK);
+    prep_diags_free(&d);
+    return seq;
+}
+
+static int fx_setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    f->tmp = tmpdir_new();
+    f->store = pathf("%s/store", f->tmp);
+    key_from_seed(3, &f->sk, &f->pk);
+    fx_site(f, 1);
+    *state = f;
+    return 0;
+}
+
+static int fx_teardown(void **state)
+{
+    fx *f = *state;
+    rm_rf(f->tmp);
+    for (int i = 0; i < N_FILES; i++) free(f->data[i]);
+    free(f->tmp);
+    free(f->store);
+    free(f);
+    return 0;
+}
+
+static prep_serve_version *load(fx *f, uint64_t seq, const prep_serve_version *prev, const prep_serve_site_opts *o)
+{
+    prep_serve_version *v = NULL;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_err e = prep_serve_version_load(f->store, seq, prev, o, &v, &d);
+    if (e != PREP_OK) prep_diags_print(&d, stderr, 0);
+    assert_int_equal(e, PREP_OK);
+    prep_diags_free(&d);
+    return v;
+}
+
+static prep_serve_site_opts opts_https(void)
+{
+    prep_serve_site_opts o;
+    prep_serve_site_opts_init(&o);
+    o.https = 1;
+    o.threads = 2;
+    return o;
+}
+
+/* ---------------------------------------------------------------- requests */
+static prep_http_slice S(const char *s)
+{
+    prep_http_slice x = {s, s ? strlen(s) : 0};
+    return x;
+}
+
+static prep_serve_request rq(prep_http_method m, const char *path)
+{
+    prep_serve_request r;
+    memset(&r, 0, sizeof r);
+    r.method = m;
+    r.path = S(path);
+    r.now = PREP_TIME_NONE;
+    return r;
+}
+
+/* The value of field name, NUL-terminated in a static buffer, or NULL. Also checks that
+ * the h1 head carries it exactly once with the same value. */
+static const char *fld(const prep_serve_response *r, const char *name)
+{
+    static char buf[4096];
+    const char *hit = NULL;
+    for (size_t i = 0; i < r->n_fields; i++) {
+        const prep_serve_field *f = &r->fields[i];
+        if (f->name_len == strlen(name) && !memcmp(f->name, name, f->name_len)) {
+            assert_null(hit);
+            assert_true(f->value_len < sizeof buf);
+            memcpy(buf, f->value, f->value_len);
+            buf[f->value_len] = 0;
+            hit = buf;
+        }
+    }
+    if (hit) {
+        char line[4200];
+        snprintf(line, sizeof line, "\r\n%s: %s\r\n", name, hit);
+        char *head = prep_xstrndup(r->h1_head, r->h1_head_len);
+        assert_non_null(strstr(head, line));
+        free(head);
+    }
+    return hit;
+}
+
+static void check_head(const prep_serve_response *r)
+{
+    char *head = prep_xstrndup(r->h1_head, r->h1_head_len);
+    char sl[64];
+    snprintf(sl, sizeof sl, "HTTP/1.1 %d ", r->status);
+    assert_memory_equal(head, sl, strlen(sl));
+    assert_true(r->h1_head_len >= 2 && !memcmp(head + r->h1_head_len - 2, "\r\n", 2));
+    assert_null(strstr(head, "\r\n\r\n"));
+    /* Every field is on the head, and the head has no other line but content-length. */
+    size_t lines = 0;
+    for (char *p = strstr(head, "\r\n"); p && p[2]; p = strstr(p + 2, "\r\n")) lines++;
+    char cl[64];
+    snprintf(cl, sizeof cl, "\r\ncontent-length: %llu\r\n", (unsigned long long)r->body_len);
+    int has_cl = strstr(head, cl) != NULL;
+    if (r->status == 304) assert_false(has_cl);
+    else assert_true(has_cl);
+    assert_int_equal(lines, r->n_fields + (size_t)has_cl);
+    for (size_t i = 0; i < r->n_fields; i++)
+        for (size_t j = 0; j < r->fields[i].name_len; j++)
+            assert_false(r->fields[i].name[j] >= 'A' && r->fields[i].name[j] <= 'Z');
+    free(head);
+}
+
+#define CSP_SELF \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " \
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+
+static void check_security(const prep_serve_response *r, int https, const char *csp)
+{
+    check_head(r);
+    assert_string_equal(fld(r, "x-content-type-options"), "nosniff");
+    assert_string_equal(fld(r, "referrer-policy"), "strict-origin-when-cross-origin");
+    assert_string_equal(fld(r, "content-security-policy"), csp ? csp : CSP_SELF);
+    if (https) assert_string_equal(fld(r, "strict-transport-security"), "max-age=31536000");
+    else assert_null(fld(r, "strict-transport-security"));
+    assert_non_null(fld(r, "x-prep-corte"));
+}
+
+static void etag_of(const char *data, size_t len, const char *suffix, char out[40])
+{
+    char h[65];
+    prep_sha256_hex(data, len, h);
+    snprintf(out, 40, "\"%.20s%s\"", h, suffix);
+}
+
+static char *gunzip(const uint8_t *p, size_t n, size_t *outn)
+{
+    size_t cap = 1 << 20;
+    char *o = prep_xmalloc(cap);
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(inflateInit2(&z, 31), Z_OK);
+    z.next_in = (Bytef *)p;
+    z.avail_in = (uInt)n;
+    z.next_out = (Bytef *)o;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+    *outn = cap - z.avail_out;
+    inflateEnd(&z);
+    return o;
+}
+
+static char *unbrotli(const uint8_t *p, size_t n, size_t *outn)
+{
+    size_t cap = 1 << 20;
+    char *o = prep_xmalloc(cap);
+    *outn = cap;
+    assert_int_equal(BrotliDecoderDecompress(n, p, outn, (uint8_t *)o), BROTLI_DECODER_RESULT_SUCCESS);
+    return o;
+}
+
+/* ---------------------------------------------------------------- tests */
+static void test_representations(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(fx_cut(f, PREP_CUT_LIVE, T0), 1);
+    prep_serve_site_opts o = opts_https();
+    prep_serve_version *v = load(f, 0, NULL, &o);
+    prep_serve_version_info info;
+    prep_serve_version_get_info(v, &info);
+    assert_int_equal(info.seq, 1);
+    assert_int_equal(info.files, N_FILES + 2); /* + SHA256SUMS, SHA256SUMS.sig */
+    /* compressible (text) and >= 128 bytes: index, gub, css, csv, space, emb, SHA256SUMS and
+     * SHA256SUMS.sig ("untrusted comment: prep cut qro2021 sequence 1 live, key <16 hex>\n"
+     * = 74 bytes, + 100 base64 + 1 = 175) = 8 files x 2 (gzip, br) = 16 */
+    assert_int_equal(info.variants_compressed, 16);
+    assert_int_equal(info.variants_reused, 0);
+    assert_true(info.bytes_held > info.bytes_identity);
+    for (int i = 0; i < N_FILES; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "/%s", f->path[i]);
+        int expect_variants = i != F_PNG && i != F_CORTE;
+        static const char *aes[3] = {NULL, "gzip", "br;q=1, gzip;q=0.5"};
+        static const char *suf[3] = {"", "-gz", "-br"};
+        for (int k = 0; k < 3; k++) {
+            prep_serve_request q = rq(PREP_HTTP_GET, path);
+            q.accept_encoding = S(aes[k]);
+            prep_serve_response r;
+            prep_serve_respond(v, &q, &r);
+            assert_int_equal(r.status, 200);
+            check_security(&r, 1, NULL);
+            assert_string_equal(fld(&r, "x-prep-corte"), "1");
+            assert_int_equal(r.seq, 1);
+            assert_true(r.send_body);
+            int kk = expect_variants ? k : 0;
+            char et[40];
+            etag_of(f->data[i], f->len[i], suf[kk], et);
+            assert_string_equal(fld(&r, "etag"), et);
+            size_t n = 0;
+            char *plain = NULL;
+            if (kk == 0) {
+                assert_null(fld(&r, "content-encoding"));
+                assert_string_equal(fld(&r, "accept-ranges"), "bytes");
+                plain = prep_xstrndup((const char *)r.body, (size_t)r.body_len);
+                n = (size_t)r.body_len;
+            } else {
+                assert_string_equal(fld(&r, "content-encoding"), kk == 1 ? "gzip" : "br");
+                assert_null(fld(&r, "accept-ranges"));
+                assert_true(r.body_len < f->len[i]);
+                plain = kk == 1 ? gunzip(r.body, (size_t)r.body_len, &n) : unbrotli(r.body, (size_t)r.body_len, &n);
+            }
+            assert_int_equal(n, f->len[i]);
+            assert_memory_equal(plain, f->data[i], n);
+            free(plain);
+            if (i == F_PNG) {
+                assert_null(fld(&r, "vary"));
+                assert_string_equal(fld(&r, "content-type"), "image/png");
+            } else {
+                assert_string_equal(fld(&r, "vary"), "accept-encoding");
+            }
+            if (i == F_INDEX) assert_string_equal(fld(&r, "content-type"), "text/html; charset=utf-8");
+            prep_serve_response_done(&r);
+        }
+    }
+    /* SHA256SUMS is the manifest's exact bytes. */
+    prep_serve_request q = rq(PREP_HTTP_GET, "/SHA256SUMS");
+    prep_serve_response r;
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 200);
+    size_t mn;
+    char *mp = pathf("%s/cuts/1/manifest", f->store);
+    char *m = read_all(mp, &mn);
+    assert_int_equal(r.body_len, mn);
+    assert_memory_equal(r.body, m, mn);
+    free(m);
+    free(mp);
+    prep_serve_response_done(&r);
+    prep_serve_version_unref(v);
+}
+
+static void test_conditionals_and_head(void **state)
+{
+    fx *f = *state;
+    fx_cut(f, PREP_CUT_LIVE, T0);
+    prep_serve_site_opts o = opts_https();
+    prep_serve_version *v = load(f, 0, NULL, &o);
+    static const char *aes[3] = {NULL, "gzip", "br"};
+    static const char *suf[3] = {"", "-gz", "-br"};
+    for (int k = 0; k < 3; k++) {
+        char et[40], other[40];
+        etag_of(f->data[F_GUB], f->len[F_GUB], suf[k], et);
+        etag_of(f->data[F_GUB], f->len[F_GUB], suf[(k + 1) % 3], other);
+        /* its own tag: 304 */
+        prep_serve_request q = rq(PREP_HTTP_GET, "/gubernatura/");
+        q.accept_encoding = S(aes[k]);
+        q.if_none_match = S(et);
+        prep_serve_response r;
+        prep_serve_respond(v, &q, &r);
+        assert_int_equal(r.status, 304);
+        check_security(&r, 1, NULL);
+        assert_false(r.send_body);
+        assert_int_equal(r.body_len, 0);
+        assert_string_equal(fld(&r, "etag"), et);
+        assert_string_equal(fld(&r, "cache-control"), "public, max-age=60, stale-while-revalidate=240");
+        assert_string_equal(fld(&r, "vary"), "accept-encoding");
+        assert_null(fld(&r, "content-type"));
+        prep_serve_response_done(&r);
+        /* another representation's tag, in a list with a stranger: 200 */
+        char list[100];
+        snprintf(list, sizeof list, "\"zzz\", %s", other);
+        q.if_none_match = S(list);
+        prep_serve_respond(v, &q, &r);
+        assert_int_equal(r.status, 200);
+        prep_serve_response_done(&r);
+        /* the weak form of its own tag matches (weak comparison) */
+        snprintf(list, sizeof list, "W/%s", et);
+        q.if_none_match = S(list);
+        prep_serve_respond(v, &q, &r);
+        assert_int_equal(r.status, 304);
+        prep_serve_response_done(&r);
+        /* HEAD: no body, the same length and head as GET */
+        q = rq(PREP_HTTP_GET, "/gubernatura/index.html");
+        q.accept_encoding = S(aes[k]);
+        prep_serve_response g, h;
+        prep_serve_respond(v, &q, &g);
+        q.method = PREP_HTTP_HEAD;
+        prep_serve_respond(v, &q, &h);
+        assert_int_equal(h.status, 200);
+        assert_false(h.send_body);
+        assert_true(g.send_body);
+        assert_int_equal(h.body_len, g.body_len);
+        assert_int_equal(h.h1_head_len, g.h1_head_len);
+        assert_memory_equal(h.h1_head, g.h1_head, g.h1_head_len);
+        prep_serve_response_done(&g);
+        prep_serve_response_done(&h);
+    }
+    prep_serve_version_unref(v);
+}
+
+static void test_ranges(void **state)
+{
+    fx *f = *state;
+    fx_cut(f, PREP_CUT_LIVE, T0);
+    prep_serve_site_opts o = opts_https();
+    prep_serve_version *v = load(f, 0, NULL, &o);
+    const char *csv = "/base-de-datos/QRO_GUB_2021.csv";
+    char et[40];
+    etag_of(f->data[F_CSV], f->len[F_CSV], "", et);
+    prep_serve_request q = rq(PREP_HTTP_GET, csv);
+    q.range = S("bytes=10-19");
+    prep_serve_response r;
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 206);
+    check_security(&r, 1, NULL);
+    assert_string_equal(fld(&r, "content-range"), "bytes 10-19/3000");
+    assert_int_equal(r.body_len, 10); /* 19 - 10 + 1 */
+    assert_memory_equal(r.body, f->data[F_CSV] + 10, 10);
+    assert_string_equal(fld(&r, "etag"), et);
+    prep_serve_response_done(&r);
+    /* the last 100 bytes: 2900..2999 */
+    q.range = S("bytes=-100");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 206);
+    assert_string_equal(fld(&r, "content-range"), "bytes 2900-2999/3000");
+    assert_memory_equal(r.body, f->data[F_CSV] + 2900, 100);
+    prep_serve_response_done(&r);
+    /* beyond the end: 416 with the size */
+    q.range = S("bytes=5000-");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 416);
+    check_security(&r, 1, NULL);
+    assert_string_equal(fld(&r, "content-range"), "bytes */3000");
+    prep_serve_response_done(&r);
+    /* If-Range with our tag: 206; another tag or a date: the whole file */
+    q.range = S("bytes=0-0");
+    q.if_range = S(et);
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 206);
+    assert_int_equal(r.body_len, 1);
+    prep_serve_response_done(&r);
+    q.if_range = S("\"00000000000000000000\"");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_len, 3000);
+    prep_serve_response_done(&r);
+    /* Range is honoured on identity only: with gzip accepted, the whole gzip body */
+    q = rq(PREP_HTTP_GET, csv);
+    q.range = S("bytes=0-9");
+    q.accept_encoding = S("gzip");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(fld(&r, "content-encoding"), "gzip");
+    prep_serve_response_done(&r);
+    /* HEAD with a range: 206 head, no body */
+    q = rq(PREP_HTTP_HEAD, csv);
+    q.range = S("bytes=100-");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 206);
+    assert_false(r.send_body);
+    assert_int_equal(r.body_len, 2900); /* 3000 - 100 */
+    prep_serve_response_done(&r);
+    prep_serve_version_unref(v);
+}
+
+static void test_errors_and_paths(void **state)
+{
+    fx *f = *state;
+    fx_cut(f, PREP_CUT_LIVE, T0);
+    prep_serve_site_opts o = opts_https();
+    o.https = 0;
+    prep_serve_version *v = load(f, 0, NULL, &o);
+    prep_serve_response r;
+    /* 405 with allow */
+    prep_serve_request q = rq(PREP_HTTP_OTHER, "/index.html");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 405);
+    check_security(&r, 0, NULL);
+    assert_string_equal(fld(&r, "allow"), "GET, HEAD");
+    assert_non_null(strstr((const char *)r.body, "M\xC3\xA9todo no permitido"));
+    prep_serve_response_done(&r);
+    /* 404 */
+    q = rq(PREP_HTTP_GET, "/no-existe.html");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 404);
+    check_security(&r, 0, NULL);
+    assert_true(r.send_body);
+    assert_non_null(strstr((const char *)r.body, "P\xC3\xA1gina no encontrada"));
+    assert_string_equal(fld(&r, "content-type"), "text/html; charset=utf-8");
+    prep_serve_response_done(&r);
+    /* a directory without index.html: 404, no listing */
+    q = rq(PREP_HTTP_GET, "/assets/");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 404);
+    prep_serve_response_done(&r);
+    q = rq(PREP_HTTP_GET, "/assets");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 404);
+    prep_serve_response_done(&r);
+    /* 400 */
+    const char *bad[] = {"/../x", "/%00", "/a/%2e%2e/b", "/a\\b"};
+    for (size_t i = 0; i < PREP_ARRAY_LEN(bad); i++) {
+        q = rq(PREP_HTTP_GET, bad[i]);
+        prep_serve_respond(v, &q, &r);
+        assert_int_equal(r.status, 400);
+        check_security(&r, 0, NULL);
+        prep_serve_response_done(&r);
+    }
+    /* 301 for a directory with index.html */
+    q = rq(PREP_HTTP_GET, "/gubernatura");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 301);
+    check_security(&r, 0, NULL);
+    assert_string_equal(fld(&r, "location"), "/gubernatura/");
+    prep_serve_response_done(&r);
+    q = rq(PREP_HTTP_GET, "/con%20espacio");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 301);
+    assert_string_equal(fld(&r, "location"), "/con%20espacio/");
+    prep_serve_response_done(&r);
+    /* "/" and "" are index.html; "//gubernatura/./" is gubernatura/index.html */
+    const char *roots[] = {"/", "", "/./"};
+    for (size_t i = 0; i < PREP_ARRAY_LEN(roots); i++) {
+        q = rq(PREP_HTTP_GET, roots[i]);
+        prep_serve_respond(v, &q, &r);
+        assert_int_equal(r.status, 200);
+        assert_int_equal(r.body_len, f->len[F_INDEX]);
+        assert_memory_equal(r.body, f->data[F_INDEX], f->len[F_INDEX]);
+        prep_serve_response_done(&r);
+    }
+    q = rq(PREP_HTTP_GET, "//gubernatura/./");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 200);
+    assert_memory_equal(r.body, f->data[F_GUB], f->len[F_GUB]);
+    prep_serve_response_done(&r);
+    /* over plain HTTP br is never chosen, and not even made */
+    q = rq(PREP_HTTP_GET, "/");
+    q.accept_encoding = S("br");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 200);
+    assert_null(fld(&r, "content-encoding"));
+    prep_serve_response_done(&r);
+    /* identity refused and nothing else available: 406 */
+    q = rq(PREP_HTTP_GET, "/img/logo.png");
+    q.accept_encoding = S("gzip, identity;q=0");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 406);
+    check_security(&r, 0, NULL);
+    prep_serve_response_done(&r);
+    /* HEAD of an error: no body, same length */
+    q = rq(PREP_HTTP_HEAD, "/nada");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 404);
+    assert_false(r.send_body);
+    assert_true(r.body_len > 0);
+    prep_serve_response_done(&r);
+    prep_serve_version_unref(v);
+}
+
+static void test_cache_and_security(void **state)
+{
+    fx *f = *state;
+    fx_cut(f, PREP_CUT_LIVE, T0);
+    fx_site(f, 2);
+    fx_cut(f, PREP_CUT_LIVE, T0 + 300);
+    prep_serve_site_opts o = opts_https();
+    o.frame_ancestors = "https://www.diario.mx https://portal.example";
+    prep_serve_version *v = load(f, 0, NULL, &o);
+    struct {
+        const char *path, *cc;
+    } cases[] = {
+        {"/assets/app.0123456789.css", "public, max-age=31536000, immutable"},
+        {"/corte.json", "no-cache"},
+        {"/index.html", "public, max-age=60, stale-while-revalidate=240"},
+        {"/base-de-datos/QRO_GUB_2021.csv", "public, max-age=60, stale-while-revalidate=240"},
+        {"/SHA256SUMS", "public, max-age=60, stale-while-revalidate=240"},
+        {"/SHA256SUMS.sig", "public, max-age=60, stale-while-revalidate=240"},
+        {"/cortes/1/index.html", "public, max-age=31536000, immutable"},
+        {"/cortes/1/base-de-datos/QRO_GUB_2021.csv", "public, max-age=31536000, immutable"},
+    };
+    const char *csp = CSP_SELF " https://www.diario.mx https://portal.example";
+    for (size_t i = 0; i < PREP_ARRAY_LEN(cases); i++) {
+        prep_serve_request q = rq(PREP_HTTP_GET, cases[i].path);
+        prep_serve_response r;
+        prep_serve_respond(v, &q, &r);
+        assert_int_equal(r.status, 200);
+        check_security(&r, 1, csp);
+        assert_string_equal(fld(&r, "cache-control"), cases[i].cc);
+        assert_string_equal(fld(&r, "x-prep-corte"), strstr(cases[i].path, "cortes/1") ? "1" : "2");
+        prep_serve_response_done(&r);
+    }
+    assert_string_equal(prep_serve_cache_control("corte.json", 10), "no-cache");
+    assert_string_equal(prep_serve_cache_control("assets/x", 8), "public, max-age=31536000, immutable");
+    assert_string_equal(prep_serve_cache_control("LEEME.txt", 9), "public, max-age=60, stale-while-revalidate=240");
+    prep_serve_version_unref(v);
+    /* origins that would break the header are refused */
+    o.frame_ancestors = "https://a.mx; script-src *";
+    prep_serve_version *bad = NULL;
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(prep_serve_version_load(f->store, 0, NULL, &o, &bad, &d), PREP_ERR_INVALID);
+    assert_null(bad);
+    assert_non_null(prep_diags_find(&d, "bad-option"));
+    prep_diags_free(&d);
+}
+
+static void test_archive(void **state)
+{
+    fx *f = *state;
+    fx_cut(f, PREP_CUT_LIVE, T0);
+    char *cut1_index = prep_xstrndup(f->data[F_INDEX], f->len[F_INDEX]);
+    size_t cut1_len = f->len[F_INDEX];
+    fx_site(f, 2);
+    fx_cut(f, PREP_CUT_LIVE, T0 + 300);
+    fx_site(f, 3);
+    fx_cut(f, PREP_CUT_LIVE, T0 + 600);
+    prep_serve_site_opts o = opts_https();
+    prep_serve_version *v = load(f, 2, NULL, &o); /* serving cut 2 while 3 is in the store */
+    prep_serve_response r;
+    const char *paths[] = {"/cortes/1/", "/cortes/1/index.html", "/cortes/1/./index.html"};
+    for (size_t i = 0; i < PREP_ARRAY_LEN(paths); i++) {
+        prep_serve_request q = rq(PREP_HTTP_GET, paths[i]);
+        q.accept_encoding = S("br, gzip");
+        prep_serve_respond(v, &q, &r);
+        assert_int_equal(r.status, 200);
+        check_security(&r, 1, NULL);
+        assert_int_equal(r.seq, 1);
+        assert_string_equal(fld(&r, "x-prep-corte"), "1");
+        assert_null(fld(&r, "content-encoding")); /* identity only */
+        assert_int_equal(r.body_len, cut1_len);
+        assert_memory_equal(r.body, cut1_index, cut1_len);
+        char et[40];
+        etag_of(cut1_index, cut1_len, "", et);
+        assert_string_equal(fld(&r, "etag"), et);
+        prep_serve_response_done(&r);
+    }
+    /* the archive honours ranges and If-None-Match */
+    prep_serve_request q = rq(PREP_HTTP_GET, "/cortes/1/index.html");
+    q.range = S("bytes=0-14");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 206);
+    assert_memory_equal(r.body, "<!doctype html>", 15);
+    prep_serve_response_done(&r);
+    char et[40];
+    etag_of(cut1_index, cut1_len, "", et);
+    q = rq(PREP_HTTP_GET, "/cortes/1/index.html");
+    q.if_none_match = S(et);
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 304);
+    check_security(&r, 1, NULL);
+    prep_serve_response_done(&r);
+    /* the version's own cut is in the archive too */
+    q = rq(PREP_HTTP_GET, "/cortes/2/corte.json");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 200);
+    assert_memory_equal(r.body, "{\"corte\":2}", 11);
+    assert_string_equal(fld(&r, "cache-control"), "public, max-age=31536000, immutable");
+    prep_serve_response_done(&r);
+    /* redirects and refusals */
+    q = rq(PREP_HTTP_GET, "/cortes/1");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 301);
+    assert_string_equal(fld(&r, "location"), "/cortes/1/");
+    prep_serve_response_done(&r);
+    q = rq(PREP_HTTP_GET, "/cortes/1/gubernatura");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 301);
+    assert_string_equal(fld(&r, "location"), "/cortes/1/gubernatura/");
+    assert_string_equal(fld(&r, "x-prep-corte"), "1");
+    prep_serve_response_done(&r);
+    const char *nf[] = {"/cortes/", "/cortes", "/cortes/3/index.html", "/cortes/01/index.html", "/cortes/0/index.html",
+                        "/cortes/1/nada.html", "/cortes/x/index.html", "/cortes/99999999999999/index.html"};
+    for (size_t i = 0; i < PREP_ARRAY_LEN(nf); i++) {
+        q = rq(PREP_HTTP_GET, nf[i]);
+        prep_serve_respond(v, &q, &r);
+        assert_int_equal(r.status, 404);
+        check_security(&r, 1, NULL);
+        prep_serve_response_done(&r);
+    }
+    /* the archive's SHA256SUMS is that cut's manifest */
+    q = rq(PREP_HTTP_GET, "/cortes/1/SHA256SUMS");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 200);
+    char *mp = pathf("%s/cuts/1/manifest", f->store);
+    size_t mn;
+    char *m = read_all(mp, &mn);
+    assert_int_equal(r.body_len, mn);
+    assert_memory_equal(r.body, m, mn);
+    free(m);
+    free(mp);
+    prep_serve_response_done(&r);
+    prep_serve_version_unref(v);
+    /* archive off: 404 */
+    o.archive = 0;
+    v = load(f, 0, NULL, &o);
+    q = rq(PREP_HTTP_GET, "/cortes/1/index.html");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 404);
+    prep_serve_response_done(&r);
+    prep_serve_version_unref(v);
+    free(cut1_index);
+}
+
+static void test_damaged_store(void **state)
+{
+    fx *f = *state;
+    fx_cut(f, PREP_CUT_LIVE, T0);
+    char h[65], op[4096];
+    prep_sha256_hex(f->data[F_CSV], f->len[F_CSV], h);
+    assert_int_equal(prep_cut_object_path(f->store, h, op, sizeof op), 0);
+    chmod(op, 0644);
+    char *bad = prep_xstrndup(f->data[F_CSV], f->len[F_CSV]);
+    bad[100] ^= 1; /* same size, one bit */
+    write_bytes(op, bad, f->len[F_CSV]);
+    free(bad);
+    prep_serve_site_opts o = opts_https();
+    prep_serve_version *v = NULL;
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(prep_serve_version_load(f->store, 0, NULL, &o, &v, &d), PREP_ERR_VERIFY);
+    assert_null(v);
+    const prep_diag *dg = prep_diags_find(&d, "hash-mismatch");
+    assert_non_null(dg);
+    assert_string_equal(dg->file, op);
+    assert_non_null(strstr(dg->msg, "base-de-datos/QRO_GUB_2021.csv"));
+    prep_diags_free(&d);
+    /* a missing part object of a composed page */
+    write_bytes(op, f->data[F_CSV], f->len[F_CSV]);
+    prep_sha256_hex(f->data[F_GUB] + f->stamp_len[F_GUB], f->len[F_GUB] - f->stamp_len[F_GUB], h);
+    assert_int_equal(prep_cut_object_path(f->store, h, op, sizeof op), 0);
+    assert_int_equal(unlink(op), 0);
+    prep_diags_init(&d);
+    assert_int_equal(prep_serve_version_load(f->store, 0, NULL, &o, &v, &d), PREP_ERR_VERIFY);
+    dg = prep_diags_find(&d, "missing-object");
+    assert_non_null(dg);
+    assert_non_null(strstr(dg->msg, "gubernatura/index.html"));
+    assert_non_null(strstr(dg->msg, h));
+    prep_diags_free(&d);
+}
+
+/* 2021-06-06 08:00:00 America/Mexico_City (UTC-5) = T0 - 12 h = 1623027600 - 43200 = 1622984400 */
+#define OPEN (T0 - 43200)
+
+static void test_window(void **state)
+{
+    fx *f = *state;
+    /* a live cut made before the window opens (the institute's test run) */
+    fx_cut(f, PREP_CUT_LIVE, OPEN - 7200);
+    prep_serve_site_opts o = opts_https();
+    o.window_open = OPEN;
+    o.window_close = OPEN + 86400;
+    o.zone = "America/Mexico_City";
+    prep_serve_version *v = load(f, 0, NULL, &o);
+    const char *paths[] = {"/", "/assets/app.0123456789.css", "/nada", "/cortes/1/index.html"};
+    for (size_t i = 0; i < PREP_ARRAY_LEN(paths); i++) {
+        prep_serve_request q = rq(PREP_HTTP_GET, paths[i]);
+        q.now = OPEN - 3725; /* 1 h 2 min 5 s before: 3600 + 120 + 5 = 3725 s */
+        prep_serve_response r;
+        prep_serve_respond(v, &q, &r);
+        assert_int_equal(r.status, 503);
+        check_security(&r, 1, NULL);
+        assert_string_equal(fld(&r, "retry-after"), "3725");
+        assert_string_equal(fld(&r, "cache-control"), "no-cache");
+        assert_string_equal(fld(&r, "x-prep-corte"), "0");
+        char *body = prep_xstrndup((const char *)r.body, (size_t)r.body_len);
+        assert_non_null(strstr(body, "La publicaci\xC3\xB3n de los resultados preliminares comienza el "
+                                     "6 de junio de 2021, 08:00 (UTC-5, America/Mexico_City)."));
+        free(body);
+        prep_serve_response_done(&r);
+    }
+    /* one second before: retry-after 1; at the opening: served */
+    prep_serve_request q = rq(PREP_HTTP_GET, "/");
+    q.now = OPEN - 1;
+    prep_serve_response r;
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 503);
+    assert_string_equal(fld(&r, "retry-after"), "1");
+    prep_serve_response_done(&r);
+    q.now = OPEN;
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 200);
+    prep_serve_response_done(&r);
+    /* after the window closes the last cut stays */
+    q.now = OPEN + 86400 * 3;
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(fld(&r, "x-prep-corte"), "1");
+    prep_serve_response_done(&r);
+    prep_serve_version_unref(v);
+
+    /* the empty version: 503 before and after the opening */
+    prep_serve_version *e = NULL;
+    assert_int_equal(prep_serve_version_empty(&o, &e), PREP_OK);
+    q.now = OPEN - 60;
+    prep_serve_respond(e, &q, &r);
+    assert_int_equal(r.status, 503);
+    assert_string_equal(fld(&r, "retry-after"), "60");
+    assert_int_equal(r.seq, 0);
+    check_security(&r, 1, NULL);
+    prep_serve_response_done(&r);
+    q.now = OPEN + 60;
+    prep_serve_respond(e, &q, &r);
+    assert_int_equal(r.status, 503);
+    assert_non_null(fld(&r, "retry-after"));
+    prep_serve_response_done(&r);
+    q.method = PREP_HTTP_OTHER;
+    prep_serve_respond(e, &q, &r);
+    assert_int_equal(r.status, 405);
+    prep_serve_response_done(&r);
+    prep_serve_version_info info;
+    prep_serve_version_get_info(e, &info);
+    assert_int_equal(info.seq, 0);
+    prep_serve_version_unref(e);
+}
+
+static void test_window_drill(void **state)
+{
+    fx *f = *state;
+    char *s2 = pathf("%s/drill", f->tmp);
+    free(f->store);
+    f->store = s2;
+    fx_cut(f, PREP_CUT_DRILL, OPEN - 86400 * 7);
+    prep_serve_site_opts o = opts_https();
+    o.window_open = OPEN;
+    prep_serve_version *v = load(f, 0, NULL, &o);
+    prep_serve_request q = rq(PREP_HTTP_GET, "/");
+    q.now = OPEN - 86400 * 7 + 10; /* a drill a week before the election */
+    prep_serve_response r;
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 200);
+    assert_memory_equal(r.body, f->data[F_INDEX], f->len[F_INDEX]);
+    prep_serve_response_done(&r);
+    prep_serve_version_info info;
+    prep_serve_version_get_info(v, &info);
+    assert_int_equal(info.drill, 1);
+    prep_serve_version_unref(v);
+}
+
+static void test_reuse(void **state)
+{
+    fx *f = *state;
+    fx_cut(f, PREP_CUT_LIVE, T0);
+    fx_site(f, 2); /* every page's stamp changes, corte.json changes; css, csv, png do not */
+    fx_cut(f, PREP_CUT_LIVE, T0 + 300);
+    prep_serve_site_opts o = opts_https();
+    prep_serve_version *v1 = load(f, 1, NULL, &o);
+    prep_serve_version *v2 = load(f, 2, v1, &o);
+    prep_serve_version_info i2;
+    prep_serve_version_get_info(v2, &i2);
+    /* unchanged with variants: css, csv = 2 files x 2 = 4 reused.
+     * compressed again: 4 pages (index, gub, space, emb) x 2 = 8, plus SHA256SUMS (a new
+     * manifest) and SHA256SUMS.sig (a new signature, 175 bytes) x 2 = 12. corte.json is
+     * < 128 bytes, the png is not compressible. */
+    assert_int_equal(i2.variants_reused, 4);
+    assert_int_equal(i2.variants_compressed, 12);
+    prep_serve_version_unref(v1); /* v2's shared blobs outlive v1 */
+    prep_serve_request q = rq(PREP_HTTP_GET, "/assets/app.0123456789.css");
+    q.accept_encoding = S("br");
+    prep_serve_response r;
+    prep_serve_respond(v2, &q, &r);
+    assert_int_equal(r.status, 200);
+    size_t n;
+    char *plain = unbrotli(r.body, (size_t)r.body_len, &n);
+    assert_int_equal(n, f->len[F_CSS]);
+    assert_memory_equal(plain, f->data[F_CSS], n);
+    free(plain);
+    assert_string_equal(fld(&r, "x-prep-corte"), "2");
+    prep_serve_response_done(&r);
+    prep_serve_version_unref(v2);
+}
+
+static void test_response_keeps_version(void **state)
+{
+    fx *f = *state;
+    fx_cut(f, PREP_CUT_LIVE, T0);
+    prep_serve_site_opts o = opts_https();
+    prep_serve_version *v = load(f, 0, NULL, &o);
+    prep_serve_request q = rq(PREP_HTTP_GET, "/gubernatura/");
+    q.accept_encoding = S("gzip");
+    prep_serve_response r;
+    prep_serve_respond(v, &q, &r);
+    prep_serve_version_unref(v); /* the server switched to another cut */
+    /* the response still reads its version's memory (ASan: no use after free) */
+    size_t n;
+    char *plain = gunzip(r.body, (size_t)r.body_len, &n);
+    assert_memory_equal(plain, f->data[F_GUB], n);
+    free(plain);
+    assert_non_null(fld(&r, "etag"));
+    check_head(&r);
+    prep_serve_response_done(&r);
+}
+
+/* Threads answer requests while the main thread swaps versions and drops the old ones. */
+typedef struct hammer {
+    pthread_mutex_t lock;
+    prep_serve_version *cur;
+    atomic_int stop;
+    atomic_long answered;
+    const fx *f;
+} hammer;
+
+static void *hammer_thread(void *arg)
+{
+    hammer *h = arg;
+    const char *paths[] = {"/", "/gubernatura/", "/cortes/1/index.html", "/base-de-datos/QRO_GUB_2021.csv",
+                           "/nada", "/gubernatura"};
+    unsigned i = 0;
+    while (!atomic_load(&h->stop)) {
+        pthread_mutex_lock(&h->lock);
+        prep_serve_version *v = h->cur;
+        prep_serve_request q = rq(PREP_HTTP_GET, paths[i % PREP_ARRAY_LEN(paths)]);
+        q.accept_encoding = S(i % 3 == 0 ? "gzip" : i % 3 == 1 ? "br" : NULL);
+        if (i % 5 == 0) q.range = S("bytes=1-3");
+        prep_serve_response r;
+        prep_serve_respond(v, &q, &r); /* takes its own reference */
+        pthread_mutex_unlock(&h->lock);
+        /* read every byte after the swap may have dropped the version */
+        volatile unsigned sum = 0;
+        for (uint64_t b = 0; b < r.body_len; b++) sum += r.body[b];
+        for (size_t b = 0; b < r.h1_head_len; b++) sum += (unsigned char)r.h1_head[b];
+        assert_true(r.status == 200 || r.status == 206 || r.status == 404 || r.status == 301);
+        prep_serve_response_done(&r);
+        atomic_fetch_add(&h->answered, 1);
+        i++;
+    }
+    return NULL;
+}
+
+static void test_swap_under_load(void **state)
+{
+    fx *f = *state;
+    fx_cut(f, PREP_CUT_LIVE, T0);
+    fx_site(f, 2);
+    fx_cut(f, PREP_CUT_LIVE, T0 + 300);
+    prep_serve_site_opts o = opts_https();
+    o.threads = 1;
+    hammer h;
+    pthread_mutex_init(&h.lock, NULL);
+    h.cur = load(f, 1, NULL, &o);
+    atomic_init(&h.stop, 0);
+    atomic_init(&h.answered, 0);
+    h.f = f;
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) assert_int_equal(pthread_create(&th[i], NULL, hammer_thread, &h), 0);
+    for (int round = 0; round < 12; round++) {
+        prep_serve_version *next = load(f, (uint64_t)(round % 2 + 1), h.cur, &o);
+        pthread_mutex_lock(&h.lock);
+        prep_serve_version *old = h.cur;
+        h.cur = next;
+        pthread_mutex_unlock(&h.lock);
+        prep_serve_version_unref(old);
+    }
+    atomic_store(&h.stop, 1);
+    for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);
+    assert_true(atomic_load(&h.answered) > 0);
+    prep_serve_version_unref(h.cur);
+    pthread_mutex_destroy(&h.lock);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_representations, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_conditionals_and_head, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_ranges, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_errors_and_paths, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_cache_and_security, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_archive, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_store, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_window, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_window_drill, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_reuse, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_response_keeps_version, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_swap_under_load, fx_setup, fx_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
