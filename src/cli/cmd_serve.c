@@ -1,9 +1,132 @@
-/* prep serve: not built yet (its owner replaces this file). */
+/* prep serve: the broadcaster's HTTPS server for a cut store (docs/internals/serve.md).
+ * Option parsing and printing only; the work is in src/serve/. */
 #include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "prep/catalog.h"
+#include "prep/serve.h"
+
+static int seconds_ms(const char *cmd, const char *name, const char *s, int *out)
+{
+    int64_t v;
+    if (!s) return 0;
+    if (prep_parse_i64(s, &v) || v < 1 || v > 86400) {
+        fprintf(stderr, "prep %s: --%s must be a whole number of seconds in 1..86400\n", cmd, name);
+        return -1;
+    }
+    *out = (int)(v * 1000);
+    return 0;
+}
+
+static int int_opt(const char *cmd, const char *name, const char *s, int64_t lo, int64_t hi, int *out)
+{
+    int64_t v;
+    if (!s) return 0;
+    if (prep_parse_i64(s, &v) || v < lo || v > hi) {
+        fprintf(stderr, "prep %s: --%s must be a whole number in %lld..%lld\n", cmd, name, (long long)lo,
+                (long long)hi);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
 
 int cmd_serve(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return cli_not_built("serve");
+    cli_opt opts[] = {
+        {"store", "DIR", "the cut store to serve (required); a newly activated cut is picked up while serving", NULL},
+        {"listen", "ADDR:PORT", "plain HTTP listener (default 127.0.0.1:8080 without TLS); with TLS it redirects to https",
+         NULL},
+        {"tls-listen", "ADDR:PORT", "HTTPS listener (HTTP/2 and HTTP/1.1 by ALPN; TLS 1.2 and 1.3 only)", NULL},
+        {"tls-cert", "FILE", "PEM certificate chain for --tls-listen", NULL},
+        {"tls-key", "FILE", "PEM private key for --tls-listen", NULL},
+        {"threads", "N", "event loops, one per core (default: online cores)", NULL},
+        {"user", "NAME", "drop privileges to NAME after binding (required as root unless every listener is loopback)",
+         NULL},
+        {"access-log", "FILE", "append one line per request in combined log format", NULL},
+        {"frame-ancestors", "ORIGINS", "space-separated origins allowed to embed the pages (CSP frame-ancestors)", NULL},
+        {"catalog", "FILE", "take the publication window and time zone from this catalogue", NULL},
+        {"max-conns-per-ip", "N", "connections one client address may hold open (default 64)", NULL},
+        {"max-conns", "N", "connections open at once, whole server (default 10000)", NULL},
+        {"idle-timeout", "S", "close a keep-alive connection idle this long (default 30)", NULL},
+        {"header-timeout", "S", "a request head or TLS handshake must complete within S from its first byte (default 10)",
+         NULL},
+        {"pid-file", "FILE", "write the process id here after binding (removed at exit)", NULL},
+        {"poll-ms", "N", "check the store for a new active cut every N ms (default 250)", NULL},
+        {NULL, NULL, NULL, NULL},
+    };
+    int help;
+    char err[256];
+    if (cli_parse(argc - 1, argv + 1, opts, &help, err, sizeof err)) {
+        fprintf(stderr, "prep serve: %s (see 'prep serve --help')\n", err);
+        return CLI_USAGE;
+    }
+    if (help) {
+        cli_usage(stdout, "serve",
+                  "--store DIR [--listen ADDR:PORT] [--tls-listen ADDR:PORT --tls-cert F --tls-key F] [--threads N] "
+                  "[--user NAME] [--access-log FILE] [--frame-ancestors ORIGINS] [--catalog FILE] "
+                  "[--max-conns-per-ip N] [--idle-timeout S] [--header-timeout S] [--pid-file F] [--poll-ms N]",
+                  "Serves the active cut of a store over HTTP/1.1 and, with a certificate, HTTPS with HTTP/2.\n"
+                  "Switches to a newly activated cut atomically; answers /health and /metrics (Prometheus).\n"
+                  "Stops on SIGINT or SIGTERM.",
+                  opts);
+        return CLI_OK;
+    }
+    prep_serve_config c;
+    prep_serve_config_init(&c);
+    c.store = cli_get(opts, "store");
+    c.listen = cli_get(opts, "listen");
+    c.tls_listen = cli_get(opts, "tls-listen");
+    c.tls_cert = cli_get(opts, "tls-cert");
+    c.tls_key = cli_get(opts, "tls-key");
+    c.user = cli_get(opts, "user");
+    c.access_log = cli_get(opts, "access-log");
+    c.pid_file = cli_get(opts, "pid-file");
+    c.site.frame_ancestors = cli_get(opts, "frame-ancestors");
+    if (!c.store) {
+        fprintf(stderr, "prep serve: --store DIR is required (see 'prep serve --help')\n");
+        return CLI_USAGE;
+    }
+    if (!c.tls_listen && (c.tls_cert || c.tls_key)) {
+        fprintf(stderr, "prep serve: --tls-cert and --tls-key go with --tls-listen\n");
+        return CLI_USAGE;
+    }
+    if (c.tls_listen && (!c.tls_cert || !c.tls_key)) {
+        fprintf(stderr, "prep serve: --tls-listen needs --tls-cert FILE and --tls-key FILE\n");
+        return CLI_USAGE;
+    }
+    if (!c.listen && !c.tls_listen) c.listen = "127.0.0.1:8080";
+    if (int_opt("serve", "threads", cli_get(opts, "threads"), 1, PREP_SERVE_MAX_THREADS, &c.threads) ||
+        int_opt("serve", "max-conns-per-ip", cli_get(opts, "max-conns-per-ip"), 1, 1000000, &c.max_conns_per_ip) ||
+        int_opt("serve", "max-conns", cli_get(opts, "max-conns"), 1, 10000000, &c.max_conns) ||
+        int_opt("serve", "poll-ms", cli_get(opts, "poll-ms"), 10, 3600000, &c.poll_ms) ||
+        seconds_ms("serve", "idle-timeout", cli_get(opts, "idle-timeout"), &c.idle_timeout_ms) ||
+        seconds_ms("serve", "header-timeout", cli_get(opts, "header-timeout"), &c.header_timeout_ms))
+        return CLI_USAGE;
+
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_catalog *cat = NULL;
+    const char *catf = cli_get(opts, "catalog");
+    if (catf) {
+        if (prep_catalog_load(catf, &cat, &d) != PREP_OK) {
+            prep_diags_print(&d, stderr, 20);
+            fprintf(stderr, "prep serve: cannot read the catalogue %s\n", catf);
+            prep_diags_free(&d);
+            return CLI_USAGE;
+        }
+        c.site.window_open = cat->window_open;
+        c.site.window_close = cat->window_close;
+        c.site.zone = cat->timezone;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    c.status_out = stdout;
+    prep_err e = prep_serve_run(&c, &d);
+    if (d.n) prep_diags_print(&d, stderr, 20);
+    if (e) fprintf(stderr, "prep serve: %s\n", prep_err_str(e));
+    prep_diags_free(&d);
+    prep_catalog_free(cat);
+    return e == PREP_OK ? CLI_OK : e == PREP_ERR_VERIFY ? CLI_CHECK_FAILED : CLI_USAGE;
 }

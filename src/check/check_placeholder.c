@@ -1,3 +1,0 @@
-/* Placeholder so the part library is never empty; removed when the part has code. */
-int prep_check_placeholder_(void);
-int prep_check_placeholder_(void) { return 0; }

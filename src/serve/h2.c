@@ -1,0 +1,345 @@
+/* prep serve: HTTP/2 over TLS by libnghttp2 (docs/internals/serve.md "Network layer").
+ *
+ * One nghttp2 server session per connection. Request fields we use are copied into the
+ * stream (at most NET_H2_FIELDS_MAX bytes; the whole field list is bounded by
+ * NET_H2_HEADER_LIST_MAX, else 431); the answer is made at END_STREAM by the same site
+ * code as HTTP/1.1. Bodies go out with NGHTTP2_DATA_FLAG_NO_COPY: nghttp2 never copies
+ * them; send_data_callback puts the 9-byte frame header and the slice of the version's
+ * memory into the connection's TLS write buffer, which SSL_write encrypts from. Each
+ * stream holds its response (and so its version reference) until nghttp2 closes it. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include <nghttp2/nghttp2.h>
+
+#include "net_internal.h"
+
+struct net_h2 {
+    nghttp2_session *s;
+    net_conn *c;
+};
+
+typedef struct h2_stream {
+    int32_t id;
+    char fields[NET_H2_FIELDS_MAX];
+    size_t flen, header_bytes;
+    int too_large;
+    prep_http_slice method, path, query, target, ae, inm, range, if_range, ua, referer;
+    prep_serve_response resp;
+    int has_resp;
+    char *own;                       /* our own body */
+    const uint8_t *body;
+    size_t body_len, body_off;
+    nghttp2_nv nv[PREP_SERVE_MAX_FIELDS + 16];
+    char status[8], clen[24], date[40], seq[24];
+} h2_stream;
+
+static prep_http_slice keep(h2_stream *st, const uint8_t *v, size_t n)
+{
+    if (st->flen + n > sizeof st->fields) {
+        st->too_large = 1;
+        return (prep_http_slice){NULL, 0};
+    }
+    char *p = st->fields + st->flen;
+    memcpy(p, v, n);
+    st->flen += n;
+    return (prep_http_slice){p, n};
+}
+
+static int name_is(const uint8_t *name, size_t len, const char *s)
+{
+    size_t l = strlen(s);
+    return len == l && !memcmp(name, s, l); /* HTTP/2 field names arrive lowercase */
+}
+
+static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
+{
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    h2_stream *st = calloc(1, sizeof *st);
+    if (!st) return NGHTTP2_ERR_CALLBACK_FAILURE;
+    st->id = frame->hd.stream_id;
+    nghttp2_session_set_stream_user_data(session, st->id, st);
+    return 0;
+}
+
+static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name, size_t namelen,
+                     const uint8_t *value, size_t valuelen, uint8_t flags, void *ud)
+{
+    (void)flags;
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    h2_stream *st = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+    if (!st) return 0;
+    st->header_bytes += namelen + valuelen + 32; /* RFC 9113 §6.5.2's accounting */
+    if (st->header_bytes > NET_H2_HEADER_LIST_MAX) st->too_large = 1;
+    if (st->too_large) return 0;
+    if (name_is(name, namelen, ":method")) {
+        st->method = keep(st, value, valuelen);
+    } else if (name_is(name, namelen, ":path")) {
+        st->target = keep(st, value, valuelen);
+        const char *q = st->target.p ? memchr(st->target.p, '?', st->target.len) : NULL;
+        st->path = st->target;
+        if (q) {
+            st->path.len = (size_t)(q - st->target.p);
+            st->query = (prep_http_slice){q + 1, st->target.len - st->path.len - 1};
+        }
+    } else if (name_is(name, namelen, "accept-encoding")) {
+        st->ae = keep(st, value, valuelen);
+    } else if (name_is(name, namelen, "if-none-match")) {
+        st->inm = keep(st, value, valuelen);
+    } else if (name_is(name, namelen, "range")) {
+        st->range = keep(st, value, valuelen);
+    } else if (name_is(name, namelen, "if-range")) {
+        st->if_range = keep(st, value, valuelen);
+    } else if (name_is(name, namelen, "user-agent")) {
+        st->ua = keep(st, value, valuelen > 512 ? 512 : valuelen);
+    } else if (name_is(name, namelen, "referer")) {
+        st->referer = keep(st, value, valuelen > 512 ? 512 : valuelen);
+    }
+    return 0;
+}
+
+static ssize_t data_read(nghttp2_session *session, int32_t id, uint8_t *buf, size_t length, uint32_t *flags,
+                         nghttp2_data_source *source, void *ud)
+{
+    (void)session;
+    (void)id;
+    (void)buf;
+    (void)ud;
+    h2_stream *st = source->ptr;
+    size_t rest = st->body_len - st->body_off, n = rest < length ? rest : length;
+    *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+    if (n == rest) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)n;
+}
+
+static int send_data(nghttp2_session *session, nghttp2_frame *frame, const uint8_t *framehd, size_t length,
+                     nghttp2_data_source *source, void *ud)
+{
+    (void)session;
+    net_conn *c = ud;
+    h2_stream *st = source->ptr;
+    size_t pad = frame->data.padlen;
+    if (NET_WBUF - c->wlen < 9 + length + pad) return NGHTTP2_ERR_WOULDBLOCK;
+    memcpy(c->wbuf + c->wlen, framehd, 9);
+    c->wlen += 9;
+    if (pad) c->wbuf[c->wlen++] = (uint8_t)(pad - 1);
+    memcpy(c->wbuf + c->wlen, st->body + st->body_off, length);
+    c->wlen += length;
+    st->body_off += length;
+    if (pad > 1) {
+        memset(c->wbuf + c->wlen, 0, pad - 1);
+        c->wlen += pad - 1;
+    }
+    return 0;
+}
+
+static ssize_t send_cb(nghttp2_session *session, const uint8_t *data, size_t length, int flags, void *ud)
+{
+    (void)session;
+    (void)flags;
+    net_conn *c = ud;
+    size_t room = NET_WBUF - c->wlen;
+    if (!room) return NGHTTP2_ERR_WOULDBLOCK;
+    size_t n = length < room ? length : room;
+    memcpy(c->wbuf + c->wlen, data, n);
+    c->wlen += n;
+    return (ssize_t)n;
+}
+
+#define NV(nm, val) \
+    ((nghttp2_nv){(uint8_t *)(nm), (uint8_t *)(val), strlen(nm), strlen(val), \
+                  NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE})
+
+static void respond(net_conn *c, h2_stream *st)
+{
+    net_worker *w = c->w;
+    net_server *s = w->srv;
+    prep_http_method m = PREP_HTTP_OTHER;
+    if (st->method.p && st->method.len == 3 && !memcmp(st->method.p, "GET", 3)) m = PREP_HTTP_GET;
+    else if (st->method.p && st->method.len == 4 && !memcmp(st->method.p, "HEAD", 4)) m = PREP_HTTP_HEAD;
+    int status;
+    size_t nv = 0;
+    int which = st->path.p ? net_is_reserved(st->path.p, st->path.len) : 0;
+    if (st->too_large || m == PREP_HTTP_OTHER || which || !st->path.p) {
+        const char *ctype = "text/plain; charset=utf-8";
+        status = st->too_large ? 431 : m == PREP_HTTP_OTHER ? 405 : !st->path.p ? 400 : 200;
+        if (status == 200) {
+            st->body_len = net_reserved_body(s, which, &st->own);
+            if (which == 2) ctype = "text/plain; version=0.0.4; charset=utf-8";
+        } else {
+            prep_buf b;
+            prep_buf_init(&b, 256);
+            prep_buf_printf(&b, "%d %s\n", status, prep_http_reason(status));
+            st->own = prep_buf_steal(&b, &st->body_len);
+        }
+        st->body = (const uint8_t *)st->own;
+        snprintf(st->status, sizeof st->status, "%d", status);
+        st->nv[nv++] = NV(":status", st->status);
+        st->nv[nv++] = NV("content-type", ctype);
+        st->nv[nv++] = NV("cache-control", "no-cache");
+        if (status == 405) st->nv[nv++] = NV("allow", "GET, HEAD");
+        net_kv kv[8];
+        size_t n = net_security_fields(c, kv, PREP_ARRAY_LEN(kv), st->seq, sizeof st->seq);
+        for (size_t i = 0; i < n; i++) st->nv[nv++] = NV(kv[i].n, kv[i].v);
+    } else {
+        prep_serve_request sr = {.method = m,
+                                 .path = st->path,
+                                 .accept_encoding = st->ae,
+                                 .if_none_match = st->inm,
+                                 .range = st->range,
+                                 .if_range = st->if_range,
+                                 .now = PREP_TIME_NONE};
+        prep_serve_respond(w->v, &sr, &st->resp);
+        st->has_resp = 1;
+        status = st->resp.status;
+        snprintf(st->status, sizeof st->status, "%d", status);
+        st->nv[nv++] = NV(":status", st->status);
+        for (size_t i = 0; i < st->resp.n_fields && nv < PREP_ARRAY_LEN(st->nv) - 3; i++) {
+            const prep_serve_field *f = &st->resp.fields[i];
+            st->nv[nv++] = (nghttp2_nv){(uint8_t *)f->name, (uint8_t *)f->value, f->name_len, f->value_len,
+                                        NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE};
+        }
+        st->body = st->resp.body;
+        st->body_len = (size_t)st->resp.body_len;
+    }
+    int send_body = m != PREP_HTTP_HEAD && status != 304 && (!st->has_resp || st->resp.send_body);
+    if (status != 304) {
+        snprintf(st->clen, sizeof st->clen, "%zu", st->body_len);
+        st->nv[nv++] = NV("content-length", st->clen);
+    }
+    snprintf(st->date, sizeof st->date, "%s", net_date(w));
+    st->nv[nv++] = NV("date", st->date);
+    uint64_t sent = send_body ? st->body_len : 0;
+    net_count(w, status, sent);
+    if (w->logbuf)
+        net_access_log(w, c->ip, st->method.p ? st->method.p : "-", st->method.p ? st->method.len : 1,
+                       st->target.p ? st->target.p : "", st->target.len, "HTTP/2.0", status, sent, st->referer.p,
+                       st->referer.len, st->ua.p, st->ua.len);
+    nghttp2_data_provider dp = {.source.ptr = st, .read_callback = data_read};
+    int rv = nghttp2_submit_response(c->h2->s, st->id, st->nv, nv, send_body && st->body_len ? &dp : NULL);
+    if (rv) nghttp2_submit_rst_stream(c->h2->s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
+}
+
+static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
+{
+    net_conn *c = ud;
+    if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
+        (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
+        h2_stream *st = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+        if (st && !st->status[0]) respond(c, st);
+    }
+    return 0;
+}
+
+static int on_stream_close(nghttp2_session *session, int32_t id, uint32_t error_code, void *ud)
+{
+    (void)error_code;
+    (void)ud;
+    h2_stream *st = nghttp2_session_get_stream_user_data(session, id);
+    if (!st) return 0;
+    nghttp2_session_set_stream_user_data(session, id, NULL);
+    if (st->has_resp) prep_serve_response_done(&st->resp);
+    free(st->own);
+    free(st);
+    return 0;
+}
+
+int net_h2_start(net_conn *c)
+{
+    if (!c->wbuf && !(c->wbuf = malloc(NET_WBUF))) return -1;
+    net_h2 *h = calloc(1, sizeof *h);
+    if (!h) return -1;
+    h->c = c;
+    nghttp2_session_callbacks *cb;
+    if (nghttp2_session_callbacks_new(&cb)) {
+        free(h);
+        return -1;
+    }
+    nghttp2_session_callbacks_set_send_callback(cb, send_cb);
+    nghttp2_session_callbacks_set_send_data_callback(cb, send_data);
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+    int rv = nghttp2_session_server_new(&h->s, cb, c);
+    nghttp2_session_callbacks_del(cb);
+    if (rv) {
+        free(h);
+        return -1;
+    }
+    c->h2 = h;
+    nghttp2_settings_entry iv[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, NET_H2_MAX_STREAMS},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, NET_H2_HEADER_LIST_MAX},
+    };
+    if (nghttp2_submit_settings(h->s, NGHTTP2_FLAG_NONE, iv, PREP_ARRAY_LEN(iv))) return -1;
+    return 0;
+}
+
+void net_h2_free(net_conn *c)
+{
+    if (!c->h2) return;
+    nghttp2_session_del(c->h2->s); /* closes every stream: on_stream_close frees them */
+    free(c->h2);
+    c->h2 = NULL;
+}
+
+/* Writes what nghttp2 has to send: 1 all sent, 0 blocked (EPOLLOUT armed), -1 error. */
+static int h2_flush(net_conn *c)
+{
+    nghttp2_session *s = c->h2->s;
+    for (;;) {
+        if (c->woff < c->wlen) {
+            int r = net_conn_flush_wbuf(c);
+            if (r < 0) return -1;
+            if (r == 0) {
+                net_conn_set_events(c, EPOLLIN | EPOLLOUT);
+                return 0;
+            }
+        }
+        if (!nghttp2_session_want_write(s)) break;
+        c->wlen = c->woff = 0;
+        if (nghttp2_session_send(s)) return -1;
+        if (!c->wlen) break;
+    }
+    net_conn_set_events(c, c->want_write_on_read ? EPOLLIN | EPOLLOUT : EPOLLIN);
+    return 1;
+}
+
+void net_h2_on_readable(net_conn *c)
+{
+    if (!c->h2) {
+        c->dead = 1;
+        return;
+    }
+    for (;;) {
+        c->want_write_on_read = 0;
+        ssize_t n = net_conn_read(c, c->rbuf, NET_RBUF);
+        if (n < 0) {
+            c->dead = 1;
+            return;
+        }
+        if (n == 0) break;
+        c->active_ms = c->w->now_ms;
+        if (nghttp2_session_mem_recv(c->h2->s, (const uint8_t *)c->rbuf, (size_t)n) < 0) {
+            c->dead = 1;
+            return;
+        }
+        if (h2_flush(c) < 0) {
+            c->dead = 1;
+            return;
+        }
+    }
+    if (h2_flush(c) < 0) {
+        c->dead = 1;
+        return;
+    }
+    if (!nghttp2_session_want_read(c->h2->s) && !nghttp2_session_want_write(c->h2->s) && c->woff == c->wlen)
+        c->dead = 1;
+}
+
+void net_h2_on_writable(net_conn *c)
+{
+    if (c->h2 && h2_flush(c) < 0) c->dead = 1;
+}

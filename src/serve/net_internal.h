@@ -1,0 +1,199 @@
+/* The network layer of prep serve: shared between server*.c, tls.c and h2.c only.
+ * docs/internals/serve.md "Network layer". */
+#ifndef PREP_SERVE_NET_INTERNAL_H
+#define PREP_SERVE_NET_INTERNAL_H
+
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+
+#include "prep/serve.h"
+
+#define NET_MAX_LISTENERS 2          /* plain and TLS */
+#define NET_H1_QUEUE 8               /* pipelined responses queued per connection */
+#define NET_RBUF PREP_HTTP_MAX_HEAD  /* read buffer: one whole head (16 KiB) */
+#define NET_WBUF (64 * 1024)         /* TLS write buffer (coalesced records) */
+#define NET_LOGBUF (64 * 1024)       /* access-log buffer per worker */
+#define NET_H2_MAX_STREAMS 100
+#define NET_H2_FIELDS_MAX 8192       /* bytes of kept request fields per HTTP/2 stream */
+#define NET_H2_HEADER_LIST_MAX PREP_HTTP_MAX_HEAD /* all request fields of a stream */
+
+/* Statuses counted in /metrics; anything else counts as "other". */
+#define NET_N_STATUS 20
+extern const int net_status_list[NET_N_STATUS];
+int net_status_index(int status);
+
+/* What epoll_event.data.ptr points to: the first member says which. */
+enum { EV_LISTENER = 1, EV_CONN, EV_WAKE };
+
+typedef struct net_listener {
+    int kind;                  /* EV_LISTENER */
+    int fd;
+    int idx;                   /* index into server.lcfg */
+} net_listener;
+
+typedef struct net_listen_cfg {
+    int tls;                   /* 1: HTTPS */
+    int redirect;              /* plain while TLS is configured: 301 to https */
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    char host[128];            /* as given, for printing and redirects ("127.0.0.1", "[::1]") */
+    int port;                  /* after binding (port 0 resolved) */
+    int loopback;
+} net_listen_cfg;
+
+typedef struct net_server net_server;
+typedef struct net_worker net_worker;
+typedef struct net_conn net_conn;
+typedef struct net_h2 net_h2;
+
+/* Per-worker counters, summed at scrape time (relaxed atomics: only this worker writes). */
+typedef struct net_stats {
+    _Atomic uint64_t requests[NET_N_STATUS + 1];
+    _Atomic uint64_t bytes;
+    _Atomic uint64_t conns_total;
+} net_stats;
+
+struct net_worker {
+    int id;
+    net_server *srv;
+    pthread_t th;
+    int ep;
+    struct { int kind; int fd; } wake;   /* eventfd: a new version or stop */
+    net_listener ls[NET_MAX_LISTENERS];
+    int n_ls;
+    net_conn *conns;                     /* doubly linked, for timeouts and shutdown */
+    size_t n_conns;
+    prep_serve_version *v;               /* this worker's reference */
+    uint64_t vgen;
+    int64_t now_ms;                      /* monotonic, updated each loop turn */
+    time_t date_sec;
+    char date[40];                       /* "Tue, 15 Nov 1994 08:12:31 GMT" */
+    size_t date_len;
+    time_t log_sec;
+    char log_time[40];                   /* "10/Oct/2000:13:55:36 -0700" */
+    char *logbuf;                        /* NET_LOGBUF, or NULL without an access log */
+    size_t loglen;
+    int64_t log_flushed_ms;
+    net_stats st;
+};
+
+struct net_server {
+    prep_serve_config cfg;               /* copied */
+    net_listen_cfg lcfg[NET_MAX_LISTENERS];
+    int n_lcfg;
+    int tls_port;                        /* for redirects; 0 = no TLS */
+    SSL_CTX *ssl;
+    int nthreads;
+    net_worker *w;
+    int log_fd;
+    char csp[1024];
+    char hsts[64];                       /* strict-transport-security value */                      /* content-security-policy value */
+    /* the published version */
+    pthread_mutex_t vmu;
+    prep_serve_version *v;
+    _Atomic uint64_t vgen;
+    _Atomic uint64_t cur_seq;
+    _Atomic int64_t cur_instant;         /* PREP_TIME_NONE: no cut */
+    _Atomic uint64_t load_us;            /* wall time of the last load */
+    _Atomic int stopping;
+    _Atomic int64_t conns;               /* open now */
+    /* connections per IP: one table for the process */
+    pthread_mutex_t ipmu;
+    struct ipcount **ipt;
+    size_t ipt_size;
+};
+
+/* One queued HTTP/1.1 response (head + extra + body, sent in order). */
+typedef struct net_h1out {
+    prep_serve_response resp;            /* when has_resp */
+    int has_resp;
+    const char *head;
+    size_t head_len;
+    char extra[96];                      /* "date: ...\r\n" ["connection: close\r\n"] "\r\n" */
+    size_t extra_len;
+    const uint8_t *body;
+    size_t body_len;                     /* 0 when no body is sent */
+    size_t sent;                         /* bytes of head+extra+body already written */
+    char *alloc;                         /* owned memory of our own responses */
+} net_h1out;
+
+enum { PROTO_H1 = 1, PROTO_H2 };
+
+struct net_conn {
+    int kind;                            /* EV_CONN */
+    int fd;
+    net_worker *w;
+    net_conn *prev, *next;
+    int lidx;                            /* listener config index */
+    int tls, redirect;
+    SSL *ssl;
+    int handshaken;
+    int proto;
+    unsigned events;                     /* current epoll interest */
+    int closing;                         /* close once the output is written */
+    int dead;
+    int64_t linger_until;                /* answered and half-closed: drain until then */
+    struct sockaddr_storage peer;
+    char ip[48];
+    int64_t head_start_ms;               /* first byte of the pending head, 0 = none */
+    int64_t active_ms;                   /* last progress */
+    char *rbuf;                          /* NET_RBUF */
+    size_t rlen;
+    net_h1out q[NET_H1_QUEUE];
+    size_t qhead, qn;                    /* ring of queued responses */
+    uint8_t *wbuf;                       /* TLS: NET_WBUF, coalesced plaintext */
+    size_t wlen, woff;
+    int want_write_on_read;              /* SSL_read said WANT_WRITE */
+    net_h2 *h2;
+};
+
+/* server.c */
+void net_worker_now(net_worker *w);
+const char *net_date(net_worker *w);     /* cached per second */
+void net_conn_close(net_conn *c);
+void net_conn_set_events(net_conn *c, unsigned ev);
+/* Connections per IP (one table for the process): acquire 0 = counted, -1 = over the limit. */
+int net_ip_acquire(net_server *s, const struct sockaddr_storage *a);
+void net_ip_release(net_server *s, const struct sockaddr_storage *a);
+/* server_conn.c */
+void net_conn_accept(net_worker *w, net_listener *l);
+void net_conn_event(net_conn *c, unsigned events);
+void net_conn_timeouts(net_worker *w);
+/* Reads up to cap bytes (plain read or SSL_read). >0 bytes, 0 would block, -1 closed/error. */
+ssize_t net_conn_read(net_conn *c, void *buf, size_t cap);
+/* Writes wbuf[woff..wlen) (TLS). 1 all written, 0 would block, -1 error. */
+int net_conn_flush_wbuf(net_conn *c);
+/* server_extra.c: reserved paths, own responses, access log */
+int net_is_reserved(const char *path, size_t len); /* 1 /health, 2 /metrics, 0 */
+/* Builds /health or /metrics (which = net_is_reserved) into an owned body; returns its
+ * length (*body owned: free()). */
+size_t net_reserved_body(net_server *s, int which, char **body);
+/* Builds our own complete HTTP/1.1 response head (status line, fields, content-length,
+ * security fields, x-prep-corte; not date/connection nor the final CRLF) into an owned
+ * string. extra_fields: more "name: value\r\n" lines or NULL. */
+char *net_h1_own_head(net_conn *c, int status, const char *ctype, const char *cache,
+                      const char *extra_fields, size_t body_len, size_t *len);
+/* The same fields as name/value pairs for HTTP/2 (security fields and x-prep-corte). */
+typedef struct net_kv { const char *n, *v; } net_kv;
+size_t net_security_fields(net_conn *c, net_kv *out, size_t cap, char *seqbuf, size_t seqcap);
+void net_count(net_worker *w, int status, uint64_t bytes);
+void net_access_log(net_worker *w, const char *ip, const char *method, size_t mlen, const char *target,
+                    size_t tlen, const char *proto, int status, uint64_t bytes, const char *referer,
+                    size_t rlen, const char *ua, size_t ualen);
+void net_access_flush(net_worker *w);
+/* redirects: Location for a plain request; returns an owned string */
+char *net_redirect_location(net_conn *c, prep_http_slice host, prep_http_slice path, prep_http_slice query);
+/* tls.c */
+prep_err net_tls_ctx(const char *cert, const char *key, SSL_CTX **out, prep_diags *d);
+/* h2.c */
+int net_h2_start(net_conn *c);           /* 0 ok */
+void net_h2_on_readable(net_conn *c);
+void net_h2_on_writable(net_conn *c);
+void net_h2_free(net_conn *c);
+
+int64_t net_mono_ms(void);
+
+#endif

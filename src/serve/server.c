@@ -1,0 +1,608 @@
+/* prep serve: start-up, the event loops and the cut watcher (docs/internals/serve.md
+ * "Network layer").
+ *
+ * prep_serve_run binds every listening socket (one per address per worker, all with
+ * SO_REUSEPORT), writes the pid file, drops privileges, loads the active cut and starts
+ * one worker thread per event loop. The calling thread then becomes the watcher: it waits
+ * for SIGINT/SIGTERM with a timeout of poll_ms, reads the store's active pointer each
+ * time and, when it names another manifest, loads the new version (seconds of CPU at
+ * state scale: never on an event loop) and publishes it under vmu; each worker, woken by
+ * its eventfd, takes a reference to the new version and drops its old one. Responses
+ * hold their own reference, so an in-flight body finishes on the version it began on. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net_internal.h"
+#include "prep/cut.h"
+
+static _Atomic int g_stop;
+static _Atomic(net_server *) g_srv;
+
+void prep_serve_config_init(prep_serve_config *c)
+{
+    memset(c, 0, sizeof *c);
+    prep_serve_site_opts_init(&c->site);
+    c->max_conns_per_ip = 64;
+    c->max_conns = 10000;
+    c->idle_timeout_ms = 30000;
+    c->header_timeout_ms = 10000;
+    c->poll_ms = 250;
+}
+
+int64_t net_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void net_worker_now(net_worker *w)
+{
+    w->now_ms = net_mono_ms();
+}
+
+const char *net_date(net_worker *w)
+{
+    time_t t = time(NULL);
+    if (t != w->date_sec) {
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        w->date_len = strftime(w->date, sizeof w->date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        w->date_sec = t;
+    }
+    return w->date;
+}
+
+void net_conn_set_events(net_conn *c, unsigned ev)
+{
+    if (c->events == ev || c->dead) return;
+    struct epoll_event e = {.events = ev, .data.ptr = c};
+    if (epoll_ctl(c->w->ep, EPOLL_CTL_MOD, c->fd, &e) == 0) c->events = ev;
+}
+
+/* ---------------------------------------------------------------- addresses */
+static prep_err parse_listen(const char *spec, int tls, net_listen_cfg *l, prep_diags *d)
+{
+    memset(l, 0, sizeof *l);
+    l->tls = tls;
+    const char *colon = strrchr(spec, ':');
+    if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof l->host) {
+        prep_diags_add(d, spec, 0, 0, "listen", "expected ADDR:PORT (e.g. 127.0.0.1:8080 or [::1]:8443): '%s'", spec);
+        return PREP_ERR_USAGE;
+    }
+    memcpy(l->host, spec, (size_t)(colon - spec));
+    char host[128];
+    snprintf(host, sizeof host, "%s", l->host);
+    size_t hl = strlen(host);
+    if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+        memmove(host, host + 1, hl - 2);
+        host[hl - 2] = 0;
+    }
+    int64_t port;
+    if (prep_parse_i64(colon + 1, &port) || port < 0 || port > 65535) {
+        prep_diags_add(d, spec, 0, 0, "listen", "bad port in '%s' (0..65535; 0 = any free port)", spec);
+        return PREP_ERR_USAGE;
+    }
+    struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res = NULL;
+    char ps[16];
+    snprintf(ps, sizeof ps, "%d", (int)port);
+    int rc = getaddrinfo(host, ps, &hints, &res);
+    if (rc || !res) {
+        prep_diags_add(d, spec, 0, 0, "listen", "'%s' is not a numeric IPv4 or IPv6 address: %s", host, gai_strerror(rc));
+        return PREP_ERR_USAGE;
+    }
+    memcpy(&l->addr, res->ai_addr, res->ai_addrlen);
+    l->addrlen = res->ai_addrlen;
+    freeaddrinfo(res);
+    l->port = (int)port;
+    if (l->addr.ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)&l->addr;
+        l->loopback = (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+    } else {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&l->addr;
+        l->loopback = IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
+    }
+    return PREP_OK;
+}
+
+static int bind_one(net_listen_cfg *l, prep_diags *d)
+{
+    int fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        prep_diags_add(d, l->host, 0, 0, "socket", "socket: %s", strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (l->addr.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (l->addr.ss_family == AF_INET)
+        ((struct sockaddr_in *)&l->addr)->sin_port = htons((uint16_t)l->port);
+    else
+        ((struct sockaddr_in6 *)&l->addr)->sin6_port = htons((uint16_t)l->port);
+    if (bind(fd, (struct sockaddr *)&l->addr, l->addrlen) || listen(fd, 1024)) {
+        prep_diags_add(d, l->host, 0, 0, "bind", "cannot listen on %s:%d: %s", l->host, l->port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (l->port == 0) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        getsockname(fd, (struct sockaddr *)&ss, &sl);
+        l->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                                : ((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+    return fd;
+}
+
+/* ---------------------------------------------------------------- privileges */
+static prep_err drop_privileges(net_server *s, prep_diags *d)
+{
+    const char *user = s->cfg.user;
+    if (!user) {
+        if (geteuid() != 0) return PREP_OK;
+        for (int i = 0; i < s->n_lcfg; i++)
+            if (!s->lcfg[i].loopback) {
+                prep_diags_add(d, s->lcfg[i].host, 0, 0, "root",
+                               "refusing to serve a public address as root: give --user NAME to drop privileges "
+                               "after binding");
+                return PREP_ERR_USAGE;
+            }
+        return PREP_OK;
+    }
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        prep_diags_add(d, user, 0, 0, "user", "no such user '%s'", user);
+        return PREP_ERR_USAGE;
+    }
+    if (geteuid() == 0 && setgroups(0, NULL)) {
+        prep_diags_add(d, user, 0, 0, "user", "setgroups: %s", strerror(errno));
+        return PREP_ERR_IO;
+    }
+    if (setgid(pw->pw_gid) || setuid(pw->pw_uid)) {
+        prep_diags_add(d, user, 0, 0, "user", "cannot become '%s': %s", user, strerror(errno));
+        return PREP_ERR_IO;
+    }
+    if (pw->pw_uid != 0 && (setuid(0) == 0 || geteuid() == 0)) {
+        prep_diags_add(d, user, 0, 0, "user", "root privileges could be regained after dropping them");
+        return PREP_ERR_IO;
+    }
+    return PREP_OK;
+}
+
+/* ---------------------------------------------------------------- versions */
+static void publish(net_server *s, prep_serve_version *v)
+{
+    prep_serve_version_info vi;
+    prep_serve_version_get_info(v, &vi);
+    pthread_mutex_lock(&s->vmu);
+    prep_serve_version *old = s->v;
+    s->v = v;
+    atomic_store(&s->cur_seq, vi.seq);
+    atomic_store(&s->cur_instant, vi.seq ? vi.instant : PREP_TIME_NONE);
+    atomic_fetch_add(&s->vgen, 1);
+    pthread_mutex_unlock(&s->vmu);
+    prep_serve_version_unref(old);
+    uint64_t one = 1;
+    for (int i = 0; i < s->nthreads; i++)
+        if (s->w[i].wake.fd >= 0 && write(s->w[i].wake.fd, &one, sizeof one) < 0) { /* counter full: awake anyway */
+        }
+}
+
+static void report_version(net_server *s, prep_serve_version *v)
+{
+    if (!s->cfg.status_out) return;
+    prep_serve_version_info vi;
+    prep_serve_version_get_info(v, &vi);
+    if (vi.seq)
+        fprintf(s->cfg.status_out, "prep serve: corte %llu activo (%zu archivos, %.1f s CPU)%s\n",
+                (unsigned long long)vi.seq, vi.files, vi.load_cpu_seconds, vi.drill ? " [simulacro]" : "");
+    else
+        fprintf(s->cfg.status_out, "prep serve: no cut in %s yet: serving the waiting page\n", s->cfg.store);
+    fflush(s->cfg.status_out);
+}
+
+/* Loads the active cut when it is not the one served. Returns a new version or NULL. */
+static prep_serve_version *load_if_changed(net_server *s, char *last_sha, int initial)
+{
+    prep_cut_active a;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_err e = prep_cut_active_read(s->cfg.store, &a, &d);
+    prep_diags_free(&d);
+    if (e) {
+        if (initial && e == PREP_ERR_NOTFOUND) {
+            prep_serve_version *v = NULL;
+            if (prep_serve_version_empty(&s->cfg.site, &v) == PREP_OK) return v;
+        }
+        return NULL;
+    }
+    if (!strcmp(a.manifest_sha256, last_sha)) return NULL;
+    snprintf(last_sha, 65, "%s", a.manifest_sha256); /* tried once per activation */
+    prep_diags_init(&d);
+    prep_serve_version *v = NULL;
+    int64_t t0 = net_mono_ms();
+    pthread_mutex_lock(&s->vmu);
+    prep_serve_version *prev = s->v;
+    if (prev) prep_serve_version_ref(prev);
+    pthread_mutex_unlock(&s->vmu);
+    e = prep_serve_version_load(s->cfg.store, 0, prev, &s->cfg.site, &v, &d);
+    prep_serve_version_unref(prev);
+    atomic_store(&s->load_us, (uint64_t)(net_mono_ms() - t0) * 1000);
+    if (e) {
+        if (d.n) prep_diags_print(&d, stderr, 10);
+        fprintf(stderr, "prep serve: cut %llu not loaded (%s); still serving the previous one\n",
+                (unsigned long long)a.seq, prep_err_str(e));
+        prep_diags_free(&d);
+        if (initial) {
+            prep_serve_version *ev = NULL;
+            if (prep_serve_version_empty(&s->cfg.site, &ev) == PREP_OK) return ev;
+        }
+        return NULL;
+    }
+    prep_diags_free(&d);
+    return v;
+}
+
+/* ---------------------------------------------------------------- workers */
+static void worker_take_version(net_worker *w)
+{
+    net_server *s = w->srv;
+    if (atomic_load_explicit(&s->vgen, memory_order_acquire) == w->vgen) return;
+    pthread_mutex_lock(&s->vmu);
+    prep_serve_version *old = w->v;
+    w->v = s->v;
+    prep_serve_version_ref(w->v);
+    w->vgen = atomic_load(&s->vgen);
+    pthread_mutex_unlock(&s->vmu);
+    prep_serve_version_unref(old);
+}
+
+static void *worker_main(void *arg)
+{
+    net_worker *w = arg;
+    net_server *s = w->srv;
+    struct epoll_event ev[128];
+    int64_t last_tick = net_mono_ms();
+    while (!atomic_load(&s->stopping)) {
+        int n = epoll_wait(w->ep, ev, (int)PREP_ARRAY_LEN(ev), 1000);
+        net_worker_now(w);
+        for (int i = 0; i < n; i++) {
+            int kind = *(int *)ev[i].data.ptr;
+            if (kind == EV_LISTENER) {
+                net_conn_accept(w, ev[i].data.ptr);
+            } else if (kind == EV_WAKE) {
+                uint64_t x;
+                if (read(w->wake.fd, &x, sizeof x) < 0) { /* spurious */
+                }
+                worker_take_version(w);
+            } else {
+                net_conn_event(ev[i].data.ptr, ev[i].events);
+            }
+        }
+        if (w->now_ms - last_tick >= 1000) {
+            last_tick = w->now_ms;
+            net_conn_timeouts(w);
+            net_access_flush(w);
+        }
+    }
+    while (w->conns) net_conn_close(w->conns);
+    net_access_flush(w);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- per-IP table */
+typedef struct ipcount {
+    struct ipcount *next;
+    uint8_t key[17];
+    int n;
+} ipcount;
+
+static void ip_key(const struct sockaddr_storage *a, uint8_t key[17])
+{
+    memset(key, 0, 17);
+    if (a->ss_family == AF_INET) {
+        key[0] = 4;
+        memcpy(key + 1, &((const struct sockaddr_in *)a)->sin_addr, 4);
+    } else {
+        key[0] = 6;
+        memcpy(key + 1, &((const struct sockaddr_in6 *)a)->sin6_addr, 16);
+    }
+}
+
+static size_t ip_hash(const uint8_t key[17], size_t size)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < 17; i++) h = (h ^ key[i]) * 1099511628211ull;
+    return (size_t)(h % size);
+}
+
+/* Counts a new connection from a; 0 when it is within the limits, else -1 (not counted). */
+int net_ip_acquire(net_server *s, const struct sockaddr_storage *a)
+{
+    uint8_t key[17];
+    ip_key(a, key);
+    size_t h = ip_hash(key, s->ipt_size);
+    int ok = 0;
+    pthread_mutex_lock(&s->ipmu);
+    ipcount *p = s->ipt[h];
+    while (p && memcmp(p->key, key, 17)) p = p->next;
+    if (!p) {
+        p = calloc(1, sizeof *p);
+        if (!p) {
+            ok = -1;
+            goto out;
+        }
+        memcpy(p->key, key, 17);
+        p->next = s->ipt[h];
+        s->ipt[h] = p;
+    }
+    if (p->n >= s->cfg.max_conns_per_ip)
+        ok = -1;
+    else
+        p->n++;
+out:
+    pthread_mutex_unlock(&s->ipmu);
+    return ok;
+}
+
+void net_ip_release(net_server *s, const struct sockaddr_storage *a)
+{
+    uint8_t key[17];
+    ip_key(a, key);
+    size_t h = ip_hash(key, s->ipt_size);
+    pthread_mutex_lock(&s->ipmu);
+    ipcount **pp = &s->ipt[h];
+    while (*pp && memcmp((*pp)->key, key, 17)) pp = &(*pp)->next;
+    if (*pp && --(*pp)->n <= 0) {
+        ipcount *dead = *pp;
+        *pp = dead->next;
+        free(dead);
+    }
+    pthread_mutex_unlock(&s->ipmu);
+}
+
+/* ---------------------------------------------------------------- run */
+void prep_serve_stop(void)
+{
+    atomic_store(&g_stop, 1);
+}
+
+static void build_csp(net_server *s)
+{
+    const char *fa = s->cfg.site.frame_ancestors;
+    snprintf(s->csp, sizeof s->csp,
+             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+             "base-uri 'none'; form-action 'none'; frame-ancestors 'self'%s%s",
+             fa && *fa ? " " : "", fa && *fa ? fa : "");
+}
+
+static void print_listeners(net_server *s)
+{
+    FILE *f = s->cfg.status_out;
+    if (!f) return;
+    for (int i = 0; i < s->n_lcfg; i++) {
+        const net_listen_cfg *l = &s->lcfg[i];
+        const char *what = l->tls ? "h2, http/1.1" : l->redirect ? "http/1.1, redirects to https" : "http/1.1";
+        fprintf(f, "prep serve: listening on %s://%s:%d/ (%s)\n", l->tls ? "https" : "http", l->host, l->port, what);
+    }
+    fflush(f);
+}
+
+static void server_free(net_server *s)
+{
+    if (s->w) {
+        for (int i = 0; i < s->nthreads; i++) {
+            net_worker *w = &s->w[i];
+            for (int j = 0; j < w->n_ls; j++)
+                if (w->ls[j].fd >= 0) close(w->ls[j].fd);
+            if (w->wake.fd >= 0) close(w->wake.fd);
+            if (w->ep >= 0) close(w->ep);
+            prep_serve_version_unref(w->v);
+            free(w->logbuf);
+        }
+        free(s->w);
+    }
+    if (s->ssl) SSL_CTX_free(s->ssl);
+    if (s->log_fd >= 0) close(s->log_fd);
+    prep_serve_version_unref(s->v);
+    if (s->ipt) {
+        for (size_t i = 0; i < s->ipt_size; i++)
+            while (s->ipt[i]) {
+                ipcount *p = s->ipt[i];
+                s->ipt[i] = p->next;
+                free(p);
+            }
+        free(s->ipt);
+    }
+    pthread_mutex_destroy(&s->vmu);
+    pthread_mutex_destroy(&s->ipmu);
+    free(s);
+}
+
+static int n_cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > PREP_SERVE_MAX_THREADS ? PREP_SERVE_MAX_THREADS : (int)n;
+}
+
+prep_err prep_serve_run(const prep_serve_config *cfg, prep_diags *d)
+{
+    if (!cfg->store || (!cfg->listen && !cfg->tls_listen)) {
+        prep_diags_add(d, "serve", 0, 0, "usage", "a store and at least one listen address are required");
+        return PREP_ERR_USAGE;
+    }
+    if (cfg->tls_listen && (!cfg->tls_cert || !cfg->tls_key)) {
+        prep_diags_add(d, "serve", 0, 0, "usage", "an HTTPS listener needs a certificate and its key");
+        return PREP_ERR_USAGE;
+    }
+    if (cfg->threads < 0 || cfg->threads > PREP_SERVE_MAX_THREADS || cfg->max_conns_per_ip < 1 ||
+        cfg->max_conns < 1 || cfg->idle_timeout_ms < 1 || cfg->header_timeout_ms < 1 || cfg->poll_ms < 1) {
+        prep_diags_add(d, "serve", 0, 0, "usage", "threads 0..%d; limits, timeouts and the poll period must be >= 1",
+                       PREP_SERVE_MAX_THREADS);
+        return PREP_ERR_USAGE;
+    }
+    net_server *s = calloc(1, sizeof *s);
+    if (!s) return PREP_ERR_NOMEM;
+    s->cfg = *cfg;
+    s->log_fd = -1;
+    pthread_mutex_init(&s->vmu, NULL);
+    pthread_mutex_init(&s->ipmu, NULL);
+    s->ipt_size = 4093;
+    s->ipt = calloc(s->ipt_size, sizeof *s->ipt);
+    atomic_store(&s->cur_instant, PREP_TIME_NONE);
+    s->cfg.site.https = cfg->tls_listen != NULL;
+    build_csp(s);
+    snprintf(s->hsts, sizeof s->hsts, "max-age=%lld", (long long)s->cfg.site.hsts_max_age);
+    prep_err e = PREP_OK;
+    sigset_t sigs, oldmask;
+    int mask_set = 0, started = 0, pid_written = 0;
+    if (!s->ipt) {
+        e = PREP_ERR_NOMEM;
+        goto out;
+    }
+    if (cfg->tls_listen) {
+        if ((e = parse_listen(cfg->tls_listen, 1, &s->lcfg[s->n_lcfg], d))) goto out;
+        s->n_lcfg++;
+    }
+    if (cfg->listen) {
+        if ((e = parse_listen(cfg->listen, 0, &s->lcfg[s->n_lcfg], d))) goto out;
+        s->lcfg[s->n_lcfg].redirect = cfg->tls_listen != NULL;
+        s->n_lcfg++;
+    }
+    if (cfg->tls_listen && (e = net_tls_ctx(cfg->tls_cert, cfg->tls_key, &s->ssl, d))) goto out;
+    if (cfg->access_log) {
+        s->log_fd = open(cfg->access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (s->log_fd < 0) {
+            prep_diags_add(d, cfg->access_log, 0, 0, "io", "cannot open the access log: %s", strerror(errno));
+            e = PREP_ERR_IO;
+            goto out;
+        }
+    }
+    s->nthreads = cfg->threads ? cfg->threads : n_cores();
+    s->w = calloc((size_t)s->nthreads, sizeof *s->w);
+    if (!s->w) {
+        e = PREP_ERR_NOMEM;
+        goto out;
+    }
+    for (int i = 0; i < s->nthreads; i++) {
+        net_worker *w = &s->w[i];
+        w->id = i;
+        w->srv = s;
+        w->wake.kind = EV_WAKE;
+        w->wake.fd = -1;
+        w->ep = -1;
+        for (int j = 0; j < NET_MAX_LISTENERS; j++) w->ls[j].fd = -1;
+    }
+    /* Bind everything first (port 0: the first socket picks, the others follow). */
+    for (int j = 0; j < s->n_lcfg; j++)
+        for (int i = 0; i < s->nthreads; i++) {
+            net_worker *w = &s->w[i];
+            int fd = bind_one(&s->lcfg[j], d);
+            if (fd < 0) {
+                e = PREP_ERR_IO;
+                goto out;
+            }
+            w->ls[j] = (net_listener){.kind = EV_LISTENER, .fd = fd, .idx = j};
+            w->n_ls = j + 1;
+        }
+    for (int j = 0; j < s->n_lcfg; j++)
+        if (s->lcfg[j].tls) s->tls_port = s->lcfg[j].port;
+    if (cfg->pid_file) {
+        char pid[32];
+        int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+        if (prep_write_file_atomic(cfg->pid_file, pid, (size_t)n)) {
+            prep_diags_add(d, cfg->pid_file, 0, 0, "io", "cannot write the pid file: %s", strerror(errno));
+            e = PREP_ERR_IO;
+            goto out;
+        }
+        pid_written = 1;
+    }
+    if ((e = drop_privileges(s, d))) goto out;
+
+    char last_sha[65] = "";
+    prep_serve_version *v = load_if_changed(s, last_sha, 1);
+    if (!v) {
+        prep_diags_add(d, cfg->store, 0, 0, "store", "cannot load the active cut nor the empty version of %s",
+                       cfg->store);
+        e = PREP_ERR_INVALID;
+        goto out;
+    }
+    publish(s, v);
+    report_version(s, v);
+
+    for (int i = 0; i < s->nthreads; i++) {
+        net_worker *w = &s->w[i];
+        w->ep = epoll_create1(EPOLL_CLOEXEC);
+        w->wake.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (s->log_fd >= 0) w->logbuf = malloc(NET_LOGBUF);
+        if (w->ep < 0 || w->wake.fd < 0 || (s->log_fd >= 0 && !w->logbuf)) {
+            prep_diags_add(d, "serve", 0, 0, "io", "cannot set up an event loop: %s", strerror(errno));
+            e = PREP_ERR_IO;
+            goto out;
+        }
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &w->wake};
+        epoll_ctl(w->ep, EPOLL_CTL_ADD, w->wake.fd, &ev);
+        for (int j = 0; j < w->n_ls; j++) {
+            struct epoll_event le = {.events = EPOLLIN, .data.ptr = &w->ls[j]};
+            epoll_ctl(w->ep, EPOLL_CTL_ADD, w->ls[j].fd, &le);
+        }
+        worker_take_version(w);
+    }
+
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, &oldmask);
+    mask_set = 1;
+    atomic_store(&g_stop, 0);
+    atomic_store(&g_srv, s);
+    for (int i = 0; i < s->nthreads; i++) {
+        if (pthread_create(&s->w[i].th, NULL, worker_main, &s->w[i])) {
+            prep_diags_add(d, "serve", 0, 0, "thread", "cannot start worker %d", i);
+            e = PREP_ERR_IO;
+            atomic_store(&s->stopping, 1);
+            break;
+        }
+        started = i + 1;
+    }
+    if (!e) print_listeners(s);
+
+    /* The watcher. */
+    while (!e && !atomic_load(&g_stop)) {
+        struct timespec to = {.tv_sec = cfg->poll_ms / 1000, .tv_nsec = (long)(cfg->poll_ms % 1000) * 1000000L};
+        int sig = sigtimedwait(&sigs, NULL, &to);
+        if (sig == SIGINT || sig == SIGTERM) break;
+        prep_serve_version *nv = load_if_changed(s, last_sha, 0);
+        if (nv) {
+            publish(s, nv);
+            report_version(s, nv);
+        }
+    }
+    atomic_store(&s->stopping, 1);
+    for (int i = 0; i < started; i++) {
+        uint64_t one = 1;
+        if (write(s->w[i].wake.fd, &one, sizeof one) < 0) { /* it wakes within a second anyway */
+        }
+    }
+    for (int i = 0; i < started; i++) pthread_join(s->w[i].th, NULL);
+out:
+    atomic_store(&g_srv, NULL);
+    if (mask_set) pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
+    if (pid_written) unlink(cfg->pid_file);
+    server_free(s);
+    return e;
+}

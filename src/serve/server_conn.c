@@ -1,0 +1,539 @@
+/* prep serve: connections: accept, TLS handshake, HTTP/1.1 with keep-alive and
+ * pipelining, writes, timeouts (docs/internals/serve.md "Network layer").
+ *
+ * Level-triggered epoll. A connection listens for EPOLLIN while it has nothing left to
+ * write and for EPOLLOUT only while a write is blocked (so a client that pipelines
+ * faster than it reads is not read further: its read buffer is bounded at one head).
+ * Responses are queued (up to NET_H1_QUEUE pipelined ones) and written together: plain
+ * with one sendmsg of head/extra/body iovecs straight from the version's memory; TLS by
+ * coalescing into a 64 KiB buffer handed to SSL_write. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "net_internal.h"
+
+#define LINGER_MS 2000
+
+static void h1_serve(net_conn *c);
+
+/* ---------------------------------------------------------------- accept / close */
+void net_conn_accept(net_worker *w, net_listener *l)
+{
+    net_server *s = w->srv;
+    for (int k = 0; k < 64; k++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            return; /* EAGAIN, or out of descriptors: the backlog waits */
+        }
+        if (atomic_load(&s->conns) >= s->cfg.max_conns || net_ip_acquire(s, &ss)) {
+            close(fd); /* over a limit: refused at once */
+            continue;
+        }
+        net_conn *c = calloc(1, sizeof *c);
+        char *rbuf = malloc(NET_RBUF);
+        if (!c || !rbuf) {
+            free(c);
+            free(rbuf);
+            net_ip_release(s, &ss);
+            close(fd);
+            continue;
+        }
+        c->kind = EV_CONN;
+        c->fd = fd;
+        c->w = w;
+        c->rbuf = rbuf;
+        c->lidx = l->idx;
+        c->tls = s->lcfg[l->idx].tls;
+        c->redirect = s->lcfg[l->idx].redirect;
+        c->proto = PROTO_H1;
+        c->peer = ss;
+        if (ss.ss_family == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->ip, sizeof c->ip);
+        else
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, c->ip, sizeof c->ip);
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        c->active_ms = w->now_ms;
+        if (c->tls) {
+            c->ssl = SSL_new(s->ssl);
+            if (!c->ssl || !SSL_set_fd(c->ssl, fd)) {
+                if (c->ssl) SSL_free(c->ssl);
+                free(rbuf);
+                free(c);
+                net_ip_release(s, &ss);
+                close(fd);
+                continue;
+            }
+            SSL_set_accept_state(c->ssl);
+            c->head_start_ms = w->now_ms; /* the handshake counts as the first head */
+        }
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev)) {
+            if (c->ssl) SSL_free(c->ssl);
+            free(rbuf);
+            free(c);
+            net_ip_release(s, &ss);
+            close(fd);
+            continue;
+        }
+        c->events = EPOLLIN;
+        c->next = w->conns;
+        if (w->conns) w->conns->prev = c;
+        w->conns = c;
+        w->n_conns++;
+        atomic_fetch_add(&s->conns, 1);
+        atomic_fetch_add_explicit(&w->st.conns_total, 1, memory_order_relaxed);
+    }
+}
+
+static void h1out_done(net_h1out *o)
+{
+    if (o->has_resp) prep_serve_response_done(&o->resp);
+    o->has_resp = 0;
+    free(o->alloc);
+    o->alloc = NULL;
+}
+
+void net_conn_close(net_conn *c)
+{
+    net_worker *w = c->w;
+    if (c->h2) net_h2_free(c);
+    while (c->qn) {
+        h1out_done(&c->q[c->qhead]);
+        c->qhead = (c->qhead + 1) % NET_H1_QUEUE;
+        c->qn--;
+    }
+    if (c->ssl) SSL_free(c->ssl);
+    close(c->fd); /* also leaves the epoll set */
+    net_ip_release(w->srv, &c->peer);
+    atomic_fetch_sub(&w->srv->conns, 1);
+    if (c->prev) c->prev->next = c->next;
+    else w->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    w->n_conns--;
+    free(c->rbuf);
+    free(c->wbuf);
+    free(c);
+}
+
+/* Answered and closing: half-close, then drain what the client still sends for a moment,
+ * so that its unread bytes do not turn our close into a reset that destroys the answer. */
+static void start_linger(net_conn *c)
+{
+    if (c->ssl && c->handshaken) {
+        ERR_clear_error();
+        SSL_shutdown(c->ssl);
+        ERR_clear_error();
+    }
+    shutdown(c->fd, SHUT_WR);
+    c->linger_until = c->w->now_ms + LINGER_MS;
+    net_conn_set_events(c, EPOLLIN);
+}
+
+static void linger_read(net_conn *c)
+{
+    char buf[4096];
+    for (int i = 0; i < 16; i++) {
+        ssize_t n = read(c->fd, buf, sizeof buf);
+        if (n > 0) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+        c->dead = 1;
+        return;
+    }
+}
+
+void net_conn_timeouts(net_worker *w)
+{
+    const prep_serve_config *cfg = &w->srv->cfg;
+    for (net_conn *c = w->conns, *next; c; c = next) {
+        next = c->next;
+        int64_t now = w->now_ms;
+        if (c->linger_until) {
+            if (now >= c->linger_until) net_conn_close(c);
+        } else if (c->head_start_ms && now - c->head_start_ms >= cfg->header_timeout_ms) {
+            net_conn_close(c); /* slowloris: a head (or handshake) too slow */
+        } else if (now - c->active_ms >= cfg->idle_timeout_ms) {
+            net_conn_close(c);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- raw I/O */
+ssize_t net_conn_read(net_conn *c, void *buf, size_t cap)
+{
+    if (!c->ssl) {
+        for (;;) {
+            ssize_t n = read(c->fd, buf, cap);
+            if (n > 0) return n;
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && errno == EAGAIN) return 0;
+            return -1;
+        }
+    }
+    ERR_clear_error();
+    int n = SSL_read(c->ssl, buf, cap > (size_t)INT32_MAX ? INT32_MAX : (int)cap);
+    if (n > 0) return n;
+    int e = SSL_get_error(c->ssl, n);
+    if (e == SSL_ERROR_WANT_READ) return 0;
+    if (e == SSL_ERROR_WANT_WRITE) {
+        c->want_write_on_read = 1;
+        return 0;
+    }
+    ERR_clear_error();
+    return -1;
+}
+
+int net_conn_flush_wbuf(net_conn *c)
+{
+    while (c->woff < c->wlen) {
+        ERR_clear_error();
+        int n = SSL_write(c->ssl, c->wbuf + c->woff, (int)(c->wlen - c->woff));
+        if (n > 0) {
+            c->woff += (size_t)n;
+            c->active_ms = c->w->now_ms;
+            continue;
+        }
+        int e = SSL_get_error(c->ssl, n);
+        if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) return 0;
+        ERR_clear_error();
+        return -1;
+    }
+    c->woff = c->wlen = 0;
+    return 1;
+}
+
+/* ---------------------------------------------------------------- HTTP/1.1 output */
+static size_t h1out_total(const net_h1out *o)
+{
+    return o->head_len + o->extra_len + o->body_len;
+}
+
+static void q_pop(net_conn *c)
+{
+    h1out_done(&c->q[c->qhead]);
+    c->qhead = (c->qhead + 1) % NET_H1_QUEUE;
+    c->qn--;
+}
+
+/* The pieces of o from byte `from` on. */
+static int h1out_pieces(const net_h1out *o, size_t from, struct iovec *iov)
+{
+    const void *p[3] = {o->head, o->extra, o->body};
+    size_t l[3] = {o->head_len, o->extra_len, o->body_len};
+    int n = 0;
+    for (int i = 0; i < 3; i++) {
+        if (from >= l[i]) {
+            from -= l[i];
+            continue;
+        }
+        iov[n].iov_base = (char *)p[i] + from;
+        iov[n].iov_len = l[i] - from;
+        from = 0;
+        n++;
+    }
+    return n;
+}
+
+/* 1 queue empty, 0 blocked, -1 error. */
+static int h1_write(net_conn *c)
+{
+    if (!c->ssl) {
+        while (c->qn) {
+            struct iovec iov[3 * NET_H1_QUEUE];
+            int n = 0;
+            for (size_t k = 0; k < c->qn; k++) {
+                const net_h1out *o = &c->q[(c->qhead + k) % NET_H1_QUEUE];
+                n += h1out_pieces(o, o->sent, iov + n);
+            }
+            struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+            ssize_t r = n ? sendmsg(c->fd, &m, MSG_NOSIGNAL) : 0;
+            if (r < 0) {
+                if (errno == EINTR) continue;
+                return errno == EAGAIN ? 0 : -1;
+            }
+            c->active_ms = c->w->now_ms;
+            size_t left = (size_t)r;
+            while (c->qn) {
+                net_h1out *o = &c->q[c->qhead];
+                size_t rest = h1out_total(o) - o->sent, take = left < rest ? left : rest;
+                o->sent += take;
+                left -= take;
+                if (o->sent < h1out_total(o)) break;
+                q_pop(c);
+            }
+        }
+        return 1;
+    }
+    for (;;) {
+        if (c->woff < c->wlen) {
+            int r = net_conn_flush_wbuf(c);
+            if (r <= 0) return r;
+        }
+        if (!c->qn) return 1;
+        if (!c->wbuf && !(c->wbuf = malloc(NET_WBUF))) return -1;
+        c->wlen = c->woff = 0;
+        while (c->qn && c->wlen < NET_WBUF) {
+            net_h1out *o = &c->q[c->qhead];
+            struct iovec iov[3];
+            int n = h1out_pieces(o, o->sent, iov);
+            for (int i = 0; i < n && c->wlen < NET_WBUF; i++) {
+                size_t room = NET_WBUF - c->wlen, take = iov[i].iov_len < room ? iov[i].iov_len : room;
+                memcpy(c->wbuf + c->wlen, iov[i].iov_base, take);
+                c->wlen += take;
+                o->sent += take;
+            }
+            if (o->sent < h1out_total(o)) break;
+            q_pop(c);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- HTTP/1.1 requests */
+static prep_http_slice find_field(const prep_http_req *r, const char *name)
+{
+    size_t nl = strlen(name);
+    for (size_t i = 0; i < r->n_headers; i++)
+        if (r->headers[i].name.len == nl && !strncasecmp(r->headers[i].name.p, name, nl)) return r->headers[i].value;
+    return (prep_http_slice){NULL, 0};
+}
+
+static void set_extra(net_conn *c, net_h1out *o, const prep_http_req *r)
+{
+    const char *date = net_date(c->w);
+    const char *conn = c->closing ? "connection: close\r\n"
+                       : (r && r->version_minor == 0) ? "connection: keep-alive\r\n"
+                                                      : "";
+    int n = snprintf(o->extra, sizeof o->extra, "date: %s\r\n%s\r\n", date, conn);
+    o->extra_len = (size_t)n < sizeof o->extra ? (size_t)n : sizeof o->extra - 1;
+}
+
+static net_h1out *q_new(net_conn *c)
+{
+    net_h1out *o = &c->q[(c->qhead + c->qn) % NET_H1_QUEUE];
+    o->has_resp = 0;
+    o->alloc = NULL;
+    o->sent = 0;
+    o->body = NULL;
+    o->body_len = 0;
+    c->qn++;
+    return o;
+}
+
+/* Our own response (errors, /health, /metrics, redirects): head and body in one block. */
+static void own_response(net_conn *c, net_h1out *o, int status, const char *ctype, const char *cache,
+                         const char *extra_fields, const char *body, size_t blen, int send_body)
+{
+    size_t hl = 0;
+    char *head = net_h1_own_head(c, status, ctype, cache, extra_fields, blen, &hl);
+    char *all = head ? realloc(head, hl + blen + 1) : NULL;
+    if (!all) {
+        free(head);
+        c->dead = 1;
+        o->head = "";
+        o->head_len = 0;
+        return;
+    }
+    memcpy(all + hl, body, blen);
+    o->alloc = all;
+    o->head = all;
+    o->head_len = hl;
+    o->body = (const uint8_t *)all + hl;
+    o->body_len = send_body ? blen : 0;
+}
+
+static void log_h1(net_conn *c, const prep_http_req *r, int status, uint64_t bytes)
+{
+    net_count(c->w, status, bytes);
+    if (!c->w->logbuf) return;
+    prep_http_slice ref = r ? find_field(r, "referer") : (prep_http_slice){0};
+    prep_http_slice ua = r ? find_field(r, "user-agent") : (prep_http_slice){0};
+    const char *m = r && r->method_name.p ? r->method_name.p : "-";
+    size_t ml = r && r->method_name.p ? r->method_name.len : 1;
+    const char *t = r && r->target.p ? r->target.p : "";
+    size_t tl = r && r->target.p ? r->target.len : 0;
+    net_access_log(c->w, c->ip, m, ml, t, tl, r && r->version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1", status, bytes,
+                   ref.p, ref.len, ua.p, ua.len);
+}
+
+static void h1_error(net_conn *c, const prep_http_req *r, int status)
+{
+    net_h1out *o = q_new(c);
+    c->closing = 1;
+    char body[96];
+    int bl = snprintf(body, sizeof body, "%d %s\n", status, prep_http_reason(status));
+    own_response(c, o, status, "text/plain; charset=utf-8", "no-cache", status == 405 ? "allow: GET, HEAD\r\n" : NULL,
+                 body, (size_t)bl, !(r && r->method == PREP_HTTP_HEAD));
+    set_extra(c, o, r);
+    log_h1(c, r, status, o->body_len);
+}
+
+static void h1_dispatch(net_conn *c, const prep_http_req *r)
+{
+    net_server *s = c->w->srv;
+    if (!r->keep_alive) c->closing = 1;
+    net_h1out *o = q_new(c);
+    int send_body = r->method != PREP_HTTP_HEAD;
+    int which = r->path.p ? net_is_reserved(r->path.p, r->path.len) : 0;
+    int status;
+    if (which) {
+        char *body = NULL;
+        size_t bl = net_reserved_body(s, which, &body);
+        own_response(c, o, 200, which == 1 ? "text/plain; charset=utf-8" : "text/plain; version=0.0.4; charset=utf-8",
+                     "no-cache", NULL, body ? body : "", body ? bl : 0, send_body);
+        free(body);
+        status = 200;
+    } else if (c->redirect) {
+        char *loc = net_redirect_location(c, r->host, r->path, r->query);
+        char *f = NULL;
+        if (loc && (f = malloc(strlen(loc) + 16))) sprintf(f, "location: %s\r\n", loc);
+        static const char body[] = "301 Moved Permanently\n";
+        own_response(c, o, 301, "text/plain; charset=utf-8", "no-cache", f ? f : "", body, sizeof body - 1,
+                     send_body);
+        free(loc);
+        free(f);
+        status = 301;
+    } else {
+        prep_serve_request sr = {.method = r->method,
+                                 .path = r->path,
+                                 .accept_encoding = r->accept_encoding,
+                                 .if_none_match = r->if_none_match,
+                                 .range = r->range,
+                                 .if_range = r->if_range,
+                                 .now = PREP_TIME_NONE};
+        prep_serve_respond(c->w->v, &sr, &o->resp);
+        o->has_resp = 1;
+        o->head = o->resp.h1_head;
+        o->head_len = o->resp.h1_head_len;
+        o->body = o->resp.body;
+        o->body_len = o->resp.send_body ? (size_t)o->resp.body_len : 0;
+        status = o->resp.status;
+    }
+    set_extra(c, o, r);
+    log_h1(c, r, status, o->body_len);
+}
+
+/* Answers every complete request in the read buffer (up to a full queue). */
+static void h1_process(net_conn *c)
+{
+    size_t off = 0;
+    while (c->qn < NET_H1_QUEUE && !c->closing && !c->dead && off < c->rlen) {
+        prep_http_req r;
+        prep_http_parse_result pr = prep_http_parse_request(c->rbuf + off, c->rlen - off, &r);
+        if (pr == PREP_HTTP_NEED_MORE) break;
+        if (pr == PREP_HTTP_ERROR) {
+            h1_error(c, &r, r.status ? r.status : 400);
+            break;
+        }
+        h1_dispatch(c, &r);
+        off += r.head_len;
+    }
+    if (off) {
+        memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+        c->rlen -= off;
+        c->head_start_ms = c->rlen ? c->w->now_ms : 0;
+    }
+}
+
+static void h1_serve(net_conn *c)
+{
+    for (;;) {
+        h1_process(c);
+        if (c->dead) return;
+        if (c->qn) {
+            int r = h1_write(c);
+            if (r < 0) {
+                c->dead = 1;
+                return;
+            }
+            if (r == 0) {
+                net_conn_set_events(c, EPOLLOUT);
+                return;
+            }
+        }
+        if (c->closing) {
+            start_linger(c);
+            return;
+        }
+        if (c->rlen >= NET_RBUF) { /* cannot happen: the parser refuses a full head (431) */
+            c->dead = 1;
+            return;
+        }
+        c->want_write_on_read = 0;
+        ssize_t n = net_conn_read(c, c->rbuf + c->rlen, NET_RBUF - c->rlen);
+        if (n < 0) {
+            c->dead = 1;
+            return;
+        }
+        if (n == 0) {
+            net_conn_set_events(c, c->want_write_on_read ? EPOLLOUT : EPOLLIN);
+            return;
+        }
+        if (!c->rlen) c->head_start_ms = c->w->now_ms;
+        c->rlen += (size_t)n;
+        c->active_ms = c->w->now_ms;
+    }
+}
+
+/* ---------------------------------------------------------------- events */
+static int handshake(net_conn *c)
+{
+    ERR_clear_error();
+    int r = SSL_do_handshake(c->ssl);
+    if (r == 1) {
+        c->handshaken = 1;
+        c->head_start_ms = 0;
+        c->active_ms = c->w->now_ms;
+        const unsigned char *p = NULL;
+        unsigned int l = 0;
+        SSL_get0_alpn_selected(c->ssl, &p, &l);
+        if (l == 2 && !memcmp(p, "h2", 2)) {
+            c->proto = PROTO_H2;
+            if (net_h2_start(c)) return -1;
+        }
+        return 1;
+    }
+    int e = SSL_get_error(c->ssl, r);
+    if (e == SSL_ERROR_WANT_READ) {
+        net_conn_set_events(c, EPOLLIN);
+        return 0;
+    }
+    if (e == SSL_ERROR_WANT_WRITE) {
+        net_conn_set_events(c, EPOLLOUT);
+        return 0;
+    }
+    ERR_clear_error(); /* e.g. a TLS 1.1 client: refused by the protocol floor */
+    return -1;
+}
+
+void net_conn_event(net_conn *c, unsigned events)
+{
+    if (c->linger_until) {
+        linger_read(c);
+    } else if (c->tls && !c->handshaken) {
+        int r = handshake(c);
+        if (r < 0) c->dead = 1;
+        else if (r > 0) {
+            if (c->proto == PROTO_H2) net_h2_on_readable(c);
+            else h1_serve(c);
+        }
+    } else if (c->proto == PROTO_H2) {
+        if (events & EPOLLOUT) net_h2_on_writable(c);
+        if (!c->dead) net_h2_on_readable(c);
+    } else {
+        if ((events & (EPOLLERR | EPOLLHUP)) && !(events & EPOLLIN)) c->dead = 1;
+        else h1_serve(c);
+    }
+    if (c->dead) net_conn_close(c);
+}

@@ -1,0 +1,71 @@
+/* prep serve: the one SSL_CTX of the process (docs/internals/serve.md "Network layer").
+ * TLS 1.2 minimum; TLS 1.3 ciphersuites left at OpenSSL's defaults (all AEAD); TLS 1.2
+ * restricted to ECDHE with AES-GCM or ChaCha20-Poly1305 (no CBC, no RSA key exchange);
+ * ALPN chooses h2 over http/1.1; session tickets on; renegotiation off. */
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "net_internal.h"
+
+static const unsigned char alpn_ours[] = "\x02h2\x08http/1.1";
+
+/* ALPN: our preference order wins (h2 first). A client offering neither gets no ALPN
+ * answer and is served HTTP/1.1. */
+static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+                       unsigned int inlen, void *arg)
+{
+    (void)ssl;
+    (void)arg;
+    unsigned char *o = NULL;
+    if (SSL_select_next_proto(&o, outlen, alpn_ours, sizeof alpn_ours - 1, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_NOACK;
+    *out = o;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+static void ssl_diag(prep_diags *d, const char *file, const char *kind, const char *what)
+{
+    char buf[256];
+    unsigned long e = ERR_get_error();
+    ERR_error_string_n(e, buf, sizeof buf);
+    prep_diags_add(d, file, 0, 0, kind, "%s: %s", what, e ? buf : "unknown TLS error");
+    ERR_clear_error();
+}
+
+prep_err net_tls_ctx(const char *cert, const char *key, SSL_CTX **out, prep_diags *d)
+{
+    *out = NULL;
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx) {
+        ssl_diag(d, "tls", "tls", "cannot create a TLS context");
+        return PREP_ERR_NOMEM;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+    if (!SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20")) {
+        ssl_diag(d, "tls", "tls", "cannot set the TLS 1.2 cipher list");
+        SSL_CTX_free(ctx);
+        return PREP_ERR_INVALID;
+    }
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+        ssl_diag(d, cert, "tls-cert", "cannot use the certificate chain");
+        SSL_CTX_free(ctx);
+        return PREP_ERR_INVALID;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+        ssl_diag(d, key, "tls-key", "cannot use the private key");
+        SSL_CTX_free(ctx);
+        return PREP_ERR_INVALID;
+    }
+    if (SSL_CTX_check_private_key(ctx) != 1) {
+        ssl_diag(d, key, "tls-key", "the private key does not match the certificate");
+        SSL_CTX_free(ctx);
+        return PREP_ERR_INVALID;
+    }
+    SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+    *out = ctx;
+    return PREP_OK;
+}
