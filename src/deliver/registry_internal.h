@@ -1,0 +1,25 @@
+/* prep registry: pieces shared by registry*.c only (not a public interface). */
+#ifndef PREP_REGISTRY_INTERNAL_H
+#define PREP_REGISTRY_INTERNAL_H
+
+#include "prep/registry.h"
+
+/* A logo file read and checked: PNG (signature) or SVG (UTF-8, an <svg> element, no
+ * script, no external reference), at most PREP_REG_LOGO_MAX bytes. */
+typedef struct prep_reg_logo {
+    unsigned char *data; /* owned: free() */
+    size_t len;
+    char type[32];       /* "image/png" or "image/svg+xml" */
+    char sha256[65];
+} prep_reg_logo;
+
+/* Checks a logo's bytes (borrowed); 0 and *type (static) when good, else -1, *why static. */
+int prep_reg_logo_check(const unsigned char *p, size_t n, const char **type, const char **why);
+/* Reads and checks path (borrowed). Diag kind "invalid-field" naming the file. */
+prep_err prep_reg_logo_load(const char *path, prep_reg_logo *out, prep_diags *d);
+/* Every broadcaster with its logo, ordered by name. *v owned: prep_difusor_list_free. */
+prep_err prep_reg_list_logos(prep_registry *r, prep_difusor **v, size_t *n, prep_diags *d);
+/* Appends s (borrowed) HTML-escaped (& < > " ') to out. */
+prep_err prep_reg_html_escape(prep_buf *out, const char *s);
+
+#endif
