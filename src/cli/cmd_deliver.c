@@ -167,10 +167,11 @@ static void on_progress(void *ctx, const prep_deliver_progress *p)
             printf("%s: cut %llu already delivered\n", r->id, (unsigned long long)r->seq);
         else if (r->status == PREP_DELIVER_DONE) {
             human(r->bytes, hb, sizeof hb);
-            printf("%s: cut %llu delivered (%s%llu, %zu cut%s): %zu files, %zu objects, %s in %.1f s%s%s\n", r->id,
-                   (unsigned long long)r->seq, r->from ? "from " : "whole, nothing known", (unsigned long long)r->from,
-                   r->cuts, r->cuts == 1 ? "" : "s", r->files, r->objects, hb, r->seconds,
-                   r->error[0] ? "; " : "", r->error);
+            char from[40] = "whole";
+            if (r->from) snprintf(from, sizeof from, "from %llu", (unsigned long long)r->from);
+            printf("%s: cut %llu delivered (%s, %zu cut%s): %zu files, %zu objects, %s in %.1f s%s%s\n", r->id,
+                   (unsigned long long)r->seq, from, r->cuts, r->cuts == 1 ? "" : "s", r->files, r->objects, hb,
+                   r->seconds, r->error[0] ? "; " : "", r->error);
         } else
             printf("%s: FAILED cut %llu after %u attempt%s: %s\n", r->id, (unsigned long long)r->seq, r->attempts,
                    r->attempts == 1 ? "" : "s", r->error);

@@ -61,6 +61,8 @@ static size_t read_cb(char *buf, size_t size, size_t nmemb, void *ud)
     return want;
 }
 
+#define PREP_DELIVER_FTPS_PER_CONN 1 /* see start_file */
+
 typedef enum { T_PENDING, T_RUNNING, T_WAIT, T_DONE } tstate;
 
 typedef struct tgt {
@@ -75,6 +77,8 @@ typedef struct tgt {
     char tag[17];
     uint64_t wake, t0;
     unsigned failures;
+    unsigned conn_files; /* FTPS: files sent on the current connection */
+    int fresh;           /* the next transfer opens a new connection */
     char errbuf[CURL_ERROR_SIZE];
 } tgt;
 
@@ -201,6 +205,20 @@ static int start_file(push *p, tgt *g)
     curl_easy_setopt(g->h, CURLOPT_URL, url);
     curl_easy_setopt(g->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)f->size);
     curl_easy_setopt(g->h, CURLOPT_POSTQUOTE, g->post);
+    /* vsftpd (require_ssl_reuse=YES, its default) refuses a data connection that does not
+     * resume the control connection's TLS session (522). Measured here with libcurl 7.88 /
+     * OpenSSL 3 / TLS 1.3 against vsftpd 3.0.3: the second data connection of one control
+     * connection fails that way (the session ticket it would resume is spent). So an FTPS
+     * control connection carries PREP_DELIVER_FTPS_PER_CONN files and is then closed.
+     * After a failure the next attempt never re-uses the old connection. */
+    long forbid = 0;
+    if (g->t->method == PREP_DELIVER_FTPS && ++g->conn_files >= PREP_DELIVER_FTPS_PER_CONN) {
+        forbid = 1;
+        g->conn_files = 0;
+    }
+    curl_easy_setopt(g->h, CURLOPT_FRESH_CONNECT, (long)g->fresh);
+    curl_easy_setopt(g->h, CURLOPT_FORBID_REUSE, forbid);
+    g->fresh = 0;
     if (curl_multi_add_handle(p->m, g->h) != CURLM_OK) {
         snprintf(g->r->error, sizeof g->r->error, "cannot start the transfer");
         return -1;
@@ -281,6 +299,8 @@ static void on_done(push *p, tgt *g, CURLcode c)
         return;
     }
     g->failures++;
+    g->fresh = 1;
+    g->conn_files = 0;
     g->r->attempts = g->failures;
     char big[1024];
     snprintf(big, sizeof big, "%s: %s%s%s", f->remote, explain(g, c), g->errbuf[0] ? ": " : "", g->errbuf);

@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# prep deliver against real servers on loopback: OpenSSH sshd (SFTP, key login, pinned
+# host key) and vsftpd (explicit FTPS, certificate verified, anonymous write), recipes of
+# /work/shared/C-DEPS-AND-STYLE.md §2. Checks:
+#   1. cut 1 to an SFTP target, an FTPS target, a second SFTP target and a target that is
+#      down (closed port): the three get it, the down one is retried then reported failed,
+#      exit 1; each broadcaster's `prep receive` activates cut 1 and `prep verify` passes;
+#   2. cut 2 to the first two: only the new object, the patch and the signature cross;
+#   3. a wrong host-key pin fails with a clear message and sends nothing;
+#   4. the second SFTP target, 3 cuts behind, gets the chain 2..4 and activates cut 4;
+#   5. no temporary name is left anywhere.
+# Needs root (sshd) and the sshd/vsftpd binaries; skips (exit 77) without them.
+# Usage: tests/integ/deliver_push.sh PATH/TO/prep
+set -uo pipefail
+PREP=$1
+[ "$(id -u)" = 0 ] || { echo "skip: needs root to run sshd"; exit 77; }
+[ -x /usr/sbin/sshd ] && [ -x /usr/sbin/vsftpd ] || { echo "skip: sshd or vsftpd missing"; exit 77; }
+T=$(mktemp -d /tmp/prep-deliver-push.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  [ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT HUP
+fails=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fails=$((fails + 1)); }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_port() { # port: up to 10 s
+  for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done
+  return 1
+}
+
+# ---------------------------------------------------------------- the institute's cuts
+"$PREP" keygen --out "$T/ieeq" >/dev/null || { bad keygen; exit 1; }
+mkdir -p "$T/site/datos"
+for i in $(seq 1 20); do printf 'página %d\n%0300d\n' "$i" 0 >"$T/site/p$i.html"; done
+printf 'CLAVE|VOTOS\n' >"$T/site/datos/QRO.csv"
+make_cut() { # k: changes index.html, then cuts at 20:0k
+  printf '<!doctype html><title>PREP</title><p>Corte %d</p>\n' "$1" >"$T/site/index.html"
+  "$PREP" cut --from "$T/site" --process qro2021 --at "2021-06-06 20:0$1" --valid-for 86400 \
+    --key "$T/ieeq.key" --store "$T/store" >/dev/null || bad "prep cut $1"
+}
+make_cut 1
+NOW="2021-06-06T20:30:00-05:00"
+
+# ---------------------------------------------------------------- sshd
+SSH_PORT=$(free_port)
+ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
+ssh-keygen -q -t ed25519 -N '' -f "$T/clientkey"
+ssh-keygen -q -t ed25519 -N '' -f "$T/otherkey"
+cp "$T/clientkey.pub" "$T/authorized_keys"
+cat >"$T/sshd_config" <<EOF
+Port $SSH_PORT
+ListenAddress 127.0.0.1
+HostKey $T/hostkey
+PidFile $T/sshd.pid
+AuthorizedKeysFile $T/authorized_keys
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+Subsystem sftp internal-sftp
+EOF
+mkdir -p /run/sshd "$T/sftp1/incoming" "$T/sftp2/incoming"
+/usr/sbin/sshd -D -e -f "$T/sshd_config" 2>"$T/sshd.log" &
+PIDS+=($!)
+PIN=$(ssh-keygen -lf "$T/hostkey.pub" -E sha256 | awk '{print $2}' | sed 's/^SHA256://')
+WRONG_PIN=$(ssh-keygen -lf "$T/otherkey.pub" -E sha256 | awk '{print $2}' | sed 's/^SHA256://')
+
+# ---------------------------------------------------------------- vsftpd
+FTP_PORT=$(free_port)
+PASV=$((20000 + RANDOM % 30000))
+mkdir -p "$T/ftproot/incoming" "$T/empty"
+chmod 0777 "$T/ftproot/incoming"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
+  -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+cat >"$T/vsftpd.conf" <<EOF
+listen=YES
+listen_ipv6=NO
+listen_address=127.0.0.1
+listen_port=$FTP_PORT
+background=NO
+run_as_launching_user=YES
+seccomp_sandbox=NO
+anonymous_enable=YES
+no_anon_password=YES
+anon_root=$T/ftproot
+local_enable=NO
+write_enable=YES
+anon_upload_enable=YES
+anon_mkdir_write_enable=YES
+anon_other_write_enable=YES
+anon_umask=022
+ssl_enable=YES
+allow_anon_ssl=YES
+force_anon_logins_ssl=YES
+force_anon_data_ssl=YES
+require_ssl_reuse=YES
+rsa_cert_file=$T/cert.pem
+rsa_private_key_file=$T/key.pem
+pasv_enable=YES
+pasv_address=127.0.0.1
+pasv_min_port=$PASV
+pasv_max_port=$((PASV + 20))
+secure_chroot_dir=$T/empty
+xferlog_enable=YES
+vsftpd_log_file=$T/vsftpd.log
+EOF
+/usr/sbin/vsftpd "$T/vsftpd.conf" 2>"$T/vsftpd.err" &
+PIDS+=($!)
+DOWN_PORT=$(free_port)
+wait_port "$SSH_PORT" || { bad "sshd did not start"; cat "$T/sshd.log"; exit 1; }
+wait_port "$FTP_PORT" || { bad "vsftpd did not start"; cat "$T/vsftpd.err"; exit 1; }
+
+cat >"$T/targets" <<EOF
+# id url and credentials (one target a line)
+id=canal-sftp url=sftp://root@127.0.0.1:$SSH_PORT$T/sftp1/incoming/ ssh-key=$T/clientkey host-sha256=SHA256:$PIN
+id=radio-ftps url=ftp://127.0.0.1:$FTP_PORT/incoming/ ca-file=$T/cert.pem
+id=atrasado url=sftp://root@127.0.0.1:$SSH_PORT$T/sftp2/incoming/ ssh-key=$T/clientkey host-sha256=$PIN
+id=caido url=ftp://127.0.0.1:$DOWN_PORT/incoming/ ca-file=$T/cert.pem
+EOF
+DELIVER=("$PREP" deliver --store "$T/store" --targets "$T/targets" --retries 2 --backoff 100 --connect-timeout 3)
+
+# The broadcaster's side: receive what arrived, then empty incoming (as --watch does).
+receive() { # name incoming-dir
+  "$PREP" receive --store "$T/b-$1" --from "$2" --pubkey "$T/ieeq.pub" --now "$NOW" >"$T/recv-$1.log" 2>&1 ||
+    { bad "receive $1: $(tail -3 "$T/recv-$1.log")"; return 1; }
+  rm -rf "${2:?}"/*
+}
+active_of() { sed -n 's/^sequence //p' "$T/b-$1/active" 2>/dev/null; }
+count_files() { find "$1" -type f | wc -l; }
+
+# ---------------------------------------------------------------- 1. cut 1, one target down
+"${DELIVER[@]}" >"$T/d1.out" 2>"$T/d1.err"
+rc=$?
+[ $rc = 1 ] && ok "exit 1 when one target fails" || bad "exit $rc, expected 1"
+cat "$T/d1.out"
+grep -q '^canal-sftp: cut 1 delivered' "$T/d1.out" && ok "sftp target got cut 1" || bad "sftp: $(cat "$T/d1.out" "$T/d1.err")"
+grep -q '^radio-ftps: cut 1 delivered' "$T/d1.out" && ok "ftps target got cut 1" || bad "ftps: $(cat "$T/d1.out" "$T/d1.err")"
+grep -q '^caido: FAILED cut 1 after 3 attempts: .*cannot connect' "$T/d1.out" && ok "down target retried twice, then failed" || bad "down target: $(cat "$T/d1.out")"
+[ "$(grep -c 'retrying in' "$T/d1.err")" = 2 ] && ok "two retries reported" || bad "retries: $(cat "$T/d1.err")"
+grep -q '^3 of 4 targets have cut 1' "$T/d1.out" && ok "summary" || bad "summary"
+[ "$(cat "$T/store/deliver/canal-sftp/state" | sed -n 's/^sequence //p')" = 1 ] && ok "state: canal-sftp at 1" || bad "state"
+[ ! -e "$T/store/deliver/caido/state" ] && ok "no state for the down target" || bad "state written for a failed target"
+grep -q 'status=failed' "$T/store/deliver/caido/deliveries" && grep -q 'status=done' "$T/store/deliver/canal-sftp/deliveries" &&
+  ok "delivery records" || bad "delivery records"
+n1=$(count_files "$T/sftp1/incoming")
+find "$T/sftp1" "$T/sftp2" "$T/ftproot" -name '*.tmp-*' | grep -q . && bad "temporary names left" || ok "no temporary name left"
+receive sftp1 "$T/sftp1/incoming" && [ "$(active_of sftp1)" = 1 ] && ok "sftp broadcaster activated cut 1" || bad "sftp activate"
+receive ftps "$T/ftproot/incoming" && [ "$(active_of ftps)" = 1 ] && ok "ftps broadcaster activated cut 1" || bad "ftps activate"
+receive sftp2 "$T/sftp2/incoming" && [ "$(active_of sftp2)" = 1 ] && ok "second sftp broadcaster activated cut 1" || bad "sftp2 activate"
+for b in sftp1 ftps; do
+  "$PREP" verify --store "$T/b-$b" --pubkey "$T/ieeq.pub" --now "$NOW" >/dev/null 2>&1 && ok "verify $b" || bad "verify $b"
+done
+# 22 distinct files -> 22 objects, plus manifest and signature.
+[ "$n1" = 24 ] && ok "cut 1 whole: 24 files crossed" || bad "cut 1: $n1 files crossed, expected 24"
+
+# ---------------------------------------------------------------- 2. cut 2: only what is new
+make_cut 2
+"${DELIVER[@]}" --to canal-sftp --to radio-ftps >"$T/d2.out" 2>"$T/d2.err" || bad "deliver cut 2: $(cat "$T/d2.out" "$T/d2.err")"
+cat "$T/d2.out"
+# Cut 2 changed index.html only: 1 object, the patch (smaller than the manifest), the signature.
+for d in "$T/sftp1/incoming" "$T/ftproot/incoming"; do
+  n=$(count_files "$d")
+  [ "$n" = 3 ] && ok "cut 2: 3 files crossed to ${d#$T/}" || { bad "cut 2: $n files in ${d#$T/}"; find "$d" -type f; }
+  [ -f "$d/cuts/2/manifest.patch" ] && [ -f "$d/cuts/2/manifest.sig" ] && ok "patch and signature" || bad "no patch"
+done
+grep -q '^canal-sftp: cut 2 delivered (from 1, 1 cut): 3 files, 1 objects' "$T/d2.out" && ok "reported 1 object" || bad "report: $(cat "$T/d2.out")"
+receive sftp1 "$T/sftp1/incoming" && [ "$(active_of sftp1)" = 2 ] && ok "sftp broadcaster activated cut 2" || bad "sftp cut 2"
+receive ftps "$T/ftproot/incoming" && [ "$(active_of ftps)" = 2 ] && ok "ftps broadcaster activated cut 2" || bad "ftps cut 2"
+# Again: nothing to send.
+"${DELIVER[@]}" --to canal-sftp >"$T/d2b.out" 2>&1 && grep -q 'already delivered' "$T/d2b.out" && ok "up to date: nothing sent" ||
+  bad "second run: $(cat "$T/d2b.out")"
+
+# ---------------------------------------------------------------- 3. a wrong pin
+"$PREP" deliver --store "$T/store" --target "sftp://root@127.0.0.1:$SSH_PORT$T/sftp1/incoming/" --id impostor \
+  --ssh-key "$T/clientkey" --host-sha256 "$WRONG_PIN" --retries 0 --state "$T/state-wrong" >"$T/d3.out" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -q "impostor: FAILED.*host key does not match the pinned SHA-256" "$T/d3.out" &&
+  ok "wrong pin refused clearly" || bad "wrong pin: rc $rc: $(cat "$T/d3.out")"
+[ "$(count_files "$T/sftp1/incoming")" = 0 ] && ok "nothing sent past a wrong pin" || bad "files sent despite a wrong pin"
+
+# ---------------------------------------------------------------- 4. three cuts behind
+make_cut 3
+make_cut 4
+"${DELIVER[@]}" --to atrasado >"$T/d4.out" 2>"$T/d4.err" || bad "deliver to atrasado: $(cat "$T/d4.out" "$T/d4.err")"
+cat "$T/d4.out"
+# Cuts 2, 3, 4 each changed index.html: 3 objects, 3 patches, 3 signatures.
+grep -q '^atrasado: cut 4 delivered (from 1, 3 cuts): 9 files, 3 objects' "$T/d4.out" && ok "chain 2..4 planned" || bad "chain: $(cat "$T/d4.out")"
+receive sftp2 "$T/sftp2/incoming" && [ "$(active_of sftp2)" = 4 ] && ok "3 cuts behind: caught up to cut 4" || bad "catch-up"
+"$PREP" verify --store "$T/b-sftp2" --pubkey "$T/ieeq.pub" --now "$NOW" >/dev/null 2>&1 && ok "verify the chain 1..4" || bad "verify sftp2"
+find "$T/sftp1" "$T/sftp2" "$T/ftproot" -name '*.tmp-*' | grep -q . && bad "temporary names left" || ok "no temporary name left"
+
+if [ $fails -gt 0 ]; then
+  echo "--- sshd log"; tail -20 "$T/sshd.log"; echo "--- vsftpd log"; tail -20 "$T/vsftpd.log" 2>/dev/null
+  echo "$fails check(s) failed"
+  exit 1
+fi
+echo "all deliver push checks passed"
