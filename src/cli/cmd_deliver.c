@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "prep/deliver.h"
+#include "prep/registry.h"
 
 #define TARGETS_MAX 1000           /* targets in one run */
 #define TARGETS_FILE_MAX (1u << 20) /* bytes of a --targets file */
@@ -206,7 +207,7 @@ int cmd_deliver(int argc, char **argv)
         {"store", "DIR", "the institute's store (required)", NULL},
         {"cut", "SEQ", "the cut to deliver (default: the active cut)", NULL},
         {"to", "ID", "only this target (repeatable)", NULL},
-        {"db", "FILE", "the broadcaster registry: every active broadcaster (not built yet)", NULL},
+        {"db", "FILE", "the broadcaster registry: every active broadcaster (records each delivery)", NULL},
         {"targets", "FILE", "targets, one a line: id=.. url=.. [ssh-key= host-sha256= | ca-file= user= password-file=]",
          NULL},
         {"target", "URL", "one target: sftp://USER@HOST:PORT/abs/path/ or ftp://HOST:PORT/path/", NULL},
@@ -244,6 +245,7 @@ int cmd_deliver(int argc, char **argv)
     prep_deliver_target *tv = NULL;
     size_t nt = 0;
     prep_deliver_result *res = NULL;
+    prep_registry *reg = NULL;
     prep_diags d;
     prep_diags_init(&d);
     if (cli_parse(nrest - 1, rest + 1, opts, &help, err, sizeof err)) {
@@ -252,7 +254,7 @@ int cmd_deliver(int argc, char **argv)
     }
     if (help) {
         cli_usage(stdout, "deliver",
-                  "--store DIR [--cut SEQ] [--to ID]... (--targets FILE | --target URL [--id ID]\n"
+                  "--store DIR [--cut SEQ] [--to ID]... (--db FILE | --targets FILE | --target URL [--id ID]\n"
                   "       (--ssh-key F --host-sha256 H | [--ca-file F] [--user U] [--password-file F]))\n"
                   "       [--parallel N] [--retries N] [--backoff MS] [--state DIR] [--full]",
                   "Pushes a cut to broadcasters over SFTP (key login, pinned host key) or FTP with\n"
@@ -302,8 +304,22 @@ int cmd_deliver(int argc, char **argv)
     o.full = cli_get(opts, "full") != NULL;
 
     if (cli_get(opts, "db")) {
-        fprintf(stderr, "prep deliver: --db: the registry is not wired in yet; give --targets FILE or --target URL\n");
-        goto out;
+        prep_deliver_target *rv = NULL;
+        size_t rn = 0;
+        prep_err re = prep_registry_open(cli_get(opts, "db"), NULL, &reg, &d);
+        if (!re) re = prep_registry_targets(reg, &rv, &rn, &d);
+        if (re) {
+            prep_diags_print(&d, stderr, 20);
+            fprintf(stderr, "prep deliver: --db %s: %s\n", cli_get(opts, "db"), prep_err_str(re));
+            goto out;
+        }
+        for (size_t i = 0; i < rn; i++) /* pull broadcasters fetch for themselves */
+            if (rv[i].method != PREP_DELIVER_PULL) {
+                tv = prep_xrealloc(tv, (nt + 1) * sizeof *tv);
+                tv[nt++] = rv[i];
+            }
+        memset(rv, 0, rn * sizeof *rv);
+        free(rv);
     }
     if (cli_get(opts, "targets") && load_targets_file(cli_get(opts, "targets"), &tv, &nt)) goto out;
     if (cli_get(opts, "target")) {
@@ -321,8 +337,14 @@ int cmd_deliver(int argc, char **argv)
                         "with --target URL\n");
         goto out;
     }
+    if (nt == 0 && cli_get(opts, "db")) {
+        printf("no active SFTP or FTPS broadcaster in %s: nothing to push\n", cli_get(opts, "db"));
+        rc = CLI_OK;
+        goto out;
+    }
     if (nt == 0) {
-        fprintf(stderr, "prep deliver: no target: give --targets FILE or --target URL (see 'prep deliver --help')\n");
+        fprintf(stderr, "prep deliver: no target: give --db FILE (active SFTP/FTPS broadcasters), --targets FILE or "
+                        "--target URL (see 'prep deliver --help')\n");
         goto out;
     }
     if (nto) { /* keep only the --to ones, in the file's order */
@@ -346,8 +368,28 @@ int cmd_deliver(int argc, char **argv)
     ui u = {.tty = isatty(2)};
     o.progress = on_progress;
     o.progress_ctx = &u;
+    prep_time started = prep_time_now();
     prep_err e = prep_deliver_push(store, seq, tv, nt, &o, res, &d);
     clear_live(&u);
+    if (reg && (e == PREP_OK || e == PREP_ERR_IO))
+        for (size_t i = 0; i < nt; i++) { /* the registry's record of each delivery */
+            prep_reg_delivery rec;
+            memset(&rec, 0, sizeof rec);
+            snprintf(rec.difusor, sizeof rec.difusor, "%s", res[i].id);
+            rec.seq = res[i].seq;
+            rec.method = tv[i].method;
+            rec.started = started;
+            rec.finished = started + (prep_time)res[i].seconds;
+            snprintf(rec.status, sizeof rec.status, "%s",
+                     res[i].status == PREP_DELIVER_DONE       ? "ok"
+                     : res[i].status == PREP_DELIVER_UPTODATE ? "up-to-date"
+                                                              : "failed");
+            rec.bytes = res[i].bytes;
+            rec.objects = res[i].objects;
+            snprintf(rec.error, sizeof rec.error, "%s", res[i].error);
+            if (prep_registry_delivery_record(reg, &rec, &d))
+                fprintf(stderr, "prep deliver: %s: the delivery record could not be written\n", res[i].id);
+        }
     if (d.n) prep_diags_print(&d, stderr, 20);
     if (e == PREP_OK || e == PREP_ERR_IO) {
         size_t ok = 0;
@@ -362,6 +404,7 @@ out:
         memset(tv, 0, nt * sizeof *tv); /* passwords */
         free(tv);
     }
+    prep_registry_close(reg);
     free(res);
     free(rest);
     free(to);

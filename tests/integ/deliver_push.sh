@@ -8,7 +8,9 @@
 #   2. cut 2 to the first two: only the new object, the patch and the signature cross;
 #   3. a wrong host-key pin fails with a clear message and sends nothing;
 #   4. the second SFTP target, 3 cuts behind, gets the chain 2..4 and activates cut 4;
-#   5. no temporary name is left anywhere.
+#   5. no temporary name is left anywhere;
+#   6. `--db`: an active broadcaster of the registry gets the newest cut and the delivery is
+#      recorded there; once blocked it gets nothing.
 # Needs root (sshd) and the sshd/vsftpd binaries; skips (exit 77) without them.
 # Usage: tests/integ/deliver_push.sh PATH/TO/prep
 set -uo pipefail
@@ -195,6 +197,33 @@ grep -q '^atrasado: cut 4 delivered (from 1, 3 cuts): 9 files, 3 objects' "$T/d4
 receive sftp2 "$T/sftp2/incoming" && [ "$(active_of sftp2)" = 4 ] && ok "3 cuts behind: caught up to cut 4" || bad "catch-up"
 "$PREP" verify --store "$T/b-sftp2" --pubkey "$T/ieeq.pub" --now "$NOW" >/dev/null 2>&1 && ok "verify the chain 1..4" || bad "verify sftp2"
 find "$T/sftp1" "$T/sftp2" "$T/ftproot" -name '*.tmp-*' | grep -q . && bad "temporary names left" || ok "no temporary name left"
+
+# ---------------------------------------------------------------- 6. targets from the registry
+# An active broadcaster of `prep difusor` gets the newest cut whole; the registry keeps
+# the delivery record. A blocked one gets nothing.
+mkdir -p "$T/sftp3/incoming"
+D=(--db "$T/difusores.db")
+"$PREP" difusor add "${D[@]}" --by prueba --name "Canal Siete" --kind medio --website https://c7.example.mx \
+  --publication-url https://prep.c7.example.mx --legal-name "Ana Pérez" --legal-phone "442 123 4567" \
+  --legal-mobile "442 765 4321" --legal-email ana@c7.example.mx --tech-name "Luis Gómez" \
+  --tech-phone "442 123 4568" --tech-mobile "442 765 4322" --tech-email luis@c7.example.mx --method sftp \
+  --sftp-url "sftp://root@127.0.0.1:$SSH_PORT$T/sftp3/incoming/" --ssh-host-key "SHA256:$PIN" \
+  --ssh-key "$T/clientkey" >/dev/null 2>"$T/reg.err" || bad "difusor add: $(cat "$T/reg.err")"
+for s in verify-infra approve activate; do
+  "$PREP" difusor "$s" canal-siete "${D[@]}" --by prueba --why prueba >/dev/null 2>>"$T/reg.err" || bad "difusor $s: $(cat "$T/reg.err")"
+done
+"$PREP" deliver --store "$T/store" "${D[@]}" --state "$T/state-db" >"$T/d6.out" 2>&1 || bad "deliver --db: $(cat "$T/d6.out")"
+cat "$T/d6.out"
+grep -q '^canal-siete: cut 4 delivered (whole, 1 cut)' "$T/d6.out" && ok "registry target got cut 4" || bad "registry target"
+"$PREP" difusor show canal-siete "${D[@]}" >"$T/show.out" 2>&1
+grep -A3 '^deliveries' "$T/show.out" | grep -q ' 4 ' && grep -A3 '^deliveries' "$T/show.out" | grep -q 'ok' &&
+  ok "delivery recorded in the registry" || bad "registry record: $(cat "$T/show.out" | tail -5)"
+receive sftp3 "$T/sftp3/incoming" && [ "$(active_of sftp3)" = 4 ] && ok "registry broadcaster activated cut 4" || bad "sftp3"
+"$PREP" difusor block canal-siete "${D[@]}" --by prueba --why prueba >/dev/null 2>&1 || bad "block"
+make_cut 5
+"$PREP" deliver --store "$T/store" "${D[@]}" --state "$T/state-db" >"$T/d7.out" 2>&1
+grep -q 'no active SFTP or FTPS broadcaster' "$T/d7.out" && [ "$(count_files "$T/sftp3/incoming")" = 0 ] &&
+  ok "a blocked broadcaster gets nothing" || bad "blocked: $(cat "$T/d7.out")"
 
 if [ $fails -gt 0 ]; then
   echo "--- sshd log"; tail -20 "$T/sshd.log"; echo "--- vsftpd log"; tail -20 "$T/vsftpd.log" 2>/dev/null
