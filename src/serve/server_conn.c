@@ -424,8 +424,9 @@ static void h1_dispatch(net_conn *c, const prep_http_req *r)
     log_h1(c, r, status, o->body_len);
 }
 
-/* Answers every complete request in the read buffer (up to a full queue). */
-static void h1_process(net_conn *c)
+/* Answers every complete request in the read buffer (up to a full queue). Returns 1 when
+ * it consumed a request and bytes remain (another pass may find more). */
+static int h1_process(net_conn *c)
 {
     size_t off = 0;
     while (c->qn < NET_H1_QUEUE && !c->closing && !c->dead && off < c->rlen) {
@@ -444,12 +445,13 @@ static void h1_process(net_conn *c)
         c->rlen -= off;
         c->head_start_ms = c->rlen ? c->w->now_ms : 0;
     }
+    return off && c->rlen;
 }
 
 static void h1_serve(net_conn *c)
 {
     for (;;) {
-        h1_process(c);
+        int more = h1_process(c);
         if (c->dead) return;
         if (c->qn) {
             int r = h1_write(c);
@@ -466,6 +468,7 @@ static void h1_serve(net_conn *c)
             start_linger(c);
             return;
         }
+        if (more) continue; /* the queue was full: answer the rest before reading */
         if (c->rlen >= NET_RBUF) { /* cannot happen: the parser refuses a full head (431) */
             c->dead = 1;
             return;
