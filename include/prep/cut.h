@@ -329,7 +329,17 @@ typedef struct prep_cut_export_opts {
     int twins;    /* write .gz and .br twins of compressible files (default 1) */
     int archive;  /* also write OUT.cortes/<seq>/ for every cut up to seq, linked from OUT/cortes */
     int copy;     /* copy files instead of hard-linking them from the export's pool */
+    /* Symlink-switched mode (docs/apache.md): each cut's tree is written once as
+     * OUT.sitios/<seq>/ and OUT is a relative symbolic link to it, replaced with one
+     * rename; OUT.sitios/corte.map ("corte <seq>", an Apache txt RewriteMap) names the
+     * same tree. After the switch the keep most recent other trees stay (in-flight
+     * downloads finish) and older ones are removed. Default 0 (a plain directory). */
+    int link;
+    unsigned keep; /* link mode: previous trees kept (default PREP_CUT_EXPORT_KEEP) */
 } prep_cut_export_opts;
+
+#define PREP_CUT_EXPORT_KEEP 3u /* previous cut trees kept by the link mode */
+#define PREP_CUT_EXPORT_KEEP_MAX 1000u
 
 void prep_cut_export_opts_init(prep_cut_export_opts *o);
 
@@ -341,7 +351,10 @@ void prep_cut_export_opts_init(prep_cut_export_opts *o);
  * into OUT.objetos/, the export's own pool of verified copies and twins; the store is only
  * read (no lock taken), so editing a served file cannot damage it. The served tree's pool
  * files are re-hashed on every export and replaced when changed. A non-empty out that
- * is not a previous export is never replaced (PREP_ERR_INVALID, diag "exists"). */
+ * is not a previous export is never replaced (PREP_ERR_INVALID, diag "exists").
+ * With o->link, out is a symbolic link instead (see the field): a symlink out is
+ * re-pointed, a previous plain export is exchanged for the link and removed, anything
+ * else is refused ("exists"); the sequence switched to is also written to the map. */
 prep_err prep_cut_export(const char *store, const char *out, const prep_cut_export_opts *o, prep_diags *d);
 
 /* ---------------------------------------------------------------- delta */

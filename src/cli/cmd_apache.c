@@ -1,9 +1,405 @@
-/* prep apache: not built yet (its owner replaces this file). */
+/* prep apache: prints an Apache 2.4 configuration that serves a `prep export --link`
+ * docroot with the response header policy of `prep serve` (docs/apache.md).
+ *
+ * The configuration never serves through the switching symlink: every request reads
+ * the current sequence once from DOCROOT.sitios/corte.map (a mod_rewrite txt map the
+ * export rewrites after each switch) and is mapped into DOCROOT.sitios/<seq>/, a tree
+ * that is never changed while it exists; x-prep-corte is that same value. So the bytes,
+ * their length and the header always belong to one cut, however the switch falls. */
 #include "cli.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define APACHE_MODULES_DIR "/usr/lib/apache2/modules"
+#define APACHE_ARG_MAX 1024 /* bytes in one path, name or origin list */
+
+typedef struct apache_conf {
+    const char *docroot;   /* absolute; the symlink itself (not resolved) */
+    const char *name;
+    const char *listen;
+    const char *cert, *key;
+    const char *origins;   /* "" or space-separated origins */
+    const char *http_listen; /* NULL: no redirect vhost */
+    const char *modules;
+    const char *standalone; /* NULL: a Debian sites-available snippet */
+    char https_port[8];     /* "" for 443 */
+} apache_conf;
+
+/* Characters allowed in paths written into the configuration: no quoting needed in a
+ * directive nor in a RewriteRule substitution (no space, quote, '$', '%', '\\'). */
+static int safe_path(const char *s)
+{
+    if (!s || s[0] != '/' || strlen(s) > APACHE_ARG_MAX) return 0;
+    for (const char *c = s; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              strchr("/._-+@,=", *c)))
+            return 0;
+    size_t n = strlen(s);
+    return !strstr(s, "/../") && !(n >= 3 && !strcmp(s + n - 3, "/.."));
+}
+
+static int safe_name(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 253) return 0;
+    for (const char *c = s; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+              *c == '-'))
+            return 0;
+    return s[0] != '-' && s[0] != '.';
+}
+
+/* Origins for frame-ancestors: space-separated tokens of scheme://host[:port] characters. */
+static int safe_origins(const char *s)
+{
+    if (strlen(s) > APACHE_ARG_MAX) return 0;
+    for (const char *c = s; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              strchr(" .:/-*", *c)))
+            return 0;
+    return 1;
+}
+
+/* ADDR:PORT with ADDR an IPv4 address, [IPv6], '*' or a host name; port 1..65535. The
+ * port (as text) goes to port_out. */
+static int parse_listen(const char *s, char port_out[8])
+{
+    if (!s || strlen(s) > 300) return 0;
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s) return 0;
+    for (const char *c = s; c < colon; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              strchr(".-*[]:", *c)))
+            return 0;
+    int64_t p;
+    if (strlen(colon + 1) > 5 || prep_parse_i64(colon + 1, &p) || p < 1 || p > 65535) return 0;
+    snprintf(port_out, 8, "%d", (int)p);
+    return 1;
+}
+
+static void security_headers(FILE *f, const apache_conf *c, int https)
+{
+    fprintf(f,
+            "  # The security fields of the policy, on every response (errors included).\n"
+            "  Header always set x-content-type-options \"nosniff\"\n"
+            "  Header always set referrer-policy \"strict-origin-when-cross-origin\"\n"
+            "  Header always set content-security-policy \"default-src 'none'; script-src 'self'; "
+            "style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+            "frame-ancestors 'self'%s%s\"\n",
+            *c->origins ? " " : "", c->origins);
+    if (https) fprintf(f, "  Header always set strict-transport-security \"max-age=31536000\" \"expr=%%{HTTPS} == 'on'\"\n");
+}
+
+static void print_vhost(FILE *f, const apache_conf *c)
+{
+    const char *d = c->docroot;
+    fprintf(f,
+            "<VirtualHost %s>\n"
+            "  ServerName %s\n"
+            "  Protocols h2 http/1.1\n"
+            "  SSLEngine on\n"
+            "  SSLCertificateFile %s\n"
+            "  SSLCertificateKeyFile %s\n"
+            "  # TLS 1.2 and 1.3 only, forward-secret AEAD suites only (the same list as prep serve).\n"
+            "  SSLProtocol -all +TLSv1.2 +TLSv1.3\n"
+            "  SSLCipherSuite ECDHE+AESGCM:ECDHE+CHACHA20\n"
+            "  SSLHonorCipherOrder off\n"
+            "  SSLCompression off\n"
+            "\n"
+            "  # The symlink `prep export --link` switches; requests are mapped below into the tree\n"
+            "  # it names, so DocumentRoot is only a fallback.\n"
+            "  DocumentRoot %s\n"
+            "  FileETag MTime Size\n"
+            "  AddDefaultCharset Off\n"
+            "  DirectorySlash On\n"
+            "\n"
+            "  RewriteEngine On\n"
+            "  # \"corte <seq>\", rewritten by each export after the switch (re-read when its mtime changes).\n"
+            "  RewriteMap prepcorte txt:%s.sitios/corte.map\n"
+            "  # 1. The cut, looked up once per request: the file and x-prep-corte both use this value.\n"
+            "  RewriteRule ^ - [E=PREP_CORTE:${prepcorte:corte|0}]\n"
+            "  # 2. Only GET and HEAD (405, with allow: GET, HEAD below).\n"
+            "  RewriteCond %%{REQUEST_METHOD} !^(GET|HEAD)$\n"
+            "  RewriteRule ^ - [R=405,L]\n"
+            "  # 3. The cache class of the path (policy table).\n"
+            "  RewriteRule ^/assets/ - [E=PREP_CC:immutable]\n"
+            "  RewriteRule ^/cortes/[0-9]+/ - [E=PREP_CC:immutable]\n"
+            "  RewriteRule ^/corte\\.json$ - [E=PREP_CC:poll]\n"
+            "  # 4. Pages: \"/dir/\" is \"/dir/index.html\" (no directory index, no listing).\n"
+            "  RewriteRule ^/(.*/)?$ /$1index.html\n"
+            "  # 5. Into the cut's tree (never changed while it exists).\n"
+            "  RewriteRule ^/(.*)$ %s.sitios/%%{ENV:PREP_CORTE}/$1\n"
+            "  # 6. A directory without index.html is 404 (one with it: mod_dir redirects to \"/dir/\").\n"
+            "  RewriteCond $1 -d\n"
+            "  RewriteCond $1/index.html !-f\n"
+            "  RewriteRule ^(.*)$ - [R=404,L]\n"
+            "  # 7. Precompressed twins: br (HTTPS only), else gzip, when accepted with q > 0 and the\n"
+            "  #    twin exists; never for a Range request (ranges apply to the identity bytes).\n"
+            "  RewriteCond %%{HTTPS} =on\n"
+            "  RewriteCond %%{HTTP:Range} ^$\n"
+            "  RewriteCond %%{HTTP:Accept-Encoding} (^|[\\s,])br\\s*(;\\s*q\\s*=\\s*(1(\\.0*)?|0?\\.[0-9]*[1-9][0-9]*)\\s*)?(,|$) [NC]\n"
+            "  RewriteCond $1.br -f\n"
+            "  RewriteRule ^(.+\\.(html|css|js|json|csv|txt|svg|xml|geojson))$ $1.br [E=PREP_ENC:br,L]\n"
+            "  RewriteCond %%{HTTP:Range} ^$\n"
+            "  RewriteCond %%{HTTP:Accept-Encoding} (^|[\\s,])(x-)?gzip\\s*(;\\s*q\\s*=\\s*(1(\\.0*)?|0?\\.[0-9]*[1-9][0-9]*)\\s*)?(,|$) [NC]\n"
+            "  RewriteCond $1.gz -f\n"
+            "  RewriteRule ^(.+\\.(html|css|js|json|csv|txt|svg|xml|geojson))$ $1.gz [E=PREP_ENC:gzip,L]\n"
+            "\n"
+            "  # The manifest's media types for what prep publishes.\n"
+            "  AddType \"text/html; charset=utf-8\" .html\n"
+            "  AddType \"text/css; charset=utf-8\" .css\n"
+            "  AddType \"text/javascript; charset=utf-8\" .js\n"
+            "  AddType \"application/json\" .json\n"
+            "  AddType \"text/csv; charset=utf-8\" .csv\n"
+            "  AddType \"text/plain; charset=utf-8\" .txt\n"
+            "  AddType \"image/svg+xml\" .svg\n"
+            "  AddType \"application/geo+json\" .geojson\n"
+            "  <Files ~ \"^SHA256SUMS(\\.sig)?$\">\n"
+            "    ForceType \"text/plain; charset=utf-8\"\n"
+            "  </Files>\n"
+            "  # A twin keeps its file's type and says its coding (only when step 7 chose it: a\n"
+            "  # published file named *.gz is not re-labelled).\n"
+            "  <If \"reqenv('PREP_ENC') == 'br'\">\n"
+            "    RemoveType .br\n"
+            "    AddEncoding br .br\n"
+            "    Header unset accept-ranges\n"
+            "  </If>\n"
+            "  <If \"reqenv('PREP_ENC') == 'gzip'\">\n"
+            "    RemoveType .gz\n"
+            "    AddEncoding gzip .gz\n"
+            "    Header unset accept-ranges\n"
+            "  </If>\n"
+            "\n"
+            "  # cache-control by path (docs/apache.md; the same values as prep serve).\n"
+            "  Header always set cache-control \"public, max-age=31536000, immutable\" \"expr=reqenv('PREP_CC') == 'immutable'\"\n"
+            "  Header always set cache-control \"no-cache\" \"expr=reqenv('PREP_CC') == 'poll'\"\n"
+            "  Header always set cache-control \"public, max-age=60, stale-while-revalidate=240\" \"expr=-z reqenv('PREP_CC')\"\n"
+            "  # Compressible types vary with accept-encoding (identity answers too).\n"
+            "  Header always merge vary \"accept-encoding\" \"expr=%%{REQUEST_STATUS} -in {'200', '206', '304'} && "
+            "%%{CONTENT_TYPE} =~ m#^(text/|application/(json|javascript|xml|geo\\+json|manifest\\+json)|image/svg\\+xml)#\"\n"
+            "  Header always set allow \"GET, HEAD\" \"expr=%%{REQUEST_STATUS} == '405'\"\n"
+            "  Header always set x-prep-corte \"%%{PREP_CORTE}e\" env=PREP_CORTE\n",
+            c->listen, c->name, c->cert, c->key, d, d, d);
+    security_headers(f, c, 1);
+    fprintf(f,
+            "\n"
+            "  <Directory %s.sitios>\n"
+            "    # The trees' cortes/ is a symlink to the archive: follow it; never list a directory.\n"
+            "    Options -Indexes +FollowSymLinks -MultiViews\n"
+            "    AllowOverride None\n"
+            "    Require all granted\n"
+            "  </Directory>\n"
+            "  <Directory %s.cortes>\n"
+            "    Options -Indexes +FollowSymLinks -MultiViews\n"
+            "    AllowOverride None\n"
+            "    Require all granted\n"
+            "  </Directory>\n"
+            "</VirtualHost>\n",
+            d, d);
+    if (c->http_listen) {
+        fprintf(f,
+                "\n"
+                "# Plain HTTP: every request is redirected to HTTPS.\n"
+                "<VirtualHost %s>\n"
+                "  ServerName %s\n"
+                "  RewriteEngine On\n"
+                "  RewriteRule ^/?(.*)$ https://%s%s%s/$1 [R=301,L,NE]\n",
+                c->http_listen, c->name, c->name, *c->https_port ? ":" : "", c->https_port);
+        security_headers(f, c, 0);
+        fprintf(f, "</VirtualHost>\n");
+    }
+}
+
+static void print_standalone(FILE *f, const apache_conf *c)
+{
+    const char *t = c->standalone, *m = c->modules;
+    fprintf(f,
+            "# A complete Apache 2.4 configuration for `apache2 -d %s -f %s/httpd.conf -DFOREGROUND`.\n"
+            "ServerRoot %s\n"
+            "PidFile %s/httpd.pid\n"
+            "ErrorLog %s/error.log\n"
+            "LogLevel warn\n"
+            "DefaultRuntimeDir %s\n"
+            "Mutex file:%s\n"
+            "# unixd and log_config are built into Debian's apache2: not loaded here.\n",
+            t, t, t, t, t, t, t);
+    static const char *mods[][2] = {
+        {"mpm_event_module", "mod_mpm_event.so"}, {"authz_core_module", "mod_authz_core.so"},
+        {"mime_module", "mod_mime.so"},           {"socache_shmcb_module", "mod_socache_shmcb.so"},
+        {"ssl_module", "mod_ssl.so"},             {"http2_module", "mod_http2.so"},
+        {"rewrite_module", "mod_rewrite.so"},     {"headers_module", "mod_headers.so"},
+        {"dir_module", "mod_dir.so"},
+    };
+    for (size_t i = 0; i < sizeof mods / sizeof mods[0]; i++)
+        fprintf(f, "LoadModule %s %s/%s\n", mods[i][0], m, mods[i][1]);
+    fprintf(f,
+            "User nobody\n"
+            "Group nogroup\n"
+            "ServerName %s\n"
+            "ServerTokens Prod\n"
+            "ServerSignature Off\n"
+            "TraceEnable Off\n"
+            "TypesConfig /etc/mime.types\n"
+            "SSLSessionCache shmcb:%s/ssl_scache(512000)\n"
+            "Listen %s\n",
+            c->name, t, c->listen);
+    if (c->http_listen) fprintf(f, "Listen %s\n", c->http_listen);
+    fprintf(f,
+            "DocumentRoot %s\n"
+            "<Directory />\n"
+            "  Options None\n"
+            "  AllowOverride None\n"
+            "  Require all denied\n"
+            "</Directory>\n\n",
+            c->docroot);
+    print_vhost(f, c);
+}
+
+/* An absolute form of p without resolving its last component (the symlink itself). */
+static char *absolute_keep_last(const char *p)
+{
+    char *copy = prep_xstrdup(p);
+    size_t n = strlen(copy);
+    while (n > 1 && copy[n - 1] == '/') copy[--n] = 0;
+    char *sl = strrchr(copy, '/');
+    const char *last = sl ? sl + 1 : copy;
+    char *parent = sl ? (sl == copy ? prep_xstrdup("/") : prep_xstrndup(copy, (size_t)(sl - copy))) : prep_xstrdup(".");
+    char buf[PATH_MAX];
+    char *r = NULL;
+    if (*last && strcmp(last, ".") && strcmp(last, "..") && realpath(parent, buf)) {
+        size_t bl = strlen(buf);
+        r = malloc(bl + strlen(last) + 2);
+        if (r) sprintf(r, "%s%s%s", buf, bl > 1 ? "/" : "", last);
+    }
+    free(parent);
+    free(copy);
+    return r;
+}
 
 int cmd_apache(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return cli_not_built("apache");
+    cli_opt opts[] = {
+        {"docroot", "DIR", "the --out of 'prep export --link' (a symlink; required)", NULL},
+        {"server-name", "NAME", "the site's host name (required)", NULL},
+        {"listen", "ADDR:PORT", "the HTTPS address (default *:443)", NULL},
+        {"tls-cert", "FILE", "certificate chain, PEM (default /etc/letsencrypt/live/NAME/fullchain.pem)", NULL},
+        {"tls-key", "FILE", "its private key, PEM (default /etc/letsencrypt/live/NAME/privkey.pem)", NULL},
+        {"frame-ancestors", "ORIGINS", "portal origins allowed to embed the site, space-separated", NULL},
+        {"http-listen", "ADDR:PORT", "also listen on plain HTTP there, redirecting to HTTPS", NULL},
+        {"modules-dir", "DIR", "with --standalone: Apache's modules (default " APACHE_MODULES_DIR ")", NULL},
+        {"standalone", "DIR", "print a complete httpd.conf whose server root is DIR", NULL},
+        {NULL, NULL, NULL, NULL},
+    };
+    int help;
+    char err[256];
+    if (cli_parse(argc - 1, argv + 1, opts, &help, err, sizeof err)) {
+        fprintf(stderr, "prep apache: %s (see 'prep apache --help')\n", err);
+        return CLI_USAGE;
+    }
+    if (help) {
+        cli_usage(stdout, "apache",
+                  "--docroot DIR --server-name NAME [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE]\n"
+                  "       [--frame-ancestors ORIGINS] [--http-listen ADDR:PORT] [--standalone DIR [--modules-dir DIR]]",
+                  "Prints an Apache 2.4 configuration serving a 'prep export --link' docroot with the\n"
+                  "same response fields as 'prep serve': TLS 1.2+, HTTP/2, the precompressed twins,\n"
+                  "cache-control by path, the security fields and x-prep-corte (docs/apache.md).\n"
+                  "Default: a virtual host for /etc/apache2/sites-available (Debian). --standalone DIR:\n"
+                  "a whole httpd.conf for 'apache2 -d DIR -f DIR/httpd.conf -DFOREGROUND'.",
+                  opts);
+        return CLI_OK;
+    }
+    apache_conf c = {0};
+    const char *docroot = cli_get(opts, "docroot");
+    c.name = cli_get(opts, "server-name");
+    if (!docroot || !c.name) {
+        fprintf(stderr, "prep apache: --docroot DIR and --server-name NAME are required (see 'prep apache --help')\n");
+        return CLI_USAGE;
+    }
+    if (!safe_name(c.name)) {
+        fprintf(stderr, "prep apache: --server-name '%s' is not a host name (letters, digits, '.', '-')\n", c.name);
+        return CLI_USAGE;
+    }
+    char *abs_doc = absolute_keep_last(docroot);
+    char *abs_sa = NULL, *cert = NULL, *key = NULL;
+    int rc = CLI_USAGE;
+    char port[8];
+    if (!abs_doc || !safe_path(abs_doc)) {
+        fprintf(stderr,
+                "prep apache: --docroot '%s': its parent directory must exist, and the path may hold only "
+                "letters, digits and / . _ - + @ , =\n",
+                docroot);
+        goto out;
+    }
+    c.docroot = abs_doc;
+    c.listen = cli_get(opts, "listen") ? cli_get(opts, "listen") : "*:443";
+    if (!parse_listen(c.listen, port)) {
+        fprintf(stderr, "prep apache: --listen '%s' is not ADDR:PORT (port 1..65535)\n", c.listen);
+        goto out;
+    }
+    if (strcmp(port, "443")) memcpy(c.https_port, port, sizeof port);
+    c.http_listen = cli_get(opts, "http-listen");
+    if (c.http_listen && !parse_listen(c.http_listen, port)) {
+        fprintf(stderr, "prep apache: --http-listen '%s' is not ADDR:PORT (port 1..65535)\n", c.http_listen);
+        goto out;
+    }
+    const char *tc = cli_get(opts, "tls-cert"), *tk = cli_get(opts, "tls-key");
+    if (!tc != !tk) {
+        fprintf(stderr, "prep apache: give both --tls-cert and --tls-key, or neither\n");
+        goto out;
+    }
+    cert = tc ? absolute_keep_last(tc) : prep_xstrdup("/etc/letsencrypt/live/x/fullchain.pem");
+    key = tk ? absolute_keep_last(tk) : prep_xstrdup("/etc/letsencrypt/live/x/privkey.pem");
+    if (!tc) {
+        free(cert);
+        free(key);
+        size_t n = strlen(c.name) + 64;
+        cert = malloc(n);
+        key = malloc(n);
+        if (!cert || !key) goto out;
+        snprintf(cert, n, "/etc/letsencrypt/live/%s/fullchain.pem", c.name);
+        snprintf(key, n, "/etc/letsencrypt/live/%s/privkey.pem", c.name);
+    }
+    if (!cert || !key || !safe_path(cert) || !safe_path(key)) {
+        fprintf(stderr, "prep apache: --tls-cert/--tls-key: the directory must exist and the path may hold only "
+                        "letters, digits and / . _ - + @ , =\n");
+        goto out;
+    }
+    c.cert = cert;
+    c.key = key;
+    c.origins = cli_get(opts, "frame-ancestors") ? cli_get(opts, "frame-ancestors") : "";
+    if (!safe_origins(c.origins)) {
+        fprintf(stderr, "prep apache: --frame-ancestors '%s': origins like https://portal.example, space-separated\n",
+                c.origins);
+        goto out;
+    }
+    c.modules = cli_get(opts, "modules-dir") ? cli_get(opts, "modules-dir") : APACHE_MODULES_DIR;
+    if (!safe_path(c.modules)) {
+        fprintf(stderr, "prep apache: --modules-dir '%s' must be an absolute plain path\n", c.modules);
+        goto out;
+    }
+    if (cli_get(opts, "standalone")) {
+        abs_sa = absolute_keep_last(cli_get(opts, "standalone"));
+        if (!abs_sa || !safe_path(abs_sa)) {
+            fprintf(stderr, "prep apache: --standalone '%s': its parent must exist; plain path characters only\n",
+                    cli_get(opts, "standalone"));
+            goto out;
+        }
+        c.standalone = abs_sa;
+        print_standalone(stdout, &c);
+    } else {
+        printf("# prep apache: a virtual host for /etc/apache2/sites-available/ (docs/apache.md).\n"
+               "# Needs: a2enmod ssl headers rewrite http2 mime dir; the event MPM (HTTP/2);\n"
+               "# %s kept by 'prep export --link' or 'prep receive --export %s --link'.\n",
+               c.docroot, c.docroot);
+        print_vhost(stdout, &c);
+    }
+    rc = fflush(stdout) == 0 && !ferror(stdout) ? CLI_OK : CLI_USAGE;
+out:
+    free(abs_doc);
+    free(abs_sa);
+    free(cert);
+    free(key);
+    return rc;
 }

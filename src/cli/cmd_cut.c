@@ -345,6 +345,22 @@ int cmd_verify(int argc, char **argv)
 }
 
 /* ---------------------------------------------------------------- export */
+/* --link and --keep N into o; -1 (message printed) on a bad value. */
+static int link_opts(const cli_opt *opts, const char *cmd, prep_cut_export_opts *o)
+{
+    o->link = cli_get(opts, "link") != NULL;
+    const char *k = cli_get(opts, "keep");
+    if (!k) return 0;
+    int64_t v;
+    if (!o->link || prep_parse_i64(k, &v) || v < 0 || v > (int64_t)PREP_CUT_EXPORT_KEEP_MAX) {
+        fprintf(stderr, "prep %s: --keep takes a number of trees from 0 to %u, with --link\n", cmd,
+                PREP_CUT_EXPORT_KEEP_MAX);
+        return -1;
+    }
+    o->keep = (unsigned)v;
+    return 0;
+}
+
 int cmd_export(int argc, char **argv)
 {
     cli_opt opts[] = {
@@ -354,13 +370,18 @@ int cmd_export(int argc, char **argv)
         {"no-twins", NULL, "do not write .gz and .br twins", NULL},
         {"no-archive", NULL, "do not write DIR.cortes/<seq>/ nor the DIR/cortes link", NULL},
         {"copy", NULL, "copy files instead of hard-linking them from the store", NULL},
+        {"link", NULL, "make DIR a symbolic link to DIR.sitios/<seq>/, switched atomically (docs/apache.md)", NULL},
+        {"keep", "N", "with --link: previous cut trees kept for in-flight downloads (default 3)", NULL},
         {NULL, NULL, NULL, NULL},
     };
-    int r = parse(argc, argv, opts, "export", "--store DIR [--cut SEQ] --out DIR [--no-twins] [--no-archive] [--copy]",
+    int r = parse(argc, argv, opts, "export",
+                  "--store DIR [--cut SEQ] --out DIR [--link [--keep N]] [--no-twins] [--no-archive] [--copy]",
                   "Writes a cut as a plain directory for Apache or nginx: every file, .gz and .br\n"
                   "twins, SHA256SUMS (the signed manifest) and SHA256SUMS.sig; every cut under\n"
                   "DIR.cortes/<seq>/, reachable as DIR/cortes/<seq>/. Check it with\n"
-                  "'cd DIR && sha256sum -c --strict SHA256SUMS' (docs/formats/cut.md).");
+                  "'cd DIR && sha256sum -c --strict SHA256SUMS' (docs/formats/cut.md).\n"
+                  "With --link, each cut is a tree DIR.sitios/<seq>/ and DIR a symbolic link to the\n"
+                  "current one (and DIR.sitios/corte.map names it for 'prep apache').");
     if (r >= 0) return r;
     if (need(opts, "export", "store", "DIR") || need(opts, "export", "out", "DIR")) return CLI_USAGE;
     prep_cut_export_opts o;
@@ -372,6 +393,7 @@ int cmd_export(int argc, char **argv)
     o.twins = !cli_get(opts, "no-twins");
     o.archive = !cli_get(opts, "no-archive");
     o.copy = cli_get(opts, "copy") != NULL;
+    if (link_opts(opts, "export", &o)) return CLI_USAGE;
     prep_diags d;
     prep_diags_init(&d);
     prep_err e = prep_cut_export(cli_get(opts, "store"), cli_get(opts, "out"), &o, &d);
@@ -380,6 +402,38 @@ int cmd_export(int argc, char **argv)
 }
 
 /* ---------------------------------------------------------------- receive */
+/* --watch (below): not yet. */
+static int receive_watch(const cli_opt *opts, const prep_cut_policy *pol, const prep_cut_export_opts *xo)
+{
+    (void)opts;
+    (void)pol;
+    (void)xo;
+    fprintf(stderr, "prep receive: --watch is not built yet\n");
+    return CLI_USAGE;
+}
+
+static void report_receive(prep_err e, const prep_cut_result *res)
+{
+    if (e) return;
+    if (res->accepted)
+        printf("active cut %llu (was %llu): %zu cuts accepted, %zu objects (%llu bytes) copied\n",
+               (unsigned long long)res->active_after, (unsigned long long)res->active_before, res->accepted,
+               res->objects_copied, (unsigned long long)res->bytes_copied);
+    else
+        printf("active cut %llu unchanged\n", (unsigned long long)res->active_after);
+    fflush(stdout);
+}
+
+static prep_err receive_export(const char *store, const char *dir, const prep_cut_export_opts *xo, prep_diags *d)
+{
+    prep_cut_export_opts o = *xo;
+    o.seq = 0; /* the active cut */
+    prep_err e = prep_cut_export(store, dir, &o, d);
+    if (!e) printf("exported to %s%s\n", dir, o.link ? " (link switched)" : "");
+    fflush(stdout);
+    return e;
+}
+
 int cmd_receive(int argc, char **argv)
 {
     cli_opt opts[] = {
@@ -389,12 +443,22 @@ int cmd_receive(int argc, char **argv)
         {"drill", NULL, "this store takes drill cuts (default: live)", NULL},
         {"now", "TIME", "the clock (default: now)", NULL},
         {"max-skew", "SECONDS", "how far a cut instant may be ahead of the clock (default 300)", NULL},
+        {"export", "DIR", "after an activation, export the active cut to DIR (as 'prep export --out DIR')", NULL},
+        {"link", NULL, "with --export: DIR is a symbolic link switched per cut (docs/apache.md)", NULL},
+        {"keep", "N", "with --link: previous cut trees kept for in-flight downloads (default 3)", NULL},
+        {"watch", NULL, "keep running: poll --from for complete cuts, receive, clear them, export (until SIGINT/SIGTERM)", NULL},
+        {"poll-ms", "MS", "with --watch: how often to look (default 1000)", NULL},
         {NULL, NULL, NULL, NULL},
     };
-    int r = parse(argc, argv, opts, "receive", "--store DIR --from DIR --pubkey FILE [--drill] [--now TIME]",
+    int r = parse(argc, argv, opts, "receive",
+                  "--store DIR --from DIR --pubkey FILE [--drill] [--now TIME] [--export DIR [--link [--keep N]]]\n"
+                  "       [--watch [--poll-ms MS]]",
                   "Verifies incoming cuts (signature, every object's size and hash, the chain,\n"
                   "a newer sequence, the clock) and only then switches the active cut atomically.\n"
-                  "A refused cut is logged with its reason (stderr and DIR/log); the active cut stays.");
+                  "A refused cut is logged with its reason (stderr and DIR/log); the active cut stays.\n"
+                  "--export DIR then writes the active cut there. --watch repeats: a cut is complete\n"
+                  "when INCOMING/cuts/<seq>/manifest.sig exists (pushers upload it last); complete\n"
+                  "cuts and their objects are received, then removed from INCOMING.");
     if (r >= 0) return r;
     if (need(opts, "receive", "store", "DIR") || need(opts, "receive", "from", "DIR") ||
         need(opts, "receive", "pubkey", "FILE"))
@@ -407,15 +471,35 @@ int cmd_receive(int argc, char **argv)
         prep_diags_free(&d);
         return CLI_USAGE;
     }
+    prep_cut_export_opts xo;
+    prep_cut_export_opts_init(&xo);
+    if (link_opts(opts, "receive", &xo)) {
+        prep_diags_free(&d);
+        return CLI_USAGE;
+    }
+    const char *xdir = cli_get(opts, "export");
+    if ((xo.link || cli_get(opts, "keep")) && !xdir) {
+        fprintf(stderr, "prep receive: --link and --keep go with --export DIR\n");
+        prep_diags_free(&d);
+        return CLI_USAGE;
+    }
+    if (cli_get(opts, "watch")) {
+        prep_diags_free(&d);
+        return receive_watch(opts, &pol, xdir ? &xo : NULL);
+    }
+    if (cli_get(opts, "poll-ms")) {
+        fprintf(stderr, "prep receive: --poll-ms goes with --watch\n");
+        prep_diags_free(&d);
+        return CLI_USAGE;
+    }
     prep_cut_result res;
     prep_err e = prep_cut_receive(cli_get(opts, "store"), cli_get(opts, "from"), &pol, &res, &d);
-    if (!e) {
-        if (res.accepted)
-            printf("active cut %llu (was %llu): %zu cuts accepted, %zu objects (%llu bytes) copied\n",
-                   (unsigned long long)res.active_after, (unsigned long long)res.active_before, res.accepted,
-                   res.objects_copied, (unsigned long long)res.bytes_copied);
-        else
-            printf("active cut %llu unchanged\n", (unsigned long long)res.active_after);
+    report_receive(e, &res);
+    /* Export whatever is active now: also after a batch refused part-way (its good cuts
+     * stay active), so the served tree is never behind the store. */
+    if (xdir && (!e || res.accepted)) {
+        prep_err xe = receive_export(cli_get(opts, "store"), xdir, &xo, &d);
+        if (!e) e = xe;
     }
     return finish(&d, e, "receive");
 }

@@ -37,6 +37,7 @@ void prep_cut_export_opts_init(prep_cut_export_opts *o)
     memset(o, 0, sizeof *o);
     o->twins = 1;
     o->archive = 1;
+    o->keep = PREP_CUT_EXPORT_KEEP;
 }
 
 static int compressible(const char *type)
@@ -586,6 +587,130 @@ static prep_err archive_cut(pool *pl, uint64_t seq, const char *arch, const prep
     return e;
 }
 
+/* ---------------------------------------------------------------- link mode
+ * OUT -> BASE.sitios/<seq> (relative symlink), OUT.sitios/<seq>/ one tree per cut,
+ * OUT.sitios/corte.map "corte <seq>" for Apache's RewriteMap (docs/apache.md). */
+#define MAP_NAME "corte.map"
+
+static int parse_tree_name(const char *name, uint64_t *seq)
+{
+    if (!*name || strlen(name) > 12) return 0;
+    uint64_t v = 0;
+    for (const char *c = name; *c; c++) {
+        if (*c < '0' || *c > '9') return 0;
+        v = v * 10 + (uint64_t)(*c - '0');
+    }
+    if (name[0] == '0' || v == 0) return 0;
+    *seq = v;
+    return 1;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Removes leftovers of interrupted exports (we hold the pool lock: no other export of
+ * this OUT runs) and every tree but cur and the keep highest others. */
+static void prune_trees(const char *sites, uint64_t cur, unsigned keep, size_t *removed)
+{
+    DIR *dp = opendir(sites);
+    if (!dp) return;
+    uint64_t *seqs = NULL;
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(dp))) {
+        uint64_t v;
+        if (!strncmp(de->d_name, ".tmp-", 5)) {
+            char *p = cut_join(sites, de->d_name);
+            cut_rm_rf(p);
+            free(p);
+        } else if (parse_tree_name(de->d_name, &v) && v != cur && n < PREP_CUT_INCOMING_MAX) {
+            seqs = prep_xrealloc(seqs, (n + 1) * sizeof *seqs);
+            seqs[n++] = v;
+        }
+    }
+    closedir(dp);
+    qsort(seqs, n, sizeof *seqs, cmp_desc);
+    for (size_t i = keep; i < n; i++) {
+        char *p = cut_fmt("%s/%llu", sites, (unsigned long long)seqs[i]);
+        if (cut_rm_rf(p) == 0) (*removed)++;
+        else cut_store_log(NULL, PREP_LOG_WARN, "export: cannot remove the old tree %s: %s", p, strerror(errno));
+        free(p);
+    }
+    free(seqs);
+}
+
+/* Puts the finished tree tmp in place as sites/<seq>, points out at it and writes the
+ * map. out is absent, a symlink, or a previous plain export (exchanged, then removed). */
+static prep_err link_switch(const char *out, const char *base, const char *parent, const char *sites,
+                            const char *tmp, uint64_t seq, unsigned keep, prep_diags *d)
+{
+    char *final = cut_fmt("%s/%llu", sites, (unsigned long long)seq);
+    char *target = cut_fmt("%s.sitios/%llu", base, (unsigned long long)seq);
+    char *ltmp = cut_fmt("%s.tmp-link-%ld", out, (long)getpid());
+    char *map = cut_join(sites, MAP_NAME);
+    char *line = cut_fmt("# prep export --link: the cut OUT points at (Apache RewriteMap txt)\ncorte %llu\n",
+                         (unsigned long long)seq);
+    prep_err e = PREP_OK;
+    struct stat st;
+    /* 1. the tree: a rebuilt tree of the same cut replaces the old one in one exchange. */
+    if (lstat(final, &st) != 0) {
+        if (cut_rename(tmp, final) != 0) {
+            cut_diag(d, final, 0, 0, "io", "cannot rename into place: %s", strerror(errno));
+            e = PREP_ERR_IO;
+        }
+    } else if (cut_hook("rename", final) != 0 ||
+               renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) != 0) {
+        cut_diag(d, final, 0, 0, "io", "cannot swap the rebuilt tree in: %s", strerror(errno));
+        e = PREP_ERR_IO;
+    } /* else tmp holds the previous tree of this cut; the caller removes it */
+    if (!e && cut_fsync_dir(sites) != 0) e = PREP_ERR_IO;
+    /* 2. the link: a new symlink renamed over the old one (rename(2) is atomic). */
+    if (!e) {
+        unlink(ltmp);
+        if (symlink(target, ltmp) != 0) {
+            cut_diag(d, ltmp, 0, 0, "io", "cannot create the link: %s", strerror(errno));
+            e = PREP_ERR_IO;
+        } else if (lstat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
+            /* A previous plain export: exchange, then remove the old directory. */
+            if (cut_hook("rename", out) != 0 || renameat2(AT_FDCWD, ltmp, AT_FDCWD, out, RENAME_EXCHANGE) != 0) {
+                cut_diag(d, out, 0, 0, "io", "cannot swap the link in: %s", strerror(errno));
+                e = PREP_ERR_IO;
+            } else if (cut_rm_rf(ltmp) != 0) {
+                cut_store_log(NULL, PREP_LOG_WARN, "export: cannot remove the previous export %s", ltmp);
+            }
+        } else if (cut_rename(ltmp, out) != 0) {
+            cut_diag(d, out, 0, 0, "io", "cannot switch the link: %s", strerror(errno));
+            e = PREP_ERR_IO;
+        }
+        if (e) unlink(ltmp);
+    }
+    if (!e && cut_fsync_dir(parent) != 0) {
+        cut_diag(d, parent, 0, 0, "io", "cannot fsync: %s", strerror(errno));
+        e = PREP_ERR_IO;
+    }
+    /* 3. the map Apache reads (re-read by mod_rewrite when its mtime changes). */
+    if (!e && cut_write_atomic(map, line, strlen(line), 0444) != 0) {
+        cut_diag(d, map, 0, 0, "io", "cannot write: %s", strerror(errno));
+        e = PREP_ERR_IO;
+    }
+    if (!e) {
+        size_t removed = 0;
+        prune_trees(sites, seq, keep, &removed);
+        if (removed)
+            cut_store_log(NULL, PREP_LOG_INFO, "export: %zu old cut trees removed from %s (kept %u)", removed, sites,
+                          keep);
+    }
+    free(final);
+    free(target);
+    free(ltmp);
+    free(map);
+    free(line);
+    return e;
+}
+
 prep_err prep_cut_export(const char *store, const char *out_in, const prep_cut_export_opts *o, prep_diags *d)
 {
     prep_cut_export_opts def;
@@ -601,6 +726,7 @@ prep_err prep_cut_export(const char *store, const char *out_in, const prep_cut_e
     char *parent = bs ? (bs == out ? prep_xstrdup("/") : prep_xstrndup(out, (size_t)(bs - out))) : prep_xstrdup(".");
     char *tmp = cut_fmt("%s.tmp-%ld", out, (long)getpid());
     char *arch = cut_fmt("%s.cortes", out);
+    char *sites = cut_fmt("%s.sitios", out);
     prep_cut_manifest m = {0};
     char *sig = NULL;
     size_t sl = 0;
@@ -632,12 +758,28 @@ prep_err prep_cut_export(const char *store, const char *out_in, const prep_cut_e
         seq = a.seq;
     }
     if ((e = cut_store_read_cut(store, seq, NULL, &m, &sig, &sl, d))) goto out;
-    if (lstat(out, &st) == 0 && (!S_ISDIR(st.st_mode) || !replaceable(out))) {
-        cut_diag(d, out, 0, 0, "exists", "refusing to replace: not a previous prep export and not empty");
+    if (o->link && o->keep > PREP_CUT_EXPORT_KEEP_MAX) {
+        cut_diag(d, out_in, 0, 0, "usage", "keep %u trees: at most %u", o->keep, PREP_CUT_EXPORT_KEEP_MAX);
+        e = PREP_ERR_USAGE;
+        goto out;
+    }
+    if (lstat(out, &st) == 0 && !(o->link && S_ISLNK(st.st_mode)) && (!S_ISDIR(st.st_mode) || !replaceable(out))) {
+        cut_diag(d, out, 0, 0, "exists",
+                 o->link ? "refusing to replace: not a symbolic link, not a previous prep export and not empty"
+                         : "refusing to replace: not a previous prep export and not empty");
         e = PREP_ERR_INVALID;
         goto out;
     }
     if ((e = pool_open(&pl, out, store, d))) goto out;
+    if (o->link) {
+        if (cut_mkdir(sites) != 0) {
+            cut_diag(d, sites, 0, 0, "io", "cannot create: %s", strerror(errno));
+            e = PREP_ERR_IO;
+            goto out;
+        }
+        free(tmp);
+        tmp = cut_fmt("%s/.tmp-%llu-%ld", sites, (unsigned long long)seq, (long)getpid());
+    }
     cut_rm_rf(tmp);
     if (cut_mkdir(tmp) != 0) {
         cut_diag(d, tmp, 0, 0, "io", "cannot create: %s", strerror(errno));
@@ -656,7 +798,8 @@ prep_err prep_cut_export(const char *store, const char *out_in, const prep_cut_e
             if (seqs[i] <= seq) e = archive_cut(&pl, seqs[i], arch, o, d);
         if (!e) e = archive_fixups(&pl, arch, d);
         if (e) goto out;
-        char *link_to = cut_fmt("../%s.cortes", base);
+        /* OUT/cortes -> ../BASE.cortes; a tree of the link mode is one level deeper. */
+        char *link_to = cut_fmt(o->link ? "../../%s.cortes" : "../%s.cortes", base);
         char *lp = cut_join(tmp, "cortes");
         int r = symlink(link_to, lp);
         free(link_to);
@@ -675,7 +818,11 @@ prep_err prep_cut_export(const char *store, const char *out_in, const prep_cut_e
         e = PREP_ERR_IO;
         goto out;
     }
-    if (lstat(out, &st) != 0) {
+    if (o->link) {
+        /* The kept trees of earlier cuts may link a pool file found changed: relink them too. */
+        if ((e = archive_fixups(&pl, sites, d))) goto out;
+        if ((e = link_switch(out, base, parent, sites, tmp, seq, o->keep, d))) goto out;
+    } else if (lstat(out, &st) != 0) {
         if (cut_rename(tmp, out) != 0) {
             cut_diag(d, out, 0, 0, "io", "cannot rename into place: %s", strerror(errno));
             e = PREP_ERR_IO;
@@ -707,5 +854,6 @@ out:
     free(parent);
     free(tmp);
     free(arch);
+    free(sites);
     return e;
 }
