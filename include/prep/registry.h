@@ -131,6 +131,10 @@ int prep_reg_check_phone(const char *s, const char **why);
 int prep_reg_check_host(const char *s, const char **why);
 int prep_reg_check_ip(const char *s, const char **why);
 int prep_reg_check_id(const char *s, const char **why);
+/* A logo's bytes (borrowed): a PNG (signature and IHDR) or an SVG (UTF-8 with an <svg>
+ * element, no script, event handler, foreignObject, entity or external reference), at
+ * most PREP_REG_LOGO_MAX bytes. 0 and *type ("image/png", "image/svg+xml", static). */
+int prep_reg_check_logo(const unsigned char *p, size_t n, const char **type, const char **why);
 /* The check for any field kind, max bytes included. */
 int prep_reg_check_kind(prep_reg_kind k, size_t max, const char *s, const char **why);
 

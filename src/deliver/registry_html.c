@@ -24,7 +24,7 @@ static int has_ci(const unsigned char *p, size_t n, const char *needle)
     return 0;
 }
 
-int prep_reg_logo_check(const unsigned char *p, size_t n, const char **type, const char **why)
+int prep_reg_check_logo(const unsigned char *p, size_t n, const char **type, const char **why)
 {
     static const unsigned char png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     if (n == 0) {
@@ -93,7 +93,7 @@ prep_err prep_reg_logo_load(const char *path, prep_reg_logo *out, prep_diags *d)
         return PREP_ERR_INVALID;
     }
     const char *type = NULL, *why = NULL;
-    if (prep_reg_logo_check((const unsigned char *)data, len, &type, &why)) {
+    if (prep_reg_check_logo((const unsigned char *)data, len, &type, &why)) {
         prep_diags_add(d, "logo", 0, 0, "invalid-field", "--logo '%.200s' %s", path, why);
         free(data);
         return PREP_ERR_INVALID;

@@ -13,8 +13,6 @@ typedef struct prep_reg_logo {
     char sha256[65];
 } prep_reg_logo;
 
-/* Checks a logo's bytes (borrowed); 0 and *type (static) when good, else -1, *why static. */
-int prep_reg_logo_check(const unsigned char *p, size_t n, const char **type, const char **why);
 /* Reads and checks path (borrowed). Diag kind "invalid-field" naming the file. */
 prep_err prep_reg_logo_load(const char *path, prep_reg_logo *out, prep_diags *d);
 /* Every broadcaster with its logo, ordered by name. *v owned: prep_difusor_list_free. */
