@@ -186,6 +186,14 @@ static void rule_unknown(fw_rule *r)
     }
 }
 
+/* Turns a condition whose value could not be read into "cannot tell" (never "no match"). */
+static void cond_unknown(fw_cond *c)
+{
+    cond_free(c);
+    memset(c, 0, sizeof *c);
+    c->kind = C_UNKNOWN;
+}
+
 static int cond_add_port(fw_cond *c, unsigned lo, unsigned hi)
 {
     if (c->n >= PREP_CHECK_FW_MAX_ELEMS || lo > hi || hi > 65535) return -1;
@@ -331,6 +339,7 @@ static int eval_cond(const fw_cond *c, const pkt *p)
         return c->neg ? m_not(m) : m;
     }
     case C_L4:
+        if (c->fam && c->fam != p->fam) return M_NEVER; /* "ip protocol" implies IPv4 */
         m = c->val ? M_ALWAYS : M_NEVER;
         return c->neg ? m_not(m) : m;
     case C_NFPROTO:
@@ -724,27 +733,36 @@ static void nft_match(const nft_ctx *x, fw_rule *r, json_t *m)
             c->l4 = l4;
             if (neg == 2) {
                 json_int_t v = json_integer_value(right);
-                if (!json_is_integer(right) || v < 0 || v > 65535) return rule_unknown(r);
+                if (!json_is_integer(right) || v < 0 || v > 65535) return cond_unknown(c);
                 unsigned u = (unsigned)v;
                 int rc = !strcmp(op, "<") ? (u ? cond_add_port(c, 0, u - 1) : 0)
                          : !strcmp(op, "<=") ? cond_add_port(c, 0, u)
                          : !strcmp(op, ">") ? (u < 65535 ? cond_add_port(c, u + 1, 65535) : 0)
                                             : cond_add_port(c, u, 65535);
-                if (rc) rule_unknown(r);
+                if (rc) cond_unknown(c);
                 return;
             }
-            if (nft_fill(x, c, right, nft_port_elem)) rule_unknown(r);
+            if (nft_fill(x, c, right, nft_port_elem)) cond_unknown(c);
             return;
         }
         if (l4 == 17) { /* any other field of udp & co: implies not TCP */
             if (!rule_cond(r, C_NEVER, 0)) rule_unknown(r);
             return;
         }
+        if (((!strcmp(proto, "ip") && !strcmp(field, "protocol")) || (!strcmp(proto, "ip6") && !strcmp(field, "nexthdr"))) &&
+            neg != 2) {
+            fw_cond *c = rule_cond(r, C_L4, neg);
+            if (!c) return rule_unknown(r);
+            c->fam = !strcmp(proto, "ip") ? 4 : 6;
+            int other = 0;
+            c->val = nft_has_string(x, right, "tcp", &other) || (json_is_integer(right) && json_integer_value(right) == 6);
+            return;
+        }
         if ((!strcmp(proto, "ip") || !strcmp(proto, "ip6")) && !strcmp(field, "saddr") && neg != 2) {
             fw_cond *c = rule_cond(r, C_SADDR, neg);
             if (!c) return rule_unknown(r);
             c->fam = !strcmp(proto, "ip") ? 4 : 6;
-            if (nft_fill(x, c, right, nft_addr_elem)) rule_unknown(r);
+            if (nft_fill(x, c, right, nft_addr_elem)) cond_unknown(c);
             return;
         }
         /* other header fields (daddr, tcp flags, sport...): some packets */
@@ -1009,7 +1027,7 @@ static void ipt_rule(fw_rule *r, char **tok, size_t n, int fam)
             for (char *save = NULL, *p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
                 arange ar;
                 if (parse_prefix(p, fam, &ar) || cond_add_addr(c, &ar)) {
-                    rule_unknown(r);
+                    cond_unknown(c);
                     break;
                 }
             }
@@ -1036,7 +1054,7 @@ static void ipt_rule(fw_rule *r, char **tok, size_t n, int fam)
                 if (colon) *colon = '\0';
                 int lo = *p ? service_port(p) : 0, hi = colon ? (colon[1] ? service_port(colon + 1) : 65535) : lo;
                 if (lo < 0 || hi < 0 || cond_add_port(c, (unsigned)lo, (unsigned)hi)) {
-                    rule_unknown(r);
+                    cond_unknown(c);
                     break;
                 }
             }
