@@ -284,14 +284,31 @@ static int valid_process(const char *p)
     return 1;
 }
 
+/* A tz database name ([A-Za-z0-9/_+-], no "..", not absolute) whose file this system has. */
+static int valid_zone(const char *z)
+{
+    size_t n = strlen(z);
+    if (n == 0 || n > 63 || z[0] == '/' || strstr(z, "..")) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = z[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '_' ||
+              c == '-' || c == '+'))
+            return 0;
+    }
+    const char *dir = getenv("TZDIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", z);
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
 prep_err prep_registry_settings_set(prep_registry *r, const prep_reg_settings *s, const char *who, const char *why,
                                     prep_diags *d)
 {
     if (check_line("by", who, PREP_REG_WHO_MAX, 0, d) | check_line("why", why, PREP_REG_WHY_MAX, 1, d))
         return PREP_ERR_INVALID;
-    long off;
-    if (prep_time_utcoff(0, s->zone, &off)) {
-        prep_diags_add(d, "zone", 0, 0, "invalid-field", "--zone '%.64s' is not a known time zone", s->zone);
+    if (!valid_zone(s->zone)) {
+        prep_diags_add(d, "zone", 0, 0, "invalid-field", "--zone '%.64s' is not in this system's tz database", s->zone);
         return PREP_ERR_INVALID;
     }
     if (!valid_process(s->process)) {
