@@ -318,7 +318,7 @@ int cmd_deliver(int argc, char **argv)
                 tv = prep_xrealloc(tv, (nt + 1) * sizeof *tv);
                 tv[nt++] = rv[i];
             }
-        memset(rv, 0, rn * sizeof *rv);
+        if (rv) memset(rv, 0, rn * sizeof *rv);
         free(rv);
     }
     if (cli_get(opts, "targets") && load_targets_file(cli_get(opts, "targets"), &tv, &nt)) goto out;
