@@ -92,6 +92,12 @@ done
 # A method other than GET/HEAD: 405 with allow.
 "${C[@]}" --http1.1 -X POST -D p.h -o /dev/null "$S/" || true
 grep -q "^HTTP/1.1 405" p.h && grep -qi "^allow: GET, HEAD" p.h || fail "POST not 405"
+code=$("${C[@]}" --http2 -X POST -d x -o /dev/null -w '%{http_code}' "$S/")
+[ "$code" = 405 ] || fail "HTTP/2 POST gave $code"
+# HTTP/2 request fields over 16 KiB: 431 on that stream.
+big=$(head -c 17000 /dev/zero | tr '\0' a)
+code=$("${C[@]}" --http2 -H "x-big: $big" -o /dev/null -w '%{http_code}' "$S/")
+[ "$code" = 431 ] || fail "HTTP/2 big fields gave $code"
 
 # /metrics counters move.
 m1=$("${C[@]}" "$S/metrics" | sed -n 's/^prep_http_requests_total{status="200"} //p')
