@@ -2,8 +2,15 @@
  * Option parsing and printing only; the work is in src/cut/. */
 #include "cli.h"
 
+#include <dirent.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "prep/cut.h"
 #include "prep/render.h"
@@ -402,16 +409,6 @@ int cmd_export(int argc, char **argv)
 }
 
 /* ---------------------------------------------------------------- receive */
-/* --watch (below): not yet. */
-static int receive_watch(const cli_opt *opts, const prep_cut_policy *pol, const prep_cut_export_opts *xo)
-{
-    (void)opts;
-    (void)pol;
-    (void)xo;
-    fprintf(stderr, "prep receive: --watch is not built yet\n");
-    return CLI_USAGE;
-}
-
 static void report_receive(prep_err e, const prep_cut_result *res)
 {
     if (e) return;
@@ -432,6 +429,296 @@ static prep_err receive_export(const char *store, const char *dir, const prep_cu
     if (!e) printf("exported to %s%s\n", dir, o.link ? " (link switched)" : "");
     fflush(stdout);
     return e;
+}
+
+/* ---------------------------------------------------------------- receive --watch
+ * A cut is complete when INCOMING/cuts/<seq>/manifest.sig exists (pushers upload it
+ * last). Each round stages the complete cuts and only the objects they reference (hard
+ * links) in STORE.entrante/, so files of a cut still being uploaded never make the batch
+ * refuse ("extra-file"), receives from there, then removes what was consumed from
+ * INCOMING and exports. A batch refused as it stands is not retried until its signature
+ * files change. */
+#define WATCH_MANIFEST_MAX ((size_t)1 << 30)
+#define WATCH_POLL_MIN 10
+#define WATCH_POLL_MAX 3600000
+
+static volatile sig_atomic_t g_watch_stop;
+static void watch_on_signal(int sig)
+{
+    (void)sig;
+    g_watch_stop = 1;
+}
+
+static char *path_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *path_fmt(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *p = malloc((size_t)n + 1);
+    if (!p) abort();
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st;
+    (void)f;
+    return flag == FTW_DP ? rmdir(p) : unlink(p);
+}
+
+static void rm_tree(const char *p)
+{
+    struct stat st;
+    if (lstat(p, &st) == 0) nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Hard link, else copy (another file system). */
+static int stage_file(const char *from, const char *to)
+{
+    if (link(from, to) == 0) return 0;
+    char *data = NULL;
+    size_t len = 0;
+    if (prep_read_file(from, WATCH_MANIFEST_MAX, &data, &len) != PREP_OK) return -1;
+    FILE *f = fopen(to, "wbx");
+    int r = f && fwrite(data, 1, len, f) == len ? 0 : -1;
+    if (f && fclose(f) != 0) r = -1;
+    free(data);
+    return r;
+}
+
+typedef struct watch_cut {
+    uint64_t seq;
+    int patch;           /* manifest.patch instead of manifest */
+    struct timespec sig_mtime;
+    off_t sig_size;
+} watch_cut;
+
+static int cmp_watch_cut(const void *a, const void *b)
+{
+    const watch_cut *x = a, *y = b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The complete cuts in from/cuts, ascending; *n of them (owned array). */
+static watch_cut *watch_scan(const char *from, size_t *n)
+{
+    *n = 0;
+    char *cuts = path_fmt("%s/cuts", from);
+    DIR *dp = opendir(cuts);
+    watch_cut *v = NULL;
+    size_t seen = 0;
+    struct dirent *de;
+    while (dp && (de = readdir(dp)) && seen++ < PREP_CUT_INCOMING_MAX) {
+        uint64_t seq;
+        if (de->d_name[0] == '0' || parse_seq(de->d_name, &seq) || !seq) continue;
+        struct stat st, mst;
+        char *sig = path_fmt("%s/%s/manifest.sig", cuts, de->d_name);
+        char *man = path_fmt("%s/%s/manifest", cuts, de->d_name);
+        char *pat = path_fmt("%s/%s/manifest.patch", cuts, de->d_name);
+        int have = lstat(sig, &st) == 0 && S_ISREG(st.st_mode);
+        int patch = have && lstat(man, &mst) != 0 && lstat(pat, &mst) == 0;
+        if (have) {
+            v = realloc(v, (*n + 1) * sizeof *v);
+            if (!v) abort();
+            v[(*n)++] = (watch_cut){seq, patch, st.st_mtim, st.st_size};
+        }
+        free(sig);
+        free(man);
+        free(pat);
+    }
+    if (dp) closedir(dp);
+    free(cuts);
+    if (*n) qsort(v, *n, sizeof *v, cmp_watch_cut);
+    return v;
+}
+
+/* Stages cut c (its manifest files and the objects it references that from holds) into
+ * stage; base: the previous cut's manifest (borrowed, may be empty), replaced by this
+ * one's. Returns the objects staged as "aa/bbbb..." names appended to *objs. */
+static void watch_stage_cut(const char *store, const char *from, const char *stage, const watch_cut *c,
+                            prep_cut_manifest *base, char ***objs, size_t *nobjs)
+{
+    char *src = path_fmt("%s/cuts/%llu", from, (unsigned long long)c->seq);
+    char *dst = path_fmt("%s/cuts/%llu", stage, (unsigned long long)c->seq);
+    mkdir(dst, 0755);
+    const char *mname = c->patch ? "manifest.patch" : "manifest";
+    char *ms = path_fmt("%s/%s", src, mname), *md = path_fmt("%s/%s", dst, mname);
+    char *ss = path_fmt("%s/manifest.sig", src), *sd = path_fmt("%s/manifest.sig", dst);
+    stage_file(ms, md);
+    stage_file(ss, sd);
+    char *data = NULL;
+    size_t len = 0;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_cut_manifest m = {0};
+    int parsed = 0;
+    if (prep_read_file(ms, WATCH_MANIFEST_MAX, &data, &len) == PREP_OK) {
+        if (!c->patch) {
+            parsed = prep_cut_manifest_parse(data, len, NULL, ms, &m, &d) == PREP_OK;
+        } else if (base->n || base->raw) {
+            const char *roots[2] = {store, from};
+            prep_buf out;
+            prep_buf_init(&out, 0);
+            if (prep_cut_manifest_patch_objects(base, data, len, NULL, roots, 2, ms, &out, &d) == PREP_OK)
+                parsed = prep_cut_manifest_parse(out.data, out.len, NULL, ms, &m, &d) == PREP_OK;
+            prep_buf_free(&out);
+        }
+    }
+    /* Unparsable: staged without objects; the receiver says why it refuses it. */
+    for (size_t i = 0; parsed && i < m.n; i++) {
+        const prep_cut_entry *en = &m.entries[i];
+        size_t k = en->n_parts ? en->n_parts : 1;
+        for (size_t j = 0; j < k; j++) {
+            const char *h = en->n_parts ? en->parts[j].sha256 : en->sha256;
+            char *o = path_fmt("%s/objects/%.2s/%s", from, h, h + 2);
+            char *od = path_fmt("%s/objects/%.2s", stage, h);
+            char *ot = path_fmt("%s/%s", od, h + 2);
+            struct stat st;
+            if (lstat(o, &st) == 0 && S_ISREG(st.st_mode) && lstat(ot, &st) != 0) {
+                mkdir(od, 0755);
+                if (stage_file(o, ot) == 0) {
+                    *objs = realloc(*objs, (*nobjs + 1) * sizeof **objs);
+                    if (!*objs) abort();
+                    (*objs)[(*nobjs)++] = path_fmt("%.2s/%s", h, h + 2);
+                }
+            }
+            free(o);
+            free(od);
+            free(ot);
+        }
+    }
+    prep_cut_manifest_free(base);
+    if (parsed) *base = m;
+    else prep_cut_manifest_free(&m);
+    prep_diags_free(&d);
+    free(data);
+    free(src);
+    free(dst);
+    free(ms);
+    free(md);
+    free(ss);
+    free(sd);
+}
+
+static void watch_sleep(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    if (!g_watch_stop) nanosleep(&ts, NULL); /* a signal ends it early */
+}
+
+static int receive_watch(const cli_opt *opts, const prep_cut_policy *pol_in, const prep_cut_export_opts *xo)
+{
+    const char *store = cli_get(opts, "store"), *from = cli_get(opts, "from");
+    long poll = 1000;
+    if (cli_get(opts, "poll-ms")) {
+        int64_t v;
+        if (prep_parse_i64(cli_get(opts, "poll-ms"), &v) || v < WATCH_POLL_MIN || v > WATCH_POLL_MAX) {
+            fprintf(stderr, "prep receive: --poll-ms takes %d to %d milliseconds\n", WATCH_POLL_MIN, WATCH_POLL_MAX);
+            return CLI_USAGE;
+        }
+        poll = (long)v;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = watch_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    char *stage = path_fmt("%s.entrante", store);
+    char *last_failed = NULL;
+    int status = CLI_OK;
+    printf("watching %s every %ld ms\n", from, poll);
+    fflush(stdout);
+    while (!g_watch_stop) {
+        size_t n;
+        watch_cut *cuts = watch_scan(from, &n);
+        /* The batch's fingerprint: its signatures' sequence, size and mtime. */
+        prep_buf fp;
+        prep_buf_init(&fp, 0);
+        for (size_t i = 0; i < n; i++) {
+            char t[96];
+            snprintf(t, sizeof t, "%llu:%lld:%lld.%09ld;", (unsigned long long)cuts[i].seq,
+                     (long long)cuts[i].sig_size, (long long)cuts[i].sig_mtime.tv_sec, cuts[i].sig_mtime.tv_nsec);
+            prep_buf_puts(&fp, t);
+        }
+        if (!n || (last_failed && fp.len == strlen(last_failed) && !memcmp(fp.data, last_failed, fp.len))) {
+            free(cuts);
+            prep_buf_free(&fp);
+            watch_sleep(poll);
+            continue;
+        }
+        rm_tree(stage);
+        char *sc = path_fmt("%s/cuts", stage), *so = path_fmt("%s/objects", stage);
+        int made = mkdir(stage, 0755) == 0 && mkdir(sc, 0755) == 0 && mkdir(so, 0755) == 0;
+        prep_diags d;
+        prep_diags_init(&d);
+        prep_cut_manifest base = {0};
+        char **objs = NULL;
+        size_t nobjs = 0;
+        prep_err e = PREP_ERR_IO;
+        prep_cut_result res = {0};
+        if (!made) {
+            fprintf(stderr, "prep receive: cannot create %s\n", stage);
+        } else {
+            if (cuts[0].patch) prep_cut_load(store, cuts[0].seq - 1, &base, &d);
+            prep_diags_free(&d);
+            prep_diags_init(&d);
+            for (size_t i = 0; i < n; i++) watch_stage_cut(store, from, stage, &cuts[i], &base, &objs, &nobjs);
+            e = prep_cut_receive(store, stage, pol_in, &res, &d);
+            report_receive(e, &res);
+            if (d.n) prep_diags_print(&d, stderr, 20);
+            /* Consumed: every staged cut now at or below the active one. */
+            int all = 1;
+            for (size_t i = 0; i < n; i++) {
+                if (cuts[i].seq > res.active_after) {
+                    all = 0;
+                    continue;
+                }
+                char *cd = path_fmt("%s/cuts/%llu", from, (unsigned long long)cuts[i].seq);
+                rm_tree(cd);
+                free(cd);
+            }
+            if (all || res.accepted)
+                for (size_t i = 0; i < nobjs; i++) {
+                    char *o = path_fmt("%s/objects/%s", from, objs[i]);
+                    unlink(o); /* the store holds it now (or it was refused with its cut) */
+                    free(o);
+                }
+            if (xo && res.accepted) {
+                prep_diags xd;
+                prep_diags_init(&xd);
+                if (receive_export(store, cli_get(opts, "export"), xo, &xd) != PREP_OK) {
+                    prep_diags_print(&xd, stderr, 20);
+                    status = CLI_CHECK_FAILED;
+                }
+                prep_diags_free(&xd);
+            }
+        }
+        free(last_failed);
+        last_failed = NULL;
+        if (e) {
+            last_failed = prep_xstrndup(fp.data ? (const char *)fp.data : "", fp.len);
+            fprintf(stderr, "prep receive: %s; waiting for new files\n", prep_err_str(e));
+        }
+        for (size_t i = 0; i < nobjs; i++) free(objs[i]);
+        free(objs);
+        prep_cut_manifest_free(&base);
+        prep_diags_free(&d);
+        rm_tree(stage);
+        free(sc);
+        free(so);
+        free(cuts);
+        prep_buf_free(&fp);
+    }
+    printf("stopped\n");
+    free(last_failed);
+    free(stage);
+    return status;
 }
 
 int cmd_receive(int argc, char **argv)

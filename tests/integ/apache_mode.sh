@@ -14,7 +14,7 @@ T=$(mktemp -d /tmp/prep-integ-apache-XXXXXX)
 chmod 755 "$T" # apache's workers run as nobody
 cleanup() {
   [ -f "$T/ap/loop.stop" ] || touch "$T/ap/loop.stop" 2>/dev/null
-  for p in ${LOOPS:-}; do kill "$p" 2>/dev/null; done
+  for p in ${LOOPS:-} ${WPID:-}; do kill "$p" 2>/dev/null; done
   if [ -s "$T/ap/httpd.pid" ]; then
     local pid; pid=$(cat "$T/ap/httpd.pid")
     kill "$pid" 2>/dev/null
@@ -29,12 +29,12 @@ ok() { echo "ok - $*"; }
 bad() { echo "FAIL - $*"; fails=$((fails + 1)); }
 is() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: got '$2', expected '$3'"; fi; }
 
-# --- the institute: a tiny process, 11 signed drill cuts 5 minutes apart
+# --- the institute: a tiny process, 13 signed drill cuts 5 minutes apart
 "$PREP" sim catalog --scale tiny --seed 7 --out tiny.cat >/dev/null
 "$PREP" sim actas --catalog tiny.cat --out actas --seed 7 2>/dev/null
 "$PREP" keygen --out drill --drill >/dev/null
 start=$(TZ=America/Mexico_City date -d '2021-06-06 21:00' +%s)
-for i in $(seq 0 10); do
+for i in $(seq 0 12); do
   at=$(TZ=America/Mexico_City date -d "@$((start + 300 * i))" '+%Y-%m-%d %H:%M')
   "$PREP" cut --catalog tiny.cat --actas actas --at "$at" --key drill.key --pubkey drill.pub \
     --store inst --drill >/dev/null 2>&1 || { echo "FAIL - cut at $at"; exit 1; }
@@ -248,6 +248,33 @@ is "after the switches: x-prep-corte 11" "$(field h.last x-prep-corte)" 11
 if grep -qE '\[[a-z_0-9]+:(error|crit|alert|emerg)\]' ap/error.log; then
   bad "apache logged errors: $(grep -E ':(error|crit|alert|emerg)\]' ap/error.log | head -3)"
 else ok "no error in apache's log"; fi
+
+# --- receive --watch: a pusher uploads cut 12 (signature last) while cut 13 is half uploaded
+mkdir watchin
+"$PREP" receive --store bstore --from watchin --pubkey drill.pub --drill --now "$(now_of 12)" \
+  --export "$T/site" --link --watch --poll-ms 50 >watch.out 2>&1 &
+WPID=$!
+upload() { # SEQ [nosig]
+  incoming $1 up$1
+  cp -r up$1/objects watchin/ 2>/dev/null; mkdir -p watchin/cuts/$1
+  cp up$1/cuts/$1/manifest watchin/cuts/$1/
+  [ "${2:-}" = nosig ] || cp up$1/cuts/$1/manifest.sig watchin/cuts/$1/
+}
+wait_link() { for _ in $(seq 100); do [ "$(readlink site)" = "site.sitios/$1" ] && return 0; sleep 0.1; done; return 1; }
+upload 13 nosig
+upload 12
+wait_link 12 && ok "watch: complete cut 12 received and exported" || bad "watch: no switch to 12: $(cat watch.out)"
+sleep 0.3
+[ ! -e watchin/cuts/12 ] && ok "watch: cut 12 cleared from the incoming area" || bad "watch: cuts/12 left behind"
+[ -f watchin/cuts/13/manifest ] && ok "watch: the half-uploaded cut 13 is left alone" || bad "watch: cut 13 touched"
+cp up13/cuts/13/manifest.sig watchin/cuts/13/
+wait_link 13 && ok "watch: cut 13 received once its signature arrived" || bad "watch: no switch to 13: $(cat watch.out)"
+"${C[@]}" -D h.w -o /dev/null "$U/"
+is "watch: apache serves cut 13" "$(field h.w x-prep-corte)" 13
+kill -TERM $WPID; wait $WPID; is "watch: SIGTERM ends it with status 0" $? 0
+WPID=
+grep -q '^stopped$' watch.out && ok "watch: says it stopped" || bad "watch output: $(cat watch.out)"
+is "watch: incoming area emptied" "$(find watchin -type f | wc -l)" 0
 
 if [ $fails -ne 0 ]; then echo "$fails checks FAILED"; exit 1; fi
 echo "apache mode: all checks passed"
