@@ -56,6 +56,9 @@ int cmd_institute(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+/* Writes a throwaway ECDSA P-256 key (0600) and a self-signed certificate for localhost
+ * and 127.0.0.1 valid two days (the drill's TLS). 0 or -1. */
+int cli_selfsigned(const char *cert_path, const char *key_path, const char *cn);
 /* A command whose part is not built yet: says so on stderr, returns CLI_USAGE. */
 int cli_not_built(const char *cmd);
 

@@ -1,9 +1,467 @@
-/* prep institute: not built yet (its owner replaces this file). */
+/* prep institute: the institute's daemon (DESIGN.md; issue "delivery network").
+ *
+ * In the publication window it makes one cut every cut interval aligned to the clock
+ * (:00, :05, ...), or, for drills, one cut every N real seconds standing for the interval
+ * of simulated time; after each cut a delivery thread pushes the newest cut to every
+ * active broadcaster (latest wins: a round that is still running when a cut is made is
+ * followed by one for the newest cut, never by one per missed cut); the pull links are
+ * served all along. The registry is read again at each cut and each delivery round, so a
+ * block takes effect at once (the pull server asks it on every request).
+ *
+ * Config: JSON (docs/institute.md). */
 #include "cli.h"
+#include "cutter.h"
 
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "prep/deliver.h"
+#include "prep/pull.h"
+#include "prep/registry.h"
+
+typedef struct inst_config {
+    const char *catalog, *actas, *key, *pubkey, *store, *registry, *secrets;
+    int drill;
+    const char *clock_start; /* accelerated clock: the first simulated instant */
+    double seconds_per_cut;  /* real seconds per cut on the accelerated clock */
+    const char *until;       /* last cut instant (default: the window's close) */
+    const char *pull_listen, *pull_cert, *pull_key;
+    int parallel, retries;
+    long backoff_ms;
+    int max_cuts;            /* stop after this many cuts (0 = run on) */
+} inst_config;
+
+static volatile sig_atomic_t stop_flag;
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+/* Sleeps until the wall clock reaches t (seconds, may be fractional), waking early on a
+ * signal. Returns 0 when reached, -1 when stopped. */
+static int sleep_until(double t)
+{
+    for (;;) {
+        if (stop_flag) return -1;
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        double left = t - ((double)now.tv_sec + (double)now.tv_nsec / 1e9);
+        if (left <= 0) return 0;
+        if (left > 0.2) left = 0.2;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(left * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static double wall_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* ---------------------------------------------------------------- config */
+static const char *jstr(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int load_config(const char *path, json_t **root, inst_config *c)
+{
+    json_error_t je;
+    memset(c, 0, sizeof *c);
+    *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!*root) {
+        fprintf(stderr, "prep institute: %s:%d:%d: %s\n", path, je.line, je.column, je.text);
+        return -1;
+    }
+    json_t *r = *root;
+    if (!json_is_object(r)) {
+        fprintf(stderr, "prep institute: %s: the config must be a JSON object\n", path);
+        return -1;
+    }
+    static const char *const known[] = {"catalog", "actas",    "key",   "pubkey", "store", "registry", "secrets",
+                                        "drill",   "clock",    "until", "pull",   "deliver", "max_cuts", NULL};
+    const char *k;
+    json_t *v;
+    json_object_foreach(r, k, v) {
+        int ok = 0;
+        for (int i = 0; known[i]; i++) ok |= !strcmp(k, known[i]);
+        if (!ok) {
+            fprintf(stderr, "prep institute: %s: unknown key \"%s\"\n", path, k);
+            return -1;
+        }
+    }
+    c->catalog = jstr(r, "catalog");
+    c->actas = jstr(r, "actas");
+    c->key = jstr(r, "key");
+    c->pubkey = jstr(r, "pubkey");
+    c->store = jstr(r, "store");
+    c->registry = jstr(r, "registry");
+    c->secrets = jstr(r, "secrets");
+    c->until = jstr(r, "until");
+    c->drill = json_is_true(json_object_get(r, "drill"));
+    const char *need[] = {"catalog", "actas", "key", "store"};
+    const char *have[] = {c->catalog, c->actas, c->key, c->store};
+    for (int i = 0; i < 4; i++)
+        if (!have[i]) {
+            fprintf(stderr, "prep institute: %s: \"%s\" (a string) is required\n", path, need[i]);
+            return -1;
+        }
+    json_t *clk = json_object_get(r, "clock");
+    if (clk) {
+        c->clock_start = jstr(clk, "start");
+        json_t *spc = json_object_get(clk, "seconds_per_cut");
+        c->seconds_per_cut = json_is_number(spc) ? json_number_value(spc) : 0;
+        if (!c->clock_start || c->seconds_per_cut < 0.5 || c->seconds_per_cut > 3600) {
+            fprintf(stderr, "prep institute: %s: \"clock\" needs \"start\" (local time) and \"seconds_per_cut\" "
+                            "(0.5 to 3600)\n", path);
+            return -1;
+        }
+    }
+    json_t *pl = json_object_get(r, "pull");
+    if (pl) {
+        c->pull_listen = jstr(pl, "listen");
+        c->pull_cert = jstr(pl, "tls_cert");
+        c->pull_key = jstr(pl, "tls_key");
+        if (!c->pull_listen) {
+            fprintf(stderr, "prep institute: %s: \"pull\" needs \"listen\" (ADDR:PORT)\n", path);
+            return -1;
+        }
+        if (!c->registry) {
+            fprintf(stderr, "prep institute: %s: pull links need the \"registry\" (it holds the tokens)\n", path);
+            return -1;
+        }
+    }
+    json_t *dl = json_object_get(r, "deliver");
+    c->parallel = 8;
+    c->retries = 2;
+    c->backoff_ms = 1000;
+    if (dl) {
+        json_t *x;
+        if ((x = json_object_get(dl, "parallel")) && json_is_integer(x)) c->parallel = (int)json_integer_value(x);
+        if ((x = json_object_get(dl, "retries")) && json_is_integer(x)) c->retries = (int)json_integer_value(x);
+        if ((x = json_object_get(dl, "backoff_ms")) && json_is_integer(x)) c->backoff_ms = (long)json_integer_value(x);
+        if (c->parallel < 1 || c->parallel > 64 || c->retries < 0 || c->retries > 20 || c->backoff_ms < 10) {
+            fprintf(stderr, "prep institute: %s: \"deliver\": parallel 1..64, retries 0..20, backoff_ms >= 10\n", path);
+            return -1;
+        }
+    }
+    json_t *mc = json_object_get(r, "max_cuts");
+    if (mc) c->max_cuts = json_is_integer(mc) ? (int)json_integer_value(mc) : -1;
+    if (c->max_cuts < 0) {
+        fprintf(stderr, "prep institute: %s: \"max_cuts\" must be a whole number >= 0\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- delivery thread */
+typedef struct delivery {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint64_t latest;    /* newest cut made */
+    uint64_t delivered; /* newest cut a round was run for */
+    int quit;
+    const inst_config *c;
+    const char *db;
+    const char *secrets;
+} delivery;
+
+static void push_round(delivery *dv, uint64_t seq)
+{
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_registry *reg = NULL;
+    prep_deliver_target *t = NULL;
+    size_t n = 0;
+    if (prep_registry_open(dv->db, dv->secrets, &reg, &d) || prep_registry_targets(reg, &t, &n, &d)) {
+        prep_diags_print(&d, stderr, 5);
+        fprintf(stderr, "prep institute: corte %llu: cannot read the registry's targets\n", (unsigned long long)seq);
+        goto out;
+    }
+    /* pull broadcasters fetch by themselves: push only to the others */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (t[i].method != PREP_DELIVER_PULL) t[m++] = t[i];
+    if (!m) goto out;
+    prep_deliver_opts o;
+    prep_deliver_opts_init(&o);
+    o.parallel = (unsigned)dv->c->parallel;
+    o.retries = (unsigned)dv->c->retries;
+    o.backoff_ms = (uint64_t)dv->c->backoff_ms;
+    prep_deliver_result *res = prep_xcalloc(m, sizeof *res);
+    time_t t0 = time(NULL);
+    prep_diags_free(&d);
+    prep_diags_init(&d);
+    prep_err e = prep_deliver_push(dv->c->store, seq, t, m, &o, res, &d);
+    size_t ok = 0;
+    for (size_t i = 0; i < m; i++) {
+        prep_reg_delivery rec = {0};
+        snprintf(rec.difusor, sizeof rec.difusor, "%s", res[i].id[0] ? res[i].id : t[i].id);
+        rec.seq = res[i].seq ? res[i].seq : seq;
+        rec.method = t[i].method;
+        rec.started = (prep_time)t0;
+        rec.finished = (prep_time)time(NULL);
+        snprintf(rec.status, sizeof rec.status, "%s",
+                 res[i].status == PREP_DELIVER_DONE ? "ok" : res[i].status == PREP_DELIVER_UPTODATE ? "up-to-date" : "failed");
+        rec.bytes = res[i].bytes;
+        rec.objects = res[i].objects;
+        snprintf(rec.error, sizeof rec.error, "%s", res[i].error);
+        prep_diags rd;
+        prep_diags_init(&rd);
+        prep_registry_delivery_record(reg, &rec, &rd);
+        prep_diags_free(&rd);
+        if (res[i].status != PREP_DELIVER_FAILED) ok++;
+        else
+            fprintf(stderr, "prep institute: corte %llu: entrega a %s falló: %s\n", (unsigned long long)seq, rec.difusor,
+                    res[i].error);
+    }
+    printf("prep institute: corte %llu entregado a %zu de %zu difusores por SFTP/FTPS%s\n", (unsigned long long)seq, ok, m,
+           e && e != PREP_ERR_IO ? " (error)" : "");
+    fflush(stdout);
+    if (e && e != PREP_ERR_IO) prep_diags_print(&d, stderr, 5);
+    free(res);
+out:
+    free(t);
+    prep_registry_close(reg);
+    prep_diags_free(&d);
+}
+
+static void *delivery_main(void *arg)
+{
+    delivery *dv = arg;
+    pthread_mutex_lock(&dv->mu);
+    for (;;) {
+        while (!dv->quit && dv->latest == dv->delivered) pthread_cond_wait(&dv->cv, &dv->mu);
+        /* at the end, the last cut is still delivered unless the operator interrupted */
+        if (dv->latest == dv->delivered || stop_flag) break;
+        uint64_t seq = dv->latest; /* latest wins */
+        dv->delivered = seq;
+        pthread_mutex_unlock(&dv->mu);
+        push_round(dv, seq);
+        pthread_mutex_lock(&dv->mu);
+    }
+    pthread_mutex_unlock(&dv->mu);
+    return NULL;
+}
+
+/* The "Difusores oficiales" page lists the active broadcasters of the registry. */
+typedef struct roster {
+    prep_difusor *v;
+    size_t n;
+    prep_render_difusor *r;
+    size_t nr;
+} roster;
+
+static void roster_free(roster *ro)
+{
+    if (ro->v) prep_difusor_list_free(ro->v, ro->n);
+    free(ro->r);
+    memset(ro, 0, sizeof *ro);
+}
+
+static void roster_load(roster *ro, const char *db, const char *secrets)
+{
+    roster_free(ro);
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_registry *reg = NULL;
+    if (!prep_registry_open(db, secrets, &reg, &d) && !prep_registry_list(reg, &ro->v, &ro->n, &d)) {
+        ro->r = prep_xcalloc(ro->n ? ro->n : 1, sizeof *ro->r);
+        for (size_t i = 0; i < ro->n; i++)
+            if (ro->v[i].status == PREP_REG_ACTIVE) {
+                ro->r[ro->nr].name = ro->v[i].v[PREP_REG_F_name];
+                ro->r[ro->nr].url = ro->v[i].v[PREP_REG_F_publication_url];
+                ro->nr++;
+            }
+    }
+    prep_registry_close(reg);
+    prep_diags_free(&d);
+}
+
+/* ---------------------------------------------------------------- main */
 int cmd_institute(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return cli_not_built("institute");
+    cli_opt opts[] = {
+        {"config", "FILE", "the institute's JSON config (docs/institute.md) (required)", NULL},
+        {"print-tokens", NULL, "(no daemon) print each pull broadcaster's link path prefix and exit", NULL},
+        {NULL, NULL, NULL, NULL},
+    };
+    int help = 0;
+    char err[256];
+    const char *syn = "--config FILE";
+    const char *sum =
+        "The institute's daemon: in the publication window, one signed cut every cut interval aligned\n"
+        "to the clock (:00, :05, ...) — or, with \"clock\" in the config, one cut every few real seconds\n"
+        "standing for the interval of simulated time (drills) — each delivered to every active\n"
+        "broadcaster over SFTP/FTPS (newest cut wins), while the per-broadcaster pull links are served.\n"
+        "Runs until the window's last cut and then keeps serving the links, until SIGINT/SIGTERM.";
+    if (cli_parse(argc - 1, argv + 1, opts, &help, err, sizeof err)) {
+        fprintf(stderr, "prep institute: %s\n", err);
+        cli_usage(stderr, "institute", syn, sum, opts);
+        return CLI_USAGE;
+    }
+    if (help) {
+        cli_usage(stdout, "institute", syn, sum, opts);
+        return CLI_OK;
+    }
+    if (!cli_get(opts, "config")) {
+        fprintf(stderr, "prep institute: --config FILE is required\n");
+        return CLI_USAGE;
+    }
+    json_t *root = NULL;
+    inst_config c;
+    if (load_config(cli_get(opts, "config"), &root, &c)) {
+        json_decref(root);
+        return CLI_USAGE;
+    }
+    char secrets_default[4096];
+    if (c.registry && !c.secrets) {
+        snprintf(secrets_default, sizeof secrets_default, "%s.secrets", c.registry);
+        c.secrets = secrets_default;
+    }
+    cutter cu;
+    if (cutter_open(&cu, "institute", c.catalog, c.actas, c.key, c.pubkey, c.store, c.drill)) {
+        json_decref(root);
+        return CLI_USAGE;
+    }
+    const prep_catalog *cat = cu.cat;
+    int64_t interval = cat->cut_interval ? cat->cut_interval : 300;
+    prep_time until = cat->window_close;
+    if (c.until && prep_time_parse(c.until, cat->timezone, &until)) {
+        fprintf(stderr, "prep institute: \"until\" '%s' is not a time\n", c.until);
+        cutter_close(&cu);
+        json_decref(root);
+        return CLI_USAGE;
+    }
+    prep_time sim = PREP_TIME_NONE;
+    if (c.clock_start && prep_time_parse(c.clock_start, cat->timezone, &sim)) {
+        fprintf(stderr, "prep institute: \"clock.start\" '%s' is not a time\n", c.clock_start);
+        cutter_close(&cu);
+        json_decref(root);
+        return CLI_USAGE;
+    }
+
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int rc = CLI_OK;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_registry *preg = NULL;
+    prep_pull_server *ps = NULL;
+    if (c.pull_listen) {
+        if (prep_registry_open(c.registry, c.secrets, &preg, &d)) {
+            prep_diags_print(&d, stderr, 5);
+            fprintf(stderr, "prep institute: cannot open the registry %s\n", c.registry);
+            rc = CLI_USAGE;
+            goto out;
+        }
+        prep_pull_server_opts po = {.listen = c.pull_listen, .tls_cert = c.pull_cert, .tls_key = c.pull_key,
+                                    .store = c.store, .authorize = prep_registry_pull_authorize, .ctx = preg};
+        if (prep_pull_server_start(&po, &ps, &d)) {
+            prep_diags_print(&d, stderr, 5);
+            fprintf(stderr, "prep institute: cannot serve the pull links on %s\n", c.pull_listen);
+            rc = CLI_USAGE;
+            goto out;
+        }
+        printf("prep institute: enlaces de descarga en %s://%s/pull/<token>/\n", c.pull_cert ? "https" : "http",
+               c.pull_listen);
+    }
+    delivery dv = {.c = &c, .db = c.registry, .secrets = c.secrets};
+    pthread_mutex_init(&dv.mu, NULL);
+    pthread_cond_init(&dv.cv, NULL);
+    pthread_t dth;
+    int have_dth = c.registry && pthread_create(&dth, NULL, delivery_main, &dv) == 0;
+    roster ro = {0};
+
+    /* The first cut instant: the accelerated clock's start, or the next boundary of the
+     * interval on the wall clock, not before the window opens. */
+    prep_time next;
+    if (sim != PREP_TIME_NONE) next = sim;
+    else {
+        prep_time now = prep_time_now();
+        next = (now / interval + 1) * interval;
+        if (next < cat->window_open) next = cat->window_open;
+    }
+    double real_next = wall_now();
+    int cuts = 0;
+    char when[64];
+    printf("prep institute: %s, un corte cada %lld s%s; primer corte %s\n", c.drill ? "SIMULACRO" : "en vivo",
+           (long long)interval, sim != PREP_TIME_NONE ? " simulados (reloj acelerado)" : "",
+           (prep_time_format(next, cat->timezone, PREP_TS_HEADER, when, sizeof when), when));
+    fflush(stdout);
+    while (!stop_flag && next <= until && (!c.max_cuts || cuts < c.max_cuts)) {
+        if (sim != PREP_TIME_NONE) {
+            if (sleep_until(real_next)) break;
+            real_next += c.seconds_per_cut;
+        } else if (sleep_until((double)next)) {
+            break;
+        }
+        if (c.registry) {
+            roster_load(&ro, c.registry, c.secrets);
+            cu.difusores = ro.r;
+            cu.n_difusores = ro.nr;
+        }
+        cutter_stats st;
+        prep_diags_free(&d);
+        prep_diags_init(&d);
+        /* a drill's accelerated clock: captures of the simulated instant, signed at the
+         * real moment (broadcasters check instants against their own clocks) */
+        prep_time instant = sim != PREP_TIME_NONE ? prep_time_now() : next;
+        prep_err e = cutter_cut(&cu, next, instant, &st, &d);
+        prep_time_format(next, cat->timezone, PREP_TS_HEADER, when, sizeof when);
+        if (e) {
+            prep_diags_print(&d, stderr, 5);
+            fprintf(stderr, "prep institute: the cut of %s failed: %s; the next one is tried on time\n", when,
+                    prep_err_str(e));
+        } else {
+            printf("prep institute: corte %llu (%s%s): %zu archivos, %zu capturas nuevas, %.2f s CPU%s\n",
+                   (unsigned long long)st.seq, sim != PREP_TIME_NONE ? "noche simulada hasta " : "", when, st.files,
+                   st.captures, st.cpu_seconds, st.final_cut ? ", corte final" : "");
+            fflush(stdout);
+            cuts++;
+            if (have_dth) {
+                pthread_mutex_lock(&dv.mu);
+                dv.latest = st.seq;
+                pthread_cond_signal(&dv.cv);
+                pthread_mutex_unlock(&dv.mu);
+            }
+            if (st.final_cut && next >= cat->window_close) break;
+        }
+        next += interval;
+    }
+    if (!stop_flag) {
+        printf("prep institute: no more cuts (%d made); serving the links until SIGINT/SIGTERM\n", cuts);
+        fflush(stdout);
+        if (!c.max_cuts || ps) while (!stop_flag) sleep_until(wall_now() + 0.2);
+    }
+    if (have_dth) {
+        pthread_mutex_lock(&dv.mu);
+        dv.quit = 1;
+        pthread_cond_signal(&dv.cv);
+        pthread_mutex_unlock(&dv.mu);
+        pthread_join(dth, NULL);
+    }
+    pthread_mutex_destroy(&dv.mu);
+    pthread_cond_destroy(&dv.cv);
+    roster_free(&ro);
+out:
+    prep_pull_server_stop(ps);
+    prep_registry_close(preg);
+    prep_diags_free(&d);
+    cutter_close(&cu);
+    json_decref(root);
+    return rc;
 }

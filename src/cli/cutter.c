@@ -84,7 +84,7 @@ fail:
     return -1;
 }
 
-prep_err cutter_cut(cutter *c, prep_time at, cutter_stats *st, prep_diags *d)
+prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st, prep_diags *d)
 {
     memset(st, 0, sizeof *st);
     double cpu0 = cpu_now();
@@ -102,6 +102,7 @@ prep_err cutter_cut(cutter *c, prep_time at, cutter_stats *st, prep_diags *d)
     }
     if (e) return e;
     c->applied_until = at;
+    if (instant == PREP_TIME_NONE) instant = at;
     int final_cut = at >= c->cat->window_close || captured == expected;
 
     prep_cut_active act;
@@ -123,12 +124,12 @@ prep_err cutter_cut(cutter *c, prep_time at, cutter_stats *st, prep_diags *d)
     p.elections = elections;
     p.zone = c->cat->timezone;
     p.mode = c->drill ? PREP_CUT_DRILL : PREP_CUT_LIVE;
-    p.instant = at;
+    p.instant = instant;
     p.valid_for = valid_for;
     p.expect_seq = next;
 
-    prep_render_cut rc = {.seq = next, .at = at, .drill = c->drill, .process_name = NULL,
-                          .valid_until = at + valid_for, .final_cut = final_cut};
+    prep_render_cut rc = {.seq = next, .at = instant, .drill = c->drill, .process_name = NULL,
+                          .valid_until = instant + valid_for, .final_cut = final_cut};
     prep_render_opts ro;
     prep_render_opts_init(&ro);
     ro.pubkey = c->pubtext;

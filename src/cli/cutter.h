@@ -36,8 +36,11 @@ typedef struct cutter_stats {
 int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *actas_dir, const char *key,
                 const char *pubkey, const char *store, int drill);
 /* Applies the captures up to at (never backwards), renders incrementally, signs and stores
- * cut active+1. Returns PREP_OK or the error (diags in d). */
-prep_err cutter_cut(cutter *c, prep_time at, cutter_stats *st, prep_diags *d);
+ * cut active+1 with cut instant `instant` (PREP_TIME_NONE = at). A drill on an accelerated
+ * clock passes the real moment as the instant and the simulated one as at, so the
+ * broadcasters' clock checks (future instant, validity horizon) hold unchanged.
+ * Returns PREP_OK or the error (diags in d). */
+prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st, prep_diags *d);
 void cutter_close(cutter *c);
 
 #endif
