@@ -27,6 +27,7 @@ void chk_item(prep_check_item *it, const char *id, const char *req)
     it->evidence[0] = '\0';
 }
 
+static void ev_v(prep_check_item *it, const char *sep, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 static void ev_v(prep_check_item *it, const char *sep, const char *fmt, va_list ap)
 {
     size_t l = strnlen(it->evidence, sizeof it->evidence);

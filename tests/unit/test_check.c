@@ -535,7 +535,8 @@ static void test_report_json(void **st)
     prep_check_disk("/", 1, 0, 30000000000ULL, 60000000000ULL, &r.items[r.n++]);
     prep_check_os(NULL, 0, NULL, &r.items[r.n++]);
     /* evidence with a quote, a control character and a Latin-1 byte survives as JSON */
-    prep_check_os("PRETTY_NAME=\"Tu\xe9 \\\"x\\\"\tOS\"\nID=tue\n", 36, "x86_64", &r.items[r.n++]);
+    const char *odd = "PRETTY_NAME=\"Tu\xe9 \\\"x\\\"\tOS\"\nID=tue\n";
+    prep_check_os(odd, strlen(odd), "x86_64", &r.items[r.n++]);
     size_t p, f, u;
     prep_check_count(&r, &p, &f, &u);
     assert_int_equal(p, 1);
