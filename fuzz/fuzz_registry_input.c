@@ -1,0 +1,137 @@
+/* libFuzzer target: the registry's input side (docs/registry.md): the "key = value"
+ * registration file, every field validator, the logo check and the date parser used by
+ * `prep difusor settings`. Invariants checked:
+ *   - parsing never fails without a diag, and a parsed input written back in the same
+ *     format (with \n and \\ escapes) parses to the same values;
+ *   - what a validator accepts has the shape it promises (scheme, '@', no space...);
+ *   - a password is never echoed in a diag. */
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prep/registry.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void put_escaped(prep_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\n')
+            prep_buf_puts(b, "\\n");
+        else if (*s == '\\')
+            prep_buf_puts(b, "\\\\");
+        else
+            prep_buf_putc(b, *s);
+    }
+}
+
+static void roundtrip(const prep_reg_input *in)
+{
+    prep_buf b;
+    prep_buf_init(&b, 0);
+    const char *extra[4][2] = {{"id", in->id}, {"logo", in->logo}, {"ftp-password", in->ftp_password},
+                               {"ssh-password", in->ssh_password}};
+    for (int i = 0; i < PREP_REG_NFIELDS; i++) {
+        if (!in->v[i]) continue;
+        prep_buf_printf(&b, "%s = ", prep_reg_fields[i].option);
+        put_escaped(&b, in->v[i]);
+        prep_buf_putc(&b, '\n');
+    }
+    for (int i = 0; i < 4; i++) {
+        if (!extra[i][1]) continue;
+        prep_buf_printf(&b, "%s = ", extra[i][0]);
+        put_escaped(&b, extra[i][1]);
+        prep_buf_putc(&b, '\n');
+    }
+    prep_reg_input again;
+    prep_reg_input_init(&again);
+    prep_diags d;
+    prep_diags_init(&d);
+    if (prep_reg_input_parse(b.data ? b.data : "", b.len, "again", &again, &d) != PREP_OK) abort();
+    for (int i = 0; i < PREP_REG_NFIELDS; i++) {
+        if (!in->v[i] != !again.v[i]) abort();
+        if (in->v[i] && strcmp(in->v[i], again.v[i])) abort();
+    }
+    prep_reg_input_free(&again);
+    prep_diags_free(&d);
+    prep_buf_free(&b);
+}
+
+static void shapes(const char *s)
+{
+    const char *why;
+    size_t n = strlen(s);
+    for (int k = PREP_REG_K_LINE; k <= PREP_REG_K_PATH; k++) {
+        why = NULL;
+        int r = prep_reg_check_kind((prep_reg_kind)k, 4096, s, &why);
+        if (r && !why) abort();
+        if (r) continue;
+        switch ((prep_reg_kind)k) {
+        case PREP_REG_K_URL:
+        case PREP_REG_K_HTTPS:
+            if (strncmp(s, "https://", 8) && (k == PREP_REG_K_HTTPS || strncmp(s, "http://", 7))) abort();
+            /* fallthrough */
+        case PREP_REG_K_EMAIL:
+        case PREP_REG_K_HOST:
+        case PREP_REG_K_USER:
+        case PREP_REG_K_SFTP_URL:
+        case PREP_REG_K_FTP_URL:
+        case PREP_REG_K_HOSTKEY:
+            for (size_t i = 0; i < n; i++)
+                if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f) abort();
+            break;
+        default: break;
+        }
+        if (k == PREP_REG_K_EMAIL && (!strchr(s, '@') || n > 254)) abort();
+        if (k == PREP_REG_K_LINE && strchr(s, '\n')) abort();
+        if ((k == PREP_REG_K_SFTP_URL || k == PREP_REG_K_FTP_URL) && s[n - 1] != '/') abort();
+    }
+    if (prep_reg_check_ip(s, &why) == 0) {
+        unsigned char a[16];
+        if (inet_pton(strchr(s, ':') ? AF_INET6 : AF_INET, s, a) != 1) abort();
+    }
+    prep_time t;
+    (void)prep_time_parse(s, "America/Mexico_City", &t);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    prep_reg_input in;
+    prep_reg_input_init(&in);
+    prep_diags d;
+    prep_diags_init(&d);
+    d.max_keep = 8;
+    prep_err e = prep_reg_input_parse(data, size, "fuzz", &in, &d);
+    if (e && d.total == 0) abort();
+    if (e == PREP_OK) roundtrip(&in);
+    prep_diags vd;
+    prep_diags_init(&vd);
+    if (prep_reg_input_validate(&in, &vd) != PREP_OK && vd.total == 0) abort();
+    for (size_t i = 0; i < vd.n; i++) {
+        if (in.ftp_password && strlen(in.ftp_password) >= 4 && strstr(vd.v[i].msg, in.ftp_password)) {
+            /* only allowed when the same text is also a plain field's value */
+            int also = 0;
+            for (int f = 0; f < PREP_REG_NFIELDS; f++)
+                if (in.v[f] && strstr(in.v[f], in.ftp_password)) also = 1;
+            if ((in.id && strstr(in.id, in.ftp_password)) || (in.logo && strstr(in.logo, in.ftp_password))) also = 1;
+            if (!also) abort();
+        }
+    }
+    prep_diags_free(&vd);
+    prep_reg_input_free(&in);
+    prep_diags_free(&d);
+
+    /* the raw bytes as one value (up to the first NUL, at most 4 KiB) */
+    size_t n = size < 4096 ? size : 4096;
+    char *s = malloc(n + 1);
+    if (!s) return 0;
+    memcpy(s, data, n);
+    s[n] = 0;
+    shapes(s);
+    free(s);
+    const char *type, *why;
+    if (prep_reg_check_logo(data, size, &type, &why) == 0 && strcmp(type, "image/png") && strcmp(type, "image/svg+xml"))
+        abort();
+    return 0;
+}
