@@ -282,8 +282,13 @@ typedef struct pkt {
     uint8_t src[16];
 } pkt;
 
+/* Rule evaluations allowed per base chain walk: jumps can branch (a chain of N jumps to a
+ * chain of N jumps...), so the walk is bounded by work, not only by depth. */
+#define FW_WALK_BUDGET 200000L
+
 typedef struct walk_st {
     int maybe_acc, maybe_drop;
+    long steps;
     char why[160];
 } walk_st;
 
@@ -384,6 +389,10 @@ static int walk(const prep_check_fw *fw, const fw_chain *c, const pkt *p, int de
 {
     for (size_t i = 0; i < c->nr; i++) {
         const fw_rule *r = &c->r[i];
+        if (++st->steps > FW_WALK_BUDGET) {
+            set_why(st, c, r, "too many jumps to follow");
+            return R_UNKNOWN;
+        }
         int m = eval_rule(r, p);
         if (m == M_NEVER) continue;
         switch (r->v) {

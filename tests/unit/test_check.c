@@ -481,6 +481,21 @@ static void test_fw_hostile(void **st)
     assert_int_equal(prep_check_fw_reach(fw, 22, "not-an-ip", 1, NULL, 0), PREP_CHECK_REACH_UNKNOWN);
     prep_diags_free(&d);
     prep_check_fw_free(fw);
+    /* chains A and B of 40 jumps each to the other: 40^16 paths unless the walk is bounded */
+    prep_buf b;
+    prep_buf_init(&b, 0);
+    prep_buf_puts(&b, "*filter\n:INPUT DROP [0:0]\n:A - [0:0]\n:B - [0:0]\n-A INPUT -j A\n");
+    for (int i = 0; i < 40; i++) prep_buf_puts(&b, "-A A -p tcp -j B\n-A B -p tcp -j A\n");
+    prep_buf_puts(&b, "COMMIT\n");
+    fw = prep_check_fw_new();
+    prep_diags_init(&d);
+    assert_int_equal(prep_check_fw_add_iptables(fw, b.data, b.len, 4, "jumps", &d), PREP_OK);
+    char why[200];
+    assert_int_equal(prep_check_fw_reach(fw, 22, "10.0.0.1", 0, why, sizeof why), PREP_CHECK_REACH_UNKNOWN);
+    assert_non_null(strstr(why, "too many jumps"));
+    prep_diags_free(&d);
+    prep_check_fw_free(fw);
+    prep_buf_free(&b);
 }
 
 /* ---------------------------------------------------------------- ids */
