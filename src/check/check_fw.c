@@ -863,6 +863,53 @@ static void nft_rule(const nft_ctx *x, fw_rule *r, json_t *expr)
     }
 }
 
+/* The element pairs of the rule's one inline verdict map ({"vmap": {"key": K, "data":
+ * {"set": [[k, verdict], ...]}}}), or NULL (none, several, or a named map "@m"). */
+static json_t *nft_inline_vmap(json_t *expr)
+{
+    json_t *found = NULL;
+    size_t i;
+    json_t *e;
+    json_array_foreach(expr, i, e)
+    {
+        json_t *vm = json_object_get(e, "vmap");
+        if (!vm) continue;
+        if (found) return NULL;
+        json_t *set = json_object_get(json_object_get(vm, "data"), "set");
+        if (!json_is_array(set) || !json_object_get(vm, "key") || json_array_size(set) > PREP_CHECK_FW_MAX_ELEMS) return NULL;
+        found = set;
+    }
+    return found;
+}
+
+/* A copy of expr with its vmap replaced by {"match": {"op": "==", "left": KEY, "right": k}}
+ * and the element's verdict; NULL if the pair is not [k, verdict]. Owned (json_decref). */
+static json_t *nft_vmap_expand(json_t *expr, json_t *pair)
+{
+    if (!json_is_array(pair) || json_array_size(pair) != 2 || !json_is_object(json_array_get(pair, 1))) return NULL;
+    json_t *out = json_array();
+    if (!out) return NULL;
+    size_t i;
+    json_t *e;
+    json_array_foreach(expr, i, e)
+    {
+        json_t *vm = json_object_get(e, "vmap");
+        if (!vm) {
+            json_array_append(out, e);
+            continue;
+        }
+        json_t *m = json_pack("{s:{s:s,s:O,s:O}}", "match", "op", "==", "left", json_object_get(vm, "key"), "right",
+                              json_array_get(pair, 0));
+        if (!m) {
+            json_decref(out);
+            return NULL;
+        }
+        json_array_append_new(out, m);
+        json_array_append(out, json_array_get(pair, 1));
+    }
+    return out;
+}
+
 prep_err prep_check_fw_add_nft_json(prep_check_fw *fw, const char *text, size_t len, const char *file, prep_diags *d)
 {
     if (len > PREP_CHECK_TEXT_MAX) {
@@ -926,13 +973,31 @@ prep_err prep_check_fw_add_nft_json(prep_check_fw *fw, const char *text, size_t 
             json_t *h = json_object_get(c, "handle");
             r.handle = json_is_integer(h) ? (long)json_integer_value(h) : (long)ch->nr + 1;
             json_t *expr = json_object_get(c, "expr");
-            if (json_is_array(expr)) {
-                nft_ctx x = {sets, f, t};
-                nft_rule(&x, &r, expr);
+            nft_ctx x = {sets, f, t};
+            json_t *pairs = json_is_array(expr) ? nft_inline_vmap(expr) : NULL;
+            if (pairs) {
+                /* an inline verdict map: one rule per element, "key == element: verdict";
+                 * the map's keys do not overlap (nft refuses it), so the order is free */
+                size_t k;
+                json_t *pair;
+                json_array_foreach(pairs, k, pair)
+                {
+                    json_t *e2 = nft_vmap_expand(expr, pair);
+                    fw_rule r2;
+                    memset(&r2, 0, sizeof r2);
+                    r2.handle = r.handle;
+                    if (e2) nft_rule(&x, &r2, e2);
+                    else rule_unknown(&r2);
+                    json_decref(e2);
+                    err = chain_add_rule(fw, ch, &r2);
+                    rule_free(&r2);
+                    if (err) break;
+                }
             } else {
-                rule_unknown(&r);
+                if (json_is_array(expr)) nft_rule(&x, &r, expr);
+                else rule_unknown(&r);
+                err = chain_add_rule(fw, ch, &r);
             }
-            err = chain_add_rule(fw, ch, &r);
             rule_free(&r);
             if (err) {
                 prep_diags_add(d, file, 0, (long)i + 1, "too-many-rules", "more than %d rules", PREP_CHECK_FW_MAX_RULES);

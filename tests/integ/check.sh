@@ -5,6 +5,7 @@ set -u
 PREP=${1:?usage: check.sh PATH/TO/prep}
 SRC=${PREP_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 DATA=$SRC/tests/data/check
+[ -x "$PREP" ] || { echo "FAIL: no prep binary at $PREP"; exit 1; }
 TMP=$(mktemp -d)
 NS=prepchk-$$-$RANDOM
 NS_MADE=0
@@ -102,12 +103,12 @@ else
         v=$(verdict "$TMP/ns3.json" firewall)
         [ "$v" = fail ] && ok "permissive ruleset: firewall fail: $(evidence "$TMP/ns3.json" firewall)" || bad "permissive gave $v"
         [ $rc = 1 ] && ok "exit 1" || bad "exit $rc"
-        # a verdict map the model does not read: cannot tell, and --strict turns it into exit 1
+        # a named verdict map the model does not read: cannot tell, and --strict turns it into exit 1
         ip netns exec "$NS" nft flush ruleset
         ip netns exec "$NS" nft -f "$DATA/nft-unknown.nft"
         ip netns exec "$NS" "$PREP" check --institute-ip 10.0.0.1 --json --timeout 500 >"$TMP/ns4.json" 2>"$TMP/ns4.err"
         v=$(verdict "$TMP/ns4.json" firewall)
-        [ "$v" = cannot-tell ] && ok "verdict map: cannot tell" || bad "verdict map gave $v"
+        [ "$v" = cannot-tell ] && ok "named verdict map: cannot tell" || bad "named verdict map gave $v"
         grep -q "CANNOT TELL" "$TMP/ns4.err" && ok "cannot tell said loudly on stderr" || bad "no loud cannot-tell"
         # no ruleset at all in the namespace: nothing filters, every port open
         ip netns exec "$NS" nft flush ruleset

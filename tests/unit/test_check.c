@@ -389,6 +389,19 @@ static void test_fw_sets_jumps_negation(void **st)
     assert_int_equal(prep_check_fw_reach(fw, 443, NULL, 0, NULL, 0), PREP_CHECK_REACH_OPEN); /* "https" by name */
     assert_int_equal(prep_check_fw_reach(fw, 990, "10.0.0.1", 0, NULL, 0), PREP_CHECK_REACH_OPEN);
     prep_check_fw_free(fw);
+    fw = fw_nft("nft-vmap.json"); /* inline verdict maps on ct state and tcp dport */
+    assert_int_equal(fw_verdict(fw, &it), PREP_CHECK_PASS);
+    ASSERT_EVIDENCE(&it, "21 only from 10.0.0.1; 990 only from 10.0.0.1; 22 only from 10.0.0.1");
+    assert_int_equal(prep_check_fw_reach(fw, 443, NULL, 0, NULL, 0), PREP_CHECK_REACH_OPEN);
+    assert_int_equal(prep_check_fw_reach(fw, 8443, NULL, 0, NULL, 0), PREP_CHECK_REACH_CLOSED);
+    prep_check_fw_free(fw);
+    fw = fw_nft("nft-vmap-wide.json"); /* ip saddr vmap { 10.0.0.1 : accept, 192.168.0.0/16 : accept } */
+    assert_int_equal(fw_verdict(fw, &it), PREP_CHECK_FAIL);
+    ASSERT_EVIDENCE(&it, "22 OPEN to others than 10.0.0.1");
+    ASSERT_EVIDENCE(&it, "21 only from 10.0.0.1 (closed to it too)");
+    assert_int_equal(prep_check_fw_reach(fw, 22, "192.168.4.4", 0, NULL, 0), PREP_CHECK_REACH_OPEN);
+    assert_int_equal(prep_check_fw_reach(fw, 22, "172.16.0.1", 0, NULL, 0), PREP_CHECK_REACH_CLOSED);
+    prep_check_fw_free(fw);
     fw = fw_nft("nft-policy-accept-drop-others.json");
     assert_int_equal(fw_verdict(fw, &it), PREP_CHECK_PASS);
     assert_int_equal(prep_check_fw_reach(fw, 22, "10.0.0.1", 0, NULL, 0), PREP_CHECK_REACH_OPEN);
@@ -400,7 +413,7 @@ static void test_fw_unknown(void **st)
 {
     (void)st;
     prep_check_item it;
-    prep_check_fw *fw = fw_nft("nft-unknown.json"); /* a verdict map on ip saddr */
+    prep_check_fw *fw = fw_nft("nft-unknown.json"); /* a named verdict map on ip saddr */
     assert_int_equal(fw_verdict(fw, &it), PREP_CHECK_UNKNOWN);
     ASSERT_EVIDENCE(&it, "22 cannot tell");
     ASSERT_EVIDENCE(&it, "21 only from 10.0.0.1");
