@@ -207,6 +207,14 @@ prep_err prep_registry_settings_set(prep_registry *r, const prep_reg_settings *s
 prep_err prep_registry_add(prep_registry *r, const prep_reg_input *in, const char *who, prep_time now,
                            char token_out[PREP_REG_TOKEN_HEX + 1], char id_out[64], prep_diags *d);
 
+/* Changes the fields given in changes (borrowed; only its non-NULL members: fields, logo,
+ * passwords; changes->id is ignored) of broadcaster id, any status. The result is
+ * validated as for add (an empty value clears an optional field). Passwords replace
+ * their secrets-file lines, a logo the stored one. Audited (action "edit") with who, why
+ * and the names of the changed fields, never their values. */
+prep_err prep_registry_edit(prep_registry *r, const char *id, const prep_reg_input *changes, const char *who,
+                            const char *why, prep_diags *d);
+
 /* Changes the status of id to `to`, audited with who and why (both required). Allowed:
  * registered -> infrastructure-verified (refused after the infrastructure deadline),
  * infrastructure-verified -> approved (refused after the roster date), approved ->
@@ -250,7 +258,7 @@ typedef struct prep_reg_audit {
     char difusor[64];      /* "" for settings changes */
     prep_time at;          /* wall clock of the change */
     char who[PREP_REG_WHO_MAX + 1];
-    char action[32];       /* "add", "status", "block", "unblock", "token", "settings" */
+    char action[32];       /* "add", "edit", "status", "block", "unblock", "token", "settings" */
     char from[32], to[32]; /* statuses ("" when not a status change) */
     char why[PREP_REG_WHY_MAX + 1];
 } prep_reg_audit;

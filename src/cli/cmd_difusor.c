@@ -90,20 +90,10 @@ static void fmt_time(prep_time t, const char *zone, char *out, size_t outsz)
     if (t == PREP_TIME_NONE || prep_time_format(t, zone, PREP_TS_ISO, out, outsz)) snprintf(out, outsz, "-");
 }
 
-/* ---------------------------------------------------------------- add */
-static int sub_add(int argc, char **argv)
+/* ---------------------------------------------------------------- add, edit */
+/* Appends an option per Anexo 1 field to opts from index k; returns the new count. */
+static size_t field_opts(cli_opt *opts, size_t k)
 {
-    enum { EXTRA = 12 };
-    cli_opt opts[PREP_REG_NFIELDS + EXTRA + 1];
-    size_t k = 0;
-    cli_opt common[] = {COMMON_OPTS, NOW_OPT,
-                        {"by", "NAME", "who registers it (required; kept in the audit log)", NULL},
-                        {"from", "FILE", "read the fields from a 'key = value' file (docs/registry.md)", NULL},
-                        {"id", "ID", "the broadcaster's id, [a-z0-9-] (default: from the name)", NULL},
-                        {"logo", "FILE", "its logo, PNG or SVG, at most 512 KiB (shown on the roster)", NULL},
-                        {"ftp-password", "TEXT", "FTP password (secrets file only; prefer --from FILE)", NULL},
-                        {"ssh-password", "TEXT", "SSH password (secrets file only; SSH keys are preferred)", NULL}};
-    for (size_t i = 0; i < PREP_ARRAY_LEN(common); i++) opts[k++] = common[i];
     static char helps[PREP_REG_NFIELDS][300];
     for (int i = 0; i < PREP_REG_NFIELDS; i++) {
         const prep_reg_field_info *f = &prep_reg_fields[i];
@@ -111,6 +101,71 @@ static int sub_add(int argc, char **argv)
         opts[k++] = (cli_opt){f->option, "VALUE", helps[i], NULL};
     }
     opts[k] = (cli_opt)END_OPTS;
+    return k;
+}
+
+/* Fills in from the options (every one but those in skip[]) and --from; 0 or an exit status. */
+static int gather_input(const cli_opt *opts, const char *sub, prep_reg_input *in, prep_diags *d)
+{
+    static const char *const skip[] = {"db", "secrets", "now", "by", "why", "from"};
+    prep_err e = PREP_OK;
+    for (size_t i = 0; opts[i].name; i++) {
+        int skipped = 0;
+        for (size_t j = 0; j < PREP_ARRAY_LEN(skip); j++) skipped |= !strcmp(opts[i].name, skip[j]);
+        if (skipped || !opts[i].value) continue;
+        prep_err e2 = prep_reg_input_set(in, opts[i].name, opts[i].value, "command line", 0, d);
+        if (e2) e = e2;
+    }
+    const char *from = cli_get(opts, "from");
+    if (!e && from) {
+        char *data = NULL;
+        size_t len = 0;
+        if (prep_read_file(from, PREP_REG_INPUT_MAX, &data, &len)) {
+            fprintf(stderr, "prep difusor %s: cannot read --from %s (at most %u bytes)\n", sub, from,
+                    PREP_REG_INPUT_MAX);
+            return CLI_USAGE;
+        }
+        prep_reg_input tmp;
+        prep_reg_input_init(&tmp);
+        e = prep_reg_input_parse(data, len, from, &tmp, d);
+        memset(data, 0, len);
+        free(data);
+        /* merge: the command line wins */
+        for (int i = 0; i < PREP_REG_NFIELDS; i++)
+            if (!in->v[i]) {
+                in->v[i] = tmp.v[i];
+                tmp.v[i] = NULL;
+            }
+        char **a[] = {&in->id, &in->logo, &in->ftp_password, &in->ssh_password};
+        char **b[] = {&tmp.id, &tmp.logo, &tmp.ftp_password, &tmp.ssh_password};
+        for (size_t i = 0; i < PREP_ARRAY_LEN(a); i++)
+            if (!*a[i]) {
+                *a[i] = *b[i];
+                *b[i] = NULL;
+            }
+        prep_reg_input_free(&tmp);
+    }
+    if (e) {
+        if (d->n) prep_diags_print(d, stderr, 30);
+        fprintf(stderr, "prep difusor %s: %s\n", sub, prep_err_str(e));
+        return CLI_USAGE;
+    }
+    return 0;
+}
+
+static int sub_add(int argc, char **argv)
+{
+    cli_opt opts[PREP_REG_NFIELDS + 16];
+    cli_opt common[] = {COMMON_OPTS, NOW_OPT,
+                        {"by", "NAME", "who registers it (required; kept in the audit log)", NULL},
+                        {"from", "FILE", "read the fields from a 'key = value' file (docs/registry.md)", NULL},
+                        {"id", "ID", "the broadcaster's id, [a-z0-9-] (default: from the name)", NULL},
+                        {"logo", "FILE", "its logo, PNG or SVG, at most 512 KiB (shown on the roster)", NULL},
+                        {"ftp-password", "TEXT", "FTP password (secrets file only; prefer --from FILE)", NULL},
+                        {"ssh-password", "TEXT", "SSH password (secrets file only; SSH keys are preferred)", NULL}};
+    size_t k = 0;
+    for (size_t i = 0; i < PREP_ARRAY_LEN(common); i++) opts[k++] = common[i];
+    field_opts(opts, k);
     int rc = parse(argc, argv, opts, "add", "[--from FILE] --by NAME --FIELD VALUE ...",
                    "Registers a broadcaster with every field of the call's Anexo 1 (registration form).\n"
                    "Options override the same keys of --from. Refused after the registration deadline\n"
@@ -121,47 +176,10 @@ static int sub_add(int argc, char **argv)
     prep_diags_init(&d);
     prep_reg_input in;
     prep_reg_input_init(&in);
-    prep_err e = PREP_OK;
-    /* command-line values first: a key also in --from is then a duplicate there, skipped */
-    for (size_t i = 3; opts[i].name; i++) {
-        if (!opts[i].value || !strcmp(opts[i].name, "by") || !strcmp(opts[i].name, "from")) continue;
-        prep_err e2 = prep_reg_input_set(&in, opts[i].name, opts[i].value, "command line", 0, &d);
-        if (e2) e = e2;
-    }
-    const char *from = cli_get(opts, "from");
-    if (!e && from) {
-        char *data = NULL;
-        size_t len = 0;
-        e = prep_read_file(from, PREP_REG_INPUT_MAX, &data, &len);
-        if (e) {
-            fprintf(stderr, "prep difusor add: cannot read --from %s (at most %u bytes)\n", from, PREP_REG_INPUT_MAX);
-            prep_reg_input_free(&in);
-            prep_diags_free(&d);
-            return CLI_USAGE;
-        }
-        prep_reg_input tmp;
-        prep_reg_input_init(&tmp);
-        e = prep_reg_input_parse(data, len, from, &tmp, &d);
-        memset(data, 0, len);
-        free(data);
-        /* merge: the command line wins */
-        for (int i = 0; i < PREP_REG_NFIELDS; i++)
-            if (!in.v[i]) {
-                in.v[i] = tmp.v[i];
-                tmp.v[i] = NULL;
-            }
-        char **a[] = {&in.id, &in.logo, &in.ftp_password, &in.ssh_password};
-        char **b[] = {&tmp.id, &tmp.logo, &tmp.ftp_password, &tmp.ssh_password};
-        for (size_t i = 0; i < PREP_ARRAY_LEN(a); i++)
-            if (!*a[i]) {
-                *a[i] = *b[i];
-                *b[i] = NULL;
-            }
-        prep_reg_input_free(&tmp);
-    }
-    if (e) {
+    if ((rc = gather_input(opts, "add", &in, &d))) {
         prep_reg_input_free(&in);
-        return finish(&d, e, "add");
+        prep_diags_free(&d);
+        return rc;
     }
     prep_registry *r;
     if ((rc = open_reg(opts, "add", &r)) >= 0) {
@@ -180,7 +198,7 @@ static int sub_add(int argc, char **argv)
         fprintf(stderr, "prep difusor add: warning: an SSH password was given; SSH keys are preferred "
                         "(the institute's key installed on the broadcaster)\n");
     char token[PREP_REG_TOKEN_HEX + 1], id[64];
-    e = prep_registry_add(r, &in, cli_get(opts, "by"), now, token, id, &d);
+    prep_err e = prep_registry_add(r, &in, cli_get(opts, "by"), now, token, id, &d);
     if (!e) {
         printf("registered %s\n", id);
         printf("pull token (shown only now; keep it secret): %s\n", token);
@@ -189,6 +207,48 @@ static int sub_add(int argc, char **argv)
     prep_registry_close(r);
     prep_reg_input_free(&in);
     return finish(&d, e, "add");
+}
+
+static int sub_edit(const char *id, int argc, char **argv)
+{
+    cli_opt opts[PREP_REG_NFIELDS + 16];
+    cli_opt common[] = {COMMON_OPTS, BY_WHY_OPTS,
+                        {"from", "FILE", "read the changed fields from a 'key = value' file", NULL},
+                        {"logo", "FILE", "a new logo, PNG or SVG, at most 512 KiB", NULL},
+                        {"ftp-password", "TEXT", "a new FTP password (secrets file only)", NULL},
+                        {"ssh-password", "TEXT", "a new SSH password (secrets file only)", NULL}};
+    size_t k = 0;
+    for (size_t i = 0; i < PREP_ARRAY_LEN(common); i++) opts[k++] = common[i];
+    field_opts(opts, k);
+    int rc = parse(argc, argv, opts, "edit", "ID --by NAME --why TEXT --FIELD VALUE ...",
+                   "Changes fields of a registered broadcaster (validated as for add; an empty value\n"
+                   "clears an optional field). Audited with the names of the changed fields.");
+    if (rc >= 0) return rc;
+    if (!id) {
+        fprintf(stderr, "prep difusor edit: give the broadcaster's ID\n");
+        return CLI_USAGE;
+    }
+    if (need(opts, "edit", "by", "NAME") || need(opts, "edit", "why", "TEXT")) return CLI_USAGE;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_reg_input in;
+    prep_reg_input_init(&in);
+    if ((rc = gather_input(opts, "edit", &in, &d))) {
+        prep_reg_input_free(&in);
+        prep_diags_free(&d);
+        return rc;
+    }
+    prep_registry *r;
+    if ((rc = open_reg(opts, "edit", &r)) >= 0) {
+        prep_reg_input_free(&in);
+        prep_diags_free(&d);
+        return rc;
+    }
+    prep_err e = prep_registry_edit(r, id, &in, cli_get(opts, "by"), cli_get(opts, "why"), &d);
+    if (!e) printf("%s: changed\n", id);
+    prep_registry_close(r);
+    prep_reg_input_free(&in);
+    return finish(&d, e, "edit");
 }
 
 /* ---------------------------------------------------------------- list, show */
@@ -555,6 +615,35 @@ static int sub_roster(int argc, char **argv)
     return finish(&d, e, "roster");
 }
 
+static int sub_audit(const char *id, int argc, char **argv)
+{
+    cli_opt opts[] = {COMMON_OPTS, END_OPTS};
+    int rc = parse(argc, argv, opts, "audit", "[ID]",
+                   "Prints the append-only audit log, oldest first: every registration, edit, status\n"
+                   "change, block, token rotation and settings change, with who, when and why.");
+    if (rc >= 0) return rc;
+    prep_registry *r;
+    if ((rc = open_reg(opts, "audit", &r)) >= 0) return rc;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_reg_settings set;
+    prep_reg_audit *a = NULL;
+    size_t n = 0;
+    prep_err e = prep_registry_settings_get(r, &set, &d);
+    if (!e) e = prep_registry_audit(r, id, &a, &n, &d);
+    for (size_t i = 0; !e && i < n; i++) {
+        char t[40];
+        fmt_time(a[i].at, set.zone, t, sizeof t);
+        printf("#%lld %s %s %s by %s", (long long)a[i].seq, t, *a[i].difusor ? a[i].difusor : "-", a[i].action,
+               a[i].who);
+        if (*a[i].from || *a[i].to) printf(" (%s -> %s)", *a[i].from ? a[i].from : "-", a[i].to);
+        printf(": %s\n", a[i].why);
+    }
+    free(a);
+    prep_registry_close(r);
+    return finish(&d, e, "audit");
+}
+
 /* ---------------------------------------------------------------- dispatch */
 static void usage(FILE *f)
 {
@@ -564,6 +653,8 @@ static void usage(FILE *f)
                "  add                      register a broadcaster (Anexo 1 fields)\n"
                "  list                     list every broadcaster\n"
                "  show ID                  one broadcaster, its audit log and last deliveries\n"
+               "  edit ID --FIELD VALUE    change fields (audited)\n"
+               "  audit [ID]               the audit log (all, or one broadcaster's)\n"
                "  settings                 the call's dates (deadlines, roster date), zone, process\n"
                "  status ID --to STATUS    change the status\n"
                "  verify-infra|approve|activate ID   the same, one step\n"
@@ -589,7 +680,7 @@ int cmd_difusor(int argc, char **argv)
     }
     int n = argc - rest;
     char **a = argv + rest;
-    int takes_id = !strcmp(sub, "show") || !strcmp(sub, "status") || !strcmp(sub, "verify-infra") ||
+    int takes_id = !strcmp(sub, "show") || !strcmp(sub, "edit") || !strcmp(sub, "audit") || !strcmp(sub, "status") || !strcmp(sub, "verify-infra") ||
                    !strcmp(sub, "approve") || !strcmp(sub, "activate") || !strcmp(sub, "block") ||
                    !strcmp(sub, "unblock") || !strcmp(sub, "token") || !strcmp(sub, "letter");
     if (id && !takes_id) {
@@ -599,11 +690,13 @@ int cmd_difusor(int argc, char **argv)
     if (!strcmp(sub, "add")) return sub_add(n, a);
     if (!strcmp(sub, "list")) return sub_list(n, a);
     if (!strcmp(sub, "show")) return sub_show(id, n, a);
+    if (!strcmp(sub, "edit")) return sub_edit(id, n, a);
+    if (!strcmp(sub, "audit")) return sub_audit(id, n, a);
     if (!strcmp(sub, "settings")) return sub_settings(n, a);
     if (!strcmp(sub, "token")) return sub_token(id, n, a);
     if (!strcmp(sub, "letter")) return sub_letter(id, n, a);
     if (!strcmp(sub, "roster")) return sub_roster(n, a);
-    if (takes_id) return sub_change(sub, id, n, a);
+    if (strcmp(sub, "edit") && strcmp(sub, "audit") && takes_id) return sub_change(sub, id, n, a);
     fprintf(stderr, "prep difusor: unknown subcommand '%s'\n", sub);
     usage(stderr);
     return CLI_USAGE;

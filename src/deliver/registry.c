@@ -20,6 +20,7 @@
 #define COLDEF_(col, opt, label, kind, max, req) #col " TEXT NOT NULL DEFAULT '',\n"
 #define COLNAME_(col, opt, label, kind, max, req) ", " #col
 #define QMARK_(col, opt, label, kind, max, req) ", ?"
+#define SETCOL_(col, opt, label, kind, max, req) #col " = ?, "
 
 static const char SQL_SCHEMA[] =
     "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;\n"
@@ -70,6 +71,7 @@ static const char SQL_GET[] = "SELECT id" PREP_REG_FIELDS(COLNAME_)
     ", status, before_block, created, changed, logo_type, logo_sha256, length(logo), logo FROM difusores WHERE id = ?";
 static const char SQL_LIST[] = "SELECT id" PREP_REG_FIELDS(COLNAME_)
     ", status, before_block, created, changed, logo_type, logo_sha256, length(logo) FROM difusores ORDER BY id";
+static const char SQL_EDIT[] = "UPDATE difusores SET " PREP_REG_FIELDS(SETCOL_) "changed = changed WHERE id = ?";
 static const char SQL_AUDIT_ADD[] =
     "INSERT INTO audit(difusor, at, who, action, from_status, to_status, why) VALUES (?, ?, ?, ?, ?, ?, ?)";
 
@@ -145,6 +147,8 @@ static char *col_dup(sqlite3_stmt *st, int i)
     const unsigned char *t = sqlite3_column_text(st, i);
     return prep_xstrdup(t ? (const char *)t : "");
 }
+
+static void row_read(sqlite3_stmt *st, prep_difusor *df, int with_logo);
 
 /* ---------------------------------------------------------------- open */
 prep_err prep_registry_open(const char *db, const char *secrets, prep_registry **out, prep_diags *d)
@@ -647,6 +651,121 @@ out:
         rollback(r);
         memset(token_out, 0, PREP_REG_TOKEN_HEX + 1);
     }
+    free(logo.data);
+    return e;
+}
+
+/* ---------------------------------------------------------------- edit */
+prep_err prep_registry_edit(prep_registry *r, const char *id, const prep_reg_input *changes, const char *who,
+                            const char *why, prep_diags *d)
+{
+    if (check_line("by", who, PREP_REG_WHO_MAX, 0, d) | check_line("why", why, PREP_REG_WHY_MAX, 1, d))
+        return PREP_ERR_INVALID;
+    prep_reg_logo logo;
+    memset(&logo, 0, sizeof logo);
+    prep_err e = begin(r, d);
+    if (e) return e;
+    prep_difusor cur;
+    memset(&cur, 0, sizeof cur);
+    prep_reg_input merged;
+    prep_reg_input_init(&merged);
+    prep_buf names;
+    prep_buf_init(&names, 8192);
+    sqlite3_stmt *st = NULL;
+    if (stmt(r, SQL_GET, &st) != SQLITE_OK) {
+        e = db_fail(r, d, "edit");
+        goto out;
+    }
+    bind_text(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        row_read(st, &cur, 0);
+    } else if (rc == SQLITE_DONE) {
+        prep_diags_add(d, "id", 0, 0, "unknown-id", "no broadcaster with id '%.64s'", id);
+        e = PREP_ERR_NOTFOUND;
+    } else {
+        e = db_fail(r, d, "edit");
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (e) goto out;
+    for (int i = 0; i < PREP_REG_NFIELDS; i++) {
+        const char *v = changes->v[i] ? changes->v[i] : cur.v[i];
+        merged.v[i] = *v ? prep_xstrdup(v) : NULL;
+        if (changes->v[i] && strcmp(changes->v[i], cur.v[i]))
+            prep_buf_printf(&names, "%s%s", names.len ? ", " : "", prep_reg_fields[i].option);
+    }
+    /* the passwords and logo are validated by prep_reg_input_validate through merged */
+    merged.ftp_password = changes->ftp_password ? prep_xstrdup(changes->ftp_password) : NULL;
+    merged.ssh_password = changes->ssh_password ? prep_xstrdup(changes->ssh_password) : NULL;
+    merged.logo = changes->logo ? prep_xstrdup(changes->logo) : NULL;
+    if ((e = prep_reg_input_validate(&merged, d))) goto out;
+    if (changes->logo) {
+        if ((e = prep_reg_logo_load(changes->logo, &logo, d))) goto out;
+        if (strcmp(logo.sha256, cur.logo_sha256)) prep_buf_printf(&names, "%slogo", names.len ? ", " : "");
+    }
+    if (changes->ftp_password) prep_buf_printf(&names, "%sftp-password", names.len ? ", " : "");
+    if (changes->ssh_password) prep_buf_printf(&names, "%sssh-password", names.len ? ", " : "");
+    if (!names.len) {
+        prep_diags_add(d, "edit", 0, 0, "no-change", "nothing to change for '%s'", id);
+        e = PREP_ERR_USAGE;
+        goto out;
+    }
+    if (stmt(r, SQL_EDIT, &st) != SQLITE_OK) {
+        e = db_fail(r, d, "edit");
+        goto out;
+    }
+    int k = 1;
+    for (int i = 0; i < PREP_REG_NFIELDS; i++) bind_text(st, k++, merged.v[i] ? merged.v[i] : "");
+    bind_text(st, k, id);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != SQLITE_DONE) {
+        e = db_fail(r, d, "edit");
+        goto out;
+    }
+    if (logo.data) {
+        if (stmt(r, "UPDATE difusores SET logo = ?, logo_type = ?, logo_sha256 = ? WHERE id = ?", &st) != SQLITE_OK) {
+            e = db_fail(r, d, "edit");
+            goto out;
+        }
+        sqlite3_bind_blob(st, 1, logo.data, (int)logo.len, SQLITE_TRANSIENT);
+        bind_text(st, 2, logo.type);
+        bind_text(st, 3, logo.sha256);
+        bind_text(st, 4, id);
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        st = NULL;
+        if (rc != SQLITE_DONE) {
+            e = db_fail(r, d, "edit");
+            goto out;
+        }
+    }
+    prep_buf text;
+    prep_buf_init(&text, 16384);
+    prep_buf_printf(&text, "%s (changed: %s)", why, names.data);
+    e = audit_add(r, id, who, "edit", "", "", text.data, d);
+    prep_buf_free(&text);
+    if (!e && (changes->ftp_password || changes->ssh_password)) {
+        const char *pn[2], *pv[2];
+        size_t np = 0;
+        if (changes->ftp_password) {
+            pn[np] = "ftp-password";
+            pv[np++] = changes->ftp_password;
+        }
+        if (changes->ssh_password) {
+            pn[np] = "ssh-password";
+            pv[np++] = changes->ssh_password;
+        }
+        e = secrets_put(r, id, pn, pv, np, d);
+    }
+    if (!e) e = commit(r, d);
+out:
+    if (e) rollback(r);
+    prep_buf_free(&names);
+    prep_reg_input_free(&merged);
+    prep_difusor_free(&cur);
     free(logo.data);
     return e;
 }

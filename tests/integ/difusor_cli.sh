@@ -115,6 +115,18 @@ hasnt out.txt "$PW" "show does not print the password"
 has out.txt "status by Comisión (infrastructure-verified -> approved): cumple" "audit row with who and why"
 has out.txt "logo: image/png" "logo stored"
 
+# --- edit and the audit log
+expect 0 "edit" "$PREP" difusor edit uaq "${D[@]}" --tech-email noc@uaq.mx --ftp-password 'Nueva clave 2' --by ana --why "cambio de responsable"
+expect 2 "edit with a bad phone" "$PREP" difusor edit uaq "${D[@]}" --tech-phone 12345 --by ana --why x
+has err.txt "--tech-phone '12345'" "the phone field and value are named"
+expect 0 "audit" "$PREP" difusor audit uaq "${D[@]}"
+has out.txt "uaq edit by ana: cambio de responsable (changed: tech-email, ftp-password)" "edit audited by field name"
+hasnt out.txt "Nueva clave" "the new password is not in the audit"
+expect 0 "audit (all)" "$PREP" difusor audit "${D[@]}"
+has out.txt "settings by Coordinación TI" "settings changes audited"
+if cat reg.db reg.db-wal 2>/dev/null | grep -qaF "Nueva clave"; then bad "new password in the database"; else ok "new password not in the database"; fi
+PW='Nueva clave 2'
+
 # --- block: another process sees it the moment the command returns
 expect 2 "block needs --why" "$PREP" difusor block uaq "${D[@]}" --by ana
 expect 0 "block" "$PREP" difusor block uaq "${D[@]}" --by "Consejero Presidente" --why "modificó los resultados"

@@ -743,6 +743,117 @@ static void test_tokens_and_block_across_connections(void **st)
     fx_close(&f);
 }
 
+/* ---------------------------------------------------------------- edit and settings */
+static void test_edit(void **st)
+{
+    (void)st;
+    fixture f;
+    fx_open(&f);
+    fx_add(&f, "uaq", "UAQ", NULL);
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_reg_input ch;
+    prep_reg_input_init(&ch);
+    assert_int_equal(prep_reg_input_set(&ch, "tech-email", "noc@uaq.mx", "t", 0, &d), PREP_OK);
+    assert_int_equal(prep_reg_input_set(&ch, "address", "", "t", 0, &d), PREP_OK); /* clears it */
+    assert_int_equal(prep_reg_input_set(&ch, "ftp-password", "Otra-Clave 2", "t", 0, &d), PREP_OK);
+    char *svg = xfmt("%s/logo.svg", f.dir);
+    const char svgtext[] = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 2 1\"><rect width=\"2\" height=\"1\"/></svg>";
+    write_file(svg, svgtext, sizeof svgtext - 1);
+    assert_int_equal(prep_reg_input_set(&ch, "logo", svg, "t", 0, &d), PREP_OK);
+    free(svg);
+    assert_int_equal(prep_registry_edit(f.r, "uaq", &ch, "ana", "cambio de responsable", &d), PREP_OK);
+    prep_reg_input_free(&ch);
+    prep_difusor df;
+    assert_int_equal(prep_registry_get(f.r, "uaq", &df, &d), PREP_OK);
+    assert_string_equal(df.v[PREP_REG_F_tech_email], "noc@uaq.mx");
+    assert_string_equal(df.v[PREP_REG_F_address], "");
+    assert_string_equal(df.v[PREP_REG_F_legal_email], "rectoria@uaq.mx"); /* untouched */
+    assert_int_equal(df.logo_len, sizeof svgtext - 1);
+    assert_string_equal(df.logo_type, "image/svg+xml");
+    prep_difusor_free(&df);
+    assert_true(file_has(f.secrets, "uaq ftp-password Otra-Clave 2\n"));
+    assert_false(file_has(f.secrets, PASSWORD));
+    assert_false(file_has(f.db, "Otra-Clave"));
+    /* the audit row names the fields, never the password */
+    prep_reg_audit *a;
+    size_t n;
+    assert_int_equal(prep_registry_audit(f.r, "uaq", &a, &n, &d), PREP_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(a[1].action, "edit");
+    assert_string_equal(a[1].why, "cambio de responsable (changed: address, tech-email, logo, ftp-password)");
+    free(a);
+    /* a bad value or clearing a required field is refused and changes nothing */
+    prep_reg_input_init(&ch);
+    assert_int_equal(prep_reg_input_set(&ch, "tech-email", "noc(at)uaq.mx", "t", 0, &d), PREP_OK);
+    assert_int_equal(prep_reg_input_set(&ch, "legal-name", "", "t", 0, &d), PREP_OK);
+    assert_int_equal(prep_registry_edit(f.r, "uaq", &ch, "ana", "x", &d), PREP_ERR_INVALID);
+    assert_non_null(prep_diags_find(&d, "missing-field"));
+    prep_reg_input_free(&ch);
+    /* switching to sftp without its fields is refused */
+    prep_reg_input_init(&ch);
+    assert_int_equal(prep_reg_input_set(&ch, "method", "sftp", "t", 0, &d), PREP_OK);
+    assert_int_equal(prep_registry_edit(f.r, "uaq", &ch, "ana", "x", &d), PREP_ERR_INVALID);
+    prep_reg_input_free(&ch);
+    /* nothing to change; unknown id */
+    prep_reg_input_init(&ch);
+    assert_int_equal(prep_reg_input_set(&ch, "tech-email", "noc@uaq.mx", "t", 0, &d), PREP_OK);
+    assert_int_equal(prep_registry_edit(f.r, "uaq", &ch, "ana", "x", &d), PREP_ERR_USAGE);
+    assert_non_null(prep_diags_find(&d, "no-change"));
+    assert_int_equal(prep_registry_edit(f.r, "nadie", &ch, "ana", "x", &d), PREP_ERR_NOTFOUND);
+    prep_reg_input_free(&ch);
+    assert_int_equal(prep_registry_get(f.r, "uaq", &df, &d), PREP_OK);
+    assert_string_equal(df.v[PREP_REG_F_tech_email], "noc@uaq.mx");
+    assert_string_equal(df.v[PREP_REG_F_method], "ftps");
+    prep_difusor_free(&df);
+    assert_int_equal(prep_registry_audit(f.r, "uaq", &a, &n, &d), PREP_OK);
+    assert_int_equal(n, 2);
+    free(a);
+    prep_diags_free(&d);
+    fx_close(&f);
+}
+
+static void test_settings_checks(void **st)
+{
+    (void)st;
+    fixture f;
+    fx_open(&f);
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_reg_settings s;
+    assert_int_equal(prep_registry_settings_get(f.r, &s, &d), PREP_OK);
+    assert_int_equal(s.registration_deadline, at("2021-04-19 23:59"));
+    assert_string_equal(s.zone, "America/Mexico_City");
+    assert_string_equal(s.process, "qro2021");
+    /* 2021-04-19 23:59 in Querétaro (daylight time in April 2021: UTC-5) is 2021-04-20
+     * 04:59 UTC: 18737 days since 1970-01-01 * 86400 + 4*3600 + 59*60 = 1618876800 + 17940
+     * = 1618894740 */
+    assert_int_equal(s.registration_deadline, 1618894740);
+    prep_reg_settings bad = s;
+    snprintf(bad.zone, sizeof bad.zone, "Mars/Olympus");
+    assert_int_equal(prep_registry_settings_set(f.r, &bad, "ana", "x", &d), PREP_ERR_INVALID);
+    snprintf(bad.zone, sizeof bad.zone, "../../etc/passwd");
+    assert_int_equal(prep_registry_settings_set(f.r, &bad, "ana", "x", &d), PREP_ERR_INVALID);
+    bad = s;
+    snprintf(bad.process, sizeof bad.process, "qro 2021");
+    assert_int_equal(prep_registry_settings_set(f.r, &bad, "ana", "x", &d), PREP_ERR_INVALID);
+    assert_int_equal(prep_registry_settings_set(f.r, &s, "", "x", &d), PREP_ERR_INVALID);
+    /* clearing a deadline: registration is open again */
+    s.registration_deadline = PREP_TIME_NONE;
+    assert_int_equal(prep_registry_settings_set(f.r, &s, "ana", "prórroga", &d), PREP_OK);
+    prep_reg_settings s2;
+    assert_int_equal(prep_registry_settings_get(f.r, &s2, &d), PREP_OK);
+    assert_int_equal(s2.registration_deadline, PREP_TIME_NONE);
+    assert_int_equal(s2.roster_date, s.roster_date);
+    prep_reg_input in;
+    input_ftps(&in, "tarde", "Tarde", NULL);
+    char tok[65];
+    assert_int_equal(prep_registry_add(f.r, &in, "ana", at("2021-06-01 10:00"), tok, NULL, &d), PREP_OK);
+    prep_reg_input_free(&in);
+    prep_diags_free(&d);
+    fx_close(&f);
+}
+
 /* ---------------------------------------------------------------- deliveries */
 static void test_deliveries(void **st)
 {
@@ -924,6 +1035,8 @@ int main(void)
         cmocka_unit_test(test_schema_version_refused),
         cmocka_unit_test(test_secrets),
         cmocka_unit_test(test_tokens_and_block_across_connections),
+        cmocka_unit_test(test_edit),
+        cmocka_unit_test(test_settings_checks),
         cmocka_unit_test(test_deliveries),
         cmocka_unit_test(test_letter_escapes),
         cmocka_unit_test(test_roster_signed),
