@@ -665,12 +665,45 @@ static void usage(FILE *f)
                "Every subcommand takes --db FILE (default ./difusores.db), --secrets FILE and --help.\n");
 }
 
+static int difusor_main(int argc, char **argv);
+
 int cmd_difusor(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_USAGE : CLI_OK;
     }
+    /* global options before the subcommand ("prep difusor --db F list") go after it */
+    char **args = prep_xcalloc((size_t)argc + 1, sizeof *args);
+    int na = 0, lead = 1;
+    char *front[4];
+    int nf = 0;
+    while (lead < argc && nf <= 2 &&
+           (!strcmp(argv[lead], "--db") || !strcmp(argv[lead], "--secrets") || !strncmp(argv[lead], "--db=", 5) ||
+            !strncmp(argv[lead], "--secrets=", 10))) {
+        front[nf++] = argv[lead];
+        if (!strchr(argv[lead], '=') && lead + 1 < argc) front[nf++] = argv[++lead];
+        lead++;
+    }
+    if (lead >= argc) {
+        free(args);
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    args[na++] = argv[0];
+    for (int i = lead; i < argc; i++) {
+        args[na++] = argv[i];
+        /* keep SUB [ID] first, then the leading globals */
+        if (i == lead + (lead + 1 < argc && strncmp(argv[lead + 1], "-", 1) ? 1 : 0))
+            for (int j = 0; j < nf; j++) args[na++] = front[j];
+    }
+    int rc = difusor_main(na, args);
+    free(args);
+    return rc;
+}
+
+static int difusor_main(int argc, char **argv)
+{
     const char *sub = argv[1];
     const char *id = NULL;
     int rest = 2;

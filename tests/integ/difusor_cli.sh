@@ -91,6 +91,8 @@ expect 0 "add sftp by options" "$PREP" difusor add "${D[@]}" --by ana --now "202
   --tech-name "Ing. Luis Mora" --tech-phone "442 111 2234" --tech-mobile "442 444 5567" --tech-email ti@diario.mx \
   --method sftp --sftp-url sftp://prep@10.1.2.3:2222/srv/prep/incoming/ \
   --ssh-host-key SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU --ssh-key /etc/prep/ieeq_ed25519
+expect 0 "list with --db before the subcommand" "$PREP" difusor --db reg.db list
+has out.txt "diario" "leading --db honoured"
 expect 0 "list" "$PREP" difusor list "${D[@]}"
 has out.txt "diario" "list shows diario"
 has out.txt "uaq" "list shows uaq"
