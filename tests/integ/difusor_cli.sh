@@ -174,6 +174,21 @@ has err.txt "chmod 600" "the fix is named"
 hasnt err.txt "$PW" "the refusal does not print the password"
 chmod 600 reg.db.secrets
 
+# --- concurrent writers: 6 processes register at once; busy_timeout and the write
+# transaction serialise them, and the secrets file keeps every password
+pids=()
+for i in 1 2 3 4 5 6; do
+  sed -e "s/^id = uaq/id = par-$i/" -e "s/^ftp-password = .*/ftp-password = clave-$i/" uaq.txt > par-$i.txt
+  "$PREP" difusor add "${D[@]}" --from par-$i.txt --by ana --now "2021-04-19 10:00" >par-$i.out 2>&1 &
+  pids+=($!)
+done
+allok=1
+for p in "${pids[@]}"; do wait "$p" || allok=0; done
+[ $allok = 1 ] && ok "6 concurrent adds succeed" || { bad "a concurrent add failed"; cat par-*.out; }
+[ "$(sqlite3 reg.db "SELECT count(*) FROM difusores WHERE id LIKE 'par-%'")" = 6 ] && ok "6 rows" || bad "rows missing"
+[ "$(grep -c '^par-[1-6] ftp-password clave-[1-6]$' reg.db.secrets)" = 6 ] && ok "6 passwords kept" || bad "secrets lost: $(cat reg.db.secrets | cut -d' ' -f1,2)"
+grep -q "^uaq ftp-password $PW\$" reg.db.secrets && ok "the earlier password survives" || bad "uaq password lost"
+
 # --- the everything-in-one logs are free of secrets
 for f in out.txt err.txt; do hasnt $f "$PW" "$f clean"; done
 
