@@ -59,6 +59,22 @@ int cmd_demo(int argc, char **argv);
 /* Writes a throwaway ECDSA P-256 key (0600) and a self-signed certificate for localhost
  * and 127.0.0.1 valid two days (the drill's TLS). 0 or -1. */
 int cli_selfsigned(const char *cert_path, const char *key_path, const char *cn);
+/* The broadcaster's pull loop (src/cli/pull_loop.c): polls the institute's link every
+ * every_ms, fetches and receives each newer cut (prep_pull_once), exports it when
+ * export_dir is set, prints one line per activation and each distinct error once; until
+ * *stop. Every pointer borrowed. */
+#include <signal.h>
+#include "prep/cut.h"
+#include "prep/pull.h"
+typedef struct cli_pull {
+    const char *cmd, *url, *ca_file, *store;
+    const prep_cut_policy *policy;
+    long every_ms;
+    const char *export_dir;                 /* NULL = no export */
+    const prep_cut_export_opts *export_opts;
+    int export_pending;                     /* export even without a new cut (first round) */
+} cli_pull;
+int cli_pull_loop(cli_pull *p, volatile sig_atomic_t *stop);
 /* A command whose part is not built yet: says so on stderr, returns CLI_USAGE. */
 int cli_not_built(const char *cmd);
 

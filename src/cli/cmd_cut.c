@@ -721,6 +721,30 @@ static int receive_watch(const cli_opt *opts, const prep_cut_policy *pol_in, con
     return status;
 }
 
+/* ---------------------------------------------------------------- receive --pull */
+static int receive_pull(const cli_opt *opts, const prep_cut_policy *pol, const char *xdir,
+                        const prep_cut_export_opts *xo)
+{
+    int64_t every = 2000;
+    const char *pm = cli_get(opts, "poll-ms");
+    if (pm && (prep_parse_i64(pm, &every) || every < 100 || every > 3600000)) {
+        fprintf(stderr, "prep receive: --poll-ms must be 100..3600000\n");
+        return CLI_USAGE;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = watch_on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    cli_pull p = {.cmd = "receive", .url = cli_get(opts, "pull"), .ca_file = cli_get(opts, "pull-ca"),
+                  .store = cli_get(opts, "store"), .policy = pol, .every_ms = (long)every, .export_dir = xdir,
+                  .export_opts = xo, .export_pending = xdir != NULL};
+    printf("prep receive: pulling from the institute's link every %lld ms\n", (long long)every);
+    fflush(stdout);
+    cli_pull_loop(&p, &g_watch_stop);
+    return CLI_OK;
+}
+
 int cmd_receive(int argc, char **argv)
 {
     cli_opt opts[] = {
@@ -735,19 +759,34 @@ int cmd_receive(int argc, char **argv)
         {"keep", "N", "with --link: previous cut trees kept for in-flight downloads (default 3)", NULL},
         {"watch", NULL, "keep running: poll --from for complete cuts, receive, clear them, export (until SIGINT/SIGTERM)", NULL},
         {"poll-ms", "MS", "with --watch: how often to look (default 1000)", NULL},
+        {"pull", "URL", "instead of --from: take each new cut from the institute's pull link, until SIGINT/SIGTERM", NULL},
+        {"pull-ca", "FILE", "with --pull: the CA or certificate of the institute's link (default: system CAs)", NULL},
         {NULL, NULL, NULL, NULL},
     };
     int r = parse(argc, argv, opts, "receive",
                   "--store DIR --from DIR --pubkey FILE [--drill] [--now TIME] [--export DIR [--link [--keep N]]]\n"
-                  "       [--watch [--poll-ms MS]]",
+                  "       [--watch [--poll-ms MS]]\n"
+                  "       prep receive --store DIR --pull URL [--pull-ca FILE] --pubkey FILE [--drill] [--export DIR ...]\n"
+                  "       [--poll-ms MS]",
                   "Verifies incoming cuts (signature, every object's size and hash, the chain,\n"
                   "a newer sequence, the clock) and only then switches the active cut atomically.\n"
                   "A refused cut is logged with its reason (stderr and DIR/log); the active cut stays.\n"
                   "--export DIR then writes the active cut there. --watch repeats: a cut is complete\n"
                   "when INCOMING/cuts/<seq>/manifest.sig exists (pushers upload it last); complete\n"
-                  "cuts and their objects are received, then removed from INCOMING.");
+                  "cuts and their objects are received, then removed from INCOMING. --pull URL takes\n"
+                  "the cuts from the institute's pull link instead (polled every --poll-ms, default\n"
+                  "2000), with the same checks, until SIGINT/SIGTERM.");
     if (r >= 0) return r;
-    if (need(opts, "receive", "store", "DIR") || need(opts, "receive", "from", "DIR") ||
+    const char *pull = cli_get(opts, "pull");
+    if (pull && (cli_get(opts, "from") || cli_get(opts, "watch"))) {
+        fprintf(stderr, "prep receive: --pull replaces --from and --watch (it always keeps running)\n");
+        return CLI_USAGE;
+    }
+    if (!pull && cli_get(opts, "pull-ca")) {
+        fprintf(stderr, "prep receive: --pull-ca goes with --pull URL\n");
+        return CLI_USAGE;
+    }
+    if (need(opts, "receive", "store", "DIR") || (!pull && need(opts, "receive", "from", "DIR")) ||
         need(opts, "receive", "pubkey", "FILE"))
         return CLI_USAGE;
     prep_diags d;
@@ -773,6 +812,10 @@ int cmd_receive(int argc, char **argv)
     if (cli_get(opts, "watch")) {
         prep_diags_free(&d);
         return receive_watch(opts, &pol, xdir ? &xo : NULL);
+    }
+    if (pull) {
+        prep_diags_free(&d);
+        return receive_pull(opts, &pol, xdir, &xo);
     }
     if (cli_get(opts, "poll-ms")) {
         fprintf(stderr, "prep receive: --poll-ms goes with --watch\n");

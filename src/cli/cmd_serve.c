@@ -2,6 +2,8 @@
  * Option parsing and printing only; the work is in src/serve/. */
 #include "cli.h"
 
+#include <pthread.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +35,21 @@ static int int_opt(const char *cmd, const char *name, const char *s, int64_t lo,
     return 0;
 }
 
+/* --pull: the pull loop on its own thread beside the server; the server's watcher picks
+ * up each cut the loop activates in the store. */
+typedef struct serve_pull {
+    cli_pull p;
+    pthread_t th;
+    volatile sig_atomic_t stop;
+} serve_pull;
+
+static void *serve_pull_main(void *arg)
+{
+    serve_pull *sp = arg;
+    cli_pull_loop(&sp->p, &sp->stop);
+    return NULL;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     cli_opt opts[] = {
@@ -55,6 +72,12 @@ int cmd_serve(int argc, char **argv)
          NULL},
         {"pid-file", "FILE", "write the process id here after binding (removed at exit)", NULL},
         {"poll-ms", "N", "check the store for a new active cut every N ms (default 250)", NULL},
+        {"pull", "URL", "fetch each new cut from the institute's pull link (https://.../pull/TOKEN/) into --store", NULL},
+        {"pull-ca", "FILE", "with --pull: the CA or certificate that signs the institute's link (default: system CAs)",
+         NULL},
+        {"pubkey", "FILE", "with --pull: the institute's public key; every pulled cut is verified with it", NULL},
+        {"drill", NULL, "with --pull: the store takes drill cuts (default: live)", NULL},
+        {"pull-every", "MS", "with --pull: poll the link every MS milliseconds (default 2000)", NULL},
         {NULL, NULL, NULL, NULL},
     };
     int help;
@@ -67,10 +90,12 @@ int cmd_serve(int argc, char **argv)
         cli_usage(stdout, "serve",
                   "--store DIR [--listen ADDR:PORT] [--tls-listen ADDR:PORT --tls-cert F --tls-key F] [--threads N] "
                   "[--user NAME] [--access-log FILE] [--frame-ancestors ORIGINS] [--catalog FILE] "
-                  "[--max-conns-per-ip N] [--idle-timeout S] [--header-timeout S] [--pid-file F] [--poll-ms N]",
+                  "[--max-conns-per-ip N] [--idle-timeout S] [--header-timeout S] [--pid-file F] [--poll-ms N]\n"
+                  "       [--pull URL --pubkey FILE [--pull-ca FILE] [--drill] [--pull-every MS]]",
                   "Serves the active cut of a store over HTTP/1.1 and, with a certificate, HTTPS with HTTP/2.\n"
                   "Switches to a newly activated cut atomically; answers /health and /metrics (Prometheus).\n"
-                  "Stops on SIGINT or SIGTERM.",
+                  "With --pull it also takes each new cut from the institute's link, verifies it\n"
+                  "(prep receive's checks) and activates it in --store. Stops on SIGINT or SIGTERM.",
                   opts);
         return CLI_OK;
     }
@@ -121,9 +146,45 @@ int cmd_serve(int argc, char **argv)
         c.site.window_close = cat->window_close;
         c.site.zone = cat->timezone;
     }
+    const char *pull = cli_get(opts, "pull");
+    if (!pull && (cli_get(opts, "pull-ca") || cli_get(opts, "pubkey") || cli_get(opts, "drill") ||
+                  cli_get(opts, "pull-every"))) {
+        fprintf(stderr, "prep serve: --pull-ca, --pubkey, --drill and --pull-every go with --pull URL\n");
+        prep_catalog_free(cat);
+        return CLI_USAGE;
+    }
+    int every = 2000;
+    prep_cut_pubkey pk;
+    prep_cut_policy pol;
+    if (pull) {
+        if (!cli_get(opts, "pubkey")) {
+            fprintf(stderr, "prep serve: --pull needs --pubkey FILE (the institute's key: pulled cuts are verified)\n");
+            prep_catalog_free(cat);
+            return CLI_USAGE;
+        }
+        if (int_opt("serve", "pull-every", cli_get(opts, "pull-every"), 100, 3600000, &every) ||
+            prep_cut_pubkey_load(cli_get(opts, "pubkey"), &pk, &d) != PREP_OK) {
+            prep_diags_print(&d, stderr, 5);
+            prep_diags_free(&d);
+            prep_catalog_free(cat);
+            return CLI_USAGE;
+        }
+        prep_cut_policy_init(&pol);
+        pol.mode = cli_get(opts, "drill") ? PREP_CUT_DRILL : PREP_CUT_LIVE;
+        pol.keys = &pk;
+        pol.n_keys = 1;
+    }
     setvbuf(stdout, NULL, _IOLBF, 0);
     c.status_out = stdout;
+    serve_pull sp = {.p = {.cmd = "serve", .url = pull, .ca_file = cli_get(opts, "pull-ca"), .store = c.store,
+                           .policy = &pol, .every_ms = every}};
+    int have_puller = pull && pthread_create(&sp.th, NULL, serve_pull_main, &sp) == 0;
+    if (pull && !have_puller) fprintf(stderr, "prep serve: cannot start the pull thread\n");
     prep_err e = prep_serve_run(&c, &d);
+    if (have_puller) {
+        sp.stop = 1;
+        pthread_join(sp.th, NULL);
+    }
     if (d.n) prep_diags_print(&d, stderr, 20);
     if (e) fprintf(stderr, "prep serve: %s\n", prep_err_str(e));
     prep_diags_free(&d);

@@ -1,0 +1,60 @@
+/* The broadcaster's pull loop, shared by `prep serve --pull` (on a thread beside the
+ * server) and `prep receive --pull` (in the foreground, exporting for Apache). */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int cli_pull_loop(cli_pull *p, volatile sig_atomic_t *stop)
+{
+    char etag[65] = "", last_err[512] = "";
+    prep_pull_opts o = {.url = p->url, .ca_file = p->ca_file, .store = p->store, .policy = p->policy};
+    while (!*stop) {
+        prep_diags d;
+        prep_diags_init(&d);
+        prep_pull_result r;
+        prep_err e = prep_pull_once(&o, etag, &r, &d);
+        if (e) {
+            /* say each distinct problem once, not once per poll */
+            char msg[512];
+            const prep_diag *g = d.n ? &d.v[0] : NULL;
+            snprintf(msg, sizeof msg, "%s: %s", g ? g->kind : prep_err_str(e), g ? g->msg : "");
+            if (strcmp(msg, last_err)) {
+                fprintf(stderr, "prep %s: pull: %s\n", p->cmd, msg);
+                if (d.n > 1) prep_diags_print(&d, stderr, 5);
+                snprintf(last_err, sizeof last_err, "%s", msg);
+            }
+        } else {
+            if (last_err[0]) fprintf(stderr, "prep %s: pull: working again\n", p->cmd);
+            last_err[0] = '\0';
+        }
+        if (r.active_after != r.active_before) {
+            printf("prep %s: pulled corte %llu (%zu cortes, %zu objetos, %llu bytes)\n", p->cmd,
+                   (unsigned long long)r.active_after, r.cuts_fetched, r.objects_fetched,
+                   (unsigned long long)r.bytes_fetched);
+            fflush(stdout);
+        }
+        if (p->export_dir && (r.active_after != r.active_before || (p->export_pending && r.active_after))) {
+            prep_diags xd;
+            prep_diags_init(&xd);
+            prep_err xe = prep_cut_export(p->store, p->export_dir, p->export_opts, &xd);
+            if (xe) {
+                prep_diags_print(&xd, stderr, 5);
+                fprintf(stderr, "prep %s: export to %s failed: %s\n", p->cmd, p->export_dir, prep_err_str(xe));
+            } else {
+                printf("prep %s: exported corte %llu to %s\n", p->cmd, (unsigned long long)r.active_after,
+                       p->export_dir);
+                fflush(stdout);
+            }
+            p->export_pending = xe != PREP_OK;
+            prep_diags_free(&xd);
+        }
+        prep_diags_free(&d);
+        for (long waited = 0; waited < p->every_ms && !*stop; waited += 50) {
+            struct timespec ts = {0, 50 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return 0;
+}
