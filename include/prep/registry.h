@@ -177,7 +177,10 @@ const char *prep_reg_status_name(prep_reg_status s); /* static */
 int prep_reg_status_parse(const char *s, prep_reg_status *out);
 
 /* ---------------------------------------------------------------- the registry */
-typedef struct prep_registry prep_registry; /* opaque; one connection */
+/* Opaque; one connection. Use a handle from one thread at a time, except
+ * prep_registry_is_blocked, prep_registry_pull_lookup and prep_registry_pull_authorize,
+ * which any number of threads may call at once (each sees the last committed state). */
+typedef struct prep_registry prep_registry;
 
 /* Opens (creating or migrating) the database at db (borrowed). secrets NULL = DB.secrets.
  * *out owned: prep_registry_close. Diag kinds: "db", "schema-version". */

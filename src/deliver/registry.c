@@ -3,6 +3,7 @@
  * Every SQL text here is a compile-time constant; values are always bound. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,11 @@ static const char SQL_AUDIT_ADD[] =
 
 /* ---------------------------------------------------------------- basics */
 struct prep_registry {
+    /* Held across a whole statement (prepare .. finalize) by the calls threads share
+     * (pull lookups, is_blocked): SQLite keeps a connection's read transaction, and so
+     * its snapshot, open while any of its statements is active, so overlapping lookups
+     * from several threads could go on reading the state from before a block. */
+    pthread_mutex_t mu;
     sqlite3 *db;
     char *path;
     char *secrets;
@@ -156,6 +162,7 @@ prep_err prep_registry_open(const char *db, const char *secrets, prep_registry *
     *out = NULL;
     prep_registry *r = calloc(1, sizeof *r);
     if (!r) return PREP_ERR_NOMEM;
+    pthread_mutex_init(&r->mu, NULL);
     r->path = prep_xstrdup(db);
     if (secrets) {
         r->secrets = prep_xstrdup(secrets);
@@ -205,6 +212,7 @@ void prep_registry_close(prep_registry *r)
 {
     if (!r) return;
     sqlite3_close_v2(r->db);
+    pthread_mutex_destroy(&r->mu);
     free(r->path);
     free(r->secrets);
     free(r);
@@ -1130,7 +1138,11 @@ prep_err prep_registry_targets(prep_registry *r, prep_deliver_target **out, size
 int prep_registry_is_blocked(prep_registry *r, const char *id)
 {
     sqlite3_stmt *st;
-    if (stmt(r, "SELECT status FROM difusores WHERE id = ?", &st) != SQLITE_OK) return -1;
+    pthread_mutex_lock(&r->mu);
+    if (stmt(r, "SELECT status FROM difusores WHERE id = ?", &st) != SQLITE_OK) {
+        pthread_mutex_unlock(&r->mu);
+        return -1;
+    }
     bind_text(st, 1, id);
     int res = -1;
     if (sqlite3_step(st) == SQLITE_ROW) {
@@ -1138,6 +1150,7 @@ int prep_registry_is_blocked(prep_registry *r, const char *id)
         res = s && !strcmp(s, "blocked");
     }
     sqlite3_finalize(st);
+    pthread_mutex_unlock(&r->mu);
     return res;
 }
 
@@ -1150,8 +1163,11 @@ prep_reg_pull prep_registry_pull_lookup(prep_registry *r, const char *token, cha
     char hash[65];
     prep_sha256_hex(token, PREP_REG_TOKEN_HEX, hash);
     sqlite3_stmt *st;
-    if (stmt(r, "SELECT id, status FROM difusores WHERE token_sha256 = ?", &st) != SQLITE_OK)
+    pthread_mutex_lock(&r->mu);
+    if (stmt(r, "SELECT id, status FROM difusores WHERE token_sha256 = ?", &st) != SQLITE_OK) {
+        pthread_mutex_unlock(&r->mu);
         return PREP_REG_PULL_BLOCKED; /* fail closed: a database error refuses */
+    }
     bind_text(st, 1, hash);
     prep_reg_pull res = PREP_REG_PULL_UNKNOWN;
     int rc = sqlite3_step(st);
@@ -1166,6 +1182,7 @@ prep_reg_pull prep_registry_pull_lookup(prep_registry *r, const char *token, cha
         res = PREP_REG_PULL_BLOCKED;
     }
     sqlite3_finalize(st);
+    pthread_mutex_unlock(&r->mu);
     return res;
 }
 

@@ -14,6 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include <cmocka.h>
 #include <sqlite3.h>
 
@@ -175,6 +178,8 @@ static prep_err move(fixture *f, const char *id, prep_reg_status to, const char 
 {
     return prep_registry_transition(f->r, id, to, "ana", "revisión", at(now), d);
 }
+
+static void activate(fixture *f, const char *id);
 
 /* ---------------------------------------------------------------- validators */
 typedef struct vcase {
@@ -854,6 +859,68 @@ static void test_settings_checks(void **st)
     fx_close(&f);
 }
 
+/* ---------------------------------------------------------------- threads of the pull server */
+typedef struct pull_thread {
+    prep_registry *reg; /* shared by every thread, as the pull server does */
+    const char *token;
+    atomic_int *blocked_done;
+    atomic_int *stop;
+    long allowed_before, blocked_after, violations, errors;
+} pull_thread;
+
+static void *pull_loop(void *arg)
+{
+    pull_thread *t = arg;
+    while (!atomic_load(t->stop)) {
+        int done = atomic_load(t->blocked_done); /* read before asking */
+        char id[64];
+        int a = prep_registry_pull_authorize(t->reg, t->token, id);
+        if (done && a == 1) t->violations++;
+        if (!done && a == 1) t->allowed_before++;
+        if (done && a == -1) t->blocked_after++;
+        if (a == 0) t->errors++;
+    }
+    return NULL;
+}
+
+static void test_block_under_concurrent_lookups(void **st)
+{
+    (void)st;
+    fixture f;
+    fx_open(&f);
+    char tok[65];
+    fx_add(&f, "uaq", "UAQ", tok);
+    activate(&f, "uaq");
+    prep_registry *server;
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(prep_registry_open(f.db, NULL, &server, &d), PREP_OK);
+    atomic_int blocked_done = 0, stop = 0;
+    pull_thread th[8];
+    pthread_t tid[8];
+    for (int i = 0; i < 8; i++) {
+        th[i] = (pull_thread){.reg = server, .token = tok, .blocked_done = &blocked_done, .stop = &stop};
+        assert_int_equal(pthread_create(&tid[i], NULL, pull_loop, &th[i]), 0);
+    }
+    usleep(50 * 1000);
+    assert_int_equal(prep_registry_block(f.r, "uaq", "ana", "prueba de bloqueo", &d), PREP_OK);
+    atomic_store(&blocked_done, 1);
+    usleep(150 * 1000);
+    atomic_store(&stop, 1);
+    long before = 0, after = 0;
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(pthread_join(tid[i], NULL), 0);
+        assert_int_equal(th[i].violations, 0); /* never allowed once the block returned */
+        assert_int_equal(th[i].errors, 0);
+        before += th[i].allowed_before;
+        after += th[i].blocked_after;
+    }
+    assert_true(before > 0 && after > 0); /* both sides of the block were exercised */
+    prep_registry_close(server);
+    prep_diags_free(&d);
+    fx_close(&f);
+}
+
 /* ---------------------------------------------------------------- deliveries */
 static void test_deliveries(void **st)
 {
@@ -1037,6 +1104,7 @@ int main(void)
         cmocka_unit_test(test_tokens_and_block_across_connections),
         cmocka_unit_test(test_edit),
         cmocka_unit_test(test_settings_checks),
+        cmocka_unit_test(test_block_under_concurrent_lookups),
         cmocka_unit_test(test_deliveries),
         cmocka_unit_test(test_letter_escapes),
         cmocka_unit_test(test_roster_signed),
