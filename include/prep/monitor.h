@@ -1,0 +1,108 @@
+/* prep monitor: the institute's compliance board (DESIGN.md "monitor").
+ *
+ * Probes each broadcaster's public site over HTTPS (libcurl multi, bounded parallelism):
+ * is it serving the latest signed cut (SHA-256 of its SHA256SUMS against the store's
+ * manifests), are sampled pages byte-identical to the cut (identity and br/gzip), how
+ * late did it pick the cut up, is its certificate valid and far from expiry, is it up.
+ * Writes the board (OUT/index.html, OUT/board.json, OUT/metrics.prom), an append-only
+ * evidence log per broadcaster (OUT/evidence/<id>.jsonl) and its own state
+ * (OUT/state.json: sample cursors, when each cut was first seen, history).
+ * Format and rules: docs/monitor.md.
+ *
+ * Ownership at each declaration: borrowed (not kept past the call), owned (caller frees
+ * with the named function), static (lives for the program). */
+#ifndef PREP_MONITOR_H
+#define PREP_MONITOR_H
+
+#include <stdint.h>
+
+#include "prep/core.h"
+
+/* ---------------------------------------------------------------- limits */
+#define PREP_MONITOR_CONFIG_MAX (1u << 20)  /* bytes in a config file */
+#define PREP_MONITOR_TARGETS_MAX 10000      /* broadcasters in one config */
+#define PREP_MONITOR_ID_MAX 63              /* bytes in a broadcaster id, [a-z0-9-] */
+#define PREP_MONITOR_URL_MAX 511            /* bytes in a site URL */
+#define PREP_MONITOR_FILE_MAX 1023          /* bytes in a path from the config (resolved) */
+#define PREP_MONITOR_SAMPLE_MAX 10000       /* pages fetched per broadcaster per round */
+#define PREP_MONITOR_HISTORY_MAX 1000       /* rounds kept per broadcaster */
+#define PREP_MONITOR_REASON_MAX 511         /* bytes in a row's reason */
+
+/* One broadcaster to probe. Plain value type. */
+typedef struct prep_monitor_target {
+    char id[PREP_MONITOR_ID_MAX + 1];
+    char url[PREP_MONITOR_URL_MAX + 1];        /* https://host[:port]/[path/], ends in '/' */
+    char ca_file[PREP_MONITOR_FILE_MAX + 1];   /* CA or self-signed cert; "" = system CAs */
+} prep_monitor_target;
+
+typedef struct prep_monitor_config {
+    char store[PREP_MONITOR_FILE_MAX + 1];    /* the institute's store (read only) */
+    char out[PREP_MONITOR_FILE_MAX + 1];      /* the board directory */
+    char registry[PREP_MONITOR_FILE_MAX + 1]; /* "" = none (see docs/monitor.md) */
+    int64_t interval_seconds;                 /* 5..86400, default 30 */
+    int64_t sample;                           /* 2..PREP_MONITOR_SAMPLE_MAX, default 20 */
+    int64_t amber_lag_seconds;                /* default 120 */
+    int64_t red_lag_seconds;                  /* >= amber, default 600 */
+    int64_t cert_warn_days;                   /* 0..3650, default 14 */
+    int64_t timeout_seconds;                  /* one transfer, 1..300, default 20 */
+    int64_t parallel;                         /* transfers at once, 1..64, default 8 */
+    int64_t history;                          /* rounds kept per broadcaster, default 48 */
+    prep_monitor_target *targets;             /* owned; n of them, ids unique */
+    size_t n;
+} prep_monitor_config;
+
+/* Strict parse of a JSON config (data borrowed; name labels diags; relative paths are
+ * resolved against base_dir, borrowed, may be NULL = as written). Unknown keys, wrong
+ * types, out-of-range values, bad ids/URLs, duplicate ids are refused, each diag with
+ * line:column of the offending value. Diag kinds: "config-syntax", "config-field",
+ * "config-range", "config-missing", "config-duplicate", "limit". On error *c is left
+ * empty (freeable). */
+prep_err prep_monitor_config_parse(const void *data, size_t len, const char *name, const char *base_dir,
+                                   prep_monitor_config *c, prep_diags *d);
+/* Same, from a file (at most PREP_MONITOR_CONFIG_MAX bytes); paths relative to its directory. */
+prep_err prep_monitor_config_load(const char *path, prep_monitor_config *c, prep_diags *d);
+void prep_monitor_config_free(prep_monitor_config *c);
+
+/* ---------------------------------------------------------------- a round */
+typedef enum prep_monitor_state {
+    PREP_MONITOR_GREEN = 0,
+    PREP_MONITOR_AMBER = 1,
+    PREP_MONITOR_RED = 2,
+} prep_monitor_state;
+
+/* "green" / "amber" / "red" (static). */
+const char *prep_monitor_state_name(prep_monitor_state s);
+
+/* One broadcaster's verdict for one round. Plain value type. */
+typedef struct prep_monitor_row {
+    char id[PREP_MONITOR_ID_MAX + 1];
+    char url[PREP_MONITOR_URL_MAX + 1];
+    prep_monitor_state state;
+    char reason[PREP_MONITOR_REASON_MAX + 1]; /* the worst finding, English */
+    uint64_t serving_seq;   /* the cut it serves; 0 = unknown */
+    int64_t cuts_behind;    /* -1 = unknown */
+    int64_t lag_seconds;    /* current: pick-up lag of the cut; stale: time behind; -1 = unknown */
+    int64_t cert_days_left; /* INT64_MIN = unknown */
+    prep_time cert_expires; /* PREP_TIME_NONE = unknown */
+    int64_t x_prep_corte;   /* header on SHA256SUMS; -1 = absent */
+    size_t pages_checked;   /* sampled pages fetched and compared (identity + encoded) */
+    size_t pages_bad;       /* of them, modified or missing */
+} prep_monitor_row;
+
+typedef struct prep_monitor_result {
+    prep_time at;             /* when the round started */
+    uint64_t active_seq;      /* the store's active cut */
+    prep_monitor_row *rows;   /* owned; one per target, in config order */
+    size_t n;
+    size_t green, amber, red;
+} prep_monitor_result;
+
+/* One round: reads the store's cuts, probes every target, updates OUT/state.json, appends
+ * to OUT/evidence/<id>.jsonl and rewrites OUT/index.html, OUT/board.json, OUT/metrics.prom
+ * (each atomically). now = PREP_TIME_NONE takes the wall clock. *r is initialised here
+ * (prep_monitor_result_free). Returns PREP_OK when the board was written, whatever the
+ * verdicts; an error when the store has no active cut or the board cannot be written. */
+prep_err prep_monitor_round(const prep_monitor_config *c, prep_time now, prep_monitor_result *r, prep_diags *d);
+void prep_monitor_result_free(prep_monitor_result *r);
+
+#endif

@@ -1,0 +1,404 @@
+/* prep monitor: the JSON config (docs/monitor.md "Config"). jansson reads it; every
+ * refusal names the line:column of the offending value, found by a small walker over the
+ * already-accepted text (jansson keeps no positions after loading). */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor_internal.h"
+
+/* ---------------------------------------------------------------- locating values */
+typedef struct jw {
+    const char *s;
+    size_t n, i;
+    long line, col; /* of s[i] */
+} jw;
+
+static void jw_adv(jw *w)
+{
+    if (w->i >= w->n) return;
+    if (w->s[w->i] == '\n') {
+        w->line++;
+        w->col = 1;
+    } else {
+        w->col++;
+    }
+    w->i++;
+}
+
+static void jw_ws(jw *w)
+{
+    while (w->i < w->n && (w->s[w->i] == ' ' || w->s[w->i] == '\t' || w->s[w->i] == '\n' || w->s[w->i] == '\r'))
+        jw_adv(w);
+}
+
+/* At a double quote: skips the string; *start and *len get its raw contents (escapes not decoded). */
+static void jw_string(jw *w, size_t *start, size_t *len)
+{
+    jw_adv(w); /* " */
+    size_t b = w->i;
+    while (w->i < w->n && w->s[w->i] != '"') {
+        if (w->s[w->i] == '\\') jw_adv(w);
+        jw_adv(w);
+    }
+    if (start) *start = b;
+    if (len) *len = w->i - b;
+    jw_adv(w); /* " */
+}
+
+/* Skips one value of any depth without recursion. */
+static void jw_skip(jw *w)
+{
+    long depth = 0;
+    do {
+        jw_ws(w);
+        if (w->i >= w->n) return;
+        char ch = w->s[w->i];
+        if (ch == '"') {
+            jw_string(w, NULL, NULL);
+        } else if (ch == '{' || ch == '[') {
+            depth++;
+            jw_adv(w);
+        } else if (ch == '}' || ch == ']') {
+            depth--;
+            jw_adv(w);
+        } else if (ch == ',' || ch == ':') {
+            jw_adv(w);
+        } else {
+            while (w->i < w->n && !strchr(",]} \t\r\n", w->s[w->i])) jw_adv(w);
+        }
+    } while (depth > 0);
+}
+
+void mon_json_locate(const char *text, size_t len, const mon_jstep *path, size_t n, long *line, long *col)
+{
+    jw w = {text, len, 0, 1, 1};
+    *line = 0;
+    *col = 0;
+    for (size_t k = 0; k <= n; k++) {
+        jw_ws(&w);
+        if (w.i >= w.n) return;
+        if (k == n) break;
+        char open = w.s[w.i];
+        if (path[k].key && open == '{') {
+            jw_adv(&w);
+            int found = 0;
+            for (;;) {
+                jw_ws(&w);
+                if (w.i >= w.n || w.s[w.i] != '"') return;
+                size_t ks, kl;
+                jw_string(&w, &ks, &kl);
+                jw_ws(&w);
+                if (w.i < w.n && w.s[w.i] == ':') jw_adv(&w);
+                if (kl == strlen(path[k].key) && !memcmp(w.s + ks, path[k].key, kl)) {
+                    found = 1;
+                    break;
+                }
+                jw_skip(&w);
+                jw_ws(&w);
+                if (w.i < w.n && w.s[w.i] == ',') jw_adv(&w);
+                else return;
+            }
+            if (!found) return;
+        } else if (!path[k].key && open == '[') {
+            jw_adv(&w);
+            for (size_t j = 0; j < path[k].index; j++) {
+                jw_skip(&w);
+                jw_ws(&w);
+                if (w.i < w.n && w.s[w.i] == ',') jw_adv(&w);
+                else return;
+            }
+        } else {
+            return;
+        }
+    }
+    *line = w.line;
+    *col = w.col;
+}
+
+/* ---------------------------------------------------------------- parsing */
+typedef struct pctx {
+    const char *text;
+    size_t len;
+    const char *name;
+    const char *base;
+    prep_diags *d;
+    int bad;
+} pctx;
+
+static void perr(pctx *p, const mon_jstep *path, size_t n, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void perr(pctx *p, const mon_jstep *path, size_t n, const char *kind, const char *fmt, ...)
+{
+    long line, col;
+    mon_json_locate(p->text, p->len, path, n, &line, &col);
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    prep_diags_add(p->d, p->name, line, col, kind, "%s", msg);
+    p->bad = 1;
+}
+
+static void resolve(const pctx *p, const char *v, char *out, size_t outsz, int *too_long)
+{
+    int r;
+    if (v[0] == '/' || !p->base || !p->base[0]) r = snprintf(out, outsz, "%s", v);
+    else r = snprintf(out, outsz, "%s/%s", p->base, v);
+    *too_long = r < 0 || (size_t)r >= outsz;
+}
+
+static void get_path(pctx *p, json_t *root, const char *key, char *out, int required)
+{
+    mon_jstep st = {key, 0};
+    json_t *v = json_object_get(root, key);
+    out[0] = 0;
+    if (!v) {
+        if (required) perr(p, NULL, 0, "config-missing", "\"%s\" is required", key);
+        return;
+    }
+    if (!json_is_string(v) || !json_string_length(v) || strlen(json_string_value(v)) != json_string_length(v)) {
+        perr(p, &st, 1, "config-field", "\"%s\" must be a non-empty string (a path)", key);
+        return;
+    }
+    int tl;
+    resolve(p, json_string_value(v), out, PREP_MONITOR_FILE_MAX + 1, &tl);
+    if (tl) {
+        perr(p, &st, 1, "limit", "\"%s\" is longer than %d bytes", key, PREP_MONITOR_FILE_MAX);
+        out[0] = 0;
+    }
+}
+
+static void get_int(pctx *p, json_t *root, const char *key, int64_t *out, int64_t def, int64_t lo, int64_t hi)
+{
+    mon_jstep st = {key, 0};
+    json_t *v = json_object_get(root, key);
+    *out = def;
+    if (!v) return;
+    if (!json_is_integer(v)) {
+        perr(p, &st, 1, "config-field", "\"%s\" must be a whole number", key);
+        return;
+    }
+    json_int_t x = json_integer_value(v);
+    if (x < lo || x > hi) {
+        perr(p, &st, 1, "config-range", "\"%s\" is %lld; allowed %lld..%lld", key, (long long)x, (long long)lo,
+             (long long)hi);
+        return;
+    }
+    *out = x;
+}
+
+static int id_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > PREP_MONITOR_ID_MAX) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-')) return 0;
+    return 1;
+}
+
+/* https://host[:port]/[path/]: printable ASCII, no space, quote, '#', '?', backslash. */
+static const char *url_problem(const char *s)
+{
+    size_t n = strlen(s);
+    if (n > PREP_MONITOR_URL_MAX) return "longer than 511 bytes";
+    if (strncmp(s, "https://", 8)) return "must begin with https://";
+    if (n < 10 || s[n - 1] != '/') return "must end with '/'";
+    if (s[8] == '/') return "has no host";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch <= 0x20 || ch >= 0x7f || strchr("\"'<>\\#?`{}|^", ch)) return "has a character not allowed in it";
+    }
+    if (strchr(s + 8, '@')) return "must not carry user information";
+    return NULL;
+}
+
+static const char *known_top[] = {"store", "out", "registry", "interval_seconds", "sample", "amber_lag_seconds",
+                                  "red_lag_seconds", "cert_warn_days", "timeout_seconds", "parallel", "history",
+                                  "broadcasters", NULL};
+static const char *known_b[] = {"id", "url", "ca_file", NULL};
+
+static int known(const char *const *list, const char *k)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (!strcmp(list[i], k)) return 1;
+    return 0;
+}
+
+static void get_targets(pctx *p, json_t *root, prep_monitor_config *c)
+{
+    mon_jstep st[3] = {{"broadcasters", 0}, {NULL, 0}, {NULL, 0}};
+    json_t *arr = json_object_get(root, "broadcasters");
+    if (!arr) {
+        if (!c->registry[0]) perr(p, NULL, 0, "config-missing", "\"broadcasters\" is required (or \"registry\")");
+        return;
+    }
+    if (!json_is_array(arr)) {
+        perr(p, st, 1, "config-field", "\"broadcasters\" must be an array");
+        return;
+    }
+    size_t n = json_array_size(arr);
+    if (n > PREP_MONITOR_TARGETS_MAX) {
+        perr(p, st, 1, "limit", "%zu broadcasters; at most %d", n, PREP_MONITOR_TARGETS_MAX);
+        return;
+    }
+    c->targets = calloc(n ? n : 1, sizeof *c->targets);
+    if (!c->targets) {
+        p->bad = 1;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *b = json_array_get(arr, i);
+        st[1].index = i;
+        if (!json_is_object(b)) {
+            perr(p, st, 2, "config-field", "broadcasters[%zu] must be an object", i);
+            continue;
+        }
+        const char *k;
+        json_t *v;
+        json_object_foreach(b, k, v) {
+            if (!known(known_b, k)) {
+                st[2].key = k;
+                perr(p, st, 3, "config-field", "unknown key \"%s\" in broadcasters[%zu]", k, i);
+            }
+        }
+        prep_monitor_target *t = &c->targets[c->n];
+        int ok = 1;
+        st[2].key = "id";
+        v = json_object_get(b, "id");
+        if (!v) {
+            perr(p, st, 2, "config-missing", "broadcasters[%zu] has no \"id\"", i);
+            ok = 0;
+        } else if (!json_is_string(v) || !id_ok(json_string_value(v)) ||
+                   strlen(json_string_value(v)) != json_string_length(v)) {
+            perr(p, st, 3, "config-field", "broadcasters[%zu].id must be 1..63 of [a-z0-9-]", i);
+            ok = 0;
+        } else {
+            snprintf(t->id, sizeof t->id, "%s", json_string_value(v));
+            for (size_t j = 0; j < c->n; j++)
+                if (!strcmp(c->targets[j].id, t->id)) {
+                    perr(p, st, 3, "config-duplicate", "broadcaster id \"%s\" given twice", t->id);
+                    ok = 0;
+                }
+        }
+        st[2].key = "url";
+        v = json_object_get(b, "url");
+        if (!v) {
+            perr(p, st, 2, "config-missing", "broadcasters[%zu] has no \"url\"", i);
+            ok = 0;
+        } else if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
+            perr(p, st, 3, "config-field", "broadcasters[%zu].url must be a string", i);
+            ok = 0;
+        } else {
+            const char *why = url_problem(json_string_value(v));
+            if (why) {
+                perr(p, st, 3, "config-field", "broadcasters[%zu].url \"%.80s\" %s", i, json_string_value(v), why);
+                ok = 0;
+            } else {
+                snprintf(t->url, sizeof t->url, "%s", json_string_value(v));
+            }
+        }
+        st[2].key = "ca_file";
+        v = json_object_get(b, "ca_file");
+        if (v) {
+            if (!json_is_string(v) || !json_string_length(v) ||
+                strlen(json_string_value(v)) != json_string_length(v)) {
+                perr(p, st, 3, "config-field", "broadcasters[%zu].ca_file must be a non-empty string", i);
+                ok = 0;
+            } else {
+                int tl;
+                resolve(p, json_string_value(v), t->ca_file, sizeof t->ca_file, &tl);
+                if (tl) {
+                    perr(p, st, 3, "limit", "broadcasters[%zu].ca_file is too long", i);
+                    ok = 0;
+                }
+            }
+        }
+        if (ok) c->n++;
+        else memset(t, 0, sizeof *t);
+    }
+}
+
+void prep_monitor_config_free(prep_monitor_config *c)
+{
+    if (!c) return;
+    free(c->targets);
+    memset(c, 0, sizeof *c);
+}
+
+prep_err prep_monitor_config_parse(const void *data, size_t len, const char *name, const char *base_dir,
+                                   prep_monitor_config *c, prep_diags *d)
+{
+    memset(c, 0, sizeof *c);
+    if (!name) name = "config";
+    if (len > PREP_MONITOR_CONFIG_MAX) {
+        prep_diags_add(d, name, 0, 0, "limit", "config is %zu bytes; at most %u", len, PREP_MONITOR_CONFIG_MAX);
+        return PREP_ERR_LIMIT;
+    }
+    json_error_t je;
+    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        prep_diags_add(d, name, je.line > 0 ? je.line : 0, je.column > 0 ? je.column : 0, "config-syntax", "%s",
+                       je.text);
+        return PREP_ERR_PARSE;
+    }
+    pctx p = {data, len, name, base_dir, d, 0};
+    if (!json_is_object(root)) {
+        perr(&p, NULL, 0, "config-field", "the config must be a JSON object");
+        json_decref(root);
+        return PREP_ERR_INVALID;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(root, k, v) {
+        if (!known(known_top, k)) {
+            mon_jstep st = {k, 0};
+            perr(&p, &st, 1, "config-field", "unknown key \"%s\"", k);
+        }
+    }
+    get_path(&p, root, "store", c->store, 1);
+    get_path(&p, root, "out", c->out, 1);
+    get_path(&p, root, "registry", c->registry, 0);
+    get_int(&p, root, "interval_seconds", &c->interval_seconds, 30, 5, 86400);
+    get_int(&p, root, "sample", &c->sample, 20, 2, PREP_MONITOR_SAMPLE_MAX);
+    get_int(&p, root, "amber_lag_seconds", &c->amber_lag_seconds, 120, 0, 86400 * 7);
+    get_int(&p, root, "red_lag_seconds", &c->red_lag_seconds, 600, 0, 86400 * 7);
+    get_int(&p, root, "cert_warn_days", &c->cert_warn_days, 14, 0, 3650);
+    get_int(&p, root, "timeout_seconds", &c->timeout_seconds, 20, 1, 300);
+    get_int(&p, root, "parallel", &c->parallel, 8, 1, 64);
+    get_int(&p, root, "history", &c->history, 48, 1, PREP_MONITOR_HISTORY_MAX);
+    if (!p.bad && c->red_lag_seconds < c->amber_lag_seconds) {
+        mon_jstep st = {"red_lag_seconds", 0};
+        perr(&p, &st, 1, "config-range", "\"red_lag_seconds\" (%lld) is below \"amber_lag_seconds\" (%lld)",
+             (long long)c->red_lag_seconds, (long long)c->amber_lag_seconds);
+    }
+    get_targets(&p, root, c);
+    json_decref(root);
+    if (p.bad) {
+        prep_monitor_config_free(c);
+        return PREP_ERR_INVALID;
+    }
+    return PREP_OK;
+}
+
+prep_err prep_monitor_config_load(const char *path, prep_monitor_config *c, prep_diags *d)
+{
+    memset(c, 0, sizeof *c);
+    char *data = NULL;
+    size_t len = 0;
+    prep_err e = prep_read_file(path, PREP_MONITOR_CONFIG_MAX, &data, &len);
+    if (e) {
+        prep_diags_add(d, path, 0, 0, e == PREP_ERR_LIMIT ? "limit" : "io", "cannot read the config (%s)",
+                       e == PREP_ERR_LIMIT ? "larger than 1 MiB" : prep_err_str(e));
+        return e;
+    }
+    char base[PREP_MONITOR_FILE_MAX + 1];
+    const char *slash = strrchr(path, '/');
+    if (!slash) snprintf(base, sizeof base, ".");
+    else if (slash == path) snprintf(base, sizeof base, "/");
+    else snprintf(base, sizeof base, "%.*s", (int)(slash - path), path);
+    e = prep_monitor_config_parse(data, len, path, base, c, d);
+    free(data);
+    return e;
+}

@@ -1,0 +1,140 @@
+/* prep monitor: pieces shared by the part's files and its unit tests (not public). */
+#ifndef PREP_MONITOR_INTERNAL_H
+#define PREP_MONITOR_INTERNAL_H
+
+#include <stdint.h>
+
+#include "prep/cut.h"
+#include "prep/monitor.h"
+
+/* ---------------------------------------------------------------- config (monitor_config.c) */
+/* One step of a JSON path: a member name (key != NULL) or an array index. */
+typedef struct mon_jstep {
+    const char *key;
+    size_t index;
+} mon_jstep;
+
+/* Line and column (1-based, column in bytes) of the value at path (n steps) in JSON text
+ * already accepted by jansson; 0/0 when not found. */
+void mon_json_locate(const char *text, size_t len, const mon_jstep *path, size_t n, long *line, long *col);
+
+/* ---------------------------------------------------------------- probing (monitor_probe.c) */
+/* Parses a certificate date as libcurl's CERTINFO prints it with OpenSSL ("Mar  8
+ * 12:00:00 2026 GMT") or as "YYYY-MM-DD HH:MM:SS GMT". 0 on success. */
+int mon_parse_cert_date(const char *s, prep_time *out);
+/* base URL (ends in '/') + public path, every byte outside [A-Za-z0-9._~/-] percent-encoded.
+ * 0 on success, -1 if it does not fit. */
+int mon_url_join(const char *base, const char *path, char *out, size_t outsz);
+
+/* What one fetch found. */
+typedef struct mon_fetch {
+    int kind;                /* MON_SUMS, MON_PAGE, MON_ENC */
+    size_t target;           /* index in the config */
+    const char *path;        /* borrowed from a manifest ("SHA256SUMS" for MON_SUMS) */
+    char url[PREP_MONITOR_URL_MAX + PREP_CUT_PATH_MAX * 3 + 1];
+    char expected[65];       /* "" for MON_SUMS */
+    uint64_t expected_size;
+    uint64_t max_bytes;
+    /* results */
+    int curl_code;           /* CURLcode */
+    char curl_error[256];
+    long http_code;
+    uint64_t bytes;
+    int oversize;
+    char found[65];
+    int64_t x_prep_corte;    /* -1 absent */
+    char content_encoding[32];
+    prep_time cert_expires;  /* PREP_TIME_NONE unknown */
+    prep_time at;
+    void *_ctx;              /* EVP_MD_CTX while running */
+} mon_fetch;
+
+enum { MON_SUMS = 0, MON_PAGE = 1, MON_ENC = 2 };
+
+/* Runs the fetches (array of n, borrowed, results written in place) with at most parallel
+ * transfers at once and timeout seconds each; ca_files[target] (borrowed) is the CA file
+ * of each target ("" = system). On return every fetch has its results. */
+prep_err mon_fetch_all(mon_fetch *f, size_t n, const prep_monitor_config *c);
+
+/* ---------------------------------------------------------------- judging (monitor_judge.c) */
+/* The cuts the store holds: seq, manifest SHA-256, instant, and when the monitor first
+ * saw each one active (store_seen). */
+typedef struct mon_cut {
+    uint64_t seq;
+    char sha256[65];
+    prep_time instant;
+    prep_time store_seen; /* PREP_TIME_NONE unknown */
+} mon_cut;
+
+/* Per-broadcaster memory kept in OUT/state.json. */
+#define MON_SEEN_MAX 64
+typedef struct mon_hist {
+    prep_time at;
+    prep_monitor_state state;
+    uint64_t seq;
+} mon_hist;
+
+typedef struct mon_bstate {
+    char id[PREP_MONITOR_ID_MAX + 1];
+    char cursor[PREP_CUT_PATH_MAX + 1];  /* last path sampled ("" = start) */
+    uint64_t seen_seq[MON_SEEN_MAX];     /* cuts it was first seen serving, and when */
+    prep_time seen_at[MON_SEEN_MAX];
+    size_t n_seen;
+    mon_hist *hist;                      /* owned; oldest first */
+    size_t n_hist;
+} mon_bstate;
+
+typedef struct mon_state {
+    prep_time first_round;               /* the monitor's first round on this out dir */
+    mon_cut cuts[MON_SEEN_MAX];          /* cache of the store's recent cuts (immutable once active) */
+    size_t n_cuts;
+    uint64_t store_seq[MON_SEEN_MAX];    /* when the monitor first saw each cut active */
+    prep_time store_at[MON_SEEN_MAX];
+    size_t n_store;
+    mon_bstate *b;                       /* owned */
+    size_t n;
+} mon_state;
+
+/* Loads OUT/state.json (missing = empty state; a damaged one is reported and ignored). */
+void mon_state_load(const char *path, mon_state *s, prep_diags *d);
+prep_err mon_state_save(const char *path, const mon_state *s);
+void mon_state_free(mon_state *s);
+/* The entry for id (created empty when absent); NULL on allocation failure. */
+mon_bstate *mon_state_get(mon_state *s, const char *id);
+/* Adds c to the cut cache (replacing the entry of the same seq; the lowest dropped). */
+void mon_state_cache_cut(mon_state *s, const mon_cut *c);
+/* Remembers (seq, at) in a bounded list, oldest dropped; returns the time kept for seq. */
+prep_time mon_seen_note(uint64_t *seqs, prep_time *ats, size_t *n, uint64_t seq, prep_time at);
+void mon_hist_push(mon_bstate *b, prep_time at, prep_monitor_state st, uint64_t seq, size_t keep);
+
+/* The sample of m for one round: index.html and corte.json when present, then paths after
+ * cursor in order (wrapping), k in all (fewer when m is smaller). idx gets entry indexes
+ * (caller-provided, room for k). Returns how many; *next_cursor (room for
+ * PREP_CUT_PATH_MAX + 1) gets the last rotating path taken. */
+size_t mon_sample(const prep_cut_manifest *m, const char *cursor, size_t k, size_t *idx, char *next_cursor);
+/* The sample size that covers every one of n_paths within a day at this interval. */
+size_t mon_sample_size(size_t n_paths, int64_t sample, int64_t interval_seconds);
+
+/* Everything seen of one broadcaster in one round, judged into a row. */
+typedef struct mon_obs {
+    const mon_fetch *sums;          /* the SHA256SUMS fetch */
+    const mon_cut *cut;             /* the cut whose manifest it serves; NULL = unknown bytes */
+    const mon_cut *next;            /* the cut after it (stale), else NULL */
+    uint64_t active_seq;
+    prep_time first_seen;           /* when it was first seen serving cut->seq */
+    const mon_fetch *pages;         /* its sample fetches (identity and encoded) */
+    size_t n_pages;
+    prep_time now;
+} mon_obs;
+
+void mon_judge(const mon_obs *o, const prep_monitor_config *c, prep_monitor_row *row);
+/* 1 if the curl code means the TLS certificate failed verification. */
+int mon_curl_is_cert_error(int code);
+
+/* ---------------------------------------------------------------- board (monitor_board.c) */
+prep_err mon_board_write(const prep_monitor_config *c, const prep_monitor_result *r, const mon_state *s);
+/* Appends one JSON line per fetch of target to OUT/evidence/<id>.jsonl (O_APPEND, fsync). */
+prep_err mon_evidence_append(const char *out_dir, const char *id, const mon_fetch *f, size_t n,
+                             const char *verdict_of_sums);
+
+#endif

@@ -1,0 +1,311 @@
+/* prep monitor: one round (docs/monitor.md "A round"): the store's cuts, SHA256SUMS of
+ * every broadcaster, then the sampled pages of the cut each one serves, verdicts,
+ * evidence, state, board. */
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor_internal.h"
+
+const char *prep_monitor_state_name(prep_monitor_state s)
+{
+    switch (s) {
+    case PREP_MONITOR_GREEN: return "green";
+    case PREP_MONITOR_AMBER: return "amber";
+    case PREP_MONITOR_RED: return "red";
+    }
+    return "?";
+}
+
+void prep_monitor_result_free(prep_monitor_result *r)
+{
+    if (!r) return;
+    free(r->rows);
+    memset(r, 0, sizeof *r);
+}
+
+/* Reads cuts/<seq>/manifest of the store: its SHA-256 and instant. */
+static int read_cut(const char *store, uint64_t seq, mon_cut *out)
+{
+    char path[PREP_MONITOR_FILE_MAX + 64];
+    snprintf(path, sizeof path, "%s/cuts/%llu/manifest", store, (unsigned long long)seq);
+    char *data = NULL;
+    size_t len = 0;
+    if (prep_read_file(path, (size_t)256 << 20, &data, &len)) return -1;
+    out->seq = seq;
+    prep_sha256_hex(data, len, out->sha256);
+    out->instant = PREP_TIME_NONE;
+    out->store_seen = PREP_TIME_NONE;
+    /* the header is the first 12 lines; "# instant: T" is one of them */
+    const char *p = data;
+    for (int line = 0; line < 12 && p < data + len; line++) {
+        const char *nl = memchr(p, '\n', (size_t)(data + len - p));
+        if (!nl) break;
+        if (nl - p > 11 && nl - p < 64 && !strncmp(p, "# instant: ", 11)) {
+            char t[64];
+            snprintf(t, sizeof t, "%.*s", (int)(nl - p - 11), p + 11);
+            prep_time x;
+            if (!prep_time_parse(t, "UTC", &x)) out->instant = x;
+        }
+        p = nl + 1;
+    }
+    free(data);
+    return 0;
+}
+
+static const mon_cut *cut_by_seq(const mon_state *s, uint64_t seq)
+{
+    for (size_t i = 0; i < s->n_cuts; i++)
+        if (s->cuts[i].seq == seq) return &s->cuts[i];
+    return NULL;
+}
+
+/* The cut (from the cache, else the store) with this manifest hash; scans older cuts only
+ * when the recent ones do not match. Returns a pointer into s->cuts or NULL. */
+static const mon_cut *find_cut(const char *store, mon_state *s, uint64_t active, const char *sha, int *scanned)
+{
+    for (size_t i = 0; i < s->n_cuts; i++)
+        if (s->cuts[i].seq <= active && !strcmp(s->cuts[i].sha256, sha)) return &s->cuts[i];
+    if (*scanned) return NULL;
+    *scanned = 1;
+    for (uint64_t q = active; q >= 1; q--) {
+        int cached = 0;
+        for (size_t i = 0; i < s->n_cuts; i++) cached |= s->cuts[i].seq == q;
+        if (cached) continue;
+        mon_cut c;
+        if (read_cut(store, q, &c)) continue;
+        if (!strcmp(c.sha256, sha)) {
+            c.store_seen = s->first_round;
+            mon_state_cache_cut(s, &c);
+            mon_cut nx;
+            if (q < active && !cut_by_seq(s, q + 1) && !read_cut(store, q + 1, &nx)) {
+                nx.store_seen = s->first_round;
+                mon_state_cache_cut(s, &nx);
+            }
+            for (size_t i = 0; i < s->n_cuts; i++)
+                if (s->cuts[i].seq == q) return &s->cuts[i];
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+static int compressible(const char *media_type)
+{
+    return !strncmp(media_type, "text/", 5) || !strncmp(media_type, "application/json", 16) ||
+           !strncmp(media_type, "image/svg+xml", 13) || !strncmp(media_type, "application/javascript", 22) ||
+           !strncmp(media_type, "application/geo+json", 20);
+}
+
+typedef struct loaded {
+    uint64_t seq;
+    prep_cut_manifest m;
+} loaded;
+
+typedef struct per_target {
+    size_t first, count; /* its page fetches */
+    char next_cursor[PREP_CUT_PATH_MAX + 1];
+} per_target;
+
+prep_err prep_monitor_round(const prep_monitor_config *c, prep_time now, prep_monitor_result *r, prep_diags *d)
+{
+    memset(r, 0, sizeof *r);
+    if (now == PREP_TIME_NONE) now = prep_time_now();
+    r->at = now;
+    prep_cut_active act;
+    prep_err e = prep_cut_active_read(c->store, &act, d);
+    if (e) {
+        prep_diags_add(d, c->store, 0, 0, "no-active-cut", "the store has no active cut to compare with (%s)",
+                       prep_err_str(e));
+        return e;
+    }
+    r->active_seq = act.seq;
+
+    char path[PREP_MONITOR_FILE_MAX + 64];
+    snprintf(path, sizeof path, "%s/evidence", c->out);
+    if ((e = prep_mkdirs(path))) {
+        prep_diags_add(d, path, 0, 0, "io", "cannot create the board directory");
+        return e;
+    }
+    char state_path[PREP_MONITOR_FILE_MAX + 64];
+    snprintf(state_path, sizeof state_path, "%s/state.json", c->out);
+    mon_state st;
+    mon_state_load(state_path, &st, d);
+    if (st.first_round == PREP_TIME_NONE) st.first_round = now;
+    mon_seen_note(st.store_seq, st.store_at, &st.n_store, act.seq, now);
+
+    /* the recent cuts, the active one checked against the pointer */
+    for (uint64_t q = act.seq; q >= 1 && act.seq - q < MON_SEEN_MAX; q--) {
+        if (cut_by_seq(&st, q)) continue;
+        mon_cut mc;
+        if (!read_cut(c->store, q, &mc)) mon_state_cache_cut(&st, &mc);
+    }
+    const mon_cut *ac = cut_by_seq(&st, act.seq);
+    if (!ac || strcmp(ac->sha256, act.manifest_sha256)) {
+        prep_diags_add(d, c->store, 0, 0, "store", "the active cut %llu's manifest does not match the pointer",
+                       (unsigned long long)act.seq);
+        mon_state_free(&st);
+        return PREP_ERR_VERIFY;
+    }
+    /* when each cut became known to the monitor: seen active, else not before the first round */
+    for (size_t i = 0; i < st.n_cuts; i++) {
+        prep_time t = st.first_round;
+        for (size_t j = 0; j < st.n_store; j++)
+            if (st.store_seq[j] == st.cuts[i].seq) t = st.store_at[j];
+        st.cuts[i].store_seen = t;
+    }
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    size_t n = c->n;
+    mon_fetch *sums = calloc(n ? n : 1, sizeof *sums);
+    per_target *pt = calloc(n ? n : 1, sizeof *pt);
+    loaded *lm = NULL;
+    size_t n_lm = 0;
+    mon_fetch *pages = NULL;
+    size_t n_pages = 0;
+    r->rows = calloc(n ? n : 1, sizeof *r->rows);
+    if (!sums || !pt || !r->rows) {
+        e = PREP_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sums[i].kind = MON_SUMS;
+        sums[i].target = i;
+        sums[i].path = "SHA256SUMS";
+        sums[i].max_bytes = (uint64_t)256 << 20;
+        mon_url_join(c->targets[i].url, "SHA256SUMS", sums[i].url, sizeof sums[i].url);
+    }
+    mon_fetch_all(sums, n, c);
+
+    /* what each serves, and the sample of that cut */
+    int scanned = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (sums[i].curl_code != 0 || sums[i].http_code != 200 || !sums[i].found[0]) continue;
+        const mon_cut *mc = find_cut(c->store, &st, act.seq, sums[i].found, &scanned);
+        if (!mc) continue;
+        uint64_t seq = mc->seq;
+        loaded *L = NULL;
+        for (size_t j = 0; j < n_lm; j++)
+            if (lm[j].seq == seq) L = &lm[j];
+        if (!L) {
+            loaded *nl = realloc(lm, (n_lm + 1) * sizeof *nl);
+            if (!nl) {
+                e = PREP_ERR_NOMEM;
+                goto out;
+            }
+            lm = nl;
+            L = &lm[n_lm];
+            L->seq = seq;
+            if (prep_cut_load(c->store, seq, &L->m, d)) {
+                prep_diags_add(d, c->store, 0, 0, "store", "cannot load cut %llu", (unsigned long long)seq);
+                continue;
+            }
+            n_lm++;
+        }
+    }
+    /* pointers into lm are stable from here on */
+    for (size_t i = 0; i < n; i++) {
+        if (sums[i].curl_code != 0 || sums[i].http_code != 200 || !sums[i].found[0]) continue;
+        prep_cut_manifest *m = NULL;
+        for (size_t j = 0; j < n_lm; j++)
+            if (!strcmp(lm[j].m.sha256, sums[i].found)) m = &lm[j].m;
+        if (!m) continue;
+        mon_bstate *b = mon_state_get(&st, c->targets[i].id);
+        if (!b) {
+            e = PREP_ERR_NOMEM;
+            goto out;
+        }
+        size_t k = mon_sample_size(m->n, c->sample, c->interval_seconds);
+        size_t *idx = malloc((k ? k : 1) * sizeof *idx);
+        mon_fetch *np = realloc(pages, (n_pages + k + 1) * sizeof *np);
+        if (!idx || !np) {
+            free(idx);
+            if (np) pages = np;
+            e = PREP_ERR_NOMEM;
+            goto out;
+        }
+        pages = np;
+        size_t got = mon_sample(m, b->cursor, k, idx, pt[i].next_cursor);
+        pt[i].first = n_pages;
+        size_t enc = SIZE_MAX;
+        for (size_t j = 0; j < got; j++) {
+            const prep_cut_entry *en = &m->entries[idx[j]];
+            mon_fetch *f = &pages[n_pages++];
+            memset(f, 0, sizeof *f);
+            f->kind = MON_PAGE;
+            f->target = i;
+            f->path = en->path;
+            snprintf(f->expected, sizeof f->expected, "%s", en->sha256);
+            f->expected_size = en->size;
+            /* read (hashing, not keeping) past the size so a longer page still has its hash in the
+             * evidence; beyond 16 MiB more it is cut off */
+            f->max_bytes = en->size + ((uint64_t)16 << 20);
+            if (mon_url_join(c->targets[i].url, en->path, f->url, sizeof f->url)) n_pages--;
+            else if (compressible(en->media_type) && en->size >= 256) enc = n_pages - 1;
+        }
+        if (enc != SIZE_MAX) {
+            mon_fetch *f = &pages[n_pages++];
+            *f = pages[enc];
+            f->kind = MON_ENC;
+        }
+        pt[i].count = n_pages - pt[i].first;
+        free(idx);
+    }
+    mon_fetch_all(pages, n_pages, c);
+
+    /* verdicts */
+    for (size_t i = 0; i < n; i++) {
+        prep_monitor_row *row = &r->rows[i];
+        const prep_monitor_target *t = &c->targets[i];
+        snprintf(row->id, sizeof row->id, "%s", t->id);
+        snprintf(row->url, sizeof row->url, "%s", t->url);
+        mon_bstate *b = mon_state_get(&st, t->id);
+        if (!b) {
+            e = PREP_ERR_NOMEM;
+            goto out;
+        }
+        mon_obs o = {0};
+        o.sums = &sums[i];
+        o.active_seq = act.seq;
+        o.now = now;
+        o.first_seen = PREP_TIME_NONE;
+        const char *sv = "error";
+        if (sums[i].curl_code == 0 && sums[i].http_code == 200 && sums[i].found[0]) {
+            for (size_t j = 0; j < st.n_cuts; j++)
+                if (st.cuts[j].seq <= act.seq && !strcmp(st.cuts[j].sha256, sums[i].found)) o.cut = &st.cuts[j];
+            sv = o.cut ? (o.cut->seq == act.seq ? "current" : "stale") : "unknown-manifest";
+        }
+        if (o.cut) {
+            o.next = cut_by_seq(&st, o.cut->seq + 1);
+            o.first_seen = mon_seen_note(b->seen_seq, b->seen_at, &b->n_seen, o.cut->seq, now);
+            o.pages = pages ? pages + pt[i].first : NULL;
+            o.n_pages = pt[i].count;
+        }
+        mon_judge(&o, c, row);
+        if (o.cut && pt[i].count) snprintf(b->cursor, sizeof b->cursor, "%s", pt[i].next_cursor);
+        mon_hist_push(b, now, row->state, row->serving_seq, (size_t)c->history);
+        if (row->state == PREP_MONITOR_GREEN) r->green++;
+        else if (row->state == PREP_MONITOR_AMBER) r->amber++;
+        else r->red++;
+        r->n++;
+        mon_fetch all[1] = {sums[i]};
+        prep_err ee = mon_evidence_append(c->out, t->id, all, 1, sv);
+        if (!ee && o.n_pages) ee = mon_evidence_append(c->out, t->id, o.pages, o.n_pages, NULL);
+        if (ee) prep_diags_add(d, c->out, 0, 0, "io", "cannot append to the evidence log of %s", t->id);
+    }
+    if ((e = mon_state_save(state_path, &st))) {
+        prep_diags_add(d, state_path, 0, 0, "io", "cannot write the monitor's state");
+        goto out;
+    }
+    if ((e = mon_board_write(c, r, &st))) prep_diags_add(d, c->out, 0, 0, "io", "cannot write the board");
+out:
+    for (size_t j = 0; j < n_lm; j++) prep_cut_manifest_free(&lm[j].m);
+    free(lm);
+    free(pages);
+    free(pt);
+    free(sums);
+    mon_state_free(&st);
+    curl_global_cleanup();
+    if (e) prep_monitor_result_free(r);
+    return e;
+}

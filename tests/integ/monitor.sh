@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# prep monitor against real broadcasters on loopback: one nginx over TLS (self-signed
+# ECDSA certificate) with one server block per broadcaster, serving exports of a store
+# with three signed drill cuts:
+#   a   the latest cut (3)                          -> green
+#   b   cut 1                                       -> amber or red, "stale, 2 cuts behind"
+#   c   cut 3 with one page's bytes changed         -> red "modified page <path>", evidence
+#   d   a closed port                               -> red "unreachable"
+#   f   cut 3 with an altered SHA256SUMS            -> red "manifest not signed by the institute"
+#   e   cut 3, certificate expiring in 3 days       -> amber "certificate expires in 2 (or 3) days"
+#   g   cut 3, a certificate the monitor does not trust -> red "certificate not valid"
+# Also: a bad config exits 2 with line:column; a second round keeps history and rotates
+# the sample; board files are complete.
+set -euo pipefail
+PREP=$1
+T=$(mktemp -d)
+NGINX_PID=
+cleanup() {
+  if [ -n "$NGINX_PID" ]; then kill "$NGINX_PID" 2>/dev/null || true; wait "$NGINX_PID" 2>/dev/null || true; fi
+  rm -rf "$T"
+}
+trap cleanup EXIT
+cd "$T"
+chmod 755 "$T"
+
+fail() { echo "monitor.sh: FAIL: $*" >&2; [ -f out/board.json ] && cat out/board.json >&2; exit 1; }
+
+# Free ports: bound to :0 by the kernel, then released (nginx takes them right after).
+read -r PA PB PC PD PE PF PG < <(python3 - <<'EOF'
+import socket
+ss = []
+for _ in range(7):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); ss.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in ss))
+EOF
+)
+
+"$PREP" sim catalog --scale tiny --seed 5 --out tiny.cat >/dev/null
+"$PREP" sim actas --catalog tiny.cat --out actas --seed 5 2>/dev/null
+"$PREP" keygen --out drill --drill >/dev/null
+for at in "2021-06-06 21:00" "2021-06-06 23:00" "2021-06-07 03:00"; do
+  "$PREP" cut --catalog tiny.cat --actas actas --at "$at" --key drill.key --store store --drill >/dev/null 2>&1
+done
+"$PREP" export --store store --out siteA >/dev/null 2>&1
+"$PREP" export --store store --cut 1 --out siteB >/dev/null 2>&1
+"$PREP" export --store store --out siteC --copy >/dev/null 2>&1
+"$PREP" export --store store --out siteF --copy >/dev/null 2>&1
+
+# c: one page changed (a copy, so the other exports stay intact)
+PAGE=$(cd siteC && find gubernatura -name index.html | LC_ALL=C sort | head -1)
+[ -n "$PAGE" ] || fail "no gubernatura page in the export"
+EXPECTED=$(grep "  $PAGE\$" siteC/SHA256SUMS | cut -d' ' -f1)
+sed 's/<\/body>/<p>publicidad<\/p><\/body>/' "siteC/$PAGE" > page.new
+rm -f "siteC/$PAGE"; mv page.new "siteC/$PAGE"
+FOUND=$(sha256sum "siteC/$PAGE" | cut -d' ' -f1)
+[ "$EXPECTED" != "$FOUND" ] || fail "the page was not changed"
+# f: SHA256SUMS that no cut of the store has (a line added)
+rm -f siteF/SHA256SUMS; { cat siteA/SHA256SUMS; echo "# otro"; } > siteF/SHA256SUMS
+
+mkcert() { # name days
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" -out "$1.pem" \
+    -days "$2" -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+}
+mkcert cert 60
+mkcert short 3
+mkcert other 60
+
+mkdir -p logs
+USER_LINE=""; [ "$(id -u)" = 0 ] && USER_LINE="user root;"
+server() { # port root cert
+  cat <<EOF
+  server {
+    listen 127.0.0.1:$1 ssl;
+    ssl_certificate $T/$3.pem;
+    ssl_certificate_key $T/$3.key;
+    root $T/$2;
+  }
+EOF
+}
+{
+  cat <<EOF
+$USER_LINE
+worker_processes 1;
+error_log $T/logs/error.log;
+pid $T/logs/nginx.pid;
+events { worker_connections 256; }
+http {
+  include /etc/nginx/mime.types;
+  types { application/json json; }
+  access_log $T/logs/access.log;
+  client_body_temp_path $T/logs/b;
+  proxy_temp_path $T/logs/p;
+  fastcgi_temp_path $T/logs/f;
+  uwsgi_temp_path $T/logs/u;
+  scgi_temp_path $T/logs/s;
+  gzip_static on;
+EOF
+  server "$PA" siteA cert
+  server "$PB" siteB cert
+  server "$PC" siteC cert
+  server "$PE" siteA short
+  server "$PF" siteF cert
+  server "$PG" siteA other
+  echo "}"
+} > nginx.conf
+nginx -p "$T" -c "$T/nginx.conf" -g 'daemon off;' 2>logs/stderr &
+NGINX_PID=$!
+for _ in $(seq 50); do
+  curl -s --cacert cert.pem -o /dev/null "https://127.0.0.1:$PA/index.html" && break
+  sleep 0.1
+done
+curl -sf --cacert cert.pem -o /dev/null "https://127.0.0.1:$PA/index.html" || { cat logs/stderr logs/error.log; fail "nginx did not start"; }
+
+bc() { printf '{"id": "%s", "url": "https://127.0.0.1:%s/", "ca_file": "%s"}' "$1" "$2" "$3"; }
+cat > c.json <<EOF
+{"store": "store", "out": "out", "interval_seconds": 30, "sample": 12, "amber_lag_seconds": 120,
+ "red_lag_seconds": 600, "cert_warn_days": 14, "timeout_seconds": 5,
+ "broadcasters": [$(bc a "$PA" cert.pem), $(bc b "$PB" cert.pem), $(bc c "$PC" cert.pem),
+                  $(bc d "$PD" cert.pem), $(bc f "$PF" cert.pem), $(bc e "$PE" short.pem),
+                  $(bc g "$PG" cert.pem)]}
+EOF
+# "sample": 12 samples 10 rotating paths a round, so c's changed page is found within 11
+# rounds (101 paths); the loop below runs rounds until it is.
+
+set +e
+"$PREP" monitor --config c.json --once > round1.txt 2> round1.err
+rc=$?
+set -e
+[ $rc -eq 1 ] || { cat round1.txt round1.err; fail "exit status $rc, expected 1"; }
+
+field() { # id key
+  python3 -c 'import json,sys
+b=json.load(open("out/board.json"))
+r=[x for x in b["broadcasters"] if x["id"]==sys.argv[1]][0]
+v=r[sys.argv[2]]
+print("" if v is None else v)' "$1" "$2"
+}
+[ "$(field a state)" = green ] || fail "a: $(field a state) $(field a reason)"
+[ "$(field a serving_cut)" = 3 ] && [ "$(field a cuts_behind)" = 0 ] || fail "a: not serving cut 3"
+[ "$(field a cert_days_left)" -ge 58 ] || fail "a: cert days $(field a cert_days_left)"
+case "$(field b state)" in amber|red) ;; *) fail "b: $(field b state)";; esac
+field b reason | grep -q "stale, 2 cuts behind" || fail "b: $(field b reason)"
+[ "$(field b serving_cut)" = 1 ] && [ "$(field b cuts_behind)" = 2 ] || fail "b: cut/behind"
+[ "$(field d state)" = red ] && field d reason | grep -q "^unreachable" || fail "d: $(field d reason)"
+[ "$(field f state)" = red ] && field f reason | grep -q "manifest not signed by the institute" || fail "f: $(field f reason)"
+[ "$(field e state)" = amber ] && field e reason | grep -Eq "certificate expires in [23] days" || fail "e: $(field e reason)"
+[ "$(field g state)" = red ] && field g reason | grep -q "certificate not valid" || fail "g: $(field g reason)"
+# c: the sample may not have reached the changed page in round 1; rounds rotate until it
+# does (a tiny cut of 101 paths, at least 3 rotating paths per round).
+for round in $(seq 2 60); do
+  [ "$(field c state)" = red ] && break
+  "$PREP" monitor --config c.json --once > /dev/null 2>&1 || true
+done
+[ "$(field c state)" = red ] || fail "c: never found red"
+field c reason | grep -qx "modified page $PAGE" || fail "c: $(field c reason)"
+python3 - "$PAGE" "$EXPECTED" "$FOUND" <<'EOF' || fail "c: evidence"
+import json, sys
+page, exp, found = sys.argv[1:]
+lines = [json.loads(l) for l in open("out/evidence/c.jsonl")]
+hit = [l for l in lines if l["path"] == page and l["kind"] == "page" and l["verdict"] == "modified"]
+assert hit, "no modified line for " + page
+h = hit[-1]
+assert h["expected_sha256"] == exp and h["found_sha256"] == found, h
+assert h["http_code"] == 200 and h["url"].endswith("/" + page), h
+ok = [l for l in lines if l["kind"] == "page" and l["verdict"] == "identical"]
+assert ok, "no identical page logged"
+enc = [l for l in lines if l["kind"] == "page-encoded"]
+assert enc and any(l["content_encoding"] in ("gzip", "br") for l in enc), "no encoded fetch decoded"
+man = [l for l in lines if l["kind"] == "manifest"]
+assert man[0]["verdict"] == "current" and man[0]["cert_expires"], man[0]
+EOF
+# d's evidence names the failure; a's history grew with the rounds; a's sample rotated.
+grep -q '"verdict":"error"' out/evidence/d.jsonl || fail "d: evidence"
+python3 - <<'EOF' || fail "history/rotation"
+import json
+b = json.load(open("out/board.json"))
+a = [x for x in b["broadcasters"] if x["id"] == "a"][0]
+assert len(a["history"]) >= 2 and all(h["state"] == "green" for h in a["history"]), a["history"]
+paths = {json.loads(l)["path"] for l in open("out/evidence/a.jsonl")}
+assert len(paths) > 8, len(paths)
+s = json.load(open("out/state.json"))
+assert s["broadcasters"]["a"]["cursor"], s["broadcasters"]["a"]
+EOF
+grep -qx 'prep_monitor_broadcaster_state{id="a"} 0' out/metrics.prom || fail "metrics a"
+grep -qx 'prep_monitor_broadcaster_state{id="d"} 2' out/metrics.prom || fail "metrics d"
+grep -qx 'prep_monitor_cuts_behind{id="b"} 2' out/metrics.prom || fail "metrics b"
+grep -Eq '^prep_monitor_cert_days_left\{id="e"\} [23]$' out/metrics.prom || fail "metrics e"
+grep -q '^prep_monitor_lag_seconds{id="a"} ' out/metrics.prom || fail "metrics lag"
+grep -q '<meta http-equiv="refresh" content="30">' out/index.html || fail "html refresh"
+grep -q 'modified page' out/index.html || fail "html reason"
+if grep -Eq '(src|href)="(https?:)?//' out/index.html; then fail "html makes an external request"; fi
+
+# A config with every broadcaster green exits 0.
+cat > green.json <<EOF
+{"store": "store", "out": "out-green", "broadcasters": [$(bc a "$PA" cert.pem)]}
+EOF
+"$PREP" monitor --config green.json --once > /dev/null || fail "all-green config did not exit 0"
+
+# Bad config: exit 2, located.
+printf '{"store": "store", "out": "out",\n "sample": "many", "broadcasters": []}\n' > bad.json
+set +e
+"$PREP" monitor --config bad.json --once > /dev/null 2> bad.err
+rc=$?
+set -e
+[ $rc -eq 2 ] || fail "bad config exit $rc"
+grep -q 'bad.json:2:12: config-field' bad.err || { cat bad.err; fail "bad config not located"; }
+echo "monitor: a green, b stale, c modified page, d unreachable, e expiring, f unknown manifest, g untrusted: all classified"
