@@ -156,6 +156,13 @@ typedef struct prep_serve_site_opts {
     const char *zone;            /* borrowed; tz name to write the window in, NULL = UTC */
     int threads;                 /* compression threads at load; 0 = online cores */
     int archive;                 /* serve cortes/<seq>/... from the store (default 1) */
+    int br_warm;                 /* 1 (default): after an HTTPS load, a lowest-priority thread
+                                  * makes the pages' brotli variants (most requested in prev
+                                  * first); 0: only on first request */
+    int whole_file;              /* 0 (default): composed pages are held as their parts (shared
+                                  * across versions), gzip per part, br on first use. 1: the
+                                  * former approach, for comparison (bench_serve_load): every
+                                  * page assembled, whole-file gzip and br and every head at load */
 } prep_serve_site_opts;
 
 void prep_serve_site_opts_init(prep_serve_site_opts *o);
@@ -181,11 +188,20 @@ typedef struct prep_serve_version_info {
     int drill;                  /* a drill cut */
     size_t files;
     uint64_t bytes_identity;    /* sum of the files' sizes */
-    uint64_t bytes_held;        /* everything this version holds in memory (bodies,
-                                 * variants, heads) */
+    uint64_t bytes_held;        /* everything this version holds in memory (bodies, parts,
+                                 * variants, heads; what it shares with other versions too) */
     double load_cpu_seconds;    /* CPU time the load took (all threads) */
-    size_t variants_compressed; /* gzip/brotli variants this load compressed (attempts) */
+    size_t variants_compressed; /* whole-file gzip/brotli variants this load compressed
+                                 * (attempts; pages held as parts count in parts_compressed) */
     size_t variants_reused;     /* variants taken from prev (SHA-256 unchanged) */
+    size_t parts;               /* distinct parts of pages held as parts */
+    size_t parts_compressed;    /* parts this load read, checked and deflated (not cached) */
+    size_t parts_cached;        /* parts in the cache shared with other versions, after the load */
+    uint64_t bytes_lazy;        /* the part of bytes_held made after the load (pages' brotli
+                                 * variants, heads built on first use); grows */
+    size_t br_made;             /* pages' brotli variants made so far (request or warmer) */
+    int warm_done;              /* the br warmer has finished (or there is none) */
+    double warm_cpu_seconds;    /* its CPU time, once done */
 } prep_serve_version_info;
 
 void prep_serve_version_get_info(const prep_serve_version *v, prep_serve_version_info *out);

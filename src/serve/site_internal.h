@@ -1,5 +1,5 @@
-/* The served site's private structures (src/serve/site_load.c, site_respond.c).
- * docs/internals/serve.md describes the design. */
+/* The served site's private structures (src/serve/site_load.c, site_parts.c, site_lazy.c,
+ * site_respond.c). docs/internals/serve.md describes the design. */
 #ifndef PREP_SERVE_SITE_INTERNAL_H
 #define PREP_SERVE_SITE_INTERNAL_H
 
@@ -14,6 +14,7 @@
 #define SITE_COMPRESS_MIN 128                    /* smaller files get no variant */
 #define SITE_COMPRESS_MAX ((uint64_t)64 << 20)   /* larger files get no variant */
 #define SITE_FILE_MAX ((uint64_t)1 << 30)        /* one file held in memory */
+#define SITE_PART_MAX ((uint64_t)64 << 20)       /* one part of a composed file held */
 #define SITE_ARCHIVE_FILE_MAX ((uint64_t)256 << 20) /* one archived file read per response */
 #define SITE_ARCHIVE_CACHE 4                     /* parsed archive manifests kept per version */
 #define SITE_SIG_MAX 4096                        /* bytes of a manifest.sig */
@@ -34,15 +35,78 @@ typedef struct site_blob {
 
 site_blob *site_blob_new(uint64_t len);
 void site_blob_ref(site_blob *b);
-void site_blob_unref(site_blob *b);
+void site_blob_unref(site_blob *b); /* the site_no_variant sentinel is never freed */
+
+/* "Tried, no variant" (the variant was not smaller, or could not be made): len 0. */
+extern site_blob site_no_variant;
+
+/* ---------------------------------------------------------------- parts (site_parts.c) */
+/* Part error codes (site_part.err). */
+enum { PART_OK = 0, PART_MISSING, PART_SIZE, PART_HASH, PART_NOMEM, PART_LIMIT };
+
+/* One part of composed files (pre, stamp, body, post), keyed by its SHA-256, shared by
+ * every page and every version that uses it. Written only by the load that created it
+ * (under the table's lock, before the version is published), immutable afterwards. */
+typedef struct site_part {
+    atomic_uint refs;        /* the table's own + one per version that references it */
+    struct site_part *next;  /* table chain */
+    char sha256[65];
+    uint64_t len;
+    uint64_t mark;           /* load serial that last listed it (under the table lock) */
+    int ready;               /* read, checked and compressed */
+    int err;                 /* PART_* */
+    uint32_t crc;            /* CRC-32 of the bytes */
+    uint32_t defl_len;
+    uint8_t *data;           /* owned: the bytes */
+    uint8_t *defl;           /* owned: raw deflate (level 6), ending with a sync flush
+                              * (byte-aligned, not final); NULL when it could not be made */
+} site_part;
+
+/* The part cache: survives from version to version (each version holds a reference),
+ * pruned of parts no version references at the end of every load. */
+typedef struct site_parts {
+    atomic_uint refs;
+    pthread_mutex_t lock;    /* held for the whole of a load that uses the table */
+    site_part **b;
+    size_t nb, n;
+    uint64_t serial;         /* loads so far */
+    uint64_t bytes;          /* data + deflate bytes of the parts held */
+} site_parts;
+
+site_parts *site_parts_new(void);
+void site_parts_ref(site_parts *t);
+void site_parts_unref(site_parts *t);
+/* Under t->lock: the part of that SHA-256, or a new empty one (ready 0) added to the table.
+ * The caller gets its own reference. NULL: no memory. */
+site_part *site_parts_get(site_parts *t, const char *sha256, uint64_t len);
+void site_part_unref(site_part *p);
+/* Under t->lock: drops every part only the table references. */
+void site_parts_prune(site_parts *t);
+/* Reads p's object from store, checks size and SHA-256, computes its CRC-32 and its raw
+ * deflate with zs (a raw deflate stream, level SITE_GZIP_LEVEL, reset here). Sets
+ * p->err / p->ready. */
+void site_part_fill(site_part *p, const char *store, void *zs);
+/* A raw deflate stream for site_part_fill (deflateEnd + free with site_deflater_free). */
+void *site_deflater_new(void);
+void site_deflater_free(void *zs);
+/* The gzip member of a page made of n parts: header (mtime 0, OS unix), the parts' deflate
+ * streams, a final empty block, CRC-32 (crc32_combine) and ISIZE. NULL when a part has no
+ * deflate stream, the member is not smaller than the page, or no memory. */
+site_blob *site_parts_gzip(site_part *const *parts, size_t n, uint64_t size);
+
+/* ---------------------------------------------------------------- versions */
+/* The prebuilt HTTP/1.1 heads of one representation: 200 then 304, built on first use. */
+typedef struct site_head {
+    uint32_t h200_len, h304_len;
+    char data[]; /* h200 at 0, h304 at h200_len */
+} site_head;
 
 /* One representation of a file. */
 typedef struct site_rep {
-    site_blob *b;      /* NULL: this representation does not exist */
+    site_blob *b;      /* identity and gzip: set at load, NULL = absent (identity of a page
+                        * held as parts: NULL, assembled per response) */
     char etag[28];     /* "\"<20 hex>\"", "\"<20 hex>-gz\"", "\"<20 hex>-br\"" */
     uint8_t etag_len;
-    uint32_t h200_off, h200_len; /* into site_file.heads */
-    uint32_t h304_off, h304_len;
 } site_rep;
 
 /* One public file of the version. */
@@ -54,11 +118,19 @@ typedef struct site_file {
     const prep_cut_entry *entry; /* NULL for SHA256SUMS, SHA256SUMS.sig */
     const char *cache_control;   /* static */
     int compressible;
+    int composed;           /* held as parts: identity assembled on demand, gzip per part,
+                             * br made lazily */
+    uint8_t n_parts;
+    site_part *part[PREP_CUT_PARTS_MAX]; /* borrowed (the version holds the references) */
     site_rep rep[REP_N];
-    char *heads; /* owned: every prebuilt HTTP/1.1 head of the file */
+    _Atomic(site_blob *) br;          /* br variant: NULL not made yet, site_no_variant none */
+    atomic_int br_claim;              /* 1: someone is making it */
+    _Atomic(site_head *) head[REP_N]; /* heads, built on first use */
+    atomic_uint hits;                 /* requests answered from this file (warm order) */
+    uint32_t prev_hits;               /* the same path's hits in prev at load */
     /* load bookkeeping */
     int reused;      /* variants taken from prev */
-    int compressed;  /* variants compressed by this load */
+    int compressed;  /* whole-file variants compressed by this load */
     prep_err err;
     char errkind[24];
     char errmsg[200];
@@ -84,6 +156,10 @@ struct prep_serve_version {
     size_t sig_len;
     site_file *files; /* owned, sorted by path (bytewise) */
     size_t n_files;
+    /* parts of composed files */
+    site_parts *tab;   /* referenced; NULL without composed files held as parts */
+    site_part **parts; /* owned array; one reference each: the distinct parts used */
+    size_t n_parts;
     /* per-version field values */
     char seq_str[24];
     char csp[2048];
@@ -94,6 +170,14 @@ struct prep_serve_version {
     char *wait_page;
     size_t wait_page_len;
     prep_serve_version_info info;
+    /* made after the load (atomics: any thread) */
+    _Atomic uint64_t lazy_bytes;
+    atomic_size_t br_made;
+    /* the br warmer */
+    pthread_t warmer;
+    int warmer_started;
+    atomic_int warm_stop, warm_done;
+    _Atomic uint64_t warm_ns;
     /* archive manifests */
     pthread_mutex_t arch_lock;
     site_arch_slot arch[SITE_ARCHIVE_CACHE];
@@ -116,5 +200,28 @@ const char *site_reason(int status);
  * its size and SHA-256. Returns PREP_OK, or an error with kind/msg filled. */
 prep_err site_assemble(const char *store, const char *sha256, uint64_t size, size_t n_parts,
                        const prep_cut_part *parts, uint8_t *dst, char kind[24], char msg[200]);
+void site_etag_set(site_rep *r, const char *sha256, int k);
+site_blob *site_gzip_blob(const uint8_t *in, uint64_t n);
+site_blob *site_brotli_blob(const uint8_t *in, uint64_t n);
+
+/* ---------------------------------------------------------------- lazy (site_lazy.c) */
+/* Copies bytes [off, off+len) of a composed file's identity from its parts into dst. */
+void site_copy_parts(const site_file *f, uint64_t off, uint64_t len, uint8_t *dst);
+/* Whether a br variant of f may exist in v (https, compressible, size in range). */
+int site_br_possible(const prep_serve_version *v, const site_file *f);
+/* f's br blob if made (NULL: not yet; site_no_variant: none). */
+site_blob *site_br_get(const site_file *f);
+/* Makes f's br variant now unless someone else is making it (then NULL, unless force:
+ * then it makes its own copy; the loser of the race frees its copy). Returns the blob
+ * (site_no_variant when none) or NULL. */
+site_blob *site_br_make(prep_serve_version *v, site_file *f, int force);
+/* f's prebuilt heads for representation k (whose body has len bytes), built on first
+ * use; NULL when no memory. */
+const site_head *site_head_get(prep_serve_version *v, site_file *f, int k, uint64_t len);
+/* Starts the low-priority br warmer of v (pages, most requested in prev first, then the
+ * shallowest paths). */
+void site_warmer_start(prep_serve_version *v);
+/* Stops and joins it (from version_free). */
+void site_warmer_stop(prep_serve_version *v);
 
 #endif

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/evp.h>
 #include <zlib.h>
 
 #include "site_internal.h"
@@ -32,12 +33,14 @@ site_blob *site_blob_new(uint64_t len)
 
 void site_blob_ref(site_blob *b)
 {
-    if (b) atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+    if (b && b != &site_no_variant) atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
 }
+
+site_blob site_no_variant;
 
 void site_blob_unref(site_blob *b)
 {
-    if (b && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) free(b);
+    if (b && b != &site_no_variant && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) free(b);
 }
 
 /* ---------------------------------------------------------------- options, classes */
@@ -48,6 +51,7 @@ void prep_serve_site_opts_init(prep_serve_site_opts *o)
     o->window_open = PREP_TIME_NONE;
     o->window_close = PREP_TIME_NONE;
     o->archive = 1;
+    o->br_warm = 1;
 }
 
 #define CC_IMMUTABLE "public, max-age=31536000, immutable"
@@ -220,7 +224,7 @@ prep_err site_assemble(const char *store, const char *sha256, uint64_t size, siz
 }
 
 /* ---------------------------------------------------------------- compression */
-static site_blob *gzip_blob(const uint8_t *in, uint64_t n)
+site_blob *site_gzip_blob(const uint8_t *in, uint64_t n)
 {
     z_stream z;
     memset(&z, 0, sizeof z);
@@ -249,7 +253,7 @@ static site_blob *gzip_blob(const uint8_t *in, uint64_t n)
     return b;
 }
 
-static site_blob *brotli_blob(const uint8_t *in, uint64_t n)
+site_blob *site_brotli_blob(const uint8_t *in, uint64_t n)
 {
     size_t cap = BrotliEncoderMaxCompressedSize((size_t)n);
     if (cap == 0) return NULL;
@@ -267,41 +271,11 @@ static site_blob *brotli_blob(const uint8_t *in, uint64_t n)
 }
 
 /* ---------------------------------------------------------------- the version */
-static void etag_set(site_rep *r, const char *sha, int rep)
+void site_etag_set(site_rep *r, const char *sha, int rep)
 {
     static const char *suf[REP_N] = {"", "-gz", "-br"};
     int n = snprintf(r->etag, sizeof r->etag, "\"%.20s%s\"", sha, suf[rep]);
     r->etag_len = (uint8_t)n;
-}
-
-static prep_err build_heads(const prep_serve_version *v, site_file *f)
-{
-    prep_buf b;
-    prep_buf_init(&b, 0);
-    prep_err e = PREP_OK;
-    for (int k = 0; k < REP_N && e == PREP_OK; k++) {
-        site_rep *r = &f->rep[k];
-        if (!r->b) continue;
-        prep_serve_field fl[PREP_SERVE_MAX_FIELDS];
-        size_t n = 0;
-        site_file_fields(v, v->seq_str, f->media_type, f->compressible, k, r->etag, r->etag_len,
-                         f->cache_control, 0, fl, &n);
-        r->h200_off = (uint32_t)b.len;
-        e = site_build_head(&b, 200, fl, n, 1, r->b->len);
-        r->h200_len = (uint32_t)(b.len - r->h200_off);
-        n = 0;
-        site_file_fields(v, v->seq_str, f->media_type, f->compressible, k, r->etag, r->etag_len,
-                         f->cache_control, 1, fl, &n);
-        r->h304_off = (uint32_t)b.len;
-        if (e == PREP_OK) e = site_build_head(&b, 304, fl, n, 0, 0);
-        r->h304_len = (uint32_t)(b.len - r->h304_off);
-    }
-    if (e != PREP_OK) {
-        prep_buf_free(&b);
-        return e;
-    }
-    f->heads = prep_buf_steal(&b, NULL);
-    return PREP_OK;
 }
 
 static double thread_cpu(void)
@@ -313,20 +287,31 @@ static double thread_cpu(void)
 
 typedef struct load_job {
     prep_serve_version *v;
+    site_part **fill; /* parts this load reads (phase 1) */
+    size_t n_fill;
+    int phase;        /* 1: parts, 2: files */
     atomic_size_t next;
     pthread_mutex_t lock;
     double cpu;
 } load_job;
 
-static void load_one(prep_serve_version *v, site_file *f)
+static void load_fail(site_file *f, prep_err e, const char *kind, const char *msg)
+{
+    f->err = e;
+    snprintf(f->errkind, sizeof f->errkind, "%s", kind);
+    snprintf(f->errmsg, sizeof f->errmsg, "%s", msg);
+}
+
+/* A file held whole: its bytes, checked, and eager whole-file variants. */
+static void load_plain(prep_serve_version *v, site_file *f)
 {
     site_rep *id = &f->rep[REP_ID];
     if (!id->b) {
         id->b = site_blob_new(f->size);
         if (!id->b) {
-            f->err = PREP_ERR_NOMEM;
-            snprintf(f->errkind, sizeof f->errkind, "nomem");
-            snprintf(f->errmsg, sizeof f->errmsg, "%llu bytes", (unsigned long long)f->size);
+            char m[64];
+            snprintf(m, sizeof m, "%llu bytes", (unsigned long long)f->size);
+            load_fail(f, PREP_ERR_NOMEM, "nomem", m);
             return;
         }
         if (f->entry) {
@@ -339,30 +324,90 @@ static void load_one(prep_serve_version *v, site_file *f)
             memcpy(id->b->data, src, (size_t)f->size);
         }
         if (f->compressible && f->size >= SITE_COMPRESS_MIN && f->size <= SITE_COMPRESS_MAX) {
-            f->rep[REP_GZ].b = gzip_blob(id->b->data, f->size);
+            f->rep[REP_GZ].b = site_gzip_blob(id->b->data, f->size);
             f->compressed++;
-            if (v->opts.https) {
-                f->rep[REP_BR].b = brotli_blob(id->b->data, f->size);
-                f->compressed++;
-            }
         }
     }
-    for (int k = 0; k < REP_N; k++)
-        if (f->rep[k].b) etag_set(&f->rep[k], f->sha256, k);
-    f->err = build_heads(v, f);
-    if (f->err != PREP_OK) {
-        snprintf(f->errkind, sizeof f->errkind, "nomem");
-        snprintf(f->errmsg, sizeof f->errmsg, "heads");
+    if (!site_br_get(f) && site_br_possible(v, f)) {
+        /* eager for plain files (prev served without br over plain HTTP: made now) */
+        site_blob *b = site_brotli_blob(id->b->data, f->size);
+        atomic_store_explicit(&f->br, b ? b : &site_no_variant, memory_order_relaxed);
+        f->compressed++;
     }
+}
+
+/* A page held as parts: its parts were filled in phase 1; check that they make the page
+ * the manifest names, and assemble its gzip member from the parts' deflate streams. */
+static void load_composed(EVP_MD_CTX *md, site_file *f)
+{
+    for (size_t i = 0; i < f->n_parts; i++) {
+        const site_part *p = f->part[i];
+        if (p->err || !p->ready) {
+            static const char *kinds[] = {"nomem", "missing-object", "size-mismatch", "hash-mismatch", "nomem",
+                                          "limit"};
+            static const char *what[] = {"cannot be made", "cannot be read", "does not have the manifest's size",
+                                         "does not have its SHA-256", "cannot be held (no memory)",
+                                         "is larger than a part may be"};
+            int e = p->err > 0 && p->err <= PART_LIMIT ? p->err : 0;
+            char m[200];
+            snprintf(m, sizeof m, "part object %.64s %s", p->sha256, what[e]);
+            load_fail(f, e == PART_NOMEM ? PREP_ERR_NOMEM : e == PART_LIMIT ? PREP_ERR_LIMIT : PREP_ERR_VERIFY,
+                      kinds[e], m);
+            return;
+        }
+    }
+    if (f->rep[REP_GZ].b) return; /* reused from prev: the same page from the same parts */
+    unsigned char dg[32];
+    unsigned dl = 0;
+    int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+    for (size_t i = 0; ok && i < f->n_parts; i++)
+        ok = EVP_DigestUpdate(md, f->part[i]->data, (size_t)f->part[i]->len) == 1;
+    ok = ok && EVP_DigestFinal_ex(md, dg, &dl) == 1 && dl == 32;
+    if (!ok) {
+        load_fail(f, PREP_ERR_NOMEM, "nomem", "SHA-256");
+        return;
+    }
+    char got[65];
+    static const char hx[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        got[2 * i] = hx[dg[i] >> 4];
+        got[2 * i + 1] = hx[dg[i] & 15];
+    }
+    got[64] = '\0';
+    if (strcmp(got, f->sha256) != 0) {
+        char m[200];
+        snprintf(m, sizeof m, "assembled bytes have SHA-256 %.64s, the manifest says %.64s", got, f->sha256);
+        load_fail(f, PREP_ERR_VERIFY, "hash-mismatch", m);
+        return;
+    }
+    if (f->compressible && f->size >= SITE_COMPRESS_MIN && f->size <= SITE_COMPRESS_MAX)
+        f->rep[REP_GZ].b = site_parts_gzip(f->part, f->n_parts, f->size);
 }
 
 static void work_loop(load_job *j)
 {
+    prep_serve_version *v = j->v;
+    if (j->phase == 1) {
+        void *zs = site_deflater_new();
+        for (;;) {
+            size_t i = atomic_fetch_add(&j->next, 1);
+            if (i >= j->n_fill) break;
+            site_part_fill(j->fill[i], v->store, zs);
+        }
+        site_deflater_free(zs);
+        return;
+    }
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
     for (;;) {
         size_t i = atomic_fetch_add(&j->next, 1);
-        if (i >= j->v->n_files) break;
-        load_one(j->v, &j->v->files[i]);
+        if (i >= v->n_files) break;
+        site_file *f = &v->files[i];
+        if (f->err != PREP_OK) continue;
+        if (f->composed) load_composed(md, f);
+        else load_plain(v, f);
+        for (int k = 0; k < REP_N; k++) site_etag_set(&f->rep[k], f->sha256, k);
     }
+    EVP_MD_CTX_free(md);
 }
 
 /* A worker thread: its CPU time is added to the job's (the calling thread's is measured
@@ -377,6 +422,22 @@ static void *load_worker(void *arg)
     j->cpu += dt;
     pthread_mutex_unlock(&j->lock);
     return NULL;
+}
+
+/* Runs one phase of the job on nt threads (this one included). */
+static void run_phase(load_job *j, int phase, long nt, size_t items)
+{
+    j->phase = phase;
+    atomic_store(&j->next, 0);
+    if ((size_t)nt > items) nt = items ? (long)items : 1;
+    pthread_t th[SITE_THREADS_MAX];
+    long started = 0;
+    for (long i = 1; i < nt; i++) {
+        if (pthread_create(&th[started], NULL, load_worker, j) != 0) break;
+        started++;
+    }
+    work_loop(j); /* this thread works too */
+    for (long i = 0; i < started; i++) pthread_join(th[i], NULL);
 }
 
 static int file_cmp(const void *a, const void *b)
@@ -400,10 +461,18 @@ static const site_file *find_prev(const prep_serve_version *p, const char *path)
 static void version_free(prep_serve_version *v)
 {
     if (!v) return;
+    site_warmer_stop(v);
     for (size_t i = 0; i < v->n_files; i++) {
-        for (int k = 0; k < REP_N; k++) site_blob_unref(v->files[i].rep[k].b);
-        free(v->files[i].heads);
+        site_file *f = &v->files[i];
+        for (int k = 0; k < REP_N; k++) {
+            site_blob_unref(f->rep[k].b);
+            free(atomic_load_explicit(&f->head[k], memory_order_acquire));
+        }
+        site_blob_unref(atomic_load_explicit(&f->br, memory_order_acquire));
     }
+    for (size_t i = 0; i < v->n_parts; i++) site_part_unref(v->parts[i]);
+    free(v->parts);
+    site_parts_unref(v->tab);
     free(v->files);
     prep_cut_manifest_free(&v->m);
     for (int i = 0; i < SITE_ARCHIVE_CACHE; i++) {
@@ -431,7 +500,13 @@ void prep_serve_version_unref(prep_serve_version *v)
 
 void prep_serve_version_get_info(const prep_serve_version *v, prep_serve_version_info *out)
 {
+    prep_serve_version *w = (prep_serve_version *)v; /* only atomics are read */
     *out = v->info;
+    out->bytes_lazy = atomic_load_explicit(&w->lazy_bytes, memory_order_relaxed);
+    out->bytes_held += out->bytes_lazy;
+    out->br_made = atomic_load_explicit(&w->br_made, memory_order_relaxed);
+    out->warm_done = atomic_load_explicit(&w->warm_done, memory_order_acquire);
+    out->warm_cpu_seconds = (double)atomic_load(&w->warm_ns) / 1e9;
 }
 
 /* Origins go into a header: printable ASCII without ';' ',' '"' (one directive, one field). */
@@ -616,44 +691,125 @@ prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_ser
         }
     }
     qsort(v->files, v->n_files, sizeof *v->files, file_cmp);
-    for (size_t i = 0; i < v->n_files; i++) {
+    int parts_mode = !v->opts.whole_file;
+    for (size_t i = 0; i < v->n_files && parts_mode; i++)
+        if (v->files[i].entry && v->files[i].entry->n_parts) {
+            v->tab = prev && prev->tab ? prev->tab : NULL;
+            if (v->tab) site_parts_ref(v->tab);
+            else v->tab = site_parts_new();
+            if (!v->tab) {
+                version_free(v);
+                return PREP_ERR_NOMEM;
+            }
+            break;
+        }
+    if (v->tab) {
+        pthread_mutex_lock(&v->tab->lock);
+        v->tab->serial++;
+        v->parts = calloc(v->m.n * PREP_CUT_PARTS_MAX + 1, sizeof *v->parts);
+    }
+    site_part **fill = v->tab ? calloc(v->m.n * PREP_CUT_PARTS_MAX + 1, sizeof *fill) : NULL;
+    size_t n_fill = 0;
+    if (v->tab && (!v->parts || !fill)) e = PREP_ERR_NOMEM;
+    for (size_t i = 0; i < v->n_files && e == PREP_OK; i++) {
         site_file *f = &v->files[i];
         f->cache_control = prep_serve_cache_control(f->path, strlen(f->path));
         f->compressible = compressible_type(f->media_type);
         const site_file *pf = prev && !prev->empty ? find_prev(prev, f->path) : NULL;
-        if (pf && !strcmp(pf->sha256, f->sha256) && pf->size == f->size && pf->rep[REP_ID].b) {
+        if (pf) f->prev_hits = atomic_load_explicit(&((site_file *)pf)->hits, memory_order_relaxed);
+        int same = pf && !strcmp(pf->sha256, f->sha256) && pf->size == f->size;
+        if (v->tab && f->entry && f->entry->n_parts) {
+            /* A page held as parts, each from the shared cache. */
+            f->composed = 1;
+            f->n_parts = (uint8_t)f->entry->n_parts;
+            for (size_t k = 0; k < f->n_parts; k++) {
+                const prep_cut_part *cp = &f->entry->parts[k];
+                site_part *p = site_parts_get(v->tab, cp->sha256, cp->size);
+                if (!p) {
+                    e = PREP_ERR_NOMEM;
+                    break;
+                }
+                if (p->mark == v->tab->serial) {
+                    site_part_unref(p); /* listed already: the version holds one reference */
+                } else {
+                    p->mark = v->tab->serial;
+                    v->parts[v->n_parts++] = p;
+                    if (!p->ready && !p->err) fill[n_fill++] = p;
+                }
+                f->part[k] = p;
+            }
+            if (e != PREP_OK) break;
+            int same_parts = same && pf->composed && pf->n_parts == f->n_parts && pf->rep[REP_GZ].b;
+            for (size_t k = 0; same_parts && k < f->n_parts; k++) same_parts = pf->part[k] == f->part[k];
+            if (same_parts) {
+                /* The same page from the same parts: its variants too. */
+                f->rep[REP_GZ].b = pf->rep[REP_GZ].b;
+                site_blob_ref(f->rep[REP_GZ].b);
+                f->reused++;
+                site_blob *br = site_br_get(pf);
+                if (br && br != &site_no_variant && v->opts.https) {
+                    site_blob_ref(br);
+                    atomic_store_explicit(&f->br, br, memory_order_relaxed);
+                    f->reused++;
+                }
+            }
+        } else if (same && pf->rep[REP_ID].b) {
             for (int k = 0; k < REP_N; k++) {
-                if (k == REP_BR && !v->opts.https) continue;
                 f->rep[k].b = pf->rep[k].b;
                 site_blob_ref(f->rep[k].b);
                 if (k != REP_ID && f->rep[k].b) f->reused++;
             }
-            /* prev without br (http) but this version over https: compress br now. */
+            site_blob *br = site_br_get(pf);
+            if (br && v->opts.https) {
+                site_blob_ref(br);
+                atomic_store_explicit(&f->br, br, memory_order_relaxed);
+                if (br != &site_no_variant) f->reused++;
+            }
         }
     }
-    /* Workers: assemble, check, compress, build heads. */
+    /* Workers: read and compress new parts, then assemble, check and compress files. */
     load_job job;
+    memset(&job, 0, sizeof job);
     job.v = v;
+    job.fill = fill;
+    job.n_fill = n_fill;
     atomic_init(&job.next, 0);
     pthread_mutex_init(&job.lock, NULL);
-    job.cpu = 0;
     long nt = v->opts.threads > 0 ? v->opts.threads : sysconf(_SC_NPROCESSORS_ONLN);
     if (nt < 1) nt = 1;
     if (nt > SITE_THREADS_MAX) nt = SITE_THREADS_MAX;
-    if ((size_t)nt > v->n_files) nt = (long)v->n_files;
-    pthread_t th[SITE_THREADS_MAX];
-    long started = 0;
-    for (long i = 1; i < nt; i++) {
-        if (pthread_create(&th[started], NULL, load_worker, &job) != 0) break;
-        started++;
+    if (e == PREP_OK) {
+        if (n_fill) run_phase(&job, 1, nt, n_fill);
+        run_phase(&job, 2, nt, v->n_files);
     }
-    work_loop(&job); /* this thread works too */
-    for (long i = 0; i < started; i++) pthread_join(th[i], NULL);
     pthread_mutex_destroy(&job.lock);
+    free(fill);
+    if (e != PREP_OK) {
+        site_parts *t = v->tab;
+        site_parts_ref(t);
+        version_free(v);
+        if (t) {
+            site_parts_prune(t);
+            pthread_mutex_unlock(&t->lock);
+            site_parts_unref(t);
+        }
+        return e;
+    }
+    /* The whole-file approach builds every head at load, as it always did. */
+    for (size_t i = 0; i < v->n_files && v->opts.whole_file; i++) {
+        site_file *f = &v->files[i];
+        if (f->err != PREP_OK) continue;
+        for (int k = 0; k < REP_N; k++) {
+            site_blob *b = k == REP_BR ? site_br_get(f) : f->rep[k].b;
+            if (b && b != &site_no_variant) site_head_get(v, f, k, b->len);
+        }
+    }
+    atomic_store(&v->lazy_bytes, 0);
     double own = thread_cpu() - cpu0;
 
     prep_err first = PREP_OK;
-    uint64_t held = sizeof *v + v->n_files * sizeof *v->files + v->m.raw_len + v->sig_len + v->wait_page_len;
+    uint64_t held = sizeof *v + v->n_files * sizeof *v->files + v->m.raw_len + v->sig_len + v->wait_page_len +
+                    v->n_parts * sizeof *v->parts;
     for (size_t i = 0; i < v->n_files; i++) {
         site_file *f = &v->files[i];
         if (f->err != PREP_OK) {
@@ -667,11 +823,30 @@ prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_ser
         v->info.bytes_identity += f->size;
         v->info.variants_reused += (size_t)f->reused;
         v->info.variants_compressed += (size_t)f->compressed;
-        for (int k = 0; k < REP_N; k++)
-            if (f->rep[k].b) {
-                held += f->rep[k].b->len;
-                held += (uint64_t)f->rep[k].h200_len + f->rep[k].h304_len;
-            }
+        for (int k = 0; k < REP_N; k++) {
+            site_blob *b = k == REP_BR ? site_br_get(f) : f->rep[k].b;
+            if (b) held += b->len;
+            site_head *h = atomic_load_explicit(&f->head[k], memory_order_relaxed);
+            if (h) held += sizeof *h + h->h200_len + h->h304_len;
+        }
+    }
+    for (size_t i = 0; i < v->n_parts; i++) {
+        const site_part *p = v->parts[i];
+        held += sizeof *p + (p->data ? p->len : 0) + p->defl_len;
+    }
+    v->info.parts = v->n_parts;
+    v->info.parts_compressed = n_fill;
+    if (v->tab) {
+        site_parts *t = v->tab;
+        if (first != PREP_OK) {
+            site_parts_ref(t);
+            version_free(v);
+            v = NULL;
+        }
+        site_parts_prune(t);
+        pthread_mutex_unlock(&t->lock);
+        if (!v) site_parts_unref(t);
+        else v->info.parts_cached = t->n;
     }
     if (first != PREP_OK) {
         version_free(v);
@@ -683,6 +858,8 @@ prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_ser
     v->info.drill = v->m.meta.mode == PREP_CUT_DRILL;
     v->info.bytes_held = held;
     v->info.load_cpu_seconds = job.cpu + own;
+    if (v->opts.https && v->opts.br_warm && v->tab) site_warmer_start(v);
+    else atomic_store(&v->warm_done, 1);
     *out = v;
     return PREP_OK;
 }

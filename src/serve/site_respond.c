@@ -174,21 +174,68 @@ typedef struct served_file {
     uint64_t len[REP_N];
     const char *etag[REP_N];
     size_t etag_len[REP_N];
-    const char *heads; /* prebuilt heads, or NULL */
-    const site_rep *rep; /* for the prebuilt offsets, or NULL */
+    site_file *file; /* a file of the version (heads, br, parts made on first use), or NULL */
 } served_file;
 
+static int rep_of(prep_http_coding c)
+{
+    return c == PREP_HTTP_BR ? REP_BR : c == PREP_HTTP_GZIP ? REP_GZ : REP_ID;
+}
+
+/* The identity bytes of a page held as parts, [first, first + n), into the response's
+ * own storage. 0, or -1 when no memory. */
+static int assemble_identity(prep_serve_response *r, const site_file *f, uint64_t first, uint64_t n)
+{
+    site_owned *o = owned(r);
+    if (!o) return -1;
+    free(o->body);
+    o->body = malloc((size_t)n + 1);
+    if (!o->body) return -1;
+    site_copy_parts(f, first, n, o->body);
+    r->body = o->body;
+    return 0;
+}
+
 static void answer_file(prep_serve_version *v, const prep_serve_request *req, prep_serve_response *r,
-                        const served_file *sf)
+                        served_file *sf)
 {
     unsigned have = (sf->body[REP_GZ] ? PREP_HTTP_HAVE_GZIP : 0) | (sf->body[REP_BR] ? PREP_HTTP_HAVE_BR : 0);
+    site_file *f = sf->file;
+    site_blob *br = f ? site_br_get(f) : NULL;
+    if (f && !br && site_br_possible(v, f)) have |= PREP_HTTP_HAVE_BR; /* can be made now */
+    const char *ae = req->accept_encoding.p;
+    size_t ael = req->accept_encoding.len;
     prep_http_coding c = PREP_HTTP_IDENTITY;
-    if (prep_http_negotiate(req->accept_encoding.p, req->accept_encoding.len, have, v->opts.https, &c) != 0) {
+    if (prep_http_negotiate(ae, ael, have, v->opts.https, &c) != 0) {
         answer_error(v, req, r, 406, sf->seq_str, NULL, 0);
         return;
     }
-    int k = c == PREP_HTTP_BR ? REP_BR : c == PREP_HTTP_GZIP ? REP_GZ : REP_ID;
-    if (!sf->body[k]) k = REP_ID; /* negotiate never picks an absent one; be safe */
+    int k = rep_of(c);
+    if (k == REP_BR && !sf->body[REP_BR] && f) {
+        /* The page's br variant is not made yet: make it (one page's worth of work), or
+         * answer with the next choice while another thread makes it. */
+        br = site_br_make(v, f, 0);
+        if (!br) {
+            if (prep_http_negotiate(ae, ael, have & ~PREP_HTTP_HAVE_BR, v->opts.https, &c) == 0) k = rep_of(c);
+            else br = site_br_make(v, f, 1); /* br only: make our own copy */
+        }
+        if (br == &site_no_variant) {
+            if (prep_http_negotiate(ae, ael, have & ~PREP_HTTP_HAVE_BR, v->opts.https, &c) != 0) {
+                answer_error(v, req, r, 406, sf->seq_str, NULL, 0);
+                return;
+            }
+            k = rep_of(c);
+        } else if (br) {
+            sf->body[REP_BR] = br->data;
+            sf->len[REP_BR] = br->len;
+        }
+    }
+    if (!sf->body[k] && !(k == REP_ID && f && f->composed)) k = REP_ID; /* be safe */
+    if (f) {
+        sf->etag[k] = f->rep[k].etag;
+        sf->etag_len[k] = f->rep[k].etag_len;
+    }
+    const site_head *hd = f && sf->cc == f->cache_control ? site_head_get(v, f, k, sf->len[k]) : NULL;
     r->n_fields = 0;
     if (req->if_none_match.p &&
         prep_http_if_none_match(req->if_none_match.p, req->if_none_match.len, sf->etag[k], sf->etag_len[k])) {
@@ -198,9 +245,9 @@ static void answer_file(prep_serve_version *v, const prep_serve_request *req, pr
         r->body = NULL;
         r->body_len = 0;
         r->send_body = 0;
-        if (sf->rep) {
-            r->h1_head = sf->heads + sf->rep[k].h304_off;
-            r->h1_head_len = sf->rep[k].h304_len;
+        if (hd) {
+            r->h1_head = hd->data + hd->h200_len;
+            r->h1_head_len = hd->h304_len;
         } else {
             finish_head(r, 0);
         }
@@ -218,16 +265,20 @@ static void answer_file(prep_serve_version *v, const prep_serve_request *req, pr
             int n = snprintf(r->_scratch, 96, "bytes %llu-%llu/%llu", (unsigned long long)first,
                              (unsigned long long)last, (unsigned long long)size);
             ADD(r, "content-range", r->_scratch, (size_t)n);
-            r->body = sf->body[k] + first;
+            r->body = sf->body[k] ? sf->body[k] + first : NULL;
             r->body_len = last - first + 1;
+            if (!r->body && assemble_identity(r, f, first, r->body_len) != 0) {
+                answer_nomem(r);
+                return;
+            }
             r->send_body = req->method == PREP_HTTP_GET;
             finish_head(r, 1);
             return;
         }
         if (rk == PREP_HTTP_RANGE_UNSATISFIABLE) {
             int n = snprintf(r->_scratch, 96, "bytes */%llu", (unsigned long long)size);
-            prep_serve_field f = {"content-range", 13, r->_scratch, (size_t)n};
-            answer_error(v, req, r, 416, sf->seq_str, &f, 1);
+            prep_serve_field cr = {"content-range", 13, r->_scratch, (size_t)n};
+            answer_error(v, req, r, 416, sf->seq_str, &cr, 1);
             return;
         }
     }
@@ -237,9 +288,13 @@ static void answer_file(prep_serve_version *v, const prep_serve_request *req, pr
     r->body = sf->body[k];
     r->body_len = size;
     r->send_body = req->method == PREP_HTTP_GET;
-    if (sf->rep) {
-        r->h1_head = sf->heads + sf->rep[k].h200_off;
-        r->h1_head_len = sf->rep[k].h200_len;
+    if (!r->body && f && f->composed && assemble_identity(r, f, 0, size) != 0) {
+        answer_nomem(r);
+        return;
+    }
+    if (hd) {
+        r->h1_head = hd->data;
+        r->h1_head_len = hd->h200_len;
     } else {
         finish_head(r, 1);
     }
@@ -258,24 +313,24 @@ static const site_file *find_file(const prep_serve_version *v, const char *key)
     return NULL;
 }
 
-static void served_from_memory(const prep_serve_version *v, const site_file *f, const char *cc, served_file *sf)
+static void served_from_memory(const prep_serve_version *v, site_file *f, served_file *sf)
 {
     memset(sf, 0, sizeof *sf);
     sf->ctype = f->media_type;
     sf->compressible = f->compressible;
-    sf->cc = cc ? cc : f->cache_control;
+    sf->cc = f->cache_control;
     sf->seq_str = v->seq_str;
-    for (int k = 0; k < REP_N; k++)
-        if (f->rep[k].b) {
-            sf->body[k] = f->rep[k].b->data;
-            sf->len[k] = f->rep[k].b->len;
-            sf->etag[k] = f->rep[k].etag;
-            sf->etag_len[k] = f->rep[k].etag_len;
+    sf->file = f;
+    for (int k = 0; k < REP_N; k++) {
+        site_blob *b = k == REP_BR ? site_br_get(f) : f->rep[k].b;
+        if (b && b != &site_no_variant) {
+            sf->body[k] = b->data;
+            sf->len[k] = b->len;
         }
-    if (!cc) {
-        sf->heads = f->heads;
-        sf->rep = f->rep;
+        sf->etag[k] = f->rep[k].etag;
+        sf->etag_len[k] = f->rep[k].etag_len;
     }
+    sf->len[REP_ID] = f->size;
 }
 
 /* ---------------------------------------------------------------- the archive */
@@ -456,10 +511,11 @@ void prep_serve_respond(prep_serve_version *v, const prep_serve_request *req, pr
         answer_archive(v, req, out, key, klen, seq, p + 1);
         return;
     }
-    const site_file *f = find_file(v, key);
+    site_file *f = (site_file *)find_file(v, key);
     if (f) {
+        atomic_fetch_add_explicit(&f->hits, 1, memory_order_relaxed);
         served_file sf;
-        served_from_memory(v, f, NULL, &sf);
+        served_from_memory(v, f, &sf);
         answer_file(v, req, out, &sf);
         return;
     }

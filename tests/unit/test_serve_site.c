@@ -148,6 +148,7 @@ static prep_serve_site_opts opts_https(void)
     prep_serve_site_opts_init(&o);
     o.https = 1;
     o.threads = 2;
+    o.br_warm = 0; /* deterministic: br made on first request (test_br_lazy has the warmer) */
     return o;
 }
 
@@ -276,11 +277,17 @@ static void test_representations(void **state)
     prep_serve_version_get_info(v, &info);
     assert_int_equal(info.seq, 1);
     assert_int_equal(info.files, N_FILES + 2); /* + SHA256SUMS, SHA256SUMS.sig */
-    /* compressible (text) and >= 128 bytes: index, gub, css, csv, space, emb, SHA256SUMS and
-     * SHA256SUMS.sig ("untrusted comment: prep cut qro2021 sequence 1 live, key <16 hex>\n"
-     * = 74 bytes, + 100 base64 + 1 = 175) = 8 files x 2 (gzip, br) = 16 */
-    assert_int_equal(info.variants_compressed, 16);
+    /* plain files compressed whole, compressible (text) and >= 128 bytes: css, csv,
+     * SHA256SUMS and SHA256SUMS.sig ("untrusted comment: prep cut qro2021 sequence 1 live,
+     * key <16 hex>\n" = 74 bytes, + 100 base64 + 1 = 175) = 4 files x 2 (gzip, br) = 8.
+     * The four pages (index, gub, space, emb) are held as parts: one stamp ("Corte 1", the
+     * same bytes on each) + four bodies (4000, 2000, 200, 300 bytes) = 5 parts, each
+     * deflated once. */
+    assert_int_equal(info.variants_compressed, 8);
     assert_int_equal(info.variants_reused, 0);
+    assert_int_equal(info.parts, 5);
+    assert_int_equal(info.parts_compressed, 5);
+    assert_int_equal(info.parts_cached, 5);
     assert_true(info.bytes_held > info.bytes_identity);
     for (int i = 0; i < N_FILES; i++) {
         char path[256];
@@ -853,12 +860,39 @@ static void test_reuse(void **state)
     prep_serve_version_info i2;
     prep_serve_version_get_info(v2, &i2);
     /* unchanged with variants: css, csv = 2 files x 2 = 4 reused.
-     * compressed again: 4 pages (index, gub, space, emb) x 2 = 8, plus SHA256SUMS (a new
-     * manifest) and SHA256SUMS.sig (a new signature, 175 bytes) x 2 = 12. corte.json is
-     * < 128 bytes, the png is not compressible. */
+     * compressed again whole: SHA256SUMS (a new manifest) and SHA256SUMS.sig (a new
+     * signature, 175 bytes) x 2 = 4. corte.json is < 128 bytes, the png is not
+     * compressible. The pages: only the new stamp ("Corte 2") is a new part (1 deflated);
+     * the four bodies come from the cache: 5 parts, 6 in the cache (v1's stamp too). */
     assert_int_equal(i2.variants_reused, 4);
-    assert_int_equal(i2.variants_compressed, 12);
+    assert_int_equal(i2.variants_compressed, 4);
+    assert_int_equal(i2.parts, 5);
+    assert_int_equal(i2.parts_compressed, 1);
+    assert_int_equal(i2.parts_cached, 6);
+    /* the whole-file approach (for comparison) compresses the 4 pages again: 4 + 4 x 2 = 12 */
+    prep_serve_site_opts ow = o;
+    ow.whole_file = 1;
+    prep_serve_version *w1 = load(f, 1, NULL, &ow);
+    prep_serve_version *w2 = load(f, 2, w1, &ow);
+    prep_serve_version_info iw;
+    prep_serve_version_get_info(w2, &iw);
+    assert_int_equal(iw.variants_reused, 4);
+    assert_int_equal(iw.variants_compressed, 12);
+    assert_int_equal(iw.parts, 0);
+    prep_serve_version_unref(w1);
+    prep_serve_version_unref(w2);
     prep_serve_version_unref(v1); /* v2's shared blobs outlive v1 */
+    /* v1 gone: loading cut 2 again prunes v1's stamp from the cache; the same pages from
+     * the same parts share v2's gzip members (4 pages) and its plain variants (css, csv,
+     * SHA256SUMS: 6, and .sig's when smaller): at least 10 reused, nothing compressed. */
+    prep_serve_version *v3 = load(f, 2, v2, &o);
+    prep_serve_version_info i3;
+    prep_serve_version_get_info(v3, &i3);
+    assert_int_equal(i3.parts_compressed, 0);
+    assert_int_equal(i3.variants_compressed, 0);
+    assert_int_equal(i3.parts_cached, 5);
+    assert_true(i3.variants_reused >= 10); /* SHA256SUMS.sig's variants are kept only when smaller */
+    prep_serve_version_unref(v3);
     prep_serve_request q = rq(PREP_HTTP_GET, "/assets/app.0123456789.css");
     q.accept_encoding = S("br");
     prep_serve_response r;

@@ -1,0 +1,280 @@
+/* prep serve: the part cache and gzip members made of independently compressed parts
+ * (docs/internals/serve.md, "Pages: gzip per part").
+ *
+ * A composed page (pre | stamp | body | post) changes on every cut, but only in its stamp
+ * (the same object on every page) and in the bodies whose numbers changed. Each part is
+ * deflated on its own (raw deflate, level 6, ending with a sync flush so that it ends on a
+ * byte boundary and is not final) and cached by its SHA-256 across versions; a page's gzip
+ * representation is a gzip header, its parts' deflate streams one after the other, a final
+ * empty block, the CRC-32 of the page (crc32_combine of the parts' CRCs) and its size.
+ * Since no part refers back into another, the concatenation is a valid deflate stream. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "site_internal.h"
+
+site_parts *site_parts_new(void)
+{
+    site_parts *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->nb = 1024;
+    t->b = calloc(t->nb, sizeof *t->b);
+    if (!t->b) {
+        free(t);
+        return NULL;
+    }
+    atomic_init(&t->refs, 1);
+    pthread_mutex_init(&t->lock, NULL);
+    return t;
+}
+
+void site_parts_ref(site_parts *t)
+{
+    if (t) atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+}
+
+static void part_free(site_part *p)
+{
+    free(p->data);
+    free(p->defl);
+    free(p);
+}
+
+void site_part_unref(site_part *p)
+{
+    if (p && atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1) part_free(p);
+}
+
+void site_parts_unref(site_parts *t)
+{
+    if (!t || atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1) return;
+    for (size_t i = 0; i < t->nb; i++) {
+        site_part *p = t->b[i];
+        while (p) {
+            site_part *nx = p->next;
+            site_part_unref(p); /* the table's own reference */
+            p = nx;
+        }
+    }
+    free(t->b);
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+}
+
+static size_t bucket(const site_parts *t, const char *sha256)
+{
+    /* The key is a SHA-256: its first 16 hex digits are as good as any hash. */
+    uint64_t h = 0;
+    for (int i = 0; i < 16; i++) {
+        char c = sha256[i];
+        h = h << 4 | (uint64_t)(c <= '9' ? c - '0' : c - 'a' + 10);
+    }
+    return (size_t)(h & (t->nb - 1));
+}
+
+static void grow(site_parts *t)
+{
+    size_t nb = t->nb * 2;
+    site_part **b = calloc(nb, sizeof *b);
+    if (!b) return; /* keep the longer chains */
+    site_part **old = t->b;
+    size_t onb = t->nb;
+    t->b = b;
+    t->nb = nb;
+    for (size_t i = 0; i < onb; i++) {
+        site_part *p = old[i];
+        while (p) {
+            site_part *nx = p->next;
+            size_t k = bucket(t, p->sha256);
+            p->next = t->b[k];
+            t->b[k] = p;
+            p = nx;
+        }
+    }
+    free(old);
+}
+
+site_part *site_parts_get(site_parts *t, const char *sha256, uint64_t len)
+{
+    size_t k = bucket(t, sha256);
+    for (site_part *p = t->b[k]; p; p = p->next)
+        if (p->len == len && !memcmp(p->sha256, sha256, 64)) {
+            atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+            return p;
+        }
+    site_part *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    atomic_init(&p->refs, 2); /* the table's and the caller's */
+    memcpy(p->sha256, sha256, 64);
+    p->sha256[64] = '\0';
+    p->len = len;
+    p->next = t->b[k];
+    t->b[k] = p;
+    if (++t->n > t->nb) grow(t);
+    return p;
+}
+
+void site_parts_prune(site_parts *t)
+{
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < t->nb; i++) {
+        site_part **pp = &t->b[i];
+        while (*pp) {
+            site_part *p = *pp;
+            /* Only loads (serialised by t->lock) take references, so 1 stays 1. */
+            if (atomic_load_explicit(&p->refs, memory_order_acquire) == 1) {
+                *pp = p->next;
+                t->n--;
+                part_free(p);
+                continue;
+            }
+            if (p->ready) bytes += p->len + p->defl_len;
+            pp = &p->next;
+        }
+    }
+    t->bytes = bytes;
+}
+
+/* ---------------------------------------------------------------- filling a part */
+void *site_deflater_new(void)
+{
+    z_stream *z = calloc(1, sizeof *z);
+    if (!z) return NULL;
+    /* windowBits -15: raw deflate (no zlib or gzip wrapper), the window gzip uses. */
+    if (deflateInit2(z, SITE_GZIP_LEVEL, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        free(z);
+        return NULL;
+    }
+    return z;
+}
+
+void site_deflater_free(void *zs)
+{
+    if (!zs) return;
+    deflateEnd(zs);
+    free(zs);
+}
+
+static int read_object(const char *path, uint8_t *dst, uint64_t size)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return PART_MISSING;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return PART_MISSING;
+    }
+    if ((uint64_t)st.st_size != size) {
+        close(fd);
+        return PART_SIZE;
+    }
+    uint64_t got = 0;
+    while (got < size) {
+        ssize_t r = read(fd, dst + got, (size_t)(size - got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            close(fd);
+            return r == 0 ? PART_SIZE : PART_MISSING;
+        }
+        got += (uint64_t)r;
+    }
+    close(fd);
+    return PART_OK;
+}
+
+void site_part_fill(site_part *p, const char *store, void *zs)
+{
+    if (p->ready || p->err) return;
+    if (p->len > SITE_PART_MAX) {
+        p->err = PART_LIMIT;
+        return;
+    }
+    char op[4096];
+    if (prep_cut_object_path(store, p->sha256, op, sizeof op) != 0) {
+        p->err = PART_LIMIT;
+        return;
+    }
+    p->data = malloc((size_t)p->len + 1);
+    if (!p->data) {
+        p->err = PART_NOMEM;
+        return;
+    }
+    int r = read_object(op, p->data, p->len);
+    if (r == PART_OK) {
+        char got[65];
+        prep_sha256_hex(p->data, (size_t)p->len, got);
+        if (strcmp(got, p->sha256) != 0) r = PART_HASH;
+    }
+    if (r != PART_OK) {
+        free(p->data);
+        p->data = NULL;
+        p->err = r;
+        return;
+    }
+    p->crc = (uint32_t)crc32(0, p->data, (uInt)p->len);
+    z_stream *z = zs;
+    if (z && deflateReset(z) == Z_OK) {
+        /* deflateBound covers Z_FINISH; a sync flush adds at most an empty stored block. */
+        uLong cap = deflateBound(z, (uLong)p->len) + 16;
+        uint8_t *out = malloc(cap);
+        if (out) {
+            z->next_in = p->data;
+            z->avail_in = (uInt)p->len;
+            z->next_out = out;
+            z->avail_out = (uInt)cap;
+            int zr = deflate(z, Z_SYNC_FLUSH);
+            if (zr == Z_OK && z->avail_in == 0 && z->avail_out > 0) {
+                p->defl_len = (uint32_t)(cap - z->avail_out);
+                uint8_t *s = realloc(out, p->defl_len ? p->defl_len : 1);
+                p->defl = s ? s : out;
+            } else {
+                free(out);
+            }
+        }
+    }
+    p->ready = 1;
+}
+
+/* ---------------------------------------------------------------- gzip members */
+static void put32le(uint8_t *d, uint32_t x)
+{
+    d[0] = (uint8_t)x;
+    d[1] = (uint8_t)(x >> 8);
+    d[2] = (uint8_t)(x >> 16);
+    d[3] = (uint8_t)(x >> 24);
+}
+
+site_blob *site_parts_gzip(site_part *const *parts, size_t n, uint64_t size)
+{
+    uint64_t len = 10 + 2 + 8;
+    for (size_t i = 0; i < n; i++) {
+        if (!parts[i]->defl) return NULL;
+        len += parts[i]->defl_len;
+    }
+    if (len >= size) return NULL;
+    site_blob *b = site_blob_new(len);
+    if (!b) return NULL;
+    /* The header zlib writes for level 6 (deflateInit2 windowBits 31): no mtime, XFL 0,
+     * OS 3 (unix). */
+    static const uint8_t hdr[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+    memcpy(b->data, hdr, 10);
+    uint64_t o = 10;
+    uLong crc = 0;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(b->data + o, parts[i]->defl, parts[i]->defl_len);
+        o += parts[i]->defl_len;
+        crc = i == 0 ? parts[i]->crc : crc32_combine(crc, parts[i]->crc, (z_off_t)parts[i]->len);
+    }
+    /* A final fixed-Huffman block with no data: BFINAL 1, BTYPE 01, end-of-block code. */
+    b->data[o++] = 0x03;
+    b->data[o++] = 0x00;
+    put32le(b->data + o, (uint32_t)crc);
+    put32le(b->data + o + 4, (uint32_t)(size & 0xffffffffu));
+    return b;
+}
