@@ -33,13 +33,26 @@ const USAGE = `usage: node run.js --base-url URL [--site DIR] [options] [PAGE...
   --pid-file FILE    write the browser's process id (a process group leader) there
   --no-tidy          skip the HTML validity check
   --tidy-errors-only fail only on what tidy calls errors (default: also on the warnings
-                     that mark invalid HTML: stray or missing end tags, duplicate ids...)`;
+                     that mark invalid HTML: stray or missing end tags, duplicate ids...)
+  --ignore-https-errors  accept the server's certificate whatever it is (self-signed test
+                     certificates)
+  --expect-protocol P  the page's navigation must use this protocol (performance
+                     nextHopProtocol, e.g. h2): a "protocol" check per view
+  --host-url URL     the iframe view's host page is this URL (a portal on another origin,
+                     which the pages' CSP frame-ancestors allows) instead of about:blank;
+                     requests to its origin are allowed
+  --blocked-host-url URL  adds the view "iframe-blocked": the page embedded in a host page
+                     at URL, whose origin frame-ancestors does not allow; it must not show
+With an https --base-url two more checks per view: csp (no securitypolicyviolation event in
+the page, each reported with its directive, blocked URI, place and element) and
+mixed-content (no http request from the https page).`;
 
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const VIEWS = {
   390: { viewport: { width: 390, height: 844 } },
   1280: { viewport: { width: 1280, height: 900 } },
   iframe: { viewport: { width: 1024, height: 960 }, embedded: true },
+  'iframe-blocked': { viewport: { width: 1024, height: 960 }, embedded: true, blocked: true },
 };
 const CHROMIUM_ARGS = [
   '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -58,6 +71,7 @@ function parseArgs(argv) {
     artifacts: 'out/browser-artifacts',
     chromium: process.env.PREP_CHROMIUM || '/usr/bin/chromium',
     pageTimeout: 30000, totalTimeout: 600000, pidFile: null, tidy: true, tidyErrorsOnly: false,
+    ignoreHttpsErrors: false, expectProtocol: null, hostUrl: null, blockedHostUrl: null,
   };
   const num = (a, s) => {
     const n = Number(s);
@@ -95,6 +109,10 @@ function parseArgs(argv) {
       case '--pid-file': o.pidFile = v(); break;
       case '--no-tidy': o.tidy = false; break;
       case '--tidy-errors-only': o.tidyErrorsOnly = true; break;
+      case '--ignore-https-errors': o.ignoreHttpsErrors = true; break;
+      case '--expect-protocol': o.expectProtocol = v(); break;
+      case '--host-url': o.hostUrl = v(); break;
+      case '--blocked-host-url': o.blockedHostUrl = v(); break;
       case '-h': case '--help': process.stdout.write(USAGE + '\n'); process.exit(0); break;
       default:
         if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
@@ -111,6 +129,16 @@ function parseArgs(argv) {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError('--base-url must be http(s)');
   if (!u.pathname.endsWith('/')) u.pathname += '/';
   o.baseUrl = u.href;
+  for (const k of ['hostUrl', 'blockedHostUrl']) {
+    if (!o[k]) continue;
+    try {
+      o[k] = new URL(o[k]).href;
+    } catch {
+      throw new UsageError(`bad ${k === 'hostUrl' ? '--host-url' : '--blocked-host-url'} ${o[k]}`);
+    }
+  }
+  if (o.views.includes('iframe-blocked') && !o.blockedHostUrl) throw new UsageError('view iframe-blocked needs --blocked-host-url');
+  if (o.blockedHostUrl && !o.views.includes('iframe-blocked')) o.views.push('iframe-blocked');
   if ((o.sample || o.tidy) && !o.site) {
     if (o.sample) throw new UsageError('--sample needs --site');
     o.tidy = false;
@@ -338,7 +366,10 @@ async function checkView(browser, opt, page, viewName, state) {
   const target = (view.embedded ? opt.embedPrefix : '') + page;
   const url = new URL(target, opt.baseUrl).href;
   const origin = new URL(opt.baseUrl).origin;
+  const hostUrl = view.blocked ? opt.blockedHostUrl : (view.embedded ? opt.hostUrl : null);
+  const hostOrigin = hostUrl ? new URL(hostUrl).origin : null;
   const label = `${page || '/'} @${viewName}`;
+  const mixed = [];
   const foreign = [];
   const localErrors = [];
   const consoleErrors = [];
@@ -348,7 +379,8 @@ async function checkView(browser, opt, page, viewName, state) {
   const allowed = (u) => {
     if (/^(data|blob|about):/.test(u)) return true;
     try {
-      return new URL(u).origin === origin;
+      const o = new URL(u).origin;
+      return o === origin || (hostOrigin !== null && o === hostOrigin);
     } catch {
       return false;
     }
@@ -356,6 +388,7 @@ async function checkView(browser, opt, page, viewName, state) {
 
   const context = await browser.newContext({
     viewport: view.viewport, deviceScaleFactor: 1, locale: 'es-MX', timezoneId: 'America/Mexico_City',
+    ignoreHTTPSErrors: opt.ignoreHttpsErrors,
   });
   state.context = context;
   const out = [];
@@ -382,6 +415,19 @@ async function checkView(browser, opt, page, viewName, state) {
           set(v) { writes.push(String(v).slice(0, 200)); d.set.call(this, v); },
         });
       }
+      // Content-Security-Policy violations in this document, with what caused them.
+      const csp = [];
+      Object.defineProperty(window, '__prepCspViolations', { value: csp });
+      document.addEventListener('securitypolicyviolation', (e) => {
+        const t = e.target;
+        let el = '';
+        if (t && t.nodeType === 1) {
+          el = ` element <${t.tagName.toLowerCase()}${t.id ? ` id="${t.id}"` : ''}${t.className && typeof t.className === 'string' ? ` class="${t.className}"` : ''}>`;
+        }
+        csp.push(`${e.effectiveDirective || e.violatedDirective} blocked ${e.blockedURI || '(inline)'}`
+          + ` at ${e.sourceFile || document.URL}:${e.lineNumber}:${e.columnNumber}${el}`
+          + (e.sample ? ` sample "${e.sample}"` : ''));
+      }, true);
       if (window.CookieStore && CookieStore.prototype.set) {
         const set = CookieStore.prototype.set;
         CookieStore.prototype.set = function (...a) {
@@ -390,7 +436,12 @@ async function checkView(browser, opt, page, viewName, state) {
         };
       }
     });
-    context.on('request', (r) => { if (!allowed(r.url())) foreign.push(r.url()); });
+    context.on('request', (r) => {
+      if (!allowed(r.url())) foreign.push(r.url());
+      // Mixed content: an https page (or the https frame inside a host) loading over http.
+      const top = view.embedded ? url : r.frame() && r.frame().url();
+      if (/^https:/.test(top || '') && /^http:/.test(r.url()) && !(hostUrl && r.url().startsWith(new URL(hostUrl).origin))) mixed.push(r.url());
+    });
     context.on('requestfailed', (r) => {
       if (allowed(r.url()) && !/^(data|blob|about):/.test(r.url())) localErrors.push(`${r.url()} failed: ${r.failure() && r.failure().errorText}`);
     });
@@ -407,7 +458,47 @@ async function checkView(browser, opt, page, viewName, state) {
     pg.on('websocket', (ws) => foreign.push(`websocket ${ws.url()}`));
 
     let frame;
-    if (view.embedded) {
+    if (view.embedded && hostUrl) {
+      // A real host page on another origin: the iframe is added to it by script, so the
+      // embedding document has the portal's origin (frame-ancestors checks that origin).
+      const resp = await pg.goto(hostUrl, { waitUntil: 'load' });
+      if (!resp || !resp.ok()) throw new Error(`GET ${hostUrl} answered ${resp ? resp.status() : 'nothing'}`);
+      await pg.evaluate((src) => new Promise((resolve) => {
+        const f = document.createElement('iframe');
+        f.id = 'prep';
+        f.title = 'Resultados preliminares';
+        f.style.cssText = 'display:block;width:100%;max-width:720px;height:860px;border:1px solid #333;background:#fff';
+        f.addEventListener('load', () => resolve(), { once: true });
+        f.src = src;
+        document.body.appendChild(f);
+        setTimeout(resolve, 10000);
+      }), url);
+      const el = await pg.$('#prep');
+      frame = el && (await el.contentFrame());
+      if (!frame) throw new Error('the iframe has no document');
+      if (view.blocked) {
+        await pg.waitForTimeout(300);
+        // Blocked by frame-ancestors, Chromium shows its own error document in the frame
+        // (chrome-error://chromewebdata/): none of the page's content is there.
+        let shown = null;
+        try {
+          shown = await frame.evaluate(() => (document.body ? document.body.innerText.length : 0) > 0
+            && document.querySelector('.corte, [data-corte-hora], main') !== null);
+        } catch { shown = false; }
+        const refused = consoleErrors.filter((m) => /frame-ancestors/.test(m));
+        const blocked = !shown && frame.url() !== url;
+        report(blocked && refused.length > 0, `${label} frame-blocked`,
+          blocked ? `frame at ${frame.url() || '(error page)'}; ${(refused[0] || 'no frame-ancestors console message').replace(/\s+/g, ' ')}`
+            : `the page was shown inside ${hostOrigin} (frame URL ${frame.url()})`);
+        fs.mkdirSync(opt.artifacts, { recursive: true });
+        const bshot = path.join(opt.artifacts, `${slug(page)}-${viewName}.png`);
+        await pg.screenshot({ path: bshot, fullPage: true });
+        report(true, `${label} screenshot`, bshot);
+        if (!state.abandoned) for (const a of out) globalReport(...a);
+        return;
+      }
+      await frame.waitForLoadState('load');
+    } else if (view.embedded) {
       await pg.setContent(hostHtml(url), { waitUntil: 'load' });
       const el = await pg.$('#prep');
       frame = el && (await el.contentFrame());
@@ -431,6 +522,10 @@ async function checkView(browser, opt, page, viewName, state) {
     await Promise.all(pending);
     const cookies = await context.cookies();
     const cookieWrites = await frame.evaluate(() => window.__prepCookieWrites || []);
+    const cspViolations = await frame.evaluate(() => window.__prepCspViolations || []);
+    const proto = opt.expectProtocol
+      ? await frame.evaluate(() => { const e = performance.getEntriesByType('navigation')[0]; return e ? e.nextHopProtocol : ''; })
+      : null;
 
     report(consoleErrors.length === 0, `${label} console`, consoleErrors.join('; '));
     report(foreign.length === 0 && localErrors.length === 0, `${label} requests`,
@@ -438,6 +533,13 @@ async function checkView(browser, opt, page, viewName, state) {
     report(cookies.length === 0 && setCookies.length === 0 && cookieWrites.length === 0, `${label} cookies`,
       [...cookies.map((c) => `cookie ${c.name} for ${c.domain}`), ...setCookies.map((s) => `Set-Cookie ${s}`),
         ...cookieWrites.map((w) => `script wrote cookie ${w}`)].join('; '));
+    // Over https only (a real server with its real policy), so the http runs keep their checks.
+    if (origin.startsWith('https:')) {
+      report(cspViolations.length === 0, `${label} csp`, cspViolations.length
+        ? `${cspViolations.length} violation(s): ${cspViolations.slice(0, 5).join('; ')}` : '');
+      report(mixed.length === 0, `${label} mixed-content`, mixed.length ? `http requests from an https page: ${mixed.slice(0, 5).join(', ')}` : '');
+    }
+    if (opt.expectProtocol) report(proto === opt.expectProtocol, `${label} protocol`, proto === opt.expectProtocol ? proto : `nextHopProtocol "${proto}", expected "${opt.expectProtocol}"`);
     report(cut.ok, `${label} cut-time`, cut.ok ? cut.shown.slice(0, 80) : cut.why);
     report(reflow.ok, `${label} reflow`, reflow.ok ? '' : reflow.why);
     const vtext = violations.map((v) => {
