@@ -996,6 +996,313 @@ static void test_swap_under_load(void **state)
     pthread_mutex_destroy(&h.lock);
 }
 
+/* The gzip member of a page is its parts' deflate streams: header, final empty block,
+ * CRC-32 and ISIZE of the page; `gzip -dc` (a real decoder) gives the page back. */
+static void test_gzip_parts(void **state)
+{
+    fx *f = *state;
+    fx_cut(f, PREP_CUT_LIVE, T0);
+    prep_serve_site_opts o = opts_https();
+    prep_serve_version *v = load(f, 0, NULL, &o);
+    static const int pages[] = {F_INDEX, F_GUB, F_SPACE, F_EMB};
+    for (size_t i = 0; i < PREP_ARRAY_LEN(pages); i++) {
+        int pi = pages[i];
+        char path[256];
+        snprintf(path, sizeof path, "/%s", f->path[pi]);
+        prep_serve_request q = rq(PREP_HTTP_GET, path);
+        q.accept_encoding = S("gzip");
+        prep_serve_response r;
+        prep_serve_respond(v, &q, &r);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(fld(&r, "content-encoding"), "gzip");
+        const uint8_t *g = r.body;
+        size_t n = (size_t)r.body_len;
+        static const uint8_t hdr[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+        assert_memory_equal(g, hdr, 10);
+        uint32_t crc = (uint32_t)crc32(0, (const Bytef *)f->data[pi], (uInt)f->len[pi]);
+        uint32_t got_crc = (uint32_t)g[n - 8] | (uint32_t)g[n - 7] << 8 | (uint32_t)g[n - 6] << 16 |
+                           (uint32_t)g[n - 5] << 24;
+        uint32_t isize = (uint32_t)g[n - 4] | (uint32_t)g[n - 3] << 8 | (uint32_t)g[n - 2] << 16 |
+                         (uint32_t)g[n - 1] << 24;
+        assert_int_equal(got_crc, crc);
+        assert_int_equal(isize, f->len[pi]);
+        assert_int_equal(g[n - 10], 0x03); /* the final empty fixed block */
+        assert_int_equal(g[n - 9], 0x00);
+        if (pi == F_INDEX) {
+            /* once, through gzip(1) */
+            char *gz = pathf("%s/index.html.gz", f->tmp);
+            char *out = pathf("%s/index.out", f->tmp);
+            write_bytes(gz, (const char *)g, n);
+            char cmd[8400];
+            snprintf(cmd, sizeof cmd, "gzip -dc '%s' > '%s'", gz, out);
+            assert_int_equal(system(cmd), 0);
+            size_t on = 0;
+            char *plain = read_all(out, &on);
+            assert_int_equal(on, f->len[pi]);
+            assert_memory_equal(plain, f->data[pi], on);
+            free(plain);
+            free(gz);
+            free(out);
+        }
+        prep_serve_response_done(&r);
+    }
+    prep_serve_version_unref(v);
+}
+
+/* br of a page: none at load, made by its first request (once, even when threads race),
+ * then served from memory; the warmer makes the rest; plain files keep eager br. */
+typedef struct br_race {
+    prep_serve_version *v;
+    const fx *f;
+    atomic_int go;
+    int ok;
+} br_race;
+
+static void *br_thread(void *arg)
+{
+    br_race *b = arg;
+    while (!atomic_load(&b->go)) {
+    }
+    prep_serve_request q = rq(PREP_HTTP_GET, "/");
+    q.accept_encoding = S("br, gzip");
+    prep_serve_response r;
+    prep_serve_respond(b->v, &q, &r);
+    int is_br = 0; /* (fld's buffer is static: not from threads) */
+    for (size_t i = 0; i < r.n_fields; i++)
+        if (r.fields[i].name_len == 16 && !memcmp(r.fields[i].name, "content-encoding", 16))
+            is_br = r.fields[i].value_len == 2 && !memcmp(r.fields[i].value, "br", 2);
+    size_t n = 0;
+    char *plain = is_br ? unbrotli(r.body, (size_t)r.body_len, &n) : gunzip(r.body, (size_t)r.body_len, &n);
+    b->ok = r.status == 200 && n == b->f->len[F_INDEX] && !memcmp(plain, b->f->data[F_INDEX], n);
+    free(plain);
+    prep_serve_response_done(&r);
+    return NULL;
+}
+
+static void test_br_lazy(void **state)
+{
+    fx *f = *state;
+    fx_cut(f, PREP_CUT_LIVE, T0);
+    prep_serve_site_opts o = opts_https();
+    prep_serve_version *v = load(f, 0, NULL, &o);
+    prep_serve_version_info info;
+    prep_serve_version_get_info(v, &info);
+    assert_int_equal(info.br_made, 0);
+    assert_int_equal(info.bytes_lazy, 0);
+    uint64_t held0 = info.bytes_held;
+    /* plain text files have br at load */
+    prep_serve_request q = rq(PREP_HTTP_GET, "/assets/app.0123456789.css");
+    q.accept_encoding = S("br");
+    prep_serve_response r;
+    prep_serve_respond(v, &q, &r);
+    assert_string_equal(fld(&r, "content-encoding"), "br");
+    prep_serve_response_done(&r);
+    prep_serve_version_get_info(v, &info);
+    assert_int_equal(info.br_made, 0);
+    /* four threads ask for the home page's br at once: each gets a good body, one br made */
+    br_race b = {.v = v, .f = f};
+    atomic_init(&b.go, 0);
+    br_race bs[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        bs[i] = (br_race){.v = v, .f = f};
+        atomic_init(&bs[i].go, 0);
+    }
+    for (int i = 0; i < 4; i++) assert_int_equal(pthread_create(&th[i], NULL, br_thread, &bs[i]), 0);
+    for (int i = 0; i < 4; i++) atomic_store(&bs[i].go, 1);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_true(bs[i].ok);
+    }
+    prep_serve_version_get_info(v, &info);
+    assert_int_equal(info.br_made, 1);
+    assert_true(info.bytes_lazy > 0);
+    assert_int_equal(info.bytes_held, held0 + info.bytes_lazy);
+    /* now it is there: the same bytes for every request, br chosen */
+    const uint8_t *first = NULL;
+    for (int i = 0; i < 2; i++) {
+        q = rq(PREP_HTTP_GET, "/");
+        q.accept_encoding = S("br");
+        prep_serve_respond(v, &q, &r);
+        assert_string_equal(fld(&r, "content-encoding"), "br");
+        char et[40];
+        etag_of(f->data[F_INDEX], f->len[F_INDEX], "-br", et);
+        assert_string_equal(fld(&r, "etag"), et);
+        check_head(&r);
+        if (i == 0) first = r.body;
+        else assert_ptr_equal(first, r.body);
+        prep_serve_response_done(&r);
+    }
+    /* "br only, identity refused" before the variant exists: made for it, never 406 */
+    q = rq(PREP_HTTP_GET, "/gubernatura/");
+    q.accept_encoding = S("br, identity;q=0");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(fld(&r, "content-encoding"), "br");
+    prep_serve_response_done(&r);
+    prep_serve_version_get_info(v, &info);
+    assert_int_equal(info.br_made, 2);
+    assert_int_equal(info.warm_done, 1); /* no warmer: br_warm = 0 */
+    /* over plain HTTP there is no br and nothing is made */
+    prep_serve_site_opts oh = o;
+    oh.https = 0;
+    prep_serve_version *vh = load(f, 0, NULL, &oh);
+    q = rq(PREP_HTTP_GET, "/");
+    q.accept_encoding = S("br, gzip");
+    prep_serve_respond(vh, &q, &r);
+    assert_string_equal(fld(&r, "content-encoding"), "gzip");
+    prep_serve_response_done(&r);
+    prep_serve_version_get_info(vh, &info);
+    assert_int_equal(info.br_made, 0);
+    prep_serve_version_unref(vh);
+    /* the warmer: every page's br (4 pages), in the background */
+    prep_serve_site_opts ow = o;
+    ow.br_warm = 1;
+    prep_serve_version *vw = load(f, 0, v, &ow);
+    for (int i = 0; i < 2000; i++) {
+        prep_serve_version_get_info(vw, &info);
+        if (info.warm_done) break;
+        usleep(5000);
+    }
+    assert_int_equal(info.warm_done, 1);
+    /* the two pages v had made came from prev with the same parts; the warmer made 2 */
+    assert_int_equal(info.br_made, 2);
+    for (int i = 0; i < N_FILES; i++) {
+        if (!f->parts[i]) continue;
+        char path[256];
+        snprintf(path, sizeof path, "/%s", f->path[i]);
+        q = rq(PREP_HTTP_GET, path);
+        q.accept_encoding = S("br");
+        prep_serve_respond(vw, &q, &r);
+        assert_string_equal(fld(&r, "content-encoding"), "br");
+        size_t n;
+        char *plain = unbrotli(r.body, (size_t)r.body_len, &n);
+        assert_int_equal(n, f->len[i]);
+        assert_memory_equal(plain, f->data[i], n);
+        free(plain);
+        prep_serve_response_done(&r);
+    }
+    prep_serve_version_get_info(vw, &info);
+    assert_int_equal(info.br_made, 2);
+    prep_serve_version_unref(v);
+    prep_serve_version_unref(vw); /* joins nothing: the warmer is done */
+    /* a version dropped while its warmer runs stops and joins it (ASan/TSan: clean) */
+    vw = load(f, 0, NULL, &ow);
+    prep_serve_version_unref(vw);
+}
+
+/* A cut whose new part is damaged is refused naming the part; the previous version keeps
+ * serving, the damaged part does not stay in the cache, and the repaired cut loads. */
+static void test_part_damage_recovers(void **state)
+{
+    fx *f = *state;
+    fx_cut(f, PREP_CUT_LIVE, T0);
+    fx_site(f, 2);
+    fx_cut(f, PREP_CUT_LIVE, T0 + 300);
+    prep_serve_site_opts o = opts_https();
+    prep_serve_version *v1 = load(f, 1, NULL, &o);
+    char h[65], op[4096];
+    prep_sha256_hex(f->data[F_INDEX], f->stamp_len[F_INDEX], h); /* cut 2's stamp */
+    assert_int_equal(prep_cut_object_path(f->store, h, op, sizeof op), 0);
+    chmod(op, 0644);
+    char *bad = prep_xstrndup(f->data[F_INDEX], f->stamp_len[F_INDEX]);
+    bad[3] ^= 1;
+    write_bytes(op, bad, f->stamp_len[F_INDEX]);
+    prep_serve_version *v2 = NULL;
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(prep_serve_version_load(f->store, 2, v1, &o, &v2, &d), PREP_ERR_VERIFY);
+    assert_null(v2);
+    const prep_diag *dg = prep_diags_find(&d, "hash-mismatch");
+    assert_non_null(dg);
+    assert_non_null(strstr(dg->msg, h));
+    prep_diags_free(&d);
+    /* v1 still answers */
+    prep_serve_request q = rq(PREP_HTTP_GET, "/");
+    q.accept_encoding = S("gzip");
+    prep_serve_response r;
+    prep_serve_respond(v1, &q, &r);
+    assert_int_equal(r.status, 200);
+    size_t n;
+    char *plain = gunzip(r.body, (size_t)r.body_len, &n);
+    assert_non_null(strstr(plain, "Corte 1"));
+    free(plain);
+    prep_serve_response_done(&r);
+    /* repaired: loads (the part is read again, not taken from the cache) */
+    bad[3] ^= 1;
+    write_bytes(op, bad, f->stamp_len[F_INDEX]);
+    free(bad);
+    v2 = load(f, 2, v1, &o);
+    prep_serve_version_info info;
+    prep_serve_version_get_info(v2, &info);
+    assert_int_equal(info.parts_compressed, 1);
+    prep_serve_respond(v2, &q, &r);
+    plain = gunzip(r.body, (size_t)r.body_len, &n);
+    assert_int_equal(n, f->len[F_INDEX]);
+    assert_memory_equal(plain, f->data[F_INDEX], n);
+    free(plain);
+    prep_serve_response_done(&r);
+    prep_serve_version_unref(v1);
+    prep_serve_version_unref(v2);
+}
+
+/* opts.whole_file: the former approach gives the same representations. */
+static void test_whole_file_same_bytes(void **state)
+{
+    fx *f = *state;
+    fx_cut(f, PREP_CUT_LIVE, T0);
+    prep_serve_site_opts o = opts_https();
+    prep_serve_site_opts ow = o;
+    ow.whole_file = 1;
+    prep_serve_version *v = load(f, 0, NULL, &o);
+    prep_serve_version *w = load(f, 0, NULL, &ow);
+    prep_serve_version_info iv, iw;
+    prep_serve_version_get_info(v, &iv);
+    prep_serve_version_get_info(w, &iw);
+    assert_int_equal(iv.bytes_identity, iw.bytes_identity);
+    /* 8 text files >= 128 bytes x 2 (as before parts existed) */
+    assert_int_equal(iw.variants_compressed, 16);
+    static const char *aes[3] = {NULL, "gzip", "br"};
+    for (int i = 0; i < N_FILES; i++)
+        for (int k = 0; k < 3; k++) {
+            char path[256];
+            snprintf(path, sizeof path, "/%s", f->path[i]);
+            prep_serve_request q = rq(PREP_HTTP_GET, path);
+            q.accept_encoding = S(aes[k]);
+            q.range = S(k == 0 ? "bytes=5-99" : NULL);
+            prep_serve_response a, b;
+            prep_serve_respond(v, &q, &a);
+            prep_serve_respond(w, &q, &b);
+            assert_int_equal(a.status, b.status);
+            assert_int_equal(a.n_fields, b.n_fields);
+            for (size_t j = 0; j < a.n_fields; j++) {
+                assert_memory_equal(a.fields[j].name, b.fields[j].name, a.fields[j].name_len);
+                if (strcmp(a.fields[j].name, "content-encoding") && strcmp(a.fields[j].name, "content-length"))
+                    assert_memory_equal(a.fields[j].value, b.fields[j].value, a.fields[j].value_len);
+            }
+            const char *ce = fld(&a, "content-encoding");
+            int kk = !ce ? 0 : !strcmp(ce, "gzip") ? 1 : 2;
+            if (!ce) assert_null(fld(&b, "content-encoding"));
+            else assert_string_equal(fld(&b, "content-encoding"), kk == 1 ? "gzip" : "br");
+            if (kk == 0) {
+                assert_int_equal(a.body_len, b.body_len);
+                assert_memory_equal(a.body, b.body, (size_t)a.body_len);
+            } else {
+                size_t na = 0, nb = 0;
+                char *pa = kk == 1 ? gunzip(a.body, (size_t)a.body_len, &na) : unbrotli(a.body, (size_t)a.body_len, &na);
+                char *pb = kk == 1 ? gunzip(b.body, (size_t)b.body_len, &nb) : unbrotli(b.body, (size_t)b.body_len, &nb);
+                assert_int_equal(na, nb);
+                assert_memory_equal(pa, pb, na);
+                free(pa);
+                free(pb);
+            }
+            prep_serve_response_done(&a);
+            prep_serve_response_done(&b);
+        }
+    prep_serve_version_unref(v);
+    prep_serve_version_unref(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1011,6 +1318,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reuse, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_response_keeps_version, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_swap_under_load, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_gzip_parts, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_br_lazy, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_part_damage_recovers, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_whole_file_same_bytes, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
