@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "prep/deliver.h"
 #include "prep/pull.h"
 #include "prep/registry.h"
@@ -163,75 +165,186 @@ static int load_config(const char *path, json_t **root, inst_config *c)
     return 0;
 }
 
-/* ---------------------------------------------------------------- delivery thread */
+/* ---------------------------------------------------------------- delivery */
+/* Each push broadcaster has its own latest-wins loop: when a cut is made, every target
+ * that is idle gets a push of the newest cut on a worker thread (at most `parallel` at
+ * once); a target still busy with an older cut gets the newest when it finishes, never
+ * one push per missed cut. So a slow or failing broadcaster (an FTPS server costs a TLS
+ * handshake per file; a down one costs its retries) never delays the others' next cut,
+ * which a single round for all targets did: the round lasted as long as its slowest
+ * target (found by tests/integ/delivery_e2e.sh: an SFTP broadcaster stuck at cut 1 for
+ * 30 s while the first FTPS push of 200 files ran). */
+typedef struct tslot {
+    char id[64];
+    uint64_t tried;   /* newest cut a push was started for */
+    int busy;         /* a worker is pushing to it */
+    int finished;     /* the worker is done and must be joined */
+    pthread_t th;
+} tslot;
+
 typedef struct delivery {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    uint64_t latest;    /* newest cut made */
-    uint64_t delivered; /* newest cut a round was run for */
-    int quit;
+    uint64_t latest; /* newest cut made */
+    int dirty;       /* a new cut, or a worker finished: look at the targets again */
+    int behind;      /* some target has not been tried with the latest cut yet */
+    int quit;        /* no more cuts */
+    unsigned running;
+    tslot *slots;
+    size_t nslots, cap;
     const inst_config *c;
     const char *db;
     const char *secrets;
 } delivery;
 
-static void push_round(delivery *dv, uint64_t seq)
+typedef struct push_job {
+    delivery *dv;
+    size_t slot;
+    uint64_t seq;
+    prep_deliver_target t; /* a copy (holds the FTPS password: wiped when done) */
+} push_job;
+
+static const char *method_label(prep_deliver_method m) { return m == PREP_DELIVER_SFTP ? "SFTP" : "FTPS"; }
+
+static void *push_worker(void *arg)
+{
+    push_job *j = arg;
+    delivery *dv = j->dv;
+    prep_deliver_opts o;
+    prep_deliver_opts_init(&o);
+    o.parallel = 1;
+    o.retries = (unsigned)dv->c->retries;
+    o.backoff_ms = (uint64_t)dv->c->backoff_ms;
+    prep_deliver_result res;
+    memset(&res, 0, sizeof res);
+    prep_diags d;
+    prep_diags_init(&d);
+    time_t t0 = time(NULL);
+    prep_err e = prep_deliver_push(dv->c->store, j->seq, &j->t, 1, &o, &res, &d);
+    if (e && e != PREP_ERR_IO && res.status != PREP_DELIVER_FAILED) {
+        res.status = PREP_DELIVER_FAILED;
+        if (!res.error[0]) snprintf(res.error, sizeof res.error, "%s", d.n ? d.v[0].msg : prep_err_str(e));
+    }
+    prep_reg_delivery rec = {0};
+    snprintf(rec.difusor, sizeof rec.difusor, "%s", j->t.id);
+    rec.seq = res.seq ? res.seq : j->seq;
+    rec.method = j->t.method;
+    rec.started = (prep_time)t0;
+    rec.finished = (prep_time)time(NULL);
+    snprintf(rec.status, sizeof rec.status, "%s",
+             res.status == PREP_DELIVER_DONE ? "ok" : res.status == PREP_DELIVER_UPTODATE ? "up-to-date" : "failed");
+    rec.bytes = res.bytes;
+    rec.objects = res.objects;
+    snprintf(rec.error, sizeof rec.error, "%s", res.error);
+    prep_diags rd;
+    prep_diags_init(&rd);
+    prep_registry *reg = NULL;
+    if (prep_registry_open(dv->db, dv->secrets, &reg, &rd) || prep_registry_delivery_record(reg, &rec, &rd)) {
+        prep_diags_print(&rd, stderr, 5);
+        fprintf(stderr, "prep institute: corte %llu: cannot record the delivery to %s\n", (unsigned long long)rec.seq,
+                rec.difusor);
+    }
+    prep_registry_close(reg);
+    prep_diags_free(&rd);
+    if (res.status == PREP_DELIVER_FAILED)
+        fprintf(stderr, "prep institute: corte %llu: entrega a %s falló: %s\n", (unsigned long long)rec.seq, rec.difusor,
+                res.error);
+    else if (res.status == PREP_DELIVER_UPTODATE)
+        printf("prep institute: corte %llu: %s ya lo tenía\n", (unsigned long long)rec.seq, rec.difusor);
+    else {
+        char from[48];
+        if (res.from) snprintf(from, sizeof from, "desde %llu", (unsigned long long)res.from);
+        else snprintf(from, sizeof from, "completo");
+        printf("prep institute: corte %llu entregado a %s por %s (%s, %zu cortes): %zu archivos, %zu objetos, "
+               "%llu bytes en %.2f s\n",
+               (unsigned long long)rec.seq, rec.difusor, method_label(j->t.method), from, res.cuts, res.files,
+               res.objects, (unsigned long long)res.bytes, res.seconds);
+    }
+    fflush(stdout);
+    prep_diags_free(&d);
+    explicit_bzero(&j->t, sizeof j->t);
+    pthread_mutex_lock(&dv->mu);
+    dv->slots[j->slot].busy = 0;
+    dv->slots[j->slot].finished = 1;
+    dv->running--;
+    dv->dirty = 1;
+    pthread_cond_broadcast(&dv->cv);
+    pthread_mutex_unlock(&dv->mu);
+    free(j);
+    return NULL;
+}
+
+/* The slot of target id (added when new). Called with the mutex held. */
+static size_t slot_of(delivery *dv, const char *id)
+{
+    for (size_t i = 0; i < dv->nslots; i++)
+        if (!strcmp(dv->slots[i].id, id)) return i;
+    if (dv->nslots == dv->cap) {
+        dv->cap = dv->cap ? dv->cap * 2 : 16;
+        dv->slots = prep_xrealloc(dv->slots, dv->cap * sizeof *dv->slots);
+    }
+    tslot *s = &dv->slots[dv->nslots];
+    memset(s, 0, sizeof *s);
+    snprintf(s->id, sizeof s->id, "%s", id);
+    return dv->nslots++;
+}
+
+/* Joins the workers that are done. Called with the mutex held (they no longer need it). */
+static void join_finished(delivery *dv)
+{
+    for (size_t i = 0; i < dv->nslots; i++)
+        if (dv->slots[i].finished) {
+            pthread_join(dv->slots[i].th, NULL);
+            dv->slots[i].finished = 0;
+        }
+}
+
+/* Starts a push of seq to every idle target behind it. Called with the mutex held; drops
+ * it while reading the registry. */
+static void start_pushes(delivery *dv, uint64_t seq)
 {
     prep_diags d;
     prep_diags_init(&d);
     prep_registry *reg = NULL;
     prep_deliver_target *t = NULL;
     size_t n = 0;
-    if (prep_registry_open(dv->db, dv->secrets, &reg, &d) || prep_registry_targets(reg, &t, &n, &d)) {
+    pthread_mutex_unlock(&dv->mu);
+    int bad = prep_registry_open(dv->db, dv->secrets, &reg, &d) || prep_registry_targets(reg, &t, &n, &d);
+    prep_registry_close(reg);
+    pthread_mutex_lock(&dv->mu);
+    if (bad) {
         prep_diags_print(&d, stderr, 5);
         fprintf(stderr, "prep institute: corte %llu: cannot read the registry's targets\n", (unsigned long long)seq);
-        goto out;
+        dv->behind = 1;
+    } else {
+        dv->behind = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (t[i].method == PREP_DELIVER_PULL) continue; /* pull broadcasters fetch by themselves */
+            size_t k = slot_of(dv, t[i].id);
+            tslot *s = &dv->slots[k];
+            if (s->tried >= seq) continue;
+            if (s->busy || s->finished || dv->running >= (unsigned)dv->c->parallel) {
+                dv->behind = 1;
+                continue;
+            }
+            push_job *j = prep_xcalloc(1, sizeof *j);
+            j->dv = dv;
+            j->slot = k;
+            j->seq = seq;
+            j->t = t[i];
+            if (pthread_create(&s->th, NULL, push_worker, j)) {
+                explicit_bzero(&j->t, sizeof j->t);
+                free(j);
+                dv->behind = 1;
+                continue;
+            }
+            s->busy = 1;
+            s->tried = seq;
+            dv->running++;
+        }
     }
-    /* pull broadcasters fetch by themselves: push only to the others */
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (t[i].method != PREP_DELIVER_PULL) t[m++] = t[i];
-    if (!m) goto out;
-    prep_deliver_opts o;
-    prep_deliver_opts_init(&o);
-    o.parallel = (unsigned)dv->c->parallel;
-    o.retries = (unsigned)dv->c->retries;
-    o.backoff_ms = (uint64_t)dv->c->backoff_ms;
-    prep_deliver_result *res = prep_xcalloc(m, sizeof *res);
-    time_t t0 = time(NULL);
-    prep_diags_free(&d);
-    prep_diags_init(&d);
-    prep_err e = prep_deliver_push(dv->c->store, seq, t, m, &o, res, &d);
-    size_t ok = 0;
-    for (size_t i = 0; i < m; i++) {
-        prep_reg_delivery rec = {0};
-        snprintf(rec.difusor, sizeof rec.difusor, "%s", res[i].id[0] ? res[i].id : t[i].id);
-        rec.seq = res[i].seq ? res[i].seq : seq;
-        rec.method = t[i].method;
-        rec.started = (prep_time)t0;
-        rec.finished = (prep_time)time(NULL);
-        snprintf(rec.status, sizeof rec.status, "%s",
-                 res[i].status == PREP_DELIVER_DONE ? "ok" : res[i].status == PREP_DELIVER_UPTODATE ? "up-to-date" : "failed");
-        rec.bytes = res[i].bytes;
-        rec.objects = res[i].objects;
-        snprintf(rec.error, sizeof rec.error, "%s", res[i].error);
-        prep_diags rd;
-        prep_diags_init(&rd);
-        prep_registry_delivery_record(reg, &rec, &rd);
-        prep_diags_free(&rd);
-        if (res[i].status != PREP_DELIVER_FAILED) ok++;
-        else
-            fprintf(stderr, "prep institute: corte %llu: entrega a %s falló: %s\n", (unsigned long long)seq, rec.difusor,
-                    res[i].error);
-    }
-    printf("prep institute: corte %llu entregado a %zu de %zu difusores por SFTP/FTPS%s\n", (unsigned long long)seq, ok, m,
-           e && e != PREP_ERR_IO ? " (error)" : "");
-    fflush(stdout);
-    if (e && e != PREP_ERR_IO) prep_diags_print(&d, stderr, 5);
-    free(res);
-out:
+    if (t) explicit_bzero(t, n * sizeof *t);
     free(t);
-    prep_registry_close(reg);
     prep_diags_free(&d);
 }
 
@@ -240,15 +353,20 @@ static void *delivery_main(void *arg)
     delivery *dv = arg;
     pthread_mutex_lock(&dv->mu);
     for (;;) {
-        while (!dv->quit && dv->latest == dv->delivered) pthread_cond_wait(&dv->cv, &dv->mu);
-        /* at the end, the last cut is still delivered unless the operator interrupted */
-        if (dv->latest == dv->delivered || stop_flag) break;
-        uint64_t seq = dv->latest; /* latest wins */
-        dv->delivered = seq;
-        pthread_mutex_unlock(&dv->mu);
-        push_round(dv, seq);
-        pthread_mutex_lock(&dv->mu);
+        join_finished(dv);
+        /* the operator interrupted: no new pushes (the running ones end by themselves) */
+        if (stop_flag) break;
+        if (dv->dirty && dv->latest) {
+            dv->dirty = 0;
+            start_pushes(dv, dv->latest);
+            continue;
+        }
+        /* after the last cut, every target is still given it */
+        if (dv->quit && !dv->behind && !dv->running) break;
+        pthread_cond_wait(&dv->cv, &dv->mu);
     }
+    while (dv->running) pthread_cond_wait(&dv->cv, &dv->mu);
+    join_finished(dv);
     pthread_mutex_unlock(&dv->mu);
     return NULL;
 }
@@ -355,6 +473,9 @@ int cmd_institute(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* once, before any thread: the push workers' prep_deliver_push calls then only take
+     * references to libcurl's global state, never set it up or tear it down concurrently */
+    curl_global_init(CURL_GLOBAL_DEFAULT);
 
     int rc = CLI_OK;
     prep_diags d;
@@ -435,7 +556,8 @@ int cmd_institute(int argc, char **argv)
             if (have_dth) {
                 pthread_mutex_lock(&dv.mu);
                 dv.latest = st.seq;
-                pthread_cond_signal(&dv.cv);
+                dv.dirty = 1;
+                pthread_cond_broadcast(&dv.cv);
                 pthread_mutex_unlock(&dv.mu);
             }
             if (st.final_cut && next >= cat->window_close) break;
@@ -450,10 +572,11 @@ int cmd_institute(int argc, char **argv)
     if (have_dth) {
         pthread_mutex_lock(&dv.mu);
         dv.quit = 1;
-        pthread_cond_signal(&dv.cv);
+        pthread_cond_broadcast(&dv.cv);
         pthread_mutex_unlock(&dv.mu);
         pthread_join(dth, NULL);
     }
+    free(dv.slots);
     pthread_mutex_destroy(&dv.mu);
     pthread_cond_destroy(&dv.cv);
     roster_free(&ro);
@@ -463,5 +586,6 @@ out:
     prep_diags_free(&d);
     cutter_close(&cu);
     json_decref(root);
+    curl_global_cleanup();
     return rc;
 }
