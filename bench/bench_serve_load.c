@@ -13,8 +13,9 @@
  * parts approach, the gzip size cost against whole-file gzip 6 of the same pages, the br
  * warmer's CPU and the memory after every page's br, and after a full crawl (every file
  * asked for in identity, gzip and br).
- * Run: ./build-x/bench_serve_load [DIR]   (DIR for the store, default /dev/shm; ~1 min,
- *      writes ~0.3 GB, then deletes it). Targets: next load <= 1 CPU s, bytes held per
+ * Run: ./build-x/bench_serve_load [--keep] [DIR]   (DIR for the store, default /dev/shm;
+ *      ~1 min, writes ~0.3 GB, then deletes it unless --keep);
+ *      ./build-x/bench_serve_load --store STORE   (the parts figures only, on a kept store). Targets: next load <= 1 CPU s, bytes held per
  *      version <= 1.1 x the cut's identity bytes. */
 #include <ftw.h>
 #include <stdio.h>
@@ -265,6 +266,12 @@ static void run(const char *store, int whole_file, const char *label)
 
 int main(int argc, char **argv)
 {
+    if (argc == 3 && !strcmp(argv[1], "--store")) { /* an existing store (profiling) */
+        run(argv[2], 0, "parts");
+        return 0;
+    }
+    int keep = argc > 1 && !strcmp(argv[1], "--keep");
+    if (keep) argc--, argv++;
     const char *base = argc > 1 ? argv[1] : "/dev/shm";
     char root[4096], store[4200];
     snprintf(root, sizeof root, "%s/prep-bench-serve-XXXXXX", base);
@@ -295,6 +302,7 @@ int main(int argc, char **argv)
             if (!WIFEXITED(st) || WEXITSTATUS(st)) r = 1;
         }
     }
-    nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    if (keep) printf("store kept: %s\n", store);
+    else nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     return r;
 }

@@ -18,6 +18,8 @@
 #define SITE_ARCHIVE_FILE_MAX ((uint64_t)256 << 20) /* one archived file read per response */
 #define SITE_ARCHIVE_CACHE 4                     /* parsed archive manifests kept per version */
 #define SITE_SIG_MAX 4096                        /* bytes of a manifest.sig */
+#define SITE_BR_REQUEST_MAX ((uint64_t)1 << 20)  /* a request makes a missing br variant only
+                                                  * up to this size (larger: the warmer) */
 #define SITE_THREADS_MAX 64
 
 #define SITE_GZIP_LEVEL 6 /* the settings `prep export` uses for pages */
@@ -120,6 +122,7 @@ typedef struct site_file {
     int compressible;
     int composed;           /* held as parts: identity assembled on demand, gzip per part,
                              * br made lazily */
+    int lazy_br;            /* br made after the load (pages, SHA256SUMS), not at load */
     uint8_t n_parts;
     site_part *part[PREP_CUT_PARTS_MAX]; /* borrowed (the version holds the references) */
     site_rep rep[REP_N];
@@ -211,10 +214,11 @@ void site_copy_parts(const site_file *f, uint64_t off, uint64_t len, uint8_t *ds
 int site_br_possible(const prep_serve_version *v, const site_file *f);
 /* f's br blob if made (NULL: not yet; site_no_variant: none). */
 site_blob *site_br_get(const site_file *f);
-/* Makes f's br variant now unless someone else is making it (then NULL, unless force:
- * then it makes its own copy; the loser of the race frees its copy). Returns the blob
- * (site_no_variant when none) or NULL. */
-site_blob *site_br_make(prep_serve_version *v, site_file *f, int force);
+/* Makes f's br variant now unless someone else is making it or (BR_REQUEST) the file is
+ * larger than SITE_BR_REQUEST_MAX: then NULL. BR_FORCE makes its own copy even then (the
+ * loser of the race frees its copy). Returns the blob (site_no_variant when none) or NULL. */
+enum { BR_REQUEST, BR_FORCE, BR_WARM };
+site_blob *site_br_make(prep_serve_version *v, site_file *f, int mode);
 /* f's prebuilt heads for representation k (whose body has len bytes), built on first
  * use; NULL when no memory. */
 const site_head *site_head_get(prep_serve_version *v, site_file *f, int k, uint64_t len);

@@ -56,11 +56,13 @@ static site_blob *br_publish(prep_serve_version *v, site_file *f, site_blob *b)
     return expect;
 }
 
-site_blob *site_br_make(prep_serve_version *v, site_file *f, int force)
+site_blob *site_br_make(prep_serve_version *v, site_file *f, int mode)
 {
     site_blob *b = site_br_get(f);
     if (b) return b;
     if (!site_br_possible(v, f)) return &site_no_variant;
+    if (mode == BR_REQUEST && f->size > SITE_BR_REQUEST_MAX) return NULL;
+    int force = mode == BR_FORCE;
     int claimed = !atomic_exchange_explicit(&f->br_claim, 1, memory_order_acq_rel);
     if (!claimed && !force) return NULL;
     site_blob *nb = NULL;
@@ -160,13 +162,13 @@ static void *warmer_main(void *arg)
     size_t *order = malloc((v->n_files + 1) * sizeof *order);
     if (order) {
         for (size_t i = 0; i < v->n_files; i++)
-            if (v->files[i].composed && site_br_possible(v, &v->files[i])) order[n++] = i;
+            if (v->files[i].lazy_br && site_br_possible(v, &v->files[i])) order[n++] = i;
         pthread_mutex_lock(&sort_lock);
         sort_v = v;
         qsort(order, n, sizeof *order, warm_cmp);
         pthread_mutex_unlock(&sort_lock);
         for (size_t i = 0; i < n && !atomic_load_explicit(&v->warm_stop, memory_order_acquire); i++)
-            (void)site_br_make(v, &v->files[order[i]], 0);
+            (void)site_br_make(v, &v->files[order[i]], BR_WARM);
         free(order);
     }
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);

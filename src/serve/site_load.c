@@ -328,7 +328,7 @@ static void load_plain(prep_serve_version *v, site_file *f)
             f->compressed++;
         }
     }
-    if (!site_br_get(f) && site_br_possible(v, f)) {
+    if (!site_br_get(f) && site_br_possible(v, f) && !f->lazy_br) {
         /* eager for plain files (prev served without br over plain HTTP: made now) */
         site_blob *b = site_brotli_blob(id->b->data, f->size);
         atomic_store_explicit(&f->br, b ? b : &site_no_variant, memory_order_relaxed);
@@ -718,9 +718,13 @@ prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_ser
         const site_file *pf = prev && !prev->empty ? find_prev(prev, f->path) : NULL;
         if (pf) f->prev_hits = atomic_load_explicit(&((site_file *)pf)->hits, memory_order_relaxed);
         int same = pf && !strcmp(pf->sha256, f->sha256) && pf->size == f->size;
+        /* The manifest (megabytes at state scale, new every cut, fetched by verifiers)
+         * gets its br from the warmer, like the pages. */
+        f->lazy_br = !v->opts.whole_file && !f->entry && !strcmp(f->path, "SHA256SUMS");
         if (v->tab && f->entry && f->entry->n_parts) {
             /* A page held as parts, each from the shared cache. */
             f->composed = 1;
+            f->lazy_br = 1;
             f->n_parts = (uint8_t)f->entry->n_parts;
             for (size_t k = 0; k < f->n_parts; k++) {
                 const prep_cut_part *cp = &f->entry->parts[k];
@@ -858,7 +862,7 @@ prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_ser
     v->info.drill = v->m.meta.mode == PREP_CUT_DRILL;
     v->info.bytes_held = held;
     v->info.load_cpu_seconds = job.cpu + own;
-    if (v->opts.https && v->opts.br_warm && v->tab) site_warmer_start(v);
+    if (v->opts.https && v->opts.br_warm && !v->opts.whole_file) site_warmer_start(v);
     else atomic_store(&v->warm_done, 1);
     *out = v;
     return PREP_OK;

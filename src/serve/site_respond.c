@@ -202,7 +202,7 @@ static void answer_file(prep_serve_version *v, const prep_serve_request *req, pr
     unsigned have = (sf->body[REP_GZ] ? PREP_HTTP_HAVE_GZIP : 0) | (sf->body[REP_BR] ? PREP_HTTP_HAVE_BR : 0);
     site_file *f = sf->file;
     site_blob *br = f ? site_br_get(f) : NULL;
-    if (f && !br && site_br_possible(v, f)) have |= PREP_HTTP_HAVE_BR; /* can be made now */
+    if (f && !br && site_br_possible(v, f)) have |= PREP_HTTP_HAVE_BR; /* can be made */
     const char *ae = req->accept_encoding.p;
     size_t ael = req->accept_encoding.len;
     prep_http_coding c = PREP_HTTP_IDENTITY;
@@ -214,10 +214,10 @@ static void answer_file(prep_serve_version *v, const prep_serve_request *req, pr
     if (k == REP_BR && !sf->body[REP_BR] && f) {
         /* The page's br variant is not made yet: make it (one page's worth of work), or
          * answer with the next choice while another thread makes it. */
-        br = site_br_make(v, f, 0);
+        br = site_br_make(v, f, BR_REQUEST);
         if (!br) {
             if (prep_http_negotiate(ae, ael, have & ~PREP_HTTP_HAVE_BR, v->opts.https, &c) == 0) k = rep_of(c);
-            else br = site_br_make(v, f, 1); /* br only: make our own copy */
+            else br = site_br_make(v, f, BR_FORCE); /* br only: make our own copy */
         }
         if (br == &site_no_variant) {
             if (prep_http_negotiate(ae, ael, have & ~PREP_HTTP_HAVE_BR, v->opts.https, &c) != 0) {
