@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# bench_serve: CPU microseconds per request of `prep serve` and of nginx serving the same
+# exported Querétaro-scale cut, side by side in one run (issue 5; target prep <= 0.6 x nginx).
+#
+#   - the cut: `prep sim catalog --scale qro2021 --seed 2021`, `prep sim actas --seed 2021`,
+#     one drill cut at 2021-06-06 23:00 (`prep cut`), exported with `prep export` (.gz/.br
+#     twins, the files nginx serves);
+#   - nginx 1.22 (Debian): 1 worker, sendfile on, tcp_nopush on, open_file_cache,
+#     gzip_static on, access_log off, keepalive_requests 10^7, the same response header
+#     policy as prep serve (add_header: cache-control, nosniff, referrer-policy, CSP, HSTS on
+#     TLS), the same ECDSA P-256 certificate, TLS 1.2-1.3. Debian's nginx has no brotli
+#     module, so both servers are asked for gzip only (accept-encoding: gzip): gzip vs gzip;
+#   - `prep serve --threads 1` (no access log, like nginx here);
+#   - each server pinned with taskset to CPU 0 in turn, h2load pinned to CPU 1, 10 clients,
+#     URIs from a list of random page paths (h2load -i): HTTP/1.1 plain (--h1, -m 1),
+#     HTTPS/1.1 (--h1 over TLS, -m 1), HTTP/2 over TLS (-m 10); one warm-up run, then the
+#     measured run: server CPU = utime+stime from /proc/PID/stat (all threads; nginx: master
+#     and worker) before and after, divided by the requests completed;
+#   - prep serve's memory: VmRSS with the cut loaded, then a second cut (23:05) is made in
+#     its store and VmHWM (peak) / VmRSS are read once it serves it (two versions alive
+#     during the switch).
+# Usage: bench/bench_serve.sh PATH/TO/prep [REQUESTS]   (default 100000 per measured run;
+#        ~3 min on 2 cores, most of it building and exporting the cut; scratch in /dev/shm
+#        when it exists, removed at exit). Use an optimised build (RelWithDebInfo).
+set -euo pipefail
+PREP=$(readlink -f "$1")
+N=${2:-100000}
+[ "$(nproc)" -ge 2 ] || { echo "needs 2 CPUs (server on 0, h2load on 1)"; exit 1; }
+for t in nginx h2load taskset openssl curl; do command -v $t >/dev/null || { echo "missing $t"; exit 1; }; done
+BASE=/tmp; [ -d /dev/shm ] && [ -w /dev/shm ] && BASE=/dev/shm
+T=$(mktemp -d "$BASE/bench_serve.XXXXXX")
+chmod 755 "$T"                 # nginx's worker (nobody) reads the exported files
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+cd "$T"
+HZ=$(getconf CLK_TCK)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+cpu_ticks() {  # PID...: utime+stime of those processes (all their threads)
+  local s=0 p f
+  for p in "$@"; do
+    f=$(sed 's/^.*) //' "/proc/$p/stat")
+    s=$((s + $(echo "$f" | awk '{print $12 + $13}')))
+  done
+  echo $s
+}
+status_kb() { sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$1/status"; }
+
+echo "== building the Querétaro-scale cut (sim, cut, export)"
+t0=$(date +%s)
+"$PREP" sim catalog --scale qro2021 --seed 2021 --out qro.cat >/dev/null
+"$PREP" sim actas --catalog qro.cat --out actas --seed 2021 >/dev/null 2>&1
+"$PREP" keygen --out drill --drill >/dev/null
+"$PREP" cut --catalog qro.cat --actas actas --at "2021-06-06 23:00" --key drill.key --pubkey drill.pub \
+  --store store --drill 2>/dev/null
+"$PREP" export --store store --out site --no-archive >/dev/null 2>&1
+chmod -R a+rX site
+FILES=$(sed -n 's/^# files: //p' store/cuts/1/manifest)
+BYTES=$(sed -n 's/^# bytes: //p' store/cuts/1/manifest)
+echo "   cut 1: $FILES files, $BYTES identity bytes; built in $(( $(date +%s) - t0 )) s"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout key.pem -out cert.pem -days 2 \
+  -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+
+# 2,000 random page paths (directory form: /dir/), the same list for every run.
+grep -E '^[0-9a-f]{64}  (.*/)?index\.html$' store/cuts/1/manifest | sed 's/^[0-9a-f]*  //; s/index\.html$//' \
+  | python3 -c 'import random,sys; p=[l.rstrip("\n") for l in sys.stdin]; r=random.Random(7); [print("/"+r.choice(p)) for _ in range(2000)]' >paths.txt
+
+CSP="default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+NP=$(free_port); NS=$(free_port)
+mkdir -p ngx
+cat >ngx/nginx.conf <<EOF
+worker_processes 1;
+error_log $T/ngx/error.log;
+pid $T/ngx/nginx.pid;
+events { worker_connections 1024; }
+http {
+  include /etc/nginx/mime.types;
+  access_log off;
+  client_body_temp_path $T/ngx/b; proxy_temp_path $T/ngx/p; fastcgi_temp_path $T/ngx/f;
+  uwsgi_temp_path $T/ngx/u; scgi_temp_path $T/ngx/s;
+  sendfile on; tcp_nopush on; tcp_nodelay on;
+  keepalive_requests 10000000; keepalive_timeout 60s;
+  open_file_cache max=20000 inactive=120s; open_file_cache_valid 120s; open_file_cache_errors on;
+  gzip_static on; gzip_vary on;
+  etag on; server_tokens off;
+  ssl_protocols TLSv1.2 TLSv1.3; ssl_prefer_server_ciphers on;
+  ssl_session_cache shared:S:10m; ssl_ecdh_curve X25519:prime256v1;
+  ssl_certificate $T/cert.pem; ssl_certificate_key $T/key.pem;
+  add_header cache-control "public, max-age=60, stale-while-revalidate=240" always;
+  add_header x-content-type-options nosniff always;
+  add_header referrer-policy strict-origin-when-cross-origin always;
+  add_header content-security-policy "$CSP" always;
+  server {
+    listen 127.0.0.1:$NP;
+    root $T/site;
+  }
+  server {
+    listen 127.0.0.1:$NS ssl http2;
+    root $T/site;
+    add_header strict-transport-security "max-age=31536000" always;
+    add_header cache-control "public, max-age=60, stale-while-revalidate=240" always;
+    add_header x-content-type-options nosniff always;
+    add_header referrer-policy strict-origin-when-cross-origin always;
+    add_header content-security-policy "$CSP" always;
+  }
+}
+EOF
+nginx -t -p "$T/ngx" -c "$T/ngx/nginx.conf" 2>/dev/null || { nginx -t -p "$T/ngx" -c "$T/ngx/nginx.conf"; exit 1; }
+
+wait_port() { local i; for i in $(seq 300); do curl -sk -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer at $1"; exit 1; }
+listening() {  # FILE SCHEME: the port prep serve printed
+  local i p
+  for i in $(seq 600); do
+    p=$(sed -n "s|.*listening on $2://127.0.0.1:\([0-9]*\)/.*|\1|p" "$1" | head -1)
+    [ -n "$p" ] && { echo "$p"; return 0; }
+    sleep 0.1
+  done
+  echo "prep serve did not start: $(cat "$1")" >&2; exit 1
+}
+
+# run NAME URLBASE H2LOAD-ARGS... ; uses SRV_PIDS. Prints "us_per_req req_per_s".
+run() {
+  local name=$1 base=$2; shift 2
+  sed "s|^|$base|" paths.txt >uris.txt
+  taskset -c 1 h2load -n 4000 -c 10 -t 1 "$@" -H 'accept-encoding: gzip' -i uris.txt >/dev/null 2>&1 || true
+  local c0 c1
+  c0=$(cpu_ticks "${SRV_PIDS[@]}")
+  taskset -c 1 h2load -n "$N" -c 10 -t 1 "$@" -H 'accept-encoding: gzip' -i uris.txt >"h2load-$name.txt" 2>&1 || true
+  c1=$(cpu_ticks "${SRV_PIDS[@]}")
+  local ok rps
+  ok=$(sed -n 's/^requests: .* \([0-9]*\) succeeded, .*/\1/p' "h2load-$name.txt")
+  rps=$(sed -n 's/^finished in .*, \([0-9.]*\) req\/s.*/\1/p' "h2load-$name.txt")
+  local failed; failed=$(sed -n 's/^requests: .* \([0-9]*\) failed, .*/\1/p' "h2load-$name.txt")
+  [ "${ok:-0}" -gt 0 ] || { echo "h2load $name: no request succeeded"; tail -5 "h2load-$name.txt"; exit 1; }
+  [ "${failed:-1}" = 0 ] || echo "   warning: $name: $failed failed requests" >&2
+  python3 -c "import sys; print('%.2f %.0f %s' % (($c1-$c0)/$HZ/$ok*1e6, float('$rps'), '$ok'))"
+}
+declare -A R
+
+echo "== nginx $(nginx -v 2>&1 | sed 's/.*\///') (1 worker, CPU 0)"
+taskset -c 0 nginx -p "$T/ngx" -c "$T/ngx/nginx.conf" -g 'daemon off;' &
+NGPID=$!; PIDS+=("$NGPID")
+wait_port "http://127.0.0.1:$NP/"
+sleep 0.3
+NGW=$(cat /proc/$NGPID/task/$NGPID/children)
+SRV_PIDS=("$NGPID" $NGW)
+R[ng_h1]=$(run ng_h1 "http://127.0.0.1:$NP" --h1 -m 1)
+R[ng_tls]=$(run ng_tls "https://127.0.0.1:$NS" --h1 -m 1)
+R[ng_h2]=$(run ng_h2 "https://127.0.0.1:$NS" -m 10)
+NGRSS=$(for p in "$NGPID" $NGW; do status_kb "$p" VmRSS; done | awk "{s+=\$1} END {print s}")
+kill "$NGPID"; wait "$NGPID" 2>/dev/null || true
+
+echo "== prep serve --threads 1 (CPU 0), plain"
+taskset -c 0 "$PREP" serve --store store --listen 127.0.0.1:0 --threads 1 >p1.out 2>p1.err &
+PP=$!; PIDS+=("$PP")
+PPORT=$(listening p1.out http)
+SRV_PIDS=("$PP")
+R[pr_h1]=$(run pr_h1 "http://127.0.0.1:$PPORT" --h1 -m 1)
+kill "$PP"; wait "$PP" 2>/dev/null || true
+
+echo "== prep serve --threads 1 (CPU 0), TLS"
+taskset -c 0 "$PREP" serve --store store --tls-listen 127.0.0.1:0 --listen 127.0.0.1:0 --tls-cert cert.pem \
+  --tls-key key.pem --threads 1 --poll-ms 100 >p2.out 2>p2.err &
+PS=$!; PIDS+=("$PS")
+SPORT=$(listening p2.out https)
+RSS_LOADED=$(status_kb "$PS" VmRSS)
+SRV_PIDS=("$PS")
+R[pr_tls]=$(run pr_tls "https://127.0.0.1:$SPORT" --h1 -m 1)
+R[pr_h2]=$(run pr_h2 "https://127.0.0.1:$SPORT" -m 10)
+RSS_SERVED=$(status_kb "$PS" VmRSS)
+# A second cut while serving: peak memory with two versions.
+"$PREP" cut --catalog qro.cat --actas actas --at "2021-06-06 23:05" --key drill.key --pubkey drill.pub \
+  --store store --drill 2>/dev/null
+for _ in $(seq 600); do
+  [ "$(curl -sk "https://127.0.0.1:$SPORT/health")" = "ok corte 2" ] && break
+  sleep 0.1
+done
+[ "$(curl -sk "https://127.0.0.1:$SPORT/health")" = "ok corte 2" ] || { echo "cut 2 not served"; exit 1; }
+sleep 0.5
+HWM=$(status_kb "$PS" VmHWM)
+RSS_AFTER=$(status_kb "$PS" VmRSS)
+kill "$PS"; wait "$PS" 2>/dev/null || true
+
+echo
+echo "CPU per request, server alone on CPU 0, h2load on CPU 1, $N requests, 10 clients, random pages, gzip:"
+printf '%-28s | %12s | %12s | %6s | %s\n' protocol "prep µs/req" "nginx µs/req" ratio "target 0.6"
+python3 - "${R[pr_h1]}" "${R[ng_h1]}" "${R[pr_tls]}" "${R[ng_tls]}" "${R[pr_h2]}" "${R[ng_h2]}" <<'EOF'
+import sys
+rows = [("HTTP/1.1 plain", sys.argv[1], sys.argv[2]), ("HTTPS/1.1 (TLS 1.3)", sys.argv[3], sys.argv[4]),
+        ("HTTP/2 (TLS 1.3, -m 10)", sys.argv[5], sys.argv[6])]
+for name, p, n in rows:
+    pu, pr, _ = p.split(); nu, nr, _ = n.split()
+    ratio = float(pu) / float(nu)
+    print("%-28s | %12s | %12s | %6.2f | %s" % (name, pu, nu, ratio, "met" if ratio <= 0.6 else "MISSED"))
+print()
+for name, p, n in rows:
+    print("%-28s   req/s: prep %8.0f   nginx %8.0f" % (name, float(p.split()[1]), float(n.split()[1])))
+EOF
+echo
+echo "cut: $FILES files, $BYTES identity bytes ($((BYTES / 1048576)) MiB)"
+echo "prep serve memory: VmRSS $((RSS_LOADED / 1024)) MiB with the cut loaded, $((RSS_SERVED / 1024)) MiB after serving;"
+echo "   across the switch to cut 2: VmHWM (peak) $((HWM / 1024)) MiB, VmRSS after $((RSS_AFTER / 1024)) MiB"
+echo "nginx memory (master + worker VmRSS after the runs): $((NGRSS / 1024)) MiB (files in the page cache, not counted)"
