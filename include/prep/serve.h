@@ -169,7 +169,11 @@ void prep_serve_site_opts_init(prep_serve_site_opts *o);
 
 /* Loads cut seq (0 = the active cut) of store into a new version with reference count 1
  * (the caller's). prev (borrowed, may be NULL) is the version being replaced: files whose
- * SHA-256 is unchanged reuse its compressed variants instead of compressing again. Every
+ * SHA-256 is unchanged reuse its compressed variants instead of compressing again, and
+ * pages take their parts (bytes and deflate streams) from the part cache shared with prev,
+ * so only new parts are read and compressed. With opts->https and opts->br_warm a
+ * lowest-priority thread then makes the pages' br variants; dropping the version's last
+ * reference stops and joins it. Every
  * object is checked against its size and SHA-256 while assembling (a store damaged on
  * disk is refused: PREP_ERR_VERIFY with the path). opts is copied. */
 prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_serve_version *prev,
