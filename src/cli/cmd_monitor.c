@@ -62,9 +62,6 @@ int cmd_monitor(int argc, char **argv)
         prep_diags_free(&d);
         return CLI_USAGE;
     }
-    if (c.registry[0])
-        fprintf(stderr, "prep monitor: \"registry\" is not read yet (the registry has not landed); "
-                        "probing the %zu broadcasters listed in the config\n", c.n);
     int once = cli_get(opts, "once") != NULL, status = CLI_OK;
     if (!once) {
         struct sigaction sa;
@@ -86,6 +83,10 @@ int cmd_monitor(int argc, char **argv)
         } else {
             print_round(&r);
             status = (r.amber || r.red) ? CLI_CHECK_FAILED : CLI_OK;
+            if (!r.n) {
+                fprintf(stderr, "prep monitor: no broadcaster to probe (none listed, none active in the registry)\n");
+                status = CLI_USAGE;
+            }
             prep_monitor_result_free(&r);
         }
         if (once) break;

@@ -199,7 +199,7 @@ static int id_ok(const char *s)
 }
 
 /* https://host[:port]/[path/]: printable ASCII, no space, quote, '#', '?', backslash. */
-static const char *url_problem(const char *s)
+const char *mon_url_problem(const char *s)
 {
     size_t n = strlen(s);
     if (n > PREP_MONITOR_URL_MAX) return "longer than 511 bytes";
@@ -291,7 +291,7 @@ static void get_targets(pctx *p, json_t *root, prep_monitor_config *c)
             perr(p, st, 3, "config-field", "broadcasters[%zu].url must be a string", i);
             ok = 0;
         } else {
-            const char *why = url_problem(json_string_value(v));
+            const char *why = mon_url_problem(json_string_value(v));
             if (why) {
                 perr(p, st, 3, "config-field", "broadcasters[%zu].url \"%.80s\" %s", i, json_string_value(v), why);
                 ok = 0;
@@ -400,5 +400,59 @@ prep_err prep_monitor_config_load(const char *path, prep_monitor_config *c, prep
     else snprintf(base, sizeof base, "%.*s", (int)(slash - path), path);
     e = prep_monitor_config_parse(data, len, path, base, c, d);
     free(data);
+    return e;
+}
+
+/* ---------------------------------------------------------------- the registry */
+#include <sys/stat.h>
+
+#include "prep/registry.h"
+
+prep_err mon_registry_targets(const char *db, prep_monitor_target **t, size_t *n, prep_diags *d)
+{
+    struct stat sb;
+    if (stat(db, &sb) || !S_ISREG(sb.st_mode)) {
+        /* never created by the monitor: opening would make an empty registry */
+        prep_diags_add(d, db, 0, 0, "registry", "no registry database there");
+        return PREP_ERR_NOTFOUND;
+    }
+    prep_registry *r;
+    prep_err e = prep_registry_open(db, NULL, &r, d);
+    if (e) return e;
+    prep_difusor *v;
+    size_t nv;
+    e = prep_registry_list(r, &v, &nv, d);
+    prep_registry_close(r);
+    if (e) return e;
+    for (size_t i = 0; i < nv && !e; i++) {
+        if (v[i].status != PREP_REG_ACTIVE) continue;
+        int dup = 0;
+        for (size_t j = 0; j < *n; j++) dup |= !strcmp((*t)[j].id, v[i].id);
+        if (dup) continue;
+        if (*n >= PREP_MONITOR_TARGETS_MAX) {
+            prep_diags_add(d, db, 0, 0, "limit", "more than %d broadcasters", PREP_MONITOR_TARGETS_MAX);
+            break;
+        }
+        prep_monitor_target x;
+        memset(&x, 0, sizeof x);
+        const char *u = v[i].v[PREP_REG_F_publication_url];
+        size_t ul = u ? strlen(u) : 0;
+        int r2 = snprintf(x.url, sizeof x.url, "%s%s", u ? u : "", ul && u[ul - 1] != '/' ? "/" : "");
+        const char *why = r2 < 0 || (size_t)r2 >= sizeof x.url ? "longer than 511 bytes" : mon_url_problem(x.url);
+        if (why || strlen(v[i].id) > PREP_MONITOR_ID_MAX) {
+            prep_diags_add(d, db, 0, 0, "registry-url", "broadcaster %s: publication URL \"%.80s\" %s; not probed",
+                           v[i].id, u ? u : "", why ? why : "has a long id");
+            continue;
+        }
+        snprintf(x.id, sizeof x.id, "%s", v[i].id);
+        prep_monitor_target *nt = realloc(*t, (*n + 1) * sizeof *nt);
+        if (!nt) {
+            e = PREP_ERR_NOMEM;
+            break;
+        }
+        *t = nt;
+        (*t)[(*n)++] = x;
+    }
+    prep_difusor_list_free(v, nv);
     return e;
 }

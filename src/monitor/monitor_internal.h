@@ -18,6 +18,15 @@ typedef struct mon_jstep {
  * already accepted by jansson; 0/0 when not found. */
 void mon_json_locate(const char *text, size_t len, const mon_jstep *path, size_t n, long *line, long *col);
 
+/* NULL when s is a site URL the monitor accepts (https://host[:port]/[path/], printable
+ * ASCII, ends in '/'), else why not (static). */
+const char *mon_url_problem(const char *s);
+/* Adds to *t (n entries, owned, realloc'd) every active broadcaster of the registry db
+ * (borrowed) whose id is not there yet, with its publication URL ('/' appended when
+ * missing) and the system's CAs. A broadcaster whose URL the monitor cannot use is
+ * reported ("registry-url") and skipped. */
+prep_err mon_registry_targets(const char *db, prep_monitor_target **t, size_t *n, prep_diags *d);
+
 /* ---------------------------------------------------------------- probing (monitor_probe.c) */
 /* Parses a certificate date as libcurl's CERTINFO prints it with OpenSSL ("Mar  8
  * 12:00:00 2026 GMT") or as "YYYY-MM-DD HH:MM:SS GMT". 0 on success. */

@@ -107,7 +107,35 @@ typedef struct per_target {
     char next_cursor[PREP_CUT_PATH_MAX + 1];
 } per_target;
 
+static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_monitor_result *r, prep_diags *d);
+
 prep_err prep_monitor_round(const prep_monitor_config *c, prep_time now, prep_monitor_result *r, prep_diags *d)
+{
+    if (!c->registry[0]) return round_targets(c, now, r, d);
+    /* the config's list, then every active broadcaster of the registry, read afresh each
+     * round (a block or an activation shows at the next round) */
+    prep_monitor_config eff = *c;
+    eff.targets = NULL;
+    eff.n = 0;
+    if (c->n) {
+        eff.targets = malloc(c->n * sizeof *eff.targets);
+        if (!eff.targets) return PREP_ERR_NOMEM;
+        memcpy(eff.targets, c->targets, c->n * sizeof *eff.targets);
+        eff.n = c->n;
+    }
+    prep_err e = mon_registry_targets(c->registry, &eff.targets, &eff.n, d);
+    if (e == PREP_ERR_NOMEM) {
+        free(eff.targets);
+        return e;
+    }
+    if (e) prep_diags_add(d, c->registry, 0, 0, "registry", "not read this round (%s); probing the config's list",
+                          prep_err_str(e));
+    e = round_targets(&eff, now, r, d);
+    free(eff.targets);
+    return e;
+}
+
+static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_monitor_result *r, prep_diags *d)
 {
     memset(r, 0, sizeof *r);
     if (now == PREP_TIME_NONE) now = prep_time_now();

@@ -11,6 +11,7 @@
 
 #include "../../src/monitor/monitor_internal.h"
 #include "prep/monitor.h"
+#include "prep/registry.h"
 
 static const char good_cfg[] =
     "{\"store\": \"st\", \"out\": \"/abs/board\", \"interval_seconds\": 60, \"sample\": 30,\n"
@@ -630,6 +631,79 @@ static void test_round_unreachable(void **state)
     free(t);
 }
 
+/* Active broadcasters of the registry join the config's list; others do not. */
+static void add_difusor(prep_registry *reg, const char *id, const char *url, int activate)
+{
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_reg_input in;
+    prep_reg_input_init(&in);
+    const char *kv[][2] = {
+        {"id", id}, {"name", id}, {"kind", "universidad"}, {"website", "https://www.uaq.mx/"},
+        {"publication-url", url}, {"legal-name", "Dra. Teresa García"}, {"legal-phone", "(442) 192 1200"},
+        {"legal-mobile", "+52 442 123 4567"}, {"legal-email", "rectoria@uaq.mx"}, {"tech-name", "Ing. Juan Pérez"},
+        {"tech-phone", "442 192 1200"}, {"tech-mobile", "4421234567"}, {"tech-email", "soporte@uaq.mx"},
+        {"method", "pull"},
+    };
+    for (size_t i = 0; i < PREP_ARRAY_LEN(kv); i++)
+        assert_int_equal(prep_reg_input_set(&in, kv[i][0], kv[i][1], "test", 0, &d), PREP_OK);
+    char tok[PREP_REG_TOKEN_HEX + 1], got[64];
+    prep_err e = prep_registry_add(reg, &in, "ana", T0, tok, got, &d);
+    if (e) prep_diags_print(&d, stderr, 0);
+    assert_int_equal(e, PREP_OK);
+    prep_reg_input_free(&in);
+    if (activate) {
+        prep_reg_status steps[] = {PREP_REG_INFRA_VERIFIED, PREP_REG_APPROVED, PREP_REG_ACTIVE};
+        for (size_t i = 0; i < 3; i++)
+            assert_int_equal(prep_registry_transition(reg, id, steps[i], "ana", "ok", T0, &d), PREP_OK);
+    }
+    prep_diags_free(&d);
+}
+
+static void test_registry_targets(void **state)
+{
+    (void)state;
+    char *t = tmpdir_new();
+    char *db = pathf("%s/registro.sqlite", t);
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_monitor_target *v = NULL;
+    size_t n = 0;
+    /* no database: reported, never created */
+    assert_int_equal(mon_registry_targets(db, &v, &n, &d), PREP_ERR_NOTFOUND);
+    assert_non_null(prep_diags_find(&d, "registry"));
+    struct stat sb;
+    assert_int_not_equal(stat(db, &sb), 0);
+    prep_registry *reg;
+    assert_int_equal(prep_registry_open(db, NULL, &reg, &d), PREP_OK);
+    add_difusor(reg, "uaq", "https://prep.uaq.mx/resultados", 1); /* no final slash: one added */
+    add_difusor(reg, "diario", "https://prep.diario.example/", 1);
+    add_difusor(reg, "nuevo", "https://prep.nuevo.example/", 0); /* registered only */
+    add_difusor(reg, "tv", "https://prep.tv.example/", 1);
+    assert_int_equal(prep_registry_block(reg, "tv", "ana", "modified pages", &d), PREP_OK);
+    prep_registry_close(reg);
+    /* the config already lists diario (its entry, with its CA file, wins) */
+    v = calloc(1, sizeof *v);
+    strcpy(v[0].id, "diario");
+    strcpy(v[0].url, "https://127.0.0.1:9/");
+    strcpy(v[0].ca_file, "/etc/ca.pem");
+    n = 1;
+    prep_diags_free(&d);
+    prep_diags_init(&d);
+    assert_int_equal(mon_registry_targets(db, &v, &n, &d), PREP_OK);
+    assert_int_equal(d.n, 0);
+    assert_int_equal(n, 2); /* diario (config) + uaq; not nuevo (registered), not tv (blocked) */
+    assert_string_equal(v[0].url, "https://127.0.0.1:9/");
+    assert_string_equal(v[1].id, "uaq");
+    assert_string_equal(v[1].url, "https://prep.uaq.mx/resultados/");
+    assert_string_equal(v[1].ca_file, "");
+    free(v);
+    prep_diags_free(&d);
+    rm_rf(t);
+    free(db);
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -646,6 +720,7 @@ int main(void)
         cmocka_unit_test(test_evidence_appends),
         cmocka_unit_test(test_board_files),
         cmocka_unit_test(test_round_unreachable),
+        cmocka_unit_test(test_registry_targets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
