@@ -136,6 +136,7 @@ static CURL *make_easy(mon_fetch *f, const prep_monitor_config *c, struct curl_s
     CURL *h = curl_easy_init();
     if (!h) return NULL;
     const prep_monitor_target *t = &c->targets[f->target];
+    f->curl_error[0] = 0;
     curl_easy_setopt(h, CURLOPT_URL, f->url);
     curl_easy_setopt(h, CURLOPT_PRIVATE, f);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -193,7 +194,7 @@ prep_err mon_fetch_all(mon_fetch *f, size_t n, const prep_monitor_config *c)
 {
     for (size_t i = 0; i < n; i++) {
         f[i].curl_code = -1;
-        f[i].curl_error[0] = 0;
+        snprintf(f[i].curl_error, sizeof f[i].curl_error, "not attempted");
         f[i].http_code = 0;
         f[i].bytes = 0;
         f[i].oversize = 0;
@@ -209,6 +210,12 @@ prep_err mon_fetch_all(mon_fetch *f, size_t n, const prep_monitor_config *c)
     struct curl_slist *identity = curl_slist_append(NULL, "Accept-Encoding: identity");
     if (!m || !identity) {
         if (m) curl_multi_cleanup(m);
+        curl_slist_free_all(identity);
+        return PREP_ERR_NOMEM;
+    }
+    CURL **hs = calloc(n, sizeof *hs); /* the handles still running, to clean up on a multi failure */
+    if (!hs) {
+        curl_multi_cleanup(m);
         curl_slist_free_all(identity);
         return PREP_ERR_NOMEM;
     }
@@ -230,10 +237,14 @@ prep_err mon_fetch_all(mon_fetch *f, size_t n, const prep_monitor_config *c)
                 err = PREP_ERR_NOMEM;
                 continue;
             }
+            hs[next - 1] = h;
             running++;
         }
         int still = 0;
-        if (curl_multi_perform(m, &still) != CURLM_OK) break;
+        if (curl_multi_perform(m, &still) != CURLM_OK) {
+            err = PREP_ERR_NOMEM;
+            break;
+        }
         CURLMsg *msg;
         int left;
         while ((msg = curl_multi_info_read(m, &left))) {
@@ -244,11 +255,23 @@ prep_err mon_fetch_all(mon_fetch *f, size_t n, const prep_monitor_config *c)
             finish(h, x, msg->data.result);
             curl_multi_remove_handle(m, h);
             curl_easy_cleanup(h);
+            hs[x - f] = NULL;
             running--;
         }
         if (running && (next >= n || running >= (size_t)c->parallel))
             curl_multi_poll(m, NULL, 0, 1000, NULL);
     }
+    for (size_t i = 0; i < n; i++) {
+        if (!hs[i]) continue;
+        /* only after a multi failure: the transfer did not finish */
+        curl_multi_remove_handle(m, hs[i]);
+        curl_easy_cleanup(hs[i]);
+        EVP_MD_CTX_free(f[i]._ctx);
+        f[i]._ctx = NULL;
+        f[i].curl_code = CURLE_OUT_OF_MEMORY;
+        snprintf(f[i].curl_error, sizeof f[i].curl_error, "transfer abandoned (libcurl multi failure)");
+    }
+    free(hs);
     curl_slist_free_all(identity);
     curl_multi_cleanup(m);
     return err;
