@@ -88,20 +88,26 @@ void css_write(const prep_catalog *c, rbuf *r)
 }
 
 /* The "hay un corte nuevo" script (docs/formats/site.md, "The corte nuevo protocol").
- * Every 60 s while the page is visible it fetches ROOT/corte.json without cache and, when
- * its "corte" is greater than the data-corte of the page's stamp (.corte), shows the
- * prepared notice. */
+ * At load and every 60 s while the page is visible it fetches ROOT/corte.json without
+ * cache and, when its "corte" is greater than the data-corte of the page's stamp (.corte),
+ * shows the prepared notice; when the response's Date (the server's clock, not the
+ * reader's) is past the page's data-vigente-hasta it shows the "desactualizado" notice.
+ * The server never edits a signed page to do this. */
 static const char js_src[] =
     "(function(){\"use strict\";"
     "var h=document.documentElement,c=document.querySelector(\".corte[data-corte]\"),"
     "n=c?+c.getAttribute(\"data-corte\"):0,"
-    "r=h.getAttribute(\"data-raiz\")||\"\",b=document.getElementById(\"corte-nuevo\");"
+    "r=h.getAttribute(\"data-raiz\")||\"\",b=document.getElementById(\"corte-nuevo\"),"
+    "s=document.getElementById(\"desactualizado\"),"
+    "v=s?Date.parse(s.getAttribute(\"data-vigente-hasta\")||\"\"):NaN,t;"
     "if(!b||!window.fetch||!n)return;"
-    "var t=setInterval(function(){if(document.hidden)return;"
+    "function f(){if(document.hidden)return;"
     "fetch(r+\"corte.json\",{cache:\"no-store\",credentials:\"omit\"})"
-    ".then(function(x){return x.ok?x.json():null})"
+    ".then(function(x){var d=Date.parse(x.headers.get(\"date\")||\"\");if(s&&d>v)s.hidden=false;"
+    "return x.ok?x.json():null})"
     ".then(function(j){if(j&&typeof j.corte===\"number\"&&j.corte>n){b.hidden=false;clearInterval(t)}})"
-    "[\"catch\"](function(){})},60000)})();\n";
+    "[\"catch\"](function(){})}"
+    "t=setInterval(f,60000);f()})();\n";
 
 const char *js_text(size_t *len)
 {

@@ -512,6 +512,22 @@ async function checkView(browser, opt, page, viewName, state) {
     await pg.waitForLoadState('networkidle', { timeout: Math.min(5000, opt.pageTimeout) }).catch(() => {});
 
     const cut = await checkCutTime(frame, opt);
+    // The validity notice (docs/formats/site.md): shown by the page's own script exactly
+    // when the server's clock (Date of corte.json) is past data-vigente-hasta. Over a real
+    // server only (file:// has no Date).
+    const stale = /^https?:/.test(origin) ? await frame.evaluate(async () => {
+      const s = document.getElementById('desactualizado');
+      if (!s) return null; // a page without the hook (the self-test's fixtures)
+      const v = Date.parse(s.getAttribute('data-vigente-hasta') || '');
+      const root = document.documentElement.getAttribute('data-raiz') || '';
+      let d = NaN;
+      try { const x = await fetch(root + 'corte.json', { cache: 'no-store', credentials: 'omit' }); d = Date.parse(x.headers.get('date') || ''); } catch (e) { return { ok: false, why: `corte.json: ${e}` }; }
+      if (Number.isNaN(v) || Number.isNaN(d)) return { ok: false, why: `unreadable times: vigente-hasta ${s.getAttribute('data-vigente-hasta')}, Date ${d}` };
+      const want = d > v;
+      for (let i = 0; i < 30 && s.hidden === want; i++) await new Promise((r) => setTimeout(r, 100));
+      return s.hidden !== want ? { ok: true, shown: want ? 'notice shown (cut past its horizon)' : 'notice hidden (cut current)' }
+        : { ok: false, why: `server Date ${new Date(d).toISOString()} vs vigente-hasta ${new Date(v).toISOString()}: notice should be ${want ? 'shown' : 'hidden'}` };
+    }) : null;
     const reflow = await checkReflow(frame);
     const violations = await runAxe(frame);
 
@@ -541,6 +557,7 @@ async function checkView(browser, opt, page, viewName, state) {
     }
     if (opt.expectProtocol) report(proto === opt.expectProtocol, `${label} protocol`, proto === opt.expectProtocol ? proto : `nextHopProtocol "${proto}", expected "${opt.expectProtocol}"`);
     report(cut.ok, `${label} cut-time`, cut.ok ? cut.shown.slice(0, 80) : cut.why);
+    if (stale) report(stale.ok, `${label} validity-notice`, stale.ok ? stale.shown : stale.why);
     report(reflow.ok, `${label} reflow`, reflow.ok ? '' : reflow.why);
     const vtext = violations.map((v) => {
       const shown = v.targets.slice(0, MAX_NODES_SHOWN).map((t) => `\n      at ${t}`).join('');
