@@ -440,6 +440,31 @@ static void run_phase(load_job *j, int phase, long nt, size_t items)
     for (long i = 0; i < started; i++) pthread_join(th[i], NULL);
 }
 
+uint64_t site_path_hash(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++) h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+    return h;
+}
+
+prep_err site_index_build(prep_serve_version *v)
+{
+    if (!v->n_files) return PREP_OK;
+    size_t cap = 16;
+    while (cap < 2 * v->n_files) cap *= 2;
+    v->index = calloc(cap, sizeof *v->index);
+    if (!v->index) return PREP_ERR_NOMEM;
+    v->index_mask = cap - 1;
+    for (size_t i = 0; i < v->n_files; i++) {
+        uint64_t h = site_path_hash(v->files[i].path);
+        size_t slot = (size_t)h & v->index_mask;
+        while (v->index[slot].file) slot = (slot + 1) & v->index_mask;
+        v->index[slot].file = (uint32_t)(i + 1);
+        v->index[slot].hash = (uint32_t)(h >> 32);
+    }
+    return PREP_OK;
+}
+
 static int file_cmp(const void *a, const void *b)
 {
     return strcmp(((const site_file *)a)->path, ((const site_file *)b)->path);
@@ -474,6 +499,7 @@ static void version_free(prep_serve_version *v)
     free(v->parts);
     site_parts_unref(v->tab);
     free(v->files);
+    free(v->index);
     prep_cut_manifest_free(&v->m);
     for (int i = 0; i < SITE_ARCHIVE_CACHE; i++) {
         prep_cut_manifest_free(&v->arch[i].m);
@@ -691,6 +717,10 @@ prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_ser
         }
     }
     qsort(v->files, v->n_files, sizeof *v->files, file_cmp);
+    if (site_index_build(v) != PREP_OK) {
+        version_free(v);
+        return PREP_ERR_NOMEM;
+    }
     int parts_mode = !v->opts.whole_file;
     for (size_t i = 0; i < v->n_files && parts_mode; i++)
         if (v->files[i].entry && v->files[i].entry->n_parts) {

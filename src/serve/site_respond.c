@@ -302,13 +302,11 @@ static void answer_file(prep_serve_version *v, const prep_serve_request *req, pr
 
 static const site_file *find_file(const prep_serve_version *v, const char *key)
 {
-    size_t lo = 0, hi = v->n_files;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(v->files[mid].path, key);
-        if (c == 0) return &v->files[mid];
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
+    if (!v->index) return NULL;
+    uint64_t h = site_path_hash(key);
+    for (size_t slot = (size_t)h & v->index_mask; v->index[slot].file; slot = (slot + 1) & v->index_mask) {
+        const site_file *f = &v->files[v->index[slot].file - 1];
+        if (v->index[slot].hash == (uint32_t)(h >> 32) && !strcmp(f->path, key)) return f;
     }
     return NULL;
 }
