@@ -65,7 +65,10 @@ static void jw_skip(jw *w)
         } else if (ch == ',' || ch == ':') {
             jw_adv(w);
         } else {
-            while (w->i < w->n && !strchr(",]} \t\r\n", w->s[w->i])) jw_adv(w);
+            /* a scalar: at least one byte, then up to a delimiter (jansson lets a NUL
+             * byte follow a number, and strchr would match NUL as the terminator) */
+            jw_adv(w);
+            while (w->i < w->n && w->s[w->i] && !strchr(",]} \t\r\n", w->s[w->i])) jw_adv(w);
         }
     } while (depth > 0);
 }

@@ -126,6 +126,13 @@ static void test_json_locate(void **state)
     mon_json_locate(t, strlen(t), p2, 3, &line, &col);
     assert_int_equal(line, 3);
     assert_int_equal(col, 4);
+    /* jansson accepts a NUL byte right after a number; the walker must still move on
+     * (found by fuzz_monitor_config: it looped forever) */
+    static const char nul[] = "{\"a\": [4\0, 5], \"b\": 7}";
+    mon_jstep p4[] = {{"b", 0}};
+    mon_json_locate(nul, sizeof nul - 1, p4, 1, &line, &col);
+    assert_int_equal(line, 1);
+    assert_int_equal(col, 21); /* {"a": [4<NUL>, 5], "b": 7: the 7 is byte 21 */
     mon_jstep p3[] = {{"nope", 0}};
     mon_json_locate(t, strlen(t), p3, 1, &line, &col);
     assert_int_equal(line, 0);
