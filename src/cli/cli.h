@@ -57,7 +57,7 @@ int cmd_monitor(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 /* Writes a throwaway ECDSA P-256 key (0600) and a self-signed certificate for localhost
- * and 127.0.0.1 valid two days (the drill's TLS). 0 or -1. */
+ * and 127.0.0.1 valid 30 days (the drill's TLS). 0 or -1. */
 int cli_selfsigned(const char *cert_path, const char *key_path, const char *cn);
 /* The broadcaster's pull loop (src/cli/pull_loop.c): polls the institute's link every
  * every_ms, fetches and receives each newer cut (prep_pull_once), exports it when

@@ -1,5 +1,6 @@
 /* A throwaway TLS identity for the drill (prep demo): an ECDSA P-256 key and a
- * self-signed certificate for localhost and 127.0.0.1, valid for two days. Never for
+ * self-signed certificate for localhost and 127.0.0.1, valid for 30 days
+ * (past the monitor's 14-day expiry warning, so a drill's board can be green). Never for
  * production: a broadcaster's real site uses a certificate from a public CA. */
 #include "cli.h"
 
@@ -31,7 +32,7 @@ int cli_selfsigned(const char *cert_path, const char *key_path, const char *cn)
     X509_set_version(x, 2);
     ASN1_INTEGER_set(X509_get_serialNumber(x), (long)time(NULL));
     X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 2 * 86400);
+    X509_gmtime_adj(X509_getm_notAfter(x), 30 * 86400);
     X509_set_pubkey(x, k);
     X509_NAME *n = X509_get_subject_name(x);
     X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)"prep simulacro", -1, -1, 0);

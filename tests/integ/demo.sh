@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# The drill (prep demo) for a bounded time, checked from outside as a reader would:
+# both broadcasters serve a newer cut over time over HTTPS, every page fetched shows the
+# cut it belongs to (number and time, the same cut its x-prep-corte header names), the
+# SHA256SUMS each one serves is the institute's signed manifest of that cut, and the
+# monitor board ends green. Then Ctrl-C (SIGINT) stops everything and removes the
+# temporary directory.
+set -euo pipefail
+PREP=${1:?usage: demo.sh PATH/TO/prep}
+T=$(mktemp -d /tmp/prep-demo-test-XXXXXX)
+chmod 755 "$T"
+DEMO_PID=
+cleanup() {
+  if [ -n "$DEMO_PID" ] && kill -0 "$DEMO_PID" 2>/dev/null; then kill -INT "$DEMO_PID"; wait "$DEMO_PID" || true; fi
+  pkill -f "$T/" 2>/dev/null || true
+  rm -rf "$T"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; echo "--- demo output:" >&2; cat "$T/out" >&2 || true;
+         for f in "$T"/d/logs/*.log; do echo "--- $f" >&2; tail -n 15 "$f" >&2; done; exit 1; }
+pass() { echo "ok: $*"; }
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+apache_expected=0; [ -x /usr/sbin/apache2 ] && apache_expected=1
+"$PREP" demo --scale tiny --seconds-per-cut 2 --duration 300 --dir "$T/d" --port "$port" >"$T/out" 2>&1 &
+DEMO_PID=$!
+
+# the URLs the drill prints
+for _ in $(seq 1 300); do grep -q "tablero del monitor" "$T/out" 2>/dev/null && break; sleep 0.2; done
+grep -q "tablero del monitor" "$T/out" || fail "the drill did not print its URLs"
+A=$(sed -n 's/^  difusor 1, prep serve: *\(https:[^ ]*\).*/\1/p' "$T/out")
+B=$(sed -n 's/^  difusor 2, Apache httpd: *\(https:[^ ]*\).*/\1/p' "$T/out")
+BOARD=$(sed -n 's|^  tablero del monitor: *file://\(.*\)/index.html|\1|p' "$T/out")
+[ -n "$A" ] || fail "no prep serve URL printed"
+urls=("$A")
+if [ "$apache_expected" = 1 ]; then [ -n "$B" ] || fail "apache2 is installed but no Apache URL printed"; urls+=("$B"); fi
+pass "URLs printed: ${urls[*]} board $BOARD"
+
+corte_of() { curl -sk -o /dev/null -D - "$1" | tr -d '\r' | sed -n 's/^x-prep-corte: *//Ip' | head -1; }
+wait_corte() { # URL MIN: wait until the site serves a cut >= MIN, print it
+  local c
+  for _ in $(seq 1 150); do
+    c=$(corte_of "$1" || true)
+    if [ -n "$c" ] && [ "$c" -ge "$2" ]; then echo "$c"; return 0; fi
+    sleep 0.2
+  done
+  echo "${c:-none}"; return 1
+}
+
+declare -A first
+for u in "${urls[@]}"; do
+  first[$u]=$(wait_corte "$u" 1) || fail "$u never served a cut"
+done
+pass "both broadcasters serve a cut: ${first[*]}"
+for u in "${urls[@]}"; do
+  want=$((first[$u] + 3))
+  got=$(wait_corte "$u" "$want") || fail "$u stayed at cut ${first[$u]} (wanted >= $want, got $got)"
+  pass "$u moved from cut ${first[$u]} to $got"
+done
+
+# every page fetched shows its cut: number and time, the cut its header names; the
+# manifest it serves is the institute's for that cut
+store="$T/d/instituto"
+for u in "${urls[@]}"; do
+  curl -sk -D "$T/h" -o "$T/sums" "${u}SHA256SUMS" || fail "$u: no SHA256SUMS"
+  seq=$(tr -d '\r' <"$T/h" | sed -n 's/^x-prep-corte: *//Ip')
+  cmp -s "$T/sums" "$store/cuts/$seq/manifest" || fail "$u: SHA256SUMS is not the institute's manifest of cut $seq"
+  # a spread of about 15 pages over the whole tree (both trees: main and embebido/)
+  pages=$(awk '$2 ~ /\.html$/ {print $2}' "$T/sums" | awk '{a[NR]=$0} END {s=int(NR/15); if (s<1) s=1; for (i=1;i<=NR;i+=s) print a[i]}')
+  n=0
+  for pth in index.html $pages; do
+    curl -sk --compressed -D "$T/h" -o "$T/page" "$u$pth" || fail "$u$pth: fetch failed"
+    code=$(head -1 "$T/h" | awk '{print $2}')
+    [ "$code" = 200 ] || fail "$u$pth: HTTP $code"
+    c=$(tr -d '\r' <"$T/h" | sed -n 's/^x-prep-corte: *//Ip')
+    grep -q "data-corte=\"$c\"" "$T/page" || fail "$u$pth: the page does not name cut $c (its header)"
+    grep -q "Corte <b>$c</b>" "$T/page" || fail "$u$pth: no visible 'Corte $c'"
+    grep -q '<time datetime="[0-9-]*T[0-9:]*[-+][0-9:]*">[^<]*([A-Z]*[-+0-9:]*)</time>' "$T/page" ||
+      fail "$u$pth: no visible cut time"
+    want=$(sed -n 's/^# instant: //p' "$store/cuts/$c/manifest")
+    grep -q "<time datetime=\"$want\">" "$T/page" || fail "$u$pth: the time shown is not cut $c's instant $want"
+    n=$((n + 1))
+  done
+  pass "$u: $n pages each show their cut number and instant; SHA256SUMS is cut $seq's signed manifest"
+done
+
+# the board: every broadcaster green after a round that saw them current
+[ -n "$BOARD" ] || fail "no board path"
+ok=0
+for _ in $(seq 1 60); do
+  if [ -f "$BOARD/board.json" ] && python3 - "$BOARD/board.json" "${#urls[@]}" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1]))
+rows = b.get("broadcasters") or b.get("rows") or []
+states = [r.get("state") or r.get("status") for r in rows]
+sys.exit(0 if len(rows) == int(sys.argv[2]) and all(s == "green" for s in states) else 1)
+PY
+  then ok=1; break; fi
+  sleep 1
+done
+[ "$ok" = 1 ] || { cat "$BOARD/board.json" >&2 || true; fail "the board did not turn green for every broadcaster"; }
+[ -s "$BOARD/index.html" ] || fail "no board page"
+pass "the monitor board is green for all ${#urls[@]} broadcasters"
+
+# Ctrl-C stops every process of the drill
+kill -INT "$DEMO_PID"
+for _ in $(seq 1 100); do kill -0 "$DEMO_PID" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$DEMO_PID" 2>/dev/null && fail "the drill did not stop on SIGINT"
+wait "$DEMO_PID" || true
+DEMO_PID=
+sleep 0.5
+if pgrep -f "$T/d" >/dev/null; then pgrep -af "$T/d" >&2; fail "processes of the drill still run after it stopped"; fi
+pass "SIGINT stopped the drill and every process it started"
+echo "demo drill: all checks passed"
