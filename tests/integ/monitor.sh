@@ -196,6 +196,20 @@ cat > green.json <<EOF
 EOF
 "$PREP" monitor --config green.json --once > /dev/null || fail "all-green config did not exit 0"
 
+# The daemon: rounds every interval until SIGTERM, then exit 0.
+cat > daemon.json <<EOF
+{"store": "store", "out": "out-daemon", "interval_seconds": 5, "broadcasters": [$(bc a "$PA" cert.pem)]}
+EOF
+"$PREP" monitor --config daemon.json > daemon.txt 2>&1 &
+DPID=$!
+for _ in $(seq 100); do [ "$(grep -c '^round:' daemon.txt)" -ge 2 ] && break; sleep 0.1; done
+kill -TERM "$DPID"
+set +e; wait "$DPID"; rc=$?; set -e
+[ $rc -eq 0 ] || { cat daemon.txt; fail "daemon exit $rc after SIGTERM"; }
+[ "$(grep -c '^round:' daemon.txt)" -ge 2 ] || { cat daemon.txt; fail "daemon did not repeat its round"; }
+python3 -c 'import json; b=json.load(open("out-daemon/board.json")); assert len(b["broadcasters"][0]["history"]) >= 2' \
+  || fail "daemon history"
+
 # Bad config: exit 2, located.
 printf '{"store": "store", "out": "out",\n "sample": "many", "broadcasters": []}\n' > bad.json
 set +e
