@@ -3,6 +3,8 @@
  * number, and what may not be replaced is refused. */
 #include "test_cut_util.h"
 
+#include <zlib.h>
+
 static void setup_store(const char *store, int ncuts, prep_cut_seckey *sk)
 {
     prep_cut_pubkey pk;
@@ -205,12 +207,202 @@ static void test_link_refusals_and_upgrade(void **st)
     free(out);
 }
 
+/* ---------------------------------------------------------------- composed pages */
+/* Cut `cut` of a site of 4 composed pages (pre|stamp|body|post, as the renderer makes
+ * them): two top pages and two deep ones; body `changed` (0..3, or -1) differs from
+ * cut 1's. Pages are bodies of repeated text so that gzip pays. */
+static void composed_cut(const char *store, const prep_cut_seckey *k, int cut, int changed)
+{
+    static const char *paths[4] = {"gubernatura/distrito-01/seccion-0001/index.html",
+                                   "gubernatura/distrito-01/seccion-0002/index.html", "gubernatura/index.html",
+                                   "index.html"};
+    char *bufs[4];
+    prep_cut_file f[4];
+    for (int i = 0; i < 4; i++) {
+        char pre[128], stamp[128], body[2048], post[64];
+        snprintf(pre, sizeof pre, "<!doctype html><title>%s</title><header>PREP Querétaro</header>", paths[i]);
+        snprintf(stamp, sizeof stamp, "<div class=\"corte\" data-corte=\"%d\">Corte %d</div>", cut, cut);
+        int n = 0;
+        for (int r = 0; r < 40; r++)
+            n += snprintf(body + n, sizeof body - (size_t)n, "<tr><td>%d</td><td>%d</td></tr>", r,
+                          (r * 37 + i) * (i == changed ? cut : 1));
+        snprintf(post, sizeof post, "<footer>fin</footer></html>\n");
+        size_t l[4] = {strlen(pre), strlen(stamp), strlen(body), strlen(post)};
+        bufs[i] = pathf("%s%s%s%s", pre, stamp, body, post);
+        f[i] = (prep_cut_file){.path = paths[i], .data = bufs[i], .len = l[0] + l[1] + l[2] + l[3], .n_parts = 4};
+        memcpy(f[i].part_len, l, sizeof l);
+    }
+    /* prep_cut_make wants paths sorted. */
+    prep_cut_params p;
+    prep_cut_params_init(&p);
+    p.process = "qro2021";
+    p.instant = T0 + 300 * (cut - 1);
+    p.zone = "America/Mexico_City";
+    p.valid_for = 3600;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_err e = prep_cut_make(store, &p, f, 4, k, NULL, &d);
+    if (e) prep_diags_print(&d, stderr, 5);
+    assert_int_equal(e, PREP_OK);
+    prep_diags_free(&d);
+    for (int i = 0; i < 4; i++) free(bufs[i]);
+}
+
+static int count_suffix(const char *dir, const char *suffix)
+{
+    char *cmd = pathf("find '%s' -name '*%s' | wc -l", dir, suffix);
+    FILE *pp = popen(cmd, "r");
+    int n = -1;
+    assert_non_null(pp);
+    assert_int_equal(fscanf(pp, "%d", &n), 1);
+    pclose(pp);
+    free(cmd);
+    return n;
+}
+
+/* Inflates a gzip file with zlib; returns the bytes (owned). */
+static char *gunzip_file(const char *path, size_t *outn)
+{
+    size_t n;
+    char *in = read_all(path, &n);
+    assert_non_null(in);
+    size_t cap = 1 << 20;
+    char *out = malloc(cap);
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
+    z.next_in = (unsigned char *)in;
+    z.avail_in = (uInt)n;
+    z.next_out = (unsigned char *)out;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END); /* checks the CRC-32 and ISIZE */
+    assert_int_equal(z.avail_in, 0);                      /* one member, nothing after it */
+    *outn = cap - z.avail_out;
+    inflateEnd(&z);
+    free(in);
+    return out;
+}
+
+static void test_link_composed_pages(void **st)
+{
+    (void)st;
+    char *t = tmpdir_new();
+    char *store = pathf("%s/store", t), *out = pathf("%s/site", t), *pool = pathf("%s/site.objetos", t);
+    prep_cut_seckey sk;
+    prep_cut_pubkey pk;
+    key_from_seed(9, &sk, &pk);
+    composed_cut(store, &sk, 1, -1);
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(export_link(store, out, 1, 3, &d), PREP_OK);
+    /* 4 distinct pres, 1 stamp, 4 bodies, 1 post: one deflate chunk each in the pool. */
+    assert_int_equal(count_suffix(pool, ".dfl"), 4 + 1 + 4 + 1);
+    /* Cut 2: a new stamp on every page and one changed body: 2 new chunks, no more. */
+    composed_cut(store, &sk, 2, 1);
+    assert_int_equal(export_link(store, out, 2, 3, &d), PREP_OK);
+    assert_int_equal(count_suffix(pool, ".dfl"), 10 + 2);
+    static const char *pages[4] = {"gubernatura/distrito-01/seccion-0001/index.html",
+                                   "gubernatura/distrito-01/seccion-0002/index.html", "gubernatura/index.html",
+                                   "index.html"};
+    for (int i = 0; i < 4; i++) {
+        char *pp = pathf("%s/%s", out, pages[i]), *gp = pathf("%s.gz", pp), *bp = pathf("%s.br", pp);
+        size_t n, gn;
+        char *page = read_all(pp, &n);
+        assert_non_null(strstr(page, "data-corte=\"2\""));
+        char *dec = gunzip_file(gp, &gn);
+        assert_int_equal(gn, n);
+        assert_memory_equal(dec, page, n);
+        free(dec);
+        /* Stock gzip agrees (CRC and length in the trailer). */
+        assert_int_equal(sh("gzip -t '%s' && gzip -dc '%s' | cmp -s - '%s'", gp, gp, pp), 0);
+        /* br only for the top pages (at most 2 slashes). */
+        assert_int_equal(access(bp, F_OK) == 0, i >= 2);
+        if (i >= 2) assert_int_equal(sh("test \"$(brotli -dc '%s' 2>/dev/null | sha256sum)\" = \"$(sha256sum < '%s')\" || ! command -v brotli >/dev/null", bp, pp), 0);
+        free(page), free(pp), free(gp), free(bp);
+    }
+    /* The served tree is symlinks into the archive; the archive is whole. */
+    struct stat sb;
+    char *top = pathf("%s/site.sitios/2/gubernatura", t);
+    assert_int_equal(lstat(top, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    free(top);
+    assert_int_equal(sh("cd '%s' && sha256sum -c --strict --quiet SHA256SUMS", out), 0);
+    assert_int_equal(sh("cd '%s/site.cortes/1' && sha256sum -c --strict --quiet SHA256SUMS", t), 0);
+    /* A damaged chunk is not used: with cut 2's twins gone from the pool, the next export
+     * finds every chunk's deflate CRC wrong, compresses the parts again, and the new twins
+     * (in the pool, named by the page's SHA-256) still inflate to the pages. */
+    char *sum = NULL;
+    assert_int_equal(sh("for f in $(find '%s' -name '*.dfl'); do chmod u+w $f; printf 'XXXX' | dd of=$f bs=1 seek=40 conv=notrunc 2>/dev/null; done", pool), 0);
+    assert_int_equal(sh("rm -f $(find '%s' -name '*.gz')", pool), 0);
+    assert_int_equal(export_link(store, out, 2, 3, &d), PREP_OK);
+    /* Still damaged: only the two chunks cut 2 does not use (cut 1's stamp, the old body). */
+    assert_int_equal(sh("test $(grep -l XXXX $(find '%s' -name '*.dfl') | wc -l) = 2", pool), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(sh("cd '%s' && h=$(sha256sum < '%s' | cut -c1-64) && g=%s/$(echo $h | cut -c1-2)/$(echo $h | cut -c3-).gz && "
+                            "gzip -t $g && gzip -dc $g | cmp -s - '%s'",
+                            out, pages[i], pool, pages[i]),
+                         0);
+    free(sum);
+    prep_diags_free(&d);
+    rm_rf(t);
+    free(t), free(store), free(out), free(pool);
+}
+
+/* The tree becomes visible only after one syncfs: when it fails, nothing is switched. */
+static int fail_syncfs(void *ctx, const char *op, const char *path)
+{
+    (void)path;
+    (*(int *)ctx)++;
+    return !strcmp(op, "syncfs") ? EIO : 0;
+}
+
+static void test_link_syncfs_failure(void **st)
+{
+    (void)st;
+    char *t = tmpdir_new();
+    char *store = pathf("%s/store", t), *out = pathf("%s/site", t);
+    prep_cut_seckey sk;
+    setup_store(store, 2, &sk);
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(export_link(store, out, 1, 3, &d), PREP_OK);
+    int calls = 0;
+    prep_cut_set_io_hook(fail_syncfs, &calls);
+    prep_err e = export_link(store, out, 2, 3, &d);
+    prep_cut_set_io_hook(NULL, NULL);
+    assert_int_equal(e, PREP_ERR_IO);
+    assert_non_null(prep_diags_find(&d, "io"));
+    assert_true(calls > 0);
+    char target[256];
+    ssize_t n = readlink(out, target, sizeof target - 1);
+    assert_true(n > 0);
+    target[n] = 0;
+    assert_string_equal(target, "site.sitios/1"); /* still the previous cut */
+    char *a2 = pathf("%s/site.cortes/2", t);
+    assert_int_not_equal(access(a2, F_OK), 0); /* not archived either */
+    free(a2);
+    assert_int_equal(dir_count(t, "site.tmp"), 0);
+    char *sites = pathf("%s/site.sitios", t);
+    assert_int_equal(dir_count(sites, ".tmp-"), 0);
+    free(sites);
+    /* The next export completes it. */
+    prep_diags_free(&d);
+    prep_diags_init(&d);
+    assert_int_equal(export_link(store, out, 2, 3, &d), PREP_OK);
+    assert_int_equal(sh("cd '%s' && grep -q 'Corte 2' index.html && sha256sum -c --strict --quiet SHA256SUMS", out), 0);
+    prep_diags_free(&d);
+    rm_rf(t);
+    free(t), free(store), free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_link_switches),
         cmocka_unit_test(test_link_prunes_old_trees),
         cmocka_unit_test(test_link_refusals_and_upgrade),
+        cmocka_unit_test(test_link_composed_pages),
+        cmocka_unit_test(test_link_syncfs_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
