@@ -147,6 +147,7 @@ struct net_conn {
     uint8_t *wbuf;                       /* TLS: NET_WBUF, coalesced plaintext */
     size_t wlen, woff;
     int want_write_on_read;              /* SSL_read said WANT_WRITE */
+    int short_read;                      /* the last read returned less than asked */
     net_h2 *h2;
 };
 
