@@ -15,16 +15,21 @@
 #     URIs from a list of random page paths (h2load -i): HTTP/1.1 plain (--h1, -m 1),
 #     HTTPS/1.1 (--h1 over TLS, -m 1), HTTP/2 over TLS (-m 10); one warm-up run, then the
 #     measured run: server CPU = utime+stime from /proc/PID/stat (all threads; nginx: master
-#     and worker) before and after, divided by the requests completed;
+#     and worker) before and after, divided by the requests completed. prep serve's HTTPS
+#     load starts the idle-priority br warmer (2-3 CPU s for the whole site, load-time work
+#     that no request of this gzip-only bench uses): its measurement starts once the process
+#     has been idle for a second. Every run prints the TLS protocol and cipher h2load got;
+#   - REPEAT rounds (default 3) of all six runs; the table gives the median of each;
 #   - prep serve's memory: VmRSS with the cut loaded, then a second cut (23:05) is made in
 #     its store and VmHWM (peak) / VmRSS are read once it serves it (two versions alive
 #     during the switch).
-# Usage: bench/bench_serve.sh PATH/TO/prep [REQUESTS]   (default 100000 per measured run;
-#        ~3 min on 2 cores, most of it building and exporting the cut; scratch in /dev/shm
-#        when it exists, removed at exit). Use an optimised build (RelWithDebInfo).
+# Usage: bench/bench_serve.sh PATH/TO/prep [REQUESTS] [REPEAT]   (default 100000 per
+#        measured run, 3 rounds; ~6 min on 2 cores; scratch in /dev/shm when it exists,
+#        removed at exit). Use an optimised build (RelWithDebInfo).
 set -euo pipefail
 PREP=$(readlink -f "$1")
 N=${2:-100000}
+REPEAT=${3:-3}
 [ "$(nproc)" -ge 2 ] || { echo "needs 2 CPUs (server on 0, h2load on 1)"; exit 1; }
 for t in nginx h2load taskset openssl curl; do command -v $t >/dev/null || { echo "missing $t"; exit 1; }; done
 BASE=/tmp; [ -d /dev/shm ] && [ -w /dev/shm ] && BASE=/dev/shm
@@ -124,7 +129,7 @@ listening() {  # FILE SCHEME: the port prep serve printed
   echo "prep serve did not start: $(cat "$1")" >&2; exit 1
 }
 
-# run NAME URLBASE H2LOAD-ARGS... ; uses SRV_PIDS. Prints "us_per_req req_per_s".
+# run NAME URLBASE H2LOAD-ARGS... ; uses SRV_PIDS. Prints "us_per_req req_per_s ok".
 run() {
   local name=$1 base=$2; shift 2
   sed "s|^|$base|" paths.txt >uris.txt
@@ -137,44 +142,59 @@ run() {
   ok=$(sed -n 's/^requests: .* \([0-9]*\) succeeded, .*/\1/p' "h2load-$name.txt")
   rps=$(sed -n 's/^finished in .*, \([0-9.]*\) req\/s.*/\1/p' "h2load-$name.txt")
   local failed; failed=$(sed -n 's/^requests: .* \([0-9]*\) failed, .*/\1/p' "h2load-$name.txt")
-  [ "${ok:-0}" -gt 0 ] || { echo "h2load $name: no request succeeded"; tail -5 "h2load-$name.txt"; exit 1; }
+  [ "${ok:-0}" -gt 0 ] || { echo "h2load $name: no request succeeded" >&2; tail -5 "h2load-$name.txt" >&2; exit 1; }
   [ "${failed:-1}" = 0 ] || echo "   warning: $name: $failed failed requests" >&2
-  python3 -c "import sys; print('%.2f %.0f %s' % (($c1-$c0)/$HZ/$ok*1e6, float('$rps'), '$ok'))"
+  local tls; tls=$(sed -n 's/^TLS Protocol: //p; s/^Cipher: //p' "h2load-$name.txt" | tr '\n' ' ')
+  local r; r=$(python3 -c "import sys; print('%.2f %.0f %s' % (($c1-$c0)/$HZ/$ok*1e6, float('$rps'), '$ok'))")
+  echo "   $name: $r (us/req req/s ok) $tls" >&2
+  echo "$r"
+}
+wait_idle() {  # PID: until its CPU time stays the same for a second (at most 60 s)
+  local prev=-1 t i
+  for i in $(seq 60); do
+    t=$(cpu_ticks "$1"); [ "$t" = "$prev" ] && return 0; prev=$t; sleep 1
+  done
 }
 declare -A R
+for k in ng_h1 ng_tls ng_h2 pr_h1 pr_tls pr_h2; do R[$k]=""; done
 
-echo "== nginx $(nginx -v 2>&1 | sed 's/.*\///') (1 worker, CPU 0)"
-taskset -c 0 nginx -p "$T/ngx" -c "$T/ngx/nginx.conf" -g 'daemon off;' &
-NGPID=$!; PIDS+=("$NGPID")
-wait_port "http://127.0.0.1:$NP/"
-sleep 0.3
-NGW=$(cat /proc/$NGPID/task/$NGPID/children)
-SRV_PIDS=("$NGPID" $NGW)
-R[ng_h1]=$(run ng_h1 "http://127.0.0.1:$NP" --h1 -m 1)
-R[ng_tls]=$(run ng_tls "https://127.0.0.1:$NS" --h1 -m 1)
-R[ng_h2]=$(run ng_h2 "https://127.0.0.1:$NS" -m 10)
-NGRSS=$(for p in "$NGPID" $NGW; do status_kb "$p" VmRSS; done | awk "{s+=\$1} END {print s}")
-kill "$NGPID"; wait "$NGPID" 2>/dev/null || true
+for round in $(seq "$REPEAT"); do
+  echo "== round $round/$REPEAT: nginx $(nginx -v 2>&1 | sed 's/.*\///') (1 worker, CPU 0)"
+  taskset -c 0 nginx -p "$T/ngx" -c "$T/ngx/nginx.conf" -g 'daemon off;' &
+  NGPID=$!; PIDS+=("$NGPID")
+  wait_port "http://127.0.0.1:$NP/"
+  sleep 0.3
+  NGW=$(cat /proc/$NGPID/task/$NGPID/children)
+  SRV_PIDS=("$NGPID" $NGW)
+  R[ng_h1]+="$(run ng_h1 "http://127.0.0.1:$NP" --h1 -m 1);"
+  R[ng_tls]+="$(run ng_tls "https://127.0.0.1:$NS" --h1 -m 1);"
+  R[ng_h2]+="$(run ng_h2 "https://127.0.0.1:$NS" -m 10);"
+  NGRSS=$(for p in "$NGPID" $NGW; do status_kb "$p" VmRSS; done | awk "{s+=\$1} END {print s}")
+  kill "$NGPID"; wait "$NGPID" 2>/dev/null || true
 
-echo "== prep serve --threads 1 (CPU 0), plain"
-taskset -c 0 "$PREP" serve --store store --listen 127.0.0.1:0 --threads 1 >p1.out 2>p1.err &
-PP=$!; PIDS+=("$PP")
-PPORT=$(listening p1.out http)
-SRV_PIDS=("$PP")
-R[pr_h1]=$(run pr_h1 "http://127.0.0.1:$PPORT" --h1 -m 1)
-kill "$PP"; wait "$PP" 2>/dev/null || true
+  echo "== round $round/$REPEAT: prep serve --threads 1 (CPU 0), plain"
+  taskset -c 0 "$PREP" serve --store store --listen 127.0.0.1:0 --threads 1 >p1.out 2>p1.err &
+  PP=$!; PIDS+=("$PP")
+  PPORT=$(listening p1.out http)
+  SRV_PIDS=("$PP")
+  R[pr_h1]+="$(run pr_h1 "http://127.0.0.1:$PPORT" --h1 -m 1);"
+  kill "$PP"; wait "$PP" 2>/dev/null || true
 
-echo "== prep serve --threads 1 (CPU 0), TLS"
-taskset -c 0 "$PREP" serve --store store --tls-listen 127.0.0.1:0 --listen 127.0.0.1:0 --tls-cert cert.pem \
-  --tls-key key.pem --threads 1 --poll-ms 100 >p2.out 2>p2.err &
-PS=$!; PIDS+=("$PS")
-SPORT=$(listening p2.out https)
-RSS_LOADED=$(status_kb "$PS" VmRSS)
-SRV_PIDS=("$PS")
-R[pr_tls]=$(run pr_tls "https://127.0.0.1:$SPORT" --h1 -m 1)
-R[pr_h2]=$(run pr_h2 "https://127.0.0.1:$SPORT" -m 10)
-RSS_SERVED=$(status_kb "$PS" VmRSS)
-# A second cut while serving: peak memory with two versions.
+  echo "== round $round/$REPEAT: prep serve --threads 1 (CPU 0), TLS"
+  taskset -c 0 "$PREP" serve --store store --tls-listen 127.0.0.1:0 --listen 127.0.0.1:0 --tls-cert cert.pem \
+    --tls-key key.pem --threads 1 --poll-ms 100 >p2.out 2>p2.err &
+  PS=$!; PIDS+=("$PS")
+  SPORT=$(listening p2.out https)
+  RSS_LOADED=$(status_kb "$PS" VmRSS)
+  wait_idle "$PS"
+  RSS_WARM=$(status_kb "$PS" VmRSS)
+  SRV_PIDS=("$PS")
+  R[pr_tls]+="$(run pr_tls "https://127.0.0.1:$SPORT" --h1 -m 1);"
+  R[pr_h2]+="$(run pr_h2 "https://127.0.0.1:$SPORT" -m 10);"
+  RSS_SERVED=$(status_kb "$PS" VmRSS)
+  if [ "$round" != "$REPEAT" ]; then kill "$PS"; wait "$PS" 2>/dev/null || true; fi
+done
+# A second cut while serving (last round's server): peak memory with two versions.
 "$PREP" cut --catalog qro.cat --actas actas --at "2021-06-06 23:05" --key drill.key --pubkey drill.pub \
   --store store --drill 2>/dev/null
 for _ in $(seq 600); do
@@ -188,22 +208,27 @@ RSS_AFTER=$(status_kb "$PS" VmRSS)
 kill "$PS"; wait "$PS" 2>/dev/null || true
 
 echo
-echo "CPU per request, server alone on CPU 0, h2load on CPU 1, $N requests, 10 clients, random pages, gzip:"
+echo "CPU per request, server alone on CPU 0, h2load on CPU 1, $N requests, 10 clients, random pages, gzip;"
+echo "median of $REPEAT rounds (every round's figure in brackets):"
 printf '%-28s | %12s | %12s | %6s | %s\n' protocol "prep µs/req" "nginx µs/req" ratio "target 0.6"
 python3 - "${R[pr_h1]}" "${R[ng_h1]}" "${R[pr_tls]}" "${R[ng_tls]}" "${R[pr_h2]}" "${R[ng_h2]}" <<'EOF'
-import sys
+import statistics, sys
+def col(s, i):
+    return [float(r.split()[i]) for r in s.split(";") if r.strip()]
 rows = [("HTTP/1.1 plain", sys.argv[1], sys.argv[2]), ("HTTPS/1.1 (TLS 1.3)", sys.argv[3], sys.argv[4]),
         ("HTTP/2 (TLS 1.3, -m 10)", sys.argv[5], sys.argv[6])]
 for name, p, n in rows:
-    pu, pr, _ = p.split(); nu, nr, _ = n.split()
-    ratio = float(pu) / float(nu)
-    print("%-28s | %12s | %12s | %6.2f | %s" % (name, pu, nu, ratio, "met" if ratio <= 0.6 else "MISSED"))
+    pu, nu = statistics.median(col(p, 0)), statistics.median(col(n, 0))
+    ratio = pu / nu
+    print("%-28s | %12.2f | %12.2f | %6.2f | %s" % (name, pu, nu, ratio, "met" if ratio <= 0.6 else "MISSED"))
+    print("%-28s   [%s] vs [%s]" % ("", " ".join("%.2f" % x for x in col(p, 0)), " ".join("%.2f" % x for x in col(n, 0))))
 print()
 for name, p, n in rows:
-    print("%-28s   req/s: prep %8.0f   nginx %8.0f" % (name, float(p.split()[1]), float(n.split()[1])))
+    print("%-28s   req/s (median): prep %8.0f   nginx %8.0f" % (name, statistics.median(col(p, 1)), statistics.median(col(n, 1))))
 EOF
 echo
 echo "cut: $FILES files, $BYTES identity bytes ($((BYTES / 1048576)) MiB)"
-echo "prep serve memory: VmRSS $((RSS_LOADED / 1024)) MiB with the cut loaded, $((RSS_SERVED / 1024)) MiB after serving;"
+echo "prep serve memory: VmRSS $((RSS_LOADED / 1024)) MiB with the cut loaded, $((RSS_WARM / 1024)) MiB once the br warmer is done,"
+echo "   $((RSS_SERVED / 1024)) MiB after serving;"
 echo "   across the switch to cut 2: VmHWM (peak) $((HWM / 1024)) MiB, VmRSS after $((RSS_AFTER / 1024)) MiB"
 echo "nginx memory (master + worker VmRSS after the runs): $((NGRSS / 1024)) MiB (files in the page cache, not counted)"
