@@ -1261,7 +1261,7 @@ static void prune_trees(const char *sites, uint64_t cur, unsigned keep, size_t *
         }
     }
     closedir(dp);
-    qsort(seqs, n, sizeof *seqs, cmp_desc);
+    if (n) qsort(seqs, n, sizeof *seqs, cmp_desc); /* seqs is NULL when n == 0 */
     for (size_t i = keep; i < n; i++) {
         char *p = cut_fmt("%s/%llu", sites, (unsigned long long)seqs[i]);
         if (cut_rm_rf(p) == 0) (*removed)++;
