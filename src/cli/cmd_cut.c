@@ -1,6 +1,7 @@
 /* prep keygen | cut | verify | export | receive: signed cuts (docs/formats/cut.md).
  * Option parsing and printing only; the work is in src/cut/. */
 #include "cli.h"
+#include "cutter.h"
 
 #include <dirent.h>
 #include <ftw.h>
@@ -116,87 +117,31 @@ static int cut_from_catalog(const cli_opt *opts)
         fprintf(stderr, "prep cut: --valid-for must be a whole number of seconds >= 1\n");
         return CLI_USAGE;
     }
+    cutter cu;
+    if (cutter_open(&cu, "cut", cli_get(opts, "catalog"), cli_get(opts, "actas"), cli_get(opts, "key"), pub, store,
+                    cli_get(opts, "drill") != NULL))
+        return CLI_USAGE;
+    cu.valid_for = valid_for;
+    const prep_catalog *c = cu.cat;
+    prep_time at;
+    if (prep_time_parse(cli_get(opts, "at"), c->timezone, &at)) {
+        fprintf(stderr, "prep cut: --at '%s' is not a time (YYYY-MM-DD HH:MM[:SS])\n", cli_get(opts, "at"));
+        cutter_close(&cu);
+        return CLI_USAGE;
+    }
     prep_diags d;
     prep_diags_init(&d);
-    prep_cut_seckey k;
-    prep_err e = prep_cut_seckey_load(cli_get(opts, "key"), &k, &d);
-    if (e) return finish(&d, e == PREP_ERR_VERIFY ? PREP_ERR_INVALID : e, "cut");
-    char *pubtext = NULL;
-    size_t publen = 0;
-    if (pub && (prep_read_file(pub, 4096, &pubtext, &publen) || !prep_utf8_valid(pubtext, publen))) {
-        prep_cut_seckey_wipe(&k);
-        free(pubtext);
-        fprintf(stderr, "prep cut: cannot read --pubkey %s (a signify public key file, at most 4 KiB)\n", pub);
-        prep_diags_free(&d);
-        return CLI_USAGE;
-    }
-    cli_night night;
-    if (cli_night_load("cut", cli_get(opts, "catalog"), cli_get(opts, "actas"), cli_get(opts, "at"), &night)) {
-        prep_cut_seckey_wipe(&k);
-        free(pubtext);
-        prep_diags_free(&d);
-        return CLI_USAGE;
-    }
-    const prep_catalog *c = night.cat;
-    prep_cut_active act;
-    uint64_t next = 1;
-    prep_diags ad;
-    prep_diags_init(&ad);
-    if (prep_cut_active_read(store, &act, &ad) == PREP_OK) next = act.seq + 1;
-    prep_diags_free(&ad);
-    if (!valid_for) valid_for = 3 * (int64_t)(c->cut_interval ? c->cut_interval : 300);
-
-    char elections[1024] = "";
-    for (uint32_t i = 0; i < c->n_elections; i++) {
-        size_t l = strlen(elections);
-        snprintf(elections + l, sizeof elections - l, "%s%s", i ? " " : "", c->elections[i].id);
-    }
-    prep_cut_params p;
-    prep_cut_params_init(&p);
-    p.process = c->process_id;
-    p.elections = elections;
-    p.zone = c->timezone;
-    p.mode = cli_get(opts, "drill") ? PREP_CUT_DRILL : PREP_CUT_LIVE;
-    p.instant = night.at;
-    p.valid_for = valid_for;
-    p.expect_seq = next; /* the pages show `next`: refused under the store's lock if it moved */
-
-    prep_render_cut rc = {.seq = next, .at = night.at, .drill = p.mode == PREP_CUT_DRILL, .process_name = NULL,
-                          .valid_until = night.at + valid_for, .final_cut = night.final_cut};
-    prep_render_opts ro;
-    prep_render_opts_init(&ro);
-    ro.pubkey = pubtext;
-    prep_site site;
-    prep_site_init(&site);
-    prep_render_stats st;
-    prep_cut_file *files = NULL;
-    uint64_t seq = 0;
-    e = prep_render_site(night.tally, &rc, &ro, NULL, &site, &st);
-    if (!e) {
-        files = prep_xcalloc(site.n, sizeof *files);
-        for (size_t i = 0; i < site.n; i++) {
-            files[i].path = site.v[i].path;
-            files[i].data = site.v[i].data;
-            files[i].len = site.v[i].len;
-            files[i].media_type = site.v[i].media_type;
-            /* composed pages: the store keeps their parts, so a cut costs what changed */
-            files[i].n_parts = site.v[i].n_parts;
-            memcpy(files[i].part_len, site.v[i].part_len, sizeof files[i].part_len);
-        }
-        e = prep_cut_make(store, &p, files, site.n, &k, &seq, &d);
-    }
-    prep_cut_seckey_wipe(&k);
+    cutter_stats st;
+    prep_err e = cutter_cut(&cu, at, PREP_TIME_NONE, &st, &d);
     if (!e) {
         char inst[64];
-        prep_time_format(night.at, c->timezone, PREP_TS_HEADER, inst, sizeof inst);
-        printf("cut %llu (%s, %s): %zu files (%zu pages), %llu bytes%s\n", (unsigned long long)seq,
-               prep_cut_mode_name(p.mode), inst, st.files, st.pages, (unsigned long long)st.bytes,
-               night.final_cut ? ", final" : "");
+        prep_time_format(at, c->timezone, PREP_TS_HEADER, inst, sizeof inst);
+        fprintf(stderr, "prep cut: %zu captures in the cut\n", st.captures);
+        printf("cut %llu (%s, %s): %zu files (%zu pages), %llu bytes%s\n", (unsigned long long)st.seq,
+               prep_cut_mode_name(cu.drill ? PREP_CUT_DRILL : PREP_CUT_LIVE), inst, st.files, st.pages,
+               (unsigned long long)st.bytes, st.final_cut ? ", final" : "");
     }
-    free(files);
-    prep_site_free(&site);
-    cli_night_free(&night);
-    free(pubtext);
+    cutter_close(&cu);
     return finish(&d, e == PREP_ERR_VERIFY ? PREP_ERR_INVALID : e, "cut");
 }
 

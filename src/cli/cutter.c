@@ -111,7 +111,7 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     prep_diags_init(&ad);
     if (prep_cut_active_read(c->store, &act, &ad) == PREP_OK) next = act.seq + 1;
     prep_diags_free(&ad);
-    int64_t valid_for = 3 * (int64_t)(c->cat->cut_interval ? c->cat->cut_interval : 300);
+    int64_t valid_for = c->valid_for ? c->valid_for : 3 * (int64_t)(c->cat->cut_interval ? c->cat->cut_interval : 300);
 
     char elections[1024] = "";
     for (uint32_t i = 0; i < c->cat->n_elections; i++) {

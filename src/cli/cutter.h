@@ -19,6 +19,7 @@ typedef struct cutter {
     char *pubtext;               /* owned: the public key file's text (pages show it) */
     char *store;                 /* owned */
     int drill;
+    int64_t valid_for;           /* seconds a cut stays current; 0 = 3 cut intervals */
     prep_time applied_until;     /* captures applied up to this instant */
     const prep_render_difusor *difusores; /* borrowed, for the "Difusores oficiales" page */
     size_t n_difusores;
