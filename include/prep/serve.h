@@ -241,6 +241,13 @@ typedef struct prep_serve_response {
      * representation for 200 and 304; built into the response otherwise). */
     const char *h1_head;
     size_t h1_head_len;
+    /* HTTP/1.1: sent right after h1_head: the version's one shared block of x-prep-corte and
+     * the security fields (a prebuilt head leaves them out, so that ~380 bytes are not
+     * repeated in every representation's 200 and 304 heads); borrowed from the version,
+     * valid until prep_serve_response_done. Empty (len 0) when h1_head holds every field
+     * (errors, ranges, archive answers). */
+    const char *h1_common;
+    size_t h1_common_len;
     const uint8_t *body;             /* the bytes to send (a Range is already applied) */
     uint64_t body_len;               /* the content-length; HEAD: send no body, same length */
     int send_body;                   /* 0 for HEAD, 304 */

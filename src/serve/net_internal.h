@@ -112,6 +112,8 @@ typedef struct net_h1out {
     int has_resp;
     const char *head;
     size_t head_len;
+    const char *common;                  /* the version's shared fields (after head), or empty */
+    size_t common_len;
     char extra[96];                      /* "date: ...\r\n" ["connection: close\r\n"] "\r\n" */
     size_t extra_len;
     const uint8_t *body;

@@ -217,7 +217,7 @@ int net_conn_flush_wbuf(net_conn *c)
 /* ---------------------------------------------------------------- HTTP/1.1 output */
 static size_t h1out_total(const net_h1out *o)
 {
-    return o->head_len + o->extra_len + o->body_len;
+    return o->head_len + o->common_len + o->extra_len + o->body_len;
 }
 
 static void q_pop(net_conn *c)
@@ -230,10 +230,10 @@ static void q_pop(net_conn *c)
 /* The pieces of o from byte `from` on. */
 static int h1out_pieces(const net_h1out *o, size_t from, struct iovec *iov)
 {
-    const void *p[3] = {o->head, o->extra, o->body};
-    size_t l[3] = {o->head_len, o->extra_len, o->body_len};
+    const void *p[4] = {o->head, o->common, o->extra, o->body};
+    size_t l[4] = {o->head_len, o->common_len, o->extra_len, o->body_len};
     int n = 0;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         if (from >= l[i]) {
             from -= l[i];
             continue;
@@ -251,7 +251,7 @@ static int h1_write(net_conn *c)
 {
     if (!c->ssl) {
         while (c->qn) {
-            struct iovec iov[3 * NET_H1_QUEUE];
+            struct iovec iov[4 * NET_H1_QUEUE];
             int n = 0;
             for (size_t k = 0; k < c->qn; k++) {
                 const net_h1out *o = &c->q[(c->qhead + k) % NET_H1_QUEUE];
@@ -286,7 +286,7 @@ static int h1_write(net_conn *c)
         c->wlen = c->woff = 0;
         while (c->qn && c->wlen < NET_WBUF) {
             net_h1out *o = &c->q[c->qhead];
-            struct iovec iov[3];
+            struct iovec iov[4];
             int n = h1out_pieces(o, o->sent, iov);
             for (int i = 0; i < n && c->wlen < NET_WBUF; i++) {
                 size_t room = NET_WBUF - c->wlen, take = iov[i].iov_len < room ? iov[i].iov_len : room;
@@ -327,6 +327,8 @@ static net_h1out *q_new(net_conn *c)
     o->sent = 0;
     o->body = NULL;
     o->body_len = 0;
+    o->common = NULL;
+    o->common_len = 0;
     c->qn++;
     return o;
 }
@@ -416,6 +418,8 @@ static void h1_dispatch(net_conn *c, const prep_http_req *r)
         o->has_resp = 1;
         o->head = o->resp.h1_head;
         o->head_len = o->resp.h1_head_len;
+        o->common = o->resp.h1_common;
+        o->common_len = o->resp.h1_common_len;
         o->body = o->resp.body;
         o->body_len = o->resp.send_body ? (size_t)o->resp.body_len : 0;
         status = o->resp.status;

@@ -184,6 +184,9 @@ struct prep_serve_version {
     size_t csp_len;
     char hsts[48];
     size_t hsts_len;
+    char *h1_common;   /* owned: x-prep-corte and the security fields as HTTP/1.1 lines,
+                        * sent after every prebuilt head (prep_serve_response.h1_common) */
+    size_t h1_common_len;
     /* the waiting page (empty version, live cut before the window opens) */
     char *wait_page;
     size_t wait_page_len;
@@ -205,6 +208,12 @@ struct prep_serve_version {
 /* The fields every response carries last: x-prep-corte and the security fields. Appends
  * to f (*n updated, at most PREP_SERVE_MAX_FIELDS). seq_str may point elsewhere (archive). */
 void site_common_fields(const prep_serve_version *v, const char *seq_str, prep_serve_field *f, size_t *n);
+/* (Re)builds v->h1_common from v->seq_str. PREP_ERR_NOMEM. */
+prep_err site_common_block(prep_serve_version *v);
+/* The fields of a representation's 200 (or 304) before the common ones (site_file_fields
+ * without site_common_fields). */
+void site_file_own_fields(const char *ctype, int compressible, int rep, const char *etag, size_t etag_len,
+                          const char *cc, int not_modified, prep_serve_field *f, size_t *n);
 /* Fields of a 200 (or 304 when not_modified) of one representation, content-length
  * excluded; ctype, etag and cc borrowed. */
 void site_file_fields(const prep_serve_version *v, const char *seq_str, const char *ctype, int compressible,

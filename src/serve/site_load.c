@@ -100,9 +100,39 @@ void site_common_fields(const prep_serve_version *v, const char *seq_str, prep_s
     FLD(f, n, "content-security-policy", v->csp, v->csp_len);
 }
 
+prep_err site_common_block(prep_serve_version *v)
+{
+    prep_serve_field f[8];
+    size_t n = 0;
+    site_common_fields(v, v->seq_str, f, &n);
+    prep_buf b;
+    prep_buf_init(&b, 4096);
+    prep_err e = PREP_OK;
+    for (size_t i = 0; i < n && e == PREP_OK; i++) {
+        e = prep_buf_append(&b, f[i].name, f[i].name_len);
+        if (e == PREP_OK) e = prep_buf_append(&b, ": ", 2);
+        if (e == PREP_OK) e = prep_buf_append(&b, f[i].value, f[i].value_len);
+        if (e == PREP_OK) e = prep_buf_append(&b, "\r\n", 2);
+    }
+    if (e != PREP_OK) {
+        prep_buf_free(&b);
+        return e;
+    }
+    free(v->h1_common);
+    v->h1_common = prep_buf_steal(&b, &v->h1_common_len);
+    return v->h1_common ? PREP_OK : PREP_ERR_NOMEM;
+}
+
 void site_file_fields(const prep_serve_version *v, const char *seq_str, const char *ctype, int compressible,
                       int rep, const char *etag, size_t etag_len, const char *cc, int not_modified,
                       prep_serve_field *f, size_t *n)
+{
+    site_file_own_fields(ctype, compressible, rep, etag, etag_len, cc, not_modified, f, n);
+    site_common_fields(v, seq_str, f, n);
+}
+
+void site_file_own_fields(const char *ctype, int compressible, int rep, const char *etag, size_t etag_len,
+                          const char *cc, int not_modified, prep_serve_field *f, size_t *n)
 {
     if (!not_modified) {
         FLD(f, n, "content-type", ctype, strlen(ctype));
@@ -113,7 +143,6 @@ void site_file_fields(const prep_serve_version *v, const char *seq_str, const ch
     FLD(f, n, "etag", etag, etag_len);
     FLD(f, n, "cache-control", cc, strlen(cc));
     if (!not_modified && rep == REP_ID) FLDS(f, n, "accept-ranges", "bytes");
-    site_common_fields(v, seq_str, f, n);
 }
 
 prep_err site_build_head(prep_buf *b, int status, const prep_serve_field *f, size_t n, int with_len,
@@ -511,6 +540,7 @@ static void version_free(prep_serve_version *v)
     free(v->frame_ancestors);
     free(v->zone);
     free(v->wait_page);
+    free(v->h1_common);
     free(v);
 }
 
@@ -625,7 +655,8 @@ static prep_err version_new(const prep_serve_site_opts *opts, prep_serve_version
         v->hsts_len = (size_t)snprintf(v->hsts, sizeof v->hsts, "max-age=%lld", (long long)v->opts.hsts_max_age);
     snprintf(v->seq_str, sizeof v->seq_str, "0");
     v->info.instant = PREP_TIME_NONE;
-    prep_err e = build_wait_page(v);
+    prep_err e = site_common_block(v);
+    if (e == PREP_OK) e = build_wait_page(v);
     if (e != PREP_OK) {
         version_free(v);
         return e;
@@ -670,6 +701,10 @@ prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_ser
     }
     uint64_t s = v->m.meta.seq;
     snprintf(v->seq_str, sizeof v->seq_str, "%llu", (unsigned long long)s);
+    if (site_common_block(v) != PREP_OK) {
+        version_free(v);
+        return PREP_ERR_NOMEM;
+    }
     {
         char sp[4096];
         snprintf(sp, sizeof sp, "%s/cuts/%llu/manifest.sig", store, (unsigned long long)s);
@@ -843,6 +878,7 @@ prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_ser
 
     prep_err first = PREP_OK;
     uint64_t held = sizeof *v + v->n_files * sizeof *v->files + v->m.raw_len + v->sig_len + v->wait_page_len +
+                    v->h1_common_len +
                     v->n_parts * sizeof *v->parts;
     for (size_t i = 0; i < v->n_files; i++) {
         site_file *f = &v->files[i];

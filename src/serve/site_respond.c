@@ -248,6 +248,8 @@ static void answer_file(prep_serve_version *v, const prep_serve_request *req, pr
         if (hd) {
             r->h1_head = hd->data + hd->h200_len;
             r->h1_head_len = hd->h304_len;
+            r->h1_common = v->h1_common;
+            r->h1_common_len = v->h1_common_len;
         } else {
             finish_head(r, 0);
         }
@@ -295,6 +297,8 @@ static void answer_file(prep_serve_version *v, const prep_serve_request *req, pr
     if (hd) {
         r->h1_head = hd->data;
         r->h1_head_len = hd->h200_len;
+        r->h1_common = v->h1_common;
+        r->h1_common_len = v->h1_common_len;
     } else {
         finish_head(r, 1);
     }

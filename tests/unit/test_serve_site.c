@@ -170,6 +170,17 @@ static prep_serve_request rq(prep_http_method m, const char *path)
     return r;
 }
 
+/* The whole HTTP/1.1 head as sent: h1_head, then the version's shared h1_common (owned). */
+static char *full_head(const prep_serve_response *r)
+{
+    char *h = malloc(r->h1_head_len + r->h1_common_len + 1);
+    assert_non_null(h);
+    memcpy(h, r->h1_head, r->h1_head_len);
+    if (r->h1_common_len) memcpy(h + r->h1_head_len, r->h1_common, r->h1_common_len);
+    h[r->h1_head_len + r->h1_common_len] = '\0';
+    return h;
+}
+
 /* The value of field name, NUL-terminated in a static buffer, or NULL. Also checks that
  * the h1 head carries it exactly once with the same value. */
 static const char *fld(const prep_serve_response *r, const char *name)
@@ -189,7 +200,7 @@ static const char *fld(const prep_serve_response *r, const char *name)
     if (hit) {
         char line[4200];
         snprintf(line, sizeof line, "\r\n%s: %s\r\n", name, hit);
-        char *head = prep_xstrndup(r->h1_head, r->h1_head_len);
+        char *head = full_head(r);
         assert_non_null(strstr(head, line));
         free(head);
     }
@@ -198,11 +209,13 @@ static const char *fld(const prep_serve_response *r, const char *name)
 
 static void check_head(const prep_serve_response *r)
 {
-    char *head = prep_xstrndup(r->h1_head, r->h1_head_len);
+    char *head = full_head(r);
+    size_t hl = r->h1_head_len + r->h1_common_len;
     char sl[64];
     snprintf(sl, sizeof sl, "HTTP/1.1 %d ", r->status);
     assert_memory_equal(head, sl, strlen(sl));
-    assert_true(r->h1_head_len >= 2 && !memcmp(head + r->h1_head_len - 2, "\r\n", 2));
+    assert_true(hl >= 2 && !memcmp(head + hl - 2, "\r\n", 2));
+    assert_true(r->h1_head_len >= 2 && !memcmp(r->h1_head + r->h1_head_len - 2, "\r\n", 2));
     assert_null(strstr(head, "\r\n\r\n"));
     /* Every field is on the head, and the head has no other line but content-length. */
     size_t lines = 0;
@@ -361,6 +374,7 @@ static void test_conditionals_and_head(void **state)
     prep_serve_version *v = load(f, 0, NULL, &o);
     static const char *aes[3] = {NULL, "gzip", "br"};
     static const char *suf[3] = {"", "-gz", "-br"};
+    const char *common = NULL;
     for (int k = 0; k < 3; k++) {
         char et[40], other[40];
         etag_of(f->data[F_GUB], f->len[F_GUB], suf[k], et);
@@ -406,9 +420,27 @@ static void test_conditionals_and_head(void **state)
         assert_int_equal(h.body_len, g.body_len);
         assert_int_equal(h.h1_head_len, g.h1_head_len);
         assert_memory_equal(h.h1_head, g.h1_head, g.h1_head_len);
+        assert_int_equal(h.h1_common_len, g.h1_common_len);
+        assert_memory_equal(h.h1_common, g.h1_common, g.h1_common_len);
+        /* A prebuilt head leaves the shared fields to the version's one h1_common block:
+         * the same pointer for every representation, the CSP and x-prep-corte only there. */
+        if (!common) common = g.h1_common;
+        assert_ptr_equal(g.h1_common, common);
+        assert_non_null(memmem(g.h1_common, g.h1_common_len, "\r\ncontent-security-policy: ", 27));
+        assert_true(g.h1_common_len > 13 && !memcmp(g.h1_common, "x-prep-corte: 1\r\n", 17));
+        assert_null(memmem(g.h1_head, g.h1_head_len, "content-security-policy", 23));
+        assert_null(memmem(g.h1_head, g.h1_head_len, "x-prep-corte", 12));
         prep_serve_response_done(&g);
         prep_serve_response_done(&h);
     }
+    /* Our own heads (a 404) hold every field themselves. */
+    prep_serve_request q = rq(PREP_HTTP_GET, "/nada");
+    prep_serve_response r;
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 404);
+    assert_int_equal(r.h1_common_len, 0);
+    assert_non_null(memmem(r.h1_head, r.h1_head_len, "\r\ncontent-security-policy: ", 27));
+    prep_serve_response_done(&r);
     prep_serve_version_unref(v);
 }
 
@@ -959,6 +991,7 @@ static void *hammer_thread(void *arg)
         volatile unsigned sum = 0;
         for (uint64_t b = 0; b < r.body_len; b++) sum += r.body[b];
         for (size_t b = 0; b < r.h1_head_len; b++) sum += (unsigned char)r.h1_head[b];
+        for (size_t b = 0; b < r.h1_common_len; b++) sum += (unsigned char)r.h1_common[b];
         assert_true(r.status == 200 || r.status == 206 || r.status == 404 || r.status == 301);
         prep_serve_response_done(&r);
         atomic_fetch_add(&h->answered, 1);
