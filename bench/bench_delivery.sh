@@ -49,19 +49,11 @@ if [ "$SCALE" = qro2021 ]; then
   avail=$(awk '/^MemAvailable:/ {print int($2 / 1024)}' /proc/meminfo)
   [ "$avail" -ge "$need" ] || { echo "bench_delivery: $((NPULL + NSFTP + NFTPS)) Querétaro-scale servers need ~$need MB, $avail MB available: use fewer (--pull/--sftp/--ftps) or --scale tiny" >&2; exit 2; }
 fi
+. "$HERE/../tests/integ/lib/peers.sh"
 T=$(mktemp -d /tmp/prep-bench-delivery.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  [ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT HUP
+peer_cleanup_on_exit "$T"
 mkdir -p "$T/logs"
-start() { local n=$1; shift; "$@" >>"$T/logs/$n.log" 2>&1 & PIDS+=($!); }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_port() { for _ in $(seq 1 300); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+start() { local n=$1; shift; "$@" >>"$T/logs/$n.log" 2>&1 & peer_track $!; }
 die() { echo "bench_delivery: $*" >&2; exit 1; }
 say() { echo "[$(date +%T)] $*"; }
 
@@ -69,35 +61,21 @@ say "inputs: $SCALE catalogue, simulated night, drill key, certificate (in $T)"
 "$PREP" sim catalog --scale "$SCALE" --out "$T/cat.cat" >/dev/null &&
   "$PREP" sim actas --catalog "$T/cat.cat" --out "$T/actas" --seed 2021 >/dev/null 2>&1 &&
   "$PREP" keygen --out "$T/ieeq" --drill >/dev/null || die "inputs"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
-  -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null || die "certificate"
+peer_cert "$T/cert.pem" "$T/key.pem" || die "certificate"
 
 # ---------------------------------------------------------------- sshd and vsftpd
 if [ "$NSFTP" -gt 0 ]; then
-  SSH_PORT=$(free_port)
-  ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"; ssh-keygen -q -t ed25519 -N '' -f "$T/clientkey"
-  cp "$T/clientkey.pub" "$T/authorized_keys"
-  printf '%s\n' "Port $SSH_PORT" "ListenAddress 127.0.0.1" "HostKey $T/hostkey" "PidFile $T/sshd.pid" \
-    "AuthorizedKeysFile $T/authorized_keys" "StrictModes no" "UsePAM no" "PasswordAuthentication no" \
-    "KbdInteractiveAuthentication no" "PermitRootLogin prohibit-password" "MaxStartups 100" "MaxSessions 100" \
-    "Subsystem sftp internal-sftp" >"$T/sshd_config"
-  mkdir -p /run/sshd
-  start sshd /usr/sbin/sshd -D -e -f "$T/sshd_config"
-  PIN=$(ssh-keygen -lf "$T/hostkey.pub" -E sha256 | awk '{print $2}')
-  wait_port "$SSH_PORT" || die "sshd did not start"
+  SSH_PORT=$(peer_free_port)
+  peer_sshd_start "$T" "$SSH_PORT" "$T/logs/sshd.log" "MaxStartups 100" "MaxSessions 100"
+  peer_track "$PEER_PID"
+  PIN=$PEER_SSH_PIN
+  peer_wait_port "$SSH_PORT" 30 || die "sshd did not start"
 fi
 if [ "$NFTPS" -gt 0 ]; then
-  FTP_PORT=$(free_port); PASV=$((20000 + RANDOM % 30000))
-  mkdir -p "$T/ftproot" "$T/empty"
-  printf '%s\n' listen=YES listen_ipv6=NO listen_address=127.0.0.1 "listen_port=$FTP_PORT" background=NO \
-    run_as_launching_user=YES seccomp_sandbox=NO anonymous_enable=YES no_anon_password=YES "anon_root=$T/ftproot" \
-    local_enable=NO write_enable=YES anon_upload_enable=YES anon_mkdir_write_enable=YES anon_other_write_enable=YES \
-    anon_umask=022 ssl_enable=YES allow_anon_ssl=YES force_anon_logins_ssl=YES force_anon_data_ssl=YES \
-    require_ssl_reuse=YES "rsa_cert_file=$T/cert.pem" "rsa_private_key_file=$T/key.pem" pasv_enable=YES \
-    pasv_address=127.0.0.1 "pasv_min_port=$PASV" "pasv_max_port=$((PASV + 400))" "secure_chroot_dir=$T/empty" \
-    max_clients=200 max_per_ip=200 >"$T/vsftpd.conf"
-  start vsftpd /usr/sbin/vsftpd "$T/vsftpd.conf"
-  wait_port "$FTP_PORT" || die "vsftpd did not start"
+  FTP_PORT=$(peer_free_port)
+  PEER_PASV_SPAN=400 peer_vsftpd_start "$T" "$FTP_PORT" "$T/ftproot" "$T/logs/vsftpd.log" max_clients=200 max_per_ip=200
+  peer_track "$PEER_PID"
+  peer_wait_port "$FTP_PORT" 30 || die "vsftpd did not start"
 fi
 
 # ---------------------------------------------------------------- the registry
@@ -130,7 +108,7 @@ ca-file = $T/cert.pem"
 done
 
 # ---------------------------------------------------------------- the seed: cut 1 everywhere
-PULL_PORT=$(free_port)
+PULL_PORT=$(peer_free_port)
 inst_config() { # file start max_cuts with-registry
   {
     printf '{\n  "catalog": "%s", "actas": "%s", "key": "%s", "pubkey": "%s", "store": "%s", "drill": true,\n' \
@@ -157,7 +135,7 @@ say "starting ${#IDS[@]} broadcasters (each prep serve loads cut 1 first)"
 declare -A PORT TOKEN
 POLL_ARGS=()
 for k in "${!IDS[@]}"; do
-  id=${IDS[$k]}; PORT[$id]=$(free_port)
+  id=${IDS[$k]}; PORT[$id]=$(peer_free_port)
   SERVE=("$PREP" serve --store "$T/b/$id/store" --tls-listen "127.0.0.1:${PORT[$id]}" --tls-cert "$T/cert.pem"
     --tls-key "$T/key.pem" --threads 1 --poll-ms 100)
   case ${METHOD[$k]} in

@@ -32,21 +32,13 @@ N=${2:-100000}
 REPEAT=${3:-3}
 [ "$(nproc)" -ge 2 ] || { echo "needs 2 CPUs (server on 0, h2load on 1)"; exit 1; }
 for t in nginx h2load taskset openssl curl; do command -v $t >/dev/null || { echo "missing $t"; exit 1; }; done
+. "$(dirname "$0")/../tests/integ/lib/peers.sh"
 BASE=/tmp; [ -d /dev/shm ] && [ -w /dev/shm ] && BASE=/dev/shm
 T=$(mktemp -d "$BASE/bench_serve.XXXXXX")
 chmod 755 "$T"                 # nginx's worker (nobody) reads the exported files
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+peer_cleanup_on_exit "$T"
 cd "$T"
 HZ=$(getconf CLK_TCK)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 cpu_ticks() {  # PID...: utime+stime of those processes (all their threads)
   local s=0 p f
   for p in "$@"; do
@@ -69,15 +61,14 @@ chmod -R a+rX site
 FILES=$(sed -n 's/^# files: //p' store/cuts/1/manifest)
 BYTES=$(sed -n 's/^# bytes: //p' store/cuts/1/manifest)
 echo "   cut 1: $FILES files, $BYTES identity bytes; built in $(( $(date +%s) - t0 )) s"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout key.pem -out cert.pem -days 2 \
-  -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+peer_cert cert.pem key.pem
 
 # 2,000 random page paths (directory form: /dir/), the same list for every run.
 grep -E '^[0-9a-f]{64}  (.*/)?index\.html$' store/cuts/1/manifest | sed 's/^[0-9a-f]*  //; s/index\.html$//' \
   | python3 -c 'import random,sys; p=[l.rstrip("\n") for l in sys.stdin]; r=random.Random(7); [print("/"+r.choice(p)) for _ in range(2000)]' >paths.txt
 
 CSP="default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
-NP=$(free_port); NS=$(free_port)
+read -r NP NS < <(peer_free_ports 2)
 mkdir -p ngx
 cat >ngx/nginx.conf <<EOF
 worker_processes 1;
@@ -161,7 +152,7 @@ for k in ng_h1 ng_tls ng_h2 pr_h1 pr_tls pr_h2; do R[$k]=""; done
 for round in $(seq "$REPEAT"); do
   echo "== round $round/$REPEAT: nginx $(nginx -v 2>&1 | sed 's/.*\///') (1 worker, CPU 0)"
   taskset -c 0 nginx -p "$T/ngx" -c "$T/ngx/nginx.conf" -g 'daemon off;' &
-  NGPID=$!; PIDS+=("$NGPID")
+  NGPID=$!; peer_track "$NGPID"
   wait_port "http://127.0.0.1:$NP/"
   sleep 0.3
   NGW=$(cat /proc/$NGPID/task/$NGPID/children)
@@ -170,20 +161,20 @@ for round in $(seq "$REPEAT"); do
   R[ng_tls]+="$(run ng_tls "https://127.0.0.1:$NS" --h1 -m 1);"
   R[ng_h2]+="$(run ng_h2 "https://127.0.0.1:$NS" -m 10);"
   NGRSS=$(for p in "$NGPID" $NGW; do status_kb "$p" VmRSS; done | awk "{s+=\$1} END {print s}")
-  kill "$NGPID"; wait "$NGPID" 2>/dev/null || true
+  peer_stop "$NGPID" || true
 
   echo "== round $round/$REPEAT: prep serve --threads 1 (CPU 0), plain"
   taskset -c 0 "$PREP" serve --store store --listen 127.0.0.1:0 --threads 1 >p1.out 2>p1.err &
-  PP=$!; PIDS+=("$PP")
+  PP=$!; peer_track "$PP"
   PPORT=$(listening p1.out http)
   SRV_PIDS=("$PP")
   R[pr_h1]+="$(run pr_h1 "http://127.0.0.1:$PPORT" --h1 -m 1);"
-  kill "$PP"; wait "$PP" 2>/dev/null || true
+  peer_stop "$PP" || true
 
   echo "== round $round/$REPEAT: prep serve --threads 1 (CPU 0), TLS"
   taskset -c 0 "$PREP" serve --store store --tls-listen 127.0.0.1:0 --listen 127.0.0.1:0 --tls-cert cert.pem \
     --tls-key key.pem --threads 1 --poll-ms 100 >p2.out 2>p2.err &
-  PS=$!; PIDS+=("$PS")
+  PS=$!; peer_track "$PS"
   SPORT=$(listening p2.out https)
   RSS_LOADED=$(status_kb "$PS" VmRSS)
   wait_idle "$PS"
@@ -192,7 +183,7 @@ for round in $(seq "$REPEAT"); do
   R[pr_tls]+="$(run pr_tls "https://127.0.0.1:$SPORT" --h1 -m 1);"
   R[pr_h2]+="$(run pr_h2 "https://127.0.0.1:$SPORT" -m 10);"
   RSS_SERVED=$(status_kb "$PS" VmRSS)
-  if [ "$round" != "$REPEAT" ]; then kill "$PS"; wait "$PS" 2>/dev/null || true; fi
+  if [ "$round" != "$REPEAT" ]; then peer_stop "$PS" || true; fi
 done
 # A second cut while serving (last round's server): peak memory with two versions.
 "$PREP" cut --catalog qro.cat --actas actas --at "2021-06-06 23:05" --key drill.key --pubkey drill.pub \
@@ -205,7 +196,7 @@ done
 sleep 0.5
 HWM=$(status_kb "$PS" VmHWM)
 RSS_AFTER=$(status_kb "$PS" VmRSS)
-kill "$PS"; wait "$PS" 2>/dev/null || true
+peer_stop "$PS" || true
 
 echo
 echo "CPU per request, server alone on CPU 0, h2load on CPU 1, $N requests, 10 clients, random pages, gzip;"

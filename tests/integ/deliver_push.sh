@@ -17,24 +17,12 @@ set -uo pipefail
 PREP=$1
 [ "$(id -u)" = 0 ] || { echo "skip: needs root to run sshd"; exit 77; }
 [ -x /usr/sbin/sshd ] && [ -x /usr/sbin/vsftpd ] || { echo "skip: sshd or vsftpd missing"; exit 77; }
+. "$(dirname "$0")/lib/peers.sh"
 T=$(mktemp -d /tmp/prep-deliver-push.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  [ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT HUP
+peer_cleanup_on_exit "$T"
 fails=0
 ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fails=$((fails + 1)); }
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_port() { # port: up to 10 s
-  for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done
-  return 1
-}
 
 # ---------------------------------------------------------------- the institute's cuts
 "$PREP" keygen --out "$T/ieeq" >/dev/null || { bad keygen; exit 1; }
@@ -50,74 +38,26 @@ make_cut 1
 NOW="2021-06-06T20:30:00-05:00"
 
 # ---------------------------------------------------------------- sshd
-SSH_PORT=$(free_port)
-ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
-ssh-keygen -q -t ed25519 -N '' -f "$T/clientkey"
+SSH_PORT=$(peer_free_port)
+peer_sshd_start "$T" "$SSH_PORT" "$T/sshd.log"
+peer_track "$PEER_PID"
+PIN=${PEER_SSH_PIN#SHA256:}
 ssh-keygen -q -t ed25519 -N '' -f "$T/otherkey"
-cp "$T/clientkey.pub" "$T/authorized_keys"
-cat >"$T/sshd_config" <<EOF
-Port $SSH_PORT
-ListenAddress 127.0.0.1
-HostKey $T/hostkey
-PidFile $T/sshd.pid
-AuthorizedKeysFile $T/authorized_keys
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-Subsystem sftp internal-sftp
-EOF
-mkdir -p /run/sshd "$T/sftp1/incoming" "$T/sftp2/incoming"
-/usr/sbin/sshd -D -e -f "$T/sshd_config" 2>"$T/sshd.log" &
-PIDS+=($!)
-PIN=$(ssh-keygen -lf "$T/hostkey.pub" -E sha256 | awk '{print $2}' | sed 's/^SHA256://')
-WRONG_PIN=$(ssh-keygen -lf "$T/otherkey.pub" -E sha256 | awk '{print $2}' | sed 's/^SHA256://')
+WRONG_PIN=$(peer_ssh_pin "$T/otherkey.pub")
+WRONG_PIN=${WRONG_PIN#SHA256:}
+mkdir -p "$T/sftp1/incoming" "$T/sftp2/incoming"
 
 # ---------------------------------------------------------------- vsftpd
-FTP_PORT=$(free_port)
-PASV=$((20000 + RANDOM % 30000))
-mkdir -p "$T/ftproot/incoming" "$T/empty"
+FTP_PORT=$(peer_free_port)
+mkdir -p "$T/ftproot/incoming"
 chmod 0777 "$T/ftproot/incoming"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
-  -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
-cat >"$T/vsftpd.conf" <<EOF
-listen=YES
-listen_ipv6=NO
-listen_address=127.0.0.1
-listen_port=$FTP_PORT
-background=NO
-run_as_launching_user=YES
-seccomp_sandbox=NO
-anonymous_enable=YES
-no_anon_password=YES
-anon_root=$T/ftproot
-local_enable=NO
-write_enable=YES
-anon_upload_enable=YES
-anon_mkdir_write_enable=YES
-anon_other_write_enable=YES
-anon_umask=022
-ssl_enable=YES
-allow_anon_ssl=YES
-force_anon_logins_ssl=YES
-force_anon_data_ssl=YES
-require_ssl_reuse=YES
-rsa_cert_file=$T/cert.pem
-rsa_private_key_file=$T/key.pem
-pasv_enable=YES
-pasv_address=127.0.0.1
-pasv_min_port=$PASV
-pasv_max_port=$((PASV + 20))
-secure_chroot_dir=$T/empty
-xferlog_enable=YES
-vsftpd_log_file=$T/vsftpd.log
-EOF
-/usr/sbin/vsftpd "$T/vsftpd.conf" 2>"$T/vsftpd.err" &
-PIDS+=($!)
-DOWN_PORT=$(free_port)
-wait_port "$SSH_PORT" || { bad "sshd did not start"; cat "$T/sshd.log"; exit 1; }
-wait_port "$FTP_PORT" || { bad "vsftpd did not start"; cat "$T/vsftpd.err"; exit 1; }
+peer_cert "$T/cert.pem" "$T/key.pem"
+PEER_PASV_SPAN=20 peer_vsftpd_start "$T" "$FTP_PORT" "$T/ftproot" "$T/vsftpd.err" \
+  xferlog_enable=YES "vsftpd_log_file=$T/vsftpd.log"
+peer_track "$PEER_PID"
+DOWN_PORT=$(peer_free_port)
+peer_wait_port "$SSH_PORT" || { bad "sshd did not start"; cat "$T/sshd.log"; exit 1; }
+peer_wait_port "$FTP_PORT" || { bad "vsftpd did not start"; cat "$T/vsftpd.err"; exit 1; }
 
 cat >"$T/targets" <<EOF
 # id url and credentials (one target a line)

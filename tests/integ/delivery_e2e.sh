@@ -24,6 +24,7 @@ PREP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 [ "$(id -u)" = 0 ] || { echo "skip: needs root to run sshd"; exit 77; }
 [ -x /usr/sbin/sshd ] && [ -x /usr/sbin/vsftpd ] || { echo "skip: sshd or vsftpd missing"; exit 77; }
 command -v curl >/dev/null || { echo "skip: curl missing"; exit 77; }
+. "$(dirname "$0")/lib/peers.sh"
 T=$(mktemp -d /tmp/prep-e2e.XXXXXX)
 declare -A PID=()
 stop() { # name...: SIGTERM, then wait (SIGKILL after 5 s)
@@ -49,8 +50,6 @@ dump() {
   for f in "$T"/logs/*.log; do echo "--- ${f#$T/}"; tail -15 "$f"; done
 }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 start() { # name cmd...: background, output to logs/name.log
   local n=$1; shift
   "$@" >>"$T/logs/$n.log" 2>&1 &
@@ -63,72 +62,26 @@ cd "$T" || exit 1
 "$PREP" sim catalog --scale tiny --out "$T/cat.cat" >/dev/null &&
   "$PREP" sim actas --catalog "$T/cat.cat" --out "$T/actas" --seed 2021 >/dev/null 2>&1 &&
   "$PREP" keygen --out "$T/ieeq" --drill >/dev/null || die "catalogue, actas or key"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
-  -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null || die "certificate"
+peer_cert "$T/cert.pem" "$T/key.pem" || die "certificate"
 CURL=(curl -s --max-time 5 --cacert "$T/cert.pem")
 
 # ---------------------------------------------------------------- sshd (S's server)
-SSH_PORT=$(free_port)
-ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
-ssh-keygen -q -t ed25519 -N '' -f "$T/clientkey"
-cp "$T/clientkey.pub" "$T/authorized_keys"
-cat >"$T/sshd_config" <<EOF
-Port $SSH_PORT
-ListenAddress 127.0.0.1
-HostKey $T/hostkey
-PidFile $T/sshd.pid
-AuthorizedKeysFile $T/authorized_keys
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-Subsystem sftp internal-sftp
-EOF
-mkdir -p /run/sshd "$T/s/incoming"
-start sshd /usr/sbin/sshd -D -e -f "$T/sshd_config"
-PIN=$(ssh-keygen -lf "$T/hostkey.pub" -E sha256 | awk '{print $2}')
+SSH_PORT=$(peer_free_port)
+mkdir -p "$T/s/incoming"
+peer_sshd_start "$T" "$SSH_PORT" "$T/logs/sshd.log"
+PID[sshd]=$PEER_PID
+PIN=$PEER_SSH_PIN
 
 # ---------------------------------------------------------------- vsftpd (F's server)
-FTP_PORT=$(free_port)
-PASV=$((20000 + RANDOM % 30000))  # a data connection per file: a wide range
-mkdir -p "$T/ftproot/incoming" "$T/empty"
+FTP_PORT=$(peer_free_port)
+mkdir -p "$T/ftproot/incoming"
 chmod 0777 "$T/ftproot/incoming"
-cat >"$T/vsftpd.conf" <<EOF
-listen=YES
-listen_ipv6=NO
-listen_address=127.0.0.1
-listen_port=$FTP_PORT
-background=NO
-run_as_launching_user=YES
-seccomp_sandbox=NO
-anonymous_enable=YES
-no_anon_password=YES
-anon_root=$T/ftproot
-local_enable=NO
-write_enable=YES
-anon_upload_enable=YES
-anon_mkdir_write_enable=YES
-anon_other_write_enable=YES
-anon_umask=022
-ssl_enable=YES
-allow_anon_ssl=YES
-force_anon_logins_ssl=YES
-force_anon_data_ssl=YES
-require_ssl_reuse=YES
-rsa_cert_file=$T/cert.pem
-rsa_private_key_file=$T/key.pem
-pasv_enable=YES
-pasv_address=127.0.0.1
-pasv_min_port=$PASV
-pasv_max_port=$((PASV + 200))
-secure_chroot_dir=$T/empty
-xferlog_enable=YES
-vsftpd_log_file=$T/logs/vsftpd-xfer.log
-EOF
-start vsftpd /usr/sbin/vsftpd "$T/vsftpd.conf"
-wait_port "$SSH_PORT" || die "sshd did not start"
-wait_port "$FTP_PORT" || die "vsftpd did not start"
+# (a data connection per file: the default wide passive range)
+peer_vsftpd_start "$T" "$FTP_PORT" "$T/ftproot" "$T/logs/vsftpd.log" \
+  xferlog_enable=YES "vsftpd_log_file=$T/logs/vsftpd-xfer.log"
+PID[vsftpd]=$PEER_PID
+peer_wait_port "$SSH_PORT" || die "sshd did not start"
+peer_wait_port "$FTP_PORT" || die "vsftpd did not start"
 
 # ---------------------------------------------------------------- the registry
 D=(--db "$T/difusores.db")
@@ -165,7 +118,7 @@ TOKEN=$(sed -n 's/^pull token .*: \([0-9a-f]\{64\}\)$/\1/p' "$T/add-difusor-p.ou
 [ ${#TOKEN} = 64 ] || die "no pull token in: $(cat "$T/add-difusor-p.out")"
 
 # ---------------------------------------------------------------- the institute
-PULL_PORT=$(free_port)
+PULL_PORT=$(peer_free_port)
 LINK="https://127.0.0.1:$PULL_PORT/pull/$TOKEN/"
 cat >"$T/instituto.json" <<EOF
 {
@@ -182,10 +135,10 @@ cat >"$T/instituto.json" <<EOF
 }
 EOF
 start institute "$PREP" institute --config "$T/instituto.json"
-wait_port "$PULL_PORT" || die "the institute's pull listener did not start"
+peer_wait_port "$PULL_PORT" || die "the institute's pull listener did not start"
 
 # ---------------------------------------------------------------- the broadcasters
-S_PORT=$(free_port); F_PORT=$(free_port); P_PORT=$(free_port)
+read -r S_PORT F_PORT P_PORT < <(peer_free_ports 3)
 TLS=(--tls-cert "$T/cert.pem" --tls-key "$T/key.pem" --threads 1 --poll-ms 100)
 start_s() {
   start s-receive "$PREP" receive --watch --poll-ms 200 --from "$T/s/incoming" --store "$T/s/store" --pubkey "$T/ieeq.pub" --drill
@@ -201,7 +154,7 @@ start_p() {
 }
 mkdir -p "$T/s" "$T/f" "$T/p"
 start_s; start_f; start_p
-for p in $S_PORT $F_PORT $P_PORT; do wait_port "$p" || die "a broadcaster's server did not start on $p"; done
+for p in $S_PORT $F_PORT $P_PORT; do peer_wait_port "$p" || die "a broadcaster's server did not start on $p"; done
 
 declare -A PORT=([s]=$S_PORT [f]=$F_PORT [p]=$P_PORT)
 latest() { sed -n 's/^sequence //p' "$T/inst/active" 2>/dev/null || echo 0; }
@@ -274,7 +227,7 @@ nin=$(find "$T/s/incoming/cuts" -name manifest.sig 2>/dev/null | wc -l)
   bad "S down: $nin cuts in its incoming"
 [ "$(sed -n 's/^sequence //p' "$T/s/store/active")" = "$K1" ] && ok "S down: its store stays at corte $K1" || bad "S's store moved while down"
 start_s; start_p
-for p in $S_PORT $P_PORT; do wait_port "$p" || bad "restart on $p"; done
+for p in $S_PORT $P_PORT; do peer_wait_port "$p" || bad "restart on $p"; done
 WAIT=20 at_latest s p && ok "restarted: S and P caught up from corte $K1 ($(status_line))" || bad "restart: no catch-up: $(status_line)"
 grep -Eq "cuts accepted" "$T/logs/s-receive.log" &&
   [ "$(sed -n 's/.* \([0-9]*\) cuts accepted.*/\1/p' "$T/logs/s-receive.log" | sort -n | tail -1)" -ge 2 ] &&

@@ -13,27 +13,16 @@
 # the sample; board files are complete.
 set -euo pipefail
 PREP=$1
+. "$(dirname "$0")/lib/peers.sh"
 T=$(mktemp -d)
-NGINX_PID=
-cleanup() {
-  if [ -n "$NGINX_PID" ]; then kill "$NGINX_PID" 2>/dev/null || true; wait "$NGINX_PID" 2>/dev/null || true; fi
-  rm -rf "$T"
-}
-trap cleanup EXIT
+peer_cleanup_on_exit "$T"
 cd "$T"
 chmod 755 "$T"
 
 fail() { echo "monitor.sh: FAIL: $*" >&2; [ -f out/board.json ] && cat out/board.json >&2; exit 1; }
 
 # Free ports: bound to :0 by the kernel, then released (nginx takes them right after).
-read -r PA PB PC PD PE PF PG < <(python3 - <<'EOF'
-import socket
-ss = []
-for _ in range(7):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); ss.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in ss))
-EOF
-)
+read -r PA PB PC PD PE PF PG < <(peer_free_ports 7)
 
 "$PREP" sim catalog --scale tiny --seed 5 --out tiny.cat >/dev/null
 "$PREP" sim actas --catalog tiny.cat --out actas --seed 5 2>/dev/null
@@ -57,13 +46,9 @@ FOUND=$(sha256sum "siteC/$PAGE" | cut -d' ' -f1)
 # f: SHA256SUMS that no cut of the store has (a line added)
 rm -f siteF/SHA256SUMS; { cat siteA/SHA256SUMS; echo "# otro"; } > siteF/SHA256SUMS
 
-mkcert() { # name days
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" -out "$1.pem" \
-    -days "$2" -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
-}
-mkcert cert 60
-mkcert short 3
-mkcert other 60
+peer_cert cert.pem cert.key 60
+peer_cert short.pem short.key 3
+peer_cert other.pem other.key 60
 
 mkdir -p logs
 USER_LINE=""; [ "$(id -u)" = 0 ] && USER_LINE="user root;"
@@ -104,7 +89,7 @@ EOF
   echo "}"
 } > nginx.conf
 nginx -p "$T" -c "$T/nginx.conf" -g 'daemon off;' 2>logs/stderr &
-NGINX_PID=$!
+peer_track $!
 for _ in $(seq 50); do
   curl -s --cacert cert.pem -o /dev/null "https://127.0.0.1:$PA/index.html" && break
   sleep 0.1

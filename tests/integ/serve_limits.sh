@@ -7,10 +7,9 @@
 # waiting page; the pid file exists while serving.
 set -euo pipefail
 PREP=$1
+. "$(dirname "$0")/lib/peers.sh"
 T=$(mktemp -d)
-SPID=
-cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
+peer_cleanup_on_exit "$T"
 cd "$T"
 fail() { echo "FAIL: $*"; [ -f err.txt ] && cat err.txt; exit 1; }
 
@@ -18,6 +17,7 @@ mkdir store
 "$PREP" serve --store store --listen 127.0.0.1:0 --threads 2 --header-timeout 2 --idle-timeout 3 \
   --max-conns-per-ip 3 --pid-file serve.pid --poll-ms 100 >out.txt 2>err.txt &
 SPID=$!
+peer_track "$SPID"
 for _ in $(seq 100); do grep -q "listening on http://" out.txt 2>/dev/null && break; sleep 0.1; done
 P=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/ (http/1.1)$|\1|p' out.txt)
 [ -n "$P" ] || fail "no listening line: $(cat out.txt)"
@@ -119,6 +119,6 @@ for k in again:
 print("socket checks ok")
 EOF
 curl -sS --max-time 5 "http://127.0.0.1:$P/metrics" | grep -q '^prep_http_requests_total{status="431"} 1$' || fail "431 not counted"
-kill "$SPID"; wait "$SPID" || fail "server exit status"; SPID=
+peer_stop "$SPID" || fail "server exit status"
 [ ! -e serve.pid ] || fail "pid file left behind"
 echo "prep serve limits: 431, slowloris, per-IP limit, idle timeout, pipelining, plain site, pid file: ok"

@@ -5,10 +5,9 @@
 # line format, a second cut picked up while serving, and h2load with no failure.
 set -euo pipefail
 PREP=$1
+. "$(dirname "$0")/lib/peers.sh"
 T=$(mktemp -d)
-SPID=
-cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
+peer_cleanup_on_exit "$T"
 cd "$T"
 fail() { echo "FAIL: $*"; [ -f err.txt ] && cat err.txt; exit 1; }
 
@@ -18,13 +17,13 @@ fail() { echo "FAIL: $*"; [ -f err.txt ] && cat err.txt; exit 1; }
 "$PREP" cut --catalog tiny.cat --actas actas --at "2021-06-06 21:00" --key drill.key --pubkey drill.pub \
   --store store --drill >/dev/null 2>&1
 "$PREP" export --store store --out site >/dev/null 2>&1
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout key.pem -out cert.pem -days 2 \
-  -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+peer_cert cert.pem key.pem
 
 # Ports 0: the kernel picks free ones; the server prints them.
 "$PREP" serve --store store --listen 127.0.0.1:0 --tls-listen 127.0.0.1:0 --tls-cert cert.pem --tls-key key.pem \
   --threads 2 --access-log access.log --poll-ms 100 --frame-ancestors "https://portal.example" >out.txt 2>err.txt &
 SPID=$!
+peer_track "$SPID"
 for _ in $(seq 100); do grep -q "listening on http://" out.txt 2>/dev/null && break; sleep 0.1; done
 HP=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)/ (h2, http/1.1)$|\1|p' out.txt)
 LP=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/ (http/1.1, redirects to https)$|\1|p' out.txt)
@@ -131,5 +130,5 @@ done
 grep -qi "^x-prep-corte: 2" h.txt || fail "cut 2 not picked up"
 grep -q "^prep serve: corte 2 activo (" out.txt || fail "no cut-switch line"
 [ "$("${C[@]}" "$S/health")" = "ok corte 2" ] || fail "/health after the switch"
-kill "$SPID"; wait "$SPID" || fail "server exit status"; SPID=
+peer_stop "$SPID" || fail "server exit status"
 echo "prep serve: HTTP/1.1, HTTP/2, TLS floor, redirect, conditionals, ranges, codings, health, metrics, access log, cut switch, h2load: ok"
