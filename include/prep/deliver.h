@@ -110,6 +110,29 @@ int prep_deliver_rename_cmds(const prep_deliver_target *t, const char *tmp, cons
  * half scaled by rnd in [0,1). */
 uint64_t prep_deliver_backoff_ms(unsigned attempt, uint64_t base_ms, uint64_t max_ms, double rnd);
 
+/* Which file of a plan each of a target's streams (connections) sends next. The plan's
+ * first `objects` files are objects and go in any order, over as many streams as are
+ * free; the rest (manifests or patches, then signatures) go one at a time, in plan order,
+ * and only once every earlier file is done, so the newest signature is the very last file
+ * and lands after everything it signs. A failed file becomes pending again: the next
+ * attempt resumes at the files that failed. Pure bookkeeping, no I/O. */
+#define PREP_DELIVER_STREAMS_MAX 32 /* --ftps-streams upper bound */
+#define PREP_DELIVER_SCHED_NONE ((size_t)-1)
+typedef struct prep_deliver_sched {
+    size_t n, objects;  /* files; the first `objects` of them are objects */
+    unsigned char *st;  /* owned: per file 0 pending, 1 in flight, 2 done */
+    size_t done, inflight;
+    size_t cursor;      /* every file before it is in flight or done */
+} prep_deliver_sched;
+/* objects > n is clamped to n. PREP_ERR_NOMEM. */
+prep_err prep_deliver_sched_init(prep_deliver_sched *s, size_t n, size_t objects);
+void prep_deliver_sched_free(prep_deliver_sched *s);
+/* The next file to start now (marked in flight), or PREP_DELIVER_SCHED_NONE: all files
+ * started, or the next one is not an object and a file is still in flight. */
+size_t prep_deliver_sched_next(prep_deliver_sched *s);
+/* File i (in flight) finished: ok = done, otherwise pending again. */
+void prep_deliver_sched_end(prep_deliver_sched *s, size_t i, int ok);
+
 /* Per-target state: DIR/<id>/state holds the last cut fully uploaded to that target and
  * its manifest hash ("prep-deliver-state 1\nsequence N\nmanifest HEX\n"), written
  * atomically. Read: PREP_ERR_NOTFOUND when absent; *seq = 0 and a "state" diag when it
@@ -165,6 +188,10 @@ typedef struct prep_deliver_opts {
     long low_speed_limit;       /* bytes/s below which a transfer is slow; default 512 */
     long low_speed_time;        /* seconds it may stay slow; default 30 */
     int full;                   /* ignore the state: send cut seq whole */
+    unsigned ftps_streams;      /* FTPS: connections per target sending the objects at
+                                 * once; default 8 (1..PREP_DELIVER_STREAMS_MAX) */
+    unsigned sftp_streams;      /* SFTP: the same; default 1 (docs/delivery.md: more did
+                                 * not help) */
     prep_deliver_progress_fn progress; /* may be NULL */
     void *progress_ctx;
 } prep_deliver_opts;
@@ -172,9 +199,13 @@ typedef struct prep_deliver_opts {
 void prep_deliver_opts_init(prep_deliver_opts *o);
 
 /* Delivers cut seq (0 = the active cut) of store to targets[0..n) (borrowed), at most
- * o->parallel at once, each over one reused connection, file after file; results[0..n)
- * (caller's array) get one result each. A target that fails is retried with backoff and
- * never blocks the others; on success its state is written. Every target gets a line in
+ * o->parallel targets at once; results[0..n) (caller's array) get one result each. A
+ * target's objects go over o->ftps_streams (FTPS)
+ * or o->sftp_streams (SFTP) connections at once (prep_deliver_sched: its manifests and
+ * signatures after them, one at a time). A failed transfer stops the target
+ * from starting more files; once its streams are idle it waits a backoff and resumes at
+ * the files that failed (one attempt per round, however many streams failed in it). A
+ * target that fails never blocks the others; on success its state is written. Every target gets a line in
  * STATE/<id>/deliveries ("TIME seq=N from=L status=S files=F objects=O bytes=B
  * seconds=T error=..."). Returns PREP_OK when every target is done or up to date,
  * PREP_ERR_IO when at least one failed (results say which), or the error that stopped

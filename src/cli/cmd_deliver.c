@@ -218,6 +218,8 @@ int cmd_deliver(int argc, char **argv)
         {"user", "U", "with an ftp:// --target: the FTP user (default anonymous)", NULL},
         {"password-file", "FILE", "with an ftp:// --target: a file whose first line is the password", NULL},
         {"parallel", "N", "targets transferring at once (default 8, 1..64)", NULL},
+        {"ftps-streams", "N", "FTPS: connections per target sending objects at once (default 8, 1..32)", NULL},
+        {"sftp-streams", "N", "SFTP: the same (default 1, 1..32)", NULL},
         {"retries", "N", "failed attempts retried per target (default 4)", NULL},
         {"backoff", "MS", "first retry's wait, doubled each time, with jitter (default 1000)", NULL},
         {"connect-timeout", "S", "seconds to connect (default 15)", NULL},
@@ -256,7 +258,7 @@ int cmd_deliver(int argc, char **argv)
         cli_usage(stdout, "deliver",
                   "--store DIR [--cut SEQ] [--to ID]... (--db FILE | --targets FILE | --target URL [--id ID]\n"
                   "       (--ssh-key F --host-sha256 H | [--ca-file F] [--user U] [--password-file F]))\n"
-                  "       [--parallel N] [--retries N] [--backoff MS] [--state DIR] [--full]",
+                  "       [--parallel N] [--ftps-streams N] [--sftp-streams N] [--retries N] [--backoff MS] [--state DIR] [--full]",
                   "Pushes a cut to broadcasters over SFTP (key login, pinned host key) or FTP with\n"
                   "explicit TLS (certificate verified): only the objects each one lacks, every file\n"
                   "to a temporary name then renamed, the manifests and then the signatures last.\n"
@@ -283,6 +285,14 @@ int cmd_deliver(int argc, char **argv)
     if (cli_get(opts, "parallel")) {
         if (parse_num(cli_get(opts, "parallel"), 1, 64, "parallel", &v)) goto out;
         o.parallel = (unsigned)v;
+    }
+    if (cli_get(opts, "ftps-streams")) {
+        if (parse_num(cli_get(opts, "ftps-streams"), 1, PREP_DELIVER_STREAMS_MAX, "ftps-streams", &v)) goto out;
+        o.ftps_streams = (unsigned)v;
+    }
+    if (cli_get(opts, "sftp-streams")) {
+        if (parse_num(cli_get(opts, "sftp-streams"), 1, PREP_DELIVER_STREAMS_MAX, "sftp-streams", &v)) goto out;
+        o.sftp_streams = (unsigned)v;
     }
     if (cli_get(opts, "retries")) {
         if (parse_num(cli_get(opts, "retries"), 0, 100, "retries", &v)) goto out;

@@ -1,11 +1,15 @@
 /* prep deliver, push: moves a cut's plan to each target with libcurl's multi interface.
  *
- * One easy handle per target, re-used file after file so its connection (one SSH or one
- * FTP control connection) stays open; at most opts->parallel targets transfer at once.
- * Each file goes to REMOTE.tmp-TAG and is renamed over REMOTE by post-quote commands.
- * A failed transfer puts the target to sleep for a backoff (its slot goes to another
- * target) and resumes at the file that failed; after opts->retries failures it gives up.
- * Only a target whose last signature landed gets its state advanced. */
+ * Each target has a few streams: easy handles re-used file after file so a connection
+ * (SSH, or the FTP control connection where the server allows it) stays open. Its
+ * objects go over every stream at once (opts->ftps_streams for FTPS, whose connections
+ * carry one file each; opts->sftp_streams for SFTP); its manifests, patches and
+ * signatures follow one at a time, in order (prep_deliver_sched). At most opts->parallel
+ * targets transfer at once. Each file goes to REMOTE.tmp-TAG and is renamed over REMOTE
+ * by post-quote commands. A failed transfer stops the target starting files; once its
+ * streams are idle it sleeps for a backoff (its slot goes to another target) and resumes
+ * at the files that failed; after opts->retries failed rounds it gives up. Only a target
+ * whose last signature landed gets its state advanced. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +33,8 @@ void prep_deliver_opts_init(prep_deliver_opts *o)
     o->connect_timeout = 15;
     o->low_speed_limit = 512;
     o->low_speed_time = 30;
+    o->ftps_streams = 8;
+    o->sftp_streams = 1;
 }
 
 static uint64_t mono_ms(void)
@@ -65,21 +71,32 @@ static size_t read_cb(char *buf, size_t size, size_t nmemb, void *ud)
 
 typedef enum { T_PENDING, T_RUNNING, T_WAIT, T_DONE } tstate;
 
+struct tgt;
+
+/* One connection's worth of a target: an easy handle and the file it carries. */
+typedef struct stream {
+    struct tgt *g;
+    CURL *h;
+    struct curl_slist *post;
+    source src;
+    size_t file;         /* plan index in flight, or PREP_DELIVER_SCHED_NONE */
+    unsigned conn_files; /* FTPS: files sent on the current connection */
+    int fresh;           /* the next transfer opens a new connection */
+    char errbuf[CURL_ERROR_SIZE];
+} stream;
+
 typedef struct tgt {
     const prep_deliver_target *t;
     prep_deliver_result *r;
     const prep_deliver_plan *plan; /* borrowed from the plan cache */
     tstate st;
-    size_t next; /* file in flight or next to send */
-    CURL *h;
-    struct curl_slist *post;
-    source src;
+    prep_deliver_sched sched;
+    stream *s; /* owned: ns streams */
+    unsigned ns;
+    int draining; /* a transfer failed: start nothing, wait for the others to end */
     char tag[17];
     uint64_t wake, t0;
     unsigned failures;
-    unsigned conn_files; /* FTPS: files sent on the current connection */
-    int fresh;           /* the next transfer opens a new connection */
-    char errbuf[CURL_ERROR_SIZE];
 } tgt;
 
 typedef struct push {
@@ -105,10 +122,24 @@ static void emit(push *p, prep_deliver_event ev, size_t i, uint64_t retry_ms)
     p->o->progress(p->o->progress_ctx, &pr);
 }
 
-static void src_close(tgt *g)
+static void src_close(stream *s)
 {
-    if (g->src.f) fclose(g->src.f);
-    memset(&g->src, 0, sizeof g->src);
+    if (s->src.f) fclose(s->src.f);
+    memset(&s->src, 0, sizeof s->src);
+}
+
+/* Takes every stream of g off the multi handle (those in flight are abandoned). */
+static void streams_stop(push *p, tgt *g)
+{
+    for (unsigned k = 0; k < g->ns; k++) {
+        stream *s = &g->s[k];
+        if (s->file != PREP_DELIVER_SCHED_NONE) {
+            curl_multi_remove_handle(p->m, s->h);
+            prep_deliver_sched_end(&g->sched, s->file, 0);
+            s->file = PREP_DELIVER_SCHED_NONE;
+        }
+        src_close(s);
+    }
 }
 
 /* One line per target and cut in STATE/<id>/deliveries. Best effort. */
@@ -140,7 +171,7 @@ static void record(const push *p, const tgt *g)
 static void finish(push *p, size_t i, prep_deliver_status st)
 {
     tgt *g = &p->tg[i];
-    src_close(g);
+    streams_stop(p, g);
     if (g->st == T_RUNNING) p->running--;
     g->st = T_DONE;
     g->r->status = st;
@@ -172,27 +203,27 @@ static const char *explain(const tgt *g, CURLcode c)
     }
 }
 
-/* Starts the transfer of g's next file (g has a slot). Returns 0, or -1 (error text set,
- * the target is failed by the caller: a local problem, not worth retrying). */
-static int start_file(push *p, tgt *g)
+/* Starts the transfer of plan file fi of g on its idle stream s. Returns 0, or -1 (error
+ * text set, the target is failed by the caller: a local problem, not worth retrying). */
+static int start_file(push *p, tgt *g, stream *s, size_t fi)
 {
-    const prep_deliver_file *f = &g->plan->files[g->next];
+    const prep_deliver_file *f = &g->plan->files[fi];
     char tmp[PREP_DELIVER_REMOTE_MAX + 32], url[1024], cmds[2][600];
     if (prep_deliver_temp_name(f->remote, g->tag, tmp, sizeof tmp) || prep_deliver_file_url(g->t, tmp, url, sizeof url) ||
         prep_deliver_rename_cmds(g->t, tmp, f->remote, cmds, sizeof cmds[0]) != 2) {
         snprintf(g->r->error, sizeof g->r->error, "%s: URL too long", f->remote);
         return -1;
     }
-    src_close(g);
+    src_close(s);
     if (f->data || !f->local) {
-        g->src.mem = f->data ? f->data : "";
-        g->src.len = (size_t)f->size;
-    } else if (!(g->src.f = fopen(f->local, "rb"))) {
+        s->src.mem = f->data ? f->data : "";
+        s->src.len = (size_t)f->size;
+    } else if (!(s->src.f = fopen(f->local, "rb"))) {
         snprintf(g->r->error, sizeof g->r->error, "cannot read %s: %s", f->local, strerror(errno));
         return -1;
     }
-    curl_slist_free_all(g->post);
-    g->post = NULL;
+    curl_slist_free_all(s->post);
+    s->post = NULL;
     struct curl_slist *a = curl_slist_append(NULL, cmds[0]);
     struct curl_slist *b = a ? curl_slist_append(a, cmds[1]) : NULL;
     if (!b) {
@@ -200,42 +231,63 @@ static int start_file(push *p, tgt *g)
         snprintf(g->r->error, sizeof g->r->error, "out of memory");
         return -1;
     }
-    g->post = b;
-    g->errbuf[0] = 0;
-    curl_easy_setopt(g->h, CURLOPT_URL, url);
-    curl_easy_setopt(g->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)f->size);
-    curl_easy_setopt(g->h, CURLOPT_POSTQUOTE, g->post);
+    s->post = b;
+    s->errbuf[0] = 0;
+    curl_easy_setopt(s->h, CURLOPT_URL, url);
+    curl_easy_setopt(s->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)f->size);
+    curl_easy_setopt(s->h, CURLOPT_POSTQUOTE, s->post);
     /* vsftpd (require_ssl_reuse=YES, its default) refuses a data connection that does not
      * resume the control connection's TLS session (522). Measured here with libcurl 7.88 /
      * OpenSSL 3 / TLS 1.3 against vsftpd 3.0.3: the second data connection of one control
      * connection fails that way (the session ticket it would resume is spent). So an FTPS
-     * control connection carries PREP_DELIVER_FTPS_PER_CONN files and is then closed.
+     * control connection carries PREP_DELIVER_FTPS_PER_CONN files and is then closed;
+     * the target's several streams are what make FTPS fast.
      * After a failure the next attempt never re-uses the old connection. */
     long forbid = 0;
-    if (g->t->method == PREP_DELIVER_FTPS && ++g->conn_files >= PREP_DELIVER_FTPS_PER_CONN) {
+    if (g->t->method == PREP_DELIVER_FTPS && ++s->conn_files >= PREP_DELIVER_FTPS_PER_CONN) {
         forbid = 1;
-        g->conn_files = 0;
+        s->conn_files = 0;
     }
-    curl_easy_setopt(g->h, CURLOPT_FRESH_CONNECT, (long)g->fresh);
-    curl_easy_setopt(g->h, CURLOPT_FORBID_REUSE, forbid);
-    g->fresh = 0;
-    if (curl_multi_add_handle(p->m, g->h) != CURLM_OK) {
+    curl_easy_setopt(s->h, CURLOPT_FRESH_CONNECT, (long)s->fresh);
+    curl_easy_setopt(s->h, CURLOPT_FORBID_REUSE, forbid);
+    s->fresh = 0;
+    if (curl_multi_add_handle(p->m, s->h) != CURLM_OK) {
         snprintf(g->r->error, sizeof g->r->error, "cannot start the transfer");
         return -1;
+    }
+    s->file = fi;
+    return 0;
+}
+
+/* Gives each idle stream of g (running, not draining) the next file it may send.
+ * Returns 0, or -1 when a file could not be started (error text set). */
+static int fill(push *p, tgt *g)
+{
+    for (unsigned k = 0; k < g->ns && !g->draining; k++) {
+        stream *s = &g->s[k];
+        if (s->file != PREP_DELIVER_SCHED_NONE) continue;
+        size_t fi = prep_deliver_sched_next(&g->sched);
+        if (fi == PREP_DELIVER_SCHED_NONE) break;
+        if (start_file(p, g, s, fi)) {
+            prep_deliver_sched_end(&g->sched, fi, 0);
+            return -1;
+        }
     }
     return 0;
 }
 
-static int setup_handle(tgt *g)
+static int setup_handle(tgt *g, stream *s)
 {
-    g->h = curl_easy_init();
-    if (!g->h) return -1;
-    CURL *h = g->h;
-    curl_easy_setopt(h, CURLOPT_PRIVATE, g);
+    s->g = g;
+    s->file = PREP_DELIVER_SCHED_NONE;
+    s->h = curl_easy_init();
+    if (!s->h) return -1;
+    CURL *h = s->h;
+    curl_easy_setopt(h, CURLOPT_PRIVATE, s);
     curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
-    curl_easy_setopt(h, CURLOPT_READDATA, &g->src);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, g->errbuf);
+    curl_easy_setopt(h, CURLOPT_READDATA, &s->src);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s->errbuf);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_FTP_CREATE_MISSING_DIRS, (long)CURLFTP_CREATE_DIR_RETRY);
     if (g->t->method == PREP_DELIVER_SFTP) {
@@ -260,14 +312,14 @@ static int setup_handle(tgt *g)
     return 0;
 }
 
-static void set_timeouts(tgt *g, const prep_deliver_opts *o)
+static void set_timeouts(stream *s, const prep_deliver_opts *o)
 {
-    curl_easy_setopt(g->h, CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
-    curl_easy_setopt(g->h, CURLOPT_LOW_SPEED_LIMIT, o->low_speed_limit);
-    curl_easy_setopt(g->h, CURLOPT_LOW_SPEED_TIME, o->low_speed_time);
+    curl_easy_setopt(s->h, CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
+    curl_easy_setopt(s->h, CURLOPT_LOW_SPEED_LIMIT, o->low_speed_limit);
+    curl_easy_setopt(s->h, CURLOPT_LOW_SPEED_TIME, o->low_speed_time);
     /* A server that accepts the connection but never answers: curl has no reply timeout
      * for SSH or the FTP control channel other than the low-speed rule and this one. */
-    curl_easy_setopt(g->h, CURLOPT_SERVER_RESPONSE_TIMEOUT, o->low_speed_time);
+    curl_easy_setopt(s->h, CURLOPT_SERVER_RESPONSE_TIMEOUT, o->low_speed_time);
 }
 
 /* g gets a slot: start (or resume) its transfer. */
@@ -275,44 +327,60 @@ static void run_target(push *p, size_t i)
 {
     tgt *g = &p->tg[i];
     g->st = T_RUNNING;
+    g->draining = 0;
     p->running++;
-    if (start_file(p, g)) finish(p, i, PREP_DELIVER_FAILED);
+    if (fill(p, g)) finish(p, i, PREP_DELIVER_FAILED);
 }
 
-static void on_done(push *p, tgt *g, CURLcode c)
+static void on_done(push *p, stream *s, CURLcode c)
 {
+    tgt *g = s->g;
     size_t i = (size_t)(g - p->tg);
-    curl_multi_remove_handle(p->m, g->h);
-    const prep_deliver_file *f = &g->plan->files[g->next];
+    curl_multi_remove_handle(p->m, s->h);
+    size_t fi = s->file;
+    s->file = PREP_DELIVER_SCHED_NONE;
+    src_close(s);
+    if (fi == PREP_DELIVER_SCHED_NONE || g->st != T_RUNNING) return;
+    const prep_deliver_file *f = &g->plan->files[fi];
+    prep_deliver_sched_end(&g->sched, fi, c == CURLE_OK);
     if (c == CURLE_OK) {
-        src_close(g);
         g->r->files++;
         g->r->bytes += f->size;
         p->bytes += f->size;
         if (f->kind == PREP_DELIVER_OBJECT) g->r->objects++;
         emit(p, PREP_DELIVER_EV_FILE, i, 0);
-        if (++g->next == g->plan->n) {
+        if (g->sched.done == g->plan->n) {
             finish(p, i, PREP_DELIVER_DONE);
             return;
         }
-        if (start_file(p, g)) finish(p, i, PREP_DELIVER_FAILED);
-        return;
+        if (fill(p, g)) {
+            finish(p, i, PREP_DELIVER_FAILED);
+            return;
+        }
+    } else {
+        s->fresh = 1;
+        s->conn_files = 0;
+        /* One failed round per attempt, however many streams fail in it (a server that
+         * went down fails them all at once); its first error is the one reported. */
+        if (!g->draining) {
+            g->draining = 1;
+            g->failures++;
+            g->r->attempts = g->failures;
+            char big[1024];
+            snprintf(big, sizeof big, "%s: %s%s%s", f->remote, explain(g, c), s->errbuf[0] ? ": " : "", s->errbuf);
+            snprintf(g->r->error, sizeof g->r->error, "%.255s", big);
+            /* No newline may reach the record file or the terminal from a server's text. */
+            for (char *q = g->r->error; *q; q++)
+                if ((unsigned char)*q < 0x20) *q = ' ';
+        }
     }
-    g->failures++;
-    g->fresh = 1;
-    g->conn_files = 0;
-    g->r->attempts = g->failures;
-    char big[1024];
-    snprintf(big, sizeof big, "%s: %s%s%s", f->remote, explain(g, c), g->errbuf[0] ? ": " : "", g->errbuf);
-    snprintf(g->r->error, sizeof g->r->error, "%.255s", big);
-    /* No newline may reach the record file or the terminal from a server's text. */
-    for (char *q = g->r->error; *q; q++)
-        if ((unsigned char)*q < 0x20) *q = ' ';
+    if (!g->draining || g->sched.inflight > 0) return;
+    /* The round is over: every stream is idle. */
     if (g->failures > p->o->retries) {
         finish(p, i, PREP_DELIVER_FAILED);
         return;
     }
-    src_close(g);
+    for (unsigned k = 0; k < g->ns; k++) g->s[k].fresh = 1;
     uint64_t w = prep_deliver_backoff_ms(g->failures, p->o->backoff_ms, p->o->backoff_max_ms, prep_rng_unit(&p->rng));
     g->st = T_WAIT;
     p->running--;
@@ -358,6 +426,10 @@ prep_err prep_deliver_push(const char *store, uint64_t seq, const prep_deliver_t
     if (o.parallel > 64) o.parallel = 64;
     if (o.retries > 100) o.retries = 100;
     if (o.backoff_max_ms < o.backoff_ms) o.backoff_max_ms = o.backoff_ms;
+    if (o.ftps_streams == 0) o.ftps_streams = 1;
+    if (o.ftps_streams > PREP_DELIVER_STREAMS_MAX) o.ftps_streams = PREP_DELIVER_STREAMS_MAX;
+    if (o.sftp_streams == 0) o.sftp_streams = 1;
+    if (o.sftp_streams > PREP_DELIVER_STREAMS_MAX) o.sftp_streams = PREP_DELIVER_STREAMS_MAX;
     char *sd_own = NULL;
     const char *state_dir = o.state_dir;
     if (!state_dir) {
@@ -433,7 +505,8 @@ prep_err prep_deliver_push(const char *store, uint64_t seq, const prep_deliver_t
         e = PREP_ERR_NOMEM;
         goto cleanup_curl;
     }
-    curl_multi_setopt(p.m, CURLMOPT_MAXCONNECTS, (long)o.parallel * 2);
+    /* Room in the cache for every idle SSH connection of the running targets. */
+    curl_multi_setopt(p.m, CURLMOPT_MAXCONNECTS, (long)o.parallel * (long)(o.sftp_streams + 1));
     for (size_t i = 0; i < n; i++) {
         tgt *g = &p.tg[i];
         g->t0 = mono_ms();
@@ -441,12 +514,27 @@ prep_err prep_deliver_push(const char *store, uint64_t seq, const prep_deliver_t
             finish(&p, i, PREP_DELIVER_UPTODATE);
             continue;
         }
-        if (setup_handle(g)) {
+        /* The objects are a prefix of the plan (prep_deliver_plan_make's order). */
+        size_t objects = 0;
+        while (objects < g->plan->n && g->plan->files[objects].kind == PREP_DELIVER_OBJECT) objects++;
+        unsigned want = g->t->method == PREP_DELIVER_FTPS ? o.ftps_streams : o.sftp_streams;
+        if (want > objects) want = objects ? (unsigned)objects : 1;
+        int bad = prep_deliver_sched_init(&g->sched, g->plan->n, objects) != PREP_OK;
+        if (!bad && !(g->s = calloc(want, sizeof *g->s))) bad = 1;
+        for (unsigned k = 0; !bad && k < want; k++) {
+            if (setup_handle(g, &g->s[k])) {
+                curl_easy_cleanup(g->s[k].h);
+                bad = 1;
+                break;
+            }
+            set_timeouts(&g->s[k], &o);
+            g->ns++;
+        }
+        if (bad) {
             snprintf(g->r->error, sizeof g->r->error, "cannot make a transfer handle");
             finish(&p, i, PREP_DELIVER_FAILED);
             continue;
         }
-        set_timeouts(g, &o);
     }
     uint64_t last_tick = 0;
     while (p.done < n) {
@@ -467,9 +555,9 @@ prep_err prep_deliver_push(const char *store, uint64_t seq, const prep_deliver_t
         int left;
         while ((msg = curl_multi_info_read(p.m, &left)))
             if (msg->msg == CURLMSG_DONE) {
-                tgt *g = NULL;
-                curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&g);
-                if (g) on_done(&p, g, msg->data.result);
+                stream *s = NULL;
+                curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+                if (s) on_done(&p, s, msg->data.result);
             }
         if (p.done >= n) break;
         now = mono_ms();
@@ -484,12 +572,13 @@ prep_err prep_deliver_push(const char *store, uint64_t seq, const prep_deliver_t
     for (size_t i = 0; i < n; i++)
         if (results[i].status == PREP_DELIVER_FAILED) e = PREP_ERR_IO;
     for (size_t i = 0; i < n; i++) {
-        if (p.tg[i].h) {
-            curl_multi_remove_handle(p.m, p.tg[i].h);
-            curl_easy_cleanup(p.tg[i].h);
+        tgt *g = &p.tg[i];
+        for (unsigned k = 0; k < g->ns; k++) {
+            curl_multi_remove_handle(p.m, g->s[k].h);
+            curl_easy_cleanup(g->s[k].h);
+            curl_slist_free_all(g->s[k].post);
+            src_close(&g->s[k]);
         }
-        curl_slist_free_all(p.tg[i].post);
-        src_close(&p.tg[i]);
     }
     curl_multi_cleanup(p.m);
 cleanup_curl:
@@ -497,6 +586,11 @@ cleanup_curl:
 out:
     for (size_t k = 0; k < n_plans; k++) prep_deliver_plan_free(&plans[k]);
     free(plans);
+    if (p.tg)
+        for (size_t i = 0; i < n; i++) {
+            free(p.tg[i].s);
+            prep_deliver_sched_free(&p.tg[i].sched);
+        }
     free(p.tg);
     free(sd_own);
     return e;

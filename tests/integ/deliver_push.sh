@@ -10,7 +10,10 @@
 #   4. the second SFTP target, 3 cuts behind, gets the chain 2..4 and activates cut 4;
 #   5. no temporary name is left anywhere;
 #   6. `--db`: an active broadcaster of the registry gets the newest cut and the delivery is
-#      recorded there; once blocked it gets nothing.
+#      recorded there; once blocked it gets nothing;
+#   7. a cut of 160 objects to FTPS over 8 streams (--ftps-streams 8) and to SFTP over 3
+#      (--sftp-streams 3): every file arrives, no temporary name is left, the signature
+#      is the last file renamed in place, receive + verify pass.
 # Needs root (sshd) and the sshd/vsftpd binaries; skips (exit 77) without them.
 # Usage: tests/integ/deliver_push.sh PATH/TO/prep
 set -uo pipefail
@@ -52,7 +55,7 @@ FTP_PORT=$(peer_free_port)
 mkdir -p "$T/ftproot/incoming"
 chmod 0777 "$T/ftproot/incoming"
 peer_cert "$T/cert.pem" "$T/key.pem"
-PEER_PASV_SPAN=20 peer_vsftpd_start "$T" "$FTP_PORT" "$T/ftproot" "$T/vsftpd.err" \
+PEER_PASV_SPAN=60 peer_vsftpd_start "$T" "$FTP_PORT" "$T/ftproot" "$T/vsftpd.err" \
   xferlog_enable=YES "vsftpd_log_file=$T/vsftpd.log"
 peer_track "$PEER_PID"
 DOWN_PORT=$(peer_free_port)
@@ -164,6 +167,41 @@ make_cut 5
 "$PREP" deliver --store "$T/store" "${D[@]}" --state "$T/state-db" >"$T/d7.out" 2>&1
 grep -q 'no active SFTP or FTPS broadcaster' "$T/d7.out" && [ "$(count_files "$T/sftp3/incoming")" = 0 ] &&
   ok "a blocked broadcaster gets nothing" || bad "blocked: $(cat "$T/d7.out")"
+
+# ---------------------------------------------------------------- 7. many objects, many streams
+mkdir -p "$T/many"
+for i in $(seq 1 159); do printf 'objeto %d\n%0200d\n' "$i" 0 >"$T/many/o$i.html"; done
+printf '<!doctype html><title>PREP</title><p>Muchos</p>\n' >"$T/many/index.html"
+"$PREP" cut --from "$T/many" --process qro2021 --at "2021-06-06 20:10" --valid-for 86400 \
+  --key "$T/ieeq.key" --store "$T/store-many" >/dev/null || bad "prep cut (many)"
+mkdir -p "$T/ftproot/many" "$T/sftp4/incoming"
+chmod 0777 "$T/ftproot/many"
+cat >"$T/targets-many" <<EOF
+id=muchos-ftps url=ftp://127.0.0.1:$FTP_PORT/many/ ca-file=$T/cert.pem
+id=muchos-sftp url=sftp://root@127.0.0.1:$SSH_PORT$T/sftp4/incoming/ ssh-key=$T/clientkey host-sha256=$PIN
+EOF
+t0=$(date +%s%N)
+"$PREP" deliver --store "$T/store-many" --targets "$T/targets-many" --ftps-streams 8 --sftp-streams 3 \
+  --retries 2 --backoff 100 >"$T/d8.out" 2>"$T/d8.err" || bad "deliver many: $(cat "$T/d8.out" "$T/d8.err")"
+t1=$(date +%s%N)
+cat "$T/d8.out"
+echo "     (160 objects, one FTPS target over 8 streams and one SFTP over 3: $(((t1 - t0) / 1000000)) ms)"
+for d in "$T/ftproot/many" "$T/sftp4/incoming"; do
+  n=$(count_files "$d")
+  [ "$n" = 162 ] && ok "many objects: 162 files crossed to ${d#$T/}" || bad "many objects: $n files in ${d#$T/}, expected 162"
+  left=$(find "$d" -name '*.tmp-*' | wc -l)
+  [ "$left" = 0 ] && ok "no temporary name left in ${d#$T/}" || bad "$left temporary names left in ${d#$T/}"
+  # The signature is renamed in place after every other file is: its mtime is the newest.
+  newest=$(find "$d" -type f -printf '%T@ %P\n' | sort -n | tail -1 | cut -d' ' -f2)
+  [ "$newest" = cuts/1/manifest.sig ] && ok "signature last in ${d#$T/}" || bad "newest file in ${d#$T/} is $newest"
+done
+grep -q '^muchos-ftps: cut 1 delivered (whole, 1 cut): 162 files, 160 objects' "$T/d8.out" && ok "ftps report: 160 objects" ||
+  bad "ftps report: $(cat "$T/d8.out")"
+receive many-ftps "$T/ftproot/many" && [ "$(active_of many-ftps)" = 1 ] && ok "ftps broadcaster activated the big cut" || bad "many-ftps"
+receive many-sftp "$T/sftp4/incoming" && [ "$(active_of many-sftp)" = 1 ] && ok "sftp broadcaster activated the big cut" || bad "many-sftp"
+for b in many-ftps many-sftp; do
+  "$PREP" verify --store "$T/b-$b" --pubkey "$T/ieeq.pub" --now "$NOW" >/dev/null 2>&1 && ok "verify $b" || bad "verify $b"
+done
 
 if [ $fails -gt 0 ]; then
   echo "--- sshd log"; tail -20 "$T/sshd.log"; echo "--- vsftpd log"; tail -20 "$T/vsftpd.log" 2>/dev/null

@@ -376,6 +376,94 @@ static void test_backoff_schedule(void **st)
     }
 }
 
+/* The streams' schedule: 5 objects, then manifest (5), patch-less second manifest (6),
+ * signatures (7, 8). Objects go out over every free stream; the rest one at a time. */
+static void test_sched_objects_parallel_rest_in_order(void **st)
+{
+    (void)st;
+    prep_deliver_sched s;
+    assert_int_equal(prep_deliver_sched_init(&s, 9, 5), PREP_OK);
+    /* 3 streams: objects 0, 1, 2 start at once. */
+    assert_int_equal(prep_deliver_sched_next(&s), 0);
+    assert_int_equal(prep_deliver_sched_next(&s), 1);
+    assert_int_equal(prep_deliver_sched_next(&s), 2);
+    assert_int_equal(s.inflight, 3);
+    /* Object 1 ends first: its stream takes object 3. */
+    prep_deliver_sched_end(&s, 1, 1);
+    assert_int_equal(prep_deliver_sched_next(&s), 3);
+    prep_deliver_sched_end(&s, 0, 1);
+    assert_int_equal(prep_deliver_sched_next(&s), 4);
+    /* Every object has started: file 5 (a manifest) must wait for 2, 3 and 4. */
+    assert_int_equal(prep_deliver_sched_next(&s), PREP_DELIVER_SCHED_NONE);
+    prep_deliver_sched_end(&s, 2, 1);
+    prep_deliver_sched_end(&s, 4, 1);
+    assert_int_equal(prep_deliver_sched_next(&s), PREP_DELIVER_SCHED_NONE); /* 3 in flight */
+    prep_deliver_sched_end(&s, 3, 1);
+    assert_int_equal(s.done, 5);
+    /* Then one at a time, in plan order, the last signature last. */
+    assert_int_equal(prep_deliver_sched_next(&s), 5);
+    assert_int_equal(prep_deliver_sched_next(&s), PREP_DELIVER_SCHED_NONE);
+    prep_deliver_sched_end(&s, 5, 1);
+    assert_int_equal(prep_deliver_sched_next(&s), 6);
+    prep_deliver_sched_end(&s, 6, 1);
+    assert_int_equal(prep_deliver_sched_next(&s), 7);
+    assert_int_equal(prep_deliver_sched_next(&s), PREP_DELIVER_SCHED_NONE);
+    prep_deliver_sched_end(&s, 7, 1);
+    assert_int_equal(prep_deliver_sched_next(&s), 8);
+    prep_deliver_sched_end(&s, 8, 1);
+    assert_int_equal(s.done, 9);
+    assert_int_equal(s.inflight, 0);
+    assert_int_equal(prep_deliver_sched_next(&s), PREP_DELIVER_SCHED_NONE);
+    prep_deliver_sched_free(&s);
+}
+
+/* A failed file is pending again and is the next one sent; no manifest or signature goes
+ * while any object is missing, even when the failure comes after all objects started. */
+static void test_sched_failure_resumes_at_failed(void **st)
+{
+    (void)st;
+    prep_deliver_sched s;
+    assert_int_equal(prep_deliver_sched_init(&s, 6, 4), PREP_OK);
+    for (size_t i = 0; i < 4; i++) assert_int_equal(prep_deliver_sched_next(&s), i);
+    prep_deliver_sched_end(&s, 0, 1);
+    prep_deliver_sched_end(&s, 2, 0); /* object 2 failed */
+    prep_deliver_sched_end(&s, 1, 0); /* object 1 failed too */
+    prep_deliver_sched_end(&s, 3, 1);
+    assert_int_equal(s.done, 2);
+    assert_int_equal(s.inflight, 0);
+    /* The retry: 1 and 2, lowest first; then nothing until both are done. */
+    assert_int_equal(prep_deliver_sched_next(&s), 1);
+    assert_int_equal(prep_deliver_sched_next(&s), 2);
+    assert_int_equal(prep_deliver_sched_next(&s), PREP_DELIVER_SCHED_NONE);
+    prep_deliver_sched_end(&s, 2, 1);
+    assert_int_equal(prep_deliver_sched_next(&s), PREP_DELIVER_SCHED_NONE);
+    prep_deliver_sched_end(&s, 1, 1);
+    assert_int_equal(prep_deliver_sched_next(&s), 4); /* manifest */
+    prep_deliver_sched_end(&s, 4, 0);                 /* failed: it again, not the sig */
+    assert_int_equal(prep_deliver_sched_next(&s), 4);
+    prep_deliver_sched_end(&s, 4, 1);
+    assert_int_equal(prep_deliver_sched_next(&s), 5);
+    /* Ending a file that is not in flight changes nothing. */
+    prep_deliver_sched_end(&s, 0, 0);
+    prep_deliver_sched_end(&s, 99, 1);
+    assert_int_equal(s.done, 5);
+    prep_deliver_sched_end(&s, 5, 1);
+    assert_int_equal(s.done, 6);
+    prep_deliver_sched_free(&s);
+
+    /* No objects (a cut that only changed nothing new): strictly sequential. objects > n
+     * is clamped. */
+    assert_int_equal(prep_deliver_sched_init(&s, 2, 0), PREP_OK);
+    assert_int_equal(prep_deliver_sched_next(&s), 0);
+    assert_int_equal(prep_deliver_sched_next(&s), PREP_DELIVER_SCHED_NONE);
+    prep_deliver_sched_free(&s);
+    assert_int_equal(prep_deliver_sched_init(&s, 2, 7), PREP_OK);
+    assert_int_equal(s.objects, 2);
+    assert_int_equal(prep_deliver_sched_next(&s), 0);
+    assert_int_equal(prep_deliver_sched_next(&s), 1);
+    prep_deliver_sched_free(&s);
+}
+
 static void test_state_roundtrip(void **st)
 {
     (void)st;
@@ -457,7 +545,9 @@ static void test_push_down_target_fails_after_retries(void **st)
     assert_int_equal(prep_deliver_push(f.store, 0, t, 2, &o, r, &d), PREP_ERR_IO);
     for (int i = 0; i < 2; i++) {
         assert_int_equal(r[i].status, PREP_DELIVER_FAILED);
-        assert_int_equal(r[i].attempts, 3); /* the first try and 2 retries */
+        /* The first try and 2 retries: one per round, though the default 8 FTPS streams
+         * each failed to connect in every round. */
+        assert_int_equal(r[i].attempts, 3);
         assert_int_equal(r[i].seq, 1);
         assert_int_equal(r[i].files, 0);
         assert_non_null(strstr(r[i].error, "cannot connect"));
@@ -540,6 +630,8 @@ int main(void)
         cmocka_unit_test(test_target_check),
         cmocka_unit_test(test_names_and_commands),
         cmocka_unit_test(test_backoff_schedule),
+        cmocka_unit_test(test_sched_objects_parallel_rest_in_order),
+        cmocka_unit_test(test_sched_failure_resumes_at_failed),
         cmocka_unit_test(test_state_roundtrip),
         cmocka_unit_test(test_push_down_target_fails_after_retries),
         cmocka_unit_test(test_push_refuses_bad_target_before_sending),
