@@ -992,6 +992,7 @@ static void *hammer_thread(void *arg)
         for (uint64_t b = 0; b < r.body_len; b++) sum += r.body[b];
         for (size_t b = 0; b < r.h1_head_len; b++) sum += (unsigned char)r.h1_head[b];
         for (size_t b = 0; b < r.h1_common_len; b++) sum += (unsigned char)r.h1_common[b];
+        (void)sum; /* the reads are the point (ASan sees a freed version); the value is not */
         assert_true(r.status == 200 || r.status == 206 || r.status == 404 || r.status == 301);
         prep_serve_response_done(&r);
         atomic_fetch_add(&h->answered, 1);
