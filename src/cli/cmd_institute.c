@@ -12,7 +12,6 @@
 #include "cli.h"
 #include "cutter.h"
 
-#include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -23,20 +22,11 @@
 #include <curl/curl.h>
 
 #include "prep/deliver.h"
+#include "prep/institute.h"
 #include "prep/pull.h"
 #include "prep/registry.h"
 
-typedef struct inst_config {
-    const char *catalog, *actas, *key, *pubkey, *store, *registry, *secrets;
-    int drill;
-    const char *clock_start; /* accelerated clock: the first simulated instant */
-    double seconds_per_cut;  /* real seconds per cut on the accelerated clock */
-    const char *until;       /* last cut instant (default: the window's close) */
-    const char *pull_listen, *pull_cert, *pull_key;
-    int parallel, retries;
-    long backoff_ms;
-    int max_cuts;            /* stop after this many cuts (0 = run on) */
-} inst_config;
+typedef prep_inst_config inst_config; /* include/prep/institute.h */
 
 static volatile sig_atomic_t stop_flag;
 static void on_signal(int sig)
@@ -69,100 +59,24 @@ static double wall_now(void)
 }
 
 /* ---------------------------------------------------------------- config */
-static const char *jstr(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
 
-static int load_config(const char *path, json_t **root, inst_config *c)
+static int load_config(const char *path, inst_config *c)
 {
-    json_error_t je;
     memset(c, 0, sizeof *c);
-    *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!*root) {
-        fprintf(stderr, "prep institute: %s:%d:%d: %s\n", path, je.line, je.column, je.text);
+    char *text = NULL;
+    size_t len = 0;
+    prep_err e = prep_read_file(path, PREP_INST_CONFIG_MAX, &text, &len);
+    if (e) {
+        fprintf(stderr, "prep institute: cannot read %s: %s\n", path, prep_err_str(e));
         return -1;
     }
-    json_t *r = *root;
-    if (!json_is_object(r)) {
-        fprintf(stderr, "prep institute: %s: the config must be a JSON object\n", path);
-        return -1;
-    }
-    static const char *const known[] = {"catalog", "actas",    "key",   "pubkey", "store", "registry", "secrets",
-                                        "drill",   "clock",    "until", "pull",   "deliver", "max_cuts", NULL};
-    const char *k;
-    json_t *v;
-    json_object_foreach(r, k, v) {
-        int ok = 0;
-        for (int i = 0; known[i]; i++) ok |= !strcmp(k, known[i]);
-        if (!ok) {
-            fprintf(stderr, "prep institute: %s: unknown key \"%s\"\n", path, k);
-            return -1;
-        }
-    }
-    c->catalog = jstr(r, "catalog");
-    c->actas = jstr(r, "actas");
-    c->key = jstr(r, "key");
-    c->pubkey = jstr(r, "pubkey");
-    c->store = jstr(r, "store");
-    c->registry = jstr(r, "registry");
-    c->secrets = jstr(r, "secrets");
-    c->until = jstr(r, "until");
-    c->drill = json_is_true(json_object_get(r, "drill"));
-    const char *need[] = {"catalog", "actas", "key", "store"};
-    const char *have[] = {c->catalog, c->actas, c->key, c->store};
-    for (int i = 0; i < 4; i++)
-        if (!have[i]) {
-            fprintf(stderr, "prep institute: %s: \"%s\" (a string) is required\n", path, need[i]);
-            return -1;
-        }
-    json_t *clk = json_object_get(r, "clock");
-    if (clk) {
-        c->clock_start = jstr(clk, "start");
-        json_t *spc = json_object_get(clk, "seconds_per_cut");
-        c->seconds_per_cut = json_is_number(spc) ? json_number_value(spc) : 0;
-        if (!c->clock_start || c->seconds_per_cut < 0.5 || c->seconds_per_cut > 3600) {
-            fprintf(stderr, "prep institute: %s: \"clock\" needs \"start\" (local time) and \"seconds_per_cut\" "
-                            "(0.5 to 3600)\n", path);
-            return -1;
-        }
-    }
-    json_t *pl = json_object_get(r, "pull");
-    if (pl) {
-        c->pull_listen = jstr(pl, "listen");
-        c->pull_cert = jstr(pl, "tls_cert");
-        c->pull_key = jstr(pl, "tls_key");
-        if (!c->pull_listen) {
-            fprintf(stderr, "prep institute: %s: \"pull\" needs \"listen\" (ADDR:PORT)\n", path);
-            return -1;
-        }
-        if (!c->registry) {
-            fprintf(stderr, "prep institute: %s: pull links need the \"registry\" (it holds the tokens)\n", path);
-            return -1;
-        }
-    }
-    json_t *dl = json_object_get(r, "deliver");
-    c->parallel = 8;
-    c->retries = 2;
-    c->backoff_ms = 1000;
-    if (dl) {
-        json_t *x;
-        if ((x = json_object_get(dl, "parallel")) && json_is_integer(x)) c->parallel = (int)json_integer_value(x);
-        if ((x = json_object_get(dl, "retries")) && json_is_integer(x)) c->retries = (int)json_integer_value(x);
-        if ((x = json_object_get(dl, "backoff_ms")) && json_is_integer(x)) c->backoff_ms = (long)json_integer_value(x);
-        if (c->parallel < 1 || c->parallel > 64 || c->retries < 0 || c->retries > 20 || c->backoff_ms < 10) {
-            fprintf(stderr, "prep institute: %s: \"deliver\": parallel 1..64, retries 0..20, backoff_ms >= 10\n", path);
-            return -1;
-        }
-    }
-    json_t *mc = json_object_get(r, "max_cuts");
-    if (mc) c->max_cuts = json_is_integer(mc) ? (int)json_integer_value(mc) : -1;
-    if (c->max_cuts < 0) {
-        fprintf(stderr, "prep institute: %s: \"max_cuts\" must be a whole number >= 0\n", path);
-        return -1;
-    }
-    return 0;
+    prep_diags d;
+    prep_diags_init(&d);
+    e = prep_inst_config_parse(text, len, path, c, &d);
+    free(text);
+    if (e) prep_diags_print(&d, stderr, 20);
+    prep_diags_free(&d);
+    return e ? -1 : 0;
 }
 
 /* ---------------------------------------------------------------- delivery */
@@ -435,20 +349,19 @@ int cmd_institute(int argc, char **argv)
         fprintf(stderr, "prep institute: --config FILE is required\n");
         return CLI_USAGE;
     }
-    json_t *root = NULL;
     inst_config c;
-    if (load_config(cli_get(opts, "config"), &root, &c)) {
-        json_decref(root);
+    if (load_config(cli_get(opts, "config"), &c)) {
+        prep_inst_config_free(&c);
         return CLI_USAGE;
     }
-    char secrets_default[4096];
-    if (c.registry && !c.secrets) {
-        snprintf(secrets_default, sizeof secrets_default, "%s.secrets", c.registry);
-        c.secrets = secrets_default;
+    if (c.registry && !c.secrets) { /* owned by c like the rest */
+        size_t n = strlen(c.registry) + sizeof ".secrets";
+        c.secrets = prep_xmalloc(n);
+        snprintf(c.secrets, n, "%s.secrets", c.registry);
     }
     cutter cu;
     if (cutter_open(&cu, "institute", c.catalog, c.actas, c.key, c.pubkey, c.store, c.drill)) {
-        json_decref(root);
+        prep_inst_config_free(&c);
         return CLI_USAGE;
     }
     const prep_catalog *cat = cu.cat;
@@ -457,14 +370,14 @@ int cmd_institute(int argc, char **argv)
     if (c.until && prep_time_parse(c.until, cat->timezone, &until)) {
         fprintf(stderr, "prep institute: \"until\" '%s' is not a time\n", c.until);
         cutter_close(&cu);
-        json_decref(root);
+        prep_inst_config_free(&c);
         return CLI_USAGE;
     }
     prep_time sim = PREP_TIME_NONE;
     if (c.clock_start && prep_time_parse(c.clock_start, cat->timezone, &sim)) {
         fprintf(stderr, "prep institute: \"clock.start\" '%s' is not a time\n", c.clock_start);
         cutter_close(&cu);
-        json_decref(root);
+        prep_inst_config_free(&c);
         return CLI_USAGE;
     }
 
@@ -585,7 +498,7 @@ out:
     prep_registry_close(preg);
     prep_diags_free(&d);
     cutter_close(&cu);
-    json_decref(root);
+    prep_inst_config_free(&c);
     curl_global_cleanup();
     return rc;
 }
