@@ -24,7 +24,7 @@
 
 /* How long a file may be cached (docs/formats/site.md, "Caching"). */
 typedef enum prep_cache_class {
-    PREP_CACHE_PAGE = 0,      /* a page at a stable URL: short lifetime (max-age 60, must-revalidate) */
+    PREP_CACHE_PAGE = 0,      /* a page at a stable URL: max-age 60, stale-while-revalidate 240 */
     PREP_CACHE_IMMUTABLE = 1, /* content-addressed asset (assets/app.<hash>.css): a year, immutable */
     PREP_CACHE_DATA = 2,      /* database download (CSV, LEEME): short lifetime, like pages */
     PREP_CACHE_POLL = 3,      /* corte.json: no-cache (revalidate on every poll) */
