@@ -23,6 +23,9 @@
 #        [--pull N] [--sftp N] [--ftps N] [--seconds-per-cut S]   (KEEP=1 keeps the dir)
 # SFTP/FTPS broadcasters need root (sshd) and sshd/vsftpd; without them only pull ones run.
 set -uo pipefail
+case ${1:-} in
+  ''|-h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
 PREP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 SCALE=qro2021 CUTS=4 NPULL=40 NSFTP=5 NFTPS=5 SPC=
