@@ -373,6 +373,29 @@ typedef struct prep_cut_delta {
 prep_err prep_cut_delta_compute(const char *store, const prep_cut_manifest *m, prep_cut_delta *out);
 void prep_cut_delta_free(prep_cut_delta *dl);
 
+/* ---------------------------------------------------------------- gzip of composed files
+ * A composed file's gzip representation is one gzip member whose deflate stream is each
+ * part's own raw deflate CHUNK (level PREP_CUT_GZ_LEVEL, no window shared across parts,
+ * ending byte-aligned with a sync flush), one after the other, then an empty final block,
+ * the file's CRC-32 (the parts' CRCs combined) and its size. A chunk depends only on its
+ * part, so a new cut compresses only its new parts (the stamp, changed bodies): `prep
+ * export` keeps chunks in its pool, `prep serve` in its part cache. src/cut/gzparts.c. */
+#define PREP_CUT_GZ_LEVEL 6
+#define PREP_CUT_GZ_EXTRA 20 /* bytes of a member beyond its chunks: header, final block, CRC, size */
+
+/* A raw deflate stream for prep_cut_gz_chunk, reusable across calls. Owned
+ * (prep_cut_gz_deflater_free, NULL ok); NULL when out of memory. */
+void *prep_cut_gz_deflater_new(void);
+void prep_cut_gz_deflater_free(void *zs);
+/* The chunk of in[0..n) (borrowed) into *out (owned, *outn bytes), with zs (reset here) or
+ * a deflater of its own when zs is NULL. 0, or -1 (out of memory, zlib error). */
+int prep_cut_gz_chunk(void *zs, const void *in, size_t n, unsigned char **out, size_t *outn);
+/* Writes the member of a file of `size` bytes made of n parts into dst, which holds
+ * PREP_CUT_GZ_EXTRA + the sum of chunk_len bytes: chunk[i] (chunk_len[i] bytes) is the
+ * chunk of part i, crc[i] the CRC-32 of its raw_len[i] bytes. Returns the bytes written. */
+size_t prep_cut_gz_member(unsigned char *dst, const unsigned char *const *chunk, const size_t *chunk_len,
+                          const uint32_t *crc, const uint64_t *raw_len, size_t n, uint64_t size);
+
 /* ---------------------------------------------------------------- testing hooks */
 /* Called before each file-system step of the store code with op in "open", "write",
  * "fsync", "rename", "mkdir", "fsyncdir", "link" and the path. Returning non-zero makes

@@ -563,33 +563,6 @@ static uint32_t crc_of(const unsigned char *p, size_t n)
     return (uint32_t)c;
 }
 
-/* Raw deflate of n bytes ending with a sync flush (byte-aligned, not final): owned. */
-static int deflate_chunk(const unsigned char *in, size_t n, unsigned char **out, size_t *outn)
-{
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (deflateInit2(&z, GZIP_LEVEL_PAGE, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) != Z_OK) return -1;
-    size_t cap = deflateBound(&z, (uLong)n) + 16;
-    *out = malloc(cap);
-    if (!*out) {
-        deflateEnd(&z);
-        return -1;
-    }
-    z.next_in = (unsigned char *)in;
-    z.avail_in = (uInt)n;
-    z.next_out = *out;
-    z.avail_out = (uInt)cap;
-    int r = deflate(&z, Z_SYNC_FLUSH);
-    *outn = cap - z.avail_out;
-    int left = z.avail_in != 0;
-    deflateEnd(&z);
-    if (r != Z_OK || left) {
-        free(*out);
-        *out = NULL;
-        return -1;
-    }
-    return 0;
-}
 
 /* Writes n bytes as the new pool file final (temporary name, then rename). */
 static int pool_put(pool *p, const char *final, const void *data, size_t n)
@@ -655,7 +628,7 @@ static int chunk_get(pool *p, pcache *c, pcache_ent *ce, const prep_cut_part *pt
     free(file);
     int r = 0;
     if (!got) {
-        if (deflate_chunk(raw, (size_t)pt->size, &got, &gn) != 0) {
+        if (prep_cut_gz_chunk(NULL, raw, (size_t)pt->size, &got, &gn) != 0) {
             free(path);
             errno = ENOMEM;
             return -1;
@@ -818,7 +791,7 @@ static prep_err page_files(pool *p, pcache *c, const prep_cut_entry *en, int ver
         unsigned char *dfl[PREP_CUT_PARTS_MAX] = {0};
         size_t dn[PREP_CUT_PARTS_MAX] = {0};
         int own[PREP_CUT_PARTS_MAX] = {0};
-        size_t total = 10 + 2 + 8;
+        size_t total = PREP_CUT_GZ_EXTRA;
         off = 0;
         for (size_t k = 0; k < en->n_parts && !e; k++) {
             const prep_cut_part *pt = &en->parts[k];
@@ -830,21 +803,16 @@ static prep_err page_files(pool *p, pcache *c, const prep_cut_entry *en, int ver
             off += pt->size;
         }
         if (!e) {
-            uLong crc = crcs[0];
-            for (size_t k = 1; k < en->n_parts; k++) crc = crc32_combine(crc, crcs[k], (z_off_t)en->parts[k].size);
             int gain = total < en->size;
             unsigned char *g = gain ? malloc(total) : NULL;
             if (gain && !g) {
                 e = PREP_ERR_IO;
                 cut_diag(d, en->path, 0, 0, "io", "out of memory");
             } else if (gain) {
-                static const unsigned char head[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
-                size_t at = 0;
-                memcpy(g, head, 10), at += 10;
-                for (size_t k = 0; k < en->n_parts; k++) memcpy(g + at, dfl[k], dn[k]), at += dn[k];
-                g[at++] = 0x03, g[at++] = 0x00; /* an empty final block (fixed Huffman) */
-                put_le32(g + at, (uint32_t)crc), at += 4;
-                put_le32(g + at, (uint32_t)en->size), at += 4;
+                uint64_t raw_len[PREP_CUT_PARTS_MAX];
+                for (size_t k = 0; k < en->n_parts; k++) raw_len[k] = en->parts[k].size;
+                size_t at = prep_cut_gz_member(g, (const unsigned char *const *)dfl, dn, crcs, raw_len, en->n_parts,
+                                               en->size);
                 if (pool_put(p, tw[0], g, at) != 0) {
                     cut_diag(d, tw[0], 0, 0, "io", "cannot write a compressed twin: %s", strerror(errno));
                     e = PREP_ERR_IO;

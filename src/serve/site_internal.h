@@ -85,12 +85,9 @@ void site_part_unref(site_part *p);
 /* Under t->lock: drops every part only the table references. */
 void site_parts_prune(site_parts *t);
 /* Reads p's object from store, checks size and SHA-256, computes its CRC-32 and its raw
- * deflate with zs (a raw deflate stream, level SITE_GZIP_LEVEL, reset here). Sets
+ * deflate with zs (prep_cut_gz_deflater_new: its chunk, prep_cut_gz_chunk). Sets
  * p->err / p->ready. */
 void site_part_fill(site_part *p, const char *store, void *zs);
-/* A raw deflate stream for site_part_fill (deflateEnd + free with site_deflater_free). */
-void *site_deflater_new(void);
-void site_deflater_free(void *zs);
 /* The gzip member of a page made of n parts: header (mtime 0, OS unix), the parts' deflate
  * streams, a final empty block, CRC-32 (crc32_combine) and ISIZE. NULL when a part has no
  * deflate stream, the member is not smaller than the page, or no memory. */

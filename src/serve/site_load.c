@@ -417,13 +417,13 @@ static void work_loop(load_job *j)
 {
     prep_serve_version *v = j->v;
     if (j->phase == 1) {
-        void *zs = site_deflater_new();
+        void *zs = prep_cut_gz_deflater_new();
         for (;;) {
             size_t i = atomic_fetch_add(&j->next, 1);
             if (i >= j->n_fill) break;
             site_part_fill(j->fill[i], v->store, zs);
         }
-        site_deflater_free(zs);
+        prep_cut_gz_deflater_free(zs);
         return;
     }
     EVP_MD_CTX *md = EVP_MD_CTX_new();

@@ -142,25 +142,6 @@ void site_parts_prune(site_parts *t)
 }
 
 /* ---------------------------------------------------------------- filling a part */
-void *site_deflater_new(void)
-{
-    z_stream *z = calloc(1, sizeof *z);
-    if (!z) return NULL;
-    /* windowBits -15: raw deflate (no zlib or gzip wrapper), the window gzip uses. */
-    if (deflateInit2(z, SITE_GZIP_LEVEL, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-        free(z);
-        return NULL;
-    }
-    return z;
-}
-
-void site_deflater_free(void *zs)
-{
-    if (!zs) return;
-    deflateEnd(zs);
-    free(zs);
-}
-
 static int read_object(const char *path, uint8_t *dst, uint64_t size)
 {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -218,41 +199,19 @@ void site_part_fill(site_part *p, const char *store, void *zs)
         return;
     }
     p->crc = (uint32_t)crc32(0, p->data, (uInt)p->len);
-    z_stream *z = zs;
-    if (z && deflateReset(z) == Z_OK) {
-        /* deflateBound covers Z_FINISH; a sync flush adds at most an empty stored block. */
-        uLong cap = deflateBound(z, (uLong)p->len) + 16;
-        uint8_t *out = malloc(cap);
-        if (out) {
-            z->next_in = p->data;
-            z->avail_in = (uInt)p->len;
-            z->next_out = out;
-            z->avail_out = (uInt)cap;
-            int zr = deflate(z, Z_SYNC_FLUSH);
-            if (zr == Z_OK && z->avail_in == 0 && z->avail_out > 0) {
-                p->defl_len = (uint32_t)(cap - z->avail_out);
-                uint8_t *s = realloc(out, p->defl_len ? p->defl_len : 1);
-                p->defl = s ? s : out;
-            } else {
-                free(out);
-            }
-        }
+    unsigned char *chunk;
+    size_t chunk_len;
+    if (zs && prep_cut_gz_chunk(zs, p->data, (size_t)p->len, &chunk, &chunk_len) == 0) {
+        p->defl = chunk;
+        p->defl_len = (uint32_t)chunk_len;
     }
     p->ready = 1;
 }
 
 /* ---------------------------------------------------------------- gzip members */
-static void put32le(uint8_t *d, uint32_t x)
-{
-    d[0] = (uint8_t)x;
-    d[1] = (uint8_t)(x >> 8);
-    d[2] = (uint8_t)(x >> 16);
-    d[3] = (uint8_t)(x >> 24);
-}
-
 site_blob *site_parts_gzip(site_part *const *parts, size_t n, uint64_t size)
 {
-    uint64_t len = 10 + 2 + 8;
+    uint64_t len = PREP_CUT_GZ_EXTRA;
     for (size_t i = 0; i < n; i++) {
         if (!parts[i]->defl) return NULL;
         len += parts[i]->defl_len;
@@ -260,21 +219,16 @@ site_blob *site_parts_gzip(site_part *const *parts, size_t n, uint64_t size)
     if (len >= size) return NULL;
     site_blob *b = site_blob_new(len);
     if (!b) return NULL;
-    /* The header zlib writes for level 6 (deflateInit2 windowBits 31): no mtime, XFL 0,
-     * OS 3 (unix). */
-    static const uint8_t hdr[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
-    memcpy(b->data, hdr, 10);
-    uint64_t o = 10;
-    uLong crc = 0;
+    const unsigned char *chunk[PREP_CUT_PARTS_MAX];
+    size_t chunk_len[PREP_CUT_PARTS_MAX];
+    uint32_t crc[PREP_CUT_PARTS_MAX];
+    uint64_t raw_len[PREP_CUT_PARTS_MAX];
     for (size_t i = 0; i < n; i++) {
-        memcpy(b->data + o, parts[i]->defl, parts[i]->defl_len);
-        o += parts[i]->defl_len;
-        crc = i == 0 ? parts[i]->crc : crc32_combine(crc, parts[i]->crc, (z_off_t)parts[i]->len);
+        chunk[i] = parts[i]->defl;
+        chunk_len[i] = parts[i]->defl_len;
+        crc[i] = parts[i]->crc;
+        raw_len[i] = parts[i]->len;
     }
-    /* A final fixed-Huffman block with no data: BFINAL 1, BTYPE 01, end-of-block code. */
-    b->data[o++] = 0x03;
-    b->data[o++] = 0x00;
-    put32le(b->data + o, (uint32_t)crc);
-    put32le(b->data + o + 4, (uint32_t)(size & 0xffffffffu));
+    prep_cut_gz_member(b->data, chunk, chunk_len, crc, raw_len, n, size);
     return b;
 }
