@@ -100,6 +100,9 @@ prep_err prep_read_file(const char *path, size_t max, char **data, size_t *len);
 prep_err prep_write_file_atomic(const char *path, const void *data, size_t len);
 /* mkdir -p; mode 0755. */
 prep_err prep_mkdirs(const char *path);
+/* rm -rf without following symlinks: a file is unlinked, a directory removed depth first.
+ * 0 when path is gone (or was absent), -1 when something could not be removed. */
+int prep_rm_tree(const char *path);
 
 /* ---------------------------------------------------------------- strings */
 /* Splits one line into fields at `sep`, in place (writes NULs). Handles RFC 4180 quoting

@@ -4,7 +4,6 @@
 #include "cutter.h"
 
 #include <dirent.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -409,19 +408,6 @@ static char *path_fmt(const char *fmt, ...)
     return p;
 }
 
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st;
-    (void)f;
-    return flag == FTW_DP ? rmdir(p) : unlink(p);
-}
-
-static void rm_tree(const char *p)
-{
-    struct stat st;
-    if (lstat(p, &st) == 0) nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* Hard link, else copy (another file system). */
 static int stage_file(const char *from, const char *to)
 {
@@ -597,7 +583,7 @@ static int receive_watch(const cli_opt *opts, const prep_cut_policy *pol_in, con
             watch_sleep(poll);
             continue;
         }
-        rm_tree(stage);
+        prep_rm_tree(stage);
         char *sc = path_fmt("%s/cuts", stage), *so = path_fmt("%s/objects", stage);
         int made = mkdir(stage, 0755) == 0 && mkdir(sc, 0755) == 0 && mkdir(so, 0755) == 0;
         prep_diags d;
@@ -625,7 +611,7 @@ static int receive_watch(const cli_opt *opts, const prep_cut_policy *pol_in, con
                     continue;
                 }
                 char *cd = path_fmt("%s/cuts/%llu", from, (unsigned long long)cuts[i].seq);
-                rm_tree(cd);
+                prep_rm_tree(cd);
                 free(cd);
             }
             if (all || res.accepted)
@@ -654,7 +640,7 @@ static int receive_watch(const cli_opt *opts, const prep_cut_policy *pol_in, con
         free(objs);
         prep_cut_manifest_free(&base);
         prep_diags_free(&d);
-        rm_tree(stage);
+        prep_rm_tree(stage);
         free(sc);
         free(so);
         free(cuts);

@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
@@ -135,15 +134,6 @@ static void reap(demo *dm)
             dm->ch[i].pid = 0;
         }
     }
-}
-
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st;
-    (void)flag;
-    (void)f;
-    remove(p);
-    return 0;
 }
 
 static int free_port(int want)
@@ -481,6 +471,6 @@ out:
     printf("prep demo: stopping\n");
     fflush(stdout);
     stop_all(&dm);
-    if (!dm.keep) nftw(dm.dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    if (!dm.keep) prep_rm_tree(dm.dir);
     return rc;
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,6 +338,26 @@ prep_err prep_mkdirs(const char *path)
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return PREP_ERR_IO;
     return PREP_OK;
+}
+
+static int rm_tree_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st;
+    (void)f;
+    if (flag == FTW_DP)
+        rmdir(p);
+    else
+        unlink(p);
+    return 0; /* best effort: go on; the result is whether path is gone */
+}
+
+int prep_rm_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode)) return unlink(path);
+    nftw(path, rm_tree_cb, 16, FTW_DEPTH | FTW_PHYS);
+    return lstat(path, &st) == 0 ? -1 : 0;
 }
 
 /* ---------------------------------------------------------------- strings */

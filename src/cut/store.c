@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -180,25 +179,7 @@ int cut_write_atomic(const char *path, const void *data, size_t len, mode_t mode
     return r;
 }
 
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st;
-    (void)f;
-    if (flag == FTW_DP)
-        rmdir(p);
-    else
-        unlink(p);
-    return 0;
-}
-
-int cut_rm_rf(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : -1;
-    if (!S_ISDIR(st.st_mode)) return unlink(path);
-    nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-    return lstat(path, &st) == 0 ? -1 : 0;
-}
+int cut_rm_rf(const char *path) { return prep_rm_tree(path); }
 
 prep_err cut_read_small(const char *path, size_t max, char **data, size_t *len, const char **why)
 {

@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -111,29 +110,6 @@ static long get(CURL *c, const prep_pull_opts *o, const char *rel, sink *s, cons
     return code;
 }
 
-static int mkdirs(const char *path)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) return -1;
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) && errno != EEXIST) return -1;
-            *p = '/';
-        }
-    return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
-}
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st;
-    (void)flag;
-    (void)f;
-    remove(p);
-    return 0;
-}
-
-static void rm_tree(const char *p) { nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
 
 /* GET rel into file path (size-limited). 0 ok, else the HTTP status or -1. */
 static long fetch_file(CURL *c, const prep_pull_opts *o, const char *rel, const char *path, uint64_t limit,
@@ -247,11 +223,11 @@ prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result
         e = PREP_ERR_NOMEM;
         goto out;
     }
-    rm_tree(work);
+    prep_rm_tree(work);
     char path[4096], rel[256];
     for (uint64_t q = first; q <= remote && !e; q++) {
         snprintf(path, sizeof path, "%s/cuts/%llu", work, (unsigned long long)q);
-        if (mkdirs(path)) {
+        if (prep_mkdirs(path)) {
             prep_diags_add(d, path, 0, 0, "io", "cannot create: %s", strerror(errno));
             e = PREP_ERR_IO;
             break;
@@ -287,7 +263,7 @@ prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result
                 uint64_t size = en->n_parts ? en->parts[j].size : en->size;
                 if (store_has(o->store, sha, size)) continue;
                 snprintf(path, sizeof path, "%s/objects/%.2s", work, sha);
-                if (mkdirs(path)) {
+                if (prep_mkdirs(path)) {
                     e = PREP_ERR_IO;
                     break;
                 }
@@ -314,7 +290,7 @@ prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result
 out:
     prep_cut_manifest_free(&m);
     if (work) {
-        rm_tree(work);
+        prep_rm_tree(work);
         free(work);
     }
     curl_easy_cleanup(c);

@@ -236,6 +236,39 @@ static void test_rng(void **st)
     assert_true(sum / 20000 > -0.05 && sum / 20000 < 0.05);
 }
 
+/* prep_rm_tree removes a tree depth first, never through a symlink, and says whether the
+ * path is gone. */
+static void test_rm_tree(void **st)
+{
+    (void)st;
+    char root[] = "/tmp/prep-core-rm-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    char p[512], keep[512], t[512];
+    snprintf(keep, sizeof keep, "%s/keep", root);
+    snprintf(t, sizeof t, "%s/t/a/b", root);
+    assert_int_equal(prep_mkdirs(keep), PREP_OK);
+    assert_int_equal(prep_mkdirs(t), PREP_OK);
+    snprintf(p, sizeof p, "%s/keep/f", root);
+    assert_int_equal(prep_write_file_atomic(p, "x", 1), PREP_OK);
+    snprintf(p, sizeof p, "%s/t/a/b/f", root);
+    assert_int_equal(prep_write_file_atomic(p, "y", 1), PREP_OK);
+    snprintf(p, sizeof p, "%s/t/link", root);
+    assert_int_equal(symlink(keep, p), 0);
+    snprintf(p, sizeof p, "%s/t", root);
+    assert_int_equal(prep_rm_tree(p), 0);
+    struct stat sb;
+    assert_int_not_equal(lstat(p, &sb), 0);
+    snprintf(p, sizeof p, "%s/keep/f", root); /* the symlink's target is untouched */
+    assert_int_equal(stat(p, &sb), 0);
+    snprintf(p, sizeof p, "%s/absent", root);
+    assert_int_equal(prep_rm_tree(p), 0);
+    snprintf(p, sizeof p, "%s/keep/f", root); /* a plain file */
+    assert_int_equal(prep_rm_tree(p), 0);
+    assert_int_not_equal(lstat(p, &sb), 0);
+    assert_int_equal(prep_rm_tree(root), 0);
+    assert_int_not_equal(lstat(root, &sb), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_split),      cmocka_unit_test(test_numbers_and_strings),
         cmocka_unit_test(test_buf_limit),  cmocka_unit_test(test_diags),
         cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_rng),
+        cmocka_unit_test(test_rm_tree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
