@@ -3,17 +3,8 @@
 #include <string.h>
 
 #include "prep/serve.h"
+#include "http_internal.h"
 
-static int lower(unsigned char c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
-
-static int ieq(const char *p, size_t n, const char *lit)
-{
-    size_t m = strlen(lit);
-    if (n != m) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (lower((unsigned char)p[i]) != (unsigned char)lit[i]) return 0;
-    return 1;
-}
 
 static int is_tchar(unsigned char c)
 {
@@ -140,7 +131,7 @@ static int parse_ae(const char *p, size_t n, int q[C_N])
         if (i < n && p[i] == ';') {
             i++;
             skip_ows(p, n, &i);
-            if (i + 1 >= n || lower((unsigned char)p[i]) != 'q' || p[i + 1] != '=') return -1;
+            if (i + 1 >= n || http_lower((unsigned char)p[i]) != 'q' || p[i + 1] != '=') return -1;
             i += 2;
             w = parse_q(p, n, &i);
             if (w < 0) return -1;
@@ -148,9 +139,9 @@ static int parse_ae(const char *p, size_t n, int q[C_N])
         }
         if (i < n && p[i] != ',') return -1;
         int c = -1;
-        if (ieq(p + s, tl, "identity")) c = C_IDENTITY;
-        else if (ieq(p + s, tl, "gzip") || ieq(p + s, tl, "x-gzip")) c = C_GZIP;
-        else if (ieq(p + s, tl, "br")) c = C_BR;
+        if (http_ieq(p + s, tl, "identity")) c = C_IDENTITY;
+        else if (http_ieq(p + s, tl, "gzip") || http_ieq(p + s, tl, "x-gzip")) c = C_GZIP;
+        else if (http_ieq(p + s, tl, "br")) c = C_BR;
         else if (tl == 1 && p[s] == '*') c = C_STAR;
         if (c >= 0 && q[c] < 0) q[c] = w; /* the first mention counts */
     }
@@ -273,7 +264,7 @@ prep_http_range_kind prep_http_range(const char *value, size_t len, uint64_t siz
                                      uint64_t *first, uint64_t *last)
 {
     size_t i = 0;
-    if (len < 6 || !ieq(value, 6, "bytes=")) return PREP_HTTP_RANGE_IGNORE;
+    if (len < 6 || !http_ieq(value, 6, "bytes=")) return PREP_HTTP_RANGE_IGNORE;
     i = 6;
     if (memchr(value + i, ',', len - i)) return PREP_HTTP_RANGE_IGNORE; /* several */
     skip_ows(value, len, &i);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "prep/serve.h"
+#include "http_internal.h"
 
 /* tchar (RFC 9110 §5.6.2): ALPHA / DIGIT / "!#$%&'*+-.^_`|~" */
 static int is_tchar(unsigned char c)
@@ -12,17 +13,6 @@ static int is_tchar(unsigned char c)
     return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
-static int lower(unsigned char c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
-
-/* Case-insensitive equality of a slice with a lower-case literal. */
-static int ieq(const char *p, size_t n, const char *lit)
-{
-    size_t m = strlen(lit);
-    if (n != m) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (lower((unsigned char)p[i]) != (unsigned char)lit[i]) return 0;
-    return 1;
-}
 
 static prep_http_parse_result fail(prep_http_req *r, int status, const char *why)
 {
@@ -45,7 +35,7 @@ static int split_target(prep_http_req *r)
     size_t n = r->target.len, i = 0;
     if (t[0] == '/') {
         /* origin-form */
-    } else if ((n >= 7 && ieq(t, 7, "http://")) || (n >= 8 && ieq(t, 8, "https://"))) {
+    } else if ((n >= 7 && http_ieq(t, 7, "http://")) || (n >= 8 && http_ieq(t, 8, "https://"))) {
         i = (t[4] == ':') ? 7 : 8;
         size_t a = i;
         while (i < n && t[i] != '/' && t[i] != '?') {
@@ -83,8 +73,8 @@ static void connection_tokens(const char *p, size_t n, int *close, int *ka)
         while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == ',')) i++;
         size_t s = i;
         while (i < n && p[i] != ',' && p[i] != ' ' && p[i] != '\t') i++;
-        if (ieq(p + s, i - s, "close")) *close = 1;
-        if (ieq(p + s, i - s, "keep-alive")) *ka = 1;
+        if (http_ieq(p + s, i - s, "close")) *close = 1;
+        if (http_ieq(p + s, i - s, "keep-alive")) *ka = 1;
     }
 }
 
@@ -218,23 +208,23 @@ prep_http_parse_result prep_http_parse_request(const char *buf, size_t len, prep
         r->headers[r->n_headers].name = name;
         r->headers[r->n_headers].value = val;
         r->n_headers++;
-        if (ieq(name.p, name.len, "host")) {
+        if (http_ieq(name.p, name.len, "host")) {
             if (++n_host > 1) return fail(r, 400, "duplicate Host");
             if (!host_ok(val.p, val.len)) return fail(r, 400, "invalid Host");
             r->host = val;
-        } else if (ieq(name.p, name.len, "accept-encoding")) {
+        } else if (http_ieq(name.p, name.len, "accept-encoding")) {
             keep_once(&r->accept_encoding, &n_ae, r, PREP_HTTP_DUP_ACCEPT_ENCODING, val);
-        } else if (ieq(name.p, name.len, "if-none-match")) {
+        } else if (http_ieq(name.p, name.len, "if-none-match")) {
             keep_once(&r->if_none_match, &n_inm, r, PREP_HTTP_DUP_IF_NONE_MATCH, val);
-        } else if (ieq(name.p, name.len, "range")) {
+        } else if (http_ieq(name.p, name.len, "range")) {
             keep_once(&r->range, &n_range, r, PREP_HTTP_DUP_RANGE, val);
-        } else if (ieq(name.p, name.len, "if-range")) {
+        } else if (http_ieq(name.p, name.len, "if-range")) {
             keep_once(&r->if_range, &n_ir, r, PREP_HTTP_DUP_IF_RANGE, val);
-        } else if (ieq(name.p, name.len, "connection")) {
+        } else if (http_ieq(name.p, name.len, "connection")) {
             connection_tokens(val.p, val.len, &conn_close, &conn_ka);
-        } else if (ieq(name.p, name.len, "transfer-encoding")) {
+        } else if (http_ieq(name.p, name.len, "transfer-encoding")) {
             has_te = 1;
-        } else if (ieq(name.p, name.len, "content-length")) {
+        } else if (http_ieq(name.p, name.len, "content-length")) {
             /* 1*DIGIT; repeated values must agree (RFC 9112 §6.3) */
             if (val.len == 0 || val.len > 18) return fail(r, 400, "invalid Content-Length");
             unsigned long long x = 0;
