@@ -73,3 +73,16 @@ int cli_not_built(const char *cmd)
     fprintf(stderr, "prep: '%s' is not built yet in this version (see the open issues)\n", cmd);
     return CLI_USAGE;
 }
+
+int cli_int(const char *cmd, const char *name, const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    int64_t v;
+    if (!s) return 0;
+    if (prep_parse_i64(s, &v) || v < lo || v > hi) {
+        fprintf(stderr, "prep %s: --%s must be a whole number in %lld..%lld\n", cmd, name, (long long)lo,
+                (long long)hi);
+        return -1;
+    }
+    *out = v;
+    return 1;
+}

@@ -22,6 +22,10 @@ int cli_parse(int argc, char **argv, cli_opt *opts, int *help, char *err, size_t
 /* Prints "usage: prep CMD OPTIONS\n\nSUMMARY\n\noptions:\n  --x ARG  help" to f. */
 void cli_usage(FILE *f, const char *cmd, const char *synopsis, const char *summary, const cli_opt *opts);
 const char *cli_get(const cli_opt *opts, const char *name);
+/* A whole-number option value s (NULL = not given): 0 when absent, 1 with *out set when it
+ * is a number in lo..hi, -1 after printing "prep CMD: --NAME must be a whole number in
+ * LO..HI" otherwise. */
+int cli_int(const char *cmd, const char *name, const char *s, int64_t lo, int64_t hi, int64_t *out);
 
 /* A catalogue and its captures counted up to a cut instant (src/cli/night.c). */
 #include "prep/tally.h"

@@ -657,11 +657,7 @@ static int receive_pull(const cli_opt *opts, const prep_cut_policy *pol, const c
                         const prep_cut_export_opts *xo)
 {
     int64_t every = 2000;
-    const char *pm = cli_get(opts, "poll-ms");
-    if (pm && (prep_parse_i64(pm, &every) || every < 100 || every > 3600000)) {
-        fprintf(stderr, "prep receive: --poll-ms must be 100..3600000\n");
-        return CLI_USAGE;
-    }
+    if (cli_int("receive", "poll-ms", cli_get(opts, "poll-ms"), 100, 3600000, &every) < 0) return CLI_USAGE;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = watch_on_signal;

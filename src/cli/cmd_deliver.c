@@ -189,17 +189,6 @@ static void on_progress(void *ctx, const prep_deliver_progress *p)
 }
 
 /* ---------------------------------------------------------------- the command */
-static int parse_num(const char *s, int64_t lo, int64_t hi, const char *name, int64_t *out)
-{
-    int64_t v;
-    if (prep_parse_i64(s, &v) || v < lo || v > hi) {
-        fprintf(stderr, "prep deliver: --%s must be a whole number from %lld to %lld\n", name, (long long)lo,
-                (long long)hi);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
 
 int cmd_deliver(int argc, char **argv)
 {
@@ -277,39 +266,24 @@ int cmd_deliver(int argc, char **argv)
     prep_deliver_opts o;
     prep_deliver_opts_init(&o);
     int64_t v;
+    int r;
     uint64_t seq = 0;
-    if (cli_get(opts, "cut")) {
-        if (parse_num(cli_get(opts, "cut"), 1, (int64_t)PREP_CUT_SEQ_MAX, "cut", &v)) goto out;
-        seq = (uint64_t)v;
-    }
-    if (cli_get(opts, "parallel")) {
-        if (parse_num(cli_get(opts, "parallel"), 1, 64, "parallel", &v)) goto out;
-        o.parallel = (unsigned)v;
-    }
-    if (cli_get(opts, "ftps-streams")) {
-        if (parse_num(cli_get(opts, "ftps-streams"), 1, PREP_DELIVER_STREAMS_MAX, "ftps-streams", &v)) goto out;
-        o.ftps_streams = (unsigned)v;
-    }
-    if (cli_get(opts, "sftp-streams")) {
-        if (parse_num(cli_get(opts, "sftp-streams"), 1, PREP_DELIVER_STREAMS_MAX, "sftp-streams", &v)) goto out;
-        o.sftp_streams = (unsigned)v;
-    }
-    if (cli_get(opts, "retries")) {
-        if (parse_num(cli_get(opts, "retries"), 0, 100, "retries", &v)) goto out;
-        o.retries = (unsigned)v;
-    }
-    if (cli_get(opts, "backoff")) {
-        if (parse_num(cli_get(opts, "backoff"), 0, 600000, "backoff", &v)) goto out;
-        o.backoff_ms = (uint64_t)v;
-    }
-    if (cli_get(opts, "connect-timeout")) {
-        if (parse_num(cli_get(opts, "connect-timeout"), 1, 600, "connect-timeout", &v)) goto out;
-        o.connect_timeout = (long)v;
-    }
-    if (cli_get(opts, "slow-time")) {
-        if (parse_num(cli_get(opts, "slow-time"), 1, 3600, "slow-time", &v)) goto out;
-        o.low_speed_time = (long)v;
-    }
+    if ((r = cli_int("deliver", "cut", cli_get(opts, "cut"), 1, (int64_t)PREP_CUT_SEQ_MAX, &v)) < 0) goto out;
+    if (r) seq = (uint64_t)v;
+    if ((r = cli_int("deliver", "parallel", cli_get(opts, "parallel"), 1, 64, &v)) < 0) goto out;
+    if (r) o.parallel = (unsigned)v;
+    if ((r = cli_int("deliver", "ftps-streams", cli_get(opts, "ftps-streams"), 1, PREP_DELIVER_STREAMS_MAX, &v)) < 0) goto out;
+    if (r) o.ftps_streams = (unsigned)v;
+    if ((r = cli_int("deliver", "sftp-streams", cli_get(opts, "sftp-streams"), 1, PREP_DELIVER_STREAMS_MAX, &v)) < 0) goto out;
+    if (r) o.sftp_streams = (unsigned)v;
+    if ((r = cli_int("deliver", "retries", cli_get(opts, "retries"), 0, 100, &v)) < 0) goto out;
+    if (r) o.retries = (unsigned)v;
+    if ((r = cli_int("deliver", "backoff", cli_get(opts, "backoff"), 0, 600000, &v)) < 0) goto out;
+    if (r) o.backoff_ms = (uint64_t)v;
+    if ((r = cli_int("deliver", "connect-timeout", cli_get(opts, "connect-timeout"), 1, 600, &v)) < 0) goto out;
+    if (r) o.connect_timeout = (long)v;
+    if ((r = cli_int("deliver", "slow-time", cli_get(opts, "slow-time"), 1, 3600, &v)) < 0) goto out;
+    if (r) o.low_speed_time = (long)v;
     o.state_dir = cli_get(opts, "state");
     o.full = cli_get(opts, "full") != NULL;
 

@@ -245,20 +245,15 @@ int cmd_demo(int argc, char **argv)
         return CLI_OK;
     }
     double spc = 10;
-    long duration = 0, port0 = 8443;
+    int64_t duration = 0, port0 = 8443;
     const char *v;
     if ((v = cli_get(opts, "seconds-per-cut")) && (sscanf(v, "%lf", &spc) != 1 || spc < 1 || spc > 600)) {
         fprintf(stderr, "prep demo: --seconds-per-cut must be between 1 and 600\n");
         return CLI_USAGE;
     }
-    if ((v = cli_get(opts, "duration")) && (sscanf(v, "%ld", &duration) != 1 || duration < 1)) {
-        fprintf(stderr, "prep demo: --duration must be a whole number of seconds >= 1\n");
+    if (cli_int("demo", "duration", cli_get(opts, "duration"), 1, 365 * 86400, &duration) < 0 ||
+        cli_int("demo", "port", cli_get(opts, "port"), 1024, 65000, &port0) < 0)
         return CLI_USAGE;
-    }
-    if ((v = cli_get(opts, "port")) && (sscanf(v, "%ld", &port0) != 1 || port0 < 1024 || port0 > 65000)) {
-        fprintf(stderr, "prep demo: --port must be between 1024 and 65000\n");
-        return CLI_USAGE;
-    }
     const char *scale = cli_get(opts, "scale") ? cli_get(opts, "scale") : "qro2021";
     if (strcmp(scale, "qro2021") && strcmp(scale, "tiny")) {
         fprintf(stderr, "prep demo: --scale is qro2021 or tiny\n");

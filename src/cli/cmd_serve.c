@@ -25,14 +25,9 @@ static int seconds_ms(const char *cmd, const char *name, const char *s, int *out
 static int int_opt(const char *cmd, const char *name, const char *s, int64_t lo, int64_t hi, int *out)
 {
     int64_t v;
-    if (!s) return 0;
-    if (prep_parse_i64(s, &v) || v < lo || v > hi) {
-        fprintf(stderr, "prep %s: --%s must be a whole number in %lld..%lld\n", cmd, name, (long long)lo,
-                (long long)hi);
-        return -1;
-    }
-    *out = (int)v;
-    return 0;
+    int r = cli_int(cmd, name, s, lo, hi, &v);
+    if (r > 0) *out = (int)v;
+    return r < 0 ? -1 : 0;
 }
 
 /* --pull: the pull loop on its own thread beside the server; the server's watcher picks
