@@ -27,7 +27,7 @@
 typedef int (*prep_pull_authorize_fn)(void *ctx, const char *token, char id_out[64]);
 
 typedef struct prep_pull_server_opts {
-    const char *listen;    /* "127.0.0.1:9443" (borrowed) */
+    const char *listen;    /* "127.0.0.1:9443" or "[::1]:9443" (borrowed; prep_serve_parse_addr) */
     const char *tls_cert;  /* PEM files (borrowed); NULL = plain HTTP (tests, or behind a TLS front) */
     const char *tls_key;
     const char *store;     /* the institute's store (borrowed) */

@@ -318,4 +318,12 @@ prep_err prep_serve_run(const prep_serve_config *c, prep_diags *d);
 /* Asks a running prep_serve_run to stop (async-signal-safe; any thread). */
 void prep_serve_stop(void);
 
+
+/* A listen address "ADDR:PORT" — a numeric IPv4 address, or an IPv6 one in brackets
+ * ("[::1]:8443"), port 0..65535 (0 = any free port) — into *sa and *len (borrowed). Returns
+ * PREP_OK, or PREP_ERR_USAGE with a "listen" diag naming spec. Shared by prep serve and the
+ * institute's pull links. */
+#include <sys/socket.h>
+prep_err prep_serve_parse_addr(const char *spec, struct sockaddr_storage *sa, socklen_t *len, prep_diags *d);
+
 #endif

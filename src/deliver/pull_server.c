@@ -422,28 +422,14 @@ static prep_err fail(prep_diags *d, const char *what, const char *why, prep_err 
     return e;
 }
 
-static int parse_listen(const char *l, struct sockaddr_in *sa)
-{
-    const char *colon = strrchr(l, ':');
-    if (!colon || colon == l || (size_t)(colon - l) >= 64) return -1;
-    char host[64];
-    memcpy(host, l, (size_t)(colon - l));
-    host[colon - l] = '\0';
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    if (*end || port < 0 || port > 65535) return -1;
-    memset(sa, 0, sizeof *sa);
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)port);
-    return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
-}
-
 prep_err prep_pull_server_start(const prep_pull_server_opts *o, prep_pull_server **out, prep_diags *d)
 {
     *out = NULL;
-    struct sockaddr_in sa;
-    if (!o->listen || parse_listen(o->listen, &sa))
-        return fail(d, o->listen ? o->listen : "(listen)", "listen address must be IPv4ADDR:PORT", PREP_ERR_USAGE);
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    if (!o->listen) return fail(d, "(listen)", "no listen address (ADDR:PORT)", PREP_ERR_USAGE);
+    prep_err pe = prep_serve_parse_addr(o->listen, &sa, &salen, d);
+    if (pe) return pe;
     if (!o->store) return fail(d, "(store)", "no store", PREP_ERR_USAGE);
     prep_pull_server *s = calloc(1, sizeof *s);
     if (!s) return PREP_ERR_NOMEM;
@@ -478,16 +464,17 @@ prep_err prep_pull_server_start(const prep_pull_server_opts *o, prep_pull_server
             goto bad;
         }
     }
-    s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    s->lfd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     if (s->lfd < 0 || setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
-        bind(s->lfd, (struct sockaddr *)&sa, sizeof sa) || listen(s->lfd, 128)) {
+        bind(s->lfd, (struct sockaddr *)&sa, salen) || listen(s->lfd, 128)) {
         e = fail(d, o->listen, strerror(errno), PREP_ERR_IO);
         goto bad;
     }
     socklen_t sl = sizeof sa;
     getsockname(s->lfd, (struct sockaddr *)&sa, &sl);
-    s->port = ntohs(sa.sin_port);
+    s->port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
+                                             : ((struct sockaddr_in *)&sa)->sin_port);
     if (pthread_create(&s->acceptor, NULL, accept_main, s) != 0) {
         e = fail(d, o->listen, "cannot start the accept thread", PREP_ERR_IO);
         goto bad;

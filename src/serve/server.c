@@ -72,18 +72,16 @@ void net_conn_set_events(net_conn *c, unsigned ev)
 }
 
 /* ---------------------------------------------------------------- addresses */
-static prep_err parse_listen(const char *spec, int tls, net_listen_cfg *l, prep_diags *d)
+prep_err prep_serve_parse_addr(const char *spec, struct sockaddr_storage *sa, socklen_t *len, prep_diags *d)
 {
-    memset(l, 0, sizeof *l);
-    l->tls = tls;
     const char *colon = strrchr(spec, ':');
-    if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof l->host) {
+    char host[128];
+    if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof host) {
         prep_diags_add(d, spec, 0, 0, "listen", "expected ADDR:PORT (e.g. 127.0.0.1:8080 or [::1]:8443): '%s'", spec);
         return PREP_ERR_USAGE;
     }
-    memcpy(l->host, spec, (size_t)(colon - spec));
-    char host[128];
-    snprintf(host, sizeof host, "%s", l->host);
+    memcpy(host, spec, (size_t)(colon - spec));
+    host[colon - spec] = 0;
     size_t hl = strlen(host);
     if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
         memmove(host, host + 1, hl - 2);
@@ -103,15 +101,27 @@ static prep_err parse_listen(const char *spec, int tls, net_listen_cfg *l, prep_
         prep_diags_add(d, spec, 0, 0, "listen", "'%s' is not a numeric IPv4 or IPv6 address: %s", host, gai_strerror(rc));
         return PREP_ERR_USAGE;
     }
-    memcpy(&l->addr, res->ai_addr, res->ai_addrlen);
-    l->addrlen = res->ai_addrlen;
+    memset(sa, 0, sizeof *sa);
+    memcpy(sa, res->ai_addr, res->ai_addrlen);
+    *len = res->ai_addrlen;
     freeaddrinfo(res);
-    l->port = (int)port;
+    return PREP_OK;
+}
+
+static prep_err parse_listen(const char *spec, int tls, net_listen_cfg *l, prep_diags *d)
+{
+    memset(l, 0, sizeof *l);
+    l->tls = tls;
+    prep_err e = prep_serve_parse_addr(spec, &l->addr, &l->addrlen, d);
+    if (e) return e;
+    memcpy(l->host, spec, (size_t)(strrchr(spec, ':') - spec)); /* fits: checked above */
     if (l->addr.ss_family == AF_INET) {
         const struct sockaddr_in *a = (const struct sockaddr_in *)&l->addr;
+        l->port = ntohs(a->sin_port);
         l->loopback = (ntohl(a->sin_addr.s_addr) >> 24) == 127;
     } else {
         const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&l->addr;
+        l->port = ntohs(a->sin6_port);
         l->loopback = IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
     }
     return PREP_OK;

@@ -172,6 +172,15 @@ static void test_block_unknown_and_hostile_paths(void **st)
     assert_int_equal(pull(&f, bad, etag, &r, &d), PREP_ERR_IO);
     assert_int_equal(r.http_status, 404);
 
+    /* a listen address that is not ADDR:PORT is refused before anything is bound */
+    prep_pull_server *bad_srv = NULL;
+    prep_pull_server_opts bo = {.listen = "localhost:99999", .store = f.inst, .authorize = authorize};
+    prep_diags_free(&d);
+    prep_diags_init(&d);
+    assert_int_equal(prep_pull_server_start(&bo, &bad_srv, &d), PREP_ERR_USAGE);
+    assert_null(bad_srv);
+    assert_non_null(prep_diags_find(&d, "listen"));
+
     /* hostile paths never reach a file outside the store */
     static const char *const probes[] = {
         "cuts/1/../../active", "cuts/01/manifest", "cuts/1/other", "objects/zz/aaaa", "objects/../active",
