@@ -49,7 +49,9 @@ int cmd_serve(int argc, char **argv)
 {
     cli_opt opts[] = {
         {"store", "DIR", "the cut store to serve (required); a newly activated cut is picked up while serving", NULL},
-        {"listen", "ADDR:PORT", "plain HTTP listener (default 127.0.0.1:8080 without TLS); with TLS it redirects to https",
+        {"listen", "ADDR:PORT",
+         "plain HTTP listener (default 127.0.0.1:8080 without TLS); with TLS it redirects to https. A numeric "
+         "address: 127.0.0.1:8080, 0.0.0.0:80, [::1]:8080 (IPv6 in brackets); port 0 takes any free port",
          NULL},
         {"tls-listen", "ADDR:PORT", "HTTPS listener (HTTP/2 and HTTP/1.1 by ALPN; TLS 1.2 and 1.3 only)", NULL},
         {"tls-cert", "FILE", "PEM certificate chain for --tls-listen", NULL},

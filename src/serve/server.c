@@ -86,6 +86,10 @@ prep_err prep_serve_parse_addr(const char *spec, struct sockaddr_storage *sa, so
     if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
         memmove(host, host + 1, hl - 2);
         host[hl - 2] = 0;
+    } else if (strchr(host, ':')) {
+        /* "::1:80" could be ::1 port 80 or ::1:80 with no port: RFC 3986 brackets decide. */
+        prep_diags_add(d, spec, 0, 0, "listen", "an IPv6 address goes in brackets, e.g. [::1]:8443: '%s'", spec);
+        return PREP_ERR_USAGE;
     }
     int64_t port;
     if (prep_parse_i64(colon + 1, &port) || port < 0 || port > 65535) {
