@@ -93,6 +93,15 @@ static int load_targets_file(const char *path, prep_deliver_target **v, size_t *
         fprintf(stderr, "prep deliver: cannot read %s: %s\n", path, prep_err_str(e));
         return -1;
     }
+    const char *nul = memchr(b, 0, len);
+    if (nul) { /* the lines after it would be lost without a word */
+        long at = 1;
+        for (const char *q = b; q < nul; q++) at += *q == '\n';
+        fprintf(stderr, "prep deliver: %s:%ld: a NUL byte; a targets file is text\n", path, at);
+        memset(b, 0, len);
+        free(b);
+        return -1;
+    }
     int bad = 0;
     long lineno = 0;
     for (char *line = b, *next; line && *line; line = next) {

@@ -80,6 +80,14 @@ receive() { # name incoming-dir
 active_of() { sed -n 's/^sequence //p' "$T/b-$1/active" 2>/dev/null; }
 count_files() { find "$1" -type f | wc -l; }
 
+# A targets file with a NUL byte is refused, naming the line, before any upload: the
+# targets after it would otherwise be dropped without a word.
+{ head -3 "$T/targets"; printf 'id=nul\0 url=ftp://127.0.0.1:1/x/\n'; tail -1 "$T/targets"; } >"$T/targets-nul"
+"$PREP" deliver --store "$T/store" --targets "$T/targets-nul" >"$T/dn.out" 2>"$T/dn.err"
+rc=$?
+[ $rc = 2 ] && grep -q "targets-nul:4: a NUL byte" "$T/dn.err" && [ ! -e "$T/store/deliver" ] &&
+  ok "a targets file with a NUL byte is refused (line 4), nothing sent" || bad "NUL targets: rc=$rc $(cat "$T/dn.err")"
+
 # ---------------------------------------------------------------- 1. cut 1, one target down
 "${DELIVER[@]}" >"$T/d1.out" 2>"$T/d1.err"
 rc=$?
