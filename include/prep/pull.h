@@ -10,6 +10,11 @@
  *   GET /pull/<token>/estado                 "prep-pull 1\nseq N\nmanifest SHA256\n"
  *                                            (ETag "SHA256": poll with If-None-Match)
  *   GET /pull/<token>/cuts/<seq>/manifest    the cut's manifest
+ *   GET /pull/<token>/cuts/<seq>/manifest.patch
+ *                                            the patch that rebuilds it from cut seq-1's
+ *                                            (docs/formats/cut.md), 404 when there is none
+ *                                            smaller than the manifest; the client uses it
+ *                                            when it holds cut seq-1, as a push does
  *   GET /pull/<token>/cuts/<seq>/manifest.sig
  *   GET /pull/<token>/objects/<aa>/<62 hex>  one object
  *
@@ -67,13 +72,15 @@ typedef struct prep_pull_result {
     uint64_t active_before, active_after;
     int not_modified;        /* the state had not changed since the last poll (304) */
     size_t cuts_fetched, objects_fetched;
+    size_t patches_fetched;  /* cuts whose manifest came as a patch */
     uint64_t bytes_fetched;
     int http_status;         /* of the state request; 403 = this broadcaster is blocked */
 } prep_pull_result;
 
 /* One poll: asks the state (conditional on etag, in/out: a 65-byte buffer, "" the first
- * time), and when the institute has a newer cut, fetches the manifests and signatures of
- * every cut after the local active one and the objects the store lacks, then
+ * time), and when the institute has a newer cut, fetches the manifests (as patches against
+ * the cut before when the store holds it) and signatures of every cut after the local
+ * active one and the objects the store lacks, then
  * prep_cut_receive. Returns PREP_OK (also when nothing was new), PREP_ERR_VERIFY (a cut
  * was refused; the active cut stays), PREP_ERR_IO (network; diags say which URL and
  * why, "blocked" for 403). */

@@ -30,8 +30,8 @@ int cli_pull_loop(cli_pull *p, volatile sig_atomic_t *stop)
             last_err[0] = '\0';
         }
         if (r.active_after != r.active_before) {
-            printf("prep %s: pulled corte %llu (%zu cortes, %zu objetos, %llu bytes)\n", p->cmd,
-                   (unsigned long long)r.active_after, r.cuts_fetched, r.objects_fetched,
+            printf("prep %s: pulled corte %llu (%zu cortes, %zu of them as manifest patches, %zu objetos, %llu bytes)\n",
+                   p->cmd, (unsigned long long)r.active_after, r.cuts_fetched, r.patches_fetched, r.objects_fetched,
                    (unsigned long long)r.bytes_fetched);
             fflush(stdout);
         }

@@ -143,6 +143,91 @@ static int store_has(const char *store, const char *sha, uint64_t size)
     return lstat(p, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == size;
 }
 
+/* Fetches the object sha (size bytes) into work unless the store or work already has it.
+ * 0 ok, else the HTTP status or -1 (errbuf says why). */
+static long fetch_object(CURL *c, const prep_pull_opts *o, const char *work, const char *sha, uint64_t size,
+                         prep_pull_result *res, char *errbuf)
+{
+    char path[4096], rel[128];
+    if (store_has(o->store, sha, size)) return 0;
+    snprintf(path, sizeof path, "%s/objects/%.2s", work, sha);
+    if (prep_mkdirs(path)) {
+        snprintf(errbuf, CURL_ERROR_SIZE, "cannot create %.200s: %s", path, strerror(errno));
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/objects/%.2s/%s", work, sha, sha + 2);
+    struct stat st;
+    if (lstat(path, &st) == 0) return 0; /* fetched for an earlier cut of the batch */
+    snprintf(rel, sizeof rel, "objects/%.2s/%s", sha, sha + 2);
+    long r = fetch_file(c, o, rel, path, size + 1, &res->bytes_fetched, errbuf);
+    if (!r) res->objects_fetched++;
+    return r;
+}
+
+/* Cut q as a patch against base (the manifest of cut q-1, which the store or this batch
+ * holds): fetches cuts/q/manifest.patch and the new parts its "#s" lines name, rebuilds
+ * the manifest (prep_cut_manifest_patch_objects: every substituted page re-assembled and
+ * hashed, the result hash checked) into *m and writes it to work as cuts/q/manifest, so
+ * prep_cut_receive checks the institute's signature over those bytes as over a fetched
+ * manifest, without rebuilding them a second time. Returns 1 done, 0 use the whole
+ * manifest instead (no patch offered, or it does not apply), -1 the broadcaster is
+ * blocked (diag). */
+static int fetch_patch(CURL *c, const prep_pull_opts *o, const char *work, uint64_t q, const prep_cut_manifest *base,
+                       prep_cut_manifest *m, prep_pull_result *res, char *errbuf, prep_diags *d)
+{
+    char rel[128], path[4096];
+    snprintf(rel, sizeof rel, "cuts/%llu/manifest.patch", (unsigned long long)q);
+    snprintf(path, sizeof path, "%s/%s", work, rel);
+    long r = fetch_file(c, o, rel, path, 64u << 20, &res->bytes_fetched, errbuf);
+    if (r == 403) {
+        prep_diags_add(d, o->url, 0, 0, "blocked", "%s: refused (403): blocked", rel);
+        return -1;
+    }
+    if (r) return 0; /* 404: none worth sending; a network error shows again on the manifest */
+    const prep_cut_limits *lim = o->policy ? &o->policy->limits : NULL;
+    char *text = NULL;
+    size_t tl = 0;
+    int done = 0;
+    if (prep_read_file(path, 64u << 20, &text, &tl) == PREP_OK) {
+        /* "#s OLD NEWSIZE NEW": the new part must be at hand to rebuild the pages it is in. */
+        int ok = 1;
+        for (const char *ln = text; ok && ln && ln < text + tl; ln = strchr(ln, '\n'), ln = ln ? ln + 1 : NULL) {
+            if (strncmp(ln, "#s ", 3)) continue;
+            unsigned long long size;
+            char old[65], neu[65];
+            if (sscanf(ln, "#s %64[0-9a-f] %llu %64[0-9a-f]", old, &size, neu) != 3 || !prep_is_sha256_hex(neu) ||
+                size > PREP_CUT_SUBST_PART_MAX)
+                ok = 0; /* prep_cut_manifest_patch_objects says what is wrong with it */
+            else if (fetch_object(c, o, work, neu, size, res, errbuf))
+                ok = 0;
+        }
+        if (ok) {
+            const char *const roots[2] = {o->store, work};
+            prep_buf out;
+            prep_diags pd;
+            prep_diags_init(&pd);
+            if (prep_cut_manifest_patch_objects(base, text, tl, lim, roots, 2, path, &out, &pd) == PREP_OK) {
+                char mpath[4096];
+                snprintf(mpath, sizeof mpath, "%s/cuts/%llu/manifest", work, (unsigned long long)q);
+                done = prep_cut_manifest_parse(out.data, out.len, lim, path, m, &pd) == PREP_OK &&
+                       prep_write_file_atomic(mpath, out.data, out.len) == PREP_OK;
+                prep_buf_free(&out);
+            }
+            prep_diags_free(&pd);
+        }
+    }
+    free(text);
+    unlink(path); /* the rebuilt manifest stands for it */
+    if (done) {
+        res->patches_fetched++;
+        return 1;
+    }
+    /* It did not apply here: the whole manifest. */
+    prep_cut_manifest_free(m);
+    memset(m, 0, sizeof *m);
+    return 0;
+}
+
 static int parse_state(const char *t, uint64_t *seq, char sha[65])
 {
     unsigned long long s = 0;
@@ -173,7 +258,7 @@ prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result
     hdrs h = {""};
     prep_err e = PREP_OK;
     char *work = NULL;
-    prep_cut_manifest m = {0};
+    prep_cut_manifest m = {0}, base = {0};
     long code = get(c, o, "estado", &s, etag, &h, errbuf);
     res->http_status = (int)code;
     if (code == 304) {
@@ -224,6 +309,15 @@ prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result
         goto out;
     }
     prep_rm_tree(work);
+    /* The manifest of the cut before the one being fetched, when held: a cut's manifest
+     * is then fetched as a patch against it (a few hundred KB instead of the whole). */
+    int have_base = 0;
+    if (act.seq && first == act.seq + 1) {
+        prep_diags bd;
+        prep_diags_init(&bd);
+        have_base = prep_cut_load(o->store, act.seq, &base, &bd) == PREP_OK;
+        prep_diags_free(&bd);
+    }
     char path[4096], rel[256];
     for (uint64_t q = first; q <= remote && !e; q++) {
         snprintf(path, sizeof path, "%s/cuts/%llu", work, (unsigned long long)q);
@@ -232,54 +326,62 @@ prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result
             e = PREP_ERR_IO;
             break;
         }
-        static const char *const names[] = {"manifest.sig", "manifest"};
-        for (int k = 0; k < 2 && !e; k++) {
-            snprintf(rel, sizeof rel, "cuts/%llu/%s", (unsigned long long)q, names[k]);
+        snprintf(rel, sizeof rel, "cuts/%llu/manifest.sig", (unsigned long long)q);
+        snprintf(path, sizeof path, "%s/%s", work, rel);
+        long r = fetch_file(c, o, rel, path, 4096, &res->bytes_fetched, errbuf);
+        if (r) {
+            prep_diags_add(d, o->url, 0, 0, r == 403 ? "blocked" : "pull-http", "%s: %s", rel,
+                           r < 0 ? errbuf : r == 403 ? "refused (403): blocked" : "HTTP error");
+            e = PREP_ERR_IO;
+            break;
+        }
+        res->cuts_fetched++;
+        prep_cut_manifest_free(&m);
+        memset(&m, 0, sizeof m);
+        int patched = have_base ? fetch_patch(c, o, work, q, &base, &m, res, errbuf, d) : 0;
+        if (patched < 0) {
+            e = PREP_ERR_IO;
+            break;
+        }
+        if (!patched) {
+            snprintf(rel, sizeof rel, "cuts/%llu/manifest", (unsigned long long)q);
             snprintf(path, sizeof path, "%s/%s", work, rel);
-            long r = fetch_file(c, o, rel, path, k ? 64u << 20 : 4096, &res->bytes_fetched, errbuf);
+            r = fetch_file(c, o, rel, path, 64u << 20, &res->bytes_fetched, errbuf);
             if (r) {
                 prep_diags_add(d, o->url, 0, 0, r == 403 ? "blocked" : "pull-http", "%s: %s", rel,
                                r < 0 ? errbuf : r == 403 ? "refused (403): blocked" : "HTTP error");
                 e = PREP_ERR_IO;
+                break;
             }
-        }
-        if (e) break;
-        res->cuts_fetched++;
-        char *text = NULL;
-        size_t tl = 0;
-        prep_cut_manifest_free(&m);
-        memset(&m, 0, sizeof m);
-        if ((e = prep_read_file(path, 64u << 20, &text, &tl)) ||
-            (e = prep_cut_manifest_parse(text, tl, o->policy ? &o->policy->limits : NULL, path, &m, d))) {
+            char *text = NULL;
+            size_t tl = 0;
+            if ((e = prep_read_file(path, 64u << 20, &text, &tl)) ||
+                (e = prep_cut_manifest_parse(text, tl, o->policy ? &o->policy->limits : NULL, path, &m, d))) {
+                free(text);
+                break;
+            }
             free(text);
-            break;
         }
-        free(text);
         for (size_t i = 0; i < m.n && !e; i++) {
             const prep_cut_entry *en = &m.entries[i];
             size_t nobj = en->n_parts ? en->n_parts : 1;
             for (size_t j = 0; j < nobj && !e; j++) {
                 const char *sha = en->n_parts ? en->parts[j].sha256 : en->sha256;
                 uint64_t size = en->n_parts ? en->parts[j].size : en->size;
-                if (store_has(o->store, sha, size)) continue;
-                snprintf(path, sizeof path, "%s/objects/%.2s", work, sha);
-                if (prep_mkdirs(path)) {
-                    e = PREP_ERR_IO;
-                    break;
-                }
-                snprintf(path, sizeof path, "%s/objects/%.2s/%s", work, sha, sha + 2);
-                struct stat st;
-                if (lstat(path, &st) == 0) continue; /* fetched for an earlier cut of the batch */
-                snprintf(rel, sizeof rel, "objects/%.2s/%s", sha, sha + 2);
-                long r = fetch_file(c, o, rel, path, size + 1, &res->bytes_fetched, errbuf);
+                r = fetch_object(c, o, work, sha, size, res, errbuf);
                 if (r) {
+                    snprintf(rel, sizeof rel, "objects/%.2s/%s", sha, sha + 2);
                     prep_diags_add(d, o->url, 0, 0, r == 403 ? "blocked" : "pull-http", "%s: %s", rel,
                                    r < 0 ? errbuf : "HTTP error");
                     e = PREP_ERR_IO;
                 }
-                res->objects_fetched++;
             }
         }
+        /* This cut's manifest is the next one's base. */
+        prep_cut_manifest_free(&base);
+        base = m;
+        memset(&m, 0, sizeof m);
+        have_base = 1;
     }
     if (!e) {
         prep_cut_result cr = {0};
@@ -289,6 +391,7 @@ prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result
     }
 out:
     prep_cut_manifest_free(&m);
+    prep_cut_manifest_free(&base);
     if (work) {
         prep_rm_tree(work);
         free(work);

@@ -6,7 +6,8 @@
  * hundred broadcasters polling every few seconds, not the public: simplicity and
  * predictability win over the public server's event loop. Files are streamed from the
  * store (never held in memory), the token is asked again on every request so a block
- * takes effect at once. */
+ * takes effect at once. The one thing held in memory is the newest manifest patch
+ * (cuts/<k>/manifest.patch, computed once per cut for every broadcaster that asks). */
 #include "prep/pull.h"
 #include "prep/serve.h"
 
@@ -41,6 +42,12 @@ struct prep_pull_server {
     int *fds;         /* their sockets, for shutdown at stop (max_conns slots, -1 free) */
     _Atomic uint64_t requests, ok, not_modified, forbidden, not_found, bad, bytes;
     pthread_mutex_t log_mu;
+    /* The last manifest patch asked for: cut patch_seq against patch_seq - 1. patch NULL
+     * with patch_seq set: there is none to give (no base, or not smaller). */
+    pthread_mutex_t patch_mu;
+    uint64_t patch_seq;
+    char *patch;
+    size_t patch_len;
 };
 
 typedef struct conn {
@@ -130,6 +137,48 @@ static int send_text(conn *c, int status, const char *body, int head_only, int k
     size_t n = strlen(body);
     if (send_head(c, status, "text/plain; charset=utf-8", n, etag, keep)) return -1;
     return head_only ? 0 : io_write(c, body, n);
+}
+
+/* A copy (owned) of the patch that rebuilds cut k's manifest from cut k-1's, or NULL when
+ * there is none worth sending (k-1 or k not in the store, or the patch is not smaller than
+ * the manifest). Computed once per k under patch_mu; the broadcasters asking for the same
+ * cut wait for the first one's computation instead of repeating it. */
+static char *patch_for(prep_pull_server *s, uint64_t k, size_t *len)
+{
+    char *copy = NULL;
+    pthread_mutex_lock(&s->patch_mu);
+    if (s->patch_seq != k && k >= 2 && k <= PREP_CUT_SEQ_MAX) {
+        free(s->patch);
+        s->patch = NULL;
+        s->patch_len = 0;
+        s->patch_seq = k;
+        prep_cut_manifest a = {0}, b = {0};
+        prep_diags d;
+        prep_diags_init(&d);
+        char mpath[4096];
+        struct stat st;
+        snprintf(mpath, sizeof mpath, "%s/cuts/%llu/manifest", s->store, (unsigned long long)k);
+        int have = stat(mpath, &st) == 0;
+        prep_buf pb; /* at most the manifest's size: a bigger patch is not worth sending */
+        prep_buf_init(&pb, have ? (size_t)st.st_size + 1 : 1);
+        if (have && !prep_cut_load(s->store, k - 1, &a, &d) && !prep_cut_load(s->store, k, &b, &d) &&
+            !prep_cut_manifest_diff(&a, &b, &pb) && pb.len < (size_t)st.st_size) {
+            s->patch_len = pb.len;
+            s->patch = prep_buf_steal(&pb, NULL);
+        }
+        prep_buf_free(&pb);
+        prep_cut_manifest_free(&a);
+        prep_cut_manifest_free(&b);
+        prep_diags_free(&d);
+        /* A cut not (yet) in the store is asked again next time rather than remembered. */
+        if (!s->patch) s->patch_seq = have ? k : 0;
+    }
+    if (s->patch_seq == k && s->patch && (copy = malloc(s->patch_len ? s->patch_len : 1))) {
+        memcpy(copy, s->patch, s->patch_len);
+        *len = s->patch_len;
+    }
+    pthread_mutex_unlock(&s->patch_mu);
+    return copy;
 }
 
 /* Streams a regular file of the store (no symlink). 0 sent, 1 not found, -1 I/O. */
@@ -252,6 +301,26 @@ static int handle(conn *c, const prep_http_req *rq)
         if (send_text(c, status, body, head_only, keep, act.manifest_sha256)) keep = 0;
         sent = strlen(body);
         goto out;
+    }
+    if (!strncmp(rest, "cuts/", 5)) {
+        const char *sq = rest + 5, *sl = strchr(sq, '/');
+        if (sl && !strcmp(sl + 1, "manifest.patch") && all_digits(sq, (size_t)(sl - sq)) && sl - sq <= 12) {
+            size_t plen = 0;
+            char *patch = patch_for(s, strtoull(sq, NULL, 10), &plen);
+            if (!patch) {
+                status = 404;
+                send_text(c, status, "no patch: fetch the manifest\n", head_only, keep, NULL);
+                goto out;
+            }
+            status = 200;
+            if (send_head(c, status, "text/plain; charset=utf-8", plen, NULL, keep) ||
+                (!head_only && io_write(c, patch, plen)))
+                keep = 0;
+            else if (!head_only)
+                sent = plen;
+            free(patch);
+            goto out;
+        }
     }
     char path[PREP_HTTP_PATH_MAX + 4096];
     const char *ctype = "application/octet-stream";
@@ -448,6 +517,7 @@ prep_err prep_pull_server_start(const prep_pull_server_opts *o, prep_pull_server
     for (int i = 0; i < s->o.max_conns; i++) s->fds[i] = -1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->log_mu, NULL);
+    pthread_mutex_init(&s->patch_mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     prep_err e = PREP_OK;
     if (o->tls_cert || o->tls_key) {
@@ -507,7 +577,9 @@ void prep_pull_server_stop(prep_pull_server *s)
     SSL_CTX_free(s->ctx);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->log_mu);
+    pthread_mutex_destroy(&s->patch_mu);
     pthread_cond_destroy(&s->cv);
+    free(s->patch);
     free(s->store);
     free(s->fds);
     free(s);

@@ -233,6 +233,9 @@ grep -Eq "cuts accepted" "$T/logs/s-receive.log" &&
   [ "$(sed -n 's/.* \([0-9]*\) cuts accepted.*/\1/p' "$T/logs/s-receive.log" | sort -n | tail -1)" -ge 2 ] &&
   ok "S's receiver took the missed cuts as one chain" || bad "S's receiver: $(tail -3 "$T/logs/s-receive.log")"
 grep -Eq "pulled corte [0-9]+ \(([2-9]|[1-9][0-9]+) cortes" "$T/logs/p-serve.log" && ok "P pulled the missed chain" || bad "P's log: $(tail -3 "$T/logs/p-serve.log")"
+# a broadcaster holding the cut before takes the next manifest as a patch against it
+grep -Eq "pulled corte [0-9]+ \([0-9]+ cortes, [1-9][0-9]* of them as manifest patches" "$T/logs/p-serve.log" &&
+  ok "P took manifests as patches" || bad "P never used a manifest patch: $(grep -m3 'pulled corte' "$T/logs/p-serve.log")"
 
 # ---------------------------------------------------------------- 3. all three follow
 WAIT=75 at_latest s f p && ok "S (sftp), F (ftps), P (pull) serve the institute's latest cut ($(status_line))" ||

@@ -99,6 +99,7 @@ static void test_pull_first_then_delta_then_304(void **st)
     assert_int_equal(r.active_after, 2);
     assert_int_equal(r.cuts_fetched, 1);
     assert_int_equal(r.objects_fetched, 43);
+    assert_int_equal(r.patches_fetched, 0); /* nothing to patch against */
     assert_int_equal(active_seq(f.bcast), 2);
     prep_cut_active a1, a2;
     assert_int_equal(prep_cut_active_read(f.inst, &a1, NULL), PREP_OK);
@@ -129,6 +130,31 @@ static void test_pull_first_then_delta_then_304(void **st)
     assert_int_equal(r.cuts_fetched, 2);
     assert_int_equal(r.objects_fetched, 4);
     assert_int_equal(active_seq(f.bcast), 4);
+    /* both manifests came as patches (3 against the store's 2, 4 against the batch's 3),
+     * so the bytes are the two signatures, two small patches and the four objects: less
+     * than the two whole manifests alone */
+    assert_int_equal(r.patches_fetched, 2);
+    struct stat m3, m4;
+    char *p3 = pathf("%s/cuts/3/manifest", f.inst), *p4 = pathf("%s/cuts/4/manifest", f.inst);
+    assert_int_equal(stat(p3, &m3), 0);
+    assert_int_equal(stat(p4, &m4), 0);
+    free(p3);
+    free(p4);
+    assert_true(r.bytes_fetched < (uint64_t)(m3.st_size + m4.st_size));
+    /* the broadcaster's manifests are the institute's, byte for byte */
+    for (int k = 3; k <= 4; k++) {
+        char *a = pathf("%s/cuts/%d/manifest", f.inst, k), *b = pathf("%s/cuts/%d/manifest", f.bcast, k);
+        size_t na, nb;
+        char *da = read_all(a, &na), *db = read_all(b, &nb);
+        assert_non_null(da);
+        assert_non_null(db);
+        assert_int_equal(na, nb);
+        assert_memory_equal(da, db, na);
+        free(da);
+        free(db);
+        free(a);
+        free(b);
+    }
     /* the scratch area is gone */
     char *scratch = pathf("%s/pull", f.bcast);
     struct stat sb;
@@ -136,6 +162,12 @@ static void test_pull_first_then_delta_then_304(void **st)
     free(scratch);
     prep_diags_free(&d);
     fx_down(&f);
+}
+
+static size_t buf_sink(char *p, size_t sz, size_t n, void *ud)
+{
+    prep_buf_append(ud, p, sz * n);
+    return sz * n;
 }
 
 static void test_block_unknown_and_hostile_paths(void **st)
@@ -199,6 +231,45 @@ static void test_block_unknown_and_hostile_paths(void **st)
         if (code != 404 && code != 400) fprintf(stderr, "probe %s -> %ld\n", probes[i], code);
         assert_true(code == 404 || code == 400);
     }
+    /* a patch needs a cut before it: cut 1 has none (404, so the client takes the
+     * manifest); with cut 2 made, cuts/2/manifest.patch is a patch against cut 1 */
+    {
+        char u[512];
+        snprintf(u, sizeof u, "%scuts/1/manifest.patch", f.url);
+        curl_easy_setopt(c, CURLOPT_URL, u);
+        assert_int_equal(curl_easy_perform(c), CURLE_OK);
+        long pc = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &pc);
+        assert_int_equal(pc, 404);
+        site_set(&f.s, "gubernatura/seccion-0005/index.html", "<!doctype html><p>5 actas</p>");
+        cut(&f, T0 + 300);
+        snprintf(u, sizeof u, "%scuts/2/manifest.patch", f.url);
+        prep_buf body;
+        prep_buf_init(&body, 1u << 20);
+        CURL *g = curl_easy_init();
+        curl_easy_setopt(g, CURLOPT_URL, u);
+        curl_easy_setopt(g, CURLOPT_WRITEFUNCTION, buf_sink);
+        curl_easy_setopt(g, CURLOPT_WRITEDATA, &body);
+        assert_int_equal(curl_easy_perform(g), CURLE_OK);
+        curl_easy_getinfo(g, CURLINFO_RESPONSE_CODE, &pc);
+        assert_int_equal(pc, 200);
+        curl_easy_cleanup(g);
+        prep_cut_manifest m1 = {0};
+        assert_int_equal(prep_cut_load(f.inst, 1, &m1, NULL), PREP_OK);
+        prep_buf rebuilt;
+        assert_int_equal(prep_cut_manifest_patch(&m1, body.data, body.len, NULL, "patch", &rebuilt, NULL), PREP_OK);
+        char *p2 = pathf("%s/cuts/2/manifest", f.inst);
+        size_t n2;
+        char *d2 = read_all(p2, &n2);
+        assert_int_equal(rebuilt.len, n2);
+        assert_memory_equal(rebuilt.data, d2, n2);
+        assert_true(body.len < n2);
+        free(d2);
+        free(p2);
+        prep_buf_free(&rebuilt);
+        prep_buf_free(&body);
+        prep_cut_manifest_free(&m1);
+    }
     /* and a real object is served */
     prep_cut_manifest m;
     assert_int_equal(prep_cut_load(f.inst, 1, &m, NULL), PREP_OK);
@@ -219,11 +290,11 @@ static void test_block_unknown_and_hostile_paths(void **st)
     prep_pull_server_stats ss;
     for (int i = 0; i < 200; i++) {
         prep_pull_server_get_stats(f.srv, &ss);
-        if (ss.forbidden >= 1 && ss.not_found >= 9) break;
+        if (ss.forbidden >= 1 && ss.not_found >= 10) break;
         usleep(10000);
     }
     assert_true(ss.forbidden >= 1);
-    assert_true(ss.not_found >= 9);
+    assert_true(ss.not_found >= 10);
     prep_diags_free(&d);
     fx_down(&f);
 }
