@@ -144,10 +144,12 @@ static int store_has(const char *store, const char *sha, uint64_t size)
 }
 
 /* Fetches the object sha (size bytes) into work unless the store or work already has it.
- * 0 ok, else the HTTP status or -1 (errbuf says why). */
+ * 0 ok, else the HTTP status or -1 (errbuf says why). fetched (4096 bytes, may be NULL)
+ * gets the file's path when this call fetched it, else "". */
 static long fetch_object(CURL *c, const prep_pull_opts *o, const char *work, const char *sha, uint64_t size,
-                         prep_pull_result *res, char *errbuf)
+                         prep_pull_result *res, char *errbuf, char *fetched)
 {
+    if (fetched) fetched[0] = '\0';
     char path[4096], rel[128];
     if (store_has(o->store, sha, size)) return 0;
     snprintf(path, sizeof path, "%s/objects/%.2s", work, sha);
@@ -160,8 +162,23 @@ static long fetch_object(CURL *c, const prep_pull_opts *o, const char *work, con
     if (lstat(path, &st) == 0) return 0; /* fetched for an earlier cut of the batch */
     snprintf(rel, sizeof rel, "objects/%.2s/%s", sha, sha + 2);
     long r = fetch_file(c, o, rel, path, size + 1, &res->bytes_fetched, errbuf);
-    if (!r) res->objects_fetched++;
+    if (!r) {
+        res->objects_fetched++;
+        if (fetched) snprintf(fetched, 4096, "%s", path);
+    }
     return r;
+}
+
+/* Whether an entry of m is, or has as a part, the object sha. */
+static int manifest_names(const prep_cut_manifest *m, const char *sha)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        const prep_cut_entry *en = &m->entries[i];
+        if (!en->n_parts && !strcmp(en->sha256, sha)) return 1;
+        for (size_t j = 0; j < en->n_parts; j++)
+            if (!strcmp(en->parts[j].sha256, sha)) return 1;
+    }
+    return 0;
 }
 
 /* Cut q as a patch against base (the manifest of cut q-1, which the store or this batch
@@ -175,7 +192,7 @@ static long fetch_object(CURL *c, const prep_pull_opts *o, const char *work, con
 static int fetch_patch(CURL *c, const prep_pull_opts *o, const char *work, uint64_t q, const prep_cut_manifest *base,
                        prep_cut_manifest *m, prep_pull_result *res, char *errbuf, prep_diags *d)
 {
-    char rel[128], path[4096];
+    char rel[128], path[4096], subst_obj[4096] = "", subst_neu[65] = "";
     snprintf(rel, sizeof rel, "cuts/%llu/manifest.patch", (unsigned long long)q);
     snprintf(path, sizeof path, "%s/%s", work, rel);
     long r = fetch_file(c, o, rel, path, 64u << 20, &res->bytes_fetched, errbuf);
@@ -189,17 +206,20 @@ static int fetch_patch(CURL *c, const prep_pull_opts *o, const char *work, uint6
     size_t tl = 0;
     int done = 0;
     if (prep_read_file(path, 64u << 20, &text, &tl) == PREP_OK) {
-        /* "#s OLD NEWSIZE NEW": the new part must be at hand to rebuild the pages it is in. */
-        int ok = 1;
+        /* "#s OLD NEWSIZE NEW" (at most one): the new part must be at hand to rebuild the
+         * pages it is in. */
+        int ok = 1, n_subst = 0;
         for (const char *ln = text; ok && ln && ln < text + tl; ln = strchr(ln, '\n'), ln = ln ? ln + 1 : NULL) {
             if (strncmp(ln, "#s ", 3)) continue;
             unsigned long long size;
             char old[65], neu[65];
-            if (sscanf(ln, "#s %64[0-9a-f] %llu %64[0-9a-f]", old, &size, neu) != 3 || !prep_is_sha256_hex(neu) ||
-                size > PREP_CUT_SUBST_PART_MAX)
-                ok = 0; /* prep_cut_manifest_patch_objects says what is wrong with it */
-            else if (fetch_object(c, o, work, neu, size, res, errbuf))
+            if (n_subst++ || sscanf(ln, "#s %64[0-9a-f] %llu %64[0-9a-f]", old, &size, neu) != 3 ||
+                !prep_is_sha256_hex(neu) || size > PREP_CUT_SUBST_PART_MAX)
+                ok = 0; /* not a patch prep_cut_manifest_patch_objects would take */
+            else if (fetch_object(c, o, work, neu, size, res, errbuf, subst_obj))
                 ok = 0;
+            else
+                memcpy(subst_neu, neu, sizeof subst_neu);
         }
         if (ok) {
             const char *const roots[2] = {o->store, work};
@@ -220,9 +240,15 @@ static int fetch_patch(CURL *c, const prep_pull_opts *o, const char *work, uint6
     unlink(path); /* the rebuilt manifest stands for it */
     if (done) {
         res->patches_fetched++;
+        /* A "#s" part no entry of the result names (a substitution that changed nothing)
+         * would be an object no manifest names: the receiver refuses such a batch. */
+        if (subst_obj[0] && !manifest_names(m, subst_neu) && unlink(subst_obj) == 0) res->objects_fetched--;
         return 1;
     }
-    /* It did not apply here: the whole manifest. */
+    /* It did not apply here: the whole manifest. The part fetched for it goes too, or the
+     * receiver would refuse the batch for an object no manifest names; the whole
+     * manifest's own objects are fetched by the caller. */
+    if (subst_obj[0] && unlink(subst_obj) == 0) res->objects_fetched--;
     prep_cut_manifest_free(m);
     memset(m, 0, sizeof *m);
     return 0;
@@ -368,7 +394,7 @@ prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result
             for (size_t j = 0; j < nobj && !e; j++) {
                 const char *sha = en->n_parts ? en->parts[j].sha256 : en->sha256;
                 uint64_t size = en->n_parts ? en->parts[j].size : en->size;
-                r = fetch_object(c, o, work, sha, size, res, errbuf);
+                r = fetch_object(c, o, work, sha, size, res, errbuf, NULL);
                 if (r) {
                     snprintf(rel, sizeof rel, "objects/%.2s/%s", sha, sha + 2);
                     prep_diags_add(d, o->url, 0, 0, r == 403 ? "blocked" : "pull-http", "%s: %s", rel,

@@ -2,8 +2,12 @@
  * the broadcaster's prep_pull_once with libcurl, prep_cut_receive behind it. */
 #include "test_cut_util.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <sys/socket.h>
 
 #include "prep/pull.h"
 
@@ -299,6 +303,200 @@ static void test_block_unknown_and_hostile_paths(void **st)
     fx_down(&f);
 }
 
+/* ---------------------------------------------------------------- a patch that does not apply */
+/* A stand-in institute link over a real socket, answering from the institute's store
+ * except for cuts/2/manifest.patch (a crafted patch) and one extra object: what a
+ * broadcaster does when a patch does not apply cannot be provoked through the real
+ * server, which only makes good patches. One connection at a time, Connection: close. */
+typedef struct fake_link {
+    int lfd, port;
+    const char *store;
+    char patch_path[64];
+    const char *patch;
+    size_t patch_len;
+    char junk_sha[65];
+    atomic_int stop;
+    char asked[64][160];
+    atomic_int n_asked;
+    pthread_t th;
+} fake_link;
+
+static void *fake_main(void *arg)
+{
+    fake_link *fl = arg;
+    while (!atomic_load(&fl->stop)) {
+        int fd = accept(fl->lfd, NULL, NULL);
+        if (fd < 0) continue;
+        char req[2048];
+        ssize_t n = recv(fd, req, sizeof req - 1, 0);
+        req[n > 0 ? n : 0] = '\0';
+        char path[1024] = "";
+        sscanf(req, "GET /pull/" TOKEN "/%1000s", path);
+        int k = atomic_fetch_add(&fl->n_asked, 1);
+        if (k < 64) snprintf(fl->asked[k], sizeof fl->asked[k], "%s", path);
+        char *body = NULL;
+        size_t bl = 0;
+        prep_cut_active a;
+        if (!strcmp(path, "estado") && prep_cut_active_read(fl->store, &a, NULL) == PREP_OK) {
+            body = pathf("prep-pull 1\nseq %llu\nmanifest %s\n", (unsigned long long)a.seq, a.manifest_sha256);
+            bl = strlen(body);
+        } else if (!strcmp(path, fl->patch_path)) {
+            body = malloc(fl->patch_len);
+            memcpy(body, fl->patch, fl->patch_len);
+            bl = fl->patch_len;
+        } else if (!strncmp(path, "objects/", 8) && !strncmp(path + 8, fl->junk_sha, 2) &&
+                   !strcmp(path + 11, fl->junk_sha + 2)) {
+            body = prep_xstrdup("junk");
+            bl = 4;
+        } else if (!strncmp(path, "cuts/", 5) || !strncmp(path, "objects/", 8)) {
+            char *f = pathf("%s/%s", fl->store, path);
+            body = read_all(f, &bl);
+            free(f);
+        }
+        char head[256];
+        int hl = body ? snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\ncontent-length: %zu\r\nconnection: close\r\n\r\n", bl)
+                      : snprintf(head, sizeof head, "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        if (send(fd, head, (size_t)hl, MSG_NOSIGNAL) == hl && body) {
+            for (size_t off = 0; off < bl;) {
+                ssize_t w = send(fd, body + off, bl - off, MSG_NOSIGNAL);
+                if (w <= 0) break;
+                off += (size_t)w;
+            }
+        }
+        free(body);
+        close(fd);
+    }
+    return NULL;
+}
+
+static int fake_asked(fake_link *fl, const char *path)
+{
+    int n = atomic_load(&fl->n_asked);
+    for (int i = 0; i < n && i < 64; i++)
+        if (!strcmp(fl->asked[i], path)) return 1;
+    return 0;
+}
+
+/* The institute's patch from seq-1 to seq with a "#s OLD 4 junk" line inserted after its
+ * header (OLD: the first entry's hash, a plain file: nothing is substituted), and with
+ * bad_result the "# result:" hash replaced by the base's. Owned. */
+static char *crafted_patch(const char *store, uint64_t seq, const char *junk_sha, int bad_result)
+{
+    prep_cut_manifest a = {0}, b = {0};
+    assert_int_equal(prep_cut_load(store, seq - 1, &a, NULL), PREP_OK);
+    assert_int_equal(prep_cut_load(store, seq, &b, NULL), PREP_OK);
+    prep_buf pb;
+    prep_buf_init(&pb, 1u << 20);
+    assert_int_equal(prep_cut_manifest_diff(&a, &b, &pb), PREP_OK);
+    assert_int_equal(prep_buf_append(&pb, "", 1), PREP_OK);
+    char *t = (char *)pb.data;
+    if (bad_result) {
+        char *res = strstr(t, "\n# result: ");
+        assert_non_null(res);
+        memcpy(res + 11, a.sha256, 64);
+    }
+    char *at = t;
+    for (int line = 0; line < 15; line++) at = strchr(at, '\n') + 1; /* magic, base, result, 12 header lines */
+    char *patch = pathf("%.*s#s %s 4 %s\n%s", (int)(at - t), t, a.entries[0].sha256, junk_sha, at);
+    prep_cut_manifest_free(&a);
+    prep_cut_manifest_free(&b);
+    prep_buf_free(&pb);
+    return patch;
+}
+
+static void test_patch_that_does_not_apply_falls_back(void **st)
+{
+    (void)st;
+    fixture f;
+    fx_up(&f);
+    cut(&f, T0);
+    char etag[65] = "";
+    prep_pull_result r;
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(pull(&f, f.url, etag, &r, &d), PREP_OK); /* the broadcaster holds cut 1 */
+    site_set(&f.s, "gubernatura/seccion-0006/index.html", "<!doctype html><p>6 actas</p>");
+    cut(&f, T0 + 300);
+
+    /* The real patch from 1 to 2 with a wrong "# result:" hash and a "#s" line naming an
+     * object that no manifest has: it cannot apply, and its part would be extra. */
+    fake_link fl = {.store = f.inst};
+    prep_sha256_hex("junk", 4, fl.junk_sha);
+    char *patch = crafted_patch(f.inst, 2, fl.junk_sha, 1);
+    snprintf(fl.patch_path, sizeof fl.patch_path, "cuts/2/manifest.patch");
+    fl.patch = patch;
+    fl.patch_len = strlen(patch);
+
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    fl.lfd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fl.lfd >= 0);
+    assert_int_equal(bind(fl.lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(fl.lfd, 16), 0);
+    assert_int_equal(getsockname(fl.lfd, (struct sockaddr *)&sa, &sl), 0);
+    fl.port = ntohs(sa.sin_port);
+    assert_int_equal(pthread_create(&fl.th, NULL, fake_main, &fl), 0);
+    char url[160];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/pull/%s/", fl.port, TOKEN);
+
+    /* The patch is fetched, its part too, it does not apply: the whole manifest is
+     * fetched, the stray part is dropped (else the receiver refuses the batch), cut 2 is
+     * active and its manifest is the institute's. */
+    etag[0] = '\0';
+    prep_err e = pull(&f, url, etag, &r, &d);
+    if (e) prep_diags_print(&d, stderr, 10);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(r.active_after, 2);
+    assert_int_equal(r.patches_fetched, 0);
+    assert_true(fake_asked(&fl, "cuts/2/manifest.patch"));
+    char junk_path[80];
+    snprintf(junk_path, sizeof junk_path, "objects/%.2s/%.62s", fl.junk_sha, fl.junk_sha + 2);
+    assert_true(fake_asked(&fl, junk_path));
+    assert_true(fake_asked(&fl, "cuts/2/manifest"));
+    assert_int_equal(r.objects_fetched, 1); /* the changed page only */
+    char *a = pathf("%s/cuts/2/manifest", f.inst), *b = pathf("%s/cuts/2/manifest", f.bcast);
+    size_t na, nb;
+    char *da = read_all(a, &na), *db = read_all(b, &nb);
+    assert_non_null(db);
+    assert_int_equal(na, nb);
+    assert_memory_equal(da, db, na);
+    free(da);
+    free(db);
+    free(a);
+    free(b);
+
+    /* A patch that applies but whose "#s" changes nothing (its part named by no entry):
+     * used, and the stray part dropped so the receiver does not refuse the batch. */
+    site_set(&f.s, "gubernatura/seccion-0007/index.html", "<!doctype html><p>7 actas</p>");
+    cut(&f, T0 + 600);
+    free(patch);
+    prep_sha256_hex("junk", 4, fl.junk_sha);
+    patch = crafted_patch(f.inst, 3, fl.junk_sha, 0);
+    snprintf(fl.patch_path, sizeof fl.patch_path, "cuts/3/manifest.patch");
+    fl.patch = patch;
+    fl.patch_len = strlen(patch);
+    atomic_store(&fl.n_asked, 0);
+    etag[0] = '\0';
+    e = pull(&f, url, etag, &r, &d);
+    if (e) prep_diags_print(&d, stderr, 10);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(r.active_after, 3);
+    assert_int_equal(r.patches_fetched, 1);
+    assert_false(fake_asked(&fl, "cuts/3/manifest"));
+    assert_int_equal(r.objects_fetched, 1); /* the changed page; the stray part uncounted */
+
+    atomic_store(&fl.stop, 1);
+    shutdown(fl.lfd, SHUT_RDWR);
+    int wake = socket(AF_INET, SOCK_STREAM, 0); /* in case accept is still waiting */
+    connect(wake, (struct sockaddr *)&sa, sizeof sa);
+    close(wake);
+    pthread_join(fl.th, NULL);
+    close(fl.lfd);
+    free(patch);
+    prep_diags_free(&d);
+    fx_down(&f);
+}
+
 static void test_tampered_object_refused(void **st)
 {
     (void)st;
@@ -338,6 +536,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pull_first_then_delta_then_304),
         cmocka_unit_test(test_block_unknown_and_hostile_paths),
+        cmocka_unit_test(test_patch_that_does_not_apply_falls_back),
         cmocka_unit_test(test_tampered_object_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
