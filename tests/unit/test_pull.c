@@ -333,7 +333,7 @@ static void *fake_main(void *arg)
         char path[1024] = "";
         sscanf(req, "GET /pull/" TOKEN "/%1000s", path);
         int k = atomic_fetch_add(&fl->n_asked, 1);
-        if (k < 64) snprintf(fl->asked[k], sizeof fl->asked[k], "%s", path);
+        if (k < 64) snprintf(fl->asked[k], sizeof fl->asked[k], "%.159s", path);
         char *body = NULL;
         size_t bl = 0;
         prep_cut_active a;
