@@ -75,6 +75,9 @@ typedef struct mon_cut {
     prep_time store_seen; /* PREP_TIME_NONE unknown */
 } mon_cut;
 
+/* The cut's signature as served beside SHA256SUMS; fetched every round with the sample. */
+#define MON_SIG_PATH "SHA256SUMS.sig"
+
 /* Per-broadcaster memory kept in OUT/state.json. */
 #define MON_SEEN_MAX 64
 typedef struct mon_hist {

@@ -304,15 +304,22 @@ void mon_judge(const mon_obs *o, const prep_monitor_config *c, prep_monitor_row 
         const mon_fetch *p = &o->pages[i];
         const char *enc = p->kind == MON_ENC ? (p->content_encoding[0] ? p->content_encoding : "identity") : NULL;
         row->pages_checked++;
+        int is_sig = !strcmp(p->path, MON_SIG_PATH);
         if (p->curl_code != 0 && !p->oversize) {
             row->pages_bad++;
             raise_to(row, PREP_MONITOR_RED, "unreachable while sampling %s: %s", p->path, p->curl_error);
         } else if (p->http_code != 200) {
             row->pages_bad++;
-            raise_to(row, PREP_MONITOR_RED, "missing page %s (HTTP %ld)", p->path, p->http_code);
+            if (is_sig)
+                raise_to(row, PREP_MONITOR_RED, "missing %s (HTTP %ld): nobody can verify the site", p->path,
+                         p->http_code);
+            else
+                raise_to(row, PREP_MONITOR_RED, "missing page %s (HTTP %ld)", p->path, p->http_code);
         } else if (p->oversize || strcmp(p->found, p->expected)) {
             row->pages_bad++;
-            if (enc)
+            if (is_sig)
+                raise_to(row, PREP_MONITOR_RED, "%s is not the institute's signature of this cut", p->path);
+            else if (enc)
                 raise_to(row, PREP_MONITOR_RED, "modified page %s (decoded from %s)", p->path, enc);
             else
                 raise_to(row, PREP_MONITOR_RED, "modified page %s", p->path);

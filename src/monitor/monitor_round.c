@@ -235,8 +235,12 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
     for (size_t i = 0; i < n; i++) {
         if (sums[i].curl_code != 0 || sums[i].http_code != 200 || !sums[i].found[0]) continue;
         prep_cut_manifest *m = NULL;
+        uint64_t mseq = 0;
         for (size_t j = 0; j < n_lm; j++)
-            if (!strcmp(lm[j].m.sha256, sums[i].found)) m = &lm[j].m;
+            if (!strcmp(lm[j].m.sha256, sums[i].found)) {
+                m = &lm[j].m;
+                mseq = lm[j].seq;
+            }
         if (!m) continue;
         mon_bstate *b = mon_state_get(&st, c->targets[i].id);
         if (!b) {
@@ -245,7 +249,7 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
         }
         size_t k = mon_sample_size(m->n, c->sample, c->interval_seconds);
         size_t *idx = malloc((k ? k : 1) * sizeof *idx);
-        mon_fetch *np = realloc(pages, (n_pages + k + 1) * sizeof *np);
+        mon_fetch *np = realloc(pages, (n_pages + k + 2) * sizeof *np);
         if (!idx || !np) {
             free(idx);
             if (np) pages = np;
@@ -275,6 +279,24 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
             mon_fetch *f = &pages[n_pages++];
             *f = pages[enc];
             f->kind = MON_ENC;
+        }
+        /* Every round, the signature beside SHA256SUMS: it is what lets anyone verify the
+         * site, and it is not in the manifest the sample is drawn from. */
+        char sigpath[4096];
+        char *sig = NULL;
+        size_t siglen = 0;
+        snprintf(sigpath, sizeof sigpath, "%s/cuts/%llu/manifest.sig", c->store, (unsigned long long)mseq);
+        if (prep_read_file(sigpath, 4096, &sig, &siglen) == PREP_OK) {
+            mon_fetch *f = &pages[n_pages++];
+            memset(f, 0, sizeof *f);
+            f->kind = MON_PAGE;
+            f->target = i;
+            f->path = MON_SIG_PATH;
+            prep_sha256_hex(sig, siglen, f->expected);
+            f->expected_size = siglen;
+            f->max_bytes = siglen + 4096;
+            if (mon_url_join(c->targets[i].url, MON_SIG_PATH, f->url, sizeof f->url)) n_pages--;
+            free(sig);
         }
         pt[i].count = n_pages - pt[i].first;
         free(idx);

@@ -9,6 +9,9 @@
 #   f   cut 3 with an altered SHA256SUMS            -> red "manifest not signed by the institute"
 #   e   cut 3, certificate expiring in 3 days       -> amber "certificate expires in 2 (or 3) days"
 #   g   cut 3, a certificate the monitor does not trust -> red "certificate not valid"
+#   h   cut 3 serving cut 2's SHA256SUMS.sig           -> red "SHA256SUMS.sig is not the
+#       institute's signature of this cut" (every round: the signature is not sampled)
+#   i   cut 3 without SHA256SUMS.sig                   -> red "missing SHA256SUMS.sig"
 # Also: a bad config exits 2 with line:column; a second round keeps history and rotates
 # the sample; board files are complete.
 set -euo pipefail
@@ -22,7 +25,7 @@ chmod 755 "$T"
 fail() { echo "monitor.sh: FAIL: $*" >&2; [ -f out/board.json ] && cat out/board.json >&2; exit 1; }
 
 # Free ports: bound to :0 by the kernel, then released (nginx takes them right after).
-read -r PA PB PC PD PE PF PG < <(peer_free_ports 7)
+read -r PA PB PC PD PE PF PG PH PI < <(peer_free_ports 9)
 
 "$PREP" sim catalog --scale tiny --seed 5 --out tiny.cat >/dev/null
 "$PREP" sim actas --catalog tiny.cat --out actas --seed 5 2>/dev/null
@@ -34,6 +37,8 @@ done
 "$PREP" export --store store --cut 1 --out siteB >/dev/null 2>&1
 "$PREP" export --store store --out siteC --copy >/dev/null 2>&1
 "$PREP" export --store store --out siteF --copy >/dev/null 2>&1
+"$PREP" export --store store --out siteH --copy >/dev/null 2>&1
+"$PREP" export --store store --out siteI --copy >/dev/null 2>&1
 
 # c: one page changed (a copy, so the other exports stay intact)
 PAGE=$(cd siteC && find gubernatura -name index.html | LC_ALL=C sort | head -1)
@@ -45,6 +50,10 @@ FOUND=$(sha256sum "siteC/$PAGE" | cut -d' ' -f1)
 [ "$EXPECTED" != "$FOUND" ] || fail "the page was not changed"
 # f: SHA256SUMS that no cut of the store has (a line added)
 rm -f siteF/SHA256SUMS; { cat siteA/SHA256SUMS; echo "# otro"; } > siteF/SHA256SUMS
+# h: a real institute signature, of another cut; i: none
+rm -f siteH/SHA256SUMS.sig; cp store/cuts/2/manifest.sig siteH/SHA256SUMS.sig
+cmp -s siteH/SHA256SUMS.sig store/cuts/3/manifest.sig && fail "h: the signatures of cuts 2 and 3 are equal"
+rm -f siteI/SHA256SUMS.sig
 
 peer_cert cert.pem cert.key 60
 peer_cert short.pem short.key 3
@@ -86,6 +95,8 @@ EOF
   server "$PE" siteA short
   server "$PF" siteF cert
   server "$PG" siteA other
+  server "$PH" siteH cert
+  server "$PI" siteI cert
   echo "}"
 } > nginx.conf
 nginx -p "$T" -c "$T/nginx.conf" -g 'daemon off;' 2>logs/stderr &
@@ -102,7 +113,7 @@ cat > c.json <<EOF
  "red_lag_seconds": 600, "cert_warn_days": 14, "timeout_seconds": 5,
  "broadcasters": [$(bc a "$PA" cert.pem), $(bc b "$PB" cert.pem), $(bc c "$PC" cert.pem),
                   $(bc d "$PD" cert.pem), $(bc f "$PF" cert.pem), $(bc e "$PE" short.pem),
-                  $(bc g "$PG" cert.pem)]}
+                  $(bc g "$PG" cert.pem), $(bc h "$PH" cert.pem), $(bc i "$PI" cert.pem)]}
 EOF
 # "sample": 12 samples 10 rotating paths a round, so c's changed page is found within 11
 # rounds (101 paths); the loop below runs rounds until it is.
@@ -130,6 +141,11 @@ field b reason | grep -q "stale, 2 cuts behind" || fail "b: $(field b reason)"
 [ "$(field f state)" = red ] && field f reason | grep -q "manifest not signed by the institute" || fail "f: $(field f reason)"
 [ "$(field e state)" = amber ] && field e reason | grep -Eq "certificate expires in [23] days" || fail "e: $(field e reason)"
 [ "$(field g state)" = red ] && field g reason | grep -q "certificate not valid" || fail "g: $(field g reason)"
+[ "$(field h state)" = red ] && field h reason | grep -qx "SHA256SUMS.sig is not the institute's signature of this cut" ||
+  fail "h: $(field h state) $(field h reason)"
+[ "$(field i state)" = red ] && field i reason | grep -q "^missing SHA256SUMS.sig (HTTP 404)" || fail "i: $(field i reason)"
+# a serves the right signature: it is fetched and logged as identical
+grep '"path":"SHA256SUMS.sig"' out/evidence/a.jsonl | grep -q '"verdict":"identical"' || fail "a: no identical signature in the evidence"
 # c: the sample may not have reached the changed page in round 1; rounds rotate until it
 # does (a tiny cut of 101 paths, at least 3 rotating paths per round).
 for round in $(seq 2 60); do
@@ -203,4 +219,4 @@ rc=$?
 set -e
 [ $rc -eq 2 ] || fail "bad config exit $rc"
 grep -q 'bad.json:2:12: config-field' bad.err || { cat bad.err; fail "bad config not located"; }
-echo "monitor: a green, b stale, c modified page, d unreachable, e expiring, f unknown manifest, g untrusted: all classified"
+echo "monitor: a green, b stale, c modified page, d unreachable, e expiring, f unknown manifest, g untrusted, h other cut's signature, i no signature: all classified"
