@@ -42,12 +42,18 @@ struct prep_pull_server {
     int *fds;         /* their sockets, for shutdown at stop (max_conns slots, -1 free) */
     _Atomic uint64_t requests, ok, not_modified, forbidden, not_found, bad, bytes;
     pthread_mutex_t log_mu;
-    /* The last manifest patch asked for: cut patch_seq against patch_seq - 1. patch NULL
-     * with patch_seq set: there is none to give (no base, or not smaller). */
+    /* The manifest patches asked for lately (cut seq against seq - 1), a few cuts' worth
+     * so broadcasters at k-1 and at k do not evict each other. */
     pthread_mutex_t patch_mu;
-    uint64_t patch_seq;
-    char *patch;
-    size_t patch_len;
+    pthread_cond_t patch_cv;
+    struct patch_slot {
+        uint64_t seq;    /* 0: empty */
+        int ready;       /* 0: being computed by one thread (the others wait), 1: done */
+        char *data;      /* NULL when ready: no patch worth sending */
+        size_t len;
+        uint64_t used;   /* for least-recently-used replacement */
+    } patch[4];
+    uint64_t patch_clock;
 };
 
 typedef struct conn {
@@ -139,43 +145,107 @@ static int send_text(conn *c, int status, const char *body, int head_only, int k
     return head_only ? 0 : io_write(c, body, n);
 }
 
+/* The patch that turns cut k-1's manifest into cut k's (appended to pb, at most the
+ * manifest's size): 1 made, 0 none worth sending (not smaller), -1 cannot tell now (a cut
+ * missing or unreadable: not remembered). */
+static int patch_make(const char *store, uint64_t k, prep_buf *pb)
+{
+    char mpath[4096];
+    struct stat st;
+    prep_buf_init(pb, 1); /* allocates nothing: pb can always be freed */
+    snprintf(mpath, sizeof mpath, "%s/cuts/%llu/manifest", store, (unsigned long long)k);
+    if (stat(mpath, &st) != 0) return -1;
+    prep_buf_init(pb, (size_t)st.st_size + 1);
+    prep_cut_manifest a = {0}, b = {0};
+    prep_diags d;
+    prep_diags_init(&d);
+    int r = -1;
+    if (!prep_cut_load(store, k - 1, &a, &d) && !prep_cut_load(store, k, &b, &d)) {
+        prep_err e = prep_cut_manifest_diff(&a, &b, pb);
+        r = e == PREP_OK && pb->len < (size_t)st.st_size ? 1 : e == PREP_OK || e == PREP_ERR_LIMIT ? 0 : -1;
+    }
+    prep_cut_manifest_free(&a);
+    prep_cut_manifest_free(&b);
+    prep_diags_free(&d);
+    return r;
+}
+
 /* A copy (owned) of the patch that rebuilds cut k's manifest from cut k-1's, or NULL when
- * there is none worth sending (k-1 or k not in the store, or the patch is not smaller than
- * the manifest). Computed once per k under patch_mu; the broadcasters asking for the same
- * cut wait for the first one's computation instead of repeating it. */
+ * there is none to send (k-1 or k not in the store, or the patch is not smaller than the
+ * manifest: the client then takes the manifest). Each patch is computed once, outside the
+ * lock; broadcasters asking for it meanwhile wait for that computation. A request for a
+ * cut the store does not have evicts nothing. */
 static char *patch_for(prep_pull_server *s, uint64_t k, size_t *len)
 {
+    if (k < 2 || k > PREP_CUT_SEQ_MAX) return NULL;
     char *copy = NULL;
+    const size_t n_slots = sizeof s->patch / sizeof s->patch[0];
     pthread_mutex_lock(&s->patch_mu);
-    if (s->patch_seq != k && k >= 2 && k <= PREP_CUT_SEQ_MAX) {
-        free(s->patch);
-        s->patch = NULL;
-        s->patch_len = 0;
-        s->patch_seq = k;
-        prep_cut_manifest a = {0}, b = {0};
-        prep_diags d;
-        prep_diags_init(&d);
+    struct patch_slot *slot = NULL;
+    for (;;) {
+        slot = NULL;
+        for (size_t i = 0; i < n_slots; i++)
+            if (s->patch[i].seq == k) slot = &s->patch[i];
+        if (!slot || slot->ready) break;
+        pthread_cond_wait(&s->patch_cv, &s->patch_mu);
+    }
+    if (!slot) {
         char mpath[4096];
         struct stat st;
         snprintf(mpath, sizeof mpath, "%s/cuts/%llu/manifest", s->store, (unsigned long long)k);
-        int have = stat(mpath, &st) == 0;
-        prep_buf pb; /* at most the manifest's size: a bigger patch is not worth sending */
-        prep_buf_init(&pb, have ? (size_t)st.st_size + 1 : 1);
-        if (have && !prep_cut_load(s->store, k - 1, &a, &d) && !prep_cut_load(s->store, k, &b, &d) &&
-            !prep_cut_manifest_diff(&a, &b, &pb) && pb.len < (size_t)st.st_size) {
-            s->patch_len = pb.len;
-            s->patch = prep_buf_steal(&pb, NULL);
+        if (stat(mpath, &st) != 0) {
+            pthread_mutex_unlock(&s->patch_mu);
+            return NULL;
+        }
+        for (size_t i = 0; i < n_slots; i++) { /* an empty slot, else the least recently used ready one */
+            struct patch_slot *c = &s->patch[i];
+            if (!c->seq) {
+                slot = c;
+                break;
+            }
+            if (c->ready && (!slot || c->used < slot->used)) slot = c;
+        }
+        prep_buf pb;
+        int made;
+        if (!slot) { /* every slot being computed: compute for this request alone */
+            pthread_mutex_unlock(&s->patch_mu);
+            made = patch_make(s->store, k, &pb);
+            if (made == 1) {
+                *len = pb.len;
+                copy = prep_buf_steal(&pb, NULL);
+            }
+            prep_buf_free(&pb);
+            return copy;
+        }
+        free(slot->data);
+        slot->data = NULL;
+        slot->len = 0;
+        slot->seq = k;
+        slot->ready = 0;
+        pthread_mutex_unlock(&s->patch_mu);
+        made = patch_make(s->store, k, &pb);
+        char *data = NULL;
+        size_t dlen = 0;
+        if (made == 1) {
+            dlen = pb.len;
+            data = prep_buf_steal(&pb, NULL);
         }
         prep_buf_free(&pb);
-        prep_cut_manifest_free(&a);
-        prep_cut_manifest_free(&b);
-        prep_diags_free(&d);
-        /* A cut not (yet) in the store is asked again next time rather than remembered. */
-        if (!s->patch) s->patch_seq = have ? k : 0;
+        pthread_mutex_lock(&s->patch_mu);
+        slot->data = data;
+        slot->len = dlen;
+        slot->ready = 1;
+        if (made < 0) slot->seq = 0; /* asked again next time */
+        pthread_cond_broadcast(&s->patch_cv);
+        if (made < 0) {
+            pthread_mutex_unlock(&s->patch_mu);
+            return NULL;
+        }
     }
-    if (s->patch_seq == k && s->patch && (copy = malloc(s->patch_len ? s->patch_len : 1))) {
-        memcpy(copy, s->patch, s->patch_len);
-        *len = s->patch_len;
+    slot->used = ++s->patch_clock;
+    if (slot->data && (copy = malloc(slot->len ? slot->len : 1))) {
+        memcpy(copy, slot->data, slot->len);
+        *len = slot->len;
     }
     pthread_mutex_unlock(&s->patch_mu);
     return copy;
@@ -518,6 +588,7 @@ prep_err prep_pull_server_start(const prep_pull_server_opts *o, prep_pull_server
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->log_mu, NULL);
     pthread_mutex_init(&s->patch_mu, NULL);
+    pthread_cond_init(&s->patch_cv, NULL);
     pthread_cond_init(&s->cv, NULL);
     prep_err e = PREP_OK;
     if (o->tls_cert || o->tls_key) {
@@ -578,8 +649,9 @@ void prep_pull_server_stop(prep_pull_server *s)
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->log_mu);
     pthread_mutex_destroy(&s->patch_mu);
+    pthread_cond_destroy(&s->patch_cv);
     pthread_cond_destroy(&s->cv);
-    free(s->patch);
+    for (size_t i = 0; i < sizeof s->patch / sizeof s->patch[0]; i++) free(s->patch[i].data);
     free(s->store);
     free(s->fds);
     free(s);
