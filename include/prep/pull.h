@@ -73,6 +73,8 @@ typedef struct prep_pull_result {
     int not_modified;        /* the state had not changed since the last poll (304) */
     size_t cuts_fetched, objects_fetched;
     size_t patches_fetched;  /* cuts whose manifest came as a patch */
+    size_t patches_refused;  /* patches offered that did not apply here (the whole manifest
+                              * was fetched instead): a fault at the institute's side */
     uint64_t bytes_fetched;
     int http_status;         /* of the state request; 403 = this broadcaster is blocked */
 } prep_pull_result;

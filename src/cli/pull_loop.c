@@ -29,6 +29,9 @@ int cli_pull_loop(cli_pull *p, volatile sig_atomic_t *stop)
             if (last_err[0]) fprintf(stderr, "prep %s: pull: working again\n", p->cmd);
             last_err[0] = '\0';
         }
+        if (r.patches_refused)
+            fprintf(stderr, "prep %s: pull: %zu manifest patch%s from the link did not apply; took the whole manifest\n",
+                    p->cmd, r.patches_refused, r.patches_refused == 1 ? "" : "es");
         if (r.active_after != r.active_before) {
             printf("prep %s: pulled corte %llu (%zu cortes, %zu of them as manifest patches, %zu objetos, %llu bytes)\n",
                    p->cmd, (unsigned long long)r.active_after, r.cuts_fetched, r.patches_fetched, r.objects_fetched,

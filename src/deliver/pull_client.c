@@ -206,9 +206,12 @@ static int fetch_patch(CURL *c, const prep_pull_opts *o, const char *work, uint6
     size_t tl = 0;
     int done = 0;
     if (prep_read_file(path, 64u << 20, &text, &tl) == PREP_OK) {
+        /* Made for this base? (else nothing more is fetched for it) */
+        int ok = tl > 36 + 8 + 64 && !strncmp(text, "# prep-cut-manifest-patch 1\n# base: ", 36) &&
+                 !memcmp(text + 36, base->sha256, 64);
         /* "#s OLD NEWSIZE NEW" (at most one): the new part must be at hand to rebuild the
          * pages it is in. */
-        int ok = 1, n_subst = 0;
+        int n_subst = 0;
         for (const char *ln = text; ok && ln && ln < text + tl; ln = strchr(ln, '\n'), ln = ln ? ln + 1 : NULL) {
             if (strncmp(ln, "#s ", 3)) continue;
             unsigned long long size;
@@ -245,6 +248,7 @@ static int fetch_patch(CURL *c, const prep_pull_opts *o, const char *work, uint6
         if (subst_obj[0] && !manifest_names(m, subst_neu) && unlink(subst_obj) == 0) res->objects_fetched--;
         return 1;
     }
+    res->patches_refused++;
     /* It did not apply here: the whole manifest. The part fetched for it goes too, or the
      * receiver would refuse the batch for an object no manifest names; the whole
      * manifest's own objects are fetched by the caller. */
@@ -361,7 +365,6 @@ prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result
             e = PREP_ERR_IO;
             break;
         }
-        res->cuts_fetched++;
         prep_cut_manifest_free(&m);
         memset(&m, 0, sizeof m);
         int patched = have_base ? fetch_patch(c, o, work, q, &base, &m, res, errbuf, d) : 0;
@@ -388,6 +391,7 @@ prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result
             }
             free(text);
         }
+        res->cuts_fetched++;
         for (size_t i = 0; i < m.n && !e; i++) {
             const prep_cut_entry *en = &m.entries[i];
             size_t nobj = en->n_parts ? en->n_parts : 1;

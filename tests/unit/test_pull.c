@@ -174,6 +174,28 @@ static size_t buf_sink(char *p, size_t sz, size_t n, void *ud)
     return sz * n;
 }
 
+/* One GET of url into a buffer; the HTTP status. */
+typedef struct get_job {
+    const char *url;
+    prep_buf body;
+    long code;
+    pthread_t th;
+} get_job;
+
+static void *get_main(void *arg)
+{
+    get_job *j = arg;
+    prep_buf_init(&j->body, 1u << 20);
+    CURL *g = curl_easy_init();
+    curl_easy_setopt(g, CURLOPT_URL, j->url);
+    curl_easy_setopt(g, CURLOPT_WRITEFUNCTION, buf_sink);
+    curl_easy_setopt(g, CURLOPT_WRITEDATA, &j->body);
+    j->code = curl_easy_perform(g) == CURLE_OK ? 0 : -1;
+    if (!j->code) curl_easy_getinfo(g, CURLINFO_RESPONSE_CODE, &j->code);
+    curl_easy_cleanup(g);
+    return NULL;
+}
+
 static void test_block_unknown_and_hostile_paths(void **st)
 {
     (void)st;
@@ -221,6 +243,8 @@ static void test_block_unknown_and_hostile_paths(void **st)
     static const char *const probes[] = {
         "cuts/1/../../active", "cuts/01/manifest", "cuts/1/other", "objects/zz/aaaa", "objects/../active",
         "cuts/1/manifest/", "%2e%2e/%2e%2e/etc/passwd", "objects/ab/cd",
+        "cuts/999/manifest.patch", "cuts/0/manifest.patch", "cuts/1/manifest.patch",
+        "cuts/9999999999999/manifest.patch",
     };
     CURL *c = curl_easy_init();
     for (size_t i = 0; i < sizeof probes / sizeof *probes; i++) {
@@ -270,6 +294,30 @@ static void test_block_unknown_and_hostile_paths(void **st)
         assert_true(body.len < n2);
         free(d2);
         free(p2);
+        /* Many broadcasters asking at once, for the cached cut and for cuts 3 and 4 made
+         * now (computed while the others wait, four slots in use), all get the same bytes. */
+        site_set(&f.s, "gubernatura/seccion-0007/index.html", "<!doctype html><p>7 actas</p>");
+        cut(&f, T0 + 600);
+        site_set(&f.s, "gubernatura/seccion-0008/index.html", "<!doctype html><p>8 actas</p>");
+        cut(&f, T0 + 900);
+        get_job jobs[12];
+        char urls[12][256];
+        for (int i = 0; i < 12; i++) {
+            snprintf(urls[i], sizeof urls[i], "%scuts/%d/manifest.patch", f.url, 2 + i % 3);
+            jobs[i].url = urls[i];
+            assert_int_equal(pthread_create(&jobs[i].th, NULL, get_main, &jobs[i]), 0);
+        }
+        for (int i = 0; i < 12; i++) pthread_join(jobs[i].th, NULL);
+        for (int i = 0; i < 12; i++) {
+            assert_int_equal(jobs[i].code, 200);
+            if (i >= 3) {
+                assert_int_equal(jobs[i].body.len, jobs[i - 3].body.len);
+                assert_memory_equal(jobs[i].body.data, jobs[i - 3].body.data, jobs[i].body.len);
+            }
+        }
+        assert_int_equal(jobs[0].body.len, body.len); /* cut 2's patch, as served before */
+        assert_memory_equal(jobs[0].body.data, body.data, body.len);
+        for (int i = 0; i < 12; i++) prep_buf_free(&jobs[i].body);
         prep_buf_free(&rebuilt);
         prep_buf_free(&body);
         prep_cut_manifest_free(&m1);
@@ -448,6 +496,7 @@ static void test_patch_that_does_not_apply_falls_back(void **st)
     assert_int_equal(e, PREP_OK);
     assert_int_equal(r.active_after, 2);
     assert_int_equal(r.patches_fetched, 0);
+    assert_int_equal(r.patches_refused, 1);
     assert_true(fake_asked(&fl, "cuts/2/manifest.patch"));
     char junk_path[80];
     snprintf(junk_path, sizeof junk_path, "objects/%.2s/%.62s", fl.junk_sha, fl.junk_sha + 2);
@@ -482,6 +531,7 @@ static void test_patch_that_does_not_apply_falls_back(void **st)
     assert_int_equal(e, PREP_OK);
     assert_int_equal(r.active_after, 3);
     assert_int_equal(r.patches_fetched, 1);
+    assert_int_equal(r.patches_refused, 0);
     assert_false(fake_asked(&fl, "cuts/3/manifest"));
     assert_int_equal(r.objects_fetched, 1); /* the changed page; the stray part uncounted */
 
