@@ -541,7 +541,7 @@ prep_err prep_deliver_state_read(const char *dir, const char *id, uint64_t *seq,
     size_t n = 0;
     prep_err e = prep_read_file(p, 4096, &b, &n);
     if (e) {
-        int absent = errno == ENOENT;
+        int absent = e == PREP_ERR_NOTFOUND; /* not errno: a size-limit refusal does not set it */
         if (!absent) prep_diags_add(d, p, 0, 0, "state", "cannot read the delivery state (%s); sending everything",
                                     e == PREP_ERR_LIMIT ? "larger than 4096 bytes" : strerror(errno));
         free(p);
