@@ -39,7 +39,10 @@ static int read_password(const char *path, char *out, size_t outsz, const char *
     }
     size_t l = strcspn(b, "\r\n");
     int r = 0;
-    if (l >= outsz) {
+    if (l < n && b[l] == '\0') { /* strcspn stopped at a NUL, not at the line's end */
+        fprintf(stderr, "prep deliver: %s: the password file %s has a NUL byte in its first line\n", where, path);
+        r = -1;
+    } else if (l >= outsz) {
         fprintf(stderr, "prep deliver: %s: the password in %s is longer than %zu bytes\n", where, path, outsz - 1);
         r = -1;
     } else {

@@ -88,6 +88,14 @@ rc=$?
 [ $rc = 2 ] && grep -q "targets-nul:4: a NUL byte" "$T/dn.err" && [ ! -e "$T/store/deliver" ] &&
   ok "a targets file with a NUL byte is refused (line 4), nothing sent" || bad "NUL targets: rc=$rc $(cat "$T/dn.err")"
 
+# The same for a password file whose first line holds a NUL (it would be cut short).
+printf 'sec\0ret\n' >"$T/pw-nul"
+printf 'id=pw url=ftp://127.0.0.1:1/x/ password-file=%s\n' "$T/pw-nul" >"$T/targets-pw"
+"$PREP" deliver --store "$T/store" --targets "$T/targets-pw" >"$T/dp.out" 2>"$T/dp.err"
+rc=$?
+[ $rc = 2 ] && grep -q "has a NUL byte in its first line" "$T/dp.err" &&
+  ok "a password file with a NUL byte is refused" || bad "NUL password: rc=$rc $(cat "$T/dp.err")"
+
 # ---------------------------------------------------------------- 1. cut 1, one target down
 "${DELIVER[@]}" >"$T/d1.out" 2>"$T/d1.err"
 rc=$?
