@@ -89,7 +89,7 @@ int main(int argc, char **argv)
             if (*end || port < 1 || port > 65535) port = -2;
         } else if (!strcmp(argv[i - 1], "--size")) {
             size = strtol(v, &end, 10);
-            if (*end || size < 64 || size > (1 << 24)) size = -2;
+            if (*end || size < 256 || size > (1 << 24)) size = -2;
         } else if (!strcmp(argv[i - 1], "--tls-cert")) {
             cert = v;
         } else if (!strcmp(argv[i - 1], "--tls-key")) {
@@ -102,7 +102,7 @@ int main(int argc, char **argv)
     }
     if (port < 0 || size < 0 || (!cert != !key)) {
         fprintf(stderr, "bench_floor_server: %s\n",
-                port == -2 ? "--listen: a port 1-65535" : size == -2 ? "--size: 64 to 16777216 bytes"
+                port == -2 ? "--listen: a port 1-65535" : size == -2 ? "--size: 256 to 16777216 bytes"
                 : (!cert != !key) ? "--tls-cert and --tls-key go together" : "--listen and --size are required");
         usage(stderr);
         return 2;
@@ -143,6 +143,10 @@ int main(int argc, char **argv)
     memset(padding, 'p', (size_t)pad);
     padding[pad] = 0;
     int hl = snprintf(resp, (size_t)size + 1, FLOOR_HEAD, body, padding);
+    if (hl < 0 || hl + body != size) { /* the head is ~120 bytes: cannot happen from 256 up */
+        fprintf(stderr, "bench_floor_server: cannot make a %ld-byte response\n", size);
+        return 2;
+    }
     memset(resp + hl, 'x', (size_t)(size - hl));
     free(padding);
 

@@ -117,7 +117,7 @@ http {
 EOF
 nginx -t -p "$T/ngx" -c "$T/ngx/nginx.conf" 2>/dev/null || { nginx -t -p "$T/ngx" -c "$T/ngx/nginx.conf"; exit 1; }
 
-wait_port() { local i; for i in $(seq 300); do curl -sk -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer at $1"; exit 1; }
+wait_port() { local i; for i in $(seq 300); do curl -sk -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer at $1"; return 1; }
 listening() {  # FILE SCHEME: the port prep serve printed
   local i p
   for i in $(seq 600); do
@@ -161,7 +161,7 @@ for round in $(seq "$REPEAT"); do
   echo "== round $round/$REPEAT: nginx $(nginx -v 2>&1 | sed 's/.*\///') (1 worker, CPU 0)"
   taskset -c 0 nginx -p "$T/ngx" -c "$T/ngx/nginx.conf" -g 'daemon off;' &
   NGPID=$!; peer_track "$NGPID"
-  wait_port "http://127.0.0.1:$NP/"
+  wait_port "http://127.0.0.1:$NP/" || { cat "$T/ngx/error.log"; exit 1; }
   sleep 0.3
   NGW=$(cat /proc/$NGPID/task/$NGPID/children)
   SRV_PIDS=("$NGPID" $NGW)
@@ -179,6 +179,27 @@ for round in $(seq "$REPEAT"); do
   R[pr_h1]+="$(run pr_h1 "http://127.0.0.1:$PPORT" --h1 -m 1);"
   peer_stop "$PP" || true
 
+  # The floor (before prep's TLS server, which stays up after the last round).
+  # prep's mean response size on this path list: the bytes h2load received / requests.
+  TB=$(sed -n 's/^traffic: .*(\([0-9]*\)) total.*/\1/p' h2load-pr_h1.txt)
+  OKN=$(sed -n 's/^requests: .* \([0-9]*\) succeeded, .*/\1/p' h2load-pr_h1.txt)
+  [ -n "$TB" ] && [ "${OKN:-0}" -gt 0 ] || { echo "no traffic figure in h2load-pr_h1.txt:"; tail -5 h2load-pr_h1.txt; exit 1; }
+  SIZE=$(( (TB + OKN / 2) / OKN ))
+  read -r FP FS < <(peer_free_ports 2)
+  echo "== round $round/$REPEAT: floor ($SIZE-byte responses, CPU 0), plain and TLS"
+  taskset -c 0 "$FLOOR" --listen "$FP" --size "$SIZE" >f1.out 2>&1 &
+  FL=$!; peer_track "$FL"
+  wait_port "http://127.0.0.1:$FP/" || { cat f1.out; exit 1; }
+  SRV_PIDS=("$FL")
+  R[fl_h1]+="$(run fl_h1 "http://127.0.0.1:$FP" --h1 -m 1);"
+  peer_stop "$FL" || true
+  taskset -c 0 "$FLOOR" --listen "$FS" --size "$SIZE" --tls-cert cert.pem --tls-key key.pem >f2.out 2>&1 &
+  FL=$!; peer_track "$FL"
+  wait_port "https://127.0.0.1:$FS/" || { cat f2.out; exit 1; }
+  SRV_PIDS=("$FL")
+  R[fl_tls]+="$(run fl_tls "https://127.0.0.1:$FS" --h1 -m 1);"
+  peer_stop "$FL" || true
+
   echo "== round $round/$REPEAT: prep serve --threads 1 (CPU 0), TLS"
   taskset -c 0 "$PREP" serve --store store --tls-listen 127.0.0.1:0 --listen 127.0.0.1:0 --tls-cert cert.pem \
     --tls-key key.pem --threads 1 --poll-ms 100 >p2.out 2>p2.err &
@@ -193,24 +214,6 @@ for round in $(seq "$REPEAT"); do
   RSS_SERVED=$(status_kb "$PS" VmRSS)
   if [ "$round" != "$REPEAT" ]; then peer_stop "$PS" || true; fi
 
-  # The floor, with prep's mean response size on this path list (bytes h2load received).
-  SIZE=$(python3 -c "import sys; print(round(int(sys.argv[1]) / int(sys.argv[2])))" \
-    "$(sed -n 's/^traffic: .*(\([0-9]*\)) total.*/\1/p' h2load-pr_h1.txt)" \
-    "$(sed -n 's/^requests: .* \([0-9]*\) succeeded, .*/\1/p' h2load-pr_h1.txt)")
-  read -r FP FS < <(peer_free_ports 2)
-  echo "== round $round/$REPEAT: floor ($SIZE-byte responses, CPU 0), plain and TLS"
-  taskset -c 0 "$FLOOR" --listen "$FP" --size "$SIZE" >f1.out 2>&1 &
-  FL=$!; peer_track "$FL"
-  wait_port "http://127.0.0.1:$FP/"
-  SRV_PIDS=("$FL")
-  R[fl_h1]+="$(run fl_h1 "http://127.0.0.1:$FP" --h1 -m 1);"
-  peer_stop "$FL" || true
-  taskset -c 0 "$FLOOR" --listen "$FS" --size "$SIZE" --tls-cert cert.pem --tls-key key.pem >f2.out 2>&1 &
-  FL=$!; peer_track "$FL"
-  wait_port "https://127.0.0.1:$FS/"
-  SRV_PIDS=("$FL")
-  R[fl_tls]+="$(run fl_tls "https://127.0.0.1:$FS" --h1 -m 1);"
-  peer_stop "$FL" || true
 done
 # A second cut while serving (last round's server): peak memory with two versions.
 "$PREP" cut --catalog qro.cat --actas actas --at "2021-06-06 23:05" --key drill.key --pubkey drill.pub \
