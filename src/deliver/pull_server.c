@@ -6,8 +6,8 @@
  * hundred broadcasters polling every few seconds, not the public: simplicity and
  * predictability win over the public server's event loop. Files are streamed from the
  * store (never held in memory), the token is asked again on every request so a block
- * takes effect at once. The one thing held in memory is the newest manifest patch
- * (cuts/<k>/manifest.patch, computed once per cut for every broadcaster that asks). */
+ * takes effect at once. The one thing held in memory is the manifest patches of the last
+ * few cuts (cuts/<k>/manifest.patch, computed once per cut for every broadcaster). */
 #include "prep/pull.h"
 #include "prep/serve.h"
 
