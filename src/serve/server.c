@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <netdb.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -74,6 +73,8 @@ void net_conn_set_events(net_conn *c, unsigned ev)
 /* ---------------------------------------------------------------- addresses */
 prep_err prep_serve_parse_addr(const char *spec, struct sockaddr_storage *sa, socklen_t *len, prep_diags *d)
 {
+    /* Strict on purpose: inet_aton's short forms ("10.1" = 10.0.0.1, "1" = 0.0.0.1, hex,
+     * octal) and "+80" or " 80" ports are refused, not read as some other address. */
     const char *colon = strrchr(spec, ':');
     char host[128];
     if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof host) {
@@ -83,32 +84,49 @@ prep_err prep_serve_parse_addr(const char *spec, struct sockaddr_storage *sa, so
     memcpy(host, spec, (size_t)(colon - spec));
     host[colon - spec] = 0;
     size_t hl = strlen(host);
+    int v6 = 0;
     if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
         memmove(host, host + 1, hl - 2);
         host[hl - 2] = 0;
+        v6 = 1;
     } else if (strchr(host, ':')) {
         /* "::1:80" could be ::1 port 80 or ::1:80 with no port: RFC 3986 brackets decide. */
         prep_diags_add(d, spec, 0, 0, "listen", "an IPv6 address goes in brackets, e.g. [::1]:8443: '%s'", spec);
         return PREP_ERR_USAGE;
     }
-    int64_t port;
-    if (prep_parse_i64(colon + 1, &port) || port < 0 || port > 65535) {
+    const char *ps = colon + 1;
+    size_t pl = strlen(ps);
+    long port = 0;
+    int port_ok = pl >= 1 && pl <= 5;
+    for (size_t i = 0; port_ok && i < pl; i++) {
+        if (ps[i] < '0' || ps[i] > '9') port_ok = 0;
+        else port = port * 10 + (ps[i] - '0');
+    }
+    if (!port_ok || port > 65535) {
         prep_diags_add(d, spec, 0, 0, "listen", "bad port in '%s' (0..65535; 0 = any free port)", spec);
         return PREP_ERR_USAGE;
     }
-    struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE, .ai_socktype = SOCK_STREAM};
-    struct addrinfo *res = NULL;
-    char ps[16];
-    snprintf(ps, sizeof ps, "%d", (int)port);
-    int rc = getaddrinfo(host, ps, &hints, &res);
-    if (rc || !res) {
-        prep_diags_add(d, spec, 0, 0, "listen", "'%s' is not a numeric IPv4 or IPv6 address: %s", host, gai_strerror(rc));
-        return PREP_ERR_USAGE;
-    }
     memset(sa, 0, sizeof *sa);
-    memcpy(sa, res->ai_addr, res->ai_addrlen);
-    *len = res->ai_addrlen;
-    freeaddrinfo(res);
+    if (v6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)sa;
+        if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1) {
+            prep_diags_add(d, spec, 0, 0, "listen", "'%s' is not a numeric IPv6 address", host);
+            return PREP_ERR_USAGE;
+        }
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons((uint16_t)port);
+        *len = sizeof *a;
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)sa;
+        if (inet_pton(AF_INET, host, &a->sin_addr) != 1) {
+            prep_diags_add(d, spec, 0, 0, "listen",
+                           "'%s' is not a numeric IPv4 address in dotted-quad form (a.b.c.d), nor [IPv6]", host);
+            return PREP_ERR_USAGE;
+        }
+        a->sin_family = AF_INET;
+        a->sin_port = htons((uint16_t)port);
+        *len = sizeof *a;
+    }
     return PREP_OK;
 }
 

@@ -137,7 +137,9 @@ static void test_parse_addr(void **state)
 
     static const char *const bad[] = {"::1:80", "127.0.0.1", ":80", "127.0.0.1:", "127.0.0.1:65536",
                                       "127.0.0.1:-1", "127.0.0.1:80x", "localhost:80", "[]:80", "[::1:80",
-                                      "1.2.3.4.5:80"};
+                                      "1.2.3.4.5:80", "127.1:80", "1:80", "0x7f.0.0.1:80", "0177.0.0.1:80",
+                                      "127.0.0.1:+80", "127.0.0.1: 80", "127.0.0.1:080000", "[1.2.3.4]:80",
+                                      "[fe80::1%lo]:80", "127.0.0.1 :80"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         prep_diags_init(&d);
         assert_int_equal(prep_serve_parse_addr(bad[i], &sa, &len, &d), PREP_ERR_USAGE);
