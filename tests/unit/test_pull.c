@@ -547,6 +547,119 @@ static void test_patch_that_does_not_apply_falls_back(void **st)
     fx_down(&f);
 }
 
+/* ---------------------------------------------------------------- composed pages */
+/* A cut of 30 pages held as parts (head | stamp | body | foot), as the renderer makes
+ * them: the stamp names the cut, so every page's entry changes in every cut and the
+ * patch says so with one "#s" line. Page 0's body changes in cut seq 2. */
+static void composed_cut(fixture *f, int stamp, const char *body0)
+{
+    static const char head[] = "<!doctype html><html><head><title>PREP</title></head><body>";
+    static const char foot[] = "</body></html>\n";
+    char stamp_s[64];
+    snprintf(stamp_s, sizeof stamp_s, "<p class=corte>Corte %d</p>", stamp);
+    prep_cut_file files[30];
+    char *data[30], *paths[30];
+    for (int i = 0; i < 30; i++) {
+        char body[96];
+        snprintf(body, sizeof body, "<p>seccion %04d: %s</p>", i + 1, i == 0 ? body0 : "sin cambios");
+        data[i] = pathf("%s%s%s%s", head, stamp_s, body, foot);
+        paths[i] = pathf("seccion-%04d/index.html", i + 1);
+        memset(&files[i], 0, sizeof files[i]);
+        files[i].path = paths[i];
+        files[i].data = data[i];
+        files[i].len = strlen(data[i]);
+        files[i].n_parts = 4;
+        files[i].part_len[0] = strlen(head);
+        files[i].part_len[1] = strlen(stamp_s);
+        files[i].part_len[2] = strlen(body);
+        files[i].part_len[3] = strlen(foot);
+    }
+    prep_cut_params p;
+    prep_cut_params_init(&p);
+    p.process = "qro2021";
+    p.elections = "gubernatura";
+    p.instant = T0 + 300 * stamp;
+    p.zone = "America/Mexico_City";
+    p.mode = PREP_CUT_LIVE;
+    p.valid_for = 3600;
+    uint64_t seq = 0;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_err e = prep_cut_make(f->inst, &p, files, 30, &f->sk, &seq, &d);
+    if (e) prep_diags_print(&d, stderr, 5);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(seq, (uint64_t)stamp);
+    prep_diags_free(&d);
+    for (int i = 0; i < 30; i++) {
+        free(data[i]);
+        free(paths[i]);
+    }
+}
+
+static void test_composed_pages_patch_with_stamp(void **st)
+{
+    (void)st;
+    fixture f;
+    fx_up(&f);
+    composed_cut(&f, 1, "3 actas");
+    char etag[65] = "";
+    prep_pull_result r;
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(pull(&f, f.url, etag, &r, &d), PREP_OK);
+    assert_int_equal(active_seq(f.bcast), 1);
+    composed_cut(&f, 2, "5 actas");
+
+    /* The institute's patch carries the stamp substitution (else this test tests nothing). */
+    prep_cut_manifest m1 = {0}, m2 = {0};
+    assert_int_equal(prep_cut_load(f.inst, 1, &m1, NULL), PREP_OK);
+    assert_int_equal(prep_cut_load(f.inst, 2, &m2, NULL), PREP_OK);
+    prep_buf pb;
+    prep_buf_init(&pb, 1u << 20);
+    assert_int_equal(prep_cut_manifest_diff(&m1, &m2, &pb), PREP_OK);
+    assert_int_equal(prep_buf_append(&pb, "", 1), PREP_OK);
+    assert_non_null(strstr((char *)pb.data, "\n#s "));
+    prep_buf_free(&pb);
+    prep_cut_manifest_free(&m1);
+    prep_cut_manifest_free(&m2);
+
+    /* Pulled as a patch: the new stamp part and page 0's new body are the only objects
+     * fetched, the stamp part is kept (every page names it), and the broadcaster's
+     * manifest is the institute's byte for byte. */
+    prep_pull_server_stats s0, s1;
+    prep_pull_server_get_stats(f.srv, &s0);
+    etag[0] = '\0';
+    prep_err e = pull(&f, f.url, etag, &r, &d);
+    if (e) prep_diags_print(&d, stderr, 10);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(r.active_after, 2);
+    assert_int_equal(r.patches_fetched, 1);
+    assert_int_equal(r.patches_refused, 0);
+    assert_int_equal(r.objects_fetched, 2);
+    /* five requests, each answered once: estado, the signature, the patch, two objects
+     * (the stamp part is not dropped and fetched again) */
+    for (int i = 0; i < 200; i++) {
+        prep_pull_server_get_stats(f.srv, &s1);
+        if (s1.ok - s0.ok >= 5) break;
+        usleep(10000);
+    }
+    usleep(50000);
+    prep_pull_server_get_stats(f.srv, &s1);
+    assert_int_equal(s1.ok - s0.ok, 5);
+    char *a = pathf("%s/cuts/2/manifest", f.inst), *b = pathf("%s/cuts/2/manifest", f.bcast);
+    size_t na, nb;
+    char *da = read_all(a, &na), *db = read_all(b, &nb);
+    assert_non_null(db);
+    assert_int_equal(na, nb);
+    assert_memory_equal(da, db, na);
+    free(da);
+    free(db);
+    free(a);
+    free(b);
+    prep_diags_free(&d);
+    fx_down(&f);
+}
+
 static void test_tampered_object_refused(void **st)
 {
     (void)st;
@@ -587,6 +700,7 @@ int main(void)
         cmocka_unit_test(test_pull_first_then_delta_then_304),
         cmocka_unit_test(test_block_unknown_and_hostile_paths),
         cmocka_unit_test(test_patch_that_does_not_apply_falls_back),
+        cmocka_unit_test(test_composed_pages_patch_with_stamp),
         cmocka_unit_test(test_tampered_object_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
