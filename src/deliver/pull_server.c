@@ -48,6 +48,9 @@ struct prep_pull_server {
     pthread_cond_t patch_cv;
     struct patch_slot {
         uint64_t seq;    /* 0: empty */
+        uint64_t key[8]; /* the two manifests' files (device, inode, mtime, size): a store
+                          * replaced under the server (a drill, then the live night) is not
+                          * answered from the old store's patch */
         int ready;       /* 0: being computed by one thread (the others wait), 1: done */
         char *data;      /* NULL when ready: no patch worth sending */
         size_t len;
@@ -178,6 +181,18 @@ static int patch_make(const char *store, uint64_t k, prep_buf *pb)
 static char *patch_for(prep_pull_server *s, uint64_t k, size_t *len)
 {
     if (k < 2 || k > PREP_CUT_SEQ_MAX) return NULL;
+    /* Which files cut k-1 and cut k are now: no such cut, no patch (and nothing evicted). */
+    uint64_t key[8];
+    for (int j = 0; j < 2; j++) {
+        char mpath[4096];
+        struct stat st;
+        snprintf(mpath, sizeof mpath, "%s/cuts/%llu/manifest", s->store, (unsigned long long)(k - 1 + (uint64_t)j));
+        if (stat(mpath, &st) != 0) return NULL;
+        key[4 * j] = (uint64_t)st.st_dev;
+        key[4 * j + 1] = (uint64_t)st.st_ino;
+        key[4 * j + 2] = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+        key[4 * j + 3] = (uint64_t)st.st_size;
+    }
     char *copy = NULL;
     const size_t n_slots = sizeof s->patch / sizeof s->patch[0];
     pthread_mutex_lock(&s->patch_mu);
@@ -185,26 +200,20 @@ static char *patch_for(prep_pull_server *s, uint64_t k, size_t *len)
     for (;;) {
         slot = NULL;
         for (size_t i = 0; i < n_slots; i++)
-            if (s->patch[i].seq == k) slot = &s->patch[i];
+            if (s->patch[i].seq == k && !memcmp(s->patch[i].key, key, sizeof key)) slot = &s->patch[i];
         if (!slot || slot->ready) break;
         pthread_cond_wait(&s->patch_cv, &s->patch_mu);
     }
     if (!slot) {
-        char mpath[4096];
-        struct stat st;
-        snprintf(mpath, sizeof mpath, "%s/cuts/%llu/manifest", s->store, (unsigned long long)k);
-        if (stat(mpath, &st) != 0) {
-            pthread_mutex_unlock(&s->patch_mu);
-            return NULL;
-        }
-        for (size_t i = 0; i < n_slots; i++) { /* an empty slot, else the least recently used ready one */
-            struct patch_slot *c = &s->patch[i];
-            if (!c->seq) {
-                slot = c;
-                break;
-            }
-            if (c->ready && (!slot || c->used < slot->used)) slot = c;
-        }
+        /* the same cut number from files that changed since (ready), else an empty slot,
+         * else the least recently used ready one */
+        for (size_t i = 0; i < n_slots && !slot; i++)
+            if (s->patch[i].seq == k && s->patch[i].ready) slot = &s->patch[i];
+        for (size_t i = 0; i < n_slots && !slot; i++)
+            if (!s->patch[i].seq) slot = &s->patch[i];
+        if (!slot)
+            for (size_t i = 0; i < n_slots; i++)
+                if (s->patch[i].ready && (!slot || s->patch[i].used < slot->used)) slot = &s->patch[i];
         prep_buf pb;
         int made;
         if (!slot) { /* every slot being computed: compute for this request alone */
@@ -221,6 +230,7 @@ static char *patch_for(prep_pull_server *s, uint64_t k, size_t *len)
         slot->data = NULL;
         slot->len = 0;
         slot->seq = k;
+        memcpy(slot->key, key, sizeof key);
         slot->ready = 0;
         pthread_mutex_unlock(&s->patch_mu);
         made = patch_make(s->store, k, &pb);

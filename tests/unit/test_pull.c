@@ -660,6 +660,53 @@ static void test_composed_pages_patch_with_stamp(void **st)
     fx_down(&f);
 }
 
+/* GET url's body (status 200 asserted); owned, NUL-terminated. */
+static char *get_body(const char *url)
+{
+    get_job j = {.url = url};
+    get_main(&j);
+    assert_int_equal(j.code, 200);
+    assert_int_equal(prep_buf_append(&j.body, "", 1), PREP_OK);
+    return prep_buf_steal(&j.body, NULL);
+}
+
+/* A store replaced under a running link (the drill's, then the night's): cut 2's patch
+ * is the new store's, not the one cached from the old store. */
+static void test_patch_follows_a_replaced_store(void **st)
+{
+    (void)st;
+    fixture f;
+    fx_up(&f);
+    cut(&f, T0);
+    site_set(&f.s, "gubernatura/seccion-0001/index.html", "<!doctype html><p>simulacro</p>");
+    cut(&f, T0 + 300);
+    char u[512];
+    snprintf(u, sizeof u, "%scuts/2/manifest.patch", f.url);
+    char *old_patch = get_body(u);
+
+    rm_rf(f.inst);
+    site_set(&f.s, "gubernatura/seccion-0001/index.html", "<!doctype html><p>jornada</p>");
+    cut(&f, T0 + 3600);
+    site_set(&f.s, "gubernatura/seccion-0002/index.html", "<!doctype html><p>jornada 2</p>");
+    cut(&f, T0 + 3900);
+    char *new_patch = get_body(u);
+    assert_string_not_equal(old_patch, new_patch);
+    prep_cut_manifest a = {0}, b = {0};
+    assert_int_equal(prep_cut_load(f.inst, 1, &a, NULL), PREP_OK);
+    assert_int_equal(prep_cut_load(f.inst, 2, &b, NULL), PREP_OK);
+    prep_buf want;
+    prep_buf_init(&want, 1u << 20);
+    assert_int_equal(prep_cut_manifest_diff(&a, &b, &want), PREP_OK);
+    assert_int_equal(strlen(new_patch), want.len);
+    assert_memory_equal(new_patch, want.data, want.len);
+    prep_buf_free(&want);
+    prep_cut_manifest_free(&a);
+    prep_cut_manifest_free(&b);
+    free(old_patch);
+    free(new_patch);
+    fx_down(&f);
+}
+
 static void test_tampered_object_refused(void **st)
 {
     (void)st;
@@ -701,6 +748,7 @@ int main(void)
         cmocka_unit_test(test_block_unknown_and_hostile_paths),
         cmocka_unit_test(test_patch_that_does_not_apply_falls_back),
         cmocka_unit_test(test_composed_pages_patch_with_stamp),
+        cmocka_unit_test(test_patch_follows_a_replaced_store),
         cmocka_unit_test(test_tampered_object_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
