@@ -154,7 +154,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         have_cbase = 1;
     }
     const char *roots[1] = {objroot};
+    /* The head reader a receiver uses to fetch the "#s" part first: a hex name or "". */
+    char neu[65];
+    uint64_t nsize;
+    prep_err se = prep_cut_manifest_patch_subst(cbase.sha256, data, size, &lim, "fuzz", neu, &nsize, &d);
+    if (neu[0] && (se != PREP_OK || !prep_is_sha256_hex(neu) || nsize > PREP_CUT_SUBST_PART_MAX)) abort();
     if (prep_cut_manifest_patch_objects(&cbase, data, size, &lim, roots, 1, "fuzz", &out, &d) == PREP_OK) {
+        /* a patch that applies has a head the head reader takes, with the same part */
+        if (se != PREP_OK) abort();
+        if (neu[0] && !memmem(data, size, neu, 64)) abort();
         if (out.len > lim.max_manifest_bytes) abort();
         char h[65];
         prep_sha256_hex(out.data, out.len, h);

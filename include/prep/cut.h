@@ -208,6 +208,15 @@ prep_err prep_cut_manifest_patch_objects(const prep_cut_manifest *base, const vo
                                          const prep_cut_limits *lim, const char *const *roots, size_t n_roots,
                                          const char *name, prep_buf *out, prep_diags *d);
 
+/* The part a patch's "#s" substitution needs, read from the patch's head alone, so a
+ * receiver can fetch it before applying the patch: new_part (65 bytes) gets its SHA-256
+ * and *new_size its size, or new_part "" when the patch has no substitution. The head is
+ * checked as prep_cut_manifest_patch_objects checks it (its base must be base_sha256:
+ * "patch-base"; "patch-syntax", "limit"), nothing more: applying the patch decides. */
+prep_err prep_cut_manifest_patch_subst(const char *base_sha256, const void *patch, size_t len,
+                                       const prep_cut_limits *lim, const char *name, char new_part[65],
+                                       uint64_t *new_size, prep_diags *d);
+
 /* ---------------------------------------------------------------- making a cut */
 /* One public file given in memory; every pointer borrowed. media_type NULL = by extension.
  * n_parts 0: a plain file, stored as one object. n_parts 2..PREP_CUT_PARTS_MAX: a composed

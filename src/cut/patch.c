@@ -260,10 +260,14 @@ static uint64_t read_into(rsub *r, int fd, uint64_t want, cut_sha256 *h, char *t
     return got;
 }
 
-/* Parses "#s OLD NEWSIZE NEW" and loads the new part from the object roots, checked. */
-static prep_err rsub_load(rsub *r, const char *s, size_t n, long line, prep_diags *d)
+/* Parses "#s OLD NEWSIZE NEW" into r->s (syntax, the part's size limit). */
+static prep_err rsub_parse(rsub *r, const char *s, size_t n, long line, prep_diags *d)
 {
     const char *name = r->name;
+    if (n > LINE_MAX_BYTES) {
+        cut_diag(d, name, line, 0, "patch-syntax", "line longer than %d bytes", LINE_MAX_BYTES);
+        return PREP_ERR_PARSE;
+    }
     if (n < 3 + 64 + 1 + 1 + 1 + 64 || s[3 + 64] != ' ' || s[n - 65] != ' ') goto syntax;
     memcpy(r->s.old, s + 3, 64);
     memcpy(r->s.neu, s + n - 64, 64);
@@ -287,6 +291,19 @@ static prep_err rsub_load(rsub *r, const char *s, size_t n, long line, prep_diag
     }
     r->s.size = v;
     r->s.on = 1;
+    return PREP_OK;
+syntax:
+    cut_diag(d, name, line, 0, "patch-syntax", "expected '#s <64 hex> SIZE <64 hex>'");
+    return PREP_ERR_PARSE;
+}
+
+/* Parses "#s OLD NEWSIZE NEW" and loads the new part from the object roots, checked. */
+static prep_err rsub_load(rsub *r, const char *s, size_t n, long line, prep_diags *d)
+{
+    prep_err pe = rsub_parse(r, s, n, line, d);
+    if (pe) return pe;
+    const char *name = r->name;
+    const uint64_t v = r->s.size;
     char *where;
     int fd = open_object(r, r->s.neu, &where);
     if (fd < 0) {
@@ -318,9 +335,6 @@ static prep_err rsub_load(rsub *r, const char *s, size_t n, long line, prep_diag
     }
     free(where);
     return e;
-syntax:
-    cut_diag(d, name, line, 0, "patch-syntax", "expected '#s <64 hex> SIZE <64 hex>'");
-    return PREP_ERR_PARSE;
 }
 
 /* Writes base entry b into out, with the substitution applied when it names one of b's
@@ -406,6 +420,96 @@ prep_err prep_cut_manifest_patch_objects(const prep_cut_manifest *base, const vo
     return e;
 }
 
+/* Reads a patch's head: the magic, the base (must be base_sha256), the result (into
+ * result), the new manifest's header lines (appended to out when out != NULL: initialised
+ * here, freed on error) and, when the next line is one, the "#s" line (its start, length
+ * and line number in sl, sn, sno; sl NULL when none), leaving r after it. */
+static prep_err patch_head(rd *r, const char *base_sha256, size_t len, const prep_cut_limits *lim, const char *name,
+                           char result[65], prep_buf *out, const char **sl, size_t *sn, long *sno,
+                           prep_diags *d)
+{
+    size_t n;
+    const char *s;
+    *sl = NULL;
+    int out_ready = 0; /* out is the caller's, initialised only below */
+#define HEAD_BAD(...)                                              \
+    do {                                                           \
+        if (out_ready) prep_buf_free(out);                         \
+        cut_diag(d, name, r->no, 0, "patch-syntax", __VA_ARGS__);  \
+        return PREP_ERR_PARSE;                                     \
+    } while (0)
+    if (len > lim->max_manifest_bytes) {
+        cut_diag(d, name, 0, 0, "limit", "patch is %zu bytes; the limit is %llu", len,
+                 (unsigned long long)lim->max_manifest_bytes);
+        return PREP_ERR_LIMIT;
+    }
+    s = rd_line(r, &n);
+    if (!s || n + 1 != strlen(PATCH_MAGIC) || memcmp(s, PATCH_MAGIC, n))
+        HEAD_BAD("does not start with '%.*s'", 27, PATCH_MAGIC);
+    s = rd_line(r, &n);
+    if (!s || n != 72 || memcmp(s, "# base: ", 8)) HEAD_BAD("expected '# base: <64 hex>'");
+    if (memcmp(s + 8, base_sha256, 64) != 0) {
+        cut_diag(d, name, r->no, 0, "patch-base", "patch applies to manifest %.64s; this receiver's is %s", s + 8,
+                 base_sha256);
+        return PREP_ERR_VERIFY;
+    }
+    s = rd_line(r, &n);
+    if (!s || n != 74 || memcmp(s, "# result: ", 10)) HEAD_BAD("expected '# result: <64 hex>'");
+    memcpy(result, s + 10, 64);
+    result[64] = 0;
+    if (!prep_is_sha256_hex(result)) HEAD_BAD("result is not 64 hex digits");
+    if (out) {
+        prep_buf_init(out, lim->max_manifest_bytes);
+        out_ready = 1;
+    }
+    for (int i = 0; i < HEADER_LINES; i++) {
+        s = rd_line(r, &n);
+        if (!s || n > LINE_MAX_BYTES || n < 2 || s[0] != '#') HEAD_BAD("the new manifest's header is incomplete");
+        if (out && prep_buf_append(out, s, n + 1)) {
+            prep_buf_free(out);
+            cut_diag(d, name, r->no, 0, "limit", "the rebuilt manifest exceeds %llu bytes",
+                     (unsigned long long)lim->max_manifest_bytes);
+            return PREP_ERR_LIMIT;
+        }
+    }
+#undef HEAD_BAD
+    rd peek = *r;
+    s = rd_line(&peek, &n);
+    if (s && n >= 3 && !memcmp(s, "#s ", 3)) {
+        *r = peek;
+        *sl = s;
+        *sn = n;
+        *sno = r->no;
+    }
+    return PREP_OK;
+}
+
+prep_err prep_cut_manifest_patch_subst(const char *base_sha256, const void *patch, size_t len,
+                                       const prep_cut_limits *lim, const char *name, char new_part[65],
+                                       uint64_t *new_size, prep_diags *d)
+{
+    prep_cut_limits dl;
+    if (!lim) {
+        prep_cut_limits_default(&dl);
+        lim = &dl;
+    }
+    if (!name) name = "patch";
+    new_part[0] = '\0';
+    *new_size = 0;
+    rd r = {patch, (const char *)patch + len, 0};
+    char result[65];
+    const char *sl;
+    size_t sn = 0;
+    long sno = 0;
+    prep_err e = patch_head(&r, base_sha256, len, lim, name, result, NULL, &sl, &sn, &sno, d);
+    if (e || !sl) return e;
+    rsub rs = {.name = name};
+    if ((e = rsub_parse(&rs, sl, sn, sno, d))) return e;
+    memcpy(new_part, rs.s.neu, 65);
+    *new_size = rs.s.size;
+    return PREP_OK;
+}
+
 static prep_err patch_apply(const prep_cut_manifest *base, const void *patch, size_t len, const prep_cut_limits *lim,
                             rsub *rs, const char *name, prep_buf *out, prep_diags *d)
 {
@@ -418,45 +522,15 @@ static prep_err patch_apply(const prep_cut_manifest *base, const void *patch, si
         cut_diag(d, name, r.no, 0, "patch-syntax", __VA_ARGS__);  \
         return PREP_ERR_PARSE;                                    \
     } while (0)
-    if (len > lim->max_manifest_bytes) {
-        cut_diag(d, name, 0, 0, "limit", "patch is %zu bytes; the limit is %llu", len,
-                 (unsigned long long)lim->max_manifest_bytes);
-        return PREP_ERR_LIMIT;
-    }
-    s = rd_line(&r, &n);
-    if (!s || n + 1 != strlen(PATCH_MAGIC) || memcmp(s, PATCH_MAGIC, n)) BAD("does not start with '%.*s'", 27, PATCH_MAGIC);
     char result[65];
-    s = rd_line(&r, &n);
-    if (!s || n != 72 || memcmp(s, "# base: ", 8)) BAD("expected '# base: <64 hex>'");
-    if (memcmp(s + 8, base->sha256, 64) != 0) {
-        cut_diag(d, name, r.no, 0, "patch-base", "patch applies to manifest %.64s; this receiver's is %s", s + 8,
-                 base->sha256);
-        return PREP_ERR_VERIFY;
-    }
-    s = rd_line(&r, &n);
-    if (!s || n != 74 || memcmp(s, "# result: ", 10)) BAD("expected '# result: <64 hex>'");
-    memcpy(result, s + 10, 64);
-    result[64] = 0;
-    if (!prep_is_sha256_hex(result)) BAD("result is not 64 hex digits");
-    prep_buf_init(out, lim->max_manifest_bytes);
-    for (int i = 0; i < HEADER_LINES; i++) {
-        s = rd_line(&r, &n);
-        if (!s || n > LINE_MAX_BYTES || n < 2 || s[0] != '#') {
-            prep_buf_free(out);
-            BAD("the new manifest's header is incomplete");
-        }
-        if (prep_buf_append(out, s, n + 1)) goto limit;
-    }
-    rd peek = r;
-    s = rd_line(&peek, &n);
-    if (s && n >= 3 && !memcmp(s, "#s ", 3)) {
-        r = peek;
-        prep_err se = n > LINE_MAX_BYTES ? PREP_ERR_PARSE : rsub_load(rs, s, n, r.no, d);
-        if (se) {
-            if (n > LINE_MAX_BYTES) cut_diag(d, name, r.no, 0, "patch-syntax", "line longer than %d bytes", LINE_MAX_BYTES);
-            prep_buf_free(out);
-            return se;
-        }
+    const char *sl;
+    size_t sn = 0;
+    long sno = 0;
+    prep_err he = patch_head(&r, base->sha256, len, lim, name, result, out, &sl, &sn, &sno, d);
+    if (he) return he;
+    if (sl && (he = rsub_load(rs, sl, sn, sno, d))) {
+        prep_buf_free(out);
+        return he;
     }
     size_t i = 0, ops = 0;
     const char *prev = NULL;

@@ -206,24 +206,15 @@ static int fetch_patch(CURL *c, const prep_pull_opts *o, const char *work, uint6
     size_t tl = 0;
     int done = 0;
     if (prep_read_file(path, 64u << 20, &text, &tl) == PREP_OK) {
-        /* Made for this base? (else nothing more is fetched for it) */
-        int ok = tl > 36 + 8 + 64 && !strncmp(text, "# prep-cut-manifest-patch 1\n# base: ", 36) &&
-                 !memcmp(text + 36, base->sha256, 64);
-        /* "#s OLD NEWSIZE NEW" (at most one): the new part must be at hand to rebuild the
-         * pages it is in. */
-        int n_subst = 0;
-        for (const char *ln = text; ok && ln && ln < text + tl; ln = strchr(ln, '\n'), ln = ln ? ln + 1 : NULL) {
-            if (strncmp(ln, "#s ", 3)) continue;
-            unsigned long long size;
-            char old[65], neu[65];
-            if (n_subst++ || sscanf(ln, "#s %64[0-9a-f] %llu %64[0-9a-f]", old, &size, neu) != 3 ||
-                !prep_is_sha256_hex(neu) || size > PREP_CUT_SUBST_PART_MAX)
-                ok = 0; /* not a patch prep_cut_manifest_patch_objects would take */
-            else if (fetch_object(c, o, work, neu, size, res, errbuf, subst_obj))
-                ok = 0;
-            else
-                memcpy(subst_neu, neu, sizeof subst_neu);
-        }
+        /* Made for this base, and which part its "#s" substitution needs (it must be at
+         * hand to rebuild the pages it is in): read from the patch's head alone, so
+         * nothing is fetched for a patch made for another base. */
+        uint64_t size = 0;
+        prep_diags hd;
+        prep_diags_init(&hd);
+        int ok = prep_cut_manifest_patch_subst(base->sha256, text, tl, lim, path, subst_neu, &size, &hd) == PREP_OK;
+        prep_diags_free(&hd);
+        if (ok && subst_neu[0] && fetch_object(c, o, work, subst_neu, size, res, errbuf, subst_obj)) ok = 0;
         if (ok) {
             const char *const roots[2] = {o->store, work};
             prep_buf out;

@@ -496,6 +496,16 @@ static void test_subst_patch_accepted(void **state)
     prep_cut_manifest m1, m2;
     assert_int_equal(prep_cut_load(f->recv, 1, &m1, NULL), PREP_OK);
     assert_int_equal(prep_cut_load(f->inst, 2, &m2, NULL), PREP_OK);
+    /* The part it needs, read from its head before any object is at hand (a pull
+     * broadcaster fetches it first); refused for another base. */
+    char neu[65];
+    uint64_t nsize = 0;
+    assert_int_equal(prep_cut_manifest_patch_subst(m1.sha256, patch, n, NULL, "p", neu, &nsize, &f->d), PREP_OK);
+    assert_string_equal(neu, w.sha256);
+    assert_int_equal(nsize, w.size);
+    assert_int_equal(prep_cut_manifest_patch_subst(m2.sha256, patch, n, NULL, "p", neu, &nsize, &f->d), PREP_ERR_VERIFY);
+    assert_non_null(prep_diags_find(&f->d, "patch-base"));
+    assert_string_equal(neu, "");
     const char *roots[2] = {f->recv, f->inc};
     prep_buf out;
     prep_diags_free(&f->d);
