@@ -138,6 +138,11 @@ void prep_deliver_sched_end(prep_deliver_sched *s, size_t i, int ok);
  * atomically. Read: PREP_ERR_NOTFOUND when absent; *seq = 0 and a "state" diag when it
  * cannot be parsed (treated as no state). */
 prep_err prep_deliver_state_read(const char *dir, const char *id, uint64_t *seq, char sha256[65], prep_diags *d);
+/* The manifest patch delivery sends for cut seq of store (against cut seq-1; pushes and
+ * the pull link alike): 1 made into out, 0 none worth sending (not smaller than the
+ * manifest), -1 not now (a cut missing or unreadable; diags from loading them). out is
+ * initialised here in every case; prep_buf_free it. */
+int prep_deliver_patch(const char *store, uint64_t seq, prep_buf *out, prep_diags *d);
 prep_err prep_deliver_state_write(const char *dir, const char *id, uint64_t seq, const char *sha256);
 
 typedef enum prep_deliver_status {

@@ -9,6 +9,7 @@
  * takes effect at once. The one thing held in memory is the manifest patches of the last
  * few cuts (cuts/<k>/manifest.patch, computed once per cut for every broadcaster). */
 #include "prep/pull.h"
+#include "prep/deliver.h"
 #include "prep/serve.h"
 
 #include <arpa/inet.h>
@@ -148,31 +149,6 @@ static int send_text(conn *c, int status, const char *body, int head_only, int k
     return head_only ? 0 : io_write(c, body, n);
 }
 
-/* The patch that turns cut k-1's manifest into cut k's (appended to pb, at most the
- * manifest's size): 1 made, 0 none worth sending (not smaller), -1 cannot tell now (a cut
- * missing or unreadable: not remembered). */
-static int patch_make(const char *store, uint64_t k, prep_buf *pb)
-{
-    char mpath[4096];
-    struct stat st;
-    prep_buf_init(pb, 1); /* allocates nothing: pb can always be freed */
-    snprintf(mpath, sizeof mpath, "%s/cuts/%llu/manifest", store, (unsigned long long)k);
-    if (stat(mpath, &st) != 0) return -1;
-    prep_buf_init(pb, (size_t)st.st_size + 1);
-    prep_cut_manifest a = {0}, b = {0};
-    prep_diags d;
-    prep_diags_init(&d);
-    int r = -1;
-    if (!prep_cut_load(store, k - 1, &a, &d) && !prep_cut_load(store, k, &b, &d)) {
-        prep_err e = prep_cut_manifest_diff(&a, &b, pb);
-        r = e == PREP_OK && pb->len < (size_t)st.st_size ? 1 : e == PREP_OK || e == PREP_ERR_LIMIT ? 0 : -1;
-    }
-    prep_cut_manifest_free(&a);
-    prep_cut_manifest_free(&b);
-    prep_diags_free(&d);
-    return r;
-}
-
 /* A copy (owned) of the patch that rebuilds cut k's manifest from cut k-1's, or NULL when
  * there is none to send (k-1 or k not in the store, or the patch is not smaller than the
  * manifest: the client then takes the manifest). Each patch is computed once, outside the
@@ -218,7 +194,7 @@ static char *patch_for(prep_pull_server *s, uint64_t k, size_t *len)
         int made;
         if (!slot) { /* every slot being computed: compute for this request alone */
             pthread_mutex_unlock(&s->patch_mu);
-            made = patch_make(s->store, k, &pb);
+            made = prep_deliver_patch(s->store, k, &pb, NULL);
             if (made == 1) {
                 *len = pb.len;
                 copy = prep_buf_steal(&pb, NULL);
@@ -233,7 +209,7 @@ static char *patch_for(prep_pull_server *s, uint64_t k, size_t *len)
         memcpy(slot->key, key, sizeof key);
         slot->ready = 0;
         pthread_mutex_unlock(&s->patch_mu);
-        made = patch_make(s->store, k, &pb);
+        made = prep_deliver_patch(s->store, k, &pb, NULL);
         char *data = NULL;
         size_t dlen = 0;
         if (made == 1) {

@@ -230,19 +230,15 @@ prep_err prep_deliver_plan_make(const char *store, uint64_t from, uint64_t seq, 
     for (uint64_t k = first; k <= seq; k++) {
         char remote[PREP_DELIVER_REMOTE_MAX];
         char *mpath = fmt_dup("%s/cuts/%llu/manifest", store, (unsigned long long)k);
-        struct stat st;
         if (!mpath) {
             e = PREP_ERR_NOMEM;
             goto out;
         }
         int done = 0;
         /* The receiver resolves a chain of patches recursively (at most 64 deep). */
-        if (from && k - first < 60 && stat(mpath, &st) == 0) {
-            prep_cut_manifest a = {0}, b = {0};
+        if (from && k - first < 60) {
             prep_buf pb;
-            prep_buf_init(&pb, (size_t)st.st_size + 1);
-            if (!prep_cut_load(store, k - 1, &a, d) && !prep_cut_load(store, k, &b, d) &&
-                !prep_cut_manifest_diff(&a, &b, &pb) && pb.len < (size_t)st.st_size) {
+            if (prep_deliver_patch(store, k, &pb, d) == 1) {
                 prep_deliver_file *f = plan_add(p, &cap);
                 if (f) {
                     f->kind = PREP_DELIVER_PATCH;
@@ -255,8 +251,6 @@ prep_err prep_deliver_plan_make(const char *store, uint64_t from, uint64_t seq, 
                 }
             }
             prep_buf_free(&pb);
-            prep_cut_manifest_free(&a);
-            prep_cut_manifest_free(&b);
         }
         if (!done) {
             snprintf(remote, sizeof remote, "cuts/%llu/manifest", (unsigned long long)k);
@@ -531,6 +525,28 @@ uint64_t prep_deliver_backoff_ms(unsigned attempt, uint64_t base_ms, uint64_t ma
 }
 
 /* ---------------------------------------------------------------- state */
+int prep_deliver_patch(const char *store, uint64_t seq, prep_buf *out, prep_diags *d)
+{
+    char *mpath = fmt_dup("%s/cuts/%llu/manifest", store, (unsigned long long)seq);
+    struct stat st;
+    prep_buf_init(out, 1); /* allocates nothing: out can always be freed */
+    if (!mpath || seq < 2 || stat(mpath, &st) != 0) {
+        free(mpath);
+        return -1;
+    }
+    free(mpath);
+    prep_buf_init(out, (size_t)st.st_size + 1); /* a patch as big as the manifest is not worth it */
+    prep_cut_manifest a = {0}, b = {0};
+    int r = -1;
+    if (!prep_cut_load(store, seq - 1, &a, d) && !prep_cut_load(store, seq, &b, d)) {
+        prep_err e = prep_cut_manifest_diff(&a, &b, out);
+        r = e == PREP_OK && out->len < (size_t)st.st_size ? 1 : e == PREP_OK || e == PREP_ERR_LIMIT ? 0 : -1;
+    }
+    prep_cut_manifest_free(&a);
+    prep_cut_manifest_free(&b);
+    return r;
+}
+
 prep_err prep_deliver_state_read(const char *dir, const char *id, uint64_t *seq, char sha256[65], prep_diags *d)
 {
     *seq = 0;
