@@ -81,6 +81,36 @@ static prep_err pull(fixture *f, const char *url, char etag[65], prep_pull_resul
     return prep_pull_once(&o, etag, r, d);
 }
 
+/* The broadcaster's manifest of cut k is the institute's, byte for byte. */
+static void assert_same_manifest(const fixture *f, int k)
+{
+    char *a = pathf("%s/cuts/%d/manifest", f->inst, k), *b = pathf("%s/cuts/%d/manifest", f->bcast, k);
+    size_t na, nb;
+    char *da = read_all(a, &na), *db = read_all(b, &nb);
+    assert_non_null(da);
+    assert_non_null(db);
+    assert_int_equal(na, nb);
+    assert_memory_equal(da, db, na);
+    free(da);
+    free(db);
+    free(a);
+    free(b);
+}
+
+/* The diff that turns cut k-1 of store into cut k, NUL-terminated (out initialised here). */
+static void diff_of(const char *store, uint64_t k, prep_buf *out)
+{
+    prep_cut_manifest a = {0}, b = {0};
+    assert_int_equal(prep_cut_load(store, k - 1, &a, NULL), PREP_OK);
+    assert_int_equal(prep_cut_load(store, k, &b, NULL), PREP_OK);
+    prep_buf_init(out, 1u << 20);
+    assert_int_equal(prep_cut_manifest_diff(&a, &b, out), PREP_OK);
+    assert_int_equal(prep_buf_append(out, "", 1), PREP_OK);
+    out->len--; /* the NUL is past the patch */
+    prep_cut_manifest_free(&a);
+    prep_cut_manifest_free(&b);
+}
+
 static void test_pull_first_then_delta_then_304(void **st)
 {
     (void)st;
@@ -146,19 +176,8 @@ static void test_pull_first_then_delta_then_304(void **st)
     free(p4);
     assert_true(r.bytes_fetched < (uint64_t)(m3.st_size + m4.st_size));
     /* the broadcaster's manifests are the institute's, byte for byte */
-    for (int k = 3; k <= 4; k++) {
-        char *a = pathf("%s/cuts/%d/manifest", f.inst, k), *b = pathf("%s/cuts/%d/manifest", f.bcast, k);
-        size_t na, nb;
-        char *da = read_all(a, &na), *db = read_all(b, &nb);
-        assert_non_null(da);
-        assert_non_null(db);
-        assert_int_equal(na, nb);
-        assert_memory_equal(da, db, na);
-        free(da);
-        free(db);
-        free(a);
-        free(b);
-    }
+    assert_same_manifest(&f, 3);
+    assert_same_manifest(&f, 4);
     /* the scratch area is gone */
     char *scratch = pathf("%s/pull", f.bcast);
     struct stat sb;
@@ -194,6 +213,17 @@ static void *get_main(void *arg)
     if (!j->code) curl_easy_getinfo(g, CURLINFO_RESPONSE_CODE, &j->code);
     curl_easy_cleanup(g);
     return NULL;
+}
+
+/* GET url's body (status 200 asserted); owned, NUL-terminated; *len (may be NULL) its length. */
+static char *get_body(const char *url, size_t *len)
+{
+    get_job j = {.url = url};
+    get_main(&j);
+    assert_int_equal(j.code, 200);
+    if (len) *len = j.body.len;
+    assert_int_equal(prep_buf_append(&j.body, "", 1), PREP_OK);
+    return prep_buf_steal(&j.body, NULL);
 }
 
 static void test_block_unknown_and_hostile_paths(void **st)
@@ -272,26 +302,18 @@ static void test_block_unknown_and_hostile_paths(void **st)
         site_set(&f.s, "gubernatura/seccion-0005/index.html", "<!doctype html><p>5 actas</p>");
         cut(&f, T0 + 300);
         snprintf(u, sizeof u, "%scuts/2/manifest.patch", f.url);
-        prep_buf body;
-        prep_buf_init(&body, 1u << 20);
-        CURL *g = curl_easy_init();
-        curl_easy_setopt(g, CURLOPT_URL, u);
-        curl_easy_setopt(g, CURLOPT_WRITEFUNCTION, buf_sink);
-        curl_easy_setopt(g, CURLOPT_WRITEDATA, &body);
-        assert_int_equal(curl_easy_perform(g), CURLE_OK);
-        curl_easy_getinfo(g, CURLINFO_RESPONSE_CODE, &pc);
-        assert_int_equal(pc, 200);
-        curl_easy_cleanup(g);
+        size_t body_len;
+        char *body = get_body(u, &body_len);
         prep_cut_manifest m1 = {0};
         assert_int_equal(prep_cut_load(f.inst, 1, &m1, NULL), PREP_OK);
         prep_buf rebuilt;
-        assert_int_equal(prep_cut_manifest_patch(&m1, body.data, body.len, NULL, "patch", &rebuilt, NULL), PREP_OK);
+        assert_int_equal(prep_cut_manifest_patch(&m1, body, body_len, NULL, "patch", &rebuilt, NULL), PREP_OK);
         char *p2 = pathf("%s/cuts/2/manifest", f.inst);
         size_t n2;
         char *d2 = read_all(p2, &n2);
         assert_int_equal(rebuilt.len, n2);
         assert_memory_equal(rebuilt.data, d2, n2);
-        assert_true(body.len < n2);
+        assert_true(body_len < n2);
         free(d2);
         free(p2);
         /* Many broadcasters asking at once, for the cached cut and for cuts 3 and 4 made
@@ -315,11 +337,11 @@ static void test_block_unknown_and_hostile_paths(void **st)
                 assert_memory_equal(jobs[i].body.data, jobs[i - 3].body.data, jobs[i].body.len);
             }
         }
-        assert_int_equal(jobs[0].body.len, body.len); /* cut 2's patch, as served before */
-        assert_memory_equal(jobs[0].body.data, body.data, body.len);
+        assert_int_equal(jobs[0].body.len, body_len); /* cut 2's patch, as served before */
+        assert_memory_equal(jobs[0].body.data, body, body_len);
         for (int i = 0; i < 12; i++) prep_buf_free(&jobs[i].body);
         prep_buf_free(&rebuilt);
-        prep_buf_free(&body);
+        free(body);
         prep_cut_manifest_free(&m1);
     }
     /* and a real object is served */
@@ -430,13 +452,10 @@ static int fake_asked(fake_link *fl, const char *path)
  * bad_result the "# result:" hash replaced by the base's. Owned. */
 static char *crafted_patch(const char *store, uint64_t seq, const char *junk_sha, int bad_result)
 {
-    prep_cut_manifest a = {0}, b = {0};
+    prep_cut_manifest a = {0};
     assert_int_equal(prep_cut_load(store, seq - 1, &a, NULL), PREP_OK);
-    assert_int_equal(prep_cut_load(store, seq, &b, NULL), PREP_OK);
     prep_buf pb;
-    prep_buf_init(&pb, 1u << 20);
-    assert_int_equal(prep_cut_manifest_diff(&a, &b, &pb), PREP_OK);
-    assert_int_equal(prep_buf_append(&pb, "", 1), PREP_OK);
+    diff_of(store, seq, &pb);
     char *t = (char *)pb.data;
     if (bad_result) {
         char *res = strstr(t, "\n# result: ");
@@ -447,7 +466,6 @@ static char *crafted_patch(const char *store, uint64_t seq, const char *junk_sha
     for (int line = 0; line < 15; line++) at = strchr(at, '\n') + 1; /* magic, base, result, 12 header lines */
     char *patch = pathf("%.*s#s %s 4 %s\n%s", (int)(at - t), t, a.entries[0].sha256, junk_sha, at);
     prep_cut_manifest_free(&a);
-    prep_cut_manifest_free(&b);
     prep_buf_free(&pb);
     return patch;
 }
@@ -503,16 +521,7 @@ static void test_patch_that_does_not_apply_falls_back(void **st)
     assert_true(fake_asked(&fl, junk_path));
     assert_true(fake_asked(&fl, "cuts/2/manifest"));
     assert_int_equal(r.objects_fetched, 1); /* the changed page only */
-    char *a = pathf("%s/cuts/2/manifest", f.inst), *b = pathf("%s/cuts/2/manifest", f.bcast);
-    size_t na, nb;
-    char *da = read_all(a, &na), *db = read_all(b, &nb);
-    assert_non_null(db);
-    assert_int_equal(na, nb);
-    assert_memory_equal(da, db, na);
-    free(da);
-    free(db);
-    free(a);
-    free(b);
+    assert_same_manifest(&f, 2);
 
     /* A patch that applies but whose "#s" changes nothing (its part named by no entry):
      * used, and the stray part dropped so the receiver does not refuse the batch. */
@@ -611,17 +620,10 @@ static void test_composed_pages_patch_with_stamp(void **st)
     composed_cut(&f, 2, "5 actas");
 
     /* The institute's patch carries the stamp substitution (else this test tests nothing). */
-    prep_cut_manifest m1 = {0}, m2 = {0};
-    assert_int_equal(prep_cut_load(f.inst, 1, &m1, NULL), PREP_OK);
-    assert_int_equal(prep_cut_load(f.inst, 2, &m2, NULL), PREP_OK);
     prep_buf pb;
-    prep_buf_init(&pb, 1u << 20);
-    assert_int_equal(prep_cut_manifest_diff(&m1, &m2, &pb), PREP_OK);
-    assert_int_equal(prep_buf_append(&pb, "", 1), PREP_OK);
+    diff_of(f.inst, 2, &pb);
     assert_non_null(strstr((char *)pb.data, "\n#s "));
     prep_buf_free(&pb);
-    prep_cut_manifest_free(&m1);
-    prep_cut_manifest_free(&m2);
 
     /* Pulled as a patch: the new stamp part and page 0's new body are the only objects
      * fetched, the stamp part is kept (every page names it), and the broadcaster's
@@ -646,28 +648,9 @@ static void test_composed_pages_patch_with_stamp(void **st)
     usleep(50000);
     prep_pull_server_get_stats(f.srv, &s1);
     assert_int_equal(s1.ok - s0.ok, 5);
-    char *a = pathf("%s/cuts/2/manifest", f.inst), *b = pathf("%s/cuts/2/manifest", f.bcast);
-    size_t na, nb;
-    char *da = read_all(a, &na), *db = read_all(b, &nb);
-    assert_non_null(db);
-    assert_int_equal(na, nb);
-    assert_memory_equal(da, db, na);
-    free(da);
-    free(db);
-    free(a);
-    free(b);
+    assert_same_manifest(&f, 2);
     prep_diags_free(&d);
     fx_down(&f);
-}
-
-/* GET url's body (status 200 asserted); owned, NUL-terminated. */
-static char *get_body(const char *url)
-{
-    get_job j = {.url = url};
-    get_main(&j);
-    assert_int_equal(j.code, 200);
-    assert_int_equal(prep_buf_append(&j.body, "", 1), PREP_OK);
-    return prep_buf_steal(&j.body, NULL);
 }
 
 /* A store replaced under a running link (the drill's, then the night's): cut 2's patch
@@ -682,26 +665,20 @@ static void test_patch_follows_a_replaced_store(void **st)
     cut(&f, T0 + 300);
     char u[512];
     snprintf(u, sizeof u, "%scuts/2/manifest.patch", f.url);
-    char *old_patch = get_body(u);
+    char *old_patch = get_body(u, NULL);
 
     rm_rf(f.inst);
     site_set(&f.s, "gubernatura/seccion-0001/index.html", "<!doctype html><p>jornada</p>");
     cut(&f, T0 + 3600);
     site_set(&f.s, "gubernatura/seccion-0002/index.html", "<!doctype html><p>jornada 2</p>");
     cut(&f, T0 + 3900);
-    char *new_patch = get_body(u);
+    char *new_patch = get_body(u, NULL);
     assert_string_not_equal(old_patch, new_patch);
-    prep_cut_manifest a = {0}, b = {0};
-    assert_int_equal(prep_cut_load(f.inst, 1, &a, NULL), PREP_OK);
-    assert_int_equal(prep_cut_load(f.inst, 2, &b, NULL), PREP_OK);
     prep_buf want;
-    prep_buf_init(&want, 1u << 20);
-    assert_int_equal(prep_cut_manifest_diff(&a, &b, &want), PREP_OK);
+    diff_of(f.inst, 2, &want);
     assert_int_equal(strlen(new_patch), want.len);
     assert_memory_equal(new_patch, want.data, want.len);
     prep_buf_free(&want);
-    prep_cut_manifest_free(&a);
-    prep_cut_manifest_free(&b);
     free(old_patch);
     free(new_patch);
     fx_down(&f);
