@@ -190,26 +190,17 @@ static char *patch_for(prep_pull_server *s, uint64_t k, size_t *len)
         if (!slot)
             for (size_t i = 0; i < n_slots; i++)
                 if (s->patch[i].ready && (!slot || s->patch[i].used < slot->used)) slot = &s->patch[i];
-        prep_buf pb;
-        int made;
-        if (!slot) { /* every slot being computed: compute for this request alone */
-            pthread_mutex_unlock(&s->patch_mu);
-            made = prep_deliver_patch(s->store, k, &pb, NULL);
-            if (made == 1) {
-                *len = pb.len;
-                copy = prep_buf_steal(&pb, NULL);
-            }
-            prep_buf_free(&pb);
-            return copy;
-        }
-        free(slot->data);
-        slot->data = NULL;
-        slot->len = 0;
-        slot->seq = k;
-        memcpy(slot->key, key, sizeof key);
-        slot->ready = 0;
+        if (slot) { /* claimed: others asking for this cut wait until it is ready */
+            free(slot->data);
+            slot->data = NULL;
+            slot->len = 0;
+            slot->seq = k;
+            memcpy(slot->key, key, sizeof key);
+            slot->ready = 0;
+        } /* else every slot is being computed: this request computes for itself alone */
         pthread_mutex_unlock(&s->patch_mu);
-        made = prep_deliver_patch(s->store, k, &pb, NULL);
+        prep_buf pb;
+        int made = prep_deliver_patch(s->store, k, &pb, NULL);
         char *data = NULL;
         size_t dlen = 0;
         if (made == 1) {
@@ -217,6 +208,10 @@ static char *patch_for(prep_pull_server *s, uint64_t k, size_t *len)
             data = prep_buf_steal(&pb, NULL);
         }
         prep_buf_free(&pb);
+        if (!slot) {
+            *len = dlen;
+            return data;
+        }
         pthread_mutex_lock(&s->patch_mu);
         slot->data = data;
         slot->len = dlen;
