@@ -100,6 +100,8 @@ static int compressible(const char *media_type)
 typedef struct loaded {
     uint64_t seq;
     prep_cut_manifest m;
+    char sig_sha256[65]; /* of the store's STORE/cuts/<seq>/manifest.sig; "" when unreadable */
+    size_t sig_len;
 } loaded;
 
 typedef struct per_target {
@@ -228,20 +230,25 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
                 prep_diags_add(d, c->store, 0, 0, "store", "cannot load cut %llu", (unsigned long long)seq);
                 continue;
             }
+            /* its signature, which every broadcaster serving this cut must serve too */
+            char sigpath[4096];
+            char *sig = NULL;
+            L->sig_sha256[0] = '\0';
+            L->sig_len = 0;
+            snprintf(sigpath, sizeof sigpath, "%s/cuts/%llu/manifest.sig", c->store, (unsigned long long)seq);
+            if (prep_read_file(sigpath, 4096, &sig, &L->sig_len) == PREP_OK) prep_sha256_hex(sig, L->sig_len, L->sig_sha256);
+            free(sig);
             n_lm++;
         }
     }
     /* pointers into lm are stable from here on */
     for (size_t i = 0; i < n; i++) {
         if (sums[i].curl_code != 0 || sums[i].http_code != 200 || !sums[i].found[0]) continue;
-        prep_cut_manifest *m = NULL;
-        uint64_t mseq = 0;
+        const loaded *L = NULL;
         for (size_t j = 0; j < n_lm; j++)
-            if (!strcmp(lm[j].m.sha256, sums[i].found)) {
-                m = &lm[j].m;
-                mseq = lm[j].seq;
-            }
-        if (!m) continue;
+            if (!strcmp(lm[j].m.sha256, sums[i].found)) L = &lm[j];
+        if (!L) continue;
+        const prep_cut_manifest *m = &L->m;
         mon_bstate *b = mon_state_get(&st, c->targets[i].id);
         if (!b) {
             e = PREP_ERR_NOMEM;
@@ -282,21 +289,16 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
         }
         /* Every round, the signature beside SHA256SUMS: it is what lets anyone verify the
          * site, and it is not in the manifest the sample is drawn from. */
-        char sigpath[4096];
-        char *sig = NULL;
-        size_t siglen = 0;
-        snprintf(sigpath, sizeof sigpath, "%s/cuts/%llu/manifest.sig", c->store, (unsigned long long)mseq);
-        if (prep_read_file(sigpath, 4096, &sig, &siglen) == PREP_OK) {
+        if (L->sig_sha256[0]) {
             mon_fetch *f = &pages[n_pages++];
             memset(f, 0, sizeof *f);
             f->kind = MON_PAGE;
             f->target = i;
             f->path = MON_SIG_PATH;
-            prep_sha256_hex(sig, siglen, f->expected);
-            f->expected_size = siglen;
-            f->max_bytes = siglen + 4096;
+            memcpy(f->expected, L->sig_sha256, sizeof L->sig_sha256);
+            f->expected_size = L->sig_len;
+            f->max_bytes = L->sig_len + 4096;
             if (mon_url_join(c->targets[i].url, MON_SIG_PATH, f->url, sizeof f->url)) n_pages--;
-            free(sig);
         }
         pt[i].count = n_pages - pt[i].first;
         free(idx);
