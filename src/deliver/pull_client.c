@@ -169,6 +169,13 @@ static long fetch_object(CURL *c, const prep_pull_opts *o, const char *work, con
     return r;
 }
 
+/* The diag for a failed GET of rel (r: the HTTP status or -1): "blocked" for 403. */
+static void fetch_failed(prep_diags *d, const prep_pull_opts *o, const char *rel, long r, const char *errbuf)
+{
+    prep_diags_add(d, o->url, 0, 0, r == 403 ? "blocked" : "pull-http", "%s: %s", rel,
+                   r < 0 ? errbuf : r == 403 ? "refused (403): blocked" : "HTTP error");
+}
+
 /* Whether an entry of m is, or has as a part, the object sha. */
 static int manifest_names(const prep_cut_manifest *m, const char *sha)
 {
@@ -197,7 +204,7 @@ static int fetch_patch(CURL *c, const prep_pull_opts *o, const char *work, uint6
     snprintf(path, sizeof path, "%s/%s", work, rel);
     long r = fetch_file(c, o, rel, path, 64u << 20, &res->bytes_fetched, errbuf);
     if (r == 403) {
-        prep_diags_add(d, o->url, 0, 0, "blocked", "%s: refused (403): blocked", rel);
+        fetch_failed(d, o, rel, r, errbuf);
         return -1;
     }
     if (r) return 0; /* 404: none worth sending; a network error shows again on the manifest */
@@ -351,8 +358,7 @@ prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result
         snprintf(path, sizeof path, "%s/%s", work, rel);
         long r = fetch_file(c, o, rel, path, 4096, &res->bytes_fetched, errbuf);
         if (r) {
-            prep_diags_add(d, o->url, 0, 0, r == 403 ? "blocked" : "pull-http", "%s: %s", rel,
-                           r < 0 ? errbuf : r == 403 ? "refused (403): blocked" : "HTTP error");
+            fetch_failed(d, o, rel, r, errbuf);
             e = PREP_ERR_IO;
             break;
         }
@@ -368,8 +374,7 @@ prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result
             snprintf(path, sizeof path, "%s/%s", work, rel);
             r = fetch_file(c, o, rel, path, 64u << 20, &res->bytes_fetched, errbuf);
             if (r) {
-                prep_diags_add(d, o->url, 0, 0, r == 403 ? "blocked" : "pull-http", "%s: %s", rel,
-                               r < 0 ? errbuf : r == 403 ? "refused (403): blocked" : "HTTP error");
+                fetch_failed(d, o, rel, r, errbuf);
                 e = PREP_ERR_IO;
                 break;
             }
@@ -392,8 +397,7 @@ prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result
                 r = fetch_object(c, o, work, sha, size, res, errbuf, NULL);
                 if (r) {
                     snprintf(rel, sizeof rel, "objects/%.2s/%s", sha, sha + 2);
-                    prep_diags_add(d, o->url, 0, 0, r == 403 ? "blocked" : "pull-http", "%s: %s", rel,
-                                   r < 0 ? errbuf : "HTTP error");
+                    fetch_failed(d, o, rel, r, errbuf);
                     e = PREP_ERR_IO;
                 }
             }
