@@ -38,9 +38,13 @@ static inline int prep_acta_status_counted(acta_status s)
 {
     return s == ACTA_COUNTED || s == ACTA_COUNTED_SOME_ILLEGIBLE;
 }
-/* Counted in PORCENTAJE_ACTAS_INCONSISTENCIAS (checked on QROO 2019: counted with some
- * illegible field + not counted all illegible; docs/formats/actas.md). */
-int prep_acta_status_inconsistent(acta_status s);
+/* Counted in PORCENTAJE_ACTAS_INCONSISTENCIAS under the rule profile r (the "ine"
+ * profile: counted with some illegible field, all illegible, exceeding the cap;
+ * docs/formats/actas.md "Rule profiles"). */
+int prep_acta_status_inconsistent(const prep_rules *r, acta_status s);
+/* Counted in ACTAS_NO_CONTABILIZADAS under r (sin acta and fuera de catálogo per the
+ * profile; every other not-counted status always). */
+int prep_acta_status_no_counted(const prep_rules *r, acta_status s);
 /* Stable English tag, e.g. "counted", "exceeds-lista-nominal" (JSON, logs, tests). */
 const char *prep_acta_status_tag(acta_status s);
 
@@ -190,5 +194,76 @@ prep_err prep_actas_derive_catalog(const char *actas_path, const char *candidatu
 /* Same, returning the catalogue text (owned, free()) instead of parsing it. */
 prep_err prep_actas_derive_catalog_text(const char *actas_path, const char *candidaturas_csv_or_NULL,
                                         char **text, prep_diags *diags);
+
+/* ---- checking a published results file (docs/formats/actas.md, "Checking a published
+ * file"). No catalogue: the file's own CONTABILIZADA and OBSERVACIONES are the
+ * institute's decision for each row; every figure of its header block is recomputed
+ * from the rows under a rule profile and compared numerically with what it states. */
+
+#define PREP_FILECHECK_MAX_LINES 20 /* rows named behind one figure's note */
+
+typedef struct prep_filecheck_figure {
+    const char *name;           /* canonical (prep_summary_names) */
+    char stated[48];            /* as written; "" when the block lacks it */
+    int has_stated;
+    char computed[32];          /* as prep writes it (percentages: 4 decimals, truncated) */
+    int equal;                  /* numerically equal (0 when not stated) */
+    char note[320];             /* why they differ, when the rows tell: "" otherwise */
+    uint32_t lines[PREP_FILECHECK_MAX_LINES]; /* rows behind the note */
+    size_t n_lines;
+} prep_filecheck_figure;
+
+/* A row where the file contradicts itself, or (audit) where its flag and the rule
+ * disagree. */
+typedef struct prep_filecheck_row {
+    uint32_t line;
+    char clave_acta[32];
+    char kind[32];              /* stable tag: "calculated-total", "counted-over-cap"... */
+    char flag[8];               /* CONTABILIZADA as written */
+    char observaciones[64];     /* as written, clipped */
+    char rule[32];              /* audit: the status the profile gives (prep_acta_status_tag) */
+    char text[200];             /* English, for the table */
+} prep_filecheck_row;
+
+typedef struct prep_filecheck_opts {
+    const prep_rules *rules;    /* NULL: the preset of the file's institute and year, else
+                                 * "ine"; a rule the file's figures show otherwise is then
+                                 * taken from them and reported (rules_inferred) */
+    int audit;                  /* also recompute each row's status from its votes */
+    size_t n_map;               /* explicit mappings for columns the reader does not know */
+    const char *const *map_name;  /* column names (as in the file) */
+    const int *map_vote;        /* 1: a vote column; 0: ignore it */
+} prep_filecheck_opts;
+
+typedef struct prep_filecheck_report {
+    char election[128], cut_text[64];
+    char layout[512];           /* the variants found, e.g. "separator ','; UTF-8 with BOM; CRLF" */
+    prep_rules rules;           /* as applied */
+    char rules_source[160];     /* "preset ieec-2021 (entity 4, 2021)", "given", "default ine" */
+    char rules_inferred[256];   /* rules taken from the file's own figures, "" when none */
+    size_t rows, rows_bad, rows_arrived, n_vote_cols;
+    int final_cut;              /* every expected acta captured */
+    prep_filecheck_figure fig[13];
+    size_t n_stated, n_equal;
+    prep_filecheck_row *findings;   /* owned: the file contradicts itself */
+    size_t n_findings;
+    prep_filecheck_row *audit;      /* owned: flag and rule disagree (opts.audit) */
+    size_t n_audit;
+    size_t audit_not_recomputable; /* not counted, every vote field written 0 */
+} prep_filecheck_report;
+
+/* Reads and checks one published file. PREP_OK when it could be read (the verdict is in
+ * the report: every stated figure equal, no unreadable row); an error, with diags naming
+ * file, line and column, when its layout is not understood (no column header, a column
+ * that is neither a known field nor a vote column, a duplicate vote column). Rows that
+ * cannot be read are diags and rows_bad. */
+prep_err prep_actas_check(const char *name, const char *data, size_t len, const prep_filecheck_opts *o,
+                          prep_filecheck_report *out, prep_diags *d);
+prep_err prep_actas_check_file(const char *path, const prep_filecheck_opts *o, prep_filecheck_report *out,
+                               prep_diags *d);
+void prep_filecheck_report_free(prep_filecheck_report *r);
+/* 1 when the report is a pass: the block states at least one figure, every stated figure
+ * is equal, and no row was unreadable. */
+int prep_filecheck_report_ok(const prep_filecheck_report *r);
 
 #endif

@@ -48,6 +48,47 @@ typedef enum cat_specials_mode {
     CAT_SPECIALS_INCLUDE = 2,    /* always TOTAL_VOTOS_C_CS / LN */
 } cat_specials_mode;
 
+/* The counting rules that differ between institutes: a named profile (a preset) with
+ * each choice open to override in the catalogue's [rules] section. Presets and the
+ * evidence for each choice: docs/formats/actas.md, "Rule profiles". */
+enum {
+    PREP_INC_SOME_ILLEGIBLE = 1, /* counted, some vote field illegible or blank */
+    PREP_INC_ALL_ILLEGIBLE = 2,  /* not counted: no legible vote field */
+    PREP_INC_EXCEEDS = 4,        /* not counted: total above the cap */
+    PREP_INC_NO_ACTA = 8,        /* not counted: sin acta */
+    PREP_INC_ALL = 15,
+};
+#define PREP_RULES_NAME_MAX 32
+typedef struct prep_rules {
+    char name[PREP_RULES_NAME_MAX]; /* the preset it started from ("ine", "ieec-2021", ...) */
+    unsigned inconsistent;          /* PREP_INC_* set in PORCENTAJE_ACTAS_INCONSISTENCIAS */
+    int no_counted_out_of_catalog;  /* ACTAS_NO_CONTABILIZADAS includes fuera de catálogo */
+    int no_counted_no_acta;         /* ... includes sin acta */
+    cat_specials_mode specials;     /* participation: which total over LN */
+    int cap_representatives;        /* vote cap = lista nominal (+ representatives when 1) */
+    uint32_t special_ballots;       /* ballots of a special casilla when nothing says (750) */
+    uint32_t entity_id;             /* preset: the institute's entity (0: INE, national) */
+    uint32_t year;                  /* preset: the election year its evidence comes from */
+} prep_rules;
+
+/* Fills *out with preset `name`; 0, or -1 when there is no such preset. */
+int prep_rules_preset(const char *name, prep_rules *out);
+/* The i-th preset's name (i from 0), NULL past the last. */
+const char *prep_rules_preset_name(size_t i);
+/* The preset of an institute (entity 1..32) for an election year, or NULL: a preset
+ * whose entity and year both match. */
+const char *prep_rules_preset_for(uint32_t entity_id, uint32_t year);
+/* Applies one "key = value" of a [rules] section (or a --rules-set option) to *r.
+ * Keys: profile, inconsistent, no_counted_out_of_catalog, no_counted_no_acta,
+ * participation_specials, cap_representatives, special_ballots. 0, or -1 with a reason
+ * in msg. "profile" resets every other key to the preset's value. */
+int prep_rules_set(prep_rules *r, const char *key, const char *value, char *msg, size_t msgsz);
+/* "some-illegible all-illegible exceeds" for a PREP_INC_* set ("none" when empty).
+ * out >= 64 bytes. */
+void prep_rules_inconsistent_text(unsigned set, char *out, size_t outsz);
+/* Name of a participation mode: "exclude", "final-only", "include"; NULL if invalid. */
+const char *prep_rules_specials_name(cat_specials_mode m);
+
 typedef struct cat_party {
     char *id;       /* column name in actas, e.g. "PAN", "MORENA" (unique) */
     char *name;     /* "Partido Acción Nacional" */
@@ -169,7 +210,7 @@ typedef struct prep_catalog {
     char *combo_prefix;     /* "C_" (QROO 2019) or "" (INE 2021): combination column names */
     int independents_first; /* 1: CAND_IND_n columns right after the parties (INE 2021 order) */
     char csv_sep;           /* separator we write: '|' */
-    cat_specials_mode specials; /* participation rule */
+    prep_rules rules;       /* [rules]: counting rules that differ between institutes */
     uint32_t pct_decimals;  /* 4 */
     cat_labels labels;
 

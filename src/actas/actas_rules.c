@@ -4,12 +4,26 @@
 
 #include <string.h>
 
-int prep_acta_status_inconsistent(acta_status s)
+int prep_acta_status_inconsistent(const prep_rules *r, acta_status s)
 {
     /* LEEME (INE 2018, 2021; QROO 2019), PORCENTAJE_ACTAS_CON_INCONSISTENCIAS: "solo se
      * consideran las actas que presentan las siguientes inconsistencias: Excede Lista
-     * Nominal, Ilegible o Sin Dato". Sin acta and fuera de catálogo are not counted. */
-    return s == ACTA_COUNTED_SOME_ILLEGIBLE || s == ACTA_NC_ALL_ILLEGIBLE || s == ACTA_NC_EXCEEDS_LN;
+     * Nominal, Ilegible o Sin Dato" (the "ine" profile); institutes differ (rules.c). Fuera
+     * de catálogo is never counted: it is not an expected acta. */
+    unsigned bit = s == ACTA_COUNTED_SOME_ILLEGIBLE ? PREP_INC_SOME_ILLEGIBLE
+                   : s == ACTA_NC_ALL_ILLEGIBLE     ? PREP_INC_ALL_ILLEGIBLE
+                   : s == ACTA_NC_EXCEEDS_LN        ? PREP_INC_EXCEEDS
+                   : s == ACTA_NC_NO_ACTA           ? PREP_INC_NO_ACTA
+                                                    : 0;
+    return (r->inconsistent & bit) != 0;
+}
+
+int prep_acta_status_no_counted(const prep_rules *r, acta_status s)
+{
+    if (prep_acta_status_counted(s)) return 0;
+    if (s == ACTA_NC_NO_ACTA) return r->no_counted_no_acta;
+    if (s == ACTA_NC_OUT_OF_CATALOG) return r->no_counted_out_of_catalog;
+    return 1;
 }
 
 const char *prep_acta_status_tag(acta_status s)
@@ -60,7 +74,8 @@ acta_status prep_acta_classify(const prep_catalog *c, uint32_t e, prep_acta *a, 
         const cat_casilla *cc = &c->casillas[a->casilla];
         /* cap: lista nominal + representatives; special casillas (no lista nominal of their
          * own): ballots approved + representatives */
-        int64_t cap = (int64_t)(cc->type == 'S' ? cc->ballots : cc->lista_nominal) + (int64_t)cc->representatives;
+        int64_t cap = (int64_t)(cc->type == 'S' ? cc->ballots : cc->lista_nominal) +
+                      (c->rules.cap_representatives ? (int64_t)cc->representatives : 0);
         if (total > cap) st = ACTA_NC_EXCEEDS_LN;
         else if (blank) st = ACTA_COUNTED_SOME_ILLEGIBLE;
         else st = ACTA_COUNTED;

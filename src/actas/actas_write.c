@@ -40,7 +40,7 @@ void prep_summary_values(const prep_catalog *c, const prep_summary *s, char out[
      * stay out of the ratio, except where the institute counts them (QROO 2019 LEEME:
      * only in the last cut). */
     int64_t votes = s->votos_s_cs;
-    if (c->specials == CAT_SPECIALS_INCLUDE || (c->specials == CAT_SPECIALS_FINAL_ONLY && s->final_cut))
+    if (c->rules.specials == CAT_SPECIALS_INCLUDE || (c->rules.specials == CAT_SPECIALS_FINAL_ONLY && s->final_cut))
         votes = s->votos_c_cs;
     prep_pct_trunc(votes, s->lista_nominal, dec, out[12], 32);
 }

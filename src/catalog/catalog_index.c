@@ -418,15 +418,6 @@ const char *cat_scope_name(cat_scope s)
     return NULL;
 }
 
-const char *cat_specials_name(cat_specials_mode m)
-{
-    switch (m) {
-    case CAT_SPECIALS_EXCLUDE: return "exclude";
-    case CAT_SPECIALS_FINAL_ONLY: return "final-only";
-    case CAT_SPECIALS_INCLUDE: return "include";
-    }
-    return NULL;
-}
 
 /* ---------------------------------------------------------------- free */
 static void free_labels(cat_labels *l)

@@ -67,8 +67,7 @@ int cat_type_rank(char type);
 /* 1 if s is a valid text id: 1..CAT_MAX_ID_LEN bytes of [A-Za-z0-9_-]. */
 int cat_valid_id(const char *s);
 
-/* Names used in the file for enum values. */
+/* Name used in the file for a scope. */
 const char *cat_scope_name(cat_scope s);
-const char *cat_specials_name(cat_specials_mode m);
 
 #endif

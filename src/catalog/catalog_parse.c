@@ -25,6 +25,7 @@ enum {
     SEC_COALITIONS,
     SEC_CANDIDACIES,
     SEC_SHAPES,
+    SEC_RULES,
     SEC_COUNT
 };
 #define SEC_NONE (-1) /* before the first [section] */
@@ -32,11 +33,11 @@ enum {
 
 static const char *const sec_names[SEC_COUNT] = {
     "process",  "labels",   "parties",   "districts",  "municipalities",
-    "sections", "casillas", "elections", "coalitions", "candidacies", "shapes",
+    "sections", "casillas", "elections", "coalitions", "candidacies", "shapes", "rules",
 };
-static const int sec_required[SEC_COUNT] = {1, 0, 1, 1, 1, 1, 1, 1, 0, 1, 0};
+static const int sec_required[SEC_COUNT] = {1, 0, 1, 1, 1, 1, 1, 1, 0, 1, 0, 0};
 /* tables that must have at least one row (when present) */
-static const int sec_nonempty[SEC_COUNT] = {0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 1};
+static const int sec_nonempty[SEC_COUNT] = {0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0};
 
 #define MAX_TCOLS 8       /* columns of the widest table */
 #define MAX_FILE_COLS 32  /* fields read from one line; more is an error */
@@ -101,6 +102,12 @@ static const char *const lk_names[LK_COUNT] = {
     "some_illegible",        "all_illegible",       "exceeds_ln",     "no_acta_not_delivered",
     "no_acta_not_installed", "no_acta_no_envelope", "out_of_catalog",
 };
+/* [rules]: the keys of prep_rules_set (catalog.h); "profile" is applied first. */
+enum { RK_PROFILE, RK_INC, RK_NC_OUT, RK_NC_NOACTA, RK_SPECIALS, RK_CAP, RK_BALLOTS, RK_COUNT };
+static const char *const rk_names[RK_COUNT] = {
+    "profile",                "inconsistent",        "no_counted_out_of_catalog", "no_counted_no_acta",
+    "participation_specials", "cap_representatives", "special_ballots",
+};
 static const char *const lk_defaults[LK_COUNT] = {
     "ALGUN DATO ILEGIBLE O SIN DATO",
     "TODOS ILEGIBLES O SIN DATO",
@@ -137,6 +144,7 @@ typedef struct pctx {
     long sec_line[SEC_COUNT]; /* line of [name]; 0 when absent */
     kv pk[PK_COUNT];
     kv lk[LK_COUNT];
+    kv rk[RK_COUNT];
     rawtab t[SEC_COUNT];
     int broken[SEC_COUNT];    /* missing or unreadable: references into it are not reported */
     /* lookups while reading */
@@ -364,9 +372,9 @@ static void lex_kv_line(pctx *x, int sec, char *base, char *p, long lineno)
     long col = (long)(v - base) + 1;
     rtrim(v);
     if (!strcmp(v, "\"\"")) v[0] = 0; /* "" is the empty string */
-    const char *const *names = sec == SEC_PROCESS ? pk_names : lk_names;
-    int nkeys = sec == SEC_PROCESS ? PK_COUNT : LK_COUNT;
-    kv *slots = sec == SEC_PROCESS ? x->pk : x->lk;
+    const char *const *names = sec == SEC_PROCESS ? pk_names : sec == SEC_RULES ? rk_names : lk_names;
+    int nkeys = sec == SEC_PROCESS ? PK_COUNT : sec == SEC_RULES ? RK_COUNT : LK_COUNT;
+    kv *slots = sec == SEC_PROCESS ? x->pk : sec == SEC_RULES ? x->rk : x->lk;
     for (int k = 0; k < nkeys; k++) {
         if (strcmp(names[k], key)) continue;
         if (slots[k].line) {
@@ -457,7 +465,7 @@ static void lex(pctx *x, char *buf, size_t len)
             perr(x, lineno, (long)(p - line) + 1, "syntax", "line outside any [section]");
             continue;
         }
-        if (cur == SEC_PROCESS || cur == SEC_LABELS) lex_kv_line(x, cur, line, p, lineno);
+        if (cur == SEC_PROCESS || cur == SEC_LABELS || cur == SEC_RULES) lex_kv_line(x, cur, line, p, lineno);
         else lex_table_line(x, cur, line, p, lineno);
     }
     if (!version_seen) perr(x, 0, 0, "bad-version", "empty catalogue: no 'prep-catalog 1' line");
@@ -467,7 +475,7 @@ static void lex(pctx *x, char *buf, size_t len)
             x->broken[s] = 1;
             continue;
         }
-        if (s == SEC_PROCESS || s == SEC_LABELS) continue;
+        if (s == SEC_PROCESS || s == SEC_LABELS || s == SEC_RULES) continue;
         rawtab *t = &x->t[s];
         if (t->header_line && !t->usable) x->broken[s] = 1;
         else if (sec_nonempty[s] && t->n == 0) {
@@ -565,7 +573,7 @@ static void do_process(pctx *x)
     prep_catalog *c = x->c;
     c->cut_interval = 300;
     c->csv_sep = '|';
-    c->specials = CAT_SPECIALS_FINAL_ONLY;
+    prep_rules_preset("ine", &c->rules);
     c->pct_decimals = 4;
     c->independents_first = 0;
     c->window_open = c->window_close = PREP_TIME_NONE;
@@ -640,15 +648,6 @@ static void do_process(pctx *x)
         if (!strcmp(v, "|") || !strcmp(v, ",")) c->csv_sep = v[0];
         else perr(x, k[PK_CSVSEP].line, k[PK_CSVSEP].col, "bad-value", "csv_separator '%s' must be | or ,", v);
     }
-    if (k[PK_SPECIALS].line) {
-        const char *v = k[PK_SPECIALS].val;
-        if (!strcmp(v, "exclude")) c->specials = CAT_SPECIALS_EXCLUDE;
-        else if (!strcmp(v, "final-only")) c->specials = CAT_SPECIALS_FINAL_ONLY;
-        else if (!strcmp(v, "include")) c->specials = CAT_SPECIALS_INCLUDE;
-        else
-            perr(x, k[PK_SPECIALS].line, k[PK_SPECIALS].col, "bad-value",
-                 "participation_specials '%s' must be exclude, final-only or include", v);
-    }
     if (k[PK_PCT].line && parse_num(k[PK_PCT].val, 0, 9, &c->pct_decimals))
         perr(x, k[PK_PCT].line, k[PK_PCT].col, "bad-value", "percent_decimals '%s' must be 0..9", k[PK_PCT].val);
     if (k[PK_MAPVB].line) {
@@ -670,6 +669,28 @@ static void do_process(pctx *x)
             memcpy(c->map_viewbox, v, sizeof v);
             c->has_map = 1;
         }
+    }
+}
+
+/* [rules], then [process] participation_specials (kept there for catalogues written
+ * before [rules] existed; both set the same rule, so giving both is an error). */
+static void do_rules(pctx *x)
+{
+    prep_rules *r = &x->c->rules;
+    char msg[256];
+    for (int i = 0; i < RK_COUNT; i++) {
+        const kv *v = &x->rk[i];
+        if (v->line && prep_rules_set(r, rk_names[i], v->val, msg, sizeof msg))
+            perr(x, v->line, v->col, "bad-value", "%s", msg);
+    }
+    const kv *sp = &x->pk[PK_SPECIALS];
+    if (sp->line) {
+        if (x->rk[RK_SPECIALS].line)
+            perr(x, sp->line, sp->col, "repeated-key",
+                 "participation_specials is set in [rules] on line %ld; set it in one place",
+                 x->rk[RK_SPECIALS].line);
+        else if (prep_rules_set(r, "participation_specials", sp->val, msg, sizeof msg))
+            perr(x, sp->line, sp->col, "bad-value", "%s", msg);
     }
 }
 
@@ -1724,6 +1745,7 @@ prep_err prep_catalog_parse(const char *name, const char *data, size_t len, prep
     lex(&x, buf, len);
     if (!x.f_oom) do_process(&x);
     if (!x.f_oom) do_labels(&x);
+    if (!x.f_oom) do_rules(&x);
     if (!x.f_oom) do_parties(&x);
     if (!x.f_oom) do_districts_munis(&x);
     if (!x.f_oom) do_sections(&x);

@@ -105,9 +105,6 @@ static void write_process(wctx *w, const prep_catalog *c)
     put_kv(w, "independents_first", c->independents_first ? "yes" : "no");
     if (c->csv_sep != '|' && c->csv_sep != ',') bad(w);
     putf(w, "csv_separator = %c\n", c->csv_sep);
-    const char *sp = cat_specials_name(c->specials);
-    if (!sp) bad(w);
-    else put_kv(w, "participation_specials", sp);
     if (c->pct_decimals > 9) bad(w);
     putf(w, "percent_decimals = %u\n", (unsigned)c->pct_decimals);
     if (c->has_map) {
@@ -126,6 +123,20 @@ static void write_process(wctx *w, const prep_catalog *c)
     put_kv(w, "no_acta_not_installed", c->labels.no_acta_not_installed);
     put_kv(w, "no_acta_no_envelope", c->labels.no_acta_no_envelope);
     put_kv(w, "out_of_catalog", c->labels.out_of_catalog);
+
+    const prep_rules *r = &c->rules;
+    const char *sp = prep_rules_specials_name(r->specials);
+    char inc[96];
+    prep_rules_inconsistent_text(r->inconsistent, inc, sizeof inc);
+    if (!sp || !*r->name || !cat_valid_id(r->name)) bad(w);
+    put(w, "\n[rules]\n");
+    put_kv(w, "profile", r->name);
+    put_kv(w, "inconsistent", inc);
+    put_kv(w, "no_counted_out_of_catalog", r->no_counted_out_of_catalog ? "yes" : "no");
+    put_kv(w, "no_counted_no_acta", r->no_counted_no_acta ? "yes" : "no");
+    if (sp) put_kv(w, "participation_specials", sp);
+    put_kv(w, "cap_representatives", r->cap_representatives ? "yes" : "no");
+    putf(w, "special_ballots = %u\n", (unsigned)r->special_ballots);
 }
 
 static void write_geo(wctx *w, const prep_catalog *c)

@@ -7,6 +7,7 @@
  * layout beside a comparison with the block the file states. */
 #include "cli.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -94,6 +95,205 @@ out:
     return rc;
 }
 
+/* --rules SPEC: a preset name, then ",key=value" overrides (prep_rules_set); or only
+ * overrides, on the "ine" preset. */
+static int parse_rules_spec(const char *spec, prep_rules *r)
+{
+    char buf[512], msg[400];
+    snprintf(buf, sizeof buf, "%s", spec);
+    prep_rules_preset("ine", r);
+    char *save = NULL;
+    int first = 1;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save), first = 0) {
+        char *eq = strchr(t, '=');
+        if (!eq && first) {
+            if (prep_rules_set(r, "profile", t, msg, sizeof msg)) goto bad;
+            continue;
+        }
+        if (!eq) {
+            snprintf(msg, sizeof msg, "'%s' is not key=value", t);
+            goto bad;
+        }
+        *eq = 0;
+        if (prep_rules_set(r, t, eq + 1, msg, sizeof msg)) goto bad;
+    }
+    return 0;
+bad:
+    fprintf(stderr, "prep tally: --rules: %s\n", msg);
+    return -1;
+}
+
+/* --column "NAME=ignore,NAME=vote": mappings for columns the reader does not know. */
+typedef struct colmap {
+    char buf[1024];
+    const char *name[32];
+    int vote[32];
+    size_t n;
+} colmap;
+
+static int parse_colmap(const char *spec, colmap *m)
+{
+    snprintf(m->buf, sizeof m->buf, "%s", spec);
+    char *save = NULL;
+    for (char *t = strtok_r(m->buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *eq = strrchr(t, '=');
+        if (!eq || (strcmp(eq + 1, "ignore") && strcmp(eq + 1, "vote")) || eq == t || m->n == 32) {
+            fprintf(stderr, "prep tally: --column: '%s' is not NAME=ignore or NAME=vote (at most 32)\n", t);
+            return -1;
+        }
+        *eq = 0;
+        m->name[m->n] = t;
+        m->vote[m->n++] = !strcmp(eq + 1, "vote");
+    }
+    return 0;
+}
+
+static json_t *rows_json(const prep_filecheck_row *v, size_t n, int audit)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s}", "line", (json_int_t)v[i].line, "clave_acta",
+                              v[i].clave_acta, "kind", v[i].kind, "contabilizada", v[i].flag, "observaciones",
+                              v[i].observaciones, "text", v[i].text);
+        if (o && audit) json_object_set_new(o, "rule_status", json_string(v[i].rule));
+        json_array_append_new(a, o ? o : json_null());
+    }
+    return a;
+}
+
+static int print_check_json(const char *path, const prep_filecheck_report *r, const prep_diags *d)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "file", json_string(path));
+    json_object_set_new(root, "election", json_string(r->election));
+    json_object_set_new(root, "cut", json_string(r->cut_text));
+    json_object_set_new(root, "layout", json_string(r->layout));
+    char inc[96];
+    prep_rules_inconsistent_text(r->rules.inconsistent, inc, sizeof inc);
+    json_object_set_new(root, "rules",
+                        json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:b, s:i}", "profile", r->rules.name, "source",
+                                  r->rules_source, "inferred", r->rules_inferred, "inconsistent", inc,
+                                  "no_counted_out_of_catalog", r->rules.no_counted_out_of_catalog,
+                                  "no_counted_no_acta", r->rules.no_counted_no_acta, "participation_specials",
+                                  prep_rules_specials_name(r->rules.specials), "cap_representatives",
+                                  r->rules.cap_representatives, "special_ballots",
+                                  (json_int_t)r->rules.special_ballots));
+    json_object_set_new(root, "rows", json_integer((json_int_t)r->rows));
+    json_object_set_new(root, "rows_unreadable", json_integer((json_int_t)r->rows_bad));
+    json_object_set_new(root, "rows_arrived", json_integer((json_int_t)r->rows_arrived));
+    json_object_set_new(root, "vote_columns", json_integer((json_int_t)r->n_vote_cols));
+    json_object_set_new(root, "final_cut", json_boolean(r->final_cut));
+    json_t *figs = json_array();
+    for (int i = 0; i < 13; i++) {
+        const prep_filecheck_figure *f = &r->fig[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(f->name));
+        json_object_set_new(o, "stated", f->has_stated ? json_string(f->stated) : json_null());
+        json_object_set_new(o, "computed", json_string(f->computed));
+        json_object_set_new(o, "equal", f->has_stated ? json_boolean(f->equal) : json_null());
+        if (f->note[0]) json_object_set_new(o, "note", json_string(f->note));
+        if (f->n_lines) {
+            json_t *l = json_array();
+            for (size_t k = 0; k < f->n_lines; k++) json_array_append_new(l, json_integer(f->lines[k]));
+            json_object_set_new(o, "lines", l);
+        }
+        json_array_append_new(figs, o);
+    }
+    json_object_set_new(root, "figures", figs);
+    json_object_set_new(root, "contradictions", rows_json(r->findings, r->n_findings, 0));
+    if (r->audit || r->audit_not_recomputable) {
+        json_object_set_new(root, "audit", rows_json(r->audit, r->n_audit, 1));
+        json_object_set_new(root, "audit_not_recomputable", json_integer((json_int_t)r->audit_not_recomputable));
+    }
+    json_t *errs = json_array();
+    for (size_t i = 0; d && i < d->n; i++)
+        json_array_append_new(errs, json_pack("{s:s, s:i, s:i, s:s, s:s}", "file", d->v[i].file, "line",
+                                              (json_int_t)d->v[i].line, "column", (json_int_t)d->v[i].col, "kind",
+                                              d->v[i].kind, "message", d->v[i].msg));
+    json_object_set_new(root, "diagnostics", errs);
+    json_object_set_new(root, "ok", json_boolean(prep_filecheck_report_ok(r)));
+    char *txt = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    if (!txt) return -1;
+    puts(txt);
+    free(txt);
+    return 0;
+}
+
+static void print_check_text(const char *path, const prep_filecheck_report *r)
+{
+    printf("%s\n%s | %s\nlayout: %s\nrules: %s%s%s\n", path, r->election, r->cut_text, r->layout, r->rules_source,
+           r->rules_inferred[0] ? "; from the file's figures: " : "", r->rules_inferred);
+    printf("%zu rows (%zu arrived, %zu unreadable), %zu vote columns\n\n", r->rows, r->rows_arrived, r->rows_bad,
+           r->n_vote_cols);
+    printf("%-36s %14s %14s  %s\n", "figure", "file says", "rows give", "");
+    for (int i = 0; i < 13; i++) {
+        const prep_filecheck_figure *f = &r->fig[i];
+        printf("%-36s %14s %14s  %s\n", f->name, f->has_stated ? f->stated : "-", f->computed,
+               !f->has_stated ? "not stated" : f->equal ? "equal" : "DIFFERS");
+        if (f->note[0]) {
+            printf("    %s", f->note);
+            for (size_t k = 0; k < f->n_lines; k++) printf("%s%u", k ? ", " : "; lines ", f->lines[k]);
+            printf("\n");
+        }
+    }
+    if (r->n_findings) {
+        printf("\nwhere the file contradicts itself (%zu rows):\n", r->n_findings);
+        for (size_t i = 0; i < r->n_findings; i++)
+            printf("  line %-7u %-16s %-28s %s\n", r->findings[i].line, r->findings[i].clave_acta,
+                   r->findings[i].kind, r->findings[i].text);
+    }
+    if (r->audit || r->audit_not_recomputable) {
+        printf("\naudit: %zu rows where the institute's flag and the rules (%s) disagree", r->n_audit, r->rules.name);
+        if (r->audit_not_recomputable)
+            printf("; %zu not-counted rows have every vote field written 0 (not recomputable)",
+                   r->audit_not_recomputable);
+        printf("\n");
+        if (r->n_audit)
+            printf("  %-7s %-18s %-4s %-34s %-24s %s\n", "line", "acta", "flag", "OBSERVACIONES", "rules give", "why");
+        for (size_t i = 0; i < r->n_audit; i++) {
+            const prep_filecheck_row *a = &r->audit[i];
+            printf("  %-7u %-18s %-4s %-34.34s %-24s %s\n", a->line, a->clave_acta, a->flag, a->observaciones,
+                   a->rule, a->text);
+        }
+    }
+    printf("\n%s: %zu of %zu stated figures equal%s\n", prep_filecheck_report_ok(r) ? "PASS" : "FAIL", r->n_equal,
+           r->n_stated, r->rows_bad ? ", some rows unreadable" : "");
+}
+
+/* prep tally --actas FILE --check: the published file against its own header block. */
+static int check_real_file(const char *path, const char *rules_spec, const char *columns, int json, int audit)
+{
+    prep_rules rules;
+    colmap cm = {0};
+    if (rules_spec && parse_rules_spec(rules_spec, &rules)) return CLI_USAGE;
+    if (columns && parse_colmap(columns, &cm)) return CLI_USAGE;
+    prep_filecheck_opts o = {.rules = rules_spec ? &rules : NULL, .audit = audit, .n_map = cm.n,
+                         .map_name = cm.name, .map_vote = cm.vote};
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_filecheck_report r;
+    prep_err e = prep_actas_check_file(path, &o, &r, &d);
+    int rc;
+    if (e) {
+        if (json) print_check_json(path, &r, &d);
+        prep_diags_print(&d, stderr, 30);
+        fprintf(stderr, "prep tally: %s is not understood: %s\n", path, prep_err_str(e));
+        rc = CLI_USAGE;
+    } else {
+        if (!json && d.total) prep_diags_print(&d, stderr, 30);
+        if (json) rc = print_check_json(path, &r, &d) ? CLI_USAGE : CLI_OK;
+        else {
+            print_check_text(path, &r);
+            rc = CLI_OK;
+        }
+        if (rc == CLI_OK && !prep_filecheck_report_ok(&r)) rc = CLI_CHECK_FAILED;
+    }
+    prep_filecheck_report_free(&r);
+    prep_diags_free(&d);
+    return rc;
+}
+
 int cmd_tally(int argc, char **argv)
 {
     cli_opt opts[] = {
@@ -104,7 +304,15 @@ int cmd_tally(int argc, char **argv)
         {"at", "TIME", "cut instant, local time of the process (default: everything)", NULL},
         {"final", NULL, "treat this cut as the final one (participation rule)", NULL},
         {"db-out", "DIR", "also write the official database of the cut (CSV per election + LEEME)", NULL},
-        {"check", NULL, "without --catalog: exit 1 if a recomputed figure differs from the file", NULL},
+        {"check", NULL, "without --catalog: recount the file's header block from its rows, taking each row's "
+                        "CONTABILIZADA as the institute's decision; exit 1 if a figure differs", NULL},
+        {"json", NULL, "with --check: one JSON object (each figure's name, stated, computed, equal)", NULL},
+        {"audit", NULL, "with --check: also recompute each row's status from its votes and list disagreements",
+         NULL},
+        {"rules", "SPEC", "with --check: a rule profile (ine, ieec-2021, ...) and ,key=value overrides; default: "
+                          "the file's institute's preset, rules its figures show", NULL},
+        {"column", "MAP", "with --check: NAME=ignore or NAME=vote for columns the reader does not know, "
+                          "comma-separated", NULL},
         {NULL, NULL, NULL, NULL},
     };
     int help;
@@ -126,7 +334,14 @@ int cmd_tally(int argc, char **argv)
         fprintf(stderr, "prep tally: --actas PATH is required\n");
         return CLI_USAGE;
     }
-    if (!catp) return tally_real_file(actas, cli_get(opts, "candidaturas"), cli_get(opts, "check") != NULL);
+    if (!catp && cli_get(opts, "check"))
+        return check_real_file(actas, cli_get(opts, "rules"), cli_get(opts, "column"), cli_get(opts, "json") != NULL,
+                               cli_get(opts, "audit") != NULL);
+    if (cli_get(opts, "json") || cli_get(opts, "audit") || cli_get(opts, "rules") || cli_get(opts, "column")) {
+        fprintf(stderr, "prep tally: --json, --audit, --rules and --column go with --check on a results file\n");
+        return CLI_USAGE;
+    }
+    if (!catp) return tally_real_file(actas, cli_get(opts, "candidaturas"), 0);
 
     prep_diags d;
     prep_diags_init(&d);

@@ -18,7 +18,7 @@ static const tally_agg *agg(const rctx *x, uint32_t e, tally_level l, uint32_t i
 
 int64_t part_num(const rctx *x, const tally_agg *a)
 {
-    cat_specials_mode m = x->c->specials;
+    cat_specials_mode m = x->c->rules.specials;
     int with = m == CAT_SPECIALS_INCLUDE || (m == CAT_SPECIALS_FINAL_ONLY && x->final_cut);
     return with ? a->votos_c_cs : a->votos_s_cs;
 }

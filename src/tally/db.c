@@ -179,15 +179,31 @@ static const char *const summary_docs[13] = {
     "Número de actas capturadas cuyos votos se suman a los resultados: tienen al menos un campo de votos legible y su total calculado no excede la lista nominal más los representantes de partidos y candidaturas independientes (en casillas especiales, las boletas aprobadas más los representantes).",
     "ACTAS_CONTABILIZADAS / ACTAS_ESPERADAS x 100.",
     NULL, /* inconsistencies: follows prep_acta_status_inconsistent */
-    "Número de actas registradas que no se contabilizan: fuera de catálogo, que exceden la lista nominal, con todos sus campos ilegibles o sin dato, o sin acta. ACTAS_NO_CONTABILIZADAS = ACTAS_REGISTRADAS - ACTAS_CONTABILIZADAS.",
+    NULL, /* no contabilizadas: follows prep_acta_status_no_counted */
     "Suma de la lista nominal de las casillas cuyas actas se contabilizan (las casillas especiales aportan 0).",
     "Suma de TOTAL_VOTOS_CALCULADO de las actas contabilizadas, incluidas las de casillas especiales.",
     "Suma de TOTAL_VOTOS_CALCULADO de las actas contabilizadas, sin las de casillas especiales.",
     NULL, /* participation: depends on the catalogue's mode */
 };
 
+/* ACTAS_NO_CONTABILIZADAS, worded from the catalogue's rule profile. */
+static prep_err no_counted_doc(const prep_catalog *c, prep_buf *out)
+{
+    TRY(prep_buf_puts(out, "Número de actas registradas que no se contabilizan: que exceden la lista nominal o "
+                           "con todos sus campos de votos ilegibles o sin dato"));
+    const prep_rules *r = &c->rules;
+    TRY(prep_buf_puts(out, r->no_counted_no_acta ? "; las sin acta" : ""));
+    TRY(prep_buf_puts(out, r->no_counted_out_of_catalog ? "; las fuera de catálogo" : ""));
+    TRY(prep_buf_puts(out, "."));
+    if (!r->no_counted_no_acta) TRY(prep_buf_puts(out, " Las actas sin acta no se cuentan aquí."));
+    if (!r->no_counted_out_of_catalog) TRY(prep_buf_puts(out, " Las actas fuera de catálogo no se cuentan aquí."));
+    if (r->no_counted_no_acta && r->no_counted_out_of_catalog)
+        TRY(prep_buf_puts(out, " ACTAS_NO_CONTABILIZADAS = ACTAS_REGISTRADAS - ACTAS_CONTABILIZADAS."));
+    return PREP_OK;
+}
+
 /* PORCENTAJE_ACTAS_INCONSISTENCIAS, worded from the rule the actas part applies. */
-static prep_err inconsistency_doc(prep_buf *out)
+static prep_err inconsistency_doc(const prep_catalog *c, prep_buf *out)
 {
     static const char *const what[6] = {
         [ACTA_COUNTED] = "las contabilizadas con todos sus campos legibles",
@@ -201,12 +217,12 @@ static prep_err inconsistency_doc(prep_buf *out)
                            "inconsistencias"));
     int n = 0;
     for (int st = 0; st < 6; st++)
-        if (prep_acta_status_inconsistent((acta_status)st))
+        if (prep_acta_status_inconsistent(&c->rules, (acta_status)st))
             TRY(prep_buf_printf(out, "%s %s", n++ ? ";" : ":", what[st]));
     TRY(prep_buf_puts(out, ". No se consideran"));
     n = 0;
     for (int st = 0; st < 6; st++)
-        if (!prep_acta_status_inconsistent((acta_status)st))
+        if (!prep_acta_status_inconsistent(&c->rules, (acta_status)st))
             TRY(prep_buf_printf(out, "%s %s", n++ ? ";" : ":", what[st]));
     return prep_buf_puts(out, ".");
 }
@@ -292,9 +308,11 @@ prep_err prep_db_write_leeme(const prep_catalog *c, prep_buf *out)
         if (summary_docs[i]) {
             TRY(prep_buf_puts(out, summary_docs[i]));
         } else if (i == 7) {
-            TRY(inconsistency_doc(out));
+            TRY(inconsistency_doc(c, out));
+        } else if (i == 8) {
+            TRY(no_counted_doc(c, out));
         } else {
-            switch (c->specials) {
+            switch (c->rules.specials) {
             case CAT_SPECIALS_EXCLUDE:
                 TRY(prep_buf_puts(out, "TOTAL_VOTOS_S_CS / LISTA_NOMINAL_ACTAS_CONTABILIZADAS x 100, en todos "
                                        "los cortes: los votos de casillas especiales no entran porque esas "

@@ -440,8 +440,8 @@ prep_err prep_tally_apply(prep_tally *t, uint32_t e, const prep_acta *a, const i
     tally_agg *old = &te->aggs[TALLY_CASILLA][k];
     int64_t d_cap = 1 - (int64_t)old->capturadas;
     int64_t d_cont = (counted ? 1 : 0) - (int64_t)old->contabilizadas;
-    int64_t d_nocont = (counted ? 0 : 1) - (int64_t)old->no_contabilizadas;
-    int64_t d_inc = (prep_acta_status_inconsistent(st) ? 1 : 0) - (int64_t)old->inconsistentes;
+    int64_t d_nocont = (prep_acta_status_no_counted(&c->rules, st) ? 1 : 0) - (int64_t)old->no_contabilizadas;
+    int64_t d_inc = (prep_acta_status_inconsistent(&c->rules, st) ? 1 : 0) - (int64_t)old->inconsistentes;
     int64_t d_ln = (counted ? (int64_t)cas->lista_nominal : 0) - old->lista_nominal;
     int64_t d_ccs = (counted ? total : 0) - old->votos_c_cs;
     int64_t d_scs = (counted && cas->type != 'S' ? total : 0) - old->votos_s_cs;
@@ -673,9 +673,11 @@ void prep_tally_summary(const prep_tally *t, uint32_t e, int final_cut, prep_sum
     out->registradas = out->capturadas + out->fuera_catalogo;
     out->contabilizadas = g->contabilizadas;
     /* LEEME (INE 2021, IEQROO 2019), ACTAS_NO_CONTABILIZADAS: includes the actas whose
-     * identification has an omission or error (fuera de catálogo), so
-     * registradas = contabilizadas + no contabilizadas. */
-    out->no_contabilizadas = out->registradas - out->contabilizadas;
+     * identification has an omission or error (fuera de catálogo) and the sin acta ones,
+     * so registradas = contabilizadas + no contabilizadas; profiles that leave either out
+     * (Campeche 2021, Querétaro 2018) say so in their rules. */
+    out->no_contabilizadas = (int64_t)g->no_contabilizadas +
+                             (t->cat->rules.no_counted_out_of_catalog ? out->fuera_catalogo : 0);
     out->inconsistentes = g->inconsistentes;
     out->lista_nominal = g->lista_nominal;
     out->votos_c_cs = g->votos_c_cs;

@@ -187,7 +187,7 @@ static void check_summary(const prep_catalog *c, const prep_actas *s)
             continue;
         }
         sum.capturadas++;
-        if (prep_acta_status_inconsistent(a->status)) sum.inconsistentes++;
+        if (prep_acta_status_inconsistent(&c->rules, a->status)) sum.inconsistentes++;
         if (!prep_acta_status_counted(a->status)) continue;
         sum.contabilizadas++;
         sum.lista_nominal += a->lista_nominal;
@@ -214,7 +214,7 @@ static void test_qroo_with_candidaturas(void **st)
     assert_int_equal(c->entity_id, 23);
     assert_string_equal(c->timezone, "America/Cancun");
     assert_string_equal(c->combo_prefix, "C_");
-    assert_int_equal(c->specials, CAT_SPECIALS_FINAL_ONLY);
+    assert_int_equal(c->rules.specials, CAT_SPECIALS_FINAL_ONLY);
     assert_int_equal(c->elections[0].n_cols, 23); /* 10 parties, 8 combinations, 3 independents, 2 */
     prep_actas *s = load(c);
     assert_int_equal(s->sep, '|');

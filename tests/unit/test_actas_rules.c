@@ -63,7 +63,7 @@ static void test_all_legible_counted(void **st)
     assert_int_equal(prep_acta_classify(cat, 0, &a, v), ACTA_COUNTED);
     assert_int_equal(a.status, ACTA_COUNTED);
     assert_int_equal(a.total_calculado, 400);
-    assert_false(prep_acta_status_inconsistent(ACTA_COUNTED));
+    assert_false(prep_acta_status_inconsistent(&cat->rules, ACTA_COUNTED));
     assert_true(prep_acta_status_counted(ACTA_COUNTED));
     assert_string_equal(prep_acta_observaciones(cat, &a), "");
 }
@@ -77,7 +77,7 @@ static void test_some_illegible_counted(void **st)
     assert_int_equal(prep_acta_classify(cat, 0, &a, v), ACTA_COUNTED_SOME_ILLEGIBLE);
     assert_int_equal(a.total_calculado, 320);
     assert_true(prep_acta_status_counted(ACTA_COUNTED_SOME_ILLEGIBLE));
-    assert_true(prep_acta_status_inconsistent(ACTA_COUNTED_SOME_ILLEGIBLE));
+    assert_true(prep_acta_status_inconsistent(&cat->rules, ACTA_COUNTED_SOME_ILLEGIBLE));
     assert_string_equal(prep_acta_observaciones(cat, &a), "ALGUN DATO ILEGIBLE O SIN DATO");
 }
 
@@ -113,7 +113,7 @@ static void test_all_illegible_or_blank(void **st)
     int32_t mixed[NCOLS] = {SD, I, SD, I, SD, SD, NA, I, SD};
     assert_int_equal(prep_acta_classify(cat, 0, &a, mixed), ACTA_NC_ALL_ILLEGIBLE);
     assert_false(prep_acta_status_counted(ACTA_NC_ALL_ILLEGIBLE));
-    assert_true(prep_acta_status_inconsistent(ACTA_NC_ALL_ILLEGIBLE));
+    assert_true(prep_acta_status_inconsistent(&cat->rules, ACTA_NC_ALL_ILLEGIBLE));
     assert_string_equal(prep_acta_observaciones(cat, &a), "TODOS ILEGIBLES O SIN DATO");
 }
 
@@ -130,7 +130,7 @@ static void test_exceeds_lista_nominal(void **st)
     assert_int_equal(prep_acta_classify(cat, 0, &a, over), ACTA_NC_EXCEEDS_LN);
     assert_int_equal(a.total_calculado, 511);
     assert_false(prep_acta_status_counted(ACTA_NC_EXCEEDS_LN));
-    assert_true(prep_acta_status_inconsistent(ACTA_NC_EXCEEDS_LN));
+    assert_true(prep_acta_status_inconsistent(&cat->rules, ACTA_NC_EXCEEDS_LN));
     assert_string_equal(prep_acta_observaciones(cat, &a), "EXCEDE LISTA NOMINAL");
     /* exceeding wins over an illegible field: 400 + 111 = 511 > 510 */
     int32_t both[NCOLS] = {400, I, 0, 111, 0, 0, NA, SD, 0};
@@ -193,7 +193,7 @@ static void test_no_acta(void **st)
         assert_string_equal(prep_acta_observaciones(cat, &a), cases[i].obs);
     }
     assert_false(prep_acta_status_counted(ACTA_NC_NO_ACTA));
-    assert_false(prep_acta_status_inconsistent(ACTA_NC_NO_ACTA));
+    assert_false(prep_acta_status_inconsistent(&cat->rules, ACTA_NC_NO_ACTA));
 }
 
 static void test_out_of_catalog(void **st)
@@ -208,7 +208,7 @@ static void test_out_of_catalog(void **st)
     assert_int_equal(prep_acta_classify(cat, 0, &a, v), ACTA_NC_OUT_OF_CATALOG);
     assert_int_equal(a.total_calculado, 6);
     assert_false(prep_acta_status_counted(ACTA_NC_OUT_OF_CATALOG));
-    assert_false(prep_acta_status_inconsistent(ACTA_NC_OUT_OF_CATALOG));
+    assert_false(prep_acta_status_inconsistent(&cat->rules, ACTA_NC_OUT_OF_CATALOG));
     assert_string_equal(prep_acta_observaciones(cat, &a), "FUERA DE CATALOGO");
     /* out of catalogue wins over "sin acta" */
     a.no_acta = ACTA_NO_ACTA_NOT_DELIVERED;
@@ -276,16 +276,16 @@ static void test_summary_values(void **st)
     prep_summary_values(cat, &s, v);
     assert_string_equal(v[12], "22.1180");
     /* exclude: never the specials; include: always */
-    cat_specials_mode keep = cat->specials;
-    cat->specials = CAT_SPECIALS_EXCLUDE;
+    cat_specials_mode keep = cat->rules.specials;
+    cat->rules.specials = CAT_SPECIALS_EXCLUDE;
     s.final_cut = 1;
     prep_summary_values(cat, &s, v);
     assert_string_equal(v[12], "22.1180");
-    cat->specials = CAT_SPECIALS_INCLUDE;
+    cat->rules.specials = CAT_SPECIALS_INCLUDE;
     s.final_cut = 0;
     prep_summary_values(cat, &s, v);
     assert_string_equal(v[12], "22.1523");
-    cat->specials = keep;
+    cat->rules.specials = keep;
     for (int i = 0; i < 13; i++) assert_non_null(prep_summary_names[i]);
     assert_string_equal(prep_summary_names[2], "ACTAS_FUERA_CATALOGO");
     assert_string_equal(prep_summary_names[12], "PORCENTAJE_PARTICIPACION_CIUDADANA");

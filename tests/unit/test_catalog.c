@@ -76,7 +76,7 @@ static void test_process_and_counts(void **st)
     assert_string_equal(c->combo_prefix, "C_");
     assert_int_equal(c->independents_first, 0);
     assert_int_equal(c->csv_sep, '|');
-    assert_int_equal(c->specials, CAT_SPECIALS_FINAL_ONLY);
+    assert_int_equal(c->rules.specials, CAT_SPECIALS_FINAL_ONLY);
     assert_int_equal(c->pct_decimals, 4);
     /* labels: one overridden, the others the documented defaults */
     assert_string_equal(c->labels.out_of_catalog, "FUERA DEL CATÁLOGO");
@@ -419,7 +419,7 @@ static void assert_same_catalog(const prep_catalog *a, const prep_catalog *b)
     assert_string_equal(a->combo_prefix, b->combo_prefix);
     assert_int_equal(a->independents_first, b->independents_first);
     assert_int_equal(a->csv_sep, b->csv_sep);
-    assert_int_equal(a->specials, b->specials);
+    assert_int_equal(a->rules.specials, b->rules.specials);
     assert_int_equal(a->pct_decimals, b->pct_decimals);
     assert_string_equal(a->labels.some_illegible, b->labels.some_illegible);
     assert_string_equal(a->labels.out_of_catalog, b->labels.out_of_catalog);

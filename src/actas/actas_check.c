@@ -1,0 +1,902 @@
+/* prep actas: checking a published PREP results file against its own header block.
+ *
+ * No catalogue is needed: each row's CONTABILIZADA flag and OBSERVACIONES are the
+ * institute's decision, the 13 figures are recounted from the rows under a rule profile
+ * (catalog.h, prep_rules) and compared numerically with the figures the file states.
+ * Where the file contradicts itself the rows behind it are named; with audit, each row's
+ * status is also recomputed from its votes and compared with the flag.
+ * docs/formats/actas.md, "Checking a published file". */
+#include "actas_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- rows */
+
+enum { FL_NONE, FL_0, FL_1, FL_2 };
+enum { RS_NONE, RS_SOME, RS_ALL, RS_EXCEEDS, RS_NOACTA, RS_OUT, RS_OTHER };
+
+typedef struct crow {
+    uint32_t line;
+    uint8_t flag, reason, arrived, out, special, abroad, all_zero, calc_ok;
+    int64_t ln, reps, calc, vsum;
+    uint32_t legible, blank;
+    char clave[32];
+    char flag_text[8];
+    char obs[64];
+} crow;
+
+typedef struct cctx {
+    const char *name;
+    prep_diags *d;
+    const prep_filecheck_opts *o;
+    actas_layout lay;
+    int role[AR_COUNT];       /* file field of each role, -1 when absent */
+    int *dup_of;              /* per field: the first field of a repeated role, else -1 */
+    int *vote;                /* per field: 1 for a vote column */
+    size_t nvote;
+    crow *rows;
+    size_t n, cap;
+    size_t bad;
+    /* layout variants seen */
+    int apostrophe_keys, guard_keys, quoted, abroad, blank_rows, flags_seen[4];
+    size_t other_reasons;
+    char other_reason[64];
+} cctx;
+
+static void layout_note(prep_filecheck_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void layout_note(prep_filecheck_report *r, const char *fmt, ...)
+{
+    size_t n = strlen(r->layout);
+    if (n + 3 >= sizeof r->layout) return;
+    if (n) {
+        memcpy(r->layout + n, "; ", 3);
+        n += 2;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->layout + n, sizeof r->layout - n, fmt, ap);
+    va_end(ap);
+}
+
+/* A key as written: leading apostrophes ('210001B0100, '280749B0100') and a spreadsheet
+ * guard are dropped, so the key reads the same in every family. */
+static void clean_key(char *f, cctx *x)
+{
+    size_t n = strlen(f);
+    if (n && f[0] == '\'') {
+        x->apostrophe_keys = 1;
+        memmove(f, f + 1, n--);
+        if (n && f[n - 1] == '\'') f[--n] = 0;
+    }
+}
+
+/* A count or amount field: digits; blank, "-", SIN DATO, ILEGIBLE are "absent" (1).
+ * Returns 0 with *v, 1 when absent, -1 when it is not a number. */
+static int parse_amount(const char *s, int64_t *v)
+{
+    int32_t t;
+    if (actas_parse_vote(s, &t)) return -1;
+    if (t < 0) return 1;
+    *v = t;
+    return 0;
+}
+
+static int reason_of(const char *obs_norm)
+{
+    const char *o = obs_norm;
+    if (!*o) return RS_NONE;
+    if (strstr(o, "FUERA DE CATALOGO")) return RS_OUT;
+    if (strstr(o, "SIN ACTA") || !strncmp(o, "SIN AR ", 7) || strstr(o, "NO INSTALADA") ||
+        strstr(o, "NO ENTREGADO"))
+        return RS_NOACTA;
+    if (strstr(o, "EXCEDE")) return RS_EXCEEDS;
+    if ((!strncmp(o, "TODO", 4) || strstr(o, "TODOS LOS CAMPOS")) &&
+        (strstr(o, "ILEGIBLE") || strstr(o, "SIN DATO") || strstr(o, "VACIO")))
+        return RS_ALL;
+    if (strstr(o, "ILEGIBLE") || strstr(o, "SIN DATO") || strstr(o, "VACIO")) return RS_SOME;
+    return RS_OTHER;
+}
+
+/* ---------------------------------------------------------------- columns */
+
+static int party_token(const char *s, size_t n)
+{
+    if (!n || n > CAT_MAX_ID_LEN || s[0] < 'A' || s[0] > 'Z') return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9'))) return 0;
+    return 1;
+}
+
+/* 1 for a party (one token), 2 for a combination or candidatura común (C_/CC_ prefix, or
+ * tokens joined by '_' or '-' that are all party columns of this file), 3 for an
+ * independent (CAND_IND...), 4 for no registrados / nulos; 0 otherwise. */
+static int vote_shape(const actas_layout *lay, const int *party, const char *nm)
+{
+    cat_col_kind k;
+    if (actas_special_col(nm, &k)) return 4;
+    if (!strncmp(nm, "CAND_IND", 8) && nm[8]) return 3;
+    if ((!strncmp(nm, "C_", 2) && nm[2]) || (!strncmp(nm, "CC_", 3) && nm[3])) return 2;
+    if (party_token(nm, strlen(nm))) return 1;
+    if (!party) return 0;
+    /* MORENA_PT_PES, PAN-PRD: party-like parts, at least one of them a party column of
+     * this file (Querétaro 2018 has MORENA_PT but its MORENA column is named M);
+     * NUM_BOLETAS_SOBRANTES has none */
+    size_t parts = 0, hits = 0;
+    for (const char *p = nm; *p;) {
+        size_t n = strcspn(p, "_-");
+        if (!party_token(p, n)) return 0;
+        int hit = 0;
+        for (size_t i = 0; i < lay->ncols && !hit; i++)
+            hit = party[i] && strlen(lay->cols[i]) == n && !strncmp(lay->cols[i], p, n);
+        hits += hit;
+        parts++;
+        p += n;
+        if (*p) p++;
+    }
+    return parts >= 2 && hits ? 2 : 0;
+}
+
+static int mapped(const cctx *x, const char *nm, int *is_vote)
+{
+    for (size_t i = 0; x->o && i < x->o->n_map; i++) {
+        char n[128];
+        actas_norm(x->o->map_name[i], n, sizeof n);
+        for (char *q = n; *q; q++)
+            if (*q == ' ') *q = '_';
+        if (!strcmp(n, nm)) {
+            *is_vote = x->o->map_vote[i];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static prep_err map_columns(cctx *x)
+{
+    const actas_layout *lay = &x->lay;
+    size_t nc = lay->ncols;
+    for (int r = 0; r < AR_COUNT; r++) x->role[r] = -1;
+    x->dup_of = prep_xcalloc(nc, sizeof *x->dup_of);
+    x->vote = prep_xcalloc(nc, sizeof *x->vote);
+    int *party = prep_xcalloc(nc, sizeof *party);
+    int *known = prep_xcalloc(nc, sizeof *known);
+    int nerr = 0;
+    for (size_t i = 0; i < nc; i++) {
+        x->dup_of[i] = -1;
+        int v;
+        if (mapped(x, lay->cols[i], &v)) {
+            known[i] = 1;
+            x->vote[i] = v;
+            continue;
+        }
+        actas_role r = actas_role_of(lay->cols[i]);
+        if (r == AR_UNKNOWN) continue;
+        known[i] = 1;
+        if (r == AR_IGNORE) continue;
+        if (x->role[r] < 0) x->role[r] = (int)i;
+        else x->dup_of[i] = x->role[r];
+    }
+    for (size_t i = 0; i < nc; i++)
+        if (!known[i] && vote_shape(lay, NULL, lay->cols[i]) == 1) party[i] = 1;
+    /* the vote columns: one contiguous run of vote-shaped names (a party-like name among
+     * the identity or status columns is not taken as a party) */
+    size_t best_a = 0, best_n = 0;
+    for (size_t i = 0; i < nc;) {
+        if (known[i] || !vote_shape(lay, party, lay->cols[i])) {
+            i++;
+            continue;
+        }
+        size_t a = i;
+        while (i < nc && !known[i] && vote_shape(lay, party, lay->cols[i])) i++;
+        if (i - a > best_n) best_a = a, best_n = i - a;
+    }
+    for (size_t i = 0; i < nc; i++) {
+        if (known[i]) continue;
+        if (i >= best_a && i < best_a + best_n) {
+            x->vote[i] = 1;
+            continue;
+        }
+        prep_diags_add(x->d, x->name, x->lay.header_line, (long)i + 1, "unknown-column",
+                       "column %zu '%s' is neither a field of the PREP layout nor among the vote columns "
+                       "(columns %zu-%zu); map it with --column '%s=ignore' or '%s=vote'",
+                       i + 1, lay->cols[i], best_a + 1, best_a + best_n, lay->cols[i], lay->cols[i]);
+        nerr++;
+    }
+    for (size_t i = 0; i < nc; i++) {
+        if (!x->vote[i]) continue;
+        x->nvote++;
+        for (size_t j = 0; j < i; j++)
+            if (x->vote[j] && !strcmp(lay->cols[i], lay->cols[j])) {
+                prep_diags_add(x->d, x->name, x->lay.header_line, (long)i + 1, "duplicate-column",
+                               "vote column '%s' appears twice (columns %zu and %zu): which one counts is "
+                               "not knowable",
+                               lay->cols[i], j + 1, i + 1);
+                nerr++;
+            }
+    }
+    if (!x->nvote) {
+        prep_diags_add(x->d, x->name, x->lay.header_line, 0, "no-vote-columns",
+                       "no vote columns (parties, combinations, CAND_IND_*, NO_REGISTRADOS, NULOS)");
+        nerr++;
+    }
+    if (x->role[AR_CONTABILIZADA] < 0) {
+        prep_diags_add(x->d, x->name, x->lay.header_line, 0, "missing-column",
+                       "no CONTABILIZADA column: the institute's decision on each acta is not in the file");
+        nerr++;
+    }
+    free(party);
+    free(known);
+    return nerr ? PREP_ERR_PARSE : PREP_OK;
+}
+
+/* ---------------------------------------------------------------- reading rows */
+
+static int row_bad(cctx *x, long line, long col, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int row_bad(cctx *x, long line, long col, const char *kind, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    prep_diags_add(x->d, x->name, line, col, kind, "%s", msg);
+    x->bad++;
+    return -1;
+}
+
+static int read_row(cctx *x, char **f, size_t nf, long line, crow *r)
+{
+    char cb[64];
+    memset(r, 0, sizeof *r);
+    r->line = (uint32_t)line;
+    const size_t nc = x->lay.ncols;
+    if (nf < nc)
+        return row_bad(x, line, (long)nf + 1, "short-row", "%zu fields for %zu columns: the row is cut short", nf,
+                       nc);
+    for (size_t i = nc; i < nf; i++)
+        if (actas_unquote(f[i])[0])
+            return row_bad(x, line, (long)i + 1, "extra-field", "field %zu '%s' lies beyond the %zu columns", i + 1,
+                           actas_clip(f[i], cb), nc);
+    for (size_t i = 0; i < nc; i++) {
+        if (f[i][0] == '=' && f[i][1] == '"') x->guard_keys = 1;
+        actas_unquote(f[i]);
+    }
+    for (size_t i = 0; i < nc; i++)
+        if (x->dup_of[i] >= 0 && strcmp(f[i], f[x->dup_of[i]]))
+            return row_bad(x, line, (long)i + 1, "duplicate-column-differs",
+                           "column '%s' appears twice and its values differ here ('%s' and '%s')", x->lay.cols[i],
+                           actas_clip(f[x->dup_of[i]], cb), f[i]);
+    int fk = x->role[AR_CLAVE_ACTA] >= 0 ? x->role[AR_CLAVE_ACTA] : x->role[AR_CLAVE_CASILLA];
+    if (fk >= 0) {
+        clean_key(f[fk], x);
+        snprintf(r->clave, sizeof r->clave, "%s", f[fk]);
+    }
+    if (x->role[AR_CLAVE_CASILLA] >= 0 && x->role[AR_CLAVE_CASILLA] != fk) clean_key(f[x->role[AR_CLAVE_CASILLA]], x);
+    /* the institute's decision */
+    int fc = x->role[AR_CONTABILIZADA];
+    const char *fl = f[fc];
+    snprintf(r->flag_text, sizeof r->flag_text, "%s", fl);
+    if (!strcmp(fl, "1")) r->flag = FL_1;
+    else if (!strcmp(fl, "0")) r->flag = FL_0;
+    else if (!strcmp(fl, "2")) r->flag = FL_2;
+    else if (actas_is_blank(fl)) r->flag = FL_NONE;
+    else
+        return row_bad(x, line, fc + 1, "bad-flag", "CONTABILIZADA '%s' is not 0, 1, 2, '-' or empty",
+                       actas_clip(fl, cb));
+    x->flags_seen[r->flag] = 1;
+    char on[128] = "";
+    if (x->role[AR_OBSERVACIONES] >= 0) {
+        snprintf(r->obs, sizeof r->obs, "%s", f[x->role[AR_OBSERVACIONES]]);
+        actas_norm(f[x->role[AR_OBSERVACIONES]], on, sizeof on);
+    }
+    r->reason = (uint8_t)reason_of(on);
+    if (r->reason == RS_OTHER && !x->other_reasons++) snprintf(x->other_reason, sizeof x->other_reason, "%s", on);
+    /* amounts */
+    static const actas_role amt[] = {AR_LISTA_NOMINAL, AR_REPRESENTANTES, AR_TOTAL_CALCULADO};
+    int64_t *dst[] = {&r->ln, &r->reps, &r->calc};
+    for (size_t k = 0; k < PREP_ARRAY_LEN(amt); k++) {
+        int fi = x->role[amt[k]];
+        *dst[k] = 0;
+        if (fi < 0) continue;
+        int rc = parse_amount(f[fi], dst[k]);
+        if (rc < 0)
+            return row_bad(x, line, fi + 1, "bad-number", "%s '%s' is not a number", x->lay.cols[fi],
+                           actas_clip(f[fi], cb));
+        if (amt[k] == AR_TOTAL_CALCULADO) r->calc_ok = rc == 0;
+    }
+    /* votes */
+    uint32_t zero = 0;
+    int any = 0;
+    for (size_t i = 0; i < nc; i++) {
+        if (!x->vote[i]) continue;
+        int32_t v;
+        if (actas_parse_vote(f[i], &v))
+            return row_bad(x, line, (long)i + 1, "bad-vote",
+                           "%s '%s' is not a vote count (0..999999999, ILEGIBLE, SIN DATO, '-' or empty)",
+                           x->lay.cols[i], actas_clip(f[i], cb));
+        if (v >= 0) {
+            r->vsum += v;
+            r->legible++;
+            zero += v == 0;
+            any = 1;
+        } else if (v == ACTA_V_ILEGIBLE || (v == ACTA_V_SIN_DATO && f[i][0])) {
+            r->blank++;
+            any = 1;
+        }
+    }
+    r->all_zero = r->legible && zero == r->legible && !r->blank;
+    r->arrived = r->flag != FL_NONE || on[0] || any || r->calc_ok;
+    const char *key = r->clave;
+    r->out = r->reason == RS_OUT || (r->arrived && (!key[0] || !strcmp(key, "-")));
+    int ft = x->role[AR_TIPO_CASILLA];
+    char tipo = ft >= 0 ? f[ft][0] : 0;
+    if (!tipo && x->role[AR_CLAVE_CASILLA] >= 0 && strlen(f[x->role[AR_CLAVE_CASILLA]]) >= 7)
+        tipo = f[x->role[AR_CLAVE_CASILLA]][6];
+    r->special = tipo == 'S' || tipo == 's';
+    r->abroad = tipo == 'M' || tipo == 'm';
+    x->abroad += r->abroad;
+    return 0;
+}
+
+static void push_row(cctx *x, const crow *r)
+{
+    if (x->n == x->cap) {
+        x->cap = x->cap ? 2 * x->cap : 1024;
+        x->rows = prep_xrealloc(x->rows, x->cap * sizeof *x->rows);
+    }
+    x->rows[x->n++] = *r;
+}
+
+/* ---------------------------------------------------------------- figures */
+
+typedef struct figs {
+    int64_t v[13];  /* counts; percentages as value x 10^4, truncated */
+} figs;
+
+static int64_t pct4(int64_t num, int64_t den)
+{
+    if (den <= 0) return 0;
+    return (int64_t)(((__int128)num * 1000000) / den);
+}
+
+static int is_pct(int i)
+{
+    return i == 4 || i == 6 || i == 7 || i == 12;
+}
+
+static uint8_t inc_bit(uint8_t reason)
+{
+    switch (reason) {
+    case RS_SOME: return PREP_INC_SOME_ILLEGIBLE;
+    case RS_ALL: return PREP_INC_ALL_ILLEGIBLE;
+    case RS_EXCEEDS: return PREP_INC_EXCEEDS;
+    case RS_NOACTA: return PREP_INC_NO_ACTA;
+    default: return 0;
+    }
+}
+
+static int64_t row_total(const crow *r, int use_calc)
+{
+    return use_calc && r->calc_ok ? r->calc : r->vsum;
+}
+
+static void compute(const cctx *x, const prep_rules *ru, int use_calc, figs *g, int *final_cut)
+{
+    int64_t esp = 0, reg = 0, out = 0, cap = 0, cont = 0, nc = 0, inc = 0, ln = 0, ccs = 0, scs = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        const crow *r = &x->rows[i];
+        if (r->out) {
+            out += r->arrived;
+            reg += r->arrived;
+            continue;
+        }
+        esp++;
+        if (!r->arrived) continue;
+        reg++;
+        cap++;
+        if (r->flag == FL_1) {
+            cont++;
+            ln += r->ln;
+            int64_t t = row_total(r, use_calc);
+            ccs += t;
+            if (!r->special) scs += t;
+        } else if (r->flag == FL_0 || r->flag == FL_2) {
+            nc++;
+        }
+        if (ru->inconsistent & inc_bit(r->reason)) inc++;
+    }
+    if (ru->no_counted_out_of_catalog) nc += out;
+    int fin = cap == esp;
+    int with_specials = ru->specials == CAT_SPECIALS_INCLUDE || (ru->specials == CAT_SPECIALS_FINAL_ONLY && fin);
+    int64_t v[13] = {esp, reg, out, cap, pct4(cap, esp), cont, pct4(cont, esp), pct4(inc, esp), nc, ln, ccs, scs,
+                     pct4(with_specials ? ccs : scs, ln)};
+    memcpy(g->v, v, sizeof v);
+    if (final_cut) *final_cut = fin;
+}
+
+static void format_fig(int i, int64_t v, char out[32])
+{
+    if (is_pct(i)) snprintf(out, 32, "%lld.%04lld", (long long)(v / 10000), (long long)(v % 10000));
+    else snprintf(out, 32, "%lld", (long long)v);
+}
+
+/* A stated figure as a number (x 10^4 for percentages): apostrophes, quotes, '=', '%',
+ * blanks and thousands separators ("7,671") are dropped; "2.214" is 2.2140. -1 when it
+ * is not a number. */
+static int parse_stated(const char *s, int pct, int64_t *out)
+{
+    char b[48];
+    size_t n = 0;
+    for (const char *p = s; *p && n + 1 < sizeof b; p++) {
+        if (*p == '\'' || *p == '"' || *p == '=' || *p == '%' || *p == ' ') continue;
+        b[n++] = *p;
+    }
+    b[n] = 0;
+    /* thousands separators: ',' followed by exactly three digits, more than once or
+     * with no '.' after; a lone ',' before 1-2 or 4+ digits would be a decimal comma */
+    char c[48];
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] == ',') {
+            size_t k = i + 1;
+            while (k < n && b[k] >= '0' && b[k] <= '9') k++;
+            if (k - i - 1 != 3 || i == 0) return -1;
+            continue;
+        }
+        c[m++] = b[i];
+    }
+    c[m] = 0;
+    if (!m) return -1;
+    int64_t ip = 0, fp = 0;
+    int fd = 0, seen_dot = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (c[i] == '.' && !seen_dot) {
+            seen_dot = 1;
+            continue;
+        }
+        if (c[i] < '0' || c[i] > '9') return -1;
+        if (!seen_dot) {
+            if (ip > (INT64_MAX - 9) / 10 / 10000) return -1;
+            ip = ip * 10 + (c[i] - '0');
+        } else if (fd < 4) {
+            fp = fp * 10 + (c[i] - '0');
+            fd++;
+        } else if (c[i] != '0') {
+            return -1; /* more precision than the figure has: not equal to any 4-decimal value */
+        }
+    }
+    if (seen_dot && !pct && fd) return -1;
+    while (fd < 4) fp *= 10, fd++;
+    *out = pct ? ip * 10000 + fp : ip;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- findings and notes */
+
+static void add_row(prep_filecheck_row **v, size_t *n, const crow *r, const char *kind, const char *rule,
+                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void add_row(prep_filecheck_row **v, size_t *n, const crow *r, const char *kind, const char *rule,
+                    const char *fmt, ...)
+{
+    if ((*n & (*n - 1)) == 0) *v = prep_xrealloc(*v, (*n ? 2 * *n : 1) * sizeof **v);
+    prep_filecheck_row *o = &(*v)[(*n)++];
+    memset(o, 0, sizeof *o);
+    o->line = r->line;
+    snprintf(o->clave_acta, sizeof o->clave_acta, "%s", r->clave);
+    snprintf(o->kind, sizeof o->kind, "%s", kind);
+    snprintf(o->flag, sizeof o->flag, "%s", r->flag_text);
+    snprintf(o->observaciones, sizeof o->observaciones, "%s", r->obs);
+    snprintf(o->rule, sizeof o->rule, "%s", rule ? rule : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(o->text, sizeof o->text, fmt, ap);
+    va_end(ap);
+}
+
+static void findings(const cctx *x, prep_filecheck_report *rep)
+{
+    for (size_t i = 0; i < x->n; i++) {
+        const crow *r = &x->rows[i];
+        if (!r->arrived) continue;
+        if (r->calc_ok && r->calc != r->vsum)
+            add_row(&rep->findings, &rep->n_findings, r, "calculated-total", NULL,
+                    "TOTAL_VOTOS_CALCULADO %lld but its vote fields add up to %lld", (long long)r->calc,
+                    (long long)r->vsum);
+        if ((r->flag == FL_0 || r->flag == FL_2) && r->reason == RS_NONE)
+            add_row(&rep->findings, &rep->n_findings, r, "not-counted-without-reason", NULL,
+                    "CONTABILIZADA %s with no OBSERVACIONES: not counted, and no reason given", r->flag_text);
+        if (r->flag == FL_1 && (r->reason == RS_ALL || r->reason == RS_EXCEEDS || r->reason == RS_NOACTA))
+            add_row(&rep->findings, &rep->n_findings, r, "counted-with-reason", NULL,
+                    "CONTABILIZADA 1 although OBSERVACIONES gives a reason not to count it");
+    }
+}
+
+static void note_lines(prep_filecheck_figure *f, const cctx *x, int (*pick)(const crow *))
+{
+    f->n_lines = 0;
+    for (size_t i = 0; i < x->n && f->n_lines < PREP_FILECHECK_MAX_LINES; i++)
+        if (pick(&x->rows[i])) f->lines[f->n_lines++] = x->rows[i].line;
+}
+
+static int pick_flag_no_reason(const crow *r)
+{
+    return !r->out && r->arrived && (r->flag == FL_0 || r->flag == FL_2) && r->reason == RS_NONE;
+}
+static int pick_counted_votes(const crow *r)
+{
+    return !r->out && r->flag == FL_1 && (r->calc_ok ? r->calc : r->vsum) > 0;
+}
+static int pick_counted_special_votes(const crow *r)
+{
+    return pick_counted_votes(r) && !r->special;
+}
+static int pick_calc_differs(const crow *r)
+{
+    return !r->out && r->flag == FL_1 && r->calc_ok && r->calc != r->vsum;
+}
+
+static size_t count_rows(const cctx *x, int (*pick)(const crow *))
+{
+    size_t n = 0;
+    for (size_t i = 0; i < x->n; i++) n += pick(&x->rows[i]) != 0;
+    return n;
+}
+
+/* Why figure i differs, when the rows tell. */
+static void explain(const cctx *x, int i, int64_t stated, const figs *g, const figs *g_fields,
+                    prep_filecheck_figure *f)
+{
+    if (i == 8) {
+        size_t k = count_rows(x, pick_flag_no_reason);
+        if (k && stated == g->v[8] - (int64_t)k) {
+            snprintf(f->note, sizeof f->note,
+                     "%zu row(s) flagged CONTABILIZADA 0 carry no OBSERVACIONES; the file's figure leaves them out "
+                     "(with them the rows give %lld)",
+                     k, (long long)g->v[8]);
+            note_lines(f, x, pick_flag_no_reason);
+        }
+        return;
+    }
+    if (i == 10 || i == 11) {
+        if (stated == g_fields->v[i] && g_fields->v[i] != g->v[i]) {
+            snprintf(f->note, sizeof f->note,
+                     "the file's figure is the sum of the vote fields; its TOTAL_VOTOS_CALCULADO column "
+                     "disagrees with them in %zu counted row(s)",
+                     count_rows(x, pick_calc_differs));
+            note_lines(f, x, pick_calc_differs);
+        } else if (stated == 0 && g->v[i] > 0) {
+            int (*pick)(const crow *) = i == 10 ? pick_counted_votes : pick_counted_special_votes;
+            snprintf(f->note, sizeof f->note,
+                     "the file states 0 but %zu counted acta(s)%s carry %lld votes: the header block "
+                     "contradicts the file's own rows",
+                     count_rows(x, pick), i == 11 ? " of non-special casillas" : "", (long long)g->v[i]);
+            note_lines(f, x, pick);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- rule inference */
+
+static int stated_num(const prep_filecheck_report *rep, int i, int64_t *v)
+{
+    return rep->fig[i].has_stated && !parse_stated(rep->fig[i].stated, is_pct(i), v);
+}
+
+static int popcount4(unsigned v)
+{
+    return (int)(v & 1) + (int)((v >> 1) & 1) + (int)((v >> 2) & 1) + (int)((v >> 3) & 1);
+}
+
+/* With no profile given, a choice of the default profile that the file's own figures
+ * show to be otherwise is taken from the file and reported. */
+static void infer(const cctx *x, prep_filecheck_report *rep, int use_calc)
+{
+    prep_rules *ru = &rep->rules;
+    figs g;
+    int64_t s;
+    char buf[96];
+    size_t n = 0;
+    compute(x, ru, use_calc, &g, NULL);
+    if (stated_num(rep, 7, &s) && s != g.v[7]) {
+        unsigned best = ru->inconsistent;
+        int best_d = 99;
+        for (unsigned set = 0; set <= PREP_INC_ALL; set++) {
+            prep_rules t = *ru;
+            t.inconsistent = set;
+            figs h;
+            compute(x, &t, use_calc, &h, NULL);
+            int dist = popcount4(set ^ ru->inconsistent);
+            if (h.v[7] == s && dist < best_d) best = set, best_d = dist;
+        }
+        if (best != ru->inconsistent) {
+            ru->inconsistent = best;
+            prep_rules_inconsistent_text(best, buf, sizeof buf);
+            n += (size_t)snprintf(rep->rules_inferred + n, sizeof rep->rules_inferred - n, "%sinconsistent = %s",
+                                  n ? "; " : "", buf);
+        }
+    }
+    compute(x, ru, use_calc, &g, NULL);
+    if (stated_num(rep, 8, &s) && s != g.v[8]) {
+        prep_rules t = *ru;
+        t.no_counted_out_of_catalog = !t.no_counted_out_of_catalog;
+        figs h;
+        compute(x, &t, use_calc, &h, NULL);
+        if (h.v[8] == s) {
+            ru->no_counted_out_of_catalog = t.no_counted_out_of_catalog;
+            n += (size_t)snprintf(rep->rules_inferred + n, sizeof rep->rules_inferred - n,
+                                  "%sno_counted_out_of_catalog = %s", n ? "; " : "",
+                                  t.no_counted_out_of_catalog ? "yes" : "no");
+        }
+    }
+    if (stated_num(rep, 12, &s) && s != g.v[12]) {
+        for (int m = CAT_SPECIALS_EXCLUDE; m <= CAT_SPECIALS_INCLUDE; m++) {
+            prep_rules t = *ru;
+            t.specials = (cat_specials_mode)m;
+            figs h;
+            compute(x, &t, use_calc, &h, NULL);
+            if (h.v[12] == s) {
+                ru->specials = t.specials;
+                n += (size_t)snprintf(rep->rules_inferred + n, sizeof rep->rules_inferred - n,
+                                      "%sparticipation_specials = %s", n ? "; " : "",
+                                      prep_rules_specials_name(t.specials));
+                break;
+            }
+        }
+    }
+    (void)n;
+}
+
+/* ---------------------------------------------------------------- audit */
+
+static void audit(const cctx *x, prep_filecheck_report *rep)
+{
+    const prep_rules *ru = &rep->rules;
+    for (size_t i = 0; i < x->n; i++) {
+        const crow *r = &x->rows[i];
+        if (!r->arrived || r->out || (r->flag != FL_0 && r->flag != FL_1 && r->flag != FL_2)) continue;
+        acta_status st;
+        int64_t cap = (r->special ? (int64_t)ru->special_ballots : r->ln) + (ru->cap_representatives ? r->reps : 0);
+        if (r->reason == RS_NOACTA) st = ACTA_NC_NO_ACTA;
+        else if (!r->legible) st = ACTA_NC_ALL_ILLEGIBLE;
+        else if (r->vsum > cap && !(r->abroad && !r->ln)) st = ACTA_NC_EXCEEDS_LN; /* abroad: no LN in the file */
+        else if (r->blank) st = ACTA_COUNTED_SOME_ILLEGIBLE;
+        else st = ACTA_COUNTED;
+        const char *tag = prep_acta_status_tag(st);
+        int counted = prep_acta_status_counted(st);
+        if (r->flag == FL_1 && !counted) {
+            if (st == ACTA_NC_EXCEEDS_LN)
+                add_row(&rep->audit, &rep->n_audit, r, "counted-over-cap", tag,
+                        "counted although its %lld votes exceed the cap of %lld (%s %lld + representatives %lld)",
+                        (long long)r->vsum, (long long)cap, r->special ? "special ballots" : "lista nominal",
+                        (long long)(r->special ? ru->special_ballots : r->ln), (long long)r->reps);
+            else if (st == ACTA_NC_ALL_ILLEGIBLE)
+                add_row(&rep->audit, &rep->n_audit, r, "counted-all-illegible", tag,
+                        "counted although no vote field is legible");
+            else
+                add_row(&rep->audit, &rep->n_audit, r, "counted-no-acta", tag,
+                        "counted although OBSERVACIONES says there is no acta");
+        } else if (r->flag != FL_1 && counted) {
+            if (r->all_zero && (r->reason == RS_ALL || r->reason == RS_EXCEEDS)) {
+                rep->audit_not_recomputable++;
+                continue; /* the institute writes 0 in every field of such an acta */
+            }
+            add_row(&rep->audit, &rep->n_audit, r, "not-counted-legible", tag,
+                    "not counted although %u vote field(s) are legible and its %lld votes are within the cap of "
+                    "%lld",
+                    r->legible, (long long)r->vsum, (long long)cap);
+        } else if (r->flag == FL_1 && st == ACTA_COUNTED_SOME_ILLEGIBLE && r->reason == RS_NONE) {
+            add_row(&rep->audit, &rep->n_audit, r, "illegible-not-noted", tag,
+                    "counted with %u vote field(s) ILEGIBLE or SIN DATO, but OBSERVACIONES does not say so",
+                    r->blank);
+        } else if (r->flag != FL_1 && !counted && st == ACTA_NC_EXCEEDS_LN && r->reason == RS_ALL) {
+            add_row(&rep->audit, &rep->n_audit, r, "reason-differs", tag,
+                    "flagged all illegible, but its legible fields add up to %lld, over the cap of %lld",
+                    (long long)r->vsum, (long long)cap);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- the check */
+
+static uint32_t year_of(const char *s)
+{
+    for (const char *p = s; *p; p++)
+        if ((p == s || p[-1] < '0' || p[-1] > '9') && p[0] == '2' && p[1] == '0' && p[2] >= '0' && p[2] <= '9' &&
+            p[3] >= '0' && p[3] <= '9' && (p[4] < '0' || p[4] > '9'))
+            return (uint32_t)((p[2] - '0') * 10 + (p[3] - '0') + 2000);
+    return 0;
+}
+
+static void choose_rules(const cctx *x, prep_filecheck_report *rep, const prep_filecheck_opts *o, uint32_t entity)
+{
+    if (o && o->rules) {
+        rep->rules = *o->rules;
+        snprintf(rep->rules_source, sizeof rep->rules_source, "given: %s", o->rules->name);
+        return;
+    }
+    uint32_t year = year_of(rep->cut_text);
+    char en[128];
+    actas_norm(rep->election, en, sizeof en);
+    int federal = x->role[AR_ID_DISTRITO] >= 0 && !strcmp(x->lay.cols[x->role[AR_ID_DISTRITO]], "ID_DISTRITO_FEDERAL");
+    federal |= strstr(en, "FEDERAL") || strstr(en, "PRESIDENCIA") || strstr(en, "SENADU");
+    const char *p = !federal && entity ? prep_rules_preset_for(entity, year) : NULL;
+    prep_rules_preset(p ? p : "ine", &rep->rules);
+    if (p)
+        snprintf(rep->rules_source, sizeof rep->rules_source, "preset %s (entity %u, %u)", p, (unsigned)entity,
+                 (unsigned)year);
+    else
+        snprintf(rep->rules_source, sizeof rep->rules_source,
+                 "default ine (no preset for entity %u in %u%s)", (unsigned)entity, (unsigned)year,
+                 federal ? ", federal election" : "");
+}
+
+prep_err prep_actas_check(const char *name, const char *data, size_t len, const prep_filecheck_opts *o,
+                          prep_filecheck_report *rep, prep_diags *d)
+{
+    memset(rep, 0, sizeof *rep);
+    cctx x = {.name = name, .d = d, .o = o};
+    char *text = NULL;
+    size_t tlen = 0;
+    int latin1 = 0;
+    /* raw layout facts, before decoding */
+    int bom = len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3);
+    const char *crlf = memmem(data, len, "\r\n", 2);
+    const char *cr = memchr(data, '\r', len);
+    int cr_only = cr && (size_t)(cr - data) + 1 < len && cr[1] != '\n';
+    prep_err err = actas_decode(data, len, &text, &tlen, &latin1);
+    if (err) return err;
+    actas_lines it;
+    actas_lines_init(&it, text, tlen);
+    err = actas_layout_read(name, &it, NULL, &x.lay, d);
+    if (err) goto out;
+    snprintf(rep->election, sizeof rep->election, "%s", x.lay.hdr.election_name ? x.lay.hdr.election_name : "");
+    snprintf(rep->cut_text, sizeof rep->cut_text, "%s", x.lay.hdr.cut_text ? x.lay.hdr.cut_text : "");
+    layout_note(rep, "separator '%c'%s", x.lay.sep, x.lay.sep_line ? " (sep= line)" : "");
+    layout_note(rep, "%s", latin1 ? "Latin-1" : bom ? "UTF-8 with BOM" : "UTF-8");
+    layout_note(rep, "%s line ends", cr_only ? "CR" : crlf ? "CRLF" : "LF");
+    layout_note(rep, "%zu figures in the header block", x.lay.hdr.n_summary);
+    if ((err = map_columns(&x))) goto out;
+    rep->n_vote_cols = x.nvote;
+    {
+        char *line;
+        size_t ll;
+        long no;
+        char **f = prep_xcalloc(PREP_ACTAS_MAX_FIELDS, sizeof *f);
+        while (actas_next_line(&it, &line, &ll, &no)) {
+            if (ll > PREP_ACTAS_MAX_LINE) {
+                row_bad(&x, no, 0, "line-too-long", "line of %zu bytes (limit %d)", ll, PREP_ACTAS_MAX_LINE);
+                continue;
+            }
+            size_t k = 0;
+            while (line[k] == x.lay.sep || line[k] == ' ' || line[k] == '\t') k++;
+            if (!line[k]) {
+                x.blank_rows++;
+                continue;
+            }
+            if (x.n + x.bad >= PREP_ACTAS_MAX_ROWS) {
+                prep_diags_add(d, name, no, 0, "too-many-rows", "more than %d rows", PREP_ACTAS_MAX_ROWS);
+                err = PREP_ERR_LIMIT;
+                break;
+            }
+            if (memchr(line, '"', ll)) x.quoted = 1;
+            size_t nf = prep_split(line, x.lay.sep, 1, f, NULL, PREP_ACTAS_MAX_FIELDS);
+            if (nf > PREP_ACTAS_MAX_FIELDS) {
+                row_bad(&x, no, 0, "too-many-fields", "%zu fields (limit %d)", nf, PREP_ACTAS_MAX_FIELDS);
+                continue;
+            }
+            crow r;
+            if (!read_row(&x, f, nf, no, &r)) push_row(&x, &r);
+        }
+        free(f);
+        if (err) goto out;
+    }
+    rep->rows = x.n + x.bad;
+    rep->rows_bad = x.bad;
+    for (size_t i = 0; i < x.n; i++) rep->rows_arrived += x.rows[i].arrived;
+    if (x.quoted) layout_note(rep, "quoted fields");
+    if (x.apostrophe_keys) layout_note(rep, "keys written with a leading apostrophe");
+    if (x.guard_keys) layout_note(rep, "keys written =\"...\"");
+    {
+        char fl[64] = "";
+        static const char *const fn[4] = {"'-'/empty", "0", "1", "2"};
+        for (int k = 0; k < 4; k++)
+            if (x.flags_seen[k]) snprintf(fl + strlen(fl), sizeof fl - strlen(fl), "%s%s", fl[0] ? " " : "", fn[k]);
+        layout_note(rep, "CONTABILIZADA values %s", fl);
+    }
+    if (rep->rows_arrived < x.n) layout_note(rep, "%zu rows of actas not yet arrived", x.n - rep->rows_arrived);
+    if (x.abroad) layout_note(rep, "%d rows of votes from abroad", x.abroad);
+    if (x.other_reasons)
+        layout_note(rep, "%zu rows with an OBSERVACIONES value not known to the rules (first: '%s')", x.other_reasons,
+                    x.other_reason);
+    /* the institute: the most frequent ID_ESTADO of the rows (national files mix them) */
+    uint32_t entity = 0;
+    {
+        uint32_t cnt[33] = {0};
+        for (size_t i = 0; i < x.n; i++) {
+            const char *k = x.rows[i].clave;
+            if (strlen(k) >= 2 && k[0] >= '0' && k[0] <= '9' && k[1] >= '0' && k[1] <= '9') {
+                uint32_t v = (uint32_t)((k[0] - '0') * 10 + (k[1] - '0'));
+                if (v >= 1 && v <= 32) cnt[v]++;
+            }
+        }
+        uint32_t distinct = 0;
+        for (uint32_t v = 1; v <= 32; v++) {
+            if (cnt[v]) distinct++;
+            if (cnt[v] > cnt[entity]) entity = v;
+        }
+        if (distinct > 1) entity = 0;
+    }
+    choose_rules(&x, rep, o, entity);
+    for (int i = 0; i < 13; i++) {
+        prep_filecheck_figure *fg = &rep->fig[i];
+        fg->name = prep_summary_names[i];
+        const char *sv = prep_actas_header_value(&x.lay.hdr, i);
+        if (sv) {
+            fg->has_stated = 1;
+            snprintf(fg->stated, sizeof fg->stated, "%s", sv);
+        }
+    }
+    int use_calc = x.role[AR_TOTAL_CALCULADO] >= 0;
+    if (!(o && o->rules)) infer(&x, rep, use_calc);
+    figs g, gf;
+    compute(&x, &rep->rules, use_calc, &g, &rep->final_cut);
+    compute(&x, &rep->rules, 0, &gf, NULL);
+    for (int i = 0; i < 13; i++) {
+        prep_filecheck_figure *fg = &rep->fig[i];
+        format_fig(i, g.v[i], fg->computed);
+        if (!fg->has_stated) continue;
+        rep->n_stated++;
+        int64_t s;
+        if (parse_stated(fg->stated, is_pct(i), &s)) {
+            snprintf(fg->note, sizeof fg->note, "the stated value '%s' is not a number", fg->stated);
+            continue;
+        }
+        fg->equal = s == g.v[i];
+        rep->n_equal += fg->equal;
+        if (!fg->equal) explain(&x, i, s, &g, &gf, fg);
+    }
+    findings(&x, rep);
+    if (o && o->audit) audit(&x, rep);
+out:
+    actas_layout_free(&x.lay);
+    free(x.dup_of);
+    free(x.vote);
+    free(x.rows);
+    free(text);
+    if (err) {
+        prep_filecheck_report_free(rep);
+        memset(rep, 0, sizeof *rep);
+    }
+    return err;
+}
+
+prep_err prep_actas_check_file(const char *path, const prep_filecheck_opts *o, prep_filecheck_report *out, prep_diags *d)
+{
+    char *data = NULL;
+    size_t len = 0;
+    prep_err e = prep_read_file(path, PREP_ACTAS_MAX_FILE, &data, &len);
+    if (e) {
+        memset(out, 0, sizeof *out);
+        prep_diags_add(d, path, 0, 0, "io", "cannot read: %s", prep_err_str(e));
+        return e;
+    }
+    e = prep_actas_check(path, data, len, o, out, d);
+    free(data);
+    return e;
+}
+
+void prep_filecheck_report_free(prep_filecheck_report *r)
+{
+    if (!r) return;
+    free(r->findings);
+    free(r->audit);
+    r->findings = r->audit = NULL;
+    r->n_findings = r->n_audit = 0;
+}
+
+int prep_filecheck_report_ok(const prep_filecheck_report *r)
+{
+    return r->n_stated > 0 && r->n_equal == r->n_stated && r->rows_bad == 0;
+}
