@@ -524,6 +524,10 @@ static int pick_flag_no_reason(const crow *r)
 {
     return !r->out && r->arrived && (r->flag == FL_0 || r->flag == FL_2) && r->reason == RS_NONE;
 }
+static int pick_flag_2(const crow *r)
+{
+    return !r->out && r->flag == FL_2;
+}
 static int pick_counted_votes(const crow *r)
 {
     return !r->out && r->flag == FL_1 && (r->calc_ok ? r->calc : r->vsum) > 0;
@@ -549,6 +553,15 @@ static void explain(const cctx *x, int i, int64_t stated, const figs *g, const f
                     prep_filecheck_figure *f)
 {
     if (i == 8) {
+        size_t k2 = count_rows(x, pick_flag_2);
+        if (k2 && stated == g->v[8] - (int64_t)k2) {
+            snprintf(f->note, sizeof f->note,
+                     "the file's figure leaves out the %zu row(s) flagged CONTABILIZADA 2 (read here as not "
+                     "counted; with them the rows give %lld)",
+                     k2, (long long)g->v[8]);
+            note_lines(f, x, pick_flag_2);
+            return;
+        }
         size_t k = count_rows(x, pick_flag_no_reason);
         if (k && stated == g->v[8] - (int64_t)k) {
             snprintf(f->note, sizeof f->note,

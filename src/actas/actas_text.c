@@ -217,6 +217,17 @@ static const struct {
     {"MUNICIPIO", AR_MUNICIPIO},
     {"MUNICIPIO_LOCAL", AR_MUNICIPIO},
     {"NOMBRE_MUNICIPIO", AR_MUNICIPIO},
+    /* the unit of other elections, read as the municipality: Mexico City's alcaldías
+     * (demarcaciones territoriales) */
+    {"ID_DEMARCACION", AR_ID_MUNICIPIO},
+    {"ID_DEMARCACION_TERRITORIAL", AR_ID_MUNICIPIO},
+    {"ID_ALCALDIA", AR_ID_MUNICIPIO},
+    {"DEMARCACION", AR_MUNICIPIO},
+    {"DEMARCACION_TERRITORIAL", AR_MUNICIPIO},
+    {"ALCALDIA", AR_MUNICIPIO},
+    {"NOMBRE_DEMARCACION", AR_MUNICIPIO},
+    {"ENTIDAD_FEDERATIVA", AR_ENTIDAD},
+    {"ID_ENTIDAD_FEDERATIVA", AR_ID_ENTIDAD},
     {"SECCION", AR_SECCION},
     {"ID_CASILLA", AR_ID_CASILLA},
     {"TIPO_CASILLA", AR_TIPO_CASILLA},
@@ -457,6 +468,63 @@ static size_t summary_fields(const char *s, char sep, char *out[16], size_t *tot
     return k;
 }
 
+static int all_digits(const char *s, size_t lo, size_t hi)
+{
+    size_t n = strlen(s);
+    if (n < lo || n > hi) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return 0;
+    return 1;
+}
+
+/* A comma file whose figures are written with unquoted thousands separators ("7,671")
+ * splits them in two fields. When exactly the surplus number of places could be such a
+ * split (1-3 digits, optionally after an apostrophe, then exactly 3 digits, optionally
+ * with decimals or '%'), they are joined; otherwise nothing is (ambiguous). Returns the
+ * new count. */
+static size_t join_thousands(char *v[16], size_t nv, size_t want)
+{
+    size_t cand = 0;
+    for (size_t i = 0; i + 1 < nv; i++) {
+        const char *a = v[i][0] == '\'' ? v[i] + 1 : v[i];
+        char b[32];
+        snprintf(b, sizeof b, "%s", v[i + 1]);
+        b[strcspn(b, ".%")] = 0;
+        if (all_digits(a, 1, 3) && all_digits(b, 3, 3)) cand++;
+    }
+    if (cand != nv - want) return nv;
+    size_t o = 0;
+    for (size_t i = 0; i < nv; i++) {
+        const char *a = v[i][0] == '\'' ? v[i] + 1 : v[i];
+        char b[32] = "";
+        if (i + 1 < nv) {
+            snprintf(b, sizeof b, "%s", v[i + 1]);
+            b[strcspn(b, ".%")] = 0;
+        }
+        if (i + 1 < nv && all_digits(a, 1, 3) && all_digits(b, 3, 3)) {
+            /* join v[i], v[i+1] (and a following group, as in 1,234,567) */
+            size_t j = i + 1;
+            prep_buf t;
+            prep_buf_init(&t, 0);
+            prep_buf_printf(&t, "%s,%s", v[i], v[j]);
+            while (j + 1 < nv) {
+                const char *c = v[j];
+                snprintf(b, sizeof b, "%s", v[j + 1]);
+                b[strcspn(b, ".%")] = 0;
+                if (!(all_digits(c, 3, 3) && all_digits(b, 3, 3))) break;
+                prep_buf_printf(&t, ",%s", v[++j]);
+            }
+            for (size_t q = i; q <= j; q++) free(v[q]);
+            v[o++] = (char *)t.data;
+            i = j;
+        } else {
+            v[o++] = v[i];
+        }
+    }
+    for (size_t q = o; q < nv; q++) v[q] = NULL;
+    return o;
+}
+
 static void read_header_block(const char *name, pline *pl, size_t np, char sep, const char *tz,
                               prep_actas_header *h, prep_diags *d)
 {
@@ -502,10 +570,17 @@ static void read_header_block(const char *name, pline *pl, size_t np, char sep, 
     if (nn_total > 16)
         prep_diags_add(d, name, pl[k].no, 17, "bad-header-block", "%zu summary names; only 16 are kept",
                        nn_total);
-    if (k + 1 < np && nv_total != nn_total)
-        prep_diags_add(d, name, pl[k + 1].no, 0, "bad-header-block", "%zu summary values for %zu names",
-                       nv_total, nn_total);
+    if (k + 1 < np && nv_total > nn_total && sep == ',' && nv_total <= 16)
+        nv_total = nv = join_thousands(values, nv, nn_total);
     size_t m = nn < nv ? nn : nv;
+    if (k + 1 < np && nv_total != nn_total) {
+        /* values and names no longer pair up: reading them in order would give some figure
+         * another's value, so none is taken */
+        prep_diags_add(d, name, pl[k + 1].no, 0, "bad-header-block",
+                       "%zu summary values for %zu names: the figures cannot be paired with their names",
+                       nv_total, nn_total);
+        m = 0;
+    }
     for (size_t i = 0; i < m; i++) {
         h->summary_names[i] = names[i];
         h->summary_values[i] = values[i];
