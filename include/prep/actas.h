@@ -68,7 +68,7 @@ typedef struct prep_acta {
     uint32_t representatives;
     uint8_t no_acta;            /* acta_no_acta */
     uint8_t status;             /* acta_status, set by prep_acta_classify */
-    char mecanismo[4];          /* MECANISMOS_TRASLADO: "", "D", "F", "I" */
+    char mecanismo[12];         /* MECANISMOS_TRASLADO: "", "D", "F", "I", or several: "F-I-D" */
     char sha[65];               /* SHA-256 of the acta image, hex, or "" */
     prep_time acopio, captura, verificacion; /* PREP_TIME_NONE when absent */
     char origen[12];            /* "CASILLA", "CATD", "CCV" */
@@ -112,6 +112,7 @@ typedef struct prep_actas {
     char sep;                   /* separator detected: '|' or ',' */
     int latin1;                 /* the file was Latin-1 and was converted */
     size_t rows_read, rows_bad; /* bad rows are reported in diags and skipped */
+    size_t rows_pending;        /* rows of actas not arrived yet (no flag, votes or times): skipped */
 } prep_actas;
 
 static inline const int32_t *prep_acta_votes(const prep_actas *s, const prep_acta *a)

@@ -136,8 +136,8 @@ typedef int64_t prep_time;
 #define PREP_TIME_NONE INT64_MIN
 
 /* Parses a local wall-clock time in zone tz. Accepted forms:
- *   "YYYY-MM-DD HH:MM[:SS]", "YYYY-MM-DDTHH:MM[:SS]", "DD/MM/YYYY HH:MM[:SS]",
- *   "YYYY/MM/DD HH:MM[:SS]", and any of those followed by an explicit offset
+ *   "YYYY-MM-DD HH:MM[:SS[.ffffff]]", "YYYY-MM-DDTHH:MM[:SS]", "DD/MM/YYYY HH:MM[:SS]"
+ *   (also "D/M/YYYY"), "YYYY/MM/DD HH:MM[:SS]", and any of those followed by an explicit offset
  *   "(UTC-5)", "-05:00", "Z", which then wins over tz. Returns 0 on success. */
 int prep_time_parse(const char *s, const char *tz, prep_time *out);
 /* Formats t in zone tz with one of these styles:

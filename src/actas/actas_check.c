@@ -63,12 +63,8 @@ static void layout_note(prep_filecheck_report *r, const char *fmt, ...)
  * guard are dropped, so the key reads the same in every family. */
 static void clean_key(char *f, cctx *x)
 {
-    size_t n = strlen(f);
-    if (n && f[0] == '\'') {
-        x->apostrophe_keys = 1;
-        memmove(f, f + 1, n--);
-        if (n && f[n - 1] == '\'') f[--n] = 0;
-    }
+    if (f[0] == '\'') x->apostrophe_keys = 1;
+    actas_unguard_key(f);
 }
 
 /* A count or amount field: digits; blank, "-", SIN DATO, ILEGIBLE are "absent" (1).

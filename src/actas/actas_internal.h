@@ -22,6 +22,9 @@ int actas_next_line(actas_lines *it, char **line, size_t *len, long *no);
 
 /* Trims a field and removes a spreadsheet guard ="..." or plain "..." quotes. In place. */
 char *actas_unquote(char *f);
+/* A key field (CLAVE_CASILLA, CLAVE_ACTA) without the spreadsheet text guard of an
+ * apostrophe ('210001B0100, '280749B0100'). In place; returns f. */
+char *actas_unguard_key(char *f);
 
 /* Normalised form of a label or column name: ASCII upper case, Spanish accents folded
  * (Á -> A, Ñ -> N), runs of blanks (space, tab, NBSP) -> one space, trimmed. */

@@ -185,7 +185,7 @@ static int read_identity(reader *r, prep_acta *a)
     const char *s = fld(r, AR_CLAVE_CASILLA);
     if (s) {
         char tmp[64];
-        actas_norm(s, tmp, sizeof tmp);
+        actas_norm(actas_unguard_key(r->f[r->role_field[AR_CLAVE_CASILLA]]), tmp, sizeof tmp);
         if (!actas_is_blank(tmp)) {
             if (strlen(tmp) >= sizeof a->clave_casilla)
                 return bad(r, r->role_field[AR_CLAVE_CASILLA], "bad-key", "CLAVE_CASILLA '%s' is longer than %zu",
@@ -198,12 +198,24 @@ static int read_identity(reader *r, prep_acta *a)
             snprintf(key, sizeof key, "%s", tmp);
         }
     }
-    uint32_t ent, sec, num, ext, urb, dis, mun;
+    uint32_t ent, sec, num, ext, urb = 0, dis, mun;
     if (get_u32(r, AR_ID_ENTIDAD, &ent, 99) || get_u32(r, AR_SECCION, &sec, 99999) ||
-        get_u32(r, AR_ID_CASILLA, &num, 999) || get_u32(r, AR_EXT_CONTIGUA, &ext, 999) ||
-        get_u32(r, AR_UBICACION, &urb, 9) || get_u32(r, AR_ID_DISTRITO, &dis, 99999) ||
-        get_u32(r, AR_ID_MUNICIPIO, &mun, 99999))
+        get_u32(r, AR_ID_CASILLA, &num, 9999999) || get_u32(r, AR_EXT_CONTIGUA, &ext, 999) ||
+        get_u32(r, AR_ID_DISTRITO, &dis, 99999) || get_u32(r, AR_ID_MUNICIPIO, &mun, 99999))
         return -1;
+    /* ID_CASILLA above 99 is an internal serial (Querétaro 2018: 961...), not the casilla's
+     * number, which its key then gives */
+    int num_is_serial = num > 99 && key[0];
+    if (num_is_serial) num = 0;
+    s = fld(r, AR_UBICACION);
+    if (s && !actas_is_blank(s)) {
+        char u[32];
+        actas_norm(s, u, sizeof u);
+        /* 1 urbana, 2 no urbana; or written out (Querétaro 2018: URBANA) */
+        if (!strcmp(u, "URBANA")) urb = 1;
+        else if (!strcmp(u, "NO URBANA") || !strcmp(u, "RURAL")) urb = 2;
+        else if (get_u32(r, AR_UBICACION, &urb, 9)) return -1;
+    }
     char type = 0;
     s = fld(r, AR_TIPO_CASILLA);
     if (s && !actas_is_blank(s)) {
@@ -237,7 +249,8 @@ static int read_identity(reader *r, prep_acta *a)
     } chk[] = {
         {AR_SECCION, sec, cs->id, fld(r, AR_SECCION) && !actas_is_blank(fld(r, AR_SECCION))},
         {AR_TIPO_CASILLA, (uint32_t)(unsigned char)type, (uint32_t)(unsigned char)cc->type, type != 0},
-        {AR_ID_CASILLA, num, cc->number, fld(r, AR_ID_CASILLA) && !actas_is_blank(fld(r, AR_ID_CASILLA))},
+        {AR_ID_CASILLA, num, cc->number,
+         !num_is_serial && fld(r, AR_ID_CASILLA) && !actas_is_blank(fld(r, AR_ID_CASILLA))},
         {AR_EXT_CONTIGUA, ext, cc->ext, fld(r, AR_EXT_CONTIGUA) && !actas_is_blank(fld(r, AR_EXT_CONTIGUA))},
         {AR_ID_DISTRITO, dis, c->districts[cs->district].id,
          cs->district != CAT_NONE && fld(r, AR_ID_DISTRITO) && !actas_is_blank(fld(r, AR_ID_DISTRITO))},
@@ -277,13 +290,24 @@ static int read_row(reader *r, prep_acta *a)
     /* CLAVE_ACTA, TIPO_ACTA */
     const char *s = fld(r, AR_TIPO_ACTA);
     uint32_t tipo_acta = el->acta_type;
-    if (s && !actas_is_blank(s) && (prep_parse_u32(s, &tipo_acta) != 0 || tipo_acta > 99))
-        return bad(r, r->role_field[AR_TIPO_ACTA], "bad-number", "TIPO_ACTA '%s' is not a number (0..99)",
-                   actas_clip(s, cb));
+    if (s && !actas_is_blank(s)) {
+        /* a number (2, 02), or a number with a suffix or prefix naming the acta's kind
+         * (Sonora 2021: 2E, 3EMR, 3ERP, D3): its digits are the acta type */
+        char t[16];
+        size_t k = 0;
+        for (const char *q = s; *q && k + 1 < sizeof t; q++)
+            if (*q >= '0' && *q <= '9') t[k++] = *q;
+            else if (!((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') || *q == ' '))
+                k = sizeof t; /* not a type code */
+        t[k < sizeof t ? k : 0] = 0;
+        if (k == 0 || k >= sizeof t || prep_parse_u32(t, &tipo_acta) != 0 || tipo_acta > 99)
+            return bad(r, r->role_field[AR_TIPO_ACTA], "bad-number",
+                       "TIPO_ACTA '%s' is not an acta type (a number 0..99, with letters or not)", actas_clip(s, cb));
+    }
     s = fld(r, AR_CLAVE_ACTA);
     if (s && !actas_is_blank(s)) {
         char tmp[64];
-        actas_norm(s, tmp, sizeof tmp);
+        actas_norm(actas_unguard_key(r->f[r->role_field[AR_CLAVE_ACTA]]), tmp, sizeof tmp);
         if (strlen(tmp) >= sizeof a->clave_acta)
             return bad(r, r->role_field[AR_CLAVE_ACTA], "bad-key", "CLAVE_ACTA '%s' is longer than %zu",
                        actas_clip(s, cb), sizeof a->clave_acta - 1);
@@ -313,8 +337,8 @@ static int read_row(reader *r, prep_acta *a)
     s = fld(r, AR_OBSERVACIONES);
     a->no_acta = (uint8_t)(s ? actas_no_acta_from_obs(c, s) : ACTA_HAS_ACTA);
     s = fld(r, AR_CONTABILIZADA);
-    if (s && !actas_is_blank(s) && strcmp(s, "0") != 0 && strcmp(s, "1") != 0)
-        return bad(r, r->role_field[AR_CONTABILIZADA], "bad-value", "CONTABILIZADA '%s' is not 0 or 1",
+    if (s && !actas_is_blank(s) && strcmp(s, "0") != 0 && strcmp(s, "1") != 0 && strcmp(s, "2") != 0)
+        return bad(r, r->role_field[AR_CONTABILIZADA], "bad-value", "CONTABILIZADA '%s' is not 0, 1, 2, '-' or empty",
                    actas_clip(s, cb));
 
     /* votes */
@@ -377,6 +401,22 @@ static int read_row(reader *r, prep_acta *a)
     }
     prep_acta_classify(c, r->e, a, r->tmp);
     return 0;
+}
+
+/* A row of an acta that has not arrived: no flag, no OBSERVACIONES, no capture time, no
+ * total and no vote field (Campeche 2021's early cut: only the identity and LISTA_NOMINAL). */
+static int row_pending(const reader *r)
+{
+    static const actas_role facts[] = {AR_CONTABILIZADA, AR_OBSERVACIONES, AR_ACOPIO,        AR_CAPTURA,
+                                       AR_VERIFICACION,  AR_TOTAL_ASENTADO, AR_TOTAL_CALCULADO, AR_SHA};
+    for (size_t i = 0; i < PREP_ARRAY_LEN(facts); i++) {
+        int fi = r->role_field[facts[i]];
+        if (fi >= 0 && !actas_is_blank(r->f[fi])) return 0;
+    }
+    const cat_election *el = &r->c->elections[r->e];
+    for (uint32_t j = 0; j < el->n_cols; j++)
+        if (!actas_is_blank(r->f[r->vote_field[j]])) return 0;
+    return 1;
 }
 
 /* Maps the column names to roles and vote columns. Any column we cannot place is an
@@ -503,6 +543,10 @@ prep_err prep_actas_parse(const char *name, const char *data, size_t len, const 
             s->rows_bad++;
             prep_diags_add(diags, name, no, (long)(n < r.lay.ncols ? n + 1 : r.lay.ncols + 1), "field-count",
                            "%zu fields, the column header has %zu", n, r.lay.ncols);
+            continue;
+        }
+        if (row_pending(&r)) {
+            s->rows_pending++; /* an acta not arrived yet: an early cut lists every expected one */
             continue;
         }
         prep_acta a;

@@ -83,6 +83,16 @@ char *actas_unquote(char *f)
 }
 
 /* Folds a Latin-1 supplement code point used in Spanish to its ASCII upper-case letter. */
+char *actas_unguard_key(char *f)
+{
+    size_t n = strlen(f);
+    if (n && f[0] == '\'') {
+        memmove(f, f + 1, n--);
+        if (n && f[n - 1] == '\'') f[--n] = 0;
+    }
+    return f;
+}
+
 static char fold_cp(uint32_t cp)
 {
     static const char map[64] = "AAAAAAACEEEEIIIIDNOOOOO*OUUUUYTSAAAAAAACEEEEIIIIDNOOOOO/OUUUUYTY";

@@ -98,9 +98,12 @@ int prep_time_parse(const char *s, const char *tz, prep_time *out)
     while (*s == ' ') s++;
     const char *p = s;
     int Y, M, D, h = 0, mi = 0, se = 0;
-    if (p[0] >= '0' && p[1] >= '0' && p[2] == '/') { /* DD/MM/YYYY */
-        if (digits(&p, 2, &D) || *p++ != '/' || digits(&p, 2, &M) || *p++ != '/' || digits(&p, 4, &Y))
-            return -1;
+    if ((p[0] >= '0' && p[1] >= '0' && p[2] == '/') || (p[0] >= '0' && p[0] <= '9' && p[1] == '/')) {
+        /* DD/MM/YYYY, or D/M/YYYY with the leading zeros dropped (a cut line "3/6/2019") */
+        int dn = p[1] == '/' ? 1 : 2;
+        if (digits(&p, dn, &D) || *p++ != '/') return -1;
+        int mn = p[0] >= '0' && p[0] <= '9' && p[1] == '/' ? 1 : 2;
+        if (digits(&p, mn, &M) || *p++ != '/' || digits(&p, 4, &Y)) return -1;
     } else {
         if (digits(&p, 4, &Y)) return -1;
         char sep = *p;
@@ -114,6 +117,11 @@ int prep_time_parse(const char *s, const char *tz, prep_time *out)
         if (*p == ':') {
             p++;
             if (digits(&p, 2, &se)) return -1;
+            if (*p == '.' && p[1] >= '0' && p[1] <= '9') { /* fractional seconds (Campeche 2021: .000000), dropped */
+                p++;
+                for (int n = 0; *p >= '0' && *p <= '9'; p++)
+                    if (++n > 9) return -1;
+            }
         }
     } else if (*p != 0)
         return -1;

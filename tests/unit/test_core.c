@@ -56,6 +56,18 @@ static void test_time(void **st)
     assert_int_equal(t, 1623027600);
     assert_int_equal(prep_time_parse("2021-06-06T20:00:00-05:00", "UTC", &t), 0);
     assert_int_equal(t, 1623027600);
+    /* real files' variants: microseconds (Campeche 2021), leading zeros dropped (3/6/2019) */
+    assert_int_equal(prep_time_parse("2021-06-06 20:00:00.000000", tz, &t), 0);
+    assert_int_equal(t, 1623027600);
+    assert_int_equal(prep_time_parse("2021-06-06 20:00:07.999", tz, &t), 0);
+    assert_int_equal(t, 1623027607);
+    assert_int_equal(prep_time_parse("6/6/2021 20:00", tz, &t), 0);
+    assert_int_equal(t, 1623027600);
+    assert_int_equal(prep_time_parse("06/6/2021 20:00", tz, &t), 0);
+    assert_int_equal(t, 1623027600);
+    assert_int_not_equal(prep_time_parse("2021-06-06 20:00:00.", tz, &t), 0);
+    assert_int_not_equal(prep_time_parse("2021-06-06 20:00:00.0000000000", tz, &t), 0);
+    assert_int_not_equal(prep_time_parse("6/6/21 20:00", tz, &t), 0);
     /* 2023: DST abolished in Mexico (2022): 2023-06-06 20:00 is UTC-6 -> 1686103200 */
     assert_int_equal(prep_time_parse("2023-06-06 20:00", tz, &t), 0);
     assert_int_equal(t, 1686103200);
