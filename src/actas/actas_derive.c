@@ -466,20 +466,39 @@ static int read_rows(dctx *x, actas_lines *it, cat_scope scope, dset *s)
             continue;
         }
         char key[64];
+        if (x->role_field[AR_CLAVE_CASILLA] >= 0) actas_unguard_key(f[x->role_field[AR_CLAVE_CASILLA]]);
         actas_norm(ftext(x, f, AR_CLAVE_CASILLA), key, sizeof key);
         char obs[256];
         actas_norm(ftext(x, f, AR_OBSERVACIONES), obs, sizeof obs);
         note_label(s, ftext(x, f, AR_OBSERVACIONES));
         /* rows outside the institute's own catalogue are not expected actas */
         if (actas_is_blank(key) || strstr(obs, "CATALOGO")) continue;
-        uint32_t ent, sec, num, ext, urb, dis, mun, ln, reps, tipo;
+        uint32_t ent, sec, num, ext, urb = 0, dis, mun, ln, reps, tipo = 0;
         if (fnum(x, f, AR_ID_ENTIDAD, &ent, 99, no) || fnum(x, f, AR_SECCION, &sec, CAT_MAX_SECTION_ID, no) ||
-            fnum(x, f, AR_ID_CASILLA, &num, 99, no) || fnum(x, f, AR_EXT_CONTIGUA, &ext, 99, no) ||
-            fnum(x, f, AR_UBICACION, &urb, 2, no) || fnum(x, f, AR_ID_DISTRITO, &dis, CAT_MAX_GEO_ID, no) ||
+            fnum(x, f, AR_ID_CASILLA, &num, 9999999, no) || fnum(x, f, AR_EXT_CONTIGUA, &ext, 99, no) ||
+            fnum(x, f, AR_ID_DISTRITO, &dis, CAT_MAX_GEO_ID, no) ||
             fnum(x, f, AR_ID_MUNICIPIO, &mun, CAT_MAX_GEO_ID, no) ||
-            fnum(x, f, AR_LISTA_NOMINAL, &ln, 100000000, no) || fnum(x, f, AR_REPRESENTANTES, &reps, 100000, no) ||
-            fnum(x, f, AR_TIPO_ACTA, &tipo, 99, no))
+            fnum(x, f, AR_LISTA_NOMINAL, &ln, 100000000, no) || fnum(x, f, AR_REPRESENTANTES, &reps, 100000, no))
             continue;
+        /* the key (EE SSSS T NN XX) names the casilla; ID_CASILLA may be an internal
+         * serial (Querétaro 2018: 1, 2, ... 961), so its number and extension come from it */
+        if (strlen(key) == 11 && key[7] >= '0' && key[7] <= '9' && key[8] >= '0' && key[8] <= '9' &&
+            key[9] >= '0' && key[9] <= '9' && key[10] >= '0' && key[10] <= '9') {
+            num = (uint32_t)((key[7] - '0') * 10 + (key[8] - '0'));
+            ext = (uint32_t)((key[9] - '0') * 10 + (key[10] - '0'));
+        }
+        {
+            char u[32];
+            actas_norm(ftext(x, f, AR_UBICACION), u, sizeof u);
+            if (!strcmp(u, "URBANA")) urb = 1;
+            else if (!strcmp(u, "NO URBANA") || !strcmp(u, "RURAL")) urb = 2;
+            else if (fnum(x, f, AR_UBICACION, &urb, 2, no)) continue;
+            /* TIPO_ACTA: its digits (2E, 3EMR, D3: Sonora 2021) */
+            const char *ta = ftext(x, f, AR_TIPO_ACTA);
+            for (; *ta; ta++)
+                if (*ta >= '0' && *ta <= '9' && tipo < 100) tipo = tipo * 10 + (uint32_t)(*ta - '0');
+            if (tipo > 99) tipo = 0;
+        }
         char type = 0;
         {
             char t[8];
@@ -488,6 +507,14 @@ static int read_rows(dctx *x, actas_lines *it, cat_scope scope, dset *s)
         }
         if (!ent && strlen(key) >= 2 && key[0] >= '0' && key[0] <= '9' && key[1] >= '0' && key[1] <= '9')
             ent = (uint32_t)((key[0] - '0') * 10 + key[1] - '0');
+        if (type == 'M' || (!sec && strchr(key, 'M'))) {
+            /* votes from abroad (Puebla 2018: 210000M0000, section 0): no section or casilla
+             * of the catalogue can hold them; the tally then finds the row out of catalogue
+             * and the recount says so */
+            prep_diags_add(x->d, x->name, no, 0, "abroad-row",
+                           "casilla %s holds votes from abroad: not part of the derived catalogue", key);
+            continue;
+        }
         if (!sec || !type || !num || !ent) {
             derr(x, no, 0, "bad-row", "casilla %s lacks its entity, section, type or number", key);
             continue;
@@ -748,6 +775,30 @@ static void emit(prep_buf *b, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Rows of a [districts] or [municipalities] table. A name several units share (districts
+ * named after their seat: Puebla 2018 has six HEROICA PUEBLA DE ZARAGOZA, Sonora 2021
+ * four HERMOSILLO) would give them one URL; each of them is written "NAME (ID)". */
+static void emit_geo(prep_buf *b, const dgeo *g, size_t n, const char *dflt)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *nm = cat_text(g[i].name, dflt);
+        char *sl = prep_slugify(nm);
+        int shared = 0;
+        for (size_t j = 0; j < n && !shared; j++) {
+            if (j == i) continue;
+            char *o = cat_text(g[j].name, dflt);
+            char *so = prep_slugify(o);
+            shared = !strcmp(sl, so);
+            free(o);
+            free(so);
+        }
+        if (shared) emit(b, "%u|%s (%u)\n", g[i].id, nm, g[i].id);
+        else emit(b, "%u|%s\n", g[i].id, nm);
+        free(nm);
+        free(sl);
+    }
+}
+
 static const char *base_name(const char *p)
 {
     const char *s = strrchr(p, '/');
@@ -910,17 +961,9 @@ static prep_err build_text(dctx *x, const char *path, const char *cand_csv, char
     qsort(s.dis, s.ndis, sizeof *s.dis, cmp_u32);
     qsort(s.mun, s.nmun, sizeof *s.mun, cmp_u32);
     emit(&b, "\n[districts]\nid|name\n");
-    for (size_t i = 0; i < s.ndis; i++) {
-        char *n = cat_text(s.dis[i].name, "DISTRITO");
-        emit(&b, "%u|%s\n", s.dis[i].id, n);
-        free(n);
-    }
+    emit_geo(&b, s.dis, s.ndis, "DISTRITO");
     emit(&b, "\n[municipalities]\nid|name\n");
-    for (size_t i = 0; i < s.nmun; i++) {
-        char *n = cat_text(s.mun[i].name, "MUNICIPIO");
-        emit(&b, "%u|%s\n", s.mun[i].id, n);
-        free(n);
-    }
+    emit_geo(&b, s.mun, s.nmun, "MUNICIPIO");
     emit(&b, "\n[sections]\nid|district|municipality\n");
     for (uint32_t sec = 1; sec <= CAT_MAX_SECTION_ID; sec++)
         if (s.sec_dis[sec]) emit(&b, "%u|%u|%u\n", sec, s.sec_dis[sec], s.sec_mun[sec]);

@@ -249,8 +249,11 @@ static int read_identity(reader *r, prep_acta *a)
     } chk[] = {
         {AR_SECCION, sec, cs->id, fld(r, AR_SECCION) && !actas_is_blank(fld(r, AR_SECCION))},
         {AR_TIPO_CASILLA, (uint32_t)(unsigned char)type, (uint32_t)(unsigned char)cc->type, type != 0},
+        /* ID_CASILLA is not held to the key when there is one: Querétaro 2018 writes an
+         * internal serial there (1, 2, ... 961) */
         {AR_ID_CASILLA, num, cc->number,
-         !num_is_serial && fld(r, AR_ID_CASILLA) && !actas_is_blank(fld(r, AR_ID_CASILLA))},
+         !num_is_serial && r->role_field[AR_CLAVE_CASILLA] < 0 && fld(r, AR_ID_CASILLA) &&
+             !actas_is_blank(fld(r, AR_ID_CASILLA))},
         {AR_EXT_CONTIGUA, ext, cc->ext, fld(r, AR_EXT_CONTIGUA) && !actas_is_blank(fld(r, AR_EXT_CONTIGUA))},
         {AR_ID_DISTRITO, dis, c->districts[cs->district].id,
          cs->district != CAT_NONE && fld(r, AR_ID_DISTRITO) && !actas_is_blank(fld(r, AR_ID_DISTRITO))},
