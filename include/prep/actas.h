@@ -157,6 +157,10 @@ prep_err prep_actas_write_header_block(const prep_catalog *c, uint32_t e, prep_t
 prep_err prep_actas_write_columns(const prep_catalog *c, uint32_t e, prep_buf *out);
 prep_err prep_actas_write_row(const prep_catalog *c, uint32_t e, const prep_acta *a,
                               const int32_t *votes, prep_buf *out);
+/* The row of an expected acta that has not arrived yet: its identification and
+ * LISTA_NOMINAL, every other field empty (as the institutes' files list every expected
+ * acta, Campeche 2021), so anyone can recount ACTAS_ESPERADAS from the rows. */
+prep_err prep_actas_write_pending_row(const prep_catalog *c, uint32_t e, uint32_t casilla, prep_buf *out);
 /* The 13 summary values as written (percentages truncated), into out[13] strings of 32. */
 void prep_summary_values(const prep_catalog *c, const prep_summary *s, char out[13][32]);
 extern const char *const prep_summary_names[13];
@@ -231,6 +235,8 @@ typedef struct prep_filecheck_opts {
                                  * "ine"; a rule the file's figures show otherwise is then
                                  * taken from them and reported (rules_inferred) */
     int audit;                  /* also recompute each row's status from its votes */
+    int final_cut;              /* 1: the file is the final cut (participation rule final-only);
+                                 * 0: decide from the rows (every expected acta captured) */
     size_t n_map;               /* explicit mappings for columns the reader does not know */
     const char *const *map_name;  /* column names (as in the file) */
     const int *map_vote;        /* 1: a vote column; 0: ignore it */

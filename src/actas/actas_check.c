@@ -380,6 +380,7 @@ static int64_t row_total(const crow *r, int use_calc)
 
 static void compute(const cctx *x, const prep_rules *ru, int use_calc, figs *g, int *final_cut)
 {
+    int forced_final = x->o && x->o->final_cut;
     int64_t esp = 0, reg = 0, out = 0, cap = 0, cont = 0, nc = 0, inc = 0, ln = 0, ccs = 0, scs = 0;
     for (size_t i = 0; i < x->n; i++) {
         const crow *r = &x->rows[i];
@@ -404,7 +405,7 @@ static void compute(const cctx *x, const prep_rules *ru, int use_calc, figs *g, 
         if (ru->inconsistent & inc_bit(r->reason)) inc++;
     }
     if (ru->no_counted_out_of_catalog) nc += out;
-    int fin = cap == esp;
+    int fin = forced_final || cap == esp;
     int with_specials = ru->specials == CAT_SPECIALS_INCLUDE || (ru->specials == CAT_SPECIALS_FINAL_ONLY && fin);
     int64_t v[13] = {esp, reg, out, cap, pct4(cap, esp), cont, pct4(cont, esp), pct4(inc, esp), nc, ln, ccs, scs,
                      pct4(with_specials ? ccs : scs, ln)};

@@ -152,14 +152,10 @@ static uint32_t tipo_acta_of(const cat_election *el, const prep_acta *a)
     return el->acta_type;
 }
 
-prep_err prep_actas_write_row(const prep_catalog *c, uint32_t e, const prep_acta *a, const int32_t *votes,
-                              prep_buf *out)
+/* The identification fields of a row (CLAVE_CASILLA .. TIPO_ACTA). */
+static prep_err put_identity(const prep_catalog *c, const cat_election *el, const prep_acta *a, char sep,
+                             prep_buf *out)
 {
-    char sep = sep_of(c);
-    const cat_election *el = &c->elections[e];
-    prep_err err;
-    size_t mark = out->len;
-    int no_acta = a->no_acta != ACTA_HAS_ACTA;
     /* identification */
     char key[32];
     int alnum = a->clave_casilla[0] != 0;
@@ -177,6 +173,7 @@ prep_err prep_actas_write_row(const prep_catalog *c, uint32_t e, const prep_acta
     /* CLAVE_CASILLA keeps the spreadsheet guard of the real files (="230085B0100": a
      * spreadsheet would drop the leading zero of entities 01..09); it holds only digits
      * and letters, so it needs no quoting. */
+    prep_err err;
     if ((err = prep_buf_puts(out, key)) || (err = put_field(out, sep, acta, 0)) ||
         (err = put_u(out, sep, c->entity_id)) || (err = put_field(out, sep, c->entity_name ? c->entity_name : "", 0)) ||
         (err = put_u(out, sep, a->district_id)) ||
@@ -186,6 +183,19 @@ prep_err prep_actas_write_row(const prep_catalog *c, uint32_t e, const prep_acta
         (err = put_u(out, sep, a->section_id)) || (err = put_u(out, sep, a->id_casilla)) ||
         (err = put_field(out, sep, type, 0)) || (err = put_u(out, sep, a->ext_contigua)) ||
         (err = put_u(out, sep, a->urban)) || (err = put_u(out, sep, tipo_acta_of(el, a))))
+        return err;
+    return PREP_OK;
+}
+
+prep_err prep_actas_write_row(const prep_catalog *c, uint32_t e, const prep_acta *a, const int32_t *votes,
+                              prep_buf *out)
+{
+    char sep = sep_of(c);
+    const cat_election *el = &c->elections[e];
+    prep_err err;
+    size_t mark = out->len;
+    int no_acta = a->no_acta != ACTA_HAS_ACTA;
+    if ((err = put_identity(c, el, a, sep, out)))
         goto fail;
     if ((err = put_v(out, sep, a->boletas_sobrantes, no_acta)) || (err = put_v(out, sep, a->personas_votaron, no_acta)) ||
         (err = put_v(out, sep, a->rep_votaron, no_acta)) || (err = put_v(out, sep, a->votos_sacados, no_acta)))
@@ -196,8 +206,13 @@ prep_err prep_actas_write_row(const prep_catalog *c, uint32_t e, const prep_acta
         if (votes[j] > 0 && !no_acta) total += votes[j];
         if ((err = put_v(out, sep, votes[j], no_acta))) goto fail;
     }
-    char st[8];
-    snprintf(st, sizeof st, "%d", prep_acta_status_counted((acta_status)a->status) ? 1 : 0);
+    /* CONTABILIZADA: 1 counted, 0 not; empty for a sin acta row that the profile leaves out
+     * of ACTAS_NO_CONTABILIZADAS (as Querétaro 2018 writes it), so the file's own flags
+     * recount its block (prep tally --check) */
+    char st[8] = "";
+    acta_status ast = (acta_status)a->status;
+    if (prep_acta_status_counted(ast)) snprintf(st, sizeof st, "1");
+    else if (ast != ACTA_NC_NO_ACTA || c->rules.no_counted_no_acta) snprintf(st, sizeof st, "0");
     char cot[8] = "";
     if (a->cotejada >= 0) snprintf(cot, sizeof cot, "%d", a->cotejada);
     if ((err = put_v(out, sep, a->total_asentado, no_acta)) || (err = put_u(out, sep, (uint64_t)total)) ||
@@ -214,5 +229,36 @@ fail:
     /* never leave half a row in the buffer */
     out->len = mark;
     if (out->data) out->data[mark] = 0;
+    return err;
+}
+
+prep_err prep_actas_write_pending_row(const prep_catalog *c, uint32_t e, uint32_t casilla, prep_buf *out)
+{
+    if (!c || e >= c->n_elections || casilla >= c->n_casillas) return PREP_ERR_USAGE;
+    const cat_election *el = &c->elections[e];
+    const cat_casilla *cc = &c->casillas[casilla];
+    const cat_section *cs = &c->sections[cc->section];
+    prep_acta a;
+    memset(&a, 0, sizeof a);
+    prep_catalog_casilla_key(c->entity_id, cs->id, cc->type, cc->number, cc->ext, a.clave_casilla);
+    a.section_id = cs->id;
+    a.district_id = cs->district != CAT_NONE ? c->districts[cs->district].id : 0;
+    a.municipality_id = cs->municipality != CAT_NONE ? c->municipalities[cs->municipality].id : 0;
+    a.tipo_casilla = cc->type;
+    a.id_casilla = cc->number;
+    a.ext_contigua = cc->ext;
+    a.urban = cc->urban;
+    char sep = sep_of(c);
+    size_t mark = out->len;
+    prep_err err = put_identity(c, el, &a, sep, out);
+    /* ballot fields, votes, TOTAL_VOTOS_ASENTADO and _CALCULADO: nothing captured yet */
+    for (uint32_t j = 0; !err && j < 4 + el->n_cols + 2; j++) err = put_field(out, sep, "", 0);
+    if (!err) err = put_u(out, sep, cc->lista_nominal);
+    for (int j = 0; !err && j < 12; j++) err = put_field(out, sep, "", 0); /* REPRESENTANTES_PP_CI .. COTEJADA */
+    if (!err) err = prep_buf_putc(out, '\n');
+    if (err) {
+        out->len = mark;
+        if (out->data) out->data[mark] = 0;
+    }
     return err;
 }

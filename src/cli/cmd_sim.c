@@ -22,6 +22,8 @@ static int sim_catalog(int argc, char **argv)
         {"scale", "NAME", "qro2021 (default): Querétaro 2021; national: ~35x larger; tiny: for tests", NULL},
         {"seed", "N", "random seed (default 1); same seed, same catalogue", NULL},
         {"geojson", "FILE", "qro2021 only: add the municipality map from this INEGI GeoJSON (CVE_MUN)", NULL},
+        {"rules", "PROFILE", "the counting-rule profile of the [rules] section (default ine; "
+                             "docs/formats/actas.md \"Rule profiles\")", NULL},
         {NULL, NULL, NULL, NULL},
     };
     int help;
@@ -31,7 +33,7 @@ static int sim_catalog(int argc, char **argv)
         return CLI_USAGE;
     }
     if (help) {
-        cli_usage(stdout, "sim catalog", "--out FILE [--scale qro2021|national|tiny] [--seed N] [--geojson FILE]",
+        cli_usage(stdout, "sim catalog", "--out FILE [--scale qro2021|national|tiny] [--seed N] [--geojson FILE] [--rules PROFILE]",
                   "Writes a realistic election catalogue (docs/formats/catalog.md, docs/formats/sim.md).\n"
                   "With --geojson (qro2021 only) it also holds the municipality map, projected and\n"
                   "simplified from the GeoJSON now, so pages never fetch it.", opts);
@@ -54,6 +56,14 @@ static int sim_catalog(int argc, char **argv)
         fprintf(stderr, "prep sim catalog: unknown --scale '%s' (qro2021, national or tiny)\n", scale_s);
         return CLI_USAGE;
     }
+    const char *rules = cli_get(opts, "rules");
+    prep_rules pr;
+    if (rules && prep_rules_preset(rules, &pr)) {
+        fprintf(stderr, "prep sim catalog: --rules '%s' is not a preset (", rules);
+        for (size_t i = 0; prep_rules_preset_name(i); i++) fprintf(stderr, "%s%s", i ? ", " : "", prep_rules_preset_name(i));
+        fprintf(stderr, ")\n");
+        return CLI_USAGE;
+    }
     const char *geojson = cli_get(opts, "geojson");
     if (geojson && scale != SIM_SCALE_QRO2021) {
         fprintf(stderr, "prep sim catalog: --geojson goes with --scale qro2021 only\n");
@@ -72,6 +82,7 @@ static int sim_catalog(int argc, char **argv)
         return CLI_USAGE;
     }
     prep_diags_free(&gd);
+    if (!e && rules) e = prep_buf_printf(&text, "\n[rules]\nprofile = %s\n", rules);
     if (!e) e = prep_write_file_atomic(out, text.data, text.len);
     if (e) {
         fprintf(stderr, "prep sim catalog: cannot write %s: %s\n", out, prep_err_str(e));
@@ -187,7 +198,7 @@ int cmd_sim(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "catalog")) return sim_catalog(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "actas")) return sim_actas(argc - 1, argv + 1);
     FILE *f = (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) ? stdout : stderr;
-    fprintf(f, "usage: prep sim catalog --out FILE [--scale qro2021|national|tiny] [--seed N] [--geojson FILE]\n"
+    fprintf(f, "usage: prep sim catalog --out FILE [--scale qro2021|national|tiny] [--seed N] [--geojson FILE] [--rules PROFILE]\n"
                "       prep sim actas --catalog FILE --out DIR [--seed N]\n"
                "Simulates an election process for drills and benchmarks; see --help of each.\n");
     return f == stdout ? CLI_OK : CLI_USAGE;

@@ -262,13 +262,14 @@ static void print_check_text(const char *path, const prep_filecheck_report *r)
 }
 
 /* prep tally --actas FILE --check: the published file against its own header block. */
-static int check_real_file(const char *path, const char *rules_spec, const char *columns, int json, int audit)
+static int check_real_file(const char *path, const char *rules_spec, const char *columns, int json, int audit,
+                           int final_cut)
 {
     prep_rules rules;
     colmap cm = {0};
     if (rules_spec && parse_rules_spec(rules_spec, &rules)) return CLI_USAGE;
     if (columns && parse_colmap(columns, &cm)) return CLI_USAGE;
-    prep_filecheck_opts o = {.rules = rules_spec ? &rules : NULL, .audit = audit, .n_map = cm.n,
+    prep_filecheck_opts o = {.rules = rules_spec ? &rules : NULL, .audit = audit, .final_cut = final_cut, .n_map = cm.n,
                          .map_name = cm.name, .map_vote = cm.vote};
     prep_diags d;
     prep_diags_init(&d);
@@ -336,7 +337,7 @@ int cmd_tally(int argc, char **argv)
     }
     if (!catp && cli_get(opts, "check"))
         return check_real_file(actas, cli_get(opts, "rules"), cli_get(opts, "column"), cli_get(opts, "json") != NULL,
-                               cli_get(opts, "audit") != NULL);
+                               cli_get(opts, "audit") != NULL, cli_get(opts, "final") != NULL);
     if (cli_get(opts, "json") || cli_get(opts, "audit") || cli_get(opts, "rules") || cli_get(opts, "column")) {
         fprintf(stderr, "prep tally: --json, --audit, --rules and --column go with --check on a results file\n");
         return CLI_USAGE;

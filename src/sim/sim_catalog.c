@@ -87,7 +87,7 @@ static void put_process(gen *g, const char *id, const char *name, const char *in
     put(g, "cut_interval = 300\n");
     put(g, "combo_prefix = %s\n", combo_prefix);
     put(g, "independents_first = %s\n", indep_first ? "yes" : "no");
-    put(g, "csv_separator = |\nparticipation_specials = final-only\npercent_decimals = 4\n");
+    put(g, "csv_separator = |\npercent_decimals = 4\n"); /* rules: the ine profile, unless [rules] is added */
     if (g->map) {
         const uint32_t *v = g->map->map_viewbox;
         put(g, "map_viewbox = %u %u %u %u\n", v[0], v[1], v[2], v[3]);

@@ -29,6 +29,8 @@ prep_err prep_db_write_csv(const prep_tally *t, uint32_t e, prep_time cut, int f
         const prep_acta *a = prep_tally_acta(t, e, k, &v);
         if (a)
             TRY(prep_actas_write_row(c, e, a, v, out));
+        else
+            TRY(prep_actas_write_pending_row(c, e, k, out));
     }
     size_t n = prep_tally_n_out_of_catalog(t, e);
     for (size_t i = 0; i < n; i++) {
@@ -344,7 +346,9 @@ prep_err prep_db_write_leeme(const prep_catalog *c, prep_buf *out)
                       "Después del encabezado viene una línea con los nombres de las columnas y una línea por "
                       "acta: primero las actas de casillas del catálogo, en el orden del catálogo (sección, "
                       "tipo, número y contigua), y al final las fuera de catálogo en el orden en que se "
-                      "registraron. Si un acta se capturó más de una vez, solo aparece su última captura.\n\n"
+                      "registraron. Si un acta se capturó más de una vez, solo aparece su última captura. "
+                      "Las actas esperadas que aún no llegan aparecen con sus datos de identificación y su "
+                      "LISTA_NOMINAL, y el resto de sus campos vacíos.\n\n"
                       "En las columnas de votos, un número es la cantidad asentada en el acta; ILEGIBLE indica "
                       "una cantidad que no puede leerse ni en letra ni en número; SIN DATO, una cantidad no "
                       "asentada; un guion (-), una opción que no aparece en la boleta de esa demarcación. Los "
