@@ -182,7 +182,8 @@ void prep_serve_site_opts_init(prep_serve_site_opts *o);
  * pages take their parts (bytes and deflate streams) from the part cache shared with prev,
  * so only new parts are read and compressed. With opts->https and opts->br_warm a
  * lowest-priority thread then makes the pages' br variants; dropping the version's last
- * reference stops and joins it. Every
+ * reference asks it to stop and never waits for it (it frees the version on its way out
+ * when it is the last owner). Every
  * object is checked against its size and SHA-256 while assembling (a store damaged on
  * disk is refused: PREP_ERR_VERIFY with the path). opts is copied. */
 prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_serve_version *prev,

@@ -512,10 +512,12 @@ static const site_file *find_prev(const prep_serve_version *p, const char *path)
     return NULL;
 }
 
-static void version_free(prep_serve_version *v)
+void (*site_test_hook)(int event, const prep_serve_version *v);
+
+void site_version_destroy(prep_serve_version *v)
 {
-    if (!v) return;
-    site_warmer_stop(v);
+    void (*hook)(int, const prep_serve_version *) = site_test_hook;
+    if (hook) hook(SITE_HOOK_FREED, v);
     for (size_t i = 0; i < v->n_files; i++) {
         site_file *f = &v->files[i];
         for (int k = 0; k < REP_N; k++) {
@@ -542,6 +544,13 @@ static void version_free(prep_serve_version *v)
     free(v->wait_page);
     free(v->h1_common);
     free(v);
+}
+
+/* The users' side of freeing: with a warmer still running, it frees v when it exits
+ * (site_warmer_release); the caller never waits for it. */
+static void version_free(prep_serve_version *v)
+{
+    if (v && site_warmer_release(v)) site_version_destroy(v);
 }
 
 void prep_serve_version_ref(prep_serve_version *v)
@@ -934,13 +943,13 @@ static prep_err version_load_one(const char *store, uint64_t seq, const prep_ser
     return PREP_OK;
 }
 
-/* "KIND: MESSAGE (FILE)" of the first diag kept after index from, or the error's name. */
+/* "KIND: MESSAGE" of the first diag kept after index from (the message names the public
+ * path and the object), or the error's name. */
 static void first_reason(const prep_diags *d, size_t from, prep_err e, char *out, size_t cap)
 {
     if (d && d->n > from) {
         const prep_diag *g = &d->v[from];
-        snprintf(out, cap, "%s: %s (%s)", g->kind ? g->kind : "?", g->msg ? g->msg : "",
-                 g->file ? g->file : "");
+        snprintf(out, cap, "%s: %s", g->kind ? g->kind : "?", g->msg ? g->msg : "");
     } else {
         snprintf(out, cap, "%s", prep_err_str(e));
     }

@@ -1226,7 +1226,8 @@ static void test_br_lazy(void **state)
     assert_int_equal(info.br_made, 3);
     prep_serve_version_unref(v);
     prep_serve_version_unref(vw); /* joins nothing: the warmer is done */
-    /* a version dropped while its warmer runs stops and joins it (ASan/TSan: clean) */
+    /* a version dropped while its warmer runs asks it to stop without waiting; the warmer
+     * frees it (ASan/TSan: clean; test_serve_release holds the warmer) */
     vw = load(f, 0, NULL, &ow);
     prep_serve_version_unref(vw);
 }
