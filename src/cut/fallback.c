@@ -3,6 +3,7 @@
  * lock: the store is only read (docs/internals/serve.md "Falling back to an older cut"). */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cut_internal.h"
 
@@ -45,13 +46,21 @@ prep_err prep_cut_fallbacks(const char *store, uint64_t *seqs, size_t max, size_
         uint64_t s = all[i];
         if (s >= a.seq) continue; /* newer than the active: never activated (rollback guard) */
         prep_cut_manifest m;
-        char *sig = NULL;
-        size_t sl = 0;
-        prep_err re = cut_store_read_cut(store, s, NULL, &m, &sig, &sl, d);
-        free(sig);
+        prep_err re = cut_store_read_cut(store, s, NULL, &m, NULL, NULL, d);
         int ok = re == PREP_OK;
         char label[64];
         snprintf(label, sizeof label, "cuts/%llu", (unsigned long long)s);
+        if (ok) { /* its signature file, as the served SHA256SUMS.sig (the manifest still
+                   * names its previous for the chain when this one is passed over) */
+            char *sp = cut_fmt("%s/cuts/%llu/manifest.sig", store, (unsigned long long)s);
+            struct stat st;
+            if (lstat(sp, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+                prep_diags_add(d, sp, 0, 0, "not-found", "cut %llu has no signature file: not a fallback",
+                               (unsigned long long)s);
+                ok = 0;
+            }
+            free(sp);
+        }
         if (ok && (strcmp(m.meta.process, a.process) || m.meta.mode != a.mode)) {
             prep_diags_add(d, label, 0, 0, "fallback-other",
                            "cut %llu is of process \"%s\" (%s), the active one of \"%s\" (%s): not a fallback",
