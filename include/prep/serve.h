@@ -165,7 +165,8 @@ typedef struct prep_serve_site_opts {
                                   * page assembled, whole-file gzip and br and every head at load */
     int fallback;                /* 0 (default): a load of the active cut that fails fails. 1
                                   * (prep serve): when loading the active cut (seq 0) with no
-                                  * prev (start-up) fails, load the newest older whole cut
+                                  * prev (start-up) or the empty one fails, load the newest
+                                  * older whole cut
                                   * instead (prep_cut_fallbacks; at most
                                   * PREP_SERVE_FALLBACK_TRIES tried) and say so in the info */
     FILE *log_out;               /* borrowed; where a fallback is reported (why the active cut
@@ -189,7 +190,8 @@ void prep_serve_site_opts_init(prep_serve_site_opts *o);
 prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_serve_version *prev,
                                  const prep_serve_site_opts *opts, prep_serve_version **out,
                                  prep_diags *d);
-/* With opts->fallback, seq 0 and prev NULL, a refused active cut is followed by the newest
+/* With opts->fallback, seq 0 and prev NULL or the empty version (nothing served), a
+ * refused active cut is followed by the newest
  * older whole cut (the store's other cuts, prep_cut_fallbacks): PREP_OK with that version,
  * its info's fallback_from = the active sequence and fallback_why = the first reason; d
  * still holds the active cut's diags. When none loads, the active cut's error. */

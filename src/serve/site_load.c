@@ -1026,6 +1026,9 @@ prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_ser
 {
     size_t d_from = d ? d->n : 0;
     prep_err e = version_load_one(store, seq, prev, opts, out, d);
-    if (e == PREP_OK || e == PREP_ERR_NOMEM || seq != 0 || prev || !opts || !opts->fallback) return e;
+    /* Only when nothing is being served: at start-up (no prev) or from the waiting page.
+     * While a cut is served, a failed switch keeps that one (the caller's rule). */
+    if (e == PREP_OK || e == PREP_ERR_NOMEM || seq != 0 || (prev && !prev->empty) || !opts || !opts->fallback)
+        return e;
     return version_fallback(store, opts, e, d_from, out, d);
 }

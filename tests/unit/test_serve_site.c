@@ -1398,6 +1398,17 @@ static void test_fallback(void **state)
     assert_null(v2);
     prep_diags_free(&d);
     prep_serve_version_unref(v);
+    /* from the waiting page (prev = the empty version): nothing is served, so it falls back */
+    prep_serve_version *ev = NULL;
+    assert_int_equal(prep_serve_version_empty(&o, &ev), PREP_OK);
+    prep_diags_init(&d);
+    assert_int_equal(prep_serve_version_load(f->store, 0, ev, &o, &v2, &d), PREP_OK);
+    prep_diags_free(&d);
+    prep_serve_version_get_info(v2, &vi);
+    assert_int_equal(vi.seq, 2);
+    assert_int_equal(vi.fallback_from, 3);
+    prep_serve_version_unref(v2);
+    prep_serve_version_unref(ev);
 
     /* cut 2's manifest replaced by another one of sequence 2 (its horizon moved): cut 3
      * does not chain to it, so cut 1 is served */
