@@ -314,9 +314,6 @@ prep_err prep_cut_active_read(const char *store, prep_cut_active *a, prep_diags 
  * against the active pointer when it is the active cut. No signature check (the store
  * only holds verified cuts; use prep_cut_verify to re-check). */
 prep_err prep_cut_load(const char *store, uint64_t seq, prep_cut_manifest *m, prep_diags *d);
-/* The sequences of the cuts the store holds (cuts/<seq>), ascending; *seqs owned (free).
- * PREP_ERR_IO when cuts/ cannot be listed. */
-prep_err prep_cut_list(const char *store, uint64_t **seqs, size_t *n, prep_diags *d);
 /* The cuts a server may stand on when the active one cannot be loaded, newest first, at
  * most max into seqs (caller's array): older than the active cut (a newer one was never
  * activated), manifest parsing and signature file present, the same process and mode as

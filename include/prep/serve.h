@@ -195,6 +195,18 @@ prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_ser
  * older whole cut (the store's other cuts, prep_cut_fallbacks): PREP_OK with that version,
  * its info's fallback_from = the active sequence and fallback_why = the first reason; d
  * still holds the active cut's diags. When none loads, the active cut's error. */
+/* The last active cut (seq 0) that prep_serve_version_load could not load, process-wide
+ * (one server per process): its sequence, manifest hash (as the active pointer named it)
+ * and the first reason ("missing-object: ..."). Set whether or not a fallback was served,
+ * cleared by the next load of an active cut that succeeds. Returns 1 and fills *out when
+ * there is one, else 0 (*out zeroed). /health uses it to tell "the active cut cannot be
+ * loaded" from "not loaded yet". */
+typedef struct prep_serve_refusal {
+    uint64_t seq;
+    char manifest_sha256[65];
+    char why[192];
+} prep_serve_refusal;
+int prep_serve_last_refusal(prep_serve_refusal *out);
 /* A version with no cut at all (a broadcaster before its first cut): every page path
  * answers the "waiting" page. Reference count 1. */
 prep_err prep_serve_version_empty(const prep_serve_site_opts *opts, prep_serve_version **out);

@@ -7,11 +7,6 @@
 
 #include "cut_internal.h"
 
-prep_err prep_cut_list(const char *store, uint64_t **seqs, size_t *n, prep_diags *d)
-{
-    return cut_store_list(store, seqs, n, d);
-}
-
 prep_err prep_cut_fallbacks(const char *store, uint64_t *seqs, size_t max, size_t *n, prep_diags *d)
 {
     *n = 0;

@@ -8,6 +8,7 @@
 
 #include "net_internal.h"
 #include "prep/cut.h"
+#include "prep/serve.h"
 
 const int net_status_list[NET_N_STATUS] = {200, 206, 301, 304, 400, 403, 404, 405, 406, 408,
                                            413, 414, 416, 431, 500, 501, 503, 505, 302, 204};
@@ -51,13 +52,13 @@ static uint64_t worker_seq(net_worker *w)
 }
 
 /* What /health says (docs/internals/serve.md "/health"): the served version's state and,
- * while the waiting page is served, whether the store holds cuts it should be serving. */
+ * while the waiting page is served, whether the store's active cut was refused. */
 typedef struct net_health {
     int status;               /* 200 or 503 */
     uint64_t seq;             /* the cut served (0: waiting page) */
     uint64_t fallback_from;   /* the active cut it stands in for (0: none) */
-    uint64_t active;          /* the store's active cut, when serving the waiting page */
-    int unavailable;          /* the waiting page while the store holds cuts */
+    uint64_t active;          /* the store's active cut, when it was refused */
+    int unavailable;          /* the waiting page while the active cut was refused */
     char why[192];
 } net_health;
 
@@ -78,23 +79,23 @@ static void health_get(net_server *s, net_health *h)
     }
     prep_serve_version_unref(v);
     if (h->seq) return;
-    /* The waiting page: right before the first cut, wrong when the store holds cuts (the
-     * active one failed to load and no older one was whole). One small file read (the
-     * active pointer), a directory listing only without one. */
+    /* The waiting page: right before the first cut, wrong when the store's active cut was
+     * refused (and no older one was whole). Only a refusal of the cut the pointer names
+     * now counts: a cut just activated and not loaded yet (the watcher polls, a load takes
+     * seconds at state scale) is not an alarm. One small file read (the active pointer). */
+    prep_serve_refusal r;
+    if (!prep_serve_last_refusal(&r)) return;
     prep_diags d;
     prep_diags_init(&d);
     prep_cut_active a;
-    if (prep_cut_active_read(s->cfg.store, &a, &d) == PREP_OK) {
+    if (prep_cut_active_read(s->cfg.store, &a, &d) == PREP_OK && a.seq == r.seq &&
+        !strcmp(a.manifest_sha256, r.manifest_sha256)) {
         h->unavailable = 1;
         h->active = a.seq;
-    } else {
-        uint64_t *seqs = NULL;
-        size_t n = 0;
-        if (prep_cut_list(s->cfg.store, &seqs, &n, &d) == PREP_OK && n) h->unavailable = 1;
-        free(seqs);
+        snprintf(h->why, sizeof h->why, "%s", r.why);
+        h->status = 503;
     }
     prep_diags_free(&d);
-    if (h->unavailable) h->status = 503;
 }
 
 size_t net_reserved_answer(net_server *s, int which, char **body, int *status)
@@ -110,12 +111,10 @@ size_t net_reserved_answer(net_server *s, int which, char **body, int *status)
         if (h.fallback_from)
             prep_buf_printf(&b, "degraded corte %llu: active cut %llu cannot be loaded (%s); serving the newest whole cut\n",
                             (unsigned long long)h.seq, (unsigned long long)h.fallback_from, h.why);
-        else if (h.unavailable && h.active)
-            prep_buf_printf(&b, "unavailable: active cut %llu cannot be loaded and no older cut is whole; "
-                                "serving the waiting page (see the server's log)\n",
-                            (unsigned long long)h.active);
         else if (h.unavailable)
-            prep_buf_printf(&b, "unavailable: the store holds cuts but no active pointer; serving the waiting page\n");
+            prep_buf_printf(&b, "unavailable: active cut %llu cannot be loaded (%s) and no older cut is whole; "
+                                "serving the waiting page\n",
+                            (unsigned long long)h.active, h.why);
         else
             prep_buf_printf(&b, "ok corte %llu\n", (unsigned long long)h.seq);
     } else {
@@ -163,7 +162,7 @@ size_t net_reserved_answer(net_server *s, int which, char **body, int *status)
                         "# the served one stands in for (0: the active cut is served).\n"
                         "# TYPE prep_serve_fallback_from_cut gauge\n"
                         "prep_serve_fallback_from_cut %llu\n"
-                        "# HELP prep_serve_unavailable 1 while the waiting page is served though the store holds cuts.\n"
+                        "# HELP prep_serve_unavailable 1 while the waiting page is served because the active cut was refused.\n"
                         "# TYPE prep_serve_unavailable gauge\n"
                         "prep_serve_unavailable %d\n",
                         (unsigned long long)bytes, (unsigned long long)seq, (long long)age,

@@ -1021,14 +1021,45 @@ static prep_err version_fallback(const char *store, const prep_serve_site_opts *
     return e0;
 }
 
+/* The last active cut refused by a load (process-wide: one server per process). */
+static pthread_mutex_t refusal_mu = PTHREAD_MUTEX_INITIALIZER;
+static prep_serve_refusal refusal;
+
+int prep_serve_last_refusal(prep_serve_refusal *out)
+{
+    pthread_mutex_lock(&refusal_mu);
+    *out = refusal;
+    pthread_mutex_unlock(&refusal_mu);
+    return out->seq != 0;
+}
+
 prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_serve_version *prev,
                                  const prep_serve_site_opts *opts, prep_serve_version **out, prep_diags *d)
 {
     size_t d_from = d ? d->n : 0;
     prep_err e = version_load_one(store, seq, prev, opts, out, d);
+    if (seq != 0) return e;
+    if (e == PREP_OK) { /* the active cut itself is served: no refusal stands */
+        pthread_mutex_lock(&refusal_mu);
+        memset(&refusal, 0, sizeof refusal);
+        pthread_mutex_unlock(&refusal_mu);
+        return e;
+    }
+    {
+        prep_cut_active a;
+        prep_diags q;
+        prep_diags_init(&q);
+        if (prep_cut_active_read(store, &a, &q) == PREP_OK) {
+            pthread_mutex_lock(&refusal_mu);
+            refusal.seq = a.seq;
+            memcpy(refusal.manifest_sha256, a.manifest_sha256, sizeof refusal.manifest_sha256);
+            first_reason(d, d_from, e, refusal.why, sizeof refusal.why);
+            pthread_mutex_unlock(&refusal_mu);
+        }
+        prep_diags_free(&q);
+    }
     /* Only when nothing is being served: at start-up (no prev) or from the waiting page.
      * While a cut is served, a failed switch keeps that one (the caller's rule). */
-    if (e == PREP_OK || e == PREP_ERR_NOMEM || seq != 0 || (prev && !prev->empty) || !opts || !opts->fallback)
-        return e;
+    if (e == PREP_ERR_NOMEM || (prev && !prev->empty) || !opts || !opts->fallback) return e;
     return version_fallback(store, opts, e, d_from, out, d);
 }

@@ -1370,6 +1370,11 @@ static void test_fallback(void **state)
     assert_int_equal(prep_serve_version_load(f->store, 0, NULL, &o, &v, &d), PREP_ERR_VERIFY);
     assert_null(v);
     prep_diags_free(&d);
+    prep_serve_refusal rf;
+    assert_int_equal(prep_serve_last_refusal(&rf), 1); /* what /health compares with the pointer */
+    assert_int_equal(rf.seq, 3);
+    assert_int_equal(strlen(rf.manifest_sha256), 64);
+    assert_non_null(strstr(rf.why, "missing-object"));
 
     o.fallback = 1;
     prep_diags_init(&d);
@@ -1439,6 +1444,16 @@ static void test_fallback(void **state)
     prep_serve_version_get_info(v, &vi);
     assert_int_equal(vi.seq, 1);
     assert_int_equal(vi.fallback_from, 3);
+    prep_serve_version_unref(v);
+
+    /* the object restored: the active cut loads and no refusal stands */
+    write_bytes(op, f->data[F_CORTE], f->len[F_CORTE]);
+    v = load(f, 0, NULL, &o);
+    prep_serve_version_get_info(v, &vi);
+    assert_int_equal(vi.seq, 3);
+    assert_int_equal(vi.fallback_from, 0);
+    assert_string_equal(vi.fallback_why, "");
+    assert_int_equal(prep_serve_last_refusal(&rf), 0);
     prep_serve_version_unref(v);
 }
 
