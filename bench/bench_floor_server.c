@@ -25,6 +25,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "prep/tls.h"
+
 typedef struct conn {
     int fd;
     SSL *ssl;
@@ -111,18 +113,16 @@ int main(int argc, char **argv)
 
     SSL_CTX *ctx = NULL;
     if (cert) {
-        /* As prep serve's TLS context (src/serve/tls.c): TLS 1.2+, server preference, read
-         * ahead; OpenSSL's default TLS 1.3 ciphersuites. */
+        /* As prep serve's TLS context (src/serve/tls.c): prep's one TLS policy
+         * (include/prep/tls.h: versions, ciphers, groups), read ahead. */
         ctx = SSL_CTX_new(TLS_server_method());
-        if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+        if (!ctx || prep_tls_server_policy(ctx, NULL) != PREP_OK ||
             SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
-            SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
-            !SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20")) {
+            SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
             fprintf(stderr, "bench_floor_server: TLS setup failed:\n");
             ERR_print_errors_fp(stderr);
             return 1;
         }
-        SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
         SSL_CTX_set_read_ahead(ctx, 1);
     }
 

@@ -94,7 +94,7 @@ http {
   gzip_static on; gzip_vary on;
   etag on; server_tokens off;
   ssl_protocols TLSv1.2 TLSv1.3; ssl_prefer_server_ciphers on;
-  ssl_session_cache shared:S:10m; ssl_ecdh_curve X25519:prime256v1;
+  ssl_session_cache shared:S:10m; ssl_ecdh_curve X25519:prime256v1:secp384r1;
   ssl_certificate $T/cert.pem; ssl_certificate_key $T/key.pem;
   add_header cache-control "public, max-age=60, stale-while-revalidate=240" always;
   add_header x-content-type-options nosniff always;

@@ -24,6 +24,8 @@ PKGS=(
   # OpenSSH's sshd (SFTP delivery), vsftpd (explicit FTPS delivery); clients curl, h2load/
   # nghttp (HTTP/2) and wrk (load)
   apache2 nginx haproxy openssh-server openssh-client vsftpd curl nghttp2-client wrk
+  # TLS configuration scanner run against prep serve (tests/integ/serve_testssl.sh)
+  testssl.sh
   # the self-check reads firewall rules and the clock state (prep check)
   nftables iproute2 procps
 )

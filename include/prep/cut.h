@@ -314,6 +314,15 @@ prep_err prep_cut_active_read(const char *store, prep_cut_active *a, prep_diags 
  * against the active pointer when it is the active cut. No signature check (the store
  * only holds verified cuts; use prep_cut_verify to re-check). */
 prep_err prep_cut_load(const char *store, uint64_t seq, prep_cut_manifest *m, prep_diags *d);
+/* The cuts a server may stand on when the active one cannot be loaded, newest first, at
+ * most max into seqs (caller's array): older than the active cut (a newer one was never
+ * activated), manifest parsing and signature file present, the same process and mode as
+ * the active pointer, and, where the next newer cut's manifest reads (passed over or not),
+ * the one it names as its previous (the chain). Objects are not checked here (loading
+ * does that). A cut left out gets a diag (kinds as cut_store_read_cut's, "not-found" for
+ * the signature, "fallback-other", "chain").
+ * PREP_ERR_NOTFOUND without an active pointer. Read-only; no lock. */
+prep_err prep_cut_fallbacks(const char *store, uint64_t *seqs, size_t max, size_t *n, prep_diags *d);
 /* STORE/objects/aa/bbbb... for sha256 into out. -1 if it does not fit. */
 int prep_cut_object_path(const char *store, const char *sha256, char *out, size_t outsz);
 

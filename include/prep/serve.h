@@ -163,7 +163,17 @@ typedef struct prep_serve_site_opts {
                                   * across versions), gzip per part, br on first use. 1: the
                                   * former approach, for comparison (bench_serve_load): every
                                   * page assembled, whole-file gzip and br and every head at load */
+    int fallback;                /* 0 (default): a load of the active cut that fails fails. 1
+                                  * (prep serve): when loading the active cut (seq 0) with no
+                                  * prev (start-up) or the empty one fails, load the newest
+                                  * older whole cut
+                                  * instead (prep_cut_fallbacks; at most
+                                  * PREP_SERVE_FALLBACK_TRIES tried) and say so in the info */
+    FILE *log_out;               /* borrowed; where a fallback is reported (why the active cut
+                                  * was refused, which cut is served instead); NULL = nowhere */
 } prep_serve_site_opts;
+
+#define PREP_SERVE_FALLBACK_TRIES 4
 
 void prep_serve_site_opts_init(prep_serve_site_opts *o);
 
@@ -173,12 +183,30 @@ void prep_serve_site_opts_init(prep_serve_site_opts *o);
  * pages take their parts (bytes and deflate streams) from the part cache shared with prev,
  * so only new parts are read and compressed. With opts->https and opts->br_warm a
  * lowest-priority thread then makes the pages' br variants; dropping the version's last
- * reference stops and joins it. Every
+ * reference asks it to stop and never waits for it (it frees the version on its way out
+ * when it is the last owner). Every
  * object is checked against its size and SHA-256 while assembling (a store damaged on
  * disk is refused: PREP_ERR_VERIFY with the path). opts is copied. */
 prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_serve_version *prev,
                                  const prep_serve_site_opts *opts, prep_serve_version **out,
                                  prep_diags *d);
+/* With opts->fallback, seq 0 and prev NULL or the empty version (nothing served), a
+ * refused active cut is followed by the newest
+ * older whole cut (the store's other cuts, prep_cut_fallbacks): PREP_OK with that version,
+ * its info's fallback_from = the active sequence and fallback_why = the first reason; d
+ * still holds the active cut's diags. When none loads, the active cut's error. */
+/* The last active cut (seq 0) that prep_serve_version_load could not load, process-wide
+ * (one server per process): its sequence, manifest hash (as the active pointer named it)
+ * and the first reason ("missing-object: ..."). Set whether or not a fallback was served,
+ * cleared by the next load of an active cut that succeeds. Returns 1 and fills *out when
+ * there is one, else 0 (*out zeroed). /health uses it to tell "the active cut cannot be
+ * loaded" from "not loaded yet". */
+typedef struct prep_serve_refusal {
+    uint64_t seq;
+    char manifest_sha256[65];
+    char why[192];
+} prep_serve_refusal;
+int prep_serve_last_refusal(prep_serve_refusal *out);
 /* A version with no cut at all (a broadcaster before its first cut): every page path
  * answers the "waiting" page. Reference count 1. */
 prep_err prep_serve_version_empty(const prep_serve_site_opts *opts, prep_serve_version **out);
@@ -206,6 +234,10 @@ typedef struct prep_serve_version_info {
     size_t br_made;             /* pages' brotli variants made so far (request or warmer) */
     int warm_done;              /* the br warmer has finished (or there is none) */
     double warm_cpu_seconds;    /* its CPU time, once done */
+    uint64_t fallback_from;     /* this version stands in for active cut N that could not be
+                                 * loaded (opts.fallback); 0 = it is the active cut itself */
+    char fallback_why[192];     /* then: the first reason the active cut was refused
+                                 * ("missing-object: ..."); "" otherwise */
 } prep_serve_version_info;
 
 void prep_serve_version_get_info(const prep_serve_version *v, prep_serve_version_info *out);

@@ -7,6 +7,7 @@
  * that is never changed while it exists; x-prep-corte is that same value. So the bytes,
  * their length and the header always belong to one cut, however the switch falls. */
 #include "cli.h"
+#include "prep/tls.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -102,9 +103,11 @@ static void print_vhost(FILE *f, const apache_conf *c)
             "  SSLEngine on\n"
             "  SSLCertificateFile %s\n"
             "  SSLCertificateKeyFile %s\n"
-            "  # TLS 1.2 and 1.3 only, forward-secret AEAD suites only (the same list as prep serve).\n"
+            "  # TLS 1.2 and 1.3 only, forward-secret AEAD suites only, elliptic-curve key exchange\n"
+            "  # only (no ffdhe groups: a cheap CPU flood) - prep serve's policy, include/prep/tls.h.\n"
             "  SSLProtocol -all +TLSv1.2 +TLSv1.3\n"
-            "  SSLCipherSuite ECDHE+AESGCM:ECDHE+CHACHA20\n"
+            "  SSLCipherSuite " PREP_TLS12_CIPHERS "\n"
+            "  SSLOpenSSLConfCmd Groups " PREP_TLS_GROUPS "\n"
             "  SSLHonorCipherOrder off\n"
             "  SSLCompression off\n"
             "\n"

@@ -91,6 +91,8 @@ int cmd_serve(int argc, char **argv)
                   "       [--pull URL --pubkey FILE [--pull-ca FILE] [--drill] [--pull-every MS]]",
                   "Serves the active cut of a store over HTTP/1.1 and, with a certificate, HTTPS with HTTP/2.\n"
                   "Switches to a newly activated cut atomically; answers /health and /metrics (Prometheus).\n"
+                  "At start-up, an active cut that cannot be loaded (an object missing or damaged) is\n"
+                  "replaced by the newest whole older cut until a newer one is activated; /health says so.\n"
                   "With --pull it also takes each new cut from the institute's link, verifies it\n"
                   "(prep receive's checks) and activates it in --store. Stops on SIGINT or SIGTERM.",
                   opts);
@@ -107,6 +109,10 @@ int cmd_serve(int argc, char **argv)
     c.access_log = cli_get(opts, "access-log");
     c.pid_file = cli_get(opts, "pid-file");
     c.site.frame_ancestors = cli_get(opts, "frame-ancestors");
+    /* A restart on a store whose active cut lost an object serves the newest whole older
+     * cut, saying so on stderr and in /health, instead of the waiting page (issue 13). */
+    c.site.fallback = 1;
+    c.site.log_out = stderr;
     if (!c.store) {
         fprintf(stderr, "prep serve: --store DIR is required (see 'prep serve --help')\n");
         return CLI_USAGE;

@@ -11,6 +11,7 @@
 #include "prep/pull.h"
 #include "prep/deliver.h"
 #include "prep/serve.h"
+#include "prep/tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -574,8 +575,8 @@ prep_err prep_pull_server_start(const prep_pull_server_opts *o, prep_pull_server
     prep_err e = PREP_OK;
     if (o->tls_cert || o->tls_key) {
         s->ctx = SSL_CTX_new(TLS_server_method());
-        if (!s->ctx || !o->tls_cert || !o->tls_key || !SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION) ||
-            !SSL_CTX_set_cipher_list(s->ctx, "ECDHE+AESGCM:ECDHE+CHACHA20") ||
+        /* prep's one TLS policy (include/prep/tls.h), the same as prep serve's. */
+        if (!s->ctx || !o->tls_cert || !o->tls_key || prep_tls_server_policy(s->ctx, NULL) != PREP_OK ||
             SSL_CTX_use_certificate_chain_file(s->ctx, o->tls_cert) != 1 ||
             SSL_CTX_use_PrivateKey_file(s->ctx, o->tls_key, SSL_FILETYPE_PEM) != 1 ||
             SSL_CTX_check_private_key(s->ctx) != 1) {

@@ -172,7 +172,13 @@ int net_conn_flush_wbuf(net_conn *c);
 /* server_extra.c: reserved paths, own responses, access log */
 int net_is_reserved(const char *path, size_t len); /* 1 /health, 2 /metrics, 0 */
 /* Builds /health or /metrics (which = net_is_reserved) into an owned body; returns its
- * length (*body owned: free()). */
+ * length (*body owned: free()). *status (may be NULL) gets the status to answer: 200, or
+ * 503 for /health while the waiting page is served though the store holds cuts
+ * (issue 13). */
+size_t net_reserved_answer(net_server *s, int which, char **body, int *status);
+/* The same without the status (always answered 200).
+ * TODO(issue 13): server_conn.c and h2.c should call net_reserved_answer and answer its
+ * status; until then /health's 503 state is only in its body ("unavailable: ..."). */
 size_t net_reserved_body(net_server *s, int which, char **body);
 /* Builds our own complete HTTP/1.1 response head (status line, fields, content-length,
  * security fields, x-prep-corte; not date/connection nor the final CRLF) into an owned

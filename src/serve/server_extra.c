@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "net_internal.h"
+#include "prep/cut.h"
+#include "prep/serve.h"
 
 const int net_status_list[NET_N_STATUS] = {200, 206, 301, 304, 400, 403, 404, 405, 406, 408,
                                            413, 414, 416, 431, 500, 501, 503, 505, 302, 204};
@@ -49,14 +51,75 @@ static uint64_t worker_seq(net_worker *w)
     return vi.seq;
 }
 
-size_t net_reserved_body(net_server *s, int which, char **body)
+/* What /health says (docs/internals/serve.md "/health"): the served version's state and,
+ * while the waiting page is served, whether the store's active cut was refused. */
+typedef struct net_health {
+    int status;               /* 200 or 503 */
+    uint64_t seq;             /* the cut served (0: waiting page) */
+    uint64_t fallback_from;   /* the active cut it stands in for (0: none) */
+    uint64_t active;          /* the store's active cut, when it was refused */
+    int unavailable;          /* the waiting page while the active cut was refused */
+    char why[192];
+} net_health;
+
+static void health_get(net_server *s, net_health *h)
+{
+    memset(h, 0, sizeof *h);
+    h->status = 200;
+    pthread_mutex_lock(&s->vmu);
+    prep_serve_version *v = s->v;
+    prep_serve_version_ref(v);
+    pthread_mutex_unlock(&s->vmu);
+    if (v) {
+        prep_serve_version_info vi;
+        prep_serve_version_get_info(v, &vi);
+        h->seq = vi.seq;
+        h->fallback_from = vi.fallback_from;
+        snprintf(h->why, sizeof h->why, "%s", vi.fallback_why);
+    }
+    prep_serve_version_unref(v);
+    if (h->seq) return;
+    /* The waiting page: right before the first cut, wrong when the store's active cut was
+     * refused (and no older one was whole). Only a refusal of the cut the pointer names
+     * now counts: a cut just activated and not loaded yet (the watcher polls, a load takes
+     * seconds at state scale) is not an alarm. One small file read (the active pointer). */
+    prep_serve_refusal r;
+    if (!prep_serve_last_refusal(&r)) return;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_cut_active a;
+    if (prep_cut_active_read(s->cfg.store, &a, &d) == PREP_OK && a.seq == r.seq &&
+        !strcmp(a.manifest_sha256, r.manifest_sha256)) {
+        h->unavailable = 1;
+        h->active = a.seq;
+        snprintf(h->why, sizeof h->why, "%s", r.why);
+        h->status = 503;
+    }
+    prep_diags_free(&d);
+}
+
+size_t net_reserved_answer(net_server *s, int which, char **body, int *status)
 {
     prep_buf b;
     prep_buf_init(&b, 1 << 20);
     uint64_t seq = atomic_load(&s->cur_seq);
+    if (status) *status = 200;
     if (which == 1) {
-        prep_buf_printf(&b, "ok corte %llu\n", (unsigned long long)seq);
+        net_health h;
+        health_get(s, &h);
+        if (status) *status = h.status;
+        if (h.fallback_from)
+            prep_buf_printf(&b, "degraded corte %llu: active cut %llu cannot be loaded (%s); serving the newest whole cut\n",
+                            (unsigned long long)h.seq, (unsigned long long)h.fallback_from, h.why);
+        else if (h.unavailable)
+            prep_buf_printf(&b, "unavailable: active cut %llu cannot be loaded (%s) and no older cut is whole; "
+                                "serving the waiting page\n",
+                            (unsigned long long)h.active, h.why);
+        else
+            prep_buf_printf(&b, "ok corte %llu\n", (unsigned long long)h.seq);
     } else {
+        net_health h;
+        health_get(s, &h);
         uint64_t req[NET_N_STATUS + 1] = {0}, bytes = 0, total = 0;
         for (int i = 0; i < s->nthreads; i++) {
             net_stats *st = &s->w[i].st;
@@ -94,15 +157,25 @@ size_t net_reserved_body(net_server *s, int which, char **body)
                         "prep_serve_connections_total %llu\n"
                         "# HELP prep_serve_version_load_seconds Wall time of the last cut load.\n"
                         "# TYPE prep_serve_version_load_seconds gauge\n"
-                        "prep_serve_version_load_seconds %.3f\n",
+                        "prep_serve_version_load_seconds %.3f\n"
+                        "# HELP prep_serve_fallback_from_cut The active cut that could not be loaded and that\n"
+                        "# the served one stands in for (0: the active cut is served).\n"
+                        "# TYPE prep_serve_fallback_from_cut gauge\n"
+                        "prep_serve_fallback_from_cut %llu\n"
+                        "# HELP prep_serve_unavailable 1 while the waiting page is served because the active cut was refused.\n"
+                        "# TYPE prep_serve_unavailable gauge\n"
+                        "prep_serve_unavailable %d\n",
                         (unsigned long long)bytes, (unsigned long long)seq, (long long)age,
                         (long long)atomic_load(&s->conns), (unsigned long long)total,
-                        (double)atomic_load(&s->load_us) / 1e6);
+                        (double)atomic_load(&s->load_us) / 1e6, (unsigned long long)h.fallback_from,
+                        h.unavailable);
     }
     size_t len = 0;
     *body = prep_buf_steal(&b, &len);
     return len;
 }
+
+size_t net_reserved_body(net_server *s, int which, char **body) { return net_reserved_answer(s, which, body, NULL); }
 
 size_t net_security_fields(net_conn *c, net_kv *out, size_t cap, char *seqbuf, size_t seqcap)
 {

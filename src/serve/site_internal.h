@@ -191,9 +191,12 @@ struct prep_serve_version {
     /* made after the load (atomics: any thread) */
     _Atomic uint64_t lazy_bytes;
     atomic_size_t br_made;
-    /* the br warmer */
+    /* the br warmer: a detached thread. owners counts who may free the version: 1 for its
+     * users (refs > 0) plus 1 while the warmer runs; the last of the two frees it, so the
+     * thread dropping the last reference never waits for the warmer (issue 13 C). */
     pthread_t warmer;
     int warmer_started;
+    atomic_int owners;
     atomic_int warm_stop, warm_done;
     _Atomic uint64_t warm_ns;
     /* archive manifests */
@@ -244,9 +247,20 @@ site_blob *site_br_make(prep_serve_version *v, site_file *f, int mode);
  * use; NULL when no memory. */
 const site_head *site_head_get(prep_serve_version *v, site_file *f, int k, uint64_t len);
 /* Starts the low-priority br warmer of v (pages, most requested in prev first, then the
- * shallowest paths). */
+ * shallowest paths), detached; it holds one of v's owners. */
 void site_warmer_start(prep_serve_version *v);
-/* Stops and joins it (from version_free). */
-void site_warmer_stop(prep_serve_version *v);
+/* From the last unref: asks the warmer to stop, without waiting for it. Returns 1 when
+ * the caller must free v now (no warmer, or it has already finished), 0 when the warmer
+ * frees v as it exits (it may be starved of CPU at idle priority for seconds while the
+ * workers are busy: a worker must never wait for it). */
+int site_warmer_release(prep_serve_version *v);
+/* Frees v and everything it holds (the warmer is gone). site_load.c. */
+void site_version_destroy(prep_serve_version *v);
+
+/* Testing hook (tests only; process-wide, NULL = none): called by the warmer before each
+ * file with SITE_HOOK_WARM_FILE, and by site_version_destroy with SITE_HOOK_FREED, on
+ * the thread doing it. */
+enum { SITE_HOOK_WARM_FILE = 1, SITE_HOOK_FREED = 2 };
+extern void (*site_test_hook)(int event, const prep_serve_version *v);
 
 #endif

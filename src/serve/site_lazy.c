@@ -166,27 +166,42 @@ static void *warmer_main(void *arg)
         sort_v = v;
         qsort(order, n, sizeof *order, warm_cmp);
         pthread_mutex_unlock(&sort_lock);
-        for (size_t i = 0; i < n && !atomic_load_explicit(&v->warm_stop, memory_order_acquire); i++)
+        for (size_t i = 0; i < n && !atomic_load_explicit(&v->warm_stop, memory_order_acquire); i++) {
+            void (*hook)(int, const prep_serve_version *) = site_test_hook;
+            if (hook) hook(SITE_HOOK_WARM_FILE, v);
+            if (atomic_load_explicit(&v->warm_stop, memory_order_acquire)) break;
             (void)site_br_make(v, &v->files[order[i]], BR_WARM);
+        }
         free(order);
     }
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
     atomic_store(&v->warm_ns, (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec)));
     atomic_store_explicit(&v->warm_done, 1, memory_order_release);
+    /* The last owner frees: the users may have dropped v while this thread was starved
+     * (then nothing waited for it); nothing of v is touched after the decrement. */
+    if (atomic_fetch_sub_explicit(&v->owners, 1, memory_order_acq_rel) == 1) site_version_destroy(v);
     return NULL;
 }
 
 void site_warmer_start(prep_serve_version *v)
 {
     atomic_store(&v->warm_stop, 0);
-    if (pthread_create(&v->warmer, NULL, warmer_main, v) == 0) v->warmer_started = 1;
-    else atomic_store(&v->warm_done, 1);
+    atomic_store(&v->owners, 2); /* the users and the warmer */
+    pthread_attr_t at;
+    int ok = pthread_attr_init(&at) == 0;
+    if (ok && pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED) == 0 &&
+        pthread_create(&v->warmer, &at, warmer_main, v) == 0) {
+        v->warmer_started = 1;
+    } else {
+        atomic_store(&v->owners, 1);
+        atomic_store(&v->warm_done, 1);
+    }
+    if (ok) pthread_attr_destroy(&at);
 }
 
-void site_warmer_stop(prep_serve_version *v)
+int site_warmer_release(prep_serve_version *v)
 {
-    if (!v->warmer_started) return;
+    if (!v->warmer_started) return 1;
     atomic_store_explicit(&v->warm_stop, 1, memory_order_release);
-    pthread_join(v->warmer, NULL);
-    v->warmer_started = 0;
+    return atomic_fetch_sub_explicit(&v->owners, 1, memory_order_acq_rel) == 1;
 }

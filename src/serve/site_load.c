@@ -512,10 +512,12 @@ static const site_file *find_prev(const prep_serve_version *p, const char *path)
     return NULL;
 }
 
-static void version_free(prep_serve_version *v)
+void (*site_test_hook)(int event, const prep_serve_version *v);
+
+void site_version_destroy(prep_serve_version *v)
 {
-    if (!v) return;
-    site_warmer_stop(v);
+    void (*hook)(int, const prep_serve_version *) = site_test_hook;
+    if (hook) hook(SITE_HOOK_FREED, v);
     for (size_t i = 0; i < v->n_files; i++) {
         site_file *f = &v->files[i];
         for (int k = 0; k < REP_N; k++) {
@@ -542,6 +544,13 @@ static void version_free(prep_serve_version *v)
     free(v->wait_page);
     free(v->h1_common);
     free(v);
+}
+
+/* The users' side of freeing: with a warmer still running, it frees v when it exits
+ * (site_warmer_release); the caller never waits for it. */
+static void version_free(prep_serve_version *v)
+{
+    if (v && site_warmer_release(v)) site_version_destroy(v);
 }
 
 void prep_serve_version_ref(prep_serve_version *v)
@@ -675,7 +684,7 @@ prep_err prep_serve_version_empty(const prep_serve_site_opts *opts, prep_serve_v
     return e;
 }
 
-prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_serve_version *prev,
+static prep_err version_load_one(const char *store, uint64_t seq, const prep_serve_version *prev,
                                  const prep_serve_site_opts *opts, prep_serve_version **out, prep_diags *d)
 {
     *out = NULL;
@@ -932,4 +941,125 @@ prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_ser
     else atomic_store(&v->warm_done, 1);
     *out = v;
     return PREP_OK;
+}
+
+/* "KIND: MESSAGE" of the first diag kept after index from (the message names the public
+ * path and the object), or the error's name. */
+static void first_reason(const prep_diags *d, size_t from, prep_err e, char *out, size_t cap)
+{
+    if (d && d->n > from) {
+        const prep_diag *g = &d->v[from];
+        snprintf(out, cap, "%s: %s", g->kind ? g->kind : "?", g->msg ? g->msg : "");
+    } else {
+        snprintf(out, cap, "%s", prep_err_str(e));
+    }
+}
+
+/* Start-up with a refused active cut (issue 13): the newest older cut that loads whole.
+ * The log says why the active one was refused and which cut stands in for it; a store
+ * whose only cut is damaged still fails (the caller serves the waiting page). */
+static prep_err version_fallback(const char *store, const prep_serve_site_opts *opts, prep_err e0, size_t d_from,
+                                 prep_serve_version **out, prep_diags *d)
+{
+    FILE *log = opts->log_out;
+    prep_cut_active a;
+    prep_diags q;
+    prep_diags_init(&q);
+    prep_err e = prep_cut_active_read(store, &a, &q);
+    prep_diags_free(&q);
+    if (e) return e0; /* no active pointer: nothing to stand in for */
+    char why[192];
+    first_reason(d, d_from, e0, why, sizeof why);
+    if (log)
+        fprintf(log, "prep serve: active cut %llu cannot be loaded (%s); looking for an older whole cut\n",
+                (unsigned long long)a.seq, prep_err_str(e0));
+    uint64_t cand[PREP_SERVE_FALLBACK_TRIES];
+    size_t n = 0;
+    prep_diags_init(&q);
+    e = prep_cut_fallbacks(store, cand, PREP_SERVE_FALLBACK_TRIES, &n, &q);
+    if (log && q.n) prep_diags_print(&q, log, 10);
+    prep_diags_free(&q);
+    for (size_t i = 0; e == PREP_OK && i < n; i++) {
+        prep_serve_version *v = NULL;
+        prep_diags_init(&q);
+        prep_err le = version_load_one(store, cand[i], NULL, opts, &v, &q);
+        if (le == PREP_OK) {
+            prep_diags_free(&q);
+            v->info.fallback_from = a.seq;
+            snprintf(v->info.fallback_why, sizeof v->info.fallback_why, "%s", why);
+            if (log) {
+                /* On failure the caller prints d; here nobody else will. */
+                if (d && d->n > d_from) {
+                    prep_diags tail = *d;
+                    tail.v = d->v + d_from;
+                    tail.n = d->n - d_from;
+                    tail.total = d->total - d_from;
+                    prep_diags_print(&tail, log, 10);
+                }
+                fprintf(log,
+                        "prep serve: serving cut %llu, the newest whole cut, instead of active cut %llu "
+                        "until a newer cut is activated\n",
+                        (unsigned long long)cand[i], (unsigned long long)a.seq);
+                fflush(log);
+            }
+            *out = v;
+            return PREP_OK;
+        }
+        if (log) {
+            char r[192];
+            first_reason(&q, 0, le, r, sizeof r);
+            fprintf(log, "prep serve: cut %llu cannot be loaded either (%s)\n", (unsigned long long)cand[i], r);
+        }
+        prep_diags_free(&q);
+        if (le == PREP_ERR_NOMEM) return le;
+    }
+    if (log) {
+        fprintf(log, "prep serve: no whole cut older than %llu in %s (%zu tried)\n", (unsigned long long)a.seq, store,
+                n);
+        fflush(log);
+    }
+    return e0;
+}
+
+/* The last active cut refused by a load (process-wide: one server per process). */
+static pthread_mutex_t refusal_mu = PTHREAD_MUTEX_INITIALIZER;
+static prep_serve_refusal refusal;
+
+int prep_serve_last_refusal(prep_serve_refusal *out)
+{
+    pthread_mutex_lock(&refusal_mu);
+    *out = refusal;
+    pthread_mutex_unlock(&refusal_mu);
+    return out->seq != 0;
+}
+
+prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_serve_version *prev,
+                                 const prep_serve_site_opts *opts, prep_serve_version **out, prep_diags *d)
+{
+    size_t d_from = d ? d->n : 0;
+    prep_err e = version_load_one(store, seq, prev, opts, out, d);
+    if (seq != 0) return e;
+    if (e == PREP_OK) { /* the active cut itself is served: no refusal stands */
+        pthread_mutex_lock(&refusal_mu);
+        memset(&refusal, 0, sizeof refusal);
+        pthread_mutex_unlock(&refusal_mu);
+        return e;
+    }
+    {
+        prep_cut_active a;
+        prep_diags q;
+        prep_diags_init(&q);
+        if (prep_cut_active_read(store, &a, &q) == PREP_OK) {
+            pthread_mutex_lock(&refusal_mu);
+            refusal.seq = a.seq;
+            memcpy(refusal.manifest_sha256, a.manifest_sha256, sizeof refusal.manifest_sha256);
+            first_reason(d, d_from, e, refusal.why, sizeof refusal.why);
+            pthread_mutex_unlock(&refusal_mu);
+        }
+        prep_diags_free(&q);
+    }
+    /* Only when nothing is being served: at start-up (no prev) or from the waiting page.
+     * While a cut is served, a failed switch keeps that one (the caller's rule). */
+    if (e == PREP_ERR_NOMEM || (prev && !prev->empty) || !opts || !opts->fallback) return e;
+    return version_fallback(store, opts, e, d_from, out, d);
 }

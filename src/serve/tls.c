@@ -1,12 +1,14 @@
 /* prep serve: the one SSL_CTX of the process (docs/internals/serve.md "Network layer").
- * TLS 1.2 minimum; TLS 1.3 ciphersuites left at OpenSSL's defaults (all AEAD); TLS 1.2
- * restricted to ECDHE with AES-GCM or ChaCha20-Poly1305 (no CBC, no RSA key exchange);
- * ALPN chooses h2 over http/1.1; session tickets on; renegotiation off; read ahead on. */
+ * Versions, ciphers and key-exchange groups are prep's one TLS policy
+ * (prep_tls_server_policy, include/prep/tls.h: TLS 1.2 minimum, ECDHE+AEAD for 1.2,
+ * X25519/P-256/P-384 only); here: ALPN chooses h2 over http/1.1, session tickets on,
+ * read ahead on. */
 #include <string.h>
 
 #include <openssl/err.h>
 
 #include "net_internal.h"
+#include "prep/tls.h"
 
 static const unsigned char alpn_ours[] = "\x02h2\x08http/1.1";
 
@@ -41,19 +43,17 @@ prep_err net_tls_ctx(const char *cert, const char *key, SSL_CTX **out, prep_diag
         ssl_diag(d, "tls", "tls", "cannot create a TLS context");
         return PREP_ERR_NOMEM;
     }
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
+    prep_err pe = prep_tls_server_policy(ctx, d);
+    if (pe) {
+        SSL_CTX_free(ctx);
+        return pe;
+    }
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
     /* Read ahead: one read(2) takes a whole record (and whatever follows it) instead of
      * its 5-byte header first and its body in a second read: one system call fewer per
      * request (bench_serve.sh: 2.2 reads per HTTPS/1.1 request without it). */
     SSL_CTX_set_read_ahead(ctx, 1);
-    if (!SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20")) {
-        ssl_diag(d, "tls", "tls", "cannot set the TLS 1.2 cipher list");
-        SSL_CTX_free(ctx);
-        return PREP_ERR_INVALID;
-    }
     if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
         ssl_diag(d, cert, "tls-cert", "cannot use the certificate chain");
         SSL_CTX_free(ctx);

@@ -1226,7 +1226,8 @@ static void test_br_lazy(void **state)
     assert_int_equal(info.br_made, 3);
     prep_serve_version_unref(v);
     prep_serve_version_unref(vw); /* joins nothing: the warmer is done */
-    /* a version dropped while its warmer runs stops and joins it (ASan/TSan: clean) */
+    /* a version dropped while its warmer runs asks it to stop without waiting; the warmer
+     * frees it (ASan/TSan: clean; test_serve_release holds the warmer) */
     vw = load(f, 0, NULL, &ow);
     prep_serve_version_unref(vw);
 }
@@ -1343,6 +1344,119 @@ static void test_whole_file_same_bytes(void **state)
     prep_serve_version_unref(w);
 }
 
+/* Issue 13: a restart (no prev) on a store whose active cut lost an object. Without
+ * opts.fallback the load fails as before; with it, the newest older cut that loads whole
+ * is served and the info says which active cut it stands in for and why. A cut whose
+ * manifest is not the one the next cut chains to is passed over; a load with a prev
+ * (a switch while serving) never falls back: the server keeps its version. */
+static void test_fallback(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(fx_cut(f, PREP_CUT_LIVE, T0), 1);
+    fx_site(f, 2);
+    assert_int_equal(fx_cut(f, PREP_CUT_LIVE, T0 + 300), 2);
+    fx_site(f, 3);
+    assert_int_equal(fx_cut(f, PREP_CUT_LIVE, T0 + 600), 3);
+    /* cut 3's corte.json ({"corte":3}) is its own object: delete it */
+    char h[65], op[4096];
+    prep_sha256_hex(f->data[F_CORTE], f->len[F_CORTE], h);
+    assert_int_equal(prep_cut_object_path(f->store, h, op, sizeof op), 0);
+    assert_int_equal(unlink(op), 0);
+
+    prep_serve_site_opts o = opts_https();
+    prep_serve_version *v = NULL;
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(prep_serve_version_load(f->store, 0, NULL, &o, &v, &d), PREP_ERR_VERIFY);
+    assert_null(v);
+    prep_diags_free(&d);
+    prep_serve_refusal rf;
+    assert_int_equal(prep_serve_last_refusal(&rf), 1); /* what /health compares with the pointer */
+    assert_int_equal(rf.seq, 3);
+    assert_int_equal(strlen(rf.manifest_sha256), 64);
+    assert_non_null(strstr(rf.why, "missing-object"));
+
+    o.fallback = 1;
+    prep_diags_init(&d);
+    assert_int_equal(prep_serve_version_load(f->store, 0, NULL, &o, &v, &d), PREP_OK);
+    assert_non_null(prep_diags_find(&d, "missing-object")); /* the active cut's reason stays in d */
+    prep_diags_free(&d);
+    prep_serve_version_info vi;
+    prep_serve_version_get_info(v, &vi);
+    assert_int_equal(vi.seq, 2);
+    assert_int_equal(vi.fallback_from, 3);
+    assert_non_null(strstr(vi.fallback_why, "missing-object"));
+    assert_non_null(strstr(vi.fallback_why, "corte.json"));
+    prep_serve_request r = rq(PREP_HTTP_GET, "/corte.json");
+    prep_serve_response resp;
+    prep_serve_respond(v, &r, &resp);
+    assert_int_equal(resp.status, 200);
+    assert_int_equal(resp.body_len, strlen("{\"corte\":2}"));
+    assert_memory_equal(resp.body, "{\"corte\":2}", resp.body_len);
+    assert_string_equal(fld(&resp, "x-prep-corte"), "2");
+    prep_serve_response_done(&resp);
+
+    /* a switch while serving (prev given): no fallback, the caller keeps prev */
+    prep_serve_version *v2 = NULL;
+    prep_diags_init(&d);
+    assert_int_equal(prep_serve_version_load(f->store, 0, v, &o, &v2, &d), PREP_ERR_VERIFY);
+    assert_null(v2);
+    prep_diags_free(&d);
+    prep_serve_version_unref(v);
+    /* from the waiting page (prev = the empty version): nothing is served, so it falls back */
+    prep_serve_version *ev = NULL;
+    assert_int_equal(prep_serve_version_empty(&o, &ev), PREP_OK);
+    prep_diags_init(&d);
+    assert_int_equal(prep_serve_version_load(f->store, 0, ev, &o, &v2, &d), PREP_OK);
+    prep_diags_free(&d);
+    prep_serve_version_get_info(v2, &vi);
+    assert_int_equal(vi.seq, 2);
+    assert_int_equal(vi.fallback_from, 3);
+    prep_serve_version_unref(v2);
+    prep_serve_version_unref(ev);
+
+    /* cut 2's manifest replaced by another one of sequence 2 (its horizon moved): cut 3
+     * does not chain to it, so cut 1 is served */
+    char *mp = pathf("%s/cuts/2/manifest", f->store);
+    size_t ml = 0;
+    char *m = read_all(mp, &ml);
+    assert_non_null(m);
+    char *vu = strstr(m, "# valid-until: ");
+    assert_non_null(vu);
+    char *colon = strchr(vu + 15 + 11, ':'); /* the minutes of "YYYY-MM-DDTHH:MM" */
+    assert_non_null(colon);
+    colon[1] = colon[1] == '0' ? '1' : '0';
+    chmod(mp, 0644);
+    write_bytes(mp, m, ml);
+    free(m);
+    free(mp);
+    uint64_t seqs[4];
+    size_t n = 0;
+    prep_diags_init(&d);
+    assert_int_equal(prep_cut_fallbacks(f->store, seqs, 4, &n, &d), PREP_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(seqs[0], 1);
+    assert_non_null(prep_diags_find(&d, "chain"));
+    prep_diags_free(&d);
+    prep_diags_init(&d);
+    assert_int_equal(prep_serve_version_load(f->store, 0, NULL, &o, &v, &d), PREP_OK);
+    prep_diags_free(&d);
+    prep_serve_version_get_info(v, &vi);
+    assert_int_equal(vi.seq, 1);
+    assert_int_equal(vi.fallback_from, 3);
+    prep_serve_version_unref(v);
+
+    /* the object restored: the active cut loads and no refusal stands */
+    write_bytes(op, f->data[F_CORTE], f->len[F_CORTE]);
+    v = load(f, 0, NULL, &o);
+    prep_serve_version_get_info(v, &vi);
+    assert_int_equal(vi.seq, 3);
+    assert_int_equal(vi.fallback_from, 0);
+    assert_string_equal(vi.fallback_why, "");
+    assert_int_equal(prep_serve_last_refusal(&rf), 0);
+    prep_serve_version_unref(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1362,6 +1476,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_br_lazy, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_part_damage_recovers, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_whole_file_same_bytes, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_fallback, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
