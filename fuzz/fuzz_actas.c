@@ -65,6 +65,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* every row read is kept or reported */
         if (s->rows_read != s->n + s->rows_bad + s->rows_pending) abort();
         if (d.total < s->rows_bad) abort();
+        /* integrity: every conflict is a diag; the header block reads on its own as in the set */
+        size_t before = d.total;
+        size_t nconf = prep_actas_conflicts(s, "fuzz.csv", &d);
+        if (d.total != before + nconf) abort();
+        prep_actas_header h;
+        if (prep_actas_read_header("fuzz.csv", (const char *)data, size, &h, &d) != PREP_OK) abort();
+        if (h.n_summary != s->hdr.n_summary) abort();
+        prep_actas_header_free(&h);
         uint32_t nc = cat->elections[0].n_cols;
         prep_buf w;
         prep_buf_init(&w, 0);

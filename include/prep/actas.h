@@ -200,6 +200,22 @@ prep_err prep_actas_derive_catalog(const char *actas_path, const char *candidatu
 prep_err prep_actas_derive_catalog_text(const char *actas_path, const char *candidaturas_csv_or_NULL,
                                         char **text, prep_diags *diags);
 
+/* ---- input integrity at the institute (issue 13; docs/formats/actas.md, "Integrity") */
+
+/* Captures of one acta that conflict: the same acta (catalogue casilla, or CLAVE_ACTA out
+ * of catalogue) captured twice at the same instant (prep_acta_instant) with different
+ * content, so which one counts would be decided by file order alone. A later capture is a
+ * correction and is no conflict. Each conflict is a diag "conflicting-duplicate" naming
+ * the file (name), both lines and the first field that differs. Returns the count. */
+size_t prep_actas_conflicts(const prep_actas *s, const char *name, prep_diags *d);
+
+/* Reads only the header block of a database file (the lines before the column header):
+ * the election's name, the cut line and the summary figures. *out owned
+ * (prep_actas_header_free). Errors as prep_actas_parse's for the layout. */
+prep_err prep_actas_read_header(const char *name, const char *data, size_t len, prep_actas_header *out,
+                                prep_diags *d);
+void prep_actas_header_free(prep_actas_header *h);
+
 /* ---- checking a published results file (docs/formats/actas.md, "Checking a published
  * file"). No catalogue: the file's own CONTABILIZADA and OBSERVACIONES are the
  * institute's decision for each row; every figure of its header block is recomputed

@@ -72,6 +72,10 @@ typedef struct prep_render_cut {
     const char *process_name; /* borrowed; NULL = the catalogue's process_name */
     prep_time valid_until;    /* validity horizon; PREP_TIME_NONE = at + 3 x cut_interval */
     int final_cut;            /* the final cut (participation counts specials per the catalogue) */
+    const char *override_reason; /* borrowed; NULL = none: the institute published this cut although
+                                  * its captures failed an integrity check (docs/institute.md, "Input
+                                  * integrity"); shown on "Cómo verificar" and in corte.json */
+    const char *overridden;   /* borrowed; what the override let through, one line each */
 } prep_render_cut;
 
 /* One official broadcaster for the "Difusores oficiales" page. */

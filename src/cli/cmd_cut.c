@@ -116,10 +116,15 @@ static int cut_from_catalog(const cli_opt *opts)
         fprintf(stderr, "prep cut: --valid-for must be a whole number of seconds >= 1\n");
         return CLI_USAGE;
     }
-    cutter cu;
-    if (cutter_open(&cu, "cut", cli_get(opts, "catalog"), cli_get(opts, "actas"), cli_get(opts, "key"), pub, store,
-                    cli_get(opts, "drill") != NULL))
+    const char *why = cli_get(opts, "override-reason");
+    if (why && (!*why || strlen(why) > 500 || !prep_utf8_valid(why, strlen(why)))) {
+        fprintf(stderr, "prep cut: --override-reason must be 1-500 bytes of UTF-8 text (it is published)\n");
         return CLI_USAGE;
+    }
+    cutter cu;
+    int oc = cutter_open(&cu, "cut", cli_get(opts, "catalog"), cli_get(opts, "actas"), cli_get(opts, "key"), pub,
+                         store, cli_get(opts, "drill") != NULL, why);
+    if (oc) return oc == -2 ? CLI_CHECK_FAILED : CLI_USAGE;
     cu.valid_for = valid_for;
     const prep_catalog *c = cu.cat;
     prep_time at;
@@ -132,6 +137,10 @@ static int cut_from_catalog(const cli_opt *opts)
     prep_diags_init(&d);
     cutter_stats st;
     prep_err e = cutter_cut(&cu, at, PREP_TIME_NONE, &st, &d);
+    if (e == PREP_ERR_VERIFY && prep_diags_find(&d, "count-decreased"))
+        fprintf(stderr, "prep cut: refusing to cut: counts would go below the active cut's (below); nothing is "
+                        "signed and the active cut stays. Pass --override-reason TEXT if this is intended (the "
+                        "reason is published in the cut)\n");
     if (!e) {
         char inst[64];
         prep_time_format(at, c->timezone, PREP_TS_HEADER, inst, sizeof inst);
@@ -141,6 +150,10 @@ static int cut_from_catalog(const cli_opt *opts)
                (unsigned long long)st.bytes, st.final_cut ? ", final" : "");
     }
     cutter_close(&cu);
+    if (e == PREP_ERR_VERIFY && prep_diags_find(&d, "count-decreased")) {
+        finish(&d, PREP_OK, "cut");
+        return CLI_CHECK_FAILED; /* an integrity refusal, like an unreadable row: exit 1 */
+    }
     return finish(&d, e == PREP_ERR_VERIFY ? PREP_ERR_INVALID : e, "cut");
 }
 
@@ -159,10 +172,14 @@ int cmd_cut(int argc, char **argv)
         {"store", "DIR", "the store to add the cut to; made if missing (required)", NULL},
         {"drill", NULL, "a drill cut (needs a drill key and a drill store)", NULL},
         {"valid-for", "SECONDS", "how long after the instant the cut stays current (default 3600)", NULL},
+        {"override-reason", "TEXT", "with --catalog: publish although the captures fail an integrity check "
+                                    "(unreadable rows, conflicting captures, counts below the active cut's); "
+                                    "TEXT and what it let through are published in the signed cut", NULL},
         {NULL, NULL, NULL, NULL},
     };
     int r = parse(argc, argv, opts, "cut",
                   "--catalog FILE --actas DIR --at TIME --key FILE --store DIR [--drill] [--valid-for SECONDS]\n"
+                  "           [--override-reason TEXT]\n"
                   "       prep cut --from DIR --process ID --at TIME --key FILE --store DIR [--tz ZONE] [--elections IDS]",
                   "Makes, signs and stores one cut (sequence = active + 1, chained to the active cut)\n"
                   "and activates it. With --catalog, the actas captured up to --at are counted and the\n"
@@ -170,6 +187,10 @@ int cmd_cut(int argc, char **argv)
                   "directory are published as they are. The format is in docs/formats/cut.md.");
     if (r >= 0) return r;
     if (cli_get(opts, "catalog")) return cut_from_catalog(opts);
+    if (cli_get(opts, "override-reason")) {
+        fprintf(stderr, "prep cut: --override-reason goes with --catalog (a --from cut publishes files as they are)\n");
+        return CLI_USAGE;
+    }
     if (need(opts, "cut", "from", "DIR") || need(opts, "cut", "process", "ID") || need(opts, "cut", "at", "TIME") ||
         need(opts, "cut", "key", "FILE") || need(opts, "cut", "store", "DIR"))
         return CLI_USAGE;

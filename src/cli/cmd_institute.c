@@ -360,7 +360,7 @@ int cmd_institute(int argc, char **argv)
         snprintf(c.secrets, n, "%s.secrets", c.registry);
     }
     cutter cu;
-    if (cutter_open(&cu, "institute", c.catalog, c.actas, c.key, c.pubkey, c.store, c.drill)) {
+    if (cutter_open(&cu, "institute", c.catalog, c.actas, c.key, c.pubkey, c.store, c.drill, NULL)) {
         prep_inst_config_free(&c);
         return CLI_USAGE;
     }
@@ -456,7 +456,14 @@ int cmd_institute(int argc, char **argv)
         prep_time instant = sim != PREP_TIME_NONE ? prep_time_now() : next;
         prep_err e = cutter_cut(&cu, next, instant, &st, &d);
         prep_time_format(next, cat->timezone, PREP_TS_HEADER, when, sizeof when);
-        if (e) {
+        if (e == PREP_ERR_VERIFY && prep_diags_find(&d, "count-decreased")) {
+            prep_diags_print(&d, stderr, 10);
+            fprintf(stderr,
+                    "prep institute: ALERT: the cut of %s is refused: counts would go below the active cut's "
+                    "(above); nothing is signed, the active cut stays, the next one is tried on time. A cut "
+                    "that must go out anyway: prep cut --override-reason TEXT\n",
+                    when);
+        } else if (e) {
             prep_diags_print(&d, stderr, 5);
             fprintf(stderr, "prep institute: the cut of %s failed: %s; the next one is tried on time\n", when,
                     prep_err_str(e));

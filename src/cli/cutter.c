@@ -27,13 +27,17 @@ void cutter_close(cutter *c)
     prep_cut_seckey_wipe(&c->key);
     free(c->pubtext);
     free(c->store);
+    free(c->actas_dir);
+    prep_buf_free(&c->overridden);
     memset(c, 0, sizeof *c);
 }
 
 int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *actas_dir, const char *key,
-                const char *pubkey, const char *store, int drill)
+                const char *pubkey, const char *store, int drill, const char *override_reason)
 {
     memset(c, 0, sizeof *c);
+    prep_buf_init(&c->overridden, 1 << 20);
+    c->override_reason = override_reason;
     c->drill = drill;
     c->applied_until = PREP_TIME_NONE;
     prep_diags d;
@@ -62,12 +66,21 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
     uint32_t n = c->cat->n_elections;
     c->sets = prep_xcalloc(n ? n : 1, sizeof *c->sets);
     c->cursors = prep_xcalloc(n ? n : 1, sizeof *c->cursors);
+    size_t bad = 0, conflicts = 0;
     for (uint32_t el = 0; el < n; el++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s.csv", actas_dir, c->cat->elections[el].id);
         prep_diags_free(&d);
         prep_diags_init(&d);
         e = prep_actas_load(path, c->cat, el, &c->sets[el], &d);
+        if (!e) {
+            size_t k = prep_actas_conflicts(c->sets[el], path, &d);
+            conflicts += k;
+            bad += c->sets[el]->rows_bad;
+            if (c->sets[el]->rows_bad)
+                prep_buf_printf(&c->overridden, "%s: %zu unreadable row(s) left out\n", path, c->sets[el]->rows_bad);
+            if (k) prep_buf_printf(&c->overridden, "%s: %zu conflicting capture(s), the later line kept\n", path, k);
+        }
         if (d.total) prep_diags_print(&d, stderr, 20);
         if (!e) e = prep_tally_cursor_init(&c->cursors[el], c->sets[el]);
         if (e) {
@@ -76,12 +89,57 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
         }
     }
     c->store = prep_xstrdup(store);
+    c->actas_dir = prep_xstrdup(actas_dir);
     prep_diags_free(&d);
+    if ((bad || conflicts) && !override_reason) {
+        fprintf(stderr,
+                "prep %s: refusing to cut: %zu unreadable row(s) and %zu conflicting capture(s) in %s (above); "
+                "nothing is signed and the active cut stays. Mend the captures, or pass --override-reason TEXT "
+                "to publish without them (the reason is published in the cut)\n",
+                cmd, bad, conflicts, actas_dir);
+        cutter_close(c);
+        return -2;
+    }
     return 0;
 fail:
     prep_diags_free(&d);
     cutter_close(c);
     return -1;
+}
+
+/* ACTAS_CAPTURADAS and ACTAS_CONTABILIZADAS of election e in the active cut's database,
+ * or -1 when the store has no such cut or file (a cut made with --from, an empty store). */
+static int previous_counts(const cutter *c, uint32_t e, int64_t *cap, int64_t *cont)
+{
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_cut_manifest m;
+    int rc = -1;
+    if (prep_cut_load(c->store, 0, &m, &d) != PREP_OK) goto out;
+    char path[256];
+    snprintf(path, sizeof path, "base-de-datos/%s.csv", c->cat->elections[e].id);
+    const prep_cut_entry *en = prep_cut_manifest_find(&m, path);
+    char obj[4096];
+    if (en && !en->n_parts && !prep_cut_object_path(c->store, en->sha256, obj, sizeof obj)) {
+        FILE *f = fopen(obj, "rb");
+        if (f) {
+            /* the header block is in the first lines: 64 KiB hold it */
+            char *buf = prep_xmalloc(65536);
+            size_t n = fread(buf, 1, 65536, f);
+            fclose(f);
+            prep_actas_header h;
+            if (prep_actas_read_header(path, buf, n, &h, &d) == PREP_OK) {
+                const char *vc = prep_actas_header_value(&h, 3), *vn = prep_actas_header_value(&h, 5);
+                if (vc && vn && !prep_parse_i64(vc, cap) && !prep_parse_i64(vn, cont)) rc = 0;
+                prep_actas_header_free(&h);
+            }
+            free(buf);
+        }
+    }
+    prep_cut_manifest_free(&m);
+out:
+    prep_diags_free(&d);
+    return rc;
 }
 
 prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st, prep_diags *d)
@@ -101,6 +159,32 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
         expected += (size_t)sum.esperadas;
     }
     if (e) return e;
+    /* counts never go backwards without a reason (a truncated captures file would) */
+    size_t decreased = 0;
+    for (uint32_t el = 0; el < c->cat->n_elections; el++) {
+        int64_t pc, pn;
+        if (previous_counts(c, el, &pc, &pn)) continue;
+        prep_summary sum;
+        prep_tally_summary(c->tally, el, 0, &sum);
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.csv", c->actas_dir, c->cat->elections[el].id);
+        const struct {
+            const char *name;
+            int64_t was, now;
+        } fig[] = {{"ACTAS_CAPTURADAS", pc, sum.capturadas}, {"ACTAS_CONTABILIZADAS", pn, sum.contabilizadas}};
+        for (size_t k = 0; k < PREP_ARRAY_LEN(fig); k++)
+            if (fig[k].now < fig[k].was) {
+                decreased++;
+                prep_diags_add(d, path, 0, 0, "count-decreased",
+                               "%s of %s would go from %lld in the active cut to %lld: captures are missing from "
+                               "the file (truncated or replaced?)",
+                               fig[k].name, c->cat->elections[el].id, (long long)fig[k].was, (long long)fig[k].now);
+                if (c->override_reason)
+                    prep_buf_printf(&c->overridden, "%s: %s %s %lld -> %lld\n", path, c->cat->elections[el].id,
+                                fig[k].name, (long long)fig[k].was, (long long)fig[k].now);
+            }
+    }
+    if (decreased && !c->override_reason) return PREP_ERR_VERIFY;
     c->applied_until = at;
     if (instant == PREP_TIME_NONE) instant = at;
     int final_cut = at >= c->cat->window_close || captured == expected;
@@ -130,6 +214,10 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
 
     prep_render_cut rc = {.seq = next, .at = instant, .drill = c->drill, .process_name = NULL,
                           .valid_until = instant + valid_for, .final_cut = final_cut};
+    if (c->override_reason && c->overridden.len) {
+        rc.override_reason = c->override_reason;
+        rc.overridden = c->overridden.data;
+    }
     prep_render_opts ro;
     prep_render_opts_init(&ro);
     ro.pubkey = c->pubtext;

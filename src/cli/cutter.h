@@ -23,6 +23,13 @@ typedef struct cutter {
     prep_time applied_until;     /* captures applied up to this instant */
     const prep_render_difusor *difusores; /* borrowed, for the "Difusores oficiales" page */
     size_t n_difusores;
+    /* Input integrity (docs/institute.md, "Input integrity"): a cut is refused when a row
+     * of the captures cannot be read, two captures of one acta conflict, or an election's
+     * captured or counted actas would go below the active cut's; with an override reason
+     * it is made and the reason, with what it overrode, is published in the signed cut. */
+    const char *override_reason; /* borrowed; NULL: refuse */
+    prep_buf overridden;         /* what the override let through, one line each */
+    char *actas_dir;             /* owned */
 } cutter;
 
 typedef struct cutter_stats {
@@ -33,10 +40,14 @@ typedef struct cutter_stats {
     double cpu_seconds;
 } cutter_stats;
 
-/* Loads everything; errors printed as "prep CMD: ...". Returns 0 or -1 (nothing to free). */
+/* Loads everything; errors printed as "prep CMD: ...". Returns 0, -1 (nothing to free),
+ * or -2 when the captures fail the integrity checks and no override reason is given
+ * (unreadable rows, conflicting captures: each a diag with file, line and column). */
 int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *actas_dir, const char *key,
-                const char *pubkey, const char *store, int drill);
-/* Applies the captures up to at (never backwards), renders incrementally, signs and stores
+                const char *pubkey, const char *store, int drill, const char *override_reason);
+/* Applies the captures up to at (never backwards); refuses (PREP_ERR_VERIFY, a diag
+ * "count-decreased" per figure, nothing signed) when an election's ACTAS_CAPTURADAS or
+ * ACTAS_CONTABILIZADAS would be below the active cut's, unless c->override_reason; renders incrementally, signs and stores
  * cut active+1 with cut instant `instant` (PREP_TIME_NONE = at). A drill on an accelerated
  * clock passes the real moment as the instant and the simulated one as at, so the
  * broadcasters' clock checks (future instant, validity horizon) hold unchanged.

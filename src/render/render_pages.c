@@ -901,6 +901,16 @@ void body_verify(rctx *x, rbuf *r, const char *seq, const char *iso)
                  "del instante <code>%s</code>. Cualquier persona puede comprobar que lo que ve es, byte por "
                  "byte, el corte que el instituto firm\xC3\xB3.</p>",
               seq, iso);
+    if (x->cut && x->cut->override_reason) {
+        rb_puts(r, "<section class=\"excepcion\"><h2>Excepci\xC3\xB3n autorizada en este corte</h2><p>El "
+                   "instituto public\xC3\xB3 este corte aunque sus capturas no pasaron una comprobaci\xC3\xB3n "
+                   "de integridad, con este motivo: <b>");
+        rb_esc(r, x->cut->override_reason);
+        rb_puts(r, "</b></p><p>Lo que la excepci\xC3\xB3n dej\xC3\xB3 pasar:</p><pre>");
+        rb_esc(r, x->cut->overridden ? x->cut->overridden : "");
+        rb_puts(r, "</pre><p>El motivo est\xC3\xA1 tambi\xC3\xA9n en <code>corte.json</code>, que la firma "
+                   "del corte cubre.</p></section>");
+    }
     if (!x->o->pubkey) {
         rb_puts(r, "<p>Los cortes de esta publicaci\xC3\xB3n a\xC3\xBAn no est\xC3\xA1n firmados. Cuando lo "
                    "est\xC3\xA9n, esta p\xC3\xA1gina mostrar\xC3\xA1 la llave p\xC3\xBA"

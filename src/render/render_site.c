@@ -727,7 +727,15 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
                   ci.seq, ci.iso, ci.valid, cut->drill ? "true" : "false");
         /* process ids are [A-Za-z0-9_-] (catalogue rule): no JSON escaping needed */
         rb_puts(&r, c->process_id);
-        rb_puts(&r, "\"}\n");
+        rb_puts(&r, "\"");
+        if (cut->override_reason) {
+            rb_puts(&r, ",\"excepcion\":{\"motivo\":");
+            rb_json_str(&r, cut->override_reason);
+            rb_puts(&r, ",\"detalle\":");
+            rb_json_str(&r, cut->overridden ? cut->overridden : "");
+            rb_puts(&r, "}");
+        }
+        rb_puts(&r, "}\n");
         if (r.err) {
             err = r.err;
             goto done;

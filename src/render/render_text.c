@@ -43,6 +43,18 @@ void rb_printf(rbuf *r, const char *fmt, ...)
     va_end(ap);
 }
 
+void rb_json_str(rbuf *r, const char *s)
+{
+    rb_puts(r, "\"");
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p == '"' || *p == '\\') rb_printf(r, "\\%c", *p);
+        else if (*p == '\n') rb_puts(r, "\\n");
+        else if (*p < 0x20 || *p == 0x7f) rb_printf(r, "\\u%04x", *p);
+        else rb_put(r, (const char *)p, 1);
+    }
+    rb_puts(r, "\"");
+}
+
 void rb_esc(rbuf *r, const char *s)
 {
     if (!s) return;

@@ -1,0 +1,123 @@
+/* prep actas: input integrity at the institute. Conflicting captures of one acta, and the
+ * header block of a published database read on its own (the previous cut's figures, which
+ * the next cut must not go below). docs/formats/actas.md, "Integrity". */
+#include "actas_internal.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int same_acta_cmp(const prep_acta *a, const prep_acta *b)
+{
+    if (a->casilla != b->casilla) return a->casilla < b->casilla ? -1 : 1;
+    if (a->casilla == CAT_NONE) {
+        int c = strcmp(a->clave_acta, b->clave_acta);
+        if (c) return c;
+    }
+    return 0;
+}
+
+static int cmp_idx(const void *pa, const void *pb, void *ctx)
+{
+    const prep_actas *s = ctx;
+    const prep_acta *a = &s->v[*(const uint32_t *)pa], *b = &s->v[*(const uint32_t *)pb];
+    int c = same_acta_cmp(a, b);
+    if (c) return c;
+    prep_time ta = prep_acta_instant(a), tb = prep_acta_instant(b);
+    if (ta != tb) return ta < tb ? -1 : 1;
+    return a->line < b->line ? -1 : a->line > b->line;
+}
+
+/* The first difference between two captures, or NULL when they say the same. */
+static const char *differs(const prep_actas *s, const prep_acta *a, const prep_acta *b, char *buf, size_t n)
+{
+    const cat_election *el = &s->cat->elections[s->election];
+    const int32_t *va = prep_acta_votes(s, a), *vb = prep_acta_votes(s, b);
+    for (uint32_t j = 0; j < el->n_cols; j++)
+        if (va[j] != vb[j]) {
+            char ta[16], tb[16];
+            prep_acta_vote_text(va[j], ta);
+            prep_acta_vote_text(vb[j], tb);
+            snprintf(buf, n, "%s is %s in one and %s in the other", el->cols[j].name, ta, tb);
+            return buf;
+        }
+    static const struct {
+        const char *name;
+        size_t off;
+    } f32[] = {
+        {"TOTAL_BOLETAS_SOBRANTES", offsetof(prep_acta, boletas_sobrantes)},
+        {"TOTAL_PERSONAS_VOTARON", offsetof(prep_acta, personas_votaron)},
+        {"TOTAL_REP_PARTIDO_CI_VOTARON", offsetof(prep_acta, rep_votaron)},
+        {"TOTAL_VOTOS_SACADOS", offsetof(prep_acta, votos_sacados)},
+        {"TOTAL_VOTOS_ASENTADO", offsetof(prep_acta, total_asentado)},
+    };
+    for (size_t k = 0; k < PREP_ARRAY_LEN(f32); k++) {
+        int32_t x, y;
+        memcpy(&x, (const char *)a + f32[k].off, sizeof x);
+        memcpy(&y, (const char *)b + f32[k].off, sizeof y);
+        if (x != y) {
+            snprintf(buf, n, "%s is %d in one and %d in the other", f32[k].name, (int)x, (int)y);
+            return buf;
+        }
+    }
+    if (a->no_acta != b->no_acta) {
+        snprintf(buf, n, "OBSERVACIONES says sin acta in one and not in the other");
+        return buf;
+    }
+    if (strcmp(a->sha, b->sha)) {
+        snprintf(buf, n, "SHA (the acta's image) differs");
+        return buf;
+    }
+    return NULL;
+}
+
+size_t prep_actas_conflicts(const prep_actas *s, const char *name, prep_diags *d)
+{
+    if (!s || s->n < 2) return 0;
+    uint32_t *ix = prep_xcalloc(s->n, sizeof *ix);
+    for (size_t i = 0; i < s->n; i++) ix[i] = (uint32_t)i;
+    qsort_r(ix, s->n, sizeof *ix, cmp_idx, (void *)s);
+    size_t n = 0;
+    for (size_t i = 1; i < s->n; i++) {
+        const prep_acta *a = &s->v[ix[i - 1]], *b = &s->v[ix[i]];
+        if (same_acta_cmp(a, b) || prep_acta_instant(a) != prep_acta_instant(b)) continue;
+        char why[160];
+        if (!differs(s, a, b, why, sizeof why)) continue; /* the same capture twice: harmless */
+        const char *key = a->clave_acta[0] ? a->clave_acta : a->clave_casilla;
+        prep_diags_add(d, name, (long)b->line, 1, "conflicting-duplicate",
+                       "acta %s is captured twice at the same instant with different content (lines %u and %u: "
+                       "%s): which one counts is not knowable",
+                       key, (unsigned)a->line, (unsigned)b->line, why);
+        n++;
+    }
+    free(ix);
+    return n;
+}
+
+prep_err prep_actas_read_header(const char *name, const char *data, size_t len, prep_actas_header *out,
+                                prep_diags *d)
+{
+    memset(out, 0, sizeof *out);
+    out->cut = PREP_TIME_NONE;
+    char *text = NULL;
+    size_t tlen = 0;
+    int latin1 = 0;
+    prep_err e = actas_decode(data, len, &text, &tlen, &latin1);
+    if (e) return e;
+    actas_lines it;
+    actas_lines_init(&it, text, tlen);
+    actas_layout lay;
+    e = actas_layout_read(name, &it, NULL, &lay, d);
+    if (!e) {
+        *out = lay.hdr;
+        memset(&lay.hdr, 0, sizeof lay.hdr);
+        actas_layout_free(&lay);
+    }
+    free(text);
+    return e;
+}
+
+void prep_actas_header_free(prep_actas_header *h)
+{
+    if (h) actas_header_free(h);
+}
