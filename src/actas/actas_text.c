@@ -312,8 +312,16 @@ uint32_t actas_indep_no(const char *name)
 
 int actas_special_col(const char *name, cat_col_kind *kind)
 {
-    static const char *const noreg[] = {"NO_REGISTRADOS", "NO_REGISTRADAS", "CANDIDATOS_NO_REGISTRADOS",
-                                        "CAND_NO_REG", "NO_REG", "VOTOS_NO_REGISTRADOS"};
+    static const char *const noreg[] = {"NO_REGISTRADOS",
+                                        "NO_REGISTRADAS",
+                                        "CANDIDATOS_NO_REGISTRADOS",
+                                        "CANDIDATURAS_NO_REGISTRADAS",
+                                        "CANDIDATURA_NO_REGISTRADA",
+                                        "CAND_NO_REG",
+                                        "CAND_NO_REGISTRADOS",
+                                        "NO_REG",
+                                        "VOTOS_NO_REGISTRADOS",
+                                        "VOTOS_CANDIDATOS_NO_REGISTRADOS"};
     static const char *const nulos[] = {"NULOS", "VOTOS_NULOS", "NULO"};
     for (size_t i = 0; i < PREP_ARRAY_LEN(noreg); i++)
         if (strcmp(name, noreg[i]) == 0) {
