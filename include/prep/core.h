@@ -87,6 +87,9 @@ void prep_diags_init(prep_diags *d);
 void prep_diags_free(prep_diags *d);
 void prep_diags_add(prep_diags *d, const char *file, long line, long col, const char *kind,
                     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* The same with a va_list, for a part's own reporting helper (one that also counts). */
+void prep_diags_vadd(prep_diags *d, const char *file, long line, long col, const char *kind, const char *fmt,
+                     va_list ap) __attribute__((format(printf, 6, 0)));
 /* Prints up to `limit` diags (0 = all kept) to f, then "... and N more" if any. */
 void prep_diags_print(const prep_diags *d, FILE *f, size_t limit);
 /* First diag with this kind, or NULL (tests use it to assert location and kind). */

@@ -232,12 +232,10 @@ static int row_bad(cctx *x, long line, long col, const char *kind, const char *f
     __attribute__((format(printf, 5, 6)));
 static int row_bad(cctx *x, long line, long col, const char *kind, const char *fmt, ...)
 {
-    char msg[400];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    prep_diags_vadd(x->d, x->name, line, col, kind, fmt, ap);
     va_end(ap);
-    prep_diags_add(x->d, x->name, line, col, kind, "%s", msg);
     x->bad++;
     return -1;
 }
@@ -550,22 +548,20 @@ static void explain(const cctx *x, int i, int64_t stated, const figs *g, const f
                     prep_filecheck_figure *f)
 {
     if (i == 8) {
-        size_t k2 = count_rows(x, pick_flag_2);
-        if (k2 && stated == g->v[8] - (int64_t)k2) {
-            snprintf(f->note, sizeof f->note,
-                     "the file's figure leaves out the %zu row(s) flagged CONTABILIZADA 2 (read here as not "
-                     "counted; with them the rows give %lld)",
-                     k2, (long long)g->v[8]);
-            note_lines(f, x, pick_flag_2);
+        static const struct {
+            int (*pick)(const crow *);
+            const char *what;
+        } left_out[] = {
+            {pick_flag_2, "row(s) flagged CONTABILIZADA 2 (read here as not counted)"},
+            {pick_flag_no_reason, "row(s) flagged CONTABILIZADA 0 that carry no OBSERVACIONES"},
+        };
+        for (size_t m = 0; m < PREP_ARRAY_LEN(left_out); m++) {
+            size_t k = count_rows(x, left_out[m].pick);
+            if (!k || stated != g->v[8] - (int64_t)k) continue;
+            snprintf(f->note, sizeof f->note, "the file's figure leaves out the %zu %s (with them the rows give %lld)",
+                     k, left_out[m].what, (long long)g->v[8]);
+            note_lines(f, x, left_out[m].pick);
             return;
-        }
-        size_t k = count_rows(x, pick_flag_no_reason);
-        if (k && stated == g->v[8] - (int64_t)k) {
-            snprintf(f->note, sizeof f->note,
-                     "%zu row(s) flagged CONTABILIZADA 0 carry no OBSERVACIONES; the file's figure leaves them out "
-                     "(with them the rows give %lld)",
-                     k, (long long)g->v[8]);
-            note_lines(f, x, pick_flag_no_reason);
         }
         return;
     }

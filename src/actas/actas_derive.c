@@ -128,12 +128,10 @@ static void derr(dctx *x, long line, long col, const char *kind, const char *fmt
     __attribute__((format(printf, 5, 6)));
 static void derr(dctx *x, long line, long col, const char *kind, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    prep_diags_vadd(x->d, x->name, line, col, kind, fmt, ap);
     va_end(ap);
-    prep_diags_add(x->d, x->name, line, col, kind, "%s", msg);
     x->nerr++;
 }
 

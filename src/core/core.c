@@ -172,8 +172,8 @@ void prep_diags_free(prep_diags *d)
     d->max_keep = keep;
 }
 
-void prep_diags_add(prep_diags *d, const char *file, long line, long col, const char *kind,
-                    const char *fmt, ...)
+void prep_diags_vadd(prep_diags *d, const char *file, long line, long col, const char *kind, const char *fmt,
+                     va_list ap)
 {
     d->total++;
     size_t max = d->max_keep ? d->max_keep : 1000;
@@ -190,11 +190,17 @@ void prep_diags_add(prep_diags *d, const char *file, long line, long col, const 
     g->kind = prep_xstrdup(kind ? kind : "error");
     prep_buf b;
     prep_buf_init(&b, 1 << 16);
+    if (prep_buf_vprintf(&b, fmt, ap) != PREP_OK) prep_buf_puts(&b, "(message too long)");
+    g->msg = prep_buf_steal(&b, NULL);
+}
+
+void prep_diags_add(prep_diags *d, const char *file, long line, long col, const char *kind,
+                    const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    if (prep_buf_vprintf(&b, fmt, ap) != PREP_OK) prep_buf_puts(&b, "(message too long)");
+    prep_diags_vadd(d, file, line, col, kind, fmt, ap);
     va_end(ap);
-    g->msg = prep_buf_steal(&b, NULL);
 }
 
 void prep_diags_print(const prep_diags *d, FILE *f, size_t limit)
