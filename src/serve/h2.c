@@ -6,7 +6,10 @@
  * code as HTTP/1.1. Bodies go out with NGHTTP2_DATA_FLAG_NO_COPY: nghttp2 never copies
  * them; send_data_callback puts the 9-byte frame header and the slice of the version's
  * memory into the connection's TLS write buffer, which SSL_write encrypts from. Each
- * stream holds its response (and so its version reference) until nghttp2 closes it. */
+ * stream holds its response (and so its version reference) until nghttp2 closes it, or
+ * until the connection goes: nghttp2_session_del frees its streams without calling
+ * on_stream_close, so the connection keeps its own list of open streams and frees what
+ * is left on it after the session (net_h2_free). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -15,12 +18,16 @@
 
 #include "net_internal.h"
 
+typedef struct h2_stream h2_stream;
+
 struct net_h2 {
     nghttp2_session *s;
     net_conn *c;
+    h2_stream *streams;              /* open streams (doubly linked): freed with the session */
 };
 
-typedef struct h2_stream {
+struct h2_stream {
+    h2_stream *prev, *next;          /* in net_h2.streams */
     int32_t id;
     char fields[NET_H2_FIELDS_MAX];
     size_t flen, header_bytes;
@@ -33,7 +40,27 @@ typedef struct h2_stream {
     size_t body_len, body_off;
     nghttp2_nv nv[PREP_SERVE_MAX_FIELDS + 16];
     char status[8], clen[24], date[40], seq[24];
-} h2_stream;
+};
+
+static void stream_link(net_h2 *h, h2_stream *st)
+{
+    st->prev = NULL;
+    st->next = h->streams;
+    if (h->streams) h->streams->prev = st;
+    h->streams = st;
+}
+
+/* Unlinks st and frees it with what it holds: its response (the version reference, an
+ * archive body) and our own body. */
+static void stream_free(net_h2 *h, h2_stream *st)
+{
+    if (st->prev) st->prev->next = st->next;
+    else h->streams = st->next;
+    if (st->next) st->next->prev = st->prev;
+    if (st->has_resp) prep_serve_response_done(&st->resp);
+    free(st->own);
+    free(st);
+}
 
 static prep_http_slice keep(h2_stream *st, const uint8_t *v, size_t n)
 {
@@ -56,9 +83,11 @@ static int name_is(const uint8_t *name, size_t len, const char *s)
 static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
 {
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    net_conn *c = ud;
     h2_stream *st = calloc(1, sizeof *st);
     if (!st) return NGHTTP2_ERR_CALLBACK_FAILURE;
     st->id = frame->hd.stream_id;
+    stream_link(c->h2, st);
     nghttp2_session_set_stream_user_data(session, st->id, st);
     return 0;
 }
@@ -235,13 +264,11 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
 static int on_stream_close(nghttp2_session *session, int32_t id, uint32_t error_code, void *ud)
 {
     (void)error_code;
-    (void)ud;
+    net_conn *c = ud;
     h2_stream *st = nghttp2_session_get_stream_user_data(session, id);
     if (!st) return 0;
     nghttp2_session_set_stream_user_data(session, id, NULL);
-    if (st->has_resp) prep_serve_response_done(&st->resp);
-    free(st->own);
-    free(st);
+    stream_free(c->h2, st);
     return 0;
 }
 
@@ -279,9 +306,14 @@ int net_h2_start(net_conn *c)
 
 void net_h2_free(net_conn *c)
 {
-    if (!c->h2) return;
-    nghttp2_session_del(c->h2->s); /* closes every stream: on_stream_close frees them */
-    free(c->h2);
+    net_h2 *h = c->h2;
+    if (!h) return;
+    /* nghttp2_session_del does not call on_stream_close: the streams still open (a
+     * client gone mid-response, a stalled flow-control window) are freed here, and with
+     * them their responses' version references. */
+    nghttp2_session_del(h->s);
+    while (h->streams) stream_free(h, h->streams);
+    free(h);
     c->h2 = NULL;
 }
 
