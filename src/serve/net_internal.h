@@ -16,6 +16,7 @@
 #define NET_RBUF PREP_HTTP_MAX_HEAD  /* read buffer: one whole head (16 KiB) */
 #define NET_WBUF (64 * 1024)         /* TLS write buffer (coalesced records) */
 #define NET_LOGBUF (64 * 1024)       /* access-log buffer per worker */
+#define NET_MMAP_THRESHOLD (1 << 20) /* malloc blocks this large get their own mapping */
 #define NET_H2_MAX_STREAMS 100
 #define NET_H2_FIELDS_MAX 8192       /* bytes of kept request fields per HTTP/2 stream */
 #define NET_H2_HEADER_LIST_MAX PREP_HTTP_MAX_HEAD /* all request fields of a stream */
