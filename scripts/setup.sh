@@ -24,6 +24,8 @@ PKGS=(
   # OpenSSH's sshd (SFTP delivery), vsftpd (explicit FTPS delivery); clients curl, h2load/
   # nghttp (HTTP/2) and wrk (load)
   apache2 nginx haproxy openssh-server openssh-client vsftpd curl nghttp2-client wrk
+  # HTTP/2 attack client of the serve_h2_* tests (tests/integ/h2_attack.py, /usr/bin/python3)
+  python3-h2
   # the self-check reads firewall rules and the clock state (prep check)
   nftables iproute2 procps
 )

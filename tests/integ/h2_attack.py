@@ -1,0 +1,194 @@
+#!/usr/bin/python3
+"""HTTP/2 attack client for the tests/integ/serve_h2_*.sh scripts (issue 13).
+
+Debian's python3-h2 (hyper-h2 4.1, with hpack and hyperframe), run by /usr/bin/python3 so
+that a python3 earlier on PATH (pyenv, a venv) without it does not matter. Loopback only,
+bounded in count and time.
+
+  h2_attack.py rss PID
+      Prints the process's VmRSS in kB.
+
+  h2_attack.py hold --port P --cafile F --conns N --streams M --path PATH [--pid PID]
+                    [--curl URL] [--window W]
+      Opens N HTTP/2 connections over TLS whose streams get an initial flow-control window
+      of W bytes (default 0: the server may send the response head, never a byte of the
+      body), sends M GET PATH on each, waits until every stream has its response head (or
+      a reset), samples the server's RSS (--pid), checks that a normal request (curl
+      --http2 URL) is answered 200 meanwhile (--curl), then closes the sockets abruptly
+      (no GOAWAY, streams still open: a browser tab closed mid-download). Prints one JSON
+      line: heads, resets, rss_kb_peak, curl. Exit 0 when every stream got a head or a
+      reset and curl (if asked) got 200.
+
+  h2_attack.py wait-rss PID --max-kb K [--seconds S]
+      Polls the RSS every 100 ms until it is at most K kB (exit 0), or S seconds (default
+      10) pass (exit 1). Prints the last value.
+"""
+import argparse
+import json
+import socket
+import ssl
+import subprocess
+import sys
+import time
+
+import h2.config
+import h2.connection
+import h2.events
+import h2.exceptions
+from h2.settings import SettingCodes
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise SystemExit("no VmRSS for %d" % pid)
+
+
+class H2:
+    """One client connection: TLS with ALPN h2, the h2 state machine, a socket."""
+
+    def __init__(self, port, cafile, window=None, timeout=10):
+        ctx = ssl.create_default_context(cafile=cafile)
+        ctx.set_alpn_protocols(["h2"])
+        raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock = ctx.wrap_socket(raw, server_hostname="localhost")
+        if self.sock.selected_alpn_protocol() != "h2":
+            raise SystemExit("server did not choose h2")
+        self.conn = h2.connection.H2Connection(
+            config=h2.config.H2Configuration(client_side=True, header_encoding=None))
+        self.conn.initiate_connection()
+        if window is not None:
+            self.conn.update_settings({SettingCodes.INITIAL_WINDOW_SIZE: window})
+        self.flush()
+        self.heads = {}
+        self.resets = set()
+        self.data = {}
+        self.closed = False
+
+    def flush(self):
+        out = self.conn.data_to_send()
+        if out:
+            self.sock.sendall(out)
+
+    def get(self, path, end_stream=True):
+        sid = self.conn.get_next_available_stream_id()
+        self.conn.send_headers(sid, [(b":method", b"GET"), (b":path", path.encode()), (b":scheme", b"https"),
+                                     (b":authority", b"localhost")], end_stream=end_stream)
+        return sid
+
+    def pump(self, timeout=None):
+        """Reads once (blocking up to timeout) and handles the events. False at EOF."""
+        if timeout is not None:
+            self.sock.settimeout(timeout)
+        try:
+            data = self.sock.recv(65536)
+        except socket.timeout:
+            return True
+        except (ConnectionResetError, ssl.SSLError, OSError):
+            self.closed = True
+            return False
+        if not data:
+            self.closed = True
+            return False
+        try:
+            events = self.conn.receive_data(data)
+        except h2.exceptions.ProtocolError:
+            self.closed = True
+            return False
+        for ev in events:
+            if isinstance(ev, h2.events.ResponseReceived):
+                self.heads[ev.stream_id] = dict(ev.headers)
+            elif isinstance(ev, h2.events.StreamReset):
+                self.resets.add(ev.stream_id)
+            elif isinstance(ev, h2.events.DataReceived):
+                self.data[ev.stream_id] = self.data.get(ev.stream_id, 0) + len(ev.data)
+            elif isinstance(ev, h2.events.ConnectionTerminated):
+                self.closed = True
+        try:
+            self.flush()
+        except OSError:
+            self.closed = True
+            return False
+        return True
+
+    def abort(self):
+        """Closes the TCP connection at once (RST: unread data, no GOAWAY)."""
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        except OSError:
+            pass
+        self.sock.close()
+
+
+def curl_ok(url, cafile):
+    r = subprocess.run(["curl", "-sS", "--max-time", "10", "--http2", "--cacert", cafile, "-o", "/dev/null",
+                        "-w", "%{http_code}", url], capture_output=True, text=True)
+    return r.stdout.strip() == "200"
+
+
+def cmd_hold(a):
+    conns = [H2(a.port, a.cafile, window=a.window) for _ in range(a.conns)]
+    sids = []
+    for c in conns:
+        sids.append([c.get(a.path) for _ in range(a.streams)])
+        c.flush()
+    deadline = time.time() + 20
+    for c, ss in zip(conns, sids):
+        while time.time() < deadline and not c.closed and \
+                not all(s in c.heads or s in c.resets for s in ss):
+            c.pump(timeout=1)
+    heads = sum(len(c.heads) for c in conns)
+    resets = sum(len(c.resets) for c in conns)
+    peak = rss_kb(a.pid) if a.pid else 0
+    cok = curl_ok(a.curl, a.cafile) if a.curl else None
+    for c in conns:
+        c.abort()
+    print(json.dumps({"heads": heads, "resets": resets, "rss_kb_peak": peak, "curl": cok}))
+    ok = heads + resets == a.conns * a.streams and cok is not False
+    return 0 if ok else 1
+
+
+def cmd_wait_rss(a):
+    end = time.time() + a.seconds
+    while True:
+        v = rss_kb(a.pid)
+        if v <= a.max_kb:
+            print(v)
+            return 0
+        if time.time() >= end:
+            print(v)
+            return 1
+        time.sleep(0.1)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("rss")
+    r.add_argument("pid", type=int)
+    h = sub.add_parser("hold")
+    h.add_argument("--port", type=int, required=True)
+    h.add_argument("--cafile", required=True)
+    h.add_argument("--conns", type=int, default=1)
+    h.add_argument("--streams", type=int, default=1)
+    h.add_argument("--path", required=True)
+    h.add_argument("--pid", type=int, default=0)
+    h.add_argument("--curl")
+    h.add_argument("--window", type=int, default=0)
+    w = sub.add_parser("wait-rss")
+    w.add_argument("pid", type=int)
+    w.add_argument("--max-kb", type=int, required=True)
+    w.add_argument("--seconds", type=float, default=10)
+    a = p.parse_args()
+    if a.cmd == "rss":
+        print(rss_kb(a.pid))
+        return 0
+    if a.cmd == "hold":
+        return cmd_hold(a)
+    return cmd_wait_rss(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
