@@ -24,6 +24,9 @@ struct net_h2 {
     nghttp2_session *s;
     net_conn *c;
     h2_stream *streams;              /* open streams (doubly linked): freed with the session */
+    size_t pinned;                   /* bytes the open streams' answers own (NET_H2_MEM_BUDGET) */
+    size_t n_pending;                /* streams with body bytes not yet sent */
+    uint64_t over_budget;            /* answers refused with 503 for the memory budget */
 };
 
 struct h2_stream {
@@ -32,6 +35,8 @@ struct h2_stream {
     char fields[NET_H2_FIELDS_MAX];
     size_t flen, header_bytes;
     int too_large;
+    int pending;                     /* counted in net_h2.n_pending */
+    size_t pin;                      /* counted in net_h2.pinned */
     prep_http_slice method, path, query, target, ae, inm, range, if_range, ua, referer;
     prep_serve_response resp;
     int has_resp;
@@ -57,6 +62,8 @@ static void stream_free(net_h2 *h, h2_stream *st)
     if (st->prev) st->prev->next = st->next;
     else h->streams = st->next;
     if (st->next) st->next->prev = st->prev;
+    h->pinned -= st->pin;
+    if (st->pending) h->n_pending--;
     if (st->has_resp) prep_serve_response_done(&st->resp);
     free(st->own);
     free(st);
@@ -88,6 +95,9 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
     if (!st) return NGHTTP2_ERR_CALLBACK_FAILURE;
     st->id = frame->hd.stream_id;
     stream_link(c->h2, st);
+    /* A new request is progress only while no answer waits for the client's window:
+     * otherwise a request every few seconds would keep stalled answers alive forever. */
+    if (!c->h2->n_pending) c->active_ms = c->w->now_ms;
     nghttp2_session_set_stream_user_data(session, st->id, st);
     return 0;
 }
@@ -156,6 +166,11 @@ static int send_data(nghttp2_session *session, nghttp2_frame *frame, const uint8
     memcpy(c->wbuf + c->wlen, st->body + st->body_off, length);
     c->wlen += length;
     st->body_off += length;
+    c->active_ms = c->w->now_ms; /* response bytes: the only progress of a busy connection */
+    if (st->body_off == st->body_len && st->pending) {
+        st->pending = 0;
+        c->h2->n_pending--;
+    }
     if (pad > 1) {
         memset(c->wbuf + c->wlen, 0, pad - 1);
         c->wlen += pad - 1;
@@ -190,9 +205,35 @@ static void respond(net_conn *c, h2_stream *st)
     int status;
     size_t nv = 0;
     int which = st->path.p ? net_is_reserved(st->path.p, st->path.len) : 0;
-    if (st->too_large || m == PREP_HTTP_OTHER || which || !st->path.p) {
+    int busy = 0;
+    if (!(st->too_large || m == PREP_HTTP_OTHER || which || !st->path.p)) {
+        prep_serve_request sr = {.method = m,
+                                 .path = st->path,
+                                 .accept_encoding = st->ae,
+                                 .if_none_match = st->inm,
+                                 .range = st->range,
+                                 .if_range = st->if_range,
+                                 .now = PREP_TIME_NONE};
+        prep_serve_respond(w->v, &sr, &st->resp);
+        st->has_resp = 1;
+        /* The memory budget: what the open answers own (archive bodies, identity pages
+         * copied from their parts; a body in the version's memory costs nothing more).
+         * The first such answer is always admitted, so one download of any size the site
+         * serves works; past the budget the stream gets 503 and retry-after. */
+        size_t own = st->resp._owned ? (size_t)st->resp.body_len : 0;
+        if (own && c->h2->pinned && c->h2->pinned + own > NET_H2_MEM_BUDGET) {
+            prep_serve_response_done(&st->resp);
+            st->has_resp = 0;
+            busy = 1;
+            c->h2->over_budget++;
+        } else {
+            st->pin = own;
+            c->h2->pinned += own;
+        }
+    }
+    if (!st->has_resp) {
         const char *ctype = "text/plain; charset=utf-8";
-        status = st->too_large ? 431 : m == PREP_HTTP_OTHER ? 405 : !st->path.p ? 400 : 200;
+        status = busy ? 503 : st->too_large ? 431 : m == PREP_HTTP_OTHER ? 405 : !st->path.p ? 400 : 200;
         if (status == 200) {
             st->body_len = net_reserved_body(s, which, &st->own);
             if (which == 2) ctype = "text/plain; version=0.0.4; charset=utf-8";
@@ -208,19 +249,11 @@ static void respond(net_conn *c, h2_stream *st)
         st->nv[nv++] = NV("content-type", ctype);
         st->nv[nv++] = NV("cache-control", "no-cache");
         if (status == 405) st->nv[nv++] = NV("allow", "GET, HEAD");
+        if (status == 503) st->nv[nv++] = NV("retry-after", "5");
         net_kv kv[8];
         size_t n = net_security_fields(c, kv, PREP_ARRAY_LEN(kv), st->seq, sizeof st->seq);
         for (size_t i = 0; i < n; i++) st->nv[nv++] = NV(kv[i].n, kv[i].v);
     } else {
-        prep_serve_request sr = {.method = m,
-                                 .path = st->path,
-                                 .accept_encoding = st->ae,
-                                 .if_none_match = st->inm,
-                                 .range = st->range,
-                                 .if_range = st->if_range,
-                                 .now = PREP_TIME_NONE};
-        prep_serve_respond(w->v, &sr, &st->resp);
-        st->has_resp = 1;
         status = st->resp.status;
         snprintf(st->status, sizeof st->status, "%d", status);
         st->nv[nv++] = NV(":status", st->status);
@@ -246,8 +279,13 @@ static void respond(net_conn *c, h2_stream *st)
                        st->target.p ? st->target.p : "", st->target.len, "HTTP/2.0", status, sent, st->referer.p,
                        st->referer.len, st->ua.p, st->ua.len);
     nghttp2_data_provider dp = {.source.ptr = st, .read_callback = data_read};
-    int rv = nghttp2_submit_response(c->h2->s, st->id, st->nv, nv, send_body && st->body_len ? &dp : NULL);
+    int with_body = send_body && st->body_len;
+    int rv = nghttp2_submit_response(c->h2->s, st->id, st->nv, nv, with_body ? &dp : NULL);
     if (rv) nghttp2_submit_rst_stream(c->h2->s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
+    else if (with_body) {
+        st->pending = 1;
+        c->h2->n_pending++;
+    }
 }
 
 static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
@@ -314,6 +352,7 @@ void net_h2_free(net_conn *c)
     nghttp2_session_del(h->s);
     while (h->streams) stream_free(h, h->streams);
     free(h);
+    c->w->trim_due = 1;
     c->h2 = NULL;
 }
 
@@ -353,7 +392,8 @@ void net_h2_on_readable(net_conn *c)
             return;
         }
         if (n == 0) break;
-        c->active_ms = c->w->now_ms;
+        /* Bytes read are not progress (PING, SETTINGS, WINDOW_UPDATE cost the client
+         * nothing): requests and response bytes are (on_begin_headers, send_data). */
         if (nghttp2_session_mem_recv(c->h2->s, (const uint8_t *)c->rbuf, (size_t)n) < 0) {
             c->dead = 1;
             return;

@@ -17,7 +17,8 @@
 #define NET_WBUF (64 * 1024)         /* TLS write buffer (coalesced records) */
 #define NET_LOGBUF (64 * 1024)       /* access-log buffer per worker */
 #define NET_MMAP_THRESHOLD (1 << 20) /* malloc blocks this large get their own mapping */
-#define NET_H2_MAX_STREAMS 100
+#define NET_H2_MAX_STREAMS 32          /* SETTINGS_MAX_CONCURRENT_STREAMS */
+#define NET_H2_MEM_BUDGET (16u << 20)  /* bytes the open answers of one connection may own */
 #define NET_H2_FIELDS_MAX 8192       /* bytes of kept request fields per HTTP/2 stream */
 #define NET_H2_HEADER_LIST_MAX PREP_HTTP_MAX_HEAD /* all request fields of a stream */
 
@@ -78,6 +79,7 @@ struct net_worker {
     char *logbuf;                        /* NET_LOGBUF, or NULL without an access log */
     size_t loglen;
     int64_t log_flushed_ms;
+    int trim_due;                        /* an HTTP/2 connection closed: malloc_trim at the tick */
     net_stats st;
 };
 

@@ -329,6 +329,14 @@ static void *worker_main(void *arg)
             last_tick = w->now_ms;
             net_conn_timeouts(w);
             net_access_flush(w);
+            if (w->trim_due) {
+                /* Give back the heap pages freed by closed HTTP/2 connections (their
+                 * streams, sessions, buffers are many blocks under the mmap threshold,
+                 * scattered among live ones: glibc returns only the top of a heap).
+                 * At most once a second per worker. */
+                w->trim_due = 0;
+                malloc_trim(0);
+            }
         }
     }
     while (w->conns) net_conn_close(w->conns);

@@ -202,7 +202,9 @@ int net_conn_flush_wbuf(net_conn *c)
         int n = SSL_write(c->ssl, c->wbuf + c->woff, (int)(c->wlen - c->woff));
         if (n > 0) {
             c->woff += (size_t)n;
-            c->active_ms = c->w->now_ms;
+            /* HTTP/1.1 writes only answers; HTTP/2 also PING and SETTINGS acks, which are
+             * no progress: h2.c counts its response bytes itself. */
+            if (c->proto != PROTO_H2) c->active_ms = c->w->now_ms;
             continue;
         }
         int e = SSL_get_error(c->ssl, n);
