@@ -19,6 +19,20 @@ bounded in count and time.
       line: heads, resets, rss_kb_peak, curl. Exit 0 when every stream got a head or a
       reset and curl (if asked) got 200.
 
+  h2_attack.py flood --port P --cafile F --conns N --streams M --path PATH [--pid PID]
+                     [--curl URL]
+      Like hold, but sends the M requests of each connection at once right after the
+      preface, before reading the server's SETTINGS (so the client library does not hold
+      them back to the server's stream limit). Waits until every stream has a head or a
+      reset, or the connection is closed; prints statuses (count per :status), resets,
+      closed (connections the server closed), rss_kb_peak, curl. Exit 0 unless curl failed.
+
+  h2_attack.py keepalive --port P --cafile F [--streams M] [--path PATH] [--seconds S]
+      One connection; M (default 0) GET PATH with a zero window (answers that can never
+      progress), then a PING and a connection WINDOW_UPDATE every 0.5 s and a new request
+      every 2 s, until the server closes the connection or S seconds (default 15) pass.
+      Prints {"closed_after": seconds or null}.
+
   h2_attack.py wait-rss PID --max-kb K [--seconds S]
       Polls the RSS every 100 ms until it is at most K kB (exit 0), or S seconds (default
       10) pass (exit 1). Prints the last value.
@@ -150,6 +164,64 @@ def cmd_hold(a):
     return 0 if ok else 1
 
 
+def cmd_flood(a):
+    conns = []
+    sids = []
+    for _ in range(a.conns):
+        c = H2(a.port, a.cafile, window=0)
+        ss = []
+        for _ in range(a.streams):
+            ss.append(c.get(a.path))
+        c.flush()
+        conns.append(c)
+        sids.append(ss)
+    deadline = time.time() + 20
+    for c, ss in zip(conns, sids):
+        while time.time() < deadline and not c.closed and \
+                not all(s in c.heads or s in c.resets for s in ss):
+            c.pump(timeout=1)
+    statuses = {}
+    for c in conns:
+        for h in c.heads.values():
+            st = h.get(b":status", b"?").decode()
+            statuses[st] = statuses.get(st, 0) + 1
+    peak = rss_kb(a.pid) if a.pid else 0
+    cok = curl_ok(a.curl, a.cafile) if a.curl else None
+    for c in conns:
+        c.abort()
+    print(json.dumps({"statuses": statuses, "resets": sum(len(c.resets) for c in conns),
+                      "closed": sum(1 for c in conns if c.closed), "rss_kb_peak": peak, "curl": cok}))
+    return 0 if cok is not False else 1
+
+
+def cmd_keepalive(a):
+    c = H2(a.port, a.cafile, window=0)
+    for _ in range(a.streams):
+        c.get(a.path)
+    c.flush()
+    t0 = time.time()
+    next_req = t0 + 2
+    while time.time() - t0 < a.seconds:
+        try:
+            c.conn.ping(b"12345678")
+            c.conn.increment_flow_control_window(1)
+            if time.time() >= next_req and a.path:
+                next_req += 2
+                c.get(a.path)
+            c.flush()
+        except (OSError, h2.exceptions.ProtocolError):
+            break
+        end = time.time() + 0.5
+        while time.time() < end and c.pump(timeout=max(0.01, end - time.time())) and not c.closed:
+            pass
+        if c.closed:
+            break
+    closed = round(time.time() - t0, 2) if c.closed or time.time() - t0 < a.seconds else None
+    c.abort()
+    print(json.dumps({"closed_after": closed}))
+    return 0
+
+
 def cmd_wait_rss(a):
     end = time.time() + a.seconds
     while True:
@@ -177,6 +249,20 @@ def main():
     h.add_argument("--pid", type=int, default=0)
     h.add_argument("--curl")
     h.add_argument("--window", type=int, default=0)
+    f = sub.add_parser("flood")
+    f.add_argument("--port", type=int, required=True)
+    f.add_argument("--cafile", required=True)
+    f.add_argument("--conns", type=int, default=1)
+    f.add_argument("--streams", type=int, default=1)
+    f.add_argument("--path", required=True)
+    f.add_argument("--pid", type=int, default=0)
+    f.add_argument("--curl")
+    k = sub.add_parser("keepalive")
+    k.add_argument("--port", type=int, required=True)
+    k.add_argument("--cafile", required=True)
+    k.add_argument("--streams", type=int, default=0)
+    k.add_argument("--path", default="")
+    k.add_argument("--seconds", type=float, default=15)
     w = sub.add_parser("wait-rss")
     w.add_argument("pid", type=int)
     w.add_argument("--max-kb", type=int, required=True)
@@ -187,6 +273,10 @@ def main():
         return 0
     if a.cmd == "hold":
         return cmd_hold(a)
+    if a.cmd == "flood":
+        return cmd_flood(a)
+    if a.cmd == "keepalive":
+        return cmd_keepalive(a)
     return cmd_wait_rss(a)
 
 

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Issue 13, items 2 and 3: what one HTTP/2 client can make `prep serve` hold and do. Real
+# client: Debian's python3-h2 (h2_attack.py); loopback only; under a minute.
+#
+# A cut with a 2 MiB big.bin, served over HTTPS with --idle-timeout 3. Then:
+#  1. Memory exhaustion: 5 connections x 100 streams GET /cortes/1/big.bin (each answer
+#     its own 2 MiB copy) with a zero window, all sent before the server's SETTINGS. At
+#     most 32 streams per connection are taken (SETTINGS_MAX_CONCURRENT_STREAMS, the rest
+#     refused with RST_STREAM), and a connection's answers own at most 16 MiB (past it:
+#     503 + retry-after): the RSS peak stays under baseline + 5 x 18 MiB + 16 MiB (it was
+#     +1 GB before), a normal curl request is answered meanwhile, and after the
+#     connections close the RSS is back to the baseline +10 %.
+#  2. Keep-alive by PING: a connection whose 4 answers are stalled by a zero window, that
+#     sends a PING and a connection WINDOW_UPDATE every 0.5 s and a new request every 2 s,
+#     is cut after --idle-timeout (3 s; between 2 and 6.5 s): no response byte could be
+#     sent. A connection with no request at all that only PINGs is cut the same way.
+# The server stays up (/health), exits 0, and under ASan reports no leak.
+set -euo pipefail
+PREP=$1
+. "$(dirname "$0")/lib/peers.sh"
+ATK="/usr/bin/python3 $(cd "$(dirname "$0")" && pwd)/h2_attack.py"
+/usr/bin/python3 -c 'import h2' 2>/dev/null || { echo "SKIP: python3-h2 missing (scripts/setup.sh)"; exit 77; }
+T=$(mktemp -d)
+peer_cleanup_on_exit "$T"
+cd "$T"
+fail() { echo "FAIL: $*"; [ -f err.txt ] && tail -20 err.txt; exit 1; }
+ASAN=0
+grep -qa __asan_init "$PREP" && ASAN=1
+num() { sed "s/.*\"$1\": \\([0-9]*\\).*/\\1/" <<<"$2"; }
+status_count() { local v; v=$(sed -n "s/.*\"$1\": \\([0-9]*\\).*/\\1/p" <<<"$2"); echo "${v:-0}"; }
+
+"$PREP" keygen --out drill --drill >/dev/null
+mkdir pub
+head -c $((2 << 20)) /dev/urandom >pub/big.bin
+echo '<!doctype html><title>uno</title>' >pub/index.html
+"$PREP" cut --from pub --process prueba --at "2021-06-06 21:00" --key drill.key --store store --drill >/dev/null \
+  || fail "cut"
+peer_cert cert.pem key.pem
+ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=1 \
+  "$PREP" serve --store store --tls-listen 127.0.0.1:0 --tls-cert cert.pem --tls-key key.pem --threads 2 \
+  --idle-timeout 3 --poll-ms 100 >out.txt 2>err.txt &
+SPID=$!
+peer_track "$SPID"
+for _ in $(seq 100); do grep -q "listening on https://" out.txt 2>/dev/null && break; sleep 0.1; done
+HP=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)/ (h2, http/1.1)$|\1|p' out.txt)
+[ -n "$HP" ] || fail "no listening line: $(cat out.txt)"
+S=https://127.0.0.1:$HP
+curl -sS --max-time 10 --http2 --cacert cert.pem -o /dev/null "$S/cortes/1/big.bin" || fail "warm-up request"
+sleep 0.3
+base=$($ATK rss "$SPID")
+
+# 1. 5 x 100 streams with a zero window on 2 MiB archive answers.
+r=$($ATK flood --port "$HP" --cafile cert.pem --conns 5 --streams 100 --path /cortes/1/big.bin --pid "$SPID" \
+  --curl "$S/") || fail "flood: $r"
+echo "1: baseline $base kB; 5 x 100 streams: $r"
+n200=$(status_count 200 "$r")
+n503=$(status_count 503 "$r")
+resets=$(num resets "$r")
+[ $((n200 + n503)) -le $((5 * 32)) ] || fail "more than 32 streams answered per connection: $r"
+[ "$resets" -ge $((5 * 68)) ] || fail "streams past 32 per connection not refused: $r"
+[ "$n200" -le $((5 * 8)) ] || fail "more than 16 MiB of answers held per connection: $r"
+[ "$n503" -ge 1 ] || fail "no 503 for the memory budget: $r"
+if [ $ASAN = 0 ]; then
+  peak=$(num rss_kb_peak "$r")
+  [ "$peak" -le $((base + (5 * 18 + 16) * 1024)) ] || fail "RSS peak $peak kB over the budget (baseline $base kB)"
+  after=$($ATK wait-rss "$SPID" --max-kb $((base * 110 / 100)) --seconds 10) \
+    || fail "RSS not back to the baseline after the flood: $base -> $peak -> $after kB"
+  echo "1: RSS back to $after kB"
+fi
+
+# 2. PINGs, WINDOW_UPDATEs and new requests do not keep stalled answers alive; nor PINGs
+# an idle connection.
+r=$($ATK keepalive --port "$HP" --cafile cert.pem --streams 4 --path /cortes/1/big.bin --seconds 12)
+echo "2: stalled answers + PING/WINDOW_UPDATE/requests: $r"
+t=$(sed 's/.*"closed_after": \([0-9.a-z]*\).*/\1/' <<<"$r")
+[ "$t" != null ] && awk -v t="$t" 'BEGIN { exit !(t >= 2 && t <= 6.5) }' || fail "stalled connection not cut: $r"
+r=$($ATK keepalive --port "$HP" --cafile cert.pem --seconds 12)
+echo "2: PINGs only: $r"
+t=$(sed 's/.*"closed_after": \([0-9.a-z]*\).*/\1/' <<<"$r")
+[ "$t" != null ] && awk -v t="$t" 'BEGIN { exit !(t >= 2 && t <= 6.5) }' || fail "pinging connection not cut: $r"
+
+[ "$(curl -sS --max-time 10 --http2 --cacert cert.pem "$S/health")" = "ok corte 1" ] || fail "/health at the end"
+rc=0
+peer_stop "$SPID" || rc=$?
+if grep -q "LeakSanitizer" err.txt; then fail "leaks at exit"; fi
+[ $rc = 0 ] || fail "server exit status $rc"
+echo "prep serve h2 abuse: stream and memory budgets, stall deadline: ok"
