@@ -27,7 +27,31 @@ struct net_h2 {
     size_t pinned;                   /* bytes the open streams' answers own (NET_H2_MEM_BUDGET) */
     size_t n_pending;                /* streams with body bytes not yet sent */
     uint64_t over_budget;            /* answers refused with 503 for the memory budget */
+    int64_t tokens;                  /* frame budget (NET_H2_FRAME_*): a frame we must handle costs 1 */
+    int64_t tokens_ms;               /* last refill */
+    const char *abuse;               /* why the connection is being cut, or NULL */
 };
+
+/* The frame budget: a token bucket of frames that cost us work and give the client
+ * nothing (PING, SETTINGS, WINDOW_UPDATE, PRIORITY, RST_STREAM, DATA: we take no request
+ * bodies). NET_H2_FRAME_BURST at the start, NET_H2_FRAME_RATE a second, and credit for
+ * what the client legitimately answers: a request, and each DATA frame we send (its
+ * WINDOW_UPDATEs, stream and connection). Empty: GOAWAY ENHANCE_YOUR_CALM and close. */
+static void tokens_refill(net_conn *c)
+{
+    net_h2 *h = c->h2;
+    int64_t now = c->w->now_ms, dt = now - h->tokens_ms;
+    if (dt < 100) return;
+    h->tokens_ms = now;
+    h->tokens += dt * NET_H2_FRAME_RATE / 1000;
+    if (h->tokens > NET_H2_FRAME_BURST) h->tokens = NET_H2_FRAME_BURST;
+}
+
+static void tokens_credit(net_h2 *h, int64_t n)
+{
+    h->tokens += n;
+    if (h->tokens > NET_H2_FRAME_BURST) h->tokens = NET_H2_FRAME_BURST;
+}
 
 struct h2_stream {
     h2_stream *prev, *next;          /* in net_h2.streams */
@@ -98,6 +122,7 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
     /* A new request is progress only while no answer waits for the client's window:
      * otherwise a request every few seconds would keep stalled answers alive forever. */
     if (!c->h2->n_pending) c->active_ms = c->w->now_ms;
+    tokens_credit(c->h2, 1);
     nghttp2_session_set_stream_user_data(session, st->id, st);
     return 0;
 }
@@ -167,6 +192,7 @@ static int send_data(nghttp2_session *session, nghttp2_frame *frame, const uint8
     c->wlen += length;
     st->body_off += length;
     c->active_ms = c->w->now_ms; /* response bytes: the only progress of a busy connection */
+    tokens_credit(c->h2, 2);     /* the stream's and the connection's WINDOW_UPDATE */
     if (st->body_off == st->body_len && st->pending) {
         st->pending = 0;
         c->h2->n_pending--;
@@ -291,11 +317,38 @@ static void respond(net_conn *c, h2_stream *st)
 static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
 {
     net_conn *c = ud;
+    switch (frame->hd.type) {
+    case NGHTTP2_PING:
+    case NGHTTP2_SETTINGS:
+        if (frame->hd.flags & NGHTTP2_FLAG_ACK) break;
+        /* fall through */
+    case NGHTTP2_WINDOW_UPDATE:
+    case NGHTTP2_PRIORITY:
+    case NGHTTP2_RST_STREAM:
+    case NGHTTP2_DATA:
+        if (--c->h2->tokens < 0 && !c->h2->abuse) c->h2->abuse = "frame flood";
+        break;
+    default:
+        break;
+    }
     if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
         (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
         h2_stream *st = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
         if (st && !st->status[0]) respond(c, st);
     }
+    return 0;
+}
+
+/* A frame nghttp2 refused (a stream past our limit, a bad header block): it costs a
+ * token, so a client that keeps opening refused streams is cut like a PING flood. */
+static int on_invalid_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, int lib_error_code,
+                                 void *ud)
+{
+    (void)session;
+    (void)frame;
+    (void)lib_error_code;
+    net_conn *c = ud;
+    if (--c->h2->tokens < 0 && !c->h2->abuse) c->h2->abuse = "invalid or refused frame flood";
     return 0;
 }
 
@@ -327,12 +380,29 @@ int net_h2_start(net_conn *c)
     nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
-    int rv = nghttp2_session_server_new(&h->s, cb, c);
+    nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cb, on_invalid_frame_recv);
+    /* nghttp2's own flood protections, set to our numbers rather than left to the
+     * defaults of whatever version is installed (docs/internals/serve.md). */
+    nghttp2_option *opt;
+    if (nghttp2_option_new(&opt)) {
+        nghttp2_session_callbacks_del(cb);
+        free(h);
+        return -1;
+    }
+    nghttp2_option_set_max_settings(opt, NET_H2_MAX_SETTINGS);
+    nghttp2_option_set_max_continuations(opt, NET_H2_MAX_CONTINUATIONS);
+    nghttp2_option_set_stream_reset_rate_limit(opt, NET_H2_RST_BURST, NET_H2_RST_RATE);
+    nghttp2_option_set_max_outbound_ack(opt, NET_H2_MAX_OUTBOUND_ACK);
+    nghttp2_option_set_no_closed_streams(opt, 1); /* no priority tree kept of closed streams */
+    int rv = nghttp2_session_server_new2(&h->s, cb, c, opt);
+    nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cb);
     if (rv) {
         free(h);
         return -1;
     }
+    h->tokens = NET_H2_FRAME_BURST;
+    h->tokens_ms = c->w->now_ms;
     c->h2 = h;
     nghttp2_settings_entry iv[] = {
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, NET_H2_MAX_STREAMS},
@@ -378,13 +448,34 @@ static int h2_flush(net_conn *c)
     return 1;
 }
 
+/* Sends GOAWAY (best effort) and closes: the client broke a budget or the protocol. */
+static void h2_cut(net_conn *c, const char *why)
+{
+    prep_log(PREP_LOG_WARN, "serve: HTTP/2 connection from %s cut: %s", c->ip, why);
+    atomic_fetch_add_explicit(&c->w->st.h2_cut, 1, memory_order_relaxed);
+    nghttp2_session_terminate_session(c->h2->s, NGHTTP2_ENHANCE_YOUR_CALM);
+    h2_flush(c);
+    c->dead = 1;
+}
+
 void net_h2_on_readable(net_conn *c)
 {
-    if (!c->h2) {
+    net_h2 *h = c->h2;
+    if (!h) {
         c->dead = 1;
         return;
     }
+    tokens_refill(c);
+    size_t spent = 0;
     for (;;) {
+        /* The work budget: at most NET_EVENT_BUDGET bytes of frames per readiness event,
+         * then the worker's other connections go first (a WINDOW_UPDATE flood must not
+         * hold the loop). The connection is resumed after them: OpenSSL may hold bytes
+         * epoll does not know about. */
+        if (spent >= NET_EVENT_BUDGET) {
+            net_conn_defer(c);
+            break;
+        }
         c->want_write_on_read = 0;
         ssize_t n = net_conn_read(c, c->rbuf, NET_RBUF);
         if (n < 0) {
@@ -392,10 +483,20 @@ void net_h2_on_readable(net_conn *c)
             return;
         }
         if (n == 0) break;
+        spent += (size_t)n;
         /* Bytes read are not progress (PING, SETTINGS, WINDOW_UPDATE cost the client
          * nothing): requests and response bytes are (on_begin_headers, send_data). */
-        if (nghttp2_session_mem_recv(c->h2->s, (const uint8_t *)c->rbuf, (size_t)n) < 0) {
+        ssize_t rv = nghttp2_session_mem_recv(h->s, (const uint8_t *)c->rbuf, (size_t)n);
+        if (rv < 0) {
+            /* nghttp2's own limits (CONTINUATION, SETTINGS entries, outbound acks) or a
+             * protocol error: nothing a browser sends. */
+            prep_log(PREP_LOG_WARN, "serve: HTTP/2 connection from %s cut: %s", c->ip, nghttp2_strerror((int)rv));
+            atomic_fetch_add_explicit(&c->w->st.h2_cut, 1, memory_order_relaxed);
             c->dead = 1;
+            return;
+        }
+        if (h->abuse) {
+            h2_cut(c, h->abuse);
             return;
         }
         if (h2_flush(c) < 0) {

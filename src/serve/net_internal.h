@@ -19,6 +19,14 @@
 #define NET_MMAP_THRESHOLD (1 << 20) /* malloc blocks this large get their own mapping */
 #define NET_H2_MAX_STREAMS 32          /* SETTINGS_MAX_CONCURRENT_STREAMS */
 #define NET_H2_MEM_BUDGET (16u << 20)  /* bytes the open answers of one connection may own */
+#define NET_H2_FRAME_BURST 1000        /* frame budget: tokens at the start, and at most */
+#define NET_H2_FRAME_RATE 100          /* tokens added a second */
+#define NET_H2_MAX_SETTINGS 16         /* entries per SETTINGS frame (7 are defined) */
+#define NET_H2_MAX_CONTINUATIONS 8     /* CONTINUATION frames after one HEADERS */
+#define NET_H2_RST_BURST 200           /* RST_STREAMs received: bucket size (rapid reset) */
+#define NET_H2_RST_RATE 20             /* and its refill a second */
+#define NET_H2_MAX_OUTBOUND_ACK 100    /* PING/SETTINGS acks queued for a client that does not read */
+#define NET_EVENT_BUDGET (64 * 1024)   /* bytes read from one connection per readiness event */
 #define NET_H2_FIELDS_MAX 8192       /* bytes of kept request fields per HTTP/2 stream */
 #define NET_H2_HEADER_LIST_MAX PREP_HTTP_MAX_HEAD /* all request fields of a stream */
 
@@ -56,6 +64,7 @@ typedef struct net_stats {
     _Atomic uint64_t requests[NET_N_STATUS + 1];
     _Atomic uint64_t bytes;
     _Atomic uint64_t conns_total;
+    _Atomic uint64_t h2_cut;             /* HTTP/2 connections cut for a budget or a protocol error */
 } net_stats;
 
 struct net_worker {
@@ -80,6 +89,8 @@ struct net_worker {
     size_t loglen;
     int64_t log_flushed_ms;
     int trim_due;                        /* an HTTP/2 connection closed: malloc_trim at the tick */
+    net_conn *dhead, *dtail;             /* connections that yielded with work left (FIFO) */
+    size_t n_deferred;
     net_stats st;
 };
 
@@ -154,6 +165,8 @@ struct net_conn {
     int want_write_on_read;              /* SSL_read said WANT_WRITE */
     int short_read;                      /* the last read returned less than asked */
     net_h2 *h2;
+    net_conn *dprev, *dnext;             /* in the worker's deferred list, when deferred */
+    int deferred;
 };
 
 /* server.c */
@@ -161,6 +174,10 @@ void net_worker_now(net_worker *w);
 const char *net_date(net_worker *w);     /* cached per second */
 void net_conn_close(net_conn *c);
 void net_conn_set_events(net_conn *c, unsigned ev);
+/* The connection used its work budget with work left: resumed after the worker's other
+ * ready connections (its next loop turn polls epoll without waiting). */
+void net_conn_defer(net_conn *c);
+void net_conn_undefer(net_conn *c);
 /* Connections per IP (one table for the process): acquire 0 = counted, -1 = over the limit. */
 int net_ip_acquire(net_server *s, const struct sockaddr_storage *a);
 void net_ip_release(net_server *s, const struct sockaddr_storage *a);

@@ -71,6 +71,43 @@ void net_conn_set_events(net_conn *c, unsigned ev)
     if (epoll_ctl(c->w->ep, EPOLL_CTL_MOD, c->fd, &e) == 0) c->events = ev;
 }
 
+void net_conn_defer(net_conn *c)
+{
+    net_worker *w = c->w;
+    if (c->deferred || c->dead) return;
+    c->deferred = 1;
+    c->dnext = NULL;
+    c->dprev = w->dtail;
+    if (w->dtail) w->dtail->dnext = c;
+    else w->dhead = c;
+    w->dtail = c;
+    w->n_deferred++;
+}
+
+void net_conn_undefer(net_conn *c)
+{
+    net_worker *w = c->w;
+    if (!c->deferred) return;
+    if (c->dprev) c->dprev->dnext = c->dnext;
+    else w->dhead = c->dnext;
+    if (c->dnext) c->dnext->dprev = c->dprev;
+    else w->dtail = c->dprev;
+    c->deferred = 0;
+    c->dprev = c->dnext = NULL;
+    w->n_deferred--;
+}
+
+/* Resumes the connections deferred before this turn (one each: those deferring again go
+ * to the back, after the next epoll round). */
+static void run_deferred(net_worker *w)
+{
+    for (size_t n = w->n_deferred; n && w->dhead; n--) {
+        net_conn *c = w->dhead;
+        net_conn_undefer(c);
+        net_conn_event(c, EPOLLIN);
+    }
+}
+
 /* ---------------------------------------------------------------- addresses */
 prep_err prep_serve_parse_addr(const char *spec, struct sockaddr_storage *sa, socklen_t *len, prep_diags *d)
 {
@@ -310,7 +347,7 @@ static void *worker_main(void *arg)
     struct epoll_event ev[128];
     int64_t last_tick = net_mono_ms();
     while (!atomic_load(&s->stopping)) {
-        int n = epoll_wait(w->ep, ev, (int)PREP_ARRAY_LEN(ev), 1000);
+        int n = epoll_wait(w->ep, ev, (int)PREP_ARRAY_LEN(ev), w->dhead ? 0 : 1000);
         net_worker_now(w);
         for (int i = 0; i < n; i++) {
             int kind = *(int *)ev[i].data.ptr;
@@ -325,6 +362,7 @@ static void *worker_main(void *arg)
                 net_conn_event(ev[i].data.ptr, ev[i].events);
             }
         }
+        run_deferred(w);
         if (w->now_ms - last_tick >= 1000) {
             last_tick = w->now_ms;
             net_conn_timeouts(w);

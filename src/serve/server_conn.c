@@ -109,6 +109,7 @@ static void h1out_done(net_h1out *o)
 void net_conn_close(net_conn *c)
 {
     net_worker *w = c->w;
+    net_conn_undefer(c);
     if (c->h2) net_h2_free(c);
     while (c->qn) {
         h1out_done(&c->q[c->qhead]);
@@ -456,6 +457,7 @@ static int h1_process(net_conn *c)
 
 static void h1_serve(net_conn *c)
 {
+    size_t spent = 0; /* bytes read this event: the work budget, as for HTTP/2 */
     for (;;) {
         int more = h1_process(c);
         if (c->dead) return;
@@ -488,6 +490,10 @@ static void h1_serve(net_conn *c)
             c->dead = 1;
             return;
         }
+        if (spent >= NET_EVENT_BUDGET) { /* a client pipelining without end: others first */
+            net_conn_defer(c);
+            return;
+        }
         c->want_write_on_read = 0;
         ssize_t n = net_conn_read(c, c->rbuf + c->rlen, NET_RBUF - c->rlen);
         if (n < 0) {
@@ -499,6 +505,7 @@ static void h1_serve(net_conn *c)
             return;
         }
         if (!c->rlen) c->head_start_ms = c->w->now_ms;
+        spent += (size_t)n;
         c->short_read = (size_t)n < NET_RBUF - c->rlen;
         c->rlen += (size_t)n;
         c->active_ms = c->w->now_ms;
