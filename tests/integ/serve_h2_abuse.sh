@@ -14,6 +14,12 @@
 #     sends a PING and a connection WINDOW_UPDATE every 0.5 s and a new request every 2 s,
 #     is cut after --idle-timeout (3 s; between 2 and 6.5 s): no response byte could be
 #     sent. A connection with no request at all that only PINGs is cut the same way.
+#  3. Floods, one connection each, sending as fast as it can without reading: WINDOW_UPDATE,
+#     PING, SETTINGS, PRIORITY, rapid reset (HEADERS + RST_STREAM, CVE-2023-44487),
+#     CONTINUATION without end, empty DATA, HEADERS past the stream limit. Each must be
+#     cut within 2 s (before --idle-timeout could: by the frame budget or nghttp2's own
+#     limits), while curl keeps being answered within a second by the server's only
+#     worker (--threads 1: before, a WINDOW_UPDATE flood held it 5 s out of 5).
 # The server stays up (/health), exits 0, and under ASan reports no leak.
 set -euo pipefail
 PREP=$1
@@ -37,7 +43,7 @@ echo '<!doctype html><title>uno</title>' >pub/index.html
   || fail "cut"
 peer_cert cert.pem key.pem
 ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=1 \
-  "$PREP" serve --store store --tls-listen 127.0.0.1:0 --tls-cert cert.pem --tls-key key.pem --threads 2 \
+  "$PREP" serve --store store --tls-listen 127.0.0.1:0 --tls-cert cert.pem --tls-key key.pem --threads 1 \
   --idle-timeout 3 --poll-ms 100 >out.txt 2>err.txt &
 SPID=$!
 peer_track "$SPID"
@@ -79,9 +85,21 @@ echo "2: PINGs only: $r"
 t=$(sed 's/.*"closed_after": \([0-9.a-z]*\).*/\1/' <<<"$r")
 [ "$t" != null ] && awk -v t="$t" 'BEGIN { exit !(t >= 2 && t <= 6.5) }' || fail "pinging connection not cut: $r"
 
+# 3. Frame floods on the only worker.
+for kind in window_update ping settings priority rapid_reset continuation empty_data headers; do
+  r=$($ATK frames --port "$HP" --cafile cert.pem --kind $kind --seconds 5 --curl "$S/health") \
+    || fail "$kind flood: curl failed meanwhile: $r"
+  echo "3: $kind: $r"
+  t=$(sed 's/.*"closed_after": \([0-9.a-z]*\).*/\1/' <<<"$r")
+  [ "$t" != null ] && awk -v t="$t" 'BEGIN { exit !(t < 2) }' || fail "$kind flood not cut within 2 s: $r"
+  m=$(sed 's/.*"curl_max_s": \([0-9.a-z]*\).*/\1/' <<<"$r")
+  awk -v m="$m" 'BEGIN { exit !(m < 1) }' || fail "$kind flood: curl waited ${m} s"
+done
+[ "$(grep -c 'HTTP/2 connection from 127.0.0.1 cut' err.txt)" -ge 6 ] || fail "cut connections not logged"
+
 [ "$(curl -sS --max-time 10 --http2 --cacert cert.pem "$S/health")" = "ok corte 1" ] || fail "/health at the end"
 rc=0
 peer_stop "$SPID" || rc=$?
 if grep -q "LeakSanitizer" err.txt; then fail "leaks at exit"; fi
 [ $rc = 0 ] || fail "server exit status $rc"
-echo "prep serve h2 abuse: stream and memory budgets, stall deadline: ok"
+echo "prep serve h2 abuse: stream and memory budgets, stall deadline, frame floods: ok"
