@@ -122,6 +122,7 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
     /* A new request is progress only while no answer waits for the client's window:
      * otherwise a request every few seconds would keep stalled answers alive forever. */
     if (!c->h2->n_pending) c->active_ms = c->w->now_ms;
+    c->head_start_ms = 0; /* the first request came within the accept's deadline */
     tokens_credit(c->h2, 1);
     nghttp2_session_set_stream_user_data(session, st->id, st);
     return 0;
@@ -466,6 +467,10 @@ void net_h2_on_readable(net_conn *c)
         return;
     }
     tokens_refill(c);
+    if (!c->rbuf && !(c->rbuf = malloc(NET_RBUF))) {
+        c->dead = 1;
+        return;
+    }
     size_t spent = 0;
     for (;;) {
         /* The work budget: at most NET_EVENT_BUDGET bytes of frames per readiness event,

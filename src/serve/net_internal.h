@@ -156,9 +156,9 @@ struct net_conn {
     char ip[48];
     int64_t head_start_ms;               /* first byte of the pending head, 0 = none */
     int64_t active_ms;                   /* last progress */
-    char *rbuf;                          /* NET_RBUF */
+    char *rbuf;                          /* NET_RBUF, from the first byte read; NULL while idle */
     size_t rlen;
-    net_h1out q[NET_H1_QUEUE];
+    net_h1out *q;                        /* NET_H1_QUEUE, allocated with rbuf (12 KiB) */
     size_t qhead, qn;                    /* ring of queued responses */
     uint8_t *wbuf;                       /* TLS: NET_WBUF, coalesced plaintext */
     size_t wlen, woff;

@@ -41,11 +41,11 @@ void net_conn_accept(net_worker *w, net_listener *l)
             close(fd); /* over a limit: refused at once */
             continue;
         }
+        /* No read buffer yet: it is allocated when the first bytes arrive (a connection
+         * that never sends costs its net_conn only) and released again after a second
+         * of keep-alive idleness (net_conn_timeouts). */
         net_conn *c = calloc(1, sizeof *c);
-        char *rbuf = malloc(NET_RBUF);
-        if (!c || !rbuf) {
-            free(c);
-            free(rbuf);
+        if (!c) {
             net_ip_release(s, &ss);
             close(fd);
             continue;
@@ -53,7 +53,6 @@ void net_conn_accept(net_worker *w, net_listener *l)
         c->kind = EV_CONN;
         c->fd = fd;
         c->w = w;
-        c->rbuf = rbuf;
         c->lidx = l->idx;
         c->tls = s->lcfg[l->idx].tls;
         c->redirect = s->lcfg[l->idx].redirect;
@@ -66,23 +65,25 @@ void net_conn_accept(net_worker *w, net_listener *l)
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         c->active_ms = w->now_ms;
+        /* The head deadline starts at the accept, plain or TLS: the handshake and the
+         * first request head must be done within --header-timeout of it (a client that
+         * connects and sends nothing, or one byte now and then, is cut then). Later heads
+         * on a keep-alive connection start their deadline at their first byte. */
+        c->head_start_ms = w->now_ms;
         if (c->tls) {
             c->ssl = SSL_new(s->ssl);
             if (!c->ssl || !SSL_set_fd(c->ssl, fd)) {
                 if (c->ssl) SSL_free(c->ssl);
-                free(rbuf);
                 free(c);
                 net_ip_release(s, &ss);
                 close(fd);
                 continue;
             }
             SSL_set_accept_state(c->ssl);
-            c->head_start_ms = w->now_ms; /* the handshake counts as the first head */
         }
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev)) {
             if (c->ssl) SSL_free(c->ssl);
-            free(rbuf);
             free(c);
             net_ip_release(s, &ss);
             close(fd);
@@ -125,6 +126,7 @@ void net_conn_close(net_conn *c)
     if (c->next) c->next->prev = c->prev;
     w->n_conns--;
     free(c->rbuf);
+    free(c->q);
     free(c->wbuf);
     free(c);
 }
@@ -167,6 +169,19 @@ void net_conn_timeouts(net_worker *w)
             net_conn_close(c); /* slowloris: a head (or handshake) too slow */
         } else if (now - c->active_ms >= cfg->idle_timeout_ms) {
             net_conn_close(c);
+        } else if (c->proto == PROTO_H1 && !c->rlen && !c->qn && c->woff == c->wlen && now - c->active_ms >= 1000) {
+            /* Idle keep-alive for a second: give back the read buffer, the answer queue
+             * and the TLS write buffer (16 + 12 + 64 KiB); the next request allocates
+             * them again. */
+            if (c->rbuf || c->wbuf) w->trim_due = 1; /* and back to the system (server.c) */
+            free(c->rbuf);
+            c->rbuf = NULL;
+            free(c->q);
+            c->q = NULL;
+            c->qhead = 0;
+            free(c->wbuf);
+            c->wbuf = NULL;
+            c->wlen = c->woff = 0;
         }
     }
 }
@@ -494,6 +509,14 @@ static void h1_serve(net_conn *c)
             net_conn_defer(c);
             return;
         }
+        if (!c->rbuf && !(c->rbuf = malloc(NET_RBUF))) {
+            c->dead = 1;
+            return;
+        }
+        if (!c->q && !(c->q = malloc(NET_H1_QUEUE * sizeof *c->q))) { /* q_new sets up an entry */
+            c->dead = 1;
+            return;
+        }
         c->want_write_on_read = 0;
         ssize_t n = net_conn_read(c, c->rbuf + c->rlen, NET_RBUF - c->rlen);
         if (n < 0) {
@@ -504,7 +527,7 @@ static void h1_serve(net_conn *c)
             net_conn_set_events(c, c->want_write_on_read ? EPOLLOUT : EPOLLIN);
             return;
         }
-        if (!c->rlen) c->head_start_ms = c->w->now_ms;
+        if (!c->rlen && !c->head_start_ms) c->head_start_ms = c->w->now_ms;
         spent += (size_t)n;
         c->short_read = (size_t)n < NET_RBUF - c->rlen;
         c->rlen += (size_t)n;
@@ -518,8 +541,7 @@ static int handshake(net_conn *c)
     ERR_clear_error();
     int r = SSL_do_handshake(c->ssl);
     if (r == 1) {
-        c->handshaken = 1;
-        c->head_start_ms = 0;
+        c->handshaken = 1; /* head_start_ms stays: the first head's deadline began at the accept */
         c->active_ms = c->w->now_ms;
         const unsigned char *p = NULL;
         unsigned int l = 0;
