@@ -19,6 +19,7 @@
 #define NET_MMAP_THRESHOLD (1 << 20) /* malloc blocks this large get their own mapping */
 #define NET_H2_MAX_STREAMS 32          /* SETTINGS_MAX_CONCURRENT_STREAMS */
 #define NET_H2_MEM_BUDGET (16u << 20)  /* bytes the open answers of one connection may own */
+#define NET_H1_MEM_BUDGET NET_H2_MEM_BUDGET /* the same for HTTP/1.1's queued answers */
 #define NET_H2_FRAME_BURST 1000        /* frame budget: tokens at the start, and at most */
 #define NET_H2_FRAME_RATE 100          /* tokens added a second */
 #define NET_H2_MAX_SETTINGS 16         /* entries per SETTINGS frame (7 are defined) */
@@ -134,6 +135,7 @@ typedef struct net_h1out {
     size_t body_len;                     /* 0 when no body is sent */
     size_t sent;                         /* bytes of head+extra+body already written */
     char *alloc;                         /* owned memory of our own responses */
+    size_t owned;                        /* body bytes the response owns (counted in h1_owned) */
 } net_h1out;
 
 enum { PROTO_H1 = 1, PROTO_H2 };
@@ -160,6 +162,7 @@ struct net_conn {
     size_t rlen;
     net_h1out *q;                        /* NET_H1_QUEUE, allocated with rbuf (12 KiB) */
     size_t qhead, qn;                    /* ring of queued responses */
+    size_t h1_owned;                     /* body bytes the queued answers own (NET_CONN_MEM_BUDGET) */
     uint8_t *wbuf;                       /* TLS: NET_WBUF, coalesced plaintext */
     size_t wlen, woff;
     int want_write_on_read;              /* SSL_read said WANT_WRITE */

@@ -240,6 +240,7 @@ static size_t h1out_total(const net_h1out *o)
 
 static void q_pop(net_conn *c)
 {
+    c->h1_owned -= c->q[c->qhead].owned;
     h1out_done(&c->q[c->qhead]);
     c->qhead = (c->qhead + 1) % NET_H1_QUEUE;
     c->qn--;
@@ -343,6 +344,7 @@ static net_h1out *q_new(net_conn *c)
     o->has_resp = 0;
     o->alloc = NULL;
     o->sent = 0;
+    o->owned = 0;
     o->body = NULL;
     o->body_len = 0;
     o->common = NULL;
@@ -440,18 +442,26 @@ static void h1_dispatch(net_conn *c, const prep_http_req *r)
         o->common_len = o->resp.h1_common_len;
         o->body = o->resp.body;
         o->body_len = o->resp.send_body ? (size_t)o->resp.body_len : 0;
+        /* What this answer owns (an archive body, an identity page copied from its
+         * parts) counts against the connection's budget: h1_process stops taking
+         * pipelined requests while the queue owns NET_H1_MEM_BUDGET or more. */
+        o->owned = o->resp._owned ? (size_t)o->resp.body_len : 0;
+        c->h1_owned += o->owned;
         status = o->resp.status;
     }
     set_extra(c, o, r);
     log_h1(c, r, status, o->body_len);
 }
 
-/* Answers every complete request in the read buffer (up to a full queue). Returns 1 when
- * it consumed a request and bytes remain (another pass may find more). */
+/* Answers every complete request in the read buffer (up to a full queue, or the queue's
+ * memory budget). Returns 1 when another pass may find more: it consumed a request and
+ * bytes remain, or a limit stopped it with bytes left (once the queue is written, the
+ * next pass takes them; without this, requests already read waited for the client to
+ * send more when a blocked write had left the queue full). */
 static int h1_process(net_conn *c)
 {
     size_t off = 0;
-    while (c->qn < NET_H1_QUEUE && !c->closing && !c->dead && off < c->rlen) {
+    while (c->qn < NET_H1_QUEUE && c->h1_owned < NET_H1_MEM_BUDGET && !c->closing && !c->dead && off < c->rlen) {
         prep_http_req r;
         prep_http_parse_result pr = prep_http_parse_request(c->rbuf + off, c->rlen - off, &r);
         if (pr == PREP_HTTP_NEED_MORE) break;
@@ -467,7 +477,8 @@ static int h1_process(net_conn *c)
         c->rlen -= off;
         c->head_start_ms = c->rlen ? c->w->now_ms : 0;
     }
-    return off && c->rlen;
+    int limited = c->qn >= NET_H1_QUEUE || c->h1_owned >= NET_H1_MEM_BUDGET;
+    return c->rlen && (off || (limited && !c->closing && !c->dead));
 }
 
 static void h1_serve(net_conn *c)

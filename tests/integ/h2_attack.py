@@ -45,6 +45,11 @@ bounded in count and time.
       Prints {"closed_after", "bytes_sent", "goaway" (error code or null), "curl_n",
       "curl_failed", "curl_max_s"}. Exit 0 when every curl succeeded.
 
+  h2_attack.py h1pipe --port P --cafile F --conns N --requests M --path PATH [--pid PID]
+      HTTP/1.1 over TLS: N connections each pipeline M GET PATH in one write and read
+      nothing; after 1.5 s samples the server's RSS, then closes them. Prints
+      {"rss_kb_peak"}.
+
   h2_attack.py wait-rss PID --max-kb K [--seconds S]
       Polls the RSS every 100 ms until it is at most K kB (exit 0), or S seconds (default
       10) pass (exit 1). Prints the last value.
@@ -361,6 +366,24 @@ def cmd_frames(a):
     return 0 if curl_failed[0] == 0 else 1
 
 
+def cmd_h1pipe(a):
+    ctx = ssl.create_default_context(cafile=a.cafile)
+    ctx.set_alpn_protocols(["http/1.1"])
+    conns = []
+    req = ("GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n" % a.path).encode() * a.requests
+    for _ in range(a.conns):
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", a.port), timeout=10), server_hostname="localhost")
+        s.sendall(req)
+        conns.append(s)
+    time.sleep(1.5)
+    peak = rss_kb(a.pid) if a.pid else 0
+    for s in conns:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        s.close()
+    print(json.dumps({"rss_kb_peak": peak}))
+    return 0
+
+
 def cmd_wait_rss(a):
     end = time.time() + a.seconds
     while True:
@@ -408,6 +431,13 @@ def main():
     fr.add_argument("--kind", required=True)
     fr.add_argument("--seconds", type=float, default=10)
     fr.add_argument("--curl")
+    hp = sub.add_parser("h1pipe")
+    hp.add_argument("--port", type=int, required=True)
+    hp.add_argument("--cafile", required=True)
+    hp.add_argument("--conns", type=int, default=1)
+    hp.add_argument("--requests", type=int, default=8)
+    hp.add_argument("--path", required=True)
+    hp.add_argument("--pid", type=int, default=0)
     w = sub.add_parser("wait-rss")
     w.add_argument("pid", type=int)
     w.add_argument("--max-kb", type=int, required=True)
@@ -424,6 +454,8 @@ def main():
         return cmd_keepalive(a)
     if a.cmd == "frames":
         return cmd_frames(a)
+    if a.cmd == "h1pipe":
+        return cmd_h1pipe(a)
     return cmd_wait_rss(a)
 
 

@@ -20,6 +20,10 @@
 #     cut within 2 s (before --idle-timeout could: by the frame budget or nghttp2's own
 #     limits), while curl keeps being answered within a second by the server's only
 #     worker (--threads 1: before, a WINDOW_UPDATE flood held it 5 s out of 5).
+#  4. The same memory budget over HTTP/1.1: 3 HTTPS/1.1 connections each pipeline 8 GET of
+#     an 8 MiB archived file and read nothing: the answers queued per connection stop at
+#     16 MiB (+ the one that crossed it), so the RSS peak stays under baseline +
+#     3 x 26 MiB (before: the whole queue, 3 x 64 MiB), and is back to the baseline after.
 # The server stays up (/health), exits 0, and under ASan reports no leak.
 set -euo pipefail
 PREP=$1
@@ -38,6 +42,7 @@ status_count() { local v; v=$(sed -n "s/.*\"$1\": \\([0-9]*\\).*/\\1/p" <<<"$2")
 "$PREP" keygen --out drill --drill >/dev/null
 mkdir pub
 head -c $((2 << 20)) /dev/urandom >pub/big.bin
+head -c $((8 << 20)) /dev/urandom >pub/big8.bin
 echo '<!doctype html><title>uno</title>' >pub/index.html
 "$PREP" cut --from pub --process prueba --at "2021-06-06 21:00" --key drill.key --store store --drill >/dev/null \
   || fail "cut"
@@ -96,6 +101,17 @@ for kind in window_update ping settings priority rapid_reset continuation empty_
   awk -v m="$m" 'BEGIN { exit !(m < 1) }' || fail "$kind flood: curl waited ${m} s"
 done
 [ "$(grep -c 'HTTP/2 connection from 127.0.0.1 cut' err.txt)" -ge 6 ] || fail "cut connections not logged"
+
+# 4. HTTP/1.1 pipelining of large archive answers, never read.
+if [ $ASAN = 0 ]; then
+  base=$($ATK rss "$SPID")
+  r=$($ATK h1pipe --port "$HP" --cafile cert.pem --conns 3 --requests 8 --path /cortes/1/big8.bin --pid "$SPID")
+  peak=$(num rss_kb_peak "$r")
+  echo "4: baseline $base kB; 3 x 8 pipelined 8 MiB answers: peak $peak kB"
+  [ "$peak" -le $((base + 3 * 26 * 1024)) ] || fail "HTTP/1.1 queue over its memory budget: $base -> $peak kB"
+  after=$($ATK wait-rss "$SPID" --max-kb $((base * 110 / 100)) --seconds 10) \
+    || fail "RSS not back to the baseline after the pipelines: $base -> $peak -> $after kB"
+fi
 
 [ "$(curl -sS --max-time 10 --http2 --cacert cert.pem "$S/health")" = "ok corte 1" ] || fail "/health at the end"
 rc=0
