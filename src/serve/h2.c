@@ -423,7 +423,7 @@ void net_h2_free(net_conn *c)
     nghttp2_session_del(h->s);
     while (h->streams) stream_free(h, h->streams);
     free(h);
-    c->w->trim_due = 1;
+    atomic_store_explicit(&c->w->srv->trim_due, 1, memory_order_relaxed);
     c->h2 = NULL;
 }
 

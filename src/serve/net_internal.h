@@ -89,7 +89,6 @@ struct net_worker {
     char *logbuf;                        /* NET_LOGBUF, or NULL without an access log */
     size_t loglen;
     int64_t log_flushed_ms;
-    int trim_due;                        /* an HTTP/2 connection closed: malloc_trim at the tick */
     net_conn *dhead, *dtail;             /* connections that yielded with work left (FIFO) */
     size_t n_deferred;
     net_stats st;
@@ -115,6 +114,7 @@ struct net_server {
     _Atomic uint64_t load_us;            /* wall time of the last load */
     _Atomic int stopping;
     _Atomic int64_t conns;               /* open now */
+    _Atomic int trim_due;                /* memory of connections freed: the watcher trims */
     /* connections per IP: one table for the process */
     pthread_mutex_t ipmu;
     struct ipcount **ipt;

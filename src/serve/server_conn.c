@@ -173,7 +173,8 @@ void net_conn_timeouts(net_worker *w)
             /* Idle keep-alive for a second: give back the read buffer, the answer queue
              * and the TLS write buffer (16 + 12 + 64 KiB); the next request allocates
              * them again. */
-            if (c->rbuf || c->wbuf) w->trim_due = 1; /* and back to the system (server.c) */
+            if (c->rbuf || c->wbuf) /* and back to the system (the watcher, server.c) */
+                atomic_store_explicit(&w->srv->trim_due, 1, memory_order_relaxed);
             free(c->rbuf);
             c->rbuf = NULL;
             free(c->q);
