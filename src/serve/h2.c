@@ -26,7 +26,7 @@ struct net_h2 {
     h2_stream *streams;              /* open streams (doubly linked): freed with the session */
     size_t pinned;                   /* bytes the open streams' answers own (NET_H2_MEM_BUDGET) */
     size_t n_pending;                /* streams with body bytes not yet sent */
-    uint64_t over_budget;            /* answers refused with 503 for the memory budget */
+    h2_stream *wait_head, *wait_tail; /* requests waiting for the memory budget (FIFO) */
     int64_t tokens;                  /* frame budget (NET_H2_FRAME_*): a frame we must handle costs 1 */
     int64_t tokens_ms;               /* last refill */
     const char *abuse;               /* why the connection is being cut, or NULL */
@@ -60,6 +60,8 @@ struct h2_stream {
     size_t flen, header_bytes;
     int too_large;
     int pending;                     /* counted in net_h2.n_pending */
+    int waiting;                     /* on net_h2's wait list */
+    h2_stream *wnext;
     size_t pin;                      /* counted in net_h2.pinned */
     prep_http_slice method, path, query, target, ae, inm, range, if_range, ua, referer;
     prep_serve_response resp;
@@ -81,8 +83,38 @@ static void stream_link(net_h2 *h, h2_stream *st)
 
 /* Unlinks st and frees it with what it holds: its response (the version reference, an
  * archive body) and our own body. */
+static void wait_push(net_h2 *h, h2_stream *st, int front)
+{
+    st->waiting = 1;
+    if (front) {
+        st->wnext = h->wait_head;
+        h->wait_head = st;
+        if (!h->wait_tail) h->wait_tail = st;
+    } else {
+        st->wnext = NULL;
+        if (h->wait_tail) h->wait_tail->wnext = st;
+        else h->wait_head = st;
+        h->wait_tail = st;
+    }
+}
+
+static void wait_remove(net_h2 *h, h2_stream *st)
+{
+    h2_stream *prev = NULL;
+    for (h2_stream *p = h->wait_head; p; prev = p, p = p->wnext)
+        if (p == st) {
+            if (prev) prev->wnext = st->wnext;
+            else h->wait_head = st->wnext;
+            if (h->wait_tail == st) h->wait_tail = prev;
+            break;
+        }
+    st->waiting = 0;
+    st->wnext = NULL;
+}
+
 static void stream_free(net_h2 *h, h2_stream *st)
 {
+    if (st->waiting) wait_remove(h, st);
     if (st->prev) st->prev->next = st->next;
     else h->streams = st->next;
     if (st->next) st->next->prev = st->prev;
@@ -222,7 +254,9 @@ static ssize_t send_cb(nghttp2_session *session, const uint8_t *data, size_t len
     ((nghttp2_nv){(uint8_t *)(nm), (uint8_t *)(val), strlen(nm), strlen(val), \
                   NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE})
 
-static void respond(net_conn *c, h2_stream *st)
+/* Answers st; 0 when its answer would take the connection over its memory budget: the
+ * answer is dropped and st must wait (the caller puts it on the wait list). */
+static int respond(net_conn *c, h2_stream *st)
 {
     net_worker *w = c->w;
     net_server *s = w->srv;
@@ -232,7 +266,6 @@ static void respond(net_conn *c, h2_stream *st)
     int status;
     size_t nv = 0;
     int which = st->path.p ? net_is_reserved(st->path.p, st->path.len) : 0;
-    int busy = 0;
     if (!(st->too_large || m == PREP_HTTP_OTHER || which || !st->path.p)) {
         prep_serve_request sr = {.method = m,
                                  .path = st->path,
@@ -246,21 +279,22 @@ static void respond(net_conn *c, h2_stream *st)
         /* The memory budget: what the open answers own (archive bodies, identity pages
          * copied from their parts; a body in the version's memory costs nothing more).
          * The first such answer is always admitted, so one download of any size the site
-         * serves works; past the budget the stream gets 503 and retry-after. */
+         * serves works; past the budget the answer is dropped and the request waits until
+         * an answer of this connection is done (its memory freed), then is answered
+         * again from scratch. */
         size_t own = st->resp._owned ? (size_t)st->resp.body_len : 0;
         if (own && c->h2->pinned && c->h2->pinned + own > NET_H2_MEM_BUDGET) {
             prep_serve_response_done(&st->resp);
+            memset(&st->resp, 0, sizeof st->resp);
             st->has_resp = 0;
-            busy = 1;
-            c->h2->over_budget++;
-        } else {
-            st->pin = own;
-            c->h2->pinned += own;
+            return 0;
         }
+        st->pin = own;
+        c->h2->pinned += own;
     }
     if (!st->has_resp) {
         const char *ctype = "text/plain; charset=utf-8";
-        status = busy ? 503 : st->too_large ? 431 : m == PREP_HTTP_OTHER ? 405 : !st->path.p ? 400 : 200;
+        status = st->too_large ? 431 : m == PREP_HTTP_OTHER ? 405 : !st->path.p ? 400 : 200;
         if (status == 200) {
             st->body_len = net_reserved_body(s, which, &st->own);
             if (which == 2) ctype = "text/plain; version=0.0.4; charset=utf-8";
@@ -276,7 +310,6 @@ static void respond(net_conn *c, h2_stream *st)
         st->nv[nv++] = NV("content-type", ctype);
         st->nv[nv++] = NV("cache-control", "no-cache");
         if (status == 405) st->nv[nv++] = NV("allow", "GET, HEAD");
-        if (status == 503) st->nv[nv++] = NV("retry-after", "5");
         net_kv kv[8];
         size_t n = net_security_fields(c, kv, PREP_ARRAY_LEN(kv), st->seq, sizeof st->seq);
         for (size_t i = 0; i < n; i++) st->nv[nv++] = NV(kv[i].n, kv[i].v);
@@ -313,6 +346,21 @@ static void respond(net_conn *c, h2_stream *st)
         st->pending = 1;
         c->h2->n_pending++;
     }
+    return 1;
+}
+
+/* An answer was freed: answer the waiting requests, in order, while the budget allows. */
+static void answer_waiting(net_conn *c)
+{
+    net_h2 *h = c->h2;
+    while (h->wait_head) {
+        h2_stream *st = h->wait_head;
+        wait_remove(h, st);
+        if (!respond(c, st)) {
+            wait_push(h, st, 1);
+            break;
+        }
+    }
 }
 
 static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
@@ -335,7 +383,7 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
     if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
         (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
         h2_stream *st = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
-        if (st && !st->status[0]) respond(c, st);
+        if (st && !st->status[0] && !st->waiting && !respond(c, st)) wait_push(c->h2, st, 0);
     }
     return 0;
 }
@@ -360,7 +408,9 @@ static int on_stream_close(nghttp2_session *session, int32_t id, uint32_t error_
     h2_stream *st = nghttp2_session_get_stream_user_data(session, id);
     if (!st) return 0;
     nghttp2_session_set_stream_user_data(session, id, NULL);
+    size_t pin = st->pin;
     stream_free(c->h2, st);
+    if (pin && c->h2->wait_head) answer_waiting(c);
     return 0;
 }
 

@@ -24,8 +24,9 @@ bounded in count and time.
       Like hold, but sends the M requests of each connection at once right after the
       preface, before reading the server's SETTINGS (so the client library does not hold
       them back to the server's stream limit). Waits until every stream has a head or a
-      reset, or the connection is closed; prints statuses (count per :status), resets,
-      closed (connections the server closed), rss_kb_peak, curl. Exit 0 unless curl failed.
+      reset, or its connection is closed (at most 20 s), sampling the server's RSS, and
+      runs curl 1 s in; prints statuses (count per :status), resets, closed (connections
+      the server closed), seconds, rss_kb_peak, curl. Exit 0 unless curl failed.
 
   h2_attack.py keepalive --port P --cafile F [--streams M] [--path PATH] [--seconds S]
       One connection; M (default 0) GET PATH with a zero window (answers that can never
@@ -192,22 +193,35 @@ def cmd_flood(a):
         c.flush()
         conns.append(c)
         sids.append(ss)
-    deadline = time.time() + 20
-    for c, ss in zip(conns, sids):
-        while time.time() < deadline and not c.closed and \
-                not all(s in c.heads or s in c.resets for s in ss):
-            c.pump(timeout=1)
+    peak = 0
+    cok = None
+    t0 = time.time()
+    # Until every stream has a head or a reset, or its connection is closed (a request
+    # the server keeps waiting has neither), at most 20 s; curl once, 1 s in.
+    while time.time() - t0 < 20:
+        busy = [c for c, ss in zip(conns, sids)
+                if not c.closed and not all(s in c.heads or s in c.resets for s in ss)]
+        if not busy:
+            break
+        for c in busy:
+            c.pump(timeout=0.1)
+        if a.pid:
+            peak = max(peak, rss_kb(a.pid))
+        if a.curl and cok is None and time.time() - t0 >= 1:
+            cok = curl_ok(a.curl, a.cafile)
+    if a.curl and cok is None:
+        cok = curl_ok(a.curl, a.cafile)
     statuses = {}
     for c in conns:
         for h in c.heads.values():
             st = h.get(b":status", b"?").decode()
             statuses[st] = statuses.get(st, 0) + 1
-    peak = rss_kb(a.pid) if a.pid else 0
-    cok = curl_ok(a.curl, a.cafile) if a.curl else None
+    closed = sum(1 for c in conns if c.closed)
     for c in conns:
         c.abort()
     print(json.dumps({"statuses": statuses, "resets": sum(len(c.resets) for c in conns),
-                      "closed": sum(1 for c in conns if c.closed), "rss_kb_peak": peak, "curl": cok}))
+                      "closed": closed, "seconds": round(time.time() - t0, 2), "rss_kb_peak": peak,
+                      "curl": cok}))
     return 0 if cok is not False else 1
 
 

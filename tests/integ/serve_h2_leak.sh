@@ -3,8 +3,9 @@
 # with them the cut version they pin. Real client: Debian's python3-h2 (h2_attack.py).
 #
 # A cut of two files (an 8 MiB big.bin and an index), served over HTTPS. Then:
-#  a. 4 connections x 4 streams GET /cortes/1/big.bin (the archive: each answer is its
-#     own 8 MiB copy) with a zero flow-control window, so every response stays open;
+#  a. 8 connections x 2 streams GET /cortes/1/big.bin (the archive: each answer is its
+#     own 8 MiB copy; two per connection fit its 16 MiB memory budget) with a zero
+#     flow-control window, so every response stays open;
 #     the RSS peak shows the 16 answers held (+64 MiB at least), a normal curl request is
 #     answered meanwhile; the sockets are closed mid-response (no GOAWAY). The RSS must be
 #     back to the baseline (+10 %) within 10 s.
@@ -50,7 +51,7 @@ sleep 0.3
 base=$($ATK rss "$SPID")
 
 # a. answers held by open streams, then the connections closed under them.
-r=$($ATK hold --port "$HP" --cafile cert.pem --conns 4 --streams 4 --path /cortes/1/big.bin --pid "$SPID" \
+r=$($ATK hold --port "$HP" --cafile cert.pem --conns 8 --streams 2 --path /cortes/1/big.bin --pid "$SPID" \
   --curl "$S/") || fail "attack a: $r"
 echo "a: baseline $base kB, with 16 open streams: $r"
 if [ $ASAN = 0 ]; then
