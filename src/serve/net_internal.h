@@ -162,7 +162,7 @@ struct net_conn {
     size_t rlen;
     net_h1out *q;                        /* NET_H1_QUEUE, allocated with rbuf (12 KiB) */
     size_t qhead, qn;                    /* ring of queued responses */
-    size_t h1_owned;                     /* body bytes the queued answers own (NET_CONN_MEM_BUDGET) */
+    size_t h1_owned;                     /* body bytes the queued answers own (NET_H1_MEM_BUDGET) */
     uint8_t *wbuf;                       /* TLS: NET_WBUF, coalesced plaintext */
     size_t wlen, woff;
     int want_write_on_read;              /* SSL_read said WANT_WRITE */
