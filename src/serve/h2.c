@@ -6,7 +6,10 @@
  * code as HTTP/1.1. Bodies go out with NGHTTP2_DATA_FLAG_NO_COPY: nghttp2 never copies
  * them; send_data_callback puts the 9-byte frame header and the slice of the version's
  * memory into the connection's TLS write buffer, which SSL_write encrypts from. Each
- * stream holds its response (and so its version reference) until nghttp2 closes it. */
+ * stream holds its response (and so its version reference) until nghttp2 closes it, or
+ * until the connection goes: nghttp2_session_del frees its streams without calling
+ * on_stream_close, so the connection keeps its own list of open streams and frees what
+ * is left on it after the session (net_h2_free). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -15,16 +18,51 @@
 
 #include "net_internal.h"
 
+typedef struct h2_stream h2_stream;
+
 struct net_h2 {
     nghttp2_session *s;
     net_conn *c;
+    h2_stream *streams;              /* open streams (doubly linked): freed with the session */
+    size_t pinned;                   /* bytes the open streams' answers own (NET_H2_MEM_BUDGET) */
+    size_t n_pending;                /* streams with body bytes not yet sent */
+    h2_stream *wait_head, *wait_tail; /* requests waiting for the memory budget (FIFO) */
+    int64_t tokens;                  /* frame budget (NET_H2_FRAME_*): a frame we must handle costs 1 */
+    int64_t tokens_ms;               /* last refill */
+    const char *abuse;               /* why the connection is being cut, or NULL */
 };
 
-typedef struct h2_stream {
+/* The frame budget: a token bucket of frames that cost us work and give the client
+ * nothing (PING, SETTINGS, WINDOW_UPDATE, PRIORITY, RST_STREAM, DATA: we take no request
+ * bodies). NET_H2_FRAME_BURST at the start, NET_H2_FRAME_RATE a second, and credit for
+ * what the client legitimately answers: a request, and each DATA frame we send (its
+ * WINDOW_UPDATEs, stream and connection). Empty: GOAWAY ENHANCE_YOUR_CALM and close. */
+static void tokens_refill(net_conn *c)
+{
+    net_h2 *h = c->h2;
+    int64_t now = c->w->now_ms, dt = now - h->tokens_ms;
+    if (dt < 100) return;
+    h->tokens_ms = now;
+    h->tokens += dt * NET_H2_FRAME_RATE / 1000;
+    if (h->tokens > NET_H2_FRAME_BURST) h->tokens = NET_H2_FRAME_BURST;
+}
+
+static void tokens_credit(net_h2 *h, int64_t n)
+{
+    h->tokens += n;
+    if (h->tokens > NET_H2_FRAME_BURST) h->tokens = NET_H2_FRAME_BURST;
+}
+
+struct h2_stream {
+    h2_stream *prev, *next;          /* in net_h2.streams */
     int32_t id;
     char fields[NET_H2_FIELDS_MAX];
     size_t flen, header_bytes;
     int too_large;
+    int pending;                     /* counted in net_h2.n_pending */
+    int waiting;                     /* on net_h2's wait list */
+    h2_stream *wnext;
+    size_t pin;                      /* counted in net_h2.pinned */
     prep_http_slice method, path, query, target, ae, inm, range, if_range, ua, referer;
     prep_serve_response resp;
     int has_resp;
@@ -33,7 +71,59 @@ typedef struct h2_stream {
     size_t body_len, body_off;
     nghttp2_nv nv[PREP_SERVE_MAX_FIELDS + 16];
     char status[8], clen[24], date[40], seq[24];
-} h2_stream;
+};
+
+static void stream_link(net_h2 *h, h2_stream *st)
+{
+    st->prev = NULL;
+    st->next = h->streams;
+    if (h->streams) h->streams->prev = st;
+    h->streams = st;
+}
+
+/* Unlinks st and frees it with what it holds: its response (the version reference, an
+ * archive body) and our own body. */
+static void wait_push(net_h2 *h, h2_stream *st, int front)
+{
+    st->waiting = 1;
+    if (front) {
+        st->wnext = h->wait_head;
+        h->wait_head = st;
+        if (!h->wait_tail) h->wait_tail = st;
+    } else {
+        st->wnext = NULL;
+        if (h->wait_tail) h->wait_tail->wnext = st;
+        else h->wait_head = st;
+        h->wait_tail = st;
+    }
+}
+
+static void wait_remove(net_h2 *h, h2_stream *st)
+{
+    h2_stream *prev = NULL;
+    for (h2_stream *p = h->wait_head; p; prev = p, p = p->wnext)
+        if (p == st) {
+            if (prev) prev->wnext = st->wnext;
+            else h->wait_head = st->wnext;
+            if (h->wait_tail == st) h->wait_tail = prev;
+            break;
+        }
+    st->waiting = 0;
+    st->wnext = NULL;
+}
+
+static void stream_free(net_h2 *h, h2_stream *st)
+{
+    if (st->waiting) wait_remove(h, st);
+    if (st->prev) st->prev->next = st->next;
+    else h->streams = st->next;
+    if (st->next) st->next->prev = st->prev;
+    h->pinned -= st->pin;
+    if (st->pending) h->n_pending--;
+    if (st->has_resp) prep_serve_response_done(&st->resp);
+    free(st->own);
+    free(st);
+}
 
 static prep_http_slice keep(h2_stream *st, const uint8_t *v, size_t n)
 {
@@ -56,9 +146,16 @@ static int name_is(const uint8_t *name, size_t len, const char *s)
 static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
 {
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    net_conn *c = ud;
     h2_stream *st = calloc(1, sizeof *st);
     if (!st) return NGHTTP2_ERR_CALLBACK_FAILURE;
     st->id = frame->hd.stream_id;
+    stream_link(c->h2, st);
+    /* A new request is progress only while no answer waits for the client's window:
+     * otherwise a request every few seconds would keep stalled answers alive forever. */
+    if (!c->h2->n_pending) c->active_ms = c->w->now_ms;
+    c->head_start_ms = 0; /* the first request came within the accept's deadline */
+    tokens_credit(c->h2, 1);
     nghttp2_session_set_stream_user_data(session, st->id, st);
     return 0;
 }
@@ -127,6 +224,12 @@ static int send_data(nghttp2_session *session, nghttp2_frame *frame, const uint8
     memcpy(c->wbuf + c->wlen, st->body + st->body_off, length);
     c->wlen += length;
     st->body_off += length;
+    c->active_ms = c->w->now_ms; /* response bytes: the only progress of a busy connection */
+    tokens_credit(c->h2, 2);     /* the stream's and the connection's WINDOW_UPDATE */
+    if (st->body_off == st->body_len && st->pending) {
+        st->pending = 0;
+        c->h2->n_pending--;
+    }
     if (pad > 1) {
         memset(c->wbuf + c->wlen, 0, pad - 1);
         c->wlen += pad - 1;
@@ -151,7 +254,9 @@ static ssize_t send_cb(nghttp2_session *session, const uint8_t *data, size_t len
     ((nghttp2_nv){(uint8_t *)(nm), (uint8_t *)(val), strlen(nm), strlen(val), \
                   NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE})
 
-static void respond(net_conn *c, h2_stream *st)
+/* Answers st; 0 when its answer would take the connection over its memory budget: the
+ * answer is dropped and st must wait (the caller puts it on the wait list). */
+static int respond(net_conn *c, h2_stream *st)
 {
     net_worker *w = c->w;
     net_server *s = w->srv;
@@ -161,7 +266,33 @@ static void respond(net_conn *c, h2_stream *st)
     int status;
     size_t nv = 0;
     int which = st->path.p ? net_is_reserved(st->path.p, st->path.len) : 0;
-    if (st->too_large || m == PREP_HTTP_OTHER || which || !st->path.p) {
+    if (!(st->too_large || m == PREP_HTTP_OTHER || which || !st->path.p)) {
+        prep_serve_request sr = {.method = m,
+                                 .path = st->path,
+                                 .accept_encoding = st->ae,
+                                 .if_none_match = st->inm,
+                                 .range = st->range,
+                                 .if_range = st->if_range,
+                                 .now = PREP_TIME_NONE};
+        prep_serve_respond(w->v, &sr, &st->resp);
+        st->has_resp = 1;
+        /* The memory budget: what the open answers own (archive bodies, identity pages
+         * copied from their parts; a body in the version's memory costs nothing more).
+         * The first such answer is always admitted, so one download of any size the site
+         * serves works; past the budget the answer is dropped and the request waits until
+         * an answer of this connection is done (its memory freed), then is answered
+         * again from scratch. */
+        size_t own = st->resp._owned ? (size_t)st->resp.body_len : 0;
+        if (own && c->h2->pinned && c->h2->pinned + own > NET_H2_MEM_BUDGET) {
+            prep_serve_response_done(&st->resp);
+            memset(&st->resp, 0, sizeof st->resp);
+            st->has_resp = 0;
+            return 0;
+        }
+        st->pin = own;
+        c->h2->pinned += own;
+    }
+    if (!st->has_resp) {
         const char *ctype = "text/plain; charset=utf-8";
         status = st->too_large ? 431 : m == PREP_HTTP_OTHER ? 405 : !st->path.p ? 400 : 200;
         if (status == 200) {
@@ -183,15 +314,6 @@ static void respond(net_conn *c, h2_stream *st)
         size_t n = net_security_fields(c, kv, PREP_ARRAY_LEN(kv), st->seq, sizeof st->seq);
         for (size_t i = 0; i < n; i++) st->nv[nv++] = NV(kv[i].n, kv[i].v);
     } else {
-        prep_serve_request sr = {.method = m,
-                                 .path = st->path,
-                                 .accept_encoding = st->ae,
-                                 .if_none_match = st->inm,
-                                 .range = st->range,
-                                 .if_range = st->if_range,
-                                 .now = PREP_TIME_NONE};
-        prep_serve_respond(w->v, &sr, &st->resp);
-        st->has_resp = 1;
         status = st->resp.status;
         snprintf(st->status, sizeof st->status, "%d", status);
         st->nv[nv++] = NV(":status", st->status);
@@ -217,31 +339,78 @@ static void respond(net_conn *c, h2_stream *st)
                        st->target.p ? st->target.p : "", st->target.len, "HTTP/2.0", status, sent, st->referer.p,
                        st->referer.len, st->ua.p, st->ua.len);
     nghttp2_data_provider dp = {.source.ptr = st, .read_callback = data_read};
-    int rv = nghttp2_submit_response(c->h2->s, st->id, st->nv, nv, send_body && st->body_len ? &dp : NULL);
+    int with_body = send_body && st->body_len;
+    int rv = nghttp2_submit_response(c->h2->s, st->id, st->nv, nv, with_body ? &dp : NULL);
     if (rv) nghttp2_submit_rst_stream(c->h2->s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
+    else if (with_body) {
+        st->pending = 1;
+        c->h2->n_pending++;
+    }
+    return 1;
+}
+
+/* An answer was freed: answer the waiting requests, in order, while the budget allows. */
+static void answer_waiting(net_conn *c)
+{
+    net_h2 *h = c->h2;
+    while (h->wait_head) {
+        h2_stream *st = h->wait_head;
+        wait_remove(h, st);
+        if (!respond(c, st)) {
+            wait_push(h, st, 1);
+            break;
+        }
+    }
 }
 
 static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
 {
     net_conn *c = ud;
+    switch (frame->hd.type) {
+    case NGHTTP2_PING:
+    case NGHTTP2_SETTINGS:
+        if (frame->hd.flags & NGHTTP2_FLAG_ACK) break;
+        /* fall through */
+    case NGHTTP2_WINDOW_UPDATE:
+    case NGHTTP2_PRIORITY:
+    case NGHTTP2_RST_STREAM:
+    case NGHTTP2_DATA:
+        if (--c->h2->tokens < 0 && !c->h2->abuse) c->h2->abuse = "frame flood";
+        break;
+    default:
+        break;
+    }
     if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
         (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
         h2_stream *st = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
-        if (st && !st->status[0]) respond(c, st);
+        if (st && !st->status[0] && !st->waiting && !respond(c, st)) wait_push(c->h2, st, 0);
     }
+    return 0;
+}
+
+/* A frame nghttp2 refused (a stream past our limit, a bad header block): it costs a
+ * token, so a client that keeps opening refused streams is cut like a PING flood. */
+static int on_invalid_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, int lib_error_code,
+                                 void *ud)
+{
+    (void)session;
+    (void)frame;
+    (void)lib_error_code;
+    net_conn *c = ud;
+    if (--c->h2->tokens < 0 && !c->h2->abuse) c->h2->abuse = "invalid or refused frame flood";
     return 0;
 }
 
 static int on_stream_close(nghttp2_session *session, int32_t id, uint32_t error_code, void *ud)
 {
     (void)error_code;
-    (void)ud;
+    net_conn *c = ud;
     h2_stream *st = nghttp2_session_get_stream_user_data(session, id);
     if (!st) return 0;
     nghttp2_session_set_stream_user_data(session, id, NULL);
-    if (st->has_resp) prep_serve_response_done(&st->resp);
-    free(st->own);
-    free(st);
+    size_t pin = st->pin;
+    stream_free(c->h2, st);
+    if (pin && c->h2->wait_head) answer_waiting(c);
     return 0;
 }
 
@@ -262,12 +431,29 @@ int net_h2_start(net_conn *c)
     nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
-    int rv = nghttp2_session_server_new(&h->s, cb, c);
+    nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cb, on_invalid_frame_recv);
+    /* nghttp2's own flood protections, set to our numbers rather than left to the
+     * defaults of whatever version is installed (docs/internals/serve.md). */
+    nghttp2_option *opt;
+    if (nghttp2_option_new(&opt)) {
+        nghttp2_session_callbacks_del(cb);
+        free(h);
+        return -1;
+    }
+    nghttp2_option_set_max_settings(opt, NET_H2_MAX_SETTINGS);
+    nghttp2_option_set_max_continuations(opt, NET_H2_MAX_CONTINUATIONS);
+    nghttp2_option_set_stream_reset_rate_limit(opt, NET_H2_RST_BURST, NET_H2_RST_RATE);
+    nghttp2_option_set_max_outbound_ack(opt, NET_H2_MAX_OUTBOUND_ACK);
+    nghttp2_option_set_no_closed_streams(opt, 1); /* no priority tree kept of closed streams */
+    int rv = nghttp2_session_server_new2(&h->s, cb, c, opt);
+    nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cb);
     if (rv) {
         free(h);
         return -1;
     }
+    h->tokens = NET_H2_FRAME_BURST;
+    h->tokens_ms = c->w->now_ms;
     c->h2 = h;
     nghttp2_settings_entry iv[] = {
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, NET_H2_MAX_STREAMS},
@@ -279,9 +465,15 @@ int net_h2_start(net_conn *c)
 
 void net_h2_free(net_conn *c)
 {
-    if (!c->h2) return;
-    nghttp2_session_del(c->h2->s); /* closes every stream: on_stream_close frees them */
-    free(c->h2);
+    net_h2 *h = c->h2;
+    if (!h) return;
+    /* nghttp2_session_del does not call on_stream_close: the streams still open (a
+     * client gone mid-response, a stalled flow-control window) are freed here, and with
+     * them their responses' version references. */
+    nghttp2_session_del(h->s);
+    while (h->streams) stream_free(h, h->streams);
+    free(h);
+    atomic_store_explicit(&c->w->srv->trim_due, 1, memory_order_relaxed);
     c->h2 = NULL;
 }
 
@@ -307,13 +499,38 @@ static int h2_flush(net_conn *c)
     return 1;
 }
 
+/* Sends GOAWAY (best effort) and closes: the client broke a budget or the protocol. */
+static void h2_cut(net_conn *c, const char *why)
+{
+    prep_log(PREP_LOG_WARN, "serve: HTTP/2 connection from %s cut: %s", c->ip, why);
+    atomic_fetch_add_explicit(&c->w->st.h2_cut, 1, memory_order_relaxed);
+    nghttp2_session_terminate_session(c->h2->s, NGHTTP2_ENHANCE_YOUR_CALM);
+    h2_flush(c);
+    c->dead = 1;
+}
+
 void net_h2_on_readable(net_conn *c)
 {
-    if (!c->h2) {
+    net_h2 *h = c->h2;
+    if (!h) {
         c->dead = 1;
         return;
     }
+    tokens_refill(c);
+    if (!c->rbuf && !(c->rbuf = malloc(NET_RBUF))) {
+        c->dead = 1;
+        return;
+    }
+    size_t spent = 0;
     for (;;) {
+        /* The work budget: at most NET_EVENT_BUDGET bytes of frames per readiness event,
+         * then the worker's other connections go first (a WINDOW_UPDATE flood must not
+         * hold the loop). The connection is resumed after them: OpenSSL may hold bytes
+         * epoll does not know about. */
+        if (spent >= NET_EVENT_BUDGET) {
+            net_conn_defer(c);
+            break;
+        }
         c->want_write_on_read = 0;
         ssize_t n = net_conn_read(c, c->rbuf, NET_RBUF);
         if (n < 0) {
@@ -321,9 +538,20 @@ void net_h2_on_readable(net_conn *c)
             return;
         }
         if (n == 0) break;
-        c->active_ms = c->w->now_ms;
-        if (nghttp2_session_mem_recv(c->h2->s, (const uint8_t *)c->rbuf, (size_t)n) < 0) {
+        spent += (size_t)n;
+        /* Bytes read are not progress (PING, SETTINGS, WINDOW_UPDATE cost the client
+         * nothing): requests and response bytes are (on_begin_headers, send_data). */
+        ssize_t rv = nghttp2_session_mem_recv(h->s, (const uint8_t *)c->rbuf, (size_t)n);
+        if (rv < 0) {
+            /* nghttp2's own limits (CONTINUATION, SETTINGS entries, outbound acks) or a
+             * protocol error: nothing a browser sends. */
+            prep_log(PREP_LOG_WARN, "serve: HTTP/2 connection from %s cut: %s", c->ip, nghttp2_strerror((int)rv));
+            atomic_fetch_add_explicit(&c->w->st.h2_cut, 1, memory_order_relaxed);
             c->dead = 1;
+            return;
+        }
+        if (h->abuse) {
+            h2_cut(c, h->abuse);
             return;
         }
         if (h2_flush(c) < 0) {

@@ -16,7 +16,18 @@
 #define NET_RBUF PREP_HTTP_MAX_HEAD  /* read buffer: one whole head (16 KiB) */
 #define NET_WBUF (64 * 1024)         /* TLS write buffer (coalesced records) */
 #define NET_LOGBUF (64 * 1024)       /* access-log buffer per worker */
-#define NET_H2_MAX_STREAMS 100
+#define NET_MMAP_THRESHOLD (1 << 20) /* malloc blocks this large get their own mapping */
+#define NET_H2_MAX_STREAMS 32          /* SETTINGS_MAX_CONCURRENT_STREAMS */
+#define NET_H2_MEM_BUDGET (16u << 20)  /* bytes the open answers of one connection may own */
+#define NET_H1_MEM_BUDGET NET_H2_MEM_BUDGET /* the same for HTTP/1.1's queued answers */
+#define NET_H2_FRAME_BURST 1000        /* frame budget: tokens at the start, and at most */
+#define NET_H2_FRAME_RATE 100          /* tokens added a second */
+#define NET_H2_MAX_SETTINGS 16         /* entries per SETTINGS frame (7 are defined) */
+#define NET_H2_MAX_CONTINUATIONS 8     /* CONTINUATION frames after one HEADERS */
+#define NET_H2_RST_BURST 200           /* RST_STREAMs received: bucket size (rapid reset) */
+#define NET_H2_RST_RATE 20             /* and its refill a second */
+#define NET_H2_MAX_OUTBOUND_ACK 100    /* PING/SETTINGS acks queued for a client that does not read */
+#define NET_EVENT_BUDGET (64 * 1024)   /* bytes read from one connection per readiness event */
 #define NET_H2_FIELDS_MAX 8192       /* bytes of kept request fields per HTTP/2 stream */
 #define NET_H2_HEADER_LIST_MAX PREP_HTTP_MAX_HEAD /* all request fields of a stream */
 
@@ -54,6 +65,7 @@ typedef struct net_stats {
     _Atomic uint64_t requests[NET_N_STATUS + 1];
     _Atomic uint64_t bytes;
     _Atomic uint64_t conns_total;
+    _Atomic uint64_t h2_cut;             /* HTTP/2 connections cut for a budget or a protocol error */
 } net_stats;
 
 struct net_worker {
@@ -77,6 +89,8 @@ struct net_worker {
     char *logbuf;                        /* NET_LOGBUF, or NULL without an access log */
     size_t loglen;
     int64_t log_flushed_ms;
+    net_conn *dhead, *dtail;             /* connections that yielded with work left (FIFO) */
+    size_t n_deferred;
     net_stats st;
 };
 
@@ -100,6 +114,7 @@ struct net_server {
     _Atomic uint64_t load_us;            /* wall time of the last load */
     _Atomic int stopping;
     _Atomic int64_t conns;               /* open now */
+    _Atomic int trim_due;                /* memory of connections freed: the watcher trims */
     /* connections per IP: one table for the process */
     pthread_mutex_t ipmu;
     struct ipcount **ipt;
@@ -120,6 +135,7 @@ typedef struct net_h1out {
     size_t body_len;                     /* 0 when no body is sent */
     size_t sent;                         /* bytes of head+extra+body already written */
     char *alloc;                         /* owned memory of our own responses */
+    size_t owned;                        /* body bytes the response owns (counted in h1_owned) */
 } net_h1out;
 
 enum { PROTO_H1 = 1, PROTO_H2 };
@@ -142,15 +158,18 @@ struct net_conn {
     char ip[48];
     int64_t head_start_ms;               /* first byte of the pending head, 0 = none */
     int64_t active_ms;                   /* last progress */
-    char *rbuf;                          /* NET_RBUF */
+    char *rbuf;                          /* NET_RBUF, from the first byte read; NULL while idle */
     size_t rlen;
-    net_h1out q[NET_H1_QUEUE];
+    net_h1out *q;                        /* NET_H1_QUEUE, allocated with rbuf (12 KiB) */
     size_t qhead, qn;                    /* ring of queued responses */
+    size_t h1_owned;                     /* body bytes the queued answers own (NET_H1_MEM_BUDGET) */
     uint8_t *wbuf;                       /* TLS: NET_WBUF, coalesced plaintext */
     size_t wlen, woff;
     int want_write_on_read;              /* SSL_read said WANT_WRITE */
     int short_read;                      /* the last read returned less than asked */
     net_h2 *h2;
+    net_conn *dprev, *dnext;             /* in the worker's deferred list, when deferred */
+    int deferred;
 };
 
 /* server.c */
@@ -158,6 +177,10 @@ void net_worker_now(net_worker *w);
 const char *net_date(net_worker *w);     /* cached per second */
 void net_conn_close(net_conn *c);
 void net_conn_set_events(net_conn *c, unsigned ev);
+/* The connection used its work budget with work left: resumed after the worker's other
+ * ready connections (its next loop turn polls epoll without waiting). */
+void net_conn_defer(net_conn *c);
+void net_conn_undefer(net_conn *c);
 /* Connections per IP (one table for the process): acquire 0 = counted, -1 = over the limit. */
 int net_ip_acquire(net_server *s, const struct sockaddr_storage *a);
 void net_ip_release(net_server *s, const struct sockaddr_storage *a);

@@ -41,11 +41,11 @@ void net_conn_accept(net_worker *w, net_listener *l)
             close(fd); /* over a limit: refused at once */
             continue;
         }
+        /* No read buffer yet: it is allocated when the first bytes arrive (a connection
+         * that never sends costs its net_conn only) and released again after a second
+         * of keep-alive idleness (net_conn_timeouts). */
         net_conn *c = calloc(1, sizeof *c);
-        char *rbuf = malloc(NET_RBUF);
-        if (!c || !rbuf) {
-            free(c);
-            free(rbuf);
+        if (!c) {
             net_ip_release(s, &ss);
             close(fd);
             continue;
@@ -53,7 +53,6 @@ void net_conn_accept(net_worker *w, net_listener *l)
         c->kind = EV_CONN;
         c->fd = fd;
         c->w = w;
-        c->rbuf = rbuf;
         c->lidx = l->idx;
         c->tls = s->lcfg[l->idx].tls;
         c->redirect = s->lcfg[l->idx].redirect;
@@ -66,23 +65,25 @@ void net_conn_accept(net_worker *w, net_listener *l)
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         c->active_ms = w->now_ms;
+        /* The head deadline starts at the accept, plain or TLS: the handshake and the
+         * first request head must be done within --header-timeout of it (a client that
+         * connects and sends nothing, or one byte now and then, is cut then). Later heads
+         * on a keep-alive connection start their deadline at their first byte. */
+        c->head_start_ms = w->now_ms;
         if (c->tls) {
             c->ssl = SSL_new(s->ssl);
             if (!c->ssl || !SSL_set_fd(c->ssl, fd)) {
                 if (c->ssl) SSL_free(c->ssl);
-                free(rbuf);
                 free(c);
                 net_ip_release(s, &ss);
                 close(fd);
                 continue;
             }
             SSL_set_accept_state(c->ssl);
-            c->head_start_ms = w->now_ms; /* the handshake counts as the first head */
         }
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev)) {
             if (c->ssl) SSL_free(c->ssl);
-            free(rbuf);
             free(c);
             net_ip_release(s, &ss);
             close(fd);
@@ -109,6 +110,7 @@ static void h1out_done(net_h1out *o)
 void net_conn_close(net_conn *c)
 {
     net_worker *w = c->w;
+    net_conn_undefer(c);
     if (c->h2) net_h2_free(c);
     while (c->qn) {
         h1out_done(&c->q[c->qhead]);
@@ -124,6 +126,7 @@ void net_conn_close(net_conn *c)
     if (c->next) c->next->prev = c->prev;
     w->n_conns--;
     free(c->rbuf);
+    free(c->q);
     free(c->wbuf);
     free(c);
 }
@@ -166,6 +169,20 @@ void net_conn_timeouts(net_worker *w)
             net_conn_close(c); /* slowloris: a head (or handshake) too slow */
         } else if (now - c->active_ms >= cfg->idle_timeout_ms) {
             net_conn_close(c);
+        } else if (c->proto == PROTO_H1 && !c->rlen && !c->qn && c->woff == c->wlen && now - c->active_ms >= 1000) {
+            /* Idle keep-alive for a second: give back the read buffer, the answer queue
+             * and the TLS write buffer (16 + 12 + 64 KiB); the next request allocates
+             * them again. */
+            if (c->rbuf || c->wbuf) /* and back to the system (the watcher, server.c) */
+                atomic_store_explicit(&w->srv->trim_due, 1, memory_order_relaxed);
+            free(c->rbuf);
+            c->rbuf = NULL;
+            free(c->q);
+            c->q = NULL;
+            c->qhead = 0;
+            free(c->wbuf);
+            c->wbuf = NULL;
+            c->wlen = c->woff = 0;
         }
     }
 }
@@ -202,7 +219,9 @@ int net_conn_flush_wbuf(net_conn *c)
         int n = SSL_write(c->ssl, c->wbuf + c->woff, (int)(c->wlen - c->woff));
         if (n > 0) {
             c->woff += (size_t)n;
-            c->active_ms = c->w->now_ms;
+            /* HTTP/1.1 writes only answers; HTTP/2 also PING and SETTINGS acks, which are
+             * no progress: h2.c counts its response bytes itself. */
+            if (c->proto != PROTO_H2) c->active_ms = c->w->now_ms;
             continue;
         }
         int e = SSL_get_error(c->ssl, n);
@@ -222,6 +241,7 @@ static size_t h1out_total(const net_h1out *o)
 
 static void q_pop(net_conn *c)
 {
+    c->h1_owned -= c->q[c->qhead].owned;
     h1out_done(&c->q[c->qhead]);
     c->qhead = (c->qhead + 1) % NET_H1_QUEUE;
     c->qn--;
@@ -325,6 +345,7 @@ static net_h1out *q_new(net_conn *c)
     o->has_resp = 0;
     o->alloc = NULL;
     o->sent = 0;
+    o->owned = 0;
     o->body = NULL;
     o->body_len = 0;
     o->common = NULL;
@@ -422,18 +443,26 @@ static void h1_dispatch(net_conn *c, const prep_http_req *r)
         o->common_len = o->resp.h1_common_len;
         o->body = o->resp.body;
         o->body_len = o->resp.send_body ? (size_t)o->resp.body_len : 0;
+        /* What this answer owns (an archive body, an identity page copied from its
+         * parts) counts against the connection's budget: h1_process stops taking
+         * pipelined requests while the queue owns NET_H1_MEM_BUDGET or more. */
+        o->owned = o->resp._owned ? (size_t)o->resp.body_len : 0;
+        c->h1_owned += o->owned;
         status = o->resp.status;
     }
     set_extra(c, o, r);
     log_h1(c, r, status, o->body_len);
 }
 
-/* Answers every complete request in the read buffer (up to a full queue). Returns 1 when
- * it consumed a request and bytes remain (another pass may find more). */
+/* Answers every complete request in the read buffer (up to a full queue, or the queue's
+ * memory budget). Returns 1 when another pass may find more: it consumed a request and
+ * bytes remain, or a limit stopped it with bytes left (once the queue is written, the
+ * next pass takes them; without this, requests already read waited for the client to
+ * send more when a blocked write had left the queue full). */
 static int h1_process(net_conn *c)
 {
     size_t off = 0;
-    while (c->qn < NET_H1_QUEUE && !c->closing && !c->dead && off < c->rlen) {
+    while (c->qn < NET_H1_QUEUE && c->h1_owned < NET_H1_MEM_BUDGET && !c->closing && !c->dead && off < c->rlen) {
         prep_http_req r;
         prep_http_parse_result pr = prep_http_parse_request(c->rbuf + off, c->rlen - off, &r);
         if (pr == PREP_HTTP_NEED_MORE) break;
@@ -449,11 +478,13 @@ static int h1_process(net_conn *c)
         c->rlen -= off;
         c->head_start_ms = c->rlen ? c->w->now_ms : 0;
     }
-    return off && c->rlen;
+    int limited = c->qn >= NET_H1_QUEUE || c->h1_owned >= NET_H1_MEM_BUDGET;
+    return c->rlen && (off || (limited && !c->closing && !c->dead));
 }
 
 static void h1_serve(net_conn *c)
 {
+    size_t spent = 0; /* bytes read this event: the work budget, as for HTTP/2 */
     for (;;) {
         int more = h1_process(c);
         if (c->dead) return;
@@ -486,6 +517,18 @@ static void h1_serve(net_conn *c)
             c->dead = 1;
             return;
         }
+        if (spent >= NET_EVENT_BUDGET) { /* a client pipelining without end: others first */
+            net_conn_defer(c);
+            return;
+        }
+        if (!c->rbuf && !(c->rbuf = malloc(NET_RBUF))) {
+            c->dead = 1;
+            return;
+        }
+        if (!c->q && !(c->q = malloc(NET_H1_QUEUE * sizeof *c->q))) { /* q_new sets up an entry */
+            c->dead = 1;
+            return;
+        }
         c->want_write_on_read = 0;
         ssize_t n = net_conn_read(c, c->rbuf + c->rlen, NET_RBUF - c->rlen);
         if (n < 0) {
@@ -496,7 +539,8 @@ static void h1_serve(net_conn *c)
             net_conn_set_events(c, c->want_write_on_read ? EPOLLOUT : EPOLLIN);
             return;
         }
-        if (!c->rlen) c->head_start_ms = c->w->now_ms;
+        if (!c->rlen && !c->head_start_ms) c->head_start_ms = c->w->now_ms;
+        spent += (size_t)n;
         c->short_read = (size_t)n < NET_RBUF - c->rlen;
         c->rlen += (size_t)n;
         c->active_ms = c->w->now_ms;
@@ -509,8 +553,7 @@ static int handshake(net_conn *c)
     ERR_clear_error();
     int r = SSL_do_handshake(c->ssl);
     if (r == 1) {
-        c->handshaken = 1;
-        c->head_start_ms = 0;
+        c->handshaken = 1; /* head_start_ms stays: the first head's deadline began at the accept */
         c->active_ms = c->w->now_ms;
         const unsigned char *p = NULL;
         unsigned int l = 0;

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Issue 13, item 1: HTTP/2 streams still open when their connection goes are freed, and
+# with them the cut version they pin. Real client: Debian's python3-h2 (h2_attack.py).
+#
+# A cut of two files (an 8 MiB big.bin and an index), served over HTTPS. Then:
+#  a. 8 connections x 2 streams GET /cortes/1/big.bin (the archive: each answer is its
+#     own 8 MiB copy; two per connection fit its 16 MiB memory budget) with a zero
+#     flow-control window, so every response stays open;
+#     the RSS peak shows the 16 answers held (+64 MiB at least), a normal curl request is
+#     answered meanwhile; the sockets are closed mid-response (no GOAWAY). The RSS must be
+#     back to the baseline (+10 %) within 10 s.
+#  b. 2 connections x 4 streams GET /big.bin (the version's own memory, no copy), closed
+#     the same way; then cut 2 (without big.bin) is activated. The RSS must drop below the
+#     baseline minus 6 MiB: version 1 is freed, no closed connection's stream pins it.
+# Without the fix (nghttp2_session_del does not call on_stream_close) (a) stays +128 MiB
+# and (b) keeps version 1 alive. Under an ASan build (-DPREP_SANITIZE=ON) the RSS figures
+# mean nothing (quarantine, shadow memory): the server's exit is checked instead, where
+# LeakSanitizer reports the streams and versions left behind ("Direct leak ...
+# on_begin_headers"). Under a minute.
+set -euo pipefail
+PREP=$1
+. "$(dirname "$0")/lib/peers.sh"
+ATK="/usr/bin/python3 $(cd "$(dirname "$0")" && pwd)/h2_attack.py"
+/usr/bin/python3 -c 'import h2' 2>/dev/null || { echo "SKIP: python3-h2 missing (scripts/setup.sh)"; exit 77; }
+T=$(mktemp -d)
+peer_cleanup_on_exit "$T"
+cd "$T"
+fail() { echo "FAIL: $*"; [ -f err.txt ] && tail -20 err.txt; exit 1; }
+ASAN=0
+grep -qa __asan_init "$PREP" && ASAN=1
+
+"$PREP" keygen --out drill --drill >/dev/null
+mkdir pub pub2
+head -c $((8 << 20)) /dev/urandom >pub/big.bin
+echo '<!doctype html><title>uno</title>' >pub/index.html
+echo '<!doctype html><title>dos</title>' >pub2/index.html
+"$PREP" cut --from pub --process prueba --at "2021-06-06 21:00" --key drill.key --store store --drill >/dev/null \
+  || fail "cut 1"
+peer_cert cert.pem key.pem
+ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=1 \
+  "$PREP" serve --store store --tls-listen 127.0.0.1:0 --tls-cert cert.pem --tls-key key.pem --threads 2 \
+  --poll-ms 100 >out.txt 2>err.txt &
+SPID=$!
+peer_track "$SPID"
+for _ in $(seq 100); do grep -q "listening on https://" out.txt 2>/dev/null && break; sleep 0.1; done
+HP=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)/ (h2, http/1.1)$|\1|p' out.txt)
+[ -n "$HP" ] || fail "no listening line: $(cat out.txt)"
+S=https://127.0.0.1:$HP
+curl -sS --max-time 10 --http2 --cacert cert.pem -o /dev/null "$S/cortes/1/big.bin" || fail "warm-up request"
+sleep 0.3
+base=$($ATK rss "$SPID")
+
+# a. answers held by open streams, then the connections closed under them.
+r=$($ATK hold --port "$HP" --cafile cert.pem --conns 8 --streams 2 --path /cortes/1/big.bin --pid "$SPID" \
+  --curl "$S/") || fail "attack a: $r"
+echo "a: baseline $base kB, with 16 open streams: $r"
+if [ $ASAN = 0 ]; then
+  peak=$(sed 's/.*"rss_kb_peak": \([0-9]*\).*/\1/' <<<"$r")
+  [ "$peak" -ge $((base + 64 * 1024)) ] || fail "a: the 16 archive answers did not show in the RSS ($base -> $peak kB)"
+  after=$($ATK wait-rss "$SPID" --max-kb $((base * 110 / 100)) --seconds 10) \
+    || fail "a: RSS not back to the baseline after the connections closed: $base -> $peak -> $after kB"
+  echo "a: RSS back to $after kB"
+fi
+
+# b. streams on the version's own memory, closed; then a new cut replaces version 1.
+r=$($ATK hold --port "$HP" --cafile cert.pem --conns 2 --streams 4 --path /big.bin --pid "$SPID") \
+  || fail "attack b: $r"
+echo "b: $r"
+sleep 0.3
+"$PREP" cut --from pub2 --process prueba --at "2021-06-06 21:05" --key drill.key --store store --drill >/dev/null \
+  || fail "cut 2"
+for _ in $(seq 100); do grep -q "corte 2 activo" out.txt && break; sleep 0.1; done
+grep -q "corte 2 activo" out.txt || fail "cut 2 not picked up"
+[ "$(curl -sS --max-time 10 --http2 --cacert cert.pem "$S/health")" = "ok corte 2" ] || fail "/health after cut 2"
+if [ $ASAN = 0 ]; then
+  after=$($ATK wait-rss "$SPID" --max-kb $((base - 6 * 1024)) --seconds 10) \
+    || fail "b: version 1 (8 MiB) still held after cut 2: baseline $base kB, now $after kB"
+  echo "b: version 1 freed: RSS $base -> $after kB"
+fi
+
+rc=0
+peer_stop "$SPID" || rc=$?
+if grep -q "LeakSanitizer" err.txt; then fail "leaks at exit"; fi
+[ $rc = 0 ] || fail "server exit status $rc"
+echo "prep serve h2 streams closed with their connection: answers and versions freed: ok"
