@@ -296,7 +296,7 @@ static int respond(net_conn *c, h2_stream *st)
         const char *ctype = "text/plain; charset=utf-8";
         status = st->too_large ? 431 : m == PREP_HTTP_OTHER ? 405 : !st->path.p ? 400 : 200;
         if (status == 200) {
-            st->body_len = net_reserved_body(s, which, &st->own);
+            st->body_len = net_reserved_answer(s, which, &st->own, &status);
             if (which == 2) ctype = "text/plain; version=0.0.4; charset=utf-8";
         } else {
             prep_buf b;

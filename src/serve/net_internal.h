@@ -199,10 +199,6 @@ int net_is_reserved(const char *path, size_t len); /* 1 /health, 2 /metrics, 0 *
  * 503 for /health while the waiting page is served though the store holds cuts
  * (issue 13). */
 size_t net_reserved_answer(net_server *s, int which, char **body, int *status);
-/* The same without the status (always answered 200).
- * TODO(issue 13): server_conn.c and h2.c should call net_reserved_answer and answer its
- * status; until then /health's 503 state is only in its body ("unavailable: ..."). */
-size_t net_reserved_body(net_server *s, int which, char **body);
 /* Builds our own complete HTTP/1.1 response head (status line, fields, content-length,
  * security fields, x-prep-corte; not date/connection nor the final CRLF) into an owned
  * string. extra_fields: more "name: value\r\n" lines or NULL. */

@@ -412,11 +412,12 @@ static void h1_dispatch(net_conn *c, const prep_http_req *r)
     int status;
     if (which) {
         char *body = NULL;
-        size_t bl = net_reserved_body(s, which, &body);
-        own_response(c, o, 200, which == 1 ? "text/plain; charset=utf-8" : "text/plain; version=0.0.4; charset=utf-8",
-                     "no-cache", NULL, body ? body : "", body ? bl : 0, send_body);
-        free(body);
         status = 200;
+        size_t bl = net_reserved_answer(s, which, &body, &status);
+        own_response(c, o, status,
+                     which == 1 ? "text/plain; charset=utf-8" : "text/plain; version=0.0.4; charset=utf-8", "no-cache",
+                     NULL, body ? body : "", body ? bl : 0, send_body);
+        free(body);
     } else if (c->redirect) {
         char *loc = net_redirect_location(c, r->host, r->path, r->query);
         char *f = NULL;

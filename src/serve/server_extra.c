@@ -175,7 +175,6 @@ size_t net_reserved_answer(net_server *s, int which, char **body, int *status)
     return len;
 }
 
-size_t net_reserved_body(net_server *s, int which, char **body) { return net_reserved_answer(s, which, body, NULL); }
 
 size_t net_security_fields(net_conn *c, net_kv *out, size_t cap, char *seqbuf, size_t seqcap)
 {
