@@ -26,8 +26,9 @@ PKGS=(
   apache2 nginx haproxy openssh-server openssh-client vsftpd curl nghttp2-client wrk
   # TLS configuration scanner run against prep serve (tests/integ/serve_testssl.sh)
   testssl.sh
-  # HTTP/2 attack client of the serve_h2_* tests (tests/integ/h2_attack.py, /usr/bin/python3)
-  python3-h2
+  # HTTP/2 attack client of the serve_h2_* tests (tests/integ/h2_attack.py, /usr/bin/python3);
+  # python3 itself for the scripts' independent recounts (tests/integ/real_files.sh)
+  python3 python3-h2
   # the self-check reads firewall rules and the clock state (prep check)
   nftables iproute2 procps
 )
