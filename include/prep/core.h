@@ -95,6 +95,20 @@ void prep_diags_print(const prep_diags *d, FILE *f, size_t limit);
 /* First diag with this kind, or NULL (tests use it to assert location and kind). */
 const prep_diag *prep_diags_find(const prep_diags *d, const char *kind);
 
+/* ---------------------------------------------------------------- I/O failures */
+/* One policy for naming I/O failures (issue 13: a full disk must say so where it
+ * happens). Every core file helper that returns PREP_ERR_IO records, at the point of
+ * failure and for the calling thread, what it was doing, the path and errno; a part with
+ * its own I/O does the same with prep_io_fail. Whoever reports a PREP_ERR_IO prints
+ * prep_err_text(e): "cannot write /s/cuts/7/manifest.tmp.42: no space left on device
+ * (ENOSPC)", never a bare "I/O error". */
+void prep_io_fail(const char *op, const char *path, int err);
+const char *prep_io_last(void);   /* "" when none recorded in this thread */
+int prep_io_last_errno(void);     /* 0 when none */
+void prep_io_clear(void);
+/* prep_err_str(e), or for PREP_ERR_IO the last recorded failure when there is one. */
+const char *prep_err_text(prep_err e);
+
 /* ---------------------------------------------------------------- files */
 /* Reads a whole file (at most max bytes, else PREP_ERR_LIMIT). *data is owned, NUL-terminated. */
 prep_err prep_read_file(const char *path, size_t max, char **data, size_t *len);

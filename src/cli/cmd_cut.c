@@ -59,7 +59,7 @@ static int parse_seq(const char *s, uint64_t *out)
 static int finish(prep_diags *d, prep_err e, const char *cmd)
 {
     if (d->n) prep_diags_print(d, stderr, 20);
-    if (e) fprintf(stderr, "prep %s: %s\n", cmd, prep_err_str(e));
+    if (e) fprintf(stderr, "prep %s: %s\n", cmd, prep_err_text(e));
     prep_diags_free(d);
     return status_of(e);
 }
@@ -655,7 +655,7 @@ static int receive_watch(const cli_opt *opts, const prep_cut_policy *pol_in, con
         last_failed = NULL;
         if (e) {
             last_failed = prep_xstrndup(fp.data ? (const char *)fp.data : "", fp.len);
-            fprintf(stderr, "prep receive: %s; waiting for new files\n", prep_err_str(e));
+            fprintf(stderr, "prep receive: %s; waiting for new files\n", prep_err_text(e));
         }
         for (size_t i = 0; i < nobjs; i++) free(objs[i]);
         free(objs);

@@ -93,7 +93,7 @@ static int load_targets_file(const char *path, prep_deliver_target **v, size_t *
     size_t len = 0;
     prep_err e = prep_read_file(path, TARGETS_FILE_MAX, &b, &len);
     if (e) {
-        fprintf(stderr, "prep deliver: cannot read %s: %s\n", path, prep_err_str(e));
+        fprintf(stderr, "prep deliver: cannot read %s: %s\n", path, prep_err_text(e));
         return -1;
     }
     const char *nul = memchr(b, 0, len);
@@ -306,7 +306,7 @@ int cmd_deliver(int argc, char **argv)
         if (!re) re = prep_registry_targets(reg, &rv, &rn, &d);
         if (re) {
             prep_diags_print(&d, stderr, 20);
-            fprintf(stderr, "prep deliver: --db %s: %s\n", cli_get(opts, "db"), prep_err_str(re));
+            fprintf(stderr, "prep deliver: --db %s: %s\n", cli_get(opts, "db"), prep_err_text(re));
             goto out;
         }
         for (size_t i = 0; i < rn; i++) /* pull broadcasters fetch for themselves */
@@ -392,7 +392,7 @@ int cmd_deliver(int argc, char **argv)
         for (size_t i = 0; i < nt; i++) ok += res[i].status != PREP_DELIVER_FAILED;
         printf("%zu of %zu targets have cut %llu\n", ok, nt, (unsigned long long)(nt ? res[0].seq : 0));
     } else {
-        fprintf(stderr, "prep deliver: %s\n", prep_err_str(e));
+        fprintf(stderr, "prep deliver: %s\n", prep_err_text(e));
     }
     rc = status_of(e);
 out:

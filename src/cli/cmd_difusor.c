@@ -26,7 +26,7 @@ static int status_of(prep_err e)
 static int finish(prep_diags *d, prep_err e, const char *sub)
 {
     if (d->n) prep_diags_print(d, stderr, 30);
-    if (e) fprintf(stderr, "prep difusor %s: %s\n", sub, prep_err_str(e));
+    if (e) fprintf(stderr, "prep difusor %s: %s\n", sub, prep_err_text(e));
     prep_diags_free(d);
     return status_of(e);
 }
@@ -147,7 +147,7 @@ static int gather_input(const cli_opt *opts, const char *sub, prep_reg_input *in
     }
     if (e) {
         if (d->n) prep_diags_print(d, stderr, 30);
-        fprintf(stderr, "prep difusor %s: %s\n", sub, prep_err_str(e));
+        fprintf(stderr, "prep difusor %s: %s\n", sub, prep_err_text(e));
         return CLI_USAGE;
     }
     return 0;

@@ -67,7 +67,7 @@ static int load_config(const char *path, inst_config *c)
     size_t len = 0;
     prep_err e = prep_read_file(path, PREP_INST_CONFIG_MAX, &text, &len);
     if (e) {
-        fprintf(stderr, "prep institute: cannot read %s: %s\n", path, prep_err_str(e));
+        fprintf(stderr, "prep institute: cannot read %s: %s\n", path, prep_err_text(e));
         return -1;
     }
     prep_diags d;
@@ -137,7 +137,7 @@ static void *push_worker(void *arg)
     prep_err e = prep_deliver_push(dv->c->store, j->seq, &j->t, 1, &o, &res, &d);
     if (e && e != PREP_ERR_IO && res.status != PREP_DELIVER_FAILED) {
         res.status = PREP_DELIVER_FAILED;
-        if (!res.error[0]) snprintf(res.error, sizeof res.error, "%s", d.n ? d.v[0].msg : prep_err_str(e));
+        if (!res.error[0]) snprintf(res.error, sizeof res.error, "%s", d.n ? d.v[0].msg : prep_err_text(e));
     }
     prep_reg_delivery rec = {0};
     snprintf(rec.difusor, sizeof rec.difusor, "%s", j->t.id);
@@ -466,7 +466,7 @@ int cmd_institute(int argc, char **argv)
         } else if (e) {
             prep_diags_print(&d, stderr, 5);
             fprintf(stderr, "prep institute: the cut of %s failed: %s; the next one is tried on time\n", when,
-                    prep_err_str(e));
+                    prep_err_text(e));
         } else {
             printf("prep institute: corte %llu (%s%s): %zu archivos, %zu capturas nuevas, %.2f s CPU%s\n",
                    (unsigned long long)st.seq, sim != PREP_TIME_NONE ? "noche simulada hasta " : "", when, st.files,

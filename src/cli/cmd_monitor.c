@@ -78,7 +78,7 @@ int cmd_monitor(int argc, char **argv)
         e = prep_monitor_round(&c, PREP_TIME_NONE, &r, &d);
         if (d.n) prep_diags_print(&d, stderr, 20);
         if (e) {
-            fprintf(stderr, "prep monitor: round failed: %s\n", prep_err_str(e));
+            fprintf(stderr, "prep monitor: round failed: %s\n", prep_err_text(e));
             status = e == PREP_ERR_VERIFY ? CLI_CHECK_FAILED : CLI_USAGE;
         } else {
             print_round(&r);

@@ -114,7 +114,7 @@ int cmd_render(int argc, char **argv)
     ro.pubkey = pubtext;
     prep_render_stats st;
     if ((e = prep_render_site(night.tally, &cut, &ro, NULL, &site, &st))) {
-        fprintf(stderr, "prep render: %s\n", prep_err_str(e));
+        fprintf(stderr, "prep render: %s\n", prep_err_text(e));
         goto out;
     }
     if (prep_mkdirs(outd) || write_site(&site, outd)) {

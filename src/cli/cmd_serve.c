@@ -189,7 +189,7 @@ int cmd_serve(int argc, char **argv)
         pthread_join(sp.th, NULL);
     }
     if (d.n) prep_diags_print(&d, stderr, 20);
-    if (e) fprintf(stderr, "prep serve: %s\n", prep_err_str(e));
+    if (e) fprintf(stderr, "prep serve: %s\n", prep_err_text(e));
     prep_diags_free(&d);
     prep_catalog_free(cat);
     return e == PREP_OK ? CLI_OK : e == PREP_ERR_VERIFY ? CLI_CHECK_FAILED : CLI_USAGE;

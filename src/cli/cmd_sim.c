@@ -76,7 +76,7 @@ static int sim_catalog(int argc, char **argv)
     prep_err e = prep_sim_catalog_text_geo(scale, seed, geojson, &text, &gd);
     if (e && gd.total) {
         prep_diags_print(&gd, stderr, 20);
-        fprintf(stderr, "prep sim catalog: cannot build the map from %s: %s\n", geojson, prep_err_str(e));
+        fprintf(stderr, "prep sim catalog: cannot build the map from %s: %s\n", geojson, prep_err_text(e));
         prep_diags_free(&gd);
         prep_buf_free(&text);
         return CLI_USAGE;
@@ -85,7 +85,7 @@ static int sim_catalog(int argc, char **argv)
     if (!e && rules) e = prep_buf_printf(&text, "\n[rules]\nprofile = %s\n", rules);
     if (!e) e = prep_write_file_atomic(out, text.data, text.len);
     if (e) {
-        fprintf(stderr, "prep sim catalog: cannot write %s: %s\n", out, prep_err_str(e));
+        fprintf(stderr, "prep sim catalog: cannot write %s: %s\n", out, prep_err_text(e));
         prep_buf_free(&text);
         return CLI_USAGE;
     }
@@ -157,7 +157,7 @@ static int sim_actas(int argc, char **argv)
     prep_err e = prep_catalog_load(catp, &c, &d);
     if (e) {
         prep_diags_print(&d, stderr, 50);
-        fprintf(stderr, "prep sim actas: cannot load catalogue %s: %s\n", catp, prep_err_str(e));
+        fprintf(stderr, "prep sim actas: cannot load catalogue %s: %s\n", catp, prep_err_text(e));
         prep_diags_free(&d);
         return CLI_USAGE;
     }
@@ -183,7 +183,7 @@ static int sim_actas(int argc, char **argv)
         prep_buf_free(&b);
     }
     if (e) {
-        fprintf(stderr, "prep sim actas: %s\n", prep_err_str(e));
+        fprintf(stderr, "prep sim actas: %s\n", prep_err_text(e));
         rc = CLI_USAGE;
     }
     for (uint32_t el = 0; el < c->n_elections; el++)

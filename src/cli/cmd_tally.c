@@ -37,7 +37,7 @@ static int tally_real_file(const char *path, const char *cand, int check)
     prep_err e = prep_actas_derive_catalog(path, cand, &c, &d);
     if (e) {
         prep_diags_print(&d, stderr, 30);
-        fprintf(stderr, "prep tally: cannot derive a catalogue from %s: %s\n", path, prep_err_str(e));
+        fprintf(stderr, "prep tally: cannot derive a catalogue from %s: %s\n", path, prep_err_text(e));
         prep_diags_free(&d);
         return CLI_USAGE;
     }
@@ -47,7 +47,7 @@ static int tally_real_file(const char *path, const char *cand, int check)
     e = prep_actas_load(path, c, 0, &s, &d);
     if (d.total) prep_diags_print(&d, stderr, 30);
     if (e) {
-        fprintf(stderr, "prep tally: cannot read %s: %s\n", path, prep_err_str(e));
+        fprintf(stderr, "prep tally: cannot read %s: %s\n", path, prep_err_text(e));
         prep_diags_free(&d);
         prep_catalog_free(c);
         return CLI_USAGE;
@@ -57,7 +57,7 @@ static int tally_real_file(const char *path, const char *cand, int check)
     int rc = CLI_OK;
     if ((e = prep_tally_new(c, &t)) || (e = prep_tally_cursor_init(&cur, s)) ||
         (e = prep_tally_apply_until(t, s, &cur, INT64_MAX, NULL))) {
-        fprintf(stderr, "prep tally: %s\n", prep_err_str(e));
+        fprintf(stderr, "prep tally: %s\n", prep_err_text(e));
         rc = CLI_USAGE;
         goto out;
     }
@@ -279,7 +279,7 @@ static int check_real_file(const char *path, const char *rules_spec, const char 
     if (e) {
         if (json) print_check_json(path, &r, &d);
         prep_diags_print(&d, stderr, 30);
-        fprintf(stderr, "prep tally: %s is not understood: %s\n", path, prep_err_str(e));
+        fprintf(stderr, "prep tally: %s is not understood: %s\n", path, prep_err_text(e));
         rc = CLI_USAGE;
     } else {
         if (!json && d.total) prep_diags_print(&d, stderr, 30);
@@ -350,7 +350,7 @@ int cmd_tally(int argc, char **argv)
     prep_err e = prep_catalog_load(catp, &c, &d);
     if (e) {
         prep_diags_print(&d, stderr, 50);
-        fprintf(stderr, "prep tally: cannot load catalogue %s: %s\n", catp, prep_err_str(e));
+        fprintf(stderr, "prep tally: cannot load catalogue %s: %s\n", catp, prep_err_text(e));
         prep_diags_free(&d);
         return CLI_USAGE;
     }
@@ -391,7 +391,7 @@ int cmd_tally(int argc, char **argv)
         e = prep_actas_load(path, c, el, &s, &d);
         if (d.total) prep_diags_print(&d, stderr, 20);
         if (e) {
-            fprintf(stderr, "prep tally: cannot read %s: %s\n", path, prep_err_str(e));
+            fprintf(stderr, "prep tally: cannot read %s: %s\n", path, prep_err_text(e));
             rc = CLI_USAGE;
             continue;
         }
@@ -443,7 +443,7 @@ int cmd_tally(int argc, char **argv)
     }
     goto done;
 fail:
-    fprintf(stderr, "prep tally: %s\n", prep_err_str(e));
+    fprintf(stderr, "prep tally: %s\n", prep_err_text(e));
     rc = CLI_USAGE;
 done:
     prep_tally_free(t);

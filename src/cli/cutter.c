@@ -45,12 +45,12 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
     prep_err e = prep_catalog_load(catalog, &c->cat, &d);
     if (e) {
         prep_diags_print(&d, stderr, 50);
-        fprintf(stderr, "prep %s: cannot load catalogue %s: %s\n", cmd, catalog, prep_err_str(e));
+        fprintf(stderr, "prep %s: cannot load catalogue %s: %s\n", cmd, catalog, prep_err_text(e));
         goto fail;
     }
     if ((e = prep_cut_seckey_load(key, &c->key, &d))) {
         prep_diags_print(&d, stderr, 5);
-        fprintf(stderr, "prep %s: cannot load key %s: %s\n", cmd, key, prep_err_str(e));
+        fprintf(stderr, "prep %s: cannot load key %s: %s\n", cmd, key, prep_err_text(e));
         goto fail;
     }
     size_t publen = 0;
@@ -60,7 +60,7 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
         goto fail;
     }
     if ((e = prep_tally_new(c->cat, &c->tally)) || (e = prep_render_cache_new(&c->cache))) {
-        fprintf(stderr, "prep %s: %s\n", cmd, prep_err_str(e));
+        fprintf(stderr, "prep %s: %s\n", cmd, prep_err_text(e));
         goto fail;
     }
     uint32_t n = c->cat->n_elections;
@@ -84,7 +84,7 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
         if (d.total) prep_diags_print(&d, stderr, 20);
         if (!e) e = prep_tally_cursor_init(&c->cursors[el], c->sets[el]);
         if (e) {
-            fprintf(stderr, "prep %s: cannot read %s: %s\n", cmd, path, prep_err_str(e));
+            fprintf(stderr, "prep %s: cannot read %s: %s\n", cmd, path, prep_err_text(e));
             goto fail;
         }
     }

@@ -13,7 +13,7 @@ int cli_night_load(const char *cmd, const char *catalog, const char *actas_dir, 
     prep_err e = prep_catalog_load(catalog, &n->cat, &d);
     if (e) {
         prep_diags_print(&d, stderr, 50);
-        fprintf(stderr, "prep %s: cannot load catalogue %s: %s\n", cmd, catalog, prep_err_str(e));
+        fprintf(stderr, "prep %s: cannot load catalogue %s: %s\n", cmd, catalog, prep_err_text(e));
         goto fail;
     }
     if (prep_time_parse(at_s, n->cat->timezone, &n->at)) {
@@ -21,7 +21,7 @@ int cli_night_load(const char *cmd, const char *catalog, const char *actas_dir, 
         goto fail;
     }
     if ((e = prep_tally_new(n->cat, &n->tally))) {
-        fprintf(stderr, "prep %s: %s\n", cmd, prep_err_str(e));
+        fprintf(stderr, "prep %s: %s\n", cmd, prep_err_text(e));
         goto fail;
     }
     size_t captured = 0, expected = 0;
@@ -34,7 +34,7 @@ int cli_night_load(const char *cmd, const char *catalog, const char *actas_dir, 
         e = prep_actas_load(path, n->cat, el, &s, &d);
         if (d.total) prep_diags_print(&d, stderr, 20);
         if (e) {
-            fprintf(stderr, "prep %s: cannot read %s: %s\n", cmd, path, prep_err_str(e));
+            fprintf(stderr, "prep %s: cannot read %s: %s\n", cmd, path, prep_err_text(e));
             goto fail;
         }
         prep_tally_cursor cur;
@@ -45,7 +45,7 @@ int cli_night_load(const char *cmd, const char *catalog, const char *actas_dir, 
         }
         prep_actas_free(s);
         if (e) {
-            fprintf(stderr, "prep %s: %s: %s\n", cmd, path, prep_err_str(e));
+            fprintf(stderr, "prep %s: %s: %s\n", cmd, path, prep_err_text(e));
             goto fail;
         }
         prep_summary sum;

@@ -19,7 +19,7 @@ int cli_pull_loop(cli_pull *p, volatile sig_atomic_t *stop)
             /* say each distinct problem once, not once per poll */
             char msg[512];
             const prep_diag *g = d.n ? &d.v[0] : NULL;
-            snprintf(msg, sizeof msg, "%s: %s", g ? g->kind : prep_err_str(e), g ? g->msg : "");
+            snprintf(msg, sizeof msg, "%s: %s", g ? g->kind : prep_err_text(e), g ? g->msg : "");
             if (strcmp(msg, last_err)) {
                 fprintf(stderr, "prep %s: pull: %s\n", p->cmd, msg);
                 if (d.n > 1) prep_diags_print(&d, stderr, 5);
@@ -44,7 +44,7 @@ int cli_pull_loop(cli_pull *p, volatile sig_atomic_t *stop)
             prep_err xe = prep_cut_export(p->store, p->export_dir, p->export_opts, &xd);
             if (xe) {
                 prep_diags_print(&xd, stderr, 5);
-                fprintf(stderr, "prep %s: export to %s failed: %s\n", p->cmd, p->export_dir, prep_err_str(xe));
+                fprintf(stderr, "prep %s: export to %s failed: %s\n", p->cmd, p->export_dir, prep_err_text(xe));
             } else {
                 printf("prep %s: exported corte %llu to %s\n", p->cmd, (unsigned long long)r.active_after,
                        p->export_dir);

@@ -227,12 +227,50 @@ const prep_diag *prep_diags_find(const prep_diags *d, const char *kind)
 }
 
 /* ---------------------------------------------------------------- files */
+/* The last I/O failure of this thread (core.h, "I/O failures"). */
+static _Thread_local struct {
+    int err;
+    char text[600];
+} io_last;
+
+void prep_io_fail(const char *op, const char *path, int err)
+{
+    io_last.err = err;
+    snprintf(io_last.text, sizeof io_last.text, "cannot %s %s: %s", op, path ? path : "-",
+             err == ENOSPC ? "no space left on device (ENOSPC)" : strerror(err));
+}
+
+const char *prep_io_last(void)
+{
+    return io_last.text;
+}
+
+int prep_io_last_errno(void)
+{
+    return io_last.err;
+}
+
+void prep_io_clear(void)
+{
+    io_last.err = 0;
+    io_last.text[0] = 0;
+}
+
+const char *prep_err_text(prep_err e)
+{
+    return e == PREP_ERR_IO && io_last.text[0] ? io_last.text : prep_err_str(e);
+}
+
 prep_err prep_read_file(const char *path, size_t max, char **data, size_t *len)
 {
     *data = NULL;
     if (len) *len = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno == ENOENT ? PREP_ERR_NOTFOUND : PREP_ERR_IO;
+    if (fd < 0) {
+        if (errno == ENOENT) return PREP_ERR_NOTFOUND;
+        prep_io_fail("open", path, errno);
+        return PREP_ERR_IO;
+    }
     if (!max || max > PREP_BUF_DEFAULT_MAX - 1) max = PREP_BUF_DEFAULT_MAX - 1;
     prep_buf b;
     prep_buf_init(&b, max + 1); /* room to see one byte past the limit */
@@ -258,6 +296,7 @@ prep_err prep_read_file(const char *path, size_t max, char **data, size_t *len)
         ssize_t r = read(fd, b.data + b.len, chunk);
         if (r < 0) {
             if (errno == EINTR) continue;
+            prep_io_fail("read", path, errno);
             err = PREP_ERR_IO;
             break;
         }
@@ -286,10 +325,10 @@ static prep_err fsync_dir_of(const char *path)
     else if (slash) *slash = 0;
     else strcpy(dir, ".");
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int r = fd < 0 ? -1 : fsync(fd);
+    if (r) prep_io_fail(fd < 0 ? "open the directory" : "fsync the directory", dir, errno);
+    if (fd >= 0) close(fd);
     free(dir);
-    if (fd < 0) return PREP_ERR_IO;
-    int r = fsync(fd);
-    close(fd);
     return r == 0 ? PREP_OK : PREP_ERR_IO;
 }
 
@@ -300,6 +339,7 @@ prep_err prep_write_file_atomic(const char *path, const void *data, size_t len)
     snprintf(tmp, tl, "%s.tmp.%ld", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
+        prep_io_fail("create", tmp, errno);
         free(tmp);
         return PREP_ERR_IO;
     }
@@ -310,16 +350,30 @@ prep_err prep_write_file_atomic(const char *path, const void *data, size_t len)
         ssize_t w = write(fd, p, left);
         if (w < 0) {
             if (errno == EINTR) continue;
+            prep_io_fail("write", tmp, errno);
             err = PREP_ERR_IO;
             break;
         }
         p += w;
         left -= (size_t)w;
     }
-    if (!err && fsync(fd) != 0) err = PREP_ERR_IO;
-    if (close(fd) != 0 && !err) err = PREP_ERR_IO;
-    if (!err && rename(tmp, path) != 0) err = PREP_ERR_IO;
-    if (err) unlink(tmp);
+    if (!err && fsync(fd) != 0) {
+        prep_io_fail("fsync", tmp, errno);
+        err = PREP_ERR_IO;
+    }
+    if (close(fd) != 0 && !err) {
+        prep_io_fail("close", tmp, errno);
+        err = PREP_ERR_IO;
+    }
+    if (!err && rename(tmp, path) != 0) {
+        prep_io_fail("rename into place", path, errno);
+        err = PREP_ERR_IO;
+    }
+    if (err) {
+        int keep = errno;
+        unlink(tmp);
+        errno = keep; /* the failing call's errno, for callers that name it */
+    }
     free(tmp);
     if (!err) err = fsync_dir_of(path);
     return err;
@@ -334,6 +388,7 @@ prep_err prep_mkdirs(const char *path)
             char c = p[i];
             p[i] = 0;
             if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+                prep_io_fail("create the directory", p, errno);
                 free(p);
                 return PREP_ERR_IO;
             }
@@ -342,7 +397,10 @@ prep_err prep_mkdirs(const char *path)
     }
     free(p);
     struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return PREP_ERR_IO;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        prep_io_fail("use as a directory", path, errno ? errno : ENOTDIR);
+        return PREP_ERR_IO;
+    }
     return PREP_OK;
 }
 

@@ -22,6 +22,7 @@ typedef struct sink {
     uint64_t limit; /* refuse bodies longer than this */
     uint64_t got;
     int over;
+    int werr;       /* errno of a failed write to f (ENOSPC on a full disk) */
 } sink;
 
 static size_t on_data(char *p, size_t sz, size_t n, void *ud)
@@ -33,7 +34,11 @@ static size_t on_data(char *p, size_t sz, size_t n, void *ud)
         s->over = 1;
         return 0;
     }
-    if (s->f) return fwrite(p, 1, k, s->f) == k ? k : 0;
+    if (s->f) {
+        if (fwrite(p, 1, k, s->f) == k) return k;
+        s->werr = errno ? errno : EIO;
+        return 0;
+    }
     if (s->len + k > s->cap) {
         s->over = 1;
         return 0;
@@ -111,21 +116,27 @@ static long get(CURL *c, const prep_pull_opts *o, const char *rel, sink *s, cons
 }
 
 
-/* GET rel into file path (size-limited). 0 ok, else the HTTP status or -1. */
+/* GET rel into file path (size-limited). 0 ok, else the HTTP status, -1 (network) or -2
+ * (the local disk: errbuf names the failure, e.g. no space left on device). */
 static long fetch_file(CURL *c, const prep_pull_opts *o, const char *rel, const char *path, uint64_t limit,
                        uint64_t *bytes, char *errbuf)
 {
     FILE *f = fopen(path, "wbx");
     if (!f) {
-        snprintf(errbuf, CURL_ERROR_SIZE, "cannot create %s: %s", path, strerror(errno));
-        return -1;
+        prep_io_fail("create", path, errno);
+        snprintf(errbuf, CURL_ERROR_SIZE, "%s", prep_io_last());
+        return -2;
     }
     sink s = {.f = f, .limit = limit};
+    errno = 0;
     long code = get(c, o, rel, &s, NULL, NULL, errbuf);
     int wbad = fclose(f) != 0;
-    if (code == 200 && wbad) {
-        snprintf(errbuf, CURL_ERROR_SIZE, "cannot write %s", path);
-        code = -1;
+    if (wbad && !s.werr) s.werr = errno ? errno : EIO;
+    if (s.werr) {
+        /* the disk, not the network: say so (a full disk reads "no space left on device") */
+        prep_io_fail("write", path, s.werr);
+        snprintf(errbuf, CURL_ERROR_SIZE, "%s", prep_io_last());
+        code = -2;
     }
     if (code != 200) {
         unlink(path);
@@ -154,8 +165,8 @@ static long fetch_object(CURL *c, const prep_pull_opts *o, const char *work, con
     if (store_has(o->store, sha, size)) return 0;
     snprintf(path, sizeof path, "%s/objects/%.2s", work, sha);
     if (prep_mkdirs(path)) {
-        snprintf(errbuf, CURL_ERROR_SIZE, "cannot create %.200s: %s", path, strerror(errno));
-        return -1;
+        snprintf(errbuf, CURL_ERROR_SIZE, "%s", prep_io_last());
+        return -2;
     }
     snprintf(path, sizeof path, "%s/objects/%.2s/%s", work, sha, sha + 2);
     struct stat st;
@@ -169,9 +180,14 @@ static long fetch_object(CURL *c, const prep_pull_opts *o, const char *work, con
     return r;
 }
 
-/* The diag for a failed GET of rel (r: the HTTP status or -1): "blocked" for 403. */
+/* The diag for a failed GET of rel (r: the HTTP status, -1 or -2): "blocked" for 403,
+ * "io" for the local disk. */
 static void fetch_failed(prep_diags *d, const prep_pull_opts *o, const char *rel, long r, const char *errbuf)
 {
+    if (r == -2) { /* the local disk (fetch_file): named as an I/O failure, not the link's */
+        prep_diags_add(d, o->url, 0, 0, "io", "%s: %s", rel, errbuf);
+        return;
+    }
     prep_diags_add(d, o->url, 0, 0, r == 403 ? "blocked" : "pull-http", "%s: %s", rel,
                    r < 0 ? errbuf : r == 403 ? "refused (403): blocked" : "HTTP error");
 }
@@ -203,7 +219,7 @@ static int fetch_patch(CURL *c, const prep_pull_opts *o, const char *work, uint6
     snprintf(rel, sizeof rel, "cuts/%llu/manifest.patch", (unsigned long long)q);
     snprintf(path, sizeof path, "%s/%s", work, rel);
     long r = fetch_file(c, o, rel, path, 64u << 20, &res->bytes_fetched, errbuf);
-    if (r == 403) {
+    if (r == 403 || r == -2) { /* blocked, or the local disk refused it */
         fetch_failed(d, o, rel, r, errbuf);
         return -1;
     }
@@ -221,7 +237,16 @@ static int fetch_patch(CURL *c, const prep_pull_opts *o, const char *work, uint6
         prep_diags_init(&hd);
         int ok = prep_cut_manifest_patch_subst(base->sha256, text, tl, lim, path, subst_neu, &size, &hd) == PREP_OK;
         prep_diags_free(&hd);
-        if (ok && subst_neu[0] && fetch_object(c, o, work, subst_neu, size, res, errbuf, subst_obj)) ok = 0;
+        long fr = ok && subst_neu[0] ? fetch_object(c, o, work, subst_neu, size, res, errbuf, subst_obj) : 0;
+        if (fr == -2) {
+            char orel[128];
+            snprintf(orel, sizeof orel, "objects/%.2s/%s", subst_neu, subst_neu + 2);
+            fetch_failed(d, o, orel, fr, errbuf);
+            free(text);
+            unlink(path);
+            return -1;
+        }
+        if (fr) ok = 0;
         if (ok) {
             const char *const roots[2] = {o->store, work};
             prep_buf out;
@@ -230,8 +255,20 @@ static int fetch_patch(CURL *c, const prep_pull_opts *o, const char *work, uint6
             if (prep_cut_manifest_patch_objects(base, text, tl, lim, roots, 2, path, &out, &pd) == PREP_OK) {
                 char mpath[4096];
                 snprintf(mpath, sizeof mpath, "%s/cuts/%llu/manifest", work, (unsigned long long)q);
-                done = prep_cut_manifest_parse(out.data, out.len, lim, path, m, &pd) == PREP_OK &&
-                       prep_write_file_atomic(mpath, out.data, out.len) == PREP_OK;
+                done = prep_cut_manifest_parse(out.data, out.len, lim, path, m, &pd) == PREP_OK;
+                if (done && prep_write_file_atomic(mpath, out.data, out.len) != PREP_OK) {
+                    /* the patch applied; the disk refused the result: an I/O failure, named,
+                     * not a patch to fall back from */
+                    prep_diags_add(d, mpath, 0, 0, "io", "%s", prep_io_last());
+                    prep_buf_free(&out);
+                    prep_diags_free(&pd);
+                    free(text);
+                    unlink(path);
+                    if (subst_obj[0]) unlink(subst_obj);
+                    prep_cut_manifest_free(m);
+                    memset(m, 0, sizeof *m);
+                    return -1;
+                }
                 prep_buf_free(&out);
             }
             prep_diags_free(&pd);

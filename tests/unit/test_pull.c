@@ -718,6 +718,56 @@ static void test_tampered_object_refused(void **st)
     fx_down(&f);
 }
 
+/* A full disk while pulling is named as such (issue 13): the pull work area on a 16 KiB
+ * tmpfs, a cut with a 256 KiB page: the fetch fails with an "io" diag saying "no space
+ * left on device", not a patch refused or a network error, and the active cut stays.
+ * Needs root to mount the tmpfs (skipped otherwise). */
+static void test_full_disk_named(void **st)
+{
+    (void)st;
+    fixture f;
+    fx_up(&f);
+    cut(&f, T0);
+    char etag[65] = "";
+    prep_pull_result r;
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(pull(&f, f.url, etag, &r, &d), PREP_OK);
+    assert_int_equal(active_seq(f.bcast), 1);
+    char *work = pathf("%s/small", f.root);
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && mount -t tmpfs -o size=16k tmpfs '%s' 2>/dev/null", work, work);
+    if (system(cmd) != 0) {
+        prep_diags_free(&d);
+        free(work);
+        fx_down(&f);
+        skip();
+    }
+    char *big = prep_xmalloc(256 * 1024 + 1);
+    for (size_t i = 0; i < 256 * 1024; i++) big[i] = (char)('a' + (i * 7919 + i / 13) % 26);
+    big[256 * 1024] = 0;
+    site_set(&f.s, "gubernatura/seccion-0005/index.html", "<!doctype html><p>%s</p>", big);
+    free(big);
+    assert_int_equal(cut(&f, T0 + 300), 2);
+    prep_pull_opts o = {.url = f.url, .store = f.bcast, .policy = &f.pol, .work = work};
+    prep_diags_free(&d);
+    prep_diags_init(&d);
+    prep_err e = prep_pull_once(&o, etag, &r, &d);
+    snprintf(cmd, sizeof cmd, "umount '%s'", work);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(e, PREP_ERR_IO);
+    const prep_diag *g = prep_diags_find(&d, "io");
+    if (!g) prep_diags_print(&d, stderr, 10);
+    assert_non_null(g);
+    assert_non_null(strstr(g->msg, "no space left on device"));
+    assert_null(prep_diags_find(&d, "pull-http"));
+    assert_int_equal(r.patches_refused, 0);
+    assert_int_equal(active_seq(f.bcast), 1);
+    prep_diags_free(&d);
+    free(work);
+    fx_down(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -727,6 +777,7 @@ int main(void)
         cmocka_unit_test(test_composed_pages_patch_with_stamp),
         cmocka_unit_test(test_patch_follows_a_replaced_store),
         cmocka_unit_test(test_tampered_object_refused),
+        cmocka_unit_test(test_full_disk_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
