@@ -7,7 +7,9 @@
  * URLs to open, then runs until Ctrl-C (or --duration) and cleans up after itself.
  *
  * Every part runs as its own process of this same binary (or apache2), exactly as an
- * operator would run it; their logs go to DIR/logs/. */
+ * operator would run it; their logs go to DIR/logs/. A part that dies is named and
+ * started again (backoff 1, 2, 4 ... 30 s); Apache starts once the first cut is exported,
+ * however long that takes, instead of after a fixed wait. */
 #include "cli.h"
 
 #include <errno.h>
@@ -35,6 +37,9 @@ typedef struct child {
     const char *name;
     pid_t pid;
     char log[4096];
+    char **argv;      /* owned copy, to start it again */
+    time_t restart_at; /* 0: running (or done); else when to start it again */
+    int restarts;
 } child;
 
 typedef struct demo {
@@ -62,13 +67,34 @@ static char *fmt(char *out, size_t n, const char *f, ...)
     return out;
 }
 
+static pid_t start_child(child *c);
+
 /* Starts argv with stdout+stderr to DIR/logs/<name>.log. */
 static pid_t spawn(demo *dm, const char *name, char *const argv[])
 {
     if (dm->n == MAX_CHILDREN) return -1;
     child *c = &dm->ch[dm->n];
+    memset(c, 0, sizeof *c);
     c->name = name;
     fmt(c->log, sizeof c->log, "%s/logs/%s.log", dm->dir, name);
+    size_t n = 0;
+    while (argv[n]) n++;
+    c->argv = prep_xcalloc(n + 1, sizeof *c->argv);
+    for (size_t i = 0; i < n; i++) c->argv[i] = prep_xstrdup(argv[i]);
+    pid_t pid = start_child(c);
+    if (pid < 0) {
+        for (size_t i = 0; i < n; i++) free(c->argv[i]);
+        free(c->argv);
+        c->argv = NULL;
+        return -1;
+    }
+    dm->n++;
+    return pid;
+}
+
+static pid_t start_child(child *c)
+{
+    char *const *argv = c->argv;
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, c->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -82,8 +108,17 @@ static pid_t spawn(demo *dm, const char *name, char *const argv[])
         return -1;
     }
     c->pid = pid;
-    dm->n++;
+    c->restart_at = 0;
     return pid;
+}
+
+static void free_children(demo *dm)
+{
+    for (int i = 0; i < dm->n; i++) {
+        for (size_t k = 0; dm->ch[i].argv && dm->ch[i].argv[k]; k++) free(dm->ch[i].argv[k]);
+        free(dm->ch[i].argv);
+        dm->ch[i].argv = NULL;
+    }
 }
 
 /* Runs a step to completion (its output to the step's log). 0 when it exits 0. */
@@ -95,6 +130,9 @@ static int run(demo *dm, const char *name, char *const argv[])
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
     }
     dm->n--; /* finished: not a child to stop later */
+    for (size_t k = 0; dm->ch[dm->n].argv && dm->ch[dm->n].argv[k]; k++) free(dm->ch[dm->n].argv[k]);
+    free(dm->ch[dm->n].argv);
+    dm->ch[dm->n].argv = NULL;
     if (!WIFEXITED(st) || WEXITSTATUS(st)) {
         fprintf(stderr, "prep demo: step '%s' failed; its log: %s\n", name, dm->ch[dm->n].log);
         return -1;
@@ -123,15 +161,25 @@ static void stop_all(demo *dm)
         }
 }
 
-/* A child that died on its own is named once. */
+/* A child that died on its own is named and started again after a backoff (1, 2, 4 ...
+ * 30 s): a drill keeps every part running, as a night would need. */
 static void reap(demo *dm)
 {
+    time_t now = time(NULL);
     for (int i = 0; i < dm->n; i++) {
+        child *c = &dm->ch[i];
         int st;
-        if (dm->ch[i].pid > 0 && waitpid(dm->ch[i].pid, &st, WNOHANG) == dm->ch[i].pid) {
-            fprintf(stderr, "prep demo: %s stopped (%s %d); its log: %s\n", dm->ch[i].name,
-                    WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), dm->ch[i].log);
-            dm->ch[i].pid = 0;
+        if (c->pid > 0 && waitpid(c->pid, &st, WNOHANG) == c->pid) {
+            int delay = c->restarts < 5 ? 1 << c->restarts : 30;
+            fprintf(stderr, "prep demo: %s stopped (%s %d); its log: %s; starting it again in %d s\n", c->name,
+                    WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), c->log, delay);
+            c->pid = 0;
+            c->restart_at = now + delay;
+        }
+        if (c->pid == 0 && c->restart_at && now >= c->restart_at && !stop_flag) {
+            c->restarts++;
+            if (start_child(c) > 0) fprintf(stderr, "prep demo: %s started again (%d)\n", c->name, c->restarts);
+            else c->restart_at = now + 30;
         }
     }
 }
@@ -320,6 +368,7 @@ int cmd_demo(int argc, char **argv)
     /* 2. ports: the broadcasters' HTTPS sites and the institute's pull links */
     int pa = free_port((int)port0), pb = free_port((int)port0 + 1), pl = free_port((int)port0 + 1000);
     int apache = !cli_get(opts, "no-apache") && have_exe("/usr/sbin/apache2");
+    int apache_pending = 0; /* Apache starts once its docroot exists (the first export) */
     if (pa < 0 || pb < 0 || pl < 0) {
         fprintf(stderr, "prep demo: no free loopback port\n");
         goto out;
@@ -383,37 +432,11 @@ int cmd_demo(int argc, char **argv)
         char *recv_argv[] = {(char *)S, "receive", "--store", p[10],    "--pull", link_b,   "--pull-ca", p[4],
                              "--pubkey", pubf,     "--drill", "--export", p[11], "--link",    NULL};
         if (spawn(&dm, "difusor-diario-receive", recv_argv) < 0) goto out;
-        /* Apache wants its docroot to exist when it starts: wait for the first export */
-        pid_t rp = dm.ch[dm.n - 1].pid;
-        for (int i = 0; i < 1200 && !stop_flag; i++) {
-            struct stat st;
-            if (stat(p[11], &st) == 0) break;
-            if (waitpid(rp, NULL, WNOHANG) == rp) {
-                dm.ch[dm.n - 1].pid = 0;
-                fprintf(stderr, "prep demo: the Apache broadcaster's receiver stopped; its log: %s\n", dm.ch[dm.n - 1].log);
-                break;
-            }
-            usleep(100000);
-        }
-        char *conf_argv[] = {(char *)S,     "apache",     "--docroot",  p[11], "--server-name", "localhost",
-                             "--listen",    lb,           "--tls-cert", p[4],  "--tls-key",     p[5],
-                             "--standalone", p[12],       NULL};
+        /* Apache wants its docroot to exist when it starts: it is started by the loop below
+         * once the first export is there, however long that takes (a Querétaro-scale
+         * first export takes minutes) */
         fmt(p[13], sizeof p[13], "%s/httpd.conf", p[12]);
-        /* the config goes to a file: run the step with stdout there */
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 1, p[13], O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        pid_t cp;
-        int st = 1;
-        if (posix_spawn(&cp, S, &fa, NULL, conf_argv, environ) == 0) waitpid(cp, &st, 0);
-        posix_spawn_file_actions_destroy(&fa);
-        if (st) {
-            fprintf(stderr, "prep demo: prep apache failed; Apache broadcaster skipped\n");
-            apache = 0;
-        } else {
-            char *ap_argv[] = {"/usr/sbin/apache2", "-d", p[12], "-f", p[13], "-DFOREGROUND", NULL};
-            if (spawn(&dm, "difusor-diario-apache", ap_argv) < 0) apache = 0;
-        }
+        apache_pending = 1;
     }
 
     /* 7. the monitor board */
@@ -435,7 +458,7 @@ int cmd_demo(int argc, char **argv)
 
     printf("\nprep demo: the drill is running (a cut every %g s stands for 5 minutes of the night).\n", spc);
     printf("  difusor 1, prep serve:   %s   (self-signed certificate: accept it in the browser)\n", url_a);
-    if (apache) printf("  difusor 2, Apache httpd: %s\n", url_b);
+    if (apache) printf("  difusor 2, Apache httpd: %s  (from its first exported cut on)\n", url_b);
     else printf("  difusor 2, Apache httpd: not started (%s)\n", cli_get(opts, "no-apache") ? "--no-apache" : "apache2 is not installed");
     printf("  tablero del monitor:     file://%s/board/index.html\n", D);
     printf("  check a cut yourself:    curl -sk %sSHA256SUMS  (signed with %s)\n", url_a, pubf);
@@ -448,6 +471,25 @@ int cmd_demo(int argc, char **argv)
     while (!stop_flag && (!duration || time(NULL) - t0 < duration)) {
         usleep(250000);
         reap(&dm);
+        struct stat dst;
+        if (apache_pending && stat(p[11], &dst) == 0) {
+            apache_pending = 0;
+            char *conf_argv[] = {(char *)S,     "apache",     "--docroot",  p[11], "--server-name", "localhost",
+                                 "--listen",    lb,           "--tls-cert", p[4],  "--tls-key",     p[5],
+                                 "--standalone", p[12],       NULL};
+            /* the config goes to a file: run the step with stdout there */
+            posix_spawn_file_actions_t fa;
+            posix_spawn_file_actions_init(&fa);
+            posix_spawn_file_actions_addopen(&fa, 1, p[13], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            pid_t cp;
+            int cst = 1;
+            if (posix_spawn(&cp, S, &fa, NULL, conf_argv, environ) == 0) waitpid(cp, &cst, 0);
+            posix_spawn_file_actions_destroy(&fa);
+            char *ap_argv[] = {"/usr/sbin/apache2", "-d", p[12], "-f", p[13], "-DFOREGROUND", NULL};
+            if (cst) fprintf(stderr, "prep demo: prep apache failed; Apache broadcaster skipped\n");
+            else if (spawn(&dm, "difusor-diario-apache", ap_argv) > 0)
+                printf("prep demo: [%4lds] the first cut is exported: Apache started\n", (long)(time(NULL) - t0));
+        }
         uint64_t si = active_seq(p[15]), sa_ = active_seq(p[8]), sb = apache ? active_seq(p[10]) : 0;
         if (si != last_i || sa_ != last_a || sb != last_b) {
             printf("prep demo: [%4lds] instituto corte %llu | uaq (prep serve) corte %llu", (long)(time(NULL) - t0),
@@ -466,6 +508,7 @@ out:
     printf("prep demo: stopping\n");
     fflush(stdout);
     stop_all(&dm);
+    free_children(&dm);
     if (!dm.keep) prep_rm_tree(dm.dir);
     return rc;
 }

@@ -3,8 +3,8 @@
 # both broadcasters serve a newer cut over time over HTTPS, every page fetched shows the
 # cut it belongs to (number and time, the same cut its x-prep-corte header names), the
 # SHA256SUMS each one serves is the institute's signed manifest of that cut, and the
-# monitor board ends green. Then Ctrl-C (SIGINT) stops everything and removes the
-# temporary directory.
+# monitor board ends green. A part killed hard is started again by the drill. Then Ctrl-C
+# (SIGINT) stops everything and removes the temporary directory.
 set -euo pipefail
 PREP=${1:?usage: demo.sh PATH/TO/prep}
 T=$(mktemp -d /tmp/prep-demo-test-XXXXXX)
@@ -101,6 +101,16 @@ done
 [ "$ok" = 1 ] || { cat "$BOARD/board.json" >&2 || true; fail "the board did not turn green for every broadcaster"; }
 [ -s "$BOARD/index.html" ] || fail "no board page"
 pass "the monitor board is green for all ${#urls[@]} broadcasters"
+
+# a part that dies is started again: kill prep serve (difusor 1) hard; the drill names it,
+# starts it again, and the site answers with a current cut
+spid=$(pgrep -f -- " serve --store $T/d/" | head -1)
+[ -n "$spid" ] || fail "no prep serve process of the drill"
+kill -KILL "$spid"
+for _ in $(seq 1 60); do grep -q "difusor-uaq-serve started again" "$T/out" && break; sleep 0.25; done
+grep -q "difusor-uaq-serve started again" "$T/out" || fail "the drill did not start the killed prep serve again"
+after=$(wait_corte "$A" 1) || fail "prep serve did not answer after its restart"
+pass "a killed prep serve was started again and serves cut $after"
 
 # Ctrl-C stops every process of the drill
 kill -INT "$DEMO_PID"
