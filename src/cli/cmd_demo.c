@@ -415,10 +415,15 @@ int cmd_demo(int argc, char **argv)
     fmt(pubf, sizeof pubf, "%s.pub", p[3]);
     fmt(p[8], sizeof p[8], "%s/uaq/store", D);
     fmt(p[9], sizeof p[9], "%s/uaq/access.log", D);
+    /* the broadcasters poll their links a few times per cut (2 s, the default, when a cut
+     * stands for 5 real minutes; 250 ms at one cut per second), so they stay within one
+     * cut of the institute on an accelerated night too */
+    char every[16];
+    fmt(every, sizeof every, "%d", spc * 250 < 2000 ? (int)(spc * 250) : 2000);
     char *serve_argv[] = {(char *)S,      "serve",    "--store",    p[8],     "--tls-listen", la,
                           "--tls-cert",   p[4],       "--tls-key",  p[5],     "--pull",       link_a,
                           "--pull-ca",    p[4],       "--pubkey",   pubf,     "--drill",      "--access-log",
-                          p[9],           "--threads", "1",         NULL};
+                          p[9],           "--threads", "1",         "--pull-every", every, NULL};
     if (spawn(&dm, "difusor-uaq-serve", serve_argv) < 0) goto out;
 
     /* 6. broadcaster B: a pulling receiver that keeps an exported docroot, and Apache */
@@ -430,7 +435,8 @@ int cmd_demo(int argc, char **argv)
         fmt(p[12], sizeof p[12], "%s/diario/apache", D);
         mkdir(p[12], 0755);
         char *recv_argv[] = {(char *)S, "receive", "--store", p[10],    "--pull", link_b,   "--pull-ca", p[4],
-                             "--pubkey", pubf,     "--drill", "--export", p[11], "--link",    NULL};
+                             "--pubkey", pubf,     "--drill", "--export", p[11], "--link",    "--poll-ms",
+                             every,      NULL};
         if (spawn(&dm, "difusor-diario-receive", recv_argv) < 0) goto out;
         /* Apache wants its docroot to exist when it starts: it is started by the loop below
          * once the first export is there, however long that takes (a Querétaro-scale
