@@ -286,7 +286,7 @@ static int read_row(cctx *x, char **f, size_t nf, long line, crow *r)
         actas_norm(f[x->role[AR_OBSERVACIONES]], on, sizeof on);
     }
     r->reason = (uint8_t)reason_of(on);
-    if (r->reason == RS_OTHER && !x->other_reasons++) snprintf(x->other_reason, sizeof x->other_reason, "%s", on);
+    if (r->reason == RS_OTHER && !x->other_reasons++) snprintf(x->other_reason, sizeof x->other_reason, "%.63s", on);
     /* amounts */
     static const actas_role amt[] = {AR_LISTA_NOMINAL, AR_REPRESENTANTES, AR_TOTAL_CALCULADO};
     int64_t *dst[] = {&r->ln, &r->reps, &r->calc};
@@ -856,7 +856,9 @@ prep_err prep_actas_check(const char *name, const char *data, size_t len, const 
         rep->n_stated++;
         int64_t s;
         if (parse_stated(fg->stated, is_pct(i), &s)) {
-            snprintf(fg->note, sizeof fg->note, "the stated value '%s' is not a number", fg->stated);
+            char sv[sizeof fg->stated];
+            memcpy(sv, fg->stated, sizeof sv);
+            snprintf(fg->note, sizeof fg->note, "the stated value '%s' is not a number", sv);
             continue;
         }
         fg->equal = s == g.v[i];

@@ -146,11 +146,24 @@ uint64_t site_path_hash(const char *s);
 /* Builds v->index over v->files. PREP_ERR_NOMEM. */
 prep_err site_index_build(prep_serve_version *v);
 
-typedef struct site_arch_slot {
-    uint64_t seq;          /* 0: empty slot */
+/* One archived cut's manifest and signature, read and hashed once when the slot is
+ * loaded: SHA256SUMS and SHA256SUMS.sig of that cut are answered from these bytes, with no
+ * copy and no hash per request (issue 13). Refcounted: the slot holds one reference and
+ * each response answering from it another, so evicting the slot never frees bytes a
+ * response is still sending. */
+typedef struct site_arch_cut {
+    atomic_uint refs;
     prep_cut_manifest m;
     char *sig;             /* owned, NULL if none */
     size_t sig_len;
+    char raw_sha256[65];   /* of m.raw (SHA256SUMS) */
+    char sig_sha256[65];   /* of sig, "" when none */
+} site_arch_cut;
+void site_arch_cut_unref(site_arch_cut *c); /* NULL ok */
+
+typedef struct site_arch_slot {
+    uint64_t seq;          /* 0: empty slot */
+    site_arch_cut *c;      /* owned reference, NULL when empty */
     uint64_t used;         /* LRU tick */
 } site_arch_slot;
 

@@ -532,10 +532,7 @@ void site_version_destroy(prep_serve_version *v)
     free(v->files);
     free(v->index);
     prep_cut_manifest_free(&v->m);
-    for (int i = 0; i < SITE_ARCHIVE_CACHE; i++) {
-        prep_cut_manifest_free(&v->arch[i].m);
-        free(v->arch[i].sig);
-    }
+    for (int i = 0; i < SITE_ARCHIVE_CACHE; i++) site_arch_cut_unref(v->arch[i].c);
     pthread_mutex_destroy(&v->arch_lock);
     free(v->sig);
     free(v->store);

@@ -15,6 +15,7 @@
 
 typedef struct site_owned {
     uint8_t *body;  /* archive body (malloc) */
+    site_arch_cut *arch; /* a reference: the body is this archived cut's SHA256SUMS or .sig */
     char *head;     /* built HTTP/1.1 head (malloc) */
     char *loc;      /* Location value (malloc) */
     char ctype[PREP_CUT_MEDIA_TYPE_MAX + 1];
@@ -343,43 +344,55 @@ typedef struct arch_file {
     char sha256[65];
     size_t n_parts;
     prep_cut_part parts[PREP_CUT_PARTS_MAX];
-    const uint8_t *inline_src; /* SHA256SUMS / .sig: copied under the lock */
+    const uint8_t *inline_src; /* SHA256SUMS / .sig: the archived cut's own bytes (shared) */
 } arch_file;
 
-static site_arch_slot *arch_slot(prep_serve_version *v, uint64_t seq)
+void site_arch_cut_unref(site_arch_cut *c)
+{
+    if (!c || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1) return;
+    prep_cut_manifest_free(&c->m);
+    free(c->sig);
+    free(c);
+}
+
+/* Archived cut seq, loaded on a miss (manifest parsed, signature read, both hashed once),
+ * with a reference for the caller. Under v->arch_lock. NULL when the store lacks it. */
+static site_arch_cut *arch_get(prep_serve_version *v, uint64_t seq)
 {
     site_arch_slot *lru = &v->arch[0];
     for (int i = 0; i < SITE_ARCHIVE_CACHE; i++) {
-        if (v->arch[i].seq == seq) {
+        if (v->arch[i].seq == seq && v->arch[i].c) {
             v->arch[i].used = ++v->arch_tick;
-            return &v->arch[i];
+            atomic_fetch_add_explicit(&v->arch[i].c->refs, 1, memory_order_relaxed);
+            return v->arch[i].c;
         }
         if (v->arch[i].used < lru->used) lru = &v->arch[i];
     }
-    prep_cut_manifest m;
-    memset(&m, 0, sizeof m);
+    site_arch_cut *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
     prep_diags d;
     prep_diags_init(&d);
-    prep_err e = prep_cut_load(v->store, seq, &m, &d);
+    prep_err e = prep_cut_load(v->store, seq, &c->m, &d);
     prep_diags_free(&d);
     if (e != PREP_OK) {
-        prep_cut_manifest_free(&m);
+        prep_cut_manifest_free(&c->m);
+        free(c);
         return NULL;
     }
-    prep_cut_manifest_free(&lru->m);
-    free(lru->sig);
-    lru->sig = NULL;
-    lru->sig_len = 0;
-    lru->m = m;
-    lru->seq = seq;
-    lru->used = ++v->arch_tick;
     char sp[4096];
     snprintf(sp, sizeof sp, "%s/cuts/%llu/manifest.sig", v->store, (unsigned long long)seq);
-    if (prep_read_file(sp, SITE_SIG_MAX, &lru->sig, &lru->sig_len) != PREP_OK) {
-        lru->sig = NULL;
-        lru->sig_len = 0;
+    if (prep_read_file(sp, SITE_SIG_MAX, &c->sig, &c->sig_len) != PREP_OK) {
+        c->sig = NULL;
+        c->sig_len = 0;
     }
-    return lru;
+    prep_sha256_hex(c->m.raw, c->m.raw_len, c->raw_sha256);
+    if (c->sig) prep_sha256_hex(c->sig, c->sig_len, c->sig_sha256);
+    atomic_init(&c->refs, 2); /* the slot's and the caller's */
+    site_arch_cut_unref(lru->c);
+    lru->c = c;
+    lru->seq = seq;
+    lru->used = ++v->arch_tick;
+    return c;
 }
 
 static void answer_archive(prep_serve_version *v, const prep_serve_request *req, prep_serve_response *r,
@@ -395,9 +408,12 @@ static void answer_archive(prep_serve_version *v, const prep_serve_request *req,
     arch_file af;
     memset(&af, 0, sizeof af);
     pthread_mutex_lock(&v->arch_lock);
-    site_arch_slot *s = arch_slot(v, seq);
-    if (s) {
-        const prep_cut_entry *e = prep_cut_manifest_find(&s->m, rest);
+    site_arch_cut *ac = arch_get(v, seq);
+    pthread_mutex_unlock(&v->arch_lock);
+    const uint8_t *shared = NULL; /* SHA256SUMS or .sig: the archived cut's own bytes */
+    if (ac) {
+        /* ac is ours (a reference): read without the lock */
+        const prep_cut_entry *e = prep_cut_manifest_find(&ac->m, rest);
         if (e) {
             af.found = 1;
             af.size = e->size;
@@ -405,23 +421,23 @@ static void answer_archive(prep_serve_version *v, const prep_serve_request *req,
             af.n_parts = e->n_parts;
             for (size_t i = 0; i < e->n_parts && i < PREP_CUT_PARTS_MAX; i++) af.parts[i] = e->parts[i];
             snprintf(o->ctype, sizeof o->ctype, "%s", e->media_type);
-        } else if (!strcmp(rest, "SHA256SUMS") || (!strcmp(rest, "SHA256SUMS.sig") && s->sig)) {
+        } else if (!strcmp(rest, "SHA256SUMS") || (!strcmp(rest, "SHA256SUMS.sig") && ac->sig)) {
             int sums = !strcmp(rest, "SHA256SUMS");
-            const char *src = sums ? s->m.raw : s->sig;
             af.found = 1;
-            af.size = sums ? s->m.raw_len : s->sig_len;
-            prep_sha256_hex(src, (size_t)af.size, af.sha256);
+            af.size = sums ? ac->m.raw_len : ac->sig_len;
+            memcpy(af.sha256, sums ? ac->raw_sha256 : ac->sig_sha256, 65);
             snprintf(o->ctype, sizeof o->ctype, "text/plain; charset=utf-8");
-            o->body = malloc((size_t)af.size + 1);
-            if (o->body) memcpy(o->body, src, (size_t)af.size);
-            af.inline_src = o->body;
+            shared = (const uint8_t *)(sums ? ac->m.raw : ac->sig);
+            af.inline_src = shared;
+            o->arch = ac; /* released with the response */
+            ac = NULL;
         } else {
             char idx[PREP_HTTP_PATH_MAX + 16];
             snprintf(idx, sizeof idx, "%s/index.html", rest);
-            if (prep_cut_manifest_find(&s->m, idx)) af.found = 2;
+            if (prep_cut_manifest_find(&ac->m, idx)) af.found = 2;
         }
+        site_arch_cut_unref(ac);
     }
-    pthread_mutex_unlock(&v->arch_lock);
     if (af.found == 2) {
         answer_redirect(v, req, r, key, klen, o->seq);
         return;
@@ -431,7 +447,12 @@ static void answer_archive(prep_serve_version *v, const prep_serve_request *req,
                  (unsigned long long)seq, rest, (unsigned long long)SITE_ARCHIVE_FILE_MAX);
         af.found = 0;
     }
-    if (af.found == 1 && !af.inline_src) {
+    int n = af.found == 1 ? snprintf(o->etag, sizeof o->etag, "\"%.20s\"", af.sha256) : 0;
+    /* a revalidation that matches is answered without reading, assembling or hashing the
+     * body */
+    int not_modified = af.found == 1 && req->if_none_match.p &&
+                       prep_http_if_none_match(req->if_none_match.p, req->if_none_match.len, o->etag, (size_t)n);
+    if (af.found == 1 && !af.inline_src && !not_modified) {
         o->body = malloc((size_t)af.size + 1);
         char kind[24], msg[200];
         if (!o->body) {
@@ -443,22 +464,18 @@ static void answer_archive(prep_serve_version *v, const prep_serve_request *req,
                      kind, msg);
             af.found = 0;
         }
-    } else if (af.found == 1 && !o->body) {
-        answer_nomem(r);
-        return;
     }
     if (af.found != 1) {
         answer_error(v, req, r, 404, o->seq, NULL, 0);
         return;
     }
-    int n = snprintf(o->etag, sizeof o->etag, "\"%.20s\"", af.sha256);
     served_file sf;
     memset(&sf, 0, sizeof sf);
     sf.ctype = o->ctype;
     sf.compressible = 0; /* identity only: no vary */
     sf.cc = prep_serve_cache_control(key, klen);
     sf.seq_str = o->seq;
-    sf.body[REP_ID] = o->body;
+    sf.body[REP_ID] = shared ? shared : o->body; /* NULL for a 304 (the body is not needed) */
     sf.len[REP_ID] = af.size;
     sf.etag[REP_ID] = o->etag;
     sf.etag_len[REP_ID] = (size_t)n;
@@ -539,6 +556,7 @@ void prep_serve_response_done(prep_serve_response *r)
     if (!r) return;
     site_owned *o = r->_owned;
     if (o) {
+        site_arch_cut_unref(o->arch);
         free(o->body);
         free(o->head);
         free(o->loc);

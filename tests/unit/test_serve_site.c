@@ -747,6 +747,76 @@ static void test_archive(void **state)
     free(cut1_index);
 }
 
+/* Archived SHA256SUMS are answered from the archived cut's own bytes, shared by every
+ * response and hashed once (issue 13: each request copied and hashed the whole manifest
+ * under a lock); a response outlives the eviction of its cut from the archive cache; a
+ * revalidation is answered 304 without reading the body (here: its object is gone). */
+static void test_archive_shared(void **state)
+{
+    fx *f = *state;
+    fx_cut(f, PREP_CUT_LIVE, T0);
+    for (int k = 2; k <= 7; k++) {
+        fx_site(f, k);
+        fx_cut(f, PREP_CUT_LIVE, T0 + 300 * (k - 1));
+    }
+    prep_serve_site_opts o = opts_https();
+    prep_serve_version *v = load(f, 7, NULL, &o);
+    prep_serve_response r1, r2, r;
+    prep_serve_request q = rq(PREP_HTTP_GET, "/cortes/1/SHA256SUMS");
+    prep_serve_respond(v, &q, &r1);
+    prep_serve_respond(v, &q, &r2);
+    assert_int_equal(r1.status, 200);
+    assert_int_equal(r2.status, 200);
+    assert_ptr_equal(r1.body, r2.body); /* one copy: the archived cut's */
+    /* five other cuts through a cache of four: cut 1 is evicted while r1 is held */
+    for (int k = 2; k <= 6; k++) {
+        char pth[64];
+        snprintf(pth, sizeof pth, "/cortes/%d/SHA256SUMS", k);
+        prep_serve_request qk = rq(PREP_HTTP_GET, pth);
+        prep_serve_respond(v, &qk, &r);
+        assert_int_equal(r.status, 200);
+        prep_serve_response_done(&r);
+    }
+    char *mp = pathf("%s/cuts/1/manifest", f->store);
+    size_t mn;
+    char *m = read_all(mp, &mn);
+    assert_int_equal(r1.body_len, mn);
+    assert_memory_equal(r1.body, m, mn); /* still whole (ASan: no use after free) */
+    char et[40];
+    etag_of(m, mn, "", et);
+    assert_string_equal(fld(&r1, "etag"), et);
+    prep_serve_response_done(&r1);
+    prep_serve_response_done(&r2);
+    free(m);
+    free(mp);
+    /* 304 without touching the body: cut 1's corte.json object removed from the store */
+    char *ip = pathf("%s/cuts/1/manifest", f->store);
+    size_t il;
+    char *man = read_all(ip, &il);
+    const char *line = strstr(man, "  corte.json\n"); /* sha256sum's two blanks; a plain file */
+    assert_non_null(line);
+    const char *sha = line - 64;
+    char shahex[65];
+    memcpy(shahex, sha, 64);
+    shahex[64] = 0;
+    char obj[4096];
+    assert_int_equal(prep_cut_object_path(f->store, shahex, obj, sizeof obj), 0);
+    char *copy = pathf("%s.keep", obj);
+    assert_int_equal(rename(obj, copy), 0);
+    char et1[40];
+    snprintf(et1, sizeof et1, "\"%.20s\"", shahex);
+    q = rq(PREP_HTTP_GET, "/cortes/1/corte.json");
+    q.if_none_match = S(et1);
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 304);
+    prep_serve_response_done(&r);
+    assert_int_equal(rename(copy, obj), 0);
+    free(copy);
+    free(man);
+    free(ip);
+    prep_serve_version_unref(v);
+}
+
 static void test_damaged_store(void **state)
 {
     fx *f = *state;
@@ -1466,6 +1536,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_errors_and_paths, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_cache_and_security, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_archive, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_archive_shared, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_damaged_store, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_window, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_window_drill, fx_setup, fx_teardown),
