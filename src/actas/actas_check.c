@@ -744,18 +744,14 @@ prep_err prep_actas_check(const char *name, const char *data, size_t len, const 
     memset(rep, 0, sizeof *rep);
     cctx x = {.name = name, .d = d, .o = o};
     char *text = NULL;
-    size_t tlen = 0;
     int latin1 = 0;
     /* raw layout facts, before decoding */
     int bom = len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3);
     const char *crlf = memmem(data, len, "\r\n", 2);
     const char *cr = memchr(data, '\r', len);
     int cr_only = cr && (size_t)(cr - data) + 1 < len && cr[1] != '\n';
-    prep_err err = actas_decode(data, len, &text, &tlen, &latin1);
-    if (err) return err;
     actas_lines it;
-    actas_lines_init(&it, text, tlen);
-    err = actas_layout_read(name, &it, NULL, &x.lay, d);
+    prep_err err = actas_begin(name, data, len, NULL, &text, &it, &x.lay, &latin1, d);
     if (err) goto out;
     snprintf(rep->election, sizeof rep->election, "%s", x.lay.hdr.election_name ? x.lay.hdr.election_name : "");
     snprintf(rep->cut_text, sizeof rep->cut_text, "%s", x.lay.hdr.cut_text ? x.lay.hdr.cut_text : "");

@@ -100,21 +100,15 @@ prep_err prep_actas_read_header(const char *name, const char *data, size_t len, 
     memset(out, 0, sizeof *out);
     out->cut = PREP_TIME_NONE;
     char *text = NULL;
-    size_t tlen = 0;
-    int latin1 = 0;
-    prep_err e = actas_decode(data, len, &text, &tlen, &latin1);
-    if (e) return e;
     actas_lines it;
-    actas_lines_init(&it, text, tlen);
     actas_layout lay;
-    e = actas_layout_read(name, &it, NULL, &lay, d);
-    if (!e) {
-        *out = lay.hdr;
-        memset(&lay.hdr, 0, sizeof lay.hdr);
-        actas_layout_free(&lay);
-    }
+    prep_err e = actas_begin(name, data, len, NULL, &text, &it, &lay, NULL, d);
+    if (e) return e;
+    *out = lay.hdr;
+    memset(&lay.hdr, 0, sizeof lay.hdr);
+    actas_layout_free(&lay);
     free(text);
-    return e;
+    return PREP_OK;
 }
 
 void prep_actas_header_free(prep_actas_header *h)

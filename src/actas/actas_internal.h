@@ -103,6 +103,11 @@ typedef struct actas_layout {
 prep_err actas_layout_read(const char *name, actas_lines *it, const char *tz, actas_layout *lay,
                            prep_diags *d);
 void actas_layout_free(actas_layout *lay);
+/* The opening every reader shares: decodes data (actas_decode), then reads its layout up
+ * to the column header (actas_layout_read). On success *text is the decoded text (owned,
+ * free()) and it is positioned at the first row; on error nothing is left to free. */
+prep_err actas_begin(const char *name, const char *data, size_t len, const char *tz, char **text, actas_lines *it,
+                     actas_layout *lay, int *latin1, prep_diags *d);
 void actas_header_free(prep_actas_header *h);
 
 /* Vote column of election e for a file column name, accepting the variants of real

@@ -489,17 +489,10 @@ prep_err prep_actas_parse(const char *name, const char *data, size_t len, const 
     r.e = e;
     r.d = diags;
     char *text = NULL;
-    size_t tlen = 0;
     int latin1 = 0;
-    prep_err err = actas_decode(data, len, &text, &tlen, &latin1);
-    if (err) return err;
     actas_lines it;
-    actas_lines_init(&it, text, tlen);
-    err = actas_layout_read(name, &it, c->timezone, &r.lay, diags);
-    if (err) {
-        free(text);
-        return err;
-    }
+    prep_err err = actas_begin(name, data, len, c->timezone, &text, &it, &r.lay, &latin1, diags);
+    if (err) return err;
     prep_actas *s = NULL;
     char **f = NULL;
     err = map_columns(&r);

@@ -702,3 +702,20 @@ out:
     }
     return err;
 }
+
+prep_err actas_begin(const char *name, const char *data, size_t len, const char *tz, char **text, actas_lines *it,
+                     actas_layout *lay, int *latin1, prep_diags *d)
+{
+    size_t tlen = 0;
+    int l1 = 0;
+    prep_err e = actas_decode(data, len, text, &tlen, &l1);
+    if (e) return e;
+    if (latin1) *latin1 = l1;
+    actas_lines_init(it, *text, tlen);
+    e = actas_layout_read(name, it, tz, lay, d);
+    if (e) {
+        free(*text);
+        *text = NULL;
+    }
+    return e;
+}
