@@ -547,6 +547,14 @@ static size_t count_rows(const cctx *x, int (*pick)(const crow *))
 static void explain(const cctx *x, int i, int64_t stated, const figs *g, const figs *g_fields,
                     prep_filecheck_figure *f)
 {
+    if ((i == 1 || i == 2) && g->v[2] == 0 && stated > g->v[i]) {
+        /* a file that does not list its fuera de catálogo actas: nothing to recount them from */
+        snprintf(f->note, sizeof f->note,
+                 "the file lists no acta out of catalogue (no row says FUERA DE CATALOGO), so the %lld the "
+                 "figure counts beyond the rows cannot be recounted",
+                 (long long)(stated - g->v[i]));
+        return;
+    }
     if (i == 8) {
         static const struct {
             int (*pick)(const crow *);
