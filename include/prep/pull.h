@@ -38,8 +38,11 @@ typedef struct prep_pull_server_opts {
     const char *store;     /* the institute's store (borrowed) */
     prep_pull_authorize_fn authorize;
     void *ctx;
-    int max_conns;         /* concurrent connections; default 256 */
+    int max_conns;         /* concurrent connections; default 4096 (a thread each, 256 KiB stacks) */
     int timeout_s;         /* per read/write; default 30 */
+    int head_timeout_s;    /* the TLS handshake and each request head must be complete this long after
+                            * they are awaited, however the bytes trickle in; default 10 */
+    int max_conns_per_addr; /* connections from one IPv4 address or one IPv6 /64; default 16 */
     FILE *log;             /* one line per request (borrowed); NULL = none */
 } prep_pull_server_opts;
 

@@ -42,6 +42,10 @@ struct prep_pull_server {
     pthread_cond_t cv;
     int conns;        /* live connection threads */
     int *fds;         /* their sockets, for shutdown at stop (max_conns slots, -1 free) */
+    uint8_t (*addr)[16]; /* per slot: the peer's address group (IPv4, or an IPv6 /64) */
+    int64_t *deadline;   /* per slot: monotonic ms by which the awaited head must be in; 0 none */
+    pthread_t reaper;    /* cuts connections past their deadline (a trickled head, a slow handshake) */
+    _Atomic uint64_t refused_addr, cut_deadline;
     _Atomic uint64_t requests, ok, not_modified, forbidden, not_found, bad, bytes;
     pthread_mutex_t log_mu;
     /* The manifest patches asked for lately (cut seq against seq - 1), a few cuts' worth
@@ -413,6 +417,58 @@ out:
 }
 
 /* ---------------------------------------------------------------- connections */
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* While a handshake or a request head is awaited the connection has a deadline, kept by
+ * the reaper thread, so bytes trickled one at a time cannot hold a thread (issue 13: 256
+ * connections sending a byte every 10 s held every slot); none while a request is answered. */
+static void set_deadline(prep_pull_server *s, int slot, int on)
+{
+    pthread_mutex_lock(&s->mu);
+    s->deadline[slot] = on ? mono_ms() + (int64_t)s->o.head_timeout_s * 1000 : 0;
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void *reaper_main(void *arg)
+{
+    prep_pull_server *s = arg;
+    while (!atomic_load(&s->stopping)) {
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, NULL);
+        int64_t now = mono_ms();
+        pthread_mutex_lock(&s->mu);
+        for (int i = 0; i < s->o.max_conns; i++)
+            if (s->fds[i] >= 0 && s->deadline[i] && now > s->deadline[i]) {
+                shutdown(s->fds[i], SHUT_RDWR); /* its thread's read returns; it closes */
+                s->deadline[i] = 0;
+                atomic_fetch_add(&s->cut_deadline, 1);
+            }
+        pthread_mutex_unlock(&s->mu);
+    }
+    return NULL;
+}
+
+/* The address group of a peer: an IPv4 address (also IPv4-mapped IPv6), or an IPv6 /64
+ * (one subscriber holds a whole /64: counting addresses would let it open unlimited). */
+static void addr_group(const struct sockaddr_storage *sa, uint8_t out[16])
+{
+    memset(out, 0, 16);
+    if (sa->ss_family == AF_INET) {
+        out[10] = out[11] = 0xff;
+        memcpy(out + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    } else if (sa->ss_family == AF_INET6) {
+        const uint8_t *a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (!memcmp(a, mapped, 12)) memcpy(out, a, 16);
+        else memcpy(out, a, 8);
+    }
+}
+
 static void *conn_main(void *arg)
 {
     conn *c = arg;
@@ -420,6 +476,7 @@ static void *conn_main(void *arg)
     char *buf = malloc(PREP_HTTP_MAX_HEAD);
     size_t have = 0;
     if (!buf) goto done;
+    set_deadline(s, c->slot, 1); /* the handshake and the first head */
     if (s->ctx) {
         c->ssl = SSL_new(s->ctx);
         if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1 || SSL_accept(c->ssl) != 1) goto done;
@@ -434,6 +491,7 @@ static void *conn_main(void *arg)
             have += (size_t)r;
             continue;
         }
+        set_deadline(s, c->slot, 0); /* answering: no head deadline (writes have SO_SNDTIMEO) */
         if (pr == PREP_HTTP_ERROR) {
             send_text(c, rq.status, "bad request\n", 0, 0, NULL);
             count(s, rq.status, 0);
@@ -444,6 +502,7 @@ static void *conn_main(void *arg)
         memmove(buf, buf + rq.head_len, have - rq.head_len);
         have -= rq.head_len;
         if (!keep) break;
+        set_deadline(s, c->slot, 1); /* the next head */
     }
 done:
     free(buf);
@@ -484,22 +543,43 @@ static void *accept_main(void *arg)
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        uint8_t grp[16];
+        addr_group(&sa, grp);
         pthread_mutex_lock(&s->mu);
-        int slot = -1;
-        if (s->conns < s->o.max_conns)
-            for (int i = 0; i < s->o.max_conns; i++)
-                if (s->fds[i] < 0) {
-                    slot = i;
-                    break;
-                }
-        if (slot < 0) {
+        int slot = -1, same = 0;
+        for (int i = 0; i < s->o.max_conns; i++) {
+            if (s->fds[i] < 0) {
+                if (slot < 0 && s->conns < s->o.max_conns) slot = i;
+            } else if (!memcmp(s->addr[i], grp, 16)) {
+                same++;
+            }
+        }
+        int over_addr = same >= s->o.max_conns_per_addr;
+        if (slot < 0 || over_addr) {
             pthread_mutex_unlock(&s->mu);
-            static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nretry-after: 5\r\n"
-                                       "connection: close\r\n\r\n";
-            if (!s->ctx) (void)!send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL);
+            /* a clear refusal: a plain connection is told why; over TLS nothing can be said
+             * before a handshake, which is what is being refused: closed, and logged */
+            const char *why = over_addr ? "too many connections from this address\n" : "the link is full\n";
+            char busy[256];
+            int bl = snprintf(busy, sizeof busy,
+                              "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\n"
+                              "content-length: %zu\r\nretry-after: 5\r\nconnection: close\r\n\r\n%s",
+                              strlen(why), why);
+            if (!s->ctx) (void)!send(fd, busy, (size_t)bl, MSG_NOSIGNAL);
             close(fd);
             atomic_fetch_add(&s->requests, 1);
             atomic_fetch_add(&s->bad, 1);
+            if (over_addr && atomic_fetch_add(&s->refused_addr, 1) % 1000 == 0 && s->o.log) {
+                char pa[64] = "?";
+                if (sa.ss_family == AF_INET) inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, pa, sizeof pa);
+                else if (sa.ss_family == AF_INET6)
+                    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, pa, sizeof pa);
+                pthread_mutex_lock(&s->log_mu);
+                fprintf(s->o.log, "pull: refused %s: over %d connections from its address (every 1000th refusal logged)\n",
+                        pa, s->o.max_conns_per_addr);
+                fflush(s->o.log);
+                pthread_mutex_unlock(&s->log_mu);
+            }
             continue;
         }
         conn *c = calloc(1, sizeof *c);
@@ -516,6 +596,8 @@ static void *accept_main(void *arg)
         else if (sa.ss_family == AF_INET6)
             inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, c->peer, sizeof c->peer);
         s->fds[slot] = fd;
+        memcpy(s->addr[slot], grp, 16);
+        s->deadline[slot] = mono_ms() + (int64_t)s->o.head_timeout_s * 1000;
         s->conns++;
         pthread_mutex_unlock(&s->mu);
         pthread_t t;
@@ -555,14 +637,20 @@ prep_err prep_pull_server_start(const prep_pull_server_opts *o, prep_pull_server
     prep_pull_server *s = calloc(1, sizeof *s);
     if (!s) return PREP_ERR_NOMEM;
     s->o = *o;
-    if (s->o.max_conns <= 0) s->o.max_conns = 256;
+    if (s->o.max_conns <= 0) s->o.max_conns = 4096;
     if (s->o.timeout_s <= 0) s->o.timeout_s = 30;
+    if (s->o.head_timeout_s <= 0) s->o.head_timeout_s = 10;
+    if (s->o.max_conns_per_addr <= 0) s->o.max_conns_per_addr = 16;
     s->lfd = -1;
     s->store = strdup(o->store);
     s->fds = malloc((size_t)s->o.max_conns * sizeof *s->fds);
-    if (!s->store || !s->fds) {
+    s->addr = calloc((size_t)s->o.max_conns, sizeof *s->addr);
+    s->deadline = calloc((size_t)s->o.max_conns, sizeof *s->deadline);
+    if (!s->store || !s->fds || !s->addr || !s->deadline) {
         free(s->store);
         free(s->fds);
+        free(s->addr);
+        free(s->deadline);
         free(s);
         return PREP_ERR_NOMEM;
     }
@@ -598,7 +686,13 @@ prep_err prep_pull_server_start(const prep_pull_server_opts *o, prep_pull_server
     getsockname(s->lfd, (struct sockaddr *)&sa, &sl);
     s->port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
                                              : ((struct sockaddr_in *)&sa)->sin_port);
+    if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0) {
+        e = fail(d, o->listen, "cannot start the reaper thread", PREP_ERR_IO);
+        goto bad;
+    }
     if (pthread_create(&s->acceptor, NULL, accept_main, s) != 0) {
+        atomic_store(&s->stopping, 1);
+        pthread_join(s->reaper, NULL);
         e = fail(d, o->listen, "cannot start the accept thread", PREP_ERR_IO);
         goto bad;
     }
@@ -609,6 +703,8 @@ bad:
     SSL_CTX_free(s->ctx);
     free(s->store);
     free(s->fds);
+    free(s->addr);
+    free(s->deadline);
     free(s);
     return e;
 }
@@ -621,6 +717,7 @@ void prep_pull_server_stop(prep_pull_server *s)
     atomic_store(&s->stopping, 1);
     shutdown(s->lfd, SHUT_RDWR);
     pthread_join(s->acceptor, NULL);
+    pthread_join(s->reaper, NULL);
     close(s->lfd);
     pthread_mutex_lock(&s->mu);
     for (int i = 0; i < s->o.max_conns; i++)
@@ -636,6 +733,8 @@ void prep_pull_server_stop(prep_pull_server *s)
     for (size_t i = 0; i < sizeof s->patch / sizeof s->patch[0]; i++) free(s->patch[i].data);
     free(s->store);
     free(s->fds);
+    free(s->addr);
+    free(s->deadline);
     free(s);
 }
 

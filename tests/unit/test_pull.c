@@ -8,6 +8,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "prep/pull.h"
 
@@ -768,6 +770,107 @@ static void test_full_disk_named(void **st)
     fx_down(&f);
 }
 
+static int connect_from(const char *src, int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    inet_pton(AF_INET, src, &a.sin_addr);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Issue 13: 1,000 connections from 200 addresses that trickle a request head never hold
+ * the link: a registered broadcaster still pulls the new cut in under 2 s, the tricklers
+ * are cut at the head deadline, and one address cannot open more than its share (16):
+ * the rest are refused with a 503 that says why. */
+static void test_slowloris_link(void **st)
+{
+    (void)st;
+    fixture f;
+    fx_up(&f);
+    prep_pull_server_stop(f.srv);
+    prep_pull_server_opts so = {.listen = "127.0.0.1:0", .store = f.inst, .authorize = authorize, .head_timeout_s = 3};
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(prep_pull_server_start(&so, &f.srv, &d), PREP_OK);
+    int port = prep_pull_server_port(f.srv);
+    snprintf(f.url, sizeof f.url, "http://127.0.0.1:%d/pull/%s/", port, TOKEN);
+    cut(&f, T0);
+    char etag[65] = "";
+    prep_pull_result r;
+    assert_int_equal(pull(&f, f.url, etag, &r, &d), PREP_OK);
+    site_set(&f.s, "LEEME.txt", "Base de datos del PREP. Corte 2.\n");
+    cut(&f, T0 + 300);
+
+    enum { N = 1000, ADDRS = 200 };
+    int *fds = prep_xcalloc(N, sizeof *fds);
+    int opened = 0;
+    for (int i = 0; i < N; i++) {
+        char src[32];
+        snprintf(src, sizeof src, "127.0.%d.%d", 1 + i % ADDRS / 250, 2 + i % ADDRS % 250);
+        fds[i] = connect_from(src, port);
+        if (fds[i] >= 0 && send(fds[i], "G", 1, MSG_NOSIGNAL) == 1) opened++;
+    }
+    assert_true(opened >= N - 5);
+    usleep(300000);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    prep_err e = pull(&f, f.url, etag, &r, &d);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (e) prep_diags_print(&d, stderr, 5);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(active_seq(f.bcast), 2);
+    fprintf(stderr, "pulled cut 2 in %.3f s beside %d trickling connections\n", secs, opened);
+    assert_true(secs < 2.0);
+    /* the head deadline (3 s here) cuts every trickler: a read sees the close */
+    sleep(4);
+    int closed = 0;
+    for (int i = 0; i < N; i++) {
+        if (fds[i] < 0) continue;
+        struct timeval tv = {0, 200000};
+        setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        char b[64];
+        if (recv(fds[i], b, sizeof b, 0) == 0) closed++;
+        close(fds[i]);
+    }
+    fprintf(stderr, "%d of %d tricklers cut at the head deadline\n", closed, opened);
+    assert_true(closed >= opened - 5);
+    /* one address: at most 16 at once, the others refused with the reason */
+    int refused = 0, held[40];
+    for (int i = 0; i < 40; i++) {
+        held[i] = connect_from("127.0.9.9", port);
+        assert_true(held[i] >= 0);
+    }
+    usleep(300000);
+    for (int i = 0; i < 40; i++) {
+        struct timeval tv = {0, 100000};
+        setsockopt(held[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        char b[256];
+        ssize_t n = recv(held[i], b, sizeof b - 1, 0);
+        if (n > 0) {
+            b[n] = 0;
+            if (strstr(b, "503") && strstr(b, "too many connections from this address")) refused++;
+        }
+        close(held[i]);
+    }
+    fprintf(stderr, "%d of 40 connections from one address refused\n", refused);
+    assert_int_equal(refused, 40 - 16);
+    free(fds);
+    prep_diags_free(&d);
+    fx_down(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -778,6 +881,7 @@ int main(void)
         cmocka_unit_test(test_patch_follows_a_replaced_store),
         cmocka_unit_test(test_tampered_object_refused),
         cmocka_unit_test(test_full_disk_named),
+        cmocka_unit_test(test_slowloris_link),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
