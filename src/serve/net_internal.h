@@ -181,7 +181,12 @@ void net_conn_set_events(net_conn *c, unsigned ev);
  * ready connections (its next loop turn polls epoll without waiting). */
 void net_conn_defer(net_conn *c);
 void net_conn_undefer(net_conn *c);
-/* Connections per IP (one table for the process): acquire 0 = counted, -1 = over the limit. */
+/* The address group that --max-conns-per-ip counts: IPv4 by address, IPv4-mapped IPv6
+ * (::ffff:a.b.c.d) as that IPv4 address, other IPv6 by its /64 (one end site usually
+ * holds a whole /64: counted per address, it had unlimited connections). key[0] = 4 or
+ * 6, then 4 or 8 address bytes, the rest zero. */
+void net_addr_group(const struct sockaddr_storage *a, uint8_t key[17]);
+/* Connections per address group (one table for the process): acquire 0 = counted, -1 = over the limit. */
 int net_ip_acquire(net_server *s, const struct sockaddr_storage *a);
 void net_ip_release(net_server *s, const struct sockaddr_storage *a);
 /* server_conn.c */
