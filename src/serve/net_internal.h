@@ -30,6 +30,8 @@
 #define NET_EVENT_BUDGET (64 * 1024)   /* bytes read from one connection per readiness event */
 #define NET_H2_FIELDS_MAX 8192       /* bytes of kept request fields per HTTP/2 stream */
 #define NET_H2_HEADER_LIST_MAX PREP_HTTP_MAX_HEAD /* all request fields of a stream */
+#define NET_REFUSING_MAX 256         /* refused connections draining after their 503, per worker */
+#define NET_RETRY_AFTER 5            /* seconds, in the 503 of a refused connection */
 
 /* Statuses counted in /metrics; anything else counts as "other". */
 #define NET_N_STATUS 20
@@ -66,6 +68,9 @@ typedef struct net_stats {
     _Atomic uint64_t bytes;
     _Atomic uint64_t conns_total;
     _Atomic uint64_t h2_cut;             /* HTTP/2 connections cut for a budget or a protocol error */
+    _Atomic uint64_t shed;               /* waiting connections closed to admit a new one (cap) */
+    _Atomic uint64_t refused_cap;        /* refused: the global cap, nothing to shed */
+    _Atomic uint64_t refused_addr;       /* refused: --max-conns-per-ip of its address group */
 } net_stats;
 
 struct net_worker {
@@ -91,6 +96,12 @@ struct net_worker {
     int64_t log_flushed_ms;
     net_conn *dhead, *dtail;             /* connections that yielded with work left (FIFO) */
     size_t n_deferred;
+    /* Waiting connections (no complete request yet, or answered and idle), oldest
+     * first: what the global cap sheds to admit a new connection (net_conn_wait). */
+    net_conn *whead, *wtail;
+    size_t n_waiting;
+    size_t n_refusing;                   /* refused connections draining (NET_REFUSING_MAX) */
+    int spare_fd;                        /* a descriptor held back for EMFILE (accept, refuse) */
     net_stats st;
 };
 
@@ -170,6 +181,9 @@ struct net_conn {
     net_h2 *h2;
     net_conn *dprev, *dnext;             /* in the worker's deferred list, when deferred */
     int deferred;
+    net_conn *wprev, *wnext;             /* in the worker's waiting list, when waiting */
+    int waiting;
+    int refused;                         /* over a limit: answered 503, draining; not counted */
 };
 
 /* server.c */
@@ -181,6 +195,13 @@ void net_conn_set_events(net_conn *c, unsigned ev);
  * ready connections (its next loop turn polls epoll without waiting). */
 void net_conn_defer(net_conn *c);
 void net_conn_undefer(net_conn *c);
+/* The waiting list (worker's, oldest first): a connection is waiting from its accept
+ * until its first complete request, and again once its answers are written (idle
+ * keep-alive, or lingering after its last answer). At the global cap the oldest waiting
+ * connection is closed to admit a new one; a connection being served is never shed.
+ * net_conn_wait appends (no-op when waiting), net_conn_unwait removes. */
+void net_conn_wait(net_conn *c);
+void net_conn_unwait(net_conn *c);
 /* The address group that --max-conns-per-ip counts: IPv4 by address, IPv4-mapped IPv6
  * (::ffff:a.b.c.d) as that IPv4 address, other IPv6 by its /64 (one end site usually
  * holds a whole /64: counted per address, it had unlimited connections). key[0] = 4 or
@@ -226,6 +247,7 @@ int net_h2_start(net_conn *c);           /* 0 ok */
 void net_h2_on_readable(net_conn *c);
 void net_h2_on_writable(net_conn *c);
 void net_h2_free(net_conn *c);
+int net_h2_idle(const net_conn *c);      /* 1: no open stream */
 
 int64_t net_mono_ms(void);
 

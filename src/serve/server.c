@@ -97,6 +97,32 @@ void net_conn_undefer(net_conn *c)
     w->n_deferred--;
 }
 
+void net_conn_wait(net_conn *c)
+{
+    net_worker *w = c->w;
+    if (c->waiting || c->refused) return;
+    c->waiting = 1;
+    c->wnext = NULL;
+    c->wprev = w->wtail;
+    if (w->wtail) w->wtail->wnext = c;
+    else w->whead = c;
+    w->wtail = c;
+    w->n_waiting++;
+}
+
+void net_conn_unwait(net_conn *c)
+{
+    net_worker *w = c->w;
+    if (!c->waiting) return;
+    if (c->wprev) c->wprev->wnext = c->wnext;
+    else w->whead = c->wnext;
+    if (c->wnext) c->wnext->wprev = c->wprev;
+    else w->wtail = c->wprev;
+    c->waiting = 0;
+    c->wprev = c->wnext = NULL;
+    w->n_waiting--;
+}
+
 /* Resumes the connections deferred before this turn (one each: those deferring again go
  * to the back, after the next epoll round). */
 static void run_deferred(net_worker *w)
@@ -349,10 +375,13 @@ static void *worker_main(void *arg)
     while (!atomic_load(&s->stopping)) {
         int n = epoll_wait(w->ep, ev, (int)PREP_ARRAY_LEN(ev), w->dhead ? 0 : 1000);
         net_worker_now(w);
+        /* Connections first, listeners last: an accept at the global cap may close
+         * (shed) a waiting connection whose event is in this batch. */
+        int n_listen = 0;
         for (int i = 0; i < n; i++) {
             int kind = *(int *)ev[i].data.ptr;
             if (kind == EV_LISTENER) {
-                net_conn_accept(w, ev[i].data.ptr);
+                ev[n_listen++] = ev[i]; /* i >= n_listen: nothing unread is overwritten */
             } else if (kind == EV_WAKE) {
                 uint64_t x;
                 if (read(w->wake.fd, &x, sizeof x) < 0) { /* spurious */
@@ -362,6 +391,7 @@ static void *worker_main(void *arg)
                 net_conn_event(ev[i].data.ptr, ev[i].events);
             }
         }
+        for (int i = 0; i < n_listen; i++) net_conn_accept(w, ev[i].data.ptr);
         run_deferred(w);
         if (w->now_ms - last_tick >= 1000) {
             last_tick = w->now_ms;
@@ -487,6 +517,7 @@ static void server_free(net_server *s)
             for (int j = 0; j < w->n_ls; j++)
                 if (w->ls[j].fd >= 0) close(w->ls[j].fd);
             if (w->wake.fd >= 0) close(w->wake.fd);
+            if (w->spare_fd >= 0) close(w->spare_fd);
             if (w->ep >= 0) close(w->ep);
             prep_serve_version_unref(w->v);
             free(w->logbuf);
@@ -589,6 +620,7 @@ prep_err prep_serve_run(const prep_serve_config *cfg, prep_diags *d)
         w->srv = s;
         w->wake.kind = EV_WAKE;
         w->wake.fd = -1;
+        w->spare_fd = -1;
         w->ep = -1;
         for (int j = 0; j < NET_MAX_LISTENERS; j++) w->ls[j].fd = -1;
     }
@@ -633,6 +665,10 @@ prep_err prep_serve_run(const prep_serve_config *cfg, prep_diags *d)
         net_worker *w = &s->w[i];
         w->ep = epoll_create1(EPOLL_CLOEXEC);
         w->wake.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        /* Held back for the moment accept says EMFILE with nothing to shed: closed, the
+         * connection accepted and refused, taken again (net_conn_accept). Without it the
+         * listener stays readable and the level-triggered loop spins on it. */
+        w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (s->log_fd >= 0) w->logbuf = malloc(NET_LOGBUF);
         if (w->ep < 0 || w->wake.fd < 0 || (s->log_fd >= 0 && !w->logbuf)) {
             prep_diags_add(d, "serve", 0, 0, "io", "cannot set up an event loop: %s", strerror(errno));
