@@ -404,7 +404,7 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* ---------------------------------------------------------------- per-IP table */
+/* ---------------------------------------------------------------- per-address table */
 typedef struct ipcount {
     struct ipcount *next;
     uint8_t key[17];
