@@ -32,6 +32,7 @@
 #define NET_H2_HEADER_LIST_MAX PREP_HTTP_MAX_HEAD /* all request fields of a stream */
 #define NET_REFUSING_MAX 256         /* refused connections draining after their 503, per worker */
 #define NET_RETRY_AFTER 5            /* seconds, in the 503 of a refused connection */
+#define NET_SHED_ASKS_MAX 64         /* connections admitted over the cap while another worker sheds */
 
 /* Statuses counted in /metrics; anything else counts as "other". */
 #define NET_N_STATUS 20
@@ -99,7 +100,8 @@ struct net_worker {
     /* Waiting connections (no complete request yet, or answered and idle), oldest
      * first: what the global cap sheds to admit a new connection (net_conn_wait). */
     net_conn *whead, *wtail;
-    size_t n_waiting;
+    _Atomic size_t n_waiting;            /* written by this worker only; read by the others */
+    _Atomic int shed_asks;               /* other workers admitted connections on our waiting ones */
     size_t n_refusing;                   /* refused connections draining (NET_REFUSING_MAX) */
     int spare_fd;                        /* a descriptor held back for EMFILE (accept, refuse) */
     net_stats st;
@@ -126,6 +128,7 @@ struct net_server {
     _Atomic int stopping;
     _Atomic int64_t conns;               /* open now */
     _Atomic int trim_due;                /* memory of connections freed: the watcher trims */
+    _Atomic int shed_pending;            /* shed_asks not yet done, all workers (NET_SHED_ASKS_MAX) */
     /* connections per IP: one table for the process */
     pthread_mutex_t ipmu;
     struct ipcount **ipt;
@@ -202,6 +205,11 @@ void net_conn_undefer(net_conn *c);
  * net_conn_wait appends (no-op when waiting), net_conn_unwait removes. */
 void net_conn_wait(net_conn *c);
 void net_conn_unwait(net_conn *c);
+/* At the cap with no waiting connection of its own, a worker asks another that has some
+ * to shed its oldest (net_shed_asked, on that worker's loop) and admits the new
+ * connection meanwhile (at most NET_SHED_ASKS_MAX over the cap). 1 asked, 0 none. */
+int net_shed_ask(net_worker *w);
+void net_shed_asked(net_worker *w);
 /* The address group that --max-conns-per-ip counts: IPv4 by address, IPv4-mapped IPv6
  * (::ffff:a.b.c.d) as that IPv4 address, other IPv6 by its /64 (one end site usually
  * holds a whole /64: counted per address, it had unlimited connections). key[0] = 4 or

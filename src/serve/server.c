@@ -107,7 +107,8 @@ void net_conn_wait(net_conn *c)
     if (w->wtail) w->wtail->wnext = c;
     else w->whead = c;
     w->wtail = c;
-    w->n_waiting++;
+    atomic_store_explicit(&w->n_waiting, atomic_load_explicit(&w->n_waiting, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
 }
 
 void net_conn_unwait(net_conn *c)
@@ -120,7 +121,41 @@ void net_conn_unwait(net_conn *c)
     else w->wtail = c->wprev;
     c->waiting = 0;
     c->wprev = c->wnext = NULL;
-    w->n_waiting--;
+    atomic_store_explicit(&w->n_waiting, atomic_load_explicit(&w->n_waiting, memory_order_relaxed) - 1,
+                          memory_order_relaxed);
+}
+
+int net_shed_ask(net_worker *w)
+{
+    net_server *s = w->srv;
+    if (atomic_load_explicit(&s->shed_pending, memory_order_relaxed) >= NET_SHED_ASKS_MAX) return 0;
+    for (int k = 1; k < s->nthreads; k++) {
+        net_worker *o = &s->w[(w->id + k) % s->nthreads];
+        if ((int)atomic_load_explicit(&o->n_waiting, memory_order_relaxed) <=
+            atomic_load_explicit(&o->shed_asks, memory_order_relaxed))
+            continue; /* nothing left there that is not already asked for */
+        atomic_fetch_add(&s->shed_pending, 1);
+        atomic_fetch_add(&o->shed_asks, 1);
+        uint64_t one = 1;
+        if (write(o->wake.fd, &one, sizeof one) < 0) { /* a full counter still wakes it */
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* On the asked worker's loop, after its connections' events (a shed connection may have
+ * had one in the batch). What it cannot shed any more (served meanwhile) is dropped: the
+ * cap is then over by that much until connections close. */
+void net_shed_asked(net_worker *w)
+{
+    if (!atomic_load_explicit(&w->shed_asks, memory_order_relaxed)) return;
+    int n = atomic_exchange(&w->shed_asks, 0);
+    for (int i = 0; i < n && w->whead; i++) {
+        atomic_fetch_add_explicit(&w->st.shed, 1, memory_order_relaxed);
+        net_conn_close(w->whead);
+    }
+    atomic_fetch_sub(&w->srv->shed_pending, n);
 }
 
 /* Resumes the connections deferred before this turn (one each: those deferring again go
@@ -391,6 +426,7 @@ static void *worker_main(void *arg)
                 net_conn_event(ev[i].data.ptr, ev[i].events);
             }
         }
+        net_shed_asked(w);
         for (int i = 0; i < n_listen; i++) net_conn_accept(w, ev[i].data.ptr);
         run_deferred(w);
         if (w->now_ms - last_tick >= 1000) {

@@ -135,9 +135,9 @@ void net_conn_accept(net_worker *w, net_listener *l)
         }
         /* The global cap: room is made by closing this worker's oldest waiting connection
          * (silent, trickling, mid-handshake or idle), never one being served; with none,
-         * the new connection is refused. (Each worker sheds its own: SO_REUSEPORT spreads
-         * an attack's connections over all of them.) */
-        if (atomic_load(&s->conns) >= s->cfg.max_conns && shed_oldest(w)) {
+         * another worker that has some is asked to shed one (net_shed_ask); with none
+         * anywhere, the new connection is refused. */
+        if (atomic_load(&s->conns) >= s->cfg.max_conns && shed_oldest(w) && !net_shed_ask(w)) {
             net_ip_release(s, &ss);
             refuse(w, fd, &ss, tls, 0);
             continue;

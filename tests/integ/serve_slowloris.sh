@@ -16,10 +16,12 @@
 #    addresses of one /64 share --max-conns-per-ip, another /64 does not.
 # 4. Out of descriptors (ulimit -n 64): EMFILE sheds the oldest waiting connection
 #    instead of leaving the listener readable for the loop to spin on.
+# 5. Across workers (--threads 2): a worker with no waiting connection of its own asks
+#    the other to shed one rather than refusing.
 #
 # N can be lowered with SLOWLORIS_CONNS; it is lowered to what the descriptor limit
 # allows (the client and the server each need N descriptors), and printed.
-# SLOWLORIS_PHASES (default "1 2 3 4") runs only some parts.
+# SLOWLORIS_PHASES (default "1 2 3 4 5") runs only some parts.
 set -euo pipefail
 PREP=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -56,7 +58,7 @@ start_serve() { # OUT ERR ARGS...: sets SPID, PLAIN, TLS
   [ -n "$TLS" ] && [ -n "$PLAIN" ] || fail "no listening lines: $(cat "$out")"
 }
 
-PHASES=" ${SLOWLORIS_PHASES:-1 2 3 4} "
+PHASES=" ${SLOWLORIS_PHASES:-1 2 3 4 5} "
 # ---------------------------------------------------------------- 1. slowloris
 if [[ $PHASES == *" 1 "* ]]; then
 start_serve out.txt err.txt --threads 2 --max-conns "$N" --max-conns-per-ip 64 --header-timeout 10
@@ -268,6 +270,69 @@ if [[ $PHASES == *" 4 "* ]]; then
   echo "out of descriptors (ulimit -n 64, 150 attack connections): $bad of 20 requests failed, server CPU ${cpu_s}s over 2 s, ${shed:-?} shed"
   [ "$bad" -eq 0 ] || fail "requests failed while out of descriptors"
   awk -v c="$cpu_s" 'BEGIN {exit !(c < 0.5)}' || fail "the server spun while out of descriptors (${cpu_s}s CPU in 2 s)"
+  kill "$SPID"
+  wait "$SPID" 2>/dev/null || true
+fi
+
+# ---------------------------------------------------------------- 5. across workers
+# Two workers, --max-conns 12: 12 silent connections, then 12 clients that become busy
+# readers (8 MB of pipelined answers unread). SO_REUSEPORT spreads both sets over the
+# workers at random, so a worker often gets more readers than it holds silent
+# connections: it asks the other worker to shed one of its own. Every reader must be
+# admitted and every silent connection shed; 3 rounds (with worker-local shedding only,
+# a round fails unless both sets split alike, ~84% of the time).
+if [[ $PHASES == *" 5 "* ]]; then
+  start_serve out5.txt err5.txt --threads 2 --max-conns 12 --max-conns-per-ip 64 --header-timeout 20
+  $PY - "$PLAIN" <<'EOF' || fail "shedding across workers (above)"
+import socket, sys, time
+port = int(sys.argv[1])
+req = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 4000
+for rnd in range(3):
+    silent = []
+    for _ in range(12):
+        silent.append(socket.create_connection(("127.0.0.1", port)))
+    time.sleep(0.3)
+    busy, heads = [], []
+    for _ in range(12):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", port))
+        s.setblocking(False)
+        sent, t0 = 0, time.monotonic()
+        while sent < len(req) and time.monotonic() - t0 < 2:
+            try:
+                sent += s.send(req[sent:])
+            except BlockingIOError:
+                time.sleep(0.02)
+            except ConnectionError:
+                break
+        s.setblocking(True)
+        s.settimeout(3)
+        try:
+            heads.append(s.recv(12))
+        except (ConnectionError, socket.timeout) as e:
+            heads.append(repr(e).encode())
+        busy.append(s)
+        time.sleep(0.05)
+    time.sleep(0.3)
+    shed = 0
+    for s in silent:
+        s.settimeout(1)
+        try:
+            shed += s.recv(1) == b""
+        except ConnectionError:
+            shed += 1
+        except socket.timeout:
+            pass
+    admitted = sum(h.startswith(b"HTTP/1.1 200") for h in heads)
+    print("round %d: %d of 12 readers admitted, %d of 12 silent shed %s" % (
+        rnd + 1, admitted, shed, "" if admitted == 12 else [h[:12] for h in heads]))
+    if admitted != 12 or shed != 12:
+        sys.exit(1)
+    for s in silent + busy:
+        s.close()
+    time.sleep(0.5)
+EOF
   kill "$SPID"
   wait "$SPID" 2>/dev/null || true
 fi
