@@ -332,8 +332,9 @@ typedef struct prep_serve_config {
     int max_conns_per_ip;       /* default 64 (one table for the whole process), per
                                  * address group: an IPv4 address, an IPv6 /64 */
     int max_conns;              /* default 10000, whole process; at it a new connection
-                                 * sheds the oldest waiting one (no complete request yet,
-                                 * or idle), else is refused (503 plain, reset TLS) */
+                                 * sheds the oldest one without a complete request (else
+                                 * the oldest idle one), else is refused (503 plain,
+                                 * reset TLS) */
     int idle_timeout_ms;        /* keep-alive idle and stalled writes; default 30000 */
     int header_timeout_ms;      /* a request head (or TLS handshake) must complete within
                                  * this from its first byte; default 10000 (slowloris) */

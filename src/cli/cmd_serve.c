@@ -65,7 +65,7 @@ int cmd_serve(int argc, char **argv)
         {"max-conns-per-ip", "N", "connections one client address (an IPv6 client: its /64) may hold open (default 64)",
          NULL},
         {"max-conns", "N",
-         "connections open at once, whole server (default 10000); at it the oldest idle or incomplete one makes room",
+         "connections open at once, whole server (default 10000); at it the oldest incomplete (else idle) one makes room",
          NULL},
         {"idle-timeout", "S", "close a keep-alive connection idle this long (default 30)", NULL},
         {"header-timeout", "S", "a request head or TLS handshake must complete within S from its first byte (default 10)",

@@ -97,9 +97,10 @@ struct net_worker {
     int64_t log_flushed_ms;
     net_conn *dhead, *dtail;             /* connections that yielded with work left (FIFO) */
     size_t n_deferred;
-    /* Waiting connections (no complete request yet, or answered and idle), oldest
-     * first: what the global cap sheds to admit a new connection (net_conn_wait). */
-    net_conn *whead, *wtail;
+    /* Waiting connections, oldest first, in two tiers: [0] no complete request yet (or
+     * closing), [1] readers answered and now idle. What the global cap sheds to admit a
+     * new connection, tier 0 first (net_conn_wait). */
+    net_conn *whead[2], *wtail[2];
     _Atomic size_t n_waiting;            /* written by this worker only; read by the others */
     _Atomic int shed_asks;               /* other workers admitted connections on our waiting ones */
     size_t n_refusing;                   /* refused connections draining (NET_REFUSING_MAX) */
@@ -185,7 +186,8 @@ struct net_conn {
     net_conn *dprev, *dnext;             /* in the worker's deferred list, when deferred */
     int deferred;
     net_conn *wprev, *wnext;             /* in the worker's waiting list, when waiting */
-    int waiting;
+    int waiting;                         /* 0 no, else 1 + the tier (whead) */
+    int served_once;                     /* a request of it was complete: an established reader */
     int refused;                         /* over a limit: answered 503, draining; not counted */
 };
 
@@ -198,13 +200,17 @@ void net_conn_set_events(net_conn *c, unsigned ev);
  * ready connections (its next loop turn polls epoll without waiting). */
 void net_conn_defer(net_conn *c);
 void net_conn_undefer(net_conn *c);
-/* The waiting list (worker's, oldest first): a connection is waiting from its accept
- * until its first complete request, and again once its answers are written (idle
- * keep-alive, or lingering after its last answer). At the global cap the oldest waiting
- * connection is closed to admit a new one; a connection being served is never shed.
- * net_conn_wait appends (no-op when waiting), net_conn_unwait removes. */
+/* The waiting lists (worker's, oldest first): a connection is waiting from its accept
+ * until its first complete request (tier 0), and again once its answers are written
+ * (tier 1: an idle reader; tier 0 when it is closing). At the global cap the oldest
+ * waiting connection of tier 0, else of tier 1, is closed to admit a new one (readers
+ * that got answers keep their idle connections while silent ones remain: the reserve);
+ * a connection being served is never shed. net_conn_wait appends (no-op when waiting),
+ * net_conn_unwait removes, net_conn_served removes on a complete request. */
 void net_conn_wait(net_conn *c);
 void net_conn_unwait(net_conn *c);
+void net_conn_served(net_conn *c);
+net_conn *net_conn_shed_victim(net_worker *w); /* the next to shed, or NULL */
 /* At the cap with no waiting connection of its own, a worker asks another that has some
  * to shed its oldest (net_shed_asked, on that worker's loop) and admits the new
  * connection meanwhile (at most NET_SHED_ASKS_MAX over the cap). 1 asked, 0 none. */

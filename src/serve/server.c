@@ -101,12 +101,13 @@ void net_conn_wait(net_conn *c)
 {
     net_worker *w = c->w;
     if (c->waiting || c->refused) return;
-    c->waiting = 1;
+    int t = c->served_once && !c->linger_until; /* closing: no reader any more */
+    c->waiting = 1 + t;
     c->wnext = NULL;
-    c->wprev = w->wtail;
-    if (w->wtail) w->wtail->wnext = c;
-    else w->whead = c;
-    w->wtail = c;
+    c->wprev = w->wtail[t];
+    if (w->wtail[t]) w->wtail[t]->wnext = c;
+    else w->whead[t] = c;
+    w->wtail[t] = c;
     atomic_store_explicit(&w->n_waiting, atomic_load_explicit(&w->n_waiting, memory_order_relaxed) + 1,
                           memory_order_relaxed);
 }
@@ -115,14 +116,26 @@ void net_conn_unwait(net_conn *c)
 {
     net_worker *w = c->w;
     if (!c->waiting) return;
+    int t = c->waiting - 1;
     if (c->wprev) c->wprev->wnext = c->wnext;
-    else w->whead = c->wnext;
+    else w->whead[t] = c->wnext;
     if (c->wnext) c->wnext->wprev = c->wprev;
-    else w->wtail = c->wprev;
+    else w->wtail[t] = c->wprev;
     c->waiting = 0;
     c->wprev = c->wnext = NULL;
     atomic_store_explicit(&w->n_waiting, atomic_load_explicit(&w->n_waiting, memory_order_relaxed) - 1,
                           memory_order_relaxed);
+}
+
+void net_conn_served(net_conn *c)
+{
+    net_conn_unwait(c);
+    c->served_once = 1;
+}
+
+net_conn *net_conn_shed_victim(net_worker *w)
+{
+    return w->whead[0] ? w->whead[0] : w->whead[1];
 }
 
 int net_shed_ask(net_worker *w)
@@ -151,9 +164,10 @@ void net_shed_asked(net_worker *w)
 {
     if (!atomic_load_explicit(&w->shed_asks, memory_order_relaxed)) return;
     int n = atomic_exchange(&w->shed_asks, 0);
-    for (int i = 0; i < n && w->whead; i++) {
+    net_conn *c;
+    for (int i = 0; i < n && (c = net_conn_shed_victim(w)); i++) {
         atomic_fetch_add_explicit(&w->st.shed, 1, memory_order_relaxed);
-        net_conn_close(w->whead);
+        net_conn_close(c);
     }
     atomic_fetch_sub(&w->srv->shed_pending, n);
 }

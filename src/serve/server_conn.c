@@ -86,13 +86,13 @@ static void refuse(net_worker *w, int fd, const struct sockaddr_storage *ss, int
     w->n_refusing++;
 }
 
-/* Closes the worker's oldest waiting connection (no complete request yet, or idle) to
- * make room under the global cap. 0 done, -1 none waiting. The worker's event loop
+/* Closes the worker's oldest waiting connection (no complete request yet, else an idle
+ * reader) to make room under the global cap. 0 done, -1 none waiting. The worker's event loop
  * handles listener events after the connections' own (server.c), so no event of this
  * turn still points at the freed connection. */
 static int shed_oldest(net_worker *w)
 {
-    net_conn *c = w->whead;
+    net_conn *c = net_conn_shed_victim(w);
     if (!c) return -1;
     atomic_fetch_add_explicit(&w->st.shed, 1, memory_order_relaxed);
     net_conn_close(c);
@@ -134,7 +134,8 @@ void net_conn_accept(net_worker *w, net_listener *l)
             continue;
         }
         /* The global cap: room is made by closing this worker's oldest waiting connection
-         * (silent, trickling, mid-handshake or idle), never one being served; with none,
+         * (silent, trickling or mid-handshake first, else an idle reader), never one
+         * being served; with none,
          * another worker that has some is asked to shed one (net_shed_ask); with none
          * anywhere, the new connection is refused. */
         if (atomic_load(&s->conns) >= s->cfg.max_conns && shed_oldest(w) && !net_shed_ask(w)) {
@@ -255,7 +256,7 @@ static void start_linger(net_conn *c)
     }
     shutdown(c->fd, SHUT_WR);
     c->linger_until = c->w->now_ms + LINGER_MS;
-    net_conn_wait(c); /* answered: the first to go at the cap */
+    net_conn_wait(c); /* answered and closing: tier 0, among the first to go at the cap */
     net_conn_set_events(c, EPOLLIN);
 }
 
@@ -458,7 +459,7 @@ static void set_extra(net_conn *c, net_h1out *o, const prep_http_req *r)
 static net_h1out *q_new(net_conn *c)
 {
     net_h1out *o = &c->q[(c->qhead + c->qn) % NET_H1_QUEUE];
-    net_conn_unwait(c); /* a complete request: served, not shed at the cap */
+    net_conn_served(c); /* a complete request: served, not shed at the cap */
     o->has_resp = 0;
     o->alloc = NULL;
     o->sent = 0;

@@ -9,9 +9,10 @@
 #    curl makes 100 requests, a new connection each (plain HTTP, then HTTPS with its
 #    handshake): all answered, p99 < 100 ms. Before the fix nearly all of them were
 #    closed at once while the cap was full (100/100 plain, 97/100 HTTPS).
-# 2. Shedding order and refusal (--max-conns 3, one worker): the oldest waiting
-#    connection goes first, a served one never; with nothing to shed a plain client
-#    reads a 503 with retry-after and a TLS client a reset; /metrics counts both.
+# 2. Shedding order and refusal (--max-conns 3, one worker): the oldest connection
+#    without a complete request goes first, an idle reader only when none is left, a
+#    served one never; with nothing to shed a plain client reads a 503 with retry-after
+#    and a TLS client a reset; /metrics counts both.
 # 3. IPv6 per /64, in a private network namespace (unshare -n, skipped without it):
 #    addresses of one /64 share --max-conns-per-ip, another /64 does not.
 # 4. Out of descriptors (ulimit -n 64): EMFILE sheds the oldest waiting connection
@@ -155,17 +156,22 @@ def check(cond, what):
         print("FAIL:", what)
         sys.exit(1)
 
-a, b = conn(), conn()            # silent
+a, b = conn(), conn()            # silent: tier 0
 c = conn()
-check(ask(c), "c answered")      # served, then idle: waiting again, but the newest
-d = conn()                       # at the cap: the oldest waiting (a) goes
+check(ask(c), "c answered")      # an established reader, idle: tier 1
+d = conn()                       # at the cap: the oldest silent one (a) goes
 check(is_closed(a), "the oldest silent connection (a) shed for d")
 check(not is_closed(b), "b kept (not the oldest)")
-check(ask(c), "c still answered")  # c is the newest waiting now
-e = conn()                       # b goes (oldest)
+e = conn()                       # b goes
 check(is_closed(b), "b shed for e")
-check(ask(c), "c still answered after e")
-for s in (c, d, e):
+f = conn()                       # c is now the oldest waiting, but a reader: d goes
+check(is_closed(d), "the silent d shed for f before the idle reader c")
+check(ask(c), "the idle reader c kept and answered")
+check(ask(e) and ask(f), "e and f answered")  # no silent connection left: all readers
+g = conn()                       # the oldest idle reader (c) goes
+check(is_closed(c), "with no silent connection left, the oldest idle reader (c) shed for g")
+check(ask(e), "e kept")
+for s in (e, f, g):
     s.close()
 time.sleep(0.3)
 
@@ -226,7 +232,7 @@ while got < 100000:
 check(got >= 100000, "the busy reader gets its answers (%d bytes)" % got)
 for s in busy:
     s.close()
-print("order and refusal: oldest waiting shed first, served kept, plain 503 + retry-after, TLS reset")
+print("order and refusal: oldest silent shed first, then oldest idle reader, served kept, plain 503 + retry-after, TLS reset")
 EOF
 M=$(curl -sS --max-time 5 "http://127.0.0.1:$PLAIN/metrics" || true)
 # the metrics connection itself may be refused while the busy readers drain: retry
