@@ -87,9 +87,9 @@ static void refuse(net_worker *w, int fd, const struct sockaddr_storage *ss, int
 }
 
 /* Closes the worker's oldest waiting connection (no complete request yet, else an idle
- * reader) to make room under the global cap. 0 done, -1 none waiting. The worker's event loop
- * handles listener events after the connections' own (server.c), so no event of this
- * turn still points at the freed connection. */
+ * reader) to make room under the global cap. 0 done, -1 none waiting. The worker's
+ * event loop handles listener events after the connections' own (server.c), so no
+ * event of this turn still points at the freed connection. */
 static int shed_oldest(net_worker *w)
 {
     net_conn *c = net_conn_shed_victim(w);
@@ -135,9 +135,8 @@ void net_conn_accept(net_worker *w, net_listener *l)
         }
         /* The global cap: room is made by closing this worker's oldest waiting connection
          * (silent, trickling or mid-handshake first, else an idle reader), never one
-         * being served; with none,
-         * another worker that has some is asked to shed one (net_shed_ask); with none
-         * anywhere, the new connection is refused. */
+         * being served; with none, another worker that has some is asked to shed one
+         * (net_shed_ask); with none anywhere, the new connection is refused. */
         if (atomic_load(&s->conns) >= s->cfg.max_conns && shed_oldest(w) && !net_shed_ask(w)) {
             net_ip_release(s, &ss);
             refuse(w, fd, &ss, tls, 0);
