@@ -329,8 +329,12 @@ typedef struct prep_serve_config {
     const char *access_log;     /* borrowed; file appended in combined format; NULL = none */
     const char *pid_file;       /* borrowed; written after binding, removed at exit; NULL */
     prep_serve_site_opts site;  /* copied; site.https is set by prep_serve_run */
-    int max_conns_per_ip;       /* default 64 (one table for the whole process) */
-    int max_conns;              /* default 10000, whole process */
+    int max_conns_per_ip;       /* default 64 (one table for the whole process), per
+                                 * address group: an IPv4 address, an IPv6 /64 */
+    int max_conns;              /* default 10000, whole process; at it a new connection
+                                 * sheds the oldest one without a complete request (else
+                                 * the oldest idle one), else is refused (503 plain,
+                                 * reset TLS) */
     int idle_timeout_ms;        /* keep-alive idle and stalled writes; default 30000 */
     int header_timeout_ms;      /* a request head (or TLS handshake) must complete within
                                  * this from its first byte; default 10000 (slowloris) */

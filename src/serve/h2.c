@@ -155,6 +155,7 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
      * otherwise a request every few seconds would keep stalled answers alive forever. */
     if (!c->h2->n_pending) c->active_ms = c->w->now_ms;
     c->head_start_ms = 0; /* the first request came within the accept's deadline */
+    net_conn_served(c);   /* served: not shed at the global cap (idle again: net_conn_timeouts) */
     tokens_credit(c->h2, 1);
     nghttp2_session_set_stream_user_data(session, st->id, st);
     return 0;
@@ -461,6 +462,11 @@ int net_h2_start(net_conn *c)
     };
     if (nghttp2_submit_settings(h->s, NGHTTP2_FLAG_NONE, iv, PREP_ARRAY_LEN(iv))) return -1;
     return 0;
+}
+
+int net_h2_idle(const net_conn *c)
+{
+    return !c->h2 || !c->h2->streams;
 }
 
 void net_h2_free(net_conn *c)

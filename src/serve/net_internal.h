@@ -30,6 +30,9 @@
 #define NET_EVENT_BUDGET (64 * 1024)   /* bytes read from one connection per readiness event */
 #define NET_H2_FIELDS_MAX 8192       /* bytes of kept request fields per HTTP/2 stream */
 #define NET_H2_HEADER_LIST_MAX PREP_HTTP_MAX_HEAD /* all request fields of a stream */
+#define NET_REFUSING_MAX 256         /* refused connections draining after their 503, per worker */
+#define NET_RETRY_AFTER 5            /* seconds, in the 503 of a refused connection */
+#define NET_SHED_ASKS_MAX 64         /* connections admitted over the cap while another worker sheds */
 
 /* Statuses counted in /metrics; anything else counts as "other". */
 #define NET_N_STATUS 20
@@ -66,6 +69,9 @@ typedef struct net_stats {
     _Atomic uint64_t bytes;
     _Atomic uint64_t conns_total;
     _Atomic uint64_t h2_cut;             /* HTTP/2 connections cut for a budget or a protocol error */
+    _Atomic uint64_t shed;               /* waiting connections closed to admit a new one (cap) */
+    _Atomic uint64_t refused_cap;        /* refused: the global cap, nothing to shed */
+    _Atomic uint64_t refused_addr;       /* refused: --max-conns-per-ip of its address group */
 } net_stats;
 
 struct net_worker {
@@ -91,6 +97,14 @@ struct net_worker {
     int64_t log_flushed_ms;
     net_conn *dhead, *dtail;             /* connections that yielded with work left (FIFO) */
     size_t n_deferred;
+    /* Waiting connections, oldest first, in two tiers: [0] no complete request yet (or
+     * closing), [1] readers answered and now idle. What the global cap sheds to admit a
+     * new connection, tier 0 first (net_conn_wait). */
+    net_conn *whead[2], *wtail[2];
+    _Atomic size_t n_waiting;            /* written by this worker only; read by the others */
+    _Atomic int shed_asks;               /* other workers admitted connections on our waiting ones */
+    size_t n_refusing;                   /* refused connections draining (NET_REFUSING_MAX) */
+    int spare_fd;                        /* a descriptor held back for EMFILE (accept, refuse) */
     net_stats st;
 };
 
@@ -115,6 +129,7 @@ struct net_server {
     _Atomic int stopping;
     _Atomic int64_t conns;               /* open now */
     _Atomic int trim_due;                /* memory of connections freed: the watcher trims */
+    _Atomic int shed_pending;            /* shed_asks not yet done, all workers (NET_SHED_ASKS_MAX) */
     /* connections per IP: one table for the process */
     pthread_mutex_t ipmu;
     struct ipcount **ipt;
@@ -170,6 +185,10 @@ struct net_conn {
     net_h2 *h2;
     net_conn *dprev, *dnext;             /* in the worker's deferred list, when deferred */
     int deferred;
+    net_conn *wprev, *wnext;             /* in the worker's waiting list, when waiting */
+    int waiting;                         /* 0 no, else 1 + the tier (whead) */
+    int served_once;                     /* a request of it was complete: an established reader */
+    int refused;                         /* over a limit: answered 503, draining; not counted */
 };
 
 /* server.c */
@@ -181,7 +200,28 @@ void net_conn_set_events(net_conn *c, unsigned ev);
  * ready connections (its next loop turn polls epoll without waiting). */
 void net_conn_defer(net_conn *c);
 void net_conn_undefer(net_conn *c);
-/* Connections per IP (one table for the process): acquire 0 = counted, -1 = over the limit. */
+/* The waiting lists (worker's, oldest first): a connection is waiting from its accept
+ * until its first complete request (tier 0), and again once its answers are written
+ * (tier 1: an idle reader; tier 0 when it is closing). At the global cap the oldest
+ * waiting connection of tier 0, else of tier 1, is closed to admit a new one (readers
+ * that got answers keep their idle connections while silent ones remain: the reserve);
+ * a connection being served is never shed. net_conn_wait appends (no-op when waiting),
+ * net_conn_unwait removes, net_conn_served removes on a complete request. */
+void net_conn_wait(net_conn *c);
+void net_conn_unwait(net_conn *c);
+void net_conn_served(net_conn *c);
+net_conn *net_conn_shed_victim(net_worker *w); /* the next to shed, or NULL */
+/* At the cap with no waiting connection of its own, a worker asks another that has some
+ * to shed its oldest (net_shed_asked, on that worker's loop) and admits the new
+ * connection meanwhile (at most NET_SHED_ASKS_MAX over the cap). 1 asked, 0 none. */
+int net_shed_ask(net_worker *w);
+void net_shed_asked(net_worker *w);
+/* The address group that --max-conns-per-ip counts: IPv4 by address, IPv4-mapped IPv6
+ * (::ffff:a.b.c.d) as that IPv4 address, other IPv6 by its /64 (one end site usually
+ * holds a whole /64: counted per address, it had unlimited connections). key[0] = 4 or
+ * 6, then 4 or 8 address bytes, the rest zero. */
+void net_addr_group(const struct sockaddr_storage *a, uint8_t key[17]);
+/* Connections per address group (one table for the process): acquire 0 = counted, -1 = over the limit. */
 int net_ip_acquire(net_server *s, const struct sockaddr_storage *a);
 void net_ip_release(net_server *s, const struct sockaddr_storage *a);
 /* server_conn.c */
@@ -221,6 +261,7 @@ int net_h2_start(net_conn *c);           /* 0 ok */
 void net_h2_on_readable(net_conn *c);
 void net_h2_on_writable(net_conn *c);
 void net_h2_free(net_conn *c);
+int net_h2_idle(const net_conn *c);      /* 1: no open stream */
 
 int64_t net_mono_ms(void);
 

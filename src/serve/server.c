@@ -97,6 +97,81 @@ void net_conn_undefer(net_conn *c)
     w->n_deferred--;
 }
 
+void net_conn_wait(net_conn *c)
+{
+    net_worker *w = c->w;
+    if (c->waiting || c->refused) return;
+    int t = c->served_once && !c->linger_until; /* closing: no reader any more */
+    c->waiting = 1 + t;
+    c->wnext = NULL;
+    c->wprev = w->wtail[t];
+    if (w->wtail[t]) w->wtail[t]->wnext = c;
+    else w->whead[t] = c;
+    w->wtail[t] = c;
+    atomic_store_explicit(&w->n_waiting, atomic_load_explicit(&w->n_waiting, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
+void net_conn_unwait(net_conn *c)
+{
+    net_worker *w = c->w;
+    if (!c->waiting) return;
+    int t = c->waiting - 1;
+    if (c->wprev) c->wprev->wnext = c->wnext;
+    else w->whead[t] = c->wnext;
+    if (c->wnext) c->wnext->wprev = c->wprev;
+    else w->wtail[t] = c->wprev;
+    c->waiting = 0;
+    c->wprev = c->wnext = NULL;
+    atomic_store_explicit(&w->n_waiting, atomic_load_explicit(&w->n_waiting, memory_order_relaxed) - 1,
+                          memory_order_relaxed);
+}
+
+void net_conn_served(net_conn *c)
+{
+    net_conn_unwait(c);
+    c->served_once = 1;
+}
+
+net_conn *net_conn_shed_victim(net_worker *w)
+{
+    return w->whead[0] ? w->whead[0] : w->whead[1];
+}
+
+int net_shed_ask(net_worker *w)
+{
+    net_server *s = w->srv;
+    if (atomic_load_explicit(&s->shed_pending, memory_order_relaxed) >= NET_SHED_ASKS_MAX) return 0;
+    for (int k = 1; k < s->nthreads; k++) {
+        net_worker *o = &s->w[(w->id + k) % s->nthreads];
+        if ((int)atomic_load_explicit(&o->n_waiting, memory_order_relaxed) <=
+            atomic_load_explicit(&o->shed_asks, memory_order_relaxed))
+            continue; /* nothing left there that is not already asked for */
+        atomic_fetch_add(&s->shed_pending, 1);
+        atomic_fetch_add(&o->shed_asks, 1);
+        uint64_t one = 1;
+        if (write(o->wake.fd, &one, sizeof one) < 0) { /* a full counter still wakes it */
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* On the asked worker's loop, after its connections' events (a shed connection may have
+ * had one in the batch). What it cannot shed any more (served meanwhile) is dropped: the
+ * cap is then over by that much until connections close. */
+void net_shed_asked(net_worker *w)
+{
+    if (!atomic_load_explicit(&w->shed_asks, memory_order_relaxed)) return;
+    int n = atomic_exchange(&w->shed_asks, 0);
+    net_conn *c;
+    for (int i = 0; i < n && (c = net_conn_shed_victim(w)); i++) {
+        atomic_fetch_add_explicit(&w->st.shed, 1, memory_order_relaxed);
+        net_conn_close(c);
+    }
+    atomic_fetch_sub(&w->srv->shed_pending, n);
+}
+
 /* Resumes the connections deferred before this turn (one each: those deferring again go
  * to the back, after the next epoll round). */
 static void run_deferred(net_worker *w)
@@ -349,10 +424,13 @@ static void *worker_main(void *arg)
     while (!atomic_load(&s->stopping)) {
         int n = epoll_wait(w->ep, ev, (int)PREP_ARRAY_LEN(ev), w->dhead ? 0 : 1000);
         net_worker_now(w);
+        /* Connections first, listeners last: an accept at the global cap may close
+         * (shed) a waiting connection whose event is in this batch. */
+        int n_listen = 0;
         for (int i = 0; i < n; i++) {
             int kind = *(int *)ev[i].data.ptr;
             if (kind == EV_LISTENER) {
-                net_conn_accept(w, ev[i].data.ptr);
+                ev[n_listen++] = ev[i]; /* i >= n_listen: nothing unread is overwritten */
             } else if (kind == EV_WAKE) {
                 uint64_t x;
                 if (read(w->wake.fd, &x, sizeof x) < 0) { /* spurious */
@@ -362,6 +440,8 @@ static void *worker_main(void *arg)
                 net_conn_event(ev[i].data.ptr, ev[i].events);
             }
         }
+        net_shed_asked(w);
+        for (int i = 0; i < n_listen; i++) net_conn_accept(w, ev[i].data.ptr);
         run_deferred(w);
         if (w->now_ms - last_tick >= 1000) {
             last_tick = w->now_ms;
@@ -374,23 +454,30 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* ---------------------------------------------------------------- per-IP table */
+/* ---------------------------------------------------------------- per-address table */
 typedef struct ipcount {
     struct ipcount *next;
     uint8_t key[17];
     int n;
 } ipcount;
 
-static void ip_key(const struct sockaddr_storage *a, uint8_t key[17])
+void net_addr_group(const struct sockaddr_storage *a, uint8_t key[17])
 {
     memset(key, 0, 17);
     if (a->ss_family == AF_INET) {
         key[0] = 4;
         memcpy(key + 1, &((const struct sockaddr_in *)a)->sin_addr, 4);
-    } else {
-        key[0] = 6;
-        memcpy(key + 1, &((const struct sockaddr_in6 *)a)->sin6_addr, 16);
+        return;
     }
+    const uint8_t *b = ((const struct sockaddr_in6 *)a)->sin6_addr.s6_addr;
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (!memcmp(b, mapped, 12)) { /* ::ffff:a.b.c.d, a dual-stack socket's IPv4 client */
+        key[0] = 4;
+        memcpy(key + 1, b + 12, 4);
+        return;
+    }
+    key[0] = 6;
+    memcpy(key + 1, b, 8); /* the /64 */
 }
 
 static size_t ip_hash(const uint8_t key[17], size_t size)
@@ -404,7 +491,7 @@ static size_t ip_hash(const uint8_t key[17], size_t size)
 int net_ip_acquire(net_server *s, const struct sockaddr_storage *a)
 {
     uint8_t key[17];
-    ip_key(a, key);
+    net_addr_group(a, key);
     size_t h = ip_hash(key, s->ipt_size);
     int ok = 0;
     pthread_mutex_lock(&s->ipmu);
@@ -432,7 +519,7 @@ out:
 void net_ip_release(net_server *s, const struct sockaddr_storage *a)
 {
     uint8_t key[17];
-    ip_key(a, key);
+    net_addr_group(a, key);
     size_t h = ip_hash(key, s->ipt_size);
     pthread_mutex_lock(&s->ipmu);
     ipcount **pp = &s->ipt[h];
@@ -480,6 +567,7 @@ static void server_free(net_server *s)
             for (int j = 0; j < w->n_ls; j++)
                 if (w->ls[j].fd >= 0) close(w->ls[j].fd);
             if (w->wake.fd >= 0) close(w->wake.fd);
+            if (w->spare_fd >= 0) close(w->spare_fd);
             if (w->ep >= 0) close(w->ep);
             prep_serve_version_unref(w->v);
             free(w->logbuf);
@@ -582,6 +670,7 @@ prep_err prep_serve_run(const prep_serve_config *cfg, prep_diags *d)
         w->srv = s;
         w->wake.kind = EV_WAKE;
         w->wake.fd = -1;
+        w->spare_fd = -1;
         w->ep = -1;
         for (int j = 0; j < NET_MAX_LISTENERS; j++) w->ls[j].fd = -1;
     }
@@ -626,6 +715,10 @@ prep_err prep_serve_run(const prep_serve_config *cfg, prep_diags *d)
         net_worker *w = &s->w[i];
         w->ep = epoll_create1(EPOLL_CLOEXEC);
         w->wake.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        /* Held back for the moment accept says EMFILE with nothing to shed: closed, the
+         * connection accepted and refused, taken again (net_conn_accept). Without it the
+         * listener stays readable and the level-triggered loop spins on it. */
+        w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (s->log_fd >= 0) w->logbuf = malloc(NET_LOGBUF);
         if (w->ep < 0 || w->wake.fd < 0 || (s->log_fd >= 0 && !w->logbuf)) {
             prep_diags_add(d, "serve", 0, 0, "io", "cannot set up an event loop: %s", strerror(errno));

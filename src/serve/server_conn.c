@@ -9,6 +9,7 @@
  * coalescing into a 64 KiB buffer handed to SSL_write. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,19 +27,119 @@
 static void h1_serve(net_conn *c);
 
 /* ---------------------------------------------------------------- accept / close */
+/* A reset, not a FIN: the client learns at once that it was refused. */
+static void close_reset(int fd)
+{
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close(fd);
+}
+
+#define REFUSAL_BODY "503 Service Unavailable: too many connections, retry in a few seconds\n"
+
+/* A connection over a limit (the global cap with nothing to shed, or its address group's
+ * --max-conns-per-ip). Plain HTTP gets a 503 with retry-after, written at once (it fits
+ * any socket buffer) before the request is read, then the half-close and short drain of
+ * any closing connection so the client reads it rather than a reset; it holds no count
+ * and at most NET_REFUSING_MAX of them drain per worker. A TLS connection is reset: a
+ * handshake only to say 503 would spend on refusals the CPU that readers need, and a
+ * reset fails the client at once instead of leaving it waiting. */
+static void refuse(net_worker *w, int fd, const struct sockaddr_storage *ss, int tls, int per_addr)
+{
+    atomic_fetch_add_explicit(per_addr ? &w->st.refused_addr : &w->st.refused_cap, 1, memory_order_relaxed);
+    if (tls || w->n_refusing >= NET_REFUSING_MAX) {
+        close_reset(fd);
+        return;
+    }
+    char msg[512];
+    int n = snprintf(msg, sizeof msg,
+                     "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                     "content-length: %zu\r\nretry-after: %d\r\ncache-control: no-cache\r\ndate: %s\r\n"
+                     "connection: close\r\n\r\n" REFUSAL_BODY,
+                     sizeof REFUSAL_BODY - 1, NET_RETRY_AFTER, net_date(w));
+    net_conn *c = calloc(1, sizeof *c);
+    if (!c || send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n) {
+        free(c);
+        close_reset(fd);
+        return;
+    }
+    c->kind = EV_CONN;
+    c->fd = fd;
+    c->w = w;
+    c->refused = 1;
+    c->proto = PROTO_H1;
+    c->peer = *ss;
+    c->active_ms = w->now_ms;
+    shutdown(fd, SHUT_WR);
+    c->linger_until = w->now_ms + LINGER_MS;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+    if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev)) {
+        free(c);
+        close(fd);
+        return;
+    }
+    c->events = EPOLLIN;
+    c->next = w->conns;
+    if (w->conns) w->conns->prev = c;
+    w->conns = c;
+    w->n_conns++;
+    w->n_refusing++;
+}
+
+/* Closes the worker's oldest waiting connection (no complete request yet, else an idle
+ * reader) to make room under the global cap. 0 done, -1 none waiting. The worker's
+ * event loop handles listener events after the connections' own (server.c), so no
+ * event of this turn still points at the freed connection. */
+static int shed_oldest(net_worker *w)
+{
+    net_conn *c = net_conn_shed_victim(w);
+    if (!c) return -1;
+    atomic_fetch_add_explicit(&w->st.shed, 1, memory_order_relaxed);
+    net_conn_close(c);
+    return 0;
+}
+
+/* Out of descriptors (EMFILE/ENFILE): the listener stays readable and a level-triggered
+ * loop would spin on it. Shed a waiting connection and try again; with none, the spare
+ * descriptor lets the connection be accepted and refused. 1 try again, 0 stop. */
+static int accept_out_of_fds(net_worker *w, net_listener *l)
+{
+    if (!shed_oldest(w)) return 1;
+    if (w->spare_fd < 0) return 0;
+    close(w->spare_fd);
+    int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+        atomic_fetch_add_explicit(&w->st.refused_cap, 1, memory_order_relaxed);
+        close_reset(fd);
+    }
+    w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return fd >= 0;
+}
+
 void net_conn_accept(net_worker *w, net_listener *l)
 {
     net_server *s = w->srv;
+    int tls = s->lcfg[l->idx].tls;
     for (int k = 0; k < 64; k++) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
         int fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
-            return; /* EAGAIN, or out of descriptors: the backlog waits */
+            if ((errno == EMFILE || errno == ENFILE) && accept_out_of_fds(w, l)) continue;
+            return; /* EAGAIN */
         }
-        if (atomic_load(&s->conns) >= s->cfg.max_conns || net_ip_acquire(s, &ss)) {
-            close(fd); /* over a limit: refused at once */
+        if (net_ip_acquire(s, &ss)) {
+            refuse(w, fd, &ss, tls, 1);
+            continue;
+        }
+        /* The global cap: room is made by closing this worker's oldest waiting connection
+         * (silent, trickling or mid-handshake first, else an idle reader), never one
+         * being served; with none, another worker that has some is asked to shed one
+         * (net_shed_ask); with none anywhere, the new connection is refused. */
+        if (atomic_load(&s->conns) >= s->cfg.max_conns && shed_oldest(w) && !net_shed_ask(w)) {
+            net_ip_release(s, &ss);
+            refuse(w, fd, &ss, tls, 0);
             continue;
         }
         /* No read buffer yet: it is allocated when the first bytes arrive (a connection
@@ -54,7 +155,7 @@ void net_conn_accept(net_worker *w, net_listener *l)
         c->fd = fd;
         c->w = w;
         c->lidx = l->idx;
-        c->tls = s->lcfg[l->idx].tls;
+        c->tls = tls;
         c->redirect = s->lcfg[l->idx].redirect;
         c->proto = PROTO_H1;
         c->peer = ss;
@@ -94,6 +195,7 @@ void net_conn_accept(net_worker *w, net_listener *l)
         if (w->conns) w->conns->prev = c;
         w->conns = c;
         w->n_conns++;
+        net_conn_wait(c); /* until its first complete request */
         atomic_fetch_add(&s->conns, 1);
         atomic_fetch_add_explicit(&w->st.conns_total, 1, memory_order_relaxed);
     }
@@ -111,6 +213,17 @@ void net_conn_close(net_conn *c)
 {
     net_worker *w = c->w;
     net_conn_undefer(c);
+    net_conn_unwait(c);
+    if (c->refused) { /* a 503 drained: it held no count */
+        close(c->fd);
+        if (c->prev) c->prev->next = c->next;
+        else w->conns = c->next;
+        if (c->next) c->next->prev = c->prev;
+        w->n_conns--;
+        w->n_refusing--;
+        free(c);
+        return;
+    }
     if (c->h2) net_h2_free(c);
     while (c->qn) {
         h1out_done(&c->q[c->qhead]);
@@ -142,6 +255,7 @@ static void start_linger(net_conn *c)
     }
     shutdown(c->fd, SHUT_WR);
     c->linger_until = c->w->now_ms + LINGER_MS;
+    net_conn_wait(c); /* answered and closing: tier 0, among the first to go at the cap */
     net_conn_set_events(c, EPOLLIN);
 }
 
@@ -169,6 +283,8 @@ void net_conn_timeouts(net_worker *w)
             net_conn_close(c); /* slowloris: a head (or handshake) too slow */
         } else if (now - c->active_ms >= cfg->idle_timeout_ms) {
             net_conn_close(c);
+        } else if (c->proto == PROTO_H2 && !c->waiting && now - c->active_ms >= 1000 && net_h2_idle(c)) {
+            net_conn_wait(c); /* no open stream for a second: idle, may be shed at the cap */
         } else if (c->proto == PROTO_H1 && !c->rlen && !c->qn && c->woff == c->wlen && now - c->active_ms >= 1000) {
             /* Idle keep-alive for a second: give back the read buffer, the answer queue
              * and the TLS write buffer (16 + 12 + 64 KiB); the next request allocates
@@ -342,6 +458,7 @@ static void set_extra(net_conn *c, net_h1out *o, const prep_http_req *r)
 static net_h1out *q_new(net_conn *c)
 {
     net_h1out *o = &c->q[(c->qhead + c->qn) % NET_H1_QUEUE];
+    net_conn_served(c); /* a complete request: served, not shed at the cap */
     o->has_resp = 0;
     o->alloc = NULL;
     o->sent = 0;
@@ -500,6 +617,7 @@ static void h1_serve(net_conn *c)
                 return;
             }
         }
+        if (!c->qn && !c->closing) net_conn_wait(c); /* answered: idle (or a next head coming) */
         if (c->closing) {
             start_linger(c);
             return;

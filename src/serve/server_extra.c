@@ -120,12 +120,15 @@ size_t net_reserved_answer(net_server *s, int which, char **body, int *status)
     } else {
         net_health h;
         health_get(s, &h);
-        uint64_t req[NET_N_STATUS + 1] = {0}, bytes = 0, total = 0;
+        uint64_t req[NET_N_STATUS + 1] = {0}, bytes = 0, total = 0, shed = 0, ref_cap = 0, ref_addr = 0;
         for (int i = 0; i < s->nthreads; i++) {
             net_stats *st = &s->w[i].st;
             for (int k = 0; k <= NET_N_STATUS; k++) req[k] += atomic_load_explicit(&st->requests[k], memory_order_relaxed);
             bytes += atomic_load_explicit(&st->bytes, memory_order_relaxed);
             total += atomic_load_explicit(&st->conns_total, memory_order_relaxed);
+            shed += atomic_load_explicit(&st->shed, memory_order_relaxed);
+            ref_cap += atomic_load_explicit(&st->refused_cap, memory_order_relaxed);
+            ref_addr += atomic_load_explicit(&st->refused_addr, memory_order_relaxed);
         }
         prep_buf_puts(&b, "# HELP prep_http_requests_total Requests answered, by status.\n"
                           "# TYPE prep_http_requests_total counter\n");
@@ -169,6 +172,17 @@ size_t net_reserved_answer(net_server *s, int which, char **body, int *status)
                         (long long)atomic_load(&s->conns), (unsigned long long)total,
                         (double)atomic_load(&s->load_us) / 1e6, (unsigned long long)h.fallback_from,
                         h.unavailable);
+        prep_buf_printf(&b,
+                        "# HELP prep_serve_connections_shed_total Waiting connections (no complete request yet, or\n"
+                        "# idle) closed to admit a new one at the global connection cap.\n"
+                        "# TYPE prep_serve_connections_shed_total counter\n"
+                        "prep_serve_connections_shed_total %llu\n"
+                        "# HELP prep_serve_connections_refused_total Connections refused (503 over plain HTTP, a reset\n"
+                        "# over TLS): the global cap with nothing to shed, or the address group's limit.\n"
+                        "# TYPE prep_serve_connections_refused_total counter\n"
+                        "prep_serve_connections_refused_total{reason=\"cap\"} %llu\n"
+                        "prep_serve_connections_refused_total{reason=\"per_address\"} %llu\n",
+                        (unsigned long long)shed, (unsigned long long)ref_cap, (unsigned long long)ref_addr);
     }
     size_t len = 0;
     *body = prep_buf_steal(&b, &len);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # prep serve's limits with real sockets: a head over 16 KiB gets 431 (and the client sees
 # it), a slowloris client (one byte a second) is cut off after --header-timeout, a client
-# over --max-conns-per-ip is refused while its other connections keep working, an idle
-# keep-alive connection is closed after --idle-timeout, HTTP/1.1 pipelining answers in
+# over --max-conns-per-ip is refused (503, retry-after) while its other connections keep
+# working, an idle keep-alive connection is closed after --idle-timeout, HTTP/1.1 pipelining answers in
 # order; plain HTTP only (no TLS configured) serves the site itself, before any cut the
 # waiting page; the pid file exists while serving.
 set -euo pipefail
@@ -86,16 +86,19 @@ assert closed_at is not None, "slowloris client never cut off"
 assert 1.5 <= closed_at <= 5.5, closed_at
 s.close()
 
-# Per-IP limit 3: a fourth connection is closed at once; the three others still work.
+# Per-IP limit 3: a fourth connection is refused at once with a 503 and retry-after
+# (issue 13: a clear refusal, not a silent close); the three others still work.
 keep = [conn() for _ in range(3)]
 time.sleep(0.3)
 x = conn()
 x.settimeout(3)
-try:
-    got = x.recv(1)
-except ConnectionResetError:
-    got = b""
-assert got == b"", "fourth connection was not refused"
+got = b""
+while True:
+    chunk = x.recv(4096)
+    if not chunk: break
+    got += chunk
+assert got.startswith(b"HTTP/1.1 503 "), got[:80]
+assert b"\r\nretry-after: 5\r\n" in got, got
 x.close()
 for k in keep:
     k.sendall(b"GET /health HTTP/1.1\r\nHost: a\r\n\r\n")
