@@ -109,6 +109,15 @@ void prep_io_clear(void);
 /* prep_err_str(e), or for PREP_ERR_IO the last recorded failure when there is one. */
 const char *prep_err_text(prep_err e);
 
+/* ---------------------------------------------------------------- peer addresses */
+/* The address group every per-address limit counts (prep serve's --max-conns-per-ip, the
+ * pull link's max_conns_per_addr): IPv4 by address, IPv4-mapped IPv6 (::ffff:a.b.c.d) as
+ * that IPv4 address, other IPv6 by its /64 (one end site usually holds a whole /64:
+ * counted per address it had unlimited connections). key[0] = 4 or 6, then 4 or 8
+ * address bytes, the rest zero. */
+struct sockaddr_storage;
+void prep_addr_group(const struct sockaddr_storage *a, uint8_t key[17]);
+
 /* ---------------------------------------------------------------- files */
 /* Reads a whole file (at most max bytes, else PREP_ERR_LIMIT). *data is owned, NUL-terminated. */
 prep_err prep_read_file(const char *path, size_t max, char **data, size_t *len);

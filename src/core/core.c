@@ -2,6 +2,8 @@
 #include "prep/core.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -635,4 +637,24 @@ void prep_log(prep_log_level lvl, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     fprintf(stderr, "prep: %s: %s\n", names[lvl], msg);
+}
+
+void prep_addr_group(const struct sockaddr_storage *a, uint8_t key[17])
+{
+    memset(key, 0, 17);
+    if (a->ss_family == AF_INET) {
+        key[0] = 4;
+        memcpy(key + 1, &((const struct sockaddr_in *)a)->sin_addr, 4);
+        return;
+    }
+    if (a->ss_family != AF_INET6) return;
+    const uint8_t *b = ((const struct sockaddr_in6 *)a)->sin6_addr.s6_addr;
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (!memcmp(b, mapped, 12)) { /* ::ffff:a.b.c.d, a dual-stack socket's IPv4 client */
+        key[0] = 4;
+        memcpy(key + 1, b + 12, 4);
+        return;
+    }
+    key[0] = 6;
+    memcpy(key + 1, b, 8); /* the /64 */
 }

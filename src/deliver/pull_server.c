@@ -42,7 +42,7 @@ struct prep_pull_server {
     pthread_cond_t cv;
     int conns;        /* live connection threads */
     int *fds;         /* their sockets, for shutdown at stop (max_conns slots, -1 free) */
-    uint8_t (*addr)[16]; /* per slot: the peer's address group (IPv4, or an IPv6 /64) */
+    uint8_t (*addr)[17]; /* per slot: the peer's address group (prep_addr_group) */
     int64_t *deadline;   /* per slot: monotonic ms by which the awaited head must be in; 0 none */
     pthread_t reaper;    /* cuts connections past their deadline (a trickled head, a slow handshake) */
     _Atomic uint64_t refused_addr, cut_deadline;
@@ -453,22 +453,6 @@ static void *reaper_main(void *arg)
     return NULL;
 }
 
-/* The address group of a peer: an IPv4 address (also IPv4-mapped IPv6), or an IPv6 /64
- * (one subscriber holds a whole /64: counting addresses would let it open unlimited). */
-static void addr_group(const struct sockaddr_storage *sa, uint8_t out[16])
-{
-    memset(out, 0, 16);
-    if (sa->ss_family == AF_INET) {
-        out[10] = out[11] = 0xff;
-        memcpy(out + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-    } else if (sa->ss_family == AF_INET6) {
-        const uint8_t *a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        if (!memcmp(a, mapped, 12)) memcpy(out, a, 16);
-        else memcpy(out, a, 8);
-    }
-}
-
 static void *conn_main(void *arg)
 {
     conn *c = arg;
@@ -543,14 +527,14 @@ static void *accept_main(void *arg)
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        uint8_t grp[16];
-        addr_group(&sa, grp);
+        uint8_t grp[17];
+        prep_addr_group(&sa, grp);
         pthread_mutex_lock(&s->mu);
         int slot = -1, same = 0;
         for (int i = 0; i < s->o.max_conns; i++) {
             if (s->fds[i] < 0) {
                 if (slot < 0 && s->conns < s->o.max_conns) slot = i;
-            } else if (!memcmp(s->addr[i], grp, 16)) {
+            } else if (!memcmp(s->addr[i], grp, 17)) {
                 same++;
             }
         }
@@ -596,7 +580,7 @@ static void *accept_main(void *arg)
         else if (sa.ss_family == AF_INET6)
             inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, c->peer, sizeof c->peer);
         s->fds[slot] = fd;
-        memcpy(s->addr[slot], grp, 16);
+        memcpy(s->addr[slot], grp, 17);
         s->deadline[slot] = mono_ms() + (int64_t)s->o.head_timeout_s * 1000;
         s->conns++;
         pthread_mutex_unlock(&s->mu);

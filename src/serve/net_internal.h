@@ -216,11 +216,7 @@ net_conn *net_conn_shed_victim(net_worker *w); /* the next to shed, or NULL */
  * connection meanwhile (at most NET_SHED_ASKS_MAX over the cap). 1 asked, 0 none. */
 int net_shed_ask(net_worker *w);
 void net_shed_asked(net_worker *w);
-/* The address group that --max-conns-per-ip counts: IPv4 by address, IPv4-mapped IPv6
- * (::ffff:a.b.c.d) as that IPv4 address, other IPv6 by its /64 (one end site usually
- * holds a whole /64: counted per address, it had unlimited connections). key[0] = 4 or
- * 6, then 4 or 8 address bytes, the rest zero. */
-void net_addr_group(const struct sockaddr_storage *a, uint8_t key[17]);
+/* The address group --max-conns-per-ip counts: prep_addr_group (core.h). */
 /* Connections per address group (one table for the process): acquire 0 = counted, -1 = over the limit. */
 int net_ip_acquire(net_server *s, const struct sockaddr_storage *a);
 void net_ip_release(net_server *s, const struct sockaddr_storage *a);

@@ -461,25 +461,6 @@ typedef struct ipcount {
     int n;
 } ipcount;
 
-void net_addr_group(const struct sockaddr_storage *a, uint8_t key[17])
-{
-    memset(key, 0, 17);
-    if (a->ss_family == AF_INET) {
-        key[0] = 4;
-        memcpy(key + 1, &((const struct sockaddr_in *)a)->sin_addr, 4);
-        return;
-    }
-    const uint8_t *b = ((const struct sockaddr_in6 *)a)->sin6_addr.s6_addr;
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (!memcmp(b, mapped, 12)) { /* ::ffff:a.b.c.d, a dual-stack socket's IPv4 client */
-        key[0] = 4;
-        memcpy(key + 1, b + 12, 4);
-        return;
-    }
-    key[0] = 6;
-    memcpy(key + 1, b, 8); /* the /64 */
-}
-
 static size_t ip_hash(const uint8_t key[17], size_t size)
 {
     uint64_t h = 1469598103934665603ull;
@@ -491,7 +472,7 @@ static size_t ip_hash(const uint8_t key[17], size_t size)
 int net_ip_acquire(net_server *s, const struct sockaddr_storage *a)
 {
     uint8_t key[17];
-    net_addr_group(a, key);
+    prep_addr_group(a, key);
     size_t h = ip_hash(key, s->ipt_size);
     int ok = 0;
     pthread_mutex_lock(&s->ipmu);
@@ -519,7 +500,7 @@ out:
 void net_ip_release(net_server *s, const struct sockaddr_storage *a)
 {
     uint8_t key[17];
-    net_addr_group(a, key);
+    prep_addr_group(a, key);
     size_t h = ip_hash(key, s->ipt_size);
     pthread_mutex_lock(&s->ipmu);
     ipcount **pp = &s->ipt[h];

@@ -1,6 +1,6 @@
 /* The address groups that prep serve's --max-conns-per-ip counts (issue 13): IPv4 per
  * address, IPv4-mapped IPv6 as its IPv4 address, other IPv6 per /64 (one end site holds
- * a whole /64: counted per address it had unlimited connections). net_addr_group and the
+ * a whole /64: counted per address it had unlimited connections). prep_addr_group (core) and the
  * process's table (net_ip_acquire / net_ip_release) on a bare net_server. */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -35,8 +35,8 @@ static int same_group(const char *x, const char *y)
 {
     struct sockaddr_storage a = addr(x), b = addr(y);
     uint8_t ka[17], kb[17];
-    net_addr_group(&a, ka);
-    net_addr_group(&b, kb);
+    prep_addr_group(&a, ka);
+    prep_addr_group(&b, kb);
     return !memcmp(ka, kb, 17);
 }
 
@@ -63,10 +63,10 @@ static void test_group_keys(void **state)
     assert_false(same_group("::c000:201", "192.0.2.1")); /* IPv4-compatible (deprecated): IPv6 */
     struct sockaddr_storage a = addr("192.0.2.1"), b = addr("2001:db8:1:2::abcd");
     uint8_t k[17];
-    net_addr_group(&a, k);
+    prep_addr_group(&a, k);
     assert_int_equal(k[0], 4);
     for (int i = 5; i < 17; i++) assert_int_equal(k[i], 0);
-    net_addr_group(&b, k);
+    prep_addr_group(&b, k);
     assert_int_equal(k[0], 6);
     for (int i = 9; i < 17; i++) assert_int_equal(k[i], 0);
 }
