@@ -24,8 +24,7 @@ void prep_monitor_result_free(prep_monitor_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Reads cuts/<seq>/manifest of the store: its SHA-256 and instant. */
-static int read_cut(const char *store, uint64_t seq, mon_cut *out)
+int mon_read_cut(const char *store, uint64_t seq, mon_cut *out)
 {
     char path[PREP_MONITOR_FILE_MAX + 64];
     snprintf(path, sizeof path, "%s/cuts/%llu/manifest", store, (unsigned long long)seq);
@@ -53,41 +52,47 @@ static int read_cut(const char *store, uint64_t seq, mon_cut *out)
     return 0;
 }
 
-static const mon_cut *cut_by_seq(const mon_state *s, uint64_t seq)
+int mon_store_refresh(const char *store, mon_state *s, uint64_t active, const char *active_sha256, size_t *n_read)
 {
-    for (size_t i = 0; i < s->n_cuts; i++)
-        if (s->cuts[i].seq == seq) return &s->cuts[i];
-    return NULL;
-}
-
-/* The cut (from the cache, else the store) with this manifest hash; scans older cuts only
- * when the recent ones do not match. Returns a pointer into s->cuts or NULL. */
-static const mon_cut *find_cut(const char *store, mon_state *s, uint64_t active, const char *sha, int *scanned)
-{
-    for (size_t i = 0; i < s->n_cuts; i++)
-        if (s->cuts[i].seq <= active && !strcmp(s->cuts[i].sha256, sha)) return &s->cuts[i];
-    if (*scanned) return NULL;
-    *scanned = 1;
-    for (uint64_t q = active; q >= 1; q--) {
-        int cached = 0;
-        for (size_t i = 0; i < s->n_cuts; i++) cached |= s->cuts[i].seq == q;
-        if (cached) continue;
-        mon_cut c;
-        if (read_cut(store, q, &c)) continue;
-        if (!strcmp(c.sha256, sha)) {
-            c.store_seen = s->first_round;
-            mon_state_cache_cut(s, &c);
-            mon_cut nx;
-            if (q < active && !cut_by_seq(s, q + 1) && !read_cut(store, q + 1, &nx)) {
-                nx.store_seen = s->first_round;
-                mon_state_cache_cut(s, &nx);
-            }
-            for (size_t i = 0; i < s->n_cuts; i++)
-                if (s->cuts[i].seq == q) return &s->cuts[i];
-            return NULL;
+    size_t nr = 0;
+    const mon_cut *ac = mon_cut_by_seq(s, active);
+    if (ac && strcmp(ac->sha256, active_sha256)) {
+        /* The index says otherwise than the pointer: if the store's file agrees with the
+         * pointer, the store was replaced (a new drill, a restore): start the index afresh. */
+        mon_cut mc;
+        nr++;
+        if (mon_read_cut(store, active, &mc) || strcmp(mc.sha256, active_sha256)) {
+            if (n_read) *n_read = nr;
+            return -1;
+        }
+        free(s->cuts);
+        s->cuts = NULL;
+        s->n_cuts = 0;
+    }
+    /* Only the cuts the index lacks: above its highest, and any gap below (a cut that could
+     * not be read before). Walks the index and 1..active together: O(active) comparisons,
+     * no file opened for a cut already indexed. */
+    uint64_t top = s->n_cuts ? s->cuts[s->n_cuts - 1].seq : 0;
+    if (top > active) top = active;
+    size_t have = 0; /* indexed cuts at or below top */
+    for (size_t i = 0; i < s->n_cuts && s->cuts[i].seq <= top; i++) have++;
+    if (have < top) {
+        /* gaps: rare (a cut unreadable at its time); read each missing one */
+        for (uint64_t q = 1; q <= top; q++) {
+            if (mon_cut_by_seq(s, q)) continue;
+            mon_cut mc;
+            nr++;
+            if (!mon_read_cut(store, q, &mc)) mon_state_cache_cut(s, &mc);
         }
     }
-    return NULL;
+    for (uint64_t q = top + 1; q <= active; q++) {
+        mon_cut mc;
+        nr++;
+        if (!mon_read_cut(store, q, &mc)) mon_state_cache_cut(s, &mc);
+    }
+    if (n_read) *n_read = nr;
+    ac = mon_cut_by_seq(s, active);
+    return ac && !strcmp(ac->sha256, active_sha256) ? 0 : -1;
 }
 
 static int compressible(const char *media_type)
@@ -164,14 +169,9 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
     if (st.first_round == PREP_TIME_NONE) st.first_round = now;
     mon_seen_note(st.store_seq, st.store_at, &st.n_store, act.seq, now);
 
-    /* the recent cuts, the active one checked against the pointer */
-    for (uint64_t q = act.seq; q >= 1 && act.seq - q < MON_SEEN_MAX; q--) {
-        if (cut_by_seq(&st, q)) continue;
-        mon_cut mc;
-        if (!read_cut(c->store, q, &mc)) mon_state_cache_cut(&st, &mc);
-    }
-    const mon_cut *ac = cut_by_seq(&st, act.seq);
-    if (!ac || strcmp(ac->sha256, act.manifest_sha256)) {
+    /* the store's cuts: the index kept in the state, brought up to date (only new cuts are
+     * read); the active one checked against the pointer */
+    if (mon_store_refresh(c->store, &st, act.seq, act.manifest_sha256, NULL)) {
         prep_diags_add(d, c->store, 0, 0, "store", "the active cut %llu's manifest does not match the pointer",
                        (unsigned long long)act.seq);
         mon_state_free(&st);
@@ -208,10 +208,9 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
     mon_fetch_all(sums, n, c);
 
     /* what each serves, and the sample of that cut */
-    int scanned = 0;
     for (size_t i = 0; i < n; i++) {
         if (sums[i].curl_code != 0 || sums[i].http_code != 200 || !sums[i].found[0]) continue;
-        const mon_cut *mc = find_cut(c->store, &st, act.seq, sums[i].found, &scanned);
+        const mon_cut *mc = mon_cut_by_sha(&st, sums[i].found, act.seq);
         if (!mc) continue;
         uint64_t seq = mc->seq;
         loaded *L = NULL;
@@ -323,12 +322,11 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
         o.first_seen = PREP_TIME_NONE;
         const char *sv = "error";
         if (sums[i].curl_code == 0 && sums[i].http_code == 200 && sums[i].found[0]) {
-            for (size_t j = 0; j < st.n_cuts; j++)
-                if (st.cuts[j].seq <= act.seq && !strcmp(st.cuts[j].sha256, sums[i].found)) o.cut = &st.cuts[j];
+            o.cut = mon_cut_by_sha(&st, sums[i].found, act.seq);
             sv = o.cut ? (o.cut->seq == act.seq ? "current" : "stale") : "unknown-manifest";
         }
         if (o.cut) {
-            o.next = cut_by_seq(&st, o.cut->seq + 1);
+            o.next = mon_cut_by_seq(&st, o.cut->seq + 1);
             o.first_seen = mon_seen_note(b->seen_seq, b->seen_at, &b->n_seen, o.cut->seq, now);
             o.pages = pages ? pages + pt[i].first : NULL;
             o.n_pages = pt[i].count;
