@@ -35,6 +35,20 @@ int mon_parse_cert_date(const char *s, prep_time *out);
  * 0 on success, -1 if it does not fit. */
 int mon_url_join(const char *base, const char *path, char *out, size_t outsz);
 
+/* The cut a body names, read while it streams (never held): the first `data-corte="N"` (the
+ * stamp of every HTML page, docs/formats/site.md) or `"corte":N` (corte.json). */
+typedef struct mon_stamp {
+    int64_t corte;   /* the cut named; -1 none (yet) */
+    unsigned pos[2]; /* bytes of each pattern matched so far */
+    int in_num;      /* pattern matched + 1 while its digits are read; 0 otherwise */
+    int ndig;
+    int64_t num;
+} mon_stamp;
+void mon_stamp_init(mon_stamp *s);
+void mon_stamp_feed(mon_stamp *s, const void *p, size_t n);
+/* The body ended: digits still open are closed (corte.json ending right after its number). */
+void mon_stamp_end(mon_stamp *s);
+
 /* What one fetch found. */
 typedef struct mon_fetch {
     int kind;                /* MON_SUMS, MON_PAGE, MON_ENC */
@@ -52,6 +66,8 @@ typedef struct mon_fetch {
     int oversize;
     char found[65];
     int64_t x_prep_corte;    /* -1 absent */
+    mon_stamp stamp;         /* the cut the body names (pages only) */
+    uint64_t judged_seq;     /* the cut whose manifest `expected` comes from (set by the round) */
     char content_encoding[32];
     prep_time cert_expires;  /* PREP_TIME_NONE unknown */
     prep_time at;

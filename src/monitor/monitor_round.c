@@ -109,6 +109,67 @@ typedef struct loaded {
     size_t sig_len;
 } loaded;
 
+/* The index in *lm of cut seq's manifest and signature hash, loaded from the store when
+ * not there yet; -1 when the store cannot load it (reported). */
+static long load_cut(const char *store, loaded **lm, size_t *n_lm, uint64_t seq, prep_diags *d)
+{
+    for (size_t j = 0; j < *n_lm; j++)
+        if ((*lm)[j].seq == seq) return (long)j;
+    *lm = prep_xrealloc(*lm, (*n_lm + 1) * sizeof **lm);
+    loaded *L = &(*lm)[*n_lm];
+    memset(L, 0, sizeof *L);
+    L->seq = seq;
+    if (prep_cut_load(store, seq, &L->m, d)) {
+        prep_diags_add(d, store, 0, 0, "store", "cannot load cut %llu", (unsigned long long)seq);
+        return -1;
+    }
+    /* its signature, which every broadcaster serving this cut must serve too */
+    char sigpath[PREP_MONITOR_FILE_MAX + 64];
+    char *sig = NULL;
+    snprintf(sigpath, sizeof sigpath, "%s/cuts/%llu/manifest.sig", store, (unsigned long long)seq);
+    if (prep_read_file(sigpath, 4096, &sig, &L->sig_len) == PREP_OK) prep_sha256_hex(sig, L->sig_len, L->sig_sha256);
+    else L->sig_len = 0;
+    free(sig);
+    return (long)(*n_lm)++;
+}
+
+/* A page is judged against the cut it names itself, not only against the SHA256SUMS fetched
+ * a moment before: a broadcaster that switched cuts between the two fetches serves, byte
+ * for byte, the cut its page's x-prep-corte header or stamp (data-corte, "corte") names.
+ * When f's bytes are not those of the cut it was sampled from, each cut it names that the
+ * store holds (any signed sequence up to the active one) is tried; the first whose manifest
+ * (or signature, for SHA256SUMS.sig) has these bytes for this path becomes the expected one,
+ * and f->judged_seq says which. A page whose bytes match no cut it names stays modified. */
+static void judge_by_own_cut(const char *store, const mon_state *st, uint64_t active, loaded **lm, size_t *n_lm,
+                             mon_fetch *f, prep_diags *d)
+{
+    if (f->curl_code != 0 || f->http_code != 200 || f->oversize || !f->found[0] || !strcmp(f->found, f->expected))
+        return;
+    int64_t named[2] = {f->x_prep_corte, f->stamp.corte};
+    for (int k = 0; k < 2; k++) {
+        int64_t j = named[k];
+        if (j < 1 || (uint64_t)j > active || (uint64_t)j == f->judged_seq || (k == 1 && j == named[0])) continue;
+        if (!mon_cut_by_seq(st, (uint64_t)j)) continue; /* no cut of the store */
+        long li = load_cut(store, lm, n_lm, (uint64_t)j, d);
+        if (li < 0) continue;
+        const loaded *L = &(*lm)[li];
+        const char *want = NULL;
+        uint64_t size = 0;
+        if (!strcmp(f->path, MON_SIG_PATH)) {
+            if (L->sig_sha256[0]) want = L->sig_sha256, size = L->sig_len;
+        } else {
+            const prep_cut_entry *en = prep_cut_manifest_find(&L->m, f->path);
+            if (en) want = en->sha256, size = en->size;
+        }
+        if (want && !strcmp(want, f->found)) {
+            snprintf(f->expected, sizeof f->expected, "%s", want);
+            f->expected_size = size;
+            f->judged_seq = (uint64_t)j;
+            return;
+        }
+    }
+}
+
 typedef struct per_target {
     size_t first, count; /* its page fetches */
     char next_cursor[PREP_CUT_PATH_MAX + 1];
@@ -212,35 +273,9 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
         if (sums[i].curl_code != 0 || sums[i].http_code != 200 || !sums[i].found[0]) continue;
         const mon_cut *mc = mon_cut_by_sha(&st, sums[i].found, act.seq);
         if (!mc) continue;
-        uint64_t seq = mc->seq;
-        loaded *L = NULL;
-        for (size_t j = 0; j < n_lm; j++)
-            if (lm[j].seq == seq) L = &lm[j];
-        if (!L) {
-            loaded *nl = realloc(lm, (n_lm + 1) * sizeof *nl);
-            if (!nl) {
-                e = PREP_ERR_NOMEM;
-                goto out;
-            }
-            lm = nl;
-            L = &lm[n_lm];
-            L->seq = seq;
-            if (prep_cut_load(c->store, seq, &L->m, d)) {
-                prep_diags_add(d, c->store, 0, 0, "store", "cannot load cut %llu", (unsigned long long)seq);
-                continue;
-            }
-            /* its signature, which every broadcaster serving this cut must serve too */
-            char sigpath[4096];
-            char *sig = NULL;
-            L->sig_sha256[0] = '\0';
-            L->sig_len = 0;
-            snprintf(sigpath, sizeof sigpath, "%s/cuts/%llu/manifest.sig", c->store, (unsigned long long)seq);
-            if (prep_read_file(sigpath, 4096, &sig, &L->sig_len) == PREP_OK) prep_sha256_hex(sig, L->sig_len, L->sig_sha256);
-            free(sig);
-            n_lm++;
-        }
+        (void)load_cut(c->store, &lm, &n_lm, mc->seq, d);
     }
-    /* pointers into lm are stable from here on */
+    /* pointers into lm are stable until the fetches are judged (load_cut may grow it) */
     for (size_t i = 0; i < n; i++) {
         if (sums[i].curl_code != 0 || sums[i].http_code != 200 || !sums[i].found[0]) continue;
         const loaded *L = NULL;
@@ -273,6 +308,7 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
             f->kind = MON_PAGE;
             f->target = i;
             f->path = en->path;
+            f->judged_seq = L->seq;
             snprintf(f->expected, sizeof f->expected, "%s", en->sha256);
             f->expected_size = en->size;
             /* read (hashing, not keeping) past the size so a longer page still has its hash in the
@@ -294,6 +330,7 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
             f->kind = MON_PAGE;
             f->target = i;
             f->path = MON_SIG_PATH;
+            f->judged_seq = L->seq;
             memcpy(f->expected, L->sig_sha256, sizeof L->sig_sha256);
             f->expected_size = L->sig_len;
             f->max_bytes = L->sig_len + 4096;
@@ -303,6 +340,7 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
         free(idx);
     }
     mon_fetch_all(pages, n_pages, c);
+    for (size_t j = 0; j < n_pages; j++) judge_by_own_cut(c->store, &st, act.seq, &lm, &n_lm, &pages[j], d);
 
     /* verdicts */
     for (size_t i = 0; i < n; i++) {

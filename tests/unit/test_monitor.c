@@ -412,6 +412,35 @@ static void test_judge_red_and_cert(void **state)
     assert_int_equal(row.cert_days_left, INT64_MIN);
 }
 
+/* The cut a page names in its own bytes, found while the body streams in pieces of any
+ * size (the stamp split across two pieces, or one byte at a time). */
+static int64_t stamp_of(const char *body, size_t piece)
+{
+    mon_stamp st;
+    mon_stamp_init(&st);
+    size_t n = strlen(body);
+    for (size_t i = 0; i < n; i += piece) mon_stamp_feed(&st, body + i, n - i < piece ? n - i : piece);
+    mon_stamp_end(&st);
+    return st.corte;
+}
+
+static void test_stamp(void **state)
+{
+    (void)state;
+    const char *html = "<html><div class=\"corte\" data-corte=\"42\"><p>Corte <b>42</b> data-corte=\"7\"";
+    for (size_t piece = 1; piece <= strlen(html); piece++) assert_int_equal(stamp_of(html, piece), 42);
+    assert_int_equal(stamp_of("{\"corte\":3,\"instante\":\"x\"}", 1), 3);
+    assert_int_equal(stamp_of("{\"corte\": 17}", 2), 17);
+    assert_int_equal(stamp_of("{\"corte\":5", 4), 5);              /* closed by the end of the body */
+    assert_int_equal(stamp_of("\"\"corte\":9}", 1), 9);            /* a restart on the quote */
+    assert_int_equal(stamp_of("ddata-corte=\"8\"", 3), 8);
+    assert_int_equal(stamp_of("<p data-corte=\"12x\" data-corte=\"4\">", 5), 4); /* not closed by '"' */
+    assert_int_equal(stamp_of("<p data-corte=\"0\">", 5), -1);     /* no cut 0 */
+    assert_int_equal(stamp_of("<p data-corte=\"1234567890123456789\">", 5), -1); /* too long */
+    assert_int_equal(stamp_of("<p>sin sello</p>", 3), -1);
+    assert_int_equal(stamp_of("", 1), -1);
+}
+
 /* The store index (issue 13, item 11): every cut of the chain is found by its manifest hash,
  * however far behind (the old cache kept 64 and dropped a cut found by the full scan, so a
  * broadcaster 70 cuts behind was "not signed"); a second refresh reads no manifest, a new
@@ -807,6 +836,7 @@ int main(void)
         cmocka_unit_test(test_sample_size),
         cmocka_unit_test(test_judge),
         cmocka_unit_test(test_judge_red_and_cert),
+        cmocka_unit_test(test_stamp),
         cmocka_unit_test(test_store_index_incremental),
         cmocka_unit_test(test_state_roundtrip_and_bounds),
         cmocka_unit_test(test_evidence_appends),
