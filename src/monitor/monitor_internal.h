@@ -143,13 +143,15 @@ const mon_cut *mon_cut_by_seq(const mon_state *s, uint64_t seq);
 /* The indexed cut at or below max_seq whose manifest has this SHA-256 (newest first); NULL
  * when no cut of the index has these bytes. */
 const mon_cut *mon_cut_by_sha(const mon_state *s, const char *sha256, uint64_t max_seq);
-/* Reads STORE/cuts/<seq>/manifest's SHA-256 and "# instant:" (store_seen left unknown).
- * 0 on success, -1 when it cannot be read. */
-int mon_read_cut(const char *store, uint64_t seq, mon_cut *out);
+/* Reads STORE/cuts/<seq>/manifest's SHA-256 and "# instant:" (store_seen left unknown) and,
+ * when previous is not NULL (room for 65), its "# previous:" hash ("" for none). 0 on
+ * success, -1 when it cannot be read. */
+int mon_read_cut(const char *store, uint64_t seq, mon_cut *out, char *previous);
 /* Brings the index up to the store's cuts 1..active: reads only the manifests it does not
  * have (a cut that cannot be read is tried again next round). *n_read (may be NULL) gets how
  * many manifests were read. When the indexed manifest of `active` is not active_sha256 but the
- * store's file is, the store was replaced under the board: the index is dropped and rebuilt.
+ * store's file is, or a new cut's "# previous:" is not the indexed hash of the cut before it,
+ * the store was replaced under the board: the index is dropped and rebuilt.
  * Returns 0, or -1 when the store's active manifest does not have the pointer's hash. */
 int mon_store_refresh(const char *store, mon_state *s, uint64_t active, const char *active_sha256, size_t *n_read);
 /* Remembers (seq, at) in a bounded list, oldest dropped; returns the time kept for seq. */

@@ -24,7 +24,7 @@ void prep_monitor_result_free(prep_monitor_result *r)
     memset(r, 0, sizeof *r);
 }
 
-int mon_read_cut(const char *store, uint64_t seq, mon_cut *out)
+int mon_read_cut(const char *store, uint64_t seq, mon_cut *out, char *previous)
 {
     char path[PREP_MONITOR_FILE_MAX + 64];
     snprintf(path, sizeof path, "%s/cuts/%llu/manifest", store, (unsigned long long)seq);
@@ -35,7 +35,8 @@ int mon_read_cut(const char *store, uint64_t seq, mon_cut *out)
     prep_sha256_hex(data, len, out->sha256);
     out->instant = PREP_TIME_NONE;
     out->store_seen = PREP_TIME_NONE;
-    /* the header is the first 12 lines; "# instant: T" is one of them */
+    if (previous) previous[0] = 0;
+    /* the header is the first 12 lines; "# instant: T" and "# previous: H" are among them */
     const char *p = data;
     for (int line = 0; line < 12 && p < data + len; line++) {
         const char *nl = memchr(p, '\n', (size_t)(data + len - p));
@@ -45,6 +46,11 @@ int mon_read_cut(const char *store, uint64_t seq, mon_cut *out)
             snprintf(t, sizeof t, "%.*s", (int)(nl - p - 11), p + 11);
             prep_time x;
             if (!prep_time_parse(t, "UTC", &x)) out->instant = x;
+        }
+        if (previous && nl - p == 12 + 64 && !strncmp(p, "# previous: ", 12)) {
+            memcpy(previous, p + 12, 64);
+            previous[64] = 0;
+            if (!prep_is_sha256_hex(previous)) previous[0] = 0;
         }
         p = nl + 1;
     }
@@ -61,7 +67,7 @@ int mon_store_refresh(const char *store, mon_state *s, uint64_t active, const ch
          * pointer, the store was replaced (a new drill, a restore): start the index afresh. */
         mon_cut mc;
         nr++;
-        if (mon_read_cut(store, active, &mc) || strcmp(mc.sha256, active_sha256)) {
+        if (mon_read_cut(store, active, &mc, NULL) || strcmp(mc.sha256, active_sha256)) {
             if (n_read) *n_read = nr;
             return -1;
         }
@@ -82,13 +88,29 @@ int mon_store_refresh(const char *store, mon_state *s, uint64_t active, const ch
             if (mon_cut_by_seq(s, q)) continue;
             mon_cut mc;
             nr++;
-            if (!mon_read_cut(store, q, &mc)) mon_state_cache_cut(s, &mc);
+            if (!mon_read_cut(store, q, &mc, NULL)) mon_state_cache_cut(s, &mc);
         }
     }
     for (uint64_t q = top + 1; q <= active; q++) {
         mon_cut mc;
+        char prev[65];
         nr++;
-        if (!mon_read_cut(store, q, &mc)) mon_state_cache_cut(s, &mc);
+        if (mon_read_cut(store, q, &mc, prev)) continue;
+        /* A new cut chains to the manifest of the one before it: when the index holds another
+         * hash for that one, the index describes a store that is no longer there (replaced
+         * under the board): drop it and read the store afresh. */
+        const mon_cut *pc = q > 1 ? mon_cut_by_seq(s, q - 1) : NULL;
+        if (pc && prev[0] && strcmp(prev, pc->sha256)) {
+            free(s->cuts);
+            s->cuts = NULL;
+            s->n_cuts = 0;
+            for (uint64_t r = 1; r < q; r++) {
+                mon_cut rc;
+                nr++;
+                if (!mon_read_cut(store, r, &rc, NULL)) mon_state_cache_cut(s, &rc);
+            }
+        }
+        mon_state_cache_cut(s, &mc);
     }
     if (n_read) *n_read = nr;
     ac = mon_cut_by_seq(s, active);

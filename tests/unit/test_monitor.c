@@ -444,7 +444,8 @@ static void test_stamp(void **state)
 /* The store index (issue 13, item 11): every cut of the chain is found by its manifest hash,
  * however far behind (the old cache kept 64 and dropped a cut found by the full scan, so a
  * broadcaster 70 cuts behind was "not signed"); a second refresh reads no manifest, a new
- * cut costs one read; the index survives state.json; a replaced store is re-indexed. */
+ * cut costs one read; the index survives state.json; a replaced store is re-indexed (seen by
+ * the active manifest or by a new cut's chain). */
 static void test_store_index_incremental(void **state)
 {
     (void)state;
@@ -511,6 +512,18 @@ static void test_store_index_incremental(void **state)
     assert_int_equal(mon_store_refresh(store, &s, act.seq, act.manifest_sha256, &nr), 0);
     assert_int_equal(nr, 1 + 81);
     assert_string_equal(mon_cut_by_seq(&s, 81)->sha256, act.manifest_sha256);
+    /* a new cut whose "# previous:" is not the indexed hash of the cut before it: the index
+     * is of another store (replaced under the board), rebuilt */
+    memset(s.cuts[80].sha256, 'd', 64);
+    site_set(&w, "index.html", "<!doctype html><p>Corte 82</p>");
+    assert_int_equal(make_cut(store, &w, &sk, PREP_CUT_LIVE, T0 + 300 * 81, 3600, NULL, &d), PREP_OK);
+    assert_int_equal(prep_cut_active_read(store, &act, &d), PREP_OK);
+    assert_int_equal(act.seq, 82);
+    assert_int_equal(mon_store_refresh(store, &s, act.seq, act.manifest_sha256, &nr), 0);
+    assert_int_equal(nr, 1 + 81);
+    assert_int_equal(s.n_cuts, 82);
+    assert_int_not_equal(s.cuts[80].sha256[0], 'd');
+    assert_int_equal(mon_cut_by_sha(&s, sha10, act.seq)->seq, 10);
     /* a pointer that no manifest has: refused */
     char bad[65];
     memset(bad, 'c', 64);
