@@ -76,8 +76,8 @@ int mon_store_refresh(const char *store, mon_state *s, uint64_t active, const ch
         s->n_cuts = 0;
     }
     /* Only the cuts the index lacks: above its highest, and any gap below (a cut that could
-     * not be read before). Walks the index and 1..active together: O(active) comparisons,
-     * no file opened for a cut already indexed. */
+     * not be read before; found by counting the index, no file opened for a cut already
+     * indexed). */
     uint64_t top = s->n_cuts ? s->cuts[s->n_cuts - 1].seq : 0;
     if (top > active) top = active;
     size_t have = 0; /* indexed cuts at or below top */
