@@ -386,6 +386,18 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
             sv = o.cut ? (o.cut->seq == act.seq ? "current" : "stale") : "unknown-manifest";
         }
         if (o.cut) {
+            /* Pages of a cut older than SHA256SUMS's (a switch between the fetches, replicas at
+             * different cuts, or a site that kept old pages under a new SHA256SUMS) are honest
+             * bytes but old news: the broadcaster is judged as serving the oldest cut any of
+             * its fetches was identical to, so its lag is that cut's, never "current". */
+            for (size_t j = 0; j < pt[i].count; j++) {
+                const mon_fetch *p = &pages[pt[i].first + j];
+                if (p->curl_code == 0 && p->http_code == 200 && !p->oversize && p->found[0] &&
+                    !strcmp(p->found, p->expected) && p->judged_seq && p->judged_seq < o.cut->seq) {
+                    const mon_cut *oc = mon_cut_by_seq(&st, p->judged_seq);
+                    if (oc) o.cut = oc;
+                }
+            }
             o.next = mon_cut_by_seq(&st, o.cut->seq + 1);
             o.first_seen = mon_seen_note(b->seen_seq, b->seen_at, &b->n_seen, o.cut->seq, now);
             o.pages = pages ? pages + pt[i].first : NULL;

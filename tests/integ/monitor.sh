@@ -13,7 +13,8 @@
 #       institute's signature of this cut" (every round: the signature is not sampled)
 #   i   cut 3 without SHA256SUMS.sig                   -> red "missing SHA256SUMS.sig"
 #   j   a cut switch between the fetches: SHA256SUMS (and .sig) of cut 3, pages of cut 2
-#       whose own x-prep-corte header and stamp say 2 -> green, pages judged against cut 2
+#       whose own x-prep-corte header and stamp say 2 -> no page modified (judged against
+#       cut 2); serving cut 2, one behind, green "cut 3 pending"
 #   k   j with index.html changed                      -> red "modified page index.html"
 #   l   (own store of 71 cuts) cut 1, 70 cuts behind   -> "stale, 70 cuts behind", never
 #       "not signed", in two rounds (the second from the monitor's cut index)
@@ -177,7 +178,11 @@ field b reason | grep -q "stale, 2 cuts behind" || fail "b: $(field b reason)"
 [ "$(field i state)" = red ] && field i reason | grep -q "^missing SHA256SUMS.sig (HTTP 404)" || fail "i: $(field i reason)"
 # j: every page fetched has the bytes of cut 2, the cut its own header and stamp name:
 # honest, though SHA256SUMS was cut 3's; k: a changed page matches no cut it names
-[ "$(field j state)" = green ] && [ "$(field j serving_cut)" = 3 ] || fail "j: $(field j state) $(field j reason)"
+# (and the row says it serves cut 2, one behind: old pages under a new SHA256SUMS are not
+# "current"; cut 3 is seconds old, so that is a delivery in progress, green)
+[ "$(field j state)" = green ] && [ "$(field j serving_cut)" = 2 ] && [ "$(field j cuts_behind)" = 1 ] ||
+  fail "j: $(field j state) $(field j serving_cut) $(field j reason)"
+field j reason | grep -q "^serving cut 2; cut 3 pending for " || fail "j: $(field j reason)"
 [ "$(field j pages_bad)" = 0 ] || fail "j: pages_bad $(field j pages_bad)"
 python3 - <<'PY' || fail "j: evidence"
 import json
