@@ -43,7 +43,7 @@ static void put(const char *path, const uint8_t *data, size_t size)
 
 static void state_ok(const mon_state *s)
 {
-    if (s->n_cuts > MON_SEEN_MAX || s->n_store > MON_SEEN_MAX) abort();
+    if (s->n_cuts > MON_CUTS_MAX || s->n_store > MON_SEEN_MAX) abort();
     for (size_t i = 0; i < s->n_cuts; i++)
         if (s->cuts[i].seq < 1 || !prep_is_sha256_hex(s->cuts[i].sha256)) abort();
     for (size_t i = 0; i < s->n; i++) {

@@ -57,6 +57,11 @@ prep_err mon_evidence_append(const char *out_dir, const char *id, const mon_fetc
         if (f[i].kind != MON_SUMS) json_object_set_new(o, "expected_sha256", json_string(f[i].expected));
         if (f[i].kind == MON_ENC) json_object_set_new(o, "content_encoding", json_string(f[i].content_encoding));
         if (f[i].x_prep_corte >= 0) json_object_set_new(o, "x_prep_corte", json_integer(f[i].x_prep_corte));
+        if (f[i].kind != MON_SUMS) {
+            /* the cut the page names in its own bytes, and the cut it was judged against */
+            if (f[i].stamp.corte >= 0) json_object_set_new(o, "stamp_corte", json_integer(f[i].stamp.corte));
+            if (f[i].judged_seq) json_object_set_new(o, "cut", json_integer((json_int_t)f[i].judged_seq));
+        }
         if (f[i].cert_expires != PREP_TIME_NONE) {
             iso(f[i].cert_expires, when, sizeof when);
             json_object_set_new(o, "cert_expires", json_string(when));

@@ -35,6 +35,20 @@ int mon_parse_cert_date(const char *s, prep_time *out);
  * 0 on success, -1 if it does not fit. */
 int mon_url_join(const char *base, const char *path, char *out, size_t outsz);
 
+/* The cut a body names, read while it streams (never held): the first `data-corte="N"` (the
+ * stamp of every HTML page, docs/formats/site.md) or `"corte":N` (corte.json). */
+typedef struct mon_stamp {
+    int64_t corte;   /* the cut named; -1 none (yet) */
+    unsigned pos[2]; /* bytes of each pattern matched so far */
+    int in_num;      /* pattern matched + 1 while its digits are read; 0 otherwise */
+    int ndig;
+    int64_t num;
+} mon_stamp;
+void mon_stamp_init(mon_stamp *s);
+void mon_stamp_feed(mon_stamp *s, const void *p, size_t n);
+/* The body ended: digits still open are closed (corte.json ending right after its number). */
+void mon_stamp_end(mon_stamp *s);
+
 /* What one fetch found. */
 typedef struct mon_fetch {
     int kind;                /* MON_SUMS, MON_PAGE, MON_ENC */
@@ -52,6 +66,8 @@ typedef struct mon_fetch {
     int oversize;
     char found[65];
     int64_t x_prep_corte;    /* -1 absent */
+    mon_stamp stamp;         /* the cut the body names (pages only) */
+    uint64_t judged_seq;     /* the cut whose manifest `expected` comes from (set by the round) */
     char content_encoding[32];
     prep_time cert_expires;  /* PREP_TIME_NONE unknown */
     prep_time at;
@@ -96,9 +112,15 @@ typedef struct mon_bstate {
     size_t n_hist;
 } mon_bstate;
 
+/* Cuts the index keeps (a night of 5-minute cuts is ~300; this bounds a damaged state file). */
+#define MON_CUTS_MAX 1000000
+
 typedef struct mon_state {
     prep_time first_round;               /* the monitor's first round on this out dir */
-    mon_cut cuts[MON_SEEN_MAX];          /* cache of the store's recent cuts (immutable once active) */
+    mon_cut *cuts;                       /* owned: the index of every cut of the store read so far
+                                          * (seq, manifest SHA-256, instant), ascending seq, no
+                                          * duplicates; a stored cut never changes, so it is kept
+                                          * across rounds and only new cuts are read */
     size_t n_cuts;
     uint64_t store_seq[MON_SEEN_MAX];    /* when the monitor first saw each cut active */
     prep_time store_at[MON_SEEN_MAX];
@@ -113,8 +135,25 @@ prep_err mon_state_save(const char *path, const mon_state *s);
 void mon_state_free(mon_state *s);
 /* The entry for id (created empty when absent); NULL on allocation failure. */
 mon_bstate *mon_state_get(mon_state *s, const char *id);
-/* Adds c to the cut cache (replacing the entry of the same seq; the lowest dropped). */
+/* Adds c to the cut index (replacing the entry of the same seq; kept in seq order; ignored
+ * past MON_CUTS_MAX entries). */
 void mon_state_cache_cut(mon_state *s, const mon_cut *c);
+/* The indexed cut with this sequence; NULL when not indexed. */
+const mon_cut *mon_cut_by_seq(const mon_state *s, uint64_t seq);
+/* The indexed cut at or below max_seq whose manifest has this SHA-256 (newest first); NULL
+ * when no cut of the index has these bytes. */
+const mon_cut *mon_cut_by_sha(const mon_state *s, const char *sha256, uint64_t max_seq);
+/* Reads STORE/cuts/<seq>/manifest's SHA-256 and "# instant:" (store_seen left unknown) and,
+ * when previous is not NULL (room for 65), its "# previous:" hash ("" for none). 0 on
+ * success, -1 when it cannot be read. */
+int mon_read_cut(const char *store, uint64_t seq, mon_cut *out, char *previous);
+/* Brings the index up to the store's cuts 1..active: reads only the manifests it does not
+ * have (a cut that cannot be read is tried again next round). *n_read (may be NULL) gets how
+ * many manifests were read. When the indexed manifest of `active` is not active_sha256 but the
+ * store's file is, or a new cut's "# previous:" is not the indexed hash of the cut before it,
+ * the store was replaced under the board: the index is dropped and rebuilt.
+ * Returns 0, or -1 when the store's active manifest does not have the pointer's hash. */
+int mon_store_refresh(const char *store, mon_state *s, uint64_t active, const char *active_sha256, size_t *n_read);
 /* Remembers (seq, at) in a bounded list, oldest dropped; returns the time kept for seq. */
 prep_time mon_seen_note(uint64_t *seqs, prep_time *ats, size_t *n, uint64_t seq, prep_time at);
 void mon_hist_push(mon_bstate *b, prep_time at, prep_monitor_state st, uint64_t seq, size_t keep);

@@ -43,21 +43,45 @@ void mon_hist_push(mon_bstate *b, prep_time at, prep_monitor_state st, uint64_t 
     h[b->n_hist++] = (mon_hist){at, st, seq};
 }
 
+/* Index of the first entry with seq >= q (n_cuts when none). */
+static size_t cut_lower_bound(const mon_state *s, uint64_t q)
+{
+    size_t lo = 0, hi = s->n_cuts;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->cuts[mid].seq < q) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
 void mon_state_cache_cut(mon_state *s, const mon_cut *c)
 {
-    for (size_t i = 0; i < s->n_cuts; i++)
-        if (s->cuts[i].seq == c->seq) {
-            s->cuts[i] = *c;
-            return;
-        }
-    if (s->n_cuts == MON_SEEN_MAX) {
-        size_t lo = 0;
-        for (size_t i = 1; i < s->n_cuts; i++)
-            if (s->cuts[i].seq < s->cuts[lo].seq) lo = i;
-        if (s->cuts[lo].seq > c->seq) return;
-        s->cuts[lo] = s->cuts[--s->n_cuts];
+    size_t i = cut_lower_bound(s, c->seq);
+    if (i < s->n_cuts && s->cuts[i].seq == c->seq) {
+        s->cuts[i] = *c;
+        return;
     }
-    s->cuts[s->n_cuts++] = *c;
+    if (s->n_cuts >= MON_CUTS_MAX) return;
+    /* capacity 16, then doubled whenever full (16, 32, 64, ...): amortised O(1) per cut */
+    if (s->n_cuts == 0 || (s->n_cuts >= 16 && (s->n_cuts & (s->n_cuts - 1)) == 0))
+        s->cuts = prep_xrealloc(s->cuts, (s->n_cuts ? 2 * s->n_cuts : 16) * sizeof *s->cuts);
+    memmove(s->cuts + i + 1, s->cuts + i, (s->n_cuts - i) * sizeof *s->cuts);
+    s->cuts[i] = *c;
+    s->n_cuts++;
+}
+
+const mon_cut *mon_cut_by_seq(const mon_state *s, uint64_t seq)
+{
+    size_t i = cut_lower_bound(s, seq);
+    return i < s->n_cuts && s->cuts[i].seq == seq ? &s->cuts[i] : NULL;
+}
+
+const mon_cut *mon_cut_by_sha(const mon_state *s, const char *sha256, uint64_t max_seq)
+{
+    for (size_t i = s->n_cuts; i-- > 0;)
+        if (s->cuts[i].seq <= max_seq && !strcmp(s->cuts[i].sha256, sha256)) return &s->cuts[i];
+    return NULL;
 }
 
 mon_bstate *mon_state_get(mon_state *s, const char *id)
@@ -77,6 +101,7 @@ void mon_state_free(mon_state *s)
 {
     for (size_t i = 0; i < s->n; i++) free(s->b[i].hist);
     free(s->b);
+    free(s->cuts);
     memset(s, 0, sizeof *s);
 }
 

@@ -84,6 +84,53 @@ int mon_curl_is_cert_error(int code)
            code == CURLE_SSL_INVALIDCERTSTATUS;
 }
 
+/* ---------------------------------------------------------------- the body's stamp */
+static const char *const stamp_pat[2] = {"data-corte=\"", "\"corte\":"};
+
+void mon_stamp_init(mon_stamp *s)
+{
+    memset(s, 0, sizeof *s);
+    s->corte = -1;
+}
+
+void mon_stamp_feed(mon_stamp *s, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n && s->corte < 0; i++) {
+        unsigned char ch = p[i];
+        if (s->in_num) {
+            if (ch >= '0' && ch <= '9') {
+                if (s->ndig < 19) s->num = s->num * 10 + (ch - '0');
+                s->ndig++;
+                continue;
+            }
+            if (!s->ndig && ch == ' ' && s->in_num == 2) continue; /* "corte": 3 */
+            /* a whole number of at most 18 digits, closed by '"' in the attribute */
+            if (s->ndig && s->ndig <= 18 && s->num > 0 && (s->in_num == 2 || ch == '"')) s->corte = s->num;
+            s->in_num = 0;
+            s->ndig = 0;
+            s->num = 0;
+        }
+        for (int k = 0; k < 2; k++) {
+            /* the patterns have no border longer than one byte, so a mismatch restarts at
+             * the byte itself */
+            if (ch == (unsigned char)stamp_pat[k][s->pos[k]]) s->pos[k]++;
+            else s->pos[k] = ch == (unsigned char)stamp_pat[k][0];
+            if (!stamp_pat[k][s->pos[k]]) {
+                s->in_num = k + 1;
+                s->pos[0] = s->pos[1] = 0;
+                break;
+            }
+        }
+    }
+}
+
+void mon_stamp_end(mon_stamp *s)
+{
+    /* a body that ends right after the digits (corte.json as `{"corte":3`): a NUL closes them */
+    mon_stamp_feed(s, "", 1);
+}
+
 /* ---------------------------------------------------------------- callbacks */
 static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 {
@@ -95,6 +142,7 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
     }
     f->bytes += n;
     if (EVP_DigestUpdate(f->_ctx, p, n) != 1) return 0;
+    if (f->kind != MON_SUMS) mon_stamp_feed(&f->stamp, p, n);
     return n;
 }
 
@@ -185,6 +233,7 @@ static void finish(CURL *h, mon_fetch *f, CURLcode rc)
         snprintf(f->curl_error, sizeof f->curl_error, "body longer than %llu bytes",
                  (unsigned long long)(f->max_bytes));
     if (f->kind == MON_SUMS) read_certinfo(h, f);
+    else mon_stamp_end(&f->stamp);
     f->at = prep_time_now();
     EVP_MD_CTX_free(f->_ctx);
     f->_ctx = NULL;
@@ -200,6 +249,7 @@ prep_err mon_fetch_all(mon_fetch *f, size_t n, const prep_monitor_config *c)
         f[i].oversize = 0;
         f[i].found[0] = 0;
         f[i].x_prep_corte = -1;
+        mon_stamp_init(&f[i].stamp);
         f[i].content_encoding[0] = 0;
         f[i].cert_expires = PREP_TIME_NONE;
         f[i].at = PREP_TIME_NONE;

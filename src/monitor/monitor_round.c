@@ -24,8 +24,7 @@ void prep_monitor_result_free(prep_monitor_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Reads cuts/<seq>/manifest of the store: its SHA-256 and instant. */
-static int read_cut(const char *store, uint64_t seq, mon_cut *out)
+int mon_read_cut(const char *store, uint64_t seq, mon_cut *out, char *previous)
 {
     char path[PREP_MONITOR_FILE_MAX + 64];
     snprintf(path, sizeof path, "%s/cuts/%llu/manifest", store, (unsigned long long)seq);
@@ -36,7 +35,8 @@ static int read_cut(const char *store, uint64_t seq, mon_cut *out)
     prep_sha256_hex(data, len, out->sha256);
     out->instant = PREP_TIME_NONE;
     out->store_seen = PREP_TIME_NONE;
-    /* the header is the first 12 lines; "# instant: T" is one of them */
+    if (previous) previous[0] = 0;
+    /* the header is the first 12 lines; "# instant: T" and "# previous: H" are among them */
     const char *p = data;
     for (int line = 0; line < 12 && p < data + len; line++) {
         const char *nl = memchr(p, '\n', (size_t)(data + len - p));
@@ -47,47 +47,74 @@ static int read_cut(const char *store, uint64_t seq, mon_cut *out)
             prep_time x;
             if (!prep_time_parse(t, "UTC", &x)) out->instant = x;
         }
+        if (previous && nl - p == 12 + 64 && !strncmp(p, "# previous: ", 12)) {
+            memcpy(previous, p + 12, 64);
+            previous[64] = 0;
+            if (!prep_is_sha256_hex(previous)) previous[0] = 0;
+        }
         p = nl + 1;
     }
     free(data);
     return 0;
 }
 
-static const mon_cut *cut_by_seq(const mon_state *s, uint64_t seq)
+int mon_store_refresh(const char *store, mon_state *s, uint64_t active, const char *active_sha256, size_t *n_read)
 {
-    for (size_t i = 0; i < s->n_cuts; i++)
-        if (s->cuts[i].seq == seq) return &s->cuts[i];
-    return NULL;
-}
-
-/* The cut (from the cache, else the store) with this manifest hash; scans older cuts only
- * when the recent ones do not match. Returns a pointer into s->cuts or NULL. */
-static const mon_cut *find_cut(const char *store, mon_state *s, uint64_t active, const char *sha, int *scanned)
-{
-    for (size_t i = 0; i < s->n_cuts; i++)
-        if (s->cuts[i].seq <= active && !strcmp(s->cuts[i].sha256, sha)) return &s->cuts[i];
-    if (*scanned) return NULL;
-    *scanned = 1;
-    for (uint64_t q = active; q >= 1; q--) {
-        int cached = 0;
-        for (size_t i = 0; i < s->n_cuts; i++) cached |= s->cuts[i].seq == q;
-        if (cached) continue;
-        mon_cut c;
-        if (read_cut(store, q, &c)) continue;
-        if (!strcmp(c.sha256, sha)) {
-            c.store_seen = s->first_round;
-            mon_state_cache_cut(s, &c);
-            mon_cut nx;
-            if (q < active && !cut_by_seq(s, q + 1) && !read_cut(store, q + 1, &nx)) {
-                nx.store_seen = s->first_round;
-                mon_state_cache_cut(s, &nx);
-            }
-            for (size_t i = 0; i < s->n_cuts; i++)
-                if (s->cuts[i].seq == q) return &s->cuts[i];
-            return NULL;
+    size_t nr = 0;
+    const mon_cut *ac = mon_cut_by_seq(s, active);
+    if (ac && strcmp(ac->sha256, active_sha256)) {
+        /* The index says otherwise than the pointer: if the store's file agrees with the
+         * pointer, the store was replaced (a new drill, a restore): start the index afresh. */
+        mon_cut mc;
+        nr++;
+        if (mon_read_cut(store, active, &mc, NULL) || strcmp(mc.sha256, active_sha256)) {
+            if (n_read) *n_read = nr;
+            return -1;
+        }
+        free(s->cuts);
+        s->cuts = NULL;
+        s->n_cuts = 0;
+    }
+    /* Only the cuts the index lacks: above its highest, and any gap below (a cut that could
+     * not be read before; found by counting the index, no file opened for a cut already
+     * indexed). */
+    uint64_t top = s->n_cuts ? s->cuts[s->n_cuts - 1].seq : 0;
+    if (top > active) top = active;
+    size_t have = 0; /* indexed cuts at or below top */
+    for (size_t i = 0; i < s->n_cuts && s->cuts[i].seq <= top; i++) have++;
+    if (have < top) {
+        /* gaps: rare (a cut unreadable at its time); read each missing one */
+        for (uint64_t q = 1; q <= top; q++) {
+            if (mon_cut_by_seq(s, q)) continue;
+            mon_cut mc;
+            nr++;
+            if (!mon_read_cut(store, q, &mc, NULL)) mon_state_cache_cut(s, &mc);
         }
     }
-    return NULL;
+    for (uint64_t q = top + 1; q <= active; q++) {
+        mon_cut mc;
+        char prev[65];
+        nr++;
+        if (mon_read_cut(store, q, &mc, prev)) continue;
+        /* A new cut chains to the manifest of the one before it: when the index holds another
+         * hash for that one, the index describes a store that is no longer there (replaced
+         * under the board): drop it and read the store afresh. */
+        const mon_cut *pc = q > 1 ? mon_cut_by_seq(s, q - 1) : NULL;
+        if (pc && prev[0] && strcmp(prev, pc->sha256)) {
+            free(s->cuts);
+            s->cuts = NULL;
+            s->n_cuts = 0;
+            for (uint64_t r = 1; r < q; r++) {
+                mon_cut rc;
+                nr++;
+                if (!mon_read_cut(store, r, &rc, NULL)) mon_state_cache_cut(s, &rc);
+            }
+        }
+        mon_state_cache_cut(s, &mc);
+    }
+    if (n_read) *n_read = nr;
+    ac = mon_cut_by_seq(s, active);
+    return ac && !strcmp(ac->sha256, active_sha256) ? 0 : -1;
 }
 
 static int compressible(const char *media_type)
@@ -103,6 +130,67 @@ typedef struct loaded {
     char sig_sha256[65]; /* of the store's STORE/cuts/<seq>/manifest.sig; "" when unreadable */
     size_t sig_len;
 } loaded;
+
+/* The index in *lm of cut seq's manifest and signature hash, loaded from the store when
+ * not there yet; -1 when the store cannot load it (reported). */
+static long load_cut(const char *store, loaded **lm, size_t *n_lm, uint64_t seq, prep_diags *d)
+{
+    for (size_t j = 0; j < *n_lm; j++)
+        if ((*lm)[j].seq == seq) return (long)j;
+    *lm = prep_xrealloc(*lm, (*n_lm + 1) * sizeof **lm);
+    loaded *L = &(*lm)[*n_lm];
+    memset(L, 0, sizeof *L);
+    L->seq = seq;
+    if (prep_cut_load(store, seq, &L->m, d)) {
+        prep_diags_add(d, store, 0, 0, "store", "cannot load cut %llu", (unsigned long long)seq);
+        return -1;
+    }
+    /* its signature, which every broadcaster serving this cut must serve too */
+    char sigpath[PREP_MONITOR_FILE_MAX + 64];
+    char *sig = NULL;
+    snprintf(sigpath, sizeof sigpath, "%s/cuts/%llu/manifest.sig", store, (unsigned long long)seq);
+    if (prep_read_file(sigpath, 4096, &sig, &L->sig_len) == PREP_OK) prep_sha256_hex(sig, L->sig_len, L->sig_sha256);
+    else L->sig_len = 0;
+    free(sig);
+    return (long)(*n_lm)++;
+}
+
+/* A page is judged against the cut it names itself, not only against the SHA256SUMS fetched
+ * a moment before: a broadcaster that switched cuts between the two fetches serves, byte
+ * for byte, the cut its page's x-prep-corte header or stamp (data-corte, "corte") names.
+ * When f's bytes are not those of the cut it was sampled from, each cut it names that the
+ * store holds (any signed sequence up to the active one) is tried; the first whose manifest
+ * (or signature, for SHA256SUMS.sig) has these bytes for this path becomes the expected one,
+ * and f->judged_seq says which. A page whose bytes match no cut it names stays modified. */
+static void judge_by_own_cut(const char *store, const mon_state *st, uint64_t active, loaded **lm, size_t *n_lm,
+                             mon_fetch *f, prep_diags *d)
+{
+    if (f->curl_code != 0 || f->http_code != 200 || f->oversize || !f->found[0] || !strcmp(f->found, f->expected))
+        return;
+    int64_t named[2] = {f->x_prep_corte, f->stamp.corte};
+    for (int k = 0; k < 2; k++) {
+        int64_t j = named[k];
+        if (j < 1 || (uint64_t)j > active || (uint64_t)j == f->judged_seq || (k == 1 && j == named[0])) continue;
+        if (!mon_cut_by_seq(st, (uint64_t)j)) continue; /* no cut of the store */
+        long li = load_cut(store, lm, n_lm, (uint64_t)j, d);
+        if (li < 0) continue;
+        const loaded *L = &(*lm)[li];
+        const char *want = NULL;
+        uint64_t size = 0;
+        if (!strcmp(f->path, MON_SIG_PATH)) {
+            if (L->sig_sha256[0]) want = L->sig_sha256, size = L->sig_len;
+        } else {
+            const prep_cut_entry *en = prep_cut_manifest_find(&L->m, f->path);
+            if (en) want = en->sha256, size = en->size;
+        }
+        if (want && !strcmp(want, f->found)) {
+            snprintf(f->expected, sizeof f->expected, "%s", want);
+            f->expected_size = size;
+            f->judged_seq = (uint64_t)j;
+            return;
+        }
+    }
+}
 
 typedef struct per_target {
     size_t first, count; /* its page fetches */
@@ -164,14 +252,9 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
     if (st.first_round == PREP_TIME_NONE) st.first_round = now;
     mon_seen_note(st.store_seq, st.store_at, &st.n_store, act.seq, now);
 
-    /* the recent cuts, the active one checked against the pointer */
-    for (uint64_t q = act.seq; q >= 1 && act.seq - q < MON_SEEN_MAX; q--) {
-        if (cut_by_seq(&st, q)) continue;
-        mon_cut mc;
-        if (!read_cut(c->store, q, &mc)) mon_state_cache_cut(&st, &mc);
-    }
-    const mon_cut *ac = cut_by_seq(&st, act.seq);
-    if (!ac || strcmp(ac->sha256, act.manifest_sha256)) {
+    /* the store's cuts: the index kept in the state, brought up to date (only new cuts are
+     * read); the active one checked against the pointer */
+    if (mon_store_refresh(c->store, &st, act.seq, act.manifest_sha256, NULL)) {
         prep_diags_add(d, c->store, 0, 0, "store", "the active cut %llu's manifest does not match the pointer",
                        (unsigned long long)act.seq);
         mon_state_free(&st);
@@ -208,40 +291,13 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
     mon_fetch_all(sums, n, c);
 
     /* what each serves, and the sample of that cut */
-    int scanned = 0;
     for (size_t i = 0; i < n; i++) {
         if (sums[i].curl_code != 0 || sums[i].http_code != 200 || !sums[i].found[0]) continue;
-        const mon_cut *mc = find_cut(c->store, &st, act.seq, sums[i].found, &scanned);
+        const mon_cut *mc = mon_cut_by_sha(&st, sums[i].found, act.seq);
         if (!mc) continue;
-        uint64_t seq = mc->seq;
-        loaded *L = NULL;
-        for (size_t j = 0; j < n_lm; j++)
-            if (lm[j].seq == seq) L = &lm[j];
-        if (!L) {
-            loaded *nl = realloc(lm, (n_lm + 1) * sizeof *nl);
-            if (!nl) {
-                e = PREP_ERR_NOMEM;
-                goto out;
-            }
-            lm = nl;
-            L = &lm[n_lm];
-            L->seq = seq;
-            if (prep_cut_load(c->store, seq, &L->m, d)) {
-                prep_diags_add(d, c->store, 0, 0, "store", "cannot load cut %llu", (unsigned long long)seq);
-                continue;
-            }
-            /* its signature, which every broadcaster serving this cut must serve too */
-            char sigpath[4096];
-            char *sig = NULL;
-            L->sig_sha256[0] = '\0';
-            L->sig_len = 0;
-            snprintf(sigpath, sizeof sigpath, "%s/cuts/%llu/manifest.sig", c->store, (unsigned long long)seq);
-            if (prep_read_file(sigpath, 4096, &sig, &L->sig_len) == PREP_OK) prep_sha256_hex(sig, L->sig_len, L->sig_sha256);
-            free(sig);
-            n_lm++;
-        }
+        (void)load_cut(c->store, &lm, &n_lm, mc->seq, d);
     }
-    /* pointers into lm are stable from here on */
+    /* pointers into lm are stable until the fetches are judged (load_cut may grow it) */
     for (size_t i = 0; i < n; i++) {
         if (sums[i].curl_code != 0 || sums[i].http_code != 200 || !sums[i].found[0]) continue;
         const loaded *L = NULL;
@@ -274,6 +330,7 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
             f->kind = MON_PAGE;
             f->target = i;
             f->path = en->path;
+            f->judged_seq = L->seq;
             snprintf(f->expected, sizeof f->expected, "%s", en->sha256);
             f->expected_size = en->size;
             /* read (hashing, not keeping) past the size so a longer page still has its hash in the
@@ -295,6 +352,7 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
             f->kind = MON_PAGE;
             f->target = i;
             f->path = MON_SIG_PATH;
+            f->judged_seq = L->seq;
             memcpy(f->expected, L->sig_sha256, sizeof L->sig_sha256);
             f->expected_size = L->sig_len;
             f->max_bytes = L->sig_len + 4096;
@@ -304,6 +362,7 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
         free(idx);
     }
     mon_fetch_all(pages, n_pages, c);
+    for (size_t j = 0; j < n_pages; j++) judge_by_own_cut(c->store, &st, act.seq, &lm, &n_lm, &pages[j], d);
 
     /* verdicts */
     for (size_t i = 0; i < n; i++) {
@@ -323,12 +382,23 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
         o.first_seen = PREP_TIME_NONE;
         const char *sv = "error";
         if (sums[i].curl_code == 0 && sums[i].http_code == 200 && sums[i].found[0]) {
-            for (size_t j = 0; j < st.n_cuts; j++)
-                if (st.cuts[j].seq <= act.seq && !strcmp(st.cuts[j].sha256, sums[i].found)) o.cut = &st.cuts[j];
+            o.cut = mon_cut_by_sha(&st, sums[i].found, act.seq);
             sv = o.cut ? (o.cut->seq == act.seq ? "current" : "stale") : "unknown-manifest";
         }
         if (o.cut) {
-            o.next = cut_by_seq(&st, o.cut->seq + 1);
+            /* Pages of a cut older than SHA256SUMS's (a switch between the fetches, replicas at
+             * different cuts, or a site that kept old pages under a new SHA256SUMS) are honest
+             * bytes but old news: the broadcaster is judged as serving the oldest cut any of
+             * its fetches was identical to, so its lag is that cut's, never "current". */
+            for (size_t j = 0; j < pt[i].count; j++) {
+                const mon_fetch *p = &pages[pt[i].first + j];
+                if (p->curl_code == 0 && p->http_code == 200 && !p->oversize && p->found[0] &&
+                    !strcmp(p->found, p->expected) && p->judged_seq && p->judged_seq < o.cut->seq) {
+                    const mon_cut *oc = mon_cut_by_seq(&st, p->judged_seq);
+                    if (oc) o.cut = oc;
+                }
+            }
+            o.next = mon_cut_by_seq(&st, o.cut->seq + 1);
             o.first_seen = mon_seen_note(b->seen_seq, b->seen_at, &b->n_seen, o.cut->seq, now);
             o.pages = pages ? pages + pt[i].first : NULL;
             o.n_pages = pt[i].count;

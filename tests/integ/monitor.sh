@@ -12,6 +12,12 @@
 #   h   cut 3 serving cut 2's SHA256SUMS.sig           -> red "SHA256SUMS.sig is not the
 #       institute's signature of this cut" (every round: the signature is not sampled)
 #   i   cut 3 without SHA256SUMS.sig                   -> red "missing SHA256SUMS.sig"
+#   j   a cut switch between the fetches: SHA256SUMS (and .sig) of cut 3, pages of cut 2
+#       whose own x-prep-corte header and stamp say 2 -> no page modified (judged against
+#       cut 2); serving cut 2, one behind, green "cut 3 pending"
+#   k   j with index.html changed                      -> red "modified page index.html"
+#   l   (own store of 71 cuts) cut 1, 70 cuts behind   -> "stale, 70 cuts behind", never
+#       "not signed", in two rounds (the second from the monitor's cut index)
 # Also: a bad config exits 2 with line:column; a second round keeps history and rotates
 # the sample; board files are complete.
 set -euo pipefail
@@ -25,7 +31,7 @@ chmod 755 "$T"
 fail() { echo "monitor.sh: FAIL: $*" >&2; [ -f out/board.json ] && cat out/board.json >&2; exit 1; }
 
 # Free ports: bound to :0 by the kernel, then released (nginx takes them right after).
-read -r PA PB PC PD PE PF PG PH PI < <(peer_free_ports 9)
+read -r PA PB PC PD PE PF PG PH PI PJ PK PL < <(peer_free_ports 12)
 
 "$PREP" sim catalog --scale tiny --seed 5 --out tiny.cat >/dev/null
 "$PREP" sim actas --catalog tiny.cat --out actas --seed 5 2>/dev/null
@@ -54,6 +60,27 @@ rm -f siteF/SHA256SUMS; { cat siteA/SHA256SUMS; echo "# otro"; } > siteF/SHA256S
 rm -f siteH/SHA256SUMS.sig; cp store/cuts/2/manifest.sig siteH/SHA256SUMS.sig
 cmp -s siteH/SHA256SUMS.sig store/cuts/3/manifest.sig && fail "h: the signatures of cuts 2 and 3 are equal"
 rm -f siteI/SHA256SUMS.sig
+# j: what the monitor sees of a broadcaster that switched cuts between its SHA256SUMS fetch
+# and its page fetches: SHA256SUMS and signature of cut 3, pages of cut 2 (each naming cut
+# 2 in its x-prep-corte header, as prep serve and the Apache config send it, and in its
+# stamp); k: the same with index.html changed
+"$PREP" export --store store --cut 2 --out siteJ --copy >/dev/null 2>&1
+rm -f siteJ/SHA256SUMS siteJ/SHA256SUMS.sig
+cp siteA/SHA256SUMS siteA/SHA256SUMS.sig siteJ/
+cmp -s siteJ/index.html siteA/index.html && fail "j: cuts 2 and 3 have the same index.html"
+grep -q 'data-corte="2"' siteJ/index.html || fail "j: index.html of cut 2 has no stamp"
+cp -r siteJ siteK
+rm -f siteK/index.html
+sed 's/<\/body>/<p>publicidad<\/p><\/body>/' siteJ/index.html > siteK/index.html
+cmp -s siteJ/index.html siteK/index.html && fail "k: index.html was not changed"
+# l: a store of 71 cuts, and a broadcaster still serving its cut 1 (70 behind, more than the
+# 64 cuts the monitor used to remember)
+for i in $(seq 0 70); do
+  printf -v at '2021-06-06 %02d:%02d' $((21 + i / 60)) $((i % 60))
+  "$PREP" cut --catalog tiny.cat --actas actas --at "$at" --key drill.key --store store71 --drill >/dev/null 2>&1
+done
+[ "$(ls store71/cuts | wc -l)" = 71 ] || fail "store71 has $(ls store71/cuts | wc -l) cuts"
+"$PREP" export --store store71 --cut 1 --out siteL >/dev/null 2>&1
 
 peer_cert cert.pem cert.key 60
 peer_cert short.pem short.key 3
@@ -61,13 +88,14 @@ peer_cert other.pem other.key 60
 
 mkdir -p logs
 USER_LINE=""; [ "$(id -u)" = 0 ] && USER_LINE="user root;"
-server() { # port root cert
+server() { # port root cert [extra directive]
   cat <<EOF
   server {
     listen 127.0.0.1:$1 ssl;
     ssl_certificate $T/$3.pem;
     ssl_certificate_key $T/$3.key;
     root $T/$2;
+    ${4:-}
   }
 EOF
 }
@@ -97,6 +125,9 @@ EOF
   server "$PG" siteA other
   server "$PH" siteH cert
   server "$PI" siteI cert
+  server "$PJ" siteJ cert 'add_header x-prep-corte 2 always;'
+  server "$PK" siteK cert 'add_header x-prep-corte 2 always;'
+  server "$PL" siteL cert
   echo "}"
 } > nginx.conf
 nginx -p "$T" -c "$T/nginx.conf" -g 'daemon off;' 2>logs/stderr &
@@ -113,7 +144,8 @@ cat > c.json <<EOF
  "red_lag_seconds": 600, "cert_warn_days": 14, "timeout_seconds": 5,
  "broadcasters": [$(bc a "$PA" cert.pem), $(bc b "$PB" cert.pem), $(bc c "$PC" cert.pem),
                   $(bc d "$PD" cert.pem), $(bc f "$PF" cert.pem), $(bc e "$PE" short.pem),
-                  $(bc g "$PG" cert.pem), $(bc h "$PH" cert.pem), $(bc i "$PI" cert.pem)]}
+                  $(bc g "$PG" cert.pem), $(bc h "$PH" cert.pem), $(bc i "$PI" cert.pem),
+                  $(bc j "$PJ" cert.pem), $(bc k "$PK" cert.pem)]}
 EOF
 # "sample": 12 samples 10 rotating paths a round, so c's changed page is found within 11
 # rounds (101 paths); the loop below runs rounds until it is.
@@ -144,6 +176,26 @@ field b reason | grep -q "stale, 2 cuts behind" || fail "b: $(field b reason)"
 [ "$(field h state)" = red ] && field h reason | grep -qx "SHA256SUMS.sig is not the institute's signature of this cut" ||
   fail "h: $(field h state) $(field h reason)"
 [ "$(field i state)" = red ] && field i reason | grep -q "^missing SHA256SUMS.sig (HTTP 404)" || fail "i: $(field i reason)"
+# j: every page fetched has the bytes of cut 2, the cut its own header and stamp name:
+# honest, though SHA256SUMS was cut 3's; k: a changed page matches no cut it names
+# (and the row says it serves cut 2, one behind: old pages under a new SHA256SUMS are not
+# "current"; cut 3 is seconds old, so that is a delivery in progress, green)
+[ "$(field j state)" = green ] && [ "$(field j serving_cut)" = 2 ] && [ "$(field j cuts_behind)" = 1 ] ||
+  fail "j: $(field j state) $(field j serving_cut) $(field j reason)"
+field j reason | grep -q "^serving cut 2; cut 3 pending for " || fail "j: $(field j reason)"
+[ "$(field j pages_bad)" = 0 ] || fail "j: pages_bad $(field j pages_bad)"
+python3 - <<'PY' || fail "j: evidence"
+import json
+lines = [json.loads(l) for l in open("out/evidence/j.jsonl")]
+pages = [l for l in lines if l["kind"] == "page" and l["path"] != "SHA256SUMS.sig"]
+# a page that cuts 2 and 3 share (an asset) matches cut 3, the one sampled; the others cut 2
+assert pages and all(l["verdict"] == "identical" and l["cut"] in (2, 3) and l["x_prep_corte"] == 2 for l in pages), pages
+idx = [l for l in pages if l["path"] == "index.html"]
+assert idx and idx[0]["stamp_corte"] == 2 and idx[0]["cut"] == 2, idx
+sig = [l for l in lines if l["path"] == "SHA256SUMS.sig"]
+assert sig and sig[0]["verdict"] == "identical" and sig[0]["cut"] == 3, sig
+PY
+[ "$(field k state)" = red ] && field k reason | grep -qx "modified page index.html" || fail "k: $(field k state) $(field k reason)"
 # a serves the right signature: it is fetched and logged as identical
 grep '"path":"SHA256SUMS.sig"' out/evidence/a.jsonl | grep -q '"verdict":"identical"' || fail "a: no identical signature in the evidence"
 # c: the sample may not have reached the changed page in round 1; rounds rotate until it
@@ -191,6 +243,26 @@ grep -q '<meta http-equiv="refresh" content="30">' out/index.html || fail "html 
 grep -q 'modified page' out/index.html || fail "html reason"
 if grep -Eq '(src|href)="(https?:)?//' out/index.html; then fail "html makes an external request"; fi
 
+# l: a cut 70 behind the store's latest is a cut the institute signed: behind, not unsigned,
+# in the first round (read from the store) and the second (from the monitor's index)
+cat > l.json <<EOF
+{"store": "store71", "out": "out-l", "broadcasters": [$(bc l "$PL" cert.pem)]}
+EOF
+for round in 1 2; do
+  set +e; "$PREP" monitor --config l.json --once > /dev/null 2>&1; rc=$?; set -e
+  [ $rc -eq 1 ] || fail "l: round $round: exit status $rc: $(cat out-l/board.json)"
+  python3 - <<'PY' || fail "l: round $round: $(cat out-l/board.json)"
+import json
+r = json.load(open("out-l/board.json"))["broadcasters"][0]
+assert r["state"] in ("amber", "red") and r["serving_cut"] == 1 and r["cuts_behind"] == 70, r
+assert r["reason"].startswith("stale, 70 cuts behind (serving cut 1;"), r["reason"]
+man = [json.loads(l) for l in open("out-l/evidence/l.jsonl") if '"kind":"manifest"' in l]
+assert all(m["verdict"] == "stale" for m in man), man
+PY
+done
+python3 -c 'import json; s=json.load(open("out-l/state.json")); assert len(s["cuts"]) == 71, len(s["cuts"])' ||
+  fail "l: the monitor's cut index does not hold the 71 cuts"
+
 # A config with every broadcaster green exits 0.
 cat > green.json <<EOF
 {"store": "store", "out": "out-green", "broadcasters": [$(bc a "$PA" cert.pem)]}
@@ -219,4 +291,4 @@ rc=$?
 set -e
 [ $rc -eq 2 ] || fail "bad config exit $rc"
 grep -q 'bad.json:2:12: config-field' bad.err || { cat bad.err; fail "bad config not located"; }
-echo "monitor: a green, b stale, c modified page, d unreachable, e expiring, f unknown manifest, g untrusted, h other cut's signature, i no signature: all classified"
+echo "monitor: a green, b stale, c modified page, d unreachable, e expiring, f unknown manifest, g untrusted, h other cut's signature, i no signature, j switched cut (honest), k switched and modified, l 70 cuts behind: all classified"

@@ -412,6 +412,132 @@ static void test_judge_red_and_cert(void **state)
     assert_int_equal(row.cert_days_left, INT64_MIN);
 }
 
+/* The cut a page names in its own bytes, found while the body streams in pieces of any
+ * size (the stamp split across two pieces, or one byte at a time). */
+static int64_t stamp_of(const char *body, size_t piece)
+{
+    mon_stamp st;
+    mon_stamp_init(&st);
+    size_t n = strlen(body);
+    for (size_t i = 0; i < n; i += piece) mon_stamp_feed(&st, body + i, n - i < piece ? n - i : piece);
+    mon_stamp_end(&st);
+    return st.corte;
+}
+
+static void test_stamp(void **state)
+{
+    (void)state;
+    const char *html = "<html><div class=\"corte\" data-corte=\"42\"><p>Corte <b>42</b> data-corte=\"7\"";
+    for (size_t piece = 1; piece <= strlen(html); piece++) assert_int_equal(stamp_of(html, piece), 42);
+    assert_int_equal(stamp_of("{\"corte\":3,\"instante\":\"x\"}", 1), 3);
+    assert_int_equal(stamp_of("{\"corte\": 17}", 2), 17);
+    assert_int_equal(stamp_of("{\"corte\":5", 4), 5);              /* closed by the end of the body */
+    assert_int_equal(stamp_of("\"\"corte\":9}", 1), 9);            /* a restart on the quote */
+    assert_int_equal(stamp_of("ddata-corte=\"8\"", 3), 8);
+    assert_int_equal(stamp_of("<p data-corte=\"12x\" data-corte=\"4\">", 5), 4); /* not closed by '"' */
+    assert_int_equal(stamp_of("<p data-corte=\"0\">", 5), -1);     /* no cut 0 */
+    assert_int_equal(stamp_of("<p data-corte=\"1234567890123456789\">", 5), -1); /* too long */
+    assert_int_equal(stamp_of("<p>sin sello</p>", 3), -1);
+    assert_int_equal(stamp_of("", 1), -1);
+}
+
+/* The store index (issue 13, item 11): every cut of the chain is found by its manifest hash,
+ * however far behind (the old cache kept 64 and dropped a cut found by the full scan, so a
+ * broadcaster 70 cuts behind was "not signed"); a second refresh reads no manifest, a new
+ * cut costs one read; the index survives state.json; a replaced store is re-indexed (seen by
+ * the active manifest or by a new cut's chain). */
+static void test_store_index_incremental(void **state)
+{
+    (void)state;
+    char *t = tmpdir_new();
+    char *store = pathf("%s/store", t);
+    char *sp = pathf("%s/state.json", t);
+    prep_cut_seckey sk;
+    prep_cut_pubkey pk;
+    key_from_seed(7, &sk, &pk);
+    site w;
+    site_init(&w, 2);
+    prep_diags d;
+    prep_diags_init(&d);
+    for (int i = 0; i < 80; i++) {
+        site_set(&w, "index.html", "<!doctype html><p>Corte %d</p>", i + 1);
+        assert_int_equal(make_cut(store, &w, &sk, PREP_CUT_LIVE, T0 + 300 * i, 3600, NULL, &d), PREP_OK);
+    }
+    prep_cut_active act;
+    assert_int_equal(prep_cut_active_read(store, &act, &d), PREP_OK);
+    assert_int_equal(act.seq, 80);
+    /* cut 10's manifest hash, computed here from the file */
+    size_t len;
+    char *p10 = pathf("%s/cuts/10/manifest", store);
+    char *m10 = read_all(p10, &len);
+    free(p10);
+    char sha10[65];
+    prep_sha256_hex(m10, len, sha10);
+    free(m10);
+
+    mon_state s;
+    mon_state_load(sp, &s, &d);
+    size_t nr = 99;
+    assert_int_equal(mon_store_refresh(store, &s, act.seq, act.manifest_sha256, &nr), 0);
+    assert_int_equal(nr, 80);
+    assert_int_equal(s.n_cuts, 80);
+    const mon_cut *c10 = mon_cut_by_sha(&s, sha10, act.seq);
+    assert_non_null(c10);
+    assert_int_equal(c10->seq, 10); /* 70 behind, still a cut of the institute */
+    assert_int_equal(c10->instant, T0 + 300 * 9);
+    assert_null(mon_cut_by_sha(&s, sha10, 9)); /* not above max_seq */
+    assert_int_equal(mon_cut_by_seq(&s, 11)->seq, 11);
+    /* nothing new: no manifest read */
+    assert_int_equal(mon_store_refresh(store, &s, act.seq, act.manifest_sha256, &nr), 0);
+    assert_int_equal(nr, 0);
+    /* the index survives the state file: still no manifest read after a reload */
+    assert_int_equal(mon_state_save(sp, &s), PREP_OK);
+    mon_state_free(&s);
+    mon_state_load(sp, &s, &d);
+    assert_int_equal(d.n, 0);
+    assert_int_equal(s.n_cuts, 80);
+    assert_int_equal(mon_store_refresh(store, &s, act.seq, act.manifest_sha256, &nr), 0);
+    assert_int_equal(nr, 0);
+    assert_int_equal(mon_cut_by_sha(&s, sha10, act.seq)->seq, 10);
+    /* one new cut: one manifest read */
+    site_set(&w, "index.html", "<!doctype html><p>Corte 81</p>");
+    assert_int_equal(make_cut(store, &w, &sk, PREP_CUT_LIVE, T0 + 300 * 80, 3600, NULL, &d), PREP_OK);
+    assert_int_equal(prep_cut_active_read(store, &act, &d), PREP_OK);
+    assert_int_equal(mon_store_refresh(store, &s, act.seq, act.manifest_sha256, &nr), 0);
+    assert_int_equal(nr, 1);
+    assert_int_equal(s.n_cuts, 81);
+    /* an index that disagrees with the store's active manifest (a store replaced under the
+     * board): dropped and rebuilt from the store */
+    memset(s.cuts[80].sha256, 'b', 64);
+    assert_int_equal(mon_store_refresh(store, &s, act.seq, act.manifest_sha256, &nr), 0);
+    assert_int_equal(nr, 1 + 81);
+    assert_string_equal(mon_cut_by_seq(&s, 81)->sha256, act.manifest_sha256);
+    /* a new cut whose "# previous:" is not the indexed hash of the cut before it: the index
+     * is of another store (replaced under the board), rebuilt */
+    memset(s.cuts[80].sha256, 'd', 64);
+    site_set(&w, "index.html", "<!doctype html><p>Corte 82</p>");
+    assert_int_equal(make_cut(store, &w, &sk, PREP_CUT_LIVE, T0 + 300 * 81, 3600, NULL, &d), PREP_OK);
+    assert_int_equal(prep_cut_active_read(store, &act, &d), PREP_OK);
+    assert_int_equal(act.seq, 82);
+    assert_int_equal(mon_store_refresh(store, &s, act.seq, act.manifest_sha256, &nr), 0);
+    assert_int_equal(nr, 1 + 81);
+    assert_int_equal(s.n_cuts, 82);
+    assert_int_not_equal(s.cuts[80].sha256[0], 'd');
+    assert_int_equal(mon_cut_by_sha(&s, sha10, act.seq)->seq, 10);
+    /* a pointer that no manifest has: refused */
+    char bad[65];
+    memset(bad, 'c', 64);
+    bad[64] = 0;
+    assert_int_equal(mon_store_refresh(store, &s, act.seq, bad, &nr), -1);
+    mon_state_free(&s);
+    site_free(&w);
+    prep_diags_free(&d);
+    rm_rf(t);
+    free(t);
+    free(store);
+    free(sp);
+}
+
 /* ---------------------------------------------------------------- state, evidence, board */
 static void test_state_roundtrip_and_bounds(void **state)
 {
@@ -723,6 +849,8 @@ int main(void)
         cmocka_unit_test(test_sample_size),
         cmocka_unit_test(test_judge),
         cmocka_unit_test(test_judge_red_and_cert),
+        cmocka_unit_test(test_stamp),
+        cmocka_unit_test(test_store_index_incremental),
         cmocka_unit_test(test_state_roundtrip_and_bounds),
         cmocka_unit_test(test_evidence_appends),
         cmocka_unit_test(test_board_files),
