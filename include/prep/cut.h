@@ -354,7 +354,17 @@ typedef struct prep_cut_export_opts {
      * downloads finish) and older ones are removed. Default 0 (a plain directory). */
     int link;
     unsigned keep; /* link mode: previous trees kept (default PREP_CUT_EXPORT_KEEP) */
+    /* Retention of the archive (OUT.cortes/): the archive_full cuts with the highest
+     * sequences up to the exported one are kept in full (every file and twin); older cuts
+     * keep only SHA256SUMS and SHA256SUMS.sig (the chain stays checkable), and pool files
+     * no tree links any more are removed. Trees still served (OUT.sitios/<seq>, the
+     * exported cut) are never thinned. 0 = every cut in full (the pool grows without
+     * bound). Default PREP_CUT_EXPORT_ARCHIVE_FULL. */
+    unsigned archive_full;
 } prep_cut_export_opts;
+
+#define PREP_CUT_EXPORT_ARCHIVE_FULL 8u /* archived cuts kept in full: 40 minutes of 5-minute cuts */
+#define PREP_CUT_EXPORT_ARCHIVE_FULL_MAX 100000u
 
 #define PREP_CUT_EXPORT_KEEP 3u /* previous cut trees kept by the link mode */
 #define PREP_CUT_EXPORT_KEEP_MAX 1000u

@@ -321,6 +321,16 @@ int cmd_verify(int argc, char **argv)
 static int link_opts(const cli_opt *opts, const char *cmd, prep_cut_export_opts *o)
 {
     o->link = cli_get(opts, "link") != NULL;
+    const char *af = cli_get(opts, "archive-full");
+    if (af) {
+        int64_t n;
+        if (prep_parse_i64(af, &n) || n < 0 || n > (int64_t)PREP_CUT_EXPORT_ARCHIVE_FULL_MAX) {
+            fprintf(stderr, "prep %s: --archive-full takes a number of cuts from 0 (all) to %u\n", cmd,
+                    PREP_CUT_EXPORT_ARCHIVE_FULL_MAX);
+            return -1;
+        }
+        o->archive_full = (unsigned)n;
+    }
     const char *k = cli_get(opts, "keep");
     if (!k) return 0;
     int64_t v;
@@ -344,10 +354,11 @@ int cmd_export(int argc, char **argv)
         {"copy", NULL, "copy files instead of hard-linking them from the store", NULL},
         {"link", NULL, "make DIR a symbolic link to DIR.sitios/<seq>/, switched atomically (docs/apache.md)", NULL},
         {"keep", "N", "with --link: previous cut trees kept for in-flight downloads (default 3)", NULL},
+        {"archive-full", "N", "archived cuts kept whole in DIR.cortes/ (default 8); older ones keep only SHA256SUMS(.sig), and unused files are removed; 0 = all", NULL},
         {NULL, NULL, NULL, NULL},
     };
     int r = parse(argc, argv, opts, "export",
-                  "--store DIR [--cut SEQ] --out DIR [--link [--keep N]] [--no-twins] [--no-archive] [--copy]",
+                  "--store DIR [--cut SEQ] --out DIR [--link [--keep N]] [--archive-full N] [--no-twins] [--no-archive] [--copy]",
                   "Writes a cut as a plain directory for Apache or nginx: every file, .gz and .br\n"
                   "twins, SHA256SUMS (the signed manifest) and SHA256SUMS.sig; every cut under\n"
                   "DIR.cortes/<seq>/, reachable as DIR/cortes/<seq>/. Check it with\n"
@@ -705,6 +716,7 @@ int cmd_receive(int argc, char **argv)
         {"export", "DIR", "after an activation, export the active cut to DIR (as 'prep export --out DIR')", NULL},
         {"link", NULL, "with --export: DIR is a symbolic link switched per cut (docs/apache.md)", NULL},
         {"keep", "N", "with --link: previous cut trees kept for in-flight downloads (default 3)", NULL},
+        {"archive-full", "N", "archived cuts kept whole in DIR.cortes/ (default 8); older ones keep only SHA256SUMS(.sig), and unused files are removed; 0 = all", NULL},
         {"watch", NULL, "keep running: poll --from for complete cuts, receive, clear them, export (until SIGINT/SIGTERM)", NULL},
         {"poll-ms", "MS", "with --watch: how often to look (default 1000)", NULL},
         {"pull", "URL", "instead of --from: take each new cut from the institute's pull link, until SIGINT/SIGTERM", NULL},
@@ -712,7 +724,7 @@ int cmd_receive(int argc, char **argv)
         {NULL, NULL, NULL, NULL},
     };
     int r = parse(argc, argv, opts, "receive",
-                  "--store DIR --from DIR --pubkey FILE [--drill] [--now TIME] [--export DIR [--link [--keep N]]]\n"
+                  "--store DIR --from DIR --pubkey FILE [--drill] [--now TIME] [--export DIR [--link [--keep N]] [--archive-full N]]\n"
                   "       [--watch [--poll-ms MS]]\n"
                   "       prep receive --store DIR --pull URL [--pull-ca FILE] --pubkey FILE [--drill] [--export DIR ...]\n"
                   "       [--poll-ms MS]",
@@ -752,8 +764,8 @@ int cmd_receive(int argc, char **argv)
         return CLI_USAGE;
     }
     const char *xdir = cli_get(opts, "export");
-    if ((xo.link || cli_get(opts, "keep")) && !xdir) {
-        fprintf(stderr, "prep receive: --link and --keep go with --export DIR\n");
+    if ((xo.link || cli_get(opts, "keep") || cli_get(opts, "archive-full")) && !xdir) {
+        fprintf(stderr, "prep receive: --link, --keep and --archive-full go with --export DIR\n");
         prep_diags_free(&d);
         return CLI_USAGE;
     }
