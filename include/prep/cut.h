@@ -385,6 +385,20 @@ void prep_cut_export_opts_init(prep_cut_export_opts *o);
  * else is refused ("exists"); the sequence switched to is also written to the map. */
 prep_err prep_cut_export(const char *store, const char *out, const prep_cut_export_opts *o, prep_diags *d);
 
+/* ---------------------------------------------------------------- retention */
+typedef struct prep_cut_gc_result {
+    size_t cuts_pruned;     /* cuts newly marked pruned (objects no longer kept) */
+    size_t objects_removed;
+    uint64_t bytes_removed;
+} prep_cut_gc_result;
+
+/* The store's garbage collector: keeps the objects of the keep (>= 1) newest cuts up to
+ * the active one and of any cut above it; an older cut keeps its manifest and signature
+ * and is marked cuts/<seq>/pruned before any object is removed, so prep_cut_verify checks
+ * its signature and chain but not its objects. Takes the store's lock. Crash-safe: a kill
+ * leaves unused objects that the next run removes. docs/formats/cut.md §4. */
+prep_err prep_cut_store_gc(const char *store, unsigned keep, prep_cut_gc_result *r, prep_diags *d);
+
 /* ---------------------------------------------------------------- delta */
 typedef struct prep_cut_delta {
     char (*sha256)[65]; /* owned; the distinct objects the store lacks */

@@ -397,12 +397,29 @@ static void report_receive(prep_err e, const prep_cut_result *res)
     fflush(stdout);
 }
 
+/* --store-keep N of prep receive: 0 = the store keeps every cut's objects. */
+static unsigned g_store_keep;
+
+/* The store's retention after a round (prep_cut_store_gc): after the export, so the
+ * export's archive had the objects of the cuts it skipped. */
+static prep_err receive_gc(const char *store, prep_diags *d)
+{
+    if (!g_store_keep) return PREP_OK;
+    prep_cut_gc_result r;
+    prep_err e = prep_cut_store_gc(store, g_store_keep, &r, d);
+    if (!e && (r.cuts_pruned || r.objects_removed))
+        printf("store: %zu cuts pruned to their manifest, %zu objects removed (%llu bytes)\n", r.cuts_pruned,
+               r.objects_removed, (unsigned long long)r.bytes_removed);
+    return e;
+}
+
 static prep_err receive_export(const char *store, const char *dir, const prep_cut_export_opts *xo, prep_diags *d)
 {
     prep_cut_export_opts o = *xo;
     o.seq = 0; /* the active cut */
     prep_err e = prep_cut_export(store, dir, &o, d);
     if (!e) printf("exported to %s%s\n", dir, o.link ? " (link switched)" : "");
+    if (!e) e = receive_gc(store, d);
     fflush(stdout);
     return e;
 }
@@ -717,6 +734,7 @@ int cmd_receive(int argc, char **argv)
         {"link", NULL, "with --export: DIR is a symbolic link switched per cut (docs/apache.md)", NULL},
         {"keep", "N", "with --link: previous cut trees kept for in-flight downloads (default 3)", NULL},
         {"archive-full", "N", "archived cuts kept whole in DIR.cortes/ (default 8); older ones keep only SHA256SUMS(.sig), and unused files are removed; 0 = all", NULL},
+        {"store-keep", "N", "after each round: the store keeps the objects of the N newest cuts only; older cuts keep their manifest and signature (default: all)", NULL},
         {"watch", NULL, "keep running: poll --from for complete cuts, receive, clear them, export (until SIGINT/SIGTERM)", NULL},
         {"poll-ms", "MS", "with --watch: how often to look (default 1000)", NULL},
         {"pull", "URL", "instead of --from: take each new cut from the institute's pull link, until SIGINT/SIGTERM", NULL},
@@ -724,7 +742,7 @@ int cmd_receive(int argc, char **argv)
         {NULL, NULL, NULL, NULL},
     };
     int r = parse(argc, argv, opts, "receive",
-                  "--store DIR --from DIR --pubkey FILE [--drill] [--now TIME] [--export DIR [--link [--keep N]] [--archive-full N]]\n"
+                  "--store DIR --from DIR --pubkey FILE [--drill] [--now TIME] [--export DIR [--link [--keep N]] [--archive-full N]] [--store-keep N]\n"
                   "       [--watch [--poll-ms MS]]\n"
                   "       prep receive --store DIR --pull URL [--pull-ca FILE] --pubkey FILE [--drill] [--export DIR ...]\n"
                   "       [--poll-ms MS]",
@@ -763,6 +781,16 @@ int cmd_receive(int argc, char **argv)
         prep_diags_free(&d);
         return CLI_USAGE;
     }
+    const char *sk = cli_get(opts, "store-keep");
+    if (sk) {
+        int64_t v;
+        if (prep_parse_i64(sk, &v) || v < 1 || v > (int64_t)PREP_CUT_INCOMING_MAX) {
+            fprintf(stderr, "prep receive: --store-keep takes a number of cuts from 1 to %d\n", PREP_CUT_INCOMING_MAX);
+            prep_diags_free(&d);
+            return CLI_USAGE;
+        }
+        g_store_keep = (unsigned)v;
+    }
     const char *xdir = cli_get(opts, "export");
     if ((xo.link || cli_get(opts, "keep") || cli_get(opts, "archive-full")) && !xdir) {
         fprintf(stderr, "prep receive: --link, --keep and --archive-full go with --export DIR\n");
@@ -790,6 +818,8 @@ int cmd_receive(int argc, char **argv)
     if (xdir && (!e || res.accepted)) {
         prep_err xe = receive_export(cli_get(opts, "store"), xdir, &xo, &d);
         if (!e) e = xe;
+    } else if (!xdir && !e) {
+        e = receive_gc(cli_get(opts, "store"), &d);
     }
     return finish(&d, e, "receive");
 }

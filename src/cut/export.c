@@ -1510,8 +1510,9 @@ static prep_err archive_rest(pool *pl, const prep_cut_manifest *m, uint64_t seq,
     for (size_t i = ns; i-- > 0 && !e;) {
         uint64_t s = seqs[i];
         if (s >= seq) continue;
-        int keep_full = s >= full_from;
-        for (size_t k = 0; k < nserved && !keep_full; k++) keep_full = served[k] == s;
+        /* A cut the store's retention pruned has no objects left: thin. */
+        int keep_full = s >= full_from && !cut_store_is_pruned(pl->store, s);
+        for (size_t k = 0; k < nserved && !keep_full; k++) keep_full = served[k] == s && !cut_store_is_pruned(pl->store, s);
         char *at = cut_fmt("%s/%llu", arch, (unsigned long long)s);
         struct stat st;
         if (lstat(at, &st) != 0) gc_step(); /* a skipped cut: the hook proves the switch came first */

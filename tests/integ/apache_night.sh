@@ -10,7 +10,10 @@
 #     archives the skipped ones (full within the window, thin below);
 #  3. the GC is killed at many points (PREP_EXPORT_GC_KILL_AFTER=N): after every kill the
 #     served tree passes `sha256sum -c`, and a last export leaves no unused pool file;
-#  4. prep verify on the store, sha256sum -c on the docroot and every full archived cut,
+#  4. the store's retention (--store-keep 6), its GC killed at several points: prep verify
+#     passes after each kill, and at the end the store holds exactly the objects of the
+#     6 newest cuts and every manifest;
+#  5. prep verify on the store, sha256sum -c on the docroot and every full archived cut,
 #     and every thin cut's SHA256SUMS equals the store's signed manifest.
 set -u
 PREP=${1:?usage: apache_night.sh PATH-TO-prep}
@@ -32,6 +35,7 @@ ok() { echo "ok - $*"; }
 bad() { echo "FAIL - $*"; fails=$((fails + 1)); }
 is() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: got '$2', expected '$3'"; fi; }
 FULL=4
+SKEEP=6 # the store keeps the objects of the 6 newest cuts
 
 # --- the institute: 30 signed drill cuts 5 minutes apart
 "$PREP" sim catalog --scale tiny --seed 7 --out tiny.cat >/dev/null
@@ -61,7 +65,7 @@ receive() { # FROM TO [env...]: receive cuts FROM..TO and export
   local from=$1 to=$2; shift 2
   incoming "$from" "$to" in
   (env "$@" "$PREP" receive --store bstore --from in --pubkey drill.pub --drill --now "$(now_of "$to")" \
-    --export "$T/site" --link --archive-full $FULL; exit $?) >rcv.log 2>&1
+    --export "$T/site" --link --archive-full $FULL --store-keep $SKEEP; exit $?) >rcv.log 2>&1
 }
 inodes() { du -s --inodes site.sitios site.cortes site.objetos | awk '{s += $1} END {print s}'; }
 bytes() { du -s -B1 site.sitios site.cortes site.objetos | awk '{s += $1} END {print s}'; }
@@ -120,7 +124,15 @@ full=$(cd site.cortes && for s in $(seq 11 25); do [ -f "$s/index.html" ] && ech
 is "full within the window (22-25), thin below" "$full" "22 23 24 25 "
 
 # --- 3. cuts 26-30, each export killed at several points of its GC, then finished
+# (cuts 26-29: the store's GC is killed too, at its step 0, 1, 2 and 0)
+skill=(0 1 2 0)
 for s in $(seq 26 30); do
+  if [ "$s" -lt 30 ]; then
+    receive "$s" "$s" PREP_STORE_GC_KILL_AFTER=${skill[$((s - 26))]}
+    is "cut $s: the store's GC was killed" "$?" 137
+    "$PREP" verify --store bstore --pubkey drill.pub --drill >v.log 2>&1 &&
+      ok "cut $s: prep verify after the kill" || bad "cut $s: prep verify after the kill: $(tail -3 v.log)"
+  fi
   receive "$s" "$s" PREP_EXPORT_GC_KILL_AFTER=$((s % 3))
   is "cut $s: switched before the kill" "$(readlink site)" "site.sitios/$s"
   for k in 0 1 2 3 5 8 13 21 34; do
@@ -141,7 +153,20 @@ left=$(find site.objetos -type f -links 1 ! -name '*.dfl' ! -name '*.none' ! -na
 is "no pool file is left that no tree links" "$left" 0
 is "no leftover of the killed runs" "$(ls -a site.cortes site.sitios | grep -c '^\.\(tmp\|thin\)-')" 0
 
-# --- 4. everything still verifies
+# --- 4. the store's retention: cuts 1-24 pruned to their manifest, objects of 25-30 only
+"$PREP" receive --store bstore --from in --pubkey drill.pub --drill --now "$(now_of 30)" --store-keep $SKEEP \
+  >rcv.log 2>&1 || bad "receive --store-keep (nothing new): $(tail -3 rcv.log)"
+pr=$(for s in $(seq 1 30); do [ -f bstore/cuts/$s/pruned ] && echo "$s"; done | tr '\n' ' ')
+is "the store marks cuts 1-24 pruned" "$pr" "$(seq 1 24 | tr '\n' ' ')"
+want=$(for s in $(seq 25 30); do
+  awk '/^#p /{for(i=3;i<=NF;i+=2)print $i; skip=1; next} /^#/{next} {if(!skip)print $1; skip=0}' bstore/cuts/$s/manifest
+done | sort -u)
+have=$(cd bstore/objects && find . -type f | sed 's|^\./||; s|/||' | sort)
+[ "$want" = "$have" ] && ok "the store holds exactly the objects of cuts 25-30 ($(echo "$have" | wc -l))" ||
+  bad "store objects: $(comm -3 <(echo "$want") <(echo "$have") | head -3)"
+for s in $(seq 1 30); do cmp -s bstore/cuts/$s/manifest inst/cuts/$s/manifest || bad "cut $s's manifest changed"; done
+
+# --- 5. everything still verifies
 "$PREP" verify --store bstore --pubkey drill.pub --drill >v.log 2>&1 && ok "prep verify on the store" ||
   bad "prep verify: $(tail -3 v.log)"
 served_ok && ok "the docroot passes sha256sum -c" || bad "the docroot fails sha256sum -c"
