@@ -32,9 +32,12 @@
 
 /* An I/O failure named where it happened, from errno (kept): "no space left on device
  * (or no free inode) while writing PATH", else "<the system's message> while VERB PATH". */
+static int g_nospace; /* an export step failed for want of space or inodes */
+
 static void io_diag(prep_diags *d, const char *path, const char *verb)
 {
     int er = errno;
+    if (er == ENOSPC || er == EDQUOT) g_nospace = 1;
     if (er == ENOSPC)
         cut_diag(d, path, 0, 0, "io", "no space left on device (or no free inode) while %s %s", verb, path);
     else if (er == EDQUOT)
@@ -1487,7 +1490,8 @@ static prep_err pool_gc(pool *p, const prep_cut_manifest *m, size_t *files, uint
  * within the window, thin below it), then the thinning of full cuts below the window
  * that no served tree (sites, link mode) points into, then the pool's GC. */
 static prep_err archive_rest(pool *pl, const prep_cut_manifest *m, uint64_t seq, const uint64_t *seqs, size_t ns,
-                             const char *arch, const char *sites, const prep_cut_export_opts *o, prep_diags *d)
+                             const char *arch, const char *sites, const prep_cut_export_opts *o, int reclaim_only,
+                             prep_diags *d)
 {
     prep_err e = PREP_OK;
     uint64_t full_from = o->archive_full && seq > o->archive_full ? seq - o->archive_full + 1 : 1;
@@ -1515,8 +1519,11 @@ static prep_err archive_rest(pool *pl, const prep_cut_manifest *m, uint64_t seq,
         for (size_t k = 0; k < nserved && !keep_full; k++) keep_full = served[k] == s && !cut_store_is_pruned(pl->store, s);
         char *at = cut_fmt("%s/%llu", arch, (unsigned long long)s);
         struct stat st;
-        if (lstat(at, &st) != 0) gc_step(); /* a skipped cut: the hook proves the switch came first */
+        int missing = lstat(at, &st) != 0;
         free(at);
+        if (missing && reclaim_only) continue; /* only frees space: archives nothing */
+        if (missing) gc_step(); /* a skipped cut: the hook proves the switch came first */
+        if (keep_full && reclaim_only) continue;
         if (keep_full) {
             int ex = 0;
             e = archive_cut(pl, s, arch, o, 0, &ex, d);
@@ -1609,13 +1616,9 @@ static prep_err link_switch(const char *out, const char *base, const char *paren
     return e;
 }
 
-prep_err prep_cut_export(const char *store, const char *out_in, const prep_cut_export_opts *o, prep_diags *d)
+static prep_err export_run(const char *store, const char *out_in, const prep_cut_export_opts *o, int reclaim_first,
+                           prep_diags *d)
 {
-    prep_cut_export_opts def;
-    if (!o) {
-        prep_cut_export_opts_init(&def);
-        o = &def;
-    }
     char *out = prep_xstrdup(out_in);
     size_t ol = strlen(out);
     while (ol > 1 && out[ol - 1] == '/') out[--ol] = 0;
@@ -1698,6 +1701,10 @@ prep_err prep_cut_export(const char *store, const char *out_in, const prep_cut_e
         }
         archive_leftovers(arch);
         if ((e = cut_store_list(store, &seqs, &ns, d))) goto out;
+        /* After a full disk: the retention first (thinning, GC), then the new cut. */
+        if (reclaim_first && o->archive_full &&
+            (e = archive_rest(&pl, &m, seq, seqs, ns, arch, o->link ? sites : NULL, o, 1, d)))
+            goto out;
         /* The exported cut first: the cuts it skipped (a backlog after an outage or a
          * full disk) are archived after the switch (archive_rest), so the public site
          * never waits for older cuts. */
@@ -1756,7 +1763,7 @@ prep_err prep_cut_export(const char *store, const char *out_in, const prep_cut_e
     cut_store_log(NULL, PREP_LOG_INFO, "cut %llu exported to %s (%zu files)", (unsigned long long)seq, out, m.n);
     /* The site is on the new cut: now the skipped cuts, the retention, the GC. A failure
      * here is reported; the next export finishes the job. */
-    if (o->archive) e = archive_rest(&pl, &m, seq, seqs, ns, arch, o->link ? sites : NULL, o, d);
+    if (o->archive) e = archive_rest(&pl, &m, seq, seqs, ns, arch, o->link ? sites : NULL, o, 0, d);
 out:
     if (!e && pl.repaired)
         cut_store_log(NULL, PREP_LOG_WARN, "export: %zu exported files had been changed on disk and were replaced",
@@ -1771,5 +1778,36 @@ out:
     free(tmp);
     free(arch);
     free(sites);
+    return e;
+}
+
+prep_err prep_cut_export(const char *store, const char *out_in, const prep_cut_export_opts *o, prep_diags *d)
+{
+    prep_cut_export_opts def;
+    if (!o) {
+        prep_cut_export_opts_init(&def);
+        o = &def;
+    }
+    g_nospace = 0;
+    prep_err e = export_run(store, out_in, o, 0, d);
+    /* A full disk before the switch: the retention normally runs after the switch, so
+     * without this the site would stay on the old cut for as long as the disk is full.
+     * Free what the retention allows (never what is served), then try once more. */
+    if (e == PREP_ERR_IO && g_nospace && o->archive && o->archive_full) {
+        cut_store_log(NULL, PREP_LOG_WARN, "export: no space left for the new cut; applying the retention first "
+                                           "and trying again");
+        g_nospace = 0;
+        prep_diags retry;
+        prep_diags_init(&retry);
+        e = export_run(store, out_in, o, 1, &retry);
+        if (!e) { /* the first failure stays in d, reported as recovered */
+            cut_diag(d, out_in, 0, 0, "recovered", "the export succeeded after the retention freed space");
+        } else {
+            for (size_t i = 0; i < retry.n; i++)
+                prep_diags_add(d, retry.v[i].file, retry.v[i].line, retry.v[i].col, retry.v[i].kind, "%s",
+                               retry.v[i].msg);
+        }
+        prep_diags_free(&retry);
+    }
     return e;
 }
