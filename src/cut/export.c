@@ -146,6 +146,9 @@ typedef struct pool {
     size_t nfix;
     long pid;
     int dirty;                 /* files or links made since the last syncfs */
+    char (*cand)[65];          /* SHA-256 of the files of cuts thinned by this export: */
+    size_t ncand;              /* the only pool files that may have lost their last tree */
+    int cand_lost;             /* some could not be named: scan the whole pool */
     unsigned char aa_made[256]; /* OUT.objetos/aa directories known to exist */
 } pool;
 
@@ -188,6 +191,7 @@ static void pool_close(pool *p)
 {
     for (size_t i = 0; i < p->nfix; i++) free(p->fix[i].path);
     free(p->fix);
+    free(p->cand);
     if (p->lock_fd >= 0) close(p->lock_fd);
     free(p->dir);
     free(p->store);
@@ -1439,6 +1443,19 @@ static prep_err archive_thin(pool *pl, uint64_t seq, const char *arch, int *did,
             *did = 1;
         }
     }
+    if (!e && exists) { /* the thinned cut's files are the GC's candidates */
+        prep_cut_manifest tm;
+        prep_diags d1;
+        prep_diags_init(&d1);
+        if (cut_store_read_cut(pl->store, seq, NULL, &tm, NULL, NULL, &d1) == PREP_OK) {
+            pl->cand = prep_xrealloc(pl->cand, (pl->ncand + tm.n) * sizeof *pl->cand);
+            for (size_t i = 0; i < tm.n; i++) memcpy(pl->cand[pl->ncand++], tm.entries[i].sha256, 65);
+            prep_cut_manifest_free(&tm);
+        } else {
+            pl->cand_lost = 1; /* cannot name them: a full scan */
+        }
+        prep_diags_free(&d1);
+    }
     if (!e && exists) {
         gc_step(); /* tmp now holds the full tree: its directories become the spare, or go */
         if (spare_adopt(arch, tmp) != 0) cut_rm_rf(tmp);
@@ -1555,6 +1572,45 @@ static prep_err pool_gc(pool *p, const prep_cut_manifest *m, size_t *files, uint
     return e;
 }
 
+/* The GC of the pool files the cuts thinned by this export linked (pool->cand): each one
+ * whose link count is now 1 is removed, with its markers. Scanning the whole pool (about
+ * 250,000 entries at Querétaro) cost more than the rest of the GC; the full scan
+ * (pool_gc) still runs after an interrupted export, every GC_FULL_EVERY cuts (which also
+ * removes the deflate chunks no longer used), and in plain mode. */
+#define GC_FULL_EVERY 16
+#define GC_PENDING_NAME "gc-pendiente"
+
+static prep_err pool_gc_targeted(pool *p, size_t *files, uint64_t *bytes, prep_diags *d)
+{
+    if (p->ncand) qsort(p->cand, p->ncand, sizeof *p->cand, cmp_sha);
+    static const char *exts[] = {"", ".gz", ".br"};
+    for (size_t i = 0; i < p->ncand; i++) {
+        if (i && !memcmp(p->cand[i], p->cand[i - 1], 64)) continue;
+        for (int k = 0; k < 3; k++) {
+            char *f = cut_fmt("%s/%.2s/%s%s", p->dir, p->cand[i], p->cand[i] + 2, exts[k]);
+            struct stat st;
+            if (lstat(f, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1) {
+                gc_step();
+                if (unlink(f) != 0 && errno != ENOENT) {
+                    io_diag(d, f, "removing an unused file");
+                    free(f);
+                    return PREP_ERR_IO;
+                }
+                (*files)++;
+                *bytes += (uint64_t)st.st_blocks * 512;
+                if (k == 0)
+                    for (int t = 1; t < 3; t++) {
+                        char *nn = cut_fmt("%s%s.none", f, exts[t]);
+                        if (unlink(nn) == 0) (*files)++;
+                        free(nn);
+                    }
+            }
+            free(f);
+        }
+    }
+    return PREP_OK;
+}
+
 /* After the switch: the cuts up to seq that the archive lacks (the newest first: full
  * within the window, thin below it), then the thinning of full cuts below the window
  * that no served tree (sites, link mode) points into, then the pool's GC. */
@@ -1564,6 +1620,15 @@ static prep_err archive_rest(pool *pl, const prep_cut_manifest *m, uint64_t seq,
 {
     prep_err e = PREP_OK;
     uint64_t full_from = o->archive_full && seq > o->archive_full ? seq - o->archive_full + 1 : 1;
+    /* gc-pendiente: a GC was started and not finished (a kill, an error): scan it all. */
+    char *pending = cut_join(pl->dir, GC_PENDING_NAME);
+    struct stat pst;
+    int full_scan = lstat(pending, &pst) == 0 || !sites || reclaim_only || seq % GC_FULL_EVERY == 0;
+    if (o->archive_full && !o->copy) {
+        int fd = open(pending, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd >= 0) close(fd);
+        else full_scan = 1;
+    }
     /* Trees still served in link mode point into their archived cut: never thinned. */
     uint64_t *served = NULL;
     size_t nserved = 0;
@@ -1607,7 +1672,11 @@ static prep_err archive_rest(pool *pl, const prep_cut_manifest *m, uint64_t seq,
     if (!e && (made || thinned)) e = archive_fixups(pl, arch, d);
     size_t files = 0;
     uint64_t bytes = 0;
-    if (!e && o->archive_full && !o->copy) e = pool_gc(pl, m, &files, &bytes, d);
+    if (!e && o->archive_full && !o->copy) {
+        e = full_scan || pl->cand_lost ? pool_gc(pl, m, &files, &bytes, d) : pool_gc_targeted(pl, &files, &bytes, d);
+        if (!e) unlink(pending);
+    }
+    free(pending);
     if (made || thinned || files)
         cut_store_log(NULL, PREP_LOG_INFO,
                       "export: archive of %s: %zu skipped cuts archived, %zu thinned to their manifest; %zu unused "
