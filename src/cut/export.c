@@ -149,6 +149,8 @@ typedef struct pool {
     char (*cand)[65];          /* SHA-256 of the files of cuts thinned by this export: */
     size_t ncand;              /* the only pool files that may have lost their last tree */
     int cand_lost;             /* some could not be named: scan the whole pool */
+    char (*dcand)[65];         /* the parts of those cuts (their .dfl chunks) */
+    size_t ndcand, capdcand;
     unsigned char aa_made[256]; /* OUT.objetos/aa directories known to exist */
 } pool;
 
@@ -192,6 +194,7 @@ static void pool_close(pool *p)
     for (size_t i = 0; i < p->nfix; i++) free(p->fix[i].path);
     free(p->fix);
     free(p->cand);
+    free(p->dcand);
     if (p->lock_fd >= 0) close(p->lock_fd);
     free(p->dir);
     free(p->store);
@@ -1449,7 +1452,16 @@ static prep_err archive_thin(pool *pl, uint64_t seq, const char *arch, int *did,
         prep_diags_init(&d1);
         if (cut_store_read_cut(pl->store, seq, NULL, &tm, NULL, NULL, &d1) == PREP_OK) {
             pl->cand = prep_xrealloc(pl->cand, (pl->ncand + tm.n) * sizeof *pl->cand);
-            for (size_t i = 0; i < tm.n; i++) memcpy(pl->cand[pl->ncand++], tm.entries[i].sha256, 65);
+            for (size_t i = 0; i < tm.n; i++) {
+                memcpy(pl->cand[pl->ncand++], tm.entries[i].sha256, 65);
+                for (size_t k = 0; k < tm.entries[i].n_parts; k++) { /* their deflate chunks */
+                    if (pl->ndcand == pl->capdcand) {
+                        pl->capdcand = pl->capdcand ? pl->capdcand * 2 : 4096;
+                        pl->dcand = prep_xrealloc(pl->dcand, pl->capdcand * sizeof *pl->dcand);
+                    }
+                    memcpy(pl->dcand[pl->ndcand++], tm.entries[i].parts[k].sha256, 65);
+                }
+            }
             prep_cut_manifest_free(&tm);
         } else {
             pl->cand_lost = 1; /* cannot name them: a full scan */
@@ -1580,8 +1592,28 @@ static prep_err pool_gc(pool *p, const prep_cut_manifest *m, size_t *files, uint
 #define GC_FULL_EVERY 16
 #define GC_PENDING_NAME "gc-pendiente"
 
-static prep_err pool_gc_targeted(pool *p, size_t *files, uint64_t *bytes, prep_diags *d)
+static prep_err pool_gc_targeted(pool *p, const prep_cut_manifest *m, size_t *files, uint64_t *bytes, prep_diags *d)
 {
+    /* The chunks of the thinned cuts' parts that the exported cut does not use. */
+    if (p->ndcand) {
+        size_t np = 0;
+        for (size_t i = 0; i < m->n; i++) np += m->entries[i].n_parts;
+        char(*parts)[64] = np ? prep_xcalloc(np, 64) : NULL;
+        np = 0;
+        for (size_t i = 0; i < m->n; i++)
+            for (size_t k = 0; k < m->entries[i].n_parts; k++) memcpy(parts[np++], m->entries[i].parts[k].sha256, 64);
+        if (np) qsort(parts, np, 64, cmp_sha);
+        qsort(p->dcand, p->ndcand, sizeof *p->dcand, cmp_sha);
+        for (size_t i = 0; i < p->ndcand; i++) {
+            if (i && !memcmp(p->dcand[i], p->dcand[i - 1], 64)) continue;
+            if (np && bsearch(p->dcand[i], parts, np, 64, cmp_sha)) continue;
+            char *f = cut_fmt("%s/%.2s/%s.dfl", p->dir, p->dcand[i], p->dcand[i] + 2);
+            gc_step();
+            if (unlink(f) == 0) (*files)++;
+            free(f);
+        }
+        free(parts);
+    }
     if (p->ncand) qsort(p->cand, p->ncand, sizeof *p->cand, cmp_sha);
     static const char *exts[] = {"", ".gz", ".br"};
     for (size_t i = 0; i < p->ncand; i++) {
@@ -1673,7 +1705,7 @@ static prep_err archive_rest(pool *pl, const prep_cut_manifest *m, uint64_t seq,
     size_t files = 0;
     uint64_t bytes = 0;
     if (!e && o->archive_full && !o->copy) {
-        e = full_scan || pl->cand_lost ? pool_gc(pl, m, &files, &bytes, d) : pool_gc_targeted(pl, &files, &bytes, d);
+        e = full_scan || pl->cand_lost ? pool_gc(pl, m, &files, &bytes, d) : pool_gc_targeted(pl, m, &files, &bytes, d);
         if (!e) unlink(pending);
     }
     free(pending);
