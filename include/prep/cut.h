@@ -354,7 +354,17 @@ typedef struct prep_cut_export_opts {
      * downloads finish) and older ones are removed. Default 0 (a plain directory). */
     int link;
     unsigned keep; /* link mode: previous trees kept (default PREP_CUT_EXPORT_KEEP) */
+    /* Retention of the archive (OUT.cortes/): the archive_full cuts with the highest
+     * sequences up to the exported one are kept in full (every file and twin); older cuts
+     * keep only SHA256SUMS and SHA256SUMS.sig (the chain stays checkable), and pool files
+     * no tree links any more are removed. Trees still served (OUT.sitios/<seq>, the
+     * exported cut) are never thinned. 0 = every cut in full (the pool grows without
+     * bound). Default PREP_CUT_EXPORT_ARCHIVE_FULL. */
+    unsigned archive_full;
 } prep_cut_export_opts;
+
+#define PREP_CUT_EXPORT_ARCHIVE_FULL 8u /* archived cuts kept in full: 40 minutes of 5-minute cuts */
+#define PREP_CUT_EXPORT_ARCHIVE_FULL_MAX 100000u
 
 #define PREP_CUT_EXPORT_KEEP 3u /* previous cut trees kept by the link mode */
 #define PREP_CUT_EXPORT_KEEP_MAX 1000u
@@ -374,6 +384,20 @@ void prep_cut_export_opts_init(prep_cut_export_opts *o);
  * re-pointed, a previous plain export is exchanged for the link and removed, anything
  * else is refused ("exists"); the sequence switched to is also written to the map. */
 prep_err prep_cut_export(const char *store, const char *out, const prep_cut_export_opts *o, prep_diags *d);
+
+/* ---------------------------------------------------------------- retention */
+typedef struct prep_cut_gc_result {
+    size_t cuts_pruned;     /* cuts newly marked pruned (objects no longer kept) */
+    size_t objects_removed;
+    uint64_t bytes_removed;
+} prep_cut_gc_result;
+
+/* The store's garbage collector: keeps the objects of the keep (>= 1) newest cuts up to
+ * the active one and of any cut above it; an older cut keeps its manifest and signature
+ * and is marked cuts/<seq>/pruned before any object is removed, so prep_cut_verify checks
+ * its signature and chain but not its objects. Takes the store's lock. Crash-safe: a kill
+ * leaves unused objects that the next run removes. docs/formats/cut.md §4. */
+prep_err prep_cut_store_gc(const char *store, unsigned keep, prep_cut_gc_result *r, prep_diags *d);
 
 /* ---------------------------------------------------------------- delta */
 typedef struct prep_cut_delta {

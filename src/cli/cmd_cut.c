@@ -321,6 +321,16 @@ int cmd_verify(int argc, char **argv)
 static int link_opts(const cli_opt *opts, const char *cmd, prep_cut_export_opts *o)
 {
     o->link = cli_get(opts, "link") != NULL;
+    const char *af = cli_get(opts, "archive-full");
+    if (af) {
+        int64_t n;
+        if (prep_parse_i64(af, &n) || n < 0 || n > (int64_t)PREP_CUT_EXPORT_ARCHIVE_FULL_MAX) {
+            fprintf(stderr, "prep %s: --archive-full takes a number of cuts from 0 (all) to %u\n", cmd,
+                    PREP_CUT_EXPORT_ARCHIVE_FULL_MAX);
+            return -1;
+        }
+        o->archive_full = (unsigned)n;
+    }
     const char *k = cli_get(opts, "keep");
     if (!k) return 0;
     int64_t v;
@@ -344,10 +354,11 @@ int cmd_export(int argc, char **argv)
         {"copy", NULL, "copy files instead of hard-linking them from the store", NULL},
         {"link", NULL, "make DIR a symbolic link to DIR.sitios/<seq>/, switched atomically (docs/apache.md)", NULL},
         {"keep", "N", "with --link: previous cut trees kept for in-flight downloads (default 3)", NULL},
+        {"archive-full", "N", "archived cuts kept whole in DIR.cortes/ (default 8); older ones keep only SHA256SUMS(.sig), and unused files are removed; 0 = all", NULL},
         {NULL, NULL, NULL, NULL},
     };
     int r = parse(argc, argv, opts, "export",
-                  "--store DIR [--cut SEQ] --out DIR [--link [--keep N]] [--no-twins] [--no-archive] [--copy]",
+                  "--store DIR [--cut SEQ] --out DIR [--link [--keep N]] [--archive-full N] [--no-twins] [--no-archive] [--copy]",
                   "Writes a cut as a plain directory for Apache or nginx: every file, .gz and .br\n"
                   "twins, SHA256SUMS (the signed manifest) and SHA256SUMS.sig; every cut under\n"
                   "DIR.cortes/<seq>/, reachable as DIR/cortes/<seq>/. Check it with\n"
@@ -386,12 +397,29 @@ static void report_receive(prep_err e, const prep_cut_result *res)
     fflush(stdout);
 }
 
+/* --store-keep N of prep receive: 0 = the store keeps every cut's objects. */
+static unsigned g_store_keep;
+
+/* The store's retention after a round (prep_cut_store_gc): after the export, so the
+ * export's archive had the objects of the cuts it skipped. */
+static prep_err receive_gc(const char *store, prep_diags *d)
+{
+    if (!g_store_keep) return PREP_OK;
+    prep_cut_gc_result r;
+    prep_err e = prep_cut_store_gc(store, g_store_keep, &r, d);
+    if (!e && (r.cuts_pruned || r.objects_removed))
+        printf("store: %zu cuts pruned to their manifest, %zu objects removed (%llu bytes)\n", r.cuts_pruned,
+               r.objects_removed, (unsigned long long)r.bytes_removed);
+    return e;
+}
+
 static prep_err receive_export(const char *store, const char *dir, const prep_cut_export_opts *xo, prep_diags *d)
 {
     prep_cut_export_opts o = *xo;
     o.seq = 0; /* the active cut */
     prep_err e = prep_cut_export(store, dir, &o, d);
     if (!e) printf("exported to %s%s\n", dir, o.link ? " (link switched)" : "");
+    if (!e) e = receive_gc(store, d);
     fflush(stdout);
     return e;
 }
@@ -705,6 +733,8 @@ int cmd_receive(int argc, char **argv)
         {"export", "DIR", "after an activation, export the active cut to DIR (as 'prep export --out DIR')", NULL},
         {"link", NULL, "with --export: DIR is a symbolic link switched per cut (docs/apache.md)", NULL},
         {"keep", "N", "with --link: previous cut trees kept for in-flight downloads (default 3)", NULL},
+        {"archive-full", "N", "archived cuts kept whole in DIR.cortes/ (default 8); older ones keep only SHA256SUMS(.sig), and unused files are removed; 0 = all", NULL},
+        {"store-keep", "N", "after each round: the store keeps the objects of the N newest cuts only; older cuts keep their manifest and signature (default: all)", NULL},
         {"watch", NULL, "keep running: poll --from for complete cuts, receive, clear them, export (until SIGINT/SIGTERM)", NULL},
         {"poll-ms", "MS", "with --watch: how often to look (default 1000)", NULL},
         {"pull", "URL", "instead of --from: take each new cut from the institute's pull link, until SIGINT/SIGTERM", NULL},
@@ -712,7 +742,7 @@ int cmd_receive(int argc, char **argv)
         {NULL, NULL, NULL, NULL},
     };
     int r = parse(argc, argv, opts, "receive",
-                  "--store DIR --from DIR --pubkey FILE [--drill] [--now TIME] [--export DIR [--link [--keep N]]]\n"
+                  "--store DIR --from DIR --pubkey FILE [--drill] [--now TIME] [--export DIR [--link [--keep N]] [--archive-full N]] [--store-keep N]\n"
                   "       [--watch [--poll-ms MS]]\n"
                   "       prep receive --store DIR --pull URL [--pull-ca FILE] --pubkey FILE [--drill] [--export DIR ...]\n"
                   "       [--poll-ms MS]",
@@ -751,15 +781,30 @@ int cmd_receive(int argc, char **argv)
         prep_diags_free(&d);
         return CLI_USAGE;
     }
+    const char *sk = cli_get(opts, "store-keep");
+    if (sk) {
+        int64_t v;
+        if (prep_parse_i64(sk, &v) || v < 1 || v > (int64_t)PREP_CUT_INCOMING_MAX) {
+            fprintf(stderr, "prep receive: --store-keep takes a number of cuts from 1 to %d\n", PREP_CUT_INCOMING_MAX);
+            prep_diags_free(&d);
+            return CLI_USAGE;
+        }
+        g_store_keep = (unsigned)v;
+    }
     const char *xdir = cli_get(opts, "export");
-    if ((xo.link || cli_get(opts, "keep")) && !xdir) {
-        fprintf(stderr, "prep receive: --link and --keep go with --export DIR\n");
+    if ((xo.link || cli_get(opts, "keep") || cli_get(opts, "archive-full")) && !xdir) {
+        fprintf(stderr, "prep receive: --link, --keep and --archive-full go with --export DIR\n");
         prep_diags_free(&d);
         return CLI_USAGE;
     }
     if (cli_get(opts, "watch")) {
         prep_diags_free(&d);
         return receive_watch(opts, &pol, xdir ? &xo : NULL);
+    }
+    if (pull && g_store_keep) { /* the pull loop (pull_loop.c) exports but has no GC step yet */
+        fprintf(stderr, "prep receive: --store-keep works with --from (and --watch), not yet with --pull\n");
+        prep_diags_free(&d);
+        return CLI_USAGE;
     }
     if (pull) {
         prep_diags_free(&d);
@@ -778,6 +823,8 @@ int cmd_receive(int argc, char **argv)
     if (xdir && (!e || res.accepted)) {
         prep_err xe = receive_export(cli_get(opts, "store"), xdir, &xo, &d);
         if (!e) e = xe;
+    } else if (!xdir && !e) {
+        e = receive_gc(cli_get(opts, "store"), &d);
     }
     return finish(&d, e, "receive");
 }

@@ -91,6 +91,10 @@ prep_err cut_store_put_cut(cut_store *s, uint64_t seq, const char *manifest, siz
 /* Reads and parses cuts/<seq>/manifest (and its .sig bytes into *sig when sig != NULL). */
 prep_err cut_store_read_cut(const char *root, uint64_t seq, const prep_cut_limits *lim, prep_cut_manifest *m,
                             char **sig, size_t *siglen, prep_diags *d);
+/* cuts/<seq>/pruned: the store's retention removed (or may have removed) the objects of
+ * that cut; its manifest and signature stay (prep_cut_store_gc). */
+#define CUT_PRUNED_NAME "pruned"
+int cut_store_is_pruned(const char *root, uint64_t seq);
 /* Lists cuts/<seq> sequences present, ascending. *out owned. */
 prep_err cut_store_list(const char *root, uint64_t **out, size_t *n, prep_diags *d);
 

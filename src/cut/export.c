@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,23 @@
 
 #include "cut_internal.h"
 
+/* An I/O failure named where it happened, from errno (kept): "no space left on device
+ * (or no free inode) while writing PATH", else "<the system's message> while VERB PATH". */
+static int g_nospace; /* an export step failed for want of space or inodes */
+
+static void io_diag(prep_diags *d, const char *path, const char *verb)
+{
+    int er = errno;
+    if (er == ENOSPC || er == EDQUOT) g_nospace = 1;
+    if (er == ENOSPC)
+        cut_diag(d, path, 0, 0, "io", "no space left on device (or no free inode) while %s %s", verb, path);
+    else if (er == EDQUOT)
+        cut_diag(d, path, 0, 0, "io", "disk quota exceeded while %s %s", verb, path);
+    else
+        cut_diag(d, path, 0, 0, "io", "%s while %s %s", strerror(er), verb, path);
+    errno = er;
+}
+
 #define TWIN_MIN 256                  /* smaller files are not worth a twin */
 #define TWIN_MAX ((size_t)64 << 20)   /* larger files get no twin (memory bound) */
 
@@ -38,6 +56,7 @@ void prep_cut_export_opts_init(prep_cut_export_opts *o)
     o->twins = 1;
     o->archive = 1;
     o->keep = PREP_CUT_EXPORT_KEEP;
+    o->archive_full = PREP_CUT_EXPORT_ARCHIVE_FULL;
 }
 
 static int compressible(const char *type)
@@ -127,6 +146,11 @@ typedef struct pool {
     size_t nfix;
     long pid;
     int dirty;                 /* files or links made since the last syncfs */
+    char (*cand)[65];          /* SHA-256 of the files of cuts thinned by this export: */
+    size_t ncand;              /* the only pool files that may have lost their last tree */
+    int cand_lost;             /* some could not be named: scan the whole pool */
+    char (*dcand)[65];         /* the parts of those cuts (their .dfl chunks) */
+    size_t ndcand, capdcand;
     unsigned char aa_made[256]; /* OUT.objetos/aa directories known to exist */
 } pool;
 
@@ -150,11 +174,11 @@ static prep_err pool_open(pool *p, const char *out, const char *store, prep_diag
     char *lk = cut_join(p->dir, "lock");
     prep_err e = PREP_OK;
     if (cut_mkdir(p->dir) != 0 || cut_mkdir(tmp) != 0) {
-        cut_diag(d, p->dir, 0, 0, "io", "cannot create: %s", strerror(errno));
+        io_diag(d, p->dir, "creating");
         e = PREP_ERR_IO;
     } else if ((p->lock_fd = open(lk, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0 ||
                flock(p->lock_fd, LOCK_EX) != 0) {
-        cut_diag(d, lk, 0, 0, "io", "cannot lock the export: %s", strerror(errno));
+        io_diag(d, lk, "locking");
         e = PREP_ERR_IO;
     } else {
         cut_rm_rf(tmp); /* leftovers of an interrupted export */
@@ -169,6 +193,8 @@ static void pool_close(pool *p)
 {
     for (size_t i = 0; i < p->nfix; i++) free(p->fix[i].path);
     free(p->fix);
+    free(p->cand);
+    free(p->dcand);
     if (p->lock_fd >= 0) close(p->lock_fd);
     free(p->dir);
     free(p->store);
@@ -271,14 +297,14 @@ static char *pool_obj(pool *p, const prep_cut_entry *en, int verify, prep_diags 
     if (in >= 0) close(in);
     if (out >= 0) close(out);
     if (wfail || (!ok && !missing && out < 0)) {
-        cut_diag(d, tmp, 0, 0, "io", "cannot write: %s", strerror(errno));
+        io_diag(d, tmp, "writing");
         *err = PREP_ERR_IO;
     } else if (!ok || total != en->size || strcmp(got, en->sha256) != 0) {
         cut_diag(d, src, 0, 0, missing ? "missing-object" : en->n_parts ? "parts-mismatch" : "hash-mismatch",
                  "the store's object of '%s' is missing or damaged; run 'prep verify'", en->path);
         *err = PREP_ERR_VERIFY;
     } else if (cut_mkdir(dir) != 0 || cut_rename(tmp, path) != 0) {
-        cut_diag(d, path, 0, 0, "io", "cannot write: %s", strerror(errno));
+        io_diag(d, path, "writing");
         *err = PREP_ERR_IO;
     }
     if (*err) {
@@ -370,7 +396,7 @@ static char *pool_twin(pool *p, const prep_cut_entry *en, const char *obj, const
     }
     int fd = cut_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0444);
     if (fd < 0 || cut_write_all(fd, out, on, tmp) != 0 || close(fd) != 0 || cut_rename(tmp, dst) != 0) {
-        cut_diag(d, dst, 0, 0, "io", "cannot write a compressed twin: %s", strerror(errno));
+        io_diag(d, dst, "writing");
         *err = PREP_ERR_IO;
         unlink(tmp);
         goto no;
@@ -775,13 +801,13 @@ static prep_err page_files(pool *p, pcache *c, const prep_cut_entry *en, int ver
         off += pt->size;
     }
     if (pool_aa(p, en->sha256) != 0) {
-        cut_diag(d, p->dir, 0, 0, "io", "cannot create: %s", strerror(errno));
+        io_diag(d, p->dir, "creating");
         e = PREP_ERR_IO;
         goto done;
     }
     if (have_obj != 1) {
         if (pool_put(p, op, page, (size_t)en->size) != 0) {
-            cut_diag(d, op, 0, 0, "io", "cannot write: %s", strerror(errno));
+            io_diag(d, op, "writing");
             e = PREP_ERR_IO;
             goto done;
         }
@@ -796,7 +822,7 @@ static prep_err page_files(pool *p, pcache *c, const prep_cut_entry *en, int ver
         for (size_t k = 0; k < en->n_parts && !e; k++) {
             const prep_cut_part *pt = &en->parts[k];
             if (chunk_get(p, c, pc_find(c, pt->sha256, 0), pt, page + off, crcs[k], &dfl[k], &dn[k], &own[k]) != 0) {
-                cut_diag(d, p->dir, 0, 0, "io", "cannot write a compressed part: %s", strerror(errno));
+                io_diag(d, p->dir, "writing a compressed part in");
                 e = PREP_ERR_IO;
             }
             total += dn[k];
@@ -814,7 +840,7 @@ static prep_err page_files(pool *p, pcache *c, const prep_cut_entry *en, int ver
                 size_t at = prep_cut_gz_member(g, (const unsigned char *const *)dfl, dn, crcs, raw_len, en->n_parts,
                                                en->size);
                 if (pool_put(p, tw[0], g, at) != 0) {
-                    cut_diag(d, tw[0], 0, 0, "io", "cannot write a compressed twin: %s", strerror(errno));
+                    io_diag(d, tw[0], "writing");
                     e = PREP_ERR_IO;
                 } else if (have_tw[0] < 0) {
                     pool_note_fix(p, &old_tw[0], tw[0]);
@@ -823,7 +849,7 @@ static prep_err page_files(pool *p, pcache *c, const prep_cut_entry *en, int ver
             } else {
                 char *nn = cut_fmt("%s.none", tw[0]);
                 if (pool_put(p, nn, "", 0) != 0) {
-                    cut_diag(d, nn, 0, 0, "io", "cannot write: %s", strerror(errno));
+                    io_diag(d, nn, "writing");
                     e = PREP_ERR_IO;
                 }
                 free(nn);
@@ -845,7 +871,7 @@ static prep_err page_files(pool *p, pcache *c, const prep_cut_entry *en, int ver
             none[1] = 1;
         }
         if (pool_put(p, dst, b ? (const void *)b : "", bn) != 0) {
-            cut_diag(d, dst, 0, 0, "io", "cannot write a compressed twin: %s", strerror(errno));
+            io_diag(d, dst, "writing");
             e = PREP_ERR_IO;
         } else if (!none[1] && have_tw[1] < 0) {
             pool_note_fix(p, &old_tw[1], tw[1]);
@@ -889,7 +915,8 @@ static prep_err pool_sync(pool *p, prep_diags *d)
     int er = errno;
     if (fd >= 0) close(fd);
     if (r != 0) {
-        cut_diag(d, p->dir, 0, 0, "io", "cannot sync the export to disk: %s", strerror(er));
+        errno = er;
+        io_diag(d, p->dir, "syncing the export to disk at");
         return PREP_ERR_IO;
     }
     p->dirty = 0;
@@ -989,7 +1016,7 @@ static prep_err write_tree(pool *pl, const prep_cut_manifest *m, const char *sig
         const prep_cut_entry *en = &m->entries[i];
         char *dst = dir ? cut_join(dir, en->path) : NULL;
         if (dir && make_parents(dir, en->path, &last) != 0) {
-            cut_diag(d, dst, 0, 0, "io", "cannot write: %s", strerror(errno));
+            io_diag(d, dst, "writing");
             e = PREP_ERR_IO;
             free(dst);
             break;
@@ -1004,7 +1031,7 @@ static prep_err write_tree(pool *pl, const prep_cut_manifest *m, const char *sig
                 if (!f[k]) continue;
                 char *to = k ? cut_join(dir, tn[k - 1]) : prep_xstrdup(dst);
                 if (place(f[k], to, o->copy) != 0) {
-                    cut_diag(d, to, 0, 0, "io", "cannot write: %s", strerror(errno));
+                    io_diag(d, to, "writing");
                     e = PREP_ERR_IO;
                 }
                 free(to);
@@ -1019,7 +1046,7 @@ static prep_err write_tree(pool *pl, const prep_cut_manifest *m, const char *sig
         if (!obj) {
             /* diag added */
         } else if (dir && place(obj, dst, o->copy) != 0) {
-            cut_diag(d, dst, 0, 0, "io", "cannot write: %s", strerror(errno));
+            io_diag(d, dst, "writing");
             e = PREP_ERR_IO;
         } else if (o->twins && en->size >= TWIN_MIN && en->size <= TWIN_MAX && compressible(en->media_type)) {
             for (int k = 0; k < 2 && !e; k++) {
@@ -1029,7 +1056,7 @@ static prep_err write_tree(pool *pl, const prep_cut_manifest *m, const char *sig
                     if (tw && dir) {
                         char *tdst = cut_join(dir, tname);
                         if (place(tw, tdst, o->copy) != 0) {
-                            cut_diag(d, tdst, 0, 0, "io", "cannot write: %s", strerror(errno));
+                            io_diag(d, tdst, "writing");
                             e = PREP_ERR_IO;
                         }
                         free(tdst);
@@ -1048,14 +1075,14 @@ static prep_err write_tree(pool *pl, const prep_cut_manifest *m, const char *sig
     if (!e) {
         char *sp = cut_join(dir, CUT_SUMS_NAME), *gp = cut_join(dir, CUT_SIG_NAME);
         if (cut_write_atomic(sp, m->raw, m->raw_len, 0444) != 0 || cut_write_atomic(gp, sig, siglen, 0444) != 0) {
-            cut_diag(d, dir, 0, 0, "io", "cannot write the manifest: %s", strerror(errno));
+            io_diag(d, dir, "writing the manifest in");
             e = PREP_ERR_IO;
         }
         free(sp);
         free(gp);
     }
     if (!e && cut_fsync_dir(dir) != 0) {
-        cut_diag(d, dir, 0, 0, "io", "cannot fsync: %s", strerror(errno));
+        io_diag(d, dir, "syncing");
         e = PREP_ERR_IO;
     }
     return e;
@@ -1106,10 +1133,59 @@ static prep_err archive_fixups(pool *pl, const char *arch, prep_diags *d)
     int r = nftw(arch, fix_cb, 16, FTW_PHYS);
     g_fix_pool = NULL;
     if (r != 0) {
-        cut_diag(d, arch, 0, 0, "io", "cannot relink a repaired file in the archive: %s", strerror(errno));
+        io_diag(d, arch, "relinking a repaired file in");
         return PREP_ERR_IO;
     }
     return PREP_OK;
+}
+
+static int archive_is_full(const char *dir);
+
+/* ---- the spare skeleton
+ * Every cut's tree has a directory per page (15,000 at Querétaro), and creating and
+ * removing them was a quarter of an export's CPU (ext4's mkdir). A thinned cut's
+ * directories are kept instead as ARCH/.spare (its files unlinked: the pool's GC still
+ * sees their link counts drop), and the next cut's archive is built in it: the same
+ * directories, mostly, already exist. The spare is never served; a leftover of a kill
+ * while it was being emptied is still named .thin-* and removed by the next export. */
+#define SPARE_NAME ".spare"
+
+static int unlink_files_cb(const char *fp, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st;
+    (void)f;
+    if (flag == FTW_D || flag == FTW_DP) return 0;
+    return unlink(fp) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+static int rmdir_empty_cb(const char *fp, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st;
+    if (flag == FTW_DP && f->level > 0) rmdir(fp); /* fails harmlessly when not empty */
+    return 0;
+}
+
+/* Keeps the full tree at tmp (a thinned cut's) as the spare: 0, or -1 when it is not
+ * wanted (the caller removes it). */
+static int spare_adopt(const char *arch, const char *tmp)
+{
+    char *sp = cut_join(arch, SPARE_NAME);
+    struct stat st;
+    int r = -1;
+    if (lstat(sp, &st) != 0 && nftw(tmp, unlink_files_cb, 64, FTW_PHYS | FTW_DEPTH) == 0 && rename(tmp, sp) == 0)
+        r = 0;
+    free(sp);
+    return r;
+}
+
+/* Makes dir from the spare when there is one (*used set), else an empty directory. */
+static int spare_take(const char *arch, const char *dir, int *used)
+{
+    char *sp = cut_join(arch, SPARE_NAME);
+    *used = rename(sp, dir) == 0;
+    int r = *used ? 0 : cut_mkdir(dir);
+    free(sp);
+    return r;
 }
 
 /* OUT.cortes/<seq>/, written once (*existed set when it was there already). verify:
@@ -1120,10 +1196,14 @@ static prep_err archive_cut(pool *pl, uint64_t seq, const char *arch, const prep
     char *final = cut_fmt("%s/%llu", arch, (unsigned long long)seq);
     struct stat st;
     *existed = 0;
-    if (lstat(final, &st) == 0) { /* written once, never changed */
-        *existed = 1;
-        free(final);
-        return PREP_OK;
+    int thin = 0;
+    if (lstat(final, &st) == 0) { /* written once, never changed... */
+        if (archive_is_full(final)) {
+            *existed = 1;
+            free(final);
+            return PREP_OK;
+        }
+        thin = 1; /* ...unless the retention thinned it and it is wanted in full again */
     }
     prep_cut_manifest m;
     char *sig = NULL;
@@ -1135,17 +1215,38 @@ static prep_err archive_cut(pool *pl, uint64_t seq, const char *arch, const prep
     }
     char *tmp = cut_fmt("%s/.tmp-%llu-%ld", arch, (unsigned long long)seq, (long)getpid());
     cut_rm_rf(tmp);
-    if (cut_mkdir(tmp) != 0) {
-        cut_diag(d, tmp, 0, 0, "io", "cannot create: %s", strerror(errno));
+    int used_spare = 0;
+    if (spare_take(arch, tmp, &used_spare) != 0) {
+        io_diag(d, tmp, "creating");
         e = PREP_ERR_IO;
     }
-    if (!e) e = write_tree(pl, &m, sig, sl, tmp, o, verify, d);
+    if (!e && used_spare) {
+        /* A file where the spare has a directory of that name (a path that changed
+         * kind) fails: then the tree is written again in an empty directory. */
+        prep_diags d1;
+        prep_diags_init(&d1);
+        e = write_tree(pl, &m, sig, sl, tmp, o, verify, &d1);
+        prep_diags_free(&d1);
+        if (!e && nftw(tmp, rmdir_empty_cb, 64, FTW_PHYS | FTW_DEPTH) != 0) e = PREP_ERR_IO;
+        if (e) {
+            cut_rm_rf(tmp);
+            e = PREP_OK;
+            used_spare = 0;
+            if (cut_mkdir(tmp) != 0) {
+                io_diag(d, tmp, "creating");
+                e = PREP_ERR_IO;
+            }
+        }
+    }
+    if (!e && !used_spare) e = write_tree(pl, &m, sig, sl, tmp, o, verify, d);
     if (!e) e = pool_sync(pl, d);
-    if (!e && cut_rename(tmp, final) != 0) {
-        cut_diag(d, final, 0, 0, "io", "cannot rename: %s", strerror(errno));
+    if (!e && (thin ? cut_hook("rename", final) != 0 ||
+                          renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) != 0
+                    : cut_rename(tmp, final) != 0)) {
+        io_diag(d, final, "renaming into");
         e = PREP_ERR_IO;
     }
-    if (e) cut_rm_rf(tmp);
+    if (e || thin) cut_rm_rf(tmp); /* after the exchange, tmp holds the thin cut */
     prep_cut_manifest_free(&m);
     free(sig);
     free(tmp);
@@ -1161,7 +1262,7 @@ static prep_err shallow_tree(const char *tmp, const char *arch, const char *base
     DIR *dp = opendir(src);
     prep_err e = PREP_OK;
     if (!dp) {
-        cut_diag(d, src, 0, 0, "io", "cannot read: %s", strerror(errno));
+        io_diag(d, src, "reading");
         free(src);
         return PREP_ERR_IO;
     }
@@ -1173,7 +1274,7 @@ static prep_err shallow_tree(const char *tmp, const char *arch, const char *base
         char *to = cut_fmt("../../%s.cortes/%llu/%s", base, (unsigned long long)seq, de->d_name);
         char *lp = cut_join(tmp, de->d_name);
         if (cut_hook("symlink", lp) != 0 || symlink(to, lp) != 0) {
-            cut_diag(d, lp, 0, 0, "io", "cannot link: %s", strerror(errno));
+            io_diag(d, lp, "linking");
             e = PREP_ERR_IO;
         }
         free(to);
@@ -1239,6 +1340,383 @@ static void prune_trees(const char *sites, uint64_t cur, unsigned keep, size_t *
     free(seqs);
 }
 
+/* ---------------------------------------------------------------- retention and GC
+ * The archive keeps the o->archive_full newest cuts (up to the exported one) in full;
+ * an older cut is thinned to SHA256SUMS and SHA256SUMS.sig (the chain and the signatures
+ * stay downloadable and checkable), and pool files that no tree links any more (link
+ * count 1: only the pool holds them) are removed with their markers and the deflate
+ * chunks of parts the exported cut no longer uses. Every step is crash-safe:
+ *
+ * - thinning builds ARCH/.thin-<seq>-<pid>/ (hard links to the two files), exchanges it
+ *   with ARCH/<seq> in one renameat2(RENAME_EXCHANGE), then removes the full tree now
+ *   under the .thin- name: a kill leaves ARCH/<seq> full or thin, never partial, and a
+ *   leftover .thin-/.tmp- directory is removed by the next export (under the pool lock);
+ * - a pool file is removed only when its link count is 1, so a file the served tree or
+ *   any kept tree links can never go; a kill leaves unreferenced files the next GC takes.
+ *
+ * Test hook: PREP_EXPORT_GC_KILL_AFTER=N raises SIGKILL before the (N+1)th step after
+ * the switch (archiving a skipped cut, an exchange, a removal; tests/integ/apache_night.sh
+ * kills the export at many points). */
+static long g_gc_kill = -2; /* -2: not read yet; -1: off */
+
+static void gc_step(void)
+{
+    if (g_gc_kill == -2) {
+        const char *v = getenv("PREP_EXPORT_GC_KILL_AFTER");
+        g_gc_kill = v && *v ? strtol(v, NULL, 10) : -1;
+    }
+    if (g_gc_kill < 0) return;
+    if (g_gc_kill-- == 0) raise(SIGKILL);
+}
+
+/* 1 when ARCH/<seq> holds more than the manifest and its signature. */
+static int archive_is_full(const char *dir)
+{
+    DIR *dp = opendir(dir);
+    if (!dp) return 0;
+    struct dirent *de;
+    int full = 0;
+    while (!full && (de = readdir(dp)))
+        full = strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strcmp(de->d_name, CUT_SUMS_NAME) &&
+               strcmp(de->d_name, CUT_SIG_NAME);
+    closedir(dp);
+    return full;
+}
+
+/* Writes ARCH/<seq> thin (only SHA256SUMS and its signature) when it is missing, or
+ * thins a full one; *did set when something changed. */
+static prep_err archive_thin(pool *pl, uint64_t seq, const char *arch, int *did, prep_diags *d)
+{
+    char *final = cut_fmt("%s/%llu", arch, (unsigned long long)seq);
+    char *tmp = cut_fmt("%s/.thin-%llu-%ld", arch, (unsigned long long)seq, (long)getpid());
+    char *ts = cut_join(tmp, CUT_SUMS_NAME), *tg = cut_join(tmp, CUT_SIG_NAME);
+    prep_err e = PREP_OK;
+    struct stat st;
+    int exists = lstat(final, &st) == 0;
+    *did = 0;
+    if (exists && !archive_is_full(final)) goto done;
+    cut_rm_rf(tmp);
+    if (cut_mkdir(tmp) != 0) {
+        io_diag(d, tmp, "creating");
+        e = PREP_ERR_IO;
+        goto done;
+    }
+    if (exists) { /* the two files of the full tree, linked */
+        char *fs = cut_join(final, CUT_SUMS_NAME), *fg = cut_join(final, CUT_SIG_NAME);
+        if (cut_link(fs, ts) != 0) {
+            io_diag(d, ts, "linking");
+            e = PREP_ERR_IO;
+        } else if (cut_link(fg, tg) != 0) {
+            io_diag(d, tg, "linking");
+            e = PREP_ERR_IO;
+        }
+        free(fs);
+        free(fg);
+    } else {
+        prep_cut_manifest m;
+        char *sig = NULL;
+        size_t sl = 0;
+        if ((e = cut_store_read_cut(pl->store, seq, NULL, &m, &sig, &sl, d))) goto done;
+        if (cut_write_atomic(ts, m.raw, m.raw_len, 0444) != 0) {
+            io_diag(d, ts, "writing");
+            e = PREP_ERR_IO;
+        } else if (cut_write_atomic(tg, sig, sl, 0444) != 0) {
+            io_diag(d, tg, "writing");
+            e = PREP_ERR_IO;
+        }
+        prep_cut_manifest_free(&m);
+        free(sig);
+    }
+    if (!e && cut_fsync_dir(tmp) != 0) {
+        io_diag(d, tmp, "syncing");
+        e = PREP_ERR_IO;
+    }
+    if (!e) {
+        gc_step();
+        int r = exists ? (cut_hook("rename", final) != 0 ? -1
+                                                         : renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE))
+                       : cut_rename(tmp, final);
+        if (r != 0) {
+            io_diag(d, final, exists ? "thinning" : "renaming into");
+            e = PREP_ERR_IO;
+        } else if (cut_fsync_dir(arch) != 0) {
+            io_diag(d, arch, "syncing");
+            e = PREP_ERR_IO;
+        } else {
+            *did = 1;
+        }
+    }
+    if (!e && exists) { /* the thinned cut's files are the GC's candidates */
+        prep_cut_manifest tm;
+        prep_diags d1;
+        prep_diags_init(&d1);
+        if (cut_store_read_cut(pl->store, seq, NULL, &tm, NULL, NULL, &d1) == PREP_OK) {
+            pl->cand = prep_xrealloc(pl->cand, (pl->ncand + tm.n) * sizeof *pl->cand);
+            for (size_t i = 0; i < tm.n; i++) {
+                memcpy(pl->cand[pl->ncand++], tm.entries[i].sha256, 65);
+                for (size_t k = 0; k < tm.entries[i].n_parts; k++) { /* their deflate chunks */
+                    if (pl->ndcand == pl->capdcand) {
+                        pl->capdcand = pl->capdcand ? pl->capdcand * 2 : 4096;
+                        pl->dcand = prep_xrealloc(pl->dcand, pl->capdcand * sizeof *pl->dcand);
+                    }
+                    memcpy(pl->dcand[pl->ndcand++], tm.entries[i].parts[k].sha256, 65);
+                }
+            }
+            prep_cut_manifest_free(&tm);
+        } else {
+            pl->cand_lost = 1; /* cannot name them: a full scan */
+        }
+        prep_diags_free(&d1);
+    }
+    if (!e && exists) {
+        gc_step(); /* tmp now holds the full tree: its directories become the spare, or go */
+        if (spare_adopt(arch, tmp) != 0) cut_rm_rf(tmp);
+    }
+done:
+    if (lstat(tmp, &st) == 0) cut_rm_rf(tmp);
+    free(ts);
+    free(tg);
+    free(tmp);
+    free(final);
+    return e;
+}
+
+/* Removes leftovers of interrupted exports in ARCH (.tmp-*, .thin-*): we hold the lock. */
+static void archive_leftovers(const char *arch)
+{
+    DIR *dp = opendir(arch);
+    if (!dp) return;
+    struct dirent *de;
+    while ((de = readdir(dp))) {
+        if (strncmp(de->d_name, ".tmp-", 5) && strncmp(de->d_name, ".thin-", 6)) continue;
+        char *p = cut_join(arch, de->d_name);
+        cut_rm_rf(p);
+        free(p);
+    }
+    closedir(dp);
+}
+
+static int cmp_sha(const void *a, const void *b) { return memcmp(a, b, 64); }
+
+static int is_hex62(const char *s)
+{
+    for (int i = 0; i < 62; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+    return 1;
+}
+
+/* Removes what no tree needs from OUT.objetos/ (see above). keep_parts: the parts of m
+ * whose deflate chunks stay (the next cut shares most of them). */
+static prep_err pool_gc(pool *p, const prep_cut_manifest *m, size_t *files, uint64_t *bytes, prep_diags *d)
+{
+    size_t np = 0;
+    for (size_t i = 0; i < m->n; i++) np += m->entries[i].n_parts;
+    char(*parts)[64] = np ? prep_xcalloc(np, 64) : NULL;
+    np = 0;
+    for (size_t i = 0; i < m->n; i++)
+        for (size_t k = 0; k < m->entries[i].n_parts; k++) memcpy(parts[np++], m->entries[i].parts[k].sha256, 64);
+    if (np) qsort(parts, np, 64, cmp_sha);
+    prep_err e = PREP_OK;
+    for (int aa = 0; aa < 256 && !e; aa++) {
+        char *dir = cut_fmt("%s/%02x", p->dir, aa);
+        DIR *dp = opendir(dir);
+        if (!dp) {
+            if (errno != ENOENT) {
+                io_diag(d, dir, "reading");
+                e = PREP_ERR_IO;
+            }
+            free(dir);
+            continue;
+        }
+        int dfd = dirfd(dp);
+        char **nones = NULL;
+        size_t nn = 0;
+        struct dirent *de;
+        while ((de = readdir(dp))) {
+            const char *n = de->d_name;
+            size_t l = strlen(n);
+            if (l < 62 || !is_hex62(n)) continue;
+            const char *ext = n + 62;
+            if (!strcmp(ext, ".gz.none") || !strcmp(ext, ".br.none")) { /* judged once the objects are done */
+                nones = prep_xrealloc(nones, (nn + 1) * sizeof *nones);
+                nones[nn++] = prep_xstrdup(n);
+                continue;
+            }
+            struct stat st;
+            if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
+            int drop;
+            if (!strcmp(ext, ".dfl")) {
+                char sha[64];
+                snprintf(sha, sizeof sha, "%02x", aa);
+                memcpy(sha + 2, n, 62);
+                drop = !np || !bsearch(sha, parts, np, 64, cmp_sha);
+            } else if (!*ext || !strcmp(ext, ".gz") || !strcmp(ext, ".br")) {
+                drop = st.st_nlink == 1; /* only the pool links it */
+            } else {
+                continue;
+            }
+            if (!drop) continue;
+            gc_step();
+            if (unlinkat(dfd, n, 0) != 0 && errno != ENOENT) {
+                io_diag(d, dir, "removing an unused file from");
+                e = PREP_ERR_IO;
+                break;
+            }
+            (*files)++;
+            *bytes += (uint64_t)st.st_blocks * 512;
+        }
+        for (size_t i = 0; i < nn; i++) { /* a marker outlives no object */
+            char obj[63];
+            memcpy(obj, nones[i], 62);
+            obj[62] = 0;
+            struct stat st;
+            if (!e && fstatat(dfd, obj, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
+                gc_step();
+                if (unlinkat(dfd, nones[i], 0) == 0) (*files)++;
+            }
+            free(nones[i]);
+        }
+        free(nones);
+        closedir(dp);
+        free(dir);
+    }
+    free(parts);
+    return e;
+}
+
+/* The GC of the pool files the cuts thinned by this export linked (pool->cand): each one
+ * whose link count is now 1 is removed, with its markers. Scanning the whole pool (about
+ * 250,000 entries at Querétaro) cost more than the rest of the GC; the full scan
+ * (pool_gc) still runs after an interrupted export, every GC_FULL_EVERY cuts (which also
+ * removes the deflate chunks no longer used), and in plain mode. */
+#define GC_FULL_EVERY 16
+#define GC_PENDING_NAME "gc-pendiente"
+
+static prep_err pool_gc_targeted(pool *p, const prep_cut_manifest *m, size_t *files, uint64_t *bytes, prep_diags *d)
+{
+    /* The chunks of the thinned cuts' parts that the exported cut does not use. */
+    if (p->ndcand) {
+        size_t np = 0;
+        for (size_t i = 0; i < m->n; i++) np += m->entries[i].n_parts;
+        char(*parts)[64] = np ? prep_xcalloc(np, 64) : NULL;
+        np = 0;
+        for (size_t i = 0; i < m->n; i++)
+            for (size_t k = 0; k < m->entries[i].n_parts; k++) memcpy(parts[np++], m->entries[i].parts[k].sha256, 64);
+        if (np) qsort(parts, np, 64, cmp_sha);
+        qsort(p->dcand, p->ndcand, sizeof *p->dcand, cmp_sha);
+        for (size_t i = 0; i < p->ndcand; i++) {
+            if (i && !memcmp(p->dcand[i], p->dcand[i - 1], 64)) continue;
+            if (np && bsearch(p->dcand[i], parts, np, 64, cmp_sha)) continue;
+            char *f = cut_fmt("%s/%.2s/%s.dfl", p->dir, p->dcand[i], p->dcand[i] + 2);
+            gc_step();
+            if (unlink(f) == 0) (*files)++;
+            free(f);
+        }
+        free(parts);
+    }
+    if (p->ncand) qsort(p->cand, p->ncand, sizeof *p->cand, cmp_sha);
+    static const char *exts[] = {"", ".gz", ".br"};
+    for (size_t i = 0; i < p->ncand; i++) {
+        if (i && !memcmp(p->cand[i], p->cand[i - 1], 64)) continue;
+        for (int k = 0; k < 3; k++) {
+            char *f = cut_fmt("%s/%.2s/%s%s", p->dir, p->cand[i], p->cand[i] + 2, exts[k]);
+            struct stat st;
+            if (lstat(f, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1) {
+                gc_step();
+                if (unlink(f) != 0 && errno != ENOENT) {
+                    io_diag(d, f, "removing an unused file");
+                    free(f);
+                    return PREP_ERR_IO;
+                }
+                (*files)++;
+                *bytes += (uint64_t)st.st_blocks * 512;
+                if (k == 0)
+                    for (int t = 1; t < 3; t++) {
+                        char *nn = cut_fmt("%s%s.none", f, exts[t]);
+                        if (unlink(nn) == 0) (*files)++;
+                        free(nn);
+                    }
+            }
+            free(f);
+        }
+    }
+    return PREP_OK;
+}
+
+/* After the switch: the cuts up to seq that the archive lacks (the newest first: full
+ * within the window, thin below it), then the thinning of full cuts below the window
+ * that no served tree (sites, link mode) points into, then the pool's GC. */
+static prep_err archive_rest(pool *pl, const prep_cut_manifest *m, uint64_t seq, const uint64_t *seqs, size_t ns,
+                             const char *arch, const char *sites, const prep_cut_export_opts *o, int reclaim_only,
+                             prep_diags *d)
+{
+    prep_err e = PREP_OK;
+    uint64_t full_from = o->archive_full && seq > o->archive_full ? seq - o->archive_full + 1 : 1;
+    /* gc-pendiente: a GC was started and not finished (a kill, an error): scan it all. */
+    char *pending = cut_join(pl->dir, GC_PENDING_NAME);
+    struct stat pst;
+    int full_scan = lstat(pending, &pst) == 0 || !sites || reclaim_only || seq % GC_FULL_EVERY == 0;
+    if (o->archive_full && !o->copy) {
+        int fd = open(pending, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd >= 0) close(fd);
+        else full_scan = 1;
+    }
+    /* Trees still served in link mode point into their archived cut: never thinned. */
+    uint64_t *served = NULL;
+    size_t nserved = 0;
+    if (sites) {
+        DIR *dp = opendir(sites);
+        struct dirent *de;
+        while (dp && (de = readdir(dp))) {
+            uint64_t v;
+            if (parse_tree_name(de->d_name, &v) && nserved < PREP_CUT_INCOMING_MAX) {
+                served = prep_xrealloc(served, (nserved + 1) * sizeof *served);
+                served[nserved++] = v;
+            }
+        }
+        if (dp) closedir(dp);
+    }
+    size_t thinned = 0, made = 0;
+    for (size_t i = ns; i-- > 0 && !e;) {
+        uint64_t s = seqs[i];
+        if (s >= seq) continue;
+        /* A cut the store's retention pruned has no objects left: thin. */
+        int keep_full = s >= full_from && !cut_store_is_pruned(pl->store, s);
+        for (size_t k = 0; k < nserved && !keep_full; k++) keep_full = served[k] == s && !cut_store_is_pruned(pl->store, s);
+        char *at = cut_fmt("%s/%llu", arch, (unsigned long long)s);
+        struct stat st;
+        int missing = lstat(at, &st) != 0;
+        free(at);
+        if (missing && reclaim_only) continue; /* only frees space: archives nothing */
+        if (missing) gc_step(); /* a skipped cut: the hook proves the switch came first */
+        if (keep_full && reclaim_only) continue;
+        if (keep_full) {
+            int ex = 0;
+            e = archive_cut(pl, s, arch, o, 0, &ex, d);
+            made += !ex;
+        } else {
+            int did = 0;
+            e = archive_thin(pl, s, arch, &did, d);
+            thinned += did;
+        }
+    }
+    free(served);
+    if (!e && (made || thinned)) e = archive_fixups(pl, arch, d);
+    size_t files = 0;
+    uint64_t bytes = 0;
+    if (!e && o->archive_full && !o->copy) {
+        e = full_scan || pl->cand_lost ? pool_gc(pl, m, &files, &bytes, d) : pool_gc_targeted(pl, m, &files, &bytes, d);
+        if (!e) unlink(pending);
+    }
+    free(pending);
+    if (made || thinned || files)
+        cut_store_log(NULL, PREP_LOG_INFO,
+                      "export: archive of %s: %zu skipped cuts archived, %zu thinned to their manifest; %zu unused "
+                      "pool files removed (%llu bytes)",
+                      arch, made, thinned, files, (unsigned long long)bytes);
+    return e;
+}
+
 /* Puts the finished tree tmp in place as sites/<seq>, points out at it and writes the
  * map. out is absent, a symlink, or a previous plain export (exchanged, then removed). */
 static prep_err link_switch(const char *out, const char *base, const char *parent, const char *sites,
@@ -1255,12 +1733,12 @@ static prep_err link_switch(const char *out, const char *base, const char *paren
     /* 1. the tree: a rebuilt tree of the same cut replaces the old one in one exchange. */
     if (lstat(final, &st) != 0) {
         if (cut_rename(tmp, final) != 0) {
-            cut_diag(d, final, 0, 0, "io", "cannot rename into place: %s", strerror(errno));
+            io_diag(d, final, "renaming into");
             e = PREP_ERR_IO;
         }
     } else if (cut_hook("rename", final) != 0 ||
                renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) != 0) {
-        cut_diag(d, final, 0, 0, "io", "cannot swap the rebuilt tree in: %s", strerror(errno));
+        io_diag(d, final, "swapping in");
         e = PREP_ERR_IO;
     } /* else tmp holds the previous tree of this cut; the caller removes it */
     if (!e && cut_fsync_dir(sites) != 0) e = PREP_ERR_IO;
@@ -1268,29 +1746,29 @@ static prep_err link_switch(const char *out, const char *base, const char *paren
     if (!e) {
         unlink(ltmp);
         if (symlink(target, ltmp) != 0) {
-            cut_diag(d, ltmp, 0, 0, "io", "cannot create the link: %s", strerror(errno));
+            io_diag(d, ltmp, "creating the link");
             e = PREP_ERR_IO;
         } else if (lstat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
             /* A previous plain export: exchange, then remove the old directory. */
             if (cut_hook("rename", out) != 0 || renameat2(AT_FDCWD, ltmp, AT_FDCWD, out, RENAME_EXCHANGE) != 0) {
-                cut_diag(d, out, 0, 0, "io", "cannot swap the link in: %s", strerror(errno));
+                io_diag(d, out, "swapping the link in at");
                 e = PREP_ERR_IO;
             } else if (cut_rm_rf(ltmp) != 0) {
                 cut_store_log(NULL, PREP_LOG_WARN, "export: cannot remove the previous export %s", ltmp);
             }
         } else if (cut_rename(ltmp, out) != 0) {
-            cut_diag(d, out, 0, 0, "io", "cannot switch the link: %s", strerror(errno));
+            io_diag(d, out, "switching the link");
             e = PREP_ERR_IO;
         }
         if (e) unlink(ltmp);
     }
     if (!e && cut_fsync_dir(parent) != 0) {
-        cut_diag(d, parent, 0, 0, "io", "cannot fsync: %s", strerror(errno));
+        io_diag(d, parent, "syncing");
         e = PREP_ERR_IO;
     }
     /* 3. the map Apache reads (re-read by mod_rewrite when its mtime changes). */
     if (!e && cut_write_atomic(map, line, strlen(line), 0444) != 0) {
-        cut_diag(d, map, 0, 0, "io", "cannot write: %s", strerror(errno));
+        io_diag(d, map, "writing");
         e = PREP_ERR_IO;
     }
     if (!e) {
@@ -1308,13 +1786,9 @@ static prep_err link_switch(const char *out, const char *base, const char *paren
     return e;
 }
 
-prep_err prep_cut_export(const char *store, const char *out_in, const prep_cut_export_opts *o, prep_diags *d)
+static prep_err export_run(const char *store, const char *out_in, const prep_cut_export_opts *o, int reclaim_first,
+                           prep_diags *d)
 {
-    prep_cut_export_opts def;
-    if (!o) {
-        prep_cut_export_opts_init(&def);
-        o = &def;
-    }
     char *out = prep_xstrdup(out_in);
     size_t ol = strlen(out);
     while (ol > 1 && out[ol - 1] == '/') out[--ol] = 0;
@@ -1370,7 +1844,7 @@ prep_err prep_cut_export(const char *store, const char *out_in, const prep_cut_e
     if ((e = pool_open(&pl, out, store, d))) goto out;
     if (o->link) {
         if (cut_mkdir(sites) != 0) {
-            cut_diag(d, sites, 0, 0, "io", "cannot create: %s", strerror(errno));
+            io_diag(d, sites, "creating");
             e = PREP_ERR_IO;
             goto out;
         }
@@ -1379,7 +1853,7 @@ prep_err prep_cut_export(const char *store, const char *out_in, const prep_cut_e
     }
     cut_rm_rf(tmp);
     if (cut_mkdir(tmp) != 0) {
-        cut_diag(d, tmp, 0, 0, "io", "cannot create: %s", strerror(errno));
+        io_diag(d, tmp, "creating");
         e = PREP_ERR_IO;
         goto out;
     }
@@ -1391,18 +1865,21 @@ prep_err prep_cut_export(const char *store, const char *out_in, const prep_cut_e
     if (!shallow && (e = write_tree(&pl, &m, sig, sl, tmp, o, 1, d))) goto out;
     if (o->archive) {
         if (cut_mkdir(arch) != 0) {
-            cut_diag(d, arch, 0, 0, "io", "cannot create: %s", strerror(errno));
+            io_diag(d, arch, "creating");
             e = PREP_ERR_IO;
             goto out;
         }
+        archive_leftovers(arch);
         if ((e = cut_store_list(store, &seqs, &ns, d))) goto out;
+        /* After a full disk: the retention first (thinning, GC), then the new cut. */
+        if (reclaim_first && o->archive_full &&
+            (e = archive_rest(&pl, &m, seq, seqs, ns, arch, o->link ? sites : NULL, o, 1, d)))
+            goto out;
+        /* The exported cut first: the cuts it skipped (a backlog after an outage or a
+         * full disk) are archived after the switch (archive_rest), so the public site
+         * never waits for older cuts. */
         int existed = 0;
-        for (size_t i = 0; i < ns && !e; i++)
-            if (seqs[i] <= seq) {
-                int ex = 0;
-                e = archive_cut(&pl, seqs[i], arch, o, shallow && seqs[i] == seq, &ex, d);
-                if (seqs[i] == seq) existed = ex;
-            }
+        e = archive_cut(&pl, seq, arch, o, shallow, &existed, d);
         /* The served files of a tree already there are re-checked all the same. */
         if (!e && shallow && existed) e = write_tree(&pl, &m, sig, sl, NULL, o, 1, d);
         if (!e) e = archive_fixups(&pl, arch, d);
@@ -1415,7 +1892,7 @@ prep_err prep_cut_export(const char *store, const char *out_in, const prep_cut_e
         free(link_to);
         free(lp);
         if (r != 0) {
-            cut_diag(d, tmp, 0, 0, "io", "cannot link cortes/: %s", strerror(errno));
+            io_diag(d, tmp, "linking cortes/ in");
             e = PREP_ERR_IO;
             goto out;
         }
@@ -1436,23 +1913,27 @@ prep_err prep_cut_export(const char *store, const char *out_in, const prep_cut_e
         if ((e = link_switch(out, base, parent, sites, tmp, seq, o->keep, d))) goto out;
     } else if (lstat(out, &st) != 0) {
         if (cut_rename(tmp, out) != 0) {
-            cut_diag(d, out, 0, 0, "io", "cannot rename into place: %s", strerror(errno));
+            io_diag(d, out, "renaming into");
             e = PREP_ERR_IO;
             goto out;
         }
     } else {
         if (cut_hook("rename", out) != 0 || renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_EXCHANGE) != 0) {
-            cut_diag(d, out, 0, 0, "io", "cannot swap the new export in: %s", strerror(errno));
+            io_diag(d, out, "swapping the new export in at");
             e = PREP_ERR_IO;
             goto out;
         }
         /* tmp now holds the previous export. */
     }
     if (cut_fsync_dir(parent) != 0) {
+        io_diag(d, parent, "syncing");
         e = PREP_ERR_IO;
         goto out;
     }
     cut_store_log(NULL, PREP_LOG_INFO, "cut %llu exported to %s (%zu files)", (unsigned long long)seq, out, m.n);
+    /* The site is on the new cut: now the skipped cuts, the retention, the GC. A failure
+     * here is reported; the next export finishes the job. */
+    if (o->archive) e = archive_rest(&pl, &m, seq, seqs, ns, arch, o->link ? sites : NULL, o, 0, d);
 out:
     if (!e && pl.repaired)
         cut_store_log(NULL, PREP_LOG_WARN, "export: %zu exported files had been changed on disk and were replaced",
@@ -1467,5 +1948,36 @@ out:
     free(tmp);
     free(arch);
     free(sites);
+    return e;
+}
+
+prep_err prep_cut_export(const char *store, const char *out_in, const prep_cut_export_opts *o, prep_diags *d)
+{
+    prep_cut_export_opts def;
+    if (!o) {
+        prep_cut_export_opts_init(&def);
+        o = &def;
+    }
+    g_nospace = 0;
+    prep_err e = export_run(store, out_in, o, 0, d);
+    /* A full disk before the switch: the retention normally runs after the switch, so
+     * without this the site would stay on the old cut for as long as the disk is full.
+     * Free what the retention allows (never what is served), then try once more. */
+    if (e == PREP_ERR_IO && g_nospace && o->archive && o->archive_full) {
+        cut_store_log(NULL, PREP_LOG_WARN, "export: no space left for the new cut; applying the retention first "
+                                           "and trying again");
+        g_nospace = 0;
+        prep_diags retry;
+        prep_diags_init(&retry);
+        e = export_run(store, out_in, o, 1, &retry);
+        if (!e) { /* the first failure stays in d, reported as recovered */
+            cut_diag(d, out_in, 0, 0, "recovered", "the export succeeded after the retention freed space");
+        } else {
+            for (size_t i = 0; i < retry.n; i++)
+                prep_diags_add(d, retry.v[i].file, retry.v[i].line, retry.v[i].col, retry.v[i].kind, "%s",
+                               retry.v[i].msg);
+        }
+        prep_diags_free(&retry);
+    }
     return e;
 }

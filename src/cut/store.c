@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -923,4 +925,151 @@ int cut_entry_assemble_check(const char *root, const prep_cut_entry *e, const ch
         return -1;
     }
     return 0;
+}
+
+/* ---------------------------------------------------------------- retention (GC)
+ * prep_cut_store_gc: the objects of cuts older than the keep newest up to the active one
+ * are removed, their manifests and signatures stay (the chain stays verifiable, and a
+ * manifest patch's base is the active manifest). A cut whose objects may be gone is
+ * marked first with cuts/<seq>/pruned (written atomically and fsynced before any object
+ * is removed), so prep verify checks its signature and chain but not its objects. An
+ * object is removed only when no unmarked cut (the kept ones, the active one, and any
+ * finished but not yet activated cut above it) names it, so nothing the active cut or
+ * the chain needs can go; a kill at any point leaves extra objects the next GC removes.
+ * Test hook: PREP_STORE_GC_KILL_AFTER=N raises SIGKILL before the (N+1)th mark or removal. */
+static long g_sgc_kill = -2;
+
+static void store_gc_step(void)
+{
+    if (g_sgc_kill == -2) {
+        const char *v = getenv("PREP_STORE_GC_KILL_AFTER");
+        g_sgc_kill = v && *v ? strtol(v, NULL, 10) : -1;
+    }
+    if (g_sgc_kill < 0) return;
+    if (g_sgc_kill-- == 0) raise(SIGKILL);
+}
+
+int cut_store_is_pruned(const char *root, uint64_t seq)
+{
+    char *p = cut_fmt("%s/cuts/%llu/%s", root, (unsigned long long)seq, CUT_PRUNED_NAME);
+    struct stat st;
+    int r = lstat(p, &st) == 0 && S_ISREG(st.st_mode);
+    free(p);
+    return r;
+}
+
+static int cmp_sha64(const void *a, const void *b) { return memcmp(a, b, 64); }
+
+static void store_gc_diag(prep_diags *d, const char *path, const char *verb)
+{
+    int er = errno;
+    if (er == ENOSPC)
+        cut_diag(d, path, 0, 0, "io", "no space left on device (or no free inode) while %s %s", verb, path);
+    else
+        cut_diag(d, path, 0, 0, "io", "%s while %s %s", strerror(er), verb, path);
+}
+
+prep_err prep_cut_store_gc(const char *root, unsigned keep, prep_cut_gc_result *r, prep_diags *d)
+{
+    memset(r, 0, sizeof *r);
+    if (keep < 1) {
+        cut_diag(d, root, 0, 0, "usage", "the store keeps the objects of at least the active cut (keep >= 1)");
+        return PREP_ERR_USAGE;
+    }
+    cut_store s;
+    prep_err e = cut_store_open(&s, root, 0, d);
+    if (e) return e;
+    prep_cut_active a;
+    uint64_t *seqs = NULL;
+    size_t ns = 0;
+    char(*keepv)[64] = NULL;
+    size_t nk = 0, capk = 0;
+    e = cut_active_read_path(root, &a, d);
+    if (e == PREP_ERR_NOTFOUND) { /* nothing active: nothing to collect */
+        e = PREP_OK;
+        goto out;
+    }
+    if (e || (e = cut_store_list(root, &seqs, &ns, d))) goto out;
+    uint64_t cutoff = a.seq > keep ? a.seq - keep + 1 : 1;
+    /* 1. mark the cuts below the window (before any object goes) */
+    for (size_t i = 0; i < ns && !e; i++) {
+        if (seqs[i] >= cutoff || cut_store_is_pruned(root, seqs[i])) continue;
+        char *p = cut_fmt("%s/cuts/%llu/%s", root, (unsigned long long)seqs[i], CUT_PRUNED_NAME);
+        static const char note[] = "objects removed by the store's retention (prep_cut_store_gc); "
+                                   "manifest and signature kept\n";
+        store_gc_step();
+        if (cut_write_atomic(p, note, sizeof note - 1, 0444) != 0) {
+            store_gc_diag(d, p, "writing");
+            e = PREP_ERR_IO;
+        } else {
+            r->cuts_pruned++;
+        }
+        free(p);
+    }
+    if (e) goto out;
+    /* 2. the objects every unmarked cut names */
+    for (size_t i = 0; i < ns && !e; i++) {
+        if (seqs[i] < cutoff && cut_store_is_pruned(root, seqs[i])) continue;
+        prep_cut_manifest m;
+        if ((e = cut_store_read_cut(root, seqs[i], NULL, &m, NULL, NULL, d))) break;
+        for (size_t k = 0; k < m.n; k++)
+            for (size_t j = 0; j < cut_entry_nobj(&m.entries[k]); j++) {
+                if (nk == capk) {
+                    capk = capk ? capk * 2 : 4096;
+                    keepv = prep_xrealloc(keepv, capk * 64);
+                }
+                memcpy(keepv[nk++], cut_entry_obj_sha(&m.entries[k], j), 64);
+            }
+        prep_cut_manifest_free(&m);
+    }
+    if (e) goto out;
+    if (nk) qsort(keepv, nk, 64, cmp_sha64);
+    /* 3. remove every other object */
+    for (int aa = 0; aa < 256 && !e; aa++) {
+        char *dir = cut_fmt("%s/objects/%02x", root, aa);
+        DIR *dp = opendir(dir);
+        if (!dp) {
+            if (errno != ENOENT) {
+                store_gc_diag(d, dir, "reading");
+                e = PREP_ERR_IO;
+            }
+            free(dir);
+            continue;
+        }
+        struct dirent *de;
+        int removed = 0;
+        while ((de = readdir(dp))) {
+            if (strlen(de->d_name) != 62) continue;
+            char sha[64];
+            snprintf(sha, sizeof sha, "%02x", aa);
+            memcpy(sha + 2, de->d_name, 62);
+            if (nk && bsearch(sha, keepv, nk, 64, cmp_sha64)) continue;
+            struct stat st;
+            if (fstatat(dirfd(dp), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
+            store_gc_step();
+            if (unlinkat(dirfd(dp), de->d_name, 0) != 0) {
+                store_gc_diag(d, dir, "removing an object from");
+                e = PREP_ERR_IO;
+                break;
+            }
+            removed = 1;
+            r->objects_removed++;
+            r->bytes_removed += (uint64_t)st.st_size;
+        }
+        closedir(dp);
+        if (removed && cut_fsync_dir(dir) != 0) {
+            store_gc_diag(d, dir, "syncing");
+            e = PREP_ERR_IO;
+        }
+        free(dir);
+    }
+    if (!e && (r->cuts_pruned || r->objects_removed))
+        cut_store_log(root, PREP_LOG_INFO, "gc: %zu cuts below %llu pruned to their manifest; %zu objects removed (%llu bytes)",
+                      r->cuts_pruned, (unsigned long long)cutoff, r->objects_removed,
+                      (unsigned long long)r->bytes_removed);
+out:
+    free(keepv);
+    free(seqs);
+    cut_store_close(&s);
+    return e;
 }

@@ -117,7 +117,7 @@ out:
 
 /* Signature, parse, mode and objects of one stored cut. m is filled (owned) on success
  * of the signed part, even if objects fail. Returns 0 if all is well. */
-static int verify_one(const char *root, uint64_t seq, const prep_cut_policy *pol, seenset *seen,
+static int verify_one(const char *root, uint64_t seq, const prep_cut_policy *pol, seenset *seen, int pruned,
                       prep_cut_verify_result *r, prep_cut_manifest *m, prep_diags *d)
 {
     char *sig = NULL;
@@ -134,7 +134,9 @@ static int verify_one(const char *root, uint64_t seq, const prep_cut_policy *pol
     if (e) return -1;
     int bad = 0;
     r->cuts++;
-    for (size_t i = 0; i < m->n; i++) {
+    /* A cut the store's retention pruned (prep_cut_store_gc) keeps only its signed
+     * manifest: signature, parse and chain are checked, its objects are not. */
+    for (size_t i = 0; i < m->n && !pruned; i++) {
         const prep_cut_entry *en = &m->entries[i];
         int parts_bad = 0;
         for (size_t j = 0; j < cut_entry_nobj(en); j++) {
@@ -219,7 +221,9 @@ prep_err prep_cut_verify(const char *store, uint64_t seq, const prep_cut_policy 
     r->first = seqs[lo];
     for (size_t i = lo; i < hi; i++) {
         uint64_t s = seqs[i];
-        int ok = verify_one(store, s, pol, &seen, r, &cur, d) == 0;
+        /* Never for the active cut (or above): its objects are always checked. */
+        int pruned = have_active && s < a.seq && cut_store_is_pruned(store, s);
+        int ok = verify_one(store, s, pol, &seen, pruned, r, &cur, d) == 0;
         if (!ok) bad = 1;
         if (!cur.raw) { /* signature or parse failed: the chain cannot be followed through it */
             prep_cut_manifest_free(&prev);
