@@ -107,38 +107,32 @@ fail:
     return -1;
 }
 
-/* ACTAS_CAPTURADAS and ACTAS_CONTABILIZADAS of election e in the active cut's database,
- * or -1 when the store has no such cut or file (a cut made with --from, an empty store). */
-static int previous_counts(const cutter *c, uint32_t e, int64_t *cap, int64_t *cont)
+/* ACTAS_CAPTURADAS and ACTAS_CONTABILIZADAS of election e in the database of the active
+ * cut (manifest m), or -1 when that cut has no such file (a cut made with --from). */
+static int previous_counts(const cutter *c, const prep_cut_manifest *m, uint32_t e, int64_t *cap, int64_t *cont)
 {
-    prep_diags d;
-    prep_diags_init(&d);
-    prep_cut_manifest m;
-    int rc = -1;
-    if (prep_cut_load(c->store, 0, &m, &d) != PREP_OK) goto out;
     char path[256];
     snprintf(path, sizeof path, "base-de-datos/%s.csv", c->cat->elections[e].id);
-    const prep_cut_entry *en = prep_cut_manifest_find(&m, path);
+    const prep_cut_entry *en = prep_cut_manifest_find(m, path);
     char obj[4096];
-    if (en && !en->n_parts && !prep_cut_object_path(c->store, en->sha256, obj, sizeof obj)) {
-        FILE *f = fopen(obj, "rb");
-        if (f) {
-            /* the header block is in the first lines: 64 KiB hold it */
-            char *buf = prep_xmalloc(65536);
-            size_t n = fread(buf, 1, 65536, f);
-            fclose(f);
-            prep_actas_header h;
-            if (prep_actas_read_header(path, buf, n, &h, &d) == PREP_OK) {
-                const char *vc = prep_actas_header_value(&h, 3), *vn = prep_actas_header_value(&h, 5);
-                if (vc && vn && !prep_parse_i64(vc, cap) && !prep_parse_i64(vn, cont)) rc = 0;
-                prep_actas_header_free(&h);
-            }
-            free(buf);
-        }
+    if (!en || en->n_parts || prep_cut_object_path(c->store, en->sha256, obj, sizeof obj)) return -1;
+    FILE *f = fopen(obj, "rb");
+    if (!f) return -1;
+    /* the header block is in the first lines: 64 KiB hold it */
+    char *buf = prep_xmalloc(65536);
+    size_t n = fread(buf, 1, 65536, f);
+    fclose(f);
+    int rc = -1;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_actas_header h;
+    if (prep_actas_read_header(path, buf, n, &h, &d) == PREP_OK) {
+        const char *vc = prep_actas_header_value(&h, 3), *vn = prep_actas_header_value(&h, 5);
+        if (vc && vn && !prep_parse_i64(vc, cap) && !prep_parse_i64(vn, cont)) rc = 0;
+        prep_actas_header_free(&h);
     }
-    prep_cut_manifest_free(&m);
-out:
     prep_diags_free(&d);
+    free(buf);
     return rc;
 }
 
@@ -161,9 +155,14 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     if (e) return e;
     /* counts never go backwards without a reason (a truncated captures file would) */
     size_t decreased = 0;
-    for (uint32_t el = 0; el < c->cat->n_elections; el++) {
+    prep_cut_manifest am; /* the active cut's manifest, read once for every election */
+    prep_diags ld;
+    prep_diags_init(&ld);
+    int have_active = prep_cut_load(c->store, 0, &am, &ld) == PREP_OK;
+    prep_diags_free(&ld);
+    for (uint32_t el = 0; have_active && el < c->cat->n_elections; el++) {
         int64_t pc, pn;
-        if (previous_counts(c, el, &pc, &pn)) continue;
+        if (previous_counts(c, &am, el, &pc, &pn)) continue;
         prep_summary sum;
         prep_tally_summary(c->tally, el, 0, &sum);
         char path[4096];
@@ -184,6 +183,7 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
                                 fig[k].name, (long long)fig[k].was, (long long)fig[k].now);
             }
     }
+    if (have_active) prep_cut_manifest_free(&am);
     if (decreased && !c->override_reason) return PREP_ERR_VERIFY;
     c->applied_until = at;
     if (instant == PREP_TIME_NONE) instant = at;
