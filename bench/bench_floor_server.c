@@ -113,7 +113,7 @@ int main(int argc, char **argv)
 
     SSL_CTX *ctx = NULL;
     if (cert) {
-        /* As prep serve's TLS context (src/serve/tls.c): prep's one TLS policy
+        /* As prep serve's TLS context (src/http/tls.c): prep's one TLS policy
          * (include/prep/tls.h: versions, ciphers, groups), read ahead. */
         ctx = SSL_CTX_new(TLS_server_method());
         if (!ctx || prep_tls_server_policy(ctx, NULL) != PREP_OK ||

@@ -170,19 +170,19 @@ static uint64_t crawl(prep_serve_version *v, const char *store, const char *ae, 
     for (size_t i = 0; i < m.n; i++) {
         char path[2048];
         snprintf(path, sizeof path, "/%s", m.entries[i].path);
-        prep_serve_request q;
+        prep_http_request q;
         memset(&q, 0, sizeof q);
         q.method = PREP_HTTP_GET;
         q.path = (prep_http_slice){path, strlen(path)};
         q.accept_encoding = (prep_http_slice){ae, ae ? strlen(ae) : 0};
         q.now = PREP_TIME_NONE;
-        prep_serve_response r;
+        prep_http_response r;
         prep_serve_respond(v, &q, &r);
         if (m.entries[i].n_parts) {
             sum += r.body_len;
             (*n)++;
         }
-        prep_serve_response_done(&r);
+        prep_http_response_done(&r);
     }
     prep_cut_manifest_free(&m);
     prep_diags_free(&d);

@@ -1,5 +1,5 @@
 /* libFuzzer target: the listen-address parser shared by prep serve (--listen,
- * --tls-listen) and the institute's pull links (prep_serve_parse_addr, src/serve/server.c).
+ * --tls-listen) and the institute's pull links (prep_http_parse_addr, src/http/server.c).
  * Checks: no crash or leak (ASan); a refusal is PREP_ERR_USAGE with a "listen" diag naming
  * the input; an acceptance is an IPv4 or IPv6 socket address of the right length whose
  * port is the one written, and that address printed back ("A:P" or "[A]:P") parses to
@@ -19,7 +19,7 @@ static int parse(const char *s, struct sockaddr_storage *sa, socklen_t *len)
 {
     prep_diags d;
     prep_diags_init(&d);
-    prep_err e = prep_serve_parse_addr(s, sa, len, &d);
+    prep_err e = prep_http_parse_addr(s, sa, len, &d);
     if (e != PREP_OK && e != PREP_ERR_USAGE) abort();
     if (e != PREP_OK) {
         const prep_diag *g = prep_diags_find(&d, "listen");

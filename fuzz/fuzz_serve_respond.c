@@ -105,7 +105,7 @@ static prep_http_slice next_line(const uint8_t **p, const uint8_t *end)
     return s;
 }
 
-static int has_field(const prep_serve_response *r, const char *name)
+static int has_field(const prep_http_response *r, const char *name)
 {
     for (size_t i = 0; i < r->n_fields; i++)
         if (r->fields[i].name_len == strlen(name) && !memcmp(r->fields[i].name, name, r->fields[i].name_len))
@@ -117,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!g_v) setup();
     const uint8_t *p = data, *end = data + size;
-    prep_serve_request q;
+    prep_http_request q;
     memset(&q, 0, sizeof q);
     prep_http_slice m = next_line(&p, end);
     q.method = !m.p ? PREP_HTTP_GET
@@ -137,13 +137,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         b[now.len] = 0;
         q.now = OPEN + strtol(b, NULL, 10);
     }
-    prep_serve_response r;
+    prep_http_response r;
     prep_serve_respond(g_v, &q, &r);
     static const int ok[] = {200, 206, 301, 304, 400, 404, 405, 406, 414, 416, 503};
     int found = 0;
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) found |= ok[i] == r.status;
     if (!found) abort();
-    if (!r.h1_head || r.h1_head_len < 17 || r.n_fields > PREP_SERVE_MAX_FIELDS) abort();
+    if (!r.h1_head || r.h1_head_len < 17 || r.n_fields > PREP_HTTP_MAX_FIELDS) abort();
     char sl[32];
     snprintf(sl, sizeof sl, "HTTP/1.1 %d ", r.status);
     if (memcmp(r.h1_head, sl, strlen(sl)) != 0) abort();
@@ -171,7 +171,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (r.status == 206) {
         /* content-range agrees with the body; for the CSV the body is its exact slice */
-        const prep_serve_field *cr = NULL;
+        const prep_http_field *cr = NULL;
         for (size_t i = 0; i < r.n_fields; i++)
             if (r.fields[i].name_len == 13 && !memcmp(r.fields[i].name, "content-range", 13)) cr = &r.fields[i];
         if (!cr || cr->value_len > 80) abort();
@@ -185,6 +185,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (n != sizeof csv || memcmp(r.body, csv + a, (size_t)r.body_len) != 0) abort();
         }
     }
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     return 0;
 }

@@ -32,14 +32,16 @@
 typedef int (*prep_pull_authorize_fn)(void *ctx, const char *token, char id_out[64]);
 
 typedef struct prep_pull_server_opts {
-    const char *listen;    /* "127.0.0.1:9443" or "[::1]:9443" (borrowed; prep_serve_parse_addr) */
+    const char *listen;    /* "127.0.0.1:9443" or "[::1]:9443" (borrowed; prep_http_parse_addr) */
     const char *tls_cert;  /* PEM files (borrowed); NULL = plain HTTP (tests, or behind a TLS front) */
     const char *tls_key;
     const char *store;     /* the institute's store (borrowed) */
     prep_pull_authorize_fn authorize;
     void *ctx;
-    int max_conns;         /* concurrent connections; default 4096 (a thread each, 256 KiB stacks) */
-    int timeout_s;         /* per read/write; default 30 */
+    int max_conns;         /* concurrent connections; default 4096 (at the cap the oldest one
+                            * without a complete request is shed, else a new one is refused) */
+    int threads;           /* event loops; default 2 */
+    int timeout_s;         /* keep-alive idle and stalled writes; default 30 */
     int head_timeout_s;    /* the TLS handshake and each request head must be complete this long after
                             * they are awaited, however the bytes trickle in; default 10 */
     int max_conns_per_addr; /* connections from one IPv4 address or one IPv6 /64; default 16 */
@@ -48,7 +50,12 @@ typedef struct prep_pull_server_opts {
 
 typedef struct prep_pull_server prep_pull_server; /* opaque */
 
-/* Binds and starts serving on its own threads. *out owned (prep_pull_server_stop).
+/* Binds and starts serving on its own event loops: the http part's server core, with the
+ * same limits, deadlines, per-address caps and TLS policy as prep serve
+ * (docs/internals/serve.md "Network layer"); HTTP/1.1 and, over TLS, HTTP/2. Over a
+ * limit a plain connection is answered 503 with the reason, a TLS one reset. The access
+ * log (o->log, combined format) names the broadcaster and never writes its token.
+ * *out owned (prep_pull_server_stop).
  * The bound port (useful with port 0) via prep_pull_server_port. */
 prep_err prep_pull_server_start(const prep_pull_server_opts *o, prep_pull_server **out, prep_diags *d);
 int prep_pull_server_port(const prep_pull_server *s);

@@ -1,5 +1,5 @@
 /* prep core: the one TLS policy of every server prep runs (docs/internals/serve.md "TLS",
- * docs/delivery.md "Pull"). Used by prep serve (src/serve/tls.c), the institute's pull
+ * docs/delivery.md "Pull"). Used by prep serve (src/http/tls.c), the institute's pull
  * links (src/deliver/pull_server.c) and the benchmark servers that mirror them.
  *
  * It lives in core, not in serve, because the DESIGN's `http` part (the server core both

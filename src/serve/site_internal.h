@@ -195,7 +195,7 @@ struct prep_serve_version {
     char hsts[48];
     size_t hsts_len;
     char *h1_common;   /* owned: x-prep-corte and the security fields as HTTP/1.1 lines,
-                        * sent after every prebuilt head (prep_serve_response.h1_common) */
+                        * sent after every prebuilt head (prep_http_response.h1_common) */
     size_t h1_common_len;
     /* the waiting page (empty version, live cut before the window opens) */
     char *wait_page;
@@ -219,21 +219,21 @@ struct prep_serve_version {
 };
 
 /* The fields every response carries last: x-prep-corte and the security fields. Appends
- * to f (*n updated, at most PREP_SERVE_MAX_FIELDS). seq_str may point elsewhere (archive). */
-void site_common_fields(const prep_serve_version *v, const char *seq_str, prep_serve_field *f, size_t *n);
+ * to f (*n updated, at most PREP_HTTP_MAX_FIELDS). seq_str may point elsewhere (archive). */
+void site_common_fields(const prep_serve_version *v, const char *seq_str, prep_http_field *f, size_t *n);
 /* (Re)builds v->h1_common from v->seq_str. PREP_ERR_NOMEM. */
 prep_err site_common_block(prep_serve_version *v);
 /* The fields of a representation's 200 (or 304) before the common ones (site_file_fields
  * without site_common_fields). */
 void site_file_own_fields(const char *ctype, int compressible, int rep, const char *etag, size_t etag_len,
-                          const char *cc, int not_modified, prep_serve_field *f, size_t *n);
+                          const char *cc, int not_modified, prep_http_field *f, size_t *n);
 /* Fields of a 200 (or 304 when not_modified) of one representation, content-length
  * excluded; ctype, etag and cc borrowed. */
 void site_file_fields(const prep_serve_version *v, const char *seq_str, const char *ctype, int compressible,
                       int rep, const char *etag, size_t etag_len, const char *cc, int not_modified,
-                      prep_serve_field *f, size_t *n);
+                      prep_http_field *f, size_t *n);
 /* Appends "HTTP/1.1 STATUS REASON\r\n", the fields and, when with_len, content-length. */
-prep_err site_build_head(prep_buf *b, int status, const prep_serve_field *f, size_t n, int with_len,
+prep_err site_build_head(prep_buf *b, int status, const prep_http_field *f, size_t n, int with_len,
                          uint64_t len);
 const char *site_reason(int status);
 /* Assembles one file (plain object or parts) from store into dst (size bytes) and checks

@@ -88,7 +88,7 @@ const site_head *site_head_get(prep_serve_version *v, site_file *f, int k, uint6
     if (h) return h;
     prep_buf b;
     prep_buf_init(&b, 1 << 16);
-    prep_serve_field fl[PREP_SERVE_MAX_FIELDS];
+    prep_http_field fl[PREP_HTTP_MAX_FIELDS];
     size_t n = 0;
     const site_rep *r = &f->rep[k];
     /* Without x-prep-corte and the security fields: the version's h1_common follows. */

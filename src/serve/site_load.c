@@ -86,12 +86,12 @@ const char *site_reason(int status)
 /* ---------------------------------------------------------------- fields and heads */
 #define FLD(f, n, nm, val, vlen) \
     do { \
-        if (*(n) < PREP_SERVE_MAX_FIELDS) \
-            (f)[(*(n))++] = (prep_serve_field){nm, sizeof nm - 1, (val), (vlen)}; \
+        if (*(n) < PREP_HTTP_MAX_FIELDS) \
+            (f)[(*(n))++] = (prep_http_field){nm, sizeof nm - 1, (val), (vlen)}; \
     } while (0)
 #define FLDS(f, n, nm, lit) FLD(f, n, nm, lit, sizeof lit - 1)
 
-void site_common_fields(const prep_serve_version *v, const char *seq_str, prep_serve_field *f, size_t *n)
+void site_common_fields(const prep_serve_version *v, const char *seq_str, prep_http_field *f, size_t *n)
 {
     FLD(f, n, "x-prep-corte", seq_str, strlen(seq_str));
     if (v->hsts_len) FLD(f, n, "strict-transport-security", v->hsts, v->hsts_len);
@@ -102,7 +102,7 @@ void site_common_fields(const prep_serve_version *v, const char *seq_str, prep_s
 
 prep_err site_common_block(prep_serve_version *v)
 {
-    prep_serve_field f[8];
+    prep_http_field f[8];
     size_t n = 0;
     site_common_fields(v, v->seq_str, f, &n);
     prep_buf b;
@@ -125,14 +125,14 @@ prep_err site_common_block(prep_serve_version *v)
 
 void site_file_fields(const prep_serve_version *v, const char *seq_str, const char *ctype, int compressible,
                       int rep, const char *etag, size_t etag_len, const char *cc, int not_modified,
-                      prep_serve_field *f, size_t *n)
+                      prep_http_field *f, size_t *n)
 {
     site_file_own_fields(ctype, compressible, rep, etag, etag_len, cc, not_modified, f, n);
     site_common_fields(v, seq_str, f, n);
 }
 
 void site_file_own_fields(const char *ctype, int compressible, int rep, const char *etag, size_t etag_len,
-                          const char *cc, int not_modified, prep_serve_field *f, size_t *n)
+                          const char *cc, int not_modified, prep_http_field *f, size_t *n)
 {
     if (!not_modified) {
         FLD(f, n, "content-type", ctype, strlen(ctype));
@@ -145,7 +145,7 @@ void site_file_own_fields(const char *ctype, int compressible, int rep, const ch
     if (!not_modified && rep == REP_ID) FLDS(f, n, "accept-ranges", "bytes");
 }
 
-prep_err site_build_head(prep_buf *b, int status, const prep_serve_field *f, size_t n, int with_len,
+prep_err site_build_head(prep_buf *b, int status, const prep_http_field *f, size_t n, int with_len,
                          uint64_t len)
 {
     prep_err e = prep_buf_printf(b, "HTTP/1.1 %d %s\r\n", status, site_reason(status));

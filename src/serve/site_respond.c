@@ -5,7 +5,7 @@
  * If-None-Match, Range/If-Range. For a 200 or 304 of an in-memory file the HTTP/1.1
  * head is the one prebuilt at load; every other answer builds its head into storage the
  * response owns. Thread-safe: the version is read-only, the archive cache is under a
- * mutex, the response holds a reference to its version until prep_serve_response_done. */
+ * mutex, the response holds a reference to its version until prep_http_response_done. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +23,9 @@ typedef struct site_owned {
     char seq[24];
 } site_owned;
 
-static site_owned *owned(prep_serve_response *r)
+static void site_response_done(prep_http_response *r);
+
+static site_owned *owned(prep_http_response *r)
 {
     if (!r->_owned) r->_owned = calloc(1, sizeof(site_owned));
     return r->_owned;
@@ -54,12 +56,12 @@ static const char *error_body(int status)
 static const char nomem_head[] = "HTTP/1.1 503 Service Unavailable\r\ncache-control: no-cache\r\n"
                                  "retry-after: 5\r\ncontent-length: 0\r\n";
 
-static void answer_nomem(prep_serve_response *r)
+static void answer_nomem(prep_http_response *r)
 {
     r->status = 503;
     r->n_fields = 0;
-    r->fields[r->n_fields++] = (prep_serve_field){"cache-control", 13, "no-cache", 8};
-    r->fields[r->n_fields++] = (prep_serve_field){"retry-after", 11, "5", 1};
+    r->fields[r->n_fields++] = (prep_http_field){"cache-control", 13, "no-cache", 8};
+    r->fields[r->n_fields++] = (prep_http_field){"retry-after", 11, "5", 1};
     r->h1_head = nomem_head;
     r->h1_head_len = sizeof nomem_head - 1;
     r->body = NULL;
@@ -68,7 +70,7 @@ static void answer_nomem(prep_serve_response *r)
 }
 
 /* Builds r->h1_head from r->status, r->fields and (when with_len) r->body_len. */
-static void finish_head(prep_serve_response *r, int with_len)
+static void finish_head(prep_http_response *r, int with_len)
 {
     site_owned *o = owned(r);
     prep_buf b;
@@ -85,20 +87,20 @@ static void finish_head(prep_serve_response *r, int with_len)
 
 #define ADD(r, nm, val, vlen) \
     do { \
-        if ((r)->n_fields < PREP_SERVE_MAX_FIELDS) \
-            (r)->fields[(r)->n_fields++] = (prep_serve_field){nm, sizeof nm - 1, (val), (vlen)}; \
+        if ((r)->n_fields < PREP_HTTP_MAX_FIELDS) \
+            (r)->fields[(r)->n_fields++] = (prep_http_field){nm, sizeof nm - 1, (val), (vlen)}; \
     } while (0)
 
 /* An error (or redirect) page: extra fields (allow, location, content-range) first. */
-static void answer_error(prep_serve_version *v, const prep_serve_request *req, prep_serve_response *r,
-                         int status, const char *seq_str, const prep_serve_field *extra, size_t n_extra)
+static void answer_error(prep_serve_version *v, const prep_http_request *req, prep_http_response *r,
+                         int status, const char *seq_str, const prep_http_field *extra, size_t n_extra)
 {
     r->status = status;
     r->n_fields = 0;
     static const char ct[] = "text/html; charset=utf-8";
     ADD(r, "content-type", ct, sizeof ct - 1);
     ADD(r, "cache-control", "no-cache", 8);
-    for (size_t i = 0; i < n_extra && r->n_fields < PREP_SERVE_MAX_FIELDS; i++) r->fields[r->n_fields++] = extra[i];
+    for (size_t i = 0; i < n_extra && r->n_fields < PREP_HTTP_MAX_FIELDS; i++) r->fields[r->n_fields++] = extra[i];
     site_common_fields(v, seq_str, r->fields, &r->n_fields);
     const char *body = error_body(status);
     r->body = (const uint8_t *)body;
@@ -114,7 +116,7 @@ static int waiting(const prep_serve_version *v, prep_time now)
     return !v->info.drill && v->opts.window_open != PREP_TIME_NONE && now < v->opts.window_open;
 }
 
-static void answer_wait(prep_serve_version *v, const prep_serve_request *req, prep_serve_response *r, prep_time now)
+static void answer_wait(prep_serve_version *v, const prep_http_request *req, prep_http_response *r, prep_time now)
 {
     r->status = 503;
     r->seq = 0; /* nothing of a cut is shown before the window opens */
@@ -134,7 +136,7 @@ static void answer_wait(prep_serve_version *v, const prep_serve_request *req, pr
 }
 
 /* ---------------------------------------------------------------- redirects */
-static void answer_redirect(prep_serve_version *v, const prep_serve_request *req, prep_serve_response *r,
+static void answer_redirect(prep_serve_version *v, const prep_http_request *req, prep_http_response *r,
                             const char *key, size_t klen, const char *seq_str)
 {
     /* Location: "/" + key + "/", percent-encoding every byte outside RFC 3986 pchar. */
@@ -161,7 +163,7 @@ static void answer_redirect(prep_serve_version *v, const prep_serve_request *req
     loc[n] = '\0';
     free(o->loc);
     o->loc = loc;
-    prep_serve_field f = {"location", 8, loc, n};
+    prep_http_field f = {"location", 8, loc, n};
     answer_error(v, req, r, 301, seq_str, &f, 1);
 }
 
@@ -185,7 +187,7 @@ static int rep_of(prep_http_coding c)
 
 /* The identity bytes of a page held as parts, [first, first + n), into the response's
  * own storage. 0, or -1 when no memory. */
-static int assemble_identity(prep_serve_response *r, const site_file *f, uint64_t first, uint64_t n)
+static int assemble_identity(prep_http_response *r, const site_file *f, uint64_t first, uint64_t n)
 {
     site_owned *o = owned(r);
     if (!o) return -1;
@@ -197,7 +199,7 @@ static int assemble_identity(prep_serve_response *r, const site_file *f, uint64_
     return 0;
 }
 
-static void answer_file(prep_serve_version *v, const prep_serve_request *req, prep_serve_response *r,
+static void answer_file(prep_serve_version *v, const prep_http_request *req, prep_http_response *r,
                         served_file *sf)
 {
     unsigned have = (sf->body[REP_GZ] ? PREP_HTTP_HAVE_GZIP : 0) | (sf->body[REP_BR] ? PREP_HTTP_HAVE_BR : 0);
@@ -280,7 +282,7 @@ static void answer_file(prep_serve_version *v, const prep_serve_request *req, pr
         }
         if (rk == PREP_HTTP_RANGE_UNSATISFIABLE) {
             int n = snprintf(r->_scratch, 96, "bytes */%llu", (unsigned long long)size);
-            prep_serve_field cr = {"content-range", 13, r->_scratch, (size_t)n};
+            prep_http_field cr = {"content-range", 13, r->_scratch, (size_t)n};
             answer_error(v, req, r, 416, sf->seq_str, &cr, 1);
             return;
         }
@@ -395,7 +397,7 @@ static site_arch_cut *arch_get(prep_serve_version *v, uint64_t seq)
     return c;
 }
 
-static void answer_archive(prep_serve_version *v, const prep_serve_request *req, prep_serve_response *r,
+static void answer_archive(prep_serve_version *v, const prep_http_request *req, prep_http_response *r,
                            const char *key, size_t klen, uint64_t seq, const char *rest)
 {
     site_owned *o = owned(r);
@@ -483,15 +485,16 @@ static void answer_archive(prep_serve_version *v, const prep_serve_request *req,
 }
 
 /* ---------------------------------------------------------------- respond */
-void prep_serve_respond(prep_serve_version *v, const prep_serve_request *req, prep_serve_response *out)
+void prep_serve_respond(prep_serve_version *v, const prep_http_request *req, prep_http_response *out)
 {
-    memset(out, 0, offsetof(prep_serve_response, _scratch));
+    memset(out, 0, offsetof(prep_http_response, _scratch));
     out->_scratch[0] = '\0';
     prep_serve_version_ref(v);
-    out->_v = v;
+    out->_ref = v;
+    out->done = site_response_done;
     out->seq = v->info.seq;
     if (req->method != PREP_HTTP_GET && req->method != PREP_HTTP_HEAD) {
-        prep_serve_field f = {"allow", 5, "GET, HEAD", 9};
+        prep_http_field f = {"allow", 5, "GET, HEAD", 9};
         answer_error(v, req, out, 405, v->seq_str, &f, 1);
         return;
     }
@@ -551,9 +554,9 @@ void prep_serve_respond(prep_serve_version *v, const prep_serve_request *req, pr
     answer_error(v, req, out, 404, v->seq_str, NULL, 0);
 }
 
-void prep_serve_response_done(prep_serve_response *r)
+/* The answer's release (prep_http_response_done calls it). */
+static void site_response_done(prep_http_response *r)
 {
-    if (!r) return;
     site_owned *o = r->_owned;
     if (o) {
         site_arch_cut_unref(o->arch);
@@ -563,8 +566,8 @@ void prep_serve_response_done(prep_serve_response *r)
         free(o);
     }
     r->_owned = NULL;
-    prep_serve_version *v = r->_v;
-    r->_v = NULL;
+    prep_serve_version *v = r->_ref;
+    r->_ref = NULL;
     r->body = NULL;
     r->h1_head = NULL;
     r->n_fields = 0;

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/serve/net_internal.h"
+#include "../../src/http/net_internal.h"
 
 static struct sockaddr_storage addr(const char *text)
 {

@@ -120,19 +120,19 @@ static void test_parse_addr(void **state)
     socklen_t len = 0;
     prep_diags d;
     prep_diags_init(&d);
-    assert_int_equal(prep_serve_parse_addr("127.0.0.1:8080", &sa, &len, &d), PREP_OK);
+    assert_int_equal(prep_http_parse_addr("127.0.0.1:8080", &sa, &len, &d), PREP_OK);
     assert_int_equal(sa.ss_family, AF_INET);
     assert_int_equal(len, sizeof(struct sockaddr_in));
     const struct sockaddr_in *a4 = (const struct sockaddr_in *)&sa;
     assert_int_equal(ntohs(a4->sin_port), 8080);
     assert_int_equal(ntohl(a4->sin_addr.s_addr), 0x7f000001u);
-    assert_int_equal(prep_serve_parse_addr("[::1]:8443", &sa, &len, &d), PREP_OK);
+    assert_int_equal(prep_http_parse_addr("[::1]:8443", &sa, &len, &d), PREP_OK);
     assert_int_equal(sa.ss_family, AF_INET6);
     assert_int_equal(len, sizeof(struct sockaddr_in6));
     const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&sa;
     assert_int_equal(ntohs(a6->sin6_port), 8443);
     assert_true(IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr));
-    assert_int_equal(prep_serve_parse_addr("0.0.0.0:0", &sa, &len, &d), PREP_OK);
+    assert_int_equal(prep_http_parse_addr("0.0.0.0:0", &sa, &len, &d), PREP_OK);
     assert_int_equal(d.n, 0);
 
     static const char *const bad[] = {"::1:80", "127.0.0.1", ":80", "127.0.0.1:", "127.0.0.1:65536",
@@ -142,14 +142,14 @@ static void test_parse_addr(void **state)
                                       "[fe80::1%lo]:80", "127.0.0.1 :80"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         prep_diags_init(&d);
-        assert_int_equal(prep_serve_parse_addr(bad[i], &sa, &len, &d), PREP_ERR_USAGE);
+        assert_int_equal(prep_http_parse_addr(bad[i], &sa, &len, &d), PREP_ERR_USAGE);
         const prep_diag *g = prep_diags_find(&d, "listen");
         assert_non_null(g);
         assert_string_equal(g->file, bad[i]);
         prep_diags_free(&d);
     }
     prep_diags_init(&d);
-    assert_int_equal(prep_serve_parse_addr("::1:80", &sa, &len, &d), PREP_ERR_USAGE);
+    assert_int_equal(prep_http_parse_addr("::1:80", &sa, &len, &d), PREP_ERR_USAGE);
     assert_non_null(strstr(prep_diags_find(&d, "listen")->msg, "brackets"));
     prep_diags_free(&d);
 }

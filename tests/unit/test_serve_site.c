@@ -160,9 +160,9 @@ static prep_http_slice S(const char *s)
     return x;
 }
 
-static prep_serve_request rq(prep_http_method m, const char *path)
+static prep_http_request rq(prep_http_method m, const char *path)
 {
-    prep_serve_request r;
+    prep_http_request r;
     memset(&r, 0, sizeof r);
     r.method = m;
     r.path = S(path);
@@ -171,7 +171,7 @@ static prep_serve_request rq(prep_http_method m, const char *path)
 }
 
 /* The whole HTTP/1.1 head as sent: h1_head, then the version's shared h1_common (owned). */
-static char *full_head(const prep_serve_response *r)
+static char *full_head(const prep_http_response *r)
 {
     char *h = malloc(r->h1_head_len + r->h1_common_len + 1);
     assert_non_null(h);
@@ -183,12 +183,12 @@ static char *full_head(const prep_serve_response *r)
 
 /* The value of field name, NUL-terminated in a static buffer, or NULL. Also checks that
  * the h1 head carries it exactly once with the same value. */
-static const char *fld(const prep_serve_response *r, const char *name)
+static const char *fld(const prep_http_response *r, const char *name)
 {
     static char buf[4096];
     const char *hit = NULL;
     for (size_t i = 0; i < r->n_fields; i++) {
-        const prep_serve_field *f = &r->fields[i];
+        const prep_http_field *f = &r->fields[i];
         if (f->name_len == strlen(name) && !memcmp(f->name, name, f->name_len)) {
             assert_null(hit);
             assert_true(f->value_len < sizeof buf);
@@ -207,7 +207,7 @@ static const char *fld(const prep_serve_response *r, const char *name)
     return hit;
 }
 
-static void check_head(const prep_serve_response *r)
+static void check_head(const prep_http_response *r)
 {
     char *head = full_head(r);
     size_t hl = r->h1_head_len + r->h1_common_len;
@@ -236,7 +236,7 @@ static void check_head(const prep_serve_response *r)
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " \
     "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
 
-static void check_security(const prep_serve_response *r, int https, const char *csp)
+static void check_security(const prep_http_response *r, int https, const char *csp)
 {
     check_head(r);
     assert_string_equal(fld(r, "x-content-type-options"), "nosniff");
@@ -311,9 +311,9 @@ static void test_representations(void **state)
         static const char *aes[3] = {NULL, "gzip", "br;q=1, gzip;q=0.5"};
         static const char *suf[3] = {"", "-gz", "-br"};
         for (int k = 0; k < 3; k++) {
-            prep_serve_request q = rq(PREP_HTTP_GET, path);
+            prep_http_request q = rq(PREP_HTTP_GET, path);
             q.accept_encoding = S(aes[k]);
-            prep_serve_response r;
+            prep_http_response r;
             prep_serve_respond(v, &q, &r);
             assert_int_equal(r.status, 200);
             check_security(&r, 1, NULL);
@@ -347,12 +347,12 @@ static void test_representations(void **state)
                 assert_string_equal(fld(&r, "vary"), "accept-encoding");
             }
             if (i == F_INDEX) assert_string_equal(fld(&r, "content-type"), "text/html; charset=utf-8");
-            prep_serve_response_done(&r);
+            prep_http_response_done(&r);
         }
     }
     /* SHA256SUMS is the manifest's exact bytes. */
-    prep_serve_request q = rq(PREP_HTTP_GET, "/SHA256SUMS");
-    prep_serve_response r;
+    prep_http_request q = rq(PREP_HTTP_GET, "/SHA256SUMS");
+    prep_http_response r;
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 200);
     size_t mn;
@@ -362,7 +362,7 @@ static void test_representations(void **state)
     assert_memory_equal(r.body, m, mn);
     free(m);
     free(mp);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     prep_serve_version_unref(v);
 }
 
@@ -380,10 +380,10 @@ static void test_conditionals_and_head(void **state)
         etag_of(f->data[F_GUB], f->len[F_GUB], suf[k], et);
         etag_of(f->data[F_GUB], f->len[F_GUB], suf[(k + 1) % 3], other);
         /* its own tag: 304 */
-        prep_serve_request q = rq(PREP_HTTP_GET, "/gubernatura/");
+        prep_http_request q = rq(PREP_HTTP_GET, "/gubernatura/");
         q.accept_encoding = S(aes[k]);
         q.if_none_match = S(et);
-        prep_serve_response r;
+        prep_http_response r;
         prep_serve_respond(v, &q, &r);
         assert_int_equal(r.status, 304);
         check_security(&r, 1, NULL);
@@ -393,24 +393,24 @@ static void test_conditionals_and_head(void **state)
         assert_string_equal(fld(&r, "cache-control"), "public, max-age=60, stale-while-revalidate=240");
         assert_string_equal(fld(&r, "vary"), "accept-encoding");
         assert_null(fld(&r, "content-type"));
-        prep_serve_response_done(&r);
+        prep_http_response_done(&r);
         /* another representation's tag, in a list with a stranger: 200 */
         char list[100];
         snprintf(list, sizeof list, "\"zzz\", %s", other);
         q.if_none_match = S(list);
         prep_serve_respond(v, &q, &r);
         assert_int_equal(r.status, 200);
-        prep_serve_response_done(&r);
+        prep_http_response_done(&r);
         /* the weak form of its own tag matches (weak comparison) */
         snprintf(list, sizeof list, "W/%s", et);
         q.if_none_match = S(list);
         prep_serve_respond(v, &q, &r);
         assert_int_equal(r.status, 304);
-        prep_serve_response_done(&r);
+        prep_http_response_done(&r);
         /* HEAD: no body, the same length and head as GET */
         q = rq(PREP_HTTP_GET, "/gubernatura/index.html");
         q.accept_encoding = S(aes[k]);
-        prep_serve_response g, h;
+        prep_http_response g, h;
         prep_serve_respond(v, &q, &g);
         q.method = PREP_HTTP_HEAD;
         prep_serve_respond(v, &q, &h);
@@ -430,17 +430,17 @@ static void test_conditionals_and_head(void **state)
         assert_true(g.h1_common_len > 13 && !memcmp(g.h1_common, "x-prep-corte: 1\r\n", 17));
         assert_null(memmem(g.h1_head, g.h1_head_len, "content-security-policy", 23));
         assert_null(memmem(g.h1_head, g.h1_head_len, "x-prep-corte", 12));
-        prep_serve_response_done(&g);
-        prep_serve_response_done(&h);
+        prep_http_response_done(&g);
+        prep_http_response_done(&h);
     }
     /* Our own heads (a 404) hold every field themselves. */
-    prep_serve_request q = rq(PREP_HTTP_GET, "/nada");
-    prep_serve_response r;
+    prep_http_request q = rq(PREP_HTTP_GET, "/nada");
+    prep_http_response r;
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 404);
     assert_int_equal(r.h1_common_len, 0);
     assert_non_null(memmem(r.h1_head, r.h1_head_len, "\r\ncontent-security-policy: ", 27));
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     prep_serve_version_unref(v);
 }
 
@@ -453,9 +453,9 @@ static void test_ranges(void **state)
     const char *csv = "/base-de-datos/QRO_GUB_2021.csv";
     char et[40];
     etag_of(f->data[F_CSV], f->len[F_CSV], "", et);
-    prep_serve_request q = rq(PREP_HTTP_GET, csv);
+    prep_http_request q = rq(PREP_HTTP_GET, csv);
     q.range = S("bytes=10-19");
-    prep_serve_response r;
+    prep_http_response r;
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 206);
     check_security(&r, 1, NULL);
@@ -463,33 +463,33 @@ static void test_ranges(void **state)
     assert_int_equal(r.body_len, 10); /* 19 - 10 + 1 */
     assert_memory_equal(r.body, f->data[F_CSV] + 10, 10);
     assert_string_equal(fld(&r, "etag"), et);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     /* the last 100 bytes: 2900..2999 */
     q.range = S("bytes=-100");
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 206);
     assert_string_equal(fld(&r, "content-range"), "bytes 2900-2999/3000");
     assert_memory_equal(r.body, f->data[F_CSV] + 2900, 100);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     /* beyond the end: 416 with the size */
     q.range = S("bytes=5000-");
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 416);
     check_security(&r, 1, NULL);
     assert_string_equal(fld(&r, "content-range"), "bytes */3000");
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     /* If-Range with our tag: 206; another tag or a date: the whole file */
     q.range = S("bytes=0-0");
     q.if_range = S(et);
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 206);
     assert_int_equal(r.body_len, 1);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     q.if_range = S("\"00000000000000000000\"");
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 200);
     assert_int_equal(r.body_len, 3000);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     /* Range is honoured on identity only: with gzip accepted, the whole gzip body */
     q = rq(PREP_HTTP_GET, csv);
     q.range = S("bytes=0-9");
@@ -497,7 +497,7 @@ static void test_ranges(void **state)
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 200);
     assert_string_equal(fld(&r, "content-encoding"), "gzip");
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     /* HEAD with a range: 206 head, no body */
     q = rq(PREP_HTTP_HEAD, csv);
     q.range = S("bytes=100-");
@@ -505,7 +505,7 @@ static void test_ranges(void **state)
     assert_int_equal(r.status, 206);
     assert_false(r.send_body);
     assert_int_equal(r.body_len, 2900); /* 3000 - 100 */
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     prep_serve_version_unref(v);
 }
 
@@ -516,15 +516,15 @@ static void test_errors_and_paths(void **state)
     prep_serve_site_opts o = opts_https();
     o.https = 0;
     prep_serve_version *v = load(f, 0, NULL, &o);
-    prep_serve_response r;
+    prep_http_response r;
     /* 405 with allow */
-    prep_serve_request q = rq(PREP_HTTP_OTHER, "/index.html");
+    prep_http_request q = rq(PREP_HTTP_OTHER, "/index.html");
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 405);
     check_security(&r, 0, NULL);
     assert_string_equal(fld(&r, "allow"), "GET, HEAD");
     assert_non_null(strstr((const char *)r.body, "M\xC3\xA9todo no permitido"));
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     /* 404 */
     q = rq(PREP_HTTP_GET, "/no-existe.html");
     prep_serve_respond(v, &q, &r);
@@ -533,16 +533,16 @@ static void test_errors_and_paths(void **state)
     assert_true(r.send_body);
     assert_non_null(strstr((const char *)r.body, "P\xC3\xA1gina no encontrada"));
     assert_string_equal(fld(&r, "content-type"), "text/html; charset=utf-8");
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     /* a directory without index.html: 404, no listing */
     q = rq(PREP_HTTP_GET, "/assets/");
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 404);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     q = rq(PREP_HTTP_GET, "/assets");
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 404);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     /* 400 */
     const char *bad[] = {"/../x", "/%00", "/a/%2e%2e/b", "/a\\b"};
     for (size_t i = 0; i < PREP_ARRAY_LEN(bad); i++) {
@@ -550,7 +550,7 @@ static void test_errors_and_paths(void **state)
         prep_serve_respond(v, &q, &r);
         assert_int_equal(r.status, 400);
         check_security(&r, 0, NULL);
-        prep_serve_response_done(&r);
+        prep_http_response_done(&r);
     }
     /* 301 for a directory with index.html */
     q = rq(PREP_HTTP_GET, "/gubernatura");
@@ -558,12 +558,12 @@ static void test_errors_and_paths(void **state)
     assert_int_equal(r.status, 301);
     check_security(&r, 0, NULL);
     assert_string_equal(fld(&r, "location"), "/gubernatura/");
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     q = rq(PREP_HTTP_GET, "/con%20espacio");
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 301);
     assert_string_equal(fld(&r, "location"), "/con%20espacio/");
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     /* "/" and "" are index.html; "//gubernatura/./" is gubernatura/index.html */
     const char *roots[] = {"/", "", "/./"};
     for (size_t i = 0; i < PREP_ARRAY_LEN(roots); i++) {
@@ -572,34 +572,34 @@ static void test_errors_and_paths(void **state)
         assert_int_equal(r.status, 200);
         assert_int_equal(r.body_len, f->len[F_INDEX]);
         assert_memory_equal(r.body, f->data[F_INDEX], f->len[F_INDEX]);
-        prep_serve_response_done(&r);
+        prep_http_response_done(&r);
     }
     q = rq(PREP_HTTP_GET, "//gubernatura/./");
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 200);
     assert_memory_equal(r.body, f->data[F_GUB], f->len[F_GUB]);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     /* over plain HTTP br is never chosen, and not even made */
     q = rq(PREP_HTTP_GET, "/");
     q.accept_encoding = S("br");
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 200);
     assert_null(fld(&r, "content-encoding"));
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     /* identity refused and nothing else available: 406 */
     q = rq(PREP_HTTP_GET, "/img/logo.png");
     q.accept_encoding = S("gzip, identity;q=0");
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 406);
     check_security(&r, 0, NULL);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     /* HEAD of an error: no body, same length */
     q = rq(PREP_HTTP_HEAD, "/nada");
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 404);
     assert_false(r.send_body);
     assert_true(r.body_len > 0);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     prep_serve_version_unref(v);
 }
 
@@ -626,14 +626,14 @@ static void test_cache_and_security(void **state)
     };
     const char *csp = CSP_SELF " https://www.diario.mx https://portal.example";
     for (size_t i = 0; i < PREP_ARRAY_LEN(cases); i++) {
-        prep_serve_request q = rq(PREP_HTTP_GET, cases[i].path);
-        prep_serve_response r;
+        prep_http_request q = rq(PREP_HTTP_GET, cases[i].path);
+        prep_http_response r;
         prep_serve_respond(v, &q, &r);
         assert_int_equal(r.status, 200);
         check_security(&r, 1, csp);
         assert_string_equal(fld(&r, "cache-control"), cases[i].cc);
         assert_string_equal(fld(&r, "x-prep-corte"), strstr(cases[i].path, "cortes/1") ? "1" : "2");
-        prep_serve_response_done(&r);
+        prep_http_response_done(&r);
     }
     assert_string_equal(prep_serve_cache_control("corte.json", 10), "no-cache");
     assert_string_equal(prep_serve_cache_control("assets/x", 8), "public, max-age=31536000, immutable");
@@ -662,10 +662,10 @@ static void test_archive(void **state)
     fx_cut(f, PREP_CUT_LIVE, T0 + 600);
     prep_serve_site_opts o = opts_https();
     prep_serve_version *v = load(f, 2, NULL, &o); /* serving cut 2 while 3 is in the store */
-    prep_serve_response r;
+    prep_http_response r;
     const char *paths[] = {"/cortes/1/", "/cortes/1/index.html", "/cortes/1/./index.html"};
     for (size_t i = 0; i < PREP_ARRAY_LEN(paths); i++) {
-        prep_serve_request q = rq(PREP_HTTP_GET, paths[i]);
+        prep_http_request q = rq(PREP_HTTP_GET, paths[i]);
         q.accept_encoding = S("br, gzip");
         prep_serve_respond(v, &q, &r);
         assert_int_equal(r.status, 200);
@@ -678,15 +678,15 @@ static void test_archive(void **state)
         char et[40];
         etag_of(cut1_index, cut1_len, "", et);
         assert_string_equal(fld(&r, "etag"), et);
-        prep_serve_response_done(&r);
+        prep_http_response_done(&r);
     }
     /* the archive honours ranges and If-None-Match */
-    prep_serve_request q = rq(PREP_HTTP_GET, "/cortes/1/index.html");
+    prep_http_request q = rq(PREP_HTTP_GET, "/cortes/1/index.html");
     q.range = S("bytes=0-14");
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 206);
     assert_memory_equal(r.body, "<!doctype html>", 15);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     char et[40];
     etag_of(cut1_index, cut1_len, "", et);
     q = rq(PREP_HTTP_GET, "/cortes/1/index.html");
@@ -694,26 +694,26 @@ static void test_archive(void **state)
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 304);
     check_security(&r, 1, NULL);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     /* the version's own cut is in the archive too */
     q = rq(PREP_HTTP_GET, "/cortes/2/corte.json");
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 200);
     assert_memory_equal(r.body, "{\"corte\":2}", 11);
     assert_string_equal(fld(&r, "cache-control"), "public, max-age=31536000, immutable");
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     /* redirects and refusals */
     q = rq(PREP_HTTP_GET, "/cortes/1");
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 301);
     assert_string_equal(fld(&r, "location"), "/cortes/1/");
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     q = rq(PREP_HTTP_GET, "/cortes/1/gubernatura");
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 301);
     assert_string_equal(fld(&r, "location"), "/cortes/1/gubernatura/");
     assert_string_equal(fld(&r, "x-prep-corte"), "1");
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     const char *nf[] = {"/cortes/", "/cortes", "/cortes/3/index.html", "/cortes/01/index.html", "/cortes/0/index.html",
                         "/cortes/1/nada.html", "/cortes/x/index.html", "/cortes/99999999999999/index.html"};
     for (size_t i = 0; i < PREP_ARRAY_LEN(nf); i++) {
@@ -721,7 +721,7 @@ static void test_archive(void **state)
         prep_serve_respond(v, &q, &r);
         assert_int_equal(r.status, 404);
         check_security(&r, 1, NULL);
-        prep_serve_response_done(&r);
+        prep_http_response_done(&r);
     }
     /* the archive's SHA256SUMS is that cut's manifest */
     q = rq(PREP_HTTP_GET, "/cortes/1/SHA256SUMS");
@@ -734,7 +734,7 @@ static void test_archive(void **state)
     assert_memory_equal(r.body, m, mn);
     free(m);
     free(mp);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     prep_serve_version_unref(v);
     /* archive off: 404 */
     o.archive = 0;
@@ -742,7 +742,7 @@ static void test_archive(void **state)
     q = rq(PREP_HTTP_GET, "/cortes/1/index.html");
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 404);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     prep_serve_version_unref(v);
     free(cut1_index);
 }
@@ -761,8 +761,8 @@ static void test_archive_shared(void **state)
     }
     prep_serve_site_opts o = opts_https();
     prep_serve_version *v = load(f, 7, NULL, &o);
-    prep_serve_response r1, r2, r;
-    prep_serve_request q = rq(PREP_HTTP_GET, "/cortes/1/SHA256SUMS");
+    prep_http_response r1, r2, r;
+    prep_http_request q = rq(PREP_HTTP_GET, "/cortes/1/SHA256SUMS");
     prep_serve_respond(v, &q, &r1);
     prep_serve_respond(v, &q, &r2);
     assert_int_equal(r1.status, 200);
@@ -772,10 +772,10 @@ static void test_archive_shared(void **state)
     for (int k = 2; k <= 6; k++) {
         char pth[64];
         snprintf(pth, sizeof pth, "/cortes/%d/SHA256SUMS", k);
-        prep_serve_request qk = rq(PREP_HTTP_GET, pth);
+        prep_http_request qk = rq(PREP_HTTP_GET, pth);
         prep_serve_respond(v, &qk, &r);
         assert_int_equal(r.status, 200);
-        prep_serve_response_done(&r);
+        prep_http_response_done(&r);
     }
     char *mp = pathf("%s/cuts/1/manifest", f->store);
     size_t mn;
@@ -785,8 +785,8 @@ static void test_archive_shared(void **state)
     char et[40];
     etag_of(m, mn, "", et);
     assert_string_equal(fld(&r1, "etag"), et);
-    prep_serve_response_done(&r1);
-    prep_serve_response_done(&r2);
+    prep_http_response_done(&r1);
+    prep_http_response_done(&r2);
     free(m);
     free(mp);
     /* 304 without touching the body: cut 1's corte.json object removed from the store */
@@ -809,7 +809,7 @@ static void test_archive_shared(void **state)
     q.if_none_match = S(et1);
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 304);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     assert_int_equal(rename(copy, obj), 0);
     free(copy);
     free(man);
@@ -869,9 +869,9 @@ static void test_window(void **state)
     prep_serve_version *v = load(f, 0, NULL, &o);
     const char *paths[] = {"/", "/assets/app.0123456789.css", "/nada", "/cortes/1/index.html"};
     for (size_t i = 0; i < PREP_ARRAY_LEN(paths); i++) {
-        prep_serve_request q = rq(PREP_HTTP_GET, paths[i]);
+        prep_http_request q = rq(PREP_HTTP_GET, paths[i]);
         q.now = OPEN - 3725; /* 1 h 2 min 5 s before: 3600 + 120 + 5 = 3725 s */
-        prep_serve_response r;
+        prep_http_response r;
         prep_serve_respond(v, &q, &r);
         assert_int_equal(r.status, 503);
         check_security(&r, 1, NULL);
@@ -882,26 +882,26 @@ static void test_window(void **state)
         assert_non_null(strstr(body, "La publicaci\xC3\xB3n de los resultados preliminares comienza el "
                                      "6 de junio de 2021, 08:00 (UTC-5, America/Mexico_City)."));
         free(body);
-        prep_serve_response_done(&r);
+        prep_http_response_done(&r);
     }
     /* one second before: retry-after 1; at the opening: served */
-    prep_serve_request q = rq(PREP_HTTP_GET, "/");
+    prep_http_request q = rq(PREP_HTTP_GET, "/");
     q.now = OPEN - 1;
-    prep_serve_response r;
+    prep_http_response r;
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 503);
     assert_string_equal(fld(&r, "retry-after"), "1");
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     q.now = OPEN;
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 200);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     /* after the window closes the last cut stays */
     q.now = OPEN + 86400 * 3;
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 200);
     assert_string_equal(fld(&r, "x-prep-corte"), "1");
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     prep_serve_version_unref(v);
 
     /* the empty version: 503 before and after the opening */
@@ -913,16 +913,16 @@ static void test_window(void **state)
     assert_string_equal(fld(&r, "retry-after"), "60");
     assert_int_equal(r.seq, 0);
     check_security(&r, 1, NULL);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     q.now = OPEN + 60;
     prep_serve_respond(e, &q, &r);
     assert_int_equal(r.status, 503);
     assert_non_null(fld(&r, "retry-after"));
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     q.method = PREP_HTTP_OTHER;
     prep_serve_respond(e, &q, &r);
     assert_int_equal(r.status, 405);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     prep_serve_version_info info;
     prep_serve_version_get_info(e, &info);
     assert_int_equal(info.seq, 0);
@@ -939,13 +939,13 @@ static void test_window_drill(void **state)
     prep_serve_site_opts o = opts_https();
     o.window_open = OPEN;
     prep_serve_version *v = load(f, 0, NULL, &o);
-    prep_serve_request q = rq(PREP_HTTP_GET, "/");
+    prep_http_request q = rq(PREP_HTTP_GET, "/");
     q.now = OPEN - 86400 * 7 + 10; /* a drill a week before the election */
-    prep_serve_response r;
+    prep_http_response r;
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 200);
     assert_memory_equal(r.body, f->data[F_INDEX], f->len[F_INDEX]);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     prep_serve_version_info info;
     prep_serve_version_get_info(v, &info);
     assert_int_equal(info.drill, 1);
@@ -997,9 +997,9 @@ static void test_reuse(void **state)
     assert_int_equal(i3.parts_cached, 5);
     assert_true(i3.variants_reused >= 9); /* SHA256SUMS.sig's variants are kept only when smaller */
     prep_serve_version_unref(v3);
-    prep_serve_request q = rq(PREP_HTTP_GET, "/assets/app.0123456789.css");
+    prep_http_request q = rq(PREP_HTTP_GET, "/assets/app.0123456789.css");
     q.accept_encoding = S("br");
-    prep_serve_response r;
+    prep_http_response r;
     prep_serve_respond(v2, &q, &r);
     assert_int_equal(r.status, 200);
     size_t n;
@@ -1008,7 +1008,7 @@ static void test_reuse(void **state)
     assert_memory_equal(plain, f->data[F_CSS], n);
     free(plain);
     assert_string_equal(fld(&r, "x-prep-corte"), "2");
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     prep_serve_version_unref(v2);
 }
 
@@ -1018,9 +1018,9 @@ static void test_response_keeps_version(void **state)
     fx_cut(f, PREP_CUT_LIVE, T0);
     prep_serve_site_opts o = opts_https();
     prep_serve_version *v = load(f, 0, NULL, &o);
-    prep_serve_request q = rq(PREP_HTTP_GET, "/gubernatura/");
+    prep_http_request q = rq(PREP_HTTP_GET, "/gubernatura/");
     q.accept_encoding = S("gzip");
-    prep_serve_response r;
+    prep_http_response r;
     prep_serve_respond(v, &q, &r);
     prep_serve_version_unref(v); /* the server switched to another cut */
     /* the response still reads its version's memory (ASan: no use after free) */
@@ -1030,7 +1030,7 @@ static void test_response_keeps_version(void **state)
     free(plain);
     assert_non_null(fld(&r, "etag"));
     check_head(&r);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
 }
 
 /* Threads answer requests while the main thread swaps versions and drops the old ones. */
@@ -1051,10 +1051,10 @@ static void *hammer_thread(void *arg)
     while (!atomic_load(&h->stop)) {
         pthread_mutex_lock(&h->lock);
         prep_serve_version *v = h->cur;
-        prep_serve_request q = rq(PREP_HTTP_GET, paths[i % PREP_ARRAY_LEN(paths)]);
+        prep_http_request q = rq(PREP_HTTP_GET, paths[i % PREP_ARRAY_LEN(paths)]);
         q.accept_encoding = S(i % 3 == 0 ? "gzip" : i % 3 == 1 ? "br" : NULL);
         if (i % 5 == 0) q.range = S("bytes=1-3");
-        prep_serve_response r;
+        prep_http_response r;
         prep_serve_respond(v, &q, &r); /* takes its own reference */
         pthread_mutex_unlock(&h->lock);
         /* read every byte after the swap may have dropped the version */
@@ -1064,7 +1064,7 @@ static void *hammer_thread(void *arg)
         for (size_t b = 0; b < r.h1_common_len; b++) sum += (unsigned char)r.h1_common[b];
         (void)sum; /* the reads are the point (ASan sees a freed version); the value is not */
         assert_true(r.status == 200 || r.status == 206 || r.status == 404 || r.status == 301);
-        prep_serve_response_done(&r);
+        prep_http_response_done(&r);
         atomic_fetch_add(&h->answered, 1);
         i++;
     }
@@ -1118,9 +1118,9 @@ static void test_gzip_parts(void **state)
         int pi = pages[i];
         char path[256];
         snprintf(path, sizeof path, "/%s", f->path[pi]);
-        prep_serve_request q = rq(PREP_HTTP_GET, path);
+        prep_http_request q = rq(PREP_HTTP_GET, path);
         q.accept_encoding = S("gzip");
-        prep_serve_response r;
+        prep_http_response r;
         prep_serve_respond(v, &q, &r);
         assert_int_equal(r.status, 200);
         assert_string_equal(fld(&r, "content-encoding"), "gzip");
@@ -1153,7 +1153,7 @@ static void test_gzip_parts(void **state)
             free(gz);
             free(out);
         }
-        prep_serve_response_done(&r);
+        prep_http_response_done(&r);
     }
     prep_serve_version_unref(v);
 }
@@ -1172,9 +1172,9 @@ static void *br_thread(void *arg)
     br_race *b = arg;
     while (!atomic_load(&b->go)) {
     }
-    prep_serve_request q = rq(PREP_HTTP_GET, "/");
+    prep_http_request q = rq(PREP_HTTP_GET, "/");
     q.accept_encoding = S("br, gzip");
-    prep_serve_response r;
+    prep_http_response r;
     prep_serve_respond(b->v, &q, &r);
     int is_br = 0; /* (fld's buffer is static: not from threads) */
     for (size_t i = 0; i < r.n_fields; i++)
@@ -1184,7 +1184,7 @@ static void *br_thread(void *arg)
     char *plain = is_br ? unbrotli(r.body, (size_t)r.body_len, &n) : gunzip(r.body, (size_t)r.body_len, &n);
     b->ok = r.status == 200 && n == b->f->len[F_INDEX] && !memcmp(plain, b->f->data[F_INDEX], n);
     free(plain);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     return NULL;
 }
 
@@ -1200,12 +1200,12 @@ static void test_br_lazy(void **state)
     assert_int_equal(info.bytes_lazy, 0);
     uint64_t held0 = info.bytes_held;
     /* plain text files have br at load */
-    prep_serve_request q = rq(PREP_HTTP_GET, "/assets/app.0123456789.css");
+    prep_http_request q = rq(PREP_HTTP_GET, "/assets/app.0123456789.css");
     q.accept_encoding = S("br");
-    prep_serve_response r;
+    prep_http_response r;
     prep_serve_respond(v, &q, &r);
     assert_string_equal(fld(&r, "content-encoding"), "br");
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     prep_serve_version_get_info(v, &info);
     assert_int_equal(info.br_made, 0);
     /* four threads ask for the home page's br at once: each gets a good body, one br made */
@@ -1240,7 +1240,7 @@ static void test_br_lazy(void **state)
         check_head(&r);
         if (i == 0) first = r.body;
         else assert_ptr_equal(first, r.body);
-        prep_serve_response_done(&r);
+        prep_http_response_done(&r);
     }
     /* "br only, identity refused" before the variant exists: made for it, never 406 */
     q = rq(PREP_HTTP_GET, "/gubernatura/");
@@ -1248,7 +1248,7 @@ static void test_br_lazy(void **state)
     prep_serve_respond(v, &q, &r);
     assert_int_equal(r.status, 200);
     assert_string_equal(fld(&r, "content-encoding"), "br");
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     prep_serve_version_get_info(v, &info);
     assert_int_equal(info.br_made, 2);
     assert_int_equal(info.warm_done, 1); /* no warmer: br_warm = 0 */
@@ -1260,7 +1260,7 @@ static void test_br_lazy(void **state)
     q.accept_encoding = S("br, gzip");
     prep_serve_respond(vh, &q, &r);
     assert_string_equal(fld(&r, "content-encoding"), "gzip");
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     prep_serve_version_get_info(vh, &info);
     assert_int_equal(info.br_made, 0);
     prep_serve_version_unref(vh);
@@ -1290,7 +1290,7 @@ static void test_br_lazy(void **state)
         assert_int_equal(n, f->len[i]);
         assert_memory_equal(plain, f->data[i], n);
         free(plain);
-        prep_serve_response_done(&r);
+        prep_http_response_done(&r);
     }
     prep_serve_version_get_info(vw, &info);
     assert_int_equal(info.br_made, 3);
@@ -1329,16 +1329,16 @@ static void test_part_damage_recovers(void **state)
     assert_non_null(strstr(dg->msg, h));
     prep_diags_free(&d);
     /* v1 still answers */
-    prep_serve_request q = rq(PREP_HTTP_GET, "/");
+    prep_http_request q = rq(PREP_HTTP_GET, "/");
     q.accept_encoding = S("gzip");
-    prep_serve_response r;
+    prep_http_response r;
     prep_serve_respond(v1, &q, &r);
     assert_int_equal(r.status, 200);
     size_t n;
     char *plain = gunzip(r.body, (size_t)r.body_len, &n);
     assert_non_null(strstr(plain, "Corte 1"));
     free(plain);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     /* repaired: loads (the part is read again, not taken from the cache) */
     bad[3] ^= 1;
     write_bytes(op, bad, f->stamp_len[F_INDEX]);
@@ -1352,7 +1352,7 @@ static void test_part_damage_recovers(void **state)
     assert_int_equal(n, f->len[F_INDEX]);
     assert_memory_equal(plain, f->data[F_INDEX], n);
     free(plain);
-    prep_serve_response_done(&r);
+    prep_http_response_done(&r);
     prep_serve_version_unref(v1);
     prep_serve_version_unref(v2);
 }
@@ -1378,10 +1378,10 @@ static void test_whole_file_same_bytes(void **state)
         for (int k = 0; k < 3; k++) {
             char path[256];
             snprintf(path, sizeof path, "/%s", f->path[i]);
-            prep_serve_request q = rq(PREP_HTTP_GET, path);
+            prep_http_request q = rq(PREP_HTTP_GET, path);
             q.accept_encoding = S(aes[k]);
             q.range = S(k == 0 ? "bytes=5-99" : NULL);
-            prep_serve_response a, b;
+            prep_http_response a, b;
             prep_serve_respond(v, &q, &a);
             prep_serve_respond(w, &q, &b);
             assert_int_equal(a.status, b.status);
@@ -1407,8 +1407,8 @@ static void test_whole_file_same_bytes(void **state)
                 free(pa);
                 free(pb);
             }
-            prep_serve_response_done(&a);
-            prep_serve_response_done(&b);
+            prep_http_response_done(&a);
+            prep_http_response_done(&b);
         }
     prep_serve_version_unref(v);
     prep_serve_version_unref(w);
@@ -1457,14 +1457,14 @@ static void test_fallback(void **state)
     assert_int_equal(vi.fallback_from, 3);
     assert_non_null(strstr(vi.fallback_why, "missing-object"));
     assert_non_null(strstr(vi.fallback_why, "corte.json"));
-    prep_serve_request r = rq(PREP_HTTP_GET, "/corte.json");
-    prep_serve_response resp;
+    prep_http_request r = rq(PREP_HTTP_GET, "/corte.json");
+    prep_http_response resp;
     prep_serve_respond(v, &r, &resp);
     assert_int_equal(resp.status, 200);
     assert_int_equal(resp.body_len, strlen("{\"corte\":2}"));
     assert_memory_equal(resp.body, "{\"corte\":2}", resp.body_len);
     assert_string_equal(fld(&resp, "x-prep-corte"), "2");
-    prep_serve_response_done(&resp);
+    prep_http_response_done(&resp);
 
     /* a switch while serving (prev given): no fallback, the caller keeps prev */
     prep_serve_version *v2 = NULL;

@@ -64,12 +64,12 @@ struct h2_stream {
     h2_stream *wnext;
     size_t pin;                      /* counted in net_h2.pinned */
     prep_http_slice method, path, query, target, ae, inm, range, if_range, ua, referer;
-    prep_serve_response resp;
+    prep_http_response resp;
     int has_resp;
     char *own;                       /* our own body */
     const uint8_t *body;
     size_t body_len, body_off;
-    nghttp2_nv nv[PREP_SERVE_MAX_FIELDS + 16];
+    nghttp2_nv nv[PREP_HTTP_MAX_FIELDS + 16];
     char status[8], clen[24], date[40], seq[24];
 };
 
@@ -120,7 +120,7 @@ static void stream_free(net_h2 *h, h2_stream *st)
     if (st->next) st->next->prev = st->prev;
     h->pinned -= st->pin;
     if (st->pending) h->n_pending--;
-    if (st->has_resp) prep_serve_response_done(&st->resp);
+    if (st->has_resp) prep_http_response_done(&st->resp);
     free(st->own);
     free(st);
 }
@@ -266,16 +266,16 @@ static int respond(net_conn *c, h2_stream *st)
     else if (st->method.p && st->method.len == 4 && !memcmp(st->method.p, "HEAD", 4)) m = PREP_HTTP_HEAD;
     int status;
     size_t nv = 0;
-    int which = st->path.p ? net_is_reserved(st->path.p, st->path.len) : 0;
+    int which = st->path.p ? net_is_reserved(s, st->path.p, st->path.len) : 0;
     if (!(st->too_large || m == PREP_HTTP_OTHER || which || !st->path.p)) {
-        prep_serve_request sr = {.method = m,
+        prep_http_request sr = {.method = m,
                                  .path = st->path,
                                  .accept_encoding = st->ae,
                                  .if_none_match = st->inm,
                                  .range = st->range,
                                  .if_range = st->if_range,
                                  .now = PREP_TIME_NONE};
-        prep_serve_respond(w->v, &sr, &st->resp);
+        net_respond(w, &sr, &st->resp);
         st->has_resp = 1;
         /* The memory budget: what the open answers own (archive bodies, identity pages
          * copied from their parts; a body in the version's memory costs nothing more).
@@ -285,7 +285,7 @@ static int respond(net_conn *c, h2_stream *st)
          * again from scratch. */
         size_t own = st->resp._owned ? (size_t)st->resp.body_len : 0;
         if (own && c->h2->pinned && c->h2->pinned + own > NET_H2_MEM_BUDGET) {
-            prep_serve_response_done(&st->resp);
+            prep_http_response_done(&st->resp);
             memset(&st->resp, 0, sizeof st->resp);
             st->has_resp = 0;
             return 0;
@@ -319,7 +319,7 @@ static int respond(net_conn *c, h2_stream *st)
         snprintf(st->status, sizeof st->status, "%d", status);
         st->nv[nv++] = NV(":status", st->status);
         for (size_t i = 0; i < st->resp.n_fields && nv < PREP_ARRAY_LEN(st->nv) - 3; i++) {
-            const prep_serve_field *f = &st->resp.fields[i];
+            const prep_http_field *f = &st->resp.fields[i];
             st->nv[nv++] = (nghttp2_nv){(uint8_t *)f->name, (uint8_t *)f->value, f->name_len, f->value_len,
                                         NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE};
         }
@@ -335,10 +335,13 @@ static int respond(net_conn *c, h2_stream *st)
     st->nv[nv++] = NV("date", st->date);
     uint64_t sent = send_body ? st->body_len : 0;
     net_count(w, status, sent);
-    if (w->logbuf)
-        net_access_log(w, c->ip, st->method.p ? st->method.p : "-", st->method.p ? st->method.len : 1,
-                       st->target.p ? st->target.p : "", st->target.len, "HTTP/2.0", status, sent, st->referer.p,
+    if (w->logbuf) {
+        size_t tl = st->target.p ? st->target.len : 0;
+        const char *t = net_log_target(s, st->has_resp ? &st->resp : NULL, st->target.p ? st->target.p : "", &tl);
+        net_access_log(w, c->ip, st->has_resp ? st->resp.log_user : NULL, st->method.p ? st->method.p : "-",
+                       st->method.p ? st->method.len : 1, t, tl, "HTTP/2.0", status, sent, st->referer.p,
                        st->referer.len, st->ua.p, st->ua.len);
+    }
     nghttp2_data_provider dp = {.source.ptr = st, .read_callback = data_read};
     int with_body = send_body && st->body_len;
     int rv = nghttp2_submit_response(c->h2->s, st->id, st->nv, nv, with_body ? &dp : NULL);

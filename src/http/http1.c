@@ -3,7 +3,7 @@
  * NEED_MORE or the answer for the whole (docs/internals/http1.md, "Prefix rule"). */
 #include <string.h>
 
-#include "prep/serve.h"
+#include "prep/http.h"
 #include "http_internal.h"
 
 /* tchar (RFC 9110 §5.6.2): ALPHA / DIGIT / "!#$%&'*+-.^_`|~" */

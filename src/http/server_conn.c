@@ -36,6 +36,7 @@ static void close_reset(int fd)
 }
 
 #define REFUSAL_BODY "503 Service Unavailable: too many connections, retry in a few seconds\n"
+#define REFUSAL_BODY_ADDR "503 Service Unavailable: too many connections from this address, retry in a few seconds\n"
 
 /* A connection over a limit (the global cap with nothing to shed, or its address group's
  * --max-conns-per-ip). Plain HTTP gets a 503 with retry-after, written at once (it fits
@@ -52,11 +53,12 @@ static void refuse(net_worker *w, int fd, const struct sockaddr_storage *ss, int
         return;
     }
     char msg[512];
+    const char *body = per_addr ? REFUSAL_BODY_ADDR : REFUSAL_BODY;
     int n = snprintf(msg, sizeof msg,
                      "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n"
                      "content-length: %zu\r\nretry-after: %d\r\ncache-control: no-cache\r\ndate: %s\r\n"
-                     "connection: close\r\n\r\n" REFUSAL_BODY,
-                     sizeof REFUSAL_BODY - 1, NET_RETRY_AFTER, net_date(w));
+                     "connection: close\r\n\r\n%s",
+                     strlen(body), NET_RETRY_AFTER, net_date(w), body);
     net_conn *c = calloc(1, sizeof *c);
     if (!c || send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n) {
         free(c);
@@ -203,10 +205,20 @@ void net_conn_accept(net_worker *w, net_listener *l)
 
 static void h1out_done(net_h1out *o)
 {
-    if (o->has_resp) prep_serve_response_done(&o->resp);
+    if (o->has_resp) prep_http_response_done(&o->resp);
     o->has_resp = 0;
     free(o->alloc);
     o->alloc = NULL;
+}
+
+/* Leaves the epoll set, then closes. close() alone leaves it only when no other
+ * descriptor shares the socket: a child forked by the process that runs the server (a
+ * system(), a drill's peer) holds a copy until its exec, and the registration, whose
+ * data.ptr is the connection about to be freed, would go on reporting events. */
+static void conn_fd_close(net_conn *c)
+{
+    epoll_ctl(c->w->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
 }
 
 void net_conn_close(net_conn *c)
@@ -215,7 +227,7 @@ void net_conn_close(net_conn *c)
     net_conn_undefer(c);
     net_conn_unwait(c);
     if (c->refused) { /* a 503 drained: it held no count */
-        close(c->fd);
+        conn_fd_close(c);
         if (c->prev) c->prev->next = c->next;
         else w->conns = c->next;
         if (c->next) c->next->prev = c->prev;
@@ -231,7 +243,7 @@ void net_conn_close(net_conn *c)
         c->qn--;
     }
     if (c->ssl) SSL_free(c->ssl);
-    close(c->fd); /* also leaves the epoll set */
+    conn_fd_close(c);
     net_ip_release(w->srv, &c->peer);
     atomic_fetch_sub(&w->srv->conns, 1);
     if (c->prev) c->prev->next = c->next;
@@ -273,7 +285,7 @@ static void linger_read(net_conn *c)
 
 void net_conn_timeouts(net_worker *w)
 {
-    const prep_serve_config *cfg = &w->srv->cfg;
+    const prep_http_server_config *cfg = &w->srv->cfg;
     for (net_conn *c = w->conns, *next; c; c = next) {
         next = c->next;
         int64_t now = w->now_ms;
@@ -493,7 +505,7 @@ static void own_response(net_conn *c, net_h1out *o, int status, const char *ctyp
     o->body_len = send_body ? blen : 0;
 }
 
-static void log_h1(net_conn *c, const prep_http_req *r, int status, uint64_t bytes)
+static void log_h1(net_conn *c, const prep_http_req *r, const prep_http_response *resp, int status, uint64_t bytes)
 {
     net_count(c->w, status, bytes);
     if (!c->w->logbuf) return;
@@ -503,7 +515,8 @@ static void log_h1(net_conn *c, const prep_http_req *r, int status, uint64_t byt
     size_t ml = r && r->method_name.p ? r->method_name.len : 1;
     const char *t = r && r->target.p ? r->target.p : "";
     size_t tl = r && r->target.p ? r->target.len : 0;
-    net_access_log(c->w, c->ip, m, ml, t, tl, r && r->version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1", status, bytes,
+    t = net_log_target(c->w->srv, resp, t, &tl);
+    net_access_log(c->w, c->ip, resp ? resp->log_user : NULL, m, ml, t, tl, r && r->version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1", status, bytes,
                    ref.p, ref.len, ua.p, ua.len);
 }
 
@@ -516,7 +529,7 @@ static void h1_error(net_conn *c, const prep_http_req *r, int status)
     own_response(c, o, status, "text/plain; charset=utf-8", "no-cache", status == 405 ? "allow: GET, HEAD\r\n" : NULL,
                  body, (size_t)bl, !(r && r->method == PREP_HTTP_HEAD));
     set_extra(c, o, r);
-    log_h1(c, r, status, o->body_len);
+    log_h1(c, r, NULL, status, o->body_len);
 }
 
 static void h1_dispatch(net_conn *c, const prep_http_req *r)
@@ -525,7 +538,7 @@ static void h1_dispatch(net_conn *c, const prep_http_req *r)
     if (!r->keep_alive) c->closing = 1;
     net_h1out *o = q_new(c);
     int send_body = r->method != PREP_HTTP_HEAD;
-    int which = r->path.p ? net_is_reserved(r->path.p, r->path.len) : 0;
+    int which = r->path.p ? net_is_reserved(s, r->path.p, r->path.len) : 0;
     int status;
     if (which) {
         char *body = NULL;
@@ -546,14 +559,14 @@ static void h1_dispatch(net_conn *c, const prep_http_req *r)
         free(f);
         status = 301;
     } else {
-        prep_serve_request sr = {.method = r->method,
+        prep_http_request sr = {.method = r->method,
                                  .path = r->path,
                                  .accept_encoding = r->accept_encoding,
                                  .if_none_match = r->if_none_match,
                                  .range = r->range,
                                  .if_range = r->if_range,
                                  .now = PREP_TIME_NONE};
-        prep_serve_respond(c->w->v, &sr, &o->resp);
+        net_respond(c->w, &sr, &o->resp);
         o->has_resp = 1;
         o->head = o->resp.h1_head;
         o->head_len = o->resp.h1_head_len;
@@ -569,7 +582,7 @@ static void h1_dispatch(net_conn *c, const prep_http_req *r)
         status = o->resp.status;
     }
     set_extra(c, o, r);
-    log_h1(c, r, status, o->body_len);
+    log_h1(c, r, o->has_resp ? &o->resp : NULL, status, o->body_len);
 }
 
 /* Answers every complete request in the read buffer (up to a full queue, or the queue's

@@ -1,14 +1,12 @@
-/* prep serve: start-up, the event loops and the cut watcher (docs/internals/serve.md
- * "Network layer").
+/* The http server core: start-up, the event loops and the published state
+ * (include/prep/http.h; docs/internals/serve.md "Network layer").
  *
- * prep_serve_run binds every listening socket (one per address per worker, all with
- * SO_REUSEPORT), writes the pid file, drops privileges, loads the active cut and starts
- * one worker thread per event loop. The calling thread then becomes the watcher: it waits
- * for SIGINT/SIGTERM with a timeout of poll_ms, reads the store's active pointer each
- * time and, when it names another manifest, loads the new version (seconds of CPU at
- * state scale: never on an event loop) and publishes it under vmu; each worker, woken by
- * its eventfd, takes a reference to the new version and drops its old one. Responses
- * hold their own reference, so an in-flight body finishes on the version it began on. */
+ * prep_http_server_open binds every listening socket (one per address per worker, all
+ * with SO_REUSEPORT), writes the pid file and drops privileges; prep_http_server_start
+ * starts one worker thread per event loop. The owner publishes a new state (prep serve: a
+ * cut version it loaded off the event loops) under vmu; each worker, woken by its
+ * eventfd, takes a reference to the new state and drops its old one. Responses hold their
+ * own reference, so an in-flight body finishes on the state it began on. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,20 +22,16 @@
 #include <unistd.h>
 
 #include "net_internal.h"
-#include "prep/cut.h"
 
-static _Atomic int g_stop;
-static _Atomic(net_server *) g_srv;
-
-void prep_serve_config_init(prep_serve_config *c)
+void prep_http_server_config_init(prep_http_server_config *c)
 {
     memset(c, 0, sizeof *c);
-    prep_serve_site_opts_init(&c->site);
+    c->h2 = 1;
+    c->access_log_fd = -1;
     c->max_conns_per_ip = 64;
     c->max_conns = 10000;
     c->idle_timeout_ms = 30000;
     c->header_timeout_ms = 10000;
-    c->poll_ms = 250;
 }
 
 int64_t net_mono_ms(void)
@@ -184,7 +178,7 @@ static void run_deferred(net_worker *w)
 }
 
 /* ---------------------------------------------------------------- addresses */
-prep_err prep_serve_parse_addr(const char *spec, struct sockaddr_storage *sa, socklen_t *len, prep_diags *d)
+prep_err prep_http_parse_addr(const char *spec, struct sockaddr_storage *sa, socklen_t *len, prep_diags *d)
 {
     /* Strict on purpose: inet_aton's short forms ("10.1" = 10.0.0.1, "1" = 0.0.0.1, hex,
      * octal) and "+80" or " 80" ports are refused, not read as some other address. */
@@ -247,7 +241,7 @@ static prep_err parse_listen(const char *spec, int tls, net_listen_cfg *l, prep_
 {
     memset(l, 0, sizeof *l);
     l->tls = tls;
-    prep_err e = prep_serve_parse_addr(spec, &l->addr, &l->addrlen, d);
+    prep_err e = prep_http_parse_addr(spec, &l->addr, &l->addrlen, d);
     if (e) return e;
     memcpy(l->host, spec, (size_t)(strrchr(spec, ':') - spec)); /* fits: checked above */
     if (l->addr.ss_family == AF_INET) {
@@ -297,7 +291,7 @@ static prep_err drop_privileges(net_server *s, prep_diags *d)
 {
     const char *user = s->cfg.user;
     if (!user) {
-        if (geteuid() != 0) return PREP_OK;
+        if (geteuid() != 0 || s->cfg.allow_root) return PREP_OK;
         for (int i = 0; i < s->n_lcfg; i++)
             if (!s->lcfg[i].loopback) {
                 prep_diags_add(d, s->lcfg[i].host, 0, 0, "root",
@@ -327,92 +321,47 @@ static prep_err drop_privileges(net_server *s, prep_diags *d)
     return PREP_OK;
 }
 
-/* ---------------------------------------------------------------- versions */
-static void publish(net_server *s, prep_serve_version *v)
+/* ---------------------------------------------------------------- state */
+static void state_unref(net_server *s, void *st)
 {
-    prep_serve_version_info vi;
-    prep_serve_version_get_info(v, &vi);
+    if (st && s->h->state_unref) s->h->state_unref(st);
+}
+
+void prep_http_server_publish(prep_http_server *s, void *st)
+{
     pthread_mutex_lock(&s->vmu);
-    prep_serve_version *old = s->v;
-    s->v = v;
-    atomic_store(&s->cur_seq, vi.seq);
-    atomic_store(&s->cur_instant, vi.seq ? vi.instant : PREP_TIME_NONE);
+    void *old = s->state;
+    s->state = st;
     atomic_fetch_add(&s->vgen, 1);
     pthread_mutex_unlock(&s->vmu);
-    prep_serve_version_unref(old);
+    state_unref(s, old);
     uint64_t one = 1;
     for (int i = 0; i < s->nthreads; i++)
         if (s->w[i].wake.fd >= 0 && write(s->w[i].wake.fd, &one, sizeof one) < 0) { /* counter full: awake anyway */
         }
 }
 
-static void report_version(net_server *s, prep_serve_version *v)
+void *prep_http_server_state(prep_http_server *s)
 {
-    if (!s->cfg.status_out) return;
-    prep_serve_version_info vi;
-    prep_serve_version_get_info(v, &vi);
-    if (vi.seq)
-        fprintf(s->cfg.status_out, "prep serve: corte %llu activo (%zu archivos, %.1f s CPU)%s\n",
-                (unsigned long long)vi.seq, vi.files, vi.load_cpu_seconds, vi.drill ? " [simulacro]" : "");
-    else
-        fprintf(s->cfg.status_out, "prep serve: no cut in %s yet: serving the waiting page\n", s->cfg.store);
-    fflush(s->cfg.status_out);
-}
-
-/* Loads the active cut when it is not the one served. Returns a new version or NULL. */
-static prep_serve_version *load_if_changed(net_server *s, char *last_sha, int initial)
-{
-    prep_cut_active a;
-    prep_diags d;
-    prep_diags_init(&d);
-    prep_err e = prep_cut_active_read(s->cfg.store, &a, &d);
-    prep_diags_free(&d);
-    if (e) {
-        if (initial && e == PREP_ERR_NOTFOUND) {
-            prep_serve_version *v = NULL;
-            if (prep_serve_version_empty(&s->cfg.site, &v) == PREP_OK) return v;
-        }
-        return NULL;
-    }
-    if (!strcmp(a.manifest_sha256, last_sha)) return NULL;
-    snprintf(last_sha, 65, "%s", a.manifest_sha256); /* tried once per activation */
-    prep_diags_init(&d);
-    prep_serve_version *v = NULL;
-    int64_t t0 = net_mono_ms();
     pthread_mutex_lock(&s->vmu);
-    prep_serve_version *prev = s->v;
-    if (prev) prep_serve_version_ref(prev);
+    void *st = s->state;
+    if (st && s->h->state_ref) s->h->state_ref(st);
     pthread_mutex_unlock(&s->vmu);
-    e = prep_serve_version_load(s->cfg.store, 0, prev, &s->cfg.site, &v, &d);
-    prep_serve_version_unref(prev);
-    atomic_store(&s->load_us, (uint64_t)(net_mono_ms() - t0) * 1000);
-    if (e) {
-        if (d.n) prep_diags_print(&d, stderr, 10);
-        fprintf(stderr, "prep serve: cut %llu not loaded (%s); still serving the previous one\n",
-                (unsigned long long)a.seq, prep_err_str(e));
-        prep_diags_free(&d);
-        if (initial) {
-            prep_serve_version *ev = NULL;
-            if (prep_serve_version_empty(&s->cfg.site, &ev) == PREP_OK) return ev;
-        }
-        return NULL;
-    }
-    prep_diags_free(&d);
-    return v;
+    return st;
 }
 
 /* ---------------------------------------------------------------- workers */
-static void worker_take_version(net_worker *w)
+static void worker_take_state(net_worker *w)
 {
     net_server *s = w->srv;
     if (atomic_load_explicit(&s->vgen, memory_order_acquire) == w->vgen) return;
     pthread_mutex_lock(&s->vmu);
-    prep_serve_version *old = w->v;
-    w->v = s->v;
-    prep_serve_version_ref(w->v);
+    void *old = w->state;
+    w->state = s->state;
+    if (w->state && s->h->state_ref) s->h->state_ref(w->state);
     w->vgen = atomic_load(&s->vgen);
     pthread_mutex_unlock(&s->vmu);
-    prep_serve_version_unref(old);
+    state_unref(s, old);
 }
 
 static void *worker_main(void *arg)
@@ -435,7 +384,7 @@ static void *worker_main(void *arg)
                 uint64_t x;
                 if (read(w->wake.fd, &x, sizeof x) < 0) { /* spurious */
                 }
-                worker_take_version(w);
+                worker_take_state(w);
             } else {
                 net_conn_event(ev[i].data.ptr, ev[i].events);
             }
@@ -514,34 +463,59 @@ void net_ip_release(net_server *s, const struct sockaddr_storage *a)
 }
 
 /* ---------------------------------------------------------------- run */
-void prep_serve_stop(void)
-{
-    atomic_store(&g_stop, 1);
-}
-
-static void build_csp(net_server *s)
-{
-    const char *fa = s->cfg.site.frame_ancestors;
-    snprintf(s->csp, sizeof s->csp,
-             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-             "base-uri 'none'; form-action 'none'; frame-ancestors 'self'%s%s",
-             fa && *fa ? " " : "", fa && *fa ? fa : "");
-}
-
 static void print_listeners(net_server *s)
 {
     FILE *f = s->cfg.status_out;
     if (!f) return;
     for (int i = 0; i < s->n_lcfg; i++) {
         const net_listen_cfg *l = &s->lcfg[i];
-        const char *what = l->tls ? "h2, http/1.1" : l->redirect ? "http/1.1, redirects to https" : "http/1.1";
-        fprintf(f, "prep serve: listening on %s://%s:%d/ (%s)\n", l->tls ? "https" : "http", l->host, l->port, what);
+        const char *what = l->tls ? (s->cfg.h2 ? "h2, http/1.1" : "http/1.1")
+                           : l->redirect ? "http/1.1, redirects to https" : "http/1.1";
+        fprintf(f, "%s: listening on %s://%s:%d/ (%s)\n", s->cfg.name ? s->cfg.name : "prep", l->tls ? "https" : "http",
+                l->host, l->port, what);
     }
     fflush(f);
 }
 
-static void server_free(net_server *s)
+static int n_cores(void)
 {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > PREP_HTTP_MAX_THREADS ? PREP_HTTP_MAX_THREADS : (int)n;
+}
+
+int prep_http_server_port(const prep_http_server *s, int tls)
+{
+    if (!s) return 0;
+    for (int i = 0; i < s->n_lcfg; i++)
+        if (s->lcfg[i].tls == (tls != 0)) return s->lcfg[i].port;
+    return 0;
+}
+
+void prep_http_server_housekeep(prep_http_server *s)
+{
+    /* Give back the heap pages freed by closed HTTP/2 connections and idle keep-alive
+     * buffers: many blocks under the mmap threshold, scattered among live ones, and glibc
+     * returns only the top of a heap by itself. malloc_trim walks every arena (5.5 ms
+     * with a Querétaro-scale cut loaded), so it runs on the owner's thread, off the event
+     * loops, at most once a second. */
+    int64_t now = net_mono_ms();
+    if (now - s->last_trim >= 1000 && atomic_exchange(&s->trim_due, 0)) {
+        s->last_trim = now;
+        malloc_trim(0);
+    }
+}
+
+void prep_http_server_close(prep_http_server *s)
+{
+    if (!s) return;
+    atomic_store(&s->stopping, 1);
+    for (int i = 0; i < s->started; i++) {
+        uint64_t one = 1;
+        if (write(s->w[i].wake.fd, &one, sizeof one) < 0) { /* it wakes within a second anyway */
+        }
+    }
+    for (int i = 0; i < s->started; i++) pthread_join(s->w[i].th, NULL);
+    if (s->pid_written) unlink(s->cfg.pid_file);
     if (s->w) {
         for (int i = 0; i < s->nthreads; i++) {
             net_worker *w = &s->w[i];
@@ -550,14 +524,14 @@ static void server_free(net_server *s)
             if (w->wake.fd >= 0) close(w->wake.fd);
             if (w->spare_fd >= 0) close(w->spare_fd);
             if (w->ep >= 0) close(w->ep);
-            prep_serve_version_unref(w->v);
+            state_unref(s, w->state);
             free(w->logbuf);
         }
         free(s->w);
     }
     if (s->ssl) SSL_CTX_free(s->ssl);
-    if (s->log_fd >= 0) close(s->log_fd);
-    prep_serve_version_unref(s->v);
+    if (s->own_log_fd && s->log_fd >= 0) close(s->log_fd);
+    state_unref(s, s->state);
     if (s->ipt) {
         for (size_t i = 0; i < s->ipt_size; i++)
             while (s->ipt[i]) {
@@ -572,26 +546,22 @@ static void server_free(net_server *s)
     free(s);
 }
 
-static int n_cores(void)
+prep_err prep_http_server_open(const prep_http_server_config *cfg, prep_http_server **out, prep_diags *d)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > PREP_SERVE_MAX_THREADS ? PREP_SERVE_MAX_THREADS : (int)n;
-}
-
-prep_err prep_serve_run(const prep_serve_config *cfg, prep_diags *d)
-{
-    if (!cfg->store || (!cfg->listen && !cfg->tls_listen)) {
-        prep_diags_add(d, "serve", 0, 0, "usage", "a store and at least one listen address are required");
+    *out = NULL;
+    const char *name = cfg->name ? cfg->name : "http";
+    if ((!cfg->listen && !cfg->tls_listen) || !cfg->handler.respond) {
+        prep_diags_add(d, name, 0, 0, "usage", "at least one listen address and a handler are required");
         return PREP_ERR_USAGE;
     }
     if (cfg->tls_listen && (!cfg->tls_cert || !cfg->tls_key)) {
-        prep_diags_add(d, "serve", 0, 0, "usage", "an HTTPS listener needs a certificate and its key");
+        prep_diags_add(d, name, 0, 0, "usage", "an HTTPS listener needs a certificate and its key");
         return PREP_ERR_USAGE;
     }
-    if (cfg->threads < 0 || cfg->threads > PREP_SERVE_MAX_THREADS || cfg->max_conns_per_ip < 1 ||
-        cfg->max_conns < 1 || cfg->idle_timeout_ms < 1 || cfg->header_timeout_ms < 1 || cfg->poll_ms < 1) {
-        prep_diags_add(d, "serve", 0, 0, "usage", "threads 0..%d; limits, timeouts and the poll period must be >= 1",
-                       PREP_SERVE_MAX_THREADS);
+    if (cfg->threads < 0 || cfg->threads > PREP_HTTP_MAX_THREADS || cfg->max_conns_per_ip < 1 ||
+        cfg->max_conns < 1 || cfg->idle_timeout_ms < 1 || cfg->header_timeout_ms < 1) {
+        prep_diags_add(d, name, 0, 0, "usage", "threads 0..%d; limits and timeouts must be >= 1",
+                       PREP_HTTP_MAX_THREADS);
         return PREP_ERR_USAGE;
     }
     /* Memory an attack made us hold must go back to the system when its connections
@@ -602,48 +572,47 @@ prep_err prep_serve_run(const prep_serve_config *cfg, prep_diags *d)
      * block of 1 MiB or more (archive bodies, version files) in its own mapping, unmapped
      * when freed. Process-wide, like SIGPIPE below. */
     mallopt(M_MMAP_THRESHOLD, NET_MMAP_THRESHOLD);
+    signal(SIGPIPE, SIG_IGN);
     net_server *s = calloc(1, sizeof *s);
     if (!s) return PREP_ERR_NOMEM;
     s->cfg = *cfg;
-    s->log_fd = -1;
+    s->h = &s->cfg.handler;
+    s->log_fd = cfg->access_log_fd;
     pthread_mutex_init(&s->vmu, NULL);
     pthread_mutex_init(&s->ipmu, NULL);
     s->ipt_size = 4093;
     s->ipt = calloc(s->ipt_size, sizeof *s->ipt);
-    atomic_store(&s->cur_instant, PREP_TIME_NONE);
-    s->cfg.site.https = cfg->tls_listen != NULL;
-    build_csp(s);
-    snprintf(s->hsts, sizeof s->hsts, "max-age=%lld", (long long)s->cfg.site.hsts_max_age);
+    snprintf(s->csp, sizeof s->csp, "%s", cfg->csp ? cfg->csp : "default-src 'none'");
+    snprintf(s->hsts, sizeof s->hsts, "max-age=%lld", (long long)cfg->hsts_max_age);
     prep_err e = PREP_OK;
-    sigset_t sigs, oldmask;
-    int mask_set = 0, started = 0, pid_written = 0;
     if (!s->ipt) {
         e = PREP_ERR_NOMEM;
-        goto out;
+        goto fail;
     }
     if (cfg->tls_listen) {
-        if ((e = parse_listen(cfg->tls_listen, 1, &s->lcfg[s->n_lcfg], d))) goto out;
+        if ((e = parse_listen(cfg->tls_listen, 1, &s->lcfg[s->n_lcfg], d))) goto fail;
         s->n_lcfg++;
     }
     if (cfg->listen) {
-        if ((e = parse_listen(cfg->listen, 0, &s->lcfg[s->n_lcfg], d))) goto out;
-        s->lcfg[s->n_lcfg].redirect = cfg->tls_listen != NULL;
+        if ((e = parse_listen(cfg->listen, 0, &s->lcfg[s->n_lcfg], d))) goto fail;
+        s->lcfg[s->n_lcfg].redirect = cfg->tls_listen != NULL && cfg->redirect_plain;
         s->n_lcfg++;
     }
-    if (cfg->tls_listen && (e = net_tls_ctx(cfg->tls_cert, cfg->tls_key, &s->ssl, d))) goto out;
-    if (cfg->access_log) {
+    if (cfg->tls_listen && (e = net_tls_ctx(cfg->tls_cert, cfg->tls_key, cfg->h2, &s->ssl, d))) goto fail;
+    if (cfg->access_log && s->log_fd < 0) {
         s->log_fd = open(cfg->access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
         if (s->log_fd < 0) {
             prep_diags_add(d, cfg->access_log, 0, 0, "io", "cannot open the access log: %s", strerror(errno));
             e = PREP_ERR_IO;
-            goto out;
+            goto fail;
         }
+        s->own_log_fd = 1;
     }
     s->nthreads = cfg->threads ? cfg->threads : n_cores();
     s->w = calloc((size_t)s->nthreads, sizeof *s->w);
     if (!s->w) {
         e = PREP_ERR_NOMEM;
-        goto out;
+        goto fail;
     }
     for (int i = 0; i < s->nthreads; i++) {
         net_worker *w = &s->w[i];
@@ -662,7 +631,7 @@ prep_err prep_serve_run(const prep_serve_config *cfg, prep_diags *d)
             int fd = bind_one(&s->lcfg[j], d);
             if (fd < 0) {
                 e = PREP_ERR_IO;
-                goto out;
+                goto fail;
             }
             w->ls[j] = (net_listener){.kind = EV_LISTENER, .fd = fd, .idx = j};
             w->n_ls = j + 1;
@@ -675,23 +644,22 @@ prep_err prep_serve_run(const prep_serve_config *cfg, prep_diags *d)
         if (prep_write_file_atomic(cfg->pid_file, pid, (size_t)n)) {
             prep_diags_add(d, cfg->pid_file, 0, 0, "io", "cannot write the pid file: %s", strerror(errno));
             e = PREP_ERR_IO;
-            goto out;
+            goto fail;
         }
-        pid_written = 1;
+        s->pid_written = 1;
     }
-    if ((e = drop_privileges(s, d))) goto out;
+    if ((e = drop_privileges(s, d))) goto fail;
+    *out = s;
+    return PREP_OK;
+fail:
+    prep_http_server_close(s);
+    return e;
+}
 
-    char last_sha[65] = "";
-    prep_serve_version *v = load_if_changed(s, last_sha, 1);
-    if (!v) {
-        prep_diags_add(d, cfg->store, 0, 0, "store", "cannot load the active cut nor the empty version of %s",
-                       cfg->store);
-        e = PREP_ERR_INVALID;
-        goto out;
-    }
-    publish(s, v);
-    report_version(s, v);
-
+prep_err prep_http_server_start(prep_http_server *s, void *state, prep_diags *d)
+{
+    const char *name = s->cfg.name ? s->cfg.name : "http";
+    prep_http_server_publish(s, state);
     for (int i = 0; i < s->nthreads; i++) {
         net_worker *w = &s->w[i];
         w->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -702,9 +670,8 @@ prep_err prep_serve_run(const prep_serve_config *cfg, prep_diags *d)
         w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (s->log_fd >= 0) w->logbuf = malloc(NET_LOGBUF);
         if (w->ep < 0 || w->wake.fd < 0 || (s->log_fd >= 0 && !w->logbuf)) {
-            prep_diags_add(d, "serve", 0, 0, "io", "cannot set up an event loop: %s", strerror(errno));
-            e = PREP_ERR_IO;
-            goto out;
+            prep_diags_add(d, name, 0, 0, "io", "cannot set up an event loop: %s", strerror(errno));
+            return PREP_ERR_IO;
         }
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &w->wake};
         epoll_ctl(w->ep, EPOLL_CTL_ADD, w->wake.fd, &ev);
@@ -712,61 +679,24 @@ prep_err prep_serve_run(const prep_serve_config *cfg, prep_diags *d)
             struct epoll_event le = {.events = EPOLLIN, .data.ptr = &w->ls[j]};
             epoll_ctl(w->ep, EPOLL_CTL_ADD, w->ls[j].fd, &le);
         }
-        worker_take_version(w);
+        worker_take_state(w);
     }
-
-    signal(SIGPIPE, SIG_IGN);
+    /* The event loops never take SIGINT/SIGTERM: the owner waits for them. */
+    sigset_t sigs, old;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, &oldmask);
-    mask_set = 1;
-    atomic_store(&g_stop, 0);
-    atomic_store(&g_srv, s);
+    pthread_sigmask(SIG_BLOCK, &sigs, &old);
+    prep_err e = PREP_OK;
     for (int i = 0; i < s->nthreads; i++) {
         if (pthread_create(&s->w[i].th, NULL, worker_main, &s->w[i])) {
-            prep_diags_add(d, "serve", 0, 0, "thread", "cannot start worker %d", i);
+            prep_diags_add(d, name, 0, 0, "thread", "cannot start event loop %d", i);
             e = PREP_ERR_IO;
-            atomic_store(&s->stopping, 1);
             break;
         }
-        started = i + 1;
+        s->started = i + 1;
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!e) print_listeners(s);
-
-    /* The watcher. */
-    int64_t last_trim = 0;
-    while (!e && !atomic_load(&g_stop)) {
-        struct timespec to = {.tv_sec = cfg->poll_ms / 1000, .tv_nsec = (long)(cfg->poll_ms % 1000) * 1000000L};
-        int sig = sigtimedwait(&sigs, NULL, &to);
-        if (sig == SIGINT || sig == SIGTERM) break;
-        prep_serve_version *nv = load_if_changed(s, last_sha, 0);
-        if (nv) {
-            publish(s, nv);
-            report_version(s, nv);
-        }
-        /* Give back the heap pages freed by closed HTTP/2 connections and idle
-         * keep-alive buffers: many blocks under the mmap threshold, scattered among live
-         * ones, and glibc returns only the top of a heap by itself. malloc_trim walks
-         * every arena (5.5 ms with a Querétaro-scale cut loaded), so it runs here, off
-         * the event loops, at most once a second. */
-        int64_t now = net_mono_ms();
-        if (now - last_trim >= 1000 && atomic_exchange(&s->trim_due, 0)) {
-            last_trim = now;
-            malloc_trim(0);
-        }
-    }
-    atomic_store(&s->stopping, 1);
-    for (int i = 0; i < started; i++) {
-        uint64_t one = 1;
-        if (write(s->w[i].wake.fd, &one, sizeof one) < 0) { /* it wakes within a second anyway */
-        }
-    }
-    for (int i = 0; i < started; i++) pthread_join(s->w[i].th, NULL);
-out:
-    atomic_store(&g_srv, NULL);
-    if (mask_set) pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
-    if (pid_written) unlink(cfg->pid_file);
-    server_free(s);
     return e;
 }

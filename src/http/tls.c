@@ -12,15 +12,16 @@
 
 static const unsigned char alpn_ours[] = "\x02h2\x08http/1.1";
 
-/* ALPN: our preference order wins (h2 first). A client offering neither gets no ALPN
- * answer and is served HTTP/1.1. */
+/* ALPN: our preference order wins (h2 first; arg non-NULL: http/1.1 only). A client
+ * offering neither gets no ALPN answer and is served HTTP/1.1. */
 static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
                        unsigned int inlen, void *arg)
 {
     (void)ssl;
-    (void)arg;
+    const unsigned char *ours = arg ? alpn_ours + 3 : alpn_ours;
+    unsigned ours_len = (unsigned)(sizeof alpn_ours - 1) - (arg ? 3u : 0u);
     unsigned char *o = NULL;
-    if (SSL_select_next_proto(&o, outlen, alpn_ours, sizeof alpn_ours - 1, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+    if (SSL_select_next_proto(&o, outlen, ours, ours_len, in, inlen) != OPENSSL_NPN_NEGOTIATED)
         return SSL_TLSEXT_ERR_NOACK;
     *out = o;
     return SSL_TLSEXT_ERR_OK;
@@ -35,7 +36,7 @@ static void ssl_diag(prep_diags *d, const char *file, const char *kind, const ch
     ERR_clear_error();
 }
 
-prep_err net_tls_ctx(const char *cert, const char *key, SSL_CTX **out, prep_diags *d)
+prep_err net_tls_ctx(const char *cert, const char *key, int h2, SSL_CTX **out, prep_diags *d)
 {
     *out = NULL;
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -69,7 +70,7 @@ prep_err net_tls_ctx(const char *cert, const char *key, SSL_CTX **out, prep_diag
         SSL_CTX_free(ctx);
         return PREP_ERR_INVALID;
     }
-    SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+    SSL_CTX_set_alpn_select_cb(ctx, alpn_select, h2 ? NULL : (void *)alpn_ours);
     *out = ctx;
     return PREP_OK;
 }

@@ -1,7 +1,7 @@
-/* The network layer of prep serve: shared between server*.c, tls.c and h2.c only.
- * docs/internals/serve.md "Network layer". */
-#ifndef PREP_SERVE_NET_INTERNAL_H
-#define PREP_SERVE_NET_INTERNAL_H
+/* The http part's server core (include/prep/http.h): shared between server*.c, tls.c and
+ * h2.c only. docs/internals/serve.md "Network layer". */
+#ifndef PREP_HTTP_NET_INTERNAL_H
+#define PREP_HTTP_NET_INTERNAL_H
 
 #include <netinet/in.h>
 #include <openssl/ssl.h>
@@ -9,7 +9,7 @@
 #include <stdatomic.h>
 #include <sys/socket.h>
 
-#include "prep/serve.h"
+#include "prep/http.h"
 
 #define NET_MAX_LISTENERS 2          /* plain and TLS */
 #define NET_H1_QUEUE 8               /* pipelined responses queued per connection */
@@ -58,7 +58,7 @@ typedef struct net_listen_cfg {
     int loopback;
 } net_listen_cfg;
 
-typedef struct net_server net_server;
+typedef struct prep_http_server net_server;
 typedef struct net_worker net_worker;
 typedef struct net_conn net_conn;
 typedef struct net_h2 net_h2;
@@ -84,7 +84,7 @@ struct net_worker {
     int n_ls;
     net_conn *conns;                     /* doubly linked, for timeouts and shutdown */
     size_t n_conns;
-    prep_serve_version *v;               /* this worker's reference */
+    void *state;                         /* this worker's reference to the handler's state */
     uint64_t vgen;
     int64_t now_ms;                      /* monotonic, updated each loop turn */
     time_t date_sec;
@@ -108,29 +108,31 @@ struct net_worker {
     net_stats st;
 };
 
-struct net_server {
-    prep_serve_config cfg;               /* copied */
+struct prep_http_server {
+    prep_http_server_config cfg;         /* copied */
+    const prep_http_handler *h;          /* &cfg.handler */
     net_listen_cfg lcfg[NET_MAX_LISTENERS];
     int n_lcfg;
     int tls_port;                        /* for redirects; 0 = no TLS */
     SSL_CTX *ssl;
     int nthreads;
+    int started;                         /* worker threads running */
+    int pid_written;
     net_worker *w;
-    int log_fd;
-    char csp[1024];
-    char hsts[64];                       /* strict-transport-security value */                      /* content-security-policy value */
-    /* the published version */
+    int log_fd;                          /* the access log, or -1 */
+    int own_log_fd;                      /* 1: opened here (closed at the end) */
+    char csp[1024];                      /* content-security-policy of own answers */
+    char hsts[64];                       /* strict-transport-security value */
+    int64_t last_trim;                   /* prep_http_server_housekeep */
+    /* the published state */
     pthread_mutex_t vmu;
-    prep_serve_version *v;
+    void *state;
     _Atomic uint64_t vgen;
-    _Atomic uint64_t cur_seq;
-    _Atomic int64_t cur_instant;         /* PREP_TIME_NONE: no cut */
-    _Atomic uint64_t load_us;            /* wall time of the last load */
     _Atomic int stopping;
     _Atomic int64_t conns;               /* open now */
-    _Atomic int trim_due;                /* memory of connections freed: the watcher trims */
+    _Atomic int trim_due;                /* memory of connections freed: housekeep trims */
     _Atomic int shed_pending;            /* shed_asks not yet done, all workers (NET_SHED_ASKS_MAX) */
-    /* connections per IP: one table for the process */
+    /* connections per IP: one table for the server */
     pthread_mutex_t ipmu;
     struct ipcount **ipt;
     size_t ipt_size;
@@ -138,7 +140,7 @@ struct net_server {
 
 /* One queued HTTP/1.1 response (head + extra + body, sent in order). */
 typedef struct net_h1out {
-    prep_serve_response resp;            /* when has_resp */
+    prep_http_response resp;            /* when has_resp */
     int has_resp;
     const char *head;
     size_t head_len;
@@ -229,12 +231,13 @@ ssize_t net_conn_read(net_conn *c, void *buf, size_t cap);
 /* Writes wbuf[woff..wlen) (TLS). 1 all written, 0 would block, -1 error. */
 int net_conn_flush_wbuf(net_conn *c);
 /* server_extra.c: reserved paths, own responses, access log */
-int net_is_reserved(const char *path, size_t len); /* 1 /health, 2 /metrics, 0 */
-/* Builds /health or /metrics (which = net_is_reserved) into an owned body; returns its
- * length (*body owned: free()). *status (may be NULL) gets the status to answer: 200, or
- * 503 for /health while the waiting page is served though the store holds cuts
- * (issue 13). */
+/* 1 /health, 2 /metrics, 0 anything else or a handler without reserved paths */
+int net_is_reserved(const net_server *s, const char *path, size_t len);
+/* Builds /health or /metrics (which = net_is_reserved) by the handler into an owned body;
+ * returns its length (*body owned: free()). *status (may be NULL) gets its status. */
 size_t net_reserved_answer(net_server *s, int which, char **body, int *status);
+/* The handler's answer to one request, from the worker's state. */
+void net_respond(net_worker *w, const prep_http_request *rq, prep_http_response *out);
 /* Builds our own complete HTTP/1.1 response head (status line, fields, content-length,
  * security fields, x-prep-corte; not date/connection nor the final CRLF) into an owned
  * string. extra_fields: more "name: value\r\n" lines or NULL. */
@@ -244,14 +247,17 @@ char *net_h1_own_head(net_conn *c, int status, const char *ctype, const char *ca
 typedef struct net_kv { const char *n, *v; } net_kv;
 size_t net_security_fields(net_conn *c, net_kv *out, size_t cap, char *seqbuf, size_t seqcap);
 void net_count(net_worker *w, int status, uint64_t bytes);
-void net_access_log(net_worker *w, const char *ip, const char *method, size_t mlen, const char *target,
+void net_access_log(net_worker *w, const char *ip, const char *user, const char *method, size_t mlen, const char *target,
                     size_t tlen, const char *proto, int status, uint64_t bytes, const char *referer,
                     size_t rlen, const char *ua, size_t ualen);
 void net_access_flush(net_worker *w);
+/* The target the access log writes for an answer (r may be NULL): r->log_target, else
+ * "-" under redact_targets, else the target received (*len in and out). */
+const char *net_log_target(const net_server *s, const prep_http_response *r, const char *t, size_t *len);
 /* redirects: Location for a plain request; returns an owned string */
 char *net_redirect_location(net_conn *c, prep_http_slice host, prep_http_slice path, prep_http_slice query);
 /* tls.c */
-prep_err net_tls_ctx(const char *cert, const char *key, SSL_CTX **out, prep_diags *d);
+prep_err net_tls_ctx(const char *cert, const char *key, int h2, SSL_CTX **out, prep_diags *d);
 /* h2.c */
 int net_h2_start(net_conn *c);           /* 0 ok */
 void net_h2_on_readable(net_conn *c);

@@ -2,7 +2,7 @@
  * negotiation, If-None-Match, If-Range and Range (docs/internals/http1.md). */
 #include <string.h>
 
-#include "prep/serve.h"
+#include "prep/http.h"
 #include "http_internal.h"
 
 
