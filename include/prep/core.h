@@ -47,6 +47,9 @@ typedef struct prep_buf {
     size_t len;
     size_t cap;
     size_t max;   /* 0 means PREP_BUF_DEFAULT_MAX */
+    prep_err err; /* sticky: the first failed append's error (LIMIT, NOMEM); every later
+                   * append fails with it and changes nothing, so a caller may append
+                   * many times and check prep_buf_err once before using the bytes */
 } prep_buf;
 
 #define PREP_BUF_DEFAULT_MAX ((size_t)1 << 32) /* 4 GiB */
@@ -62,6 +65,8 @@ prep_err prep_buf_printf(prep_buf *b, const char *fmt, ...) __attribute__((forma
 prep_err prep_buf_vprintf(prep_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Takes the data out (owned by the caller, free()), leaving the buffer empty. */
 char *prep_buf_steal(prep_buf *b, size_t *len);
+/* PREP_OK, or the error of the first append that failed since init, reset or steal. */
+static inline prep_err prep_buf_err(const prep_buf *b) { return b->err; }
 
 /* ---------------------------------------------------------------- diagnostics */
 /* A list of located problems found while reading input. A reader keeps going after a
@@ -124,6 +129,17 @@ prep_err prep_read_file(const char *path, size_t max, char **data, size_t *len);
 /* Writes atomically: PATH.tmp.<pid>, write, fsync, rename over PATH, fsync the directory.
  * A reader sees the old content or the new, never a part (DESIGN.md promise 2). */
 prep_err prep_write_file_atomic(const char *path, const void *data, size_t len);
+/* The same with the file's mode (a secrets file: 0600), whatever the umask; the
+ * temporary file is created exclusively with that mode, never readable by others. */
+#include <sys/types.h>
+prep_err prep_write_file_atomic_mode(const char *path, const void *data, size_t len, mode_t mode);
+/* Writes all of data to fd (retrying short writes and EINTR). On failure records
+ * prep_io_fail("write", path, errno) and returns PREP_ERR_IO. */
+prep_err prep_write_all(int fd, const void *data, size_t len, const char *path);
+/* fsync of the directory that holds path (after a rename or a create in it). */
+prep_err prep_fsync_dir_of(const char *path);
+/* Appends data to path (created 0644), fsynced when sync; every failure recorded. */
+prep_err prep_append_file(const char *path, const void *data, size_t len, int sync);
 /* mkdir -p; mode 0755. */
 prep_err prep_mkdirs(const char *path);
 /* rm -rf without following symlinks: a file is unlinked, a directory removed depth first.

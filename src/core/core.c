@@ -72,6 +72,7 @@ void prep_buf_init(prep_buf *b, size_t max)
     b->data = NULL;
     b->len = b->cap = 0;
     b->max = max ? max : PREP_BUF_DEFAULT_MAX;
+    b->err = PREP_OK;
 }
 
 void prep_buf_free(prep_buf *b)
@@ -79,24 +80,27 @@ void prep_buf_free(prep_buf *b)
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+    b->err = PREP_OK;
 }
 
 void prep_buf_reset(prep_buf *b)
 {
     b->len = 0;
+    b->err = PREP_OK;
     if (b->data) b->data[0] = 0;
 }
 
 prep_err prep_buf_reserve(prep_buf *b, size_t extra)
 {
+    if (b->err) return b->err;
     if (!b->max) b->max = PREP_BUF_DEFAULT_MAX;
-    if (extra > b->max || b->len > b->max - extra) return PREP_ERR_LIMIT;
+    if (extra > b->max || b->len > b->max - extra) return b->err = PREP_ERR_LIMIT;
     size_t need = b->len + extra + 1;
     if (need <= b->cap) return PREP_OK;
     size_t nc = b->cap ? b->cap : 256;
     while (nc < need) nc = nc > SIZE_MAX / 2 ? need : nc * 2;
     char *p = realloc(b->data, nc);
-    if (!p) return PREP_ERR_NOMEM;
+    if (!p) return b->err = PREP_ERR_NOMEM;
     b->data = p;
     b->cap = nc;
     return PREP_OK;
@@ -123,7 +127,8 @@ prep_err prep_buf_vprintf(prep_buf *b, const char *fmt, va_list ap)
     char small[256];
     int n = vsnprintf(small, sizeof small, fmt, ap2);
     va_end(ap2);
-    if (n < 0) return PREP_ERR_INVALID;
+    if (b->err) return b->err;
+    if (n < 0) return b->err = PREP_ERR_INVALID;
     if ((size_t)n < sizeof small) return prep_buf_append(b, small, (size_t)n);
     prep_err e = prep_buf_reserve(b, (size_t)n);
     if (e) return e;
@@ -151,6 +156,7 @@ char *prep_buf_steal(prep_buf *b, size_t *len)
     if (len) *len = b->len;
     b->data = NULL;
     b->len = b->cap = 0;
+    b->err = PREP_OK;
     return p;
 }
 
@@ -319,7 +325,7 @@ prep_err prep_read_file(const char *path, size_t max, char **data, size_t *len)
     return PREP_OK;
 }
 
-static prep_err fsync_dir_of(const char *path)
+prep_err prep_fsync_dir_of(const char *path)
 {
     char *dir = prep_xstrdup(path);
     char *slash = strrchr(dir, '/');
@@ -334,31 +340,40 @@ static prep_err fsync_dir_of(const char *path)
     return r == 0 ? PREP_OK : PREP_ERR_IO;
 }
 
-prep_err prep_write_file_atomic(const char *path, const void *data, size_t len)
+prep_err prep_write_all(int fd, const void *data, size_t len, const char *path)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            prep_io_fail("write", path, w < 0 ? errno : EIO);
+            return PREP_ERR_IO;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return PREP_OK;
+}
+
+prep_err prep_write_file_atomic_mode(const char *path, const void *data, size_t len, mode_t mode)
 {
     size_t tl = strlen(path) + 32;
     char *tmp = prep_xmalloc(tl);
     snprintf(tmp, tl, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    unlink(tmp); /* a leftover of a killed run: O_EXCL below, so the mode is ours */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0) {
         prep_io_fail("create", tmp, errno);
         free(tmp);
         return PREP_ERR_IO;
     }
-    const char *p = data;
-    size_t left = len;
     prep_err err = PREP_OK;
-    while (left) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            prep_io_fail("write", tmp, errno);
-            err = PREP_ERR_IO;
-            break;
-        }
-        p += w;
-        left -= (size_t)w;
+    if (fchmod(fd, mode) != 0) { /* whatever the umask */
+        prep_io_fail("set the mode of", tmp, errno);
+        err = PREP_ERR_IO;
     }
+    if (!err) err = prep_write_all(fd, data, len, tmp);
     if (!err && fsync(fd) != 0) {
         prep_io_fail("fsync", tmp, errno);
         err = PREP_ERR_IO;
@@ -377,7 +392,31 @@ prep_err prep_write_file_atomic(const char *path, const void *data, size_t len)
         errno = keep; /* the failing call's errno, for callers that name it */
     }
     free(tmp);
-    if (!err) err = fsync_dir_of(path);
+    if (!err) err = prep_fsync_dir_of(path);
+    return err;
+}
+
+prep_err prep_write_file_atomic(const char *path, const void *data, size_t len)
+{
+    return prep_write_file_atomic_mode(path, data, len, 0644);
+}
+
+prep_err prep_append_file(const char *path, const void *data, size_t len, int sync)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        prep_io_fail("open for appending", path, errno);
+        return PREP_ERR_IO;
+    }
+    prep_err err = prep_write_all(fd, data, len, path);
+    if (!err && sync && fsync(fd) != 0) {
+        prep_io_fail("fsync", path, errno);
+        err = PREP_ERR_IO;
+    }
+    if (close(fd) != 0 && !err) {
+        prep_io_fail("close", path, errno);
+        err = PREP_ERR_IO;
+    }
     return err;
 }
 

@@ -276,15 +276,22 @@ prep_err prep_cut_sig_verify(const prep_cut_pubkey *keys, size_t n, const prep_c
 static int write_new(const char *path, const char *data, size_t len, mode_t mode)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-    if (fd < 0) return -1;
+    if (fd < 0) {
+        prep_io_fail("create", path, errno);
+        return -1;
+    }
     if (cut_write_all(fd, data, len, path) != 0 || fsync(fd) != 0) {
         int er = errno;
+        prep_io_fail("write", path, er);
         close(fd);
         unlink(path);
         errno = er;
         return -1;
     }
-    if (close(fd) != 0) return -1;
+    if (close(fd) != 0) {
+        prep_io_fail("close", path, errno);
+        return -1;
+    }
     return 0;
 }
 

@@ -161,11 +161,9 @@ static void record(const push *p, const tgt *g)
         line[sizeof line - 2] = '\n';
         n = (int)sizeof line - 1;
     }
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return;
-    ssize_t w = write(fd, line, (size_t)n);
-    (void)w;
-    close(fd);
+    /* the log is the operator's record, not the delivery: a failure is said, never fatal */
+    if (prep_append_file(path, line, (size_t)n, 0))
+        prep_log(PREP_LOG_WARN, "deliver: log line lost: %s", prep_err_text(PREP_ERR_IO));
 }
 
 static void finish(push *p, size_t i, prep_deliver_status st)
@@ -180,7 +178,7 @@ static void finish(push *p, size_t i, prep_deliver_status st)
         prep_err e = prep_deliver_state_write(p->state_dir, g->t->id, g->plan->seq, g->plan->manifest_sha256);
         if (e) /* the cut is there; the next run will re-send it (harmless) */
             snprintf(g->r->error, sizeof g->r->error, "delivered, but the state under %s could not be written: %s",
-                     p->state_dir, prep_err_str(e));
+                     p->state_dir, prep_err_text(e));
     }
     p->done++;
     record(p, g);

@@ -480,21 +480,6 @@ static const char *secret_find(const secret_line *v, size_t n, const char *id, c
     return NULL;
 }
 
-static prep_err fsync_parent(const char *path)
-{
-    char *dir = prep_xstrdup(path);
-    char *sl = strrchr(dir, '/');
-    if (sl)
-        sl == dir ? (void)(sl[1] = 0) : (void)(*sl = 0);
-    else
-        strcpy(dir, ".");
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(dir);
-    if (fd < 0) return PREP_ERR_IO;
-    int rc = fsync(fd);
-    close(fd);
-    return rc ? PREP_ERR_IO : PREP_OK;
-}
 
 /* Replaces id's secrets with names[i]=values[i] (NULL values are dropped), keeping the
  * others: write a 0600 temporary file, fsync, rename, fsync the directory. Called inside
@@ -517,39 +502,16 @@ static prep_err secrets_put(prep_registry *r, const char *id, const char *const 
     for (size_t j = 0; j < k; j++)
         if (values[j]) prep_buf_printf(&b, "%s %s %s\n", id, names[j], values[j]);
     secrets_free(v, n);
-    size_t tl = strlen(r->secrets) + 32;
-    char *tmp = prep_xmalloc(tl);
-    snprintf(tmp, tl, "%s.tmp.%ld", r->secrets, (long)getpid());
-    unlink(tmp);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        prep_diags_add(d, tmp, 0, 0, "secrets", "cannot create: %s", strerror(errno));
-        e = PREP_ERR_IO;
+    /* every line or none: a failed append (the 32 MiB bound, memory) writes nothing */
+    if ((e = prep_buf_err(&b))) {
+        prep_diags_add(d, r->secrets, 0, 0, "secrets", "secrets file not written: %s", prep_err_str(e));
         goto out;
     }
-    if (fchmod(fd, 0600)) e = PREP_ERR_IO;
-    size_t off = 0;
-    while (!e && off < b.len) {
-        ssize_t w = write(fd, b.data + off, b.len - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            e = PREP_ERR_IO;
-            break;
-        }
-        off += (size_t)w;
-    }
-    if (!e && fsync(fd)) e = PREP_ERR_IO;
-    if (close(fd) && !e) e = PREP_ERR_IO;
-    if (!e && rename(tmp, r->secrets)) e = PREP_ERR_IO;
-    if (!e) e = fsync_parent(r->secrets);
-    if (e) {
-        prep_diags_add(d, r->secrets, 0, 0, "secrets", "cannot write the secrets file: %s", strerror(errno));
-        unlink(tmp);
-    }
+    e = prep_write_file_atomic_mode(r->secrets, b.data ? b.data : "", b.len, 0600);
+    if (e) prep_diags_add(d, r->secrets, 0, 0, "secrets", "cannot write the secrets file: %s", prep_err_text(e));
 out:
     if (b.data) memset(b.data, 0, b.len);
     prep_buf_free(&b);
-    free(tmp);
     return e;
 }
 

@@ -82,25 +82,12 @@ prep_err mon_evidence_append(const char *out_dir, const char *id, const mon_fetc
             /* never deleted: the old log keeps its evidence under a dated name */
             char old[sizeof path + 32];
             snprintf(old, sizeof old, "%s.%lld", path, (long long)prep_time_now());
-            if (rename(path, old)) e = PREP_ERR_IO;
-        }
-        int fd = e ? -1 : open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0) {
-            e = PREP_ERR_IO;
-        } else {
-            size_t off = 0;
-            while (off < b.len) {
-                ssize_t w = write(fd, b.data + off, b.len - off);
-                if (w < 0 && errno == EINTR) continue;
-                if (w <= 0) {
-                    e = PREP_ERR_IO;
-                    break;
-                }
-                off += (size_t)w;
+            if (rename(path, old)) {
+                prep_io_fail("rotate (rename)", path, errno);
+                e = PREP_ERR_IO;
             }
-            if (fsync(fd)) e = PREP_ERR_IO;
-            close(fd);
         }
+        if (!e) e = prep_append_file(path, b.data, b.len, 1);
     }
     prep_buf_free(&b);
     return e;

@@ -413,13 +413,16 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
         mon_fetch all[1] = {sums[i]};
         prep_err ee = mon_evidence_append(c->out, t->id, all, 1, sv);
         if (!ee && o.n_pages) ee = mon_evidence_append(c->out, t->id, o.pages, o.n_pages, NULL);
-        if (ee) prep_diags_add(d, c->out, 0, 0, "io", "cannot append to the evidence log of %s", t->id);
+        if (ee)
+            prep_diags_add(d, c->out, 0, 0, "io", "cannot append to the evidence log of %s: %s", t->id,
+                           prep_err_text(ee));
     }
     if ((e = mon_state_save(state_path, &st))) {
-        prep_diags_add(d, state_path, 0, 0, "io", "cannot write the monitor's state");
+        prep_diags_add(d, state_path, 0, 0, "io", "cannot write the monitor's state: %s", prep_err_text(e));
         goto out;
     }
-    if ((e = mon_board_write(c, r, &st))) prep_diags_add(d, c->out, 0, 0, "io", "cannot write the board");
+    if ((e = mon_board_write(c, r, &st)))
+        prep_diags_add(d, c->out, 0, 0, "io", "cannot write the board: %s", prep_err_text(e));
 out:
     for (size_t j = 0; j < n_lm; j++) prep_cut_manifest_free(&lm[j].m);
     free(lm);
