@@ -958,6 +958,8 @@ int cut_store_is_pruned(const char *root, uint64_t seq)
     return r;
 }
 
+int prep_cut_store_pruned(const char *store, uint64_t seq) { return cut_store_is_pruned(store, seq); }
+
 static int cmp_sha64(const void *a, const void *b) { return memcmp(a, b, 64); }
 
 static void store_gc_diag(prep_diags *d, const char *path, const char *verb)
