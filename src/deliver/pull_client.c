@@ -432,7 +432,20 @@ prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result
                 const char *sha = en->n_parts ? en->parts[j].sha256 : en->sha256;
                 uint64_t size = en->n_parts ? en->parts[j].size : en->size;
                 r = fetch_object(c, o, work, sha, size, res, errbuf, NULL);
-                if (r) {
+                if (r == 404) {
+                    /* The manifest is there, its object is not: the institute's retention
+                     * ("store_keep") removed the objects of this older cut. The chain
+                     * cannot be taken from here (every cut of a batch needs its objects). */
+                    snprintf(rel, sizeof rel, "objects/%.2s/%s", sha, sha + 2);
+                    prep_diags_add(d, o->url, 0, 0, "pull-gone",
+                                   "%s (of cut %llu): not on the link (404): the institute no longer keeps the "
+                                   "objects of cut %llu (its store keeps only the newest cuts whole), so this store, "
+                                   "on cut %llu, is too far behind to take the chain up to %llu; move it aside and "
+                                   "start from an empty store, which takes the newest cut whole",
+                                   rel, (unsigned long long)q, (unsigned long long)q, (unsigned long long)act.seq,
+                                   (unsigned long long)remote);
+                    e = PREP_ERR_IO;
+                } else if (r) {
                     snprintf(rel, sizeof rel, "objects/%.2s/%s", sha, sha + 2);
                     fetch_failed(d, o, rel, r, errbuf);
                     e = PREP_ERR_IO;
