@@ -92,7 +92,8 @@ int cli_pull_loop(cli_pull *p, volatile sig_atomic_t *stop)
             p->export_pending = xe != PREP_OK;
             prep_diags_free(&xd);
         }
-        if (p->store_keep && (r.active_after != r.active_before || gc_pending)) gc_pending = pull_gc(p, last_gc_err) != 0;
+        if (p->store_keep && r.active_after && (r.active_after != r.active_before || gc_pending))
+            gc_pending = pull_gc(p, last_gc_err) != 0;
         prep_diags_free(&d);
         for (long waited = 0; waited < p->every_ms && !*stop; waited += 50) {
             struct timespec ts = {0, 50 * 1000000L};
