@@ -323,8 +323,9 @@ static void roster_load(roster *ro, const char *db, const char *secrets)
 /* "store_keep": N after each cut: the N newest cuts keep their objects; older cuts keep
  * their manifest and signature, so the chain verifies and the pull link still serves
  * them (docs/institute.md, "Store retention"). Every broadcaster whose active cut is at most
- * N cuts behind the newest can still take the chain after it, which is all it asks for
- * (cuts/<seq>/manifest, .patch, .sig of each later cut, and their objects). A failure is
+ * N - 1 cuts behind the newest can still take the chain after it, even while the next cut
+ * is made (N between cuts), which is all it asks for (cuts/<seq>/manifest, .patch, .sig of
+ * each later cut, and their objects). A failure is
  * reported (a full disk named as such) and never holds up the next cut; it runs after a
  * failed cut too. */
 static void store_retention(const inst_config *c)
@@ -365,7 +366,8 @@ int cmd_institute(int argc, char **argv)
         "broadcaster over SFTP/FTPS (newest cut wins), while the per-broadcaster pull links are served.\n"
         "Runs until the window's last cut and then keeps serving the links, until SIGINT/SIGTERM.\n"
         "With \"store_keep\": N the store keeps the objects of the N newest cuts only (older cuts keep\n"
-        "their manifest and signature): a broadcaster at most N cuts behind still catches up.";
+        "their manifest and signature): a broadcaster fewer than N cuts behind always catches up\n"
+        "(docs/institute.md, \"Store retention\").";
     if (cli_parse(argc - 1, argv + 1, opts, &help, err, sizeof err)) {
         fprintf(stderr, "prep institute: %s\n", err);
         cli_usage(stderr, "institute", syn, sum, opts);
