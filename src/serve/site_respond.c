@@ -401,25 +401,35 @@ static site_arch_cut *arch_get(prep_serve_version *v, uint64_t seq)
  * cut gets it, whether or not its bytes happen to remain (an object shared with a kept
  * cut): the answer depends on the cut, not on which objects are left. */
 static void answer_pruned(prep_serve_version *v, const prep_serve_request *req, prep_serve_response *r, uint64_t seq,
-                          int have_sig)
+                          const char *rest, int have_sig)
 {
     site_owned *o = owned(r);
-    prep_buf b;
-    prep_buf_init(&b, 1024);
+    prep_buf b, up;
+    prep_buf_init(&b, 1 << 16); /* a maximum, not a size */
+    prep_buf_init(&up, 1 << 16);
+    /* Relative links, as the published pages use (a site may live under a sub-path):
+     * rest is the path below cortes/<seq>/, so each of its slashes is one level up. */
+    prep_err e = prep_buf_puts(&up, "");
+    for (const char *c = rest; *c && !e; c++)
+        if (*c == '/') e = prep_buf_puts(&up, "../");
+    const char *u = up.data ? (const char *)up.data : "";
     unsigned long long s = (unsigned long long)seq;
-    prep_err e = prep_buf_printf(
-        &b,
-        PAGE_HEAD "Corte %llu no disponible completo</title></head>\n<body>\n"
-                  "<h1>El corte %llu ya no se conserva completo en este sitio</h1>\n"
-                  "<p>Para ahorrar espacio, este sitio conserva completos solo los cortes m\xC3\xA1s recientes; "
-                  "las p\xC3\xA1ginas del corte %llu se retiraron. Su lista de archivos firmada por el "
-                  "instituto sigue disponible: <a href=\"/cortes/%llu/SHA256SUMS\">SHA256SUMS</a>",
-        s, s, s, s);
-    if (!e && have_sig)
-        e = prep_buf_printf(&b, " y su firma: <a href=\"/cortes/%llu/SHA256SUMS.sig\">SHA256SUMS.sig</a>", s);
     if (!e)
-        e = prep_buf_puts(&b, ".</p>\n<p>Los resultados vigentes est\xC3\xA1n en la "
-                              "<a href=\"/\">p\xC3\xA1gina principal</a>.</p>\n</body></html>\n");
+        e = prep_buf_printf(
+            &b,
+            PAGE_HEAD "Corte %llu no disponible completo</title></head>\n<body>\n"
+                      "<h1>El corte %llu ya no se conserva completo en este sitio</h1>\n"
+                      "<p>Para ahorrar espacio, este sitio conserva completos solo los cortes m\xC3\xA1s recientes; "
+                      "las p\xC3\xA1ginas del corte %llu se retiraron. Su lista de archivos firmada por el "
+                      "instituto sigue disponible: <a href=\"%sSHA256SUMS\">SHA256SUMS</a>",
+            s, s, s, u);
+    if (!e && have_sig) e = prep_buf_printf(&b, " y su firma: <a href=\"%sSHA256SUMS.sig\">SHA256SUMS.sig</a>", u);
+    if (!e)
+        e = prep_buf_printf(&b,
+                            ".</p>\n<p>Los resultados vigentes est\xC3\xA1n en la "
+                            "<a href=\"%s../../\">p\xC3\xA1gina principal</a>.</p>\n</body></html>\n",
+                            u);
+    prep_buf_free(&up);
     if (!o || e) {
         prep_buf_free(&b);
         answer_nomem(r);
@@ -488,7 +498,7 @@ static void answer_archive(prep_serve_version *v, const prep_serve_request *req,
      * active cut's objects are always kept (a mark on it is ignored, as prep verify does). */
     int prunable = (af.found == 2 || (af.found == 1 && !af.inline_src)) && seq < v->info.seq;
     if (prunable && prep_cut_store_pruned(v->store, seq)) {
-        answer_pruned(v, req, r, seq, have_sig);
+        answer_pruned(v, req, r, seq, rest, have_sig);
         return;
     }
     if (af.found == 2) {
@@ -514,7 +524,7 @@ static void answer_archive(prep_serve_version *v, const prep_serve_request *req,
         }
         if (site_assemble(v->store, af.sha256, af.size, af.n_parts, af.parts, o->body, kind, msg) != PREP_OK) {
             if (prunable && prep_cut_store_pruned(v->store, seq)) { /* the retention ran meanwhile */
-                answer_pruned(v, req, r, seq, have_sig);
+                answer_pruned(v, req, r, seq, rest, have_sig);
                 return;
             }
             prep_log(PREP_LOG_WARN, "serve: archived file cortes/%llu/%s: %s: %s", (unsigned long long)seq, rest,

@@ -232,7 +232,7 @@ P=$(( CUTS - BN ))   # B's newest pruned cut
 for path in "cortes/$P/" "cortes/$P/index.html" "cortes/$P/corte.json"; do
   code=$(curl -s -o "$T/page" -w '%{http_code} %{content_type}' "$U/$path")
   [ "$code" = "410 text/html; charset=utf-8" ] && grep -q "El corte $P ya no se conserva completo" "$T/page" &&
-    grep -q "href=\"/cortes/$P/SHA256SUMS.sig\"" "$T/page" && ok "B: /$path answers 410 with the page" ||
+    grep -q "href=\"SHA256SUMS.sig\"" "$T/page" && ok "B: /$path answers 410 with the page" ||
     bad "B: /$path: $code: $(head -c 300 "$T/page")"
 done
 for f in SHA256SUMS:manifest SHA256SUMS.sig:manifest.sig; do
