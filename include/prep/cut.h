@@ -398,6 +398,10 @@ typedef struct prep_cut_gc_result {
  * its signature and chain but not its objects. Takes the store's lock. Crash-safe: a kill
  * leaves unused objects that the next run removes. docs/formats/cut.md §4. */
 prep_err prep_cut_store_gc(const char *store, unsigned keep, prep_cut_gc_result *r, prep_diags *d);
+/* 1 when cut seq of store carries the retention's mark (cuts/<seq>/pruned): its objects may
+ * be gone, its manifest and signature stay. 0 otherwise. Reads without the lock: the mark
+ * is written before any of the cut's objects is removed and never taken away. */
+int prep_cut_store_pruned(const char *store, uint64_t seq);
 
 /* ---------------------------------------------------------------- delta */
 typedef struct prep_cut_delta {

@@ -21,12 +21,16 @@ typedef struct prep_inst_config {
     int retries;            /* 0..20, default 2 */
     long backoff_ms;        /* 10..600000, default 1000 */
     int max_cuts;           /* 0..1000000, 0 = run the whole window */
+    unsigned store_keep;    /* 1..PREP_INST_STORE_KEEP_MAX: after each cut the store keeps the
+                             * objects of this many newest cuts (prep_cut_store_gc); 0 = all */
 } prep_inst_config;
+
+#define PREP_INST_STORE_KEEP_MAX 100000
 
 /* Parses data[0..len) (borrowed; name labels the diags). On error *c is left empty
  * (freeable) and diags say what: kinds "config-syntax" (with line:column),
  * "config-field" (unknown key or wrong type), "config-range", "config-missing",
- * "limit". */
+ * "limit". A bad value's diag carries the line of its key when the key is found. */
 prep_err prep_inst_config_parse(const void *data, size_t len, const char *name, prep_inst_config *c,
                                 prep_diags *d);
 void prep_inst_config_free(prep_inst_config *c);

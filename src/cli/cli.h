@@ -65,8 +65,9 @@ int cmd_demo(int argc, char **argv);
 int cli_selfsigned(const char *cert_path, const char *key_path, const char *cn);
 /* The broadcaster's pull loop (src/cli/pull_loop.c): polls the institute's link every
  * every_ms, fetches and receives each newer cut (prep_pull_once), exports it when
- * export_dir is set, prints one line per activation and each distinct error once; until
- * *stop. Every pointer borrowed. */
+ * export_dir is set, applies the store's retention when store_keep is set (after the
+ * export: prep_cut_store_gc), prints one line per activation and each distinct error
+ * once; until *stop. Every pointer borrowed. */
 #include <signal.h>
 #include "prep/cut.h"
 #include "prep/pull.h"
@@ -77,6 +78,7 @@ typedef struct cli_pull {
     const char *export_dir;                 /* NULL = no export */
     const prep_cut_export_opts *export_opts;
     int export_pending;                     /* export even without a new cut (first round) */
+    unsigned store_keep;                    /* 0 = no retention; else the N newest cuts keep their objects */
 } cli_pull;
 int cli_pull_loop(cli_pull *p, volatile sig_atomic_t *stop);
 /* A command whose part is not built yet: says so on stderr, returns CLI_USAGE. */

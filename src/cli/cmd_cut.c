@@ -714,8 +714,12 @@ static int receive_pull(const cli_opt *opts, const prep_cut_policy *pol, const c
     sigaction(SIGTERM, &sa, NULL);
     cli_pull p = {.cmd = "receive", .url = cli_get(opts, "pull"), .ca_file = cli_get(opts, "pull-ca"),
                   .store = cli_get(opts, "store"), .policy = pol, .every_ms = (long)every, .export_dir = xdir,
-                  .export_opts = xo, .export_pending = xdir != NULL};
-    printf("prep receive: pulling from the institute's link every %lld ms\n", (long long)every);
+                  .export_opts = xo, .export_pending = xdir != NULL, .store_keep = g_store_keep};
+    if (g_store_keep)
+        printf("prep receive: pulling from the institute's link every %lld ms; the store keeps the objects of the %u "
+               "newest cuts\n", (long long)every, g_store_keep);
+    else
+        printf("prep receive: pulling from the institute's link every %lld ms\n", (long long)every);
     fflush(stdout);
     cli_pull_loop(&p, &g_watch_stop);
     return CLI_OK;
@@ -734,7 +738,7 @@ int cmd_receive(int argc, char **argv)
         {"link", NULL, "with --export: DIR is a symbolic link switched per cut (docs/apache.md)", NULL},
         {"keep", "N", "with --link: previous cut trees kept for in-flight downloads (default 3)", NULL},
         {"archive-full", "N", "archived cuts kept whole in DIR.cortes/ (default 8); older ones keep only SHA256SUMS(.sig), and unused files are removed; 0 = all", NULL},
-        {"store-keep", "N", "after each round: the store keeps the objects of the N newest cuts only; older cuts keep their manifest and signature (default: all)", NULL},
+        {"store-keep", "N", "after each round that took a cut (--from, --watch or --pull): the store keeps the objects of the N newest cuts only; older cuts keep their manifest and signature (default: all)", NULL},
         {"watch", NULL, "keep running: poll --from for complete cuts, receive, clear them, export (until SIGINT/SIGTERM)", NULL},
         {"poll-ms", "MS", "with --watch: how often to look (default 1000)", NULL},
         {"pull", "URL", "instead of --from: take each new cut from the institute's pull link, until SIGINT/SIGTERM", NULL},
@@ -745,7 +749,7 @@ int cmd_receive(int argc, char **argv)
                   "--store DIR --from DIR --pubkey FILE [--drill] [--now TIME] [--export DIR [--link [--keep N]] [--archive-full N]] [--store-keep N]\n"
                   "       [--watch [--poll-ms MS]]\n"
                   "       prep receive --store DIR --pull URL [--pull-ca FILE] --pubkey FILE [--drill] [--export DIR ...]\n"
-                  "       [--poll-ms MS]",
+                  "       [--store-keep N] [--poll-ms MS]",
                   "Verifies incoming cuts (signature, every object's size and hash, the chain,\n"
                   "a newer sequence, the clock) and only then switches the active cut atomically.\n"
                   "A refused cut is logged with its reason (stderr and DIR/log); the active cut stays.\n"
@@ -800,11 +804,6 @@ int cmd_receive(int argc, char **argv)
     if (cli_get(opts, "watch")) {
         prep_diags_free(&d);
         return receive_watch(opts, &pol, xdir ? &xo : NULL);
-    }
-    if (pull && g_store_keep) { /* the pull loop (pull_loop.c) exports but has no GC step yet */
-        fprintf(stderr, "prep receive: --store-keep works with --from (and --watch), not yet with --pull\n");
-        prep_diags_free(&d);
-        return CLI_USAGE;
     }
     if (pull) {
         prep_diags_free(&d);

@@ -319,6 +319,35 @@ static void roster_load(roster *ro, const char *db, const char *secrets)
     prep_diags_free(&d);
 }
 
+/* ---------------------------------------------------------------- retention */
+/* "store_keep": N after each cut: the N newest cuts keep their objects; older cuts keep
+ * their manifest and signature, so the chain verifies and the pull link still serves
+ * them (docs/institute.md, "Store retention"). Every broadcaster whose active cut is at most
+ * N - 1 cuts behind the newest can still take the chain after it, even while the next cut
+ * is made (N between cuts), which is all it asks for (cuts/<seq>/manifest, .patch, .sig of
+ * each later cut, and their objects). A failure is
+ * reported (a full disk named as such) and never holds up the next cut; it runs after a
+ * failed cut too. */
+static void store_retention(const inst_config *c)
+{
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_cut_gc_result g;
+    prep_err e = prep_cut_store_gc(c->store, c->store_keep, &g, &d);
+    if (e) {
+        prep_diags_print(&d, stderr, 5);
+        fprintf(stderr, "prep institute: store retention (store_keep %u) failed: %s; tried again after the next cut, "
+                        "which is made on time all the same\n",
+                c->store_keep, prep_err_text(e));
+    } else if (g.cuts_pruned || g.objects_removed) {
+        printf("prep institute: almac\xC3\xA9n: %zu cortes reducidos a manifiesto y firma, %zu objetos borrados "
+               "(%llu bytes)\n",
+               g.cuts_pruned, g.objects_removed, (unsigned long long)g.bytes_removed);
+        fflush(stdout);
+    }
+    prep_diags_free(&d);
+}
+
 /* ---------------------------------------------------------------- main */
 int cmd_institute(int argc, char **argv)
 {
@@ -335,7 +364,10 @@ int cmd_institute(int argc, char **argv)
         "to the clock (:00, :05, ...) — or, with \"clock\" in the config, one cut every few real seconds\n"
         "standing for the interval of simulated time (drills) — each delivered to every active\n"
         "broadcaster over SFTP/FTPS (newest cut wins), while the per-broadcaster pull links are served.\n"
-        "Runs until the window's last cut and then keeps serving the links, until SIGINT/SIGTERM.";
+        "Runs until the window's last cut and then keeps serving the links, until SIGINT/SIGTERM.\n"
+        "With \"store_keep\": N the store keeps the objects of the N newest cuts only (older cuts keep\n"
+        "their manifest and signature): a broadcaster fewer than N cuts behind always catches up\n"
+        "(docs/institute.md, \"Store retention\").";
     if (cli_parse(argc - 1, argv + 1, opts, &help, err, sizeof err)) {
         fprintf(stderr, "prep institute: %s\n", err);
         cli_usage(stderr, "institute", syn, sum, opts);
@@ -480,8 +512,11 @@ int cmd_institute(int argc, char **argv)
                 pthread_cond_broadcast(&dv.cv);
                 pthread_mutex_unlock(&dv.mu);
             }
+            if (c.store_keep) store_retention(&c);
             if (st.final_cut && next >= cat->window_close) break;
         }
+        /* also after a failed cut: on a full disk the space it frees lets the next one through */
+        if (e && c.store_keep) store_retention(&c);
         next += interval;
     }
     if (!stop_flag) {

@@ -78,6 +78,10 @@ int cmd_serve(int argc, char **argv)
         {"pubkey", "FILE", "with --pull: the institute's public key; every pulled cut is verified with it", NULL},
         {"drill", NULL, "with --pull: the store takes drill cuts (default: live)", NULL},
         {"pull-every", "MS", "with --pull: poll the link every MS milliseconds (default 2000)", NULL},
+        {"store-keep", "N",
+         "with --pull: after each cut taken, the store keeps the objects of the N newest cuts only; older cuts keep "
+         "their manifest and signature, and /cortes/<seq>/ answers 410 for their pages (default: all)",
+         NULL},
         {NULL, NULL, NULL, NULL},
     };
     int help;
@@ -91,13 +95,14 @@ int cmd_serve(int argc, char **argv)
                   "--store DIR [--listen ADDR:PORT] [--tls-listen ADDR:PORT --tls-cert F --tls-key F] [--threads N] "
                   "[--user NAME] [--access-log FILE] [--frame-ancestors ORIGINS] [--catalog FILE] "
                   "[--max-conns-per-ip N] [--idle-timeout S] [--header-timeout S] [--pid-file F] [--poll-ms N]\n"
-                  "       [--pull URL --pubkey FILE [--pull-ca FILE] [--drill] [--pull-every MS]]",
+                  "       [--pull URL --pubkey FILE [--pull-ca FILE] [--drill] [--pull-every MS] [--store-keep N]]",
                   "Serves the active cut of a store over HTTP/1.1 and, with a certificate, HTTPS with HTTP/2.\n"
                   "Switches to a newly activated cut atomically; answers /health and /metrics (Prometheus).\n"
                   "At start-up, an active cut that cannot be loaded (an object missing or damaged) is\n"
                   "replaced by the newest whole older cut until a newer one is activated; /health says so.\n"
                   "With --pull it also takes each new cut from the institute's link, verifies it\n"
-                  "(prep receive's checks) and activates it in --store. Stops on SIGINT or SIGTERM.",
+                  "(prep receive's checks) and activates it in --store; --store-keep N then bounds the store\n"
+                  "(docs/formats/cut.md, section 4). Stops on SIGINT or SIGTERM.",
                   opts);
         return CLI_OK;
     }
@@ -154,12 +159,13 @@ int cmd_serve(int argc, char **argv)
     }
     const char *pull = cli_get(opts, "pull");
     if (!pull && (cli_get(opts, "pull-ca") || cli_get(opts, "pubkey") || cli_get(opts, "drill") ||
-                  cli_get(opts, "pull-every"))) {
-        fprintf(stderr, "prep serve: --pull-ca, --pubkey, --drill and --pull-every go with --pull URL\n");
+                  cli_get(opts, "pull-every") || cli_get(opts, "store-keep"))) {
+        fprintf(stderr, "prep serve: --pull-ca, --pubkey, --drill, --pull-every and --store-keep go with --pull URL "
+                        "(a store fed by prep receive: prep receive --store-keep)\n");
         prep_catalog_free(cat);
         return CLI_USAGE;
     }
-    int every = 2000;
+    int every = 2000, store_keep = 0;
     prep_cut_pubkey pk;
     prep_cut_policy pol;
     if (pull) {
@@ -169,6 +175,7 @@ int cmd_serve(int argc, char **argv)
             return CLI_USAGE;
         }
         if (int_opt("serve", "pull-every", cli_get(opts, "pull-every"), 100, 3600000, &every) ||
+            int_opt("serve", "store-keep", cli_get(opts, "store-keep"), 1, PREP_CUT_INCOMING_MAX, &store_keep) ||
             prep_cut_pubkey_load(cli_get(opts, "pubkey"), &pk, &d) != PREP_OK) {
             prep_diags_print(&d, stderr, 5);
             prep_diags_free(&d);
@@ -183,7 +190,7 @@ int cmd_serve(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     c.status_out = stdout;
     serve_pull sp = {.p = {.cmd = "serve", .url = pull, .ca_file = cli_get(opts, "pull-ca"), .store = c.store,
-                           .policy = &pol, .every_ms = every}};
+                           .policy = &pol, .every_ms = every, .store_keep = (unsigned)store_keep}};
     int have_puller = pull && pthread_create(&sp.th, NULL, serve_pull_main, &sp) == 0;
     if (pull && !have_puller) fprintf(stderr, "prep serve: cannot start the pull thread\n");
     prep_err e = prep_serve_run(&c, &d);

@@ -6,10 +6,49 @@
 #include <string.h>
 #include <time.h>
 
+/* The store's retention after a round (--store-keep N): the N newest cuts keep their
+ * objects, older ones their manifest and signature. It runs after the export (which
+ * archives the cuts it skipped from their objects), and also after a failed export: the
+ * served tree only needs the active cut, which the retention never touches, and on a full
+ * disk the space it frees is what lets the next export through. A failure is reported
+ * (its diags name the path; a full disk reads "no space left on device"), once per distinct
+ * failure, and tried again every round until it works; it never keeps the loop from taking
+ * the next cut. Returns 0 done, -1 failed. */
+static int pull_gc(const cli_pull *p, char last_err[512])
+{
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_cut_gc_result g;
+    prep_err e = prep_cut_store_gc(p->store, p->store_keep, &g, &d);
+    if (e) {
+        /* each distinct failure once, not once per poll */
+        char msg[512];
+        snprintf(msg, 512, "%s", d.n ? d.v[0].msg : prep_err_text(e));
+        if (strcmp(msg, last_err)) {
+            prep_diags_print(&d, stderr, 5);
+            fprintf(stderr, "prep %s: store retention (--store-keep %u) failed: %s; tried again each round, "
+                            "the next cut is taken all the same\n",
+                    p->cmd, p->store_keep, prep_err_text(e));
+            snprintf(last_err, 512, "%s", msg);
+        }
+    } else if (last_err[0]) {
+        fprintf(stderr, "prep %s: store retention working again\n", p->cmd);
+        last_err[0] = '\0';
+    }
+    if (!e && (g.cuts_pruned || g.objects_removed)) {
+        printf("prep %s: store: %zu cortes pruned to their manifest, %zu objetos removed (%llu bytes)\n", p->cmd,
+               g.cuts_pruned, g.objects_removed, (unsigned long long)g.bytes_removed);
+        fflush(stdout);
+    }
+    prep_diags_free(&d);
+    return e ? -1 : 0;
+}
+
 int cli_pull_loop(cli_pull *p, volatile sig_atomic_t *stop)
 {
-    char etag[65] = "", last_err[512] = "";
+    char etag[65] = "", last_err[512] = "", last_gc_err[512] = "";
     prep_pull_opts o = {.url = p->url, .ca_file = p->ca_file, .store = p->store, .policy = p->policy};
+    int gc_pending = p->store_keep != 0; /* the first round applies it to what the store holds */
     while (!*stop) {
         prep_diags d;
         prep_diags_init(&d);
@@ -53,6 +92,8 @@ int cli_pull_loop(cli_pull *p, volatile sig_atomic_t *stop)
             p->export_pending = xe != PREP_OK;
             prep_diags_free(&xd);
         }
+        if (p->store_keep && r.active_after && (r.active_after != r.active_before || gc_pending))
+            gc_pending = pull_gc(p, last_gc_err) != 0;
         prep_diags_free(&d);
         for (long waited = 0; waited < p->every_ms && !*stop; waited += 50) {
             struct timespec ts = {0, 50 * 1000000L};

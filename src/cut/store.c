@@ -958,6 +958,8 @@ int cut_store_is_pruned(const char *root, uint64_t seq)
     return r;
 }
 
+int prep_cut_store_pruned(const char *store, uint64_t seq) { return cut_store_is_pruned(store, seq); }
+
 static int cmp_sha64(const void *a, const void *b) { return memcmp(a, b, 64); }
 
 static void store_gc_diag(prep_diags *d, const char *path, const char *verb)
@@ -998,7 +1000,11 @@ prep_err prep_cut_store_gc(const char *root, unsigned keep, prep_cut_gc_result *
         static const char note[] = "objects removed by the store's retention (prep_cut_store_gc); "
                                    "manifest and signature kept\n";
         store_gc_step();
-        if (cut_write_atomic(p, note, sizeof note - 1, 0444) != 0) {
+        /* On a full disk the note cannot be written, yet the retention is what frees the
+         * space: an empty mark needs an inode but no data block. */
+        int w = cut_write_atomic(p, note, sizeof note - 1, 0444);
+        if (w != 0 && errno == ENOSPC) w = cut_write_atomic(p, "", 0, 0444);
+        if (w != 0) {
             store_gc_diag(d, p, "writing");
             e = PREP_ERR_IO;
         } else {

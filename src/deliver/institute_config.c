@@ -22,7 +22,26 @@ typedef struct ctx {
     const char *name;
     prep_diags *d;
     int bad;
+    const char *text; /* the config's bytes, to name the line of a bad value */
+    size_t len;
 } ctx;
+
+/* The line (1-based) of the first "key": in the text, 0 when not found. Keys are unique
+ * within an object (duplicates are refused) and the config's key names differ between
+ * its objects, so the first one is the key the value belongs to. */
+static long key_line(const ctx *x, const char *key)
+{
+    size_t kl = strlen(key);
+    long line = 1;
+    for (size_t i = 0; x->text && i + kl + 2 <= x->len; i++) {
+        if (x->text[i] == '\n') line++;
+        if (x->text[i] != '"' || memcmp(x->text + i + 1, key, kl) || x->text[i + kl + 1] != '"') continue;
+        size_t j = i + kl + 2;
+        while (j < x->len && (x->text[j] == ' ' || x->text[j] == '\t' || x->text[j] == '\r' || x->text[j] == '\n')) j++;
+        if (j < x->len && x->text[j] == ':') return line;
+    }
+    return 0;
+}
 
 static void fail(ctx *x, const char *kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void fail(ctx *x, const char *kind, const char *fmt, ...)
@@ -33,6 +52,20 @@ static void fail(ctx *x, const char *kind, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     prep_diags_add(x->d, x->name, 0, 0, kind, "%s", msg);
+    x->bad = 1;
+}
+
+/* A bad value of key: the diag names the file and the key's line. */
+static void fail_key(ctx *x, const char *key, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void fail_key(ctx *x, const char *key, const char *kind, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    prep_diags_add(x->d, x->name, key_line(x, key), 0, kind, "%s", msg);
     x->bad = 1;
 }
 
@@ -57,12 +90,12 @@ static void str(ctx *x, json_t *o, const char *key, char **out)
     const char *s = json_is_string(v) ? json_string_value(v) : NULL;
     size_t n = s ? json_string_length(v) : 0;
     if (!s || !n || n > 4096 || strlen(s) != n) {
-        fail(x, "config-field", "\"%s\" must be a non-empty string (at most 4096 bytes)", key);
+        fail_key(x, key, "config-field", "\"%s\" must be a non-empty string (at most 4096 bytes)", key);
         return;
     }
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
-            fail(x, "config-field", "\"%s\" holds a control character", key);
+            fail_key(x, key, "config-field", "\"%s\" holds a control character", key);
             return;
         }
     *out = prep_xstrdup(s);
@@ -73,14 +106,14 @@ static void integer(ctx *x, json_t *o, const char *key, long long lo, long long 
     json_t *v = json_object_get(o, key);
     if (!v) return;
     if (!json_is_integer(v)) {
-        fail(x, "config-field", "\"%s\" must be a whole number", key);
+        fail_key(x, key, "config-field", "\"%s\" must be a whole number", key);
         return;
     }
     long long n = json_integer_value(v);
     if (n < lo || n > hi) {
         char r[64];
         snprintf(r, sizeof r, " (%lld..%lld)", lo, hi);
-        fail(x, "config-range", "\"%s\" is out of range%s", key, r);
+        fail_key(x, key, "config-range", "\"%s\" is out of range%s", key, r);
         return;
     }
     *out = n;
@@ -90,7 +123,7 @@ prep_err prep_inst_config_parse(const void *data, size_t len, const char *name, 
                                 prep_diags *d)
 {
     memset(c, 0, sizeof *c);
-    ctx x = {name ? name : "(config)", d, 0};
+    ctx x = {name ? name : "(config)", d, 0, data, len};
     if (len > PREP_INST_CONFIG_MAX) {
         prep_diags_add(d, x.name, 0, 0, "limit", "the config is larger than %u bytes", PREP_INST_CONFIG_MAX);
         return PREP_ERR_LIMIT;
@@ -107,7 +140,8 @@ prep_err prep_inst_config_parse(const void *data, size_t len, const char *name, 
         return PREP_ERR_PARSE;
     }
     static const char *const top[] = {"catalog", "actas", "key",  "pubkey",  "store",    "registry", "secrets",
-                                      "drill",   "clock", "until", "pull",   "deliver", "max_cuts", NULL};
+                                      "drill",   "clock", "until", "pull",   "deliver", "max_cuts", "store_keep",
+                                      NULL};
     only(&x, r, "", top);
     str(&x, r, "catalog", &c->catalog);
     str(&x, r, "actas", &c->actas);
@@ -169,10 +203,13 @@ prep_err prep_inst_config_parse(const void *data, size_t len, const char *name, 
         }
     }
     integer(&x, r, "max_cuts", 0, 1000000, &mc);
+    long long sk = 0;
+    integer(&x, r, "store_keep", 1, PREP_INST_STORE_KEEP_MAX, &sk);
     c->parallel = (int)par;
     c->retries = (int)ret;
     c->backoff_ms = (long)bo;
     c->max_cuts = (int)mc;
+    c->store_keep = (unsigned)sk;
     json_decref(r);
     if (x.bad) {
         prep_inst_config_free(c);

@@ -216,6 +216,7 @@ static int fetch_patch(CURL *c, const prep_pull_opts *o, const char *work, uint6
                        prep_cut_manifest *m, prep_pull_result *res, char *errbuf, prep_diags *d)
 {
     char rel[128], path[4096], subst_obj[4096] = "", subst_neu[65] = "";
+    int gone = 0;
     snprintf(rel, sizeof rel, "cuts/%llu/manifest.patch", (unsigned long long)q);
     snprintf(path, sizeof path, "%s/%s", work, rel);
     long r = fetch_file(c, o, rel, path, 64u << 20, &res->bytes_fetched, errbuf);
@@ -246,6 +247,7 @@ static int fetch_patch(CURL *c, const prep_pull_opts *o, const char *work, uint6
             unlink(path);
             return -1;
         }
+        if (fr == 404) gone = 1; /* its part is no longer kept (the institute's retention) */
         if (fr) ok = 0;
         if (ok) {
             const char *const roots[2] = {o->store, work};
@@ -283,7 +285,7 @@ static int fetch_patch(CURL *c, const prep_pull_opts *o, const char *work, uint6
         if (subst_obj[0] && !manifest_names(m, subst_neu) && unlink(subst_obj) == 0) res->objects_fetched--;
         return 1;
     }
-    res->patches_refused++;
+    if (!gone) res->patches_refused++; /* a part the link no longer has is no fault of the patch */
     /* It did not apply here: the whole manifest. The part fetched for it goes too, or the
      * receiver would refuse the batch for an object no manifest names; the whole
      * manifest's own objects are fetched by the caller. */
@@ -432,7 +434,20 @@ prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result
                 const char *sha = en->n_parts ? en->parts[j].sha256 : en->sha256;
                 uint64_t size = en->n_parts ? en->parts[j].size : en->size;
                 r = fetch_object(c, o, work, sha, size, res, errbuf, NULL);
-                if (r) {
+                if (r == 404) {
+                    /* The manifest is there, its object is not: the institute's retention
+                     * ("store_keep") removed the objects of this older cut. The chain
+                     * cannot be taken from here (every cut of a batch needs its objects). */
+                    snprintf(rel, sizeof rel, "objects/%.2s/%s", sha, sha + 2);
+                    prep_diags_add(d, o->url, 0, 0, "pull-gone",
+                                   "%s (of cut %llu): not on the link (404): the institute no longer keeps the "
+                                   "objects of cut %llu (its store keeps only the newest cuts whole), so this store, "
+                                   "on cut %llu, is too far behind to take the chain up to %llu; move it aside and "
+                                   "start from an empty store, which takes the newest cut whole",
+                                   rel, (unsigned long long)q, (unsigned long long)q, (unsigned long long)act.seq,
+                                   (unsigned long long)remote);
+                    e = PREP_ERR_IO;
+                } else if (r) {
                     snprintf(rel, sizeof rel, "objects/%.2s/%s", sha, sha + 2);
                     fetch_failed(d, o, rel, r, errbuf);
                     e = PREP_ERR_IO;

@@ -184,6 +184,18 @@ prep_err prep_deliver_plan_make(const char *store, uint64_t from, uint64_t seq, 
         goto out;
     }
     p->cuts = (size_t)(seq - first + 1);
+    /* The institute's retention ("store_keep") removed the objects of an older cut of the
+     * chain: the target is too far behind to take it (its store refuses a gap). */
+    for (uint64_t k = first; k < seq; k++)
+        if (prep_cut_store_pruned(store, k)) {
+            prep_diags_add(d, store, 0, 0, "pruned",
+                           "the target is on cut %llu, %llu cuts behind: the objects of cut %llu of its catch-up "
+                           "chain are no longer kept (the store's retention); it must empty its store, then "
+                           "deliver with --full",
+                           (unsigned long long)from, (unsigned long long)(seq - from), (unsigned long long)k);
+            e = PREP_ERR_NOTFOUND;
+            goto out;
+        }
     if (from) {
         if ((e = prep_cut_load(store, from, &prev, d))) goto out;
         if ((e = idset_add_manifest(&have, &prev))) goto out;

@@ -35,7 +35,7 @@
 #define NET_SHED_ASKS_MAX 64         /* connections admitted over the cap while another worker sheds */
 
 /* Statuses counted in /metrics; anything else counts as "other". */
-#define NET_N_STATUS 20
+#define NET_N_STATUS 21
 extern const int net_status_list[NET_N_STATUS];
 int net_status_index(int status);
 

@@ -9,7 +9,7 @@
 #include "net_internal.h"
 
 const int net_status_list[NET_N_STATUS] = {200, 206, 301, 304, 400, 403, 404, 405, 406, 408,
-                                           413, 414, 416, 431, 500, 501, 503, 505, 302, 204};
+                                           410, 413, 414, 416, 431, 500, 501, 503, 505, 302, 204};
 
 int net_status_index(int status)
 {

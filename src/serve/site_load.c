@@ -78,6 +78,7 @@ const char *site_reason(int status)
 {
     switch (status) {
     case 301: return "Moved Permanently";
+    case 410: return "Gone";
     case 503: return "Service Unavailable";
     default: return prep_http_reason(status);
     }

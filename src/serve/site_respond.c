@@ -397,6 +397,61 @@ static site_arch_cut *arch_get(prep_serve_version *v, uint64_t seq)
     return c;
 }
 
+/* A page of an archived cut whose objects the store's retention removed (cuts/<seq>/pruned,
+ * prep serve --pull --store-keep or prep receive --store-keep): 410 Gone with a short page
+ * saying so, and where the cut's signed list and signature still are. Every page of such a
+ * cut gets it, whether or not its bytes happen to remain (an object shared with a kept
+ * cut): the answer depends on the cut, not on which objects are left. */
+static void answer_pruned(prep_serve_version *v, const prep_http_request *req, prep_http_response *r, uint64_t seq,
+                          const char *rest, int have_sig)
+{
+    site_owned *o = owned(r);
+    prep_buf b, up;
+    prep_buf_init(&b, 1 << 16); /* a maximum, not a size */
+    prep_buf_init(&up, 1 << 16);
+    /* Relative links, as the published pages use (a site may live under a sub-path):
+     * rest is the path below cortes/<seq>/, so each of its slashes is one level up. */
+    prep_err e = prep_buf_puts(&up, "");
+    for (const char *c = rest; *c && !e; c++)
+        if (*c == '/') e = prep_buf_puts(&up, "../");
+    const char *u = up.data ? (const char *)up.data : "";
+    unsigned long long s = (unsigned long long)seq;
+    if (!e)
+        e = prep_buf_printf(
+            &b,
+            PAGE_HEAD "Corte %llu no disponible completo</title></head>\n<body>\n"
+                      "<h1>El corte %llu ya no se conserva completo en este sitio</h1>\n"
+                      "<p>Para ahorrar espacio, este sitio conserva completos solo los cortes m\xC3\xA1s recientes; "
+                      "las p\xC3\xA1ginas del corte %llu se retiraron. Su lista de archivos firmada por el "
+                      "instituto sigue disponible: <a href=\"%sSHA256SUMS\">SHA256SUMS</a>",
+            s, s, s, u);
+    if (!e && have_sig) e = prep_buf_printf(&b, " y su firma: <a href=\"%sSHA256SUMS.sig\">SHA256SUMS.sig</a>", u);
+    if (!e)
+        e = prep_buf_printf(&b,
+                            ".</p>\n<p>Los resultados vigentes est\xC3\xA1n en la "
+                            "<a href=\"%s../../\">p\xC3\xA1gina principal</a>.</p>\n</body></html>\n",
+                            u);
+    prep_buf_free(&up);
+    if (!o || e) {
+        prep_buf_free(&b);
+        answer_nomem(r);
+        return;
+    }
+    free(o->body);
+    size_t len = 0;
+    o->body = (uint8_t *)prep_buf_steal(&b, &len);
+    r->status = 410;
+    r->n_fields = 0;
+    static const char ct[] = "text/html; charset=utf-8";
+    ADD(r, "content-type", ct, sizeof ct - 1);
+    ADD(r, "cache-control", "no-cache", 8);
+    site_common_fields(v, o->seq, r->fields, &r->n_fields);
+    r->body = o->body;
+    r->body_len = len;
+    r->send_body = req->method == PREP_HTTP_GET;
+    finish_head(r, 1);
+}
+
 static void answer_archive(prep_serve_version *v, const prep_http_request *req, prep_http_response *r,
                            const char *key, size_t klen, uint64_t seq, const char *rest)
 {
@@ -413,6 +468,7 @@ static void answer_archive(prep_serve_version *v, const prep_http_request *req, 
     site_arch_cut *ac = arch_get(v, seq);
     pthread_mutex_unlock(&v->arch_lock);
     const uint8_t *shared = NULL; /* SHA256SUMS or .sig: the archived cut's own bytes */
+    int have_sig = ac && ac->sig;
     if (ac) {
         /* ac is ours (a reference): read without the lock */
         const prep_cut_entry *e = prep_cut_manifest_find(&ac->m, rest);
@@ -440,6 +496,13 @@ static void answer_archive(prep_serve_version *v, const prep_http_request *req, 
         }
         site_arch_cut_unref(ac);
     }
+    /* The retention's mark is written before any object goes and never removed; the
+     * active cut's objects are always kept (a mark on it is ignored, as prep verify does). */
+    int prunable = (af.found == 2 || (af.found == 1 && !af.inline_src)) && seq < v->info.seq;
+    if (prunable && prep_cut_store_pruned(v->store, seq)) {
+        answer_pruned(v, req, r, seq, rest, have_sig);
+        return;
+    }
     if (af.found == 2) {
         answer_redirect(v, req, r, key, klen, o->seq);
         return;
@@ -462,6 +525,10 @@ static void answer_archive(prep_serve_version *v, const prep_http_request *req, 
             return;
         }
         if (site_assemble(v->store, af.sha256, af.size, af.n_parts, af.parts, o->body, kind, msg) != PREP_OK) {
+            if (prunable && prep_cut_store_pruned(v->store, seq)) { /* the retention ran meanwhile */
+                answer_pruned(v, req, r, seq, rest, have_sig);
+                return;
+            }
             prep_log(PREP_LOG_WARN, "serve: archived file cortes/%llu/%s: %s: %s", (unsigned long long)seq, rest,
                      kind, msg);
             af.found = 0;

@@ -267,6 +267,105 @@ static void test_enospc_every_step(void **state)
     free(base);
 }
 
+/* The store's retention on a full disk (a real tmpfs): with no data block left it still
+ * marks and removes (an empty mark needs only an inode), freeing the space the next cut
+ * needs; with no inode left either it fails, says so ("no space left on device (or no free
+ * inode)", naming the mark's path), removes nothing, and the store still verifies. */
+static void big_cut(fx *f, prep_rng *r)
+{
+    size_t n = 192 * 1024;
+    char *big = malloc(n);
+    for (size_t i = 0; i < n; i++) big[i] = (char)('a' + prep_rng_below(r, 26));
+    big[n - 1] = 0;
+    site_set(&f->s, "datos/base.csv", "%s", big);
+    free(big);
+    next_cut(f, r);
+    deliver(f->inst, f->last, f->recv, f->inc);
+    assert_int_equal(receive(f, NULL), PREP_OK);
+}
+
+static int count_objects(const char *store)
+{
+    int n = 0;
+    for (int i = 0; i < 256; i++) {
+        char *p = pathf("%s/objects/%02x", store, i);
+        int k = dir_count(p, NULL);
+        if (k > 0) n += k;
+        free(p);
+    }
+    return n;
+}
+
+static void fill(const char *path)
+{
+    sh("dd if=/dev/zero of=%s bs=4k 2>/dev/null; true", path);
+}
+
+static void test_gc_full_disk(void **state)
+{
+    fx *f = *state;
+    char *mnt = pathf("%s/mnt", f->t);
+    assert_int_equal(mkdir(mnt, 0755), 0);
+    if (mount("tmpfs", mnt, "tmpfs", 0, "size=2m") != 0) {
+        print_message("tmpfs mount not permitted (%s): skipped\n", strerror(errno));
+        free(mnt);
+        skip();
+    }
+    free(f->recv);
+    f->recv = pathf("%s/store", mnt);
+    prep_rng r;
+    prep_rng_seed(&r, 5);
+    for (int k = 0; k < 5; k++) big_cut(f, &r);
+    /* no data block left */
+    char *filler = pathf("%s/filler", mnt);
+    fill(filler);
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_cut_gc_result g;
+    prep_err e = prep_cut_store_gc(f->recv, 1, &g, &d);
+    if (e) prep_diags_print(&d, stderr, 5);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(g.cuts_pruned, 4);
+    assert_true(g.bytes_removed >= 4 * 192 * 1024);
+    prep_diags_free(&d);
+    check_whole(f, f->last);
+    /* the space it freed takes the next cut, the disk still otherwise full */
+    big_cut(f, &r);
+    assert_int_equal(active_seq(f->recv), f->last);
+    unlink(filler);
+    assert_int_equal(umount(mnt), 0);
+
+    /* no inode left either: the failure is named, nothing is removed */
+    assert_int_equal(mount("tmpfs", mnt, "tmpfs", 0, "size=4m,nr_inodes=400"), 0);
+    f->last = 0;
+    rm_rf(f->inst);
+    rm_rf(f->inc);
+    for (int k = 0; k < 3; k++) big_cut(f, &r);
+    for (int i = 0; i < 1000; i++) {
+        char *p = pathf("%s/i%04d", mnt, i);
+        int fd = open(p, O_CREAT | O_WRONLY, 0644);
+        free(p);
+        if (fd < 0) break;
+        close(fd);
+    }
+    fill(filler);
+    int before = count_objects(f->recv);
+    prep_diags_init(&d);
+    e = prep_cut_store_gc(f->recv, 1, &g, &d);
+    assert_int_equal(e, PREP_ERR_IO);
+    const prep_diag *x = prep_diags_find(&d, "io");
+    assert_non_null(x);
+    if (!strstr(x->msg, "no space left on device (or no free inode)") || !strstr(x->msg, "/cuts/1/pruned"))
+        fail_msg("diag: %s", x->msg);
+    assert_int_equal(g.objects_removed, 0);
+    assert_int_equal(count_objects(f->recv), before);
+    prep_diags_free(&d);
+    check_whole(f, f->last);
+    free(filler);
+    assert_int_equal(umount(mnt), 0);
+    free(mnt);
+}
+
 static void test_disk_full_tmpfs(void **state)
 {
     fx *f = *state;
@@ -393,6 +492,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sigkill_100, setup, teardown),
         cmocka_unit_test_setup_teardown(test_enospc_every_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disk_full_tmpfs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gc_full_disk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_readers_see_whole_cuts, setup, teardown),
     };
     if (getenv("CUT_TEST_FILTER")) cmocka_set_test_filter(getenv("CUT_TEST_FILTER"));

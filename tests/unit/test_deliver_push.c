@@ -207,6 +207,34 @@ static void test_plan_catch_up_five_behind(void **st)
     fx_free(&f);
 }
 
+/* The store's retention ("store_keep" of the institute): a target at most N cuts behind
+ * still gets its chain; one further behind gets a named refusal, not a missing file. */
+static void test_plan_after_retention(void **st)
+{
+    (void)st;
+    fx f;
+    fx_make(&f, 6);
+    prep_deliver_plan p;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_cut_gc_result g;
+    assert_int_equal(prep_cut_store_gc(f.store, 3, &g, &d), PREP_OK); /* 4..6 keep their objects */
+    assert_int_equal(g.cuts_pruned, 3);
+    assert_int_equal(prep_deliver_plan_make(f.store, 3, 6, &p, &d), PREP_OK); /* 3 behind */
+    assert_int_equal(p.cuts, 3);
+    prep_deliver_plan_free(&p);
+    assert_int_equal(prep_deliver_plan_make(f.store, 0, 6, &p, &d), PREP_OK); /* an empty store: whole */
+    prep_deliver_plan_free(&p);
+    assert_int_equal(prep_deliver_plan_make(f.store, 1, 6, &p, &d), PREP_ERR_NOTFOUND); /* 5 behind */
+    const prep_diag *x = prep_diags_find(&d, "pruned");
+    assert_non_null(x);
+    assert_non_null(strstr(x->msg, "cut 2 of its catch-up chain"));
+    assert_int_equal(p.n, 0);
+    prep_deliver_plan_free(&p);
+    prep_diags_free(&d);
+    fx_free(&f);
+}
+
 static void test_plan_errors(void **st)
 {
     (void)st;
@@ -637,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_plan_up_to_date),
         cmocka_unit_test(test_plan_catch_up_five_behind),
         cmocka_unit_test(test_plan_errors),
+        cmocka_unit_test(test_plan_after_retention),
         cmocka_unit_test(test_target_check),
         cmocka_unit_test(test_names_and_commands),
         cmocka_unit_test(test_backoff_schedule),

@@ -24,7 +24,7 @@ static void test_good_and_defaults(void **st)
                            "\"drill\":true,\"registry\":\"r.db\",\"clock\":{\"start\":\"2021-06-06 20:05\","
                            "\"seconds_per_cut\":2.5},\"until\":\"2021-06-07 20:00\",\"pull\":{\"listen\":\"127.0.0.1:9443\","
                            "\"tls_cert\":\"c.pem\",\"tls_key\":\"k.pem\"},\"deliver\":{\"parallel\":4,\"retries\":0,"
-                           "\"backoff_ms\":250},\"max_cuts\":7}",
+                           "\"backoff_ms\":250},\"max_cuts\":7,\"store_keep\":12}",
                            &c, &d),
                      PREP_OK);
     assert_string_equal(c.catalog, "q.cat");
@@ -37,6 +37,7 @@ static void test_good_and_defaults(void **st)
     assert_int_equal(c.retries, 0);
     assert_int_equal(c.backoff_ms, 250);
     assert_int_equal(c.max_cuts, 7);
+    assert_int_equal(c.store_keep, 12);
     prep_inst_config_free(&c);
     prep_diags_free(&d);
     /* the minimum: defaults as docs/institute.md says */
@@ -48,6 +49,7 @@ static void test_good_and_defaults(void **st)
     assert_int_equal(c.retries, 2);
     assert_int_equal(c.backoff_ms, 1000);
     assert_int_equal(c.max_cuts, 0);
+    assert_int_equal(c.store_keep, 0); /* no retention: every cut keeps its objects */
     prep_inst_config_free(&c);
     prep_diags_free(&d);
 }
@@ -99,6 +101,42 @@ static void test_refusals(void **st)
     expect("{" BASE ",\"registry\":\"r\",\"pull\":{\"listen\":\"127.0.0.1:1\",\"tls_cert\":\"c\"}}", PREP_ERR_INVALID,
            "config-missing", "together");
     expect("{" BASE ",\"pull\":[]}", PREP_ERR_INVALID, "config-field", "object");
+    expect("{" BASE ",\"store_keep\":0}", PREP_ERR_INVALID, "config-range", "1..100000");
+    expect("{" BASE ",\"store_keep\":100001}", PREP_ERR_INVALID, "config-range", "store_keep");
+    expect("{" BASE ",\"store_keep\":\"8\"}", PREP_ERR_INVALID, "config-field", "whole number");
+    expect("{" BASE ",\"store_keep\":2.5}", PREP_ERR_INVALID, "config-field", "whole number");
+}
+
+/* A bad value names the line of its key (file:line in the printed diag). */
+static void test_bad_value_line(void **st)
+{
+    (void)st;
+    prep_inst_config c;
+    prep_diags d;
+    assert_int_equal(parse("{\n\"catalog\": \"q\", \"actas\": \"a\",\n\"key\": \"k\",\n\"store\": \"s\",\n"
+                           "  \"store_keep\" :\n -3\n}",
+                           &c, &d),
+                     PREP_ERR_INVALID);
+    const prep_diag *g = prep_diags_find(&d, "config-range");
+    assert_non_null(g);
+    assert_int_equal(g->line, 5);
+    assert_string_equal(g->file, "t.json");
+    prep_diags_free(&d);
+    /* a key name inside a string value is not the key */
+    assert_int_equal(parse("{\"catalog\": \"\\\"store_keep\\\": 1\", \"actas\": \"a\", \"key\": \"k\",\n"
+                           "\"store\": \"s\",\n\"store_keep\": 0}",
+                           &c, &d),
+                     PREP_ERR_INVALID);
+    g = prep_diags_find(&d, "config-range");
+    assert_non_null(g);
+    assert_int_equal(g->line, 3);
+    prep_diags_free(&d);
+    /* a nested key too */
+    assert_int_equal(parse("{" BASE ",\n\"deliver\": {\n\"retries\": 99}}", &c, &d), PREP_ERR_INVALID);
+    g = prep_diags_find(&d, "config-range");
+    assert_non_null(g);
+    assert_int_equal(g->line, 3);
+    prep_diags_free(&d);
 }
 
 int main(void)
@@ -106,6 +144,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_and_defaults),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_bad_value_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

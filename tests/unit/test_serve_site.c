@@ -747,6 +747,114 @@ static void test_archive(void **state)
     free(cut1_index);
 }
 
+/* A cut the store's retention pruned (prep_cut_store_gc): its pages answer 410 with a short
+ * Spanish page naming what remains, the same whether or not a page's bytes are still in the
+ * store (an object shared with a kept cut); SHA256SUMS and SHA256SUMS.sig still answer 200
+ * with the signed bytes; paths the cut never had stay 404; the kept cuts answer 200. Also
+ * when the retention runs after the version was loaded (the mark is read per request). */
+static void test_archive_pruned(void **state)
+{
+    fx *f = *state;
+    fx_cut(f, PREP_CUT_LIVE, T0);
+    for (int k = 2; k <= 4; k++) {
+        fx_site(f, k);
+        fx_cut(f, PREP_CUT_LIVE, T0 + 300 * (k - 1));
+    }
+    prep_serve_site_opts o = opts_https();
+    prep_serve_version *v = load(f, 4, NULL, &o);
+    prep_http_response r;
+    /* cut 1 in the archive cache before the retention runs */
+    prep_http_request q = rq(PREP_HTTP_GET, "/cortes/1/index.html");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 200);
+    prep_http_response_done(&r);
+    prep_cut_gc_result g;
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(prep_cut_store_gc(f->store, 2, &g, &d), PREP_OK); /* keeps 3 and 4 */
+    prep_diags_free(&d);
+    assert_int_equal(g.cuts_pruned, 2);
+    assert_true(g.objects_removed > 0);
+    assert_true(prep_cut_store_pruned(f->store, 1) && prep_cut_store_pruned(f->store, 2));
+    assert_false(prep_cut_store_pruned(f->store, 3) || prep_cut_store_pruned(f->store, 4));
+    /* the CSS and the PNG did not change between cuts: their objects remain, yet 410 */
+    const char *gone[] = {"/cortes/1/index.html", "/cortes/1/", "/cortes/2/gubernatura/", "/cortes/2/corte.json",
+                          "/cortes/1/assets/app.0123456789.css", "/cortes/2/img/logo.png"};
+    for (size_t i = 0; i < PREP_ARRAY_LEN(gone); i++) {
+        for (int head = 0; head < 2; head++) {
+            q = rq(head ? PREP_HTTP_HEAD : PREP_HTTP_GET, gone[i]);
+            q.accept_encoding = S("br, gzip");
+            q.range = S("bytes=0-9");
+            prep_serve_respond(v, &q, &r);
+            assert_int_equal(r.status, 410);
+            check_head(&r);
+            check_security(&r, 1, NULL);
+            assert_string_equal(fld(&r, "content-type"), "text/html; charset=utf-8");
+            assert_string_equal(fld(&r, "cache-control"), "no-cache");
+            assert_null(fld(&r, "content-encoding"));
+            assert_null(fld(&r, "content-range"));
+            const char *want = strstr(gone[i], "/1/") ? "1" : "2";
+            assert_string_equal(fld(&r, "x-prep-corte"), want);
+            assert_int_equal(r.send_body, !head);
+            char *body = prep_xstrndup((const char *)r.body, r.body_len);
+            /* relative links (a site may live under a sub-path): one "../" per level below cortes/<seq>/ */
+            const char *rest = strchr(gone[i] + strlen("/cortes/"), '/') + 1;
+            char up[64] = "";
+            for (const char *c = rest; *c; c++)
+                if (*c == '/') strcat(up, "../");
+            char *sums = pathf("href=\"%sSHA256SUMS\"", up), *sig = pathf("href=\"%sSHA256SUMS.sig\"", up);
+            char *home = pathf("href=\"%s../../\"", up);
+            if (!strstr(body, sums) || !strstr(body, sig) || !strstr(body, home)) fail_msg("%s: %s", gone[i], body);
+            assert_non_null(strstr(body, "ya no se conserva completo"));
+            free(home);
+            assert_true(prep_utf8_valid(body, strlen(body)));
+            free(sums);
+            free(sig);
+            free(body);
+            char *h = full_head(&r);
+            assert_non_null(strstr(h, "HTTP/1.1 410 Gone\r\n"));
+            free(h);
+            prep_http_response_done(&r);
+        }
+    }
+    /* what remains of a pruned cut: its signed list and signature, byte for byte */
+    const char *rest[] = {"SHA256SUMS", "SHA256SUMS.sig"};
+    const char *file[] = {"manifest", "manifest.sig"};
+    for (int i = 0; i < 2; i++) {
+        char *u = pathf("/cortes/1/%s", rest[i]);
+        q = rq(PREP_HTTP_GET, u);
+        prep_serve_respond(v, &q, &r);
+        assert_int_equal(r.status, 200);
+        char *mp = pathf("%s/cuts/1/%s", f->store, file[i]);
+        size_t mn;
+        char *m = read_all(mp, &mn);
+        assert_int_equal(r.body_len, mn);
+        assert_memory_equal(r.body, m, mn);
+        free(m);
+        free(mp);
+        free(u);
+        prep_http_response_done(&r);
+    }
+    /* a path the cut never had: 404 as before; a kept cut: 200 */
+    q = rq(PREP_HTTP_GET, "/cortes/1/nada.html");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 404);
+    prep_http_response_done(&r);
+    q = rq(PREP_HTTP_GET, "/cortes/3/corte.json");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 200);
+    assert_memory_equal(r.body, "{\"corte\":3}", 11);
+    prep_http_response_done(&r);
+    /* a pruned cut loaded afresh (a new version) answers the same */
+    prep_serve_version *v2 = load(f, 4, v, &o);
+    q = rq(PREP_HTTP_GET, "/cortes/2/index.html");
+    prep_serve_respond(v2, &q, &r);
+    assert_int_equal(r.status, 410);
+    prep_http_response_done(&r);
+    prep_serve_version_unref(v2);
+    prep_serve_version_unref(v);
+}
+
 /* Archived SHA256SUMS are answered from the archived cut's own bytes, shared by every
  * response and hashed once (issue 13: each request copied and hashed the whole manifest
  * under a lock); a response outlives the eviction of its cut from the archive cache; a
@@ -1548,6 +1656,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_part_damage_recovers, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_whole_file_same_bytes, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_fallback, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_archive_pruned, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
