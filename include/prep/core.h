@@ -30,9 +30,20 @@ const char *prep_err_str(prep_err e);
 #define PREP_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---------------------------------------------------------------- memory */
-/* Allocation that never returns NULL: on failure it prints and aborts. Used only where
- * a failure cannot be reported usefully (tiny allocations in the CLI and tests);
- * library code uses plain malloc and returns PREP_ERR_NOMEM. */
+/* The memory-failure policy (one for the whole tree):
+ *   - The servers' request paths never abort: the http core, serve's answers and the
+ *     pull link's handler use plain malloc and answer 503 (or cut the one connection)
+ *     when it fails; a version load that cannot allocate returns PREP_ERR_NOMEM and the
+ *     previous version stays. These are the allocations a client can make fail.
+ *   - Everywhere else (the batch work of catalog, actas, tally, render, cut, deliver's
+ *     registry and push, monitor rounds, the CLI) an allocation may use the prep_x*
+ *     functions below, which print and abort on failure. That is safe because every
+ *     output of those parts is written atomically (temporary file, fsync, rename): an
+ *     abort publishes nothing and leaves the previous cut, store and state whole, and a
+ *     daemon is restarted (docs/institute.md). Functions that already return
+ *     PREP_ERR_NOMEM keep doing so; no function both aborts and returns NOMEM for the
+ *     same allocation.
+ * src/http and src/serve must not call prep_x* (tests/lint/layering.sh checks it). */
 void *prep_xmalloc(size_t n);
 void *prep_xcalloc(size_t n, size_t size);
 void *prep_xrealloc(void *p, size_t n);
@@ -145,6 +156,19 @@ prep_err prep_mkdirs(const char *path);
 /* rm -rf without following symlinks: a file is unlinked, a directory removed depth first.
  * 0 when path is gone (or was absent), -1 when something could not be removed. */
 int prep_rm_tree(const char *path);
+
+/* ---------------------------------------------------------------- small helpers */
+/* 64-bit FNV-1a, for hash tables (never for integrity: SHA-256 is). Chain calls by
+ * passing the previous result; start from PREP_FNV1A_INIT. */
+#define PREP_FNV1A_INIT 0xcbf29ce484222325ull /* the 64-bit offset basis */
+static inline uint64_t prep_fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ c[i]) * 1099511628211ull;
+    return h;
+}
+/* Milliseconds of CLOCK_MONOTONIC: for timeouts and durations, never for dates. */
+int64_t prep_mono_ms(void);
 
 /* ---------------------------------------------------------------- strings */
 /* Splits one line into fields at `sep`, in place (writes NULs). Handles RFC 4180 quoting

@@ -337,12 +337,7 @@ typedef struct pathset {
     size_t cap;     /* power of two */
 } pathset;
 
-static uint64_t fnv(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
-}
+static uint64_t fnv(const char *s, size_t n) { return prep_fnv1a(PREP_FNV1A_INIT, s, n); }
 
 static int pathset_init(pathset *ps, size_t n)
 {

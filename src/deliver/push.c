@@ -37,12 +37,7 @@ void prep_deliver_opts_init(prep_deliver_opts *o)
     o->sftp_streams = 1;
 }
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+static uint64_t mono_ms(void) { return (uint64_t)prep_mono_ms(); }
 
 /* The bytes being uploaded: a store file or a buffer. */
 typedef struct source {

@@ -265,6 +265,6 @@ void net_h2_on_writable(net_conn *c);
 void net_h2_free(net_conn *c);
 int net_h2_idle(const net_conn *c);      /* 1: no open stream */
 
-int64_t net_mono_ms(void);
+#define net_mono_ms prep_mono_ms
 
 #endif

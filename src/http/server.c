@@ -34,12 +34,6 @@ void prep_http_server_config_init(prep_http_server_config *c)
     c->header_timeout_ms = 10000;
 }
 
-int64_t net_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void net_worker_now(net_worker *w)
 {
@@ -412,9 +406,7 @@ typedef struct ipcount {
 
 static size_t ip_hash(const uint8_t key[17], size_t size)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (int i = 0; i < 17; i++) h = (h ^ key[i]) * 1099511628211ull;
-    return (size_t)(h % size);
+    return (size_t)(prep_fnv1a(PREP_FNV1A_INIT, key, 17) % size);
 }
 
 /* Counts a new connection from a; 0 when it is within the limits, else -1 (not counted). */

@@ -161,13 +161,6 @@ static void report_version(serve_state *ss, prep_serve_version *v)
     fflush(ss->cfg.status_out);
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Loads the active cut when it is not the one served. Returns a new version or NULL. */
 static prep_serve_version *load_if_changed(serve_state *ss, char *last_sha, int initial)
 {
@@ -187,11 +180,11 @@ static prep_serve_version *load_if_changed(serve_state *ss, char *last_sha, int 
     snprintf(last_sha, 65, "%s", a.manifest_sha256); /* tried once per activation */
     prep_diags_init(&d);
     prep_serve_version *v = NULL;
-    int64_t t0 = mono_ms();
+    int64_t t0 = prep_mono_ms();
     prep_serve_version *prev = ss->srv ? prep_http_server_state(ss->srv) : NULL;
     e = prep_serve_version_load(ss->cfg.store, 0, prev, &ss->cfg.site, &v, &d);
     prep_serve_version_unref(prev);
-    atomic_store(&ss->load_us, (uint64_t)(mono_ms() - t0) * 1000);
+    atomic_store(&ss->load_us, (uint64_t)(prep_mono_ms() - t0) * 1000);
     if (e) {
         if (d.n) prep_diags_print(&d, stderr, 10);
         fprintf(stderr, "prep serve: cut %llu not loaded (%s); still serving the previous one\n",

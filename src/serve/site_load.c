@@ -472,9 +472,7 @@ static void run_phase(load_job *j, int phase, long nt, size_t items)
 
 uint64_t site_path_hash(const char *s)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-    return h;
+    return prep_fnv1a(PREP_FNV1A_INIT, s, strlen(s));
 }
 
 prep_err site_index_build(prep_serve_version *v)

@@ -321,15 +321,9 @@ static int ooc_key_usable(const char *k)
 
 static uint64_t ooc_hash_of(const prep_acta *a)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    const unsigned char *end = (const unsigned char *)a->clave_acta + sizeof a->clave_acta;
-    for (const unsigned char *p = (const unsigned char *)a->clave_acta; p < end && *p; p++) {
-        h ^= *p;
-        h *= 1099511628211ULL;
-    }
+    uint64_t h = prep_fnv1a(PREP_FNV1A_INIT, a->clave_acta, strnlen(a->clave_acta, sizeof a->clave_acta));
     if (!ooc_key_usable(a->clave_acta)) {
-        h ^= a->line;
-        h *= 1099511628211ULL;
+        h = prep_fnv1a(h, &a->line, sizeof a->line); /* a key that names no acta: its line too */
     }
     return h;
 }

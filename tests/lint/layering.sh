@@ -81,6 +81,12 @@ while IFS= read -r hit; do
   bad=1
 done < <(grep -n '#[[:space:]]*include[[:space:]]*"\.\./' src/*/*.c src/*/*.h 2>/dev/null)
 
+# The memory-failure policy (include/prep/core.h): the servers' request paths never abort.
+while IFS= read -r hit; do
+  echo "$(cut -d: -f1,2 <<<"$hit"): prep_x* aborts on allocation failure; the server core and serve must answer 503 instead (include/prep/core.h \"memory\")"
+  bad=1
+done < <(grep -n 'prep_x\(malloc\|calloc\|realloc\|strdup\|strndup\)\s*(' src/http/*.c src/http/*.h src/serve/*.c src/serve/*.h src/deliver/pull_server.c 2>/dev/null)
+
 if [ $bad = 0 ]; then
   echo "layering: $n files, every prep/ include follows DESIGN.md"
 fi
