@@ -157,6 +157,20 @@ prep_err prep_mkdirs(const char *path);
  * 0 when path is gone (or was absent), -1 when something could not be removed. */
 int prep_rm_tree(const char *path);
 
+/* ---------------------------------------------------------------- assertions */
+/* PREP_ASSERT(cond): an invariant, an API precondition or a branch that "cannot happen".
+ * Checked where the suite runs under the sanitizers (PREP_ASSERTS, set by
+ * -DPREP_SANITIZE=ON, also in the fuzz build): a failure prints file:line, the function
+ * and the condition, then aborts. Compiled out otherwise, and the condition is then not
+ * evaluated: never put a side effect in it. Code keeps its own guard after an assertion
+ * where a release build must survive the case (a server never aborts on a request). */
+#ifdef PREP_ASSERTS
+_Noreturn void prep_assert_fail(const char *cond, const char *file, int line, const char *func);
+#define PREP_ASSERT(c) ((c) ? (void)0 : prep_assert_fail(#c, __FILE__, __LINE__, __func__))
+#else
+#define PREP_ASSERT(c) ((void)sizeof(!(c)))
+#endif
+
 /* ---------------------------------------------------------------- small helpers */
 /* 64-bit FNV-1a, for hash tables (never for integrity: SHA-256 is). Chain calls by
  * passing the previous result; start from PREP_FNV1A_INIT. */

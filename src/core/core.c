@@ -106,8 +106,18 @@ prep_err prep_buf_reserve(prep_buf *b, size_t extra)
     return PREP_OK;
 }
 
+#ifdef PREP_ASSERTS
+_Noreturn void prep_assert_fail(const char *cond, const char *file, int line, const char *func)
+{
+    fprintf(stderr, "%s:%d: %s: assertion failed: %s\n", file, line, func, cond);
+    fflush(stderr);
+    abort();
+}
+#endif
+
 prep_err prep_buf_append(prep_buf *b, const void *p, size_t n)
 {
+    PREP_ASSERT(b && (p || !n));
     prep_err e = prep_buf_reserve(b, n);
     if (e) return e;
     if (n) memcpy(b->data + b->len, p, n);

@@ -118,6 +118,7 @@ static void stream_free(net_h2 *h, h2_stream *st)
     if (st->prev) st->prev->next = st->next;
     else h->streams = st->next;
     if (st->next) st->next->prev = st->prev;
+    PREP_ASSERT(h->pinned >= st->pin);
     h->pinned -= st->pin;
     if (st->pending) h->n_pending--;
     if (st->has_resp) prep_http_response_done(&st->resp);

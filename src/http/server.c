@@ -80,6 +80,7 @@ void net_conn_undefer(net_conn *c)
     else w->dhead = c->dnext;
     if (c->dnext) c->dnext->dprev = c->dprev;
     else w->dtail = c->dprev;
+    PREP_ASSERT(w->n_deferred > 0);
     c->deferred = 0;
     c->dprev = c->dnext = NULL;
     w->n_deferred--;
@@ -323,6 +324,7 @@ static void state_unref(net_server *s, void *st)
 
 void prep_http_server_publish(prep_http_server *s, void *st)
 {
+    PREP_ASSERT(s);
     pthread_mutex_lock(&s->vmu);
     void *old = s->state;
     s->state = st;

@@ -231,6 +231,7 @@ void net_conn_close(net_conn *c)
         if (c->prev) c->prev->next = c->next;
         else w->conns = c->next;
         if (c->next) c->next->prev = c->prev;
+        PREP_ASSERT(w->n_refusing > 0);
         w->n_conns--;
         w->n_refusing--;
         free(c);
@@ -245,6 +246,7 @@ void net_conn_close(net_conn *c)
     if (c->ssl) SSL_free(c->ssl);
     conn_fd_close(c);
     net_ip_release(w->srv, &c->peer);
+    PREP_ASSERT(atomic_load(&w->srv->conns) > 0);
     atomic_fetch_sub(&w->srv->conns, 1);
     if (c->prev) c->prev->next = c->next;
     else w->conns = c->next;
@@ -369,6 +371,7 @@ static size_t h1out_total(const net_h1out *o)
 
 static void q_pop(net_conn *c)
 {
+    PREP_ASSERT(c->qn > 0 && c->h1_owned >= c->q[c->qhead].owned);
     c->h1_owned -= c->q[c->qhead].owned;
     h1out_done(&c->q[c->qhead]);
     c->qhead = (c->qhead + 1) % NET_H1_QUEUE;
@@ -645,7 +648,8 @@ static void h1_serve(net_conn *c)
             net_conn_set_events(c, EPOLLIN);
             return;
         }
-        if (c->rlen >= NET_RBUF) { /* cannot happen: the parser refuses a full head (431) */
+        PREP_ASSERT(c->rlen < NET_RBUF); /* the parser refuses a full head (431) */
+        if (c->rlen >= NET_RBUF) {
             c->dead = 1;
             return;
         }

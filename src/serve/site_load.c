@@ -556,7 +556,10 @@ void prep_serve_version_ref(prep_serve_version *v)
 
 void prep_serve_version_unref(prep_serve_version *v)
 {
-    if (v && atomic_fetch_sub_explicit(&v->refs, 1, memory_order_acq_rel) == 1) version_free(v);
+    if (!v) return;
+    unsigned was = atomic_fetch_sub_explicit(&v->refs, 1, memory_order_acq_rel);
+    PREP_ASSERT(was >= 1); /* an unref without its ref */
+    if (was == 1) version_free(v);
 }
 
 void prep_serve_version_get_info(const prep_serve_version *v, prep_serve_version_info *out)

@@ -48,7 +48,10 @@ static void part_free(site_part *p)
 
 void site_part_unref(site_part *p)
 {
-    if (p && atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1) part_free(p);
+    if (!p) return;
+    unsigned was = atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel);
+    PREP_ASSERT(was >= 1);
+    if (was == 1) part_free(p);
 }
 
 void site_parts_unref(site_parts *t)
