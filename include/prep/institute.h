@@ -35,4 +35,39 @@ prep_err prep_inst_config_parse(const void *data, size_t len, const char *name, 
                                 prep_diags *d);
 void prep_inst_config_free(prep_inst_config *c);
 
+/* ---------------------------------------------------------------- the schedule
+ * When the daemon cuts (src/deliver/institute_sched.c): pure arithmetic over the clock
+ * it is given, so that the night's timing is unit-tested with a fake clock.
+ *   - live: one cut at every boundary of the interval (:00, :05, ...) of the wall clock,
+ *     the first the next boundary after start-up and not before the window opens;
+ *   - drill (an accelerated clock): the first cut at clock.start, then one every
+ *     seconds_per_cut real seconds, each standing for one interval of simulated time;
+ *   - no cut after `until` (the window's close by default), nor after max_cuts cuts made,
+ *     nor after a final cut made at or after the window's close;
+ *   - a failed cut is not retried early: the next one is tried on time. */
+typedef struct prep_inst_sched {
+    int64_t interval;           /* seconds of election time between cuts */
+    prep_time window_open, window_close, until;
+    prep_time sim_start;        /* PREP_TIME_NONE: live */
+    double seconds_per_cut;     /* drill: real seconds per cut */
+    int max_cuts;               /* 0: no limit */
+    /* state */
+    prep_time next;             /* the next cut's instant (election time) */
+    double real_next;           /* drill: the real second it is due */
+    int cuts;                   /* cuts made */
+    int over;                   /* the final cut was made */
+} prep_inst_sched;
+
+/* Sets up the schedule; now_wall is the wall clock (seconds) at start-up. */
+void prep_inst_sched_init(prep_inst_sched *s, int64_t interval, prep_time window_open, prep_time window_close,
+                          prep_time until, prep_time sim_start, double seconds_per_cut, int max_cuts,
+                          double now_wall);
+/* The next cut: 1 with *due_wall (the wall-clock second to wait for) and *cut_at (the
+ * cut's instant), or 0 when the schedule is over. */
+int prep_inst_sched_next(const prep_inst_sched *s, double *due_wall, prep_time *cut_at);
+/* After the cut at the instant prep_inst_sched_next gave: made says whether it was made
+ * (signed and activated), final whether the cutter marked it final (every acta counted);
+ * a final cut at or after the window's close ends the schedule. */
+void prep_inst_sched_done(prep_inst_sched *s, int made, int final);
+
 #endif

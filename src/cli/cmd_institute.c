@@ -452,29 +452,19 @@ int cmd_institute(int argc, char **argv)
     int have_dth = c.registry && pthread_create(&dth, NULL, delivery_main, &dv) == 0;
     roster ro = {0};
 
-    /* The first cut instant: the accelerated clock's start, or the next boundary of the
-     * interval on the wall clock, not before the window opens. */
-    prep_time next;
-    if (sim != PREP_TIME_NONE) next = sim;
-    else {
-        prep_time now = prep_time_now();
-        next = (now / interval + 1) * interval;
-        if (next < cat->window_open) next = cat->window_open;
-    }
-    double real_next = wall_now();
-    int cuts = 0;
+    /* When to cut: include/prep/institute.h "the schedule" (unit-tested with a fake clock). */
+    prep_inst_sched sch;
+    prep_inst_sched_init(&sch, interval, cat->window_open, cat->window_close, until, sim, c.seconds_per_cut,
+                         c.max_cuts, wall_now());
     char when[64];
     printf("prep institute: %s, un corte cada %lld s%s; primer corte %s\n", c.drill ? "SIMULACRO" : "en vivo",
            (long long)interval, sim != PREP_TIME_NONE ? " simulados (reloj acelerado)" : "",
-           (prep_time_format(next, cat->timezone, PREP_TS_HEADER, when, sizeof when), when));
+           (prep_time_format(sch.next, cat->timezone, PREP_TS_HEADER, when, sizeof when), when));
     fflush(stdout);
-    while (!stop_flag && next <= until && (!c.max_cuts || cuts < c.max_cuts)) {
-        if (sim != PREP_TIME_NONE) {
-            if (sleep_until(real_next)) break;
-            real_next += c.seconds_per_cut;
-        } else if (sleep_until((double)next)) {
-            break;
-        }
+    double due;
+    prep_time next;
+    while (!stop_flag && prep_inst_sched_next(&sch, &due, &next)) {
+        if (sleep_until(due)) break;
         if (c.registry) {
             roster_load(&ro, c.registry, c.secrets);
             cu.difusores = ro.r;
@@ -504,7 +494,6 @@ int cmd_institute(int argc, char **argv)
                    (unsigned long long)st.seq, sim != PREP_TIME_NONE ? "noche simulada hasta " : "", when, st.files,
                    st.captures, st.cpu_seconds, st.final_cut ? ", corte final" : "");
             fflush(stdout);
-            cuts++;
             if (have_dth) {
                 pthread_mutex_lock(&dv.mu);
                 dv.latest = st.seq;
@@ -513,14 +502,13 @@ int cmd_institute(int argc, char **argv)
                 pthread_mutex_unlock(&dv.mu);
             }
             if (c.store_keep) store_retention(&c);
-            if (st.final_cut && next >= cat->window_close) break;
         }
         /* also after a failed cut: on a full disk the space it frees lets the next one through */
         if (e && c.store_keep) store_retention(&c);
-        next += interval;
+        prep_inst_sched_done(&sch, !e, !e && st.final_cut);
     }
     if (!stop_flag) {
-        printf("prep institute: no more cuts (%d made); serving the links until SIGINT/SIGTERM\n", cuts);
+        printf("prep institute: no more cuts (%d made); serving the links until SIGINT/SIGTERM\n", sch.cuts);
         fflush(stdout);
         if (!c.max_cuts || ps) while (!stop_flag) sleep_until(wall_now() + 0.2);
     }
