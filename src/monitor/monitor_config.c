@@ -173,23 +173,35 @@ static void get_path(pctx *p, json_t *root, const char *key, char *out, int requ
     }
 }
 
-static void get_int(pctx *p, json_t *root, const char *key, int64_t *out, int64_t def, int64_t lo, int64_t hi)
+/* A whole number member key of obj, which lies at path pre (npre steps, at most 3; none for
+ * the top level). */
+static void get_int_in(pctx *p, json_t *obj, const mon_jstep *pre, size_t npre, const char *key, int64_t *out,
+                       int64_t def, int64_t lo, int64_t hi)
 {
-    mon_jstep st = {key, 0};
-    json_t *v = json_object_get(root, key);
+    mon_jstep st[4];
+    for (size_t i = 0; i < npre && i < 3; i++) st[i] = pre[i];
+    if (npre > 3) npre = 3;
+    st[npre].key = key;
+    st[npre].index = 0;
+    json_t *v = json_object_get(obj, key);
     *out = def;
     if (!v) return;
     if (!json_is_integer(v)) {
-        perr(p, &st, 1, "config-field", "\"%s\" must be a whole number", key);
+        perr(p, st, npre + 1, "config-field", "\"%s\" must be a whole number", key);
         return;
     }
     json_int_t x = json_integer_value(v);
     if (x < lo || x > hi) {
-        perr(p, &st, 1, "config-range", "\"%s\" is %lld; allowed %lld..%lld", key, (long long)x, (long long)lo,
+        perr(p, st, npre + 1, "config-range", "\"%s\" is %lld; allowed %lld..%lld", key, (long long)x, (long long)lo,
              (long long)hi);
         return;
     }
     *out = x;
+}
+
+static void get_int(pctx *p, json_t *root, const char *key, int64_t *out, int64_t def, int64_t lo, int64_t hi)
+{
+    get_int_in(p, root, NULL, 0, key, out, def, lo, hi);
 }
 
 static int id_ok(const char *s)
@@ -428,9 +440,9 @@ static void get_alerts(pctx *p, json_t *root, prep_monitor_alerts *a)
     }
     a->enabled = 1;
     unknown_keys(p, al, st, 1, known_alerts, "alerts");
-    get_int(p, al, "reminder_seconds", &a->reminder_seconds, 1800, 60, 86400 * 7);
-    get_int(p, al, "cut_late_seconds", &a->cut_late_seconds, 600, 0, 86400 * 7);
-    get_int(p, al, "max_messages_per_round", &a->max_messages_per_round, 5, 1, 1000);
+    get_int_in(p, al, st, 1, "reminder_seconds", &a->reminder_seconds, 1800, 60, 86400 * 7);
+    get_int_in(p, al, st, 1, "cut_late_seconds", &a->cut_late_seconds, 600, 0, 86400 * 7);
+    get_int_in(p, al, st, 1, "max_messages_per_round", &a->max_messages_per_round, 5, 1, 1000);
 
     json_t *sm = json_object_get(al, "smtp");
     st[1].key = "smtp";
