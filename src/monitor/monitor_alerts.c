@@ -105,16 +105,61 @@ static void iso(prep_time t, char *out, size_t outsz)
     strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Length of the well-formed UTF-8 sequence at s (2..4), 0 when it is not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+    size_t n;
+    uint32_t cp;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) n = 2, cp = s[0] & 0x1f;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef) n = 3, cp = s[0] & 0x0f;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4) n = 4, cp = s[0] & 0x07;
+    else return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
 /* Appends s with every control byte (a CR or LF included, so no header or line can be
- * forged) turned into a space; ascii_only also turns bytes >= 0x7f into '?'. */
+ * forged) turned into a space and every byte that is not well-formed UTF-8 into '?';
+ * ascii_only also turns every non-ASCII character into '?'. */
 static void clean_puts(prep_buf *b, const char *s, int ascii_only)
 {
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch < 0x20 || ch == 0x7f) ch = ' ';
-        else if (ascii_only && ch >= 0x80) ch = '?';
-        prep_buf_putc(b, (char)ch);
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        if (*p < 0x20 || *p == 0x7f) {
+            prep_buf_putc(b, ' ');
+            p++;
+        } else if (*p < 0x80) {
+            prep_buf_putc(b, (char)*p++);
+        } else {
+            size_t n = utf8_len(p);
+            if (!n || ascii_only) {
+                prep_buf_putc(b, '?');
+                p += n ? n : 1;
+            } else {
+                prep_buf_append(b, p, n);
+                p += n;
+            }
+        }
     }
+}
+
+/* s cleaned as clean_puts does (UTF-8), into a new string; NULL on allocation failure. */
+static char *clean_dup(const char *s)
+{
+    prep_buf b;
+    prep_buf_init(&b, (size_t)1 << 20);
+    clean_puts(&b, s, 0);
+    prep_buf_putc(&b, 0);
+    if (prep_buf_err(&b)) {
+        prep_buf_free(&b);
+        return NULL;
+    }
+    return prep_buf_steal(&b, NULL);
 }
 
 static const char *ev_name(int kind)
@@ -241,6 +286,8 @@ char *mon_alert_json(const mon_event *ev, size_t n, const mon_subject *subj, uin
 {
     char when[32];
     iso(now, when, sizeof when);
+    /* subject_line and text come from mon_alert_text, already well-formed UTF-8 (jansson
+     * refuses anything else); the reasons and ids below are cleaned the same way */
     json_t *root = json_pack("{s:s,s:s,s:s,s:s,s:I}", "source", "prep monitor", "subject", subject_line, "text", text,
                              "at", when, "active_cut", (json_int_t)active_seq);
     if (!root) return NULL;
@@ -249,13 +296,21 @@ char *mon_alert_json(const mon_event *ev, size_t n, const mon_subject *subj, uin
         const mon_subject *x = &subj[ev[i].subject];
         char since[32];
         iso(ev[i].since, since, sizeof since);
-        json_t *o = json_pack("{s:s,s:s,s:s}", "kind", ev_name(ev[i].kind), "id", x->id, "reason", reason_of(x));
-        if (!o) continue;
+        char *cid = clean_dup(x->id), *creason = clean_dup(reason_of(x));
+        json_t *o = cid && creason ? json_pack("{s:s,s:s,s:s}", "kind", ev_name(ev[i].kind), "id", cid, "reason", creason)
+                                   : NULL;
+        free(cid);
+        free(creason);
+        if (!o) {
+            json_decref(arr);
+            json_decref(root);
+            return NULL;
+        }
         if (ev[i].kind == MON_EV_STILL_RED || ev[i].kind == MON_EV_CUT_STILL_LATE || ev[i].kind == MON_EV_RECOVERED ||
             ev[i].kind == MON_EV_CUT_OK)
             json_object_set_new(o, "since", json_string(since));
         if (x->row) {
-            json_object_set_new(o, "url", json_string(x->row->url));
+            json_object_set_new(o, "url", json_string(x->row->url)); /* printable ASCII (mon_url_problem) */
             json_object_set_new(o, "state", json_string(prep_monitor_state_name(x->row->state)));
             json_object_set_new(o, "serving_cut",
                                 x->row->serving_seq ? json_integer((json_int_t)x->row->serving_seq) : json_null());

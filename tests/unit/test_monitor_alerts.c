@@ -197,7 +197,7 @@ static void test_institute_subject_and_many(void **state)
 static void test_texts(void **state)
 {
     (void)state;
-    prep_monitor_row w = mkrow("uaq", PREP_MONITOR_RED, "modified page a\r\nBcc: x@evil.example\xc3\xa1");
+    prep_monitor_row w = mkrow("uaq", PREP_MONITOR_RED, "modified page a\r\nBcc: x@evil.example\xc3\xa1\xff");
     mon_subject x = subj_of(&w);
     mon_event ev = {MON_EV_RED, 0, NOW};
     char subject[256];
@@ -208,6 +208,8 @@ static void test_texts(void **state)
     assert_string_equal(subject, "prep monitor: difusor uaq is RED: modified page a  Bcc: x@evil.example??");
     prep_buf_putc(&body, 0);
     assert_null(strstr(body.data, "\r\nBcc:"));
+    /* the body keeps well-formed UTF-8 (a reason may name a page in Spanish), not a stray byte */
+    assert_non_null(strstr(body.data, "reason:        modified page a  Bcc: x@evil.example\xc3\xa1?\r\n"));
     assert_non_null(strstr(body.data, "site:          https://uaq.example/\r\n"));
     assert_non_null(strstr(body.data, "serving cut:   7 (active 7, 0 behind)\r\n"));
     assert_non_null(strstr(body.data, "pages checked: 13 (1 bad)\r\n"));
