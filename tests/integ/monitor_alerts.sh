@@ -13,6 +13,10 @@
 #                         completes (board written), the webhook still gets its POST
 #   5 SMTP back        -> the mail of round 4 is sent now, the webhook is not repeated
 #   6 a second board with max_messages_per_round 1 and two red broadcasters -> one digest
+#   7-9 a third board with cut_late_seconds 1: the institute's cut late after 2 s -> one
+#       "cut is LATE" alert; a new cut -> "on time again"
+#   10 an SMTP server that offers no STARTTLS (and would take the login in clear) -> the
+#       monitor refuses to send (curl's error named), no login attempted, nothing sent
 # No message, output or board file holds the SMTP password or anything like a pull token
 # (64 hex digits); a password file that others can read is refused at start with its
 # file:line:column.
@@ -35,7 +39,7 @@ mkdir -p logs
 fail() { echo "monitor_alerts.sh: FAIL: $*" >&2; exit 1; }
 ok() { echo "ok - $*"; }
 
-read -r PA PB PD PS PW < <(peer_free_ports 5)
+read -r PA PB PD PS PW PC < <(peer_free_ports 6)
 
 "$PREP" sim catalog --scale tiny --seed 5 --out tiny.cat >/dev/null
 "$PREP" sim actas --catalog tiny.cat --out actas --seed 5 2>/dev/null
@@ -82,7 +86,7 @@ peer_track $!
 peer_wait_port "$PW" 15 || { cat logs/hook.log; fail "the webhook receiver did not start"; }
 { peer_wait_port "$PA" 10 && peer_wait_port "$PB" 10; } || { cat logs/nginx.err; fail "nginx did not start"; }
 
-config() { # out-dir max-per-round broadcaster-json...
+config() { # out-dir max-per-round broadcaster-json... (SMTP_PORT, LATE override)
   local out=$1 cap=$2 list="" sep="" b
   shift 2
   for b in "$@"; do list+="$sep$b"; sep=", "; done
@@ -90,11 +94,11 @@ config() { # out-dir max-per-round broadcaster-json...
     "{\"store\": \"store\", \"out\": \"$out\", \"interval_seconds\": 30, \"sample\": 4, \"timeout_seconds\": 5," \
     " \"broadcasters\": [$list]," \
     " \"alerts\": {" \
-    "   \"smtp\": {\"url\": \"smtp://127.0.0.1:$PS\", \"from\": \"monitor@ieeq.test\"," \
+    "   \"smtp\": {\"url\": \"smtp://127.0.0.1:${SMTP_PORT:-$PS}\", \"from\": \"monitor@ieeq.test\"," \
     "            \"to\": [\"guardia@ieeq.test\", \"prep@ieeq.test\"]," \
     "            \"password_file\": \"smtp.pass\", \"ca_file\": \"cert.pem\"}," \
     "   \"webhook\": {\"url\": \"http://127.0.0.1:$PW/hooks/prep\"}," \
-    "   \"reminder_seconds\": 3600, \"cut_late_seconds\": 600, \"max_messages_per_round\": $cap}}"
+    "   \"reminder_seconds\": 3600, \"cut_late_seconds\": ${LATE:-600}, \"max_messages_per_round\": $cap}}"
 }
 A="{\"id\": \"a\", \"url\": \"https://127.0.0.1:$PA/\", \"ca_file\": \"cert.pem\"}"
 B="{\"id\": \"b\", \"url\": \"https://127.0.0.1:$PB/\", \"ca_file\": \"cert.pem\"}"
@@ -202,8 +206,40 @@ grep -q "^Subject: prep monitor: 2 alerts: 2 RED" mail/004.eml || { cat mail/004
   fail "digest webhook"
 ok "two broadcasters red at once with a cap of 1: one digest per channel"
 
+# --- rounds 7-9: the institute's own cut late, then on time again
+LATE=1 config out3 5 "$A" > c.json
+round 7
+settle
+[ "$(nmail)" = 4 ] && [ "$(nhook)" = 4 ] || fail "round 7: $(nmail) mails, $(nhook) POSTs: a fresh cut is not late"
+sleep 2.2
+round 8
+settle
+[ "$(nmail)" = 5 ] && [ "$(nhook)" = 5 ] || fail "round 8: $(nmail) mails, $(nhook) POSTs, expected 5 and 5"
+grep -q "^Subject: prep monitor: the institute's cut is LATE: active cut 1 made .*(late after 1s)" mail/005.eml ||
+  { cat mail/005.eml; fail "cut-late subject"; }
+"$PY" -c 'import json; e=json.load(open("hook/005.json"))["events"]; assert [x["kind"] for x in e]==["cut-late"] and e[0]["id"]=="@institute", e' ||
+  fail "cut-late webhook"
+"$PREP" cut --catalog tiny.cat --actas actas --at "2021-06-06 23:00" --key drill.key --store store --drill >/dev/null 2>&1
+round 9
+settle
+[ "$(nmail)" = 6 ] && [ "$(nhook)" = 6 ] || { cat round9.out; fail "round 9: $(nmail) mails, $(nhook) POSTs, expected 6 and 6"; }
+grep -q "^Subject: prep monitor: the institute's cut is on time again: active cut 2 made" mail/006.eml ||
+  { cat mail/006.eml; fail "cut-on-time subject"; }
+ok "the institute's cut late after cut_late_seconds: one alert; a new cut: on time again"
+
+# --- round 10: a server without STARTTLS gets neither the login nor the message
+"$PY" "$LIB/smtp_sink.py" "$PC" - - monitor@ieeq.test smtp.pass clearmail >>logs/smtp-clear.log 2>&1 &
+peer_track $!
+peer_wait_port "$PC" 15 || { cat logs/smtp-clear.log; fail "the plain SMTP server did not start"; }
+SMTP_PORT=$PC config out4 5 "$B" > c.json
+round 10
+grep -q "alert-send: mail to smtp://127.0.0.1:$PC failed: " round10.err || { cat round10.err; fail "round 10: no failure named"; }
+[ ! -e clearmail/auth.log ] || { cat clearmail/auth.log; fail "round 10: the login was tried without TLS"; }
+[ -z "$(find clearmail -name '*.eml')" ] || fail "round 10: a message went in clear"
+ok "no STARTTLS offered: nothing sent in clear, the failure named ($(grep -o 'failed: [^;]*' round10.err | head -1))"
+
 # --- secrecy: the password and anything like a pull token appear nowhere
-for f in mail/*.eml hook/*.json round*.out round*.err out/state.json out2/state.json out/board.json out/index.html; do
+for f in mail/*.eml hook/*.json round*.out round*.err out*/state.json out/board.json out/index.html logs/smtp*.log; do
   if grep -qF -- "$PASSWORD" "$f"; then fail "the SMTP password is in $f"; fi
   case "$f" in
     */state.json) ;; # the cut index holds manifest hashes
