@@ -238,6 +238,8 @@ prep_err site_build_head(prep_buf *b, int status, const prep_http_field *f, size
 const char *site_reason(int status);
 /* Assembles one file (plain object or parts) from store into dst (size bytes) and checks
  * its size and SHA-256. Returns PREP_OK, or an error with kind/msg filled. */
+/* The archived-body cache of site_respond.c: answers from it, reads into it, bytes held. */
+void site_arch_cache_stats(uint64_t *hits, uint64_t *misses, size_t *bytes);
 prep_err site_assemble(const char *store, const char *sha256, uint64_t size, size_t n_parts,
                        const prep_cut_part *parts, uint8_t *dst, char kind[24], char msg[200]);
 void site_etag_set(site_rep *r, const char *sha256, int k);
