@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "prep/cut.h"
+#include "prep/policy.h"
 #include "prep/serve.h"
 
 /* Limits (docs/internals/serve.md, "Limits"). */
@@ -190,10 +191,7 @@ struct prep_serve_version {
     size_t n_parts;
     /* per-version field values */
     char seq_str[24];
-    char csp[2048];
-    size_t csp_len;
-    char hsts[48];
-    size_t hsts_len;
+    prep_policy_security sec; /* CSP (frame ancestors) and HSTS, from the policy table */
     char *h1_common;   /* owned: x-prep-corte and the security fields as HTTP/1.1 lines,
                         * sent after every prebuilt head (prep_http_response.h1_common) */
     size_t h1_common_len;

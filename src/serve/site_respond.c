@@ -129,14 +129,15 @@ static const char *error_body(int status)
 }
 
 /* Used when even a small allocation fails: a complete static answer. */
-static const char nomem_head[] = "HTTP/1.1 503 Service Unavailable\r\ncache-control: no-cache\r\n"
+static const char nomem_head[] = "HTTP/1.1 503 Service Unavailable\r\ncache-control: " PREP_POLICY_CC_NO_CACHE "\r\n"
                                  "retry-after: 5\r\ncontent-length: 0\r\n";
 
 static void answer_nomem(prep_http_response *r)
 {
     r->status = 503;
     r->n_fields = 0;
-    r->fields[r->n_fields++] = (prep_http_field){"cache-control", 13, "no-cache", 8};
+    r->fields[r->n_fields++] =
+        (prep_http_field){"cache-control", 13, PREP_POLICY_CC_NO_CACHE, sizeof PREP_POLICY_CC_NO_CACHE - 1};
     r->fields[r->n_fields++] = (prep_http_field){"retry-after", 11, "5", 1};
     r->h1_head = nomem_head;
     r->h1_head_len = sizeof nomem_head - 1;
@@ -175,7 +176,7 @@ static void answer_error(prep_serve_version *v, const prep_http_request *req, pr
     r->n_fields = 0;
     static const char ct[] = "text/html; charset=utf-8";
     ADD(r, "content-type", ct, sizeof ct - 1);
-    ADD(r, "cache-control", "no-cache", 8);
+    ADD(r, "cache-control", PREP_POLICY_CC_NO_CACHE, sizeof PREP_POLICY_CC_NO_CACHE - 1);
     for (size_t i = 0; i < n_extra && r->n_fields < PREP_HTTP_MAX_FIELDS; i++) r->fields[r->n_fields++] = extra[i];
     site_common_fields(v, seq_str, r->fields, &r->n_fields);
     const char *body = error_body(status);
@@ -199,7 +200,7 @@ static void answer_wait(prep_serve_version *v, const prep_http_request *req, pre
     r->n_fields = 0;
     static const char ct[] = "text/html; charset=utf-8";
     ADD(r, "content-type", ct, sizeof ct - 1);
-    ADD(r, "cache-control", "no-cache", 8);
+    ADD(r, "cache-control", PREP_POLICY_CC_NO_CACHE, sizeof PREP_POLICY_CC_NO_CACHE - 1);
     int64_t wait = 60; /* no window known, or open with no cut yet: cuts come every few minutes */
     if (v->opts.window_open != PREP_TIME_NONE && now < v->opts.window_open) wait = v->opts.window_open - now;
     int n = snprintf(r->_scratch, 32, "%lld", (long long)wait);
@@ -520,7 +521,7 @@ static void answer_pruned(prep_serve_version *v, const prep_http_request *req, p
     r->n_fields = 0;
     static const char ct[] = "text/html; charset=utf-8";
     ADD(r, "content-type", ct, sizeof ct - 1);
-    ADD(r, "cache-control", "no-cache", 8);
+    ADD(r, "cache-control", PREP_POLICY_CC_NO_CACHE, sizeof PREP_POLICY_CC_NO_CACHE - 1);
     site_common_fields(v, o->seq, r->fields, &r->n_fields);
     r->body = o->body;
     r->body_len = len;
@@ -627,7 +628,7 @@ static void answer_archive(prep_serve_version *v, const prep_http_request *req, 
     memset(&sf, 0, sizeof sf);
     sf.ctype = o->ctype;
     sf.compressible = 0; /* identity only: no vary */
-    sf.cc = prep_serve_cache_control(key, klen);
+    sf.cc = prep_policy_cache_control(key, klen);
     sf.seq_str = o->seq;
     sf.body[REP_ID] = shared ? shared : o->ab ? o->ab->data : NULL; /* NULL for a 304 (not needed) */
     sf.len[REP_ID] = af.size;

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <zlib.h>
 
+#include "prep/policy.h"
 #include "prep/serve.h"
 #include "../../src/serve/site_internal.h" /* site_arch_cache_stats */
 
@@ -636,9 +637,10 @@ static void test_cache_and_security(void **state)
         assert_string_equal(fld(&r, "x-prep-corte"), strstr(cases[i].path, "cortes/1") ? "1" : "2");
         prep_http_response_done(&r);
     }
-    assert_string_equal(prep_serve_cache_control("corte.json", 10), "no-cache");
-    assert_string_equal(prep_serve_cache_control("assets/x", 8), "public, max-age=31536000, immutable");
-    assert_string_equal(prep_serve_cache_control("LEEME.txt", 9), "public, max-age=60, stale-while-revalidate=240");
+    /* the classes themselves: tests/unit/test_policy.c */
+    assert_string_equal(prep_policy_cache_control("corte.json", 10), "no-cache");
+    assert_string_equal(prep_policy_cache_control("assets/x", 8), "public, max-age=60, stale-while-revalidate=240");
+    assert_string_equal(prep_policy_cache_control("LEEME.txt", 9), "public, max-age=60, stale-while-revalidate=240");
     prep_serve_version_unref(v);
     /* origins that would break the header are refused */
     o.frame_ancestors = "https://a.mx; script-src *";
