@@ -35,6 +35,9 @@ typedef struct prep_serve_site_opts {
     const char *zone;            /* borrowed; tz name to write the window in, NULL = UTC */
     int threads;                 /* compression threads at load; 0 = online cores */
     int archive;                 /* serve cortes/<seq>/... from the store (default 1) */
+    size_t archive_cache_bytes;  /* archived files kept once read (process-wide, shared by
+                                  * every cut that has the file); default 64 MiB; 0 = each
+                                  * answer reads, assembles and checks its own copy */
     int br_warm;                 /* 1 (default): after an HTTPS load, a lowest-priority thread
                                   * makes the pages' brotli variants (most requested in prev
                                   * first); 0: only on first request */

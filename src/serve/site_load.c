@@ -51,6 +51,7 @@ void prep_serve_site_opts_init(prep_serve_site_opts *o)
     o->window_open = PREP_TIME_NONE;
     o->window_close = PREP_TIME_NONE;
     o->archive = 1;
+    o->archive_cache_bytes = (size_t)64 << 20;
     o->br_warm = 1;
 }
 

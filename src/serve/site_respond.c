@@ -21,7 +21,6 @@
  * the file); an answer holds a reference, so a body replaced in the table lives until its
  * last answer ends. A body that does not fit the budget is answered uncached. */
 #define ARCH_SLOTS 4096
-#define ARCH_CACHE_BYTES ((size_t)64 << 20)
 
 typedef struct arch_body {
     atomic_uint refs;
@@ -63,13 +62,13 @@ static arch_body *arch_body_get(uint64_t key, const char *sha256)
 }
 
 /* Offers b (checked) to the table, replacing its slot's occupant when the budget allows. */
-static void arch_body_put(arch_body *b)
+static void arch_body_put(arch_body *b, size_t budget)
 {
     arch_body *old = NULL;
     pthread_mutex_lock(&g_arch_mu);
     arch_body **slot = &g_arch[b->key % ARCH_SLOTS];
     size_t bytes = g_arch_bytes - (*slot ? (*slot)->len : 0) + b->len;
-    if (bytes <= ARCH_CACHE_BYTES) {
+    if (bytes <= budget) {
         old = *slot;
         *slot = b;
         atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
@@ -595,7 +594,8 @@ static void answer_archive(prep_serve_version *v, const prep_http_request *req, 
     int not_modified = af.found == 1 && req->if_none_match.p &&
                        prep_http_if_none_match(req->if_none_match.p, req->if_none_match.len, o->etag, (size_t)n);
     uint64_t akey = af.found == 1 && !af.inline_src ? arch_key(v->store, af.sha256) : 0;
-    if (akey && !not_modified) o->ab = arch_body_get(akey, af.sha256);
+    size_t budget = v->opts.archive_cache_bytes;
+    if (akey && !not_modified && budget) o->ab = arch_body_get(akey, af.sha256);
     if (akey && !not_modified && !o->ab) {
         arch_body *nb = malloc(sizeof *nb + (size_t)af.size + 1);
         char kind[24], msg[200];
@@ -609,7 +609,7 @@ static void answer_archive(prep_serve_version *v, const prep_http_request *req, 
         nb->len = (size_t)af.size;
         o->ab = nb;
         if (site_assemble(v->store, af.sha256, af.size, af.n_parts, af.parts, nb->data, kind, msg) == PREP_OK) {
-            arch_body_put(nb);
+            if (budget) arch_body_put(nb, budget);
         } else {
             if (prunable && prep_cut_store_pruned(v->store, seq)) { /* the retention ran meanwhile */
                 answer_pruned(v, req, r, seq, rest, have_sig);
