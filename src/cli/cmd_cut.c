@@ -6,6 +6,8 @@
 #include <dirent.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -464,9 +466,14 @@ static int stage_file(const char *from, const char *to)
     char *data = NULL;
     size_t len = 0;
     if (prep_read_file(from, WATCH_MANIFEST_MAX, &data, &len) != PREP_OK) return -1;
-    FILE *f = fopen(to, "wbx");
-    int r = f && fwrite(data, 1, len, f) == len ? 0 : -1;
-    if (f && fclose(f) != 0) r = -1;
+    int fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int r = -1;
+    if (fd < 0) prep_io_fail("create", to, errno);
+    else r = prep_write_all(fd, data, len, to) == PREP_OK ? 0 : -1;
+    if (fd >= 0 && close(fd) != 0 && !r) {
+        prep_io_fail("close", to, errno);
+        r = -1;
+    }
     free(data);
     return r;
 }

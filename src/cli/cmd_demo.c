@@ -204,10 +204,9 @@ static int free_port(int want)
 
 static int write_text(const char *path, const char *text)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return -1;
-    fputs(text, f);
-    return fclose(f);
+    if (prep_write_file_atomic(path, text, strlen(text)) == PREP_OK) return 0;
+    fprintf(stderr, "prep demo: %s\n", prep_err_text(PREP_ERR_IO));
+    return -1;
 }
 
 static uint64_t active_seq(const char *store)

@@ -7,18 +7,27 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "prep/render.h"
 
+/* A preview's file: written in place (no fsync: nothing is published from here); every
+ * failure recorded (prep_io_fail) for prep_err_text. */
 static int write_plain(const char *path, const void *data, size_t len)
 {
-    FILE *f = fopen(path, "wb");
-    if (!f) return -1;
-    size_t w = len ? fwrite(data, 1, len, f) : 0;
-    int bad = w != len;
-    if (fclose(f)) bad = 1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        prep_io_fail("create", path, errno);
+        return -1;
+    }
+    int bad = prep_write_all(fd, data, len, path) != PREP_OK;
+    if (close(fd) && !bad) {
+        prep_io_fail("close", path, errno);
+        bad = 1;
+    }
     return bad ? -1 : 0;
 }
 
@@ -40,7 +49,7 @@ static int write_site(const prep_site *s, const char *dir)
             }
         }
         if (write_plain(path, f->data, f->len)) {
-            fprintf(stderr, "prep render: cannot write %s: %s\n", path, strerror(errno));
+            fprintf(stderr, "prep render: %s\n", prep_err_text(PREP_ERR_IO));
             return -1;
         }
     }
