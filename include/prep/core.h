@@ -137,6 +137,10 @@ void prep_addr_group(const struct sockaddr_storage *a, uint8_t key[17]);
 /* ---------------------------------------------------------------- files */
 /* Reads a whole file (at most max bytes, else PREP_ERR_LIMIT). *data is owned, NUL-terminated. */
 prep_err prep_read_file(const char *path, size_t max, char **data, size_t *len);
+/* The same, and on failure one diag on d (may be NULL) naming path and `what` ("the
+ * catalogue"): kind "too-many" when larger than max, else "io" with the reason. */
+prep_err prep_read_file_diag(const char *path, size_t max, const char *what, char **data, size_t *len,
+                             prep_diags *d);
 /* Writes atomically: PATH.tmp.<pid>, write, fsync, rename over PATH, fsync the directory.
  * A reader sees the old content or the new, never a part (DESIGN.md promise 2). */
 prep_err prep_write_file_atomic(const char *path, const void *data, size_t len);

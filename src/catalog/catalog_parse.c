@@ -1776,17 +1776,8 @@ prep_err prep_catalog_load(const char *path, prep_catalog **out, prep_diags *dia
     if (out) *out = NULL;
     char *data = NULL;
     size_t len = 0;
-    prep_err r = prep_read_file(path, CAT_MAX_FILE, &data, &len);
-    if (r) {
-        if (diags) {
-            if (r == PREP_ERR_LIMIT)
-                prep_diags_add(diags, path, 0, 0, "too-many", "catalogue file larger than %zu bytes", CAT_MAX_FILE);
-            else
-                prep_diags_add(diags, path, 0, 0, "io", "cannot read the catalogue: %s",
-                               r == PREP_ERR_NOTFOUND ? "no such file" : prep_err_str(r));
-        }
-        return r;
-    }
+    prep_err r = prep_read_file_diag(path, CAT_MAX_FILE, "the catalogue", &data, &len, diags);
+    if (r) return r;
     r = prep_catalog_parse(path, data, len, out, diags);
     free(data);
     return r;

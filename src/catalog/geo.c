@@ -715,17 +715,8 @@ prep_err prep_catalog_shapes_from_geojson(const char *path, const char *id_prope
     if (!path || !c) return PREP_ERR_USAGE;
     char *data = NULL;
     size_t len = 0;
-    prep_err r = prep_read_file(path, CAT_GEO_MAX_FILE, &data, &len);
-    if (r) {
-        if (diags) {
-            if (r == PREP_ERR_LIMIT)
-                prep_diags_add(diags, path, 0, 0, "too-many", "GeoJSON file larger than %zu bytes", CAT_GEO_MAX_FILE);
-            else
-                prep_diags_add(diags, path, 0, 0, "io", "cannot read the GeoJSON: %s",
-                               r == PREP_ERR_NOTFOUND ? "no such file" : prep_err_str(r));
-        }
-        return r;
-    }
+    prep_err r = prep_read_file_diag(path, CAT_GEO_MAX_FILE, "the GeoJSON", &data, &len, diags);
+    if (r) return r;
     r = prep_catalog_shapes_from_geojson_mem(path, data, len, id_property, width, tolerance, c, diags);
     free(data);
     return r;

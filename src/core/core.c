@@ -335,6 +335,20 @@ prep_err prep_read_file(const char *path, size_t max, char **data, size_t *len)
     return PREP_OK;
 }
 
+prep_err prep_read_file_diag(const char *path, size_t max, const char *what, char **data, size_t *len,
+                             prep_diags *d)
+{
+    prep_err r = prep_read_file(path, max, data, len);
+    if (r && d) {
+        if (r == PREP_ERR_LIMIT)
+            prep_diags_add(d, path, 0, 0, "too-many", "%s: file larger than %zu bytes", what, max);
+        else
+            prep_diags_add(d, path, 0, 0, "io", "cannot read %s: %s", what,
+                           r == PREP_ERR_NOTFOUND ? "no such file" : prep_err_text(r));
+    }
+    return r;
+}
+
 prep_err prep_fsync_dir_of(const char *path)
 {
     char *dir = prep_xstrdup(path);

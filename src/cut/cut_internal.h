@@ -138,4 +138,7 @@ void cut_format_instant(prep_time t, long off, char out[32]);
 prep_err cut_check_signed(const prep_cut_policy *pol, const char *mbytes, size_t mlen, const char *sbytes,
                           size_t slen, const char *label, prep_cut_manifest *m, prep_diags *d);
 
+/* A cut directory's name: 1 to 12 digits, no leading zero. 0 with *out, else -1. */
+int cut_parse_seq_name(const char *s, uint64_t *out);
+
 #endif

@@ -145,18 +145,6 @@ static int is_hex_name(const char *s, size_t n)
     return 1;
 }
 
-static int seq_name(const char *s, uint64_t *out)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 12 || s[0] == '0') return -1;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') return -1;
-        v = v * 10 + (uint64_t)(s[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
 
 /* lstat p and demand a type; diag otherwise. want: 'd' dir, 'f' regular. */
 static int want_type(const char *p, char want, prep_diags *d)
@@ -211,7 +199,7 @@ static prep_err scan_incoming(incoming *in, size_t max_entries, prep_diags *d)
                 if (++seen > max_entries) {
                     cut_diag(d, in->root, 0, 0, "limit", "more than %zu entries in the incoming area", max_entries);
                     e = PREP_ERR_LIMIT;
-                } else if (seq_name(ce->d_name, &v)) {
+                } else if (cut_parse_seq_name(ce->d_name, &v)) {
                     EXTRA(cp);
                     e = PREP_ERR_VERIFY;
                 } else if (want_type(cp, 'd', d)) {

@@ -806,7 +806,7 @@ out:
     return e;
 }
 
-static int parse_seq_name(const char *s, uint64_t *out)
+int cut_parse_seq_name(const char *s, uint64_t *out)
 {
     size_t n = strlen(s);
     if (n == 0 || n > 12 || s[0] == '0') return -1;
@@ -841,7 +841,7 @@ prep_err cut_store_list(const char *root, uint64_t **out, size_t *n, prep_diags 
     prep_err err = PREP_OK;
     while ((e = readdir(dp))) {
         uint64_t v;
-        if (parse_seq_name(e->d_name, &v)) continue;
+        if (cut_parse_seq_name(e->d_name, &v)) continue;
         if (*n == cap) {
             if (cap >= PREP_CUT_INCOMING_MAX) {
                 cut_diag(d, cuts, 0, 0, "limit", "more than %d cuts", PREP_CUT_INCOMING_MAX);
