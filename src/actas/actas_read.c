@@ -107,12 +107,10 @@ static int bad(reader *r, int field, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static int bad(reader *r, int field, const char *kind, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    prep_diags_vadd(r->d, r->name, r->line, field >= 0 ? field + 1 : 0, kind, fmt, ap);
     va_end(ap);
-    prep_diags_add(r->d, r->name, r->line, field >= 0 ? field + 1 : 0, kind, "%s", msg);
     return -1;
 }
 

@@ -186,12 +186,10 @@ __attribute__((format(printf, 5, 6))) static void perr(pctx *x, long line, long 
         x->d->total++;
         return;
     }
-    char msg[600];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    prep_diags_vadd(x->d, x->file, line, col, kind, fmt, ap);
     va_end(ap);
-    prep_diags_add(x->d, x->file, line, col, kind, "%s", msg);
 }
 
 static char *xdup(pctx *x, const char *s)

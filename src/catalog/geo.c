@@ -64,12 +64,10 @@ __attribute__((format(printf, 4, 5))) static void gerr(gctx *x, long line, const
         x->d->total++;
         return;
     }
-    char msg[600];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    prep_diags_vadd(x->d, x->file, line, 0, kind, fmt, ap);
     va_end(ap);
-    prep_diags_add(x->d, x->file, line, 0, kind, "%s", msg);
 }
 
 /* ================================================================ reading */

@@ -169,15 +169,21 @@ int prep_time_parse(const char *s, const char *tz, prep_time *out)
     return 0;
 }
 
-int prep_time_utcoff(prep_time t, const char *tz, long *off)
+/* t broken down in zone tz (the process's TZ is switched under tz_lock). 0, or -1. */
+static int local_tm(prep_time t, const char *tz, struct tm *tm)
 {
     time_t tt = (time_t)t;
-    struct tm tm;
     pthread_mutex_lock(&tz_lock);
     tz_use(tz);
-    struct tm *r = localtime_r(&tt, &tm);
+    struct tm *r = localtime_r(&tt, tm);
     pthread_mutex_unlock(&tz_lock);
-    if (!r) return -1;
+    return r ? 0 : -1;
+}
+
+int prep_time_utcoff(prep_time t, const char *tz, long *off)
+{
+    struct tm tm;
+    if (local_tm(t, tz, &tm)) return -1;
     *off = tm.tm_gmtoff;
     return 0;
 }
@@ -194,13 +200,8 @@ int prep_time_format(prep_time t, const char *tz, prep_ts_style style, char *out
 {
     static const char *months[] = {"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio",
                                    "agosto", "septiembre", "octubre", "noviembre", "diciembre"};
-    time_t tt = (time_t)t;
     struct tm tm;
-    pthread_mutex_lock(&tz_lock);
-    tz_use(tz);
-    struct tm *r = localtime_r(&tt, &tm);
-    pthread_mutex_unlock(&tz_lock);
-    if (!r) return -1;
+    if (local_tm(t, tz, &tm)) return -1;
     long off = tm.tm_gmtoff;
     char lab[24];
     fmt_utc_label(off, lab, sizeof lab);

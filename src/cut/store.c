@@ -45,12 +45,10 @@ int cut_hook(const char *op, const char *path)
 void cut_diag(prep_diags *d, const char *file, long line, long col, const char *kind, const char *fmt, ...)
 {
     if (!d) return;
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    prep_diags_vadd(d, file, line, col, kind, fmt, ap);
     va_end(ap);
-    prep_diags_add(d, file, line, col, kind, "%s", msg);
 }
 
 /* ---------------------------------------------------------------- strings */

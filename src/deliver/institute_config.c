@@ -46,12 +46,10 @@ static long key_line(const ctx *x, const char *key)
 static void fail(ctx *x, const char *kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void fail(ctx *x, const char *kind, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    prep_diags_vadd(x->d, x->name, 0, 0, kind, fmt, ap);
     va_end(ap);
-    prep_diags_add(x->d, x->name, 0, 0, kind, "%s", msg);
     x->bad = 1;
 }
 
@@ -60,12 +58,10 @@ static void fail_key(ctx *x, const char *key, const char *kind, const char *fmt,
     __attribute__((format(printf, 4, 5)));
 static void fail_key(ctx *x, const char *key, const char *kind, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    prep_diags_vadd(x->d, x->name, key_line(x, key), 0, kind, fmt, ap);
     va_end(ap);
-    prep_diags_add(x->d, x->name, key_line(x, key), 0, kind, "%s", msg);
     x->bad = 1;
 }
 

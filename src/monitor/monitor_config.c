@@ -135,12 +135,10 @@ static void perr(pctx *p, const mon_jstep *path, size_t n, const char *kind, con
 {
     long line, col;
     mon_json_locate(p->text, p->len, path, n, &line, &col);
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    prep_diags_vadd(p->d, p->name, line, col, kind, fmt, ap);
     va_end(ap);
-    prep_diags_add(p->d, p->name, line, col, kind, "%s", msg);
     p->bad = 1;
 }
 
