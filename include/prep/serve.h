@@ -10,7 +10,7 @@
 #include "prep/http.h"
 
 /* ================================================================ the served site
- * (src/serve/site.c, docs/internals/serve.md)
+ * (src/serve/site_*.c, docs/internals/serve.md)
  *
  * A VERSION is one activated cut held in memory, read-only once loaded: every public file
  * of the cut assembled from the store's objects, its gzip and brotli variants (for
