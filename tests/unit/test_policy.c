@@ -186,8 +186,8 @@ static void test_security(void **state)
     static const char *const names[] = {"strict-transport-security", "x-content-type-options", "referrer-policy",
                                         "content-security-policy"};
     const char *vals[] = {"max-age=31536000", "nosniff", "strict-origin-when-cross-origin",
-                          "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                          "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"};
+                          ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'")};
     for (size_t i = 0; i < 4; i++) {
         assert_string_equal(f[i].name, names[i]);
         assert_int_equal(f[i].value_len, strlen(vals[i]));
