@@ -31,7 +31,7 @@ static const cmd commands[] = {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: prep COMMAND [OPTIONS]   (prep COMMAND --help for each)\n\n"
+    fprintf(f, "usage: prep COMMAND [OPTIONS]   (prep COMMAND --help for each; prep --version)\n\n"
                "Publishes preliminary election results (PREP): counts actas, makes signed cuts,\n"
                "and serves them on broadcasters' sites.\n\ncommands:\n");
     for (size_t i = 0; i < PREP_ARRAY_LEN(commands); i++)
