@@ -175,6 +175,17 @@ else
   bad "prep serve did not listen: $(cat "$T/serve.out" "$T/serve.err" | tail -5)"
 fi
 kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=
+# the control: without the capability user prep cannot bind that port (unless this
+# kernel lets anyone bind it: net.ipv4.ip_unprivileged_port_start)
+if [ -n "$port" ] && [ "$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start 2>/dev/null || echo 1024)" -gt "$port" ]; then
+  # shellcheck disable=SC2086
+  timeout 10 setpriv --reuid prep --regid prep --init-groups --no-new-privs --inh-caps=-all --bounding-set=-all \
+    /usr/bin/prep serve $PREP_SERVE_OPTS >"$T/nocap.out" 2>&1
+  rc=$?
+  if grep -q "listening on https://127.0.0.1:$port/" "$T/nocap.out" || [ $rc = 124 ] || [ $rc = 0 ]; then
+    bad "without CAP_NET_BIND_SERVICE prep serve ran on port $port (exit $rc)"
+  else ok "without CAP_NET_BIND_SERVICE it cannot bind port $port (exit $rc): $(tail -1 "$T/nocap.out")"; fi
+fi
 
 # ---- systemctl: only where systemd is PID 1
 pid1=$(ps -o comm= -p 1)
