@@ -3,7 +3,7 @@
  *   'a' a store's active pointer (prep_cut_active_read: serve, push, pull, monitor read it);
  *   'd' a broadcaster's delivery state (prep_deliver_state_read: what the push believes
  *       it has; damaged = send everything);
- *   'm' the monitor's memory (mon_state_load, OUT/state.json).
+ *   'm' the monitor's memory (mon_state_load, OUT/state.json), its alerts' memory included.
  * Checks: no crash or leak (ASan); a damaged file is reported by a diag and leaves nothing
  * half-read; what is accepted is in range (sequence 1..PREP_CUT_SEQ_MAX, a SHA-256 in
  * hex, a known mode; the monitor's lists within their bounds), and the monitor's state
@@ -43,7 +43,9 @@ static void put(const char *path, const uint8_t *data, size_t size)
 
 static void state_ok(const mon_state *s)
 {
-    if (s->n_cuts > MON_CUTS_MAX || s->n_store > MON_SEEN_MAX) abort();
+    if (s->n_cuts > MON_CUTS_MAX || s->n_store > MON_SEEN_MAX || s->n_told > MON_TOLD_MAX) abort();
+    for (size_t i = 0; i < s->n_told; i++)
+        if (s->told[i].channel < 0 || s->told[i].channel >= MON_CH_N || !s->told[i].subject[0]) abort();
     for (size_t i = 0; i < s->n_cuts; i++)
         if (s->cuts[i].seq < 1 || !prep_is_sha256_hex(s->cuts[i].sha256)) abort();
     for (size_t i = 0; i < s->n; i++) {
@@ -122,6 +124,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (!x || x->n_seen != s.b[i].n_seen || x->n_hist != s.b[i].n_hist || strcmp(x->cursor, s.b[i].cursor))
                     abort();
             }
+            /* the alerts' memory: the same entries, in the same order */
+            if (t.n_told != s.n_told) abort();
+            for (size_t i = 0; i < s.n_told; i++)
+                if (strcmp(t.told[i].subject, s.told[i].subject) || t.told[i].channel != s.told[i].channel ||
+                    t.told[i].since != s.told[i].since || t.told[i].last != s.told[i].last || !t.told[i].bad)
+                    abort();
             mon_state_free(&t);
             prep_diags_free(&d2);
         }

@@ -29,6 +29,9 @@ PKGS=(
   # HTTP/2 attack client of the serve_h2_* tests (tests/integ/h2_attack.py, /usr/bin/python3);
   # python3 itself for the scripts' independent recounts (tests/integ/real_files.sh)
   python3 python3-h2
+  # a real SMTP server (STARTTLS, AUTH) for the monitor's mail alerts test
+  # (tests/integ/monitor_alerts.sh, tests/integ/lib/smtp_sink.py, /usr/bin/python3)
+  python3-aiosmtpd
   # the self-check reads firewall rules and the clock state (prep check)
   nftables iproute2 procps
   # the Debian package (docs/debian.md, tests/integ/debian_package.sh): dpkg-buildpackage

@@ -181,6 +181,10 @@ static inline uint64_t prep_fnv1a(uint64_t h, const void *p, size_t n)
     for (size_t i = 0; i < n; i++) h = (h ^ c[i]) * 1099511628211ull;
     return h;
 }
+/* Civil dates (proleptic Gregorian, no time zone): days since 1970-01-01 of y-m-d, and
+ * back. Exact for every year of int64 range the arithmetic does not overflow. */
+int64_t prep_days_from_civil(int64_t y, int m, int d);
+void prep_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 /* Milliseconds of CLOCK_MONOTONIC: for timeouts and durations, never for dates. */
 int64_t prep_mono_ms(void);
 

@@ -27,6 +27,8 @@
 #define PREP_MONITOR_SAMPLE_MAX 10000       /* pages fetched per broadcaster per round */
 #define PREP_MONITOR_HISTORY_MAX 1000       /* rounds kept per broadcaster */
 #define PREP_MONITOR_REASON_MAX 511         /* bytes in a row's reason */
+#define PREP_MONITOR_RCPT_MAX 32            /* alert mail recipients */
+#define PREP_MONITOR_ADDR_MAX 254           /* bytes in a mail address (RFC 5321 path) */
 
 /* One broadcaster to probe. Plain value type. */
 typedef struct prep_monitor_target {
@@ -34,6 +36,24 @@ typedef struct prep_monitor_target {
     char url[PREP_MONITOR_URL_MAX + 1];        /* https://host[:port]/[path/], ends in '/' */
     char ca_file[PREP_MONITOR_FILE_MAX + 1];   /* CA or self-signed cert; "" = system CAs */
 } prep_monitor_target;
+
+/* The "alerts" section (docs/monitor.md "Alerts"). Plain value type; every path resolved.
+ * No secret is held here: the SMTP password stays in its file, read at each send. */
+typedef struct prep_monitor_alerts {
+    int enabled;                                        /* the section was given */
+    char smtp_url[PREP_MONITOR_URL_MAX + 1];            /* "" = no mail; smtp:// (STARTTLS required) or smtps:// */
+    char smtp_from[PREP_MONITOR_ADDR_MAX + 1];
+    char smtp_to[PREP_MONITOR_RCPT_MAX][PREP_MONITOR_ADDR_MAX + 1];
+    size_t n_to;                                        /* 1..PREP_MONITOR_RCPT_MAX with smtp_url */
+    char smtp_user[PREP_MONITOR_ADDR_MAX + 1];          /* "" = no login (default: from, with a password) */
+    char smtp_password_file[PREP_MONITOR_FILE_MAX + 1]; /* "" = no login; owner-only file */
+    char smtp_ca_file[PREP_MONITOR_FILE_MAX + 1];       /* "" = system CAs */
+    char webhook_url[PREP_MONITOR_URL_MAX + 1];         /* "" = no webhook; http:// or https:// */
+    char webhook_ca_file[PREP_MONITOR_FILE_MAX + 1];    /* "" = system CAs */
+    int64_t reminder_seconds;                           /* still red / still late; 60..604800, default 1800 */
+    int64_t cut_late_seconds;                           /* active cut older than this is late; 0 = off; default 600 */
+    int64_t max_messages_per_round;                     /* more events than this: one digest; 1..1000, default 5 */
+} prep_monitor_alerts;
 
 typedef struct prep_monitor_config {
     char store[PREP_MONITOR_FILE_MAX + 1];    /* the institute's store (read only) */
@@ -49,17 +69,21 @@ typedef struct prep_monitor_config {
     int64_t history;                          /* rounds kept per broadcaster, default 48 */
     prep_monitor_target *targets;             /* owned; n of them, ids unique */
     size_t n;
+    prep_monitor_alerts alerts;               /* .enabled = 0 when no "alerts" section */
 } prep_monitor_config;
 
 /* Strict parse of a JSON config (data borrowed; name labels diags; relative paths are
  * resolved against base_dir, borrowed, may be NULL = as written). Unknown keys, wrong
  * types, out-of-range values, bad ids/URLs, duplicate ids are refused, each diag with
  * line:column of the offending value. Diag kinds: "config-syntax", "config-field",
- * "config-range", "config-missing", "config-duplicate", "limit". On error *c is left
+ * "config-range", "config-missing", "config-duplicate", "limit". The alerts section's
+ * password file is not opened here (prep_monitor_config_load checks it). On error *c is left
  * empty (freeable). */
 prep_err prep_monitor_config_parse(const void *data, size_t len, const char *name, const char *base_dir,
                                    prep_monitor_config *c, prep_diags *d);
-/* Same, from a file (at most PREP_MONITOR_CONFIG_MAX bytes); paths relative to its directory. */
+/* Same, from a file (at most PREP_MONITOR_CONFIG_MAX bytes); paths relative to its directory.
+ * Also checks the alerts' SMTP password file: a regular file, not a symlink, that group and
+ * others cannot access ("config-secret", at the value's line:column). */
 prep_err prep_monitor_config_load(const char *path, prep_monitor_config *c, prep_diags *d);
 void prep_monitor_config_free(prep_monitor_config *c);
 
@@ -95,6 +119,11 @@ typedef struct prep_monitor_result {
     prep_monitor_row *rows;   /* owned; one per target, in config order */
     size_t n;
     size_t green, amber, red;
+    /* alerts (docs/monitor.md "Alerts"): one line per message sent or failed, English, no
+     * secret ("alert: mail red uaq cut 3: sent to smtp://mail.example:587"); owned */
+    char **alert_log;
+    size_t n_alert_log;
+    size_t alerts_sent, alerts_failed;
 } prep_monitor_result;
 
 /* One round: reads the store's cuts, probes every target, updates OUT/state.json, appends

@@ -20,27 +20,16 @@
 #ifndef PREP_RENDER_H
 #define PREP_RENDER_H
 
+#include "prep/policy.h"
 #include "prep/tally.h"
-
-/* How long a file may be cached (docs/formats/site.md, "Caching"). */
-typedef enum prep_cache_class {
-    PREP_CACHE_PAGE = 0,      /* a page at a stable URL: max-age 60, stale-while-revalidate 240 */
-    PREP_CACHE_IMMUTABLE = 1, /* content-addressed asset (assets/app.<hash>.css): a year, immutable */
-    PREP_CACHE_DATA = 2,      /* database download (CSV, LEEME): short lifetime, like pages */
-    PREP_CACHE_POLL = 3,      /* corte.json: no-cache (revalidate on every poll) */
-} prep_cache_class;
-
-/* Static English tag of a class: "page", "immutable", "data", "poll". */
-const char *prep_cache_class_tag(prep_cache_class k);
-/* The Cache-Control value docs/formats/site.md recommends for a class (static). */
-const char *prep_cache_control(prep_cache_class k);
 
 typedef struct prep_site_file {
     char *path;             /* owned; relative, '/'-separated, no leading '/' ("gubernatura/index.html") */
     unsigned char *data;    /* owned (may be NULL when len == 0) */
     size_t len;
     const char *media_type; /* static: "text/html; charset=utf-8", ... */
-    prep_cache_class cache;
+    prep_policy_class cache; /* its path's class in the response policy (include/prep/policy.h):
+                              * what servers send as its Cache-Control */
     uint8_t is_page;        /* 1 for an HTML page */
     uint8_t body_rendered;  /* pages: its body was rendered by this call (0: reused from the cache) */
     /* Composed pages: data is exactly the concatenation of n_parts parts of part_len[k] bytes:

@@ -35,6 +35,9 @@ typedef struct prep_serve_site_opts {
     const char *zone;            /* borrowed; tz name to write the window in, NULL = UTC */
     int threads;                 /* compression threads at load; 0 = online cores */
     int archive;                 /* serve cortes/<seq>/... from the store (default 1) */
+    size_t archive_cache_bytes;  /* archived files kept once read (process-wide, shared by
+                                  * every cut that has the file); default 64 MiB; 0 = each
+                                  * answer reads, assembles and checks its own copy */
     int br_warm;                 /* 1 (default): after an HTTPS load, a lowest-priority thread
                                   * makes the pages' brotli variants (most requested in prev
                                   * first); 0: only on first request */
@@ -125,12 +128,10 @@ void prep_serve_version_get_info(const prep_serve_version *v, prep_serve_version
  * fails: a bad path is 400/404, a method other than GET/HEAD 405 with "allow: GET, HEAD".
  * Paths: "/" and ".../" map to index.html; a directory without its slash redirects (301);
  * "cortes/<seq>/..." serves an archived cut from the store (immutable); files get the
- * cache class of their path (docs/internals/serve.md); every response carries the
+ * cache class of their path (prep_policy_cache_control, include/prep/policy.h), other
+ * answers no-cache; every response carries the
  * security headers and "x-prep-corte: <seq>". End it with prep_http_response_done. */
 void prep_serve_respond(prep_serve_version *v, const prep_http_request *req, prep_http_response *out);
-
-/* The Cache-Control value served for a site path (no leading '/'); static. */
-const char *prep_serve_cache_control(const char *path, size_t len);
 
 /* ================================================================ the server
  * (src/serve/serve_run.c on the http part's server core; docs/internals/serve.md)

@@ -803,6 +803,248 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
+/* The election a results file is of, from its header's name (else from its columns):
+ * *scope and *eid (the catalogue's election id). 0, or -1 with a diag when the file lacks
+ * the column its scope needs. */
+static int derive_election(dctx *x, const char *en, cat_scope *scope, const char **eid)
+{
+    *scope = CAT_SCOPE_ENTITY;
+    *eid = "eleccion";
+    if (strstr(en, "DIPUTA")) *scope = CAT_SCOPE_DISTRICT, *eid = "dip";
+    else if (strstr(en, "AYUNTAMIENTO") || strstr(en, "MUNICIP")) *scope = CAT_SCOPE_MUNICIPALITY, *eid = "ayu";
+    else if (strstr(en, "GUBERNATURA") || strstr(en, "GOBERNADOR")) *eid = "gub";
+    else if (strstr(en, "SENAD")) *eid = "sen";
+    else if (strstr(en, "PRESIDENCIA")) *eid = "pres";
+    else if (x->role_field[AR_ID_MUNICIPIO] >= 0 && x->role_field[AR_ID_DISTRITO] < 0) *scope = CAT_SCOPE_MUNICIPALITY;
+    else if (x->role_field[AR_ID_DISTRITO] >= 0) *scope = CAT_SCOPE_DISTRICT;
+    if (*scope == CAT_SCOPE_DISTRICT && x->role_field[AR_ID_DISTRITO] < 0) {
+        derr(x, x->lay.header_line, 0, "missing-column", "a district election without a district column");
+        return -1;
+    }
+    if (*scope == CAT_SCOPE_MUNICIPALITY && x->role_field[AR_ID_MUNICIPIO] < 0) {
+        derr(x, x->lay.header_line, 0, "missing-column", "a municipal election without a municipality column");
+        return -1;
+    }
+    return 0;
+}
+
+/* After read_rows: one entity (into *ent), one casilla per key (a later capture of the
+ * same acta repeats it), the candidacies of cand_csv when given. 0, or -1 with diags. */
+static int derive_units(dctx *x, dset *s, const char *cand_csv, cat_scope scope, uint32_t *ent)
+{
+    if (!s->ncas) {
+        derr(x, 0, 0, "no-casillas", "no row of an expected acta");
+        return -1;
+    }
+    *ent = 0;
+    for (uint32_t i = 1; i < 100; i++)
+        if (s->ent_count[i] > s->ent_count[*ent]) *ent = i;
+    for (uint32_t i = 1; i < 100; i++)
+        if (i != *ent && s->ent_count[i]) {
+            derr(x, 0, 0, "multi-entity", "rows of entities %u and %u: a catalogue covers one entity", *ent, i);
+            return -1;
+        }
+    qsort(s->cas, s->ncas, sizeof *s->cas, cmp_cas);
+    size_t w = 0;
+    for (size_t i = 0; i < s->ncas; i++) {
+        if (w && !strcmp(s->cas[w - 1].key, s->cas[i].key)) {
+            if (s->cas[i].reps > s->cas[w - 1].reps) s->cas[w - 1].reps = s->cas[i].reps;
+            continue;
+        }
+        s->cas[w++] = s->cas[i];
+    }
+    s->ncas = w;
+    if (!cand_csv) return 0;
+    if (read_candidaturas(x, cand_csv, *ent, scope, s)) return -1;
+    int bad = 0;
+    for (size_t i = 0; i < s->nunit; i++)
+        if (!s->unit[i].from_csv) {
+            derr(x, 0, 0, "no-candidacies", "unit %u has rows but no candidacy in %s", s->unit[i].id,
+                 base_name(cand_csv));
+            bad = 1;
+        }
+    return bad ? -1 : 0;
+}
+
+/* What the derived catalogue says beside the rows. */
+typedef struct dmeta {
+    const char *path, *cand_csv; /* the files it comes from */
+    const char *ename, *eid;     /* the election's name as written, its id */
+    cat_scope scope;
+    uint32_t ent;                /* the entity */
+    const char *tz;
+    char window_open[40], window_close[40];
+    uint32_t ballots;            /* of a special casilla */
+    uint32_t decimals;           /* of the percentages */
+    uint32_t acta_type;          /* the most frequent */
+} dmeta;
+
+/* The window (every capture and the cut inside it, a day of slack each side), the special
+ * casillas' ballots, the percentages' decimals and the acta type. 0, or -1. */
+static int derive_meta(dctx *x, const dset *s, dmeta *m)
+{
+    m->tz = entity_tz(m->ent);
+    prep_time cut = x->lay.hdr.cut;
+    prep_time wo = s->tmin, wc = s->tmax;
+    if (cut != PREP_TIME_NONE) {
+        if (wo == PREP_TIME_NONE || cut < wo) wo = cut;
+        if (wc == PREP_TIME_NONE || cut > wc) wc = cut;
+    }
+    if (wo == PREP_TIME_NONE) wo = wc = 946684800; /* 2000-01-01: nothing to go by */
+    wo -= 86400;                                   /* the timestamps were read as UTC: a day of slack */
+    wc += 86400;
+    if (prep_time_format(wo, m->tz, PREP_TS_ISO, m->window_open, sizeof m->window_open) ||
+        prep_time_format(wc, m->tz, PREP_TS_ISO, m->window_close, sizeof m->window_close))
+        return -1;
+    /* the ballots of a special casilla: 750 until 2020, 1,000 from the 2020-2021 process
+     * (INE raised it; LGIPE art. 269 allows up to 1,500) */
+    m->ballots = m->window_open[0] && atoi(m->window_open) >= 2021 ? 1000 : 750;
+    /* decimals of the percentages as written */
+    m->decimals = 4;
+    const char *pv = prep_actas_header_value(&x->lay.hdr, 4);
+    if (pv && strchr(pv, '.')) m->decimals = (uint32_t)strlen(strchr(pv, '.') + 1);
+    if (m->decimals > 9) m->decimals = 4;
+    m->acta_type = 1;
+    for (uint32_t i = 0; i < 100; i++)
+        if (s->acta_type_count[i] > s->acta_type_count[m->acta_type]) m->acta_type = i;
+    return 0;
+}
+
+/* A coalition's id: its parties joined by '_' (COAL<n> when that is too long). */
+static void coal_id(const dctx *x, uint32_t q, char *id, size_t cap)
+{
+    id[0] = 0;
+    for (uint32_t k = 0; k < x->coal_np[q]; k++) {
+        size_t l = strlen(id);
+        snprintf(id + l, cap - l, "%s%s", k ? "_" : "", x->col[x->party_col[x->coal_p[q][k]]].name);
+    }
+    if (strlen(id) > CAT_MAX_ID_LEN) snprintf(id, cap, "COAL%u", q + 1);
+}
+
+/* [process], [labels], [parties], the geography and [casillas]. */
+static void emit_process_and_geography(dctx *x, dset *s, const dmeta *m, prep_buf *b)
+{
+    emit(b, "prep-catalog 1\n# Derived by prep from %s%s%s (docs/formats/actas.md).\n", base_name(m->path),
+         m->cand_csv ? " and " : "", m->cand_csv ? base_name(m->cand_csv) : "");
+    emit(b, "[process]\nid = derived\n");
+    char *t1 = cat_text(m->ename, "ELECCION");
+    emit(b, "name = %s (derivado de %s)\n", t1, base_name(m->path));
+    free(t1);
+    emit(b, "institute = Desconocido: catalogo derivado del archivo de resultados\n");
+    emit(b, "entity_id = %u\n", m->ent);
+    char *t2 = cat_text(s->ent_name[m->ent] ? s->ent_name[m->ent] : "", "ENTIDAD");
+    emit(b, "entity = %s\ntimezone = %s\nwindow_open = %s\nwindow_close = %s\ncut_interval = 300\n", t2, m->tz,
+         m->window_open, m->window_close);
+    free(t2);
+    int prefixed = 0, ind_first = 0;
+    uint32_t first_combo = CAT_NONE, first_ind = CAT_NONE;
+    for (uint32_t k = 0; k < x->ncol; k++) {
+        if (x->col[k].kind == CAT_COL_COMBO && first_combo == CAT_NONE) first_combo = k, prefixed = x->col[k].prefixed;
+        if (x->col[k].kind == CAT_COL_INDEP && first_ind == CAT_NONE) first_ind = k;
+    }
+    ind_first = first_ind != CAT_NONE && first_combo != CAT_NONE && first_ind < first_combo;
+    emit(b, "combo_prefix = %s\nindependents_first = %s\ncsv_separator = %c\n", prefixed ? "C_" : "\"\"",
+         ind_first ? "yes" : "no", x->lay.sep == ',' ? ',' : '|');
+    emit(b, "participation_specials = final-only\npercent_decimals = %u\n", m->decimals);
+    static const char *const lk[7] = {"some_illegible",        "all_illegible",       "exceeds_ln",
+                                      "no_acta_not_delivered", "no_acta_not_installed", "no_acta_no_envelope",
+                                      "out_of_catalog"};
+    emit(b, "\n[labels]\n");
+    for (int i = 0; i < 7; i++)
+        if (s->label[i]) emit(b, "%s = %s\n", lk[i], s->label[i]);
+    emit(b, "\n[parties]\nid|name|color\n");
+    for (uint32_t p = 0; p < x->nparty; p++) {
+        const char *id = x->col[x->party_col[p]].name;
+        emit(b, "%s|%s|%s\n", id, id, party_color(id, p));
+    }
+    qsort(s->dis, s->ndis, sizeof *s->dis, cmp_u32);
+    qsort(s->mun, s->nmun, sizeof *s->mun, cmp_u32);
+    emit(b, "\n[districts]\nid|name\n");
+    emit_geo(b, s->dis, s->ndis, "DISTRITO");
+    emit(b, "\n[municipalities]\nid|name\n");
+    emit_geo(b, s->mun, s->nmun, "MUNICIPIO");
+    emit(b, "\n[sections]\nid|district|municipality\n");
+    for (uint32_t sec = 1; sec <= CAT_MAX_SECTION_ID; sec++)
+        if (s->sec_dis[sec]) emit(b, "%u|%u|%u\n", sec, s->sec_dis[sec], s->sec_mun[sec]);
+    /* candidacies per unit, and from them the representatives' cap */
+    for (size_t i = 0; i < s->nunit; i++) {
+        uint8_t coal[CAT_MAX_PARTIES], party[CAT_MAX_PARTIES], ind[CAT_MAX_INDEP + 1];
+        s->unit[i].reps = 2 * unit_candidacies(x, &s->unit[i], coal, party, ind);
+    }
+    emit(b, "\n[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots\n");
+    for (size_t i = 0; i < s->ncas; i++) {
+        const dcas *c = &s->cas[i];
+        const dunit *u = unit_get(s, c->unit, 0);
+        /* Lista nominal + representatives caps the votes (Anexo 13). The file's
+         * REPRESENTANTES_PP_CI is, in QROO 2019, the representatives who voted; the cap
+         * counts every accredited one and their substitutes: 2 per contender. */
+        uint32_t reps = u && u->reps > c->reps ? u->reps : c->reps;
+        uint32_t ln = c->ln;
+        if (c->type == 'S' && ln) ln = 0; /* specials have no lista nominal of their own */
+        emit(b, "%u|%c|%u|%u|%u|%u|%u|%u\n", c->section, c->type, c->number, c->ext, c->urban, ln, reps,
+             c->type == 'S' ? m->ballots : 0);
+    }
+}
+
+/* [elections], [coalitions] and [candidacies]. */
+static void emit_contests(dctx *x, dset *s, const dmeta *m, prep_buf *b)
+{
+    char *t1 = cat_text(m->ename, "ELECCION");
+    char title[128];
+    snprintf(title, sizeof title, "%s", t1);
+    title_case(title);
+    emit(b, "\n[elections]\nid|name|title|scope|acta_type|parties\n%s|%s|%s|%s|%u|", m->eid, t1, title,
+         m->scope == CAT_SCOPE_DISTRICT ? "district" : m->scope == CAT_SCOPE_MUNICIPALITY ? "municipality" : "entity",
+         m->acta_type);
+    free(t1);
+    for (uint32_t p = 0; p < x->nparty; p++) emit(b, "%s%s", p ? " " : "", x->col[x->party_col[p]].name);
+    emit(b, "\n");
+    if (x->ncoal) {
+        emit(b, "\n[coalitions]\nelection|id|name|parties\n");
+        for (uint32_t q = 0; q < x->ncoal; q++) {
+            char id[256], nm[256] = "", ps[256] = "";
+            coal_id(x, q, id, sizeof id);
+            for (uint32_t i = 0; i < x->coal_np[q]; i++) {
+                const char *pid = x->col[x->party_col[x->coal_p[q][i]]].name;
+                size_t l = strlen(nm);
+                snprintf(nm + l, sizeof nm - l, "%s%s", i ? "-" : "", pid);
+                l = strlen(ps);
+                snprintf(ps + l, sizeof ps - l, "%s%s", i ? " " : "", pid);
+            }
+            emit(b, "%s|%s|Coalicion %s|%s\n", m->eid, id, nm, ps);
+        }
+    }
+    emit(b, "\n[candidacies]\nelection|unit|contender|name\n");
+    qsort(s->unit, s->nunit, sizeof *s->unit, cmp_u32);
+    s->last_unit = 0;
+    for (size_t i = 0; i < s->nunit; i++) {
+        const dunit *u = &s->unit[i];
+        char unit[16];
+        if (m->scope == CAT_SCOPE_ENTITY) snprintf(unit, sizeof unit, "*");
+        else snprintf(unit, sizeof unit, "%u", u->id);
+        uint8_t coal[CAT_MAX_PARTIES], party[CAT_MAX_PARTIES], ind[CAT_MAX_INDEP + 1];
+        unit_candidacies(x, u, coal, party, ind);
+        for (uint32_t q = 0; q < x->ncoal; q++) {
+            if (!coal[q]) continue;
+            char id[256];
+            coal_id(x, q, id, sizeof id);
+            emit(b, "%s|%s|%s|%s\n", m->eid, unit, id, u->coal_name[q] ? u->coal_name[q] : id);
+        }
+        for (uint32_t p = 0; p < x->nparty; p++)
+            if (party[p]) {
+                const char *pid = x->col[x->party_col[p]].name;
+                emit(b, "%s|%s|%s|%s\n", m->eid, unit, pid, u->party_name[p] ? u->party_name[p] : pid);
+            }
+        for (uint32_t k = 1; k <= CAT_MAX_INDEP; k++)
+            if (ind[k]) {
+                char cid[24];
+                snprintf(cid, sizeof cid, "CAND_IND_%u", k);
+                emit(b, "%s|%s|%s|%s\n", m->eid, unit, cid, u->ind_name[k] ? u->ind_name[k] : cid);
+            }
+    }
+}
+
+/* Reads the results file and writes the catalogue it implies into *out (owned). */
 static prep_err build_text(dctx *x, const char *path, const char *cand_csv, char **out)
 {
     *out = NULL;
@@ -824,222 +1066,26 @@ static prep_err build_text(dctx *x, const char *path, const char *cand_csv, char
         free(text);
         return err;
     }
-    if (classify_columns(x)) {
-        err = PREP_ERR_INVALID;
-        goto done;
-    }
-    /* the election */
-    const char *ename = x->lay.hdr.election_name && *x->lay.hdr.election_name ? x->lay.hdr.election_name : "ELECCION";
+    dmeta m;
+    memset(&m, 0, sizeof m);
+    m.path = path;
+    m.cand_csv = cand_csv;
+    m.ename = x->lay.hdr.election_name && *x->lay.hdr.election_name ? x->lay.hdr.election_name : "ELECCION";
     char en[128];
-    actas_norm(ename, en, sizeof en);
-    cat_scope scope = CAT_SCOPE_ENTITY;
-    const char *eid = "eleccion";
-    if (strstr(en, "DIPUTA")) scope = CAT_SCOPE_DISTRICT, eid = "dip";
-    else if (strstr(en, "AYUNTAMIENTO") || strstr(en, "MUNICIP")) scope = CAT_SCOPE_MUNICIPALITY, eid = "ayu";
-    else if (strstr(en, "GUBERNATURA") || strstr(en, "GOBERNADOR")) eid = "gub";
-    else if (strstr(en, "SENAD")) eid = "sen";
-    else if (strstr(en, "PRESIDENCIA")) eid = "pres";
-    else if (x->role_field[AR_ID_MUNICIPIO] >= 0 && x->role_field[AR_ID_DISTRITO] < 0) scope = CAT_SCOPE_MUNICIPALITY;
-    else if (x->role_field[AR_ID_DISTRITO] >= 0) scope = CAT_SCOPE_DISTRICT;
-    if (scope == CAT_SCOPE_DISTRICT && x->role_field[AR_ID_DISTRITO] < 0) {
-        derr(x, x->lay.header_line, 0, "missing-column", "a district election without a district column");
+    actas_norm(m.ename, en, sizeof en);
+    if (classify_columns(x) || derive_election(x, en, &m.scope, &m.eid)) {
         err = PREP_ERR_INVALID;
         goto done;
     }
-    if (scope == CAT_SCOPE_MUNICIPALITY && x->role_field[AR_ID_MUNICIPIO] < 0) {
-        derr(x, x->lay.header_line, 0, "missing-column", "a municipal election without a municipality column");
+    read_rows(x, &it, m.scope, &s);
+    if (derive_units(x, &s, cand_csv, m.scope, &m.ent) || derive_meta(x, &s, &m)) {
         err = PREP_ERR_INVALID;
         goto done;
     }
-    read_rows(x, &it, scope, &s);
-    if (!s.ncas) {
-        derr(x, 0, 0, "no-casillas", "no row of an expected acta");
-        err = PREP_ERR_INVALID;
-        goto done;
-    }
-    /* one entity */
-    uint32_t ent = 0;
-    for (uint32_t i = 1; i < 100; i++)
-        if (s.ent_count[i] > s.ent_count[ent]) ent = i;
-    for (uint32_t i = 1; i < 100; i++)
-        if (i != ent && s.ent_count[i]) {
-            derr(x, 0, 0, "multi-entity", "rows of entities %u and %u: a catalogue covers one entity", ent, i);
-            err = PREP_ERR_INVALID;
-            goto done;
-        }
-    /* casillas: one per key (a later capture of the same acta repeats it) */
-    qsort(s.cas, s.ncas, sizeof *s.cas, cmp_cas);
-    size_t w = 0;
-    for (size_t i = 0; i < s.ncas; i++) {
-        if (w && !strcmp(s.cas[w - 1].key, s.cas[i].key)) {
-            if (s.cas[i].reps > s.cas[w - 1].reps) s.cas[w - 1].reps = s.cas[i].reps;
-            continue;
-        }
-        s.cas[w++] = s.cas[i];
-    }
-    s.ncas = w;
-    if (cand_csv && read_candidaturas(x, cand_csv, ent, scope, &s)) {
-        err = PREP_ERR_INVALID;
-        goto done;
-    }
-    if (cand_csv)
-        for (size_t i = 0; i < s.nunit; i++)
-            if (!s.unit[i].from_csv) {
-                derr(x, 0, 0, "no-candidacies", "unit %u has rows but no candidacy in %s", s.unit[i].id,
-                     base_name(cand_csv));
-                err = PREP_ERR_INVALID;
-            }
-    if (err) goto done;
-
-    const char *tz = entity_tz(ent);
-    prep_time cut = x->lay.hdr.cut;
-    /* the window: every capture and the cut inside it */
-    prep_time wo = s.tmin, wc = s.tmax;
-    if (cut != PREP_TIME_NONE) {
-        if (wo == PREP_TIME_NONE || cut < wo) wo = cut;
-        if (wc == PREP_TIME_NONE || cut > wc) wc = cut;
-    }
-    if (wo == PREP_TIME_NONE) wo = wc = 946684800; /* 2000-01-01: nothing to go by */
-    wo -= 86400;                                   /* the timestamps were read as UTC: a day of slack */
-    wc += 86400;
-    char two[40], twc[40];
-    if (prep_time_format(wo, tz, PREP_TS_ISO, two, sizeof two) ||
-        prep_time_format(wc, tz, PREP_TS_ISO, twc, sizeof twc)) {
-        err = PREP_ERR_INVALID;
-        goto done;
-    }
-    /* the ballots of a special casilla: 750 until 2020, 1,000 from the 2020-2021 process
-     * (INE raised it; LGIPE art. 269 allows up to 1,500) */
-    uint32_t ballots = 750;
-    if (two[0] && atoi(two) >= 2021) ballots = 1000;
-    /* decimals of the percentages as written */
-    uint32_t dec = 4;
-    const char *pv = prep_actas_header_value(&x->lay.hdr, 4);
-    if (pv && strchr(pv, '.')) dec = (uint32_t)strlen(strchr(pv, '.') + 1);
-    if (dec > 9) dec = 4;
-    uint32_t at = 1;
-    for (uint32_t i = 0; i < 100; i++)
-        if (s.acta_type_count[i] > s.acta_type_count[at]) at = i;
-
     prep_buf b;
     prep_buf_init(&b, 0);
-    char *t1, *t2;
-    emit(&b, "prep-catalog 1\n# Derived by prep from %s%s%s (docs/formats/actas.md).\n", base_name(path),
-         cand_csv ? " and " : "", cand_csv ? base_name(cand_csv) : "");
-    emit(&b, "[process]\nid = derived\n");
-    t1 = cat_text(ename, "ELECCION");
-    emit(&b, "name = %s (derivado de %s)\n", t1, base_name(path));
-    emit(&b, "institute = Desconocido: catalogo derivado del archivo de resultados\n");
-    emit(&b, "entity_id = %u\n", ent);
-    t2 = cat_text(s.ent_name[ent] ? s.ent_name[ent] : "", "ENTIDAD");
-    emit(&b, "entity = %s\ntimezone = %s\nwindow_open = %s\nwindow_close = %s\ncut_interval = 300\n", t2, tz, two,
-         twc);
-    free(t2);
-    int prefixed = 0, ind_first = 0;
-    uint32_t first_combo = CAT_NONE, first_ind = CAT_NONE;
-    for (uint32_t k = 0; k < x->ncol; k++) {
-        if (x->col[k].kind == CAT_COL_COMBO && first_combo == CAT_NONE) first_combo = k, prefixed = x->col[k].prefixed;
-        if (x->col[k].kind == CAT_COL_INDEP && first_ind == CAT_NONE) first_ind = k;
-    }
-    ind_first = first_ind != CAT_NONE && first_combo != CAT_NONE && first_ind < first_combo;
-    emit(&b, "combo_prefix = %s\nindependents_first = %s\ncsv_separator = %c\n", prefixed ? "C_" : "\"\"",
-         ind_first ? "yes" : "no", x->lay.sep == ',' ? ',' : '|');
-    emit(&b, "participation_specials = final-only\npercent_decimals = %u\n", dec);
-    static const char *const lk[7] = {"some_illegible",        "all_illegible",       "exceeds_ln",
-                                      "no_acta_not_delivered", "no_acta_not_installed", "no_acta_no_envelope",
-                                      "out_of_catalog"};
-    emit(&b, "\n[labels]\n");
-    for (int i = 0; i < 7; i++)
-        if (s.label[i]) emit(&b, "%s = %s\n", lk[i], s.label[i]);
-    emit(&b, "\n[parties]\nid|name|color\n");
-    for (uint32_t p = 0; p < x->nparty; p++) {
-        const char *id = x->col[x->party_col[p]].name;
-        emit(&b, "%s|%s|%s\n", id, id, party_color(id, p));
-    }
-    qsort(s.dis, s.ndis, sizeof *s.dis, cmp_u32);
-    qsort(s.mun, s.nmun, sizeof *s.mun, cmp_u32);
-    emit(&b, "\n[districts]\nid|name\n");
-    emit_geo(&b, s.dis, s.ndis, "DISTRITO");
-    emit(&b, "\n[municipalities]\nid|name\n");
-    emit_geo(&b, s.mun, s.nmun, "MUNICIPIO");
-    emit(&b, "\n[sections]\nid|district|municipality\n");
-    for (uint32_t sec = 1; sec <= CAT_MAX_SECTION_ID; sec++)
-        if (s.sec_dis[sec]) emit(&b, "%u|%u|%u\n", sec, s.sec_dis[sec], s.sec_mun[sec]);
-    /* candidacies per unit, and from them the representatives' cap */
-    for (size_t i = 0; i < s.nunit; i++) {
-        uint8_t coal[CAT_MAX_PARTIES], party[CAT_MAX_PARTIES], ind[CAT_MAX_INDEP + 1];
-        s.unit[i].reps = 2 * unit_candidacies(x, &s.unit[i], coal, party, ind);
-    }
-    emit(&b, "\n[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots\n");
-    for (size_t i = 0; i < s.ncas; i++) {
-        const dcas *c = &s.cas[i];
-        const dunit *u = unit_get(&s, c->unit, 0);
-        /* Lista nominal + representatives caps the votes (Anexo 13). The file's
-         * REPRESENTANTES_PP_CI is, in QROO 2019, the representatives who voted; the cap
-         * counts every accredited one and their substitutes: 2 per contender. */
-        uint32_t reps = u && u->reps > c->reps ? u->reps : c->reps;
-        uint32_t ln = c->ln;
-        if (c->type == 'S' && ln) ln = 0; /* specials have no lista nominal of their own */
-        emit(&b, "%u|%c|%u|%u|%u|%u|%u|%u\n", c->section, c->type, c->number, c->ext, c->urban, ln, reps,
-             c->type == 'S' ? ballots : 0);
-    }
-    char title[128];
-    snprintf(title, sizeof title, "%s", t1);
-    title_case(title);
-    emit(&b, "\n[elections]\nid|name|title|scope|acta_type|parties\n%s|%s|%s|%s|%u|", eid, t1, title,
-         scope == CAT_SCOPE_DISTRICT ? "district" : scope == CAT_SCOPE_MUNICIPALITY ? "municipality" : "entity", at);
-    free(t1);
-    for (uint32_t p = 0; p < x->nparty; p++) emit(&b, "%s%s", p ? " " : "", x->col[x->party_col[p]].name);
-    emit(&b, "\n");
-    if (x->ncoal) {
-        emit(&b, "\n[coalitions]\nelection|id|name|parties\n");
-        for (uint32_t q = 0; q < x->ncoal; q++) {
-            char id[256] = "", nm[256] = "", ps[256] = "";
-            for (uint32_t i = 0; i < x->coal_np[q]; i++) {
-                const char *pid = x->col[x->party_col[x->coal_p[q][i]]].name;
-                size_t l = strlen(id);
-                snprintf(id + l, sizeof id - l, "%s%s", i ? "_" : "", pid);
-                l = strlen(nm);
-                snprintf(nm + l, sizeof nm - l, "%s%s", i ? "-" : "", pid);
-                l = strlen(ps);
-                snprintf(ps + l, sizeof ps - l, "%s%s", i ? " " : "", pid);
-            }
-            if (strlen(id) > CAT_MAX_ID_LEN) snprintf(id, sizeof id, "COAL%u", q + 1);
-            emit(&b, "%s|%s|Coalicion %s|%s\n", eid, id, nm, ps);
-        }
-    }
-    emit(&b, "\n[candidacies]\nelection|unit|contender|name\n");
-    qsort(s.unit, s.nunit, sizeof *s.unit, cmp_u32);
-    s.last_unit = 0;
-    for (size_t i = 0; i < s.nunit; i++) {
-        const dunit *u = &s.unit[i];
-        char unit[16];
-        if (scope == CAT_SCOPE_ENTITY) snprintf(unit, sizeof unit, "*");
-        else snprintf(unit, sizeof unit, "%u", u->id);
-        uint8_t coal[CAT_MAX_PARTIES], party[CAT_MAX_PARTIES], ind[CAT_MAX_INDEP + 1];
-        unit_candidacies(x, u, coal, party, ind);
-        for (uint32_t q = 0; q < x->ncoal; q++) {
-            if (!coal[q]) continue;
-            char id[256] = "";
-            for (uint32_t k = 0; k < x->coal_np[q]; k++) {
-                size_t l = strlen(id);
-                snprintf(id + l, sizeof id - l, "%s%s", k ? "_" : "", x->col[x->party_col[x->coal_p[q][k]]].name);
-            }
-            if (strlen(id) > CAT_MAX_ID_LEN) snprintf(id, sizeof id, "COAL%u", q + 1);
-            emit(&b, "%s|%s|%s|%s\n", eid, unit, id, u->coal_name[q] ? u->coal_name[q] : id);
-        }
-        for (uint32_t p = 0; p < x->nparty; p++)
-            if (party[p]) {
-                const char *pid = x->col[x->party_col[p]].name;
-                emit(&b, "%s|%s|%s|%s\n", eid, unit, pid, u->party_name[p] ? u->party_name[p] : pid);
-            }
-        for (uint32_t k = 1; k <= CAT_MAX_INDEP; k++)
-            if (ind[k]) {
-                char cid[24];
-                snprintf(cid, sizeof cid, "CAND_IND_%u", k);
-                emit(&b, "%s|%s|%s|%s\n", eid, unit, cid, u->ind_name[k] ? u->ind_name[k] : cid);
-            }
-    }
+    emit_process_and_geography(x, &s, &m, &b);
+    emit_contests(x, &s, &m, &b);
     *out = prep_buf_steal(&b, NULL);
     prep_buf_free(&b);
 done:

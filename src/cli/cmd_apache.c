@@ -7,6 +7,7 @@
  * that is never changed while it exists; x-prep-corte is that same value. So the bytes,
  * their length and the header always belong to one cut, however the switch falls. */
 #include "cli.h"
+#include "prep/policy.h"
 #include "prep/tls.h"
 
 #include <limits.h>
@@ -52,17 +53,6 @@ static int safe_name(const char *s)
     return s[0] != '-' && s[0] != '.';
 }
 
-/* Origins for frame-ancestors: space-separated tokens of scheme://host[:port] characters. */
-static int safe_origins(const char *s)
-{
-    if (strlen(s) > APACHE_ARG_MAX) return 0;
-    for (const char *c = s; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-              strchr(" .:/-*", *c)))
-            return 0;
-    return 1;
-}
-
 /* ADDR:PORT with ADDR an IPv4 address, [IPv6], '*' or a host name; port 1..65535. The
  * port (as text) goes to port_out. */
 static int parse_listen(const char *s, char port_out[8])
@@ -80,17 +70,56 @@ static int parse_listen(const char *s, char port_out[8])
     return 1;
 }
 
+/* The security fields of the policy table (include/prep/policy.h), on every response,
+ * errors and redirects included; HSTS only over HTTPS. The origins were checked by
+ * prep_policy_origins_ok: nothing in a value needs quoting in a directive. */
 static void security_headers(FILE *f, const apache_conf *c, int https)
 {
+    prep_policy_security sec;
+    prep_policy_security_make(c->origins, https, PREP_POLICY_HSTS_MAX_AGE, &sec);
+    prep_policy_field fl[4];
+    size_t n = prep_policy_security_fields(&sec, fl);
+    fprintf(f, "  # The security fields of the policy table (include/prep/policy.h), on every response.\n");
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "  Header always set %s \"%.*s\"%s\n", fl[i].name, (int)fl[i].value_len, fl[i].value,
+                !strcmp(fl[i].name, "strict-transport-security") ? " \"expr=%{HTTPS} == 'on'\"" : "");
+}
+
+/* The statuses that answer with a file, and so carry its path's cache class. */
+#define FILE_STATUSES "%%{REQUEST_STATUS} -in {'200', '206', '304'}"
+
+/* Step 4 of the mapping: the path's class in the policy table, as PREP_CC (its tag), and
+ * for an archived cut its sequence as PREP_ARCH. The table's first matching rule decides;
+ * with mod_rewrite the last rule that sets PREP_CC wins, so the rules go last to first. */
+static void class_rules(FILE *f)
+{
+    size_t nr;
+    const prep_policy_rule *r = prep_policy_rules(&nr);
     fprintf(f,
-            "  # The security fields of the policy, on every response (errors included).\n"
-            "  Header always set x-content-type-options \"nosniff\"\n"
-            "  Header always set referrer-policy \"strict-origin-when-cross-origin\"\n"
-            "  Header always set content-security-policy \"default-src 'none'; script-src 'self'; "
-            "style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
-            "frame-ancestors 'self'%s%s\"\n",
-            *c->origins ? " " : "", c->origins);
-    if (https) fprintf(f, "  Header always set strict-transport-security \"max-age=31536000\" \"expr=%%{HTTPS} == 'on'\"\n");
+            "  # 4. The path's class in the response policy (include/prep/policy.h; the first row of\n"
+            "  #    its table that matches decides, so the rows are written here last to first).\n"
+            "  RewriteRule ^ - [E=PREP_CC:%s]\n",
+            prep_policy_class_get(PREP_POLICY_PAGE)->tag);
+    for (size_t i = nr; i-- > 0;)
+        fprintf(f, "  RewriteRule ^/%s - [E=PREP_CC:%s%s]\n", r[i].regex + 1, prep_policy_class_get(r[i].cls)->tag,
+                r[i].cls == PREP_POLICY_ARCHIVE ? ",E=PREP_ARCH:$1" : "");
+}
+
+/* cache-control: the class's value on answers with a file; no-cache on every other
+ * answer (errors, redirects), whatever the path. */
+static void cache_headers(FILE *f)
+{
+    size_t nc;
+    const prep_policy_class_info *k = prep_policy_classes(&nc);
+    fprintf(f, "  # cache-control: the path's class on 200, 206 and 304; every other answer (errors,\n"
+            "  # redirects): no-cache, whatever the path.\n");
+    for (size_t i = 0; i < nc; i++) {
+        if (k[i].cls == PREP_POLICY_ANSWER) continue;
+        fprintf(f, "  Header always set cache-control \"%s\" \"expr=" FILE_STATUSES " && reqenv('PREP_CC') == '%s'\"\n",
+                k[i].cache_control, k[i].tag);
+    }
+    fprintf(f, "  Header always set cache-control \"%s\" \"expr=! " FILE_STATUSES "\"\n",
+            prep_policy_class_get(PREP_POLICY_ANSWER)->cache_control);
 }
 
 static void print_vhost(FILE *f, const apache_conf *c)
@@ -126,12 +155,11 @@ static void print_vhost(FILE *f, const apache_conf *c)
             "  # 2. Only GET and HEAD (405, with allow: GET, HEAD below).\n"
             "  RewriteCond %%{REQUEST_METHOD} !^(GET|HEAD)$\n"
             "  RewriteRule ^ - [R=405,L]\n"
-            "  # 3. The cache class of the path (policy table).\n"
-            "  RewriteRule ^/assets/ - [E=PREP_CC:immutable]\n"
-            "  RewriteRule ^/cortes/[0-9]+/ - [E=PREP_CC:immutable]\n"
-            "  RewriteRule ^/corte\\.json$ - [E=PREP_CC:poll]\n"
-            "  # 4. Pages: \"/dir/\" is \"/dir/index.html\" (no directory index, no listing).\n"
-            "  RewriteRule ^/(.*/)?$ /$1index.html\n"
+            "  # 3. Pages: \"/dir/\" is \"/dir/index.html\" (no directory index, no listing).\n"
+            "  RewriteRule ^/(.*/)?$ /$1index.html\n",
+            c->listen, c->name, c->cert, c->key, d, d);
+    class_rules(f);
+    fprintf(f,
             "  # 5. Into the cut's tree (never changed while it exists).\n"
             "  RewriteRule ^/(.*)$ %s.sitios/%%{ENV:PREP_CORTE}/$1\n"
             "  # 6. A directory without index.html is 404 (one with it: mod_dir redirects to \"/dir/\").\n"
@@ -174,17 +202,19 @@ static void print_vhost(FILE *f, const apache_conf *c)
             "    AddEncoding gzip .gz\n"
             "    Header unset accept-ranges\n"
             "  </If>\n"
-            "\n"
-            "  # cache-control by path (docs/apache.md; the same values as prep serve).\n"
-            "  Header always set cache-control \"public, max-age=31536000, immutable\" \"expr=reqenv('PREP_CC') == 'immutable'\"\n"
-            "  Header always set cache-control \"no-cache\" \"expr=reqenv('PREP_CC') == 'poll'\"\n"
-            "  Header always set cache-control \"public, max-age=60, stale-while-revalidate=240\" \"expr=-z reqenv('PREP_CC')\"\n"
+            "\n",
+            d);
+    cache_headers(f);
+    fprintf(f,
             "  # Compressible types vary with accept-encoding (identity answers too).\n"
             "  Header always merge vary \"accept-encoding\" \"expr=%%{REQUEST_STATUS} -in {'200', '206', '304'} && "
             "%%{CONTENT_TYPE} =~ m#^(text/|application/(json|javascript|xml|geo\\+json|manifest\\+json)|image/svg\\+xml)#\"\n"
             "  Header always set allow \"GET, HEAD\" \"expr=%%{REQUEST_STATUS} == '405'\"\n"
-            "  Header always set x-prep-corte \"%%{PREP_CORTE}e\" env=PREP_CORTE\n",
-            c->listen, c->name, c->cert, c->key, d, d, d);
+            "  # x-prep-corte: the cut the body came from: the served cut, or an archived cut's own\n"
+            "  # sequence for its answers (when not newer than the served cut), as prep serve says.\n"
+            "  Header always set x-prep-corte \"%%{PREP_CORTE}e\" env=PREP_CORTE\n"
+            "  Header always set x-prep-corte \"%%{PREP_ARCH}e\" \"expr=-n reqenv('PREP_ARCH') && "
+            "reqenv('PREP_ARCH') -le reqenv('PREP_CORTE')\"\n");
     security_headers(f, c, 1);
     fprintf(f,
             "\n"
@@ -204,12 +234,18 @@ static void print_vhost(FILE *f, const apache_conf *c)
     if (c->http_listen) {
         fprintf(f,
                 "\n"
-                "# Plain HTTP: every request is redirected to HTTPS.\n"
+                "# Plain HTTP: every request is redirected to HTTPS, with the policy's fields of a\n"
+                "# redirect (as prep serve's plain listener answers).\n"
                 "<VirtualHost %s>\n"
                 "  ServerName %s\n"
                 "  RewriteEngine On\n"
-                "  RewriteRule ^/?(.*)$ https://%s%s%s/$1 [R=301,L,NE]\n",
-                c->http_listen, c->name, c->name, *c->https_port ? ":" : "", c->https_port);
+                "  RewriteMap prepcorte txt:%s.sitios/corte.map\n"
+                "  RewriteRule ^ - [E=PREP_CORTE:${prepcorte:corte|0}]\n"
+                "  RewriteRule ^/?(.*)$ https://%s%s%s/$1 [R=301,L,NE]\n"
+                "  Header always set cache-control \"%s\"\n"
+                "  Header always set x-prep-corte \"%%{PREP_CORTE}e\" env=PREP_CORTE\n",
+                c->http_listen, c->name, d, c->name, *c->https_port ? ":" : "", c->https_port,
+                prep_policy_class_get(PREP_POLICY_ANSWER)->cache_control);
         security_headers(f, c, 0);
         fprintf(f, "</VirtualHost>\n");
     }
@@ -372,7 +408,7 @@ int cmd_apache(int argc, char **argv)
     c.cert = cert;
     c.key = key;
     c.origins = cli_get(opts, "frame-ancestors") ? cli_get(opts, "frame-ancestors") : "";
-    if (!safe_origins(c.origins)) {
+    if (!prep_policy_origins_ok(c.origins)) {
         fprintf(stderr, "prep apache: --frame-ancestors '%s': origins like https://portal.example, space-separated\n",
                 c.origins);
         goto out;

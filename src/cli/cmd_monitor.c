@@ -22,6 +22,7 @@ static void print_round(const prep_monitor_result *r)
            r->amber, r->red);
     for (size_t i = 0; i < r->n; i++)
         printf("  %-16s %-5s %s\n", r->rows[i].id, prep_monitor_state_name(r->rows[i].state), r->rows[i].reason);
+    for (size_t i = 0; i < r->n_alert_log; i++) printf("%s\n", r->alert_log[i]);
     fflush(stdout);
 }
 
@@ -44,6 +45,13 @@ int cmd_monitor(int argc, char **argv)
                   "institute's latest cut (by manifest hash), sampled pages byte-identical to the\n"
                   "signed cut, lag, certificate, up. Writes OUT/index.html, OUT/board.json,\n"
                   "OUT/metrics.prom and OUT/evidence/<id>.jsonl. Runs until SIGINT/SIGTERM.\n"
+                  "With an \"alerts\" section in the config, sends mail (SMTP with STARTTLS, or\n"
+                  "SMTPS) and/or a JSON webhook when a broadcaster turns red, stays red (a reminder\n"
+                  "every reminder_seconds), recovers, or the institute's active cut is older than\n"
+                  "cut_late_seconds; once per change per channel (remembered in OUT/state.json),\n"
+                  "one digest when a round has more than max_messages_per_round. The SMTP\n"
+                  "password comes only from alerts.smtp.password_file (mode 0600 or stricter).\n"
+                  "A failed send is printed (\"alert-send\") and retried next round.\n"
                   "Exit status with --once: 0 all green, 1 any amber or red, 2 bad config.",
                   opts);
         return CLI_OK;

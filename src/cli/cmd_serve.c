@@ -72,6 +72,10 @@ int cmd_serve(int argc, char **argv)
          NULL},
         {"pid-file", "FILE", "write the process id here after binding (removed at exit)", NULL},
         {"poll-ms", "N", "check the store for a new active cut every N ms (default 250)", NULL},
+        {"archive-cache", "MB",
+         "keep archived files (/cortes/N/...) once read, up to MB mebibytes for the process (default 64; 0 = read "
+         "each answer from the store)",
+         NULL},
         {"pull", "URL", "fetch each new cut from the institute's pull link (https://.../pull/TOKEN/) into --store", NULL},
         {"pull-ca", "FILE", "with --pull: the CA or certificate that signs the institute's link (default: system CAs)",
          NULL},
@@ -141,6 +145,9 @@ int cmd_serve(int argc, char **argv)
         seconds_ms("serve", "idle-timeout", cli_get(opts, "idle-timeout"), &c.idle_timeout_ms) ||
         seconds_ms("serve", "header-timeout", cli_get(opts, "header-timeout"), &c.header_timeout_ms))
         return CLI_USAGE;
+    int cache_mb = 64;
+    if (int_opt("serve", "archive-cache", cli_get(opts, "archive-cache"), 0, 65536, &cache_mb)) return CLI_USAGE;
+    c.site.archive_cache_bytes = (size_t)cache_mb << 20;
 
     prep_diags d;
     prep_diags_init(&d);

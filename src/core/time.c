@@ -81,8 +81,9 @@ static int parse_offset(const char *p, long *off)
     return 0;
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, int m, int d)
+/* Days from 1970-01-01 to y-m-d: the year counted from March (so that the leap day is the
+ * last of its year), in 400-year eras of 146097 days. */
+int64_t prep_days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -90,6 +91,19 @@ static int64_t days_from_civil(int64_t y, int m, int d)
     int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
     int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return era * 146097 + doe - 719468;
+}
+
+void prep_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
 }
 
 int prep_time_parse(const char *s, const char *tz, prep_time *out)
@@ -130,7 +144,7 @@ int prep_time_parse(const char *s, const char *tz, prep_time *out)
     if (D > mdays[M - 1]) return -1;
     if (M == 2 && D == 29 && !((Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0)) return -1;
     while (*p == ' ') p++;
-    int64_t local = days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + se;
+    int64_t local = prep_days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + se;
     if (*p) {
         long off;
         if (parse_offset(p, &off)) return -1;

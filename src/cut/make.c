@@ -203,92 +203,79 @@ static prep_err walk(const char *root, const char *rel, int depth, const prep_cu
     return e;
 }
 
-static prep_err make_common(const char *store, const prep_cut_params *p, srcs *ss, const prep_cut_seckey *key,
-                            uint64_t *seq_out, prep_diags *d)
+/* The new cut's metadata: the parameters, and from the store's active cut (if any) the
+ * sequence and the chain, refusing a cut of another process or mode, an instant before
+ * the active cut's, or a sequence other than the one the files were made for. *prev gets
+ * the active cut's manifest. */
+static prep_err next_meta(cut_store *s, const char *store, const prep_cut_params *p, const prep_cut_seckey *key,
+                          prep_cut_meta *mt, prep_cut_manifest *prev, prep_diags *d)
 {
-    prep_err e = PREP_OK;
-    cut_store s = {.lock_fd = -1};
-    prep_buf mb, sb;
-    prep_buf_init(&mb, p->limits.max_manifest_bytes);
-    prep_buf_init(&sb, 4096);
-    prep_cut_entry *ents = NULL;
-    prep_cut_manifest prev = {0}, check = {0};
-    char *label = NULL;
-
-    if ((e = cut_store_open(&s, store, 1, d))) goto out;
-    prep_cut_meta mt;
-    memset(&mt, 0, sizeof mt);
-    snprintf(mt.process, sizeof mt.process, "%s", p->process);
-    snprintf(mt.elections, sizeof mt.elections, "%s", p->elections ? p->elections : "");
-    snprintf(mt.zone, sizeof mt.zone, "%s", p->zone);
-    mt.mode = p->mode;
-    mt.instant = p->instant;
-    memcpy(mt.keynum, key->keynum, 8);
+    memset(mt, 0, sizeof *mt);
+    snprintf(mt->process, sizeof mt->process, "%s", p->process);
+    snprintf(mt->elections, sizeof mt->elections, "%s", p->elections ? p->elections : "");
+    snprintf(mt->zone, sizeof mt->zone, "%s", p->zone);
+    mt->mode = p->mode;
+    mt->instant = p->instant;
+    memcpy(mt->keynum, key->keynum, 8);
     int64_t vf = p->valid_for ? p->valid_for : 3600;
-    mt.valid_until = p->instant + vf;
-    if (prep_time_utcoff(mt.instant, mt.zone, &mt.instant_off) != 0 ||
-        prep_time_utcoff(mt.valid_until, mt.zone, &mt.valid_off) != 0) {
-        cut_diag(d, mt.zone, 0, 0, "manifest-field", "unknown time zone '%s'", mt.zone);
-        e = PREP_ERR_INVALID;
-        goto out;
+    mt->valid_until = p->instant + vf;
+    if (prep_time_utcoff(mt->instant, mt->zone, &mt->instant_off) != 0 ||
+        prep_time_utcoff(mt->valid_until, mt->zone, &mt->valid_off) != 0) {
+        cut_diag(d, mt->zone, 0, 0, "manifest-field", "unknown time zone '%s'", mt->zone);
+        return PREP_ERR_INVALID;
     }
-
     prep_cut_active a;
-    prep_err ae = cut_active_read_path(s.root, &a, d);
-    if (ae && ae != PREP_ERR_NOTFOUND) {
-        e = ae;
-        goto out;
-    }
+    prep_err ae = cut_active_read_path(s->root, &a, d);
+    if (ae && ae != PREP_ERR_NOTFOUND) return ae;
+    mt->seq = 1;
     if (ae == PREP_OK) {
-        if (strcmp(a.process, mt.process) != 0) {
-            cut_diag(d, store, 0, 0, "process-mismatch", "store holds process '%s'; this cut is for '%s'",
-                           a.process, mt.process);
-            e = PREP_ERR_INVALID;
-            goto out;
+        if (strcmp(a.process, mt->process) != 0) {
+            cut_diag(d, store, 0, 0, "process-mismatch", "store holds process '%s'; this cut is for '%s'", a.process,
+                     mt->process);
+            return PREP_ERR_INVALID;
         }
-        if (a.mode != mt.mode) {
+        if (a.mode != mt->mode) {
             cut_diag(d, store, 0, 0, "mode", "store holds %s cuts; this cut is %s (use another store)",
-                           prep_cut_mode_name(a.mode), prep_cut_mode_name(mt.mode));
-            e = PREP_ERR_INVALID;
-            goto out;
+                     prep_cut_mode_name(a.mode), prep_cut_mode_name(mt->mode));
+            return PREP_ERR_INVALID;
         }
-        if ((e = cut_store_read_cut(s.root, a.seq, &p->limits, &prev, NULL, NULL, d))) goto out;
-        if (strcmp(prev.sha256, a.manifest_sha256) != 0) {
+        prep_err e = cut_store_read_cut(s->root, a.seq, &p->limits, prev, NULL, NULL, d);
+        if (e) return e;
+        if (strcmp(prev->sha256, a.manifest_sha256) != 0) {
             cut_diag(d, store, 0, 0, "hash-mismatch", "active cut %llu's manifest does not match the pointer",
-                           (unsigned long long)a.seq);
-            e = PREP_ERR_VERIFY;
-            goto out;
+                     (unsigned long long)a.seq);
+            return PREP_ERR_VERIFY;
         }
-        if (mt.instant < prev.meta.instant) {
+        if (mt->instant < prev->meta.instant) {
             char pi[32];
-            cut_format_instant(prev.meta.instant, prev.meta.instant_off, pi);
+            cut_format_instant(prev->meta.instant, prev->meta.instant_off, pi);
             cut_diag(d, store, 0, 0, "instant-regress", "cut instant is before the previous cut's (%s)", pi);
-            e = PREP_ERR_INVALID;
-            goto out;
+            return PREP_ERR_INVALID;
         }
         if (a.seq >= PREP_CUT_SEQ_MAX) {
             cut_diag(d, store, 0, 0, "limit", "sequence numbers exhausted");
-            e = PREP_ERR_LIMIT;
-            goto out;
+            return PREP_ERR_LIMIT;
         }
-        mt.seq = a.seq + 1;
-        memcpy(mt.previous, a.manifest_sha256, 65);
-    } else {
-        mt.seq = 1;
+        mt->seq = a.seq + 1;
+        memcpy(mt->previous, a.manifest_sha256, 65);
     }
-    if (p->expect_seq && p->expect_seq != mt.seq) {
+    if (p->expect_seq && p->expect_seq != mt->seq) {
         cut_diag(d, store, 0, 0, "sequence-moved",
                  "the files were made for sequence %llu but the store's next cut is %llu (another writer?)",
-                 (unsigned long long)p->expect_seq, (unsigned long long)mt.seq);
-        e = PREP_ERR_INVALID;
-        goto out;
+                 (unsigned long long)p->expect_seq, (unsigned long long)mt->seq);
+        return PREP_ERR_INVALID;
     }
+    return PREP_OK;
+}
 
-    ents = calloc(ss->n ? ss->n : 1, sizeof *ents);
-    if (!ents) {
-        e = PREP_ERR_NOMEM;
-        goto out;
-    }
+/* Writes the manifest into *mb, signs it into *sb, and checks both with the receiver's
+ * own code (*check gets the manifest as a receiver reads it). */
+static prep_err write_and_sign(const prep_cut_meta *mt, const srcs *ss, const prep_cut_params *p,
+                               const prep_cut_seckey *key, prep_buf *mb, prep_buf *sb, prep_cut_manifest *check,
+                               prep_diags *d)
+{
+    prep_cut_entry *ents = calloc(ss->n ? ss->n : 1, sizeof *ents);
+    if (!ents) return PREP_ERR_NOMEM;
     for (size_t i = 0; i < ss->n; i++) {
         ents[i].path = ss->v[i].path;
         ents[i].media_type = ss->v[i].type;
@@ -297,66 +284,82 @@ static prep_err make_common(const char *store, const prep_cut_params *p, srcs *s
         ents[i].n_parts = ss->v[i].n_parts;
         ents[i].parts = ss->v[i].n_parts ? ss->v[i].parts : NULL;
     }
-    if ((e = cut_manifest_write(&mt, ents, ss->n, &p->limits, &mb, d))) goto out;
-
-    /* Sign, then check our own output with the receiver's code. */
+    prep_err e = cut_manifest_write(mt, ents, ss->n, &p->limits, mb, d);
+    free(ents);
+    if (e) return e;
     prep_cut_sig sig;
-    if ((e = prep_cut_sign(key, mb.data, mb.len, &sig))) goto out;
+    if ((e = prep_cut_sign(key, mb->data, mb->len, &sig))) return e;
     char kh[17];
     prep_cut_keynum_hex(key->keynum, kh);
     char comment[200];
-    snprintf(comment, sizeof comment, "prep cut %s sequence %llu %s, key %s", mt.process, (unsigned long long)mt.seq,
-             prep_cut_mode_name(mt.mode), kh);
-    if ((e = prep_cut_sig_format(&sig, comment, &sb))) goto out;
+    snprintf(comment, sizeof comment, "prep cut %s sequence %llu %s, key %s", mt->process, (unsigned long long)mt->seq,
+             prep_cut_mode_name(mt->mode), kh);
+    if ((e = prep_cut_sig_format(&sig, comment, sb))) return e;
     prep_cut_pubkey pub;
     prep_cut_seckey_public(key, &pub);
     prep_cut_policy pol;
     prep_cut_policy_init(&pol);
     pol.keys = &pub;
     pol.n_keys = 1;
-    pol.mode = mt.mode;
+    pol.mode = mt->mode;
     pol.limits = p->limits;
-    if ((e = cut_check_signed(&pol, mb.data, mb.len, sb.data, sb.len, "new cut", &check, d))) goto out;
+    return cut_check_signed(&pol, mb->data, mb->len, sb->data, sb->len, "new cut", check, d);
+}
 
-    /* Objects. */
+/* Every object of the cut the store lacks (a composed file's parts are its objects),
+ * then one sync of the object directories touched. */
+static prep_err put_objects(cut_store *s, const srcs *ss, prep_diags *d)
+{
+    prep_err e = PREP_OK;
     unsigned char dirty[256] = {0};
-    for (size_t i = 0; i < ss->n; i++) {
-        src *x = &ss->v[i];
-        if (x->n_parts) { /* a composed file: its parts are the objects */
+    for (size_t i = 0; i < ss->n && !e; i++) {
+        const src *x = &ss->v[i];
+        if (x->n_parts) {
             size_t off = 0;
             for (size_t k = 0; k < x->n_parts && !e; k++) {
                 const prep_cut_part *pt = &x->parts[k];
-                int have = cut_object_check(s.root, pt->sha256, pt->size, x->path, d);
+                int have = cut_object_check(s->root, pt->sha256, pt->size, x->path, d);
                 if (have < 0) e = PREP_ERR_VERIFY;
                 else if (!have)
-                    e = cut_object_put_mem(&s, (const char *)x->data + off, (size_t)pt->size, pt->sha256, dirty, d);
+                    e = cut_object_put_mem(s, (const char *)x->data + off, (size_t)pt->size, pt->sha256, dirty, d);
                 off += (size_t)pt->size;
             }
-            if (e) goto out;
             continue;
         }
-        int have = cut_object_check(s.root, x->sha256, x->size, x->path, d);
-        if (have < 0) {
-            e = PREP_ERR_VERIFY;
-            goto out;
-        }
+        int have = cut_object_check(s->root, x->sha256, x->size, x->path, d);
+        if (have < 0) return PREP_ERR_VERIFY;
         if (have) continue;
         if (x->data) {
-            e = cut_object_put_mem(&s, x->data, (size_t)x->size, x->sha256, dirty, d);
+            e = cut_object_put_mem(s, x->data, (size_t)x->size, x->sha256, dirty, d);
         } else {
             int fd = open(x->fspath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
             if (fd < 0) {
+                prep_io_fail("open", x->fspath, errno);
                 cut_diag(d, x->fspath, 0, 0, "io", "cannot open: %s", strerror(errno));
-                e = PREP_ERR_IO;
-                goto out;
+                return PREP_ERR_IO;
             }
             /* Re-hashed while copied: a file changed since it was hashed is refused. */
-            e = cut_object_put_fd(&s, fd, x->fspath, x->size, x->sha256, dirty, d);
+            e = cut_object_put_fd(s, fd, x->fspath, x->size, x->sha256, dirty, d);
             close(fd);
         }
-        if (e) goto out;
     }
-    if ((e = cut_objects_sync(&s, dirty, d))) goto out;
+    return e ? e : cut_objects_sync(s, dirty, d);
+}
+
+static prep_err make_common(const char *store, const prep_cut_params *p, srcs *ss, const prep_cut_seckey *key,
+                            uint64_t *seq_out, prep_diags *d)
+{
+    prep_err e = PREP_OK;
+    cut_store s = {.lock_fd = -1};
+    prep_buf mb, sb;
+    prep_buf_init(&mb, p->limits.max_manifest_bytes);
+    prep_buf_init(&sb, 4096);
+    prep_cut_manifest prev = {0}, check = {0};
+    prep_cut_meta mt;
+    if ((e = cut_store_open(&s, store, 1, d))) goto out;
+    if ((e = next_meta(&s, store, p, key, &mt, &prev, d))) goto out;
+    if ((e = write_and_sign(&mt, ss, p, key, &mb, &sb, &check, d))) goto out;
+    if ((e = put_objects(&s, ss, d))) goto out;
     if ((e = cut_store_put_cut(&s, mt.seq, mb.data, mb.len, sb.data, sb.len, d))) goto out;
     prep_cut_active na = {.seq = mt.seq, .mode = mt.mode};
     memcpy(na.manifest_sha256, check.sha256, 65);
@@ -367,8 +370,6 @@ static prep_err make_common(const char *store, const prep_cut_params *p, srcs *s
                   (unsigned long long)check.total_bytes, check.sha256);
     if (seq_out) *seq_out = mt.seq;
 out:
-    free(label);
-    free(ents);
     prep_cut_manifest_free(&prev);
     prep_cut_manifest_free(&check);
     prep_buf_free(&mb);

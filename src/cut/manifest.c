@@ -236,30 +236,6 @@ int cut_check_zone(const char *s)
     return 0;
 }
 
-/* Days since 1970-01-01 of a civil date, and back (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
 void cut_format_instant(prep_time t, long off, char out[32])
 {
     int64_t l = t + off;
@@ -267,7 +243,7 @@ void cut_format_instant(prep_time t, long off, char out[32])
     int64_t sec = l - days * 86400;
     int64_t y;
     int m, d;
-    civil_from_days(days, &y, &m, &d);
+    prep_civil_from_days(days, &y, &m, &d);
     long ao = off < 0 ? -off : off;
     if (ao > 14 * 3600 + 59 * 60) ao = 0;
     if (y < 0 || y > 9999) y = 0;
@@ -306,7 +282,7 @@ static int parse_instant(const char *s, size_t n, prep_time *t, long *off)
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (mo == 2 && d == 29 && !leap) return -1;
     long o = (oh * 3600L + om * 60L) * (s[19] == '-' ? -1 : 1);
-    *t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - o;
+    *t = prep_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - o;
     *off = o;
     return 0;
 }

@@ -304,54 +304,136 @@ static int parse_state(const char *t, uint64_t *seq, char sha[65])
     return 0;
 }
 
+/* One cut q of the batch into work: its signature, its manifest (a patch against *base
+ * when held, else whole: into *m) and every object of it the batch lacks. */
+static prep_err fetch_cut(CURL *c, const prep_pull_opts *o, const char *work, uint64_t q, uint64_t active,
+                          uint64_t remote, const prep_cut_manifest *base, int have_base, prep_cut_manifest *m,
+                          prep_pull_result *res, char *errbuf, prep_diags *d)
+{
+    char path[4096], rel[256];
+    snprintf(path, sizeof path, "%s/cuts/%llu", work, (unsigned long long)q);
+    if (prep_mkdirs(path)) {
+        prep_diags_add(d, path, 0, 0, "io", "%s", prep_err_text(PREP_ERR_IO));
+        return PREP_ERR_IO;
+    }
+    snprintf(rel, sizeof rel, "cuts/%llu/manifest.sig", (unsigned long long)q);
+    snprintf(path, sizeof path, "%s/%s", work, rel);
+    long r = fetch_file(c, o, rel, path, 4096, &res->bytes_fetched, errbuf);
+    if (r) {
+        fetch_failed(d, o, rel, r, errbuf);
+        return PREP_ERR_IO;
+    }
+    int patched = have_base ? fetch_patch(c, o, work, q, base, m, res, errbuf, d) : 0;
+    if (patched < 0) return PREP_ERR_IO;
+    if (!patched) {
+        snprintf(rel, sizeof rel, "cuts/%llu/manifest", (unsigned long long)q);
+        snprintf(path, sizeof path, "%s/%s", work, rel);
+        r = fetch_file(c, o, rel, path, 64u << 20, &res->bytes_fetched, errbuf);
+        if (r) {
+            fetch_failed(d, o, rel, r, errbuf);
+            return PREP_ERR_IO;
+        }
+        char *text = NULL;
+        size_t tl = 0;
+        prep_err e;
+        if ((e = prep_read_file(path, 64u << 20, &text, &tl)) ||
+            (e = prep_cut_manifest_parse(text, tl, o->policy ? &o->policy->limits : NULL, path, m, d))) {
+            free(text);
+            return e;
+        }
+        free(text);
+    }
+    res->cuts_fetched++;
+    for (size_t i = 0; i < m->n; i++) {
+        const prep_cut_entry *en = &m->entries[i];
+        size_t nobj = en->n_parts ? en->n_parts : 1;
+        for (size_t j = 0; j < nobj; j++) {
+            const char *sha = en->n_parts ? en->parts[j].sha256 : en->sha256;
+            uint64_t size = en->n_parts ? en->parts[j].size : en->size;
+            r = fetch_object(c, o, work, sha, size, res, errbuf, NULL);
+            if (!r) continue;
+            snprintf(rel, sizeof rel, "objects/%.2s/%s", sha, sha + 2);
+            if (r == 404) {
+                /* The manifest is there, its object is not: the institute's retention
+                 * ("store_keep") removed the objects of this older cut. The chain
+                 * cannot be taken from here (every cut of a batch needs its objects). */
+                prep_diags_add(d, o->url, 0, 0, "pull-gone",
+                               "%s (of cut %llu): not on the link (404): the institute no longer keeps the "
+                               "objects of cut %llu (its store keeps only the newest cuts whole), so this store, "
+                               "on cut %llu, is too far behind to take the chain up to %llu; move it aside and "
+                               "start from an empty store, which takes the newest cut whole",
+                               rel, (unsigned long long)q, (unsigned long long)q, (unsigned long long)active,
+                               (unsigned long long)remote);
+            } else {
+                fetch_failed(d, o, rel, r, errbuf);
+            }
+            return PREP_ERR_IO;
+        }
+    }
+    return PREP_OK;
+}
+
+/* The state (estado): 0 with *remote and rsha when there is one to act on; 1 when there is
+ * nothing to do (304); -1 with e set and a diag. */
+static int fetch_state(CURL *c, const prep_pull_opts *o, char etag[65], prep_pull_result *res, uint64_t *remote,
+                       char rsha[65], char *errbuf, prep_err *e, prep_diags *d)
+{
+    char state[STATE_MAX + 1];
+    sink s = {.mem = state, .cap = STATE_MAX, .limit = STATE_MAX};
+    hdrs h = {""};
+    long code = get(c, o, "estado", &s, etag, &h, errbuf);
+    res->http_status = (int)code;
+    if (code == 304) {
+        res->not_modified = 1;
+        return 1;
+    }
+    *e = PREP_ERR_IO;
+    if (code == 403) {
+        prep_diags_add(d, o->url, 0, 0, "blocked", "the institute refuses this link (403): the broadcaster is blocked");
+        return -1;
+    }
+    if (code != 200) {
+        if (code < 0) prep_diags_add(d, o->url, 0, 0, "pull-network", "estado: %s", errbuf);
+        else prep_diags_add(d, o->url, 0, 0, "pull-http", "estado: HTTP status %ld", code);
+        return -1;
+    }
+    state[s.len] = '\0';
+    if (parse_state(state, remote, rsha)) {
+        prep_diags_add(d, o->url, 0, 0, "pull-state", "estado is not a prep-pull 1 state");
+        *e = PREP_ERR_PARSE;
+        return -1;
+    }
+    *e = PREP_OK;
+    res->remote_seq = *remote;
+    return 0;
+}
+
 prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result *res, prep_diags *d)
 {
     memset(res, 0, sizeof *res);
-    static int inited;
-    if (!inited) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        inited = 1;
-    }
     size_t ul = o->url ? strlen(o->url) : 0;
     if (!ul || o->url[ul - 1] != '/' || (strncmp(o->url, "https://", 8) && strncmp(o->url, "http://", 7))) {
         prep_diags_add(d, o->url ? o->url : "(url)", 0, 0, "pull-url", "the pull link must be an https:// URL ending in '/'");
         return PREP_ERR_USAGE;
     }
+    /* libcurl's global state, paired init and cleanup as every user of it in prep does
+     * (reference-counted and thread-safe since libcurl 7.84; Debian 12 ships 7.88) */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        prep_diags_add(d, o->url, 0, 0, "pull-network", "libcurl cannot be initialised");
+        return PREP_ERR_IO;
+    }
     CURL *c = curl_easy_init();
-    if (!c) return PREP_ERR_NOMEM;
+    if (!c) {
+        curl_global_cleanup();
+        return PREP_ERR_NOMEM;
+    }
     char errbuf[CURL_ERROR_SIZE];
-    char state[STATE_MAX + 1];
-    sink s = {.mem = state, .cap = STATE_MAX, .limit = STATE_MAX};
-    hdrs h = {""};
     prep_err e = PREP_OK;
     char *work = NULL;
     prep_cut_manifest m = {0}, base = {0};
-    long code = get(c, o, "estado", &s, etag, &h, errbuf);
-    res->http_status = (int)code;
-    if (code == 304) {
-        res->not_modified = 1;
-        goto out;
-    }
-    if (code == 403) {
-        prep_diags_add(d, o->url, 0, 0, "blocked", "the institute refuses this link (403): the broadcaster is blocked");
-        e = PREP_ERR_IO;
-        goto out;
-    }
-    if (code != 200) {
-        if (code < 0) prep_diags_add(d, o->url, 0, 0, "pull-network", "estado: %s", errbuf);
-        else prep_diags_add(d, o->url, 0, 0, "pull-http", "estado: HTTP status %ld", code);
-        e = PREP_ERR_IO;
-        goto out;
-    }
-    state[s.len] = '\0';
     uint64_t remote = 0;
     char rsha[65];
-    if (parse_state(state, &remote, rsha)) {
-        prep_diags_add(d, o->url, 0, 0, "pull-state", "estado is not a prep-pull 1 state");
-        e = PREP_ERR_PARSE;
-        goto out;
-    }
-    res->remote_seq = remote;
+    if (fetch_state(c, o, etag, res, &remote, rsha, errbuf, &e, d)) goto out;
     prep_cut_active act = {0};
     prep_diags ad;
     prep_diags_init(&ad);
@@ -385,75 +467,10 @@ prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result
         have_base = prep_cut_load(o->store, act.seq, &base, &bd) == PREP_OK;
         prep_diags_free(&bd);
     }
-    char path[4096], rel[256];
     for (uint64_t q = first; q <= remote && !e; q++) {
-        snprintf(path, sizeof path, "%s/cuts/%llu", work, (unsigned long long)q);
-        if (prep_mkdirs(path)) {
-            prep_diags_add(d, path, 0, 0, "io", "cannot create: %s", strerror(errno));
-            e = PREP_ERR_IO;
-            break;
-        }
-        snprintf(rel, sizeof rel, "cuts/%llu/manifest.sig", (unsigned long long)q);
-        snprintf(path, sizeof path, "%s/%s", work, rel);
-        long r = fetch_file(c, o, rel, path, 4096, &res->bytes_fetched, errbuf);
-        if (r) {
-            fetch_failed(d, o, rel, r, errbuf);
-            e = PREP_ERR_IO;
-            break;
-        }
         prep_cut_manifest_free(&m);
         memset(&m, 0, sizeof m);
-        int patched = have_base ? fetch_patch(c, o, work, q, &base, &m, res, errbuf, d) : 0;
-        if (patched < 0) {
-            e = PREP_ERR_IO;
-            break;
-        }
-        if (!patched) {
-            snprintf(rel, sizeof rel, "cuts/%llu/manifest", (unsigned long long)q);
-            snprintf(path, sizeof path, "%s/%s", work, rel);
-            r = fetch_file(c, o, rel, path, 64u << 20, &res->bytes_fetched, errbuf);
-            if (r) {
-                fetch_failed(d, o, rel, r, errbuf);
-                e = PREP_ERR_IO;
-                break;
-            }
-            char *text = NULL;
-            size_t tl = 0;
-            if ((e = prep_read_file(path, 64u << 20, &text, &tl)) ||
-                (e = prep_cut_manifest_parse(text, tl, o->policy ? &o->policy->limits : NULL, path, &m, d))) {
-                free(text);
-                break;
-            }
-            free(text);
-        }
-        res->cuts_fetched++;
-        for (size_t i = 0; i < m.n && !e; i++) {
-            const prep_cut_entry *en = &m.entries[i];
-            size_t nobj = en->n_parts ? en->n_parts : 1;
-            for (size_t j = 0; j < nobj && !e; j++) {
-                const char *sha = en->n_parts ? en->parts[j].sha256 : en->sha256;
-                uint64_t size = en->n_parts ? en->parts[j].size : en->size;
-                r = fetch_object(c, o, work, sha, size, res, errbuf, NULL);
-                if (r == 404) {
-                    /* The manifest is there, its object is not: the institute's retention
-                     * ("store_keep") removed the objects of this older cut. The chain
-                     * cannot be taken from here (every cut of a batch needs its objects). */
-                    snprintf(rel, sizeof rel, "objects/%.2s/%s", sha, sha + 2);
-                    prep_diags_add(d, o->url, 0, 0, "pull-gone",
-                                   "%s (of cut %llu): not on the link (404): the institute no longer keeps the "
-                                   "objects of cut %llu (its store keeps only the newest cuts whole), so this store, "
-                                   "on cut %llu, is too far behind to take the chain up to %llu; move it aside and "
-                                   "start from an empty store, which takes the newest cut whole",
-                                   rel, (unsigned long long)q, (unsigned long long)q, (unsigned long long)act.seq,
-                                   (unsigned long long)remote);
-                    e = PREP_ERR_IO;
-                } else if (r) {
-                    snprintf(rel, sizeof rel, "objects/%.2s/%s", sha, sha + 2);
-                    fetch_failed(d, o, rel, r, errbuf);
-                    e = PREP_ERR_IO;
-                }
-            }
-        }
+        e = fetch_cut(c, o, work, q, act.seq, remote, &base, have_base, &m, res, errbuf, d);
         /* This cut's manifest is the next one's base. */
         prep_cut_manifest_free(&base);
         base = m;
@@ -474,5 +491,6 @@ out:
         free(work);
     }
     curl_easy_cleanup(c);
+    curl_global_cleanup();
     return e;
 }

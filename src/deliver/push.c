@@ -407,22 +407,127 @@ static uint64_t target_from(const char *store, const char *state_dir, const prep
     return last;
 }
 
+/* The options as used: defaults and bounds applied. */
+static void opts_bounded(const prep_deliver_opts *in, prep_deliver_opts *o)
+{
+    if (in)
+        *o = *in;
+    else
+        prep_deliver_opts_init(o);
+    if (o->parallel == 0) o->parallel = 8;
+    if (o->parallel > 64) o->parallel = 64;
+    if (o->retries > 100) o->retries = 100;
+    if (o->backoff_max_ms < o->backoff_ms) o->backoff_max_ms = o->backoff_ms;
+    if (o->ftps_streams == 0) o->ftps_streams = 1;
+    if (o->ftps_streams > PREP_DELIVER_STREAMS_MAX) o->ftps_streams = PREP_DELIVER_STREAMS_MAX;
+    if (o->sftp_streams == 0) o->sftp_streams = 1;
+    if (o->sftp_streams > PREP_DELIVER_STREAMS_MAX) o->sftp_streams = PREP_DELIVER_STREAMS_MAX;
+}
+
+/* Each target's plan, one per distinct starting cut (targets at the same cut share it). */
+static prep_err plan_targets(push *p, uint64_t seq, const prep_deliver_target *targets,
+                             prep_deliver_result *results, prep_deliver_plan *plans, size_t *n_plans,
+                             prep_diags *d)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        tgt *g = &p->tg[i];
+        g->t = &targets[i];
+        g->r = &results[i];
+        uint64_t from = target_from(p->store, p->state_dir, g->t, p->o->full, d);
+        uint64_t base = from >= seq ? seq : from;
+        size_t k = 0;
+        while (k < *n_plans && plans[k].from != base) k++;
+        if (k == *n_plans) {
+            prep_err e = prep_deliver_plan_make(p->store, base, seq, &plans[k], d);
+            if (e) return e;
+            (*n_plans)++;
+        }
+        g->plan = &plans[k];
+        g->r->from = from;
+        g->r->cuts = plans[k].cuts;
+        uint64_t tag = prep_rng_next(&p->rng);
+        snprintf(g->tag, sizeof g->tag, "%016llx", (unsigned long long)tag);
+    }
+    return PREP_OK;
+}
+
+/* Target i's transfer handles (one per stream, at most one per object); a target with
+ * nothing to send is finished as up to date. */
+static void target_handles(push *p, size_t i)
+{
+    tgt *g = &p->tg[i];
+    const prep_deliver_opts *o = p->o;
+    g->t0 = mono_ms();
+    if (g->plan->n == 0) {
+        finish(p, i, PREP_DELIVER_UPTODATE);
+        return;
+    }
+    /* The objects are a prefix of the plan (prep_deliver_plan_make's order). */
+    size_t objects = 0;
+    while (objects < g->plan->n && g->plan->files[objects].kind == PREP_DELIVER_OBJECT) objects++;
+    unsigned want = g->t->method == PREP_DELIVER_FTPS ? o->ftps_streams : o->sftp_streams;
+    if (want > objects) want = objects ? (unsigned)objects : 1;
+    int bad = prep_deliver_sched_init(&g->sched, g->plan->n, objects) != PREP_OK;
+    if (!bad && !(g->s = calloc(want, sizeof *g->s))) bad = 1;
+    for (unsigned k = 0; !bad && k < want; k++) {
+        if (setup_handle(g, &g->s[k])) {
+            curl_easy_cleanup(g->s[k].h);
+            bad = 1;
+            break;
+        }
+        set_timeouts(&g->s[k], o);
+        g->ns++;
+    }
+    if (bad) {
+        snprintf(g->r->error, sizeof g->r->error, "cannot make a transfer handle");
+        finish(p, i, PREP_DELIVER_FAILED);
+    }
+}
+
+/* The transfer loop: up to parallel targets at once, woken retries before new targets,
+ * until every target is finished. */
+static void run_all(push *p)
+{
+    size_t n = p->n;
+    uint64_t last_tick = 0;
+    while (p->done < n) {
+        uint64_t now = mono_ms(), next_wake = now + 250;
+        for (size_t i = 0; i < n && p->running < p->o->parallel; i++)
+            if (p->tg[i].st == T_WAIT && p->tg[i].wake <= now) run_target(p, i);
+        for (size_t i = 0; i < n && p->running < p->o->parallel; i++)
+            if (p->tg[i].st == T_PENDING) {
+                p->tg[i].t0 = mono_ms();
+                run_target(p, i);
+            }
+        for (size_t i = 0; i < n; i++)
+            if (p->tg[i].st == T_WAIT && p->tg[i].wake < next_wake) next_wake = p->tg[i].wake;
+        int still = 0;
+        curl_multi_perform(p->m, &still);
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(p->m, &left)))
+            if (msg->msg == CURLMSG_DONE) {
+                stream *s = NULL;
+                curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+                if (s) on_done(p, s, msg->data.result);
+            }
+        if (p->done >= n) break;
+        now = mono_ms();
+        if (now - last_tick >= 250) {
+            last_tick = now;
+            emit(p, PREP_DELIVER_EV_TICK, n, 0);
+        }
+        int wait = next_wake > now ? (int)(next_wake - now) : 0;
+        if (wait > 250) wait = 250;
+        if (p->running > 0 || wait > 0) curl_multi_poll(p->m, NULL, 0, wait, NULL);
+    }
+}
+
 prep_err prep_deliver_push(const char *store, uint64_t seq, const prep_deliver_target *targets, size_t n,
                            const prep_deliver_opts *o_in, prep_deliver_result *results, prep_diags *d)
 {
     prep_deliver_opts o;
-    if (o_in)
-        o = *o_in;
-    else
-        prep_deliver_opts_init(&o);
-    if (o.parallel == 0) o.parallel = 8;
-    if (o.parallel > 64) o.parallel = 64;
-    if (o.retries > 100) o.retries = 100;
-    if (o.backoff_max_ms < o.backoff_ms) o.backoff_max_ms = o.backoff_ms;
-    if (o.ftps_streams == 0) o.ftps_streams = 1;
-    if (o.ftps_streams > PREP_DELIVER_STREAMS_MAX) o.ftps_streams = PREP_DELIVER_STREAMS_MAX;
-    if (o.sftp_streams == 0) o.sftp_streams = 1;
-    if (o.sftp_streams > PREP_DELIVER_STREAMS_MAX) o.sftp_streams = PREP_DELIVER_STREAMS_MAX;
+    opts_bounded(o_in, &o);
     char *sd_own = NULL;
     const char *state_dir = o.state_dir;
     if (!state_dir) {
@@ -458,7 +563,6 @@ prep_err prep_deliver_push(const char *store, uint64_t seq, const prep_deliver_t
         return e;
     }
 
-    /* Plans, one per distinct starting cut (targets at the same cut share it). */
     prep_deliver_plan *plans = calloc(n, sizeof *plans);
     size_t n_plans = 0;
     push p = {.store = store, .state_dir = state_dir, .o = &o, .n = n};
@@ -470,25 +574,7 @@ prep_err prep_deliver_push(const char *store, uint64_t seq, const prep_deliver_t
         e = PREP_ERR_NOMEM;
         goto out;
     }
-    for (size_t i = 0; i < n && !e; i++) {
-        tgt *g = &p.tg[i];
-        g->t = &targets[i];
-        g->r = &results[i];
-        uint64_t from = target_from(store, state_dir, g->t, o.full, d);
-        size_t k = 0;
-        while (k < n_plans && plans[k].from != (from >= seq ? seq : from)) k++;
-        if (k == n_plans) {
-            e = prep_deliver_plan_make(store, from >= seq ? seq : from, seq, &plans[k], d);
-            if (e) goto out;
-            n_plans++;
-        }
-        g->plan = &plans[k];
-        g->r->from = from;
-        g->r->cuts = plans[k].cuts;
-        uint64_t tag = prep_rng_next(&p.rng);
-        snprintf(g->tag, sizeof g->tag, "%016llx", (unsigned long long)tag);
-    }
-
+    if ((e = plan_targets(&p, seq, targets, results, plans, &n_plans, d))) goto out;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         e = PREP_ERR_IO;
         goto out;
@@ -500,68 +586,8 @@ prep_err prep_deliver_push(const char *store, uint64_t seq, const prep_deliver_t
     }
     /* Room in the cache for every idle SSH connection of the running targets. */
     curl_multi_setopt(p.m, CURLMOPT_MAXCONNECTS, (long)o.parallel * (long)(o.sftp_streams + 1));
-    for (size_t i = 0; i < n; i++) {
-        tgt *g = &p.tg[i];
-        g->t0 = mono_ms();
-        if (g->plan->n == 0) {
-            finish(&p, i, PREP_DELIVER_UPTODATE);
-            continue;
-        }
-        /* The objects are a prefix of the plan (prep_deliver_plan_make's order). */
-        size_t objects = 0;
-        while (objects < g->plan->n && g->plan->files[objects].kind == PREP_DELIVER_OBJECT) objects++;
-        unsigned want = g->t->method == PREP_DELIVER_FTPS ? o.ftps_streams : o.sftp_streams;
-        if (want > objects) want = objects ? (unsigned)objects : 1;
-        int bad = prep_deliver_sched_init(&g->sched, g->plan->n, objects) != PREP_OK;
-        if (!bad && !(g->s = calloc(want, sizeof *g->s))) bad = 1;
-        for (unsigned k = 0; !bad && k < want; k++) {
-            if (setup_handle(g, &g->s[k])) {
-                curl_easy_cleanup(g->s[k].h);
-                bad = 1;
-                break;
-            }
-            set_timeouts(&g->s[k], &o);
-            g->ns++;
-        }
-        if (bad) {
-            snprintf(g->r->error, sizeof g->r->error, "cannot make a transfer handle");
-            finish(&p, i, PREP_DELIVER_FAILED);
-            continue;
-        }
-    }
-    uint64_t last_tick = 0;
-    while (p.done < n) {
-        uint64_t now = mono_ms(), next_wake = now + 250;
-        /* Woken targets first (they were running), then new ones, while slots are free. */
-        for (size_t i = 0; i < n && p.running < o.parallel; i++)
-            if (p.tg[i].st == T_WAIT && p.tg[i].wake <= now) run_target(&p, i);
-        for (size_t i = 0; i < n && p.running < o.parallel; i++)
-            if (p.tg[i].st == T_PENDING) {
-                p.tg[i].t0 = mono_ms();
-                run_target(&p, i);
-            }
-        for (size_t i = 0; i < n; i++)
-            if (p.tg[i].st == T_WAIT && p.tg[i].wake < next_wake) next_wake = p.tg[i].wake;
-        int still = 0;
-        curl_multi_perform(p.m, &still);
-        CURLMsg *msg;
-        int left;
-        while ((msg = curl_multi_info_read(p.m, &left)))
-            if (msg->msg == CURLMSG_DONE) {
-                stream *s = NULL;
-                curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
-                if (s) on_done(&p, s, msg->data.result);
-            }
-        if (p.done >= n) break;
-        now = mono_ms();
-        if (now - last_tick >= 250) {
-            last_tick = now;
-            emit(&p, PREP_DELIVER_EV_TICK, n, 0);
-        }
-        int wait = next_wake > now ? (int)(next_wake - now) : 0;
-        if (wait > 250) wait = 250;
-        if (p.running > 0 || wait > 0) curl_multi_poll(p.m, NULL, 0, wait, NULL);
-    }
+    for (size_t i = 0; i < n; i++) target_handles(&p, i);
+    run_all(&p);
     for (size_t i = 0; i < n; i++)
         if (results[i].status == PREP_DELIVER_FAILED) e = PREP_ERR_IO;
     for (size_t i = 0; i < n; i++) {

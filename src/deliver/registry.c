@@ -111,6 +111,16 @@ static prep_err db_fail(prep_registry *r, prep_diags *d, const char *what)
     return PREP_ERR_IO;
 }
 
+/* Room for one more element in a growing array of nv (capacity *cap, doubled from 16).
+ * Registry lists are bounded by the registry's own size: an allocation failure aborts
+ * (include/prep/core.h, "memory"). */
+static void *row_grow(void *v, size_t nv, size_t *cap, size_t elem)
+{
+    if (nv < *cap) return v;
+    *cap = *cap ? *cap * 2 : 16;
+    return prep_xrealloc(v, *cap * elem);
+}
+
 static int stmt(prep_registry *r, const char *sql, sqlite3_stmt **st)
 {
     return sqlite3_prepare_v3(r->db, sql, -1, 0, st, NULL);
@@ -457,10 +467,7 @@ static prep_err secrets_read(prep_registry *r, secret_line **out, size_t *n, pre
             prep_diags_add(d, r->secrets, lineno, 0, "secrets", "line is not 'ID NAME VALUE' (ignored)");
             continue;
         }
-        if (nv == cap) {
-            cap = cap ? cap * 2 : 16;
-            v = prep_xrealloc(v, cap * sizeof *v);
-        }
+        v = row_grow(v, nv, &cap, sizeof *v);
         v[nv].id = prep_xstrndup(line, (size_t)(s1 - line));
         v[nv].name = prep_xstrndup(s1 + 1, (size_t)(s2 - s1 - 1));
         v[nv].value = prep_xstrdup(s2 + 1);
@@ -982,10 +989,7 @@ prep_err prep_registry_list(prep_registry *r, prep_difusor **out, size_t *n, pre
     size_t nv = 0, cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (nv == cap) {
-            cap = cap ? cap * 2 : 16;
-            v = prep_xrealloc(v, cap * sizeof *v);
-        }
+        v = row_grow(v, nv, &cap, sizeof *v);
         row_read(st, &v[nv], 0);
         fill_secret_flags(&v[nv], sv, sn);
         nv++;
@@ -1016,10 +1020,7 @@ prep_err prep_registry_audit(prep_registry *r, const char *id, prep_reg_audit **
     size_t nv = 0, cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (nv == cap) {
-            cap = cap ? cap * 2 : 16;
-            v = prep_xrealloc(v, cap * sizeof *v);
-        }
+        v = row_grow(v, nv, &cap, sizeof *v);
         prep_reg_audit *a = &v[nv++];
         a->seq = sqlite3_column_int64(st, 0);
         col_copy(st, 1, a->difusor, sizeof a->difusor);
@@ -1061,10 +1062,7 @@ prep_err prep_registry_targets(prep_registry *r, prep_deliver_target **out, size
     size_t nv = 0, cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (nv == cap) {
-            cap = cap ? cap * 2 : 16;
-            v = prep_xrealloc(v, cap * sizeof *v);
-        }
+        v = row_grow(v, nv, &cap, sizeof *v);
         prep_deliver_target *t = &v[nv++];
         memset(t, 0, sizeof *t);
         col_copy(st, 0, t->id, sizeof t->id);
@@ -1249,10 +1247,7 @@ prep_err prep_reg_list_logos(prep_registry *r, prep_difusor **out, size_t *n, pr
     size_t nv = 0, cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (nv == cap) {
-            cap = cap ? cap * 2 : 16;
-            v = prep_xrealloc(v, cap * sizeof *v);
-        }
+        v = row_grow(v, nv, &cap, sizeof *v);
         row_read(st, &v[nv++], 1);
     }
     sqlite3_finalize(st);

@@ -310,7 +310,7 @@ static int respond(net_conn *c, h2_stream *st)
         snprintf(st->status, sizeof st->status, "%d", status);
         st->nv[nv++] = NV(":status", st->status);
         st->nv[nv++] = NV("content-type", ctype);
-        st->nv[nv++] = NV("cache-control", "no-cache");
+        st->nv[nv++] = NV("cache-control", PREP_POLICY_CC_NO_CACHE);
         if (status == 405) st->nv[nv++] = NV("allow", "GET, HEAD");
         net_kv kv[8];
         size_t n = net_security_fields(c, kv, PREP_ARRAY_LEN(kv), st->seq, sizeof st->seq);

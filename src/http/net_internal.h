@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "prep/http.h"
+#include "prep/policy.h"
 
 #define NET_MAX_LISTENERS 2          /* plain and TLS */
 #define NET_H1_QUEUE 8               /* pipelined responses queued per connection */
@@ -121,7 +122,7 @@ struct prep_http_server {
     net_worker *w;
     int log_fd;                          /* the access log, or -1 */
     int own_log_fd;                      /* 1: opened here (closed at the end) */
-    char csp[1024];                      /* content-security-policy of own answers */
+    char csp[PREP_POLICY_CSP_MAX];       /* content-security-policy of own answers */
     char hsts[64];                       /* strict-transport-security value */
     int64_t last_trim;                   /* prep_http_server_housekeep */
     /* the published state */

@@ -577,7 +577,9 @@ prep_err prep_http_server_open(const prep_http_server_config *cfg, prep_http_ser
     s->ipt_size = 4093;
     s->ipt = calloc(s->ipt_size, sizeof *s->ipt);
     snprintf(s->csp, sizeof s->csp, "%s", cfg->csp ? cfg->csp : "default-src 'none'");
-    snprintf(s->hsts, sizeof s->hsts, "max-age=%lld", (long long)cfg->hsts_max_age);
+    prep_policy_security sec; /* the HSTS value of the policy table (its CSP is cfg->csp) */
+    prep_policy_security_make(NULL, 1, cfg->hsts_max_age, &sec);
+    snprintf(s->hsts, sizeof s->hsts, "%s", sec.hsts);
     prep_err e = PREP_OK;
     if (!s->ipt) {
         e = PREP_ERR_NOMEM;

@@ -56,7 +56,8 @@ static void refuse(net_worker *w, int fd, const struct sockaddr_storage *ss, int
     const char *body = per_addr ? REFUSAL_BODY_ADDR : REFUSAL_BODY;
     int n = snprintf(msg, sizeof msg,
                      "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n"
-                     "content-length: %zu\r\nretry-after: %d\r\ncache-control: no-cache\r\ndate: %s\r\n"
+                     "content-length: %zu\r\nretry-after: %d\r\ncache-control: " PREP_POLICY_CC_NO_CACHE
+                     "\r\ndate: %s\r\n"
                      "connection: close\r\n\r\n%s",
                      strlen(body), NET_RETRY_AFTER, net_date(w), body);
     net_conn *c = calloc(1, sizeof *c);
@@ -529,8 +530,8 @@ static void h1_error(net_conn *c, const prep_http_req *r, int status)
     c->closing = 1;
     char body[96];
     int bl = snprintf(body, sizeof body, "%d %s\n", status, prep_http_reason(status));
-    own_response(c, o, status, "text/plain; charset=utf-8", "no-cache", status == 405 ? "allow: GET, HEAD\r\n" : NULL,
-                 body, (size_t)bl, !(r && r->method == PREP_HTTP_HEAD));
+    own_response(c, o, status, "text/plain; charset=utf-8", PREP_POLICY_CC_NO_CACHE,
+                 status == 405 ? "allow: GET, HEAD\r\n" : NULL, body, (size_t)bl, !(r && r->method == PREP_HTTP_HEAD));
     set_extra(c, o, r);
     log_h1(c, r, NULL, status, o->body_len);
 }
@@ -548,16 +549,16 @@ static void h1_dispatch(net_conn *c, const prep_http_req *r)
         status = 200;
         size_t bl = net_reserved_answer(s, which, &body, &status);
         own_response(c, o, status,
-                     which == 1 ? "text/plain; charset=utf-8" : "text/plain; version=0.0.4; charset=utf-8", "no-cache",
-                     NULL, body ? body : "", body ? bl : 0, send_body);
+                     which == 1 ? "text/plain; charset=utf-8" : "text/plain; version=0.0.4; charset=utf-8",
+                     PREP_POLICY_CC_NO_CACHE, NULL, body ? body : "", body ? bl : 0, send_body);
         free(body);
     } else if (c->redirect) {
         char *loc = net_redirect_location(c, r->host, r->path, r->query);
         char *f = NULL;
         if (loc && (f = malloc(strlen(loc) + 16))) sprintf(f, "location: %s\r\n", loc);
         static const char body[] = "301 Moved Permanently\n";
-        own_response(c, o, 301, "text/plain; charset=utf-8", "no-cache", f ? f : "", body, sizeof body - 1,
-                     send_body);
+        own_response(c, o, 301, "text/plain; charset=utf-8", PREP_POLICY_CC_NO_CACHE, f ? f : "", body,
+                     sizeof body - 1, send_body);
         free(loc);
         free(f);
         status = 301;

@@ -144,9 +144,10 @@ size_t net_security_fields(net_conn *c, net_kv *out, size_t cap, char *seqbuf, s
 {
     net_server *s = c->w->srv;
     size_t n = 0;
-    if (c->tls && s->cfg.hsts_max_age > 0 && n < cap) out[n++] = (net_kv){"strict-transport-security", s->hsts};
-    if (n < cap) out[n++] = (net_kv){"x-content-type-options", "nosniff"};
-    if (n < cap) out[n++] = (net_kv){"referrer-policy", "strict-origin-when-cross-origin"};
+    /* The fields and their order of prep_policy_security_fields (include/prep/policy.h). */
+    if (c->tls && s->hsts[0] && n < cap) out[n++] = (net_kv){"strict-transport-security", s->hsts};
+    if (n < cap) out[n++] = (net_kv){"x-content-type-options", PREP_POLICY_NOSNIFF};
+    if (n < cap) out[n++] = (net_kv){"referrer-policy", PREP_POLICY_REFERRER};
     if (n < cap) out[n++] = (net_kv){"content-security-policy", s->csp};
     if (s->h->state_seq && n < cap) {
         snprintf(seqbuf, seqcap, "%llu", (unsigned long long)worker_seq(c->w));

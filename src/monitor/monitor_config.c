@@ -173,23 +173,35 @@ static void get_path(pctx *p, json_t *root, const char *key, char *out, int requ
     }
 }
 
-static void get_int(pctx *p, json_t *root, const char *key, int64_t *out, int64_t def, int64_t lo, int64_t hi)
+/* A whole number member key of obj, which lies at path pre (npre steps, at most 3; none for
+ * the top level). */
+static void get_int_in(pctx *p, json_t *obj, const mon_jstep *pre, size_t npre, const char *key, int64_t *out,
+                       int64_t def, int64_t lo, int64_t hi)
 {
-    mon_jstep st = {key, 0};
-    json_t *v = json_object_get(root, key);
+    mon_jstep st[4];
+    for (size_t i = 0; i < npre && i < 3; i++) st[i] = pre[i];
+    if (npre > 3) npre = 3;
+    st[npre].key = key;
+    st[npre].index = 0;
+    json_t *v = json_object_get(obj, key);
     *out = def;
     if (!v) return;
     if (!json_is_integer(v)) {
-        perr(p, &st, 1, "config-field", "\"%s\" must be a whole number", key);
+        perr(p, st, npre + 1, "config-field", "\"%s\" must be a whole number", key);
         return;
     }
     json_int_t x = json_integer_value(v);
     if (x < lo || x > hi) {
-        perr(p, &st, 1, "config-range", "\"%s\" is %lld; allowed %lld..%lld", key, (long long)x, (long long)lo,
+        perr(p, st, npre + 1, "config-range", "\"%s\" is %lld; allowed %lld..%lld", key, (long long)x, (long long)lo,
              (long long)hi);
         return;
     }
     *out = x;
+}
+
+static void get_int(pctx *p, json_t *root, const char *key, int64_t *out, int64_t def, int64_t lo, int64_t hi)
+{
+    get_int_in(p, root, NULL, 0, key, out, def, lo, hi);
 }
 
 static int id_ok(const char *s)
@@ -219,7 +231,7 @@ const char *mon_url_problem(const char *s)
 
 static const char *known_top[] = {"store", "out", "registry", "interval_seconds", "sample", "amber_lag_seconds",
                                   "red_lag_seconds", "cert_warn_days", "timeout_seconds", "parallel", "history",
-                                  "broadcasters", NULL};
+                                  "broadcasters", "alerts", NULL};
 static const char *known_b[] = {"id", "url", "ca_file", NULL};
 
 static int known(const char *const *list, const char *k)
@@ -323,6 +335,211 @@ static void get_targets(pctx *p, json_t *root, prep_monitor_config *c)
     }
 }
 
+/* ---------------------------------------------------------------- the "alerts" section */
+/* A mail address as the monitor accepts it in a From, To or envelope: local@domain,
+ * printable ASCII without space, quotes, angle brackets, commas, backslash or parentheses
+ * (so it can go between < > in a header and an SMTP command unquoted). */
+const char *mon_addr_problem(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 3) return "is too short";
+    if (n > PREP_MONITOR_ADDR_MAX) return "is longer than 254 bytes";
+    const char *at = strchr(s, '@');
+    if (!at || at == s || !at[1] || strchr(at + 1, '@')) return "must be local@domain";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch <= 0x20 || ch >= 0x7f || strchr("\"'<>()[],;:\\`", ch)) return "has a character not allowed in it";
+    }
+    return NULL;
+}
+
+/* The alert channels' URLs: smtp://host[:port][/] or smtps://...; http(s)://host[:port]/path
+ * for the webhook. No user information (no secret in a URL: the password has its file). */
+const char *mon_alert_url_problem(const char *s, int webhook)
+{
+    size_t n = strlen(s);
+    if (n > PREP_MONITOR_URL_MAX) return "longer than 511 bytes";
+    size_t skip;
+    if (webhook) {
+        if (!strncmp(s, "https://", 8)) skip = 8;
+        else if (!strncmp(s, "http://", 7)) skip = 7;
+        else return "must begin with https:// or http://";
+    } else {
+        if (!strncmp(s, "smtps://", 8)) skip = 8;
+        else if (!strncmp(s, "smtp://", 7)) skip = 7;
+        else return "must begin with smtp:// (STARTTLS is required) or smtps://";
+    }
+    if (n == skip || s[skip] == '/' || s[skip] == ':') return "has no host";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch <= 0x20 || ch >= 0x7f || strchr("\"'<>\\`{}|^", ch)) return "has a character not allowed in it";
+    }
+    const char *path = strchr(s + skip, '/');
+    size_t hostlen = path ? (size_t)(path - (s + skip)) : n - skip;
+    if (memchr(s + skip, '@', hostlen)) return "must not carry user information (the password has its file)";
+    if (!webhook && path && path[1]) return "must have no path (smtp://host:port)";
+    if (strchr(s, '#')) return "must have no fragment";
+    return NULL;
+}
+
+/* One string member of obj at path st[0..n-1] (st[n-1].key is the member): *out gets it
+ * (as a path when as_path). Returns 1 when present and good. */
+static int alert_str(pctx *p, json_t *obj, mon_jstep *st, size_t n, char *out, size_t outsz, int as_path,
+                     const char *what)
+{
+    json_t *v = json_object_get(obj, st[n - 1].key);
+    out[0] = 0;
+    if (!v) return 0;
+    if (!json_is_string(v) || !json_string_length(v) || strlen(json_string_value(v)) != json_string_length(v)) {
+        perr(p, st, n, "config-field", "\"%s\" must be a non-empty string (%s)", what, as_path ? "a path" : "text");
+        return 0;
+    }
+    int tl;
+    if (as_path) {
+        resolve(p, json_string_value(v), out, outsz, &tl);
+    } else {
+        int r = snprintf(out, outsz, "%s", json_string_value(v));
+        tl = r < 0 || (size_t)r >= outsz;
+    }
+    if (tl) {
+        perr(p, st, n, "limit", "\"%s\" is longer than %zu bytes", what, outsz - 1);
+        out[0] = 0;
+        return 0;
+    }
+    return 1;
+}
+
+static void unknown_keys(pctx *p, json_t *obj, mon_jstep *st, size_t n, const char *const *list, const char *where)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v) {
+        if (!known(list, k)) {
+            st[n].key = k;
+            perr(p, st, n + 1, "config-field", "unknown key \"%s\" in %s", k, where);
+        }
+    }
+}
+
+static const char *known_alerts[] = {"smtp", "webhook", "reminder_seconds", "cut_late_seconds",
+                                     "max_messages_per_round", NULL};
+static const char *known_smtp[] = {"url", "from", "to", "user", "password_file", "ca_file", NULL};
+static const char *known_hook[] = {"url", "ca_file", NULL};
+
+static void get_alerts(pctx *p, json_t *root, prep_monitor_alerts *a)
+{
+    mon_jstep st[4] = {{"alerts", 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}};
+    json_t *al = json_object_get(root, "alerts");
+    a->reminder_seconds = 1800;
+    a->cut_late_seconds = 600;
+    a->max_messages_per_round = 5;
+    if (!al) return;
+    if (!json_is_object(al)) {
+        perr(p, st, 1, "config-field", "\"alerts\" must be an object");
+        return;
+    }
+    a->enabled = 1;
+    unknown_keys(p, al, st, 1, known_alerts, "alerts");
+    get_int_in(p, al, st, 1, "reminder_seconds", &a->reminder_seconds, 1800, 60, 86400 * 7);
+    get_int_in(p, al, st, 1, "cut_late_seconds", &a->cut_late_seconds, 600, 0, 86400 * 7);
+    get_int_in(p, al, st, 1, "max_messages_per_round", &a->max_messages_per_round, 5, 1, 1000);
+
+    json_t *sm = json_object_get(al, "smtp");
+    st[1].key = "smtp";
+    if (sm && !json_is_object(sm)) {
+        perr(p, st, 2, "config-field", "\"alerts.smtp\" must be an object");
+    } else if (sm) {
+        unknown_keys(p, sm, st, 2, known_smtp, "alerts.smtp");
+        st[2].key = "url";
+        if (!json_object_get(sm, "url")) {
+            perr(p, st, 2, "config-missing", "\"alerts.smtp\" has no \"url\"");
+        } else if (alert_str(p, sm, st, 3, a->smtp_url, sizeof a->smtp_url, 0, "alerts.smtp.url")) {
+            const char *why = mon_alert_url_problem(a->smtp_url, 0);
+            if (why) {
+                perr(p, st, 3, "config-field", "alerts.smtp.url \"%.80s\" %s", a->smtp_url, why);
+                a->smtp_url[0] = 0;
+            }
+        }
+        st[2].key = "from";
+        if (!json_object_get(sm, "from")) {
+            perr(p, st, 2, "config-missing", "\"alerts.smtp\" has no \"from\"");
+        } else if (alert_str(p, sm, st, 3, a->smtp_from, sizeof a->smtp_from, 0, "alerts.smtp.from")) {
+            const char *why = mon_addr_problem(a->smtp_from);
+            if (why) perr(p, st, 3, "config-field", "alerts.smtp.from \"%.80s\" %s", a->smtp_from, why);
+        }
+        st[2].key = "to";
+        json_t *to = json_object_get(sm, "to");
+        if (!to) {
+            perr(p, st, 2, "config-missing", "\"alerts.smtp\" has no \"to\"");
+        } else if (!json_is_array(to) || !json_array_size(to)) {
+            perr(p, st, 3, "config-field", "\"alerts.smtp.to\" must be a non-empty array of addresses");
+        } else if (json_array_size(to) > PREP_MONITOR_RCPT_MAX) {
+            perr(p, st, 3, "limit", "%zu recipients in alerts.smtp.to; at most %d", json_array_size(to),
+                 PREP_MONITOR_RCPT_MAX);
+        } else {
+            for (size_t i = 0; i < json_array_size(to); i++) {
+                json_t *v = json_array_get(to, i);
+                st[3].key = NULL;
+                st[3].index = i;
+                const char *why = NULL;
+                if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
+                    why = "must be a string";
+                else why = mon_addr_problem(json_string_value(v));
+                if (why) {
+                    perr(p, st, 4, "config-field", "alerts.smtp.to[%zu] %s", i, why);
+                    continue;
+                }
+                for (size_t j = 0; j < a->n_to; j++)
+                    if (!strcmp(a->smtp_to[j], json_string_value(v))) {
+                        perr(p, st, 4, "config-duplicate", "alerts.smtp.to[%zu] \"%s\" given twice", i,
+                             json_string_value(v));
+                        why = "dup";
+                    }
+                if (!why) snprintf(a->smtp_to[a->n_to++], sizeof a->smtp_to[0], "%s", json_string_value(v));
+            }
+        }
+        st[2].key = "user";
+        if (alert_str(p, sm, st, 3, a->smtp_user, sizeof a->smtp_user, 0, "alerts.smtp.user")) {
+            for (const char *q = a->smtp_user; *q; q++)
+                if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f) {
+                    perr(p, st, 3, "config-field", "alerts.smtp.user must be printable ASCII without spaces");
+                    break;
+                }
+        }
+        st[2].key = "password_file";
+        alert_str(p, sm, st, 3, a->smtp_password_file, sizeof a->smtp_password_file, 1, "alerts.smtp.password_file");
+        st[2].key = "ca_file";
+        alert_str(p, sm, st, 3, a->smtp_ca_file, sizeof a->smtp_ca_file, 1, "alerts.smtp.ca_file");
+        if (a->smtp_user[0] && !a->smtp_password_file[0] && json_object_get(sm, "user")) {
+            st[2].key = "user";
+            perr(p, st, 3, "config-missing", "alerts.smtp.user is given without \"password_file\"");
+        }
+        if (!a->smtp_user[0] && a->smtp_password_file[0] && a->smtp_from[0])
+            snprintf(a->smtp_user, sizeof a->smtp_user, "%s", a->smtp_from);
+    }
+
+    json_t *wh = json_object_get(al, "webhook");
+    st[1].key = "webhook";
+    if (wh && !json_is_object(wh)) {
+        perr(p, st, 2, "config-field", "\"alerts.webhook\" must be an object");
+    } else if (wh) {
+        unknown_keys(p, wh, st, 2, known_hook, "alerts.webhook");
+        st[2].key = "url";
+        if (!json_object_get(wh, "url")) {
+            perr(p, st, 2, "config-missing", "\"alerts.webhook\" has no \"url\"");
+        } else if (alert_str(p, wh, st, 3, a->webhook_url, sizeof a->webhook_url, 0, "alerts.webhook.url")) {
+            const char *why = mon_alert_url_problem(a->webhook_url, 1);
+            if (why) {
+                perr(p, st, 3, "config-field", "alerts.webhook.url %s", why);
+                a->webhook_url[0] = 0;
+            }
+        }
+        st[2].key = "ca_file";
+        alert_str(p, wh, st, 3, a->webhook_ca_file, sizeof a->webhook_ca_file, 1, "alerts.webhook.ca_file");
+    }
+    if (!sm && !wh) perr(p, st, 1, "config-missing", "\"alerts\" needs \"smtp\" or \"webhook\" (or both)");
+}
+
 void prep_monitor_config_free(prep_monitor_config *c)
 {
     if (!c) return;
@@ -377,6 +594,7 @@ prep_err prep_monitor_config_parse(const void *data, size_t len, const char *nam
              (long long)c->red_lag_seconds, (long long)c->amber_lag_seconds);
     }
     get_targets(&p, root, c);
+    get_alerts(&p, root, &c->alerts);
     json_decref(root);
     if (p.bad) {
         prep_monitor_config_free(c);
@@ -402,6 +620,20 @@ prep_err prep_monitor_config_load(const char *path, prep_monitor_config *c, prep
     else if (slash == path) snprintf(base, sizeof base, "/");
     else snprintf(base, sizeof base, "%.*s", (int)(slash - path), path);
     e = prep_monitor_config_parse(data, len, path, base, c, d);
+    if (!e && c->alerts.smtp_password_file[0]) {
+        /* checked now, so a wrong mode stops the daemon at start, not at 3 a.m.; read again
+         * at each send (never kept in memory between sends) */
+        char why[256];
+        if (mon_alert_password_check(c->alerts.smtp_password_file, why, sizeof why)) {
+            mon_jstep st[3] = {{"alerts", 0}, {"smtp", 0}, {"password_file", 0}};
+            long line, col;
+            mon_json_locate(data, len, st, 3, &line, &col);
+            prep_diags_add(d, path, line, col, "config-secret", "alerts.smtp.password_file %s %s",
+                           c->alerts.smtp_password_file, why);
+            prep_monitor_config_free(c);
+            e = PREP_ERR_INVALID;
+        }
+    }
     free(data);
     return e;
 }

@@ -27,6 +27,14 @@ const char *mon_url_problem(const char *s);
  * reported ("registry-url") and skipped. */
 prep_err mon_registry_targets(const char *db, prep_monitor_target **t, size_t *n, prep_diags *d);
 
+/* NULL when s is a mail address the alerts accept (local@domain, printable ASCII without
+ * space, quotes, brackets, commas), else why not (static). */
+const char *mon_addr_problem(const char *s);
+/* NULL when s is an alert channel URL the monitor accepts: smtp://host[:port] (STARTTLS
+ * required) or smtps://host[:port] when !webhook; http(s)://host[:port][/path] when webhook;
+ * never user information. Else why not (static). */
+const char *mon_alert_url_problem(const char *s, int webhook);
+
 /* ---------------------------------------------------------------- probing (monitor_probe.c) */
 /* Parses a certificate date as libcurl's CERTINFO prints it with OpenSSL ("Mar  8
  * 12:00:00 2026 GMT") or as "YYYY-MM-DD HH:MM:SS GMT". 0 on success. */
@@ -115,6 +123,20 @@ typedef struct mon_bstate {
 /* Cuts the index keeps (a night of 5-minute cuts is ~300; this bounds a damaged state file). */
 #define MON_CUTS_MAX 1000000
 
+/* What one alert channel was last told about one subject (a broadcaster id, or
+ * MON_ALERT_INSTITUTE for the institute's own cut), kept in OUT/state.json so a restart
+ * neither repeats nor forgets an alert. */
+#define MON_ALERT_INSTITUTE "@institute"
+enum { MON_CH_MAIL = 0, MON_CH_HOOK = 1, MON_CH_N = 2 };
+typedef struct mon_told {
+    char subject[PREP_MONITOR_ID_MAX + 2];
+    int channel;    /* MON_CH_* */
+    int bad;        /* 1: told "red" (or "cut late"); 0: told it is fine (or never told) */
+    prep_time since;/* when the bad state was first told */
+    prep_time last; /* when the last message about it was sent */
+} mon_told;
+#define MON_TOLD_MAX (2 * (PREP_MONITOR_TARGETS_MAX + 1))
+
 typedef struct mon_state {
     prep_time first_round;               /* the monitor's first round on this out dir */
     mon_cut *cuts;                       /* owned: the index of every cut of the store read so far
@@ -127,6 +149,8 @@ typedef struct mon_state {
     size_t n_store;
     mon_bstate *b;                       /* owned */
     size_t n;
+    mon_told *told;                      /* owned: the alerts' memory; only bad entries are kept */
+    size_t n_told;
 } mon_state;
 
 /* Loads OUT/state.json (missing = empty state; a damaged one is reported and ignored). */
@@ -181,6 +205,63 @@ typedef struct mon_obs {
 void mon_judge(const mon_obs *o, const prep_monitor_config *c, prep_monitor_row *row);
 /* 1 if the curl code means the TLS certificate failed verification. */
 int mon_curl_is_cert_error(int code);
+
+/* ---------------------------------------------------------------- alerts (monitor_alerts.c) */
+/* One subject of a round, as the alerts see it: bad = 1 red (or the cut late), 0 green
+ * (or the cut on time), -1 neither (amber: no change of what was told). */
+typedef struct mon_subject {
+    const char *id;                /* borrowed: a broadcaster id, or MON_ALERT_INSTITUTE */
+    int bad;
+    const prep_monitor_row *row;   /* borrowed; NULL for the institute */
+    char reason[PREP_MONITOR_REASON_MAX + 1]; /* the institute's; rows carry their own */
+} mon_subject;
+
+enum { MON_EV_RED, MON_EV_STILL_RED, MON_EV_RECOVERED, MON_EV_CUT_LATE, MON_EV_CUT_STILL_LATE, MON_EV_CUT_OK };
+
+typedef struct mon_event {
+    int kind;          /* MON_EV_* */
+    size_t subject;    /* index into the round's subjects */
+    prep_time since;   /* for a reminder: when the bad state was first told */
+} mon_event;
+
+/* The dedup and rate-limit rule for one channel (docs/monitor.md "Alerts"): for each
+ * subject, compares what it is now with what the channel was last told:
+ *   bad, told fine             -> RED (CUT_LATE)
+ *   bad, told bad, last message at least reminder seconds ago -> STILL_RED (CUT_STILL_LATE)
+ *   fine (0), told bad         -> RECOVERED (CUT_OK)
+ *   anything else (amber, or nothing new) -> nothing.
+ * Writes at most n events to out (room for n); returns how many. Pure: nothing is
+ * changed until mon_alert_commit, so a failed send is planned again next round. */
+size_t mon_alert_plan(const mon_state *s, int channel, const mon_subject *subj, size_t n, prep_time now,
+                      int64_t reminder_seconds, mon_event *out);
+/* The channel told these events at now: remembered in s (a recovery forgets the subject). */
+void mon_alert_commit(mon_state *s, int channel, const mon_event *ev, size_t n, const mon_subject *subj,
+                      prep_time now);
+/* The told entry of (channel, subject); NULL when none (told fine or never). */
+const mon_told *mon_told_find(const mon_state *s, int channel, const char *subject);
+
+/* The message for events (n >= 1; more than one: a digest). Subject line (one line, printable
+ * ASCII, at most 200 bytes) into subject (room for 256); body (English, UTF-8 as the reasons
+ * are, CR LF line ends when crlf) appended to body. Names broadcasters by id and site URL
+ * only; carries no secret. */
+prep_err mon_alert_text(const mon_event *ev, size_t n, const mon_subject *subj, uint64_t active_seq,
+                        prep_time now, const char *out_dir, int crlf, char *subject, prep_buf *body);
+/* The webhook's JSON body for the same events (one object, "events" an array). */
+char *mon_alert_json(const mon_event *ev, size_t n, const mon_subject *subj, uint64_t active_seq, prep_time now,
+                     const char *subject_line, const char *text);
+
+/* Checks the SMTP password file: opened without following a symlink, a regular file, no
+ * access for group or others, 1..1023 bytes on its first line. 0 when good; else why (into
+ * why, room for whysz). When pw is not NULL (room for 1024) it gets the password. */
+int mon_alert_password_check(const char *path, char *why, size_t whysz);
+int mon_alert_password_read(const char *path, char *pw, size_t pwsz, char *why, size_t whysz);
+
+/* The round's alerts: plans, composes and sends for each configured channel; commits what
+ * was sent, reports what failed (diag "alert-send": channel, server, curl's error) and
+ * logs one line per message into r. Never fails the round. active = the store's active
+ * cut (its made time decides the institute's lateness). */
+void mon_alerts_round(const prep_monitor_config *c, prep_monitor_result *r, mon_state *st, const mon_cut *active,
+                      prep_time now, prep_diags *d);
 
 /* ---------------------------------------------------------------- board (monitor_board.c) */
 prep_err mon_board_write(const prep_monitor_config *c, const prep_monitor_result *r, const mon_state *s);

@@ -102,6 +102,7 @@ void mon_state_free(mon_state *s)
     for (size_t i = 0; i < s->n; i++) free(s->b[i].hist);
     free(s->b);
     free(s->cuts);
+    free(s->told);
     memset(s, 0, sizeof *s);
 }
 
@@ -166,6 +167,29 @@ void mon_state_load(const char *path, mon_state *s, prep_diags *d)
                           PREP_MONITOR_HISTORY_MAX);
         }
     }
+    /* the alerts' memory: [channel, subject, since, last] per (channel, subject) told bad */
+    size_t ai;
+    json_t *av;
+    json_array_foreach(json_object_get(root, "alerts"), ai, av) {
+        json_t *ch = json_array_get(av, 0), *sb = json_array_get(av, 1), *si = json_array_get(av, 2),
+               *la = json_array_get(av, 3);
+        if (!json_is_integer(ch) || json_integer_value(ch) < 0 || json_integer_value(ch) >= MON_CH_N ||
+            !json_is_string(sb) || !json_is_integer(si) || !json_is_integer(la) || s->n_told >= MON_TOLD_MAX)
+            continue;
+        const char *subj = json_string_value(sb);
+        if (!subj[0] || strlen(subj) != json_string_length(sb) || strlen(subj) > PREP_MONITOR_ID_MAX + 1) continue;
+        if (mon_told_find(s, (int)json_integer_value(ch), subj)) continue;
+        mon_told *nt = realloc(s->told, (s->n_told + 1) * sizeof *nt);
+        if (!nt) break;
+        s->told = nt;
+        mon_told *t = &s->told[s->n_told++];
+        memset(t, 0, sizeof *t);
+        snprintf(t->subject, sizeof t->subject, "%s", subj);
+        t->channel = (int)json_integer_value(ch);
+        t->bad = 1;
+        t->since = json_integer_value(si);
+        t->last = json_integer_value(la);
+    }
     json_decref(root);
 }
 
@@ -200,6 +224,11 @@ prep_err mon_state_save(const char *path, const mon_state *s)
                                       pairs(b->seen_seq, b->seen_at, b->n_seen), "history", h));
     }
     json_object_set_new(root, "broadcasters", bs);
+    json_t *al = json_array();
+    for (size_t i = 0; i < s->n_told; i++)
+        json_array_append_new(al, json_pack("[isII]", s->told[i].channel, s->told[i].subject,
+                                            (json_int_t)s->told[i].since, (json_int_t)s->told[i].last));
+    json_object_set_new(root, "alerts", al);
     char *text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(root);
     if (!text) return PREP_ERR_NOMEM;

@@ -21,6 +21,8 @@ void prep_monitor_result_free(prep_monitor_result *r)
 {
     if (!r) return;
     free(r->rows);
+    for (size_t i = 0; i < r->n_alert_log; i++) free(r->alert_log[i]);
+    free(r->alert_log);
     memset(r, 0, sizeof *r);
 }
 
@@ -417,6 +419,8 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
             prep_diags_add(d, c->out, 0, 0, "io", "cannot append to the evidence log of %s: %s", t->id,
                            prep_err_text(ee));
     }
+    /* alerts before the state is saved: what each channel was told is part of it */
+    mon_alerts_round(c, r, &st, mon_cut_by_seq(&st, act.seq), now, d);
     if ((e = mon_state_save(state_path, &st))) {
         prep_diags_add(d, state_path, 0, 0, "io", "cannot write the monitor's state: %s", prep_err_text(e));
         goto out;

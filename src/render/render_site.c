@@ -422,8 +422,7 @@ static void frame_post(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf
 }
 
 /* ---------------------------------------------------------------- assembling the site */
-static prep_err site_add(prep_site *out, char *path, void *data, size_t len, const char *mt, prep_cache_class k,
-                         int is_page, int fresh)
+static prep_err site_add(prep_site *out, char *path, void *data, size_t len, const char *mt, int is_page, int fresh)
 {
     if (!path) {
         free(data);
@@ -445,7 +444,7 @@ static prep_err site_add(prep_site *out, char *path, void *data, size_t len, con
     f->data = data;
     f->len = len;
     f->media_type = mt;
-    f->cache = k;
+    f->cache = prep_policy_path_class(path, strlen(path)); /* the one policy table decides */
     f->is_page = (uint8_t)is_page;
     f->body_rendered = (uint8_t)fresh;
     f->n_parts = 0;
@@ -453,13 +452,12 @@ static prep_err site_add(prep_site *out, char *path, void *data, size_t len, con
     return PREP_OK;
 }
 
-static prep_err site_add_copy(prep_site *out, const char *path, const void *data, size_t len, const char *mt,
-                              prep_cache_class k)
+static prep_err site_add_copy(prep_site *out, const char *path, const void *data, size_t len, const char *mt)
 {
     void *d = malloc(len ? len : 1);
     if (!d) return PREP_ERR_NOMEM;
     if (len) memcpy(d, data, len);
-    return site_add(out, prep_xstrdup(path), d, len, mt, k, 0, 0);
+    return site_add(out, prep_xstrdup(path), d, len, mt, 0, 0);
 }
 
 static int cmp_file(const void *a, const void *b)
@@ -692,7 +690,7 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
             size_t len;
             char *data = prep_buf_steal(&r.b, &len);
             err = site_add(out, xasprintf("%s%sindex.html", emb ? "embebido/" : "", p->dir), data, len,
-                           "text/html; charset=utf-8", PREP_CACHE_PAGE, 1, fresh);
+                           "text/html; charset=utf-8", 1, fresh);
             if (!err) {
                 prep_site_file *f = &out->v[out->n - 1];
                 f->n_parts = 4;
@@ -710,14 +708,13 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
     {
         size_t jl;
         const char *js = js_text(&jl);
-        if ((err = site_add_copy(out, s->css_path, s->css, s->css_len, "text/css; charset=utf-8",
-                                 PREP_CACHE_IMMUTABLE)) ||
-            (err = site_add_copy(out, s->js_path, js, jl, "text/javascript; charset=utf-8", PREP_CACHE_IMMUTABLE)))
+        if ((err = site_add_copy(out, s->css_path, s->css, s->css_len, "text/css; charset=utf-8")) ||
+            (err = site_add_copy(out, s->js_path, js, jl, "text/javascript; charset=utf-8")))
             goto done;
         for (size_t i = 0; i < n_db; i++) {
             int csv = strstr(dbf[i].name, ".csv") != NULL;
             err = site_add(out, xasprintf("base-de-datos/%s", dbf[i].name), dbf[i].data, dbf[i].len,
-                           csv ? "text/csv; charset=utf-8" : "text/plain; charset=utf-8", PREP_CACHE_DATA, 0, 0);
+                           csv ? "text/csv; charset=utf-8" : "text/plain; charset=utf-8", 0, 0);
             dbf[i].data = NULL;
             if (err) goto done;
         }
@@ -742,7 +739,7 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
         }
         size_t len;
         char *data = prep_buf_steal(&r.b, &len);
-        if ((err = site_add(out, prep_xstrdup("corte.json"), data, len, "application/json", PREP_CACHE_POLL, 0, 0)))
+        if ((err = site_add(out, prep_xstrdup("corte.json"), data, len, "application/json", 0, 0)))
             goto done;
     }
     qsort(out->v, out->n, sizeof *out->v, cmp_file);

@@ -119,28 +119,6 @@ void rb_up(rbuf *r, unsigned depth)
 }
 
 /* ---------------------------------------------------------------- public helpers */
-const char *prep_cache_class_tag(prep_cache_class k)
-{
-    switch (k) {
-    case PREP_CACHE_PAGE: return "page";
-    case PREP_CACHE_IMMUTABLE: return "immutable";
-    case PREP_CACHE_DATA: return "data";
-    case PREP_CACHE_POLL: return "poll";
-    }
-    return "page";
-}
-
-const char *prep_cache_control(prep_cache_class k)
-{
-    switch (k) {
-    case PREP_CACHE_PAGE: return "public, max-age=60, stale-while-revalidate=240";
-    case PREP_CACHE_IMMUTABLE: return "public, max-age=31536000, immutable";
-    case PREP_CACHE_DATA: return "public, max-age=60, stale-while-revalidate=240";
-    case PREP_CACHE_POLL: return "no-cache";
-    }
-    return "no-cache";
-}
-
 void prep_site_init(prep_site *s)
 {
     s->v = NULL;

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "prep/cut.h"
+#include "prep/policy.h"
 #include "prep/serve.h"
 
 static _Atomic int g_stop;
@@ -215,12 +216,18 @@ prep_err prep_serve_run(const prep_serve_config *cfg, prep_diags *d)
     if (!ss) return PREP_ERR_NOMEM;
     ss->cfg = *cfg;
     ss->cfg.site.https = cfg->tls_listen != NULL;
-    char csp[1024];
-    const char *fa = cfg->site.frame_ancestors;
-    snprintf(csp, sizeof csp,
-             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-             "base-uri 'none'; form-action 'none'; frame-ancestors 'self'%s%s",
-             fa && *fa ? " " : "", fa && *fa ? fa : "");
+    /* The server core's own answers (redirects, /health, refusals) carry the same security
+     * fields as the site's files: one policy table (include/prep/policy.h). */
+    prep_policy_security sec;
+    if (prep_policy_security_make(cfg->site.frame_ancestors, ss->cfg.site.https, cfg->site.hsts_max_age, &sec) !=
+        PREP_OK) {
+        prep_diags_add(d, "serve", 0, 0, "usage",
+                       "frame ancestors \"%s\" are not a space-separated list of origins (letters, digits and "
+                       ". : / - * [ ], at most %d bytes)",
+                       cfg->site.frame_ancestors, PREP_POLICY_ORIGINS_MAX);
+        free(ss);
+        return PREP_ERR_USAGE;
+    }
     prep_http_server_config hc;
     prep_http_server_config_init(&hc);
     hc.name = "prep serve";
@@ -237,7 +244,7 @@ prep_err prep_serve_run(const prep_serve_config *cfg, prep_diags *d)
     hc.max_conns = cfg->max_conns;
     hc.idle_timeout_ms = cfg->idle_timeout_ms;
     hc.header_timeout_ms = cfg->header_timeout_ms;
-    hc.csp = csp;
+    hc.csp = sec.csp;
     hc.hsts_max_age = cfg->site.hsts_max_age;
     hc.metrics_prefix = "prep_serve";
     hc.status_out = cfg->status_out;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "prep/cut.h"
+#include "prep/policy.h"
 #include "prep/serve.h"
 
 /* Limits (docs/internals/serve.md, "Limits"). */
@@ -190,10 +191,7 @@ struct prep_serve_version {
     size_t n_parts;
     /* per-version field values */
     char seq_str[24];
-    char csp[2048];
-    size_t csp_len;
-    char hsts[48];
-    size_t hsts_len;
+    prep_policy_security sec; /* CSP (frame ancestors) and HSTS, from the policy table */
     char *h1_common;   /* owned: x-prep-corte and the security fields as HTTP/1.1 lines,
                         * sent after every prebuilt head (prep_http_response.h1_common) */
     size_t h1_common_len;
@@ -238,6 +236,8 @@ prep_err site_build_head(prep_buf *b, int status, const prep_http_field *f, size
 const char *site_reason(int status);
 /* Assembles one file (plain object or parts) from store into dst (size bytes) and checks
  * its size and SHA-256. Returns PREP_OK, or an error with kind/msg filled. */
+/* The archived-body cache of site_respond.c: answers from it, reads into it, bytes held. */
+void site_arch_cache_stats(uint64_t *hits, uint64_t *misses, size_t *bytes);
 prep_err site_assemble(const char *store, const char *sha256, uint64_t size, size_t n_parts,
                        const prep_cut_part *parts, uint8_t *dst, char kind[24], char msg[200]);
 void site_etag_set(site_rep *r, const char *sha256, int k);

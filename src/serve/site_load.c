@@ -47,23 +47,12 @@ void site_blob_unref(site_blob *b)
 void prep_serve_site_opts_init(prep_serve_site_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->hsts_max_age = 31536000;
+    o->hsts_max_age = PREP_POLICY_HSTS_MAX_AGE;
     o->window_open = PREP_TIME_NONE;
     o->window_close = PREP_TIME_NONE;
     o->archive = 1;
+    o->archive_cache_bytes = (size_t)64 << 20;
     o->br_warm = 1;
-}
-
-#define CC_IMMUTABLE "public, max-age=31536000, immutable"
-#define CC_POLL "no-cache"
-#define CC_PAGE "public, max-age=60, stale-while-revalidate=240"
-
-const char *prep_serve_cache_control(const char *path, size_t len)
-{
-    if (len >= 7 && !memcmp(path, "assets/", 7)) return CC_IMMUTABLE;
-    if (len >= 7 && !memcmp(path, "cortes/", 7)) return CC_IMMUTABLE;
-    if (len == 10 && !memcmp(path, "corte.json", 10)) return CC_POLL;
-    return CC_PAGE;
 }
 
 static int compressible_type(const char *t)
@@ -95,10 +84,10 @@ const char *site_reason(int status)
 void site_common_fields(const prep_serve_version *v, const char *seq_str, prep_http_field *f, size_t *n)
 {
     FLD(f, n, "x-prep-corte", seq_str, strlen(seq_str));
-    if (v->hsts_len) FLD(f, n, "strict-transport-security", v->hsts, v->hsts_len);
-    FLDS(f, n, "x-content-type-options", "nosniff");
-    FLDS(f, n, "referrer-policy", "strict-origin-when-cross-origin");
-    FLD(f, n, "content-security-policy", v->csp, v->csp_len);
+    prep_policy_field sec[4];
+    size_t ns = prep_policy_security_fields(&v->sec, sec);
+    for (size_t i = 0; i < ns && *n < PREP_HTTP_MAX_FIELDS; i++)
+        f[(*n)++] = (prep_http_field){sec[i].name, strlen(sec[i].name), sec[i].value, sec[i].value_len};
 }
 
 prep_err site_common_block(prep_serve_version *v)
@@ -573,16 +562,6 @@ void prep_serve_version_get_info(const prep_serve_version *v, prep_serve_version
     out->warm_cpu_seconds = (double)atomic_load(&w->warm_ns) / 1e9;
 }
 
-/* Origins go into a header: printable ASCII without ';' ',' '"' (one directive, one field). */
-static int origins_ok(const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || c >= 0x7f || c == ';' || c == ',' || c == '"' || c == '\t') return 0;
-    }
-    return 1;
-}
-
 static void html_escape(prep_buf *b, const char *s)
 {
     for (; *s; s++) {
@@ -640,7 +619,8 @@ static prep_err version_new(const prep_serve_site_opts *opts, prep_serve_version
     pthread_mutex_init(&v->arch_lock, NULL);
     if (opts) v->opts = *opts;
     else prep_serve_site_opts_init(&v->opts);
-    if (v->opts.frame_ancestors && (!origins_ok(v->opts.frame_ancestors) || strlen(v->opts.frame_ancestors) > 1024)) {
+    /* The security fields of the policy table (include/prep/policy.h); bad origins are refused. */
+    if (prep_policy_security_make(v->opts.frame_ancestors, v->opts.https, v->opts.hsts_max_age, &v->sec) != PREP_OK) {
         version_free(v);
         return PREP_ERR_INVALID;
     }
@@ -652,15 +632,6 @@ static prep_err version_new(const prep_serve_site_opts *opts, prep_serve_version
         version_free(v);
         return PREP_ERR_NOMEM;
     }
-    const char *fa = v->frame_ancestors;
-    while (fa && *fa == ' ') fa++;
-    int n = snprintf(v->csp, sizeof v->csp,
-                     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'%s%s",
-                     fa && *fa ? " " : "", fa && *fa ? fa : "");
-    v->csp_len = (size_t)n;
-    if (v->opts.https && v->opts.hsts_max_age > 0)
-        v->hsts_len = (size_t)snprintf(v->hsts, sizeof v->hsts, "max-age=%lld", (long long)v->opts.hsts_max_age);
     snprintf(v->seq_str, sizeof v->seq_str, "0");
     v->info.instant = PREP_TIME_NONE;
     prep_err e = site_common_block(v);
@@ -692,8 +663,9 @@ static prep_err version_load_one(const char *store, uint64_t seq, const prep_ser
     prep_err e = version_new(opts, &v);
     if (e == PREP_ERR_INVALID) {
         prep_diags_add(d, "site-options", 0, 0, "bad-option",
-                       "frame ancestors \"%s\" are not a space-separated list of origins",
-                       opts && opts->frame_ancestors ? opts->frame_ancestors : "");
+                       "frame ancestors \"%s\" are not a space-separated list of origins (letters, digits and "
+                       ". : / - * [ ], at most %d bytes)",
+                       opts && opts->frame_ancestors ? opts->frame_ancestors : "", PREP_POLICY_ORIGINS_MAX);
         return e;
     }
     if (e != PREP_OK) return e;
@@ -786,7 +758,7 @@ static prep_err version_load_one(const char *store, uint64_t seq, const prep_ser
     if (v->tab && (!v->parts || !fill)) e = PREP_ERR_NOMEM;
     for (size_t i = 0; i < v->n_files && e == PREP_OK; i++) {
         site_file *f = &v->files[i];
-        f->cache_control = prep_serve_cache_control(f->path, strlen(f->path));
+        f->cache_control = prep_policy_cache_control(f->path, strlen(f->path));
         f->compressible = compressible_type(f->media_type);
         const site_file *pf = prev && !prev->empty ? find_prev(prev, f->path) : NULL;
         if (pf) f->prev_hits = atomic_load_explicit(&((site_file *)pf)->hits, memory_order_relaxed);

@@ -13,8 +13,83 @@
 
 #include "site_internal.h"
 
+/* ---------------------------------------------------------------- archived bodies
+ * Archived cuts never change and a file is named by its SHA-256, so a body read, assembled
+ * and checked once is kept: an archived page answered again costs a lookup, not a read,
+ * an assembly and a hash (issue 13 item 4). One process-wide direct-mapped table bounded
+ * in bytes, keyed by the store and the file's SHA-256 (one body for every cut that has
+ * the file); an answer holds a reference, so a body replaced in the table lives until its
+ * last answer ends. A body that does not fit the budget is answered uncached. */
+#define ARCH_SLOTS 4096
+
+typedef struct arch_body {
+    atomic_uint refs;
+    uint64_t key;          /* FNV-1a of the store's path and the SHA-256 */
+    char sha256[65];
+    size_t len;
+    uint8_t data[];
+} arch_body;
+
+static pthread_mutex_t g_arch_mu = PTHREAD_MUTEX_INITIALIZER;
+static arch_body *g_arch[ARCH_SLOTS];
+static size_t g_arch_bytes;
+static _Atomic uint64_t g_arch_hits, g_arch_misses;
+
+static void arch_body_unref(arch_body *b)
+{
+    if (!b) return;
+    unsigned was = atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel);
+    PREP_ASSERT(was >= 1);
+    if (was == 1) free(b);
+}
+
+static uint64_t arch_key(const char *store, const char *sha256)
+{
+    uint64_t h = prep_fnv1a(PREP_FNV1A_INIT, store, strlen(store) + 1);
+    return prep_fnv1a(h, sha256, 64);
+}
+
+/* A reference to the cached body, or NULL. */
+static arch_body *arch_body_get(uint64_t key, const char *sha256)
+{
+    pthread_mutex_lock(&g_arch_mu);
+    arch_body *b = g_arch[key % ARCH_SLOTS];
+    if (b && (b->key != key || memcmp(b->sha256, sha256, 64))) b = NULL;
+    if (b) atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&g_arch_mu);
+    atomic_fetch_add_explicit(b ? &g_arch_hits : &g_arch_misses, 1, memory_order_relaxed);
+    return b;
+}
+
+/* Offers b (checked) to the table, replacing its slot's occupant when the budget allows. */
+static void arch_body_put(arch_body *b, size_t budget)
+{
+    arch_body *old = NULL;
+    pthread_mutex_lock(&g_arch_mu);
+    arch_body **slot = &g_arch[b->key % ARCH_SLOTS];
+    size_t bytes = g_arch_bytes - (*slot ? (*slot)->len : 0) + b->len;
+    if (bytes <= budget) {
+        old = *slot;
+        *slot = b;
+        atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+        g_arch_bytes = bytes;
+    }
+    pthread_mutex_unlock(&g_arch_mu);
+    arch_body_unref(old);
+}
+
+void site_arch_cache_stats(uint64_t *hits, uint64_t *misses, size_t *bytes)
+{
+    *hits = atomic_load(&g_arch_hits);
+    *misses = atomic_load(&g_arch_misses);
+    pthread_mutex_lock(&g_arch_mu);
+    *bytes = g_arch_bytes;
+    pthread_mutex_unlock(&g_arch_mu);
+}
+
 typedef struct site_owned {
-    uint8_t *body;  /* archive body (malloc) */
+    uint8_t *body;  /* an answer's own body (malloc) */
+    arch_body *ab;  /* a reference: the body is this cached archived file */
     site_arch_cut *arch; /* a reference: the body is this archived cut's SHA256SUMS or .sig */
     char *head;     /* built HTTP/1.1 head (malloc) */
     char *loc;      /* Location value (malloc) */
@@ -53,14 +128,15 @@ static const char *error_body(int status)
 }
 
 /* Used when even a small allocation fails: a complete static answer. */
-static const char nomem_head[] = "HTTP/1.1 503 Service Unavailable\r\ncache-control: no-cache\r\n"
+static const char nomem_head[] = "HTTP/1.1 503 Service Unavailable\r\ncache-control: " PREP_POLICY_CC_NO_CACHE "\r\n"
                                  "retry-after: 5\r\ncontent-length: 0\r\n";
 
 static void answer_nomem(prep_http_response *r)
 {
     r->status = 503;
     r->n_fields = 0;
-    r->fields[r->n_fields++] = (prep_http_field){"cache-control", 13, "no-cache", 8};
+    r->fields[r->n_fields++] =
+        (prep_http_field){"cache-control", 13, PREP_POLICY_CC_NO_CACHE, sizeof PREP_POLICY_CC_NO_CACHE - 1};
     r->fields[r->n_fields++] = (prep_http_field){"retry-after", 11, "5", 1};
     r->h1_head = nomem_head;
     r->h1_head_len = sizeof nomem_head - 1;
@@ -99,7 +175,7 @@ static void answer_error(prep_serve_version *v, const prep_http_request *req, pr
     r->n_fields = 0;
     static const char ct[] = "text/html; charset=utf-8";
     ADD(r, "content-type", ct, sizeof ct - 1);
-    ADD(r, "cache-control", "no-cache", 8);
+    ADD(r, "cache-control", PREP_POLICY_CC_NO_CACHE, sizeof PREP_POLICY_CC_NO_CACHE - 1);
     for (size_t i = 0; i < n_extra && r->n_fields < PREP_HTTP_MAX_FIELDS; i++) r->fields[r->n_fields++] = extra[i];
     site_common_fields(v, seq_str, r->fields, &r->n_fields);
     const char *body = error_body(status);
@@ -123,7 +199,7 @@ static void answer_wait(prep_serve_version *v, const prep_http_request *req, pre
     r->n_fields = 0;
     static const char ct[] = "text/html; charset=utf-8";
     ADD(r, "content-type", ct, sizeof ct - 1);
-    ADD(r, "cache-control", "no-cache", 8);
+    ADD(r, "cache-control", PREP_POLICY_CC_NO_CACHE, sizeof PREP_POLICY_CC_NO_CACHE - 1);
     int64_t wait = 60; /* no window known, or open with no cut yet: cuts come every few minutes */
     if (v->opts.window_open != PREP_TIME_NONE && now < v->opts.window_open) wait = v->opts.window_open - now;
     int n = snprintf(r->_scratch, 32, "%lld", (long long)wait);
@@ -444,7 +520,7 @@ static void answer_pruned(prep_serve_version *v, const prep_http_request *req, p
     r->n_fields = 0;
     static const char ct[] = "text/html; charset=utf-8";
     ADD(r, "content-type", ct, sizeof ct - 1);
-    ADD(r, "cache-control", "no-cache", 8);
+    ADD(r, "cache-control", PREP_POLICY_CC_NO_CACHE, sizeof PREP_POLICY_CC_NO_CACHE - 1);
     site_common_fields(v, o->seq, r->fields, &r->n_fields);
     r->body = o->body;
     r->body_len = len;
@@ -517,14 +593,24 @@ static void answer_archive(prep_serve_version *v, const prep_http_request *req, 
      * body */
     int not_modified = af.found == 1 && req->if_none_match.p &&
                        prep_http_if_none_match(req->if_none_match.p, req->if_none_match.len, o->etag, (size_t)n);
-    if (af.found == 1 && !af.inline_src && !not_modified) {
-        o->body = malloc((size_t)af.size + 1);
+    uint64_t akey = af.found == 1 && !af.inline_src ? arch_key(v->store, af.sha256) : 0;
+    size_t budget = v->opts.archive_cache_bytes;
+    if (akey && !not_modified && budget) o->ab = arch_body_get(akey, af.sha256);
+    if (akey && !not_modified && !o->ab) {
+        arch_body *nb = malloc(sizeof *nb + (size_t)af.size + 1);
         char kind[24], msg[200];
-        if (!o->body) {
+        if (!nb) {
             answer_nomem(r);
             return;
         }
-        if (site_assemble(v->store, af.sha256, af.size, af.n_parts, af.parts, o->body, kind, msg) != PREP_OK) {
+        atomic_init(&nb->refs, 1);
+        nb->key = akey;
+        memcpy(nb->sha256, af.sha256, 65);
+        nb->len = (size_t)af.size;
+        o->ab = nb;
+        if (site_assemble(v->store, af.sha256, af.size, af.n_parts, af.parts, nb->data, kind, msg) == PREP_OK) {
+            if (budget) arch_body_put(nb, budget);
+        } else {
             if (prunable && prep_cut_store_pruned(v->store, seq)) { /* the retention ran meanwhile */
                 answer_pruned(v, req, r, seq, rest, have_sig);
                 return;
@@ -542,9 +628,9 @@ static void answer_archive(prep_serve_version *v, const prep_http_request *req, 
     memset(&sf, 0, sizeof sf);
     sf.ctype = o->ctype;
     sf.compressible = 0; /* identity only: no vary */
-    sf.cc = prep_serve_cache_control(key, klen);
+    sf.cc = prep_policy_cache_control(key, klen);
     sf.seq_str = o->seq;
-    sf.body[REP_ID] = shared ? shared : o->body; /* NULL for a 304 (the body is not needed) */
+    sf.body[REP_ID] = shared ? shared : o->ab ? o->ab->data : NULL; /* NULL for a 304 (not needed) */
     sf.len[REP_ID] = af.size;
     sf.etag[REP_ID] = o->etag;
     sf.etag_len[REP_ID] = (size_t)n;
@@ -627,6 +713,7 @@ static void site_response_done(prep_http_response *r)
     site_owned *o = r->_owned;
     if (o) {
         site_arch_cut_unref(o->arch);
+        arch_body_unref(o->ab);
         free(o->body);
         free(o->head);
         free(o->loc);

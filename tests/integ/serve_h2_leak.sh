@@ -16,7 +16,12 @@
 # and (b) keeps version 1 alive. Under an ASan build (-DPREP_SANITIZE=ON) the RSS figures
 # mean nothing (quarantine, shadow memory): the server's exit is checked instead, where
 # LeakSanitizer reports the streams and versions left behind ("Direct leak ...
-# on_begin_headers"). Under a minute.
+# on_begin_headers"). (a) and (b) run with --archive-cache 0: each archive answer its own
+# copy (the path of any file larger than the cache), so that the answers show in the RSS.
+#  c. A second server with the default archived-file cache: the same 16 held streams share
+#     one body (issue 13 item 4: no per-request copy): the RSS grows by less than 16 MiB,
+#     not 16 x 8 MiB, and after the close stays within the cached 8 MiB of the baseline.
+# Under a minute.
 set -euo pipefail
 PREP=$1
 . "$(dirname "$0")/lib/peers.sh"
@@ -39,7 +44,7 @@ echo '<!doctype html><title>dos</title>' >pub2/index.html
 peer_cert cert.pem key.pem
 ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=1 \
   "$PREP" serve --store store --tls-listen 127.0.0.1:0 --tls-cert cert.pem --tls-key key.pem --threads 2 \
-  --poll-ms 100 >out.txt 2>err.txt &
+  --poll-ms 100 --archive-cache 0 >out.txt 2>err.txt &
 SPID=$!
 peer_track "$SPID"
 for _ in $(seq 100); do grep -q "listening on https://" out.txt 2>/dev/null && break; sleep 0.1; done
@@ -82,4 +87,33 @@ rc=0
 peer_stop "$SPID" || rc=$?
 if grep -q "LeakSanitizer" err.txt; then fail "leaks at exit"; fi
 [ $rc = 0 ] || fail "server exit status $rc"
+
+# c. the default cache: one shared body for every held answer of the same archived file.
+ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=1 \
+  "$PREP" serve --store store --tls-listen 127.0.0.1:0 --tls-cert cert.pem --tls-key key.pem --threads 2 \
+  --poll-ms 100 >out2.txt 2>err2.txt &
+SPID2=$!
+peer_track "$SPID2"
+for _ in $(seq 100); do grep -q "listening on https://" out2.txt 2>/dev/null && break; sleep 0.1; done
+HP2=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)/ (h2, http/1.1)$|\1|p' out2.txt)
+[ -n "$HP2" ] || fail "c: no listening line: $(cat out2.txt)"
+S2=https://127.0.0.1:$HP2
+curl -sS --max-time 10 --http2 --cacert cert.pem -o warm.bin "$S2/cortes/1/big.bin" || fail "c: warm-up request"
+cmp -s warm.bin pub/big.bin || fail "c: the archived file's bytes differ"
+sleep 0.3
+base2=$($ATK rss "$SPID2")
+r=$($ATK hold --port "$HP2" --cafile cert.pem --conns 8 --streams 2 --path /cortes/1/big.bin --pid "$SPID2" \
+  --curl "$S2/") || fail "attack c: $r"
+echo "c: baseline $base2 kB (8 MiB file cached), with 16 open streams: $r"
+if [ $ASAN = 0 ]; then
+  peak2=$(sed 's/.*"rss_kb_peak": \([0-9]*\).*/\1/' <<<"$r")
+  [ "$peak2" -lt $((base2 + 16 * 1024)) ] || fail "c: 16 answers of one archived file cost $((peak2 - base2)) kB: copies"
+  after2=$($ATK wait-rss "$SPID2" --max-kb $((base2 * 110 / 100)) --seconds 10) \
+    || fail "c: RSS not back after the close: $base2 -> $peak2 -> $after2 kB"
+  echo "c: one shared body: RSS $base2 -> $peak2 -> $after2 kB"
+fi
+rc=0
+peer_stop "$SPID2" || rc=$?
+if grep -q "LeakSanitizer" err2.txt; then fail "c: leaks at exit"; fi
+[ $rc = 0 ] || fail "c: server exit status $rc"
 echo "prep serve h2 streams closed with their connection: answers and versions freed: ok"

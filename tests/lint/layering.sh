@@ -10,7 +10,7 @@ cd "$ROOT" || exit 2
 # Which part owns each public header.
 owner() {
   case "$1" in
-    tls) echo core ;;
+    tls | policy) echo core ;;
     pull | registry | institute) echo deliver ;;
     *) echo "$1" ;;
   esac

@@ -10,6 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <time.h>
 
 #include "prep/core.h"
 
@@ -281,6 +284,77 @@ static void test_rm_tree(void **st)
     assert_int_not_equal(lstat(root, &sb), 0);
 }
 
+/* The civil-date arithmetic against the C library's gmtime/timegm (an independent
+ * implementation) on every day from 1600 to 2400, and by hand on a few. */
+static void test_civil_dates(void **st)
+{
+    (void)st;
+    assert_int_equal(prep_days_from_civil(1970, 1, 1), 0);
+    assert_int_equal(prep_days_from_civil(2000, 3, 1), 11017);  /* 30 years + 8 leap days + Jan, Feb */
+    assert_int_equal(prep_days_from_civil(2021, 6, 6), 18784);  /* Querétaro's election day */
+    assert_int_equal(prep_days_from_civil(1969, 12, 31), -1);
+    int64_t first = prep_days_from_civil(1600, 1, 1), last = prep_days_from_civil(2400, 12, 31);
+    for (int64_t z = first; z <= last; z++) {
+        time_t t = (time_t)(z * 86400);
+        struct tm tm;
+        assert_non_null(gmtime_r(&t, &tm));
+        int64_t y;
+        int m, d;
+        prep_civil_from_days(z, &y, &m, &d);
+        if (y != tm.tm_year + 1900 || m != tm.tm_mon + 1 || d != tm.tm_mday) fail_msg("day %lld", (long long)z);
+        if (prep_days_from_civil(y, m, d) != z) fail_msg("round trip of day %lld", (long long)z);
+    }
+}
+
+/* The new core file helpers name what failed; the atomic write keeps the mode asked. */
+static void test_file_helpers(void **st)
+{
+    (void)st;
+    char root[] = "/tmp/prep-core-files-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    char p[512];
+    snprintf(p, sizeof p, "%s/secret", root);
+    mode_t old = umask(0);
+    assert_int_equal(prep_write_file_atomic_mode(p, "k v\n", 4, 0600), PREP_OK);
+    umask(old);
+    struct stat sb;
+    assert_int_equal(stat(p, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(prep_append_file(p, "x\n", 2, 1), PREP_OK);
+    char *data = NULL;
+    size_t len = 0;
+    assert_int_equal(prep_read_file(p, 1024, &data, &len), PREP_OK);
+    assert_string_equal(data, "k v\nx\n");
+    free(data);
+    /* a directory that does not exist: the failure names the call and the path */
+    snprintf(p, sizeof p, "%s/no/such/file", root);
+    prep_io_clear();
+    assert_int_equal(prep_append_file(p, "x", 1, 0), PREP_ERR_IO);
+    assert_non_null(strstr(prep_io_last(), "open for appending"));
+    assert_non_null(strstr(prep_io_last(), p));
+    assert_non_null(strstr(prep_err_text(PREP_ERR_IO), strerror(ENOENT)));
+    /* a write to a full device is named ENOSPC (/dev/full) */
+    int fd = open("/dev/full", O_WRONLY);
+    if (fd >= 0) {
+        prep_io_clear();
+        assert_int_equal(prep_write_all(fd, "abc", 3, "/dev/full"), PREP_ERR_IO);
+        assert_non_null(strstr(prep_err_text(PREP_ERR_IO), "ENOSPC"));
+        close(fd);
+    }
+    /* sticky buffer errors */
+    prep_buf b;
+    prep_buf_init(&b, 4);
+    assert_int_equal(prep_buf_puts(&b, "abc"), PREP_OK);
+    assert_int_equal(prep_buf_puts(&b, "de"), PREP_ERR_LIMIT);
+    assert_int_equal(prep_buf_puts(&b, ""), PREP_ERR_LIMIT); /* even an append that would fit */
+    assert_int_equal(prep_buf_err(&b), PREP_ERR_LIMIT);
+    assert_string_equal(b.data, "abc");
+    prep_buf_reset(&b);
+    assert_int_equal(prep_buf_err(&b), PREP_OK);
+    prep_buf_free(&b);
+    assert_int_equal(prep_rm_tree(root), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,7 +362,8 @@ int main(void)
         cmocka_unit_test(test_split),      cmocka_unit_test(test_numbers_and_strings),
         cmocka_unit_test(test_buf_limit),  cmocka_unit_test(test_diags),
         cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_rng),
-        cmocka_unit_test(test_rm_tree),
+        cmocka_unit_test(test_rm_tree),  cmocka_unit_test(test_civil_dates),
+        cmocka_unit_test(test_file_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -656,7 +656,7 @@ static void test_board_files(void **state)
     rows[1].cert_days_left = INT64_MIN;
     rows[1].cert_expires = PREP_TIME_NONE;
     rows[1].x_prep_corte = -1;
-    prep_monitor_result r = {1795887040, 7, rows, 2, 0, 0, 2};
+    prep_monitor_result r = {1795887040, 7, rows, 2, 0, 0, 2, NULL, 0, 0, 0};
     mon_state s;
     memset(&s, 0, sizeof s);
     mon_bstate *b = mon_state_get(&s, "uaq");

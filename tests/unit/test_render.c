@@ -118,7 +118,7 @@ static void test_page_set(void **state)
             int is_css = strstr(f->path, ".css") != NULL;
             snprintf(want, sizeof want, "assets/app.%.12s.%s", h, is_css ? "css" : "js");
             assert_string_equal(f->path, want);
-            assert_int_equal(f->cache, PREP_CACHE_IMMUTABLE);
+            assert_int_equal(f->cache, PREP_POLICY_ASSET);
             css += is_css;
             js += !is_css;
         }
@@ -130,8 +130,8 @@ static void test_page_set(void **state)
     assert_int_equal(expected_pages, 94);
     assert_int_equal(pages, 94);
     assert_int_equal(site.n, 94 + 2 + 5);
-    assert_int_equal(prep_site_find(&site, "corte.json")->cache, PREP_CACHE_POLL);
-    assert_int_equal(prep_site_find(&site, "index.html")->cache, PREP_CACHE_PAGE);
+    assert_int_equal(prep_site_find(&site, "corte.json")->cache, PREP_POLICY_POLL);
+    assert_int_equal(prep_site_find(&site, "index.html")->cache, PREP_POLICY_PAGE);
 }
 
 /* Every link and asset reference of every page resolves to a file of the site. */
@@ -667,7 +667,7 @@ static void test_database_page(void **state)
         snprintf(path, sizeof path, "base-de-datos/%s", files[i]);
         const prep_site_file *f = prep_site_find(&site, path);
         assert_non_null(f);
-        assert_int_equal(f->cache, PREP_CACHE_DATA);
+        assert_int_equal(f->cache, PREP_POLICY_DATA);
         char h[65];
         prep_sha256_hex(f->data, f->len, h);
         tr_commas((long long)f->len, size);

@@ -8,7 +8,9 @@
 #include <stdatomic.h>
 #include <zlib.h>
 
+#include "prep/policy.h"
 #include "prep/serve.h"
+#include "../../src/serve/site_internal.h" /* site_arch_cache_stats */
 
 /* ---------------------------------------------------------------- a small site */
 #define N_FILES 8
@@ -635,9 +637,10 @@ static void test_cache_and_security(void **state)
         assert_string_equal(fld(&r, "x-prep-corte"), strstr(cases[i].path, "cortes/1") ? "1" : "2");
         prep_http_response_done(&r);
     }
-    assert_string_equal(prep_serve_cache_control("corte.json", 10), "no-cache");
-    assert_string_equal(prep_serve_cache_control("assets/x", 8), "public, max-age=31536000, immutable");
-    assert_string_equal(prep_serve_cache_control("LEEME.txt", 9), "public, max-age=60, stale-while-revalidate=240");
+    /* the classes themselves: tests/unit/test_policy.c */
+    assert_string_equal(prep_policy_cache_control("corte.json", 10), "no-cache");
+    assert_string_equal(prep_policy_cache_control("assets/x", 8), "public, max-age=60, stale-while-revalidate=240");
+    assert_string_equal(prep_policy_cache_control("LEEME.txt", 9), "public, max-age=60, stale-while-revalidate=240");
     prep_serve_version_unref(v);
     /* origins that would break the header are refused */
     o.frame_ancestors = "https://a.mx; script-src *";
@@ -745,6 +748,76 @@ static void test_archive(void **state)
     prep_http_response_done(&r);
     prep_serve_version_unref(v);
     free(cut1_index);
+}
+
+
+/* An archived page answered again is answered from the body checked the first time: no
+ * read, no assembly, no hash (issue 13 item 4). The proof: its objects are removed from
+ * the store after the first answer, and the second is still whole; a page not answered
+ * before, whose object is gone, is refused (404) as it always was. */
+static void test_archive_cached(void **state)
+{
+    fx *f = *state;
+    fx_cut(f, PREP_CUT_LIVE, T0);
+    char *cut1_csv = prep_xstrndup(f->data[F_CSV], f->len[F_CSV]);
+    size_t csv_len = f->len[F_CSV];
+    char *cut1_gub = prep_xstrndup(f->data[F_GUB], f->len[F_GUB]);
+    size_t gub_len = f->len[F_GUB];
+    fx_site(f, 2);
+    fx_cut(f, PREP_CUT_LIVE, T0 + 300);
+    prep_serve_site_opts o = opts_https();
+    prep_serve_version *v = load(f, 0, NULL, &o);
+    uint64_t h0, m0, h1, m1;
+    size_t b0, b1;
+    site_arch_cache_stats(&h0, &m0, &b0);
+    prep_http_response r;
+    prep_http_request q = rq(PREP_HTTP_GET, "/cortes/1/gubernatura/index.html");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_len, gub_len);
+    assert_memory_equal(r.body, cut1_gub, gub_len);
+    prep_http_response_done(&r);
+    site_arch_cache_stats(&h1, &m1, &b1);
+    assert_int_equal(m1 - m0, 1);
+    assert_int_equal(h1 - h0, 0);
+    assert_true(b1 >= b0 + gub_len || b1 >= gub_len);
+    /* every part object of cut 1's page goes from the store */
+    char h[65], op[4096];
+    prep_sha256_hex(cut1_gub + f->stamp_len[F_GUB], gub_len - f->stamp_len[F_GUB], h);
+    assert_int_equal(prep_cut_object_path(f->store, h, op, sizeof op), 0);
+    unlink(op);
+    prep_sha256_hex(cut1_gub, f->stamp_len[F_GUB], h);
+    assert_int_equal(prep_cut_object_path(f->store, h, op, sizeof op), 0);
+    unlink(op);
+    for (int k = 0; k < 3; k++) {
+        prep_serve_respond(v, &q, &r);
+        assert_int_equal(r.status, 200);
+        assert_int_equal(r.body_len, gub_len);
+        assert_memory_equal(r.body, cut1_gub, gub_len);
+        prep_http_response_done(&r);
+    }
+    site_arch_cache_stats(&h1, &m1, &b1);
+    assert_int_equal(h1 - h0, 3);
+    /* a range of it, from the same body */
+    q.range = S("bytes=0-14");
+    prep_serve_respond(v, &q, &r);
+    assert_int_equal(r.status, 206);
+    assert_memory_equal(r.body, "<!doctype html>", 15);
+    prep_http_response_done(&r);
+    /* never answered before and its object gone: refused, as without the cache */
+    if (memcmp(cut1_csv, f->data[F_CSV], csv_len < f->len[F_CSV] ? csv_len : f->len[F_CSV]) ||
+        csv_len != f->len[F_CSV]) {
+        prep_sha256_hex(cut1_csv, csv_len, h);
+        assert_int_equal(prep_cut_object_path(f->store, h, op, sizeof op), 0);
+        unlink(op);
+        q = rq(PREP_HTTP_GET, "/cortes/1/base-de-datos/QRO_GUB_2021.csv");
+        prep_serve_respond(v, &q, &r);
+        assert_int_equal(r.status, 404);
+        prep_http_response_done(&r);
+    }
+    prep_serve_version_unref(v);
+    free(cut1_csv);
+    free(cut1_gub);
 }
 
 /* A cut the store's retention pruned (prep_cut_store_gc): its pages answer 410 with a short
@@ -1644,6 +1717,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_errors_and_paths, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_cache_and_security, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_archive, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_archive_cached, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_archive_shared, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_damaged_store, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_window, fx_setup, fx_teardown),
