@@ -195,7 +195,7 @@ void cli_man_text(FILE *f, const char *cmd, const char *oneline, void (*print)(F
     if (!m) return;
     print(m);
     fclose(m);
-    man_head(f, cmd, oneline);
+    man_head(f, cmd, oneline ? oneline : man_oneline ? man_oneline : "");
     fputs(".SH DESCRIPTION\n.nf\n", f);
     roff_put(f, text, len, 1);
     if (len && text[len - 1] != '\n') fputs("\n", f);

@@ -26,7 +26,7 @@ void cli_usage(FILE *f, const char *cmd, const char *synopsis, const char *summa
  * of the next top-level page (main.c's one-line summary; a subcommand's page takes the
  * first sentence of its summary). cli_man_text prints a page whose description is what
  * print writes (a dispatcher's usage text), with SEE ALSO naming subs (subs NULL: a
- * sentence pointing at the prep-CMD-SUBCOMMAND pages). */
+ * sentence pointing at the prep-CMD-SUBCOMMAND pages); oneline NULL: cli_man_describe's. */
 void cli_man_describe(const char *oneline);
 void cli_man_text(FILE *f, const char *cmd, const char *oneline, void (*print)(FILE *), const char *const *subs,
                   size_t nsubs);

@@ -205,7 +205,7 @@ int cmd_sim(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "catalog")) return sim_catalog(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "actas")) return sim_actas(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "--man")) {
-        cli_man_text(stdout, "sim", "simulate an election: a catalogue or a night of actas", sim_usage, NULL, 0);
+        cli_man_text(stdout, "sim", NULL, sim_usage, NULL, 0);
         return CLI_OK;
     }
     FILE *f = (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) ? stdout : stderr;
