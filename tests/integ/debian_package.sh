@@ -38,7 +38,7 @@ installed=0
 cleanup() {
   [ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
   # never leave the package behind, also when a check failed half-way
-  [ $installed = 1 ] && DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq prep >/dev/null 2>&1
+  [ $installed = 1 ] && DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=300 prep >/dev/null 2>&1
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -71,7 +71,7 @@ if grep -qE '^[EW]: ' "$T/lintian.txt"; then bad "lintian reports errors or warn
   ok "lintian: no error, no warning ($(grep -cE '^[IPX]: ' "$T/lintian.txt") info/pedantic tags)"; fi
 
 # ---- install
-if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$deb" >"$T/apt.log" 2>&1; then
+if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "$deb" >"$T/apt.log" 2>&1; then
   installed=1; ok "apt-get install ./$(basename "$deb")"
 else
   tail -20 "$T/apt.log"; bad "apt-get install failed"; exit 1
@@ -209,7 +209,7 @@ else
 fi
 
 # ---- purge: nothing left
-if DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq prep >"$T/purge.log" 2>&1; then
+if DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=300 prep >"$T/purge.log" 2>&1; then
   installed=0; ok "apt-get purge prep"
 else tail -10 "$T/purge.log"; bad "apt-get purge failed"; fi
 left=
