@@ -438,9 +438,9 @@ static int sim_pair(const prep_catalog *c, prep_actas **sets, prep_time t0, prep
 static int sim_cuts(void)
 {
     prep_catalog *c;
-    if (prep_sim_catalog(SIM_SCALE_QRO2021, 1, &c)) return 1;
+    if (prep_sim_catalog(PREP_SIM_SCALE_QRO2021, 1, &c)) return 1;
     prep_actas *sets[3];
-    sim_night_opts o;
+    prep_sim_night_opts o;
     prep_sim_night_defaults(&o);
     if (prep_sim_actas(c, &o, sets)) return 1;
     size_t nbins = (size_t)((c->window_close - c->window_open) / c->cut_interval) + 1;

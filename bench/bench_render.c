@@ -70,7 +70,7 @@ int main(int argc, char **argv)
     else snprintf(geo, sizeof geo, "%s/geo/queretaro-municipios-2021.geojson", sd && *sd ? sd : "../shared/data");
 
     prep_catalog *c;
-    prep_err e = prep_sim_catalog(SIM_SCALE_QRO2021, 1, &c);
+    prep_err e = prep_sim_catalog(PREP_SIM_SCALE_QRO2021, 1, &c);
     if (e) return die("catalogue", e);
     prep_diags d;
     prep_diags_init(&d);
@@ -80,7 +80,7 @@ int main(int argc, char **argv)
     }
     prep_diags_free(&d);
     prep_actas *sets[3];
-    sim_night_opts o;
+    prep_sim_night_opts o;
     prep_sim_night_defaults(&o);
     if ((e = prep_sim_actas(c, &o, sets))) return die("actas", e);
 

@@ -84,9 +84,9 @@ static int cut_site(const char *store, const prep_site *s, prep_time at, const p
 static int make_store(const char *root, const char *store, size_t *bodies_changed)
 {
     prep_catalog *c;
-    if (prep_sim_catalog(SIM_SCALE_QRO2021, 1, &c)) return 1;
+    if (prep_sim_catalog(PREP_SIM_SCALE_QRO2021, 1, &c)) return 1;
     prep_actas *sets[3];
-    sim_night_opts o;
+    prep_sim_night_opts o;
     prep_sim_night_defaults(&o);
     if (prep_sim_actas(c, &o, sets)) return 1;
     size_t nbins = (size_t)((c->window_close - c->window_open) / c->cut_interval) + 1;

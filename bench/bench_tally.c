@@ -125,7 +125,7 @@ static int run(const char *label, const synth_params *p, double full_target_s, d
         peak_n += applied;
     }
     double i1 = cpu_now();
-    size_t dirty_sections = prep_tally_dirty_list(inc, 0, TALLY_SECTION, NULL);
+    size_t dirty_sections = prep_tally_dirty_list(inc, 0, PREP_TALLY_SECTION, NULL);
     /* the same cut as a full recount: a fresh tally over everything up to peak_t */
     prep_tally *re;
     if ((err = prep_tally_new(c, &re)) != PREP_OK)

@@ -90,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             const prep_acta *a = &s->v[i], *b = &t->v[i];
             if (a->status != b->status || a->casilla != b->casilla) abort();
             if (a->total_calculado != b->total_calculado) abort();
-            if (a->casilla == CAT_NONE) continue; /* out of catalogue: kept as read, not re-checked */
+            if (a->casilla == PREP_CAT_NONE) continue; /* out of catalogue: kept as read, not re-checked */
             if (a->no_acta != b->no_acta || strcmp(a->clave_acta, b->clave_acta)) abort();
             if ((stable(a->acopio) && a->acopio != b->acopio) || (stable(a->captura) && a->captura != b->captura) ||
                 (stable(a->verificacion) && a->verificacion != b->verificacion))

@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (r == PREP_OK) {
         if (d.total != 0 || !c->has_map || !c->municipality_shape) abort();
         if (c->map_viewbox[0] || c->map_viewbox[1] || c->map_viewbox[2] != (width ? width : 600) ||
-            c->map_viewbox[3] < 1 || c->map_viewbox[3] > CAT_MAX_MAP_COORD)
+            c->map_viewbox[3] < 1 || c->map_viewbox[3] > PREP_CAT_MAX_MAP_COORD)
             abort();
         uint32_t n = 0;
         for (uint32_t m = 0; m < c->n_municipalities; m++)

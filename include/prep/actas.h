@@ -9,48 +9,48 @@
 
 /* A vote field holds a number >= 0 or one of these (the raw text is kept for
  * publication, the numeric value for sums is 0). */
-#define ACTA_V_ILEGIBLE (-1) /* "ILEGIBLE": written but unreadable in letters and number */
-#define ACTA_V_SIN_DATO (-2) /* "SIN DATO": nothing written */
-#define ACTA_V_NA (-3)       /* "-": the column does not apply in this unit */
-#define ACTA_V_NONE (-4)     /* not captured at all (no acta) */
+#define PREP_ACTA_V_ILEGIBLE (-1) /* "ILEGIBLE": written but unreadable in letters and number */
+#define PREP_ACTA_V_SIN_DATO (-2) /* "SIN DATO": nothing written */
+#define PREP_ACTA_V_NA (-3)       /* "-": the column does not apply in this unit */
+#define PREP_ACTA_V_NONE (-4)     /* not captured at all (no acta) */
 
 /* Why there is no acta (a capture-side fact, carried in OBSERVACIONES). */
-typedef enum acta_no_acta {
-    ACTA_HAS_ACTA = 0,
-    ACTA_NO_ACTA_NOT_DELIVERED = 1, /* paquete no entregado */
-    ACTA_NO_ACTA_NOT_INSTALLED = 2, /* casilla no instalada */
-    ACTA_NO_ACTA_NO_ENVELOPE = 3,   /* paquete entregado sin sobre */
-    ACTA_NO_ACTA_OTHER = 4,         /* any other "sin acta" reason (INE 2021: "Sin AR por
+typedef enum prep_acta_no_acta {
+    PREP_ACTA_HAS_ACTA = 0,
+    PREP_ACTA_NO_ACTA_NOT_DELIVERED = 1, /* paquete no entregado */
+    PREP_ACTA_NO_ACTA_NOT_INSTALLED = 2, /* casilla no instalada */
+    PREP_ACTA_NO_ACTA_NO_ENVELOPE = 3,   /* paquete entregado sin sobre */
+    PREP_ACTA_NO_ACTA_OTHER = 4,         /* any other "sin acta" reason (INE 2021: "Sin AR por
                                      * contingencia en UR"); OBSERVACIONES "SIN ACTA" */
-} acta_no_acta;
+} prep_acta_no_acta;
 
 /* The outcome of the Anexo 13 rules for one acta. */
-typedef enum acta_status {
-    ACTA_COUNTED = 0,              /* contabilizada, every field legible */
-    ACTA_COUNTED_SOME_ILLEGIBLE,   /* contabilizada; some field ILEGIBLE/SIN DATO counts 0 */
-    ACTA_NC_EXCEEDS_LN,            /* total calculated > lista nominal + representatives (specials: ballots + reps) */
-    ACTA_NC_ALL_ILLEGIBLE,         /* no legible vote field at all */
-    ACTA_NC_NO_ACTA,               /* sin acta (reason in acta_no_acta) */
-    ACTA_NC_OUT_OF_CATALOG,        /* identification does not match an expected acta */
-} acta_status;
+typedef enum prep_acta_status {
+    PREP_ACTA_COUNTED = 0,              /* contabilizada, every field legible */
+    PREP_ACTA_COUNTED_SOME_ILLEGIBLE,   /* contabilizada; some field ILEGIBLE/SIN DATO counts 0 */
+    PREP_ACTA_NC_EXCEEDS_LN,            /* total calculated > lista nominal + representatives (specials: ballots + reps) */
+    PREP_ACTA_NC_ALL_ILLEGIBLE,         /* no legible vote field at all */
+    PREP_ACTA_NC_NO_ACTA,               /* sin acta (reason in prep_acta_no_acta) */
+    PREP_ACTA_NC_OUT_OF_CATALOG,        /* identification does not match an expected acta */
+} prep_acta_status;
 
-static inline int prep_acta_status_counted(acta_status s)
+static inline int prep_acta_status_counted(prep_acta_status s)
 {
-    return s == ACTA_COUNTED || s == ACTA_COUNTED_SOME_ILLEGIBLE;
+    return s == PREP_ACTA_COUNTED || s == PREP_ACTA_COUNTED_SOME_ILLEGIBLE;
 }
 /* Counted in PORCENTAJE_ACTAS_INCONSISTENCIAS under the rule profile r (the "ine"
  * profile: counted with some illegible field, all illegible, exceeding the cap;
  * docs/formats/actas.md "Rule profiles"). */
-int prep_acta_status_inconsistent(const prep_rules *r, acta_status s);
+int prep_acta_status_inconsistent(const prep_rules *r, prep_acta_status s);
 /* Counted in ACTAS_NO_CONTABILIZADAS under r (sin acta and fuera de catálogo per the
  * profile; every other not-counted status always). */
-int prep_acta_status_no_counted(const prep_rules *r, acta_status s);
+int prep_acta_status_no_counted(const prep_rules *r, prep_acta_status s);
 /* Stable English tag, e.g. "counted", "exceeds-lista-nominal" (JSON, logs, tests). */
-const char *prep_acta_status_tag(acta_status s);
+const char *prep_acta_status_tag(prep_acta_status s);
 
 /* One captured acta of one election. */
 typedef struct prep_acta {
-    uint32_t casilla;           /* catalogue index; CAT_NONE when out of catalogue */
+    uint32_t casilla;           /* catalogue index; PREP_CAT_NONE when out of catalogue */
     uint32_t line;              /* source line, for traceability and errors */
     char clave_casilla[24];
     char clave_acta[28];
@@ -60,14 +60,14 @@ typedef struct prep_acta {
     char tipo_casilla;          /* as read */
     uint16_t id_casilla, ext_contigua;
     uint8_t urban;
-    /* ballot accounting fields (numbers or ACTA_V_* sentinels) */
+    /* ballot accounting fields (numbers or PREP_ACTA_V_* sentinels) */
     int32_t boletas_sobrantes, personas_votaron, rep_votaron, votos_sacados;
     int32_t total_asentado;     /* TOTAL_VOTOS_ASENTADO as written on the acta, or a sentinel */
     int64_t total_calculado;    /* sum of legible vote fields (computed, never read) */
     uint32_t lista_nominal;     /* of the casilla (catalogue wins when bound) */
     uint32_t representatives;
-    uint8_t no_acta;            /* acta_no_acta */
-    uint8_t status;             /* acta_status, set by prep_acta_classify */
+    uint8_t no_acta;            /* prep_acta_no_acta */
+    uint8_t status;             /* prep_acta_status, set by prep_acta_classify */
     char mecanismo[12];         /* MECANISMOS_TRASLADO: "", "D", "F", "I", or several: "F-I-D" */
     char sha[65];               /* SHA-256 of the acta image, hex, or "" */
     prep_time acopio, captura, verificacion; /* PREP_TIME_NONE when absent */
@@ -142,7 +142,7 @@ prep_actas *prep_actas_new(const prep_catalog *c, uint32_t e);
  * the catalogue (lista nominal, representatives, special casillas' ballots, which
  * columns apply in the unit). Sets a->total_calculado and returns the status
  * (also stored in a->status). */
-acta_status prep_acta_classify(const prep_catalog *c, uint32_t e, prep_acta *a, const int32_t *votes);
+prep_acta_status prep_acta_classify(const prep_catalog *c, uint32_t e, prep_acta *a, const int32_t *votes);
 
 /* Instant at which a capture enters a cut: verificación, else captura, else acopio. */
 prep_time prep_acta_instant(const prep_acta *a);
@@ -184,7 +184,7 @@ const char *prep_actas_header_value(const prep_actas_header *h, int i);
 int prep_acta_supersedes(const prep_acta *newer, const prep_acta *older);
 
 /* Text of one vote value as written in the database: the number, "ILEGIBLE",
- * "SIN DATO", "-" (not applicable) or, for an acta without acta (ACTA_V_NONE), "0" as
+ * "SIN DATO", "-" (not applicable) or, for an acta without acta (PREP_ACTA_V_NONE), "0" as
  * in Quintana Roo 2019. out >= 16 bytes. */
 void prep_acta_vote_text(int32_t v, char out[16]);
 

@@ -10,43 +10,43 @@
 
 #include "prep/core.h"
 
-#define CAT_NONE UINT32_MAX
-#define CAT_MAX_COALITION_PARTIES 8   /* a combination column names at most 8 parties */
+#define PREP_CAT_NONE UINT32_MAX
+#define PREP_CAT_MAX_COALITION_PARTIES 8   /* a combination column names at most 8 parties */
 
 /* Limits of the catalogue file (docs/formats/catalog.md "Limits"); input beyond them is
  * refused with a located diag of kind "too-many" / "line-too-long" / "bad-value". */
-#define CAT_MAX_LINE 65536u           /* bytes per line, without the line end */
-#define CAT_MAX_FILE ((size_t)256 << 20) /* bytes per file (prep_catalog_load) */
-#define CAT_MAX_ID_LEN 32u            /* text ids: [A-Za-z0-9_-], 1..32 bytes */
-#define CAT_MAX_PARTIES 64u           /* parties in the catalogue */
-#define CAT_MAX_GEO 100000u           /* districts; municipalities */
-#define CAT_MAX_GEO_ID 999999u        /* district / municipality ids: 1..999999 */
-#define CAT_MAX_SECTION_ID 9999u      /* section ids: 1..9999 (4 digits in CLAVE_CASILLA) */
-#define CAT_MAX_CASILLAS 2000000u
-#define CAT_MAX_ELECTIONS 64u
-#define CAT_MAX_COALITIONS 1024u
-#define CAT_MAX_CANDIDACIES 2000000u
-#define CAT_MAX_COLUMNS 1024u         /* vote columns per election */
-#define CAT_MAX_INDEP 99u             /* CAND_IND_1..CAND_IND_99 */
+#define PREP_CAT_MAX_LINE 65536u           /* bytes per line, without the line end */
+#define PREP_CAT_MAX_FILE ((size_t)256 << 20) /* bytes per file (prep_catalog_load) */
+#define PREP_CAT_MAX_ID_LEN 32u            /* text ids: [A-Za-z0-9_-], 1..32 bytes */
+#define PREP_CAT_MAX_PARTIES 64u           /* parties in the catalogue */
+#define PREP_CAT_MAX_GEO 100000u           /* districts; municipalities */
+#define PREP_CAT_MAX_GEO_ID 999999u        /* district / municipality ids: 1..999999 */
+#define PREP_CAT_MAX_SECTION_ID 9999u      /* section ids: 1..9999 (4 digits in CLAVE_CASILLA) */
+#define PREP_CAT_MAX_CASILLAS 2000000u
+#define PREP_CAT_MAX_ELECTIONS 64u
+#define PREP_CAT_MAX_COALITIONS 1024u
+#define PREP_CAT_MAX_CANDIDACIES 2000000u
+#define PREP_CAT_MAX_COLUMNS 1024u         /* vote columns per election */
+#define PREP_CAT_MAX_INDEP 99u             /* CAND_IND_1..CAND_IND_99 */
 /* The municipality map ([shapes], map_viewbox; docs/formats/catalog.md "Map"). */
-#define CAT_MAX_PATH 65000u           /* bytes of one municipality's SVG path data (fits a line) */
-#define CAT_MAX_MAP_COORD 100000u     /* map_viewbox values: 0..100000; width, height >= 1 */
-#define CAT_MAX_PATH_DIGITS 7u        /* digits of one path number */
+#define PREP_CAT_MAX_PATH 65000u           /* bytes of one municipality's SVG path data (fits a line) */
+#define PREP_CAT_MAX_MAP_COORD 100000u     /* map_viewbox values: 0..100000; width, height >= 1 */
+#define PREP_CAT_MAX_PATH_DIGITS 7u        /* digits of one path number */
 
-typedef enum cat_scope {
-    CAT_SCOPE_ENTITY = 0,       /* one unit: the whole entity (gubernatura) */
-    CAT_SCOPE_DISTRICT = 1,     /* a unit per local district (diputaciones) */
-    CAT_SCOPE_MUNICIPALITY = 2, /* a unit per municipality (ayuntamientos) */
-} cat_scope;
+typedef enum prep_cat_scope {
+    PREP_CAT_SCOPE_ENTITY = 0,       /* one unit: the whole entity (gubernatura) */
+    PREP_CAT_SCOPE_DISTRICT = 1,     /* a unit per local district (diputaciones) */
+    PREP_CAT_SCOPE_MUNICIPALITY = 2, /* a unit per municipality (ayuntamientos) */
+} prep_cat_scope;
 
 /* How participation counts special casillas (PREP-RULES.md "Checked against the real
  * Quintana Roo file"): their votes stay out while the night runs and, in QROO 2019,
  * enter in the final cut. */
-typedef enum cat_specials_mode {
-    CAT_SPECIALS_EXCLUDE = 0,    /* always TOTAL_VOTOS_S_CS / LN */
-    CAT_SPECIALS_FINAL_ONLY = 1, /* S_CS during the night, C_CS in the final cut */
-    CAT_SPECIALS_INCLUDE = 2,    /* always TOTAL_VOTOS_C_CS / LN */
-} cat_specials_mode;
+typedef enum prep_cat_specials_mode {
+    PREP_CAT_SPECIALS_EXCLUDE = 0,    /* always TOTAL_VOTOS_S_CS / LN */
+    PREP_CAT_SPECIALS_FINAL_ONLY = 1, /* S_CS during the night, C_CS in the final cut */
+    PREP_CAT_SPECIALS_INCLUDE = 2,    /* always TOTAL_VOTOS_C_CS / LN */
+} prep_cat_specials_mode;
 
 /* The counting rules that differ between institutes: a named profile (a preset) with
  * each choice open to override in the catalogue's [rules] section. Presets and the
@@ -64,7 +64,7 @@ typedef struct prep_rules {
     unsigned inconsistent;          /* PREP_INC_* set in PORCENTAJE_ACTAS_INCONSISTENCIAS */
     int no_counted_out_of_catalog;  /* ACTAS_NO_CONTABILIZADAS includes fuera de catálogo */
     int no_counted_no_acta;         /* ... includes sin acta */
-    cat_specials_mode specials;     /* participation: which total over LN */
+    prep_cat_specials_mode specials;     /* participation: which total over LN */
     int cap_representatives;        /* vote cap = lista nominal (+ representatives when 1) */
     uint32_t special_ballots;       /* ballots of a special casilla when nothing says (750) */
     uint32_t entity_id;             /* preset: the institute's entity (0: INE, national) */
@@ -87,36 +87,36 @@ int prep_rules_set(prep_rules *r, const char *key, const char *value, char *msg,
  * out >= 64 bytes. */
 void prep_rules_inconsistent_text(unsigned set, char *out, size_t outsz);
 /* Name of a participation mode: "exclude", "final-only", "include"; NULL if invalid. */
-const char *prep_rules_specials_name(cat_specials_mode m);
+const char *prep_rules_specials_name(prep_cat_specials_mode m);
 
-typedef struct cat_party {
+typedef struct prep_cat_party {
     char *id;       /* column name in actas, e.g. "PAN", "MORENA" (unique) */
     char *name;     /* "Partido Acción Nacional" */
     char *color;    /* "#RRGGBB" for charts */
     uint32_t seniority; /* registration order: breaks ties in the split of combined votes */
-} cat_party;
+} prep_cat_party;
 
-typedef struct cat_district {
+typedef struct prep_cat_district {
     uint32_t id;    /* 1..N */
     char *name;     /* "DISTRITO 03" or its head town */
     char *slug;     /* "distrito-03" */
-} cat_district;
+} prep_cat_district;
 
-typedef struct cat_municipality {
+typedef struct prep_cat_municipality {
     uint32_t id;    /* INEGI municipality number */
     char *name;     /* "Corregidora" */
     char *slug;     /* "corregidora" */
-} cat_municipality;
+} prep_cat_municipality;
 
-typedef struct cat_section {
+typedef struct prep_cat_section {
     uint32_t id;            /* section number */
     uint32_t district;      /* index into districts */
     uint32_t municipality;  /* index into municipalities */
     uint32_t first_casilla; /* casillas of a section are contiguous: [first, first+n) */
     uint32_t n_casillas;
-} cat_section;
+} prep_cat_section;
 
-typedef struct cat_casilla {
+typedef struct prep_cat_casilla {
     uint32_t section;       /* index into sections */
     char type;              /* 'B' básica, 'C' contigua, 'E' extraordinaria, 'S' especial, 'M' mesa (abroad/early) */
     uint8_t urban;          /* UBICACION_CASILLA: 1 urbana, 2 no urbana */
@@ -126,66 +126,66 @@ typedef struct cat_casilla {
     uint32_t representatives; /* REPRESENTANTES_PP_CI, preloaded */
     uint32_t ballots;       /* special casillas: ballots approved (their cap); 0 otherwise */
     char key[24];           /* CLAVE_CASILLA, e.g. "220412B0100" (entity 2, section 4, type, number 2, ext 2) */
-} cat_casilla;
+} prep_cat_casilla;
 
 /* One vote column of an election's actas, in file order. */
-typedef enum cat_col_kind {
-    CAT_COL_PARTY = 0,  /* one party */
-    CAT_COL_COMBO = 1,  /* a combination of 2+ parties of one coalition ("C_PAN_PRD" / "PAN_PRD") */
-    CAT_COL_INDEP = 2,  /* CAND_IND_n: the unit's n-th independent candidacy */
-    CAT_COL_NOREG = 3,  /* NO_REGISTRADOS */
-    CAT_COL_NULOS = 4,  /* NULOS */
-} cat_col_kind;
+typedef enum prep_cat_col_kind {
+    PREP_CAT_COL_PARTY = 0,  /* one party */
+    PREP_CAT_COL_COMBO = 1,  /* a combination of 2+ parties of one coalition ("C_PAN_PRD" / "PAN_PRD") */
+    PREP_CAT_COL_INDEP = 2,  /* CAND_IND_n: the unit's n-th independent candidacy */
+    PREP_CAT_COL_NOREG = 3,  /* NO_REGISTRADOS */
+    PREP_CAT_COL_NULOS = 4,  /* NULOS */
+} prep_cat_col_kind;
 
-typedef struct cat_column {
+typedef struct prep_cat_column {
     char *name;             /* header name as written in the actas file */
-    cat_col_kind kind;
-    uint32_t n_parties;     /* PARTY: 1; COMBO: 2..CAT_MAX_COALITION_PARTIES; else 0 */
-    uint32_t parties[CAT_MAX_COALITION_PARTIES]; /* indices into parties, catalogue order */
+    prep_cat_col_kind kind;
+    uint32_t n_parties;     /* PARTY: 1; COMBO: 2..PREP_CAT_MAX_COALITION_PARTIES; else 0 */
+    uint32_t parties[PREP_CAT_MAX_COALITION_PARTIES]; /* indices into parties, catalogue order */
     uint32_t indep_no;      /* INDEP: n of CAND_IND_n */
-} cat_column;
+} prep_cat_column;
 
-typedef struct cat_coalition {
+typedef struct prep_cat_coalition {
     char *id;               /* short id used in the catalogue, e.g. "JHHQ" */
     char *name;             /* "Juntos Haremos Historia en Querétaro" */
     uint32_t election;      /* index into elections */
     uint32_t n_parties;
-    uint32_t parties[CAT_MAX_COALITION_PARTIES];
-} cat_coalition;
+    uint32_t parties[PREP_CAT_MAX_COALITION_PARTIES];
+} prep_cat_coalition;
 
 /* A contender on the ballot of one unit of one election: a party alone, a coalition or
  * an independent. Votes by candidacy = its party columns + every combination column
  * whose parties are all in it (PREP-RULES.md "Coalitions"). */
-typedef enum cat_cand_kind { CAT_CAND_PARTY = 0, CAT_CAND_COALITION = 1, CAT_CAND_INDEP = 2 } cat_cand_kind;
+typedef enum prep_cat_cand_kind { PREP_CAT_CAND_PARTY = 0, PREP_CAT_CAND_COALITION = 1, PREP_CAT_CAND_INDEP = 2 } prep_cat_cand_kind;
 
-typedef struct cat_candidacy {
+typedef struct prep_cat_candidacy {
     uint32_t election;      /* index into elections */
     uint32_t unit;          /* index of the unit: 0 for entity scope; district or municipality index */
-    cat_cand_kind kind;
+    prep_cat_cand_kind kind;
     uint32_t ref;           /* PARTY: party index; COALITION: coalition index; INDEP: column index */
     char *name;             /* the candidate's (or slate head's) name */
     uint32_t n_cols;        /* the election's columns that add to this candidacy */
     uint32_t *cols;         /* owned; indices into the election's columns */
-} cat_candidacy;
+} prep_cat_candidacy;
 
-typedef struct cat_election {
+typedef struct prep_cat_election {
     char *id;               /* "gub", "ayu", "dip": used in file names and the catalogue */
     char *name;             /* "GUBERNATURA" as in the CSV header block */
     char *title;            /* "Gubernatura" for pages */
     char *slug;             /* "gubernatura" URL path */
-    cat_scope scope;
+    prep_cat_scope scope;
     uint32_t acta_type;     /* TIPO_ACTA printed on the acta; part of CLAVE_ACTA */
     uint32_t n_cols;
-    cat_column *cols;       /* owned; vote columns in file order */
+    prep_cat_column *cols;       /* owned; vote columns in file order */
     uint32_t n_units;       /* 1, n_districts or n_municipalities */
     /* per unit: which columns apply there ("-" in the file where they do not) */
     uint8_t *col_applies;   /* owned; n_units * n_cols, row-major by unit */
     /* per unit: its candidacies, [cand_first[u], cand_first[u+1]) into candidacies */
     uint32_t *cand_first;   /* owned; n_units + 1 */
     uint32_t *cand_index;   /* owned; candidacy indices sorted by unit */
-} cat_election;
+} prep_cat_election;
 
-typedef struct cat_labels {
+typedef struct prep_cat_labels {
     /* OBSERVACIONES wording differs per institute: catalogue data (PREP-RULES.md). */
     char *some_illegible;       /* counted, some field illegible or blank: "ALGUN DATO ILEGIBLE O SIN DATO" */
     char *all_illegible;        /* not counted: "TODOS ILEGIBLES O SIN DATO" */
@@ -194,7 +194,7 @@ typedef struct cat_labels {
     char *no_acta_not_installed;/* "SIN ACTA POR CASILLA NO INSTALADA" */
     char *no_acta_no_envelope;  /* "SIN ACTA POR PAQUETE ENTREGADO SIN SOBRE" */
     char *out_of_catalog;       /* "FUERA DE CATALOGO" */
-} cat_labels;
+} prep_cat_labels;
 
 typedef struct prep_catalog {
     /* [process] */
@@ -212,16 +212,16 @@ typedef struct prep_catalog {
     char csv_sep;           /* separator we write: '|' */
     prep_rules rules;       /* [rules]: counting rules that differ between institutes */
     uint32_t pct_decimals;  /* 4 */
-    cat_labels labels;
+    prep_cat_labels labels;
 
-    uint32_t n_parties;       cat_party *parties;
-    uint32_t n_districts;     cat_district *districts;
-    uint32_t n_municipalities; cat_municipality *municipalities;
-    uint32_t n_sections;      cat_section *sections;     /* sorted by id */
-    uint32_t n_casillas;      cat_casilla *casillas;     /* sorted by section, then key */
-    uint32_t n_elections;     cat_election *elections;
-    uint32_t n_coalitions;    cat_coalition *coalitions;
-    uint32_t n_candidacies;   cat_candidacy *candidacies;
+    uint32_t n_parties;       prep_cat_party *parties;
+    uint32_t n_districts;     prep_cat_district *districts;
+    uint32_t n_municipalities; prep_cat_municipality *municipalities;
+    uint32_t n_sections;      prep_cat_section *sections;     /* sorted by id */
+    uint32_t n_casillas;      prep_cat_casilla *casillas;     /* sorted by section, then key */
+    uint32_t n_elections;     prep_cat_election *elections;
+    uint32_t n_coalitions;    prep_cat_coalition *coalitions;
+    uint32_t n_candidacies;   prep_cat_candidacy *candidacies;
 
     /* The municipality map, optional: map_viewbox in [process] and the [shapes] table
      * come together. has_map = 0: no map, municipality_shape NULL, map_viewbox zeros. */
@@ -265,7 +265,7 @@ prep_err prep_catalog_write_shapes(const prep_catalog *c, prep_buf *out);
 
 /* Checks SVG path data against the [shapes] grammar (docs/formats/catalog.md "Map") and,
  * when viewbox is non-NULL, that every point it reaches lies inside that viewBox.
- * Returns 0 if fine; else 1 (syntax), 2 (a point outside) or 3 (longer than CAT_MAX_PATH),
+ * Returns 0 if fine; else 1 (syntax), 2 (a point outside) or 3 (longer than PREP_CAT_MAX_PATH),
  * with *err_off (may be NULL) the byte offset of the offending character and msg (may be
  * NULL) a short English reason. */
 int prep_catalog_path_check(const char *path, const uint32_t viewbox[4], size_t *err_off, char *msg,
@@ -276,7 +276,7 @@ int prep_catalog_path_check(const char *path, const uint32_t viewbox[4], size_t 
  * municipality of c by the property id_property (NULL: "CVE_MUN"; a JSON integer or a
  * string of digits, "012" = 12); the coordinates (longitude, latitude in degrees) are
  * projected equirectangularly with longitude scaled by the cosine of the middle latitude
- * of the box, y down, fitted to `width` units (0: 600; 16..CAT_MAX_MAP_COORD) with the
+ * of the box, y down, fitted to `width` units (0: 600; 16..PREP_CAT_MAX_MAP_COORD) with the
  * height that keeps the aspect, simplified (Douglas-Peucker on the borders shared between
  * municipalities, each border simplified once so neighbours still meet) with `tolerance`
  * in map units (< 0: 1.0; 0: no simplification) and rounded to integers; rings that
@@ -291,21 +291,21 @@ prep_err prep_catalog_shapes_from_geojson(const char *path, const char *id_prope
 prep_err prep_catalog_shapes_from_geojson_mem(const char *name, const char *data, size_t len,
                                               const char *id_property, uint32_t width, double tolerance,
                                               prep_catalog *c, prep_diags *diags);
-#define CAT_GEO_DEFAULT_WIDTH 600u
-#define CAT_GEO_DEFAULT_TOLERANCE 1.0
-#define CAT_GEO_MAX_FILE ((size_t)32 << 20) /* bytes of a GeoJSON file */
-#define CAT_GEO_MAX_POINTS 2000000u       /* positions in all the features together */
+#define PREP_CAT_GEO_DEFAULT_WIDTH 600u
+#define PREP_CAT_GEO_DEFAULT_TOLERANCE 1.0
+#define PREP_CAT_GEO_MAX_FILE ((size_t)32 << 20) /* bytes of a GeoJSON file */
+#define PREP_CAT_GEO_MAX_POINTS 2000000u       /* positions in all the features together */
 
-/* Lookups (O(1) average). Return CAT_NONE when absent. */
+/* Lookups (O(1) average). Return PREP_CAT_NONE when absent. */
 uint32_t prep_catalog_find_casilla(const prep_catalog *c, const char *clave_casilla);
 uint32_t prep_catalog_find_section(const prep_catalog *c, uint32_t section_id);
 uint32_t prep_catalog_find_district(const prep_catalog *c, uint32_t district_id);
 uint32_t prep_catalog_find_municipality(const prep_catalog *c, uint32_t municipality_id);
 uint32_t prep_catalog_find_party(const prep_catalog *c, const char *id);
 uint32_t prep_catalog_find_election(const prep_catalog *c, const char *id);
-/* Column index in election e by header name (exact match), or CAT_NONE. */
+/* Column index in election e by header name (exact match), or PREP_CAT_NONE. */
 uint32_t prep_catalog_find_column(const prep_catalog *c, uint32_t e, const char *name);
-/* Coalition index by its catalogue id within election e, or CAT_NONE. */
+/* Coalition index by its catalogue id within election e, or PREP_CAT_NONE. */
 uint32_t prep_catalog_find_coalition(const prep_catalog *c, uint32_t e, const char *id);
 
 /* The unit (index) of election e that casilla belongs to. */
@@ -315,7 +315,7 @@ const char *prep_catalog_unit_name(const prep_catalog *c, uint32_t e, uint32_t u
 /* Whether column col applies in unit u of election e. */
 static inline int prep_catalog_col_applies(const prep_catalog *c, uint32_t e, uint32_t u, uint32_t col)
 {
-    const cat_election *el = &c->elections[e];
+    const prep_cat_election *el = &c->elections[e];
     return el->col_applies[(size_t)u * el->n_cols + col] != 0;
 }
 /* Formats CLAVE_CASILLA for the given parts into out (>= 24 bytes). */

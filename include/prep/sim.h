@@ -6,25 +6,25 @@
 
 #include "prep/actas.h"
 
-typedef enum sim_scale { SIM_SCALE_QRO2021 = 0, SIM_SCALE_NATIONAL = 1, SIM_SCALE_TINY = 2 } sim_scale;
+typedef enum prep_sim_scale { PREP_SIM_SCALE_QRO2021 = 0, PREP_SIM_SCALE_NATIONAL = 1, PREP_SIM_SCALE_TINY = 2 } prep_sim_scale;
 
 /* Builds a catalogue in memory. TINY is a few sections, for fast tests. Owned. */
-prep_err prep_sim_catalog(sim_scale scale, uint64_t seed, prep_catalog **out);
+prep_err prep_sim_catalog(prep_sim_scale scale, uint64_t seed, prep_catalog **out);
 /* The same catalogue as TEXT in the documented format (docs/formats/catalog.md),
  * appended to out (borrowed; the caller owns and frees the buffer). prep_sim_catalog is
  * prep_catalog_parse of exactly this text. Same (scale, seed), same bytes. */
-prep_err prep_sim_catalog_text(sim_scale scale, uint64_t seed, prep_buf *out);
-/* prep_sim_catalog_text plus the municipality map: for SIM_SCALE_QRO2021, reads the
+prep_err prep_sim_catalog_text(prep_sim_scale scale, uint64_t seed, prep_buf *out);
+/* prep_sim_catalog_text plus the municipality map: for PREP_SIM_SCALE_QRO2021, reads the
  * INEGI GeoJSON at geojson_path (borrowed; the Querétaro file of shared/data/geo) and adds
  * map_viewbox and the [shapes] table (prep_catalog_shapes_from_geojson with CVE_MUN, the
  * default width and tolerance); everything else is byte for byte the text of
  * prep_sim_catalog_text. geojson_path NULL: exactly prep_sim_catalog_text. Another scale
  * with a path: PREP_ERR_USAGE. The GeoJSON's problems go to diags (borrowed; NULL: to the
  * log) and come back as its error; nothing is appended then. */
-prep_err prep_sim_catalog_text_geo(sim_scale scale, uint64_t seed, const char *geojson_path, prep_buf *out,
+prep_err prep_sim_catalog_text_geo(prep_sim_scale scale, uint64_t seed, const char *geojson_path, prep_buf *out,
                                    prep_diags *diags);
 
-typedef struct sim_night_opts {
+typedef struct prep_sim_night_opts {
     uint64_t seed;
     double corrections;     /* share of actas captured twice (a correction later): 0.01 */
     double some_illegible;  /* share counted with some ILEGIBLE/SIN DATO field: ~0.2 */
@@ -33,12 +33,12 @@ typedef struct sim_night_opts {
     double no_acta;         /* ~0.03, split among the three reasons */
     double out_of_catalog;  /* ~0.001 */
     double never_arrive;    /* share never captured by the window's close: ~0.01 */
-} sim_night_opts;
+} prep_sim_night_opts;
 
-void prep_sim_night_defaults(sim_night_opts *o);
+void prep_sim_night_defaults(prep_sim_night_opts *o);
 
 /* One capture set per election of c (out[e], owned), times from the window's open:
  * first actas ~20:30, half by ~midnight, a long tail to the next evening. */
-prep_err prep_sim_actas(const prep_catalog *c, const sim_night_opts *o, prep_actas **out);
+prep_err prep_sim_actas(const prep_catalog *c, const prep_sim_night_opts *o, prep_actas **out);
 
 #endif

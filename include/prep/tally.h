@@ -8,17 +8,17 @@
 
 #include "prep/actas.h"
 
-typedef enum tally_level {
-    TALLY_ENTITY = 0,
-    TALLY_DISTRICT = 1,
-    TALLY_MUNICIPALITY = 2,
-    TALLY_SECTION = 3,
-    TALLY_CASILLA = 4,
-    TALLY_N_LEVELS = 5,
-} tally_level;
+typedef enum prep_tally_level {
+    PREP_TALLY_ENTITY = 0,
+    PREP_TALLY_DISTRICT = 1,
+    PREP_TALLY_MUNICIPALITY = 2,
+    PREP_TALLY_SECTION = 3,
+    PREP_TALLY_CASILLA = 4,
+    PREP_TALLY_N_LEVELS = 5,
+} prep_tally_level;
 
 /* Aggregate of one unit at one level of one election. Only counted actas add votes. */
-typedef struct tally_agg {
+typedef struct prep_tally_agg {
     int64_t *votes;         /* n_cols of the election: sum over counted actas of each column */
     int64_t *party_votes;   /* n_parties: votes by party, combinations split (PREP-RULES.md) */
     int64_t votos_c_cs;     /* total votes of counted actas, special casillas included */
@@ -26,8 +26,8 @@ typedef struct tally_agg {
     int64_t lista_nominal;  /* LN of counted actas */
     int64_t lista_nominal_expected; /* LN of every expected acta (for pages) */
     uint32_t esperadas, capturadas, contabilizadas, no_contabilizadas, inconsistentes;
-    uint32_t by_status[6];  /* captured actas per acta_status */
-} tally_agg;
+    uint32_t by_status[6];  /* captured actas per prep_acta_status */
+} prep_tally_agg;
 
 typedef struct prep_tally prep_tally; /* opaque */
 
@@ -52,10 +52,10 @@ void prep_tally_cursor_free(prep_tally_cursor *cur);
 prep_err prep_tally_apply_until(prep_tally *t, const prep_actas *s, prep_tally_cursor *cur,
                                 prep_time until, size_t *applied);
 
-/* Aggregate of unit idx at a level (TALLY_CASILLA: idx is the casilla index). Borrowed. */
-const tally_agg *prep_tally_get(const prep_tally *t, uint32_t e, tally_level lvl, uint32_t idx);
+/* Aggregate of unit idx at a level (PREP_TALLY_CASILLA: idx is the casilla index). Borrowed. */
+const prep_tally_agg *prep_tally_get(const prep_tally *t, uint32_t e, prep_tally_level lvl, uint32_t idx);
 /* Number of units at a level. */
-uint32_t prep_tally_level_size(const prep_tally *t, tally_level lvl);
+uint32_t prep_tally_level_size(const prep_tally *t, prep_tally_level lvl);
 
 /* The current capture of a casilla's acta in election e, or NULL if none yet. Borrowed;
  * votes via *votes. */
@@ -68,14 +68,14 @@ const prep_acta *prep_tally_out_of_catalog(const prep_tally *t, uint32_t e, size
  * aggregate `agg` (which must be the unit itself or a level inside it). out[i] is for
  * the unit's i-th candidacy (catalog's cand_index order). Returns the count. */
 uint32_t prep_tally_candidacy_votes(const prep_tally *t, uint32_t e, uint32_t unit,
-                                    const tally_agg *agg, int64_t *out, uint32_t max);
+                                    const prep_tally_agg *agg, int64_t *out, uint32_t max);
 
 /* The 13 header-block figures of election e at the entity level; `final_cut` as given. */
 void prep_tally_summary(const prep_tally *t, uint32_t e, int final_cut, prep_summary *out);
 
 /* Change tracking for incremental rendering: every aggregate touched since the last
  * clear is marked. */
-int prep_tally_dirty(const prep_tally *t, uint32_t e, tally_level lvl, uint32_t idx);
+int prep_tally_dirty(const prep_tally *t, uint32_t e, prep_tally_level lvl, uint32_t idx);
 void prep_tally_clear_dirty(prep_tally *t);
 
 /* The official database CSV of election e at cut instant `cut`: header block, columns,
@@ -95,13 +95,13 @@ const prep_catalog *prep_tally_catalog(const prep_tally *t);
 /* Indices of the aggregates of a level marked since the last clear, in first-mark
  * order, so a renderer visits only what changed. *idx is borrowed, valid until the
  * next apply or clear. Returns the count. */
-size_t prep_tally_dirty_list(const prep_tally *t, uint32_t e, tally_level lvl, const uint32_t **idx);
+size_t prep_tally_dirty_list(const prep_tally *t, uint32_t e, prep_tally_level lvl, const uint32_t **idx);
 
 /* Votes by party of any vote vector of election e (n_cols values >= 0, e.g. an
  * aggregate's votes): each combination's votes split equally among its parties, the
  * remainder one vote each to the combination's parties with the most votes of their
  * own in that vector, ties to the more senior party (docs/internals/tally.md).
- * tally_agg.party_votes applies this per casilla and sums; this function applies it to
+ * prep_tally_agg.party_votes applies this per casilla and sums; this function applies it to
  * a unit's sums, as LGIPE art. 311.1.c does for the district sum in the cómputo.
  * party_out: c->n_parties values. */
 void prep_tally_split_votes(const prep_tally *t, uint32_t e, const int64_t *votes, int64_t *party_out);

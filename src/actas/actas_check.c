@@ -98,7 +98,7 @@ static int reason_of(const char *obs_norm)
 
 static int party_token(const char *s, size_t n)
 {
-    if (!n || n > CAT_MAX_ID_LEN || s[0] < 'A' || s[0] > 'Z') return 0;
+    if (!n || n > PREP_CAT_MAX_ID_LEN || s[0] < 'A' || s[0] > 'Z') return 0;
     for (size_t i = 0; i < n; i++)
         if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9'))) return 0;
     return 1;
@@ -109,7 +109,7 @@ static int party_token(const char *s, size_t n)
  * independent (CAND_IND...), 4 for no registrados / nulos; 0 otherwise. */
 static int vote_shape(const actas_layout *lay, const int *party, const char *nm)
 {
-    cat_col_kind k;
+    prep_cat_col_kind k;
     if (actas_special_col(nm, &k)) return 4;
     if (!strncmp(nm, "CAND_IND", 8) && nm[8]) return 3;
     if ((!strncmp(nm, "C_", 2) && nm[2]) || (!strncmp(nm, "CC_", 3) && nm[3])) return 2;
@@ -315,7 +315,7 @@ static int read_row(cctx *x, char **f, size_t nf, long line, crow *r)
             r->legible++;
             zero += v == 0;
             any = 1;
-        } else if (v == ACTA_V_ILEGIBLE || (v == ACTA_V_SIN_DATO && f[i][0])) {
+        } else if (v == PREP_ACTA_V_ILEGIBLE || (v == PREP_ACTA_V_SIN_DATO && f[i][0])) {
             r->blank++;
             any = 1;
         }
@@ -404,7 +404,7 @@ static void compute(const cctx *x, const prep_rules *ru, int use_calc, figs *g, 
     }
     if (ru->no_counted_out_of_catalog) nc += out;
     int fin = forced_final || cap == esp;
-    int with_specials = ru->specials == CAT_SPECIALS_INCLUDE || (ru->specials == CAT_SPECIALS_FINAL_ONLY && fin);
+    int with_specials = ru->specials == PREP_CAT_SPECIALS_INCLUDE || (ru->specials == PREP_CAT_SPECIALS_FINAL_ONLY && fin);
     int64_t v[13] = {esp, reg, out, cap, pct4(cap, esp), cont, pct4(cont, esp), pct4(inc, esp), nc, ln, ccs, scs,
                      pct4(with_specials ? ccs : scs, ln)};
     memcpy(g->v, v, sizeof v);
@@ -645,9 +645,9 @@ static void infer(const cctx *x, prep_filecheck_report *rep, int use_calc)
         }
     }
     if (stated_num(rep, 12, &s) && s != g.v[12]) {
-        for (int m = CAT_SPECIALS_EXCLUDE; m <= CAT_SPECIALS_INCLUDE; m++) {
+        for (int m = PREP_CAT_SPECIALS_EXCLUDE; m <= PREP_CAT_SPECIALS_INCLUDE; m++) {
             prep_rules t = *ru;
-            t.specials = (cat_specials_mode)m;
+            t.specials = (prep_cat_specials_mode)m;
             figs h;
             compute(x, &t, use_calc, &h, NULL);
             if (h.v[12] == s) {
@@ -670,22 +670,22 @@ static void audit(const cctx *x, prep_filecheck_report *rep)
     for (size_t i = 0; i < x->n; i++) {
         const crow *r = &x->rows[i];
         if (!r->arrived || r->out || (r->flag != FL_0 && r->flag != FL_1 && r->flag != FL_2)) continue;
-        acta_status st;
+        prep_acta_status st;
         int64_t cap = (r->special ? (int64_t)ru->special_ballots : r->ln) + (ru->cap_representatives ? r->reps : 0);
-        if (r->reason == RS_NOACTA) st = ACTA_NC_NO_ACTA;
-        else if (!r->legible) st = ACTA_NC_ALL_ILLEGIBLE;
-        else if (r->vsum > cap && !(r->abroad && !r->ln)) st = ACTA_NC_EXCEEDS_LN; /* abroad: no LN in the file */
-        else if (r->blank) st = ACTA_COUNTED_SOME_ILLEGIBLE;
-        else st = ACTA_COUNTED;
+        if (r->reason == RS_NOACTA) st = PREP_ACTA_NC_NO_ACTA;
+        else if (!r->legible) st = PREP_ACTA_NC_ALL_ILLEGIBLE;
+        else if (r->vsum > cap && !(r->abroad && !r->ln)) st = PREP_ACTA_NC_EXCEEDS_LN; /* abroad: no LN in the file */
+        else if (r->blank) st = PREP_ACTA_COUNTED_SOME_ILLEGIBLE;
+        else st = PREP_ACTA_COUNTED;
         const char *tag = prep_acta_status_tag(st);
         int counted = prep_acta_status_counted(st);
         if (r->flag == FL_1 && !counted) {
-            if (st == ACTA_NC_EXCEEDS_LN)
+            if (st == PREP_ACTA_NC_EXCEEDS_LN)
                 add_row(&rep->audit, &rep->n_audit, r, "counted-over-cap", tag,
                         "counted although its %lld votes exceed the cap of %lld (%s %lld + representatives %lld)",
                         (long long)r->vsum, (long long)cap, r->special ? "special ballots" : "lista nominal",
                         (long long)(r->special ? ru->special_ballots : r->ln), (long long)r->reps);
-            else if (st == ACTA_NC_ALL_ILLEGIBLE)
+            else if (st == PREP_ACTA_NC_ALL_ILLEGIBLE)
                 add_row(&rep->audit, &rep->n_audit, r, "counted-all-illegible", tag,
                         "counted although no vote field is legible");
             else
@@ -700,11 +700,11 @@ static void audit(const cctx *x, prep_filecheck_report *rep)
                     "not counted although %u vote field(s) are legible and its %lld votes are within the cap of "
                     "%lld",
                     r->legible, (long long)r->vsum, (long long)cap);
-        } else if (r->flag == FL_1 && st == ACTA_COUNTED_SOME_ILLEGIBLE && r->reason == RS_NONE) {
+        } else if (r->flag == FL_1 && st == PREP_ACTA_COUNTED_SOME_ILLEGIBLE && r->reason == RS_NONE) {
             add_row(&rep->audit, &rep->n_audit, r, "illegible-not-noted", tag,
                     "counted with %u vote field(s) ILEGIBLE or SIN DATO, but OBSERVACIONES does not say so",
                     r->blank);
-        } else if (r->flag != FL_1 && !counted && st == ACTA_NC_EXCEEDS_LN && r->reason == RS_ALL) {
+        } else if (r->flag != FL_1 && !counted && st == PREP_ACTA_NC_EXCEEDS_LN && r->reason == RS_ALL) {
             add_row(&rep->audit, &rep->n_audit, r, "reason-differs", tag,
                     "flagged all illegible, but its legible fields add up to %lld, over the cap of %lld",
                     (long long)r->vsum, (long long)cap);

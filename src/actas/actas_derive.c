@@ -55,7 +55,7 @@ static void title_case(char *s)
 static int valid_id(const char *s)
 {
     size_t n = strlen(s);
-    if (!n || n > CAT_MAX_ID_LEN) return 0;
+    if (!n || n > PREP_CAT_MAX_ID_LEN) return 0;
     for (; *s; s++)
         if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' ||
               *s == '-'))
@@ -100,9 +100,9 @@ static const char *party_color(const char *id, uint32_t i)
 typedef struct dcol {
     const char *name;  /* borrowed from the layout */
     int field;         /* file field */
-    cat_col_kind kind;
+    prep_cat_col_kind kind;
     uint32_t np;       /* COMBO: its parties (indices into the party list) */
-    uint32_t parties[CAT_MAX_COALITION_PARTIES];
+    uint32_t parties[PREP_CAT_MAX_COALITION_PARTIES];
     uint32_t indep;
     int prefixed;      /* COMBO written with "C_" */
     int atomic;        /* 1 party, 0 combination, -1 not decided yet */
@@ -116,12 +116,12 @@ typedef struct dctx {
     int role_field[AR_COUNT];
     dcol col[D_MAXV];
     uint32_t ncol;
-    uint32_t party_col[CAT_MAX_PARTIES]; /* party i -> index into col */
+    uint32_t party_col[PREP_CAT_MAX_PARTIES]; /* party i -> index into col */
     uint32_t nparty;
     /* coalitions: maximal combinations */
     uint32_t ncoal;
-    uint32_t coal_np[CAT_MAX_PARTIES];
-    uint32_t coal_p[CAT_MAX_PARTIES][CAT_MAX_COALITION_PARTIES];
+    uint32_t coal_np[PREP_CAT_MAX_PARTIES];
+    uint32_t coal_p[PREP_CAT_MAX_PARTIES][PREP_CAT_MAX_COALITION_PARTIES];
 } dctx;
 
 static void derr(dctx *x, long line, long col, const char *kind, const char *fmt, ...)
@@ -139,7 +139,7 @@ static void derr(dctx *x, long line, long col, const char *kind, const char *fmt
  * Fills parts (indices into x->col) and returns their count, else 0. */
 static uint32_t segment(const dctx *x, const char *s, uint32_t *parts, uint32_t depth)
 {
-    if (depth >= CAT_MAX_COALITION_PARTIES) return 0;
+    if (depth >= PREP_CAT_MAX_COALITION_PARTIES) return 0;
     for (uint32_t k = 0; k < x->ncol; k++) {
         if (x->col[k].atomic != 1) continue;
         const char *n = x->col[k].name;
@@ -157,19 +157,19 @@ static uint32_t segment(const dctx *x, const char *s, uint32_t *parts, uint32_t 
     return 0;
 }
 
-/* Party index of a column index (CAT_NONE if not a party). */
+/* Party index of a column index (PREP_CAT_NONE if not a party). */
 static uint32_t party_of_col(const dctx *x, uint32_t k)
 {
     for (uint32_t i = 0; i < x->nparty; i++)
         if (x->party_col[i] == k) return i;
-    return CAT_NONE;
+    return PREP_CAT_NONE;
 }
 
 /* Combination parties of a spelled name ("C_PAN_PRD", "PAN-PRD"): count, else 0.
  * *prefixed (if not NULL) tells whether the name carried "C_". */
 static uint32_t combo_parties(const dctx *x, const char *name, uint32_t *pp, int *prefixed)
 {
-    uint32_t parts[CAT_MAX_COALITION_PARTIES];
+    uint32_t parts[PREP_CAT_MAX_COALITION_PARTIES];
     const char *s = name;
     uint32_t n = segment(x, s, parts, 0);
     if (prefixed) *prefixed = 0;
@@ -219,8 +219,8 @@ static int classify_columns(dctx *x)
         memset(c, 0, sizeof *c);
         c->name = nm;
         c->field = (int)i;
-        c->kind = CAT_COL_PARTY;
-        if ((c->indep = actas_indep_no(nm)) != 0) c->kind = CAT_COL_INDEP;
+        c->kind = PREP_CAT_COL_PARTY;
+        if ((c->indep = actas_indep_no(nm)) != 0) c->kind = PREP_CAT_COL_INDEP;
         else (void)actas_special_col(nm, &c->kind);
     }
     if (x->role_field[AR_CLAVE_CASILLA] < 0) {
@@ -229,31 +229,31 @@ static int classify_columns(dctx *x)
     }
     /* Combinations: names made of two or more party names. Decided shortest first, so
      * the parts of a name are always decided before it (a part is strictly shorter). */
-    for (uint32_t k = 0; k < x->ncol; k++) x->col[k].atomic = x->col[k].kind == CAT_COL_PARTY ? -1 : 0;
+    for (uint32_t k = 0; k < x->ncol; k++) x->col[k].atomic = x->col[k].kind == PREP_CAT_COL_PARTY ? -1 : 0;
     for (;;) {
-        uint32_t best = CAT_NONE;
+        uint32_t best = PREP_CAT_NONE;
         for (uint32_t k = 0; k < x->ncol; k++)
-            if (x->col[k].atomic == -1 && (best == CAT_NONE || strlen(x->col[k].name) < strlen(x->col[best].name)))
+            if (x->col[k].atomic == -1 && (best == PREP_CAT_NONE || strlen(x->col[k].name) < strlen(x->col[best].name)))
                 best = k;
-        if (best == CAT_NONE) break;
+        if (best == PREP_CAT_NONE) break;
         dcol *c = &x->col[best];
-        uint32_t parts[CAT_MAX_COALITION_PARTIES];
+        uint32_t parts[PREP_CAT_MAX_COALITION_PARTIES];
         uint32_t n = segment(x, c->name, parts, 0);
         if (!n && !strncmp(c->name, "C_", 2) && (n = segment(x, c->name + 2, parts, 0))) c->prefixed = 1;
         c->atomic = n ? 0 : 1;
-        if (n) c->kind = CAT_COL_COMBO;
+        if (n) c->kind = PREP_CAT_COL_COMBO;
     }
     for (uint32_t k = 0; k < x->ncol; k++) {
-        if (x->col[k].kind != CAT_COL_PARTY) continue;
+        if (x->col[k].kind != PREP_CAT_COL_PARTY) continue;
         if (!valid_id(x->col[k].name)) {
             derr(x, x->lay.header_line, x->col[k].field + 1, "bad-value",
                  "column %s is not usable as a party id ([A-Za-z0-9_-], 1..%u bytes)", x->col[k].name,
-                 (unsigned)CAT_MAX_ID_LEN);
+                 (unsigned)PREP_CAT_MAX_ID_LEN);
             return -1;
         }
-        if (x->nparty == CAT_MAX_PARTIES) {
+        if (x->nparty == PREP_CAT_MAX_PARTIES) {
             derr(x, x->lay.header_line, x->col[k].field + 1, "too-many-parties", "more than %u parties",
-                 (unsigned)CAT_MAX_PARTIES);
+                 (unsigned)PREP_CAT_MAX_PARTIES);
             return -1;
         }
         x->party_col[x->nparty++] = k;
@@ -261,7 +261,7 @@ static int classify_columns(dctx *x)
     /* the parties of each combination, as indices into the party list */
     for (uint32_t k = 0; k < x->ncol; k++) {
         dcol *c = &x->col[k];
-        if (c->kind != CAT_COL_COMBO) continue;
+        if (c->kind != PREP_CAT_COL_COMBO) continue;
         c->np = combo_parties(x, c->name, c->parties, NULL);
         if (c->np < 2) {
             derr(x, x->lay.header_line, c->field + 1, "bad-combination", "combination column %s names a party twice",
@@ -272,15 +272,15 @@ static int classify_columns(dctx *x)
     /* coalitions: combinations not inside a larger one, in file order */
     for (uint32_t k = 0; k < x->ncol; k++) {
         const dcol *c = &x->col[k];
-        if (c->kind != CAT_COL_COMBO) continue;
+        if (c->kind != PREP_CAT_COL_COMBO) continue;
         int inside = 0;
         for (uint32_t j = 0; j < x->ncol && !inside; j++)
-            inside = j != k && x->col[j].kind == CAT_COL_COMBO && x->col[j].np > c->np &&
+            inside = j != k && x->col[j].kind == PREP_CAT_COL_COMBO && x->col[j].np > c->np &&
                      subset(c->parties, c->np, x->col[j].parties, x->col[j].np);
         for (uint32_t q = 0; q < x->ncoal && !inside; q++)
             inside = subset(c->parties, c->np, x->coal_p[q], x->coal_np[q]) && c->np == x->coal_np[q];
         if (inside) continue;
-        if (x->ncoal == CAT_MAX_PARTIES) return -1;
+        if (x->ncoal == PREP_CAT_MAX_PARTIES) return -1;
         x->coal_np[x->ncoal] = c->np;
         memcpy(x->coal_p[x->ncoal], c->parties, c->np * sizeof *c->parties);
         x->ncoal++;
@@ -307,12 +307,12 @@ typedef struct dunit {
     uint32_t val[D_MAXV], dash[D_MAXV]; /* rows with a value / with "-" per vote column */
     /* candidacies (from the CSV) */
     int from_csv;
-    uint8_t coal_runs[CAT_MAX_PARTIES];
-    char *coal_name[CAT_MAX_PARTIES];   /* owned */
-    uint8_t party_runs[CAT_MAX_PARTIES];
-    char *party_name[CAT_MAX_PARTIES];  /* owned */
-    uint8_t ind_runs[CAT_MAX_INDEP + 1];
-    char *ind_name[CAT_MAX_INDEP + 1];  /* owned */
+    uint8_t coal_runs[PREP_CAT_MAX_PARTIES];
+    char *coal_name[PREP_CAT_MAX_PARTIES];   /* owned */
+    uint8_t party_runs[PREP_CAT_MAX_PARTIES];
+    char *party_name[PREP_CAT_MAX_PARTIES];  /* owned */
+    uint8_t ind_runs[PREP_CAT_MAX_INDEP + 1];
+    char *ind_name[PREP_CAT_MAX_INDEP + 1];  /* owned */
     uint32_t reps;                      /* 2 x contenders on its ballot */
 } dunit;
 
@@ -344,11 +344,11 @@ static void dset_free(dset *s)
     free(s->sec_mun);
     for (size_t i = 0; i < s->nunit; i++) {
         dunit *u = &s->unit[i];
-        for (size_t k = 0; k < CAT_MAX_PARTIES; k++) {
+        for (size_t k = 0; k < PREP_CAT_MAX_PARTIES; k++) {
             free(u->coal_name[k]);
             free(u->party_name[k]);
         }
-        for (size_t k = 0; k <= CAT_MAX_INDEP; k++) free(u->ind_name[k]);
+        for (size_t k = 0; k <= PREP_CAT_MAX_INDEP; k++) free(u->ind_name[k]);
     }
     free(s->unit);
     for (int i = 0; i < 7; i++) free(s->label[i]);
@@ -388,7 +388,7 @@ static void geo_put(dgeo **v, size_t *n, size_t *cap, uint32_t id, const char *n
     (*n)++;
 }
 
-/* Label slots, in cat_labels order. */
+/* Label slots, in prep_cat_labels order. */
 enum { L_SOME, L_ALL, L_EXCEEDS, L_NOTDELIV, L_NOTINST, L_NOENV, L_OUT };
 
 static void note_label(dset *s, const char *obs)
@@ -397,21 +397,21 @@ static void note_label(dset *s, const char *obs)
     actas_norm(obs, n, sizeof n);
     if (!n[0]) return;
     int slot = -1;
-    acta_no_acta na = actas_no_acta_from_obs(NULL, obs);
+    prep_acta_no_acta na = actas_no_acta_from_obs(NULL, obs);
     if (strstr(n, "CATALOGO")) slot = L_OUT;
-    else if (na == ACTA_NO_ACTA_NOT_DELIVERED) slot = L_NOTDELIV;
-    else if (na == ACTA_NO_ACTA_NOT_INSTALLED) slot = L_NOTINST;
-    else if (na == ACTA_NO_ACTA_NO_ENVELOPE) slot = L_NOENV;
-    else if (na != ACTA_HAS_ACTA) slot = -1;
+    else if (na == PREP_ACTA_NO_ACTA_NOT_DELIVERED) slot = L_NOTDELIV;
+    else if (na == PREP_ACTA_NO_ACTA_NOT_INSTALLED) slot = L_NOTINST;
+    else if (na == PREP_ACTA_NO_ACTA_NO_ENVELOPE) slot = L_NOENV;
+    else if (na != PREP_ACTA_HAS_ACTA) slot = -1;
     else if (strstr(n, "EXCEDE") && !strstr(n, "TODOS")) slot = L_EXCEEDS;
     else if (strstr(n, "TODOS") && !strstr(n, "EXCEDE")) slot = L_ALL;
     else if ((strstr(n, "ILEGIBLE") || strstr(n, "SIN DATO")) && !strstr(n, "EXCEDE")) slot = L_SOME;
     if (slot >= 0 && !s->label[slot]) s->label[slot] = cat_text(obs, "-");
 }
 
-static uint32_t scope_unit_id(cat_scope scope, uint32_t dis, uint32_t mun)
+static uint32_t scope_unit_id(prep_cat_scope scope, uint32_t dis, uint32_t mun)
 {
-    return scope == CAT_SCOPE_DISTRICT ? dis : scope == CAT_SCOPE_MUNICIPALITY ? mun : 0;
+    return scope == PREP_CAT_SCOPE_DISTRICT ? dis : scope == PREP_CAT_SCOPE_MUNICIPALITY ? mun : 0;
 }
 
 static int fnum(dctx *x, char **f, actas_role r, uint32_t *out, uint32_t max, long line)
@@ -434,14 +434,14 @@ static const char *ftext(dctx *x, char **f, actas_role r)
     return i >= 0 ? f[i] : "";
 }
 
-static int read_rows(dctx *x, actas_lines *it, cat_scope scope, dset *s)
+static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
 {
     char **f = prep_xmalloc(PREP_ACTAS_MAX_FIELDS * sizeof *f);
     char *line;
     size_t len;
     long no;
-    s->sec_dis = prep_xcalloc(CAT_MAX_SECTION_ID + 1, sizeof *s->sec_dis);
-    s->sec_mun = prep_xcalloc(CAT_MAX_SECTION_ID + 1, sizeof *s->sec_mun);
+    s->sec_dis = prep_xcalloc(PREP_CAT_MAX_SECTION_ID + 1, sizeof *s->sec_dis);
+    s->sec_mun = prep_xcalloc(PREP_CAT_MAX_SECTION_ID + 1, sizeof *s->sec_mun);
     s->tmin = s->tmax = PREP_TIME_NONE;
     const char *tz = "UTC"; /* only for the window; refined by the caller */
     while (actas_next_line(it, &line, &len, &no)) {
@@ -472,10 +472,10 @@ static int read_rows(dctx *x, actas_lines *it, cat_scope scope, dset *s)
         /* rows outside the institute's own catalogue are not expected actas */
         if (actas_is_blank(key) || strstr(obs, "CATALOGO")) continue;
         uint32_t ent, sec, num, ext, urb = 0, dis, mun, ln, reps, tipo = 0;
-        if (fnum(x, f, AR_ID_ENTIDAD, &ent, 99, no) || fnum(x, f, AR_SECCION, &sec, CAT_MAX_SECTION_ID, no) ||
+        if (fnum(x, f, AR_ID_ENTIDAD, &ent, 99, no) || fnum(x, f, AR_SECCION, &sec, PREP_CAT_MAX_SECTION_ID, no) ||
             fnum(x, f, AR_ID_CASILLA, &num, 9999999, no) || fnum(x, f, AR_EXT_CONTIGUA, &ext, 99, no) ||
-            fnum(x, f, AR_ID_DISTRITO, &dis, CAT_MAX_GEO_ID, no) ||
-            fnum(x, f, AR_ID_MUNICIPIO, &mun, CAT_MAX_GEO_ID, no) ||
+            fnum(x, f, AR_ID_DISTRITO, &dis, PREP_CAT_MAX_GEO_ID, no) ||
+            fnum(x, f, AR_ID_MUNICIPIO, &mun, PREP_CAT_MAX_GEO_ID, no) ||
             fnum(x, f, AR_LISTA_NOMINAL, &ln, 100000000, no) || fnum(x, f, AR_REPRESENTANTES, &reps, 100000, no))
             continue;
         /* the key (EE SSSS T NN XX) names the casilla; ID_CASILLA may be an internal
@@ -554,9 +554,9 @@ static int read_rows(dctx *x, actas_lines *it, cat_scope scope, dset *s)
             int32_t v;
             const char *t = f[x->col[k].field];
             if (actas_parse_vote(t, &v) != 0) continue;
-            if (v == ACTA_V_NA) u->dash[k]++;
+            if (v == PREP_ACTA_V_NA) u->dash[k]++;
             else u->val[k]++;
-            if (x->col[k].kind == CAT_COL_INDEP && x->col[k].indep > s->max_indep) s->max_indep = x->col[k].indep;
+            if (x->col[k].kind == PREP_CAT_COL_INDEP && x->col[k].indep > s->max_indep) s->max_indep = x->col[k].indep;
         }
         /* timestamps, for a publication window that holds them all */
         static const actas_role tr[] = {AR_ACOPIO, AR_CAPTURA, AR_VERIFICACION};
@@ -595,15 +595,15 @@ static int cmp_cas(const void *a, const void *b)
 
 /* ---------------------------------------------------------------- candidaturas CSV */
 
-/* Coalition (index) whose parties contain the combination's, else CAT_NONE. */
+/* Coalition (index) whose parties contain the combination's, else PREP_CAT_NONE. */
 static uint32_t coalition_of(const dctx *x, const uint32_t *pp, uint32_t np)
 {
     for (uint32_t q = 0; q < x->ncoal; q++)
         if (subset(pp, np, x->coal_p[q], x->coal_np[q])) return q;
-    return CAT_NONE;
+    return PREP_CAT_NONE;
 }
 
-static int read_candidaturas(dctx *x, const char *path, uint32_t ent, cat_scope scope, dset *s)
+static int read_candidaturas(dctx *x, const char *path, uint32_t ent, prep_cat_scope scope, dset *s)
 {
     char *data = NULL, *text = NULL;
     size_t len = 0, tlen = 0;
@@ -657,7 +657,7 @@ static int read_candidaturas(dctx *x, const char *path, uint32_t ent, cat_scope 
                          !strcmp(nm, "CANDIDATO") || !strcmp(nm, "NOMBRE_CANDIDATO"))
                     ci_name = (int)i;
             }
-            if (ci_who < 0 || (scope != CAT_SCOPE_ENTITY && ci_unit < 0)) {
+            if (ci_who < 0 || (scope != PREP_CAT_SCOPE_ENTITY && ci_unit < 0)) {
                 derr(x, no, 0, "missing-column", "candidaturas header needs PARTIDO_CI and the unit (district or "
                                                  "municipality) column");
                 rc = -1;
@@ -674,7 +674,7 @@ static int read_candidaturas(dctx *x, const char *path, uint32_t ent, cat_scope 
         uint32_t e = 0, uid = 0;
         if (ci_ent >= 0 && (prep_parse_u32(f[ci_ent], &e) || (e != ent && e != 0))) continue; /* another entity */
         char cb[64];
-        if (scope != CAT_SCOPE_ENTITY && prep_parse_u32(f[ci_unit], &uid)) {
+        if (scope != PREP_CAT_SCOPE_ENTITY && prep_parse_u32(f[ci_unit], &uid)) {
             derr(x, no, ci_unit + 1, "bad-number", "unit '%s' is not a number", actas_clip(f[ci_unit], cb));
             continue;
         }
@@ -685,15 +685,15 @@ static int read_candidaturas(dctx *x, const char *path, uint32_t ent, cat_scope 
         actas_norm(f[ci_who], who, sizeof who);
         const char *cand = ci_name >= 0 ? f[ci_name] : who;
         uint32_t ind = actas_indep_no(who);
-        uint32_t pp[CAT_MAX_COALITION_PARTIES];
+        uint32_t pp[PREP_CAT_MAX_COALITION_PARTIES];
         uint32_t np;
         if (ind) {
-            if (ind > CAT_MAX_INDEP) continue;
+            if (ind > PREP_CAT_MAX_INDEP) continue;
             u->ind_runs[ind] = 1;
             if (!u->ind_name[ind]) u->ind_name[ind] = cat_text(cand, who);
         } else if ((np = combo_parties(x, who, pp, NULL)) >= 2) {
             uint32_t q = coalition_of(x, pp, np);
-            if (q == CAT_NONE) {
+            if (q == PREP_CAT_NONE) {
                 derr(x, no, ci_who + 1, "unknown-contender", "combination %s is in no coalition of the results file",
                      who);
                 continue;
@@ -701,10 +701,10 @@ static int read_candidaturas(dctx *x, const char *path, uint32_t ent, cat_scope 
             u->coal_runs[q] = 1;
             if (!u->coal_name[q]) u->coal_name[q] = cat_text(cand, who);
         } else {
-            uint32_t p = CAT_NONE;
-            for (uint32_t i = 0; i < x->nparty && p == CAT_NONE; i++)
+            uint32_t p = PREP_CAT_NONE;
+            for (uint32_t i = 0; i < x->nparty && p == PREP_CAT_NONE; i++)
                 if (!strcmp(x->col[x->party_col[i]].name, who)) p = i;
-            if (p == CAT_NONE) {
+            if (p == PREP_CAT_NONE) {
                 derr(x, no, ci_who + 1, "unknown-contender", "contender %s is no column of the results file", who);
                 continue;
             }
@@ -731,25 +731,25 @@ static int col_applies_in(const dunit *u, uint32_t k)
  * ballot (for the representatives). */
 static uint32_t unit_candidacies(const dctx *x, const dunit *u, uint8_t *coal, uint8_t *party, uint8_t *ind)
 {
-    memset(coal, 0, CAT_MAX_PARTIES);
-    memset(party, 0, CAT_MAX_PARTIES);
-    memset(ind, 0, CAT_MAX_INDEP + 1);
+    memset(coal, 0, PREP_CAT_MAX_PARTIES);
+    memset(party, 0, PREP_CAT_MAX_PARTIES);
+    memset(ind, 0, PREP_CAT_MAX_INDEP + 1);
     if (u->from_csv) {
-        memcpy(coal, u->coal_runs, CAT_MAX_PARTIES);
+        memcpy(coal, u->coal_runs, PREP_CAT_MAX_PARTIES);
         for (uint32_t p = 0; p < x->nparty; p++) party[p] = u->party_runs[p];
-        memcpy(ind, u->ind_runs, CAT_MAX_INDEP + 1);
+        memcpy(ind, u->ind_runs, PREP_CAT_MAX_INDEP + 1);
     } else {
         for (uint32_t q = 0; q < x->ncoal; q++)
             for (uint32_t k = 0; k < x->ncol && !coal[q]; k++)
-                coal[q] = x->col[k].kind == CAT_COL_COMBO && col_applies_in(u, k) &&
+                coal[q] = x->col[k].kind == PREP_CAT_COL_COMBO && col_applies_in(u, k) &&
                           subset(x->col[k].parties, x->col[k].np, x->coal_p[q], x->coal_np[q]);
         for (uint32_t p = 0; p < x->nparty; p++) party[p] = (uint8_t)col_applies_in(u, x->party_col[p]);
         for (uint32_t k = 0; k < x->ncol; k++)
-            if (x->col[k].kind == CAT_COL_INDEP && x->col[k].indep <= CAT_MAX_INDEP && col_applies_in(u, k))
+            if (x->col[k].kind == PREP_CAT_COL_INDEP && x->col[k].indep <= PREP_CAT_MAX_INDEP && col_applies_in(u, k))
                 ind[x->col[k].indep] = 1;
     }
     /* a party of a running coalition runs through it */
-    uint8_t on_ballot[CAT_MAX_PARTIES] = {0};
+    uint8_t on_ballot[PREP_CAT_MAX_PARTIES] = {0};
     for (uint32_t q = 0; q < x->ncoal; q++)
         if (coal[q])
             for (uint32_t i = 0; i < x->coal_np[q]; i++) {
@@ -758,7 +758,7 @@ static uint32_t unit_candidacies(const dctx *x, const dunit *u, uint8_t *coal, u
             }
     uint32_t n = 0;
     for (uint32_t p = 0; p < x->nparty; p++) n += on_ballot[p] || party[p];
-    for (uint32_t k = 1; k <= CAT_MAX_INDEP; k++) n += ind[k];
+    for (uint32_t k = 1; k <= PREP_CAT_MAX_INDEP; k++) n += ind[k];
     return n;
 }
 
@@ -806,22 +806,22 @@ static const char *base_name(const char *p)
 /* The election a results file is of, from its header's name (else from its columns):
  * *scope and *eid (the catalogue's election id). 0, or -1 with a diag when the file lacks
  * the column its scope needs. */
-static int derive_election(dctx *x, const char *en, cat_scope *scope, const char **eid)
+static int derive_election(dctx *x, const char *en, prep_cat_scope *scope, const char **eid)
 {
-    *scope = CAT_SCOPE_ENTITY;
+    *scope = PREP_CAT_SCOPE_ENTITY;
     *eid = "eleccion";
-    if (strstr(en, "DIPUTA")) *scope = CAT_SCOPE_DISTRICT, *eid = "dip";
-    else if (strstr(en, "AYUNTAMIENTO") || strstr(en, "MUNICIP")) *scope = CAT_SCOPE_MUNICIPALITY, *eid = "ayu";
+    if (strstr(en, "DIPUTA")) *scope = PREP_CAT_SCOPE_DISTRICT, *eid = "dip";
+    else if (strstr(en, "AYUNTAMIENTO") || strstr(en, "MUNICIP")) *scope = PREP_CAT_SCOPE_MUNICIPALITY, *eid = "ayu";
     else if (strstr(en, "GUBERNATURA") || strstr(en, "GOBERNADOR")) *eid = "gub";
     else if (strstr(en, "SENAD")) *eid = "sen";
     else if (strstr(en, "PRESIDENCIA")) *eid = "pres";
-    else if (x->role_field[AR_ID_MUNICIPIO] >= 0 && x->role_field[AR_ID_DISTRITO] < 0) *scope = CAT_SCOPE_MUNICIPALITY;
-    else if (x->role_field[AR_ID_DISTRITO] >= 0) *scope = CAT_SCOPE_DISTRICT;
-    if (*scope == CAT_SCOPE_DISTRICT && x->role_field[AR_ID_DISTRITO] < 0) {
+    else if (x->role_field[AR_ID_MUNICIPIO] >= 0 && x->role_field[AR_ID_DISTRITO] < 0) *scope = PREP_CAT_SCOPE_MUNICIPALITY;
+    else if (x->role_field[AR_ID_DISTRITO] >= 0) *scope = PREP_CAT_SCOPE_DISTRICT;
+    if (*scope == PREP_CAT_SCOPE_DISTRICT && x->role_field[AR_ID_DISTRITO] < 0) {
         derr(x, x->lay.header_line, 0, "missing-column", "a district election without a district column");
         return -1;
     }
-    if (*scope == CAT_SCOPE_MUNICIPALITY && x->role_field[AR_ID_MUNICIPIO] < 0) {
+    if (*scope == PREP_CAT_SCOPE_MUNICIPALITY && x->role_field[AR_ID_MUNICIPIO] < 0) {
         derr(x, x->lay.header_line, 0, "missing-column", "a municipal election without a municipality column");
         return -1;
     }
@@ -830,7 +830,7 @@ static int derive_election(dctx *x, const char *en, cat_scope *scope, const char
 
 /* After read_rows: one entity (into *ent), one casilla per key (a later capture of the
  * same acta repeats it), the candidacies of cand_csv when given. 0, or -1 with diags. */
-static int derive_units(dctx *x, dset *s, const char *cand_csv, cat_scope scope, uint32_t *ent)
+static int derive_units(dctx *x, dset *s, const char *cand_csv, prep_cat_scope scope, uint32_t *ent)
 {
     if (!s->ncas) {
         derr(x, 0, 0, "no-casillas", "no row of an expected acta");
@@ -870,7 +870,7 @@ static int derive_units(dctx *x, dset *s, const char *cand_csv, cat_scope scope,
 typedef struct dmeta {
     const char *path, *cand_csv; /* the files it comes from */
     const char *ename, *eid;     /* the election's name as written, its id */
-    cat_scope scope;
+    prep_cat_scope scope;
     uint32_t ent;                /* the entity */
     const char *tz;
     char window_open[40], window_close[40];
@@ -918,7 +918,7 @@ static void coal_id(const dctx *x, uint32_t q, char *id, size_t cap)
         size_t l = strlen(id);
         snprintf(id + l, cap - l, "%s%s", k ? "_" : "", x->col[x->party_col[x->coal_p[q][k]]].name);
     }
-    if (strlen(id) > CAT_MAX_ID_LEN) snprintf(id, cap, "COAL%u", q + 1);
+    if (strlen(id) > PREP_CAT_MAX_ID_LEN) snprintf(id, cap, "COAL%u", q + 1);
 }
 
 /* [process], [labels], [parties], the geography and [casillas]. */
@@ -937,12 +937,12 @@ static void emit_process_and_geography(dctx *x, dset *s, const dmeta *m, prep_bu
          m->window_open, m->window_close);
     free(t2);
     int prefixed = 0, ind_first = 0;
-    uint32_t first_combo = CAT_NONE, first_ind = CAT_NONE;
+    uint32_t first_combo = PREP_CAT_NONE, first_ind = PREP_CAT_NONE;
     for (uint32_t k = 0; k < x->ncol; k++) {
-        if (x->col[k].kind == CAT_COL_COMBO && first_combo == CAT_NONE) first_combo = k, prefixed = x->col[k].prefixed;
-        if (x->col[k].kind == CAT_COL_INDEP && first_ind == CAT_NONE) first_ind = k;
+        if (x->col[k].kind == PREP_CAT_COL_COMBO && first_combo == PREP_CAT_NONE) first_combo = k, prefixed = x->col[k].prefixed;
+        if (x->col[k].kind == PREP_CAT_COL_INDEP && first_ind == PREP_CAT_NONE) first_ind = k;
     }
-    ind_first = first_ind != CAT_NONE && first_combo != CAT_NONE && first_ind < first_combo;
+    ind_first = first_ind != PREP_CAT_NONE && first_combo != PREP_CAT_NONE && first_ind < first_combo;
     emit(b, "combo_prefix = %s\nindependents_first = %s\ncsv_separator = %c\n", prefixed ? "C_" : "\"\"",
          ind_first ? "yes" : "no", x->lay.sep == ',' ? ',' : '|');
     emit(b, "participation_specials = final-only\npercent_decimals = %u\n", m->decimals);
@@ -964,11 +964,11 @@ static void emit_process_and_geography(dctx *x, dset *s, const dmeta *m, prep_bu
     emit(b, "\n[municipalities]\nid|name\n");
     emit_geo(b, s->mun, s->nmun, "MUNICIPIO");
     emit(b, "\n[sections]\nid|district|municipality\n");
-    for (uint32_t sec = 1; sec <= CAT_MAX_SECTION_ID; sec++)
+    for (uint32_t sec = 1; sec <= PREP_CAT_MAX_SECTION_ID; sec++)
         if (s->sec_dis[sec]) emit(b, "%u|%u|%u\n", sec, s->sec_dis[sec], s->sec_mun[sec]);
     /* candidacies per unit, and from them the representatives' cap */
     for (size_t i = 0; i < s->nunit; i++) {
-        uint8_t coal[CAT_MAX_PARTIES], party[CAT_MAX_PARTIES], ind[CAT_MAX_INDEP + 1];
+        uint8_t coal[PREP_CAT_MAX_PARTIES], party[PREP_CAT_MAX_PARTIES], ind[PREP_CAT_MAX_INDEP + 1];
         s->unit[i].reps = 2 * unit_candidacies(x, &s->unit[i], coal, party, ind);
     }
     emit(b, "\n[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots\n");
@@ -994,7 +994,7 @@ static void emit_contests(dctx *x, dset *s, const dmeta *m, prep_buf *b)
     snprintf(title, sizeof title, "%s", t1);
     title_case(title);
     emit(b, "\n[elections]\nid|name|title|scope|acta_type|parties\n%s|%s|%s|%s|%u|", m->eid, t1, title,
-         m->scope == CAT_SCOPE_DISTRICT ? "district" : m->scope == CAT_SCOPE_MUNICIPALITY ? "municipality" : "entity",
+         m->scope == PREP_CAT_SCOPE_DISTRICT ? "district" : m->scope == PREP_CAT_SCOPE_MUNICIPALITY ? "municipality" : "entity",
          m->acta_type);
     free(t1);
     for (uint32_t p = 0; p < x->nparty; p++) emit(b, "%s%s", p ? " " : "", x->col[x->party_col[p]].name);
@@ -1020,9 +1020,9 @@ static void emit_contests(dctx *x, dset *s, const dmeta *m, prep_buf *b)
     for (size_t i = 0; i < s->nunit; i++) {
         const dunit *u = &s->unit[i];
         char unit[16];
-        if (m->scope == CAT_SCOPE_ENTITY) snprintf(unit, sizeof unit, "*");
+        if (m->scope == PREP_CAT_SCOPE_ENTITY) snprintf(unit, sizeof unit, "*");
         else snprintf(unit, sizeof unit, "%u", u->id);
-        uint8_t coal[CAT_MAX_PARTIES], party[CAT_MAX_PARTIES], ind[CAT_MAX_INDEP + 1];
+        uint8_t coal[PREP_CAT_MAX_PARTIES], party[PREP_CAT_MAX_PARTIES], ind[PREP_CAT_MAX_INDEP + 1];
         unit_candidacies(x, u, coal, party, ind);
         for (uint32_t q = 0; q < x->ncoal; q++) {
             if (!coal[q]) continue;
@@ -1035,7 +1035,7 @@ static void emit_contests(dctx *x, dset *s, const dmeta *m, prep_buf *b)
                 const char *pid = x->col[x->party_col[p]].name;
                 emit(b, "%s|%s|%s|%s\n", m->eid, unit, pid, u->party_name[p] ? u->party_name[p] : pid);
             }
-        for (uint32_t k = 1; k <= CAT_MAX_INDEP; k++)
+        for (uint32_t k = 1; k <= PREP_CAT_MAX_INDEP; k++)
             if (ind[k]) {
                 char cid[24];
                 snprintf(cid, sizeof cid, "CAND_IND_%u", k);
@@ -1140,11 +1140,11 @@ prep_err prep_actas_derive_catalog(const char *actas_path, const char *candidatu
                 if (j != next) {
                     prep_diags_add(diags, actas_path, lay.header_line, (long)i + 1, "derived-columns",
                                    "column %s is %s%s of the derived election (expected position %u)", lay.cols[i],
-                                   j == CAT_NONE ? "no column" : "column ", j == CAT_NONE ? "" : c->elections[0].cols[j].name,
+                                   j == PREP_CAT_NONE ? "no column" : "column ", j == PREP_CAT_NONE ? "" : c->elections[0].cols[j].name,
                                    next + 1);
                     err = PREP_ERR_INVALID;
                 }
-                next = (j == CAT_NONE ? next : j) + 1;
+                next = (j == PREP_CAT_NONE ? next : j) + 1;
             }
             if (!err && next != c->elections[0].n_cols) {
                 prep_diags_add(diags, actas_path, lay.header_line, 0, "derived-columns",

@@ -10,7 +10,7 @@
 static int same_acta_cmp(const prep_acta *a, const prep_acta *b)
 {
     if (a->casilla != b->casilla) return a->casilla < b->casilla ? -1 : 1;
-    if (a->casilla == CAT_NONE) {
+    if (a->casilla == PREP_CAT_NONE) {
         int c = strcmp(a->clave_acta, b->clave_acta);
         if (c) return c;
     }
@@ -31,7 +31,7 @@ static int cmp_idx(const void *pa, const void *pb, void *ctx)
 /* The first difference between two captures, or NULL when they say the same. */
 static const char *differs(const prep_actas *s, const prep_acta *a, const prep_acta *b, char *buf, size_t n)
 {
-    const cat_election *el = &s->cat->elections[s->election];
+    const prep_cat_election *el = &s->cat->elections[s->election];
     const int32_t *va = prep_acta_votes(s, a), *vb = prep_acta_votes(s, b);
     for (uint32_t j = 0; j < el->n_cols; j++)
         if (va[j] != vb[j]) {

@@ -81,8 +81,8 @@ const char *actas_role_name(actas_role r);
 
 /* "CAND_IND_07" -> 7, "CAND_IND_1" -> 1; 0 when name is not an independent column. */
 uint32_t actas_indep_no(const char *name);
-/* 1 for the NO_REGISTRADOS / NULOS name variants (kind set to CAT_COL_NOREG / NULOS). */
-int actas_special_col(const char *name, cat_col_kind *kind);
+/* 1 for the NO_REGISTRADOS / NULOS name variants (kind set to PREP_CAT_COL_NOREG / NULOS). */
+int actas_special_col(const char *name, prep_cat_col_kind *kind);
 
 /* ---------------------------------------------------------------- layout */
 
@@ -112,15 +112,15 @@ void actas_header_free(prep_actas_header *h);
 
 /* Vote column of election e for a file column name, accepting the variants of real
  * files (CAND_IND_01, C_ prefix or none, '-' or '_' between party ids, NO_REGISTRADAS,
- * VOTOS_NULOS). CAT_NONE when none. */
+ * VOTOS_NULOS). PREP_CAT_NONE when none. */
 uint32_t actas_resolve_vote_col(const prep_catalog *c, uint32_t e, const char *name);
 
 /* Reason for "sin acta" in an OBSERVACIONES value (catalogue labels, then the common
- * variants); ACTA_HAS_ACTA when the text is not a "sin acta" one. */
-acta_no_acta actas_no_acta_from_obs(const prep_catalog *c, const char *obs);
+ * variants); PREP_ACTA_HAS_ACTA when the text is not a "sin acta" one. */
+prep_acta_no_acta actas_no_acta_from_obs(const prep_catalog *c, const char *obs);
 
 /* Parses one vote-like value: digits (< 10^9), ILEGIBLE, SIN DATO or empty, "-",
- * SIN ACTA (-> ACTA_V_NONE). 0 on success, -1 otherwise. Case-insensitive. */
+ * SIN ACTA (-> PREP_ACTA_V_NONE). 0 on success, -1 otherwise. Case-insensitive. */
 int actas_parse_vote(const char *s, int32_t *out);
 
 /* Short copy of a value for a diag message (at most 60 bytes, no control chars). */

@@ -135,17 +135,17 @@ static int get_u32(reader *r, actas_role role, uint32_t *out, uint32_t max)
     return 0;
 }
 
-/* Optional vote-like value; absent -> ACTA_V_NONE. */
+/* Optional vote-like value; absent -> PREP_ACTA_V_NONE. */
 static int get_vote(reader *r, actas_role role, int32_t *out)
 {
     const char *s = fld(r, role);
-    *out = ACTA_V_NONE;
+    *out = PREP_ACTA_V_NONE;
     if (!s) return 0;
     char cb[64];
     if (actas_parse_vote(s, out) != 0)
         return bad(r, r->role_field[role], "bad-vote",
                    "%s '%s' is not a number, ILEGIBLE, SIN DATO or -", actas_role_name(role), actas_clip(s, cb));
-    if (*out == ACTA_V_NONE) *out = ACTA_V_SIN_DATO; /* "SIN ACTA" written in a field: blank */
+    if (*out == PREP_ACTA_V_NONE) *out = PREP_ACTA_V_SIN_DATO; /* "SIN ACTA" written in a field: blank */
     return 0;
 }
 
@@ -226,7 +226,7 @@ static int read_identity(reader *r, prep_acta *a)
                        actas_clip(s, cb));
         type = t[0];
     }
-    if (r->role_field[AR_CLAVE_CASILLA] < 0 && sec && sec <= CAT_MAX_SECTION_ID && type && num <= 99 && ext <= 99 &&
+    if (r->role_field[AR_CLAVE_CASILLA] < 0 && sec && sec <= PREP_CAT_MAX_SECTION_ID && type && num <= 99 && ext <= 99 &&
         (ent ? ent : c->entity_id) <= 99) /* no CLAVE_CASILLA column: build it from its parts */
         prep_catalog_casilla_key(ent ? ent : c->entity_id, sec, type, num, ext, key);
     memcpy(a->clave_casilla, key, strlen(key) + 1); /* checked: < 24 bytes */
@@ -237,11 +237,11 @@ static int read_identity(reader *r, prep_acta *a)
     a->id_casilla = (uint16_t)num;
     a->ext_contigua = (uint16_t)ext;
     a->urban = (uint8_t)urb;
-    a->casilla = key[0] ? prep_catalog_find_casilla(c, key) : CAT_NONE;
-    if (a->casilla == CAT_NONE) return 0;
+    a->casilla = key[0] ? prep_catalog_find_casilla(c, key) : PREP_CAT_NONE;
+    if (a->casilla == PREP_CAT_NONE) return 0;
     /* bound: the identification columns must agree with the catalogue's casilla */
-    const cat_casilla *cc = &c->casillas[a->casilla];
-    const cat_section *cs = &c->sections[cc->section];
+    const prep_cat_casilla *cc = &c->casillas[a->casilla];
+    const prep_cat_section *cs = &c->sections[cc->section];
     const struct {
         actas_role role;
         uint32_t got, want;
@@ -256,9 +256,9 @@ static int read_identity(reader *r, prep_acta *a)
              !actas_is_blank(fld(r, AR_ID_CASILLA))},
         {AR_EXT_CONTIGUA, ext, cc->ext, fld(r, AR_EXT_CONTIGUA) && !actas_is_blank(fld(r, AR_EXT_CONTIGUA))},
         {AR_ID_DISTRITO, dis, c->districts[cs->district].id,
-         cs->district != CAT_NONE && fld(r, AR_ID_DISTRITO) && !actas_is_blank(fld(r, AR_ID_DISTRITO))},
+         cs->district != PREP_CAT_NONE && fld(r, AR_ID_DISTRITO) && !actas_is_blank(fld(r, AR_ID_DISTRITO))},
         {AR_ID_MUNICIPIO, mun, c->municipalities[cs->municipality].id,
-         cs->municipality != CAT_NONE && fld(r, AR_ID_MUNICIPIO) && !actas_is_blank(fld(r, AR_ID_MUNICIPIO))},
+         cs->municipality != PREP_CAT_NONE && fld(r, AR_ID_MUNICIPIO) && !actas_is_blank(fld(r, AR_ID_MUNICIPIO))},
     };
     for (size_t i = 0; i < PREP_ARRAY_LEN(chk); i++)
         if (chk[i].present && chk[i].got != chk[i].want) {
@@ -269,8 +269,8 @@ static int read_identity(reader *r, prep_acta *a)
                        actas_role_name(chk[i].role), chk[i].got, key, chk[i].want);
         }
     a->section_id = cs->id;
-    a->district_id = cs->district != CAT_NONE ? c->districts[cs->district].id : 0;
-    a->municipality_id = cs->municipality != CAT_NONE ? c->municipalities[cs->municipality].id : 0;
+    a->district_id = cs->district != PREP_CAT_NONE ? c->districts[cs->district].id : 0;
+    a->municipality_id = cs->municipality != PREP_CAT_NONE ? c->municipalities[cs->municipality].id : 0;
     a->tipo_casilla = cc->type;
     a->id_casilla = cc->number;
     a->ext_contigua = cc->ext;
@@ -281,11 +281,11 @@ static int read_identity(reader *r, prep_acta *a)
 static int read_row(reader *r, prep_acta *a)
 {
     const prep_catalog *c = r->c;
-    const cat_election *el = &c->elections[r->e];
+    const prep_cat_election *el = &c->elections[r->e];
     char cb[64];
     memset(a, 0, sizeof *a);
     a->line = (uint32_t)r->line;
-    a->casilla = CAT_NONE;
+    a->casilla = PREP_CAT_NONE;
     a->acopio = a->captura = a->verificacion = PREP_TIME_NONE;
     a->cotejada = -1;
     if (read_identity(r, a)) return -1;
@@ -329,7 +329,7 @@ static int read_row(reader *r, prep_acta *a)
     uint32_t ln, reps;
     if (get_u32(r, AR_LISTA_NOMINAL, &ln, 100000000) || get_u32(r, AR_REPRESENTANTES, &reps, 100000))
         return -1;
-    if (a->casilla != CAT_NONE) {
+    if (a->casilla != PREP_CAT_NONE) {
         ln = c->casillas[a->casilla].lista_nominal;
         reps = c->casillas[a->casilla].representatives;
     }
@@ -338,43 +338,43 @@ static int read_row(reader *r, prep_acta *a)
 
     /* OBSERVACIONES: only the "sin acta" facts are input; the rest is recomputed */
     s = fld(r, AR_OBSERVACIONES);
-    a->no_acta = (uint8_t)(s ? actas_no_acta_from_obs(c, s) : ACTA_HAS_ACTA);
+    a->no_acta = (uint8_t)(s ? actas_no_acta_from_obs(c, s) : PREP_ACTA_HAS_ACTA);
     s = fld(r, AR_CONTABILIZADA);
     if (s && !actas_is_blank(s) && strcmp(s, "0") != 0 && strcmp(s, "1") != 0 && strcmp(s, "2") != 0)
         return bad(r, r->role_field[AR_CONTABILIZADA], "bad-value", "CONTABILIZADA '%s' is not 0, 1, 2, '-' or empty",
                    actas_clip(s, cb));
 
     /* votes */
-    uint32_t unit = a->casilla != CAT_NONE ? prep_catalog_unit_of(c, r->e, a->casilla) : CAT_NONE;
+    uint32_t unit = a->casilla != PREP_CAT_NONE ? prep_catalog_unit_of(c, r->e, a->casilla) : PREP_CAT_NONE;
     for (uint32_t j = 0; j < el->n_cols; j++) {
         int fi = (int)r->vote_field[j];
         int32_t v;
         if (actas_parse_vote(r->f[fi], &v) != 0)
             return bad(r, fi, "bad-vote", "%s '%s' is not a number, ILEGIBLE, SIN DATO or -", el->cols[j].name,
                        actas_clip(r->f[fi], cb));
-        if (v == ACTA_V_NONE) v = ACTA_V_SIN_DATO; /* "SIN ACTA" in a vote field: blank */
-        if (unit != CAT_NONE) {
+        if (v == PREP_ACTA_V_NONE) v = PREP_ACTA_V_SIN_DATO; /* "SIN ACTA" in a vote field: blank */
+        if (unit != PREP_CAT_NONE) {
             int applies = prep_catalog_col_applies(c, r->e, unit, j);
-            if (a->no_acta != ACTA_HAS_ACTA) {
+            if (a->no_acta != PREP_ACTA_HAS_ACTA) {
                 /* no acta: whatever placeholder the file holds, nothing was captured */
-                v = applies ? ACTA_V_NONE : ACTA_V_NA;
-            } else if (applies && v == ACTA_V_NA) {
+                v = applies ? PREP_ACTA_V_NONE : PREP_ACTA_V_NA;
+            } else if (applies && v == PREP_ACTA_V_NA) {
                 return bad(r, fi, "missing-value", "%s is '-' but it is on the ballot of %s", el->cols[j].name,
                            prep_catalog_unit_name(c, r->e, unit));
-            } else if (!applies && v != ACTA_V_NA) {
+            } else if (!applies && v != PREP_ACTA_V_NA) {
                 /* Quintana Roo 2019 prints every combination on the acta and writes 0 (or
                  * SIN DATO) where the coalition does not run: accepted as "-". */
-                if (v != 0 && v != ACTA_V_SIN_DATO)
+                if (v != 0 && v != PREP_ACTA_V_SIN_DATO)
                     return bad(r, fi, "not-applicable", "%s is '%s' but it is not on the ballot of %s",
                                el->cols[j].name, actas_clip(r->f[fi], cb), prep_catalog_unit_name(c, r->e, unit));
-                v = ACTA_V_NA;
+                v = PREP_ACTA_V_NA;
             }
         }
         r->tmp[j] = v;
     }
-    if (a->no_acta != ACTA_HAS_ACTA && a->casilla != CAT_NONE) {
-        a->boletas_sobrantes = a->personas_votaron = a->rep_votaron = a->votos_sacados = ACTA_V_NONE;
-        a->total_asentado = ACTA_V_NONE;
+    if (a->no_acta != PREP_ACTA_HAS_ACTA && a->casilla != PREP_CAT_NONE) {
+        a->boletas_sobrantes = a->personas_votaron = a->rep_votaron = a->votos_sacados = PREP_ACTA_V_NONE;
+        a->total_asentado = PREP_ACTA_V_NONE;
     }
 
     /* capture facts */
@@ -416,7 +416,7 @@ static int row_pending(const reader *r)
         int fi = r->role_field[facts[i]];
         if (fi >= 0 && !actas_is_blank(r->f[fi])) return 0;
     }
-    const cat_election *el = &r->c->elections[r->e];
+    const prep_cat_election *el = &r->c->elections[r->e];
     for (uint32_t j = 0; j < el->n_cols; j++)
         if (!actas_is_blank(r->f[r->vote_field[j]])) return 0;
     return 1;
@@ -427,13 +427,13 @@ static int row_pending(const reader *r)
 static prep_err map_columns(reader *r)
 {
     const prep_catalog *c = r->c;
-    const cat_election *el = &c->elections[r->e];
+    const prep_cat_election *el = &c->elections[r->e];
     prep_err err = PREP_OK;
     for (int i = 0; i < AR_COUNT; i++) r->role_field[i] = -1;
     r->vote_field = malloc((el->n_cols ? el->n_cols : 1) * sizeof *r->vote_field);
     r->tmp = malloc((el->n_cols ? el->n_cols : 1) * sizeof *r->tmp);
     if (!r->vote_field || !r->tmp) return PREP_ERR_NOMEM;
-    for (uint32_t j = 0; j < el->n_cols; j++) r->vote_field[j] = CAT_NONE;
+    for (uint32_t j = 0; j < el->n_cols; j++) r->vote_field[j] = PREP_CAT_NONE;
     for (size_t i = 0; i < r->lay.ncols; i++) {
         const char *nm = r->lay.cols[i];
         actas_role role = actas_role_of(nm);
@@ -449,11 +449,11 @@ static prep_err map_columns(reader *r)
             continue;
         }
         uint32_t j = actas_resolve_vote_col(c, r->e, nm);
-        if (j == CAT_NONE) {
+        if (j == PREP_CAT_NONE) {
             prep_diags_add(r->d, r->name, r->lay.header_line, (long)i + 1, "unknown-column",
                            "column %s is neither an acta field nor a vote column of election %s", nm, el->id);
             err = PREP_ERR_INVALID;
-        } else if (r->vote_field[j] != CAT_NONE) {
+        } else if (r->vote_field[j] != PREP_CAT_NONE) {
             prep_diags_add(r->d, r->name, r->lay.header_line, (long)i + 1, "duplicate-column",
                            "column %s is vote column %s again (field %u)", nm, el->cols[j].name, r->vote_field[j] + 1);
             err = PREP_ERR_INVALID;
@@ -462,7 +462,7 @@ static prep_err map_columns(reader *r)
         }
     }
     for (uint32_t j = 0; j < el->n_cols; j++)
-        if (r->vote_field[j] == CAT_NONE) {
+        if (r->vote_field[j] == PREP_CAT_NONE) {
             prep_diags_add(r->d, r->name, r->lay.header_line, 0, "missing-column",
                            "vote column %s of election %s is not in the file", el->cols[j].name, el->id);
             err = PREP_ERR_INVALID;

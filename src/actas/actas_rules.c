@@ -4,45 +4,45 @@
 
 #include <string.h>
 
-int prep_acta_status_inconsistent(const prep_rules *r, acta_status s)
+int prep_acta_status_inconsistent(const prep_rules *r, prep_acta_status s)
 {
     /* LEEME (INE 2018, 2021; QROO 2019), PORCENTAJE_ACTAS_CON_INCONSISTENCIAS: "solo se
      * consideran las actas que presentan las siguientes inconsistencias: Excede Lista
      * Nominal, Ilegible o Sin Dato" (the "ine" profile); institutes differ (rules.c). Fuera
      * de catálogo is never counted: it is not an expected acta. */
-    unsigned bit = s == ACTA_COUNTED_SOME_ILLEGIBLE ? PREP_INC_SOME_ILLEGIBLE
-                   : s == ACTA_NC_ALL_ILLEGIBLE     ? PREP_INC_ALL_ILLEGIBLE
-                   : s == ACTA_NC_EXCEEDS_LN        ? PREP_INC_EXCEEDS
-                   : s == ACTA_NC_NO_ACTA           ? PREP_INC_NO_ACTA
+    unsigned bit = s == PREP_ACTA_COUNTED_SOME_ILLEGIBLE ? PREP_INC_SOME_ILLEGIBLE
+                   : s == PREP_ACTA_NC_ALL_ILLEGIBLE     ? PREP_INC_ALL_ILLEGIBLE
+                   : s == PREP_ACTA_NC_EXCEEDS_LN        ? PREP_INC_EXCEEDS
+                   : s == PREP_ACTA_NC_NO_ACTA           ? PREP_INC_NO_ACTA
                                                     : 0;
     return (r->inconsistent & bit) != 0;
 }
 
-int prep_acta_status_no_counted(const prep_rules *r, acta_status s)
+int prep_acta_status_no_counted(const prep_rules *r, prep_acta_status s)
 {
     if (prep_acta_status_counted(s)) return 0;
-    if (s == ACTA_NC_NO_ACTA) return r->no_counted_no_acta;
-    if (s == ACTA_NC_OUT_OF_CATALOG) return r->no_counted_out_of_catalog;
+    if (s == PREP_ACTA_NC_NO_ACTA) return r->no_counted_no_acta;
+    if (s == PREP_ACTA_NC_OUT_OF_CATALOG) return r->no_counted_out_of_catalog;
     return 1;
 }
 
-const char *prep_acta_status_tag(acta_status s)
+const char *prep_acta_status_tag(prep_acta_status s)
 {
     switch (s) {
-    case ACTA_COUNTED: return "counted";
-    case ACTA_COUNTED_SOME_ILLEGIBLE: return "counted-some-illegible";
-    case ACTA_NC_EXCEEDS_LN: return "exceeds-lista-nominal";
-    case ACTA_NC_ALL_ILLEGIBLE: return "all-illegible";
-    case ACTA_NC_NO_ACTA: return "no-acta";
-    case ACTA_NC_OUT_OF_CATALOG: return "out-of-catalog";
+    case PREP_ACTA_COUNTED: return "counted";
+    case PREP_ACTA_COUNTED_SOME_ILLEGIBLE: return "counted-some-illegible";
+    case PREP_ACTA_NC_EXCEEDS_LN: return "exceeds-lista-nominal";
+    case PREP_ACTA_NC_ALL_ILLEGIBLE: return "all-illegible";
+    case PREP_ACTA_NC_NO_ACTA: return "no-acta";
+    case PREP_ACTA_NC_OUT_OF_CATALOG: return "out-of-catalog";
     }
     return "unknown";
 }
 
-acta_status prep_acta_classify(const prep_catalog *c, uint32_t e, prep_acta *a, const int32_t *votes)
+prep_acta_status prep_acta_classify(const prep_catalog *c, uint32_t e, prep_acta *a, const int32_t *votes)
 {
-    const cat_election *el = &c->elections[e];
-    uint32_t unit = a->casilla != CAT_NONE ? prep_catalog_unit_of(c, e, a->casilla) : CAT_NONE;
+    const prep_cat_election *el = &c->elections[e];
+    uint32_t unit = a->casilla != PREP_CAT_NONE ? prep_catalog_unit_of(c, e, a->casilla) : PREP_CAT_NONE;
     int64_t total = 0;
     uint32_t legible = 0, blank = 0;
     /* The vote fields are those of parties, combinations, independents, no registrados
@@ -52,33 +52,33 @@ acta_status prep_acta_classify(const prep_catalog *c, uint32_t e, prep_acta *a, 
      * with such a field SIN DATO carry no observation). */
     for (uint32_t j = 0; j < el->n_cols; j++) {
         int32_t v = votes[j];
-        if (unit != CAT_NONE && !prep_catalog_col_applies(c, e, unit, j)) continue;
+        if (unit != PREP_CAT_NONE && !prep_catalog_col_applies(c, e, unit, j)) continue;
         if (v >= 0) {
             total += v;
             legible++;
-        } else if (v == ACTA_V_NA && unit == CAT_NONE) {
+        } else if (v == PREP_ACTA_V_NA && unit == PREP_CAT_NONE) {
             continue; /* out of catalogue: we cannot tell which columns apply */
         } else {
             blank++; /* ILEGIBLE, SIN DATO, not captured, or "-" where the column applies */
         }
     }
-    acta_status st;
-    if (a->casilla == CAT_NONE) {
-        st = ACTA_NC_OUT_OF_CATALOG;
-    } else if (a->no_acta != ACTA_HAS_ACTA) {
-        st = ACTA_NC_NO_ACTA;
+    prep_acta_status st;
+    if (a->casilla == PREP_CAT_NONE) {
+        st = PREP_ACTA_NC_OUT_OF_CATALOG;
+    } else if (a->no_acta != PREP_ACTA_HAS_ACTA) {
+        st = PREP_ACTA_NC_NO_ACTA;
         total = 0;
     } else if (legible == 0) {
-        st = ACTA_NC_ALL_ILLEGIBLE;
+        st = PREP_ACTA_NC_ALL_ILLEGIBLE;
     } else {
-        const cat_casilla *cc = &c->casillas[a->casilla];
+        const prep_cat_casilla *cc = &c->casillas[a->casilla];
         /* cap: lista nominal + representatives; special casillas (no lista nominal of their
          * own): ballots approved + representatives */
         int64_t cap = (int64_t)(cc->type == 'S' ? cc->ballots : cc->lista_nominal) +
                       (c->rules.cap_representatives ? (int64_t)cc->representatives : 0);
-        if (total > cap) st = ACTA_NC_EXCEEDS_LN;
-        else if (blank) st = ACTA_COUNTED_SOME_ILLEGIBLE;
-        else st = ACTA_COUNTED;
+        if (total > cap) st = PREP_ACTA_NC_EXCEEDS_LN;
+        else if (blank) st = PREP_ACTA_COUNTED_SOME_ILLEGIBLE;
+        else st = PREP_ACTA_COUNTED;
     }
     a->total_calculado = total;
     a->status = (uint8_t)st;
@@ -106,23 +106,23 @@ static const char *label_or(const char *label, const char *dflt)
 
 const char *prep_acta_observaciones(const prep_catalog *c, const prep_acta *a)
 {
-    const cat_labels *l = &c->labels;
-    switch ((acta_status)a->status) {
-    case ACTA_COUNTED: return "";
-    case ACTA_COUNTED_SOME_ILLEGIBLE: return label_or(l->some_illegible, "ALGUN DATO ILEGIBLE O SIN DATO");
-    case ACTA_NC_EXCEEDS_LN: return label_or(l->exceeds_ln, "EXCEDE LISTA NOMINAL");
-    case ACTA_NC_ALL_ILLEGIBLE: return label_or(l->all_illegible, "TODOS ILEGIBLES O SIN DATO");
-    case ACTA_NC_OUT_OF_CATALOG: return label_or(l->out_of_catalog, "FUERA DE CATALOGO");
-    case ACTA_NC_NO_ACTA:
-        switch ((acta_no_acta)a->no_acta) {
-        case ACTA_NO_ACTA_NOT_DELIVERED:
+    const prep_cat_labels *l = &c->labels;
+    switch ((prep_acta_status)a->status) {
+    case PREP_ACTA_COUNTED: return "";
+    case PREP_ACTA_COUNTED_SOME_ILLEGIBLE: return label_or(l->some_illegible, "ALGUN DATO ILEGIBLE O SIN DATO");
+    case PREP_ACTA_NC_EXCEEDS_LN: return label_or(l->exceeds_ln, "EXCEDE LISTA NOMINAL");
+    case PREP_ACTA_NC_ALL_ILLEGIBLE: return label_or(l->all_illegible, "TODOS ILEGIBLES O SIN DATO");
+    case PREP_ACTA_NC_OUT_OF_CATALOG: return label_or(l->out_of_catalog, "FUERA DE CATALOGO");
+    case PREP_ACTA_NC_NO_ACTA:
+        switch ((prep_acta_no_acta)a->no_acta) {
+        case PREP_ACTA_NO_ACTA_NOT_DELIVERED:
             return label_or(l->no_acta_not_delivered, "SIN ACTA POR PAQUETE NO ENTREGADO");
-        case ACTA_NO_ACTA_NOT_INSTALLED:
+        case PREP_ACTA_NO_ACTA_NOT_INSTALLED:
             return label_or(l->no_acta_not_installed, "SIN ACTA POR CASILLA NO INSTALADA");
-        case ACTA_NO_ACTA_NO_ENVELOPE:
+        case PREP_ACTA_NO_ACTA_NO_ENVELOPE:
             return label_or(l->no_acta_no_envelope, "SIN ACTA POR PAQUETE ENTREGADO SIN SOBRE");
-        case ACTA_HAS_ACTA:
-        case ACTA_NO_ACTA_OTHER:
+        case PREP_ACTA_HAS_ACTA:
+        case PREP_ACTA_NO_ACTA_OTHER:
             break;
         }
         return "SIN ACTA";
@@ -133,10 +133,10 @@ const char *prep_acta_observaciones(const prep_catalog *c, const prep_acta *a)
 void prep_acta_vote_text(int32_t v, char out[16])
 {
     switch (v) {
-    case ACTA_V_ILEGIBLE: memcpy(out, "ILEGIBLE", 9); return;
-    case ACTA_V_SIN_DATO: memcpy(out, "SIN DATO", 9); return;
-    case ACTA_V_NA: memcpy(out, "-", 2); return;
-    case ACTA_V_NONE: memcpy(out, "0", 2); return;
+    case PREP_ACTA_V_ILEGIBLE: memcpy(out, "ILEGIBLE", 9); return;
+    case PREP_ACTA_V_SIN_DATO: memcpy(out, "SIN DATO", 9); return;
+    case PREP_ACTA_V_NA: memcpy(out, "-", 2); return;
+    case PREP_ACTA_V_NONE: memcpy(out, "0", 2); return;
     default: break;
     }
     if (v < 0) {

@@ -173,19 +173,19 @@ int actas_parse_vote(const char *s, int32_t *out)
     char n[32];
     actas_norm(s, n, sizeof n);
     if (n[0] == 0 || strcmp(n, "SIN DATO") == 0 || strcmp(n, "SIN_DATO") == 0) {
-        *out = ACTA_V_SIN_DATO;
+        *out = PREP_ACTA_V_SIN_DATO;
         return 0;
     }
     if (strcmp(n, "-") == 0) {
-        *out = ACTA_V_NA;
+        *out = PREP_ACTA_V_NA;
         return 0;
     }
     if (strcmp(n, "ILEGIBLE") == 0) {
-        *out = ACTA_V_ILEGIBLE;
+        *out = PREP_ACTA_V_ILEGIBLE;
         return 0;
     }
     if (strcmp(n, "SIN ACTA") == 0) {
-        *out = ACTA_V_NONE;
+        *out = PREP_ACTA_V_NONE;
         return 0;
     }
     int32_t v = 0;
@@ -310,7 +310,7 @@ uint32_t actas_indep_no(const char *name)
     return v;
 }
 
-int actas_special_col(const char *name, cat_col_kind *kind)
+int actas_special_col(const char *name, prep_cat_col_kind *kind)
 {
     static const char *const noreg[] = {"NO_REGISTRADOS",
                                         "NO_REGISTRADAS",
@@ -325,12 +325,12 @@ int actas_special_col(const char *name, cat_col_kind *kind)
     static const char *const nulos[] = {"NULOS", "VOTOS_NULOS", "NULO"};
     for (size_t i = 0; i < PREP_ARRAY_LEN(noreg); i++)
         if (strcmp(name, noreg[i]) == 0) {
-            *kind = CAT_COL_NOREG;
+            *kind = PREP_CAT_COL_NOREG;
             return 1;
         }
     for (size_t i = 0; i < PREP_ARRAY_LEN(nulos); i++)
         if (strcmp(name, nulos[i]) == 0) {
-            *kind = CAT_COL_NULOS;
+            *kind = PREP_CAT_COL_NULOS;
             return 1;
         }
     return 0;
@@ -338,7 +338,7 @@ int actas_special_col(const char *name, cat_col_kind *kind)
 
 /* 1 if `name` spells the combination column `col` (its parties joined by '_' or '-',
  * with or without the prefix). */
-static int combo_spelled(const prep_catalog *c, const cat_column *col, const char *name)
+static int combo_spelled(const prep_catalog *c, const prep_cat_column *col, const char *name)
 {
     const char *p = name;
     if (c->combo_prefix && *c->combo_prefix && !strncmp(p, c->combo_prefix, strlen(c->combo_prefix)))
@@ -361,18 +361,18 @@ static int combo_spelled(const prep_catalog *c, const cat_column *col, const cha
 uint32_t actas_resolve_vote_col(const prep_catalog *c, uint32_t e, const char *name)
 {
     uint32_t j = prep_catalog_find_column(c, e, name);
-    if (j != CAT_NONE) return j;
-    const cat_election *el = &c->elections[e];
-    cat_col_kind k;
+    if (j != PREP_CAT_NONE) return j;
+    const prep_cat_election *el = &c->elections[e];
+    prep_cat_col_kind k;
     uint32_t ind = actas_indep_no(name);
     int special = actas_special_col(name, &k);
     for (j = 0; j < el->n_cols; j++) {
-        const cat_column *col = &el->cols[j];
-        if (ind && col->kind == CAT_COL_INDEP && col->indep_no == ind) return j;
+        const prep_cat_column *col = &el->cols[j];
+        if (ind && col->kind == PREP_CAT_COL_INDEP && col->indep_no == ind) return j;
         if (special && col->kind == k) return j;
-        if (col->kind == CAT_COL_COMBO && combo_spelled(c, col, name)) return j;
+        if (col->kind == PREP_CAT_COL_COMBO && combo_spelled(c, col, name)) return j;
     }
-    return CAT_NONE;
+    return PREP_CAT_NONE;
 }
 
 /* ---------------------------------------------------------------- OBSERVACIONES */
@@ -385,28 +385,28 @@ static int label_is(const char *label, const char *norm)
     return strcmp(l, norm) == 0;
 }
 
-acta_no_acta actas_no_acta_from_obs(const prep_catalog *c, const char *obs)
+prep_acta_no_acta actas_no_acta_from_obs(const prep_catalog *c, const char *obs)
 {
     char n[256];
     actas_norm(obs, n, sizeof n);
-    if (!n[0]) return ACTA_HAS_ACTA;
+    if (!n[0]) return PREP_ACTA_HAS_ACTA;
     if (c) {
-        if (label_is(c->labels.no_acta_not_delivered, n)) return ACTA_NO_ACTA_NOT_DELIVERED;
-        if (label_is(c->labels.no_acta_not_installed, n)) return ACTA_NO_ACTA_NOT_INSTALLED;
-        if (label_is(c->labels.no_acta_no_envelope, n)) return ACTA_NO_ACTA_NO_ENVELOPE;
+        if (label_is(c->labels.no_acta_not_delivered, n)) return PREP_ACTA_NO_ACTA_NOT_DELIVERED;
+        if (label_is(c->labels.no_acta_not_installed, n)) return PREP_ACTA_NO_ACTA_NOT_INSTALLED;
+        if (label_is(c->labels.no_acta_no_envelope, n)) return PREP_ACTA_NO_ACTA_NO_ENVELOPE;
     }
     /* Variants of real files: QROO 2019 "SIN ACTA POR PAQUETE NO ENTREGADO", INE 2018/2021
      * LEEMEs "Sin Acta - Paquete no Entregado / Casilla no Instalada / Sin Sobre", other
      * OPLEs "SIN ACTA POR PAQUETE ENTREGADO SIN BOLSA", "NP: SIN ACTA ...". */
     int sin_acta = strstr(n, "SIN ACTA") != NULL;
     if (strstr(n, "NO ENTREGAD") && (sin_acta || strstr(n, "PAQUETE")))
-        return ACTA_NO_ACTA_NOT_DELIVERED;
+        return PREP_ACTA_NO_ACTA_NOT_DELIVERED;
     if (strstr(n, "NO INSTALAD") && (sin_acta || strstr(n, "CASILLA")))
-        return ACTA_NO_ACTA_NOT_INSTALLED;
+        return PREP_ACTA_NO_ACTA_NOT_INSTALLED;
     if (sin_acta && (strstr(n, "SIN SOBRE") || strstr(n, "SIN BOLSA")))
-        return ACTA_NO_ACTA_NO_ENVELOPE;
-    if (sin_acta) return ACTA_NO_ACTA_OTHER;
-    return ACTA_HAS_ACTA;
+        return PREP_ACTA_NO_ACTA_NO_ENVELOPE;
+    if (sin_acta) return PREP_ACTA_NO_ACTA_OTHER;
+    return PREP_ACTA_HAS_ACTA;
 }
 
 /* ---------------------------------------------------------------- layout */

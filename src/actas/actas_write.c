@@ -40,7 +40,7 @@ void prep_summary_values(const prep_catalog *c, const prep_summary *s, char out[
      * stay out of the ratio, except where the institute counts them (QROO 2019 LEEME:
      * only in the last cut). */
     int64_t votes = s->votos_s_cs;
-    if (c->rules.specials == CAT_SPECIALS_INCLUDE || (c->rules.specials == CAT_SPECIALS_FINAL_ONLY && s->final_cut))
+    if (c->rules.specials == PREP_CAT_SPECIALS_INCLUDE || (c->rules.specials == PREP_CAT_SPECIALS_FINAL_ONLY && s->final_cut))
         votes = s->votos_c_cs;
     prep_pct_trunc(votes, s->lista_nominal, dec, out[12], 32);
 }
@@ -104,7 +104,7 @@ static const actas_role post_roles[] = {
 prep_err prep_actas_write_columns(const prep_catalog *c, uint32_t e, prep_buf *out)
 {
     char sep = sep_of(c);
-    const cat_election *el = &c->elections[e];
+    const prep_cat_election *el = &c->elections[e];
     prep_err err;
     int first = 1;
     for (size_t i = 0; i < PREP_ARRAY_LEN(pre_roles); i++, first = 0)
@@ -123,12 +123,12 @@ static prep_err put_u(prep_buf *b, char sep, uint64_t v)
     return put_field(b, sep, t, 0);
 }
 
-/* A vote-like value; ACTA_V_NONE is "0" on a row without acta (QROO 2019) and
+/* A vote-like value; PREP_ACTA_V_NONE is "0" on a row without acta (QROO 2019) and
  * "SIN DATO" on any other. */
 static prep_err put_v(prep_buf *b, char sep, int32_t v, int no_acta)
 {
     char t[16];
-    if (v == ACTA_V_NONE && !no_acta) v = ACTA_V_SIN_DATO;
+    if (v == PREP_ACTA_V_NONE && !no_acta) v = PREP_ACTA_V_SIN_DATO;
     prep_acta_vote_text(v, t);
     return put_field(b, sep, t, 0);
 }
@@ -142,7 +142,7 @@ static prep_err put_time(prep_buf *b, char sep, const prep_catalog *c, prep_time
 
 /* TIPO_ACTA as printed: the digits after CLAVE_CASILLA in CLAVE_ACTA (special casillas
  * print another acta type, QROO 2019: 3 for 2), else the election's. */
-static uint32_t tipo_acta_of(const cat_election *el, const prep_acta *a)
+static uint32_t tipo_acta_of(const prep_cat_election *el, const prep_acta *a)
 {
     size_t k = strlen(a->clave_casilla);
     if (k && !strncmp(a->clave_acta, a->clave_casilla, k) && a->clave_acta[k]) {
@@ -153,7 +153,7 @@ static uint32_t tipo_acta_of(const cat_election *el, const prep_acta *a)
 }
 
 /* The identification fields of a row (CLAVE_CASILLA .. TIPO_ACTA). */
-static prep_err put_identity(const prep_catalog *c, const cat_election *el, const prep_acta *a, char sep,
+static prep_err put_identity(const prep_catalog *c, const prep_cat_election *el, const prep_acta *a, char sep,
                              prep_buf *out)
 {
     /* identification */
@@ -177,9 +177,9 @@ static prep_err put_identity(const prep_catalog *c, const cat_election *el, cons
     if ((err = prep_buf_puts(out, key)) || (err = put_field(out, sep, acta, 0)) ||
         (err = put_u(out, sep, c->entity_id)) || (err = put_field(out, sep, c->entity_name ? c->entity_name : "", 0)) ||
         (err = put_u(out, sep, a->district_id)) ||
-        (err = put_field(out, sep, di != CAT_NONE ? c->districts[di].name : "", 0)) ||
+        (err = put_field(out, sep, di != PREP_CAT_NONE ? c->districts[di].name : "", 0)) ||
         (err = put_u(out, sep, a->municipality_id)) ||
-        (err = put_field(out, sep, mi != CAT_NONE ? c->municipalities[mi].name : "", 0)) ||
+        (err = put_field(out, sep, mi != PREP_CAT_NONE ? c->municipalities[mi].name : "", 0)) ||
         (err = put_u(out, sep, a->section_id)) || (err = put_u(out, sep, a->id_casilla)) ||
         (err = put_field(out, sep, type, 0)) || (err = put_u(out, sep, a->ext_contigua)) ||
         (err = put_u(out, sep, a->urban)) || (err = put_u(out, sep, tipo_acta_of(el, a))))
@@ -191,10 +191,10 @@ prep_err prep_actas_write_row(const prep_catalog *c, uint32_t e, const prep_acta
                               prep_buf *out)
 {
     char sep = sep_of(c);
-    const cat_election *el = &c->elections[e];
+    const prep_cat_election *el = &c->elections[e];
     prep_err err;
     size_t mark = out->len;
-    int no_acta = a->no_acta != ACTA_HAS_ACTA;
+    int no_acta = a->no_acta != PREP_ACTA_HAS_ACTA;
     if ((err = put_identity(c, el, a, sep, out)))
         goto fail;
     if ((err = put_v(out, sep, a->boletas_sobrantes, no_acta)) || (err = put_v(out, sep, a->personas_votaron, no_acta)) ||
@@ -210,9 +210,9 @@ prep_err prep_actas_write_row(const prep_catalog *c, uint32_t e, const prep_acta
      * of ACTAS_NO_CONTABILIZADAS (as Querétaro 2018 writes it), so the file's own flags
      * recount its block (prep tally --check) */
     char st[8] = "";
-    acta_status ast = (acta_status)a->status;
+    prep_acta_status ast = (prep_acta_status)a->status;
     if (prep_acta_status_counted(ast)) snprintf(st, sizeof st, "1");
-    else if (ast != ACTA_NC_NO_ACTA || c->rules.no_counted_no_acta) snprintf(st, sizeof st, "0");
+    else if (ast != PREP_ACTA_NC_NO_ACTA || c->rules.no_counted_no_acta) snprintf(st, sizeof st, "0");
     char cot[8] = "";
     if (a->cotejada >= 0) snprintf(cot, sizeof cot, "%d", a->cotejada);
     if ((err = put_v(out, sep, a->total_asentado, no_acta)) || (err = put_u(out, sep, (uint64_t)total)) ||
@@ -235,15 +235,15 @@ fail:
 prep_err prep_actas_write_pending_row(const prep_catalog *c, uint32_t e, uint32_t casilla, prep_buf *out)
 {
     if (!c || e >= c->n_elections || casilla >= c->n_casillas) return PREP_ERR_USAGE;
-    const cat_election *el = &c->elections[e];
-    const cat_casilla *cc = &c->casillas[casilla];
-    const cat_section *cs = &c->sections[cc->section];
+    const prep_cat_election *el = &c->elections[e];
+    const prep_cat_casilla *cc = &c->casillas[casilla];
+    const prep_cat_section *cs = &c->sections[cc->section];
     prep_acta a;
     memset(&a, 0, sizeof a);
     prep_catalog_casilla_key(c->entity_id, cs->id, cc->type, cc->number, cc->ext, a.clave_casilla);
     a.section_id = cs->id;
-    a.district_id = cs->district != CAT_NONE ? c->districts[cs->district].id : 0;
-    a.municipality_id = cs->municipality != CAT_NONE ? c->municipalities[cs->municipality].id : 0;
+    a.district_id = cs->district != PREP_CAT_NONE ? c->districts[cs->district].id : 0;
+    a.municipality_id = cs->municipality != PREP_CAT_NONE ? c->municipalities[cs->municipality].id : 0;
     a.tipo_casilla = cc->type;
     a.id_casilla = cc->number;
     a.ext_contigua = cc->ext;

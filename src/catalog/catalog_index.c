@@ -57,10 +57,10 @@ void cat_map_free(cat_map *m)
 
 uint32_t cat_map_find(const cat_map *m, uint32_t h, cat_map_eq eq, const void *ctx, const void *key)
 {
-    if (!m->slot) return CAT_NONE;
+    if (!m->slot) return PREP_CAT_NONE;
     for (size_t i = h & m->mask;; i = (i + 1) & m->mask) {
         uint32_t s = m->slot[i];
-        if (!s) return CAT_NONE;
+        if (!s) return PREP_CAT_NONE;
         if (m->hash[i] == h && eq(ctx, s - 1, key)) return s - 1;
     }
 }
@@ -128,7 +128,7 @@ int cat_eq_coalition(const void *ctx, uint32_t idx, const void *key)
 }
 
 typedef struct col_ctx {
-    const cat_election *el;
+    const prep_cat_election *el;
 } col_ctx;
 
 static int eq_col(const void *ctx, uint32_t idx, const void *key)
@@ -167,54 +167,54 @@ prep_err prep_catalog_reindex(prep_catalog *c)
     bad |= cat_map_init(&x->party, c->n_parties);
     bad |= cat_map_init(&x->election, c->n_elections);
     bad |= cat_map_init(&x->coalition, c->n_coalitions);
-    x->section_by_id = malloc((CAT_MAX_SECTION_ID + 1) * sizeof *x->section_by_id);
+    x->section_by_id = malloc((PREP_CAT_MAX_SECTION_ID + 1) * sizeof *x->section_by_id);
     x->cols = calloc(c->n_elections ? c->n_elections : 1, sizeof *x->cols);
     x->n_elections = c->n_elections;
     if (bad || !x->section_by_id || !x->cols) goto nomem;
-    for (uint32_t i = 0; i <= CAT_MAX_SECTION_ID; i++) x->section_by_id[i] = CAT_NONE;
+    for (uint32_t i = 0; i <= PREP_CAT_MAX_SECTION_ID; i++) x->section_by_id[i] = PREP_CAT_NONE;
 
     /* First occurrence wins everywhere, so a hand-built catalogue with duplicates still
      * answers deterministically. */
     for (uint32_t i = 0; i < c->n_casillas; i++) {
         uint32_t h = cat_hash_str(c->casillas[i].key);
-        if (cat_map_find(&x->casilla, h, cat_eq_casilla, c, c->casillas[i].key) == CAT_NONE &&
+        if (cat_map_find(&x->casilla, h, cat_eq_casilla, c, c->casillas[i].key) == PREP_CAT_NONE &&
             cat_map_put(&x->casilla, h, i))
             goto nomem;
     }
     for (uint32_t i = 0; i < c->n_sections; i++) {
         uint32_t id = c->sections[i].id;
-        if (id <= CAT_MAX_SECTION_ID && x->section_by_id[id] == CAT_NONE) x->section_by_id[id] = i;
+        if (id <= PREP_CAT_MAX_SECTION_ID && x->section_by_id[id] == PREP_CAT_NONE) x->section_by_id[id] = i;
     }
     for (uint32_t i = 0; i < c->n_districts; i++) {
         uint32_t h = cat_hash_u32(c->districts[i].id);
-        if (cat_map_find(&x->district, h, cat_eq_district, c, &c->districts[i].id) == CAT_NONE &&
+        if (cat_map_find(&x->district, h, cat_eq_district, c, &c->districts[i].id) == PREP_CAT_NONE &&
             cat_map_put(&x->district, h, i))
             goto nomem;
     }
     for (uint32_t i = 0; i < c->n_municipalities; i++) {
         uint32_t h = cat_hash_u32(c->municipalities[i].id);
         if (cat_map_find(&x->municipality, h, cat_eq_municipality, c, &c->municipalities[i].id) ==
-                CAT_NONE &&
+                PREP_CAT_NONE &&
             cat_map_put(&x->municipality, h, i))
             goto nomem;
     }
     for (uint32_t i = 0; i < c->n_parties; i++) {
         uint32_t h = cat_hash_str(c->parties[i].id);
-        if (cat_map_find(&x->party, h, cat_eq_party, c, c->parties[i].id) == CAT_NONE &&
+        if (cat_map_find(&x->party, h, cat_eq_party, c, c->parties[i].id) == PREP_CAT_NONE &&
             cat_map_put(&x->party, h, i))
             goto nomem;
     }
     for (uint32_t i = 0; i < c->n_elections; i++) {
-        const cat_election *el = &c->elections[i];
+        const prep_cat_election *el = &c->elections[i];
         uint32_t h = cat_hash_str(el->id);
-        if (cat_map_find(&x->election, h, cat_eq_election, c, el->id) == CAT_NONE &&
+        if (cat_map_find(&x->election, h, cat_eq_election, c, el->id) == PREP_CAT_NONE &&
             cat_map_put(&x->election, h, i))
             goto nomem;
         if (cat_map_init(&x->cols[i], el->n_cols)) goto nomem;
         col_ctx cc = {el};
         for (uint32_t k = 0; k < el->n_cols; k++) {
             uint32_t hc = cat_hash_str(el->cols[k].name);
-            if (cat_map_find(&x->cols[i], hc, eq_col, &cc, el->cols[k].name) == CAT_NONE &&
+            if (cat_map_find(&x->cols[i], hc, eq_col, &cc, el->cols[k].name) == PREP_CAT_NONE &&
                 cat_map_put(&x->cols[i], hc, k))
                 goto nomem;
         }
@@ -222,7 +222,7 @@ prep_err prep_catalog_reindex(prep_catalog *c)
     for (uint32_t i = 0; i < c->n_coalitions; i++) {
         cat_coal_key k = {c->coalitions[i].election, c->coalitions[i].id};
         uint32_t h = cat_hash_coalition(k.election, k.id);
-        if (cat_map_find(&x->coalition, h, cat_eq_coalition, c, &k) == CAT_NONE &&
+        if (cat_map_find(&x->coalition, h, cat_eq_coalition, c, &k) == PREP_CAT_NONE &&
             cat_map_put(&x->coalition, h, i))
             goto nomem;
     }
@@ -236,70 +236,70 @@ nomem:
 /* ---------------------------------------------------------------- lookups */
 uint32_t prep_catalog_find_casilla(const prep_catalog *c, const char *clave_casilla)
 {
-    if (!c || !clave_casilla) return CAT_NONE;
+    if (!c || !clave_casilla) return PREP_CAT_NONE;
     const cat_index *x = c->_index;
     if (x) return cat_map_find(&x->casilla, cat_hash_str(clave_casilla), cat_eq_casilla, c, clave_casilla);
     for (uint32_t i = 0; i < c->n_casillas; i++)
         if (!strcmp(c->casillas[i].key, clave_casilla)) return i;
-    return CAT_NONE;
+    return PREP_CAT_NONE;
 }
 
 uint32_t prep_catalog_find_section(const prep_catalog *c, uint32_t section_id)
 {
-    if (!c) return CAT_NONE;
+    if (!c) return PREP_CAT_NONE;
     const cat_index *x = c->_index;
-    if (x) return section_id <= CAT_MAX_SECTION_ID ? x->section_by_id[section_id] : CAT_NONE;
+    if (x) return section_id <= PREP_CAT_MAX_SECTION_ID ? x->section_by_id[section_id] : PREP_CAT_NONE;
     for (uint32_t i = 0; i < c->n_sections; i++)
         if (c->sections[i].id == section_id) return i;
-    return CAT_NONE;
+    return PREP_CAT_NONE;
 }
 
 uint32_t prep_catalog_find_district(const prep_catalog *c, uint32_t district_id)
 {
-    if (!c) return CAT_NONE;
+    if (!c) return PREP_CAT_NONE;
     const cat_index *x = c->_index;
     if (x) return cat_map_find(&x->district, cat_hash_u32(district_id), cat_eq_district, c, &district_id);
     for (uint32_t i = 0; i < c->n_districts; i++)
         if (c->districts[i].id == district_id) return i;
-    return CAT_NONE;
+    return PREP_CAT_NONE;
 }
 
 uint32_t prep_catalog_find_municipality(const prep_catalog *c, uint32_t municipality_id)
 {
-    if (!c) return CAT_NONE;
+    if (!c) return PREP_CAT_NONE;
     const cat_index *x = c->_index;
     if (x)
         return cat_map_find(&x->municipality, cat_hash_u32(municipality_id), cat_eq_municipality, c,
                             &municipality_id);
     for (uint32_t i = 0; i < c->n_municipalities; i++)
         if (c->municipalities[i].id == municipality_id) return i;
-    return CAT_NONE;
+    return PREP_CAT_NONE;
 }
 
 uint32_t prep_catalog_find_party(const prep_catalog *c, const char *id)
 {
-    if (!c || !id) return CAT_NONE;
+    if (!c || !id) return PREP_CAT_NONE;
     const cat_index *x = c->_index;
     if (x) return cat_map_find(&x->party, cat_hash_str(id), cat_eq_party, c, id);
     for (uint32_t i = 0; i < c->n_parties; i++)
         if (!strcmp(c->parties[i].id, id)) return i;
-    return CAT_NONE;
+    return PREP_CAT_NONE;
 }
 
 uint32_t prep_catalog_find_election(const prep_catalog *c, const char *id)
 {
-    if (!c || !id) return CAT_NONE;
+    if (!c || !id) return PREP_CAT_NONE;
     const cat_index *x = c->_index;
     if (x) return cat_map_find(&x->election, cat_hash_str(id), cat_eq_election, c, id);
     for (uint32_t i = 0; i < c->n_elections; i++)
         if (!strcmp(c->elections[i].id, id)) return i;
-    return CAT_NONE;
+    return PREP_CAT_NONE;
 }
 
 uint32_t prep_catalog_find_column(const prep_catalog *c, uint32_t e, const char *name)
 {
-    if (!c || !name || e >= c->n_elections) return CAT_NONE;
-    const cat_election *el = &c->elections[e];
+    if (!c || !name || e >= c->n_elections) return PREP_CAT_NONE;
+    const prep_cat_election *el = &c->elections[e];
     const cat_index *x = c->_index;
     if (x && e < x->n_elections) {
         col_ctx cc = {el};
@@ -307,40 +307,40 @@ uint32_t prep_catalog_find_column(const prep_catalog *c, uint32_t e, const char 
     }
     for (uint32_t i = 0; i < el->n_cols; i++)
         if (!strcmp(el->cols[i].name, name)) return i;
-    return CAT_NONE;
+    return PREP_CAT_NONE;
 }
 
 uint32_t prep_catalog_find_coalition(const prep_catalog *c, uint32_t e, const char *id)
 {
-    if (!c || !id) return CAT_NONE;
+    if (!c || !id) return PREP_CAT_NONE;
     const cat_index *x = c->_index;
     cat_coal_key k = {e, id};
     if (x) return cat_map_find(&x->coalition, cat_hash_coalition(e, id), cat_eq_coalition, c, &k);
     for (uint32_t i = 0; i < c->n_coalitions; i++)
         if (c->coalitions[i].election == e && !strcmp(c->coalitions[i].id, id)) return i;
-    return CAT_NONE;
+    return PREP_CAT_NONE;
 }
 
 /* ---------------------------------------------------------------- units */
 uint32_t prep_catalog_unit_of(const prep_catalog *c, uint32_t e, uint32_t casilla)
 {
-    if (!c || e >= c->n_elections || casilla >= c->n_casillas) return CAT_NONE;
-    const cat_section *s = &c->sections[c->casillas[casilla].section];
+    if (!c || e >= c->n_elections || casilla >= c->n_casillas) return PREP_CAT_NONE;
+    const prep_cat_section *s = &c->sections[c->casillas[casilla].section];
     switch (c->elections[e].scope) {
-    case CAT_SCOPE_ENTITY: return 0;
-    case CAT_SCOPE_DISTRICT: return s->district;
-    case CAT_SCOPE_MUNICIPALITY: return s->municipality;
+    case PREP_CAT_SCOPE_ENTITY: return 0;
+    case PREP_CAT_SCOPE_DISTRICT: return s->district;
+    case PREP_CAT_SCOPE_MUNICIPALITY: return s->municipality;
     }
-    return CAT_NONE;
+    return PREP_CAT_NONE;
 }
 
 const char *prep_catalog_unit_name(const prep_catalog *c, uint32_t e, uint32_t u)
 {
     if (!c || e >= c->n_elections) return NULL;
     switch (c->elections[e].scope) {
-    case CAT_SCOPE_ENTITY: return u == 0 ? c->entity_name : NULL;
-    case CAT_SCOPE_DISTRICT: return u < c->n_districts ? c->districts[u].name : NULL;
-    case CAT_SCOPE_MUNICIPALITY: return u < c->n_municipalities ? c->municipalities[u].name : NULL;
+    case PREP_CAT_SCOPE_ENTITY: return u == 0 ? c->entity_name : NULL;
+    case PREP_CAT_SCOPE_DISTRICT: return u < c->n_districts ? c->districts[u].name : NULL;
+    case PREP_CAT_SCOPE_MUNICIPALITY: return u < c->n_municipalities ? c->municipalities[u].name : NULL;
     }
     return NULL;
 }
@@ -403,24 +403,24 @@ int cat_valid_id(const char *s)
         if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
               ch == '_' || ch == '-'))
             return 0;
-        if (n >= CAT_MAX_ID_LEN) return 0;
+        if (n >= PREP_CAT_MAX_ID_LEN) return 0;
     }
     return n > 0;
 }
 
-const char *cat_scope_name(cat_scope s)
+const char *cat_scope_name(prep_cat_scope s)
 {
     switch (s) {
-    case CAT_SCOPE_ENTITY: return "entity";
-    case CAT_SCOPE_DISTRICT: return "district";
-    case CAT_SCOPE_MUNICIPALITY: return "municipality";
+    case PREP_CAT_SCOPE_ENTITY: return "entity";
+    case PREP_CAT_SCOPE_DISTRICT: return "district";
+    case PREP_CAT_SCOPE_MUNICIPALITY: return "municipality";
     }
     return NULL;
 }
 
 
 /* ---------------------------------------------------------------- free */
-static void free_labels(cat_labels *l)
+static void free_labels(prep_cat_labels *l)
 {
     free(l->some_illegible);
     free(l->all_illegible);
@@ -467,7 +467,7 @@ void prep_catalog_free(prep_catalog *c)
     free(c->casillas);
     if (c->elections)
         for (uint32_t i = 0; i < c->n_elections; i++) {
-            cat_election *el = &c->elections[i];
+            prep_cat_election *el = &c->elections[i];
             free(el->id);
             free(el->name);
             free(el->title);

@@ -20,7 +20,7 @@ typedef int (*cat_map_eq)(const void *ctx, uint32_t idx, const void *key);
 
 int cat_map_init(cat_map *m, size_t expected); /* 0, or -1 when out of memory */
 void cat_map_free(cat_map *m);
-/* Index of the entry with this key, or CAT_NONE. An uninitialised (zeroed) map is empty. */
+/* Index of the entry with this key, or PREP_CAT_NONE. An uninitialised (zeroed) map is empty. */
 uint32_t cat_map_find(const cat_map *m, uint32_t h, cat_map_eq eq, const void *ctx, const void *key);
 /* Adds idx (the caller checked it is not there yet). 0, or -1 when out of memory. */
 int cat_map_put(cat_map *m, uint32_t h, uint32_t idx);
@@ -36,7 +36,7 @@ typedef struct cat_index {
     cat_map party;         /* id -> party */
     cat_map election;      /* id -> election */
     cat_map coalition;     /* (election, id) -> coalition */
-    uint32_t *section_by_id; /* owned; CAT_MAX_SECTION_ID + 1 entries, CAT_NONE when absent */
+    uint32_t *section_by_id; /* owned; PREP_CAT_MAX_SECTION_ID + 1 entries, PREP_CAT_NONE when absent */
     uint32_t n_elections;
     cat_map *cols;         /* owned; per election: column name -> column */
 } cat_index;
@@ -64,10 +64,10 @@ void cat_put_digits(char *out, uint32_t v, int width);
 /* Sort rank of a casilla type: B, C, E, S, M = 0..4; -1 for anything else. */
 int cat_type_rank(char type);
 
-/* 1 if s is a valid text id: 1..CAT_MAX_ID_LEN bytes of [A-Za-z0-9_-]. */
+/* 1 if s is a valid text id: 1..PREP_CAT_MAX_ID_LEN bytes of [A-Za-z0-9_-]. */
 int cat_valid_id(const char *s);
 
 /* Name used in the file for a scope. */
-const char *cat_scope_name(cat_scope s);
+const char *cat_scope_name(prep_cat_scope s);
 
 #endif

@@ -55,11 +55,11 @@ static const char *const tab_cols[SEC_COUNT][MAX_TCOLS + 1] = {
     [SEC_SHAPES] = {"municipality", "path", NULL},
 };
 static const uint32_t tab_max_rows[SEC_COUNT] = {
-    [SEC_PARTIES] = CAT_MAX_PARTIES,         [SEC_DISTRICTS] = CAT_MAX_GEO,
-    [SEC_MUNIS] = CAT_MAX_GEO,               [SEC_SECTIONS] = CAT_MAX_SECTION_ID,
-    [SEC_CASILLAS] = CAT_MAX_CASILLAS,       [SEC_ELECTIONS] = CAT_MAX_ELECTIONS,
-    [SEC_COALITIONS] = CAT_MAX_COALITIONS,   [SEC_CANDIDACIES] = CAT_MAX_CANDIDACIES,
-    [SEC_SHAPES] = CAT_MAX_GEO,
+    [SEC_PARTIES] = PREP_CAT_MAX_PARTIES,         [SEC_DISTRICTS] = PREP_CAT_MAX_GEO,
+    [SEC_MUNIS] = PREP_CAT_MAX_GEO,               [SEC_SECTIONS] = PREP_CAT_MAX_SECTION_ID,
+    [SEC_CASILLAS] = PREP_CAT_MAX_CASILLAS,       [SEC_ELECTIONS] = PREP_CAT_MAX_ELECTIONS,
+    [SEC_COALITIONS] = PREP_CAT_MAX_COALITIONS,   [SEC_CANDIDACIES] = PREP_CAT_MAX_CANDIDACIES,
+    [SEC_SHAPES] = PREP_CAT_MAX_GEO,
 };
 
 enum { PA_ID, PA_NAME, PA_COLOR };
@@ -152,7 +152,7 @@ typedef struct pctx {
     uint32_t *district_ids, *muni_ids;
     uint32_t *sec_by_id;      /* section id -> section index */
     long *el_line;            /* per election: its line */
-    uint32_t (*el_parties)[CAT_MAX_PARTIES];
+    uint32_t (*el_parties)[PREP_CAT_MAX_PARTIES];
     uint32_t *el_np;
     uint32_t *el_max_indep;
     uint8_t *el_bad_scope;    /* scope unreadable: its units are unknown, its candidacies skipped */
@@ -406,8 +406,8 @@ static void lex(pctx *x, char *buf, size_t len)
         size_t L = nl ? (size_t)(nl - line) : len - pos;
         pos += L + (nl ? 1 : 0);
         if (L && line[L - 1] == '\r') L--;
-        if (L > CAT_MAX_LINE) {
-            perr(x, lineno, 0, "line-too-long", "line of %zu bytes; at most %u", L, (unsigned)CAT_MAX_LINE);
+        if (L > PREP_CAT_MAX_LINE) {
+            perr(x, lineno, 0, "line-too-long", "line of %zu bytes; at most %u", L, (unsigned)PREP_CAT_MAX_LINE);
             continue;
         }
         int utf8 = 0;
@@ -532,14 +532,14 @@ static int parse_num(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
     return 0;
 }
 
-/* CAND_IND_n with n in 1..CAT_MAX_INDEP, no leading zero: n, else 0. */
+/* CAND_IND_n with n in 1..PREP_CAT_MAX_INDEP, no leading zero: n, else 0. */
 static uint32_t indep_number(const char *s)
 {
     if (strncmp(s, "CAND_IND_", 9)) return 0;
     s += 9;
     if (s[0] == '0') return 0;
     uint32_t n;
-    if (parse_num(s, 1, CAT_MAX_INDEP, &n)) return 0;
+    if (parse_num(s, 1, PREP_CAT_MAX_INDEP, &n)) return 0;
     return n;
 }
 
@@ -587,7 +587,7 @@ static void do_process(pctx *x)
         if (!cat_valid_id(k[PK_ID].val))
             perr(x, k[PK_ID].line, k[PK_ID].col, "bad-value",
                  "process id '%s' must be 1..%u characters of A-Z a-z 0-9 _ -", k[PK_ID].val,
-                 (unsigned)CAT_MAX_ID_LEN);
+                 (unsigned)PREP_CAT_MAX_ID_LEN);
         c->process_id = xdup(x, k[PK_ID].val);
     }
     static const int text_keys[] = {PK_NAME, PK_INSTITUTE, PK_ENTITY, PK_TZ};
@@ -657,14 +657,14 @@ static void do_process(pctx *x)
         uint32_t v[4];
         int n = 0, ok = 1;
         while (ok && next_token(&p, tok, sizeof tok, &start)) {
-            if (n == 4 || parse_num(tok, n < 2 ? 0 : 1, CAT_MAX_MAP_COORD, &v[n])) ok = 0;
+            if (n == 4 || parse_num(tok, n < 2 ? 0 : 1, PREP_CAT_MAX_MAP_COORD, &v[n])) ok = 0;
             else n++;
         }
         if (!ok || n != 4)
             perr(x, k[PK_MAPVB].line, k[PK_MAPVB].col, "bad-value",
                  "map_viewbox '%s' must be four numbers 'MIN_X MIN_Y WIDTH HEIGHT', each 0..%u, width and "
                  "height at least 1",
-                 k[PK_MAPVB].val, (unsigned)CAT_MAX_MAP_COORD);
+                 k[PK_MAPVB].val, (unsigned)PREP_CAT_MAX_MAP_COORD);
         else {
             memcpy(c->map_viewbox, v, sizeof v);
             c->has_map = 1;
@@ -745,14 +745,14 @@ static void do_parties(pctx *x)
         }
         uint32_t h = cat_hash_str(id);
         uint32_t prev = cat_map_find(&x->m_party, h, cat_eq_party, c, id);
-        if (prev != CAT_NONE) {
+        if (prev != PREP_CAT_NONE) {
             perr(x, ln, C(t, r, PA_ID), "duplicate-id", "party '%s' is already defined", id);
             continue;
         }
         if (!*name) perr(x, ln, C(t, r, PA_NAME), "bad-value", "party '%s' has an empty name", id);
         if (!valid_color(color))
             perr(x, ln, C(t, r, PA_COLOR), "bad-value", "color '%s' of party '%s' is not #RRGGBB", color, id);
-        cat_party *p = &c->parties[c->n_parties];
+        prep_cat_party *p = &c->parties[c->n_parties];
         p->id = xdup(x, id);
         p->name = xdup(x, name);
         p->color = xdup(x, color);
@@ -786,13 +786,13 @@ static uint32_t do_geo(pctx *x, int sec, const char *what, uint32_t **ids_out, c
         long ln = t->line[r];
         const char *sid = F(t, r, GE_ID), *name = F(t, r, GE_NAME);
         uint32_t id;
-        if (parse_num(sid, 1, CAT_MAX_GEO_ID, &id)) {
+        if (parse_num(sid, 1, PREP_CAT_MAX_GEO_ID, &id)) {
             perr(x, ln, C(t, r, GE_ID), "bad-value", "%s id '%s' must be a number 1..%u", what, sid,
-                 (unsigned)CAT_MAX_GEO_ID);
+                 (unsigned)PREP_CAT_MAX_GEO_ID);
             continue;
         }
         uint32_t h = cat_hash_u32(id);
-        if (cat_map_find(m, h, eq_u32arr, ids, &id) != CAT_NONE) {
+        if (cat_map_find(m, h, eq_u32arr, ids, &id) != PREP_CAT_NONE) {
             perr(x, ln, C(t, r, GE_ID), "duplicate-id", "%s %u is already defined", what, (unsigned)id);
             continue;
         }
@@ -803,7 +803,7 @@ static uint32_t do_geo(pctx *x, int sec, const char *what, uint32_t **ids_out, c
         } else {
             uint32_t hs = cat_hash_str(slug);
             uint32_t other = cat_map_find(&ms, hs, eq_strarr, slugs, slug);
-            if (other != CAT_NONE)
+            if (other != PREP_CAT_NONE)
                 perr(x, ln, C(t, r, GE_NAME), "duplicate-slug",
                      "%s %u '%s' has the same URL name '%s' as %s %u", what, (unsigned)id, name, slug, what,
                      (unsigned)ids[other]);
@@ -828,7 +828,7 @@ static void do_districts_munis(pctx *x)
     c->districts = calloc(n ? n : 1, sizeof *c->districts);
     if (c->districts) {
         for (uint32_t i = 0; i < n; i++)
-            c->districts[i] = (cat_district){x->district_ids[i], names[i], slugs[i]};
+            c->districts[i] = (prep_cat_district){x->district_ids[i], names[i], slugs[i]};
         c->n_districts = n;
     } else {
         x->f_oom = 1;
@@ -841,7 +841,7 @@ static void do_districts_munis(pctx *x)
     c->municipalities = calloc(n ? n : 1, sizeof *c->municipalities);
     if (c->municipalities) {
         for (uint32_t i = 0; i < n; i++)
-            c->municipalities[i] = (cat_municipality){x->muni_ids[i], names[i], slugs[i]};
+            c->municipalities[i] = (prep_cat_municipality){x->muni_ids[i], names[i], slugs[i]};
         c->n_municipalities = n;
     } else {
         x->f_oom = 1;
@@ -853,7 +853,7 @@ static void do_districts_munis(pctx *x)
 
 static uint32_t find_geo(pctx *x, int sec, const char *s, uint32_t *id)
 {
-    if (parse_num(s, 1, CAT_MAX_GEO_ID, id)) return CAT_NONE;
+    if (parse_num(s, 1, PREP_CAT_MAX_GEO_ID, id)) return PREP_CAT_NONE;
     if (sec == SEC_DISTRICTS) return cat_map_find(&x->m_district, cat_hash_u32(*id), eq_u32arr, x->district_ids, id);
     return cat_map_find(&x->m_muni, cat_hash_u32(*id), eq_u32arr, x->muni_ids, id);
 }
@@ -862,9 +862,9 @@ static void do_sections(pctx *x)
 {
     prep_catalog *c = x->c;
     rawtab *t = &x->t[SEC_SECTIONS];
-    x->sec_by_id = malloc((CAT_MAX_SECTION_ID + 1) * sizeof *x->sec_by_id);
-    cat_section *tmp = calloc(t->n ? t->n : 1, sizeof *tmp);
-    long *first_line = calloc(CAT_MAX_SECTION_ID + 1, sizeof *first_line);
+    x->sec_by_id = malloc((PREP_CAT_MAX_SECTION_ID + 1) * sizeof *x->sec_by_id);
+    prep_cat_section *tmp = calloc(t->n ? t->n : 1, sizeof *tmp);
+    long *first_line = calloc(PREP_CAT_MAX_SECTION_ID + 1, sizeof *first_line);
     c->sections = calloc(t->n ? t->n : 1, sizeof *c->sections);
     if (!x->sec_by_id || !tmp || !first_line || !c->sections) {
         x->f_oom = 1;
@@ -872,30 +872,30 @@ static void do_sections(pctx *x)
         free(first_line);
         return;
     }
-    for (uint32_t i = 0; i <= CAT_MAX_SECTION_ID; i++) x->sec_by_id[i] = CAT_NONE;
+    for (uint32_t i = 0; i <= PREP_CAT_MAX_SECTION_ID; i++) x->sec_by_id[i] = PREP_CAT_NONE;
     uint32_t n = 0;
     for (size_t r = 0; r < t->n; r++) {
         long ln = t->line[r];
         const char *sid = F(t, r, SE_ID);
         uint32_t id, gid;
-        if (parse_num(sid, 1, CAT_MAX_SECTION_ID, &id)) {
+        if (parse_num(sid, 1, PREP_CAT_MAX_SECTION_ID, &id)) {
             perr(x, ln, C(t, r, SE_ID), "bad-value", "section id '%s' must be a number 1..%u", sid,
-                 (unsigned)CAT_MAX_SECTION_ID);
+                 (unsigned)PREP_CAT_MAX_SECTION_ID);
             continue;
         }
-        if (x->sec_by_id[id] != CAT_NONE) {
+        if (x->sec_by_id[id] != PREP_CAT_NONE) {
             perr(x, ln, C(t, r, SE_ID), "duplicate-id", "section %u is already defined on line %ld", (unsigned)id,
                  first_line[id]);
             continue;
         }
-        cat_section *s = &tmp[n];
+        prep_cat_section *s = &tmp[n];
         s->id = id;
         s->district = find_geo(x, SEC_DISTRICTS, F(t, r, SE_DISTRICT), &gid);
-        if (s->district == CAT_NONE && !x->broken[SEC_DISTRICTS])
+        if (s->district == PREP_CAT_NONE && !x->broken[SEC_DISTRICTS])
             perr(x, ln, C(t, r, SE_DISTRICT), "unknown-reference", "section %u: unknown district '%s'", (unsigned)id,
                  F(t, r, SE_DISTRICT));
         s->municipality = find_geo(x, SEC_MUNIS, F(t, r, SE_MUNI), &gid);
-        if (s->municipality == CAT_NONE && !x->broken[SEC_MUNIS])
+        if (s->municipality == PREP_CAT_NONE && !x->broken[SEC_MUNIS])
             perr(x, ln, C(t, r, SE_MUNI), "unknown-reference", "section %u: unknown municipality '%s'",
                  (unsigned)id, F(t, r, SE_MUNI));
         x->sec_by_id[id] = n++;
@@ -903,8 +903,8 @@ static void do_sections(pctx *x)
     }
     /* Sorted by id: walk the id table once. */
     uint32_t k = 0;
-    for (uint32_t id = 1; id <= CAT_MAX_SECTION_ID; id++) {
-        if (x->sec_by_id[id] == CAT_NONE) continue;
+    for (uint32_t id = 1; id <= PREP_CAT_MAX_SECTION_ID; id++) {
+        if (x->sec_by_id[id] == PREP_CAT_NONE) continue;
         c->sections[k] = tmp[x->sec_by_id[id]];
         x->sec_by_id[id] = k++;
     }
@@ -914,7 +914,7 @@ static void do_sections(pctx *x)
 }
 
 typedef struct cas_row {
-    cat_casilla c;
+    prep_cat_casilla c;
     long line;
     long col; /* of the section field */
 } cas_row;
@@ -946,8 +946,8 @@ static void do_casillas(pctx *x)
         const char *f_sec = F(t, r, CA_SECTION), *f_type = F(t, r, CA_TYPE);
         uint32_t sid = 0, number = 0, ext = 0, urban = 0, lnom = 0, reps = 0, ballots = 0;
         int ok = 1;
-        uint32_t sidx = CAT_NONE;
-        if (parse_num(f_sec, 1, CAT_MAX_SECTION_ID, &sid) || (sidx = x->sec_by_id[sid]) == CAT_NONE) {
+        uint32_t sidx = PREP_CAT_NONE;
+        if (parse_num(f_sec, 1, PREP_CAT_MAX_SECTION_ID, &sid) || (sidx = x->sec_by_id[sid]) == PREP_CAT_NONE) {
             if (!x->broken[SEC_SECTIONS])
                 perr(x, ln, C(t, r, CA_SECTION), "unknown-reference", "casilla: unknown section '%s'", f_sec);
             ok = 0;
@@ -1017,7 +1017,7 @@ static void do_casillas(pctx *x)
     uint32_t k = 0;
     long kept_line = 0;
     for (size_t i = 0; i < n; i++) {
-        const cat_casilla *prev = k ? &c->casillas[k - 1] : NULL;
+        const prep_cat_casilla *prev = k ? &c->casillas[k - 1] : NULL;
         if (prev && rows[i].c.section == prev->section && rows[i].c.type == prev->type &&
             rows[i].c.number == prev->number && rows[i].c.ext == prev->ext) {
             perr(x, rows[i].line, rows[i].col, "duplicate-id", "casilla %s is already defined on line %ld",
@@ -1072,12 +1072,12 @@ static void do_elections(pctx *x)
             continue;
         }
         uint32_t h = cat_hash_str(id);
-        if (cat_map_find(&x->m_election, h, cat_eq_election, c, id) != CAT_NONE) {
+        if (cat_map_find(&x->m_election, h, cat_eq_election, c, id) != PREP_CAT_NONE) {
             perr(x, ln, C(t, r, EL_ID), "duplicate-id", "election '%s' is already defined", id);
             continue;
         }
         uint32_t e = c->n_elections;
-        cat_election *el = &c->elections[e];
+        prep_cat_election *el = &c->elections[e];
         el->id = xdup(x, id);
         el->name = xdup(x, name);
         el->title = xdup(x, title);
@@ -1092,33 +1092,33 @@ static void do_elections(pctx *x)
         } else {
             uint32_t hs = cat_hash_str(el->slug);
             uint32_t other = cat_map_find(&mslug, hs, eq_el_slug, c, el->slug);
-            if (other != CAT_NONE)
+            if (other != PREP_CAT_NONE)
                 perr(x, ln, C(t, r, EL_TITLE), "duplicate-slug",
                      "election '%s' has the same URL name '%s' as election '%s'", id, el->slug,
                      c->elections[other].id);
             else if (cat_map_put(&mslug, hs, e))
                 x->f_oom = 1;
         }
-        if (!strcmp(scope, "entity")) el->scope = CAT_SCOPE_ENTITY;
-        else if (!strcmp(scope, "district")) el->scope = CAT_SCOPE_DISTRICT;
-        else if (!strcmp(scope, "municipality")) el->scope = CAT_SCOPE_MUNICIPALITY;
+        if (!strcmp(scope, "entity")) el->scope = PREP_CAT_SCOPE_ENTITY;
+        else if (!strcmp(scope, "district")) el->scope = PREP_CAT_SCOPE_DISTRICT;
+        else if (!strcmp(scope, "municipality")) el->scope = PREP_CAT_SCOPE_MUNICIPALITY;
         else {
             perr(x, ln, C(t, r, EL_SCOPE), "bad-value", "scope '%s' must be entity, district or municipality", scope);
             x->el_bad_scope[e] = 1;
         }
         el->n_units = x->el_bad_scope[e]                ? 0
-                      : el->scope == CAT_SCOPE_ENTITY   ? 1
-                      : el->scope == CAT_SCOPE_DISTRICT ? c->n_districts
+                      : el->scope == PREP_CAT_SCOPE_ENTITY   ? 1
+                      : el->scope == PREP_CAT_SCOPE_DISTRICT ? c->n_districts
                                                         : c->n_municipalities;
         if (parse_num(F(t, r, EL_ACTA), 0, 99, &el->acta_type))
             perr(x, ln, C(t, r, EL_ACTA), "bad-value", "acta_type '%s' must be a number 0..99", F(t, r, EL_ACTA));
         /* parties, column order */
         const char *p = F(t, r, EL_PARTIES), *base = p, *at;
-        char tok[CAT_MAX_ID_LEN + 2];
+        char tok[PREP_CAT_MAX_ID_LEN + 2];
         while (next_token(&p, tok, sizeof tok, &at)) {
             long tcol = C(t, r, EL_PARTIES) + (long)(at - base);
             uint32_t pi = cat_map_find(&x->m_party, cat_hash_str(tok), cat_eq_party, c, tok);
-            if (pi == CAT_NONE) {
+            if (pi == PREP_CAT_NONE) {
                 if (!x->broken[SEC_PARTIES])
                     perr(x, ln, tcol, "unknown-reference", "election '%s': unknown party '%s'", id, tok);
                 continue;
@@ -1130,7 +1130,7 @@ static void do_elections(pctx *x)
                 perr(x, ln, tcol, "duplicate-id", "election '%s' lists party '%s' twice", id, tok);
                 continue;
             }
-            x->el_parties[e][x->el_np[e]++] = pi; /* < CAT_MAX_PARTIES: parties are unique */
+            x->el_parties[e][x->el_np[e]++] = pi; /* < PREP_CAT_MAX_PARTIES: parties are unique */
         }
         if (!x->el_np[e] && !x->broken[SEC_PARTIES])
             perr(x, ln, C(t, r, EL_PARTIES), "bad-value", "election '%s' lists no party", id);
@@ -1159,7 +1159,7 @@ static void do_coalitions(pctx *x)
         long ln = t->line[r];
         const char *eid = F(t, r, CO_ELECTION), *id = F(t, r, CO_ID), *name = F(t, r, CO_NAME);
         uint32_t e = cat_map_find(&x->m_election, cat_hash_str(eid), cat_eq_election, c, eid);
-        if (e == CAT_NONE) {
+        if (e == PREP_CAT_NONE) {
             if (!x->broken[SEC_ELECTIONS])
                 perr(x, ln, C(t, r, CO_ELECTION), "unknown-reference", "coalition '%s': unknown election '%s'", id,
                      eid);
@@ -1172,17 +1172,17 @@ static void do_coalitions(pctx *x)
                  id);
             continue;
         }
-        if (cat_map_find(&x->m_party, cat_hash_str(id), cat_eq_party, c, id) != CAT_NONE) {
+        if (cat_map_find(&x->m_party, cat_hash_str(id), cat_eq_party, c, id) != PREP_CAT_NONE) {
             perr(x, ln, C(t, r, CO_ID), "duplicate-id", "coalition id '%s' is also a party id", id);
             continue;
         }
         cat_coal_key key = {e, id};
         uint32_t h = cat_hash_coalition(e, id);
-        if (cat_map_find(&x->m_coal, h, cat_eq_coalition, c, &key) != CAT_NONE) {
+        if (cat_map_find(&x->m_coal, h, cat_eq_coalition, c, &key) != PREP_CAT_NONE) {
             perr(x, ln, C(t, r, CO_ID), "duplicate-id", "coalition '%s' of election '%s' is already defined", id, eid);
             continue;
         }
-        cat_coalition *co = &c->coalitions[c->n_coalitions];
+        prep_cat_coalition *co = &c->coalitions[c->n_coalitions];
         co->id = xdup(x, id);
         co->name = xdup(x, name);
         co->election = e;
@@ -1191,13 +1191,13 @@ static void do_coalitions(pctx *x)
         if (cat_map_put(&x->m_coal, h, c->n_coalitions - 1)) x->f_oom = 1;
         if (!*name) perr(x, ln, C(t, r, CO_NAME), "bad-value", "coalition '%s' has an empty name", id);
         const char *p = F(t, r, CO_PARTIES), *base = p, *at;
-        char tok[CAT_MAX_ID_LEN + 2];
+        char tok[PREP_CAT_MAX_ID_LEN + 2];
         uint32_t count = 0;
         while (next_token(&p, tok, sizeof tok, &at)) {
             long tcol = C(t, r, CO_PARTIES) + (long)(at - base);
             count++;
             uint32_t pi = cat_map_find(&x->m_party, cat_hash_str(tok), cat_eq_party, c, tok);
-            if (pi == CAT_NONE) {
+            if (pi == PREP_CAT_NONE) {
                 if (!x->broken[SEC_PARTIES])
                     perr(x, ln, tcol, "unknown-reference", "coalition '%s': unknown party '%s'", id, tok);
                 continue;
@@ -1214,11 +1214,11 @@ static void do_coalitions(pctx *x)
                 perr(x, ln, tcol, "duplicate-id", "coalition '%s' lists party '%s' twice", id, tok);
                 continue;
             }
-            if (co->n_parties < CAT_MAX_COALITION_PARTIES) co->parties[co->n_parties++] = pi;
+            if (co->n_parties < PREP_CAT_MAX_COALITION_PARTIES) co->parties[co->n_parties++] = pi;
         }
-        if (count < 2 || count > CAT_MAX_COALITION_PARTIES)
+        if (count < 2 || count > PREP_CAT_MAX_COALITION_PARTIES)
             perr(x, ln, C(t, r, CO_PARTIES), "coalition-size", "coalition '%s' has %u part%s; it needs 2..%d", id,
-                 (unsigned)count, count == 1 ? "y" : "ies", CAT_MAX_COALITION_PARTIES);
+                 (unsigned)count, count == 1 ? "y" : "ies", PREP_CAT_MAX_COALITION_PARTIES);
     }
 }
 
@@ -1239,53 +1239,53 @@ static void do_candidacies(pctx *x)
         const char *eid = F(t, r, CD_ELECTION), *unit = F(t, r, CD_UNIT), *who = F(t, r, CD_CONTENDER);
         const char *name = F(t, r, CD_NAME);
         uint32_t e = cat_map_find(&x->m_election, cat_hash_str(eid), cat_eq_election, c, eid);
-        if (e == CAT_NONE) {
+        if (e == PREP_CAT_NONE) {
             if (!x->broken[SEC_ELECTIONS])
                 perr(x, ln, C(t, r, CD_ELECTION), "unknown-reference", "candidacy: unknown election '%s'", eid);
             continue;
         }
-        const cat_election *el = &c->elections[e];
+        const prep_cat_election *el = &c->elections[e];
         if (x->el_bad_scope[e]) continue; /* already reported at the election */
-        uint32_t u = CAT_NONE, gid;
-        if (el->scope == CAT_SCOPE_ENTITY) {
+        uint32_t u = PREP_CAT_NONE, gid;
+        if (el->scope == PREP_CAT_SCOPE_ENTITY) {
             if (strcmp(unit, "*"))
                 perr(x, ln, C(t, r, CD_UNIT), "bad-value", "election '%s' covers the whole entity: unit must be *, got '%s'",
                      eid, unit);
             else
                 u = 0;
         } else {
-            int sec = el->scope == CAT_SCOPE_DISTRICT ? SEC_DISTRICTS : SEC_MUNIS;
+            int sec = el->scope == PREP_CAT_SCOPE_DISTRICT ? SEC_DISTRICTS : SEC_MUNIS;
             u = find_geo(x, sec, unit, &gid);
-            if (u == CAT_NONE && !x->broken[sec])
+            if (u == PREP_CAT_NONE && !x->broken[sec])
                 perr(x, ln, C(t, r, CD_UNIT), "unknown-reference", "candidacy of '%s': unknown %s '%s'", eid,
                      sec == SEC_DISTRICTS ? "district" : "municipality", unit);
         }
-        cat_cand_kind kind = CAT_CAND_PARTY;
-        uint32_t ref = CAT_NONE;
+        prep_cat_cand_kind kind = PREP_CAT_CAND_PARTY;
+        uint32_t ref = PREP_CAT_NONE;
         cat_coal_key key = {e, who};
         uint32_t co = cat_map_find(&x->m_coal, cat_hash_coalition(e, who), cat_eq_coalition, c, &key);
         uint32_t pi = cat_map_find(&x->m_party, cat_hash_str(who), cat_eq_party, c, who);
         uint32_t ind = indep_number(who);
-        if (co != CAT_NONE) {
-            kind = CAT_CAND_COALITION;
+        if (co != PREP_CAT_NONE) {
+            kind = PREP_CAT_CAND_COALITION;
             ref = co;
-        } else if (pi != CAT_NONE) {
+        } else if (pi != PREP_CAT_NONE) {
             if (party_pos(x, e, pi) < 0)
                 perr(x, ln, C(t, r, CD_CONTENDER), "party-not-in-election", "party '%s' is not in election '%s'", who,
                      eid);
             else
-                kind = CAT_CAND_PARTY, ref = pi;
+                kind = PREP_CAT_CAND_PARTY, ref = pi;
         } else if (ind) {
-            kind = CAT_CAND_INDEP;
+            kind = PREP_CAT_CAND_INDEP;
             ref = ind; /* the number for now; the column index once columns exist */
         } else if (!x->broken[SEC_PARTIES]) {
             perr(x, ln, C(t, r, CD_CONTENDER), "unknown-reference",
                  "contender '%s' is no party or coalition of election '%s', nor CAND_IND_n", who, eid);
         }
         if (!*name) perr(x, ln, C(t, r, CD_NAME), "bad-value", "candidacy of '%s' has an empty name", who);
-        if (u == CAT_NONE || ref == CAT_NONE) continue;
+        if (u == PREP_CAT_NONE || ref == PREP_CAT_NONE) continue;
         uint32_t k = c->n_candidacies;
-        cat_candidacy *cd = &c->candidacies[k];
+        prep_cat_candidacy *cd = &c->candidacies[k];
         cd->election = e;
         cd->unit = u;
         cd->kind = kind;
@@ -1295,7 +1295,7 @@ static void do_candidacies(pctx *x)
         if (!cd->name) return;
         x->cand_line[k] = ln;
         x->cand_ccol[k] = (uint32_t)C(t, r, CD_CONTENDER);
-        if (kind == CAT_CAND_INDEP && ind > x->el_max_indep[e]) x->el_max_indep[e] = ind;
+        if (kind == PREP_CAT_CAND_INDEP && ind > x->el_max_indep[e]) x->el_max_indep[e] = ind;
     }
 }
 
@@ -1329,13 +1329,13 @@ static void do_shapes(pctx *x)
         const char *fm = F(t, r, SH_MUNI), *path = F(t, r, SH_PATH);
         uint32_t id;
         uint32_t m = find_geo(x, SEC_MUNIS, fm, &id);
-        if (m == CAT_NONE) {
+        if (m == PREP_CAT_NONE) {
             if (!x->broken[SEC_MUNIS])
                 perr(x, ln, C(t, r, SH_MUNI), "unknown-reference", "shape of unknown municipality '%s'", fm);
         } else if (first_line[m]) {
             perr(x, ln, C(t, r, SH_MUNI), "duplicate-id", "municipality %u already has a shape on line %ld",
                  (unsigned)id, first_line[m]);
-            m = CAT_NONE;
+            m = PREP_CAT_NONE;
         }
         size_t off = 0;
         char msg[160];
@@ -1344,12 +1344,12 @@ static void do_shapes(pctx *x)
             static const char *const kinds[] = {"", "bad-path", "path-outside-map", "path-too-long"};
             if (bad == 3)
                 perr(x, ln, C(t, r, SH_PATH), kinds[bad], "path of %zu bytes; at most %u", strlen(path),
-                     (unsigned)CAT_MAX_PATH);
+                     (unsigned)PREP_CAT_MAX_PATH);
             else
                 perr(x, ln, C(t, r, SH_PATH) + (long)off, kinds[bad], "%s", msg);
             continue;
         }
-        if (m == CAT_NONE) continue;
+        if (m == PREP_CAT_NONE) continue;
         first_line[m] = ln;
         c->municipality_shape[m] = xdup(x, path);
     }
@@ -1359,20 +1359,20 @@ static void do_shapes(pctx *x)
 /* ================================================================ derived data */
 
 typedef struct colbuild {
-    cat_column *v;
+    prep_cat_column *v;
     uint64_t *mask; /* parties as bits of election positions */
     uint32_t n, cap;
 } colbuild;
 
-static int col_add(pctx *x, colbuild *b, cat_column col, uint64_t mask)
+static int col_add(pctx *x, colbuild *b, prep_cat_column col, uint64_t mask)
 {
-    if (b->n >= CAT_MAX_COLUMNS) {
+    if (b->n >= PREP_CAT_MAX_COLUMNS) {
         free(col.name);
         return -1;
     }
     if (b->n == b->cap) {
         uint32_t nc = b->cap ? b->cap * 2 : 32;
-        cat_column *nv = realloc(b->v, nc * sizeof *nv);
+        prep_cat_column *nv = realloc(b->v, nc * sizeof *nv);
         if (!nv) goto oom;
         b->v = nv;
         uint64_t *nm = realloc(b->mask, nc * sizeof *nm);
@@ -1412,7 +1412,7 @@ static int indep_cols(pctx *x, colbuild *b, uint32_t e)
     for (uint32_t k = 1; k <= x->el_max_indep[e]; k++) {
         char nm[24];
         snprintf(nm, sizeof nm, "CAND_IND_%u", (unsigned)k);
-        cat_column col = {.name = strdup(nm), .kind = CAT_COL_INDEP, .indep_no = k};
+        prep_cat_column col = {.name = strdup(nm), .kind = PREP_CAT_COL_INDEP, .indep_no = k};
         if (col_add(x, b, col, 0)) return -1;
     }
     return 0;
@@ -1422,21 +1422,21 @@ static int indep_cols(pctx *x, colbuild *b, uint32_t e)
 static int build_columns(pctx *x, uint32_t e)
 {
     prep_catalog *c = x->c;
-    cat_election *el = &c->elections[e];
+    prep_cat_election *el = &c->elections[e];
     colbuild b = {0};
     uint32_t np = x->el_np[e];
     const uint32_t *plist = x->el_parties[e];
     for (uint32_t i = 0; i < np; i++) {
-        cat_column col = {.name = strdup(c->parties[plist[i]].id), .kind = CAT_COL_PARTY, .n_parties = 1};
+        prep_cat_column col = {.name = strdup(c->parties[plist[i]].id), .kind = PREP_CAT_COL_PARTY, .n_parties = 1};
         col.parties[0] = plist[i];
         if (col_add(x, &b, col, (uint64_t)1 << i)) goto fail;
     }
     if (c->independents_first && indep_cols(x, &b, e)) goto fail;
     for (uint32_t ci = 0; ci < c->n_coalitions; ci++) {
-        const cat_coalition *co = &c->coalitions[ci];
+        const prep_cat_coalition *co = &c->coalitions[ci];
         if (co->election != e || co->n_parties < 2) continue;
         /* the coalition's parties as election positions, ascending */
-        int pos[CAT_MAX_COALITION_PARTIES];
+        int pos[PREP_CAT_MAX_COALITION_PARTIES];
         uint32_t k = 0;
         for (uint32_t j = 0; j < co->n_parties; j++) pos[k++] = party_pos(x, e, co->parties[j]);
         for (uint32_t a = 1; a < k; a++)
@@ -1447,18 +1447,18 @@ static int build_columns(pctx *x, uint32_t e)
             }
         /* every subset of size s (k down to 2), in lexicographic order of positions */
         for (uint32_t s = k; s >= 2; s--) {
-            uint32_t idx[CAT_MAX_COALITION_PARTIES];
+            uint32_t idx[PREP_CAT_MAX_COALITION_PARTIES];
             for (uint32_t i = 0; i < s; i++) idx[i] = i;
             for (;;) {
                 uint64_t mask = 0;
-                cat_column col = {.kind = CAT_COL_COMBO, .n_parties = s};
+                prep_cat_column col = {.kind = PREP_CAT_COL_COMBO, .n_parties = s};
                 for (uint32_t i = 0; i < s; i++) {
                     mask |= (uint64_t)1 << pos[idx[i]];
                     col.parties[i] = plist[pos[idx[i]]];
                 }
                 int seen = 0;
                 for (uint32_t q = 0; q < b.n && !seen; q++)
-                    if (b.v[q].kind == CAT_COL_COMBO && b.mask[q] == mask) seen = 1;
+                    if (b.v[q].kind == PREP_CAT_COL_COMBO && b.mask[q] == mask) seen = 1;
                 if (!seen) {
                     col.name = combo_name(c, c->combo_prefix, col.parties, s);
                     if (col_add(x, &b, col, mask)) goto fail;
@@ -1473,8 +1473,8 @@ static int build_columns(pctx *x, uint32_t e)
         }
     }
     if (!c->independents_first && indep_cols(x, &b, e)) goto fail;
-    if (col_add(x, &b, (cat_column){.name = strdup("NO_REGISTRADOS"), .kind = CAT_COL_NOREG}, 0)) goto fail;
-    if (col_add(x, &b, (cat_column){.name = strdup("NULOS"), .kind = CAT_COL_NULOS}, 0)) goto fail;
+    if (col_add(x, &b, (prep_cat_column){.name = strdup("NO_REGISTRADOS"), .kind = PREP_CAT_COL_NOREG}, 0)) goto fail;
+    if (col_add(x, &b, (prep_cat_column){.name = strdup("NULOS"), .kind = PREP_CAT_COL_NULOS}, 0)) goto fail;
     el->cols = b.v;
     el->n_cols = b.n;
     free(b.mask);
@@ -1482,7 +1482,7 @@ static int build_columns(pctx *x, uint32_t e)
 fail:
     if (!x->f_oom)
         perr(x, x->el_line[e], 0, "too-many", "election '%s' would have more than %u vote columns", el->id,
-             (unsigned)CAT_MAX_COLUMNS);
+             (unsigned)PREP_CAT_MAX_COLUMNS);
     for (uint32_t i = 0; i < b.n; i++) free(b.v[i].name);
     free(b.v);
     free(b.mask);
@@ -1490,10 +1490,10 @@ fail:
 }
 
 /* Party-position mask of a column of election e. */
-static uint64_t col_mask(const pctx *x, uint32_t e, const cat_column *col)
+static uint64_t col_mask(const pctx *x, uint32_t e, const prep_cat_column *col)
 {
     uint64_t m = 0;
-    if (col->kind != CAT_COL_PARTY && col->kind != CAT_COL_COMBO) return 0;
+    if (col->kind != PREP_CAT_COL_PARTY && col->kind != PREP_CAT_COL_COMBO) return 0;
     for (uint32_t i = 0; i < col->n_parties; i++) {
         int p = party_pos(x, e, col->parties[i]);
         if (p >= 0) m |= (uint64_t)1 << p;
@@ -1501,15 +1501,15 @@ static uint64_t col_mask(const pctx *x, uint32_t e, const cat_column *col)
     return m;
 }
 
-static uint64_t cand_mask(const pctx *x, uint32_t e, const cat_candidacy *cd)
+static uint64_t cand_mask(const pctx *x, uint32_t e, const prep_cat_candidacy *cd)
 {
     const prep_catalog *c = x->c;
     uint64_t m = 0;
-    if (cd->kind == CAT_CAND_PARTY) {
+    if (cd->kind == PREP_CAT_CAND_PARTY) {
         int p = party_pos(x, e, cd->ref);
         if (p >= 0) m = (uint64_t)1 << p;
-    } else if (cd->kind == CAT_CAND_COALITION) {
-        const cat_coalition *co = &c->coalitions[cd->ref];
+    } else if (cd->kind == PREP_CAT_CAND_COALITION) {
+        const prep_cat_coalition *co = &c->coalitions[cd->ref];
         for (uint32_t i = 0; i < co->n_parties; i++) {
             int p = party_pos(x, e, co->parties[i]);
             if (p >= 0) m |= (uint64_t)1 << p;
@@ -1518,31 +1518,31 @@ static uint64_t cand_mask(const pctx *x, uint32_t e, const cat_candidacy *cd)
     return m;
 }
 
-static const char *contender_id(const prep_catalog *c, const cat_candidacy *cd, char *buf, size_t n)
+static const char *contender_id(const prep_catalog *c, const prep_cat_candidacy *cd, char *buf, size_t n)
 {
-    if (cd->kind == CAT_CAND_PARTY) return c->parties[cd->ref].id;
-    if (cd->kind == CAT_CAND_COALITION) return c->coalitions[cd->ref].id;
+    if (cd->kind == PREP_CAT_CAND_PARTY) return c->parties[cd->ref].id;
+    if (cd->kind == PREP_CAT_CAND_COALITION) return c->coalitions[cd->ref].id;
     snprintf(buf, n, "CAND_IND_%u", (unsigned)cd->ref);
     return buf;
 }
 
-static void unit_label(const prep_catalog *c, const cat_election *el, uint32_t u, char *buf, size_t n)
+static void unit_label(const prep_catalog *c, const prep_cat_election *el, uint32_t u, char *buf, size_t n)
 {
-    if (el->scope == CAT_SCOPE_ENTITY) snprintf(buf, n, "the entity");
-    else if (el->scope == CAT_SCOPE_DISTRICT) snprintf(buf, n, "district %u", (unsigned)c->districts[u].id);
+    if (el->scope == PREP_CAT_SCOPE_ENTITY) snprintf(buf, n, "the entity");
+    else if (el->scope == PREP_CAT_SCOPE_DISTRICT) snprintf(buf, n, "district %u", (unsigned)c->districts[u].id);
     else snprintf(buf, n, "municipality %u", (unsigned)c->municipalities[u].id);
 }
 
 static int eq_col_name(const void *ctx, uint32_t idx, const void *key)
 {
-    const cat_election *el = ctx;
+    const prep_cat_election *el = ctx;
     return strcmp(el->cols[idx].name, key) == 0;
 }
 
 static void derive_election(pctx *x, uint32_t e, const uint32_t *by_election, uint32_t nb)
 {
     prep_catalog *c = x->c;
-    cat_election *el = &c->elections[e];
+    prep_cat_election *el = &c->elections[e];
     if (build_columns(x, e)) return;
     /* column names must be unique (a party id could clash with a combination name) */
     cat_map names = {0};
@@ -1552,7 +1552,7 @@ static void derive_election(pctx *x, uint32_t e, const uint32_t *by_election, ui
     }
     for (uint32_t i = 0; i < el->n_cols; i++) {
         uint32_t h = cat_hash_str(el->cols[i].name);
-        if (cat_map_find(&names, h, eq_col_name, el, el->cols[i].name) != CAT_NONE)
+        if (cat_map_find(&names, h, eq_col_name, el, el->cols[i].name) != PREP_CAT_NONE)
             perr(x, x->el_line[e], 0, "column-clash", "election '%s' has two vote columns named '%s'", el->id,
                  el->cols[i].name);
         else if (cat_map_put(&names, h, i))
@@ -1571,9 +1571,9 @@ static void derive_election(pctx *x, uint32_t e, const uint32_t *by_election, ui
         return;
     }
     for (uint32_t i = 0; i < el->n_cols; i++) cmask[i] = col_mask(x, e, &el->cols[i]);
-    uint32_t indep_base = CAT_NONE;
+    uint32_t indep_base = PREP_CAT_NONE;
     for (uint32_t i = 0; i < el->n_cols; i++)
-        if (el->cols[i].kind == CAT_COL_INDEP) {
+        if (el->cols[i].kind == PREP_CAT_COL_INDEP) {
             indep_base = i;
             break;
         }
@@ -1592,8 +1592,8 @@ static void derive_election(pctx *x, uint32_t e, const uint32_t *by_election, ui
     free(fill);
 
     for (uint32_t i = 0; i < nb && !x->f_oom; i++) {
-        cat_candidacy *cd = &c->candidacies[by_election[i]];
-        if (cd->kind == CAT_CAND_INDEP) cd->ref = indep_base + cd->ref - 1;
+        prep_cat_candidacy *cd = &c->candidacies[by_election[i]];
+        if (cd->kind == PREP_CAT_CAND_INDEP) cd->ref = indep_base + cd->ref - 1;
         uint64_t m = cand_mask(x, e, cd);
         uint32_t n = 0;
         cd->cols = malloc(el->n_cols * sizeof *cd->cols);
@@ -1603,10 +1603,10 @@ static void derive_election(pctx *x, uint32_t e, const uint32_t *by_election, ui
         }
         for (uint32_t k = 0; k < el->n_cols; k++) {
             int take = 0;
-            if (cd->kind == CAT_CAND_INDEP) take = k == cd->ref;
-            else if (el->cols[k].kind == CAT_COL_PARTY || el->cols[k].kind == CAT_COL_COMBO)
+            if (cd->kind == PREP_CAT_CAND_INDEP) take = k == cd->ref;
+            else if (el->cols[k].kind == PREP_CAT_COL_PARTY || el->cols[k].kind == PREP_CAT_COL_COMBO)
                 take = cmask[k] && (cmask[k] & ~m) == 0 &&
-                       (cd->kind == CAT_CAND_COALITION || el->cols[k].kind == CAT_COL_PARTY);
+                       (cd->kind == PREP_CAT_CAND_COALITION || el->cols[k].kind == PREP_CAT_COL_PARTY);
             if (take) cd->cols[n++] = k;
         }
         cd->n_cols = n;
@@ -1615,7 +1615,7 @@ static void derive_election(pctx *x, uint32_t e, const uint32_t *by_election, ui
     }
     for (uint32_t u = 0; u < nu; u++)
         for (uint32_t k = 0; k < el->n_cols; k++)
-            if (el->cols[k].kind == CAT_COL_NOREG || el->cols[k].kind == CAT_COL_NULOS)
+            if (el->cols[k].kind == PREP_CAT_COL_NOREG || el->cols[k].kind == PREP_CAT_COL_NULOS)
                 el->col_applies[(size_t)u * el->n_cols + k] = 1;
     free(cmask);
 
@@ -1633,11 +1633,11 @@ static void derive_election(pctx *x, uint32_t e, const uint32_t *by_election, ui
         }
         uint64_t seen = 0;
         uint32_t owner[64];
-        long ind_line[CAT_MAX_INDEP + 1] = {0};
+        long ind_line[PREP_CAT_MAX_INDEP + 1] = {0};
         for (uint32_t i = a; i < z; i++) {
             uint32_t k = el->cand_index[i];
-            const cat_candidacy *cd = &c->candidacies[k];
-            if (cd->kind == CAT_CAND_INDEP) {
+            const prep_cat_candidacy *cd = &c->candidacies[k];
+            if (cd->kind == PREP_CAT_CAND_INDEP) {
                 uint32_t no = el->cols[cd->ref].indep_no;
                 if (ind_line[no]) {
                     unit_label(c, el, u, ul, sizeof ul);
@@ -1653,7 +1653,7 @@ static void derive_election(pctx *x, uint32_t e, const uint32_t *by_election, ui
             uint64_t both = m & seen;
             if (both) {
                 int p = __builtin_ctzll(both);
-                const cat_candidacy *od = &c->candidacies[owner[p]];
+                const prep_cat_candidacy *od = &c->candidacies[owner[p]];
                 unit_label(c, el, u, ul, sizeof ul);
                 perr(x, x->cand_line[k], x->cand_ccol[k], "party-twice-in-unit",
                      "election '%s', %s: party '%s' is in '%s' and already in '%s' (line %ld)", el->id, ul,
@@ -1776,11 +1776,11 @@ prep_err prep_catalog_load(const char *path, prep_catalog **out, prep_diags *dia
     if (out) *out = NULL;
     char *data = NULL;
     size_t len = 0;
-    prep_err r = prep_read_file(path, CAT_MAX_FILE, &data, &len);
+    prep_err r = prep_read_file(path, PREP_CAT_MAX_FILE, &data, &len);
     if (r) {
         if (diags) {
             if (r == PREP_ERR_LIMIT)
-                prep_diags_add(diags, path, 0, 0, "too-many", "catalogue file larger than %zu bytes", CAT_MAX_FILE);
+                prep_diags_add(diags, path, 0, 0, "too-many", "catalogue file larger than %zu bytes", PREP_CAT_MAX_FILE);
             else
                 prep_diags_add(diags, path, 0, 0, "io", "cannot read the catalogue: %s",
                                r == PREP_ERR_NOTFOUND ? "no such file" : prep_err_str(r));

@@ -59,10 +59,10 @@ int prep_catalog_path_check(const char *path, const uint32_t viewbox[4], size_t 
         rc = 1;
         goto out;
     }
-    size_t n = strnlen(path, (size_t)CAT_MAX_PATH + 1);
-    if (n > CAT_MAX_PATH) {
-        say(msg, msgsz, "path longer than %u bytes", (unsigned)CAT_MAX_PATH);
-        off = CAT_MAX_PATH;
+    size_t n = strnlen(path, (size_t)PREP_CAT_MAX_PATH + 1);
+    if (n > PREP_CAT_MAX_PATH) {
+        say(msg, msgsz, "path longer than %u bytes", (unsigned)PREP_CAT_MAX_PATH);
+        off = PREP_CAT_MAX_PATH;
         rc = 3;
         goto out;
     }
@@ -129,8 +129,8 @@ int prep_catalog_path_check(const char *path, const uint32_t viewbox[4], size_t 
             while (i < n && path[i] >= '0' && path[i] <= '9') {
                 v = v * 10 + (path[i] - '0');
                 i++;
-                if (i - d0 > CAT_MAX_PATH_DIGITS) {
-                    say(msg, msgsz, "number with more than %u digits", (unsigned)CAT_MAX_PATH_DIGITS);
+                if (i - d0 > PREP_CAT_MAX_PATH_DIGITS) {
+                    say(msg, msgsz, "number with more than %u digits", (unsigned)PREP_CAT_MAX_PATH_DIGITS);
                     off = start;
                     rc = 1;
                     goto out;

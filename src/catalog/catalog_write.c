@@ -24,7 +24,7 @@ static int writable(const char *v, int in_table, int last)
 {
     if (!v) return 0;
     size_t n = strlen(v);
-    if (n > CAT_MAX_LINE / 2) return 0;
+    if (n > PREP_CAT_MAX_LINE / 2) return 0;
     if (!prep_utf8_valid(v, n)) return 0;
     if (n && (is_blank(v[0]) || is_blank(v[n - 1]))) return 0;
     for (size_t i = 0; i < n; i++) {
@@ -109,8 +109,8 @@ static void write_process(wctx *w, const prep_catalog *c)
     putf(w, "percent_decimals = %u\n", (unsigned)c->pct_decimals);
     if (c->has_map) {
         const uint32_t *v = c->map_viewbox;
-        if (v[0] > CAT_MAX_MAP_COORD || v[1] > CAT_MAX_MAP_COORD || v[2] < 1 || v[2] > CAT_MAX_MAP_COORD ||
-            v[3] < 1 || v[3] > CAT_MAX_MAP_COORD)
+        if (v[0] > PREP_CAT_MAX_MAP_COORD || v[1] > PREP_CAT_MAX_MAP_COORD || v[2] < 1 || v[2] > PREP_CAT_MAX_MAP_COORD ||
+            v[3] < 1 || v[3] > PREP_CAT_MAX_MAP_COORD)
             bad(w);
         putf(w, "map_viewbox = %u %u %u %u\n", (unsigned)v[0], (unsigned)v[1], (unsigned)v[2], (unsigned)v[3]);
     }
@@ -143,7 +143,7 @@ static void write_geo(wctx *w, const prep_catalog *c)
 {
     put(w, "\n[parties]\nid|name|color\n");
     for (uint32_t i = 0; i < c->n_parties && !w->err; i++) {
-        const cat_party *p = &c->parties[i];
+        const prep_cat_party *p = &c->parties[i];
         if (!p->id || !cat_valid_id(p->id)) bad(w);
         put_field(w, p->id, 0);
         put_field(w, p->name, 0);
@@ -161,7 +161,7 @@ static void write_geo(wctx *w, const prep_catalog *c)
     }
     put(w, "\n[sections]\nid|district|municipality\n");
     for (uint32_t i = 0; i < c->n_sections && !w->err; i++) {
-        const cat_section *s = &c->sections[i];
+        const prep_cat_section *s = &c->sections[i];
         if (s->district >= c->n_districts || s->municipality >= c->n_municipalities) {
             bad(w);
             break;
@@ -172,7 +172,7 @@ static void write_geo(wctx *w, const prep_catalog *c)
     }
     put(w, "\n[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots\n");
     for (uint32_t i = 0; i < c->n_casillas && !w->err; i++) {
-        const cat_casilla *k = &c->casillas[i];
+        const prep_cat_casilla *k = &c->casillas[i];
         if (k->section >= c->n_sections || cat_type_rank(k->type) < 0) {
             bad(w);
             break;
@@ -187,7 +187,7 @@ static void write_elections(wctx *w, const prep_catalog *c)
 {
     put(w, "\n[elections]\nid|name|title|scope|acta_type|parties\n");
     for (uint32_t e = 0; e < c->n_elections && !w->err; e++) {
-        const cat_election *el = &c->elections[e];
+        const prep_cat_election *el = &c->elections[e];
         const char *scope = cat_scope_name(el->scope);
         if (!el->id || !cat_valid_id(el->id) || !scope || (el->n_cols && !el->cols)) {
             bad(w);
@@ -200,8 +200,8 @@ static void write_elections(wctx *w, const prep_catalog *c)
         put_num(w, el->acta_type, 0);
         int first = 1;
         for (uint32_t k = 0; k < el->n_cols; k++) {
-            const cat_column *col = &el->cols[k];
-            if (col->kind != CAT_COL_PARTY) continue;
+            const prep_cat_column *col = &el->cols[k];
+            if (col->kind != PREP_CAT_COL_PARTY) continue;
             if (col->parties[0] >= c->n_parties) {
                 bad(w);
                 break;
@@ -214,9 +214,9 @@ static void write_elections(wctx *w, const prep_catalog *c)
     }
     put(w, "\n[coalitions]\nelection|id|name|parties\n");
     for (uint32_t i = 0; i < c->n_coalitions && !w->err; i++) {
-        const cat_coalition *co = &c->coalitions[i];
+        const prep_cat_coalition *co = &c->coalitions[i];
         if (co->election >= c->n_elections || !co->id || !cat_valid_id(co->id) ||
-            co->n_parties > CAT_MAX_COALITION_PARTIES) {
+            co->n_parties > PREP_CAT_MAX_COALITION_PARTIES) {
             bad(w);
             break;
         }
@@ -235,26 +235,26 @@ static void write_elections(wctx *w, const prep_catalog *c)
     }
     put(w, "\n[candidacies]\nelection|unit|contender|name\n");
     for (uint32_t i = 0; i < c->n_candidacies && !w->err; i++) {
-        const cat_candidacy *cd = &c->candidacies[i];
+        const prep_cat_candidacy *cd = &c->candidacies[i];
         if (cd->election >= c->n_elections) {
             bad(w);
             break;
         }
-        const cat_election *el = &c->elections[cd->election];
+        const prep_cat_election *el = &c->elections[cd->election];
         put_field(w, el->id, 0);
-        if (el->scope == CAT_SCOPE_ENTITY) put(w, "*|");
-        else if (el->scope == CAT_SCOPE_DISTRICT && cd->unit < c->n_districts)
+        if (el->scope == PREP_CAT_SCOPE_ENTITY) put(w, "*|");
+        else if (el->scope == PREP_CAT_SCOPE_DISTRICT && cd->unit < c->n_districts)
             put_num(w, c->districts[cd->unit].id, 0);
-        else if (el->scope == CAT_SCOPE_MUNICIPALITY && cd->unit < c->n_municipalities)
+        else if (el->scope == PREP_CAT_SCOPE_MUNICIPALITY && cd->unit < c->n_municipalities)
             put_num(w, c->municipalities[cd->unit].id, 0);
         else {
             bad(w);
             break;
         }
         const char *who = NULL;
-        if (cd->kind == CAT_CAND_PARTY && cd->ref < c->n_parties) who = c->parties[cd->ref].id;
-        else if (cd->kind == CAT_CAND_COALITION && cd->ref < c->n_coalitions) who = c->coalitions[cd->ref].id;
-        else if (cd->kind == CAT_CAND_INDEP && cd->ref < el->n_cols && el->cols[cd->ref].kind == CAT_COL_INDEP)
+        if (cd->kind == PREP_CAT_CAND_PARTY && cd->ref < c->n_parties) who = c->parties[cd->ref].id;
+        else if (cd->kind == PREP_CAT_CAND_COALITION && cd->ref < c->n_coalitions) who = c->coalitions[cd->ref].id;
+        else if (cd->kind == PREP_CAT_CAND_INDEP && cd->ref < el->n_cols && el->cols[cd->ref].kind == PREP_CAT_COL_INDEP)
             who = el->cols[cd->ref].name;
         if (!who) {
             bad(w);

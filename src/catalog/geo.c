@@ -86,7 +86,7 @@ static const char *shown(const char *s, char out[48])
 
 static int add_point(gctx *x, double lon, double lat)
 {
-    if (x->npt >= CAT_GEO_MAX_POINTS) return -1;
+    if (x->npt >= PREP_CAT_GEO_MAX_POINTS) return -1;
     if (x->npt == x->cappt) {
         size_t nc = x->cappt ? x->cappt * 2 : 4096;
         double *a = realloc(x->lon, nc * sizeof *a);
@@ -154,7 +154,7 @@ static int read_ring(gctx *x, const json_t *ring, uint32_t fi, const char *flabe
         if (add_point(x, lon, lat)) {
             if (!x->f_oom)
                 gerr(x, 0, "too-many", "%s: more than %u positions in the file", flabel,
-                     (unsigned)CAT_GEO_MAX_POINTS);
+                     (unsigned)PREP_CAT_GEO_MAX_POINTS);
             return -1;
         }
     }
@@ -181,7 +181,7 @@ static int read_polygon(gctx *x, const json_t *poly, uint32_t fi, const char *fl
 }
 
 /* The municipality id in the feature's properties: a JSON integer or a string of 1..9
- * digits ("012" = 12), 1..CAT_MAX_GEO_ID. 0 with a diag when absent or not a number. */
+ * digits ("012" = 12), 1..PREP_CAT_MAX_GEO_ID. 0 with a diag when absent or not a number. */
 static uint32_t feature_id(gctx *x, const json_t *props, uint32_t fi)
 {
     const json_t *v = json_is_object(props) ? json_object_get(props, x->prop) : NULL;
@@ -191,9 +191,9 @@ static uint32_t feature_id(gctx *x, const json_t *props, uint32_t fi)
     }
     if (json_is_integer(v)) {
         json_int_t i = json_integer_value(v);
-        if (i >= 1 && i <= (json_int_t)CAT_MAX_GEO_ID) return (uint32_t)i;
+        if (i >= 1 && i <= (json_int_t)PREP_CAT_MAX_GEO_ID) return (uint32_t)i;
         gerr(x, 0, "geo-property", "features[%u]: %s %lld is not a municipality number 1..%u", (unsigned)fi, x->prop,
-             (long long)i, (unsigned)CAT_MAX_GEO_ID);
+             (long long)i, (unsigned)PREP_CAT_MAX_GEO_ID);
         return 0;
     }
     if (json_is_string(v)) {
@@ -205,10 +205,10 @@ static uint32_t feature_id(gctx *x, const json_t *props, uint32_t fi)
             if (s[k] < '0' || s[k] > '9') ok = 0;
             else id = id * 10 + (uint32_t)(s[k] - '0');
         }
-        if (ok && id >= 1 && id <= CAT_MAX_GEO_ID) return id;
+        if (ok && id >= 1 && id <= PREP_CAT_MAX_GEO_ID) return id;
         char sb[48];
         gerr(x, 0, "geo-property", "features[%u]: %s '%s' is not a municipality number 1..%u", (unsigned)fi,
-             x->prop, shown(s, sb), (unsigned)CAT_MAX_GEO_ID);
+             x->prop, shown(s, sb), (unsigned)PREP_CAT_MAX_GEO_ID);
         return 0;
     }
     gerr(x, 0, "geo-property", "features[%u]: %s is a JSON %s, not a municipality number", (unsigned)fi, x->prop,
@@ -230,15 +230,15 @@ static void read_feature(gctx *x, const json_t *f, uint32_t fi)
     uint32_t id = feature_id(x, json_object_get(f, "properties"), fi);
     char flabel[96];
     snprintf(flabel, sizeof flabel, "features[%u] (%s %u)", (unsigned)fi, x->prop, (unsigned)id);
-    uint32_t m = CAT_NONE;
+    uint32_t m = PREP_CAT_NONE;
     if (id) {
         m = prep_catalog_find_municipality(x->c, id);
-        if (m == CAT_NONE) {
+        if (m == PREP_CAT_NONE) {
             gerr(x, 0, "unknown-reference", "%s: the catalogue has no municipality %u", flabel, (unsigned)id);
         } else if (x->feat_of_muni[m]) {
             gerr(x, 0, "duplicate-id", "%s: municipality %u already has features[%u]", flabel, (unsigned)id,
                  (unsigned)(x->feat_of_muni[m] - 1));
-            m = CAT_NONE;
+            m = PREP_CAT_NONE;
         }
     }
     const json_t *g = json_object_get(f, "geometry");
@@ -263,7 +263,7 @@ static void read_feature(gctx *x, const json_t *f, uint32_t fi)
         gerr(x, 0, "geo-format", "%s: its %s has no \"coordinates\" array", flabel, gt);
         return;
     }
-    if (m == CAT_NONE) return; /* reported above; its geometry is not needed */
+    if (m == PREP_CAT_NONE) return; /* reported above; its geometry is not needed */
     size_t pt0 = x->npt, ring0 = x->nring;
     int bad = 0;
     if (multi) {
@@ -517,9 +517,9 @@ static void build(gctx *x, uint32_t width, double tol, char **shapes, uint32_t *
     }
     double s = width / spanx;
     double hh = spany * s;
-    if (!(hh < CAT_MAX_MAP_COORD + 0.5)) {
+    if (!(hh < PREP_CAT_MAX_MAP_COORD + 0.5)) {
         gerr(x, 0, "too-many", "the map would be %.0f units tall for %u wide; at most %u", hh, (unsigned)width,
-             (unsigned)CAT_MAX_MAP_COORD);
+             (unsigned)PREP_CAT_MAX_MAP_COORD);
         return;
     }
     long h = lround(hh);
@@ -581,15 +581,15 @@ static void build(gctx *x, uint32_t width, double tol, char **shapes, uint32_t *
     for (size_t fi = 0; fi < x->nfeat && !x->f_oom; fi++) {
         const gfeat *f = &x->feat[fi];
         prep_buf b;
-        prep_buf_init(&b, (size_t)CAT_MAX_PATH + 1);
+        prep_buf_init(&b, (size_t)PREP_CAT_MAX_PATH + 1);
         prep_err e = PREP_OK;
         int written = 0;
         for (size_t r = f->ring0; r < f->ring0 + f->nring && !e; r++)
             if (put_ring(&x->ring[r], keep, X, Y, px, py, &b, &e) > 0) written++;
-        if (e == PREP_ERR_LIMIT || (!e && b.len > CAT_MAX_PATH)) {
+        if (e == PREP_ERR_LIMIT || (!e && b.len > PREP_CAT_MAX_PATH)) {
             gerr(x, 0, "path-too-long",
                  "features[%u] (%s %u): its path would be longer than %u bytes; raise the tolerance (%g)",
-                 (unsigned)f->index, x->prop, (unsigned)f->id, (unsigned)CAT_MAX_PATH, tol);
+                 (unsigned)f->index, x->prop, (unsigned)f->id, (unsigned)PREP_CAT_MAX_PATH, tol);
         } else if (e) {
             x->f_oom = 1;
         } else if (!written) {
@@ -621,9 +621,9 @@ prep_err prep_catalog_shapes_from_geojson_mem(const char *name, const char *data
                                               prep_catalog *c, prep_diags *diags)
 {
     if (!c || (!data && len) || isnan(tolerance) || isinf(tolerance)) return PREP_ERR_USAGE;
-    if (width == 0) width = CAT_GEO_DEFAULT_WIDTH;
-    if (width < 16 || width > CAT_MAX_MAP_COORD) return PREP_ERR_USAGE;
-    if (tolerance < 0) tolerance = CAT_GEO_DEFAULT_TOLERANCE;
+    if (width == 0) width = PREP_CAT_GEO_DEFAULT_WIDTH;
+    if (width < 16 || width > PREP_CAT_MAX_MAP_COORD) return PREP_ERR_USAGE;
+    if (tolerance < 0) tolerance = PREP_CAT_GEO_DEFAULT_TOLERANCE;
     prep_diags local;
     prep_diags_init(&local);
     gctx x;
@@ -635,8 +635,8 @@ prep_err prep_catalog_shapes_from_geojson_mem(const char *name, const char *data
     prep_err rc = PREP_OK;
     char **shapes = NULL;
     json_t *root = NULL;
-    if (len > CAT_GEO_MAX_FILE) {
-        gerr(&x, 0, "too-many", "GeoJSON of %zu bytes; at most %zu", len, CAT_GEO_MAX_FILE);
+    if (len > PREP_CAT_GEO_MAX_FILE) {
+        gerr(&x, 0, "too-many", "GeoJSON of %zu bytes; at most %zu", len, PREP_CAT_GEO_MAX_FILE);
         goto done;
     }
     json_error_t je;
@@ -659,8 +659,8 @@ prep_err prep_catalog_shapes_from_geojson_mem(const char *name, const char *data
         goto done;
     }
     size_t nf = json_array_size(feats);
-    if (nf > CAT_MAX_GEO) {
-        gerr(&x, 0, "too-many", "%zu features; at most %u", nf, (unsigned)CAT_MAX_GEO);
+    if (nf > PREP_CAT_MAX_GEO) {
+        gerr(&x, 0, "too-many", "%zu features; at most %u", nf, (unsigned)PREP_CAT_MAX_GEO);
         goto done;
     }
     x.feat = malloc(nf * sizeof *x.feat);
@@ -715,11 +715,11 @@ prep_err prep_catalog_shapes_from_geojson(const char *path, const char *id_prope
     if (!path || !c) return PREP_ERR_USAGE;
     char *data = NULL;
     size_t len = 0;
-    prep_err r = prep_read_file(path, CAT_GEO_MAX_FILE, &data, &len);
+    prep_err r = prep_read_file(path, PREP_CAT_GEO_MAX_FILE, &data, &len);
     if (r) {
         if (diags) {
             if (r == PREP_ERR_LIMIT)
-                prep_diags_add(diags, path, 0, 0, "too-many", "GeoJSON file larger than %zu bytes", CAT_GEO_MAX_FILE);
+                prep_diags_add(diags, path, 0, 0, "too-many", "GeoJSON file larger than %zu bytes", PREP_CAT_GEO_MAX_FILE);
             else
                 prep_diags_add(diags, path, 0, 0, "io", "cannot read the GeoJSON: %s",
                                r == PREP_ERR_NOTFOUND ? "no such file" : prep_err_str(r));

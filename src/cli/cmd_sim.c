@@ -49,9 +49,9 @@ static int sim_catalog(int argc, char **argv)
         fprintf(stderr, "prep sim catalog: --seed must be a whole number >= 0\n");
         return CLI_USAGE;
     }
-    sim_scale scale = SIM_SCALE_QRO2021;
-    if (scale_s && !strcmp(scale_s, "national")) scale = SIM_SCALE_NATIONAL;
-    else if (scale_s && !strcmp(scale_s, "tiny")) scale = SIM_SCALE_TINY;
+    prep_sim_scale scale = PREP_SIM_SCALE_QRO2021;
+    if (scale_s && !strcmp(scale_s, "national")) scale = PREP_SIM_SCALE_NATIONAL;
+    else if (scale_s && !strcmp(scale_s, "tiny")) scale = PREP_SIM_SCALE_TINY;
     else if (scale_s && strcmp(scale_s, "qro2021")) {
         fprintf(stderr, "prep sim catalog: unknown --scale '%s' (qro2021, national or tiny)\n", scale_s);
         return CLI_USAGE;
@@ -65,7 +65,7 @@ static int sim_catalog(int argc, char **argv)
         return CLI_USAGE;
     }
     const char *geojson = cli_get(opts, "geojson");
-    if (geojson && scale != SIM_SCALE_QRO2021) {
+    if (geojson && scale != PREP_SIM_SCALE_QRO2021) {
         fprintf(stderr, "prep sim catalog: --geojson goes with --scale qro2021 only\n");
         return CLI_USAGE;
     }
@@ -145,7 +145,7 @@ static int sim_actas(int argc, char **argv)
         fprintf(stderr, "prep sim actas: --catalog FILE and --out DIR are required\n");
         return CLI_USAGE;
     }
-    sim_night_opts o;
+    prep_sim_night_opts o;
     prep_sim_night_defaults(&o);
     if (parse_seed(cli_get(opts, "seed"), &o.seed)) {
         fprintf(stderr, "prep sim actas: --seed must be a whole number >= 0\n");

@@ -53,17 +53,17 @@ typedef struct rpage {
 typedef struct relection {
     char *seg;              /* URL segment of the election ("gubernatura") */
     int view_dist, view_muni; /* which unit pages it has */
-    uint8_t sec_level;      /* TALLY_DISTRICT or TALLY_MUNICIPALITY: the parent of its section pages */
+    uint8_t sec_level;      /* PREP_TALLY_DISTRICT or PREP_TALLY_MUNICIPALITY: the parent of its section pages */
     char **muni_seg;        /* per municipality: its URL segment (slug, or "municipio-<slug>" on a clash) */
     uint32_t entity_page;
-    uint32_t dist_base, muni_base, sec_base; /* page index of unit 0 (CAT_NONE: no such pages) */
+    uint32_t dist_base, muni_base, sec_base; /* page index of unit 0 (PREP_CAT_NONE: no such pages) */
 } relection;
 
 /* Per candidacy, precomputed text. */
 typedef struct rcand {
     char *label;    /* short contender label: "PAN", "PAN-QI", "Independiente" */
     char *group;    /* group key text for "leads in N units" (label; all independents share one) */
-    uint32_t party; /* first party (colour), CAT_NONE for an independent */
+    uint32_t party; /* first party (colour), PREP_CAT_NONE for an independent */
 } rcand;
 
 typedef struct rsite {
@@ -122,11 +122,11 @@ void body_db(rctx *x, rbuf *r, int emb, const dbfile *files, size_t n);
 void body_verify(rctx *x, rbuf *r, const char *seq, const char *iso);
 
 /* Participation of an aggregate: numerator per the catalogue's specials mode. */
-int64_t part_num(const rctx *x, const tally_agg *a);
+int64_t part_num(const rctx *x, const prep_tally_agg *a);
 
 /* Leading candidacy of unit u of election e over aggregate a: its index in the catalogue's
- * candidacies, or CAT_NONE when nothing is counted; *tie set when two share the lead. */
-uint32_t lead_of(rctx *x, uint32_t e, uint32_t u, const tally_agg *a, int *tie);
+ * candidacies, or PREP_CAT_NONE when nothing is counted; *tie set when two share the lead. */
+uint32_t lead_of(rctx *x, uint32_t e, uint32_t u, const prep_tally_agg *a, int *tie);
 
 /* ---------------------------------------------------------------- SVG (render_svg.c) */
 typedef struct rbar {
@@ -139,7 +139,7 @@ typedef struct rbar {
  * caller wrote just before it. */
 void svg_bars(rctx *x, rbuf *r, const char *title, const rbar *bars, size_t n, int64_t total);
 /* Actas progress: contabilizadas / capturadas no contabilizadas / pendientes. */
-void svg_actas(rctx *x, rbuf *r, const tally_agg *a);
+void svg_actas(rctx *x, rbuf *r, const prep_tally_agg *a);
 /* Participation: one bar of 0..100 %. */
 void svg_participation(rctx *x, rbuf *r, int64_t num, int64_t den);
 /* Whether catalogue c carries municipality outlines (the map is drawn by render_pages.c). */

@@ -11,19 +11,19 @@
 #include "render_internal.h"
 
 /* ---------------------------------------------------------------- helpers */
-static const tally_agg *agg(const rctx *x, uint32_t e, tally_level l, uint32_t i)
+static const prep_tally_agg *agg(const rctx *x, uint32_t e, prep_tally_level l, uint32_t i)
 {
     return prep_tally_get(x->t, e, l, i);
 }
 
-int64_t part_num(const rctx *x, const tally_agg *a)
+int64_t part_num(const rctx *x, const prep_tally_agg *a)
 {
-    cat_specials_mode m = x->c->rules.specials;
-    int with = m == CAT_SPECIALS_INCLUDE || (m == CAT_SPECIALS_FINAL_ONLY && x->final_cut);
+    prep_cat_specials_mode m = x->c->rules.specials;
+    int with = m == PREP_CAT_SPECIALS_INCLUDE || (m == PREP_CAT_SPECIALS_FINAL_ONLY && x->final_cut);
     return with ? a->votos_c_cs : a->votos_s_cs;
 }
 
-static int64_t total_votes(const rctx *x, uint32_t e, const tally_agg *a)
+static int64_t total_votes(const rctx *x, uint32_t e, const prep_tally_agg *a)
 {
     int64_t s = 0;
     for (uint32_t j = 0; j < x->c->elections[e].n_cols; j++) s += a->votes[j];
@@ -31,23 +31,23 @@ static int64_t total_votes(const rctx *x, uint32_t e, const tally_agg *a)
 }
 
 /* The unit whose candidacies apply to a page of unit level lvl/idx of election e. */
-static uint32_t cand_unit(const rctx *x, uint32_t e, tally_level lvl, uint32_t idx)
+static uint32_t cand_unit(const rctx *x, uint32_t e, prep_tally_level lvl, uint32_t idx)
 {
-    const cat_election *el = &x->c->elections[e];
-    if (el->scope == CAT_SCOPE_ENTITY) return 0;
-    if (lvl == TALLY_SECTION) {
-        const cat_section *s = &x->c->sections[idx];
-        return el->scope == CAT_SCOPE_DISTRICT ? s->district : s->municipality;
+    const prep_cat_election *el = &x->c->elections[e];
+    if (el->scope == PREP_CAT_SCOPE_ENTITY) return 0;
+    if (lvl == PREP_TALLY_SECTION) {
+        const prep_cat_section *s = &x->c->sections[idx];
+        return el->scope == PREP_CAT_SCOPE_DISTRICT ? s->district : s->municipality;
     }
-    if (el->scope == CAT_SCOPE_DISTRICT && lvl == TALLY_DISTRICT) return idx;
-    if (el->scope == CAT_SCOPE_MUNICIPALITY && lvl == TALLY_MUNICIPALITY) return idx;
-    return CAT_NONE; /* entity level of a district / municipality election */
+    if (el->scope == PREP_CAT_SCOPE_DISTRICT && lvl == PREP_TALLY_DISTRICT) return idx;
+    if (el->scope == PREP_CAT_SCOPE_MUNICIPALITY && lvl == PREP_TALLY_MUNICIPALITY) return idx;
+    return PREP_CAT_NONE; /* entity level of a district / municipality election */
 }
 
 static int col_shown(const rctx *x, uint32_t e, uint32_t u, uint32_t j)
 {
-    const cat_election *el = &x->c->elections[e];
-    if (u != CAT_NONE) return prep_catalog_col_applies(x->c, e, u, j);
+    const prep_cat_election *el = &x->c->elections[e];
+    if (u != PREP_CAT_NONE) return prep_catalog_col_applies(x->c, e, u, j);
     for (uint32_t k = 0; k < el->n_units; k++)
         if (prep_catalog_col_applies(x->c, e, k, j)) return 1;
     return 0;
@@ -55,33 +55,33 @@ static int col_shown(const rctx *x, uint32_t e, uint32_t u, uint32_t j)
 
 static const char *party_color(const rctx *x, uint32_t p)
 {
-    return p == CAT_NONE ? RENDER_INDEP_COLOR : x->c->parties[p].color;
+    return p == PREP_CAT_NONE ? RENDER_INDEP_COLOR : x->c->parties[p].color;
 }
 
 static void swatch_party(rbuf *r, uint32_t p)
 {
-    if (p == CAT_NONE) rb_puts(r, "<i class=\"sw ci\"></i>");
+    if (p == PREP_CAT_NONE) rb_puts(r, "<i class=\"sw ci\"></i>");
     else rb_printf(r, "<i class=\"sw c%u\"></i>", p);
 }
 
 static void swatch_cand(const rctx *x, rbuf *r, uint32_t k)
 {
-    const cat_candidacy *cd = &x->c->candidacies[k];
-    if (cd->kind == CAT_CAND_COALITION) {
-        const cat_coalition *co = &x->c->coalitions[cd->ref];
+    const prep_cat_candidacy *cd = &x->c->candidacies[k];
+    if (cd->kind == PREP_CAT_CAND_COALITION) {
+        const prep_cat_coalition *co = &x->c->coalitions[cd->ref];
         for (uint32_t i = 0; i < co->n_parties; i++) swatch_party(r, co->parties[i]);
     } else {
-        swatch_party(r, cd->kind == CAT_CAND_PARTY ? cd->ref : CAT_NONE);
+        swatch_party(r, cd->kind == PREP_CAT_CAND_PARTY ? cd->ref : PREP_CAT_NONE);
     }
 }
 
-uint32_t lead_of(rctx *x, uint32_t e, uint32_t u, const tally_agg *a, int *tie)
+uint32_t lead_of(rctx *x, uint32_t e, uint32_t u, const prep_tally_agg *a, int *tie)
 {
-    const cat_election *el = &x->c->elections[e];
+    const prep_cat_election *el = &x->c->elections[e];
     *tie = 0;
-    if (!a->contabilizadas) return CAT_NONE;
+    if (!a->contabilizadas) return PREP_CAT_NONE;
     uint32_t n = prep_tally_candidacy_votes(x->t, e, u, a, x->cv, (uint32_t)x->n_scratch);
-    uint32_t best = CAT_NONE;
+    uint32_t best = PREP_CAT_NONE;
     int64_t bv = -1;
     for (uint32_t i = 0; i < n; i++) {
         if (x->cv[i] > bv) {
@@ -95,12 +95,12 @@ uint32_t lead_of(rctx *x, uint32_t e, uint32_t u, const tally_agg *a, int *tie)
     return best;
 }
 
-static void lead_cell(rctx *x, rbuf *r, uint32_t e, uint32_t u, const tally_agg *a, int with_name)
+static void lead_cell(rctx *x, rbuf *r, uint32_t e, uint32_t u, const prep_tally_agg *a, int with_name)
 {
     int tie;
     uint32_t k = lead_of(x, e, u, a, &tie);
     rb_puts(r, "<td class=\"t\">");
-    if (k == CAT_NONE) rb_puts(r, "\xE2\x80\x94");
+    if (k == PREP_CAT_NONE) rb_puts(r, "\xE2\x80\x94");
     else if (tie) rb_puts(r, "Empate");
     else {
         swatch_cand(x, r, k);
@@ -116,7 +116,7 @@ static void lead_cell(rctx *x, rbuf *r, uint32_t e, uint32_t u, const tally_agg 
     rb_puts(r, "</td>");
 }
 
-static void casillas_text(rbuf *r, const cat_casilla *k)
+static void casillas_text(rbuf *r, const prep_cat_casilla *k)
 {
     switch (k->type) {
     case 'B': rb_puts(r, "B\xC3\xA1sica"); break;
@@ -139,7 +139,7 @@ static void breadcrumbs(rctx *x, const rpage *p, rbuf *r)
     rb_up(r, p->depth);
     rb_puts(r, "\">Inicio</a></li>");
     if (p->kind >= PG_ENTITY && p->kind <= PG_SECTION) {
-        const cat_election *el = &c->elections[p->e];
+        const prep_cat_election *el = &c->elections[p->e];
         if (p->kind == PG_ENTITY) {
             rb_puts(r, "<li aria-current=\"page\">");
             rb_esc(r, el->title);
@@ -156,8 +156,8 @@ static void breadcrumbs(rctx *x, const rpage *p, rbuf *r)
             rb_esc(r, p->kind == PG_DISTRICT ? c->districts[p->idx].name : c->municipalities[p->idx].name);
             rb_puts(r, "</li>");
         } else if (p->kind == PG_SECTION) {
-            const cat_section *s = &c->sections[p->idx];
-            int mun = x->s->el[p->e].sec_level == TALLY_MUNICIPALITY;
+            const prep_cat_section *s = &c->sections[p->idx];
+            int mun = x->s->el[p->e].sec_level == PREP_TALLY_MUNICIPALITY;
             rb_puts(r, "<li><a href=\"../\">");
             rb_esc(r, mun ? c->municipalities[s->municipality].name : c->districts[s->district].name);
             rb_printf(r, "</a></li><li aria-current=\"page\">Secci\xC3\xB3n %04u</li>", s->id);
@@ -170,7 +170,7 @@ static void breadcrumbs(rctx *x, const rpage *p, rbuf *r)
     rb_puts(r, "</ol></nav>");
 }
 
-static void summary(rctx *x, rbuf *r, uint32_t e, const tally_agg *a)
+static void summary(rctx *x, rbuf *r, uint32_t e, const prep_tally_agg *a)
 {
     rb_puts(r, "<dl class=\"res\"><div><dt>Actas contabilizadas</dt><dd>");
     rb_int(r, a->contabilizadas);
@@ -217,9 +217,9 @@ static void table_foot(rctx *x, rbuf *r, int64_t total)
 }
 
 /* Sum of columns of one kind (NOREG, NULOS, INDEP) shown in unit u. */
-static int64_t kind_sum(const rctx *x, uint32_t e, uint32_t u, const tally_agg *a, cat_col_kind kind, int *any)
+static int64_t kind_sum(const rctx *x, uint32_t e, uint32_t u, const prep_tally_agg *a, prep_cat_col_kind kind, int *any)
 {
-    const cat_election *el = &x->c->elections[e];
+    const prep_cat_election *el = &x->c->elections[e];
     int64_t s = 0;
     *any = 0;
     for (uint32_t j = 0; j < el->n_cols; j++)
@@ -230,32 +230,32 @@ static int64_t kind_sum(const rctx *x, uint32_t e, uint32_t u, const tally_agg *
     return s;
 }
 
-static void tail_rows(rctx *x, rbuf *r, uint32_t e, uint32_t u, const tally_agg *a, int64_t total, rbar *bars,
+static void tail_rows(rctx *x, rbuf *r, uint32_t e, uint32_t u, const prep_tally_agg *a, int64_t total, rbar *bars,
                       size_t *nb, int with_indep)
 {
     int any;
     if (with_indep) {
-        int64_t v = kind_sum(x, e, u, a, CAT_COL_INDEP, &any);
+        int64_t v = kind_sum(x, e, u, a, PREP_CAT_COL_INDEP, &any);
         if (any) {
             rb_puts(r, "<tr><th scope=\"row\"><i class=\"sw ci\"></i>Candidaturas independientes");
             vote_row(x, r, v, total);
             bars[(*nb)++] = (rbar){"Independientes", v, RENDER_INDEP_COLOR};
         }
     }
-    int64_t v = kind_sum(x, e, u, a, CAT_COL_NOREG, &any);
+    int64_t v = kind_sum(x, e, u, a, PREP_CAT_COL_NOREG, &any);
     rb_puts(r, "<tr><th scope=\"row\"><i class=\"sw cx\"></i>Candidaturas no registradas");
     vote_row(x, r, v, total);
     bars[(*nb)++] = (rbar){"No registradas", v, "#FFFFFF"};
-    v = kind_sum(x, e, u, a, CAT_COL_NULOS, &any);
+    v = kind_sum(x, e, u, a, PREP_CAT_COL_NULOS, &any);
     rb_puts(r, "<tr><th scope=\"row\"><i class=\"sw cx\"></i>Votos nulos");
     vote_row(x, r, v, total);
     bars[(*nb)++] = (rbar){"Nulos", v, "#FFFFFF"};
 }
 
 /* Votes by candidacy of unit u over aggregate a. */
-static void block_candidacies(rctx *x, rbuf *r, uint32_t e, uint32_t u, const tally_agg *a)
+static void block_candidacies(rctx *x, rbuf *r, uint32_t e, uint32_t u, const prep_tally_agg *a)
 {
-    const cat_election *el = &x->c->elections[e];
+    const prep_cat_election *el = &x->c->elections[e];
     int64_t total = total_votes(x, e, a);
     uint32_t n = prep_tally_candidacy_votes(x->t, e, u, a, x->cv, (uint32_t)x->n_scratch);
     rbar *bars = calloc((size_t)n + 4, sizeof *bars);
@@ -283,9 +283,9 @@ static void block_candidacies(rctx *x, rbuf *r, uint32_t e, uint32_t u, const ta
     free(bars);
 }
 
-static void block_parties(rctx *x, rbuf *r, uint32_t e, uint32_t u, const tally_agg *a)
+static void block_parties(rctx *x, rbuf *r, uint32_t e, uint32_t u, const prep_tally_agg *a)
 {
-    const cat_election *el = &x->c->elections[e];
+    const prep_cat_election *el = &x->c->elections[e];
     int64_t total = total_votes(x, e, a);
     rbar *bars = calloc((size_t)el->n_cols + 4, sizeof *bars);
     if (!bars) {
@@ -296,7 +296,7 @@ static void block_parties(rctx *x, rbuf *r, uint32_t e, uint32_t u, const tally_
     rb_puts(r, "<h2>Votos por partido</h2>");
     table_head(r, "Votos por partido pol\xC3\xADtico", "Partido");
     for (uint32_t j = 0; j < el->n_cols; j++) {
-        if (el->cols[j].kind != CAT_COL_PARTY || !col_shown(x, e, u, j)) continue;
+        if (el->cols[j].kind != PREP_CAT_COL_PARTY || !col_shown(x, e, u, j)) continue;
         uint32_t p = el->cols[j].parties[0];
         rb_printf(r, "<tr><th scope=\"row\"><i class=\"sw c%u\"></i>", p);
         rb_esc(r, x->c->parties[p].name);
@@ -315,17 +315,17 @@ static void block_parties(rctx *x, rbuf *r, uint32_t e, uint32_t u, const tally_
     free(bars);
 }
 
-static void block_combos(rctx *x, rbuf *r, uint32_t e, uint32_t u, const tally_agg *a)
+static void block_combos(rctx *x, rbuf *r, uint32_t e, uint32_t u, const prep_tally_agg *a)
 {
-    const cat_election *el = &x->c->elections[e];
+    const prep_cat_election *el = &x->c->elections[e];
     size_t n = 0;
     for (uint32_t j = 0; j < el->n_cols; j++)
-        if (el->cols[j].kind == CAT_COL_COMBO && col_shown(x, e, u, j)) n++;
+        if (el->cols[j].kind == PREP_CAT_COL_COMBO && col_shown(x, e, u, j)) n++;
     if (!n) return;
     int64_t total = total_votes(x, e, a);
     rbar *bars = calloc(n, sizeof *bars);
     /* readers see "PAN-QI"; the database column name (C_PAN_QI) follows, for checking */
-    char(*labels)[CAT_MAX_COALITION_PARTIES * 34] = calloc(n, sizeof *labels);
+    char(*labels)[PREP_CAT_MAX_COALITION_PARTIES * 34] = calloc(n, sizeof *labels);
     if (!bars || !labels) {
         free(bars);
         free(labels);
@@ -336,8 +336,8 @@ static void block_combos(rctx *x, rbuf *r, uint32_t e, uint32_t u, const tally_a
     rb_puts(r, "<h2>Votos por combinaci\xC3\xB3n de coalici\xC3\xB3n</h2>");
     table_head(r, "Votos por combinaci\xC3\xB3n de partidos de una coalici\xC3\xB3n", "Combinaci\xC3\xB3n");
     for (uint32_t j = 0; j < el->n_cols; j++) {
-        const cat_column *col = &el->cols[j];
-        if (col->kind != CAT_COL_COMBO || !col_shown(x, e, u, j)) continue;
+        const prep_cat_column *col = &el->cols[j];
+        if (col->kind != PREP_CAT_COL_COMBO || !col_shown(x, e, u, j)) continue;
         rb_puts(r, "<tr><th scope=\"row\">");
         for (uint32_t i = 0; i < col->n_parties; i++) swatch_party(r, col->parties[i]);
         char *lab = labels[nb];
@@ -375,7 +375,7 @@ static void act_row(rctx *x, rbuf *r, const char *name, int64_t v, int64_t den)
     rb_puts(r, "</td></tr>");
 }
 
-static void block_actas(rctx *x, rbuf *r, uint32_t e, const tally_agg *a, int entity)
+static void block_actas(rctx *x, rbuf *r, uint32_t e, const prep_tally_agg *a, int entity)
 {
     int64_t esp = a->esperadas;
     rb_puts(r, "<h2>Avance de actas y participaci\xC3\xB3n</h2><table><caption>Actas"
@@ -385,9 +385,9 @@ static void block_actas(rctx *x, rbuf *r, uint32_t e, const tally_agg *a, int en
     act_row(x, r, "Capturadas", a->capturadas, esp);
     act_row(x, r, "Contabilizadas", a->contabilizadas, esp);
     act_row(x, r, "No contabilizadas", a->no_contabilizadas, esp);
-    act_row(x, r, "\xE2\x80\x83" "Exceden la lista nominal", a->by_status[ACTA_NC_EXCEEDS_LN], esp);
-    act_row(x, r, "\xE2\x80\x83Todos los campos ilegibles o sin dato", a->by_status[ACTA_NC_ALL_ILLEGIBLE], esp);
-    act_row(x, r, "\xE2\x80\x83Sin acta", a->by_status[ACTA_NC_NO_ACTA], esp);
+    act_row(x, r, "\xE2\x80\x83" "Exceden la lista nominal", a->by_status[PREP_ACTA_NC_EXCEEDS_LN], esp);
+    act_row(x, r, "\xE2\x80\x83Todos los campos ilegibles o sin dato", a->by_status[PREP_ACTA_NC_ALL_ILLEGIBLE], esp);
+    act_row(x, r, "\xE2\x80\x83Sin acta", a->by_status[PREP_ACTA_NC_NO_ACTA], esp);
     act_row(x, r, "Con inconsistencias", a->inconsistentes, esp);
     if (entity) act_row(x, r, "Fuera de cat\xC3\xA1logo", (int64_t)prep_tally_n_out_of_catalog(x->t, e), -1);
     rb_puts(r, "</tbody></table>");
@@ -397,7 +397,7 @@ static void block_actas(rctx *x, rbuf *r, uint32_t e, const tally_agg *a, int en
 
 /* The end of a unit's row in the district/municipality and section tables, after its
  * opening <td>: "N de M" actas counted, participation, the leader; closes the row. */
-static void unit_row_figures(rctx *x, rbuf *r, uint32_t e, uint32_t cand_u, const tally_agg *a, int with_name)
+static void unit_row_figures(rctx *x, rbuf *r, uint32_t e, uint32_t cand_u, const prep_tally_agg *a, int with_name)
 {
     rb_int(r, a->contabilizadas);
     rb_puts(r, " de ");
@@ -410,11 +410,11 @@ static void unit_row_figures(rctx *x, rbuf *r, uint32_t e, uint32_t cand_u, cons
 }
 
 /* Units (districts or municipalities) of election e with their figures and leader. */
-static void block_units(rctx *x, rbuf *r, uint32_t e, tally_level lvl)
+static void block_units(rctx *x, rbuf *r, uint32_t e, prep_tally_level lvl)
 {
     const prep_catalog *c = x->c;
     const relection *re = &x->s->el[e];
-    int dist = lvl == TALLY_DISTRICT;
+    int dist = lvl == PREP_TALLY_DISTRICT;
     uint32_t n = dist ? c->n_districts : c->n_municipalities;
     rb_puts(r, dist ? "<h2>Distritos</h2>" : "<h2>Municipios</h2>");
     rb_puts(r, "<table><caption>");
@@ -424,7 +424,7 @@ static void block_units(rctx *x, rbuf *r, uint32_t e, tally_level lvl)
     rb_puts(r, "</th><th scope=\"col\">Actas contabilizadas</th><th scope=\"col\">Participaci\xC3\xB3n</th>"
                "<th scope=\"col\">Encabeza</th></tr></thead><tbody>");
     for (uint32_t i = 0; i < n; i++) {
-        const tally_agg *a = agg(x, e, lvl, i);
+        const prep_tally_agg *a = agg(x, e, lvl, i);
         rb_puts(r, "<tr><th scope=\"row\"><a href=\"");
         rb_puts(r, dist ? c->districts[i].slug : re->muni_seg[i]);
         rb_puts(r, "/\">");
@@ -436,7 +436,7 @@ static void block_units(rctx *x, rbuf *r, uint32_t e, tally_level lvl)
 }
 
 /* Sections of a district or municipality of election e. */
-static void block_sections(rctx *x, rbuf *r, uint32_t e, tally_level lvl, uint32_t unit)
+static void block_sections(rctx *x, rbuf *r, uint32_t e, prep_tally_level lvl, uint32_t unit)
 {
     const prep_catalog *c = x->c;
     const relection *re = &x->s->el[e];
@@ -445,18 +445,18 @@ static void block_sections(rctx *x, rbuf *r, uint32_t e, tally_level lvl, uint32
                "<th scope=\"col\">Actas contabilizadas</th><th scope=\"col\">Participaci\xC3\xB3n</th>"
                "<th scope=\"col\">Encabeza</th></tr></thead><tbody>");
     for (uint32_t si = 0; si < c->n_sections; si++) {
-        const cat_section *s = &c->sections[si];
-        if ((lvl == TALLY_DISTRICT ? s->district : s->municipality) != unit) continue;
-        const tally_agg *a = agg(x, e, TALLY_SECTION, si);
+        const prep_cat_section *s = &c->sections[si];
+        if ((lvl == PREP_TALLY_DISTRICT ? s->district : s->municipality) != unit) continue;
+        const prep_tally_agg *a = agg(x, e, PREP_TALLY_SECTION, si);
         rb_puts(r, "<tr><th scope=\"row\"><a href=\"");
         if (re->sec_level != lvl) { /* the section page lives under the other view */
             rb_puts(r, "../");
-            rb_puts(r, re->sec_level == TALLY_DISTRICT ? c->districts[s->district].slug
+            rb_puts(r, re->sec_level == PREP_TALLY_DISTRICT ? c->districts[s->district].slug
                                                        : re->muni_seg[s->municipality]);
             rb_puts(r, "/");
         }
         rb_printf(r, "seccion-%04u/\">%04u</a></th><td>%u</td><td>", s->id, s->id, s->n_casillas);
-        unit_row_figures(x, r, e, cand_unit(x, e, TALLY_SECTION, si), a, 0);
+        unit_row_figures(x, r, e, cand_unit(x, e, PREP_TALLY_SECTION, si), a, 0);
     }
     rb_puts(r, "</tbody></table>");
 }
@@ -500,8 +500,8 @@ static void vote_cell_row(rbuf *r, const char *name, int32_t v)
 static void block_acta(rctx *x, rbuf *r, uint32_t e, uint32_t ci)
 {
     const prep_catalog *c = x->c;
-    const cat_casilla *k = &c->casillas[ci];
-    const cat_election *el = &c->elections[e];
+    const prep_cat_casilla *k = &c->casillas[ci];
+    const prep_cat_election *el = &c->elections[e];
     rb_printf(r, "<div class=\"acta\" id=\"casilla-%s\"><h3>", k->key);
     casillas_text(r, k);
     rb_printf(r, " \xC2\xB7 <span class=\"nota\">%s</span></h3>", k->key);
@@ -514,7 +514,7 @@ static void block_acta(rctx *x, rbuf *r, uint32_t e, uint32_t ci)
     char ka[28];
     prep_catalog_acta_key(k->key, el->acta_type, ka);
     rb_puts(r, "<dl><dt>Estado</dt><dd>");
-    rb_puts(r, prep_acta_status_counted((acta_status)a->status) ? "Contabilizada" : "No contabilizada");
+    rb_puts(r, prep_acta_status_counted((prep_acta_status)a->status) ? "Contabilizada" : "No contabilizada");
     rb_puts(r, "</dd>");
     dd_text(r, "Observaciones", prep_acta_observaciones(c, a));
     dd_text(r, "Clave del acta", ka);
@@ -540,7 +540,7 @@ static void block_acta(rctx *x, rbuf *r, uint32_t e, uint32_t ci)
               ka);
     uint32_t u = prep_catalog_unit_of(c, e, ci);
     for (uint32_t j = 0; j < el->n_cols; j++)
-        if (v[j] != ACTA_V_NA || u == CAT_NONE || prep_catalog_col_applies(c, e, u, j))
+        if (v[j] != PREP_ACTA_V_NA || u == PREP_CAT_NONE || prep_catalog_col_applies(c, e, u, j))
             vote_cell_row(r, el->cols[j].name, v[j]); /* as captured: "-" columns left out */
     vote_cell_row(r, "TOTAL_VOTOS_ASENTADO", a->total_asentado);
     rb_puts(r, "<tr><th scope=\"row\">TOTAL_VOTOS_CALCULADO</th><td>");
@@ -572,12 +572,12 @@ static void block_map(rctx *x, rbuf *r, uint32_t e)
     }
     size_t ng = 0;
     uint32_t ties = 0, none = 0;
-    const uint32_t TIE = CAT_NONE - 1;
+    const uint32_t TIE = PREP_CAT_NONE - 1;
     for (uint32_t m = 0; m < c->n_municipalities; m++) {
         int tie;
-        uint32_t k = lead_of(x, e, cand_unit(x, e, TALLY_MUNICIPALITY, m), agg(x, e, TALLY_MUNICIPALITY, m), &tie);
-        lead[m] = k == CAT_NONE ? CAT_NONE : tie ? TIE : k;
-        if (k == CAT_NONE) {
+        uint32_t k = lead_of(x, e, cand_unit(x, e, PREP_TALLY_MUNICIPALITY, m), agg(x, e, PREP_TALLY_MUNICIPALITY, m), &tie);
+        lead[m] = k == PREP_CAT_NONE ? PREP_CAT_NONE : tie ? TIE : k;
+        if (k == PREP_CAT_NONE) {
             none++;
             continue;
         }
@@ -602,9 +602,9 @@ static void block_map(rctx *x, rbuf *r, uint32_t e)
      * like its first party alone */
     int defs = 0;
     for (size_t g = 0; g < ng; g++) {
-        const cat_candidacy *cd = &c->candidacies[gk[g]];
-        if (cd->kind != CAT_CAND_COALITION) continue;
-        const cat_coalition *co = &c->coalitions[cd->ref];
+        const prep_cat_candidacy *cd = &c->candidacies[gk[g]];
+        if (cd->kind != PREP_CAT_CAND_COALITION) continue;
+        const prep_cat_coalition *co = &c->coalitions[cd->ref];
         if (!defs++) rb_puts(r, "<defs>");
         rb_printf(r, "<pattern id=\"mp%zu\" width=\"%u\" height=\"8\" patternUnits=\"userSpaceOnUse\" "
                      "patternTransform=\"rotate(45)\">", g, 5 * co->n_parties);
@@ -619,7 +619,7 @@ static void block_map(rctx *x, rbuf *r, uint32_t e)
         uint32_t k = lead[m];
         rb_printf(r, "<a href=\"%s/\" aria-label=\"", re->muni_seg[m]);
         rb_esc(r, c->municipalities[m].name);
-        if (k == CAT_NONE) rb_puts(r, ": sin actas contabilizadas");
+        if (k == PREP_CAT_NONE) rb_puts(r, ": sin actas contabilizadas");
         else if (k == TIE) rb_puts(r, ": empate");
         else {
             rb_puts(r, ": encabeza ");
@@ -628,12 +628,12 @@ static void block_map(rctx *x, rbuf *r, uint32_t e)
         rb_puts(r, "\"><path d=\"");
         rb_esc(r, d);
         rb_puts(r, "\" fill=\"");
-        if (k == CAT_NONE) rb_puts(r, "#E6E9EE");
+        if (k == PREP_CAT_NONE) rb_puts(r, "#E6E9EE");
         else if (k == TIE) rb_puts(r, "#9AA0A8");
         else {
             size_t g = 0;
             while (g < ng && strcmp(x->s->cand[gk[g]].group, x->s->cand[k].group)) g++;
-            if (g < ng && c->candidacies[gk[g]].kind == CAT_CAND_COALITION) rb_printf(r, "url(#mp%zu)", g);
+            if (g < ng && c->candidacies[gk[g]].kind == PREP_CAT_CAND_COALITION) rb_printf(r, "url(#mp%zu)", g);
             else rb_puts(r, party_color(x, x->s->cand[k].party));
         }
         rb_puts(r, "\" stroke=\"#333\" fill-rule=\"evenodd\"/></a>");
@@ -665,13 +665,13 @@ static void body_home(rctx *x, rbuf *r)
     rb_esc(r, c->institute);
     rb_puts(r, "</p><div class=\"elecciones\">");
     for (uint32_t e = 0; e < c->n_elections; e++) {
-        const cat_election *el = &c->elections[e];
-        const tally_agg *a = agg(x, e, TALLY_ENTITY, 0);
+        const prep_cat_election *el = &c->elections[e];
+        const prep_tally_agg *a = agg(x, e, PREP_TALLY_ENTITY, 0);
         rb_printf(r, "<section aria-labelledby=\"el-%u\"><h2 id=\"el-%u\"><a href=\"%s/\">", e, e, x->s->el[e].seg);
         rb_esc(r, el->title);
         rb_puts(r, "</a></h2>");
         summary(x, r, e, a);
-        if (el->scope == CAT_SCOPE_ENTITY) {
+        if (el->scope == PREP_CAT_SCOPE_ENTITY) {
             int64_t total = total_votes(x, e, a);
             uint32_t n = prep_tally_candidacy_votes(x->t, e, 0, a, x->cv, (uint32_t)x->n_scratch);
             for (uint32_t i = 0; i < n; i++) x->order[i] = i;
@@ -700,8 +700,8 @@ static void body_home(rctx *x, rbuf *r)
             rb_puts(r, "</ol>");
         } else {
             /* how many units each contender leads */
-            int dist = el->scope == CAT_SCOPE_DISTRICT;
-            tally_level lvl = dist ? TALLY_DISTRICT : TALLY_MUNICIPALITY;
+            int dist = el->scope == PREP_CAT_SCOPE_DISTRICT;
+            prep_tally_level lvl = dist ? PREP_TALLY_DISTRICT : PREP_TALLY_MUNICIPALITY;
             uint32_t nu = dist ? c->n_districts : c->n_municipalities;
             size_t ng = 0;
             uint32_t *gk = x->order;          /* a candidacy representing each group */
@@ -710,7 +710,7 @@ static void body_home(rctx *x, rbuf *r)
             for (uint32_t u = 0; u < nu; u++) {
                 int tie;
                 uint32_t k = lead_of(x, e, u, agg(x, e, lvl, u), &tie);
-                if (k == CAT_NONE) {
+                if (k == PREP_CAT_NONE) {
                     none++;
                     continue;
                 }
@@ -763,9 +763,9 @@ static void body_entity(rctx *x, const rpage *p, rbuf *r)
 {
     const prep_catalog *c = x->c;
     uint32_t e = p->e;
-    const cat_election *el = &c->elections[e];
+    const prep_cat_election *el = &c->elections[e];
     const relection *re = &x->s->el[e];
-    const tally_agg *a = agg(x, e, TALLY_ENTITY, 0);
+    const prep_tally_agg *a = agg(x, e, PREP_TALLY_ENTITY, 0);
     breadcrumbs(x, p, r);
     rb_puts(r, "<h1>");
     rb_esc(r, el->title);
@@ -773,30 +773,30 @@ static void body_entity(rctx *x, const rpage *p, rbuf *r)
     rb_esc(r, c->entity_name);
     rb_puts(r, "</p>");
     summary(x, r, e, a);
-    uint32_t u = el->scope == CAT_SCOPE_ENTITY ? 0 : CAT_NONE;
+    uint32_t u = el->scope == PREP_CAT_SCOPE_ENTITY ? 0 : PREP_CAT_NONE;
     if (u == 0) block_candidacies(x, r, e, 0, a);
     block_parties(x, r, e, u, a);
     block_combos(x, r, e, u, a);
     block_actas(x, r, e, a, 1);
     if (re->view_muni && x->s->has_map) block_map(x, r, e);
-    if (re->view_dist) block_units(x, r, e, TALLY_DISTRICT);
-    if (re->view_muni) block_units(x, r, e, TALLY_MUNICIPALITY);
+    if (re->view_dist) block_units(x, r, e, PREP_TALLY_DISTRICT);
+    if (re->view_muni) block_units(x, r, e, PREP_TALLY_MUNICIPALITY);
 }
 
 static void body_unit(rctx *x, const rpage *p, rbuf *r)
 {
     const prep_catalog *c = x->c;
     uint32_t e = p->e;
-    const cat_election *el = &c->elections[e];
-    tally_level lvl = p->kind == PG_DISTRICT ? TALLY_DISTRICT : TALLY_MUNICIPALITY;
-    const tally_agg *a = agg(x, e, lvl, p->idx);
+    const prep_cat_election *el = &c->elections[e];
+    prep_tally_level lvl = p->kind == PG_DISTRICT ? PREP_TALLY_DISTRICT : PREP_TALLY_MUNICIPALITY;
+    const prep_tally_agg *a = agg(x, e, lvl, p->idx);
     breadcrumbs(x, p, r);
     rb_puts(r, "<h1>");
-    rb_esc(r, lvl == TALLY_DISTRICT ? c->districts[p->idx].name : c->municipalities[p->idx].name);
+    rb_esc(r, lvl == PREP_TALLY_DISTRICT ? c->districts[p->idx].name : c->municipalities[p->idx].name);
     rb_puts(r, "</h1><p class=\"nota\">");
     rb_esc(r, el->title);
     rb_puts(r, " \xC2\xB7 ");
-    rb_puts(r, lvl == TALLY_DISTRICT ? "distrito" : "municipio");
+    rb_puts(r, lvl == PREP_TALLY_DISTRICT ? "distrito" : "municipio");
     rb_puts(r, "</p>");
     summary(x, r, e, a);
     uint32_t u = cand_unit(x, e, lvl, p->idx);
@@ -811,9 +811,9 @@ static void body_section(rctx *x, const rpage *p, rbuf *r)
 {
     const prep_catalog *c = x->c;
     uint32_t e = p->e;
-    const cat_election *el = &c->elections[e];
-    const cat_section *s = &c->sections[p->idx];
-    const tally_agg *a = agg(x, e, TALLY_SECTION, p->idx);
+    const prep_cat_election *el = &c->elections[e];
+    const prep_cat_section *s = &c->sections[p->idx];
+    const prep_tally_agg *a = agg(x, e, PREP_TALLY_SECTION, p->idx);
     breadcrumbs(x, p, r);
     rb_printf(r, "<h1>Secci\xC3\xB3n %04u</h1><p class=\"nota\">", s->id);
     rb_esc(r, el->title);
@@ -823,7 +823,7 @@ static void body_section(rctx *x, const rpage *p, rbuf *r)
     rb_esc(r, c->municipalities[s->municipality].name);
     rb_puts(r, "</p>");
     summary(x, r, e, a);
-    uint32_t u = cand_unit(x, e, TALLY_SECTION, p->idx);
+    uint32_t u = cand_unit(x, e, PREP_TALLY_SECTION, p->idx);
     block_candidacies(x, r, e, u, a);
     block_parties(x, r, e, u, a);
     block_combos(x, r, e, u, a);

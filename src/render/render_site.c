@@ -115,13 +115,13 @@ static prep_err cand_texts(const prep_catalog *c, rsite *s)
     s->cand = calloc(c->n_candidacies ? c->n_candidacies : 1, sizeof *s->cand);
     if (!s->cand) return PREP_ERR_NOMEM;
     for (uint32_t k = 0; k < c->n_candidacies; k++) {
-        const cat_candidacy *cd = &c->candidacies[k];
+        const prep_cat_candidacy *cd = &c->candidacies[k];
         rcand *rc = &s->cand[k];
-        if (cd->kind == CAT_CAND_PARTY) {
+        if (cd->kind == PREP_CAT_CAND_PARTY) {
             rc->label = prep_xstrdup(c->parties[cd->ref].id);
             rc->party = cd->ref;
-        } else if (cd->kind == CAT_CAND_COALITION) {
-            const cat_coalition *co = &c->coalitions[cd->ref];
+        } else if (cd->kind == PREP_CAT_CAND_COALITION) {
+            const prep_cat_coalition *co = &c->coalitions[cd->ref];
             prep_buf b;
             prep_buf_init(&b, 0);
             for (uint32_t i = 0; i < co->n_parties; i++) {
@@ -129,10 +129,10 @@ static prep_err cand_texts(const prep_catalog *c, rsite *s)
                 prep_buf_puts(&b, c->parties[co->parties[i]].id);
             }
             rc->label = prep_buf_steal(&b, NULL);
-            rc->party = co->n_parties ? co->parties[0] : CAT_NONE;
+            rc->party = co->n_parties ? co->parties[0] : PREP_CAT_NONE;
         } else {
             rc->label = prep_xstrdup("Independiente");
-            rc->party = CAT_NONE;
+            rc->party = PREP_CAT_NONE;
         }
         rc->group = rc->label ? prep_xstrdup(rc->label) : NULL;
         if (!rc->label || !rc->group) return PREP_ERR_NOMEM;
@@ -153,17 +153,17 @@ prep_err rsite_build(const prep_catalog *c, rsite *s)
     if ((err = add_page(s, &cap, PG_HOME, 0, 0, prep_xstrdup(""), prep_xstrdup("Inicio")))) goto fail;
     s->home = 0;
     for (uint32_t e = 0; e < c->n_elections; e++) {
-        const cat_election *el = &c->elections[e];
+        const prep_cat_election *el = &c->elections[e];
         relection *re = &s->el[e];
         re->seg = is_reserved(el->slug) ? xasprintf("eleccion-%s", el->slug) : prep_xstrdup(el->slug);
         if (!re->seg) {
             err = PREP_ERR_NOMEM;
             goto fail;
         }
-        re->view_dist = el->scope != CAT_SCOPE_MUNICIPALITY;
-        re->view_muni = el->scope != CAT_SCOPE_DISTRICT;
-        re->sec_level = el->scope == CAT_SCOPE_MUNICIPALITY ? TALLY_MUNICIPALITY : TALLY_DISTRICT;
-        re->dist_base = re->muni_base = CAT_NONE;
+        re->view_dist = el->scope != PREP_CAT_SCOPE_MUNICIPALITY;
+        re->view_muni = el->scope != PREP_CAT_SCOPE_DISTRICT;
+        re->sec_level = el->scope == PREP_CAT_SCOPE_MUNICIPALITY ? PREP_TALLY_MUNICIPALITY : PREP_TALLY_DISTRICT;
+        re->dist_base = re->muni_base = PREP_CAT_NONE;
         re->muni_seg = calloc(c->n_municipalities ? c->n_municipalities : 1, sizeof *re->muni_seg);
         if (!re->muni_seg) {
             err = PREP_ERR_NOMEM;
@@ -201,9 +201,9 @@ prep_err rsite_build(const prep_catalog *c, rsite *s)
         }
         re->sec_base = (uint32_t)s->n_pages;
         for (uint32_t si = 0; si < c->n_sections; si++) {
-            const cat_section *sec = &c->sections[si];
+            const prep_cat_section *sec = &c->sections[si];
             const char *useg, *uname;
-            if (re->sec_level == TALLY_MUNICIPALITY) {
+            if (re->sec_level == PREP_TALLY_MUNICIPALITY) {
                 useg = re->muni_seg[sec->municipality];
                 uname = c->municipalities[sec->municipality].name;
             } else {
@@ -549,19 +549,19 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
         const relection *re = &s->el[e];
         const uint32_t *idx;
         size_t n = prep_tally_n_out_of_catalog(t, e);
-        if (n != cache->ooc[e] || prep_tally_dirty_list(t, e, TALLY_ENTITY, &idx)) {
+        if (n != cache->ooc[e] || prep_tally_dirty_list(t, e, PREP_TALLY_ENTITY, &idx)) {
             need[re->entity_page] = 1;
             need[s->home] = 1;
         }
         if (re->view_dist) {
-            size_t k = prep_tally_dirty_list(t, e, TALLY_DISTRICT, &idx);
+            size_t k = prep_tally_dirty_list(t, e, PREP_TALLY_DISTRICT, &idx);
             for (size_t i = 0; i < k; i++) need[re->dist_base + idx[i]] = 1;
         }
         if (re->view_muni) {
-            size_t k = prep_tally_dirty_list(t, e, TALLY_MUNICIPALITY, &idx);
+            size_t k = prep_tally_dirty_list(t, e, PREP_TALLY_MUNICIPALITY, &idx);
             for (size_t i = 0; i < k; i++) need[re->muni_base + idx[i]] = 1;
         }
-        size_t k = prep_tally_dirty_list(t, e, TALLY_SECTION, &idx);
+        size_t k = prep_tally_dirty_list(t, e, PREP_TALLY_SECTION, &idx);
         for (size_t i = 0; i < k; i++) need[re->sec_base + idx[i]] = 1;
     }
     uint64_t dh = 1469598103934665603ULL;

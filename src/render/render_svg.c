@@ -78,7 +78,7 @@ void svg_bars(rctx *x, rbuf *r, const char *title, const rbar *bars, size_t n, i
     svg_close(r);
 }
 
-void svg_actas(rctx *x, rbuf *r, const tally_agg *a)
+void svg_actas(rctx *x, rbuf *r, const prep_tally_agg *a)
 {
     int64_t esp = a->esperadas, cont = a->contabilizadas, cap_nc = (int64_t)a->capturadas - a->contabilizadas;
     int64_t pend = esp - a->capturadas;

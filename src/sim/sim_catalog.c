@@ -371,7 +371,7 @@ static void gen_tiny(gen *g, uint64_t seed)
 #define NAT_MUNIS 2400u
 #define NAT_DISTRICTS 300u
 /* CLAVE_CASILLA has 4 section digits, so one catalogue holds at most 9,999 sections
- * (CAT_MAX_SECTION_ID); the national drill keeps the casilla count of a national night
+ * (PREP_CAT_MAX_SECTION_ID); the national drill keeps the casilla count of a national night
  * (~170,000) and packs it into that many sections (docs/formats/sim.md). */
 #define NAT_SECTIONS 9990u
 #define NAT_LN 95000000.0
@@ -493,7 +493,7 @@ static void gen_national(gen *g, uint64_t seed)
 /* ---------------------------------------------------------------- public */
 
 /* Shared by the two public calls; map NULL: no map. */
-static prep_err catalog_text(sim_scale scale, uint64_t seed, const prep_catalog *map, prep_buf *out)
+static prep_err catalog_text(prep_sim_scale scale, uint64_t seed, const prep_catalog *map, prep_buf *out)
 {
     if (!out) return PREP_ERR_USAGE;
     gen g;
@@ -503,25 +503,25 @@ static prep_err catalog_text(sim_scale scale, uint64_t seed, const prep_catalog 
     /* Each scale its own stream, so scales with the same seed do not share draws. */
     prep_rng_seed(&g.rng, seed ^ (0x51A7C0DEull * (uint64_t)(scale + 1)));
     switch (scale) {
-    case SIM_SCALE_QRO2021: gen_qro2021(&g, seed); break;
-    case SIM_SCALE_NATIONAL: gen_national(&g, seed); break;
-    case SIM_SCALE_TINY: gen_tiny(&g, seed); break;
+    case PREP_SIM_SCALE_QRO2021: gen_qro2021(&g, seed); break;
+    case PREP_SIM_SCALE_NATIONAL: gen_national(&g, seed); break;
+    case PREP_SIM_SCALE_TINY: gen_tiny(&g, seed); break;
     default: g.err = PREP_ERR_USAGE; break;
     }
     free(g.sec);
     return g.err;
 }
 
-prep_err prep_sim_catalog_text(sim_scale scale, uint64_t seed, prep_buf *out)
+prep_err prep_sim_catalog_text(prep_sim_scale scale, uint64_t seed, prep_buf *out)
 {
     return catalog_text(scale, seed, NULL, out);
 }
 
-prep_err prep_sim_catalog_text_geo(sim_scale scale, uint64_t seed, const char *geojson_path, prep_buf *out,
+prep_err prep_sim_catalog_text_geo(prep_sim_scale scale, uint64_t seed, const char *geojson_path, prep_buf *out,
                                    prep_diags *diags)
 {
     if (!geojson_path) return catalog_text(scale, seed, NULL, out);
-    if (!out || scale != SIM_SCALE_QRO2021) return PREP_ERR_USAGE;
+    if (!out || scale != PREP_SIM_SCALE_QRO2021) return PREP_ERR_USAGE;
     /* The map needs only the municipalities: a catalogue holding just them. */
     prep_catalog *m = calloc(1, sizeof *m);
     if (!m) return PREP_ERR_NOMEM;
@@ -536,8 +536,8 @@ prep_err prep_sim_catalog_text_geo(sim_scale scale, uint64_t seed, const char *g
     prep_diags_init(&local);
     prep_diags *d = diags ? diags : &local;
     size_t before = d->n;
-    prep_err e = prep_catalog_shapes_from_geojson(geojson_path, "CVE_MUN", CAT_GEO_DEFAULT_WIDTH,
-                                                  CAT_GEO_DEFAULT_TOLERANCE, m, d);
+    prep_err e = prep_catalog_shapes_from_geojson(geojson_path, "CVE_MUN", PREP_CAT_GEO_DEFAULT_WIDTH,
+                                                  PREP_CAT_GEO_DEFAULT_TOLERANCE, m, d);
     if (e && !diags)
         for (size_t i = before; i < d->n && i < before + 5; i++)
             prep_log(PREP_LOG_ERROR, "sim map: %s:%ld:%ld: %s: %s", d->v[i].file, d->v[i].line, d->v[i].col,
@@ -548,7 +548,7 @@ prep_err prep_sim_catalog_text_geo(sim_scale scale, uint64_t seed, const char *g
     return e;
 }
 
-prep_err prep_sim_catalog(sim_scale scale, uint64_t seed, prep_catalog **out)
+prep_err prep_sim_catalog(prep_sim_scale scale, uint64_t seed, prep_catalog **out)
 {
     if (!out) return PREP_ERR_USAGE;
     *out = NULL;

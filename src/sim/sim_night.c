@@ -14,7 +14,7 @@
 #define MIN 60
 #define HOUR 3600
 
-void prep_sim_night_defaults(sim_night_opts *o)
+void prep_sim_night_defaults(prep_sim_night_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->seed = 1;
@@ -44,7 +44,7 @@ typedef struct rec {
 
 typedef struct night {
     const prep_catalog *c;
-    const sim_night_opts *o;
+    const prep_sim_night_opts *o;
     prep_rng rng;           /* the election's stream */
     uint32_t e;
     uint32_t n_cols;
@@ -92,7 +92,7 @@ static int64_t catd_arrival(prep_rng *r, int urban, int64_t span)
 /* Local leaning of every section towards every party: a municipality factor (sd 0.25
  * in log) times a section factor (sd 0.15). The same places lean the same way in every
  * election of the night. */
-static prep_err make_lean(const prep_catalog *c, const sim_night_opts *o, double **out)
+static prep_err make_lean(const prep_catalog *c, const prep_sim_night_opts *o, double **out)
 {
     size_t np = c->n_parties ? c->n_parties : 1;
     double *mun = malloc((c->n_municipalities ? c->n_municipalities : 1) * np * sizeof *mun);
@@ -117,7 +117,7 @@ static prep_err make_lean(const prep_catalog *c, const sim_night_opts *o, double
     return PREP_OK;
 }
 
-static prep_err make_pkgs(const prep_catalog *c, const sim_night_opts *o, int64_t span, pkg **out)
+static prep_err make_pkgs(const prep_catalog *c, const prep_sim_night_opts *o, int64_t span, pkg **out)
 {
     pkg *p = calloc(c->n_casillas ? c->n_casillas : 1, sizeof *p);
     if (!p) return PREP_ERR_NOMEM;
@@ -134,7 +134,7 @@ static prep_err make_pkgs(const prep_catalog *c, const sim_night_opts *o, int64_
         tm[m] = t < 0.30 ? 0.30 : t > 0.75 ? 0.75 : t;
     }
     for (uint32_t i = 0; i < c->n_casillas; i++) {
-        const cat_casilla *k = &c->casillas[i];
+        const prep_cat_casilla *k = &c->casillas[i];
         int urban = k->urban == 1, special = k->type == 'S';
         double pm = special ? 0.5 : urban ? 0.42 : 0.15;
         pkg *g = &p[i];
@@ -169,9 +169,9 @@ static prep_err make_pkgs(const prep_catalog *c, const sim_night_opts *o, int64_
 
 /* ---------------------------------------------------------------- vote model */
 
-static double scope_sigma(cat_scope s)
+static double scope_sigma(prep_cat_scope s)
 {
-    return s == CAT_SCOPE_ENTITY ? 0.0 : s == CAT_SCOPE_DISTRICT ? 0.20 : 0.30;
+    return s == PREP_CAT_SCOPE_ENTITY ? 0.0 : s == PREP_CAT_SCOPE_DISTRICT ? 0.20 : 0.30;
 }
 
 /* Per candidacy of election e: its weight in its unit and the split of its votes among
@@ -179,7 +179,7 @@ static double scope_sigma(cat_scope s)
 static prep_err prepare_election(night *n)
 {
     const prep_catalog *c = n->c;
-    const cat_election *el = &c->elections[n->e];
+    const prep_cat_election *el = &c->elections[n->e];
     size_t nc = c->n_candidacies ? c->n_candidacies : 1;
     n->cand_w = calloc(nc, sizeof *n->cand_w);
     size_t slots = 0;
@@ -195,27 +195,27 @@ static prep_err prepare_election(night *n)
     for (uint32_t u = 0; u < el->n_units; u++) n->unit_null[u] = 0.035 * lognorm1(&n->rng, 0.3);
     size_t slot = 0;
     for (uint32_t k = 0; k < c->n_candidacies; k++) {
-        const cat_candidacy *cd = &c->candidacies[k];
+        const prep_cat_candidacy *cd = &c->candidacies[k];
         size_t first = slot;
         slot += cd->n_cols;
         if (cd->election != n->e) continue;
         double base = 0;
-        if (cd->kind == CAT_CAND_INDEP) {
+        if (cd->kind == PREP_CAT_CAND_INDEP) {
             base = 0.05 * lognorm1(&n->rng, 0.7);
             if (base > 0.35) base = 0.35;
         }
         double combo_sum = 0;
         uint32_t n_combo = 0;
         for (uint32_t j = 0; j < cd->n_cols; j++) {
-            const cat_column *col = &el->cols[cd->cols[j]];
+            const prep_cat_column *col = &el->cols[cd->cols[j]];
             double tilt = 0;
-            if (col->kind == CAT_COL_PARTY) {
+            if (col->kind == PREP_CAT_COL_PARTY) {
                 sim_strength st = sim_party_strength(c->process_id, c->parties[col->parties[0]].id);
                 n->col_split[first + j] = st.share;
                 base += st.share;
                 combo_sum += st.share;
                 tilt = st.rural_tilt;
-            } else if (col->kind == CAT_COL_COMBO) {
+            } else if (col->kind == PREP_CAT_COL_COMBO) {
                 n_combo++;
                 for (uint32_t q = 0; q < col->n_parties; q++)
                     tilt += sim_party_strength(c->process_id, c->parties[col->parties[q]].id).rural_tilt /
@@ -229,7 +229,7 @@ static prep_err prepare_election(night *n)
         }
         /* Combinations: 3% of the alliance's party votes, shared among them. */
         for (uint32_t j = 0; j < cd->n_cols; j++)
-            if (el->cols[cd->cols[j]].kind == CAT_COL_COMBO)
+            if (el->cols[cd->cols[j]].kind == PREP_CAT_COL_COMBO)
                 n->col_split[first + j] = 0.03 * combo_sum / n_combo;
         double tot = 0;
         for (uint32_t j = 0; j < cd->n_cols; j++) tot += n->col_split[first + j];
@@ -262,7 +262,7 @@ static void cast_votes(night *n, const size_t *off, uint32_t i, uint32_t u, uint
                        int32_t *votes)
 {
     const prep_catalog *c = n->c;
-    const cat_election *el = &c->elections[n->e];
+    const prep_cat_election *el = &c->elections[n->e];
     int rural = c->casillas[i].urban != 1;
     for (uint32_t j = 0; j < el->n_cols; j++) n->w[j] = 0;
     double valid = 0;
@@ -270,12 +270,12 @@ static void cast_votes(night *n, const size_t *off, uint32_t i, uint32_t u, uint
     const double *lean = n->lean + (size_t)c->casillas[i].section * np;
     for (uint32_t q = el->cand_first[u]; q < el->cand_first[u + 1]; q++) {
         uint32_t k = el->cand_index[q];
-        const cat_candidacy *cd = &c->candidacies[k];
+        const prep_cat_candidacy *cd = &c->candidacies[k];
         double w = n->cand_w[k] * exp(0.10 * prep_rng_normal(&n->rng));
         for (uint32_t j = 0; j < cd->n_cols; j++) {
-            const cat_column *col = &el->cols[cd->cols[j]];
+            const prep_cat_column *col = &el->cols[cd->cols[j]];
             double l = 1.0;
-            if (col->kind == CAT_COL_PARTY || col->kind == CAT_COL_COMBO) {
+            if (col->kind == PREP_CAT_COL_PARTY || col->kind == PREP_CAT_COL_COMBO) {
                 l = 0;
                 for (uint32_t p = 0; p < col->n_parties; p++) l += lean[col->parties[p]];
                 l /= col->n_parties;
@@ -292,16 +292,16 @@ static void cast_votes(night *n, const size_t *off, uint32_t i, uint32_t u, uint
     double noreg = 0.001 * lognorm1(&n->rng, 0.8);
     double scale = valid > 0 ? (1.0 - nul - noreg) / valid : 0;
     for (uint32_t j = 0; j < el->n_cols; j++) {
-        cat_col_kind kd = el->cols[j].kind;
-        if (kd == CAT_COL_NULOS) n->w[j] = valid > 0 ? nul : 1.0;
-        else if (kd == CAT_COL_NOREG) n->w[j] = valid > 0 ? noreg : 0.0;
+        prep_cat_col_kind kd = el->cols[j].kind;
+        if (kd == PREP_CAT_COL_NULOS) n->w[j] = valid > 0 ? nul : 1.0;
+        else if (kd == PREP_CAT_COL_NOREG) n->w[j] = valid > 0 ? noreg : 0.0;
         else n->w[j] *= scale;
     }
     double cum = 0;
     int64_t prev = 0;
     for (uint32_t j = 0; j < el->n_cols; j++) {
         if (!prep_catalog_col_applies(c, n->e, u, j)) {
-            votes[j] = ACTA_V_NA;
+            votes[j] = PREP_ACTA_V_NA;
             continue;
         }
         cum += n->w[j];
@@ -314,7 +314,7 @@ static void cast_votes(night *n, const size_t *off, uint32_t i, uint32_t u, uint
     /* Rounding leftovers (weights summing a hair under 1) go to NULOS. */
     if (prev < total)
         for (uint32_t j = 0; j < el->n_cols; j++)
-            if (el->cols[j].kind == CAT_COL_NULOS && votes[j] >= 0) {
+            if (el->cols[j].kind == PREP_CAT_COL_NULOS && votes[j] >= 0) {
                 votes[j] += (int32_t)(total - prev);
                 break;
             }
@@ -365,8 +365,8 @@ static rec *new_rec(night *n, int32_t **votes)
 static void fill_ids(night *n, prep_acta *a, uint32_t i)
 {
     const prep_catalog *c = n->c;
-    const cat_casilla *k = &c->casillas[i];
-    const cat_section *s = &c->sections[k->section];
+    const prep_cat_casilla *k = &c->casillas[i];
+    const prep_cat_section *s = &c->sections[k->section];
     a->casilla = i;
     snprintf(a->clave_casilla, sizeof a->clave_casilla, "%s", k->key);
     prep_catalog_acta_key(k->key, c->elections[n->e].acta_type, a->clave_acta);
@@ -431,7 +431,7 @@ static void set_times(night *n, prep_acta *a, const pkg *g, uint32_t order)
 /* Accounting fields of an acta with votes v (written as on a normal acta). */
 static void set_accounting(night *n, prep_acta *a, const pkg *g, const int32_t *v, uint32_t i)
 {
-    const cat_casilla *k = &n->c->casillas[i];
+    const prep_cat_casilla *k = &n->c->casillas[i];
     int32_t total = (int32_t)legible_sum(v, n->n_cols);
     a->personas_votaron = (int32_t)g->voters;
     a->rep_votaron = (int32_t)g->reps_voted;
@@ -453,7 +453,7 @@ typedef enum fate { F_COUNTED, F_SOME, F_ALL, F_EXCEEDS, F_NOACTA, F_NEVER } fat
 
 static fate draw_fate(night *n)
 {
-    const sim_night_opts *o = n->o;
+    const prep_sim_night_opts *o = n->o;
     double u = unitr(&n->rng), t = o->never_arrive;
     if (u < t) return F_NEVER;
     if (u < (t += o->no_acta)) return F_NOACTA;
@@ -465,19 +465,19 @@ static fate draw_fate(night *n)
 
 static int32_t unreadable(night *n, double p_sin_dato)
 {
-    return unitr(&n->rng) < p_sin_dato ? ACTA_V_SIN_DATO : ACTA_V_ILEGIBLE;
+    return unitr(&n->rng) < p_sin_dato ? PREP_ACTA_V_SIN_DATO : PREP_ACTA_V_ILEGIBLE;
 }
 
 /* Marks 1-3 applicable vote fields unreadable, never all of them; combinations (the
  * small boxes) are the usual victims. */
 static void make_some_illegible(night *n, int32_t *v)
 {
-    const cat_election *el = &n->c->elections[n->e];
+    const prep_cat_election *el = &n->c->elections[n->e];
     uint32_t app = 0, combos = 0;
     for (uint32_t j = 0; j < n->n_cols; j++)
-        if (v[j] != ACTA_V_NA) {
+        if (v[j] != PREP_ACTA_V_NA) {
             app++;
-            combos += el->cols[j].kind == CAT_COL_COMBO;
+            combos += el->cols[j].kind == PREP_CAT_COL_COMBO;
         }
     if (app < 2) return;
     uint32_t want = 1 + (uint32_t)prep_rng_below(&n->rng, 3);
@@ -486,7 +486,7 @@ static void make_some_illegible(night *n, int32_t *v)
         int combo_only = combos > 0 && unitr(&n->rng) < 0.5;
         uint32_t j = (uint32_t)prep_rng_below(&n->rng, n->n_cols);
         if (v[j] < 0) continue; /* not applicable, or already unreadable */
-        if (combo_only && el->cols[j].kind != CAT_COL_COMBO) continue;
+        if (combo_only && el->cols[j].kind != PREP_CAT_COL_COMBO) continue;
         v[j] = unreadable(n, 0.75);
         done++;
     }
@@ -496,14 +496,14 @@ static void make_all_illegible(night *n, int32_t *v)
 {
     int all_blank = unitr(&n->rng) < 0.6;
     for (uint32_t j = 0; j < n->n_cols; j++)
-        if (v[j] != ACTA_V_NA) v[j] = all_blank ? ACTA_V_SIN_DATO : unreadable(n, 0.5);
+        if (v[j] != PREP_ACTA_V_NA) v[j] = all_blank ? PREP_ACTA_V_SIN_DATO : unreadable(n, 0.5);
 }
 
 /* A transcription slip that pushes the total past lista nominal + representatives
  * (specials: their ballots + representatives): an extra digit on the biggest field. */
 static void make_exceeds(night *n, int32_t *v, uint32_t i)
 {
-    const cat_casilla *k = &n->c->casillas[i];
+    const prep_cat_casilla *k = &n->c->casillas[i];
     int64_t limit = (k->type == 'S' ? (int64_t)k->ballots : (int64_t)k->lista_nominal) +
                     k->representatives;
     uint32_t big = UINT32_MAX;
@@ -520,7 +520,7 @@ static void make_exceeds(night *n, int32_t *v, uint32_t i)
 static int garble_key(night *n, prep_acta *a, uint32_t i)
 {
     const prep_catalog *c = n->c;
-    const cat_section *s = &c->sections[c->casillas[i].section];
+    const prep_cat_section *s = &c->sections[c->casillas[i].section];
     for (int t = 0; t < 16; t++) {
         uint32_t sec = s->id, num;
         char type = 'C';
@@ -531,19 +531,19 @@ static int garble_key(night *n, prep_acta *a, uint32_t i)
             num = 1 + (uint32_t)prep_rng_below(&n->rng, 3);
             type = num == 1 ? 'B' : 'C';
             if (type == 'C') num--;
-            if (prep_catalog_find_section(c, sec) != CAT_NONE) continue;
+            if (prep_catalog_find_section(c, sec) != PREP_CAT_NONE) continue;
         }
         if (num > 99) num = 99;
         char key[24];
         prep_catalog_casilla_key(c->entity_id, sec, type, num, 0, key);
-        if (prep_catalog_find_casilla(c, key) != CAT_NONE) continue;
+        if (prep_catalog_find_casilla(c, key) != PREP_CAT_NONE) continue;
         snprintf(a->clave_casilla, sizeof a->clave_casilla, "%s", key);
         prep_catalog_acta_key(key, c->elections[n->e].acta_type, a->clave_acta);
         a->section_id = sec;
         a->tipo_casilla = type;
         a->id_casilla = (uint16_t)num;
         a->ext_contigua = 0;
-        a->casilla = CAT_NONE;
+        a->casilla = PREP_CAT_NONE;
         return 1;
     }
     return 0;
@@ -564,7 +564,7 @@ static void add_correction(night *n, const rec *orig_rec, uint32_t i, const pkg 
     rec *r = new_rec(n, &v);
     if (!r) return;
     memcpy(v, n->pool + orig_off, n->n_cols * sizeof *v);
-    const cat_casilla *k = &n->c->casillas[i];
+    const prep_cat_casilla *k = &n->c->casillas[i];
     int64_t limit = (k->type == 'S' ? (int64_t)k->ballots : (int64_t)k->lista_nominal) +
                     k->representatives;
     uint32_t fixes = 1 + (uint32_t)prep_rng_below(&n->rng, 2), done = 0;
@@ -600,21 +600,21 @@ static void gen_acta(night *n, const size_t *off, uint32_t i, uint32_t order)
     uint32_t u = prep_catalog_unit_of(c, n->e, i);
     if (f == F_NOACTA) {
         double w = unitr(&n->rng);
-        a->no_acta = w < 0.35 ? ACTA_NO_ACTA_NOT_DELIVERED
-                   : w < 0.45 ? ACTA_NO_ACTA_NOT_INSTALLED : ACTA_NO_ACTA_NO_ENVELOPE;
+        a->no_acta = w < 0.35 ? PREP_ACTA_NO_ACTA_NOT_DELIVERED
+                   : w < 0.45 ? PREP_ACTA_NO_ACTA_NOT_INSTALLED : PREP_ACTA_NO_ACTA_NO_ENVELOPE;
         for (uint32_t j = 0; j < n->n_cols; j++)
-            v[j] = prep_catalog_col_applies(c, n->e, u, j) ? ACTA_V_NONE : ACTA_V_NA;
-        a->boletas_sobrantes = a->personas_votaron = a->rep_votaron = a->votos_sacados = ACTA_V_NONE;
-        a->total_asentado = ACTA_V_NONE;
+            v[j] = prep_catalog_col_applies(c, n->e, u, j) ? PREP_ACTA_V_NONE : PREP_ACTA_V_NA;
+        a->boletas_sobrantes = a->personas_votaron = a->rep_votaron = a->votos_sacados = PREP_ACTA_V_NONE;
+        a->total_asentado = PREP_ACTA_V_NONE;
         snprintf(a->origen, sizeof a->origen, "CATD");
         snprintf(a->digitalizacion, sizeof a->digitalizacion, "ESCANER");
         a->mecanismo[0] = g->mec;
         a->cotejada = 0;
         int64_t cap;
-        if (a->no_acta == ACTA_NO_ACTA_NO_ENVELOPE) {
+        if (a->no_acta == PREP_ACTA_NO_ACTA_NO_ENVELOPE) {
             a->acopio = c->window_open + g->acopio;
             cap = g->acopio + uniform_s(&n->rng, 5 * MIN, 30 * MIN);
-        } else if (a->no_acta == ACTA_NO_ACTA_NOT_INSTALLED) {
+        } else if (a->no_acta == PREP_ACTA_NO_ACTA_NOT_INSTALLED) {
             cap = uniform_s(&n->rng, 20 * MIN, 5 * HOUR);
         } else {
             cap = uniform_s(&n->rng, 6 * HOUR, 16 * HOUR); /* declared when the count closes */
@@ -687,7 +687,7 @@ static int cmp_key(const void *pa, const void *pb)
     return a->i < b->i ? -1 : a->i > b->i;
 }
 
-static prep_err build_election(const prep_catalog *c, const sim_night_opts *o, pkg *pkgs,
+static prep_err build_election(const prep_catalog *c, const prep_sim_night_opts *o, pkg *pkgs,
                                const double *lean, uint32_t e, prep_actas **out)
 {
     night n;
@@ -742,10 +742,10 @@ static prep_err build_election(const prep_catalog *c, const sim_night_opts *o, p
     return PREP_OK;
 }
 
-prep_err prep_sim_actas(const prep_catalog *c, const sim_night_opts *o, prep_actas **out)
+prep_err prep_sim_actas(const prep_catalog *c, const prep_sim_night_opts *o, prep_actas **out)
 {
     if (!c || !out) return PREP_ERR_USAGE;
-    sim_night_opts def;
+    prep_sim_night_opts def;
     if (!o) {
         prep_sim_night_defaults(&def);
         o = &def;

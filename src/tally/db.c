@@ -98,10 +98,10 @@ static const char *fixed_doc(const char *name)
 }
 
 /* Appends "PARTY NAME (ID)" of each party of a combination column, joined. */
-static prep_err party_list(const prep_catalog *c, const cat_column *col, prep_buf *out)
+static prep_err party_list(const prep_catalog *c, const prep_cat_column *col, prep_buf *out)
 {
     for (uint32_t i = 0; i < col->n_parties; i++) {
-        const cat_party *p = &c->parties[col->parties[i]];
+        const prep_cat_party *p = &c->parties[col->parties[i]];
         const char *sep = i == 0 ? "" : (i + 1 == col->n_parties ? " y " : ", ");
         TRY(prep_buf_printf(out, "%s%s (%s)", sep, p->name, p->id));
     }
@@ -110,19 +110,19 @@ static prep_err party_list(const prep_catalog *c, const cat_column *col, prep_bu
 
 static prep_err vote_col_doc(const prep_catalog *c, uint32_t e, uint32_t j, prep_buf *out)
 {
-    const cat_election *el = &c->elections[e];
-    const cat_column *col = &el->cols[j];
+    const prep_cat_election *el = &c->elections[e];
+    const prep_cat_column *col = &el->cols[j];
     switch (col->kind) {
-    case CAT_COL_PARTY:
+    case PREP_CAT_COL_PARTY:
         return prep_buf_printf(out, "Votos para %s (%s).", c->parties[col->parties[0]].name,
                                c->parties[col->parties[0]].id);
-    case CAT_COL_COMBO: {
+    case PREP_CAT_COL_COMBO: {
         TRY(prep_buf_puts(out, "Votos de boletas marcadas a la vez por los partidos "));
         TRY(party_list(c, col, out));
         TRY(prep_buf_puts(out, ", coaligados"));
         int first = 1;
         for (uint32_t k = 0; k < c->n_coalitions; k++) {
-            const cat_coalition *co = &c->coalitions[k];
+            const prep_cat_coalition *co = &c->coalitions[k];
             if (co->election != e)
                 continue;
             uint32_t found = 0;
@@ -141,32 +141,32 @@ static prep_err vote_col_doc(const prep_catalog *c, uint32_t e, uint32_t j, prep
                                   "propia en la casilla (en empate, al de mayor antigüedad de registro). "
                                   "Lleva guion (-) donde la coalición no postula candidatura.");
     }
-    case CAT_COL_INDEP: {
+    case PREP_CAT_COL_INDEP: {
         TRY(prep_buf_printf(out, "Votos para la candidatura independiente número %u de cada demarcación; "
                                  "lleva guion (-) donde no la hay.", col->indep_no));
         for (uint32_t u = 0; u < el->n_units; u++) {
             for (uint32_t i = el->cand_first[u]; i < el->cand_first[u + 1]; i++) {
-                const cat_candidacy *cd = &c->candidacies[el->cand_index[i]];
-                if (cd->kind == CAT_CAND_INDEP && cd->ref == j)
+                const prep_cat_candidacy *cd = &c->candidacies[el->cand_index[i]];
+                if (cd->kind == PREP_CAT_CAND_INDEP && cd->ref == j)
                     TRY(prep_buf_printf(out, " %s: %s.", prep_catalog_unit_name(c, e, u), cd->name));
             }
         }
         return PREP_OK;
     }
-    case CAT_COL_NOREG:
+    case PREP_CAT_COL_NOREG:
         return prep_buf_puts(out, "Votos para candidaturas no registradas.");
-    case CAT_COL_NULOS:
+    case PREP_CAT_COL_NULOS:
         return prep_buf_puts(out, "Votos nulos.");
     }
     return PREP_OK;
 }
 
-static const char *scope_text(cat_scope s)
+static const char *scope_text(prep_cat_scope s)
 {
     switch (s) {
-    case CAT_SCOPE_ENTITY: return "una sola demarcación: toda la entidad";
-    case CAT_SCOPE_DISTRICT: return "una demarcación por distrito electoral local";
-    case CAT_SCOPE_MUNICIPALITY: return "una demarcación por municipio";
+    case PREP_CAT_SCOPE_ENTITY: return "una sola demarcación: toda la entidad";
+    case PREP_CAT_SCOPE_DISTRICT: return "una demarcación por distrito electoral local";
+    case PREP_CAT_SCOPE_MUNICIPALITY: return "una demarcación por municipio";
     }
     return "";
 }
@@ -208,23 +208,23 @@ static prep_err no_counted_doc(const prep_catalog *c, prep_buf *out)
 static prep_err inconsistency_doc(const prep_catalog *c, prep_buf *out)
 {
     static const char *const what[6] = {
-        [ACTA_COUNTED] = "las contabilizadas con todos sus campos legibles",
-        [ACTA_COUNTED_SOME_ILLEGIBLE] = "las contabilizadas con algún campo ilegible o sin dato",
-        [ACTA_NC_EXCEEDS_LN] = "las que exceden la lista nominal",
-        [ACTA_NC_ALL_ILLEGIBLE] = "las que tienen todos sus campos de votos ilegibles o sin dato",
-        [ACTA_NC_NO_ACTA] = "las sin acta",
-        [ACTA_NC_OUT_OF_CATALOG] = "las fuera de catálogo",
+        [PREP_ACTA_COUNTED] = "las contabilizadas con todos sus campos legibles",
+        [PREP_ACTA_COUNTED_SOME_ILLEGIBLE] = "las contabilizadas con algún campo ilegible o sin dato",
+        [PREP_ACTA_NC_EXCEEDS_LN] = "las que exceden la lista nominal",
+        [PREP_ACTA_NC_ALL_ILLEGIBLE] = "las que tienen todos sus campos de votos ilegibles o sin dato",
+        [PREP_ACTA_NC_NO_ACTA] = "las sin acta",
+        [PREP_ACTA_NC_OUT_OF_CATALOG] = "las fuera de catálogo",
     };
     TRY(prep_buf_puts(out, "Actas con inconsistencias / ACTAS_ESPERADAS x 100. Se consideran actas con "
                            "inconsistencias"));
     int n = 0;
     for (int st = 0; st < 6; st++)
-        if (prep_acta_status_inconsistent(&c->rules, (acta_status)st))
+        if (prep_acta_status_inconsistent(&c->rules, (prep_acta_status)st))
             TRY(prep_buf_printf(out, "%s %s", n++ ? ";" : ":", what[st]));
     TRY(prep_buf_puts(out, ". No se consideran"));
     n = 0;
     for (int st = 0; st < 6; st++)
-        if (!prep_acta_status_inconsistent(&c->rules, (acta_status)st))
+        if (!prep_acta_status_inconsistent(&c->rules, (prep_acta_status)st))
             TRY(prep_buf_printf(out, "%s %s", n++ ? ";" : ":", what[st]));
     return prep_buf_puts(out, ".");
 }
@@ -241,7 +241,7 @@ static prep_err leeme_columns(const prep_catalog *c, uint32_t e, prep_buf *out)
     char *line = hdr.data ? hdr.data : "";
     size_t len = strcspn(line, "\r\n");
     line[len] = '\0';
-    const cat_election *el = &c->elections[e];
+    const prep_cat_election *el = &c->elections[e];
     unsigned no = 0;
     char *p = line;
     while (err == PREP_OK) {
@@ -253,7 +253,7 @@ static prep_err leeme_columns(const prep_catalog *c, uint32_t e, prep_buf *out)
             uint32_t j = prep_catalog_find_column(c, e, p);
             const char *d = fixed_doc(p);
             if (err == PREP_OK) {
-                if (j != CAT_NONE && j < el->n_cols)
+                if (j != PREP_CAT_NONE && j < el->n_cols)
                     err = vote_col_doc(c, e, j, out);
                 else if (d)
                     err = prep_buf_puts(out, d);
@@ -288,7 +288,7 @@ prep_err prep_db_write_leeme(const prep_catalog *c, prep_buf *out)
                            "El archivo zip de la base de datos contiene este LEEME y un archivo de resultados "
                            "en formato CSV por cada elección:\n"));
     for (uint32_t e = 0; e < c->n_elections; e++) {
-        const cat_election *el = &c->elections[e];
+        const prep_cat_election *el = &c->elections[e];
         TRY(prep_buf_printf(out, "\t- %s (identificador \"%s\"; %s).\n", el->name, el->id, scope_text(el->scope)));
     }
     TRY(prep_buf_printf(out,
@@ -315,18 +315,18 @@ prep_err prep_db_write_leeme(const prep_catalog *c, prep_buf *out)
             TRY(no_counted_doc(c, out));
         } else {
             switch (c->rules.specials) {
-            case CAT_SPECIALS_EXCLUDE:
+            case PREP_CAT_SPECIALS_EXCLUDE:
                 TRY(prep_buf_puts(out, "TOTAL_VOTOS_S_CS / LISTA_NOMINAL_ACTAS_CONTABILIZADAS x 100, en todos "
                                        "los cortes: los votos de casillas especiales no entran porque esas "
                                        "casillas no tienen lista nominal propia."));
                 break;
-            case CAT_SPECIALS_FINAL_ONLY:
+            case PREP_CAT_SPECIALS_FINAL_ONLY:
                 TRY(prep_buf_puts(out, "Durante la operación del PREP: TOTAL_VOTOS_S_CS / "
                                        "LISTA_NOMINAL_ACTAS_CONTABILIZADAS x 100 (sin los votos de casillas "
                                        "especiales, que no tienen lista nominal propia). En el último corte: "
                                        "TOTAL_VOTOS_C_CS / LISTA_NOMINAL_ACTAS_CONTABILIZADAS x 100."));
                 break;
-            case CAT_SPECIALS_INCLUDE:
+            case PREP_CAT_SPECIALS_INCLUDE:
                 TRY(prep_buf_puts(out, "TOTAL_VOTOS_C_CS / LISTA_NOMINAL_ACTAS_CONTABILIZADAS x 100, en todos "
                                        "los cortes (con los votos de casillas especiales)."));
                 break;
@@ -357,7 +357,7 @@ prep_err prep_db_write_leeme(const prep_catalog *c, prep_buf *out)
                       "de votos y de boletas se publican en 0 y no se suman.\n\n"));
 
     for (uint32_t e = 0; e < c->n_elections; e++) {
-        const cat_election *el = &c->elections[e];
+        const prep_cat_election *el = &c->elections[e];
         TRY(prep_buf_printf(out, "Columnas de la elección %s (%s):\n\n", el->name, el->title ? el->title : el->id));
         TRY(leeme_columns(c, e, out));
         TRY(prep_buf_puts(out, "\n"));
@@ -373,7 +373,7 @@ prep_err prep_db_write_leeme(const prep_catalog *c, prep_buf *out)
                            "artículo 311, numeral 1, inciso c). Orden de antigüedad:"));
     for (uint32_t i = 0; i < c->n_parties; i++) {
         /* list in seniority order */
-        uint32_t best = CAT_NONE;
+        uint32_t best = PREP_CAT_NONE;
         for (uint32_t k = 0; k < c->n_parties; k++) {
             uint32_t rank = 0;
             for (uint32_t m = 0; m < c->n_parties; m++)
@@ -383,14 +383,14 @@ prep_err prep_db_write_leeme(const prep_catalog *c, prep_buf *out)
             if (rank == i)
                 best = k;
         }
-        if (best != CAT_NONE)
+        if (best != PREP_CAT_NONE)
             TRY(prep_buf_printf(out, "%s %s", i ? "," : "", c->parties[best].id));
     }
     TRY(prep_buf_puts(out, ".\n\n"));
 
     TRY(prep_buf_puts(out, "E. VALORES DE OBSERVACIONES\n\n"));
     TRY(prep_buf_puts(out, "\t- (vacío): acta contabilizada; todos sus campos de votos son legibles.\n"));
-    const cat_labels *L = &c->labels;
+    const prep_cat_labels *L = &c->labels;
     struct {
         const char *label;
         const char *text;

@@ -3,7 +3,7 @@
  * Layout (docs/internals/tally.md): per election, one flat int64 pool holds the vote
  * vectors of every aggregate of every level (entity, districts, municipalities,
  * sections, casillas), each `stride` = n_cols + n_parties wide: the n_cols column sums
- * then the n_parties votes by party. tally_agg records point into that pool; nothing is
+ * then the n_parties votes by party. prep_tally_agg records point into that pool; nothing is
  * allocated per aggregate and nothing is allocated on the apply path except when the
  * out-of-catalogue list grows.
  *
@@ -21,11 +21,11 @@ typedef struct tally_election {
     uint32_t n_cols;
     uint32_t n_parties;      /* catalogue parties (party_votes width) */
     size_t stride;           /* n_cols + n_parties */
-    tally_agg *aggs[TALLY_N_LEVELS];
+    prep_tally_agg *aggs[PREP_TALLY_N_LEVELS];
     int64_t *pool;           /* owned: every aggregate's votes + party_votes */
-    uint8_t *dirty[TALLY_N_LEVELS];
-    uint32_t *dirty_list[TALLY_N_LEVELS];
-    uint32_t n_dirty[TALLY_N_LEVELS];
+    uint8_t *dirty[PREP_TALLY_N_LEVELS];
+    uint32_t *dirty_list[PREP_TALLY_N_LEVELS];
+    uint32_t n_dirty[PREP_TALLY_N_LEVELS];
 
     /* current capture of each casilla's acta */
     prep_acta *actas;        /* owned: n_casillas */
@@ -33,7 +33,7 @@ typedef struct tally_election {
     uint8_t *captured;       /* owned: n_casillas */
 
     /* split helpers */
-    uint32_t *party_col;     /* owned: n_parties -> column index or CAT_NONE */
+    uint32_t *party_col;     /* owned: n_parties -> column index or PREP_CAT_NONE */
     uint32_t *combo_cols;    /* owned: the COMBO columns */
     uint32_t n_combo;
 
@@ -50,7 +50,7 @@ typedef struct tally_election {
 
 struct prep_tally {
     const prep_catalog *cat;
-    uint32_t level_n[TALLY_N_LEVELS];
+    uint32_t level_n[PREP_TALLY_N_LEVELS];
     tally_election *el;      /* owned: n_elections */
 };
 
@@ -66,7 +66,7 @@ static void *xcalloc_n(size_t n, size_t size)
 static void election_free(tally_election *te)
 {
     free(te->pool);
-    for (int l = 0; l < TALLY_N_LEVELS; l++) {
+    for (int l = 0; l < PREP_TALLY_N_LEVELS; l++) {
         free(te->aggs[l]);
         free(te->dirty[l]);
         free(te->dirty_list[l]);
@@ -96,33 +96,33 @@ void prep_tally_free(prep_tally *t)
 }
 
 /* Index of each casilla's ancestor at each level. */
-static inline void ancestors(const prep_catalog *c, uint32_t casilla, uint32_t idx[TALLY_N_LEVELS])
+static inline void ancestors(const prep_catalog *c, uint32_t casilla, uint32_t idx[PREP_TALLY_N_LEVELS])
 {
-    const cat_section *s = &c->sections[c->casillas[casilla].section];
-    idx[TALLY_ENTITY] = 0;
-    idx[TALLY_DISTRICT] = s->district;
-    idx[TALLY_MUNICIPALITY] = s->municipality;
-    idx[TALLY_SECTION] = c->casillas[casilla].section;
-    idx[TALLY_CASILLA] = casilla;
+    const prep_cat_section *s = &c->sections[c->casillas[casilla].section];
+    idx[PREP_TALLY_ENTITY] = 0;
+    idx[PREP_TALLY_DISTRICT] = s->district;
+    idx[PREP_TALLY_MUNICIPALITY] = s->municipality;
+    idx[PREP_TALLY_SECTION] = c->casillas[casilla].section;
+    idx[PREP_TALLY_CASILLA] = casilla;
 }
 
-static prep_err election_init(const prep_catalog *c, const uint32_t level_n[TALLY_N_LEVELS],
+static prep_err election_init(const prep_catalog *c, const uint32_t level_n[PREP_TALLY_N_LEVELS],
                               uint32_t e, tally_election *te)
 {
-    const cat_election *el = &c->elections[e];
+    const prep_cat_election *el = &c->elections[e];
     te->n_cols = el->n_cols;
     te->n_parties = c->n_parties;
     te->stride = (size_t)el->n_cols + c->n_parties;
 
     size_t total_units = 0;
-    for (int l = 0; l < TALLY_N_LEVELS; l++)
+    for (int l = 0; l < PREP_TALLY_N_LEVELS; l++)
         total_units += level_n[l];
     te->pool = xcalloc_n(total_units * te->stride, sizeof(int64_t));
     if (!te->pool)
         return PREP_ERR_NOMEM;
     int64_t *p = te->pool;
-    for (int l = 0; l < TALLY_N_LEVELS; l++) {
-        te->aggs[l] = xcalloc_n(level_n[l], sizeof(tally_agg));
+    for (int l = 0; l < PREP_TALLY_N_LEVELS; l++) {
+        te->aggs[l] = xcalloc_n(level_n[l], sizeof(prep_tally_agg));
         te->dirty[l] = xcalloc_n(level_n[l], 1);
         te->dirty_list[l] = xcalloc_n(level_n[l], sizeof(uint32_t));
         if (!te->aggs[l] || !te->dirty[l] || !te->dirty_list[l])
@@ -147,23 +147,23 @@ static prep_err election_init(const prep_catalog *c, const uint32_t level_n[TALL
         return PREP_ERR_NOMEM;
 
     for (uint32_t pi = 0; pi < c->n_parties; pi++)
-        te->party_col[pi] = CAT_NONE;
+        te->party_col[pi] = PREP_CAT_NONE;
     for (uint32_t j = 0; j < el->n_cols; j++) {
-        const cat_column *col = &el->cols[j];
-        if (col->kind == CAT_COL_PARTY && col->n_parties == 1 && col->parties[0] < c->n_parties)
+        const prep_cat_column *col = &el->cols[j];
+        if (col->kind == PREP_CAT_COL_PARTY && col->n_parties == 1 && col->parties[0] < c->n_parties)
             te->party_col[col->parties[0]] = j;
-        else if (col->kind == CAT_COL_COMBO && col->n_parties >= 2 &&
-                 col->n_parties <= CAT_MAX_COALITION_PARTIES)
+        else if (col->kind == PREP_CAT_COL_COMBO && col->n_parties >= 2 &&
+                 col->n_parties <= PREP_CAT_MAX_COALITION_PARTIES)
             te->combo_cols[te->n_combo++] = j;
     }
 
     /* Fixed figures: expected actas and their lista nominal, from the catalogue. */
     for (uint32_t k = 0; k < c->n_casillas; k++) {
-        uint32_t idx[TALLY_N_LEVELS];
+        uint32_t idx[PREP_TALLY_N_LEVELS];
         ancestors(c, k, idx);
         uint32_t ln = c->casillas[k].lista_nominal;
-        for (int l = 0; l < TALLY_N_LEVELS; l++) {
-            tally_agg *a = &te->aggs[l][idx[l]];
+        for (int l = 0; l < PREP_TALLY_N_LEVELS; l++) {
+            prep_tally_agg *a = &te->aggs[l][idx[l]];
             a->esperadas++;
             a->lista_nominal_expected += ln;
         }
@@ -180,11 +180,11 @@ prep_err prep_tally_new(const prep_catalog *c, prep_tally **out)
     if (!t)
         return PREP_ERR_NOMEM;
     t->cat = c;
-    t->level_n[TALLY_ENTITY] = 1;
-    t->level_n[TALLY_DISTRICT] = c->n_districts;
-    t->level_n[TALLY_MUNICIPALITY] = c->n_municipalities;
-    t->level_n[TALLY_SECTION] = c->n_sections;
-    t->level_n[TALLY_CASILLA] = c->n_casillas;
+    t->level_n[PREP_TALLY_ENTITY] = 1;
+    t->level_n[PREP_TALLY_DISTRICT] = c->n_districts;
+    t->level_n[PREP_TALLY_MUNICIPALITY] = c->n_municipalities;
+    t->level_n[PREP_TALLY_SECTION] = c->n_sections;
+    t->level_n[PREP_TALLY_CASILLA] = c->n_casillas;
     t->el = xcalloc_n(c->n_elections, sizeof(tally_election));
     if (!t->el) {
         free(t);
@@ -207,16 +207,16 @@ prep_err prep_tally_new(const prep_catalog *c, prep_tally **out)
  * (n_parties values): party columns go to their party; each combination's votes are
  * divided equally among its k parties and the remainder (v mod k) goes one vote each
  * to the parties of the combination with the most votes of their own in this vector,
- * ties to the more senior party (lower cat_party.seniority, then catalogue order). */
-static void split_votes(const prep_catalog *c, const cat_election *el, const tally_election *te,
+ * ties to the more senior party (lower prep_cat_party.seniority, then catalogue order). */
+static void split_votes(const prep_catalog *c, const prep_cat_election *el, const tally_election *te,
                         const int64_t *votes, int64_t *party)
 {
     memset(party, 0, (size_t)te->n_parties * sizeof(int64_t));
     for (uint32_t pi = 0; pi < te->n_parties; pi++)
-        if (te->party_col[pi] != CAT_NONE)
+        if (te->party_col[pi] != PREP_CAT_NONE)
             party[pi] = votes[te->party_col[pi]];
     for (uint32_t m = 0; m < te->n_combo; m++) {
-        const cat_column *col = &el->cols[te->combo_cols[m]];
+        const prep_cat_column *col = &el->cols[te->combo_cols[m]];
         int64_t v = votes[te->combo_cols[m]];
         if (v <= 0)
             continue;
@@ -227,12 +227,12 @@ static void split_votes(const prep_catalog *c, const cat_election *el, const tal
         if (r == 0)
             continue;
         /* rank the combination's parties: own votes desc, seniority asc, index asc */
-        uint32_t ord[CAT_MAX_COALITION_PARTIES];
-        int64_t own[CAT_MAX_COALITION_PARTIES];
+        uint32_t ord[PREP_CAT_MAX_COALITION_PARTIES];
+        int64_t own[PREP_CAT_MAX_COALITION_PARTIES];
         for (uint32_t i = 0; i < k; i++) {
             uint32_t pi = col->parties[i];
             ord[i] = pi;
-            own[i] = te->party_col[pi] != CAT_NONE ? votes[te->party_col[pi]] : 0;
+            own[i] = te->party_col[pi] != PREP_CAT_NONE ? votes[te->party_col[pi]] : 0;
         }
         for (uint32_t i = 1; i < k; i++) { /* insertion sort, k <= 8 */
             uint32_t po = ord[i];
@@ -276,18 +276,18 @@ static inline void mark_dirty(tally_election *te, int lvl, uint32_t idx)
     }
 }
 
-int prep_tally_dirty(const prep_tally *t, uint32_t e, tally_level lvl, uint32_t idx)
+int prep_tally_dirty(const prep_tally *t, uint32_t e, prep_tally_level lvl, uint32_t idx)
 {
-    if (!t || e >= t->cat->n_elections || (unsigned)lvl >= TALLY_N_LEVELS || idx >= t->level_n[lvl])
+    if (!t || e >= t->cat->n_elections || (unsigned)lvl >= PREP_TALLY_N_LEVELS || idx >= t->level_n[lvl])
         return 0;
     return t->el[e].dirty[lvl][idx];
 }
 
-size_t prep_tally_dirty_list(const prep_tally *t, uint32_t e, tally_level lvl, const uint32_t **idx)
+size_t prep_tally_dirty_list(const prep_tally *t, uint32_t e, prep_tally_level lvl, const uint32_t **idx)
 {
     if (idx)
         *idx = NULL;
-    if (!t || e >= t->cat->n_elections || (unsigned)lvl >= TALLY_N_LEVELS)
+    if (!t || e >= t->cat->n_elections || (unsigned)lvl >= PREP_TALLY_N_LEVELS)
         return 0;
     if (idx)
         *idx = t->el[e].dirty_list[lvl];
@@ -300,7 +300,7 @@ void prep_tally_clear_dirty(prep_tally *t)
         return;
     for (uint32_t e = 0; e < t->cat->n_elections; e++) {
         tally_election *te = &t->el[e];
-        for (int l = 0; l < TALLY_N_LEVELS; l++) {
+        for (int l = 0; l < PREP_TALLY_N_LEVELS; l++) {
             for (uint32_t i = 0; i < te->n_dirty[l]; i++)
                 te->dirty[l][te->dirty_list[l][i]] = 0;
             te->n_dirty[l] = 0;
@@ -401,20 +401,20 @@ prep_err prep_tally_apply(prep_tally *t, uint32_t e, const prep_acta *a, const i
     if (!t || !a || !votes || e >= t->cat->n_elections)
         return PREP_ERR_USAGE;
     const prep_catalog *c = t->cat;
-    const cat_election *el = &c->elections[e];
+    const prep_cat_election *el = &c->elections[e];
     tally_election *te = &t->el[e];
 
     prep_acta cp = *a;
-    acta_status st = prep_acta_classify(c, e, &cp, votes);
+    prep_acta_status st = prep_acta_classify(c, e, &cp, votes);
     cp.status = (uint8_t)st;
 
-    if (cp.casilla == CAT_NONE || cp.casilla >= c->n_casillas || st == ACTA_NC_OUT_OF_CATALOG) {
-        cp.status = ACTA_NC_OUT_OF_CATALOG;
+    if (cp.casilla == PREP_CAT_NONE || cp.casilla >= c->n_casillas || st == PREP_ACTA_NC_OUT_OF_CATALOG) {
+        cp.status = PREP_ACTA_NC_OUT_OF_CATALOG;
         return ooc_put(te, &cp, votes);
     }
 
     uint32_t k = cp.casilla;
-    const cat_casilla *cas = &c->casillas[k];
+    const prep_cat_casilla *cas = &c->casillas[k];
     uint32_t n_cols = te->n_cols;
     int counted = prep_acta_status_counted(st);
 
@@ -431,7 +431,7 @@ prep_err prep_tally_apply(prep_tally *t, uint32_t e, const prep_acta *a, const i
     else
         memset(nv + n_cols, 0, (size_t)te->n_parties * sizeof(int64_t));
 
-    tally_agg *old = &te->aggs[TALLY_CASILLA][k];
+    prep_tally_agg *old = &te->aggs[PREP_TALLY_CASILLA][k];
     int64_t d_cap = 1 - (int64_t)old->capturadas;
     int64_t d_cont = (counted ? 1 : 0) - (int64_t)old->contabilizadas;
     int64_t d_nocont = (prep_acta_status_no_counted(&c->rules, st) ? 1 : 0) - (int64_t)old->no_contabilizadas;
@@ -447,10 +447,10 @@ prep_err prep_tally_apply(prep_tally *t, uint32_t e, const prep_acta *a, const i
     for (size_t j = 0; j < te->stride; j++)
         nv[j] -= old->votes[j];
 
-    uint32_t idx[TALLY_N_LEVELS];
+    uint32_t idx[PREP_TALLY_N_LEVELS];
     ancestors(c, k, idx);
-    for (int l = 0; l < TALLY_N_LEVELS; l++) {
-        tally_agg *g = &te->aggs[l][idx[l]];
+    for (int l = 0; l < PREP_TALLY_N_LEVELS; l++) {
+        prep_tally_agg *g = &te->aggs[l][idx[l]];
         int64_t *gv = g->votes; /* votes and party_votes are contiguous */
         for (size_t j = 0; j < te->stride; j++)
             gv[j] += nv[j];
@@ -557,16 +557,16 @@ prep_err prep_tally_apply_until(prep_tally *t, const prep_actas *s, prep_tally_c
 
 /* ------------------------------------------------------------------ queries */
 
-const tally_agg *prep_tally_get(const prep_tally *t, uint32_t e, tally_level lvl, uint32_t idx)
+const prep_tally_agg *prep_tally_get(const prep_tally *t, uint32_t e, prep_tally_level lvl, uint32_t idx)
 {
-    if (!t || e >= t->cat->n_elections || (unsigned)lvl >= TALLY_N_LEVELS || idx >= t->level_n[lvl])
+    if (!t || e >= t->cat->n_elections || (unsigned)lvl >= PREP_TALLY_N_LEVELS || idx >= t->level_n[lvl])
         return NULL;
     return &t->el[e].aggs[lvl][idx];
 }
 
-uint32_t prep_tally_level_size(const prep_tally *t, tally_level lvl)
+uint32_t prep_tally_level_size(const prep_tally *t, prep_tally_level lvl)
 {
-    if (!t || (unsigned)lvl >= TALLY_N_LEVELS)
+    if (!t || (unsigned)lvl >= PREP_TALLY_N_LEVELS)
         return 0;
     return t->level_n[lvl];
 }
@@ -577,11 +577,11 @@ size_t prep_tally_bytes(const prep_tally *t)
         return 0;
     const prep_catalog *c = t->cat;
     size_t units = 0, b = sizeof *t + c->n_elections * sizeof(tally_election);
-    for (int l = 0; l < TALLY_N_LEVELS; l++)
+    for (int l = 0; l < PREP_TALLY_N_LEVELS; l++)
         units += t->level_n[l];
     for (uint32_t e = 0; e < c->n_elections; e++) {
         const tally_election *te = &t->el[e];
-        b += units * (te->stride * sizeof(int64_t) + sizeof(tally_agg) + 1 + sizeof(uint32_t));
+        b += units * (te->stride * sizeof(int64_t) + sizeof(prep_tally_agg) + 1 + sizeof(uint32_t));
         b += c->n_casillas * (sizeof(prep_acta) + te->n_cols * sizeof(int32_t) + 1);
         b += c->n_parties * sizeof(uint32_t) + c->elections[e].n_cols * sizeof(uint32_t);
         b += te->cap_ooc * (sizeof(prep_acta) + te->n_cols * sizeof(int32_t)) + te->hash_cap * sizeof(uint32_t);
@@ -629,12 +629,12 @@ const prep_acta *prep_tally_out_of_catalog(const prep_tally *t, uint32_t e, size
 }
 
 uint32_t prep_tally_candidacy_votes(const prep_tally *t, uint32_t e, uint32_t unit,
-                                    const tally_agg *agg, int64_t *out, uint32_t max)
+                                    const prep_tally_agg *agg, int64_t *out, uint32_t max)
 {
     if (!t || !agg || e >= t->cat->n_elections)
         return 0;
     const prep_catalog *c = t->cat;
-    const cat_election *el = &c->elections[e];
+    const prep_cat_election *el = &c->elections[e];
     if (unit >= el->n_units)
         return 0;
     uint32_t first = el->cand_first[unit], last = el->cand_first[unit + 1];
@@ -642,7 +642,7 @@ uint32_t prep_tally_candidacy_votes(const prep_tally *t, uint32_t e, uint32_t un
     for (uint32_t i = first; i < last; i++, n++) {
         if (n >= max || !out)
             continue; /* keep counting: the return value is the unit's count */
-        const cat_candidacy *cd = &c->candidacies[el->cand_index[i]];
+        const prep_cat_candidacy *cd = &c->candidacies[el->cand_index[i]];
         int64_t sum = 0;
         for (uint32_t j = 0; j < cd->n_cols; j++)
             if (cd->cols[j] < el->n_cols)
@@ -660,7 +660,7 @@ void prep_tally_summary(const prep_tally *t, uint32_t e, int final_cut, prep_sum
     out->final_cut = final_cut;
     if (!t || e >= t->cat->n_elections)
         return;
-    const tally_agg *g = &t->el[e].aggs[TALLY_ENTITY][0];
+    const prep_tally_agg *g = &t->el[e].aggs[PREP_TALLY_ENTITY][0];
     out->esperadas = g->esperadas;
     out->capturadas = g->capturadas;
     out->fuera_catalogo = (int64_t)t->el[e].n_ooc;

@@ -21,8 +21,8 @@
 #define NLINES 4000
 
 static char csv_path[512], cand_path[512];
-static int expected[NLINES];        /* per source line: acta_status + 1, 0 for no row */
-static int expected_why[NLINES];    /* per source line: acta_no_acta */
+static int expected[NLINES];        /* per source line: prep_acta_status + 1, 0 for no row */
+static int expected_why[NLINES];    /* per source line: prep_acta_no_acta */
 static size_t raw_rows, raw_count[6], raw_why[5];
 
 static const char *shared_dir(void)
@@ -85,18 +85,18 @@ static int setup(void **st)
         char o[128], c[8];
         field(line, obs, o, sizeof o);
         field(line, cont, c, sizeof c);
-        int s = -1, why = ACTA_HAS_ACTA;
-        if (!strcmp(o, "") && !strcmp(c, "1")) s = ACTA_COUNTED;
-        else if (!strcmp(o, "ALGUN DATO ILEGIBLE O SIN DATO") && !strcmp(c, "1")) s = ACTA_COUNTED_SOME_ILLEGIBLE;
-        else if (!strcmp(o, "TODOS ILEGIBLES O SIN DATO") && !strcmp(c, "0")) s = ACTA_NC_ALL_ILLEGIBLE;
-        else if (!strcmp(o, "EXCEDE LISTA NOMINAL") && !strcmp(c, "0")) s = ACTA_NC_EXCEEDS_LN;
-        else if (!strcmp(o, "FUERA DE CATALOGO") && !strcmp(c, "0")) s = ACTA_NC_OUT_OF_CATALOG;
+        int s = -1, why = PREP_ACTA_HAS_ACTA;
+        if (!strcmp(o, "") && !strcmp(c, "1")) s = PREP_ACTA_COUNTED;
+        else if (!strcmp(o, "ALGUN DATO ILEGIBLE O SIN DATO") && !strcmp(c, "1")) s = PREP_ACTA_COUNTED_SOME_ILLEGIBLE;
+        else if (!strcmp(o, "TODOS ILEGIBLES O SIN DATO") && !strcmp(c, "0")) s = PREP_ACTA_NC_ALL_ILLEGIBLE;
+        else if (!strcmp(o, "EXCEDE LISTA NOMINAL") && !strcmp(c, "0")) s = PREP_ACTA_NC_EXCEEDS_LN;
+        else if (!strcmp(o, "FUERA DE CATALOGO") && !strcmp(c, "0")) s = PREP_ACTA_NC_OUT_OF_CATALOG;
         else if (!strcmp(o, "SIN ACTA POR PAQUETE NO ENTREGADO") && !strcmp(c, "0"))
-            s = ACTA_NC_NO_ACTA, why = ACTA_NO_ACTA_NOT_DELIVERED;
+            s = PREP_ACTA_NC_NO_ACTA, why = PREP_ACTA_NO_ACTA_NOT_DELIVERED;
         else if (!strcmp(o, "SIN ACTA POR CASILLA NO INSTALADA") && !strcmp(c, "0"))
-            s = ACTA_NC_NO_ACTA, why = ACTA_NO_ACTA_NOT_INSTALLED;
+            s = PREP_ACTA_NC_NO_ACTA, why = PREP_ACTA_NO_ACTA_NOT_INSTALLED;
         else if (!strcmp(o, "SIN ACTA POR PAQUETE ENTREGADO SIN SOBRE") && !strcmp(c, "0"))
-            s = ACTA_NC_NO_ACTA, why = ACTA_NO_ACTA_NO_ENVELOPE;
+            s = PREP_ACTA_NC_NO_ACTA, why = PREP_ACTA_NO_ACTA_NO_ENVELOPE;
         if (s < 0) {
             fprintf(stderr, "line %d: unexpected OBSERVACIONES '%s' CONTABILIZADA '%s'\n", lineno, o, c);
             fclose(f);
@@ -118,14 +118,14 @@ static void test_raw_file_facts(void **st)
     /* The file as published (PREP-RULES.md): 2,136 actas; 462 counted with an illegible
      * or blank field, 30 all illegible, 26 + 49 without acta; 1569 = 2136 - 462 - 30 - 75 */
     assert_int_equal(raw_rows, 2136);
-    assert_int_equal(raw_count[ACTA_COUNTED], 1569);
-    assert_int_equal(raw_count[ACTA_COUNTED_SOME_ILLEGIBLE], 462);
-    assert_int_equal(raw_count[ACTA_NC_ALL_ILLEGIBLE], 30);
-    assert_int_equal(raw_count[ACTA_NC_NO_ACTA], 75);
-    assert_int_equal(raw_why[ACTA_NO_ACTA_NOT_DELIVERED], 26);
-    assert_int_equal(raw_why[ACTA_NO_ACTA_NO_ENVELOPE], 49);
-    assert_int_equal(raw_count[ACTA_NC_EXCEEDS_LN], 0);
-    assert_int_equal(raw_count[ACTA_NC_OUT_OF_CATALOG], 0);
+    assert_int_equal(raw_count[PREP_ACTA_COUNTED], 1569);
+    assert_int_equal(raw_count[PREP_ACTA_COUNTED_SOME_ILLEGIBLE], 462);
+    assert_int_equal(raw_count[PREP_ACTA_NC_ALL_ILLEGIBLE], 30);
+    assert_int_equal(raw_count[PREP_ACTA_NC_NO_ACTA], 75);
+    assert_int_equal(raw_why[PREP_ACTA_NO_ACTA_NOT_DELIVERED], 26);
+    assert_int_equal(raw_why[PREP_ACTA_NO_ACTA_NO_ENVELOPE], 49);
+    assert_int_equal(raw_count[PREP_ACTA_NC_EXCEEDS_LN], 0);
+    assert_int_equal(raw_count[PREP_ACTA_NC_OUT_OF_CATALOG], 0);
 }
 
 /* The catalogue derived from the file (and its candidaturas CSV when given). */
@@ -182,7 +182,7 @@ static void check_summary(const prep_catalog *c, const prep_actas *s)
     for (size_t i = 0; i < s->n; i++) {
         const prep_acta *a = &s->v[i];
         sum.registradas++;
-        if (a->status == ACTA_NC_OUT_OF_CATALOG) {
+        if (a->status == PREP_ACTA_NC_OUT_OF_CATALOG) {
             sum.fuera_catalogo++;
             continue;
         }
@@ -214,7 +214,7 @@ static void test_qroo_with_candidaturas(void **st)
     assert_int_equal(c->entity_id, 23);
     assert_string_equal(c->timezone, "America/Cancun");
     assert_string_equal(c->combo_prefix, "C_");
-    assert_int_equal(c->rules.specials, CAT_SPECIALS_FINAL_ONLY);
+    assert_int_equal(c->rules.specials, PREP_CAT_SPECIALS_FINAL_ONLY);
     assert_int_equal(c->elections[0].n_cols, 23); /* 10 parties, 8 combinations, 3 independents, 2 */
     prep_actas *s = load(c);
     assert_int_equal(s->sep, '|');

@@ -127,8 +127,8 @@ static void check_row_b(const prep_actas *s, const prep_acta *a)
     assert_int_equal(a->total_calculado, 400);
     assert_int_equal(a->lista_nominal, 500);
     assert_int_equal(a->representatives, 10);
-    assert_int_equal(a->no_acta, ACTA_HAS_ACTA);
-    assert_int_equal(a->status, ACTA_COUNTED);
+    assert_int_equal(a->no_acta, PREP_ACTA_HAS_ACTA);
+    assert_int_equal(a->status, PREP_ACTA_COUNTED);
     assert_string_equal(a->mecanismo, "F");
     assert_string_equal(a->sha, SHA1);
     assert_int_equal(a->acopio, T2000 + 60 * 60);        /* 21:00 */
@@ -138,7 +138,7 @@ static void check_row_b(const prep_actas *s, const prep_acta *a)
     assert_string_equal(a->digitalizacion, "ESCANER");
     assert_string_equal(a->tipo_documento, "ACTA PREP");
     assert_int_equal(a->cotejada, 1);
-    const int32_t want[9] = {100, 80, 20, 150, 30, 5, ACTA_V_NA, 0, 15};
+    const int32_t want[9] = {100, 80, 20, 150, 30, 5, PREP_ACTA_V_NA, 0, 15};
     const int32_t *v = prep_acta_votes(s, a);
     for (int j = 0; j < 9; j++) assert_int_equal(v[j], want[j]);
 }
@@ -180,31 +180,31 @@ static void test_canonical_file(void **st)
     assert_int_equal(e->ext_contigua, 1);
     assert_int_equal(e->tipo_casilla, 'E');
     assert_int_equal(e->urban, 2);
-    assert_int_equal(e->boletas_sobrantes, ACTA_V_SIN_DATO);
+    assert_int_equal(e->boletas_sobrantes, PREP_ACTA_V_SIN_DATO);
     assert_int_equal(e->acopio, T2000 + 120 * 60);       /* 22:00, DD/MM/YYYY HH:MM */
     assert_int_equal(e->verificacion, T2000 + 127 * 60); /* 22:07 */
     assert_int_equal(e->cotejada, -1);
-    assert_int_equal(e->status, ACTA_COUNTED);
+    assert_int_equal(e->status, PREP_ACTA_COUNTED);
     assert_int_equal(e->total_calculado, 160);
     assert_string_equal(e->mecanismo, "");
     assert_string_equal(e->sha, "");
     const int32_t *v = prep_acta_votes(s, e);
-    assert_int_equal(v[5], ACTA_V_NA);
+    assert_int_equal(v[5], PREP_ACTA_V_NA);
     assert_int_equal(v[6], 7);
 
     const prep_acta *n = &s->v[2];
-    assert_int_equal(n->no_acta, ACTA_NO_ACTA_NOT_DELIVERED);
-    assert_int_equal(n->status, ACTA_NC_NO_ACTA);
+    assert_int_equal(n->no_acta, PREP_ACTA_NO_ACTA_NOT_DELIVERED);
+    assert_int_equal(n->status, PREP_ACTA_NC_NO_ACTA);
     assert_int_equal(n->total_calculado, 0);
-    assert_int_equal(n->boletas_sobrantes, ACTA_V_NONE);
+    assert_int_equal(n->boletas_sobrantes, PREP_ACTA_V_NONE);
     assert_int_equal(n->acopio, PREP_TIME_NONE);
     v = prep_acta_votes(s, n);
-    assert_int_equal(v[0], ACTA_V_NONE); /* applies in district 1: not captured */
-    assert_int_equal(v[6], ACTA_V_NA);   /* CAND_IND_1 does not apply there */
+    assert_int_equal(v[0], PREP_ACTA_V_NONE); /* applies in district 1: not captured */
+    assert_int_equal(v[6], PREP_ACTA_V_NA);   /* CAND_IND_1 does not apply there */
 
     const prep_acta *o = &s->v[3];
-    assert_int_equal(o->casilla, CAT_NONE);
-    assert_int_equal(o->status, ACTA_NC_OUT_OF_CATALOG);
+    assert_int_equal(o->casilla, PREP_CAT_NONE);
+    assert_int_equal(o->status, PREP_ACTA_NC_OUT_OF_CATALOG);
     assert_int_equal(o->section_id, 999);
     assert_int_equal(o->lista_nominal, 321); /* as read: no catalogue casilla to take it from */
     assert_int_equal(o->representatives, 3);
@@ -338,23 +338,23 @@ static void test_ine_names(void **st)
     const prep_acta *a = &s->v[0];
     const int32_t *v = prep_acta_votes(s, a);
     assert_int_equal(v[0], 100);
-    assert_int_equal(v[1], ACTA_V_ILEGIBLE);
+    assert_int_equal(v[1], PREP_ACTA_V_ILEGIBLE);
     assert_int_equal(v[5], 5);               /* MORENA_PT -> C_MORENA_PT */
-    assert_int_equal(v[6], ACTA_V_NA);       /* CAND_IND_01 -> CAND_IND_1 */
-    assert_int_equal(v[7], ACTA_V_SIN_DATO);
+    assert_int_equal(v[6], PREP_ACTA_V_NA);       /* CAND_IND_01 -> CAND_IND_1 */
+    assert_int_equal(v[7], PREP_ACTA_V_SIN_DATO);
     /* 100 + 20 + 150 + 30 + 5 + 15 = 320, two fields unreadable: counted with observation */
     assert_int_equal(a->total_calculado, 320);
-    assert_int_equal(a->status, ACTA_COUNTED_SOME_ILLEGIBLE);
+    assert_int_equal(a->status, PREP_ACTA_COUNTED_SOME_ILLEGIBLE);
     assert_int_equal(a->cotejada, 3);
     assert_int_equal(a->municipality_id, 14); /* from the catalogue: the file has no municipality */
     const prep_acta *o = &s->v[1];
-    assert_int_equal(o->casilla, CAT_NONE);
+    assert_int_equal(o->casilla, PREP_CAT_NONE);
     assert_string_equal(o->clave_casilla, "");
     assert_string_equal(o->clave_acta, "");
-    assert_int_equal(o->status, ACTA_NC_OUT_OF_CATALOG);
+    assert_int_equal(o->status, PREP_ACTA_NC_OUT_OF_CATALOG);
     assert_int_equal(o->total_calculado, 21); /* 1+2+3+4+5+6 */
-    assert_int_equal(s->v[2].no_acta, ACTA_NO_ACTA_NOT_INSTALLED);
-    assert_int_equal(s->v[2].status, ACTA_NC_NO_ACTA);
+    assert_int_equal(s->v[2].no_acta, PREP_ACTA_NO_ACTA_NOT_INSTALLED);
+    assert_int_equal(s->v[2].status, PREP_ACTA_NC_NO_ACTA);
     prep_actas_free(s);
     prep_diags_free(&d);
 }
@@ -510,8 +510,8 @@ static void test_malformed_rows(void **st)
     assert_int_equal(s->rows_read, nc * 2 + 3 + 3);
     for (size_t i = 0; i < nc; i++) assert_int_equal(s->v[i].line, 9 + 2 * i);
     assert_int_equal(s->v[nc].line, l_zero);
-    assert_int_equal(prep_acta_votes(s, &s->v[nc])[5], ACTA_V_NA);
-    assert_int_equal(prep_acta_votes(s, &s->v[nc + 1])[5], ACTA_V_NA);
+    assert_int_equal(prep_acta_votes(s, &s->v[nc])[5], PREP_ACTA_V_NA);
+    assert_int_equal(prep_acta_votes(s, &s->v[nc + 1])[5], PREP_ACTA_V_NA);
     prep_actas_free(s);
     prep_diags_free(&d);
     prep_buf_free(&b);
@@ -735,7 +735,7 @@ static void test_append_and_new(void **st)
     prep_acta a;
     memset(&a, 0, sizeof a);
     a.casilla = prep_catalog_find_casilla(cat, "220100B0100");
-    int32_t v[9] = {1, 2, 3, 4, 5, 6, ACTA_V_NA, 0, 1};
+    int32_t v[9] = {1, 2, 3, 4, 5, 6, PREP_ACTA_V_NA, 0, 1};
     for (int i = 0; i < 1000; i++) {
         v[0] = i;
         assert_int_equal(prep_actas_append(s, &a, v), PREP_OK);

@@ -51,8 +51,8 @@ static char *subst(const char *s, const char *find, const char *repl)
 static void assert_cols(const prep_catalog *c, const char *eid, const char *const *names, uint32_t n)
 {
     uint32_t e = prep_catalog_find_election(c, eid);
-    assert_int_not_equal(e, CAT_NONE);
-    const cat_election *el = &c->elections[e];
+    assert_int_not_equal(e, PREP_CAT_NONE);
+    const prep_cat_election *el = &c->elections[e];
     assert_int_equal(el->n_cols, n);
     for (uint32_t i = 0; i < n; i++) assert_string_equal(el->cols[i].name, names[i]);
 }
@@ -76,7 +76,7 @@ static void test_process_and_counts(void **st)
     assert_string_equal(c->combo_prefix, "C_");
     assert_int_equal(c->independents_first, 0);
     assert_int_equal(c->csv_sep, '|');
-    assert_int_equal(c->rules.specials, CAT_SPECIALS_FINAL_ONLY);
+    assert_int_equal(c->rules.specials, PREP_CAT_SPECIALS_FINAL_ONLY);
     assert_int_equal(c->pct_decimals, 4);
     /* labels: one overridden, the others the documented defaults */
     assert_string_equal(c->labels.out_of_catalog, "FUERA DEL CATÁLOGO");
@@ -149,7 +149,7 @@ static void test_geography(void **st)
     for (uint32_t s = 0; s < 5; s++)
         for (uint32_t k = sfirst[s]; k < sfirst[s] + sn[s]; k++) assert_int_equal(c->casillas[k].section, s);
 
-    const cat_casilla *e1c1 = &c->casillas[2]; /* 15|E|1|1|2|310|8|0 */
+    const prep_cat_casilla *e1c1 = &c->casillas[2]; /* 15|E|1|1|2|310|8|0 */
     assert_int_equal(e1c1->type, 'E');
     assert_int_equal(e1c1->number, 1);
     assert_int_equal(e1c1->ext, 1);
@@ -157,7 +157,7 @@ static void test_geography(void **st)
     assert_int_equal(e1c1->lista_nominal, 310);
     assert_int_equal(e1c1->representatives, 8);
     assert_int_equal(e1c1->ballots, 0);
-    const cat_casilla *sp = &c->casillas[12]; /* 412|S|1|0|1|0|14|750 */
+    const prep_cat_casilla *sp = &c->casillas[12]; /* 412|S|1|0|1|0|14|750 */
     assert_int_equal(sp->type, 'S');
     assert_int_equal(sp->lista_nominal, 0);
     assert_int_equal(sp->ballots, 750);
@@ -190,27 +190,27 @@ static void test_columns(void **st)
                                       "CAND_IND_2", "NO_REGISTRADOS", "NULOS"};
     assert_cols(c, "ayu", ayu, 11);
 
-    const cat_election *g = &c->elections[0], *d = &c->elections[1], *a = &c->elections[2];
+    const prep_cat_election *g = &c->elections[0], *d = &c->elections[1], *a = &c->elections[2];
     assert_string_equal(g->id, "gub");
     assert_string_equal(g->name, "GUBERNATURA");
     assert_string_equal(g->title, "Gubernatura");
     assert_string_equal(g->slug, "gubernatura");
-    assert_int_equal(g->scope, CAT_SCOPE_ENTITY);
+    assert_int_equal(g->scope, PREP_CAT_SCOPE_ENTITY);
     assert_int_equal(g->acta_type, 1);
     assert_int_equal(g->n_units, 1);
-    assert_int_equal(d->scope, CAT_SCOPE_DISTRICT);
+    assert_int_equal(d->scope, PREP_CAT_SCOPE_DISTRICT);
     assert_int_equal(d->acta_type, 2);
     assert_int_equal(d->n_units, 2);
     assert_string_equal(d->slug, "diputaciones");
-    assert_int_equal(a->scope, CAT_SCOPE_MUNICIPALITY);
+    assert_int_equal(a->scope, PREP_CAT_SCOPE_MUNICIPALITY);
     assert_int_equal(a->n_units, 3);
 
     /* column kinds and parties (party indices: PAN 0, PRI 1, PRD 2, PVEM 3, PT 4, MORENA 5) */
-    assert_int_equal(d->cols[0].kind, CAT_COL_PARTY);
+    assert_int_equal(d->cols[0].kind, PREP_CAT_COL_PARTY);
     assert_int_equal(d->cols[0].n_parties, 1);
     assert_int_equal(d->cols[0].parties[0], 0);
     assert_int_equal(d->cols[5].parties[0], 5);
-    assert_int_equal(d->cols[6].kind, CAT_COL_COMBO);
+    assert_int_equal(d->cols[6].kind, PREP_CAT_COL_COMBO);
     assert_int_equal(d->cols[6].n_parties, 3);
     assert_int_equal(d->cols[6].parties[0], 0);
     assert_int_equal(d->cols[6].parties[1], 1);
@@ -218,11 +218,11 @@ static void test_columns(void **st)
     assert_int_equal(d->cols[8].n_parties, 2); /* C_PAN_PRD */
     assert_int_equal(d->cols[8].parties[0], 0);
     assert_int_equal(d->cols[8].parties[1], 2);
-    assert_int_equal(d->cols[10].kind, CAT_COL_INDEP);
+    assert_int_equal(d->cols[10].kind, PREP_CAT_COL_INDEP);
     assert_int_equal(d->cols[10].indep_no, 1);
     assert_int_equal(d->cols[10].n_parties, 0);
-    assert_int_equal(d->cols[11].kind, CAT_COL_NOREG);
-    assert_int_equal(d->cols[12].kind, CAT_COL_NULOS);
+    assert_int_equal(d->cols[11].kind, PREP_CAT_COL_NOREG);
+    assert_int_equal(d->cols[12].kind, PREP_CAT_COL_NULOS);
     assert_int_equal(g->cols[6].parties[0], 4); /* C_PT_MORENA: PT, MORENA */
     assert_int_equal(g->cols[6].parties[1], 5);
     assert_int_equal(a->cols[8].indep_no, 2);
@@ -239,7 +239,7 @@ static void test_columns(void **st)
 
 static void assert_applies(const prep_catalog *c, uint32_t e, uint32_t u, const char *row)
 {
-    const cat_election *el = &c->elections[e];
+    const prep_cat_election *el = &c->elections[e];
     assert_int_equal(strlen(row), el->n_cols);
     for (uint32_t k = 0; k < el->n_cols; k++) {
         if (prep_catalog_col_applies(c, e, u, k) != (row[k] == '1'))
@@ -270,10 +270,10 @@ static void test_applicability(void **st)
     prep_catalog_free(c);
 }
 
-static void assert_cand(const prep_catalog *c, uint32_t k, const char *name, cat_cand_kind kind, uint32_t ref,
+static void assert_cand(const prep_catalog *c, uint32_t k, const char *name, prep_cat_cand_kind kind, uint32_t ref,
                         const uint32_t *cols, uint32_t n)
 {
-    const cat_candidacy *cd = &c->candidacies[k];
+    const prep_cat_candidacy *cd = &c->candidacies[k];
     assert_string_equal(cd->name, name);
     assert_int_equal(cd->kind, kind);
     assert_int_equal(cd->ref, ref);
@@ -288,28 +288,28 @@ static void test_candidacies(void **st)
     /* candidacies keep file order; indices 0..22 */
     assert_int_equal(c->candidacies[0].election, 0);
     assert_int_equal(c->candidacies[0].unit, 0);
-    assert_cand(c, 0, "Ana Pérez", CAT_CAND_PARTY, 0, (const uint32_t[]){0}, 1);
+    assert_cand(c, 0, "Ana Pérez", PREP_CAT_CAND_PARTY, 0, (const uint32_t[]){0}, 1);
     /* Elena Maya, JHHQ (coalition 0): PT (4), MORENA (5), C_PT_MORENA (6) */
-    assert_cand(c, 4, "Elena Maya", CAT_CAND_COALITION, 0, (const uint32_t[]){4, 5, 6}, 3);
+    assert_cand(c, 4, "Elena Maya", PREP_CAT_CAND_COALITION, 0, (const uint32_t[]){4, 5, 6}, 3);
     /* Fernando Gil, VXQ (coalition 1) in district 1: PAN PRI PRD + its four combinations */
-    assert_cand(c, 5, "Fernando Gil", CAT_CAND_COALITION, 1, (const uint32_t[]){0, 1, 2, 6, 7, 8, 9}, 7);
+    assert_cand(c, 5, "Fernando Gil", PREP_CAT_CAND_COALITION, 1, (const uint32_t[]){0, 1, 2, 6, 7, 8, 9}, 7);
     assert_int_equal(c->candidacies[5].unit, 0);
     /* Karla Mora, PP (coalition 2) in district 2: PRI, PRD and the shared C_PRI_PRD (9) */
-    assert_cand(c, 10, "Karla Mora", CAT_CAND_COALITION, 2, (const uint32_t[]){1, 2, 9}, 3);
+    assert_cand(c, 10, "Karla Mora", PREP_CAT_CAND_COALITION, 2, (const uint32_t[]){1, 2, 9}, 3);
     assert_int_equal(c->candidacies[10].unit, 1);
     /* Marta Núñez, CAND_IND_1 of dip: ref is the column index 10 */
-    assert_cand(c, 12, "Marta Núñez", CAT_CAND_INDEP, 10, (const uint32_t[]){10}, 1);
+    assert_cand(c, 12, "Marta Núñez", PREP_CAT_CAND_INDEP, 10, (const uint32_t[]){10}, 1);
     /* Xavier Paz is CAND_IND_2 of ayu (column 8), Yolanda Sanz CAND_IND_1 (column 7) */
-    assert_cand(c, 21, "Xavier Paz", CAT_CAND_INDEP, 8, (const uint32_t[]){8}, 1);
-    assert_cand(c, 22, "Yolanda Sanz", CAT_CAND_INDEP, 7, (const uint32_t[]){7}, 1);
+    assert_cand(c, 21, "Xavier Paz", PREP_CAT_CAND_INDEP, 8, (const uint32_t[]){8}, 1);
+    assert_cand(c, 22, "Yolanda Sanz", PREP_CAT_CAND_INDEP, 7, (const uint32_t[]){7}, 1);
     assert_int_equal(c->candidacies[22].unit, 2); /* municipality 11 is index 2 */
     /* Sergio Tapia: MORENA alone in Corregidora (index 1) */
-    assert_cand(c, 17, "Sergio Tapia", CAT_CAND_PARTY, 5, (const uint32_t[]){5}, 1);
+    assert_cand(c, 17, "Sergio Tapia", PREP_CAT_CAND_PARTY, 5, (const uint32_t[]){5}, 1);
     assert_int_equal(c->candidacies[17].unit, 1);
 
     /* per-unit index: gub 0..4; dip district 1 = 5..8, district 2 = 9..12;
      * ayu 14 = 13..15, 6 = 16..18, 11 = 19..22 */
-    const cat_election *g = &c->elections[0], *d = &c->elections[1], *a = &c->elections[2];
+    const prep_cat_election *g = &c->elections[0], *d = &c->elections[1], *a = &c->elections[2];
     assert_int_equal(g->cand_first[0], 0);
     assert_int_equal(g->cand_first[1], 5);
     for (uint32_t i = 0; i < 5; i++) assert_int_equal(g->cand_index[i], i);
@@ -331,28 +331,28 @@ static void test_lookups(void **st)
     assert_int_equal(prep_catalog_find_casilla(c, "220015E0101"), 2);
     assert_int_equal(prep_catalog_find_casilla(c, "220412S0100"), 12);
     assert_int_equal(prep_catalog_find_casilla(c, "220412B0100"), 9);
-    assert_int_equal(prep_catalog_find_casilla(c, "220412S0101"), CAT_NONE);
-    assert_int_equal(prep_catalog_find_casilla(c, ""), CAT_NONE);
+    assert_int_equal(prep_catalog_find_casilla(c, "220412S0101"), PREP_CAT_NONE);
+    assert_int_equal(prep_catalog_find_casilla(c, ""), PREP_CAT_NONE);
     for (uint32_t i = 0; i < c->n_casillas; i++) assert_int_equal(prep_catalog_find_casilla(c, c->casillas[i].key), i);
     assert_int_equal(prep_catalog_find_section(c, 15), 0);
     assert_int_equal(prep_catalog_find_section(c, 412), 4);
-    assert_int_equal(prep_catalog_find_section(c, 413), CAT_NONE);
-    assert_int_equal(prep_catalog_find_section(c, 4000000000u), CAT_NONE);
+    assert_int_equal(prep_catalog_find_section(c, 413), PREP_CAT_NONE);
+    assert_int_equal(prep_catalog_find_section(c, 4000000000u), PREP_CAT_NONE);
     assert_int_equal(prep_catalog_find_district(c, 2), 1);
-    assert_int_equal(prep_catalog_find_district(c, 3), CAT_NONE);
+    assert_int_equal(prep_catalog_find_district(c, 3), PREP_CAT_NONE);
     assert_int_equal(prep_catalog_find_municipality(c, 11), 2);
     assert_int_equal(prep_catalog_find_municipality(c, 6), 1);
-    assert_int_equal(prep_catalog_find_municipality(c, 1), CAT_NONE);
+    assert_int_equal(prep_catalog_find_municipality(c, 1), PREP_CAT_NONE);
     assert_int_equal(prep_catalog_find_party(c, "MORENA"), 5);
-    assert_int_equal(prep_catalog_find_party(c, "morena"), CAT_NONE);
+    assert_int_equal(prep_catalog_find_party(c, "morena"), PREP_CAT_NONE);
     assert_int_equal(prep_catalog_find_election(c, "ayu"), 2);
-    assert_int_equal(prep_catalog_find_election(c, "pres"), CAT_NONE);
+    assert_int_equal(prep_catalog_find_election(c, "pres"), PREP_CAT_NONE);
     assert_int_equal(prep_catalog_find_column(c, 1, "C_PRI_PRD"), 9);
     assert_int_equal(prep_catalog_find_column(c, 1, "NULOS"), 12);
-    assert_int_equal(prep_catalog_find_column(c, 0, "CAND_IND_1"), CAT_NONE);
-    assert_int_equal(prep_catalog_find_column(c, 7, "PAN"), CAT_NONE);
+    assert_int_equal(prep_catalog_find_column(c, 0, "CAND_IND_1"), PREP_CAT_NONE);
+    assert_int_equal(prep_catalog_find_column(c, 7, "PAN"), PREP_CAT_NONE);
     assert_int_equal(prep_catalog_find_coalition(c, 1, "PP"), 2);
-    assert_int_equal(prep_catalog_find_coalition(c, 0, "PP"), CAT_NONE);
+    assert_int_equal(prep_catalog_find_coalition(c, 0, "PP"), PREP_CAT_NONE);
     assert_int_equal(prep_catalog_find_coalition(c, 2, "JH"), 3);
 
     /* units: casilla 220015E0101 is in section 15: district 1 (index 0), Corregidora (1) */
@@ -448,7 +448,7 @@ static void assert_same_catalog(const prep_catalog *a, const prep_catalog *b)
     assert_memory_equal(a->casillas, b->casillas, a->n_casillas * sizeof *a->casillas);
     assert_int_equal(a->n_elections, b->n_elections);
     for (uint32_t e = 0; e < a->n_elections; e++) {
-        const cat_election *x = &a->elections[e], *y = &b->elections[e];
+        const prep_cat_election *x = &a->elections[e], *y = &b->elections[e];
         assert_string_equal(x->id, y->id);
         assert_string_equal(x->name, y->name);
         assert_string_equal(x->title, y->title);
@@ -478,7 +478,7 @@ static void assert_same_catalog(const prep_catalog *a, const prep_catalog *b)
     }
     assert_int_equal(a->n_candidacies, b->n_candidacies);
     for (uint32_t i = 0; i < a->n_candidacies; i++) {
-        const cat_candidacy *x = &a->candidacies[i], *y = &b->candidacies[i];
+        const prep_cat_candidacy *x = &a->candidacies[i], *y = &b->candidacies[i];
         assert_int_equal(x->election, y->election);
         assert_int_equal(x->unit, y->unit);
         assert_int_equal(x->kind, y->kind);

@@ -319,7 +319,7 @@ static void test_many_errors(void **st)
 static void test_limits(void **st)
 {
     (void)st;
-    size_t big = CAT_MAX_LINE + 10;
+    size_t big = PREP_CAT_MAX_LINE + 10;
     char *name = malloc(big + 1);
     assert_non_null(name);
     memset(name, 'x', big);
@@ -346,7 +346,7 @@ static void test_limits(void **st)
     free(text);
     free(name);
 
-    /* more than CAT_MAX_PARTIES parties */
+    /* more than PREP_CAT_MAX_PARTIES parties */
     prep_buf b;
     prep_buf_init(&b, 0);
     prep_buf_puts(&b, BASE);
@@ -355,7 +355,7 @@ static void test_limits(void **st)
     size_t at = (size_t)(p - b.data) + strlen("MORENA|Morena|#B5261E\n");
     prep_buf extra;
     prep_buf_init(&extra, 0);
-    for (unsigned i = 0; i < CAT_MAX_PARTIES; i++) prep_buf_printf(&extra, "P%u|Partido %u|#000000\n", i, i);
+    for (unsigned i = 0; i < PREP_CAT_MAX_PARTIES; i++) prep_buf_printf(&extra, "P%u|Partido %u|#000000\n", i, i);
     prep_buf all;
     prep_buf_init(&all, 0);
     prep_buf_append(&all, b.data, at);
@@ -371,7 +371,7 @@ static void test_limits(void **st)
     prep_buf_free(&extra);
     prep_buf_free(&all);
 
-    /* more than CAT_MAX_COLUMNS vote columns: 40 more parties in gub and five disjoint
+    /* more than PREP_CAT_MAX_COLUMNS vote columns: 40 more parties in gub and five disjoint
      * coalitions of 8 of them: 5 * (2^8 - 1 - 8) = 5 * 247 = 1235 combinations, + 43
      * parties + NO_REGISTRADOS + NULOS = 1280 > 1024. The 40 party lines go after line 15,
      * so gub's election line moves from 34 to 74. */

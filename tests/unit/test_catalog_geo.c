@@ -508,7 +508,7 @@ static void test_queretaro(void **st)
 {
     (void)st;
     prep_catalog *c = NULL;
-    assert_int_equal(prep_sim_catalog(SIM_SCALE_QRO2021, 1, &c), PREP_OK);
+    assert_int_equal(prep_sim_catalog(PREP_SIM_SCALE_QRO2021, 1, &c), PREP_OK);
     assert_int_equal(c->n_municipalities, 18);
     prep_diags d;
     prep_diags_init(&d);
@@ -629,8 +629,8 @@ static void test_sim_with_map(void **st)
     prep_buf_init(&geo, 0);
     prep_diags d;
     prep_diags_init(&d);
-    assert_int_equal(prep_sim_catalog_text(SIM_SCALE_QRO2021, 7, &plain), PREP_OK);
-    prep_err r = prep_sim_catalog_text_geo(SIM_SCALE_QRO2021, 7, QRO_GEOJSON, &geo, &d);
+    assert_int_equal(prep_sim_catalog_text(PREP_SIM_SCALE_QRO2021, 7, &plain), PREP_OK);
+    prep_err r = prep_sim_catalog_text_geo(PREP_SIM_SCALE_QRO2021, 7, QRO_GEOJSON, &geo, &d);
     if (r) prep_diags_print(&d, stderr, 0);
     assert_int_equal(r, PREP_OK);
     prep_catalog *c = NULL;
@@ -652,13 +652,13 @@ static void test_sim_with_map(void **st)
     /* no path: exactly the plain text */
     prep_buf none;
     prep_buf_init(&none, 0);
-    assert_int_equal(prep_sim_catalog_text_geo(SIM_SCALE_QRO2021, 7, NULL, &none, &d), PREP_OK);
+    assert_int_equal(prep_sim_catalog_text_geo(PREP_SIM_SCALE_QRO2021, 7, NULL, &none, &d), PREP_OK);
     assert_int_equal(none.len, plain.len);
     assert_memory_equal(none.data, plain.data, plain.len);
     /* another scale with a map, or a missing file: refused, nothing appended */
     prep_buf_reset(&none);
-    assert_int_equal(prep_sim_catalog_text_geo(SIM_SCALE_TINY, 7, QRO_GEOJSON, &none, &d), PREP_ERR_USAGE);
-    assert_int_equal(prep_sim_catalog_text_geo(SIM_SCALE_QRO2021, 7, "/nonexistent.geojson", &none, &d),
+    assert_int_equal(prep_sim_catalog_text_geo(PREP_SIM_SCALE_TINY, 7, QRO_GEOJSON, &none, &d), PREP_ERR_USAGE);
+    assert_int_equal(prep_sim_catalog_text_geo(PREP_SIM_SCALE_QRO2021, 7, "/nonexistent.geojson", &none, &d),
                      PREP_ERR_NOTFOUND);
     assert_non_null(prep_diags_find(&d, "io"));
     assert_int_equal(none.len, 0);

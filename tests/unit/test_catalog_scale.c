@@ -92,12 +92,12 @@ static void test_national(void **st)
     /* every section sorted, contiguous, with its casillas in B, C1.., E1, E1C1, S order */
     uint32_t next = 0;
     for (uint32_t s = 0; s < N_SEC; s++) {
-        const cat_section *sec = &c->sections[s];
+        const prep_cat_section *sec = &c->sections[s];
         assert_int_equal(sec->id, s + 1);
         assert_int_equal(sec->first_casilla, next);
         assert_int_equal(sec->n_casillas, casillas_of(s + 1));
         assert_int_equal(c->districts[sec->district].id, (s + 1) % N_DIST + 1);
-        const cat_casilla *k = &c->casillas[sec->first_casilla];
+        const prep_cat_casilla *k = &c->casillas[sec->first_casilla];
         assert_int_equal(k[0].type, 'B');
         for (uint32_t j = 1; j <= (s + 1) % 33; j++) {
             assert_int_equal(k[j].type, 'C');

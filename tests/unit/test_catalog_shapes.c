@@ -253,15 +253,15 @@ static void test_path_check(void **st)
     /* without a viewBox only the grammar counts */
     assert_int_equal(prep_catalog_path_check("M-5 -7l-3-3z", NULL, NULL, NULL, 0), 0);
     /* length: 65,000 bytes pass, 65,001 do not (code 3) */
-    char *p = malloc(CAT_MAX_PATH + 2);
+    char *p = malloc(PREP_CAT_MAX_PATH + 2);
     assert_non_null(p);
     memcpy(p, "M10 20", 6);
-    for (size_t i = 6; i < CAT_MAX_PATH; i += 2) memcpy(p + i, "h0", 2);
-    p[CAT_MAX_PATH] = 0;
-    assert_int_equal(strlen(p), CAT_MAX_PATH);
+    for (size_t i = 6; i < PREP_CAT_MAX_PATH; i += 2) memcpy(p + i, "h0", 2);
+    p[PREP_CAT_MAX_PATH] = 0;
+    assert_int_equal(strlen(p), PREP_CAT_MAX_PATH);
     assert_int_equal(prep_catalog_path_check(p, vb, NULL, NULL, 0), 0);
-    p[CAT_MAX_PATH] = '0';
-    p[CAT_MAX_PATH + 1] = 0;
+    p[PREP_CAT_MAX_PATH] = '0';
+    p[PREP_CAT_MAX_PATH + 1] = 0;
     assert_int_equal(prep_catalog_path_check(p, vb, NULL, NULL, 0), 3);
     free(p);
 }
@@ -342,7 +342,7 @@ static void test_bad_cases(void **st)
 static void test_path_too_long(void **st)
 {
     (void)st;
-    size_t n = CAT_MAX_PATH + 1;
+    size_t n = PREP_CAT_MAX_PATH + 1;
     char *path = malloc(n + 1);
     assert_non_null(path);
     memcpy(path, "M0 0", 4);

@@ -42,8 +42,8 @@ static prep_render_cut make_cut(uint64_t seq, prep_time at, int drill)
 static int setup(void **state)
 {
     (void)state;
-    if (prep_sim_catalog(SIM_SCALE_TINY, 1, &cat)) return -1;
-    sim_night_opts o;
+    if (prep_sim_catalog(PREP_SIM_SCALE_TINY, 1, &cat)) return -1;
+    prep_sim_night_opts o;
     prep_sim_night_defaults(&o);
     if (prep_sim_actas(cat, &o, sets)) return -1;
     if (prep_tally_new(cat, &tal)) return -1;
@@ -181,8 +181,8 @@ typedef struct secsum {
 static void section_from_actas(uint32_t e, uint32_t si, secsum *s)
 {
     memset(s, 0, sizeof *s);
-    const cat_section *sec = &cat->sections[si];
-    const cat_election *el = &cat->elections[e];
+    const prep_cat_section *sec = &cat->sections[si];
+    const prep_cat_election *el = &cat->elections[e];
     s->expected = sec->n_casillas;
     for (uint32_t k = sec->first_casilla; k < sec->first_casilla + sec->n_casillas; k++) {
         const prep_acta *best = NULL;
@@ -195,7 +195,7 @@ static void section_from_actas(uint32_t e, uint32_t si, secsum *s)
         s->captured++;
         prep_acta copy = *best;
         const int32_t *v = prep_acta_votes(sets[e], best);
-        acta_status st = prep_acta_classify(cat, e, &copy, v);
+        prep_acta_status st = prep_acta_classify(cat, e, &copy, v);
         if (!prep_acta_status_counted(st)) continue;
         s->counted++;
         s->ln += cat->casillas[k].lista_nominal;
@@ -235,7 +235,7 @@ static void test_section_numbers(void **state)
         if (s.counted >= 2) break;
     }
     assert_true(si < cat->n_sections);
-    const cat_section *sec = &cat->sections[si];
+    const prep_cat_section *sec = &cat->sections[si];
     char path[256];
     snprintf(path, sizeof path, "gubernatura/%s/seccion-%04u/index.html", cat->districts[sec->district].slug, sec->id);
     char *pg = tr_page(&site, path);
@@ -260,9 +260,9 @@ static void test_section_numbers(void **state)
     assert_non_null(strstr(pg, want));
 
     /* every candidacy: the sum of its columns */
-    const cat_election *el = &cat->elections[e];
+    const prep_cat_election *el = &cat->elections[e];
     for (uint32_t i = el->cand_first[0]; i < el->cand_first[1]; i++) {
-        const cat_candidacy *cd = &cat->candidacies[el->cand_index[i]];
+        const prep_cat_candidacy *cd = &cat->candidacies[el->cand_index[i]];
         long long v = 0;
         for (uint32_t j = 0; j < cd->n_cols; j++) v += s.col[cd->cols[j]];
         snprintf(want, sizeof want, "%s <span class=\"nota\">", cd->name);
@@ -565,9 +565,9 @@ static void test_incremental(void **state)
     /* Cut 3: a correction of every election's acta of one casilla of section 0106
      * (district 2, Peña Blanca): one more vote for the first column, verified later. */
     uint32_t si = prep_catalog_find_section(cat, 106);
-    uint32_t ci = CAT_NONE; /* a casilla of the section captured in every election's night */
-    const cat_section *sec = &cat->sections[si];
-    for (uint32_t q = sec->first_casilla; ci == CAT_NONE && q < sec->first_casilla + sec->n_casillas; q++) {
+    uint32_t ci = PREP_CAT_NONE; /* a casilla of the section captured in every election's night */
+    const prep_cat_section *sec = &cat->sections[si];
+    for (uint32_t q = sec->first_casilla; ci == PREP_CAT_NONE && q < sec->first_casilla + sec->n_casillas; q++) {
         int all = 1;
         for (uint32_t e = 0; e < cat->n_elections; e++) {
             int found = 0;
@@ -576,7 +576,7 @@ static void test_incremental(void **state)
         }
         if (all) ci = q;
     }
-    assert_int_not_equal(ci, CAT_NONE);
+    assert_int_not_equal(ci, PREP_CAT_NONE);
     for (uint32_t e = 0; e < cat->n_elections; e++) {
         const int32_t *v0;
         const prep_acta *a0 = prep_tally_acta(t, e, ci, &v0);
@@ -785,8 +785,8 @@ static void hand_acta(prep_tally *t, const prep_catalog *c, const char *key, con
     prep_acta a;
     memset(&a, 0, sizeof a);
     a.casilla = prep_catalog_find_casilla(c, key);
-    assert_int_not_equal(a.casilla, CAT_NONE);
-    const cat_casilla *k = &c->casillas[a.casilla];
+    assert_int_not_equal(a.casilla, PREP_CAT_NONE);
+    const prep_cat_casilla *k = &c->casillas[a.casilla];
     snprintf(a.clave_casilla, sizeof a.clave_casilla, "%s", key);
     prep_catalog_acta_key(key, 1, a.clave_acta);
     a.section_id = 412;
@@ -795,8 +795,8 @@ static void hand_acta(prep_tally *t, const prep_catalog *c, const char *key, con
     a.tipo_casilla = k->type;
     a.id_casilla = k->number;
     a.urban = 1;
-    a.boletas_sobrantes = a.personas_votaron = a.rep_votaron = a.votos_sacados = ACTA_V_SIN_DATO;
-    a.total_asentado = ACTA_V_SIN_DATO;
+    a.boletas_sobrantes = a.personas_votaron = a.rep_votaron = a.votos_sacados = PREP_ACTA_V_SIN_DATO;
+    a.total_asentado = PREP_ACTA_V_SIN_DATO;
     a.lista_nominal = k->lista_nominal;
     a.representatives = k->representatives;
     snprintf(a.sha, sizeof a.sha, "%064d", 7);

@@ -47,7 +47,7 @@ static void test_budget_queretaro(void **state)
 {
     (void)state;
     prep_catalog *c;
-    assert_int_equal(prep_sim_catalog(SIM_SCALE_QRO2021, 1, &c), PREP_OK);
+    assert_int_equal(prep_sim_catalog(PREP_SIM_SCALE_QRO2021, 1, &c), PREP_OK);
     char geo[512];
     snprintf(geo, sizeof geo, "%s/geo/queretaro-municipios-2021.geojson", shared_dir());
     prep_diags d;
@@ -59,7 +59,7 @@ static void test_budget_queretaro(void **state)
     assert_true(c->has_map);
 
     prep_actas *sets[3];
-    sim_night_opts o;
+    prep_sim_night_opts o;
     prep_sim_night_defaults(&o);
     assert_int_equal(prep_sim_actas(c, &o, sets), PREP_OK);
     prep_tally *t;

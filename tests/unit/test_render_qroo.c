@@ -284,7 +284,7 @@ static void check_row(const char *page, const rawrow *r, const char *path)
         /* docs/formats/actas.md "Applicability": 0 or SIN DATO in a column that does not
          * apply in the unit (QROO prints every combination) is stored as "-" */
         uint32_t jc = prep_catalog_find_column(cat, 0, name);
-        if (jc != CAT_NONE && (!strcmp(v, "0") || !strcmp(v, "SIN DATO")) &&
+        if (jc != PREP_CAT_NONE && (!strcmp(v, "0") || !strcmp(v, "SIN DATO")) &&
             !prep_catalog_col_applies(cat, 0, prep_catalog_find_district(cat, (uint32_t)atoi(r->f[col("ID_DISTRITO")])), jc)) {
             assert_null(cell);
             continue;

@@ -28,7 +28,7 @@
 
 static double cpu_seconds(void) { return (double)clock() / CLOCKS_PER_SEC; }
 
-static prep_catalog *make_catalog(sim_scale scale, uint64_t seed)
+static prep_catalog *make_catalog(prep_sim_scale scale, uint64_t seed)
 {
     prep_catalog *c = NULL;
     assert_int_equal(prep_sim_catalog(scale, seed, &c), PREP_OK);
@@ -38,7 +38,7 @@ static prep_catalog *make_catalog(sim_scale scale, uint64_t seed)
 
 /* ---------------------------------------------------------------- catalogue text */
 
-static void text_of(sim_scale s, uint64_t seed, prep_buf *b)
+static void text_of(prep_sim_scale s, uint64_t seed, prep_buf *b)
 {
     prep_buf_init(b, 0);
     assert_int_equal(prep_sim_catalog_text(s, seed, b), PREP_OK);
@@ -51,9 +51,9 @@ static void test_catalog_text_deterministic(void **st)
     (void)st;
     for (int s = 0; s < 3; s++) {
         prep_buf a, b, d;
-        text_of((sim_scale)s, 7, &a);
-        text_of((sim_scale)s, 7, &b);
-        text_of((sim_scale)s, 8, &d);
+        text_of((prep_sim_scale)s, 7, &a);
+        text_of((prep_sim_scale)s, 7, &b);
+        text_of((prep_sim_scale)s, 8, &d);
         assert_int_equal(a.len, b.len);
         assert_memory_equal(a.data, b.data, a.len);
         assert_true(a.len != d.len || memcmp(a.data, d.data, a.len) != 0);
@@ -68,14 +68,14 @@ static void test_catalog_bad_args(void **st)
     (void)st;
     prep_buf b;
     prep_buf_init(&b, 0);
-    assert_int_equal(prep_sim_catalog_text((sim_scale)9, 1, &b), PREP_ERR_USAGE);
-    assert_int_equal(prep_sim_catalog_text(SIM_SCALE_TINY, 1, NULL), PREP_ERR_USAGE);
+    assert_int_equal(prep_sim_catalog_text((prep_sim_scale)9, 1, &b), PREP_ERR_USAGE);
+    assert_int_equal(prep_sim_catalog_text(PREP_SIM_SCALE_TINY, 1, NULL), PREP_ERR_USAGE);
     prep_buf_free(&b);
     /* A buffer too small for the text: the limit is reported, not overrun. */
     prep_buf_init(&b, 1000);
-    assert_int_equal(prep_sim_catalog_text(SIM_SCALE_QRO2021, 1, &b), PREP_ERR_LIMIT);
+    assert_int_equal(prep_sim_catalog_text(PREP_SIM_SCALE_QRO2021, 1, &b), PREP_ERR_LIMIT);
     prep_buf_free(&b);
-    assert_int_equal(prep_sim_catalog(SIM_SCALE_TINY, 1, NULL), PREP_ERR_USAGE);
+    assert_int_equal(prep_sim_catalog(PREP_SIM_SCALE_TINY, 1, NULL), PREP_ERR_USAGE);
 }
 
 /* ---------------------------------------------------------------- Querétaro 2021 */
@@ -83,7 +83,7 @@ static void test_catalog_bad_args(void **st)
 static uint32_t find_col(const prep_catalog *c, uint32_t e, const char *name)
 {
     uint32_t j = prep_catalog_find_column(c, e, name);
-    assert_int_not_equal(j, CAT_NONE);
+    assert_int_not_equal(j, PREP_CAT_NONE);
     return j;
 }
 
@@ -100,14 +100,14 @@ static void check_qro_counts(const prep_catalog *c)
     assert_int_equal(c->n_municipalities, 18);
     assert_int_equal(c->n_districts, 15);
     assert_int_equal(c->n_parties, 11);
-    assert_int_not_equal(prep_catalog_find_party(c, "QI"), CAT_NONE);
-    assert_int_not_equal(prep_catalog_find_party(c, "MORENA"), CAT_NONE);
+    assert_int_not_equal(prep_catalog_find_party(c, "QI"), PREP_CAT_NONE);
+    assert_int_not_equal(prep_catalog_find_party(c, "MORENA"), PREP_CAT_NONE);
     assert_in_range(c->n_sections, 2300, 2700);
     assert_in_range(c->n_casillas, 4600, 5200);
     uint64_t ln = 0;
     uint32_t specials = 0, extra = 0, extra_c = 0;
     for (uint32_t i = 0; i < c->n_casillas; i++) {
-        const cat_casilla *k = &c->casillas[i];
+        const prep_cat_casilla *k = &c->casillas[i];
         ln += k->lista_nominal;
         if (k->type == 'S') {
             specials++;
@@ -155,24 +155,24 @@ static void check_qro_counts(const prep_catalog *c)
     assert_int_equal(c->n_elections, 3);
     uint32_t gub = prep_catalog_find_election(c, "gub"), ayu = prep_catalog_find_election(c, "ayu"),
              dip = prep_catalog_find_election(c, "dip");
-    assert_int_not_equal(gub, CAT_NONE);
-    assert_int_not_equal(ayu, CAT_NONE);
-    assert_int_not_equal(dip, CAT_NONE);
-    assert_int_equal(c->elections[gub].scope, CAT_SCOPE_ENTITY);
+    assert_int_not_equal(gub, PREP_CAT_NONE);
+    assert_int_not_equal(ayu, PREP_CAT_NONE);
+    assert_int_not_equal(dip, PREP_CAT_NONE);
+    assert_int_equal(c->elections[gub].scope, PREP_CAT_SCOPE_ENTITY);
     assert_int_equal(c->elections[gub].n_units, 1);
-    assert_int_equal(c->elections[ayu].scope, CAT_SCOPE_MUNICIPALITY);
+    assert_int_equal(c->elections[ayu].scope, PREP_CAT_SCOPE_MUNICIPALITY);
     assert_int_equal(c->elections[ayu].n_units, 18);
-    assert_int_equal(c->elections[dip].scope, CAT_SCOPE_DISTRICT);
+    assert_int_equal(c->elections[dip].scope, PREP_CAT_SCOPE_DISTRICT);
     assert_int_equal(c->elections[dip].n_units, 15);
     /* Ten gubernatura candidacies; Mauricio Kuri for PAN and QI together. */
     uint32_t ngub = 0, kuri = 0;
     for (uint32_t k = 0; k < c->n_candidacies; k++) {
-        const cat_candidacy *cd = &c->candidacies[k];
+        const prep_cat_candidacy *cd = &c->candidacies[k];
         if (cd->election != gub) continue;
         ngub++;
         if (strcmp(cd->name, "Mauricio Kuri González") == 0) {
             kuri = 1;
-            assert_int_equal(cd->kind, CAT_CAND_COALITION);
+            assert_int_equal(cd->kind, PREP_CAT_CAND_COALITION);
         }
     }
     assert_int_equal(ngub, 10);
@@ -192,7 +192,7 @@ static void test_qro2021_counts(void **st)
 {
     (void)st;
     for (uint64_t seed = 1; seed <= 3; seed++) {
-        prep_catalog *c = make_catalog(SIM_SCALE_QRO2021, seed);
+        prep_catalog *c = make_catalog(PREP_SIM_SCALE_QRO2021, seed);
         check_qro_counts(c);
         prep_catalog_free(c);
     }
@@ -222,7 +222,7 @@ static void test_qro2021_geojson_municipalities(void **st)
     assert_int_equal(prep_read_file(PREP_SHARED_DATA "/geo/queretaro-municipios-2021.geojson",
                                     (size_t)16 << 20, &data, &len),
                      PREP_OK);
-    prep_catalog *c = make_catalog(SIM_SCALE_QRO2021, 11);
+    prep_catalog *c = make_catalog(PREP_SIM_SCALE_QRO2021, 11);
     uint32_t seen = 0;
     const char *p = data;
     char cve[16], nom[128];
@@ -230,7 +230,7 @@ static void test_qro2021_geojson_municipalities(void **st)
         assert_non_null(json_str(p, "NOM_MUN", nom, sizeof nom));
         uint32_t id = (uint32_t)strtoul(cve, NULL, 10);
         uint32_t m = prep_catalog_find_municipality(c, id);
-        assert_int_not_equal(m, CAT_NONE);
+        assert_int_not_equal(m, PREP_CAT_NONE);
         assert_string_equal(c->municipalities[m].name, nom);
         seen++;
     }
@@ -246,7 +246,7 @@ static void test_qro2021_geojson_municipalities(void **st)
 static void test_tiny_shape_and_speed(void **st)
 {
     (void)st;
-    prep_catalog *c = make_catalog(SIM_SCALE_TINY, 3);
+    prep_catalog *c = make_catalog(PREP_SIM_SCALE_TINY, 3);
     assert_int_equal(c->n_municipalities, 3);
     assert_int_equal(c->n_districts, 2);
     assert_int_equal(c->n_sections, 10);
@@ -256,8 +256,8 @@ static void test_tiny_shape_and_speed(void **st)
     /* 50 catalogues and nights: well under a second each (measured ~2 ms). */
     double t0 = cpu_seconds();
     for (uint64_t seed = 1; seed <= 50; seed++) {
-        c = make_catalog(SIM_SCALE_TINY, seed);
-        sim_night_opts o;
+        c = make_catalog(PREP_SIM_SCALE_TINY, seed);
+        prep_sim_night_opts o;
         prep_sim_night_defaults(&o);
         o.seed = seed;
         prep_actas *sets[3];
@@ -272,7 +272,7 @@ static void test_national_scale(void **st)
 {
     (void)st;
     double t0 = cpu_seconds();
-    prep_catalog *c = make_catalog(SIM_SCALE_NATIONAL, 1);
+    prep_catalog *c = make_catalog(PREP_SIM_SCALE_NATIONAL, 1);
     double t_cat = cpu_seconds() - t0;
     assert_true(t_cat < 5.0 * SLOW);
     assert_int_equal(c->n_districts, 300);
@@ -284,11 +284,11 @@ static void test_national_scale(void **st)
     assert_true(c->n_elections >= 1);
     /* Three-party alliances: the four combinations of PAN PRI PRD, INE 2021 naming. */
     uint32_t dip = prep_catalog_find_election(c, "dip");
-    assert_int_not_equal(dip, CAT_NONE);
+    assert_int_not_equal(dip, PREP_CAT_NONE);
     find_col(c, dip, "PAN_PRI_PRD");
     find_col(c, dip, "PRI_PRD");
     t0 = cpu_seconds();
-    sim_night_opts o;
+    prep_sim_night_opts o;
     prep_sim_night_defaults(&o);
     prep_actas *sets[8];
     assert_true(c->n_elections <= 8);
@@ -307,14 +307,14 @@ static void test_national_scale(void **st)
 typedef struct night_fx {
     prep_catalog *c;
     prep_actas *sets[3];
-    sim_night_opts o;
+    prep_sim_night_opts o;
 } night_fx;
 
 static int night_setup(void **st)
 {
     night_fx *f = calloc(1, sizeof *f);
     if (!f) return -1;
-    if (prep_sim_catalog(SIM_SCALE_QRO2021, 5, &f->c)) return -1;
+    if (prep_sim_catalog(PREP_SIM_SCALE_QRO2021, 5, &f->c)) return -1;
     prep_sim_night_defaults(&f->o);
     f->o.seed = 42;
     if (prep_sim_actas(f->c, &f->o, f->sets)) return -1;
@@ -341,7 +341,7 @@ static prep_time at(const prep_catalog *c, const char *wall)
 static void test_night_defaults(void **st)
 {
     (void)st;
-    sim_night_opts o;
+    prep_sim_night_opts o;
     memset(&o, 0xff, sizeof o);
     prep_sim_night_defaults(&o);
     assert_true(fabs(o.corrections - 0.01) < 1e-12);
@@ -382,14 +382,14 @@ static void test_night_curve(void **st)
                 assert_true(a->acopio >= c->window_open);
                 assert_true(a->captura > a->acopio);
             }
-            if (a->no_acta == ACTA_HAS_ACTA && a->cotejada == 1)
+            if (a->no_acta == PREP_ACTA_HAS_ACTA && a->cotejada == 1)
                 assert_true(a->captura - a->acopio <= 2 * 3600); /* minutes apart, not hours */
-            if (a->casilla == CAT_NONE || seen[a->casilla]) continue;
+            if (a->casilla == PREP_CAT_NONE || seen[a->casilla]) continue;
             seen[a->casilla] = 1;
             by_mid += t <= midnight;
             by_four += t <= four;
             after_noon += t > noon;
-            if (a->no_acta == ACTA_HAS_ACTA) {
+            if (a->no_acta == PREP_ACTA_HAS_ACTA) {
                 with_acta++;
                 mobile += strcmp(a->digitalizacion, "MOVIL") == 0;
             }
@@ -423,10 +423,10 @@ static void test_night_status_shares(void **st)
         memset(caps, 0, c->n_casillas * sizeof *caps);
         for (size_t i = 0; i < s->n; i++) {
             prep_acta *a = &s->v[i];
-            acta_status stt = prep_acta_classify(c, e, a, prep_acta_votes(s, a));
-            if (a->casilla == CAT_NONE) {
-                assert_int_equal(stt, ACTA_NC_OUT_OF_CATALOG);
-                assert_int_equal(prep_catalog_find_casilla(c, a->clave_casilla), CAT_NONE);
+            prep_acta_status stt = prep_acta_classify(c, e, a, prep_acta_votes(s, a));
+            if (a->casilla == PREP_CAT_NONE) {
+                assert_int_equal(stt, PREP_ACTA_NC_OUT_OF_CATALOG);
+                assert_int_equal(prep_catalog_find_casilla(c, a->clave_casilla), PREP_CAT_NONE);
                 assert_int_equal(strncmp(a->clave_acta, a->clave_casilla, strlen(a->clave_casilla)), 0);
                 ooc++;
                 continue;
@@ -454,17 +454,17 @@ static void test_night_status_shares(void **st)
      *   exceeds        p=0.003: sd = 0.00045              -> 0.002
      *   out of catalogue p=0.001 (of expected actas): sd = 0.00026 -> 0.0011
      * Corrections are 1% of the counted ones (96% of actas), a few too late to happen. */
-    assert_true(fabs(by[ACTA_COUNTED_SOME_ILLEGIBLE] / n - f->o.some_illegible) < 0.015);
-    assert_true(fabs(by[ACTA_NC_NO_ACTA] / n - f->o.no_acta) < 0.006);
+    assert_true(fabs(by[PREP_ACTA_COUNTED_SOME_ILLEGIBLE] / n - f->o.some_illegible) < 0.015);
+    assert_true(fabs(by[PREP_ACTA_NC_NO_ACTA] / n - f->o.no_acta) < 0.006);
     assert_true(fabs(never / n - f->o.never_arrive) < 0.0035);
-    assert_true(fabs(by[ACTA_NC_ALL_ILLEGIBLE] / n - f->o.all_illegible) < 0.0035);
-    assert_true(fabs(by[ACTA_NC_EXCEEDS_LN] / n - f->o.exceeds_ln) < 0.002);
+    assert_true(fabs(by[PREP_ACTA_NC_ALL_ILLEGIBLE] / n - f->o.all_illegible) < 0.0035);
+    assert_true(fabs(by[PREP_ACTA_NC_EXCEEDS_LN] / n - f->o.exceeds_ln) < 0.002);
     assert_true(fabs(ooc / n - f->o.out_of_catalog) < 0.0011);
     assert_true(ooc >= 1);
     assert_true(corrected / n > 0.005 && corrected / n < 0.015);
-    assert_int_equal(by[ACTA_NC_OUT_OF_CATALOG], 0);
+    assert_int_equal(by[PREP_ACTA_NC_OUT_OF_CATALOG], 0);
     /* The rest is counted with every field legible: 1 - .2 - .03 - .01 - .01 - .003 = 0.747 */
-    assert_true(fabs(by[ACTA_COUNTED] / n - 0.747) < 0.02);
+    assert_true(fabs(by[PREP_ACTA_COUNTED] / n - 0.747) < 0.02);
     free(last);
     free(caps);
 }
@@ -479,16 +479,16 @@ static void test_night_applicability(void **st)
         uint32_t nc = c->elections[e].n_cols;
         for (size_t i = 0; i < s->n; i++) {
             const prep_acta *a = &s->v[i];
-            if (a->casilla == CAT_NONE) continue;
+            if (a->casilla == PREP_CAT_NONE) continue;
             uint32_t u = prep_catalog_unit_of(c, e, a->casilla);
             const int32_t *v = prep_acta_votes(s, a);
             for (uint32_t j = 0; j < nc; j++) {
                 int applies = prep_catalog_col_applies(c, e, u, j);
-                assert_int_equal(v[j] == ACTA_V_NA, !applies);
+                assert_int_equal(v[j] == PREP_ACTA_V_NA, !applies);
                 dashes += !applies;
-                if (applies) assert_true(v[j] >= 0 || v[j] == ACTA_V_ILEGIBLE ||
-                                         v[j] == ACTA_V_SIN_DATO || v[j] == ACTA_V_NONE);
-                if (v[j] == ACTA_V_NONE) assert_int_not_equal(a->no_acta, ACTA_HAS_ACTA);
+                if (applies) assert_true(v[j] >= 0 || v[j] == PREP_ACTA_V_ILEGIBLE ||
+                                         v[j] == PREP_ACTA_V_SIN_DATO || v[j] == PREP_ACTA_V_NONE);
+                if (v[j] == PREP_ACTA_V_NONE) assert_int_not_equal(a->no_acta, PREP_ACTA_HAS_ACTA);
             }
         }
     }
@@ -509,7 +509,7 @@ static void test_night_fields(void **st)
             const prep_acta *a = &s->v[i];
             const int32_t *v = prep_acta_votes(s, a);
             assert_int_equal(a->status, prep_acta_classify(c, e, (prep_acta *)a, v));
-            if (a->no_acta != ACTA_HAS_ACTA) {
+            if (a->no_acta != PREP_ACTA_HAS_ACTA) {
                 reasons[a->no_acta]++;
                 assert_string_equal(a->sha, "");
                 continue;
@@ -520,19 +520,19 @@ static void test_night_fields(void **st)
                 assert_string_equal(a->origen, "CATD");
                 assert_string_equal(a->digitalizacion, "ESCANER");
             }
-            if (a->casilla == CAT_NONE) continue;
-            const cat_casilla *k = &c->casillas[a->casilla];
+            if (a->casilla == PREP_CAT_NONE) continue;
+            const prep_cat_casilla *k = &c->casillas[a->casilla];
             assert_int_equal(a->lista_nominal, k->lista_nominal);
-            if (prep_acta_status_counted((acta_status)a->status)) {
+            if (prep_acta_status_counted((prep_acta_status)a->status)) {
                 int64_t cap = (k->type == 'S' ? k->ballots : k->lista_nominal) + k->representatives;
                 assert_true(a->total_calculado <= cap);
                 assert_true(a->personas_votaron >= 0 && a->personas_votaron <= (int32_t)(k->type == 'S' ? k->ballots : k->lista_nominal));
             }
-            if (a->status == ACTA_NC_EXCEEDS_LN) {
+            if (a->status == PREP_ACTA_NC_EXCEEDS_LN) {
                 int64_t cap = (k->type == 'S' ? k->ballots : k->lista_nominal) + k->representatives;
                 assert_true(a->total_calculado > cap);
             }
-            if (e == gub && a->status == ACTA_COUNTED) {
+            if (e == gub && a->status == PREP_ACTA_COUNTED) {
                 v_pan += v[pan];
                 v_morena += v[morena];
                 total += a->total_calculado;
@@ -540,8 +540,8 @@ static void test_night_fields(void **st)
         }
     }
     /* Every "sin acta" reason occurs. */
-    assert_true(reasons[ACTA_NO_ACTA_NOT_DELIVERED] > 0 && reasons[ACTA_NO_ACTA_NOT_INSTALLED] > 0 &&
-                reasons[ACTA_NO_ACTA_NO_ENVELOPE] > 0);
+    assert_true(reasons[PREP_ACTA_NO_ACTA_NOT_DELIVERED] > 0 && reasons[PREP_ACTA_NO_ACTA_NOT_INSTALLED] > 0 &&
+                reasons[PREP_ACTA_NO_ACTA_NO_ENVELOPE] > 0);
     /* Gubernatura near the real preliminary result: PAN (alone, without QI and the
      * combination) 40-55%, MORENA 18-30%; turnout of the counted actas 40-65%. */
     assert_true(v_pan > total * 40 / 100 && v_pan < total * 55 / 100);
@@ -556,7 +556,7 @@ static void test_night_turnout(void **st)
     int64_t votes = 0, ln = 0;
     for (size_t i = 0; i < s->n; i++) {
         const prep_acta *a = &s->v[i];
-        if (a->status != ACTA_COUNTED || a->casilla == CAT_NONE) continue;
+        if (a->status != PREP_ACTA_COUNTED || a->casilla == PREP_CAT_NONE) continue;
         if (c->casillas[a->casilla].type == 'S') continue;
         votes += a->total_calculado;
         ln += a->lista_nominal;
@@ -585,8 +585,8 @@ static void compare_sets(const prep_actas *a, const prep_actas *b, uint32_t n_co
 static void test_night_deterministic(void **st)
 {
     (void)st;
-    prep_catalog *c = make_catalog(SIM_SCALE_QRO2021, 9);
-    sim_night_opts o;
+    prep_catalog *c = make_catalog(PREP_SIM_SCALE_QRO2021, 9);
+    prep_sim_night_opts o;
     prep_sim_night_defaults(&o);
     o.seed = 77;
     prep_actas *a[3], *b[3], *d[3];
@@ -613,8 +613,8 @@ static void test_night_deterministic(void **st)
 static void test_night_clean(void **st)
 {
     (void)st;
-    prep_catalog *c = make_catalog(SIM_SCALE_TINY, 4);
-    sim_night_opts o;
+    prep_catalog *c = make_catalog(PREP_SIM_SCALE_TINY, 4);
+    prep_sim_night_opts o;
     memset(&o, 0, sizeof o);
     o.seed = 5;
     prep_actas *s[3];
@@ -622,7 +622,7 @@ static void test_night_clean(void **st)
     for (uint32_t e = 0; e < 3; e++) {
         assert_int_equal(s[e]->n, c->n_casillas);
         for (size_t i = 0; i < s[e]->n; i++) {
-            assert_int_equal(s[e]->v[i].status, ACTA_COUNTED);
+            assert_int_equal(s[e]->v[i].status, PREP_ACTA_COUNTED);
             assert_true(s[e]->v[i].total_calculado > 0);
         }
         prep_actas_free(s[e]);
@@ -632,7 +632,7 @@ static void test_night_clean(void **st)
     assert_int_equal(prep_sim_actas(c, &o, s), PREP_OK);
     for (uint32_t e = 0; e < 3; e++) {
         assert_int_equal(s[e]->n, c->n_casillas);
-        for (size_t i = 0; i < s[e]->n; i++) assert_int_equal(s[e]->v[i].status, ACTA_NC_NO_ACTA);
+        for (size_t i = 0; i < s[e]->n; i++) assert_int_equal(s[e]->v[i].status, PREP_ACTA_NC_NO_ACTA);
         prep_actas_free(s[e]);
     }
     /* NULL options mean the defaults; NULL catalogue is a usage error. */
@@ -653,7 +653,7 @@ static void test_night_any_catalogue(void **st)
     prep_diags_init(&d);
     prep_catalog *c = NULL;
     assert_int_equal(prep_catalog_load(PREP_TEST_DATA "/catalog/small.cat", &c, &d), PREP_OK);
-    sim_night_opts o;
+    prep_sim_night_opts o;
     memset(&o, 0, sizeof o);
     o.seed = 3;
     prep_actas *s[8];
@@ -663,12 +663,12 @@ static void test_night_any_catalogue(void **st)
         assert_int_equal(s[e]->n, c->n_casillas);
         for (size_t i = 0; i < s[e]->n; i++) {
             const prep_acta *a = &s[e]->v[i];
-            assert_int_equal(a->status, ACTA_COUNTED);
+            assert_int_equal(a->status, PREP_ACTA_COUNTED);
             assert_true(prep_acta_instant(a) > c->window_open && prep_acta_instant(a) < c->window_close);
             uint32_t u = prep_catalog_unit_of(c, e, a->casilla);
             const int32_t *v = prep_acta_votes(s[e], a);
             for (uint32_t j = 0; j < c->elections[e].n_cols; j++)
-                assert_int_equal(v[j] == ACTA_V_NA, !prep_catalog_col_applies(c, e, u, j));
+                assert_int_equal(v[j] == PREP_ACTA_V_NA, !prep_catalog_col_applies(c, e, u, j));
         }
         prep_actas_free(s[e]);
     }

@@ -12,11 +12,11 @@
 
 #include "prep/sim.h"
 
-static void roundtrip(sim_scale scale, uint64_t cat_seed, uint64_t night_seed)
+static void roundtrip(prep_sim_scale scale, uint64_t cat_seed, uint64_t night_seed)
 {
     prep_catalog *c = NULL;
     assert_int_equal(prep_sim_catalog(scale, cat_seed, &c), PREP_OK);
-    sim_night_opts o;
+    prep_sim_night_opts o;
     prep_sim_night_defaults(&o);
     o.seed = night_seed;
     /* More of the rare kinds than the defaults, so each shows up even at small scale. */
@@ -67,7 +67,7 @@ static void roundtrip(sim_scale scale, uint64_t cat_seed, uint64_t night_seed)
              * not captured */
             for (uint32_t j = 0; j < nc; j++) assert_int_equal(vy[j], vx[j]);
         }
-        if (scale == SIM_SCALE_QRO2021)
+        if (scale == PREP_SIM_SCALE_QRO2021)
             for (int k = 0; k < 6; k++) assert_true(kinds[k] > 0); /* every status went through */
         prep_actas_free(r);
         prep_diags_free(&d);
@@ -80,13 +80,13 @@ static void roundtrip(sim_scale scale, uint64_t cat_seed, uint64_t night_seed)
 static void test_roundtrip_tiny(void **st)
 {
     (void)st;
-    for (uint64_t seed = 1; seed <= 5; seed++) roundtrip(SIM_SCALE_TINY, seed, seed * 13);
+    for (uint64_t seed = 1; seed <= 5; seed++) roundtrip(PREP_SIM_SCALE_TINY, seed, seed * 13);
 }
 
 static void test_roundtrip_qro2021(void **st)
 {
     (void)st;
-    roundtrip(SIM_SCALE_QRO2021, 3, 1234);
+    roundtrip(PREP_SIM_SCALE_QRO2021, 3, 1234);
 }
 
 /* The catalogue text survives the catalogue's own writer: parse(text) written back and
@@ -96,7 +96,7 @@ static void test_catalog_text_rewrite(void **st)
     (void)st;
     for (int s = 0; s < 3; s++) {
         prep_catalog *c = NULL;
-        assert_int_equal(prep_sim_catalog((sim_scale)s, 21, &c), PREP_OK);
+        assert_int_equal(prep_sim_catalog((prep_sim_scale)s, 21, &c), PREP_OK);
         prep_buf w1, w2;
         prep_buf_init(&w1, 0);
         prep_buf_init(&w2, 0);

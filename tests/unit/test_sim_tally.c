@@ -30,7 +30,7 @@ static expect count_until(const prep_catalog *c, uint32_t e, const prep_actas *s
     for (size_t i = 0; i < s->n; i++) {
         const prep_acta *a = &s->v[i];
         if (prep_acta_instant(a) > until) continue;
-        if (a->casilla == CAT_NONE) {
+        if (a->casilla == PREP_CAT_NONE) {
             int dup = 0;
             for (int64_t j = 0; j < x.fuera; j++) dup |= strcmp(ooc[j], a->clave_acta) == 0;
             if (!dup) ooc[x.fuera++] = a->clave_acta;
@@ -43,7 +43,7 @@ static expect count_until(const prep_catalog *c, uint32_t e, const prep_actas *s
     for (uint32_t k = 0; k < c->n_casillas; k++) {
         if (last[k] < 0) continue;
         prep_acta a = s->v[last[k]];
-        acta_status st = prep_acta_classify(c, e, &a, prep_acta_votes(s, &s->v[last[k]]));
+        prep_acta_status st = prep_acta_classify(c, e, &a, prep_acta_votes(s, &s->v[last[k]]));
         x.capturadas++;
         if (!prep_acta_status_counted(st)) continue;
         x.contabilizadas++;
@@ -60,8 +60,8 @@ static void test_tally_follows_the_night(void **st)
 {
     (void)st;
     prep_catalog *c = NULL;
-    assert_int_equal(prep_sim_catalog(SIM_SCALE_QRO2021, 2, &c), PREP_OK);
-    sim_night_opts o;
+    assert_int_equal(prep_sim_catalog(PREP_SIM_SCALE_QRO2021, 2, &c), PREP_OK);
+    prep_sim_night_opts o;
     prep_sim_night_defaults(&o);
     o.seed = 99;
     prep_actas *sets[3];

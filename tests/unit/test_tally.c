@@ -20,10 +20,10 @@
 #include "prep/tally.h"
 #include "test_tally_synth.h"
 
-#define IL ACTA_V_ILEGIBLE
-#define SD ACTA_V_SIN_DATO
-#define NA ACTA_V_NA
-#define NO ACTA_V_NONE
+#define IL PREP_ACTA_V_ILEGIBLE
+#define SD PREP_ACTA_V_SIN_DATO
+#define NA PREP_ACTA_V_NA
+#define NO PREP_ACTA_V_NONE
 
 enum { PAN, PRI, PRD, MORENA, MC, C3, CPP, CPD, CRD, IND, NR, NUL, NCOLS };
 /* catalogue party indices (row order) */
@@ -52,9 +52,9 @@ static const hand_capture dip_caps[] = {
     /* 5: casilla 5, district 2 (no coalition, independent runs): total = 80+60+10+150+20+15+5 = 340 */
     {200, 'B', 1, 0, 0, {80, 60, 10, 150, 20, NA, NA, NA, NA, 15, 0, 5}},
     /* 6-8: sin acta, one per reason */
-    {200, 'C', 1, 0, ACTA_NO_ACTA_NOT_DELIVERED, {NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO}},
-    {200, 'C', 2, 0, ACTA_NO_ACTA_NOT_INSTALLED, {NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO}},
-    {201, 'B', 1, 0, ACTA_NO_ACTA_NO_ENVELOPE, {NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO}},
+    {200, 'C', 1, 0, PREP_ACTA_NO_ACTA_NOT_DELIVERED, {NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO}},
+    {200, 'C', 2, 0, PREP_ACTA_NO_ACTA_NOT_INSTALLED, {NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO}},
+    {201, 'B', 1, 0, PREP_ACTA_NO_ACTA_NO_ENVELOPE, {NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO}},
     /* 9: casilla 9, first capture (later corrected): total = 6*10 = 60 */
     {201, 'E', 1, 0, 0, {10, 10, 10, 10, 10, NA, NA, NA, NA, 10, 0, 0}},
     /* 10, 11: out of catalogue: sections 999 and 998 do not exist */
@@ -95,7 +95,7 @@ static void hand_acta(const prep_catalog *c, uint32_t e, const hand_capture *h, 
     prep_catalog_casilla_key(c->entity_id, h->section, h->type, h->number, h->ext, key);
     uint32_t k = prep_catalog_find_casilla(c, key);
     synth_ident(c, e, k, h->section, a);
-    if (k == CAT_NONE) { /* keep the captured identification */
+    if (k == PREP_CAT_NONE) { /* keep the captured identification */
         a->tipo_casilla = h->type;
         a->id_casilla = h->number;
         a->ext_contigua = h->ext;
@@ -175,15 +175,15 @@ static void test_hand_rules(void **st)
     const prep_acta *a;
     a = prep_tally_acta(t, 0, 0, &v);
     assert_non_null(a);
-    assert_int_equal(a->status, ACTA_COUNTED);
-    assert_int_equal(prep_tally_acta(t, 0, 1, &v)->status, ACTA_COUNTED_SOME_ILLEGIBLE);
-    assert_int_equal(prep_tally_acta(t, 0, 2, &v)->status, ACTA_NC_ALL_ILLEGIBLE);
-    assert_int_equal(prep_tally_acta(t, 0, 3, &v)->status, ACTA_NC_EXCEEDS_LN);
-    assert_int_equal(prep_tally_acta(t, 0, 4, &v)->status, ACTA_COUNTED);
-    assert_int_equal(prep_tally_acta(t, 0, 6, &v)->status, ACTA_NC_NO_ACTA);
-    assert_int_equal(prep_tally_acta(t, 0, 6, &v)->no_acta, ACTA_NO_ACTA_NOT_DELIVERED);
-    assert_int_equal(prep_tally_acta(t, 0, 7, &v)->no_acta, ACTA_NO_ACTA_NOT_INSTALLED);
-    assert_int_equal(prep_tally_acta(t, 0, 8, &v)->no_acta, ACTA_NO_ACTA_NO_ENVELOPE);
+    assert_int_equal(a->status, PREP_ACTA_COUNTED);
+    assert_int_equal(prep_tally_acta(t, 0, 1, &v)->status, PREP_ACTA_COUNTED_SOME_ILLEGIBLE);
+    assert_int_equal(prep_tally_acta(t, 0, 2, &v)->status, PREP_ACTA_NC_ALL_ILLEGIBLE);
+    assert_int_equal(prep_tally_acta(t, 0, 3, &v)->status, PREP_ACTA_NC_EXCEEDS_LN);
+    assert_int_equal(prep_tally_acta(t, 0, 4, &v)->status, PREP_ACTA_COUNTED);
+    assert_int_equal(prep_tally_acta(t, 0, 6, &v)->status, PREP_ACTA_NC_NO_ACTA);
+    assert_int_equal(prep_tally_acta(t, 0, 6, &v)->no_acta, PREP_ACTA_NO_ACTA_NOT_DELIVERED);
+    assert_int_equal(prep_tally_acta(t, 0, 7, &v)->no_acta, PREP_ACTA_NO_ACTA_NOT_INSTALLED);
+    assert_int_equal(prep_tally_acta(t, 0, 8, &v)->no_acta, PREP_ACTA_NO_ACTA_NO_ENVELOPE);
     assert_null(prep_tally_acta(t, 0, 10, &v)); /* 201E1C1 never captured */
     assert_null(v);
     /* the corrected capture is the one kept: PAN 70 */
@@ -201,7 +201,7 @@ static void test_hand_rules(void **st)
      * CAND_IND_1 = 15 + 25 = 40; NO_REGISTRADOS = 1 + 1 = 2
      * NULOS = 10 + 8 + 2 + 5 + 9 = 34
      * The exceeding acta 3 (PAN 10...) adds nothing. */
-    const tally_agg *g = prep_tally_get(t, 0, TALLY_ENTITY, 0);
+    const prep_tally_agg *g = prep_tally_get(t, 0, PREP_TALLY_ENTITY, 0);
     assert_non_null(g);
     int64_t ent_votes[NCOLS] = {280, 160, 40, 500, 90, 12, 4, 3, 3, 40, 2, 34};
     assert_votes(g->votes, ent_votes, NCOLS);
@@ -226,12 +226,12 @@ static void test_hand_rules(void **st)
     /* inconsistent (LEEME: "Excede Lista Nominal, Ilegible o Sin Dato"): 1 (some
      * illegible), 2 (all illegible), 3 (exceeds LN) */
     assert_int_equal(g->inconsistentes, 3);
-    assert_int_equal(g->by_status[ACTA_COUNTED], 4);               /* 0, 4, 5, 9 */
-    assert_int_equal(g->by_status[ACTA_COUNTED_SOME_ILLEGIBLE], 1); /* 1 */
-    assert_int_equal(g->by_status[ACTA_NC_EXCEEDS_LN], 1);         /* 3 */
-    assert_int_equal(g->by_status[ACTA_NC_ALL_ILLEGIBLE], 1);      /* 2 */
-    assert_int_equal(g->by_status[ACTA_NC_NO_ACTA], 3);            /* 6, 7, 8 */
-    assert_int_equal(g->by_status[ACTA_NC_OUT_OF_CATALOG], 0);     /* never in an aggregate */
+    assert_int_equal(g->by_status[PREP_ACTA_COUNTED], 4);               /* 0, 4, 5, 9 */
+    assert_int_equal(g->by_status[PREP_ACTA_COUNTED_SOME_ILLEGIBLE], 1); /* 1 */
+    assert_int_equal(g->by_status[PREP_ACTA_NC_EXCEEDS_LN], 1);         /* 3 */
+    assert_int_equal(g->by_status[PREP_ACTA_NC_ALL_ILLEGIBLE], 1);      /* 2 */
+    assert_int_equal(g->by_status[PREP_ACTA_NC_NO_ACTA], 3);            /* 6, 7, 8 */
+    assert_int_equal(g->by_status[PREP_ACTA_NC_OUT_OF_CATALOG], 0);     /* never in an aggregate */
     assert_int_equal(g->lista_nominal, 1949);   /* 500 + 499 + 0 + 600 + 350 */
     /* 500+499+300+20+0+600+600+599+400+350+349 = 4217 */
     assert_int_equal(g->lista_nominal_expected, 4217);
@@ -241,7 +241,7 @@ static void test_hand_rules(void **st)
     /* ---- district 1 (index 0): casillas 0-4
      * PAN 100+0+30 = 130, PRI 20+40+10 = 70, PRD 20+0+5 = 25, MORENA 120+90+40 = 250,
      * MC 30+25+5 = 60, C3 7+5 = 12, CPP 4, CPD 3, CRD 3, IND 0, NR 1, NUL 10+8+2 = 20 */
-    g = prep_tally_get(t, 0, TALLY_DISTRICT, 0);
+    g = prep_tally_get(t, 0, PREP_TALLY_DISTRICT, 0);
     int64_t d1_votes[NCOLS] = {130, 70, 25, 250, 60, 12, 4, 3, 3, 0, 1, 20};
     assert_votes(g->votes, d1_votes, NCOLS);
     int64_t d1_party[5] = {107 + 2 + 30, 26 + 42 + 10, 24 + 1 + 5, 250, 60}; /* 139, 78, 30 */
@@ -258,9 +258,9 @@ static void test_hand_rules(void **st)
     /* candidacies of district 1 (unit 0): VXQ = 130+70+25+12+4+3+3 = 247, MORENA 250, MC 60 */
     int64_t cv[8];
     assert_int_equal(prep_tally_candidacy_votes(t, 0, 0, g, cv, 8), 3);
-    const cat_election *el = &c->elections[0];
+    const prep_cat_election *el = &c->elections[0];
     for (uint32_t i = 0; i < 3; i++) {
-        const cat_candidacy *cd = &c->candidacies[el->cand_index[el->cand_first[0] + i]];
+        const prep_cat_candidacy *cd = &c->candidacies[el->cand_index[el->cand_first[0] + i]];
         if (strcmp(cd->name, "Ana Martínez Ruiz") == 0)
             assert_int_equal(cv[i], 247);
         else if (strcmp(cd->name, "Beatriz López Soto") == 0)
@@ -274,7 +274,7 @@ static void test_hand_rules(void **st)
     /* ---- district 2 (index 1): casillas 5-10; counted 5 and 9
      * PAN 80+70 = 150, PRI 60+30 = 90, PRD 10+5 = 15, MORENA 150+100 = 250, MC 20+10 = 30,
      * IND 15+25 = 40, NR 0+1 = 1, NUL 5+9 = 14; total 590 */
-    g = prep_tally_get(t, 0, TALLY_DISTRICT, 1);
+    g = prep_tally_get(t, 0, PREP_TALLY_DISTRICT, 1);
     int64_t d2_votes[NCOLS] = {150, 90, 15, 250, 30, 0, 0, 0, 0, 40, 1, 14};
     assert_votes(g->votes, d2_votes, NCOLS);
     assert_int_equal(g->esperadas, 6);
@@ -296,7 +296,7 @@ static void test_hand_rules(void **st)
      * casillas 2, 3, 4, 5, 6, 7; counted 4 and 5
      * PAN 30+80 = 110, PRI 10+60 = 70, PRD 5+10 = 15, MORENA 40+150 = 190, MC 5+20 = 25,
      * IND 15, NR 0, NUL 2+5 = 7; total 432 */
-    g = prep_tally_get(t, 0, TALLY_MUNICIPALITY, 1);
+    g = prep_tally_get(t, 0, PREP_TALLY_MUNICIPALITY, 1);
     int64_t m2_votes[NCOLS] = {110, 70, 15, 190, 25, 0, 0, 0, 0, 15, 0, 7};
     assert_votes(g->votes, m2_votes, NCOLS);
     assert_int_equal(g->esperadas, 6);
@@ -309,21 +309,21 @@ static void test_hand_rules(void **st)
     assert_int_equal(g->votos_s_cs, 340);
 
     /* ---- section 101 (index 1): casillas 2, 3, 4 */
-    g = prep_tally_get(t, 0, TALLY_SECTION, 1);
+    g = prep_tally_get(t, 0, PREP_TALLY_SECTION, 1);
     int64_t s101_votes[NCOLS] = {30, 10, 5, 40, 5, 0, 0, 0, 0, 0, 0, 2};
     assert_votes(g->votes, s101_votes, NCOLS);
     assert_int_equal(g->esperadas, 3);
     assert_int_equal(g->capturadas, 3);
     assert_int_equal(g->contabilizadas, 1);
-    assert_int_equal(g->by_status[ACTA_NC_ALL_ILLEGIBLE], 1);
-    assert_int_equal(g->by_status[ACTA_NC_EXCEEDS_LN], 1);
+    assert_int_equal(g->by_status[PREP_ACTA_NC_ALL_ILLEGIBLE], 1);
+    assert_int_equal(g->by_status[PREP_ACTA_NC_EXCEEDS_LN], 1);
     assert_int_equal(g->lista_nominal, 0);      /* only the special casilla counted */
     assert_int_equal(g->lista_nominal_expected, 320); /* 300 + 20 + 0 */
     assert_int_equal(g->votos_c_cs, 92);
     assert_int_equal(g->votos_s_cs, 0);
 
     /* ---- casilla 0: the acta itself */
-    g = prep_tally_get(t, 0, TALLY_CASILLA, 0);
+    g = prep_tally_get(t, 0, PREP_TALLY_CASILLA, 0);
     int64_t c0_votes[NCOLS] = {100, 20, 20, 120, 30, 7, 4, 3, 3, 0, 1, 10};
     assert_votes(g->votes, c0_votes, NCOLS);
     int64_t c0_party[5] = {107, 26, 24, 120, 30};
@@ -335,12 +335,12 @@ static void test_hand_rules(void **st)
     assert_int_equal(g->votos_c_cs, 318);
     assert_int_equal(g->votos_s_cs, 318);
     /* casilla 1: split with the tie */
-    g = prep_tally_get(t, 0, TALLY_CASILLA, 1);
+    g = prep_tally_get(t, 0, PREP_TALLY_CASILLA, 1);
     int64_t c1_party[5] = {2, 42, 1, 90, 25};
     assert_votes(g->party_votes, c1_party, 5);
     assert_int_equal(g->inconsistentes, 1);
     /* casilla 3 exceeds LN: captured, votes published (kept in the acta), not summed */
-    g = prep_tally_get(t, 0, TALLY_CASILLA, 3);
+    g = prep_tally_get(t, 0, PREP_TALLY_CASILLA, 3);
     assert_int_equal(g->capturadas, 1);
     assert_int_equal(g->contabilizadas, 0);
     assert_int_equal(g->no_contabilizadas, 1);
@@ -350,13 +350,13 @@ static void test_hand_rules(void **st)
     prep_tally_acta(t, 0, 3, &v);
     assert_int_equal(v[PAN], 10);
     /* casilla 4 special: in C_CS, not in S_CS, LN 0 */
-    g = prep_tally_get(t, 0, TALLY_CASILLA, 4);
+    g = prep_tally_get(t, 0, PREP_TALLY_CASILLA, 4);
     assert_int_equal(g->contabilizadas, 1);
     assert_int_equal(g->votos_c_cs, 92);
     assert_int_equal(g->votos_s_cs, 0);
     assert_int_equal(g->lista_nominal, 0);
     /* casilla 10: expected, never captured */
-    g = prep_tally_get(t, 0, TALLY_CASILLA, 10);
+    g = prep_tally_get(t, 0, PREP_TALLY_CASILLA, 10);
     assert_int_equal(g->esperadas, 1);
     assert_int_equal(g->capturadas, 0);
     assert_int_equal(g->lista_nominal_expected, 349);
@@ -365,7 +365,7 @@ static void test_hand_rules(void **st)
     assert_int_equal(prep_tally_n_out_of_catalog(t, 0), 2);
     a = prep_tally_out_of_catalog(t, 0, 0, &v);
     assert_non_null(a);
-    assert_int_equal(a->status, ACTA_NC_OUT_OF_CATALOG);
+    assert_int_equal(a->status, PREP_ACTA_NC_OUT_OF_CATALOG);
     assert_int_equal(a->section_id, 999);
     assert_int_equal(v[PAN], 7); /* the repeat replaced the 5s */
     a = prep_tally_out_of_catalog(t, 0, 1, &v);
@@ -410,19 +410,19 @@ static void test_hand_rules(void **st)
     assert_string_equal(vals[12], "59.9281");
 
     /* the other election is untouched */
-    g = prep_tally_get(t, 1, TALLY_ENTITY, 0);
+    g = prep_tally_get(t, 1, PREP_TALLY_ENTITY, 0);
     assert_int_equal(g->esperadas, 11);
     assert_int_equal(g->capturadas, 0);
     assert_int_equal(g->votos_c_cs, 0);
     assert_int_equal(prep_tally_n_out_of_catalog(t, 1), 0);
 
     /* out-of-range queries */
-    assert_null(prep_tally_get(t, 2, TALLY_ENTITY, 0));
-    assert_null(prep_tally_get(t, 0, TALLY_CASILLA, 11));
-    assert_null(prep_tally_get(t, 0, TALLY_DISTRICT, 2));
-    assert_int_equal(prep_tally_level_size(t, TALLY_SECTION), 4);
-    assert_int_equal(prep_tally_level_size(t, TALLY_MUNICIPALITY), 3);
-    assert_int_equal(prep_tally_level_size(t, TALLY_CASILLA), 11);
+    assert_null(prep_tally_get(t, 2, PREP_TALLY_ENTITY, 0));
+    assert_null(prep_tally_get(t, 0, PREP_TALLY_CASILLA, 11));
+    assert_null(prep_tally_get(t, 0, PREP_TALLY_DISTRICT, 2));
+    assert_int_equal(prep_tally_level_size(t, PREP_TALLY_SECTION), 4);
+    assert_int_equal(prep_tally_level_size(t, PREP_TALLY_MUNICIPALITY), 3);
+    assert_int_equal(prep_tally_level_size(t, PREP_TALLY_CASILLA), 11);
 
     prep_tally_free(t);
     prep_catalog_free(c);
@@ -438,16 +438,16 @@ static void test_hand_correction(void **st)
 
     /* before: casilla 9 has the first capture, 6 x 10 = 60 votes
      * district 2 = casilla 5 (340) + casilla 9 (60) = 400; PAN 80 + 10 = 90; IND 15 + 10 = 25 */
-    const tally_agg *g = prep_tally_get(t, 0, TALLY_DISTRICT, 1);
+    const prep_tally_agg *g = prep_tally_get(t, 0, PREP_TALLY_DISTRICT, 1);
     assert_int_equal(g->votos_c_cs, 400);
     assert_int_equal(g->votes[PAN], 90);
     assert_int_equal(g->votes[IND], 25);
     assert_int_equal(g->contabilizadas, 2);
-    g = prep_tally_get(t, 0, TALLY_ENTITY, 0);
+    g = prep_tally_get(t, 0, PREP_TALLY_ENTITY, 0);
     assert_int_equal(g->votos_c_cs, 978);  /* 318 + 168 + 92 + 340 + 60 */
     assert_int_equal(g->capturadas, 10);
     /* municipality 3 (index 2) = section 201: casilla 8 (sin acta) + 9 */
-    g = prep_tally_get(t, 0, TALLY_MUNICIPALITY, 2);
+    g = prep_tally_get(t, 0, PREP_TALLY_MUNICIPALITY, 2);
     assert_int_equal(g->votes[MORENA], 10);
     assert_int_equal(g->party_votes[P_MORENA], 10);
 
@@ -456,16 +456,16 @@ static void test_hand_correction(void **st)
     int32_t v[NCOLS];
     hand_acta(c, 0, &dip_caps[CAP_C9_FIX], CAP_C9_FIX, &a, v);
     assert_int_equal(prep_tally_apply(t, 0, &a, v), PREP_OK);
-    g = prep_tally_get(t, 0, TALLY_DISTRICT, 1);
+    g = prep_tally_get(t, 0, PREP_TALLY_DISTRICT, 1);
     assert_int_equal(g->votos_c_cs, 590);  /* 340 + 250 */
     assert_int_equal(g->votes[PAN], 150);  /* 80 + 70 */
     assert_int_equal(g->votes[IND], 40);   /* 15 + 25 */
     assert_int_equal(g->capturadas, 5);    /* replaced, not added */
     assert_int_equal(g->contabilizadas, 2);
-    g = prep_tally_get(t, 0, TALLY_ENTITY, 0);
+    g = prep_tally_get(t, 0, PREP_TALLY_ENTITY, 0);
     assert_int_equal(g->votos_c_cs, 1168); /* 978 - 60 + 250 */
     assert_int_equal(g->capturadas, 10);
-    g = prep_tally_get(t, 0, TALLY_MUNICIPALITY, 2);
+    g = prep_tally_get(t, 0, PREP_TALLY_MUNICIPALITY, 2);
     assert_int_equal(g->votes[MORENA], 100);
     assert_int_equal(g->party_votes[P_MORENA], 100);
 
@@ -478,7 +478,7 @@ static void test_hand_correction(void **st)
     assert_int_equal(k0, 0);
     synth_ident(c, 0, k0, 0, &a); /* ... on casilla 0 */
     assert_int_equal(prep_tally_apply(t, 0, &a, v), PREP_OK);
-    g = prep_tally_get(t, 0, TALLY_ENTITY, 0);
+    g = prep_tally_get(t, 0, PREP_TALLY_ENTITY, 0);
     assert_int_equal(g->votos_c_cs, 850);  /* 1168 - 318 */
     assert_int_equal(g->lista_nominal, 1449); /* 1949 - 500 */
     assert_int_equal(g->contabilizadas, 4);
@@ -526,20 +526,20 @@ static void test_split(void **st)
 /* A copy of every aggregate of every level of election e. */
 typedef struct snap {
     size_t n;
-    tally_agg *aggs;
+    prep_tally_agg *aggs;
     int64_t *vec;
 } snap;
 
 static snap take_snap(const prep_tally *t, const prep_catalog *c, uint32_t e)
 {
     size_t stride = c->elections[e].n_cols + c->n_parties, n = 0;
-    for (int l = 0; l < TALLY_N_LEVELS; l++)
-        n += prep_tally_level_size(t, (tally_level)l);
-    snap s = {n, calloc(n, sizeof(tally_agg)), calloc(n * stride, sizeof(int64_t))};
+    for (int l = 0; l < PREP_TALLY_N_LEVELS; l++)
+        n += prep_tally_level_size(t, (prep_tally_level)l);
+    snap s = {n, calloc(n, sizeof(prep_tally_agg)), calloc(n * stride, sizeof(int64_t))};
     size_t i = 0;
-    for (int l = 0; l < TALLY_N_LEVELS; l++)
-        for (uint32_t k = 0; k < prep_tally_level_size(t, (tally_level)l); k++, i++) {
-            const tally_agg *g = prep_tally_get(t, e, (tally_level)l, k);
+    for (int l = 0; l < PREP_TALLY_N_LEVELS; l++)
+        for (uint32_t k = 0; k < prep_tally_level_size(t, (prep_tally_level)l); k++, i++) {
+            const prep_tally_agg *g = prep_tally_get(t, e, (prep_tally_level)l, k);
             s.aggs[i] = *g;
             memcpy(s.vec + i * stride, g->votes, c->elections[e].n_cols * sizeof(int64_t));
             memcpy(s.vec + i * stride + c->elections[e].n_cols, g->party_votes, c->n_parties * sizeof(int64_t));
@@ -557,11 +557,11 @@ static void snap_free(snap *s)
 static void assert_same_tally(const prep_tally *x, const prep_tally *y, const prep_catalog *c, uint32_t e)
 {
     uint32_t nc = c->elections[e].n_cols;
-    for (int l = 0; l < TALLY_N_LEVELS; l++) {
-        assert_int_equal(prep_tally_level_size(x, (tally_level)l), prep_tally_level_size(y, (tally_level)l));
-        for (uint32_t k = 0; k < prep_tally_level_size(x, (tally_level)l); k++) {
-            const tally_agg *a = prep_tally_get(x, e, (tally_level)l, k);
-            const tally_agg *b = prep_tally_get(y, e, (tally_level)l, k);
+    for (int l = 0; l < PREP_TALLY_N_LEVELS; l++) {
+        assert_int_equal(prep_tally_level_size(x, (prep_tally_level)l), prep_tally_level_size(y, (prep_tally_level)l));
+        for (uint32_t k = 0; k < prep_tally_level_size(x, (prep_tally_level)l); k++) {
+            const prep_tally_agg *a = prep_tally_get(x, e, (prep_tally_level)l, k);
+            const prep_tally_agg *b = prep_tally_get(y, e, (prep_tally_level)l, k);
             if (a->esperadas != b->esperadas || a->capturadas != b->capturadas ||
                 a->contabilizadas != b->contabilizadas || a->no_contabilizadas != b->no_contabilizadas ||
                 a->inconsistentes != b->inconsistentes || a->lista_nominal != b->lista_nominal ||
@@ -601,7 +601,7 @@ static void test_idempotent(void **st)
     assert_int_equal(s1.n, s2.n);
     size_t stride = c->elections[0].n_cols + c->n_parties;
     for (size_t i = 0; i < s1.n; i++) {
-        const tally_agg *a = &s1.aggs[i], *b = &s2.aggs[i];
+        const prep_tally_agg *a = &s1.aggs[i], *b = &s2.aggs[i];
         assert_int_equal(a->capturadas, b->capturadas);
         assert_int_equal(a->contabilizadas, b->contabilizadas);
         assert_int_equal(a->no_contabilizadas, b->no_contabilizadas);
@@ -627,14 +627,14 @@ static void test_dirty(void **st)
     assert_int_equal(prep_tally_new(c, &t), PREP_OK);
     apply_hand(t, c, N_DIP_CAPS);
     /* after the night so far, district 1 and 2 are both dirty */
-    assert_true(prep_tally_dirty(t, 0, TALLY_DISTRICT, 0));
-    assert_true(prep_tally_dirty(t, 0, TALLY_DISTRICT, 1));
+    assert_true(prep_tally_dirty(t, 0, PREP_TALLY_DISTRICT, 0));
+    assert_true(prep_tally_dirty(t, 0, PREP_TALLY_DISTRICT, 1));
     prep_tally_clear_dirty(t);
-    for (int l = 0; l < TALLY_N_LEVELS; l++) {
+    for (int l = 0; l < PREP_TALLY_N_LEVELS; l++) {
         const uint32_t *idx;
-        assert_int_equal(prep_tally_dirty_list(t, 0, (tally_level)l, &idx), 0);
-        for (uint32_t k = 0; k < prep_tally_level_size(t, (tally_level)l); k++)
-            assert_false(prep_tally_dirty(t, 0, (tally_level)l, k));
+        assert_int_equal(prep_tally_dirty_list(t, 0, (prep_tally_level)l, &idx), 0);
+        for (uint32_t k = 0; k < prep_tally_level_size(t, (prep_tally_level)l); k++)
+            assert_false(prep_tally_dirty(t, 0, (prep_tally_level)l, k));
     }
     /* capture casilla 6 (200C1) again, now with an acta: its ancestors are entity 0,
      * district 2 (index 1), municipality 2 (index 1), section 200 (index 2), casilla 6 */
@@ -643,21 +643,21 @@ static void test_dirty(void **st)
     int32_t v[NCOLS];
     hand_acta(c, 0, &c6, 20, &a, v);
     assert_int_equal(prep_tally_apply(t, 0, &a, v), PREP_OK);
-    const uint32_t want[TALLY_N_LEVELS] = {0, 1, 1, 2, 6};
-    for (int l = 0; l < TALLY_N_LEVELS; l++) {
+    const uint32_t want[PREP_TALLY_N_LEVELS] = {0, 1, 1, 2, 6};
+    for (int l = 0; l < PREP_TALLY_N_LEVELS; l++) {
         const uint32_t *idx;
-        assert_int_equal(prep_tally_dirty_list(t, 0, (tally_level)l, &idx), 1);
+        assert_int_equal(prep_tally_dirty_list(t, 0, (prep_tally_level)l, &idx), 1);
         assert_int_equal(idx[0], want[l]);
-        for (uint32_t k = 0; k < prep_tally_level_size(t, (tally_level)l); k++)
-            assert_int_equal(prep_tally_dirty(t, 0, (tally_level)l, k), k == want[l]);
+        for (uint32_t k = 0; k < prep_tally_level_size(t, (prep_tally_level)l); k++)
+            assert_int_equal(prep_tally_dirty(t, 0, (prep_tally_level)l, k), k == want[l]);
         /* the other election is clean */
-        assert_int_equal(prep_tally_dirty_list(t, 1, (tally_level)l, &idx), 0);
+        assert_int_equal(prep_tally_dirty_list(t, 1, (prep_tally_level)l, &idx), 0);
     }
     /* an out-of-catalogue capture changes no aggregate: nothing new is marked */
     hand_acta(c, 0, &dip_caps[11], 11, &a, v);
     prep_tally_clear_dirty(t);
     assert_int_equal(prep_tally_apply(t, 0, &a, v), PREP_OK);
-    assert_int_equal(prep_tally_dirty_list(t, 0, TALLY_ENTITY, NULL), 0);
+    assert_int_equal(prep_tally_dirty_list(t, 0, PREP_TALLY_ENTITY, NULL), 0);
     prep_tally_free(t);
     prep_catalog_free(c);
 }
@@ -700,19 +700,19 @@ static void test_cursor(void **st)
     size_t n;
     assert_int_equal(prep_tally_apply_until(t, s, &cur, open + 599, &n), PREP_OK);
     assert_int_equal(n, 1); /* c1: no time enters the first cut */
-    assert_int_equal(prep_tally_get(t, 0, TALLY_ENTITY, 0)->votos_c_cs, 168);
+    assert_int_equal(prep_tally_get(t, 0, PREP_TALLY_ENTITY, 0)->votos_c_cs, 168);
     assert_int_equal(prep_tally_apply_until(t, s, &cur, open + 600, &n), PREP_OK);
     assert_int_equal(n, 2); /* c5 and c9 first */
-    assert_int_equal(prep_tally_get(t, 0, TALLY_ENTITY, 0)->votos_c_cs, 168 + 340 + 60);
+    assert_int_equal(prep_tally_get(t, 0, PREP_TALLY_ENTITY, 0)->votos_c_cs, 168 + 340 + 60);
     assert_int_equal(prep_tally_apply_until(t, s, &cur, open + 600, &n), PREP_OK);
     assert_int_equal(n, 0); /* same cut again: nothing new */
     assert_int_equal(prep_tally_apply_until(t, s, &cur, open + 1799, &n), PREP_OK);
     assert_int_equal(n, 1); /* c0 */
-    assert_int_equal(prep_tally_get(t, 0, TALLY_ENTITY, 0)->votos_c_cs, 168 + 340 + 60 + 318);
+    assert_int_equal(prep_tally_get(t, 0, PREP_TALLY_ENTITY, 0)->votos_c_cs, 168 + 340 + 60 + 318);
     assert_int_equal(prep_tally_apply_until(t, s, &cur, open + 86400, &n), PREP_OK);
     assert_int_equal(n, 1); /* the correction replaces c9: 60 -> 250 */
-    assert_int_equal(prep_tally_get(t, 0, TALLY_ENTITY, 0)->votos_c_cs, 168 + 340 + 250 + 318);
-    assert_int_equal(prep_tally_get(t, 0, TALLY_ENTITY, 0)->capturadas, 4);
+    assert_int_equal(prep_tally_get(t, 0, PREP_TALLY_ENTITY, 0)->votos_c_cs, 168 + 340 + 250 + 318);
+    assert_int_equal(prep_tally_get(t, 0, PREP_TALLY_ENTITY, 0)->capturadas, 4);
     assert_int_equal(prep_tally_apply_until(t, s, &cur, open + 86400, &n), PREP_OK);
     assert_int_equal(n, 0);
     /* a cursor of another set size is refused */
@@ -779,7 +779,7 @@ static void test_incremental_equals_full(void **st)
         for (uint32_t k = 0; k < c->n_casillas; k++)
             final_of[k] = SIZE_MAX;
         for (size_t i = 0; i < s->n; i++)
-            if (s->v[i].casilla != CAT_NONE) {
+            if (s->v[i].casilla != PREP_CAT_NONE) {
                 if (final_of[s->v[i].casilla] != SIZE_MAX)
                     redo[s->v[i].casilla] = 1;
                 final_of[s->v[i].casilla] = i;
@@ -834,11 +834,11 @@ static void test_incremental_equals_full(void **st)
         assert_true(prep_tally_n_out_of_catalog(full, e) > 0);
 
         /* invariants of the full tally */
-        const tally_agg *g = prep_tally_get(full, e, TALLY_ENTITY, 0);
+        const prep_tally_agg *g = prep_tally_get(full, e, PREP_TALLY_ENTITY, 0);
         int64_t sum = 0, party_cols = 0, party_sum = 0;
         for (uint32_t j = 0; j < nc; j++) {
             sum += g->votes[j];
-            if (c->elections[e].cols[j].kind == CAT_COL_PARTY || c->elections[e].cols[j].kind == CAT_COL_COMBO)
+            if (c->elections[e].cols[j].kind == PREP_CAT_COL_PARTY || c->elections[e].cols[j].kind == PREP_CAT_COL_COMBO)
                 party_cols += g->votes[j];
         }
         for (uint32_t j = 0; j < c->n_parties; j++)
@@ -851,8 +851,8 @@ static void test_incremental_equals_full(void **st)
         for (int k = 0; k < 6; k++)
             by += g->by_status[k];
         assert_int_equal(by, g->capturadas);
-        assert_true(g->by_status[ACTA_COUNTED_SOME_ILLEGIBLE] > 0);
-        assert_true(g->by_status[ACTA_NC_NO_ACTA] > 0);
+        assert_true(g->by_status[PREP_ACTA_COUNTED_SOME_ILLEGIBLE] > 0);
+        assert_true(g->by_status[PREP_ACTA_NC_NO_ACTA] > 0);
         assert_true(g->votos_c_cs > g->votos_s_cs);
         free(ops);
         free(noise);
@@ -1000,7 +1000,7 @@ static void test_leeme(void **st)
         assert_non_null(strstr(b.data, c->elections[e].name));
     }
     /* every OBSERVACIONES label, the formulas, the time zone, the independent's name */
-    const cat_labels *L = &c->labels;
+    const prep_cat_labels *L = &c->labels;
     const char *must[] = {L->some_illegible, L->all_illegible, L->exceeds_ln, L->no_acta_not_delivered,
                           L->no_acta_not_installed, L->no_acta_no_envelope, L->out_of_catalog,
                           "America/Mexico_City", "TOTAL_VOTOS_S_CS / LISTA_NOMINAL_ACTAS_CONTABILIZADAS",

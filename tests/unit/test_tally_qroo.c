@@ -151,7 +151,7 @@ static void test_qroo_tally(void **st)
     for (prep_time at = c->window_open; at <= s->hdr.cut; at += 300, cuts++) {
         assert_int_equal(prep_tally_apply_until(t, s, &cur, at, &n), PREP_OK);
         total += n;
-        uint32_t capt = prep_tally_get(t, 0, TALLY_ENTITY, 0)->capturadas;
+        uint32_t capt = prep_tally_get(t, 0, PREP_TALLY_ENTITY, 0)->capturadas;
         assert_true(capt >= last_capt); /* the night only grows */
         last_capt = capt;
     }
@@ -175,13 +175,13 @@ static void test_qroo_tally(void **st)
     assert_int_equal(sm.contabilizadas, raw_counted);
 
     /* per district, from the raw text */
-    uint32_t nd = prep_tally_level_size(t, TALLY_DISTRICT);
+    uint32_t nd = prep_tally_level_size(t, PREP_TALLY_DISTRICT);
     assert_int_equal(nd, 15);
     long long sum_c = 0;
     for (uint32_t i = 0; i < nd; i++) {
         uint32_t id = c->districts[i].id;
         assert_true(id < MAXD);
-        const tally_agg *g = prep_tally_get(t, 0, TALLY_DISTRICT, i);
+        const prep_tally_agg *g = prep_tally_get(t, 0, PREP_TALLY_DISTRICT, i);
         assert_int_equal(g->votos_c_cs, raw_votes_by_district[id]);
         assert_int_equal(g->lista_nominal, raw_ln_by_district[id]);
         sum_c += g->votos_c_cs;
@@ -189,14 +189,14 @@ static void test_qroo_tally(void **st)
     assert_int_equal(sum_c, 263005);
 
     /* per column at the entity, from the raw text */
-    const tally_agg *g = prep_tally_get(t, 0, TALLY_ENTITY, 0);
-    const cat_election *el = &c->elections[0];
+    const prep_tally_agg *g = prep_tally_get(t, 0, PREP_TALLY_ENTITY, 0);
+    const prep_cat_election *el = &c->elections[0];
     assert_int_equal((int)el->n_cols, raw_ncols);
     int64_t party_cols = 0, party_sum = 0;
     for (int j = 0; j < raw_ncols; j++) {
         assert_string_equal(el->cols[j].name, raw_col_name[j]);
         assert_int_equal(g->votes[j], raw_col_sum[j]);
-        if (el->cols[j].kind == CAT_COL_PARTY || el->cols[j].kind == CAT_COL_COMBO)
+        if (el->cols[j].kind == PREP_CAT_COL_PARTY || el->cols[j].kind == PREP_CAT_COL_COMBO)
             party_cols += g->votes[j];
     }
     for (uint32_t p = 0; p < c->n_parties; p++)

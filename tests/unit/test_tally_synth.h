@@ -142,7 +142,7 @@ static int synth_chance(prep_rng *r, double p)
 }
 
 /* Fills the identification of an acta of casilla k (or an out-of-catalogue one when
- * k == CAT_NONE, with section id `bad_section`). */
+ * k == PREP_CAT_NONE, with section id `bad_section`). */
 static void synth_ident(const prep_catalog *c, uint32_t e, uint32_t k, uint32_t bad_section, prep_acta *a)
 {
     memset(a, 0, sizeof *a);
@@ -152,9 +152,9 @@ static void synth_ident(const prep_catalog *c, uint32_t e, uint32_t k, uint32_t 
     strcpy(a->origen, "CATD");
     strcpy(a->digitalizacion, "ESCANER");
     strcpy(a->tipo_documento, "ACTA PREP");
-    if (k != CAT_NONE) {
-        const cat_casilla *cs = &c->casillas[k];
-        const cat_section *s = &c->sections[cs->section];
+    if (k != PREP_CAT_NONE) {
+        const prep_cat_casilla *cs = &c->casillas[k];
+        const prep_cat_section *s = &c->sections[cs->section];
         memcpy(a->clave_casilla, cs->key, sizeof a->clave_casilla);
         a->section_id = s->id;
         a->district_id = c->districts[s->district].id;
@@ -182,28 +182,28 @@ static void synth_ident(const prep_catalog *c, uint32_t e, uint32_t k, uint32_t 
 static void synth_votes(const prep_catalog *c, uint32_t e, uint32_t u, uint32_t cap, int kind,
                         prep_rng *r, prep_acta *a, int32_t *v)
 {
-    const cat_election *el = &c->elections[e];
+    const prep_cat_election *el = &c->elections[e];
     uint32_t n = el->n_cols;
     if (kind == 4) {
         for (uint32_t j = 0; j < n; j++)
-            v[j] = ACTA_V_NONE;
+            v[j] = PREP_ACTA_V_NONE;
         a->no_acta = (uint8_t)(1 + prep_rng_below(r, 3));
-        a->boletas_sobrantes = a->personas_votaron = a->rep_votaron = a->votos_sacados = ACTA_V_NONE;
-        a->total_asentado = ACTA_V_NONE;
+        a->boletas_sobrantes = a->personas_votaron = a->rep_votaron = a->votos_sacados = PREP_ACTA_V_NONE;
+        a->total_asentado = PREP_ACTA_V_NONE;
         return;
     }
     int64_t total = 0;
     uint32_t budget = cap ? cap / 2 + (uint32_t)prep_rng_below(r, cap / 4 + 1) : 50;
     for (uint32_t j = 0; j < n; j++) {
-        if (u != CAT_NONE && !prep_catalog_col_applies(c, e, u, j)) {
-            v[j] = ACTA_V_NA;
+        if (u != PREP_CAT_NONE && !prep_catalog_col_applies(c, e, u, j)) {
+            v[j] = PREP_ACTA_V_NA;
             continue;
         }
         uint32_t w;
         switch (el->cols[j].kind) {
-        case CAT_COL_PARTY: w = (uint32_t)prep_rng_below(r, budget / 4 + 1); break;
-        case CAT_COL_COMBO: w = (uint32_t)prep_rng_below(r, 8); break;
-        case CAT_COL_INDEP: w = (uint32_t)prep_rng_below(r, budget / 10 + 1); break;
+        case PREP_CAT_COL_PARTY: w = (uint32_t)prep_rng_below(r, budget / 4 + 1); break;
+        case PREP_CAT_COL_COMBO: w = (uint32_t)prep_rng_below(r, 8); break;
+        case PREP_CAT_COL_INDEP: w = (uint32_t)prep_rng_below(r, budget / 10 + 1); break;
         default: w = (uint32_t)prep_rng_below(r, 6); break;
         }
         v[j] = (int32_t)w;
@@ -214,13 +214,13 @@ static void synth_votes(const prep_catalog *c, uint32_t e, uint32_t u, uint32_t 
             uint32_t j = (uint32_t)prep_rng_below(r, n);
             if (v[j] >= 0) {
                 total -= v[j];
-                v[j] = prep_rng_below(r, 2) ? ACTA_V_ILEGIBLE : ACTA_V_SIN_DATO;
+                v[j] = prep_rng_below(r, 2) ? PREP_ACTA_V_ILEGIBLE : PREP_ACTA_V_SIN_DATO;
             }
         }
     } else if (kind == 2) {
         for (uint32_t j = 0; j < n; j++)
-            if (v[j] >= 0 || v[j] == ACTA_V_SIN_DATO)
-                v[j] = ACTA_V_ILEGIBLE;
+            if (v[j] >= 0 || v[j] == PREP_ACTA_V_SIN_DATO)
+                v[j] = PREP_ACTA_V_ILEGIBLE;
         total = 0;
     } else if (kind == 3) {
         for (uint32_t j = 0; j < n; j++)
@@ -235,7 +235,7 @@ static void synth_votes(const prep_catalog *c, uint32_t e, uint32_t u, uint32_t 
     a->votos_sacados = (int32_t)total;
     a->rep_votaron = 0;
     a->boletas_sobrantes = cap > total ? (int32_t)(cap - total) : 0;
-    a->total_asentado = kind == 2 ? ACTA_V_ILEGIBLE : (int32_t)total;
+    a->total_asentado = kind == 2 ? PREP_ACTA_V_ILEGIBLE : (int32_t)total;
 }
 
 /* One capture set per election, in arrival order (captures sorted by instant are not
@@ -259,7 +259,7 @@ static prep_err synth_actas(const prep_catalog *c, const synth_night *o, uint64_
         for (uint32_t k = 0; k < c->n_casillas; k++) {
             if (synth_chance(&r, o->never_arrive))
                 continue;
-            const cat_casilla *cs = &c->casillas[k];
+            const prep_cat_casilla *cs = &c->casillas[k];
             uint32_t u = prep_catalog_unit_of(c, e, k);
             uint32_t cap = cs->type == 'S' ? cs->ballots : cs->lista_nominal;
             int kind = 0;
@@ -291,8 +291,8 @@ static prep_err synth_actas(const prep_catalog *c, const synth_night *o, uint64_
             prep_err err = prep_actas_append(s, &a, v);
             if (err) { free(v); return err; }
             if (synth_chance(&r, o->out_of_catalog)) {
-                synth_ident(c, e, CAT_NONE, c->sections[c->n_sections - 1].id + 1 + k, &a);
-                synth_votes(c, e, CAT_NONE, 500, 0, &r, &a, v);
+                synth_ident(c, e, PREP_CAT_NONE, c->sections[c->n_sections - 1].id + 1 + k, &a);
+                synth_votes(c, e, PREP_CAT_NONE, 500, 0, &r, &a, v);
                 a.acopio = a.captura = a.verificacion = t + 30;
                 a.line = (uint32_t)s->n + 1;
                 err = prep_actas_append(s, &a, v);
