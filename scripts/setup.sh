@@ -34,6 +34,11 @@ PKGS=(
   python3-aiosmtpd
   # the self-check reads firewall rules and the clock state (prep check)
   nftables iproute2 procps
+  # the Debian package (docs/debian.md, tests/integ/debian_package.sh): dpkg-buildpackage
+  # (dpkg-dev) with debhelper, lintian to check it, fakeroot; systemd-analyze (systemd)
+  # verifies the units and scores their hardening; man-db and groff-base render the man
+  # pages with warnings on (tests/integ/man_pages.sh); adduser for the package's postinst
+  dpkg-dev debhelper lintian fakeroot systemd man-db groff-base adduser
 )
 # Node.js and npm for the browser tests: Debian's only where none is on PATH (a machine may
 # have Node 20 with its own npm from elsewhere; Debian's npm would conflict with that one).

@@ -21,6 +21,15 @@ typedef struct cli_opt {
 int cli_parse(int argc, char **argv, cli_opt *opts, int *help, char *err, size_t errsz);
 /* Prints "usage: prep CMD OPTIONS\n\nSUMMARY\n\noptions:\n  --x ARG  help" to f. */
 void cli_usage(FILE *f, const char *cmd, const char *synopsis, const char *summary, const cli_opt *opts);
+/* Man pages from the same source as --help (docs/build.md "Man pages"). A hidden "--man"
+ * makes cli_parse set *help and cli_usage print roff. cli_man_describe gives the NAME line
+ * of the next top-level page (main.c's one-line summary; a subcommand's page takes the
+ * first sentence of its summary). cli_man_text prints a page whose description is what
+ * print writes (a dispatcher's usage text), with SEE ALSO naming subs (subs NULL: a
+ * sentence pointing at the prep-CMD-SUBCOMMAND pages); oneline NULL: cli_man_describe's. */
+void cli_man_describe(const char *oneline);
+void cli_man_text(FILE *f, const char *cmd, const char *oneline, void (*print)(FILE *), const char *const *subs,
+                  size_t nsubs);
 const char *cli_get(const cli_opt *opts, const char *name);
 /* A whole-number option value s (NULL = not given): 0 when absent, 1 with *out set when it
  * is a number in lo..hi, -1 after printing "prep CMD: --NAME must be a whole number in

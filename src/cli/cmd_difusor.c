@@ -669,6 +669,10 @@ static int difusor_main(int argc, char **argv);
 
 int cmd_difusor(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "--man")) {
+        cli_man_text(stdout, "difusor", NULL, usage, NULL, 0);
+        return CLI_OK;
+    }
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_USAGE : CLI_OK;

@@ -193,13 +193,22 @@ static int sim_actas(int argc, char **argv)
     return rc;
 }
 
+static void sim_usage(FILE *f)
+{
+    fprintf(f, "usage: prep sim catalog --out FILE [--scale qro2021|national|tiny] [--seed N] [--geojson FILE] [--rules PROFILE]\n"
+               "       prep sim actas --catalog FILE --out DIR [--seed N]\n"
+               "Simulates an election process for drills and benchmarks; see --help of each.\n");
+}
+
 int cmd_sim(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "catalog")) return sim_catalog(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "actas")) return sim_actas(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "--man")) {
+        cli_man_text(stdout, "sim", NULL, sim_usage, NULL, 0);
+        return CLI_OK;
+    }
     FILE *f = (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) ? stdout : stderr;
-    fprintf(f, "usage: prep sim catalog --out FILE [--scale qro2021|national|tiny] [--seed N] [--geojson FILE] [--rules PROFILE]\n"
-               "       prep sim actas --catalog FILE --out DIR [--seed N]\n"
-               "Simulates an election process for drills and benchmarks; see --help of each.\n");
+    sim_usage(f);
     return f == stdout ? CLI_OK : CLI_USAGE;
 }

@@ -31,7 +31,7 @@ static const cmd commands[] = {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: prep COMMAND [OPTIONS]   (prep COMMAND --help for each)\n\n"
+    fprintf(f, "usage: prep COMMAND [OPTIONS]   (prep COMMAND --help for each; prep --version)\n\n"
                "Publishes preliminary election results (PREP): counts actas, makes signed cuts,\n"
                "and serves them on broadcasters' sites.\n\ncommands:\n");
     for (size_t i = 0; i < PREP_ARRAY_LEN(commands); i++)
@@ -50,8 +50,22 @@ int main(int argc, char **argv)
         usage(stdout);
         return CLI_OK;
     }
+    if (!strcmp(c, "--version")) {
+        printf("prep %s\n", PREP_VERSION);
+        return CLI_OK;
+    }
+    if (!strcmp(c, "--man")) { /* hidden: prep.1, from the same table as --help */
+        const char *names[PREP_ARRAY_LEN(commands)];
+        for (size_t i = 0; i < PREP_ARRAY_LEN(commands); i++) names[i] = commands[i].name;
+        cli_man_text(stdout, "", "publish preliminary election results (PREP)", usage, names,
+                     PREP_ARRAY_LEN(names));
+        return CLI_OK;
+    }
     for (size_t i = 0; i < PREP_ARRAY_LEN(commands); i++)
-        if (!strcmp(c, commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+        if (!strcmp(c, commands[i].name)) {
+            cli_man_describe(commands[i].summary);
+            return commands[i].fn(argc - 1, argv + 1);
+        }
     fprintf(stderr, "prep: unknown command '%s'; try 'prep --help'\n", c);
     return CLI_USAGE;
 }

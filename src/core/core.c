@@ -690,16 +690,40 @@ static int log_threshold(void)
     return lvl;
 }
 
+/* 1 when stderr is the journal: systemd sets JOURNAL_STREAM to "DEV:INODE" of the stream
+ * it connects, and a child whose stderr was redirected elsewhere inherits the variable, so
+ * the descriptor itself must be that stream (systemd.exec(5), $JOURNAL_STREAM). Decided
+ * once: a daemon's stderr does not change under it. */
+static int log_to_journal(void)
+{
+    static int j = -1;
+    if (j < 0) {
+        const char *s = getenv("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        struct stat st;
+        char tail;
+        j = s && sscanf(s, "%llu:%llu%c", &dev, &ino, &tail) == 2 && !fstat(STDERR_FILENO, &st) &&
+            (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+    }
+    return j;
+}
+
 void prep_log(prep_log_level lvl, const char *fmt, ...)
 {
     if ((int)lvl > log_threshold()) return;
     static const char *names[] = {"error", "warning", "info", "debug"};
+    /* syslog priorities (sd-daemon(3)): err, warning, info, debug. The journal stamps each
+     * line itself, so a line never carries a time of its own, here or under systemd. */
+    static const char *prio[] = {"<3>", "<4>", "<6>", "<7>"};
     char msg[2048];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "prep: %s: %s\n", names[lvl], msg);
+    /* one line per event: an embedded newline would split it (and lose the priority) */
+    for (char *p = msg; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
+    fprintf(stderr, "%sprep: %s: %s\n", log_to_journal() ? prio[lvl] : "", names[lvl], msg);
 }
 
 void prep_addr_group(const struct sockaddr_storage *a, uint8_t key[17])
