@@ -267,6 +267,9 @@ static int bind_one(net_listen_cfg *l, prep_diags *d)
     else
         ((struct sockaddr_in6 *)&l->addr)->sin6_port = htons((uint16_t)l->port);
     if (bind(fd, (struct sockaddr *)&l->addr, l->addrlen) || listen(fd, 1024)) {
+        char where[160];
+        snprintf(where, sizeof where, "%s:%d", l->host, l->port);
+        prep_io_fail("listen on", where, errno);
         prep_diags_add(d, l->host, 0, 0, "bind", "cannot listen on %s:%d: %s", l->host, l->port, strerror(errno));
         close(fd);
         return -1;

@@ -7,7 +7,9 @@
 # prep-serve.service does (user prep, only CAP_NET_BIND_SERVICE, no new privileges, on a
 # port below 1024 of loopback, a drill cut) and fetches a page over HTTPS; starts and
 # restarts the unit with systemctl when PID 1 is systemd (skipped, with the reason,
-# otherwise); then purges the package and checks that nothing of it is left: binary,
+# otherwise); lets the installed monitor send its alerts by mail and by webhook
+# (monitor_alerts.sh with /usr/bin/prep); then purges the package and checks that nothing
+# of it is left: binary,
 # /etc/prep, units, man pages, /var/lib/prep, the prep user and group.
 #
 # Needs root (it installs a package). Takes about 2 minutes (the build is most of it).
@@ -206,6 +208,17 @@ if [ -d /run/systemd/system ] && [ "$pid1" = systemd ]; then
   rm -rf /run/systemd/system/prep-serve.service.d; systemctl daemon-reload
 else
   echo "skipped: systemctl start/restart of prep-serve.service: PID 1 is '$pid1', not systemd (the same ExecStart ran under setpriv above; the static checks ran)"
+fi
+
+# ---- the installed monitor sends its alerts: one by mail, one by webhook (issue 17)
+# The installed /usr/bin/prep runs the monitor's alert rounds against a real SMTP server
+# (STARTTLS) and a webhook receiver: tests/integ/monitor_alerts.sh, with this binary.
+if /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
+  if bash "$SRC/tests/integ/monitor_alerts.sh" /usr/bin/prep >"$T/alerts.txt" 2>&1; then
+    ok "the installed prep monitor sent its alerts by mail and by webhook ($(grep -c . "$T/alerts.txt") lines of the run)"
+  else tail -15 "$T/alerts.txt"; bad "the installed prep monitor's alerts"; fi
+else
+  bad "python3-aiosmtpd missing (scripts/setup.sh installs it): the monitor's alerts not tried"
 fi
 
 # ---- purge: nothing left
