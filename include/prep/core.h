@@ -262,5 +262,11 @@ double prep_rng_normal(prep_rng *r);
 /* Log lines go to stderr: "prep: LEVEL: message". Level from PREP_LOG (error|warn|info|debug). */
 typedef enum { PREP_LOG_ERROR, PREP_LOG_WARN, PREP_LOG_INFO, PREP_LOG_DEBUG } prep_log_level;
 void prep_log(prep_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Under systemd (stderr is the journal: $JOURNAL_STREAM names it), gives every line the
+ * program writes to stdout or stderr a syslog priority the journal reads: stdout lines
+ * <6> (info), stderr lines <4> (warning); a line that already starts with "<N>" (prep_log's,
+ * which says err for errors) keeps its own. Elsewhere it does nothing. Called once by main
+ * before anything is printed. Returns 1 when the streams were wrapped. */
+int prep_log_journal_streams(void);
 
 #endif

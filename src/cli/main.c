@@ -41,6 +41,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    prep_log_journal_streams(); /* under systemd: a priority on every line (core.h) */
     if (argc < 2) {
         usage(stderr);
         return CLI_USAGE;

@@ -708,6 +708,53 @@ static int log_to_journal(void)
     return j;
 }
 
+/* A stream that prefixes each line with a priority (prep_log_journal_streams). */
+typedef struct prio_stream {
+    int fd;
+    const char *prio;     /* "<6>" or "<4>" */
+    int at_line_start;
+} prio_stream;
+
+static ssize_t prio_write(void *cookie, const char *buf, size_t n)
+{
+    prio_stream *p = cookie;
+    size_t i = 0;
+    while (i < n) {
+        if (p->at_line_start) {
+            /* "<N>" already there (prep_log): the line keeps its own priority */
+            int has = n - i >= 3 && buf[i] == '<' && buf[i + 1] >= '0' && buf[i + 1] <= '7' && buf[i + 2] == '>';
+            if (!has && prep_write_all(p->fd, p->prio, 3, "journal") != PREP_OK) return -1;
+            p->at_line_start = 0;
+        }
+        const char *nl = memchr(buf + i, '\n', n - i);
+        size_t k = nl ? (size_t)(nl - (buf + i)) + 1 : n - i;
+        if (prep_write_all(p->fd, buf + i, k, "journal") != PREP_OK) return -1;
+        if (nl) p->at_line_start = 1;
+        i += k;
+    }
+    return (ssize_t)n;
+}
+
+int prep_log_journal_streams(void)
+{
+    if (!log_to_journal()) return 0;
+    static prio_stream out = {STDOUT_FILENO, "<6>", 1}, err = {STDERR_FILENO, "<4>", 1};
+    cookie_io_functions_t io = {.write = prio_write};
+    FILE *o = fopencookie(&out, "w", io), *e = fopencookie(&err, "w", io);
+    if (!o || !e) {
+        if (o) fclose(o);
+        if (e) fclose(e);
+        return 0;
+    }
+    setvbuf(o, NULL, _IOLBF, 0);
+    setvbuf(e, NULL, _IOLBF, 0);
+    fflush(stdout);
+    fflush(stderr);
+    stdout = o;
+    stderr = e;
+    return 1;
+}
+
 void prep_log(prep_log_level lvl, const char *fmt, ...)
 {
     if ((int)lvl > log_threshold()) return;
