@@ -1190,20 +1190,73 @@ static int archive_is_full(const char *dir);
  * while it was being emptied is still named .thin-* and removed by the next export. */
 #define SPARE_NAME ".spare"
 
-static int unlink_files_cb(const char *fp, const struct stat *st, int flag, struct FTW *f)
+/* The two walks over a skeleton of 15,000 directories use the d_type that getdents
+ * returns and names relative to an open directory: nftw(3) stats every entry and hands
+ * out full paths, which cost a third of the time of these walks (45,000 fstatat). */
+#define WALK_DEPTH_MAX 64
+
+static int is_dot(const char *n) { return n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2])); }
+
+/* The kind of entry de of dp: 1 a directory, 0 not, -1 unknown (errno). */
+static int entry_is_dir(DIR *dp, const struct dirent *de)
 {
-    (void)st;
-    (void)f;
-    if (flag == FTW_D || flag == FTW_DP) return 0;
-    return unlink(fp) == 0 || errno == ENOENT ? 0 : -1;
+    if (de->d_type != DT_UNKNOWN) return de->d_type == DT_DIR;
+    struct stat st;
+    if (fstatat(dirfd(dp), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) return -1;
+    return S_ISDIR(st.st_mode);
 }
 
-static int rmdir_empty_cb(const char *fp, const struct stat *st, int flag, struct FTW *f)
+/* Unlinks every entry that is not a directory under the directory open at dfd (which
+ * it closes), keeping the directories. 0, or -1 when something could not be removed. */
+static int unlink_files_at(int dfd, int depth)
 {
-    (void)st;
-    if (flag == FTW_DP && f->level > 0) rmdir(fp); /* fails harmlessly when not empty */
-    return 0;
+    DIR *dp = fdopendir(dfd);
+    if (!dp) {
+        close(dfd);
+        return -1;
+    }
+    int r = 0;
+    struct dirent *de;
+    while ((de = readdir(dp))) {
+        if (is_dot(de->d_name)) continue;
+        int isdir = entry_is_dir(dp, de);
+        if (isdir == 1) {
+            int c = depth < WALK_DEPTH_MAX ? openat(dirfd(dp), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                                           : -1;
+            if (c < 0 || unlink_files_at(c, depth + 1) != 0) r = -1;
+        } else if (isdir < 0 || (unlinkat(dirfd(dp), de->d_name, 0) != 0 && errno != ENOENT)) {
+            r = -1;
+        }
+    }
+    closedir(dp);
+    return r;
 }
+
+/* Removes the empty directories under the directory open at dfd (which it closes),
+ * deepest first: 1 when dfd's directory is left empty, 0 when not. */
+static int rmdir_empty_at(int dfd, int depth)
+{
+    DIR *dp = fdopendir(dfd);
+    if (!dp) {
+        close(dfd);
+        return 0;
+    }
+    size_t left = 0;
+    struct dirent *de;
+    while ((de = readdir(dp))) {
+        if (is_dot(de->d_name)) continue;
+        int c = -1;
+        if (entry_is_dir(dp, de) == 1 && depth < WALK_DEPTH_MAX)
+            c = openat(dirfd(dp), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (c >= 0 && rmdir_empty_at(c, depth + 1) == 1 && unlinkat(dirfd(dp), de->d_name, AT_REMOVEDIR) == 0)
+            continue;
+        left++;
+    }
+    closedir(dp);
+    return left == 0;
+}
+
+static int open_dir(const char *path) { return open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC); }
 
 /* Keeps the full tree at tmp (a thinned cut's) as the spare: 0, or -1 when it is not
  * wanted (the caller removes it). */
@@ -1212,7 +1265,8 @@ static int spare_adopt(const char *arch, const char *tmp)
     char *sp = cut_join(arch, SPARE_NAME);
     struct stat st;
     int r = -1;
-    if (lstat(sp, &st) != 0 && nftw(tmp, unlink_files_cb, 64, FTW_PHYS | FTW_DEPTH) == 0 && rename(tmp, sp) == 0)
+    int fd;
+    if (lstat(sp, &st) != 0 && (fd = open_dir(tmp)) >= 0 && unlink_files_at(fd, 0) == 0 && rename(tmp, sp) == 0)
         r = 0;
     free(sp);
     return r;
@@ -1231,7 +1285,8 @@ static int spare_take(const char *arch, const char *dir, int *used)
 /* OUT.cortes/<seq>/, written once (*existed set when it was there already). verify:
  * re-check the pool files it links (it is the served tree of the link mode). */
 static prep_err archive_cut(pool *pl, uint64_t seq, const char *arch, const prep_cut_export_opts *o, int verify,
-                            int *existed, prep_diags *d)
+                            const prep_cut_manifest *have_m, const char *have_sig, size_t have_sl, int *existed,
+                            prep_diags *d)
 {
     char *final = cut_fmt("%s/%llu", arch, (unsigned long long)seq);
     struct stat st;
@@ -1245,14 +1300,17 @@ static prep_err archive_cut(pool *pl, uint64_t seq, const char *arch, const prep
         }
         thin = 1; /* ...unless the retention thinned it and it is wanted in full again */
     }
-    prep_cut_manifest m;
-    char *sig = NULL;
-    size_t sl = 0;
-    prep_err e = cut_store_read_cut(pl->store, seq, NULL, &m, &sig, &sl, d);
+    /* The exported cut's manifest is the caller's (have_m): parsed and verified once. */
+    prep_cut_manifest own = {0};
+    char *own_sig = NULL;
+    size_t sl = have_sl;
+    prep_err e = have_m ? PREP_OK : cut_store_read_cut(pl->store, seq, NULL, &own, &own_sig, &sl, d);
     if (e) {
         free(final);
         return e;
     }
+    const prep_cut_manifest *mp = have_m ? have_m : &own;
+    const char *sig = have_m ? have_sig : own_sig;
     char *tmp = cut_fmt("%s/.tmp-%llu-%ld", arch, (unsigned long long)seq, (long)getpid());
     cut_rm_rf(tmp);
     int used_spare = 0;
@@ -1265,9 +1323,11 @@ static prep_err archive_cut(pool *pl, uint64_t seq, const char *arch, const prep
          * kind) fails: then the tree is written again in an empty directory. */
         prep_diags d1;
         prep_diags_init(&d1);
-        e = write_tree(pl, &m, sig, sl, tmp, o, verify, o->link && o->archive, NULL, &d1);
+        e = write_tree(pl, mp, sig, sl, tmp, o, verify, o->link && o->archive, NULL, &d1);
         prep_diags_free(&d1);
-        if (!e && nftw(tmp, rmdir_empty_cb, 64, FTW_PHYS | FTW_DEPTH) != 0) e = PREP_ERR_IO;
+        int fd = e ? -1 : open_dir(tmp);
+        if (fd >= 0) rmdir_empty_at(fd, 0);
+        else if (!e) e = PREP_ERR_IO;
         if (e) {
             cut_rm_rf(tmp);
             e = PREP_OK;
@@ -1278,7 +1338,7 @@ static prep_err archive_cut(pool *pl, uint64_t seq, const char *arch, const prep
             }
         }
     }
-    if (!e && !used_spare) e = write_tree(pl, &m, sig, sl, tmp, o, verify, o->link && o->archive, NULL, d);
+    if (!e && !used_spare) e = write_tree(pl, mp, sig, sl, tmp, o, verify, o->link && o->archive, NULL, d);
     if (!e) e = pool_sync(pl, d);
     if (!e && (thin ? cut_hook("rename", final) != 0 ||
                           renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) != 0
@@ -1287,8 +1347,8 @@ static prep_err archive_cut(pool *pl, uint64_t seq, const char *arch, const prep
         e = PREP_ERR_IO;
     }
     if (e || thin) cut_rm_rf(tmp); /* after the exchange, tmp holds the thin cut */
-    prep_cut_manifest_free(&m);
-    free(sig);
+    prep_cut_manifest_free(&own);
+    free(own_sig);
     free(tmp);
     free(final);
     return e;
@@ -1743,7 +1803,7 @@ static prep_err archive_rest(pool *pl, const prep_cut_manifest *m, uint64_t seq,
         if (keep_full && reclaim_only) continue;
         if (keep_full) {
             int ex = 0;
-            e = archive_cut(pl, s, arch, o, 0, &ex, d);
+            e = archive_cut(pl, s, arch, o, 0, NULL, NULL, 0, &ex, d);
             made += !ex;
         } else {
             int did = 0;
@@ -1931,7 +1991,7 @@ static prep_err export_run(const char *store, const char *out_in, const prep_cut
          * full disk) are archived after the switch (archive_rest), so the public site
          * never waits for older cuts. */
         int existed = 0;
-        e = archive_cut(&pl, seq, arch, o, shallow, &existed, d);
+        e = archive_cut(&pl, seq, arch, o, shallow, &m, sig, sl, &existed, d);
         /* The served files of a tree already there are re-checked all the same. */
         if (!e && shallow && existed) {
             char *at = cut_fmt("%s/%llu", arch, (unsigned long long)seq);
