@@ -1038,6 +1038,11 @@ static int make_parents(const char *root, const char *rel, char **last)
     return r;
 }
 
+/* Composed pages are written in the archived cut itself (page_files) in link mode with
+ * the archive; not with --copy, whose pool and trees may be on different file systems (a
+ * damaged served page is replaced by a rename from the pool's tmp/). */
+static int direct_pages(const prep_cut_export_opts *o) { return o->link && o->archive && !o->copy; }
+
 /* Writes one cut's tree into dir (which exists and is empty, or the spare skeleton:
  * directories only), linking from the pool. verify: re-check pool files already there
  * (the served tree); archives skip it. dir NULL: only make and verify the pool files.
@@ -1328,7 +1333,7 @@ static prep_err archive_cut(pool *pl, uint64_t seq, const char *arch, const prep
          * kind) fails: then the tree is written again in an empty directory. */
         prep_diags d1;
         prep_diags_init(&d1);
-        e = write_tree(pl, mp, sig, sl, tmp, o, verify, o->link && o->archive, NULL, &d1);
+        e = write_tree(pl, mp, sig, sl, tmp, o, verify, direct_pages(o), NULL, &d1);
         prep_diags_free(&d1);
         int fd = e ? -1 : open_dir(tmp);
         if (fd >= 0) rmdir_empty_at(fd, 0);
@@ -1343,7 +1348,7 @@ static prep_err archive_cut(pool *pl, uint64_t seq, const char *arch, const prep
             }
         }
     }
-    if (!e && !used_spare) e = write_tree(pl, mp, sig, sl, tmp, o, verify, o->link && o->archive, NULL, d);
+    if (!e && !used_spare) e = write_tree(pl, mp, sig, sl, tmp, o, verify, direct_pages(o), NULL, d);
     if (!e) e = pool_sync(pl, d);
     if (!e && (thin ? cut_hook("rename", final) != 0 ||
                           renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) != 0
@@ -1958,7 +1963,7 @@ static prep_err export_run(const char *store, const char *out_in, const prep_cut
         goto out;
     }
     if ((e = pool_open(&pl, out, store, d))) goto out;
-    if (o->link && o->archive) pl.direct = o;
+    if (direct_pages(o)) pl.direct = o;
     if (o->link) {
         if (cut_mkdir(sites) != 0) {
             io_diag(d, sites, "creating");
@@ -2000,7 +2005,7 @@ static prep_err export_run(const char *store, const char *out_in, const prep_cut
         /* The served files of a tree already there are re-checked all the same. */
         if (!e && shallow && existed) {
             char *at = cut_fmt("%s/%llu", arch, (unsigned long long)seq);
-            e = write_tree(&pl, &m, sig, sl, NULL, o, 1, 1, at, d);
+            e = write_tree(&pl, &m, sig, sl, NULL, o, 1, direct_pages(o), at, d);
             free(at);
         }
         if (!e) e = archive_fixups(&pl, arch, d);
