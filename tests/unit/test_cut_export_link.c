@@ -328,20 +328,47 @@ static void test_link_composed_pages(void **st)
     free(top);
     assert_int_equal(sh("cd '%s' && sha256sum -c --strict --quiet SHA256SUMS", out), 0);
     assert_int_equal(sh("cd '%s/site.cortes/1' && sha256sum -c --strict --quiet SHA256SUMS", t), 0);
-    /* A damaged chunk is not used: with cut 2's twins gone from the pool, the next export
-     * finds every chunk's deflate CRC wrong, compresses the parts again, and the new twins
-     * (in the pool, named by the page's SHA-256) still inflate to the pages. */
+    /* A page and its twins are written in the archived cut itself, one link each: no pool
+     * copy (every page is new on every cut: the stamp), so nothing for the GC to find. */
+    for (int i = 0; i < 4; i++) {
+        char *pp = pathf("%s/site.cortes/2/%s", t, pages[i]), *gp = pathf("%s.gz", pp);
+        assert_int_equal(lstat(pp, &sb), 0);
+        assert_int_equal(sb.st_nlink, 1);
+        assert_int_equal(lstat(gp, &sb), 0);
+        assert_int_equal(sb.st_nlink, 1);
+        assert_int_equal(sh("h=$(sha256sum < '%s' | cut -c1-64) && ! test -e %s/$(echo $h | cut -c1-2)/$(echo $h | cut -c3-)",
+                            pp, pool),
+                         0);
+        free(pp), free(gp);
+    }
+    /* A served page edited in place, and a twin truncated, are put back by the next export
+     * of the same cut (replaced by a rename: the file is never missing), the rest untouched. */
+    char *ip = pathf("%s/site.cortes/2/index.html", t), *sp = pathf("%s/site.cortes/2/gubernatura/index.html", t);
+    struct stat before;
+    assert_int_equal(lstat(sp, &before), 0);
+    assert_int_equal(sh("chmod u+w '%s' '%s.gz' && echo cambio >> '%s' && : > '%s.gz'", ip, ip, ip, ip), 0);
+    assert_int_equal(export_link(store, out, 2, 3, &d), PREP_OK);
+    assert_int_equal(sh("cd '%s' && sha256sum -c --strict --quiet SHA256SUMS && gzip -dc index.html.gz | cmp -s - index.html",
+                        out),
+                     0);
+    assert_int_equal(lstat(sp, &sb), 0);
+    assert_true(sb.st_ino == before.st_ino); /* an intact page is not rewritten */
+    free(ip), free(sp);
+    /* A damaged chunk is not used: with every chunk damaged, cut 3 (a new stamp, a body
+     * changed again) finds the deflate CRC of the chunks it shares with cut 2 wrong,
+     * compresses those parts again, and its twins still inflate to its pages. */
     char *sum = NULL;
     assert_int_equal(sh("for f in $(find '%s' -name '*.dfl'); do chmod u+w $f; printf 'XXXX' | dd of=$f bs=1 seek=40 conv=notrunc 2>/dev/null; done", pool), 0);
-    assert_int_equal(sh("rm -f $(find '%s' -name '*.gz')", pool), 0);
-    assert_int_equal(export_link(store, out, 2, 3, &d), PREP_OK);
-    /* Still damaged: only the two chunks cut 2 does not use (cut 1's stamp, the old body). */
-    assert_int_equal(sh("test $(grep -l XXXX $(find '%s' -name '*.dfl') | wc -l) = 2", pool), 0);
+    composed_cut(store, &sk, 3, 1);
+    assert_int_equal(export_link(store, out, 3, 3, &d), PREP_OK);
+    /* Still damaged: only the four chunks cut 3 does not use (cut 1's and cut 2's stamps,
+     * cut 1's and cut 2's body of page 1). */
+    assert_int_equal(sh("test $(grep -l XXXX $(find '%s' -name '*.dfl') | wc -l) = 4", pool), 0);
     for (int i = 0; i < 4; i++)
-        assert_int_equal(sh("cd '%s' && h=$(sha256sum < '%s' | cut -c1-64) && g=%s/$(echo $h | cut -c1-2)/$(echo $h | cut -c3-).gz && "
-                            "gzip -t $g && gzip -dc $g | cmp -s - '%s'",
-                            out, pages[i], pool, pages[i]),
+        assert_int_equal(sh("cd '%s' && gzip -t '%s.gz' && gzip -dc '%s.gz' | cmp -s - '%s'", out, pages[i], pages[i],
+                            pages[i]),
                          0);
+    assert_int_equal(sh("cd '%s' && sha256sum -c --strict --quiet SHA256SUMS", out), 0);
     free(sum);
     prep_diags_free(&d);
     rm_rf(t);
@@ -395,6 +422,83 @@ static void test_link_syncfs_failure(void **st)
     free(t), free(store), free(out);
 }
 
+/* The spare skeleton (docs/apache.md): a thinned cut's directories, emptied of files, are
+ * where the next cut's archive is built; directories the new cut does not use are removed,
+ * and a path that changed kind (a file where the spare has a directory) makes the tree be
+ * built again in an empty directory. */
+static void spare_site(site *s, int cut, int with_deep, int y_is_file)
+{
+    memset(s, 0, sizeof *s);
+    site_set(s, "index.html", "<!doctype html><title>PREP</title><p>Corte %d</p>%0300d", cut, 0);
+    site_set(s, "a/x/index.html", "<p>a x %d</p>", cut);
+    if (y_is_file) site_set(s, "b/y.txt", "y %d\n", cut);
+    else site_set(s, "b/y.txt/index.html", "<p>b y %d</p>", cut);
+    site_set(s, "c/index.html", "<p>c %d</p>", cut);
+    if (with_deep) site_set(s, "d/deep/er/index.html", "<p>d %d</p>", cut);
+}
+
+static prep_err export_spare(const char *store, const char *out, uint64_t seq, prep_diags *d)
+{
+    prep_cut_export_opts o;
+    prep_cut_export_opts_init(&o);
+    o.link = 1;
+    o.seq = seq;
+    o.keep = 0;
+    o.archive_full = 1;
+    return prep_cut_export(store, out, &o, d);
+}
+
+static void test_link_spare_skeleton(void **st)
+{
+    (void)st;
+    char *t = tmpdir_new();
+    char *store = pathf("%s/store", t), *out = pathf("%s/site", t), *arch = pathf("%s/site.cortes", t);
+    prep_cut_seckey sk;
+    prep_cut_pubkey pk;
+    key_from_seed(9, &sk, &pk);
+    prep_diags d;
+    prep_diags_init(&d);
+    static const int deep[5] = {0, 1, 1, 0, 0}, yfile[5] = {0, 0, 0, 0, 1};
+    for (int c = 1; c <= 4; c++) {
+        site s;
+        spare_site(&s, c, deep[c], yfile[c]);
+        uint64_t seq = 0;
+        assert_int_equal(make_cut(store, &s, &sk, PREP_CUT_LIVE, T0 + 300 * (c - 1), 3600, &seq, &d), PREP_OK);
+        site_free(&s);
+    }
+    assert_int_equal(export_spare(store, out, 1, &d), PREP_OK);
+    assert_int_equal(export_spare(store, out, 2, &d), PREP_OK);
+    /* Cut 1 left the window: thin, and its directories are the spare, without a file. */
+    assert_int_equal(sh("cd '%s' && test \"$(ls 1)\" = \"$(printf 'SHA256SUMS\\nSHA256SUMS.sig')\" && "
+                        "test -d .spare/d/deep/er && test -z \"$(find .spare ! -type d)\"",
+                        arch),
+                     0);
+    struct stat sp, nw;
+    char *spx = pathf("%s/.spare/a/x", arch), *nx = pathf("%s/3/a/x", arch);
+    assert_int_equal(lstat(spx, &sp), 0);
+    /* Cut 3 has no d/: built in the spare (the same directory inode), d/ removed. */
+    assert_int_equal(export_spare(store, out, 3, &d), PREP_OK);
+    assert_int_equal(lstat(nx, &nw), 0);
+    assert_true(nw.st_ino == sp.st_ino);
+    assert_int_equal(sh("cd '%s/3' && test ! -e d && test $(find . -type d | wc -l) = 6 && "
+                        "sha256sum -c --strict --quiet SHA256SUMS",
+                        arch),
+                     0);
+    /* The spare now comes from cut 2, whose b/y.txt is a directory; cut 4's is a file. */
+    assert_int_equal(sh("test -d '%s/.spare/b/y.txt' && test -d '%s/.spare/d/deep'", arch, arch), 0);
+    assert_int_equal(export_spare(store, out, 4, &d), PREP_OK);
+    assert_int_equal(sh("cd '%s/4' && test -f b/y.txt && test ! -e d && test $(find . -type d | wc -l) = 5 && "
+                        "sha256sum -c --strict --quiet SHA256SUMS && cd '%s' && sha256sum -c --strict --quiet SHA256SUMS",
+                        arch, out),
+                     0);
+    assert_int_equal(dir_count(arch, ".tmp-"), 0);
+    assert_int_equal(dir_count(arch, ".thin-"), 0);
+    free(spx), free(nx);
+    prep_diags_free(&d);
+    rm_rf(t);
+    free(t), free(store), free(out), free(arch);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_link_refusals_and_upgrade),
         cmocka_unit_test(test_link_composed_pages),
         cmocka_unit_test(test_link_syncfs_failure),
+        cmocka_unit_test(test_link_spare_skeleton),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
