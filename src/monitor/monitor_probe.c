@@ -12,19 +12,9 @@
 #include "monitor_internal.h"
 
 /* ---------------------------------------------------------------- small pure helpers */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 static prep_time utc_time(int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s)
 {
-    return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+    return prep_days_from_civil(y, (int)mo, (int)d) * 86400 + h * 3600 + mi * 60 + s;
 }
 
 int mon_parse_cert_date(const char *s, prep_time *out)
