@@ -227,6 +227,149 @@ prep_err prep_monitor_round(const prep_monitor_config *c, prep_time now, prep_mo
     return e;
 }
 
+/* One round's working set (round_targets). */
+typedef struct round_ctx {
+    const prep_monitor_config *c;
+    mon_state *st;
+    uint64_t active;      /* the store's active cut */
+    prep_time now;
+    mon_fetch *sums;      /* per target: its SHA256SUMS */
+    per_target *pt;       /* per target: its slice of pages */
+    loaded *lm;           /* the cuts loaded to judge by (grows) */
+    size_t n_lm;
+    mon_fetch *pages;     /* every target's sampled pages */
+    size_t n_pages;
+} round_ctx;
+
+/* For every target whose SHA256SUMS names a known cut: the sample of that cut's pages to
+ * fetch (one of them again with an encoding), and its signature. */
+static prep_err plan_pages(round_ctx *x, prep_diags *d)
+{
+    const prep_monitor_config *c = x->c;
+    size_t n = c->n;
+    for (size_t i = 0; i < n; i++) {
+        if (x->sums[i].curl_code != 0 || x->sums[i].http_code != 200 || !x->sums[i].found[0]) continue;
+        const mon_cut *mc = mon_cut_by_sha(x->st, x->sums[i].found, x->active);
+        if (!mc) continue;
+        (void)load_cut(c->store, &x->lm, &x->n_lm, mc->seq, d);
+    }
+    /* pointers into lm are stable until the fetches are judged (load_cut may grow it) */
+    for (size_t i = 0; i < n; i++) {
+        if (x->sums[i].curl_code != 0 || x->sums[i].http_code != 200 || !x->sums[i].found[0]) continue;
+        const loaded *L = NULL;
+        for (size_t j = 0; j < x->n_lm; j++)
+            if (!strcmp(x->lm[j].m.sha256, x->sums[i].found)) L = &x->lm[j];
+        if (!L) continue;
+        const prep_cut_manifest *m = &L->m;
+        mon_bstate *b = mon_state_get(x->st, c->targets[i].id);
+        if (!b) return PREP_ERR_NOMEM;
+        size_t k = mon_sample_size(m->n, c->sample, c->interval_seconds);
+        size_t *idx = malloc((k ? k : 1) * sizeof *idx);
+        mon_fetch *np = realloc(x->pages, (x->n_pages + k + 2) * sizeof *np);
+        if (np) x->pages = np;
+        if (!idx || !np) {
+            free(idx);
+            return PREP_ERR_NOMEM;
+        }
+        size_t got = mon_sample(m, b->cursor, k, idx, x->pt[i].next_cursor);
+        x->pt[i].first = x->n_pages;
+        size_t enc = SIZE_MAX;
+        for (size_t j = 0; j < got; j++) {
+            const prep_cut_entry *en = &m->entries[idx[j]];
+            mon_fetch *f = &x->pages[x->n_pages++];
+            memset(f, 0, sizeof *f);
+            f->kind = MON_PAGE;
+            f->target = i;
+            f->path = en->path;
+            f->judged_seq = L->seq;
+            snprintf(f->expected, sizeof f->expected, "%s", en->sha256);
+            f->expected_size = en->size;
+            /* read (hashing, not keeping) past the size so a longer page still has its hash in the
+             * evidence; beyond 16 MiB more it is cut off */
+            f->max_bytes = en->size + ((uint64_t)16 << 20);
+            if (mon_url_join(c->targets[i].url, en->path, f->url, sizeof f->url)) x->n_pages--;
+            else if (compressible(en->media_type) && en->size >= 256) enc = x->n_pages - 1;
+        }
+        if (enc != SIZE_MAX) {
+            mon_fetch *f = &x->pages[x->n_pages++];
+            *f = x->pages[enc];
+            f->kind = MON_ENC;
+        }
+        /* Every round, the signature beside SHA256SUMS: it is what lets anyone verify the
+         * site, and it is not in the manifest the sample is drawn from. */
+        if (L->sig_sha256[0]) {
+            mon_fetch *f = &x->pages[x->n_pages++];
+            memset(f, 0, sizeof *f);
+            f->kind = MON_PAGE;
+            f->target = i;
+            f->path = MON_SIG_PATH;
+            f->judged_seq = L->seq;
+            memcpy(f->expected, L->sig_sha256, sizeof L->sig_sha256);
+            f->expected_size = L->sig_len;
+            f->max_bytes = L->sig_len + 4096;
+            if (mon_url_join(c->targets[i].url, MON_SIG_PATH, f->url, sizeof f->url)) x->n_pages--;
+        }
+        x->pt[i].count = x->n_pages - x->pt[i].first;
+        free(idx);
+    }
+    return PREP_OK;
+}
+
+/* Target i's verdict into r->rows[i] (and the counts), its history, its evidence lines. */
+static prep_err judge_target(round_ctx *x, size_t i, prep_monitor_result *r, prep_diags *d)
+{
+    const prep_monitor_config *c = x->c;
+    prep_monitor_row *row = &r->rows[i];
+    const prep_monitor_target *t = &c->targets[i];
+    const mon_fetch *sums = &x->sums[i];
+    snprintf(row->id, sizeof row->id, "%s", t->id);
+    snprintf(row->url, sizeof row->url, "%s", t->url);
+    mon_bstate *b = mon_state_get(x->st, t->id);
+    if (!b) return PREP_ERR_NOMEM;
+    mon_obs o = {0};
+    o.sums = sums;
+    o.active_seq = x->active;
+    o.now = x->now;
+    o.first_seen = PREP_TIME_NONE;
+    const char *sv = "error";
+    if (sums->curl_code == 0 && sums->http_code == 200 && sums->found[0]) {
+        o.cut = mon_cut_by_sha(x->st, sums->found, x->active);
+        sv = o.cut ? (o.cut->seq == x->active ? "current" : "stale") : "unknown-manifest";
+    }
+    if (o.cut) {
+        /* Pages of a cut older than SHA256SUMS's (a switch between the fetches, replicas at
+         * different cuts, or a site that kept old pages under a new SHA256SUMS) are honest
+         * bytes but old news: the broadcaster is judged as serving the oldest cut any of
+         * its fetches was identical to, so its lag is that cut's, never "current". */
+        for (size_t j = 0; j < x->pt[i].count; j++) {
+            const mon_fetch *p = &x->pages[x->pt[i].first + j];
+            if (p->curl_code == 0 && p->http_code == 200 && !p->oversize && p->found[0] &&
+                !strcmp(p->found, p->expected) && p->judged_seq && p->judged_seq < o.cut->seq) {
+                const mon_cut *oc = mon_cut_by_seq(x->st, p->judged_seq);
+                if (oc) o.cut = oc;
+            }
+        }
+        o.next = mon_cut_by_seq(x->st, o.cut->seq + 1);
+        o.first_seen = mon_seen_note(b->seen_seq, b->seen_at, &b->n_seen, o.cut->seq, x->now);
+        o.pages = x->pages ? x->pages + x->pt[i].first : NULL;
+        o.n_pages = x->pt[i].count;
+    }
+    mon_judge(&o, c, row);
+    if (o.cut && x->pt[i].count) snprintf(b->cursor, sizeof b->cursor, "%s", x->pt[i].next_cursor);
+    mon_hist_push(b, x->now, row->state, row->serving_seq, (size_t)c->history);
+    if (row->state == PREP_MONITOR_GREEN) r->green++;
+    else if (row->state == PREP_MONITOR_AMBER) r->amber++;
+    else r->red++;
+    r->n++;
+    mon_fetch all[1] = {*sums};
+    prep_err ee = mon_evidence_append(c->out, t->id, all, 1, sv);
+    if (!ee && o.n_pages) ee = mon_evidence_append(c->out, t->id, o.pages, o.n_pages, NULL);
+    if (ee)
+        prep_diags_add(d, c->out, 0, 0, "io", "cannot append to the evidence log of %s: %s", t->id,
+                       prep_err_text(ee));
+    return PREP_OK;
+}
+
 static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_monitor_result *r, prep_diags *d)
 {
     memset(r, 0, sizeof *r);
@@ -272,153 +415,29 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
     size_t n = c->n;
-    mon_fetch *sums = calloc(n ? n : 1, sizeof *sums);
-    per_target *pt = calloc(n ? n : 1, sizeof *pt);
-    loaded *lm = NULL;
-    size_t n_lm = 0;
-    mon_fetch *pages = NULL;
-    size_t n_pages = 0;
+    round_ctx x = {.c = c, .st = &st, .active = act.seq, .now = now};
+    x.sums = calloc(n ? n : 1, sizeof *x.sums);
+    x.pt = calloc(n ? n : 1, sizeof *x.pt);
     r->rows = calloc(n ? n : 1, sizeof *r->rows);
-    if (!sums || !pt || !r->rows) {
+    if (!x.sums || !x.pt || !r->rows) {
         e = PREP_ERR_NOMEM;
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        sums[i].kind = MON_SUMS;
-        sums[i].target = i;
-        sums[i].path = "SHA256SUMS";
-        sums[i].max_bytes = (uint64_t)256 << 20;
-        mon_url_join(c->targets[i].url, "SHA256SUMS", sums[i].url, sizeof sums[i].url);
+        x.sums[i].kind = MON_SUMS;
+        x.sums[i].target = i;
+        x.sums[i].path = "SHA256SUMS";
+        x.sums[i].max_bytes = (uint64_t)256 << 20;
+        mon_url_join(c->targets[i].url, "SHA256SUMS", x.sums[i].url, sizeof x.sums[i].url);
     }
-    mon_fetch_all(sums, n, c);
-
+    mon_fetch_all(x.sums, n, c);
     /* what each serves, and the sample of that cut */
-    for (size_t i = 0; i < n; i++) {
-        if (sums[i].curl_code != 0 || sums[i].http_code != 200 || !sums[i].found[0]) continue;
-        const mon_cut *mc = mon_cut_by_sha(&st, sums[i].found, act.seq);
-        if (!mc) continue;
-        (void)load_cut(c->store, &lm, &n_lm, mc->seq, d);
-    }
-    /* pointers into lm are stable until the fetches are judged (load_cut may grow it) */
-    for (size_t i = 0; i < n; i++) {
-        if (sums[i].curl_code != 0 || sums[i].http_code != 200 || !sums[i].found[0]) continue;
-        const loaded *L = NULL;
-        for (size_t j = 0; j < n_lm; j++)
-            if (!strcmp(lm[j].m.sha256, sums[i].found)) L = &lm[j];
-        if (!L) continue;
-        const prep_cut_manifest *m = &L->m;
-        mon_bstate *b = mon_state_get(&st, c->targets[i].id);
-        if (!b) {
-            e = PREP_ERR_NOMEM;
-            goto out;
-        }
-        size_t k = mon_sample_size(m->n, c->sample, c->interval_seconds);
-        size_t *idx = malloc((k ? k : 1) * sizeof *idx);
-        mon_fetch *np = realloc(pages, (n_pages + k + 2) * sizeof *np);
-        if (!idx || !np) {
-            free(idx);
-            if (np) pages = np;
-            e = PREP_ERR_NOMEM;
-            goto out;
-        }
-        pages = np;
-        size_t got = mon_sample(m, b->cursor, k, idx, pt[i].next_cursor);
-        pt[i].first = n_pages;
-        size_t enc = SIZE_MAX;
-        for (size_t j = 0; j < got; j++) {
-            const prep_cut_entry *en = &m->entries[idx[j]];
-            mon_fetch *f = &pages[n_pages++];
-            memset(f, 0, sizeof *f);
-            f->kind = MON_PAGE;
-            f->target = i;
-            f->path = en->path;
-            f->judged_seq = L->seq;
-            snprintf(f->expected, sizeof f->expected, "%s", en->sha256);
-            f->expected_size = en->size;
-            /* read (hashing, not keeping) past the size so a longer page still has its hash in the
-             * evidence; beyond 16 MiB more it is cut off */
-            f->max_bytes = en->size + ((uint64_t)16 << 20);
-            if (mon_url_join(c->targets[i].url, en->path, f->url, sizeof f->url)) n_pages--;
-            else if (compressible(en->media_type) && en->size >= 256) enc = n_pages - 1;
-        }
-        if (enc != SIZE_MAX) {
-            mon_fetch *f = &pages[n_pages++];
-            *f = pages[enc];
-            f->kind = MON_ENC;
-        }
-        /* Every round, the signature beside SHA256SUMS: it is what lets anyone verify the
-         * site, and it is not in the manifest the sample is drawn from. */
-        if (L->sig_sha256[0]) {
-            mon_fetch *f = &pages[n_pages++];
-            memset(f, 0, sizeof *f);
-            f->kind = MON_PAGE;
-            f->target = i;
-            f->path = MON_SIG_PATH;
-            f->judged_seq = L->seq;
-            memcpy(f->expected, L->sig_sha256, sizeof L->sig_sha256);
-            f->expected_size = L->sig_len;
-            f->max_bytes = L->sig_len + 4096;
-            if (mon_url_join(c->targets[i].url, MON_SIG_PATH, f->url, sizeof f->url)) n_pages--;
-        }
-        pt[i].count = n_pages - pt[i].first;
-        free(idx);
-    }
-    mon_fetch_all(pages, n_pages, c);
-    for (size_t j = 0; j < n_pages; j++) judge_by_own_cut(c->store, &st, act.seq, &lm, &n_lm, &pages[j], d);
-
+    if ((e = plan_pages(&x, d))) goto out;
+    mon_fetch_all(x.pages, x.n_pages, c);
+    for (size_t j = 0; j < x.n_pages; j++) judge_by_own_cut(c->store, &st, act.seq, &x.lm, &x.n_lm, &x.pages[j], d);
     /* verdicts */
-    for (size_t i = 0; i < n; i++) {
-        prep_monitor_row *row = &r->rows[i];
-        const prep_monitor_target *t = &c->targets[i];
-        snprintf(row->id, sizeof row->id, "%s", t->id);
-        snprintf(row->url, sizeof row->url, "%s", t->url);
-        mon_bstate *b = mon_state_get(&st, t->id);
-        if (!b) {
-            e = PREP_ERR_NOMEM;
-            goto out;
-        }
-        mon_obs o = {0};
-        o.sums = &sums[i];
-        o.active_seq = act.seq;
-        o.now = now;
-        o.first_seen = PREP_TIME_NONE;
-        const char *sv = "error";
-        if (sums[i].curl_code == 0 && sums[i].http_code == 200 && sums[i].found[0]) {
-            o.cut = mon_cut_by_sha(&st, sums[i].found, act.seq);
-            sv = o.cut ? (o.cut->seq == act.seq ? "current" : "stale") : "unknown-manifest";
-        }
-        if (o.cut) {
-            /* Pages of a cut older than SHA256SUMS's (a switch between the fetches, replicas at
-             * different cuts, or a site that kept old pages under a new SHA256SUMS) are honest
-             * bytes but old news: the broadcaster is judged as serving the oldest cut any of
-             * its fetches was identical to, so its lag is that cut's, never "current". */
-            for (size_t j = 0; j < pt[i].count; j++) {
-                const mon_fetch *p = &pages[pt[i].first + j];
-                if (p->curl_code == 0 && p->http_code == 200 && !p->oversize && p->found[0] &&
-                    !strcmp(p->found, p->expected) && p->judged_seq && p->judged_seq < o.cut->seq) {
-                    const mon_cut *oc = mon_cut_by_seq(&st, p->judged_seq);
-                    if (oc) o.cut = oc;
-                }
-            }
-            o.next = mon_cut_by_seq(&st, o.cut->seq + 1);
-            o.first_seen = mon_seen_note(b->seen_seq, b->seen_at, &b->n_seen, o.cut->seq, now);
-            o.pages = pages ? pages + pt[i].first : NULL;
-            o.n_pages = pt[i].count;
-        }
-        mon_judge(&o, c, row);
-        if (o.cut && pt[i].count) snprintf(b->cursor, sizeof b->cursor, "%s", pt[i].next_cursor);
-        mon_hist_push(b, now, row->state, row->serving_seq, (size_t)c->history);
-        if (row->state == PREP_MONITOR_GREEN) r->green++;
-        else if (row->state == PREP_MONITOR_AMBER) r->amber++;
-        else r->red++;
-        r->n++;
-        mon_fetch all[1] = {sums[i]};
-        prep_err ee = mon_evidence_append(c->out, t->id, all, 1, sv);
-        if (!ee && o.n_pages) ee = mon_evidence_append(c->out, t->id, o.pages, o.n_pages, NULL);
-        if (ee)
-            prep_diags_add(d, c->out, 0, 0, "io", "cannot append to the evidence log of %s: %s", t->id,
-                           prep_err_text(ee));
-    }
+    for (size_t i = 0; i < n && !e; i++) e = judge_target(&x, i, r, d);
+    if (e) goto out;
     /* alerts before the state is saved: what each channel was told is part of it */
     mon_alerts_round(c, r, &st, mon_cut_by_seq(&st, act.seq), now, d);
     if ((e = mon_state_save(state_path, &st))) {
@@ -428,11 +447,11 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
     if ((e = mon_board_write(c, r, &st)))
         prep_diags_add(d, c->out, 0, 0, "io", "cannot write the board: %s", prep_err_text(e));
 out:
-    for (size_t j = 0; j < n_lm; j++) prep_cut_manifest_free(&lm[j].m);
-    free(lm);
-    free(pages);
-    free(pt);
-    free(sums);
+    for (size_t j = 0; j < x.n_lm; j++) prep_cut_manifest_free(&x.lm[j].m);
+    free(x.lm);
+    free(x.pages);
+    free(x.pt);
+    free(x.sums);
     mon_state_free(&st);
     curl_global_cleanup();
     if (e) prep_monitor_result_free(r);
