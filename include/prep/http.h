@@ -300,12 +300,6 @@ void prep_http_server_housekeep(prep_http_server *s);
 /* Appends the network counters in Prometheus text format: requests by status, body
  * bytes, connections open and accepted, shed and refused. */
 void prep_http_server_metrics(prep_http_server *s, prep_buf *b);
-typedef struct prep_http_server_stats {
-    uint64_t requests, bytes, conns_total, shed, refused_cap, refused_addr, h2_cut;
-    int64_t conns;              /* open now */
-    uint64_t by_status[7];      /* 200, 304, 400, 403, 404, 503, anything else */
-} prep_http_server_stats;
-void prep_http_server_get_stats(prep_http_server *s, prep_http_server_stats *out);
 /* Stops (closes every connection), joins the event loops, drops the state, removes the
  * pid file, frees. NULL ok. */
 void prep_http_server_close(prep_http_server *s);

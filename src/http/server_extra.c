@@ -70,38 +70,33 @@ size_t net_reserved_answer(net_server *s, int which, char **body, int *status)
     return len;
 }
 
-void prep_http_server_get_stats(prep_http_server *s, prep_http_server_stats *out)
+/* Every worker's counters summed (relaxed reads: a scrape is a moment's picture). */
+typedef struct net_totals {
+    uint64_t req[NET_N_STATUS + 1]; /* by net_status_list, then "other" */
+    uint64_t bytes, conns_total, shed, refused_cap, refused_addr;
+    int64_t conns;                  /* open now */
+} net_totals;
+
+static void net_totals_get(prep_http_server *s, net_totals *t)
 {
-    memset(out, 0, sizeof *out);
-    static const int classes[6] = {200, 304, 400, 403, 404, 503};
+    memset(t, 0, sizeof *t);
     for (int i = 0; i < s->nthreads; i++) {
         net_stats *st = &s->w[i].st;
-        for (int k = 0; k <= NET_N_STATUS; k++) {
-            uint64_t n = atomic_load_explicit(&st->requests[k], memory_order_relaxed);
-            out->requests += n;
-            int c = 6;
-            for (int j = 0; j < 6 && k < NET_N_STATUS; j++)
-                if (net_status_list[k] == classes[j]) c = j;
-            out->by_status[c] += n;
-        }
-        out->bytes += atomic_load_explicit(&st->bytes, memory_order_relaxed);
-        out->conns_total += atomic_load_explicit(&st->conns_total, memory_order_relaxed);
-        out->shed += atomic_load_explicit(&st->shed, memory_order_relaxed);
-        out->refused_cap += atomic_load_explicit(&st->refused_cap, memory_order_relaxed);
-        out->refused_addr += atomic_load_explicit(&st->refused_addr, memory_order_relaxed);
-        out->h2_cut += atomic_load_explicit(&st->h2_cut, memory_order_relaxed);
+        for (int k = 0; k <= NET_N_STATUS; k++) t->req[k] += atomic_load_explicit(&st->requests[k], memory_order_relaxed);
+        t->bytes += atomic_load_explicit(&st->bytes, memory_order_relaxed);
+        t->conns_total += atomic_load_explicit(&st->conns_total, memory_order_relaxed);
+        t->shed += atomic_load_explicit(&st->shed, memory_order_relaxed);
+        t->refused_cap += atomic_load_explicit(&st->refused_cap, memory_order_relaxed);
+        t->refused_addr += atomic_load_explicit(&st->refused_addr, memory_order_relaxed);
     }
-    out->conns = atomic_load(&s->conns);
+    t->conns = atomic_load(&s->conns);
 }
 
 void prep_http_server_metrics(prep_http_server *s, prep_buf *b)
 {
-    uint64_t req[NET_N_STATUS + 1] = {0};
-    for (int i = 0; i < s->nthreads; i++)
-        for (int k = 0; k <= NET_N_STATUS; k++)
-            req[k] += atomic_load_explicit(&s->w[i].st.requests[k], memory_order_relaxed);
-    prep_http_server_stats t;
-    prep_http_server_get_stats(s, &t);
+    net_totals t;
+    net_totals_get(s, &t);
+    const uint64_t *req = t.req;
     const char *px = s->cfg.metrics_prefix ? s->cfg.metrics_prefix : "prep_http";
     prep_buf_puts(b, "# HELP prep_http_requests_total Requests answered, by status.\n"
                      "# TYPE prep_http_requests_total counter\n");
