@@ -37,6 +37,18 @@ typedef struct fixture {
     site s;
 } fixture;
 
+/* Starts f's link with o (its store and authorizer) and points f->url at it; the port. */
+static int link_start(fixture *f, const prep_pull_server_opts *o)
+{
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(prep_pull_server_start(o, &f->srv, &d), PREP_OK);
+    prep_diags_free(&d);
+    int port = prep_pull_server_port(f->srv);
+    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d/pull/%s/", port, TOKEN);
+    return port;
+}
+
 static void fx_up(fixture *f)
 {
     memset(f, 0, sizeof *f);
@@ -46,11 +58,7 @@ static void fx_up(fixture *f)
     key_from_seed(7, &f->sk, &f->pk);
     site_init(&f->s, 40);
     prep_pull_server_opts o = {.listen = "127.0.0.1:0", .store = f->inst, .authorize = authorize};
-    prep_diags d;
-    prep_diags_init(&d);
-    assert_int_equal(prep_pull_server_start(&o, &f->srv, &d), PREP_OK);
-    prep_diags_free(&d);
-    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d/pull/%s/", prep_pull_server_port(f->srv), TOKEN);
+    link_start(f, &o);
     policy_for(&f->pol, &f->pk, T0 + 3600);
     atomic_store(&blocked, 0);
 }
@@ -800,11 +808,9 @@ static void test_slowloris_link(void **st)
     fx_up(&f);
     prep_pull_server_stop(f.srv);
     prep_pull_server_opts so = {.listen = "127.0.0.1:0", .store = f.inst, .authorize = authorize, .head_timeout_s = 3};
+    int port = link_start(&f, &so);
     prep_diags d;
     prep_diags_init(&d);
-    assert_int_equal(prep_pull_server_start(&so, &f.srv, &d), PREP_OK);
-    int port = prep_pull_server_port(f.srv);
-    snprintf(f.url, sizeof f.url, "http://127.0.0.1:%d/pull/%s/", port, TOKEN);
     cut(&f, T0);
     char etag[65] = "";
     prep_pull_result r;
@@ -885,11 +891,9 @@ static void test_log_never_has_the_token(void **st)
     FILE *log = fopen(logp, "w+");
     assert_non_null(log);
     prep_pull_server_opts o = {.listen = "127.0.0.1:0", .store = f.inst, .authorize = authorize, .log = log};
+    int port = link_start(&f, &o);
     prep_diags d;
     prep_diags_init(&d);
-    assert_int_equal(prep_pull_server_start(&o, &f.srv, &d), PREP_OK);
-    int port = prep_pull_server_port(f.srv);
-    snprintf(f.url, sizeof f.url, "http://127.0.0.1:%d/pull/%s/", port, TOKEN);
     cut(&f, T0);
     char etag[65] = "";
     prep_pull_result r;
