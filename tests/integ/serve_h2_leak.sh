@@ -42,14 +42,20 @@ echo '<!doctype html><title>dos</title>' >pub2/index.html
 "$PREP" cut --from pub --process prueba --at "2021-06-06 21:00" --key drill.key --store store --drill >/dev/null \
   || fail "cut 1"
 peer_cert cert.pem key.pem
-ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=1 \
-  "$PREP" serve --store store --tls-listen 127.0.0.1:0 --tls-cert cert.pem --tls-key key.pem --threads 2 \
-  --poll-ms 100 --archive-cache 0 >out.txt 2>err.txt &
-SPID=$!
-peer_track "$SPID"
-for _ in $(seq 100); do grep -q "listening on https://" out.txt 2>/dev/null && break; sleep 0.1; done
-HP=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)/ (h2, http/1.1)$|\1|p' out.txt)
-[ -n "$HP" ] || fail "no listening line: $(cat out.txt)"
+# start_serve OUT ERR [OPTION...]: prep serve on the store over HTTPS; sets SPID and HP.
+start_serve() {
+  local out=$1 err=$2
+  shift 2
+  ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=1 \
+    "$PREP" serve --store store --tls-listen 127.0.0.1:0 --tls-cert cert.pem --tls-key key.pem --threads 2 \
+    --poll-ms 100 "$@" >"$out" 2>"$err" &
+  SPID=$!
+  peer_track "$SPID"
+  for _ in $(seq 100); do grep -q "listening on https://" "$out" 2>/dev/null && break; sleep 0.1; done
+  HP=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)/ (h2, http/1.1)$|\1|p' "$out")
+  [ -n "$HP" ] || fail "no listening line: $(cat "$out")"
+}
+start_serve out.txt err.txt --archive-cache 0
 S=https://127.0.0.1:$HP
 curl -sS --max-time 10 --http2 --cacert cert.pem -o /dev/null "$S/cortes/1/big.bin" || fail "warm-up request"
 sleep 0.3
@@ -89,14 +95,8 @@ if grep -q "LeakSanitizer" err.txt; then fail "leaks at exit"; fi
 [ $rc = 0 ] || fail "server exit status $rc"
 
 # c. the default cache: one shared body for every held answer of the same archived file.
-ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=1 \
-  "$PREP" serve --store store --tls-listen 127.0.0.1:0 --tls-cert cert.pem --tls-key key.pem --threads 2 \
-  --poll-ms 100 >out2.txt 2>err2.txt &
-SPID2=$!
-peer_track "$SPID2"
-for _ in $(seq 100); do grep -q "listening on https://" out2.txt 2>/dev/null && break; sleep 0.1; done
-HP2=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)/ (h2, http/1.1)$|\1|p' out2.txt)
-[ -n "$HP2" ] || fail "c: no listening line: $(cat out2.txt)"
+start_serve out2.txt err2.txt
+SPID2=$SPID HP2=$HP
 S2=https://127.0.0.1:$HP2
 curl -sS --max-time 10 --http2 --cacert cert.pem -o warm.bin "$S2/cortes/1/big.bin" || fail "c: warm-up request"
 cmp -s warm.bin pub/big.bin || fail "c: the archived file's bytes differ"
