@@ -1358,11 +1358,10 @@ static void do_shapes(pctx *x)
 
 typedef struct colbuild {
     prep_cat_column *v;
-    uint64_t *mask; /* parties as bits of election positions */
     uint32_t n, cap;
 } colbuild;
 
-static int col_add(pctx *x, colbuild *b, prep_cat_column col, uint64_t mask)
+static int col_add(pctx *x, colbuild *b, prep_cat_column col)
 {
     if (b->n >= PREP_CAT_MAX_COLUMNS) {
         free(col.name);
@@ -1373,14 +1372,10 @@ static int col_add(pctx *x, colbuild *b, prep_cat_column col, uint64_t mask)
         prep_cat_column *nv = realloc(b->v, nc * sizeof *nv);
         if (!nv) goto oom;
         b->v = nv;
-        uint64_t *nm = realloc(b->mask, nc * sizeof *nm);
-        if (!nm) goto oom;
-        b->mask = nm;
         b->cap = nc;
     }
     if (!col.name) goto oom;
     b->v[b->n] = col;
-    b->mask[b->n] = mask;
     b->n++;
     return 0;
 oom:
@@ -1411,7 +1406,7 @@ static int indep_cols(pctx *x, colbuild *b, uint32_t e)
         char nm[24];
         snprintf(nm, sizeof nm, "CAND_IND_%u", (unsigned)k);
         prep_cat_column col = {.name = strdup(nm), .kind = PREP_CAT_COL_INDEP, .indep_no = k};
-        if (col_add(x, b, col, 0)) return -1;
+        if (col_add(x, b, col)) return -1;
     }
     return 0;
 }
@@ -1427,7 +1422,7 @@ static int build_columns(pctx *x, uint32_t e)
     for (uint32_t i = 0; i < np; i++) {
         prep_cat_column col = {.name = strdup(c->parties[plist[i]].id), .kind = PREP_CAT_COL_PARTY, .n_parties = 1};
         col.parties[0] = plist[i];
-        if (col_add(x, &b, col, (uint64_t)1 << i)) goto fail;
+        if (col_add(x, &b, col)) goto fail;
     }
     if (c->independents_first && indep_cols(x, &b, e)) goto fail;
     for (uint32_t ci = 0; ci < c->n_coalitions; ci++) {
@@ -1448,18 +1443,17 @@ static int build_columns(pctx *x, uint32_t e)
             uint32_t idx[PREP_CAT_MAX_COALITION_PARTIES];
             for (uint32_t i = 0; i < s; i++) idx[i] = i;
             for (;;) {
-                uint64_t mask = 0;
                 prep_cat_column col = {.kind = PREP_CAT_COL_COMBO, .n_parties = s};
-                for (uint32_t i = 0; i < s; i++) {
-                    mask |= (uint64_t)1 << pos[idx[i]];
-                    col.parties[i] = plist[pos[idx[i]]];
-                }
+                for (uint32_t i = 0; i < s; i++) col.parties[i] = plist[pos[idx[i]]];
+                /* parties in ballot-position order: one party set has one sequence, so a
+                 * combination two coalitions share is one column */
                 int seen = 0;
                 for (uint32_t q = 0; q < b.n && !seen; q++)
-                    if (b.v[q].kind == PREP_CAT_COL_COMBO && b.mask[q] == mask) seen = 1;
+                    seen = b.v[q].kind == PREP_CAT_COL_COMBO && b.v[q].n_parties == s &&
+                           !memcmp(b.v[q].parties, col.parties, s * sizeof col.parties[0]);
                 if (!seen) {
                     col.name = combo_name(c, c->combo_prefix, col.parties, s);
-                    if (col_add(x, &b, col, mask)) goto fail;
+                    if (col_add(x, &b, col)) goto fail;
                 }
                 /* next combination */
                 int i = (int)s - 1;
@@ -1471,11 +1465,10 @@ static int build_columns(pctx *x, uint32_t e)
         }
     }
     if (!c->independents_first && indep_cols(x, &b, e)) goto fail;
-    if (col_add(x, &b, (prep_cat_column){.name = strdup("NO_REGISTRADOS"), .kind = PREP_CAT_COL_NOREG}, 0)) goto fail;
-    if (col_add(x, &b, (prep_cat_column){.name = strdup("NULOS"), .kind = PREP_CAT_COL_NULOS}, 0)) goto fail;
+    if (col_add(x, &b, (prep_cat_column){.name = strdup("NO_REGISTRADOS"), .kind = PREP_CAT_COL_NOREG})) goto fail;
+    if (col_add(x, &b, (prep_cat_column){.name = strdup("NULOS"), .kind = PREP_CAT_COL_NULOS})) goto fail;
     el->cols = b.v;
     el->n_cols = b.n;
-    free(b.mask);
     return 0;
 fail:
     if (!x->f_oom)
@@ -1483,7 +1476,6 @@ fail:
              (unsigned)PREP_CAT_MAX_COLUMNS);
     for (uint32_t i = 0; i < b.n; i++) free(b.v[i].name);
     free(b.v);
-    free(b.mask);
     return -1;
 }
 

@@ -105,20 +105,60 @@ int prep_reg_status_parse(const char *s, prep_reg_status *out)
     return -1;
 }
 
+static prep_err unknown_id(prep_diags *d, const char *id)
+{
+    prep_diags_add(d, "id", 0, 0, "unknown-id", "no broadcaster with id '%.64s'", id);
+    return PREP_ERR_NOTFOUND;
+}
+
 static prep_err db_fail(prep_registry *r, prep_diags *d, const char *what)
 {
     prep_diags_add(d, r->path, 0, 0, "db", "%s: %s", what, sqlite3_errmsg(r->db));
     return PREP_ERR_IO;
 }
 
-/* Room for one more element in a growing array of nv (capacity *cap, doubled from 16).
- * Registry lists are bounded by the registry's own size: an allocation failure aborts
- * (include/prep/core.h, "memory"). */
-static void *row_grow(void *v, size_t nv, size_t *cap, size_t elem)
+/* Reads one row of a SELECT into the zeroed element at `elem`; ctx is the caller's. */
+typedef void (*row_fn)(sqlite3_stmt *st, void *elem, void *ctx);
+
+/* Steps st to its end, one element of `size` bytes per row read by fn, and finalizes st.
+ * On a database error the elements read are released (release, when given, frees what an
+ * element owns and the array; else the array is wiped and freed) and db_fail(what) is
+ * returned. Registry lists are bounded by the registry's own size: an allocation failure
+ * aborts (include/prep/core.h, "memory"). */
+static prep_err rows_collect(prep_registry *r, sqlite3_stmt *st, size_t size, row_fn fn, void *ctx,
+                             void (*release)(void *v, size_t n), void **out, size_t *n, prep_diags *d,
+                             const char *what)
 {
-    if (nv < *cap) return v;
-    *cap = *cap ? *cap * 2 : 16;
-    return prep_xrealloc(v, *cap * elem);
+    unsigned char *v = NULL;
+    size_t nv = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (nv == cap) {
+            cap = cap ? cap * 2 : 16;
+            v = prep_xrealloc(v, cap * size);
+        }
+        memset(v + nv * size, 0, size);
+        fn(st, v + nv * size, ctx);
+        nv++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        if (release) {
+            release(v, nv);
+        } else {
+            if (v) memset(v, 0, nv * size); /* targets hold passwords */
+            free(v);
+        }
+        return db_fail(r, d, what);
+    }
+    *out = v;
+    *n = nv;
+    return PREP_OK;
+}
+
+static prep_deliver_method method_of(const char *m)
+{
+    return m && !strcmp(m, "sftp") ? PREP_DELIVER_SFTP : m && !strcmp(m, "ftps") ? PREP_DELIVER_FTPS : PREP_DELIVER_PULL;
 }
 
 static int stmt(prep_registry *r, const char *sql, sqlite3_stmt **st)
@@ -467,7 +507,10 @@ static prep_err secrets_read(prep_registry *r, secret_line **out, size_t *n, pre
             prep_diags_add(d, r->secrets, lineno, 0, "secrets", "line is not 'ID NAME VALUE' (ignored)");
             continue;
         }
-        v = row_grow(v, nv, &cap, sizeof *v);
+        if (nv == cap) {
+            cap = cap ? cap * 2 : 16;
+            v = prep_xrealloc(v, cap * sizeof *v);
+        }
         v[nv].id = prep_xstrndup(line, (size_t)(s1 - line));
         v[nv].name = prep_xstrndup(s1 + 1, (size_t)(s2 - s1 - 1));
         v[nv].value = prep_xstrdup(s2 + 1);
@@ -658,8 +701,7 @@ prep_err prep_registry_edit(prep_registry *r, const char *id, const prep_reg_inp
     if (rc == SQLITE_ROW) {
         row_read(st, &cur, 0);
     } else if (rc == SQLITE_DONE) {
-        prep_diags_add(d, "id", 0, 0, "unknown-id", "no broadcaster with id '%.64s'", id);
-        e = PREP_ERR_NOTFOUND;
+        e = unknown_id(d, id);
     } else {
         e = db_fail(r, d, "edit");
     }
@@ -764,8 +806,7 @@ static prep_err load_status(prep_registry *r, const char *id, prep_reg_status *s
             e = PREP_ERR_INVALID;
         }
     } else if (rc == SQLITE_DONE) {
-        prep_diags_add(d, "id", 0, 0, "unknown-id", "no broadcaster with id '%.64s'", id);
-        e = PREP_ERR_NOTFOUND;
+        e = unknown_id(d, id);
     } else {
         e = db_fail(r, d, "status");
     }
@@ -954,8 +995,7 @@ prep_err prep_registry_get(prep_registry *r, const char *id, prep_difusor *df, p
     if (rc == SQLITE_ROW) {
         row_read(st, df, 1);
     } else if (rc == SQLITE_DONE) {
-        prep_diags_add(d, "id", 0, 0, "unknown-id", "no broadcaster with id '%.64s'", id);
-        e = PREP_ERR_NOTFOUND;
+        e = unknown_id(d, id);
     } else {
         e = db_fail(r, d, "show");
     }
@@ -972,37 +1012,48 @@ prep_err prep_registry_get(prep_registry *r, const char *id, prep_difusor *df, p
     return PREP_OK;
 }
 
+typedef struct secrets_ctx {
+    secret_line *v;
+    size_t n;
+} secrets_ctx;
+
+static void row_list(sqlite3_stmt *st, void *elem, void *ctx)
+{
+    const secrets_ctx *k = ctx;
+    row_read(st, elem, 0);
+    fill_secret_flags(elem, k->v, k->n);
+}
+
+static void release_difusores(void *v, size_t n) { prep_difusor_list_free(v, n); }
+
 prep_err prep_registry_list(prep_registry *r, prep_difusor **out, size_t *n, prep_diags *d)
 {
     *out = NULL;
     *n = 0;
-    secret_line *sv;
-    size_t sn;
-    prep_err e = secrets_read(r, &sv, &sn, d);
+    secrets_ctx k;
+    prep_err e = secrets_read(r, &k.v, &k.n, d);
     if (e) return e;
     sqlite3_stmt *st;
-    if (stmt(r, SQL_LIST, &st) != SQLITE_OK) {
-        secrets_free(sv, sn);
-        return db_fail(r, d, "list");
-    }
-    prep_difusor *v = NULL;
-    size_t nv = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        v = row_grow(v, nv, &cap, sizeof *v);
-        row_read(st, &v[nv], 0);
-        fill_secret_flags(&v[nv], sv, sn);
-        nv++;
-    }
-    sqlite3_finalize(st);
-    secrets_free(sv, sn);
-    if (rc != SQLITE_DONE) {
-        prep_difusor_list_free(v, nv);
-        return db_fail(r, d, "list");
-    }
-    *out = v;
-    *n = nv;
-    return PREP_OK;
+    if (stmt(r, SQL_LIST, &st) != SQLITE_OK)
+        e = db_fail(r, d, "list");
+    else
+        e = rows_collect(r, st, sizeof **out, row_list, &k, release_difusores, (void **)out, n, d, "list");
+    secrets_free(k.v, k.n);
+    return e;
+}
+
+static void row_audit(sqlite3_stmt *st, void *elem, void *ctx)
+{
+    (void)ctx;
+    prep_reg_audit *a = elem;
+    a->seq = sqlite3_column_int64(st, 0);
+    col_copy(st, 1, a->difusor, sizeof a->difusor);
+    a->at = sqlite3_column_int64(st, 2);
+    col_copy(st, 3, a->who, sizeof a->who);
+    col_copy(st, 4, a->action, sizeof a->action);
+    col_copy(st, 5, a->from, sizeof a->from);
+    col_copy(st, 6, a->to, sizeof a->to);
+    col_copy(st, 7, a->why, sizeof a->why);
 }
 
 prep_err prep_registry_audit(prep_registry *r, const char *id, prep_reg_audit **out, size_t *n, prep_diags *d)
@@ -1016,83 +1067,48 @@ prep_err prep_registry_audit(prep_registry *r, const char *id, prep_reg_audit **
              &st) != SQLITE_OK)
         return db_fail(r, d, "audit");
     bind_text(st, 1, id);
-    prep_reg_audit *v = NULL;
-    size_t nv = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        v = row_grow(v, nv, &cap, sizeof *v);
-        prep_reg_audit *a = &v[nv++];
-        a->seq = sqlite3_column_int64(st, 0);
-        col_copy(st, 1, a->difusor, sizeof a->difusor);
-        a->at = sqlite3_column_int64(st, 2);
-        col_copy(st, 3, a->who, sizeof a->who);
-        col_copy(st, 4, a->action, sizeof a->action);
-        col_copy(st, 5, a->from, sizeof a->from);
-        col_copy(st, 6, a->to, sizeof a->to);
-        col_copy(st, 7, a->why, sizeof a->why);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        free(v);
-        return db_fail(r, d, "audit");
-    }
-    *out = v;
-    *n = nv;
-    return PREP_OK;
+    return rows_collect(r, st, sizeof **out, row_audit, NULL, NULL, (void **)out, n, d, "audit");
 }
 
 /* ---------------------------------------------------------------- pusher, pull server */
+static void row_target(sqlite3_stmt *st, void *elem, void *ctx)
+{
+    const secrets_ctx *k = ctx;
+    prep_deliver_target *t = elem;
+    col_copy(st, 0, t->id, sizeof t->id);
+    t->method = method_of((const char *)sqlite3_column_text(st, 1));
+    if (t->method == PREP_DELIVER_SFTP) {
+        col_copy(st, 2, t->url, sizeof t->url);
+        const char *hk = (const char *)sqlite3_column_text(st, 3);
+        if (hk && !strncmp(hk, "SHA256:", 7)) hk += 7;
+        snprintf(t->ssh_host_sha256, sizeof t->ssh_host_sha256, "%s", hk ? hk : "");
+        col_copy(st, 4, t->ssh_key, sizeof t->ssh_key);
+    } else if (t->method == PREP_DELIVER_FTPS) {
+        col_copy(st, 5, t->url, sizeof t->url);
+        col_copy(st, 6, t->ca_file, sizeof t->ca_file);
+        col_copy(st, 7, t->user, sizeof t->user);
+        const char *pw = secret_find(k->v, k->n, t->id, "ftp-password");
+        if (pw) snprintf(t->password, sizeof t->password, "%s", pw);
+    }
+}
+
 prep_err prep_registry_targets(prep_registry *r, prep_deliver_target **out, size_t *n, prep_diags *d)
 {
     *out = NULL;
     *n = 0;
-    secret_line *sv;
-    size_t sn;
-    prep_err e = secrets_read(r, &sv, &sn, d);
+    secrets_ctx k;
+    prep_err e = secrets_read(r, &k.v, &k.n, d);
     if (e) return e;
     sqlite3_stmt *st;
     if (stmt(r,
              "SELECT id, method, sftp_url, ssh_host_key, ssh_key, ftps_url, ca_file, ftp_user FROM difusores "
              "WHERE status = 'active' ORDER BY id",
-             &st) != SQLITE_OK) {
-        secrets_free(sv, sn);
-        return db_fail(r, d, "targets");
-    }
-    prep_deliver_target *v = NULL;
-    size_t nv = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        v = row_grow(v, nv, &cap, sizeof *v);
-        prep_deliver_target *t = &v[nv++];
-        memset(t, 0, sizeof *t);
-        col_copy(st, 0, t->id, sizeof t->id);
-        const char *m = (const char *)sqlite3_column_text(st, 1);
-        t->method = m && !strcmp(m, "sftp") ? PREP_DELIVER_SFTP : m && !strcmp(m, "ftps") ? PREP_DELIVER_FTPS
-                                                                                        : PREP_DELIVER_PULL;
-        if (t->method == PREP_DELIVER_SFTP) {
-            col_copy(st, 2, t->url, sizeof t->url);
-            const char *hk = (const char *)sqlite3_column_text(st, 3);
-            if (hk && !strncmp(hk, "SHA256:", 7)) hk += 7;
-            snprintf(t->ssh_host_sha256, sizeof t->ssh_host_sha256, "%s", hk ? hk : "");
-            col_copy(st, 4, t->ssh_key, sizeof t->ssh_key);
-        } else if (t->method == PREP_DELIVER_FTPS) {
-            col_copy(st, 5, t->url, sizeof t->url);
-            col_copy(st, 6, t->ca_file, sizeof t->ca_file);
-            col_copy(st, 7, t->user, sizeof t->user);
-            const char *pw = secret_find(sv, sn, t->id, "ftp-password");
-            if (pw) snprintf(t->password, sizeof t->password, "%s", pw);
-        }
-    }
-    sqlite3_finalize(st);
-    secrets_free(sv, sn);
-    if (rc != SQLITE_DONE) {
-        memset(v, 0, nv * sizeof *v);
-        free(v);
-        return db_fail(r, d, "targets");
-    }
-    *out = v;
-    *n = nv;
-    return PREP_OK;
+             &st) != SQLITE_OK)
+        e = db_fail(r, d, "targets");
+    else
+        e = rows_collect(r, st, sizeof **out, row_target, &k, NULL, (void **)out, n, d, "targets");
+    secrets_free(k.v, k.n);
+    return e;
 }
 
 int prep_registry_is_blocked(prep_registry *r, const char *id)
@@ -1180,11 +1196,23 @@ prep_err prep_registry_delivery_record(prep_registry *r, const prep_reg_delivery
     bind_text(st, 9, rec->error);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
-        prep_diags_add(d, "id", 0, 0, "unknown-id", "no broadcaster with id '%.64s'", rec->difusor);
-        return PREP_ERR_NOTFOUND;
-    }
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) return unknown_id(d, rec->difusor);
     return rc == SQLITE_DONE ? PREP_OK : db_fail(r, d, "delivery");
+}
+
+static void row_delivery(sqlite3_stmt *st, void *elem, void *ctx)
+{
+    (void)ctx;
+    prep_reg_delivery *x = elem;
+    col_copy(st, 0, x->difusor, sizeof x->difusor);
+    x->seq = (uint64_t)sqlite3_column_int64(st, 1);
+    x->method = method_of((const char *)sqlite3_column_text(st, 2));
+    x->started = sqlite3_column_int64(st, 3);
+    x->finished = sqlite3_column_int64(st, 4);
+    col_copy(st, 5, x->status, sizeof x->status);
+    x->bytes = (uint64_t)sqlite3_column_int64(st, 6);
+    x->objects = (uint64_t)sqlite3_column_int64(st, 7);
+    col_copy(st, 8, x->error, sizeof x->error);
 }
 
 prep_err prep_registry_deliveries(prep_registry *r, const char *id, size_t max, prep_reg_delivery **out, size_t *n,
@@ -1200,39 +1228,16 @@ prep_err prep_registry_deliveries(prep_registry *r, const char *id, size_t max, 
         return db_fail(r, d, "deliveries");
     bind_text(st, 1, id);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)(max > 100000 ? 100000 : max));
-    prep_reg_delivery *v = NULL;
-    size_t nv = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (nv == cap) {
-            cap = cap ? cap * 2 : 8;
-            v = prep_xrealloc(v, cap * sizeof *v);
-        }
-        prep_reg_delivery *x = &v[nv++];
-        memset(x, 0, sizeof *x);
-        col_copy(st, 0, x->difusor, sizeof x->difusor);
-        x->seq = (uint64_t)sqlite3_column_int64(st, 1);
-        const char *m = (const char *)sqlite3_column_text(st, 2);
-        x->method = m && !strcmp(m, "sftp") ? PREP_DELIVER_SFTP : m && !strcmp(m, "ftps") ? PREP_DELIVER_FTPS
-                                                                                        : PREP_DELIVER_PULL;
-        x->started = sqlite3_column_int64(st, 3);
-        x->finished = sqlite3_column_int64(st, 4);
-        col_copy(st, 5, x->status, sizeof x->status);
-        x->bytes = (uint64_t)sqlite3_column_int64(st, 6);
-        x->objects = (uint64_t)sqlite3_column_int64(st, 7);
-        col_copy(st, 8, x->error, sizeof x->error);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        free(v);
-        return db_fail(r, d, "deliveries");
-    }
-    *out = v;
-    *n = nv;
-    return PREP_OK;
+    return rows_collect(r, st, sizeof **out, row_delivery, NULL, NULL, (void **)out, n, d, "deliveries");
 }
 
 /* For registry_html.c: the settings and the list with logos. */
+static void row_logo(sqlite3_stmt *st, void *elem, void *ctx)
+{
+    (void)ctx;
+    row_read(st, elem, 1);
+}
+
 prep_err prep_reg_list_logos(prep_registry *r, prep_difusor **out, size_t *n, prep_diags *d)
 {
     *out = NULL;
@@ -1243,19 +1248,5 @@ prep_err prep_reg_list_logos(prep_registry *r, prep_difusor **out, size_t *n, pr
                                                    "length(logo), logo FROM difusores ORDER BY name COLLATE NOCASE, id",
              &st) != SQLITE_OK)
         return db_fail(r, d, "roster");
-    prep_difusor *v = NULL;
-    size_t nv = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        v = row_grow(v, nv, &cap, sizeof *v);
-        row_read(st, &v[nv++], 1);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        prep_difusor_list_free(v, nv);
-        return db_fail(r, d, "roster");
-    }
-    *out = v;
-    *n = nv;
-    return PREP_OK;
+    return rows_collect(r, st, sizeof **out, row_logo, NULL, release_difusores, (void **)out, n, d, "roster");
 }
