@@ -181,12 +181,7 @@ __attribute__((format(printf, 5, 6))) static void perr(pctx *x, long line, long 
     x->nerr++;
     if (is_kind(kind, syntax_kinds)) x->f_parse = 1;
     if (is_kind(kind, limit_kinds)) x->f_limit = 1;
-    size_t max = x->d->max_keep ? x->d->max_keep : 1000;
-    if (x->d->n >= max) {
-        x->d->total++;
-        return;
-    }
-    va_list ap;
+    va_list ap; /* prep_diags_vadd keeps at most max_keep and counts the rest */
     va_start(ap, fmt);
     prep_diags_vadd(x->d, x->file, line, col, kind, fmt, ap);
     va_end(ap);

@@ -59,12 +59,7 @@ __attribute__((format(printf, 4, 5))) static void gerr(gctx *x, long line, const
     x->nerr++;
     if (!strcmp(kind, "geo-json") || !strcmp(kind, "geo-format")) x->f_parse = 1;
     if (!strcmp(kind, "too-many") || !strcmp(kind, "path-too-long")) x->f_limit = 1;
-    size_t max = x->d->max_keep ? x->d->max_keep : 1000;
-    if (x->d->n >= max) {
-        x->d->total++;
-        return;
-    }
-    va_list ap;
+    va_list ap; /* prep_diags_vadd keeps at most max_keep and counts the rest */
     va_start(ap, fmt);
     prep_diags_vadd(x->d, x->file, line, 0, kind, fmt, ap);
     va_end(ap);

@@ -22,6 +22,8 @@ void cut_diag(prep_diags *d, const char *file, long line, long col, const char *
 int cut_hook(const char *op, const char *path);
 int cut_open(const char *path, int flags, mode_t mode);
 int cut_write_all(int fd, const void *p, size_t n, const char *path);
+/* read(2) retried on EINTR; -1 after a diag "cannot read" on label. */
+ssize_t cut_read(int fd, void *buf, size_t n, prep_diags *d, const char *label);
 int cut_fsync(int fd, const char *path);
 int cut_rename(const char *from, const char *to);
 int cut_mkdir(const char *path);           /* EEXIST of a real directory is success */

@@ -34,7 +34,7 @@
  * (or no free inode) while writing PATH", else "<the system's message> while VERB PATH". */
 static int g_nospace; /* an export step failed for want of space or inodes */
 
-static void io_diag(prep_diags *d, const char *path, const char *verb)
+static prep_err io_diag(prep_diags *d, const char *path, const char *verb)
 {
     int er = errno;
     if (er == ENOSPC || er == EDQUOT) g_nospace = 1;
@@ -45,6 +45,7 @@ static void io_diag(prep_diags *d, const char *path, const char *verb)
     else
         cut_diag(d, path, 0, 0, "io", "%s while %s %s", strerror(er), verb, path);
     errno = er;
+    return PREP_ERR_IO;
 }
 
 #define TWIN_MIN 256                  /* smaller files are not worth a twin */
@@ -179,12 +180,10 @@ static prep_err pool_open(pool *p, const char *out, const char *store, prep_diag
     char *lk = cut_join(p->dir, "lock");
     prep_err e = PREP_OK;
     if (cut_mkdir(p->dir) != 0 || cut_mkdir(tmp) != 0) {
-        io_diag(d, p->dir, "creating");
-        e = PREP_ERR_IO;
+        e = io_diag(d, p->dir, "creating");
     } else if ((p->lock_fd = open(lk, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0 ||
                flock(p->lock_fd, LOCK_EX) != 0) {
-        io_diag(d, lk, "locking");
-        e = PREP_ERR_IO;
+        e = io_diag(d, lk, "locking");
     } else {
         cut_rm_rf(tmp); /* leftovers of an interrupted export */
         if (cut_mkdir(tmp) != 0) e = PREP_ERR_IO;
@@ -302,15 +301,13 @@ static char *pool_obj(pool *p, const prep_cut_entry *en, int verify, prep_diags 
     if (in >= 0) close(in);
     if (out >= 0) close(out);
     if (wfail || (!ok && !missing && out < 0)) {
-        io_diag(d, tmp, "writing");
-        *err = PREP_ERR_IO;
+        *err = io_diag(d, tmp, "writing");
     } else if (!ok || total != en->size || strcmp(got, en->sha256) != 0) {
         cut_diag(d, src, 0, 0, missing ? "missing-object" : en->n_parts ? "parts-mismatch" : "hash-mismatch",
                  "the store's object of '%s' is missing or damaged; run 'prep verify'", en->path);
         *err = PREP_ERR_VERIFY;
     } else if (cut_mkdir(dir) != 0 || cut_rename(tmp, path) != 0) {
-        io_diag(d, path, "writing");
-        *err = PREP_ERR_IO;
+        *err = io_diag(d, path, "writing");
     }
     if (*err) {
         unlink(tmp);
@@ -402,8 +399,7 @@ static char *pool_twin(pool *p, const prep_cut_entry *en, const char *obj, const
     }
     int fd = cut_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0444);
     if (fd < 0 || cut_write_all(fd, out, on, tmp) != 0 || close(fd) != 0 || cut_rename(tmp, dst) != 0) {
-        io_diag(d, dst, "writing");
-        *err = PREP_ERR_IO;
+        *err = io_diag(d, dst, "writing");
         unlink(tmp);
         goto no;
     }
@@ -834,14 +830,12 @@ static prep_err page_files(pool *p, pcache *c, const prep_cut_entry *en, int ver
         off += pt->size;
     }
     if (!in_tree && pool_aa(p, en->sha256) != 0) {
-        io_diag(d, p->dir, "creating");
-        e = PREP_ERR_IO;
+        e = io_diag(d, p->dir, "creating");
         goto done;
     }
     if (have_obj != 1) {
         if (PAGE_PUT(op, page, (size_t)en->size) != 0) {
-            io_diag(d, op, "writing");
-            e = PREP_ERR_IO;
+            e = io_diag(d, op, "writing");
             goto done;
         }
         if (have_obj < 0 && !in_tree) pool_note_fix(p, &old_obj, op);
@@ -854,10 +848,8 @@ static prep_err page_files(pool *p, pcache *c, const prep_cut_entry *en, int ver
         off = 0;
         for (size_t k = 0; k < en->n_parts && !e; k++) {
             const prep_cut_part *pt = &en->parts[k];
-            if (chunk_get(p, c, pc_find(c, pt->sha256, 0), pt, page + off, crcs[k], &dfl[k], &dn[k], &own[k]) != 0) {
-                io_diag(d, p->dir, "writing a compressed part in");
-                e = PREP_ERR_IO;
-            }
+            if (chunk_get(p, c, pc_find(c, pt->sha256, 0), pt, page + off, crcs[k], &dfl[k], &dn[k], &own[k]) != 0)
+                e = io_diag(d, p->dir, "writing a compressed part in");
             total += dn[k];
             off += pt->size;
         }
@@ -873,8 +865,7 @@ static prep_err page_files(pool *p, pcache *c, const prep_cut_entry *en, int ver
                 size_t at = prep_cut_gz_member(g, (const unsigned char *const *)dfl, dn, crcs, raw_len, en->n_parts,
                                                en->size);
                 if (PAGE_PUT(tw[0], g, at) != 0) {
-                    io_diag(d, tw[0], "writing");
-                    e = PREP_ERR_IO;
+                    e = io_diag(d, tw[0], "writing");
                 } else if (have_tw[0] < 0 && !in_tree) {
                     pool_note_fix(p, &old_tw[0], tw[0]);
                 }
@@ -883,10 +874,8 @@ static prep_err page_files(pool *p, pcache *c, const prep_cut_entry *en, int ver
                 none[0] = 1;
             } else {
                 char *nn = cut_fmt("%s.none", tw[0]);
-                if (pool_put(p, nn, "", 0) != 0) {
-                    io_diag(d, nn, "writing");
-                    e = PREP_ERR_IO;
-                }
+                if (pool_put(p, nn, "", 0) != 0)
+                    e = io_diag(d, nn, "writing");
                 free(nn);
                 none[0] = 1;
             }
@@ -908,8 +897,7 @@ static prep_err page_files(pool *p, pcache *c, const prep_cut_entry *en, int ver
         if (in_tree && none[1]) {
             /* no marker in a tree */
         } else if (PAGE_PUT(dst, b ? (const void *)b : "", bn) != 0) {
-            io_diag(d, dst, "writing");
-            e = PREP_ERR_IO;
+            e = io_diag(d, dst, "writing");
         } else if (!none[1] && have_tw[1] < 0 && !in_tree) {
             pool_note_fix(p, &old_tw[1], tw[1]);
         }
@@ -954,8 +942,7 @@ static prep_err pool_sync(pool *p, prep_diags *d)
     if (fd >= 0) close(fd);
     if (r != 0) {
         errno = er;
-        io_diag(d, p->dir, "syncing the export to disk at");
-        return PREP_ERR_IO;
+        return io_diag(d, p->dir, "syncing the export to disk at");
     }
     p->dirty = 0;
     return PREP_OK;
@@ -1063,8 +1050,7 @@ static prep_err write_tree(pool *pl, const prep_cut_manifest *m, const char *sig
         const prep_cut_entry *en = &m->entries[i];
         char *dst = dir ? cut_join(dir, en->path) : NULL;
         if (dir && make_parents(dir, en->path, &last) != 0) {
-            io_diag(d, dst, "writing");
-            e = PREP_ERR_IO;
+            e = io_diag(d, dst, "writing");
             free(dst);
             break;
         }
@@ -1080,10 +1066,8 @@ static prep_err write_tree(pool *pl, const prep_cut_manifest *m, const char *sig
             for (int k = 0; k < 3 && !e && dir && !direct; k++) {
                 if (!f[k]) continue;
                 char *to = k ? cut_join(dir, tn[k - 1]) : prep_xstrdup(dst);
-                if (place(f[k], to, o->copy) != 0) {
-                    io_diag(d, to, "writing");
-                    e = PREP_ERR_IO;
-                }
+                if (place(f[k], to, o->copy) != 0)
+                    e = io_diag(d, to, "writing");
                 free(to);
             }
             for (int k = 0; k < 3; k++) free(f[k]);
@@ -1096,8 +1080,7 @@ static prep_err write_tree(pool *pl, const prep_cut_manifest *m, const char *sig
         if (!obj) {
             /* diag added */
         } else if (dir && place(obj, dst, o->copy) != 0) {
-            io_diag(d, dst, "writing");
-            e = PREP_ERR_IO;
+            e = io_diag(d, dst, "writing");
         } else if (o->twins && en->size >= TWIN_MIN && en->size <= TWIN_MAX && compressible(en->media_type)) {
             for (int k = 0; k < 2 && !e; k++) {
                 char *tname = cut_fmt("%s.%s", en->path, exts[k]);
@@ -1105,10 +1088,8 @@ static prep_err write_tree(pool *pl, const prep_cut_manifest *m, const char *sig
                     char *tw = pool_twin(pl, en, obj, exts[k], verify, d, &e);
                     if (tw && dir) {
                         char *tdst = cut_join(dir, tname);
-                        if (place(tw, tdst, o->copy) != 0) {
-                            io_diag(d, tdst, "writing");
-                            e = PREP_ERR_IO;
-                        }
+                        if (place(tw, tdst, o->copy) != 0)
+                            e = io_diag(d, tdst, "writing");
                         free(tdst);
                     }
                     free(tw);
@@ -1124,17 +1105,13 @@ static prep_err write_tree(pool *pl, const prep_cut_manifest *m, const char *sig
     if (!dir) return e;
     if (!e) {
         char *sp = cut_join(dir, CUT_SUMS_NAME), *gp = cut_join(dir, CUT_SIG_NAME);
-        if (cut_write_atomic(sp, m->raw, m->raw_len, 0444) != 0 || cut_write_atomic(gp, sig, siglen, 0444) != 0) {
-            io_diag(d, dir, "writing the manifest in");
-            e = PREP_ERR_IO;
-        }
+        if (cut_write_atomic(sp, m->raw, m->raw_len, 0444) != 0 || cut_write_atomic(gp, sig, siglen, 0444) != 0)
+            e = io_diag(d, dir, "writing the manifest in");
         free(sp);
         free(gp);
     }
-    if (!e && cut_fsync_dir(dir) != 0) {
-        io_diag(d, dir, "syncing");
-        e = PREP_ERR_IO;
-    }
+    if (!e && cut_fsync_dir(dir) != 0)
+        e = io_diag(d, dir, "syncing");
     return e;
 }
 
@@ -1183,8 +1160,7 @@ static prep_err archive_fixups(pool *pl, const char *arch, prep_diags *d)
     int r = nftw(arch, fix_cb, 16, FTW_PHYS);
     g_fix_pool = NULL;
     if (r != 0) {
-        io_diag(d, arch, "relinking a repaired file in");
-        return PREP_ERR_IO;
+        return io_diag(d, arch, "relinking a repaired file in");
     }
     return PREP_OK;
 }
@@ -1324,10 +1300,8 @@ static prep_err archive_cut(pool *pl, uint64_t seq, const char *arch, const prep
     char *tmp = cut_fmt("%s/.tmp-%llu-%ld", arch, (unsigned long long)seq, (long)getpid());
     cut_rm_rf(tmp);
     int used_spare = 0;
-    if (spare_take(arch, tmp, &used_spare) != 0) {
-        io_diag(d, tmp, "creating");
-        e = PREP_ERR_IO;
-    }
+    if (spare_take(arch, tmp, &used_spare) != 0)
+        e = io_diag(d, tmp, "creating");
     if (!e && used_spare) {
         /* A file where the spare has a directory of that name (a path that changed
          * kind) fails: then the tree is written again in an empty directory. */
@@ -1342,20 +1316,16 @@ static prep_err archive_cut(pool *pl, uint64_t seq, const char *arch, const prep
             cut_rm_rf(tmp);
             e = PREP_OK;
             used_spare = 0;
-            if (cut_mkdir(tmp) != 0) {
-                io_diag(d, tmp, "creating");
-                e = PREP_ERR_IO;
-            }
+            if (cut_mkdir(tmp) != 0)
+                e = io_diag(d, tmp, "creating");
         }
     }
     if (!e && !used_spare) e = write_tree(pl, mp, sig, sl, tmp, o, verify, direct_pages(o), NULL, d);
     if (!e) e = pool_sync(pl, d);
     if (!e && (thin ? cut_hook("rename", final) != 0 ||
                           renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) != 0
-                    : cut_rename(tmp, final) != 0)) {
-        io_diag(d, final, "renaming into");
-        e = PREP_ERR_IO;
-    }
+                    : cut_rename(tmp, final) != 0))
+        e = io_diag(d, final, "renaming into");
     if (e || thin) cut_rm_rf(tmp); /* after the exchange, tmp holds the thin cut */
     prep_cut_manifest_free(&own);
     free(own_sig);
@@ -1383,10 +1353,8 @@ static prep_err shallow_tree(const char *tmp, const char *arch, const char *base
         if (++n > PREP_CUT_INCOMING_MAX) break;
         char *to = cut_fmt("../../%s.cortes/%llu/%s", base, (unsigned long long)seq, de->d_name);
         char *lp = cut_join(tmp, de->d_name);
-        if (cut_hook("symlink", lp) != 0 || symlink(to, lp) != 0) {
-            io_diag(d, lp, "linking");
-            e = PREP_ERR_IO;
-        }
+        if (cut_hook("symlink", lp) != 0 || symlink(to, lp) != 0)
+            e = io_diag(d, lp, "linking");
         free(to);
         free(lp);
     }
@@ -1507,19 +1475,15 @@ static prep_err archive_thin(pool *pl, uint64_t seq, const char *arch, int *did,
     if (exists && !archive_is_full(final)) goto done;
     cut_rm_rf(tmp);
     if (cut_mkdir(tmp) != 0) {
-        io_diag(d, tmp, "creating");
-        e = PREP_ERR_IO;
+        e = io_diag(d, tmp, "creating");
         goto done;
     }
     if (exists) { /* the two files of the full tree, linked */
         char *fs = cut_join(final, CUT_SUMS_NAME), *fg = cut_join(final, CUT_SIG_NAME);
         if (cut_link(fs, ts) != 0) {
-            io_diag(d, ts, "linking");
-            e = PREP_ERR_IO;
-        } else if (cut_link(fg, tg) != 0) {
-            io_diag(d, tg, "linking");
-            e = PREP_ERR_IO;
-        }
+            e = io_diag(d, ts, "linking");
+        } else if (cut_link(fg, tg) != 0)
+            e = io_diag(d, tg, "linking");
         free(fs);
         free(fg);
     } else {
@@ -1528,30 +1492,23 @@ static prep_err archive_thin(pool *pl, uint64_t seq, const char *arch, int *did,
         size_t sl = 0;
         if ((e = cut_store_read_cut(pl->store, seq, NULL, &m, &sig, &sl, d))) goto done;
         if (cut_write_atomic(ts, m.raw, m.raw_len, 0444) != 0) {
-            io_diag(d, ts, "writing");
-            e = PREP_ERR_IO;
-        } else if (cut_write_atomic(tg, sig, sl, 0444) != 0) {
-            io_diag(d, tg, "writing");
-            e = PREP_ERR_IO;
-        }
+            e = io_diag(d, ts, "writing");
+        } else if (cut_write_atomic(tg, sig, sl, 0444) != 0)
+            e = io_diag(d, tg, "writing");
         prep_cut_manifest_free(&m);
         free(sig);
     }
-    if (!e && cut_fsync_dir(tmp) != 0) {
-        io_diag(d, tmp, "syncing");
-        e = PREP_ERR_IO;
-    }
+    if (!e && cut_fsync_dir(tmp) != 0)
+        e = io_diag(d, tmp, "syncing");
     if (!e) {
         gc_step();
         int r = exists ? (cut_hook("rename", final) != 0 ? -1
                                                          : renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE))
                        : cut_rename(tmp, final);
         if (r != 0) {
-            io_diag(d, final, exists ? "thinning" : "renaming into");
-            e = PREP_ERR_IO;
+            e = io_diag(d, final, exists ? "thinning" : "renaming into");
         } else if (cut_fsync_dir(arch) != 0) {
-            io_diag(d, arch, "syncing");
-            e = PREP_ERR_IO;
+            e = io_diag(d, arch, "syncing");
         } else {
             *did = 1;
         }
@@ -1626,26 +1583,33 @@ static int is_hex62(const char *s)
     return 1;
 }
 
+/* The SHA-256 (hex) of every part of m, sorted (cmp_sha); *np of them. Owned; NULL when 0. */
+static char (*sorted_parts(const prep_cut_manifest *m, size_t *np))[64]
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->n; i++) n += m->entries[i].n_parts;
+    char(*parts)[64] = n ? prep_xcalloc(n, 64) : NULL;
+    n = 0;
+    for (size_t i = 0; i < m->n; i++)
+        for (size_t k = 0; k < m->entries[i].n_parts; k++) memcpy(parts[n++], m->entries[i].parts[k].sha256, 64);
+    if (n) qsort(parts, n, 64, cmp_sha);
+    *np = n;
+    return parts;
+}
+
 /* Removes what no tree needs from OUT.objetos/ (see above). keep_parts: the parts of m
  * whose deflate chunks stay (the next cut shares most of them). */
 static prep_err pool_gc(pool *p, const prep_cut_manifest *m, size_t *files, uint64_t *bytes, prep_diags *d)
 {
-    size_t np = 0;
-    for (size_t i = 0; i < m->n; i++) np += m->entries[i].n_parts;
-    char(*parts)[64] = np ? prep_xcalloc(np, 64) : NULL;
-    np = 0;
-    for (size_t i = 0; i < m->n; i++)
-        for (size_t k = 0; k < m->entries[i].n_parts; k++) memcpy(parts[np++], m->entries[i].parts[k].sha256, 64);
-    if (np) qsort(parts, np, 64, cmp_sha);
+    size_t np;
+    char(*parts)[64] = sorted_parts(m, &np);
     prep_err e = PREP_OK;
     for (int aa = 0; aa < 256 && !e; aa++) {
         char *dir = cut_fmt("%s/%02x", p->dir, aa);
         DIR *dp = opendir(dir);
         if (!dp) {
-            if (errno != ENOENT) {
-                io_diag(d, dir, "reading");
-                e = PREP_ERR_IO;
-            }
+            if (errno != ENOENT)
+                e = io_diag(d, dir, "reading");
             free(dir);
             continue;
         }
@@ -1679,8 +1643,7 @@ static prep_err pool_gc(pool *p, const prep_cut_manifest *m, size_t *files, uint
             if (!drop) continue;
             gc_step();
             if (unlinkat(dfd, n, 0) != 0 && errno != ENOENT) {
-                io_diag(d, dir, "removing an unused file from");
-                e = PREP_ERR_IO;
+                e = io_diag(d, dir, "removing an unused file from");
                 break;
             }
             (*files)++;
@@ -1717,13 +1680,8 @@ static prep_err pool_gc_targeted(pool *p, const prep_cut_manifest *m, size_t *fi
 {
     /* The chunks of the thinned cuts' parts that the exported cut does not use. */
     if (p->ndcand) {
-        size_t np = 0;
-        for (size_t i = 0; i < m->n; i++) np += m->entries[i].n_parts;
-        char(*parts)[64] = np ? prep_xcalloc(np, 64) : NULL;
-        np = 0;
-        for (size_t i = 0; i < m->n; i++)
-            for (size_t k = 0; k < m->entries[i].n_parts; k++) memcpy(parts[np++], m->entries[i].parts[k].sha256, 64);
-        if (np) qsort(parts, np, 64, cmp_sha);
+        size_t np;
+        char(*parts)[64] = sorted_parts(m, &np);
         qsort(p->dcand, p->ndcand, sizeof *p->dcand, cmp_sha);
         for (size_t i = 0; i < p->ndcand; i++) {
             if (i && !memcmp(p->dcand[i], p->dcand[i - 1], 64)) continue;
@@ -1853,45 +1811,33 @@ static prep_err link_switch(const char *out, const char *base, const char *paren
     struct stat st;
     /* 1. the tree: a rebuilt tree of the same cut replaces the old one in one exchange. */
     if (lstat(final, &st) != 0) {
-        if (cut_rename(tmp, final) != 0) {
-            io_diag(d, final, "renaming into");
-            e = PREP_ERR_IO;
-        }
+        if (cut_rename(tmp, final) != 0)
+            e = io_diag(d, final, "renaming into");
     } else if (cut_hook("rename", final) != 0 ||
-               renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) != 0) {
-        io_diag(d, final, "swapping in");
-        e = PREP_ERR_IO;
-    } /* else tmp holds the previous tree of this cut; the caller removes it */
+               renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) != 0)
+        e = io_diag(d, final, "swapping in"); /* else tmp holds the previous tree of this cut; the caller removes it */
     if (!e && cut_fsync_dir(sites) != 0) e = PREP_ERR_IO;
     /* 2. the link: a new symlink renamed over the old one (rename(2) is atomic). */
     if (!e) {
         unlink(ltmp);
         if (symlink(target, ltmp) != 0) {
-            io_diag(d, ltmp, "creating the link");
-            e = PREP_ERR_IO;
+            e = io_diag(d, ltmp, "creating the link");
         } else if (lstat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
             /* A previous plain export: exchange, then remove the old directory. */
             if (cut_hook("rename", out) != 0 || renameat2(AT_FDCWD, ltmp, AT_FDCWD, out, RENAME_EXCHANGE) != 0) {
-                io_diag(d, out, "swapping the link in at");
-                e = PREP_ERR_IO;
+                e = io_diag(d, out, "swapping the link in at");
             } else if (cut_rm_rf(ltmp) != 0) {
                 cut_store_log(NULL, PREP_LOG_WARN, "export: cannot remove the previous export %s", ltmp);
             }
-        } else if (cut_rename(ltmp, out) != 0) {
-            io_diag(d, out, "switching the link");
-            e = PREP_ERR_IO;
-        }
+        } else if (cut_rename(ltmp, out) != 0)
+            e = io_diag(d, out, "switching the link");
         if (e) unlink(ltmp);
     }
-    if (!e && cut_fsync_dir(parent) != 0) {
-        io_diag(d, parent, "syncing");
-        e = PREP_ERR_IO;
-    }
+    if (!e && cut_fsync_dir(parent) != 0)
+        e = io_diag(d, parent, "syncing");
     /* 3. the map Apache reads (re-read by mod_rewrite when its mtime changes). */
-    if (!e && cut_write_atomic(map, line, strlen(line), 0444) != 0) {
-        io_diag(d, map, "writing");
-        e = PREP_ERR_IO;
-    }
+    if (!e && cut_write_atomic(map, line, strlen(line), 0444) != 0)
+        e = io_diag(d, map, "writing");
     if (!e) {
         size_t removed = 0;
         prune_trees(sites, seq, keep, &removed);
@@ -1966,8 +1912,7 @@ static prep_err export_run(const char *store, const char *out_in, const prep_cut
     if (direct_pages(o)) pl.direct = o;
     if (o->link) {
         if (cut_mkdir(sites) != 0) {
-            io_diag(d, sites, "creating");
-            e = PREP_ERR_IO;
+            e = io_diag(d, sites, "creating");
             goto out;
         }
         free(tmp);
@@ -1975,8 +1920,7 @@ static prep_err export_run(const char *store, const char *out_in, const prep_cut
     }
     cut_rm_rf(tmp);
     if (cut_mkdir(tmp) != 0) {
-        io_diag(d, tmp, "creating");
-        e = PREP_ERR_IO;
+        e = io_diag(d, tmp, "creating");
         goto out;
     }
     /* Link mode with the archive: OUT.cortes/<seq>/ is the cut's one real tree, and the
@@ -1987,8 +1931,7 @@ static prep_err export_run(const char *store, const char *out_in, const prep_cut
     if (!shallow && (e = write_tree(&pl, &m, sig, sl, tmp, o, 1, 0, NULL, d))) goto out;
     if (o->archive) {
         if (cut_mkdir(arch) != 0) {
-            io_diag(d, arch, "creating");
-            e = PREP_ERR_IO;
+            e = io_diag(d, arch, "creating");
             goto out;
         }
         archive_leftovers(arch);
@@ -2018,8 +1961,7 @@ static prep_err export_run(const char *store, const char *out_in, const prep_cut
         free(link_to);
         free(lp);
         if (r != 0) {
-            io_diag(d, tmp, "linking cortes/ in");
-            e = PREP_ERR_IO;
+            e = io_diag(d, tmp, "linking cortes/ in");
             goto out;
         }
         if (cut_fsync_dir(arch) != 0) {
@@ -2039,21 +1981,18 @@ static prep_err export_run(const char *store, const char *out_in, const prep_cut
         if ((e = link_switch(out, base, parent, sites, tmp, seq, o->keep, d))) goto out;
     } else if (lstat(out, &st) != 0) {
         if (cut_rename(tmp, out) != 0) {
-            io_diag(d, out, "renaming into");
-            e = PREP_ERR_IO;
+            e = io_diag(d, out, "renaming into");
             goto out;
         }
     } else {
         if (cut_hook("rename", out) != 0 || renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_EXCHANGE) != 0) {
-            io_diag(d, out, "swapping the new export in at");
-            e = PREP_ERR_IO;
+            e = io_diag(d, out, "swapping the new export in at");
             goto out;
         }
         /* tmp now holds the previous export. */
     }
     if (cut_fsync_dir(parent) != 0) {
-        io_diag(d, parent, "syncing");
-        e = PREP_ERR_IO;
+        e = io_diag(d, parent, "syncing");
         goto out;
     }
     cut_store_log(NULL, PREP_LOG_INFO, "cut %llu exported to %s (%zu files)", (unsigned long long)seq, out, m.n);

@@ -109,10 +109,8 @@ static prep_err hash_file(const char *fspath, const char *label, uint64_t max, s
     *utf8 = 1;
     prep_err e = PREP_OK;
     for (;;) {
-        ssize_t r = read(fd, buf + carry, 65536);
+        ssize_t r = cut_read(fd, buf + carry, 65536, d, label);
         if (r < 0) {
-            if (errno == EINTR) continue;
-            cut_diag(d, label, 0, 0, "io", "cannot read: %s", strerror(errno));
             e = PREP_ERR_IO;
             break;
         }

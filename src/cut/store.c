@@ -95,6 +95,17 @@ int cut_write_all(int fd, const void *p, size_t n, const char *path)
     return 0;
 }
 
+ssize_t cut_read(int fd, void *buf, size_t n, prep_diags *d, const char *label)
+{
+    for (;;) {
+        ssize_t r = read(fd, buf, n);
+        if (r >= 0 || errno != EINTR) {
+            if (r < 0) cut_diag(d, label, 0, 0, "io", "cannot read: %s", strerror(errno));
+            return r;
+        }
+    }
+}
+
 int cut_fsync(int fd, const char *path)
 {
     if (cut_hook("fsync", path)) return -1;
@@ -592,10 +603,8 @@ prep_err cut_object_put_fd(cut_store *s, int fd, const char *label, uint64_t siz
         /* Read at most size+1 bytes: one byte more than declared proves "endless data". */
         uint64_t want = size + 1 - total;
         size_t chunk = want < sizeof buf ? (size_t)want : sizeof buf;
-        ssize_t r = read(fd, buf, chunk);
+        ssize_t r = cut_read(fd, buf, chunk, d, label);
         if (r < 0) {
-            if (errno == EINTR) continue;
-            cut_diag(d, label, 0, 0, "io", "cannot read: %s", strerror(errno));
             e = PREP_ERR_IO;
             break;
         }

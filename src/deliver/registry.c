@@ -73,6 +73,13 @@ static const char SQL_GET[] = "SELECT id" PREP_REG_FIELDS(COLNAME_)
 static const char SQL_LIST[] = "SELECT id" PREP_REG_FIELDS(COLNAME_)
     ", status, before_block, created, changed, logo_type, logo_sha256, length(logo) FROM difusores ORDER BY id";
 static const char SQL_EDIT[] = "UPDATE difusores SET " PREP_REG_FIELDS(SETCOL_) "changed = changed WHERE id = ?";
+static const char SQL_AUDIT_LIST[] = "SELECT seq, coalesce(difusor, ''), at, who, action, from_status, to_status, "
+                                     "why FROM audit WHERE ?1 IS NULL OR difusor = ?1 ORDER BY seq";
+static const char SQL_DELIVERIES[] = "SELECT difusor, seq, method, started, finished, status, bytes, objects, error "
+                                     "FROM deliveries WHERE difusor = ? ORDER BY finished DESC, rowid DESC LIMIT ?";
+static const char SQL_ROSTER[] = "SELECT id" PREP_REG_FIELDS(COLNAME_) ", status, before_block, created, changed, "
+                                 "logo_type, logo_sha256, length(logo), logo FROM difusores "
+                                 "ORDER BY name COLLATE NOCASE, id";
 static const char SQL_AUDIT_ADD[] =
     "INSERT INTO audit(difusor, at, who, action, from_status, to_status, why) VALUES (?, ?, ?, ?, ?, ?, ?)";
 
@@ -164,6 +171,24 @@ static prep_deliver_method method_of(const char *m)
 static int stmt(prep_registry *r, const char *sql, sqlite3_stmt **st)
 {
     return sqlite3_prepare_v3(r->db, sql, -1, 0, st, NULL);
+}
+
+/* Starts a list: *out and *n empty, st the prepared SELECT; else db_fail(what). */
+static prep_err select_prepare(prep_registry *r, const char *sql, sqlite3_stmt **st, void **out, size_t *n,
+                               prep_diags *d, const char *what)
+{
+    *out = NULL;
+    *n = 0;
+    return stmt(r, sql, st) == SQLITE_OK ? PREP_OK : db_fail(r, d, what);
+}
+
+/* Steps a statement that returns no row, finalizes it and clears *st: sqlite3_step's code. */
+static int step_done(sqlite3_stmt **st)
+{
+    int rc = sqlite3_step(*st);
+    sqlite3_finalize(*st);
+    *st = NULL;
+    return rc;
 }
 
 static prep_err exec_static(prep_registry *r, const char *sql, prep_diags *d)
@@ -737,10 +762,7 @@ prep_err prep_registry_edit(prep_registry *r, const char *id, const prep_reg_inp
     int k = 1;
     for (int i = 0; i < PREP_REG_NFIELDS; i++) bind_text(st, k++, merged.v[i] ? merged.v[i] : "");
     bind_text(st, k, id);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    st = NULL;
-    if (rc != SQLITE_DONE) {
+    if (step_done(&st) != SQLITE_DONE) {
         e = db_fail(r, d, "edit");
         goto out;
     }
@@ -753,10 +775,7 @@ prep_err prep_registry_edit(prep_registry *r, const char *id, const prep_reg_inp
         bind_text(st, 2, logo.type);
         bind_text(st, 3, logo.sha256);
         bind_text(st, 4, id);
-        rc = sqlite3_step(st);
-        sqlite3_finalize(st);
-        st = NULL;
-        if (rc != SQLITE_DONE) {
+        if (step_done(&st) != SQLITE_DONE) {
             e = db_fail(r, d, "edit");
             goto out;
         }
@@ -1058,14 +1077,9 @@ static void row_audit(sqlite3_stmt *st, void *elem, void *ctx)
 
 prep_err prep_registry_audit(prep_registry *r, const char *id, prep_reg_audit **out, size_t *n, prep_diags *d)
 {
-    *out = NULL;
-    *n = 0;
     sqlite3_stmt *st;
-    if (stmt(r,
-             "SELECT seq, coalesce(difusor, ''), at, who, action, from_status, to_status, why FROM audit "
-             "WHERE ?1 IS NULL OR difusor = ?1 ORDER BY seq",
-             &st) != SQLITE_OK)
-        return db_fail(r, d, "audit");
+    prep_err e = select_prepare(r, SQL_AUDIT_LIST, &st, (void **)out, n, d, "audit");
+    if (e) return e;
     bind_text(st, 1, id);
     return rows_collect(r, st, sizeof **out, row_audit, NULL, NULL, (void **)out, n, d, "audit");
 }
@@ -1218,14 +1232,9 @@ static void row_delivery(sqlite3_stmt *st, void *elem, void *ctx)
 prep_err prep_registry_deliveries(prep_registry *r, const char *id, size_t max, prep_reg_delivery **out, size_t *n,
                                   prep_diags *d)
 {
-    *out = NULL;
-    *n = 0;
     sqlite3_stmt *st;
-    if (stmt(r,
-             "SELECT difusor, seq, method, started, finished, status, bytes, objects, error FROM deliveries "
-             "WHERE difusor = ? ORDER BY finished DESC, rowid DESC LIMIT ?",
-             &st) != SQLITE_OK)
-        return db_fail(r, d, "deliveries");
+    prep_err e = select_prepare(r, SQL_DELIVERIES, &st, (void **)out, n, d, "deliveries");
+    if (e) return e;
     bind_text(st, 1, id);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)(max > 100000 ? 100000 : max));
     return rows_collect(r, st, sizeof **out, row_delivery, NULL, NULL, (void **)out, n, d, "deliveries");
@@ -1240,13 +1249,8 @@ static void row_logo(sqlite3_stmt *st, void *elem, void *ctx)
 
 prep_err prep_reg_list_logos(prep_registry *r, prep_difusor **out, size_t *n, prep_diags *d)
 {
-    *out = NULL;
-    *n = 0;
     sqlite3_stmt *st;
-    if (stmt(r,
-             "SELECT id" PREP_REG_FIELDS(COLNAME_) ", status, before_block, created, changed, logo_type, logo_sha256, "
-                                                   "length(logo), logo FROM difusores ORDER BY name COLLATE NOCASE, id",
-             &st) != SQLITE_OK)
-        return db_fail(r, d, "roster");
+    prep_err e = select_prepare(r, SQL_ROSTER, &st, (void **)out, n, d, "roster");
+    if (e) return e;
     return rows_collect(r, st, sizeof **out, row_logo, NULL, release_difusores, (void **)out, n, d, "roster");
 }
