@@ -654,6 +654,153 @@ prep_err prep_serve_version_empty(const prep_serve_site_opts *opts, prep_serve_v
     return e;
 }
 
+/* v's files: the manifest's entries plus SHA256SUMS (and its .sig when the store has one),
+ * unsorted. PREP_ERR_NOMEM, or PREP_ERR_LIMIT (a diag) for a file too large to serve. */
+static prep_err version_files(prep_serve_version *v, const char *store, prep_diags *d)
+{
+    {
+        char sp[4096];
+        snprintf(sp, sizeof sp, "%s/cuts/%llu/manifest.sig", store, (unsigned long long)v->m.meta.seq);
+        char *sig = NULL;
+        size_t sl = 0;
+        if (prep_read_file(sp, SITE_SIG_MAX, &sig, &sl) == PREP_OK) {
+            v->sig = sig;
+            v->sig_len = sl;
+        }
+    }
+    /* The files: the manifest's entries plus SHA256SUMS (and .sig), sorted by path. */
+    v->n_files = v->m.n + 1 + (v->sig ? 1 : 0);
+    v->files = calloc(v->n_files, sizeof *v->files);
+    if (!v->files) return PREP_ERR_NOMEM;
+    for (size_t i = 0; i < v->m.n; i++) {
+        const prep_cut_entry *en = &v->m.entries[i];
+        site_file *f = &v->files[i];
+        if (en->size > SITE_FILE_MAX) {
+            prep_diags_add(d, en->path, 0, 0, "limit", "%llu bytes is more than a served file may hold (%llu)",
+                           (unsigned long long)en->size, (unsigned long long)SITE_FILE_MAX);
+            return PREP_ERR_LIMIT;
+        }
+        f->path = en->path;
+        f->media_type = en->media_type;
+        f->size = en->size;
+        memcpy(f->sha256, en->sha256, 65);
+        f->entry = en;
+    }
+    {
+        site_file *f = &v->files[v->m.n];
+        f->path = "SHA256SUMS";
+        f->media_type = "text/plain; charset=utf-8";
+        f->size = v->m.raw_len;
+        prep_sha256_hex(v->m.raw, v->m.raw_len, f->sha256);
+        if (v->sig) {
+            f = &v->files[v->m.n + 1];
+            f->path = "SHA256SUMS.sig";
+            f->media_type = "text/plain; charset=utf-8";
+            f->size = v->sig_len;
+            prep_sha256_hex(v->sig, v->sig_len, f->sha256);
+        }
+    }
+    return PREP_OK;
+}
+
+/* File f of v against its previous version: its policy and compressibility, its parts from
+ * the shared table (new ones listed in fill for the workers), and the variants it can take
+ * over from the same file of prev. PREP_ERR_NOMEM. */
+static prep_err file_plan(prep_serve_version *v, const prep_serve_version *prev, site_file *f, site_part **fill,
+                          size_t *n_fill)
+{
+    f->cache_control = prep_policy_cache_control(f->path, strlen(f->path));
+    f->compressible = compressible_type(f->media_type);
+    const site_file *pf = prev && !prev->empty ? find_prev(prev, f->path) : NULL;
+    if (pf) f->prev_hits = atomic_load_explicit(&((site_file *)pf)->hits, memory_order_relaxed);
+    int same = pf && !strcmp(pf->sha256, f->sha256) && pf->size == f->size;
+    /* The manifest (megabytes at state scale, new every cut, fetched by verifiers)
+     * gets its br from the warmer, like the pages. */
+    f->lazy_br = !v->opts.whole_file && !f->entry && !strcmp(f->path, "SHA256SUMS");
+    if (v->tab && f->entry && f->entry->n_parts) {
+        /* A page held as parts, each from the shared cache. */
+        f->composed = 1;
+        f->lazy_br = 1;
+        f->n_parts = (uint8_t)f->entry->n_parts;
+        for (size_t k = 0; k < f->n_parts; k++) {
+            const prep_cut_part *cp = &f->entry->parts[k];
+            site_part *p = site_parts_get(v->tab, cp->sha256, cp->size);
+            if (!p) return PREP_ERR_NOMEM; /* parts listed so far are the version's to free */
+            if (p->mark == v->tab->serial) {
+                site_part_unref(p); /* listed already: the version holds one reference */
+            } else {
+                p->mark = v->tab->serial;
+                v->parts[v->n_parts++] = p;
+                if (!p->ready && !p->err) fill[(*n_fill)++] = p;
+            }
+            f->part[k] = p;
+        }
+        int same_parts = same && pf->composed && pf->n_parts == f->n_parts && pf->rep[REP_GZ].b;
+        for (size_t k = 0; same_parts && k < f->n_parts; k++) same_parts = pf->part[k] == f->part[k];
+        if (same_parts) {
+            /* The same page from the same parts: its variants too. */
+            f->rep[REP_GZ].b = pf->rep[REP_GZ].b;
+            site_blob_ref(f->rep[REP_GZ].b);
+            f->reused++;
+            site_blob *br = site_br_get(pf);
+            if (br && br != &site_no_variant && v->opts.https) {
+                site_blob_ref(br);
+                atomic_store_explicit(&f->br, br, memory_order_relaxed);
+                f->reused++;
+            }
+        }
+    } else if (same && pf->rep[REP_ID].b) {
+        for (int k = 0; k < REP_N; k++) {
+            f->rep[k].b = pf->rep[k].b;
+            site_blob_ref(f->rep[k].b);
+            if (k != REP_ID && f->rep[k].b) f->reused++;
+        }
+        site_blob *br = site_br_get(pf);
+        if (br && v->opts.https) {
+            site_blob_ref(br);
+            atomic_store_explicit(&f->br, br, memory_order_relaxed);
+            if (br != &site_no_variant) f->reused++;
+        }
+    }
+    return PREP_OK;
+}
+
+/* Counts v's files into v->info and the bytes v holds into *held; a diag for each file that
+ * failed (naming its object when it has one). The first failure's error, or PREP_OK. */
+static prep_err version_account(prep_serve_version *v, const char *store, uint64_t *held_out, prep_diags *d)
+{
+    prep_err first = PREP_OK;
+    uint64_t held = sizeof *v + v->n_files * sizeof *v->files + v->m.raw_len + v->sig_len + v->wait_page_len +
+                    v->h1_common_len +
+                    v->n_parts * sizeof *v->parts;
+    for (size_t i = 0; i < v->n_files; i++) {
+        site_file *f = &v->files[i];
+        if (f->err != PREP_OK) {
+            char op[4096] = "";
+            if (f->entry && f->entry->n_parts == 0) prep_cut_object_path(store, f->sha256, op, sizeof op);
+            prep_diags_add(d, op[0] ? op : f->path, 0, 0, f->errkind, "%s: %s", f->path, f->errmsg);
+            if (first == PREP_OK) first = f->err;
+            continue;
+        }
+        v->info.files++;
+        v->info.bytes_identity += f->size;
+        v->info.variants_reused += (size_t)f->reused;
+        v->info.variants_compressed += (size_t)f->compressed;
+        for (int k = 0; k < REP_N; k++) {
+            site_blob *b = k == REP_BR ? site_br_get(f) : f->rep[k].b;
+            if (b) held += b->len;
+            site_head *h = atomic_load_explicit(&f->head[k], memory_order_relaxed);
+            if (h) held += sizeof *h + h->h200_len + h->h304_len;
+        }
+    }
+    for (size_t i = 0; i < v->n_parts; i++) {
+        const site_part *p = v->parts[i];
+        held += sizeof *p + (p->data ? p->len : 0) + p->defl_len;
+    }
+    *held_out = held;
+    return first;
+}
+
 static prep_err version_load_one(const char *store, uint64_t seq, const prep_serve_version *prev,
                                  const prep_serve_site_opts *opts, prep_serve_version **out, prep_diags *d)
 {
@@ -685,51 +832,10 @@ static prep_err version_load_one(const char *store, uint64_t seq, const prep_ser
         version_free(v);
         return PREP_ERR_NOMEM;
     }
-    {
-        char sp[4096];
-        snprintf(sp, sizeof sp, "%s/cuts/%llu/manifest.sig", store, (unsigned long long)s);
-        char *sig = NULL;
-        size_t sl = 0;
-        if (prep_read_file(sp, SITE_SIG_MAX, &sig, &sl) == PREP_OK) {
-            v->sig = sig;
-            v->sig_len = sl;
-        }
-    }
-    /* The files: the manifest's entries plus SHA256SUMS (and .sig), sorted by path. */
-    v->n_files = v->m.n + 1 + (v->sig ? 1 : 0);
-    v->files = calloc(v->n_files, sizeof *v->files);
-    if (!v->files) {
+    e = version_files(v, store, d);
+    if (e != PREP_OK) {
         version_free(v);
-        return PREP_ERR_NOMEM;
-    }
-    for (size_t i = 0; i < v->m.n; i++) {
-        const prep_cut_entry *en = &v->m.entries[i];
-        site_file *f = &v->files[i];
-        if (en->size > SITE_FILE_MAX) {
-            prep_diags_add(d, en->path, 0, 0, "limit", "%llu bytes is more than a served file may hold (%llu)",
-                           (unsigned long long)en->size, (unsigned long long)SITE_FILE_MAX);
-            version_free(v);
-            return PREP_ERR_LIMIT;
-        }
-        f->path = en->path;
-        f->media_type = en->media_type;
-        f->size = en->size;
-        memcpy(f->sha256, en->sha256, 65);
-        f->entry = en;
-    }
-    {
-        site_file *f = &v->files[v->m.n];
-        f->path = "SHA256SUMS";
-        f->media_type = "text/plain; charset=utf-8";
-        f->size = v->m.raw_len;
-        prep_sha256_hex(v->m.raw, v->m.raw_len, f->sha256);
-        if (v->sig) {
-            f = &v->files[v->m.n + 1];
-            f->path = "SHA256SUMS.sig";
-            f->media_type = "text/plain; charset=utf-8";
-            f->size = v->sig_len;
-            prep_sha256_hex(v->sig, v->sig_len, f->sha256);
-        }
+        return e;
     }
     qsort(v->files, v->n_files, sizeof *v->files, file_cmp);
     if (site_index_build(v) != PREP_OK) {
@@ -756,66 +862,7 @@ static prep_err version_load_one(const char *store, uint64_t seq, const prep_ser
     site_part **fill = v->tab ? calloc(v->m.n * PREP_CUT_PARTS_MAX + 1, sizeof *fill) : NULL;
     size_t n_fill = 0;
     if (v->tab && (!v->parts || !fill)) e = PREP_ERR_NOMEM;
-    for (size_t i = 0; i < v->n_files && e == PREP_OK; i++) {
-        site_file *f = &v->files[i];
-        f->cache_control = prep_policy_cache_control(f->path, strlen(f->path));
-        f->compressible = compressible_type(f->media_type);
-        const site_file *pf = prev && !prev->empty ? find_prev(prev, f->path) : NULL;
-        if (pf) f->prev_hits = atomic_load_explicit(&((site_file *)pf)->hits, memory_order_relaxed);
-        int same = pf && !strcmp(pf->sha256, f->sha256) && pf->size == f->size;
-        /* The manifest (megabytes at state scale, new every cut, fetched by verifiers)
-         * gets its br from the warmer, like the pages. */
-        f->lazy_br = !v->opts.whole_file && !f->entry && !strcmp(f->path, "SHA256SUMS");
-        if (v->tab && f->entry && f->entry->n_parts) {
-            /* A page held as parts, each from the shared cache. */
-            f->composed = 1;
-            f->lazy_br = 1;
-            f->n_parts = (uint8_t)f->entry->n_parts;
-            for (size_t k = 0; k < f->n_parts; k++) {
-                const prep_cut_part *cp = &f->entry->parts[k];
-                site_part *p = site_parts_get(v->tab, cp->sha256, cp->size);
-                if (!p) {
-                    e = PREP_ERR_NOMEM;
-                    break;
-                }
-                if (p->mark == v->tab->serial) {
-                    site_part_unref(p); /* listed already: the version holds one reference */
-                } else {
-                    p->mark = v->tab->serial;
-                    v->parts[v->n_parts++] = p;
-                    if (!p->ready && !p->err) fill[n_fill++] = p;
-                }
-                f->part[k] = p;
-            }
-            if (e != PREP_OK) break;
-            int same_parts = same && pf->composed && pf->n_parts == f->n_parts && pf->rep[REP_GZ].b;
-            for (size_t k = 0; same_parts && k < f->n_parts; k++) same_parts = pf->part[k] == f->part[k];
-            if (same_parts) {
-                /* The same page from the same parts: its variants too. */
-                f->rep[REP_GZ].b = pf->rep[REP_GZ].b;
-                site_blob_ref(f->rep[REP_GZ].b);
-                f->reused++;
-                site_blob *br = site_br_get(pf);
-                if (br && br != &site_no_variant && v->opts.https) {
-                    site_blob_ref(br);
-                    atomic_store_explicit(&f->br, br, memory_order_relaxed);
-                    f->reused++;
-                }
-            }
-        } else if (same && pf->rep[REP_ID].b) {
-            for (int k = 0; k < REP_N; k++) {
-                f->rep[k].b = pf->rep[k].b;
-                site_blob_ref(f->rep[k].b);
-                if (k != REP_ID && f->rep[k].b) f->reused++;
-            }
-            site_blob *br = site_br_get(pf);
-            if (br && v->opts.https) {
-                site_blob_ref(br);
-                atomic_store_explicit(&f->br, br, memory_order_relaxed);
-                if (br != &site_no_variant) f->reused++;
-            }
-        }
-    }
+    for (size_t i = 0; i < v->n_files && e == PREP_OK; i++) e = file_plan(v, prev, &v->files[i], fill, &n_fill);
     /* Workers: read and compress new parts, then assemble, check and compress files. */
     load_job job;
     memset(&job, 0, sizeof job);
@@ -856,34 +903,8 @@ static prep_err version_load_one(const char *store, uint64_t seq, const prep_ser
     atomic_store(&v->lazy_bytes, 0);
     double own = thread_cpu() - cpu0;
 
-    prep_err first = PREP_OK;
-    uint64_t held = sizeof *v + v->n_files * sizeof *v->files + v->m.raw_len + v->sig_len + v->wait_page_len +
-                    v->h1_common_len +
-                    v->n_parts * sizeof *v->parts;
-    for (size_t i = 0; i < v->n_files; i++) {
-        site_file *f = &v->files[i];
-        if (f->err != PREP_OK) {
-            char op[4096] = "";
-            if (f->entry && f->entry->n_parts == 0) prep_cut_object_path(store, f->sha256, op, sizeof op);
-            prep_diags_add(d, op[0] ? op : f->path, 0, 0, f->errkind, "%s: %s", f->path, f->errmsg);
-            if (first == PREP_OK) first = f->err;
-            continue;
-        }
-        v->info.files++;
-        v->info.bytes_identity += f->size;
-        v->info.variants_reused += (size_t)f->reused;
-        v->info.variants_compressed += (size_t)f->compressed;
-        for (int k = 0; k < REP_N; k++) {
-            site_blob *b = k == REP_BR ? site_br_get(f) : f->rep[k].b;
-            if (b) held += b->len;
-            site_head *h = atomic_load_explicit(&f->head[k], memory_order_relaxed);
-            if (h) held += sizeof *h + h->h200_len + h->h304_len;
-        }
-    }
-    for (size_t i = 0; i < v->n_parts; i++) {
-        const site_part *p = v->parts[i];
-        held += sizeof *p + (p->data ? p->len : 0) + p->defl_len;
-    }
+    uint64_t held = 0;
+    prep_err first = version_account(v, store, &held, d);
     v->info.parts = v->n_parts;
     v->info.parts_compressed = n_fill;
     if (v->tab) {
