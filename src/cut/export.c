@@ -741,44 +741,20 @@ static int tree_put(pool *p, const char *path, const void *data, size_t n)
  * lstat and unlink of it once the cut leaves the window. fresh: the tree is being built
  * (its files do not exist yet: nothing to look at); otherwise the tree is served and a
  * damaged file is replaced by a rename over it. */
-static prep_err page_files(pool *p, pcache *c, const prep_cut_entry *en, int verify, int want_gz, int want_br,
-                           const char *tree, int fresh, char **obj, char **gz, char **br, prep_diags *d)
+/* Where a file goes: straight to its name in a fresh tree; else a temporary name and a
+ * rename (a pool file, or a damaged served one replaced). 0, or -1 with errno. */
+static int page_put(pool *p, int in_tree, int fresh, const char *path, const void *data, size_t n)
 {
-    *obj = *gz = *br = NULL;
-    want_br = want_br && page_wants_br(en);
-    char *op = tree ? prep_xstrdup(tree) : cut_fmt("%s/%.2s/%s", p->dir, en->sha256, en->sha256 + 2);
-    char *tw[2] = {cut_fmt("%s.gz", op), cut_fmt("%s.br", op)};
-    int want[2] = {want_gz, want_br};
-    int have_obj = 0, have_tw[2] = {0, 0}, none[2] = {0, 0};
-    int in_tree = tree != NULL;
-    struct stat old_obj, old_tw[2], st;
-    if (!(in_tree && fresh)) {
-        have_obj = pool_have(p, op, en->size, verify, en, NULL, in_tree, &old_obj);
-        for (int k = 0; k < 2; k++) {
-            if (!want[k]) continue;
-            have_tw[k] = pool_have(p, tw[k], UINT64_MAX, verify, en, k ? "br" : "gz", in_tree, &old_tw[k]);
-            if (in_tree) continue; /* no markers in a tree: a twin that does not pay is absent */
-            char *nn = cut_fmt("%s.none", tw[k]);
-            if (have_tw[k] <= 0 && lstat(nn, &st) == 0) none[k] = 1;
-            free(nn);
-        }
-    }
-    /* Where a file goes: straight to its name in a fresh tree; else a temporary name and a
-     * rename (a pool file, or a damaged served one replaced). */
-#define PAGE_PUT(path, data, n) (in_tree && fresh ? tree_put(p, path, data, n) : pool_put(p, path, data, n))
-    prep_err e = PREP_OK;
-    unsigned char *page = NULL;
-    uint32_t crcs[PREP_CUT_PARTS_MAX];
-    int need_gz = want[0] && have_tw[0] != 1 && !none[0], need_br = want[1] && have_tw[1] != 1 && !none[1];
-    if (have_obj == 1 && !need_gz && !need_br) goto done;
+    return in_tree && fresh ? tree_put(p, path, data, n) : pool_put(p, path, data, n);
+}
 
-    /* Assemble the page from its parts (cached or read from the store), hash it. */
-    page = malloc(en->size);
-    if (!page) {
-        cut_diag(d, en->path, 0, 0, "io", "out of memory for a page of %llu bytes", (unsigned long long)en->size);
-        e = PREP_ERR_IO;
-        goto done;
-    }
+/* Assembles page (en->size bytes) from en's parts, cached in c or read from the store, with
+ * each part's CRC-32 in crcs; checks the size and SHA-256 against en, then keeps the parts
+ * later pages share in c. PREP_ERR_VERIFY (a diag naming the object) when they do not. */
+static prep_err page_assemble(pool *p, pcache *c, const prep_cut_entry *en, unsigned char *page, uint32_t *crcs,
+                              prep_diags *d)
+{
+    prep_err e = PREP_OK;
     uint64_t off = 0;
     for (size_t k = 0; k < en->n_parts && !e; k++) {
         const prep_cut_part *pt = &en->parts[k];
@@ -812,7 +788,7 @@ static prep_err page_files(pool *p, pcache *c, const prep_cut_entry *en, int ver
             e = PREP_ERR_VERIFY;
         }
     }
-    if (e) goto done;
+    if (e) return e;
     /* The parts are proven: remember shared ones for the pages still to come. */
     off = 0;
     for (size_t k = 0; k < en->n_parts; k++) {
@@ -829,60 +805,107 @@ static prep_err page_files(pool *p, pcache *c, const prep_cut_entry *en, int ver
         }
         off += pt->size;
     }
+    return PREP_OK;
+}
+
+/* The gzip twin tw0 of page from its parts' deflate chunks (kept in c or the pool), or its
+ * ".none" marker (pool only) when gzip does not make it smaller. */
+static prep_err page_gz(pool *p, pcache *c, const prep_cut_entry *en, const unsigned char *page,
+                        const uint32_t *crcs, int in_tree, int fresh, const char *tw0, int have_tw0,
+                        const struct stat *old_tw0, int *none0, prep_diags *d)
+{
+    unsigned char *dfl[PREP_CUT_PARTS_MAX] = {0};
+    size_t dn[PREP_CUT_PARTS_MAX] = {0};
+    int own[PREP_CUT_PARTS_MAX] = {0};
+    size_t total = PREP_CUT_GZ_EXTRA;
+    uint64_t off = 0;
+    prep_err e = PREP_OK;
+    for (size_t k = 0; k < en->n_parts && !e; k++) {
+        const prep_cut_part *pt = &en->parts[k];
+        if (chunk_get(p, c, pc_find(c, pt->sha256, 0), pt, page + off, crcs[k], &dfl[k], &dn[k], &own[k]) != 0)
+            e = io_diag(d, p->dir, "writing a compressed part in");
+        total += dn[k];
+        off += pt->size;
+    }
+    if (!e) {
+        int gain = total < en->size;
+        unsigned char *g = gain ? malloc(total) : NULL;
+        if (gain && !g) {
+            e = PREP_ERR_IO;
+            cut_diag(d, en->path, 0, 0, "io", "out of memory");
+        } else if (gain) {
+            uint64_t raw_len[PREP_CUT_PARTS_MAX];
+            for (size_t k = 0; k < en->n_parts; k++) raw_len[k] = en->parts[k].size;
+            size_t at = prep_cut_gz_member(g, (const unsigned char *const *)dfl, dn, crcs, raw_len, en->n_parts,
+                                           en->size);
+            if (page_put(p, in_tree, fresh, tw0, g, at) != 0) {
+                e = io_diag(d, tw0, "writing");
+            } else if (have_tw0 < 0 && !in_tree) {
+                pool_note_fix(p, old_tw0, tw0);
+            }
+            free(g);
+        } else if (in_tree) {
+            *none0 = 1;
+        } else {
+            char *nn = cut_fmt("%s.none", tw0);
+            if (pool_put(p, nn, "", 0) != 0)
+                e = io_diag(d, nn, "writing");
+            free(nn);
+            *none0 = 1;
+        }
+    }
+    for (size_t k = 0; k < en->n_parts; k++)
+        if (own[k]) free(dfl[k]);
+    return e;
+}
+
+static prep_err page_files(pool *p, pcache *c, const prep_cut_entry *en, int verify, int want_gz, int want_br,
+                           const char *tree, int fresh, char **obj, char **gz, char **br, prep_diags *d)
+{
+    *obj = *gz = *br = NULL;
+    want_br = want_br && page_wants_br(en);
+    char *op = tree ? prep_xstrdup(tree) : cut_fmt("%s/%.2s/%s", p->dir, en->sha256, en->sha256 + 2);
+    char *tw[2] = {cut_fmt("%s.gz", op), cut_fmt("%s.br", op)};
+    int want[2] = {want_gz, want_br};
+    int have_obj = 0, have_tw[2] = {0, 0}, none[2] = {0, 0};
+    int in_tree = tree != NULL;
+    struct stat old_obj, old_tw[2], st;
+    if (!(in_tree && fresh)) {
+        have_obj = pool_have(p, op, en->size, verify, en, NULL, in_tree, &old_obj);
+        for (int k = 0; k < 2; k++) {
+            if (!want[k]) continue;
+            have_tw[k] = pool_have(p, tw[k], UINT64_MAX, verify, en, k ? "br" : "gz", in_tree, &old_tw[k]);
+            if (in_tree) continue; /* no markers in a tree: a twin that does not pay is absent */
+            char *nn = cut_fmt("%s.none", tw[k]);
+            if (have_tw[k] <= 0 && lstat(nn, &st) == 0) none[k] = 1;
+            free(nn);
+        }
+    }
+    prep_err e = PREP_OK;
+    unsigned char *page = NULL;
+    uint32_t crcs[PREP_CUT_PARTS_MAX];
+    int need_gz = want[0] && have_tw[0] != 1 && !none[0], need_br = want[1] && have_tw[1] != 1 && !none[1];
+    if (have_obj == 1 && !need_gz && !need_br) goto done;
+
+    page = malloc(en->size);
+    if (!page) {
+        cut_diag(d, en->path, 0, 0, "io", "out of memory for a page of %llu bytes", (unsigned long long)en->size);
+        e = PREP_ERR_IO;
+        goto done;
+    }
+    if ((e = page_assemble(p, c, en, page, crcs, d))) goto done;
     if (!in_tree && pool_aa(p, en->sha256) != 0) {
         e = io_diag(d, p->dir, "creating");
         goto done;
     }
     if (have_obj != 1) {
-        if (PAGE_PUT(op, page, (size_t)en->size) != 0) {
+        if (page_put(p, in_tree, fresh, op, page, (size_t)en->size) != 0) {
             e = io_diag(d, op, "writing");
             goto done;
         }
         if (have_obj < 0 && !in_tree) pool_note_fix(p, &old_obj, op);
     }
-    if (need_gz) {
-        unsigned char *dfl[PREP_CUT_PARTS_MAX] = {0};
-        size_t dn[PREP_CUT_PARTS_MAX] = {0};
-        int own[PREP_CUT_PARTS_MAX] = {0};
-        size_t total = PREP_CUT_GZ_EXTRA;
-        off = 0;
-        for (size_t k = 0; k < en->n_parts && !e; k++) {
-            const prep_cut_part *pt = &en->parts[k];
-            if (chunk_get(p, c, pc_find(c, pt->sha256, 0), pt, page + off, crcs[k], &dfl[k], &dn[k], &own[k]) != 0)
-                e = io_diag(d, p->dir, "writing a compressed part in");
-            total += dn[k];
-            off += pt->size;
-        }
-        if (!e) {
-            int gain = total < en->size;
-            unsigned char *g = gain ? malloc(total) : NULL;
-            if (gain && !g) {
-                e = PREP_ERR_IO;
-                cut_diag(d, en->path, 0, 0, "io", "out of memory");
-            } else if (gain) {
-                uint64_t raw_len[PREP_CUT_PARTS_MAX];
-                for (size_t k = 0; k < en->n_parts; k++) raw_len[k] = en->parts[k].size;
-                size_t at = prep_cut_gz_member(g, (const unsigned char *const *)dfl, dn, crcs, raw_len, en->n_parts,
-                                               en->size);
-                if (PAGE_PUT(tw[0], g, at) != 0) {
-                    e = io_diag(d, tw[0], "writing");
-                } else if (have_tw[0] < 0 && !in_tree) {
-                    pool_note_fix(p, &old_tw[0], tw[0]);
-                }
-                free(g);
-            } else if (in_tree) {
-                none[0] = 1;
-            } else {
-                char *nn = cut_fmt("%s.none", tw[0]);
-                if (pool_put(p, nn, "", 0) != 0)
-                    e = io_diag(d, nn, "writing");
-                free(nn);
-                none[0] = 1;
-            }
-        }
-        for (size_t k = 0; k < en->n_parts; k++)
-            if (own[k]) free(dfl[k]);
-    }
+    if (need_gz) e = page_gz(p, c, en, page, crcs, in_tree, fresh, tw[0], have_tw[0], &old_tw[0], &none[0], d);
     if (need_br && !e) {
         unsigned char *b = NULL;
         size_t bn = 0;
@@ -896,7 +919,7 @@ static prep_err page_files(pool *p, pcache *c, const prep_cut_entry *en, int ver
         }
         if (in_tree && none[1]) {
             /* no marker in a tree */
-        } else if (PAGE_PUT(dst, b ? (const void *)b : "", bn) != 0) {
+        } else if (page_put(p, in_tree, fresh, dst, b ? (const void *)b : "", bn) != 0) {
             e = io_diag(d, dst, "writing");
         } else if (!none[1] && have_tw[1] < 0 && !in_tree) {
             pool_note_fix(p, &old_tw[1], tw[1]);
@@ -927,7 +950,6 @@ done:
         else free(tw[k]);
     }
     return PREP_OK;
-#undef PAGE_PUT
 }
 
 /* Makes everything written so far durable with one syncfs(2) of the file system that
