@@ -1875,6 +1875,64 @@ static prep_err link_switch(const char *out, const char *base, const char *paren
     return e;
 }
 
+/* Checks the export's name and the store, and resolves which cut to export: o->seq, or the
+ * store's active cut when 0. */
+static prep_err export_seq(const char *store, const char *out_in, const char *base, const prep_cut_export_opts *o,
+                           uint64_t *seq_out, prep_diags *d)
+{
+    struct stat st;
+    if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
+        cut_diag(d, out_in, 0, 0, "usage", "--out must name a directory to create or replace");
+        return PREP_ERR_USAGE;
+    }
+    /* The store is only read (no lock: its cuts and objects never change once there). */
+    char *od = cut_join(store, "objects");
+    int is_store = lstat(od, &st) == 0 && S_ISDIR(st.st_mode);
+    free(od);
+    if (!is_store) {
+        cut_diag(d, store, 0, 0, "not-found", "not a prep store");
+        return PREP_ERR_NOTFOUND;
+    }
+    uint64_t seq = o->seq;
+    if (!seq) {
+        prep_cut_active a;
+        prep_err e = cut_active_read_path(store, &a, d);
+        if (e == PREP_ERR_NOTFOUND) cut_diag(d, store, 0, 0, "not-found", "the store has no active cut");
+        if (e) return e;
+        seq = a.seq;
+    }
+    *seq_out = seq;
+    return PREP_OK;
+}
+
+/* Puts the finished tree tmp in place at out: the link mode's switch of OUT's symbolic link,
+ * a rename for a first export, else an atomic exchange (tmp then holds the previous export);
+ * then syncs the parent directory. */
+static prep_err export_switch(pool *pl, const char *out, const char *base, const char *parent, const char *sites,
+                              const char *tmp, uint64_t seq, const prep_cut_export_opts *o, prep_diags *d)
+{
+    prep_err e;
+    struct stat st;
+    if (o->link) {
+        /* The kept trees of earlier cuts may link a pool file found changed: relink them too. */
+        if ((e = archive_fixups(pl, sites, d))) return e;
+        if ((e = link_switch(out, base, parent, sites, tmp, seq, o->keep, d))) return e;
+    } else if (lstat(out, &st) != 0) {
+        if (cut_rename(tmp, out) != 0) {
+            return io_diag(d, out, "renaming into");
+        }
+    } else {
+        if (cut_hook("rename", out) != 0 || renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_EXCHANGE) != 0) {
+            return io_diag(d, out, "swapping the new export in at");
+        }
+        /* tmp now holds the previous export. */
+    }
+    if (cut_fsync_dir(parent) != 0) {
+        return io_diag(d, parent, "syncing");
+    }
+    return PREP_OK;
+}
+
 static prep_err export_run(const char *store, const char *out_in, const prep_cut_export_opts *o, int reclaim_first,
                            prep_diags *d)
 {
@@ -1894,29 +1952,9 @@ static prep_err export_run(const char *store, const char *out_in, const prep_cut
     size_t ns = 0;
     pool pl = {.lock_fd = -1};
     prep_err e = PREP_OK;
-    if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
-        cut_diag(d, out_in, 0, 0, "usage", "--out must name a directory to create or replace");
-        e = PREP_ERR_USAGE;
-        goto out;
-    }
-    /* The store is only read (no lock: its cuts and objects never change once there). */
+    uint64_t seq = 0;
+    if ((e = export_seq(store, out_in, base, o, &seq, d))) goto out;
     struct stat st;
-    char *od = cut_join(store, "objects");
-    int is_store = lstat(od, &st) == 0 && S_ISDIR(st.st_mode);
-    free(od);
-    if (!is_store) {
-        cut_diag(d, store, 0, 0, "not-found", "not a prep store");
-        e = PREP_ERR_NOTFOUND;
-        goto out;
-    }
-    uint64_t seq = o->seq;
-    if (!seq) {
-        prep_cut_active a;
-        e = cut_active_read_path(store, &a, d);
-        if (e == PREP_ERR_NOTFOUND) cut_diag(d, store, 0, 0, "not-found", "the store has no active cut");
-        if (e) goto out;
-        seq = a.seq;
-    }
     if ((e = cut_store_read_cut(store, seq, NULL, &m, &sig, &sl, d))) goto out;
     if (o->link && o->keep > PREP_CUT_EXPORT_KEEP_MAX) {
         cut_diag(d, out_in, 0, 0, "usage", "keep %u trees: at most %u", o->keep, PREP_CUT_EXPORT_KEEP_MAX);
@@ -1997,26 +2035,7 @@ static prep_err export_run(const char *store, const char *out_in, const prep_cut
         e = PREP_ERR_IO;
         goto out;
     }
-    if (o->link) {
-        /* The kept trees of earlier cuts may link a pool file found changed: relink them too. */
-        if ((e = archive_fixups(&pl, sites, d))) goto out;
-        if ((e = link_switch(out, base, parent, sites, tmp, seq, o->keep, d))) goto out;
-    } else if (lstat(out, &st) != 0) {
-        if (cut_rename(tmp, out) != 0) {
-            e = io_diag(d, out, "renaming into");
-            goto out;
-        }
-    } else {
-        if (cut_hook("rename", out) != 0 || renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_EXCHANGE) != 0) {
-            e = io_diag(d, out, "swapping the new export in at");
-            goto out;
-        }
-        /* tmp now holds the previous export. */
-    }
-    if (cut_fsync_dir(parent) != 0) {
-        e = io_diag(d, parent, "syncing");
-        goto out;
-    }
+    if ((e = export_switch(&pl, out, base, parent, sites, tmp, seq, o, d))) goto out;
     cut_store_log(NULL, PREP_LOG_INFO, "cut %llu exported to %s (%zu files)", (unsigned long long)seq, out, m.n);
     /* The site is on the new cut: now the skipped cuts, the retention, the GC. A failure
      * here is reported; the next export finishes the job. */
