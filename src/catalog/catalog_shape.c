@@ -49,6 +49,31 @@ static int complete(char cmd, size_t nargs)
     return nargs > 0 && nargs % (size_t)a == 0;
 }
 
+/* The pen of a path being checked: current point, subpath start, an x waiting for its y. */
+typedef struct path_pen {
+    int64_t cx, cy, sx, sy, px;
+} path_pen;
+
+/* Number v, the nargs-th given to cmd (one of M m L l H h V v), moves the pen: 1 when it
+ * completes a point, 0 when it is an x waiting for its y. */
+static int path_step(path_pen *p, char cmd, size_t nargs, int64_t v)
+{
+    int rel = cmd >= 'a';
+    switch (cmd) {
+    case 'M': case 'm': case 'L': case 'l':
+        if (nargs % 2 == 1) {
+            p->px = v;
+            return 0;
+        }
+        p->cx = rel ? p->cx + p->px : p->px;
+        p->cy = rel ? p->cy + v : v;
+        if ((cmd == 'M' || cmd == 'm') && nargs == 2) p->sx = p->cx, p->sy = p->cy;
+        return 1;
+    case 'H': case 'h': p->cx = rel ? p->cx + v : v; return 1;
+    default: p->cy = rel ? p->cy + v : v; return 1; /* V v */
+    }
+}
+
 int prep_catalog_path_check(const char *path, const uint32_t viewbox[4], size_t *err_off, char *msg,
                             size_t msgsz)
 {
@@ -73,7 +98,7 @@ int prep_catalog_path_check(const char *path, const uint32_t viewbox[4], size_t 
     }
     char cmd = 0;        /* current command, 0 before the first */
     size_t nargs = 0;    /* numbers given to it */
-    int64_t cx = 0, cy = 0, sx = 0, sy = 0, px = 0; /* current point, subpath start, pending x */
+    path_pen pt = {0};
     int prev = 0;        /* previous token: 0 none, 'c' command, 'n' number, 's' separator */
     size_t cmd_off = 0;
     size_t i = 0;
@@ -110,8 +135,8 @@ int prep_catalog_path_check(const char *path, const uint32_t viewbox[4], size_t 
                 goto out;
             }
             if (ch == 'Z' || ch == 'z') {
-                cx = sx;
-                cy = sy;
+                pt.cx = pt.sx;
+                pt.cy = pt.sy;
             }
             cmd = ch;
             nargs = 0;
@@ -151,34 +176,13 @@ int prep_catalog_path_check(const char *path, const uint32_t viewbox[4], size_t 
             }
             if (neg) v = -v;
             nargs++;
-            int rel = cmd >= 'a';
-            int have_point = 0;
-            switch (cmd) {
-            case 'M': case 'm': case 'L': case 'l':
-                if (nargs % 2 == 1) {
-                    px = v;
-                } else {
-                    cx = rel ? cx + px : px;
-                    cy = rel ? cy + v : v;
-                    if ((cmd == 'M' || cmd == 'm') && nargs == 2) sx = cx, sy = cy;
-                    have_point = 1;
-                }
-                break;
-            case 'H': case 'h':
-                cx = rel ? cx + v : v;
-                have_point = 1;
-                break;
-            default: /* V v */
-                cy = rel ? cy + v : v;
-                have_point = 1;
-                break;
-            }
+            int have_point = path_step(&pt, cmd, nargs, v);
             if (have_point && viewbox) {
                 int64_t x0 = viewbox[0], y0 = viewbox[1];
                 int64_t x1 = x0 + viewbox[2], y1 = y0 + viewbox[3];
-                if (cx < x0 || cx > x1 || cy < y0 || cy > y1) {
-                    say(msg, msgsz, "point (%lld,%lld) is outside the map_viewbox %u %u %u %u", (long long)cx,
-                        (long long)cy, (unsigned)viewbox[0], (unsigned)viewbox[1], (unsigned)viewbox[2],
+                if (pt.cx < x0 || pt.cx > x1 || pt.cy < y0 || pt.cy > y1) {
+                    say(msg, msgsz, "point (%lld,%lld) is outside the map_viewbox %u %u %u %u", (long long)pt.cx,
+                        (long long)pt.cy, (unsigned)viewbox[0], (unsigned)viewbox[1], (unsigned)viewbox[2],
                         (unsigned)viewbox[3]);
                     off = start;
                     rc = 2;
