@@ -412,54 +412,95 @@ static const char *header(lines *l, const char *key, size_t *vn, const char *nam
     return s + kl + 4;
 }
 
-prep_err prep_cut_manifest_parse(const void *data, size_t len, const prep_cut_limits *lim, const char *name,
-                                 prep_cut_manifest *m, prep_diags *d)
+/* A "#p" line s (n bytes, line lineno): the parts of a file of size bytes, into got (at most
+ * PREP_CUT_PARTS_MAX) and *np_out. 0, or -1 after a diag. */
+static int parse_parts(const char *s, size_t n, uint64_t size, prep_cut_part *got, size_t *np_out, const char *name,
+                       long lineno, prep_diags *d)
 {
-    memset(m, 0, sizeof *m);
-    prep_cut_limits dl;
-    if (!lim) {
-        prep_cut_limits_default(&dl);
-        lim = &dl;
+#define FAIL(kind, ...)                                   \
+    do {                                                  \
+        cut_diag(d, name, lineno, 0, kind, __VA_ARGS__); \
+        return -1;                                        \
+    } while (0)
+    size_t np = 0, at = 3;
+    uint64_t psum = 0;
+    for (;;) {
+        if (np == PREP_CUT_PARTS_MAX) FAIL("manifest-field", "more than %d parts", PREP_CUT_PARTS_MAX);
+        const char *sp2 = memchr(s + at, ' ', n - at);
+        if (!sp2) FAIL("manifest-syntax", "expected '#p SIZE SHA256 SIZE SHA256 ...', found '%.80s'", s);
+        size_t sl = (size_t)(sp2 - (s + at));
+        if (parse_u64(s + at, sl, &got[np].size) || got[np].size > size)
+            FAIL("manifest-field", "part size '%.*s' is not a number up to the file's size", (int)(sl > 30 ? 30 : sl), s + at);
+        at += sl + 1;
+        if (n - at < 64 || !is_lower_hex(s + at, 64) || (n - at > 64 && s[at + 64] != ' '))
+            FAIL("manifest-syntax", "expected a part's SHA-256 (64 lower-case hex) in '%.80s'", s);
+        memcpy(got[np].sha256, s + at, 64);
+        got[np].sha256[64] = 0;
+        psum += got[np].size;
+        np++;
+        at += 64;
+        if (at == n) break;
+        at++; /* the space */
     }
-    if (!name) name = "manifest";
-    if (len > lim->max_manifest_bytes) {
-        cut_diag(d, name, 0, 0, "limit", "manifest is %zu bytes; the limit is %llu", len,
-                       (unsigned long long)lim->max_manifest_bytes);
-        return PREP_ERR_LIMIT;
-    }
-    const char *in = data;
-    size_t ml = strlen(CUT_MANIFEST_MAGIC);
-    if (len < ml || memcmp(in, CUT_MANIFEST_MAGIC, ml) != 0) {
-        int other = len >= 20 && !memcmp(in, "# prep-cut-manifest ", 20);
-        cut_diag(d, name, 1, 1, other ? "manifest-version" : "manifest-syntax",
-                       other ? "unsupported manifest version (this program reads version 1)"
-                             : "does not start with '# prep-cut-manifest 1'");
-        return PREP_ERR_PARSE;
-    }
-    if (in[len - 1] != '\n') {
-        cut_diag(d, name, 0, 0, "truncated", "the last line has no end of line (truncated manifest?)");
-        return PREP_ERR_PARSE;
-    }
-    prep_err e = PREP_ERR_PARSE;
-    lines l = {.p = malloc(len + 1), .len = len};
-    if (!l.p) return PREP_ERR_NOMEM;
-    memcpy(l.p, in, len);
-    l.p[len] = 0;
-    size_t n;
-    next_line(&l, &n); /* the magic */
+    if (np < 2) FAIL("manifest-field", "a composed file has at least 2 parts; this one has %zu", np);
+    if (psum != size)
+        FAIL("manifest-field", "parts add up to %llu bytes; the file is %llu", (unsigned long long)psum,
+            (unsigned long long)size);
+    *np_out = np;
+    return 0;
+#undef FAIL
+}
 
-    prep_cut_meta *mt = &m->meta;
+/* The "<sha256>  PATH" line s (n bytes, line lineno) of entry en; prev is the previous
+ * entry's path (NULL for the first): paths are unique and sorted bytewise. 0, or -1 after a
+ * diag. */
+static int parse_path_line(char *s, size_t n, prep_cut_entry *en, const char *prev, const char *name, long lineno,
+                           prep_diags *d)
+{
+#define FAIL(kind, ...)                                   \
+    do {                                                  \
+        cut_diag(d, name, lineno, 0, kind, __VA_ARGS__); \
+        return -1;                                        \
+    } while (0)
+    if (n < 67 || !is_lower_hex(s, 64) || s[64] != ' ' || s[65] != ' ')
+        FAIL("manifest-syntax", "expected '<64 lower-case hex>  PATH', found '%.80s'", s);
+    memcpy(en->sha256, s, 64);
+    en->sha256[64] = 0;
+    const char *why = NULL;
+    /* The line was cut at its '\n'; a NUL inside the path shows up as a short strlen. */
+    size_t pl = n - 66;
+    int r = path_rule(s + 66, pl, &why);
+    if (r) {
+        cut_diag(d, name, lineno, 67, r == 1 ? "not-utf8" : "bad-path", "path '%.*s': %s", (int)(pl > 100 ? 100 : pl), s + 66, why);
+        return -1;
+    }
+    en->path = s + 66;
+    if (prev) {
+        int c = strict_cmp(prev, en->path);
+        if (c == 0) FAIL("duplicate-path", "path '%s' appears twice", en->path);
+        if (c > 0) FAIL("path-order", "path '%s' comes after '%s'; entries must be sorted bytewise", en->path, prev);
+    }
+    return 0;
+#undef FAIL
+}
+
+/* The manifest's header lines after the magic, into mt, with the declared file count and
+ * total size (checked against lim and against what len can hold). PREP_ERR_PARSE or
+ * PREP_ERR_LIMIT, with a diag naming the line. */
+static prep_err parse_header(lines *l, const prep_cut_limits *lim, size_t len, const char *name, prep_cut_meta *mt,
+                             uint64_t *nfiles, uint64_t *nbytes, prep_diags *d)
+{
     const char *v;
     size_t vn;
-#define HDR(key)                                  \
-    do {                                          \
-        if (!(v = header(&l, key, &vn, name, d))) \
-            goto fail;                            \
+#define HDR(key)                                 \
+    do {                                         \
+        if (!(v = header(l, key, &vn, name, d))) \
+            return PREP_ERR_PARSE;               \
     } while (0)
-#define BAD(kind, ...)                                    \
-    do {                                                  \
-        cut_diag(d, name, l.no, 0, kind, __VA_ARGS__); \
-        goto fail;                                        \
+#define BAD(kind, ...)                                  \
+    do {                                                \
+        cut_diag(d, name, l->no, 0, kind, __VA_ARGS__); \
+        return PREP_ERR_PARSE;                          \
     } while (0)
 
     HDR("process");
@@ -509,24 +550,71 @@ prep_err prep_cut_manifest_parse(const void *data, size_t len, const prep_cut_li
         int lo = v[2 * i + 1] >= 'a' ? v[2 * i + 1] - 'a' + 10 : v[2 * i + 1] - '0';
         mt->keynum[i] = (uint8_t)(hi << 4 | lo);
     }
-    uint64_t nfiles, nbytes;
     HDR("files");
-    if (parse_u64(v, vn, &nfiles)) BAD("manifest-field", "files '%.30s' is not a number", v);
-    if (nfiles > lim->max_files) {
-        cut_diag(d, name, l.no, 0, "limit", "manifest declares %llu files; the limit is %zu",
-                       (unsigned long long)nfiles, lim->max_files);
-        e = PREP_ERR_LIMIT;
-        goto fail;
+    if (parse_u64(v, vn, nfiles)) BAD("manifest-field", "files '%.30s' is not a number", v);
+    if (*nfiles > lim->max_files) {
+        cut_diag(d, name, l->no, 0, "limit", "manifest declares %llu files; the limit is %zu",
+                 (unsigned long long)*nfiles, lim->max_files);
+        return PREP_ERR_LIMIT;
     }
-    if (nfiles > len / MIN_ENTRY_BYTES) BAD("truncated", "manifest declares %llu files but has room for at most %zu", (unsigned long long)nfiles, len / MIN_ENTRY_BYTES);
+    if (*nfiles > len / MIN_ENTRY_BYTES) BAD("truncated", "manifest declares %llu files but has room for at most %zu", (unsigned long long)*nfiles, len / MIN_ENTRY_BYTES);
     HDR("bytes");
-    if (parse_u64(v, vn, &nbytes)) BAD("manifest-field", "bytes '%.30s' is not a number", v);
-    if (nbytes > lim->max_total_bytes) {
-        cut_diag(d, name, l.no, 0, "limit", "cut is %llu bytes; the limit is %llu", (unsigned long long)nbytes,
-                       (unsigned long long)lim->max_total_bytes);
-        e = PREP_ERR_LIMIT;
-        goto fail;
+    if (parse_u64(v, vn, nbytes)) BAD("manifest-field", "bytes '%.30s' is not a number", v);
+    if (*nbytes > lim->max_total_bytes) {
+        cut_diag(d, name, l->no, 0, "limit", "cut is %llu bytes; the limit is %llu", (unsigned long long)*nbytes,
+                 (unsigned long long)lim->max_total_bytes);
+        return PREP_ERR_LIMIT;
     }
+
+#undef HDR
+#undef BAD
+    return PREP_OK;
+}
+
+prep_err prep_cut_manifest_parse(const void *data, size_t len, const prep_cut_limits *lim, const char *name,
+                                 prep_cut_manifest *m, prep_diags *d)
+{
+    memset(m, 0, sizeof *m);
+    prep_cut_limits dl;
+    if (!lim) {
+        prep_cut_limits_default(&dl);
+        lim = &dl;
+    }
+    if (!name) name = "manifest";
+    if (len > lim->max_manifest_bytes) {
+        cut_diag(d, name, 0, 0, "limit", "manifest is %zu bytes; the limit is %llu", len,
+                       (unsigned long long)lim->max_manifest_bytes);
+        return PREP_ERR_LIMIT;
+    }
+    const char *in = data;
+    size_t ml = strlen(CUT_MANIFEST_MAGIC);
+    if (len < ml || memcmp(in, CUT_MANIFEST_MAGIC, ml) != 0) {
+        int other = len >= 20 && !memcmp(in, "# prep-cut-manifest ", 20);
+        cut_diag(d, name, 1, 1, other ? "manifest-version" : "manifest-syntax",
+                       other ? "unsupported manifest version (this program reads version 1)"
+                             : "does not start with '# prep-cut-manifest 1'");
+        return PREP_ERR_PARSE;
+    }
+    if (in[len - 1] != '\n') {
+        cut_diag(d, name, 0, 0, "truncated", "the last line has no end of line (truncated manifest?)");
+        return PREP_ERR_PARSE;
+    }
+    prep_err e = PREP_ERR_PARSE;
+    lines l = {.p = malloc(len + 1), .len = len};
+    if (!l.p) return PREP_ERR_NOMEM;
+    memcpy(l.p, in, len);
+    l.p[len] = 0;
+    size_t n;
+    next_line(&l, &n); /* the magic */
+
+    uint64_t nfiles, nbytes;
+    if ((e = parse_header(&l, lim, len, name, &m->meta, &nfiles, &nbytes, d))) goto fail;
+    e = PREP_ERR_PARSE; /* what each failure below returns unless it says otherwise */
+#define BAD(kind, ...)                                    \
+    do {                                                  \
+        cut_diag(d, name, l.no, 0, kind, __VA_ARGS__); \
+        goto fail;                                        \
+    } while (0)
 
     size_t n_parts_all = 0, parts_cap = 0;
     m->entries = calloc(nfiles ? nfiles : 1, sizeof *m->entries);
@@ -567,30 +655,8 @@ prep_err prep_cut_manifest_parse(const void *data, size_t len, const prep_cut_li
         if (n >= 3 && s[0] == '#' && s[1] == 'p' && s[2] == ' ') {
             /* "#p SIZE SHA SIZE SHA ...": the parts of a composed file, in order. */
             prep_cut_part got[PREP_CUT_PARTS_MAX];
-            size_t np = 0, at = 3;
-            uint64_t psum = 0;
-            for (;;) {
-                if (np == PREP_CUT_PARTS_MAX) BAD("manifest-field", "more than %d parts", PREP_CUT_PARTS_MAX);
-                const char *sp2 = memchr(s + at, ' ', n - at);
-                if (!sp2) BAD("manifest-syntax", "expected '#p SIZE SHA256 SIZE SHA256 ...', found '%.80s'", s);
-                size_t sl = (size_t)(sp2 - (s + at));
-                if (parse_u64(s + at, sl, &got[np].size) || got[np].size > en->size)
-                    BAD("manifest-field", "part size '%.*s' is not a number up to the file's size", (int)(sl > 30 ? 30 : sl), s + at);
-                at += sl + 1;
-                if (n - at < 64 || !is_lower_hex(s + at, 64) || (n - at > 64 && s[at + 64] != ' '))
-                    BAD("manifest-syntax", "expected a part's SHA-256 (64 lower-case hex) in '%.80s'", s);
-                memcpy(got[np].sha256, s + at, 64);
-                got[np].sha256[64] = 0;
-                psum += got[np].size;
-                np++;
-                at += 64;
-                if (at == n) break;
-                at++; /* the space */
-            }
-            if (np < 2) BAD("manifest-field", "a composed file has at least 2 parts; this one has %zu", np);
-            if (psum != en->size)
-                BAD("manifest-field", "parts add up to %llu bytes; the file is %llu", (unsigned long long)psum,
-                    (unsigned long long)en->size);
+            size_t np = 0;
+            if (parse_parts(s, n, en->size, got, &np, name, l.no, d)) goto fail;
             if (n_parts_all + np > parts_cap) {
                 size_t nc = parts_cap ? parts_cap * 2 : 1024;
                 while (nc < n_parts_all + np) nc *= 2;
@@ -609,24 +675,7 @@ prep_err prep_cut_manifest_parse(const void *data, size_t len, const prep_cut_li
             if (!s) BAD("truncated", "manifest ends after a '#p' line");
             if (n > LINE_MAX_BYTES) BAD("limit", "line is %zu bytes; the limit is %d", n, LINE_MAX_BYTES);
         }
-        if (n < 67 || !is_lower_hex(s, 64) || s[64] != ' ' || s[65] != ' ')
-            BAD("manifest-syntax", "expected '<64 lower-case hex>  PATH', found '%.80s'", s);
-        memcpy(en->sha256, s, 64);
-        en->sha256[64] = 0;
-        const char *why = NULL;
-        /* The line was cut at its '\n'; a NUL inside the path shows up as a short strlen. */
-        size_t pl = n - 66;
-        int r = path_rule(s + 66, pl, &why);
-        if (r) {
-            cut_diag(d, name, l.no, 67, r == 1 ? "not-utf8" : "bad-path", "path '%.*s': %s", (int)(pl > 100 ? 100 : pl), s + 66, why);
-            goto fail;
-        }
-        en->path = s + 66;
-        if (i > 0) {
-            int c = strict_cmp(m->entries[i - 1].path, en->path);
-            if (c == 0) BAD("duplicate-path", "path '%s' appears twice", en->path);
-            if (c > 0) BAD("path-order", "path '%s' comes after '%s'; entries must be sorted bytewise", en->path, m->entries[i - 1].path);
-        }
+        if (parse_path_line(s, n, en, i ? m->entries[i - 1].path : NULL, name, l.no, d)) goto fail;
     }
     if (sum != nbytes)
         BAD("size-total", "file sizes add up to %llu; the header says %llu", (unsigned long long)sum, (unsigned long long)nbytes);
@@ -658,7 +707,6 @@ prep_err prep_cut_manifest_parse(const void *data, size_t len, const prep_cut_li
     m->raw_len = len;
     prep_sha256_hex(in, len, m->sha256);
     return PREP_OK;
-#undef HDR
 #undef BAD
 fail:
     free(l.p);
