@@ -8,10 +8,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    prep_inst_config c;
+    prep_institute_config c;
     prep_diags d;
     prep_diags_init(&d);
-    prep_err e = prep_inst_config_parse(data, size, "fuzz", &c, &d);
+    prep_err e = prep_institute_config_parse(data, size, "fuzz", &c, &d);
     if (e == PREP_OK) {
         if (!c.catalog || !c.actas || !c.key || !c.store) abort();
         if (c.parallel < 1 || c.parallel > 64 || c.retries < 0 || c.retries > 20 || c.backoff_ms < 10 ||
@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (d.n == 0) {
         abort(); /* a refusal always says why */
     }
-    prep_inst_config_free(&c);
+    prep_institute_config_free(&c);
     prep_diags_free(&d);
     return 0;
 }

@@ -1,13 +1,11 @@
-/* prep deliver: the institute's delivery network (DESIGN.md "deliver").
+/* prep deliver: push a cut to broadcasters (the push half of DESIGN.md's "deliver"; the
+ * other parts of it have their own headers: registry.h, pull.h, institute.h).
  *
- * Two halves share this header:
- *   - the registry of broadcasters (difusores): SQLite, statuses, audit log, Anexo 1
- *     fields, commitment letter, public roster (src/deliver/registry*.c);
- *   - transfers: push a cut over SFTP / explicit FTPS with libcurl, only the objects the
- *     broadcaster lacks, manifest and signature last; pull links (src/deliver/push*.c,
- *     pull*.c).
- * The type below is the seam between them: the registry yields targets, the pusher
- * takes them. Ownership is stated at each declaration. */
+ * Push a cut over SFTP / explicit FTPS with libcurl, only the objects the broadcaster
+ * lacks, manifest and signature last; the plan of a transfer and the manifest patch that
+ * the pull link also serves (src/deliver/push*.c). The target type below is the seam with
+ * the registry (include/prep/registry.h): the registry yields targets, the pusher takes
+ * them. Ownership is stated at each declaration. */
 #ifndef PREP_DELIVER_H
 #define PREP_DELIVER_H
 

@@ -1,15 +1,15 @@
 /* The institute daemon's config (prep institute --config FILE; docs/institute.md).
  * A strict JSON object: unknown keys, wrong types and out-of-range values are refused, each
  * diag naming the key (and line:column for syntax errors), so a typo never silently
- * changes the night. Code: src/deliver/institute_config.c. */
+ * changes the night. Code: src/institute/institute_config.c. */
 #ifndef PREP_INSTITUTE_H
 #define PREP_INSTITUTE_H
 
 #include "prep/core.h"
 
-#define PREP_INST_CONFIG_MAX (1u << 20) /* bytes of a config file */
+#define PREP_INSTITUTE_CONFIG_MAX (1u << 20) /* bytes of a config file */
 
-typedef struct prep_inst_config {
+typedef struct prep_institute_config {
     /* owned strings; NULL when absent */
     char *catalog, *actas, *key, *pubkey, *store, *registry, *secrets;
     int drill;
@@ -21,22 +21,22 @@ typedef struct prep_inst_config {
     int retries;            /* 0..20, default 2 */
     long backoff_ms;        /* 10..600000, default 1000 */
     int max_cuts;           /* 0..1000000, 0 = run the whole window */
-    unsigned store_keep;    /* 1..PREP_INST_STORE_KEEP_MAX: after each cut the store keeps the
+    unsigned store_keep;    /* 1..PREP_INSTITUTE_STORE_KEEP_MAX: after each cut the store keeps the
                              * objects of this many newest cuts (prep_cut_store_gc); 0 = all */
-} prep_inst_config;
+} prep_institute_config;
 
-#define PREP_INST_STORE_KEEP_MAX 100000
+#define PREP_INSTITUTE_STORE_KEEP_MAX 100000
 
 /* Parses data[0..len) (borrowed; name labels the diags). On error *c is left empty
  * (freeable) and diags say what: kinds "config-syntax" (with line:column),
  * "config-field" (unknown key or wrong type), "config-range", "config-missing",
  * "limit". A bad value's diag carries the line of its key when the key is found. */
-prep_err prep_inst_config_parse(const void *data, size_t len, const char *name, prep_inst_config *c,
+prep_err prep_institute_config_parse(const void *data, size_t len, const char *name, prep_institute_config *c,
                                 prep_diags *d);
-void prep_inst_config_free(prep_inst_config *c);
+void prep_institute_config_free(prep_institute_config *c);
 
 /* ---------------------------------------------------------------- the schedule
- * When the daemon cuts (src/deliver/institute_sched.c): pure arithmetic over the clock
+ * When the daemon cuts (src/institute/institute_sched.c): pure arithmetic over the clock
  * it is given, so that the night's timing is unit-tested with a fake clock.
  *   - live: one cut at every boundary of the interval (:00, :05, ...) of the wall clock,
  *     the first the next boundary after start-up and not before the window opens;
@@ -45,7 +45,7 @@ void prep_inst_config_free(prep_inst_config *c);
  *   - no cut after `until` (the window's close by default), nor after max_cuts cuts made,
  *     nor after a final cut made at or after the window's close;
  *   - a failed cut is not retried early: the next one is tried on time. */
-typedef struct prep_inst_sched {
+typedef struct prep_institute_sched {
     int64_t interval;           /* seconds of election time between cuts */
     prep_time window_open, window_close, until;
     prep_time sim_start;        /* PREP_TIME_NONE: live */
@@ -56,18 +56,18 @@ typedef struct prep_inst_sched {
     double real_next;           /* drill: the real second it is due */
     int cuts;                   /* cuts made */
     int over;                   /* the final cut was made */
-} prep_inst_sched;
+} prep_institute_sched;
 
 /* Sets up the schedule; now_wall is the wall clock (seconds) at start-up. */
-void prep_inst_sched_init(prep_inst_sched *s, int64_t interval, prep_time window_open, prep_time window_close,
+void prep_institute_sched_init(prep_institute_sched *s, int64_t interval, prep_time window_open, prep_time window_close,
                           prep_time until, prep_time sim_start, double seconds_per_cut, int max_cuts,
                           double now_wall);
 /* The next cut: 1 with *due_wall (the wall-clock second to wait for) and *cut_at (the
  * cut's instant), or 0 when the schedule is over. */
-int prep_inst_sched_next(const prep_inst_sched *s, double *due_wall, prep_time *cut_at);
-/* After the cut at the instant prep_inst_sched_next gave: made says whether it was made
+int prep_institute_sched_next(const prep_institute_sched *s, double *due_wall, prep_time *cut_at);
+/* After the cut at the instant prep_institute_sched_next gave: made says whether it was made
  * (signed and activated), final whether the cutter marked it final (every acta counted);
  * a final cut at or after the window's close ends the schedule. */
-void prep_inst_sched_done(prep_inst_sched *s, int made, int final);
+void prep_institute_sched_done(prep_institute_sched *s, int made, int final);
 
 #endif

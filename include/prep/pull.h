@@ -18,7 +18,7 @@
  *   GET /pull/<token>/cuts/<seq>/manifest.sig
  *   GET /pull/<token>/objects/<aa>/<62 hex>  one object
  *
- * Code: src/deliver/pull_server.c, src/deliver/pull_client.c; docs/delivery.md. */
+ * Code: src/pull/pull_server.c, src/pull/pull_client.c; docs/delivery.md. */
 #ifndef PREP_PULL_H
 #define PREP_PULL_H
 

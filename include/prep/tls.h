@@ -1,6 +1,6 @@
 /* prep core: the one TLS policy of every server prep runs (docs/internals/serve.md "TLS",
  * docs/delivery.md "Pull"). Used by prep serve (src/http/tls.c), the institute's pull
- * links (src/deliver/pull_server.c) and the benchmark servers that mirror them.
+ * links (src/pull/pull_server.c) and the benchmark servers that mirror them.
  *
  * It lives in core, not in serve, because the DESIGN's `http` part (the server core both
  * servers stand on, "TLS settings" among its duties) does not exist yet as its own folder:

@@ -369,7 +369,7 @@ int cmd_deliver(int argc, char **argv)
     clear_live(&u);
     if (reg && (e == PREP_OK || e == PREP_ERR_IO))
         for (size_t i = 0; i < nt; i++) { /* the registry's record of each delivery */
-            prep_reg_delivery rec;
+            prep_registry_delivery rec;
             memset(&rec, 0, sizeof rec);
             snprintf(rec.difusor, sizeof rec.difusor, "%s", res[i].id);
             rec.seq = res[i].seq;

@@ -221,10 +221,10 @@ static uint64_t active_seq(const char *store)
 
 /* Registers one pull broadcaster, active, and returns its token. */
 static int register_pull(prep_registry *reg, const char *id, const char *name, const char *kind, const char *url,
-                         char token[PREP_REG_TOKEN_HEX + 1])
+                         char token[PREP_REGISTRY_TOKEN_HEX + 1])
 {
-    prep_reg_input in;
-    prep_reg_input_init(&in);
+    prep_registry_input in;
+    prep_registry_input_init(&in);
     struct {
         const char *k, *v;
     } f[] = {
@@ -246,15 +246,15 @@ static int register_pull(prep_registry *reg, const char *id, const char *name, c
     prep_diags d;
     prep_diags_init(&d);
     prep_err e = PREP_OK;
-    for (size_t i = 0; i < sizeof f / sizeof *f && !e; i++) e = prep_reg_input_set(&in, f[i].k, f[i].v, "demo", 0, &d);
+    for (size_t i = 0; i < sizeof f / sizeof *f && !e; i++) e = prep_registry_input_set(&in, f[i].k, f[i].v, "demo", 0, &d);
     char got[64];
     if (!e) e = prep_registry_add(reg, &in, "prep demo", prep_time_now(), token, got, &d);
-    static const prep_reg_status steps[] = {PREP_REG_INFRA_VERIFIED, PREP_REG_APPROVED, PREP_REG_ACTIVE};
+    static const prep_registry_status steps[] = {PREP_REGISTRY_INFRA_VERIFIED, PREP_REGISTRY_APPROVED, PREP_REGISTRY_ACTIVE};
     for (size_t i = 0; i < 3 && !e; i++)
         e = prep_registry_transition(reg, id, steps[i], "prep demo", "drill", prep_time_now(), &d);
     if (e) prep_diags_print(&d, stderr, 5);
     prep_diags_free(&d);
-    prep_reg_input_free(&in);
+    prep_registry_input_free(&in);
     return e ? -1 : 0;
 }
 
@@ -374,7 +374,7 @@ int cmd_demo(int argc, char **argv)
     }
 
     /* 3. the registry: two pull broadcasters, active */
-    char tok_a[PREP_REG_TOKEN_HEX + 1], tok_b[PREP_REG_TOKEN_HEX + 1];
+    char tok_a[PREP_REGISTRY_TOKEN_HEX + 1], tok_b[PREP_REGISTRY_TOKEN_HEX + 1];
     prep_diags d;
     prep_diags_init(&d);
     fmt(p[6], sizeof p[6], "%s/difusores.db", D);

@@ -1,5 +1,5 @@
 /* prep difusor: the institute's registry of broadcasters (docs/registry.md).
- * Option parsing and printing only; the work is in src/deliver/registry*.c. */
+ * Option parsing and printing only; the work is in src/registry/registry*.c. */
 #include "cli.h"
 
 #include <stdlib.h>
@@ -72,7 +72,7 @@ static prep_time get_now(prep_registry *r, const cli_opt *opts, const char *sub)
 {
     const char *s = cli_get(opts, "now");
     if (!s) return prep_time_now();
-    prep_reg_settings set;
+    prep_registry_settings set;
     prep_diags d;
     prep_diags_init(&d);
     prep_registry_settings_get(r, &set, &d);
@@ -94,9 +94,9 @@ static void fmt_time(prep_time t, const char *zone, char *out, size_t outsz)
 /* Appends an option per Anexo 1 field to opts from index k; returns the new count. */
 static size_t field_opts(cli_opt *opts, size_t k)
 {
-    static char helps[PREP_REG_NFIELDS][300];
-    for (int i = 0; i < PREP_REG_NFIELDS; i++) {
-        const prep_reg_field_info *f = &prep_reg_fields[i];
+    static char helps[PREP_REGISTRY_NFIELDS][300];
+    for (int i = 0; i < PREP_REGISTRY_NFIELDS; i++) {
+        const prep_registry_field_info *f = &prep_registry_fields[i];
         snprintf(helps[i], sizeof helps[i], "%s%s", f->label, f->required ? " (required)" : "");
         opts[k++] = (cli_opt){f->option, "VALUE", helps[i], NULL};
     }
@@ -105,7 +105,7 @@ static size_t field_opts(cli_opt *opts, size_t k)
 }
 
 /* Fills in from the options (every one but those in skip[]) and --from; 0 or an exit status. */
-static int gather_input(const cli_opt *opts, const char *sub, prep_reg_input *in, prep_diags *d)
+static int gather_input(const cli_opt *opts, const char *sub, prep_registry_input *in, prep_diags *d)
 {
     static const char *const skip[] = {"db", "secrets", "now", "by", "why", "from"};
     prep_err e = PREP_OK;
@@ -113,25 +113,25 @@ static int gather_input(const cli_opt *opts, const char *sub, prep_reg_input *in
         int skipped = 0;
         for (size_t j = 0; j < PREP_ARRAY_LEN(skip); j++) skipped |= !strcmp(opts[i].name, skip[j]);
         if (skipped || !opts[i].value) continue;
-        prep_err e2 = prep_reg_input_set(in, opts[i].name, opts[i].value, "command line", 0, d);
+        prep_err e2 = prep_registry_input_set(in, opts[i].name, opts[i].value, "command line", 0, d);
         if (e2) e = e2;
     }
     const char *from = cli_get(opts, "from");
     if (!e && from) {
         char *data = NULL;
         size_t len = 0;
-        if (prep_read_file(from, PREP_REG_INPUT_MAX, &data, &len)) {
+        if (prep_read_file(from, PREP_REGISTRY_INPUT_MAX, &data, &len)) {
             fprintf(stderr, "prep difusor %s: cannot read --from %s (at most %u bytes)\n", sub, from,
-                    PREP_REG_INPUT_MAX);
+                    PREP_REGISTRY_INPUT_MAX);
             return CLI_USAGE;
         }
-        prep_reg_input tmp;
-        prep_reg_input_init(&tmp);
-        e = prep_reg_input_parse(data, len, from, &tmp, d);
+        prep_registry_input tmp;
+        prep_registry_input_init(&tmp);
+        e = prep_registry_input_parse(data, len, from, &tmp, d);
         memset(data, 0, len);
         free(data);
         /* merge: the command line wins */
-        for (int i = 0; i < PREP_REG_NFIELDS; i++)
+        for (int i = 0; i < PREP_REGISTRY_NFIELDS; i++)
             if (!in->v[i]) {
                 in->v[i] = tmp.v[i];
                 tmp.v[i] = NULL;
@@ -143,7 +143,7 @@ static int gather_input(const cli_opt *opts, const char *sub, prep_reg_input *in
                 *a[i] = *b[i];
                 *b[i] = NULL;
             }
-        prep_reg_input_free(&tmp);
+        prep_registry_input_free(&tmp);
     }
     if (e) {
         if (d->n) prep_diags_print(d, stderr, 30);
@@ -155,7 +155,7 @@ static int gather_input(const cli_opt *opts, const char *sub, prep_reg_input *in
 
 static int sub_add(int argc, char **argv)
 {
-    cli_opt opts[PREP_REG_NFIELDS + 16];
+    cli_opt opts[PREP_REGISTRY_NFIELDS + 16];
     cli_opt common[] = {COMMON_OPTS, NOW_OPT,
                         {"by", "NAME", "who registers it (required; kept in the audit log)", NULL},
                         {"from", "FILE", "read the fields from a 'key = value' file (docs/registry.md)", NULL},
@@ -174,30 +174,30 @@ static int sub_add(int argc, char **argv)
     if (need(opts, "add", "by", "NAME")) return CLI_USAGE;
     prep_diags d;
     prep_diags_init(&d);
-    prep_reg_input in;
-    prep_reg_input_init(&in);
+    prep_registry_input in;
+    prep_registry_input_init(&in);
     if ((rc = gather_input(opts, "add", &in, &d))) {
-        prep_reg_input_free(&in);
+        prep_registry_input_free(&in);
         prep_diags_free(&d);
         return rc;
     }
     prep_registry *r;
     if ((rc = open_reg(opts, "add", &r)) >= 0) {
-        prep_reg_input_free(&in);
+        prep_registry_input_free(&in);
         prep_diags_free(&d);
         return rc;
     }
     prep_time now = get_now(r, opts, "add");
     if (now == PREP_TIME_NONE) {
         prep_registry_close(r);
-        prep_reg_input_free(&in);
+        prep_registry_input_free(&in);
         prep_diags_free(&d);
         return CLI_USAGE;
     }
     if (in.ssh_password)
         fprintf(stderr, "prep difusor add: warning: an SSH password was given; SSH keys are preferred "
                         "(the institute's key installed on the broadcaster)\n");
-    char token[PREP_REG_TOKEN_HEX + 1], id[64];
+    char token[PREP_REGISTRY_TOKEN_HEX + 1], id[64];
     prep_err e = prep_registry_add(r, &in, cli_get(opts, "by"), now, token, id, &d);
     if (!e) {
         printf("registered %s\n", id);
@@ -205,13 +205,13 @@ static int sub_add(int argc, char **argv)
     }
     memset(token, 0, sizeof token);
     prep_registry_close(r);
-    prep_reg_input_free(&in);
+    prep_registry_input_free(&in);
     return finish(&d, e, "add");
 }
 
 static int sub_edit(const char *id, int argc, char **argv)
 {
-    cli_opt opts[PREP_REG_NFIELDS + 16];
+    cli_opt opts[PREP_REGISTRY_NFIELDS + 16];
     cli_opt common[] = {COMMON_OPTS, BY_WHY_OPTS,
                         {"from", "FILE", "read the changed fields from a 'key = value' file", NULL},
                         {"logo", "FILE", "a new logo, PNG or SVG, at most 512 KiB", NULL},
@@ -231,23 +231,23 @@ static int sub_edit(const char *id, int argc, char **argv)
     if (need(opts, "edit", "by", "NAME") || need(opts, "edit", "why", "TEXT")) return CLI_USAGE;
     prep_diags d;
     prep_diags_init(&d);
-    prep_reg_input in;
-    prep_reg_input_init(&in);
+    prep_registry_input in;
+    prep_registry_input_init(&in);
     if ((rc = gather_input(opts, "edit", &in, &d))) {
-        prep_reg_input_free(&in);
+        prep_registry_input_free(&in);
         prep_diags_free(&d);
         return rc;
     }
     prep_registry *r;
     if ((rc = open_reg(opts, "edit", &r)) >= 0) {
-        prep_reg_input_free(&in);
+        prep_registry_input_free(&in);
         prep_diags_free(&d);
         return rc;
     }
     prep_err e = prep_registry_edit(r, id, &in, cli_get(opts, "by"), cli_get(opts, "why"), &d);
     if (!e) printf("%s: changed\n", id);
     prep_registry_close(r);
-    prep_reg_input_free(&in);
+    prep_registry_input_free(&in);
     return finish(&d, e, "edit");
 }
 
@@ -261,14 +261,14 @@ static int sub_list(int argc, char **argv)
     if ((rc = open_reg(opts, "list", &r)) >= 0) return rc;
     prep_diags d;
     prep_diags_init(&d);
-    prep_difusor *v;
+    prep_registry_difusor *v;
     size_t n;
     prep_err e = prep_registry_list(r, &v, &n, &d);
     if (!e) {
         for (size_t i = 0; i < n; i++)
-            printf("%-24s %-24s %-5s %s\n", v[i].id, prep_reg_status_name(v[i].status),
-                   v[i].v[PREP_REG_F_method], v[i].v[PREP_REG_F_name]);
-        prep_difusor_list_free(v, n);
+            printf("%-24s %-24s %-5s %s\n", v[i].id, prep_registry_status_name(v[i].status),
+                   v[i].v[PREP_REGISTRY_F_method], v[i].v[PREP_REGISTRY_F_name]);
+        prep_registry_difusor_list_free(v, n);
     }
     prep_registry_close(r);
     return finish(&d, e, "list");
@@ -300,21 +300,21 @@ static int sub_show(const char *id, int argc, char **argv)
     if ((rc = open_reg(opts, "show", &r)) >= 0) return rc;
     prep_diags d;
     prep_diags_init(&d);
-    prep_difusor df;
-    prep_reg_settings set;
+    prep_registry_difusor df;
+    prep_registry_settings set;
     prep_err e = prep_registry_settings_get(r, &set, &d);
     if (!e) e = prep_registry_get(r, id, &df, &d);
     if (!e) {
         char t1[40], t2[40];
         fmt_time(df.created, set.zone, t1, sizeof t1);
         fmt_time(df.changed, set.zone, t2, sizeof t2);
-        printf("id: %s\nstatus: %s\nregistered: %s\nchanged: %s\n", df.id, prep_reg_status_name(df.status), t1, t2);
-        if (df.status == PREP_REG_BLOCKED) printf("status before the block: %s\n", prep_reg_status_name(df.before_block));
-        for (int i = 0; i < PREP_REG_NFIELDS; i++) {
+        printf("id: %s\nstatus: %s\nregistered: %s\nchanged: %s\n", df.id, prep_registry_status_name(df.status), t1, t2);
+        if (df.status == PREP_REGISTRY_BLOCKED) printf("status before the block: %s\n", prep_registry_status_name(df.before_block));
+        for (int i = 0; i < PREP_REGISTRY_NFIELDS; i++) {
             if (!*df.v[i]) continue;
             const char *v = df.v[i];
             if (strchr(v, '\n')) {
-                printf("%s:\n", prep_reg_fields[i].option);
+                printf("%s:\n", prep_registry_fields[i].option);
                 for (const char *p = v; *p;) {
                     const char *nl = strchr(p, '\n');
                     int l = nl ? (int)(nl - p) : (int)strlen(p);
@@ -322,7 +322,7 @@ static int sub_show(const char *id, int argc, char **argv)
                     p += l + (nl ? 1 : 0);
                 }
             } else {
-                printf("%s: %s\n", prep_reg_fields[i].option, v);
+                printf("%s: %s\n", prep_registry_fields[i].option, v);
             }
         }
         if (df.logo_len)
@@ -331,8 +331,8 @@ static int sub_show(const char *id, int argc, char **argv)
             printf("logo: none\n");
         printf("ftp-password: %s\n", df.has_ftp_password ? "set (secrets file)" : "not set");
         printf("ssh-password: %s\n", df.has_ssh_password ? "set (secrets file)" : "not set");
-        prep_difusor_free(&df);
-        prep_reg_audit *a;
+        prep_registry_difusor_free(&df);
+        prep_registry_audit_entry *a;
         size_t na;
         if (!(e = prep_registry_audit(r, id, &a, &na, &d))) {
             printf("audit:\n");
@@ -345,7 +345,7 @@ static int sub_show(const char *id, int argc, char **argv)
             }
             free(a);
         }
-        prep_reg_delivery *dv;
+        prep_registry_delivery *dv;
         size_t ndv;
         if (!e && !(e = prep_registry_deliveries(r, id, (size_t)nd, &dv, &ndv, &d))) {
             printf("deliveries (last %zu):\n", ndv);
@@ -386,7 +386,7 @@ static int sub_settings(int argc, char **argv)
     if ((rc = open_reg(opts, "settings", &r)) >= 0) return rc;
     prep_diags d;
     prep_diags_init(&d);
-    prep_reg_settings s;
+    prep_registry_settings s;
     prep_err e = prep_registry_settings_get(r, &s, &d);
     int changing = 0;
     static const char *const names[] = {"registration-deadline", "infrastructure-deadline", "roster-date", "zone",
@@ -440,10 +440,10 @@ static int sub_change(const char *sub, const char *id, int argc, char **argv)
         return CLI_USAGE;
     }
     if (need(opts, sub, "by", "NAME") || need(opts, sub, "why", "TEXT")) return CLI_USAGE;
-    prep_reg_status to = PREP_REG_REGISTERED;
+    prep_registry_status to = PREP_REGISTRY_REGISTERED;
     if (is_status) {
         if (need(opts, sub, "to", "STATUS")) return CLI_USAGE;
-        if (prep_reg_status_parse(cli_get(opts, "to"), &to) || to == PREP_REG_REGISTERED) {
+        if (prep_registry_status_parse(cli_get(opts, "to"), &to) || to == PREP_REGISTRY_REGISTERED) {
             fprintf(stderr, "prep difusor status: --to '%s' must be infrastructure-verified, approved, active or "
                             "blocked (use unblock to lift a block)\n", cli_get(opts, "to"));
             return CLI_USAGE;
@@ -452,13 +452,13 @@ static int sub_change(const char *sub, const char *id, int argc, char **argv)
         fprintf(stderr, "prep difusor %s: --to goes with 'status' only\n", sub);
         return CLI_USAGE;
     } else if (!strcmp(sub, "verify-infra")) {
-        to = PREP_REG_INFRA_VERIFIED;
+        to = PREP_REGISTRY_INFRA_VERIFIED;
     } else if (!strcmp(sub, "approve")) {
-        to = PREP_REG_APPROVED;
+        to = PREP_REGISTRY_APPROVED;
     } else if (!strcmp(sub, "activate")) {
-        to = PREP_REG_ACTIVE;
+        to = PREP_REGISTRY_ACTIVE;
     } else if (!strcmp(sub, "block")) {
-        to = PREP_REG_BLOCKED;
+        to = PREP_REGISTRY_BLOCKED;
     }
     prep_registry *r;
     if ((rc = open_reg(opts, sub, &r)) >= 0) return rc;
@@ -473,10 +473,10 @@ static int sub_change(const char *sub, const char *id, int argc, char **argv)
         e = now == PREP_TIME_NONE ? PREP_ERR_USAGE : prep_registry_transition(r, id, to, by, why, now, &d);
     }
     if (!e) {
-        prep_difusor df;
+        prep_registry_difusor df;
         if (prep_registry_get(r, id, &df, &d) == PREP_OK) {
-            printf("%s: %s\n", id, prep_reg_status_name(df.status));
-            prep_difusor_free(&df);
+            printf("%s: %s\n", id, prep_registry_status_name(df.status));
+            prep_registry_difusor_free(&df);
         }
     }
     prep_registry_close(r);
@@ -504,7 +504,7 @@ static int sub_token(const char *id, int argc, char **argv)
     if ((rc = open_reg(opts, "token", &r)) >= 0) return rc;
     prep_diags d;
     prep_diags_init(&d);
-    char token[PREP_REG_TOKEN_HEX + 1];
+    char token[PREP_REGISTRY_TOKEN_HEX + 1];
     prep_err e = prep_registry_token_rotate(r, id, cli_get(opts, "by"), cli_get(opts, "why"), token, &d);
     if (!e) printf("pull token of %s (shown only now; keep it secret): %s\n", id, token);
     memset(token, 0, sizeof token);
@@ -530,7 +530,7 @@ static int sub_letter(const char *id, int argc, char **argv)
     if ((rc = open_reg(opts, "letter", &r)) >= 0) return rc;
     prep_diags d;
     prep_diags_init(&d);
-    prep_reg_settings set;
+    prep_registry_settings set;
     prep_err e = prep_registry_settings_get(r, &set, &d);
     prep_time date = prep_time_now();
     if (!e && cli_get(opts, "date")) {
@@ -626,8 +626,8 @@ static int sub_audit(const char *id, int argc, char **argv)
     if ((rc = open_reg(opts, "audit", &r)) >= 0) return rc;
     prep_diags d;
     prep_diags_init(&d);
-    prep_reg_settings set;
-    prep_reg_audit *a = NULL;
+    prep_registry_settings set;
+    prep_registry_audit_entry *a = NULL;
     size_t n = 0;
     prep_err e = prep_registry_settings_get(r, &set, &d);
     if (!e) e = prep_registry_audit(r, id, &a, &n, &d);

@@ -26,7 +26,7 @@
 #include "prep/pull.h"
 #include "prep/registry.h"
 
-typedef prep_inst_config inst_config; /* include/prep/institute.h */
+typedef prep_institute_config inst_config; /* include/prep/institute.h */
 
 static volatile sig_atomic_t stop_flag;
 static void on_signal(int sig)
@@ -65,14 +65,14 @@ static int load_config(const char *path, inst_config *c)
     memset(c, 0, sizeof *c);
     char *text = NULL;
     size_t len = 0;
-    prep_err e = prep_read_file(path, PREP_INST_CONFIG_MAX, &text, &len);
+    prep_err e = prep_read_file(path, PREP_INSTITUTE_CONFIG_MAX, &text, &len);
     if (e) {
         fprintf(stderr, "prep institute: cannot read %s: %s\n", path, prep_err_text(e));
         return -1;
     }
     prep_diags d;
     prep_diags_init(&d);
-    e = prep_inst_config_parse(text, len, path, c, &d);
+    e = prep_institute_config_parse(text, len, path, c, &d);
     free(text);
     if (e) prep_diags_print(&d, stderr, 20);
     prep_diags_free(&d);
@@ -139,7 +139,7 @@ static void *push_worker(void *arg)
         res.status = PREP_DELIVER_FAILED;
         if (!res.error[0]) snprintf(res.error, sizeof res.error, "%s", d.n ? d.v[0].msg : prep_err_text(e));
     }
-    prep_reg_delivery rec = {0};
+    prep_registry_delivery rec = {0};
     snprintf(rec.difusor, sizeof rec.difusor, "%s", j->t.id);
     rec.seq = res.seq ? res.seq : j->seq;
     rec.method = j->t.method;
@@ -287,7 +287,7 @@ static void *delivery_main(void *arg)
 
 /* The "Difusores oficiales" page lists the active broadcasters of the registry. */
 typedef struct roster {
-    prep_difusor *v;
+    prep_registry_difusor *v;
     size_t n;
     prep_render_difusor *r;
     size_t nr;
@@ -295,7 +295,7 @@ typedef struct roster {
 
 static void roster_free(roster *ro)
 {
-    if (ro->v) prep_difusor_list_free(ro->v, ro->n);
+    if (ro->v) prep_registry_difusor_list_free(ro->v, ro->n);
     free(ro->r);
     memset(ro, 0, sizeof *ro);
 }
@@ -309,9 +309,9 @@ static void roster_load(roster *ro, const char *db, const char *secrets)
     if (!prep_registry_open(db, secrets, &reg, &d) && !prep_registry_list(reg, &ro->v, &ro->n, &d)) {
         ro->r = prep_xcalloc(ro->n ? ro->n : 1, sizeof *ro->r);
         for (size_t i = 0; i < ro->n; i++)
-            if (ro->v[i].status == PREP_REG_ACTIVE) {
-                ro->r[ro->nr].name = ro->v[i].v[PREP_REG_F_name];
-                ro->r[ro->nr].url = ro->v[i].v[PREP_REG_F_publication_url];
+            if (ro->v[i].status == PREP_REGISTRY_ACTIVE) {
+                ro->r[ro->nr].name = ro->v[i].v[PREP_REGISTRY_F_name];
+                ro->r[ro->nr].url = ro->v[i].v[PREP_REGISTRY_F_publication_url];
                 ro->nr++;
             }
     }
@@ -383,7 +383,7 @@ int cmd_institute(int argc, char **argv)
     }
     inst_config c;
     if (load_config(cli_get(opts, "config"), &c)) {
-        prep_inst_config_free(&c);
+        prep_institute_config_free(&c);
         return CLI_USAGE;
     }
     if (c.registry && !c.secrets) { /* owned by c like the rest */
@@ -393,7 +393,7 @@ int cmd_institute(int argc, char **argv)
     }
     cutter cu;
     if (cutter_open(&cu, "institute", c.catalog, c.actas, c.key, c.pubkey, c.store, c.drill, NULL)) {
-        prep_inst_config_free(&c);
+        prep_institute_config_free(&c);
         return CLI_USAGE;
     }
     const prep_catalog *cat = cu.cat;
@@ -402,14 +402,14 @@ int cmd_institute(int argc, char **argv)
     if (c.until && prep_time_parse(c.until, cat->timezone, &until)) {
         fprintf(stderr, "prep institute: \"until\" '%s' is not a time\n", c.until);
         cutter_close(&cu);
-        prep_inst_config_free(&c);
+        prep_institute_config_free(&c);
         return CLI_USAGE;
     }
     prep_time sim = PREP_TIME_NONE;
     if (c.clock_start && prep_time_parse(c.clock_start, cat->timezone, &sim)) {
         fprintf(stderr, "prep institute: \"clock.start\" '%s' is not a time\n", c.clock_start);
         cutter_close(&cu);
-        prep_inst_config_free(&c);
+        prep_institute_config_free(&c);
         return CLI_USAGE;
     }
 
@@ -453,8 +453,8 @@ int cmd_institute(int argc, char **argv)
     roster ro = {0};
 
     /* When to cut: include/prep/institute.h "the schedule" (unit-tested with a fake clock). */
-    prep_inst_sched sch;
-    prep_inst_sched_init(&sch, interval, cat->window_open, cat->window_close, until, sim, c.seconds_per_cut,
+    prep_institute_sched sch;
+    prep_institute_sched_init(&sch, interval, cat->window_open, cat->window_close, until, sim, c.seconds_per_cut,
                          c.max_cuts, wall_now());
     char when[64];
     printf("prep institute: %s, un corte cada %lld s%s; primer corte %s\n", c.drill ? "SIMULACRO" : "en vivo",
@@ -463,7 +463,7 @@ int cmd_institute(int argc, char **argv)
     fflush(stdout);
     double due;
     prep_time next;
-    while (!stop_flag && prep_inst_sched_next(&sch, &due, &next)) {
+    while (!stop_flag && prep_institute_sched_next(&sch, &due, &next)) {
         if (sleep_until(due)) break;
         if (c.registry) {
             roster_load(&ro, c.registry, c.secrets);
@@ -505,7 +505,7 @@ int cmd_institute(int argc, char **argv)
         }
         /* also after a failed cut: on a full disk the space it frees lets the next one through */
         if (e && c.store_keep) store_retention(&c);
-        prep_inst_sched_done(&sch, !e, !e && st.final_cut);
+        prep_institute_sched_done(&sch, !e, !e && st.final_cut);
     }
     if (!stop_flag) {
         printf("prep institute: no more cuts (%d made); serving the links until SIGINT/SIGTERM\n", sch.cuts);
@@ -528,7 +528,7 @@ out:
     prep_registry_close(preg);
     prep_diags_free(&d);
     cutter_close(&cu);
-    prep_inst_config_free(&c);
+    prep_institute_config_free(&c);
     curl_global_cleanup();
     return rc;
 }

@@ -652,13 +652,13 @@ prep_err mon_registry_targets(const char *db, prep_monitor_target **t, size_t *n
     prep_registry *r;
     prep_err e = prep_registry_open(db, NULL, &r, d);
     if (e) return e;
-    prep_difusor *v;
+    prep_registry_difusor *v;
     size_t nv;
     e = prep_registry_list(r, &v, &nv, d);
     prep_registry_close(r);
     if (e) return e;
     for (size_t i = 0; i < nv && !e; i++) {
-        if (v[i].status != PREP_REG_ACTIVE) continue;
+        if (v[i].status != PREP_REGISTRY_ACTIVE) continue;
         int dup = 0;
         for (size_t j = 0; j < *n; j++) dup |= !strcmp((*t)[j].id, v[i].id);
         if (dup) continue;
@@ -668,7 +668,7 @@ prep_err mon_registry_targets(const char *db, prep_monitor_target **t, size_t *n
         }
         prep_monitor_target x;
         memset(&x, 0, sizeof x);
-        const char *u = v[i].v[PREP_REG_F_publication_url];
+        const char *u = v[i].v[PREP_REGISTRY_F_publication_url];
         size_t ul = u ? strlen(u) : 0;
         int r2 = snprintf(x.url, sizeof x.url, "%s%s", u ? u : "", ul && u[ul - 1] != '/' ? "/" : "");
         const char *why = r2 < 0 || (size_t)r2 >= sizeof x.url ? "longer than 511 bytes" : mon_url_problem(x.url);
@@ -686,6 +686,6 @@ prep_err mon_registry_targets(const char *db, prep_monitor_target **t, size_t *n
         *t = nt;
         (*t)[(*n)++] = x;
     }
-    prep_difusor_list_free(v, nv);
+    prep_registry_difusor_list_free(v, nv);
     return e;
 }

@@ -11,7 +11,6 @@ cd "$ROOT" || exit 2
 owner() {
   case "$1" in
     tls | policy) echo core ;;
-    pull | registry | institute) echo deliver ;;
     *) echo "$1" ;;
   esac
 }
@@ -28,8 +27,11 @@ allowed() {
     cut) echo "core cut" ;;
     http) echo "core http" ;;
     serve) echo "core http cut serve" ;;
-    deliver) echo "core http cut deliver" ;;
-    monitor) echo "core cut deliver monitor" ;;
+    deliver) echo "core cut deliver" ;;
+    pull) echo "core http cut deliver pull" ;;
+    registry) echo "core cut deliver registry" ;;
+    institute) echo "core institute" ;;
+    monitor) echo "core cut deliver registry monitor" ;;
     check) echo "core check" ;;
     cli) echo "*" ;;
     *) echo "" ;;
@@ -85,7 +87,7 @@ done < <(grep -n '#[[:space:]]*include[[:space:]]*"\.\./' src/*/*.c src/*/*.h 2>
 while IFS= read -r hit; do
   echo "$(cut -d: -f1,2 <<<"$hit"): prep_x* aborts on allocation failure; the server core and serve must answer 503 instead (include/prep/core.h \"memory\")"
   bad=1
-done < <(grep -n 'prep_x\(malloc\|calloc\|realloc\|strdup\|strndup\)\s*(' src/http/*.c src/http/*.h src/serve/*.c src/serve/*.h src/deliver/pull_server.c 2>/dev/null)
+done < <(grep -n 'prep_x\(malloc\|calloc\|realloc\|strdup\|strndup\)\s*(' src/http/*.c src/http/*.h src/serve/*.c src/serve/*.h src/pull/pull_server.c 2>/dev/null)
 
 if [ $bad = 0 ]; then
   echo "layering: $n files, every prep/ include follows DESIGN.md"

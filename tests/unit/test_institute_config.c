@@ -9,16 +9,16 @@
 
 #include "prep/institute.h"
 
-static prep_err parse(const char *text, prep_inst_config *c, prep_diags *d)
+static prep_err parse(const char *text, prep_institute_config *c, prep_diags *d)
 {
     prep_diags_init(d);
-    return prep_inst_config_parse(text, strlen(text), "t.json", c, d);
+    return prep_institute_config_parse(text, strlen(text), "t.json", c, d);
 }
 
 static void test_good_and_defaults(void **st)
 {
     (void)st;
-    prep_inst_config c;
+    prep_institute_config c;
     prep_diags d;
     assert_int_equal(parse("{\"catalog\":\"q.cat\",\"actas\":\"a/\",\"key\":\"k.key\",\"pubkey\":\"k.pub\",\"store\":\"s\","
                            "\"drill\":true,\"registry\":\"r.db\",\"clock\":{\"start\":\"2021-06-06 20:05\","
@@ -38,7 +38,7 @@ static void test_good_and_defaults(void **st)
     assert_int_equal(c.backoff_ms, 250);
     assert_int_equal(c.max_cuts, 7);
     assert_int_equal(c.store_keep, 12);
-    prep_inst_config_free(&c);
+    prep_institute_config_free(&c);
     prep_diags_free(&d);
     /* the minimum: defaults as docs/institute.md says */
     assert_int_equal(parse("{\"catalog\":\"q\",\"actas\":\"a\",\"key\":\"k\",\"store\":\"s\"}", &c, &d), PREP_OK);
@@ -50,13 +50,13 @@ static void test_good_and_defaults(void **st)
     assert_int_equal(c.backoff_ms, 1000);
     assert_int_equal(c.max_cuts, 0);
     assert_int_equal(c.store_keep, 0); /* no retention: every cut keeps its objects */
-    prep_inst_config_free(&c);
+    prep_institute_config_free(&c);
     prep_diags_free(&d);
 }
 
 static void expect(const char *text, prep_err want, const char *kind, const char *in_msg)
 {
-    prep_inst_config c;
+    prep_institute_config c;
     prep_diags d;
     prep_err e = parse(text, &c, &d);
     if (e != want || !prep_diags_find(&d, kind)) prep_diags_print(&d, stderr, 5);
@@ -65,7 +65,7 @@ static void expect(const char *text, prep_err want, const char *kind, const char
     assert_non_null(g);
     if (in_msg) assert_non_null(strstr(g->msg, in_msg));
     assert_null(c.catalog); /* nothing half-filled on error */
-    prep_inst_config_free(&c);
+    prep_institute_config_free(&c);
     prep_diags_free(&d);
 }
 
@@ -75,7 +75,7 @@ static void test_refusals(void **st)
 {
     (void)st;
     /* syntax: line 2, column of the missing value */
-    prep_inst_config c;
+    prep_institute_config c;
     prep_diags d;
     assert_int_equal(parse("{\n\"catalog\": }", &c, &d), PREP_ERR_PARSE);
     const prep_diag *g = prep_diags_find(&d, "config-syntax");
@@ -111,7 +111,7 @@ static void test_refusals(void **st)
 static void test_bad_value_line(void **st)
 {
     (void)st;
-    prep_inst_config c;
+    prep_institute_config c;
     prep_diags d;
     assert_int_equal(parse("{\n\"catalog\": \"q\", \"actas\": \"a\",\n\"key\": \"k\",\n\"store\": \"s\",\n"
                            "  \"store_keep\" :\n -3\n}",

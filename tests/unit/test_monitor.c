@@ -769,8 +769,8 @@ static void add_difusor(prep_registry *reg, const char *id, const char *url, int
 {
     prep_diags d;
     prep_diags_init(&d);
-    prep_reg_input in;
-    prep_reg_input_init(&in);
+    prep_registry_input in;
+    prep_registry_input_init(&in);
     const char *kv[][2] = {
         {"id", id}, {"name", id}, {"kind", "universidad"}, {"website", "https://www.uaq.mx/"},
         {"publication-url", url}, {"legal-name", "Dra. Teresa García"}, {"legal-phone", "(442) 192 1200"},
@@ -779,14 +779,14 @@ static void add_difusor(prep_registry *reg, const char *id, const char *url, int
         {"method", "pull"},
     };
     for (size_t i = 0; i < PREP_ARRAY_LEN(kv); i++)
-        assert_int_equal(prep_reg_input_set(&in, kv[i][0], kv[i][1], "test", 0, &d), PREP_OK);
-    char tok[PREP_REG_TOKEN_HEX + 1], got[64];
+        assert_int_equal(prep_registry_input_set(&in, kv[i][0], kv[i][1], "test", 0, &d), PREP_OK);
+    char tok[PREP_REGISTRY_TOKEN_HEX + 1], got[64];
     prep_err e = prep_registry_add(reg, &in, "ana", T0, tok, got, &d);
     if (e) prep_diags_print(&d, stderr, 0);
     assert_int_equal(e, PREP_OK);
-    prep_reg_input_free(&in);
+    prep_registry_input_free(&in);
     if (activate) {
-        prep_reg_status steps[] = {PREP_REG_INFRA_VERIFIED, PREP_REG_APPROVED, PREP_REG_ACTIVE};
+        prep_registry_status steps[] = {PREP_REGISTRY_INFRA_VERIFIED, PREP_REGISTRY_APPROVED, PREP_REGISTRY_ACTIVE};
         for (size_t i = 0; i < 3; i++)
             assert_int_equal(prep_registry_transition(reg, id, steps[i], "ana", "ok", T0, &d), PREP_OK);
     }

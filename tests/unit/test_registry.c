@@ -1,4 +1,4 @@
-/* Unit tests of the broadcaster registry (src/deliver/registry*.c): every field kind's
+/* Unit tests of the broadcaster registry (src/registry/registry*.c): every field kind's
  * validator with good and bad values, the "key = value" input, registration with the
  * call's real deadlines (19 April, 30 April, 28 May 2021, America/Mexico_City), status
  * transitions and their audit rows, the append-only trigger, the 0600 secrets file, pull
@@ -86,11 +86,11 @@ static const unsigned char PNG[] = {0x89, 'P',  'N',  'G',  '\r', '\n', 0x1a, '\
 #define PASSWORD "Contra$eña-FTP 2021"
 
 /* A complete Anexo 1 for an FTPS broadcaster (every value valid). */
-static void input_ftps(prep_reg_input *in, const char *id, const char *name, const char *logo)
+static void input_ftps(prep_registry_input *in, const char *id, const char *name, const char *logo)
 {
     prep_diags d;
     prep_diags_init(&d);
-    prep_reg_input_init(in);
+    prep_registry_input_init(in);
     const char *kv[][2] = {
         {"id", id},
         {"name", name},
@@ -116,8 +116,8 @@ static void input_ftps(prep_reg_input *in, const char *id, const char *name, con
         {"ftp-password", PASSWORD},
     };
     for (size_t i = 0; i < PREP_ARRAY_LEN(kv); i++)
-        assert_int_equal(prep_reg_input_set(in, kv[i][0], kv[i][1], "test", 0, &d), PREP_OK);
-    if (logo) assert_int_equal(prep_reg_input_set(in, "logo", logo, "test", 0, &d), PREP_OK);
+        assert_int_equal(prep_registry_input_set(in, kv[i][0], kv[i][1], "test", 0, &d), PREP_OK);
+    if (logo) assert_int_equal(prep_registry_input_set(in, "logo", logo, "test", 0, &d), PREP_OK);
     assert_int_equal(d.n, 0);
     prep_diags_free(&d);
 }
@@ -139,7 +139,7 @@ static void fx_open(fixture *f)
     prep_diags_init(&d);
     assert_int_equal(prep_registry_open(f->db, NULL, &f->r, &d), PREP_OK);
     /* the call's dates (convocatoria I.e, I.f, I.h) */
-    prep_reg_settings s;
+    prep_registry_settings s;
     assert_int_equal(prep_registry_settings_get(f->r, &s, &d), PREP_OK);
     s.registration_deadline = at("2021-04-19 23:59");
     s.infrastructure_deadline = at("2021-04-30 23:59");
@@ -160,7 +160,7 @@ static void fx_close(fixture *f)
 
 static void fx_add(fixture *f, const char *id, const char *name, char token[65])
 {
-    prep_reg_input in;
+    prep_registry_input in;
     input_ftps(&in, id, name, f->logo);
     prep_diags d;
     prep_diags_init(&d);
@@ -170,11 +170,11 @@ static void fx_add(fixture *f, const char *id, const char *name, char token[65])
     assert_int_equal(e, PREP_OK);
     assert_string_equal(got, id);
     if (token) memcpy(token, tok, 65);
-    prep_reg_input_free(&in);
+    prep_registry_input_free(&in);
     prep_diags_free(&d);
 }
 
-static prep_err move(fixture *f, const char *id, prep_reg_status to, const char *now, prep_diags *d)
+static prep_err move(fixture *f, const char *id, prep_registry_status to, const char *now, prep_diags *d)
 {
     return prep_registry_transition(f->r, id, to, "ana", "revisión", at(now), d);
 }
@@ -183,7 +183,7 @@ static void activate(fixture *f, const char *id);
 
 /* ---------------------------------------------------------------- validators */
 typedef struct vcase {
-    prep_reg_kind kind;
+    prep_registry_kind kind;
     const char *value;
     int ok;
 } vcase;
@@ -193,125 +193,125 @@ static void test_validators(void **st)
     (void)st;
     static const vcase cases[] = {
         /* URLs */
-        {PREP_REG_K_URL, "https://www.uaq.mx/", 1},
-        {PREP_REG_K_URL, "http://diario.example.com.mx/prep?x=1#a", 1},
-        {PREP_REG_K_URL, "https://[2001:db8::1]:8443/p", 1},
-        {PREP_REG_K_URL, "https://10.0.0.1/", 1},
-        {PREP_REG_K_URL, "ftp://www.uaq.mx/", 0},
-        {PREP_REG_K_URL, "https://", 0},
-        {PREP_REG_K_URL, "https://user:pw@uaq.mx/", 0},
-        {PREP_REG_K_URL, "https://uaq.mx/a b", 0},
-        {PREP_REG_K_URL, "https://uaq.mx:0/", 0},
-        {PREP_REG_K_URL, "https://uaq.mx:65536/", 0},
-        {PREP_REG_K_URL, "https://-uaq.mx/", 0},
-        {PREP_REG_K_URL, "https://uaq..mx/", 0},
-        {PREP_REG_K_URL, "https://300.1.1.1/", 0},
-        {PREP_REG_K_URL, "https://uaq.mx/<script>", 0},
-        {PREP_REG_K_URL, "https://uaq.mx/%zz", 0},
-        {PREP_REG_K_URL, "javascript:alert(1)", 0},
-        {PREP_REG_K_HTTPS, "https://prep.uaq.mx/", 1},
-        {PREP_REG_K_HTTPS, "http://prep.uaq.mx/", 0},
-        {PREP_REG_K_ORIGINS, "https://www.uaq.mx https://a.uaq.mx:8443", 1},
-        {PREP_REG_K_ORIGINS, "https://www.uaq.mx/portal", 0},
-        {PREP_REG_K_ORIGINS, "http://www.uaq.mx", 0},
+        {PREP_REGISTRY_K_URL, "https://www.uaq.mx/", 1},
+        {PREP_REGISTRY_K_URL, "http://diario.example.com.mx/prep?x=1#a", 1},
+        {PREP_REGISTRY_K_URL, "https://[2001:db8::1]:8443/p", 1},
+        {PREP_REGISTRY_K_URL, "https://10.0.0.1/", 1},
+        {PREP_REGISTRY_K_URL, "ftp://www.uaq.mx/", 0},
+        {PREP_REGISTRY_K_URL, "https://", 0},
+        {PREP_REGISTRY_K_URL, "https://user:pw@uaq.mx/", 0},
+        {PREP_REGISTRY_K_URL, "https://uaq.mx/a b", 0},
+        {PREP_REGISTRY_K_URL, "https://uaq.mx:0/", 0},
+        {PREP_REGISTRY_K_URL, "https://uaq.mx:65536/", 0},
+        {PREP_REGISTRY_K_URL, "https://-uaq.mx/", 0},
+        {PREP_REGISTRY_K_URL, "https://uaq..mx/", 0},
+        {PREP_REGISTRY_K_URL, "https://300.1.1.1/", 0},
+        {PREP_REGISTRY_K_URL, "https://uaq.mx/<script>", 0},
+        {PREP_REGISTRY_K_URL, "https://uaq.mx/%zz", 0},
+        {PREP_REGISTRY_K_URL, "javascript:alert(1)", 0},
+        {PREP_REGISTRY_K_HTTPS, "https://prep.uaq.mx/", 1},
+        {PREP_REGISTRY_K_HTTPS, "http://prep.uaq.mx/", 0},
+        {PREP_REGISTRY_K_ORIGINS, "https://www.uaq.mx https://a.uaq.mx:8443", 1},
+        {PREP_REGISTRY_K_ORIGINS, "https://www.uaq.mx/portal", 0},
+        {PREP_REGISTRY_K_ORIGINS, "http://www.uaq.mx", 0},
         /* e-mails */
-        {PREP_REG_K_EMAIL, "rectoria@uaq.mx", 1},
-        {PREP_REG_K_EMAIL, "soporte.prep+noche@sub.uaq.edu.mx", 1},
-        {PREP_REG_K_EMAIL, "rectoria.uaq.mx", 0},
-        {PREP_REG_K_EMAIL, "@uaq.mx", 0},
-        {PREP_REG_K_EMAIL, "a..b@uaq.mx", 0},
-        {PREP_REG_K_EMAIL, ".a@uaq.mx", 0},
-        {PREP_REG_K_EMAIL, "a@localhost", 0},
-        {PREP_REG_K_EMAIL, "a@1.2.3.4", 0},
-        {PREP_REG_K_EMAIL, "a b@uaq.mx", 0},
-        {PREP_REG_K_EMAIL, "a@uaq_mx.mx", 0},
+        {PREP_REGISTRY_K_EMAIL, "rectoria@uaq.mx", 1},
+        {PREP_REGISTRY_K_EMAIL, "soporte.prep+noche@sub.uaq.edu.mx", 1},
+        {PREP_REGISTRY_K_EMAIL, "rectoria.uaq.mx", 0},
+        {PREP_REGISTRY_K_EMAIL, "@uaq.mx", 0},
+        {PREP_REGISTRY_K_EMAIL, "a..b@uaq.mx", 0},
+        {PREP_REGISTRY_K_EMAIL, ".a@uaq.mx", 0},
+        {PREP_REGISTRY_K_EMAIL, "a@localhost", 0},
+        {PREP_REGISTRY_K_EMAIL, "a@1.2.3.4", 0},
+        {PREP_REGISTRY_K_EMAIL, "a b@uaq.mx", 0},
+        {PREP_REGISTRY_K_EMAIL, "a@uaq_mx.mx", 0},
         /* phones: the call's own contact is "01(442) 101 98 00 ext. 1106" (old 01 prefix) */
-        {PREP_REG_K_PHONE, "(442) 101 98 00 ext. 1106", 1},
-        {PREP_REG_K_PHONE, "442-101-9800", 1},
-        {PREP_REG_K_PHONE, "+52 442 101 9800", 1},
-        {PREP_REG_K_PHONE, "+1 202 555 0100", 1},
-        {PREP_REG_K_PHONE, "4421019800 x12", 1},
-        {PREP_REG_K_PHONE, "101 98 00", 0},
-        {PREP_REG_K_PHONE, "+52 442 101 98", 0},
-        {PREP_REG_K_PHONE, "442 101 9800 ext.", 0},
-        {PREP_REG_K_PHONE, "442) 101 9800", 0},
-        {PREP_REG_K_PHONE, "442 101 98OO", 0},
-        {PREP_REG_K_PHONE, "442  101 9800", 0},
+        {PREP_REGISTRY_K_PHONE, "(442) 101 98 00 ext. 1106", 1},
+        {PREP_REGISTRY_K_PHONE, "442-101-9800", 1},
+        {PREP_REGISTRY_K_PHONE, "+52 442 101 9800", 1},
+        {PREP_REGISTRY_K_PHONE, "+1 202 555 0100", 1},
+        {PREP_REGISTRY_K_PHONE, "4421019800 x12", 1},
+        {PREP_REGISTRY_K_PHONE, "101 98 00", 0},
+        {PREP_REGISTRY_K_PHONE, "+52 442 101 98", 0},
+        {PREP_REGISTRY_K_PHONE, "442 101 9800 ext.", 0},
+        {PREP_REGISTRY_K_PHONE, "442) 101 9800", 0},
+        {PREP_REGISTRY_K_PHONE, "442 101 98OO", 0},
+        {PREP_REGISTRY_K_PHONE, "442  101 9800", 0},
         /* hosts and addresses */
-        {PREP_REG_K_HOST, "200.23.1.10", 1},
-        {PREP_REG_K_HOST, "2001:db8::10", 1},
-        {PREP_REG_K_HOST, "ftp.uaq.mx", 1},
-        {PREP_REG_K_HOST, "localhost", 1},
-        {PREP_REG_K_HOST, "200.023.1.10", 0},
-        {PREP_REG_K_HOST, "200.23.1", 0},
-        {PREP_REG_K_HOST, "uaq", 0},
-        {PREP_REG_K_HOST, "ftp_uaq.mx", 0},
-        {PREP_REG_K_HOST, "2001:db8:::10", 0},
-        {PREP_REG_K_IPS, "200.23.1.10 2001:db8::10", 1},
-        {PREP_REG_K_IPS, "200.23.1.10 ftp.uaq.mx", 0},
+        {PREP_REGISTRY_K_HOST, "200.23.1.10", 1},
+        {PREP_REGISTRY_K_HOST, "2001:db8::10", 1},
+        {PREP_REGISTRY_K_HOST, "ftp.uaq.mx", 1},
+        {PREP_REGISTRY_K_HOST, "localhost", 1},
+        {PREP_REGISTRY_K_HOST, "200.023.1.10", 0},
+        {PREP_REGISTRY_K_HOST, "200.23.1", 0},
+        {PREP_REGISTRY_K_HOST, "uaq", 0},
+        {PREP_REGISTRY_K_HOST, "ftp_uaq.mx", 0},
+        {PREP_REGISTRY_K_HOST, "2001:db8:::10", 0},
+        {PREP_REGISTRY_K_IPS, "200.23.1.10 2001:db8::10", 1},
+        {PREP_REGISTRY_K_IPS, "200.23.1.10 ftp.uaq.mx", 0},
         /* users, methods, kinds */
-        {PREP_REG_K_USER, "prep_uaq-1", 1},
-        {PREP_REG_K_USER, "prep uaq", 0},
-        {PREP_REG_K_METHOD, "sftp", 1},
-        {PREP_REG_K_METHOD, "scp", 0},
-        {PREP_REG_K_KIND, "medio", 1},
-        {PREP_REG_K_KIND, "partido", 0},
+        {PREP_REGISTRY_K_USER, "prep_uaq-1", 1},
+        {PREP_REGISTRY_K_USER, "prep uaq", 0},
+        {PREP_REGISTRY_K_METHOD, "sftp", 1},
+        {PREP_REGISTRY_K_METHOD, "scp", 0},
+        {PREP_REGISTRY_K_KIND, "medio", 1},
+        {PREP_REGISTRY_K_KIND, "partido", 0},
         /* delivery URLs */
-        {PREP_REG_K_SFTP_URL, "sftp://prep@200.23.1.10:2222/srv/prep/incoming/", 1},
-        {PREP_REG_K_SFTP_URL, "sftp://200.23.1.10/srv/prep/incoming/", 0},
-        {PREP_REG_K_SFTP_URL, "sftp://prep@200.23.1.10/srv/prep/incoming", 0},
-        {PREP_REG_K_SFTP_URL, "sftp://prep@200.23.1.10/srv/../etc/", 0},
-        {PREP_REG_K_FTP_URL, "ftp://200.23.1.10:2121/incoming/", 1},
-        {PREP_REG_K_FTP_URL, "ftps://200.23.1.10/incoming/", 0},
-        {PREP_REG_K_FTP_URL, "ftp://prep:pw@200.23.1.10/incoming/", 0},
+        {PREP_REGISTRY_K_SFTP_URL, "sftp://prep@200.23.1.10:2222/srv/prep/incoming/", 1},
+        {PREP_REGISTRY_K_SFTP_URL, "sftp://200.23.1.10/srv/prep/incoming/", 0},
+        {PREP_REGISTRY_K_SFTP_URL, "sftp://prep@200.23.1.10/srv/prep/incoming", 0},
+        {PREP_REGISTRY_K_SFTP_URL, "sftp://prep@200.23.1.10/srv/../etc/", 0},
+        {PREP_REGISTRY_K_FTP_URL, "ftp://200.23.1.10:2121/incoming/", 1},
+        {PREP_REGISTRY_K_FTP_URL, "ftps://200.23.1.10/incoming/", 0},
+        {PREP_REGISTRY_K_FTP_URL, "ftp://prep:pw@200.23.1.10/incoming/", 0},
         /* host key fingerprints: base64 of 32 bytes */
-        {PREP_REG_K_HOSTKEY, "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU", 1},
-        {PREP_REG_K_HOSTKEY, "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU", 1},
-        {PREP_REG_K_HOSTKEY, "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFV", 0},
-        {PREP_REG_K_HOSTKEY, "47DEQpj8HBSa", 0},
+        {PREP_REGISTRY_K_HOSTKEY, "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU", 1},
+        {PREP_REGISTRY_K_HOSTKEY, "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU", 1},
+        {PREP_REGISTRY_K_HOSTKEY, "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFV", 0},
+        {PREP_REGISTRY_K_HOSTKEY, "47DEQpj8HBSa", 0},
         /* text */
-        {PREP_REG_K_LINE, "Universidad Autónoma de Querétaro", 1},
-        {PREP_REG_K_LINE, "dos\nlíneas", 0},
-        {PREP_REG_K_LINE, "tab\there", 0},
-        {PREP_REG_K_LINE, " espacio", 0},
-        {PREP_REG_K_LINE, "\xc3\x28", 0},
-        {PREP_REG_K_LINE, "", 0},
-        {PREP_REG_K_TEXT, "dos\nlíneas", 1},
-        {PREP_REG_K_PATH, "/etc/prep/ieeq_sftp", 1},
-        {PREP_REG_K_PATH, "ieeq_sftp", 0},
+        {PREP_REGISTRY_K_LINE, "Universidad Autónoma de Querétaro", 1},
+        {PREP_REGISTRY_K_LINE, "dos\nlíneas", 0},
+        {PREP_REGISTRY_K_LINE, "tab\there", 0},
+        {PREP_REGISTRY_K_LINE, " espacio", 0},
+        {PREP_REGISTRY_K_LINE, "\xc3\x28", 0},
+        {PREP_REGISTRY_K_LINE, "", 0},
+        {PREP_REGISTRY_K_TEXT, "dos\nlíneas", 1},
+        {PREP_REGISTRY_K_PATH, "/etc/prep/ieeq_sftp", 1},
+        {PREP_REGISTRY_K_PATH, "ieeq_sftp", 0},
     };
     for (size_t i = 0; i < PREP_ARRAY_LEN(cases); i++) {
         const char *why = NULL;
-        int r = prep_reg_check_kind(cases[i].kind, 2048, cases[i].value, &why);
+        int r = prep_registry_check_kind(cases[i].kind, 2048, cases[i].value, &why);
         if ((r == 0) != cases[i].ok) fail_msg("case %zu '%s': expected %s", i, cases[i].value, cases[i].ok ? "valid" : "invalid");
         if (r) assert_non_null(why);
     }
     const char *why;
-    assert_int_equal(prep_reg_check_id("uaq-2021", &why), 0);
-    assert_int_not_equal(prep_reg_check_id("UAQ", &why), 0);
-    assert_int_not_equal(prep_reg_check_id("-uaq", &why), 0);
-    assert_int_equal(prep_reg_check_ip("::1", &why), 0);
-    assert_int_not_equal(prep_reg_check_ip("1.2.3.4.5", &why), 0);
+    assert_int_equal(prep_registry_check_id("uaq-2021", &why), 0);
+    assert_int_not_equal(prep_registry_check_id("UAQ", &why), 0);
+    assert_int_not_equal(prep_registry_check_id("-uaq", &why), 0);
+    assert_int_equal(prep_registry_check_ip("::1", &why), 0);
+    assert_int_not_equal(prep_registry_check_ip("1.2.3.4.5", &why), 0);
 }
 
 static void test_validate_names_field_and_value(void **st)
 {
     (void)st;
-    prep_reg_input in;
+    prep_registry_input in;
     input_ftps(&in, "uaq", "UAQ", NULL);
-    free(in.v[PREP_REG_F_legal_email]);
-    in.v[PREP_REG_F_legal_email] = prep_xstrdup("rectoria(at)uaq.mx");
-    free(in.v[PREP_REG_F_publication_url]);
-    in.v[PREP_REG_F_publication_url] = prep_xstrdup("http://prep.uaq.mx/");
-    free(in.v[PREP_REG_F_tech_name]);
-    in.v[PREP_REG_F_tech_name] = NULL;
-    free(in.v[PREP_REG_F_ftps_url]);
-    in.v[PREP_REG_F_ftps_url] = NULL;
+    free(in.v[PREP_REGISTRY_F_legal_email]);
+    in.v[PREP_REGISTRY_F_legal_email] = prep_xstrdup("rectoria(at)uaq.mx");
+    free(in.v[PREP_REGISTRY_F_publication_url]);
+    in.v[PREP_REGISTRY_F_publication_url] = prep_xstrdup("http://prep.uaq.mx/");
+    free(in.v[PREP_REGISTRY_F_tech_name]);
+    in.v[PREP_REGISTRY_F_tech_name] = NULL;
+    free(in.v[PREP_REGISTRY_F_ftps_url]);
+    in.v[PREP_REGISTRY_F_ftps_url] = NULL;
     free(in.ftp_password);
     in.ftp_password = prep_xstrdup("sec\nret-value");
     prep_diags d;
     prep_diags_init(&d);
-    assert_int_equal(prep_reg_input_validate(&in, &d), PREP_ERR_INVALID);
+    assert_int_equal(prep_registry_input_validate(&in, &d), PREP_ERR_INVALID);
     /* 2 invalid fields + 1 password + 2 missing (tech-name, ftps-url for method ftps) */
     assert_int_equal(d.total, 5);
     int email = 0, url = 0, tech = 0, ftps = 0, pw = 0;
@@ -326,18 +326,18 @@ static void test_validate_names_field_and_value(void **st)
     }
     assert_true(email && url && tech && ftps && pw);
     prep_diags_free(&d);
-    prep_reg_input_free(&in);
+    prep_registry_input_free(&in);
 
     /* sftp needs its URL, the pinned host key and the institute's key */
-    prep_reg_input_init(&in);
+    prep_registry_input_init(&in);
     input_ftps(&in, "uaq", "UAQ", NULL);
-    free(in.v[PREP_REG_F_method]);
-    in.v[PREP_REG_F_method] = prep_xstrdup("sftp");
+    free(in.v[PREP_REGISTRY_F_method]);
+    in.v[PREP_REGISTRY_F_method] = prep_xstrdup("sftp");
     prep_diags_init(&d);
-    assert_int_equal(prep_reg_input_validate(&in, &d), PREP_ERR_INVALID);
+    assert_int_equal(prep_registry_input_validate(&in, &d), PREP_ERR_INVALID);
     assert_int_equal(d.total, 3);
     prep_diags_free(&d);
-    prep_reg_input_free(&in);
+    prep_registry_input_free(&in);
 }
 
 /* ---------------------------------------------------------------- input file */
@@ -355,17 +355,17 @@ static void test_input_parse(void **st)
                         "  website   =   https://diario.mx/  \n"
                         "= vacio\n"
                         "tech-name = \xff\xfe\n";
-    prep_reg_input in;
-    prep_reg_input_init(&in);
+    prep_registry_input in;
+    prep_registry_input_init(&in);
     prep_diags d;
     prep_diags_init(&d);
-    assert_int_not_equal(prep_reg_input_parse(text, sizeof text - 1, "uaq.txt", &in, &d), PREP_OK);
+    assert_int_not_equal(prep_registry_input_parse(text, sizeof text - 1, "uaq.txt", &in, &d), PREP_OK);
     /* good lines kept */
-    assert_string_equal(in.v[PREP_REG_F_name], "Diario de Querétaro");
-    assert_string_equal(in.v[PREP_REG_F_kind], "medio");
-    assert_string_equal(in.v[PREP_REG_F_software], "CentOS 8\nApache 2.4 \\ SSH");
-    assert_string_equal(in.v[PREP_REG_F_website], "https://diario.mx/");
-    assert_null(in.v[PREP_REG_F_tech_name]);
+    assert_string_equal(in.v[PREP_REGISTRY_F_name], "Diario de Querétaro");
+    assert_string_equal(in.v[PREP_REGISTRY_F_kind], "medio");
+    assert_string_equal(in.v[PREP_REGISTRY_F_software], "CentOS 8\nApache 2.4 \\ SSH");
+    assert_string_equal(in.v[PREP_REGISTRY_F_website], "https://diario.mx/");
+    assert_null(in.v[PREP_REGISTRY_F_tech_name]);
     /* one diag per bad line, with its line number */
     const prep_diag *g = prep_diags_find(&d, "syntax");
     assert_non_null(g);
@@ -383,28 +383,28 @@ static void test_input_parse(void **st)
     assert_int_equal(g->line, 11);
     assert_int_equal(d.total, 5); /* lines 5, 6, 7, 10, 11 */
     prep_diags_free(&d);
-    prep_reg_input_free(&in);
+    prep_registry_input_free(&in);
 
-    /* limits: a line over PREP_REG_LINE_MAX, a file over PREP_REG_INPUT_MAX */
-    size_t n = PREP_REG_LINE_MAX + 20;
+    /* limits: a line over PREP_REGISTRY_LINE_MAX, a file over PREP_REGISTRY_INPUT_MAX */
+    size_t n = PREP_REGISTRY_LINE_MAX + 20;
     char *big = prep_xmalloc(n + 1);
     memcpy(big, "name = ", 7);
     memset(big + 7, 'a', n - 7);
     big[n] = 0;
-    prep_reg_input_init(&in);
+    prep_registry_input_init(&in);
     prep_diags_init(&d);
-    assert_int_equal(prep_reg_input_parse(big, n, "big", &in, &d), PREP_ERR_LIMIT);
+    assert_int_equal(prep_registry_input_parse(big, n, "big", &in, &d), PREP_ERR_LIMIT);
     assert_non_null(prep_diags_find(&d, "limit"));
-    assert_null(in.v[PREP_REG_F_name]);
+    assert_null(in.v[PREP_REGISTRY_F_name]);
     prep_diags_free(&d);
     free(big);
-    big = prep_xcalloc(PREP_REG_INPUT_MAX + 2, 1);
-    memset(big, '#', PREP_REG_INPUT_MAX + 1);
+    big = prep_xcalloc(PREP_REGISTRY_INPUT_MAX + 2, 1);
+    memset(big, '#', PREP_REGISTRY_INPUT_MAX + 1);
     prep_diags_init(&d);
-    assert_int_equal(prep_reg_input_parse(big, PREP_REG_INPUT_MAX + 1, "huge", &in, &d), PREP_ERR_LIMIT);
+    assert_int_equal(prep_registry_input_parse(big, PREP_REGISTRY_INPUT_MAX + 1, "huge", &in, &d), PREP_ERR_LIMIT);
     prep_diags_free(&d);
     free(big);
-    prep_reg_input_free(&in);
+    prep_registry_input_free(&in);
 }
 
 /* ---------------------------------------------------------------- logos */
@@ -412,11 +412,11 @@ static void test_logo_check(void **st)
 {
     (void)st;
     const char *type, *why;
-    assert_int_equal(prep_reg_check_logo(PNG, sizeof PNG, &type, &why), 0);
+    assert_int_equal(prep_registry_check_logo(PNG, sizeof PNG, &type, &why), 0);
     assert_string_equal(type, "image/png");
     const char svg[] = "<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\">"
                        "<rect width=\"10\" height=\"10\" fill=\"#036\"/></svg>";
-    assert_int_equal(prep_reg_check_logo((const unsigned char *)svg, strlen(svg), &type, &why), 0);
+    assert_int_equal(prep_registry_check_logo((const unsigned char *)svg, strlen(svg), &type, &why), 0);
     assert_string_equal(type, "image/svg+xml");
     static const char *const bad[] = {
         "<svg><script>alert(1)</script></svg>",
@@ -427,9 +427,9 @@ static void test_logo_check(void **st)
         "<html></html>",
     };
     for (size_t i = 0; i < PREP_ARRAY_LEN(bad); i++)
-        assert_int_not_equal(prep_reg_check_logo((const unsigned char *)bad[i], strlen(bad[i]), &type, &why), 0);
+        assert_int_not_equal(prep_registry_check_logo((const unsigned char *)bad[i], strlen(bad[i]), &type, &why), 0);
     /* a truncated PNG */
-    assert_int_not_equal(prep_reg_check_logo(PNG, 10, &type, &why), 0);
+    assert_int_not_equal(prep_registry_check_logo(PNG, 10, &type, &why), 0);
 }
 
 /* ---------------------------------------------------------------- registration and deadlines */
@@ -438,7 +438,7 @@ static void test_add_and_deadline(void **st)
     (void)st;
     fixture f;
     fx_open(&f);
-    prep_reg_input in;
+    prep_registry_input in;
     input_ftps(&in, "uaq", "Universidad Autónoma de Querétaro", f.logo);
     prep_diags d;
     prep_diags_init(&d);
@@ -459,24 +459,24 @@ static void test_add_and_deadline(void **st)
     assert_int_equal(prep_registry_add(f.r, &in, "ana", at("2021-04-10 10:00"), tok, id, &d), PREP_ERR_INVALID);
     assert_non_null(prep_diags_find(&d, "duplicate-id"));
     prep_diags_free(&d);
-    prep_reg_input_free(&in);
+    prep_registry_input_free(&in);
 
     /* an id made from the name */
-    prep_reg_input_init(&in);
+    prep_registry_input_init(&in);
     input_ftps(&in, "x", "Diario de Querétaro", NULL);
     free(in.id);
     in.id = NULL;
     prep_diags_init(&d);
     assert_int_equal(prep_registry_add(f.r, &in, "ana", at("2021-04-10 10:00"), tok, id, &d), PREP_OK);
     assert_string_equal(id, "diario-de-queretaro");
-    prep_reg_input_free(&in);
+    prep_registry_input_free(&in);
 
-    prep_difusor df;
+    prep_registry_difusor df;
     assert_int_equal(prep_registry_get(f.r, "uaq", &df, &d), PREP_OK);
-    assert_int_equal(df.status, PREP_REG_REGISTERED);
-    assert_string_equal(df.v[PREP_REG_F_name], "Universidad Autónoma de Querétaro");
-    assert_string_equal(df.v[PREP_REG_F_software], "CentOS 8.4 64 bits\nApache 2.4.37");
-    assert_string_equal(df.v[PREP_REG_F_ssh_user], "");
+    assert_int_equal(df.status, PREP_REGISTRY_REGISTERED);
+    assert_string_equal(df.v[PREP_REGISTRY_F_name], "Universidad Autónoma de Querétaro");
+    assert_string_equal(df.v[PREP_REGISTRY_F_software], "CentOS 8.4 64 bits\nApache 2.4.37");
+    assert_string_equal(df.v[PREP_REGISTRY_F_ssh_user], "");
     assert_int_equal(df.logo_len, sizeof PNG);
     assert_memory_equal(df.logo, PNG, sizeof PNG);
     assert_string_equal(df.logo_type, "image/png");
@@ -485,18 +485,18 @@ static void test_add_and_deadline(void **st)
     assert_string_equal(df.logo_sha256, h);
     assert_int_equal(df.has_ftp_password, 1);
     assert_int_equal(df.has_ssh_password, 0);
-    prep_difusor_free(&df);
+    prep_registry_difusor_free(&df);
     assert_int_equal(prep_registry_get(f.r, "nadie", &df, &d), PREP_ERR_NOTFOUND);
     assert_non_null(prep_diags_find(&d, "unknown-id"));
 
-    prep_difusor *v;
+    prep_registry_difusor *v;
     size_t n;
     assert_int_equal(prep_registry_list(f.r, &v, &n, &d), PREP_OK);
     assert_int_equal(n, 2);
     assert_string_equal(v[0].id, "diario-de-queretaro");
     assert_string_equal(v[1].id, "uaq");
     assert_null(v[1].logo); /* list does not load logos */
-    prep_difusor_list_free(v, n);
+    prep_registry_difusor_list_free(v, n);
     prep_diags_free(&d);
     fx_close(&f);
 }
@@ -511,7 +511,7 @@ static void test_transitions_and_audit(void **st)
     prep_diags d;
     prep_diags_init(&d);
     /* skipping a step is refused, naming the allowed ones */
-    assert_int_equal(move(&f, "uaq", PREP_REG_ACTIVE, "2021-04-20 10:00", &d), PREP_ERR_INVALID);
+    assert_int_equal(move(&f, "uaq", PREP_REGISTRY_ACTIVE, "2021-04-20 10:00", &d), PREP_ERR_INVALID);
     const prep_diag *g = prep_diags_find(&d, "transition");
     assert_non_null(g);
     assert_non_null(strstr(g->msg, "from registered to active"));
@@ -519,36 +519,36 @@ static void test_transitions_and_audit(void **st)
     prep_diags_free(&d);
     prep_diags_init(&d);
     /* infrastructure verified after 30 April 2021 23:59: refused with the date */
-    assert_int_equal(move(&f, "uaq", PREP_REG_INFRA_VERIFIED, "2021-05-01 09:00", &d), PREP_ERR_INVALID);
+    assert_int_equal(move(&f, "uaq", PREP_REGISTRY_INFRA_VERIFIED, "2021-05-01 09:00", &d), PREP_ERR_INVALID);
     g = prep_diags_find(&d, "deadline");
     assert_non_null(g);
     assert_string_equal(g->msg, "the infrastructure deadline passed on 2021-04-30 23:59 (America/Mexico_City)");
-    assert_int_equal(move(&f, "uaq", PREP_REG_INFRA_VERIFIED, "2021-04-30 12:00", &d), PREP_OK);
+    assert_int_equal(move(&f, "uaq", PREP_REGISTRY_INFRA_VERIFIED, "2021-04-30 12:00", &d), PREP_OK);
     /* approval after the roster date (28 May 2021) is refused */
-    assert_int_equal(move(&f, "uaq", PREP_REG_APPROVED, "2021-05-29 00:00", &d), PREP_ERR_INVALID);
-    assert_int_equal(move(&f, "uaq", PREP_REG_APPROVED, "2021-05-20 12:00", &d), PREP_OK);
-    assert_int_equal(move(&f, "uaq", PREP_REG_ACTIVE, "2021-06-01 12:00", &d), PREP_OK);
+    assert_int_equal(move(&f, "uaq", PREP_REGISTRY_APPROVED, "2021-05-29 00:00", &d), PREP_ERR_INVALID);
+    assert_int_equal(move(&f, "uaq", PREP_REGISTRY_APPROVED, "2021-05-20 12:00", &d), PREP_OK);
+    assert_int_equal(move(&f, "uaq", PREP_REGISTRY_ACTIVE, "2021-06-01 12:00", &d), PREP_OK);
     /* who and why are required */
     assert_int_equal(prep_registry_block(f.r, "uaq", "", "x", &d), PREP_ERR_INVALID);
     assert_int_equal(prep_registry_block(f.r, "uaq", "ana", NULL, &d), PREP_ERR_INVALID);
     assert_int_equal(prep_registry_block(f.r, "uaq", "Consejero Presidente", "modificó las páginas", &d), PREP_OK);
     assert_int_equal(prep_registry_is_blocked(f.r, "uaq"), 1);
     /* blocked: only unblock leaves it */
-    assert_int_equal(move(&f, "uaq", PREP_REG_ACTIVE, "2021-06-06 21:00", &d), PREP_ERR_INVALID);
+    assert_int_equal(move(&f, "uaq", PREP_REGISTRY_ACTIVE, "2021-06-06 21:00", &d), PREP_ERR_INVALID);
     assert_int_equal(prep_registry_block(f.r, "uaq", "ana", "otra vez", &d), PREP_ERR_INVALID);
     assert_int_equal(prep_registry_unblock(f.r, "uaq", "Consejero Presidente", "corrigió", &d), PREP_OK);
     assert_int_equal(prep_registry_unblock(f.r, "uaq", "ana", "de nuevo", &d), PREP_ERR_INVALID);
-    prep_difusor df;
+    prep_registry_difusor df;
     assert_int_equal(prep_registry_get(f.r, "uaq", &df, &d), PREP_OK);
-    assert_int_equal(df.status, PREP_REG_ACTIVE); /* unblock restores the status before */
-    prep_difusor_free(&df);
+    assert_int_equal(df.status, PREP_REGISTRY_ACTIVE); /* unblock restores the status before */
+    prep_registry_difusor_free(&df);
     assert_int_equal(prep_registry_is_blocked(f.r, "uaq"), 0);
     assert_int_equal(prep_registry_is_blocked(f.r, "nadie"), -1);
-    assert_int_equal(move(&f, "nadie", PREP_REG_ACTIVE, "2021-06-01 12:00", &d), PREP_ERR_NOTFOUND);
+    assert_int_equal(move(&f, "nadie", PREP_REGISTRY_ACTIVE, "2021-06-01 12:00", &d), PREP_ERR_NOTFOUND);
     prep_diags_free(&d);
 
     /* one audit row per change: add, 3 steps, block, unblock (refusals leave none) */
-    prep_reg_audit *a;
+    prep_registry_audit_entry *a;
     size_t n;
     prep_time before = prep_time_now();
     prep_diags_init(&d);
@@ -652,9 +652,9 @@ static void test_secrets(void **st)
     assert_int_equal(prep_registry_targets(f.r, &t, &n, &d), PREP_OK);
     assert_int_equal(n, 0); /* nobody is active yet */
     free(t);
-    assert_int_equal(move(&f, "uaq", PREP_REG_INFRA_VERIFIED, "2021-04-20 10:00", &d), PREP_OK);
-    assert_int_equal(move(&f, "uaq", PREP_REG_APPROVED, "2021-05-20 10:00", &d), PREP_OK);
-    assert_int_equal(move(&f, "uaq", PREP_REG_ACTIVE, "2021-06-01 10:00", &d), PREP_OK);
+    assert_int_equal(move(&f, "uaq", PREP_REGISTRY_INFRA_VERIFIED, "2021-04-20 10:00", &d), PREP_OK);
+    assert_int_equal(move(&f, "uaq", PREP_REGISTRY_APPROVED, "2021-05-20 10:00", &d), PREP_OK);
+    assert_int_equal(move(&f, "uaq", PREP_REGISTRY_ACTIVE, "2021-06-01 10:00", &d), PREP_OK);
     assert_int_equal(prep_registry_targets(f.r, &t, &n, &d), PREP_OK);
     assert_int_equal(n, 1);
     assert_string_equal(t[0].id, "uaq");
@@ -675,13 +675,13 @@ static void test_secrets(void **st)
     const prep_diag *g = prep_diags_find(&d, "secrets-mode");
     assert_non_null(g);
     assert_non_null(strstr(g->msg, "0644"));
-    prep_difusor df;
+    prep_registry_difusor df;
     assert_int_equal(prep_registry_get(f.r, "uaq", &df, &d), PREP_ERR_INVALID);
     assert_int_equal(chmod(f.secrets, 0600), 0);
     /* the second add kept the first one's line */
     assert_int_equal(prep_registry_get(f.r, "uaq", &df, &d), PREP_OK);
     assert_int_equal(df.has_ftp_password, 1);
-    prep_difusor_free(&df);
+    prep_registry_difusor_free(&df);
     for (size_t i = 0; i < d.n; i++) assert_null(strstr(d.v[i].msg, PASSWORD));
     prep_diags_free(&d);
     fx_close(&f);
@@ -706,25 +706,25 @@ static void test_tokens_and_block_across_connections(void **st)
     sqlite3 *raw;
     assert_int_equal(sqlite3_open(f.db, &raw), SQLITE_OK);
     char id[64];
-    assert_int_equal(prep_registry_pull_lookup(other, tok, id), PREP_REG_PULL_INACTIVE);
+    assert_int_equal(prep_registry_pull_lookup(other, tok, id), PREP_REGISTRY_PULL_INACTIVE);
     assert_string_equal(id, "uaq");
     assert_int_equal(prep_registry_pull_authorize(other, tok, id), -1);
-    assert_int_equal(move(&f, "uaq", PREP_REG_INFRA_VERIFIED, "2021-04-20 10:00", &d), PREP_OK);
-    assert_int_equal(move(&f, "uaq", PREP_REG_APPROVED, "2021-05-20 10:00", &d), PREP_OK);
-    assert_int_equal(move(&f, "uaq", PREP_REG_ACTIVE, "2021-06-01 10:00", &d), PREP_OK);
-    assert_int_equal(prep_registry_pull_lookup(other, tok, id), PREP_REG_PULL_ALLOWED);
+    assert_int_equal(move(&f, "uaq", PREP_REGISTRY_INFRA_VERIFIED, "2021-04-20 10:00", &d), PREP_OK);
+    assert_int_equal(move(&f, "uaq", PREP_REGISTRY_APPROVED, "2021-05-20 10:00", &d), PREP_OK);
+    assert_int_equal(move(&f, "uaq", PREP_REGISTRY_ACTIVE, "2021-06-01 10:00", &d), PREP_OK);
+    assert_int_equal(prep_registry_pull_lookup(other, tok, id), PREP_REGISTRY_PULL_ALLOWED);
     assert_int_equal(prep_registry_pull_authorize(other, tok, id), 1);
     /* unknown and malformed tokens */
     char wrong[65];
     memcpy(wrong, tok, 65);
     wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
-    assert_int_equal(prep_registry_pull_lookup(other, wrong, id), PREP_REG_PULL_UNKNOWN);
+    assert_int_equal(prep_registry_pull_lookup(other, wrong, id), PREP_REGISTRY_PULL_UNKNOWN);
     assert_int_equal(prep_registry_pull_authorize(other, "../../etc/passwd", id), 0);
-    assert_int_equal(prep_registry_pull_lookup(other, h, id), PREP_REG_PULL_UNKNOWN); /* the hash is no token */
+    assert_int_equal(prep_registry_pull_lookup(other, h, id), PREP_REGISTRY_PULL_UNKNOWN); /* the hash is no token */
 
     /* the block is seen by the other connections as soon as the call returns */
     assert_int_equal(prep_registry_block(f.r, "uaq", "ana", "modificó las páginas", &d), PREP_OK);
-    assert_int_equal(prep_registry_pull_lookup(other, tok, id), PREP_REG_PULL_BLOCKED);
+    assert_int_equal(prep_registry_pull_lookup(other, tok, id), PREP_REGISTRY_PULL_BLOCKED);
     assert_int_equal(prep_registry_pull_authorize(other, tok, id), -1);
     assert_int_equal(prep_registry_is_blocked(other, "uaq"), 1);
     sqlite3_stmt *q;
@@ -733,14 +733,14 @@ static void test_tokens_and_block_across_connections(void **st)
     assert_string_equal((const char *)sqlite3_column_text(q, 0), "blocked");
     sqlite3_finalize(q);
     assert_int_equal(prep_registry_unblock(f.r, "uaq", "ana", "corrigió", &d), PREP_OK);
-    assert_int_equal(prep_registry_pull_lookup(other, tok, id), PREP_REG_PULL_ALLOWED);
+    assert_int_equal(prep_registry_pull_lookup(other, tok, id), PREP_REGISTRY_PULL_ALLOWED);
 
     /* rotation: the old token stops working, the new one works */
     char tok2[65];
     assert_int_equal(prep_registry_token_rotate(f.r, "uaq", "ana", "filtrado", tok2, &d), PREP_OK);
     assert_string_not_equal(tok, tok2);
-    assert_int_equal(prep_registry_pull_lookup(other, tok, id), PREP_REG_PULL_UNKNOWN);
-    assert_int_equal(prep_registry_pull_lookup(other, tok2, id), PREP_REG_PULL_ALLOWED);
+    assert_int_equal(prep_registry_pull_lookup(other, tok, id), PREP_REGISTRY_PULL_UNKNOWN);
+    assert_int_equal(prep_registry_pull_lookup(other, tok2, id), PREP_REGISTRY_PULL_ALLOWED);
     assert_int_equal(prep_registry_token_rotate(f.r, "nadie", "ana", "x", tok2, &d), PREP_ERR_NOTFOUND);
     sqlite3_close(raw);
     prep_registry_close(other);
@@ -757,31 +757,31 @@ static void test_edit(void **st)
     fx_add(&f, "uaq", "UAQ", NULL);
     prep_diags d;
     prep_diags_init(&d);
-    prep_reg_input ch;
-    prep_reg_input_init(&ch);
-    assert_int_equal(prep_reg_input_set(&ch, "tech-email", "noc@uaq.mx", "t", 0, &d), PREP_OK);
-    assert_int_equal(prep_reg_input_set(&ch, "address", "", "t", 0, &d), PREP_OK); /* clears it */
-    assert_int_equal(prep_reg_input_set(&ch, "ftp-password", "Otra-Clave 2", "t", 0, &d), PREP_OK);
+    prep_registry_input ch;
+    prep_registry_input_init(&ch);
+    assert_int_equal(prep_registry_input_set(&ch, "tech-email", "noc@uaq.mx", "t", 0, &d), PREP_OK);
+    assert_int_equal(prep_registry_input_set(&ch, "address", "", "t", 0, &d), PREP_OK); /* clears it */
+    assert_int_equal(prep_registry_input_set(&ch, "ftp-password", "Otra-Clave 2", "t", 0, &d), PREP_OK);
     char *svg = xfmt("%s/logo.svg", f.dir);
     const char svgtext[] = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 2 1\"><rect width=\"2\" height=\"1\"/></svg>";
     write_file(svg, svgtext, sizeof svgtext - 1);
-    assert_int_equal(prep_reg_input_set(&ch, "logo", svg, "t", 0, &d), PREP_OK);
+    assert_int_equal(prep_registry_input_set(&ch, "logo", svg, "t", 0, &d), PREP_OK);
     free(svg);
     assert_int_equal(prep_registry_edit(f.r, "uaq", &ch, "ana", "cambio de responsable", &d), PREP_OK);
-    prep_reg_input_free(&ch);
-    prep_difusor df;
+    prep_registry_input_free(&ch);
+    prep_registry_difusor df;
     assert_int_equal(prep_registry_get(f.r, "uaq", &df, &d), PREP_OK);
-    assert_string_equal(df.v[PREP_REG_F_tech_email], "noc@uaq.mx");
-    assert_string_equal(df.v[PREP_REG_F_address], "");
-    assert_string_equal(df.v[PREP_REG_F_legal_email], "rectoria@uaq.mx"); /* untouched */
+    assert_string_equal(df.v[PREP_REGISTRY_F_tech_email], "noc@uaq.mx");
+    assert_string_equal(df.v[PREP_REGISTRY_F_address], "");
+    assert_string_equal(df.v[PREP_REGISTRY_F_legal_email], "rectoria@uaq.mx"); /* untouched */
     assert_int_equal(df.logo_len, sizeof svgtext - 1);
     assert_string_equal(df.logo_type, "image/svg+xml");
-    prep_difusor_free(&df);
+    prep_registry_difusor_free(&df);
     assert_true(file_has(f.secrets, "uaq ftp-password Otra-Clave 2\n"));
     assert_false(file_has(f.secrets, PASSWORD));
     assert_false(file_has(f.db, "Otra-Clave"));
     /* the audit row names the fields, never the password */
-    prep_reg_audit *a;
+    prep_registry_audit_entry *a;
     size_t n;
     assert_int_equal(prep_registry_audit(f.r, "uaq", &a, &n, &d), PREP_OK);
     assert_int_equal(n, 2);
@@ -789,28 +789,28 @@ static void test_edit(void **st)
     assert_string_equal(a[1].why, "cambio de responsable (changed: address, tech-email, logo, ftp-password)");
     free(a);
     /* a bad value or clearing a required field is refused and changes nothing */
-    prep_reg_input_init(&ch);
-    assert_int_equal(prep_reg_input_set(&ch, "tech-email", "noc(at)uaq.mx", "t", 0, &d), PREP_OK);
-    assert_int_equal(prep_reg_input_set(&ch, "legal-name", "", "t", 0, &d), PREP_OK);
+    prep_registry_input_init(&ch);
+    assert_int_equal(prep_registry_input_set(&ch, "tech-email", "noc(at)uaq.mx", "t", 0, &d), PREP_OK);
+    assert_int_equal(prep_registry_input_set(&ch, "legal-name", "", "t", 0, &d), PREP_OK);
     assert_int_equal(prep_registry_edit(f.r, "uaq", &ch, "ana", "x", &d), PREP_ERR_INVALID);
     assert_non_null(prep_diags_find(&d, "missing-field"));
-    prep_reg_input_free(&ch);
+    prep_registry_input_free(&ch);
     /* switching to sftp without its fields is refused */
-    prep_reg_input_init(&ch);
-    assert_int_equal(prep_reg_input_set(&ch, "method", "sftp", "t", 0, &d), PREP_OK);
+    prep_registry_input_init(&ch);
+    assert_int_equal(prep_registry_input_set(&ch, "method", "sftp", "t", 0, &d), PREP_OK);
     assert_int_equal(prep_registry_edit(f.r, "uaq", &ch, "ana", "x", &d), PREP_ERR_INVALID);
-    prep_reg_input_free(&ch);
+    prep_registry_input_free(&ch);
     /* nothing to change; unknown id */
-    prep_reg_input_init(&ch);
-    assert_int_equal(prep_reg_input_set(&ch, "tech-email", "noc@uaq.mx", "t", 0, &d), PREP_OK);
+    prep_registry_input_init(&ch);
+    assert_int_equal(prep_registry_input_set(&ch, "tech-email", "noc@uaq.mx", "t", 0, &d), PREP_OK);
     assert_int_equal(prep_registry_edit(f.r, "uaq", &ch, "ana", "x", &d), PREP_ERR_USAGE);
     assert_non_null(prep_diags_find(&d, "no-change"));
     assert_int_equal(prep_registry_edit(f.r, "nadie", &ch, "ana", "x", &d), PREP_ERR_NOTFOUND);
-    prep_reg_input_free(&ch);
+    prep_registry_input_free(&ch);
     assert_int_equal(prep_registry_get(f.r, "uaq", &df, &d), PREP_OK);
-    assert_string_equal(df.v[PREP_REG_F_tech_email], "noc@uaq.mx");
-    assert_string_equal(df.v[PREP_REG_F_method], "ftps");
-    prep_difusor_free(&df);
+    assert_string_equal(df.v[PREP_REGISTRY_F_tech_email], "noc@uaq.mx");
+    assert_string_equal(df.v[PREP_REGISTRY_F_method], "ftps");
+    prep_registry_difusor_free(&df);
     assert_int_equal(prep_registry_audit(f.r, "uaq", &a, &n, &d), PREP_OK);
     assert_int_equal(n, 2);
     free(a);
@@ -825,7 +825,7 @@ static void test_settings_checks(void **st)
     fx_open(&f);
     prep_diags d;
     prep_diags_init(&d);
-    prep_reg_settings s;
+    prep_registry_settings s;
     assert_int_equal(prep_registry_settings_get(f.r, &s, &d), PREP_OK);
     assert_int_equal(s.registration_deadline, at("2021-04-19 23:59"));
     assert_string_equal(s.zone, "America/Mexico_City");
@@ -834,7 +834,7 @@ static void test_settings_checks(void **st)
      * 04:59 UTC: 18737 days since 1970-01-01 * 86400 + 4*3600 + 59*60 = 1618876800 + 17940
      * = 1618894740 */
     assert_int_equal(s.registration_deadline, 1618894740);
-    prep_reg_settings bad = s;
+    prep_registry_settings bad = s;
     snprintf(bad.zone, sizeof bad.zone, "Mars/Olympus");
     assert_int_equal(prep_registry_settings_set(f.r, &bad, "ana", "x", &d), PREP_ERR_INVALID);
     snprintf(bad.zone, sizeof bad.zone, "../../etc/passwd");
@@ -846,15 +846,15 @@ static void test_settings_checks(void **st)
     /* clearing a deadline: registration is open again */
     s.registration_deadline = PREP_TIME_NONE;
     assert_int_equal(prep_registry_settings_set(f.r, &s, "ana", "prórroga", &d), PREP_OK);
-    prep_reg_settings s2;
+    prep_registry_settings s2;
     assert_int_equal(prep_registry_settings_get(f.r, &s2, &d), PREP_OK);
     assert_int_equal(s2.registration_deadline, PREP_TIME_NONE);
     assert_int_equal(s2.roster_date, s.roster_date);
-    prep_reg_input in;
+    prep_registry_input in;
     input_ftps(&in, "tarde", "Tarde", NULL);
     char tok[65];
     assert_int_equal(prep_registry_add(f.r, &in, "ana", at("2021-06-01 10:00"), tok, NULL, &d), PREP_OK);
-    prep_reg_input_free(&in);
+    prep_registry_input_free(&in);
     prep_diags_free(&d);
     fx_close(&f);
 }
@@ -931,18 +931,18 @@ static void test_deliveries(void **st)
     prep_diags d;
     prep_diags_init(&d);
     for (int i = 1; i <= 7; i++) {
-        prep_reg_delivery r = {.seq = (uint64_t)i, .method = PREP_DELIVER_FTPS, .started = 1000 + 300 * i,
+        prep_registry_delivery r = {.seq = (uint64_t)i, .method = PREP_DELIVER_FTPS, .started = 1000 + 300 * i,
                                .finished = 1010 + 300 * i, .bytes = 1000u * (unsigned)i, .objects = (uint64_t)i};
         snprintf(r.difusor, sizeof r.difusor, "uaq");
         snprintf(r.status, sizeof r.status, "%s", i == 6 ? "failed" : "ok");
         if (i == 6) snprintf(r.error, sizeof r.error, "connection refused");
         assert_int_equal(prep_registry_delivery_record(f.r, &r, &d), PREP_OK);
     }
-    prep_reg_delivery bad = {.seq = 1};
+    prep_registry_delivery bad = {.seq = 1};
     snprintf(bad.difusor, sizeof bad.difusor, "nadie");
     snprintf(bad.status, sizeof bad.status, "ok");
     assert_int_equal(prep_registry_delivery_record(f.r, &bad, &d), PREP_ERR_NOTFOUND);
-    prep_reg_delivery *v;
+    prep_registry_delivery *v;
     size_t n;
     assert_int_equal(prep_registry_deliveries(f.r, "uaq", 3, &v, &n, &d), PREP_OK);
     assert_int_equal(n, 3);
@@ -990,9 +990,9 @@ static void activate(fixture *f, const char *id)
 {
     prep_diags d;
     prep_diags_init(&d);
-    assert_int_equal(move(f, id, PREP_REG_INFRA_VERIFIED, "2021-04-20 10:00", &d), PREP_OK);
-    assert_int_equal(move(f, id, PREP_REG_APPROVED, "2021-05-20 10:00", &d), PREP_OK);
-    assert_int_equal(move(f, id, PREP_REG_ACTIVE, "2021-06-01 10:00", &d), PREP_OK);
+    assert_int_equal(move(f, id, PREP_REGISTRY_INFRA_VERIFIED, "2021-04-20 10:00", &d), PREP_OK);
+    assert_int_equal(move(f, id, PREP_REGISTRY_APPROVED, "2021-05-20 10:00", &d), PREP_OK);
+    assert_int_equal(move(f, id, PREP_REGISTRY_ACTIVE, "2021-06-01 10:00", &d), PREP_OK);
     prep_diags_free(&d);
 }
 

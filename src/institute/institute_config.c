@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void prep_inst_config_free(prep_inst_config *c)
+void prep_institute_config_free(prep_institute_config *c)
 {
     char **s[] = {&c->catalog, &c->actas,       &c->key,   &c->pubkey,      &c->store,     &c->registry,
                   &c->secrets, &c->clock_start, &c->until, &c->pull_listen, &c->pull_cert, &c->pull_key};
@@ -115,13 +115,13 @@ static void integer(ctx *x, json_t *o, const char *key, long long lo, long long 
     *out = n;
 }
 
-prep_err prep_inst_config_parse(const void *data, size_t len, const char *name, prep_inst_config *c,
+prep_err prep_institute_config_parse(const void *data, size_t len, const char *name, prep_institute_config *c,
                                 prep_diags *d)
 {
     memset(c, 0, sizeof *c);
     ctx x = {name ? name : "(config)", d, 0, data, len};
-    if (len > PREP_INST_CONFIG_MAX) {
-        prep_diags_add(d, x.name, 0, 0, "limit", "the config is larger than %u bytes", PREP_INST_CONFIG_MAX);
+    if (len > PREP_INSTITUTE_CONFIG_MAX) {
+        prep_diags_add(d, x.name, 0, 0, "limit", "the config is larger than %u bytes", PREP_INSTITUTE_CONFIG_MAX);
         return PREP_ERR_LIMIT;
     }
     json_error_t je;
@@ -200,7 +200,7 @@ prep_err prep_inst_config_parse(const void *data, size_t len, const char *name, 
     }
     integer(&x, r, "max_cuts", 0, 1000000, &mc);
     long long sk = 0;
-    integer(&x, r, "store_keep", 1, PREP_INST_STORE_KEEP_MAX, &sk);
+    integer(&x, r, "store_keep", 1, PREP_INSTITUTE_STORE_KEEP_MAX, &sk);
     c->parallel = (int)par;
     c->retries = (int)ret;
     c->backoff_ms = (long)bo;
@@ -208,7 +208,7 @@ prep_err prep_inst_config_parse(const void *data, size_t len, const char *name, 
     c->store_keep = (unsigned)sk;
     json_decref(r);
     if (x.bad) {
-        prep_inst_config_free(c);
+        prep_institute_config_free(c);
         return PREP_ERR_INVALID;
     }
     return PREP_OK;

@@ -26,7 +26,7 @@
 static const char SQL_SCHEMA[] =
     "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;\n"
     "CREATE TABLE difusores(\n"
-    " id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 63),\n" PREP_REG_FIELDS(COLDEF_)
+    " id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 63),\n" PREP_REGISTRY_FIELDS(COLDEF_)
     " status TEXT NOT NULL CHECK (status IN ('registered','infrastructure-verified','approved','active','blocked')),\n"
     " before_block TEXT NOT NULL DEFAULT 'registered',\n"
     " created INTEGER NOT NULL,\n"
@@ -64,20 +64,20 @@ static const char SQL_SCHEMA[] =
     "CREATE INDEX deliveries_by_difusor ON deliveries(difusor, finished);\n"
     "PRAGMA user_version = 1;\n";
 
-static const char SQL_INSERT[] = "INSERT INTO difusores(id" PREP_REG_FIELDS(COLNAME_)
-    ", status, before_block, created, changed, logo, logo_type, logo_sha256, token_sha256) VALUES (?" PREP_REG_FIELDS(
+static const char SQL_INSERT[] = "INSERT INTO difusores(id" PREP_REGISTRY_FIELDS(COLNAME_)
+    ", status, before_block, created, changed, logo, logo_type, logo_sha256, token_sha256) VALUES (?" PREP_REGISTRY_FIELDS(
         QMARK_) ", 'registered', 'registered', ?, ?, ?, ?, ?, ?)";
 
-static const char SQL_GET[] = "SELECT id" PREP_REG_FIELDS(COLNAME_)
+static const char SQL_GET[] = "SELECT id" PREP_REGISTRY_FIELDS(COLNAME_)
     ", status, before_block, created, changed, logo_type, logo_sha256, length(logo), logo FROM difusores WHERE id = ?";
-static const char SQL_LIST[] = "SELECT id" PREP_REG_FIELDS(COLNAME_)
+static const char SQL_LIST[] = "SELECT id" PREP_REGISTRY_FIELDS(COLNAME_)
     ", status, before_block, created, changed, logo_type, logo_sha256, length(logo) FROM difusores ORDER BY id";
-static const char SQL_EDIT[] = "UPDATE difusores SET " PREP_REG_FIELDS(SETCOL_) "changed = changed WHERE id = ?";
+static const char SQL_EDIT[] = "UPDATE difusores SET " PREP_REGISTRY_FIELDS(SETCOL_) "changed = changed WHERE id = ?";
 static const char SQL_AUDIT_LIST[] = "SELECT seq, coalesce(difusor, ''), at, who, action, from_status, to_status, "
                                      "why FROM audit WHERE ?1 IS NULL OR difusor = ?1 ORDER BY seq";
 static const char SQL_DELIVERIES[] = "SELECT difusor, seq, method, started, finished, status, bytes, objects, error "
                                      "FROM deliveries WHERE difusor = ? ORDER BY finished DESC, rowid DESC LIMIT ?";
-static const char SQL_ROSTER[] = "SELECT id" PREP_REG_FIELDS(COLNAME_) ", status, before_block, created, changed, "
+static const char SQL_ROSTER[] = "SELECT id" PREP_REGISTRY_FIELDS(COLNAME_) ", status, before_block, created, changed, "
                                  "logo_type, logo_sha256, length(logo), logo FROM difusores "
                                  "ORDER BY name COLLATE NOCASE, id";
 static const char SQL_AUDIT_ADD[] =
@@ -97,16 +97,16 @@ struct prep_registry {
 
 static const char *const status_names[] = {"registered", "infrastructure-verified", "approved", "active", "blocked"};
 
-const char *prep_reg_status_name(prep_reg_status s)
+const char *prep_registry_status_name(prep_registry_status s)
 {
     return (unsigned)s < PREP_ARRAY_LEN(status_names) ? status_names[s] : "?";
 }
 
-int prep_reg_status_parse(const char *s, prep_reg_status *out)
+int prep_registry_status_parse(const char *s, prep_registry_status *out)
 {
     for (size_t i = 0; i < PREP_ARRAY_LEN(status_names); i++)
         if (!strcmp(s, status_names[i])) {
-            *out = (prep_reg_status)i;
+            *out = (prep_registry_status)i;
             return 0;
         }
     return -1;
@@ -229,7 +229,7 @@ static char *col_dup(sqlite3_stmt *st, int i)
     return prep_xstrdup(t ? (const char *)t : "");
 }
 
-static void row_read(sqlite3_stmt *st, prep_difusor *df, int with_logo);
+static void row_read(sqlite3_stmt *st, prep_registry_difusor *df, int with_logo);
 
 /* ---------------------------------------------------------------- open */
 prep_err prep_registry_open(const char *db, const char *secrets, prep_registry **out, prep_diags *d)
@@ -301,7 +301,7 @@ static int check_line(const char *what, const char *s, size_t max, int nl, prep_
         prep_diags_add(d, what, 0, 0, "missing-field", "--%s is required", what);
         return -1;
     }
-    if (prep_reg_check_kind(nl ? PREP_REG_K_TEXT : PREP_REG_K_LINE, max, s, &why)) {
+    if (prep_registry_check_kind(nl ? PREP_REGISTRY_K_TEXT : PREP_REGISTRY_K_LINE, max, s, &why)) {
         prep_diags_add(d, what, 0, 0, "invalid-field", "--%s '%.100s' %s", what, s, why);
         return -1;
     }
@@ -329,7 +329,7 @@ static prep_err audit_add(prep_registry *r, const char *id, const char *who, con
 static const char *const setting_keys[] = {"registration_deadline", "infrastructure_deadline", "roster_date", "zone",
                                            "process"};
 
-prep_err prep_registry_settings_get(prep_registry *r, prep_reg_settings *s, prep_diags *d)
+prep_err prep_registry_settings_get(prep_registry *r, prep_registry_settings *s, prep_diags *d)
 {
     s->registration_deadline = s->infrastructure_deadline = s->roster_date = PREP_TIME_NONE;
     snprintf(s->zone, sizeof s->zone, "America/Mexico_City");
@@ -389,10 +389,10 @@ static int valid_zone(const char *z)
     return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-prep_err prep_registry_settings_set(prep_registry *r, const prep_reg_settings *s, const char *who, const char *why,
+prep_err prep_registry_settings_set(prep_registry *r, const prep_registry_settings *s, const char *who, const char *why,
                                     prep_diags *d)
 {
-    if (check_line("by", who, PREP_REG_WHO_MAX, 0, d) | check_line("why", why, PREP_REG_WHY_MAX, 1, d))
+    if (check_line("by", who, PREP_REGISTRY_WHO_MAX, 0, d) | check_line("why", why, PREP_REGISTRY_WHY_MAX, 1, d))
         return PREP_ERR_INVALID;
     if (!valid_zone(s->zone)) {
         prep_diags_add(d, "zone", 0, 0, "invalid-field", "--zone '%.64s' is not in this system's tz database", s->zone);
@@ -591,7 +591,7 @@ out:
 }
 
 /* ---------------------------------------------------------------- tokens */
-static prep_err new_token(char tok[PREP_REG_TOKEN_HEX + 1], char hash[65])
+static prep_err new_token(char tok[PREP_REGISTRY_TOKEN_HEX + 1], char hash[65])
 {
     unsigned char raw[32];
     size_t got = 0;
@@ -606,21 +606,21 @@ static prep_err new_token(char tok[PREP_REG_TOKEN_HEX + 1], char hash[65])
         tok[2 * i] = hx[raw[i] >> 4];
         tok[2 * i + 1] = hx[raw[i] & 15];
     }
-    tok[PREP_REG_TOKEN_HEX] = 0;
+    tok[PREP_REGISTRY_TOKEN_HEX] = 0;
     memset(raw, 0, sizeof raw);
-    prep_sha256_hex(tok, PREP_REG_TOKEN_HEX, hash);
+    prep_sha256_hex(tok, PREP_REGISTRY_TOKEN_HEX, hash);
     return PREP_OK;
 }
 
 /* ---------------------------------------------------------------- add */
-prep_err prep_registry_add(prep_registry *r, const prep_reg_input *in, const char *who, prep_time now,
-                           char token_out[PREP_REG_TOKEN_HEX + 1], char id_out[64], prep_diags *d)
+prep_err prep_registry_add(prep_registry *r, const prep_registry_input *in, const char *who, prep_time now,
+                           char token_out[PREP_REGISTRY_TOKEN_HEX + 1], char id_out[64], prep_diags *d)
 {
     token_out[0] = 0;
-    prep_err e = prep_reg_input_validate(in, d);
-    if (check_line("by", who, PREP_REG_WHO_MAX, 0, d)) e = PREP_ERR_INVALID;
+    prep_err e = prep_registry_input_validate(in, d);
+    if (check_line("by", who, PREP_REGISTRY_WHO_MAX, 0, d)) e = PREP_ERR_INVALID;
     if (e) return e;
-    prep_reg_settings set;
+    prep_registry_settings set;
     if ((e = prep_registry_settings_get(r, &set, d))) return e;
     if (late(now, set.registration_deadline, set.zone, "registration-deadline", "registration closed", d)) return PREP_ERR_INVALID;
 
@@ -628,22 +628,22 @@ prep_err prep_registry_add(prep_registry *r, const prep_reg_input *in, const cha
     if (in->id) {
         snprintf(id, sizeof id, "%s", in->id);
     } else {
-        char *slug = prep_slugify(in->v[PREP_REG_F_name]);
+        char *slug = prep_slugify(in->v[PREP_REGISTRY_F_name]);
         snprintf(id, sizeof id, "%s", slug);
         free(slug);
         size_t l = strlen(id);
         while (l && id[l - 1] == '-') id[--l] = 0;
         const char *why;
-        if (prep_reg_check_id(id, &why)) {
+        if (prep_registry_check_id(id, &why)) {
             prep_diags_add(d, "id", 0, 0, "invalid-field", "the id made from the name, '%s', %s: give --id", id, why);
             return PREP_ERR_INVALID;
         }
     }
     if (id_out) snprintf(id_out, 64, "%s", id);
 
-    prep_reg_logo logo;
+    prep_registry_logo logo;
     memset(&logo, 0, sizeof logo);
-    if (in->logo && (e = prep_reg_logo_load(in->logo, &logo, d))) return e;
+    if (in->logo && (e = prep_registry_logo_load(in->logo, &logo, d))) return e;
 
     char hash[65];
     if ((e = new_token(token_out, hash))) {
@@ -662,7 +662,7 @@ prep_err prep_registry_add(prep_registry *r, const prep_reg_input *in, const cha
     }
     int k = 1;
     bind_text(st, k++, id);
-    for (int i = 0; i < PREP_REG_NFIELDS; i++) bind_text(st, k++, in->v[i] ? in->v[i] : "");
+    for (int i = 0; i < PREP_REGISTRY_NFIELDS; i++) bind_text(st, k++, in->v[i] ? in->v[i] : "");
     prep_time wall = prep_time_now();
     sqlite3_bind_int64(st, k++, wall);
     sqlite3_bind_int64(st, k++, wall);
@@ -694,26 +694,26 @@ out:
     sqlite3_finalize(st);
     if (e) {
         rollback(r);
-        memset(token_out, 0, PREP_REG_TOKEN_HEX + 1);
+        memset(token_out, 0, PREP_REGISTRY_TOKEN_HEX + 1);
     }
     free(logo.data);
     return e;
 }
 
 /* ---------------------------------------------------------------- edit */
-prep_err prep_registry_edit(prep_registry *r, const char *id, const prep_reg_input *changes, const char *who,
+prep_err prep_registry_edit(prep_registry *r, const char *id, const prep_registry_input *changes, const char *who,
                             const char *why, prep_diags *d)
 {
-    if (check_line("by", who, PREP_REG_WHO_MAX, 0, d) | check_line("why", why, PREP_REG_WHY_MAX, 1, d))
+    if (check_line("by", who, PREP_REGISTRY_WHO_MAX, 0, d) | check_line("why", why, PREP_REGISTRY_WHY_MAX, 1, d))
         return PREP_ERR_INVALID;
-    prep_reg_logo logo;
+    prep_registry_logo logo;
     memset(&logo, 0, sizeof logo);
     prep_err e = begin(r, d);
     if (e) return e;
-    prep_difusor cur;
+    prep_registry_difusor cur;
     memset(&cur, 0, sizeof cur);
-    prep_reg_input merged;
-    prep_reg_input_init(&merged);
+    prep_registry_input merged;
+    prep_registry_input_init(&merged);
     prep_buf names;
     prep_buf_init(&names, 8192);
     sqlite3_stmt *st = NULL;
@@ -733,19 +733,19 @@ prep_err prep_registry_edit(prep_registry *r, const char *id, const prep_reg_inp
     sqlite3_finalize(st);
     st = NULL;
     if (e) goto out;
-    for (int i = 0; i < PREP_REG_NFIELDS; i++) {
+    for (int i = 0; i < PREP_REGISTRY_NFIELDS; i++) {
         const char *v = changes->v[i] ? changes->v[i] : cur.v[i];
         merged.v[i] = *v ? prep_xstrdup(v) : NULL;
         if (changes->v[i] && strcmp(changes->v[i], cur.v[i]))
-            prep_buf_printf(&names, "%s%s", names.len ? ", " : "", prep_reg_fields[i].option);
+            prep_buf_printf(&names, "%s%s", names.len ? ", " : "", prep_registry_fields[i].option);
     }
-    /* the passwords and logo are validated by prep_reg_input_validate through merged */
+    /* the passwords and logo are validated by prep_registry_input_validate through merged */
     merged.ftp_password = changes->ftp_password ? prep_xstrdup(changes->ftp_password) : NULL;
     merged.ssh_password = changes->ssh_password ? prep_xstrdup(changes->ssh_password) : NULL;
     merged.logo = changes->logo ? prep_xstrdup(changes->logo) : NULL;
-    if ((e = prep_reg_input_validate(&merged, d))) goto out;
+    if ((e = prep_registry_input_validate(&merged, d))) goto out;
     if (changes->logo) {
-        if ((e = prep_reg_logo_load(changes->logo, &logo, d))) goto out;
+        if ((e = prep_registry_logo_load(changes->logo, &logo, d))) goto out;
         if (strcmp(logo.sha256, cur.logo_sha256)) prep_buf_printf(&names, "%slogo", names.len ? ", " : "");
     }
     if (changes->ftp_password) prep_buf_printf(&names, "%sftp-password", names.len ? ", " : "");
@@ -760,7 +760,7 @@ prep_err prep_registry_edit(prep_registry *r, const char *id, const prep_reg_inp
         goto out;
     }
     int k = 1;
-    for (int i = 0; i < PREP_REG_NFIELDS; i++) bind_text(st, k++, merged.v[i] ? merged.v[i] : "");
+    for (int i = 0; i < PREP_REGISTRY_NFIELDS; i++) bind_text(st, k++, merged.v[i] ? merged.v[i] : "");
     bind_text(st, k, id);
     if (step_done(&st) != SQLITE_DONE) {
         e = db_fail(r, d, "edit");
@@ -802,14 +802,14 @@ prep_err prep_registry_edit(prep_registry *r, const char *id, const prep_reg_inp
 out:
     if (e) rollback(r);
     prep_buf_free(&names);
-    prep_reg_input_free(&merged);
-    prep_difusor_free(&cur);
+    prep_registry_input_free(&merged);
+    prep_registry_difusor_free(&cur);
     free(logo.data);
     return e;
 }
 
 /* ---------------------------------------------------------------- status */
-static prep_err load_status(prep_registry *r, const char *id, prep_reg_status *st_out, prep_reg_status *before,
+static prep_err load_status(prep_registry *r, const char *id, prep_registry_status *st_out, prep_registry_status *before,
                             prep_diags *d)
 {
     sqlite3_stmt *st;
@@ -820,7 +820,7 @@ static prep_err load_status(prep_registry *r, const char *id, prep_reg_status *s
     prep_err e = PREP_OK;
     if (rc == SQLITE_ROW) {
         const char *a = (const char *)sqlite3_column_text(st, 0), *b = (const char *)sqlite3_column_text(st, 1);
-        if (!a || !b || prep_reg_status_parse(a, st_out) || prep_reg_status_parse(b, before)) {
+        if (!a || !b || prep_registry_status_parse(a, st_out) || prep_registry_status_parse(b, before)) {
             prep_diags_add(d, r->path, 0, 0, "db", "broadcaster '%s' has an unknown status", id);
             e = PREP_ERR_INVALID;
         }
@@ -833,52 +833,52 @@ static prep_err load_status(prep_registry *r, const char *id, prep_reg_status *s
     return e;
 }
 
-static int allowed(prep_reg_status from, prep_reg_status to)
+static int allowed(prep_registry_status from, prep_registry_status to)
 {
-    if (from == PREP_REG_BLOCKED) return 0; /* only unblock leaves blocked */
-    if (to == PREP_REG_BLOCKED) return 1;
-    return (int)to == (int)from + 1 && to <= PREP_REG_ACTIVE;
+    if (from == PREP_REGISTRY_BLOCKED) return 0; /* only unblock leaves blocked */
+    if (to == PREP_REGISTRY_BLOCKED) return 1;
+    return (int)to == (int)from + 1 && to <= PREP_REGISTRY_ACTIVE;
 }
 
-static prep_err change(prep_registry *r, const char *id, int unblock, prep_reg_status to, const char *who,
+static prep_err change(prep_registry *r, const char *id, int unblock, prep_registry_status to, const char *who,
                        const char *why, prep_time now, prep_diags *d)
 {
-    if (check_line("by", who, PREP_REG_WHO_MAX, 0, d) | check_line("why", why, PREP_REG_WHY_MAX, 1, d))
+    if (check_line("by", who, PREP_REGISTRY_WHO_MAX, 0, d) | check_line("why", why, PREP_REGISTRY_WHY_MAX, 1, d))
         return PREP_ERR_INVALID;
-    prep_reg_settings set;
+    prep_registry_settings set;
     prep_err e = prep_registry_settings_get(r, &set, d);
     if (e) return e;
     if ((e = begin(r, d))) return e;
-    prep_reg_status cur, before;
+    prep_registry_status cur, before;
     if ((e = load_status(r, id, &cur, &before, d))) goto out;
     if (unblock) {
-        if (cur != PREP_REG_BLOCKED) {
+        if (cur != PREP_REGISTRY_BLOCKED) {
             prep_diags_add(d, "status", 0, 0, "transition", "'%s' is %s, not blocked: nothing to unblock", id,
-                           prep_reg_status_name(cur));
+                           prep_registry_status_name(cur));
             e = PREP_ERR_INVALID;
             goto out;
         }
         to = before;
     } else if (!allowed(cur, to)) {
         char list[128] = "";
-        for (int s = 0; s <= PREP_REG_BLOCKED; s++)
-            if (allowed(cur, (prep_reg_status)s)) {
+        for (int s = 0; s <= PREP_REGISTRY_BLOCKED; s++)
+            if (allowed(cur, (prep_registry_status)s)) {
                 size_t l = strlen(list);
-                snprintf(list + l, sizeof list - l, "%s%s", l ? ", " : "", prep_reg_status_name((prep_reg_status)s));
+                snprintf(list + l, sizeof list - l, "%s%s", l ? ", " : "", prep_registry_status_name((prep_registry_status)s));
             }
         prep_diags_add(d, "status", 0, 0, "transition", "'%s' cannot go from %s to %s; allowed from %s: %s", id,
-                       prep_reg_status_name(cur), prep_reg_status_name(to), prep_reg_status_name(cur),
-                       cur == PREP_REG_BLOCKED ? "unblock" : list);
+                       prep_registry_status_name(cur), prep_registry_status_name(to), prep_registry_status_name(cur),
+                       cur == PREP_REGISTRY_BLOCKED ? "unblock" : list);
         e = PREP_ERR_INVALID;
         goto out;
     }
-    if (to == PREP_REG_INFRA_VERIFIED &&
+    if (to == PREP_REGISTRY_INFRA_VERIFIED &&
         late(now, set.infrastructure_deadline, set.zone, "infrastructure-deadline",
              "the infrastructure deadline passed", d)) {
         e = PREP_ERR_INVALID;
         goto out;
     }
-    if (to == PREP_REG_APPROVED && late(now, set.roster_date, set.zone, "roster-date", "approvals closed with the roster date", d)) {
+    if (to == PREP_REGISTRY_APPROVED && late(now, set.roster_date, set.zone, "roster-date", "approvals closed with the roster date", d)) {
         e = PREP_ERR_INVALID;
         goto out;
     }
@@ -887,8 +887,8 @@ static prep_err change(prep_registry *r, const char *id, int unblock, prep_reg_s
         e = db_fail(r, d, "status");
         goto out;
     }
-    bind_text(st, 1, prep_reg_status_name(to));
-    bind_text(st, 2, prep_reg_status_name(to == PREP_REG_BLOCKED ? cur : to));
+    bind_text(st, 1, prep_registry_status_name(to));
+    bind_text(st, 2, prep_registry_status_name(to == PREP_REGISTRY_BLOCKED ? cur : to));
     sqlite3_bind_int64(st, 3, prep_time_now());
     bind_text(st, 4, id);
     int rc = sqlite3_step(st);
@@ -897,15 +897,15 @@ static prep_err change(prep_registry *r, const char *id, int unblock, prep_reg_s
         e = db_fail(r, d, "status");
         goto out;
     }
-    const char *action = unblock ? "unblock" : to == PREP_REG_BLOCKED ? "block" : "status";
-    e = audit_add(r, id, who, action, prep_reg_status_name(cur), prep_reg_status_name(to), why, d);
+    const char *action = unblock ? "unblock" : to == PREP_REGISTRY_BLOCKED ? "block" : "status";
+    e = audit_add(r, id, who, action, prep_registry_status_name(cur), prep_registry_status_name(to), why, d);
     if (!e) e = commit(r, d);
 out:
     if (e) rollback(r);
     return e;
 }
 
-prep_err prep_registry_transition(prep_registry *r, const char *id, prep_reg_status to, const char *who,
+prep_err prep_registry_transition(prep_registry *r, const char *id, prep_registry_status to, const char *who,
                                   const char *why, prep_time now, prep_diags *d)
 {
     return change(r, id, 0, to, who, why, now, d);
@@ -913,25 +913,25 @@ prep_err prep_registry_transition(prep_registry *r, const char *id, prep_reg_sta
 
 prep_err prep_registry_block(prep_registry *r, const char *id, const char *who, const char *why, prep_diags *d)
 {
-    return change(r, id, 0, PREP_REG_BLOCKED, who, why, prep_time_now(), d);
+    return change(r, id, 0, PREP_REGISTRY_BLOCKED, who, why, prep_time_now(), d);
 }
 
 prep_err prep_registry_unblock(prep_registry *r, const char *id, const char *who, const char *why, prep_diags *d)
 {
-    return change(r, id, 1, PREP_REG_REGISTERED, who, why, prep_time_now(), d);
+    return change(r, id, 1, PREP_REGISTRY_REGISTERED, who, why, prep_time_now(), d);
 }
 
 prep_err prep_registry_token_rotate(prep_registry *r, const char *id, const char *who, const char *why,
-                                    char token_out[PREP_REG_TOKEN_HEX + 1], prep_diags *d)
+                                    char token_out[PREP_REGISTRY_TOKEN_HEX + 1], prep_diags *d)
 {
     token_out[0] = 0;
-    if (check_line("by", who, PREP_REG_WHO_MAX, 0, d) | check_line("why", why, PREP_REG_WHY_MAX, 1, d))
+    if (check_line("by", who, PREP_REGISTRY_WHO_MAX, 0, d) | check_line("why", why, PREP_REGISTRY_WHY_MAX, 1, d))
         return PREP_ERR_INVALID;
     char hash[65];
     prep_err e = new_token(token_out, hash);
     if (e) return e;
     if ((e = begin(r, d))) return e;
-    prep_reg_status cur, before;
+    prep_registry_status cur, before;
     if ((e = load_status(r, id, &cur, &before, d))) goto out;
     sqlite3_stmt *st;
     if (stmt(r, "UPDATE difusores SET token_sha256 = ? WHERE id = ?", &st) != SQLITE_OK) {
@@ -951,36 +951,36 @@ prep_err prep_registry_token_rotate(prep_registry *r, const char *id, const char
 out:
     if (e) {
         rollback(r);
-        memset(token_out, 0, PREP_REG_TOKEN_HEX + 1);
+        memset(token_out, 0, PREP_REGISTRY_TOKEN_HEX + 1);
     }
     return e;
 }
 
 /* ---------------------------------------------------------------- reading */
-void prep_difusor_free(prep_difusor *df)
+void prep_registry_difusor_free(prep_registry_difusor *df)
 {
-    for (int i = 0; i < PREP_REG_NFIELDS; i++) free(df->v[i]);
+    for (int i = 0; i < PREP_REGISTRY_NFIELDS; i++) free(df->v[i]);
     free(df->logo);
     memset(df, 0, sizeof *df);
 }
 
-void prep_difusor_list_free(prep_difusor *v, size_t n)
+void prep_registry_difusor_list_free(prep_registry_difusor *v, size_t n)
 {
-    for (size_t i = 0; i < n; i++) prep_difusor_free(&v[i]);
+    for (size_t i = 0; i < n; i++) prep_registry_difusor_free(&v[i]);
     free(v);
 }
 
 /* Columns as in SQL_SELECT; with_logo: one more column, the blob. */
-static void row_read(sqlite3_stmt *st, prep_difusor *df, int with_logo)
+static void row_read(sqlite3_stmt *st, prep_registry_difusor *df, int with_logo)
 {
     memset(df, 0, sizeof *df);
     int k = 0;
     col_copy(st, k++, df->id, sizeof df->id);
-    for (int i = 0; i < PREP_REG_NFIELDS; i++) df->v[i] = col_dup(st, k++);
+    for (int i = 0; i < PREP_REGISTRY_NFIELDS; i++) df->v[i] = col_dup(st, k++);
     const char *s = (const char *)sqlite3_column_text(st, k++);
-    if (!s || prep_reg_status_parse(s, &df->status)) df->status = PREP_REG_BLOCKED; /* fail closed */
+    if (!s || prep_registry_status_parse(s, &df->status)) df->status = PREP_REGISTRY_BLOCKED; /* fail closed */
     s = (const char *)sqlite3_column_text(st, k++);
-    if (!s || prep_reg_status_parse(s, &df->before_block)) df->before_block = PREP_REG_REGISTERED;
+    if (!s || prep_registry_status_parse(s, &df->before_block)) df->before_block = PREP_REGISTRY_REGISTERED;
     df->created = sqlite3_column_int64(st, k++);
     df->changed = sqlite3_column_int64(st, k++);
     col_copy(st, k++, df->logo_type, sizeof df->logo_type);
@@ -997,13 +997,13 @@ static void row_read(sqlite3_stmt *st, prep_difusor *df, int with_logo)
     }
 }
 
-static void fill_secret_flags(prep_difusor *df, const secret_line *v, size_t n)
+static void fill_secret_flags(prep_registry_difusor *df, const secret_line *v, size_t n)
 {
     df->has_ftp_password = secret_find(v, n, df->id, "ftp-password") != NULL;
     df->has_ssh_password = secret_find(v, n, df->id, "ssh-password") != NULL;
 }
 
-prep_err prep_registry_get(prep_registry *r, const char *id, prep_difusor *df, prep_diags *d)
+prep_err prep_registry_get(prep_registry *r, const char *id, prep_registry_difusor *df, prep_diags *d)
 {
     memset(df, 0, sizeof *df);
     sqlite3_stmt *st;
@@ -1023,7 +1023,7 @@ prep_err prep_registry_get(prep_registry *r, const char *id, prep_difusor *df, p
     secret_line *sv;
     size_t sn;
     if ((e = secrets_read(r, &sv, &sn, d))) {
-        prep_difusor_free(df);
+        prep_registry_difusor_free(df);
         return e;
     }
     fill_secret_flags(df, sv, sn);
@@ -1043,9 +1043,9 @@ static void row_list(sqlite3_stmt *st, void *elem, void *ctx)
     fill_secret_flags(elem, k->v, k->n);
 }
 
-static void release_difusores(void *v, size_t n) { prep_difusor_list_free(v, n); }
+static void release_difusores(void *v, size_t n) { prep_registry_difusor_list_free(v, n); }
 
-prep_err prep_registry_list(prep_registry *r, prep_difusor **out, size_t *n, prep_diags *d)
+prep_err prep_registry_list(prep_registry *r, prep_registry_difusor **out, size_t *n, prep_diags *d)
 {
     *out = NULL;
     *n = 0;
@@ -1064,7 +1064,7 @@ prep_err prep_registry_list(prep_registry *r, prep_difusor **out, size_t *n, pre
 static void row_audit(sqlite3_stmt *st, void *elem, void *ctx)
 {
     (void)ctx;
-    prep_reg_audit *a = elem;
+    prep_registry_audit_entry *a = elem;
     a->seq = sqlite3_column_int64(st, 0);
     col_copy(st, 1, a->difusor, sizeof a->difusor);
     a->at = sqlite3_column_int64(st, 2);
@@ -1075,7 +1075,7 @@ static void row_audit(sqlite3_stmt *st, void *elem, void *ctx)
     col_copy(st, 7, a->why, sizeof a->why);
 }
 
-prep_err prep_registry_audit(prep_registry *r, const char *id, prep_reg_audit **out, size_t *n, prep_diags *d)
+prep_err prep_registry_audit(prep_registry *r, const char *id, prep_registry_audit_entry **out, size_t *n, prep_diags *d)
 {
     sqlite3_stmt *st;
     prep_err e = select_prepare(r, SQL_AUDIT_LIST, &st, (void **)out, n, d, "audit");
@@ -1144,32 +1144,32 @@ int prep_registry_is_blocked(prep_registry *r, const char *id)
     return res;
 }
 
-prep_reg_pull prep_registry_pull_lookup(prep_registry *r, const char *token, char id_out[64])
+prep_registry_pull prep_registry_pull_lookup(prep_registry *r, const char *token, char id_out[64])
 {
     if (id_out) id_out[0] = 0;
-    if (!token || strlen(token) != PREP_REG_TOKEN_HEX) return PREP_REG_PULL_UNKNOWN;
+    if (!token || strlen(token) != PREP_REGISTRY_TOKEN_HEX) return PREP_REGISTRY_PULL_UNKNOWN;
     for (const char *p = token; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return PREP_REG_PULL_UNKNOWN;
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return PREP_REGISTRY_PULL_UNKNOWN;
     char hash[65];
-    prep_sha256_hex(token, PREP_REG_TOKEN_HEX, hash);
+    prep_sha256_hex(token, PREP_REGISTRY_TOKEN_HEX, hash);
     sqlite3_stmt *st;
     pthread_mutex_lock(&r->mu);
     if (stmt(r, "SELECT id, status FROM difusores WHERE token_sha256 = ?", &st) != SQLITE_OK) {
         pthread_mutex_unlock(&r->mu);
-        return PREP_REG_PULL_BLOCKED; /* fail closed: a database error refuses */
+        return PREP_REGISTRY_PULL_BLOCKED; /* fail closed: a database error refuses */
     }
     bind_text(st, 1, hash);
-    prep_reg_pull res = PREP_REG_PULL_UNKNOWN;
+    prep_registry_pull res = PREP_REGISTRY_PULL_UNKNOWN;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         if (id_out) col_copy(st, 0, id_out, 64);
         const char *s = (const char *)sqlite3_column_text(st, 1);
-        res = !s                        ? PREP_REG_PULL_BLOCKED
-              : !strcmp(s, "active")    ? PREP_REG_PULL_ALLOWED
-              : !strcmp(s, "blocked")   ? PREP_REG_PULL_BLOCKED
-                                        : PREP_REG_PULL_INACTIVE;
+        res = !s                        ? PREP_REGISTRY_PULL_BLOCKED
+              : !strcmp(s, "active")    ? PREP_REGISTRY_PULL_ALLOWED
+              : !strcmp(s, "blocked")   ? PREP_REGISTRY_PULL_BLOCKED
+                                        : PREP_REGISTRY_PULL_INACTIVE;
     } else if (rc != SQLITE_DONE) {
-        res = PREP_REG_PULL_BLOCKED;
+        res = PREP_REGISTRY_PULL_BLOCKED;
     }
     sqlite3_finalize(st);
     pthread_mutex_unlock(&r->mu);
@@ -1179,8 +1179,8 @@ prep_reg_pull prep_registry_pull_lookup(prep_registry *r, const char *token, cha
 int prep_registry_pull_authorize(void *ctx, const char *token, char id_out[64])
 {
     switch (prep_registry_pull_lookup(ctx, token, id_out)) {
-    case PREP_REG_PULL_ALLOWED: return 1;
-    case PREP_REG_PULL_UNKNOWN: return 0;
+    case PREP_REGISTRY_PULL_ALLOWED: return 1;
+    case PREP_REGISTRY_PULL_UNKNOWN: return 0;
     default: return -1;
     }
 }
@@ -1191,7 +1191,7 @@ static const char *method_name(prep_deliver_method m)
     return m == PREP_DELIVER_SFTP ? "sftp" : m == PREP_DELIVER_FTPS ? "ftps" : "pull";
 }
 
-prep_err prep_registry_delivery_record(prep_registry *r, const prep_reg_delivery *rec, prep_diags *d)
+prep_err prep_registry_delivery_record(prep_registry *r, const prep_registry_delivery *rec, prep_diags *d)
 {
     sqlite3_stmt *st;
     if (stmt(r,
@@ -1217,7 +1217,7 @@ prep_err prep_registry_delivery_record(prep_registry *r, const prep_reg_delivery
 static void row_delivery(sqlite3_stmt *st, void *elem, void *ctx)
 {
     (void)ctx;
-    prep_reg_delivery *x = elem;
+    prep_registry_delivery *x = elem;
     col_copy(st, 0, x->difusor, sizeof x->difusor);
     x->seq = (uint64_t)sqlite3_column_int64(st, 1);
     x->method = method_of((const char *)sqlite3_column_text(st, 2));
@@ -1229,7 +1229,7 @@ static void row_delivery(sqlite3_stmt *st, void *elem, void *ctx)
     col_copy(st, 8, x->error, sizeof x->error);
 }
 
-prep_err prep_registry_deliveries(prep_registry *r, const char *id, size_t max, prep_reg_delivery **out, size_t *n,
+prep_err prep_registry_deliveries(prep_registry *r, const char *id, size_t max, prep_registry_delivery **out, size_t *n,
                                   prep_diags *d)
 {
     sqlite3_stmt *st;
@@ -1247,7 +1247,7 @@ static void row_logo(sqlite3_stmt *st, void *elem, void *ctx)
     row_read(st, elem, 1);
 }
 
-prep_err prep_reg_list_logos(prep_registry *r, prep_difusor **out, size_t *n, prep_diags *d)
+prep_err prep_registry_list_logos(prep_registry *r, prep_registry_difusor **out, size_t *n, prep_diags *d)
 {
     sqlite3_stmt *st;
     prep_err e = select_prepare(r, SQL_ROSTER, &st, (void **)out, n, d, "roster");

@@ -7,16 +7,16 @@
 
 #include "prep/registry.h"
 
-const prep_reg_field_info prep_reg_fields[PREP_REG_NFIELDS] = {
-#define PREP_REG_INFO_(col, opt, label, kind, max, req) {#col, opt, label, kind, max, req},
-    PREP_REG_FIELDS(PREP_REG_INFO_)
-#undef PREP_REG_INFO_
+const prep_registry_field_info prep_registry_fields[PREP_REGISTRY_NFIELDS] = {
+#define PREP_REGISTRY_INFO_(col, opt, label, kind, max, req) {#col, opt, label, kind, max, req},
+    PREP_REGISTRY_FIELDS(PREP_REGISTRY_INFO_)
+#undef PREP_REGISTRY_INFO_
 };
 
-int prep_reg_field_by_option(const char *option)
+int prep_registry_field_by_option(const char *option)
 {
-    for (int i = 0; i < PREP_REG_NFIELDS; i++)
-        if (!strcmp(prep_reg_fields[i].option, option)) return i;
+    for (int i = 0; i < PREP_REGISTRY_NFIELDS; i++)
+        if (!strcmp(prep_registry_fields[i].option, option)) return i;
     return -1;
 }
 
@@ -128,22 +128,22 @@ static int check_host_n(const char *s, size_t n, const char **why)
     return check_dns(s, n, why);
 }
 
-int prep_reg_check_host(const char *s, const char **why)
+int prep_registry_check_host(const char *s, const char **why)
 {
     return check_host_n(s, strlen(s), why);
 }
 
-int prep_reg_check_ip(const char *s, const char **why)
+int prep_registry_check_ip(const char *s, const char **why)
 {
     size_t n = strlen(s);
     if (memchr(s, ':', n) ? check_ipv6(s, n) : check_ipv4(s, n)) FAIL("is not an IPv4 or IPv6 address");
     return 0;
 }
 
-int prep_reg_check_id(const char *s, const char **why)
+int prep_registry_check_id(const char *s, const char **why)
 {
     size_t n = strlen(s);
-    if (n == 0 || n > PREP_REG_ID_MAX) FAIL("must have 1 to 63 characters");
+    if (n == 0 || n > PREP_REGISTRY_ID_MAX) FAIL("must have 1 to 63 characters");
     if (s[0] == '-') FAIL("must not begin with '-'");
     for (size_t i = 0; i < n; i++)
         if (!((s[i] >= 'a' && s[i] <= 'z') || is_digit((unsigned char)s[i]) || s[i] == '-'))
@@ -203,7 +203,7 @@ static int check_url_tail(const char *s, const char **why)
     return 0;
 }
 
-int prep_reg_check_url(const char *s, int https_only, const char **why)
+int prep_registry_check_url(const char *s, int https_only, const char **why)
 {
     size_t n = strlen(s);
     if (n > 2048) FAIL("is longer than 2048 bytes");
@@ -219,7 +219,7 @@ int prep_reg_check_url(const char *s, int https_only, const char **why)
     return check_url_tail(rest + an, why);
 }
 
-int prep_reg_check_origin(const char *s, const char **why)
+int prep_registry_check_origin(const char *s, const char **why)
 {
     if (strncmp(s, "https://", 8)) FAIL("must begin with https://");
     const char *rest = s + 8;
@@ -228,7 +228,7 @@ int prep_reg_check_origin(const char *s, const char **why)
     return check_authority(rest, an, why);
 }
 
-int prep_reg_check_email(const char *s, const char **why)
+int prep_registry_check_email(const char *s, const char **why)
 {
     size_t n = strlen(s);
     if (n > 254) FAIL("is longer than 254 bytes");
@@ -254,7 +254,7 @@ int prep_reg_check_email(const char *s, const char **why)
     return 0;
 }
 
-int prep_reg_check_phone(const char *s, const char **why)
+int prep_registry_check_phone(const char *s, const char **why)
 {
     size_t n = strlen(s);
     if (n == 0) FAIL("is empty");
@@ -336,7 +336,7 @@ static int check_list(const char *s, size_t max, int (*one)(const char *, const 
     return 0;
 }
 
-static int check_origin1(const char *s, const char **why) { return prep_reg_check_origin(s, why); }
+static int check_origin1(const char *s, const char **why) { return prep_registry_check_origin(s, why); }
 
 static int check_user(const char *s, const char **why)
 {
@@ -402,31 +402,31 @@ static int check_path(const char *s, const char **why)
     return 0;
 }
 
-int prep_reg_check_kind(prep_reg_kind k, size_t max, const char *s, const char **why)
+int prep_registry_check_kind(prep_registry_kind k, size_t max, const char *s, const char **why)
 {
     if (strlen(s) > max) FAIL("is too long");
     switch (k) {
-    case PREP_REG_K_LINE: return check_text(s, max, 0, why);
-    case PREP_REG_K_TEXT: return check_text(s, max, 1, why);
-    case PREP_REG_K_KIND:
+    case PREP_REGISTRY_K_LINE: return check_text(s, max, 0, why);
+    case PREP_REGISTRY_K_TEXT: return check_text(s, max, 1, why);
+    case PREP_REGISTRY_K_KIND:
         if (strcmp(s, "universidad") && strcmp(s, "medio") && strcmp(s, "otro"))
             FAIL("must be universidad, medio or otro");
         return 0;
-    case PREP_REG_K_URL: return prep_reg_check_url(s, 0, why);
-    case PREP_REG_K_HTTPS: return prep_reg_check_url(s, 1, why);
-    case PREP_REG_K_ORIGINS: return check_list(s, max, check_origin1, why);
-    case PREP_REG_K_PHONE: return prep_reg_check_phone(s, why);
-    case PREP_REG_K_EMAIL: return prep_reg_check_email(s, why);
-    case PREP_REG_K_HOST: return prep_reg_check_host(s, why);
-    case PREP_REG_K_USER: return check_user(s, why);
-    case PREP_REG_K_IPS: return check_list(s, max, prep_reg_check_ip, why);
-    case PREP_REG_K_METHOD:
+    case PREP_REGISTRY_K_URL: return prep_registry_check_url(s, 0, why);
+    case PREP_REGISTRY_K_HTTPS: return prep_registry_check_url(s, 1, why);
+    case PREP_REGISTRY_K_ORIGINS: return check_list(s, max, check_origin1, why);
+    case PREP_REGISTRY_K_PHONE: return prep_registry_check_phone(s, why);
+    case PREP_REGISTRY_K_EMAIL: return prep_registry_check_email(s, why);
+    case PREP_REGISTRY_K_HOST: return prep_registry_check_host(s, why);
+    case PREP_REGISTRY_K_USER: return check_user(s, why);
+    case PREP_REGISTRY_K_IPS: return check_list(s, max, prep_registry_check_ip, why);
+    case PREP_REGISTRY_K_METHOD:
         if (strcmp(s, "sftp") && strcmp(s, "ftps") && strcmp(s, "pull")) FAIL("must be sftp, ftps or pull");
         return 0;
-    case PREP_REG_K_SFTP_URL: return check_transfer_url(s, "sftp://", 1, why);
-    case PREP_REG_K_FTP_URL: return check_transfer_url(s, "ftp://", 0, why);
-    case PREP_REG_K_HOSTKEY: return check_hostkey(s, why);
-    case PREP_REG_K_PATH: return check_path(s, why);
+    case PREP_REGISTRY_K_SFTP_URL: return check_transfer_url(s, "sftp://", 1, why);
+    case PREP_REGISTRY_K_FTP_URL: return check_transfer_url(s, "ftp://", 0, why);
+    case PREP_REGISTRY_K_HOSTKEY: return check_hostkey(s, why);
+    case PREP_REGISTRY_K_PATH: return check_path(s, why);
     }
     FAIL("has an unknown kind");
 }
@@ -440,14 +440,14 @@ static void wipe_free(char *s)
     free(s);
 }
 
-void prep_reg_input_init(prep_reg_input *in)
+void prep_registry_input_init(prep_registry_input *in)
 {
     memset(in, 0, sizeof *in);
 }
 
-void prep_reg_input_free(prep_reg_input *in)
+void prep_registry_input_free(prep_registry_input *in)
 {
-    for (int i = 0; i < PREP_REG_NFIELDS; i++) free(in->v[i]);
+    for (int i = 0; i < PREP_REGISTRY_NFIELDS; i++) free(in->v[i]);
     free(in->id);
     free(in->logo);
     wipe_free(in->ftp_password);
@@ -455,9 +455,9 @@ void prep_reg_input_free(prep_reg_input *in)
     memset(in, 0, sizeof *in);
 }
 
-static char **input_slot(prep_reg_input *in, const char *option)
+static char **input_slot(prep_registry_input *in, const char *option)
 {
-    int f = prep_reg_field_by_option(option);
+    int f = prep_registry_field_by_option(option);
     if (f >= 0) return &in->v[f];
     if (!strcmp(option, "id")) return &in->id;
     if (!strcmp(option, "logo")) return &in->logo;
@@ -466,7 +466,7 @@ static char **input_slot(prep_reg_input *in, const char *option)
     return NULL;
 }
 
-prep_err prep_reg_input_set(prep_reg_input *in, const char *option, const char *value, const char *file, long line,
+prep_err prep_registry_input_set(prep_registry_input *in, const char *option, const char *value, const char *file, long line,
                             prep_diags *d)
 {
     char **slot = input_slot(in, option);
@@ -482,17 +482,17 @@ prep_err prep_reg_input_set(prep_reg_input *in, const char *option, const char *
     return *slot ? PREP_OK : PREP_ERR_NOMEM;
 }
 
-prep_err prep_reg_input_parse(const void *data, size_t len, const char *name, prep_reg_input *in, prep_diags *d)
+prep_err prep_registry_input_parse(const void *data, size_t len, const char *name, prep_registry_input *in, prep_diags *d)
 {
-    if (len > PREP_REG_INPUT_MAX) {
+    if (len > PREP_REGISTRY_INPUT_MAX) {
         prep_diags_add(d, name, 0, 0, "limit", "input is %zu bytes, more than the limit of %u", len,
-                       PREP_REG_INPUT_MAX);
+                       PREP_REGISTRY_INPUT_MAX);
         return PREP_ERR_LIMIT;
     }
     const char *p = data, *end = p + len;
     prep_err worst = PREP_OK;
     long lineno = 0;
-    char *line = malloc(PREP_REG_LINE_MAX + 1);
+    char *line = malloc(PREP_REGISTRY_LINE_MAX + 1);
     if (!line) return PREP_ERR_NOMEM;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -500,9 +500,9 @@ prep_err prep_reg_input_parse(const void *data, size_t len, const char *name, pr
         size_t ll = (size_t)(le - p);
         lineno++;
         const char *next = nl ? nl + 1 : end;
-        if (ll > PREP_REG_LINE_MAX) {
+        if (ll > PREP_REGISTRY_LINE_MAX) {
             prep_diags_add(d, name, lineno, 0, "limit", "line is %zu bytes, more than the limit of %d", ll,
-                           PREP_REG_LINE_MAX);
+                           PREP_REGISTRY_LINE_MAX);
             worst = PREP_ERR_LIMIT;
             p = next;
             continue;
@@ -550,7 +550,7 @@ prep_err prep_reg_input_parse(const void *data, size_t len, const char *name, pr
             }
         }
         *w = 0;
-        prep_err e = prep_reg_input_set(in, key, val, name, lineno, d);
+        prep_err e = prep_registry_input_set(in, key, val, name, lineno, d);
         if (e == PREP_ERR_NOMEM) {
             free(line);
             return e;
@@ -561,12 +561,12 @@ prep_err prep_reg_input_parse(const void *data, size_t len, const char *name, pr
     return worst;
 }
 
-prep_err prep_reg_input_validate(const prep_reg_input *in, prep_diags *d)
+prep_err prep_registry_input_validate(const prep_registry_input *in, prep_diags *d)
 {
     prep_err worst = PREP_OK;
     const char *why;
-    for (int i = 0; i < PREP_REG_NFIELDS; i++) {
-        const prep_reg_field_info *f = &prep_reg_fields[i];
+    for (int i = 0; i < PREP_REGISTRY_NFIELDS; i++) {
+        const prep_registry_field_info *f = &prep_registry_fields[i];
         const char *v = in->v[i];
         if (!v || !*v) {
             if (f->required) {
@@ -575,16 +575,16 @@ prep_err prep_reg_input_validate(const prep_reg_input *in, prep_diags *d)
             }
             continue;
         }
-        if (prep_reg_check_kind(f->kind, f->max, v, &why)) {
+        if (prep_registry_check_kind(f->kind, f->max, v, &why)) {
             prep_diags_add(d, f->option, 0, 0, "invalid-field", "--%s '%.200s' %s", f->option, v, why);
             worst = PREP_ERR_INVALID;
         }
     }
-    if (in->id && prep_reg_check_id(in->id, &why)) {
+    if (in->id && prep_registry_check_id(in->id, &why)) {
         prep_diags_add(d, "id", 0, 0, "invalid-field", "--id '%.80s' %s", in->id, why);
         worst = PREP_ERR_INVALID;
     }
-    if (in->logo && prep_reg_check_kind(PREP_REG_K_LINE, 4096, in->logo, &why)) {
+    if (in->logo && prep_registry_check_kind(PREP_REGISTRY_K_LINE, 4096, in->logo, &why)) {
         prep_diags_add(d, "logo", 0, 0, "invalid-field", "--logo '%.200s' %s", in->logo, why);
         worst = PREP_ERR_INVALID;
     }
@@ -593,33 +593,33 @@ prep_err prep_reg_input_validate(const prep_reg_input *in, prep_diags *d)
     for (int i = 0; i < 2; i++) {
         if (!pw[i]) continue;
         size_t n = strlen(pw[i]);
-        int bad = n == 0 || n > PREP_REG_SECRET_MAX || !prep_utf8_valid(pw[i], n);
+        int bad = n == 0 || n > PREP_REGISTRY_SECRET_MAX || !prep_utf8_valid(pw[i], n);
         for (size_t k = 0; k < n && !bad; k++)
             if ((unsigned char)pw[i][k] < 0x20 || pw[i][k] == 0x7f) bad = 1;
         if (bad) { /* never echo a password */
             prep_diags_add(d, pwn[i], 0, 0, "invalid-field",
                            "--%s must be 1 to %d bytes of UTF-8 without control characters (value not shown)",
-                           pwn[i], PREP_REG_SECRET_MAX);
+                           pwn[i], PREP_REGISTRY_SECRET_MAX);
             worst = PREP_ERR_INVALID;
         }
     }
-    const char *m = in->v[PREP_REG_F_method];
+    const char *m = in->v[PREP_REGISTRY_F_method];
     static const struct {
         const char *method;
-        prep_reg_field f;
+        prep_registry_field f;
     } needs[] = {
-        {"sftp", PREP_REG_F_sftp_url},
-        {"sftp", PREP_REG_F_ssh_host_key},
-        {"sftp", PREP_REG_F_ssh_key},
-        {"ftps", PREP_REG_F_ftps_url},
+        {"sftp", PREP_REGISTRY_F_sftp_url},
+        {"sftp", PREP_REGISTRY_F_ssh_host_key},
+        {"sftp", PREP_REGISTRY_F_ssh_key},
+        {"ftps", PREP_REGISTRY_F_ftps_url},
     };
     for (size_t i = 0; m && i < PREP_ARRAY_LEN(needs); i++) {
         if (strcmp(m, needs[i].method)) continue;
         const char *v = in->v[needs[i].f];
         if (!v || !*v) {
-            prep_diags_add(d, prep_reg_fields[needs[i].f].option, 0, 0, "missing-field",
-                           "--%s (%s) is required with --method %s", prep_reg_fields[needs[i].f].option,
-                           prep_reg_fields[needs[i].f].label, m);
+            prep_diags_add(d, prep_registry_fields[needs[i].f].option, 0, 0, "missing-field",
+                           "--%s (%s) is required with --method %s", prep_registry_fields[needs[i].f].option,
+                           prep_registry_fields[needs[i].f].label, m);
             worst = PREP_ERR_INVALID;
         }
     }

@@ -24,14 +24,14 @@ static int has_ci(const unsigned char *p, size_t n, const char *needle)
     return 0;
 }
 
-int prep_reg_check_logo(const unsigned char *p, size_t n, const char **type, const char **why)
+int prep_registry_check_logo(const unsigned char *p, size_t n, const char **type, const char **why)
 {
     static const unsigned char png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     if (n == 0) {
         *why = "is empty";
         return -1;
     }
-    if (n > PREP_REG_LOGO_MAX) {
+    if (n > PREP_REGISTRY_LOGO_MAX) {
         *why = "is larger than 512 KiB";
         return -1;
     }
@@ -77,15 +77,15 @@ int prep_reg_check_logo(const unsigned char *p, size_t n, const char **type, con
     return 0;
 }
 
-prep_err prep_reg_logo_load(const char *path, prep_reg_logo *out, prep_diags *d)
+prep_err prep_registry_logo_load(const char *path, prep_registry_logo *out, prep_diags *d)
 {
     memset(out, 0, sizeof *out);
     char *data = NULL;
     size_t len = 0;
-    prep_err e = prep_read_file(path, PREP_REG_LOGO_MAX, &data, &len);
+    prep_err e = prep_read_file(path, PREP_REGISTRY_LOGO_MAX, &data, &len);
     if (e == PREP_ERR_LIMIT) {
         prep_diags_add(d, "logo", 0, 0, "invalid-field", "--logo '%.200s' is larger than %u bytes", path,
-                       PREP_REG_LOGO_MAX);
+                       PREP_REGISTRY_LOGO_MAX);
         return PREP_ERR_INVALID;
     }
     if (e) {
@@ -93,7 +93,7 @@ prep_err prep_reg_logo_load(const char *path, prep_reg_logo *out, prep_diags *d)
         return PREP_ERR_INVALID;
     }
     const char *type = NULL, *why = NULL;
-    if (prep_reg_check_logo((const unsigned char *)data, len, &type, &why)) {
+    if (prep_registry_check_logo((const unsigned char *)data, len, &type, &why)) {
         prep_diags_add(d, "logo", 0, 0, "invalid-field", "--logo '%.200s' %s", path, why);
         free(data);
         return PREP_ERR_INVALID;
@@ -106,7 +106,7 @@ prep_err prep_reg_logo_load(const char *path, prep_reg_logo *out, prep_diags *d)
 }
 
 /* ---------------------------------------------------------------- HTML */
-prep_err prep_reg_html_escape(prep_buf *out, const char *s)
+prep_err prep_registry_html_escape(prep_buf *out, const char *s)
 {
     prep_err e = PREP_OK;
     for (; *s && !e; s++) {
@@ -163,29 +163,29 @@ static const char LETTER_CSS[] =
 
 prep_err prep_registry_letter(prep_registry *r, const char *id, prep_time date, prep_buf *out, prep_diags *d)
 {
-    prep_reg_settings set;
+    prep_registry_settings set;
     prep_err e = prep_registry_settings_get(r, &set, d);
     if (e) return e;
-    prep_difusor df;
+    prep_registry_difusor df;
     if ((e = prep_registry_get(r, id, &df, d))) return e;
     char fecha[96];
     date_es(date, set.zone, fecha, sizeof fecha);
-    const char *name = df.v[PREP_REG_F_name], *legal = df.v[PREP_REG_F_legal_name];
+    const char *name = df.v[PREP_REGISTRY_F_name], *legal = df.v[PREP_REGISTRY_F_legal_name];
     e = prep_buf_puts(out, "<!DOCTYPE html>\n<html lang=\"es\">\n<head>\n<meta charset=\"utf-8\">\n"
                            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
                            "style-src 'unsafe-inline'\">\n<title>Carta compromiso: ");
-    if (!e) e = prep_reg_html_escape(out, name);
+    if (!e) e = prep_registry_html_escape(out, name);
     if (!e) e = prep_buf_printf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", LETTER_CSS);
     if (!e) e = prep_buf_puts(out, "<p class=\"anexo\">Anexo 2</p>\n<h1>Carta Compromiso</h1>\n<p class=\"fecha\">"
                                    "Santiago de Querétaro, Qro., ");
-    if (!e) e = prep_reg_html_escape(out, fecha);
+    if (!e) e = prep_registry_html_escape(out, fecha);
     if (!e)
         e = prep_buf_puts(out,
                           ".</p>\n<p class=\"destinatario\"><strong>Lic. José Eugenio Plascencia Zarazúa</strong><br>\n"
                           "Presidente de la Comisión Transitoria del Programa de Resultados Electorales "
                           "Preliminares 2020-2021.<br>\n<strong>PRESENTE.</strong></p>\n<p class=\"cuerpo\">"
                           "Por este medio, el (la) <strong>");
-    if (!e) e = prep_reg_html_escape(out, name);
+    if (!e) e = prep_registry_html_escape(out, name);
     if (!e)
         e = prep_buf_puts(
             out, "</strong> manifiesta su compromiso de apegarse y cumplir con los requisitos establecidos por el IEEQ "
@@ -198,14 +198,14 @@ prep_err prep_registry_letter(prep_registry *r, const char *id, prep_time date, 
                  "principios que rigen la función electoral de certeza, imparcialidad, independencia, legalidad, "
                  "máxima publicidad y objetividad.</p>\n<div class=\"firma\">\n<p>Atentamente</p>\n"
                  "<div class=\"linea\"></div>\n<p><strong>");
-    if (!e) e = prep_reg_html_escape(out, legal);
+    if (!e) e = prep_registry_html_escape(out, legal);
     if (!e) e = prep_buf_puts(out, "</strong><br>\nRepresentante legal<br>\n");
-    if (!e) e = prep_reg_html_escape(out, name);
+    if (!e) e = prep_registry_html_escape(out, name);
     if (!e)
         e = prep_buf_puts(out, "</p>\n</div>\n<p class=\"nota\">Nota.- Imprimir en hoja membretada y presentar con la "
                                "carta de intención en formato libre y el Formato de Registro en la Oficialía de "
                                "Partes del Instituto Electoral del Estado de Querétaro.</p>\n</body>\n</html>\n");
-    prep_difusor_free(&df);
+    prep_registry_difusor_free(&df);
     return e;
 }
 
@@ -225,31 +225,31 @@ static const char ROSTER_CSS[] =
     ".estado{display:inline-block;margin-top:.3rem;padding:.1rem .5rem;border-radius:.3rem;background:#8b0000;"
     "color:#fff;font-weight:bold}\n";
 
-static int on_roster(const prep_difusor *df)
+static int on_roster(const prep_registry_difusor *df)
 {
-    if (df->status == PREP_REG_APPROVED || df->status == PREP_REG_ACTIVE) return 1;
-    return df->status == PREP_REG_BLOCKED &&
-           (df->before_block == PREP_REG_APPROVED || df->before_block == PREP_REG_ACTIVE);
+    if (df->status == PREP_REGISTRY_APPROVED || df->status == PREP_REGISTRY_ACTIVE) return 1;
+    return df->status == PREP_REGISTRY_BLOCKED &&
+           (df->before_block == PREP_REGISTRY_APPROVED || df->before_block == PREP_REGISTRY_ACTIVE);
 }
 
-static prep_err logo_img(prep_buf *out, const prep_difusor *df)
+static prep_err logo_img(prep_buf *out, const prep_registry_difusor *df)
 {
     prep_err e = prep_buf_printf(out, "<img src=\"data:%s;base64,", df->logo_type);
     if (!e) e = base64(out, df->logo, df->logo_len);
     if (!e) e = prep_buf_puts(out, "\" alt=\"Logotipo de ");
-    if (!e) e = prep_reg_html_escape(out, df->v[PREP_REG_F_name]);
+    if (!e) e = prep_registry_html_escape(out, df->v[PREP_REGISTRY_F_name]);
     if (!e) e = prep_buf_puts(out, "\">");
     return e;
 }
 
 prep_err prep_registry_roster_html(prep_registry *r, prep_time now, prep_buf *out, prep_diags *d)
 {
-    prep_reg_settings set;
+    prep_registry_settings set;
     prep_err e = prep_registry_settings_get(r, &set, d);
     if (e) return e;
-    prep_difusor *v;
+    prep_registry_difusor *v;
     size_t n;
-    if ((e = prep_reg_list_logos(r, &v, &n, d))) return e;
+    if ((e = prep_registry_list_logos(r, &v, &n, d))) return e;
     char stamp[96];
     if (prep_time_format(now, set.zone, PREP_TS_HUMAN, stamp, sizeof stamp)) snprintf(stamp, sizeof stamp, "?");
     e = prep_buf_puts(out, "<!DOCTYPE html>\n<html lang=\"es\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -264,7 +264,7 @@ prep_err prep_registry_roster_html(prep_registry *r, prep_time now, prep_buf *ou
     char iso[40];
     if (!e && prep_time_format(now, set.zone, PREP_TS_ISO_OFF, iso, sizeof iso) == 0) e = prep_buf_puts(out, iso);
     if (!e) e = prep_buf_puts(out, "\">");
-    if (!e) e = prep_reg_html_escape(out, stamp);
+    if (!e) e = prep_registry_html_escape(out, stamp);
     if (!e)
         e = prep_buf_puts(out, "</time>. Cada logotipo lleva al sitio donde el difusor publica los resultados "
                                "preliminares. Un difusor bloqueado ya no recibe la información del Instituto.</p>\n"
@@ -274,22 +274,22 @@ prep_err prep_registry_roster_html(prep_registry *r, prep_time now, prep_buf *ou
     if (!e && !shown) e = prep_buf_puts(out, "<p>Aún no hay difusores oficiales aprobados.</p>\n");
     if (!e && shown) e = prep_buf_puts(out, "<ul class=\"difusores\">\n");
     for (size_t i = 0; i < n && !e; i++) {
-        const prep_difusor *df = &v[i];
+        const prep_registry_difusor *df = &v[i];
         if (!on_roster(df)) continue;
-        const char *name = df->v[PREP_REG_F_name];
-        if (df->status == PREP_REG_BLOCKED) {
+        const char *name = df->v[PREP_REGISTRY_F_name];
+        if (df->status == PREP_REGISTRY_BLOCKED) {
             e = prep_buf_puts(out, "<li class=\"bloqueado\">");
             if (!e && df->logo) e = logo_img(out, df);
             if (!e) e = prep_buf_puts(out, "<span>");
-            if (!e) e = prep_reg_html_escape(out, name);
+            if (!e) e = prep_registry_html_escape(out, name);
             if (!e) e = prep_buf_puts(out, "</span><br><span class=\"estado\">Bloqueado</span></li>\n");
         } else {
             e = prep_buf_puts(out, "<li><a href=\"");
-            if (!e) e = prep_reg_html_escape(out, df->v[PREP_REG_F_publication_url]);
+            if (!e) e = prep_registry_html_escape(out, df->v[PREP_REGISTRY_F_publication_url]);
             if (!e) e = prep_buf_puts(out, "\" rel=\"noopener\">");
             if (!e && df->logo) e = logo_img(out, df);
             if (!e) e = prep_buf_puts(out, "<span>");
-            if (!e) e = prep_reg_html_escape(out, name);
+            if (!e) e = prep_registry_html_escape(out, name);
             if (!e) e = prep_buf_puts(out, "</span></a></li>\n");
         }
     }
@@ -299,14 +299,14 @@ prep_err prep_registry_roster_html(prep_registry *r, prep_time now, prep_buf *ou
                                "<a href=\"SHA256SUMS\">SHA256SUMS</a> y <a href=\"SHA256SUMS.sig\">SHA256SUMS.sig</a> "
                                "se verifican con <code>signify -V</code> y <code>sha256sum -c</code>.</p>\n"
                                "</footer>\n</body>\n</html>\n");
-    prep_difusor_list_free(v, n);
+    prep_registry_difusor_list_free(v, n);
     return e;
 }
 
 prep_err prep_registry_roster(prep_registry *r, const char *out, const prep_cut_seckey *key, int drill, prep_time now,
                               uint64_t *seq, prep_diags *d)
 {
-    prep_reg_settings set;
+    prep_registry_settings set;
     prep_err e = prep_registry_settings_get(r, &set, d);
     if (e) return e;
     size_t ol = strlen(out);

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-void prep_inst_sched_init(prep_inst_sched *s, int64_t interval, prep_time window_open, prep_time window_close,
+void prep_institute_sched_init(prep_institute_sched *s, int64_t interval, prep_time window_open, prep_time window_close,
                           prep_time until, prep_time sim_start, double seconds_per_cut, int max_cuts,
                           double now_wall)
 {
@@ -29,7 +29,7 @@ void prep_inst_sched_init(prep_inst_sched *s, int64_t interval, prep_time window
     }
 }
 
-int prep_inst_sched_next(const prep_inst_sched *s, double *due_wall, prep_time *cut_at)
+int prep_institute_sched_next(const prep_institute_sched *s, double *due_wall, prep_time *cut_at)
 {
     if (s->over || s->next > s->until || (s->max_cuts && s->cuts >= s->max_cuts)) return 0;
     *due_wall = s->sim_start != PREP_TIME_NONE ? s->real_next : (double)s->next;
@@ -37,7 +37,7 @@ int prep_inst_sched_next(const prep_inst_sched *s, double *due_wall, prep_time *
     return 1;
 }
 
-void prep_inst_sched_done(prep_inst_sched *s, int made, int final)
+void prep_institute_sched_done(prep_institute_sched *s, int made, int final)
 {
     if (made) {
         s->cuts++;
