@@ -357,7 +357,7 @@ static int sim_pair(const prep_catalog *c, prep_actas **sets, prep_time t0, prep
     prep_render_cache *rc;
     prep_render_cache_new(&rc);
     prep_site s;
-    prep_site_init(&s);
+    prep_render_site_init(&s);
     prep_render_stats st;
     prep_render_cut cut = {.seq = 1, .at = t0, .drill = 1, .process_name = NULL,
                            .valid_until = PREP_TIME_NONE, .final_cut = 0};
@@ -424,7 +424,7 @@ static int sim_pair(const prep_catalog *c, prep_actas **sets, prep_time t0, prep
     prep_cut_delta_free(&dl);
     prep_cut_manifest_free(&m1);
     prep_cut_manifest_free(&m2);
-    prep_site_free(&s);
+    prep_render_site_free(&s);
     prep_render_cache_free(rc);
     for (uint32_t el = 0; el < c->n_elections; el++) prep_tally_cursor_free(&cur[el]);
     prep_tally_free(t);
@@ -447,7 +447,7 @@ static int sim_cuts(void)
     size_t *bins = calloc(nbins, sizeof *bins), total = 0;
     for (uint32_t el = 0; el < c->n_elections; el++)
         for (size_t i = 0; i < sets[el]->n; i++) {
-            prep_time at = prep_acta_instant(&sets[el]->v[i]);
+            prep_time at = prep_actas_instant(&sets[el]->v[i]);
             total++;
             if (at <= c->window_open || at > c->window_close) continue;
             bins[(size_t)((at - c->window_open - 1) / c->cut_interval)]++;

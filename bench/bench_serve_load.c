@@ -93,7 +93,7 @@ static int make_store(const char *root, const char *store, size_t *bodies_change
     size_t *bins = calloc(nbins, sizeof *bins);
     for (uint32_t el = 0; el < c->n_elections; el++)
         for (size_t i = 0; i < sets[el]->n; i++) {
-            prep_time at = prep_acta_instant(&sets[el]->v[i]);
+            prep_time at = prep_actas_instant(&sets[el]->v[i]);
             if (at <= c->window_open || at > c->window_close) continue;
             bins[(size_t)((at - c->window_open - 1) / c->cut_interval)]++;
         }
@@ -120,7 +120,7 @@ static int make_store(const char *root, const char *store, size_t *bodies_change
     prep_render_cache *rc;
     prep_render_cache_new(&rc);
     prep_site s;
-    prep_site_init(&s);
+    prep_render_site_init(&s);
     prep_render_stats st;
     prep_render_cut cut = {.seq = 1, .at = t0, .drill = 1, .process_name = NULL,
                            .valid_until = PREP_TIME_NONE, .final_cut = 0};
@@ -134,7 +134,7 @@ static int make_store(const char *root, const char *store, size_t *bodies_change
     prep_tally_clear_dirty(t);
     *bodies_changed = st.bodies_rendered;
     if (cut_site(store, &s, t1, &k, &d)) return die("cut 2", &d);
-    prep_site_free(&s);
+    prep_render_site_free(&s);
     prep_render_cache_free(rc);
     for (uint32_t el = 0; el < c->n_elections; el++) prep_tally_cursor_free(&cur[el]);
     prep_tally_free(t);

@@ -89,7 +89,7 @@ static int run(const char *label, const synth_params *p, double full_target_s, d
     prep_buf b;
     prep_buf_init(&b, 0);
     double w0 = cpu_now();
-    if ((err = prep_db_write_csv(full, 0, c->window_close, 1, &b)) != PREP_OK)
+    if ((err = prep_tally_db_write_csv(full, 0, c->window_close, 1, &b)) != PREP_OK)
         return die("db csv", err);
     double w1 = cpu_now();
     printf("   database CSV (%s): %zu bytes in %.3f CPU s\n", c->elections[0].id, b.len, w1 - w0);
@@ -109,9 +109,9 @@ static int run(const char *label, const synth_params *p, double full_target_s, d
         if ((err = prep_tally_cursor_init(&cur[e], sets[e])) != PREP_OK)
             return die("cursor", err);
         size_t n = sets[e]->n, mid = n / 2, peak = (size_t)((double)n * PEAK_SHARE);
-        mid_t[e] = prep_acta_instant(&sets[e]->v[cur[e].order[mid]]);
+        mid_t[e] = prep_actas_instant(&sets[e]->v[cur[e].order[mid]]);
         size_t last = mid + peak < n ? mid + peak : n - 1;
-        peak_t[e] = prep_acta_instant(&sets[e]->v[cur[e].order[last]]);
+        peak_t[e] = prep_actas_instant(&sets[e]->v[cur[e].order[last]]);
         size_t applied;
         if ((err = prep_tally_apply_until(inc, sets[e], &cur[e], mid_t[e], &applied)) != PREP_OK)
             return die("apply_until", err);

@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         if (r.rows_bad > r.rows || r.rows_arrived > r.rows - r.rows_bad) abort();
         if (r.rows_bad && d.total == 0) abort();
-        if (r.rows_bad && prep_filecheck_report_ok(&r)) abort();
+        if (r.rows_bad && prep_actas_filecheck_report_ok(&r)) abort();
         if (r.n_equal > r.n_stated || r.n_stated > 13) abort();
         for (int i = 0; i < 13; i++) {
             if (!r.fig[i].computed[0] || !r.fig[i].name) abort();
@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < r.n_audit; i++)
             if (!r.audit[i].line || !r.audit[i].kind[0]) abort();
     }
-    prep_filecheck_report_free(&r);
+    prep_actas_filecheck_report_free(&r);
     prep_diags_free(&d);
     return 0;
 }

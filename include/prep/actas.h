@@ -41,12 +41,12 @@ static inline int prep_acta_status_counted(prep_acta_status s)
 /* Counted in PORCENTAJE_ACTAS_INCONSISTENCIAS under the rule profile r (the "ine"
  * profile: counted with some illegible field, all illegible, exceeding the cap;
  * docs/formats/actas.md "Rule profiles"). */
-int prep_acta_status_inconsistent(const prep_rules *r, prep_acta_status s);
+int prep_actas_status_inconsistent(const prep_rules *r, prep_acta_status s);
 /* Counted in ACTAS_NO_CONTABILIZADAS under r (sin acta and fuera de catálogo per the
  * profile; every other not-counted status always). */
-int prep_acta_status_no_counted(const prep_rules *r, prep_acta_status s);
+int prep_actas_status_no_counted(const prep_rules *r, prep_acta_status s);
 /* Stable English tag, e.g. "counted", "exceeds-lista-nominal" (JSON, logs, tests). */
-const char *prep_acta_status_tag(prep_acta_status s);
+const char *prep_actas_status_tag(prep_acta_status s);
 
 /* One captured acta of one election. */
 typedef struct prep_acta {
@@ -67,7 +67,7 @@ typedef struct prep_acta {
     uint32_t lista_nominal;     /* of the casilla (catalogue wins when bound) */
     uint32_t representatives;
     uint8_t no_acta;            /* prep_acta_no_acta */
-    uint8_t status;             /* prep_acta_status, set by prep_acta_classify */
+    uint8_t status;             /* prep_acta_status, set by prep_actas_classify */
     char mecanismo[12];         /* MECANISMOS_TRASLADO: "", "D", "F", "I", or several: "F-I-D" */
     char sha[65];               /* SHA-256 of the acta image, hex, or "" */
     prep_time acopio, captura, verificacion; /* PREP_TIME_NONE when absent */
@@ -142,13 +142,13 @@ prep_actas *prep_actas_new(const prep_catalog *c, uint32_t e);
  * the catalogue (lista nominal, representatives, special casillas' ballots, which
  * columns apply in the unit). Sets a->total_calculado and returns the status
  * (also stored in a->status). */
-prep_acta_status prep_acta_classify(const prep_catalog *c, uint32_t e, prep_acta *a, const int32_t *votes);
+prep_acta_status prep_actas_classify(const prep_catalog *c, uint32_t e, prep_acta *a, const int32_t *votes);
 
 /* Instant at which a capture enters a cut: verificación, else captura, else acopio. */
-prep_time prep_acta_instant(const prep_acta *a);
+prep_time prep_actas_instant(const prep_acta *a);
 
 /* OBSERVACIONES text for an acta (catalogue labels). Borrowed. */
-const char *prep_acta_observaciones(const prep_catalog *c, const prep_acta *a);
+const char *prep_actas_observaciones(const prep_catalog *c, const prep_acta *a);
 
 /* Writing, in the one documented variant (docs/formats/actas.md): catalogue separator,
  * UTF-8, LF, "sep=X" first line, header block, blank line, column header, rows. */
@@ -162,8 +162,8 @@ prep_err prep_actas_write_row(const prep_catalog *c, uint32_t e, const prep_acta
  * acta, Campeche 2021), so anyone can recount ACTAS_ESPERADAS from the rows. */
 prep_err prep_actas_write_pending_row(const prep_catalog *c, uint32_t e, uint32_t casilla, prep_buf *out);
 /* The 13 summary values as written (percentages truncated), into out[13] strings of 32. */
-void prep_summary_values(const prep_catalog *c, const prep_summary *s, char out[13][32]);
-extern const char *const prep_summary_names[13];
+void prep_actas_summary_values(const prep_catalog *c, const prep_summary *s, char out[13][32]);
+extern const char *const prep_actas_summary_names[13];
 
 /* ---- additions (actas part) ---- */
 
@@ -174,19 +174,19 @@ extern const char *const prep_summary_names[13];
 #define PREP_ACTAS_MAX_ROWS 5000000            /* data rows in one file */
 #define PREP_ACTAS_MAX_PREAMBLE 16             /* non-blank lines before the column header */
 
-/* The value of canonical summary figure i (0..12, prep_summary_names order) in a header
+/* The value of canonical summary figure i (0..12, prep_actas_summary_names order) in a header
  * block as read, matching the name variants of real files (ACTAS_FUERA_DE_CATALOGO,
  * PORCENTAJE_ACTAS_CON_INCONSISTENCIAS...). Borrowed; NULL when the block lacks it. */
 const char *prep_actas_header_value(const prep_actas_header *h, int i);
 
 /* Whether capture `newer` replaces capture `older` of the same acta: the later instant
- * (prep_acta_instant) wins; on equal instants the later source line wins. */
-int prep_acta_supersedes(const prep_acta *newer, const prep_acta *older);
+ * (prep_actas_instant) wins; on equal instants the later source line wins. */
+int prep_actas_supersedes(const prep_acta *newer, const prep_acta *older);
 
 /* Text of one vote value as written in the database: the number, "ILEGIBLE",
  * "SIN DATO", "-" (not applicable) or, for an acta without acta (PREP_ACTA_V_NONE), "0" as
  * in Quintana Roo 2019. out >= 16 bytes. */
-void prep_acta_vote_text(int32_t v, char out[16]);
+void prep_actas_vote_text(int32_t v, char out[16]);
 
 /* A catalogue derived from a real results file (docs/formats/actas.md, "Derived
  * catalogue"): parties from the party columns, coalitions from the combination columns,
@@ -203,7 +203,7 @@ prep_err prep_actas_derive_catalog_text(const char *actas_path, const char *cand
 /* ---- input integrity at the institute (issue 13; docs/formats/actas.md, "Integrity") */
 
 /* Captures of one acta that conflict: the same acta (catalogue casilla, or CLAVE_ACTA out
- * of catalogue) captured twice at the same instant (prep_acta_instant) with different
+ * of catalogue) captured twice at the same instant (prep_actas_instant) with different
  * content, so which one counts would be decided by file order alone. A later capture is a
  * correction and is no conflict. Each conflict is a diag "conflicting-duplicate" naming
  * the file (name), both lines and the first field that differs. Returns the count. */
@@ -224,7 +224,7 @@ void prep_actas_header_free(prep_actas_header *h);
 #define PREP_FILECHECK_MAX_LINES 20 /* rows named behind one figure's note */
 
 typedef struct prep_filecheck_figure {
-    const char *name;           /* canonical (prep_summary_names) */
+    const char *name;           /* canonical (prep_actas_summary_names) */
     char stated[48];            /* as written; "" when the block lacks it */
     int has_stated;
     char computed[32];          /* as prep writes it (percentages: 4 decimals, truncated) */
@@ -242,7 +242,7 @@ typedef struct prep_filecheck_row {
     char kind[32];              /* stable tag: "calculated-total", "counted-over-cap"... */
     char flag[8];               /* CONTABILIZADA as written */
     char observaciones[64];     /* as written, clipped */
-    char rule[32];              /* audit: the status the profile gives (prep_acta_status_tag) */
+    char rule[32];              /* audit: the status the profile gives (prep_actas_status_tag) */
     char text[200];             /* English, for the table */
 } prep_filecheck_row;
 
@@ -284,9 +284,9 @@ prep_err prep_actas_check(const char *name, const char *data, size_t len, const 
                           prep_filecheck_report *out, prep_diags *d);
 prep_err prep_actas_check_file(const char *path, const prep_filecheck_opts *o, prep_filecheck_report *out,
                                prep_diags *d);
-void prep_filecheck_report_free(prep_filecheck_report *r);
+void prep_actas_filecheck_report_free(prep_filecheck_report *r);
 /* 1 when the report is a pass: the block states at least one figure, every stated figure
  * is equal, and no row was unreadable. */
-int prep_filecheck_report_ok(const prep_filecheck_report *r);
+int prep_actas_filecheck_report_ok(const prep_filecheck_report *r);
 
 #endif

@@ -72,22 +72,22 @@ typedef struct prep_rules {
 } prep_rules;
 
 /* Fills *out with preset `name`; 0, or -1 when there is no such preset. */
-int prep_rules_preset(const char *name, prep_rules *out);
+int prep_catalog_rules_preset(const char *name, prep_rules *out);
 /* The i-th preset's name (i from 0), NULL past the last. */
-const char *prep_rules_preset_name(size_t i);
+const char *prep_catalog_rules_preset_name(size_t i);
 /* The preset of an institute (entity 1..32) for an election year, or NULL: a preset
  * whose entity and year both match. */
-const char *prep_rules_preset_for(uint32_t entity_id, uint32_t year);
+const char *prep_catalog_rules_preset_for(uint32_t entity_id, uint32_t year);
 /* Applies one "key = value" of a [rules] section (or a --rules-set option) to *r.
  * Keys: profile, inconsistent, no_counted_out_of_catalog, no_counted_no_acta,
  * participation_specials, cap_representatives, special_ballots. 0, or -1 with a reason
  * in msg. "profile" resets every other key to the preset's value. */
-int prep_rules_set(prep_rules *r, const char *key, const char *value, char *msg, size_t msgsz);
+int prep_catalog_rules_set(prep_rules *r, const char *key, const char *value, char *msg, size_t msgsz);
 /* "some-illegible all-illegible exceeds" for a PREP_INC_* set ("none" when empty).
  * out >= 64 bytes. */
-void prep_rules_inconsistent_text(unsigned set, char *out, size_t outsz);
+void prep_catalog_rules_inconsistent_text(unsigned set, char *out, size_t outsz);
 /* Name of a participation mode: "exclude", "final-only", "include"; NULL if invalid. */
-const char *prep_rules_specials_name(prep_cat_specials_mode m);
+const char *prep_catalog_rules_specials_name(prep_cat_specials_mode m);
 
 typedef struct prep_cat_party {
     char *id;       /* column name in actas, e.g. "PAN", "MORENA" (unique) */

@@ -626,7 +626,7 @@ static void infer(const cctx *x, prep_filecheck_report *rep, int use_calc)
         }
         if (best != ru->inconsistent) {
             ru->inconsistent = best;
-            prep_rules_inconsistent_text(best, buf, sizeof buf);
+            prep_catalog_rules_inconsistent_text(best, buf, sizeof buf);
             n += (size_t)snprintf(rep->rules_inferred + n, sizeof rep->rules_inferred - n, "%sinconsistent = %s",
                                   n ? "; " : "", buf);
         }
@@ -654,7 +654,7 @@ static void infer(const cctx *x, prep_filecheck_report *rep, int use_calc)
                 ru->specials = t.specials;
                 n += (size_t)snprintf(rep->rules_inferred + n, sizeof rep->rules_inferred - n,
                                       "%sparticipation_specials = %s", n ? "; " : "",
-                                      prep_rules_specials_name(t.specials));
+                                      prep_catalog_rules_specials_name(t.specials));
                 break;
             }
         }
@@ -677,7 +677,7 @@ static void audit(const cctx *x, prep_filecheck_report *rep)
         else if (r->vsum > cap && !(r->abroad && !r->ln)) st = PREP_ACTA_NC_EXCEEDS_LN; /* abroad: no LN in the file */
         else if (r->blank) st = PREP_ACTA_COUNTED_SOME_ILLEGIBLE;
         else st = PREP_ACTA_COUNTED;
-        const char *tag = prep_acta_status_tag(st);
+        const char *tag = prep_actas_status_tag(st);
         int counted = prep_acta_status_counted(st);
         if (r->flag == FL_1 && !counted) {
             if (st == PREP_ACTA_NC_EXCEEDS_LN)
@@ -735,8 +735,8 @@ static void choose_rules(const cctx *x, prep_filecheck_report *rep, const prep_f
     actas_norm(rep->election, en, sizeof en);
     int federal = x->role[AR_ID_DISTRITO] >= 0 && !strcmp(x->lay.cols[x->role[AR_ID_DISTRITO]], "ID_DISTRITO_FEDERAL");
     federal |= strstr(en, "FEDERAL") || strstr(en, "PRESIDENCIA") || strstr(en, "SENADU");
-    const char *p = !federal && entity ? prep_rules_preset_for(entity, year) : NULL;
-    prep_rules_preset(p ? p : "ine", &rep->rules);
+    const char *p = !federal && entity ? prep_catalog_rules_preset_for(entity, year) : NULL;
+    prep_catalog_rules_preset(p ? p : "ine", &rep->rules);
     if (p)
         snprintf(rep->rules_source, sizeof rep->rules_source, "preset %s (entity %u, %u)", p, (unsigned)entity,
                  (unsigned)year);
@@ -841,7 +841,7 @@ prep_err prep_actas_check(const char *name, const char *data, size_t len, const 
     choose_rules(&x, rep, o, entity);
     for (int i = 0; i < 13; i++) {
         prep_filecheck_figure *fg = &rep->fig[i];
-        fg->name = prep_summary_names[i];
+        fg->name = prep_actas_summary_names[i];
         const char *sv = prep_actas_header_value(&x.lay.hdr, i);
         if (sv) {
             fg->has_stated = 1;
@@ -878,7 +878,7 @@ out:
     free(x.rows);
     free(text);
     if (err) {
-        prep_filecheck_report_free(rep);
+        prep_actas_filecheck_report_free(rep);
         memset(rep, 0, sizeof *rep);
     }
     return err;
@@ -899,7 +899,7 @@ prep_err prep_actas_check_file(const char *path, const prep_filecheck_opts *o, p
     return e;
 }
 
-void prep_filecheck_report_free(prep_filecheck_report *r)
+void prep_actas_filecheck_report_free(prep_filecheck_report *r)
 {
     if (!r) return;
     free(r->findings);
@@ -908,7 +908,7 @@ void prep_filecheck_report_free(prep_filecheck_report *r)
     r->n_findings = r->n_audit = 0;
 }
 
-int prep_filecheck_report_ok(const prep_filecheck_report *r)
+int prep_actas_filecheck_report_ok(const prep_filecheck_report *r)
 {
     return r->n_stated > 0 && r->n_equal == r->n_stated && r->rows_bad == 0;
 }

@@ -23,7 +23,7 @@ static int cmp_idx(const void *pa, const void *pb, void *ctx)
     const prep_acta *a = &s->v[*(const uint32_t *)pa], *b = &s->v[*(const uint32_t *)pb];
     int c = same_acta_cmp(a, b);
     if (c) return c;
-    prep_time ta = prep_acta_instant(a), tb = prep_acta_instant(b);
+    prep_time ta = prep_actas_instant(a), tb = prep_actas_instant(b);
     if (ta != tb) return ta < tb ? -1 : 1;
     return a->line < b->line ? -1 : a->line > b->line;
 }
@@ -36,8 +36,8 @@ static const char *differs(const prep_actas *s, const prep_acta *a, const prep_a
     for (uint32_t j = 0; j < el->n_cols; j++)
         if (va[j] != vb[j]) {
             char ta[16], tb[16];
-            prep_acta_vote_text(va[j], ta);
-            prep_acta_vote_text(vb[j], tb);
+            prep_actas_vote_text(va[j], ta);
+            prep_actas_vote_text(vb[j], tb);
             snprintf(buf, n, "%s is %s in one and %s in the other", el->cols[j].name, ta, tb);
             return buf;
         }
@@ -80,7 +80,7 @@ size_t prep_actas_conflicts(const prep_actas *s, const char *name, prep_diags *d
     size_t n = 0;
     for (size_t i = 1; i < s->n; i++) {
         const prep_acta *a = &s->v[ix[i - 1]], *b = &s->v[ix[i]];
-        if (same_acta_cmp(a, b) || prep_acta_instant(a) != prep_acta_instant(b)) continue;
+        if (same_acta_cmp(a, b) || prep_actas_instant(a) != prep_actas_instant(b)) continue;
         char why[160];
         if (!differs(s, a, b, why, sizeof why)) continue; /* the same capture twice: harmless */
         const char *key = a->clave_acta[0] ? a->clave_acta : a->clave_casilla;

@@ -60,7 +60,7 @@ prep_err prep_actas_append(prep_actas *s, const prep_acta *a, const int32_t *vot
 
 const char *prep_actas_header_value(const prep_actas_header *h, int i)
 {
-    /* accepted spellings of each canonical figure, in prep_summary_names order */
+    /* accepted spellings of each canonical figure, in prep_actas_summary_names order */
     static const char *const alt[13][3] = {
         {"ACTAS_ESPERADAS", NULL, NULL},
         {"ACTAS_REGISTRADAS", NULL, NULL},
@@ -400,7 +400,7 @@ static int read_row(reader *r, prep_acta *a)
                        actas_clip(s, cb));
         a->cotejada = (int8_t)v;
     }
-    prep_acta_classify(c, r->e, a, r->tmp);
+    prep_actas_classify(c, r->e, a, r->tmp);
     return 0;
 }
 

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-int prep_acta_status_inconsistent(const prep_rules *r, prep_acta_status s)
+int prep_actas_status_inconsistent(const prep_rules *r, prep_acta_status s)
 {
     /* LEEME (INE 2018, 2021; QROO 2019), PORCENTAJE_ACTAS_CON_INCONSISTENCIAS: "solo se
      * consideran las actas que presentan las siguientes inconsistencias: Excede Lista
@@ -18,7 +18,7 @@ int prep_acta_status_inconsistent(const prep_rules *r, prep_acta_status s)
     return (r->inconsistent & bit) != 0;
 }
 
-int prep_acta_status_no_counted(const prep_rules *r, prep_acta_status s)
+int prep_actas_status_no_counted(const prep_rules *r, prep_acta_status s)
 {
     if (prep_acta_status_counted(s)) return 0;
     if (s == PREP_ACTA_NC_NO_ACTA) return r->no_counted_no_acta;
@@ -26,7 +26,7 @@ int prep_acta_status_no_counted(const prep_rules *r, prep_acta_status s)
     return 1;
 }
 
-const char *prep_acta_status_tag(prep_acta_status s)
+const char *prep_actas_status_tag(prep_acta_status s)
 {
     switch (s) {
     case PREP_ACTA_COUNTED: return "counted";
@@ -39,7 +39,7 @@ const char *prep_acta_status_tag(prep_acta_status s)
     return "unknown";
 }
 
-prep_acta_status prep_acta_classify(const prep_catalog *c, uint32_t e, prep_acta *a, const int32_t *votes)
+prep_acta_status prep_actas_classify(const prep_catalog *c, uint32_t e, prep_acta *a, const int32_t *votes)
 {
     const prep_cat_election *el = &c->elections[e];
     uint32_t unit = a->casilla != PREP_CAT_NONE ? prep_catalog_unit_of(c, e, a->casilla) : PREP_CAT_NONE;
@@ -85,16 +85,16 @@ prep_acta_status prep_acta_classify(const prep_catalog *c, uint32_t e, prep_acta
     return st;
 }
 
-prep_time prep_acta_instant(const prep_acta *a)
+prep_time prep_actas_instant(const prep_acta *a)
 {
     if (a->verificacion != PREP_TIME_NONE) return a->verificacion;
     if (a->captura != PREP_TIME_NONE) return a->captura;
     return a->acopio;
 }
 
-int prep_acta_supersedes(const prep_acta *newer, const prep_acta *older)
+int prep_actas_supersedes(const prep_acta *newer, const prep_acta *older)
 {
-    prep_time tn = prep_acta_instant(newer), to = prep_acta_instant(older);
+    prep_time tn = prep_actas_instant(newer), to = prep_actas_instant(older);
     if (tn != to) return tn > to;
     return newer->line > older->line;
 }
@@ -104,7 +104,7 @@ static const char *label_or(const char *label, const char *dflt)
     return label && *label ? label : dflt;
 }
 
-const char *prep_acta_observaciones(const prep_catalog *c, const prep_acta *a)
+const char *prep_actas_observaciones(const prep_catalog *c, const prep_acta *a)
 {
     const prep_cat_labels *l = &c->labels;
     switch ((prep_acta_status)a->status) {
@@ -130,7 +130,7 @@ const char *prep_acta_observaciones(const prep_catalog *c, const prep_acta *a)
     return "";
 }
 
-void prep_acta_vote_text(int32_t v, char out[16])
+void prep_actas_vote_text(int32_t v, char out[16])
 {
     switch (v) {
     case PREP_ACTA_V_ILEGIBLE: memcpy(out, "ILEGIBLE", 9); return;

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-const char *const prep_summary_names[13] = {
+const char *const prep_actas_summary_names[13] = {
     "ACTAS_ESPERADAS",
     "ACTAS_REGISTRADAS",
     "ACTAS_FUERA_CATALOGO",
@@ -21,7 +21,7 @@ const char *const prep_summary_names[13] = {
     "PORCENTAJE_PARTICIPACION_CIUDADANA",
 };
 
-void prep_summary_values(const prep_catalog *c, const prep_summary *s, char out[13][32])
+void prep_actas_summary_values(const prep_catalog *c, const prep_summary *s, char out[13][32])
 {
     int dec = (int)c->pct_decimals;
     snprintf(out[0], 32, "%lld", (long long)s->esperadas);
@@ -76,13 +76,13 @@ prep_err prep_actas_write_header_block(const prep_catalog *c, uint32_t e, prep_t
     char when[64];
     if (prep_time_format(cut, c->timezone, PREP_TS_HEADER, when, sizeof when) != 0) return PREP_ERR_INVALID;
     char vals[13][32];
-    prep_summary_values(c, s, vals);
+    prep_actas_summary_values(c, s, vals);
     prep_err err;
     if ((err = prep_buf_printf(out, "sep=%c\n", sep))) return err;
     if ((err = put_field(out, sep, c->elections[e].name, 1)) || (err = prep_buf_putc(out, '\n'))) return err;
     if ((err = prep_buf_printf(out, "%s\n", when))) return err;
     for (int i = 0; i < 13; i++)
-        if ((err = put_field(out, sep, prep_summary_names[i], i == 0))) return err;
+        if ((err = put_field(out, sep, prep_actas_summary_names[i], i == 0))) return err;
     if ((err = prep_buf_putc(out, '\n'))) return err;
     for (int i = 0; i < 13; i++)
         if ((err = put_field(out, sep, vals[i], i == 0))) return err;
@@ -129,7 +129,7 @@ static prep_err put_v(prep_buf *b, char sep, int32_t v, int no_acta)
 {
     char t[16];
     if (v == PREP_ACTA_V_NONE && !no_acta) v = PREP_ACTA_V_SIN_DATO;
-    prep_acta_vote_text(v, t);
+    prep_actas_vote_text(v, t);
     return put_field(b, sep, t, 0);
 }
 
@@ -217,7 +217,7 @@ prep_err prep_actas_write_row(const prep_catalog *c, uint32_t e, const prep_acta
     if (a->cotejada >= 0) snprintf(cot, sizeof cot, "%d", a->cotejada);
     if ((err = put_v(out, sep, a->total_asentado, no_acta)) || (err = put_u(out, sep, (uint64_t)total)) ||
         (err = put_u(out, sep, a->lista_nominal)) || (err = put_u(out, sep, a->representatives)) ||
-        (err = put_field(out, sep, prep_acta_observaciones(c, a), 0)) || (err = put_field(out, sep, st, 0)) ||
+        (err = put_field(out, sep, prep_actas_observaciones(c, a), 0)) || (err = put_field(out, sep, st, 0)) ||
         (err = put_field(out, sep, a->mecanismo, 0)) || (err = put_field(out, sep, a->sha, 0)) ||
         (err = put_time(out, sep, c, a->acopio)) || (err = put_time(out, sep, c, a->captura)) ||
         (err = put_time(out, sep, c, a->verificacion)) || (err = put_field(out, sep, a->origen, 0)) ||

@@ -102,7 +102,7 @@ static const char *const lk_names[LK_COUNT] = {
     "some_illegible",        "all_illegible",       "exceeds_ln",     "no_acta_not_delivered",
     "no_acta_not_installed", "no_acta_no_envelope", "out_of_catalog",
 };
-/* [rules]: the keys of prep_rules_set (catalog.h); "profile" is applied first. */
+/* [rules]: the keys of prep_catalog_rules_set (catalog.h); "profile" is applied first. */
 enum { RK_PROFILE, RK_INC, RK_NC_OUT, RK_NC_NOACTA, RK_SPECIALS, RK_CAP, RK_BALLOTS, RK_COUNT };
 static const char *const rk_names[RK_COUNT] = {
     "profile",                "inconsistent",        "no_counted_out_of_catalog", "no_counted_no_acta",
@@ -566,7 +566,7 @@ static void do_process(pctx *x)
     prep_catalog *c = x->c;
     c->cut_interval = 300;
     c->csv_sep = '|';
-    prep_rules_preset("ine", &c->rules);
+    prep_catalog_rules_preset("ine", &c->rules);
     c->pct_decimals = 4;
     c->independents_first = 0;
     c->window_open = c->window_close = PREP_TIME_NONE;
@@ -673,7 +673,7 @@ static void do_rules(pctx *x)
     char msg[256];
     for (int i = 0; i < RK_COUNT; i++) {
         const kv *v = &x->rk[i];
-        if (v->line && prep_rules_set(r, rk_names[i], v->val, msg, sizeof msg))
+        if (v->line && prep_catalog_rules_set(r, rk_names[i], v->val, msg, sizeof msg))
             perr(x, v->line, v->col, "bad-value", "%s", msg);
     }
     const kv *sp = &x->pk[PK_SPECIALS];
@@ -682,7 +682,7 @@ static void do_rules(pctx *x)
             perr(x, sp->line, sp->col, "repeated-key",
                  "participation_specials is set in [rules] on line %ld; set it in one place",
                  x->rk[RK_SPECIALS].line);
-        else if (prep_rules_set(r, "participation_specials", sp->val, msg, sizeof msg))
+        else if (prep_catalog_rules_set(r, "participation_specials", sp->val, msg, sizeof msg))
             perr(x, sp->line, sp->col, "bad-value", "%s", msg);
     }
 }

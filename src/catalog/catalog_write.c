@@ -125,9 +125,9 @@ static void write_process(wctx *w, const prep_catalog *c)
     put_kv(w, "out_of_catalog", c->labels.out_of_catalog);
 
     const prep_rules *r = &c->rules;
-    const char *sp = prep_rules_specials_name(r->specials);
+    const char *sp = prep_catalog_rules_specials_name(r->specials);
     char inc[96];
-    prep_rules_inconsistent_text(r->inconsistent, inc, sizeof inc);
+    prep_catalog_rules_inconsistent_text(r->inconsistent, inc, sizeof inc);
     if (!sp || !*r->name || !cat_valid_id(r->name)) bad(w);
     put(w, "\n[rules]\n");
     put_kv(w, "profile", r->name);

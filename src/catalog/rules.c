@@ -41,7 +41,7 @@ static const prep_rules presets[] = {
     {"ieeq-2018", PREP_INC_ALL, 1, 0, PREP_CAT_SPECIALS_FINAL_ONLY, 1, 750, 22, 2018},
 };
 
-int prep_rules_preset(const char *name, prep_rules *out)
+int prep_catalog_rules_preset(const char *name, prep_rules *out)
 {
     for (size_t i = 0; i < PREP_ARRAY_LEN(presets); i++)
         if (name && !strcmp(presets[i].name, name)) {
@@ -51,12 +51,12 @@ int prep_rules_preset(const char *name, prep_rules *out)
     return -1;
 }
 
-const char *prep_rules_preset_name(size_t i)
+const char *prep_catalog_rules_preset_name(size_t i)
 {
     return i < PREP_ARRAY_LEN(presets) ? presets[i].name : NULL;
 }
 
-const char *prep_rules_preset_for(uint32_t entity_id, uint32_t year)
+const char *prep_catalog_rules_preset_for(uint32_t entity_id, uint32_t year)
 {
     for (size_t i = 0; i < PREP_ARRAY_LEN(presets); i++)
         if (presets[i].entity_id && presets[i].entity_id == entity_id && presets[i].year == year)
@@ -64,7 +64,7 @@ const char *prep_rules_preset_for(uint32_t entity_id, uint32_t year)
     return NULL;
 }
 
-const char *prep_rules_specials_name(prep_cat_specials_mode m)
+const char *prep_catalog_rules_specials_name(prep_cat_specials_mode m)
 {
     switch (m) {
     case PREP_CAT_SPECIALS_EXCLUDE: return "exclude";
@@ -84,7 +84,7 @@ static const struct {
     {"no-acta", PREP_INC_NO_ACTA},
 };
 
-void prep_rules_inconsistent_text(unsigned set, char *out, size_t outsz)
+void prep_catalog_rules_inconsistent_text(unsigned set, char *out, size_t outsz)
 {
     size_t n = 0;
     if (outsz) out[0] = 0;
@@ -104,13 +104,13 @@ static int yes_no(const char *v, int *out)
     return 0;
 }
 
-int prep_rules_set(prep_rules *r, const char *key, const char *value, char *msg, size_t msgsz)
+int prep_catalog_rules_set(prep_rules *r, const char *key, const char *value, char *msg, size_t msgsz)
 {
     if (!strcmp(key, "profile")) {
-        if (!prep_rules_preset(value, r)) return 0;
+        if (!prep_catalog_rules_preset(value, r)) return 0;
         size_t n = (size_t)snprintf(msg, msgsz, "profile '%s' is not a preset (one of", value);
-        for (size_t i = 0; prep_rules_preset_name(i) && n < msgsz; i++)
-            n += (size_t)snprintf(msg + n, msgsz - n, " %s", prep_rules_preset_name(i));
+        for (size_t i = 0; prep_catalog_rules_preset_name(i) && n < msgsz; i++)
+            n += (size_t)snprintf(msg + n, msgsz - n, " %s", prep_catalog_rules_preset_name(i));
         if (n < msgsz) snprintf(msg + n, msgsz - n, ")");
         return -1;
     }
@@ -149,7 +149,7 @@ int prep_rules_set(prep_rules *r, const char *key, const char *value, char *msg,
     }
     if (!strcmp(key, "participation_specials")) {
         for (int m = PREP_CAT_SPECIALS_EXCLUDE; m <= PREP_CAT_SPECIALS_INCLUDE; m++)
-            if (!strcmp(value, prep_rules_specials_name((prep_cat_specials_mode)m))) {
+            if (!strcmp(value, prep_catalog_rules_specials_name((prep_cat_specials_mode)m))) {
                 r->specials = (prep_cat_specials_mode)m;
                 return 0;
             }

@@ -98,7 +98,7 @@ int cmd_render(int argc, char **argv)
     }
     char *pubtext = NULL;
     prep_site site;
-    prep_site_init(&site);
+    prep_render_site_init(&site);
     int rc = CLI_USAGE;
     cli_night night;
     if (cli_night_load("render", catp, actas, at_s, &night)) return CLI_USAGE;
@@ -134,7 +134,7 @@ int cmd_render(int argc, char **argv)
             (unsigned long long)st.bytes, outd);
     rc = CLI_OK;
 out:
-    prep_site_free(&site);
+    prep_render_site_free(&site);
     cli_night_free(&night);
     free(pubtext);
     return rc;

@@ -58,9 +58,9 @@ static int sim_catalog(int argc, char **argv)
     }
     const char *rules = cli_get(opts, "rules");
     prep_rules pr;
-    if (rules && prep_rules_preset(rules, &pr)) {
+    if (rules && prep_catalog_rules_preset(rules, &pr)) {
         fprintf(stderr, "prep sim catalog: --rules '%s' is not a preset (", rules);
-        for (size_t i = 0; prep_rules_preset_name(i); i++) fprintf(stderr, "%s%s", i ? ", " : "", prep_rules_preset_name(i));
+        for (size_t i = 0; prep_catalog_rules_preset_name(i); i++) fprintf(stderr, "%s%s", i ? ", " : "", prep_catalog_rules_preset_name(i));
         fprintf(stderr, ")\n");
         return CLI_USAGE;
     }

@@ -25,7 +25,7 @@ static void print_block(FILE *f, const char *name, const char *cut_text, char se
                         size_t n_names, char vals[13][32])
 {
     fprintf(f, "%s\n%s\n", name, cut_text);
-    for (size_t i = 0; i < 13; i++) fprintf(f, "%s%c", i < n_names ? names[i] : prep_summary_names[i], i == 12 ? '\n' : sep);
+    for (size_t i = 0; i < 13; i++) fprintf(f, "%s%c", i < n_names ? names[i] : prep_actas_summary_names[i], i == 12 ? '\n' : sep);
     for (size_t i = 0; i < 13; i++) fprintf(f, "%s%c", vals[i], i == 12 ? '\n' : sep);
 }
 
@@ -67,7 +67,7 @@ static int tally_real_file(const char *path, const char *cand, int check)
     prep_tally_summary(t, 0, 0, &sum);
     prep_tally_summary(t, 0, sum.capturadas == sum.esperadas, &sum);
     char vals[13][32];
-    prep_summary_values(c, &sum, vals);
+    prep_actas_summary_values(c, &sum, vals);
     const char *name = s->hdr.present && s->hdr.election_name ? s->hdr.election_name : c->elections[0].name;
     const char *cut = s->hdr.present && s->hdr.cut_text ? s->hdr.cut_text : "";
     print_block(stdout, name, cut, s->sep, (const char *const *)s->hdr.summary_names, s->hdr.n_summary, vals);
@@ -95,19 +95,19 @@ out:
     return rc;
 }
 
-/* --rules SPEC: a preset name, then ",key=value" overrides (prep_rules_set); or only
+/* --rules SPEC: a preset name, then ",key=value" overrides (prep_catalog_rules_set); or only
  * overrides, on the "ine" preset. */
 static int parse_rules_spec(const char *spec, prep_rules *r)
 {
     char buf[512], msg[400];
     snprintf(buf, sizeof buf, "%s", spec);
-    prep_rules_preset("ine", r);
+    prep_catalog_rules_preset("ine", r);
     char *save = NULL;
     int first = 1;
     for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save), first = 0) {
         char *eq = strchr(t, '=');
         if (!eq && first) {
-            if (prep_rules_set(r, "profile", t, msg, sizeof msg)) goto bad;
+            if (prep_catalog_rules_set(r, "profile", t, msg, sizeof msg)) goto bad;
             continue;
         }
         if (!eq) {
@@ -115,7 +115,7 @@ static int parse_rules_spec(const char *spec, prep_rules *r)
             goto bad;
         }
         *eq = 0;
-        if (prep_rules_set(r, t, eq + 1, msg, sizeof msg)) goto bad;
+        if (prep_catalog_rules_set(r, t, eq + 1, msg, sizeof msg)) goto bad;
     }
     return 0;
 bad:
@@ -169,13 +169,13 @@ static int print_check_json(const char *path, const prep_filecheck_report *r, co
     json_object_set_new(root, "cut", json_string(r->cut_text));
     json_object_set_new(root, "layout", json_string(r->layout));
     char inc[96];
-    prep_rules_inconsistent_text(r->rules.inconsistent, inc, sizeof inc);
+    prep_catalog_rules_inconsistent_text(r->rules.inconsistent, inc, sizeof inc);
     json_object_set_new(root, "rules",
                         json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:b, s:i}", "profile", r->rules.name, "source",
                                   r->rules_source, "inferred", r->rules_inferred, "inconsistent", inc,
                                   "no_counted_out_of_catalog", r->rules.no_counted_out_of_catalog,
                                   "no_counted_no_acta", r->rules.no_counted_no_acta, "participation_specials",
-                                  prep_rules_specials_name(r->rules.specials), "cap_representatives",
+                                  prep_catalog_rules_specials_name(r->rules.specials), "cap_representatives",
                                   r->rules.cap_representatives, "special_ballots",
                                   (json_int_t)r->rules.special_ballots));
     json_object_set_new(root, "rows", json_integer((json_int_t)r->rows));
@@ -211,7 +211,7 @@ static int print_check_json(const char *path, const prep_filecheck_report *r, co
                                               (json_int_t)d->v[i].line, "column", (json_int_t)d->v[i].col, "kind",
                                               d->v[i].kind, "message", d->v[i].msg));
     json_object_set_new(root, "diagnostics", errs);
-    json_object_set_new(root, "ok", json_boolean(prep_filecheck_report_ok(r)));
+    json_object_set_new(root, "ok", json_boolean(prep_actas_filecheck_report_ok(r)));
     char *txt = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
     if (!txt) return -1;
@@ -257,7 +257,7 @@ static void print_check_text(const char *path, const prep_filecheck_report *r)
                    a->rule, a->text);
         }
     }
-    printf("\n%s: %zu of %zu stated figures equal%s\n", prep_filecheck_report_ok(r) ? "PASS" : "FAIL", r->n_equal,
+    printf("\n%s: %zu of %zu stated figures equal%s\n", prep_actas_filecheck_report_ok(r) ? "PASS" : "FAIL", r->n_equal,
            r->n_stated, r->rows_bad ? ", some rows unreadable" : "");
 }
 
@@ -288,9 +288,9 @@ static int check_real_file(const char *path, const char *rules_spec, const char 
             print_check_text(path, &r);
             rc = CLI_OK;
         }
-        if (rc == CLI_OK && !prep_filecheck_report_ok(&r)) rc = CLI_CHECK_FAILED;
+        if (rc == CLI_OK && !prep_actas_filecheck_report_ok(&r)) rc = CLI_CHECK_FAILED;
     }
-    prep_filecheck_report_free(&r);
+    prep_actas_filecheck_report_free(&r);
     prep_diags_free(&d);
     return rc;
 }
@@ -411,15 +411,15 @@ int cmd_tally(int argc, char **argv)
                     sum.capturadas == sum.esperadas;
         prep_tally_summary(t, el, final, &sum);
         char vals[13][32], cut_text[64];
-        prep_summary_values(c, &sum, vals);
+        prep_actas_summary_values(c, &sum, vals);
         prep_time_format(cut, c->timezone, PREP_TS_HEADER, cut_text, sizeof cut_text);
-        print_block(stdout, c->elections[el].name, cut_text, c->csv_sep, prep_summary_names, 13, vals);
+        print_block(stdout, c->elections[el].name, cut_text, c->csv_sep, prep_actas_summary_names, 13, vals);
         printf("\n");
         fprintf(stderr, "prep tally: %s: %zu captures applied, %zu unreadable rows\n", path, applied, s->rows_bad);
         if (dbout) {
             prep_buf b;
             prep_buf_init(&b, 0);
-            e = prep_db_write_csv(t, el, cut, final, &b);
+            e = prep_tally_db_write_csv(t, el, cut, final, &b);
             snprintf(path, sizeof path, "%s/%s.csv", dbout, c->elections[el].id);
             if (!e) e = prep_write_file_atomic(path, b.data, b.len);
             prep_buf_free(&b);
@@ -435,7 +435,7 @@ int cmd_tally(int argc, char **argv)
         prep_buf_init(&b, 0);
         char path[4096];
         snprintf(path, sizeof path, "%s/LEEME.txt", dbout);
-        e = prep_db_write_leeme(c, &b);
+        e = prep_tally_db_write_leeme(c, &b);
         if (!e) e = prep_write_file_atomic(path, b.data, b.len);
         prep_buf_free(&b);
         if (e) goto fail;

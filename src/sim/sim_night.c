@@ -621,7 +621,7 @@ static void gen_acta(night *n, const size_t *off, uint32_t i, uint32_t order)
         }
         a->captura = c->window_open + cap;
         a->verificacion = a->captura + uniform_s(&n->rng, 1 * MIN, 5 * MIN);
-        prep_acta_classify(c, n->e, a, v);
+        prep_actas_classify(c, n->e, a, v);
         return;
     }
     cast_votes(n, off, i, u, g->voters + g->reps_voted, v);
@@ -642,14 +642,14 @@ static void gen_acta(night *n, const size_t *off, uint32_t i, uint32_t order)
         break;
     default: break;
     }
-    prep_acta_classify(c, n->e, a, v);
+    prep_actas_classify(c, n->e, a, v);
     size_t idx = n->n_recs - 1;
     if ((f == F_COUNTED || f == F_SOME) && unitr(&n->rng) < n->o->corrections) {
         add_correction(n, &n->recs[idx], i, g);
         if (!n->err && n->n_recs - 1 != idx) {
             rec *cr = &n->recs[n->n_recs - 1];
             set_sha(n, &cr->a, 2);
-            prep_acta_classify(c, n->e, &cr->a, n->pool + cr->votes_off);
+            prep_actas_classify(c, n->e, &cr->a, n->pool + cr->votes_off);
         }
     }
     /* Now and then a capture whose identification was keyed wrong. */
@@ -669,14 +669,14 @@ static void gen_acta(night *n, const size_t *off, uint32_t i, uint32_t order)
             return;
         }
         set_sha(n, b, 3);
-        prep_acta_classify(c, n->e, b, w);
+        prep_actas_classify(c, n->e, b, w);
     }
 }
 
 /* ---------------------------------------------------------------- assembly */
 
 typedef struct order_key {
-    prep_time t;            /* prep_acta_instant */
+    prep_time t;            /* prep_actas_instant */
     uint32_t i;             /* generation order: ties keep it */
 } order_key;
 
@@ -716,7 +716,7 @@ static prep_err build_election(const prep_catalog *c, const prep_sim_night_opts 
     }
     if (!err) {
         for (size_t k = 0; k < n.n_recs; k++)
-            order[k] = (order_key){prep_acta_instant(&n.recs[k].a), (uint32_t)k};
+            order[k] = (order_key){prep_actas_instant(&n.recs[k].a), (uint32_t)k};
         qsort(order, n.n_recs, sizeof *order, cmp_key);
         for (size_t k = 0; k < n.n_recs && !err; k++) {
             rec *r = &n.recs[order[k].i];

@@ -13,7 +13,7 @@
             return err_;                \
     } while (0)
 
-prep_err prep_db_write_csv(const prep_tally *t, uint32_t e, prep_time cut, int final_cut, prep_buf *out)
+prep_err prep_tally_db_write_csv(const prep_tally *t, uint32_t e, prep_time cut, int final_cut, prep_buf *out)
 {
     if (!t || !out)
         return PREP_ERR_USAGE;
@@ -171,7 +171,7 @@ static const char *scope_text(prep_cat_scope s)
     return "";
 }
 
-/* The 13 header figures, in the order of prep_summary_names. */
+/* The 13 header figures, in the order of prep_actas_summary_names. */
 static const char *const summary_docs[13] = {
     "Número de actas de todas las casillas aprobadas para la elección (una por casilla). Es fijo: forma el catálogo de actas esperadas.",
     "Número de actas registradas en el sistema al momento del corte, contabilizadas o no, incluidas las fuera de catálogo. ACTAS_REGISTRADAS = ACTAS_CAPTURADAS + ACTAS_FUERA_CATALOGO.",
@@ -180,8 +180,8 @@ static const char *const summary_docs[13] = {
     "ACTAS_CAPTURADAS / ACTAS_ESPERADAS x 100.",
     "Número de actas capturadas cuyos votos se suman a los resultados: tienen al menos un campo de votos legible y su total calculado no excede la lista nominal más los representantes de partidos y candidaturas independientes (en casillas especiales, las boletas aprobadas más los representantes).",
     "ACTAS_CONTABILIZADAS / ACTAS_ESPERADAS x 100.",
-    NULL, /* inconsistencies: follows prep_acta_status_inconsistent */
-    NULL, /* no contabilizadas: follows prep_acta_status_no_counted */
+    NULL, /* inconsistencies: follows prep_actas_status_inconsistent */
+    NULL, /* no contabilizadas: follows prep_actas_status_no_counted */
     "Suma de la lista nominal de las casillas cuyas actas se contabilizan (las casillas especiales aportan 0).",
     "Suma de TOTAL_VOTOS_CALCULADO de las actas contabilizadas, incluidas las de casillas especiales.",
     "Suma de TOTAL_VOTOS_CALCULADO de las actas contabilizadas, sin las de casillas especiales.",
@@ -219,12 +219,12 @@ static prep_err inconsistency_doc(const prep_catalog *c, prep_buf *out)
                            "inconsistencias"));
     int n = 0;
     for (int st = 0; st < 6; st++)
-        if (prep_acta_status_inconsistent(&c->rules, (prep_acta_status)st))
+        if (prep_actas_status_inconsistent(&c->rules, (prep_acta_status)st))
             TRY(prep_buf_printf(out, "%s %s", n++ ? ";" : ":", what[st]));
     TRY(prep_buf_puts(out, ". No se consideran"));
     n = 0;
     for (int st = 0; st < 6; st++)
-        if (!prep_acta_status_inconsistent(&c->rules, (prep_acta_status)st))
+        if (!prep_actas_status_inconsistent(&c->rules, (prep_acta_status)st))
             TRY(prep_buf_printf(out, "%s %s", n++ ? ";" : ":", what[st]));
     return prep_buf_puts(out, ".");
 }
@@ -271,7 +271,7 @@ static prep_err leeme_columns(const prep_catalog *c, uint32_t e, prep_buf *out)
     return err;
 }
 
-prep_err prep_db_write_leeme(const prep_catalog *c, prep_buf *out)
+prep_err prep_tally_db_write_leeme(const prep_catalog *c, prep_buf *out)
 {
     if (!c || !out)
         return PREP_ERR_USAGE;
@@ -306,7 +306,7 @@ prep_err prep_db_write_leeme(const prep_catalog *c, prep_buf *out)
                         "\t4. Los nombres de las 13 cifras del corte y, en la línea siguiente, sus valores:\n\n",
                         sep, c->n_elections ? c->elections[0].name : "", example));
     for (int i = 0; i < 13; i++) {
-        TRY(prep_buf_printf(out, "\t\t%d. %s - ", i + 1, prep_summary_names[i]));
+        TRY(prep_buf_printf(out, "\t\t%d. %s - ", i + 1, prep_actas_summary_names[i]));
         if (summary_docs[i]) {
             TRY(prep_buf_puts(out, summary_docs[i]));
         } else if (i == 7) {

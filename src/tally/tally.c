@@ -405,7 +405,7 @@ prep_err prep_tally_apply(prep_tally *t, uint32_t e, const prep_acta *a, const i
     tally_election *te = &t->el[e];
 
     prep_acta cp = *a;
-    prep_acta_status st = prep_acta_classify(c, e, &cp, votes);
+    prep_acta_status st = prep_actas_classify(c, e, &cp, votes);
     cp.status = (uint8_t)st;
 
     if (cp.casilla == PREP_CAT_NONE || cp.casilla >= c->n_casillas || st == PREP_ACTA_NC_OUT_OF_CATALOG) {
@@ -434,8 +434,8 @@ prep_err prep_tally_apply(prep_tally *t, uint32_t e, const prep_acta *a, const i
     prep_tally_agg *old = &te->aggs[PREP_TALLY_CASILLA][k];
     int64_t d_cap = 1 - (int64_t)old->capturadas;
     int64_t d_cont = (counted ? 1 : 0) - (int64_t)old->contabilizadas;
-    int64_t d_nocont = (prep_acta_status_no_counted(&c->rules, st) ? 1 : 0) - (int64_t)old->no_contabilizadas;
-    int64_t d_inc = (prep_acta_status_inconsistent(&c->rules, st) ? 1 : 0) - (int64_t)old->inconsistentes;
+    int64_t d_nocont = (prep_actas_status_no_counted(&c->rules, st) ? 1 : 0) - (int64_t)old->no_contabilizadas;
+    int64_t d_inc = (prep_actas_status_inconsistent(&c->rules, st) ? 1 : 0) - (int64_t)old->inconsistentes;
     int64_t d_ln = (counted ? (int64_t)cas->lista_nominal : 0) - old->lista_nominal;
     int64_t d_ccs = (counted ? total : 0) - old->votos_c_cs;
     int64_t d_scs = (counted && cas->type != 'S' ? total : 0) - old->votos_s_cs;
@@ -505,7 +505,7 @@ prep_err prep_tally_cursor_init(prep_tally_cursor *cur, const prep_actas *s)
         return PREP_ERR_NOMEM;
     }
     for (size_t i = 0; i < s->n; i++) {
-        k[i].t = prep_acta_instant(&s->v[i]);
+        k[i].t = prep_actas_instant(&s->v[i]);
         k[i].i = (uint32_t)i;
     }
     if (s->n > 1)
@@ -539,7 +539,7 @@ prep_err prep_tally_apply_until(prep_tally *t, const prep_actas *s, prep_tally_c
     size_t done = 0;
     while (cur->next < cur->n) {
         const prep_acta *a = &s->v[cur->order[cur->next]];
-        if (prep_acta_instant(a) > until)
+        if (prep_actas_instant(a) > until)
             break;
         prep_err err = prep_tally_apply(t, s->election, a, prep_acta_votes(s, a));
         if (err != PREP_OK) {

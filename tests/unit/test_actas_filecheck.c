@@ -120,10 +120,10 @@ static void check_family(const fam *f, const char *layout_word)
         if (!r.fig[i].equal) fprintf(stderr, "%s: stated %s\n", r.fig[i].name, r.fig[i].stated);
         assert_true(r.fig[i].equal);
     }
-    assert_true(prep_filecheck_report_ok(&r));
+    assert_true(prep_actas_filecheck_report_ok(&r));
     assert_non_null(strstr(r.layout, layout_word));
     assert_string_equal(r.election, "DIPUTACIONES LOCALES");
-    prep_filecheck_report_free(&r);
+    prep_actas_filecheck_report_free(&r);
     prep_diags_free(&d);
     free(data);
 }
@@ -196,8 +196,8 @@ static void test_unknown_column_is_an_error(void **st)
     prep_diags_init(&d);
     e = check_text(GOOD, -1, 0, NULL, &o, &r, &d);
     assert_int_equal(e, PREP_OK);
-    assert_true(prep_filecheck_report_ok(&r));
-    prep_filecheck_report_free(&r);
+    assert_true(prep_actas_filecheck_report_ok(&r));
+    prep_actas_filecheck_report_free(&r);
     prep_diags_free(&d);
     COLS[3] = keep;
 }
@@ -227,24 +227,24 @@ static void test_bad_rows_are_named(void **st)
     /* a negative vote, and a vote of 10^12, in row 1 (file line 7) */
     assert_int_equal(check_text(GOOD, 0, 6, "-5", NULL, &r, &d), PREP_OK);
     assert_int_equal(r.rows_bad, 1);
-    assert_false(prep_filecheck_report_ok(&r));
+    assert_false(prep_actas_filecheck_report_ok(&r));
     const prep_diag *g = prep_diags_find(&d, "bad-vote");
     assert_non_null(g);
     assert_int_equal(g->line, 7);
     assert_int_equal(g->col, 7);
-    prep_filecheck_report_free(&r);
+    prep_actas_filecheck_report_free(&r);
     prep_diags_free(&d);
     prep_diags_init(&d);
     assert_int_equal(check_text(GOOD, 1, 6, "1000000000000", NULL, &r, &d), PREP_OK);
     assert_int_equal(r.rows_bad, 1);
     assert_non_null(prep_diags_find(&d, "bad-vote"));
-    prep_filecheck_report_free(&r);
+    prep_actas_filecheck_report_free(&r);
     prep_diags_free(&d);
     /* a flag that is neither 0, 1, 2 nor blank */
     prep_diags_init(&d);
     assert_int_equal(check_text(GOOD, 2, 15, "si", NULL, &r, &d), PREP_OK);
     assert_non_null(prep_diags_find(&d, "bad-flag"));
-    prep_filecheck_report_free(&r);
+    prep_actas_filecheck_report_free(&r);
     prep_diags_free(&d);
 }
 
@@ -261,11 +261,11 @@ static void test_truncated_file(void **st)
     prep_filecheck_report r;
     assert_int_equal(prep_actas_check("cut.csv", data, cut, NULL, &r, &d), PREP_OK);
     assert_int_equal(r.rows_bad, 1);
-    assert_false(prep_filecheck_report_ok(&r));
+    assert_false(prep_actas_filecheck_report_ok(&r));
     const prep_diag *g = prep_diags_find(&d, "short-row");
     assert_non_null(g);
     assert_int_equal(g->line, 13);
-    prep_filecheck_report_free(&r);
+    prep_actas_filecheck_report_free(&r);
     prep_diags_free(&d);
     free(data);
 }
@@ -282,9 +282,9 @@ static void test_unpaired_figures_are_not_compared(void **st)
                                 &d),
                      PREP_OK);
     assert_int_equal(r.n_stated, 0);
-    assert_false(prep_filecheck_report_ok(&r));
+    assert_false(prep_actas_filecheck_report_ok(&r));
     assert_non_null(prep_diags_find(&d, "bad-header-block"));
-    prep_filecheck_report_free(&r);
+    prep_actas_filecheck_report_free(&r);
     prep_diags_free(&d);
     /* one surplus, one place it can be (2|283; 283|23 is not a group): joined */
     prep_diags_init(&d);
@@ -295,7 +295,7 @@ static void test_unpaired_figures_are_not_compared(void **st)
     assert_string_equal(r.fig[10].stated, "2,283");
     assert_false(r.fig[10].equal); /* the rows give 283 */
     assert_true(r.fig[9].equal);
-    prep_filecheck_report_free(&r);
+    prep_actas_filecheck_report_free(&r);
     prep_diags_free(&d);
 }
 
@@ -309,28 +309,28 @@ static void test_rules_given_and_found(void **st)
     prep_diags_init(&d);
     prep_filecheck_report r;
     assert_int_equal(check_text(vals, -1, 0, NULL, NULL, &r, &d), PREP_OK);
-    assert_true(prep_filecheck_report_ok(&r));
+    assert_true(prep_actas_filecheck_report_ok(&r));
     assert_non_null(strstr(r.rules_inferred, "participation_specials = include"));
     assert_non_null(strstr(r.rules_inferred, "no_counted_out_of_catalog = no"));
-    prep_filecheck_report_free(&r);
+    prep_actas_filecheck_report_free(&r);
     /* given explicitly, the profile is applied as it is */
     prep_rules ine;
-    assert_int_equal(prep_rules_preset("ine", &ine), 0);
+    assert_int_equal(prep_catalog_rules_preset("ine", &ine), 0);
     prep_filecheck_opts o = {.rules = &ine};
     assert_int_equal(check_text(vals, -1, 0, NULL, &o, &r, &d), PREP_OK);
-    assert_false(prep_filecheck_report_ok(&r));
+    assert_false(prep_actas_filecheck_report_ok(&r));
     assert_false(r.fig[8].equal);
     assert_false(r.fig[12].equal);
     assert_string_equal(r.fig[12].computed, "12.9213");
     assert_string_equal(r.rules_inferred, "");
-    prep_filecheck_report_free(&r);
+    prep_actas_filecheck_report_free(&r);
     /* Campeche's profile: inconsistencies are only the not-counted ones (r4: 16.6666 %) */
     prep_rules camp;
-    assert_int_equal(prep_rules_preset("ieec-2021", &camp), 0);
+    assert_int_equal(prep_catalog_rules_preset("ieec-2021", &camp), 0);
     o.rules = &camp;
     assert_int_equal(check_text(GOOD, -1, 0, NULL, &o, &r, &d), PREP_OK);
     assert_string_equal(r.fig[7].computed, "16.6666");
-    prep_filecheck_report_free(&r);
+    prep_actas_filecheck_report_free(&r);
     prep_diags_free(&d);
 }
 
@@ -347,7 +347,7 @@ static void test_audit(void **st)
     assert_string_equal(r.audit[0].kind, "counted-over-cap");
     assert_int_equal(r.audit[0].line, 7);
     assert_string_equal(r.audit[0].rule, "exceeds-lista-nominal");
-    prep_filecheck_report_free(&r);
+    prep_actas_filecheck_report_free(&r);
     /* r4 (not counted, EXCEDE) with every vote field written 0: not recomputable, not a
      * disagreement (institutes write 0 in such actas) */
     prep_diags_free(&d);
@@ -361,7 +361,7 @@ static void test_audit(void **st)
     (void)keep[2];
     assert_int_equal(r.n_audit, 0);
     assert_int_equal(r.audit_not_recomputable, 1);
-    prep_filecheck_report_free(&r);
+    prep_actas_filecheck_report_free(&r);
     prep_diags_free(&d);
 }
 
@@ -369,16 +369,16 @@ static void test_presets(void **st)
 {
     (void)st;
     prep_rules r;
-    for (size_t i = 0; prep_rules_preset_name(i); i++) assert_int_equal(prep_rules_preset(prep_rules_preset_name(i), &r), 0);
-    assert_int_equal(prep_rules_preset("nope", &r), -1);
-    assert_string_equal(prep_rules_preset_for(4, 2021), "ieec-2021");
-    assert_null(prep_rules_preset_for(4, 2024));
+    for (size_t i = 0; prep_catalog_rules_preset_name(i); i++) assert_int_equal(prep_catalog_rules_preset(prep_catalog_rules_preset_name(i), &r), 0);
+    assert_int_equal(prep_catalog_rules_preset("nope", &r), -1);
+    assert_string_equal(prep_catalog_rules_preset_for(4, 2021), "ieec-2021");
+    assert_null(prep_catalog_rules_preset_for(4, 2024));
     char msg[256];
-    assert_int_equal(prep_rules_set(&r, "inconsistent", "exceeds+no-acta", msg, sizeof msg), 0);
+    assert_int_equal(prep_catalog_rules_set(&r, "inconsistent", "exceeds+no-acta", msg, sizeof msg), 0);
     assert_int_equal(r.inconsistent, PREP_INC_EXCEEDS | PREP_INC_NO_ACTA);
-    assert_int_equal(prep_rules_set(&r, "inconsistent", "sometimes", msg, sizeof msg), -1);
+    assert_int_equal(prep_catalog_rules_set(&r, "inconsistent", "sometimes", msg, sizeof msg), -1);
     assert_non_null(strstr(msg, "sometimes"));
-    assert_int_equal(prep_rules_set(&r, "special_ballots", "0", msg, sizeof msg), -1);
+    assert_int_equal(prep_catalog_rules_set(&r, "special_ballots", "0", msg, sizeof msg), -1);
 }
 
 int main(void)

@@ -167,7 +167,7 @@ static void check_statuses(const prep_actas *s)
         assert_true(a->line < NLINES);
         if (expected[a->line] - 1 != a->status)
             fail_msg("line %u (%s): status %s, the file says %s", a->line, a->clave_acta,
-                     prep_acta_status_tag(a->status), prep_acta_status_tag(expected[a->line] - 1));
+                     prep_actas_status_tag(a->status), prep_actas_status_tag(expected[a->line] - 1));
         assert_int_equal(a->no_acta, expected_why[a->line]);
         got[a->status]++;
     }
@@ -175,7 +175,7 @@ static void check_statuses(const prep_actas *s)
 }
 
 /* The 13 figures of the header block, from the rows. Written out here (not the tally)
- * so this test checks the reader, the rules and prep_summary_values only. */
+ * so this test checks the reader, the rules and prep_actas_summary_values only. */
 static void check_summary(const prep_catalog *c, const prep_actas *s)
 {
     prep_summary sum = {.esperadas = c->n_casillas, .final_cut = 1};
@@ -187,7 +187,7 @@ static void check_summary(const prep_catalog *c, const prep_actas *s)
             continue;
         }
         sum.capturadas++;
-        if (prep_acta_status_inconsistent(&c->rules, a->status)) sum.inconsistentes++;
+        if (prep_actas_status_inconsistent(&c->rules, a->status)) sum.inconsistentes++;
         if (!prep_acta_status_counted(a->status)) continue;
         sum.contabilizadas++;
         sum.lista_nominal += a->lista_nominal;
@@ -196,12 +196,12 @@ static void check_summary(const prep_catalog *c, const prep_actas *s)
     }
     sum.no_contabilizadas = sum.capturadas - sum.contabilizadas;
     char v[13][32];
-    prep_summary_values(c, &sum, v);
+    prep_actas_summary_values(c, &sum, v);
     /* "2136|2136|0|2136|100.0000|2031|95.0842|23.0337|105|1187254|263005|262598|22.1523" */
     for (int i = 0; i < 13; i++) {
         const char *want = prep_actas_header_value(&s->hdr, i);
         assert_non_null(want);
-        if (strcmp(v[i], want) != 0) fail_msg("%s: computed %s, the file says %s", prep_summary_names[i], v[i], want);
+        if (strcmp(v[i], want) != 0) fail_msg("%s: computed %s, the file says %s", prep_actas_summary_names[i], v[i], want);
     }
 }
 

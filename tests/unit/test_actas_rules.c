@@ -1,4 +1,4 @@
-/* Unit tests of the Anexo 13 counting rules (prep_acta_classify) with hand-made vote
+/* Unit tests of the Anexo 13 counting rules (prep_actas_classify) with hand-made vote
  * vectors against the small catalogue tests/data/actas/mini.cat:
  *   election dip, columns PAN PRI PRD MORENA PT C_MORENA_PT CAND_IND_1 NO_REGISTRADOS NULOS
  *   district 1: coalition JH (MORENA PT), no independent -> CAND_IND_1 does not apply
@@ -60,12 +60,12 @@ static void test_all_legible_counted(void **st)
     prep_acta a = acta_at("220100B0100");
     int32_t v[NCOLS] = {100, 80, 20, 150, 30, 5, NA, 0, 15};
     /* 100 + 80 + 20 + 150 + 30 + 5 + 0 + 15 = 400 <= 500 + 10 */
-    assert_int_equal(prep_acta_classify(cat, 0, &a, v), PREP_ACTA_COUNTED);
+    assert_int_equal(prep_actas_classify(cat, 0, &a, v), PREP_ACTA_COUNTED);
     assert_int_equal(a.status, PREP_ACTA_COUNTED);
     assert_int_equal(a.total_calculado, 400);
-    assert_false(prep_acta_status_inconsistent(&cat->rules, PREP_ACTA_COUNTED));
+    assert_false(prep_actas_status_inconsistent(&cat->rules, PREP_ACTA_COUNTED));
     assert_true(prep_acta_status_counted(PREP_ACTA_COUNTED));
-    assert_string_equal(prep_acta_observaciones(cat, &a), "");
+    assert_string_equal(prep_actas_observaciones(cat, &a), "");
 }
 
 static void test_some_illegible_counted(void **st)
@@ -74,11 +74,11 @@ static void test_some_illegible_counted(void **st)
     prep_acta a = acta_at("220100B0100");
     int32_t v[NCOLS] = {100, I, 20, 150, 30, 5, NA, SD, 15};
     /* PRI ILEGIBLE and NO_REGISTRADOS SIN DATO count 0: 100 + 20 + 150 + 30 + 5 + 15 = 320 */
-    assert_int_equal(prep_acta_classify(cat, 0, &a, v), PREP_ACTA_COUNTED_SOME_ILLEGIBLE);
+    assert_int_equal(prep_actas_classify(cat, 0, &a, v), PREP_ACTA_COUNTED_SOME_ILLEGIBLE);
     assert_int_equal(a.total_calculado, 320);
     assert_true(prep_acta_status_counted(PREP_ACTA_COUNTED_SOME_ILLEGIBLE));
-    assert_true(prep_acta_status_inconsistent(&cat->rules, PREP_ACTA_COUNTED_SOME_ILLEGIBLE));
-    assert_string_equal(prep_acta_observaciones(cat, &a), "ALGUN DATO ILEGIBLE O SIN DATO");
+    assert_true(prep_actas_status_inconsistent(&cat->rules, PREP_ACTA_COUNTED_SOME_ILLEGIBLE));
+    assert_string_equal(prep_actas_observaciones(cat, &a), "ALGUN DATO ILEGIBLE O SIN DATO");
 }
 
 static void test_one_legible_field_is_enough(void **st)
@@ -87,7 +87,7 @@ static void test_one_legible_field_is_enough(void **st)
     prep_acta a = acta_at("220100B0100");
     /* only NULOS legible: "siempre y cuando exista al menos una cantidad legible" -> counted, total 3 */
     int32_t v[NCOLS] = {SD, SD, I, SD, SD, SD, NA, SD, 3};
-    assert_int_equal(prep_acta_classify(cat, 0, &a, v), PREP_ACTA_COUNTED_SOME_ILLEGIBLE);
+    assert_int_equal(prep_actas_classify(cat, 0, &a, v), PREP_ACTA_COUNTED_SOME_ILLEGIBLE);
     assert_int_equal(a.total_calculado, 3);
 }
 
@@ -97,7 +97,7 @@ static void test_zeros_are_legible(void **st)
     prep_acta a = acta_at("220100B0100");
     int32_t v[NCOLS] = {0, 0, 0, 0, 0, 0, NA, 0, 0};
     /* 0 is a legible quantity: counted, total 0 */
-    assert_int_equal(prep_acta_classify(cat, 0, &a, v), PREP_ACTA_COUNTED);
+    assert_int_equal(prep_actas_classify(cat, 0, &a, v), PREP_ACTA_COUNTED);
     assert_int_equal(a.total_calculado, 0);
 }
 
@@ -106,15 +106,15 @@ static void test_all_illegible_or_blank(void **st)
     (void)st;
     prep_acta a = acta_at("220100C0100");
     int32_t ilg[NCOLS] = {I, I, I, I, I, I, NA, I, I};
-    assert_int_equal(prep_acta_classify(cat, 0, &a, ilg), PREP_ACTA_NC_ALL_ILLEGIBLE);
+    assert_int_equal(prep_actas_classify(cat, 0, &a, ilg), PREP_ACTA_NC_ALL_ILLEGIBLE);
     assert_int_equal(a.total_calculado, 0);
     int32_t blank[NCOLS] = {SD, SD, SD, SD, SD, SD, NA, SD, SD};
-    assert_int_equal(prep_acta_classify(cat, 0, &a, blank), PREP_ACTA_NC_ALL_ILLEGIBLE);
+    assert_int_equal(prep_actas_classify(cat, 0, &a, blank), PREP_ACTA_NC_ALL_ILLEGIBLE);
     int32_t mixed[NCOLS] = {SD, I, SD, I, SD, SD, NA, I, SD};
-    assert_int_equal(prep_acta_classify(cat, 0, &a, mixed), PREP_ACTA_NC_ALL_ILLEGIBLE);
+    assert_int_equal(prep_actas_classify(cat, 0, &a, mixed), PREP_ACTA_NC_ALL_ILLEGIBLE);
     assert_false(prep_acta_status_counted(PREP_ACTA_NC_ALL_ILLEGIBLE));
-    assert_true(prep_acta_status_inconsistent(&cat->rules, PREP_ACTA_NC_ALL_ILLEGIBLE));
-    assert_string_equal(prep_acta_observaciones(cat, &a), "TODOS ILEGIBLES O SIN DATO");
+    assert_true(prep_actas_status_inconsistent(&cat->rules, PREP_ACTA_NC_ALL_ILLEGIBLE));
+    assert_string_equal(prep_actas_observaciones(cat, &a), "TODOS ILEGIBLES O SIN DATO");
 }
 
 static void test_exceeds_lista_nominal(void **st)
@@ -123,21 +123,21 @@ static void test_exceeds_lista_nominal(void **st)
     prep_acta a = acta_at("220100B0100");
     /* exactly at the cap: 500 + 10 = 510 -> counted */
     int32_t at[NCOLS] = {500, 0, 0, 0, 0, 0, NA, 0, 10};
-    assert_int_equal(prep_acta_classify(cat, 0, &a, at), PREP_ACTA_COUNTED);
+    assert_int_equal(prep_actas_classify(cat, 0, &a, at), PREP_ACTA_COUNTED);
     assert_int_equal(a.total_calculado, 510);
     /* one more: 501 + 10 = 511 > 510 -> not counted */
     int32_t over[NCOLS] = {501, 0, 0, 0, 0, 0, NA, 0, 10};
-    assert_int_equal(prep_acta_classify(cat, 0, &a, over), PREP_ACTA_NC_EXCEEDS_LN);
+    assert_int_equal(prep_actas_classify(cat, 0, &a, over), PREP_ACTA_NC_EXCEEDS_LN);
     assert_int_equal(a.total_calculado, 511);
     assert_false(prep_acta_status_counted(PREP_ACTA_NC_EXCEEDS_LN));
-    assert_true(prep_acta_status_inconsistent(&cat->rules, PREP_ACTA_NC_EXCEEDS_LN));
-    assert_string_equal(prep_acta_observaciones(cat, &a), "EXCEDE LISTA NOMINAL");
+    assert_true(prep_actas_status_inconsistent(&cat->rules, PREP_ACTA_NC_EXCEEDS_LN));
+    assert_string_equal(prep_actas_observaciones(cat, &a), "EXCEDE LISTA NOMINAL");
     /* exceeding wins over an illegible field: 400 + 111 = 511 > 510 */
     int32_t both[NCOLS] = {400, I, 0, 111, 0, 0, NA, SD, 0};
-    assert_int_equal(prep_acta_classify(cat, 0, &a, both), PREP_ACTA_NC_EXCEEDS_LN);
+    assert_int_equal(prep_actas_classify(cat, 0, &a, both), PREP_ACTA_NC_EXCEEDS_LN);
     /* the representatives are part of the cap: 505 > LN 500 but <= 510 -> counted */
     int32_t reps[NCOLS] = {505, 0, 0, 0, 0, 0, NA, 0, 0};
-    assert_int_equal(prep_acta_classify(cat, 0, &a, reps), PREP_ACTA_COUNTED);
+    assert_int_equal(prep_actas_classify(cat, 0, &a, reps), PREP_ACTA_COUNTED);
 }
 
 static void test_special_casilla_cap(void **st)
@@ -146,10 +146,10 @@ static void test_special_casilla_cap(void **st)
     prep_acta a = acta_at("220100S0100");
     /* LN 0 is not the cap of a special casilla: ballots 750 + representatives 10 = 760 */
     int32_t ok[NCOLS] = {600, 100, 0, 50, 0, 0, NA, 0, 10}; /* 600+100+50+10 = 760 */
-    assert_int_equal(prep_acta_classify(cat, 0, &a, ok), PREP_ACTA_COUNTED);
+    assert_int_equal(prep_actas_classify(cat, 0, &a, ok), PREP_ACTA_COUNTED);
     assert_int_equal(a.total_calculado, 760);
     int32_t over[NCOLS] = {600, 100, 0, 50, 0, 0, NA, 1, 10}; /* 761 > 760 */
-    assert_int_equal(prep_acta_classify(cat, 0, &a, over), PREP_ACTA_NC_EXCEEDS_LN);
+    assert_int_equal(prep_actas_classify(cat, 0, &a, over), PREP_ACTA_NC_EXCEEDS_LN);
 }
 
 static void test_columns_not_on_the_ballot_are_ignored(void **st)
@@ -158,16 +158,16 @@ static void test_columns_not_on_the_ballot_are_ignored(void **st)
     /* district 1 has no independent: a stray 999 in CAND_IND_1 is not summed */
     prep_acta a = acta_at("220100B0100");
     int32_t v[NCOLS] = {10, 10, 10, 10, 10, 10, 999, 0, 0}; /* 6 x 10 = 60 */
-    assert_int_equal(prep_acta_classify(cat, 0, &a, v), PREP_ACTA_COUNTED);
+    assert_int_equal(prep_actas_classify(cat, 0, &a, v), PREP_ACTA_COUNTED);
     assert_int_equal(a.total_calculado, 60);
     /* district 2 has no coalition: C_MORENA_PT "-" is right, CAND_IND_1 counts */
     prep_acta b = acta_at("220200E0101");
     int32_t w[NCOLS] = {10, 20, 30, 40, 50, NA, 7, 1, 2}; /* 10+20+30+40+50+7+1+2 = 160 <= 150 + 12 = 162 */
-    assert_int_equal(prep_acta_classify(cat, 0, &b, w), PREP_ACTA_COUNTED);
+    assert_int_equal(prep_actas_classify(cat, 0, &b, w), PREP_ACTA_COUNTED);
     assert_int_equal(b.total_calculado, 160);
     /* a "-" where the column is on the ballot is a blank field */
     int32_t x[NCOLS] = {10, 20, 30, 40, 50, NA, NA, 1, 2}; /* 10+20+30+40+50+1+2 = 153 */
-    assert_int_equal(prep_acta_classify(cat, 0, &b, x), PREP_ACTA_COUNTED_SOME_ILLEGIBLE);
+    assert_int_equal(prep_actas_classify(cat, 0, &b, x), PREP_ACTA_COUNTED_SOME_ILLEGIBLE);
     assert_int_equal(b.total_calculado, 153);
 }
 
@@ -188,12 +188,12 @@ static void test_no_acta(void **st)
         a.no_acta = (uint8_t)cases[i].why;
         /* whatever the vote fields hold, there is no acta: not counted, nothing summed */
         int32_t v[NCOLS] = {PREP_ACTA_V_NONE, PREP_ACTA_V_NONE, 5, 5, 5, NA, 5, 5, 5};
-        assert_int_equal(prep_acta_classify(cat, 0, &a, v), PREP_ACTA_NC_NO_ACTA);
+        assert_int_equal(prep_actas_classify(cat, 0, &a, v), PREP_ACTA_NC_NO_ACTA);
         assert_int_equal(a.total_calculado, 0);
-        assert_string_equal(prep_acta_observaciones(cat, &a), cases[i].obs);
+        assert_string_equal(prep_actas_observaciones(cat, &a), cases[i].obs);
     }
     assert_false(prep_acta_status_counted(PREP_ACTA_NC_NO_ACTA));
-    assert_false(prep_acta_status_inconsistent(&cat->rules, PREP_ACTA_NC_NO_ACTA));
+    assert_false(prep_actas_status_inconsistent(&cat->rules, PREP_ACTA_NC_NO_ACTA));
 }
 
 static void test_out_of_catalog(void **st)
@@ -205,25 +205,25 @@ static void test_out_of_catalog(void **st)
     snprintf(a.clave_casilla, sizeof a.clave_casilla, "220999B0100");
     /* no unit: every legible value adds up, "-" is skipped: 1 + 2 + 3 = 6 */
     int32_t v[NCOLS] = {1, 2, NA, 3, I, NA, NA, SD, 0};
-    assert_int_equal(prep_acta_classify(cat, 0, &a, v), PREP_ACTA_NC_OUT_OF_CATALOG);
+    assert_int_equal(prep_actas_classify(cat, 0, &a, v), PREP_ACTA_NC_OUT_OF_CATALOG);
     assert_int_equal(a.total_calculado, 6);
     assert_false(prep_acta_status_counted(PREP_ACTA_NC_OUT_OF_CATALOG));
-    assert_false(prep_acta_status_inconsistent(&cat->rules, PREP_ACTA_NC_OUT_OF_CATALOG));
-    assert_string_equal(prep_acta_observaciones(cat, &a), "FUERA DE CATALOGO");
+    assert_false(prep_actas_status_inconsistent(&cat->rules, PREP_ACTA_NC_OUT_OF_CATALOG));
+    assert_string_equal(prep_actas_observaciones(cat, &a), "FUERA DE CATALOGO");
     /* out of catalogue wins over "sin acta" */
     a.no_acta = PREP_ACTA_NO_ACTA_NOT_DELIVERED;
-    assert_int_equal(prep_acta_classify(cat, 0, &a, v), PREP_ACTA_NC_OUT_OF_CATALOG);
+    assert_int_equal(prep_actas_classify(cat, 0, &a, v), PREP_ACTA_NC_OUT_OF_CATALOG);
 }
 
 static void test_status_tags(void **st)
 {
     (void)st;
-    assert_string_equal(prep_acta_status_tag(PREP_ACTA_COUNTED), "counted");
-    assert_string_equal(prep_acta_status_tag(PREP_ACTA_COUNTED_SOME_ILLEGIBLE), "counted-some-illegible");
-    assert_string_equal(prep_acta_status_tag(PREP_ACTA_NC_EXCEEDS_LN), "exceeds-lista-nominal");
-    assert_string_equal(prep_acta_status_tag(PREP_ACTA_NC_ALL_ILLEGIBLE), "all-illegible");
-    assert_string_equal(prep_acta_status_tag(PREP_ACTA_NC_NO_ACTA), "no-acta");
-    assert_string_equal(prep_acta_status_tag(PREP_ACTA_NC_OUT_OF_CATALOG), "out-of-catalog");
+    assert_string_equal(prep_actas_status_tag(PREP_ACTA_COUNTED), "counted");
+    assert_string_equal(prep_actas_status_tag(PREP_ACTA_COUNTED_SOME_ILLEGIBLE), "counted-some-illegible");
+    assert_string_equal(prep_actas_status_tag(PREP_ACTA_NC_EXCEEDS_LN), "exceeds-lista-nominal");
+    assert_string_equal(prep_actas_status_tag(PREP_ACTA_NC_ALL_ILLEGIBLE), "all-illegible");
+    assert_string_equal(prep_actas_status_tag(PREP_ACTA_NC_NO_ACTA), "no-acta");
+    assert_string_equal(prep_actas_status_tag(PREP_ACTA_NC_OUT_OF_CATALOG), "out-of-catalog");
 }
 
 static void test_later_capture_supersedes(void **st)
@@ -235,17 +235,17 @@ static void test_later_capture_supersedes(void **st)
     a.captura = 1000;
     b.captura = 900;
     b.verificacion = 1100; /* b verified later: verificación is its instant */
-    assert_int_equal(prep_acta_instant(&b), 1100);
-    assert_int_equal(prep_acta_instant(&a), 1000);
-    assert_true(prep_acta_supersedes(&b, &a));
-    assert_false(prep_acta_supersedes(&a, &b));
+    assert_int_equal(prep_actas_instant(&b), 1100);
+    assert_int_equal(prep_actas_instant(&a), 1000);
+    assert_true(prep_actas_supersedes(&b, &a));
+    assert_false(prep_actas_supersedes(&a, &b));
     b.verificacion = PREP_TIME_NONE;
     b.captura = 1000; /* same instant: the later line wins */
-    assert_true(prep_acta_supersedes(&a, &b));
-    assert_false(prep_acta_supersedes(&b, &a));
+    assert_true(prep_actas_supersedes(&a, &b));
+    assert_false(prep_actas_supersedes(&b, &a));
     prep_acta c = acta_at("220100B0100");
     c.acopio = 77;
-    assert_int_equal(prep_acta_instant(&c), 77);
+    assert_int_equal(prep_actas_instant(&c), 77);
 }
 
 static void test_summary_values(void **st)
@@ -256,7 +256,7 @@ static void test_summary_values(void **st)
                       .contabilizadas = 2031, .no_contabilizadas = 105, .inconsistentes = 492,
                       .lista_nominal = 1187254, .votos_c_cs = 263005, .votos_s_cs = 262598, .final_cut = 1};
     char v[13][32];
-    prep_summary_values(cat, &s, v);
+    prep_actas_summary_values(cat, &s, v);
     assert_string_equal(v[0], "2136");
     assert_string_equal(v[1], "2136");
     assert_string_equal(v[2], "0");
@@ -273,39 +273,39 @@ static void test_summary_values(void **st)
     assert_string_equal(v[12], "22.1523");
     /* final-only during the night: without specials, 262598e6 / 1187254 = 221180 r 1160280 */
     s.final_cut = 0;
-    prep_summary_values(cat, &s, v);
+    prep_actas_summary_values(cat, &s, v);
     assert_string_equal(v[12], "22.1180");
     /* exclude: never the specials; include: always */
     prep_cat_specials_mode keep = cat->rules.specials;
     cat->rules.specials = PREP_CAT_SPECIALS_EXCLUDE;
     s.final_cut = 1;
-    prep_summary_values(cat, &s, v);
+    prep_actas_summary_values(cat, &s, v);
     assert_string_equal(v[12], "22.1180");
     cat->rules.specials = PREP_CAT_SPECIALS_INCLUDE;
     s.final_cut = 0;
-    prep_summary_values(cat, &s, v);
+    prep_actas_summary_values(cat, &s, v);
     assert_string_equal(v[12], "22.1523");
     cat->rules.specials = keep;
-    for (int i = 0; i < 13; i++) assert_non_null(prep_summary_names[i]);
-    assert_string_equal(prep_summary_names[2], "ACTAS_FUERA_CATALOGO");
-    assert_string_equal(prep_summary_names[12], "PORCENTAJE_PARTICIPACION_CIUDADANA");
+    for (int i = 0; i < 13; i++) assert_non_null(prep_actas_summary_names[i]);
+    assert_string_equal(prep_actas_summary_names[2], "ACTAS_FUERA_CATALOGO");
+    assert_string_equal(prep_actas_summary_names[12], "PORCENTAJE_PARTICIPACION_CIUDADANA");
 }
 
 static void test_vote_text(void **st)
 {
     (void)st;
     char t[16];
-    prep_acta_vote_text(0, t);
+    prep_actas_vote_text(0, t);
     assert_string_equal(t, "0");
-    prep_acta_vote_text(123456, t);
+    prep_actas_vote_text(123456, t);
     assert_string_equal(t, "123456");
-    prep_acta_vote_text(PREP_ACTA_V_ILEGIBLE, t);
+    prep_actas_vote_text(PREP_ACTA_V_ILEGIBLE, t);
     assert_string_equal(t, "ILEGIBLE");
-    prep_acta_vote_text(PREP_ACTA_V_SIN_DATO, t);
+    prep_actas_vote_text(PREP_ACTA_V_SIN_DATO, t);
     assert_string_equal(t, "SIN DATO");
-    prep_acta_vote_text(PREP_ACTA_V_NA, t);
+    prep_actas_vote_text(PREP_ACTA_V_NA, t);
     assert_string_equal(t, "-");
-    prep_acta_vote_text(PREP_ACTA_V_NONE, t);
+    prep_actas_vote_text(PREP_ACTA_V_NONE, t);
     assert_string_equal(t, "0");
 }
 

@@ -370,7 +370,7 @@ static void test_night_curve(void **st)
         uint32_t by_mid = 0, by_four = 0, after_noon = 0, mobile = 0, with_acta = 0;
         for (size_t i = 0; i < s->n; i++) {
             const prep_acta *a = &s->v[i];
-            prep_time t = prep_acta_instant(a);
+            prep_time t = prep_actas_instant(a);
             assert_true(t >= prev); /* the set is in arrival order */
             prev = t;
             if (t < first) first = t;
@@ -423,7 +423,7 @@ static void test_night_status_shares(void **st)
         memset(caps, 0, c->n_casillas * sizeof *caps);
         for (size_t i = 0; i < s->n; i++) {
             prep_acta *a = &s->v[i];
-            prep_acta_status stt = prep_acta_classify(c, e, a, prep_acta_votes(s, a));
+            prep_acta_status stt = prep_actas_classify(c, e, a, prep_acta_votes(s, a));
             if (a->casilla == PREP_CAT_NONE) {
                 assert_int_equal(stt, PREP_ACTA_NC_OUT_OF_CATALOG);
                 assert_int_equal(prep_catalog_find_casilla(c, a->clave_casilla), PREP_CAT_NONE);
@@ -508,7 +508,7 @@ static void test_night_fields(void **st)
         for (size_t i = 0; i < s->n; i++) {
             const prep_acta *a = &s->v[i];
             const int32_t *v = prep_acta_votes(s, a);
-            assert_int_equal(a->status, prep_acta_classify(c, e, (prep_acta *)a, v));
+            assert_int_equal(a->status, prep_actas_classify(c, e, (prep_acta *)a, v));
             if (a->no_acta != PREP_ACTA_HAS_ACTA) {
                 reasons[a->no_acta]++;
                 assert_string_equal(a->sha, "");
@@ -664,7 +664,7 @@ static void test_night_any_catalogue(void **st)
         for (size_t i = 0; i < s[e]->n; i++) {
             const prep_acta *a = &s[e]->v[i];
             assert_int_equal(a->status, PREP_ACTA_COUNTED);
-            assert_true(prep_acta_instant(a) > c->window_open && prep_acta_instant(a) < c->window_close);
+            assert_true(prep_actas_instant(a) > c->window_open && prep_actas_instant(a) < c->window_close);
             uint32_t u = prep_catalog_unit_of(c, e, a->casilla);
             const int32_t *v = prep_acta_votes(s[e], a);
             for (uint32_t j = 0; j < c->elections[e].n_cols; j++)

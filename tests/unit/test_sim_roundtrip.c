@@ -52,7 +52,7 @@ static void roundtrip(prep_sim_scale scale, uint64_t cat_seed, uint64_t night_se
             assert_string_equal(y->clave_acta, x->clave_acta);
             assert_string_equal(y->clave_casilla, x->clave_casilla);
             assert_int_equal(y->casilla, x->casilla);
-            assert_int_equal(prep_acta_classify(c, e, y, vy), x->status);
+            assert_int_equal(prep_actas_classify(c, e, y, vy), x->status);
             assert_int_equal(y->no_acta, x->no_acta);
             assert_int_equal(y->acopio, x->acopio);
             assert_int_equal(y->captura, x->captura);

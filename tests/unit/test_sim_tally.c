@@ -29,7 +29,7 @@ static expect count_until(const prep_catalog *c, uint32_t e, const prep_actas *s
     assert_non_null(ooc);
     for (size_t i = 0; i < s->n; i++) {
         const prep_acta *a = &s->v[i];
-        if (prep_acta_instant(a) > until) continue;
+        if (prep_actas_instant(a) > until) continue;
         if (a->casilla == PREP_CAT_NONE) {
             int dup = 0;
             for (int64_t j = 0; j < x.fuera; j++) dup |= strcmp(ooc[j], a->clave_acta) == 0;
@@ -43,7 +43,7 @@ static expect count_until(const prep_catalog *c, uint32_t e, const prep_actas *s
     for (uint32_t k = 0; k < c->n_casillas; k++) {
         if (last[k] < 0) continue;
         prep_acta a = s->v[last[k]];
-        prep_acta_status st = prep_acta_classify(c, e, &a, prep_acta_votes(s, &s->v[last[k]]));
+        prep_acta_status st = prep_actas_classify(c, e, &a, prep_acta_votes(s, &s->v[last[k]]));
         x.capturadas++;
         if (!prep_acta_status_counted(st)) continue;
         x.contabilizadas++;

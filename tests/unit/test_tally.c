@@ -387,7 +387,7 @@ static void test_hand_rules(void **st)
     assert_int_equal(s.votos_s_cs, 1076);
     assert_int_equal(s.final_cut, 0);
     char vals[13][32];
-    prep_summary_values(c, &s, vals);
+    prep_actas_summary_values(c, &s, vals);
     assert_string_equal(vals[0], "11");
     assert_string_equal(vals[1], "12");
     assert_string_equal(vals[2], "2");
@@ -404,7 +404,7 @@ static void test_hand_rules(void **st)
      * 1520 -> 0 r 1520; 15200 -> 7 r 1557; 15570 -> 7 r 1927 => 55.2077 */
     assert_string_equal(vals[12], "55.2077");
     prep_tally_summary(t, 0, 1, &s);
-    prep_summary_values(c, &s, vals);
+    prep_actas_summary_values(c, &s, vals);
     /* final cut (final-only mode): C_CS / LN = 1168/1949: 116800/1949 = 59 r 1809;
      * 18090 -> 9 r 549; 5490 -> 2 r 1592; 15920 -> 8 r 328; 3280 -> 1 => 59.9281 */
     assert_string_equal(vals[12], "59.9281");
@@ -873,7 +873,7 @@ static void roundtrip(const prep_catalog *c, const prep_tally *t, uint32_t e)
 {
     prep_buf b;
     prep_buf_init(&b, 0);
-    assert_int_equal(prep_db_write_csv(t, e, c->window_open + 3600, 0, &b), PREP_OK);
+    assert_int_equal(prep_tally_db_write_csv(t, e, c->window_open + 3600, 0, &b), PREP_OK);
     prep_diags d;
     prep_diags_init(&d);
     prep_actas *s = NULL;
@@ -891,7 +891,7 @@ static void roundtrip(const prep_catalog *c, const prep_tally *t, uint32_t e)
     assert_true(s->hdr.present);
     assert_int_equal(s->hdr.n_summary, 13);
     char vals[13][32];
-    prep_summary_values(c, &sm, vals);
+    prep_actas_summary_values(c, &sm, vals);
     for (int i = 0; i < 13; i++)
         assert_string_equal(s->hdr.summary_values[i], vals[i]);
     prep_tally *t2;
@@ -919,7 +919,7 @@ static void test_db_roundtrip_hand(void **st)
     /* row order: catalogue casillas 0..9, then 999 and 998 (first-capture order) */
     prep_buf b;
     prep_buf_init(&b, 0);
-    assert_int_equal(prep_db_write_csv(t, 0, c->window_open, 0, &b), PREP_OK);
+    assert_int_equal(prep_tally_db_write_csv(t, 0, c->window_open, 0, &b), PREP_OK);
     const char *keys[] = {"220100B0100", "220100C0100", "220101B0100", "220101C0100", "220101S0100",
                           "220200B0100", "220200C0100", "220200C0200", "220201B0100", "220201E0100",
                           "220201E0101", "220999B0100", "220998B0100"};
@@ -980,7 +980,7 @@ static void test_leeme(void **st)
     prep_catalog *c = load_hand();
     prep_buf b;
     prep_buf_init(&b, 0);
-    assert_int_equal(prep_db_write_leeme(c, &b), PREP_OK);
+    assert_int_equal(prep_tally_db_write_leeme(c, &b), PREP_OK);
     assert_true(prep_utf8_valid(b.data, b.len));
     /* every column of every election is described */
     for (uint32_t e = 0; e < c->n_elections; e++) {
@@ -1029,7 +1029,7 @@ static void test_bad_args(void **st)
     assert_int_equal(prep_tally_apply(t, 0, &a, NULL), PREP_ERR_USAGE);
     prep_buf b;
     prep_buf_init(&b, 0);
-    assert_int_equal(prep_db_write_csv(t, 5, 0, 0, &b), PREP_ERR_USAGE);
+    assert_int_equal(prep_tally_db_write_csv(t, 5, 0, 0, &b), PREP_ERR_USAGE);
     prep_buf_free(&b);
     prep_summary s;
     prep_tally_summary(t, 9, 1, &s);

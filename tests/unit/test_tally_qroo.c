@@ -165,12 +165,12 @@ static void test_qroo_tally(void **st)
     prep_summary sm;
     prep_tally_summary(t, 0, 1, &sm);
     char vals[13][32];
-    prep_summary_values(c, &sm, vals);
+    prep_actas_summary_values(c, &sm, vals);
     for (int i = 0; i < 13; i++) {
         const char *want = prep_actas_header_value(&s->hdr, i);
         assert_non_null(want);
         if (strcmp(vals[i], want) != 0)
-            fail_msg("%s: tally %s, the file says %s", prep_summary_names[i], vals[i], want);
+            fail_msg("%s: tally %s, the file says %s", prep_actas_summary_names[i], vals[i], want);
     }
     assert_int_equal(sm.contabilizadas, raw_counted);
 
@@ -206,7 +206,7 @@ static void test_qroo_tally(void **st)
     /* the database written from the tally carries the same header values */
     prep_buf b;
     prep_buf_init(&b, 0);
-    assert_int_equal(prep_db_write_csv(t, 0, s->hdr.cut, 1, &b), PREP_OK);
+    assert_int_equal(prep_tally_db_write_csv(t, 0, s->hdr.cut, 1, &b), PREP_OK);
     assert_non_null(strstr(b.data, "2136|2136|0|2136|100.0000|2031|95.0842|23.0337|105|1187254|263005|262598|22.1523"));
     prep_buf_free(&b);
 
