@@ -221,7 +221,7 @@ static int stage(const char *store, uint64_t seq, const char *inc, prep_diags *d
     for (size_t i = 0; i < m.n; i++) {
         prep_cut_object_path(store, m.entries[i].sha256, a, sizeof a);
         snprintf(b, sizeof b, "%s/objects/%.2s", inc, m.entries[i].sha256);
-        prep_mkdirs(b);
+        if (prep_mkdirs(b)) return -1;
         prep_cut_object_path(inc, m.entries[i].sha256, b, sizeof b);
         if (link(a, b) && access(b, F_OK)) return -1;
     }
@@ -351,11 +351,11 @@ static int sim_pair(const prep_catalog *c, prep_actas **sets, prep_time t0, prep
     if (prep_tally_new(c, &t)) return 1;
     prep_tally_cursor cur[3];
     for (uint32_t el = 0; el < c->n_elections; el++) {
-        prep_tally_cursor_init(&cur[el], sets[el]);
-        prep_tally_apply_until(t, sets[el], &cur[el], t0, NULL);
+        if (prep_tally_cursor_init(&cur[el], sets[el])) return 1;
+        if (prep_tally_apply_until(t, sets[el], &cur[el], t0, NULL)) return 1;
     }
     prep_render_cache *rc;
-    prep_render_cache_new(&rc);
+    if (prep_render_cache_new(&rc)) return 1;
     prep_site s;
     prep_render_site_init(&s);
     prep_render_stats st;
@@ -364,7 +364,8 @@ static int sim_pair(const prep_catalog *c, prep_actas **sets, prep_time t0, prep
     if (prep_render_site(t, &cut, NULL, rc, &s, &st)) return 1;
     prep_tally_clear_dirty(t);
     if (cut_site(sa, &s, t0, &k, &d) || cut_site(sb, &s, t0, &k, &d)) return die("cut 1", &d);
-    for (uint32_t el = 0; el < c->n_elections; el++) prep_tally_apply_until(t, sets[el], &cur[el], t1, NULL);
+    for (uint32_t el = 0; el < c->n_elections; el++)
+        if (prep_tally_apply_until(t, sets[el], &cur[el], t1, NULL)) return 1;
     cut.seq = 2;
     cut.at = t1;
     if (prep_render_site(t, &cut, NULL, rc, &s, &st)) return 1;

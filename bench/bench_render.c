@@ -108,11 +108,11 @@ int main(int argc, char **argv)
     if ((e = prep_tally_new(c, &t))) return die("tally", e);
     prep_tally_cursor cur[3];
     for (uint32_t el = 0; el < 3; el++) {
-        prep_tally_cursor_init(&cur[el], sets[el]);
-        prep_tally_apply_until(t, sets[el], &cur[el], before, NULL);
+        if ((e = prep_tally_cursor_init(&cur[el], sets[el]))) return die("tally", e);
+        if ((e = prep_tally_apply_until(t, sets[el], &cur[el], before, NULL))) return die("tally", e);
     }
     prep_render_cache *k;
-    prep_render_cache_new(&k);
+    if ((e = prep_render_cache_new(&k))) return die("render", e);
     prep_site s;
     prep_render_site_init(&s);
     prep_render_stats st;
@@ -122,7 +122,8 @@ int main(int argc, char **argv)
     prep_tally_clear_dirty(t);
 
     /* the busiest cut: its actas applied, rendered in full and incrementally */
-    for (uint32_t el = 0; el < 3; el++) prep_tally_apply_until(t, sets[el], &cur[el], after, NULL);
+    for (uint32_t el = 0; el < 3; el++)
+        if ((e = prep_tally_apply_until(t, sets[el], &cur[el], after, NULL))) return die("tally", e);
     cut.seq = peak + 1;
     cut.at = after;
     double t0 = cpu_now();
@@ -152,7 +153,7 @@ int main(int argc, char **argv)
         memcpy(v, v0, c->elections[el].n_cols * sizeof *v);
         v[0] = v[0] >= 0 ? v[0] + 1 : 1;
         a.verificacion = after + 60;
-        prep_tally_apply(t, el, &a, v);
+        if ((e = prep_tally_apply(t, el, &a, v))) return die("tally", e);
     }
     cut.seq++;
     cut.at = after + c->cut_interval;

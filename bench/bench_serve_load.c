@@ -114,11 +114,11 @@ static int make_store(const char *root, const char *store, size_t *bodies_change
     if (prep_tally_new(c, &t)) return 1;
     prep_tally_cursor cur[3];
     for (uint32_t el = 0; el < c->n_elections; el++) {
-        prep_tally_cursor_init(&cur[el], sets[el]);
-        prep_tally_apply_until(t, sets[el], &cur[el], t0, NULL);
+        if (prep_tally_cursor_init(&cur[el], sets[el])) return 1;
+        if (prep_tally_apply_until(t, sets[el], &cur[el], t0, NULL)) return 1;
     }
     prep_render_cache *rc;
-    prep_render_cache_new(&rc);
+    if (prep_render_cache_new(&rc)) return 1;
     prep_site s;
     prep_render_site_init(&s);
     prep_render_stats st;
@@ -127,7 +127,8 @@ static int make_store(const char *root, const char *store, size_t *bodies_change
     if (prep_render_site(t, &cut, NULL, rc, &s, &st)) return 1;
     prep_tally_clear_dirty(t);
     if (cut_site(store, &s, t0, &k, &d)) return die("cut 1", &d);
-    for (uint32_t el = 0; el < c->n_elections; el++) prep_tally_apply_until(t, sets[el], &cur[el], t1, NULL);
+    for (uint32_t el = 0; el < c->n_elections; el++)
+        if (prep_tally_apply_until(t, sets[el], &cur[el], t1, NULL)) return 1;
     cut.seq = 2;
     cut.at = t1;
     if (prep_render_site(t, &cut, NULL, rc, &s, &st)) return 1;

@@ -89,8 +89,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         prep_diags d;
         prep_diags_init(&d);
         d.max_keep = 4;
-        if (sel == 'n') prep_check_fw_add_nft_json(fw, (const char *)data + 1, n, "fuzz", &d);
-        else prep_check_fw_add_iptables(fw, (const char *)data + 1, n, sel - '0', "fuzz", &d);
+        /* refused or not, what was added must stay consistent (fw_ok) */
+        if (sel == 'n') PREP_IGNORE(prep_check_fw_add_nft_json(fw, (const char *)data + 1, n, "fuzz", &d));
+        else PREP_IGNORE(prep_check_fw_add_iptables(fw, (const char *)data + 1, n, sel - '0', "fuzz", &d));
         fw_ok(fw);
         prep_diags_free(&d);
         prep_check_fw_free(fw);

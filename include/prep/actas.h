@@ -127,14 +127,14 @@ static inline const int32_t *prep_acta_votes(const prep_actas *s, const prep_act
  * CLAVE_CASILLA as ="..." (spreadsheet guard). A bad row gets a diag with line and
  * column and is skipped; good rows are kept. Fails only when the file cannot be read
  * or its column header is unusable. *out is owned (prep_actas_free). */
-prep_err prep_actas_load(const char *path, const prep_catalog *c, uint32_t e,
+PREP_NODISCARD prep_err prep_actas_load(const char *path, const prep_catalog *c, uint32_t e,
                          prep_actas **out, prep_diags *diags);
-prep_err prep_actas_parse(const char *name, const char *data, size_t len,
+PREP_NODISCARD prep_err prep_actas_parse(const char *name, const char *data, size_t len,
                           const prep_catalog *c, uint32_t e, prep_actas **out, prep_diags *diags);
 void prep_actas_free(prep_actas *s);
 
 /* Appends one acta (copying votes, n_cols values) to a set: used by the simulator. */
-prep_err prep_actas_append(prep_actas *s, const prep_acta *a, const int32_t *votes);
+PREP_NODISCARD prep_err prep_actas_append(prep_actas *s, const prep_acta *a, const int32_t *votes);
 /* An empty set for election e (for building one in memory). Owned. */
 prep_actas *prep_actas_new(const prep_catalog *c, uint32_t e);
 
@@ -152,15 +152,15 @@ const char *prep_actas_observaciones(const prep_catalog *c, const prep_acta *a);
 
 /* Writing, in the one documented variant (docs/formats/actas.md): catalogue separator,
  * UTF-8, LF, "sep=X" first line, header block, blank line, column header, rows. */
-prep_err prep_actas_write_header_block(const prep_catalog *c, uint32_t e, prep_time cut,
+PREP_NODISCARD prep_err prep_actas_write_header_block(const prep_catalog *c, uint32_t e, prep_time cut,
                                        const prep_summary *s, prep_buf *out);
-prep_err prep_actas_write_columns(const prep_catalog *c, uint32_t e, prep_buf *out);
-prep_err prep_actas_write_row(const prep_catalog *c, uint32_t e, const prep_acta *a,
+PREP_NODISCARD prep_err prep_actas_write_columns(const prep_catalog *c, uint32_t e, prep_buf *out);
+PREP_NODISCARD prep_err prep_actas_write_row(const prep_catalog *c, uint32_t e, const prep_acta *a,
                               const int32_t *votes, prep_buf *out);
 /* The row of an expected acta that has not arrived yet: its identification and
  * LISTA_NOMINAL, every other field empty (as the institutes' files list every expected
  * acta, Campeche 2021), so anyone can recount ACTAS_ESPERADAS from the rows. */
-prep_err prep_actas_write_pending_row(const prep_catalog *c, uint32_t e, uint32_t casilla, prep_buf *out);
+PREP_NODISCARD prep_err prep_actas_write_pending_row(const prep_catalog *c, uint32_t e, uint32_t casilla, prep_buf *out);
 /* The 13 summary values as written (percentages truncated), into out[13] strings of 32. */
 void prep_actas_summary_values(const prep_catalog *c, const prep_summary *s, char out[13][32]);
 extern const char *const prep_actas_summary_names[13];
@@ -194,10 +194,10 @@ void prep_actas_vote_text(int32_t v, char out[16]);
  * candidaturas CSV when given (else from which columns hold "-" in each unit), labels
  * from the OBSERVACIONES values seen. Builds the catalogue text in the documented format
  * and parses it with prep_catalog_parse. *out is owned (prep_catalog_free). */
-prep_err prep_actas_derive_catalog(const char *actas_path, const char *candidaturas_csv_or_NULL,
+PREP_NODISCARD prep_err prep_actas_derive_catalog(const char *actas_path, const char *candidaturas_csv_or_NULL,
                                    prep_catalog **out, prep_diags *diags);
 /* Same, returning the catalogue text (owned, free()) instead of parsing it. */
-prep_err prep_actas_derive_catalog_text(const char *actas_path, const char *candidaturas_csv_or_NULL,
+PREP_NODISCARD prep_err prep_actas_derive_catalog_text(const char *actas_path, const char *candidaturas_csv_or_NULL,
                                         char **text, prep_diags *diags);
 
 /* ---- input integrity at the institute (issue 13; docs/formats/actas.md, "Integrity") */
@@ -212,7 +212,7 @@ size_t prep_actas_conflicts(const prep_actas *s, const char *name, prep_diags *d
 /* Reads only the header block of a database file (the lines before the column header):
  * the election's name, the cut line and the summary figures. *out owned
  * (prep_actas_header_free). Errors as prep_actas_parse's for the layout. */
-prep_err prep_actas_read_header(const char *name, const char *data, size_t len, prep_actas_header *out,
+PREP_NODISCARD prep_err prep_actas_read_header(const char *name, const char *data, size_t len, prep_actas_header *out,
                                 prep_diags *d);
 void prep_actas_header_free(prep_actas_header *h);
 
@@ -280,9 +280,9 @@ typedef struct prep_filecheck_report {
  * file, line and column, when its layout is not understood (no column header, a column
  * that is neither a known field nor a vote column, a duplicate vote column). Rows that
  * cannot be read are diags and rows_bad. */
-prep_err prep_actas_check(const char *name, const char *data, size_t len, const prep_filecheck_opts *o,
+PREP_NODISCARD prep_err prep_actas_check(const char *name, const char *data, size_t len, const prep_filecheck_opts *o,
                           prep_filecheck_report *out, prep_diags *d);
-prep_err prep_actas_check_file(const char *path, const prep_filecheck_opts *o, prep_filecheck_report *out,
+PREP_NODISCARD prep_err prep_actas_check_file(const char *path, const prep_filecheck_opts *o, prep_filecheck_report *out,
                                prep_diags *d);
 void prep_actas_filecheck_report_free(prep_filecheck_report *r);
 /* 1 when the report is a pass: the block states at least one figure, every stated figure

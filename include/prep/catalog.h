@@ -240,28 +240,28 @@ typedef struct prep_catalog {
  * Returns PREP_OK only when diags got no error; *out is then owned by the caller.
  * On error *out is NULL (a catalogue is all or nothing: publishing with a partial
  * catalogue would misstate ACTAS_ESPERADAS). */
-prep_err prep_catalog_load(const char *path, prep_catalog **out, prep_diags *diags);
+PREP_NODISCARD prep_err prep_catalog_load(const char *path, prep_catalog **out, prep_diags *diags);
 /* Same from memory; `name` is used as the file name in diags. */
-prep_err prep_catalog_parse(const char *name, const char *data, size_t len,
+PREP_NODISCARD prep_err prep_catalog_parse(const char *name, const char *data, size_t len,
                             prep_catalog **out, prep_diags *diags);
 /* Writes the catalogue back in the documented format (load(write(c)) == c), appending
  * to out. PREP_ERR_INVALID when a value cannot be written so that it reads back the same
  * (a '|' or line break in a name, an id outside [A-Za-z0-9_-], ...). */
-prep_err prep_catalog_write(const prep_catalog *c, prep_buf *out);
+PREP_NODISCARD prep_err prep_catalog_write(const prep_catalog *c, prep_buf *out);
 /* Frees everything. Every pointer in a prep_catalog (strings, arrays, cols, the index) is
  * its own malloc() block; code that builds a catalogue by hand must keep to that. NULL ok. */
 void prep_catalog_free(prep_catalog *c);
 /* (Re)builds the private lookup tables (_index) from the arrays. prep_catalog_parse does
  * it; code that builds or edits a catalogue by hand calls it before the lookups (without
  * an index they fall back to linear scans). PREP_ERR_NOMEM on allocation failure. */
-prep_err prep_catalog_reindex(prep_catalog *c);
+PREP_NODISCARD prep_err prep_catalog_reindex(prep_catalog *c);
 
 /* Writes only the [shapes] table of a catalogue with a map ("\n[shapes]\nmunicipality|path\n"
  * and a row per municipality with a shape, in municipality order), appending to out; for
  * generators that write the rest themselves (the sim). The map_viewbox key is theirs to
  * write ("map_viewbox = %u %u %u %u"). PREP_ERR_INVALID when !has_map, no municipality
  * has a shape, or a path does not pass prep_catalog_path_check; nothing is appended then. */
-prep_err prep_catalog_write_shapes(const prep_catalog *c, prep_buf *out);
+PREP_NODISCARD prep_err prep_catalog_write_shapes(const prep_catalog *c, prep_buf *out);
 
 /* Checks SVG path data against the [shapes] grammar (docs/formats/catalog.md "Map") and,
  * when viewbox is non-NULL, that every point it reaches lies inside that viewBox.
@@ -285,10 +285,10 @@ int prep_catalog_path_check(const char *path, const uint32_t viewbox[4], size_t 
  * NULL). On error c is untouched and every problem is a diag (kinds in the doc: geo-json,
  * geo-format, geo-property, geo-geometry, unknown-reference, duplicate-id, geo-collapsed,
  * path-too-long, too-many, io). c and the strings are borrowed. */
-prep_err prep_catalog_shapes_from_geojson(const char *path, const char *id_property, uint32_t width,
+PREP_NODISCARD prep_err prep_catalog_shapes_from_geojson(const char *path, const char *id_property, uint32_t width,
                                           double tolerance, prep_catalog *c, prep_diags *diags);
 /* The same from memory; `name` is the file name in diags. */
-prep_err prep_catalog_shapes_from_geojson_mem(const char *name, const char *data, size_t len,
+PREP_NODISCARD prep_err prep_catalog_shapes_from_geojson_mem(const char *name, const char *data, size_t len,
                                               const char *id_property, uint32_t width, double tolerance,
                                               prep_catalog *c, prep_diags *diags);
 #define PREP_CAT_GEO_DEFAULT_WIDTH 600u

@@ -136,10 +136,10 @@ prep_check_fw *prep_check_fw_new(void);
 void prep_check_fw_free(prep_check_fw *fw);
 /* Adds the ruleset in an nft JSON text. Unknown expressions are kept as "cannot tell"
  * conditions, never guessed. Errors (not JSON, limits) go to d with `file`. */
-prep_err prep_check_fw_add_nft_json(prep_check_fw *fw, const char *text, size_t len, const char *file,
+PREP_NODISCARD prep_err prep_check_fw_add_nft_json(prep_check_fw *fw, const char *text, size_t len, const char *file,
                                     prep_diags *d);
 /* Adds an iptables-save (family 4) or ip6tables-save (family 6) text's filter table. */
-prep_err prep_check_fw_add_iptables(prep_check_fw *fw, const char *text, size_t len, int family,
+PREP_NODISCARD prep_err prep_check_fw_add_iptables(prep_check_fw *fw, const char *text, size_t len, int family,
                                     const char *file, prep_diags *d);
 /* Number of input base chains read (0: no firewall on the input hook). */
 size_t prep_check_fw_input_chains(const prep_check_fw *fw);

@@ -29,6 +29,12 @@ const char *prep_err_str(prep_err e);
 
 #define PREP_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* On every function that returns a prep_err whose caller must look at it (all of them,
+ * but the prep_buf appends, whose errors are sticky: see prep_buf). A call that may
+ * really ignore one says why and uses PREP_IGNORE (GCC does not accept a (void) cast). */
+#define PREP_NODISCARD __attribute__((warn_unused_result))
+#define PREP_IGNORE(e) do { if (e) {} } while (0)
+
 /* ---------------------------------------------------------------- memory */
 /* The memory-failure policy (one for the whole tree):
  *   - The servers' request paths never abort: the http core, serve's answers and the
@@ -136,27 +142,27 @@ void prep_addr_group(const struct sockaddr_storage *a, uint8_t key[17]);
 
 /* ---------------------------------------------------------------- files */
 /* Reads a whole file (at most max bytes, else PREP_ERR_LIMIT). *data is owned, NUL-terminated. */
-prep_err prep_read_file(const char *path, size_t max, char **data, size_t *len);
+PREP_NODISCARD prep_err prep_read_file(const char *path, size_t max, char **data, size_t *len);
 /* The same, and on failure one diag on d (may be NULL) naming path and `what` ("the
  * catalogue"): kind "too-many" when larger than max, else "io" with the reason. */
-prep_err prep_read_file_diag(const char *path, size_t max, const char *what, char **data, size_t *len,
+PREP_NODISCARD prep_err prep_read_file_diag(const char *path, size_t max, const char *what, char **data, size_t *len,
                              prep_diags *d);
 /* Writes atomically: PATH.tmp.<pid>, write, fsync, rename over PATH, fsync the directory.
  * A reader sees the old content or the new, never a part (DESIGN.md promise 2). */
-prep_err prep_write_file_atomic(const char *path, const void *data, size_t len);
+PREP_NODISCARD prep_err prep_write_file_atomic(const char *path, const void *data, size_t len);
 /* The same with the file's mode (a secrets file: 0600), whatever the umask; the
  * temporary file is created exclusively with that mode, never readable by others. */
 #include <sys/types.h>
-prep_err prep_write_file_atomic_mode(const char *path, const void *data, size_t len, mode_t mode);
+PREP_NODISCARD prep_err prep_write_file_atomic_mode(const char *path, const void *data, size_t len, mode_t mode);
 /* Writes all of data to fd (retrying short writes and EINTR). On failure records
  * prep_io_fail("write", path, errno) and returns PREP_ERR_IO. */
-prep_err prep_write_all(int fd, const void *data, size_t len, const char *path);
+PREP_NODISCARD prep_err prep_write_all(int fd, const void *data, size_t len, const char *path);
 /* fsync of the directory that holds path (after a rename or a create in it). */
-prep_err prep_fsync_dir_of(const char *path);
+PREP_NODISCARD prep_err prep_fsync_dir_of(const char *path);
 /* Appends data to path (created 0644), fsynced when sync; every failure recorded. */
-prep_err prep_append_file(const char *path, const void *data, size_t len, int sync);
+PREP_NODISCARD prep_err prep_append_file(const char *path, const void *data, size_t len, int sync);
 /* mkdir -p; mode 0755. */
-prep_err prep_mkdirs(const char *path);
+PREP_NODISCARD prep_err prep_mkdirs(const char *path);
 /* rm -rf without following symlinks: a file is unlinked, a directory removed depth first.
  * 0 when path is gone (or was absent), -1 when something could not be removed. */
 int prep_rm_tree(const char *path);

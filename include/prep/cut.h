@@ -80,34 +80,34 @@ typedef struct prep_cut_sig {
 
 /* Writes NAME.key (mode 0600, refused if it exists) and NAME.pub, marked for `mode`.
  * name is borrowed. */
-prep_err prep_cut_keygen(const char *name, prep_cut_mode mode, prep_diags *d);
+PREP_NODISCARD prep_err prep_cut_keygen(const char *name, prep_cut_mode mode, prep_diags *d);
 
 /* Parsers of the three signify files. data/name are borrowed; name labels diags.
  * Diag kinds: "sig-envelope" (layout, comment, base64), "sig-algorithm" (not "Ed"/"BK"),
  * "key-encrypted" (kdfrounds != 0), "key-checksum". */
-prep_err prep_cut_pubkey_parse(const void *data, size_t len, const char *name, prep_cut_pubkey *out,
+PREP_NODISCARD prep_err prep_cut_pubkey_parse(const void *data, size_t len, const char *name, prep_cut_pubkey *out,
                                prep_diags *d);
-prep_err prep_cut_seckey_parse(const void *data, size_t len, const char *name, prep_cut_seckey *out,
+PREP_NODISCARD prep_err prep_cut_seckey_parse(const void *data, size_t len, const char *name, prep_cut_seckey *out,
                                prep_diags *d);
-prep_err prep_cut_sig_parse(const void *data, size_t len, const char *name, prep_cut_sig *out,
+PREP_NODISCARD prep_err prep_cut_sig_parse(const void *data, size_t len, const char *name, prep_cut_sig *out,
                             prep_diags *d);
 /* Same, from a file (at most 4 KiB). */
-prep_err prep_cut_pubkey_load(const char *path, prep_cut_pubkey *out, prep_diags *d);
-prep_err prep_cut_seckey_load(const char *path, prep_cut_seckey *out, prep_diags *d);
+PREP_NODISCARD prep_err prep_cut_pubkey_load(const char *path, prep_cut_pubkey *out, prep_diags *d);
+PREP_NODISCARD prep_err prep_cut_seckey_load(const char *path, prep_cut_seckey *out, prep_diags *d);
 /* Overwrites the secret key in memory. */
 void prep_cut_seckey_wipe(prep_cut_seckey *k);
 /* The public key of a secret key. */
 void prep_cut_seckey_public(const prep_cut_seckey *k, prep_cut_pubkey *out);
 
 /* Signs msg (borrowed) with k: a pure Ed25519 signature over the exact bytes. */
-prep_err prep_cut_sign(const prep_cut_seckey *k, const void *msg, size_t len, prep_cut_sig *out);
+PREP_NODISCARD prep_err prep_cut_sign(const prep_cut_seckey *k, const void *msg, size_t len, prep_cut_sig *out);
 /* The signify signature file text ("untrusted comment: COMMENT\n" + base64 + "\n"),
  * appended to out. comment is borrowed, one line, at most 1000 bytes. */
-prep_err prep_cut_sig_format(const prep_cut_sig *s, const char *comment, prep_buf *out);
+PREP_NODISCARD prep_err prep_cut_sig_format(const prep_cut_sig *s, const char *comment, prep_buf *out);
 /* Checks s over msg against the trusted keys (borrowed array of n): a signature whose
  * keynum is none of theirs gives "unknown-key"; one that does not verify gives
  * "bad-signature" (both PREP_ERR_VERIFY). *which gets the index of the key (may be NULL). */
-prep_err prep_cut_sig_verify(const prep_cut_pubkey *keys, size_t n, const prep_cut_sig *s, const void *msg,
+PREP_NODISCARD prep_err prep_cut_sig_verify(const prep_cut_pubkey *keys, size_t n, const prep_cut_sig *s, const void *msg,
                              size_t len, size_t *which, const char *name, prep_diags *d);
 /* Hex of a keynum: 16 chars + NUL. */
 void prep_cut_keynum_hex(const uint8_t keynum[PREP_CUT_KEYNUM_LEN], char out[17]);
@@ -172,7 +172,7 @@ typedef struct prep_cut_manifest {
  * sizes add up to the entry's). Diag kinds (line = manifest line): "manifest-syntax", "manifest-version",
  * "manifest-field", "limit", "bad-path", "not-utf8", "duplicate-path", "path-order",
  * "path-conflict", "size-total". On error *m is left empty (freeable). */
-prep_err prep_cut_manifest_parse(const void *data, size_t len, const prep_cut_limits *lim, const char *name,
+PREP_NODISCARD prep_err prep_cut_manifest_parse(const void *data, size_t len, const prep_cut_limits *lim, const char *name,
                                  prep_cut_manifest *m, prep_diags *d);
 void prep_cut_manifest_free(prep_cut_manifest *m);
 /* The entry for path, or NULL (binary search). Borrowed. */
@@ -186,7 +186,7 @@ int prep_cut_is_stale(const prep_cut_manifest *m, prep_time now);
  * the patch's "result" hash and are then signature-checked like any manifest.
  * Appends to out (an initialised buffer) the patch that turns base into next (both
  * borrowed). */
-prep_err prep_cut_manifest_diff(const prep_cut_manifest *base, const prep_cut_manifest *next, prep_buf *out);
+PREP_NODISCARD prep_err prep_cut_manifest_diff(const prep_cut_manifest *base, const prep_cut_manifest *next, prep_buf *out);
 /* The diff emits one substitution line ("#s OLD NEWSIZE NEW": in every composed entry
  * that no operation names, part OLD becomes part NEW) when it makes the patch smaller:
  * the per-cut stamp shared by every page. */
@@ -194,7 +194,7 @@ prep_err prep_cut_manifest_diff(const prep_cut_manifest *base, const prep_cut_ma
  * rebuilt manifest bytes (owned; prep_buf_free). Diag kinds: "patch-syntax", "patch-base"
  * (made for another base), "patch-mismatch" (rebuilt bytes differ from "result"), "limit".
  * This form has no part objects: a patch with a "#s" line is refused ("missing-object"). */
-prep_err prep_cut_manifest_patch(const prep_cut_manifest *base, const void *patch, size_t len,
+PREP_NODISCARD prep_err prep_cut_manifest_patch(const prep_cut_manifest *base, const void *patch, size_t len,
                                  const prep_cut_limits *lim, const char *name, prep_buf *out, prep_diags *d);
 /* Same, finding the part objects a "#s" substitution needs under roots (borrowed, n_roots
  * directories with a store's objects/aa/bbbb... layout, searched in order: the receiver's
@@ -204,7 +204,7 @@ prep_err prep_cut_manifest_patch(const prep_cut_manifest *base, const void *patc
  * and SHA-256. Further kinds: "missing-object" (an object not under any root),
  * "patch-mismatch" (the new part's size is not the object's), "hash-mismatch" (the new
  * part's bytes), "size-mismatch" (a base part's object), "symlink", "not-regular". */
-prep_err prep_cut_manifest_patch_objects(const prep_cut_manifest *base, const void *patch, size_t len,
+PREP_NODISCARD prep_err prep_cut_manifest_patch_objects(const prep_cut_manifest *base, const void *patch, size_t len,
                                          const prep_cut_limits *lim, const char *const *roots, size_t n_roots,
                                          const char *name, prep_buf *out, prep_diags *d);
 
@@ -213,7 +213,7 @@ prep_err prep_cut_manifest_patch_objects(const prep_cut_manifest *base, const vo
  * and *new_size its size, or new_part "" when the patch has no substitution. The head is
  * checked as prep_cut_manifest_patch_objects checks it (its base must be base_sha256:
  * "patch-base"; "patch-syntax", "limit"), nothing more: applying the patch decides. */
-prep_err prep_cut_manifest_patch_subst(const char *base_sha256, const void *patch, size_t len,
+PREP_NODISCARD prep_err prep_cut_manifest_patch_subst(const char *base_sha256, const void *patch, size_t len,
                                        const prep_cut_limits *lim, const char *name, char new_part[65],
                                        uint64_t *new_size, prep_diags *d);
 
@@ -252,10 +252,10 @@ void prep_cut_params_init(prep_cut_params *p);
  * to the active cut, then activates it atomically. files is borrowed (n entries, any
  * order). The key must not be marked for the other mode. *seq gets the new sequence
  * (may be NULL). Diag kinds as in parsing, plus "key-mode", "instant-regress", "process-mismatch". */
-prep_err prep_cut_make(const char *store, const prep_cut_params *p, const prep_cut_file *files, size_t n,
+PREP_NODISCARD prep_err prep_cut_make(const char *store, const prep_cut_params *p, const prep_cut_file *files, size_t n,
                        const prep_cut_seckey *key, uint64_t *seq, prep_diags *d);
 /* Same, publishing every regular file under dir (relative paths; symlinks refused). */
-prep_err prep_cut_make_dir(const char *store, const prep_cut_params *p, const char *dir,
+PREP_NODISCARD prep_err prep_cut_make_dir(const char *store, const prep_cut_params *p, const char *dir,
                            const prep_cut_seckey *key, uint64_t *seq, prep_diags *d);
 
 /* ---------------------------------------------------------------- receiving and checking */
@@ -298,7 +298,7 @@ typedef struct prep_cut_result {
  * "future-instant", "expired", "instant-regress", "missing-object", "size-mismatch",
  * "patch-syntax", "patch-base", "patch-mismatch",
  * "oversize", "truncated", "hash-mismatch", "parts-mismatch", "extra-file", "symlink", "not-regular", "limit". */
-prep_err prep_cut_receive(const char *store, const char *incoming, const prep_cut_policy *pol,
+PREP_NODISCARD prep_err prep_cut_receive(const char *store, const char *incoming, const prep_cut_policy *pol,
                           prep_cut_result *res, prep_diags *d);
 
 typedef struct prep_cut_active {
@@ -309,11 +309,11 @@ typedef struct prep_cut_active {
 } prep_cut_active;
 
 /* Reads the active pointer. PREP_ERR_NOTFOUND when the store has no active cut. */
-prep_err prep_cut_active_read(const char *store, prep_cut_active *a, prep_diags *d);
+PREP_NODISCARD prep_err prep_cut_active_read(const char *store, prep_cut_active *a, prep_diags *d);
 /* Loads cuts/<seq>/manifest (seq 0 = the active cut) and parses it; checks its hash
  * against the active pointer when it is the active cut. No signature check (the store
  * only holds verified cuts; use prep_cut_verify to re-check). */
-prep_err prep_cut_load(const char *store, uint64_t seq, prep_cut_manifest *m, prep_diags *d);
+PREP_NODISCARD prep_err prep_cut_load(const char *store, uint64_t seq, prep_cut_manifest *m, prep_diags *d);
 /* The cuts a server may stand on when the active one cannot be loaded, newest first, at
  * most max into seqs (caller's array): older than the active cut (a newer one was never
  * activated), manifest parsing and signature file present, the same process and mode as
@@ -322,7 +322,7 @@ prep_err prep_cut_load(const char *store, uint64_t seq, prep_cut_manifest *m, pr
  * does that). A cut left out gets a diag (kinds as cut_store_read_cut's, "not-found" for
  * the signature, "fallback-other", "chain").
  * PREP_ERR_NOTFOUND without an active pointer. Read-only; no lock. */
-prep_err prep_cut_fallbacks(const char *store, uint64_t *seqs, size_t max, size_t *n, prep_diags *d);
+PREP_NODISCARD prep_err prep_cut_fallbacks(const char *store, uint64_t *seqs, size_t max, size_t *n, prep_diags *d);
 /* STORE/objects/aa/bbbb... for sha256 into out. -1 if it does not fit. */
 int prep_cut_object_path(const char *store, const char *sha256, char *out, size_t outsz);
 
@@ -338,7 +338,7 @@ typedef struct prep_cut_verify_result {
  * signature, manifest, mode, every object's size and hash (re-read), no symlink, and the
  * chain links (and, for one cut, the link to its predecessor when present). Validity is
  * reported in r->stale, not refused. Returns PREP_OK or PREP_ERR_VERIFY. */
-prep_err prep_cut_verify(const char *store, uint64_t seq, const prep_cut_policy *pol, prep_cut_verify_result *r,
+PREP_NODISCARD prep_err prep_cut_verify(const char *store, uint64_t seq, const prep_cut_policy *pol, prep_cut_verify_result *r,
                          prep_diags *d);
 
 /* ---------------------------------------------------------------- export */
@@ -383,7 +383,7 @@ void prep_cut_export_opts_init(prep_cut_export_opts *o);
  * With o->link, out is a symbolic link instead (see the field): a symlink out is
  * re-pointed, a previous plain export is exchanged for the link and removed, anything
  * else is refused ("exists"); the sequence switched to is also written to the map. */
-prep_err prep_cut_export(const char *store, const char *out, const prep_cut_export_opts *o, prep_diags *d);
+PREP_NODISCARD prep_err prep_cut_export(const char *store, const char *out, const prep_cut_export_opts *o, prep_diags *d);
 
 /* ---------------------------------------------------------------- retention */
 typedef struct prep_cut_gc_result {
@@ -397,7 +397,7 @@ typedef struct prep_cut_gc_result {
  * and is marked cuts/<seq>/pruned before any object is removed, so prep_cut_verify checks
  * its signature and chain but not its objects. Takes the store's lock. Crash-safe: a kill
  * leaves unused objects that the next run removes. docs/formats/cut.md §4. */
-prep_err prep_cut_store_gc(const char *store, unsigned keep, prep_cut_gc_result *r, prep_diags *d);
+PREP_NODISCARD prep_err prep_cut_store_gc(const char *store, unsigned keep, prep_cut_gc_result *r, prep_diags *d);
 /* 1 when cut seq of store carries the retention's mark (cuts/<seq>/pruned): its objects may
  * be gone, its manifest and signature stay. 0 otherwise. Reads without the lock: the mark
  * is written before any of the cut's objects is removed and never taken away. */
@@ -416,7 +416,7 @@ typedef struct prep_cut_delta {
 /* Objects of m (borrowed) that store lacks (a store that does not exist lacks all). A
  * composed entry counts as its part objects, a plain one as its own object; full_bytes
  * and full_objects count the same distinct objects (what a new, empty store needs). */
-prep_err prep_cut_delta_compute(const char *store, const prep_cut_manifest *m, prep_cut_delta *out);
+PREP_NODISCARD prep_err prep_cut_delta_compute(const char *store, const prep_cut_manifest *m, prep_cut_delta *out);
 void prep_cut_delta_free(prep_cut_delta *dl);
 
 /* ---------------------------------------------------------------- gzip of composed files

@@ -81,7 +81,7 @@ typedef struct prep_deliver_plan {
  * from > 0 whose cut the store no longer holds is treated as 0 (send cut seq whole).
  * Diag kinds: "missing-cut" (a cut of from+1..seq absent), "limit" (more than
  * PREP_DELIVER_CHAIN_MAX cuts), manifest kinds. */
-prep_err prep_deliver_plan_make(const char *store, uint64_t from, uint64_t seq, prep_deliver_plan *p,
+PREP_NODISCARD prep_err prep_deliver_plan_make(const char *store, uint64_t from, uint64_t seq, prep_deliver_plan *p,
                                 prep_diags *d);
 void prep_deliver_plan_free(prep_deliver_plan *p);
 
@@ -123,7 +123,7 @@ typedef struct prep_deliver_sched {
     size_t cursor;      /* every file before it is in flight or done */
 } prep_deliver_sched;
 /* objects > n is clamped to n. PREP_ERR_NOMEM. */
-prep_err prep_deliver_sched_init(prep_deliver_sched *s, size_t n, size_t objects);
+PREP_NODISCARD prep_err prep_deliver_sched_init(prep_deliver_sched *s, size_t n, size_t objects);
 void prep_deliver_sched_free(prep_deliver_sched *s);
 /* The next file to start now (marked in flight), or PREP_DELIVER_SCHED_NONE: all files
  * started, or the next one is not an object and a file is still in flight. */
@@ -135,13 +135,13 @@ void prep_deliver_sched_end(prep_deliver_sched *s, size_t i, int ok);
  * its manifest hash ("prep-deliver-state 1\nsequence N\nmanifest HEX\n"), written
  * atomically. Read: PREP_ERR_NOTFOUND when absent; *seq = 0 and a "state" diag when it
  * cannot be parsed (treated as no state). */
-prep_err prep_deliver_state_read(const char *dir, const char *id, uint64_t *seq, char sha256[65], prep_diags *d);
+PREP_NODISCARD prep_err prep_deliver_state_read(const char *dir, const char *id, uint64_t *seq, char sha256[65], prep_diags *d);
 /* The manifest patch delivery sends for cut seq of store (against cut seq-1; pushes and
  * the pull link alike): 1 made into out, 0 none worth sending (not smaller than the
  * manifest), -1 not now (a cut missing or unreadable; diags from loading them). out is
  * initialised here in every case; prep_buf_free it. */
 int prep_deliver_patch(const char *store, uint64_t seq, prep_buf *out, prep_diags *d);
-prep_err prep_deliver_state_write(const char *dir, const char *id, uint64_t seq, const char *sha256);
+PREP_NODISCARD prep_err prep_deliver_state_write(const char *dir, const char *id, uint64_t seq, const char *sha256);
 
 typedef enum prep_deliver_status {
     PREP_DELIVER_DONE = 0,     /* the cut (and the chain up to it) was uploaded */
@@ -213,7 +213,7 @@ void prep_deliver_opts_init(prep_deliver_opts *o);
  * seconds=T error=..."). Returns PREP_OK when every target is done or up to date,
  * PREP_ERR_IO when at least one failed (results say which), or the error that stopped
  * all (no cut, bad target: diags). */
-prep_err prep_deliver_push(const char *store, uint64_t seq, const prep_deliver_target *targets, size_t n,
+PREP_NODISCARD prep_err prep_deliver_push(const char *store, uint64_t seq, const prep_deliver_target *targets, size_t n,
                            const prep_deliver_opts *o, prep_deliver_result *results, prep_diags *d);
 
 #endif

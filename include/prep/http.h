@@ -207,7 +207,7 @@ void prep_http_response_done(prep_http_response *r);
 /* A listen address "ADDR:PORT" — a numeric IPv4 address, or an IPv6 one in brackets
  * ("[::1]:8443"), port 0..65535 (0 = any free port) — into *sa and *len (borrowed). Returns
  * PREP_OK, or PREP_ERR_USAGE with a "listen" diag naming spec. */
-prep_err prep_http_parse_addr(const char *spec, struct sockaddr_storage *sa, socklen_t *len, prep_diags *d);
+PREP_NODISCARD prep_err prep_http_parse_addr(const char *spec, struct sockaddr_storage *sa, socklen_t *len, prep_diags *d);
 
 /* ================================================================ the server */
 #define PREP_HTTP_MAX_THREADS 64
@@ -282,10 +282,10 @@ void prep_http_server_config_init(prep_http_server_config *c);
  * drops privileges. Nothing is served yet. *out owned (prep_http_server_close). Errors:
  * PREP_ERR_USAGE (bad address, limits, root), PREP_ERR_IO (port in use, files) with a
  * diag naming what. Sets the process's malloc mmap threshold (docs/internals/serve.md). */
-prep_err prep_http_server_open(const prep_http_server_config *c, prep_http_server **out, prep_diags *d);
+PREP_NODISCARD prep_err prep_http_server_open(const prep_http_server_config *c, prep_http_server **out, prep_diags *d);
 /* Starts the event loops on their own threads, answering from state (the caller's
  * reference passes to the server; NULL ok), and prints the listeners to status_out. */
-prep_err prep_http_server_start(prep_http_server *s, void *state, prep_diags *d);
+PREP_NODISCARD prep_err prep_http_server_start(prep_http_server *s, void *state, prep_diags *d);
 /* Replaces the state answered from (the caller's reference passes to the server): each
  * event loop takes the new one at its next turn; answers in flight keep theirs. */
 void prep_http_server_publish(prep_http_server *s, void *state);

@@ -31,7 +31,7 @@ typedef struct prep_institute_config {
  * (freeable) and diags say what: kinds "config-syntax" (with line:column),
  * "config-field" (unknown key or wrong type), "config-range", "config-missing",
  * "limit". A bad value's diag carries the line of its key when the key is found. */
-prep_err prep_institute_config_parse(const void *data, size_t len, const char *name, prep_institute_config *c,
+PREP_NODISCARD prep_err prep_institute_config_parse(const void *data, size_t len, const char *name, prep_institute_config *c,
                                 prep_diags *d);
 void prep_institute_config_free(prep_institute_config *c);
 

@@ -79,12 +79,12 @@ typedef struct prep_monitor_config {
  * "config-range", "config-missing", "config-duplicate", "limit". The alerts section's
  * password file is not opened here (prep_monitor_config_load checks it). On error *c is left
  * empty (freeable). */
-prep_err prep_monitor_config_parse(const void *data, size_t len, const char *name, const char *base_dir,
+PREP_NODISCARD prep_err prep_monitor_config_parse(const void *data, size_t len, const char *name, const char *base_dir,
                                    prep_monitor_config *c, prep_diags *d);
 /* Same, from a file (at most PREP_MONITOR_CONFIG_MAX bytes); paths relative to its directory.
  * Also checks the alerts' SMTP password file: a regular file, not a symlink, that group and
  * others cannot access ("config-secret", at the value's line:column). */
-prep_err prep_monitor_config_load(const char *path, prep_monitor_config *c, prep_diags *d);
+PREP_NODISCARD prep_err prep_monitor_config_load(const char *path, prep_monitor_config *c, prep_diags *d);
 void prep_monitor_config_free(prep_monitor_config *c);
 
 /* ---------------------------------------------------------------- a round */
@@ -131,7 +131,7 @@ typedef struct prep_monitor_result {
  * (each atomically). now = PREP_TIME_NONE takes the wall clock. *r is initialised here
  * (prep_monitor_result_free). Returns PREP_OK when the board was written, whatever the
  * verdicts; an error when the store has no active cut or the board cannot be written. */
-prep_err prep_monitor_round(const prep_monitor_config *c, prep_time now, prep_monitor_result *r, prep_diags *d);
+PREP_NODISCARD prep_err prep_monitor_round(const prep_monitor_config *c, prep_time now, prep_monitor_result *r, prep_diags *d);
 void prep_monitor_result_free(prep_monitor_result *r);
 
 #endif

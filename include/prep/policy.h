@@ -105,7 +105,7 @@ int prep_policy_origins_ok(const char *origins);
 /* Fills *out: the CSP with 'self' and each origin (single spaces, whatever the spacing
  * given), the HSTS value when https && hsts_max_age > 0. PREP_ERR_INVALID when
  * prep_policy_origins_ok refuses the origins (out is then a policy without them). */
-prep_err prep_policy_security_make(const char *origins, int https, int64_t hsts_max_age, prep_policy_security *out);
+PREP_NODISCARD prep_err prep_policy_security_make(const char *origins, int https, int64_t hsts_max_age, prep_policy_security *out);
 /* The fields of s (borrowed; values point into it) into out, in this order:
  * strict-transport-security (when s has one), x-content-type-options, referrer-policy,
  * content-security-policy. Returns how many (3 or 4). */

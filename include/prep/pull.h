@@ -57,7 +57,7 @@ typedef struct prep_pull_server prep_pull_server; /* opaque */
  * log (o->log, combined format) names the broadcaster and never writes its token.
  * *out owned (prep_pull_server_stop).
  * The bound port (useful with port 0) via prep_pull_server_port. */
-prep_err prep_pull_server_start(const prep_pull_server_opts *o, prep_pull_server **out, prep_diags *d);
+PREP_NODISCARD prep_err prep_pull_server_start(const prep_pull_server_opts *o, prep_pull_server **out, prep_diags *d);
 int prep_pull_server_port(const prep_pull_server *s);
 /* Stops accepting, closes every connection, joins the threads, frees. NULL ok. */
 void prep_pull_server_stop(prep_pull_server *s);
@@ -96,6 +96,6 @@ typedef struct prep_pull_result {
  * prep_cut_receive. Returns PREP_OK (also when nothing was new), PREP_ERR_VERIFY (a cut
  * was refused; the active cut stays), PREP_ERR_IO (network; diags say which URL and
  * why, "blocked" for 403). */
-prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result *res, prep_diags *d);
+PREP_NODISCARD prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result *res, prep_diags *d);
 
 #endif

@@ -152,17 +152,17 @@ void prep_registry_input_free(prep_registry_input *in); /* wipes the passwords *
 /* Sets the value of option (a field option, "id", "logo", "ftp-password" or
  * "ssh-password"); value borrowed (copied). An option given twice: PREP_ERR_INVALID,
  * diag "duplicate-key"; an unknown one: "unknown-key". file/line locate the diag. */
-prep_err prep_registry_input_set(prep_registry_input *in, const char *option, const char *value, const char *file, long line,
+PREP_NODISCARD prep_err prep_registry_input_set(prep_registry_input *in, const char *option, const char *value, const char *file, long line,
                             prep_diags *d);
 /* Parses a "key = value" text (docs/registry.md): UTF-8, '#' comment lines, blank lines,
  * keys as the options, values trimmed, at most PREP_REGISTRY_LINE_MAX bytes a line and
  * PREP_REGISTRY_INPUT_MAX in all. data borrowed. Keeps every good line; one diag per bad
  * line ("syntax", "unknown-key", "duplicate-key", "limit", "not-utf8"). */
-prep_err prep_registry_input_parse(const void *data, size_t len, const char *name, prep_registry_input *in, prep_diags *d);
+PREP_NODISCARD prep_err prep_registry_input_parse(const void *data, size_t len, const char *name, prep_registry_input *in, prep_diags *d);
 /* Checks every given value with its kind, the required ones, and the method's own
  * requirements. One diag per problem, kind "invalid-field" or "missing-field", naming
  * the field and the value (passwords are never echoed). */
-prep_err prep_registry_input_validate(const prep_registry_input *in, prep_diags *d);
+PREP_NODISCARD prep_err prep_registry_input_validate(const prep_registry_input *in, prep_diags *d);
 
 /* ---------------------------------------------------------------- statuses */
 typedef enum prep_registry_status {
@@ -184,7 +184,7 @@ typedef struct prep_registry prep_registry;
 
 /* Opens (creating or migrating) the database at db (borrowed). secrets NULL = DB.secrets.
  * *out owned: prep_registry_close. Diag kinds: "db", "schema-version". */
-prep_err prep_registry_open(const char *db, const char *secrets, prep_registry **out, prep_diags *d);
+PREP_NODISCARD prep_err prep_registry_open(const char *db, const char *secrets, prep_registry **out, prep_diags *d);
 void prep_registry_close(prep_registry *r); /* NULL ok */
 
 /* Process settings: the call's dates. PREP_TIME_NONE = not set (no deadline). */
@@ -196,9 +196,9 @@ typedef struct prep_registry_settings {
     char process[65];                  /* process id; roster cuts are "<process>-difusores"; default "prep" */
 } prep_registry_settings;
 
-prep_err prep_registry_settings_get(prep_registry *r, prep_registry_settings *s, prep_diags *d);
+PREP_NODISCARD prep_err prep_registry_settings_get(prep_registry *r, prep_registry_settings *s, prep_diags *d);
 /* Stores s (every member) and audits the change (who, why borrowed). */
-prep_err prep_registry_settings_set(prep_registry *r, const prep_registry_settings *s, const char *who, const char *why,
+PREP_NODISCARD prep_err prep_registry_settings_set(prep_registry *r, const prep_registry_settings *s, const char *who, const char *why,
                                     prep_diags *d);
 
 /* Registers in (validated here too) with status registered, at instant now (deadline
@@ -207,7 +207,7 @@ prep_err prep_registry_settings_set(prep_registry *r, const prep_registry_settin
  * for an id already used ("duplicate-id"). Writes the passwords to the secrets file,
  * makes the pull token: token_out gets it (65 bytes, shown once; the db keeps its
  * SHA-256). id_out (64 bytes, may be NULL) gets the id. */
-prep_err prep_registry_add(prep_registry *r, const prep_registry_input *in, const char *who, prep_time now,
+PREP_NODISCARD prep_err prep_registry_add(prep_registry *r, const prep_registry_input *in, const char *who, prep_time now,
                            char token_out[PREP_REGISTRY_TOKEN_HEX + 1], char id_out[64], prep_diags *d);
 
 /* Changes the fields given in changes (borrowed; only its non-NULL members: fields, logo,
@@ -215,7 +215,7 @@ prep_err prep_registry_add(prep_registry *r, const prep_registry_input *in, cons
  * validated as for add (an empty value clears an optional field). Passwords replace
  * their secrets-file lines, a logo the stored one. Audited (action "edit") with who, why
  * and the names of the changed fields, never their values. */
-prep_err prep_registry_edit(prep_registry *r, const char *id, const prep_registry_input *changes, const char *who,
+PREP_NODISCARD prep_err prep_registry_edit(prep_registry *r, const char *id, const prep_registry_input *changes, const char *who,
                             const char *why, prep_diags *d);
 
 /* Changes the status of id to `to`, audited with who and why (both required). Allowed:
@@ -223,14 +223,14 @@ prep_err prep_registry_edit(prep_registry *r, const char *id, const prep_registr
  * infrastructure-verified -> approved (refused after the roster date), approved ->
  * active, any but blocked -> blocked, blocked -> the status it had (unblock). Invalid
  * transitions: diag "transition" naming the allowed ones. */
-prep_err prep_registry_transition(prep_registry *r, const char *id, prep_registry_status to, const char *who,
+PREP_NODISCARD prep_err prep_registry_transition(prep_registry *r, const char *id, prep_registry_status to, const char *who,
                                   const char *why, prep_time now, prep_diags *d);
 /* Shorthands: committed (seen by every connection) when they return PREP_OK. */
-prep_err prep_registry_block(prep_registry *r, const char *id, const char *who, const char *why, prep_diags *d);
-prep_err prep_registry_unblock(prep_registry *r, const char *id, const char *who, const char *why, prep_diags *d);
+PREP_NODISCARD prep_err prep_registry_block(prep_registry *r, const char *id, const char *who, const char *why, prep_diags *d);
+PREP_NODISCARD prep_err prep_registry_unblock(prep_registry *r, const char *id, const char *who, const char *why, prep_diags *d);
 
 /* New pull token for id (audited); token_out as for add. */
-prep_err prep_registry_token_rotate(prep_registry *r, const char *id, const char *who, const char *why,
+PREP_NODISCARD prep_err prep_registry_token_rotate(prep_registry *r, const char *id, const char *who, const char *why,
                                     char token_out[PREP_REGISTRY_TOKEN_HEX + 1], prep_diags *d);
 
 /* One broadcaster as stored. */
@@ -251,9 +251,9 @@ typedef struct prep_registry_difusor {
 
 void prep_registry_difusor_free(prep_registry_difusor *df);
 /* Loads id into *df (owned: prep_registry_difusor_free). PREP_ERR_NOTFOUND, diag "unknown-id". */
-prep_err prep_registry_get(prep_registry *r, const char *id, prep_registry_difusor *df, prep_diags *d);
+PREP_NODISCARD prep_err prep_registry_get(prep_registry *r, const char *id, prep_registry_difusor *df, prep_diags *d);
 /* Every broadcaster by id, logos not loaded. *v owned: prep_registry_difusor_list_free. */
-prep_err prep_registry_list(prep_registry *r, prep_registry_difusor **v, size_t *n, prep_diags *d);
+PREP_NODISCARD prep_err prep_registry_list(prep_registry *r, prep_registry_difusor **v, size_t *n, prep_diags *d);
 void prep_registry_difusor_list_free(prep_registry_difusor *v, size_t n);
 
 typedef struct prep_registry_audit_entry {
@@ -267,12 +267,12 @@ typedef struct prep_registry_audit_entry {
 } prep_registry_audit_entry;
 
 /* Audit rows of id (NULL = all), oldest first. *v owned: free(). */
-prep_err prep_registry_audit(prep_registry *r, const char *id, prep_registry_audit_entry **v, size_t *n, prep_diags *d);
+PREP_NODISCARD prep_err prep_registry_audit(prep_registry *r, const char *id, prep_registry_audit_entry **v, size_t *n, prep_diags *d);
 
 /* ---------------------------------------------------------------- the pusher and the pull server */
 /* Every active broadcaster's target (status active; blocked ones never), secrets filled
  * from the secrets file. *targets owned: free() after wiping (they hold passwords). */
-prep_err prep_registry_targets(prep_registry *r, prep_deliver_target **targets, size_t *n, prep_diags *d);
+PREP_NODISCARD prep_err prep_registry_targets(prep_registry *r, prep_deliver_target **targets, size_t *n, prep_diags *d);
 /* 1 blocked, 0 not blocked, -1 unknown id or database error. Reads the committed state. */
 int prep_registry_is_blocked(prep_registry *r, const char *id);
 
@@ -301,27 +301,27 @@ typedef struct prep_registry_delivery {
 } prep_registry_delivery;
 
 /* Appends one record (rec borrowed). Unknown difusor: PREP_ERR_NOTFOUND. */
-prep_err prep_registry_delivery_record(prep_registry *r, const prep_registry_delivery *rec, prep_diags *d);
+PREP_NODISCARD prep_err prep_registry_delivery_record(prep_registry *r, const prep_registry_delivery *rec, prep_diags *d);
 /* The last max records of id, newest first. *v owned: free(). */
-prep_err prep_registry_deliveries(prep_registry *r, const char *id, size_t max, prep_registry_delivery **v, size_t *n,
+PREP_NODISCARD prep_err prep_registry_deliveries(prep_registry *r, const char *id, size_t max, prep_registry_delivery **v, size_t *n,
                                   prep_diags *d);
 
 /* ---------------------------------------------------------------- letter and roster */
 /* The Anexo 2 commitment letter of id, filled in, as a printable HTML page (print CSS,
  * letter paper), appended to out. date: the letter's date (its day in the settings'
  * zone). Every field is HTML-escaped. */
-prep_err prep_registry_letter(prep_registry *r, const char *id, prep_time date, prep_buf *out, prep_diags *d);
+PREP_NODISCARD prep_err prep_registry_letter(prep_registry *r, const char *id, prep_time date, prep_buf *out, prep_diags *d);
 
 /* The public roster page (Spanish) appended to out: every approved or active
  * broadcaster's logo (inline data: URI) linking to its publication URL, blocked ones
  * shown as "Bloqueado" without a link. now is the page's stamp. */
-prep_err prep_registry_roster_html(prep_registry *r, prep_time now, prep_buf *out, prep_diags *d);
+PREP_NODISCARD prep_err prep_registry_roster_html(prep_registry *r, prep_time now, prep_buf *out, prep_diags *d);
 
 /* Makes the roster a signed cut: prep_cut_make into OUT.store (process
  * "<process>-difusores", instant now) and prep_cut_export into out, so OUT/SHA256SUMS and
  * OUT/SHA256SUMS.sig verify with signify and sha256sum -c. drill: a drill-mode cut.
  * *seq (may be NULL) gets the roster's sequence. */
-prep_err prep_registry_roster(prep_registry *r, const char *out, const prep_cut_seckey *key, int drill, prep_time now,
+PREP_NODISCARD prep_err prep_registry_roster(prep_registry *r, const char *out, const prep_cut_seckey *key, int drill, prep_time now,
                               uint64_t *seq, prep_diags *d);
 
 #endif

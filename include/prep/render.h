@@ -98,7 +98,7 @@ typedef struct prep_render_cache prep_render_cache; /* opaque */
 
 /* A new, empty cache. Owned (prep_render_cache_free). One cache serves one tally (and its
  * catalogue) over successive cuts; a different catalogue resets it. */
-prep_err prep_render_cache_new(prep_render_cache **out);
+PREP_NODISCARD prep_err prep_render_cache_new(prep_render_cache **out);
 void prep_render_cache_free(prep_render_cache *c);
 
 /* Renders the whole site of cut `cut` from tally t (borrowed, not modified) into out
@@ -106,7 +106,7 @@ void prep_render_cache_free(prep_render_cache *c);
  * = defaults. st may be NULL. The database files are made here (prep_tally_db_write_csv per
  * election, prep_tally_db_write_leeme) and published under base-de-datos/. On error out is
  * left empty and the cache keeps only bodies that are still valid. */
-prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const prep_render_opts *o,
+PREP_NODISCARD prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const prep_render_opts *o,
                           prep_render_cache *cache, prep_site *out, prep_render_stats *st);
 
 /* Formats n with comma thousands separators ("1,234,567"; "-12"). out >= 28 bytes. */

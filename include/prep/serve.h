@@ -69,7 +69,7 @@ void prep_serve_site_opts_init(prep_serve_site_opts *o);
  * when it is the last owner). Every
  * object is checked against its size and SHA-256 while assembling (a store damaged on
  * disk is refused: PREP_ERR_VERIFY with the path). opts is copied. */
-prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_serve_version *prev,
+PREP_NODISCARD prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_serve_version *prev,
                                  const prep_serve_site_opts *opts, prep_serve_version **out,
                                  prep_diags *d);
 /* With opts->fallback, seq 0 and prev NULL or the empty version (nothing served), a
@@ -91,7 +91,7 @@ typedef struct prep_serve_refusal {
 int prep_serve_last_refusal(prep_serve_refusal *out);
 /* A version with no cut at all (a broadcaster before its first cut): every page path
  * answers the "waiting" page. Reference count 1. */
-prep_err prep_serve_version_empty(const prep_serve_site_opts *opts, prep_serve_version **out);
+PREP_NODISCARD prep_err prep_serve_version_empty(const prep_serve_site_opts *opts, prep_serve_version **out);
 void prep_serve_version_ref(prep_serve_version *v);
 void prep_serve_version_unref(prep_serve_version *v); /* frees at 0; NULL ok */
 
@@ -179,7 +179,7 @@ void prep_serve_config_init(prep_serve_config *c);
  * certificate, user, store) go to d and return PREP_ERR_USAGE / PREP_ERR_IO /
  * PREP_ERR_INVALID; a cut that fails to load while serving is reported on stderr and the
  * previous one stays. Returns PREP_OK after a clean stop. One server per process. */
-prep_err prep_serve_run(const prep_serve_config *c, prep_diags *d);
+PREP_NODISCARD prep_err prep_serve_run(const prep_serve_config *c, prep_diags *d);
 /* Asks a running prep_serve_run to stop (async-signal-safe; any thread). */
 void prep_serve_stop(void);
 

@@ -9,11 +9,11 @@
 typedef enum prep_sim_scale { PREP_SIM_SCALE_QRO2021 = 0, PREP_SIM_SCALE_NATIONAL = 1, PREP_SIM_SCALE_TINY = 2 } prep_sim_scale;
 
 /* Builds a catalogue in memory. TINY is a few sections, for fast tests. Owned. */
-prep_err prep_sim_catalog(prep_sim_scale scale, uint64_t seed, prep_catalog **out);
+PREP_NODISCARD prep_err prep_sim_catalog(prep_sim_scale scale, uint64_t seed, prep_catalog **out);
 /* The same catalogue as TEXT in the documented format (docs/formats/catalog.md),
  * appended to out (borrowed; the caller owns and frees the buffer). prep_sim_catalog is
  * prep_catalog_parse of exactly this text. Same (scale, seed), same bytes. */
-prep_err prep_sim_catalog_text(prep_sim_scale scale, uint64_t seed, prep_buf *out);
+PREP_NODISCARD prep_err prep_sim_catalog_text(prep_sim_scale scale, uint64_t seed, prep_buf *out);
 /* prep_sim_catalog_text plus the municipality map: for PREP_SIM_SCALE_QRO2021, reads the
  * INEGI GeoJSON at geojson_path (borrowed; the Querétaro file of shared/data/geo) and adds
  * map_viewbox and the [shapes] table (prep_catalog_shapes_from_geojson with CVE_MUN, the
@@ -21,7 +21,7 @@ prep_err prep_sim_catalog_text(prep_sim_scale scale, uint64_t seed, prep_buf *ou
  * prep_sim_catalog_text. geojson_path NULL: exactly prep_sim_catalog_text. Another scale
  * with a path: PREP_ERR_USAGE. The GeoJSON's problems go to diags (borrowed; NULL: to the
  * log) and come back as its error; nothing is appended then. */
-prep_err prep_sim_catalog_text_geo(prep_sim_scale scale, uint64_t seed, const char *geojson_path, prep_buf *out,
+PREP_NODISCARD prep_err prep_sim_catalog_text_geo(prep_sim_scale scale, uint64_t seed, const char *geojson_path, prep_buf *out,
                                    prep_diags *diags);
 
 typedef struct prep_sim_night_opts {
@@ -39,6 +39,6 @@ void prep_sim_night_defaults(prep_sim_night_opts *o);
 
 /* One capture set per election of c (out[e], owned), times from the window's open:
  * first actas ~20:30, half by ~midnight, a long tail to the next evening. */
-prep_err prep_sim_actas(const prep_catalog *c, const prep_sim_night_opts *o, prep_actas **out);
+PREP_NODISCARD prep_err prep_sim_actas(const prep_catalog *c, const prep_sim_night_opts *o, prep_actas **out);
 
 #endif

@@ -32,13 +32,13 @@ typedef struct prep_tally_agg {
 typedef struct prep_tally prep_tally; /* opaque */
 
 /* A tally of every election of catalogue c (borrowed; must outlive the tally). */
-prep_err prep_tally_new(const prep_catalog *c, prep_tally **out);
+PREP_NODISCARD prep_err prep_tally_new(const prep_catalog *c, prep_tally **out);
 void prep_tally_free(prep_tally *t);
 
 /* Applies one capture of election e: classifies it (prep_actas_classify) and inserts it,
  * or replaces the current capture of the same acta (same casilla; out-of-catalogue by
  * CLAVE_ACTA). The acta and votes are copied. */
-prep_err prep_tally_apply(prep_tally *t, uint32_t e, const prep_acta *a, const int32_t *votes);
+PREP_NODISCARD prep_err prep_tally_apply(prep_tally *t, uint32_t e, const prep_acta *a, const int32_t *votes);
 
 /* Applies, in order of prep_actas_instant, the captures of set s with instant in
  * (*cursor_time, until]; keeps a per-set cursor so successive cuts apply only what is
@@ -47,9 +47,9 @@ typedef struct prep_tally_cursor {
     uint32_t *order;        /* owned: capture indices sorted by instant, then file order */
     size_t n, next;
 } prep_tally_cursor;
-prep_err prep_tally_cursor_init(prep_tally_cursor *cur, const prep_actas *s);
+PREP_NODISCARD prep_err prep_tally_cursor_init(prep_tally_cursor *cur, const prep_actas *s);
 void prep_tally_cursor_free(prep_tally_cursor *cur);
-prep_err prep_tally_apply_until(prep_tally *t, const prep_actas *s, prep_tally_cursor *cur,
+PREP_NODISCARD prep_err prep_tally_apply_until(prep_tally *t, const prep_actas *s, prep_tally_cursor *cur,
                                 prep_time until, size_t *applied);
 
 /* Aggregate of unit idx at a level (PREP_TALLY_CASILLA: idx is the casilla index). Borrowed. */
@@ -80,9 +80,9 @@ void prep_tally_clear_dirty(prep_tally *t);
 
 /* The official database CSV of election e at cut instant `cut`: header block, columns,
  * one row per captured acta in catalogue order then out-of-catalogue ones. */
-prep_err prep_tally_db_write_csv(const prep_tally *t, uint32_t e, prep_time cut, int final_cut, prep_buf *out);
+PREP_NODISCARD prep_err prep_tally_db_write_csv(const prep_tally *t, uint32_t e, prep_time cut, int final_cut, prep_buf *out);
 /* The LEEME describing every column and OBSERVACIONES value of the catalogue's files. */
-prep_err prep_tally_db_write_leeme(const prep_catalog *c, prep_buf *out);
+PREP_NODISCARD prep_err prep_tally_db_write_leeme(const prep_catalog *c, prep_buf *out);
 
 /* ---- additions (tally part) ---- */
 

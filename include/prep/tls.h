@@ -27,6 +27,6 @@
  * Leaves certificates, ALPN, session cache and I/O modes to the caller. Returns PREP_OK,
  * or PREP_ERR_INVALID with a "tls" diag naming OpenSSL's reason (its error queue is then
  * cleared); with d NULL, no diag and OpenSSL's error queue is left for the caller. */
-prep_err prep_tls_server_policy(SSL_CTX *ctx, prep_diags *d);
+PREP_NODISCARD prep_err prep_tls_server_policy(SSL_CTX *ctx, prep_diags *d);
 
 #endif

@@ -76,7 +76,10 @@ static int parse_listen(const char *s, char port_out[8])
 static void security_headers(FILE *f, const apache_conf *c, int https)
 {
     prep_policy_security sec;
-    prep_policy_security_make(c->origins, https, PREP_POLICY_HSTS_MAX_AGE, &sec);
+    /* c->origins passed prep_policy_origins_ok when the options were read */
+    prep_err pe = prep_policy_security_make(c->origins, https, PREP_POLICY_HSTS_MAX_AGE, &sec);
+    PREP_ASSERT(pe == PREP_OK);
+    (void)pe;
     prep_policy_field fl[4];
     size_t n = prep_policy_security_fields(&sec, fl);
     fprintf(f, "  # The security fields of the policy table (include/prep/policy.h), on every response.\n");

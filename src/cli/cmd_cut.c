@@ -652,7 +652,13 @@ static int receive_watch(const cli_opt *opts, const prep_cut_policy *pol_in, con
         if (!made) {
             fprintf(stderr, "prep receive: cannot create %s\n", stage);
         } else {
-            if (cuts[0].patch) prep_cut_load(store, cuts[0].seq - 1, &base, &d);
+            /* A patch applies to the cut before it; without that cut the staged manifest is
+             * incomplete and prep_cut_receive refuses it with its own diag. */
+            if (cuts[0].patch && prep_cut_load(store, cuts[0].seq - 1, &base, &d) != PREP_OK) {
+                fprintf(stderr, "prep receive: the patch of cut %llu needs cut %llu, which cannot be read:\n",
+                        (unsigned long long)cuts[0].seq, (unsigned long long)(cuts[0].seq - 1));
+                prep_diags_print(&d, stderr, 5);
+            }
             prep_diags_free(&d);
             prep_diags_init(&d);
             for (size_t i = 0; i < n; i++) watch_stage_cut(store, from, stage, &cuts[i], &base, &objs, &nobjs);

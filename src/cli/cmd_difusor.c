@@ -75,7 +75,12 @@ static prep_time get_now(prep_registry *r, const cli_opt *opts, const char *sub)
     prep_registry_settings set;
     prep_diags d;
     prep_diags_init(&d);
-    prep_registry_settings_get(r, &set, &d);
+    if (prep_registry_settings_get(r, &set, &d) != PREP_OK) {
+        prep_diags_print(&d, stderr, 5);
+        fprintf(stderr, "prep difusor %s: cannot read the registry's zone for --now\n", sub);
+        prep_diags_free(&d);
+        return PREP_TIME_NONE;
+    }
     prep_diags_free(&d);
     prep_time t;
     if (prep_time_parse(s, set.zone, &t)) {

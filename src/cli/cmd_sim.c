@@ -173,7 +173,7 @@ static int sim_actas(int argc, char **argv)
     for (uint32_t el = 0; !e && el < c->n_elections; el++) {
         prep_buf b;
         prep_buf_init(&b, 0);
-        prep_actas_write_columns(c, el, &b);
+        e = prep_actas_write_columns(c, el, &b);
         for (size_t i = 0; i < sets[el]->n && !e; i++)
             e = prep_actas_write_row(c, el, &sets[el]->v[i], prep_acta_votes(sets[el], &sets[el]->v[i]), &b);
         char path[4096];

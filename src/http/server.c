@@ -581,7 +581,9 @@ prep_err prep_http_server_open(const prep_http_server_config *cfg, prep_http_ser
     s->ipt = calloc(s->ipt_size, sizeof *s->ipt);
     snprintf(s->csp, sizeof s->csp, "%s", cfg->csp ? cfg->csp : "default-src 'none'");
     prep_policy_security sec; /* the HSTS value of the policy table (its CSP is cfg->csp) */
-    prep_policy_security_make(NULL, 1, cfg->hsts_max_age, &sec);
+    prep_err pe = prep_policy_security_make(NULL, 1, cfg->hsts_max_age, &sec); /* no origins: cannot fail */
+    PREP_ASSERT(pe == PREP_OK);
+    (void)pe;
     snprintf(s->hsts, sizeof s->hsts, "%s", sec.hsts);
     prep_err e = PREP_OK;
     if (!s->ipt) {

@@ -699,7 +699,7 @@ static void test_patch_rebuilding_other_bytes(void **state)
     unlink(mp);
     write_bytes(pp, pb.data, pb.len);
     char *dir = pathf("%s/objects/%.2s", f->inc, evil);
-    prep_mkdirs(dir);
+    assert_int_equal(prep_mkdirs(dir), PREP_OK);
     char *op = pathf("%s/%s", dir, evil + 2);
     write_bytes(op, "Base de datos falsa.\n", 21);
     refused_then_honest(f, "bad-signature");
