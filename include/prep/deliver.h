@@ -42,6 +42,13 @@ typedef struct prep_deliver_target {
  * FTPS (libcurl multi), only what each lacks, every file to a temporary name then renamed,
  * manifests then signatures last. docs/delivery.md has the layout, the rules and limits. */
 
+/* libcurl's global state, one way for every part that uses libcurl (deliver, pull,
+ * monitor, the CLI): acquire before the first handle, release after the last, paired.
+ * libcurl counts the pairs and is thread-safe here (since 7.84; Debian 12 ships 7.88).
+ * PREP_ERR_IO (a diag on d, which may be NULL) when libcurl cannot initialise. */
+PREP_NODISCARD prep_err prep_deliver_curl_acquire(prep_diags *d);
+void prep_deliver_curl_release(void);
+
 #define PREP_DELIVER_CHAIN_MAX 1000  /* cuts one catch-up batch may carry (3.5 days of 5-min cuts) */
 #define PREP_DELIVER_REMOTE_MAX 160  /* bytes of a remote path relative to the incoming URL */
 

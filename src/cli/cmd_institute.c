@@ -420,7 +420,10 @@ int cmd_institute(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     /* once, before any thread: the push workers' prep_deliver_push calls then only take
      * references to libcurl's global state, never set it up or tear it down concurrently */
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (prep_deliver_curl_acquire(NULL) != PREP_OK) {
+        fprintf(stderr, "prep institute: libcurl cannot be initialised\n");
+        return CLI_CHECK_FAILED;
+    }
 
     int rc = CLI_OK;
     prep_diags d;
@@ -529,6 +532,6 @@ out:
     prep_diags_free(&d);
     cutter_close(&cu);
     prep_institute_config_free(&c);
-    curl_global_cleanup();
+    prep_deliver_curl_release();
     return rc;
 }

@@ -523,6 +523,15 @@ static void run_all(push *p)
     }
 }
 
+prep_err prep_deliver_curl_acquire(prep_diags *d)
+{
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK) return PREP_OK;
+    if (d) prep_diags_add(d, "libcurl", 0, 0, "io", "libcurl cannot be initialised");
+    return PREP_ERR_IO;
+}
+
+void prep_deliver_curl_release(void) { curl_global_cleanup(); }
+
 prep_err prep_deliver_push(const char *store, uint64_t seq, const prep_deliver_target *targets, size_t n,
                            const prep_deliver_opts *o_in, prep_deliver_result *results, prep_diags *d)
 {
@@ -575,10 +584,7 @@ prep_err prep_deliver_push(const char *store, uint64_t seq, const prep_deliver_t
         goto out;
     }
     if ((e = plan_targets(&p, seq, targets, results, plans, &n_plans, d))) goto out;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        e = PREP_ERR_IO;
-        goto out;
-    }
+    if ((e = prep_deliver_curl_acquire(d))) goto out;
     p.m = curl_multi_init();
     if (!p.m) {
         e = PREP_ERR_NOMEM;
@@ -601,7 +607,7 @@ prep_err prep_deliver_push(const char *store, uint64_t seq, const prep_deliver_t
     }
     curl_multi_cleanup(p.m);
 cleanup_curl:
-    curl_global_cleanup();
+    prep_deliver_curl_release();
 out:
     for (size_t k = 0; k < n_plans; k++) prep_deliver_plan_free(&plans[k]);
     free(plans);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "monitor_internal.h"
+#include "prep/deliver.h"
 
 const char *prep_monitor_state_name(prep_monitor_state s)
 {
@@ -413,7 +414,11 @@ static prep_err round_targets(const prep_monitor_config *c, prep_time now, prep_
         st.cuts[i].store_seen = t;
     }
 
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    prep_err ce = prep_deliver_curl_acquire(d);
+    if (ce) {
+        mon_state_free(&st);
+        return ce;
+    }
     size_t n = c->n;
     round_ctx x = {.c = c, .st = &st, .active = act.seq, .now = now};
     x.sums = calloc(n ? n : 1, sizeof *x.sums);
@@ -453,7 +458,7 @@ out:
     free(x.pt);
     free(x.sums);
     mon_state_free(&st);
-    curl_global_cleanup();
+    prep_deliver_curl_release();
     if (e) prep_monitor_result_free(r);
     return e;
 }

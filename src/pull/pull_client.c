@@ -2,6 +2,7 @@
  * the store lacks into a scratch incoming area, hand it to prep_cut_receive (which trusts
  * nothing it was given), clean up. libcurl's easy interface over one reused handle:
  * one broadcaster pulls from one institute, sequentially. */
+#include "prep/deliver.h"
 #include "prep/pull.h"
 
 #include <curl/curl.h>
@@ -416,15 +417,11 @@ prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result
         prep_diags_add(d, o->url ? o->url : "(url)", 0, 0, "pull-url", "the pull link must be an https:// URL ending in '/'");
         return PREP_ERR_USAGE;
     }
-    /* libcurl's global state, paired init and cleanup as every user of it in prep does
-     * (reference-counted and thread-safe since libcurl 7.84; Debian 12 ships 7.88) */
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        prep_diags_add(d, o->url, 0, 0, "pull-network", "libcurl cannot be initialised");
-        return PREP_ERR_IO;
-    }
+    prep_err ce = prep_deliver_curl_acquire(d);
+    if (ce) return ce;
     CURL *c = curl_easy_init();
     if (!c) {
-        curl_global_cleanup();
+        prep_deliver_curl_release();
         return PREP_ERR_NOMEM;
     }
     char errbuf[CURL_ERROR_SIZE];
@@ -491,6 +488,6 @@ out:
         free(work);
     }
     curl_easy_cleanup(c);
-    curl_global_cleanup();
+    prep_deliver_curl_release();
     return e;
 }
