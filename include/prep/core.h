@@ -88,7 +88,10 @@ static inline prep_err prep_buf_err(const prep_buf *b) { return b->err; }
 /* ---------------------------------------------------------------- diagnostics */
 /* A list of located problems found while reading input. A reader keeps going after a
  * bad record, adds one diag per problem and keeps what was good (DESIGN.md promise 6).
- * Message form, as printed: "FILE:LINE:COL: KIND: MESSAGE" (COL omitted when 0). */
+ * Message form, as printed: "FILE:LINE:COL: KIND: MESSAGE" (COL omitted when 0).
+ * One rule for the whole tree: every prep_diags * a function takes may be NULL, and then
+ * the diags are dropped (the prep_err returned still says what happened); the functions
+ * below all accept NULL. */
 typedef struct prep_diag {
     char *file;   /* owned */
     long line;    /* 1-based; 0 = whole file */

@@ -179,6 +179,7 @@ void prep_diags_init(prep_diags *d)
 
 void prep_diags_free(prep_diags *d)
 {
+    if (!d) return;
     for (size_t i = 0; i < d->n; i++) {
         free(d->v[i].file);
         free(d->v[i].kind);
@@ -193,6 +194,7 @@ void prep_diags_free(prep_diags *d)
 void prep_diags_vadd(prep_diags *d, const char *file, long line, long col, const char *kind, const char *fmt,
                      va_list ap)
 {
+    if (!d) return;
     d->total++;
     size_t max = d->max_keep ? d->max_keep : 1000;
     if (d->n >= max) return;
@@ -223,6 +225,7 @@ void prep_diags_add(prep_diags *d, const char *file, long line, long col, const 
 
 void prep_diags_print(const prep_diags *d, FILE *f, size_t limit)
 {
+    if (!d) return;
     size_t n = d->n;
     if (limit && limit < n) n = limit;
     for (size_t i = 0; i < n; i++) {
@@ -239,6 +242,7 @@ void prep_diags_print(const prep_diags *d, FILE *f, size_t limit)
 
 const prep_diag *prep_diags_find(const prep_diags *d, const char *kind)
 {
+    if (!d) return NULL;
     for (size_t i = 0; i < d->n; i++)
         if (strcmp(d->v[i].kind, kind) == 0) return &d->v[i];
     return NULL;

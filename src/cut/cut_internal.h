@@ -13,9 +13,6 @@
 #define CUT_SIG_NAME "SHA256SUMS.sig"
 #define CUT_MANIFEST_MAGIC "# prep-cut-manifest 1\n"
 
-/* prep_diags_add that accepts d == NULL (the public API allows it). */
-void cut_diag(prep_diags *d, const char *file, long line, long col, const char *kind, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
 
 /* ---- file system steps, each through the test hook (store.c) */
 /* 0 to proceed; else -1 with errno set by the hook. */

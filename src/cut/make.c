@@ -88,13 +88,13 @@ static prep_err hash_file(const char *fspath, const char *label, uint64_t max, s
 {
     int fd = open(fspath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
-        cut_diag(d, label, 0, 0, errno == ELOOP ? "symlink" : "io", "cannot open: %s",
+        prep_diags_add(d, label, 0, 0, errno == ELOOP ? "symlink" : "io", "cannot open: %s",
                        errno == ELOOP ? "a symbolic link" : strerror(errno));
         return errno == ELOOP ? PREP_ERR_INVALID : PREP_ERR_IO;
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        cut_diag(d, label, 0, 0, "not-regular", "not a regular file");
+        prep_diags_add(d, label, 0, 0, "not-regular", "not a regular file");
         close(fd);
         return PREP_ERR_INVALID;
     }
@@ -118,7 +118,7 @@ static prep_err hash_file(const char *fspath, const char *label, uint64_t max, s
         cut_sha256_update(&h, buf + carry, (size_t)r);
         total += (uint64_t)r;
         if (total > max) {
-            cut_diag(d, label, 0, 0, "limit", "larger than %llu bytes", (unsigned long long)max);
+            prep_diags_add(d, label, 0, 0, "limit", "larger than %llu bytes", (unsigned long long)max);
             e = PREP_ERR_LIMIT;
             break;
         }
@@ -147,13 +147,13 @@ static prep_err walk(const char *root, const char *rel, int depth, const prep_cu
 {
     char *dirp = rel[0] ? cut_join(root, rel) : prep_xstrdup(root);
     if (depth > 64) {
-        cut_diag(d, dirp, 0, 0, "limit", "directories nested deeper than 64");
+        prep_diags_add(d, dirp, 0, 0, "limit", "directories nested deeper than 64");
         free(dirp);
         return PREP_ERR_LIMIT;
     }
     DIR *dp = opendir(dirp);
     if (!dp) {
-        cut_diag(d, dirp, 0, 0, "io", "cannot list: %s", strerror(errno));
+        prep_diags_add(d, dirp, 0, 0, "io", "cannot list: %s", strerror(errno));
         free(dirp);
         return PREP_ERR_IO;
     }
@@ -165,23 +165,23 @@ static prep_err walk(const char *root, const char *rel, int depth, const prep_cu
         char *fp = cut_join(root, r);
         struct stat st;
         if (lstat(fp, &st) != 0) {
-            cut_diag(d, fp, 0, 0, "io", "cannot stat: %s", strerror(errno));
+            prep_diags_add(d, fp, 0, 0, "io", "cannot stat: %s", strerror(errno));
             e = PREP_ERR_IO;
         } else if (S_ISLNK(st.st_mode)) {
-            cut_diag(d, fp, 0, 0, "symlink", "symbolic links are not published; copy the file instead");
+            prep_diags_add(d, fp, 0, 0, "symlink", "symbolic links are not published; copy the file instead");
             e = PREP_ERR_INVALID;
         } else if (S_ISDIR(st.st_mode)) {
             e = walk(root, r, depth + 1, p, out, d);
         } else if (!S_ISREG(st.st_mode)) {
-            cut_diag(d, fp, 0, 0, "not-regular", "not a regular file");
+            prep_diags_add(d, fp, 0, 0, "not-regular", "not a regular file");
             e = PREP_ERR_INVALID;
         } else if (out->n >= p->limits.max_files) {
-            cut_diag(d, root, 0, 0, "limit", "more than %zu files", p->limits.max_files);
+            prep_diags_add(d, root, 0, 0, "limit", "more than %zu files", p->limits.max_files);
             e = PREP_ERR_LIMIT;
         } else {
             const char *why;
             if (prep_cut_path_check(r, strlen(r), &why)) {
-                cut_diag(d, fp, 0, 0, "bad-path", "cannot publish path '%s': %s", r, why);
+                prep_diags_add(d, fp, 0, 0, "bad-path", "cannot publish path '%s': %s", r, why);
                 e = PREP_ERR_INVALID;
             } else {
                 src *x = srcs_add(out);
@@ -219,7 +219,7 @@ static prep_err next_meta(cut_store *s, const char *store, const prep_cut_params
     mt->valid_until = p->instant + vf;
     if (prep_time_utcoff(mt->instant, mt->zone, &mt->instant_off) != 0 ||
         prep_time_utcoff(mt->valid_until, mt->zone, &mt->valid_off) != 0) {
-        cut_diag(d, mt->zone, 0, 0, "manifest-field", "unknown time zone '%s'", mt->zone);
+        prep_diags_add(d, mt->zone, 0, 0, "manifest-field", "unknown time zone '%s'", mt->zone);
         return PREP_ERR_INVALID;
     }
     prep_cut_active a;
@@ -228,37 +228,37 @@ static prep_err next_meta(cut_store *s, const char *store, const prep_cut_params
     mt->seq = 1;
     if (ae == PREP_OK) {
         if (strcmp(a.process, mt->process) != 0) {
-            cut_diag(d, store, 0, 0, "process-mismatch", "store holds process '%s'; this cut is for '%s'", a.process,
+            prep_diags_add(d, store, 0, 0, "process-mismatch", "store holds process '%s'; this cut is for '%s'", a.process,
                      mt->process);
             return PREP_ERR_INVALID;
         }
         if (a.mode != mt->mode) {
-            cut_diag(d, store, 0, 0, "mode", "store holds %s cuts; this cut is %s (use another store)",
+            prep_diags_add(d, store, 0, 0, "mode", "store holds %s cuts; this cut is %s (use another store)",
                      prep_cut_mode_name(a.mode), prep_cut_mode_name(mt->mode));
             return PREP_ERR_INVALID;
         }
         prep_err e = cut_store_read_cut(s->root, a.seq, &p->limits, prev, NULL, NULL, d);
         if (e) return e;
         if (strcmp(prev->sha256, a.manifest_sha256) != 0) {
-            cut_diag(d, store, 0, 0, "hash-mismatch", "active cut %llu's manifest does not match the pointer",
+            prep_diags_add(d, store, 0, 0, "hash-mismatch", "active cut %llu's manifest does not match the pointer",
                      (unsigned long long)a.seq);
             return PREP_ERR_VERIFY;
         }
         if (mt->instant < prev->meta.instant) {
             char pi[32];
             cut_format_instant(prev->meta.instant, prev->meta.instant_off, pi);
-            cut_diag(d, store, 0, 0, "instant-regress", "cut instant is before the previous cut's (%s)", pi);
+            prep_diags_add(d, store, 0, 0, "instant-regress", "cut instant is before the previous cut's (%s)", pi);
             return PREP_ERR_INVALID;
         }
         if (a.seq >= PREP_CUT_SEQ_MAX) {
-            cut_diag(d, store, 0, 0, "limit", "sequence numbers exhausted");
+            prep_diags_add(d, store, 0, 0, "limit", "sequence numbers exhausted");
             return PREP_ERR_LIMIT;
         }
         mt->seq = a.seq + 1;
         memcpy(mt->previous, a.manifest_sha256, 65);
     }
     if (p->expect_seq && p->expect_seq != mt->seq) {
-        cut_diag(d, store, 0, 0, "sequence-moved",
+        prep_diags_add(d, store, 0, 0, "sequence-moved",
                  "the files were made for sequence %llu but the store's next cut is %llu (another writer?)",
                  (unsigned long long)p->expect_seq, (unsigned long long)mt->seq);
         return PREP_ERR_INVALID;
@@ -333,7 +333,7 @@ static prep_err put_objects(cut_store *s, const srcs *ss, prep_diags *d)
             int fd = open(x->fspath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
             if (fd < 0) {
                 prep_io_fail("open", x->fspath, errno);
-                cut_diag(d, x->fspath, 0, 0, "io", "cannot open: %s", strerror(errno));
+                prep_diags_add(d, x->fspath, 0, 0, "io", "cannot open: %s", strerror(errno));
                 return PREP_ERR_IO;
             }
             /* Re-hashed while copied: a file changed since it was hashed is refused. */
@@ -379,17 +379,17 @@ out:
 static prep_err check_params(const prep_cut_params *p, const prep_cut_seckey *key, prep_diags *d)
 {
     if (!p->process || cut_check_process(p->process)) {
-        cut_diag(d, "cut", 0, 0, "manifest-field", "process id '%s' is not [A-Za-z0-9._-]{1,64}",
+        prep_diags_add(d, "cut", 0, 0, "manifest-field", "process id '%s' is not [A-Za-z0-9._-]{1,64}",
                        p->process ? p->process : "(none)");
         return PREP_ERR_INVALID;
     }
     if (p->elections && cut_check_elections(p->elections)) {
-        cut_diag(d, "cut", 0, 0, "manifest-field", "election set '%.80s' is not ids [a-z0-9_-] separated by one space",
+        prep_diags_add(d, "cut", 0, 0, "manifest-field", "election set '%.80s' is not ids [a-z0-9_-] separated by one space",
                        p->elections);
         return PREP_ERR_INVALID;
     }
     if (!p->zone || cut_check_zone(p->zone)) {
-        cut_diag(d, "cut", 0, 0, "manifest-field", "zone '%s' is not a tz database name", p->zone ? p->zone : "(none)");
+        prep_diags_add(d, "cut", 0, 0, "manifest-field", "zone '%s' is not a tz database name", p->zone ? p->zone : "(none)");
         return PREP_ERR_INVALID;
     }
     const char *tzdir = getenv("TZDIR");
@@ -398,21 +398,21 @@ static prep_err check_params(const prep_cut_params *p, const prep_cut_seckey *ke
     int known = stat(zf, &zst) == 0 && S_ISREG(zst.st_mode);
     free(zf);
     if (!known) {
-        cut_diag(d, "cut", 0, 0, "manifest-field", "time zone '%s' is not in this system's tz database", p->zone);
+        prep_diags_add(d, "cut", 0, 0, "manifest-field", "time zone '%s' is not in this system's tz database", p->zone);
         return PREP_ERR_INVALID;
     }
     if (p->instant == PREP_TIME_NONE || p->instant < 0) {
-        cut_diag(d, "cut", 0, 0, "manifest-field", "no cut instant");
+        prep_diags_add(d, "cut", 0, 0, "manifest-field", "no cut instant");
         return PREP_ERR_INVALID;
     }
     if (p->valid_for < 0 || p->valid_for > (int64_t)100 * 366 * 86400) {
-        cut_diag(d, "cut", 0, 0, "manifest-field", "validity of %lld seconds is out of range",
+        prep_diags_add(d, "cut", 0, 0, "manifest-field", "validity of %lld seconds is out of range",
                        (long long)p->valid_for);
         return PREP_ERR_INVALID;
     }
     if ((key->mark == PREP_CUT_KEY_DRILL && p->mode == PREP_CUT_LIVE) ||
         (key->mark == PREP_CUT_KEY_LIVE && p->mode == PREP_CUT_DRILL)) {
-        cut_diag(d, "cut", 0, 0, "key-mode", "a %s key cannot sign a %s cut; drill and live cuts use different keys",
+        prep_diags_add(d, "cut", 0, 0, "key-mode", "a %s key cannot sign a %s cut; drill and live cuts use different keys",
                        key->mark == PREP_CUT_KEY_DRILL ? "drill" : "live", prep_cut_mode_name(p->mode));
         return PREP_ERR_INVALID;
     }
@@ -425,7 +425,7 @@ prep_err prep_cut_make(const char *store, const prep_cut_params *p, const prep_c
     prep_err e = check_params(p, key, d);
     if (e) return e;
     if (n > p->limits.max_files) {
-        cut_diag(d, "cut", 0, 0, "limit", "%zu files; the limit is %zu", n, p->limits.max_files);
+        prep_diags_add(d, "cut", 0, 0, "limit", "%zu files; the limit is %zu", n, p->limits.max_files);
         return PREP_ERR_LIMIT;
     }
     srcs ss = {0};
@@ -444,7 +444,7 @@ prep_err prep_cut_make(const char *store, const prep_cut_params *p, const prep_c
                 else sum += files[i].part_len[k];
             }
             if (!ok || sum != files[i].len) {
-                cut_diag(d, x->path, 0, 0, "manifest-field",
+                prep_diags_add(d, x->path, 0, 0, "manifest-field",
                          "a composed file needs 2..%d parts whose lengths add up to its %zu bytes", PREP_CUT_PARTS_MAX,
                          files[i].len);
                 srcs_free(&ss);
@@ -471,7 +471,7 @@ prep_err prep_cut_make_dir(const char *store, const prep_cut_params *p, const ch
     if (e) return e;
     struct stat st;
     if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        cut_diag(d, dir, 0, 0, "not-found", "not a directory");
+        prep_diags_add(d, dir, 0, 0, "not-found", "not a directory");
         return PREP_ERR_NOTFOUND;
     }
     /* A store inside the published tree would publish itself. */
@@ -488,7 +488,7 @@ prep_err prep_cut_make_dir(const char *store, const prep_cut_params *p, const ch
     free(rd);
     free(rs);
     if (inside) {
-        cut_diag(d, store, 0, 0, "usage", "the store is inside the directory to publish (%s)", dir);
+        prep_diags_add(d, store, 0, 0, "usage", "the store is inside the directory to publish (%s)", dir);
         return PREP_ERR_USAGE;
     }
     srcs ss = {0};

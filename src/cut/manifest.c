@@ -392,21 +392,21 @@ static const char *header(lines *l, const char *key, size_t *vn, const char *nam
     char *s = next_line(l, &n);
     size_t kl = strlen(key);
     if (!s) {
-        cut_diag(d, name, l->no + 1, 0, "truncated", "manifest ends before the '# %s:' line", key);
+        prep_diags_add(d, name, l->no + 1, 0, "truncated", "manifest ends before the '# %s:' line", key);
         return NULL;
     }
     if (n > LINE_MAX_BYTES) {
-        cut_diag(d, name, l->no, 0, "limit", "line is %zu bytes; the limit is %d", n, LINE_MAX_BYTES);
+        prep_diags_add(d, name, l->no, 0, "limit", "line is %zu bytes; the limit is %d", n, LINE_MAX_BYTES);
         return NULL;
     }
     if (n < kl + 4 || s[0] != '#' || s[1] != ' ' || memcmp(s + 2, key, kl) != 0 || s[kl + 2] != ':' ||
         s[kl + 3] != ' ') {
-        cut_diag(d, name, l->no, 1, "manifest-syntax", "expected '# %s: ...', found '%.60s'", key, s);
+        prep_diags_add(d, name, l->no, 1, "manifest-syntax", "expected '# %s: ...', found '%.60s'", key, s);
         return NULL;
     }
     *vn = n - kl - 4;
     if (memchr(s, 0, n)) {
-        cut_diag(d, name, l->no, 0, "manifest-syntax", "a NUL byte in the '# %s:' line", key);
+        prep_diags_add(d, name, l->no, 0, "manifest-syntax", "a NUL byte in the '# %s:' line", key);
         return NULL;
     }
     return s + kl + 4;
@@ -419,7 +419,7 @@ static int parse_parts(const char *s, size_t n, uint64_t size, prep_cut_part *go
 {
 #define FAIL(kind, ...)                                   \
     do {                                                  \
-        cut_diag(d, name, lineno, 0, kind, __VA_ARGS__); \
+        prep_diags_add(d, name, lineno, 0, kind, __VA_ARGS__); \
         return -1;                                        \
     } while (0)
     size_t np = 0, at = 3;
@@ -459,7 +459,7 @@ static int parse_path_line(char *s, size_t n, prep_cut_entry *en, const char *pr
 {
 #define FAIL(kind, ...)                                   \
     do {                                                  \
-        cut_diag(d, name, lineno, 0, kind, __VA_ARGS__); \
+        prep_diags_add(d, name, lineno, 0, kind, __VA_ARGS__); \
         return -1;                                        \
     } while (0)
     if (n < 67 || !is_lower_hex(s, 64) || s[64] != ' ' || s[65] != ' ')
@@ -471,7 +471,7 @@ static int parse_path_line(char *s, size_t n, prep_cut_entry *en, const char *pr
     size_t pl = n - 66;
     int r = path_rule(s + 66, pl, &why);
     if (r) {
-        cut_diag(d, name, lineno, 67, r == 1 ? "not-utf8" : "bad-path", "path '%.*s': %s", (int)(pl > 100 ? 100 : pl), s + 66, why);
+        prep_diags_add(d, name, lineno, 67, r == 1 ? "not-utf8" : "bad-path", "path '%.*s': %s", (int)(pl > 100 ? 100 : pl), s + 66, why);
         return -1;
     }
     en->path = s + 66;
@@ -499,7 +499,7 @@ static prep_err parse_header(lines *l, const prep_cut_limits *lim, size_t len, c
     } while (0)
 #define BAD(kind, ...)                                  \
     do {                                                \
-        cut_diag(d, name, l->no, 0, kind, __VA_ARGS__); \
+        prep_diags_add(d, name, l->no, 0, kind, __VA_ARGS__); \
         return PREP_ERR_PARSE;                          \
     } while (0)
 
@@ -553,7 +553,7 @@ static prep_err parse_header(lines *l, const prep_cut_limits *lim, size_t len, c
     HDR("files");
     if (parse_u64(v, vn, nfiles)) BAD("manifest-field", "files '%.30s' is not a number", v);
     if (*nfiles > lim->max_files) {
-        cut_diag(d, name, l->no, 0, "limit", "manifest declares %llu files; the limit is %zu",
+        prep_diags_add(d, name, l->no, 0, "limit", "manifest declares %llu files; the limit is %zu",
                  (unsigned long long)*nfiles, lim->max_files);
         return PREP_ERR_LIMIT;
     }
@@ -561,7 +561,7 @@ static prep_err parse_header(lines *l, const prep_cut_limits *lim, size_t len, c
     HDR("bytes");
     if (parse_u64(v, vn, nbytes)) BAD("manifest-field", "bytes '%.30s' is not a number", v);
     if (*nbytes > lim->max_total_bytes) {
-        cut_diag(d, name, l->no, 0, "limit", "cut is %llu bytes; the limit is %llu", (unsigned long long)*nbytes,
+        prep_diags_add(d, name, l->no, 0, "limit", "cut is %llu bytes; the limit is %llu", (unsigned long long)*nbytes,
                  (unsigned long long)lim->max_total_bytes);
         return PREP_ERR_LIMIT;
     }
@@ -582,7 +582,7 @@ prep_err prep_cut_manifest_parse(const void *data, size_t len, const prep_cut_li
     }
     if (!name) name = "manifest";
     if (len > lim->max_manifest_bytes) {
-        cut_diag(d, name, 0, 0, "limit", "manifest is %zu bytes; the limit is %llu", len,
+        prep_diags_add(d, name, 0, 0, "limit", "manifest is %zu bytes; the limit is %llu", len,
                        (unsigned long long)lim->max_manifest_bytes);
         return PREP_ERR_LIMIT;
     }
@@ -590,13 +590,13 @@ prep_err prep_cut_manifest_parse(const void *data, size_t len, const prep_cut_li
     size_t ml = strlen(CUT_MANIFEST_MAGIC);
     if (len < ml || memcmp(in, CUT_MANIFEST_MAGIC, ml) != 0) {
         int other = len >= 20 && !memcmp(in, "# prep-cut-manifest ", 20);
-        cut_diag(d, name, 1, 1, other ? "manifest-version" : "manifest-syntax",
+        prep_diags_add(d, name, 1, 1, other ? "manifest-version" : "manifest-syntax",
                        other ? "unsupported manifest version (this program reads version 1)"
                              : "does not start with '# prep-cut-manifest 1'");
         return PREP_ERR_PARSE;
     }
     if (in[len - 1] != '\n') {
-        cut_diag(d, name, 0, 0, "truncated", "the last line has no end of line (truncated manifest?)");
+        prep_diags_add(d, name, 0, 0, "truncated", "the last line has no end of line (truncated manifest?)");
         return PREP_ERR_PARSE;
     }
     prep_err e = PREP_ERR_PARSE;
@@ -612,7 +612,7 @@ prep_err prep_cut_manifest_parse(const void *data, size_t len, const prep_cut_li
     e = PREP_ERR_PARSE; /* what each failure below returns unless it says otherwise */
 #define BAD(kind, ...)                                    \
     do {                                                  \
-        cut_diag(d, name, l.no, 0, kind, __VA_ARGS__); \
+        prep_diags_add(d, name, l.no, 0, kind, __VA_ARGS__); \
         goto fail;                                        \
     } while (0)
 
@@ -638,7 +638,7 @@ prep_err prep_cut_manifest_parse(const void *data, size_t len, const prep_cut_li
         if (parse_u64(s + 3, (size_t)(sp - s - 3), &en->size))
             BAD("manifest-field", "size '%.*s' is not a number", (int)(sp - s - 3 > 30 ? 30 : sp - s - 3), s + 3);
         if (en->size > lim->max_object_bytes) {
-            cut_diag(d, name, l.no, 0, "limit", "a file of %llu bytes; the limit is %llu",
+            prep_diags_add(d, name, l.no, 0, "limit", "a file of %llu bytes; the limit is %llu",
                            (unsigned long long)en->size, (unsigned long long)lim->max_object_bytes);
             e = PREP_ERR_LIMIT;
             goto fail;
@@ -693,7 +693,7 @@ prep_err prep_cut_manifest_parse(const void *data, size_t len, const prep_cut_li
         }
     size_t at = 0;
     if (find_conflict(m->entries, m->n, &at) != m->n) {
-        cut_diag(d, name, 0, 0, "path-conflict", "path '%s' is under another path that is a file", m->entries[at].path);
+        prep_diags_add(d, name, 0, 0, "path-conflict", "path '%s' is under another path that is a file", m->entries[at].path);
         goto fail;
     }
     m->total_bytes = sum;
@@ -780,19 +780,19 @@ prep_err cut_manifest_write(const prep_cut_meta *mt, const prep_cut_entry *e, si
 {
     const char *name = "new cut";
     if (n > lim->max_files) {
-        cut_diag(d, name, 0, 0, "limit", "%zu files; the limit is %zu", n, lim->max_files);
+        prep_diags_add(d, name, 0, 0, "limit", "%zu files; the limit is %zu", n, lim->max_files);
         return PREP_ERR_LIMIT;
     }
     if (cut_check_process(mt->process)) {
-        cut_diag(d, name, 0, 0, "manifest-field", "process id '%s' is not [A-Za-z0-9._-]{1,64}", mt->process);
+        prep_diags_add(d, name, 0, 0, "manifest-field", "process id '%s' is not [A-Za-z0-9._-]{1,64}", mt->process);
         return PREP_ERR_INVALID;
     }
     if (cut_check_elections(mt->elections)) {
-        cut_diag(d, name, 0, 0, "manifest-field", "election set '%.80s' is not ids [a-z0-9_-] separated by one space", mt->elections);
+        prep_diags_add(d, name, 0, 0, "manifest-field", "election set '%.80s' is not ids [a-z0-9_-] separated by one space", mt->elections);
         return PREP_ERR_INVALID;
     }
     if (cut_check_zone(mt->zone)) {
-        cut_diag(d, name, 0, 0, "manifest-field", "zone '%s' is not a tz database name", mt->zone);
+        prep_diags_add(d, name, 0, 0, "manifest-field", "zone '%s' is not a tz database name", mt->zone);
         return PREP_ERR_INVALID;
     }
     size_t *idx = malloc((n ? n : 1) * sizeof *idx);
@@ -804,20 +804,20 @@ prep_err cut_manifest_write(const prep_cut_meta *mt, const prep_cut_entry *e, si
         const char *why = NULL;
         int r = path_rule(e[i].path, strlen(e[i].path), &why);
         if (r) {
-            cut_diag(d, e[i].path, 0, 0, r == 1 ? "not-utf8" : "bad-path", "path '%.100s': %s", e[i].path, why);
+            prep_diags_add(d, e[i].path, 0, 0, r == 1 ? "not-utf8" : "bad-path", "path '%.100s': %s", e[i].path, why);
             err = PREP_ERR_INVALID;
         } else if (!media_type_ok(e[i].media_type, strlen(e[i].media_type))) {
-            cut_diag(d, e[i].path, 0, 0, "manifest-field", "media type '%.60s' is not 'type/subtype[; name=value]'", e[i].media_type);
+            prep_diags_add(d, e[i].path, 0, 0, "manifest-field", "media type '%.60s' is not 'type/subtype[; name=value]'", e[i].media_type);
             err = PREP_ERR_INVALID;
         } else if (e[i].size > lim->max_object_bytes) {
-            cut_diag(d, e[i].path, 0, 0, "limit", "%llu bytes; the limit is %llu", (unsigned long long)e[i].size,
+            prep_diags_add(d, e[i].path, 0, 0, "limit", "%llu bytes; the limit is %llu", (unsigned long long)e[i].size,
                            (unsigned long long)lim->max_object_bytes);
             err = PREP_ERR_LIMIT;
         }
         total += e[i].size;
     }
     if (!err && total > lim->max_total_bytes) {
-        cut_diag(d, name, 0, 0, "limit", "%llu bytes in all; the limit is %llu", (unsigned long long)total,
+        prep_diags_add(d, name, 0, 0, "limit", "%llu bytes in all; the limit is %llu", (unsigned long long)total,
                        (unsigned long long)lim->max_total_bytes);
         err = PREP_ERR_LIMIT;
     }
@@ -825,7 +825,7 @@ prep_err cut_manifest_write(const prep_cut_meta *mt, const prep_cut_entry *e, si
     qsort_r(idx, n, sizeof *idx, cmp_idx, (void *)e);
     for (size_t i = 1; i < n; i++) {
         if (!strcmp(e[idx[i - 1]].path, e[idx[i]].path)) {
-            cut_diag(d, e[idx[i]].path, 0, 0, "duplicate-path", "path '%s' given twice", e[idx[i]].path);
+            prep_diags_add(d, e[idx[i]].path, 0, 0, "duplicate-path", "path '%s' given twice", e[idx[i]].path);
             err = PREP_ERR_INVALID;
             goto out;
         }

@@ -265,7 +265,7 @@ static prep_err rsub_parse(rsub *r, const char *s, size_t n, long line, prep_dia
 {
     const char *name = r->name;
     if (n > LINE_MAX_BYTES) {
-        cut_diag(d, name, line, 0, "patch-syntax", "line longer than %d bytes", LINE_MAX_BYTES);
+        prep_diags_add(d, name, line, 0, "patch-syntax", "line longer than %d bytes", LINE_MAX_BYTES);
         return PREP_ERR_PARSE;
     }
     if (n < 3 + 64 + 1 + 1 + 1 + 64 || s[3 + 64] != ' ' || s[n - 65] != ' ') goto syntax;
@@ -281,11 +281,11 @@ static prep_err rsub_parse(rsub *r, const char *s, size_t n, long line, prep_dia
         v = v * 10 + (uint64_t)(*q - '0');
     }
     if (!strcmp(r->s.old, r->s.neu)) {
-        cut_diag(d, name, line, 0, "patch-syntax", "substitution of part %s by itself", r->s.old);
+        prep_diags_add(d, name, line, 0, "patch-syntax", "substitution of part %s by itself", r->s.old);
         return PREP_ERR_PARSE;
     }
     if (v > PREP_CUT_SUBST_PART_MAX) {
-        cut_diag(d, name, line, 0, "limit", "the substitution's new part is %llu bytes; the limit is %u",
+        prep_diags_add(d, name, line, 0, "limit", "the substitution's new part is %llu bytes; the limit is %u",
                  (unsigned long long)v, (unsigned)PREP_CUT_SUBST_PART_MAX);
         return PREP_ERR_LIMIT;
     }
@@ -293,7 +293,7 @@ static prep_err rsub_parse(rsub *r, const char *s, size_t n, long line, prep_dia
     r->s.on = 1;
     return PREP_OK;
 syntax:
-    cut_diag(d, name, line, 0, "patch-syntax", "expected '#s <64 hex> SIZE <64 hex>'");
+    prep_diags_add(d, name, line, 0, "patch-syntax", "expected '#s <64 hex> SIZE <64 hex>'");
     return PREP_ERR_PARSE;
 }
 
@@ -307,7 +307,7 @@ static prep_err rsub_load(rsub *r, const char *s, size_t n, long line, prep_diag
     char *where;
     int fd = open_object(r, r->s.neu, &where);
     if (fd < 0) {
-        cut_diag(d, where ? where : name, line, 0, errno == ELOOP ? "symlink" : errno == ENOENT ? "missing-object" : "not-regular",
+        prep_diags_add(d, where ? where : name, line, 0, errno == ELOOP ? "symlink" : errno == ENOENT ? "missing-object" : "not-regular",
                  "the substitution's new part %s is not among the objects this receiver holds or was sent", r->s.neu);
         free(where);
         return PREP_ERR_VERIFY;
@@ -325,11 +325,11 @@ static prep_err rsub_load(rsub *r, const char *s, size_t n, long line, prep_diag
     cut_sha256_final(&h, hex);
     prep_err e = PREP_OK;
     if (got != v) {
-        cut_diag(d, where, line, 0, "patch-mismatch", "the substitution says its new part %s is %llu bytes; the object is %s%llu",
+        prep_diags_add(d, where, line, 0, "patch-mismatch", "the substitution says its new part %s is %llu bytes; the object is %s%llu",
                  r->s.neu, (unsigned long long)v, got > v ? "more than " : "", (unsigned long long)(got > v ? v : got));
         e = PREP_ERR_VERIFY;
     } else if (strcmp(hex, r->s.neu)) {
-        cut_diag(d, where, line, 0, "hash-mismatch", "the substitution's new part should be %s; its bytes hash to %s",
+        prep_diags_add(d, where, line, 0, "hash-mismatch", "the substitution's new part should be %s; its bytes hash to %s",
                  r->s.neu, hex);
         e = PREP_ERR_VERIFY;
     }
@@ -361,7 +361,7 @@ static prep_err put_base(rsub *r, prep_buf *out, const prep_cut_entry *b, prep_d
             char *where;
             int fd = open_object(r, np[k].sha256, &where);
             if (fd < 0) {
-                cut_diag(d, where ? where : r->name, 0, 0, errno == ELOOP ? "symlink" : errno == ENOENT ? "missing-object" : "not-regular",
+                prep_diags_add(d, where ? where : r->name, 0, 0, errno == ELOOP ? "symlink" : errno == ENOENT ? "missing-object" : "not-regular",
                          "part %zu of '%s' (%s), needed to apply the patch's substitution, cannot be read", k + 1, b->path,
                          np[k].sha256);
                 e = PREP_ERR_VERIFY;
@@ -369,7 +369,7 @@ static prep_err put_base(rsub *r, prep_buf *out, const prep_cut_entry *b, prep_d
                 uint64_t got = read_into(r, fd, np[k].size, &h, NULL);
                 close(fd);
                 if (got != np[k].size) {
-                    cut_diag(d, where, 0, 0, "size-mismatch", "part %zu of '%s' (%s) is %s%llu bytes; the base manifest says %llu",
+                    prep_diags_add(d, where, 0, 0, "size-mismatch", "part %zu of '%s' (%s) is %s%llu bytes; the base manifest says %llu",
                              k + 1, b->path, np[k].sha256, got > np[k].size ? "more than " : "",
                              (unsigned long long)(got > np[k].size ? np[k].size : got), (unsigned long long)np[k].size);
                     e = PREP_ERR_VERIFY;
@@ -385,7 +385,7 @@ static prep_err put_base(rsub *r, prep_buf *out, const prep_cut_entry *b, prep_d
         return e;
     }
     if (x.size > r->lim->max_object_bytes) {
-        cut_diag(d, r->name, 0, 0, "limit", "'%s' would be %llu bytes after the substitution; the limit is %llu", b->path,
+        prep_diags_add(d, r->name, 0, 0, "limit", "'%s' would be %llu bytes after the substitution; the limit is %llu", b->path,
                  (unsigned long long)x.size, (unsigned long long)r->lim->max_object_bytes);
         r->diag_done = 1;
         return PREP_ERR_LIMIT;
@@ -435,11 +435,11 @@ static prep_err patch_head(rd *r, const char *base_sha256, size_t len, const pre
 #define HEAD_BAD(...)                                              \
     do {                                                           \
         if (out_ready) prep_buf_free(out);                         \
-        cut_diag(d, name, r->no, 0, "patch-syntax", __VA_ARGS__);  \
+        prep_diags_add(d, name, r->no, 0, "patch-syntax", __VA_ARGS__);  \
         return PREP_ERR_PARSE;                                     \
     } while (0)
     if (len > lim->max_manifest_bytes) {
-        cut_diag(d, name, 0, 0, "limit", "patch is %zu bytes; the limit is %llu", len,
+        prep_diags_add(d, name, 0, 0, "limit", "patch is %zu bytes; the limit is %llu", len,
                  (unsigned long long)lim->max_manifest_bytes);
         return PREP_ERR_LIMIT;
     }
@@ -449,7 +449,7 @@ static prep_err patch_head(rd *r, const char *base_sha256, size_t len, const pre
     s = rd_line(r, &n);
     if (!s || n != 72 || memcmp(s, "# base: ", 8)) HEAD_BAD("expected '# base: <64 hex>'");
     if (memcmp(s + 8, base_sha256, 64) != 0) {
-        cut_diag(d, name, r->no, 0, "patch-base", "patch applies to manifest %.64s; this receiver's is %s", s + 8,
+        prep_diags_add(d, name, r->no, 0, "patch-base", "patch applies to manifest %.64s; this receiver's is %s", s + 8,
                  base_sha256);
         return PREP_ERR_VERIFY;
     }
@@ -467,7 +467,7 @@ static prep_err patch_head(rd *r, const char *base_sha256, size_t len, const pre
         if (!s || n > LINE_MAX_BYTES || n < 2 || s[0] != '#') HEAD_BAD("the new manifest's header is incomplete");
         if (out && prep_buf_append(out, s, n + 1)) {
             prep_buf_free(out);
-            cut_diag(d, name, r->no, 0, "limit", "the rebuilt manifest exceeds %llu bytes",
+            prep_diags_add(d, name, r->no, 0, "limit", "the rebuilt manifest exceeds %llu bytes",
                      (unsigned long long)lim->max_manifest_bytes);
             return PREP_ERR_LIMIT;
         }
@@ -519,7 +519,7 @@ static prep_err patch_apply(const prep_cut_manifest *base, const void *patch, si
     const char *s;
 #define BAD(...)                                                  \
     do {                                                          \
-        cut_diag(d, name, r.no, 0, "patch-syntax", __VA_ARGS__);  \
+        prep_diags_add(d, name, r.no, 0, "patch-syntax", __VA_ARGS__);  \
         return PREP_ERR_PARSE;                                    \
     } while (0)
     char result[65];
@@ -572,7 +572,7 @@ static prep_err patch_apply(const prep_cut_manifest *base, const void *patch, si
         }
         if (++ops > lim->max_files) {
             prep_buf_free(out);
-            cut_diag(d, name, r.no, 0, "limit", "more than %zu operations", lim->max_files);
+            prep_diags_add(d, name, r.no, 0, "limit", "more than %zu operations", lim->max_files);
             return PREP_ERR_LIMIT;
         }
         if (memchr(path, 0, pl)) {
@@ -621,7 +621,7 @@ static prep_err patch_apply(const prep_cut_manifest *base, const void *patch, si
     char got[65];
     prep_sha256_hex(out->data, out->len, got);
     if (strcmp(got, result) != 0) {
-        cut_diag(d, name, 0, 0, "patch-mismatch", "the rebuilt manifest's SHA-256 is %s; the patch says %s", got, result);
+        prep_diags_add(d, name, 0, 0, "patch-mismatch", "the rebuilt manifest's SHA-256 is %s; the patch says %s", got, result);
         prep_buf_free(out);
         return PREP_ERR_VERIFY;
     }
@@ -629,7 +629,7 @@ static prep_err patch_apply(const prep_cut_manifest *base, const void *patch, si
 limit:
     prep_buf_free(out);
     if (rs->diag_done) return pe;
-    cut_diag(d, name, r.no, 0, "limit", "the rebuilt manifest exceeds %llu bytes", (unsigned long long)lim->max_manifest_bytes);
+    prep_diags_add(d, name, r.no, 0, "limit", "the rebuilt manifest exceeds %llu bytes", (unsigned long long)lim->max_manifest_bytes);
     return PREP_ERR_LIMIT;
 #undef BAD
 }

@@ -47,12 +47,12 @@ prep_err cut_check_signed(const prep_cut_policy *pol, const char *mbytes, size_t
         char a[17], b[17];
         prep_cut_keynum_hex(m->meta.keynum, a);
         prep_cut_keynum_hex(sig.keynum, b);
-        cut_diag(d, label, 0, 0, "key-mismatch", "manifest names key %s but is signed by key %s", a, b);
+        prep_diags_add(d, label, 0, 0, "key-mismatch", "manifest names key %s but is signed by key %s", a, b);
         prep_cut_manifest_free(m);
         return PREP_ERR_VERIFY;
     }
     if (m->meta.mode != pol->mode) {
-        cut_diag(d, label, 0, 0, "mode", "a %s cut offered to a %s store; refused", prep_cut_mode_name(m->meta.mode),
+        prep_diags_add(d, label, 0, 0, "mode", "a %s cut offered to a %s store; refused", prep_cut_mode_name(m->meta.mode),
                        prep_cut_mode_name(pol->mode));
         prep_cut_manifest_free(m);
         return PREP_ERR_VERIFY;
@@ -151,22 +151,22 @@ static int want_type(const char *p, char want, prep_diags *d)
 {
     struct stat st;
     if (lstat(p, &st) != 0) {
-        cut_diag(d, p, 0, 0, "io", "cannot stat: %s", strerror(errno));
+        prep_diags_add(d, p, 0, 0, "io", "cannot stat: %s", strerror(errno));
         return -1;
     }
     if (S_ISLNK(st.st_mode)) {
-        cut_diag(d, p, 0, 0, "symlink", "a symbolic link in the incoming cut; refused");
+        prep_diags_add(d, p, 0, 0, "symlink", "a symbolic link in the incoming cut; refused");
         return -1;
     }
     if (want == 'd' ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
-        cut_diag(d, p, 0, 0, want == 'd' ? "extra-file" : "not-regular", "%s",
+        prep_diags_add(d, p, 0, 0, want == 'd' ? "extra-file" : "not-regular", "%s",
                        want == 'd' ? "a file where a directory belongs" : "not a regular file");
         return -1;
     }
     return 0;
 }
 
-#define EXTRA(path) cut_diag(d, path, 0, 0, "extra-file", "not part of any incoming cut; refused")
+#define EXTRA(path) prep_diags_add(d, path, 0, 0, "extra-file", "not part of any incoming cut; refused")
 
 static prep_err scan_incoming(incoming *in, size_t max_entries, prep_diags *d)
 {
@@ -183,7 +183,7 @@ static prep_err scan_incoming(incoming *in, size_t max_entries, prep_diags *d)
         if (strcmp(de->d_name, "cuts") && strcmp(de->d_name, "objects")) {
             struct stat st;
             if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode))
-                cut_diag(d, p, 0, 0, "symlink", "a symbolic link in the incoming cut; refused");
+                prep_diags_add(d, p, 0, 0, "symlink", "a symbolic link in the incoming cut; refused");
             else
                 EXTRA(p);
             e = PREP_ERR_VERIFY;
@@ -197,7 +197,7 @@ static prep_err scan_incoming(incoming *in, size_t max_entries, prep_diags *d)
                 char *cp = cut_join(p, ce->d_name);
                 uint64_t v;
                 if (++seen > max_entries) {
-                    cut_diag(d, in->root, 0, 0, "limit", "more than %zu entries in the incoming area", max_entries);
+                    prep_diags_add(d, in->root, 0, 0, "limit", "more than %zu entries in the incoming area", max_entries);
                     e = PREP_ERR_LIMIT;
                 } else if (cut_parse_seq_name(ce->d_name, &v)) {
                     EXTRA(cp);
@@ -215,7 +215,7 @@ static prep_err scan_incoming(incoming *in, size_t max_entries, prep_diags *d)
                             strcmp(se->d_name, "manifest.patch")) {
                             struct stat st;
                             if (lstat(fp, &st) == 0 && S_ISLNK(st.st_mode))
-                                cut_diag(d, fp, 0, 0, "symlink", "a symbolic link in the incoming cut; refused");
+                                prep_diags_add(d, fp, 0, 0, "symlink", "a symbolic link in the incoming cut; refused");
                             else
                                 EXTRA(fp);
                             e = PREP_ERR_VERIFY;
@@ -231,7 +231,7 @@ static prep_err scan_incoming(incoming *in, size_t max_entries, prep_diags *d)
                     int has_sig = !e && access(sgp, F_OK) == 0;
                     free(sgp);
                     if (!e && (have != 2 || !has_sig)) {
-                        cut_diag(d, cp, 0, 0, have > 2 ? "extra-file" : "missing-object",
+                        prep_diags_add(d, cp, 0, 0, have > 2 ? "extra-file" : "missing-object",
                                  "needs manifest.sig and one of manifest or manifest.patch");
                         e = PREP_ERR_VERIFY;
                     }
@@ -265,7 +265,7 @@ static prep_err scan_incoming(incoming *in, size_t max_entries, prep_diags *d)
                         char *fp = cut_join(op, he->d_name);
                         char h[65];
                         if (++seen > max_entries) {
-                            cut_diag(d, in->root, 0, 0, "limit", "more than %zu entries in the incoming area",
+                            prep_diags_add(d, in->root, 0, 0, "limit", "more than %zu entries in the incoming area",
                                            max_entries);
                             e = PREP_ERR_LIMIT;
                         } else if (!is_hex_name(he->d_name, 62)) {
@@ -298,7 +298,7 @@ static prep_err scan_incoming(incoming *in, size_t max_entries, prep_diags *d)
             }
     }
     if (!e && in->n_seqs == 0) {
-        cut_diag(d, in->root, 0, 0, "missing-object", "no cut in the incoming area (cuts/<seq>/manifest)");
+        prep_diags_add(d, in->root, 0, 0, "missing-object", "no cut in the incoming area (cuts/<seq>/manifest)");
         e = PREP_ERR_VERIFY;
     }
     return e;
@@ -309,11 +309,11 @@ static prep_err read_file_diag(const char *p, uint64_t max, char **b, size_t *n,
     const char *why = "";
     prep_err e = cut_read_small(p, (size_t)max, b, n, &why);
     if (e == PREP_ERR_LIMIT)
-        cut_diag(d, p, 0, 0, "limit", "larger than %llu bytes", (unsigned long long)max);
+        prep_diags_add(d, p, 0, 0, "limit", "larger than %llu bytes", (unsigned long long)max);
     else if (e == PREP_ERR_INVALID)
-        cut_diag(d, p, 0, 0, strstr(why, "symbolic") ? "symlink" : "not-regular", "%s", why);
+        prep_diags_add(d, p, 0, 0, strstr(why, "symbolic") ? "symlink" : "not-regular", "%s", why);
     else if (e)
-        cut_diag(d, p, 0, 0, "io", "cannot read: %s", strerror(errno));
+        prep_diags_add(d, p, 0, 0, "io", "cannot read: %s", strerror(errno));
     return e;
 }
 
@@ -348,7 +348,7 @@ static prep_err incoming_manifest(const incoming *in, const char *store, uint64_
     } else if (seq > 1 && depth < 64 && in_batch(in, seq - 1)) {
         e = incoming_manifest(in, store, seq - 1, pol, depth + 1, &bb, &bn, d);
     } else {
-        cut_diag(d, pp, 0, 0, "patch-base", "a patch needs cut %llu's manifest, which this receiver lacks",
+        prep_diags_add(d, pp, 0, 0, "patch-base", "a patch needs cut %llu's manifest, which this receiver lacks",
                  (unsigned long long)(seq - 1));
         e = PREP_ERR_VERIFY;
     }
@@ -382,12 +382,12 @@ static prep_err read_incoming_cut(const incoming *in, const char *store, uint64_
     prep_err e = incoming_manifest(in, store, seq, pol, 0, &mb, &ml, d);
     if (!e) {
         e = cut_read_small(sp, 4096, &sb, &sl, &why);
-        if (e) cut_diag(d, sp, 0, 0, e == PREP_ERR_LIMIT ? "sig-envelope" : "io", "cannot read the signature%s",
+        if (e) prep_diags_add(d, sp, 0, 0, e == PREP_ERR_LIMIT ? "sig-envelope" : "io", "cannot read the signature%s",
                               e == PREP_ERR_LIMIT ? " (larger than 4096 bytes)" : "");
     }
     if (!e) e = cut_check_signed(pol, mb, ml, sb, sl, mp, m, d);
     if (!e && m->meta.seq != seq) {
-        cut_diag(d, mp, 0, 0, "manifest-field", "manifest says sequence %llu but was delivered as cut %llu",
+        prep_diags_add(d, mp, 0, 0, "manifest-field", "manifest says sequence %llu but was delivered as cut %llu",
                        (unsigned long long)m->meta.seq, (unsigned long long)seq);
         prep_cut_manifest_free(m);
         e = PREP_ERR_VERIFY;
@@ -414,7 +414,7 @@ static prep_err refuse(prep_diags *d, const char *label, const char *kind, const
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    cut_diag(d, label, 0, 0, kind, "%s", msg);
+    prep_diags_add(d, label, 0, 0, kind, "%s", msg);
     return PREP_ERR_VERIFY;
 }
 
@@ -455,7 +455,7 @@ static prep_err take_object(cut_store *s, const incoming *in, const prep_cut_pol
         int fd = open(ip, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-            cut_diag(d, ip, 0, 0, fd < 0 && errno == ELOOP ? "symlink" : "not-regular",
+            prep_diags_add(d, ip, 0, 0, fd < 0 && errno == ELOOP ? "symlink" : "not-regular",
                            "incoming object of '%s' cannot be read as a regular file", path);
             if (fd >= 0) close(fd);
             free(ip);
@@ -463,11 +463,11 @@ static prep_err take_object(cut_store *s, const incoming *in, const prep_cut_pol
             return e;
         }
         if ((uint64_t)st.st_size > size) {
-            cut_diag(d, ip, 0, 0, "oversize", "object of '%s' is %lld bytes; the manifest declares %llu", path,
+            prep_diags_add(d, ip, 0, 0, "oversize", "object of '%s' is %lld bytes; the manifest declares %llu", path,
                            (long long)st.st_size, (unsigned long long)size);
             e = PREP_ERR_VERIFY;
         } else if ((uint64_t)st.st_size < size) {
-            cut_diag(d, ip, 0, 0, "truncated", "object of '%s' is %lld bytes; the manifest declares %llu",
+            prep_diags_add(d, ip, 0, 0, "truncated", "object of '%s' is %lld bytes; the manifest declares %llu",
                            path, (long long)st.st_size, (unsigned long long)size);
             e = PREP_ERR_VERIFY;
         } else {
@@ -483,7 +483,7 @@ static prep_err take_object(cut_store *s, const incoming *in, const prep_cut_pol
     return e;
 }
 
-static const prep_diag *last_diag(const prep_diags *d) { return d->n ? &d->v[d->n - 1] : NULL; }
+static const prep_diag *last_diag(const prep_diags *d) { return d && d->n ? &d->v[d->n - 1] : NULL; }
 
 static void log_refusal(const char *root, uint64_t seq, const prep_diags *d)
 {
@@ -498,7 +498,7 @@ static void log_refusal(const char *root, uint64_t seq, const prep_diags *d)
 
 #define REFUSE(kind, ...)                                        \
     do {                                                         \
-        cut_diag(d, label, 0, 0, kind, __VA_ARGS__);       \
+        prep_diags_add(d, label, 0, 0, kind, __VA_ARGS__);       \
         e = PREP_ERR_VERIFY;                                     \
         goto done;                                               \
     } while (0)
@@ -645,7 +645,7 @@ prep_err prep_cut_receive(const char *store, const char *incoming_dir, const pre
         if ((e = prep_cut_load(s.root, act.seq, &actm, d))) goto out;
     }
     if (pol->n_keys == 0) {
-        cut_diag(d, store, 0, 0, "unknown-key", "no trusted key given");
+        prep_diags_add(d, store, 0, 0, "unknown-key", "no trusted key given");
         e = PREP_ERR_VERIFY;
         goto refused;
     }

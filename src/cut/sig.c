@@ -46,27 +46,27 @@ static prep_err envelope_parse(const void *data, size_t len, const char *name, s
     const char *p = data;
     size_t hl = strlen(COMMENT_HDR);
     if (len > KEYFILE_MAX) {
-        cut_diag(d, name, 0, 0, "sig-envelope", "file is %zu bytes; a signify file is at most %d", len,
+        prep_diags_add(d, name, 0, 0, "sig-envelope", "file is %zu bytes; a signify file is at most %d", len,
                        KEYFILE_MAX);
         return PREP_ERR_LIMIT;
     }
     if (len < hl || memcmp(p, COMMENT_HDR, hl) != 0) {
-        cut_diag(d, name, 1, 1, "sig-envelope", "first line does not start with \"%s\"", COMMENT_HDR);
+        prep_diags_add(d, name, 1, 1, "sig-envelope", "first line does not start with \"%s\"", COMMENT_HDR);
         return PREP_ERR_PARSE;
     }
     const char *nl = memchr(p, '\n', len);
     if (!nl) {
-        cut_diag(d, name, 1, 0, "sig-envelope", "no end of line after the comment");
+        prep_diags_add(d, name, 1, 0, "sig-envelope", "no end of line after the comment");
         return PREP_ERR_PARSE;
     }
     size_t cl = (size_t)(nl - p);
     if (cl > PREP_CUT_COMMENT_MAX) {
-        cut_diag(d, name, 1, 0, "sig-envelope", "comment line is %zu bytes; the limit is %d", cl,
+        prep_diags_add(d, name, 1, 0, "sig-envelope", "comment line is %zu bytes; the limit is %d", cl,
                        PREP_CUT_COMMENT_MAX);
         return PREP_ERR_LIMIT;
     }
     if (memchr(p, 0, cl) || memchr(p, '\r', cl)) {
-        cut_diag(d, name, 1, 0, "sig-envelope", "comment line holds a NUL or CR byte");
+        prep_diags_add(d, name, 1, 0, "sig-envelope", "comment line holds a NUL or CR byte");
         return PREP_ERR_PARSE;
     }
     if (comment) {
@@ -77,19 +77,19 @@ static prep_err envelope_parse(const void *data, size_t len, const char *name, s
     size_t rest = len - cl - 1;
     const char *nl2 = memchr(b, '\n', rest);
     if (!nl2) {
-        cut_diag(d, name, 2, 0, "sig-envelope", "no end of line after the base64 line (truncated?)");
+        prep_diags_add(d, name, 2, 0, "sig-envelope", "no end of line after the base64 line (truncated?)");
         return PREP_ERR_PARSE;
     }
     size_t bl = (size_t)(nl2 - b);
     if ((size_t)(nl2 + 1 - p) != len) {
-        cut_diag(d, name, 3, 1, "sig-envelope",
+        prep_diags_add(d, name, 3, 1, "sig-envelope",
                        "%zu bytes after the base64 line; embedded signatures (signify -e) are not accepted",
                        len - (size_t)(nl2 + 1 - p));
         return PREP_ERR_PARSE;
     }
     size_t want_b64 = (want + 2) / 3 * 4;
     if (bl != want_b64) {
-        cut_diag(d, name, 2, 0, "sig-envelope", "base64 line is %zu characters; expected %zu", bl, want_b64);
+        prep_diags_add(d, name, 2, 0, "sig-envelope", "base64 line is %zu characters; expected %zu", bl, want_b64);
         return PREP_ERR_PARSE;
     }
     if (sodium_ready() < 0) return PREP_ERR_IO;
@@ -97,11 +97,11 @@ static prep_err envelope_parse(const void *data, size_t len, const char *name, s
     const char *end = NULL;
     if (sodium_base642bin(rec, want, b, bl, NULL, &got, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
         got != want || end != b + bl) {
-        cut_diag(d, name, 2, 0, "sig-envelope", "base64 line is not valid base64 of %zu bytes", want);
+        prep_diags_add(d, name, 2, 0, "sig-envelope", "base64 line is not valid base64 of %zu bytes", want);
         return PREP_ERR_PARSE;
     }
     if (rec[0] != 'E' || rec[1] != 'd') {
-        cut_diag(d, name, 2, 0, "sig-algorithm", "algorithm is '%c%c'; only Ed25519 ('Ed') is accepted",
+        prep_diags_add(d, name, 2, 0, "sig-algorithm", "algorithm is '%c%c'; only Ed25519 ('Ed') is accepted",
                        rec[0] >= 0x20 && rec[0] < 0x7f ? rec[0] : '?', rec[1] >= 0x20 && rec[1] < 0x7f ? rec[1] : '?');
         return PREP_ERR_INVALID;
     }
@@ -146,13 +146,13 @@ prep_err prep_cut_seckey_parse(const void *data, size_t len, const char *name, p
     prep_err e = envelope_parse(data, len, name, SEC_LEN, rec, comment, d);
     if (e) goto out;
     if (rec[2] != 'B' || rec[3] != 'K') {
-        cut_diag(d, name, 2, 0, "sig-algorithm", "key derivation is not 'BK'");
+        prep_diags_add(d, name, 2, 0, "sig-algorithm", "key derivation is not 'BK'");
         e = PREP_ERR_INVALID;
         goto out;
     }
     uint32_t rounds = (uint32_t)rec[4] << 24 | (uint32_t)rec[5] << 16 | (uint32_t)rec[6] << 8 | rec[7];
     if (rounds != 0) {
-        cut_diag(d, name, 2, 0, "key-encrypted",
+        prep_diags_add(d, name, 2, 0, "key-encrypted",
                        "secret key is passphrase-protected (%u kdf rounds); make one with 'prep keygen' or "
                        "'signify -G -n'",
                        rounds);
@@ -162,7 +162,7 @@ prep_err prep_cut_seckey_parse(const void *data, size_t len, const char *name, p
     uint8_t h[crypto_hash_sha512_BYTES];
     crypto_hash_sha512(h, rec + 40, 64);
     if (sodium_memcmp(h, rec + 24, 8) != 0) {
-        cut_diag(d, name, 2, 0, "key-checksum", "secret key checksum does not match (damaged key file)");
+        prep_diags_add(d, name, 2, 0, "key-checksum", "secret key checksum does not match (damaged key file)");
         e = PREP_ERR_INVALID;
         goto out;
     }
@@ -172,7 +172,7 @@ prep_err prep_cut_seckey_parse(const void *data, size_t len, const char *name, p
     int same = sodium_memcmp(sk, rec + 40, 64) == 0;
     sodium_memzero(sk, sizeof sk);
     if (!same) {
-        cut_diag(d, name, 2, 0, "key-checksum", "secret key's public half does not match its seed");
+        prep_diags_add(d, name, 2, 0, "key-checksum", "secret key's public half does not match its seed");
         e = PREP_ERR_INVALID;
         goto out;
     }
@@ -193,13 +193,13 @@ static prep_err load_small(const char *path, char **data, size_t *len, prep_diag
     const char *why = NULL;
     prep_err e = cut_read_small(path, KEYFILE_MAX, data, len, &why);
     if (e == PREP_ERR_NOTFOUND)
-        cut_diag(d, path, 0, 0, "not-found", "no such file");
+        prep_diags_add(d, path, 0, 0, "not-found", "no such file");
     else if (e == PREP_ERR_LIMIT)
-        cut_diag(d, path, 0, 0, "sig-envelope", "file is larger than %d bytes", KEYFILE_MAX);
+        prep_diags_add(d, path, 0, 0, "sig-envelope", "file is larger than %d bytes", KEYFILE_MAX);
     else if (e == PREP_ERR_INVALID)
-        cut_diag(d, path, 0, 0, "not-regular", "%s", why);
+        prep_diags_add(d, path, 0, 0, "not-regular", "%s", why);
     else if (e)
-        cut_diag(d, path, 0, 0, "io", "cannot read: %s", strerror(errno));
+        prep_diags_add(d, path, 0, 0, "io", "cannot read: %s", strerror(errno));
     return e;
 }
 
@@ -261,14 +261,14 @@ prep_err prep_cut_sig_verify(const prep_cut_pubkey *keys, size_t n, const prep_c
     for (size_t i = 0; i < n; i++) {
         if (memcmp(keys[i].keynum, s->keynum, 8) != 0) continue;
         if (crypto_sign_verify_detached(s->sig, msg, len, keys[i].pk) != 0) {
-            cut_diag(d, name, 0, 0, "bad-signature",
+            prep_diags_add(d, name, 0, 0, "bad-signature",
                            "signature by key %s does not verify over the %zu manifest bytes", kh, len);
             return PREP_ERR_VERIFY;
         }
         if (which) *which = i;
         return PREP_OK;
     }
-    cut_diag(d, name, 0, 0, "unknown-key", "signed by key %s, which is not a trusted key", kh);
+    prep_diags_add(d, name, 0, 0, "unknown-key", "signed by key %s, which is not a trusted key", kh);
     return PREP_ERR_VERIFY;
 }
 
@@ -323,24 +323,24 @@ prep_err prep_cut_keygen(const char *name, prep_cut_mode mode, prep_diags *d)
     char *sc = cut_fmt("prep %s key %s secret key", prep_cut_mode_name(mode), base);
     char *pc = cut_fmt("prep %s key %s public key", prep_cut_mode_name(mode), base);
     if ((e = envelope_write(srec, sizeof srec, sc, &sb)) || (e = envelope_write(prec, sizeof prec, pc, &pb))) {
-        cut_diag(d, name, 0, 0, "keygen", "key name too long");
+        prep_diags_add(d, name, 0, 0, "keygen", "key name too long");
         goto out;
     }
     if (access(ppath, F_OK) == 0) {
-        cut_diag(d, ppath, 0, 0, "exists", "refusing to overwrite an existing key file");
+        prep_diags_add(d, ppath, 0, 0, "exists", "refusing to overwrite an existing key file");
         e = PREP_ERR_INVALID;
         goto out;
     }
     if (write_new(kpath, sb.data, sb.len, 0600) != 0) {
         int er = errno;
-        cut_diag(d, kpath, 0, 0, er == EEXIST ? "exists" : "io", "%s",
+        prep_diags_add(d, kpath, 0, 0, er == EEXIST ? "exists" : "io", "%s",
                        er == EEXIST ? "refusing to overwrite an existing key file" : strerror(er));
         e = er == EEXIST ? PREP_ERR_INVALID : PREP_ERR_IO;
         goto out;
     }
     if (write_new(ppath, pb.data, pb.len, 0644) != 0) {
         int er = errno;
-        cut_diag(d, ppath, 0, 0, er == EEXIST ? "exists" : "io", "%s", strerror(er));
+        prep_diags_add(d, ppath, 0, 0, er == EEXIST ? "exists" : "io", "%s", strerror(er));
         unlink(kpath);
         e = er == EEXIST ? PREP_ERR_INVALID : PREP_ERR_IO;
         goto out;

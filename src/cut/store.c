@@ -42,15 +42,6 @@ int cut_hook(const char *op, const char *path)
     return 0;
 }
 
-void cut_diag(prep_diags *d, const char *file, long line, long col, const char *kind, const char *fmt, ...)
-{
-    if (!d) return;
-    va_list ap;
-    va_start(ap, fmt);
-    prep_diags_vadd(d, file, line, col, kind, fmt, ap);
-    va_end(ap);
-}
-
 /* ---------------------------------------------------------------- strings */
 char *cut_fmt(const char *fmt, ...)
 {
@@ -100,7 +91,7 @@ ssize_t cut_read(int fd, void *buf, size_t n, prep_diags *d, const char *label)
     for (;;) {
         ssize_t r = read(fd, buf, n);
         if (r >= 0 || errno != EINTR) {
-            if (r < 0) cut_diag(d, label, 0, 0, "io", "cannot read: %s", strerror(errno));
+            if (r < 0) prep_diags_add(d, label, 0, 0, "io", "cannot read: %s", strerror(errno));
             return r;
         }
     }
@@ -333,7 +324,7 @@ prep_err cut_store_open(cut_store *s, const char *root, int create, prep_diags *
     static const char *subdirs[] = {"objects", "cuts", "tmp"};
     if (create) {
         if (prep_mkdirs(root) != PREP_OK) {
-            cut_diag(d, root, 0, 0, "io", "cannot create the store directory: %s", strerror(errno));
+            prep_diags_add(d, root, 0, 0, "io", "cannot create the store directory: %s", strerror(errno));
             return PREP_ERR_IO;
         }
         for (size_t i = 0; i < PREP_ARRAY_LEN(subdirs); i++) {
@@ -342,7 +333,7 @@ prep_err cut_store_open(cut_store *s, const char *root, int create, prep_diags *
             int er = errno;
             free(p);
             if (r) {
-                cut_diag(d, root, 0, 0, er == ENOTDIR ? "not-regular" : "io", "cannot create %s/: %s",
+                prep_diags_add(d, root, 0, 0, er == ENOTDIR ? "not-regular" : "io", "cannot create %s/: %s",
                                subdirs[i], strerror(er));
                 return PREP_ERR_IO;
             }
@@ -350,7 +341,7 @@ prep_err cut_store_open(cut_store *s, const char *root, int create, prep_diags *
     }
     struct stat st;
     if (lstat(root, &st) != 0) {
-        cut_diag(d, root, 0, 0, "not-found", "no such store directory");
+        prep_diags_add(d, root, 0, 0, "not-found", "no such store directory");
         return PREP_ERR_NOTFOUND;
     }
     for (size_t i = 0; i < PREP_ARRAY_LEN(subdirs); i++) {
@@ -359,7 +350,7 @@ prep_err cut_store_open(cut_store *s, const char *root, int create, prep_diags *
         int islnk = lstat(p, &st) == 0 && S_ISLNK(st.st_mode);
         free(p);
         if (!ok) {
-            cut_diag(d, root, 0, 0, islnk ? "symlink" : "not-found",
+            prep_diags_add(d, root, 0, 0, islnk ? "symlink" : "not-found",
                            "%s/ %s; not a prep store (make one with 'prep cut')", subdirs[i],
                            islnk ? "is a symbolic link" : "is missing");
             return islnk ? PREP_ERR_VERIFY : PREP_ERR_NOTFOUND;
@@ -369,12 +360,12 @@ prep_err cut_store_open(cut_store *s, const char *root, int create, prep_diags *
     int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     free(lp);
     if (fd < 0) {
-        cut_diag(d, root, 0, 0, "io", "cannot open the store lock: %s", strerror(errno));
+        prep_diags_add(d, root, 0, 0, "io", "cannot open the store lock: %s", strerror(errno));
         return PREP_ERR_IO;
     }
     while (flock(fd, LOCK_EX) != 0) {
         if (errno == EINTR) continue;
-        cut_diag(d, root, 0, 0, "io", "cannot lock the store: %s", strerror(errno));
+        prep_diags_add(d, root, 0, 0, "io", "cannot lock the store: %s", strerror(errno));
         close(fd);
         return PREP_ERR_IO;
     }
@@ -444,7 +435,7 @@ prep_err cut_active_read_path(const char *root, prep_cut_active *a, prep_diags *
         return e;
     }
     if (e) {
-        cut_diag(d, p, 0, 0, e == PREP_ERR_INVALID ? "symlink" : "io", "cannot read the active pointer: %s",
+        prep_diags_add(d, p, 0, 0, e == PREP_ERR_INVALID ? "symlink" : "io", "cannot read the active pointer: %s",
                        e == PREP_ERR_INVALID ? why : strerror(errno));
         free(p);
         return e == PREP_ERR_INVALID ? PREP_ERR_VERIFY : PREP_ERR_IO;
@@ -463,7 +454,7 @@ prep_err cut_active_read_path(const char *root, prep_cut_active *a, prep_diags *
     }
     free(data);
     if (!ok) {
-        cut_diag(d, p, 0, 0, "active-pointer", "the active pointer is damaged");
+        prep_diags_add(d, p, 0, 0, "active-pointer", "the active pointer is damaged");
         free(p);
         return PREP_ERR_PARSE;
     }
@@ -485,7 +476,7 @@ prep_err cut_active_write(cut_store *s, const prep_cut_active *a, prep_diags *d)
                      (unsigned long long)a->seq, a->manifest_sha256, a->process, prep_cut_mode_name(a->mode));
     char *p = cut_join(s->root, "active");
     int r = cut_write_atomic(p, buf, (size_t)n, 0644);
-    if (r) cut_diag(d, p, 0, 0, "io", "cannot switch the active pointer: %s", strerror(errno));
+    if (r) prep_diags_add(d, p, 0, 0, "io", "cannot switch the active pointer: %s", strerror(errno));
     free(p);
     return r ? PREP_ERR_IO : PREP_OK;
 }
@@ -509,7 +500,7 @@ int cut_object_check(const char *root, const char *sha256, uint64_t size, const 
         return 0;
     }
     if (!S_ISDIR(st.st_mode)) {
-        cut_diag(d, dir, 0, 0, S_ISLNK(st.st_mode) ? "symlink" : "not-regular",
+        prep_diags_add(d, dir, 0, 0, S_ISLNK(st.st_mode) ? "symlink" : "not-regular",
                        "store directory is %s, not a directory", S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
         free(dir);
         return -1;
@@ -520,13 +511,13 @@ int cut_object_check(const char *root, const char *sha256, uint64_t size, const 
     if (lstat(p, &st) != 0) {
         r = 0;
     } else if (S_ISLNK(st.st_mode)) {
-        cut_diag(d, p, 0, 0, "symlink", "object of %s is a symbolic link in the store", label);
+        prep_diags_add(d, p, 0, 0, "symlink", "object of %s is a symbolic link in the store", label);
         r = -1;
     } else if (!S_ISREG(st.st_mode)) {
-        cut_diag(d, p, 0, 0, "not-regular", "object of %s is not a regular file", label);
+        prep_diags_add(d, p, 0, 0, "not-regular", "object of %s is not a regular file", label);
         r = -1;
     } else if ((uint64_t)st.st_size != size) {
-        cut_diag(d, p, 0, 0, "size-mismatch", "object of %s in the store is %lld bytes; manifest says %llu", label,
+        prep_diags_add(d, p, 0, 0, "size-mismatch", "object of %s in the store is %lld bytes; manifest says %llu", label,
                        (long long)st.st_size, (unsigned long long)size);
         r = -1;
     }
@@ -540,7 +531,7 @@ static prep_err object_finish(cut_store *s, int fd, char *tmp, const char *got, 
 {
     prep_err e = PREP_OK;
     if (strcmp(got, sha256) != 0) {
-        cut_diag(d, label, 0, 0, "hash-mismatch", "SHA-256 is %s; manifest says %s", got, sha256);
+        prep_diags_add(d, label, 0, 0, "hash-mismatch", "SHA-256 is %s; manifest says %s", got, sha256);
         e = PREP_ERR_VERIFY;
         goto fail;
     }
@@ -564,7 +555,7 @@ static prep_err object_finish(cut_store *s, int fd, char *tmp, const char *got, 
     free(tmp);
     return PREP_OK;
 io:
-    cut_diag(d, label, 0, 0, "io", "cannot store object %s: %s", sha256, strerror(errno));
+    prep_diags_add(d, label, 0, 0, "io", "cannot store object %s: %s", sha256, strerror(errno));
     e = PREP_ERR_IO;
 fail:
     if (fd >= 0) close(fd);
@@ -585,7 +576,7 @@ prep_err cut_object_put_fd(cut_store *s, int fd, const char *label, uint64_t siz
     char *tmp = object_tmp_name(s);
     int out = cut_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
     if (out < 0) {
-        cut_diag(d, label, 0, 0, "io", "cannot create a temporary object: %s", strerror(errno));
+        prep_diags_add(d, label, 0, 0, "io", "cannot create a temporary object: %s", strerror(errno));
         free(tmp);
         return PREP_ERR_IO;
     }
@@ -611,14 +602,14 @@ prep_err cut_object_put_fd(cut_store *s, int fd, const char *label, uint64_t siz
         if (r == 0) break;
         total += (uint64_t)r;
         if (total > size) {
-            cut_diag(d, label, 0, 0, "oversize", "more than the %llu bytes the manifest declares",
+            prep_diags_add(d, label, 0, 0, "oversize", "more than the %llu bytes the manifest declares",
                            (unsigned long long)size);
             e = PREP_ERR_VERIFY;
             break;
         }
         cut_sha256_update(&h, buf, (size_t)r);
         if (cut_write_all(out, buf, (size_t)r, tmp) != 0) {
-            cut_diag(d, label, 0, 0, "io", "cannot write a temporary object: %s", strerror(errno));
+            prep_diags_add(d, label, 0, 0, "io", "cannot write a temporary object: %s", strerror(errno));
             e = PREP_ERR_IO;
             break;
         }
@@ -626,7 +617,7 @@ prep_err cut_object_put_fd(cut_store *s, int fd, const char *label, uint64_t siz
     char got[65];
     cut_sha256_final(&h, got);
     if (!e && total < size) {
-        cut_diag(d, label, 0, 0, "truncated", "%llu bytes; the manifest declares %llu",
+        prep_diags_add(d, label, 0, 0, "truncated", "%llu bytes; the manifest declares %llu",
                        (unsigned long long)total, (unsigned long long)size);
         e = PREP_ERR_VERIFY;
     }
@@ -645,7 +636,7 @@ prep_err cut_object_put_mem(cut_store *s, const void *p, size_t n, const char *s
     char *tmp = object_tmp_name(s);
     int out = cut_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
     if (out < 0 || cut_write_all(out, p, n, tmp) != 0) {
-        cut_diag(d, sha256, 0, 0, "io", "cannot write a temporary object: %s", strerror(errno));
+        prep_diags_add(d, sha256, 0, 0, "io", "cannot write a temporary object: %s", strerror(errno));
         if (out >= 0) close(out);
         unlink(tmp);
         free(tmp);
@@ -662,13 +653,13 @@ prep_err cut_objects_sync(cut_store *s, const unsigned char dirty[256], prep_dia
         if (!dirty[i]) continue;
         char *dir = cut_fmt("%s/objects/%02x", s->root, i);
         int r = cut_fsync_dir(dir);
-        if (r) cut_diag(d, dir, 0, 0, "io", "cannot fsync: %s", strerror(errno));
+        if (r) prep_diags_add(d, dir, 0, 0, "io", "cannot fsync: %s", strerror(errno));
         free(dir);
         if (r) return PREP_ERR_IO;
     }
     char *od = cut_join(s->root, "objects");
     int r = cut_fsync_dir(od);
-    if (r) cut_diag(d, od, 0, 0, "io", "cannot fsync: %s", strerror(errno));
+    if (r) prep_diags_add(d, od, 0, 0, "io", "cannot fsync: %s", strerror(errno));
     free(od);
     return r ? PREP_ERR_IO : PREP_OK;
 }
@@ -734,7 +725,7 @@ prep_err cut_store_put_cut(cut_store *s, uint64_t seq, const char *manifest, siz
     if (trash) cut_rm_rf(trash);
     goto out;
 io:
-    cut_diag(d, final, 0, 0, "io", "cannot write the cut: %s", strerror(errno));
+    prep_diags_add(d, final, 0, 0, "io", "cannot write the cut: %s", strerror(errno));
     e = PREP_ERR_IO;
     cut_rm_rf(tmpd);
 out:
@@ -763,12 +754,12 @@ prep_err cut_store_read_cut(const char *root, uint64_t seq, const prep_cut_limit
     prep_err e = PREP_OK;
     struct stat st;
     if (lstat(dir, &st) != 0) {
-        cut_diag(d, dir, 0, 0, "not-found", "cut %llu is not in the store", (unsigned long long)seq);
+        prep_diags_add(d, dir, 0, 0, "not-found", "cut %llu is not in the store", (unsigned long long)seq);
         e = PREP_ERR_NOTFOUND;
         goto out;
     }
     if (!S_ISDIR(st.st_mode)) {
-        cut_diag(d, dir, 0, 0, S_ISLNK(st.st_mode) ? "symlink" : "not-regular", "cut directory is %s",
+        prep_diags_add(d, dir, 0, 0, S_ISLNK(st.st_mode) ? "symlink" : "not-regular", "cut directory is %s",
                        S_ISLNK(st.st_mode) ? "a symbolic link" : "not a directory");
         e = PREP_ERR_VERIFY;
         goto out;
@@ -777,20 +768,20 @@ prep_err cut_store_read_cut(const char *root, uint64_t seq, const prep_cut_limit
     e = cut_read_small(mp, (size_t)lim->max_manifest_bytes, &data, &len, &why);
     if (e) {
         if (e == PREP_ERR_INVALID) {
-            cut_diag(d, mp, 0, 0, strstr(why, "symbolic") ? "symlink" : "not-regular", "manifest %s", why);
+            prep_diags_add(d, mp, 0, 0, strstr(why, "symbolic") ? "symlink" : "not-regular", "manifest %s", why);
             e = PREP_ERR_VERIFY;
         } else if (e == PREP_ERR_LIMIT) {
-            cut_diag(d, mp, 0, 0, "limit", "manifest is larger than %llu bytes",
+            prep_diags_add(d, mp, 0, 0, "limit", "manifest is larger than %llu bytes",
                            (unsigned long long)lim->max_manifest_bytes);
         } else {
-            cut_diag(d, mp, 0, 0, e == PREP_ERR_NOTFOUND ? "not-found" : "io", "cannot read the manifest");
+            prep_diags_add(d, mp, 0, 0, e == PREP_ERR_NOTFOUND ? "not-found" : "io", "cannot read the manifest");
         }
         goto out;
     }
     e = prep_cut_manifest_parse(data, len, lim, mp, m, d);
     if (e) goto out;
     if (m->meta.seq != seq) {
-        cut_diag(d, mp, 0, 0, "manifest-field", "manifest says sequence %llu but is stored as cut %llu",
+        prep_diags_add(d, mp, 0, 0, "manifest-field", "manifest says sequence %llu but is stored as cut %llu",
                        (unsigned long long)m->meta.seq, (unsigned long long)seq);
         prep_cut_manifest_free(m);
         e = PREP_ERR_VERIFY;
@@ -800,7 +791,7 @@ prep_err cut_store_read_cut(const char *root, uint64_t seq, const prep_cut_limit
         char *sp = cut_join(dir, "manifest.sig");
         e = cut_read_small(sp, 4096, sig, siglen, &why);
         if (e) {
-            cut_diag(d, sp, 0, 0, e == PREP_ERR_INVALID ? "symlink" : "not-found", "cannot read the signature");
+            prep_diags_add(d, sp, 0, 0, e == PREP_ERR_INVALID ? "symlink" : "not-found", "cannot read the signature");
             if (e == PREP_ERR_INVALID) e = PREP_ERR_VERIFY;
             prep_cut_manifest_free(m);
         }
@@ -839,7 +830,7 @@ prep_err cut_store_list(const char *root, uint64_t **out, size_t *n, prep_diags 
     char *cuts = cut_join(root, "cuts");
     DIR *dp = opendir(cuts);
     if (!dp) {
-        cut_diag(d, cuts, 0, 0, "io", "cannot list: %s", strerror(errno));
+        prep_diags_add(d, cuts, 0, 0, "io", "cannot list: %s", strerror(errno));
         free(cuts);
         return PREP_ERR_IO;
     }
@@ -851,7 +842,7 @@ prep_err cut_store_list(const char *root, uint64_t **out, size_t *n, prep_diags 
         if (cut_parse_seq_name(e->d_name, &v)) continue;
         if (*n == cap) {
             if (cap >= PREP_CUT_INCOMING_MAX) {
-                cut_diag(d, cuts, 0, 0, "limit", "more than %d cuts", PREP_CUT_INCOMING_MAX);
+                prep_diags_add(d, cuts, 0, 0, "limit", "more than %d cuts", PREP_CUT_INCOMING_MAX);
                 err = PREP_ERR_LIMIT;
                 break;
             }
@@ -872,7 +863,7 @@ prep_err prep_cut_load(const char *store, uint64_t seq, prep_cut_manifest *m, pr
     prep_cut_active a;
     prep_err e = cut_active_read_path(store, &a, d);
     if (e && !(e == PREP_ERR_NOTFOUND && seq)) {
-        if (e == PREP_ERR_NOTFOUND) cut_diag(d, store, 0, 0, "not-found", "the store has no active cut");
+        if (e == PREP_ERR_NOTFOUND) prep_diags_add(d, store, 0, 0, "not-found", "the store has no active cut");
         return e;
     }
     int is_active = e == PREP_OK && (seq == 0 || seq == a.seq);
@@ -880,7 +871,7 @@ prep_err prep_cut_load(const char *store, uint64_t seq, prep_cut_manifest *m, pr
     e = cut_store_read_cut(store, seq, NULL, m, NULL, NULL, d);
     if (e) return e;
     if (is_active && strcmp(m->sha256, a.manifest_sha256) != 0) {
-        cut_diag(d, store, 0, 0, "hash-mismatch", "active cut %llu's manifest is %s; the pointer says %s",
+        prep_diags_add(d, store, 0, 0, "hash-mismatch", "active cut %llu's manifest is %s; the pointer says %s",
                        (unsigned long long)seq, m->sha256, a.manifest_sha256);
         prep_cut_manifest_free(m);
         return PREP_ERR_VERIFY;
@@ -902,7 +893,7 @@ int cut_entry_assemble_check(const char *root, const prep_cut_entry *e, const ch
         char *p = cut_fmt("%s/objects/%.2s/%s", root, e->parts[k].sha256, e->parts[k].sha256 + 2);
         int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0) {
-            cut_diag(d, p, 0, 0, "missing-object", "part %zu of '%s' (%s) cannot be read: %s", k + 1, label,
+            prep_diags_add(d, p, 0, 0, "missing-object", "part %zu of '%s' (%s) cannot be read: %s", k + 1, label,
                      e->parts[k].sha256, strerror(errno));
             free(p);
             char junk[65];
@@ -926,7 +917,7 @@ int cut_entry_assemble_check(const char *root, const prep_cut_entry *e, const ch
     cut_sha256_final(&h, got);
     if (bytes) *bytes = total;
     if (total != e->size || strcmp(got, e->sha256) != 0) {
-        cut_diag(d, label, 0, 0, "parts-mismatch",
+        prep_diags_add(d, label, 0, 0, "parts-mismatch",
                  "its %zu parts assemble to %llu bytes with SHA-256 %s; the manifest says %llu bytes, %s", e->n_parts,
                  (unsigned long long)total, got, (unsigned long long)e->size, e->sha256);
         return -1;
@@ -973,16 +964,16 @@ static void store_gc_diag(prep_diags *d, const char *path, const char *verb)
 {
     int er = errno;
     if (er == ENOSPC)
-        cut_diag(d, path, 0, 0, "io", "no space left on device (or no free inode) while %s %s", verb, path);
+        prep_diags_add(d, path, 0, 0, "io", "no space left on device (or no free inode) while %s %s", verb, path);
     else
-        cut_diag(d, path, 0, 0, "io", "%s while %s %s", strerror(er), verb, path);
+        prep_diags_add(d, path, 0, 0, "io", "%s while %s %s", strerror(er), verb, path);
 }
 
 prep_err prep_cut_store_gc(const char *root, unsigned keep, prep_cut_gc_result *r, prep_diags *d)
 {
     memset(r, 0, sizeof *r);
     if (keep < 1) {
-        cut_diag(d, root, 0, 0, "usage", "the store keeps the objects of at least the active cut (keep >= 1)");
+        prep_diags_add(d, root, 0, 0, "usage", "the store keeps the objects of at least the active cut (keep >= 1)");
         return PREP_ERR_USAGE;
     }
     cut_store s;

@@ -57,34 +57,34 @@ static int check_object(const char *root, const prep_cut_entry *en, uint64_t seq
     int rc = -1;
     struct stat st;
     if (lstat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
-        cut_diag(d, dir, 0, 0, S_ISLNK(st.st_mode) ? "symlink" : "not-regular",
+        prep_diags_add(d, dir, 0, 0, S_ISLNK(st.st_mode) ? "symlink" : "not-regular",
                        "store directory is not a directory (cut %llu, '%s')", (unsigned long long)seq, en->path);
         goto out;
     }
     if (lstat(p, &st) != 0) {
-        cut_diag(d, p, 0, 0, "missing-object", "object of '%s' (cut %llu) is missing", en->path,
+        prep_diags_add(d, p, 0, 0, "missing-object", "object of '%s' (cut %llu) is missing", en->path,
                        (unsigned long long)seq);
         goto out;
     }
     if (S_ISLNK(st.st_mode)) {
-        cut_diag(d, p, 0, 0, "symlink", "object of '%s' (cut %llu) is a symbolic link", en->path,
+        prep_diags_add(d, p, 0, 0, "symlink", "object of '%s' (cut %llu) is a symbolic link", en->path,
                        (unsigned long long)seq);
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
-        cut_diag(d, p, 0, 0, "not-regular", "object of '%s' (cut %llu) is not a regular file", en->path,
+        prep_diags_add(d, p, 0, 0, "not-regular", "object of '%s' (cut %llu) is not a regular file", en->path,
                        (unsigned long long)seq);
         goto out;
     }
     if ((uint64_t)st.st_size != en->size) {
-        cut_diag(d, p, 0, 0, (uint64_t)st.st_size > en->size ? "oversize" : "truncated",
+        prep_diags_add(d, p, 0, 0, (uint64_t)st.st_size > en->size ? "oversize" : "truncated",
                        "object of '%s' (cut %llu) is %lld bytes; the manifest says %llu", en->path,
                        (unsigned long long)seq, (long long)st.st_size, (unsigned long long)en->size);
         goto out;
     }
     int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
-        cut_diag(d, p, 0, 0, "io", "cannot open: %s", strerror(errno));
+        prep_diags_add(d, p, 0, 0, "io", "cannot open: %s", strerror(errno));
         goto out;
     }
     cut_sha256 h;
@@ -104,7 +104,7 @@ static int check_object(const char *root, const prep_cut_entry *en, uint64_t seq
     cut_sha256_final(&h, got);
     r->bytes += total;
     if (n < 0 || total != en->size || strcmp(got, en->sha256) != 0) {
-        cut_diag(d, p, 0, 0, "hash-mismatch", "object of '%s' (cut %llu) has SHA-256 %s; the manifest says %s",
+        prep_diags_add(d, p, 0, 0, "hash-mismatch", "object of '%s' (cut %llu) has SHA-256 %s; the manifest says %s",
                        en->path, (unsigned long long)seq, got, en->sha256);
         goto out;
     }
@@ -166,11 +166,11 @@ prep_err prep_cut_verify(const char *store, uint64_t seq, const prep_cut_policy 
     prep_time now = pol->now == PREP_TIME_NONE ? prep_time_now() : pol->now;
     struct stat st;
     if (lstat(store, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        cut_diag(d, store, 0, 0, "not-found", "no such store directory");
+        prep_diags_add(d, store, 0, 0, "not-found", "no such store directory");
         return PREP_ERR_NOTFOUND;
     }
     if (pol->n_keys == 0) {
-        cut_diag(d, store, 0, 0, "unknown-key", "no public key given");
+        prep_diags_add(d, store, 0, 0, "unknown-key", "no public key given");
         return PREP_ERR_VERIFY;
     }
     prep_cut_active a;
@@ -187,12 +187,12 @@ prep_err prep_cut_verify(const char *store, uint64_t seq, const prep_cut_policy 
         ns = k;
     }
     if (ns == 0) {
-        cut_diag(d, store, 0, 0, "not-found", "the store holds no cut");
+        prep_diags_add(d, store, 0, 0, "not-found", "the store holds no cut");
         free(seqs);
         return PREP_ERR_NOTFOUND;
     }
     if (have_active && seqs[ns - 1] != a.seq) {
-        cut_diag(d, store, 0, 0, "missing-object", "the active cut %llu is not in the store",
+        prep_diags_add(d, store, 0, 0, "missing-object", "the active cut %llu is not in the store",
                        (unsigned long long)a.seq);
         free(seqs);
         return PREP_ERR_VERIFY;
@@ -202,7 +202,7 @@ prep_err prep_cut_verify(const char *store, uint64_t seq, const prep_cut_policy 
         size_t k = 0;
         while (k < ns && seqs[k] != seq) k++;
         if (k == ns) {
-            cut_diag(d, store, 0, 0, "not-found", "cut %llu is not in the store (or was never activated)",
+            prep_diags_add(d, store, 0, 0, "not-found", "cut %llu is not in the store (or was never activated)",
                            (unsigned long long)seq);
             free(seqs);
             return PREP_ERR_NOTFOUND;
@@ -232,33 +232,33 @@ prep_err prep_cut_verify(const char *store, uint64_t seq, const prep_cut_policy 
         }
         if (have_prev) {
             if (strcmp(cur.meta.process, prev.meta.process) != 0) {
-                cut_diag(d, store, 0, 0, "process-mismatch", "cut %llu is for process '%s'; cut %llu for '%s'",
+                prep_diags_add(d, store, 0, 0, "process-mismatch", "cut %llu is for process '%s'; cut %llu for '%s'",
                                (unsigned long long)s, cur.meta.process, (unsigned long long)prev.meta.seq,
                                prev.meta.process);
                 bad = 1;
             }
             if (prev.meta.seq + 1 != s) {
-                cut_diag(d, store, 0, 0, "chain-gap", "cut %llu follows cut %llu; cuts in between are missing",
+                prep_diags_add(d, store, 0, 0, "chain-gap", "cut %llu follows cut %llu; cuts in between are missing",
                                (unsigned long long)s, (unsigned long long)prev.meta.seq);
                 bad = 1;
             } else if (strcmp(cur.meta.previous, prev.sha256) != 0) {
-                cut_diag(d, store, 0, 0, "chain-broken",
+                prep_diags_add(d, store, 0, 0, "chain-broken",
                                "cut %llu names previous manifest %s; cut %llu's manifest is %s", (unsigned long long)s,
                                cur.meta.previous[0] ? cur.meta.previous : "none", (unsigned long long)prev.meta.seq,
                                prev.sha256);
                 bad = 1;
             }
             if (cur.meta.instant < prev.meta.instant) {
-                cut_diag(d, store, 0, 0, "instant-regress", "cut %llu's instant is before cut %llu's",
+                prep_diags_add(d, store, 0, 0, "instant-regress", "cut %llu's instant is before cut %llu's",
                                (unsigned long long)s, (unsigned long long)prev.meta.seq);
                 bad = 1;
             }
         } else if (i > lo && !seq) {
-            cut_diag(d, store, 0, 0, "chain-gap", "cannot link cut %llu to the cut before it", (unsigned long long)s);
+            prep_diags_add(d, store, 0, 0, "chain-gap", "cannot link cut %llu to the cut before it", (unsigned long long)s);
             bad = 1;
         }
         if (have_active && s == a.seq && strcmp(cur.sha256, a.manifest_sha256) != 0) {
-            cut_diag(d, store, 0, 0, "hash-mismatch", "active pointer names manifest %s; cut %llu's is %s",
+            prep_diags_add(d, store, 0, 0, "hash-mismatch", "active pointer names manifest %s; cut %llu's is %s",
                            a.manifest_sha256, (unsigned long long)s, cur.sha256);
             bad = 1;
         }

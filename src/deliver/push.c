@@ -526,7 +526,7 @@ static void run_all(push *p)
 prep_err prep_deliver_curl_acquire(prep_diags *d)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK) return PREP_OK;
-    if (d) prep_diags_add(d, "libcurl", 0, 0, "io", "libcurl cannot be initialised");
+    prep_diags_add(d, "libcurl", 0, 0, "io", "libcurl cannot be initialised");
     return PREP_ERR_IO;
 }
 
