@@ -30,6 +30,7 @@ static const char css_base[] =
     "font-size:1.3rem;text-align:center;letter-spacing:.05em}"
     ".aviso{padding:.5rem;margin:.5rem 0;border:2px solid #8a5a00;background:#fff8e6}"
     "[hidden]{display:none!important}"
+    ".nw{white-space:nowrap}"
     "nav ul{list-style:none;margin:.25rem 0 0;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1.25rem}"
     "nav a[aria-current]{font-weight:700}"
     "main{display:block;padding:1rem;max-width:74rem;margin:0 auto}"
@@ -77,7 +78,7 @@ static const char css_base[] =
      * sections) become one block per unit, its name on the first line and each figure,
      * named, after it; the column headings stay in the markup for screen readers */
     "@media (max-width:30rem){.acta dl{grid-template-columns:minmax(0,1fr)}.acta dd{margin-bottom:.3rem}"
-    "main{padding:1rem .5rem}th,td{padding:.2rem .3rem}"
+    "main{padding:1rem .5rem}table{font-size:.875rem}th,td{padding:.2rem .25rem}"
     ".un thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}"
     ".un,.un tbody{display:block}"
     ".un tr{display:flex;flex-wrap:wrap;gap:0 1rem;border-bottom:1px solid #d5d9e0;padding:.2rem 0}"

@@ -699,7 +699,7 @@ static void body_home(rctx *x, rbuf *r)
 {
     const prep_catalog *c = x->c;
     rb_puts(r, "<h1>");
-    rb_esc(r, c->process_name);
+    rb_esc_nb(r, c->process_name);
     rb_puts(r, "</h1><p class=\"nota\">");
     rb_esc(r, c->entity_name);
     rb_puts(r, " \xC2\xB7 ");

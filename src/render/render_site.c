@@ -347,7 +347,7 @@ static void frame_pre(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf 
         rb_puts(r, "<p class=\"sitio\"><a href=\"");
         rb_up(r, tree);
         rb_puts(r, "\">PREP ");
-        rb_esc(r, ci->process);
+        rb_esc_nb(r, ci->process);
         rb_puts(r, "</a> \xC2\xB7 ");
         rb_esc(r, ci->institute);
         rb_puts(r, "</p>");

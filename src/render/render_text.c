@@ -1,5 +1,6 @@
 /* render: output buffers with a sticky error, HTML escaping, number formatting, and the
  * small public helpers (site container, caching classes). */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +75,34 @@ void rb_esc(rbuf *r, const char *s)
         run = p + 1;
     }
     rb_puts(r, run);
+}
+
+/* rb_esc, and a figure with inner punctuation ("2020-2021", "06/06/2021") from the
+ * catalogue kept on one line: <span class="nw"> (white-space:nowrap), since a browser
+ * may break after its hyphen on a phone (issue 16). */
+void rb_esc_nb(rbuf *r, const char *s)
+{
+    if (!s) return;
+    const char *run = s;
+    for (const char *p = s; *p; p++) {
+        if (!isdigit((unsigned char)*p) || (p > s && isdigit((unsigned char)p[-1]))) continue;
+        const char *q = p, *last = p;
+        int inner = 0;
+        while (*q && (isdigit((unsigned char)*q) || strchr("-./:", *q))) {
+            if (isdigit((unsigned char)*q)) last = q;
+            else inner = 1;
+            q++;
+        }
+        if (!inner || last == p) continue;
+        rb_put(r, run, (size_t)(p - run));
+        rb_puts(r, "<span class=\"nw\">");
+        rb_put(r, p, (size_t)(last + 1 - p));
+        rb_puts(r, "</span>");
+        run = p = last + 1;
+        if (!*p) break;
+        p--;
+    }
+    rb_esc(r, run);
 }
 
 void prep_render_fmt_int(int64_t n, char out[28])
