@@ -145,12 +145,12 @@ static void check_ref(void *vctx, const char *attr, const char *value, const cha
 {
     linkctx *lc = vctx;
     (void)attr;
-    (void)tag;
     lc->n++;
     if (!value[0] || value[0] == '#') return; /* "" reloads the page (corte nuevo); #contenido */
+    if (!strcmp(value, "data:,") && !strncmp(tag, "<link rel=\"icon\" ", 17)) return; /* the empty icon: nothing is fetched */
     char out[2048];
     if (tr_resolve(lc->page, value, out, sizeof out) || !prep_site_find(&site, out)) {
-        print_error("%s: link '%s' resolves to '%s', not in the site\n", lc->page, value, out);
+        print_error("%s: link '%s' resolves to '%s', not in the site (%.30s)\n", lc->page, value, out, tag);
         lc->bad++;
     }
 }
