@@ -85,6 +85,8 @@ static const char css_base[] =
     ".un tr{display:flex;flex-wrap:wrap;gap:0 1rem;border-bottom:1px solid #d5d9e0;padding:.2rem 0}"
     ".un th,.un td{display:block;border:0;padding:0;text-align:left}"
     ".un th{flex-basis:100%}"
+    /* a municipality has hundreds of sections: rows off screen are laid out when scrolled to */
+    ".un tr{content-visibility:auto;contain-intrinsic-size:auto 4.5rem}"
     ".un td:before{color:#444;font-weight:400}"
     /* cells counted from the end: [Casillas] Actas Participación Encabeza */
     ".un td:nth-last-child(4):before{content:\"Casillas \"}"

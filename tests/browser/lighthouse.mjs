@@ -103,19 +103,35 @@ async function main() {
   let failed = 0;
   for (const page of o.pages) {
     const url = new URL(page, o.baseUrl).href;
-    let lhr;
-    try {
-      const r = await withTimeout(lighthouse(url, {
-        port: chrome.port, output: 'json', logLevel: 'error', onlyCategories: CATS,
-        // weight 0 in every category, and slow: a second navigation, a full-page image
-        skipAudits: ['bf-cache', 'full-page-screenshot'],
-      }),
-        o.pageTimeout, page || '/');
-      lhr = r.lhr;
-    } catch (e) {
+    // Lighthouse's scores vary from run to run (simulated throttling scales the CPU time the
+    // page really took, and this machine is shared): a page under the minimum is measured
+    // twice more and judged by the median run (by performance), as Lighthouse's docs advise.
+    const runs = [];
+    let err = null;
+    for (let k = 0; k < 3; k++) {
+      try {
+        const r = await withTimeout(lighthouse(url, {
+          port: chrome.port, output: 'json', logLevel: 'error', onlyCategories: CATS,
+          // weight 0 in every category, and slow: a second navigation, a full-page image
+          skipAudits: ['bf-cache', 'full-page-screenshot'],
+        }), o.pageTimeout, page || '/');
+        runs.push(r.lhr);
+      } catch (e) {
+        err = e;
+        break;
+      }
+      const sc = CATS.map((c) => (runs[k].categories[c] ? runs[k].categories[c].score : 0));
+      if (k === 0 && sc.every((x) => x !== null && x * 100 >= o.min) && !runs[k].runtimeError) break;
+    }
+    if (!runs.length) {
       failed++;
-      process.stdout.write(`${(page || '/').padEnd(w)}  FAIL ${e.message.split('\n')[0]}\n`);
+      process.stdout.write(`${(page || '/').padEnd(w)}  FAIL ${err.message.split('\n')[0]}\n`);
       continue;
+    }
+    runs.sort((a, b) => (a.categories.performance.score || 0) - (b.categories.performance.score || 0));
+    const lhr = runs[Math.floor(runs.length / 2)];
+    if (runs.length > 1) {
+      process.stdout.write(`${' '.repeat(w)}    (${runs.length} runs, performance ${runs.map((r) => Math.round((r.categories.performance.score || 0) * 100)).join(', ')}: the median shown)\n`);
     }
     if (o.jsonDir) {
       fs.mkdirSync(o.jsonDir, { recursive: true });
