@@ -30,6 +30,9 @@ static const char css_base[] =
     "font-size:1.3rem;text-align:center;letter-spacing:.05em}"
     ".aviso{padding:.5rem;margin:.5rem 0;border:2px solid #8a5a00;background:#fff8e6}"
     ".avisos{position:fixed;left:0;right:0;bottom:0;z-index:8}.avisos .aviso{margin:0}"
+    /* while one shows, the page's end and a focused element are not left under it (2.4.11) */
+    "html:has(.avisos>:not([hidden])){scroll-padding-bottom:9rem}"
+    "body:has(.avisos>:not([hidden])){padding-bottom:9rem}"
     "[hidden]{display:none!important}"
     ".nw{white-space:nowrap}"
     "nav ul{list-style:none;margin:.25rem 0 0;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1.25rem}"
