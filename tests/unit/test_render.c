@@ -733,7 +733,7 @@ static const char hand_cat[] =
     "prep-catalog 1\n"
     "[process]\n"
     "id = esc2021\n"
-    "name = Proceso <Prueba> & \"Comillas\" 'simples'\n"
+    "name = Proceso <Prueba> & \"Comillas\" 'simples' 2020-2021. 7 3.5\n"
     "institute = Instituto <b>Electoral</b> de Pe\xC3\xB1" "a & Ni\xC3\xB1o\n"
     "entity_id = 22\n"
     "entity = QUER\xC3\x89TARO <i>\n"
@@ -849,6 +849,10 @@ static void test_escaping_and_hand_numbers(void **state)
         if (strncmp(s.v[i].path, "embebido/", 9))
             assert_non_null(strstr(pg, "Instituto &lt;b&gt;Electoral&lt;/b&gt; de Pe\xC3\xB1" "a &amp; Ni\xC3\xB1o"));
         assert_non_null(strstr(pg, "Proceso &lt;Prueba&gt; &amp; &quot;Comillas&quot; &#39;simples&#39;"));
+        /* a year range stays on one line on a phone (issue 16); a plain number and a
+         * trailing full stop are left as they are */
+        if (strncmp(s.v[i].path, "embebido/", 9))
+            assert_non_null(strstr(pg, "&#39;simples&#39; <span class=\"nw\">2020-2021</span>. 7 <span class=\"nw\">3.5</span>"));
         free(pg);
     }
     /* slugs are folded ASCII: the municipality's page URL */
