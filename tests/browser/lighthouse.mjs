@@ -130,9 +130,8 @@ async function main() {
     }
     runs.sort((a, b) => (a.categories.performance.score || 0) - (b.categories.performance.score || 0));
     const lhr = runs[Math.floor(runs.length / 2)];
-    if (runs.length > 1) {
-      process.stdout.write(`${' '.repeat(w)}    (${runs.length} runs, performance ${runs.map((r) => Math.round((r.categories.performance.score || 0) * 100)).join(', ')}: the median shown)\n`);
-    }
+    const note = runs.length > 1
+      ? `${' '.repeat(w)}    (${runs.length} runs, performance ${runs.map((r) => Math.round((r.categories.performance.score || 0) * 100)).join(', ')}: the median shown)\n` : '';
     if (o.jsonDir) {
       fs.mkdirSync(o.jsonDir, { recursive: true });
       fs.writeFileSync(path.join(o.jsonDir, `${(page.replace(/\/+$/, '').replace(/\//g, '_') || 'home')}.json`), JSON.stringify(lhr));
@@ -141,6 +140,7 @@ async function main() {
     const low = CATS.filter((c, i) => scores[i] < o.min);
     if (lhr.runtimeError) low.push(`runtime error ${lhr.runtimeError.code}`);
     process.stdout.write(`${(page || '/').padEnd(w)}  ${scores.map((s) => String(s).padStart(4)).join('  ')}${low.length ? '  FAIL' : ''}\n`);
+    process.stdout.write(note);
     for (const c of CATS) {
       const l = losses(lhr, c);
       if (l.length) process.stdout.write(`${' '.repeat(w)}    ${SHORT[c]}: ${l.join('; ')}\n`);
