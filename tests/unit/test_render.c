@@ -51,14 +51,14 @@ static int setup(void **state)
     cut_at = cat->window_open + 4 * 3600;
     apply_until(tal, cut_at);
     prep_render_cut c = make_cut(7, cut_at, 1);
-    prep_site_init(&site);
+    prep_render_site_init(&site);
     return prep_render_site(tal, &c, NULL, NULL, &site, NULL) ? -1 : 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    prep_site_free(&site);
+    prep_render_site_free(&site);
     prep_tally_free(tal);
     for (int e = 0; e < 3; e++) prep_actas_free(sets[e]);
     prep_catalog_free(cat);
@@ -89,23 +89,23 @@ static void test_page_set(void **state)
         const char *pre = emb ? "embebido/" : "";
         for (size_t i = 0; i < PREP_ARRAY_LEN(fixed); i++) {
             snprintf(p, sizeof p, "%s%s", pre, fixed[i]);
-            assert_non_null(prep_site_find(&site, p));
-            assert_true(prep_site_find(&site, p)->is_page);
+            assert_non_null(prep_render_site_find(&site, p));
+            assert_true(prep_render_site_find(&site, p)->is_page);
             expected_pages++;
         }
         for (unsigned s = 101; s <= 110; s++) {
             const char *dist = s <= 105 ? "distrito-01" : "distrito-02";
             const char *mun = s <= 104 ? "alamo-viejo" : s <= 107 ? "pena-blanca" : "san-juan-rio-seco";
             snprintf(p, sizeof p, "%sgubernatura/%s/seccion-%04u/index.html", pre, dist, s);
-            assert_non_null(prep_site_find(&site, p));
+            assert_non_null(prep_render_site_find(&site, p));
             snprintf(p, sizeof p, "%sdiputaciones-locales/%s/seccion-%04u/index.html", pre, dist, s);
-            assert_non_null(prep_site_find(&site, p));
+            assert_non_null(prep_render_site_find(&site, p));
             snprintf(p, sizeof p, "%sayuntamientos/%s/seccion-%04u/index.html", pre, mun, s);
-            assert_non_null(prep_site_find(&site, p));
+            assert_non_null(prep_render_site_find(&site, p));
             expected_pages += 3;
         }
     }
-    for (size_t i = 0; i < PREP_ARRAY_LEN(dbfiles); i++) assert_non_null(prep_site_find(&site, dbfiles[i]));
+    for (size_t i = 0; i < PREP_ARRAY_LEN(dbfiles); i++) assert_non_null(prep_render_site_find(&site, dbfiles[i]));
     /* exactly one stylesheet and one script, named by the SHA-256 of their bytes */
     size_t css = 0, js = 0, pages = 0;
     for (size_t i = 0; i < site.n; i++) {
@@ -130,8 +130,8 @@ static void test_page_set(void **state)
     assert_int_equal(expected_pages, 94);
     assert_int_equal(pages, 94);
     assert_int_equal(site.n, 94 + 2 + 5);
-    assert_int_equal(prep_site_find(&site, "corte.json")->cache, PREP_POLICY_POLL);
-    assert_int_equal(prep_site_find(&site, "index.html")->cache, PREP_POLICY_PAGE);
+    assert_int_equal(prep_render_site_find(&site, "corte.json")->cache, PREP_POLICY_POLL);
+    assert_int_equal(prep_render_site_find(&site, "index.html")->cache, PREP_POLICY_PAGE);
 }
 
 /* Every link and asset reference of every page resolves to a file of the site. */
@@ -149,7 +149,7 @@ static void check_ref(void *vctx, const char *attr, const char *value, const cha
     if (!value[0] || value[0] == '#') return; /* "" reloads the page (corte nuevo); #contenido */
     if (!strcmp(value, "data:,") && !strncmp(tag, "<link rel=\"icon\" ", 17)) return; /* the empty icon: nothing is fetched */
     char out[2048];
-    if (tr_resolve(lc->page, value, out, sizeof out) || !prep_site_find(&site, out)) {
+    if (tr_resolve(lc->page, value, out, sizeof out) || !prep_render_site_find(&site, out)) {
         print_error("%s: link '%s' resolves to '%s', not in the site (%.30s)\n", lc->page, value, out, tag);
         lc->bad++;
     }
@@ -188,14 +188,14 @@ static void section_from_actas(uint32_t e, uint32_t si, secsum *s)
         const prep_acta *best = NULL;
         for (size_t i = 0; i < sets[e]->n; i++) {
             const prep_acta *a = &sets[e]->v[i];
-            if (a->casilla != k || prep_acta_instant(a) > cut_at) continue;
-            if (!best || prep_acta_supersedes(a, best)) best = a;
+            if (a->casilla != k || prep_actas_instant(a) > cut_at) continue;
+            if (!best || prep_actas_supersedes(a, best)) best = a;
         }
         if (!best) continue;
         s->captured++;
         prep_acta copy = *best;
         const int32_t *v = prep_acta_votes(sets[e], best);
-        prep_acta_status st = prep_acta_classify(cat, e, &copy, v);
+        prep_acta_status st = prep_actas_classify(cat, e, &copy, v);
         if (!prep_acta_status_counted(st)) continue;
         s->counted++;
         s->ln += cat->casillas[k].lista_nominal;
@@ -316,7 +316,7 @@ static void test_cut_on_every_page(void **state)
     /* a live cut carries no banner */
     prep_render_cut c = make_cut(8, cut_at, 0);
     prep_site s2;
-    prep_site_init(&s2);
+    prep_render_site_init(&s2);
     assert_int_equal(prep_render_site(tal, &c, NULL, NULL, &s2, NULL), PREP_OK);
     for (size_t i = 0; i < s2.n; i++) {
         char *pg = tr_text(&s2.v[i]);
@@ -324,7 +324,7 @@ static void test_cut_on_every_page(void **state)
         if (s2.v[i].is_page) assert_non_null(strstr(pg, "Corte <b>8</b>"));
         free(pg);
     }
-    prep_site_free(&s2);
+    prep_render_site_free(&s2);
 }
 
 /* Composed pages: pre | stamp | body | post (prep_site_file.n_parts). All per-cut bytes
@@ -378,7 +378,7 @@ static void test_composed_parts(void **state)
         if (strncmp(f->path, "embebido/", 9) != 0 && strcmp(f->path, "base-de-datos/index.html") != 0) {
             char tw[2048];
             snprintf(tw, sizeof tw, "embebido/%s", f->path);
-            const prep_site_file *g = prep_site_find(&site, tw);
+            const prep_site_file *g = prep_render_site_find(&site, tw);
             assert_non_null(g);
             assert_int_equal(g->part_len[2], f->part_len[2]);
             assert_memory_equal((const char *)g->data + g->part_len[0] + g->part_len[1],
@@ -391,7 +391,7 @@ static void test_composed_parts(void **state)
      * its stamp (pre, body and post are the same bytes). */
     prep_render_cut c = make_cut(8, cut_at + 300, 1);
     prep_site s2;
-    prep_site_init(&s2);
+    prep_render_site_init(&s2);
     assert_int_equal(prep_render_site(tal, &c, NULL, NULL, &s2, NULL), PREP_OK);
     assert_int_equal(s2.n, site.n);
     for (size_t i = 0; i < s2.n; i++) {
@@ -406,7 +406,7 @@ static void test_composed_parts(void **state)
         assert_int_equal(a->len - at, b->len - bt);
         assert_memory_equal(a->data + at, b->data + bt, a->len - at);
     }
-    prep_site_free(&s2);
+    prep_render_site_free(&s2);
 }
 
 static void test_structure(void **state)
@@ -506,11 +506,11 @@ static void test_embedded_links(void **state)
     o.embedded = 0;
     prep_render_cut c = make_cut(7, cut_at, 1);
     prep_site s2;
-    prep_site_init(&s2);
+    prep_render_site_init(&s2);
     assert_int_equal(prep_render_site(tal, &c, &o, NULL, &s2, NULL), PREP_OK);
     for (size_t i = 0; i < s2.n; i++) assert_true(strncmp(s2.v[i].path, "embebido/", 9));
     assert_int_equal(s2.n, 47 + 2 + 5);
-    prep_site_free(&s2);
+    prep_render_site_free(&s2);
 }
 
 /* ---------------------------------------------------------------- determinism */
@@ -523,7 +523,7 @@ static void test_determinism(void **state)
     apply_until(t2, cut_at);
     prep_render_cut c = make_cut(7, cut_at, 1);
     prep_site s2;
-    prep_site_init(&s2);
+    prep_render_site_init(&s2);
     assert_int_equal(prep_render_site(t2, &c, NULL, NULL, &s2, NULL), PREP_OK);
     assert_int_equal(s2.n, site.n);
     for (size_t i = 0; i < site.n; i++) {
@@ -532,7 +532,7 @@ static void test_determinism(void **state)
         assert_memory_equal(s2.v[i].data, site.v[i].data, site.v[i].len);
         assert_string_equal(s2.v[i].media_type, site.v[i].media_type);
     }
-    prep_site_free(&s2);
+    prep_render_site_free(&s2);
     prep_tally_free(t2);
 }
 
@@ -547,7 +547,7 @@ static void test_incremental(void **state)
     assert_int_equal(prep_render_cache_new(&k), PREP_OK);
     prep_render_cut c1 = make_cut(1, cut_at, 0);
     prep_site s1;
-    prep_site_init(&s1);
+    prep_render_site_init(&s1);
     prep_render_stats st;
     assert_int_equal(prep_render_site(t, &c1, NULL, k, &s1, &st), PREP_OK);
     /* first render: every body (47: 45 cached kinds + 2 per cut) */
@@ -634,7 +634,7 @@ static void test_incremental(void **state)
 
     /* and the incremental site is byte for byte the site rendered from nothing */
     prep_site full;
-    prep_site_init(&full);
+    prep_render_site_init(&full);
     assert_int_equal(prep_render_site(t, &c3, NULL, NULL, &full, NULL), PREP_OK);
     assert_int_equal(full.n, s1.n);
     for (size_t i = 0; i < s1.n; i++) {
@@ -650,8 +650,8 @@ static void test_incremental(void **state)
     assert_int_equal(prep_render_site(t, &c4, NULL, k, &s1, &st), PREP_OK);
     assert_int_equal(st.bodies_rendered, 47);
 
-    prep_site_free(&full);
-    prep_site_free(&s1);
+    prep_render_site_free(&full);
+    prep_render_site_free(&s1);
     prep_render_cache_free(k);
     prep_tally_free(t);
 }
@@ -665,7 +665,7 @@ static void test_database_page(void **state)
     for (size_t i = 0; i < PREP_ARRAY_LEN(files); i++) {
         char path[64], want[512], size[32];
         snprintf(path, sizeof path, "base-de-datos/%s", files[i]);
-        const prep_site_file *f = prep_site_find(&site, path);
+        const prep_site_file *f = prep_render_site_find(&site, path);
         assert_non_null(f);
         assert_int_equal(f->cache, PREP_POLICY_DATA);
         char h[65];
@@ -703,7 +703,7 @@ static void test_verify_and_difusores(void **state)
     o.n_difusores = 3;
     prep_render_cut c = make_cut(9, cut_at, 0);
     prep_site s2;
-    prep_site_init(&s2);
+    prep_render_site_init(&s2);
     assert_int_equal(prep_render_site(tal, &c, &o, NULL, &s2, NULL), PREP_OK);
     pg = tr_page(&s2, "verificar/index.html");
     assert_non_null(strstr(pg, "<code># sequence: 9</code>"));
@@ -725,7 +725,7 @@ static void test_verify_and_difusores(void **state)
         assert_null(strstr(t, "https://"));
         free(t);
     }
-    prep_site_free(&s2);
+    prep_render_site_free(&s2);
 }
 
 /* ---------------------------------------------------------------- escaping, by hand */
@@ -828,7 +828,7 @@ static void test_escaping_and_hand_numbers(void **state)
     hand_acta(t, c, "220412C0100", vc);
     prep_render_cut cut = make_cut(3, c->window_open + 7200, 0);
     prep_site s;
-    prep_site_init(&s);
+    prep_render_site_init(&s);
     assert_int_equal(prep_render_site(t, &cut, NULL, NULL, &s, NULL), PREP_OK);
 
     /* escaped, everywhere */
@@ -861,7 +861,7 @@ static void test_escaping_and_hand_numbers(void **state)
     if (!pg)
         for (size_t i = 0; i < s.n; i++) print_error("  %s\n", s.v[i].path);
     assert_non_null(pg);
-    assert_non_null(prep_site_find(&s, "gubernatura-estatal-mas/queretaro-centro-script-alert-1-script/index.html"));
+    assert_non_null(prep_render_site_find(&s, "gubernatura-estatal-mas/queretaro-centro-script-alert-1-script/index.html"));
     assert_non_null(strstr(pg, "Ana &lt;b&gt;&quot;Pe\xC3\xB1" "a&quot;&lt;/b&gt; &amp; O&#39;Neil"));
     assert_non_null(strstr(pg, "Jos\xC3\xA9 \xC3\x91\xC3\xBA\xC3\xB1" "ez &lt;Indep&gt;"));
     assert_non_null(strstr(pg, "Quer\xC3\xA9taro &quot;Centro&quot; &lt;script&gt;alert(1)&lt;/script&gt;"));
@@ -923,7 +923,7 @@ static void test_escaping_and_hand_numbers(void **state)
     assert_true(a1 < a2);
     free(pg);
 
-    prep_site_free(&s);
+    prep_render_site_free(&s);
     prep_tally_free(t);
     prep_catalog_free(c);
 }
