@@ -69,7 +69,9 @@ else
   echo "setup: all ${#PKGS[@]} packages present"
 fi
 
-# npm packages of the browser tests, the exact versions of tests/browser/package-lock.json.
+# npm packages of the browser tests (playwright-core, axe-core, lighthouse with its
+# dependencies), the exact versions of tests/browser/package-lock.json; none has an install
+# script or downloads a browser.
 # Runs only when node_modules is missing or the lockfile changed since the last install.
 lock=tests/browser/package-lock.json
 stamp=tests/browser/node_modules/.prep-lock.sha256

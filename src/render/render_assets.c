@@ -29,7 +29,12 @@ static const char css_base[] =
     ".simulacro{margin:0 0 .5rem;padding:.5rem 1rem;background:#8a1c00;color:#fff;font-weight:700;"
     "font-size:1.3rem;text-align:center;letter-spacing:.05em}"
     ".aviso{padding:.5rem;margin:.5rem 0;border:2px solid #8a5a00;background:#fff8e6}"
+    ".avisos{position:fixed;left:0;right:0;bottom:0;z-index:8}.avisos .aviso{margin:0}"
+    /* while one shows, the page's end and a focused element are not left under it (2.4.11) */
+    "html:has(.avisos>:not([hidden])){scroll-padding-bottom:9rem}"
+    "body:has(.avisos>:not([hidden])){padding-bottom:9rem}"
     "[hidden]{display:none!important}"
+    ".nw{white-space:nowrap}"
     "nav ul{list-style:none;margin:.25rem 0 0;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1.25rem}"
     "nav a[aria-current]{font-weight:700}"
     "main{display:block;padding:1rem;max-width:74rem;margin:0 auto}"
@@ -42,10 +47,12 @@ static const char css_base[] =
     "table{border-collapse:collapse;margin:.5rem 0;max-width:100%}"
     /* captions name every table for assistive technology; the h2 above says the same */
     "caption{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}"
-    "th,td{padding:.2rem .5rem;border-bottom:1px solid #d5d9e0;text-align:left;vertical-align:top;"
-    "overflow-wrap:anywhere}"
-    "td{text-align:right;font-variant-numeric:tabular-nums}"
-    "td.t{text-align:left}"
+    /* a number, a percentage or a heading's word never breaks inside (issue 16): figures
+     * do not wrap at all, headings wrap between words only, names wrap where they must */
+    "th,td{padding:.2rem .5rem;border-bottom:1px solid #d5d9e0;text-align:left;vertical-align:top}"
+    "tbody th,td.t{overflow-wrap:break-word}"
+    "td{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
+    "td.t{text-align:left;white-space:normal}"
     "thead th{border-bottom:2px solid #555}"
     "tfoot th,tfoot td{font-weight:700;border-top:2px solid #555}"
     ".sw{display:inline-block;width:.85em;height:.85em;margin-right:.35em;border:1px solid #333;"
@@ -69,7 +76,27 @@ static const char css_base[] =
     ".acta dl{display:grid;grid-template-columns:minmax(0,max-content) minmax(0,1fr);gap:.1rem .75rem;"
     "margin:.25rem 0}"
     ".acta dt,.acta dd{overflow-wrap:anywhere}"
-    "@media (max-width:30rem){.acta dl{grid-template-columns:minmax(0,1fr)}.acta dd{margin-bottom:.3rem}}"
+    /* targets of at least 24x24 px (WCAG 2.2 2.5.8) where a link is not inside a sentence */
+    "nav a,th a,footer a{display:inline-block;min-width:24px;padding:.1rem 0}"
+    /* phones (issue 16): tighter margins; the tables of units (.un: districts, municipalities,
+     * sections) become one block per unit, its name on the first line and each figure,
+     * named, after it; the column headings stay in the markup for screen readers */
+    "@media (max-width:30rem){.acta dl{grid-template-columns:minmax(0,1fr)}.acta dd{margin-bottom:.3rem}"
+    "main{padding:1rem .5rem}table{font-size:.875rem}th,td{padding:.2rem .25rem}"
+    ".un thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}"
+    ".un,.un tbody{display:block}"
+    ".un tr{display:flex;flex-wrap:wrap;gap:0 1rem;border-bottom:1px solid #d5d9e0;padding:.2rem 0}"
+    ".un th,.un td{display:block;border:0;padding:0;text-align:left}"
+    ".un th{flex-basis:100%}"
+    /* a municipality has hundreds of sections: rows off screen are laid out when scrolled to */
+    ".un tr{content-visibility:auto;contain-intrinsic-size:auto 4.5rem}"
+    ".un td:before{color:#444;font-weight:400}"
+    /* cells counted from the end: [Casillas] Actas Participación Encabeza */
+    ".un td:nth-last-child(4):before{content:\"Casillas \"}"
+    ".un td:nth-last-child(3):before{content:\"Actas \"}"
+    ".un td:nth-last-child(2):before{content:\"Participaci\\F3n \"}"
+    ".un td:last-child:before{content:\"Encabeza: \"}"
+    "}"
     ".acta dt{color:#444}"
     ".acta dd{margin:0}"
     "code{word-break:break-all;font-size:.9em}"

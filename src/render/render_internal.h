@@ -20,6 +20,7 @@ void rb_puts(rbuf *r, const char *s);
 void rb_printf(rbuf *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Text escaped for HTML text and attribute values (& < > " '). */
 void rb_esc(rbuf *r, const char *s);
+void rb_esc_nb(rbuf *r, const char *s); /* rb_esc; "2020-2021" kept on one line */
 /* A JSON string literal (quotes included): '"', '\\' and control characters escaped. */
 void rb_json_str(rbuf *r, const char *s);
 /* An integer with thousands separators. */

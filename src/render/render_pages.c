@@ -324,7 +324,7 @@ static void block_combos(rctx *x, rbuf *r, uint32_t e, uint32_t u, const prep_ta
     if (!n) return;
     int64_t total = total_votes(x, e, a);
     rbar *bars = calloc(n, sizeof *bars);
-    /* readers see "PAN-QI"; the database column name (C_PAN_QI) follows, for checking */
+    /* readers see "PAN-QI", never the database column name (C_PAN_QI, PAN_QI) */
     char(*labels)[PREP_CAT_MAX_COALITION_PARTIES * 34] = calloc(n, sizeof *labels);
     if (!bars || !labels) {
         free(bars);
@@ -346,9 +346,7 @@ static void block_combos(rctx *x, rbuf *r, uint32_t e, uint32_t u, const prep_ta
             ll += (size_t)snprintf(lab + ll, sizeof labels[nb] - ll, "%s%s", i ? "-" : "",
                                    x->c->parties[col->parties[i]].id);
         rb_esc(r, lab);
-        rb_puts(r, " <span class=\"nota\">");
-        rb_esc(r, col->name);
-        rb_puts(r, "</span></th><td>");
+        rb_puts(r, "</th><td>");
         rb_int(r, a->votes[j]);
         rb_puts(r, "</td><td>");
         rb_pct(r, a->votes[j], total, x->dec);
@@ -380,7 +378,7 @@ static void block_actas(rctx *x, rbuf *r, uint32_t e, const prep_tally_agg *a, i
     int64_t esp = a->esperadas;
     rb_puts(r, "<h2>Avance de actas y participaci\xC3\xB3n</h2><table><caption>Actas"
                "</caption><thead><tr><th scope=\"col\">Actas</th><th scope=\"col\">Cantidad</th>"
-               "<th scope=\"col\">Porcentaje de las esperadas</th></tr></thead><tbody>");
+               "<th scope=\"col\">% de las esperadas</th></tr></thead><tbody>");
     act_row(x, r, "Esperadas", esp, -1);
     act_row(x, r, "Capturadas", a->capturadas, esp);
     act_row(x, r, "Contabilizadas", a->contabilizadas, esp);
@@ -417,7 +415,7 @@ static void block_units(rctx *x, rbuf *r, uint32_t e, prep_tally_level lvl)
     int dist = lvl == PREP_TALLY_DISTRICT;
     uint32_t n = dist ? c->n_districts : c->n_municipalities;
     rb_puts(r, dist ? "<h2>Distritos</h2>" : "<h2>Municipios</h2>");
-    rb_puts(r, "<table><caption>");
+    rb_puts(r, "<table class=\"un\"><caption>");
     rb_puts(r, dist ? "Resultados por distrito" : "Resultados por municipio");
     rb_puts(r, "</caption><thead><tr><th scope=\"col\">");
     rb_puts(r, dist ? "Distrito" : "Municipio");
@@ -440,7 +438,7 @@ static void block_sections(rctx *x, rbuf *r, uint32_t e, prep_tally_level lvl, u
 {
     const prep_catalog *c = x->c;
     const relection *re = &x->s->el[e];
-    rb_puts(r, "<h2>Secciones</h2><table><caption>Resultados por secci\xC3\xB3n</caption>"
+    rb_puts(r, "<h2>Secciones</h2><table class=\"un\"><caption>Resultados por secci\xC3\xB3n</caption>"
                "<thead><tr><th scope=\"col\">Secci\xC3\xB3n</th><th scope=\"col\">Casillas</th>"
                "<th scope=\"col\">Actas contabilizadas</th><th scope=\"col\">Participaci\xC3\xB3n</th>"
                "<th scope=\"col\">Encabeza</th></tr></thead><tbody>");
@@ -482,10 +480,45 @@ static void dd_text(rbuf *r, const char *name, const char *v)
     rb_puts(r, "</dd>");
 }
 
-static void vote_cell_row(rbuf *r, const char *name, int32_t v)
+/* A vote column of an acta as a reader names it: "PAN", "PAN-QI" (a combination of a
+ * coalition's or candidatura común's parties), "Ana Pérez (independiente)" (the unit's
+ * candidacy on that CAND_IND_n column), "Candidaturas no registradas", "Votos nulos".
+ * Never the database column name (C_PAN_QI, CAND_IND_1), which stays in the CSV. */
+static void col_label(const rctx *x, rbuf *r, uint32_t e, uint32_t u, uint32_t j)
 {
-    rb_puts(r, "<tr><th scope=\"row\">");
-    rb_esc(r, name);
+    const prep_catalog *c = x->c;
+    const prep_cat_election *el = &c->elections[e];
+    const prep_cat_column *col = &el->cols[j];
+    switch (col->kind) {
+    case PREP_CAT_COL_PARTY:
+    case PREP_CAT_COL_COMBO:
+        for (uint32_t i = 0; i < col->n_parties; i++) {
+            if (i) rb_puts(r, "-");
+            rb_esc(r, c->parties[col->parties[i]].id);
+        }
+        return;
+    case PREP_CAT_COL_INDEP:
+        if (u != PREP_CAT_NONE)
+            for (uint32_t i = el->cand_first[u]; i < el->cand_first[u + 1]; i++) {
+                const prep_cat_candidacy *cd = &c->candidacies[el->cand_index[i]];
+                if (cd->kind == PREP_CAT_CAND_INDEP && cd->ref == j) {
+                    rb_esc(r, cd->name);
+                    rb_puts(r, " (independiente)");
+                    return;
+                }
+            }
+        rb_printf(r, "Candidatura independiente %u", col->indep_no);
+        return;
+    case PREP_CAT_COL_NOREG: rb_puts(r, "Candidaturas no registradas"); return;
+    case PREP_CAT_COL_NULOS: rb_puts(r, "Votos nulos"); return;
+    }
+    rb_esc(r, col->name);
+}
+
+/* One row of the acta's table: its label (already escaped HTML) was written after the
+ * row's opening <th>; the value as captured (a number, or SIN DATO / ILEGIBLE). */
+static void vote_cell(rbuf *r, int32_t v)
+{
     rb_puts(r, "</th><td>");
     if (v >= 0) rb_int(r, v);
     else {
@@ -540,16 +573,24 @@ static void block_acta(rctx *x, rbuf *r, uint32_t e, uint32_t ci)
               ka);
     uint32_t u = prep_catalog_unit_of(c, e, ci);
     for (uint32_t j = 0; j < el->n_cols; j++)
-        if (v[j] != PREP_ACTA_V_NA || u == PREP_CAT_NONE || prep_catalog_col_applies(c, e, u, j))
-            vote_cell_row(r, el->cols[j].name, v[j]); /* as captured: "-" columns left out */
-    vote_cell_row(r, "TOTAL_VOTOS_ASENTADO", a->total_asentado);
-    rb_puts(r, "<tr><th scope=\"row\">TOTAL_VOTOS_CALCULADO</th><td>");
+        if (v[j] != PREP_ACTA_V_NA || u == PREP_CAT_NONE || prep_catalog_col_applies(c, e, u, j)) {
+            rb_puts(r, "<tr><th scope=\"row\">");
+            col_label(x, r, e, u, j);
+            vote_cell(r, v[j]); /* as captured: "-" columns left out */
+        }
+    /* the totals, named as the acta's own boxes (TOTAL_VOTOS_ASENTADO ... in the CSV) */
+    rb_puts(r, "<tr><th scope=\"row\">Total de votos asentado en el acta");
+    vote_cell(r, a->total_asentado);
+    rb_puts(r, "<tr><th scope=\"row\">Total de votos calculado</th><td>");
     rb_int(r, a->total_calculado);
-    rb_puts(r, "</td></tr>");
-    vote_cell_row(r, "TOTAL_BOLETAS_SOBRANTES", a->boletas_sobrantes);
-    vote_cell_row(r, "TOTAL_PERSONAS_VOTARON", a->personas_votaron);
-    vote_cell_row(r, "TOTAL_REP_PARTIDO_CI_VOTARON", a->rep_votaron);
-    vote_cell_row(r, "TOTAL_VOTOS_SACADOS", a->votos_sacados);
+    rb_puts(r, "</td></tr><tr><th scope=\"row\">Boletas sobrantes");
+    vote_cell(r, a->boletas_sobrantes);
+    rb_puts(r, "<tr><th scope=\"row\">Personas que votaron");
+    vote_cell(r, a->personas_votaron);
+    rb_puts(r, "<tr><th scope=\"row\">Representantes de partidos y de candidaturas independientes que votaron");
+    vote_cell(r, a->rep_votaron);
+    rb_puts(r, "<tr><th scope=\"row\">Votos sacados de las urnas");
+    vote_cell(r, a->votos_sacados);
     rb_puts(r, "</tbody></table></div>");
 }
 
@@ -658,7 +699,7 @@ static void body_home(rctx *x, rbuf *r)
 {
     const prep_catalog *c = x->c;
     rb_puts(r, "<h1>");
-    rb_esc(r, c->process_name);
+    rb_esc_nb(r, c->process_name);
     rb_puts(r, "</h1><p class=\"nota\">");
     rb_esc(r, c->entity_name);
     rb_puts(r, " \xC2\xB7 ");

@@ -334,7 +334,12 @@ static void frame_pre(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf 
     rb_esc(r, p->title);
     rb_puts(r, " \xC2\xB7 PREP ");
     rb_esc(r, ci->process);
-    rb_puts(r, "</title><link rel=\"stylesheet\" href=\"");
+    /* a description for search engines and link previews; no icon file (nothing fetched) */
+    rb_puts(r, "</title><meta name=\"description\" content=\"Resultados preliminares: ");
+    rb_esc(r, p->title);
+    rb_puts(r, ". ");
+    rb_esc(r, ci->institute);
+    rb_puts(r, "\"/><link rel=\"icon\" href=\"data:,\"/><link rel=\"stylesheet\" href=\"");
     rb_up(r, site);
     rb_puts(r, s->css_path);
     rb_puts(r, "\"/><script src=\"");
@@ -347,7 +352,7 @@ static void frame_pre(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf 
         rb_puts(r, "<p class=\"sitio\"><a href=\"");
         rb_up(r, tree);
         rb_puts(r, "\">PREP ");
-        rb_esc(r, ci->process);
+        rb_esc_nb(r, ci->process);
         rb_puts(r, "</a> \xC2\xB7 ");
         rb_esc(r, ci->institute);
         rb_puts(r, "</p>");
@@ -364,11 +369,13 @@ static void frame_stamp(rctx *x, const cutinfo *ci, rbuf *r)
     rb_printf(r, "</b> \xC2\xB7 <time datetime=\"%s\">", ci->iso);
     rb_esc(r, ci->human);
     rb_puts(r, "</time></p></div>");
+    /* the notices sit at the bottom of the screen when shown (.avisos is fixed): showing
+     * one never moves the page under the reader (no layout shift) */
     rb_printf(r,
-              "<p id=\"desactualizado\" class=\"aviso\" hidden=\"\" data-vigente-hasta=\"%s\">Este corte ya no es "
-              "el vigente: la publicaci\xC3\xB3n puede estar desactualizada.</p>"
+              "<div class=\"avisos\"><p id=\"desactualizado\" class=\"aviso\" hidden=\"\" data-vigente-hasta=\"%s\">"
+              "Este corte ya no es el vigente: la publicaci\xC3\xB3n puede estar desactualizada.</p>"
               "<p id=\"corte-nuevo\" class=\"aviso\" role=\"status\" hidden=\"\">Hay un corte nuevo. "
-              "<a href=\"./\">Actualizar esta p\xC3\xA1gina</a></p>",
+              "<a href=\"./\">Actualizar esta p\xC3\xA1gina</a></p></div>",
               ci->valid);
 }
 

@@ -1,5 +1,6 @@
 /* render: output buffers with a sticky error, HTML escaping, number formatting, and the
  * small public helpers (site container, caching classes). */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +75,59 @@ void rb_esc(rbuf *r, const char *s)
         run = p + 1;
     }
     rb_puts(r, run);
+}
+
+/* rb_esc of the bytes [s, end) */
+static void esc_range(rbuf *r, const char *s, const char *end)
+{
+    const char *run = s;
+    for (const char *p = s; p < end; p++) {
+        const char *rep;
+        switch (*p) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&#39;"; break;
+        default: continue;
+        }
+        rb_put(r, run, (size_t)(p - run));
+        rb_puts(r, rep);
+        run = p + 1;
+    }
+    rb_put(r, run, (size_t)(end - run));
+}
+
+/* rb_esc, and a figure with inner punctuation ("2020-2021", "06/06/2021") from the
+ * catalogue kept on one line: <span class="nw"> (white-space:nowrap), since a browser
+ * may break after its hyphen on a phone (issue 16). */
+void rb_esc_nb(rbuf *r, const char *s)
+{
+    if (!s) return;
+    const char *run = s;
+    for (const char *p = s; *p; p++) {
+        if (!isdigit((unsigned char)*p) || (p > s && isdigit((unsigned char)p[-1]))) continue;
+        const char *q = p, *last = p;
+        int punct = 0, inner = 0; /* inner: punctuation with digits after it */
+        while (*q && (isdigit((unsigned char)*q) || strchr("-./:", *q))) {
+            if (isdigit((unsigned char)*q)) {
+                inner |= punct;
+                last = q;
+            } else {
+                punct = 1;
+            }
+            q++;
+        }
+        if (!inner || last == p) continue;
+        esc_range(r, run, p);
+        rb_puts(r, "<span class=\"nw\">");
+        rb_put(r, p, (size_t)(last + 1 - p));
+        rb_puts(r, "</span>");
+        run = p = last + 1;
+        if (!*p) break;
+        p--;
+    }
+    rb_esc(r, run);
 }
 
 void prep_render_fmt_int(int64_t n, char out[28])

@@ -20,7 +20,15 @@ const USAGE = `usage: node run.js --base-url URL [--site DIR] [options] [PAGE...
   --site DIR         the site directory (for tidy, and for --sample)
   --pages-file FILE  more page paths, one a line ("#" comments)
   --sample           add one page of every kind found under --site (see docs)
-  --views LIST       comma list of 390,1280,iframe (default: all three)
+  --views LIST       comma list of 390,1280,iframe (default: all three); also any
+                     width in px (320, 360...) and iframe-W (the page in an iframe of a
+                     host page W px wide, as a phone shows a portal)
+  --widths LIST      phone views: for each width W the views W and iframe-W, and the
+                     phone checks (--phone-checks); e.g. --widths 320,360,390
+  --phone-checks     three more checks per view: numeric-one-line (every number or
+                     percentage, and every word of a table heading, on one line),
+                     overflow (nothing wider than the view, not even inside a scroller)
+                     and targets (links and controls >= 24x24 px, WCAG 2.2 2.5.8)
   --embed-prefix P   the iframe view loads P + page (default: the page itself)
   --cut-selector SEL element that shows the cut time (default: [data-corte-hora])
   --cut-text TEXT    instead of a selector: text that must be in the page's visible text
@@ -64,6 +72,16 @@ const MAX_NODES_SHOWN = 5; // per axe violation
 
 class UsageError extends Error {}
 
+// A view by name: the fixed ones above, a width ("320") or a narrow embed ("iframe-320").
+function viewOf(name) {
+  if (VIEWS[name]) return VIEWS[name];
+  let m = /^(\d{3,4})$/.exec(name);
+  if (m) return { viewport: { width: Number(m[1]), height: 800 } };
+  m = /^iframe-(\d{3,4})$/.exec(name);
+  if (m) return { viewport: { width: Number(m[1]), height: 800 }, embedded: true, narrow: true };
+  return null;
+}
+
 function parseArgs(argv) {
   const o = {
     baseUrl: null, site: null, pages: [], sample: false, views: ['390', '1280', 'iframe'],
@@ -72,6 +90,7 @@ function parseArgs(argv) {
     chromium: process.env.PREP_CHROMIUM || '/usr/bin/chromium',
     pageTimeout: 30000, totalTimeout: 600000, pidFile: null, tidy: true, tidyErrorsOnly: false,
     ignoreHttpsErrors: false, expectProtocol: null, hostUrl: null, blockedHostUrl: null,
+    phoneChecks: false,
   };
   const num = (a, s) => {
     const n = Number(s);
@@ -96,8 +115,16 @@ function parseArgs(argv) {
       case '--sample': o.sample = true; break;
       case '--views':
         o.views = v().split(',').filter(Boolean);
-        for (const w of o.views) if (!VIEWS[w]) throw new UsageError(`unknown view ${w}`);
+        for (const w of o.views) if (!viewOf(w)) throw new UsageError(`unknown view ${w}`);
         break;
+      case '--widths': {
+        const ws = v().split(',').filter(Boolean);
+        for (const w of ws) if (!/^\d{3,4}$/.test(w)) throw new UsageError(`--widths: not a width: ${w}`);
+        o.views = [...ws, ...ws.map((w) => `iframe-${w}`)];
+        o.phoneChecks = true;
+        break;
+      }
+      case '--phone-checks': o.phoneChecks = true; break;
       case '--embed-prefix': o.embedPrefix = v().replace(/^\/+/, ''); break;
       case '--cut-selector': o.cutSelector = v(); break;
       case '--cut-text': o.cutText = v(); break;
@@ -263,13 +290,14 @@ function checkTidy(opt, page) {
 // ---------------------------------------------------------------------------------------
 // One page in one view
 
-function hostHtml(src) {
-  // A stand-in for a broadcaster's portal: another document that embeds the page.
-  return `<!DOCTYPE html><html lang="es"><head><meta charset="utf-8"><title>Portal anfitrión</title></head>
-<body style="margin:0;padding:16px;background:#e8e8e8;color:#111;font-family:sans-serif">
+function hostHtml(src, narrow) {
+  // A stand-in for a broadcaster's portal: another document that embeds the page. On a
+  // phone (narrow) the portal gives the iframe its whole width, as news sites do.
+  return `<!DOCTYPE html><html lang="es"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Portal anfitrión</title></head>
+<body style="margin:0;padding:${narrow ? '0' : '16px'};background:#e8e8e8;color:#111;font-family:sans-serif">
 <p>Portal anfitrión (otro sitio) con el PREP incrustado:</p>
 <iframe id="prep" title="Resultados preliminares" src="${src.replace(/"/g, '&quot;')}"
- style="display:block;width:100%;max-width:720px;height:860px;border:1px solid #333;background:#fff"></iframe>
+ style="display:block;width:100%;max-width:720px;height:860px;border:${narrow ? '0' : '1px solid #333'};background:#fff"></iframe>
 </body></html>`;
 }
 
@@ -338,6 +366,96 @@ async function checkReflow(frame) {
   });
 }
 
+// The phone checks (--phone-checks), in the page's own frame:
+//  numeric-one-line: every number or percentage in the text ("295,391", "56.9679%",
+//    "2021-06-06") and every word of a table's column heading lies on one line: the range
+//    over it has its client rects on one line (a number broken as "295,/391" has two);
+//  overflow: the document is no wider than the view and no element scrolls sideways
+//    (a wide table in a scrolling box is not a phone layout);
+//  targets: every link, button and form control is at least 24 x 24 CSS px, unless one of
+//    WCAG 2.2 2.5.8's exceptions applies: inline (a link inside a sentence: its block has
+//    other text), spacing (a 24 px circle on its centre meets no other target nor another
+//    small target's circle), or equivalent (another target on the page with the same href
+//    passes; the map's municipality shapes, repeated as links in the table below them).
+// Up to 5 offenders are named for each.
+async function checkPhone(frame) {
+  return frame.evaluate(() => {
+    const SHOW = 5;
+    const skip = (el) => el.closest('svg, code, pre, script, style, [hidden]');
+    const lines = (range) => {
+      const tops = [];
+      for (const r of range.getClientRects()) {
+        if (r.width < 0.5 || r.height < 0.5) continue;
+        if (!tops.some((t) => Math.abs(t - r.bottom) < 2)) tops.push(r.bottom);
+      }
+      return tops.length;
+    };
+    const broken = [];
+    const NUM = /[+\u2212-]?\d(?:[\d.,:/-]*\d)?(?:\s?%)?/g;
+    const WORD = /\S+/g;
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!el || skip(el) || !n.data.trim()) continue;
+      const heading = el.closest('thead th, th[scope="col"]');
+      const re = heading ? WORD : NUM;
+      re.lastIndex = 0;
+      for (let m = re.exec(n.data); m; m = re.exec(n.data)) {
+        const r = document.createRange();
+        r.setStart(n, m.index);
+        r.setEnd(n, m.index + m[0].length);
+        if (lines(r) > 1) broken.push(`"${m[0]}" in <${el.tagName.toLowerCase()}>`);
+      }
+    }
+    const vw = window.innerWidth;
+    const wide = [];
+    if (document.documentElement.scrollWidth > vw) wide.push(`the document is ${document.documentElement.scrollWidth} px wide in a ${vw} px view`);
+    const name = (el) => el.tagName.toLowerCase() + (el.id ? `#${el.id}` : '')
+      + [...el.classList].slice(0, 2).map((c) => `.${c}`).join('');
+    for (const el of document.body.querySelectorAll('*')) {
+      if (el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0) {
+        const o = getComputedStyle(el).overflowX;
+        if (o === 'auto' || o === 'scroll') wide.push(`${name(el)} scrolls sideways (${el.scrollWidth} px in ${el.clientWidth} px)`);
+      }
+    }
+    const SEL = 'a[href], button, input:not([type="hidden"]), select, textarea, summary, [role="button"], [role="link"], [tabindex]:not([tabindex="-1"])';
+    const targets = [];
+    for (const el of document.querySelectorAll(SEL)) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0 || r.right < 0 || r.bottom < 0) continue; // not shown (skip link)
+      targets.push({ el, r, small: r.width < 23.5 || r.height < 23.5 });
+    }
+    // Inside a sentence: an inline link whose nearest block holds other text too.
+    const inline = (el) => {
+      if (el.closest('svg') || getComputedStyle(el).display !== 'inline') return false;
+      let b = el.parentElement;
+      while (b && getComputedStyle(b).display === 'inline') b = b.parentElement;
+      return !!b && (b.textContent || '').replace(/\s+/g, '').length > (el.textContent || '').replace(/\s+/g, '').length;
+    };
+    const centre = (r) => [r.left + r.width / 2, r.top + r.height / 2];
+    const distRect = (p, r) => Math.hypot(Math.max(r.left - p[0], 0, p[0] - r.right), Math.max(r.top - p[1], 0, p[1] - r.bottom));
+    const spaced = (t) => {
+      const c = centre(t.r);
+      return targets.every((o) => o === t || (distRect(c, o.r) >= 12
+        && (!o.small || Math.hypot(c[0] - centre(o.r)[0], c[1] - centre(o.r)[1]) >= 24)));
+    };
+    const passing = new Set(targets.filter((t) => !t.small).map((t) => t.el.getAttribute('href')).filter(Boolean));
+    const tiny = [];
+    for (const t of targets) {
+      if (!t.small || inline(t.el) || spaced(t)) continue;
+      const href = t.el.getAttribute('href') || (t.el.getAttribute('xlink:href'));
+      if (href && passing.has(href)) continue;
+      tiny.push(`${name(t.el)}${href ? ` href="${href}"` : ''} "${(t.el.textContent || t.el.getAttribute('aria-label') || '').trim().slice(0, 30)}" ${Math.round(t.r.width)}x${Math.round(t.r.height)} px`);
+    }
+    const fmt = (a) => a.slice(0, SHOW).join('; ') + (a.length > SHOW ? `; and ${a.length - SHOW} more` : '');
+    return {
+      numeric: { ok: broken.length === 0, why: broken.length ? `${broken.length} split across lines: ${fmt(broken)}` : '' },
+      overflow: { ok: wide.length === 0, why: fmt(wide) },
+      targets: { ok: tiny.length === 0, why: tiny.length ? `${tiny.length} under 24x24 px: ${fmt(tiny)}` : `${targets.length} targets` },
+    };
+  });
+}
+
 const AXE_PATH = require.resolve('axe-core/axe.min.js');
 const AXE_SOURCE = fs.readFileSync(AXE_PATH, 'utf8');
 
@@ -362,7 +480,7 @@ function withTimeout(promise, ms, what) {
 // Results are held back until the view finishes, so a view abandoned after its time-out
 // (state.abandoned) reports nothing late.
 async function checkView(browser, opt, page, viewName, state) {
-  const view = VIEWS[viewName];
+  const view = viewOf(viewName);
   const target = (view.embedded ? opt.embedPrefix : '') + page;
   const url = new URL(target, opt.baseUrl).href;
   const origin = new URL(opt.baseUrl).origin;
@@ -499,7 +617,7 @@ async function checkView(browser, opt, page, viewName, state) {
       }
       await frame.waitForLoadState('load');
     } else if (view.embedded) {
-      await pg.setContent(hostHtml(url), { waitUntil: 'load' });
+      await pg.setContent(hostHtml(url, view.narrow), { waitUntil: 'load' });
       const el = await pg.$('#prep');
       frame = el && (await el.contentFrame());
       if (!frame) throw new Error('the iframe has no document');
@@ -529,6 +647,7 @@ async function checkView(browser, opt, page, viewName, state) {
         : { ok: false, why: `server Date ${new Date(d).toISOString()} vs vigente-hasta ${new Date(v).toISOString()}: notice should be ${want ? 'shown' : 'hidden'}` };
     }) : null;
     const reflow = await checkReflow(frame);
+    const phone = opt.phoneChecks ? await checkPhone(frame) : null;
     const violations = await runAxe(frame);
 
     fs.mkdirSync(opt.artifacts, { recursive: true });
@@ -559,6 +678,11 @@ async function checkView(browser, opt, page, viewName, state) {
     report(cut.ok, `${label} cut-time`, cut.ok ? cut.shown.slice(0, 80) : cut.why);
     if (stale) report(stale.ok, `${label} validity-notice`, stale.ok ? stale.shown : stale.why);
     report(reflow.ok, `${label} reflow`, reflow.ok ? '' : reflow.why);
+    if (phone) {
+      report(phone.numeric.ok, `${label} numeric-one-line`, phone.numeric.why);
+      report(phone.overflow.ok, `${label} overflow`, phone.overflow.why);
+      report(phone.targets.ok, `${label} targets`, phone.targets.why);
+    }
     const vtext = violations.map((v) => {
       const shown = v.targets.slice(0, MAX_NODES_SHOWN).map((t) => `\n      at ${t}`).join('');
       const more = v.targets.length > MAX_NODES_SHOWN ? `\n      (and ${v.targets.length - MAX_NODES_SHOWN} more)` : '';

@@ -50,6 +50,14 @@ variant tidyerr      's{</main>}{</div>\n</main>}'
 variant dupid        's{<h1>}{<h1 id="contenido">}'
 variant dlstray      's{<dd>2,600</dd>}{<dd>2,600</span></dd>}'
 variant wide         's{</h1>}{</h1>\n<p style="width:1400px">Texto demasiado ancho</p>}'
+# The phone checks (--phone-checks, in the 320 and iframe-320 views below):
+variant numsplit     's{</h1>}{</h1>\n<p style="width:40px;overflow-wrap:anywhere">1,234,567</p>}'
+variant headsplit    's{<th scope="col" class="num">Porcentaje</th>}{<th scope="col" class="num"><span style="display:inline-block;width:2em;overflow-wrap:anywhere">Porcentaje</span></th>}'
+variant scroller     's{</h1>}{</h1>\n<div style="overflow-x:auto"><p style="width:1400px">Tabla ancha en su propia barra</p></div>}'
+variant tinytarget   's{</h1>}{</h1>\n<p><a href="#a" style="display:inline-block;width:10px;height:10px;overflow:hidden">a</a><a href="#b" style="display:inline-block;width:10px;height:10px;overflow:hidden">b</a></p>}'
+# and what 2.5.8 exempts: a link inside a sentence, a small target with room around it,
+# a small target whose href a full-size target on the page also has (the map's shapes)
+variant exempt       's{</h1>}{</h1>\n<p>Vea la <a href="#z">tabla</a> de este corte.</p>\n<p style="padding:20px"><a href="#y" style="display:inline-block;width:12px;height:12px;overflow:hidden">y</a></p>\n<p><a href="#x" style="display:inline-block;padding:12px">Grande</a><a href="#x" style="display:inline-block;width:12px;height:12px;overflow:hidden">x</a></p>}'
 variant noalt        's{</h1>}{</h1>\n<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">}'
 
 start_server "$S" selftest || { echo "0 passed, 1 failed"; exit 1; }
@@ -100,6 +108,27 @@ check "control's <div>-grouped <dl> is valid" has '^ok   control/ html-valid'
 check "screenshots saved for every page and view" [ "$(ls "$WORK/art" | wc -l)" -eq $((${#PAGES[@]} * 3)) ]
 check "browser gone after the run" browser_gone
 if [ "$FAIL" -ne 0 ]; then echo "---- runner output"; cat "$OUT"; fi
+
+# The phone checks, at 320 px and in an iframe 320 px wide: each fault is caught, the
+# control and the exempt targets pass, and a scroller that reflow allows fails overflow.
+PHONE=(control numsplit headsplit scroller tinytarget exempt wide)
+run_browser 120 --no-tidy --views 320,iframe-320 --phone-checks --base-url "$BASE_URL" --artifacts "$WORK/art5" "${PHONE[@]/%//}" >"$WORK/p.txt" 2>&1
+OUT=$WORK/p.txt
+for v in 320 iframe-320; do
+  for c in numeric-one-line overflow targets; do
+    check "control @$v passes $c" has "^ok   control/ @$v $c"
+    check "exempt @$v passes $c" has "^ok   exempt/ @$v $c"
+  done
+  check "numsplit @$v fails numeric-one-line" has "^FAIL numsplit/ @$v numeric-one-line: .*\"1,234,567\" in <p>"
+  check "headsplit @$v fails numeric-one-line (a heading's word)" has "^FAIL headsplit/ @$v numeric-one-line: .*\"Porcentaje\" in <span>"
+  check "scroller @$v passes reflow (its own scroller)" has "^ok   scroller/ @$v reflow"
+  check "scroller @$v fails overflow" has "^FAIL scroller/ @$v overflow: div scrolls sideways"
+  check "wide @$v fails overflow" has "^FAIL wide/ @$v overflow: the document is"
+  check "tinytarget @$v fails targets" has "^FAIL tinytarget/ @$v targets: 2 under 24x24 px: a href=\"#a\" \"a\" 10x10 px"
+done
+check "phone run: browser gone" browser_gone
+if grep -q '^FAIL control/' "$WORK/p.txt" || [ "$FAIL" -ne 0 ]; then echo "---- phone run output"; cat "$WORK/p.txt"; fi
+OUT=$WORK/out.txt
 
 # The expected cut: the fixture shows 2021-06-06 23:00; asking for 22:00 must fail.
 run_browser 60 --no-tidy --views 390 --cut-datetime 2021-06-06T23:00 --base-url "$BASE_URL" --artifacts "$WORK/art4" control/ >"$WORK/c1.txt" 2>&1

@@ -2,7 +2,10 @@
 // Tiny static file server for the browser tests: serves one site directory on 127.0.0.1 only.
 // Stand-in until `prep serve` exists; it sends no cookies and no caching headers.
 //
-// Usage: node serve.js --root DIR [--port N] [--port-file FILE] [--log FILE]
+// Usage: node serve.js --root DIR [--port N] [--port-file FILE] [--log FILE] [--gzip]
+//   --gzip: text files (html, css, js, json, svg, csv, txt) go gzip-compressed to a client
+//   that accepts it, as prep serve (brotli or gzip) and Apache (mod_deflate) send them;
+//   the Lighthouse check (lighthouse.sh) uses it so that it measures what a reader gets.
 //   --port 0 (the default) takes a free port; the chosen port is printed on stdout as
 //   "listening http://127.0.0.1:PORT/" and written alone to --port-file (written to a
 //   temporary name and renamed, so a reader never sees a partial file).
@@ -14,6 +17,7 @@
 const http = require('http');
 const fs = require('fs');
 const path = require('path');
+const zlib = require('zlib');
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -47,7 +51,7 @@ const MAX_PATH = 2048;
 const MAX_FILE = 64 * 1024 * 1024;
 
 function parseArgs(argv) {
-  const o = { root: null, port: 0, portFile: null, log: null };
+  const o = { root: null, port: 0, portFile: null, log: null, gzip: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => {
@@ -58,6 +62,7 @@ function parseArgs(argv) {
     else if (a === '--port') o.port = Number(v());
     else if (a === '--port-file') o.portFile = v();
     else if (a === '--log') o.log = v();
+    else if (a === '--gzip') o.gzip = true;
     else throw new Error(`unknown option ${a}`);
   }
   if (!o.root) throw new Error('--root DIR is required');
@@ -128,8 +133,18 @@ function main() {
     } catch {
       return send(404, plain, 'not found\n');
     }
+    const type = contentType(real);
+    const extra = {};
+    if (opt.gzip && /^(text\/|application\/json|image\/svg)/.test(type)) {
+      extra.Vary = 'Accept-Encoding';
+      if (/\bgzip\b/.test(req.headers['accept-encoding'] || '')) {
+        body = zlib.gzipSync(body, { level: 9 });
+        extra['Content-Encoding'] = 'gzip';
+      }
+    }
     return send(200, {
-      'Content-Type': contentType(real),
+      ...extra,
+      'Content-Type': type,
       'Content-Length': body.length,
       'Cache-Control': 'no-store',
       'X-Content-Type-Options': 'nosniff',

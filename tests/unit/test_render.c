@@ -145,12 +145,12 @@ static void check_ref(void *vctx, const char *attr, const char *value, const cha
 {
     linkctx *lc = vctx;
     (void)attr;
-    (void)tag;
     lc->n++;
     if (!value[0] || value[0] == '#') return; /* "" reloads the page (corte nuevo); #contenido */
+    if (!strcmp(value, "data:,") && !strncmp(tag, "<link rel=\"icon\" ", 17)) return; /* the empty icon: nothing is fetched */
     char out[2048];
     if (tr_resolve(lc->page, value, out, sizeof out) || !prep_render_site_find(&site, out)) {
-        print_error("%s: link '%s' resolves to '%s', not in the site\n", lc->page, value, out);
+        print_error("%s: link '%s' resolves to '%s', not in the site (%.30s)\n", lc->page, value, out, tag);
         lc->bad++;
     }
 }
@@ -733,7 +733,7 @@ static const char hand_cat[] =
     "prep-catalog 1\n"
     "[process]\n"
     "id = esc2021\n"
-    "name = Proceso <Prueba> & \"Comillas\" 'simples'\n"
+    "name = Proceso <Prueba> & \"Comillas\" 'simples' 2020-2021. 7 3.5\n"
     "institute = Instituto <b>Electoral</b> de Pe\xC3\xB1" "a & Ni\xC3\xB1o\n"
     "entity_id = 22\n"
     "entity = QUER\xC3\x89TARO <i>\n"
@@ -849,6 +849,10 @@ static void test_escaping_and_hand_numbers(void **state)
         if (strncmp(s.v[i].path, "embebido/", 9))
             assert_non_null(strstr(pg, "Instituto &lt;b&gt;Electoral&lt;/b&gt; de Pe\xC3\xB1" "a &amp; Ni\xC3\xB1o"));
         assert_non_null(strstr(pg, "Proceso &lt;Prueba&gt; &amp; &quot;Comillas&quot; &#39;simples&#39;"));
+        /* a year range stays on one line on a phone (issue 16); a plain number and a
+         * trailing full stop are left as they are */
+        if (strncmp(s.v[i].path, "embebido/", 9))
+            assert_non_null(strstr(pg, "&#39;simples&#39; <span class=\"nw\">2020-2021</span>. 7 <span class=\"nw\">3.5</span>"));
         free(pg);
     }
     /* slugs are folded ASCII: the municipality's page URL */
@@ -881,17 +885,22 @@ static void test_escaping_and_hand_numbers(void **state)
     assert_non_null(strstr(pg, "Candidaturas no registradas</th><td>1</td><td>1.5384%</td>"));
     assert_non_null(strstr(pg, "<span class=\"nota\">PAN</span></th><td>18</td><td>27.6923%</td>"));
     assert_non_null(strstr(pg, "<span class=\"nota\">PRI</span></th><td>23</td><td>35.3846%</td>"));
-    /* the combination reads "PAN-PRI", its database column name follows */
-    assert_non_null(strstr(pg, "PAN-PRI <span class=\"nota\">C_PAN_PRI</span></th><td>3</td><td>4.6153%</td>")); /* 3/65 = 4.6153...% */
+    /* the combination reads "PAN-PRI"; its database column name is not shown (issue 16) */
+    assert_non_null(strstr(pg, "PAN-PRI</th><td>3</td><td>4.6153%</td>")); /* 3/65 = 4.6153...% */
+    assert_null(strstr(pg, "C_PAN_PRI"));
+    assert_null(strstr(pg, "CAND_IND_1"));
     assert_non_null(strstr(pg, "<dt>Total de votos</dt><dd>65</dd>"));
     assert_non_null(strstr(pg, "<dt>Participaci\xC3\xB3n ciudadana</dt><dd>32.5000%</dd>"));
     assert_non_null(strstr(pg, "<dt>Actas contabilizadas</dt><dd>2 de 2 (100.0000%)</dd>"));
     /* casilla C's acta as captured */
     const char *blk = strstr(pg, "id=\"casilla-220412C0100\"");
     assert_non_null(blk);
-    assert_non_null(strstr(blk, "<th scope=\"row\">CAND_IND_1</th><td>12</td>"));
-    assert_non_null(strstr(blk, "<th scope=\"row\">TOTAL_VOTOS_ASENTADO</th><td>SIN DATO</td>"));
-    assert_non_null(strstr(blk, "<th scope=\"row\">TOTAL_VOTOS_CALCULADO</th><td>24</td>"));
+    /* named as people read them: the independent by the catalogue's name, the totals by
+     * the acta's wording (the column names stay in the CSV) */
+    assert_non_null(strstr(blk, "<th scope=\"row\">Jos\xC3\xA9 \xC3\x91\xC3\xBA\xC3\xB1" "ez &lt;Indep&gt; (independiente)</th><td>12</td>"));
+    assert_non_null(strstr(blk, "<th scope=\"row\">PAN-PRI</th><td>"));
+    assert_non_null(strstr(blk, "<th scope=\"row\">Total de votos asentado en el acta</th><td>SIN DATO</td>"));
+    assert_non_null(strstr(blk, "<th scope=\"row\">Total de votos calculado</th><td>24</td>"));
     free(pg);
     /* the map on the entity page: the municipality links to its page, filled with the
      * stripes of the leading coalition's parties, and a text legend */

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Issue 16 item 1: the pages on phones. A simulated Querétaro 2021 site (cut 2021-06-06
+# 23:00) rendered by `prep render`, served on loopback (tests/browser/serve.js), checked in
+# headless Chromium at 320, 360 and 390 px and inside an iframe of a portal as wide as each
+# of those phones (the embebido/ tree): every number, percentage and column-heading word on
+# one line (numeric-one-line), nothing wider than the screen, not even a scrolling table
+# (overflow), tap targets >= 24x24 px (targets), 0 axe-core violations, and the harness's
+# usual checks (console, requests, cookies, the cut, reflow, valid HTML).
+# Pages: tests/browser/phone-pages.txt (home, each election, a municipality, a district, a
+# section); PREP_PHONES_PAGES_FILE=FILE or PREP_PHONES_PAGES="p1 p2" replace the list,
+# PREP_BROWSER_SITE=DIR tests that site instead of rendering one. Screenshots:
+# out/browser-artifacts/phones/. Bounded: rendering 120 s, browser 420 s.
+# Usage: tests/integ/browser_phones.sh PATH/TO/prep
+set -uo pipefail
+PREP=$1
+ROOT=${PREP_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+BROWSER_DIR=$ROOT/tests/browser
+ART=${PREP_BROWSER_ARTIFACTS:-$ROOT/out/browser-artifacts}/phones
+WORK=$(mktemp -d)
+. "$BROWSER_DIR/lib.sh"
+trap browser_cleanup EXIT
+trap 'exit 143' TERM INT HUP
+browser_prereqs || exit 1
+
+SITE=${PREP_BROWSER_SITE:-}
+args=(--cut-selector "[data-corte-hora], .corte time[datetime]")
+if [ -z "$SITE" ]; then
+  SITE=$WORK/site
+  { "$PREP" sim catalog --scale qro2021 --seed 3 --out "$WORK/qro.cat" >/dev/null &&
+    "$PREP" sim actas --catalog "$WORK/qro.cat" --out "$WORK/actas" --seed 3 >/dev/null 2>&1 &&
+    timeout 120 "$PREP" render --catalog "$WORK/qro.cat" --actas "$WORK/actas" --at "2021-06-06 23:00" \
+      --out "$SITE" >"$WORK/render.log" 2>&1; } || { tail -20 "$WORK/render.log"; echo "FAIL rendering the site"; exit 1; }
+  args+=(--cut-datetime 2021-06-06T23:00)
+fi
+if [ -n "${PREP_PHONES_PAGES:-}" ]; then
+  read -r -a pages <<<"$PREP_PHONES_PAGES"
+  args+=("${pages[@]}")
+else
+  args+=(--pages-file "${PREP_PHONES_PAGES_FILE:-$BROWSER_DIR/phone-pages.txt}")
+fi
+start_server "$SITE" site || exit 1
+rm -rf "$ART"
+run_browser 420 --site "$SITE" --base-url "$BASE_URL" --artifacts "$ART" --embed-prefix embebido/ \
+  --widths 320,360,390 "${args[@]}" | tee "$WORK/run.txt"
+rc=${PIPESTATUS[0]}
+# the new checks ran (a list that named no page, or an option lost, must not pass quietly)
+for c in numeric-one-line overflow targets axe; do
+  for v in 320 360 390 iframe-320 iframe-360 iframe-390; do
+    grep -qE "^ok   .* @$v $c( |$)" "$WORK/run.txt" || { echo "FAIL no passing '$c' check @$v"; rc=1; }
+  done
+done
+echo "screenshots: $ART"
+[ "$rc" -eq 0 ] || { echo "FAILED: browser checks on phones (above)"; exit 1; }
+echo "browser phones: all checks passed"
