@@ -1,7 +1,12 @@
-/* The institute daemon's config (prep institute --config FILE; docs/institute.md).
- * A strict JSON object: unknown keys, wrong types and out-of-range values are refused, each
+/* prep institute: what the institute's daemon (prep institute) decides before it cuts, as
+ * a part with no I/O of its own beyond reading its file; the CLI wires it to the cutter,
+ * delivery and the pull link.
+ *   - its configuration (prep institute --config FILE; docs/institute.md): a strict JSON
+ *     object (src/institute/institute_config.c);
+ *   - its schedule: when to cut, on a clock it is given (src/institute/institute_sched.c).
+ * The configuration is a strict JSON object: unknown keys, wrong types and out-of-range values are refused, each
  * diag naming the key (and line:column for syntax errors), so a typo never silently
- * changes the night. Code: src/institute/institute_config.c. */
+ * changes the night. */
 #ifndef PREP_INSTITUTE_H
 #define PREP_INSTITUTE_H
 
