@@ -17,7 +17,7 @@
 /* First path segments the site itself uses, or that the cut store reserves. */
 static const char *const reserved_segments[] = {"assets", "base-de-datos", "verificar", "difusores", "embebido",
                                                 "cortes", "corte.json", "index.html", "SHA256SUMS",
-                                                "SHA256SUMS.sig"};
+                                                "SHA256SUMS.sig", "seccion", "datos"};
 
 static int is_reserved(const char *seg)
 {
@@ -215,6 +215,19 @@ prep_err rsite_build(const prep_catalog *c, rsite *s)
                 goto fail;
         }
     }
+    /* the section tree (render_lookup.c) */
+    s->secindex = (uint32_t)s->n_pages;
+    if ((err = add_page(s, &cap, PG_SECINDEX, 0, 0, prep_xstrdup("seccion/"), prep_xstrdup("Buscar mi secci\xC3\xB3n"))))
+        goto fail;
+    s->secmiss = (uint32_t)s->n_pages;
+    if ((err = add_page(s, &cap, PG_SECMISS, 0, 0, prep_xstrdup("seccion/"),
+                        prep_xstrdup("Secci\xC3\xB3n no encontrada"))))
+        goto fail;
+    s->secall_base = (uint32_t)s->n_pages;
+    for (uint32_t si = 0; si < c->n_sections; si++)
+        if ((err = add_page(s, &cap, PG_SECALL, 0, si, xasprintf("seccion/%04u/", c->sections[si].id),
+                            xasprintf("Secci\xC3\xB3n %04u", c->sections[si].id))))
+            goto fail;
     s->db = (uint32_t)s->n_pages;
     if ((err = add_page(s, &cap, PG_DB, 0, 0, prep_xstrdup("base-de-datos/"), prep_xstrdup("Base de datos")))) goto fail;
     s->verify = (uint32_t)s->n_pages;
@@ -256,6 +269,8 @@ struct prep_render_cache {
     rsite s;
     char **body;           /* per page (main tree); NULL = not rendered yet */
     size_t *body_len;
+    char **json, **csv;    /* per page with open data: datos.json's body and datos.csv */
+    size_t *json_len, *csv_len;
     int final_cut;
     size_t *ooc;           /* per election: out-of-catalogue captures when last rendered */
     uint64_t dif_hash;     /* of the difusores list last rendered */
@@ -271,6 +286,14 @@ static void cache_reset(prep_render_cache *k)
 {
     if (k->body)
         for (size_t i = 0; i < k->s.n_pages; i++) free(k->body[i]);
+    if (k->json)
+        for (size_t i = 0; i < k->s.n_pages; i++) free(k->json[i]);
+    if (k->csv)
+        for (size_t i = 0; i < k->s.n_pages; i++) free(k->csv[i]);
+    free(k->json);
+    free(k->csv);
+    free(k->json_len);
+    free(k->csv_len);
     free(k->body);
     free(k->body_len);
     free(k->ooc);
@@ -297,7 +320,11 @@ static prep_err cache_prepare(prep_render_cache *k, const prep_tally *t)
     k->body = calloc(k->s.n_pages, sizeof *k->body);
     k->body_len = calloc(k->s.n_pages, sizeof *k->body_len);
     k->ooc = calloc(c->n_elections ? c->n_elections : 1, sizeof *k->ooc);
-    if (!k->body || !k->body_len || !k->ooc) {
+    k->json = calloc(k->s.n_pages, sizeof *k->json);
+    k->csv = calloc(k->s.n_pages, sizeof *k->csv);
+    k->json_len = calloc(k->s.n_pages, sizeof *k->json_len);
+    k->csv_len = calloc(k->s.n_pages, sizeof *k->csv_len);
+    if (!k->body || !k->body_len || !k->ooc || !k->json || !k->csv || !k->json_len || !k->csv_len) {
         cache_reset(k);
         return PREP_ERR_NOMEM;
     }
@@ -422,7 +449,7 @@ static void frame_post(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf
 }
 
 /* ---------------------------------------------------------------- assembling the site */
-static prep_err site_add(prep_site *out, char *path, void *data, size_t len, const char *mt, int is_page, int fresh)
+prep_err site_add(prep_site *out, char *path, void *data, size_t len, const char *mt, int is_page, int fresh)
 {
     if (!path) {
         free(data);
@@ -469,6 +496,68 @@ static uint64_t fnv(uint64_t h, const char *s)
 {
     for (; s && *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
     return (h ^ 0xff) * 1099511628211ULL;
+}
+
+/* Open data of page i (render_opendata.c) into the cache, after its body: a page with
+ * data gets its datos.json body and datos.csv rendered exactly when its body is. A failed
+ * render leaves the page's body unset too, so the next call renders both again. */
+static prep_err od_cache(rctx *x, const rpage *p, prep_render_cache *k, size_t i, rbuf *r)
+{
+    if (!od_has_data(p)) return PREP_OK;
+    char **slot[2] = {&k->json[i], &k->csv[i]};
+    size_t *len[2] = {&k->json_len[i], &k->csv_len[i]};
+    for (int w = 0; w < 2; w++) {
+        rb_reset(r);
+        if (w == 0) od_json_body(x, p, r);
+        else od_csv(x, p, r);
+        free(*slot[w]);
+        *slot[w] = r->err ? NULL : prep_buf_steal(&r->b, len[w]);
+        if (!*slot[w]) {
+            free(k->body[i]);
+            k->body[i] = NULL;
+            return r->err ? r->err : PREP_ERR_NOMEM;
+        }
+    }
+    return PREP_OK;
+}
+
+/* datos/esquema.json, and every page's datos.json (composed: the cut's head, then the
+ * cached body) and datos.csv (the cached bytes). Main tree only. */
+static prep_err od_emit(rctx *x, const prep_render_cache *k, const char *seq, const char *iso, prep_site *out)
+{
+    size_t sl;
+    const char *schema = od_schema(&sl);
+    prep_err err = site_add_copy(out, "datos/esquema.json", schema, sl, "application/json");
+    rbuf h;
+    rb_init(&h);
+    od_json_head(x, seq, iso, &h);
+    if (!err) err = h.err;
+    for (size_t i = 0; i < k->s.n_pages && !err; i++) {
+        const rpage *p = &k->s.pages[i];
+        if (!od_has_data(p)) continue;
+        char *d = malloc(h.b.len + k->json_len[i]);
+        if (!d) {
+            err = PREP_ERR_NOMEM;
+            break;
+        }
+        memcpy(d, h.b.data, h.b.len);
+        memcpy(d + h.b.len, k->json[i], k->json_len[i]);
+        err = site_add(out, xasprintf("%sdatos.json", p->dir), d, h.b.len + k->json_len[i], "application/json", 0, 0);
+        if (err) break;
+        prep_site_file *f = &out->v[out->n - 1];
+        f->n_parts = 2;
+        f->part_len[0] = h.b.len;
+        f->part_len[1] = k->json_len[i];
+        d = malloc(k->csv_len[i] ? k->csv_len[i] : 1);
+        if (!d) {
+            err = PREP_ERR_NOMEM;
+            break;
+        }
+        memcpy(d, k->csv[i], k->csv_len[i]);
+        err = site_add(out, xasprintf("%sdatos.csv", p->dir), d, k->csv_len[i], "text/csv; charset=utf-8", 0, 0);
+    }
+    rb_free(&h);
+    return err;
 }
 
 /* The page's four parts into r; part[] gets their lengths. */
@@ -562,7 +651,7 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
             for (size_t i = 0; i < k; i++) need[re->muni_base + idx[i]] = 1;
         }
         size_t k = prep_tally_dirty_list(t, e, PREP_TALLY_SECTION, &idx);
-        for (size_t i = 0; i < k; i++) need[re->sec_base + idx[i]] = 1;
+        for (size_t i = 0; i < k; i++) need[re->sec_base + idx[i]] = need[s->secall_base + idx[i]] = 1;
     }
     uint64_t dh = 1469598103934665603ULL;
     for (size_t i = 0; i < o->n_difusores; i++) dh = fnv(fnv(dh, o->difusores[i].name), o->difusores[i].url);
@@ -585,8 +674,8 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
         size_t bl;
         cache->body[i] = prep_buf_steal(&r.b, &bl);
         cache->body_len[i] = bl;
-        if (!cache->body[i]) {
-            err = PREP_ERR_NOMEM;
+        if (!cache->body[i] || (err = od_cache(&x, &s->pages[i], cache, i, &r))) {
+            if (!err) err = PREP_ERR_NOMEM;
             goto done;
         }
         stats.bodies_rendered++;
@@ -689,7 +778,9 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
             }
             size_t len;
             char *data = prep_buf_steal(&r.b, &len);
-            err = site_add(out, xasprintf("%s%sindex.html", emb ? "embebido/" : "", p->dir), data, len,
+            err = site_add(out, xasprintf("%s%s%s", emb ? "embebido/" : "", p->dir,
+                                          p->kind == PG_SECMISS ? "no-encontrada.html" : "index.html"),
+                           data, len,
                            "text/html; charset=utf-8", 1, fresh);
             if (!err) {
                 prep_site_file *f = &out->v[out->n - 1];
@@ -742,6 +833,7 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
         if ((err = site_add(out, prep_xstrdup("corte.json"), data, len, "application/json", 0, 0)))
             goto done;
     }
+    if ((err = od_emit(&x, cache, ci.seq, ci.iso, out))) goto done;
     qsort(out->v, out->n, sizeof *out->v, cmp_file);
     for (size_t i = 1; i < out->n; i++)
         if (!strcmp(out->v[i - 1].path, out->v[i].path)) {
