@@ -131,7 +131,6 @@ void body_secall(rctx *x, const rpage *p, rbuf *r)
     rb_puts(r, " \xC2\xB7 ");
     rb_esc(r, c->municipalities[s->municipality].name);
     rb_puts(r, "</p>");
-    od_links(r);
     for (uint32_t e = 0; e < c->n_elections; e++) {
         const relection *re = &st->el[e];
         const rpage *sp = &st->pages[re->sec_base + p->idx];

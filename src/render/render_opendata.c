@@ -18,7 +18,7 @@
 
 void od_links(rbuf *r)
 {
-    rb_puts(r, "<p class=\"nota\">Datos abiertos de esta p\xC3\xA1gina: <a href=\"datos.json\" type=\"application/json\">"
+    rb_puts(r, "<p>Datos abiertos de esta p\xC3\xA1gina: <a href=\"datos.json\" type=\"application/json\">"
                "JSON</a> \xC2\xB7 <a href=\"datos.csv\" type=\"text/csv\">CSV</a></p>");
 }
 
@@ -27,11 +27,34 @@ int od_has_data(const rpage *p)
     return (p->kind >= PG_ENTITY && p->kind <= PG_SECTION) || p->kind == PG_SECALL;
 }
 
+/* A plain decimal integer (no separators): a number in JSON and CSV. */
+static void num(rbuf *r, int64_t v)
+{
+    char b[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        b[sizeof b - 1 - n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) b[sizeof b - 1 - n++] = '-';
+    rb_put(r, b + sizeof b - n, n);
+}
+
+/* ,"key":v  (key with its quotes and colon, e.g. ",\"votos\":") */
+static void kv(rbuf *r, const char *key, int64_t v)
+{
+    rb_puts(r, key);
+    num(r, v);
+}
+
 static void pct_str(rbuf *r, int64_t num, int64_t den, int dec)
 {
     char s[64];
     prep_pct_trunc(num, den, dec, s, sizeof s);
-    rb_printf(r, "\"%s\"", s);
+    rb_puts(r, "\"");
+    rb_puts(r, s);
+    rb_puts(r, "\"");
 }
 
 static const char *level_name(uint8_t kind)
@@ -55,28 +78,31 @@ void od_json_head(rctx *x, const char *seq, const char *iso, rbuf *r)
 /* "resumen": the summary and actas blocks of the page. */
 static void j_summary(rctx *x, rbuf *r, uint32_t e, const prep_tally_agg *a, int entity)
 {
-    rb_printf(r,
-              "\"resumen\":{\"actas_esperadas\":%lld,\"actas_capturadas\":%lld,\"actas_contabilizadas\":%lld,"
-              "\"actas_no_contabilizadas\":%lld,\"exceden_lista_nominal\":%lld,\"ilegibles_o_sin_dato\":%lld,"
-              "\"sin_acta\":%lld,\"con_inconsistencias\":%lld,",
-              (long long)a->esperadas, (long long)a->capturadas, (long long)a->contabilizadas,
-              (long long)a->no_contabilizadas, (long long)a->by_status[PREP_ACTA_NC_EXCEEDS_LN],
-              (long long)a->by_status[PREP_ACTA_NC_ALL_ILLEGIBLE], (long long)a->by_status[PREP_ACTA_NC_NO_ACTA],
-              (long long)a->inconsistentes);
-    if (entity) rb_printf(r, "\"fuera_de_catalogo\":%zu,", prep_tally_n_out_of_catalog(x->t, e));
-    rb_puts(r, "\"porcentaje_contabilizadas\":");
+    kv(r, "\"resumen\":{\"actas_esperadas\":", a->esperadas);
+    kv(r, ",\"actas_capturadas\":", a->capturadas);
+    kv(r, ",\"actas_contabilizadas\":", a->contabilizadas);
+    kv(r, ",\"actas_no_contabilizadas\":", a->no_contabilizadas);
+    kv(r, ",\"exceden_lista_nominal\":", a->by_status[PREP_ACTA_NC_EXCEEDS_LN]);
+    kv(r, ",\"ilegibles_o_sin_dato\":", a->by_status[PREP_ACTA_NC_ALL_ILLEGIBLE]);
+    kv(r, ",\"sin_acta\":", a->by_status[PREP_ACTA_NC_NO_ACTA]);
+    kv(r, ",\"con_inconsistencias\":", a->inconsistentes);
+    if (entity) kv(r, ",\"fuera_de_catalogo\":", (int64_t)prep_tally_n_out_of_catalog(x->t, e));
+    rb_puts(r, ",\"porcentaje_contabilizadas\":");
     pct_str(r, a->contabilizadas, a->esperadas, x->dec);
     rb_puts(r, ",\"porcentaje_capturadas\":");
     pct_str(r, a->capturadas, a->esperadas, x->dec);
-    rb_printf(r, ",\"lista_nominal\":%lld,\"votos_participacion\":%lld,\"participacion\":", (long long)a->lista_nominal,
-              (long long)part_num(x, a));
+    kv(r, ",\"lista_nominal\":", a->lista_nominal);
+    kv(r, ",\"votos_participacion\":", part_num(x, a));
+    rb_puts(r, ",\"participacion\":");
     pct_str(r, part_num(x, a), a->lista_nominal, x->dec);
-    rb_printf(r, ",\"total_votos\":%lld}", (long long)total_votes(x, e, a));
+    kv(r, ",\"total_votos\":", total_votes(x, e, a));
+    rb_puts(r, "}");
 }
 
 static void j_vote(rctx *x, rbuf *r, int64_t v, int64_t total)
 {
-    rb_printf(r, "\"votos\":%lld,\"porcentaje\":", (long long)v);
+    kv(r, "\"votos\":", v);
+    rb_puts(r, ",\"porcentaje\":");
     pct_str(r, v, total, x->dec);
     rb_puts(r, "}");
 }
@@ -118,9 +144,10 @@ static void j_votes(rctx *x, rbuf *r, uint32_t e, uint32_t u, const prep_tally_a
     rb_puts(r, "]");
     int any;
     int64_t v = kind_sum(x, e, u, a, PREP_CAT_COL_INDEP, &any);
-    if (any) rb_printf(r, ",\"independientes\":{\"votos\":%lld,\"porcentaje\":", (long long)v);
-    if (any) pct_str(r, v, total, x->dec);
-    if (any) rb_puts(r, "}");
+    if (any) {
+        rb_puts(r, ",\"independientes\":{");
+        j_vote(x, r, v, total);
+    }
     rb_puts(r, ",\"no_registradas\":{");
     j_vote(x, r, kind_sum(x, e, u, a, PREP_CAT_COL_NOREG, &any), total);
     rb_puts(r, ",\"nulos\":{");
@@ -152,13 +179,18 @@ static void j_subunit(rctx *x, rbuf *r, uint32_t e, prep_tally_level lvl, uint32
     uint32_t id = lvl == PREP_TALLY_DISTRICT ? c->districts[i].id
                   : lvl == PREP_TALLY_MUNICIPALITY ? c->municipalities[i].id
                                                     : c->sections[i].id;
-    rb_printf(r, "{\"id\":%u,\"nombre\":", id);
-    if (lvl == PREP_TALLY_SECTION) rb_printf(r, "\"%04u\"", id);
-    else rb_json_str(r, lvl == PREP_TALLY_DISTRICT ? c->districts[i].name : c->municipalities[i].name);
+    kv(r, "{\"id\":", id);
+    rb_puts(r, ",\"nombre\":");
+    if (lvl == PREP_TALLY_SECTION) {
+        char nm[16];
+        snprintf(nm, sizeof nm, "\"%04u\"", id);
+        rb_puts(r, nm);
+    } else rb_json_str(r, lvl == PREP_TALLY_DISTRICT ? c->districts[i].name : c->municipalities[i].name);
     rb_puts(r, ",\"pagina\":");
     rb_json_str(r, page);
-    rb_printf(r, ",\"actas_contabilizadas\":%lld,\"actas_esperadas\":%lld,\"participacion\":",
-              (long long)a->contabilizadas, (long long)a->esperadas);
+    kv(r, ",\"actas_contabilizadas\":", a->contabilizadas);
+    kv(r, ",\"actas_esperadas\":", a->esperadas);
+    rb_puts(r, ",\"participacion\":");
     pct_str(r, part_num(x, a), a->lista_nominal, x->dec);
     int tie;
     uint32_t k = lead_of(x, e, cand_unit(x, e, lvl, i), a, &tie);
@@ -207,16 +239,25 @@ static void j_casillas(rctx *x, rbuf *r, uint32_t e, const prep_cat_section *s)
         const prep_cat_casilla *k = &c->casillas[ci];
         const int32_t *v;
         const prep_acta *a = prep_tally_acta(x->t, e, ci, &v);
-        rb_printf(r, "%s{\"clave\":\"%s\",\"tipo\":\"%c\",\"lista_nominal\":%u,\"capturada\":%s", i ? "," : "", k->key,
-                  k->type, k->lista_nominal, a ? "true" : "false");
+        char ty[2] = {k->type, 0};
+        rb_puts(r, i ? ",{\"clave\":\"" : "{\"clave\":\"");
+        rb_puts(r, k->key);
+        rb_puts(r, "\",\"tipo\":\"");
+        rb_puts(r, ty);
+        kv(r, "\",\"lista_nominal\":", k->lista_nominal);
+        rb_puts(r, a ? ",\"capturada\":true" : ",\"capturada\":false");
         if (a) {
             char ka[28];
             prep_catalog_acta_key(k->key, c->elections[e].acta_type, ka);
-            rb_printf(r, ",\"clave_acta\":\"%s\",\"estado\":\"%s\",\"contabilizada\":%s,\"sha256\":", ka,
-                      acta_status_text(a), prep_acta_status_counted((prep_acta_status)a->status) ? "true" : "false");
+            rb_puts(r, ",\"clave_acta\":\"");
+            rb_puts(r, ka);
+            rb_puts(r, "\",\"estado\":\"");
+            rb_puts(r, acta_status_text(a));
+            rb_puts(r, prep_acta_status_counted((prep_acta_status)a->status) ? "\",\"contabilizada\":true,\"sha256\":"
+                                                                             : "\",\"contabilizada\":false,\"sha256\":");
             if (a->sha[0]) rb_json_str(r, a->sha);
             else rb_puts(r, "null");
-            rb_printf(r, ",\"total_votos_calculado\":%lld", (long long)a->total_calculado);
+            kv(r, ",\"total_votos_calculado\":", a->total_calculado);
         }
         rb_puts(r, "}");
     }
@@ -307,11 +348,17 @@ void od_json_body(rctx *x, const rpage *p, rbuf *r)
 /* ---------------------------------------------------------------- CSV */
 static void csv_str(rbuf *r, const char *s)
 {
-    rb_puts(r, "\"");
-    for (const char *q = s ? s : ""; *q; q++) {
-        if (*q == '"') rb_puts(r, "\"\"");
-        else rb_put(r, q, 1);
+    s = s ? s : "";
+    if (!strpbrk(s, ",\"\r\n")) { /* RFC 4180: quoted only when it must be */
+        rb_puts(r, s);
+        return;
     }
+    rb_puts(r, "\"");
+    for (const char *q; (q = strchr(s, '"')); s = q + 1) {
+        rb_put(r, s, (size_t)(q - s));
+        rb_puts(r, "\"\"");
+    }
+    rb_puts(r, s);
     rb_puts(r, "\"");
 }
 
@@ -319,11 +366,15 @@ static void csv_row(rctx *x, rbuf *r, const char *eid, const char *block, const 
                     int64_t v, int64_t den, const char *sha)
 {
     csv_str(r, eid);
-    rb_printf(r, ",%s,", block);
+    rb_puts(r, ",");
+    rb_puts(r, block);
+    rb_puts(r, ",");
     csv_str(r, key);
     rb_puts(r, ",");
     csv_str(r, name);
-    rb_printf(r, ",%lld,", (long long)v);
+    rb_puts(r, ",");
+    num(r, v);
+    rb_puts(r, ",");
     if (den >= 0) {
         char s[64];
         prep_pct_trunc(v, den, x->dec, s, sizeof s);

@@ -785,7 +785,6 @@ static void body_entity(rctx *x, const rpage *p, rbuf *r)
     rb_esc(r, c->entity_name);
     rb_puts(r, "</p>");
     summary(x, r, e, a);
-    od_links(r);
     uint32_t u = el->scope == PREP_CAT_SCOPE_ENTITY ? 0 : PREP_CAT_NONE;
     if (u == 0) block_candidacies(x, r, e, 0, a);
     block_parties(x, r, e, u, a);
@@ -812,7 +811,6 @@ static void body_unit(rctx *x, const rpage *p, rbuf *r)
     rb_puts(r, lvl == PREP_TALLY_DISTRICT ? "distrito" : "municipio");
     rb_puts(r, "</p>");
     summary(x, r, e, a);
-    od_links(r);
     uint32_t u = cand_unit(x, e, lvl, p->idx);
     block_candidacies(x, r, e, u, a);
     block_parties(x, r, e, u, a);
@@ -837,7 +835,6 @@ static void body_section(rctx *x, const rpage *p, rbuf *r)
     rb_esc(r, c->municipalities[s->municipality].name);
     rb_puts(r, "</p>");
     summary(x, r, e, a);
-    od_links(r);
     secall_link(r, p->depth, s->id);
     uint32_t u = cand_unit(x, e, PREP_TALLY_SECTION, p->idx);
     block_candidacies(x, r, e, u, a);

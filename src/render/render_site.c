@@ -442,7 +442,9 @@ static void frame_post(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf
         rb_up(r, p->depth);
         rb_puts(r, "embebido/");
         rb_puts(r, p->dir);
-        rb_puts(r, "\">Versi\xC3\xB3n para insertar en otro sitio (iframe)</a></p></footer>");
+        rb_puts(r, "\">Versi\xC3\xB3n para insertar en otro sitio (iframe)</a></p>");
+        if (od_has_data(p)) od_links(r); /* main tree only: the data files are not in embebido/ */
+        rb_puts(r, "</footer>");
     }
     (void)x;
     rb_puts(r, "</body></html>\n");
