@@ -180,7 +180,7 @@ static void test_apache_reads_the_same(void **state)
 static void test_cors(void **state)
 {
     (void)state;
-    static const struct { const char *path; int cors; } cases[] = {
+    static const struct { const char *path; int cors; } cors_cases[] = {
         {"gubernatura/datos.json", 1}, {"seccion/0412/datos.json", 1}, {"datos/esquema.json", 1},
         {"corte.json", 1}, {"cortes/3/gubernatura/datos.json", 1}, {"gubernatura/datos.csv", 0},
         {"gubernatura/index.html", 0}, {"seccion/index.html", 0}, {"base-de-datos/gub.csv", 0},
@@ -188,10 +188,10 @@ static void test_cors(void **state)
     };
     regex_t re;
     assert_int_equal(regcomp(&re, PREP_POLICY_CORS_REGEX, REG_EXTENDED | REG_NOSUB), 0);
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        const char *p = cases[i].path;
-        assert_int_equal(prep_policy_cors(p, strlen(p)), cases[i].cors);
-        assert_int_equal(regexec(&re, p, 0, NULL, 0) == 0, cases[i].cors);
+    for (size_t i = 0; i < sizeof cors_cases / sizeof *cors_cases; i++) {
+        const char *p = cors_cases[i].path;
+        assert_int_equal(prep_policy_cors(p, strlen(p)), cors_cases[i].cors);
+        assert_int_equal(regexec(&re, p, 0, NULL, 0) == 0, cors_cases[i].cors);
     }
     regfree(&re);
     assert_string_equal(PREP_POLICY_CORS_ORIGIN, "*");
