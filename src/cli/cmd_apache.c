@@ -127,9 +127,11 @@ static void cache_headers(FILE *f)
 
 /* Step 2b: the section lookup (docs/formats/site.md, "My section"), as prep serve answers
  * it: seccion/?n=N, N digits with or without leading zeros, naming a section the served cut
- * has: 303 to "NNNN/" (relative: the absolute Location mod_rewrite makes is cut back to it
- * below); anything else after "n=": 404 with the cut's seccion/no-encontrada.html. The
- * number is padded to four digits by one rule per length. */
+ * has: 303 to its page (mod_rewrite makes the Location absolute, https://host/seccion/NNNN/,
+ * where prep serve sends the relative "NNNN/": the same target; no directive can shorten
+ * the Location of a redirect Apache itself generates); anything else after "n=": 404 with
+ * the cut's seccion/no-encontrada.html. The number is padded to four digits by one rule
+ * per length. */
 static void lookup_rules(FILE *f, const char *d)
 {
     static const char *const pad[] = {"000", "00", "0", ""};
@@ -151,15 +153,14 @@ static void lookup_rules(FILE *f, const char *d)
 static void lookup_answers(FILE *f)
 {
     fprintf(f,
-            "  # The section lookup's answers: its 404 is the cut's own page (it carries the cut's\n"
-            "  # stamp; no-cache like every error), its 303 a relative Location, as prep serve sends.\n"
+            "  # The section lookup's 404 is the cut's own page (it carries the cut's stamp; no-cache\n"
+            "  # like every error), as prep serve sends.\n"
             "  <LocationMatch \"^/seccion/$\">\n"
             "    ErrorDocument 404 /seccion/no-encontrada.html\n"
             "  </LocationMatch>\n"
             "  <LocationMatch \"^/embebido/seccion/$\">\n"
             "    ErrorDocument 404 /embebido/seccion/no-encontrada.html\n"
-            "  </LocationMatch>\n"
-            "  Header always edit location \"^[a-z]+://[^/]+/(embebido/)?seccion/\" \"\" \"expr=%%{REQUEST_STATUS} == '303'\"\n");
+            "  </LocationMatch>\n");
 }
 
 static void print_vhost(FILE *f, const apache_conf *c)

@@ -6,7 +6,8 @@
 #         equals the JSON, and a few sections equal a recount of the simulated actas files
 #         (open_data_check.py);
 #  (c)    the lookup seccion/?n=N in prep serve and in a real Apache with `prep apache`'s
-#         configuration: found (303, relative Location, plain and zero-padded, both trees),
+#         configuration: found (303 to the section's page, plain and zero-padded, both
+#         trees; prep serve's Location relative, Apache's absolute),
 #         unknown, malformed and too long numbers (404 with the cut's own page: its stamp,
 #         links to seccion/ and home, no-cache);
 #  (d)    access-control-allow-origin: * on the JSON files and on nothing else, and the
@@ -34,14 +35,18 @@ AT="2021-06-06 23:00"
 "$PREP" keygen --out drill --drill >/dev/null
 "$PREP" cut --catalog qro.cat --actas actas --at "$AT" --key drill.key --pubkey drill.pub --store inst --drill \
   >cut.out 2>&1 || { echo "FAIL - cut: $(tail -3 cut.out)"; exit 1; }
-"$PREP" export --store inst --out www >export.out 2>&1 || { echo "FAIL - export: $(cat export.out)"; exit 1; }
+# one export, in link mode (Apache serves it below); its archived tree of the cut holds the
+# published bytes themselves
+"$PREP" export --store inst --out "$T/site" --link >export.out 2>&1 || { echo "FAIL - export: $(cat export.out)"; exit 1; }
+ln -s site.cortes/1 www
+[ -f www/SHA256SUMS ] || { echo "FAIL - no archived tree site.cortes/1"; exit 1; }
 
 # --- (e) signed like every other file of the cut
 if signify-openbsd -V -q -p drill.pub -m www/SHA256SUMS; then ok "(e) signify verifies SHA256SUMS"; else bad "(e) signify"; fi
 if (cd www && sha256sum -c --strict --quiet SHA256SUMS); then ok "(e) sha256sum -c --strict: every listed file"
 else bad "(e) sha256sum -c"; fi
 listed() { grep -v '^#' www/SHA256SUMS | awk '{print $2}' | grep -c "$1" || true; }
-on_disk() { (cd www && find . -path ./cortes -prune -o -type f -print | sed 's|^\./||' | grep -v '\.gz$\|\.br$' |
+on_disk() { (cd www/ && find . -path ./cortes -prune -o -type f -print | sed 's|^\./||' | grep -v '\.gz$\|\.br$' |
   grep -c "$1") || true; }
 for pat in '/datos\.json$' '/datos\.csv$' '^datos/esquema\.json$' '^seccion/' '^embebido/seccion/'; do
   l=$(listed "$pat"); d=$(on_disk "$pat")
@@ -65,7 +70,6 @@ SP=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)/ (h2, http/1.1)$|\1|p
 [ -n "$SP" ] || { echo "FAIL - prep serve did not start: $(cat serve.out serve.err)"; exit 1; }
 read -r AP < <(peer_free_ports 1)
 mkdir ap
-"$PREP" export --store inst --out "$T/site" --link >export2.out 2>&1 || { echo "FAIL - export --link"; exit 1; }
 "$PREP" apache --docroot "$T/site" --server-name localhost --listen 127.0.0.1:$AP \
   --tls-cert cert.pem --tls-key key.pem --standalone "$T/ap" >ap/httpd.conf
 apache2 -d "$T/ap" -f "$T/ap/httpd.conf" -t >ap/t.log 2>&1 || { echo "FAIL - apache2 -t: $(cat ap/t.log)"; exit 1; }
@@ -95,7 +99,9 @@ for srv in serve apache; do
     for tree in "" /embebido; do
       st=$(get $srv "$tree/seccion/?$q")
       loc=$(field location)
-      if [ "$st" = 303 ] && [ "$loc" = "$SEC/" ] && [ "$(field cache-control)" = no-cache ]; then
+      # prep serve: relative; Apache: mod_rewrite's absolute form of the same URL (docs/apache.md)
+      want="$SEC/"; [ $srv = apache ] && want="https://localhost:$AP$tree/seccion/$SEC/"
+      if [ "$st" = 303 ] && [ "$loc" = "$want" ] && [ "$(field cache-control)" = no-cache ]; then
         ok "(c) $srv $tree/seccion/?$q: 303 to $loc"
       else bad "(c) $srv $tree/seccion/?$q: $st location '$loc'"; fi
     done
