@@ -274,6 +274,8 @@ struct prep_render_cache {
     int final_cut;
     size_t *ooc;           /* per election: out-of-catalogue captures when last rendered */
     uint64_t dif_hash;     /* of the difusores list last rendered */
+    uint64_t gen;          /* the last site this cache made (prep_site.gen); 0 none */
+    uint64_t frame_hash;   /* of what that site's frames depend on besides the page */
 };
 
 prep_err prep_render_cache_new(prep_render_cache **out)
@@ -500,6 +502,49 @@ static uint64_t fnv(uint64_t h, const char *s)
     return (h ^ 0xff) * 1099511628211ULL;
 }
 
+/* ---------------------------------------------------------------- reusing the last site
+ * A site passed back as `out` with the cache that made it holds, for every page whose body
+ * was not rendered again, the same pre, body and post bytes as the new one (the same page,
+ * tree and frame inputs: frame_hash); only the stamp differs. Its buffer is taken over and
+ * the new stamp written in place, instead of a fresh allocation and a copy of the whole
+ * page: the same for datos.json (its head) and datos.csv (as it is). The stamp keeps its
+ * length across cuts unless the sequence gains a digit; then the page is built anew. */
+static unsigned char *reuse_buf(prep_site *old, const char *path, uint8_t n_parts, size_t vary, const void *v,
+                                size_t vlen, size_t keep_part, size_t keep_len)
+{
+    if (!old->n || !path) return NULL;
+    prep_site_file *f = (prep_site_file *)prep_site_find(old, path);
+    if (!f || !f->data || f->n_parts != n_parts) return NULL;
+    if (!n_parts) {
+        if (f->len != keep_len) return NULL;
+    } else if (f->part_len[vary] != vlen || f->part_len[keep_part] != keep_len) {
+        return NULL;
+    }
+    size_t off = 0;
+    for (size_t k = 0; k < vary && n_parts; k++) off += f->part_len[k];
+    if (n_parts) memcpy(f->data + off, v, vlen);
+    unsigned char *d = f->data;
+    f->data = NULL;
+    return d;
+}
+
+/* Adds the file at path reusing old's buffer (see reuse_buf); 1 when done, 0 when the
+ * caller must build it (path then still owned by the caller), -1 on error (path freed). */
+static int reuse_file(prep_site *old, prep_site *out, char *path, const char *mt, int is_page, uint8_t n_parts,
+                      size_t vary, const void *v, size_t vlen, size_t keep_part, size_t keep_len, prep_err *err)
+{
+    unsigned char *d = reuse_buf(old, path, n_parts, vary, v, vlen, keep_part, keep_len);
+    if (!d) return 0;
+    const prep_site_file *f = prep_site_find(old, path);
+    size_t len = f->len, pl[4];
+    memcpy(pl, f->part_len, sizeof pl);
+    if ((*err = site_add(out, path, d, len, mt, is_page, 0))) return -1;
+    prep_site_file *nf = &out->v[out->n - 1];
+    nf->n_parts = n_parts;
+    memcpy(nf->part_len, pl, sizeof pl);
+    return 1;
+}
+
 /* Open data of page i (render_opendata.c) into the cache, after its body: a page with
  * data gets its datos.json body and datos.csv rendered exactly when its body is. A failed
  * render leaves the page's body unset too, so the next call renders both again. */
@@ -524,8 +569,10 @@ static prep_err od_cache(rctx *x, const rpage *p, prep_render_cache *k, size_t i
 }
 
 /* datos/esquema.json, and every page's datos.json (composed: the cut's head, then the
- * cached body) and datos.csv (the cached bytes). Main tree only. */
-static prep_err od_emit(rctx *x, const prep_render_cache *k, const char *seq, const char *iso, prep_site *out)
+ * cached body) and datos.csv (the cached bytes). Main tree only. need: the pages whose
+ * bodies this call rendered (the others' files may come from old). */
+static prep_err od_emit(rctx *x, const prep_render_cache *k, const char *seq, const char *iso, const uint8_t *need,
+                        prep_site *old, prep_site *out)
 {
     size_t sl;
     const char *schema = od_schema(&sl);
@@ -537,6 +584,19 @@ static prep_err od_emit(rctx *x, const prep_render_cache *k, const char *seq, co
     for (size_t i = 0; i < k->s.n_pages && !err; i++) {
         const rpage *p = &k->s.pages[i];
         if (!od_has_data(p)) continue;
+        char *jp = xasprintf("%sdatos.json", p->dir), *cp = xasprintf("%sdatos.csv", p->dir);
+        int rj = need[i] || !jp ? 0 : reuse_file(old, out, jp, "application/json", 0, 2, 0, h.b.data, h.b.len, 1,
+                                                 k->json_len[i], &err);
+        int rc = rj < 0 || need[i] || !cp ? 0 : reuse_file(old, out, cp, "text/csv; charset=utf-8", 0, 0, 0, NULL, 0, 0,
+                                                            k->csv_len[i], &err);
+        if (rj < 0 || rc < 0) {
+            if (rc >= 0) free(cp);
+            break;
+        }
+        if (!rj) free(jp);
+        if (!rc) free(cp);
+        if (rj && rc) continue;
+        if (rj) goto csv;
         char *d = malloc(h.b.len + k->json_len[i]);
         if (!d) {
             err = PREP_ERR_NOMEM;
@@ -550,6 +610,8 @@ static prep_err od_emit(rctx *x, const prep_render_cache *k, const char *seq, co
         f->n_parts = 2;
         f->part_len[0] = h.b.len;
         f->part_len[1] = k->json_len[i];
+        if (rc) continue;
+    csv:
         d = malloc(k->csv_len[i] ? k->csv_len[i] : 1);
         if (!d) {
             err = PREP_ERR_NOMEM;
@@ -583,8 +645,18 @@ static void page_full(rctx *x, const cutinfo *ci, const rpage *p, int emb, const
 prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const prep_render_opts *o,
                           prep_render_cache *cache, prep_site *out, prep_render_stats *st)
 {
-    prep_site_free(out);
-    if (!t || !cut) return PREP_ERR_INVALID;
+    prep_site old; /* the last site of this cache, for its buffers (reuse_buf) */
+    prep_site_init(&old);
+    if (cache && out->origin == cache && out->gen && out->gen == cache->gen) {
+        old = *out;
+        prep_site_init(out);
+    } else {
+        prep_site_free(out);
+    }
+    if (!t || !cut) {
+        prep_site_free(&old);
+        return PREP_ERR_INVALID;
+    }
     prep_render_opts defo;
     if (!o) {
         prep_render_opts_init(&defo);
@@ -596,13 +668,17 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
         if (e0) return e0;
         cache = own;
     }
+    const prep_catalog *c0 = prep_tally_catalog(t);
+    if (cache->c != c0 || cache->t != t) prep_site_free(&old); /* another layout */
     prep_err err = cache_prepare(cache, t);
     if (err) {
+        prep_site_free(&old);
         prep_render_cache_free(own);
         return err;
     }
     const prep_catalog *c = cache->c;
     const rsite *s = &cache->s;
+    uint64_t fh = 0; /* frame_hash of this call */
     prep_render_stats stats;
     memset(&stats, 0, sizeof stats);
 
@@ -692,6 +768,8 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
     snprintf(ci.seq, sizeof ci.seq, "%llu", (unsigned long long)cut->seq);
     ci.process = cut->process_name ? cut->process_name : c->process_name;
     ci.institute = c->institute;
+    fh = fnv(fnv(1469598103934665603ULL, ci.process), ci.institute);
+    if (fh != cache->frame_hash) prep_site_free(&old); /* other frames: nothing to reuse */
     prep_time vu = cut->valid_until != PREP_TIME_NONE ? cut->valid_until : cut->at + 3 * (prep_time)c->cut_interval;
     if (prep_time_format(cut->at, c->timezone, PREP_TS_HUMAN, ci.human, sizeof ci.human) ||
         prep_time_format(cut->at, c->timezone, PREP_TS_ISO_OFF, ci.iso, sizeof ci.iso) ||
@@ -772,6 +850,19 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
                 fresh = need[i];
                 if (!emb && !need[i]) stats.bodies_reused++;
             }
+            if (!fresh && old.n) {
+                char *path = xasprintf("%s%s%s", emb ? "embebido/" : "", p->dir,
+                                       p->kind == PG_SECMISS ? "no-encontrada.html" : "index.html");
+                /* the body part is nav + body + "</main>": the same bytes by construction */
+                int ru = reuse_file(&old, out, path, "text/html; charset=utf-8", 1, 4, 1, sb.b.data, sb.b.len, 1,
+                                    sb.b.len, &err);
+                if (ru < 0) break;
+                free(ru ? NULL : path);
+                if (ru) {
+                    stats.pages++;
+                    continue;
+                }
+            }
             size_t part[4];
             page_full(&x, &ci, p, emb, sb.b.data, sb.b.len, body, blen, &r, part);
             if (r.err) {
@@ -835,7 +926,7 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
         if ((err = site_add(out, prep_xstrdup("corte.json"), data, len, "application/json", 0, 0)))
             goto done;
     }
-    if ((err = od_emit(&x, cache, ci.seq, ci.iso, out))) goto done;
+    if ((err = od_emit(&x, cache, ci.seq, ci.iso, need, &old, out))) goto done;
     qsort(out->v, out->n, sizeof *out->v, cmp_file);
     for (size_t i = 1; i < out->n; i++)
         if (!strcmp(out->v[i - 1].path, out->v[i].path)) {
@@ -846,7 +937,15 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
     for (size_t i = 0; i < out->n; i++) stats.bytes += out->v[i].len;
 
 done:
+    prep_site_free(&old);
     if (err) prep_site_free(out);
+    if (!err && !own) {
+        out->origin = cache;
+        out->gen = ++cache->gen;
+        cache->frame_hash = fh;
+    } else if (cache && !own) {
+        cache->gen++; /* no site of this cache is current any more */
+    }
     if (dbf)
         for (size_t i = 0; i < n_db; i++) free(dbf[i].data);
     free(dbf);

@@ -127,6 +127,8 @@ void prep_site_init(prep_site *s)
 {
     s->v = NULL;
     s->n = s->cap = 0;
+    s->origin = NULL;
+    s->gen = 0;
 }
 
 void prep_site_free(prep_site *s)

@@ -596,7 +596,14 @@ static void test_incremental(void **state)
 
     /* The same tally with no change: only the two per-cut pages are rendered again. */
     prep_render_cut c2 = make_cut(2, cut_at + 300, 0);
+    /* s1 passed back with its cache: an unchanged page keeps its buffer, only the stamp
+     * is rewritten in place (the byte comparison with a fresh render below covers it) */
+    const unsigned char *before = prep_site_find(&s1, "gubernatura/index.html")->data;
+    const unsigned char *before_json = prep_site_find(&s1, "gubernatura/datos.json")->data;
     assert_int_equal(prep_render_site(t, &c2, NULL, k, &s1, &st), PREP_OK);
+    assert_ptr_equal(prep_site_find(&s1, "gubernatura/index.html")->data, before);
+    assert_ptr_equal(prep_site_find(&s1, "gubernatura/datos.json")->data, before_json);
+    assert_non_null(strstr((const char *)prep_site_find(&s1, "gubernatura/datos.json")->data, "\"secuencia\":2,"));
     assert_int_equal(st.bodies_rendered, 2);
     assert_int_equal(st.bodies_reused, 57);
 
