@@ -585,40 +585,42 @@ static prep_err od_emit(rctx *x, const prep_render_cache *k, const char *seq, co
         const rpage *p = &k->s.pages[i];
         if (!od_has_data(p)) continue;
         char *jp = xasprintf("%sdatos.json", p->dir), *cp = xasprintf("%sdatos.csv", p->dir);
-        int rj = need[i] || !jp ? 0 : reuse_file(old, out, jp, "application/json", 0, 2, 0, h.b.data, h.b.len, 1,
-                                                 k->json_len[i], &err);
-        int rc = rj < 0 || need[i] || !cp ? 0 : reuse_file(old, out, cp, "text/csv; charset=utf-8", 0, 0, 0, NULL, 0, 0,
-                                                            k->csv_len[i], &err);
-        if (rj < 0 || rc < 0) {
-            if (rc >= 0) free(cp);
-            break;
-        }
-        if (!rj) free(jp);
-        if (!rc) free(cp);
-        if (rj && rc) continue;
-        if (rj) goto csv;
-        char *d = malloc(h.b.len + k->json_len[i]);
-        if (!d) {
+        if (!jp || !cp) {
+            free(jp);
+            free(cp);
             err = PREP_ERR_NOMEM;
             break;
         }
-        memcpy(d, h.b.data, h.b.len);
-        memcpy(d + h.b.len, k->json[i], k->json_len[i]);
-        err = site_add(out, xasprintf("%sdatos.json", p->dir), d, h.b.len + k->json_len[i], "application/json", 0, 0);
-        if (err) break;
-        prep_site_file *f = &out->v[out->n - 1];
-        f->n_parts = 2;
-        f->part_len[0] = h.b.len;
-        f->part_len[1] = k->json_len[i];
-        if (rc) continue;
-    csv:
-        d = malloc(k->csv_len[i] ? k->csv_len[i] : 1);
-        if (!d) {
-            err = PREP_ERR_NOMEM;
+        /* datos.json: the last site's buffer with the new head, or head + cached body */
+        int ru = need[i] ? 0 : reuse_file(old, out, jp, "application/json", 0, 2, 0, h.b.data, h.b.len, 1,
+                                          k->json_len[i], &err);
+        if (!ru) {
+            char *d = malloc(h.b.len + k->json_len[i] + 1);
+            if (d) {
+                memcpy(d, h.b.data, h.b.len);
+                memcpy(d + h.b.len, k->json[i], k->json_len[i]);
+            }
+            err = d ? site_add(out, jp, d, h.b.len + k->json_len[i], "application/json", 0, 0) : PREP_ERR_NOMEM;
+            if (!d) free(jp);
+            if (!err) {
+                prep_site_file *f = &out->v[out->n - 1];
+                f->n_parts = 2;
+                f->part_len[0] = h.b.len;
+                f->part_len[1] = k->json_len[i];
+            }
+        }
+        if (err) {
+            free(cp);
             break;
         }
-        memcpy(d, k->csv[i], k->csv_len[i]);
-        err = site_add(out, xasprintf("%sdatos.csv", p->dir), d, k->csv_len[i], "text/csv; charset=utf-8", 0, 0);
+        /* datos.csv: the last site's buffer as it is, or a copy of the cached bytes */
+        ru = need[i] ? 0 : reuse_file(old, out, cp, "text/csv; charset=utf-8", 0, 0, 0, NULL, 0, 0, k->csv_len[i], &err);
+        if (!ru) {
+            char *d = malloc(k->csv_len[i] + 1);
+            if (d) memcpy(d, k->csv[i], k->csv_len[i]);
+            err = d ? site_add(out, cp, d, k->csv_len[i], "text/csv; charset=utf-8", 0, 0) : PREP_ERR_NOMEM;
+            if (!d) free(cp);
+        }
     }
     rb_free(&h);
     return err;
