@@ -1,3 +1,8 @@
+#!/usr/bin/env python3
+"""Writes src/render/render_schema.c: the JSON Schema (draft 2020-12) of the open data's
+datos.json, which render ships as datos/esquema.json (docs/formats/open-data.md). Every
+field is described here; change the schema here and run this from the repository root,
+then commit both files (tests/integ/open_data.sh validates every datos.json against it)."""
 import json
 I = {"type":"integer","minimum":0}
 P = {"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"A percentage as the page shows it: truncated to the catalogue's decimals, period as decimal separator, without '%'."}
