@@ -644,6 +644,81 @@ static void page_full(rctx *x, const cutinfo *ci, const rpage *p, int emb, const
     part[3] = r->b.len - part[0] - part[1] - part[2];
 }
 
+/* The pages of both trees into out: each page's frame around its cached body (the two
+ * per-cut pages rendered here), or the last site's buffer with the new stamp (reuse_file). */
+static prep_err pages_emit(rctx *x, const prep_render_cache *cache, const cutinfo *ci, const rbuf *sb,
+                           const uint8_t *need, const dbfile *dbf, size_t n_db, prep_site *old, prep_site *out,
+                           rbuf *r, prep_render_stats *st)
+{
+    prep_err err = PREP_OK;
+    rbuf pb;
+    rb_init(&pb);
+    int trees = x->o->embedded ? 2 : 1;
+    for (int emb = 0; emb < trees && !err; emb++) {
+        for (size_t i = 0; i < x->s->n_pages && !err; i++) {
+            const rpage *p = &x->s->pages[i];
+            const char *body;
+            size_t blen;
+            int fresh;
+            if (p->kind == PG_DB || p->kind == PG_VERIFY) {
+                rb_reset(&pb);
+                x->chart_no = 0;
+                if (p->kind == PG_DB) body_db(x, &pb, emb, dbf, n_db);
+                else body_verify(x, &pb, ci->seq, ci->iso);
+                if (pb.err) {
+                    err = pb.err;
+                    break;
+                }
+                body = pb.b.data;
+                blen = pb.b.len;
+                fresh = 1;
+                if (!emb) {
+                    st->bodies_rendered++;
+                    st->cut_pages++;
+                }
+            } else {
+                body = cache->body[i];
+                blen = cache->body_len[i];
+                fresh = need[i];
+                if (!emb && !need[i]) st->bodies_reused++;
+            }
+            if (!fresh && old->n) {
+                char *path = xasprintf("%s%s%s", emb ? "embebido/" : "", p->dir,
+                                       p->kind == PG_SECMISS ? "no-encontrada.html" : "index.html");
+                /* the body part is nav + body + "</main>": the same bytes by construction */
+                int ru = reuse_file(old, out, path, "text/html; charset=utf-8", 1, 4, 1, sb->b.data, sb->b.len, 1,
+                                    sb->b.len, &err);
+                if (ru < 0) break;
+                free(ru ? NULL : path);
+                if (ru) {
+                    st->pages++;
+                    continue;
+                }
+            }
+            size_t part[4];
+            page_full(x, ci, p, emb, sb->b.data, sb->b.len, body, blen, r, part);
+            if (r->err) {
+                err = r->err;
+                break;
+            }
+            size_t len;
+            char *data = prep_buf_steal(&r->b, &len);
+            err = site_add(out, xasprintf("%s%s%s", emb ? "embebido/" : "", p->dir,
+                                          p->kind == PG_SECMISS ? "no-encontrada.html" : "index.html"),
+                           data, len,
+                           "text/html; charset=utf-8", 1, fresh);
+            if (!err) {
+                prep_site_file *f = &out->v[out->n - 1];
+                f->n_parts = 4;
+                memcpy(f->part_len, part, sizeof part);
+            }
+            st->pages++;
+        }
+    }
+    rb_free(&pb);
+    return err;
+}
+
 prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const prep_render_opts *o,
                           prep_render_cache *cache, prep_site *out, prep_render_stats *st)
 {
@@ -821,71 +896,7 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
     }
 
     /* --- pages of both trees */
-    rbuf pb;
-    rb_init(&pb);
-    int trees = o->embedded ? 2 : 1;
-    for (int emb = 0; emb < trees && !err; emb++) {
-        for (size_t i = 0; i < s->n_pages && !err; i++) {
-            const rpage *p = &s->pages[i];
-            const char *body;
-            size_t blen;
-            int fresh;
-            if (p->kind == PG_DB || p->kind == PG_VERIFY) {
-                rb_reset(&pb);
-                x.chart_no = 0;
-                if (p->kind == PG_DB) body_db(&x, &pb, emb, dbf, n_db);
-                else body_verify(&x, &pb, ci.seq, ci.iso);
-                if (pb.err) {
-                    err = pb.err;
-                    break;
-                }
-                body = pb.b.data;
-                blen = pb.b.len;
-                fresh = 1;
-                if (!emb) {
-                    stats.bodies_rendered++;
-                    stats.cut_pages++;
-                }
-            } else {
-                body = cache->body[i];
-                blen = cache->body_len[i];
-                fresh = need[i];
-                if (!emb && !need[i]) stats.bodies_reused++;
-            }
-            if (!fresh && old.n) {
-                char *path = xasprintf("%s%s%s", emb ? "embebido/" : "", p->dir,
-                                       p->kind == PG_SECMISS ? "no-encontrada.html" : "index.html");
-                /* the body part is nav + body + "</main>": the same bytes by construction */
-                int ru = reuse_file(&old, out, path, "text/html; charset=utf-8", 1, 4, 1, sb.b.data, sb.b.len, 1,
-                                    sb.b.len, &err);
-                if (ru < 0) break;
-                free(ru ? NULL : path);
-                if (ru) {
-                    stats.pages++;
-                    continue;
-                }
-            }
-            size_t part[4];
-            page_full(&x, &ci, p, emb, sb.b.data, sb.b.len, body, blen, &r, part);
-            if (r.err) {
-                err = r.err;
-                break;
-            }
-            size_t len;
-            char *data = prep_buf_steal(&r.b, &len);
-            err = site_add(out, xasprintf("%s%s%s", emb ? "embebido/" : "", p->dir,
-                                          p->kind == PG_SECMISS ? "no-encontrada.html" : "index.html"),
-                           data, len,
-                           "text/html; charset=utf-8", 1, fresh);
-            if (!err) {
-                prep_site_file *f = &out->v[out->n - 1];
-                f->n_parts = 4;
-                memcpy(f->part_len, part, sizeof part);
-            }
-            stats.pages++;
-        }
-    }
-    rb_free(&pb);
+    err = pages_emit(&x, cache, &ci, &sb, need, dbf, n_db, &old, out, &r, &stats);
     rb_free(&sb);
     if (err) goto done;
     stats.bodies = s->n_pages;
