@@ -90,7 +90,7 @@ int main(int argc, char **argv)
     size_t total_captures = 0;
     for (uint32_t el = 0; el < c->n_elections; el++)
         for (size_t i = 0; i < sets[el]->n; i++) {
-            prep_time at = prep_acta_instant(&sets[el]->v[i]);
+            prep_time at = prep_actas_instant(&sets[el]->v[i]);
             total_captures++;
             if (at <= c->window_open || at > c->window_close) continue;
             bins[(size_t)((at - c->window_open - 1) / c->cut_interval)]++;
@@ -114,7 +114,7 @@ int main(int argc, char **argv)
     prep_render_cache *k;
     prep_render_cache_new(&k);
     prep_site s;
-    prep_site_init(&s);
+    prep_render_site_init(&s);
     prep_render_stats st;
     prep_render_cut cut = {.seq = peak, .at = before, .drill = 1, .process_name = NULL,
                            .valid_until = PREP_TIME_NONE, .final_cut = 0};
@@ -127,11 +127,11 @@ int main(int argc, char **argv)
     cut.at = after;
     /* (into a site of its own: s still holds the previous cut, as a cutter keeps it) */
     prep_site sf;
-    prep_site_init(&sf);
+    prep_render_site_init(&sf);
     double t0 = cpu_now();
     if ((e = prep_render_site(t, &cut, NULL, NULL, &sf, &st))) return die("render", e);
     double t1 = cpu_now();
-    prep_site_free(&sf);
+    prep_render_site_free(&sf);
     printf("   full render:        %.3f CPU s  (%zu bodies)\n", t1 - t0, st.bodies_rendered);
     printf("   site: %zu files, %zu pages (2 trees), %.1f MB\n", st.files, st.pages, (double)st.bytes / 1e6);
     t0 = cpu_now();
@@ -201,7 +201,7 @@ int main(int argc, char **argv)
     free(w6);
     free(w9);
     free(bins);
-    prep_site_free(&s);
+    prep_render_site_free(&s);
     prep_render_cache_free(k);
     for (uint32_t el = 0; el < 3; el++) {
         prep_tally_cursor_free(&cur[el]);

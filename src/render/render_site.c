@@ -513,7 +513,7 @@ static unsigned char *reuse_buf(prep_site *old, const char *path, uint8_t n_part
                                 size_t vlen, size_t keep_part, size_t keep_len)
 {
     if (!old->n || !path) return NULL;
-    prep_site_file *f = (prep_site_file *)prep_site_find(old, path);
+    prep_site_file *f = (prep_site_file *)prep_render_site_find(old, path);
     if (!f || !f->data || f->n_parts != n_parts) return NULL;
     if (!n_parts) {
         if (f->len != keep_len) return NULL;
@@ -535,7 +535,7 @@ static int reuse_file(prep_site *old, prep_site *out, char *path, const char *mt
 {
     unsigned char *d = reuse_buf(old, path, n_parts, vary, v, vlen, keep_part, keep_len);
     if (!d) return 0;
-    const prep_site_file *f = prep_site_find(old, path);
+    const prep_site_file *f = prep_render_site_find(old, path);
     size_t len = f->len, pl[4];
     memcpy(pl, f->part_len, sizeof pl);
     if ((*err = site_add(out, path, d, len, mt, is_page, 0))) return -1;
@@ -723,15 +723,15 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
                           prep_render_cache *cache, prep_site *out, prep_render_stats *st)
 {
     prep_site old; /* the last site of this cache, for its buffers (reuse_buf) */
-    prep_site_init(&old);
+    prep_render_site_init(&old);
     if (cache && out->origin == cache && out->gen && out->gen == cache->gen) {
         old = *out;
-        prep_site_init(out);
+        prep_render_site_init(out);
     } else {
-        prep_site_free(out);
+        prep_render_site_free(out);
     }
     if (!t || !cut) {
-        prep_site_free(&old);
+        prep_render_site_free(&old);
         return PREP_ERR_INVALID;
     }
     prep_render_opts defo;
@@ -746,10 +746,10 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
         cache = own;
     }
     const prep_catalog *c0 = prep_tally_catalog(t);
-    if (cache->c != c0 || cache->t != t) prep_site_free(&old); /* another layout */
+    if (cache->c != c0 || cache->t != t) prep_render_site_free(&old); /* another layout */
     prep_err err = cache_prepare(cache, t);
     if (err) {
-        prep_site_free(&old);
+        prep_render_site_free(&old);
         prep_render_cache_free(own);
         return err;
     }
@@ -846,7 +846,7 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
     ci.process = cut->process_name ? cut->process_name : c->process_name;
     ci.institute = c->institute;
     fh = fnv(fnv(1469598103934665603ULL, ci.process), ci.institute);
-    if (fh != cache->frame_hash) prep_site_free(&old); /* other frames: nothing to reuse */
+    if (fh != cache->frame_hash) prep_render_site_free(&old); /* other frames: nothing to reuse */
     prep_time vu = cut->valid_until != PREP_TIME_NONE ? cut->valid_until : cut->at + 3 * (prep_time)c->cut_interval;
     if (prep_time_format(cut->at, c->timezone, PREP_TS_HUMAN, ci.human, sizeof ci.human) ||
         prep_time_format(cut->at, c->timezone, PREP_TS_ISO_OFF, ci.iso, sizeof ci.iso) ||
@@ -859,7 +859,7 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
     for (uint32_t e = 0; e < c->n_elections; e++) {
         prep_buf b;
         prep_buf_init(&b, 0);
-        err = prep_db_write_csv(t, e, cut->at, cut->final_cut, &b);
+        err = prep_tally_db_write_csv(t, e, cut->at, cut->final_cut, &b);
         if (err) {
             prep_buf_free(&b);
             goto done;
@@ -873,7 +873,7 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
     {
         prep_buf b;
         prep_buf_init(&b, 0);
-        err = prep_db_write_leeme(c, &b);
+        err = prep_tally_db_write_leeme(c, &b);
         if (err) {
             prep_buf_free(&b);
             goto done;
@@ -950,8 +950,8 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
     for (size_t i = 0; i < out->n; i++) stats.bytes += out->v[i].len;
 
 done:
-    prep_site_free(&old);
-    if (err) prep_site_free(out);
+    prep_render_site_free(&old);
+    if (err) prep_render_site_free(out);
     if (!err && !own) {
         out->origin = cache;
         out->gen = ++cache->gen;

@@ -123,7 +123,7 @@ void rb_up(rbuf *r, unsigned depth)
 }
 
 /* ---------------------------------------------------------------- public helpers */
-void prep_site_init(prep_site *s)
+void prep_render_site_init(prep_site *s)
 {
     s->v = NULL;
     s->n = s->cap = 0;
@@ -131,7 +131,7 @@ void prep_site_init(prep_site *s)
     s->gen = 0;
 }
 
-void prep_site_free(prep_site *s)
+void prep_render_site_free(prep_site *s)
 {
     if (!s) return;
     for (size_t i = 0; i < s->n; i++) {
@@ -139,10 +139,10 @@ void prep_site_free(prep_site *s)
         free(s->v[i].data);
     }
     free(s->v);
-    prep_site_init(s);
+    prep_render_site_init(s);
 }
 
-const prep_site_file *prep_site_find(const prep_site *s, const char *path)
+const prep_site_file *prep_render_site_find(const prep_site *s, const char *path)
 {
     size_t lo = 0, hi = s->n;
     while (lo < hi) {

@@ -51,14 +51,14 @@ static int setup(void **state)
     cut_at = cat->window_open + 4 * 3600;
     apply_until(tal, cut_at);
     prep_render_cut c = make_cut(7, cut_at, 1);
-    prep_site_init(&site);
+    prep_render_site_init(&site);
     return prep_render_site(tal, &c, NULL, NULL, &site, NULL) ? -1 : 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    prep_site_free(&site);
+    prep_render_site_free(&site);
     prep_tally_free(tal);
     for (int e = 0; e < 3; e++) prep_actas_free(sets[e]);
     prep_catalog_free(cat);
@@ -89,23 +89,23 @@ static void test_page_set(void **state)
         const char *pre = emb ? "embebido/" : "";
         for (size_t i = 0; i < PREP_ARRAY_LEN(fixed); i++) {
             snprintf(p, sizeof p, "%s%s", pre, fixed[i]);
-            assert_non_null(prep_site_find(&site, p));
-            assert_true(prep_site_find(&site, p)->is_page);
+            assert_non_null(prep_render_site_find(&site, p));
+            assert_true(prep_render_site_find(&site, p)->is_page);
             expected_pages++;
         }
         for (unsigned s = 101; s <= 110; s++) {
             const char *dist = s <= 105 ? "distrito-01" : "distrito-02";
             const char *mun = s <= 104 ? "alamo-viejo" : s <= 107 ? "pena-blanca" : "san-juan-rio-seco";
             snprintf(p, sizeof p, "%sgubernatura/%s/seccion-%04u/index.html", pre, dist, s);
-            assert_non_null(prep_site_find(&site, p));
+            assert_non_null(prep_render_site_find(&site, p));
             snprintf(p, sizeof p, "%sdiputaciones-locales/%s/seccion-%04u/index.html", pre, dist, s);
-            assert_non_null(prep_site_find(&site, p));
+            assert_non_null(prep_render_site_find(&site, p));
             snprintf(p, sizeof p, "%sayuntamientos/%s/seccion-%04u/index.html", pre, mun, s);
-            assert_non_null(prep_site_find(&site, p));
+            assert_non_null(prep_render_site_find(&site, p));
             expected_pages += 3;
         }
     }
-    for (size_t i = 0; i < PREP_ARRAY_LEN(dbfiles); i++) assert_non_null(prep_site_find(&site, dbfiles[i]));
+    for (size_t i = 0; i < PREP_ARRAY_LEN(dbfiles); i++) assert_non_null(prep_render_site_find(&site, dbfiles[i]));
     /* exactly one stylesheet and one script, named by the SHA-256 of their bytes */
     size_t css = 0, js = 0, pages = 0;
     for (size_t i = 0; i < site.n; i++) {
@@ -131,17 +131,17 @@ static void test_page_set(void **state)
         const char *pre = t ? "embebido/" : "";
         char q[256];
         snprintf(q, sizeof q, "%sseccion/index.html", pre);
-        assert_non_null(prep_site_find(&site, q));
+        assert_non_null(prep_render_site_find(&site, q));
         snprintf(q, sizeof q, "%sseccion/no-encontrada.html", pre);
-        assert_non_null(prep_site_find(&site, q));
+        assert_non_null(prep_render_site_find(&site, q));
         for (uint32_t i = 0; i < cat->n_sections; i++) {
             snprintf(q, sizeof q, "%sseccion/%04u/index.html", pre, cat->sections[i].id);
-            assert_non_null(prep_site_find(&site, q));
+            assert_non_null(prep_render_site_find(&site, q));
             if (!t) { /* open data beside the page, main tree only */
                 snprintf(q, sizeof q, "seccion/%04u/datos.json", cat->sections[i].id);
-                assert_int_equal(prep_site_find(&site, q)->cache, PREP_POLICY_PAGE);
+                assert_int_equal(prep_render_site_find(&site, q)->cache, PREP_POLICY_PAGE);
                 snprintf(q, sizeof q, "seccion/%04u/datos.csv", cat->sections[i].id);
-                assert_string_equal(prep_site_find(&site, q)->media_type, "text/csv; charset=utf-8");
+                assert_string_equal(prep_render_site_find(&site, q)->media_type, "text/csv; charset=utf-8");
             }
             expected_pages++;
         }
@@ -154,10 +154,10 @@ static void test_page_set(void **state)
     /* + css, js, 5 database files; datos.json and datos.csv beside each of the 53 unit pages
      * (3 elections, 10 districts/municipalities, 30 sections, 10 seccion/NNNN/), the schema */
     assert_int_equal(site.n, 118 + 2 + 5 + 2 * 53 + 1);
-    assert_string_equal(prep_site_find(&site, "datos/esquema.json")->media_type, "application/json");
-    assert_string_equal(prep_site_find(&site, "gubernatura/datos.json")->media_type, "application/json");
-    assert_int_equal(prep_site_find(&site, "corte.json")->cache, PREP_POLICY_POLL);
-    assert_int_equal(prep_site_find(&site, "index.html")->cache, PREP_POLICY_PAGE);
+    assert_string_equal(prep_render_site_find(&site, "datos/esquema.json")->media_type, "application/json");
+    assert_string_equal(prep_render_site_find(&site, "gubernatura/datos.json")->media_type, "application/json");
+    assert_int_equal(prep_render_site_find(&site, "corte.json")->cache, PREP_POLICY_POLL);
+    assert_int_equal(prep_render_site_find(&site, "index.html")->cache, PREP_POLICY_PAGE);
 }
 
 /* Every link and asset reference of every page resolves to a file of the site. */
@@ -175,7 +175,7 @@ static void check_ref(void *vctx, const char *attr, const char *value, const cha
     lc->n++;
     if (!value[0] || value[0] == '#') return; /* "" reloads the page (corte nuevo); #contenido */
     char out[2048];
-    if (tr_resolve(lc->page, value, out, sizeof out) || !prep_site_find(&site, out)) {
+    if (tr_resolve(lc->page, value, out, sizeof out) || !prep_render_site_find(&site, out)) {
         print_error("%s: link '%s' resolves to '%s', not in the site\n", lc->page, value, out);
         lc->bad++;
     }
@@ -214,14 +214,14 @@ static void section_from_actas(uint32_t e, uint32_t si, secsum *s)
         const prep_acta *best = NULL;
         for (size_t i = 0; i < sets[e]->n; i++) {
             const prep_acta *a = &sets[e]->v[i];
-            if (a->casilla != k || prep_acta_instant(a) > cut_at) continue;
-            if (!best || prep_acta_supersedes(a, best)) best = a;
+            if (a->casilla != k || prep_actas_instant(a) > cut_at) continue;
+            if (!best || prep_actas_supersedes(a, best)) best = a;
         }
         if (!best) continue;
         s->captured++;
         prep_acta copy = *best;
         const int32_t *v = prep_acta_votes(sets[e], best);
-        prep_acta_status st = prep_acta_classify(cat, e, &copy, v);
+        prep_acta_status st = prep_actas_classify(cat, e, &copy, v);
         if (!prep_acta_status_counted(st)) continue;
         s->counted++;
         s->ln += cat->casillas[k].lista_nominal;
@@ -342,7 +342,7 @@ static void test_cut_on_every_page(void **state)
     /* a live cut carries no banner */
     prep_render_cut c = make_cut(8, cut_at, 0);
     prep_site s2;
-    prep_site_init(&s2);
+    prep_render_site_init(&s2);
     assert_int_equal(prep_render_site(tal, &c, NULL, NULL, &s2, NULL), PREP_OK);
     for (size_t i = 0; i < s2.n; i++) {
         char *pg = tr_text(&s2.v[i]);
@@ -350,7 +350,7 @@ static void test_cut_on_every_page(void **state)
         if (s2.v[i].is_page) assert_non_null(strstr(pg, "Corte <b>8</b>"));
         free(pg);
     }
-    prep_site_free(&s2);
+    prep_render_site_free(&s2);
 }
 
 /* Composed pages: pre | stamp | body | post (prep_site_file.n_parts). All per-cut bytes
@@ -414,7 +414,7 @@ static void test_composed_parts(void **state)
         if (strncmp(f->path, "embebido/", 9) != 0 && strcmp(f->path, "base-de-datos/index.html") != 0) {
             char tw[2048];
             snprintf(tw, sizeof tw, "embebido/%s", f->path);
-            const prep_site_file *g = prep_site_find(&site, tw);
+            const prep_site_file *g = prep_render_site_find(&site, tw);
             assert_non_null(g);
             assert_int_equal(g->part_len[2], f->part_len[2]);
             assert_memory_equal((const char *)g->data + g->part_len[0] + g->part_len[1],
@@ -427,7 +427,7 @@ static void test_composed_parts(void **state)
      * its stamp (pre, body and post are the same bytes). */
     prep_render_cut c = make_cut(8, cut_at + 300, 1);
     prep_site s2;
-    prep_site_init(&s2);
+    prep_render_site_init(&s2);
     assert_int_equal(prep_render_site(tal, &c, NULL, NULL, &s2, NULL), PREP_OK);
     assert_int_equal(s2.n, site.n);
     for (size_t i = 0; i < s2.n; i++) {
@@ -442,7 +442,7 @@ static void test_composed_parts(void **state)
         assert_int_equal(a->len - at, b->len - bt);
         assert_memory_equal(a->data + at, b->data + bt, a->len - at);
     }
-    prep_site_free(&s2);
+    prep_render_site_free(&s2);
 }
 
 static void test_structure(void **state)
@@ -544,11 +544,11 @@ static void test_embedded_links(void **state)
     o.embedded = 0;
     prep_render_cut c = make_cut(7, cut_at, 1);
     prep_site s2;
-    prep_site_init(&s2);
+    prep_render_site_init(&s2);
     assert_int_equal(prep_render_site(tal, &c, &o, NULL, &s2, NULL), PREP_OK);
     for (size_t i = 0; i < s2.n; i++) assert_true(strncmp(s2.v[i].path, "embebido/", 9));
     assert_int_equal(s2.n, 59 + 2 + 5 + 2 * 53 + 1);
-    prep_site_free(&s2);
+    prep_render_site_free(&s2);
 }
 
 /* ---------------------------------------------------------------- determinism */
@@ -561,7 +561,7 @@ static void test_determinism(void **state)
     apply_until(t2, cut_at);
     prep_render_cut c = make_cut(7, cut_at, 1);
     prep_site s2;
-    prep_site_init(&s2);
+    prep_render_site_init(&s2);
     assert_int_equal(prep_render_site(t2, &c, NULL, NULL, &s2, NULL), PREP_OK);
     assert_int_equal(s2.n, site.n);
     for (size_t i = 0; i < site.n; i++) {
@@ -570,7 +570,7 @@ static void test_determinism(void **state)
         assert_memory_equal(s2.v[i].data, site.v[i].data, site.v[i].len);
         assert_string_equal(s2.v[i].media_type, site.v[i].media_type);
     }
-    prep_site_free(&s2);
+    prep_render_site_free(&s2);
     prep_tally_free(t2);
 }
 
@@ -585,7 +585,7 @@ static void test_incremental(void **state)
     assert_int_equal(prep_render_cache_new(&k), PREP_OK);
     prep_render_cut c1 = make_cut(1, cut_at, 0);
     prep_site s1;
-    prep_site_init(&s1);
+    prep_render_site_init(&s1);
     prep_render_stats st;
     assert_int_equal(prep_render_site(t, &c1, NULL, k, &s1, &st), PREP_OK);
     /* first render: every body (59: 57 cached kinds + 2 per cut) */
@@ -598,12 +598,12 @@ static void test_incremental(void **state)
     prep_render_cut c2 = make_cut(2, cut_at + 300, 0);
     /* s1 passed back with its cache: an unchanged page keeps its buffer, only the stamp
      * is rewritten in place (the byte comparison with a fresh render below covers it) */
-    const unsigned char *before = prep_site_find(&s1, "gubernatura/index.html")->data;
-    const unsigned char *before_json = prep_site_find(&s1, "gubernatura/datos.json")->data;
+    const unsigned char *before = prep_render_site_find(&s1, "gubernatura/index.html")->data;
+    const unsigned char *before_json = prep_render_site_find(&s1, "gubernatura/datos.json")->data;
     assert_int_equal(prep_render_site(t, &c2, NULL, k, &s1, &st), PREP_OK);
-    assert_ptr_equal(prep_site_find(&s1, "gubernatura/index.html")->data, before);
-    assert_ptr_equal(prep_site_find(&s1, "gubernatura/datos.json")->data, before_json);
-    assert_non_null(strstr((const char *)prep_site_find(&s1, "gubernatura/datos.json")->data, "\"secuencia\":2,"));
+    assert_ptr_equal(prep_render_site_find(&s1, "gubernatura/index.html")->data, before);
+    assert_ptr_equal(prep_render_site_find(&s1, "gubernatura/datos.json")->data, before_json);
+    assert_non_null(strstr((const char *)prep_render_site_find(&s1, "gubernatura/datos.json")->data, "\"secuencia\":2,"));
     assert_int_equal(st.bodies_rendered, 2);
     assert_int_equal(st.bodies_reused, 57);
 
@@ -681,7 +681,7 @@ static void test_incremental(void **state)
 
     /* and the incremental site is byte for byte the site rendered from nothing */
     prep_site full;
-    prep_site_init(&full);
+    prep_render_site_init(&full);
     assert_int_equal(prep_render_site(t, &c3, NULL, NULL, &full, NULL), PREP_OK);
     assert_int_equal(full.n, s1.n);
     for (size_t i = 0; i < s1.n; i++) {
@@ -697,8 +697,8 @@ static void test_incremental(void **state)
     assert_int_equal(prep_render_site(t, &c4, NULL, k, &s1, &st), PREP_OK);
     assert_int_equal(st.bodies_rendered, 59);
 
-    prep_site_free(&full);
-    prep_site_free(&s1);
+    prep_render_site_free(&full);
+    prep_render_site_free(&s1);
     prep_render_cache_free(k);
     prep_tally_free(t);
 }
@@ -712,7 +712,7 @@ static void test_database_page(void **state)
     for (size_t i = 0; i < PREP_ARRAY_LEN(files); i++) {
         char path[64], want[512], size[32];
         snprintf(path, sizeof path, "base-de-datos/%s", files[i]);
-        const prep_site_file *f = prep_site_find(&site, path);
+        const prep_site_file *f = prep_render_site_find(&site, path);
         assert_non_null(f);
         assert_int_equal(f->cache, PREP_POLICY_DATA);
         char h[65];
@@ -750,7 +750,7 @@ static void test_verify_and_difusores(void **state)
     o.n_difusores = 3;
     prep_render_cut c = make_cut(9, cut_at, 0);
     prep_site s2;
-    prep_site_init(&s2);
+    prep_render_site_init(&s2);
     assert_int_equal(prep_render_site(tal, &c, &o, NULL, &s2, NULL), PREP_OK);
     pg = tr_page(&s2, "verificar/index.html");
     assert_non_null(strstr(pg, "<code># sequence: 9</code>"));
@@ -772,7 +772,7 @@ static void test_verify_and_difusores(void **state)
         assert_null(strstr(t, "https://"));
         free(t);
     }
-    prep_site_free(&s2);
+    prep_render_site_free(&s2);
 }
 
 /* ---------------------------------------------------------------- escaping, by hand */
@@ -875,7 +875,7 @@ static void test_escaping_and_hand_numbers(void **state)
     hand_acta(t, c, "220412C0100", vc);
     prep_render_cut cut = make_cut(3, c->window_open + 7200, 0);
     prep_site s;
-    prep_site_init(&s);
+    prep_render_site_init(&s);
     assert_int_equal(prep_render_site(t, &cut, NULL, NULL, &s, NULL), PREP_OK);
 
     /* escaped, everywhere */
@@ -904,7 +904,7 @@ static void test_escaping_and_hand_numbers(void **state)
     if (!pg)
         for (size_t i = 0; i < s.n; i++) print_error("  %s\n", s.v[i].path);
     assert_non_null(pg);
-    assert_non_null(prep_site_find(&s, "gubernatura-estatal-mas/queretaro-centro-script-alert-1-script/index.html"));
+    assert_non_null(prep_render_site_find(&s, "gubernatura-estatal-mas/queretaro-centro-script-alert-1-script/index.html"));
     assert_non_null(strstr(pg, "Ana &lt;b&gt;&quot;Pe\xC3\xB1" "a&quot;&lt;/b&gt; &amp; O&#39;Neil"));
     assert_non_null(strstr(pg, "Jos\xC3\xA9 \xC3\x91\xC3\xBA\xC3\xB1" "ez &lt;Indep&gt;"));
     assert_non_null(strstr(pg, "Quer\xC3\xA9taro &quot;Centro&quot; &lt;script&gt;alert(1)&lt;/script&gt;"));
@@ -961,7 +961,7 @@ static void test_escaping_and_hand_numbers(void **state)
     assert_true(a1 < a2);
     free(pg);
 
-    prep_site_free(&s);
+    prep_render_site_free(&s);
     prep_tally_free(t);
     prep_catalog_free(c);
 }

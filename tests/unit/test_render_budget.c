@@ -73,7 +73,7 @@ static void test_budget_queretaro(void **state)
     prep_render_cut cut = {.seq = 288, .at = c->window_close, .drill = 1, .process_name = NULL,
                            .valid_until = PREP_TIME_NONE, .final_cut = 1};
     prep_site s;
-    prep_site_init(&s);
+    prep_render_site_init(&s);
     prep_render_stats st;
     assert_int_equal(prep_render_site(t, &cut, NULL, NULL, &s, &st), PREP_OK);
 
@@ -119,7 +119,7 @@ static void test_budget_queretaro(void **state)
         assert_non_null(strstr(pg, "<a href=\"corregidora/\" aria-label=\"Corregidora: "));
         free(pg);
     }
-    prep_site_free(&s);
+    prep_render_site_free(&s);
     prep_tally_free(t);
     for (int i = 0; i < 3; i++) prep_actas_free(sets[i]);
     prep_catalog_free(c);

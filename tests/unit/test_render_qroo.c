@@ -134,14 +134,14 @@ static int setup(void **state)
     prep_render_opts o;
     prep_render_opts_init(&o);
     o.embedded = 0;
-    prep_site_init(&site);
+    prep_render_site_init(&site);
     return prep_render_site(tal, &c, &o, NULL, &site, NULL) ? -1 : 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    prep_site_free(&site);
+    prep_render_site_free(&site);
     prep_tally_free(tal);
     prep_actas_free(set);
     prep_catalog_free(cat);
@@ -218,7 +218,7 @@ static void test_entity_figures(void **state)
     assert_non_null(strstr(pg, want));
     free(pg);
     /* and the database of the cut is the file's rows again */
-    const prep_site_file *f = prep_site_find(&site, "base-de-datos/dip.csv");
+    const prep_site_file *f = prep_render_site_find(&site, "base-de-datos/dip.csv");
     assert_non_null(f);
     char *csv = tr_text(f);
     assert_non_null(strstr(csv, "2136|2136|0|2136|100.0000|2031|95.0842|23.0337|105|1187254|263005|262598|22.1523"));

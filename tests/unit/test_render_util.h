@@ -22,7 +22,7 @@ static inline char *tr_text(const prep_site_file *f)
 
 static inline char *tr_page(const prep_site *s, const char *path)
 {
-    const prep_site_file *f = prep_site_find(s, path);
+    const prep_site_file *f = prep_render_site_find(s, path);
     return f ? tr_text(f) : NULL;
 }
 
