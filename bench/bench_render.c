@@ -126,9 +126,13 @@ int main(int argc, char **argv)
         if ((e = prep_tally_apply_until(t, sets[el], &cur[el], after, NULL))) return die("tally", e);
     cut.seq = peak + 1;
     cut.at = after;
+    /* (into a site of its own: s still holds the previous cut, as a cutter keeps it) */
+    prep_site sf;
+    prep_render_site_init(&sf);
     double t0 = cpu_now();
-    if ((e = prep_render_site(t, &cut, NULL, NULL, &s, &st))) return die("render", e);
+    if ((e = prep_render_site(t, &cut, NULL, NULL, &sf, &st))) return die("render", e);
     double t1 = cpu_now();
+    prep_render_site_free(&sf);
     printf("   full render:        %.3f CPU s  (%zu bodies)\n", t1 - t0, st.bodies_rendered);
     printf("   site: %zu files, %zu pages (2 trees), %.1f MB\n", st.files, st.pages, (double)st.bytes / 1e6);
     t0 = cpu_now();

@@ -75,7 +75,7 @@ peer_cert cert.pem key.pem
 grep -E '^[0-9a-f]{64}  (.*/)?index\.html$' store/cuts/1/manifest | sed 's/^[0-9a-f]*  //; s/index\.html$//' \
   | python3 -c 'import random,sys; p=[l.rstrip("\n") for l in sys.stdin]; r=random.Random(7); [print("/"+r.choice(p)) for _ in range(2000)]' >paths.txt
 
-CSP="default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+CSP="default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
 read -r NP NS < <(peer_free_ports 2)
 mkdir -p ngx
 cat >ngx/nginx.conf <<EOF

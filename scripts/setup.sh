@@ -32,6 +32,9 @@ PKGS=(
   # a real SMTP server (STARTTLS, AUTH) for the monitor's mail alerts test
   # (tests/integ/monitor_alerts.sh, tests/integ/lib/smtp_sink.py, /usr/bin/python3)
   python3-aiosmtpd
+  # a real JSON Schema validator: every datos.json of a rendered cut against the shipped
+  # datos/esquema.json (tests/integ/open_data.sh, open_data_check.py, /usr/bin/python3)
+  python3-jsonschema
   # the self-check reads firewall rules and the clock state (prep check)
   nftables iproute2 procps
   # the Debian package (docs/debian.md, tests/integ/debian_package.sh): dpkg-buildpackage

@@ -150,6 +150,7 @@ prep_http_range_kind prep_http_range(const char *value, size_t len, uint64_t siz
 typedef struct prep_http_request {
     prep_http_method method;
     prep_http_slice path;            /* percent-encoded, as received (no query) */
+    prep_http_slice query;           /* after '?', as received; absent: p == NULL */
     prep_http_slice accept_encoding, if_none_match, range, if_range;
     prep_time now;                   /* for the publication window; PREP_TIME_NONE = clock */
 } prep_http_request;

@@ -41,13 +41,21 @@ typedef enum prep_policy_class {
 /* The content-security-policy before its frame-ancestors sources ('self' then the origins). */
 #define PREP_POLICY_CSP_BASE \
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " \
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
 /* Default strict-transport-security max-age: one year. */
 #define PREP_POLICY_HSTS_MAX_AGE 31536000
 /* Frame-ancestors origins: at most this many bytes as given. */
 #define PREP_POLICY_ORIGINS_MAX 1024
 /* Room for any CSP the policy makes, its NUL included. */
 #define PREP_POLICY_CSP_MAX (sizeof PREP_POLICY_CSP_BASE + PREP_POLICY_ORIGINS_MAX + 1)
+
+/* CORS (issue 16): the open-data files, every path ending in ".json" (datos.json beside each
+ * unit page, datos/esquema.json, corte.json, and the same in archived cuts), answer a
+ * successful request (200, 206, 304) with access-control-allow-origin: *, so that a
+ * newsroom's page on another origin may read them; nothing else carries it. The regex is
+ * matched like the path rules (a site key; Apache: on the request path). */
+#define PREP_POLICY_CORS_REGEX "\\.json$"
+#define PREP_POLICY_CORS_ORIGIN "*"
 
 /* One class: its short English tag ("page", "data", "poll", "asset", "archive", "answer"),
  * its Cache-Control value, and why. */
@@ -79,6 +87,8 @@ const prep_policy_class_info *prep_policy_class_get(prep_policy_class k);
 /* The class of a site key (borrowed, len bytes, need not be NUL-terminated; at most 4096
  * bytes are looked at: a longer key is PREP_POLICY_PAGE). Thread-safe. */
 prep_policy_class prep_policy_path_class(const char *key, size_t len);
+/* 1 when a successful answer of key carries access-control-allow-origin (PREP_POLICY_CORS_REGEX). */
+int prep_policy_cors(const char *key, size_t len);
 /* The Cache-Control value (static) of a successful answer of key. */
 const char *prep_policy_cache_control(const char *key, size_t len);
 

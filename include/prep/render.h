@@ -45,6 +45,11 @@ typedef struct prep_site_file {
 typedef struct prep_site {
     prep_site_file *v;      /* owned */
     size_t n, cap;
+    /* Set by prep_render_site: the cache and call that made it. Passed back as `out` with
+     * the same cache, its buffers of files whose bytes only change in the cut's stamp are
+     * reused (docs/formats/site.md, "Incremental rendering"). */
+    const void *origin;
+    uint64_t gen;
 } prep_site;
 
 void prep_render_site_init(prep_site *s);

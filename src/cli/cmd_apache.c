@@ -106,6 +106,9 @@ static void class_rules(FILE *f)
     for (size_t i = nr; i-- > 0;)
         fprintf(f, "  RewriteRule ^/%s - [E=PREP_CC:%s%s]\n", r[i].regex + 1, prep_policy_class_get(r[i].cls)->tag,
                 r[i].cls == PREP_POLICY_ARCHIVE ? ",E=PREP_ARCH:$1" : "");
+    fprintf(f, "  # The open-data files answer with access-control-allow-origin (PREP_POLICY_CORS_REGEX).\n"
+               "  RewriteRule %s - [E=PREP_CORS:1]\n",
+            PREP_POLICY_CORS_REGEX);
 }
 
 /* cache-control: the class's value on answers with a file; no-cache on every other
@@ -123,6 +126,44 @@ static void cache_headers(FILE *f)
     }
     fprintf(f, "  Header always set cache-control \"%s\" \"expr=! " FILE_STATUSES "\"\n",
             prep_policy_class_get(PREP_POLICY_ANSWER)->cache_control);
+}
+
+/* Step 2b: the section lookup (docs/formats/site.md, "My section"), as prep serve answers
+ * it: seccion/?n=N, N digits with or without leading zeros, naming a section the served cut
+ * has: 303 to its page (mod_rewrite makes the Location absolute, https://host/seccion/NNNN/,
+ * where prep serve sends the relative "NNNN/": the same target; no directive can shorten
+ * the Location of a redirect Apache itself generates); anything else after "n=": 404 with
+ * the cut's seccion/no-encontrada.html. The number is padded to four digits by one rule
+ * per length. */
+static void lookup_rules(FILE *f, const char *d)
+{
+    static const char *const pad[] = {"000", "00", "0", ""};
+    fprintf(f, "  # 2b. The section lookup: seccion/?n=N (docs/formats/site.md, \"My section\").\n");
+    for (int len = 1; len <= 4; len++) {
+        fprintf(f, "  RewriteCond %%{QUERY_STRING} ^n=0*([1-9][0-9]{%d})$\n", len - 1);
+        fprintf(f, "  RewriteRule ^/(embebido/)?seccion/$ - [E=PREP_SEC:%s%%1]\n", pad[len - 1]);
+    }
+    fprintf(f,
+            "  RewriteCond %%{ENV:PREP_SEC} ^[0-9]{4}$\n"
+            "  RewriteCond %s.sitios/%%{ENV:PREP_CORTE}/$1seccion/%%{ENV:PREP_SEC}/index.html -f\n"
+            "  RewriteRule ^/(embebido/)?seccion/$ /$1seccion/%%{ENV:PREP_SEC}/ [R=303,QSD,L]\n"
+            "  RewriteCond %%{QUERY_STRING} ^n=\n"
+            "  RewriteRule ^/(embebido/)?seccion/$ - [R=404,L]\n",
+            d);
+}
+
+/* The lookup's 404 page and relative Location (see lookup_rules). */
+static void lookup_answers(FILE *f)
+{
+    fprintf(f,
+            "  # The section lookup's 404 is the cut's own page (it carries the cut's stamp; no-cache\n"
+            "  # like every error), as prep serve sends.\n"
+            "  <LocationMatch \"^/seccion/$\">\n"
+            "    ErrorDocument 404 /seccion/no-encontrada.html\n"
+            "  </LocationMatch>\n"
+            "  <LocationMatch \"^/embebido/seccion/$\">\n"
+            "    ErrorDocument 404 /embebido/seccion/no-encontrada.html\n"
+            "  </LocationMatch>\n");
 }
 
 static void print_vhost(FILE *f, const apache_conf *c)
@@ -157,10 +198,11 @@ static void print_vhost(FILE *f, const apache_conf *c)
             "  RewriteRule ^ - [E=PREP_CORTE:${prepcorte:corte|0}]\n"
             "  # 2. Only GET and HEAD (405, with allow: GET, HEAD below).\n"
             "  RewriteCond %%{REQUEST_METHOD} !^(GET|HEAD)$\n"
-            "  RewriteRule ^ - [R=405,L]\n"
-            "  # 3. Pages: \"/dir/\" is \"/dir/index.html\" (no directory index, no listing).\n"
-            "  RewriteRule ^/(.*/)?$ /$1index.html\n",
+            "  RewriteRule ^ - [R=405,L]\n",
             c->listen, c->name, c->cert, c->key, d, d);
+    lookup_rules(f, d);
+    fprintf(f, "  # 3. Pages: \"/dir/\" is \"/dir/index.html\" (no directory index, no listing).\n"
+               "  RewriteRule ^/(.*/)?$ /$1index.html\n");
     class_rules(f);
     fprintf(f,
             "  # 5. Into the cut's tree (never changed while it exists).\n"
@@ -208,6 +250,12 @@ static void print_vhost(FILE *f, const apache_conf *c)
             "\n",
             d);
     cache_headers(f);
+    fprintf(f,
+            "  # access-control-allow-origin on the open-data files only (PREP_POLICY_CORS_REGEX), on\n"
+            "  # answers with the file, as prep serve sends it.\n"
+            "  Header always set access-control-allow-origin \"%s\" \"expr=" FILE_STATUSES " && reqenv('PREP_CORS') == '1'\"\n",
+            PREP_POLICY_CORS_ORIGIN);
+    lookup_answers(f);
     fprintf(f,
             "  # Compressible types vary with accept-encoding (identity answers too).\n"
             "  Header always merge vary \"accept-encoding\" \"expr=%%{REQUEST_STATUS} -in {'200', '206', '304'} && "

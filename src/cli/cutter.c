@@ -21,6 +21,7 @@ void cutter_close(cutter *c)
         }
     free(c->cursors);
     free(c->sets);
+    prep_render_site_free(&c->site);
     prep_render_cache_free(c->cache);
     prep_tally_free(c->tally);
     prep_catalog_free(c->cat);
@@ -223,8 +224,10 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     ro.pubkey = c->pubtext;
     ro.difusores = c->difusores;
     ro.n_difusores = c->n_difusores;
-    prep_site site;
-    prep_render_site_init(&site);
+    /* the last cut's site, passed back: its pages whose numbers did not change keep their
+     * buffers, only the stamp rewritten (docs/formats/site.md, "Incremental rendering") */
+    prep_site site = c->site;
+    prep_render_site_init(&c->site);
     prep_render_stats rs;
     e = prep_render_site(c->tally, &rc, &ro, c->cache, &site, &rs);
     if (!e) {
@@ -246,7 +249,8 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     st->pages = rs.pages;
     st->bytes = rs.bytes;
     st->final_cut = final_cut;
-    prep_render_site_free(&site);
+    if (e) prep_render_site_free(&site);
+    else c->site = site;
     st->cpu_seconds = cpu_now() - cpu0;
     return e;
 }

@@ -15,6 +15,8 @@ typedef struct cutter {
     prep_actas **sets;           /* owned, one per election */
     prep_tally_cursor *cursors;  /* owned, one per election */
     prep_render_cache *cache;    /* owned */
+    prep_site site;              /* owned: the last cut's site, kept so that the next render
+                                  * reuses its buffers (prep_site.origin; zeroed = empty) */
     prep_cut_seckey key;         /* wiped at close */
     char *pubtext;               /* owned: the public key file's text (pages show it) */
     char *store;                 /* owned */

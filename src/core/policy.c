@@ -101,6 +101,12 @@ prep_policy_class prep_policy_path_class(const char *key, size_t len)
     return PREP_POLICY_PAGE;
 }
 
+int prep_policy_cors(const char *key, size_t len)
+{
+    /* PREP_POLICY_CORS_REGEX, "\\.json$": the key ends in ".json" (test_policy checks the two agree) */
+    return len >= 5 && !memchr(key, 0, len) && !memcmp(key + len - 5, ".json", 5);
+}
+
 const char *prep_policy_cache_control(const char *key, size_t len)
 {
     return classes[prep_policy_path_class(key, len)].cache_control;

@@ -271,6 +271,7 @@ static int respond(net_conn *c, h2_stream *st)
     if (!(st->too_large || m == PREP_HTTP_OTHER || which || !st->path.p)) {
         prep_http_request sr = {.method = m,
                                  .path = st->path,
+                                 .query = st->query,
                                  .accept_encoding = st->ae,
                                  .if_none_match = st->inm,
                                  .range = st->range,

@@ -565,6 +565,7 @@ static void h1_dispatch(net_conn *c, const prep_http_req *r)
     } else {
         prep_http_request sr = {.method = r->method,
                                  .path = r->path,
+                                 .query = r->query,
                                  .accept_encoding = r->accept_encoding,
                                  .if_none_match = r->if_none_match,
                                  .range = r->range,

@@ -40,6 +40,9 @@ typedef enum page_kind {
     PG_DB,        /* base de datos (per cut) */
     PG_VERIFY,    /* cómo verificar este corte (per cut) */
     PG_DIFUSORES, /* official broadcasters (static, from opts) */
+    PG_SECINDEX,  /* seccion/: the section lookup form (render_lookup.c) */
+    PG_SECMISS,   /* seccion/no-encontrada.html: the lookup's 404 page */
+    PG_SECALL,    /* seccion/NNNN/: one section in every election */
 } page_kind;
 
 typedef struct rpage {
@@ -74,6 +77,7 @@ typedef struct rsite {
     rpage *pages;
     size_t n_pages;
     uint32_t home, db, verify, difusores;
+    uint32_t secindex, secmiss, secall_base; /* the section tree (render_lookup.c) */
     char *css;
     size_t css_len;
     char css_path[64], js_path[64];
@@ -121,6 +125,39 @@ typedef struct dbfile {
 /* The per-cut pages (render_pages.c), rendered for each tree on every call. */
 void body_db(rctx *x, rbuf *r, int emb, const dbfile *files, size_t n);
 void body_verify(rctx *x, rbuf *r, const char *seq, const char *iso);
+
+/* Shared pieces of the bodies (render_pages.c), used by render_lookup.c and render_opendata.c. */
+int64_t total_votes(const rctx *x, uint32_t e, const prep_tally_agg *a);
+uint32_t cand_unit(const rctx *x, uint32_t e, prep_tally_level lvl, uint32_t idx);
+int col_shown(const rctx *x, uint32_t e, uint32_t u, uint32_t j);
+int64_t kind_sum(const rctx *x, uint32_t e, uint32_t u, const prep_tally_agg *a, prep_cat_col_kind kind, int *any);
+void casillas_text(rbuf *r, const prep_cat_casilla *k);
+void summary(rctx *x, rbuf *r, uint32_t e, const prep_tally_agg *a);
+const char *acta_status_text(const prep_acta *a);
+void acta_sha(rbuf *r, const prep_acta *a); /* <code>hex</code>, or a dash */
+
+/* The section tree (render_lookup.c): seccion/, its 404 page, seccion/NNNN/. */
+void body_secindex(rctx *x, const rpage *p, rbuf *r);
+void body_secmiss(rctx *x, const rpage *p, rbuf *r);
+void body_secall(rctx *x, const rpage *p, rbuf *r);
+/* The lookup form; action is relative to the page ("seccion/", "./"). */
+void secindex_form(rbuf *r, const char *action);
+/* "Esta sección en todas las elecciones": a link from a page depth dirs deep to seccion/NNNN/. */
+void secall_link(rbuf *r, unsigned depth, uint32_t section_id);
+
+/* Open data (render_opendata.c): datos.json and datos.csv beside every unit page. */
+void od_links(rbuf *r);
+int od_has_data(const rpage *p);
+/* The JSON body (everything after the per-cut head) and the CSV of page p. */
+void od_json_body(rctx *x, const rpage *p, rbuf *r);
+void od_csv(rctx *x, const rpage *p, rbuf *r);
+/* The per-cut head of every datos.json: '{"corte":{...},' (the same bytes in every file). */
+void od_json_head(rctx *x, const char *seq, const char *iso, rbuf *r);
+/* The JSON Schema shipped as datos/esquema.json (static). */
+const char *od_schema(size_t *len);
+
+/* Adds a file to a site under construction (render_site.c); takes path and data. */
+prep_err site_add(prep_site *out, char *path, void *data, size_t len, const char *mt, int is_page, int fresh);
 
 /* Participation of an aggregate: numerator per the catalogue's specials mode. */
 int64_t part_num(const rctx *x, const prep_tally_agg *a);

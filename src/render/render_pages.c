@@ -23,7 +23,7 @@ int64_t part_num(const rctx *x, const prep_tally_agg *a)
     return with ? a->votos_c_cs : a->votos_s_cs;
 }
 
-static int64_t total_votes(const rctx *x, uint32_t e, const prep_tally_agg *a)
+int64_t total_votes(const rctx *x, uint32_t e, const prep_tally_agg *a)
 {
     int64_t s = 0;
     for (uint32_t j = 0; j < x->c->elections[e].n_cols; j++) s += a->votes[j];
@@ -31,7 +31,7 @@ static int64_t total_votes(const rctx *x, uint32_t e, const prep_tally_agg *a)
 }
 
 /* The unit whose candidacies apply to a page of unit level lvl/idx of election e. */
-static uint32_t cand_unit(const rctx *x, uint32_t e, prep_tally_level lvl, uint32_t idx)
+uint32_t cand_unit(const rctx *x, uint32_t e, prep_tally_level lvl, uint32_t idx)
 {
     const prep_cat_election *el = &x->c->elections[e];
     if (el->scope == PREP_CAT_SCOPE_ENTITY) return 0;
@@ -44,7 +44,7 @@ static uint32_t cand_unit(const rctx *x, uint32_t e, prep_tally_level lvl, uint3
     return PREP_CAT_NONE; /* entity level of a district / municipality election */
 }
 
-static int col_shown(const rctx *x, uint32_t e, uint32_t u, uint32_t j)
+int col_shown(const rctx *x, uint32_t e, uint32_t u, uint32_t j)
 {
     const prep_cat_election *el = &x->c->elections[e];
     if (u != PREP_CAT_NONE) return prep_catalog_col_applies(x->c, e, u, j);
@@ -116,7 +116,7 @@ static void lead_cell(rctx *x, rbuf *r, uint32_t e, uint32_t u, const prep_tally
     rb_puts(r, "</td>");
 }
 
-static void casillas_text(rbuf *r, const prep_cat_casilla *k)
+void casillas_text(rbuf *r, const prep_cat_casilla *k)
 {
     switch (k->type) {
     case 'B': rb_puts(r, "B\xC3\xA1sica"); break;
@@ -170,7 +170,7 @@ static void breadcrumbs(rctx *x, const rpage *p, rbuf *r)
     rb_puts(r, "</ol></nav>");
 }
 
-static void summary(rctx *x, rbuf *r, uint32_t e, const prep_tally_agg *a)
+void summary(rctx *x, rbuf *r, uint32_t e, const prep_tally_agg *a)
 {
     rb_puts(r, "<dl class=\"res\"><div><dt>Actas contabilizadas</dt><dd>");
     rb_int(r, a->contabilizadas);
@@ -217,7 +217,7 @@ static void table_foot(rctx *x, rbuf *r, int64_t total)
 }
 
 /* Sum of columns of one kind (NOREG, NULOS, INDEP) shown in unit u. */
-static int64_t kind_sum(const rctx *x, uint32_t e, uint32_t u, const prep_tally_agg *a, prep_cat_col_kind kind, int *any)
+int64_t kind_sum(const rctx *x, uint32_t e, uint32_t u, const prep_tally_agg *a, prep_cat_col_kind kind, int *any)
 {
     const prep_cat_election *el = &x->c->elections[e];
     int64_t s = 0;
@@ -529,6 +529,22 @@ static void vote_cell(rbuf *r, int32_t v)
     rb_puts(r, "</td></tr>");
 }
 
+const char *acta_status_text(const prep_acta *a)
+{
+    return prep_acta_status_counted((prep_acta_status)a->status) ? "Contabilizada" : "No contabilizada";
+}
+
+void acta_sha(rbuf *r, const prep_acta *a)
+{
+    if (a->sha[0]) {
+        rb_puts(r, "<code>");
+        rb_esc(r, a->sha);
+        rb_puts(r, "</code>");
+    } else {
+        rb_puts(r, "\xE2\x80\x94");
+    }
+}
+
 /* One casilla's acta as captured: an anchored block on its section page. */
 static void block_acta(rctx *x, rbuf *r, uint32_t e, uint32_t ci)
 {
@@ -547,7 +563,7 @@ static void block_acta(rctx *x, rbuf *r, uint32_t e, uint32_t ci)
     char ka[28];
     prep_catalog_acta_key(k->key, el->acta_type, ka);
     rb_puts(r, "<dl><dt>Estado</dt><dd>");
-    rb_puts(r, prep_acta_status_counted((prep_acta_status)a->status) ? "Contabilizada" : "No contabilizada");
+    rb_puts(r, acta_status_text(a));
     rb_puts(r, "</dd>");
     dd_text(r, "Observaciones", prep_actas_observaciones(c, a));
     dd_text(r, "Clave del acta", ka);
@@ -561,13 +577,7 @@ static void block_acta(rctx *x, rbuf *r, uint32_t e, uint32_t ci)
     rb_puts(r, "<dt>Lista nominal</dt><dd>");
     rb_int(r, k->lista_nominal);
     rb_puts(r, "</dd><dt>SHA-256 de la imagen del acta</dt><dd>");
-    if (a->sha[0]) {
-        rb_puts(r, "<code>");
-        rb_esc(r, a->sha);
-        rb_puts(r, "</code>");
-    } else {
-        rb_puts(r, "\xE2\x80\x94");
-    }
+    acta_sha(r, a);
     rb_printf(r, "</dd></dl><table><caption>Datos del acta %s como se capturaron</caption>"
                  "<thead><tr><th scope=\"col\">Campo</th><th scope=\"col\">Valor</th></tr></thead><tbody>",
               ka);
@@ -704,7 +714,9 @@ static void body_home(rctx *x, rbuf *r)
     rb_esc(r, c->entity_name);
     rb_puts(r, " \xC2\xB7 ");
     rb_esc(r, c->institute);
-    rb_puts(r, "</p><div class=\"elecciones\">");
+    rb_puts(r, "</p>");
+    secindex_form(r, "seccion/");
+    rb_puts(r, "<div class=\"elecciones\">");
     for (uint32_t e = 0; e < c->n_elections; e++) {
         const prep_cat_election *el = &c->elections[e];
         const prep_tally_agg *a = agg(x, e, PREP_TALLY_ENTITY, 0);
@@ -864,6 +876,7 @@ static void body_section(rctx *x, const rpage *p, rbuf *r)
     rb_esc(r, c->municipalities[s->municipality].name);
     rb_puts(r, "</p>");
     summary(x, r, e, a);
+    secall_link(r, p->depth, s->id);
     uint32_t u = cand_unit(x, e, PREP_TALLY_SECTION, p->idx);
     block_candidacies(x, r, e, u, a);
     block_parties(x, r, e, u, a);
@@ -991,6 +1004,9 @@ void body_write(rctx *x, const rpage *p, int embedded, rbuf *r)
         breadcrumbs(x, p, r);
         body_difusores(x, r);
         break;
+    case PG_SECINDEX: body_secindex(x, p, r); break;
+    case PG_SECMISS: body_secmiss(x, p, r); break;
+    case PG_SECALL: body_secall(x, p, r); break;
     case PG_DB:
     case PG_VERIFY: break; /* per cut: body_db / body_verify */
     }

@@ -17,7 +17,7 @@
 /* First path segments the site itself uses, or that the cut store reserves. */
 static const char *const reserved_segments[] = {"assets", "base-de-datos", "verificar", "difusores", "embebido",
                                                 "cortes", "corte.json", "index.html", "SHA256SUMS",
-                                                "SHA256SUMS.sig"};
+                                                "SHA256SUMS.sig", "seccion", "datos"};
 
 static int is_reserved(const char *seg)
 {
@@ -215,6 +215,19 @@ prep_err rsite_build(const prep_catalog *c, rsite *s)
                 goto fail;
         }
     }
+    /* the section tree (render_lookup.c) */
+    s->secindex = (uint32_t)s->n_pages;
+    if ((err = add_page(s, &cap, PG_SECINDEX, 0, 0, prep_xstrdup("seccion/"), prep_xstrdup("Buscar mi secci\xC3\xB3n"))))
+        goto fail;
+    s->secmiss = (uint32_t)s->n_pages;
+    if ((err = add_page(s, &cap, PG_SECMISS, 0, 0, prep_xstrdup("seccion/"),
+                        prep_xstrdup("Secci\xC3\xB3n no encontrada"))))
+        goto fail;
+    s->secall_base = (uint32_t)s->n_pages;
+    for (uint32_t si = 0; si < c->n_sections; si++)
+        if ((err = add_page(s, &cap, PG_SECALL, 0, si, xasprintf("seccion/%04u/", c->sections[si].id),
+                            xasprintf("Secci\xC3\xB3n %04u", c->sections[si].id))))
+            goto fail;
     s->db = (uint32_t)s->n_pages;
     if ((err = add_page(s, &cap, PG_DB, 0, 0, prep_xstrdup("base-de-datos/"), prep_xstrdup("Base de datos")))) goto fail;
     s->verify = (uint32_t)s->n_pages;
@@ -256,9 +269,13 @@ struct prep_render_cache {
     rsite s;
     char **body;           /* per page (main tree); NULL = not rendered yet */
     size_t *body_len;
+    char **json, **csv;    /* per page with open data: datos.json's body and datos.csv */
+    size_t *json_len, *csv_len;
     int final_cut;
     size_t *ooc;           /* per election: out-of-catalogue captures when last rendered */
     uint64_t dif_hash;     /* of the difusores list last rendered */
+    uint64_t gen;          /* the last site this cache made (prep_site.gen); 0 none */
+    uint64_t frame_hash;   /* of what that site's frames depend on besides the page */
 };
 
 prep_err prep_render_cache_new(prep_render_cache **out)
@@ -271,6 +288,14 @@ static void cache_reset(prep_render_cache *k)
 {
     if (k->body)
         for (size_t i = 0; i < k->s.n_pages; i++) free(k->body[i]);
+    if (k->json)
+        for (size_t i = 0; i < k->s.n_pages; i++) free(k->json[i]);
+    if (k->csv)
+        for (size_t i = 0; i < k->s.n_pages; i++) free(k->csv[i]);
+    free(k->json);
+    free(k->csv);
+    free(k->json_len);
+    free(k->csv_len);
     free(k->body);
     free(k->body_len);
     free(k->ooc);
@@ -297,7 +322,11 @@ static prep_err cache_prepare(prep_render_cache *k, const prep_tally *t)
     k->body = calloc(k->s.n_pages, sizeof *k->body);
     k->body_len = calloc(k->s.n_pages, sizeof *k->body_len);
     k->ooc = calloc(c->n_elections ? c->n_elections : 1, sizeof *k->ooc);
-    if (!k->body || !k->body_len || !k->ooc) {
+    k->json = calloc(k->s.n_pages, sizeof *k->json);
+    k->csv = calloc(k->s.n_pages, sizeof *k->csv);
+    k->json_len = calloc(k->s.n_pages, sizeof *k->json_len);
+    k->csv_len = calloc(k->s.n_pages, sizeof *k->csv_len);
+    if (!k->body || !k->body_len || !k->ooc || !k->json || !k->csv || !k->json_len || !k->csv_len) {
         cache_reset(k);
         return PREP_ERR_NOMEM;
     }
@@ -422,14 +451,16 @@ static void frame_post(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf
         rb_up(r, p->depth);
         rb_puts(r, "embebido/");
         rb_puts(r, p->dir);
-        rb_puts(r, "\">Versi\xC3\xB3n para insertar en otro sitio (iframe)</a></p></footer>");
+        rb_puts(r, "\">Versi\xC3\xB3n para insertar en otro sitio (iframe)</a></p>");
+        if (od_has_data(p)) od_links(r); /* main tree only: the data files are not in embebido/ */
+        rb_puts(r, "</footer>");
     }
     (void)x;
     rb_puts(r, "</body></html>\n");
 }
 
 /* ---------------------------------------------------------------- assembling the site */
-static prep_err site_add(prep_site *out, char *path, void *data, size_t len, const char *mt, int is_page, int fresh)
+prep_err site_add(prep_site *out, char *path, void *data, size_t len, const char *mt, int is_page, int fresh)
 {
     if (!path) {
         free(data);
@@ -478,6 +509,130 @@ static uint64_t fnv(uint64_t h, const char *s)
     return (h ^ 0xff) * 1099511628211ULL;
 }
 
+/* ---------------------------------------------------------------- reusing the last site
+ * A site passed back as `out` with the cache that made it holds, for every page whose body
+ * was not rendered again, the same pre, body and post bytes as the new one (the same page,
+ * tree and frame inputs: frame_hash); only the stamp differs. Its buffer is taken over and
+ * the new stamp written in place, instead of a fresh allocation and a copy of the whole
+ * page: the same for datos.json (its head) and datos.csv (as it is). The stamp keeps its
+ * length across cuts unless the sequence gains a digit; then the page is built anew. */
+static unsigned char *reuse_buf(prep_site *old, const char *path, uint8_t n_parts, size_t vary, const void *v,
+                                size_t vlen, size_t keep_part, size_t keep_len)
+{
+    if (!old->n || !path) return NULL;
+    prep_site_file *f = (prep_site_file *)prep_render_site_find(old, path);
+    if (!f || !f->data || f->n_parts != n_parts) return NULL;
+    if (!n_parts) {
+        if (f->len != keep_len) return NULL;
+    } else if (f->part_len[vary] != vlen || f->part_len[keep_part] != keep_len) {
+        return NULL;
+    }
+    size_t off = 0;
+    for (size_t k = 0; k < vary && n_parts; k++) off += f->part_len[k];
+    if (n_parts) memcpy(f->data + off, v, vlen);
+    unsigned char *d = f->data;
+    f->data = NULL;
+    return d;
+}
+
+/* Adds the file at path reusing old's buffer (see reuse_buf); 1 when done, 0 when the
+ * caller must build it (path then still owned by the caller), -1 on error (path freed). */
+static int reuse_file(prep_site *old, prep_site *out, char *path, const char *mt, int is_page, uint8_t n_parts,
+                      size_t vary, const void *v, size_t vlen, size_t keep_part, size_t keep_len, prep_err *err)
+{
+    unsigned char *d = reuse_buf(old, path, n_parts, vary, v, vlen, keep_part, keep_len);
+    if (!d) return 0;
+    const prep_site_file *f = prep_render_site_find(old, path);
+    size_t len = f->len, pl[4];
+    memcpy(pl, f->part_len, sizeof pl);
+    if ((*err = site_add(out, path, d, len, mt, is_page, 0))) return -1;
+    prep_site_file *nf = &out->v[out->n - 1];
+    nf->n_parts = n_parts;
+    memcpy(nf->part_len, pl, sizeof pl);
+    return 1;
+}
+
+/* Open data of page i (render_opendata.c) into the cache, after its body: a page with
+ * data gets its datos.json body and datos.csv rendered exactly when its body is. A failed
+ * render leaves the page's body unset too, so the next call renders both again. */
+static prep_err od_cache(rctx *x, const rpage *p, prep_render_cache *k, size_t i, rbuf *r)
+{
+    if (!od_has_data(p)) return PREP_OK;
+    char **slot[2] = {&k->json[i], &k->csv[i]};
+    size_t *len[2] = {&k->json_len[i], &k->csv_len[i]};
+    for (int w = 0; w < 2; w++) {
+        rb_reset(r);
+        if (w == 0) od_json_body(x, p, r);
+        else od_csv(x, p, r);
+        free(*slot[w]);
+        *slot[w] = r->err ? NULL : prep_buf_steal(&r->b, len[w]);
+        if (!*slot[w]) {
+            free(k->body[i]);
+            k->body[i] = NULL;
+            return r->err ? r->err : PREP_ERR_NOMEM;
+        }
+    }
+    return PREP_OK;
+}
+
+/* datos/esquema.json, and every page's datos.json (composed: the cut's head, then the
+ * cached body) and datos.csv (the cached bytes). Main tree only. need: the pages whose
+ * bodies this call rendered (the others' files may come from old). */
+static prep_err od_emit(rctx *x, const prep_render_cache *k, const char *seq, const char *iso, const uint8_t *need,
+                        prep_site *old, prep_site *out)
+{
+    size_t sl;
+    const char *schema = od_schema(&sl);
+    prep_err err = site_add_copy(out, "datos/esquema.json", schema, sl, "application/json");
+    rbuf h;
+    rb_init(&h);
+    od_json_head(x, seq, iso, &h);
+    if (!err) err = h.err;
+    for (size_t i = 0; i < k->s.n_pages && !err; i++) {
+        const rpage *p = &k->s.pages[i];
+        if (!od_has_data(p)) continue;
+        char *jp = xasprintf("%sdatos.json", p->dir), *cp = xasprintf("%sdatos.csv", p->dir);
+        if (!jp || !cp) {
+            free(jp);
+            free(cp);
+            err = PREP_ERR_NOMEM;
+            break;
+        }
+        /* datos.json: the last site's buffer with the new head, or head + cached body */
+        int ru = need[i] ? 0 : reuse_file(old, out, jp, "application/json", 0, 2, 0, h.b.data, h.b.len, 1,
+                                          k->json_len[i], &err);
+        if (!ru) {
+            char *d = malloc(h.b.len + k->json_len[i] + 1);
+            if (d) {
+                memcpy(d, h.b.data, h.b.len);
+                memcpy(d + h.b.len, k->json[i], k->json_len[i]);
+            }
+            err = d ? site_add(out, jp, d, h.b.len + k->json_len[i], "application/json", 0, 0) : PREP_ERR_NOMEM;
+            if (!d) free(jp);
+            if (!err) {
+                prep_site_file *f = &out->v[out->n - 1];
+                f->n_parts = 2;
+                f->part_len[0] = h.b.len;
+                f->part_len[1] = k->json_len[i];
+            }
+        }
+        if (err) {
+            free(cp);
+            break;
+        }
+        /* datos.csv: the last site's buffer as it is, or a copy of the cached bytes */
+        ru = need[i] ? 0 : reuse_file(old, out, cp, "text/csv; charset=utf-8", 0, 0, 0, NULL, 0, 0, k->csv_len[i], &err);
+        if (!ru) {
+            char *d = malloc(k->csv_len[i] + 1);
+            if (d) memcpy(d, k->csv[i], k->csv_len[i]);
+            err = d ? site_add(out, cp, d, k->csv_len[i], "text/csv; charset=utf-8", 0, 0) : PREP_ERR_NOMEM;
+            if (!d) free(cp);
+        }
+    }
+    rb_free(&h);
+    return err;
+}
+
 /* The page's four parts into r; part[] gets their lengths. */
 static void page_full(rctx *x, const cutinfo *ci, const rpage *p, int emb, const char *stamp, size_t slen,
                       const char *body, size_t blen, rbuf *r, size_t part[4])
@@ -496,11 +651,96 @@ static void page_full(rctx *x, const cutinfo *ci, const rpage *p, int emb, const
     part[3] = r->b.len - part[0] - part[1] - part[2];
 }
 
+/* The pages of both trees into out: each page's frame around its cached body (the two
+ * per-cut pages rendered here), or the last site's buffer with the new stamp (reuse_file). */
+static prep_err pages_emit(rctx *x, const prep_render_cache *cache, const cutinfo *ci, const rbuf *sb,
+                           const uint8_t *need, const dbfile *dbf, size_t n_db, prep_site *old, prep_site *out,
+                           rbuf *r, prep_render_stats *st)
+{
+    prep_err err = PREP_OK;
+    rbuf pb;
+    rb_init(&pb);
+    int trees = x->o->embedded ? 2 : 1;
+    for (int emb = 0; emb < trees && !err; emb++) {
+        for (size_t i = 0; i < x->s->n_pages && !err; i++) {
+            const rpage *p = &x->s->pages[i];
+            const char *body;
+            size_t blen;
+            int fresh;
+            if (p->kind == PG_DB || p->kind == PG_VERIFY) {
+                rb_reset(&pb);
+                x->chart_no = 0;
+                if (p->kind == PG_DB) body_db(x, &pb, emb, dbf, n_db);
+                else body_verify(x, &pb, ci->seq, ci->iso);
+                if (pb.err) {
+                    err = pb.err;
+                    break;
+                }
+                body = pb.b.data;
+                blen = pb.b.len;
+                fresh = 1;
+                if (!emb) {
+                    st->bodies_rendered++;
+                    st->cut_pages++;
+                }
+            } else {
+                body = cache->body[i];
+                blen = cache->body_len[i];
+                fresh = need[i];
+                if (!emb && !need[i]) st->bodies_reused++;
+            }
+            if (!fresh && old->n) {
+                char *path = xasprintf("%s%s%s", emb ? "embebido/" : "", p->dir,
+                                       p->kind == PG_SECMISS ? "no-encontrada.html" : "index.html");
+                /* the body part is nav + body + "</main>": the same bytes by construction */
+                int ru = reuse_file(old, out, path, "text/html; charset=utf-8", 1, 4, 1, sb->b.data, sb->b.len, 1,
+                                    sb->b.len, &err);
+                if (ru < 0) break;
+                free(ru ? NULL : path);
+                if (ru) {
+                    st->pages++;
+                    continue;
+                }
+            }
+            size_t part[4];
+            page_full(x, ci, p, emb, sb->b.data, sb->b.len, body, blen, r, part);
+            if (r->err) {
+                err = r->err;
+                break;
+            }
+            size_t len;
+            char *data = prep_buf_steal(&r->b, &len);
+            err = site_add(out, xasprintf("%s%s%s", emb ? "embebido/" : "", p->dir,
+                                          p->kind == PG_SECMISS ? "no-encontrada.html" : "index.html"),
+                           data, len,
+                           "text/html; charset=utf-8", 1, fresh);
+            if (!err) {
+                prep_site_file *f = &out->v[out->n - 1];
+                f->n_parts = 4;
+                memcpy(f->part_len, part, sizeof part);
+            }
+            st->pages++;
+        }
+    }
+    rb_free(&pb);
+    return err;
+}
+
 prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const prep_render_opts *o,
                           prep_render_cache *cache, prep_site *out, prep_render_stats *st)
 {
-    prep_render_site_free(out);
-    if (!t || !cut) return PREP_ERR_INVALID;
+    prep_site old; /* the last site of this cache, for its buffers (reuse_buf) */
+    prep_render_site_init(&old);
+    if (cache && out->origin == cache && out->gen && out->gen == cache->gen) {
+        old = *out;
+        prep_render_site_init(out);
+    } else {
+        prep_render_site_free(out);
+    }
+    if (!t || !cut) {
+        prep_render_site_free(&old);
+        return PREP_ERR_INVALID;
+    }
     prep_render_opts defo;
     if (!o) {
         prep_render_opts_init(&defo);
@@ -512,13 +752,17 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
         if (e0) return e0;
         cache = own;
     }
+    const prep_catalog *c0 = prep_tally_catalog(t);
+    if (cache->c != c0 || cache->t != t) prep_render_site_free(&old); /* another layout */
     prep_err err = cache_prepare(cache, t);
     if (err) {
+        prep_render_site_free(&old);
         prep_render_cache_free(own);
         return err;
     }
     const prep_catalog *c = cache->c;
     const rsite *s = &cache->s;
+    uint64_t fh = 0; /* frame_hash of this call */
     prep_render_stats stats;
     memset(&stats, 0, sizeof stats);
 
@@ -569,7 +813,7 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
             for (size_t i = 0; i < k; i++) need[re->muni_base + idx[i]] = 1;
         }
         size_t k = prep_tally_dirty_list(t, e, PREP_TALLY_SECTION, &idx);
-        for (size_t i = 0; i < k; i++) need[re->sec_base + idx[i]] = 1;
+        for (size_t i = 0; i < k; i++) need[re->sec_base + idx[i]] = need[s->secall_base + idx[i]] = 1;
     }
     uint64_t dh = 1469598103934665603ULL;
     for (size_t i = 0; i < o->n_difusores; i++) dh = fnv(fnv(dh, o->difusores[i].name), o->difusores[i].url);
@@ -592,8 +836,8 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
         size_t bl;
         cache->body[i] = prep_buf_steal(&r.b, &bl);
         cache->body_len[i] = bl;
-        if (!cache->body[i]) {
-            err = PREP_ERR_NOMEM;
+        if (!cache->body[i] || (err = od_cache(&x, &s->pages[i], cache, i, &r))) {
+            if (!err) err = PREP_ERR_NOMEM;
             goto done;
         }
         stats.bodies_rendered++;
@@ -608,6 +852,8 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
     snprintf(ci.seq, sizeof ci.seq, "%llu", (unsigned long long)cut->seq);
     ci.process = cut->process_name ? cut->process_name : c->process_name;
     ci.institute = c->institute;
+    fh = fnv(fnv(1469598103934665603ULL, ci.process), ci.institute);
+    if (fh != cache->frame_hash) prep_render_site_free(&old); /* other frames: nothing to reuse */
     prep_time vu = cut->valid_until != PREP_TIME_NONE ? cut->valid_until : cut->at + 3 * (prep_time)c->cut_interval;
     if (prep_time_format(cut->at, c->timezone, PREP_TS_HUMAN, ci.human, sizeof ci.human) ||
         prep_time_format(cut->at, c->timezone, PREP_TS_ISO_OFF, ci.iso, sizeof ci.iso) ||
@@ -657,56 +903,7 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
     }
 
     /* --- pages of both trees */
-    rbuf pb;
-    rb_init(&pb);
-    int trees = o->embedded ? 2 : 1;
-    for (int emb = 0; emb < trees && !err; emb++) {
-        for (size_t i = 0; i < s->n_pages && !err; i++) {
-            const rpage *p = &s->pages[i];
-            const char *body;
-            size_t blen;
-            int fresh;
-            if (p->kind == PG_DB || p->kind == PG_VERIFY) {
-                rb_reset(&pb);
-                x.chart_no = 0;
-                if (p->kind == PG_DB) body_db(&x, &pb, emb, dbf, n_db);
-                else body_verify(&x, &pb, ci.seq, ci.iso);
-                if (pb.err) {
-                    err = pb.err;
-                    break;
-                }
-                body = pb.b.data;
-                blen = pb.b.len;
-                fresh = 1;
-                if (!emb) {
-                    stats.bodies_rendered++;
-                    stats.cut_pages++;
-                }
-            } else {
-                body = cache->body[i];
-                blen = cache->body_len[i];
-                fresh = need[i];
-                if (!emb && !need[i]) stats.bodies_reused++;
-            }
-            size_t part[4];
-            page_full(&x, &ci, p, emb, sb.b.data, sb.b.len, body, blen, &r, part);
-            if (r.err) {
-                err = r.err;
-                break;
-            }
-            size_t len;
-            char *data = prep_buf_steal(&r.b, &len);
-            err = site_add(out, xasprintf("%s%sindex.html", emb ? "embebido/" : "", p->dir), data, len,
-                           "text/html; charset=utf-8", 1, fresh);
-            if (!err) {
-                prep_site_file *f = &out->v[out->n - 1];
-                f->n_parts = 4;
-                memcpy(f->part_len, part, sizeof part);
-            }
-            stats.pages++;
-        }
-    }
-    rb_free(&pb);
+    err = pages_emit(&x, cache, &ci, &sb, need, dbf, n_db, &old, out, &r, &stats);
     rb_free(&sb);
     if (err) goto done;
     stats.bodies = s->n_pages;
@@ -749,6 +946,7 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
         if ((err = site_add(out, prep_xstrdup("corte.json"), data, len, "application/json", 0, 0)))
             goto done;
     }
+    if ((err = od_emit(&x, cache, ci.seq, ci.iso, need, &old, out))) goto done;
     qsort(out->v, out->n, sizeof *out->v, cmp_file);
     for (size_t i = 1; i < out->n; i++)
         if (!strcmp(out->v[i - 1].path, out->v[i].path)) {
@@ -759,7 +957,15 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
     for (size_t i = 0; i < out->n; i++) stats.bytes += out->v[i].len;
 
 done:
+    prep_render_site_free(&old);
     if (err) prep_render_site_free(out);
+    if (!err && !own) {
+        out->origin = cache;
+        out->gen = ++cache->gen;
+        cache->frame_hash = fh;
+    } else if (cache && !own) {
+        cache->gen++; /* no site of this cache is current any more */
+    }
     if (dbf)
         for (size_t i = 0; i < n_db; i++) free(dbf[i].data);
     free(dbf);

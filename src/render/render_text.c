@@ -47,12 +47,16 @@ void rb_printf(rbuf *r, const char *fmt, ...)
 void rb_json_str(rbuf *r, const char *s)
 {
     rb_puts(r, "\"");
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+    const unsigned char *run = (const unsigned char *)(s ? s : "");
+    for (const unsigned char *p = run; *p; p++) {
+        if (*p != '"' && *p != '\\' && *p >= 0x20 && *p != 0x7f) continue; /* copied as a run */
+        rb_put(r, (const char *)run, (size_t)(p - run));
+        run = p + 1;
         if (*p == '"' || *p == '\\') rb_printf(r, "\\%c", *p);
         else if (*p == '\n') rb_puts(r, "\\n");
-        else if (*p < 0x20 || *p == 0x7f) rb_printf(r, "\\u%04x", *p);
-        else rb_put(r, (const char *)p, 1);
+        else rb_printf(r, "\\u%04x", *p);
     }
+    rb_puts(r, (const char *)run);
     rb_puts(r, "\"");
 }
 
@@ -177,6 +181,8 @@ void prep_render_site_init(prep_site *s)
 {
     s->v = NULL;
     s->n = s->cap = 0;
+    s->origin = NULL;
+    s->gen = 0;
 }
 
 void prep_render_site_free(prep_site *s)

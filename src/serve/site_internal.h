@@ -117,6 +117,7 @@ typedef struct site_file {
     char sha256[65];
     const prep_cut_entry *entry; /* NULL for SHA256SUMS, SHA256SUMS.sig */
     const char *cache_control;   /* static */
+    int cors;                    /* prep_policy_cors: access-control-allow-origin on its answers */
     int compressible;
     int composed;           /* held as parts: identity assembled on demand, gzip per part,
                              * br made lazily */
@@ -224,11 +225,11 @@ prep_err site_common_block(prep_serve_version *v);
 /* The fields of a representation's 200 (or 304) before the common ones (site_file_fields
  * without site_common_fields). */
 void site_file_own_fields(const char *ctype, int compressible, int rep, const char *etag, size_t etag_len,
-                          const char *cc, int not_modified, prep_http_field *f, size_t *n);
+                          const char *cc, int cors, int not_modified, prep_http_field *f, size_t *n);
 /* Fields of a 200 (or 304 when not_modified) of one representation, content-length
  * excluded; ctype, etag and cc borrowed. */
 void site_file_fields(const prep_serve_version *v, const char *seq_str, const char *ctype, int compressible,
-                      int rep, const char *etag, size_t etag_len, const char *cc, int not_modified,
+                      int rep, const char *etag, size_t etag_len, const char *cc, int cors, int not_modified,
                       prep_http_field *f, size_t *n);
 /* Appends "HTTP/1.1 STATUS REASON\r\n", the fields and, when with_len, content-length. */
 prep_err site_build_head(prep_buf *b, int status, const prep_http_field *f, size_t n, int with_len,

@@ -92,11 +92,11 @@ const site_head *site_head_get(prep_serve_version *v, site_file *f, int k, uint6
     size_t n = 0;
     const site_rep *r = &f->rep[k];
     /* Without x-prep-corte and the security fields: the version's h1_common follows. */
-    site_file_own_fields(f->media_type, f->compressible, k, r->etag, r->etag_len, f->cache_control, 0, fl, &n);
+    site_file_own_fields(f->media_type, f->compressible, k, r->etag, r->etag_len, f->cache_control, f->cors, 0, fl, &n);
     prep_err e = site_build_head(&b, 200, fl, n, 1, len);
     size_t l200 = b.len;
     n = 0;
-    site_file_own_fields(f->media_type, f->compressible, k, r->etag, r->etag_len, f->cache_control, 1, fl, &n);
+    site_file_own_fields(f->media_type, f->compressible, k, r->etag, r->etag_len, f->cache_control, f->cors, 1, fl, &n);
     if (e == PREP_OK) e = site_build_head(&b, 304, fl, n, 0, 0);
     if (e != PREP_OK) {
         prep_buf_free(&b);

@@ -114,15 +114,15 @@ prep_err site_common_block(prep_serve_version *v)
 }
 
 void site_file_fields(const prep_serve_version *v, const char *seq_str, const char *ctype, int compressible,
-                      int rep, const char *etag, size_t etag_len, const char *cc, int not_modified,
+                      int rep, const char *etag, size_t etag_len, const char *cc, int cors, int not_modified,
                       prep_http_field *f, size_t *n)
 {
-    site_file_own_fields(ctype, compressible, rep, etag, etag_len, cc, not_modified, f, n);
+    site_file_own_fields(ctype, compressible, rep, etag, etag_len, cc, cors, not_modified, f, n);
     site_common_fields(v, seq_str, f, n);
 }
 
 void site_file_own_fields(const char *ctype, int compressible, int rep, const char *etag, size_t etag_len,
-                          const char *cc, int not_modified, prep_http_field *f, size_t *n)
+                          const char *cc, int cors, int not_modified, prep_http_field *f, size_t *n)
 {
     if (!not_modified) {
         FLD(f, n, "content-type", ctype, strlen(ctype));
@@ -132,6 +132,7 @@ void site_file_own_fields(const char *ctype, int compressible, int rep, const ch
     if (compressible) FLDS(f, n, "vary", "accept-encoding");
     FLD(f, n, "etag", etag, etag_len);
     FLD(f, n, "cache-control", cc, strlen(cc));
+    if (cors) FLDS(f, n, "access-control-allow-origin", PREP_POLICY_CORS_ORIGIN);
     if (!not_modified && rep == REP_ID) FLDS(f, n, "accept-ranges", "bytes");
 }
 
@@ -710,6 +711,7 @@ static prep_err file_plan(prep_serve_version *v, const prep_serve_version *prev,
                           size_t *n_fill)
 {
     f->cache_control = prep_policy_cache_control(f->path, strlen(f->path));
+    f->cors = prep_policy_cors(f->path, strlen(f->path));
     f->compressible = compressible_type(f->media_type);
     const site_file *pf = prev && !prev->empty ? find_prev(prev, f->path) : NULL;
     if (pf) f->prev_hits = atomic_load_explicit(&((site_file *)pf)->hits, memory_order_relaxed);

@@ -116,6 +116,7 @@ static const char *error_body(int status)
 {
     switch (status) {
     case 301: return PAGE("Movido permanentemente", "Esta p\xC3\xA1gina est\xC3\xA1 en otra direcci\xC3\xB3n.");
+    case 303: return PAGE("Ver la secci\xC3\xB3n", "La secci\xC3\xB3n buscada est\xC3\xA1 en otra direcci\xC3\xB3n.");
     case 400: return PAGE("Solicitud incorrecta", "La direcci\xC3\xB3n solicitada no es v\xC3\xA1lida.");
     case 404: return PAGE("P\xC3\xA1gina no encontrada", "La p\xC3\xA1gina solicitada no existe en este sitio.");
     case 405: return PAGE("M\xC3\xA9todo no permitido", "Este sitio solo atiende solicitudes GET y HEAD.");
@@ -248,6 +249,7 @@ typedef struct served_file {
     const char *ctype;
     int compressible;
     const char *cc;
+    int cors;
     const char *seq_str;
     const uint8_t *body[REP_N]; /* NULL: absent */
     uint64_t len[REP_N];
@@ -319,7 +321,7 @@ static void answer_file(prep_serve_version *v, const prep_http_request *req, pre
     if (req->if_none_match.p &&
         prep_http_if_none_match(req->if_none_match.p, req->if_none_match.len, sf->etag[k], sf->etag_len[k])) {
         r->status = 304;
-        site_file_fields(v, sf->seq_str, sf->ctype, sf->compressible, k, sf->etag[k], sf->etag_len[k], sf->cc, 1,
+        site_file_fields(v, sf->seq_str, sf->ctype, sf->compressible, k, sf->etag[k], sf->etag_len[k], sf->cc, sf->cors, 1,
                          r->fields, &r->n_fields);
         r->body = NULL;
         r->body_len = 0;
@@ -342,7 +344,7 @@ static void answer_file(prep_serve_version *v, const prep_http_request *req, pre
         if (rk == PREP_HTTP_RANGE_PARTIAL) {
             r->status = 206;
             site_file_fields(v, sf->seq_str, sf->ctype, sf->compressible, k, sf->etag[k], sf->etag_len[k], sf->cc,
-                             0, r->fields, &r->n_fields);
+                             sf->cors, 0, r->fields, &r->n_fields);
             int n = snprintf(r->_scratch, 96, "bytes %llu-%llu/%llu", (unsigned long long)first,
                              (unsigned long long)last, (unsigned long long)size);
             ADD(r, "content-range", r->_scratch, (size_t)n);
@@ -364,7 +366,7 @@ static void answer_file(prep_serve_version *v, const prep_http_request *req, pre
         }
     }
     r->status = 200;
-    site_file_fields(v, sf->seq_str, sf->ctype, sf->compressible, k, sf->etag[k], sf->etag_len[k], sf->cc, 0,
+    site_file_fields(v, sf->seq_str, sf->ctype, sf->compressible, k, sf->etag[k], sf->etag_len[k], sf->cc, sf->cors, 0,
                      r->fields, &r->n_fields);
     r->body = sf->body[k];
     r->body_len = size;
@@ -400,6 +402,7 @@ static void served_from_memory(const prep_serve_version *v, site_file *f, served
     sf->ctype = f->media_type;
     sf->compressible = f->compressible;
     sf->cc = f->cache_control;
+    sf->cors = f->cors;
     sf->seq_str = v->seq_str;
     sf->file = f;
     for (int k = 0; k < REP_N; k++) {
@@ -629,12 +632,81 @@ static void answer_archive(prep_serve_version *v, const prep_http_request *req, 
     sf.ctype = o->ctype;
     sf.compressible = 0; /* identity only: no vary */
     sf.cc = prep_policy_cache_control(key, klen);
+    sf.cors = prep_policy_cors(key, klen);
     sf.seq_str = o->seq;
     sf.body[REP_ID] = shared ? shared : o->ab ? o->ab->data : NULL; /* NULL for a 304 (not needed) */
     sf.len[REP_ID] = af.size;
     sf.etag[REP_ID] = o->etag;
     sf.etag_len[REP_ID] = (size_t)n;
     answer_file(v, req, r, &sf);
+}
+
+/* ---------------------------------------------------------------- the section lookup */
+/* seccion/?n=N (and embebido/seccion/?n=N), the no-JavaScript form of seccion/
+ * (docs/formats/site.md, "My section"): N, digits only, leading zeros allowed, names a
+ * section of the cut: 303 to its page, Location relative ("0412/"); anything else after
+ * "n=": 404 whose body is the cut's own seccion/no-encontrada.html (so it carries the
+ * cut's stamp), under the policy's answer class (no-cache). A query not starting with
+ * "n=" is no lookup: the page is served. Returns 1 when it answered. */
+static int answer_lookup(prep_serve_version *v, const prep_http_request *req, prep_http_response *r, const char *key,
+                         size_t klen)
+{
+    static const char idx[] = "seccion/index.html";
+    const size_t il = sizeof idx - 1;
+    const char *q = req->query.p;
+    size_t ql = req->query.len;
+    if (!q || ql < 2 || q[0] != 'n' || q[1] != '=') return 0;
+    if (!(klen == il || (klen == il + 9 && !memcmp(key, "embebido/", 9))) || memcmp(key + klen - il, idx, il)) return 0;
+    size_t dir = klen - 10; /* up to and with "seccion/" */
+    size_t i = 2, nd = 0;
+    unsigned num = 0;
+    while (i < ql && q[i] == '0') i++;
+    for (; i < ql && q[i] >= '0' && q[i] <= '9' && nd < 5; i++, nd++) num = num * 10 + (unsigned)(q[i] - '0');
+    char path[PREP_HTTP_PATH_MAX + 32];
+    int found = 0;
+    if (ql > 2 && i == ql && nd <= 4) {
+        snprintf(path, sizeof path, "%.*s%04u/index.html", (int)dir, key, num);
+        found = find_file(v, path) != NULL;
+    }
+    site_owned *o = owned(r);
+    if (!o) {
+        answer_nomem(r);
+        return 1;
+    }
+    if (found) {
+        free(o->loc);
+        o->loc = malloc(8);
+        if (!o->loc) {
+            answer_nomem(r);
+            return 1;
+        }
+        int n = snprintf(o->loc, 8, "%04u/", num);
+        prep_http_field f = {"location", 8, o->loc, (size_t)n};
+        answer_error(v, req, r, 303, v->seq_str, &f, 1);
+        return 1;
+    }
+    snprintf(path, sizeof path, "%.*sno-encontrada.html", (int)dir, key);
+    site_file *f = (site_file *)find_file(v, path);
+    if (!f) { /* a cut rendered before the section tree existed */
+        answer_error(v, req, r, 404, v->seq_str, NULL, 0);
+        return 1;
+    }
+    served_file sf;
+    served_from_memory(v, f, &sf);
+    r->status = 404;
+    r->n_fields = 0;
+    ADD(r, "content-type", sf.ctype, strlen(sf.ctype));
+    ADD(r, "cache-control", PREP_POLICY_CC_NO_CACHE, sizeof PREP_POLICY_CC_NO_CACHE - 1);
+    site_common_fields(v, v->seq_str, r->fields, &r->n_fields);
+    r->body = sf.body[REP_ID];
+    r->body_len = sf.len[REP_ID];
+    r->send_body = req->method == PREP_HTTP_GET;
+    if (!r->body && assemble_identity(r, f, 0, r->body_len) != 0) {
+        answer_nomem(r);
+        return 1;
+    }
+    finish_head(r, 1);
+    return 1;
 }
 
 /* ---------------------------------------------------------------- respond */
@@ -686,6 +758,7 @@ void prep_serve_respond(prep_serve_version *v, const prep_http_request *req, pre
         answer_archive(v, req, out, key, klen, seq, p + 1);
         return;
     }
+    if (answer_lookup(v, req, out, key, klen)) return;
     site_file *f = (site_file *)find_file(v, key);
     if (f) {
         atomic_fetch_add_explicit(&f->hits, 1, memory_order_relaxed);

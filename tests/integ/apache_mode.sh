@@ -91,7 +91,7 @@ for _ in $(seq 100); do "${C[@]}" -o /dev/null "$U/corte.json" 2>/dev/null && br
 field() { grep -i "^$2:" "$1" | head -1 | cut -d: -f2- | sed 's/^ *//; s/\r$//'; }
 status() { head -1 "$1" | awk '{print $2}'; }
 
-CSP="default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self' $ORIGINS"
+CSP="default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self' $ORIGINS"
 policy_fields() { # HEAD-FILE WHAT
   is "$2: x-content-type-options" "$(field "$1" x-content-type-options)" nosniff
   is "$2: referrer-policy" "$(field "$1" referrer-policy)" strict-origin-when-cross-origin

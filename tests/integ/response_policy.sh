@@ -2,10 +2,11 @@
 # The two servers send the same response policy (issue 18 item 2; include/prep/policy.h):
 # `prep serve` and a real Apache 2.4 with `prep apache`'s configuration, on the same cuts,
 # are asked for one or more paths of every file class (pages, data, corte.json, hashed
-# assets, archived cuts and their signed lists, errors, redirects, 304, 206, the plain-HTTP
+# assets, archived cuts and their signed lists, open data (JSON with CORS, CSV), the section
+# lookup (303, 404), errors, redirects, 304, 206, the plain-HTTP
 # redirect, the waiting page) over HTTPS with HTTP/1.1 and HTTP/2; cache-control,
 # content-security-policy, strict-transport-security, x-content-type-options,
-# referrer-policy and x-prep-corte must be byte-equal (every occurrence of each field: a
+# referrer-policy, x-prep-corte and access-control-allow-origin must be byte-equal (every occurrence of each field: a
 # field sent twice differs from one sent once). Then Apache is reloaded with one value of
 # its configuration changed and the comparison must fail on that class (the comparison can
 # see a difference).
@@ -57,7 +58,7 @@ APID=$!
 peer_track $APID
 peer_wait_port "$AP" 10 || { echo "FAIL - apache2 did not start: $(cat ap/error.log ap/stdout.log)"; exit 1; }
 
-FIELDS="cache-control content-security-policy strict-transport-security x-content-type-options referrer-policy x-prep-corte"
+FIELDS="cache-control content-security-policy strict-transport-security x-content-type-options referrer-policy x-prep-corte access-control-allow-origin"
 # head SERVER PROTO PATH [CURL-ARGS...]: the response head of one request, saved as
 # h/<n>.<server>.<proto>; prints the file name.
 n=0
@@ -172,6 +173,17 @@ same data /SHA256SUMS
 same data /SHA256SUMS.sig
 # corte.json
 same poll /corte.json
+# open data (issue 16): the JSON files with access-control-allow-origin, the CSV without
+SEC=$(cd site && ls seccion | grep '^[0-9]\{4\}$' | head -1)
+same open-data-json /gubernatura/datos.json
+same open-data-json "/seccion/$SEC/datos.json"
+same open-data-json /datos/esquema.json
+same open-data-csv /gubernatura/datos.csv
+same archive-json /cortes/1/gubernatura/datos.json
+# the section lookup: 303 to the section, 404 with the cut's page
+same lookup-303 "/seccion/?n=$((10#$SEC))"
+same lookup-404 "/seccion/?n=99999"
+same lookup-404 "/seccion/?n=abc"
 # assets named by their hash
 same asset "/$CSS"
 same asset "/$JS"

@@ -176,6 +176,27 @@ static void test_apache_reads_the_same(void **state)
 
 #define CSP_SELF PREP_POLICY_CSP_BASE
 
+/* CORS (issue 16): the function and the regex Apache uses agree, and only JSON files get it. */
+static void test_cors(void **state)
+{
+    (void)state;
+    static const struct { const char *path; int cors; } cors_cases[] = {
+        {"gubernatura/datos.json", 1}, {"seccion/0412/datos.json", 1}, {"datos/esquema.json", 1},
+        {"corte.json", 1}, {"cortes/3/gubernatura/datos.json", 1}, {"gubernatura/datos.csv", 0},
+        {"gubernatura/index.html", 0}, {"seccion/index.html", 0}, {"base-de-datos/gub.csv", 0},
+        {"assets/app.0123456789ab.js", 0}, {"json", 0}, {".jsonx", 0}, {"a.json/index.html", 0},
+    };
+    regex_t re;
+    assert_int_equal(regcomp(&re, PREP_POLICY_CORS_REGEX, REG_EXTENDED | REG_NOSUB), 0);
+    for (size_t i = 0; i < sizeof cors_cases / sizeof *cors_cases; i++) {
+        const char *p = cors_cases[i].path;
+        assert_int_equal(prep_policy_cors(p, strlen(p)), cors_cases[i].cors);
+        assert_int_equal(regexec(&re, p, 0, NULL, 0) == 0, cors_cases[i].cors);
+    }
+    regfree(&re);
+    assert_string_equal(PREP_POLICY_CORS_ORIGIN, "*");
+}
+
 static void test_security(void **state)
 {
     (void)state;
@@ -187,7 +208,7 @@ static void test_security(void **state)
                                         "content-security-policy"};
     const char *vals[] = {"max-age=31536000", "nosniff", "strict-origin-when-cross-origin",
                           ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                           "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'")};
+                           "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")};
     for (size_t i = 0; i < 4; i++) {
         assert_string_equal(f[i].name, names[i]);
         assert_int_equal(f[i].value_len, strlen(vals[i]));
@@ -236,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_key_bounds),
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_apache_reads_the_same),
+        cmocka_unit_test(test_cors),
         cmocka_unit_test(test_security),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

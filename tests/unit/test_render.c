@@ -126,10 +126,36 @@ static void test_page_set(void **state)
     }
     assert_int_equal(css, 1);
     assert_int_equal(js, 1);
-    /* (17 fixed + 30 section pages) x 2 trees = 94; nothing else is a page */
-    assert_int_equal(expected_pages, 94);
-    assert_int_equal(pages, 94);
-    assert_int_equal(site.n, 94 + 2 + 5);
+    /* the section tree: seccion/, its 404 page and seccion/NNNN/ for each of the 10 sections */
+    for (int t = 0; t < 2; t++) {
+        const char *pre = t ? "embebido/" : "";
+        char q[256];
+        snprintf(q, sizeof q, "%sseccion/index.html", pre);
+        assert_non_null(prep_render_site_find(&site, q));
+        snprintf(q, sizeof q, "%sseccion/no-encontrada.html", pre);
+        assert_non_null(prep_render_site_find(&site, q));
+        for (uint32_t i = 0; i < cat->n_sections; i++) {
+            snprintf(q, sizeof q, "%sseccion/%04u/index.html", pre, cat->sections[i].id);
+            assert_non_null(prep_render_site_find(&site, q));
+            if (!t) { /* open data beside the page, main tree only */
+                snprintf(q, sizeof q, "seccion/%04u/datos.json", cat->sections[i].id);
+                assert_int_equal(prep_render_site_find(&site, q)->cache, PREP_POLICY_PAGE);
+                snprintf(q, sizeof q, "seccion/%04u/datos.csv", cat->sections[i].id);
+                assert_string_equal(prep_render_site_find(&site, q)->media_type, "text/csv; charset=utf-8");
+            }
+            expected_pages++;
+        }
+        expected_pages += 2;
+    }
+    assert_int_equal(cat->n_sections, 10);
+    /* (17 fixed + 30 section pages + 12 of the section tree) x 2 trees = 118; nothing else is a page */
+    assert_int_equal(expected_pages, 118);
+    assert_int_equal(pages, 118);
+    /* + css, js, 5 database files; datos.json and datos.csv beside each of the 53 unit pages
+     * (3 elections, 10 districts/municipalities, 30 sections, 10 seccion/NNNN/), the schema */
+    assert_int_equal(site.n, 118 + 2 + 5 + 2 * 53 + 1);
+    assert_string_equal(prep_render_site_find(&site, "datos/esquema.json")->media_type, "application/json");
+    assert_string_equal(prep_render_site_find(&site, "gubernatura/datos.json")->media_type, "application/json");
     assert_int_equal(prep_render_site_find(&site, "corte.json")->cache, PREP_POLICY_POLL);
     assert_int_equal(prep_render_site_find(&site, "index.html")->cache, PREP_POLICY_PAGE);
 }
@@ -307,7 +333,7 @@ static void test_cut_on_every_page(void **state)
         free(pg);
         n++;
     }
-    assert_int_equal(n, 94);
+    assert_int_equal(n, 118);
     char *j = tr_page(&site, "corte.json");
     assert_string_equal(j, "{\"corte\":7,\"instante\":\"2021-06-07T00:00:00-05:00\",\"vigente_hasta\":"
                            "\"2021-06-07T00:15:00-05:00\",\"simulacro\":true,\"proceso\":\"tiny\"}\n");
@@ -343,6 +369,16 @@ static void test_composed_parts(void **state)
     size_t pages = 0;
     for (size_t i = 0; i < site.n; i++) {
         const prep_site_file *f = &site.v[i];
+        if (!f->is_page && strstr(f->path, "/datos.json")) {
+            /* open data: the cut's head (the same in every datos.json), then the figures */
+            assert_int_equal(f->n_parts, 2);
+            assert_int_equal(f->part_len[0] + f->part_len[1], f->len);
+            static const char head[] = "{\"corte\":{\"secuencia\":7,\"instante\":\"2021-06-07T00:00:00-05:00\","
+                                       "\"proceso\":\"tiny\",\"simulacro\":true},";
+            assert_int_equal(f->part_len[0], sizeof head - 1);
+            assert_memory_equal(f->data, head, sizeof head - 1);
+            continue;
+        }
         if (!f->is_page) {
             assert_int_equal(f->n_parts, 0);
             continue;
@@ -385,7 +421,7 @@ static void test_composed_parts(void **state)
                                 (const char *)f->data + f->part_len[0] + f->part_len[1], f->part_len[2]);
         }
     }
-    assert_int_equal(pages, 94);
+    assert_int_equal(pages, 118);
 
     /* The next cut with no new actas: every page but the two per-cut ones differs only in
      * its stamp (pre, body and post are the same bytes). */
@@ -430,6 +466,8 @@ static void test_no_other_origin(void **state)
 {
     (void)state;
     for (size_t i = 0; i < site.n; i++) {
+        /* the schema's "$schema" names its dialect by URI: an identifier, never fetched */
+        if (!strcmp(site.v[i].path, "datos/esquema.json")) continue;
         char *t = tr_text(&site.v[i]);
         assert_null(strstr(t, "http://"));
         assert_null(strstr(t, "https://"));
@@ -499,7 +537,7 @@ static void test_embedded_links(void **state)
         free(pg);
         n++;
     }
-    assert_int_equal(n, 47);
+    assert_int_equal(n, 59);
     /* without the option there is no embedded tree */
     prep_render_opts o;
     prep_render_opts_init(&o);
@@ -509,7 +547,7 @@ static void test_embedded_links(void **state)
     prep_render_site_init(&s2);
     assert_int_equal(prep_render_site(tal, &c, &o, NULL, &s2, NULL), PREP_OK);
     for (size_t i = 0; i < s2.n; i++) assert_true(strncmp(s2.v[i].path, "embebido/", 9));
-    assert_int_equal(s2.n, 47 + 2 + 5);
+    assert_int_equal(s2.n, 59 + 2 + 5 + 2 * 53 + 1);
     prep_render_site_free(&s2);
 }
 
@@ -550,17 +588,24 @@ static void test_incremental(void **state)
     prep_render_site_init(&s1);
     prep_render_stats st;
     assert_int_equal(prep_render_site(t, &c1, NULL, k, &s1, &st), PREP_OK);
-    /* first render: every body (47: 45 cached kinds + 2 per cut) */
-    assert_int_equal(st.bodies, 47);
-    assert_int_equal(st.bodies_rendered, 47);
+    /* first render: every body (59: 57 cached kinds + 2 per cut) */
+    assert_int_equal(st.bodies, 59);
+    assert_int_equal(st.bodies_rendered, 59);
     assert_int_equal(st.bodies_reused, 0);
     prep_tally_clear_dirty(t);
 
     /* The same tally with no change: only the two per-cut pages are rendered again. */
     prep_render_cut c2 = make_cut(2, cut_at + 300, 0);
+    /* s1 passed back with its cache: an unchanged page keeps its buffer, only the stamp
+     * is rewritten in place (the byte comparison with a fresh render below covers it) */
+    const unsigned char *before = prep_render_site_find(&s1, "gubernatura/index.html")->data;
+    const unsigned char *before_json = prep_render_site_find(&s1, "gubernatura/datos.json")->data;
     assert_int_equal(prep_render_site(t, &c2, NULL, k, &s1, &st), PREP_OK);
+    assert_ptr_equal(prep_render_site_find(&s1, "gubernatura/index.html")->data, before);
+    assert_ptr_equal(prep_render_site_find(&s1, "gubernatura/datos.json")->data, before_json);
+    assert_non_null(strstr((const char *)prep_render_site_find(&s1, "gubernatura/datos.json")->data, "\"secuencia\":2,"));
     assert_int_equal(st.bodies_rendered, 2);
-    assert_int_equal(st.bodies_reused, 45);
+    assert_int_equal(st.bodies_reused, 57);
 
     /* Cut 3: a correction of every election's acta of one casilla of section 0106
      * (district 2, Peña Blanca): one more vote for the first column, verified later. */
@@ -600,8 +645,9 @@ static void test_incremental(void **state)
     assert_int_equal(prep_render_site(t, &c3, NULL, k, &s1, &st), PREP_OK);
     /* by hand: section 0106 is in district 2 and Peña Blanca. Pages whose numbers depend
      * on it: gub: its section, distrito-02, pena-blanca, entity; ayu: its section,
-     * pena-blanca, entity; dip: its section, distrito-02, entity; the home page. Plus the
-     * two per-cut pages. 4 + 3 + 3 + 1 + 2 = 13. */
+     * pena-blanca, entity; dip: its section, distrito-02, entity; the home page; the
+     * section in every election (seccion/0106/). Plus the two per-cut pages.
+     * 4 + 3 + 3 + 1 + 1 + 2 = 14. */
     static const char *const want[] = {
         "index.html",
         "gubernatura/index.html",
@@ -614,11 +660,12 @@ static void test_incremental(void **state)
         "diputaciones-locales/index.html",
         "diputaciones-locales/distrito-02/index.html",
         "diputaciones-locales/distrito-02/seccion-0106/index.html",
+        "seccion/0106/index.html",
         "base-de-datos/index.html",
         "verificar/index.html",
     };
     assert_int_equal(st.bodies_rendered, PREP_ARRAY_LEN(want));
-    assert_int_equal(st.bodies_reused, 47 - PREP_ARRAY_LEN(want));
+    assert_int_equal(st.bodies_reused, 59 - PREP_ARRAY_LEN(want));
     size_t fresh = 0;
     for (size_t i = 0; i < s1.n; i++) {
         if (!s1.v[i].is_page) continue;
@@ -648,7 +695,7 @@ static void test_incremental(void **state)
     prep_render_cut c4 = make_cut(4, cut_at + 900, 0);
     c4.final_cut = 1;
     assert_int_equal(prep_render_site(t, &c4, NULL, k, &s1, &st), PREP_OK);
-    assert_int_equal(st.bodies_rendered, 47);
+    assert_int_equal(st.bodies_rendered, 59);
 
     prep_render_site_free(&full);
     prep_render_site_free(&s1);
@@ -720,7 +767,7 @@ static void test_verify_and_difusores(void **state)
     free(pg);
     /* the broadcasters' links are the only references to other origins, on that page */
     for (size_t i = 0; i < s2.n; i++) {
-        if (strstr(s2.v[i].path, "difusores/")) continue;
+        if (strstr(s2.v[i].path, "difusores/") || !strcmp(s2.v[i].path, "datos/esquema.json")) continue;
         char *t = tr_text(&s2.v[i]);
         assert_null(strstr(t, "https://"));
         free(t);

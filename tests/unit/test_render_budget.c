@@ -85,11 +85,16 @@ static void test_budget_queretaro(void **state)
             else js = g;
         }
     assert_true(css > 0 && js > 0);
-    size_t pages = 0, worst = 0;
+    size_t pages = 0, worst = 0, sec_pages = 0, sec_worst = 0;
     const char *worst_path = "";
     for (size_t i = 0; i < s.n; i++) {
         if (!s.v[i].is_page) continue;
         size_t g = gz_size(s.v[i].data, s.v[i].len) + css + js;
+        /* the section tree (seccion/, its 404 page, seccion/NNNN/: issue 16) in both trees */
+        if (!strncmp(s.v[i].path, "seccion/", 8) || !strncmp(s.v[i].path, "embebido/seccion/", 17)) {
+            sec_pages++;
+            if (g > sec_worst) sec_worst = g;
+        }
         if (g > worst) {
             worst = g;
             worst_path = s.v[i].path;
@@ -101,6 +106,9 @@ static void test_budget_queretaro(void **state)
     print_message("%zu pages; heaviest first view %s: %zu bytes (css %zu, js %zu)\n", pages, worst_path, worst, css, js);
     assert_int_equal(pages, st.pages);
     assert_true(pages > 10000);
+    print_message("section tree: %zu pages, heaviest first view %zu bytes\n", sec_pages, sec_worst);
+    assert_int_equal(sec_pages, 2 * (2 + (size_t)c->n_sections));
+    assert_true(sec_worst > 0 && sec_worst <= BUDGET);
 
     /* the map is there, one path per municipality, on both elections with a municipal view */
     const char *with_map[] = {"ayuntamientos/index.html", "gubernatura/index.html"};

@@ -182,7 +182,7 @@ static void test_page_per_section(void **state)
     }
     size_t pages = 0;
     for (size_t i = 0; i < site.n; i++)
-        if (strstr(site.v[i].path, "/seccion-")) pages++;
+        if (strstr(site.v[i].path, "/seccion-") && strstr(site.v[i].path, "/index.html")) pages++;
     assert_int_equal(nrows, 2136);
     assert_int_equal(pages, distinct);
 }

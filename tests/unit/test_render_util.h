@@ -116,7 +116,8 @@ static inline const char *tr_check_page(const char *page, char *buf, size_t bufs
                                           "p", "div", "b", "time", "nav", "ul", "li", "main", "footer", "ol",
                                           "h1", "h2", "h3", "dl", "dt", "dd", "table", "caption", "thead", "tbody",
                                           "tfoot", "tr", "th", "td", "i", "span", "figure", "svg", "desc", "text",
-                                          "rect", "g", "path", "section", "code", "pre", "br", "figcaption", "defs", "pattern"};
+                                          "rect", "g", "path", "section", "code", "pre", "br", "figcaption", "defs", "pattern",
+                                          "form", "label", "input", "button"};
     char stack[64][16];
     int sp = 0, h1 = 0, last_h = 0;
     buf[0] = 0;

@@ -236,7 +236,7 @@ static void check_head(const prep_http_response *r)
 
 #define CSP_SELF \
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " \
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
 
 static void check_security(const prep_http_response *r, int https, const char *csp)
 {
