@@ -139,8 +139,9 @@ void prep_progress_path(const prep_catalog *c, uint32_t e, char *out, size_t n);
  * rule: order, counts, another election or contender list) or PREP_ERR_LIMIT is returned. */
 prep_err prep_progress_parse(prep_progress *p, uint32_t e, const char *name, const char *data, size_t len,
                              prep_diags *d);
-/* Appends cut `cut`'s point, computed from tally t, to every election's series (points of
- * sequence >= cut->seq are dropped first: a store that starts over). The same point render
+/* Appends cut `cut`'s point, computed from tally t, to every election's series (the newest
+ * points of sequence >= cut->seq or instant > cut->at are dropped first: a store or a
+ * clock that starts over). The same point render
  * adds itself: call it after a successful render to carry the series to the next cut. */
 prep_err prep_progress_add(prep_progress *p, const prep_tally *t, const prep_render_cut *cut);
 

@@ -206,7 +206,7 @@ prep_err prep_progress_add(prep_progress *p, const prep_tally *t, const prep_ren
     if (!p || !t || !cut || prep_tally_catalog(t) != p->c) return PREP_ERR_INVALID;
     for (uint32_t e = 0; e < p->c->n_elections; e++) {
         pseries *s = &p->s[e];
-        while (s->n && s->v[s->n - 1].seq >= cut->seq) s->n--;
+        while (s->n && (s->v[s->n - 1].seq >= cut->seq || s->v[s->n - 1].at > cut->at)) s->n--;
         int64_t *votes = prep_xcalloc(p->k[e] ? p->k[e] : 1, sizeof *votes);
         ppoint pt;
         point_of(p, t, e, cut, &pt, votes);
@@ -216,8 +216,8 @@ prep_err prep_progress_add(prep_progress *p, const prep_tally *t, const prep_ren
     return PREP_OK;
 }
 
-/* The points render publishes for election e: the kept history (older than this cut, at
- * most MAX - 1 of the newest) and this cut's point. */
+/* The points render publishes for election e: the kept history (before this cut in
+ * sequence and time, at most MAX - 1 of the newest) and this cut's point. */
 typedef struct pview {
     const pseries *s;
     size_t from, n_hist, n;
@@ -232,7 +232,7 @@ static void view_open(pview *v, const prep_progress *p, const prep_tally *t, uin
     v->s = &p->s[e];
     v->k = p->k[e];
     size_t nh = v->s->n;
-    while (nh && v->s->v[nh - 1].seq >= cut->seq) nh--;
+    while (nh && (v->s->v[nh - 1].seq >= cut->seq || v->s->v[nh - 1].at > cut->at)) nh--;
     v->from = nh >= PREP_PROGRESS_MAX_POINTS ? nh - (PREP_PROGRESS_MAX_POINTS - 1) : 0;
     v->n_hist = nh - v->from;
     v->n = v->n_hist + 1;
@@ -310,7 +310,7 @@ typedef struct pin {
 static prep_err pfail(pin *in, const char *at, prep_err err, const char *kind, const char *what)
 {
     long col = at ? (long)(at - in->s) + 1 : 0;
-    prep_diags_add(in->d, in->name, in->line, col, kind, "%s", what);
+    prep_diags_add(in->d, in->name, in->line ? in->line : 1, col, kind, "%s", what); /* empty text: line 1 */
     return err;
 }
 
