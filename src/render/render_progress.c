@@ -455,9 +455,9 @@ prep_err prep_progress_parse(prep_progress *p, uint32_t e, const char *name, con
 }
 
 /* ---------------------------------------------------------------- the chart */
-#define CH_W 640
-#define CH_X0 48   /* plot area: x in [CH_X0, CH_X0 + CH_PW], y in [CH_Y0, CH_Y0 + CH_PH] for 100 %..0 % */
-#define CH_PW 576
+#define CH_W 400
+#define CH_X0 46   /* plot area: x in [CH_X0, CH_X0 + CH_PW], y in [CH_Y0, CH_Y0 + CH_PH] for 100 %..0 % */
+#define CH_PW 344
 #define CH_Y0 10
 #define CH_PH 180
 #define DRAW_MAX 36   /* points drawn (and listed in the table); the series file has them all */
@@ -540,10 +540,10 @@ static void ch_svg(rctx *x, rbuf *r, const prep_progress *p, uint32_t e, const p
                    const uint32_t *lead, size_t nl)
 {
     unsigned id = ++x->chart_no;
-    int h = CH_Y0 + CH_PH + 44 + 18 * (int)((nl + 3) / 4);
+    int h = CH_Y0 + CH_PH + 50 + 22 * (int)((nl + 1) / 2);
     rb_printf(r,
-              "<figure><svg viewBox=\"0 0 %d %d\" width=\"100%%\" role=\"img\" aria-labelledby=\"g%ut g%ud\" "
-              "font-family=\"sans-serif\" font-size=\"13\"><title id=\"g%ut\">Avance de la noche</title>"
+              "<figure class=\"avance\"><svg viewBox=\"0 0 %d %d\" width=\"100%%\" role=\"img\" "
+              "aria-labelledby=\"g%ut g%ud\" font-family=\"sans-serif\" font-size=\"15\"><title id=\"g%ut\">Avance de la noche</title>"
               "<desc id=\"g%ud\">Gr\xC3\xA1""fica de l\xC3\xADneas por corte: actas contabilizadas, participaci\xC3\xB3n "
               "y porcentaje de votos de cada candidatura que ha encabezado; las cifras est\xC3\xA1n en la tabla "
               "siguiente.</desc><g stroke=\"#ccc\">",
@@ -558,7 +558,7 @@ static void ch_svg(rctx *x, rbuf *r, const prep_progress *p, uint32_t e, const p
     const int64_t *vo = NULL;
     hhmm(p->c, view_at(v, idx[0], &vo)->at, 0, t0);
     hhmm(p->c, view_at(v, idx[nd - 1], &vo)->at, 0, t1);
-    int ya = CH_Y0 + CH_PH + 18;
+    int ya = CH_Y0 + CH_PH + 20;
     rb_printf(r, "<text x=\"%d\" y=\"%d\">%s</text><text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>", CH_X0, ya,
               t0, CH_X0 + CH_PW, ya, t1);
     for (size_t i = 0; i < nl; i++) { /* a dark edge under each colour: light party colours stay visible */
@@ -573,16 +573,16 @@ static void ch_svg(rctx *x, rbuf *r, const prep_progress *p, uint32_t e, const p
     ch_line(r, v, idx, nd, 0, 0, "stroke=\"#0b4f9c\" stroke-width=\"3\"");
     ch_line(r, v, idx, nd, 1, 0, "stroke=\"#333\" stroke-width=\"2\" stroke-dasharray=\"6 4\"");
     /* legend */
-    int yl = ya + 22;
+    int yl = ya + 26;
     rb_printf(r, "<path d=\"M%d %dh24\" stroke=\"#0b4f9c\" stroke-width=\"3\"/><text x=\"%d\" y=\"%d\">Actas "
                  "contabilizadas</text><path d=\"M%d %dh24\" stroke=\"#333\" stroke-width=\"2\" "
                  "stroke-dasharray=\"6 4\"/><text x=\"%d\" y=\"%d\">Participaci\xC3\xB3n</text>",
-              CH_X0, yl - 4, CH_X0 + 30, yl, CH_X0 + 210, yl - 4, CH_X0 + 240, yl);
+              CH_X0, yl - 5, CH_X0 + 30, yl, CH_X0 + 196, yl - 5, CH_X0 + 226, yl);
     for (size_t i = 0; i < nl; i++) {
-        int lx = CH_X0 + (int)(i % 4) * 144, ly = yl + 18 * (int)(i / 4 + 1);
+        int lx = CH_X0 + (int)(i % 2) * 196, ly = yl + 22 * (int)(i / 2 + 1);
         uint32_t pp = p->party[e][lead[i]];
-        rb_printf(r, "<rect x=\"%d\" y=\"%d\" width=\"24\" height=\"8\" fill=\"%s\" stroke=\"#333\"/><text x=\"%d\" y=\"%d\">",
-                  lx, ly - 8, pp == PREP_CAT_NONE ? RENDER_INDEP_COLOR : p->c->parties[pp].color, lx + 30, ly);
+        rb_printf(r, "<rect x=\"%d\" y=\"%d\" width=\"24\" height=\"10\" fill=\"%s\" stroke=\"#333\"/><text x=\"%d\" y=\"%d\">",
+                  lx, ly - 11, pp == PREP_CAT_NONE ? RENDER_INDEP_COLOR : p->c->parties[pp].color, lx + 30, ly);
         rb_esc(r, p->label[e][lead[i]]);
         rb_puts(r, "</text>");
     }
@@ -592,7 +592,8 @@ static void ch_svg(rctx *x, rbuf *r, const prep_progress *p, uint32_t e, const p
 static void ch_table(rctx *x, rbuf *r, const prep_progress *p, uint32_t e, const pview *v, const size_t *idx,
                      size_t nd, const uint32_t *lead, size_t nl)
 {
-    rb_printf(r, "<details><summary>Tabla de la gr\xC3\xA1""fica (%zu de %zu cortes)</summary><table><caption>Avance "
+    rb_printf(r, "<details><summary>Tabla de la gr\xC3\xA1""fica (%zu de %zu cortes)</summary><div class=\"avance-t\" "
+                 "role=\"region\" aria-label=\"Tabla del avance por corte\" tabindex=\"0\"><table><caption>Avance "
                  "por corte</caption><thead><tr><th scope=\"col\">Corte</th><th scope=\"col\">Actas "
                  "contabilizadas</th><th scope=\"col\">Participaci\xC3\xB3n</th>",
               nd, v->n);
@@ -608,7 +609,7 @@ static void ch_table(rctx *x, rbuf *r, const prep_progress *p, uint32_t e, const
         char t[16], iso[40];
         hhmm(p->c, pt->at, 1, t);
         if (prep_time_format(pt->at, p->c->timezone, PREP_TS_ISO_OFF, iso, sizeof iso)) iso[0] = 0;
-        rb_printf(r, "<tr><th scope=\"row\">%llu \xC2\xB7 <time datetime=\"%s\">%s</time></th><td>",
+        rb_printf(r, "<tr><th scope=\"row\">%llu<br/><time datetime=\"%s\">%s</time></th><td>",
                   (unsigned long long)pt->seq, iso, t);
         rb_pct(r, pt->cont, pt->esp, x->dec);
         rb_puts(r, "</td><td>");
@@ -619,7 +620,7 @@ static void ch_table(rctx *x, rbuf *r, const prep_progress *p, uint32_t e, const
         }
         rb_puts(r, "</td></tr>");
     }
-    rb_puts(r, "</tbody></table><p class=\"nota\">La serie completa, un punto por corte: <a href=\"");
+    rb_puts(r, "</tbody></table></div><p class=\"nota\">La serie completa, un punto por corte: <a href=\"");
     rb_up(r, 1);
     char path[128];
     prep_progress_path(p->c, e, path, sizeof path);

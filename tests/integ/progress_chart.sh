@@ -48,7 +48,7 @@ for eid, slug in (("gub", "gubernatura"), ("ayu", "ayuntamientos"), ("dip", "dip
     assert f"<dt>Participación ciudadana</dt><dd>{pct(part, ln)}</dd>" in page, (eid, part, ln)
     assert f"<dt>Total de votos</dt><dd>{commas(total)}</dd>" in page, (eid, total)
     # the table's newest row is the same point
-    row = re.search(r'<tr><th scope="row">5 · <time datetime="([^"]+)">[^<]*</time></th><td>([^<]*)</td><td>([^<]*)</td>', page)
+    row = re.search(r'<tr><th scope="row">5<br/><time datetime="([^"]+)">[^<]*</time></th><td>([^<]*)</td><td>([^<]*)</td>', page)
     assert row and row.group(1) == inst and row.group(2) == pct(cont, esp) and row.group(3) == pct(part, ln), row and row.groups()
     # and the database of the cut says the same (its header block)
     lines = open(f"{site}/base-de-datos/{eid}.csv", encoding="utf-8").read().split("\n")

@@ -474,7 +474,7 @@ static void test_300_cuts_queretaro(void **state)
         assert_true(first_view <= 30000);
         /* readable at 320 px: a viewBox, no fixed width */
         const char *svg = strstr(strstr(pg, "<h2>Avance de la noche</h2>"), "<svg ");
-        assert_true(!strncmp(svg, "<svg viewBox=\"0 0 640 ", 22));
+        assert_true(!strncmp(svg, "<svg viewBox=\"0 0 400 ", 22));
         assert_non_null(strstr(svg, "width=\"100%\" role=\"img\""));
         /* the table lists the drawn points, the series keeps all 300 */
         tpoint *pts = calloc(301, sizeof *pts);
