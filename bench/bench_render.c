@@ -112,20 +112,20 @@ int main(int argc, char **argv)
      * the institute's cutter carries it; PREP_BENCH_NO_PROGRESS=1 renders without it */
     const char *np = getenv("PREP_BENCH_NO_PROGRESS");
     int with_progress = !(np && *np == '1');
-    prep_progress *prog = NULL;
-    if (with_progress && (e = prep_progress_new(c, &prog))) return die("progress", e);
+    prep_render_progress *prog = NULL;
+    if (with_progress && (e = prep_render_progress_new(c, &prog))) return die("progress", e);
     for (size_t b = 0; b < peak; b++) {
         prep_render_cut pc = {.seq = b + 1, .at = c->window_open + (prep_time)(b + 1) * c->cut_interval, .drill = 1,
                               .valid_until = PREP_TIME_NONE};
         for (uint32_t el = 0; el < 3; el++) prep_tally_apply_until(t, sets[el], &cur[el], pc.at, NULL);
-        if (prog && (e = prep_progress_add(prog, t, &pc))) return die("progress", e);
+        if (prog && (e = prep_render_progress_add(prog, t, &pc))) return die("progress", e);
     }
     for (uint32_t el = 0; el < 3; el++) prep_tally_apply_until(t, sets[el], &cur[el], before, NULL);
     prep_render_opts ro;
     prep_render_opts_init(&ro);
     ro.progress = prog;
     printf("   progress chart: %s (%zu points before the busiest cut)\n", prog ? "yes" : "no (PREP_BENCH_NO_PROGRESS=1)",
-           prog ? prep_progress_len(prog, 0) : 0);
+           prog ? prep_render_progress_len(prog, 0) : 0);
     prep_render_cache *k;
     prep_render_cache_new(&k);
     prep_site s;
@@ -215,12 +215,12 @@ int main(int argc, char **argv)
     /* the end of the night: a cut in which nothing changed, with a 299-point series (the
      * election pages and their charts are rendered on every cut) */
     if (prog) {
-        prep_progress *p300;
-        if ((e = prep_progress_new(c, &p300))) return die("progress", e);
+        prep_render_progress *p300;
+        if ((e = prep_render_progress_new(c, &p300))) return die("progress", e);
         for (uint64_t q = 1; q < 300; q++) {
             prep_render_cut pc = {.seq = q, .at = c->window_open + (prep_time)q * 60, .drill = 1,
                                   .valid_until = PREP_TIME_NONE};
-            if ((e = prep_progress_add(p300, t, &pc))) return die("progress", e);
+            if ((e = prep_render_progress_add(p300, t, &pc))) return die("progress", e);
         }
         prep_tally_clear_dirty(t);
         cut.seq = 300;
@@ -240,11 +240,11 @@ int main(int argc, char **argv)
         printf("   nothing changed, best of 5: %.3f CPU s without the series (%zu bodies), %.3f with a\n"
                "                        299-point series (%zu bodies: the election pages and their charts)\n",
                best[0], bodies[0], best[1], bodies[1]);
-        prep_progress_free(p300);
+        prep_render_progress_free(p300);
     }
     free(bins);
     prep_site_free(&s);
-    prep_progress_free(prog);
+    prep_render_progress_free(prog);
     prep_render_cache_free(k);
     for (uint32_t el = 0; el < 3; el++) {
         prep_tally_cursor_free(&cur[el]);

@@ -22,7 +22,7 @@ void cutter_close(cutter *c)
     free(c->cursors);
     free(c->sets);
     prep_render_cache_free(c->cache);
-    prep_progress_free(c->progress);
+    prep_render_progress_free(c->progress);
     prep_tally_free(c->tally);
     prep_catalog_free(c->cat);
     prep_cut_seckey_wipe(&c->key);
@@ -245,7 +245,7 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
         e = prep_cut_make(c->store, &p, files, site.n, &c->key, &st->seq, d);
         free(files);
         /* the series the next cut continues: this cut's point, as render added it */
-        if (!e) e = prep_progress_add(c->progress, c->tally, &rc);
+        if (!e) e = prep_render_progress_add(c->progress, c->tally, &rc);
     }
     st->files = rs.files;
     st->pages = rs.pages;

@@ -30,7 +30,7 @@ typedef struct cutter {
     const char *override_reason; /* borrowed; NULL: refuse */
     prep_buf overridden;         /* what the override let through, one line each */
     char *actas_dir;             /* owned */
-    prep_progress *progress;     /* owned; the night's progress series, read back at the first cut */
+    prep_render_progress *progress;     /* owned; the night's progress series, read back at the first cut */
 } cutter;
 
 typedef struct cutter_stats {
@@ -57,6 +57,6 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
 void cutter_close(cutter *c);
 /* A new progress series for catalogue c, continued from the store's active cut when it has
  * one (cutter_progress.c); damage is logged and never fails the call. Owned. */
-prep_err cutter_progress_load(const prep_catalog *c, const char *store, prep_progress **out);
+prep_err cutter_progress_load(const prep_catalog *c, const char *store, prep_render_progress **out);
 
 #endif

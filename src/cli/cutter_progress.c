@@ -11,10 +11,10 @@
 /* Election e's series from the object of cut m (entry en), checked against the size and
  * SHA-256 that the cut's signed manifest lists. */
 static void load_one(const prep_catalog *c, const char *store, const prep_cut_manifest *m, uint32_t e,
-                     prep_progress *p)
+                     prep_render_progress *p)
 {
     char path[128], obj[4096];
-    prep_progress_path(c, e, path, sizeof path);
+    prep_render_progress_path(c, e, path, sizeof path);
     const prep_cut_entry *en = prep_cut_manifest_find(m, path);
     if (!en) {
         prep_log(PREP_LOG_INFO, "progress: cut %llu has no %s: the series of %s starts with this cut",
@@ -38,19 +38,19 @@ static void load_one(const prep_catalog *c, const char *store, const prep_cut_ma
     prep_diags_init(&d);
     char name[4300];
     snprintf(name, sizeof name, "%s (cut %llu, %s)", path, (unsigned long long)m->meta.seq, obj);
-    if (prep_progress_parse(p, e, name, data, len, &d)) {
+    if (prep_render_progress_parse(p, e, name, data, len, &d)) {
         prep_diags_print(&d, stderr, 5);
         prep_log(PREP_LOG_WARN, "progress: the series of %s in cut %llu is damaged (above): kept the %zu point(s) "
                                 "read before the damage; this cut's point follows them",
-                 c->elections[e].id, (unsigned long long)m->meta.seq, prep_progress_len(p, e));
+                 c->elections[e].id, (unsigned long long)m->meta.seq, prep_render_progress_len(p, e));
     }
     prep_diags_free(&d);
     free(data);
 }
 
-prep_err cutter_progress_load(const prep_catalog *c, const char *store, prep_progress **out)
+prep_err cutter_progress_load(const prep_catalog *c, const char *store, prep_render_progress **out)
 {
-    prep_err e = prep_progress_new(c, out);
+    prep_err e = prep_render_progress_new(c, out);
     if (e) return e;
     prep_cut_manifest m;
     prep_diags d;

@@ -150,7 +150,7 @@ int map_available(const prep_catalog *c);
 void block_progress(rctx *x, rbuf *r, uint32_t e);
 /* Each election's series file (avance/<id>.json): history + this cut's point, passed to
  * add (which takes path and data). */
-prep_err progress_files(const prep_progress *p, const prep_tally *t, const prep_render_cut *cut,
+prep_err progress_files(const prep_render_progress *p, const prep_tally *t, const prep_render_cut *cut,
                         prep_err (*add)(void *ctx, char *path, char *data, size_t len), void *ctx);
 
 #define RENDER_INDEP_COLOR "#6B6B6B"

@@ -28,7 +28,7 @@ typedef struct pseries {
     size_t n, cap;
 } pseries;
 
-struct prep_progress {
+struct prep_render_progress {
     const prep_catalog *c;
     uint32_t *k;      /* per election: contenders */
     uint32_t **party; /* per election, per contender: the party whose colour it wears (NONE: independent) */
@@ -86,7 +86,7 @@ static char *contender(const prep_catalog *c, uint32_t e, uint32_t i, uint32_t *
     return prep_xstrdup("Independiente");
 }
 
-void prep_progress_free(prep_progress *p)
+void prep_render_progress_free(prep_render_progress *p)
 {
     if (!p) return;
     for (uint32_t e = 0; p->c && e < p->c->n_elections; e++) {
@@ -108,9 +108,9 @@ void prep_progress_free(prep_progress *p)
     free(p);
 }
 
-prep_err prep_progress_new(const prep_catalog *c, prep_progress **out)
+prep_err prep_render_progress_new(const prep_catalog *c, prep_render_progress **out)
 {
-    prep_progress *p = prep_xcalloc(1, sizeof *p);
+    prep_render_progress *p = prep_xcalloc(1, sizeof *p);
     uint32_t ne = c->n_elections ? c->n_elections : 1;
     p->c = c;
     p->k = prep_xcalloc(ne, sizeof *p->k);
@@ -137,7 +137,7 @@ prep_err prep_progress_new(const prep_catalog *c, prep_progress **out)
         rb_puts(&r, "],");
         if (r.err) {
             rb_free(&r);
-            prep_progress_free(p);
+            prep_render_progress_free(p);
             return PREP_ERR_NOMEM;
         }
         p->head[e] = prep_buf_steal(&r.b, NULL);
@@ -146,19 +146,19 @@ prep_err prep_progress_new(const prep_catalog *c, prep_progress **out)
     return PREP_OK;
 }
 
-size_t prep_progress_len(const prep_progress *p, uint32_t e)
+size_t prep_render_progress_len(const prep_render_progress *p, uint32_t e)
 {
     return p && e < p->c->n_elections ? p->s[e].n : 0;
 }
 
-void prep_progress_path(const prep_catalog *c, uint32_t e, char *out, size_t n)
+void prep_render_progress_path(const prep_catalog *c, uint32_t e, char *out, size_t n)
 {
     snprintf(out, n, "avance/%s.json", c->elections[e].id);
 }
 
 /* ---------------------------------------------------------------- points */
 /* The point of cut `cut` of election e from tally t; votes gets the k contenders' votes. */
-static void point_of(const prep_progress *p, const prep_tally *t, uint32_t e, const prep_render_cut *cut,
+static void point_of(const prep_render_progress *p, const prep_tally *t, uint32_t e, const prep_render_cut *cut,
                      ppoint *pt, int64_t *votes)
 {
     const prep_catalog *c = p->c;
@@ -186,7 +186,7 @@ static void point_of(const prep_progress *p, const prep_tally *t, uint32_t e, co
 
 static void series_push(pseries *s, uint32_t k, const ppoint *pt, const int64_t *votes)
 {
-    if (s->n == PREP_PROGRESS_MAX_POINTS) { /* the oldest point goes */
+    if (s->n == PREP_RENDER_PROGRESS_MAX_POINTS) { /* the oldest point goes */
         memmove(s->v, s->v + 1, (s->n - 1) * sizeof *s->v);
         if (k) memmove(s->votes, s->votes + k, (s->n - 1) * k * sizeof *s->votes);
         s->n--;
@@ -201,7 +201,7 @@ static void series_push(pseries *s, uint32_t k, const ppoint *pt, const int64_t 
     s->n++;
 }
 
-prep_err prep_progress_add(prep_progress *p, const prep_tally *t, const prep_render_cut *cut)
+prep_err prep_render_progress_add(prep_render_progress *p, const prep_tally *t, const prep_render_cut *cut)
 {
     if (!p || !t || !cut || prep_tally_catalog(t) != p->c) return PREP_ERR_INVALID;
     for (uint32_t e = 0; e < p->c->n_elections; e++) {
@@ -226,14 +226,14 @@ typedef struct pview {
     uint32_t k;
 } pview;
 
-static void view_open(pview *v, const prep_progress *p, const prep_tally *t, uint32_t e, const prep_render_cut *cut)
+static void view_open(pview *v, const prep_render_progress *p, const prep_tally *t, uint32_t e, const prep_render_cut *cut)
 {
     memset(v, 0, sizeof *v);
     v->s = &p->s[e];
     v->k = p->k[e];
     size_t nh = v->s->n;
     while (nh && (v->s->v[nh - 1].seq >= cut->seq || v->s->v[nh - 1].at > cut->at)) nh--;
-    v->from = nh >= PREP_PROGRESS_MAX_POINTS ? nh - (PREP_PROGRESS_MAX_POINTS - 1) : 0;
+    v->from = nh >= PREP_RENDER_PROGRESS_MAX_POINTS ? nh - (PREP_RENDER_PROGRESS_MAX_POINTS - 1) : 0;
     v->n_hist = nh - v->from;
     v->n = v->n_hist + 1;
     v->cur_votes = prep_xcalloc(v->k ? v->k : 1, sizeof *v->cur_votes);
@@ -251,7 +251,7 @@ static const ppoint *view_at(const pview *v, size_t i, const int64_t **votes)
 }
 
 /* ---------------------------------------------------------------- the series file */
-static void write_series(const prep_progress *p, uint32_t e, const pview *v, rbuf *r)
+static void write_series(const prep_render_progress *p, uint32_t e, const pview *v, rbuf *r)
 {
     const prep_catalog *c = p->c;
     rb_puts(r, FORMAT_LINE "\n");
@@ -273,7 +273,7 @@ static void write_series(const prep_progress *p, uint32_t e, const pview *v, rbu
 
 /* Adds avance/<id>.json of every election to the site (render_site.c calls it when
  * o->progress is set). */
-prep_err progress_files(const prep_progress *p, const prep_tally *t, const prep_render_cut *cut,
+prep_err progress_files(const prep_render_progress *p, const prep_tally *t, const prep_render_cut *cut,
                         prep_err (*add)(void *ctx, char *path, char *data, size_t len), void *ctx)
 {
     if (p->c != prep_tally_catalog(t)) return PREP_ERR_INVALID;
@@ -290,7 +290,7 @@ prep_err progress_files(const prep_progress *p, const prep_tally *t, const prep_
             return err;
         }
         char path[128];
-        prep_progress_path(p->c, e, path, sizeof path);
+        prep_render_progress_path(p->c, e, path, sizeof path);
         size_t len;
         char *data = prep_buf_steal(&r.b, &len);
         prep_err err = add(ctx, prep_xstrdup(path), data, len);
@@ -340,17 +340,20 @@ static prep_err parse_point(pin *in, const prep_catalog *c, uint32_t k, ppoint *
     const char *q = in->s, *end = in->end;
     int64_t f[6];
     if (p_char(&q, end, '[') || p_num(&q, end, &f[0]) || p_char(&q, end, ',') || p_char(&q, end, '"'))
-        return pfail(in, q, PREP_ERR_PARSE, "syntax", "expected a point: [seq,\"instant\",... (a number, then a quoted instant)");
+        return pfail(in, q, PREP_ERR_PARSE, "syntax",
+                     "expected a point: [seq,\"instant\",... (a number, then a quoted instant)");
     const char *iso = q;
     while (q < end && *q != '"' && q - iso < 40) q++;
-    if (q >= end || *q != '"') return pfail(in, iso, PREP_ERR_PARSE, "syntax", "the instant is not a quoted string of at most 40 bytes");
+    if (q >= end || *q != '"')
+        return pfail(in, iso, PREP_ERR_PARSE, "syntax", "the instant is not a quoted string of at most 40 bytes");
     char isob[48], again[48];
     memcpy(isob, iso, (size_t)(q - iso));
     isob[q - iso] = 0;
     if (prep_time_parse(isob, "UTC", &pt->at) ||
         prep_time_format(pt->at, c->timezone, PREP_TS_ISO_OFF, again, sizeof again) || strcmp(again, isob))
         return pfail(in, iso, PREP_ERR_PARSE, "instant",
-                     "the instant is not an ISO 8601 time with the offset of the process's zone (2021-06-06T23:05:00-05:00)");
+                     "the instant is not an ISO 8601 time with the offset of the process's zone "
+                     "(2021-06-06T23:05:00-05:00)");
     q++;
     for (int i = 1; i < 6; i++)
         if (p_char(&q, end, ',') || p_num(&q, end, &f[i]))
@@ -401,7 +404,7 @@ static int line_is(const pin *in, const char *want)
     return (size_t)(in->end - in->s) == n && !memcmp(in->s, want, n);
 }
 
-prep_err prep_progress_parse(prep_progress *p, uint32_t e, const char *name, const char *data, size_t len,
+prep_err prep_render_progress_parse(prep_render_progress *p, uint32_t e, const char *name, const char *data, size_t len,
                              prep_diags *d)
 {
     if (!p || e >= p->c->n_elections) return PREP_ERR_INVALID;
@@ -412,7 +415,8 @@ prep_err prep_progress_parse(prep_progress *p, uint32_t e, const char *name, con
     const char *head = p->head[e], *nl = strchr(head, '\n');
     if (!next_line(&in, text_end) || !line_is(&in, FORMAT_LINE))
         return pfail(&in, in.s, PREP_ERR_PARSE, "format", "line 1 is not '" FORMAT_LINE "' (not a prep-avance/1 series)");
-    if (!next_line(&in, text_end) || (size_t)(in.end - in.s) != (size_t)(nl - head) || memcmp(in.s, head, (size_t)(nl - head)))
+    size_t hl = (size_t)(nl - head);
+    if (!next_line(&in, text_end) || (size_t)(in.end - in.s) != hl || memcmp(in.s, head, hl))
         return pfail(&in, in.s, PREP_ERR_INVALID, "other-series", "another process or election than this catalogue's");
     if (!next_line(&in, text_end) || !line_is(&in, nl + 1))
         return pfail(&in, in.s, PREP_ERR_INVALID, "contenders", "the contenders differ from this catalogue's election");
@@ -443,8 +447,9 @@ prep_err prep_progress_parse(prep_progress *p, uint32_t e, const char *name, con
             err = pfail(&in, in.s, PREP_ERR_INVALID, "order", "points must go in increasing sequence and time");
             break;
         }
-        if (s->n >= PREP_PROGRESS_MAX_POINTS) {
-            err = pfail(&in, in.s, PREP_ERR_LIMIT, "limit", "more points than a series keeps (PREP_PROGRESS_MAX_POINTS)");
+        if (s->n >= PREP_RENDER_PROGRESS_MAX_POINTS) {
+            err = pfail(&in, in.s, PREP_ERR_LIMIT, "limit",
+                        "more points than a series keeps (PREP_RENDER_PROGRESS_MAX_POINTS)");
             break;
         }
         series_push(s, k, &pt, votes);
@@ -536,14 +541,15 @@ static void hhmm(const prep_catalog *c, prep_time t, int with_day, char out[16])
     else snprintf(out, 16, "%.5s", iso + 11);
 }
 
-static void ch_svg(rctx *x, rbuf *r, const prep_progress *p, uint32_t e, const pview *v, const size_t *idx, size_t nd,
+static void ch_svg(rctx *x, rbuf *r, const prep_render_progress *p, uint32_t e, const pview *v, const size_t *idx, size_t nd,
                    const uint32_t *lead, size_t nl)
 {
     unsigned id = ++x->chart_no;
     int h = CH_Y0 + CH_PH + 50 + 22 * (int)((nl + 1) / 2);
     rb_printf(r,
               "<figure class=\"avance\"><svg viewBox=\"0 0 %d %d\" width=\"100%%\" role=\"img\" "
-              "aria-labelledby=\"g%ut g%ud\" font-family=\"sans-serif\" font-size=\"15\"><title id=\"g%ut\">Avance de la noche</title>"
+              "aria-labelledby=\"g%ut g%ud\" font-family=\"sans-serif\" font-size=\"15\">"
+              "<title id=\"g%ut\">Avance de la noche</title>"
               "<desc id=\"g%ud\">Gr\xC3\xA1""fica de l\xC3\xADneas por corte: actas contabilizadas, participaci\xC3\xB3n "
               "y porcentaje de votos de cada candidatura que ha encabezado; las cifras est\xC3\xA1n en la tabla "
               "siguiente.</desc><g stroke=\"#ccc\">",
@@ -581,7 +587,9 @@ static void ch_svg(rctx *x, rbuf *r, const prep_progress *p, uint32_t e, const p
     for (size_t i = 0; i < nl; i++) {
         int lx = CH_X0 + (int)(i % 2) * 196, ly = yl + 22 * (int)(i / 2 + 1);
         uint32_t pp = p->party[e][lead[i]];
-        rb_printf(r, "<rect x=\"%d\" y=\"%d\" width=\"24\" height=\"10\" fill=\"%s\" stroke=\"#333\"/><text x=\"%d\" y=\"%d\">",
+        rb_printf(r,
+                  "<rect x=\"%d\" y=\"%d\" width=\"24\" height=\"10\" fill=\"%s\" stroke=\"#333\"/>"
+                  "<text x=\"%d\" y=\"%d\">",
                   lx, ly - 11, pp == PREP_CAT_NONE ? RENDER_INDEP_COLOR : p->c->parties[pp].color, lx + 30, ly);
         rb_esc(r, p->label[e][lead[i]]);
         rb_puts(r, "</text>");
@@ -589,7 +597,7 @@ static void ch_svg(rctx *x, rbuf *r, const prep_progress *p, uint32_t e, const p
     rb_puts(r, "</svg></figure>");
 }
 
-static void ch_table(rctx *x, rbuf *r, const prep_progress *p, uint32_t e, const pview *v, const size_t *idx,
+static void ch_table(rctx *x, rbuf *r, const prep_render_progress *p, uint32_t e, const pview *v, const size_t *idx,
                      size_t nd, const uint32_t *lead, size_t nl)
 {
     rb_printf(r, "<details><summary>Tabla de la gr\xC3\xA1""fica (%zu de %zu cortes)</summary><div class=\"avance-t\" "
@@ -623,7 +631,7 @@ static void ch_table(rctx *x, rbuf *r, const prep_progress *p, uint32_t e, const
     rb_puts(r, "</tbody></table></div><p class=\"nota\">La serie completa, un punto por corte: <a href=\"");
     rb_up(r, 1);
     char path[128];
-    prep_progress_path(p->c, e, path, sizeof path);
+    prep_render_progress_path(p->c, e, path, sizeof path);
     rb_puts(r, path);
     rb_puts(r, "\">");
     rb_puts(r, path);
@@ -632,7 +640,7 @@ static void ch_table(rctx *x, rbuf *r, const prep_progress *p, uint32_t e, const
 
 void block_progress(rctx *x, rbuf *r, uint32_t e)
 {
-    const prep_progress *p = x->o->progress;
+    const prep_render_progress *p = x->o->progress;
     if (!p || p->c != x->c) return;
     pview v;
     view_open(&v, p, x->t, e, x->cut);

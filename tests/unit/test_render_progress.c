@@ -1,6 +1,6 @@
 /* render: the night's progress (issue 16 item 3). A series of cuts through the cutter's
  * path (apply the captures up to each instant, render with the series so far, carry the
- * series on with prep_progress_add) publishes avance/<id>.json files whose every point
+ * series on with prep_render_progress_add) publishes avance/<id>.json files whose every point
  * equals a recount made here from the database CSV of that cut (header block, and the
  * counted rows' vote columns summed per contender); a restart that reads the series back
  * from the last published file continues it byte for byte; a damaged series keeps what
@@ -115,7 +115,7 @@ typedef struct tpoint {
     char iso[40];
 } tpoint;
 
-/* The points of an avance/<id>.json text, read with sscanf (not with prep_progress_parse). */
+/* The points of an avance/<id>.json text, read with sscanf (not with prep_render_progress_parse). */
 static int read_points(const char *text, tpoint *out, int max, char labels[16][32], int *nl)
 {
     const char *c = strstr(text, "\"contendientes\":[");
@@ -199,7 +199,7 @@ static uint32_t election_of(const prep_catalog *c, const char *id)
 }
 
 /* Renders cut seq of the night with the series p (may be NULL); returns the site. */
-static void render(night *n, prep_render_cache *cache, const prep_progress *p, const prep_render_cut *k, prep_site *s)
+static void render(night *n, prep_render_cache *cache, const prep_render_progress *p, const prep_render_cut *k, prep_site *s)
 {
     prep_render_opts o;
     prep_render_opts_init(&o);
@@ -215,8 +215,8 @@ static void test_series_equals_recount(void **state)
     night n;
     night_open(&n, PREP_SIM_SCALE_TINY);
     uint32_t gub = election_of(n.c, "gub");
-    prep_progress *p;
-    assert_int_equal(prep_progress_new(n.c, &p), PREP_OK);
+    prep_render_progress *p;
+    assert_int_equal(prep_render_progress_new(n.c, &p), PREP_OK);
     prep_render_cache *cache;
     assert_int_equal(prep_render_cache_new(&cache), PREP_OK);
     recount rc[NCUTS], ro[2][NCUTS];
@@ -299,17 +299,17 @@ static void test_series_equals_recount(void **state)
         free(csv);
         free(series);
         prep_site_free(&s);
-        if (i < NCUTS - 1) assert_int_equal(prep_progress_add(p, n.t, &k), PREP_OK);
-        assert_int_equal(prep_progress_len(p, gub), (size_t)(i < NCUTS - 1 ? i + 1 : i));
+        if (i < NCUTS - 1) assert_int_equal(prep_render_progress_add(p, n.t, &k), PREP_OK);
+        assert_int_equal(prep_render_progress_len(p, gub), (size_t)(i < NCUTS - 1 ? i + 1 : i));
     }
     /* a restart: a new process reads every election's series of cut NCUTS-1 back and renders
      * cut NCUTS again from scratch (new cache): the same series and page bytes */
-    prep_progress *p2;
-    assert_int_equal(prep_progress_new(n.c, &p2), PREP_OK);
+    prep_render_progress *p2;
+    assert_int_equal(prep_render_progress_new(n.c, &p2), PREP_OK);
     prep_diags d;
     prep_diags_init(&d);
-    assert_int_equal(prep_progress_parse(p2, gub, "avance/gub.json", last_series, strlen(last_series), &d), PREP_OK);
-    assert_int_equal(prep_progress_len(p2, gub), NCUTS - 1);
+    assert_int_equal(prep_render_progress_parse(p2, gub, "avance/gub.json", last_series, strlen(last_series), &d), PREP_OK);
+    assert_int_equal(prep_render_progress_len(p2, gub), NCUTS - 1);
     prep_render_cut k = cut_at(NCUTS, n.c->window_open + span * NCUTS / (NCUTS + 2), 0);
     prep_site s;
     prep_site_init(&s);
@@ -324,8 +324,8 @@ static void test_series_equals_recount(void **state)
     free(last_series);
     free(restart_series);
     free(restart_page);
-    prep_progress_free(p2);
-    prep_progress_free(p);
+    prep_render_progress_free(p2);
+    prep_render_progress_free(p);
     prep_render_cache_free(cache);
     night_close(&n);
 }
@@ -337,14 +337,14 @@ static void test_damaged_series(void **state)
     night n;
     night_open(&n, PREP_SIM_SCALE_TINY);
     uint32_t gub = election_of(n.c, "gub");
-    prep_progress *p;
-    assert_int_equal(prep_progress_new(n.c, &p), PREP_OK);
+    prep_render_progress *p;
+    assert_int_equal(prep_render_progress_new(n.c, &p), PREP_OK);
     prep_time span = n.c->window_close - n.c->window_open;
     for (int i = 0; i < 5; i++) {
         prep_time at = n.c->window_open + span * (i + 1) / 8;
         night_apply(&n, at);
         prep_render_cut k = cut_at((uint64_t)i + 1, at, 0);
-        assert_int_equal(prep_progress_add(p, n.t, &k), PREP_OK);
+        assert_int_equal(prep_render_progress_add(p, n.t, &k), PREP_OK);
     }
     prep_render_cut k6 = cut_at(6, n.c->window_open + span * 6 / 8, 0);
     night_apply(&n, k6.at);
@@ -353,16 +353,16 @@ static void test_damaged_series(void **state)
     render(&n, NULL, p, &k6, &s);
     char *good = tr_page(&s, "avance/gub.json"); /* 6 points: lines 5..10, "]}" on 11 */
     prep_site_free(&s);
-    prep_progress *q;
-    assert_int_equal(prep_progress_new(n.c, &q), PREP_OK);
+    prep_render_progress *q;
+    assert_int_equal(prep_render_progress_new(n.c, &q), PREP_OK);
     prep_diags d;
 
     /* cut off in the middle of the 4th point: the 3 before it are kept, line 8 is named */
     const char *l8 = good;
     for (int i = 0; i < 7; i++) l8 = strchr(l8, '\n') + 1;
     prep_diags_init(&d);
-    assert_int_equal(prep_progress_parse(q, gub, "x.json", good, (size_t)(l8 - good) + 10, &d), PREP_ERR_PARSE);
-    assert_int_equal(prep_progress_len(q, gub), 3);
+    assert_int_equal(prep_render_progress_parse(q, gub, "x.json", good, (size_t)(l8 - good) + 10, &d), PREP_ERR_PARSE);
+    assert_int_equal(prep_render_progress_len(q, gub), 3);
     assert_int_equal(d.n, 1);
     assert_string_equal(d.v[0].file, "x.json");
     assert_int_equal(d.v[0].line, 8);
@@ -374,8 +374,8 @@ static void test_damaged_series(void **state)
     assert_int_equal(l6[1], '2');
     l6[1] = '9';
     prep_diags_init(&d);
-    assert_int_equal(prep_progress_parse(q, gub, "x.json", bad, strlen(bad), &d), PREP_ERR_INVALID);
-    assert_int_equal(prep_progress_len(q, gub), 2);
+    assert_int_equal(prep_render_progress_parse(q, gub, "x.json", bad, strlen(bad), &d), PREP_ERR_INVALID);
+    assert_int_equal(prep_render_progress_len(q, gub), 2);
     assert_string_equal(d.v[0].kind, "order");
     assert_int_equal(d.v[0].line, 7);
     prep_diags_free(&d);
@@ -384,22 +384,22 @@ static void test_damaged_series(void **state)
     /* another election's series, and garbage: nothing kept */
     uint32_t other = gub == 0 ? 1 : 0;
     prep_diags_init(&d);
-    assert_int_equal(prep_progress_parse(q, other, "x.json", good, strlen(good), &d), PREP_ERR_INVALID);
-    assert_int_equal(prep_progress_len(q, other), 0);
+    assert_int_equal(prep_render_progress_parse(q, other, "x.json", good, strlen(good), &d), PREP_ERR_INVALID);
+    assert_int_equal(prep_render_progress_len(q, other), 0);
     assert_string_equal(d.v[0].kind, "other-series");
     prep_diags_free(&d);
     prep_diags_init(&d);
-    assert_int_equal(prep_progress_parse(q, gub, "x.json", "\x00\xff{", 3, &d), PREP_ERR_PARSE);
-    assert_int_equal(prep_progress_len(q, gub), 0);
+    assert_int_equal(prep_render_progress_parse(q, gub, "x.json", "\x00\xff{", 3, &d), PREP_ERR_PARSE);
+    assert_int_equal(prep_render_progress_len(q, gub), 0);
     assert_int_equal(d.v[0].line, 1);
     prep_diags_free(&d);
 
     /* the whole text reads back whole; the cut after a damaged one still renders and
      * publishes what was kept plus its own point */
     prep_diags_init(&d);
-    assert_int_equal(prep_progress_parse(q, gub, "x.json", good, strlen(good), &d), PREP_OK);
-    assert_int_equal(prep_progress_len(q, gub), 6);
-    assert_int_equal(prep_progress_parse(q, gub, "x.json", good, (size_t)(l8 - good) + 10, &d), PREP_ERR_PARSE);
+    assert_int_equal(prep_render_progress_parse(q, gub, "x.json", good, strlen(good), &d), PREP_OK);
+    assert_int_equal(prep_render_progress_len(q, gub), 6);
+    assert_int_equal(prep_render_progress_parse(q, gub, "x.json", good, (size_t)(l8 - good) + 10, &d), PREP_ERR_PARSE);
     prep_diags_free(&d);
     prep_render_cut k7 = cut_at(7, n.c->window_open + span * 7 / 8, 0);
     night_apply(&n, k7.at);
@@ -415,8 +415,8 @@ static void test_damaged_series(void **state)
     free(after);
     prep_site_free(&s);
     free(good);
-    prep_progress_free(q);
-    prep_progress_free(p);
+    prep_render_progress_free(q);
+    prep_render_progress_free(p);
     night_close(&n);
 }
 
@@ -455,14 +455,14 @@ static void test_300_cuts_queretaro(void **state)
     (void)state;
     night n;
     night_open(&n, PREP_SIM_SCALE_QRO2021);
-    prep_progress *p;
-    assert_int_equal(prep_progress_new(n.c, &p), PREP_OK);
+    prep_render_progress *p;
+    assert_int_equal(prep_render_progress_new(n.c, &p), PREP_OK);
     prep_time span = n.c->window_close - n.c->window_open;
     for (int i = 0; i < 299; i++) {
         prep_time at = n.c->window_open + span * (i + 1) / 300;
         night_apply(&n, at);
         prep_render_cut k = cut_at((uint64_t)i + 1, at, 0);
-        assert_int_equal(prep_progress_add(p, n.t, &k), PREP_OK);
+        assert_int_equal(prep_render_progress_add(p, n.t, &k), PREP_OK);
     }
     night_apply(&n, n.c->window_close);
     prep_render_cut k = cut_at(300, n.c->window_close, 1);
@@ -487,7 +487,7 @@ static void test_300_cuts_queretaro(void **state)
     for (uint32_t e = 0; e < n.c->n_elections; e++) {
         char path[160], sp[96];
         snprintf(path, sizeof path, "%s/index.html", n.c->elections[e].slug);
-        prep_progress_path(n.c, e, sp, sizeof sp);
+        prep_render_progress_path(n.c, e, sp, sizeof sp);
         char *pg = tr_page(&s1, path), *series = tr_page(&s1, sp);
         assert_non_null(pg);
         assert_non_null(series);
@@ -512,7 +512,7 @@ static void test_300_cuts_queretaro(void **state)
     }
     prep_site_free(&s1);
     prep_site_free(&s2);
-    prep_progress_free(p);
+    prep_render_progress_free(p);
     night_close(&n);
 }
 
