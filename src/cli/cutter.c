@@ -224,7 +224,7 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     ro.pubkey = c->pubtext;
     ro.difusores = c->difusores;
     ro.n_difusores = c->n_difusores;
-    if (!c->progress && (e = cutter_progress_load(c->cat, c->store, &c->progress))) return e;
+    if (!c->progress && (e = cutter_progress_load(c->cat, c->store, &c->key, &c->progress))) return e;
     ro.progress = c->progress;
     prep_site site;
     prep_site_init(&site);

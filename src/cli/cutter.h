@@ -56,7 +56,9 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
 prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st, prep_diags *d);
 void cutter_close(cutter *c);
 /* A new progress series for catalogue c, continued from the store's active cut when it has
- * one (cutter_progress.c); damage is logged and never fails the call. Owned. */
-prep_err cutter_progress_load(const prep_catalog *c, const char *store, prep_render_progress **out);
+ * one whose manifest key signed (cutter_progress.c); damage is logged and never fails the
+ * call. Owned. */
+prep_err cutter_progress_load(const prep_catalog *c, const char *store, const prep_cut_seckey *key,
+                              prep_render_progress **out);
 
 #endif

@@ -5,7 +5,8 @@
 # cut, and whose last point is the page's own figures (recomputed here from the series'
 # counts, and checked against the cut's database header block). The series files are in
 # the signed SHA256SUMS. A damaged series in the store never stops the next cut: it starts
-# over from that cut, and the log says so.
+# over from that cut, and the log says so; so does a previous cut that the signing key did
+# not sign.
 set -euo pipefail
 PREP=$1
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
@@ -77,5 +78,18 @@ import json
 g = json.load(open('site2/avance/gub.json')); a = json.load(open('site2/avance/ayu.json'))
 assert [p[0] for p in g['puntos']] == [6], g['puntos']
 assert [p[0] for p in a['puntos']] == [1, 2, 3, 4, 5, 6], a['puntos']
+"
+# A cut signed with another key: the previous cut's manifest does not verify with it, so the
+# series is not trusted: it starts over (logged), and the cut is made.
+"$PREP" keygen --out other --drill >/dev/null
+"$PREP" cut --catalog tiny.cat --actas actas --at "2021-06-07 05:00" --key other.key --pubkey other.pub --store store --drill \
+  >/dev/null 2>log7
+grep -q "progress: the manifest of cut 6 does not verify with this key" log7 || { cat log7; exit 1; }
+"$PREP" export --store store --out site3 --no-archive >/dev/null 2>export3.err || { cat export3.err; exit 1; }
+python3 -c "
+import json
+for e in ('gub', 'ayu', 'dip'):
+    p = json.load(open('site3/avance/%s.json' % e))['puntos']
+    assert [q[0] for q in p] == [7], (e, p)
 "
 echo "5 cuts: a progress series per election built from the chain of cuts, its last point the page's figures; a damaged series starts over without stopping the cut"
