@@ -498,6 +498,27 @@ static size_t drawn(size_t n, size_t *idx)
     return DRAW_MAX;
 }
 
+/* The points where the figures changed: the first, and each whose counts or votes differ
+ * from the point before it, into keep (v->n slots); returns their count. A cut that changed
+ * nothing adds no point to the chart (the series file keeps every cut), so the election
+ * page's body stays the same, and stays cached, until a figure changes. */
+static size_t changed_points(const pview *v, size_t *keep)
+{
+    size_t n = 0;
+    const ppoint *prev = NULL;
+    const int64_t *pvo = NULL;
+    for (size_t i = 0; i < v->n; i++) {
+        const int64_t *vo = NULL;
+        const ppoint *pt = view_at(v, i, &vo);
+        if (!prev || pt->cont != prev->cont || pt->esp != prev->esp || pt->part != prev->part || pt->ln != prev->ln ||
+            pt->total != prev->total || (v->k && memcmp(vo, pvo, v->k * sizeof *vo)))
+            keep[n++] = i;
+        prev = pt;
+        pvo = vo;
+    }
+    return n;
+}
+
 static int ch_x(const pview *v, size_t i, size_t nd, const size_t *idx)
 {
     const int64_t *vo = NULL;
@@ -598,13 +619,13 @@ static void ch_svg(rctx *x, rbuf *r, const prep_render_progress *p, uint32_t e, 
 }
 
 static void ch_table(rctx *x, rbuf *r, const prep_render_progress *p, uint32_t e, const pview *v, const size_t *idx,
-                     size_t nd, const uint32_t *lead, size_t nl)
+                     size_t nd, size_t nc, const uint32_t *lead, size_t nl)
 {
-    rb_printf(r, "<details><summary>Tabla de la gr\xC3\xA1""fica (%zu de %zu cortes)</summary><div class=\"avance-t\" "
+    rb_printf(r, "<details><summary>Tabla de la gr\xC3\xA1""fica (%zu de %zu cortes con cifras nuevas)</summary><div class=\"avance-t\" "
                  "role=\"region\" aria-label=\"Tabla del avance por corte\" tabindex=\"0\"><table><caption>Avance "
                  "por corte</caption><thead><tr><th scope=\"col\">Corte</th><th scope=\"col\">Actas "
                  "contabilizadas</th><th scope=\"col\">Participaci\xC3\xB3n</th>",
-              nd, v->n);
+              nd, nc);
     for (size_t i = 0; i < nl; i++) {
         rb_puts(r, "<th scope=\"col\">");
         rb_esc(r, p->label[e][lead[i]]);
@@ -644,8 +665,12 @@ void block_progress(rctx *x, rbuf *r, uint32_t e)
     if (!p || p->c != x->c) return;
     pview v;
     view_open(&v, p, x->t, e, x->cut);
+    size_t *keep = prep_xcalloc(v.n, sizeof *keep);
+    size_t nc = changed_points(&v, keep);
     size_t idx[DRAW_MAX];
-    size_t nd = drawn(v.n, idx);
+    size_t nd = drawn(nc, idx);
+    for (size_t i = 0; i < nd; i++) idx[i] = keep[idx[i]];
+    free(keep);
     /* contenders that led at any point (of the whole series), the latest leader first */
     uint32_t lead[LEAD_MAX];
     size_t nl = 0;
@@ -661,6 +686,6 @@ void block_progress(rctx *x, rbuf *r, uint32_t e)
     rb_puts(r, "<h2>Avance de la noche</h2><p class=\"nota\">Actas contabilizadas, participaci\xC3\xB3n y "
                "porcentaje de votos de quien ha encabezado, corte por corte.</p>");
     ch_svg(x, r, p, e, &v, idx, nd, lead, nl);
-    ch_table(x, r, p, e, &v, idx, nd, lead, nl);
+    ch_table(x, r, p, e, &v, idx, nd, nc, lead, nl);
     free(v.cur_votes);
 }

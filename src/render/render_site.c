@@ -591,8 +591,6 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
     uint64_t dh = 1469598103934665603ULL;
     for (size_t i = 0; i < o->n_difusores; i++) dh = fnv(fnv(dh, o->difusores[i].name), o->difusores[i].url);
     if (dh != cache->dif_hash) need[s->difusores] = 1;
-    if (o->progress) /* the progress chart gets a point every cut */
-        for (uint32_t e = 0; e < c->n_elections; e++) need[s->el[e].entity_page] = 1;
     need[s->db] = need[s->verify] = 0; /* per cut: rendered below, per tree */
 
     /* --- render the bodies that changed into the cache */

@@ -48,9 +48,11 @@ for eid, slug in (("gub", "gubernatura"), ("ayu", "ayuntamientos"), ("dip", "dip
     assert f"<dd>{commas(cont)} de {commas(esp)} ({pct(cont, esp)})</dd>" in page, (eid, cont, esp)
     assert f"<dt>Participación ciudadana</dt><dd>{pct(part, ln)}</dd>" in page, (eid, part, ln)
     assert f"<dt>Total de votos</dt><dd>{commas(total)}</dd>" in page, (eid, total)
-    # the table's newest row is the same point
-    row = re.search(r'<tr><th scope="row">5<br/><time datetime="([^"]+)">[^<]*</time></th><td>([^<]*)</td><td>([^<]*)</td>', page)
-    assert row and row.group(1) == inst and row.group(2) == pct(cont, esp) and row.group(3) == pct(part, ln), row and row.groups()
+    # the table's newest row (the last cut that changed a figure) shows the same figures
+    row = re.search(r'<tbody><tr><th scope="row">(\d+)<br/><time datetime="([^"]+)">[^<]*</time></th><td>([^<]*)</td><td>([^<]*)</td>', page)
+    assert row and row.group(3) == pct(cont, esp) and row.group(4) == pct(part, ln), row and row.groups()
+    last_change = max(i for i, p in enumerate(pts) if i == 0 or p[2:] != pts[i - 1][2:])
+    assert int(row.group(1)) == pts[last_change][0] and row.group(2) == pts[last_change][1], (row.groups(), pts[last_change])
     # and the database of the cut says the same (its header block)
     lines = open(f"{site}/base-de-datos/{eid}.csv", encoding="utf-8").read().split("\n")
     h = dict(zip(lines[3].split("|"), lines[4].split("|")))
