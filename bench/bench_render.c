@@ -213,7 +213,7 @@ int main(int argc, char **argv)
     free(w9);
 
     /* the end of the night: a cut in which nothing changed, with a 299-point series (the
-     * election pages and their charts are rendered on every cut) */
+     * series files are written every cut; the charts change only with the figures) */
     if (prog) {
         prep_render_progress *p300;
         if ((e = prep_render_progress_new(c, &p300))) return die("progress", e);
@@ -238,7 +238,7 @@ int main(int argc, char **argv)
             bodies[w] = st.bodies_rendered;
         }
         printf("   nothing changed, best of 5: %.3f CPU s without the series (%zu bodies), %.3f with a\n"
-               "                        299-point series (%zu bodies: the election pages and their charts)\n",
+               "                        299-point series (%zu bodies; the series files are new every cut)\n",
                best[0], bodies[0], best[1], bodies[1]);
         prep_render_progress_free(p300);
     }
