@@ -90,7 +90,7 @@ int main(int argc, char **argv)
     size_t total_captures = 0;
     for (uint32_t el = 0; el < c->n_elections; el++)
         for (size_t i = 0; i < sets[el]->n; i++) {
-            prep_time at = prep_acta_instant(&sets[el]->v[i]);
+            prep_time at = prep_actas_instant(&sets[el]->v[i]);
             total_captures++;
             if (at <= c->window_open || at > c->window_close) continue;
             bins[(size_t)((at - c->window_open - 1) / c->cut_interval)]++;
@@ -129,7 +129,7 @@ int main(int argc, char **argv)
     prep_render_cache *k;
     prep_render_cache_new(&k);
     prep_site s;
-    prep_site_init(&s);
+    prep_render_site_init(&s);
     prep_render_stats st;
     prep_render_cut cut = {.seq = peak, .at = before, .drill = 1, .process_name = NULL,
                            .valid_until = PREP_TIME_NONE, .final_cut = 0};
@@ -243,7 +243,7 @@ int main(int argc, char **argv)
         prep_render_progress_free(p300);
     }
     free(bins);
-    prep_site_free(&s);
+    prep_render_site_free(&s);
     prep_render_progress_free(prog);
     prep_render_cache_free(k);
     for (uint32_t el = 0; el < 3; el++) {

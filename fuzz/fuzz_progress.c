@@ -39,11 +39,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         o.embedded = 0;
         o.progress = p;
         prep_site s;
-        prep_site_init(&s);
+        prep_render_site_init(&s);
         if (prep_render_site(tally, &k, &o, NULL, &s, NULL)) abort();
         char path[96];
         prep_render_progress_path(cat, 0, path, sizeof path);
-        const prep_site_file *f = prep_site_find(&s, path);
+        const prep_site_file *f = prep_render_site_find(&s, path);
         if (!f) abort();
         prep_render_progress *q;
         if (prep_render_progress_new(cat, &q)) abort();
@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t got = prep_render_progress_len(q, 0);
         if (got < 1 || got > n + 1 || got > PREP_RENDER_PROGRESS_MAX_POINTS) abort();
         prep_render_progress_free(q);
-        prep_site_free(&s);
+        prep_render_site_free(&s);
     }
     prep_diags_free(&d);
     prep_render_progress_free(p);

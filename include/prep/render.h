@@ -47,11 +47,11 @@ typedef struct prep_site {
     size_t n, cap;
 } prep_site;
 
-void prep_site_init(prep_site *s);
+void prep_render_site_init(prep_site *s);
 /* Frees every file and the array; leaves s empty (reusable). NULL ok. */
-void prep_site_free(prep_site *s);
+void prep_render_site_free(prep_site *s);
 /* The file at path, or NULL (binary search). Borrowed. */
-const prep_site_file *prep_site_find(const prep_site *s, const char *path);
+const prep_site_file *prep_render_site_find(const prep_site *s, const char *path);
 
 /* What render needs to know of the cut it publishes. */
 typedef struct prep_render_cut {
@@ -107,8 +107,8 @@ void prep_render_cache_free(prep_render_cache *c);
 
 /* Renders the whole site of cut `cut` from tally t (borrowed, not modified) into out
  * (its previous content is freed first). cache may be NULL (every body rendered). o NULL
- * = defaults. st may be NULL. The database files are made here (prep_db_write_csv per
- * election, prep_db_write_leeme) and published under base-de-datos/. On error out is
+ * = defaults. st may be NULL. The database files are made here (prep_tally_db_write_csv per
+ * election, prep_tally_db_write_leeme) and published under base-de-datos/. On error out is
  * left empty and the cache keeps only bodies that are still valid. */
 prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const prep_render_opts *o,
                           prep_render_cache *cache, prep_site *out, prep_render_stats *st);

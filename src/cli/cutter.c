@@ -227,7 +227,7 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     if (!c->progress && (e = cutter_progress_load(c->cat, c->store, &c->key, &c->progress))) return e;
     ro.progress = c->progress;
     prep_site site;
-    prep_site_init(&site);
+    prep_render_site_init(&site);
     prep_render_stats rs;
     e = prep_render_site(c->tally, &rc, &ro, c->cache, &site, &rs);
     if (!e) {
@@ -251,7 +251,7 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     st->pages = rs.pages;
     st->bytes = rs.bytes;
     st->final_cut = final_cut;
-    prep_site_free(&site);
+    prep_render_site_free(&site);
     st->cpu_seconds = cpu_now() - cpu0;
     return e;
 }

@@ -39,11 +39,11 @@ static void io_diag(prep_diags *d, const char *path, const char *verb)
     int er = errno;
     if (er == ENOSPC || er == EDQUOT) g_nospace = 1;
     if (er == ENOSPC)
-        cut_diag(d, path, 0, 0, "io", "no space left on device (or no free inode) while %s %s", verb, path);
+        prep_diags_add(d, path, 0, 0, "io", "no space left on device (or no free inode) while %s %s", verb, path);
     else if (er == EDQUOT)
-        cut_diag(d, path, 0, 0, "io", "disk quota exceeded while %s %s", verb, path);
+        prep_diags_add(d, path, 0, 0, "io", "disk quota exceeded while %s %s", verb, path);
     else
-        cut_diag(d, path, 0, 0, "io", "%s while %s %s", strerror(er), verb, path);
+        prep_diags_add(d, path, 0, 0, "io", "%s while %s %s", strerror(er), verb, path);
     errno = er;
 }
 
@@ -310,7 +310,7 @@ static char *pool_obj(pool *p, const prep_cut_entry *en, int verify, prep_diags 
         io_diag(d, tmp, "writing");
         *err = PREP_ERR_IO;
     } else if (!ok || total != en->size || strcmp(got, en->sha256) != 0) {
-        cut_diag(d, src, 0, 0, missing ? "missing-object" : en->n_parts ? "parts-mismatch" : "hash-mismatch",
+        prep_diags_add(d, src, 0, 0, missing ? "missing-object" : en->n_parts ? "parts-mismatch" : "hash-mismatch",
                  "the store's object of '%s' is missing or damaged; run 'prep verify'", en->path);
         *err = PREP_ERR_VERIFY;
     } else if (cut_mkdir(dir) != 0 || cut_rename(tmp, path) != 0) {
@@ -388,7 +388,7 @@ static char *pool_twin(pool *p, const prep_cut_entry *en, const char *obj, const
     }
     size_t n;
     if (cut_read_small(obj, TWIN_MAX, &src, &n, NULL) != PREP_OK || n != en->size) {
-        cut_diag(d, obj, 0, 0, "io", "cannot read the exported object of '%s'", en->path);
+        prep_diags_add(d, obj, 0, 0, "io", "cannot read the exported object of '%s'", en->path);
         *err = PREP_ERR_IO;
         goto no;
     }
@@ -784,7 +784,7 @@ static prep_err page_files(pool *p, pcache *c, const prep_cut_entry *en, int ver
     /* Assemble the page from its parts (cached or read from the store), hash it. */
     page = malloc(en->size);
     if (!page) {
-        cut_diag(d, en->path, 0, 0, "io", "out of memory for a page of %llu bytes", (unsigned long long)en->size);
+        prep_diags_add(d, en->path, 0, 0, "io", "out of memory for a page of %llu bytes", (unsigned long long)en->size);
         e = PREP_ERR_IO;
         goto done;
     }
@@ -802,7 +802,7 @@ static prep_err page_files(pool *p, pcache *c, const prep_cut_entry *en, int ver
             int r = part_read(p, pt, page + off);
             if (r) {
                 char *src = cut_fmt("%s/objects/%.2s/%s", p->store, pt->sha256, pt->sha256 + 2);
-                cut_diag(d, src, 0, 0, r == -1 ? "missing-object" : "parts-mismatch",
+                prep_diags_add(d, src, 0, 0, r == -1 ? "missing-object" : "parts-mismatch",
                          "the store's object of '%s' is missing or damaged; run 'prep verify'", en->path);
                 free(src);
                 e = PREP_ERR_VERIFY;
@@ -816,7 +816,7 @@ static prep_err page_files(pool *p, pcache *c, const prep_cut_entry *en, int ver
         char h[65];
         prep_sha256_hex(page, (size_t)en->size, h);
         if (off != en->size || strcmp(h, en->sha256) != 0) {
-            cut_diag(d, en->path, 0, 0, "parts-mismatch",
+            prep_diags_add(d, en->path, 0, 0, "parts-mismatch",
                      "the store's parts of '%s' do not assemble to its size and SHA-256; run 'prep verify'", en->path);
             e = PREP_ERR_VERIFY;
         }
@@ -871,7 +871,7 @@ static prep_err page_files(pool *p, pcache *c, const prep_cut_entry *en, int ver
             unsigned char *g = gain ? malloc(total) : NULL;
             if (gain && !g) {
                 e = PREP_ERR_IO;
-                cut_diag(d, en->path, 0, 0, "io", "out of memory");
+                prep_diags_add(d, en->path, 0, 0, "io", "out of memory");
             } else if (gain) {
                 uint64_t raw_len[PREP_CUT_PARTS_MAX];
                 for (size_t k = 0; k < en->n_parts; k++) raw_len[k] = en->parts[k].size;
@@ -1932,7 +1932,7 @@ static prep_err export_run(const char *store, const char *out_in, const prep_cut
     pool pl = {.lock_fd = -1};
     prep_err e = PREP_OK;
     if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
-        cut_diag(d, out_in, 0, 0, "usage", "--out must name a directory to create or replace");
+        prep_diags_add(d, out_in, 0, 0, "usage", "--out must name a directory to create or replace");
         e = PREP_ERR_USAGE;
         goto out;
     }
@@ -1942,7 +1942,7 @@ static prep_err export_run(const char *store, const char *out_in, const prep_cut
     int is_store = lstat(od, &st) == 0 && S_ISDIR(st.st_mode);
     free(od);
     if (!is_store) {
-        cut_diag(d, store, 0, 0, "not-found", "not a prep store");
+        prep_diags_add(d, store, 0, 0, "not-found", "not a prep store");
         e = PREP_ERR_NOTFOUND;
         goto out;
     }
@@ -1950,18 +1950,18 @@ static prep_err export_run(const char *store, const char *out_in, const prep_cut
     if (!seq) {
         prep_cut_active a;
         e = cut_active_read_path(store, &a, d);
-        if (e == PREP_ERR_NOTFOUND) cut_diag(d, store, 0, 0, "not-found", "the store has no active cut");
+        if (e == PREP_ERR_NOTFOUND) prep_diags_add(d, store, 0, 0, "not-found", "the store has no active cut");
         if (e) goto out;
         seq = a.seq;
     }
     if ((e = cut_store_read_cut(store, seq, NULL, &m, &sig, &sl, d))) goto out;
     if (o->link && o->keep > PREP_CUT_EXPORT_KEEP_MAX) {
-        cut_diag(d, out_in, 0, 0, "usage", "keep %u trees: at most %u", o->keep, PREP_CUT_EXPORT_KEEP_MAX);
+        prep_diags_add(d, out_in, 0, 0, "usage", "keep %u trees: at most %u", o->keep, PREP_CUT_EXPORT_KEEP_MAX);
         e = PREP_ERR_USAGE;
         goto out;
     }
     if (lstat(out, &st) == 0 && !(o->link && S_ISLNK(st.st_mode)) && (!S_ISDIR(st.st_mode) || !replaceable(out))) {
-        cut_diag(d, out, 0, 0, "exists",
+        prep_diags_add(d, out, 0, 0, "exists",
                  o->link ? "refusing to replace: not a symbolic link, not a previous prep export and not empty"
                          : "refusing to replace: not a previous prep export and not empty");
         e = PREP_ERR_INVALID;
@@ -2102,7 +2102,7 @@ prep_err prep_cut_export(const char *store, const char *out_in, const prep_cut_e
         prep_diags_init(&retry);
         e = export_run(store, out_in, o, 1, &retry);
         if (!e) { /* the first failure stays in d, reported as recovered */
-            cut_diag(d, out_in, 0, 0, "recovered", "the export succeeded after the retention freed space");
+            prep_diags_add(d, out_in, 0, 0, "recovered", "the export succeeded after the retention freed space");
         } else {
             for (size_t i = 0; i < retry.n; i++)
                 prep_diags_add(d, retry.v[i].file, retry.v[i].line, retry.v[i].col, retry.v[i].kind, "%s",

@@ -490,7 +490,7 @@ static void vote_cell_row(rbuf *r, const char *name, int32_t v)
     if (v >= 0) rb_int(r, v);
     else {
         char t[16];
-        prep_acta_vote_text(v, t);
+        prep_actas_vote_text(v, t);
         rb_puts(r, t);
     }
     rb_puts(r, "</td></tr>");
@@ -516,7 +516,7 @@ static void block_acta(rctx *x, rbuf *r, uint32_t e, uint32_t ci)
     rb_puts(r, "<dl><dt>Estado</dt><dd>");
     rb_puts(r, prep_acta_status_counted((prep_acta_status)a->status) ? "Contabilizada" : "No contabilizada");
     rb_puts(r, "</dd>");
-    dd_text(r, "Observaciones", prep_acta_observaciones(c, a));
+    dd_text(r, "Observaciones", prep_actas_observaciones(c, a));
     dd_text(r, "Clave del acta", ka);
     dd_time(x, r, "Acopio", a->acopio);
     dd_time(x, r, "Captura", a->captura);

@@ -516,7 +516,7 @@ static void page_full(rctx *x, const cutinfo *ci, const rpage *p, int emb, const
 prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const prep_render_opts *o,
                           prep_render_cache *cache, prep_site *out, prep_render_stats *st)
 {
-    prep_site_free(out);
+    prep_render_site_free(out);
     if (!t || !cut) return PREP_ERR_INVALID;
     prep_render_opts defo;
     if (!o) {
@@ -637,7 +637,7 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
     for (uint32_t e = 0; e < c->n_elections; e++) {
         prep_buf b;
         prep_buf_init(&b, 0);
-        err = prep_db_write_csv(t, e, cut->at, cut->final_cut, &b);
+        err = prep_tally_db_write_csv(t, e, cut->at, cut->final_cut, &b);
         if (err) {
             prep_buf_free(&b);
             goto done;
@@ -651,7 +651,7 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
     {
         prep_buf b;
         prep_buf_init(&b, 0);
-        err = prep_db_write_leeme(c, &b);
+        err = prep_tally_db_write_leeme(c, &b);
         if (err) {
             prep_buf_free(&b);
             goto done;
@@ -778,7 +778,7 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
     for (size_t i = 0; i < out->n; i++) stats.bytes += out->v[i].len;
 
 done:
-    if (err) prep_site_free(out);
+    if (err) prep_render_site_free(out);
     if (dbf)
         for (size_t i = 0; i < n_db; i++) free(dbf[i].data);
     free(dbf);

@@ -229,11 +229,11 @@ static void test_series_equals_recount(void **state)
         night_apply(&n, at);
         prep_render_cut k = cut_at((uint64_t)i + 1, at, 0);
         prep_site s;
-        prep_site_init(&s);
+        prep_render_site_init(&s);
         render(&n, cache, p, &k, &s);
         /* the incremental site (bodies from the cache) is the site rendered from nothing */
         prep_site fresh;
-        prep_site_init(&fresh);
+        prep_render_site_init(&fresh);
         render(&n, NULL, p, &k, &fresh);
         assert_int_equal(fresh.n, s.n);
         for (size_t f = 0; f < s.n; f++) {
@@ -241,7 +241,7 @@ static void test_series_equals_recount(void **state)
             assert_int_equal(fresh.v[f].len, s.v[f].len);
             assert_memory_equal(fresh.v[f].data, s.v[f].data, s.v[f].len);
         }
-        prep_site_free(&fresh);
+        prep_render_site_free(&fresh);
         char *csv = tr_page(&s, "base-de-datos/gub.csv"), *series = tr_page(&s, "avance/gub.json");
         assert_non_null(csv);
         assert_non_null(series);
@@ -310,7 +310,7 @@ static void test_series_equals_recount(void **state)
         if (i == NCUTS - 2) last_series = strdup(series);
         free(csv);
         free(series);
-        prep_site_free(&s);
+        prep_render_site_free(&s);
         if (i < NCUTS - 1) assert_int_equal(prep_render_progress_add(p, n.t, &k), PREP_OK);
         assert_int_equal(prep_render_progress_len(p, gub), (size_t)(i < NCUTS - 1 ? i + 1 : i));
     }
@@ -324,14 +324,14 @@ static void test_series_equals_recount(void **state)
     assert_int_equal(prep_render_progress_len(p2, gub), NCUTS - 1);
     prep_render_cut k = cut_at(NCUTS, n.c->window_open + span * NCUTS / (NCUTS + 2), 0);
     prep_site s;
-    prep_site_init(&s);
+    prep_render_site_init(&s);
     render(&n, NULL, p2, &k, &s);
     char *series = tr_page(&s, "avance/gub.json"), *pg = tr_page(&s, "gubernatura/index.html");
     assert_string_equal(series, restart_series);
     assert_string_equal(pg, restart_page);
     free(series);
     free(pg);
-    prep_site_free(&s);
+    prep_render_site_free(&s);
     prep_diags_free(&d);
     free(last_series);
     free(restart_series);
@@ -361,10 +361,10 @@ static void test_damaged_series(void **state)
     prep_render_cut k6 = cut_at(6, n.c->window_open + span * 6 / 8, 0);
     night_apply(&n, k6.at);
     prep_site s;
-    prep_site_init(&s);
+    prep_render_site_init(&s);
     render(&n, NULL, p, &k6, &s);
     char *good = tr_page(&s, "avance/gub.json"); /* 6 points: lines 5..10, "]}" on 11 */
-    prep_site_free(&s);
+    prep_render_site_free(&s);
     prep_render_progress *q;
     assert_int_equal(prep_render_progress_new(n.c, &q), PREP_OK);
     prep_diags d;
@@ -415,7 +415,7 @@ static void test_damaged_series(void **state)
     prep_diags_free(&d);
     prep_render_cut k7 = cut_at(7, n.c->window_open + span * 7 / 8, 0);
     night_apply(&n, k7.at);
-    prep_site_init(&s);
+    prep_render_site_init(&s);
     render(&n, NULL, q, &k7, &s);
     char *after = tr_page(&s, "avance/gub.json");
     tpoint pts[8];
@@ -425,7 +425,7 @@ static void test_damaged_series(void **state)
     assert_int_equal(pts[2].seq, 3);
     assert_int_equal(pts[3].seq, 7);
     free(after);
-    prep_site_free(&s);
+    prep_render_site_free(&s);
     free(good);
     prep_render_progress_free(q);
     prep_render_progress_free(p);
@@ -479,8 +479,8 @@ static void test_300_cuts_queretaro(void **state)
     night_apply(&n, n.c->window_close);
     prep_render_cut k = cut_at(300, n.c->window_close, 1);
     prep_site s1, s2;
-    prep_site_init(&s1);
-    prep_site_init(&s2);
+    prep_render_site_init(&s1);
+    prep_render_site_init(&s2);
     render(&n, NULL, p, &k, &s1);
     render(&n, NULL, p, &k, &s2);
     size_t css = 0, js = 0;
@@ -530,8 +530,8 @@ static void test_300_cuts_queretaro(void **state)
         free(pg);
         free(series);
     }
-    prep_site_free(&s1);
-    prep_site_free(&s2);
+    prep_render_site_free(&s1);
+    prep_render_site_free(&s2);
     prep_render_progress_free(p);
     night_close(&n);
 }
