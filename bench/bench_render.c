@@ -107,10 +107,28 @@ int main(int argc, char **argv)
     prep_tally *t;
     if ((e = prep_tally_new(c, &t))) return die("tally", e);
     prep_tally_cursor cur[3];
-    for (uint32_t el = 0; el < 3; el++) {
+    for (uint32_t el = 0; el < 3; el++)
         if ((e = prep_tally_cursor_init(&cur[el], sets[el]))) return die("tally", e);
-        if ((e = prep_tally_apply_until(t, sets[el], &cur[el], before, NULL))) return die("tally", e);
+    /* the night's progress series of the cuts before the busiest one (issue 16 item 3), as
+     * the institute's cutter carries it; PREP_BENCH_NO_PROGRESS=1 renders without it */
+    const char *np = getenv("PREP_BENCH_NO_PROGRESS");
+    int with_progress = !(np && *np == '1');
+    prep_render_progress *prog = NULL;
+    if (with_progress && (e = prep_render_progress_new(c, &prog))) return die("progress", e);
+    for (size_t b = 0; b < peak; b++) {
+        prep_render_cut pc = {.seq = b + 1, .at = c->window_open + (prep_time)(b + 1) * c->cut_interval, .drill = 1,
+                              .valid_until = PREP_TIME_NONE};
+        for (uint32_t el = 0; el < 3; el++)
+            if ((e = prep_tally_apply_until(t, sets[el], &cur[el], pc.at, NULL))) return die("tally", e);
+        if (prog && (e = prep_render_progress_add(prog, t, &pc))) return die("progress", e);
     }
+    for (uint32_t el = 0; el < 3; el++)
+        if ((e = prep_tally_apply_until(t, sets[el], &cur[el], before, NULL))) return die("tally", e);
+    prep_render_opts ro;
+    prep_render_opts_init(&ro);
+    ro.progress = prog;
+    printf("   progress chart: %s (%zu points before the busiest cut)\n", prog ? "yes" : "no (PREP_BENCH_NO_PROGRESS=1)",
+           prog ? prep_render_progress_len(prog, 0) : 0);
     prep_render_cache *k;
     if ((e = prep_render_cache_new(&k))) return die("render", e);
     prep_site s;
@@ -118,7 +136,7 @@ int main(int argc, char **argv)
     prep_render_stats st;
     prep_render_cut cut = {.seq = peak, .at = before, .drill = 1, .process_name = NULL,
                            .valid_until = PREP_TIME_NONE, .final_cut = 0};
-    if ((e = prep_render_site(t, &cut, NULL, k, &s, &st))) return die("render", e);
+    if ((e = prep_render_site(t, &cut, &ro, k, &s, &st))) return die("render", e);
     prep_tally_clear_dirty(t);
 
     /* the busiest cut: its actas applied, rendered in full and incrementally */
@@ -130,13 +148,13 @@ int main(int argc, char **argv)
     prep_site sf;
     prep_render_site_init(&sf);
     double t0 = cpu_now();
-    if ((e = prep_render_site(t, &cut, NULL, NULL, &sf, &st))) return die("render", e);
+    if ((e = prep_render_site(t, &cut, &ro, NULL, &sf, &st))) return die("render", e);
     double t1 = cpu_now();
     prep_render_site_free(&sf);
     printf("   full render:        %.3f CPU s  (%zu bodies)\n", t1 - t0, st.bodies_rendered);
     printf("   site: %zu files, %zu pages (2 trees), %.1f MB\n", st.files, st.pages, (double)st.bytes / 1e6);
     t0 = cpu_now();
-    if ((e = prep_render_site(t, &cut, NULL, k, &s, &st))) return die("render", e);
+    if ((e = prep_render_site(t, &cut, &ro, k, &s, &st))) return die("render", e);
     t1 = cpu_now();
     printf("   incremental render: %.3f CPU s  (%zu of %zu bodies rendered, %zu reused)\n", t1 - t0,
            st.bodies_rendered, st.bodies, st.bodies_reused);
@@ -162,7 +180,7 @@ int main(int argc, char **argv)
     cut.seq++;
     cut.at = after + c->cut_interval;
     t0 = cpu_now();
-    if ((e = prep_render_site(t, &cut, NULL, k, &s, &st))) return die("render", e);
+    if ((e = prep_render_site(t, &cut, &ro, k, &s, &st))) return die("render", e);
     t1 = cpu_now();
     printf("   one section changed: %.3f CPU s  (%zu bodies rendered: the section's pages, their\n"
            "                        ancestors, home and the 2 per-cut pages)\n",
@@ -201,8 +219,40 @@ int main(int argc, char **argv)
     printf("   (compressing every page twice took %.2f CPU s)\n", t1 - t0);
     free(w6);
     free(w9);
+
+    /* the end of the night: a cut in which nothing changed, with a 299-point series (the
+     * series files are written every cut; the charts change only with the figures) */
+    if (prog) {
+        prep_render_progress *p300;
+        if ((e = prep_render_progress_new(c, &p300))) return die("progress", e);
+        for (uint64_t q = 1; q < 300; q++) {
+            prep_render_cut pc = {.seq = q, .at = c->window_open + (prep_time)q * 60, .drill = 1,
+                                  .valid_until = PREP_TIME_NONE};
+            if ((e = prep_render_progress_add(p300, t, &pc))) return die("progress", e);
+        }
+        prep_tally_clear_dirty(t);
+        cut.seq = 300;
+        cut.at = c->window_open + 300 * 60;
+        /* paired, in one process: the same cut without and with the series, best of 5 each */
+        double best[2] = {1e9, 1e9};
+        size_t bodies[2] = {0, 0};
+        for (int rep = 0; rep < 10; rep++) {
+            int w = rep & 1;
+            ro.progress = w ? p300 : NULL;
+            t0 = cpu_now();
+            if ((e = prep_render_site(t, &cut, &ro, k, &s, &st))) return die("render", e);
+            t1 = cpu_now();
+            if (t1 - t0 < best[w]) best[w] = t1 - t0;
+            bodies[w] = st.bodies_rendered;
+        }
+        printf("   nothing changed, best of 5: %.3f CPU s without the series (%zu bodies), %.3f with a\n"
+               "                        299-point series (%zu bodies; the series files are new every cut)\n",
+               best[0], bodies[0], best[1], bodies[1]);
+        prep_render_progress_free(p300);
+    }
     free(bins);
     prep_render_site_free(&s);
+    prep_render_progress_free(prog);
     prep_render_cache_free(k);
     for (uint32_t el = 0; el < 3; el++) {
         prep_tally_cursor_free(&cur[el]);

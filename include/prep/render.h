@@ -79,12 +79,16 @@ typedef struct prep_render_difusor {
                                * page only; never fetched); NULL = no link */
 } prep_render_difusor;
 
+typedef struct prep_render_progress prep_render_progress; /* the night's progress series: see below */
+
 typedef struct prep_render_opts {
     int embedded;             /* 1 (default): also write the embebido/ tree for iframes */
     const char *pubkey;       /* borrowed; the institute's signify public key file text, shown on
                                * "Cómo verificar este corte"; NULL = cuts not signed yet */
     const prep_render_difusor *difusores; /* borrowed array of n_difusores; NULL/0 = empty state */
     size_t n_difusores;
+    const prep_render_progress *progress; /* borrowed; the series of the cuts BEFORE this one (NULL = no
+                                    * progress chart, no avance/ files); render adds this cut's point */
 } prep_render_opts;
 
 void prep_render_opts_init(prep_render_opts *o);
@@ -116,6 +120,35 @@ PREP_NODISCARD prep_err prep_render_site(const prep_tally *t, const prep_render_
 
 /* Formats n with comma thousands separators ("1,234,567"; "-12"). out >= 28 bytes. */
 void prep_render_fmt_int(int64_t n, char out[28]);
+
+/* ---------------------------------------------------------------- the night's progress
+ * Per election, one point per cut so far: sequence, instant, actas counted and expected,
+ * participation (numerator and lista nominal), total votes and each contender's votes at the
+ * entity level (contenders: the candidacies of an entity-wide election, else the parties).
+ * Published per cut as avance/<election-id>.json (docs/formats/site.md, "Progress series")
+ * and drawn on each election's page. The caller keeps the series across cuts (or reads it
+ * back from the newest stored cut with prep_render_progress_parse) and passes it in
+ * prep_render_opts.progress; render never reads files. */
+#define PREP_RENDER_PROGRESS_MAX_POINTS 2000u /* a series keeps at most this many points (oldest dropped) */
+
+/* An empty series for every election of catalogue c (borrowed; must outlive it). Owned. */
+PREP_NODISCARD prep_err prep_render_progress_new(const prep_catalog *c, prep_render_progress **out);
+void prep_render_progress_free(prep_render_progress *p);
+/* Points of election e's series. */
+size_t prep_render_progress_len(const prep_render_progress *p, uint32_t e);
+/* The site path of election e's series ("avance/gub.json") into out (>= 96 bytes). */
+void prep_render_progress_path(const prep_catalog *c, uint32_t e, char *out, size_t n);
+/* Replaces election e's series by the text of a published avance/<id>.json (name: for
+ * diags). On bad input the points read before the first error are kept, one diag names
+ * name, line, column and what is wrong, and PREP_ERR_PARSE (syntax), PREP_ERR_INVALID (a
+ * rule: order, counts, another election or contender list) or PREP_ERR_LIMIT is returned. */
+PREP_NODISCARD prep_err prep_render_progress_parse(prep_render_progress *p, uint32_t e, const char *name, const char *data,
+                                    size_t len, prep_diags *d);
+/* Appends cut `cut`'s point, computed from tally t, to every election's series (the newest
+ * points of sequence >= cut->seq or instant > cut->at are dropped first: a store or a
+ * clock that starts over). The same point render adds itself: call it after a successful
+ * render to carry the series to the next cut. */
+PREP_NODISCARD prep_err prep_render_progress_add(prep_render_progress *p, const prep_tally *t, const prep_render_cut *cut);
 
 /* Limits: a site holds at most PREP_RENDER_MAX_PAGES pages per tree (PREP_ERR_LIMIT). */
 #define PREP_RENDER_MAX_PAGES 2000000u

@@ -23,6 +23,7 @@ void cutter_close(cutter *c)
     free(c->sets);
     prep_render_site_free(&c->site);
     prep_render_cache_free(c->cache);
+    prep_render_progress_free(c->progress);
     prep_tally_free(c->tally);
     prep_catalog_free(c->cat);
     prep_cut_seckey_wipe(&c->key);
@@ -224,6 +225,8 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     ro.pubkey = c->pubtext;
     ro.difusores = c->difusores;
     ro.n_difusores = c->n_difusores;
+    if (!c->progress && (e = cutter_progress_load(c->cat, c->store, &c->key, &c->progress))) return e;
+    ro.progress = c->progress;
     /* the last cut's site, passed back: its pages whose numbers did not change keep their
      * buffers, only the stamp rewritten (docs/formats/site.md, "Incremental rendering") */
     prep_site site = c->site;
@@ -244,6 +247,8 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
         }
         e = prep_cut_make(c->store, &p, files, site.n, &c->key, &st->seq, d);
         free(files);
+        /* the series the next cut continues: this cut's point, as render added it */
+        if (!e) e = prep_render_progress_add(c->progress, c->tally, &rc);
     }
     st->files = rs.files;
     st->pages = rs.pages;

@@ -32,6 +32,7 @@ typedef struct cutter {
     const char *override_reason; /* borrowed; NULL: refuse */
     prep_buf overridden;         /* what the override let through, one line each */
     char *actas_dir;             /* owned */
+    prep_render_progress *progress;     /* owned; the night's progress series, read back at the first cut */
 } cutter;
 
 typedef struct cutter_stats {
@@ -56,5 +57,10 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
  * Returns PREP_OK or the error (diags in d). */
 prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st, prep_diags *d);
 void cutter_close(cutter *c);
+/* A new progress series for catalogue c, continued from the store's active cut when it has
+ * one whose manifest key signed (cutter_progress.c); damage is logged and never fails the
+ * call. Owned. */
+prep_err cutter_progress_load(const prep_catalog *c, const char *store, const prep_cut_seckey *key,
+                              prep_render_progress **out);
 
 #endif

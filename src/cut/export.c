@@ -74,6 +74,11 @@ static int compressible(const char *type)
  * than the cadence. Pages get quick settings; everything else (hashed assets, database
  * files, which are compressed once) gets the best ones. */
 static int is_page(const char *type) { return !strncmp(type, "text/html", 9); }
+/* JSON data is new on every cut too (corte.json, and the night's progress series
+ * avance/<id>.json, which grows all night): the page settings. A 288-point series of 21 KB
+ * took 0.029 CPU s at brotli 11 and 0.002 s at 5 (3.1 KB vs 4.9 KB); three of them a
+ * cut held a drill at one cut a second (integ/night_288) several cuts behind. */
+static int is_per_cut_json(const char *type) { return !strncmp(type, "application/json", 16); }
 #define GZIP_LEVEL_PAGE 6
 #define GZIP_LEVEL_BEST 9
 #define BROTLI_Q_PAGE 5
@@ -385,7 +390,7 @@ static char *pool_twin(pool *p, const prep_cut_entry *en, const char *obj, const
         goto no;
     }
     size_t on = 0;
-    int page = is_page(en->media_type);
+    int page = is_page(en->media_type) || is_per_cut_json(en->media_type);
     int r = !strcmp(ext, "gz")
                 ? gzip_buf((unsigned char *)src, n,
                            page ? GZIP_LEVEL_PAGE : n > BROTLI_BEST_MAX ? GZIP_LEVEL_LARGE : GZIP_LEVEL_BEST, &out, &on)

@@ -64,6 +64,10 @@ static const char css_base[] =
     ".leyenda{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1.25rem}"
     "svg a:focus path{stroke:#000;stroke-width:4}"
     "figure{margin:.5rem 0 1rem}"
+    /* the progress chart: full width on a phone, at most 480 px; its table scrolls in its own box */
+    "figure.avance{max-width:30rem}"
+    ".avance-t{overflow-x:auto;font-size:.875rem}.avance-t th,.avance-t td{overflow-wrap:normal}"
+    ".avance-t td,.avance-t tbody th{white-space:nowrap}"
     "svg{max-width:100%;height:auto}"
     ".res{display:grid;grid-template-columns:repeat(auto-fit,minmax(11rem,1fr));gap:.5rem;margin:0 0 1rem}"
     ".res div{border:1px solid #d5d9e0;padding:.4rem .6rem}"

@@ -183,6 +183,14 @@ void svg_participation(rctx *x, rbuf *r, int64_t num, int64_t den);
 /* Whether catalogue c carries municipality outlines (the map is drawn by render_pages.c). */
 int map_available(const prep_catalog *c);
 
+/* ---------------------------------------------------------------- progress (render_progress.c) */
+/* The night's progress block of election e's page (chart and table), when o->progress. */
+void block_progress(rctx *x, rbuf *r, uint32_t e);
+/* Each election's series file (avance/<id>.json): history + this cut's point, passed to
+ * add (which takes path and data). */
+prep_err progress_files(const prep_render_progress *p, const prep_tally *t, const prep_render_cut *cut,
+                        prep_err (*add)(void *ctx, char *path, char *data, size_t len), void *ctx);
+
 #define RENDER_INDEP_COLOR "#6B6B6B"
 
 #endif

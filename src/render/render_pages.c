@@ -831,6 +831,7 @@ static void body_entity(rctx *x, const rpage *p, rbuf *r)
     block_parties(x, r, e, u, a);
     block_combos(x, r, e, u, a);
     block_actas(x, r, e, a, 1);
+    block_progress(x, r, e);
     if (re->view_muni && x->s->has_map) block_map(x, r, e);
     if (re->view_dist) block_units(x, r, e, PREP_TALLY_DISTRICT);
     if (re->view_muni) block_units(x, r, e, PREP_TALLY_MUNICIPALITY);

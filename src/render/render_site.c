@@ -16,7 +16,7 @@
 /* ---------------------------------------------------------------- layout */
 /* First path segments the site itself uses, or that the cut store reserves. */
 static const char *const reserved_segments[] = {"assets", "base-de-datos", "verificar", "difusores", "embebido",
-                                                "cortes", "corte.json", "index.html", "SHA256SUMS",
+                                                "cortes", "corte.json", "avance", "index.html", "SHA256SUMS",
                                                 "SHA256SUMS.sig", "seccion", "datos"};
 
 static int is_reserved(const char *seg)
@@ -498,6 +498,30 @@ static prep_err site_add_copy(prep_site *out, const char *path, const void *data
     return site_add(out, prep_xstrdup(path), d, len, mt, 0, 0);
 }
 
+/* progress_files' sink: avance/<id>.json in the main tree, and the same bytes in embebido/
+ * (the election page's body, shared by both trees, links to it relatively). */
+typedef struct series_ctx {
+    prep_site *out;
+    int embedded;
+} series_ctx;
+
+static prep_err add_series(void *ctx, char *path, char *data, size_t len)
+{
+    series_ctx *sc = ctx;
+    prep_err err = PREP_OK;
+    if (sc->embedded && path && data) {
+        void *copy = prep_xmalloc(len ? len : 1);
+        memcpy(copy, data, len);
+        err = site_add(sc->out, xasprintf("embebido/%s", path), copy, len, "application/json", 0, 0);
+    }
+    if (err) {
+        free(path);
+        free(data);
+        return err;
+    }
+    return site_add(sc->out, path, data, len, "application/json", 0, 0);
+}
+
 static int cmp_file(const void *a, const void *b)
 {
     return strcmp(((const prep_site_file *)a)->path, ((const prep_site_file *)b)->path);
@@ -944,6 +968,8 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
         size_t len;
         char *data = prep_buf_steal(&r.b, &len);
         if ((err = site_add(out, prep_xstrdup("corte.json"), data, len, "application/json", 0, 0)))
+            goto done;
+        if (o->progress && (err = progress_files(o->progress, t, cut, add_series, &(series_ctx){out, o->embedded})))
             goto done;
     }
     if ((err = od_emit(&x, cache, ci.seq, ci.iso, need, &old, out))) goto done;
