@@ -16,7 +16,10 @@
 #include "prep/core.h"
 
 static int evaluated;
-static int side_effect(void)
+/* Not static: in a release build PREP_ASSERT only names it inside sizeof, and clang would
+ * warn that a static one is never emitted. */
+int side_effect(void);
+int side_effect(void)
 {
     evaluated++;
     return 1;
