@@ -750,6 +750,148 @@ static prep_err pages_emit(rctx *x, const prep_render_cache *cache, const cutinf
     return err;
 }
 
+/* Marks in need[] the bodies this call renders: those the cache lacks, those whose
+ * aggregates the tally marks dirty (with the home and entity pages of their election), and
+ * the broadcasters' page when their list changed. Returns the list's hash for the cache. */
+static uint64_t mark_needed(const prep_render_cache *cache, const prep_tally *t, const prep_render_opts *o,
+                            const prep_render_cut *cut, uint8_t *need)
+{
+    const rsite *s = &cache->s;
+    const prep_catalog *c = cache->c;
+    int all = cache->final_cut != cut->final_cut;
+    for (size_t i = 0; i < s->n_pages; i++)
+        if (!cache->body[i] || all) need[i] = 1;
+    for (uint32_t e = 0; e < c->n_elections; e++) {
+        const relection *re = &s->el[e];
+        const uint32_t *idx;
+        size_t n = prep_tally_n_out_of_catalog(t, e);
+        if (n != cache->ooc[e] || prep_tally_dirty_list(t, e, PREP_TALLY_ENTITY, &idx)) {
+            need[re->entity_page] = 1;
+            need[s->home] = 1;
+        }
+        if (re->view_dist) {
+            size_t k = prep_tally_dirty_list(t, e, PREP_TALLY_DISTRICT, &idx);
+            for (size_t i = 0; i < k; i++) need[re->dist_base + idx[i]] = 1;
+        }
+        if (re->view_muni) {
+            size_t k = prep_tally_dirty_list(t, e, PREP_TALLY_MUNICIPALITY, &idx);
+            for (size_t i = 0; i < k; i++) need[re->muni_base + idx[i]] = 1;
+        }
+        size_t k = prep_tally_dirty_list(t, e, PREP_TALLY_SECTION, &idx);
+        for (size_t i = 0; i < k; i++) need[re->sec_base + idx[i]] = need[s->secall_base + idx[i]] = 1;
+    }
+    uint64_t dh = PREP_FNV1A_INIT;
+    for (size_t i = 0; i < o->n_difusores; i++) dh = fnv(fnv(dh, o->difusores[i].name), o->difusores[i].url);
+    if (dh != cache->dif_hash) need[s->difusores] = 1;
+    need[s->db] = need[s->verify] = 0; /* per cut: rendered below, per tree */
+    return dh;
+}
+
+/* Renders every body marked in need[] into the cache (and its open data), r the scratch. */
+static prep_err bodies_render(rctx *x, prep_render_cache *cache, const uint8_t *need, rbuf *r,
+                              prep_render_stats *stats)
+{
+    const rsite *s = &cache->s;
+    for (size_t i = 0; i < s->n_pages; i++) {
+        if (!need[i]) continue;
+        rb_reset(r);
+        x->chart_no = 0;
+        body_write(x, &s->pages[i], 0, r);
+        if (r->err) {
+            free(cache->body[i]);
+            cache->body[i] = NULL;
+            return r->err;
+        }
+        free(cache->body[i]);
+        size_t bl;
+        cache->body[i] = prep_buf_steal(&r->b, &bl);
+        cache->body_len[i] = bl;
+        if (!cache->body[i]) return PREP_ERR_NOMEM;
+        prep_err err = od_cache(x, &s->pages[i], cache, i, r);
+        if (err) return err;
+        stats->bodies_rendered++;
+    }
+    return PREP_OK;
+}
+
+/* The cut's database: one CSV per election and LEEME.txt, into dbf (n_db of them). */
+static prep_err db_files(const prep_tally *t, const prep_catalog *c, const prep_render_cut *cut, dbfile *dbf,
+                         size_t *n_db)
+{
+    prep_err err;
+    for (uint32_t e = 0; e < c->n_elections; e++) {
+        prep_buf b;
+        prep_buf_init(&b, 0);
+        err = prep_tally_db_write_csv(t, e, cut->at, cut->final_cut, &b);
+        if (err) {
+            prep_buf_free(&b);
+            return err;
+        }
+        snprintf(dbf[*n_db].name, sizeof dbf[*n_db].name, "%s.csv", c->elections[e].id);
+        dbf[*n_db].data = prep_buf_steal(&b, &dbf[*n_db].len);
+        if (!dbf[*n_db].data) dbf[*n_db].data = prep_xstrdup("");
+        prep_sha256_hex(dbf[*n_db].data, dbf[*n_db].len, dbf[*n_db].sha);
+        (*n_db)++;
+    }
+    {
+        prep_buf b;
+        prep_buf_init(&b, 0);
+        err = prep_tally_db_write_leeme(c, &b);
+        if (err) {
+            prep_buf_free(&b);
+            return err;
+        }
+        snprintf(dbf[*n_db].name, sizeof dbf[*n_db].name, "LEEME.txt");
+        dbf[*n_db].data = prep_buf_steal(&b, &dbf[*n_db].len);
+        if (!dbf[*n_db].data) dbf[*n_db].data = prep_xstrdup("");
+        prep_sha256_hex(dbf[*n_db].data, dbf[*n_db].len, dbf[*n_db].sha);
+        (*n_db)++;
+    }
+    return PREP_OK;
+}
+
+/* What every page says of the cut: its sequence, process and institute, its instant (human
+ * and ISO 8601 with offset) and how long it stays current. PREP_ERR_INVALID: a time the
+ * catalogue's zone cannot format. */
+static prep_err cut_facts(const prep_catalog *c, const prep_render_cut *cut, cutinfo *ci)
+{
+    memset(ci, 0, sizeof *ci);
+    snprintf(ci->seq, sizeof ci->seq, "%llu", (unsigned long long)cut->seq);
+    ci->process = cut->process_name ? cut->process_name : c->process_name;
+    ci->institute = c->institute;
+    prep_time vu = cut->valid_until != PREP_TIME_NONE ? cut->valid_until : cut->at + 3 * (prep_time)c->cut_interval;
+    if (prep_time_format(cut->at, c->timezone, PREP_TS_HUMAN, ci->human, sizeof ci->human) ||
+        prep_time_format(cut->at, c->timezone, PREP_TS_ISO_OFF, ci->iso, sizeof ci->iso) ||
+        prep_time_format(vu, c->timezone, PREP_TS_ISO_OFF, ci->valid, sizeof ci->valid))
+        return PREP_ERR_INVALID;
+    return PREP_OK;
+}
+
+/* corte.json: the cut's sequence, instants, drill flag, process and any override. */
+static prep_err corte_json(const prep_catalog *c, const cutinfo *ci, const prep_render_cut *cut, rbuf *r,
+                           prep_site *out)
+{
+    rb_reset(r);
+    rb_printf(r,
+              "{\"corte\":%s,\"instante\":\"%s\",\"vigente_hasta\":\"%s\",\"simulacro\":%s,\"proceso\":\"",
+              ci->seq, ci->iso, ci->valid, cut->drill ? "true" : "false");
+    /* process ids are [A-Za-z0-9_-] (catalogue rule): no JSON escaping needed */
+    rb_puts(r, c->process_id);
+    rb_puts(r, "\"");
+    if (cut->override_reason) {
+        rb_puts(r, ",\"excepcion\":{\"motivo\":");
+        rb_json_str(r, cut->override_reason);
+        rb_puts(r, ",\"detalle\":");
+        rb_json_str(r, cut->overridden ? cut->overridden : "");
+        rb_puts(r, "}");
+    }
+    rb_puts(r, "}\n");
+    if (r->err) return r->err;
+    size_t len;
+    char *data = prep_buf_steal(&r->b, &len);
+    return site_add(out, prep_xstrdup("corte.json"), data, len, "application/json", 0, 0);
+}
+
 prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const prep_render_opts *o,
                           prep_render_cache *cache, prep_site *out, prep_render_stats *st)
 {
@@ -817,104 +959,22 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
     }
 
     /* --- which bodies to render */
-    int all = cache->final_cut != cut->final_cut;
-    for (size_t i = 0; i < s->n_pages; i++)
-        if (!cache->body[i] || all) need[i] = 1;
-    for (uint32_t e = 0; e < c->n_elections; e++) {
-        const relection *re = &s->el[e];
-        const uint32_t *idx;
-        size_t n = prep_tally_n_out_of_catalog(t, e);
-        if (n != cache->ooc[e] || prep_tally_dirty_list(t, e, PREP_TALLY_ENTITY, &idx)) {
-            need[re->entity_page] = 1;
-            need[s->home] = 1;
-        }
-        if (re->view_dist) {
-            size_t k = prep_tally_dirty_list(t, e, PREP_TALLY_DISTRICT, &idx);
-            for (size_t i = 0; i < k; i++) need[re->dist_base + idx[i]] = 1;
-        }
-        if (re->view_muni) {
-            size_t k = prep_tally_dirty_list(t, e, PREP_TALLY_MUNICIPALITY, &idx);
-            for (size_t i = 0; i < k; i++) need[re->muni_base + idx[i]] = 1;
-        }
-        size_t k = prep_tally_dirty_list(t, e, PREP_TALLY_SECTION, &idx);
-        for (size_t i = 0; i < k; i++) need[re->sec_base + idx[i]] = need[s->secall_base + idx[i]] = 1;
-    }
-    uint64_t dh = 1469598103934665603ULL;
-    for (size_t i = 0; i < o->n_difusores; i++) dh = fnv(fnv(dh, o->difusores[i].name), o->difusores[i].url);
-    if (dh != cache->dif_hash) need[s->difusores] = 1;
-    need[s->db] = need[s->verify] = 0; /* per cut: rendered below, per tree */
+    uint64_t dh = mark_needed(cache, t, o, cut, need);
 
     /* --- render the bodies that changed into the cache */
-    for (size_t i = 0; i < s->n_pages; i++) {
-        if (!need[i]) continue;
-        rb_reset(&r);
-        x.chart_no = 0;
-        body_write(&x, &s->pages[i], 0, &r);
-        if (r.err) {
-            err = r.err;
-            free(cache->body[i]);
-            cache->body[i] = NULL;
-            goto done;
-        }
-        free(cache->body[i]);
-        size_t bl;
-        cache->body[i] = prep_buf_steal(&r.b, &bl);
-        cache->body_len[i] = bl;
-        if (!cache->body[i] || (err = od_cache(&x, &s->pages[i], cache, i, &r))) {
-            if (!err) err = PREP_ERR_NOMEM;
-            goto done;
-        }
-        stats.bodies_rendered++;
-    }
+    if ((err = bodies_render(&x, cache, need, &r, &stats))) goto done;
     cache->final_cut = cut->final_cut;
     for (uint32_t e = 0; e < c->n_elections; e++) cache->ooc[e] = prep_tally_n_out_of_catalog(t, e);
     cache->dif_hash = dh;
 
     /* --- per-cut facts */
     cutinfo ci;
-    memset(&ci, 0, sizeof ci);
-    snprintf(ci.seq, sizeof ci.seq, "%llu", (unsigned long long)cut->seq);
-    ci.process = cut->process_name ? cut->process_name : c->process_name;
-    ci.institute = c->institute;
-    fh = fnv(fnv(1469598103934665603ULL, ci.process), ci.institute);
+    if ((err = cut_facts(c, cut, &ci))) goto done;
+    fh = fnv(fnv(PREP_FNV1A_INIT, ci.process), ci.institute);
     if (fh != cache->frame_hash) prep_render_site_free(&old); /* other frames: nothing to reuse */
-    prep_time vu = cut->valid_until != PREP_TIME_NONE ? cut->valid_until : cut->at + 3 * (prep_time)c->cut_interval;
-    if (prep_time_format(cut->at, c->timezone, PREP_TS_HUMAN, ci.human, sizeof ci.human) ||
-        prep_time_format(cut->at, c->timezone, PREP_TS_ISO_OFF, ci.iso, sizeof ci.iso) ||
-        prep_time_format(vu, c->timezone, PREP_TS_ISO_OFF, ci.valid, sizeof ci.valid)) {
-        err = PREP_ERR_INVALID;
-        goto done;
-    }
 
     /* --- the database of the cut */
-    for (uint32_t e = 0; e < c->n_elections; e++) {
-        prep_buf b;
-        prep_buf_init(&b, 0);
-        err = prep_tally_db_write_csv(t, e, cut->at, cut->final_cut, &b);
-        if (err) {
-            prep_buf_free(&b);
-            goto done;
-        }
-        snprintf(dbf[n_db].name, sizeof dbf[n_db].name, "%s.csv", c->elections[e].id);
-        dbf[n_db].data = prep_buf_steal(&b, &dbf[n_db].len);
-        if (!dbf[n_db].data) dbf[n_db].data = prep_xstrdup("");
-        prep_sha256_hex(dbf[n_db].data, dbf[n_db].len, dbf[n_db].sha);
-        n_db++;
-    }
-    {
-        prep_buf b;
-        prep_buf_init(&b, 0);
-        err = prep_tally_db_write_leeme(c, &b);
-        if (err) {
-            prep_buf_free(&b);
-            goto done;
-        }
-        snprintf(dbf[n_db].name, sizeof dbf[n_db].name, "LEEME.txt");
-        dbf[n_db].data = prep_buf_steal(&b, &dbf[n_db].len);
-        if (!dbf[n_db].data) dbf[n_db].data = prep_xstrdup("");
-        prep_sha256_hex(dbf[n_db].data, dbf[n_db].len, dbf[n_db].sha);
-        n_db++;
-    }
+    if ((err = db_files(t, c, cut, dbf, &n_db))) goto done;
 
     /* --- the stamp, shared by every page of the cut */
     rbuf sb;
@@ -946,29 +1006,7 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
             dbf[i].data = NULL;
             if (err) goto done;
         }
-        rb_reset(&r);
-        rb_printf(&r,
-                  "{\"corte\":%s,\"instante\":\"%s\",\"vigente_hasta\":\"%s\",\"simulacro\":%s,\"proceso\":\"",
-                  ci.seq, ci.iso, ci.valid, cut->drill ? "true" : "false");
-        /* process ids are [A-Za-z0-9_-] (catalogue rule): no JSON escaping needed */
-        rb_puts(&r, c->process_id);
-        rb_puts(&r, "\"");
-        if (cut->override_reason) {
-            rb_puts(&r, ",\"excepcion\":{\"motivo\":");
-            rb_json_str(&r, cut->override_reason);
-            rb_puts(&r, ",\"detalle\":");
-            rb_json_str(&r, cut->overridden ? cut->overridden : "");
-            rb_puts(&r, "}");
-        }
-        rb_puts(&r, "}\n");
-        if (r.err) {
-            err = r.err;
-            goto done;
-        }
-        size_t len;
-        char *data = prep_buf_steal(&r.b, &len);
-        if ((err = site_add(out, prep_xstrdup("corte.json"), data, len, "application/json", 0, 0)))
-            goto done;
+        if ((err = corte_json(c, &ci, cut, &r, out))) goto done;
         if (o->progress && (err = progress_files(o->progress, t, cut, add_series, &(series_ctx){out, o->embedded})))
             goto done;
     }
