@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""Writes src/render/render_schema.c: the JSON Schema (draft 2020-12) of the open data's
-datos.json, which render ships as datos/esquema.json (docs/formats/open-data.md). Every
-field is described here; change the schema here and run this from the repository root,
-then commit both files (tests/integ/open_data.sh validates every datos.json against it)."""
+"""Writes src/render/datos-esquema.json: the JSON Schema (draft 2020-12) of the open data's
+datos.json, which render ships as datos/esquema.json (docs/formats/open-data.md; the build
+embeds the file, cmake/embed.cmake). Every field is described here; change the schema here
+and run this from the repository root, then commit both files (tests/integ/open_data.sh
+validates every datos.json against it)."""
 import json
 I = {"type":"integer","minimum":0}
 P = {"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?$","description":"A percentage as the page shows it: truncated to the catalogue's decimals, period as decimal separator, without '%'."}
 def d(desc, base): x=dict(base); x["description"]=desc; return x
+V = {"$ref":"#/$defs/votos"}         # a vote count, defined once
+PT = {"$ref":"#/$defs/porcentaje"}   # a share of the total votes, defined once
 vote = {"type":"object","additionalProperties":False,"required":["votos","porcentaje"],
-        "properties":{"votos":d("Votes.",I),"porcentaje":d("Of the total votes of the unit.",P)}}
+        "properties":{"votos":V,"porcentaje":d("Of the total votes of the unit.",P)}}
 resumen = {"type":"object","additionalProperties":False,
  "description":"The page's summary and actas progress blocks.",
  "required":["actas_esperadas","actas_capturadas","actas_contabilizadas","actas_no_contabilizadas","exceden_lista_nominal","ilegibles_o_sin_dato","sin_acta","con_inconsistencias","porcentaje_contabilizadas","porcentaje_capturadas","lista_nominal","votos_participacion","participacion","total_votos"],
@@ -50,14 +53,14 @@ sub = {"type":"object","additionalProperties":False,"required":["id","nombre","p
 subs = {"type":"array","items":{"$ref":"#/$defs/subunidad"}}
 cand = {"type":"object","additionalProperties":False,"required":["etiqueta","nombre","votos","porcentaje"],
  "properties":{"etiqueta":d("The contender's label: party id, coalition parties joined by '-', or Independiente.",{"type":"string"}),
-  "nombre":d("The candidate's name.",{"type":"string"}),"votos":d("Votes.",I),"porcentaje":d("Of the total votes.",P)}}
+  "nombre":d("The candidate's name.",{"type":"string"}),"votos":V,"porcentaje":PT}}
 party = {"type":"object","additionalProperties":False,"required":["id","nombre","votos","porcentaje"],
  "properties":{"id":d("Party id (catalogue key, the actas column name).",{"type":"string"}),
-  "nombre":d("Party name.",{"type":"string"}),"votos":d("Votes after the split of combined votes.",I),"porcentaje":d("Of the total votes.",P)}}
+  "nombre":d("Party name.",{"type":"string"}),"votos":d("Votes after the split of combined votes.",I),"porcentaje":PT}}
 combo = {"type":"object","additionalProperties":False,"required":["columna","partidos","votos","porcentaje"],
  "properties":{"columna":d("The actas column name.",{"type":"string"}),
   "partidos":{"type":"array","items":{"type":"string"},"description":"Its parties' ids."},
-  "votos":d("Votes.",I),"porcentaje":d("Of the total votes.",P)}}
+  "votos":V,"porcentaje":PT}}
 unidad = {"type":"object","additionalProperties":False,"required":["nivel","entidad","nombre","pagina"],
  "properties":{
   "nivel":{"type":"string","enum":["entidad","distrito","municipio","seccion","seccion_todas"],"description":"The page's level; seccion_todas: seccion/NNNN/, the section in every election."},
@@ -98,14 +101,6 @@ schema = {
   "secciones":d("District or municipality: the sections table.",subs),
   "casillas":{"type":"array","items":{"$ref":"#/$defs/casilla"},"description":"Section: its casillas and their actas."},
   "elecciones":{"type":"array","items":{"$ref":"#/$defs/eleccion"},"description":"seccion_todas: the section in each election."}},
- "$defs":{"voto":vote,"resumen":resumen,"casilla":casilla,"subunidad":sub,"candidatura":cand,"partido":party,"combinacion":combo,"unidad":unidad,"eleccion":eleccion}}
+ "$defs":{"votos":d("Votes.",I),"porcentaje":d("Of the total votes.",P),"voto":vote,"resumen":resumen,"casilla":casilla,"subunidad":sub,"candidatura":cand,"partido":party,"combinacion":combo,"unidad":unidad,"eleccion":eleccion}}
 txt = json.dumps(schema, ensure_ascii=True, indent=1) + "\n"
-lines = txt.split("\n")
-out = ['/* render: the JSON Schema of datos.json, shipped as datos/esquema.json (docs/formats/open-data.md).',
-       ' * Generated from the schema text; edit both together. */',
-       '#include "render_internal.h"', '', 'static const char schema[] =']
-for l in lines[:-1]:
-    out.append('    "' + l.replace('\\','\\\\').replace('"','\\"') + '\\n"')
-out[-1] += ';'
-out += ['', 'const char *od_schema(size_t *len)', '{', '    *len = sizeof schema - 1;', '    return schema;', '}', '']
-open('src/render/render_schema.c','w').write("\n".join(out))
+open('src/render/datos-esquema.json','w').write(txt)

@@ -60,27 +60,6 @@ void rb_json_str(rbuf *r, const char *s)
     rb_puts(r, "\"");
 }
 
-void rb_esc(rbuf *r, const char *s)
-{
-    if (!s) return;
-    const char *run = s;
-    for (const char *p = s; *p; p++) {
-        const char *rep;
-        switch (*p) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
-        default: continue;
-        }
-        rb_put(r, run, (size_t)(p - run));
-        rb_puts(r, rep);
-        run = p + 1;
-    }
-    rb_puts(r, run);
-}
-
 /* rb_esc of the bytes [s, end) */
 static void esc_range(rbuf *r, const char *s, const char *end)
 {
@@ -101,6 +80,12 @@ static void esc_range(rbuf *r, const char *s, const char *end)
     }
     rb_put(r, run, (size_t)(end - run));
 }
+
+void rb_esc(rbuf *r, const char *s)
+{
+    if (s) esc_range(r, s, s + strlen(s));
+}
+
 
 /* rb_esc, and a figure with inner punctuation ("2020-2021", "06/06/2021") from the
  * catalogue kept on one line: <span class="nw"> (white-space:nowrap), since a browser
