@@ -604,6 +604,39 @@ static void block_acta(rctx *x, rbuf *r, uint32_t e, uint32_t ci)
     rb_puts(r, "</tbody></table></div>");
 }
 
+/* Who leads each of the nu units of level lvl in election e, by candidacy group: gk[g] is
+ * a candidacy of group g and gc[g] the units it leads (the groups returned, at most
+ * x->n_scratch, in order of first appearance); *ties and *none count the units with a tie
+ * and with no votes. lead (NULL: not wanted) gets each unit's leading candidacy,
+ * PREP_CAT_NONE without votes, or tie_mark on a tie. */
+static size_t lead_groups(rctx *x, uint32_t e, prep_tally_level lvl, uint32_t nu, uint32_t *gk, int64_t *gc,
+                          uint32_t *ties, uint32_t *none, uint32_t *lead, uint32_t tie_mark)
+{
+    size_t ng = 0;
+    for (uint32_t u = 0; u < nu; u++) {
+        int tie;
+        uint32_t k = lead_of(x, e, cand_unit(x, e, lvl, u), agg(x, e, lvl, u), &tie);
+        if (lead) lead[u] = k == PREP_CAT_NONE ? PREP_CAT_NONE : tie ? tie_mark : k;
+        if (k == PREP_CAT_NONE) {
+            (*none)++;
+            continue;
+        }
+        if (tie) {
+            (*ties)++;
+            continue;
+        }
+        size_t g = 0;
+        while (g < ng && strcmp(x->s->cand[gk[g]].group, x->s->cand[k].group)) g++;
+        if (g == ng) {
+            if (ng >= x->n_scratch) continue;
+            gk[ng] = k;
+            gc[ng++] = 0;
+        }
+        gc[g]++;
+    }
+    return ng;
+}
+
 /* The municipality map (catalogue outlines, drawn as they are: the catalogue's path
  * grammar lets no quote, '<' or '&' in), each municipality filled with the colour of the
  * first party of the candidacy that leads there and linking to its page; a text legend
@@ -621,29 +654,9 @@ static void block_map(rctx *x, rbuf *r, uint32_t e)
         r->err = PREP_ERR_NOMEM;
         return;
     }
-    size_t ng = 0;
     uint32_t ties = 0, none = 0;
     const uint32_t TIE = PREP_CAT_NONE - 1;
-    for (uint32_t m = 0; m < c->n_municipalities; m++) {
-        int tie;
-        uint32_t k = lead_of(x, e, cand_unit(x, e, PREP_TALLY_MUNICIPALITY, m), agg(x, e, PREP_TALLY_MUNICIPALITY, m), &tie);
-        lead[m] = k == PREP_CAT_NONE ? PREP_CAT_NONE : tie ? TIE : k;
-        if (k == PREP_CAT_NONE) {
-            none++;
-            continue;
-        }
-        if (tie) {
-            ties++;
-            continue;
-        }
-        size_t g = 0;
-        while (g < ng && strcmp(x->s->cand[gk[g]].group, x->s->cand[k].group)) g++;
-        if (g == ng && ng < x->n_scratch) {
-            gk[ng] = k;
-            gc[ng++] = 0;
-        }
-        if (g < ng) gc[g]++;
-    }
+    size_t ng = lead_groups(x, e, PREP_TALLY_MUNICIPALITY, c->n_municipalities, gk, gc, &ties, &none, lead, TIE);
     rb_puts(r, "<h2>Mapa por municipio</h2><figure>");
     rb_printf(r, "<svg viewBox=\"%ld %ld %lu %lu\" width=\"%u\" height=\"%u\" role=\"group\" "
                  "aria-labelledby=\"mapa-t\"><title id=\"mapa-t\">Municipios seg\xC3\xBAn la candidatura que "
@@ -756,30 +769,10 @@ static void body_home(rctx *x, rbuf *r)
             int dist = el->scope == PREP_CAT_SCOPE_DISTRICT;
             prep_tally_level lvl = dist ? PREP_TALLY_DISTRICT : PREP_TALLY_MUNICIPALITY;
             uint32_t nu = dist ? c->n_districts : c->n_municipalities;
-            size_t ng = 0;
             uint32_t *gk = x->order;          /* a candidacy representing each group */
             int64_t *gc = x->tmp;             /* units led */
             uint32_t ties = 0, none = 0;
-            for (uint32_t u = 0; u < nu; u++) {
-                int tie;
-                uint32_t k = lead_of(x, e, u, agg(x, e, lvl, u), &tie);
-                if (k == PREP_CAT_NONE) {
-                    none++;
-                    continue;
-                }
-                if (tie) {
-                    ties++;
-                    continue;
-                }
-                size_t g = 0;
-                while (g < ng && strcmp(x->s->cand[gk[g]].group, x->s->cand[k].group)) g++;
-                if (g == ng) {
-                    if (ng >= x->n_scratch) continue;
-                    gk[ng] = k;
-                    gc[ng++] = 0;
-                }
-                gc[g]++;
-            }
+            size_t ng = lead_groups(x, e, lvl, nu, gk, gc, &ties, &none, NULL, 0);
             rb_printf(r, "<h3>Encabeza en</h3><ol>");
             for (size_t top = 0; top < 3 && top < ng; top++) {
                 size_t b = top;
