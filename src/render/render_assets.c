@@ -81,7 +81,7 @@ static const char css_base[] =
     "margin:.25rem 0}"
     ".acta dt,.acta dd{overflow-wrap:anywhere}"
     /* targets of at least 24x24 px (WCAG 2.2 2.5.8) where a link is not inside a sentence */
-    "nav a,th a,footer a{display:inline-block;min-width:24px;padding:.1rem 0}"
+    "nav a,th a,footer a{display:inline-block;min-width:24px;min-height:24px;padding:.1rem 0}"
     /* phones (issue 16): tighter margins; the tables of units (.un: districts, municipalities,
      * sections) become one block per unit, its name on the first line and each figure,
      * named, after it; the column headings stay in the markup for screen readers */
@@ -92,6 +92,12 @@ static const char css_base[] =
     ".un tr{display:flex;flex-wrap:wrap;gap:0 1rem;border-bottom:1px solid #d5d9e0;padding:.2rem 0}"
     ".un th,.un td{display:block;border:0;padding:0;text-align:left}"
     ".un th{flex-basis:100%}"
+    /* the night's progress table likewise: one block per cut, each figure after its name */
+    ".avance-t{overflow-x:visible}.avance-t table,.avance-t tbody{display:block}"
+    ".avance-t thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}"
+    ".avance-t tr{display:flex;flex-wrap:wrap;gap:0 1rem;border-bottom:1px solid #d5d9e0;padding:.2rem 0}"
+    ".avance-t th,.avance-t td{display:block;border:0;padding:0}.avance-t tbody th{flex-basis:100%}"
+    ".avance-t td:before{content:attr(data-l) \" \";color:#444}"
     /* a municipality has hundreds of sections: rows off screen are laid out when scrolled to */
     ".un tr{content-visibility:auto;contain-intrinsic-size:auto 4.5rem}"
     ".un td:before{color:#444;font-weight:400}"

@@ -638,13 +638,16 @@ static void ch_table(rctx *x, rbuf *r, const prep_render_progress *p, uint32_t e
         char t[16], iso[40];
         hhmm(p->c, pt->at, 1, t);
         if (prep_time_format(pt->at, p->c->timezone, PREP_TS_ISO_OFF, iso, sizeof iso)) iso[0] = 0;
-        rb_printf(r, "<tr><th scope=\"row\">%llu<br/><time datetime=\"%s\">%s</time></th><td>",
+        /* data-l: the column's name, shown before each figure where phones stack the row */
+        rb_printf(r, "<tr><th scope=\"row\">%llu<br/><time datetime=\"%s\">%s</time></th><td data-l=\"Actas\">",
                   (unsigned long long)pt->seq, iso, t);
         rb_pct(r, pt->cont, pt->esp, x->dec);
-        rb_puts(r, "</td><td>");
+        rb_puts(r, "</td><td data-l=\"Participaci\xC3\xB3n\">");
         rb_pct(r, pt->part, pt->ln, x->dec);
         for (size_t j = 0; j < nl; j++) {
-            rb_puts(r, "</td><td>");
+            rb_puts(r, "</td><td data-l=\"");
+            rb_esc(r, p->label[e][lead[j]]);
+            rb_puts(r, "\">");
             rb_pct(r, vo[lead[j]], pt->total, x->dec);
         }
         rb_puts(r, "</td></tr>");

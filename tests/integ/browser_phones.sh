@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Issue 16 item 1: the pages on phones. A simulated Querétaro 2021 site (cut 2021-06-06
-# 23:00) rendered by `prep render`, served on loopback (tests/browser/serve.js), checked in
+# Issue 16 item 1: the pages on phones. A simulated Querétaro 2021 site (the third of three
+# cuts of one store, 2021-06-06 23:00, so its election pages carry the night's progress
+# chart; `prep cut` + `prep export`), served on loopback (tests/browser/serve.js), checked in
 # headless Chromium at 320, 360 and 390 px and inside an iframe of a portal as wide as each
 # of those phones (the embebido/ tree): every number, percentage and column-heading word on
 # one line (numeric-one-line), nothing wider than the screen, not even a scrolling table
 # (overflow), tap targets >= 24x24 px (targets), 0 axe-core violations, and the harness's
 # usual checks (console, requests, cookies, the cut, reflow, valid HTML).
 # Pages: tests/browser/phone-pages.txt (home, each election, a municipality, a district, a
-# section); PREP_PHONES_PAGES_FILE=FILE or PREP_PHONES_PAGES="p1 p2" replace the list,
+# section, "my section" and its lookup); PREP_PHONES_PAGES_FILE=FILE or PREP_PHONES_PAGES="p1 p2" replace the list,
 # PREP_BROWSER_SITE=DIR tests that site instead of rendering one. Screenshots:
 # out/browser-artifacts/phones/. Bounded: rendering 120 s, browser 420 s.
 # Usage: tests/integ/browser_phones.sh PATH/TO/prep
@@ -28,8 +29,17 @@ if [ -z "$SITE" ]; then
   SITE=$WORK/site
   { "$PREP" sim catalog --scale qro2021 --seed 3 --out "$WORK/qro.cat" >/dev/null &&
     "$PREP" sim actas --catalog "$WORK/qro.cat" --out "$WORK/actas" --seed 3 >/dev/null 2>&1 &&
-    timeout 120 "$PREP" render --catalog "$WORK/qro.cat" --actas "$WORK/actas" --at "2021-06-06 23:00" \
-      --out "$SITE" >"$WORK/render.log" 2>&1; } || { tail -20 "$WORK/render.log"; echo "FAIL rendering the site"; exit 1; }
+    "$PREP" keygen --out "$WORK/drill" --drill >/dev/null &&
+    # three cuts of one store, so that the election pages carry the night's progress
+    # chart and its table (built from the chain of cuts), then the last one exported
+    for at in "2021-06-06 21:30" "2021-06-06 22:15" "2021-06-06 23:00"; do
+      timeout 120 "$PREP" cut --catalog "$WORK/qro.cat" --actas "$WORK/actas" --at "$at" --drill \
+        --key "$WORK/drill.key" --pubkey "$WORK/drill.pub" --store "$WORK/store" >>"$WORK/render.log" 2>&1 ||
+        { tail -20 "$WORK/render.log"; echo "FAIL: prep cut at $at"; exit 1; }
+    done &&
+    timeout 120 "$PREP" export --store "$WORK/store" --out "$SITE" --no-twins --no-archive >>"$WORK/render.log" 2>&1; } ||
+    { tail -20 "$WORK/render.log"; echo "FAIL making the site"; exit 1; }
+  grep -q 'class="avance' "$SITE/gubernatura/index.html" || { echo "FAIL: the election page has no progress chart"; exit 1; }
   args+=(--cut-datetime 2021-06-06T23:00)
 fi
 if [ -n "${PREP_PHONES_PAGES:-}" ]; then

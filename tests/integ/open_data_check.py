@@ -177,7 +177,8 @@ def check_votes(where, sec, j):
     cmp_rows(where + " partidos", t, rows + tail, total)
     t = table(sec, "Votos por combinaci")
     if j["combinaciones"]:
-        cmp_rows(where + " combinaciones", t, [(c["columna"], c) for c in j["combinaciones"]], None)
+        # the page names a combination by its parties ("PAN-QI"), the JSON by column and parties
+        cmp_rows(where + " combinaciones", t, [("-".join(c["partidos"]), c) for c in j["combinaciones"]], None)
     elif t:
         bad(f"{where}: the page has combinations, the json none")
 
