@@ -154,15 +154,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         have_cbase = 1;
     }
     const char *roots[1] = {objroot};
-    /* The head reader a receiver uses to fetch the "#s" part first: a hex name or "". */
-    char neu[65];
-    uint64_t nsize;
-    prep_err se = prep_cut_manifest_patch_subst(cbase.sha256, data, size, &lim, "fuzz", neu, &nsize, &d);
-    if (neu[0] && (se != PREP_OK || !prep_is_sha256_hex(neu) || nsize > PREP_CUT_SUBST_PART_MAX)) abort();
+    /* The head reader a receiver uses to fetch the "#s" parts first: hex names, distinct
+     * old parts, at most PREP_CUT_SUBST_MAX. */
+    char neu[PREP_CUT_SUBST_MAX][65];
+    uint64_t nsize[PREP_CUT_SUBST_MAX];
+    size_t nn = 0;
+    prep_err se = prep_cut_manifest_patch_subst(cbase.sha256, data, size, &lim, "fuzz", neu, nsize, &nn, &d);
+    if (nn > PREP_CUT_SUBST_MAX || (nn && se != PREP_OK)) abort();
+    for (size_t j = 0; j < nn; j++)
+        if (!prep_is_sha256_hex(neu[j]) || nsize[j] > PREP_CUT_SUBST_PART_MAX) abort();
     if (prep_cut_manifest_patch_objects(&cbase, data, size, &lim, roots, 1, "fuzz", &out, &d) == PREP_OK) {
         /* a patch that applies has a head the head reader takes, with the same part */
         if (se != PREP_OK) abort();
-        if (neu[0] && !memmem(data, size, neu, 64)) abort();
+        for (size_t j = 0; j < nn; j++)
+            if (!memmem(data, size, neu[j], 64)) abort();
         if (out.len > lim.max_manifest_bytes) abort();
         char h[65];
         prep_sha256_hex(out.data, out.len, h);

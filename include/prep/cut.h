@@ -35,6 +35,7 @@
 #define PREP_CUT_INCOMING_MAX 100000 /* directory entries looked at in one incoming area */
 #define PREP_CUT_PARTS_MAX 4        /* parts of one composed file */
 #define PREP_CUT_SUBST_PART_MAX (1u << 20) /* bytes of the new part a patch's "#s" line names */
+#define PREP_CUT_SUBST_MAX 4        /* "#s" lines of one patch (one per shared per-cut part) */
 
 typedef struct prep_cut_limits {
     size_t max_files;            /* entries in one manifest; default 1,000,000 */
@@ -208,14 +209,15 @@ PREP_NODISCARD prep_err prep_cut_manifest_patch_objects(const prep_cut_manifest 
                                          const prep_cut_limits *lim, const char *const *roots, size_t n_roots,
                                          const char *name, prep_buf *out, prep_diags *d);
 
-/* The part a patch's "#s" substitution needs, read from the patch's head alone, so a
- * receiver can fetch it before applying the patch: new_part (65 bytes) gets its SHA-256
- * and *new_size its size, or new_part "" when the patch has no substitution. The head is
- * checked as prep_cut_manifest_patch_objects checks it (its base must be base_sha256:
- * "patch-base"; "patch-syntax", "limit"), nothing more: applying the patch decides. */
+/* The parts a patch's "#s" substitutions need, read from the patch's head alone, so a
+ * receiver can fetch them before applying the patch: *n_new (0..PREP_CUT_SUBST_MAX) of
+ * them, new_parts[j] the SHA-256 and new_sizes[j] the size of each. The head is checked as
+ * prep_cut_manifest_patch_objects checks it (its base must be base_sha256: "patch-base";
+ * "patch-syntax", "limit"), nothing more: applying the patch decides. */
 PREP_NODISCARD prep_err prep_cut_manifest_patch_subst(const char *base_sha256, const void *patch, size_t len,
-                                       const prep_cut_limits *lim, const char *name, char new_part[65],
-                                       uint64_t *new_size, prep_diags *d);
+                                       const prep_cut_limits *lim, const char *name,
+                                       char new_parts[PREP_CUT_SUBST_MAX][65], uint64_t new_sizes[PREP_CUT_SUBST_MAX],
+                                       size_t *n_new, prep_diags *d);
 
 /* ---------------------------------------------------------------- making a cut */
 /* One public file given in memory; every pointer borrowed. media_type NULL = by extension.

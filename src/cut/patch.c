@@ -12,7 +12,8 @@
  *   [#s OLD NEWSIZE NEW]      substitution: in every composed entry of the base that no
  *                             operation names, the part whose SHA-256 is OLD becomes the
  *                             part NEW of NEWSIZE bytes; the entry's size and assembled
- *                             SHA-256 are recomputed from the part objects (at most one)
+ *                             SHA-256 are recomputed from the part objects (at most
+ *                             PREP_CUT_SUBST_MAX lines, one per shared per-cut part)
  *   #f SIZE TYPE            } set PATH (added or changed), as in a manifest
  *   [#p SIZE SHA ...]       } (the parts line of a composed file)
  *   HASH  PATH              }
@@ -50,25 +51,34 @@ typedef struct subst {
     uint64_t size; /* of the new part */
 } subst;
 
-static int has_part(const prep_cut_entry *e, const char *sha)
+/* The substitutions of one patch: at most PREP_CUT_SUBST_MAX, their OLD parts distinct. */
+typedef struct substs {
+    size_t n;
+    subst v[PREP_CUT_SUBST_MAX];
+} substs;
+
+/* The substitution of part sha, or NULL. */
+static const subst *subst_of(const substs *ss, const char *sha)
 {
-    for (size_t k = 0; k < e->n_parts; k++)
-        if (!strcmp(e->parts[k].sha256, sha)) return 1;
-    return 0;
+    for (size_t j = 0; j < ss->n; j++)
+        if (!strcmp(ss->v[j].old, sha)) return &ss->v[j];
+    return NULL;
 }
 
 /* 1 if base entry b, with the substitution applied, is next entry x. (Same parts in the
  * same order make the same assembled file, so x's size and hash follow from its parts
  * in any manifest that passed the parts check.) */
-static int implied_is(const subst *sb, const prep_cut_entry *b, const prep_cut_entry *x)
+static int implied_is(const substs *ss, const prep_cut_entry *b, const prep_cut_entry *x)
 {
-    if (!sb->on || !b->n_parts || !has_part(b, sb->old)) return same_entry(b, x);
+    int touched = 0;
+    for (size_t k = 0; k < b->n_parts && !touched; k++) touched = subst_of(ss, b->parts[k].sha256) != NULL;
+    if (!touched) return same_entry(b, x);
     if (b->n_parts != x->n_parts || strcmp(b->media_type, x->media_type)) return 0;
     uint64_t total = 0;
     for (size_t k = 0; k < b->n_parts; k++) {
-        int s = !strcmp(b->parts[k].sha256, sb->old);
-        const char *h = s ? sb->neu : b->parts[k].sha256;
-        uint64_t z = s ? sb->size : b->parts[k].size;
+        const subst *sb = subst_of(ss, b->parts[k].sha256);
+        const char *h = sb ? sb->neu : b->parts[k].sha256;
+        uint64_t z = sb ? sb->size : b->parts[k].size;
         if (strcmp(h, x->parts[k].sha256) || z != x->parts[k].size) return 0;
         total += z;
     }
@@ -93,10 +103,11 @@ static size_t entry_bytes(const prep_cut_entry *e)
     return n;
 }
 
-/* Net bytes the substitution saves in the patch (negative: it costs). */
-static long long subst_gain(const subst *sb, const prep_cut_manifest *base, const prep_cut_manifest *next)
+/* Net bytes the substitutions save in the patch (negative: they cost). */
+static long long subst_gain(const substs *ss, const prep_cut_manifest *base, const prep_cut_manifest *next)
 {
-    long long gain = -(long long)(3 + 64 + 1 + digits(sb->size) + 1 + 64 + 1);
+    long long gain = 0;
+    for (size_t j = 0; j < ss->n; j++) gain -= (long long)(3 + 64 + 1 + digits(ss->v[j].size) + 1 + 64 + 1);
     size_t i = 0, k = 0;
     while (i < base->n && k < next->n) {
         int c = strcmp(base->entries[i].path, next->entries[k].path);
@@ -106,7 +117,7 @@ static long long subst_gain(const subst *sb, const prep_cut_manifest *base, cons
             k++;
         } else {
             const prep_cut_entry *b = &base->entries[i++], *x = &next->entries[k++];
-            int before = same_entry(b, x), after = implied_is(sb, b, x);
+            int before = same_entry(b, x), after = implied_is(ss, b, x);
             if (!before && after) gain += (long long)entry_bytes(x);
             if (before && !after) gain -= (long long)entry_bytes(x);
         }
@@ -114,9 +125,10 @@ static long long subst_gain(const subst *sb, const prep_cut_manifest *base, cons
     return gain;
 }
 
-/* The most common single-part change between entries of the same path (heavy hitters
- * over a few candidates, then counted exactly), kept when it saves bytes. */
-static void choose_subst(const prep_cut_manifest *base, const prep_cut_manifest *next, subst *out)
+/* The most common single-part changes between entries of the same path (heavy hitters
+ * over a few candidates, then counted exactly), chosen greedily while each saves bytes:
+ * the pages' per-cut stamp, and the open data's per-cut head, are one each. */
+static void choose_subst(const prep_cut_manifest *base, const prep_cut_manifest *next, substs *out)
 {
     enum { CAND = 8 };
     subst cand[CAND];
@@ -149,11 +161,21 @@ static void choose_subst(const prep_cut_manifest *base, const prep_cut_manifest 
         if (!placed)
             for (int q = 0; q < CAND; q++) cnt[q]--;
     }
-    long long best = 0;
-    for (int q = 0; q < CAND; q++) {
-        if (!cnt[q]) continue;
-        long long g = subst_gain(&cand[q], base, next);
-        if (g > best) best = g, *out = cand[q];
+    long long have = 0;
+    while (out->n < PREP_CUT_SUBST_MAX) {
+        long long best = have;
+        int pick = -1;
+        for (int q = 0; q < CAND; q++) {
+            if (!cnt[q] || subst_of(out, cand[q].old)) continue;
+            out->v[out->n] = cand[q];
+            out->n++;
+            long long g = subst_gain(out, base, next);
+            out->n--;
+            if (g > best) best = g, pick = q;
+        }
+        if (pick < 0) break;
+        out->v[out->n++] = cand[pick];
+        have = best;
     }
 }
 
@@ -168,9 +190,10 @@ prep_err prep_cut_manifest_diff(const prep_cut_manifest *base, const prep_cut_ma
         e = prep_buf_append(out, p, (size_t)(nl + 1 - p));
         p = nl + 1;
     }
-    subst sb;
-    choose_subst(base, next, &sb);
-    if (!e && sb.on) e = prep_buf_printf(out, "#s %s %llu %s\n", sb.old, (unsigned long long)sb.size, sb.neu);
+    substs ss;
+    choose_subst(base, next, &ss);
+    for (size_t j = 0; j < ss.n && !e; j++)
+        e = prep_buf_printf(out, "#s %s %llu %s\n", ss.v[j].old, (unsigned long long)ss.v[j].size, ss.v[j].neu);
     size_t i = 0, k = 0;
     while (!e && (i < base->n || k < next->n)) {
         int c = i == base->n ? 1 : k == next->n ? -1 : strcmp(base->entries[i].path, next->entries[k].path);
@@ -179,7 +202,7 @@ prep_err prep_cut_manifest_diff(const prep_cut_manifest *base, const prep_cut_ma
         } else if (c > 0) {
             e = put_entry(out, &next->entries[k++]);
         } else {
-            if (!implied_is(&sb, &base->entries[i], &next->entries[k])) e = put_entry(out, &next->entries[k]);
+            if (!implied_is(&ss, &base->entries[i], &next->entries[k])) e = put_entry(out, &next->entries[k]);
             i++, k++;
         }
     }
@@ -207,8 +230,8 @@ static const char *rd_line(rd *r, size_t *n)
 
 /* ---------------------------------------------------------------- the receiver's substitution */
 typedef struct rsub {
-    subst s;
-    char *bytes;                /* owned: the new part, read from its object and checked */
+    substs ss;
+    char *bytes[PREP_CUT_SUBST_MAX]; /* owned: each new part, read from its object and checked */
     const char *const *roots;   /* borrowed: store-layout roots holding part objects */
     size_t n_roots;
     const prep_cut_limits *lim;
@@ -260,19 +283,25 @@ static uint64_t read_into(rsub *r, int fd, uint64_t want, cut_sha256 *h, char *t
     return got;
 }
 
-/* Parses "#s OLD NEWSIZE NEW" into r->s (syntax, the part's size limit). */
+/* Parses "#s OLD NEWSIZE NEW" and appends it to r->ss (syntax, the part's size limit, an OLD
+ * part named twice, more than PREP_CUT_SUBST_MAX lines). */
 static prep_err rsub_parse(rsub *r, const char *s, size_t n, long line, prep_diags *d)
 {
     const char *name = r->name;
+    if (r->ss.n == PREP_CUT_SUBST_MAX) {
+        prep_diags_add(d, name, line, 0, "patch-syntax", "more than %d '#s' lines", PREP_CUT_SUBST_MAX);
+        return PREP_ERR_PARSE;
+    }
+    subst *sv = &r->ss.v[r->ss.n];
     if (n > LINE_MAX_BYTES) {
         prep_diags_add(d, name, line, 0, "patch-syntax", "line longer than %d bytes", LINE_MAX_BYTES);
         return PREP_ERR_PARSE;
     }
     if (n < 3 + 64 + 1 + 1 + 1 + 64 || s[3 + 64] != ' ' || s[n - 65] != ' ') goto syntax;
-    memcpy(r->s.old, s + 3, 64);
-    memcpy(r->s.neu, s + n - 64, 64);
-    r->s.old[64] = r->s.neu[64] = 0;
-    if (!prep_is_sha256_hex(r->s.old) || !prep_is_sha256_hex(r->s.neu)) goto syntax;
+    memcpy(sv->old, s + 3, 64);
+    memcpy(sv->neu, s + n - 64, 64);
+    sv->old[64] = sv->neu[64] = 0;
+    if (!prep_is_sha256_hex(sv->old) || !prep_is_sha256_hex(sv->neu)) goto syntax;
     const char *z = s + 3 + 64 + 1, *ze = s + n - 65;
     if (ze - z < 1 || ze - z > 19 || (*z == '0' && ze - z > 1)) goto syntax;
     uint64_t v = 0;
@@ -280,8 +309,8 @@ static prep_err rsub_parse(rsub *r, const char *s, size_t n, long line, prep_dia
         if (*q < '0' || *q > '9') goto syntax;
         v = v * 10 + (uint64_t)(*q - '0');
     }
-    if (!strcmp(r->s.old, r->s.neu)) {
-        prep_diags_add(d, name, line, 0, "patch-syntax", "substitution of part %s by itself", r->s.old);
+    if (!strcmp(sv->old, sv->neu)) {
+        prep_diags_add(d, name, line, 0, "patch-syntax", "substitution of part %s by itself", sv->old);
         return PREP_ERR_PARSE;
     }
     if (v > PREP_CUT_SUBST_PART_MAX) {
@@ -289,8 +318,13 @@ static prep_err rsub_parse(rsub *r, const char *s, size_t n, long line, prep_dia
                  (unsigned long long)v, (unsigned)PREP_CUT_SUBST_PART_MAX);
         return PREP_ERR_LIMIT;
     }
-    r->s.size = v;
-    r->s.on = 1;
+    if (subst_of(&r->ss, sv->old)) {
+        prep_diags_add(d, name, line, 0, "patch-syntax", "part %s is substituted twice", sv->old);
+        return PREP_ERR_PARSE;
+    }
+    sv->size = v;
+    sv->on = 1;
+    r->ss.n++;
     return PREP_OK;
 syntax:
     prep_diags_add(d, name, line, 0, "patch-syntax", "expected '#s <64 hex> SIZE <64 hex>'");
@@ -302,35 +336,37 @@ static prep_err rsub_load(rsub *r, const char *s, size_t n, long line, prep_diag
 {
     prep_err pe = rsub_parse(r, s, n, line, d);
     if (pe) return pe;
+    const subst *sv = &r->ss.v[r->ss.n - 1];
+    char **bytes = &r->bytes[r->ss.n - 1];
     const char *name = r->name;
-    const uint64_t v = r->s.size;
+    const uint64_t v = sv->size;
     char *where;
-    int fd = open_object(r, r->s.neu, &where);
+    int fd = open_object(r, sv->neu, &where);
     if (fd < 0) {
         prep_diags_add(d, where ? where : name, line, 0, errno == ELOOP ? "symlink" : errno == ENOENT ? "missing-object" : "not-regular",
-                 "the substitution's new part %s is not among the objects this receiver holds or was sent", r->s.neu);
+                 "the substitution's new part %s is not among the objects this receiver holds or was sent", sv->neu);
         free(where);
         return PREP_ERR_VERIFY;
     }
-    r->bytes = prep_xmalloc(v ? (size_t)v : 1);
+    *bytes = prep_xmalloc(v ? (size_t)v : 1);
     cut_sha256 h;
     if (cut_sha256_init(&h)) {
         close(fd);
         free(where);
         return PREP_ERR_NOMEM;
     }
-    uint64_t got = read_into(r, fd, v, &h, r->bytes);
+    uint64_t got = read_into(r, fd, v, &h, *bytes);
     close(fd);
     char hex[65];
     cut_sha256_final(&h, hex);
     prep_err e = PREP_OK;
     if (got != v) {
         prep_diags_add(d, where, line, 0, "patch-mismatch", "the substitution says its new part %s is %llu bytes; the object is %s%llu",
-                 r->s.neu, (unsigned long long)v, got > v ? "more than " : "", (unsigned long long)(got > v ? v : got));
+                 sv->neu, (unsigned long long)v, got > v ? "more than " : "", (unsigned long long)(got > v ? v : got));
         e = PREP_ERR_VERIFY;
-    } else if (strcmp(hex, r->s.neu)) {
+    } else if (strcmp(hex, sv->neu)) {
         prep_diags_add(d, where, line, 0, "hash-mismatch", "the substitution's new part should be %s; its bytes hash to %s",
-                 r->s.neu, hex);
+                 sv->neu, hex);
         e = PREP_ERR_VERIFY;
     }
     free(where);
@@ -343,7 +379,9 @@ static prep_err rsub_load(rsub *r, const char *s, size_t n, long line, prep_diag
  * memory). */
 static prep_err put_base(rsub *r, prep_buf *out, const prep_cut_entry *b, prep_diags *d)
 {
-    if (!r->s.on || !b->n_parts || !has_part(b, r->s.old)) return put_entry(out, b);
+    int touched = 0;
+    for (size_t k = 0; k < b->n_parts && !touched; k++) touched = subst_of(&r->ss, b->parts[k].sha256) != NULL;
+    if (!touched) return put_entry(out, b);
     prep_cut_part np[PREP_CUT_PARTS_MAX];
     prep_cut_entry x = *b;
     x.parts = np;
@@ -353,10 +391,11 @@ static prep_err put_base(rsub *r, prep_buf *out, const prep_cut_entry *b, prep_d
     prep_err e = PREP_OK;
     for (size_t k = 0; k < b->n_parts && !e; k++) {
         np[k] = b->parts[k];
-        if (!strcmp(b->parts[k].sha256, r->s.old)) {
-            memcpy(np[k].sha256, r->s.neu, 65);
-            np[k].size = r->s.size;
-            cut_sha256_update(&h, r->bytes, (size_t)r->s.size);
+        const subst *sv = subst_of(&r->ss, b->parts[k].sha256);
+        if (sv) {
+            memcpy(np[k].sha256, sv->neu, 65);
+            np[k].size = sv->size;
+            cut_sha256_update(&h, r->bytes[sv - r->ss.v], (size_t)sv->size);
         } else {
             char *where;
             int fd = open_object(r, np[k].sha256, &where);
@@ -415,22 +454,29 @@ prep_err prep_cut_manifest_patch_objects(const prep_cut_manifest *base, const vo
     rsub rs = {.roots = roots, .n_roots = n_roots, .lim = lim, .name = name};
     rs.buf = prep_xmalloc(RSUB_BUF);
     prep_err e = patch_apply(base, patch, len, lim, &rs, name, out, d);
-    free(rs.bytes);
+    for (size_t j = 0; j < PREP_CUT_SUBST_MAX; j++) free(rs.bytes[j]);
     free(rs.buf);
     return e;
 }
 
+/* The "#s" lines right after a patch's header: at most PREP_CUT_SUBST_MAX are used, one
+ * more is kept so that rsub_parse can refuse it. */
+typedef struct slines {
+    size_t n;
+    const char *s[PREP_CUT_SUBST_MAX + 1];
+    size_t len[PREP_CUT_SUBST_MAX + 1];
+    long no[PREP_CUT_SUBST_MAX + 1];
+} slines;
+
 /* Reads a patch's head: the magic, the base (must be base_sha256), the result (into
  * result), the new manifest's header lines (appended to out when out != NULL: initialised
- * here, freed on error) and, when the next line is one, the "#s" line (its start, length
- * and line number in sl, sn, sno; sl NULL when none), leaving r after it. */
+ * here, freed on error) and the "#s" lines that follow (into sl), leaving r after them. */
 static prep_err patch_head(rd *r, const char *base_sha256, size_t len, const prep_cut_limits *lim, const char *name,
-                           char result[65], prep_buf *out, const char **sl, size_t *sn, long *sno,
-                           prep_diags *d)
+                           char result[65], prep_buf *out, slines *sl, prep_diags *d)
 {
     size_t n;
     const char *s;
-    *sl = NULL;
+    sl->n = 0;
     int out_ready = 0; /* out is the caller's, initialised only below */
 #define HEAD_BAD(...)                                              \
     do {                                                           \
@@ -473,20 +519,22 @@ static prep_err patch_head(rd *r, const char *base_sha256, size_t len, const pre
         }
     }
 #undef HEAD_BAD
-    rd peek = *r;
-    s = rd_line(&peek, &n);
-    if (s && n >= 3 && !memcmp(s, "#s ", 3)) {
+    for (;;) {
+        rd peek = *r;
+        s = rd_line(&peek, &n);
+        if (!s || n < 3 || memcmp(s, "#s ", 3) || sl->n == PREP_CUT_SUBST_MAX + 1) break;
         *r = peek;
-        *sl = s;
-        *sn = n;
-        *sno = r->no;
+        sl->s[sl->n] = s;
+        sl->len[sl->n] = n;
+        sl->no[sl->n++] = r->no;
     }
     return PREP_OK;
 }
 
 prep_err prep_cut_manifest_patch_subst(const char *base_sha256, const void *patch, size_t len,
-                                       const prep_cut_limits *lim, const char *name, char new_part[65],
-                                       uint64_t *new_size, prep_diags *d)
+                                       const prep_cut_limits *lim, const char *name,
+                                       char new_parts[PREP_CUT_SUBST_MAX][65], uint64_t new_sizes[PREP_CUT_SUBST_MAX],
+                                       size_t *n_new, prep_diags *d)
 {
     prep_cut_limits dl;
     if (!lim) {
@@ -494,19 +542,20 @@ prep_err prep_cut_manifest_patch_subst(const char *base_sha256, const void *patc
         lim = &dl;
     }
     if (!name) name = "patch";
-    new_part[0] = '\0';
-    *new_size = 0;
+    *n_new = 0;
     rd r = {patch, (const char *)patch + len, 0};
     char result[65];
-    const char *sl;
-    size_t sn = 0;
-    long sno = 0;
-    prep_err e = patch_head(&r, base_sha256, len, lim, name, result, NULL, &sl, &sn, &sno, d);
-    if (e || !sl) return e;
+    slines sl;
+    prep_err e = patch_head(&r, base_sha256, len, lim, name, result, NULL, &sl, d);
+    if (e) return e;
     rsub rs = {.name = name};
-    if ((e = rsub_parse(&rs, sl, sn, sno, d))) return e;
-    memcpy(new_part, rs.s.neu, 65);
-    *new_size = rs.s.size;
+    for (size_t j = 0; j < sl.n; j++)
+        if ((e = rsub_parse(&rs, sl.s[j], sl.len[j], sl.no[j], d))) return e;
+    for (size_t j = 0; j < rs.ss.n; j++) {
+        memcpy(new_parts[j], rs.ss.v[j].neu, 65);
+        new_sizes[j] = rs.ss.v[j].size;
+    }
+    *n_new = rs.ss.n;
     return PREP_OK;
 }
 
@@ -523,15 +572,14 @@ static prep_err patch_apply(const prep_cut_manifest *base, const void *patch, si
         return PREP_ERR_PARSE;                                    \
     } while (0)
     char result[65];
-    const char *sl;
-    size_t sn = 0;
-    long sno = 0;
-    prep_err he = patch_head(&r, base->sha256, len, lim, name, result, out, &sl, &sn, &sno, d);
+    slines sl;
+    prep_err he = patch_head(&r, base->sha256, len, lim, name, result, out, &sl, d);
     if (he) return he;
-    if (sl && (he = rsub_load(rs, sl, sn, sno, d))) {
-        prep_buf_free(out);
-        return he;
-    }
+    for (size_t j = 0; j < sl.n; j++)
+        if ((he = rsub_load(rs, sl.s[j], sl.len[j], sl.no[j], d))) {
+            prep_buf_free(out);
+            return he;
+        }
     size_t i = 0, ops = 0;
     const char *prev = NULL;
     size_t prevn = 0;

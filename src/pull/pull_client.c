@@ -205,6 +205,13 @@ static int manifest_names(const prep_cut_manifest *m, const char *sha)
     return 0;
 }
 
+/* Removes the "#s" parts fetched for a patch that is not used (res: counted back). */
+static void subst_drop(char obj[][4096], size_t n, prep_pull_result *res)
+{
+    for (size_t j = 0; j < n; j++)
+        if (obj[j][0] && unlink(obj[j]) == 0 && res) res->objects_fetched--;
+}
+
 /* Cut q as a patch against base (the manifest of cut q-1, which the store or this batch
  * holds): fetches cuts/q/manifest.patch and the new parts its "#s" lines name, rebuilds
  * the manifest (prep_cut_manifest_patch_objects: every substituted page re-assembled and
@@ -216,7 +223,11 @@ static int manifest_names(const prep_cut_manifest *m, const char *sha)
 static int fetch_patch(CURL *c, const prep_pull_opts *o, const char *work, uint64_t q, const prep_cut_manifest *base,
                        prep_cut_manifest *m, prep_pull_result *res, char *errbuf, prep_diags *d)
 {
-    char rel[128], path[4096], subst_obj[4096] = "", subst_neu[65] = "";
+    char rel[128], path[4096];
+    char subst_obj[PREP_CUT_SUBST_MAX][4096], subst_neu[PREP_CUT_SUBST_MAX][65];
+    uint64_t subst_size[PREP_CUT_SUBST_MAX];
+    size_t n_subst = 0;
+    for (size_t j = 0; j < PREP_CUT_SUBST_MAX; j++) subst_obj[j][0] = subst_neu[j][0] = '\0';
     int gone = 0;
     snprintf(rel, sizeof rel, "cuts/%llu/manifest.patch", (unsigned long long)q);
     snprintf(path, sizeof path, "%s/%s", work, rel);
@@ -231,25 +242,28 @@ static int fetch_patch(CURL *c, const prep_pull_opts *o, const char *work, uint6
     size_t tl = 0;
     int done = 0;
     if (prep_read_file(path, 64u << 20, &text, &tl) == PREP_OK) {
-        /* Made for this base, and which part its "#s" substitution needs (it must be at
-         * hand to rebuild the pages it is in): read from the patch's head alone, so
+        /* Made for this base, and which parts its "#s" substitutions need (they must be at
+         * hand to rebuild the files they are in): read from the patch's head alone, so
          * nothing is fetched for a patch made for another base. */
-        uint64_t size = 0;
         prep_diags hd;
         prep_diags_init(&hd);
-        int ok = prep_cut_manifest_patch_subst(base->sha256, text, tl, lim, path, subst_neu, &size, &hd) == PREP_OK;
+        int ok = prep_cut_manifest_patch_subst(base->sha256, text, tl, lim, path, subst_neu, subst_size, &n_subst,
+                                               &hd) == PREP_OK;
         prep_diags_free(&hd);
-        long fr = ok && subst_neu[0] ? fetch_object(c, o, work, subst_neu, size, res, errbuf, subst_obj) : 0;
-        if (fr == -2) {
-            char orel[128];
-            snprintf(orel, sizeof orel, "objects/%.2s/%s", subst_neu, subst_neu + 2);
-            fetch_failed(d, o, orel, fr, errbuf);
-            free(text);
-            unlink(path);
-            return -1;
+        for (size_t j = 0; ok && j < n_subst; j++) {
+            long fr = fetch_object(c, o, work, subst_neu[j], subst_size[j], res, errbuf, subst_obj[j]);
+            if (fr == -2) {
+                char orel[128];
+                snprintf(orel, sizeof orel, "objects/%.2s/%s", subst_neu[j], subst_neu[j] + 2);
+                fetch_failed(d, o, orel, fr, errbuf);
+                free(text);
+                unlink(path);
+                subst_drop(subst_obj, n_subst, res);
+                return -1;
+            }
+            if (fr == 404) gone = 1; /* its part is no longer kept (the institute's retention) */
+            if (fr) ok = 0;
         }
-        if (fr == 404) gone = 1; /* its part is no longer kept (the institute's retention) */
-        if (fr) ok = 0;
         if (ok) {
             const char *const roots[2] = {o->store, work};
             prep_buf out;
@@ -267,7 +281,7 @@ static int fetch_patch(CURL *c, const prep_pull_opts *o, const char *work, uint6
                     prep_diags_free(&pd);
                     free(text);
                     unlink(path);
-                    if (subst_obj[0]) unlink(subst_obj);
+                    subst_drop(subst_obj, n_subst, NULL);
                     prep_cut_manifest_free(m);
                     memset(m, 0, sizeof *m);
                     return -1;
@@ -283,14 +297,15 @@ static int fetch_patch(CURL *c, const prep_pull_opts *o, const char *work, uint6
         res->patches_fetched++;
         /* A "#s" part no entry of the result names (a substitution that changed nothing)
          * would be an object no manifest names: the receiver refuses such a batch. */
-        if (subst_obj[0] && !manifest_names(m, subst_neu) && unlink(subst_obj) == 0) res->objects_fetched--;
+        for (size_t j = 0; j < n_subst; j++)
+            if (subst_obj[j][0] && !manifest_names(m, subst_neu[j]) && unlink(subst_obj[j]) == 0) res->objects_fetched--;
         return 1;
     }
     if (!gone) res->patches_refused++; /* a part the link no longer has is no fault of the patch */
     /* It did not apply here: the whole manifest. The part fetched for it goes too, or the
      * receiver would refuse the batch for an object no manifest names; the whole
      * manifest's own objects are fetched by the caller. */
-    if (subst_obj[0] && unlink(subst_obj) == 0) res->objects_fetched--;
+    subst_drop(subst_obj, n_subst, res);
     prep_cut_manifest_free(m);
     memset(m, 0, sizeof *m);
     return 0;

@@ -87,14 +87,14 @@ static const char css_base[] =
      * named, after it; the column headings stay in the markup for screen readers */
     "@media (max-width:30rem){.acta dl{grid-template-columns:minmax(0,1fr)}.acta dd{margin-bottom:.3rem}"
     "main{padding:1rem .5rem}table{font-size:.875rem}th,td{padding:.2rem .25rem}"
-    ".un thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}"
+    ".un thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}"
     ".un,.un tbody{display:block}"
     ".un tr{display:flex;flex-wrap:wrap;gap:0 1rem;border-bottom:1px solid #d5d9e0;padding:.2rem 0}"
     ".un th,.un td{display:block;border:0;padding:0;text-align:left}"
     ".un th{flex-basis:100%}"
     /* the night's progress table likewise: one block per cut, each figure after its name */
     ".avance-t{overflow-x:visible}.avance-t table,.avance-t tbody{display:block}"
-    ".avance-t thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}"
+    ".avance-t thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}"
     ".avance-t tr{display:flex;flex-wrap:wrap;gap:0 1rem;border-bottom:1px solid #d5d9e0;padding:.2rem 0}"
     ".avance-t th,.avance-t td{display:block;border:0;padding:0}.avance-t tbody th{flex-basis:100%}"
     ".avance-t td:before{content:attr(data-l) \" \";color:#444}"

@@ -251,8 +251,10 @@ def check_acta_blocks(where, sec, casillas):
         for k, v in want.items():
             if dl.get(k) != v:
                 bad(f"{where}: {c['clave']} '{k}': page {dl.get(k)}, json {v}")
-        if a["rows"].get("TOTAL_VOTOS_CALCULADO") != fmt(c["total_votos_calculado"]):
-            bad(f"{where}: {c['clave']} TOTAL_VOTOS_CALCULADO {a['rows'].get('TOTAL_VOTOS_CALCULADO')}")
+        # the acta's row named as the acta names it (TOTAL_VOTOS_CALCULADO in the database)
+        got = a["rows"].get("Total de votos calculado")
+        if got != fmt(c["total_votos_calculado"]):
+            bad(f"{where}: {c['clave']} 'Total de votos calculado' {got}, json {c['total_votos_calculado']}")
 
 
 def check_casillas_table(where, sec, casillas):

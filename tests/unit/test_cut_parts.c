@@ -14,7 +14,13 @@ typedef struct csite {
     size_t len[NPAGES];
     size_t part[NPAGES][4];
     char *csv;
+    char *json[NPAGES];   /* g_json: a datos.json beside each page, [per-cut head | body] */
+    size_t json_head[NPAGES];
 } csite;
+
+/* 1: the site also has a composed JSON file per page whose head is shared and per cut, as
+ * the open data's datos.json are: a second shared part that changes on every cut. */
+static int g_json;
 
 static void csite_make(csite *s, int seq, int changed_page)
 {
@@ -38,20 +44,27 @@ static void csite_make(csite *s, int seq, int changed_page)
     }
     free(s->csv);
     s->csv = pathf("CLAVE|TOTAL\n22-0001-B|%d\n", seq);
+    for (int i = 0; g_json && i < NPAGES; i++) {
+        char head[96];
+        snprintf(head, sizeof head, "{\"corte\":%d,\"instante\":\"2021-06-06T23:%02d:00-05:00\"", seq, seq * 5);
+        free(s->json[i]);
+        s->json[i] = pathf("%s,\"seccion\":%d,\"votos\":%d}\n", head, i + 1, i == changed_page ? 100 + seq : 7);
+        s->json_head[i] = strlen(head);
+    }
 }
 
 static void csite_free(csite *s)
 {
-    for (int i = 0; i < NPAGES; i++) free(s->data[i]);
+    for (int i = 0; i < NPAGES; i++) free(s->data[i]), free(s->json[i]);
     free(s->csv);
     memset(s, 0, sizeof *s);
 }
 
 static prep_err csite_cut(const char *store, const csite *s, const prep_cut_seckey *k, prep_time at, prep_diags *d)
 {
-    prep_cut_file f[NPAGES + 1];
+    prep_cut_file f[2 * NPAGES + 1];
     memset(f, 0, sizeof f);
-    char paths[NPAGES][64];
+    char paths[NPAGES][64], jpaths[NPAGES][64];
     for (int i = 0; i < NPAGES; i++) {
         snprintf(paths[i], sizeof paths[i], "gubernatura/seccion-%04d/index.html", i + 1);
         f[i].path = paths[i];
@@ -63,6 +76,16 @@ static prep_err csite_cut(const char *store, const csite *s, const prep_cut_seck
     f[NPAGES].path = "datos/gub.csv";
     f[NPAGES].data = s->csv;
     f[NPAGES].len = strlen(s->csv);
+    size_t nf = NPAGES + 1;
+    for (int i = 0; g_json && i < NPAGES; i++, nf++) {
+        snprintf(jpaths[i], sizeof jpaths[i], "gubernatura/seccion-%04d/datos.json", i + 1);
+        f[nf].path = jpaths[i];
+        f[nf].data = s->json[i];
+        f[nf].len = strlen(s->json[i]);
+        f[nf].n_parts = 2;
+        f[nf].part_len[0] = s->json_head[i];
+        f[nf].part_len[1] = f[nf].len - s->json_head[i];
+    }
     prep_cut_params p;
     prep_cut_params_init(&p);
     p.process = "qro2021";
@@ -70,7 +93,7 @@ static prep_err csite_cut(const char *store, const csite *s, const prep_cut_seck
     p.instant = at;
     p.zone = "America/Mexico_City";
     p.valid_for = 3600;
-    return prep_cut_make(store, &p, f, NPAGES + 1, k, NULL, d);
+    return prep_cut_make(store, &p, f, nf, k, NULL, d);
 }
 
 static int object_exists(const char *store, const char *sha)
@@ -209,6 +232,19 @@ static int teardown(void **state)
     free(f->t), free(f->inst), free(f->recv), free(f->inc);
     free(f);
     return 0;
+}
+
+static int setup_json(void **state)
+{
+    g_json = 1;
+    return setup(state);
+}
+
+static int teardown_json(void **state)
+{
+    int r = teardown(state);
+    g_json = 0;
+    return r;
 }
 
 static void test_make_stores_parts(void **state)
@@ -498,14 +534,16 @@ static void test_subst_patch_accepted(void **state)
     assert_int_equal(prep_cut_load(f->inst, 2, &m2, NULL), PREP_OK);
     /* The part it needs, read from its head before any object is at hand (a pull
      * broadcaster fetches it first); refused for another base. */
-    char neu[65];
-    uint64_t nsize = 0;
-    assert_int_equal(prep_cut_manifest_patch_subst(m1.sha256, patch, n, NULL, "p", neu, &nsize, &f->d), PREP_OK);
-    assert_string_equal(neu, w.sha256);
-    assert_int_equal(nsize, w.size);
-    assert_int_equal(prep_cut_manifest_patch_subst(m2.sha256, patch, n, NULL, "p", neu, &nsize, &f->d), PREP_ERR_VERIFY);
+    char neu[PREP_CUT_SUBST_MAX][65];
+    uint64_t nsize[PREP_CUT_SUBST_MAX];
+    size_t nn = 9;
+    assert_int_equal(prep_cut_manifest_patch_subst(m1.sha256, patch, n, NULL, "p", neu, nsize, &nn, &f->d), PREP_OK);
+    assert_int_equal(nn, 1);
+    assert_string_equal(neu[0], w.sha256);
+    assert_int_equal(nsize[0], w.size);
+    assert_int_equal(prep_cut_manifest_patch_subst(m2.sha256, patch, n, NULL, "p", neu, nsize, &nn, &f->d), PREP_ERR_VERIFY);
     assert_non_null(prep_diags_find(&f->d, "patch-base"));
-    assert_string_equal(neu, "");
+    assert_int_equal(nn, 0);
     const char *roots[2] = {f->recv, f->inc};
     prep_buf out;
     prep_diags_free(&f->d);
@@ -537,6 +575,80 @@ static void test_subst_patch_accepted(void **state)
     free(mb), free(mp);
     prep_cut_manifest_free(&m2);
     assert_int_equal(prep_cut_verify(f->recv, 0, &f->pol, NULL, &f->d), PREP_OK);
+    free(patch);
+}
+
+/* Two shared per-cut parts (the pages' stamp and the JSON files' head): two "#s" lines, and
+ * of the entries only page 4 and its JSON (their bodies changed) and the csv are listed;
+ * the receiver rebuilds the signed manifest byte for byte and accepts the cut. */
+static void test_subst_two_parts(void **state)
+{
+    fx *f = *state;
+    size_t n;
+    char *patch = honest_patch(f, &n);
+    assert_int_equal(count_str(patch, "\n#s "), 2);
+    assert_int_equal(count_str(patch, "\n#f "), 3);
+    assert_non_null(strstr(patch, "  gubernatura/seccion-0004/datos.json\n"));
+    assert_null(strstr(patch, "seccion-0001"));
+    prep_cut_manifest m1, m2;
+    assert_int_equal(prep_cut_load(f->recv, 1, &m1, NULL), PREP_OK);
+    assert_int_equal(prep_cut_load(f->inst, 2, &m2, NULL), PREP_OK);
+    char neu[PREP_CUT_SUBST_MAX][65];
+    uint64_t nsize[PREP_CUT_SUBST_MAX];
+    size_t nn = 0;
+    assert_int_equal(prep_cut_manifest_patch_subst(m1.sha256, patch, n, NULL, "p", neu, nsize, &nn, &f->d), PREP_OK);
+    assert_int_equal(nn, 2);
+    const prep_cut_entry *j2 = prep_cut_manifest_find(&m2, "gubernatura/seccion-0002/datos.json");
+    const prep_cut_entry *p2 = prep_cut_manifest_find(&m2, "gubernatura/seccion-0002/index.html");
+    assert_true((!strcmp(neu[0], j2->parts[0].sha256) && !strcmp(neu[1], p2->parts[1].sha256)) ||
+                (!strcmp(neu[1], j2->parts[0].sha256) && !strcmp(neu[0], p2->parts[1].sha256)));
+    const char *roots[2] = {f->recv, f->inc};
+    prep_buf out;
+    assert_int_equal(prep_cut_manifest_patch_objects(&m1, patch, n, NULL, roots, 2, "p", &out, &f->d), PREP_OK);
+    assert_int_equal(out.len, m2.raw_len);
+    assert_memory_equal(out.data, m2.raw, out.len);
+    prep_buf_free(&out);
+    prep_cut_manifest_free(&m1);
+    prep_cut_manifest_free(&m2);
+    prep_err e = prep_cut_receive(f->recv, f->inc, &f->pol, NULL, &f->d);
+    if (e) prep_diags_print(&f->d, stderr, 5);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(active_seq(f->recv), 2);
+    free(patch);
+}
+
+/* A patch naming one part twice, or with more "#s" lines than PREP_CUT_SUBST_MAX, is
+ * refused before anything is rebuilt. */
+static void test_subst_lines_refused(void **state)
+{
+    fx *f = *state;
+    size_t n;
+    char *patch = honest_patch(f, &n);
+    char *first = strstr(patch, "\n#s ");
+    assert_non_null(first);
+    char *eol = strchr(first + 1, '\n');
+    size_t ll = (size_t)(eol - first); /* "\n#s ...", without its own end */
+    prep_cut_manifest m1;
+    assert_int_equal(prep_cut_load(f->recv, 1, &m1, NULL), PREP_OK);
+    for (int extra = 1; extra <= PREP_CUT_SUBST_MAX; extra += PREP_CUT_SUBST_MAX - 1) {
+        /* the first line repeated `extra` times after itself */
+        prep_buf b;
+        prep_buf_init(&b, 0);
+        prep_buf_append(&b, patch, (size_t)(eol - patch));
+        for (int k = 0; k < extra; k++) prep_buf_append(&b, first, ll);
+        prep_buf_append(&b, eol, n - (size_t)(eol - patch));
+        assert_int_equal(prep_buf_err(&b), PREP_OK);
+        char neu[PREP_CUT_SUBST_MAX][65];
+        uint64_t nsize[PREP_CUT_SUBST_MAX];
+        size_t nn = 0;
+        prep_diags_free(&f->d);
+        prep_diags_init(&f->d);
+        assert_int_equal(prep_cut_manifest_patch_subst(m1.sha256, b.data, b.len, NULL, "p", neu, nsize, &nn, &f->d),
+                         PREP_ERR_PARSE);
+        assert_non_null(prep_diags_find(&f->d, "patch-syntax"));
+        prep_buf_free(&b);
+    }
+    prep_cut_manifest_free(&m1);
     free(patch);
 }
 
@@ -687,6 +799,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_subst_lie_syntax, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subst_stamp_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subst_stamp_flipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subst_two_parts, setup_json, teardown_json),
+        cmocka_unit_test_setup_teardown(test_subst_lines_refused, setup_json, teardown_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
