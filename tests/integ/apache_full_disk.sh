@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Apache mode on a full disk (docs/apache.md "A long night"): the docroot lives on a 9 MB
+# Apache mode on a full disk (docs/apache.md "A long night"): the docroot lives on a 14 MB
 # tmpfs. Exporting every cut whole (--archive-full 0) fills it: the export fails naming
 # "no space left on device" and the path, and the site stays on the last good cut, whole.
 # Then an export with the retention (--archive-full 2) applies it before the new cut
 # (the retention normally runs after the switch, which a full disk never reaches) and
 # switches to the newest cut; 8 more cuts then fit on the same disk. Needs root (mount).
+# Sized so that about four whole cuts of the tiny simulated process fit (one is ~3 MB and
+# ~720 files with the section tree and the open data): the retention's two whole cuts and
+# the new one fit, twelve whole cuts do not.
 set -u
 PREP=${1:?usage: apache_full_disk.sh PATH-TO-prep}
 PREP=$(cd "$(dirname "$PREP")" && pwd)/$(basename "$PREP")
@@ -13,7 +16,7 @@ cleanup() { umount "$T/disk" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 cd "$T"
 mkdir disk
-mount -t tmpfs -o size=9m,nr_inodes=4000 tmpfs disk 2>/dev/null || { echo "SKIP: cannot mount a tmpfs"; exit 77; }
+mount -t tmpfs -o size=14m,nr_inodes=9000 tmpfs disk 2>/dev/null || { echo "SKIP: cannot mount a tmpfs"; exit 77; }
 fails=0
 ok() { echo "ok - $*"; }
 bad() { echo "FAIL - $*"; fails=$((fails + 1)); }
@@ -53,7 +56,7 @@ served_ok && ok "cut 12 is served whole" || bad "cut 12 fails sha256sum -c"
 # 3. the night goes on on the same disk
 bad_runs=""
 for s in $(seq 13 20); do export_cut "$s" 2 || bad_runs+="$s "; served_ok || bad_runs+="$s(sha) "; done
-is "cuts 13-20 export on the same 9 MB disk" "$bad_runs" ""
+is "cuts 13-20 export on the same 14 MB disk" "$bad_runs" ""
 is "site -> site.sitios/20" "$(readlink disk/site)" site.sitios/20
 thin=$(cd disk/site.cortes && ls 5 | tr '\n' ' ')
 is "old cuts keep their manifest and signature" "$thin" "SHA256SUMS SHA256SUMS.sig "
