@@ -49,7 +49,7 @@ for eid, slug in (("gub", "gubernatura"), ("ayu", "ayuntamientos"), ("dip", "dip
     assert f"<dt>Participación ciudadana</dt><dd>{pct(part, ln)}</dd>" in page, (eid, part, ln)
     assert f"<dt>Total de votos</dt><dd>{commas(total)}</dd>" in page, (eid, total)
     # the table's newest row (the last cut that changed a figure) shows the same figures
-    row = re.search(r'<tbody><tr><th scope="row">(\d+)<br/><time datetime="([^"]+)">[^<]*</time></th><td>([^<]*)</td><td>([^<]*)</td>', page)
+    row = re.search(r'<tbody><tr><th scope="row">(\d+)<br/><time datetime="([^"]+)">[^<]*</time></th><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td>', page)
     assert row and row.group(3) == pct(cont, esp) and row.group(4) == pct(part, ln), row and row.groups()
     last_change = max(i for i, p in enumerate(pts) if i == 0 or p[2:] != pts[i - 1][2:])
     assert int(row.group(1)) == pts[last_change][0] and row.group(2) == pts[last_change][1], (row.groups(), pts[last_change])
