@@ -61,24 +61,43 @@ if [ $QUICK -eq 0 ]; then
 
   stage "fuzz smoke (${FUZZ_SECONDS}s per target)"
   if CC=clang-14 build build-fuzz -DCMAKE_BUILD_TYPE=Debug -DPREP_FUZZ=ON -DPREP_SANITIZE=ON; then
-    for f in build-fuzz/fuzz_*; do
-      [ -x "$f" ] || continue
+    # two targets at a time (this machine has two cores and nothing else runs now); each
+    # writes its verdict to a file, read back in the targets' order
+    fuzz_one() { # BINARY RESULT-DIR
+      local f=$1 res=$2 name work
       name=$(basename "$f"); name=${name#fuzz_}
-      corpus=fuzz/corpus/$name
       work=$(mktemp -d)
-      [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
-      mkdir -p out/fuzz-artifacts
+      [ -d "fuzz/corpus/$name" ] && cp -r "fuzz/corpus/$name"/. "$work"/
       if "$f" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
             -artifact_prefix="$ROOT/out/fuzz-artifacts/$name-" "$work" >"$work/log" 2>&1; then
-        echo "fuzz $name: ok ($(grep -Eo '#[0-9]+' "$work/log" | tail -1 | tr -d '#') runs)"
-        PASS=$((PASS + 1))
+        echo "fuzz $name: ok ($(grep -Eo '#[0-9]+' "$work/log" | tail -1 | tr -d '#') runs)" >"$res/$name.ok"
       else
         # the sanitizer's report (error line and stack), then where the input was kept
-        grep -E -A25 '^==[0-9]+==ERROR|^SUMMARY|deadly signal|Test unit written' "$work/log" | head -60
-        FAIL=$((FAIL + 1)); FAILED+=("fuzz $name (input kept in out/fuzz-artifacts/)")
+        grep -E -A25 '^==[0-9]+==ERROR|^SUMMARY|deadly signal|Test unit written' "$work/log" | head -60 >"$res/$name.fail"
       fi
       rm -rf "$work"
+    }
+    mkdir -p out/fuzz-artifacts
+    res=$(mktemp -d)
+    targets=()
+    for f in build-fuzz/fuzz_*; do [ -x "$f" ] && targets+=("$f"); done
+    for f in "${targets[@]}"; do
+      while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n; done
+      fuzz_one "$f" "$res" &
     done
+    wait
+    for f in "${targets[@]}"; do
+      name=$(basename "$f"); name=${name#fuzz_}
+      if [ -f "$res/$name.ok" ]; then
+        cat "$res/$name.ok"
+        PASS=$((PASS + 1))
+      else
+        [ -f "$res/$name.fail" ] && cat "$res/$name.fail"
+        echo "fuzz $name: FAILED"
+        FAIL=$((FAIL + 1)); FAILED+=("fuzz $name (input kept in out/fuzz-artifacts/)")
+      fi
+    done
+    rm -rf "$res"
   fi
 fi
 
