@@ -129,6 +129,8 @@ void body_verify(rctx *x, rbuf *r, const char *seq, const char *iso);
 /* Shared pieces of the bodies (render_pages.c), used by render_lookup.c and render_opendata.c. */
 int64_t total_votes(const rctx *x, uint32_t e, const prep_tally_agg *a);
 uint32_t cand_unit(const rctx *x, uint32_t e, prep_tally_level lvl, uint32_t idx);
+/* A section page's heading: "Sección NNNN", then `first`, its district and municipality. */
+void section_heading(const rctx *x, rbuf *r, const prep_cat_section *s, const char *first);
 int col_shown(const rctx *x, uint32_t e, uint32_t u, uint32_t j);
 int64_t kind_sum(const rctx *x, uint32_t e, uint32_t u, const prep_tally_agg *a, prep_cat_col_kind kind, int *any);
 void casillas_text(rbuf *r, const prep_cat_casilla *k);

@@ -124,13 +124,7 @@ void body_secall(rctx *x, const rpage *p, rbuf *r)
     char here[32];
     snprintf(here, sizeof here, "Secci\xC3\xB3n %04u", s->id);
     crumbs(r, p->depth, here);
-    rb_printf(r, "<h1>Secci\xC3\xB3n %04u</h1><p class=\"nota\">", s->id);
-    rb_esc(r, c->entity_name);
-    rb_puts(r, " \xC2\xB7 ");
-    rb_esc(r, c->districts[s->district].name);
-    rb_puts(r, " \xC2\xB7 ");
-    rb_esc(r, c->municipalities[s->municipality].name);
-    rb_puts(r, "</p>");
+    section_heading(x, r, s, c->entity_name);
     for (uint32_t e = 0; e < c->n_elections; e++) {
         const relection *re = &st->el[e];
         const rpage *sp = &st->pages[re->sec_base + p->idx];

@@ -717,6 +717,19 @@ static void block_map(rctx *x, rbuf *r, uint32_t e)
     rb_puts(r, "</ul></figcaption></figure>");
 }
 
+/* A section page's heading: "Sección NNNN", then `first` (the election, or the entity on
+ * the page of all elections), the section's district and municipality. */
+void section_heading(const rctx *x, rbuf *r, const prep_cat_section *s, const char *first)
+{
+    rb_printf(r, "<h1>Secci\xC3\xB3n %04u</h1><p class=\"nota\">", s->id);
+    rb_esc(r, first);
+    rb_puts(r, " \xC2\xB7 ");
+    rb_esc(r, x->c->districts[s->district].name);
+    rb_puts(r, " \xC2\xB7 ");
+    rb_esc(r, x->c->municipalities[s->municipality].name);
+    rb_puts(r, "</p>");
+}
+
 /* ---------------------------------------------------------------- page bodies */
 static void body_home(rctx *x, rbuf *r)
 {
@@ -862,13 +875,7 @@ static void body_section(rctx *x, const rpage *p, rbuf *r)
     const prep_cat_section *s = &c->sections[p->idx];
     const prep_tally_agg *a = agg(x, e, PREP_TALLY_SECTION, p->idx);
     breadcrumbs(x, p, r);
-    rb_printf(r, "<h1>Secci\xC3\xB3n %04u</h1><p class=\"nota\">", s->id);
-    rb_esc(r, el->title);
-    rb_puts(r, " \xC2\xB7 ");
-    rb_esc(r, c->districts[s->district].name);
-    rb_puts(r, " \xC2\xB7 ");
-    rb_esc(r, c->municipalities[s->municipality].name);
-    rb_puts(r, "</p>");
+    section_heading(x, r, s, el->title);
     summary(x, r, e, a);
     secall_link(r, p->depth, s->id);
     uint32_t u = cand_unit(x, e, PREP_TALLY_SECTION, p->idx);
