@@ -138,31 +138,30 @@ static void cache_headers(FILE *f)
 static void lookup_rules(FILE *f, const char *d)
 {
     static const char *const pad[] = {"000", "00", "0", ""};
-    fprintf(f, "  # 2b. The section lookup: seccion/?n=N (docs/formats/site.md, \"My section\").\n");
+    fprintf(f, "  # 2b. The section lookup: seccion/?n=N, and a national process's seccion/EE/?n=N\n"
+               "  # (docs/formats/site.md, \"My section\").\n");
     for (int len = 1; len <= 4; len++) {
         fprintf(f, "  RewriteCond %%{QUERY_STRING} ^n=0*([1-9][0-9]{%d})$\n", len - 1);
-        fprintf(f, "  RewriteRule ^/(embebido/)?seccion/$ - [E=PREP_SEC:%s%%1]\n", pad[len - 1]);
+        fprintf(f, "  RewriteRule ^/(embebido/)?seccion/([0-9]{2}/)?$ - [E=PREP_SEC:%s%%1]\n", pad[len - 1]);
     }
     fprintf(f,
             "  RewriteCond %%{ENV:PREP_SEC} ^[0-9]{4}$\n"
-            "  RewriteCond %s.sitios/%%{ENV:PREP_CORTE}/$1seccion/%%{ENV:PREP_SEC}/index.html -f\n"
-            "  RewriteRule ^/(embebido/)?seccion/$ /$1seccion/%%{ENV:PREP_SEC}/ [R=303,QSD,L]\n"
+            "  RewriteCond %s.sitios/%%{ENV:PREP_CORTE}/$1seccion/$2%%{ENV:PREP_SEC}/index.html -f\n"
+            "  RewriteRule ^/(embebido/)?seccion/([0-9]{2}/)?$ /$1seccion/$2%%{ENV:PREP_SEC}/ [R=303,QSD,L]\n"
             "  RewriteCond %%{QUERY_STRING} ^n=\n"
-            "  RewriteRule ^/(embebido/)?seccion/$ - [R=404,L]\n",
+            "  RewriteRule ^/(embebido/)?seccion/([0-9]{2}/)?$ - [R=404,L]\n",
             d);
 }
 
-/* The lookup's 404 page and relative Location (see lookup_rules). */
+/* The lookup's 404 page and relative Location (see lookup_rules): the 404 page of the
+ * lookup asked, seccion/ or seccion/EE/ (its own directory, so its relative links hold). */
 static void lookup_answers(FILE *f)
 {
     fprintf(f,
             "  # The section lookup's 404 is the cut's own page (it carries the cut's stamp; no-cache\n"
-            "  # like every error), as prep serve sends.\n"
-            "  <LocationMatch \"^/seccion/$\">\n"
-            "    ErrorDocument 404 /seccion/no-encontrada.html\n"
-            "  </LocationMatch>\n"
-            "  <LocationMatch \"^/embebido/seccion/$\">\n"
-            "    ErrorDocument 404 /embebido/seccion/no-encontrada.html\n"
+            "  # like every error), as prep serve sends; the groups name the lookup's directory.\n"
+            "  <LocationMatch \"^/(?<pre>embebido/)?seccion/(?<ent>[0-9]{2}/)?$\">\n"
+            "    ErrorDocument 404 /%%{env:MATCH_PRE}seccion/%%{env:MATCH_ENT}no-encontrada.html\n"
             "  </LocationMatch>\n");
 }
 

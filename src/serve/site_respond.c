@@ -642,9 +642,10 @@ static void answer_archive(prep_serve_version *v, const prep_http_request *req, 
 }
 
 /* ---------------------------------------------------------------- the section lookup */
-/* seccion/?n=N (and embebido/seccion/?n=N), the no-JavaScript form of seccion/
- * (docs/formats/site.md, "My section"): N, digits only, leading zeros allowed, names a
- * section of the cut: 303 to its page, Location relative ("0412/"); anything else after
+/* seccion/?n=N (and embebido/seccion/?n=N; a national process's seccion/EE/?n=N), the
+ * no-JavaScript form of seccion/ (docs/formats/site.md, "My section"): N, digits only,
+ * leading zeros allowed, names a section of the cut (of entity EE): 303 to its page,
+ * Location relative ("0412/"); anything else after
  * "n=": 404 whose body is the cut's own seccion/no-encontrada.html (so it carries the
  * cut's stamp), under the policy's answer class (no-cache). A query not starting with
  * "n=" is no lookup: the page is served. Returns 1 when it answered. */
@@ -656,15 +657,21 @@ static int answer_lookup(prep_serve_version *v, const prep_http_request *req, pr
     const char *q = req->query.p;
     size_t ql = req->query.len;
     if (!q || ql < 2 || q[0] != 'n' || q[1] != '=') return 0;
-    if (!(klen == il || (klen == il + 9 && !memcmp(key, "embebido/", 9))) || memcmp(key + klen - il, idx, il)) return 0;
-    size_t dir = klen - 10; /* up to and with "seccion/" */
+    /* [embebido/]seccion/index.html, or a national process's [embebido/]seccion/EE/index.html */
+    size_t pre = klen >= 9 && !memcmp(key, "embebido/", 9) ? 9 : 0;
+    size_t rest = klen - pre;
+    const char *k = key + pre;
+    int national = rest == il + 3 && !memcmp(k, "seccion/", 8) && k[8] >= '0' && k[8] <= '9' && k[9] >= '0' &&
+                   k[9] <= '9' && k[10] == '/' && !memcmp(k + 11, "index.html", 10);
+    if (!national && (rest != il || memcmp(k, idx, il))) return 0;
+    size_t dir = klen - 10; /* up to and with "seccion/" (or "seccion/EE/") */
     size_t i = 2, nd = 0;
     unsigned num = 0;
     while (i < ql && q[i] == '0') i++;
     for (; i < ql && q[i] >= '0' && q[i] <= '9' && nd < 5; i++, nd++) num = num * 10 + (unsigned)(q[i] - '0');
     char path[PREP_HTTP_PATH_MAX + 32];
     int found = 0;
-    if (ql > 2 && i == ql && nd <= 4) {
+    if (ql > 2 && i == ql && nd >= 1 && nd <= 4) { /* "0" names no section: as Apache's rule */
         snprintf(path, sizeof path, "%.*s%04u/index.html", (int)dir, key, num);
         found = find_file(v, path) != NULL;
     }

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Issue 15: the section lookup of a national process (docs/formats/site.md, "My section"),
+# in prep serve and in a real Apache with `prep apache`'s configuration, on a signed cut of
+# tests/data/catalog/national.cat: seccion/ lists the entities; seccion/EE/?n=N answers with
+# a 303 to EE/NNNN/ when entity EE has section N (section 100 exists in entities 01 and 09,
+# not in 22), and with a 404 carrying that entity's own no-encontrada.html page otherwise;
+# the same in the embedded tree. Expected answers come from the catalogue file by hand.
+set -euo pipefail
+PREP=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
+command -v apache2 >/dev/null || { echo "SKIP: apache2 not installed"; exit 77; }
+. "$HERE/lib/peers.sh"
+T=$(mktemp -d /tmp/prep-integ-natlookup-XXXXXX)
+chmod 755 "$T" # apache's workers run as nobody
+peer_cleanup_on_exit "$T"
+cd "$T"
+fails=0
+ok() { echo "ok - $*"; }
+bad() { echo "FAIL - $*"; fails=$((fails + 1)); }
+
+CAT="$HERE/../data/catalog/national.cat"
+"$PREP" sim actas --catalog "$CAT" --out actas --seed 2 2>/dev/null
+"$PREP" keygen --out drill --drill >/dev/null
+"$PREP" cut --catalog "$CAT" --actas actas --at "2024-06-03 02:00" --key drill.key --pubkey drill.pub --store inst \
+  --drill >cut.out 2>&1 || { echo "FAIL - cut: $(tail -3 cut.out)"; exit 1; }
+"$PREP" export --store inst --out "$T/site" --link --no-twins >export.out 2>&1 || { echo "FAIL - export: $(cat export.out)"; exit 1; }
+for d in seccion/01/0100 seccion/09/0100 seccion/22/0050 seccion/01/0000; do
+  [ -f "site.cortes/1/$d/index.html" ] && ok "the cut has $d/" || bad "the cut lacks $d/"
+done
+
+peer_cert cert.pem key.pem
+"$PREP" serve --store inst --listen 127.0.0.1:0 --tls-listen 127.0.0.1:0 --tls-cert cert.pem --tls-key key.pem \
+  --threads 1 >serve.out 2>serve.err &
+peer_track $!
+for _ in $(seq 300); do grep -q "listening on http://" serve.out 2>/dev/null && break; sleep 0.1; done
+SP=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)/ (h2, http/1.1)$|\1|p' serve.out)
+[ -n "$SP" ] || { echo "FAIL - prep serve did not start: $(cat serve.out serve.err)"; exit 1; }
+read -r AP < <(peer_free_ports 1)
+mkdir ap
+"$PREP" apache --docroot "$T/site" --server-name localhost --listen 127.0.0.1:$AP \
+  --tls-cert cert.pem --tls-key key.pem --standalone "$T/ap" >ap/httpd.conf
+apache2 -d "$T/ap" -f "$T/ap/httpd.conf" -t >ap/t.log 2>&1 || { echo "FAIL - apache2 -t: $(cat ap/t.log)"; exit 1; }
+apache2 -d "$T/ap" -f "$T/ap/httpd.conf" -DFOREGROUND >ap/stdout.log 2>&1 &
+peer_track $!
+peer_wait_port "$AP" 10 || { echo "FAIL - apache2 did not start: $(cat ap/error.log ap/stdout.log)"; exit 1; }
+for _ in $(seq 300); do
+  curl -s -o /dev/null --max-time 2 --cacert cert.pem --resolve "localhost:$SP:127.0.0.1" "https://localhost:$SP/corte.json" && break
+  sleep 0.1
+done
+
+get() {
+  local port; [ "$1" = serve ] && port=$SP || port=$AP
+  curl -sS --max-time 10 --cacert cert.pem --resolve "localhost:$port:127.0.0.1" -D h -o b "https://localhost:$port$2" \
+    -w '%{http_code}' 2>/dev/null || true
+}
+loc() { tr -d '\r' <h | awk 'BEGIN{IGNORECASE=1} tolower($1) == "location:" {print $2}'; }
+
+for srv in serve apache; do
+  for tree in "" /embebido; do
+    # found: entity 01 and 09 have section 100, with or without leading zeros
+    for q in "01 n=100 0100" "09 n=0100 0100" "01 n=200 0200" "22 n=50 0050"; do
+      set -- $q
+      st=$(get $srv "$tree/seccion/$1/?$2")
+      want="$3/"; [ $srv = apache ] && want="https://localhost:$AP$tree/seccion/$1/$3/"
+      [ "$st" = 303 ] && [ "$(loc)" = "$want" ] && ok "$srv $tree/seccion/$1/?$2: 303 to $want" ||
+        bad "$srv $tree/seccion/$1/?$2: $st to '$(loc)', want $want"
+    done
+    # not found in that entity: 404 with the entity's own page (its crumb names the entity)
+    for q in "22 n=100 QUERÉTARO" "09 n=200 CIUDAD DE MÉXICO" "01 n=0 AGUASCALIENTES" "01 n=abc AGUASCALIENTES"; do
+      set -- $q
+      st=$(get $srv "$tree/seccion/$1/?$2")
+      ent=${q#* * }
+      if [ "$st" = 404 ] && grep -q '<h1>Sección no encontrada</h1>' b && grep -q "aria-current=\"page\">$ent</li>" b; then
+        ok "$srv $tree/seccion/$1/?$2: 404 with seccion/$1/no-encontrada.html"
+      else bad "$srv $tree/seccion/$1/?$2: $st, $(grep -o '<h1>[^<]*</h1>' b | head -1)"; fi
+    done
+  done
+  # the top lookup of a national process has no form: a number alone names no section
+  st=$(get $srv "/seccion/?n=100")
+  [ "$st" = 404 ] && grep -q '<a href="09/">CIUDAD DE MÉXICO</a>' b && ok "$srv /seccion/?n=100: 404 with the entity list" ||
+    bad "$srv /seccion/?n=100: $st"
+  st=$(get $srv "/seccion/01/0100/")
+  [ "$st" = 200 ] && grep -q '<h1>Sección 0100</h1>' b && grep -q 'AGUASCALIENTES' b && ok "$srv seccion/01/0100/ is its page" ||
+    bad "$srv seccion/01/0100/: $st"
+done
+[ "$fails" = 0 ] || { echo "$fails failures"; exit 1; }
+echo "all ok"
