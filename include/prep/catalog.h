@@ -326,6 +326,10 @@ PREP_NODISCARD prep_err prep_catalog_shapes_from_geojson_mem(const char *name, c
                                               prep_catalog *c, prep_diags *diags);
 #define PREP_CAT_GEO_DEFAULT_WIDTH 600u
 #define PREP_CAT_GEO_DEFAULT_TOLERANCE 1.0
+/* The entity map of a national catalogue (the 32 entities, width 600): a slightly coarser
+ * tolerance keeps its page block within the bytes of Querétaro's municipality map at the
+ * defaults (docs/formats/catalog.md "Map from GeoJSON"; test_render_entity_map measures). */
+#define PREP_CAT_GEO_NATIONAL_TOLERANCE 1.25
 #define PREP_CAT_GEO_MAX_FILE ((size_t)32 << 20) /* bytes of a GeoJSON file */
 #define PREP_CAT_GEO_MAX_POINTS 2000000u       /* positions in all the features together */
 
