@@ -130,6 +130,23 @@ static void test_errors(void **st)
     expect_one(local, PREP_ERR_PARSE, "unknown-column", line_of(local, "entity|path"), 1);
 }
 
+/* The fuzz seed (fuzz/corpus/catalog/entity-map.cat) is a valid catalogue with three
+ * entity shapes, so the fuzzer starts from the accepted side. */
+static void test_fuzz_seed(void **st)
+{
+    (void)st;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_catalog *c = NULL;
+    prep_err r = prep_catalog_load(PREP_TEST_DATA "/../../fuzz/corpus/catalog/entity-map.cat", &c, &d);
+    if (r) prep_diags_print(&d, stderr, 0);
+    assert_int_equal(r, PREP_OK);
+    assert_int_equal(c->n_entities, 3);
+    for (uint32_t i = 0; i < 3; i++) assert_non_null(c->entity_shape[i]);
+    prep_diags_free(&d);
+    prep_catalog_free(c);
+}
+
 /* ---------------------------------------------------------------- the real file */
 
 typedef struct ebox {
@@ -292,6 +309,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_read_write),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_fuzz_seed),
         cmocka_unit_test(test_real_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
