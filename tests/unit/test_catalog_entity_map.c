@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "entity_map_util.h"
+#include "prep/sim.h"
 
 #define VB "map_viewbox = 0 0 100 80\n"
 #define SHAPES "\n[shapes]\nentity|path\n9|M0 0h10v10h-10z\n1|M20 20l5 0 0 5z\n"
@@ -304,6 +305,55 @@ static void test_real_file(void **st)
     prep_catalog_free(c);
 }
 
+/* The sim's step: the map added to a national catalogue's text, the rest byte for byte;
+ * a local catalogue's text refused and left as it was. */
+static void test_sim_add_map(void **st)
+{
+    (void)st;
+    char *plain = em_cat_text("", "");
+    assert_non_null(plain);
+    prep_buf b;
+    prep_buf_init(&b, 0);
+    assert_int_equal(prep_buf_puts(&b, plain), PREP_OK);
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_err r = prep_sim_catalog_add_entity_map(&b, EM_GEOJSON, &d);
+    if (r) prep_diags_print(&d, stderr, 0);
+    assert_int_equal(r, PREP_OK);
+    assert_int_equal(prep_buf_putc(&b, 0), PREP_OK);
+    /* map_viewbox right under [process]; take it out and the [shapes] tail: the rest is
+     * the text as it was */
+    const char *vb = strstr(b.data, "[process]\nmap_viewbox = 0 0 600 376\nid = nac\n");
+    assert_non_null(vb);
+    size_t head = (size_t)(vb - b.data) + strlen("[process]\n"), vbl = strlen("map_viewbox = 0 0 600 376\n");
+    size_t pl = strlen(plain);
+    assert_memory_equal(b.data, plain, head);
+    assert_memory_equal(b.data + head + vbl, plain + head, pl - head);
+    const char *tail = b.data + head + vbl + (pl - head);
+    assert_true(!strncmp(tail, "\n# The entity map", strlen("\n# The entity map")));
+    assert_non_null(strstr(tail, "\n[shapes]\nentity|path\n1|M"));
+    prep_catalog *c = NULL;
+    assert_int_equal(prep_catalog_parse("sim.cat", b.data, b.len - 1, &c, &d), PREP_OK);
+    for (uint32_t i = 0; i < c->n_entities; i++) assert_non_null(c->entity_shape[i]);
+    prep_catalog_free(c);
+    /* a local catalogue */
+    prep_buf t;
+    prep_buf_init(&t, 0);
+    assert_int_equal(prep_sim_catalog_text(PREP_SIM_SCALE_TINY, 1, &t), PREP_OK);
+    size_t tl = t.len;
+    char *copy = malloc(tl);
+    assert_non_null(copy);
+    memcpy(copy, t.data, tl);
+    assert_int_equal(prep_sim_catalog_add_entity_map(&t, EM_GEOJSON, &d), PREP_ERR_USAGE);
+    assert_int_equal(t.len, tl);
+    assert_memory_equal(t.data, copy, tl);
+    free(copy);
+    prep_buf_free(&t);
+    prep_buf_free(&b);
+    prep_diags_free(&d);
+    free(plain);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_fuzz_seed),
         cmocka_unit_test(test_real_file),
+        cmocka_unit_test(test_sim_add_map),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
