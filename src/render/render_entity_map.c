@@ -19,7 +19,9 @@ static const char *unit_name(const prep_catalog *c, prep_tally_level lvl, uint32
     return lvl == PREP_TALLY_ENTITY ? c->entities[u].name : c->municipalities[u].name;
 }
 
-/* <defs> with a striped <pattern id="<pat>N"> per coalition among the legend groups. */
+/* <defs> with a striped <pattern id="<pat>N"> per coalition among the legend groups: a
+ * coalition fills with stripes of its parties' colours, so that it does not look like its
+ * first party alone. */
 static void map_patterns(rctx *x, rbuf *r, const rmap *m, const uint32_t *gk, size_t ng)
 {
     const prep_catalog *c = x->c;
