@@ -192,9 +192,41 @@ static void geom_box(const json_t *g, ebox *b, ebox *main)
     }
 }
 
+/* An edge of a drawn ring, its ends in (x, y) order, and the entity drawing it. */
+typedef struct seg {
+    long ax, ay, bx, by;
+    uint32_t ent;
+} seg;
+
+typedef struct segs {
+    seg *v;
+    size_t n, cap;
+} segs;
+
+static void seg_add(segs *sv, long x, long y, long nx, long ny, uint32_t ent)
+{
+    if (sv->n == sv->cap) {
+        sv->cap = sv->cap ? sv->cap * 2 : 1024;
+        sv->v = realloc(sv->v, sv->cap * sizeof *sv->v);
+        assert_non_null(sv->v);
+    }
+    int ab = x < nx || (x == nx && y < ny);
+    sv->v[sv->n++] = ab ? (seg){x, y, nx, ny, ent} : (seg){nx, ny, x, y, ent};
+}
+
+static int cmp_seg(const void *a, const void *b)
+{
+    const seg *p = a, *q = b;
+    if (p->ax != q->ax) return p->ax < q->ax ? -1 : 1;
+    if (p->ay != q->ay) return p->ay < q->ay ? -1 : 1;
+    if (p->bx != q->bx) return p->bx < q->bx ? -1 : 1;
+    if (p->by != q->by) return p->by < q->by ? -1 : 1;
+    return p->ent < q->ent ? -1 : p->ent > q->ent;
+}
+
 /* The box of the points of a path as written by the builder ("M x y" then "l" relative
- * pairs, "z", per ring). */
-static void path_box(const char *p, long *x0, long *y0, long *x1, long *y1)
+ * pairs, "z", per ring), and its edges into sv. */
+static void path_box(const char *p, long *x0, long *y0, long *x1, long *y1, segs *sv, uint32_t ent)
 {
     *x0 = *y0 = 1000000;
     *x1 = *y1 = -1;
@@ -208,12 +240,16 @@ static void path_box(const char *p, long *x0, long *y0, long *x1, long *y1)
         p += used;
         assert_int_equal(*p, 'l');
         p++;
+        long sx = x, sy = y;
         for (;;) {
             if (x < *x0) *x0 = x;
             if (x > *x1) *x1 = x;
             if (y < *y0) *y0 = y;
             if (y > *y1) *y1 = y;
-            if (*p == 'z') break;
+            if (*p == 'z') {
+                seg_add(sv, x, y, sx, sy, ent); /* the closing edge */
+                break;
+            }
             long dx, dy;
             if (*p == ' ') p++;
             assert_int_equal(sscanf(p, "%ld%n", &dx, &used), 1);
@@ -221,6 +257,7 @@ static void path_box(const char *p, long *x0, long *y0, long *x1, long *y1)
             if (*p == ' ') p++;
             assert_int_equal(sscanf(p, "%ld%n", &dy, &used), 1);
             p += used;
+            seg_add(sv, x, y, x + dx, y + dy, ent);
             x += dx;
             y += dy;
         }
@@ -272,6 +309,7 @@ static void test_real_file(void **st)
     assert_int_equal(c->map_viewbox[3], (uint32_t)lround((all.lat1 - all.lat0) * s));
 
     size_t total = 0;
+    segs sv = {0};
     for (uint32_t id = 1; id <= EM_N; id++) {
         uint32_t ei = prep_catalog_find_entity(c, id);
         const char *p = c->entity_shape[ei];
@@ -279,7 +317,7 @@ static void test_real_file(void **st)
         assert_int_equal(prep_catalog_path_check(p, c->map_viewbox, NULL, NULL, 0), 0);
         total += strlen(p);
         long x0, y0, x1, y1;
-        path_box(p, &x0, &y0, &x1, &y1);
+        path_box(p, &x0, &y0, &x1, &y1, &sv, id);
         /* The drawing reaches the mainland's extremes (the simplification may cut a
          * corner by at most the tolerance, the rounding half a unit) and stays in the
          * feature's box: islands too small for the map collapse and are dropped
@@ -296,6 +334,25 @@ static void test_real_file(void **st)
 #undef PX
 #undef PY
     }
+    /* Borders kept shared: an inner border is one run of points simplified once, so no
+     * edge is drawn by more than two entities, and hundreds are drawn by exactly two
+     * (had the two sides been simplified apart, each would be drawn by one only). */
+    qsort(sv.v, sv.n, sizeof *sv.v, cmp_seg);
+    size_t shared = 0;
+    for (size_t i = 0; i < sv.n;) {
+        size_t j = i, ents = 0;
+        for (; j < sv.n && sv.v[j].ax == sv.v[i].ax && sv.v[j].ay == sv.v[i].ay && sv.v[j].bx == sv.v[i].bx &&
+               sv.v[j].by == sv.v[i].by;
+             j++)
+            if (j == i || sv.v[j].ent != sv.v[j - 1].ent) ents++;
+        if (ents > 2) fail_msg("edge (%ld,%ld)-(%ld,%ld) drawn by %zu entities", sv.v[i].ax, sv.v[i].ay, sv.v[i].bx,
+                               sv.v[i].by, ents);
+        shared += ents == 2;
+        i = j;
+    }
+    printf("entity map: %zu edges, %zu shared by two entities\n", sv.n, shared);
+    assert_true(shared > 200);
+    free(sv.v);
     printf("entity map: %u x %u, %zu bytes of path data\n", c->map_viewbox[2], c->map_viewbox[3], total);
     /* within the Querétaro map's 7,210 bytes (docs/formats/catalog.md; 5,764 measured),
      * so the nation page weighs what a Querétaro page does */
