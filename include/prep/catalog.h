@@ -247,14 +247,19 @@ typedef struct prep_catalog {
     uint32_t n_coalitions;    prep_cat_coalition *coalitions;
     uint32_t n_candidacies;   prep_cat_candidacy *candidacies;
 
-    /* The municipality map, optional: map_viewbox in [process] and the [shapes] table
-     * come together. has_map = 0: no map, municipality_shape NULL, map_viewbox zeros. */
+    /* The map, optional: map_viewbox in [process] and the [shapes] table come together.
+     * A local catalogue's map is of municipalities (municipality_shape), a national one's
+     * of entities (entity_shape); the other array is NULL. has_map = 0: no map, both NULL,
+     * map_viewbox zeros. */
     int has_map;
     uint32_t map_viewbox[4];  /* SVG viewBox: min-x, min-y, width, height */
     /* owned (NULL when !has_map); n_municipalities entries indexed like municipalities,
      * each an owned SVG path data string (docs/formats/catalog.md "Map": integers, the
      * commands M L H V Z and their relative forms) or NULL for a municipality without one. */
     char **municipality_shape;
+    /* owned (NULL unless a national catalogue has a map); n_entities entries indexed like
+     * entities, each an owned path in the same grammar or NULL for an entity without one. */
+    char **entity_shape;
 
     void *_index;           /* private lookup tables (hash of casilla keys etc.) */
 } prep_catalog;
@@ -283,10 +288,11 @@ void prep_catalog_free(prep_catalog *c);
 PREP_NODISCARD prep_err prep_catalog_reindex(prep_catalog *c);
 
 /* Writes only the [shapes] table of a catalogue with a map ("\n[shapes]\nmunicipality|path\n"
- * and a row per municipality with a shape, in municipality order), appending to out; for
+ * and a row per municipality with a shape, in municipality order; in a national catalogue
+ * "entity|path" and a row per entity with a shape, in entity order), appending to out; for
  * generators that write the rest themselves (the sim). The map_viewbox key is theirs to
- * write ("map_viewbox = %u %u %u %u"). PREP_ERR_INVALID when !has_map, no municipality
- * has a shape, or a path does not pass prep_catalog_path_check; nothing is appended then. */
+ * write ("map_viewbox = %u %u %u %u"). PREP_ERR_INVALID when !has_map, no unit has a
+ * shape, or a path does not pass prep_catalog_path_check; nothing is appended then. */
 PREP_NODISCARD prep_err prep_catalog_write_shapes(const prep_catalog *c, prep_buf *out);
 
 /* Checks SVG path data against the [shapes] grammar (docs/formats/catalog.md "Map") and,
@@ -300,15 +306,16 @@ int prep_catalog_path_check(const char *path, const uint32_t viewbox[4], size_t 
 /* Builds the municipality map from a GeoJSON FeatureCollection of Polygon / MultiPolygon
  * features (docs/formats/catalog.md "Map from GeoJSON"): each feature is matched to a
  * municipality of c by the property id_property (NULL: "CVE_MUN"; a JSON integer or a
- * string of digits, "012" = 12); the coordinates (longitude, latitude in degrees) are
+ * string of digits, "012" = 12) — in a national catalogue (c->national) to an entity, by
+ * its INEGI key (NULL: "state_code"), and the map is the entity map; the coordinates (longitude, latitude in degrees) are
  * projected equirectangularly with longitude scaled by the cosine of the middle latitude
  * of the box, y down, fitted to `width` units (0: 600; 16..PREP_CAT_MAX_MAP_COORD) with the
  * height that keeps the aspect, simplified (Douglas-Peucker on the borders shared between
  * municipalities, each border simplified once so neighbours still meet) with `tolerance`
  * in map units (< 0: 1.0; 0: no simplification) and rounded to integers; rings that
  * collapse are dropped. On success c's map is replaced (has_map = 1, map_viewbox =
- * 0 0 width height, one shape per matched feature; municipalities without a feature get
- * NULL). On error c is untouched and every problem is a diag (kinds in the doc: geo-json,
+ * 0 0 width height, one shape per matched feature; municipalities (entities) without a
+ * feature get NULL). On error c is untouched and every problem is a diag (kinds in the doc: geo-json,
  * geo-format, geo-property, geo-geometry, unknown-reference, duplicate-id, geo-collapsed,
  * path-too-long, too-many, io). c and the strings are borrowed. */
 PREP_NODISCARD prep_err prep_catalog_shapes_from_geojson(const char *path, const char *id_property, uint32_t width,
@@ -319,6 +326,10 @@ PREP_NODISCARD prep_err prep_catalog_shapes_from_geojson_mem(const char *name, c
                                               prep_catalog *c, prep_diags *diags);
 #define PREP_CAT_GEO_DEFAULT_WIDTH 600u
 #define PREP_CAT_GEO_DEFAULT_TOLERANCE 1.0
+/* The entity map of a national catalogue (the 32 entities, width 600): a slightly coarser
+ * tolerance keeps its page block within the bytes of Querétaro's municipality map at the
+ * defaults (docs/formats/catalog.md "Map from GeoJSON"; test_render_entity_map measures). */
+#define PREP_CAT_GEO_NATIONAL_TOLERANCE 1.25
 #define PREP_CAT_GEO_MAX_FILE ((size_t)32 << 20) /* bytes of a GeoJSON file */
 #define PREP_CAT_GEO_MAX_POINTS 2000000u       /* positions in all the features together */
 

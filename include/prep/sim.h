@@ -24,6 +24,17 @@ PREP_NODISCARD prep_err prep_sim_catalog_text(prep_sim_scale scale, uint64_t see
 PREP_NODISCARD prep_err prep_sim_catalog_text_geo(prep_sim_scale scale, uint64_t seed, const char *geojson_path, prep_buf *out,
                                    prep_diags *diags);
 
+/* Adds the entity map to the text of a national catalogue (any national scale's, as
+ * prep_sim_catalog_text wrote it; borrowed, replaced on success): map_viewbox at the top
+ * of [process] and the [shapes] table of the 32 entities at the end, built from the
+ * GeoJSON at geojson_path (shared/data/geo/mexico-entidades.geojson) by
+ * prep_catalog_shapes_from_geojson with state_code, the default width and
+ * PREP_CAT_GEO_NATIONAL_TOLERANCE. The rest of the text is kept byte for byte.
+ * PREP_ERR_USAGE when the text is not a national catalogue; the text's or the GeoJSON's
+ * problems go to diags (borrowed; NULL: dropped) and come back as their error; the text
+ * is untouched then. */
+PREP_NODISCARD prep_err prep_sim_catalog_add_entity_map(prep_buf *text, const char *geojson_path, prep_diags *diags);
+
 typedef struct prep_sim_night_opts {
     uint64_t seed;
     double corrections;     /* share of actas captured twice (a correction later): 0.01 */

@@ -570,6 +570,9 @@ void prep_catalog_free(prep_catalog *c)
     if (c->municipality_shape)
         for (uint32_t i = 0; i < c->n_municipalities; i++) free(c->municipality_shape[i]);
     free(c->municipality_shape);
+    if (c->entity_shape)
+        for (uint32_t i = 0; i < c->n_entities; i++) free(c->entity_shape[i]);
+    free(c->entity_shape);
     free(c->municipalities);
     free(c->sections);
     free(c->casillas);

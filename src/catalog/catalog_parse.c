@@ -55,7 +55,7 @@ static const char *const tab_cols[SEC_COUNT][MAX_TCOLS + 1] = {
     [SEC_ENTITIES] = {"id", "name", "circ", NULL},
     [SEC_COALITIONS] = {"election", "id", "name", "parties", NULL},
     [SEC_CANDIDACIES] = {"election", "unit", "contender", "name", NULL},
-    [SEC_SHAPES] = {"municipality", "path", NULL},
+    [SEC_SHAPES] = {"municipality", "path", "entity", NULL}, /* the key: municipality (local) or entity */
 };
 static const uint32_t tab_max_rows[SEC_COUNT] = {
     [SEC_PARTIES] = PREP_CAT_MAX_PARTIES,         [SEC_DISTRICTS] = PREP_CAT_MAX_GEO,
@@ -80,7 +80,7 @@ static int col_optional(const char *name)
 }
 enum { CO_ELECTION, CO_ID, CO_NAME, CO_PARTIES };
 enum { CD_ELECTION, CD_UNIT, CD_CONTENDER, CD_NAME };
-enum { SH_MUNI, SH_PATH };
+enum { SH_MUNI, SH_PATH, SH_ENTITY };
 
 enum {
     PK_ID,
@@ -138,6 +138,7 @@ typedef struct rawtab {
     long header_line;
     int usable;      /* header read and every required column present */
     unsigned present; /* bit k: table column k is in the header */
+    uint32_t hcol[MAX_TCOLS]; /* byte column of table column k in the header */
     size_t n_file_cols;
     int map[MAX_FILE_COLS]; /* file field -> table column, -1 unknown */
     size_t n, cap;
@@ -329,10 +330,11 @@ static void lex_table_line(pctx *x, int sec, char *base, char *p, long lineno)
             }
             seen[k] = 1;
             t->present |= 1u << k;
+            t->hcol[k] = (uint32_t)col;
             t->map[i] = k;
         }
         for (int k = 0; tab_cols[sec][k]; k++)
-            if (!seen[k] && !col_optional(tab_cols[sec][k])) {
+            if (!seen[k] && !col_optional(tab_cols[sec][k]) && !(sec == SEC_SHAPES && k == SH_MUNI)) {
                 perr(x, lineno, 0, "missing-column", "table [%s] has no column '%s'", sec_names[sec],
                      tab_cols[sec][k]);
                 ok = 0;
@@ -1545,8 +1547,30 @@ static void do_candidacies(pctx *x)
 
 /* ================================================================ [shapes] */
 
-/* The municipality map: map_viewbox and [shapes] come together; one shape per
- * municipality; each path in the grammar of catalog_shape.c and inside the viewBox. */
+/* The key column of [shapes]: municipality in a local catalogue, entity in a national
+ * one (its map is of entities); the other is an error at its header column. -1 when the
+ * key is missing or wrong (reported). */
+static int shapes_key(pctx *x, const rawtab *t)
+{
+    int key = x->c->national ? SH_ENTITY : SH_MUNI, wrong = x->c->national ? SH_MUNI : SH_ENTITY;
+    if (!t->usable) return -1;
+    if (t->present & (1u << wrong)) {
+        perr(x, t->header_line, (long)t->hcol[wrong], "unknown-column",
+             "[shapes] of a %s catalogue is keyed by '%s' (a map of %s), not '%s'",
+             x->c->national ? "national" : "local", tab_cols[SEC_SHAPES][key],
+             x->c->national ? "entities" : "municipalities", tab_cols[SEC_SHAPES][wrong]);
+        return -1;
+    }
+    if (!(t->present & (1u << key))) {
+        perr(x, t->header_line, 0, "missing-column", "table [shapes] has no column '%s'", tab_cols[SEC_SHAPES][key]);
+        return -1;
+    }
+    return key;
+}
+
+/* The map: map_viewbox and [shapes] come together; one shape per municipality (per
+ * entity in a national catalogue); each path in the grammar of catalog_shape.c and inside
+ * the viewBox. */
 static void do_shapes(pctx *x)
 {
     prep_catalog *c = x->c;
@@ -1559,10 +1583,14 @@ static void do_shapes(pctx *x)
     if (vb->line && !sec)
         perr(x, vb->line, vb->col, "missing-section", "map_viewbox is set but there is no [shapes] section");
     if (!sec) return;
-    uint32_t nm = c->n_municipalities;
-    c->municipality_shape = calloc(nm ? nm : 1, sizeof *c->municipality_shape);
+    int key = shapes_key(x, t), ent = key == SH_ENTITY;
+    if (key < 0) return;
+    uint32_t nm = ent ? c->n_entities : c->n_municipalities;
+    char **shape = calloc(nm ? nm : 1, sizeof *shape);
     long *first_line = calloc(nm ? nm : 1, sizeof *first_line);
-    if (!c->municipality_shape || !first_line) {
+    if (ent) c->entity_shape = shape;
+    else c->municipality_shape = shape;
+    if (!shape || !first_line) {
         free(first_line);
         x->f_oom = 1;
         return;
@@ -1570,15 +1598,17 @@ static void do_shapes(pctx *x)
     const uint32_t *box = c->has_map ? c->map_viewbox : NULL;
     for (size_t r = 0; r < t->n && !x->f_oom; r++) {
         long ln = t->line[r];
-        const char *fm = F(t, r, SH_MUNI), *path = F(t, r, SH_PATH);
-        uint32_t id;
-        uint32_t m = geo_ref(x, SEC_MUNIS, fm, ln, C(t, r, SH_MUNI), &id);
+        const char *fm = F(t, r, key), *path = F(t, r, SH_PATH);
+        uint32_t id = UINT32_MAX, m;
+        if (ent) m = parse_num(fm, 1, PREP_CAT_MAX_ENTITY_ID, &id) ? PREP_CAT_NONE : x->ent_by_id[id];
+        else m = geo_ref(x, SEC_MUNIS, fm, ln, C(t, r, key), &id);
         if (m == PREP_CAT_NONE) {
-            if (!x->broken[SEC_MUNIS] && id != UINT32_MAX)
-                perr(x, ln, C(t, r, SH_MUNI), "unknown-reference", "shape of unknown municipality '%s'", fm);
+            if (ent || (!x->broken[SEC_MUNIS] && id != UINT32_MAX))
+                perr(x, ln, C(t, r, key), "unknown-reference", "shape of unknown %s '%s'", tab_cols[SEC_SHAPES][key],
+                     fm);
         } else if (first_line[m]) {
-            perr(x, ln, C(t, r, SH_MUNI), "duplicate-id", "municipality %u already has a shape on line %ld",
-                 (unsigned)id, first_line[m]);
+            perr(x, ln, C(t, r, key), "duplicate-id", "%s %u already has a shape on line %ld",
+                 tab_cols[SEC_SHAPES][key], (unsigned)id, first_line[m]);
             m = PREP_CAT_NONE;
         }
         size_t off = 0;
@@ -1595,7 +1625,7 @@ static void do_shapes(pctx *x)
         }
         if (m == PREP_CAT_NONE) continue;
         first_line[m] = ln;
-        c->municipality_shape[m] = xdup(x, path);
+        shape[m] = xdup(x, path);
     }
     free(first_line);
 }

@@ -219,10 +219,15 @@ out:
 prep_err prep_catalog_write_shapes(const prep_catalog *c, prep_buf *out)
 {
     if (!c || !out) return PREP_ERR_USAGE;
-    if (!c->has_map || !c->municipality_shape || !c->municipalities) return PREP_ERR_INVALID;
+    /* a national catalogue's map is of entities, a local one's of municipalities */
+    int ent = c->national != 0;
+    char *const *shape = ent ? c->entity_shape : c->municipality_shape;
+    uint32_t nu = ent ? c->n_entities : c->n_municipalities;
+    if (!c->has_map || !shape || !(ent ? (const void *)c->entities : (const void *)c->municipalities))
+        return PREP_ERR_INVALID;
     size_t total = 0, n = 0;
-    for (uint32_t i = 0; i < c->n_municipalities; i++) {
-        const char *p = c->municipality_shape[i];
+    for (uint32_t i = 0; i < nu; i++) {
+        const char *p = shape[i];
         if (!p) continue;
         if (prep_catalog_path_check(p, c->map_viewbox, NULL, NULL, 0)) return PREP_ERR_INVALID;
         total += strlen(p) + 16;
@@ -232,10 +237,10 @@ prep_err prep_catalog_write_shapes(const prep_catalog *c, prep_buf *out)
     prep_buf b;
     prep_buf_init(&b, 0);
     prep_err e = prep_buf_reserve(&b, total + 32);
-    if (!e) e = prep_buf_puts(&b, "\n[shapes]\nmunicipality|path\n");
-    for (uint32_t i = 0; i < c->n_municipalities && !e; i++) {
-        const char *p = c->municipality_shape[i];
-        if (p) e = prep_buf_printf(&b, "%u|%s\n", (unsigned)c->municipalities[i].id, p);
+    if (!e) e = prep_buf_puts(&b, ent ? "\n[shapes]\nentity|path\n" : "\n[shapes]\nmunicipality|path\n");
+    for (uint32_t i = 0; i < nu && !e; i++) {
+        const char *p = shape[i];
+        if (p) e = prep_buf_printf(&b, "%u|%s\n", (unsigned)(ent ? c->entities[i].id : c->municipalities[i].id), p);
     }
     if (!e) e = prep_buf_append(out, b.data, b.len);
     prep_buf_free(&b);

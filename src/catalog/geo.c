@@ -1,9 +1,11 @@
-/* prep catalog: the municipality map from a GeoJSON file (docs/formats/catalog.md
- * "Map from GeoJSON"). Runs when a catalogue is built, never while publishing: the pages
- * draw the paths this writes into the catalogue.
+/* prep catalog: the map from a GeoJSON file (docs/formats/catalog.md "Map from
+ * GeoJSON"): of municipalities in a local catalogue, of entities in a national one. Runs
+ * when a catalogue is built, never while publishing: the pages draw the paths this writes
+ * into the catalogue.
  *
  * 1. Read: a FeatureCollection of Polygon / MultiPolygon features, each matched to a
- *    municipality of the catalogue by an id property (CVE_MUN). Every problem is a diag
+ *    unit of the map (a municipality by CVE_MUN, an entity by its INEGI key, state_code)
+ *    by an id property. Every problem is a diag
  *    naming the feature (features[i], 0-based as in the file); reading goes on past a bad
  *    feature, and nothing changes in the catalogue unless there was none.
  * 2. Project: equirectangular, longitude scaled by cos(middle latitude of the box), y
@@ -33,7 +35,7 @@ typedef struct gring {
 
 typedef struct gfeat {
     uint32_t index;     /* in features[] */
-    uint32_t muni;      /* municipality index */
+    uint32_t muni;      /* the unit's index: municipality, or entity (national) */
     uint32_t id;        /* its id */
     size_t ring0, nring;
 } gfeat;
@@ -44,6 +46,10 @@ typedef struct gctx {
     size_t nerr;
     int f_parse, f_limit, f_oom;
     const prep_catalog *c;
+    int entity;                 /* a national catalogue: the units are its entities */
+    uint32_t n_units;           /* municipalities, or entities */
+    const char *word;           /* "municipality" or "entity", for messages */
+    uint32_t max_id;            /* PREP_CAT_MAX_GEO_ID or PREP_CAT_MAX_ENTITY_ID */
     const char *prop;
     double *lon, *lat;          /* per position */
     size_t npt, cappt;
@@ -51,7 +57,7 @@ typedef struct gctx {
     size_t nring, capring;
     gfeat *feat;
     size_t nfeat;
-    uint32_t *feat_of_muni;     /* per municipality: features[] index + 1, 0 = none yet */
+    uint32_t *feat_of_muni;     /* per unit: features[] index + 1, 0 = none yet */
 } gctx;
 
 __attribute__((format(printf, 4, 5))) static void gerr(gctx *x, long line, const char *kind, const char *fmt, ...)
@@ -173,8 +179,8 @@ static int read_polygon(gctx *x, const json_t *poly, uint32_t fi, const char *fl
     return 0;
 }
 
-/* The municipality id in the feature's properties: a JSON integer or a string of 1..9
- * digits ("012" = 12), 1..PREP_CAT_MAX_GEO_ID. 0 with a diag when absent or not a number. */
+/* The unit id in the feature's properties: a JSON integer or a string of 1..9 digits
+ * ("012" = 12), 1..max_id. 0 with a diag when absent or not a number. */
 static uint32_t feature_id(gctx *x, const json_t *props, uint32_t fi)
 {
     const json_t *v = json_is_object(props) ? json_object_get(props, x->prop) : NULL;
@@ -184,9 +190,9 @@ static uint32_t feature_id(gctx *x, const json_t *props, uint32_t fi)
     }
     if (json_is_integer(v)) {
         json_int_t i = json_integer_value(v);
-        if (i >= 1 && i <= (json_int_t)PREP_CAT_MAX_GEO_ID) return (uint32_t)i;
-        gerr(x, 0, "geo-property", "features[%u]: %s %lld is not a municipality number 1..%u", (unsigned)fi, x->prop,
-             (long long)i, (unsigned)PREP_CAT_MAX_GEO_ID);
+        if (i >= 1 && i <= (json_int_t)x->max_id) return (uint32_t)i;
+        gerr(x, 0, "geo-property", "features[%u]: %s %lld is not %s number 1..%u", (unsigned)fi, x->prop,
+             (long long)i, x->entity ? "an entity" : "a municipality", (unsigned)x->max_id);
         return 0;
     }
     if (json_is_string(v)) {
@@ -198,14 +204,15 @@ static uint32_t feature_id(gctx *x, const json_t *props, uint32_t fi)
             if (s[k] < '0' || s[k] > '9') ok = 0;
             else id = id * 10 + (uint32_t)(s[k] - '0');
         }
-        if (ok && id >= 1 && id <= PREP_CAT_MAX_GEO_ID) return id;
+        if (ok && id >= 1 && id <= x->max_id) return id;
         char sb[48];
-        gerr(x, 0, "geo-property", "features[%u]: %s '%s' is not a municipality number 1..%u", (unsigned)fi,
-             x->prop, shown(s, sb), (unsigned)PREP_CAT_MAX_GEO_ID);
+        gerr(x, 0, "geo-property", "features[%u]: %s '%s' is not %s number 1..%u", (unsigned)fi, x->prop,
+             shown(s, sb), x->entity ? "an entity" : "a municipality", (unsigned)x->max_id);
         return 0;
     }
-    gerr(x, 0, "geo-property", "features[%u]: %s is a JSON %s, not a municipality number", (unsigned)fi, x->prop,
-         json_is_real(v) ? "real" : json_is_boolean(v) ? "boolean" : json_is_array(v) ? "array" : "object");
+    gerr(x, 0, "geo-property", "features[%u]: %s is a JSON %s, not %s number", (unsigned)fi, x->prop,
+         json_is_real(v) ? "real" : json_is_boolean(v) ? "boolean" : json_is_array(v) ? "array" : "object",
+         x->entity ? "an entity" : "a municipality");
     return 0;
 }
 
@@ -225,11 +232,12 @@ static void read_feature(gctx *x, const json_t *f, uint32_t fi)
     snprintf(flabel, sizeof flabel, "features[%u] (%s %u)", (unsigned)fi, x->prop, (unsigned)id);
     uint32_t m = PREP_CAT_NONE;
     if (id) {
-        m = prep_catalog_find_municipality(x->c, cat_entity_id(x->c, 0), id); /* a local map: one entity */
+        m = x->entity ? prep_catalog_find_entity(x->c, id)
+                      : prep_catalog_find_municipality(x->c, cat_entity_id(x->c, 0), id); /* a local map: one entity */
         if (m == PREP_CAT_NONE) {
-            gerr(x, 0, "unknown-reference", "%s: the catalogue has no municipality %u", flabel, (unsigned)id);
+            gerr(x, 0, "unknown-reference", "%s: the catalogue has no %s %u", flabel, x->word, (unsigned)id);
         } else if (x->feat_of_muni[m]) {
-            gerr(x, 0, "duplicate-id", "%s: municipality %u already has features[%u]", flabel, (unsigned)id,
+            gerr(x, 0, "duplicate-id", "%s: %s %u already has features[%u]", flabel, x->word, (unsigned)id,
                  (unsigned)(x->feat_of_muni[m] - 1));
             m = PREP_CAT_NONE;
         }
@@ -624,7 +632,11 @@ prep_err prep_catalog_shapes_from_geojson_mem(const char *name, const char *data
     x.file = name ? name : "-";
     x.d = diags ? diags : &local;
     x.c = c;
-    x.prop = id_property && *id_property ? id_property : "CVE_MUN";
+    x.entity = c->national != 0;
+    x.n_units = x.entity ? c->n_entities : c->n_municipalities;
+    x.word = x.entity ? "entity" : "municipality";
+    x.max_id = x.entity ? PREP_CAT_MAX_ENTITY_ID : PREP_CAT_MAX_GEO_ID;
+    x.prop = id_property && *id_property ? id_property : x.entity ? "state_code" : "CVE_MUN";
     prep_err rc = PREP_OK;
     char **shapes = NULL;
     json_t *root = NULL;
@@ -657,7 +669,7 @@ prep_err prep_catalog_shapes_from_geojson_mem(const char *name, const char *data
         goto done;
     }
     x.feat = malloc(nf * sizeof *x.feat);
-    x.feat_of_muni = calloc(c->n_municipalities ? c->n_municipalities : 1, sizeof *x.feat_of_muni);
+    x.feat_of_muni = calloc(x.n_units ? x.n_units : 1, sizeof *x.feat_of_muni);
     if (!x.feat || !x.feat_of_muni) {
         x.f_oom = 1;
         goto done;
@@ -666,7 +678,7 @@ prep_err prep_catalog_shapes_from_geojson_mem(const char *name, const char *data
     json_decref(root);
     root = NULL;
     if (x.nerr || x.f_oom) goto done;
-    shapes = calloc(c->n_municipalities ? c->n_municipalities : 1, sizeof *shapes);
+    shapes = calloc(x.n_units ? x.n_units : 1, sizeof *shapes);
     if (!shapes) {
         x.f_oom = 1;
         goto done;
@@ -676,21 +688,22 @@ prep_err prep_catalog_shapes_from_geojson_mem(const char *name, const char *data
     if (x.nerr || x.f_oom) goto done;
     uint32_t vb[4] = {0, 0, width, height};
     /* What we write must read back: check it with the reader's own checker. */
-    for (uint32_t m = 0; m < c->n_municipalities; m++) {
+    for (uint32_t m = 0; m < x.n_units; m++) {
         char msg[160];
         if (shapes[m] && prep_catalog_path_check(shapes[m], vb, NULL, msg, sizeof msg))
-            gerr(&x, 0, "geo-format", "municipality %u: the path built does not check (%s); a bug",
-                 (unsigned)c->municipalities[m].id, msg);
+            gerr(&x, 0, "geo-format", "%s %u: the path built does not check (%s); a bug", x.word,
+                 (unsigned)(x.entity ? c->entities[m].id : c->municipalities[m].id), msg);
     }
     if (x.nerr) goto done;
-    free_shapes(c->municipality_shape, c->n_municipalities);
-    c->municipality_shape = shapes;
+    char ***dst = x.entity ? &c->entity_shape : &c->municipality_shape;
+    free_shapes(*dst, x.n_units);
+    *dst = shapes;
     shapes = NULL;
     memcpy(c->map_viewbox, vb, sizeof vb);
     c->has_map = 1;
 done:
     if (root) json_decref(root);
-    free_shapes(shapes, c->n_municipalities);
+    free_shapes(shapes, x.n_units);
     free(x.lon);
     free(x.lat);
     free(x.ring);

@@ -21,7 +21,8 @@ static int sim_catalog(int argc, char **argv)
         {"out", "FILE", "where to write the catalogue (required)", NULL},
         {"scale", "NAME", "qro2021 (default): Querétaro 2021; national: ~35x larger; tiny: for tests", NULL},
         {"seed", "N", "random seed (default 1); same seed, same catalogue", NULL},
-        {"geojson", "FILE", "qro2021 only: add the municipality map from this INEGI GeoJSON (CVE_MUN)", NULL},
+        {"geojson", "FILE", "add the map from this INEGI GeoJSON: qro2021 its municipalities (CVE_MUN), a national "
+                            "scale its entities (state_code)", NULL},
         {"rules", "PROFILE", "the counting-rule profile of the [rules] section (default ine; "
                              "docs/formats/actas.md \"Rule profiles\")", NULL},
         {NULL, NULL, NULL, NULL},
@@ -35,8 +36,9 @@ static int sim_catalog(int argc, char **argv)
     if (help) {
         cli_usage(stdout, "sim catalog", "--out FILE [--scale qro2021|national|tiny] [--seed N] [--geojson FILE] [--rules PROFILE]",
                   "Writes a realistic election catalogue (docs/formats/catalog.md, docs/formats/sim.md).\n"
-                  "With --geojson (qro2021 only) it also holds the municipality map, projected and\n"
-                  "simplified from the GeoJSON now, so pages never fetch it.", opts);
+                  "With --geojson it also holds the map (qro2021: of its municipalities; a national\n"
+                  "scale: of its entities), projected and simplified from the GeoJSON now, so pages\n"
+                  "never fetch it.", opts);
         return CLI_OK;
     }
     const char *out = cli_get(opts, "out"), *scale_s = cli_get(opts, "scale");
@@ -65,15 +67,17 @@ static int sim_catalog(int argc, char **argv)
         return CLI_USAGE;
     }
     const char *geojson = cli_get(opts, "geojson");
-    if (geojson && scale != PREP_SIM_SCALE_QRO2021) {
-        fprintf(stderr, "prep sim catalog: --geojson goes with --scale qro2021 only\n");
+    if (geojson && scale == PREP_SIM_SCALE_TINY) {
+        fprintf(stderr, "prep sim catalog: --geojson goes with --scale qro2021 or a national scale\n");
         return CLI_USAGE;
     }
+    int entity_map = geojson && scale != PREP_SIM_SCALE_QRO2021; /* a national scale: the entity map */
     prep_buf text;
     prep_buf_init(&text, 0);
     prep_diags gd;
     prep_diags_init(&gd);
-    prep_err e = prep_sim_catalog_text_geo(scale, seed, geojson, &text, &gd);
+    prep_err e = prep_sim_catalog_text_geo(scale, seed, entity_map ? NULL : geojson, &text, &gd);
+    if (!e && entity_map) e = prep_sim_catalog_add_entity_map(&text, geojson, &gd);
     if (e && gd.total) {
         prep_diags_print(&gd, stderr, 20);
         fprintf(stderr, "prep sim catalog: cannot build the map from %s: %s\n", geojson, prep_err_text(e));
@@ -104,7 +108,9 @@ static int sim_catalog(int argc, char **argv)
     for (uint32_t i = 0; i < c->n_casillas; i++) ln += c->casillas[i].lista_nominal;
     uint32_t shapes = 0;
     size_t path_bytes = 0;
-    for (uint32_t i = 0; c->has_map && i < c->n_municipalities; i++)
+    for (uint32_t i = 0; c->entity_shape && i < c->n_entities; i++) /* a national catalogue's map */
+        if (c->entity_shape[i]) shapes++, path_bytes += strlen(c->entity_shape[i]);
+    for (uint32_t i = 0; c->municipality_shape && i < c->n_municipalities; i++)
         if (c->municipality_shape[i]) shapes++, path_bytes += strlen(c->municipality_shape[i]);
     printf("%s: %s, %u elections, %u parties, %u districts, %u municipalities, %u sections, "
            "%u casillas, lista nominal %llu",

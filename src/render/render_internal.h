@@ -191,6 +191,43 @@ void svg_participation(rctx *x, rbuf *r, int64_t num, int64_t den);
 /* Whether catalogue c carries municipality outlines (the map is drawn by render_pages.c). */
 int map_available(const prep_catalog *c);
 
+/* ---------------------------------------------------------------- maps (render_entity_map.c) */
+/* Shared by the municipality map and the entity map. */
+const char *party_color(const rctx *x, uint32_t p);          /* "#RRGGBB"; an independent's grey */
+void swatch_cand(const rctx *x, rbuf *r, uint32_t k);         /* the legend swatch of candidacy k */
+/* Who leads each of the nu units of level lvl in election e, by candidacy group: gk[g] is a
+ * candidacy of group g and gc[g] the units it leads (the groups returned, at most
+ * x->n_scratch); *ties and *none count the units with a tie and with no votes. lead (NULL:
+ * not wanted) gets each unit's leading candidacy, PREP_CAT_NONE without votes, or tie_mark
+ * on a tie (render_pages.c). */
+size_t lead_groups(rctx *x, uint32_t e, prep_tally_level lvl, uint32_t nu, uint32_t *gk, int64_t *gc,
+                   uint32_t *ties, uint32_t *none, uint32_t *lead, uint32_t tie_mark);
+
+/* One map: its units (a level of the tally), their outlines and links, and its words. */
+typedef struct rmap {
+    prep_tally_level lvl;       /* PREP_TALLY_MUNICIPALITY or PREP_TALLY_ENTITY */
+    uint32_t n;                 /* units at that level */
+    char *const *shape;         /* per unit: catalogue path data, or NULL (not drawn) */
+    const char *const *href;    /* per unit: its page, relative to this page (NULL entry or
+                                 * array: drawn without a link) */
+    const char *href_suffix;    /* appended to every href ("/"), or NULL */
+    const char *pat;            /* id prefix of the coalition stripe patterns ("mp") */
+    const char *title_id;       /* id of the svg's <title> ("mapa-t") */
+    const char *heading, *title;/* the h2 and the svg's title (UTF-8, no markup) */
+    const char *one, *many;     /* the legend's unit word: "municipio", "municipios" */
+} rmap;
+
+/* The map of election e: h2, the svg (role="group", <title>), one <a aria-label> per unit
+ * with a shape, the text legend (docs/formats/site.md "Charts and the map"). */
+void map_draw(rctx *x, rbuf *r, uint32_t e, const rmap *m);
+/* Whether catalogue c carries entity outlines (a national catalogue's map). */
+int entity_map_available(const prep_catalog *c);
+/* The entity map of election e for its nation page: each entity links to href[ei] (its
+ * page relative to the nation page, e.g. "aguascalientes/"; borrowed, n_entities entries;
+ * NULL: no links) and is filled by who leads at the ENTITY level. Writes nothing when the
+ * catalogue has no entity outlines or e's candidacies are per district or municipality. */
+void block_entity_map(rctx *x, rbuf *r, uint32_t e, const char *const *href);
+
 /* ---------------------------------------------------------------- progress (render_progress.c) */
 /* The night's progress block of election e's page (chart and table), when o->progress. */
 void block_progress(rctx *x, rbuf *r, uint32_t e);

@@ -63,7 +63,7 @@ int col_shown(const rctx *x, uint32_t e, uint32_t u, uint32_t j)
     return 0;
 }
 
-static const char *party_color(const rctx *x, uint32_t p)
+const char *party_color(const rctx *x, uint32_t p)
 {
     return p == PREP_CAT_NONE ? RENDER_INDEP_COLOR : x->c->parties[p].color;
 }
@@ -74,7 +74,7 @@ static void swatch_party(rbuf *r, uint32_t p)
     else rb_printf(r, "<i class=\"sw c%u\"></i>", p);
 }
 
-static void swatch_cand(const rctx *x, rbuf *r, uint32_t k)
+void swatch_cand(const rctx *x, rbuf *r, uint32_t k)
 {
     const prep_cat_candidacy *cd = &x->c->candidacies[k];
     if (cd->kind == PREP_CAT_CAND_COALITION) {
@@ -642,8 +642,8 @@ static void block_acta(rctx *x, rbuf *r, uint32_t e, uint32_t ci)
  * x->n_scratch, in order of first appearance); *ties and *none count the units with a tie
  * and with no votes. lead (NULL: not wanted) gets each unit's leading candidacy,
  * PREP_CAT_NONE without votes, or tie_mark on a tie. */
-static size_t lead_groups(rctx *x, uint32_t e, prep_tally_level lvl, uint32_t nu, uint32_t *gk, int64_t *gc,
-                          uint32_t *ties, uint32_t *none, uint32_t *lead, uint32_t tie_mark)
+size_t lead_groups(rctx *x, uint32_t e, prep_tally_level lvl, uint32_t nu, uint32_t *gk, int64_t *gc,
+                   uint32_t *ties, uint32_t *none, uint32_t *lead, uint32_t tie_mark)
 {
     size_t ng = 0;
     for (uint32_t u = 0; u < nu; u++) {
@@ -670,84 +670,23 @@ static size_t lead_groups(rctx *x, uint32_t e, prep_tally_level lvl, uint32_t nu
     return ng;
 }
 
-/* The municipality map (catalogue outlines, drawn as they are: the catalogue's path
- * grammar lets no quote, '<' or '&' in), each municipality filled with the colour of the
- * first party of the candidacy that leads there and linking to its page; a text legend
- * says the same, and the municipalities table below gives every figure. The svg is a
- * role="group" (not "img") so that its links stay reachable. */
+/* The municipality map (render_entity_map.c draws it, as the entity map). */
 static void block_map(rctx *x, rbuf *r, uint32_t e)
 {
-    const prep_catalog *c = x->c;
-    const relection *re = &x->s->el[e];
-    const uint32_t *vb = c->map_viewbox;
-    uint32_t *gk = x->order; /* a candidacy per legend group */
-    int64_t *gc = x->tmp;    /* municipalities it leads */
-    uint32_t *lead = malloc((c->n_municipalities ? c->n_municipalities : 1) * sizeof *lead);
-    if (!lead) {
-        r->err = PREP_ERR_NOMEM;
-        return;
-    }
-    uint32_t ties = 0, none = 0;
-    const uint32_t TIE = PREP_CAT_NONE - 1;
-    size_t ng = lead_groups(x, e, PREP_TALLY_MUNICIPALITY, c->n_municipalities, gk, gc, &ties, &none, lead, TIE);
-    rb_puts(r, "<h2>Mapa por municipio</h2><figure>");
-    rb_printf(r, "<svg viewBox=\"%ld %ld %lu %lu\" width=\"%u\" height=\"%u\" role=\"group\" "
-                 "aria-labelledby=\"mapa-t\"><title id=\"mapa-t\">Municipios seg\xC3\xBAn la candidatura que "
-                 "encabeza</title>",
-              (long)vb[0] - 1, (long)vb[1] - 1, (unsigned long)vb[2] + 2, (unsigned long)vb[3] + 2, vb[2], vb[3]);
-    /* a coalition fills with stripes of its parties' colours, so that it does not look
-     * like its first party alone */
-    int defs = 0;
-    for (size_t g = 0; g < ng; g++) {
-        const prep_cat_candidacy *cd = &c->candidacies[gk[g]];
-        if (cd->kind != PREP_CAT_CAND_COALITION) continue;
-        const prep_cat_coalition *co = &c->coalitions[cd->ref];
-        if (!defs++) rb_puts(r, "<defs>");
-        rb_printf(r, "<pattern id=\"mp%zu\" width=\"%u\" height=\"8\" patternUnits=\"userSpaceOnUse\" "
-                     "patternTransform=\"rotate(45)\">", g, 5 * co->n_parties);
-        for (uint32_t i = 0; i < co->n_parties; i++)
-            rb_printf(r, "<rect x=\"%u\" width=\"5\" height=\"8\" fill=\"%s\"/>", 5 * i, c->parties[co->parties[i]].color);
-        rb_puts(r, "</pattern>");
-    }
-    if (defs) rb_puts(r, "</defs>");
-    for (uint32_t m = 0; m < c->n_municipalities; m++) {
-        const char *d = c->municipality_shape[m];
-        if (!d) continue;
-        uint32_t k = lead[m];
-        rb_printf(r, "<a href=\"%s/\" aria-label=\"", re->muni_seg[m]);
-        rb_esc(r, c->municipalities[m].name);
-        if (k == PREP_CAT_NONE) rb_puts(r, ": sin actas contabilizadas");
-        else if (k == TIE) rb_puts(r, ": empate");
-        else {
-            rb_puts(r, ": encabeza ");
-            rb_esc(r, x->s->cand[k].label);
-        }
-        rb_puts(r, "\"><path d=\"");
-        rb_esc(r, d);
-        rb_puts(r, "\" fill=\"");
-        if (k == PREP_CAT_NONE) rb_puts(r, "#E6E9EE");
-        else if (k == TIE) rb_puts(r, "#9AA0A8");
-        else {
-            size_t g = 0;
-            while (g < ng && strcmp(x->s->cand[gk[g]].group, x->s->cand[k].group)) g++;
-            if (g < ng && c->candidacies[gk[g]].kind == PREP_CAT_CAND_COALITION) rb_printf(r, "url(#mp%zu)", g);
-            else rb_puts(r, party_color(x, x->s->cand[k].party));
-        }
-        rb_puts(r, "\" stroke=\"#333\" fill-rule=\"evenodd\"/></a>");
-    }
-    free(lead);
-    rb_puts(r, "</svg><figcaption><ul class=\"leyenda\">");
-    for (size_t i = 0; i < ng; i++) {
-        rb_puts(r, "<li>");
-        swatch_cand(x, r, gk[i]);
-        rb_esc(r, x->s->cand[gk[i]].group);
-        rb_puts(r, ": ");
-        rb_int(r, gc[i]);
-        rb_puts(r, gc[i] == 1 ? " municipio</li>" : " municipios</li>");
-    }
-    if (ties) rb_printf(r, "<li><i class=\"sw ce\"></i>Empate: %u</li>", ties);
-    if (none) rb_printf(r, "<li><i class=\"sw cn\"></i>Sin actas contabilizadas: %u</li>", none);
-    rb_puts(r, "</ul></figcaption></figure>");
+    rmap m = {
+        .lvl = PREP_TALLY_MUNICIPALITY,
+        .n = x->c->n_municipalities,
+        .shape = x->c->municipality_shape,
+        .href = (const char *const *)x->s->el[e].muni_seg,
+        .href_suffix = "/",
+        .pat = "mp",
+        .title_id = "mapa-t",
+        .heading = "Mapa por municipio",
+        .title = "Municipios seg\xC3\xBAn la candidatura que encabeza",
+        .one = "municipio",
+        .many = "municipios",
+    };
+    map_draw(x, r, e, &m);
 }
 
 /* A section page's heading: "Sección NNNN", then `first` (the election, or the entity on
