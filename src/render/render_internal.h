@@ -81,6 +81,7 @@ typedef struct rsite {
     uint32_t home, db, verify, difusores;
     uint32_t secindex, secmiss, secall_base; /* the section tree (render_lookup.c) */
     uint32_t secindex_base, secmiss_base; /* national: the per-entity lookup pages (PREP_CAT_NONE: none) */
+    char **ent_href;        /* national: per entity, "<slug>/", its page from an election's top page */
     char *css;
     size_t css_len;
     char css_path[64], js_path[64];

@@ -814,7 +814,8 @@ static void body_entity(rctx *x, const rpage *p, rbuf *r)
     block_combos(x, r, e, u, a);
     block_actas(x, r, e, a, 1);
     block_progress(x, r, e);
-    if (c->national) { /* the districts are on each entity's page */
+    if (c->national) { /* the entity map, and the entities; the districts are on each entity's page */
+        block_entity_map(x, r, e, (const char *const *)x->s->ent_href);
         block_units(x, r, e, PREP_TALLY_ENTITY, PREP_CAT_NONE);
         return;
     }

@@ -73,6 +73,9 @@ void rsite_free(rsite *s)
     }
     free(s->pages);
     free(s->css);
+    if (s->ent_href)
+        for (uint32_t i = 0; i < s->c->n_entities; i++) free(s->ent_href[i]);
+    free(s->ent_href);
     memset(s, 0, sizeof *s);
 }
 
@@ -274,6 +277,18 @@ prep_err rsite_build(const prep_catalog *c, rsite *s)
 
     if ((err = add_page(s, &cap, PG_HOME, 0, 0, prep_xstrdup(""), prep_xstrdup("Inicio")))) goto fail;
     s->home = 0;
+    if (c->national) {
+        s->ent_href = calloc(c->n_entities, sizeof *s->ent_href);
+        if (!s->ent_href) {
+            err = PREP_ERR_NOMEM;
+            goto fail;
+        }
+        for (uint32_t i = 0; i < c->n_entities; i++)
+            if (!(s->ent_href[i] = xasprintf("%s/", c->entities[i].slug))) {
+                err = PREP_ERR_NOMEM;
+                goto fail;
+            }
+    }
     for (uint32_t e = 0; e < c->n_elections; e++)
         if ((err = election_pages(c, s, &cap, e))) goto fail;
     if ((err = section_tree(c, s, &cap))) goto fail;
