@@ -19,7 +19,7 @@ static int sim_catalog(int argc, char **argv)
 {
     cli_opt opts[] = {
         {"out", "FILE", "where to write the catalogue (required)", NULL},
-        {"scale", "NAME", "qro2021 (default): Querétaro 2021; national: ~35x larger; tiny: for tests", NULL},
+        {"scale", "NAME", "qro2021 (default): Querétaro 2021; national: the federal layout (32 entities, 300 districts); national-small: the same with few sections (tests); tiny: for tests", NULL},
         {"seed", "N", "random seed (default 1); same seed, same catalogue", NULL},
         {"geojson", "FILE", "qro2021 only: add the municipality map from this INEGI GeoJSON (CVE_MUN)", NULL},
         {"rules", "PROFILE", "the counting-rule profile of the [rules] section (default ine; "
@@ -33,7 +33,7 @@ static int sim_catalog(int argc, char **argv)
         return CLI_USAGE;
     }
     if (help) {
-        cli_usage(stdout, "sim catalog", "--out FILE [--scale qro2021|national|tiny] [--seed N] [--geojson FILE] [--rules PROFILE]",
+        cli_usage(stdout, "sim catalog", "--out FILE [--scale qro2021|national|national-small|tiny] [--seed N] [--geojson FILE] [--rules PROFILE]",
                   "Writes a realistic election catalogue (docs/formats/catalog.md, docs/formats/sim.md).\n"
                   "With --geojson (qro2021 only) it also holds the municipality map, projected and\n"
                   "simplified from the GeoJSON now, so pages never fetch it.", opts);
@@ -51,9 +51,10 @@ static int sim_catalog(int argc, char **argv)
     }
     prep_sim_scale scale = PREP_SIM_SCALE_QRO2021;
     if (scale_s && !strcmp(scale_s, "national")) scale = PREP_SIM_SCALE_NATIONAL;
+    else if (scale_s && !strcmp(scale_s, "national-small")) scale = PREP_SIM_SCALE_NATIONAL_SMALL;
     else if (scale_s && !strcmp(scale_s, "tiny")) scale = PREP_SIM_SCALE_TINY;
     else if (scale_s && strcmp(scale_s, "qro2021")) {
-        fprintf(stderr, "prep sim catalog: unknown --scale '%s' (qro2021, national or tiny)\n", scale_s);
+        fprintf(stderr, "prep sim catalog: unknown --scale '%s' (qro2021, national, national-small or tiny)\n", scale_s);
         return CLI_USAGE;
     }
     const char *rules = cli_get(opts, "rules");
@@ -195,7 +196,7 @@ static int sim_actas(int argc, char **argv)
 
 static void sim_usage(FILE *f)
 {
-    fprintf(f, "usage: prep sim catalog --out FILE [--scale qro2021|national|tiny] [--seed N] [--geojson FILE] [--rules PROFILE]\n"
+    fprintf(f, "usage: prep sim catalog --out FILE [--scale qro2021|national|national-small|tiny] [--seed N] [--geojson FILE] [--rules PROFILE]\n"
                "       prep sim actas --catalog FILE --out DIR [--seed N]\n"
                "Simulates an election process for drills and benchmarks; see --help of each.\n");
 }
