@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+"""An independent recount of a simulated national night, compared with prep's tally.
+
+Reads the catalogue TEXT (docs/formats/catalog.md) and the actas CSV files that
+`prep sim actas` wrote (docs/formats/actas.md), applies the counting rules of
+docs/formats/actas.md "Counting rules" itself, and adds the counted actas up to the nation,
+every entity, every district and every section. Then compares with the per-unit figures
+prep printed (`prep tally --units-json`): votes per column, actas expected, captured,
+counted. Nothing here calls prep or reads its code: the rules are re-implemented from the
+docs, so a bug in prep's reader, classifier or tally shows as a difference.
+
+usage: national_recount.py --catalog FILE --actas DIR --units FILE [--at 'YYYY-MM-DD HH:MM:SS']
+                           [--sections N]
+Exit 0 when every compared figure is equal, 1 otherwise (the differences are printed).
+"""
+import argparse
+import json
+import random
+import sys
+
+
+def read_catalog(path):
+    """Tables and [process] keys of a catalogue file, as lists of dicts by column name."""
+    tables, keys, cur, header = {}, {}, None, None
+    with open(path, encoding="utf-8-sig") as f:
+        for raw in f:
+            line = raw.strip()
+            if not line or line.startswith("#") or line.startswith("prep-catalog"):
+                continue
+            if line.startswith("[") and line.endswith("]"):
+                cur, header = line[1:-1], None
+                if cur not in ("process", "labels", "rules"):
+                    tables[cur] = []
+                continue
+            # trailing comment: a '#' with a blank before and a blank or the end after
+            for i, ch in enumerate(line):
+                if ch == "#" and i > 0 and line[i - 1] in " \t" and (i + 1 == len(line) or line[i + 1] in " \t"):
+                    line = line[:i].rstrip()
+                    break
+            if cur in ("process", "labels", "rules"):
+                k, _, v = line.partition("=")
+                keys[(cur, k.strip())] = v.strip()
+            elif header is None:
+                header = [h.strip() for h in line.split("|")]
+            else:
+                tables[cur].append(dict(zip(header, [x.strip() for x in line.split("|")])))
+    return keys, tables
+
+
+class Catalog:
+    def __init__(self, path):
+        keys, t = read_catalog(path)
+        self.section_district = {}
+        for s in t["sections"]:
+            self.section_district[(int(s["entity"]), int(s["id"]))] = int(s["district"])
+        self.casillas = {}
+        for c in t["casillas"]:
+            ent, sec = int(c["entity"]), int(c["section"])
+            key = "%02d%04d%s%02d%02d" % (ent, sec, c["type"], int(c["number"]), int(c["ext"]))
+            self.casillas[key] = {
+                "entity": ent, "section": sec, "district": self.section_district[(ent, sec)],
+                "type": c["type"], "ln": int(c["lista_nominal"]), "reps": int(c["representatives"]),
+                "ballots": int(c["ballots"]),
+            }
+        self.elections = {}
+        for e in t["elections"]:
+            at = int(e["acta_type"])
+            self.elections[e["id"]] = {
+                "scope": e["scope"],
+                "acta": at,
+                "special": int(e.get("special_acta_type") or at),
+                "abroad": int(e.get("abroad_acta_type") or at),
+                "rp": int(e.get("rp_acta_type") or 0),
+            }
+        # units with candidacies: an election expects actas only where it has a ballot
+        self.units = {}
+        for c in t["candidacies"]:
+            self.units.setdefault(c["election"], set()).add(c["unit"])
+
+    def unit_of(self, el, cas):
+        scope = self.elections[el]["scope"]
+        if scope == "nation":
+            return "*"
+        if scope == "entity":
+            return str(cas["entity"])
+        if scope == "district":
+            return "%d-%d" % (cas["entity"], cas["district"])
+        raise ValueError("scope " + scope)
+
+    def expected(self, el, cas):
+        """TIPO_ACTA of every acta election el expects from casilla cas."""
+        if self.unit_of(el, cas) not in self.units.get(el, ()):
+            return []
+        e = self.elections[el]
+        if cas["type"] == "M":
+            return [e["abroad"]]
+        if cas["type"] == "S":
+            return [e["special"]] + ([e["rp"]] if e["rp"] else [])
+        return [e["acta"]]
+
+
+def unit_keys(cas):
+    """The units a casilla's actas add to: (level, entity, id)."""
+    ent = cas["entity"]
+    return [("nation", 0, 0), ("entity", ent, ent), ("district", ent, cas["district"]),
+            ("section", ent, cas["section"])]
+
+
+def read_actas(path):
+    """Rows of an actas CSV as dicts, and the vote column names in file order."""
+    with open(path, encoding="utf-8-sig") as f:
+        lines = f.read().split("\n")
+    sep = "|"
+    if lines and lines[0].startswith("sep="):
+        sep = lines[0][4]
+    hi = next(i for i, l in enumerate(lines) if "CLAVE_CASILLA" in l.split(sep))
+    header = lines[hi].split(sep)
+    a, b = header.index("TOTAL_VOTOS_SACADOS"), header.index("TOTAL_VOTOS_ASENTADO")
+    vote_cols = header[a + 1:b]
+    rows = []
+    for n, l in enumerate(lines[hi + 1:], start=hi + 2):
+        if not l.strip():
+            continue
+        f = l.split(sep)
+        if len(f) != len(header):
+            raise SystemExit("%s:%d: %d fields, header has %d" % (path, n, len(f), len(header)))
+        r = dict(zip(header, f))
+        r["_line"] = n
+        rows.append(r)
+    return rows, vote_cols
+
+
+def unguard(k):
+    k = k.strip()
+    if k.startswith('="') and k.endswith('"'):
+        k = k[2:-1]
+    return k.strip('"')
+
+
+def vote_value(v):
+    """(number, legible, applicable) of one vote field (actas.md "Vote values")."""
+    v = v.strip().upper()
+    if v == "-":
+        return 0, False, False
+    if v.isdigit():
+        return int(v), True, True
+    if v in ("ILEGIBLE", "SIN DATO", ""):
+        return 0, False, True
+    raise ValueError("bad vote value %r" % v)
+
+
+def classify(row, vote_cols, cas):
+    """Anexo 13 status, as docs/formats/actas.md "Counting rules" orders them."""
+    if cas is None:
+        return "out_of_catalog", None
+    if "SIN ACTA" in row.get("OBSERVACIONES", "").upper():
+        return "no_acta", None
+    votes, legible, illegible = [], 0, 0
+    for c in vote_cols:
+        n, leg, app = vote_value(row[c])
+        votes.append(n)
+        if app:
+            legible += leg
+            illegible += not leg
+    if legible == 0:
+        return "all_illegible", None
+    cap = (cas["ballots"] if cas["type"] == "S" else cas["ln"]) + cas["reps"]
+    if sum(votes) > cap:
+        return "exceeds", None
+    return ("some_illegible" if illegible else "counted"), votes
+
+
+def instant(row):
+    for k in ("FECHA_HORA_VERIFICACION", "FECHA_HORA_CAPTURA", "FECHA_HORA_ACOPIO"):
+        if row.get(k, "").strip():
+            return row[k].strip()
+    return ""
+
+
+def recount(cat, el, rows, vote_cols, at):
+    """{(level, entity, id): {"votes": [...], "esperadas", "capturadas", "contabilizadas"}}."""
+    units = {}
+
+    def unit(k):
+        if k not in units:
+            units[k] = {"votes": [0] * len(vote_cols), "esperadas": 0, "capturadas": 0, "contabilizadas": 0}
+        return units[k]
+
+    for key, cas in cat.casillas.items():
+        n = len(cat.expected(el, cas))
+        if n:
+            for k in unit_keys(cas):
+                unit(k)["esperadas"] += n
+    # the capture that counts for each acta: the latest instant up to the cut, ties to the
+    # later line (actas.md "A later capture replaces an earlier one")
+    latest = {}
+    for r in rows:
+        t = instant(r)
+        if at and t > at:
+            continue
+        ka = r["CLAVE_ACTA"].strip()
+        if ka not in latest or (t, r["_line"]) >= (instant(latest[ka]), latest[ka]["_line"]):
+            latest[ka] = r
+    for r in latest.values():
+        cas = cat.casillas.get(unguard(r["CLAVE_CASILLA"]))
+        status, votes = classify(r, vote_cols, cas)
+        if cas is None:
+            continue
+        for k in unit_keys(cas):
+            u = unit(k)
+            u["capturadas"] += 1
+            if votes is not None:
+                u["contabilizadas"] += 1
+                u["votes"] = [a + b for a, b in zip(u["votes"], votes)]
+    return units
+
+
+def variety(cat, el, rows, vote_cols):
+    """1 (and a message) unless the file holds each kind of row the recount treats apart."""
+    kinds = {}
+    seen = set()
+    e = cat.elections[el]
+    for r in rows:
+        cas = cat.casillas.get(unguard(r["CLAVE_CASILLA"]))
+        status, _ = classify(r, vote_cols, cas)
+        kinds[status] = kinds.get(status, 0) + 1
+        ka = r["CLAVE_ACTA"].strip()
+        if ka in seen:
+            kinds["correction"] = kinds.get("correction", 0) + 1
+        seen.add(ka)
+        if cas and cas["type"] in "SM":
+            k = "abroad" if cas["type"] == "M" else (
+                "rp" if e["rp"] and int(r["TIPO_ACTA"]) == e["rp"] else "special")
+            kinds[k] = kinds.get(k, 0) + 1
+    want = ["counted", "some_illegible", "all_illegible", "exceeds", "no_acta", "out_of_catalog", "correction",
+            "special"]
+    if e["rp"]:
+        want.append("rp")
+    if any(c["type"] == "M" and cat.expected(el, c) for c in cat.casillas.values()):
+        want.append("abroad")
+    missing = [k for k in want if not kinds.get(k)]
+    print("%s: rows %s" % (el, ", ".join("%s %d" % (k, kinds[k]) for k in sorted(kinds))))
+    if missing:
+        print("%s: the night has no %s: the test would prove nothing about them" % (el, ", ".join(missing)))
+        return 1
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--catalog", required=True)
+    ap.add_argument("--actas", required=True)
+    ap.add_argument("--units", required=True)
+    ap.add_argument("--at", default="")
+    ap.add_argument("--sections", type=int, default=200, help="sections compared per election (sample)")
+    ap.add_argument("--variety", action="store_true",
+                    help="fail unless the night holds every kind of acta the rules treat apart")
+    a = ap.parse_args()
+    cat = Catalog(a.catalog)
+    with open(a.units, encoding="utf-8") as f:
+        prep = json.load(f)
+    bad, compared = 0, 0
+    rng = random.Random(15)
+    for pe in prep["elections"]:
+        el = pe["id"]
+        rows, vote_cols = read_actas("%s/%s.csv" % (a.actas, el))
+        if vote_cols != pe["columns"]:
+            print("%s: vote columns differ: file %s, prep %s" % (el, vote_cols, pe["columns"]))
+            bad += 1
+            continue
+        mine = recount(cat, el, rows, vote_cols, a.at)
+        if a.variety:
+            bad += variety(cat, el, rows, vote_cols)
+        theirs = {(u["level"], u["entity"], u["id"]): u for u in pe["units"]}
+        levels = {}
+        for k in theirs:
+            levels.setdefault(k[0], []).append(k)
+        for lvl in ("nation", "entity", "district", "section"):
+            ks = sorted(levels.get(lvl, []))
+            # units that expect actas (prep may also list empty ones: district 0 of diputaciones)
+            ks_exp = sorted(k for k in ks if theirs[k]["esperadas"])
+            mine_ks = sorted(k for k in mine if k[0] == lvl and mine[k]["esperadas"])
+            if lvl != "section" and ks_exp != mine_ks:
+                print("%s %s: units differ: prep %d, recount %d" % (el, lvl, len(ks), len(mine_ks)))
+                bad += 1
+            if lvl == "section" and len(ks) > a.sections:
+                ks = sorted(rng.sample(ks, a.sections))
+            for k in ks:
+                p = theirs[k]
+                m = mine.get(k) or {"votes": [0] * len(vote_cols), "esperadas": 0, "capturadas": 0,
+                                    "contabilizadas": 0}
+                compared += 1
+                for f in ("esperadas", "capturadas", "contabilizadas", "votes"):
+                    if p[f] != m[f]:
+                        print("%s %s %s: prep %s, recount %s" % (el, k, f, p[f], m[f]))
+                        bad += 1
+        nat = mine.get(("nation", 0, 0))
+        print("%s: nation: %d actas expected, %d captured, %d counted, %d votes"
+              % (el, nat["esperadas"], nat["capturadas"], nat["contabilizadas"],
+                 sum(nat["votes"])))
+    print("compared %d units, %d differences" % (compared, bad))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
