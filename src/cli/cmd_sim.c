@@ -107,9 +107,10 @@ static int sim_catalog(int argc, char **argv)
     size_t path_bytes = 0;
     for (uint32_t i = 0; c->has_map && i < c->n_municipalities; i++)
         if (c->municipality_shape[i]) shapes++, path_bytes += strlen(c->municipality_shape[i]);
-    printf("%s: %s, %u elections, %u parties, %u districts, %u municipalities, %u sections, "
-           "%u casillas, lista nominal %llu",
-           out, c->process_id, c->n_elections, c->n_parties, c->n_districts, c->n_municipalities,
+    printf("%s: %s, %u elections, %u parties, ", out, c->process_id, c->n_elections, c->n_parties);
+    if (c->national) printf("%u entities, ", c->n_entities);
+    printf("%u districts, %u municipalities, %u sections, %u casillas, lista nominal %llu",
+           c->n_districts, c->n_municipalities,
            c->n_sections, c->n_casillas, (unsigned long long)ln);
     if (c->has_map)
         printf(", map %ux%u with %u shapes (%zu bytes of path data)", c->map_viewbox[2], c->map_viewbox[3], shapes,

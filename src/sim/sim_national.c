@@ -246,7 +246,7 @@ static void nat_geography(sim_gen *g, const nat_plan *plans)
 static void nat_elections(sim_gen *g)
 {
     /* TIPO_ACTA as in INE's LEEME 2018: presidencia 2 (abroad 1); senadurías 3, special 4,
-     * RP 5, abroad 18; diputaciones 6, special 7, RP 8. */
+     * RP 5, abroad 18; diputaciones 6, special 7, RP 8, and no vote from abroad ("-"). */
     sim_put(g, "[elections]\nid|name|title|scope|acta_type|parties|special_acta_type|abroad_acta_type|rp_acta_type\n");
     sim_put(g, "pres|PRESIDENCIA|Presidencia de la República|nation|2|");
     sim_put_party_list(g, sim_nat_parties, SIM_NAT_N_PARTIES);
@@ -254,7 +254,7 @@ static void nat_elections(sim_gen *g)
     sim_put_party_list(g, sim_nat_parties, SIM_NAT_N_PARTIES);
     sim_put(g, "|4|18|5\ndip|DIPUTACIONES FEDERALES|Diputaciones federales|district|6|");
     sim_put_party_list(g, sim_nat_parties, SIM_NAT_N_PARTIES);
-    sim_put(g, "|7|6|8\n\n[coalitions]\nelection|id|name|parties\n");
+    sim_put(g, "|7|-|8\n\n[coalitions]\nelection|id|name|parties\n");
     static const char *const el[3] = {"pres", "sen", "dip"};
     for (int i = 0; i < 3; i++) {
         sim_put(g, "%s|VXM_%c|Va por México|PAN PRI PRD\n", el[i], el[i][0] - 32);

@@ -738,15 +738,11 @@ static prep_err build_election(const prep_catalog *c, const prep_sim_night_opts 
     prep_actas *s = NULL;
     if (!err && !off) err = PREP_ERR_NOMEM;
     if (!err) {
-        const prep_cat_election *el = &c->elections[e];
-        for (uint32_t i = 0; i < c->n_casillas && !n.err; i++) {
-            /* A casilla whose unit has no candidacy in this election (a national catalogue's
-             * votes from abroad for diputaciones) expects no acta of it. */
-            uint32_t u = prep_catalog_unit_of(c, e, i);
-            if (u == PREP_CAT_NONE || el->cand_first[u] == el->cand_first[u + 1]) continue;
-            gen_acta(&n, off, i, e, 0);
-            if (c->casillas[i].type == 'S' && el->rp_acta_type) gen_acta(&n, off, i, e + 1, 1);
-        }
+        /* Each expected acta: none (votes from abroad for an office they do not elect), the
+         * casilla's own, and a special casilla's RP acta where the election has one. */
+        for (uint32_t i = 0; i < c->n_casillas && !n.err; i++)
+            for (uint32_t k = 0, na = prep_catalog_n_actas(c, e, i); k < na && !n.err; k++)
+                gen_acta(&n, off, i, e + k, (int)k);
         err = n.err;
     }
     if (!err) {
