@@ -65,11 +65,13 @@ class Catalog:
         self.elections = {}
         for e in t["elections"]:
             at = int(e["acta_type"])
+            abroad = e.get("abroad_acta_type") or str(at)
             self.elections[e["id"]] = {
                 "scope": e["scope"],
                 "acta": at,
                 "special": int(e.get("special_acta_type") or at),
-                "abroad": int(e.get("abroad_acta_type") or at),
+                # "-": the votes from abroad do not elect this office (catalog.md)
+                "abroad": None if abroad == "-" else int(abroad),
                 "rp": int(e.get("rp_acta_type") or 0),
             }
         # units with candidacies: an election expects actas only where it has a ballot
@@ -93,7 +95,7 @@ class Catalog:
             return []
         e = self.elections[el]
         if cas["type"] == "M":
-            return [e["abroad"]]
+            return [e["abroad"]] if e["abroad"] is not None else []
         if cas["type"] == "S":
             return [e["special"]] + ([e["rp"]] if e["rp"] else [])
         return [e["acta"]]
