@@ -101,11 +101,20 @@ class Catalog:
         return [e["acta"]]
 
 
-def unit_keys(cas):
-    """The units a casilla's actas add to: (level, entity, id)."""
+def unit_keys(cas, rp):
+    """The units an acta of casilla cas adds to: (level, entity, id). A special casilla's
+    representación proporcional acta elects by list, not in its district or section: it adds
+    to the nation and its entity only (docs/internals/tally.md "RP actas")."""
     ent = cas["entity"]
-    return [("nation", 0, 0), ("entity", ent, ent), ("district", ent, cas["district"]),
-            ("section", ent, cas["section"])]
+    keys = [("nation", 0, 0), ("entity", ent, ent)]
+    if not rp:
+        keys += [("district", ent, cas["district"]), ("section", ent, cas["section"])]
+    return keys
+
+
+def acta_type(row):
+    """TIPO_ACTA: the digits after CLAVE_CASILLA in CLAVE_ACTA."""
+    return int(row["CLAVE_ACTA"].strip()[len(unguard(row["CLAVE_CASILLA"])):])
 
 
 def read_actas(path):
@@ -188,11 +197,11 @@ def recount(cat, el, rows, vote_cols, at):
             units[k] = {"votes": [0] * len(vote_cols), "esperadas": 0, "capturadas": 0, "contabilizadas": 0}
         return units[k]
 
+    rp_type = cat.elections[el]["rp"]
     for key, cas in cat.casillas.items():
-        n = len(cat.expected(el, cas))
-        if n:
-            for k in unit_keys(cas):
-                unit(k)["esperadas"] += n
+        for t in cat.expected(el, cas):
+            for k in unit_keys(cas, cas["type"] == "S" and t == rp_type):
+                unit(k)["esperadas"] += 1
     # the capture that counts for each acta: the latest instant up to the cut, ties to the
     # later line (actas.md "A later capture replaces an earlier one")
     latest = {}
@@ -205,10 +214,12 @@ def recount(cat, el, rows, vote_cols, at):
             latest[ka] = r
     for r in latest.values():
         cas = cat.casillas.get(unguard(r["CLAVE_CASILLA"]))
+        if cas is not None and acta_type(r) not in cat.expected(el, cas):
+            cas = None  # an acta the casilla does not have in this election: out of catalogue
         status, votes = classify(r, vote_cols, cas)
         if cas is None:
             continue
-        for k in unit_keys(cas):
+        for k in unit_keys(cas, cas["type"] == "S" and acta_type(r) == rp_type):
             u = unit(k)
             u["capturadas"] += 1
             if votes is not None:
