@@ -1,6 +1,7 @@
-/* prep sim: election-night drills. A realistic catalogue (Querétaro 2021 scale, or a
- * national one ~35x larger) and a whole night of captured actas with capture times on a
- * realistic curve and a realistic share of every inconsistency. Deterministic per seed. */
+/* prep sim: election-night drills. A realistic catalogue (Querétaro 2021, or INE's federal
+ * night: 32 entities, 300 districts, three elections, ~70x larger) and a whole night of
+ * captured actas with capture times on a realistic curve and a realistic share of every
+ * inconsistency. Deterministic per seed. */
 #ifndef PREP_SIM_H
 #define PREP_SIM_H
 
