@@ -68,6 +68,7 @@ class Catalog:
             abroad = e.get("abroad_acta_type") or str(at)
             self.elections[e["id"]] = {
                 "scope": e["scope"],
+                "name": e["name"],
                 "acta": at,
                 "special": int(e.get("special_acta_type") or at),
                 # "-": the votes from abroad do not elect this office (catalog.md)
@@ -212,20 +213,54 @@ def recount(cat, el, rows, vote_cols, at):
         ka = r["CLAVE_ACTA"].strip()
         if ka not in latest or (t, r["_line"]) >= (instant(latest[ka]), latest[ka]["_line"]):
             latest[ka] = r
+    summary = {"fuera": 0, "inconsistentes": 0, "ln": 0, "c_cs": 0, "s_cs": 0}
     for r in latest.values():
         cas = cat.casillas.get(unguard(r["CLAVE_CASILLA"]))
         if cas is not None and acta_type(r) not in cat.expected(el, cas):
             cas = None  # an acta the casilla does not have in this election: out of catalogue
         status, votes = classify(r, vote_cols, cas)
         if cas is None:
+            summary["fuera"] += 1
             continue
+        summary["inconsistentes"] += status in ("some_illegible", "all_illegible", "exceeds")
+        if votes is not None:
+            summary["ln"] += cas["ln"]
+            summary["c_cs"] += sum(votes)
+            summary["s_cs"] += 0 if cas["type"] == "S" else sum(votes)
         for k in unit_keys(cas, cas["type"] == "S" and acta_type(r) == rp_type):
             u = unit(k)
             u["capturadas"] += 1
             if votes is not None:
                 u["contabilizadas"] += 1
                 u["votes"] = [a + b for a, b in zip(u["votes"], votes)]
-    return units
+    return units, summary
+
+
+def pct(n, d):
+    """x 100, 4 decimals, truncated (actas.md "Percentages")."""
+    if d == 0:
+        return "0.0000"
+    v = n * 1000000 // d
+    return "%d.%04d" % (v // 10000, v % 10000)
+
+
+def expected_block(nat, summary):
+    """The 13 header-block figures of a cut that is not the final one."""
+    esp, cap, cont = nat["esperadas"], nat["capturadas"], nat["contabilizadas"]
+    reg = cap + summary["fuera"]
+    return [str(esp), str(reg), str(summary["fuera"]), str(cap), pct(cap, esp), str(cont), pct(cont, esp),
+            pct(summary["inconsistentes"], esp), str(reg - cont), str(summary["ln"]), str(summary["c_cs"]),
+            str(summary["s_cs"]), pct(summary["s_cs"], summary["ln"])]
+
+
+def read_blocks(path):
+    """{election name: [13 values]} from prep tally's standard output."""
+    lines = [l.rstrip("\n") for l in open(path, encoding="utf-8")]
+    out = {}
+    for i, l in enumerate(lines):
+        if l.startswith("ACTAS_ESPERADAS"):
+            out[lines[i - 2]] = lines[i + 1].split("|")
+    return out
 
 
 def variety(cat, el, rows, vote_cols):
@@ -265,6 +300,7 @@ def main():
     ap.add_argument("--actas", required=True)
     ap.add_argument("--units", required=True)
     ap.add_argument("--at", default="")
+    ap.add_argument("--block", help="prep tally's standard output: its 13 summary figures are compared too")
     ap.add_argument("--sections", type=int, default=200, help="sections compared per election (sample)")
     ap.add_argument("--variety", action="store_true",
                     help="fail unless the night holds every kind of acta the rules treat apart")
@@ -281,7 +317,13 @@ def main():
             print("%s: vote columns differ: file %s, prep %s" % (el, vote_cols, pe["columns"]))
             bad += 1
             continue
-        mine = recount(cat, el, rows, vote_cols, a.at)
+        mine, summary = recount(cat, el, rows, vote_cols, a.at)
+        if a.block:
+            stated = read_blocks(a.block).get(cat.elections[el]["name"])
+            want = expected_block(mine[("nation", 0, 0)], summary)
+            if stated != want:
+                print("%s: header block: prep %s, recount %s" % (el, stated, want))
+                bad += 1
         if a.variety:
             bad += variety(cat, el, rows, vote_cols)
         theirs = {(u["level"], u["entity"], u["id"]): u for u in pe["units"]}

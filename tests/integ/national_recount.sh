@@ -4,9 +4,10 @@
 # abroad), counted by prep and recounted independently. The recount
 # (national_recount.py) reads the simulated actas CSVs and the catalogue text, applies the
 # counting rules of docs/formats/actas.md itself, and must give, for the nation, every
-# entity, every district and a sample of sections, the figures prep's tally gives: actas
-# expected, captured and counted, and the votes of every column. Twice: mid-night (a cut
-# at 00:30, where the latest-capture and instant rules matter) and the whole night.
+# entity, every district and every section, the figures prep's tally gives: actas
+# expected, captured and counted, and the votes of every column; and the 13 figures of
+# each election's header block. Twice: mid-night (a cut at 00:30, where the latest-capture
+# and instant rules matter) and the whole night.
 set -euo pipefail
 PREP=${1:?usage: national_recount.sh PATH/TO/prep}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -20,6 +21,6 @@ for at in "2021-06-07 00:30:00" ""; do
     >"$T/tally.out" 2>"$T/tally.err" || { cat "$T/tally.err"; exit 1; }
   echo "== cut ${at:-(whole night)}"
   python3 "$HERE/national_recount.py" --catalog "$T/nat.cat" --actas "$T/actas" --units "$T/units.json" \
-    ${at:+--at "$at"} --sections 300 --variety
+    ${at:+--at "$at"} --block "$T/tally.out" --sections 1000 --variety
 done
 echo "national_recount: $(( $(date +%s) - t0 )) s"
