@@ -141,6 +141,8 @@ static prep_err make_pkgs(const prep_catalog *c, const prep_sim_night_opts *o, i
         free(p);
         return PREP_ERR_NOMEM;
     }
+    int any_rp = 0;
+    for (uint32_t e = 0; e < c->n_elections; e++) any_rp |= c->elections[e].rp_acta_type > 0;
     for (uint32_t m = 0; m < c->n_municipalities; m++) {
         double t = 0.52 + 0.05 * prep_rng_normal(&r);
         tm[m] = t < 0.30 ? 0.30 : t > 0.75 ? 0.75 : t;
@@ -165,7 +167,9 @@ static prep_err make_pkgs(const prep_catalog *c, const prep_sim_night_opts *o, i
         if (special) {
             double f = 0.15 + 0.75 * unitr(&r);
             g->voters = (uint32_t)(k->ballots * f);
-            g->voters_mr = (uint32_t)(g->voters * (0.55 + 0.35 * unitr(&r)) + 0.5);
+            /* drawn only where an election has RP actas, so that a local night's stream (and
+             * bytes) stay what they were before RP actas existed */
+            g->voters_mr = any_rp ? (uint32_t)(g->voters * (0.55 + 0.35 * unitr(&r)) + 0.5) : g->voters;
         } else if (abroad) {
             double t = 0.54 + 0.08 * prep_rng_normal(&r); /* 2018: 98,470 of 181,256 registered */
             t = t < 0.20 ? 0.20 : t > 0.90 ? 0.90 : t;
