@@ -63,7 +63,7 @@ combo = {"type":"object","additionalProperties":False,"required":["columna","par
   "votos":V,"porcentaje":PT}}
 unidad = {"type":"object","additionalProperties":False,"required":["nivel","entidad","nombre","pagina"],
  "properties":{
-  "nivel":{"type":"string","enum":["entidad","distrito","municipio","seccion","seccion_todas"],"description":"The page's level; seccion_todas: seccion/NNNN/, the section in every election."},
+  "nivel":{"type":"string","enum":["nacional","entidad","distrito","municipio","seccion","seccion_todas"],"description":"The page's level; nacional: an election's top page in a national process (issue 15); seccion_todas: seccion/NNNN/ (national: seccion/EE/NNNN/), the section in every election."},
   "eleccion":d("The election's catalogue id (absent for seccion_todas).",{"type":"string"}),
   "eleccion_nombre":d("The election's title.",{"type":"string"}),
   "entidad":d("The entity's number (INEGI); a national process keys sections by entity and section.",I),
@@ -96,7 +96,8 @@ schema = {
   "no_registradas":{"$ref":"#/$defs/voto","description":"Candidaturas no registradas."},
   "nulos":{"$ref":"#/$defs/voto","description":"Votos nulos."},
   "combinaciones":{"type":"array","items":{"$ref":"#/$defs/combinacion"},"description":"Votes by coalition combination."},
-  "distritos":d("Entity level: the districts table.",subs),
+  "entidades":d("National top page: the entities table.",subs),
+  "distritos":d("Entity level (an entity of a national process too): the districts table.",subs),
   "municipios":d("Entity level: the municipalities table.",subs),
   "secciones":d("District or municipality: the sections table.",subs),
   "casillas":{"type":"array","items":{"$ref":"#/$defs/casilla"},"description":"Section: its casillas and their actas."},

@@ -33,16 +33,18 @@ void rb_up(rbuf *r, unsigned depth);
 /* ---------------------------------------------------------------- the site's static layout */
 typedef enum page_kind {
     PG_HOME = 0,
-    PG_ENTITY,    /* one election, entity level */
+    PG_ENTITY,    /* one election, its top: the whole process (nation or entity) */
+    PG_STATE,     /* one election, one entity of a national catalogue */
     PG_DISTRICT,  /* one election, one district */
     PG_MUNI,      /* one election, one municipality */
     PG_SECTION,   /* one election, one section with its casillas' actas */
     PG_DB,        /* base de datos (per cut) */
     PG_VERIFY,    /* cómo verificar este corte (per cut) */
     PG_DIFUSORES, /* official broadcasters (static, from opts) */
-    PG_SECINDEX,  /* seccion/: the section lookup form (render_lookup.c) */
-    PG_SECMISS,   /* seccion/no-encontrada.html: the lookup's 404 page */
-    PG_SECALL,    /* seccion/NNNN/: one section in every election */
+    PG_SECINDEX,  /* seccion/: the section lookup form (render_lookup.c); national: idx 0 the list of
+                   * entities, idx ei + 1 the form of entity ei at seccion/EE/ */
+    PG_SECMISS,   /* seccion/no-encontrada.html: the lookup's 404 page (national: seccion/EE/...) */
+    PG_SECALL,    /* seccion/NNNN/ (national: seccion/EE/NNNN/): one section in every election */
 } page_kind;
 
 typedef struct rpage {
@@ -60,7 +62,7 @@ typedef struct relection {
     uint8_t sec_level;      /* PREP_TALLY_DISTRICT or PREP_TALLY_MUNICIPALITY: the parent of its section pages */
     char **muni_seg;        /* per municipality: its URL segment (slug, or "municipio-<slug>" on a clash) */
     uint32_t entity_page;
-    uint32_t dist_base, muni_base, sec_base; /* page index of unit 0 (PREP_CAT_NONE: no such pages) */
+    uint32_t state_base, dist_base, muni_base, sec_base; /* page index of unit 0 (PREP_CAT_NONE: no such pages) */
 } relection;
 
 /* Per candidacy, precomputed text. */
@@ -78,6 +80,7 @@ typedef struct rsite {
     size_t n_pages;
     uint32_t home, db, verify, difusores;
     uint32_t secindex, secmiss, secall_base; /* the section tree (render_lookup.c) */
+    uint32_t secindex_base, secmiss_base; /* national: the per-entity lookup pages (PREP_CAT_NONE: none) */
     char *css;
     size_t css_len;
     char css_path[64], js_path[64];
@@ -144,8 +147,11 @@ void body_secmiss(rctx *x, const rpage *p, rbuf *r);
 void body_secall(rctx *x, const rpage *p, rbuf *r);
 /* The lookup form; action is relative to the page ("seccion/", "./"). */
 void secindex_form(rbuf *r, const char *action);
-/* "Esta sección en todas las elecciones": a link from a page depth dirs deep to seccion/NNNN/. */
-void secall_link(rbuf *r, unsigned depth, uint32_t section_id);
+/* "Esta sección en todas las elecciones": a link from a page depth dirs deep to the
+ * section's seccion/NNNN/ (national: seccion/EE/NNNN/). */
+void secall_link(const prep_catalog *c, rbuf *r, unsigned depth, const prep_cat_section *s);
+/* The section's directory in the section tree: "NNNN/" or, national, "EE/NNNN/". */
+void secall_dir(const prep_catalog *c, rbuf *r, const prep_cat_section *s);
 
 /* Open data (render_opendata.c): datos.json and datos.csv beside every unit page. */
 void od_links(rbuf *r);

@@ -13,8 +13,10 @@
  *
  * NNNN is the section number in four digits, as in the per-election pages (seccion-NNNN);
  * the lookup accepts it with or without leading zeros. A national process (issue 15) keys
- * sections by (entity, section): it will add seccion/EE/NNNN/ (two-digit entity), which
- * never collides with a four-digit name (docs/formats/site.md, "My section"). */
+ * sections by (entity, section): seccion/ then lists the entities, and each has its own
+ * lookup seccion/EE/ (two-digit entity, never a four-digit name), its 404 page
+ * seccion/EE/no-encontrada.html and its sections seccion/EE/NNNN/ (docs/formats/site.md,
+ * "My section"). */
 #include <stdio.h>
 #include <string.h>
 
@@ -29,63 +31,113 @@ void secindex_form(rbuf *r, const char *action)
                "autocomplete=\"off\" required=\"\"/> <button type=\"submit\">Ver mi secci\xC3\xB3n</button></form>");
 }
 
-void secall_link(rbuf *r, unsigned depth, uint32_t section_id)
+void secall_dir(const prep_catalog *c, rbuf *r, const prep_cat_section *s)
+{
+    if (c->national) rb_printf(r, "%02u/", c->entities[s->entity].id);
+    rb_printf(r, "%04u/", s->id);
+}
+
+void secall_link(const prep_catalog *c, rbuf *r, unsigned depth, const prep_cat_section *s)
 {
     rb_puts(r, "<p><a href=\"");
     rb_up(r, depth);
-    rb_printf(r, "seccion/%04u/\">La secci\xC3\xB3n %04u en todas las elecciones</a></p>", section_id, section_id);
+    rb_puts(r, "seccion/");
+    secall_dir(c, r, s);
+    rb_printf(r, "\">La secci\xC3\xB3n %04u en todas las elecciones</a></p>", s->id);
 }
 
-/* Inicio > Buscar sección [> here]. */
-static void crumbs(rbuf *r, unsigned depth, const char *here)
+/* Inicio > Buscar sección [> entity] [> here]: the lookup is at seccion/ (depth 1). */
+static void crumbs(rbuf *r, unsigned depth, const char *entity, const char *here)
 {
     rb_puts(r, "<nav class=\"ruta\" aria-label=\"Ruta\"><ol><li><a href=\"");
     rb_up(r, depth);
     rb_puts(r, "\">Inicio</a></li>");
-    if (!here) {
+    if (depth <= 1) {
         rb_puts(r, "<li aria-current=\"page\">Buscar secci\xC3\xB3n</li></ol></nav>");
         return;
     }
     rb_puts(r, "<li><a href=\"");
     rb_up(r, depth - 1);
-    rb_puts(r, "\">Buscar secci\xC3\xB3n</a></li><li aria-current=\"page\">");
-    rb_puts(r, here);
-    rb_puts(r, "</li></ol></nav>");
+    rb_puts(r, "\">Buscar secci\xC3\xB3n</a></li>");
+    if (entity) {
+        if (here) {
+            rb_puts(r, "<li><a href=\"../\">");
+            rb_esc(r, entity);
+            rb_puts(r, "</a></li>");
+        } else {
+            rb_puts(r, "<li aria-current=\"page\">");
+            rb_esc(r, entity);
+            rb_puts(r, "</li>");
+        }
+    }
+    if (here) {
+        rb_puts(r, "<li aria-current=\"page\">");
+        rb_esc(r, here);
+        rb_puts(r, "</li>");
+    }
+    rb_puts(r, "</ol></nav>");
 }
 
-static void section_range(rctx *x, rbuf *r)
+/* The range of section numbers: of the catalogue, or of entity ent (PREP_CAT_NONE: all). */
+static void section_range(rctx *x, rbuf *r, uint32_t ent)
 {
     const prep_catalog *c = x->c;
-    if (!c->n_sections) return;
-    uint32_t lo = c->sections[0].id, hi = lo;
-    for (uint32_t i = 1; i < c->n_sections; i++) {
+    uint32_t lo = UINT32_MAX, hi = 0, n = 0;
+    for (uint32_t i = 0; i < c->n_sections; i++) {
+        if (ent != PREP_CAT_NONE && c->sections[i].entity != ent) continue;
         if (c->sections[i].id < lo) lo = c->sections[i].id;
         if (c->sections[i].id > hi) hi = c->sections[i].id;
+        n++;
     }
-    rb_printf(r, "<p>Esta publicaci\xC3\xB3n tiene %u secciones, numeradas de la %04u a la %04u (no todos los "
+    if (!n) return;
+    rb_printf(r, "<p>%s tiene %u secciones, numeradas de la %04u a la %04u (no todos los "
                  "n\xC3\xBAmeros intermedios existen). El n\xC3\xBAmero de secci\xC3\xB3n est\xC3\xA1 en la "
                  "credencial para votar.</p>",
-              c->n_sections, lo, hi);
+              ent == PREP_CAT_NONE ? "Esta publicaci\xC3\xB3n" : "Esta entidad", n, lo, hi);
 }
 
+/* A national lookup's first step: the entities, each a link to its own lookup. */
+static void entity_list(rctx *x, rbuf *r)
+{
+    const prep_catalog *c = x->c;
+    rb_puts(r, "<p>Elija la entidad de su credencial para votar; luego escriba el n\xC3\xBAmero de su "
+               "secci\xC3\xB3n.</p><ul class=\"ligas\">");
+    for (uint32_t i = 0; i < c->n_entities; i++) {
+        rb_printf(r, "<li><a href=\"%02u/\">", c->entities[i].id);
+        rb_esc(r, c->entities[i].name);
+        rb_puts(r, "</a></li>");
+    }
+    rb_puts(r, "</ul>");
+}
+
+/* seccion/ (idx 0), or a national catalogue's seccion/EE/ (idx = entity index + 1). */
 void body_secindex(rctx *x, const rpage *p, rbuf *r)
 {
-    crumbs(r, p->depth, NULL);
+    const prep_catalog *c = x->c;
+    uint32_t ent = p->idx ? p->idx - 1 : PREP_CAT_NONE;
+    crumbs(r, p->depth, ent != PREP_CAT_NONE ? c->entities[ent].name : NULL, NULL);
     rb_puts(r, "<h1>Buscar mi secci\xC3\xB3n</h1><p class=\"nota\">");
-    rb_esc(r, x->c->entity_name);
+    rb_esc(r, ent != PREP_CAT_NONE ? c->entities[ent].name : c->entity_name);
     rb_puts(r, "</p><p>Escriba el n\xC3\xBAmero de su secci\xC3\xB3n electoral para ver, en una sola p\xC3\xA1gina, "
                "sus resultados en cada elecci\xC3\xB3n, sus casillas y el estado de cada acta.</p>");
+    if (c->national && ent == PREP_CAT_NONE) {
+        entity_list(x, r);
+        return;
+    }
     secindex_form(r, "./");
-    section_range(x, r);
+    section_range(x, r, ent);
 }
 
 void body_secmiss(rctx *x, const rpage *p, rbuf *r)
 {
-    crumbs(r, p->depth, NULL);
+    const prep_catalog *c = x->c;
+    uint32_t ent = p->idx ? p->idx - 1 : PREP_CAT_NONE;
+    crumbs(r, p->depth, ent != PREP_CAT_NONE ? c->entities[ent].name : NULL, NULL);
     rb_puts(r, "<h1>Secci\xC3\xB3n no encontrada</h1><p>El n\xC3\xBAmero escrito no es el de una secci\xC3\xB3n de "
                "esta publicaci\xC3\xB3n. Escriba solo cifras, por ejemplo <b>412</b> o <b>0412</b>.</p>");
-    section_range(x, r);
-    secindex_form(r, "./");
+    section_range(x, r, ent);
+    if (c->national && ent == PREP_CAT_NONE) entity_list(x, r);
+    else secindex_form(r, "./");
     rb_puts(r, "<ul><li><a href=\"./\">Buscar otra secci\xC3\xB3n</a></li><li><a href=\"");
     rb_up(r, p->depth);
     rb_puts(r, "\">Ir al inicio</a></li></ul>");
@@ -93,7 +145,7 @@ void body_secmiss(rctx *x, const rpage *p, rbuf *r)
 
 /* The casillas of section si in election e: status and image SHA-256 of each acta, and a
  * link to the acta's block on the election's section page (dir: that page, from here). */
-static void casillas_table(rctx *x, rbuf *r, uint32_t e, const prep_cat_section *s, const char *dir)
+static void casillas_table(rctx *x, rbuf *r, uint32_t e, const prep_cat_section *s, const char *dir, unsigned depth)
 {
     const prep_catalog *c = x->c;
     rb_puts(r, "<table><caption>Casillas: ");
@@ -104,7 +156,9 @@ static void casillas_table(rctx *x, rbuf *r, uint32_t e, const prep_cat_section 
         const prep_cat_casilla *k = &c->casillas[s->first_casilla + i];
         const int32_t *v;
         const prep_acta *a = prep_tally_acta(x->t, e, s->first_casilla + i, &v);
-        rb_printf(r, "<tr><th scope=\"row\"><a href=\"../../%s#casilla-%s\">", dir, k->key);
+        rb_puts(r, "<tr><th scope=\"row\"><a href=\"");
+        rb_up(r, depth);
+        rb_printf(r, "%s#casilla-%s\">", dir, k->key);
         casillas_text(r, k);
         rb_printf(r, "</a> <span class=\"nota\">%s</span></th><td>", k->key);
         rb_puts(r, a ? acta_status_text(a) : "No capturada");
@@ -123,28 +177,35 @@ void body_secall(rctx *x, const rpage *p, rbuf *r)
     const prep_cat_section *s = &c->sections[p->idx];
     char here[32];
     snprintf(here, sizeof here, "Secci\xC3\xB3n %04u", s->id);
-    crumbs(r, p->depth, here);
-    section_heading(x, r, s, c->entity_name);
+    crumbs(r, p->depth, c->national ? c->entities[s->entity].name : NULL, here);
+    section_heading(x, r, s, c->national ? c->process_name : c->entity_name);
     for (uint32_t e = 0; e < c->n_elections; e++) {
         const relection *re = &st->el[e];
         const rpage *sp = &st->pages[re->sec_base + p->idx];
         rb_printf(r, "<section aria-labelledby=\"el-%u\"><h2 id=\"el-%u\">", e, e);
         rb_esc(r, c->elections[e].title);
-        rb_printf(r, "</h2><ul class=\"ligas\"><li><a href=\"../../%s\">Resultados y actas de la secci\xC3\xB3n</a></li>",
-                  sp->dir);
+        rb_puts(r, "</h2><ul class=\"ligas\"><li><a href=\"");
+        rb_up(r, p->depth);
+        rb_printf(r, "%s\">Resultados y actas de la secci\xC3\xB3n</a></li>", sp->dir);
         if (re->view_dist) {
-            rb_printf(r, "<li><a href=\"../../%s/%s/\">", re->seg, c->districts[s->district].slug);
+            rb_puts(r, "<li><a href=\"");
+            rb_up(r, p->depth);
+            rb_puts(r, st->pages[re->dist_base + s->district].dir);
+            rb_puts(r, "\">");
             rb_esc(r, c->districts[s->district].name);
             rb_puts(r, "</a></li>");
         }
         if (re->view_muni) {
-            rb_printf(r, "<li><a href=\"../../%s/%s/\">", re->seg, re->muni_seg[s->municipality]);
+            rb_puts(r, "<li><a href=\"");
+            rb_up(r, p->depth);
+            rb_puts(r, st->pages[re->muni_base + s->municipality].dir);
+            rb_puts(r, "\">");
             rb_esc(r, c->municipalities[s->municipality].name);
             rb_puts(r, "</a></li>");
         }
         rb_puts(r, "</ul>");
         summary(x, r, e, prep_tally_get(x->t, e, PREP_TALLY_SECTION, p->idx));
-        casillas_table(x, r, e, s, sp->dir);
+        casillas_table(x, r, e, s, sp->dir, p->depth);
         rb_puts(r, "</section>");
     }
 }

@@ -57,10 +57,11 @@ static void pct_str(rbuf *r, int64_t num, int64_t den, int dec)
     rb_puts(r, "\"");
 }
 
-static const char *level_name(uint8_t kind)
+static const char *level_name(const prep_catalog *c, uint8_t kind)
 {
     switch (kind) {
-    case PG_ENTITY: return "entidad";
+    case PG_ENTITY: return c->national ? "nacional" : "entidad";
+    case PG_STATE: return "entidad";
     case PG_DISTRICT: return "distrito";
     case PG_MUNI: return "municipio";
     case PG_SECTION: return "seccion";
@@ -176,16 +177,19 @@ static void j_subunit(rctx *x, rbuf *r, uint32_t e, prep_tally_level lvl, uint32
 {
     const prep_catalog *c = x->c;
     const prep_tally_agg *a = prep_tally_get(x->t, e, lvl, i);
-    uint32_t id = lvl == PREP_TALLY_DISTRICT ? c->districts[i].id
+    uint32_t id = lvl == PREP_TALLY_ENTITY         ? c->entities[i].id
+                  : lvl == PREP_TALLY_DISTRICT     ? c->districts[i].id
                   : lvl == PREP_TALLY_MUNICIPALITY ? c->municipalities[i].id
-                                                    : c->sections[i].id;
+                                                   : c->sections[i].id;
     kv(r, "{\"id\":", id);
     rb_puts(r, ",\"nombre\":");
     if (lvl == PREP_TALLY_SECTION) {
         char nm[16];
         snprintf(nm, sizeof nm, "\"%04u\"", id);
         rb_puts(r, nm);
-    } else rb_json_str(r, lvl == PREP_TALLY_DISTRICT ? c->districts[i].name : c->municipalities[i].name);
+    } else rb_json_str(r, lvl == PREP_TALLY_ENTITY     ? c->entities[i].name
+                          : lvl == PREP_TALLY_DISTRICT ? c->districts[i].name
+                                                       : c->municipalities[i].name);
     rb_puts(r, ",\"pagina\":");
     rb_json_str(r, page);
     kv(r, ",\"actas_contabilizadas\":", a->contabilizadas);
@@ -206,12 +210,20 @@ static void j_subunits(rctx *x, rbuf *r, uint32_t e, prep_tally_level lvl, const
     const prep_catalog *c = x->c;
     const rsite *s = x->s;
     const relection *re = &s->el[e];
-    rb_printf(r, ",\"%s\":[", lvl == PREP_TALLY_DISTRICT ? "distritos" : lvl == PREP_TALLY_MUNICIPALITY ? "municipios" : "secciones");
+    rb_printf(r, ",\"%s\":[", lvl == PREP_TALLY_ENTITY     ? "entidades"
+                               : lvl == PREP_TALLY_DISTRICT     ? "distritos"
+                               : lvl == PREP_TALLY_MUNICIPALITY ? "municipios"
+                                                                : "secciones");
     int first = 1;
     if (lvl != PREP_TALLY_SECTION) {
-        uint32_t base = lvl == PREP_TALLY_DISTRICT ? re->dist_base : re->muni_base;
-        uint32_t n = lvl == PREP_TALLY_DISTRICT ? c->n_districts : c->n_municipalities;
+        uint32_t base = lvl == PREP_TALLY_ENTITY ? re->state_base : lvl == PREP_TALLY_DISTRICT ? re->dist_base : re->muni_base;
+        uint32_t n = lvl == PREP_TALLY_ENTITY ? c->n_entities : lvl == PREP_TALLY_DISTRICT ? c->n_districts : c->n_municipalities;
+        /* on an entity's page, the units of that entity */
+        uint32_t within = p->kind == PG_STATE ? p->idx : PREP_CAT_NONE;
         for (uint32_t i = 0; i < n; i++) {
+            uint32_t ent = lvl == PREP_TALLY_DISTRICT ? c->districts[i].entity
+                           : lvl == PREP_TALLY_MUNICIPALITY ? c->municipalities[i].entity : i;
+            if (within != PREP_CAT_NONE && ent != within) continue;
             if (!first) rb_puts(r, ",");
             first = 0;
             j_subunit(x, r, e, lvl, i, s->pages[base + i].dir);
@@ -270,13 +282,21 @@ static void j_unit(rctx *x, const rpage *p, rbuf *r)
     uint32_t e = p->e;
     const prep_cat_election *el = &c->elections[e];
     const relection *re = &x->s->el[e];
-    rb_printf(r, "\"formato\":1,\"unidad\":{\"nivel\":\"%s\",\"eleccion\":", level_name(p->kind));
+    rb_printf(r, "\"formato\":1,\"unidad\":{\"nivel\":\"%s\",\"eleccion\":", level_name(c, p->kind));
     rb_json_str(r, el->id);
     rb_puts(r, ",\"eleccion_nombre\":");
     rb_json_str(r, el->title);
-    rb_printf(r, ",\"entidad\":%u", c->entity_id);
     prep_tally_level lvl = PREP_TALLY_NATION;
-    if (p->kind == PG_DISTRICT) {
+    uint32_t ent = p->kind == PG_STATE      ? p->idx
+                   : p->kind == PG_DISTRICT ? c->districts[p->idx].entity
+                   : p->kind == PG_MUNI     ? c->municipalities[p->idx].entity
+                   : p->kind == PG_SECTION  ? c->sections[p->idx].entity
+                                            : PREP_CAT_NONE;
+    /* the entity's INEGI number; a national process's top page, 0 */
+    rb_printf(r, ",\"entidad\":%u", ent != PREP_CAT_NONE ? c->entities[ent].id : c->entity_id);
+    if (p->kind == PG_STATE) {
+        lvl = PREP_TALLY_ENTITY;
+    } else if (p->kind == PG_DISTRICT) {
         lvl = PREP_TALLY_DISTRICT;
         rb_printf(r, ",\"distrito\":%u", c->districts[p->idx].id);
     } else if (p->kind == PG_MUNI) {
@@ -299,7 +319,12 @@ static void j_unit(rctx *x, const rpage *p, rbuf *r)
     uint32_t u = lvl == PREP_TALLY_NATION ? (prep_catalog_one_unit(x->c, e) ? 0 : PREP_CAT_NONE)
                                           : cand_unit(x, e, lvl, idx);
     j_votes(x, r, e, u, a, u != PREP_CAT_NONE);
-    if (lvl == PREP_TALLY_NATION) {
+    if (lvl == PREP_TALLY_NATION && c->national) {
+        j_subunits(x, r, e, PREP_TALLY_ENTITY, p);
+    } else if (lvl == PREP_TALLY_ENTITY) {
+        if (re->view_dist) j_subunits(x, r, e, PREP_TALLY_DISTRICT, p);
+        if (re->view_muni) j_subunits(x, r, e, PREP_TALLY_MUNICIPALITY, p);
+    } else if (lvl == PREP_TALLY_NATION) {
         if (re->view_dist) j_subunits(x, r, e, PREP_TALLY_DISTRICT, p);
         if (re->view_muni) j_subunits(x, r, e, PREP_TALLY_MUNICIPALITY, p);
     } else if (lvl != PREP_TALLY_SECTION) {
@@ -317,7 +342,7 @@ static void j_secall(rctx *x, const rpage *p, rbuf *r)
     rb_printf(r,
               "\"formato\":1,\"unidad\":{\"nivel\":\"seccion_todas\",\"entidad\":%u,\"distrito\":%u,\"municipio\":%u,"
               "\"seccion\":%u,\"nombre\":",
-              c->entity_id, c->districts[s->district].id, c->municipalities[s->municipality].id, s->id);
+              c->entities[s->entity].id, c->districts[s->district].id, c->municipalities[s->municipality].id, s->id);
     rb_json_str(r, p->title);
     rb_puts(r, ",\"pagina\":");
     rb_json_str(r, p->dir);
@@ -448,10 +473,11 @@ void od_csv(rctx *x, const rpage *p, rbuf *r)
         return;
     }
     uint32_t e = p->e;
-    prep_tally_level lvl = p->kind == PG_DISTRICT ? PREP_TALLY_DISTRICT
-                           : p->kind == PG_MUNI   ? PREP_TALLY_MUNICIPALITY
-                           : p->kind == PG_SECTION ? PREP_TALLY_SECTION
-                                                   : PREP_TALLY_NATION;
+    prep_tally_level lvl = p->kind == PG_STATE      ? PREP_TALLY_ENTITY
+                           : p->kind == PG_DISTRICT ? PREP_TALLY_DISTRICT
+                           : p->kind == PG_MUNI     ? PREP_TALLY_MUNICIPALITY
+                           : p->kind == PG_SECTION  ? PREP_TALLY_SECTION
+                                                    : PREP_TALLY_NATION;
     uint32_t idx = lvl == PREP_TALLY_NATION ? 0 : p->idx;
     const prep_tally_agg *a = prep_tally_get(x->t, e, lvl, idx);
     csv_summary(x, r, e, a);

@@ -142,41 +142,53 @@ void casillas_text(rbuf *r, const prep_cat_casilla *k)
 }
 
 /* ---------------------------------------------------------------- blocks */
+/* One step of the path: a link to the page `up` directories above this one, or the page
+ * itself (up 0). */
+static void crumb(rbuf *r, unsigned up, const char *name)
+{
+    if (!up) {
+        rb_puts(r, "<li aria-current=\"page\">");
+        rb_esc(r, name);
+        rb_puts(r, "</li>");
+        return;
+    }
+    rb_puts(r, "<li><a href=\"");
+    rb_up(r, up);
+    rb_puts(r, "\">");
+    rb_esc(r, name);
+    rb_puts(r, "</a></li>");
+}
+
+/* Inicio > election [> entity] [> district or municipality] [> section]: each step a link
+ * relative to the page (the election's directory is one deep, an entity's two). */
 static void breadcrumbs(rctx *x, const rpage *p, rbuf *r)
 {
     const prep_catalog *c = x->c;
     rb_puts(r, "<nav class=\"ruta\" aria-label=\"Ruta\"><ol><li><a href=\"");
     rb_up(r, p->depth);
     rb_puts(r, "\">Inicio</a></li>");
-    if (p->kind >= PG_ENTITY && p->kind <= PG_SECTION) {
-        const prep_cat_election *el = &c->elections[p->e];
-        if (p->kind == PG_ENTITY) {
-            rb_puts(r, "<li aria-current=\"page\">");
-            rb_esc(r, el->title);
-            rb_puts(r, "</li>");
-        } else {
-            rb_puts(r, "<li><a href=\"");
-            rb_up(r, p->depth - 1);
-            rb_puts(r, "\">");
-            rb_esc(r, el->title);
-            rb_puts(r, "</a></li>");
-        }
-        if (p->kind == PG_DISTRICT || p->kind == PG_MUNI) {
-            rb_puts(r, "<li aria-current=\"page\">");
-            rb_esc(r, p->kind == PG_DISTRICT ? c->districts[p->idx].name : c->municipalities[p->idx].name);
-            rb_puts(r, "</li>");
-        } else if (p->kind == PG_SECTION) {
-            const prep_cat_section *s = &c->sections[p->idx];
-            int mun = x->s->el[p->e].sec_level == PREP_TALLY_MUNICIPALITY;
-            rb_puts(r, "<li><a href=\"../\">");
-            rb_esc(r, mun ? c->municipalities[s->municipality].name : c->districts[s->district].name);
-            rb_printf(r, "</a></li><li aria-current=\"page\">Secci\xC3\xB3n %04u</li>", s->id);
-        }
-    } else {
-        rb_puts(r, "<li aria-current=\"page\">");
-        rb_esc(r, p->title);
-        rb_puts(r, "</li>");
+    if (p->kind < PG_ENTITY || p->kind > PG_SECTION) {
+        crumb(r, 0, p->title);
+        rb_puts(r, "</ol></nav>");
+        return;
     }
+    const prep_cat_election *el = &c->elections[p->e];
+    crumb(r, p->depth - 1u, el->title);
+    uint32_t ent = PREP_CAT_NONE, unit = PREP_CAT_NONE;
+    int mun = 0;
+    if (p->kind == PG_STATE) ent = p->idx;
+    else if (p->kind == PG_DISTRICT) ent = c->districts[unit = p->idx].entity;
+    else if (p->kind == PG_MUNI) ent = c->municipalities[unit = p->idx].entity, mun = 1;
+    else if (p->kind == PG_SECTION) {
+        const prep_cat_section *sc = &c->sections[p->idx];
+        mun = x->s->el[p->e].sec_level == PREP_TALLY_MUNICIPALITY;
+        unit = mun ? sc->municipality : sc->district;
+        ent = sc->entity;
+    }
+    if (c->national && ent != PREP_CAT_NONE) crumb(r, p->depth - 2u, c->entities[ent].name);
+    if (unit != PREP_CAT_NONE)
+        crumb(r, p->kind == PG_SECTION ? 1 : 0, mun ? c->municipalities[unit].name : c->districts[unit].name);
+    if (p->kind == PG_SECTION) rb_printf(r, "<li aria-current=\"page\">Secci\xC3\xB3n %04u</li>", c->sections[p->idx].id);
     rb_puts(r, "</ol></nav>");
 }
 
@@ -417,26 +429,37 @@ static void unit_row_figures(rctx *x, rbuf *r, uint32_t e, uint32_t cand_u, cons
     rb_puts(r, "</tr>");
 }
 
-/* Units (districts or municipalities) of election e with their figures and leader. */
-static void block_units(rctx *x, rbuf *r, uint32_t e, prep_tally_level lvl)
+/* Units of election e at level lvl (entities, districts or municipalities) with their
+ * figures and leader; `within` (an entity index, or PREP_CAT_NONE for all) keeps the
+ * districts or municipalities of one entity. Links are relative to the page that holds
+ * the units' directories (the election's, or in a national catalogue the entity's). */
+static void block_units(rctx *x, rbuf *r, uint32_t e, prep_tally_level lvl, uint32_t within)
 {
     const prep_catalog *c = x->c;
     const relection *re = &x->s->el[e];
-    int dist = lvl == PREP_TALLY_DISTRICT;
-    uint32_t n = dist ? c->n_districts : c->n_municipalities;
-    rb_puts(r, dist ? "<h2>Distritos</h2>" : "<h2>Municipios</h2>");
+    static const char *const text[3][4] = {
+        {"<h2>Entidades</h2>", "Resultados por entidad", "Entidad"},
+        {"<h2>Distritos</h2>", "Resultados por distrito", "Distrito"},
+        {"<h2>Municipios</h2>", "Resultados por municipio", "Municipio"},
+    };
+    int k = lvl == PREP_TALLY_ENTITY ? 0 : lvl == PREP_TALLY_DISTRICT ? 1 : 2;
+    uint32_t n = k == 0 ? c->n_entities : k == 1 ? c->n_districts : c->n_municipalities;
+    rb_puts(r, text[k][0]);
     rb_puts(r, "<table class=\"un\"><caption>");
-    rb_puts(r, dist ? "Resultados por distrito" : "Resultados por municipio");
+    rb_puts(r, text[k][1]);
     rb_puts(r, "</caption><thead><tr><th scope=\"col\">");
-    rb_puts(r, dist ? "Distrito" : "Municipio");
+    rb_puts(r, text[k][2]);
     rb_puts(r, "</th><th scope=\"col\">Actas contabilizadas</th><th scope=\"col\">Participaci\xC3\xB3n</th>"
                "<th scope=\"col\">Encabeza</th></tr></thead><tbody>");
     for (uint32_t i = 0; i < n; i++) {
+        uint32_t ent = k == 0 ? i : k == 1 ? c->districts[i].entity : c->municipalities[i].entity;
+        if (within != PREP_CAT_NONE && ent != within) continue;
         const prep_tally_agg *a = agg(x, e, lvl, i);
+        if (!a->esperadas && k == 1 && c->districts[i].id == 0) continue; /* abroad, no acta in e */
         rb_puts(r, "<tr><th scope=\"row\"><a href=\"");
-        rb_puts(r, dist ? c->districts[i].slug : re->muni_seg[i]);
+        rb_puts(r, k == 0 ? c->entities[i].slug : k == 1 ? c->districts[i].slug : re->muni_seg[i]);
         rb_puts(r, "/\">");
-        rb_esc(r, dist ? c->districts[i].name : c->municipalities[i].name);
+        rb_esc(r, k == 0 ? c->entities[i].name : k == 1 ? c->districts[i].name : c->municipalities[i].name);
         rb_puts(r, "</a></th><td>");
         unit_row_figures(x, r, e, cand_unit(x, e, lvl, i), a, 1);
     }
@@ -733,6 +756,10 @@ void section_heading(const rctx *x, rbuf *r, const prep_cat_section *s, const ch
 {
     rb_printf(r, "<h1>Secci\xC3\xB3n %04u</h1><p class=\"nota\">", s->id);
     rb_esc(r, first);
+    if (x->c->national) {
+        rb_puts(r, " \xC2\xB7 ");
+        rb_esc(r, x->c->entities[s->entity].name);
+    }
     rb_puts(r, " \xC2\xB7 ");
     rb_esc(r, x->c->districts[s->district].name);
     rb_puts(r, " \xC2\xB7 ");
@@ -789,9 +816,9 @@ static void body_home(rctx *x, rbuf *r)
             rb_puts(r, "</ol>");
         } else {
             /* how many units each contender leads */
-            int dist = el->scope == PREP_CAT_SCOPE_DISTRICT;
-            prep_tally_level lvl = dist ? PREP_TALLY_DISTRICT : PREP_TALLY_MUNICIPALITY;
-            uint32_t nu = dist ? c->n_districts : c->n_municipalities;
+            int dist = el->scope == PREP_CAT_SCOPE_DISTRICT, ent = el->scope == PREP_CAT_SCOPE_ENTITY;
+            prep_tally_level lvl = ent ? PREP_TALLY_ENTITY : dist ? PREP_TALLY_DISTRICT : PREP_TALLY_MUNICIPALITY;
+            uint32_t nu = ent ? c->n_entities : dist ? c->n_districts : c->n_municipalities;
             uint32_t *gk = x->order;          /* a candidacy representing each group */
             int64_t *gc = x->tmp;             /* units led */
             uint32_t ties = 0, none = 0;
@@ -813,7 +840,7 @@ static void body_home(rctx *x, rbuf *r)
                 rb_esc(r, x->s->cand[gk[top]].group);
                 rb_puts(r, ": <b>");
                 rb_int(r, gc[top]);
-                rb_printf(r, "</b> de %u %s</li>", nu, dist ? "distritos" : "municipios");
+                rb_printf(r, "</b> de %u %s</li>", nu, ent ? "entidades" : dist ? "distritos" : "municipios");
             }
             rb_puts(r, "</ol>");
             if (ties || none) {
@@ -848,9 +875,83 @@ static void body_entity(rctx *x, const rpage *p, rbuf *r)
     block_combos(x, r, e, u, a);
     block_actas(x, r, e, a, 1);
     block_progress(x, r, e);
+    if (c->national) { /* the districts are on each entity's page */
+        block_units(x, r, e, PREP_TALLY_ENTITY, PREP_CAT_NONE);
+        return;
+    }
     if (re->view_muni && x->s->has_map) block_map(x, r, e);
-    if (re->view_dist) block_units(x, r, e, PREP_TALLY_DISTRICT);
-    if (re->view_muni) block_units(x, r, e, PREP_TALLY_MUNICIPALITY);
+    if (re->view_dist) block_units(x, r, e, PREP_TALLY_DISTRICT, PREP_CAT_NONE);
+    if (re->view_muni) block_units(x, r, e, PREP_TALLY_MUNICIPALITY, PREP_CAT_NONE);
+}
+
+/* Senadurías (an entity-scope election of a national catalogue): the formula with the
+ * most votes in the entity takes the two seats of mayoría relativa, the runner-up the
+ * seat of primera minoría (CPEUM art. 56). Preliminary: it says who leads, not who wins. */
+static void block_seats(rctx *x, rbuf *r, uint32_t e, uint32_t u, const prep_tally_agg *a)
+{
+    const prep_catalog *c = x->c;
+    const prep_cat_election *el = &c->elections[e];
+    uint32_t n = prep_tally_candidacy_votes(x->t, e, u, a, x->cv, (uint32_t)x->n_scratch);
+    uint32_t first = PREP_CAT_NONE, second = PREP_CAT_NONE;
+    for (uint32_t i = 0; i < n; i++) {
+        if (first == PREP_CAT_NONE || x->cv[i] > x->cv[first]) second = first, first = i;
+        else if (second == PREP_CAT_NONE || x->cv[i] > x->cv[second]) second = i;
+    }
+    rb_puts(r, "<h2>Esca\xC3\xB1os en disputa en la entidad</h2>");
+    if (first == PREP_CAT_NONE || x->cv[first] == 0) {
+        rb_puts(r, "<p>Sin votos contabilizados todav\xC3\xAD" "a.</p>");
+        return;
+    }
+    static const char *const what[2] = {"Mayor\xC3\xAD" "a relativa (dos f\xC3\xB3rmulas)", "Primera minor\xC3\xAD" "a (una f\xC3\xB3rmula)"};
+    uint32_t pick[2] = {first, second};
+    rb_puts(r, "<ul class=\"ligas\">");
+    for (int i = 0; i < 2 && pick[i] != PREP_CAT_NONE; i++) {
+        uint32_t k = el->cand_index[el->cand_first[u] + pick[i]];
+        rb_puts(r, "<li>");
+        rb_puts(r, what[i]);
+        rb_puts(r, ": encabeza ");
+        swatch_cand(x, r, k);
+        rb_esc(r, x->s->cand[k].label);
+        rb_puts(r, " (");
+        rb_esc(r, c->candidacies[k].name);
+        rb_puts(r, "), <b>");
+        rb_int(r, x->cv[pick[i]]);
+        rb_puts(r, "</b> votos</li>");
+    }
+    rb_puts(r, "</ul>");
+    int tie = second != PREP_CAT_NONE && x->cv[first] == x->cv[second];
+    for (uint32_t i = 0; i < n && !tie; i++)
+        tie = i != first && i != second && second != PREP_CAT_NONE && x->cv[i] == x->cv[second];
+    rb_puts(r, tie ? "<p class=\"nota\">Hay un empate: los resultados preliminares no deciden estos lugares.</p>"
+                   : "<p class=\"nota\">Con los resultados preliminares de este corte; la asignaci\xC3\xB3n la hace el "
+                     "c\xC3\xB3mputo de la entidad.</p>");
+}
+
+/* One entity of a national catalogue in election e: its figures, its candidacies (a
+ * senaduría's formulas, or the nation's candidacies counted in the entity), the seats in
+ * play for senadurías, and its districts. */
+static void body_state(rctx *x, const rpage *p, rbuf *r)
+{
+    const prep_catalog *c = x->c;
+    uint32_t e = p->e;
+    const prep_cat_election *el = &c->elections[e];
+    const relection *re = &x->s->el[e];
+    const prep_tally_agg *a = agg(x, e, PREP_TALLY_ENTITY, p->idx);
+    breadcrumbs(x, p, r);
+    rb_puts(r, "<h1>");
+    rb_esc(r, c->entities[p->idx].name);
+    rb_puts(r, "</h1><p class=\"nota\">");
+    rb_esc(r, el->title);
+    rb_puts(r, " \xC2\xB7 entidad</p>");
+    summary(x, r, e, a);
+    uint32_t u = cand_unit(x, e, PREP_TALLY_ENTITY, p->idx);
+    if (u != PREP_CAT_NONE) block_candidacies(x, r, e, u, a);
+    if (el->scope == PREP_CAT_SCOPE_ENTITY) block_seats(x, r, e, u, a);
+    block_parties(x, r, e, u, a);
+    block_combos(x, r, e, u, a);
+    block_actas(x, r, e, a, 0);
+    if (re->view_dist) block_units(x, r, e, PREP_TALLY_DISTRICT, p->idx);
+    if (re->view_muni) block_units(x, r, e, PREP_TALLY_MUNICIPALITY, p->idx);
 }
 
 static void body_unit(rctx *x, const rpage *p, rbuf *r)
@@ -887,7 +988,7 @@ static void body_section(rctx *x, const rpage *p, rbuf *r)
     breadcrumbs(x, p, r);
     section_heading(x, r, s, el->title);
     summary(x, r, e, a);
-    secall_link(r, p->depth, s->id);
+    secall_link(c, r, p->depth, s);
     uint32_t u = cand_unit(x, e, PREP_TALLY_SECTION, p->idx);
     block_candidacies(x, r, e, u, a);
     block_parties(x, r, e, u, a);
@@ -1008,6 +1109,7 @@ void body_write(rctx *x, const rpage *p, int embedded, rbuf *r)
     switch ((page_kind)p->kind) {
     case PG_HOME: body_home(x, r); break;
     case PG_ENTITY: body_entity(x, p, r); break;
+    case PG_STATE: body_state(x, p, r); break;
     case PG_DISTRICT:
     case PG_MUNI: body_unit(x, p, r); break;
     case PG_SECTION: body_section(x, p, r); break;

@@ -140,6 +140,128 @@ static prep_err cand_texts(const prep_catalog *c, rsite *s)
     return PREP_OK;
 }
 
+/* "<entity slug>/" for a national catalogue's unit of entity ei, "" for a local one. */
+static char *ent_seg(const prep_catalog *c, uint32_t ei)
+{
+    return c->national ? xasprintf("%s/", c->entities[ei].slug) : prep_xstrdup("");
+}
+
+/* A municipality's URL segment: its slug, or "municipio-<slug>" when a district of the
+ * same entity shares the election's directory under that name. */
+static char *muni_segment(const prep_catalog *c, const relection *re, uint32_t m)
+{
+    const char *slug = c->municipalities[m].slug;
+    int clash = 0;
+    if (re->view_dist)
+        for (uint32_t d = 0; d < c->n_districts && !clash; d++)
+            clash = c->districts[d].entity == c->municipalities[m].entity && !strcmp(slug, c->districts[d].slug);
+    return clash ? xasprintf("municipio-%s", slug) : prep_xstrdup(slug);
+}
+
+/* The pages of election e: its top, its entities (national), districts, municipalities,
+ * sections. A national catalogue nests every unit under its entity's directory. */
+static prep_err election_pages(const prep_catalog *c, rsite *s, size_t *cap, uint32_t e)
+{
+    const prep_cat_election *el = &c->elections[e];
+    relection *re = &s->el[e];
+    prep_err err;
+    re->seg = is_reserved(el->slug) ? xasprintf("eleccion-%s", el->slug) : prep_xstrdup(el->slug);
+    if (!re->seg) return PREP_ERR_NOMEM;
+    re->view_dist = el->scope != PREP_CAT_SCOPE_MUNICIPALITY;
+    /* a national process shows municipalities only for an election held by municipality */
+    re->view_muni = el->scope != PREP_CAT_SCOPE_DISTRICT && (!c->national || el->scope == PREP_CAT_SCOPE_MUNICIPALITY);
+    re->sec_level = el->scope == PREP_CAT_SCOPE_MUNICIPALITY ? PREP_TALLY_MUNICIPALITY : PREP_TALLY_DISTRICT;
+    re->state_base = re->dist_base = re->muni_base = PREP_CAT_NONE;
+    re->muni_seg = calloc(c->n_municipalities ? c->n_municipalities : 1, sizeof *re->muni_seg);
+    if (!re->muni_seg) return PREP_ERR_NOMEM;
+    for (uint32_t m = 0; m < c->n_municipalities; m++)
+        if (!(re->muni_seg[m] = muni_segment(c, re, m))) return PREP_ERR_NOMEM;
+    re->entity_page = (uint32_t)s->n_pages;
+    if ((err = add_page(s, cap, PG_ENTITY, e, 0, xasprintf("%s/", re->seg), prep_xstrdup(el->title)))) return err;
+    if (c->national) {
+        re->state_base = (uint32_t)s->n_pages;
+        for (uint32_t i = 0; i < c->n_entities; i++)
+            if ((err = add_page(s, cap, PG_STATE, e, i, xasprintf("%s/%s/", re->seg, c->entities[i].slug),
+                                xasprintf("%s: %s", el->title, c->entities[i].name))))
+                return err;
+    }
+    char *es;
+    if (re->view_dist) {
+        re->dist_base = (uint32_t)s->n_pages;
+        for (uint32_t d = 0; d < c->n_districts; d++) {
+            if (!(es = ent_seg(c, c->districts[d].entity))) return PREP_ERR_NOMEM;
+            err = add_page(s, cap, PG_DISTRICT, e, d, xasprintf("%s/%s%s/", re->seg, es, c->districts[d].slug),
+                           xasprintf("%s: %s", el->title, c->districts[d].name));
+            free(es);
+            if (err) return err;
+        }
+    }
+    if (re->view_muni) {
+        re->muni_base = (uint32_t)s->n_pages;
+        for (uint32_t m = 0; m < c->n_municipalities; m++) {
+            if (!(es = ent_seg(c, c->municipalities[m].entity))) return PREP_ERR_NOMEM;
+            err = add_page(s, cap, PG_MUNI, e, m, xasprintf("%s/%s%s/", re->seg, es, re->muni_seg[m]),
+                           xasprintf("%s: %s", el->title, c->municipalities[m].name));
+            free(es);
+            if (err) return err;
+        }
+    }
+    re->sec_base = (uint32_t)s->n_pages;
+    for (uint32_t si = 0; si < c->n_sections; si++) {
+        const prep_cat_section *sec = &c->sections[si];
+        const char *useg, *uname;
+        if (re->sec_level == PREP_TALLY_MUNICIPALITY) {
+            useg = re->muni_seg[sec->municipality];
+            uname = c->municipalities[sec->municipality].name;
+        } else {
+            useg = c->districts[sec->district].slug;
+            uname = c->districts[sec->district].name;
+        }
+        if (!(es = ent_seg(c, sec->entity))) return PREP_ERR_NOMEM;
+        err = add_page(s, cap, PG_SECTION, e, si, xasprintf("%s/%s%s/seccion-%04u/", re->seg, es, useg, sec->id),
+                       xasprintf("%s: %s, secci\xC3\xB3n %04u", el->title, uname, sec->id));
+        free(es);
+        if (err) return err;
+    }
+    return PREP_OK;
+}
+
+/* The section tree (render_lookup.c): seccion/, its 404 page, a page per section; a
+ * national catalogue adds a lookup and a 404 page per entity, seccion/EE/. */
+static prep_err section_tree(const prep_catalog *c, rsite *s, size_t *cap)
+{
+    prep_err err;
+    s->secindex = (uint32_t)s->n_pages;
+    if ((err = add_page(s, cap, PG_SECINDEX, 0, 0, prep_xstrdup("seccion/"), prep_xstrdup("Buscar mi secci\xC3\xB3n"))))
+        return err;
+    s->secmiss = (uint32_t)s->n_pages;
+    if ((err = add_page(s, cap, PG_SECMISS, 0, 0, prep_xstrdup("seccion/"), prep_xstrdup("Secci\xC3\xB3n no encontrada"))))
+        return err;
+    s->secindex_base = s->secmiss_base = PREP_CAT_NONE;
+    if (c->national) {
+        s->secindex_base = (uint32_t)s->n_pages;
+        for (uint32_t i = 0; i < c->n_entities; i++)
+            if ((err = add_page(s, cap, PG_SECINDEX, 0, i + 1, xasprintf("seccion/%02u/", c->entities[i].id),
+                                xasprintf("Buscar mi secci\xC3\xB3n: %s", c->entities[i].name))))
+                return err;
+        s->secmiss_base = (uint32_t)s->n_pages;
+        for (uint32_t i = 0; i < c->n_entities; i++)
+            if ((err = add_page(s, cap, PG_SECMISS, 0, i + 1, xasprintf("seccion/%02u/", c->entities[i].id),
+                                prep_xstrdup("Secci\xC3\xB3n no encontrada"))))
+                return err;
+    }
+    s->secall_base = (uint32_t)s->n_pages;
+    for (uint32_t si = 0; si < c->n_sections; si++) {
+        const prep_cat_section *sec = &c->sections[si];
+        char *dir = c->national ? xasprintf("seccion/%02u/%04u/", c->entities[sec->entity].id, sec->id)
+                                : xasprintf("seccion/%04u/", sec->id);
+        char *title = c->national ? xasprintf("Secci\xC3\xB3n %04u, %s", sec->id, c->entities[sec->entity].name)
+                                  : xasprintf("Secci\xC3\xB3n %04u", sec->id);
+        if ((err = add_page(s, cap, PG_SECALL, 0, si, dir, title))) return err;
+    }
+    return PREP_OK;
+}
+
 prep_err rsite_build(const prep_catalog *c, rsite *s)
 {
     memset(s, 0, sizeof *s);
@@ -152,82 +274,9 @@ prep_err rsite_build(const prep_catalog *c, rsite *s)
 
     if ((err = add_page(s, &cap, PG_HOME, 0, 0, prep_xstrdup(""), prep_xstrdup("Inicio")))) goto fail;
     s->home = 0;
-    for (uint32_t e = 0; e < c->n_elections; e++) {
-        const prep_cat_election *el = &c->elections[e];
-        relection *re = &s->el[e];
-        re->seg = is_reserved(el->slug) ? xasprintf("eleccion-%s", el->slug) : prep_xstrdup(el->slug);
-        if (!re->seg) {
-            err = PREP_ERR_NOMEM;
-            goto fail;
-        }
-        re->view_dist = el->scope != PREP_CAT_SCOPE_MUNICIPALITY;
-        re->view_muni = el->scope != PREP_CAT_SCOPE_DISTRICT;
-        re->sec_level = el->scope == PREP_CAT_SCOPE_MUNICIPALITY ? PREP_TALLY_MUNICIPALITY : PREP_TALLY_DISTRICT;
-        re->dist_base = re->muni_base = PREP_CAT_NONE;
-        re->muni_seg = calloc(c->n_municipalities ? c->n_municipalities : 1, sizeof *re->muni_seg);
-        if (!re->muni_seg) {
-            err = PREP_ERR_NOMEM;
-            goto fail;
-        }
-        for (uint32_t m = 0; m < c->n_municipalities; m++) {
-            const char *slug = c->municipalities[m].slug;
-            int clash = 0;
-            /* Both views share the election's directory: a municipality named like a
-             * district (or like a section directory) gets a prefix. */
-            if (re->view_dist)
-                for (uint32_t d = 0; d < c->n_districts && !clash; d++)
-                    clash = !strcmp(slug, c->districts[d].slug);
-            re->muni_seg[m] = clash ? xasprintf("municipio-%s", slug) : prep_xstrdup(slug);
-            if (!re->muni_seg[m]) {
-                err = PREP_ERR_NOMEM;
-                goto fail;
-            }
-        }
-        re->entity_page = (uint32_t)s->n_pages;
-        if ((err = add_page(s, &cap, PG_ENTITY, e, 0, xasprintf("%s/", re->seg), prep_xstrdup(el->title)))) goto fail;
-        if (re->view_dist) {
-            re->dist_base = (uint32_t)s->n_pages;
-            for (uint32_t d = 0; d < c->n_districts; d++)
-                if ((err = add_page(s, &cap, PG_DISTRICT, e, d, xasprintf("%s/%s/", re->seg, c->districts[d].slug),
-                                    xasprintf("%s: %s", el->title, c->districts[d].name))))
-                    goto fail;
-        }
-        if (re->view_muni) {
-            re->muni_base = (uint32_t)s->n_pages;
-            for (uint32_t m = 0; m < c->n_municipalities; m++)
-                if ((err = add_page(s, &cap, PG_MUNI, e, m, xasprintf("%s/%s/", re->seg, re->muni_seg[m]),
-                                    xasprintf("%s: %s", el->title, c->municipalities[m].name))))
-                    goto fail;
-        }
-        re->sec_base = (uint32_t)s->n_pages;
-        for (uint32_t si = 0; si < c->n_sections; si++) {
-            const prep_cat_section *sec = &c->sections[si];
-            const char *useg, *uname;
-            if (re->sec_level == PREP_TALLY_MUNICIPALITY) {
-                useg = re->muni_seg[sec->municipality];
-                uname = c->municipalities[sec->municipality].name;
-            } else {
-                useg = c->districts[sec->district].slug;
-                uname = c->districts[sec->district].name;
-            }
-            if ((err = add_page(s, &cap, PG_SECTION, e, si, xasprintf("%s/%s/seccion-%04u/", re->seg, useg, sec->id),
-                                xasprintf("%s: %s, secci\xC3\xB3n %04u", el->title, uname, sec->id))))
-                goto fail;
-        }
-    }
-    /* the section tree (render_lookup.c) */
-    s->secindex = (uint32_t)s->n_pages;
-    if ((err = add_page(s, &cap, PG_SECINDEX, 0, 0, prep_xstrdup("seccion/"), prep_xstrdup("Buscar mi secci\xC3\xB3n"))))
-        goto fail;
-    s->secmiss = (uint32_t)s->n_pages;
-    if ((err = add_page(s, &cap, PG_SECMISS, 0, 0, prep_xstrdup("seccion/"),
-                        prep_xstrdup("Secci\xC3\xB3n no encontrada"))))
-        goto fail;
-    s->secall_base = (uint32_t)s->n_pages;
-    for (uint32_t si = 0; si < c->n_sections; si++)
-        if ((err = add_page(s, &cap, PG_SECALL, 0, si, xasprintf("seccion/%04u/", c->sections[si].id),
-                            xasprintf("Secci\xC3\xB3n %04u", c->sections[si].id))))
-            goto fail;
+    for (uint32_t e = 0; e < c->n_elections; e++)
+        if ((err = election_pages(c, s, &cap, e))) goto fail;
+    if ((err = section_tree(c, s, &cap))) goto fail;
     s->db = (uint32_t)s->n_pages;
     if ((err = add_page(s, &cap, PG_DB, 0, 0, prep_xstrdup("base-de-datos/"), prep_xstrdup("Base de datos")))) goto fail;
     s->verify = (uint32_t)s->n_pages;
@@ -768,6 +817,10 @@ static uint64_t mark_needed(const prep_render_cache *cache, const prep_tally *t,
         if (n != cache->ooc[e] || prep_tally_dirty_list(t, e, PREP_TALLY_NATION, &idx)) {
             need[re->entity_page] = 1;
             need[s->home] = 1;
+        }
+        if (re->state_base != PREP_CAT_NONE) {
+            size_t k = prep_tally_dirty_list(t, e, PREP_TALLY_ENTITY, &idx);
+            for (size_t i = 0; i < k; i++) need[re->state_base + idx[i]] = 1;
         }
         if (re->view_dist) {
             size_t k = prep_tally_dirty_list(t, e, PREP_TALLY_DISTRICT, &idx);

@@ -166,12 +166,14 @@ static prep_err vote_col_doc(const prep_catalog *c, uint32_t e, uint32_t j, prep
     return PREP_OK;
 }
 
-static const char *scope_text(prep_cat_scope s)
+static const char *scope_text(const prep_catalog *c, prep_cat_scope s)
 {
     switch (s) {
     case PREP_CAT_SCOPE_NATION: return "una sola demarcación: todo el país";
-    case PREP_CAT_SCOPE_ENTITY: return "una demarcación por entidad federativa";
-    case PREP_CAT_SCOPE_DISTRICT: return "una demarcación por distrito electoral";
+    case PREP_CAT_SCOPE_ENTITY:
+        return c->national ? "una demarcación por entidad federativa" : "una sola demarcación: toda la entidad";
+    case PREP_CAT_SCOPE_DISTRICT:
+        return c->national ? "una demarcación por distrito electoral federal" : "una demarcación por distrito electoral local";
     case PREP_CAT_SCOPE_MUNICIPALITY: return "una demarcación por municipio";
     }
     return "";
@@ -295,7 +297,7 @@ prep_err prep_tally_db_write_leeme(const prep_catalog *c, prep_buf *out)
                            "en formato CSV por cada elección:\n"));
     for (uint32_t e = 0; e < c->n_elections; e++) {
         const prep_cat_election *el = &c->elections[e];
-        TRY(prep_buf_printf(out, "\t- %s (identificador \"%s\"; %s).\n", el->name, el->id, scope_text(el->scope)));
+        TRY(prep_buf_printf(out, "\t- %s (identificador \"%s\"; %s).\n", el->name, el->id, scope_text(c, el->scope)));
     }
     TRY(prep_buf_printf(out,
                         "\nLos archivos CSV están codificados en UTF-8, con fin de línea LF, y sus campos están "

@@ -1,0 +1,234 @@
+/* render: the site of a national catalogue (tests/data/catalog/national.cat): the page
+ * tree nation -> entity -> district -> section, every link resolving inside the site, the
+ * section tree per entity, the senate's seats in play, and the open data's levels. The
+ * captures are written here; every expected page path and number is worked out by hand
+ * from that file (its comments list the casillas). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "prep/render.h"
+#include "test_render_util.h"
+
+#define NC 5 /* PAN PRI MORENA NO_REGISTRADOS NULOS */
+
+static prep_catalog *cat;
+static prep_tally *tal;
+static prep_site site;
+
+static void capture(uint32_t e, const char *key, uint32_t type, const int32_t v[NC])
+{
+    prep_acta a;
+    memset(&a, 0, sizeof a);
+    a.casilla = prep_catalog_find_casilla(cat, key);
+    assert_int_not_equal(a.casilla, PREP_CAT_NONE);
+    const prep_cat_casilla *cs = &cat->casillas[a.casilla];
+    const prep_cat_section *s = &cat->sections[cs->section];
+    snprintf(a.clave_casilla, sizeof a.clave_casilla, "%s", key);
+    prep_catalog_acta_key(key, type, a.clave_acta);
+    a.section_id = s->id;
+    a.district_id = cat->districts[s->district].id;
+    a.municipality_id = cat->municipalities[s->municipality].id;
+    a.tipo_casilla = cs->type;
+    a.id_casilla = cs->number;
+    a.urban = cs->urban;
+    a.lista_nominal = cs->lista_nominal;
+    a.representatives = cs->representatives;
+    a.acopio = a.captura = a.verificacion = cat->window_open + 600;
+    a.cotejada = -1;
+    int32_t total = 0;
+    for (int j = 0; j < NC; j++) total += v[j];
+    a.boletas_sobrantes = 10;
+    a.personas_votaron = a.votos_sacados = a.total_asentado = total;
+    assert_int_equal(prep_tally_apply(tal, e, &a, v), PREP_OK);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    prep_diags d;
+    prep_diags_init(&d);
+    if (prep_catalog_load(PREP_TEST_DATA "/catalog/national.cat", &cat, &d)) return -1;
+    prep_diags_free(&d);
+    if (prep_tally_new(cat, &tal)) return -1;
+    static const int32_t ags1[NC] = {100, 20, 300, 0, 5}, ags2[NC] = {250, 40, 90, 0, 2};
+    static const int32_t spec[NC] = {30, 10, 20, 0, 0}, rp[NC] = {35, 12, 18, 0, 1};
+    static const int32_t cdmx[NC] = {80, 70, 400, 1, 9}, qro[NC] = {50, 140, 60, 0, 3};
+    uint32_t sen = prep_catalog_find_election(cat, "sen");
+    for (uint32_t e = 0; e < cat->n_elections; e++) {
+        uint32_t t = cat->elections[e].acta_type;
+        capture(e, "010100B0100", t, ags1);
+        capture(e, "010200B0100", t, ags2);
+        capture(e, "090100B0100", t, cdmx);
+        capture(e, "220050B0100", t, qro);
+        capture(e, "010100S0100", cat->elections[e].special_acta_type, spec);
+    }
+    capture(sen, "010100S0100", 5, rp);
+    prep_render_cut c = {.seq = 3, .at = cat->window_open + 3600, .drill = 0, .process_name = NULL,
+                         .valid_until = PREP_TIME_NONE, .final_cut = 0};
+    prep_render_site_init(&site);
+    return prep_render_site(tal, &c, NULL, NULL, &site, NULL) ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    prep_render_site_free(&site);
+    prep_tally_free(tal);
+    prep_catalog_free(cat);
+    return 0;
+}
+
+static void test_page_tree(void **state)
+{
+    (void)state;
+    static const char *const want[] = {
+        "presidencia-de-la-republica/index.html",
+        "presidencia-de-la-republica/aguascalientes/index.html",
+        "presidencia-de-la-republica/ciudad-de-mexico/index.html",
+        "presidencia-de-la-republica/queretaro/index.html",
+        /* district 1 of three entities: nested, so the slugs never clash */
+        "presidencia-de-la-republica/aguascalientes/jesus-maria/index.html",
+        "presidencia-de-la-republica/ciudad-de-mexico/gustavo-a-madero/index.html",
+        "presidencia-de-la-republica/queretaro/cadereyta-de-montes/index.html",
+        "presidencia-de-la-republica/aguascalientes/voto-en-el-extranjero/seccion-0000/index.html",
+        /* section 100 of entity 1 and of entity 9 */
+        "senadurias/aguascalientes/jesus-maria/seccion-0100/index.html",
+        "senadurias/ciudad-de-mexico/gustavo-a-madero/seccion-0100/index.html",
+        "diputaciones-federales/queretaro/cadereyta-de-montes/seccion-0050/index.html",
+        "seccion/index.html",
+        "seccion/01/index.html",
+        "seccion/01/no-encontrada.html",
+        "seccion/09/0100/index.html",
+        "seccion/01/0100/index.html",
+        "seccion/22/0050/index.html",
+        "seccion/01/0000/index.html",
+        "senadurias/aguascalientes/datos.json",
+        "presidencia-de-la-republica/datos.json",
+    };
+    for (size_t i = 0; i < PREP_ARRAY_LEN(want); i++)
+        if (!prep_render_site_find(&site, want[i])) fail_msg("missing %s", want[i]);
+    /* no municipality pages in a federal process (no election is held by municipality),
+     * and no flat district directory */
+    assert_null(prep_render_site_find(&site, "presidencia-de-la-republica/gustavo-a-madero/index.html"));
+    assert_null(prep_render_site_find(&site, "seccion/0100/index.html"));
+    assert_null(prep_render_site_find(&site, "presidencia-de-la-republica/aguascalientes/aguascalientes-1/index.html"));
+}
+
+typedef struct linkctx {
+    const char *page;
+    size_t n, bad;
+} linkctx;
+
+static void check_ref(void *vctx, const char *attr, const char *value, const char *tag)
+{
+    linkctx *lc = vctx;
+    (void)attr;
+    lc->n++;
+    if (!value[0] || value[0] == '#') return;
+    if (!strcmp(value, "data:,") && !strncmp(tag, "<link rel=\"icon\" ", 17)) return;
+    char out[2048];
+    if (tr_resolve(lc->page, value, out, sizeof out) || !prep_render_site_find(&site, out)) {
+        print_error("%s: link '%s' resolves to '%s', not in the site (%.30s)\n", lc->page, value, out, tag);
+        lc->bad++;
+    }
+}
+
+static void test_links_resolve(void **state)
+{
+    (void)state;
+    size_t refs = 0, pages = 0;
+    for (size_t i = 0; i < site.n; i++) {
+        if (!site.v[i].is_page) continue;
+        char *pg = tr_text(&site.v[i]);
+        linkctx lc = {site.v[i].path, 0, 0};
+        tr_refs(pg, check_ref, &lc);
+        assert_int_equal(lc.bad, 0);
+        refs += lc.n;
+        pages++;
+        free(pg);
+    }
+    assert_true(pages > 50);
+    assert_true(refs > 1000);
+}
+
+static void test_nation_and_entity_pages(void **state)
+{
+    (void)state;
+    char *pg = tr_page(&site, "presidencia-de-la-republica/index.html");
+    /* the entities table, with the counted actas per entity: AGS has 5 expected actas in
+     * presidencia (abroad, 100B, 100S, 200B, 200V) and 3 counted (100B, 200B, 100S) */
+    assert_non_null(strstr(pg, "<h2>Entidades</h2>"));
+    assert_non_null(strstr(pg, "<a href=\"aguascalientes/\">AGUASCALIENTES</a></th><td>3 de 5</td>"));
+    assert_non_null(strstr(pg, "<a href=\"ciudad-de-mexico/\">CIUDAD DE M\xC3\x89XICO</a></th><td>1 de 1</td>"));
+    assert_null(strstr(pg, "<h2>Distritos</h2>"));
+    free(pg);
+    /* senadurías in AGS: PAN 100+250+30+35 = 415, MORENA 300+90+20+18 = 428 (RP included at
+     * the entity); MORENA's formula leads (2 seats), PAN's is the first minority */
+    pg = tr_page(&site, "senadurias/aguascalientes/index.html");
+    assert_non_null(strstr(pg, "<h2>Esca\xC3\xB1os en disputa en la entidad</h2>"));
+    const char *mr = strstr(pg, "Mayor\xC3\xAD" "a relativa (dos f\xC3\xB3rmulas): encabeza");
+    const char *pm = strstr(pg, "Primera minor\xC3\xAD" "a (una f\xC3\xB3rmula): encabeza");
+    assert_non_null(mr);
+    assert_non_null(pm);
+    assert_true(mr < pm);
+    assert_non_null(strstr(mr, "MORENA (FORMULA MORENA AGS), <b>428</b> votos"));
+    assert_non_null(strstr(pm, "PAN (FORMULA PAN AGS), <b>415</b> votos"));
+    /* its districts only, relative to the entity's directory */
+    assert_non_null(strstr(pg, "<a href=\"jesus-maria/\">"));
+    assert_null(strstr(pg, "gustavo-a-madero"));
+    /* breadcrumbs: Inicio > Senadurías > AGUASCALIENTES */
+    assert_non_null(strstr(pg, "<li><a href=\"../\">Senadur\xC3\xAD" "as</a></li><li aria-current=\"page\">AGUASCALIENTES</li>"));
+    free(pg);
+    /* the district of section 1-100 counts the MR acta of the special casilla, not its RP
+     * acta: MORENA 300 + 20 = 320 */
+    pg = tr_page(&site, "senadurias/aguascalientes/jesus-maria/index.html");
+    assert_non_null(strstr(pg, "<td>320</td>"));
+    free(pg);
+}
+
+static void test_section_tree(void **state)
+{
+    (void)state;
+    char *pg = tr_page(&site, "seccion/index.html");
+    assert_non_null(strstr(pg, "<a href=\"09/\">CIUDAD DE M\xC3\x89XICO</a>"));
+    assert_null(strstr(pg, "<form")); /* the entity first; each entity has its form */
+    free(pg);
+    pg = tr_page(&site, "seccion/01/index.html");
+    assert_non_null(strstr(pg, "<form class=\"buscar\" action=\"./\""));
+    assert_non_null(strstr(pg, "Esta entidad tiene 3 secciones, numeradas de la 0000 a la 0200"));
+    free(pg);
+    pg = tr_page(&site, "seccion/09/0100/index.html");
+    assert_non_null(strstr(pg, "../../../presidencia-de-la-republica/ciudad-de-mexico/gustavo-a-madero/seccion-0100/"));
+    assert_non_null(strstr(pg, "CIUDAD DE M\xC3\x89XICO"));
+    free(pg);
+}
+
+static void test_open_data_levels(void **state)
+{
+    (void)state;
+    char *j = tr_page(&site, "presidencia-de-la-republica/datos.json");
+    assert_non_null(strstr(j, "\"nivel\":\"nacional\""));
+    assert_non_null(strstr(j, "\"entidad\":0"));
+    assert_non_null(strstr(j, "\"entidades\":[{\"id\":1,\"nombre\":\"AGUASCALIENTES\""));
+    free(j);
+    j = tr_page(&site, "senadurias/ciudad-de-mexico/datos.json");
+    assert_non_null(strstr(j, "\"nivel\":\"entidad\""));
+    assert_non_null(strstr(j, "\"entidad\":9"));
+    assert_non_null(strstr(j, "\"distritos\":[{\"id\":1,\"nombre\":\"GUSTAVO A. MADERO\""));
+    free(j);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_page_tree),
+        cmocka_unit_test(test_links_resolve),
+        cmocka_unit_test(test_nation_and_entity_pages),
+        cmocka_unit_test(test_section_tree),
+        cmocka_unit_test(test_open_data_levels),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
