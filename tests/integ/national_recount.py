@@ -50,6 +50,8 @@ def read_catalog(path):
 class Catalog:
     def __init__(self, path):
         keys, t = read_catalog(path)
+        wc = keys[("process", "window_close")]
+        self.window_close = wc if len(wc) == 19 else wc + ":00"  # the catalogue's "YYYY-MM-DD HH:MM"
         self.section_district = {}
         for s in t["sections"]:
             self.section_district[(int(s["entity"]), int(s["id"]))] = int(s["district"])
@@ -189,13 +191,18 @@ def instant(row):
     return ""
 
 
+def empty_unit(vote_cols):
+    return {"votes": [0] * len(vote_cols), "esperadas": 0, "capturadas": 0, "contabilizadas": 0, "ln": 0,
+            "status": {}}
+
+
 def recount(cat, el, rows, vote_cols, at):
     """{(level, entity, id): {"votes": [...], "esperadas", "capturadas", "contabilizadas"}}."""
     units = {}
 
     def unit(k):
         if k not in units:
-            units[k] = {"votes": [0] * len(vote_cols), "esperadas": 0, "capturadas": 0, "contabilizadas": 0}
+            units[k] = empty_unit(vote_cols)
         return units[k]
 
     rp_type = cat.elections[el]["rp"]
@@ -230,8 +237,10 @@ def recount(cat, el, rows, vote_cols, at):
         for k in unit_keys(cas, cas["type"] == "S" and acta_type(r) == rp_type):
             u = unit(k)
             u["capturadas"] += 1
+            u["status"][status] = u["status"].get(status, 0) + 1
             if votes is not None:
                 u["contabilizadas"] += 1
+                u["ln"] += cas["ln"]
                 u["votes"] = [a + b for a, b in zip(u["votes"], votes)]
     return units, summary
 
@@ -244,13 +253,14 @@ def pct(n, d):
     return "%d.%04d" % (v // 10000, v % 10000)
 
 
-def expected_block(nat, summary):
-    """The 13 header-block figures of a cut that is not the final one."""
+def expected_block(nat, summary, final):
+    """The 13 header-block figures of a cut. Participation (the ine profile's final-only
+    rule): special casillas' votes only in the final cut."""
     esp, cap, cont = nat["esperadas"], nat["capturadas"], nat["contabilizadas"]
     reg = cap + summary["fuera"]
     return [str(esp), str(reg), str(summary["fuera"]), str(cap), pct(cap, esp), str(cont), pct(cont, esp),
             pct(summary["inconsistentes"], esp), str(reg - cont), str(summary["ln"]), str(summary["c_cs"]),
-            str(summary["s_cs"]), pct(summary["s_cs"], summary["ln"])]
+            str(summary["s_cs"]), pct(summary["c_cs"] if final else summary["s_cs"], summary["ln"])]
 
 
 def read_blocks(path):
@@ -294,6 +304,69 @@ def variety(cat, el, rows, vote_cols):
     return 0
 
 
+LEVELS = {"nacional": "nation", "entidad": "entity", "distrito": "district", "seccion": "section"}
+
+
+def site_figures(m, vote_cols, d):
+    """[(name, published, recounted)] for one unit's datos.json d (docs/formats/open-data.md)."""
+    st = m["status"]
+    v = dict(zip(vote_cols, m["votes"]))
+    r = d["resumen"]
+    out = [("actas_esperadas", r["actas_esperadas"], m["esperadas"]),
+           ("actas_capturadas", r["actas_capturadas"], m["capturadas"]),
+           ("actas_contabilizadas", r["actas_contabilizadas"], m["contabilizadas"]),
+           ("actas_no_contabilizadas", r["actas_no_contabilizadas"], m["capturadas"] - m["contabilizadas"]),
+           ("exceden_lista_nominal", r["exceden_lista_nominal"], st.get("exceeds", 0)),
+           ("ilegibles_o_sin_dato", r["ilegibles_o_sin_dato"], st.get("all_illegible", 0)),
+           ("sin_acta", r["sin_acta"], st.get("no_acta", 0)),
+           ("con_inconsistencias", r["con_inconsistencias"],
+            st.get("exceeds", 0) + st.get("all_illegible", 0) + st.get("some_illegible", 0)),
+           ("lista_nominal", r["lista_nominal"], m["ln"]),
+           ("total_votos", r["total_votos"], sum(m["votes"])),
+           ("nulos", d["nulos"]["votos"], v.get("NULOS", 0)),
+           ("no_registradas", d["no_registradas"]["votos"], v.get("NO_REGISTRADOS", 0))]
+    for c in d.get("combinaciones", []):
+        out.append(("combinacion " + c["columna"], c["votos"], v.get(c["columna"])))
+    for c in d.get("candidaturas", []):
+        if c["etiqueta"].startswith("Independiente"):
+            want = sum(x for col, x in v.items() if col.startswith("CAND_IND_"))
+        else:
+            parties = set(c["etiqueta"].split("-"))
+            want = sum(x for col, x in v.items()
+                       if col not in ("NULOS", "NO_REGISTRADOS") and not col.startswith("CAND_IND_")
+                       and set(col.split("_")) <= parties)
+        out.append(("candidatura " + c["etiqueta"], c["votos"], want))
+    return out
+
+
+def check_site(site, el, mine, vote_cols, summary):
+    """Differences between the published open data of election el and the recount."""
+    import glob
+    import os
+    bad = n = 0
+    for f in glob.glob(os.path.join(site, "**", "datos.json"), recursive=True):
+        if os.path.relpath(f, site).startswith("embebido"):
+            continue
+        with open(f, encoding="utf-8") as fh:
+            d = json.load(fh)
+        u = d["unidad"]
+        if u.get("eleccion") != el or u["nivel"] not in LEVELS:
+            continue
+        lvl = LEVELS[u["nivel"]]
+        uid = {"nation": 0, "entity": u["entidad"], "district": u.get("distrito"), "section": u.get("seccion")}[lvl]
+        m = mine.get((lvl, u["entidad"], uid)) or empty_unit(vote_cols)
+        figs = site_figures(m, vote_cols, d)
+        if lvl == "nation":
+            figs.append(("fuera_de_catalogo", d["resumen"]["fuera_de_catalogo"], summary["fuera"]))
+        n += 1
+        for name, pub, want in figs:
+            if pub != want:
+                print("%s %s: %s: published %s, recount %s" % (el, f, name, pub, want))
+                bad += 1
+    print("%s: %d datos.json compared with the recount" % (el, n))
+    return bad, n
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--catalog", required=True)
@@ -301,6 +374,7 @@ def main():
     ap.add_argument("--units", required=True)
     ap.add_argument("--at", default="")
     ap.add_argument("--block", help="prep tally's standard output: its 13 summary figures are compared too")
+    ap.add_argument("--site", help="a site prep render wrote for the same cut: every unit's datos.json is compared too")
     ap.add_argument("--sections", type=int, default=200, help="sections compared per election (sample)")
     ap.add_argument("--variety", action="store_true",
                     help="fail unless the night holds every kind of acta the rules treat apart")
@@ -320,7 +394,10 @@ def main():
         mine, summary = recount(cat, el, rows, vote_cols, a.at)
         if a.block:
             stated = read_blocks(a.block).get(cat.elections[el]["name"])
-            want = expected_block(mine[("nation", 0, 0)], summary)
+            nat = mine[("nation", 0, 0)]
+            # prep takes a cut as final at the window's close, or when every acta is captured
+            final = (a.at and a.at >= cat.window_close) or nat["capturadas"] == nat["esperadas"]
+            want = expected_block(nat, summary, final)
             if stated != want:
                 print("%s: header block: prep %s, recount %s" % (el, stated, want))
                 bad += 1
@@ -342,13 +419,15 @@ def main():
                 ks = sorted(rng.sample(ks, a.sections))
             for k in ks:
                 p = theirs[k]
-                m = mine.get(k) or {"votes": [0] * len(vote_cols), "esperadas": 0, "capturadas": 0,
-                                    "contabilizadas": 0}
+                m = mine.get(k) or empty_unit(vote_cols)
                 compared += 1
                 for f in ("esperadas", "capturadas", "contabilizadas", "votes"):
                     if p[f] != m[f]:
                         print("%s %s %s: prep %s, recount %s" % (el, k, f, p[f], m[f]))
                         bad += 1
+        if a.site:
+            b, n = check_site(a.site, el, mine, vote_cols, summary)
+            bad += b + (n == 0)
         nat = mine.get(("nation", 0, 0))
         print("%s: nation: %d actas expected, %d captured, %d counted, %d votes"
               % (el, nat["esperadas"], nat["capturadas"], nat["contabilizadas"],
