@@ -383,8 +383,8 @@ static rec *new_rec(night *n, int32_t **votes)
     return r;
 }
 
-/* kind: 0 the casilla's acta (its plain, special or abroad TIPO_ACTA), 1 the RP acta of a
- * special casilla. */
+/* Identification of an acta of casilla i: rp 0, the casilla's own acta (its plain, special
+ * or abroad TIPO_ACTA); rp 1, the RP acta of a special casilla. */
 static void fill_ids(night *n, prep_acta *a, uint32_t i, int rp)
 {
     const prep_catalog *c = n->c;
