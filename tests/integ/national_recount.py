@@ -120,8 +120,10 @@ def acta_type(row):
     return int(row["CLAVE_ACTA"].strip()[len(unguard(row["CLAVE_CASILLA"])):])
 
 
-def read_actas(path):
-    """Rows of an actas CSV as dicts, and the vote column names in file order."""
+def read_actas(path, names=None):
+    """Rows of an actas CSV as dicts, and the vote column names in file order: the run
+    between TOTAL_VOTOS_SACADOS and TOTAL_VOTOS_ASENTADO (the layout of actas.md), else
+    the given names."""
     with open(path, encoding="utf-8-sig") as f:
         lines = f.read().split("\n")
     sep = "|"
@@ -129,8 +131,11 @@ def read_actas(path):
         sep = lines[0][4]
     hi = next(i for i, l in enumerate(lines) if "CLAVE_CASILLA" in l.split(sep))
     header = lines[hi].split(sep)
-    a, b = header.index("TOTAL_VOTOS_SACADOS"), header.index("TOTAL_VOTOS_ASENTADO")
-    vote_cols = header[a + 1:b]
+    if "TOTAL_VOTOS_SACADOS" in header and "TOTAL_VOTOS_ASENTADO" in header:
+        a, b = header.index("TOTAL_VOTOS_SACADOS"), header.index("TOTAL_VOTOS_ASENTADO")
+        vote_cols = header[a + 1:b]
+    else:
+        vote_cols = [c for c in names if c in header]
     rows = []
     for n, l in enumerate(lines[hi + 1:], start=hi + 2):
         if not l.strip():
@@ -386,7 +391,7 @@ def main():
     rng = random.Random(15)
     for pe in prep["elections"]:
         el = pe["id"]
-        rows, vote_cols = read_actas("%s/%s.csv" % (a.actas, el))
+        rows, vote_cols = read_actas("%s/%s.csv" % (a.actas, el), pe["columns"])
         if vote_cols != pe["columns"]:
             print("%s: vote columns differ: file %s, prep %s" % (el, vote_cols, pe["columns"]))
             bad += 1
