@@ -178,6 +178,9 @@ static void nat_specials(sim_gen *g, const nat_entity *en, int small, const nat_
     }
 }
 
+/* The election's letter in its coalition ids: VXM_P, JHH_S, ... */
+static char coal_tag(const char *eid) { return eid[0] == 'p' ? 'P' : eid[0] == 's' ? 'S' : 'D'; }
+
 /* One unit's candidacies: the ten parties in ballot order, an alliance at its first
  * member's place instead of its members, then the unit's independents. */
 static void nat_unit_cands(sim_gen *g, const char *eid, const char *unit, int vxm, int jhh, uint32_t ind_n)
@@ -188,10 +191,10 @@ static void nat_unit_cands(sim_gen *g, const char *eid, const char *unit, int vx
         int in_jhh = !strcmp(pid, "PVEM") || !strcmp(pid, "PT") || !strcmp(pid, "MORENA");
         if (vxm && in_vxm) {
             if (strcmp(pid, "PAN") != 0) continue;
-            sim_put(g, "%s|%s|VXM_%c|", eid, unit, eid[0] - 32);
+            sim_put(g, "%s|%s|VXM_%c|", eid, unit, coal_tag(eid));
         } else if (jhh && in_jhh) {
             if (strcmp(pid, "PVEM") != 0) continue;
-            sim_put(g, "%s|%s|JHH_%c|", eid, unit, eid[0] - 32);
+            sim_put(g, "%s|%s|JHH_%c|", eid, unit, coal_tag(eid));
         } else {
             sim_put(g, "%s|%s|%s|", eid, unit, pid);
         }
@@ -257,8 +260,8 @@ static void nat_elections(sim_gen *g)
     sim_put(g, "|7|-|8\n\n[coalitions]\nelection|id|name|parties\n");
     static const char *const el[3] = {"pres", "sen", "dip"};
     for (int i = 0; i < 3; i++) {
-        sim_put(g, "%s|VXM_%c|Va por México|PAN PRI PRD\n", el[i], el[i][0] - 32);
-        sim_put(g, "%s|JHH_%c|Juntos Hacemos Historia|PVEM PT MORENA\n", el[i], el[i][0] - 32);
+        sim_put(g, "%s|VXM_%c|Va por México|PAN PRI PRD\n", el[i], coal_tag(el[i]));
+        sim_put(g, "%s|JHH_%c|Juntos Hacemos Historia|PVEM PT MORENA\n", el[i], coal_tag(el[i]));
     }
     sim_put(g, "\n[candidacies]\nelection|unit|contender|name\n");
     nat_unit_cands(g, "pres", "*", 1, 1, 1);
