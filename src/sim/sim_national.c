@@ -156,10 +156,12 @@ static void nat_sections(sim_gen *g, const nat_entity *en, int small, nat_plan *
         s->district = d > en->districts ? en->districts : d;
         acc += s->ln;
     }
-    /* District d's sections: consecutive, and every district has some (each district's
-     * share of the LN is far above the largest section's). */
-    for (uint32_t d = 0; d <= en->districts; d++) p->dfirst[d] = p->first + p->n;
-    for (size_t i = p->n; i-- > 0;) p->dfirst[g->sec[p->first + i].district - 1] = p->first + i;
+    /* District d's sections are consecutive (districts never decrease along the sections):
+     * prefix sums of the counts give each one's range, an empty one an empty range. */
+    size_t cnt[64] = {0};
+    for (size_t i = 0; i < p->n; i++) cnt[g->sec[p->first + i].district - 1]++;
+    p->dfirst[0] = p->first;
+    for (uint32_t d = 1; d <= en->districts; d++) p->dfirst[d] = p->dfirst[d - 1] + cnt[d - 1];
 }
 
 /* Special casillas: 2-5 per district (small scale: every third district one), in urban
