@@ -1,12 +1,21 @@
-/* prep sim: election-night drills. A realistic catalogue (Querétaro 2021 scale, or a
- * national one ~35x larger) and a whole night of captured actas with capture times on a
- * realistic curve and a realistic share of every inconsistency. Deterministic per seed. */
+/* prep sim: election-night drills. A realistic catalogue (Querétaro 2021, or INE's federal
+ * night: 32 entities, 300 districts, three elections, ~70x larger) and a whole night of
+ * captured actas with capture times on a realistic curve and a realistic share of every
+ * inconsistency. Deterministic per seed. */
 #ifndef PREP_SIM_H
 #define PREP_SIM_H
 
 #include "prep/actas.h"
 
-typedef enum prep_sim_scale { PREP_SIM_SCALE_QRO2021 = 0, PREP_SIM_SCALE_NATIONAL = 1, PREP_SIM_SCALE_TINY = 2 } prep_sim_scale;
+/* NATIONAL: the federal layout (32 entities, 300 districts, ~71,000 sections, ~170,000
+ * casillas; presidencia, senadurías, diputaciones federales). NATIONAL_SMALL: the same 32
+ * entities and 300 districts with two sections per district, for tests. */
+typedef enum prep_sim_scale {
+    PREP_SIM_SCALE_QRO2021 = 0,
+    PREP_SIM_SCALE_NATIONAL = 1,
+    PREP_SIM_SCALE_TINY = 2,
+    PREP_SIM_SCALE_NATIONAL_SMALL = 3
+} prep_sim_scale;
 
 /* Builds a catalogue in memory. TINY is a few sections, for fast tests. Owned. */
 PREP_NODISCARD prep_err prep_sim_catalog(prep_sim_scale scale, uint64_t seed, prep_catalog **out);

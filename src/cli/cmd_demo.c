@@ -266,7 +266,7 @@ int cmd_demo(int argc, char **argv)
         {"dir", "DIR", "work here (kept afterwards) instead of a temporary directory (removed)", NULL},
         {"seconds-per-cut", "S", "real seconds between cuts, each standing for 5 minutes of the night (default 10)", NULL},
         {"duration", "S", "stop by itself after S seconds (default: run until Ctrl-C)", NULL},
-        {"scale", "NAME", "qro2021 (default): Querétaro 2021; tiny: a few casillas (tests)", NULL},
+        {"scale", "NAME", "qro2021 (default): Querétaro 2021; national: the federal night (32 entities, 300 districts, three elections); national-small: the same map with few sections; tiny: a few casillas (tests)", NULL},
         {"geojson", "FILE", "the INEGI municipality GeoJSON for the map (qro2021)", NULL},
         {"port", "N", "first HTTPS port to try (default 8443: broadcasters on 8443 and 8444, links on 9443)", NULL},
         {"no-apache", NULL, "do not start the Apache broadcaster even if apache2 is installed", NULL},
@@ -274,7 +274,7 @@ int cmd_demo(int argc, char **argv)
     };
     int help = 0;
     char err[256];
-    const char *syn = "[--seconds-per-cut S] [--duration S] [--dir DIR] [--scale qro2021|tiny] [--geojson FILE] "
+    const char *syn = "[--seconds-per-cut S] [--duration S] [--dir DIR] [--scale qro2021|national|national-small|tiny] [--geojson FILE] "
                       "[--port N] [--no-apache]";
     const char *sum =
         "The live election-night drill on loopback: an institute making a signed drill cut every few\n"
@@ -302,8 +302,14 @@ int cmd_demo(int argc, char **argv)
         cli_int("demo", "port", cli_get(opts, "port"), 1024, 65000, &port0) < 0)
         return CLI_USAGE;
     const char *scale = cli_get(opts, "scale") ? cli_get(opts, "scale") : "qro2021";
-    if (strcmp(scale, "qro2021") && strcmp(scale, "tiny")) {
-        fprintf(stderr, "prep demo: --scale is qro2021 or tiny\n");
+    if (strcmp(scale, "qro2021") && strcmp(scale, "tiny") && strcmp(scale, "national") &&
+        strcmp(scale, "national-small")) {
+        fprintf(stderr, "prep demo: --scale is qro2021, national, national-small or tiny\n");
+        return CLI_USAGE;
+    }
+    int national = !strncmp(scale, "national", 8);
+    if (national && cli_get(opts, "geojson")) {
+        fprintf(stderr, "prep demo: --geojson goes with --scale qro2021 only\n");
         return CLI_USAGE;
     }
 
@@ -354,7 +360,7 @@ int cmd_demo(int argc, char **argv)
                         fmt(p[1], sizeof p[1], "%s/catalogo.cat", D), geo ? "--geojson" : NULL, (char *)geo, NULL};
     char *act_argv[] = {(char *)S, "sim", "actas", "--catalog", p[1], "--out", fmt(p[2], sizeof p[2], "%s/actas", D),
                         "--seed", "2021", NULL};
-    char *key_argv[] = {(char *)S, "keygen", "--out", fmt(p[3], sizeof p[3], "%s/ieeq-simulacro", D), "--drill", NULL};
+    char *key_argv[] = {(char *)S, "keygen", "--out", fmt(p[3], sizeof p[3], "%s/%s-simulacro", D, national ? "ine" : "ieeq"), "--drill", NULL};
     if (run(&dm, "sim-catalog", cat_argv) || run(&dm, "sim-actas", act_argv) || run(&dm, "keygen", key_argv)) goto out;
     fmt(p[4], sizeof p[4], "%s/tls/cert.pem", D);
     fmt(p[5], sizeof p[5], "%s/tls/key.pem", D);
@@ -387,8 +393,12 @@ int cmd_demo(int argc, char **argv)
     char url_a[128], url_b[128];
     fmt(url_a, sizeof url_a, "https://127.0.0.1:%d/", pa);
     fmt(url_b, sizeof url_b, "https://127.0.0.1:%d/", pb);
-    if (register_pull(reg, "uaq", "Universidad Autónoma de Querétaro (simulacro)", "universidad", url_a, tok_a) ||
-        (apache && register_pull(reg, "diario", "Diario de Querétaro (simulacro, Apache)", "medio", url_b, tok_b)))
+    /* The ids (uaq, diario) name directories and logs; the names follow the scale. */
+    const char *name_a = national ? "Universidad Nacional Autónoma de México (simulacro)"
+                                  : "Universidad Autónoma de Querétaro (simulacro)";
+    const char *name_b = national ? "Diario nacional (simulacro, Apache)" : "Diario de Querétaro (simulacro, Apache)";
+    if (register_pull(reg, "uaq", name_a, "universidad", url_a, tok_a) ||
+        (apache && register_pull(reg, "diario", name_b, "medio", url_b, tok_b)))
         goto out;
     prep_registry_close(reg);
     reg = NULL;

@@ -19,7 +19,7 @@ static int sim_catalog(int argc, char **argv)
 {
     cli_opt opts[] = {
         {"out", "FILE", "where to write the catalogue (required)", NULL},
-        {"scale", "NAME", "qro2021 (default): Querétaro 2021; national: ~35x larger; tiny: for tests", NULL},
+        {"scale", "NAME", "qro2021 (default): Querétaro 2021; national: the federal layout (32 entities, 300 districts); national-small: the same with few sections (tests); tiny: for tests", NULL},
         {"seed", "N", "random seed (default 1); same seed, same catalogue", NULL},
         {"geojson", "FILE", "add the map from this INEGI GeoJSON: qro2021 its municipalities (CVE_MUN), a national "
                             "scale its entities (state_code)", NULL},
@@ -34,7 +34,7 @@ static int sim_catalog(int argc, char **argv)
         return CLI_USAGE;
     }
     if (help) {
-        cli_usage(stdout, "sim catalog", "--out FILE [--scale qro2021|national|tiny] [--seed N] [--geojson FILE] [--rules PROFILE]",
+        cli_usage(stdout, "sim catalog", "--out FILE [--scale qro2021|national|national-small|tiny] [--seed N] [--geojson FILE] [--rules PROFILE]",
                   "Writes a realistic election catalogue (docs/formats/catalog.md, docs/formats/sim.md).\n"
                   "With --geojson it also holds the map (qro2021: of its municipalities; a national\n"
                   "scale: of its entities), projected and simplified from the GeoJSON now, so pages\n"
@@ -53,9 +53,10 @@ static int sim_catalog(int argc, char **argv)
     }
     prep_sim_scale scale = PREP_SIM_SCALE_QRO2021;
     if (scale_s && !strcmp(scale_s, "national")) scale = PREP_SIM_SCALE_NATIONAL;
+    else if (scale_s && !strcmp(scale_s, "national-small")) scale = PREP_SIM_SCALE_NATIONAL_SMALL;
     else if (scale_s && !strcmp(scale_s, "tiny")) scale = PREP_SIM_SCALE_TINY;
     else if (scale_s && strcmp(scale_s, "qro2021")) {
-        fprintf(stderr, "prep sim catalog: unknown --scale '%s' (qro2021, national or tiny)\n", scale_s);
+        fprintf(stderr, "prep sim catalog: unknown --scale '%s' (qro2021, national, national-small or tiny)\n", scale_s);
         return CLI_USAGE;
     }
     const char *rules = cli_get(opts, "rules");
@@ -112,9 +113,10 @@ static int sim_catalog(int argc, char **argv)
         if (c->entity_shape[i]) shapes++, path_bytes += strlen(c->entity_shape[i]);
     for (uint32_t i = 0; c->municipality_shape && i < c->n_municipalities; i++)
         if (c->municipality_shape[i]) shapes++, path_bytes += strlen(c->municipality_shape[i]);
-    printf("%s: %s, %u elections, %u parties, %u districts, %u municipalities, %u sections, "
-           "%u casillas, lista nominal %llu",
-           out, c->process_id, c->n_elections, c->n_parties, c->n_districts, c->n_municipalities,
+    printf("%s: %s, %u elections, %u parties, ", out, c->process_id, c->n_elections, c->n_parties);
+    if (c->national) printf("%u entities, ", c->n_entities);
+    printf("%u districts, %u municipalities, %u sections, %u casillas, lista nominal %llu",
+           c->n_districts, c->n_municipalities,
            c->n_sections, c->n_casillas, (unsigned long long)ln);
     if (c->has_map)
         printf(", map %ux%u with %u shapes (%zu bytes of path data)", c->map_viewbox[2], c->map_viewbox[3], shapes,
@@ -201,7 +203,7 @@ static int sim_actas(int argc, char **argv)
 
 static void sim_usage(FILE *f)
 {
-    fprintf(f, "usage: prep sim catalog --out FILE [--scale qro2021|national|tiny] [--seed N] [--geojson FILE] [--rules PROFILE]\n"
+    fprintf(f, "usage: prep sim catalog --out FILE [--scale qro2021|national|national-small|tiny] [--seed N] [--geojson FILE] [--rules PROFILE]\n"
                "       prep sim actas --catalog FILE --out DIR [--seed N]\n"
                "Simulates an election process for drills and benchmarks; see --help of each.\n");
 }

@@ -6,6 +6,7 @@
  * its rows, and the summary block recomputed from the rows is printed in the file's own
  * layout beside a comparison with the block the file states. */
 #include "cli.h"
+#include "tally_units.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -305,6 +306,8 @@ int cmd_tally(int argc, char **argv)
         {"at", "TIME", "cut instant, local time of the process (default: everything)", NULL},
         {"final", NULL, "treat this cut as the final one (participation rule)", NULL},
         {"db-out", "DIR", "also write the official database of the cut (CSV per election + LEEME)", NULL},
+        {"units-json", "FILE", "with --catalog: also write every election's figures per unit (nation, entity, "
+                               "district, section: actas expected, captured, counted, votes per column) as JSON", NULL},
         {"check", NULL, "without --catalog: recount the file's header block from its rows, taking each row's "
                         "CONTABILIZADA as the institute's decision; exit 1 if a figure differs", NULL},
         {"json", NULL, "with --check: one JSON object (each figure's name, stated, computed, equal)", NULL},
@@ -429,6 +432,15 @@ int cmd_tally(int argc, char **argv)
             }
         }
         prep_actas_free(s);
+    }
+    const char *units_json = cli_get(opts, "units-json");
+    if (units_json) {
+        prep_buf b;
+        prep_buf_init(&b, 0);
+        e = cli_tally_units_json(c, t, &b);
+        if (!e) e = prep_write_file_atomic(units_json, b.data, b.len);
+        prep_buf_free(&b);
+        if (e) goto fail;
     }
     if (dbout) {
         prep_buf b;

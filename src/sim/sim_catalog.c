@@ -11,30 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A section as planned before it is written. */
-typedef struct gsec {
-    uint32_t id;
-    uint32_t district;      /* district id */
-    uint32_t municipality;  /* municipality id */
-    uint32_t ln;            /* lista nominal of the whole section */
-    uint8_t urban;
-    uint8_t specials;       /* special casillas placed here */
-    uint8_t extra;          /* 1: it has an extraordinaria */
-} gsec;
-
-typedef struct gen {
-    prep_rng rng;
-    prep_buf *out;
-    prep_err err;           /* sticky: the first write error */
-    uint32_t cas_cap;       /* básica/contigua split: one casilla per cas_cap voters or fraction */
-    uint32_t reps_min, reps_span; /* representatives: reps_min + [0, reps_span) */
-    gsec *sec;
-    size_t n_sec, cap_sec;
-    const prep_catalog *map; /* municipality map to write (map_viewbox, [shapes]), or NULL */
-} gen;
-
-static void put(gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(gen *g, const char *fmt, ...)
+void sim_put(sim_gen *g, const char *fmt, ...)
 {
     if (g->err) return;
     va_list ap;
@@ -43,12 +20,12 @@ static void put(gen *g, const char *fmt, ...)
     va_end(ap);
 }
 
-static gsec *add_section(gen *g)
+sim_gsec *sim_add_section(sim_gen *g)
 {
     if (g->err) return NULL;
     if (g->n_sec == g->cap_sec) {
         size_t nc = g->cap_sec ? g->cap_sec * 2 : 1024;
-        gsec *p = realloc(g->sec, nc * sizeof *p);
+        sim_gsec *p = realloc(g->sec, nc * sizeof *p);
         if (!p) {
             g->err = PREP_ERR_NOMEM;
             return NULL;
@@ -56,115 +33,117 @@ static gsec *add_section(gen *g)
         g->sec = p;
         g->cap_sec = nc;
     }
-    gsec *s = &g->sec[g->n_sec++];
+    sim_gsec *s = &g->sec[g->n_sec++];
     memset(s, 0, sizeof *s);
     return s;
 }
 
-/* Lognormal multiplier with mean 1 and log-sd sigma. */
-static double lognorm1(prep_rng *r, double sigma)
+double sim_lognorm1(prep_rng *r, double sigma)
 {
     return exp(sigma * prep_rng_normal(r) - sigma * sigma / 2.0);
 }
 
-static void put_name(gen *g)
+void sim_put_name(sim_gen *g)
 {
     const char *f = sim_first_names[prep_rng_below(&g->rng, sim_n_first_names)];
     const char *s1 = sim_surnames[prep_rng_below(&g->rng, sim_n_surnames)];
     const char *s2 = sim_surnames[prep_rng_below(&g->rng, sim_n_surnames)];
-    put(g, "%s %s %s", f, s1, s2);
+    sim_put(g, "%s %s %s", f, s1, s2);
 }
 
-static void put_process(gen *g, const char *id, const char *name, const char *institute,
+void sim_put_process(sim_gen *g, const char *id, const char *name, const char *institute,
                         uint32_t entity_id, const char *entity, const char *combo_prefix,
                         int indep_first)
 {
-    put(g, "[process]\n");
-    put(g, "id = %s\nname = %s\ninstitute = %s\n", id, name, institute);
-    put(g, "entity_id = %u\nentity = %s\n", entity_id, entity);
-    put(g, "timezone = America/Mexico_City\n");
-    put(g, "window_open = 2021-06-06 20:00\nwindow_close = 2021-06-07 20:00\n");
-    put(g, "cut_interval = 300\n");
-    put(g, "combo_prefix = %s\n", combo_prefix);
-    put(g, "independents_first = %s\n", indep_first ? "yes" : "no");
-    put(g, "csv_separator = |\npercent_decimals = 4\n"); /* rules: the ine profile, unless [rules] is added */
+    sim_put(g, "[process]\n");
+    sim_put(g, "id = %s\nname = %s\ninstitute = %s\n", id, name, institute);
+    sim_put(g, "entity_id = %u\nentity = %s\n", entity_id, entity);
+    sim_put(g, "timezone = America/Mexico_City\n");
+    sim_put(g, "window_open = 2021-06-06 20:00\nwindow_close = 2021-06-07 20:00\n");
+    sim_put(g, "cut_interval = 300\n");
+    sim_put(g, "combo_prefix = %s\n", combo_prefix);
+    sim_put(g, "independents_first = %s\n", indep_first ? "yes" : "no");
+    sim_put(g, "csv_separator = |\npercent_decimals = 4\n"); /* rules: the ine profile, unless [rules] is added */
     if (g->map) {
         const uint32_t *v = g->map->map_viewbox;
-        put(g, "map_viewbox = %u %u %u %u\n", v[0], v[1], v[2], v[3]);
+        sim_put(g, "map_viewbox = %u %u %u %u\n", v[0], v[1], v[2], v[3]);
     }
-    put(g, "\n");
+    sim_put(g, "\n");
     /* The labels are the defaults (QROO 2019 wording); written out so a drill file shows
      * where an institute's own wording goes. */
-    put(g, "[labels]\n");
-    put(g, "some_illegible = ALGUN DATO ILEGIBLE O SIN DATO\n");
-    put(g, "all_illegible = TODOS ILEGIBLES O SIN DATO\n");
-    put(g, "exceeds_ln = EXCEDE LISTA NOMINAL\n");
-    put(g, "no_acta_not_delivered = SIN ACTA POR PAQUETE NO ENTREGADO\n");
-    put(g, "no_acta_not_installed = SIN ACTA POR CASILLA NO INSTALADA\n");
-    put(g, "no_acta_no_envelope = SIN ACTA POR PAQUETE ENTREGADO SIN SOBRE\n");
-    put(g, "out_of_catalog = FUERA DE CATALOGO\n\n");
+    sim_put(g, "[labels]\n");
+    sim_put(g, "some_illegible = ALGUN DATO ILEGIBLE O SIN DATO\n");
+    sim_put(g, "all_illegible = TODOS ILEGIBLES O SIN DATO\n");
+    sim_put(g, "exceeds_ln = EXCEDE LISTA NOMINAL\n");
+    sim_put(g, "no_acta_not_delivered = SIN ACTA POR PAQUETE NO ENTREGADO\n");
+    sim_put(g, "no_acta_not_installed = SIN ACTA POR CASILLA NO INSTALADA\n");
+    sim_put(g, "no_acta_no_envelope = SIN ACTA POR PAQUETE ENTREGADO SIN SOBRE\n");
+    sim_put(g, "out_of_catalog = FUERA DE CATALOGO\n\n");
 }
 
-static void put_parties(gen *g, const sim_party_def *p, size_t n)
+void sim_put_parties(sim_gen *g, const sim_party_def *p, size_t n)
 {
-    put(g, "[parties]\nid|name|color\n");
-    for (size_t i = 0; i < n; i++) put(g, "%s|%s|%s\n", p[i].id, p[i].name, p[i].color);
-    put(g, "\n");
+    sim_put(g, "[parties]\nid|name|color\n");
+    for (size_t i = 0; i < n; i++) sim_put(g, "%s|%s|%s\n", p[i].id, p[i].name, p[i].color);
+    sim_put(g, "\n");
 }
 
-static void put_party_list(gen *g, const sim_party_def *p, size_t n)
+void sim_put_party_list(sim_gen *g, const sim_party_def *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++) put(g, "%s%s", i ? " " : "", p[i].id);
+    for (size_t i = 0; i < n; i++) sim_put(g, "%s%s", i ? " " : "", p[i].id);
 }
 
-/* [sections] then [casillas] from g->sec. Casillas of a section: the básica and
- * contiguas share the section's LN (one per cas_cap voters or fraction, split evenly,
- * the first ones get the remainder); an extraordinaria (and its contiguas, E1C1...)
- * takes 20-50% of a rural section's LN; specials have LN 0 and 750 ballots (1 in 10
- * gets 1,000). */
-static void put_geo_casillas(gen *g)
+/* The casillas of one section, each row starting with `lead` ("" or "ENTITY|"). The
+ * básica and contiguas share the section's LN (one per cas_cap voters or fraction, split
+ * evenly, the first ones get the remainder); an extraordinaria (and its contiguas,
+ * E1C1...) takes 20-50% of a rural section's LN; specials have LN 0 and 750 ballots
+ * (1 in 10 gets 1,000). */
+void sim_put_section_casillas(sim_gen *g, const char *lead, const sim_gsec *s)
 {
-    put(g, "[sections]\nid|district|municipality\n");
-    for (size_t i = 0; i < g->n_sec; i++)
-        put(g, "%u|%u|%u\n", g->sec[i].id, g->sec[i].district, g->sec[i].municipality);
-    put(g, "\n[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots\n");
     const uint32_t cap = g->cas_cap;
-    for (size_t i = 0; i < g->n_sec && !g->err; i++) {
-        const gsec *s = &g->sec[i];
-        uint32_t le = 0;
-        if (s->extra) le = (uint32_t)(s->ln * (0.2 + 0.3 * prep_rng_unit(&g->rng)));
-        uint32_t lb = s->ln - le;
-        uint32_t n = lb ? (lb + cap - 1) / cap : 1;
-        if (n > 99) n = 99;
-        unsigned urb = s->urban ? 1 : 2;
-        for (uint32_t k = 0; k < n; k++) {
-            uint32_t ln = lb / n + (k < lb % n ? 1 : 0);
-            uint32_t reps = g->reps_min + (uint32_t)prep_rng_below(&g->rng, g->reps_span);
-            put(g, "%u|%c|%u|0|%u|%u|%u|0\n", s->id, k == 0 ? 'B' : 'C', k == 0 ? 1 : k, urb, ln,
+    uint32_t le = 0;
+    if (s->extra) le = (uint32_t)(s->ln * (0.2 + 0.3 * prep_rng_unit(&g->rng)));
+    uint32_t lb = s->ln - le;
+    uint32_t n = lb ? (lb + cap - 1) / cap : 1;
+    if (n > 99) n = 99;
+    unsigned urb = s->urban ? 1 : 2;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t ln = lb / n + (k < lb % n ? 1 : 0);
+        uint32_t reps = g->reps_min + (uint32_t)prep_rng_below(&g->rng, g->reps_span);
+        sim_put(g, "%s%u|%c|%u|0|%u|%u|%u|0\n", lead, s->id, k == 0 ? 'B' : 'C', k == 0 ? 1 : k, urb, ln,
                 reps);
-        }
-        if (le) {
-            uint32_t ne = (le + cap - 1) / cap;
-            if (ne > 99) ne = 99;
-            for (uint32_t k = 0; k < ne; k++) {
-                uint32_t ln = le / ne + (k < le % ne ? 1 : 0);
-                uint32_t reps = g->reps_min + (uint32_t)prep_rng_below(&g->rng, g->reps_span);
-                put(g, "%u|E|1|%u|2|%u|%u|0\n", s->id, k, ln, reps);
-            }
-        }
-        for (uint32_t k = 0; k < s->specials; k++) {
+    }
+    if (le) {
+        uint32_t ne = (le + cap - 1) / cap;
+        if (ne > 99) ne = 99;
+        for (uint32_t k = 0; k < ne; k++) {
+            uint32_t ln = le / ne + (k < le % ne ? 1 : 0);
             uint32_t reps = g->reps_min + (uint32_t)prep_rng_below(&g->rng, g->reps_span);
-            uint32_t ballots = prep_rng_below(&g->rng, 10) == 0 ? 1000 : 750;
-            put(g, "%u|S|%u|0|1|0|%u|%u\n", s->id, k + 1, reps, ballots);
+            sim_put(g, "%s%u|E|1|%u|2|%u|%u|0\n", lead, s->id, k, ln, reps);
         }
     }
-    put(g, "\n");
+    for (uint32_t k = 0; k < s->specials; k++) {
+        uint32_t reps = g->reps_min + (uint32_t)prep_rng_below(&g->rng, g->reps_span);
+        uint32_t ballots = prep_rng_below(&g->rng, 10) == 0 ? 1000 : 750;
+        sim_put(g, "%s%u|S|%u|0|1|0|%u|%u\n", lead, s->id, k + 1, reps, ballots);
+    }
+}
+
+/* [sections] then [casillas] from g->sec (one-entity catalogues). */
+static void put_geo_casillas(sim_gen *g)
+{
+    sim_put(g, "[sections]\nid|district|municipality\n");
+    for (size_t i = 0; i < g->n_sec; i++)
+        sim_put(g, "%u|%u|%u\n", g->sec[i].id, g->sec[i].district, g->sec[i].municipality);
+    sim_put(g, "\n[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots\n");
+    for (size_t i = 0; i < g->n_sec && !g->err; i++) sim_put_section_casillas(g, "", &g->sec[i]);
+    sim_put(g, "\n");
 }
 
 /* ---------------------------------------------------------------- Querétaro 2021 */
 
 /* Sections of one municipality: urban ones larger; LN shares lognormal. */
-static void qro_sections(gen *g, const sim_qro_muni *m, uint32_t *next_id)
+static void qro_sections(sim_gen *g, const sim_qro_muni *m, uint32_t *next_id)
 {
     size_t first = g->n_sec;
     double *w = malloc(m->sections * sizeof *w);
@@ -174,14 +153,14 @@ static void qro_sections(gen *g, const sim_qro_muni *m, uint32_t *next_id)
     }
     double tot = 0;
     for (uint32_t i = 0; i < m->sections; i++) {
-        gsec *s = add_section(g);
+        sim_gsec *s = sim_add_section(g);
         if (!s) break;
         if (prep_rng_below(&g->rng, 50) == 0) (*next_id)++; /* a retired section number */
         s->id = (*next_id)++;
         s->municipality = m->id;
         s->district = m->district + (uint32_t)(((uint64_t)i * m->n_districts) / m->sections);
         s->urban = prep_rng_unit(&g->rng) < m->urban;
-        w[i] = (s->urban ? 1.5 : 0.75) * lognorm1(&g->rng, 0.45);
+        w[i] = (s->urban ? 1.5 : 0.75) * sim_lognorm1(&g->rng, 0.45);
         tot += w[i];
     }
     if (g->err) {
@@ -189,7 +168,7 @@ static void qro_sections(gen *g, const sim_qro_muni *m, uint32_t *next_id)
         return;
     }
     for (uint32_t i = 0; i < m->sections; i++) {
-        gsec *s = &g->sec[first + i];
+        sim_gsec *s = &g->sec[first + i];
         double v = m->ln * w[i] / tot;
         s->ln = v < 60 ? 60 : (uint32_t)(v + 0.5);
         s->extra = !s->urban && s->ln >= 300 && prep_rng_below(&g->rng, 30) == 0;
@@ -201,7 +180,7 @@ static void qro_sections(gen *g, const sim_qro_muni *m, uint32_t *next_id)
     for (uint32_t k = 0; k < m->specials; k++) {
         uint32_t pick = (uint32_t)prep_rng_below(&g->rng, m->sections);
         for (uint32_t t = 0; t < m->sections; t++) {
-            gsec *s = &g->sec[first + (pick + t) % m->sections];
+            sim_gsec *s = &g->sec[first + (pick + t) % m->sections];
             if (s->urban || t + 1 == m->sections) {
                 if (s->specials < 2) {
                     s->specials++;
@@ -214,7 +193,7 @@ static void qro_sections(gen *g, const sim_qro_muni *m, uint32_t *next_id)
 
 /* One unit's candidacies: parties in ballot order, an alliance replacing its members
  * where it runs (written at its first member's place), then independents. */
-static void qro_unit_candidacies(gen *g, const char *election, uint32_t unit, uint32_t coal,
+static void qro_unit_candidacies(sim_gen *g, const char *election, uint32_t unit, uint32_t coal,
                                  const char *absent, uint32_t independents, const char *panqi,
                                  const char *morpt)
 {
@@ -230,62 +209,62 @@ static void qro_unit_candidacies(gen *g, const char *election, uint32_t unit, ui
             if (strcmp(id, "MORENA") == 0) continue; /* PT comes first on the ballot */
             contender = morpt;
         }
-        put(g, "%s|%u|%s|", election, unit, contender);
-        put_name(g);
-        put(g, "\n");
+        sim_put(g, "%s|%u|%s|", election, unit, contender);
+        sim_put_name(g);
+        sim_put(g, "\n");
     }
     for (uint32_t k = 1; k <= independents; k++) {
-        put(g, "%s|%u|CAND_IND_%u|", election, unit, k);
-        put_name(g);
-        put(g, "\n");
+        sim_put(g, "%s|%u|CAND_IND_%u|", election, unit, k);
+        sim_put_name(g);
+        sim_put(g, "\n");
     }
 }
 
-static void gen_qro2021(gen *g, uint64_t seed)
+static void gen_qro2021(sim_gen *g, uint64_t seed)
 {
     g->cas_cap = 490;
     g->reps_min = 4;
     g->reps_span = 9;
-    put(g, "prep-catalog 1\n");
-    put(g, "# Simulated catalogue: Querétaro 2021 local election (IEEQ), scale qro2021, seed %llu.\n",
+    sim_put(g, "prep-catalog 1\n");
+    sim_put(g, "# Simulated catalogue: Querétaro 2021 local election (IEEQ), scale qro2021, seed %llu.\n",
         (unsigned long long)seed);
-    put(g, "# Real: municipalities (INEGI ids, names), parties, gubernatura candidacies.\n");
-    put(g, "# Simulated: sections, casillas, lista nominal, district plan, names below the\n");
-    put(g, "# gubernatura. See docs/formats/sim.md.\n\n");
-    put_process(g, "qro2021", "Proceso Electoral Local 2020-2021",
+    sim_put(g, "# Real: municipalities (INEGI ids, names), parties, gubernatura candidacies.\n");
+    sim_put(g, "# Simulated: sections, casillas, lista nominal, district plan, names below the\n");
+    sim_put(g, "# gubernatura. See docs/formats/sim.md.\n\n");
+    sim_put_process(g, "qro2021", "Proceso Electoral Local 2020-2021",
                 "Instituto Electoral del Estado de Querétaro", 22, "QUERÉTARO", "C_", 0);
-    put_parties(g, sim_qro_parties, SIM_QRO_N_PARTIES);
+    sim_put_parties(g, sim_qro_parties, SIM_QRO_N_PARTIES);
 
-    put(g, "[districts]\nid|name\n");
-    for (uint32_t d = 1; d <= SIM_QRO_N_DISTRICTS; d++) put(g, "%u|DISTRITO %02u\n", d, d);
-    put(g, "\n[municipalities]\nid|name\n");
+    sim_put(g, "[districts]\nid|name\n");
+    for (uint32_t d = 1; d <= SIM_QRO_N_DISTRICTS; d++) sim_put(g, "%u|DISTRITO %02u\n", d, d);
+    sim_put(g, "\n[municipalities]\nid|name\n");
     for (size_t m = 0; m < SIM_QRO_N_MUNIS; m++)
-        put(g, "%u|%s\n", sim_qro_munis[m].id, sim_qro_munis[m].name);
-    put(g, "\n");
+        sim_put(g, "%u|%s\n", sim_qro_munis[m].id, sim_qro_munis[m].name);
+    sim_put(g, "\n");
 
     uint32_t next_id = 1;
     for (size_t m = 0; m < SIM_QRO_N_MUNIS && !g->err; m++) qro_sections(g, &sim_qro_munis[m], &next_id);
     put_geo_casillas(g);
 
-    put(g, "[elections]\nid|name|title|scope|acta_type|parties\n");
-    put(g, "gub|GUBERNATURA|Gubernatura|entity|1|");
-    put_party_list(g, sim_qro_parties, SIM_QRO_N_PARTIES);
-    put(g, "\nayu|AYUNTAMIENTOS|Ayuntamientos|municipality|3|");
-    put_party_list(g, sim_qro_parties, SIM_QRO_N_PARTIES);
-    put(g, "\ndip|DIPUTACIONES LOCALES|Diputaciones locales|district|2|");
-    put_party_list(g, sim_qro_parties, SIM_QRO_N_PARTIES);
-    put(g, "\n\n");
+    sim_put(g, "[elections]\nid|name|title|scope|acta_type|parties\n");
+    sim_put(g, "gub|GUBERNATURA|Gubernatura|entity|1|");
+    sim_put_party_list(g, sim_qro_parties, SIM_QRO_N_PARTIES);
+    sim_put(g, "\nayu|AYUNTAMIENTOS|Ayuntamientos|municipality|3|");
+    sim_put_party_list(g, sim_qro_parties, SIM_QRO_N_PARTIES);
+    sim_put(g, "\ndip|DIPUTACIONES LOCALES|Diputaciones locales|district|2|");
+    sim_put_party_list(g, sim_qro_parties, SIM_QRO_N_PARTIES);
+    sim_put(g, "\n\n");
 
-    put(g, "[coalitions]\nelection|id|name|parties\n");
-    put(g, "gub|PANQI_G|Candidatura común PAN - Querétaro Independiente|PAN QI\n");
-    put(g, "ayu|PANQI_A|Candidatura común PAN - Querétaro Independiente|PAN QI\n");
-    put(g, "ayu|MORPT_A|Coalición MORENA - PT|PT MORENA\n");
-    put(g, "dip|PANQI_D|Candidatura común PAN - Querétaro Independiente|PAN QI\n");
-    put(g, "dip|MORPT_D|Coalición MORENA - PT|PT MORENA\n\n");
+    sim_put(g, "[coalitions]\nelection|id|name|parties\n");
+    sim_put(g, "gub|PANQI_G|Candidatura común PAN - Querétaro Independiente|PAN QI\n");
+    sim_put(g, "ayu|PANQI_A|Candidatura común PAN - Querétaro Independiente|PAN QI\n");
+    sim_put(g, "ayu|MORPT_A|Coalición MORENA - PT|PT MORENA\n");
+    sim_put(g, "dip|PANQI_D|Candidatura común PAN - Querétaro Independiente|PAN QI\n");
+    sim_put(g, "dip|MORPT_D|Coalición MORENA - PT|PT MORENA\n\n");
 
-    put(g, "[candidacies]\nelection|unit|contender|name\n");
+    sim_put(g, "[candidacies]\nelection|unit|contender|name\n");
     for (size_t i = 0; i < SIM_QRO_N_GUB; i++)
-        put(g, "gub|*|%s|%s\n", sim_qro_gub[i].contender, sim_qro_gub[i].name);
+        sim_put(g, "gub|*|%s|%s\n", sim_qro_gub[i].contender, sim_qro_gub[i].name);
     for (size_t m = 0; m < SIM_QRO_N_MUNIS; m++) {
         const sim_qro_muni *mu = &sim_qro_munis[m];
         qro_unit_candidacies(g, "ayu", mu->id, mu->coalitions, mu->absent, mu->independents,
@@ -297,7 +276,7 @@ static void gen_qro2021(gen *g, uint64_t seed)
                              "PANQI_D", "MORPT_D");
     }
     if (g->map && !g->err) {
-        put(g, "\n# The municipality map: INEGI polygons (CVE_MUN), projected and simplified when\n"
+        sim_put(g, "\n# The municipality map: INEGI polygons (CVE_MUN), projected and simplified when\n"
                "# this file was generated (docs/formats/catalog.md \"Map from GeoJSON\").");
         if (!g->err) g->err = prep_catalog_write_shapes(g->map, g->out);
     }
@@ -313,23 +292,23 @@ static const sim_party_def tiny_parties[] = {
     {"MORENA", "Morena", "#B5261E"},
 };
 
-static void gen_tiny(gen *g, uint64_t seed)
+static void gen_tiny(sim_gen *g, uint64_t seed)
 {
     g->cas_cap = 450;
     g->reps_min = 2;
     g->reps_span = 5;
-    put(g, "prep-catalog 1\n# Simulated catalogue, scale tiny, seed %llu (docs/formats/sim.md).\n\n",
+    sim_put(g, "prep-catalog 1\n# Simulated catalogue, scale tiny, seed %llu (docs/formats/sim.md).\n\n",
         (unsigned long long)seed);
-    put_process(g, "tiny", "Proceso Electoral de Prueba", "Instituto Electoral de Prueba", 1,
+    sim_put_process(g, "tiny", "Proceso Electoral de Prueba", "Instituto Electoral de Prueba", 1,
                 "ENTIDAD DE PRUEBA", "C_", 0);
-    put_parties(g, tiny_parties, PREP_ARRAY_LEN(tiny_parties));
-    put(g, "[districts]\nid|name\n1|DISTRITO 01\n2|DISTRITO 02\n\n");
-    put(g, "[municipalities]\nid|name\n1|Álamo Viejo\n2|Peña Blanca\n3|San Juan Río Seco\n\n");
+    sim_put_parties(g, tiny_parties, PREP_ARRAY_LEN(tiny_parties));
+    sim_put(g, "[districts]\nid|name\n1|DISTRITO 01\n2|DISTRITO 02\n\n");
+    sim_put(g, "[municipalities]\nid|name\n1|Álamo Viejo\n2|Peña Blanca\n3|San Juan Río Seco\n\n");
     /* Municipality 2 spans both districts. */
     static const uint32_t muni[10] = {1, 1, 1, 1, 2, 2, 2, 3, 3, 3};
     static const uint32_t dist[10] = {1, 1, 1, 1, 1, 2, 2, 2, 2, 2};
     for (uint32_t i = 0; i < 10; i++) {
-        gsec *s = add_section(g);
+        sim_gsec *s = sim_add_section(g);
         if (!s) return;
         s->id = 101 + i;
         s->municipality = muni[i];
@@ -340,15 +319,15 @@ static void gen_tiny(gen *g, uint64_t seed)
         s->specials = i == 0;
     }
     put_geo_casillas(g);
-    put(g, "[elections]\nid|name|title|scope|acta_type|parties\n");
-    put(g, "gub|GUBERNATURA|Gubernatura|entity|1|PAN PRI PT MC MORENA\n");
-    put(g, "ayu|AYUNTAMIENTOS|Ayuntamientos|municipality|3|PAN PRI PT MC MORENA\n");
-    put(g, "dip|DIPUTACIONES LOCALES|Diputaciones locales|district|2|PAN PRI PT MC MORENA\n\n");
-    put(g, "[coalitions]\nelection|id|name|parties\n");
-    put(g, "gub|JHH_G|Juntos Hacemos Historia|PT MORENA\n");
-    put(g, "ayu|JHH_A|Juntos Hacemos Historia|PT MORENA\n");
-    put(g, "dip|VXM_D|Va por Prueba|PAN PRI\n\n");
-    put(g, "[candidacies]\nelection|unit|contender|name\n");
+    sim_put(g, "[elections]\nid|name|title|scope|acta_type|parties\n");
+    sim_put(g, "gub|GUBERNATURA|Gubernatura|entity|1|PAN PRI PT MC MORENA\n");
+    sim_put(g, "ayu|AYUNTAMIENTOS|Ayuntamientos|municipality|3|PAN PRI PT MC MORENA\n");
+    sim_put(g, "dip|DIPUTACIONES LOCALES|Diputaciones locales|district|2|PAN PRI PT MC MORENA\n\n");
+    sim_put(g, "[coalitions]\nelection|id|name|parties\n");
+    sim_put(g, "gub|JHH_G|Juntos Hacemos Historia|PT MORENA\n");
+    sim_put(g, "ayu|JHH_A|Juntos Hacemos Historia|PT MORENA\n");
+    sim_put(g, "dip|VXM_D|Va por Prueba|PAN PRI\n\n");
+    sim_put(g, "[candidacies]\nelection|unit|contender|name\n");
     static const char *const lines[] = {
         "gub|*|PAN", "gub|*|PRI", "gub|*|JHH_G", "gub|*|MC",
         /* ayuntamientos: the alliance only in municipality 1; no MC in 3 */
@@ -360,134 +339,10 @@ static void gen_tiny(gen *g, uint64_t seed)
         "dip|2|VXM_D", "dip|2|PT", "dip|2|MC", "dip|2|MORENA", "dip|2|CAND_IND_1",
     };
     for (size_t i = 0; i < PREP_ARRAY_LEN(lines); i++) {
-        put(g, "%s|", lines[i]);
-        put_name(g);
-        put(g, "\n");
+        sim_put(g, "%s|", lines[i]);
+        sim_put_name(g);
+        sim_put(g, "\n");
     }
-}
-
-/* ---------------------------------------------------------------- NATIONAL */
-
-#define NAT_MUNIS 2400u
-#define NAT_DISTRICTS 300u
-/* CLAVE_CASILLA has 4 section digits, so one catalogue holds at most 9,999 sections
- * (PREP_CAT_MAX_SECTION_ID); the national drill keeps the casilla count of a national night
- * (~170,000) and packs it into that many sections (docs/formats/sim.md). */
-#define NAT_SECTIONS 9990u
-#define NAT_LN 95000000.0
-
-static void gen_national(gen *g, uint64_t seed)
-{
-    g->cas_cap = 575;
-    g->reps_min = 4;
-    g->reps_span = 9;
-    put(g, "prep-catalog 1\n# Simulated catalogue, scale national, seed %llu (docs/formats/sim.md).\n\n",
-        (unsigned long long)seed);
-    put_process(g, "national", "Proceso Electoral Federal 2020-2021 (simulacro)",
-                "Instituto Nacional Electoral (simulacro)", 9, "NACIONAL", "", 1);
-    put_parties(g, sim_nat_parties, SIM_NAT_N_PARTIES);
-
-    /* Municipality sizes (in sections): lognormal, every municipality at least one. */
-    uint32_t *msec = calloc(NAT_MUNIS, sizeof *msec);
-    double *mw = calloc(NAT_MUNIS, sizeof *mw);
-    if (!msec || !mw) {
-        free(msec);
-        free(mw);
-        g->err = PREP_ERR_NOMEM;
-        return;
-    }
-    double tw = 0;
-    for (uint32_t m = 0; m < NAT_MUNIS; m++) tw += mw[m] = lognorm1(&g->rng, 1.3);
-    uint32_t left = NAT_SECTIONS - NAT_MUNIS, used = 0;
-    for (uint32_t m = 0; m < NAT_MUNIS; m++) {
-        msec[m] = 1 + (uint32_t)(left * mw[m] / tw);
-        used += msec[m];
-    }
-    for (uint32_t m = 0; used < NAT_SECTIONS; m = (m + 1) % NAT_MUNIS, used++) msec[m]++;
-
-    /* Sections in municipality order; LN lognormal; urban more likely in big ones. */
-    uint32_t id = 1;
-    double tln = 0;
-    for (uint32_t m = 0; m < NAT_MUNIS && !g->err; m++) {
-        double purban = msec[m] >= 20 ? 0.85 : msec[m] >= 5 ? 0.5 : 0.15;
-        for (uint32_t k = 0; k < msec[m]; k++) {
-            gsec *s = add_section(g);
-            if (!s) break;
-            s->id = id++;
-            s->municipality = m + 1;
-            s->urban = prep_rng_unit(&g->rng) < purban;
-            double v = (NAT_LN / NAT_SECTIONS) * (s->urban ? 1.3 : 0.76) * lognorm1(&g->rng, 0.5);
-            s->ln = v < 100 ? 100 : (uint32_t)v;
-            tln += s->ln;
-            s->extra = !s->urban && prep_rng_below(&g->rng, 40) == 0;
-            s->specials = s->urban && prep_rng_below(&g->rng, 8) == 0;
-        }
-    }
-    free(mw);
-    /* Districts: consecutive sections by cumulative LN, so big municipalities span
-     * several districts and small neighbours share one. */
-    double acc = 0;
-    for (size_t i = 0; i < g->n_sec; i++) {
-        uint32_t d = 1 + (uint32_t)(acc * NAT_DISTRICTS / tln);
-        g->sec[i].district = d > NAT_DISTRICTS ? NAT_DISTRICTS : d;
-        acc += g->sec[i].ln;
-    }
-
-    put(g, "[districts]\nid|name\n");
-    for (uint32_t d = 1; d <= NAT_DISTRICTS; d++) put(g, "%u|DISTRITO %03u\n", d, d);
-    put(g, "\n[municipalities]\nid|name\n");
-    for (uint32_t m = 1; m <= NAT_MUNIS; m++) put(g, "%u|Municipio %04u\n", m, m);
-    put(g, "\n");
-    put_geo_casillas(g);
-
-    put(g, "[elections]\nid|name|title|scope|acta_type|parties\n");
-    put(g, "dip|DIPUTACIONES FEDERALES|Diputaciones federales|district|2|");
-    put_party_list(g, sim_nat_parties, SIM_NAT_N_PARTIES);
-    put(g, "\nayu|AYUNTAMIENTOS|Ayuntamientos|municipality|3|");
-    put_party_list(g, sim_nat_parties, SIM_NAT_N_PARTIES);
-    put(g, "\n\n[coalitions]\nelection|id|name|parties\n");
-    put(g, "dip|VXM_D|Va por México|PAN PRI PRD\n");
-    put(g, "dip|JHH_D|Juntos Hacemos Historia|PVEM PT MORENA\n");
-    put(g, "ayu|VXM_A|Va por México|PAN PRI PRD\n");
-    put(g, "ayu|JHH_A|Juntos Hacemos Historia|PVEM PT MORENA\n\n");
-    put(g, "[candidacies]\nelection|unit|contender|name\n");
-    /* 2021: Va por México ran in 219 of 300 districts, Juntos Hacemos Historia in 183. */
-    for (int el = 0; el < 2 && !g->err; el++) {
-        const char *eid = el == 0 ? "dip" : "ayu";
-        uint32_t units = el == 0 ? NAT_DISTRICTS : NAT_MUNIS;
-        double p_vxm = el == 0 ? 0.73 : 0.40, p_jhh = el == 0 ? 0.61 : 0.35;
-        double p_ind = el == 0 ? 0.03 : 0.08;
-        for (uint32_t u = 1; u <= units && !g->err; u++) {
-            int vxm = prep_rng_unit(&g->rng) < p_vxm, jhh = prep_rng_unit(&g->rng) < p_jhh;
-            for (size_t p = 0; p < SIM_NAT_N_PARTIES; p++) {
-                const char *pid = sim_nat_parties[p].id;
-                int in_vxm = !strcmp(pid, "PAN") || !strcmp(pid, "PRI") || !strcmp(pid, "PRD");
-                int in_jhh = !strcmp(pid, "PVEM") || !strcmp(pid, "PT") || !strcmp(pid, "MORENA");
-                const char *contender = pid;
-                if (vxm && in_vxm) {
-                    if (strcmp(pid, "PAN") != 0) continue;
-                    contender = el == 0 ? "VXM_D" : "VXM_A";
-                } else if (jhh && in_jhh) {
-                    if (strcmp(pid, "PVEM") != 0) continue;
-                    contender = el == 0 ? "JHH_D" : "JHH_A";
-                } else if (el == 1 && p >= 7 && prep_rng_below(&g->rng, 4) == 0) {
-                    continue; /* small parties skip some municipalities */
-                }
-                put(g, "%s|%u|%s|", eid, u, contender);
-                put_name(g);
-                put(g, "\n");
-            }
-            if (prep_rng_unit(&g->rng) < p_ind) {
-                uint32_t n = 1 + (prep_rng_below(&g->rng, 4) == 0);
-                for (uint32_t k = 1; k <= n; k++) {
-                    put(g, "%s|%u|CAND_IND_%u|", eid, u, k);
-                    put_name(g);
-                    put(g, "\n");
-                }
-            }
-        }
-    }
-    free(msec);
 }
 
 /* ---------------------------------------------------------------- public */
@@ -496,7 +351,7 @@ static void gen_national(gen *g, uint64_t seed)
 static prep_err catalog_text(prep_sim_scale scale, uint64_t seed, const prep_catalog *map, prep_buf *out)
 {
     if (!out) return PREP_ERR_USAGE;
-    gen g;
+    sim_gen g;
     memset(&g, 0, sizeof g);
     g.out = out;
     g.map = map;
@@ -504,7 +359,8 @@ static prep_err catalog_text(prep_sim_scale scale, uint64_t seed, const prep_cat
     prep_rng_seed(&g.rng, seed ^ (0x51A7C0DEull * (uint64_t)(scale + 1)));
     switch (scale) {
     case PREP_SIM_SCALE_QRO2021: gen_qro2021(&g, seed); break;
-    case PREP_SIM_SCALE_NATIONAL: gen_national(&g, seed); break;
+    case PREP_SIM_SCALE_NATIONAL: sim_gen_national(&g, seed, 0); break;
+    case PREP_SIM_SCALE_NATIONAL_SMALL: sim_gen_national(&g, seed, 1); break;
     case PREP_SIM_SCALE_TINY: gen_tiny(&g, seed); break;
     default: g.err = PREP_ERR_USAGE; break;
     }
@@ -561,7 +417,8 @@ prep_err prep_sim_catalog(prep_sim_scale scale, uint64_t seed, prep_catalog **ou
     }
     prep_diags d;
     prep_diags_init(&d);
-    static const char *const names[] = {"sim-qro2021.catalog", "sim-national.catalog", "sim-tiny.catalog"};
+    static const char *const names[] = {"sim-qro2021.catalog", "sim-national.catalog", "sim-tiny.catalog",
+                                        "sim-national-small.catalog"};
     e = prep_catalog_parse(names[scale], b.data, b.len, out, &d);
     if (e) {
         /* A generator bug, never bad input: say what the parser said. */

@@ -73,4 +73,47 @@ extern const size_t sim_n_surnames;
 /* 1 if `id` is one of the space-separated words of `list`. */
 int sim_word_in(const char *list, const char *id);
 
+/* ---------------------------------------------------------------- catalogue writer
+ * Shared by the catalogue generators (sim_catalog.c, sim_national.c). */
+
+/* A section as planned before it is written. */
+typedef struct sim_gsec {
+    uint32_t id;
+    uint32_t district;      /* district id (within its entity) */
+    uint32_t municipality;  /* municipality id (within its entity) */
+    uint32_t ln;            /* lista nominal of the whole section */
+    uint8_t entity;         /* entity id (national catalogues; else unused) */
+    uint8_t urban;
+    uint8_t specials;       /* special casillas placed here */
+    uint8_t extra;          /* 1: it has an extraordinaria */
+} sim_gsec;
+
+typedef struct sim_gen {
+    prep_rng rng;
+    prep_buf *out;
+    prep_err err;           /* sticky: the first write error */
+    uint32_t cas_cap;       /* básica/contigua split: one casilla per cas_cap voters or fraction */
+    uint32_t reps_min, reps_span; /* representatives: reps_min + [0, reps_span) */
+    sim_gsec *sec;
+    size_t n_sec, cap_sec;
+    const prep_catalog *map; /* municipality map to write (map_viewbox, [shapes]), or NULL */
+} sim_gen;
+
+void sim_put(sim_gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A new zeroed section at the end of g->sec; NULL (and g->err set) when out of memory. */
+sim_gsec *sim_add_section(sim_gen *g);
+/* Lognormal multiplier with mean 1 and log-sd sigma. */
+double sim_lognorm1(prep_rng *r, double sigma);
+/* An invented "Given Surname Surname". */
+void sim_put_name(sim_gen *g);
+void sim_put_process(sim_gen *g, const char *id, const char *name, const char *institute, uint32_t entity_id,
+                     const char *entity, const char *combo_prefix, int indep_first);
+void sim_put_parties(sim_gen *g, const sim_party_def *p, size_t n);
+void sim_put_party_list(sim_gen *g, const sim_party_def *p, size_t n);
+void sim_put_section_casillas(sim_gen *g, const char *lead, const sim_gsec *s);
+
+/* The federal layout (sim_national.c): 32 entities, 300 districts, three elections.
+ * small: every entity and district, two sections per district (tests). */
+void sim_gen_national(sim_gen *g, uint64_t seed, int small);
+
 #endif

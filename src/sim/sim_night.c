@@ -32,6 +32,8 @@ typedef struct pkg {
     int64_t photo;          /* mobile: seconds after open the acta photos start; else -1 */
     int64_t acopio;         /* seconds after open the package reaches the CATD */
     uint32_t voters;        /* personas que votaron (from the lista nominal) */
+    uint32_t voters_mr;     /* special casilla: of them, voters of its own unit, who vote on the
+                             * MR acta; the rest vote only on the RP acta (elections with one) */
     uint32_t reps_voted;
     char mec;               /* MECANISMOS_TRASLADO: 'D', 'F', 'I' or 0 */
 } pkg;
@@ -89,6 +91,16 @@ static int64_t catd_arrival(prep_rng *r, int urban, int64_t span)
     return span - 3 * HOUR;
 }
 
+/* Votes from abroad are counted on election day in Mexico City and their actas reach the
+ * PREP late in the night: 2 h + 5 h x lognormal after the open (median about 03:00). */
+static int64_t abroad_arrival(prep_rng *r, int64_t span)
+{
+    double m = 120.0 + 300.0 * exp(0.5 * prep_rng_normal(r));
+    int64_t s = (int64_t)(m * MIN);
+    if (s > span - 3 * HOUR) s = span - 3 * HOUR;
+    return s - s % MIN;
+}
+
 /* Local leaning of every section towards every party: a municipality factor (sd 0.25
  * in log) times a section factor (sd 0.15). The same places lean the same way in every
  * election of the night. */
@@ -129,14 +141,16 @@ static prep_err make_pkgs(const prep_catalog *c, const prep_sim_night_opts *o, i
         free(p);
         return PREP_ERR_NOMEM;
     }
+    int any_rp = 0;
+    for (uint32_t e = 0; e < c->n_elections; e++) any_rp |= c->elections[e].rp_acta_type > 0;
     for (uint32_t m = 0; m < c->n_municipalities; m++) {
         double t = 0.52 + 0.05 * prep_rng_normal(&r);
         tm[m] = t < 0.30 ? 0.30 : t > 0.75 ? 0.75 : t;
     }
     for (uint32_t i = 0; i < c->n_casillas; i++) {
         const prep_cat_casilla *k = &c->casillas[i];
-        int urban = k->urban == 1, special = k->type == 'S';
-        double pm = special ? 0.5 : urban ? 0.42 : 0.15;
+        int urban = k->urban == 1, special = k->type == 'S', abroad = k->type == 'M';
+        double pm = abroad ? 0.0 : special ? 0.5 : urban ? 0.42 : 0.15;
         pkg *g = &p[i];
         g->photo = -1;
         if (unitr(&r) < pm) {
@@ -144,7 +158,7 @@ static prep_err make_pkgs(const prep_catalog *c, const prep_sim_night_opts *o, i
             int64_t s = (int64_t)(m * MIN);
             g->photo = s > span - 3 * HOUR ? span - 3 * HOUR : s;
         }
-        g->acopio = catd_arrival(&r, urban, span);
+        g->acopio = abroad ? abroad_arrival(&r, span) : catd_arrival(&r, urban, span);
         if (g->photo >= 0 && g->acopio < g->photo) g->acopio = g->photo + 30 * MIN;
         g->acopio -= g->acopio % MIN;
         double u = unitr(&r);
@@ -153,6 +167,13 @@ static prep_err make_pkgs(const prep_catalog *c, const prep_sim_night_opts *o, i
         if (special) {
             double f = 0.15 + 0.75 * unitr(&r);
             g->voters = (uint32_t)(k->ballots * f);
+            /* drawn only where an election has RP actas, so that a local night's stream (and
+             * bytes) stay what they were before RP actas existed */
+            g->voters_mr = any_rp ? (uint32_t)(g->voters * (0.55 + 0.35 * unitr(&r)) + 0.5) : g->voters;
+        } else if (abroad) {
+            double t = 0.54 + 0.08 * prep_rng_normal(&r); /* 2018: 98,470 of 181,256 registered */
+            t = t < 0.20 ? 0.20 : t > 0.90 ? 0.90 : t;
+            g->voters = (uint32_t)(k->lista_nominal * t + 0.5);
         } else {
             uint32_t m = c->sections[k->section].municipality;
             double t = (m < c->n_municipalities ? tm[m] : 0.52) + 0.06 * prep_rng_normal(&r) +
@@ -362,14 +383,17 @@ static rec *new_rec(night *n, int32_t **votes)
     return r;
 }
 
-static void fill_ids(night *n, prep_acta *a, uint32_t i)
+/* Identification of an acta of casilla i: rp 0, the casilla's own acta (its plain, special
+ * or abroad TIPO_ACTA); rp 1, the RP acta of a special casilla. */
+static void fill_ids(night *n, prep_acta *a, uint32_t i, int rp)
 {
     const prep_catalog *c = n->c;
     const prep_cat_casilla *k = &c->casillas[i];
     const prep_cat_section *s = &c->sections[k->section];
     a->casilla = i;
     snprintf(a->clave_casilla, sizeof a->clave_casilla, "%s", k->key);
-    prep_catalog_acta_key(k->key, c->elections[n->e].acta_type, a->clave_acta);
+    uint32_t type = rp ? c->elections[n->e].rp_acta_type : prep_catalog_acta_type_of(c, n->e, i);
+    prep_catalog_acta_key(k->key, type, a->clave_acta);
     a->section_id = s->id;
     a->district_id = c->districts[s->district].id;
     a->municipality_id = c->municipalities[s->municipality].id;
@@ -429,12 +453,13 @@ static void set_times(night *n, prep_acta *a, const pkg *g, uint32_t order)
 }
 
 /* Accounting fields of an acta with votes v (written as on a normal acta). */
-static void set_accounting(night *n, prep_acta *a, const pkg *g, const int32_t *v, uint32_t i)
+static void set_accounting(night *n, prep_acta *a, uint32_t voters, uint32_t reps_voted, const int32_t *v,
+                           uint32_t i)
 {
     const prep_cat_casilla *k = &n->c->casillas[i];
     int32_t total = (int32_t)legible_sum(v, n->n_cols);
-    a->personas_votaron = (int32_t)g->voters;
-    a->rep_votaron = (int32_t)g->reps_voted;
+    a->personas_votaron = (int32_t)voters;
+    a->rep_votaron = (int32_t)reps_voted;
     a->votos_sacados = total;
     if (prep_rng_below(&n->rng, 100) < 3) a->votos_sacados += (int32_t)prep_rng_below(&n->rng, 3) + 1;
     a->total_asentado = total;
@@ -521,6 +546,8 @@ static int garble_key(night *n, prep_acta *a, uint32_t i)
 {
     const prep_catalog *c = n->c;
     const prep_cat_section *s = &c->sections[c->casillas[i].section];
+    uint32_t ent = prep_catalog_casilla_entity(c, i);
+    uint32_t acta_type = (uint32_t)atoi(a->clave_acta + strlen(a->clave_casilla));
     for (int t = 0; t < 16; t++) {
         uint32_t sec = s->id, num;
         char type = 'C';
@@ -531,14 +558,14 @@ static int garble_key(night *n, prep_acta *a, uint32_t i)
             num = 1 + (uint32_t)prep_rng_below(&n->rng, 3);
             type = num == 1 ? 'B' : 'C';
             if (type == 'C') num--;
-            if (prep_catalog_find_section(c, c->entities[0].id, sec) != PREP_CAT_NONE) continue;
+            if (prep_catalog_find_section(c, ent, sec) != PREP_CAT_NONE) continue;
         }
         if (num > 99) num = 99;
         char key[24];
-        prep_catalog_casilla_key(c->entities[0].id, sec, type, num, 0, key);
+        prep_catalog_casilla_key(ent, sec, type, num, 0, key);
         if (prep_catalog_find_casilla(c, key) != PREP_CAT_NONE) continue;
         snprintf(a->clave_casilla, sizeof a->clave_casilla, "%s", key);
-        prep_catalog_acta_key(key, c->elections[n->e].acta_type, a->clave_acta);
+        prep_catalog_acta_key(key, acta_type, a->clave_acta);
         a->section_id = sec;
         a->tipo_casilla = type;
         a->id_casilla = (uint16_t)num;
@@ -586,17 +613,26 @@ static void add_correction(night *n, const rec *orig_rec, uint32_t i, const pkg 
     r->a = a;
 }
 
-static void gen_acta(night *n, const size_t *off, uint32_t i, uint32_t order)
+/* One expected acta of casilla i (rp: the RP acta of a special casilla) and what befalls
+ * it: its capture, maybe a correction, maybe a mis-keyed extra capture. */
+static void gen_acta(night *n, const size_t *off, uint32_t i, uint32_t order, int rp)
 {
     const prep_catalog *c = n->c;
     const pkg *g = &n->pkgs[i];
+    /* A special casilla of an election with RP actas: its own unit's voters (and the
+     * representatives) on the MR acta, the others on the RP acta. */
+    uint32_t voters = g->voters, reps = g->reps_voted;
+    if (c->casillas[i].type == 'S' && c->elections[n->e].rp_acta_type) {
+        voters = rp ? g->voters - g->voters_mr : g->voters_mr;
+        reps = rp ? 0 : reps;
+    }
     fate f = draw_fate(n);
     if (f == F_NEVER) return;
     int32_t *v;
     rec *r = new_rec(n, &v);
     if (!r) return;
     prep_acta *a = &r->a;
-    fill_ids(n, a, i);
+    fill_ids(n, a, i, rp);
     uint32_t u = prep_catalog_unit_of(c, n->e, i);
     if (f == F_NOACTA) {
         double w = unitr(&n->rng);
@@ -624,8 +660,8 @@ static void gen_acta(night *n, const size_t *off, uint32_t i, uint32_t order)
         prep_actas_classify(c, n->e, a, v);
         return;
     }
-    cast_votes(n, off, i, u, g->voters + g->reps_voted, v);
-    set_accounting(n, a, g, v, i);
+    cast_votes(n, off, i, u, voters + reps, v);
+    set_accounting(n, a, voters, reps, v, i);
     set_times(n, a, g, order);
     set_sha(n, a, 1);
     set_doc(n, a);
@@ -658,9 +694,9 @@ static void gen_acta(night *n, const size_t *off, uint32_t i, uint32_t order)
         rec *x = new_rec(n, &w);
         if (!x) return;
         prep_acta *b = &x->a;
-        fill_ids(n, b, i);
-        cast_votes(n, off, i, u, g->voters + g->reps_voted, w);
-        set_accounting(n, b, g, w, i);
+        fill_ids(n, b, i, rp);
+        cast_votes(n, off, i, u, voters + reps, w);
+        set_accounting(n, b, voters, reps, w, i);
         set_times(n, b, g, order);
         set_doc(n, b);
         if (!garble_key(n, b, i)) {
@@ -706,7 +742,11 @@ static prep_err build_election(const prep_catalog *c, const prep_sim_night_opts 
     prep_actas *s = NULL;
     if (!err && !off) err = PREP_ERR_NOMEM;
     if (!err) {
-        for (uint32_t i = 0; i < c->n_casillas && !n.err; i++) gen_acta(&n, off, i, e);
+        /* Each expected acta: none (votes from abroad for an office they do not elect), the
+         * casilla's own, and a special casilla's RP acta where the election has one. */
+        for (uint32_t i = 0; i < c->n_casillas && !n.err; i++)
+            for (uint32_t k = 0, na = prep_catalog_n_actas(c, e, i); k < na && !n.err; k++)
+                gen_acta(&n, off, i, e + k, (int)k);
         err = n.err;
     }
     if (!err) {

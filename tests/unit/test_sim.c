@@ -49,7 +49,7 @@ static void text_of(prep_sim_scale s, uint64_t seed, prep_buf *b)
 static void test_catalog_text_deterministic(void **st)
 {
     (void)st;
-    for (int s = 0; s < 3; s++) {
+    for (int s = 0; s < 4; s++) {
         prep_buf a, b, d;
         text_of((prep_sim_scale)s, 7, &a);
         text_of((prep_sim_scale)s, 7, &b);
@@ -268,6 +268,14 @@ static void test_tiny_shape_and_speed(void **st)
     assert_true(cpu_seconds() - t0 < 2.0 * SLOW);
 }
 
+/* Federal districts of an entity (excluding district 0, the votes from abroad). */
+static uint32_t districts_of(const prep_catalog *c, uint32_t entity_id)
+{
+    uint32_t n = 0, ei = prep_catalog_find_entity(c, entity_id);
+    for (uint32_t d = 0; d < c->n_districts; d++) n += c->districts[d].entity == ei && c->districts[d].id != 0;
+    return n;
+}
+
 static void test_national_scale(void **st)
 {
     (void)st;
@@ -275,28 +283,103 @@ static void test_national_scale(void **st)
     prep_catalog *c = make_catalog(PREP_SIM_SCALE_NATIONAL, 1);
     double t_cat = cpu_seconds() - t0;
     assert_true(t_cat < 5.0 * SLOW);
-    assert_int_equal(c->n_districts, 300);
-    assert_int_equal(c->n_municipalities, 2400);
-    assert_in_range(c->n_casillas, 155000, 185000);
+    assert_true(c->national);
+    assert_int_equal(c->n_entities, 32);
+    /* 300 federal districts plus each entity's district 0 (votes from abroad); the counts
+     * per entity of INE's Diputaciones_candidatura_2021.csv (distinct ESTADO, DISTRITO) */
+    assert_int_equal(c->n_districts, 300 + 32);
+    static const uint32_t dist[33] = {0, 3, 8, 2, 2, 7, 2, 13, 9, 24, 4, 15, 9, 7, 20, 41, 12, 5,
+                                      3, 12, 10, 15, 5, 4, 7, 7, 7, 6, 9, 3, 20, 5, 4};
+    for (uint32_t e = 1; e <= 32; e++) assert_int_equal(districts_of(c, e), dist[e]);
+    assert_string_equal(c->entities[prep_catalog_find_entity(c, 9)].name, "CIUDAD DE MÉXICO");
+    assert_int_equal(c->entities[prep_catalog_find_entity(c, 14)].circ, 1);
+    assert_int_equal(c->entities[prep_catalog_find_entity(c, 15)].circ, 5);
+    assert_in_range(c->n_sections, 68000, 74000);
+    assert_in_range(c->n_casillas, 160000, 180000);
     uint64_t ln = 0;
-    for (uint32_t i = 0; i < c->n_casillas; i++) ln += c->casillas[i].lista_nominal;
-    assert_in_range(ln, 85000000, 105000000);
-    assert_true(c->n_elections >= 1);
+    uint32_t specials = 0, abroad = 0;
+    for (uint32_t i = 0; i < c->n_casillas; i++) {
+        ln += c->casillas[i].lista_nominal;
+        specials += c->casillas[i].type == 'S';
+        abroad += c->casillas[i].type == 'M';
+        assert_true(c->casillas[i].lista_nominal <= 750);
+    }
+    assert_in_range(ln, 92000000, 95000000); /* 2021: 93,528,473 */
+    assert_in_range(specials, 600, 1500);    /* 2 to 5 per district */
+    assert_in_range(abroad, 32, 400);
+    assert_int_equal(c->n_elections, 3);
+    uint32_t pres = prep_catalog_find_election(c, "pres"), sen = prep_catalog_find_election(c, "sen"),
+             dip = prep_catalog_find_election(c, "dip");
+    assert_int_equal(c->elections[pres].scope, PREP_CAT_SCOPE_NATION);
+    assert_int_equal(c->elections[sen].n_units, 32);
+    assert_int_equal(c->elections[sen].rp_acta_type, 5);
+    assert_int_equal(c->elections[sen].abroad_acta_type, 18);
+    assert_int_equal(c->elections[dip].abroad_acta_type, PREP_CAT_ACTA_NONE);
     /* Three-party alliances: the four combinations of PAN PRI PRD, INE 2021 naming. */
-    uint32_t dip = prep_catalog_find_election(c, "dip");
-    assert_int_not_equal(dip, PREP_CAT_NONE);
     find_col(c, dip, "PAN_PRI_PRD");
     find_col(c, dip, "PRI_PRD");
+    /* Va por México ran in 219 districts and Juntos Hacemos Historia in 183 (INE 2021). */
+    uint32_t vxm = 0, jhh = 0, col_v = find_col(c, dip, "PAN_PRI_PRD"), col_j = find_col(c, dip, "PVEM_PT_MORENA");
+    for (uint32_t u = 0; u < c->elections[dip].n_units; u++) {
+        vxm += prep_catalog_col_applies(c, dip, u, col_v);
+        jhh += prep_catalog_col_applies(c, dip, u, col_j);
+    }
+    assert_int_equal(vxm, 219);
+    assert_int_equal(jhh, 183);
     t0 = cpu_seconds();
     prep_sim_night_opts o;
     prep_sim_night_defaults(&o);
-    prep_actas *sets[8];
-    assert_true(c->n_elections <= 8);
+    prep_actas *sets[3];
     assert_int_equal(prep_sim_actas(c, &o, sets), PREP_OK);
-    assert_true(cpu_seconds() - t0 < 10.0 * SLOW);
+    assert_true(cpu_seconds() - t0 < 15.0 * SLOW);
     for (uint32_t e = 0; e < c->n_elections; e++) {
+        uint64_t expected = 0;
+        for (uint32_t i = 0; i < c->n_casillas; i++) expected += prep_catalog_n_actas(c, e, i);
         /* never_arrive 1%, plus ~1% corrections and 0.1% out of catalogue */
-        assert_in_range(sets[e]->n, c->n_casillas * 97 / 100, c->n_casillas * 103 / 100);
+        assert_in_range(sets[e]->n, expected * 97 / 100, expected * 103 / 100);
+        prep_actas_free(sets[e]);
+    }
+    prep_catalog_free(c);
+}
+
+/* The small national scale: the same map, few sections, and every kind of acta of a
+ * federal night under its own TIPO_ACTA. */
+static void test_national_small(void **st)
+{
+    (void)st;
+    prep_catalog *c = make_catalog(PREP_SIM_SCALE_NATIONAL_SMALL, 3);
+    assert_int_equal(c->n_entities, 32);
+    assert_int_equal(c->n_districts, 332);
+    assert_in_range(c->n_casillas, 1000, 2500);
+    prep_sim_night_opts o;
+    prep_sim_night_defaults(&o);
+    o.seed = 3;
+    prep_actas *sets[3];
+    assert_int_equal(prep_sim_actas(c, &o, sets), PREP_OK);
+    for (uint32_t e = 0; e < 3; e++) {
+        const prep_cat_election *el = &c->elections[e];
+        uint32_t rp = 0, sp = 0, ab = 0, plain = 0, late_abroad = 0, abroad_seen = 0;
+        for (size_t k = 0; k < sets[e]->n; k++) {
+            const prep_acta *a = &sets[e]->v[k];
+            if (a->casilla == PREP_CAT_NONE) continue;
+            uint32_t type = (uint32_t)atoi(a->clave_acta + strlen(a->clave_casilla));
+            char t = c->casillas[a->casilla].type;
+            if (t == 'S' && el->rp_acta_type && type == el->rp_acta_type) rp++;
+            else if (t == 'S') assert_int_equal(type, el->special_acta_type), sp++;
+            else if (t == 'M') assert_int_equal(type, el->abroad_acta_type), ab++;
+            else assert_int_equal(type, el->acta_type), plain++;
+            if (t == 'M' && a->no_acta == PREP_ACTA_HAS_ACTA) {
+                abroad_seen++;
+                late_abroad += a->acopio - c->window_open >= 2 * 3600;
+            }
+        }
+        assert_true(plain > 1000);
+        assert_true(sp > 50);
+        if (el->rp_acta_type) assert_in_range(rp, sp * 8 / 10, sp * 12 / 10);
+        else assert_int_equal(rp, 0);
+        if (el->abroad_acta_type == PREP_CAT_ACTA_NONE) assert_int_equal(ab, 0);
+        else assert_true(ab >= 25); /* one M casilla per entity, ~97% captured */
+        assert_int_equal(late_abroad, abroad_seen); /* abroad actas come at least 2 h after the open */
         prep_actas_free(sets[e]);
     }
     prep_catalog_free(c);
@@ -685,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_qro2021_geojson_municipalities),
         cmocka_unit_test(test_tiny_shape_and_speed),
         cmocka_unit_test(test_national_scale),
+        cmocka_unit_test(test_national_small),
         cmocka_unit_test(test_night_defaults),
         cmocka_unit_test_setup_teardown(test_night_curve, night_setup, night_teardown),
         cmocka_unit_test_setup_teardown(test_night_status_shares, night_setup, night_teardown),
