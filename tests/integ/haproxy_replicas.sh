@@ -2,7 +2,7 @@
 # Several `prep serve` replicas behind Debian's HAProxy (issue 15 item 5; docs/scale-out.md).
 # Three replicas on loopback, each with its own store, behind haproxy running the
 # documented configuration docs/scale-out/haproxy.cfg as it is (addresses through the
-# environment). Six readers, each from its own loopback address, request pages one after
+# environment). Twelve readers, each from its own loopback address, request pages one after
 # another while:
 #   A. cuts 2..4 reach the three stores a little apart (the replicas switch at different
 #      moments, in a different order each time);
@@ -21,7 +21,7 @@ set -euo pipefail
 PREP=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=${PREP_SRC:-$HERE/../..}
-CFG=$SRC/docs/scale-out/haproxy.cfg
+CFG=${PREP_HAPROXY_CFG:-$SRC/docs/scale-out/haproxy.cfg} # the override: a control run
 CLIENT=$HERE/haproxy_replicas_client.py
 INC=$HERE/serve_switch_client.py
 HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
@@ -50,7 +50,7 @@ t0=$(date +%s.%N)
 "$PREP" keygen --out drill --drill >/dev/null
 base=$(date -d "2021-06-06 19:00:00 -0500" +%s)
 iso() { TZ=America/Mexico_City date -d "@$1" +%Y-%m-%dT%H:%M:%S%:z; }
-for n in $(seq 1 8); do
+for n in $(seq 1 9); do
   at=$((base + n * 300))
   "$PREP" cut --catalog tiny.cat --actas actas --at "$(TZ=America/Mexico_City date -d "@$at" '+%Y-%m-%d %H:%M')" \
     --key drill.key --pubkey drill.pub --store src --drill >/dev/null 2>&1 || fail "prep cut $n"
@@ -104,7 +104,7 @@ sec=$(grep -o ' seccion/[0-9]*/index.html' src/cuts/1/manifest | head -1 | cut -
 loc=$(curl -sS -o /dev/null -D - "http://127.0.0.1:$HP/seccion/?n=$sec" | tr -d '\r' | sed -n 's/^location: //Ip')
 [ "$loc" = "$sec/" ] || fail "lookup through haproxy: location '$loc', expected '$sec/'"
 
-python3 "$CLIENT" load --port "$HP" --cuts src/cuts --stop-file stop --clients 6 --out result.json \
+python3 "$CLIENT" load --port "$HP" --cuts src/cuts --stop-file stop --clients 12 --out result.json \
   2>client.err &
 CPID=$!
 PIDS+=($CPID)
@@ -156,21 +156,38 @@ for n in 7 8; do
   for r in 1 2 3; do wait_serves "$r" "$n"; done
   sleep 1
 done
+# D. The net under the stickiness: cut 9 reaches r1 and r3; r1's readers get it; then r1
+#    leaves (an operator takes it out, as for a restart) while r2 still serves cut 8 and
+#    is not yet drained (4 failed checks take 2 s). r1's readers move to r2 or r3: r2
+#    must refuse them (503) and haproxy retry them on r3, never answer with cut 8.
+give 1 9; give 3 9
+wait_serves 1 9; wait_serves 3 9
+sleep 0.3
+log_d=$(wc -l <r2.log)
+hapcmd() { python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode()+b"\n"); print(s.recv(4096).decode().strip())' "$T/stats.sock" "$1"; }
+hapcmd "set server prep_replicas/r1 state maint" >/dev/null
+sleep 0.6
+give 2 9
+wait_serves 2 9
+hapcmd "set server prep_replicas/r1 state ready" >/dev/null
+refused_d=$(awk -v a="$log_d" 'NR > a && !/health\/cut/ && !/"curl\// && /" 503 /' r2.log | wc -l)
+wait_status r1 UP 3 >/dev/null || fail "r1 not UP again: $(stat)"
+sleep 1
 touch stop
 wait "$CPID" && crc=0 || crc=$?
 stat >stat.txt
 for r in 1 2 3; do kill -0 "${PIDS[$((r - 1))]}" 2>/dev/null || fail "replica r$r died"; done
 after_up=$(awk -v n="$log_lag" 'NR > n && !/health\/cut/ && !/curl\// && / 200 /' r2.log | wc -l)
 [ "$after_up" -gt 0 ] || fail "r2 answered no page after rejoining"
-refused=$(cat r1.log r2.log r3.log | grep -v health/cut | grep -c '" 503 ' || true)
+refused=$(cat r1.log r2.log r3.log | grep -v health/cut | grep -v '"curl/' | grep -c '" 503 ' || true)
 checks_failed=$(cat r1.log r2.log r3.log | grep -c '"GET /health/cut?prep_visto=[0-9]* HTTP/1.0" 503 ' || true)
 cat result.json
 cat stat.txt
 [ -s client.err ] && { echo "client stderr:"; head -20 client.err; }
 
-python3 - "$crc" "$down_after" "$up_after" "$refused" "$checks_failed" "$t0" <<'EOF' || exit 1
+python3 - "$crc" "$down_after" "$up_after" "$refused" "$checks_failed" "$t0" "$refused_d" <<'EOF' || exit 1
 import json, sys, time
-crc, down_after, up_after, refused, checks_failed, t0 = sys.argv[1:]
+crc, down_after, up_after, refused, checks_failed, t0, refused_d = sys.argv[1:]
 r = json.load(open("result.json"))
 stat = {l.split()[0]: l.split() for l in open("stat.txt") if l.strip()}
 errs = []
@@ -179,17 +196,20 @@ if r["mismatches"]: errs.append("%d bodies differ from their cut's manifest" % r
 if r["backwards"]: errs.append("%d responses older than one the same reader already got" % r["backwards"])
 if int(crc) and not errs: errs.append("client exit %s" % crc)
 if min(r["per_client"]) < 200: errs.append("a reader made only %d requests" % min(r["per_client"]))
-if min(r["max_seen"]) != 8: errs.append("readers' last cuts %s, expected 8" % r["max_seen"])
-if len(r["cuts"]) < 7: errs.append("responses from cuts %s only" % sorted(r["cuts"]))
+if min(r["max_seen"]) != 9: errs.append("readers' last cuts %s, expected 9" % r["max_seen"])
+if len(r["cuts"]) < 8: errs.append("responses from cuts %s only" % sorted(r["cuts"]))
 for p in r["problems"]: print("  " + p)
 retries = sum(int(v[3]) for v in stat.values())
 redisp = sum(int(v[4]) for v in stat.values())
-print("haproxy_replicas: %d requests by 6 readers over %d cuts, 0 failed, 0 mismatches, 0 backwards: %s; "
+# D: r1's readers moved while r2 lagged: r2 refused some and haproxy retried them.
+if int(refused_d) == 0: errs.append("r2 refused no request while r1 was out and r2 lagged (phase D)")
+if retries == 0 or redisp == 0: errs.append("haproxy retried %d, redispatched %d requests" % (retries, redisp))
+print("haproxy_replicas: %d requests by 12 readers over %d cuts, 0 failed, 0 mismatches, 0 backwards: %s; "
       "r2 lagging: DOWN after %.2f s, 0 requests while DOWN, UP %.2f s after catching up; "
-      "%d requests refused by a replica behind the reader (retried elsewhere: haproxy retries %d, "
-      "redispatches %d), %d failed health checks; %.0f s in all"
-      % (r["requests"], len(r["cuts"]), not errs, float(down_after), float(up_after), int(refused), retries,
-         redisp, int(checks_failed), time.time() - float(t0)))
+      "%d requests refused by a replica behind the reader (%d by r2 while r1 was out), retried elsewhere "
+      "(haproxy retries %d, redispatches %d); %d failed health checks; %.0f s in all"
+      % (r["requests"], len(r["cuts"]), not errs, float(down_after), float(up_after), int(refused),
+         int(refused_d), retries, redisp, int(checks_failed), time.time() - float(t0)))
 if errs:
     print("FAIL: " + "; ".join(errs)); sys.exit(1)
 EOF
