@@ -11,12 +11,15 @@
 #      it really still serves cut 4 (what a reader would have got without the design), and
 #      refuses a request marked with a newer cut;
 #   C. r2 receives cuts 5 and 6: it must rejoin and get requests again; cuts 7 and 8 reach
-#      all three.
+#      all three;
+#   D. cut 9 reaches r1 and r3; r1 is put in maintenance (stats socket) while r2, on cut 8,
+#      is not drained yet: r1's readers move, and r2 must refuse those it would send back.
 # Asserts: 0 failed requests, 0 bodies that differ from the manifest of the cut their
 # x-prep-corte names (the source store's own copy), 0 responses older than one the same
-# reader already got, every reader reached cut 8; r2 DOWN within 1.5 s of lagging, no
+# reader already got, every reader reached cut 9; r2 DOWN within 3 s of lagging, no
 # request while DOWN (haproxy's session count of r2 and r2's own access log), UP within
-# 3 s of catching up, requests again afterwards. ~25 s.
+# 3 s of catching up, requests again afterwards; in D, r2 refused some requests and haproxy
+# retried them. ~40 s.
 set -euo pipefail
 PREP=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -65,6 +68,7 @@ for r in 1 2 3; do give "$r" 1; done
 # Three replicas.
 for r in 1 2 3; do
   "$PREP" serve --store "s$r" --listen 127.0.0.1:0 --threads 1 --poll-ms 50 --access-log "r$r.log" \
+    --max-conns-per-ip 100000 \
     >"r$r.out" 2>"r$r.err" &
   PIDS+=($!)
 done
