@@ -96,6 +96,7 @@ typedef struct site_owned {
     char ctype[PREP_CUT_MEDIA_TYPE_MAX + 1];
     char etag[28];
     char seq[24];
+    char text[64];  /* a small text body (/health/cut) */
 } site_owned;
 
 static void site_response_done(prep_http_response *r);
@@ -193,6 +194,11 @@ static void answer_error(prep_serve_version *v, const prep_http_request *req, pr
 static void answer_cut_health(prep_serve_version *v, const prep_http_request *req, prep_http_response *r,
                               uint64_t seen)
 {
+    site_owned *o = owned(r);
+    if (!o) {
+        answer_nomem(r);
+        return;
+    }
     int behind = seen > v->info.seq;
     r->status = behind ? 503 : 200;
     r->n_fields = 0;
@@ -200,10 +206,10 @@ static void answer_cut_health(prep_serve_version *v, const prep_http_request *re
     ADD(r, "content-type", ct, sizeof ct - 1);
     ADD(r, "cache-control", PREP_POLICY_CC_NO_CACHE, sizeof PREP_POLICY_CC_NO_CACHE - 1);
     site_common_fields(v, v->seq_str, r->fields, &r->n_fields);
-    int n = behind ? snprintf(r->_scratch, sizeof r->_scratch, "behind corte %llu < %llu\n",
-                              (unsigned long long)v->info.seq, (unsigned long long)seen)
-                   : snprintf(r->_scratch, sizeof r->_scratch, "ok corte %llu\n", (unsigned long long)v->info.seq);
-    r->body = (const uint8_t *)r->_scratch;
+    int n = behind ? snprintf(o->text, sizeof o->text, "behind corte %llu < %llu\n", (unsigned long long)v->info.seq,
+                              (unsigned long long)seen)
+                   : snprintf(o->text, sizeof o->text, "ok corte %llu\n", (unsigned long long)v->info.seq);
+    r->body = (const uint8_t *)o->text;
     r->body_len = (uint64_t)n;
     r->send_body = req->method == PREP_HTTP_GET;
     finish_head(r, 1);
