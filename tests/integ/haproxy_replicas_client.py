@@ -14,7 +14,8 @@
       that SAME reader already received counts as "backwards". Writes a JSON summary.
 
   haproxy_replicas_client.py stat SOCKET
-      One line per server of HAProxy's stats socket ("show stat"): name, status, total
+      One line per server of HAProxy's stats socket ("show stat"): name, status (spaces
+      as "-": "no-check"), total
       sessions (stot), retries (wretr), redispatches (wredis), last check's code.
 """
 import gzip
@@ -173,7 +174,7 @@ def cmd_stat(sock):
         row = dict(zip(cols, line.split(",")))
         if row["svname"] in ("FRONTEND", "BACKEND"):
             continue
-        print(row["svname"], row["status"], row["stot"], row["wretr"] or 0, row["wredis"] or 0,
+        print(row["svname"], row["status"].replace(" ", "-"), row["stot"], row["wretr"] or 0, row["wredis"] or 0,
               row["check_code"] or "-")
     return 0
 
