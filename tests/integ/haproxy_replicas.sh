@@ -193,6 +193,12 @@ touch stop
 wait "$CPID" && crc=0 || crc=$?
 stat >stat.txt
 for r in 1 2 3; do kill -0 "${PIDS[$((r - 1))]}" 2>/dev/null || fail "replica r$r died"; done
+# The replicas stop cleanly (exit 0; under ASan/UBSan: no report).
+for r in 1 2 3; do
+  kill "${PIDS[$((r - 1))]}"
+  wait "${PIDS[$((r - 1))]}" || fail "replica r$r exit status $?"
+  ! grep -q "Sanitizer\|runtime error" "r$r.err" || fail "r$r: $(grep -m3 "Sanitizer\|runtime error" "r$r.err")"
+done
 after_up=$(awk -v n="$log_lag" 'NR > n && !/health\/cut/ && !/curl\// && / 200 /' r2.log | wc -l)
 [ "$after_up" -gt 0 ] || fail "r2 answered no page after rejoining"
 refused=$(cat r1.log r2.log r3.log | grep -v health/cut | grep -v '"curl/' | grep -c '" 503 ' || true)
