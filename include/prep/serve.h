@@ -133,6 +133,22 @@ void prep_serve_version_get_info(const prep_serve_version *v, prep_serve_version
  * security headers and "x-prep-corte: <seq>". End it with prep_http_response_done. */
 void prep_serve_respond(prep_serve_version *v, const prep_http_request *req, prep_http_response *out);
 
+/* Behind a load balancer (src/serve/site_replica.c, docs/scale-out.md): a request whose
+ * query STARTS with "prep_visto=N" (N: 0 to PREP_SERVE_SEEN_DIGITS digits; empty = 0),
+ * followed by '&' or the end, carries the newest cut its client was already given.
+ * prep_serve_respond strips the marker (and its '&') before anything else looks at the
+ * query, then, when v's cut is older than N, answers 503 with retry-after: 1 and its own
+ * x-prep-corte instead of the file: the proxy retries on another replica. GET or HEAD
+ * /health/cut answers "ok corte S" (200) when the served cut S >= N (no marker: N = 0),
+ * "behind corte S < N" (503) otherwise: the proxy's health check. A value that is not
+ * such a marker ("prep_visto=x", more digits) is left in the query (the site ignores it). */
+#define PREP_SERVE_SEEN_PARAM "prep_visto"
+#define PREP_SERVE_SEEN_DIGITS 12
+/* Parses the marker at the start of query (borrowed). Returns 1 with *seen = N and *rest =
+ * the query after it ({NULL, 0} when nothing follows, as for a request without a query);
+ * 0 with *seen = 0 and *rest = query when there is none. */
+int prep_serve_seen_take(prep_http_slice query, uint64_t *seen, prep_http_slice *rest);
+
 /* ================================================================ the server
  * (src/serve/serve_run.c on the http part's server core; docs/internals/serve.md)
  *

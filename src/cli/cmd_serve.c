@@ -62,7 +62,8 @@ int cmd_serve(int argc, char **argv)
         {"access-log", "FILE", "append one line per request in combined log format", NULL},
         {"frame-ancestors", "ORIGINS", "space-separated origins allowed to embed the pages (CSP frame-ancestors)", NULL},
         {"catalog", "FILE", "take the publication window and time zone from this catalogue", NULL},
-        {"max-conns-per-ip", "N", "connections one client address (an IPv6 client: its /64) may hold open (default 64)",
+        {"max-conns-per-ip", "N", "connections one client address (an IPv6 client: its /64) may hold open (default 64; behind a proxy, its "
+         "address is the only client: docs/scale-out.md)",
          NULL},
         {"max-conns", "N",
          "connections open at once, whole server (default 10000); at it the oldest incomplete (else idle) one makes room",
@@ -106,7 +107,11 @@ int cmd_serve(int argc, char **argv)
                   "replaced by the newest whole older cut until a newer one is activated; /health says so.\n"
                   "With --pull it also takes each new cut from the institute's link, verifies it\n"
                   "(prep receive's checks) and activates it in --store; --store-keep N then bounds the store\n"
-                  "(docs/formats/cut.md, section 4). Stops on SIGINT or SIGTERM.",
+                  "(docs/formats/cut.md, section 4). Stops on SIGINT or SIGTERM.\n"
+                  "Behind HAProxy (several replicas): a request whose query starts with prep_visto=N is\n"
+                  "refused (503, retry-after: 1) while the cut served is older than N, and /health/cut\n"
+                  "answers 503 then, so a reader never gets an older cut than one it already got\n"
+                  "(docs/scale-out.md; the proxy's configuration: docs/scale-out/haproxy.cfg).",
                   opts);
         return CLI_OK;
     }

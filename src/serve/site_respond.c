@@ -96,6 +96,7 @@ typedef struct site_owned {
     char ctype[PREP_CUT_MEDIA_TYPE_MAX + 1];
     char etag[28];
     char seq[24];
+    char text[64];  /* a small text body (/health/cut) */
 } site_owned;
 
 static void site_response_done(prep_http_response *r);
@@ -184,6 +185,43 @@ static void answer_error(prep_serve_version *v, const prep_http_request *req, pr
     r->body_len = strlen(body);
     r->send_body = req->method == PREP_HTTP_GET;
     finish_head(r, 1);
+}
+
+/* ---------------------------------------------------------------- behind a load balancer
+ * (site_replica.c, docs/scale-out.md) */
+/* GET/HEAD /health/cut: 200 "ok corte S" when the served cut S is at least the marker's
+ * seen (0 without one), 503 "behind corte S < N" when older. */
+static void answer_cut_health(prep_serve_version *v, const prep_http_request *req, prep_http_response *r,
+                              uint64_t seen)
+{
+    site_owned *o = owned(r);
+    if (!o) {
+        answer_nomem(r);
+        return;
+    }
+    int behind = seen > v->info.seq;
+    r->status = behind ? 503 : 200;
+    r->n_fields = 0;
+    static const char ct[] = "text/plain; charset=utf-8";
+    ADD(r, "content-type", ct, sizeof ct - 1);
+    ADD(r, "cache-control", PREP_POLICY_CC_NO_CACHE, sizeof PREP_POLICY_CC_NO_CACHE - 1);
+    site_common_fields(v, v->seq_str, r->fields, &r->n_fields);
+    int n = behind ? snprintf(o->text, sizeof o->text, "behind corte %llu < %llu\n", (unsigned long long)v->info.seq,
+                              (unsigned long long)seen)
+                   : snprintf(o->text, sizeof o->text, "ok corte %llu\n", (unsigned long long)v->info.seq);
+    r->body = (const uint8_t *)o->text;
+    r->body_len = (uint64_t)n;
+    r->send_body = req->method == PREP_HTTP_GET;
+    finish_head(r, 1);
+}
+
+/* A request whose client was already given a newer cut than v's: 503 with retry-after: 1
+ * (the proxy retries on another replica; a client that gets it retries soon, when this
+ * replica will most likely have switched), never the older cut's file. */
+static void answer_behind(prep_serve_version *v, const prep_http_request *req, prep_http_response *r)
+{
+    prep_http_field f = {"retry-after", 11, "1", 1};
+    answer_error(v, req, r, 503, v->seq_str, &f, 1);
 }
 
 /* ---------------------------------------------------------------- the waiting page */
@@ -728,6 +766,19 @@ void prep_serve_respond(prep_serve_version *v, const prep_http_request *req, pre
     if (req->method != PREP_HTTP_GET && req->method != PREP_HTTP_HEAD) {
         prep_http_field f = {"allow", 5, "GET, HEAD", 9};
         answer_error(v, req, out, 405, v->seq_str, &f, 1);
+        return;
+    }
+    /* The load balancer's marker, stripped before anything else reads the query. */
+    prep_http_request rq = *req;
+    uint64_t seen = 0;
+    int marked = prep_serve_seen_take(req->query, &seen, &rq.query);
+    req = &rq;
+    if (req->path.len == 11 && !memcmp(req->path.p, "/health/cut", 11)) {
+        answer_cut_health(v, req, out, seen);
+        return;
+    }
+    if (marked && seen > v->info.seq) {
+        answer_behind(v, req, out);
         return;
     }
     prep_time now = req->now != PREP_TIME_NONE ? req->now : prep_time_now();

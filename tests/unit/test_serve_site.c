@@ -1708,6 +1708,152 @@ static void test_fallback(void **state)
     prep_serve_version_unref(v);
 }
 
+/* ---------------------------------------------------------------- behind a load balancer
+ * The "prep_visto" marker (site_replica.c, docs/scale-out.md). */
+static void test_seen_marker_parse(void **state)
+{
+    (void)state;
+    struct {
+        const char *q;
+        int marked;
+        uint64_t seen;
+        const char *rest; /* NULL: absent */
+    } c[] = {
+        {"prep_visto=7", 1, 7, NULL},
+        {"prep_visto=7&n=0412", 1, 7, "n=0412"},
+        {"prep_visto=&n=1", 1, 0, "n=1"},
+        {"prep_visto=", 1, 0, NULL},
+        {"prep_visto=0&", 1, 0, NULL},
+        {"prep_visto=999999999999&x", 1, 999999999999ULL, "x"},
+        {"prep_visto=1234567890123", 0, 0, "prep_visto=1234567890123"}, /* 13 digits */
+        {"prep_visto=7x", 0, 0, "prep_visto=7x"},
+        {"prep_visto=-1", 0, 0, "prep_visto=-1"},
+        {"n=1&prep_visto=7", 0, 0, "n=1&prep_visto=7"}, /* only first */
+        {"prep_vist=7", 0, 0, "prep_vist=7"},
+        {"", 0, 0, ""},
+    };
+    for (size_t i = 0; i < PREP_ARRAY_LEN(c); i++) {
+        uint64_t seen = 99;
+        prep_http_slice rest;
+        assert_int_equal(prep_serve_seen_take(S(c[i].q), &seen, &rest), c[i].marked);
+        assert_int_equal(seen, c[i].seen);
+        if (!c[i].rest) {
+            assert_null(rest.p);
+            assert_int_equal(rest.len, 0);
+        } else {
+            assert_non_null(rest.p);
+            assert_int_equal(rest.len, strlen(c[i].rest));
+            assert_memory_equal(rest.p, c[i].rest, rest.len);
+        }
+    }
+    uint64_t seen = 5;
+    prep_http_slice none = {NULL, 0}, rest;
+    assert_int_equal(prep_serve_seen_take(none, &seen, &rest), 0);
+    assert_int_equal(seen, 0);
+    assert_null(rest.p);
+}
+
+static void respond_q(prep_serve_version *v, prep_http_method m, const char *path, const char *query,
+                      prep_http_response *r)
+{
+    prep_http_request q = rq(m, path);
+    q.query = S(query);
+    prep_serve_respond(v, &q, r);
+}
+
+static void test_seen_marker(void **state)
+{
+    fx *f = *state;
+    fx_cut(f, PREP_CUT_LIVE, T0);
+    char *cut1_index = prep_xstrndup(f->data[F_INDEX], f->len[F_INDEX]);
+    size_t cut1_len = f->len[F_INDEX];
+    fx_site(f, 2);
+    fx_cut(f, PREP_CUT_LIVE, T0 + 300);
+    prep_serve_site_opts o = opts_https();
+    o.https = 0;
+    prep_serve_version *v1 = load(f, 1, NULL, &o), *v2 = load(f, 2, v1, &o);
+    prep_http_response r;
+    /* A reader that was given cut 2 asks a replica still on cut 1: refused, never cut 1. */
+    const prep_http_method ms[] = {PREP_HTTP_GET, PREP_HTTP_HEAD};
+    for (size_t i = 0; i < 2; i++) {
+        respond_q(v1, ms[i], "/", "prep_visto=2", &r);
+        assert_int_equal(r.status, 503);
+        check_security(&r, 0, NULL);
+        assert_string_equal(fld(&r, "retry-after"), "1");
+        assert_string_equal(fld(&r, "x-prep-corte"), "1");
+        assert_string_equal(fld(&r, "cache-control"), PREP_POLICY_CC_NO_CACHE);
+        assert_int_equal(r.send_body, ms[i] == PREP_HTTP_GET);
+        assert_null(memmem(r.body, r.body_len, "Corte 1", 7));
+        prep_http_response_done(&r);
+    }
+    /* Same or older marks: the file of the replica's cut, as without a mark. */
+    const char *ok[] = {"prep_visto=1", "prep_visto=0", "prep_visto=", "prep_visto=1&v=3", "prep_visto=9x"};
+    for (size_t i = 0; i < PREP_ARRAY_LEN(ok); i++) {
+        respond_q(v1, PREP_HTTP_GET, "/", ok[i], &r);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(fld(&r, "x-prep-corte"), "1");
+        assert_int_equal(r.body_len, cut1_len);
+        assert_memory_equal(r.body, cut1_index, cut1_len);
+        prep_http_response_done(&r);
+    }
+    respond_q(v2, PREP_HTTP_GET, "/corte.json", "prep_visto=1", &r);
+    assert_int_equal(r.status, 200);
+    assert_memory_equal(r.body, "{\"corte\":2}", r.body_len);
+    prep_http_response_done(&r);
+    /* Archived files are refused too: the mark is about the replica, not the path. */
+    respond_q(v1, PREP_HTTP_GET, "/cortes/1/", "prep_visto=2", &r);
+    assert_int_equal(r.status, 503);
+    prep_http_response_done(&r);
+    /* The health check. */
+    struct {
+        prep_serve_version *v;
+        const char *q;
+        int status;
+        const char *body;
+    } h[] = {
+        {v1, NULL, 200, "ok corte 1\n"},       {v1, "prep_visto=1", 200, "ok corte 1\n"},
+        {v1, "prep_visto=2", 503, "behind corte 1 < 2\n"}, {v2, "prep_visto=2", 200, "ok corte 2\n"},
+        {v2, "prep_visto=", 200, "ok corte 2\n"},
+    };
+    for (size_t i = 0; i < PREP_ARRAY_LEN(h); i++) {
+        respond_q(h[i].v, PREP_HTTP_GET, "/health/cut", h[i].q, &r);
+        assert_int_equal(r.status, h[i].status);
+        check_security(&r, 0, NULL);
+        assert_string_equal(fld(&r, "content-type"), "text/plain; charset=utf-8");
+        assert_string_equal(fld(&r, "cache-control"), PREP_POLICY_CC_NO_CACHE);
+        assert_int_equal(r.body_len, strlen(h[i].body));
+        assert_memory_equal(r.body, h[i].body, r.body_len);
+        prep_http_response_done(&r);
+    }
+    respond_q(v1, PREP_HTTP_HEAD, "/health/cut", "prep_visto=2", &r);
+    assert_int_equal(r.status, 503);
+    assert_false(r.send_body);
+    prep_http_response_done(&r);
+    /* A replica with no cut yet: the health check passes until a reader was given a cut;
+     * an unmarked page gets the waiting page, a marked one the refusal. */
+    prep_serve_version *e = NULL;
+    assert_int_equal(prep_serve_version_empty(&o, &e), PREP_OK);
+    respond_q(e, PREP_HTTP_GET, "/health/cut", "prep_visto=0", &r);
+    assert_int_equal(r.status, 200);
+    assert_memory_equal(r.body, "ok corte 0\n", r.body_len);
+    prep_http_response_done(&r);
+    respond_q(e, PREP_HTTP_GET, "/health/cut", "prep_visto=1", &r);
+    assert_int_equal(r.status, 503);
+    prep_http_response_done(&r);
+    respond_q(e, PREP_HTTP_GET, "/", "prep_visto=1", &r);
+    assert_int_equal(r.status, 503);
+    assert_string_equal(fld(&r, "retry-after"), "1");
+    prep_http_response_done(&r);
+    respond_q(e, PREP_HTTP_GET, "/", "prep_visto=0", &r);
+    assert_int_equal(r.status, 503);
+    assert_string_equal(fld(&r, "retry-after"), "60"); /* the waiting page's */
+    prep_http_response_done(&r);
+    prep_serve_version_unref(e);
+    prep_serve_version_unref(v2);
+    prep_serve_version_unref(v1);
+    free(cut1_index);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1731,6 +1877,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_whole_file_same_bytes, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_fallback, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_archive_pruned, fx_setup, fx_teardown),
+        cmocka_unit_test(test_seen_marker_parse),
+        cmocka_unit_test_setup_teardown(test_seen_marker, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
