@@ -303,6 +303,23 @@ static void test_hostile(void **st)
     }
 }
 
+/* Every status the servers send has its RFC 9110 reason phrase (the section lookup's 303
+ * and /health's 503 once went out as "Unknown"). */
+static void test_reasons(void **st)
+{
+    (void)st;
+    static const struct { int status; const char *reason; } want[] = {
+        {200, "OK"}, {206, "Partial Content"}, {301, "Moved Permanently"}, {303, "See Other"},
+        {304, "Not Modified"}, {308, "Permanent Redirect"}, {400, "Bad Request"}, {404, "Not Found"},
+        {405, "Method Not Allowed"}, {406, "Not Acceptable"}, {408, "Request Timeout"},
+        {413, "Content Too Large"}, {414, "URI Too Long"}, {416, "Range Not Satisfiable"},
+        {429, "Too Many Requests"}, {431, "Request Header Fields Too Large"}, {500, "Internal Server Error"},
+        {501, "Not Implemented"}, {503, "Service Unavailable"}, {505, "HTTP Version Not Supported"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        assert_string_equal(prep_http_reason(want[i].status), want[i].reason);
+}
+
 /* Builds "GET /aaa... HTTP/1.1\r\n" of exactly total bytes. */
 static char *line_of(size_t total)
 {
@@ -619,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_forms_and_lenience),
         cmocka_unit_test(test_pipelined),
         cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_reasons),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_split_every_byte),
         cmocka_unit_test(test_paths),
