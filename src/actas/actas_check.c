@@ -323,7 +323,11 @@ static int read_row(cctx *x, char **f, size_t nf, long line, crow *r)
     r->all_zero = r->legible && zero == r->legible && !r->blank;
     r->arrived = r->flag != FL_NONE || on[0] || any || r->calc_ok;
     const char *key = r->clave;
-    r->out = r->reason == RS_OUT || (r->arrived && (!key[0] || !strcmp(key, "-")));
+    /* out of catalogue: so said, or a key "-" (LEEME INE 2021), or TIPO_ACTA 0 / "-" (LEEME
+     * INE 2018: "este valor viene en cero para actas fuera de catálogo"; 2021: guion) */
+    int fa = x->role[AR_TIPO_ACTA];
+    int tipo_out = fa >= 0 && (!strcmp(f[fa], "0") || !strcmp(f[fa], "00") || !strcmp(f[fa], "-"));
+    r->out = r->reason == RS_OUT || (r->arrived && (!key[0] || !strcmp(key, "-") || tipo_out));
     int ft = x->role[AR_TIPO_CASILLA];
     char tipo = ft >= 0 ? f[ft][0] : 0;
     if (!tipo && x->role[AR_CLAVE_CASILLA] >= 0 && strlen(f[x->role[AR_CLAVE_CASILLA]]) >= 7)

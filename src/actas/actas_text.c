@@ -556,19 +556,28 @@ static void read_header_block(const char *name, pline *pl, size_t np, char sep, 
             k = i;
             break;
         }
-    if (np != 4 || k != 2)
+    size_t before = k == np ? np : k;
+    /* INE 2018 / 2021 (LEEME C.a): the block may open with the cut line, no election name */
+    int cut_first = 0;
+    if (before == 1) {
+        char *t = first_field(pl[0].s, sep);
+        prep_time tt;
+        cut_first = t && prep_time_parse(t, tz, &tt) == 0;
+        free(t);
+    }
+    if ((np != 4 || k != 2) && !(cut_first && np == 3))
         prep_diags_add(d, name, pl[0].no, 0, "bad-header-block",
                        "expected 4 lines before the column header (election, cut date-time, "
                        "summary names, summary values), found %zu%s",
                        np, k == np ? " and no ACTAS_ESPERADAS line" : "");
-    size_t before = k == np ? np : k;
-    if (before >= 1) h->election_name = first_field(pl[0].s, sep);
-    if (before >= 2) {
-        h->cut_text = first_field(pl[1].s, sep);
+    if (before >= 1 && !cut_first) h->election_name = first_field(pl[0].s, sep);
+    if (before >= 2 || cut_first) {
+        size_t ci = cut_first ? 0 : 1;
+        h->cut_text = first_field(pl[ci].s, sep);
         if (prep_time_parse(h->cut_text, tz, &h->cut) != 0) {
             char cb[64];
             h->cut = PREP_TIME_NONE;
-            prep_diags_add(d, name, pl[1].no, 1, "bad-cut-time", "cut date-time '%s' is not a date and time",
+            prep_diags_add(d, name, pl[ci].no, 1, "bad-cut-time", "cut date-time '%s' is not a date and time",
                            actas_clip(h->cut_text, cb));
         }
     }
