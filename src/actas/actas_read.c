@@ -120,6 +120,13 @@ static const char *fld(reader *r, actas_role role)
     return i >= 0 ? r->f[i] : NULL;
 }
 
+/* The file's own name of a role's column (ID_ESTADO, ID_DISTRITO_FEDERAL...), for diags. */
+static const char *col_name(const reader *r, actas_role role)
+{
+    int i = r->role_field[role];
+    return i >= 0 ? r->lay.cols[i] : actas_role_name(role);
+}
+
 /* Optional unsigned number; blank or absent -> 0. */
 static int get_u32(reader *r, actas_role role, uint32_t *out, uint32_t max)
 {
@@ -175,8 +182,48 @@ static int get_time(reader *r, actas_role role, prep_time *out)
     return 0;
 }
 
-/* Identification of the row and its binding to the catalogue. */
-static int read_identity(reader *r, prep_acta *a)
+/* TIPO_ACTA: a number (2, 02), or a number with a suffix or prefix naming the acta's
+ * kind (Sonora 2021: 2E, 3EMR, 3ERP, D3): its digits are the acta type. *tipo is the
+ * election's acta type when the field is absent or blank. *out = 1 when the field marks an
+ * out-of-catalogue acta: 0 (LEEME INE 2018: "este valor viene en cero para actas fuera de
+ * catálogo") or "-" (LEEME INE 2021: "el valor TIPO_ACTA será guion"). */
+static int read_tipo_acta(reader *r, uint32_t *tipo, int *out)
+{
+    const char *s = fld(r, AR_TIPO_ACTA);
+    char cb[64];
+    *tipo = r->c->elections[r->e].acta_type;
+    *out = 0;
+    if (!s) return 0;
+    while (*s == ' ') s++;
+    if (s[0] == '-' && !s[1 + strspn(s + 1, " ")]) {
+        *out = 1;
+        return 0;
+    }
+    if (actas_is_blank(s)) return 0;
+    char t[16];
+    size_t k = 0;
+    for (const char *q = s; *q && k + 1 < sizeof t; q++)
+        if (*q >= '0' && *q <= '9') t[k++] = *q;
+        else if (!((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') || *q == ' '))
+            k = sizeof t; /* not a type code */
+    t[k < sizeof t ? k : 0] = 0;
+    if (k == 0 || k >= sizeof t || prep_parse_u32(t, tipo) != 0 || *tipo > 99)
+        return bad(r, r->role_field[AR_TIPO_ACTA], "bad-number",
+                   "TIPO_ACTA '%s' is not an acta type (a number 0..99, with letters or not)", actas_clip(s, cb));
+    *out = *tipo == 0;
+    return 0;
+}
+
+/* The entity of a catalogue casilla: the first two digits of its key (CLAVE_CASILLA
+ * carries the casilla's own entity, also in a national catalogue). */
+static uint32_t casilla_entity(const prep_cat_casilla *cc)
+{
+    return (uint32_t)(cc->key[0] - '0') * 10 + (uint32_t)(cc->key[1] - '0');
+}
+
+/* Identification of the row and its binding to the catalogue; out: the row is marked
+ * out of catalogue (TIPO_ACTA) and is not bound, whatever its key. */
+static int read_identity(reader *r, prep_acta *a, int out)
 {
     const prep_catalog *c = r->c;
     char key[64] = "", cb[64];
@@ -235,7 +282,7 @@ static int read_identity(reader *r, prep_acta *a)
     a->id_casilla = (uint16_t)num;
     a->ext_contigua = (uint16_t)ext;
     a->urban = (uint8_t)urb;
-    a->casilla = key[0] ? prep_catalog_find_casilla(c, key) : PREP_CAT_NONE;
+    a->casilla = key[0] && !out ? prep_catalog_find_casilla(c, key) : PREP_CAT_NONE;
     if (a->casilla == PREP_CAT_NONE) return 0;
     /* bound: the identification columns must agree with the catalogue's casilla */
     const prep_cat_casilla *cc = &c->casillas[a->casilla];
@@ -258,13 +305,22 @@ static int read_identity(reader *r, prep_acta *a)
         {AR_ID_MUNICIPIO, mun, c->municipalities[cs->municipality].id,
          cs->municipality != PREP_CAT_NONE && fld(r, AR_ID_MUNICIPIO) && !actas_is_blank(fld(r, AR_ID_MUNICIPIO))},
     };
+    /* ID_ESTADO / ID_ENTIDAD: the entity of the catalogue's casilla (a national file holds
+     * several; the key's first two digits and the column must tell the same entity) */
+    if (ent && ent != casilla_entity(cc)) {
+        const char *en = fld(r, AR_ENTIDAD);
+        return bad(r, r->role_field[AR_ID_ENTIDAD], "key-mismatch",
+                   "%s %u%s%s%s but casilla %s of the catalogue is in entity %u", col_name(r, AR_ID_ENTIDAD), ent,
+                   en && *en ? " (" : "", en && *en ? actas_clip(en, cb) : "", en && *en ? ")" : "", key,
+                   casilla_entity(cc));
+    }
     for (size_t i = 0; i < PREP_ARRAY_LEN(chk); i++)
         if (chk[i].present && chk[i].got != chk[i].want) {
             if (chk[i].role == AR_TIPO_CASILLA)
                 return bad(r, r->role_field[chk[i].role], "key-mismatch",
                            "TIPO_CASILLA '%c' but casilla %s of the catalogue is '%c'", type, key, cc->type);
             return bad(r, r->role_field[chk[i].role], "key-mismatch", "%s %u but casilla %s of the catalogue has %u",
-                       actas_role_name(chk[i].role), chk[i].got, key, chk[i].want);
+                       col_name(r, chk[i].role), chk[i].got, key, chk[i].want);
         }
     a->section_id = cs->id;
     a->district_id = cs->district != PREP_CAT_NONE ? c->districts[cs->district].id : 0;
@@ -286,26 +342,11 @@ static int read_row(reader *r, prep_acta *a)
     a->casilla = PREP_CAT_NONE;
     a->acopio = a->captura = a->verificacion = PREP_TIME_NONE;
     a->cotejada = -1;
-    if (read_identity(r, a)) return -1;
-
-    /* CLAVE_ACTA, TIPO_ACTA */
-    const char *s = fld(r, AR_TIPO_ACTA);
-    uint32_t tipo_acta = el->acta_type;
-    if (s && !actas_is_blank(s)) {
-        /* a number (2, 02), or a number with a suffix or prefix naming the acta's kind
-         * (Sonora 2021: 2E, 3EMR, 3ERP, D3): its digits are the acta type */
-        char t[16];
-        size_t k = 0;
-        for (const char *q = s; *q && k + 1 < sizeof t; q++)
-            if (*q >= '0' && *q <= '9') t[k++] = *q;
-            else if (!((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') || *q == ' '))
-                k = sizeof t; /* not a type code */
-        t[k < sizeof t ? k : 0] = 0;
-        if (k == 0 || k >= sizeof t || prep_parse_u32(t, &tipo_acta) != 0 || tipo_acta > 99)
-            return bad(r, r->role_field[AR_TIPO_ACTA], "bad-number",
-                       "TIPO_ACTA '%s' is not an acta type (a number 0..99, with letters or not)", actas_clip(s, cb));
-    }
-    s = fld(r, AR_CLAVE_ACTA);
+    /* TIPO_ACTA, then the identification and binding, then CLAVE_ACTA */
+    uint32_t tipo_acta;
+    int tipo_out;
+    if (read_tipo_acta(r, &tipo_acta, &tipo_out) || read_identity(r, a, tipo_out)) return -1;
+    const char *s = fld(r, AR_CLAVE_ACTA);
     if (s && !actas_is_blank(s)) {
         char tmp[64];
         actas_norm(actas_unguard_key(r->f[r->role_field[AR_CLAVE_ACTA]]), tmp, sizeof tmp);

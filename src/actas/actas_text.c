@@ -147,7 +147,10 @@ int actas_is_blank(const char *s)
         while (*t == ' ') t++;
         return *t == 0;
     }
-    return (s[0] == 'N' || s[0] == 'n') && s[1] == '/' && (s[2] == 'A' || s[2] == 'a') && s[3] == 0;
+    if ((s[0] == 'N' || s[0] == 'n') && s[1] == '/' && (s[2] == 'A' || s[2] == 'a') && s[3] == 0) return 1;
+    /* INE 2018 writes "null" in the identification of out-of-catalogue actas */
+    return (s[0] == 'n' || s[0] == 'N') && (s[1] == 'u' || s[1] == 'U') && (s[2] == 'l' || s[2] == 'L') &&
+           (s[3] == 'l' || s[3] == 'L') && s[4] == 0;
 }
 
 const char *actas_clip(const char *s, char buf[64])

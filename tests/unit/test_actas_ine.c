@@ -1,0 +1,224 @@
+/* Unit tests of the actas reader on INE's federal layouts (LEEME INE 2018 and 2021,
+ * ../shared/data/ine-20*-prep-dip-fed/LEEME.txt): their exact column lists are recognised
+ * (ID_ESTADO, ESTADO, ID_DISTRITO_FEDERAL, DISTRITO_FEDERAL, CODIGOS_* in 2021,
+ * CAND_IND_01 and the C_ prefix in 2018); the entity and district of each row are held
+ * to the catalogue's casilla, a disagreement being a diag naming line, field and both
+ * values; out-of-catalogue rows (CLAVE_CASILLA "-" in 2021, TIPO_ACTA 0 in 2018, even
+ * with the key of an expected casilla; "null" identification fields) are read as such. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prep/actas.h"
+
+/* Entity 9 (Ciudad de México), two federal districts; the 2021 parties, the combinations
+ * without prefix, independents first (INE 2021's column order). */
+static const char *cat_text =
+    "prep-catalog 1\n"
+    "[process]\n"
+    "id = ine-test\nname = Proceso Electoral Federal de prueba\ninstitute = Instituto de prueba\n"
+    "entity_id = 9\nentity = CIUDAD DE MÉXICO\ntimezone = America/Mexico_City\n"
+    "window_open = 2021-06-06 20:00\nwindow_close = 2021-06-07 20:00\ncut_interval = 300\n"
+    "combo_prefix = \nindependents_first = yes\ncsv_separator = |\nparticipation_specials = final-only\n"
+    "percent_decimals = 4\n"
+    "\n[parties]\nid|name|color\n"
+    "PAN|PAN|#0055A5\nPRI|PRI|#E30613\nPRD|PRD|#FFD200\nMORENA|MORENA|#B5261E\nPT|PT|#D71920\n"
+    "\n[districts]\nid|name\n1|GUSTAVO A. MADERO\n2|GUSTAVO A. MADERO NORTE\n"
+    "\n[municipalities]\nid|name\n1|MUNICIPIO NO INDICADO\n"
+    "\n[sections]\nid|district|municipality\n107|1|1\n114|2|1\n"
+    "\n[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots\n"
+    "107|B|1|0|1|500|10|0\n107|S|1|0|1|0|10|1000\n114|B|1|0|2|300|10|0\n"
+    "\n[elections]\nid|name|title|scope|acta_type|parties\n"
+    "dip|DIPUTACIONES FEDERALES|Diputaciones federales|district|2|PAN PRI PRD MORENA PT\n"
+    "\n[coalitions]\nelection|id|name|parties\ndip|JH|Juntos Hacemos Historia|MORENA PT\n"
+    "\n[candidacies]\nelection|unit|contender|name\n"
+    "dip|1|PAN|A\ndip|1|PRI|B\ndip|1|PRD|C\ndip|1|JH|D\n"
+    "dip|2|PAN|E\ndip|2|PRI|F\ndip|2|PRD|G\ndip|2|JH|H\ndip|2|CAND_IND_1|I\n";
+
+static prep_catalog *cat;
+
+static int setup(void **st)
+{
+    (void)st;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_err e = prep_catalog_parse("ine-test.cat", cat_text, strlen(cat_text), &cat, &d);
+    if (e != PREP_OK) prep_diags_print(&d, stderr, 20);
+    prep_diags_free(&d);
+    return e == PREP_OK ? 0 : -1;
+}
+
+static int teardown(void **st)
+{
+    (void)st;
+    prep_catalog_free(cat);
+    return 0;
+}
+
+#define SHA1 "0973081e80ff64899e05a43f078c5f2d104b5458ff04560cd608ec120d9c9014"
+
+/* INE 2021's columns exactly (LEEME 2021 C.b), this catalogue's vote columns. */
+#define COLS21                                                                                                        \
+    "CLAVE_CASILLA,CLAVE_ACTA,ID_ESTADO,ESTADO,ID_DISTRITO_FEDERAL,DISTRITO_FEDERAL,SECCION,ID_CASILLA,"              \
+    "TIPO_CASILLA,EXT_CONTIGUA,UBICACION_CASILLA,TIPO_ACTA,TOTAL_BOLETAS_SOBRANTES,TOTAL_PERSONAS_VOTARON,"            \
+    "TOTAL_REP_PARTIDO_CI_VOTARON,TOTAL_VOTOS_SACADOS,CODIGOS_ENTREGADOS_PMDC,CODIGOS_SOBRANTES,CODIGOS_UTILIZADOS,"  \
+    "PAN,PRI,PRD,MORENA,PT,CAND_IND_1,MORENA_PT,NO_REGISTRADOS,NULOS,TOTAL_VOTOS_ASENTADO,TOTAL_VOTOS_CALCULADO,"     \
+    "LISTA_NOMINAL,REPRESENTANTES_PP_CI,OBSERVACIONES,CONTABILIZADA,MECANISMOS_TRASLADO,SHA,FECHA_HORA_ACOPIO,"       \
+    "FECHA_HORA_CAPTURA,FECHA_HORA_VERIFICACION,ORIGEN,DIGITALIZACION,TIPO_DOCUMENTO,COTEJADA\n"
+
+#define BLOCK21                                                                                                       \
+    "DIPUTACIONES FEDERALES\n07/06/2021 20:00 (UTC-5)\n"                                                               \
+    "ACTAS_ESPERADAS,ACTAS_REGISTRADAS,ACTAS_FUERA_DE_CATALOGO\n3,3,1\n\n"
+
+/* A good row of casilla 090107B0100 (district 1) with the given ID_ESTADO, ESTADO and
+ * ID_DISTRITO_FEDERAL. 10+20+30+40+50+5+1+2 = 158 <= 500 + 10. */
+#define ROW21(ent, ename, dis)                                                                                        \
+    "090107B0100,090107B010002," ent "," ename "," dis ",GUSTAVO A. MADERO,107,1,B,0,1,2,342,158,3,158,-,-,-,"       \
+    "10,20,30,40,50,-,5,1,2,158,158,500,10,,1,," SHA1 ",06/06/2021 21:00:00,06/06/2021 21:10:00,"                     \
+    "06/06/2021 21:15:00,CASILLA,MOVIL,Acta PREP,1\n"
+
+static prep_actas *parse(const char *text, prep_diags *d)
+{
+    prep_actas *s = NULL;
+    prep_err e = prep_actas_parse("f.csv", text, strlen(text), cat, 0, &s, d);
+    if (e != PREP_OK) prep_diags_print(d, stderr, 20);
+    assert_int_equal(e, PREP_OK);
+    assert_non_null(s);
+    return s;
+}
+
+static void expect_diag(const prep_diags *d, long line, const char *kind, long col, const char *in_msg)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (d->v[i].line == line) {
+            if (strcmp(d->v[i].kind, kind) || d->v[i].col != col || !strstr(d->v[i].msg, in_msg))
+                fail_msg("line %ld: got %s col %ld '%s', want %s col %ld with '%s'", line, d->v[i].kind,
+                         d->v[i].col, d->v[i].msg, kind, col, in_msg);
+            return;
+        }
+    fail_msg("no diag on line %ld", line);
+}
+
+static void test_columns_2021(void **st)
+{
+    (void)st;
+    /* the block opens with the election then the cut (the LEEME shows only the cut line:
+     * both are read, test_block_opens_with_cut) */
+    const char *text = BLOCK21 COLS21 ROW21("9", "CIUDAD DE MÉXICO", "1")
+        /* out of catalogue (LEEME 2021: key and TIPO_ACTA "-"), its fields "-" */
+        "-,-,9,CIUDAD DE MÉXICO,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,0,0,"
+        "Fuera de catálogo,0,,,-,06/06/2021 23:00:00,-,CATD,ESCANER,,\n"
+        /* a contigua of entity 14: not in this catalogue, so out of it (no error) */
+        "140107C0100,140107C010002,14,JALISCO,1,TEQUILA,107,1,C,0,1,2,0,10,0,10,-,-,-,"
+        "1,2,3,4,0,-,0,0,0,10,10,400,10,,1,,,,,,CATD,ESCANER,,\n";
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_actas *s = parse(text, &d);
+    if (d.total) prep_diags_print(&d, stderr, 20);
+    assert_int_equal(d.total, 0);
+    assert_int_equal(s->sep, ',');
+    assert_string_equal(s->hdr.election_name, "DIPUTACIONES FEDERALES");
+    assert_string_equal(s->hdr.cut_text, "07/06/2021 20:00 (UTC-5)");
+    assert_int_equal(s->n, 3);
+    const prep_acta *a = &s->v[0];
+    assert_int_equal(a->casilla, prep_catalog_find_casilla(cat, "090107B0100"));
+    assert_int_equal(a->district_id, 1);
+    assert_int_equal(a->status, PREP_ACTA_COUNTED);
+    assert_int_equal(a->total_calculado, 158);
+    const int32_t *v = prep_acta_votes(s, a);
+    /* catalogue order: PAN PRI PRD MORENA PT CAND_IND_1 MORENA_PT NO_REG NULOS */
+    const int32_t want[9] = {10, 20, 30, 40, 50, PREP_ACTA_V_NA, 5, 1, 2};
+    for (int j = 0; j < 9; j++) assert_int_equal(v[j], want[j]);
+    assert_int_equal(s->v[1].casilla, PREP_CAT_NONE);
+    assert_int_equal(s->v[1].status, PREP_ACTA_NC_OUT_OF_CATALOG);
+    assert_int_equal(s->v[1].acopio, PREP_TIME_NONE); /* "-": no time */
+    assert_int_equal(s->v[2].casilla, PREP_CAT_NONE);
+    assert_int_equal(s->v[2].status, PREP_ACTA_NC_OUT_OF_CATALOG);
+    prep_actas_free(s);
+    prep_diags_free(&d);
+}
+
+static void test_columns_2018(void **st)
+{
+    (void)st;
+    /* INE 2018's columns (LEEME 2018 C.b): C_ prefix, CAND_IND_01 after the combinations,
+     * no CODIGOS_*, '|', Latin-1, CRLF; the block opens with the cut line. */
+    const char *text =
+        "02/07/2018 21:00 (UTC-5)\r\n"
+        "ACTAS_ESPERADAS|ACTAS_REGISTRADAS|ACTAS_FUERA_DE_CATALOGO\r\n3|3|1\r\n\r\n"
+        "CLAVE_CASILLA|CLAVE_ACTA|ID_ESTADO|ESTADO|ID_DISTRITO_FEDERAL|DISTRITO_FEDERAL|SECCION|ID_CASILLA|"
+        "TIPO_CASILLA|EXT_CONTIGUA|UBICACION_CASILLA|TIPO_ACTA|TOTAL_BOLETAS_SOBRANTES|TOTAL_PERSONAS_VOTARON|"
+        "TOTAL_REP_PARTIDO_CI_VOTARON|TOTAL_VOTOS_SACADOS|PAN|PRI|PRD|MORENA|PT|C_MORENA_PT|CAND_IND_01|"
+        "NO_REGISTRADOS|NULOS|TOTAL_VOTOS_ASENTADO|TOTAL_VOTOS_CALCULADO|LISTA_NOMINAL|REPRESENTANTES_PP_CI|"
+        "OBSERVACIONES|CONTABILIZADA|MECANISMOS_TRASLADO|SHA|FECHA_HORA_ACOPIO|FECHA_HORA_CAPTURA|"
+        "FECHA_HORA_VERIFICACION|ORIGEN|DIGITALIZACION|TIPO_DOCUMENTO|COTEJADA\r\n"
+        /* district 2 has the independent */
+        "090114B0100|090114B010006|9|CIUDAD DE M\xC9XICO|2|GUSTAVO A. MADERO|114|1|B|0|2|6|100|200|2|200|"
+        "10|20|30|40|50|5|7|1|2|165|165|300|10||1||" SHA1 "|2018-07-01 21:00:00|2018-07-01 21:10:00|"
+        "2018-07-01 21:15:00|CATD|ESCANER|ACTA PREP|2\r\n"
+        /* LEEME 2018: out of catalogue, TIPO_ACTA 0, "null" identification; the key is
+         * that of an expected casilla, which this row must not take */
+        "090107B0100|090107B010000|9|CIUDAD DE M\xC9XICO|null|null|107|1|B|0|1|0|||||"
+        "3|3|3|3|3|-|-|3|3|21|21|||Fuera de cat\xE1logo|0||||2018-07-01 23:00:00||CATD|||\r\n";
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_actas *s = parse(text, &d);
+    if (d.total) prep_diags_print(&d, stderr, 20);
+    assert_int_equal(d.total, 0);
+    assert_int_equal(s->latin1, 1);
+    assert_string_equal(s->hdr.election_name, "");
+    assert_string_equal(s->hdr.cut_text, "02/07/2018 21:00 (UTC-5)");
+    assert_int_equal(s->n, 2);
+    const prep_acta *a = &s->v[0];
+    assert_int_equal(a->casilla, prep_catalog_find_casilla(cat, "090114B0100"));
+    assert_string_equal(a->clave_acta, "090114B010006");
+    assert_int_equal(a->total_calculado, 165);
+    const int32_t *v = prep_acta_votes(s, a);
+    assert_int_equal(v[5], 7); /* CAND_IND_01 -> CAND_IND_1 */
+    assert_int_equal(v[6], 5); /* C_MORENA_PT -> MORENA_PT */
+    const prep_acta *o = &s->v[1];
+    assert_int_equal(o->casilla, PREP_CAT_NONE);
+    assert_int_equal(o->status, PREP_ACTA_NC_OUT_OF_CATALOG);
+    assert_string_equal(o->clave_acta, "090107B010000");
+    prep_actas_free(s);
+    prep_diags_free(&d);
+}
+
+/* The row's entity and district against the catalogue's casilla: a named, located diag
+ * with both values; the row is left out, the others kept. */
+static void test_entity_district_mismatch(void **st)
+{
+    (void)st;
+    const char *text = BLOCK21 COLS21 ROW21("14", "JALISCO", "1") /* line 7 */
+        ROW21("9", "CIUDAD DE MÉXICO", "2")                       /* line 8 */
+        ROW21("9", "CIUDAD DE MÉXICO", "1")                       /* line 9: good */
+        ROW21("09", "CIUDAD DE MÉXICO", "01")                     /* line 10: good, zero-padded */
+        ROW21("x", "CIUDAD DE MÉXICO", "1")                       /* line 11 */
+        ROW21("100", "CIUDAD DE MÉXICO", "1");                    /* line 12 */
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_actas *s = parse(text, &d);
+    assert_int_equal(s->n, 2);
+    assert_int_equal(s->rows_bad, 4);
+    expect_diag(&d, 7, "key-mismatch", 3, "ID_ESTADO 14 (JALISCO) but casilla 090107B0100 of the catalogue is in entity 9");
+    expect_diag(&d, 8, "key-mismatch", 5, "ID_DISTRITO_FEDERAL 2 but casilla 090107B0100 of the catalogue has 1");
+    expect_diag(&d, 11, "bad-number", 3, "'x'");
+    expect_diag(&d, 12, "bad-number", 3, "'100'");
+    assert_int_equal(d.total, 4);
+    prep_actas_free(s);
+    prep_diags_free(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_columns_2021),
+        cmocka_unit_test(test_columns_2018),
+        cmocka_unit_test(test_entity_district_mismatch),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
