@@ -11,6 +11,7 @@
 #include "prep/core.h"
 
 #define PREP_CAT_NONE UINT32_MAX
+#define PREP_CAT_ACTA_NONE UINT32_MAX /* an acta type that does not exist (abroad_acta_type "-") */
 #define PREP_CAT_MAX_COALITION_PARTIES 8   /* a combination column names at most 8 parties */
 
 /* Limits of the catalogue file (docs/formats/catalog.md "Limits"); input beyond them is
@@ -20,8 +21,10 @@
 #define PREP_CAT_MAX_ID_LEN 32u            /* text ids: [A-Za-z0-9_-], 1..32 bytes */
 #define PREP_CAT_MAX_PARTIES 64u           /* parties in the catalogue */
 #define PREP_CAT_MAX_GEO 100000u           /* districts; municipalities */
-#define PREP_CAT_MAX_GEO_ID 999999u        /* district / municipality ids: 1..999999 */
-#define PREP_CAT_MAX_SECTION_ID 9999u      /* section ids: 1..9999 (4 digits in CLAVE_CASILLA) */
+#define PREP_CAT_MAX_GEO_ID 999999u        /* district / municipality ids: 0..999999 (0: abroad) */
+#define PREP_CAT_MAX_SECTION_ID 9999u      /* section ids: 0..9999 (4 digits in CLAVE_CASILLA; 0: abroad) */
+#define PREP_CAT_MAX_SECTIONS 200000u      /* sections in the catalogue (INE 2021: ~71,000) */
+#define PREP_CAT_MAX_ENTITY_ID 99u         /* entity ids: 1..99 (2 digits in CLAVE_CASILLA) */
 #define PREP_CAT_MAX_CASILLAS 2000000u
 #define PREP_CAT_MAX_ELECTIONS 64u
 #define PREP_CAT_MAX_COALITIONS 1024u
@@ -34,9 +37,10 @@
 #define PREP_CAT_MAX_PATH_DIGITS 7u        /* digits of one path number */
 
 typedef enum prep_cat_scope {
-    PREP_CAT_SCOPE_ENTITY = 0,       /* one unit: the whole entity (gubernatura) */
-    PREP_CAT_SCOPE_DISTRICT = 1,     /* a unit per local district (diputaciones) */
+    PREP_CAT_SCOPE_ENTITY = 0,       /* a unit per entity (gubernatura: one; senadurías: 32) */
+    PREP_CAT_SCOPE_DISTRICT = 1,     /* a unit per district (diputaciones) */
     PREP_CAT_SCOPE_MUNICIPALITY = 2, /* a unit per municipality (ayuntamientos) */
+    PREP_CAT_SCOPE_NATION = 3,       /* one unit: the whole process (presidencia) */
 } prep_cat_scope;
 
 /* How participation counts special casillas (PREP-RULES.md "Checked against the real
@@ -96,20 +100,32 @@ typedef struct prep_cat_party {
     uint32_t seniority; /* registration order: breaks ties in the split of combined votes */
 } prep_cat_party;
 
+/* An entity (estado): INEGI key 1..32. A local catalogue has exactly one, built from
+ * [process]; a national one (entity_id 0) lists them in [entities]. */
+typedef struct prep_cat_entity {
+    uint32_t id;    /* INEGI key, the first two digits of CLAVE_CASILLA */
+    char *name;     /* "JALISCO" */
+    char *slug;     /* "jalisco" */
+    uint32_t circ;  /* circunscripción plurinominal, 0 when none given */
+} prep_cat_entity;
+
 typedef struct prep_cat_district {
-    uint32_t id;    /* 1..N */
+    uint32_t entity; /* index into entities */
+    uint32_t id;    /* 1..N within its entity (0: votes from abroad) */
     char *name;     /* "DISTRITO 03" or its head town */
     char *slug;     /* "distrito-03" */
 } prep_cat_district;
 
 typedef struct prep_cat_municipality {
-    uint32_t id;    /* INEGI municipality number */
+    uint32_t entity; /* index into entities */
+    uint32_t id;    /* INEGI municipality number within its entity */
     char *name;     /* "Corregidora" */
     char *slug;     /* "corregidora" */
 } prep_cat_municipality;
 
 typedef struct prep_cat_section {
-    uint32_t id;            /* section number */
+    uint32_t entity;        /* index into entities */
+    uint32_t id;            /* section number within its entity (0: votes from abroad) */
     uint32_t district;      /* index into districts */
     uint32_t municipality;  /* index into municipalities */
     uint32_t first_casilla; /* casillas of a section are contiguous: [first, first+n) */
@@ -118,7 +134,8 @@ typedef struct prep_cat_section {
 
 typedef struct prep_cat_casilla {
     uint32_t section;       /* index into sections */
-    char type;              /* 'B' básica, 'C' contigua, 'E' extraordinaria, 'S' especial, 'M' mesa (abroad/early) */
+    char type;              /* 'B' básica, 'C' contigua, 'E' extraordinaria, 'S' especial, 'M' mesa (abroad/early),
+                             * 'V' voto en prisión preventiva (INE 2021) */
     uint8_t urban;          /* UBICACION_CASILLA: 1 urbana, 2 no urbana */
     uint16_t number;        /* ID_CASILLA (C1 -> 1, E2 -> 2) */
     uint16_t ext;           /* EXT_CONTIGUA (E1C1 -> ext 1), 0 otherwise */
@@ -175,9 +192,14 @@ typedef struct prep_cat_election {
     char *slug;             /* "gubernatura" URL path */
     prep_cat_scope scope;
     uint32_t acta_type;     /* TIPO_ACTA printed on the acta; part of CLAVE_ACTA */
+    uint32_t special_acta_type; /* TIPO_ACTA of a special casilla's acta (default acta_type) */
+    uint32_t abroad_acta_type;  /* TIPO_ACTA of an M casilla's acta (default acta_type); PREP_CAT_ACTA_NONE:
+                             * the votes from abroad do not elect this office (no acta, no unit) */
+    uint32_t rp_acta_type;  /* > 0: each special casilla also has a representación proporcional
+                             * acta of this TIPO_ACTA for the election; 0: none */
     uint32_t n_cols;
     prep_cat_column *cols;       /* owned; vote columns in file order */
-    uint32_t n_units;       /* 1, n_districts or n_municipalities */
+    uint32_t n_units;       /* nation 1, entity n_entities, n_districts or n_municipalities */
     /* per unit: which columns apply there ("-" in the file where they do not) */
     uint8_t *col_applies;   /* owned; n_units * n_cols, row-major by unit */
     /* per unit: its candidacies, [cand_first[u], cand_first[u+1]) into candidacies */
@@ -201,8 +223,8 @@ typedef struct prep_catalog {
     char *process_id;       /* "qro2021" */
     char *process_name;     /* "Proceso Electoral Local 2020-2021" */
     char *institute;        /* "Instituto Electoral del Estado de Querétaro" */
-    uint32_t entity_id;     /* 22 */
-    char *entity_name;      /* "QUERÉTARO" */
+    uint32_t entity_id;     /* 22; 0 for a national process (INE), whose entities are in [entities] */
+    char *entity_name;      /* "QUERÉTARO"; national: "ESTADOS UNIDOS MEXICANOS", the nation unit's name */
     char *timezone;         /* "America/Mexico_City" */
     prep_time window_open;  /* publication window (convocatoria I.a) */
     prep_time window_close;
@@ -214,6 +236,8 @@ typedef struct prep_catalog {
     uint32_t pct_decimals;  /* 4 */
     prep_cat_labels labels;
 
+    int national;             /* 1: entity_id 0 and an [entities] table */
+    uint32_t n_entities;      prep_cat_entity *entities;      /* >= 1 once parsed or reindexed */
     uint32_t n_parties;       prep_cat_party *parties;
     uint32_t n_districts;     prep_cat_district *districts;
     uint32_t n_municipalities; prep_cat_municipality *municipalities;
@@ -253,7 +277,9 @@ PREP_NODISCARD prep_err prep_catalog_write(const prep_catalog *c, prep_buf *out)
 void prep_catalog_free(prep_catalog *c);
 /* (Re)builds the private lookup tables (_index) from the arrays. prep_catalog_parse does
  * it; code that builds or edits a catalogue by hand calls it before the lookups (without
- * an index they fall back to linear scans). PREP_ERR_NOMEM on allocation failure. */
+ * an index they fall back to linear scans). A hand-built catalogue without entities
+ * (n_entities 0) gets its one entity here, from entity_id and entity_name, and every
+ * district, municipality and section is in it. PREP_ERR_NOMEM on allocation failure. */
 PREP_NODISCARD prep_err prep_catalog_reindex(prep_catalog *c);
 
 /* Writes only the [shapes] table of a catalogue with a map ("\n[shapes]\nmunicipality|path\n"
@@ -298,9 +324,22 @@ PREP_NODISCARD prep_err prep_catalog_shapes_from_geojson_mem(const char *name, c
 
 /* Lookups (O(1) average). Return PREP_CAT_NONE when absent. */
 uint32_t prep_catalog_find_casilla(const prep_catalog *c, const char *clave_casilla);
-uint32_t prep_catalog_find_section(const prep_catalog *c, uint32_t section_id);
-uint32_t prep_catalog_find_district(const prep_catalog *c, uint32_t district_id);
-uint32_t prep_catalog_find_municipality(const prep_catalog *c, uint32_t municipality_id);
+uint32_t prep_catalog_find_entity(const prep_catalog *c, uint32_t entity_id);
+/* Sections, districts and municipalities are numbered within their entity: the lookups
+ * take the entity id (a local catalogue's is its [process] entity_id). */
+uint32_t prep_catalog_find_section(const prep_catalog *c, uint32_t entity_id, uint32_t section_id);
+uint32_t prep_catalog_find_district(const prep_catalog *c, uint32_t entity_id, uint32_t district_id);
+uint32_t prep_catalog_find_municipality(const prep_catalog *c, uint32_t entity_id, uint32_t municipality_id);
+/* The entity id (INEGI key) of a casilla: the first two digits of its CLAVE_CASILLA. */
+uint32_t prep_catalog_casilla_entity(const prep_catalog *c, uint32_t casilla);
+/* The TIPO_ACTA of casilla's acta in election e: the special, abroad or plain type, or
+ * PREP_CAT_ACTA_NONE when the casilla has no acta in e (an M casilla where the votes from
+ * abroad do not elect). The representación proporcional acta of a special casilla is
+ * el->rp_acta_type. */
+uint32_t prep_catalog_acta_type_of(const prep_catalog *c, uint32_t e, uint32_t casilla);
+/* Expected actas of casilla in election e: 0 (no acta there), 1, or 2 (a special casilla
+ * of an election with a representación proporcional acta). */
+uint32_t prep_catalog_n_actas(const prep_catalog *c, uint32_t e, uint32_t casilla);
 uint32_t prep_catalog_find_party(const prep_catalog *c, const char *id);
 uint32_t prep_catalog_find_election(const prep_catalog *c, const char *id);
 /* Column index in election e by header name (exact match), or PREP_CAT_NONE. */

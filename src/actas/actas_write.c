@@ -167,8 +167,9 @@ static prep_err put_identity(const prep_catalog *c, const prep_cat_election *el,
     if (a->clave_acta[0]) snprintf(acta, sizeof acta, "%s", a->clave_acta);
     else if (a->clave_casilla[0]) prep_catalog_acta_key(a->clave_casilla, el->acta_type, acta);
     else snprintf(acta, sizeof acta, "-");
-    uint32_t di = prep_catalog_find_district(c, a->district_id);
-    uint32_t mi = prep_catalog_find_municipality(c, a->municipality_id);
+    uint32_t ent = a->casilla != PREP_CAT_NONE ? prep_catalog_casilla_entity(c, a->casilla) : c->entity_id;
+    uint32_t di = prep_catalog_find_district(c, ent, a->district_id);
+    uint32_t mi = prep_catalog_find_municipality(c, ent, a->municipality_id);
     char type[2] = {a->tipo_casilla, 0};
     /* CLAVE_CASILLA keeps the spreadsheet guard of the real files (="230085B0100": a
      * spreadsheet would drop the leading zero of entities 01..09); it holds only digits
@@ -240,7 +241,7 @@ prep_err prep_actas_write_pending_row(const prep_catalog *c, uint32_t e, uint32_
     const prep_cat_section *cs = &c->sections[cc->section];
     prep_acta a;
     memset(&a, 0, sizeof a);
-    prep_catalog_casilla_key(c->entity_id, cs->id, cc->type, cc->number, cc->ext, a.clave_casilla);
+    prep_catalog_casilla_key(prep_catalog_casilla_entity(c, casilla), cs->id, cc->type, cc->number, cc->ext, a.clave_casilla);
     a.section_id = cs->id;
     a.district_id = cs->district != PREP_CAT_NONE ? c->districts[cs->district].id : 0;
     a.municipality_id = cs->municipality != PREP_CAT_NONE ? c->municipalities[cs->municipality].id : 0;

@@ -1,6 +1,7 @@
 /* prep catalog: lookup tables (a small open-addressing hash), keys, unit helpers, free. */
 #include "catalog_internal.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,13 +100,22 @@ int cat_eq_party(const void *ctx, uint32_t idx, const void *key)
 int cat_eq_district(const void *ctx, uint32_t idx, const void *key)
 {
     const prep_catalog *c = ctx;
-    return c->districts[idx].id == *(const uint32_t *)key;
+    const prep_cat_district *d = &c->districts[idx];
+    return cat_geo_key(cat_entity_id(c, d->entity), d->id) == *(const uint32_t *)key;
 }
 
 int cat_eq_municipality(const void *ctx, uint32_t idx, const void *key)
 {
     const prep_catalog *c = ctx;
-    return c->municipalities[idx].id == *(const uint32_t *)key;
+    const prep_cat_municipality *m = &c->municipalities[idx];
+    return cat_geo_key(cat_entity_id(c, m->entity), m->id) == *(const uint32_t *)key;
+}
+
+int cat_eq_section(const void *ctx, uint32_t idx, const void *key)
+{
+    const prep_catalog *c = ctx;
+    const prep_cat_section *s = &c->sections[idx];
+    return cat_geo_key(cat_entity_id(c, s->entity), s->id) == *(const uint32_t *)key;
 }
 
 int cat_eq_election(const void *ctx, uint32_t idx, const void *key)
@@ -147,31 +157,76 @@ void cat_index_free(cat_index *x)
     cat_map_free(&x->party);
     cat_map_free(&x->election);
     cat_map_free(&x->coalition);
-    free(x->section_by_id);
+    cat_map_free(&x->section);
     if (x->cols)
         for (uint32_t e = 0; e < x->n_elections; e++) cat_map_free(&x->cols[e]);
     free(x->cols);
     free(x);
 }
 
+/* A hand-built catalogue without entities gets its one entity from [process]. */
+static prep_err own_entity(prep_catalog *c)
+{
+    if (c->entities && c->n_entities) return PREP_OK;
+    free(c->entities);
+    c->entities = calloc(1, sizeof *c->entities);
+    if (!c->entities) return PREP_ERR_NOMEM;
+    const char *name = c->entity_name ? c->entity_name : "";
+    c->entities[0].id = c->entity_id;
+    c->entities[0].name = strdup(name);
+    c->entities[0].slug = prep_slugify(name);
+    if (!c->entities[0].name || !c->entities[0].slug) return PREP_ERR_NOMEM; /* freed with c */
+    c->n_entities = 1;
+    for (uint32_t i = 0; i < c->n_districts; i++) c->districts[i].entity = 0;
+    for (uint32_t i = 0; i < c->n_municipalities; i++) c->municipalities[i].entity = 0;
+    for (uint32_t i = 0; i < c->n_sections; i++) c->sections[i].entity = 0;
+    return PREP_OK;
+}
+
+/* Adds each of n entries to m under its key, the first occurrence winning. */
+static int index_geo(const prep_catalog *c, cat_map *m, cat_map_eq eq, uint32_t n, const uint32_t *ents,
+                     const uint32_t *ids, size_t stride)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        const uint32_t *e = (const uint32_t *)((const char *)ents + i * stride);
+        const uint32_t *id = (const uint32_t *)((const char *)ids + i * stride);
+        uint32_t key = cat_geo_key(cat_entity_id(c, *e), *id);
+        uint32_t h = cat_hash_u32(key);
+        if (cat_map_find(m, h, eq, c, &key) == PREP_CAT_NONE && cat_map_put(m, h, i)) return -1;
+    }
+    return 0;
+}
+
 prep_err prep_catalog_reindex(prep_catalog *c)
 {
     cat_index_free(c->_index);
     c->_index = NULL;
+    if (own_entity(c)) return PREP_ERR_NOMEM;
+    /* A hand-built election without special or abroad acta types uses acta_type for both
+     * (the file format never gives them 0). */
+    for (uint32_t e = 0; e < c->n_elections; e++) {
+        prep_cat_election *el = &c->elections[e];
+        if (!el->special_acta_type) el->special_acta_type = el->acta_type;
+        if (!el->abroad_acta_type) el->abroad_acta_type = el->acta_type;
+    }
     cat_index *x = calloc(1, sizeof *x);
     if (!x) return PREP_ERR_NOMEM;
     int bad = 0;
     bad |= cat_map_init(&x->casilla, c->n_casillas);
     bad |= cat_map_init(&x->district, c->n_districts);
     bad |= cat_map_init(&x->municipality, c->n_municipalities);
+    bad |= cat_map_init(&x->section, c->n_sections);
     bad |= cat_map_init(&x->party, c->n_parties);
     bad |= cat_map_init(&x->election, c->n_elections);
     bad |= cat_map_init(&x->coalition, c->n_coalitions);
-    x->section_by_id = malloc((PREP_CAT_MAX_SECTION_ID + 1) * sizeof *x->section_by_id);
     x->cols = calloc(c->n_elections ? c->n_elections : 1, sizeof *x->cols);
     x->n_elections = c->n_elections;
-    if (bad || !x->section_by_id || !x->cols) goto nomem;
-    for (uint32_t i = 0; i <= PREP_CAT_MAX_SECTION_ID; i++) x->section_by_id[i] = PREP_CAT_NONE;
+    if (bad || !x->cols) goto nomem;
+    for (uint32_t i = 0; i <= PREP_CAT_MAX_ENTITY_ID; i++) x->entity_by_id[i] = PREP_CAT_NONE;
+    for (uint32_t i = 0; i < c->n_entities; i++) {
+        uint32_t id = c->entities[i].id;
+        if (id <= PREP_CAT_MAX_ENTITY_ID && x->entity_by_id[id] == PREP_CAT_NONE) x->entity_by_id[id] = i;
+    }
 
     /* First occurrence wins everywhere, so a hand-built catalogue with duplicates still
      * answers deterministically. */
@@ -181,23 +236,16 @@ prep_err prep_catalog_reindex(prep_catalog *c)
             cat_map_put(&x->casilla, h, i))
             goto nomem;
     }
-    for (uint32_t i = 0; i < c->n_sections; i++) {
-        uint32_t id = c->sections[i].id;
-        if (id <= PREP_CAT_MAX_SECTION_ID && x->section_by_id[id] == PREP_CAT_NONE) x->section_by_id[id] = i;
-    }
-    for (uint32_t i = 0; i < c->n_districts; i++) {
-        uint32_t h = cat_hash_u32(c->districts[i].id);
-        if (cat_map_find(&x->district, h, cat_eq_district, c, &c->districts[i].id) == PREP_CAT_NONE &&
-            cat_map_put(&x->district, h, i))
-            goto nomem;
-    }
-    for (uint32_t i = 0; i < c->n_municipalities; i++) {
-        uint32_t h = cat_hash_u32(c->municipalities[i].id);
-        if (cat_map_find(&x->municipality, h, cat_eq_municipality, c, &c->municipalities[i].id) ==
-                PREP_CAT_NONE &&
-            cat_map_put(&x->municipality, h, i))
-            goto nomem;
-    }
+    if (c->n_sections && index_geo(c, &x->section, cat_eq_section, c->n_sections, &c->sections[0].entity,
+                                   &c->sections[0].id, sizeof c->sections[0]))
+        goto nomem;
+    if (c->n_districts && index_geo(c, &x->district, cat_eq_district, c->n_districts, &c->districts[0].entity,
+                                    &c->districts[0].id, sizeof c->districts[0]))
+        goto nomem;
+    if (c->n_municipalities &&
+        index_geo(c, &x->municipality, cat_eq_municipality, c->n_municipalities, &c->municipalities[0].entity,
+                  &c->municipalities[0].id, sizeof c->municipalities[0]))
+        goto nomem;
     for (uint32_t i = 0; i < c->n_parties; i++) {
         uint32_t h = cat_hash_str(c->parties[i].id);
         if (cat_map_find(&x->party, h, cat_eq_party, c, c->parties[i].id) == PREP_CAT_NONE &&
@@ -244,36 +292,84 @@ uint32_t prep_catalog_find_casilla(const prep_catalog *c, const char *clave_casi
     return PREP_CAT_NONE;
 }
 
-uint32_t prep_catalog_find_section(const prep_catalog *c, uint32_t section_id)
+uint32_t prep_catalog_find_entity(const prep_catalog *c, uint32_t entity_id)
 {
     if (!c) return PREP_CAT_NONE;
     const cat_index *x = c->_index;
-    if (x) return section_id <= PREP_CAT_MAX_SECTION_ID ? x->section_by_id[section_id] : PREP_CAT_NONE;
-    for (uint32_t i = 0; i < c->n_sections; i++)
-        if (c->sections[i].id == section_id) return i;
+    if (x) return entity_id <= PREP_CAT_MAX_ENTITY_ID ? x->entity_by_id[entity_id] : PREP_CAT_NONE;
+    for (uint32_t i = 0; i < c->n_entities; i++)
+        if (c->entities[i].id == entity_id) return i;
     return PREP_CAT_NONE;
 }
 
-uint32_t prep_catalog_find_district(const prep_catalog *c, uint32_t district_id)
+/* The entry of (entity_id, id) in a geo array (entity and id fields at the given
+ * offsets, `stride` bytes apart): by the map, or a linear scan without an index. */
+static uint32_t find_geo(const prep_catalog *c, const cat_map *m, cat_map_eq eq, uint32_t n, const void *arr,
+                         size_t stride, size_t ent_off, size_t id_off, uint32_t entity_id, uint32_t id)
 {
-    if (!c) return PREP_CAT_NONE;
-    const cat_index *x = c->_index;
-    if (x) return cat_map_find(&x->district, cat_hash_u32(district_id), cat_eq_district, c, &district_id);
-    for (uint32_t i = 0; i < c->n_districts; i++)
-        if (c->districts[i].id == district_id) return i;
+    if (id > PREP_CAT_MAX_GEO_ID || entity_id > PREP_CAT_MAX_ENTITY_ID) return PREP_CAT_NONE;
+    uint32_t key = cat_geo_key(entity_id, id);
+    if (m) return cat_map_find(m, cat_hash_u32(key), eq, c, &key);
+    for (uint32_t i = 0; i < n; i++) {
+        const char *p = (const char *)arr + i * stride;
+        uint32_t e, v;
+        memcpy(&e, p + ent_off, sizeof e);
+        memcpy(&v, p + id_off, sizeof v);
+        if (cat_geo_key(cat_entity_id(c, e), v) == key) return i;
+    }
     return PREP_CAT_NONE;
 }
 
-uint32_t prep_catalog_find_municipality(const prep_catalog *c, uint32_t municipality_id)
+uint32_t prep_catalog_find_section(const prep_catalog *c, uint32_t entity_id, uint32_t section_id)
 {
     if (!c) return PREP_CAT_NONE;
     const cat_index *x = c->_index;
-    if (x)
-        return cat_map_find(&x->municipality, cat_hash_u32(municipality_id), cat_eq_municipality, c,
-                            &municipality_id);
-    for (uint32_t i = 0; i < c->n_municipalities; i++)
-        if (c->municipalities[i].id == municipality_id) return i;
-    return PREP_CAT_NONE;
+    return find_geo(c, x ? &x->section : NULL, cat_eq_section, c->n_sections, c->sections, sizeof *c->sections,
+                    offsetof(prep_cat_section, entity), offsetof(prep_cat_section, id), entity_id, section_id);
+}
+
+uint32_t prep_catalog_find_district(const prep_catalog *c, uint32_t entity_id, uint32_t district_id)
+{
+    if (!c) return PREP_CAT_NONE;
+    const cat_index *x = c->_index;
+    return find_geo(c, x ? &x->district : NULL, cat_eq_district, c->n_districts, c->districts,
+                    sizeof *c->districts, offsetof(prep_cat_district, entity), offsetof(prep_cat_district, id),
+                    entity_id, district_id);
+}
+
+uint32_t prep_catalog_find_municipality(const prep_catalog *c, uint32_t entity_id, uint32_t municipality_id)
+{
+    if (!c) return PREP_CAT_NONE;
+    const cat_index *x = c->_index;
+    return find_geo(c, x ? &x->municipality : NULL, cat_eq_municipality, c->n_municipalities, c->municipalities,
+                    sizeof *c->municipalities, offsetof(prep_cat_municipality, entity),
+                    offsetof(prep_cat_municipality, id), entity_id, municipality_id);
+}
+
+uint32_t prep_catalog_casilla_entity(const prep_catalog *c, uint32_t casilla)
+{
+    if (!c || casilla >= c->n_casillas) return 0;
+    return cat_entity_id(c, c->sections[c->casillas[casilla].section].entity);
+}
+
+uint32_t prep_catalog_acta_type_of(const prep_catalog *c, uint32_t e, uint32_t casilla)
+{
+    if (!c || e >= c->n_elections || casilla >= c->n_casillas) return 0;
+    const prep_cat_election *el = &c->elections[e];
+    switch (c->casillas[casilla].type) {
+    case 'S': return el->special_acta_type;
+    case 'M': return el->abroad_acta_type;
+    default: return el->acta_type;
+    }
+}
+
+uint32_t prep_catalog_n_actas(const prep_catalog *c, uint32_t e, uint32_t casilla)
+{
+    if (!c || e >= c->n_elections || casilla >= c->n_casillas) return 0;
+    const prep_cat_election *el = &c->elections[e];
+    char type = c->casillas[casilla].type;
+    if (type == 'M') return el->abroad_acta_type == PREP_CAT_ACTA_NONE ? 0 : 1;
+    return type == 'S' && el->rp_acta_type ? 2 : 1;
 }
 
 uint32_t prep_catalog_find_party(const prep_catalog *c, const char *id)
@@ -327,7 +423,8 @@ uint32_t prep_catalog_unit_of(const prep_catalog *c, uint32_t e, uint32_t casill
     if (!c || e >= c->n_elections || casilla >= c->n_casillas) return PREP_CAT_NONE;
     const prep_cat_section *s = &c->sections[c->casillas[casilla].section];
     switch (c->elections[e].scope) {
-    case PREP_CAT_SCOPE_ENTITY: return 0;
+    case PREP_CAT_SCOPE_NATION: return 0;
+    case PREP_CAT_SCOPE_ENTITY: return s->entity;
     case PREP_CAT_SCOPE_DISTRICT: return s->district;
     case PREP_CAT_SCOPE_MUNICIPALITY: return s->municipality;
     }
@@ -338,7 +435,10 @@ const char *prep_catalog_unit_name(const prep_catalog *c, uint32_t e, uint32_t u
 {
     if (!c || e >= c->n_elections) return NULL;
     switch (c->elections[e].scope) {
-    case PREP_CAT_SCOPE_ENTITY: return u == 0 ? c->entity_name : NULL;
+    case PREP_CAT_SCOPE_NATION: return u == 0 ? c->entity_name : NULL;
+    case PREP_CAT_SCOPE_ENTITY:
+        if (c->entities && u < c->n_entities) return c->entities[u].name;
+        return u == 0 ? c->entity_name : NULL;
     case PREP_CAT_SCOPE_DISTRICT: return u < c->n_districts ? c->districts[u].name : NULL;
     case PREP_CAT_SCOPE_MUNICIPALITY: return u < c->n_municipalities ? c->municipalities[u].name : NULL;
     }
@@ -391,6 +491,7 @@ int cat_type_rank(char type)
     case 'E': return 2;
     case 'S': return 3;
     case 'M': return 4;
+    case 'V': return 5;
     default: return -1;
     }
 }
@@ -414,6 +515,7 @@ const char *cat_scope_name(prep_cat_scope s)
     case PREP_CAT_SCOPE_ENTITY: return "entity";
     case PREP_CAT_SCOPE_DISTRICT: return "district";
     case PREP_CAT_SCOPE_MUNICIPALITY: return "municipality";
+    case PREP_CAT_SCOPE_NATION: return "nation";
     }
     return NULL;
 }
@@ -441,6 +543,12 @@ void prep_catalog_free(prep_catalog *c)
     free(c->timezone);
     free(c->combo_prefix);
     free_labels(&c->labels);
+    if (c->entities)
+        for (uint32_t i = 0; i < c->n_entities; i++) {
+            free(c->entities[i].name);
+            free(c->entities[i].slug);
+        }
+    free(c->entities);
     if (c->parties)
         for (uint32_t i = 0; i < c->n_parties; i++) {
             free(c->parties[i].id);

@@ -31,12 +31,13 @@ uint32_t cat_hash_u32(uint32_t v);
 /* The private lookup tables behind prep_catalog._index. */
 typedef struct cat_index {
     cat_map casilla;       /* CLAVE_CASILLA -> casilla */
-    cat_map district;      /* id -> district */
-    cat_map municipality;  /* id -> municipality */
+    cat_map district;      /* (entity id, id) -> district */
+    cat_map municipality;  /* (entity id, id) -> municipality */
+    cat_map section;       /* (entity id, id) -> section */
     cat_map party;         /* id -> party */
     cat_map election;      /* id -> election */
     cat_map coalition;     /* (election, id) -> coalition */
-    uint32_t *section_by_id; /* owned; PREP_CAT_MAX_SECTION_ID + 1 entries, PREP_CAT_NONE when absent */
+    uint32_t entity_by_id[PREP_CAT_MAX_ENTITY_ID + 1]; /* entity id -> index, PREP_CAT_NONE when absent */
     uint32_t n_elections;
     cat_map *cols;         /* owned; per election: column name -> column */
 } cat_index;
@@ -47,6 +48,16 @@ void cat_index_free(cat_index *x);
 int cat_eq_party(const void *ctx, uint32_t idx, const void *key);
 int cat_eq_district(const void *ctx, uint32_t idx, const void *key);
 int cat_eq_municipality(const void *ctx, uint32_t idx, const void *key);
+int cat_eq_section(const void *ctx, uint32_t idx, const void *key);
+
+/* Districts, municipalities and sections are numbered within their entity: their key in
+ * the maps is the entity id and the id in one number (ids <= PREP_CAT_MAX_GEO_ID < 2^20). */
+static inline uint32_t cat_geo_key(uint32_t entity_id, uint32_t id) { return (entity_id << 20) | id; }
+/* The entity id of entity index ei (a hand-built catalogue without entities: entity_id). */
+static inline uint32_t cat_entity_id(const prep_catalog *c, uint32_t ei)
+{
+    return c->entities && ei < c->n_entities ? c->entities[ei].id : c->entity_id;
+}
 int cat_eq_election(const void *ctx, uint32_t idx, const void *key);
 int cat_eq_casilla(const void *ctx, uint32_t idx, const void *key);
 
@@ -61,7 +72,7 @@ uint32_t cat_hash_coalition(uint32_t election, const char *id);
 /* Writes v as exactly `width` decimal digits (v < 10^width). */
 void cat_put_digits(char *out, uint32_t v, int width);
 
-/* Sort rank of a casilla type: B, C, E, S, M = 0..4; -1 for anything else. */
+/* Sort rank of a casilla type: B, C, E, S, M, V = 0..5; -1 for anything else. */
 int cat_type_rank(char type);
 
 /* 1 if s is a valid text id: 1..PREP_CAT_MAX_ID_LEN bytes of [A-Za-z0-9_-]. */

@@ -26,6 +26,7 @@ enum {
     SEC_CANDIDACIES,
     SEC_SHAPES,
     SEC_RULES,
+    SEC_ENTITIES,
     SEC_COUNT
 };
 #define SEC_NONE (-1) /* before the first [section] */
@@ -33,40 +34,50 @@ enum {
 
 static const char *const sec_names[SEC_COUNT] = {
     "process",  "labels",   "parties",   "districts",  "municipalities",
-    "sections", "casillas", "elections", "coalitions", "candidacies", "shapes", "rules",
+    "sections", "casillas", "elections", "coalitions", "candidacies", "shapes", "rules", "entities",
 };
-static const int sec_required[SEC_COUNT] = {1, 0, 1, 1, 1, 1, 1, 1, 0, 1, 0, 0};
+static const int sec_required[SEC_COUNT] = {1, 0, 1, 1, 1, 1, 1, 1, 0, 1, 0, 0, 0};
 /* tables that must have at least one row (when present) */
-static const int sec_nonempty[SEC_COUNT] = {0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0};
+static const int sec_nonempty[SEC_COUNT] = {0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 1};
 
-#define MAX_TCOLS 8       /* columns of the widest table */
+#define MAX_TCOLS 10      /* columns of the widest table */
 #define MAX_FILE_COLS 32  /* fields read from one line; more is an error */
 
 static const char *const tab_cols[SEC_COUNT][MAX_TCOLS + 1] = {
     [SEC_PARTIES] = {"id", "name", "color", NULL},
-    [SEC_DISTRICTS] = {"id", "name", NULL},
-    [SEC_MUNIS] = {"id", "name", NULL},
-    [SEC_SECTIONS] = {"id", "district", "municipality", NULL},
+    [SEC_DISTRICTS] = {"id", "name", "entity", NULL},
+    [SEC_MUNIS] = {"id", "name", "entity", NULL},
+    [SEC_SECTIONS] = {"id", "district", "municipality", "entity", NULL},
     [SEC_CASILLAS] = {"section", "type", "number", "ext", "urban", "lista_nominal", "representatives",
-                      "ballots", NULL},
-    [SEC_ELECTIONS] = {"id", "name", "title", "scope", "acta_type", "parties", NULL},
+                      "ballots", "entity", NULL},
+    [SEC_ELECTIONS] = {"id", "name", "title", "scope", "acta_type", "parties", "special_acta_type",
+                       "abroad_acta_type", "rp_acta_type", NULL},
+    [SEC_ENTITIES] = {"id", "name", "circ", NULL},
     [SEC_COALITIONS] = {"election", "id", "name", "parties", NULL},
     [SEC_CANDIDACIES] = {"election", "unit", "contender", "name", NULL},
     [SEC_SHAPES] = {"municipality", "path", NULL},
 };
 static const uint32_t tab_max_rows[SEC_COUNT] = {
     [SEC_PARTIES] = PREP_CAT_MAX_PARTIES,         [SEC_DISTRICTS] = PREP_CAT_MAX_GEO,
-    [SEC_MUNIS] = PREP_CAT_MAX_GEO,               [SEC_SECTIONS] = PREP_CAT_MAX_SECTION_ID,
+    [SEC_MUNIS] = PREP_CAT_MAX_GEO,               [SEC_SECTIONS] = PREP_CAT_MAX_SECTIONS,
+    [SEC_ENTITIES] = PREP_CAT_MAX_ENTITY_ID,
     [SEC_CASILLAS] = PREP_CAT_MAX_CASILLAS,       [SEC_ELECTIONS] = PREP_CAT_MAX_ELECTIONS,
     [SEC_COALITIONS] = PREP_CAT_MAX_COALITIONS,   [SEC_CANDIDACIES] = PREP_CAT_MAX_CANDIDACIES,
     [SEC_SHAPES] = PREP_CAT_MAX_GEO,
 };
 
 enum { PA_ID, PA_NAME, PA_COLOR };
-enum { GE_ID, GE_NAME };
-enum { SE_ID, SE_DISTRICT, SE_MUNI };
-enum { CA_SECTION, CA_TYPE, CA_NUMBER, CA_EXT, CA_URBAN, CA_LN, CA_REPS, CA_BALLOTS };
-enum { EL_ID, EL_NAME, EL_TITLE, EL_SCOPE, EL_ACTA, EL_PARTIES };
+enum { GE_ID, GE_NAME, GE_ENTITY };
+enum { SE_ID, SE_DISTRICT, SE_MUNI, SE_ENTITY };
+enum { CA_SECTION, CA_TYPE, CA_NUMBER, CA_EXT, CA_URBAN, CA_LN, CA_REPS, CA_BALLOTS, CA_ENTITY };
+enum { EL_ID, EL_NAME, EL_TITLE, EL_SCOPE, EL_ACTA, EL_PARTIES, EL_SPECIAL, EL_ABROAD, EL_RP };
+enum { EN_ID, EN_NAME, EN_CIRC };
+/* Columns a table may leave out ("entity" in a local catalogue, the extra acta types). */
+static int col_optional(const char *name)
+{
+    return !strcmp(name, "entity") || !strcmp(name, "special_acta_type") || !strcmp(name, "abroad_acta_type") ||
+           !strcmp(name, "rp_acta_type");
+}
 enum { CO_ELECTION, CO_ID, CO_NAME, CO_PARTIES };
 enum { CD_ELECTION, CD_UNIT, CD_CONTENDER, CD_NAME };
 enum { SH_MUNI, SH_PATH };
@@ -125,7 +136,8 @@ typedef struct kv {
 
 typedef struct rawtab {
     long header_line;
-    int usable;      /* header read and every column present */
+    int usable;      /* header read and every required column present */
+    unsigned present; /* bit k: table column k is in the header */
     size_t n_file_cols;
     int map[MAX_FILE_COLS]; /* file field -> table column, -1 unknown */
     size_t n, cap;
@@ -148,9 +160,10 @@ typedef struct pctx {
     rawtab t[SEC_COUNT];
     int broken[SEC_COUNT];    /* missing or unreadable: references into it are not reported */
     /* lookups while reading */
-    cat_map m_party, m_district, m_muni, m_election, m_coal;
-    uint32_t *district_ids, *muni_ids;
-    uint32_t *sec_by_id;      /* section id -> section index */
+    cat_map m_party, m_district, m_muni, m_election, m_coal, m_sec;
+    uint32_t *district_ids, *muni_ids; /* cat_geo_key(entity id, id) per row */
+    uint32_t *sec_keys;       /* cat_geo_key(entity id, id) per section, sorted */
+    uint32_t ent_by_id[PREP_CAT_MAX_ENTITY_ID + 1]; /* entity id -> index; PREP_CAT_NONE */
     long *el_line;            /* per election: its line */
     uint32_t (*el_parties)[PREP_CAT_MAX_PARTIES];
     uint32_t *el_np;
@@ -315,10 +328,11 @@ static void lex_table_line(pctx *x, int sec, char *base, char *p, long lineno)
                 continue;
             }
             seen[k] = 1;
+            t->present |= 1u << k;
             t->map[i] = k;
         }
         for (int k = 0; tab_cols[sec][k]; k++)
-            if (!seen[k]) {
+            if (!seen[k] && !col_optional(tab_cols[sec][k])) {
                 perr(x, lineno, 0, "missing-column", "table [%s] has no column '%s'", sec_names[sec],
                      tab_cols[sec][k]);
                 ok = 0;
@@ -342,6 +356,10 @@ static void lex_table_line(pctx *x, int sec, char *base, char *p, long lineno)
     if (tab_grow(x, t)) return;
     size_t r = t->n++;
     t->line[r] = lineno;
+    for (size_t k = 0; k < MAX_TCOLS; k++) { /* optional columns left out read as "" */
+        t->f[r * MAX_TCOLS + k] = "";
+        t->col[r * MAX_TCOLS + k] = 0;
+    }
     for (size_t i = 0; i < n; i++) {
         if (t->map[i] < 0) continue;
         uint32_t col = (uint32_t)(off + starts[i] + strspn(fields[i], " \t") + 1);
@@ -591,9 +609,10 @@ static void do_process(pctx *x)
         if (!*v->val) perr(x, v->line, v->col, "bad-value", "'%s' is empty", pk_names[text_keys[i]]);
         *text_dst[i] = xdup(x, v->val);
     }
-    if (k[PK_ENTITY_ID].line && parse_num(k[PK_ENTITY_ID].val, 1, 99, &c->entity_id))
-        perr(x, k[PK_ENTITY_ID].line, k[PK_ENTITY_ID].col, "bad-value", "entity_id '%s' must be a number 1..99",
-             k[PK_ENTITY_ID].val);
+    if (k[PK_ENTITY_ID].line && parse_num(k[PK_ENTITY_ID].val, 0, PREP_CAT_MAX_ENTITY_ID, &c->entity_id))
+        perr(x, k[PK_ENTITY_ID].line, k[PK_ENTITY_ID].col, "bad-value",
+             "entity_id '%s' must be a number 0..%u (0: a national process)", k[PK_ENTITY_ID].val,
+             (unsigned)PREP_CAT_MAX_ENTITY_ID);
     int tz_ok = 0;
     if (k[PK_TZ].line) {
         tz_ok = tz_exists(k[PK_TZ].val);
@@ -712,11 +731,6 @@ static int eq_u32arr(const void *ctx, uint32_t idx, const void *key)
     return ((const uint32_t *)ctx)[idx] == *(const uint32_t *)key;
 }
 
-static int eq_strarr(const void *ctx, uint32_t idx, const void *key)
-{
-    return strcmp(((char *const *)ctx)[idx], key) == 0;
-}
-
 static void do_parties(pctx *x)
 {
     prep_catalog *c = x->c;
@@ -757,36 +771,159 @@ static void do_parties(pctx *x)
 }
 
 /* Districts and municipalities: same table shape, parallel arrays out. */
-static uint32_t do_geo(pctx *x, int sec, const char *what, uint32_t **ids_out, char ***names_out,
-                       char ***slugs_out, cat_map *m)
+/* ================================================================ [entities] */
+
+static const int entity_tables[] = {SEC_DISTRICTS, SEC_MUNIS, SEC_SECTIONS, SEC_CASILLAS};
+static const int entity_col[] = {GE_ENTITY, GE_ENTITY, SE_ENTITY, CA_ENTITY};
+
+/* [entities] when the process is national (entity_id 0); otherwise the one entity of
+ * [process]. A national catalogue names the entity of every district, municipality,
+ * section and casilla. */
+static void do_entities(pctx *x)
+{
+    prep_catalog *c = x->c;
+    rawtab *t = &x->t[SEC_ENTITIES];
+    for (uint32_t i = 0; i <= PREP_CAT_MAX_ENTITY_ID; i++) x->ent_by_id[i] = PREP_CAT_NONE;
+    int table = x->sec_line[SEC_ENTITIES] != 0;
+    uint32_t v;
+    int have_id = x->pk[PK_ENTITY_ID].line != 0 && !parse_num(x->pk[PK_ENTITY_ID].val, 0, PREP_CAT_MAX_ENTITY_ID, &v);
+    c->national = table;
+    if (table && have_id && c->entity_id != 0)
+        perr(x, x->sec_line[SEC_ENTITIES], 0, "bad-value",
+             "[entities] is for a national process: [process] entity_id must be 0, not %u", (unsigned)c->entity_id);
+    if (!table && have_id && c->entity_id == 0)
+        perr(x, x->pk[PK_ENTITY_ID].line, x->pk[PK_ENTITY_ID].col, "missing-section",
+             "entity_id 0 (a national process) needs an [entities] table");
+    size_t cap = table ? (t->n ? t->n : 1) : 1;
+    c->entities = calloc(cap, sizeof *c->entities);
+    if (!c->entities) {
+        x->f_oom = 1;
+        return;
+    }
+    if (!table) {
+        c->entities[0].id = c->entity_id;
+        c->entities[0].name = xdup(x, c->entity_name ? c->entity_name : "");
+        c->entities[0].slug = prep_slugify(c->entity_name ? c->entity_name : "");
+        if (!c->entities[0].slug) x->f_oom = 1;
+        c->n_entities = 1;
+        if (c->entity_id <= PREP_CAT_MAX_ENTITY_ID) x->ent_by_id[c->entity_id] = 0;
+        return;
+    }
+    for (size_t r = 0; r < t->n && !x->f_oom; r++) {
+        long ln = t->line[r];
+        uint32_t id, circ;
+        if (parse_num(F(t, r, EN_ID), 1, PREP_CAT_MAX_ENTITY_ID, &id)) {
+            perr(x, ln, C(t, r, EN_ID), "bad-value", "entity id '%s' must be a number 1..%u", F(t, r, EN_ID),
+                 (unsigned)PREP_CAT_MAX_ENTITY_ID);
+            continue;
+        }
+        if (x->ent_by_id[id] != PREP_CAT_NONE) {
+            perr(x, ln, C(t, r, EN_ID), "duplicate-id", "entity %u is already defined", (unsigned)id);
+            continue;
+        }
+        if (parse_num(F(t, r, EN_CIRC), 0, 99, &circ)) {
+            perr(x, ln, C(t, r, EN_CIRC), "bad-value", "circ '%s' must be a number 0..99 (0: none)", F(t, r, EN_CIRC));
+            circ = 0;
+        }
+        const char *name = F(t, r, EN_NAME);
+        char *slug = prep_slugify(name);
+        if (!slug) {
+            x->f_oom = 1;
+            break;
+        }
+        if (!*slug)
+            perr(x, ln, C(t, r, EN_NAME), "bad-value", "entity %u needs a name with letters or digits, got '%s'",
+                 (unsigned)id, name);
+        for (uint32_t j = 0; j < c->n_entities && *slug; j++)
+            if (!strcmp(c->entities[j].slug, slug))
+                perr(x, ln, C(t, r, EN_NAME), "duplicate-slug", "entity %u '%s' has the same URL name '%s' as entity %u",
+                     (unsigned)id, name, slug, (unsigned)c->entities[j].id);
+        prep_cat_entity *en = &c->entities[c->n_entities];
+        en->id = id;
+        en->name = xdup(x, name);
+        en->slug = slug;
+        en->circ = circ;
+        x->ent_by_id[id] = c->n_entities++;
+    }
+    for (size_t i = 0; i < PREP_ARRAY_LEN(entity_tables); i++) {
+        const rawtab *tt = &x->t[entity_tables[i]];
+        if (tt->header_line && tt->usable && !(tt->present & (1u << entity_col[i])))
+            perr(x, tt->header_line, 0, "missing-column",
+                 "table [%s] has no column 'entity': a national catalogue ([entities]) names each row's entity",
+                 sec_names[entity_tables[i]]);
+    }
+}
+
+/* The entity (index) of row r of table t, whose entity column is k: the column's value
+ * in a national catalogue, the one entity otherwise (where the column, when given, must
+ * name it). PREP_CAT_NONE with a diag when it names no entity. */
+static uint32_t row_entity(pctx *x, const rawtab *t, size_t r, int k)
+{
+    const prep_catalog *c = x->c;
+    const char *v = F(t, r, k);
+    if (!(t->present & (1u << k))) return c->national ? PREP_CAT_NONE : 0;
+    uint32_t id;
+    if (parse_num(v, 1, PREP_CAT_MAX_ENTITY_ID, &id) || x->ent_by_id[id] == PREP_CAT_NONE) {
+        if (c->national || !c->n_entities)
+            perr(x, t->line[r], C(t, r, k), "unknown-reference", "unknown entity '%s'", v);
+        else
+            perr(x, t->line[r], C(t, r, k), "unknown-reference",
+                 "entity '%s' is not this catalogue's entity (%u, [process] entity_id)", v, (unsigned)c->entity_id);
+        return PREP_CAT_NONE;
+    }
+    return x->ent_by_id[id];
+}
+
+/* Geo slugs are unique within their entity. */
+typedef struct slug_ctx {
+    char **slugs;
+    const uint32_t *ents;
+} slug_ctx;
+
+static int eq_slug_in_entity(const void *ctx, uint32_t idx, const void *key)
+{
+    const slug_ctx *sc = ctx;
+    const slug_ctx *k = key; /* slugs[0] and ents[0]: the candidate */
+    return sc->ents[idx] == k->ents[0] && !strcmp(sc->slugs[idx], k->slugs[0]);
+}
+
+static uint32_t do_geo(pctx *x, int sec, const char *what, uint32_t **ids_out, uint32_t **ents_out,
+                       char ***names_out, char ***slugs_out, cat_map *m)
 {
     rawtab *t = &x->t[sec];
     size_t cap = t->n ? t->n : 1;
     uint32_t *ids = calloc(cap, sizeof *ids);
+    uint32_t *ents = calloc(cap, sizeof *ents);
     char **names = calloc(cap, sizeof *names);
     char **slugs = calloc(cap, sizeof *slugs);
     cat_map ms = {0};
     *ids_out = ids;
+    *ents_out = ents;
     *names_out = names;
     *slugs_out = slugs;
-    if (!ids || !names || !slugs || cat_map_init(m, t->n) || cat_map_init(&ms, t->n)) {
+    if (!ids || !ents || !names || !slugs || cat_map_init(m, t->n) || cat_map_init(&ms, t->n)) {
         x->f_oom = 1;
         cat_map_free(&ms);
         return 0;
     }
+    slug_ctx sc = {slugs, ents};
     uint32_t n = 0;
     for (size_t r = 0; r < t->n && !x->f_oom; r++) {
         long ln = t->line[r];
         const char *sid = F(t, r, GE_ID), *name = F(t, r, GE_NAME);
         uint32_t id;
-        if (parse_num(sid, 1, PREP_CAT_MAX_GEO_ID, &id)) {
-            perr(x, ln, C(t, r, GE_ID), "bad-value", "%s id '%s' must be a number 1..%u", what, sid,
+        if (parse_num(sid, 0, PREP_CAT_MAX_GEO_ID, &id)) {
+            perr(x, ln, C(t, r, GE_ID), "bad-value", "%s id '%s' must be a number 0..%u", what, sid,
                  (unsigned)PREP_CAT_MAX_GEO_ID);
             continue;
         }
-        uint32_t h = cat_hash_u32(id);
-        if (cat_map_find(m, h, eq_u32arr, ids, &id) != PREP_CAT_NONE) {
-            perr(x, ln, C(t, r, GE_ID), "duplicate-id", "%s %u is already defined", what, (unsigned)id);
+        uint32_t ei = row_entity(x, t, r, GE_ENTITY);
+        if (ei == PREP_CAT_NONE) continue;
+        uint32_t key = cat_geo_key(x->c->entities[ei].id, id);
+        uint32_t h = cat_hash_u32(key);
+        if (cat_map_find(m, h, eq_u32arr, ids, &key) != PREP_CAT_NONE) {
+            perr(x, ln, C(t, r, GE_ID), "duplicate-id", "%s %u is already defined%s", what, (unsigned)id,
+                 x->c->national ? " in this entity" : "");
             continue;
         }
         char *slug = prep_slugify(name);
@@ -794,16 +931,18 @@ static uint32_t do_geo(pctx *x, int sec, const char *what, uint32_t **ids_out, c
             perr(x, ln, C(t, r, GE_NAME), "bad-value", "%s %u needs a name with letters or digits, got '%s'", what,
                  (unsigned)id, name);
         } else {
-            uint32_t hs = cat_hash_str(slug);
-            uint32_t other = cat_map_find(&ms, hs, eq_strarr, slugs, slug);
+            uint32_t hs = cat_hash_str(slug) ^ cat_hash_u32(ei);
+            slug_ctx k = {&slug, &ei};
+            uint32_t other = cat_map_find(&ms, hs, eq_slug_in_entity, &sc, &k);
             if (other != PREP_CAT_NONE)
                 perr(x, ln, C(t, r, GE_NAME), "duplicate-slug",
                      "%s %u '%s' has the same URL name '%s' as %s %u", what, (unsigned)id, name, slug, what,
-                     (unsigned)ids[other]);
+                     (unsigned)(ids[other] & 0xFFFFFu));
             else if (cat_map_put(&ms, hs, n))
                 x->f_oom = 1;
         }
-        ids[n] = id;
+        ids[n] = key;
+        ents[n] = ei;
         slugs[n] = slug;
         names[n] = xdup(x, name);
         n++;
@@ -817,11 +956,12 @@ static void do_districts_munis(pctx *x)
 {
     prep_catalog *c = x->c;
     char **names, **slugs;
-    uint32_t n = do_geo(x, SEC_DISTRICTS, "district", &x->district_ids, &names, &slugs, &x->m_district);
+    uint32_t *ents;
+    uint32_t n = do_geo(x, SEC_DISTRICTS, "district", &x->district_ids, &ents, &names, &slugs, &x->m_district);
     c->districts = calloc(n ? n : 1, sizeof *c->districts);
     if (c->districts) {
         for (uint32_t i = 0; i < n; i++)
-            c->districts[i] = (prep_cat_district){x->district_ids[i], names[i], slugs[i]};
+            c->districts[i] = (prep_cat_district){ents[i], x->district_ids[i] & 0xFFFFFu, names[i], slugs[i]};
         c->n_districts = n;
     } else {
         x->f_oom = 1;
@@ -829,12 +969,14 @@ static void do_districts_munis(pctx *x)
     }
     free(names);
     free(slugs);
+    free(ents);
     if (x->f_oom) return;
-    n = do_geo(x, SEC_MUNIS, "municipality", &x->muni_ids, &names, &slugs, &x->m_muni);
+    n = do_geo(x, SEC_MUNIS, "municipality", &x->muni_ids, &ents, &names, &slugs, &x->m_muni);
     c->municipalities = calloc(n ? n : 1, sizeof *c->municipalities);
     if (c->municipalities) {
         for (uint32_t i = 0; i < n; i++)
-            c->municipalities[i] = (prep_cat_municipality){x->muni_ids[i], names[i], slugs[i]};
+            c->municipalities[i] =
+                (prep_cat_municipality){ents[i], x->muni_ids[i] & 0xFFFFFu, names[i], slugs[i]};
         c->n_municipalities = n;
     } else {
         x->f_oom = 1;
@@ -842,68 +984,97 @@ static void do_districts_munis(pctx *x)
     }
     free(names);
     free(slugs);
+    free(ents);
 }
 
-static uint32_t find_geo(pctx *x, int sec, const char *s, uint32_t *id)
+/* The district or municipality (index) with id text s in entity ei. */
+static uint32_t find_geo(pctx *x, int sec, uint32_t ei, const char *s, uint32_t *id)
 {
-    if (parse_num(s, 1, PREP_CAT_MAX_GEO_ID, id)) return PREP_CAT_NONE;
-    if (sec == SEC_DISTRICTS) return cat_map_find(&x->m_district, cat_hash_u32(*id), eq_u32arr, x->district_ids, id);
-    return cat_map_find(&x->m_muni, cat_hash_u32(*id), eq_u32arr, x->muni_ids, id);
+    if (ei == PREP_CAT_NONE || parse_num(s, 0, PREP_CAT_MAX_GEO_ID, id)) return PREP_CAT_NONE;
+    uint32_t key = cat_geo_key(x->c->entities[ei].id, *id);
+    if (sec == SEC_DISTRICTS) return cat_map_find(&x->m_district, cat_hash_u32(key), eq_u32arr, x->district_ids, &key);
+    return cat_map_find(&x->m_muni, cat_hash_u32(key), eq_u32arr, x->muni_ids, &key);
+}
+
+/* The section (index) with id text s in entity ei. */
+static uint32_t find_sec(pctx *x, uint32_t ei, const char *s, uint32_t *id)
+{
+    if (ei == PREP_CAT_NONE || parse_num(s, 0, PREP_CAT_MAX_SECTION_ID, id)) return PREP_CAT_NONE;
+    uint32_t key = cat_geo_key(x->c->entities[ei].id, *id);
+    return cat_map_find(&x->m_sec, cat_hash_u32(key), eq_u32arr, x->sec_keys, &key);
+}
+
+typedef struct sec_row {
+    prep_cat_section s;
+    uint32_t key;
+    long line;
+    long col;
+} sec_row;
+
+static int cmp_sec(const void *a, const void *b)
+{
+    const sec_row *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return (x->line > y->line) - (x->line < y->line);
 }
 
 static void do_sections(pctx *x)
 {
     prep_catalog *c = x->c;
     rawtab *t = &x->t[SEC_SECTIONS];
-    x->sec_by_id = malloc((PREP_CAT_MAX_SECTION_ID + 1) * sizeof *x->sec_by_id);
-    prep_cat_section *tmp = calloc(t->n ? t->n : 1, sizeof *tmp);
-    long *first_line = calloc(PREP_CAT_MAX_SECTION_ID + 1, sizeof *first_line);
+    sec_row *rows = calloc(t->n ? t->n : 1, sizeof *rows);
     c->sections = calloc(t->n ? t->n : 1, sizeof *c->sections);
-    if (!x->sec_by_id || !tmp || !first_line || !c->sections) {
+    x->sec_keys = calloc(t->n ? t->n : 1, sizeof *x->sec_keys);
+    if (!rows || !c->sections || !x->sec_keys || cat_map_init(&x->m_sec, t->n)) {
         x->f_oom = 1;
-        free(tmp);
-        free(first_line);
+        free(rows);
         return;
     }
-    for (uint32_t i = 0; i <= PREP_CAT_MAX_SECTION_ID; i++) x->sec_by_id[i] = PREP_CAT_NONE;
-    uint32_t n = 0;
+    size_t n = 0;
     for (size_t r = 0; r < t->n; r++) {
         long ln = t->line[r];
         const char *sid = F(t, r, SE_ID);
         uint32_t id, gid;
-        if (parse_num(sid, 1, PREP_CAT_MAX_SECTION_ID, &id)) {
-            perr(x, ln, C(t, r, SE_ID), "bad-value", "section id '%s' must be a number 1..%u", sid,
+        if (parse_num(sid, 0, PREP_CAT_MAX_SECTION_ID, &id)) {
+            perr(x, ln, C(t, r, SE_ID), "bad-value", "section id '%s' must be a number 0..%u", sid,
                  (unsigned)PREP_CAT_MAX_SECTION_ID);
             continue;
         }
-        if (x->sec_by_id[id] != PREP_CAT_NONE) {
-            perr(x, ln, C(t, r, SE_ID), "duplicate-id", "section %u is already defined on line %ld", (unsigned)id,
-                 first_line[id]);
-            continue;
-        }
-        prep_cat_section *s = &tmp[n];
-        s->id = id;
-        s->district = find_geo(x, SEC_DISTRICTS, F(t, r, SE_DISTRICT), &gid);
-        if (s->district == PREP_CAT_NONE && !x->broken[SEC_DISTRICTS])
+        uint32_t ei = row_entity(x, t, r, SE_ENTITY);
+        if (ei == PREP_CAT_NONE) continue;
+        sec_row *w = &rows[n++];
+        w->line = ln;
+        w->col = C(t, r, SE_ID);
+        w->key = cat_geo_key(c->entities[ei].id, id);
+        w->s.entity = ei;
+        w->s.id = id;
+        w->s.district = find_geo(x, SEC_DISTRICTS, ei, F(t, r, SE_DISTRICT), &gid);
+        if (w->s.district == PREP_CAT_NONE && !x->broken[SEC_DISTRICTS])
             perr(x, ln, C(t, r, SE_DISTRICT), "unknown-reference", "section %u: unknown district '%s'", (unsigned)id,
                  F(t, r, SE_DISTRICT));
-        s->municipality = find_geo(x, SEC_MUNIS, F(t, r, SE_MUNI), &gid);
-        if (s->municipality == PREP_CAT_NONE && !x->broken[SEC_MUNIS])
+        w->s.municipality = find_geo(x, SEC_MUNIS, ei, F(t, r, SE_MUNI), &gid);
+        if (w->s.municipality == PREP_CAT_NONE && !x->broken[SEC_MUNIS])
             perr(x, ln, C(t, r, SE_MUNI), "unknown-reference", "section %u: unknown municipality '%s'",
                  (unsigned)id, F(t, r, SE_MUNI));
-        x->sec_by_id[id] = n++;
-        first_line[id] = ln;
     }
-    /* Sorted by id: walk the id table once. */
+    /* Sorted by (entity id, section id); equal keys are adjacent, the first line first. */
+    qsort(rows, n, sizeof *rows, cmp_sec);
     uint32_t k = 0;
-    for (uint32_t id = 1; id <= PREP_CAT_MAX_SECTION_ID; id++) {
-        if (x->sec_by_id[id] == PREP_CAT_NONE) continue;
-        c->sections[k] = tmp[x->sec_by_id[id]];
-        x->sec_by_id[id] = k++;
+    long kept_line = 0;
+    for (size_t i = 0; i < n && !x->f_oom; i++) {
+        if (k && x->sec_keys[k - 1] == rows[i].key) {
+            perr(x, rows[i].line, rows[i].col, "duplicate-id", "section %u is already defined%s on line %ld",
+                 (unsigned)rows[i].s.id, c->national ? " in this entity" : "", kept_line);
+            continue;
+        }
+        kept_line = rows[i].line;
+        c->sections[k] = rows[i].s;
+        x->sec_keys[k] = rows[i].key;
+        if (cat_map_put(&x->m_sec, cat_hash_u32(rows[i].key), k)) x->f_oom = 1;
+        k++;
     }
     c->n_sections = k;
-    free(tmp);
-    free(first_line);
+    free(rows);
 }
 
 typedef struct cas_row {
@@ -928,7 +1099,7 @@ static void do_casillas(pctx *x)
     prep_catalog *c = x->c;
     rawtab *t = &x->t[SEC_CASILLAS];
     cas_row *rows = malloc((t->n ? t->n : 1) * sizeof *rows);
-    if (!rows || !x->sec_by_id) {
+    if (!rows || !x->sec_keys) {
         free(rows);
         x->f_oom = 1;
         return;
@@ -940,14 +1111,20 @@ static void do_casillas(pctx *x)
         uint32_t sid = 0, number = 0, ext = 0, urban = 0, lnom = 0, reps = 0, ballots = 0;
         int ok = 1;
         uint32_t sidx = PREP_CAT_NONE;
-        if (parse_num(f_sec, 1, PREP_CAT_MAX_SECTION_ID, &sid) || (sidx = x->sec_by_id[sid]) == PREP_CAT_NONE) {
+        uint32_t ei = row_entity(x, t, r, CA_ENTITY);
+        if (ei == PREP_CAT_NONE) continue;
+        if ((sidx = find_sec(x, ei, f_sec, &sid)) == PREP_CAT_NONE) {
             if (!x->broken[SEC_SECTIONS])
                 perr(x, ln, C(t, r, CA_SECTION), "unknown-reference", "casilla: unknown section '%s'", f_sec);
             ok = 0;
         }
         char type = f_type[0];
         if (cat_type_rank(type) < 0 || f_type[1]) {
-            perr(x, ln, C(t, r, CA_TYPE), "bad-value", "casilla type '%s' must be B, C, E, S or M", f_type);
+            perr(x, ln, C(t, r, CA_TYPE), "bad-value", "casilla type '%s' must be B, C, E, S, M or V", f_type);
+            ok = 0;
+        } else if (sidx != PREP_CAT_NONE && sid == 0 && type != 'M') {
+            perr(x, ln, C(t, r, CA_TYPE), "bad-casilla",
+                 "casilla of type %c in section 0: section 0 holds only the votes from abroad (M)", type);
             ok = 0;
         }
         if (parse_num(F(t, r, CA_NUMBER), 1, 99, &number)) {
@@ -997,7 +1174,7 @@ static void do_casillas(pctx *x)
         w->c.lista_nominal = lnom;
         w->c.representatives = reps;
         w->c.ballots = ballots;
-        prep_catalog_casilla_key(c->entity_id, sid, type, number, ext, w->c.key);
+        prep_catalog_casilla_key(c->entities[ei].id, sid, type, number, ext, w->c.key);
     }
     qsort(rows, n, sizeof *rows, cmp_cas);
     c->casillas = malloc((n ? n : 1) * sizeof *c->casillas);
@@ -1035,6 +1212,34 @@ static int eq_el_slug(const void *ctx, uint32_t idx, const void *key)
 {
     const prep_catalog *c = ctx;
     return strcmp(c->elections[idx].slug, key) == 0;
+}
+
+/* acta_type, and the optional special_acta_type, abroad_acta_type (default acta_type)
+ * and rp_acta_type (default 0: none). */
+static void el_acta_types(pctx *x, const rawtab *t, size_t r, prep_cat_election *el)
+{
+    static const int cols[] = {EL_ACTA, EL_SPECIAL, EL_ABROAD, EL_RP};
+    uint32_t *dst[] = {&el->acta_type, &el->special_acta_type, &el->abroad_acta_type, &el->rp_acta_type};
+    for (size_t i = 0; i < PREP_ARRAY_LEN(cols); i++) {
+        const char *v = F(t, r, cols[i]);
+        if (i && !(t->present & (1u << cols[i]))) {
+            *dst[i] = i == 3 ? 0 : el->acta_type;
+            continue;
+        }
+        if (i == 2 && !strcmp(v, "-")) { /* the votes from abroad do not elect this office */
+            *dst[i] = PREP_CAT_ACTA_NONE;
+            continue;
+        }
+        /* TIPO_ACTA 0 is the out-of-catalogue acta's: only acta_type and rp_acta_type (none) take it */
+        uint32_t lo = (i == 1 || i == 2) ? 1 : 0;
+        if (parse_num(v, lo, 99, dst[i]))
+            perr(x, t->line[r], C(t, r, cols[i]), "bad-value", "%s '%s' must be a number %u..99",
+                 tab_cols[SEC_ELECTIONS][cols[i]], v, (unsigned)lo);
+    }
+    if (el->rp_acta_type && (el->rp_acta_type == el->acta_type || el->rp_acta_type == el->special_acta_type))
+        perr(x, t->line[r], C(t, r, EL_RP), "bad-value",
+             "rp_acta_type %u must differ from the election's other acta types: it names a second acta",
+             (unsigned)el->rp_acta_type);
 }
 
 static void do_elections(pctx *x)
@@ -1092,19 +1297,21 @@ static void do_elections(pctx *x)
             else if (cat_map_put(&mslug, hs, e))
                 x->f_oom = 1;
         }
-        if (!strcmp(scope, "entity")) el->scope = PREP_CAT_SCOPE_ENTITY;
+        if (!strcmp(scope, "nation")) el->scope = PREP_CAT_SCOPE_NATION;
+        else if (!strcmp(scope, "entity")) el->scope = PREP_CAT_SCOPE_ENTITY;
         else if (!strcmp(scope, "district")) el->scope = PREP_CAT_SCOPE_DISTRICT;
         else if (!strcmp(scope, "municipality")) el->scope = PREP_CAT_SCOPE_MUNICIPALITY;
         else {
-            perr(x, ln, C(t, r, EL_SCOPE), "bad-value", "scope '%s' must be entity, district or municipality", scope);
+            perr(x, ln, C(t, r, EL_SCOPE), "bad-value", "scope '%s' must be nation, entity, district or municipality",
+                 scope);
             x->el_bad_scope[e] = 1;
         }
         el->n_units = x->el_bad_scope[e]                ? 0
-                      : el->scope == PREP_CAT_SCOPE_ENTITY   ? 1
+                      : el->scope == PREP_CAT_SCOPE_NATION   ? 1
+                      : el->scope == PREP_CAT_SCOPE_ENTITY   ? c->n_entities
                       : el->scope == PREP_CAT_SCOPE_DISTRICT ? c->n_districts
                                                         : c->n_municipalities;
-        if (parse_num(F(t, r, EL_ACTA), 0, 99, &el->acta_type))
-            perr(x, ln, C(t, r, EL_ACTA), "bad-value", "acta_type '%s' must be a number 0..99", F(t, r, EL_ACTA));
+        el_acta_types(x, t, r, el);
         /* parties, column order */
         const char *p = F(t, r, EL_PARTIES), *base = p, *at;
         char tok[PREP_CAT_MAX_ID_LEN + 2];
@@ -1215,6 +1422,64 @@ static void do_coalitions(pctx *x)
     }
 }
 
+/* A district or municipality named in another table: `ID` in a local catalogue, or
+ * `ENTITY-ID` (the only form in a national one). PREP_CAT_NONE when there is none; a
+ * malformed reference gets its own diag and *id is set to UINT32_MAX. */
+static uint32_t geo_ref(pctx *x, int sec, const char *ref, long ln, long col, uint32_t *id)
+{
+    const prep_catalog *c = x->c;
+    const char *dash = strchr(ref, '-');
+    uint32_t ei = c->national ? PREP_CAT_NONE : 0, eid;
+    const char *sid = ref;
+    char ent[8];
+    *id = 0;
+    if (dash) {
+        size_t n = (size_t)(dash - ref);
+        if (n == 0 || n >= sizeof ent) return PREP_CAT_NONE;
+        memcpy(ent, ref, n);
+        ent[n] = 0;
+        ei = parse_num(ent, 1, PREP_CAT_MAX_ENTITY_ID, &eid) ? PREP_CAT_NONE : x->ent_by_id[eid];
+        sid = dash + 1;
+    } else if (c->national) {
+        perr(x, ln, col, "bad-value", "a national catalogue names a %s as ENTITY-ID, got '%s'",
+             sec == SEC_DISTRICTS ? "district" : "municipality", ref);
+        *id = UINT32_MAX;
+        return PREP_CAT_NONE;
+    }
+    return find_geo(x, sec, ei, sid, id);
+}
+
+/* The unit of a candidacy: `*` for the nation, and for the entity of a local catalogue;
+ * an entity id for an entity of a national one; `ID` or `ENTITY-ID` for a district or
+ * municipality (`ENTITY-ID` only, in a national catalogue). */
+static uint32_t cand_unit(pctx *x, const rawtab *t, size_t r, uint32_t e)
+{
+    const prep_catalog *c = x->c;
+    const prep_cat_election *el = &c->elections[e];
+    const char *unit = F(t, r, CD_UNIT), *eid = el->id;
+    long ln = t->line[r], col = C(t, r, CD_UNIT);
+    uint32_t id;
+    if (el->scope == PREP_CAT_SCOPE_NATION || (el->scope == PREP_CAT_SCOPE_ENTITY && !c->national)) {
+        if (!strcmp(unit, "*")) return 0;
+        perr(x, ln, col, "bad-value", "election '%s' covers the whole %s: unit must be *, got '%s'", eid,
+             el->scope == PREP_CAT_SCOPE_NATION ? "process" : "entity", unit);
+        return PREP_CAT_NONE;
+    }
+    if (el->scope == PREP_CAT_SCOPE_ENTITY) {
+        if (parse_num(unit, 1, PREP_CAT_MAX_ENTITY_ID, &id) || x->ent_by_id[id] == PREP_CAT_NONE) {
+            perr(x, ln, col, "unknown-reference", "candidacy of '%s': unknown entity '%s'", eid, unit);
+            return PREP_CAT_NONE;
+        }
+        return x->ent_by_id[id];
+    }
+    int sec = el->scope == PREP_CAT_SCOPE_DISTRICT ? SEC_DISTRICTS : SEC_MUNIS;
+    uint32_t u = geo_ref(x, sec, unit, ln, col, &id);
+    if (u == PREP_CAT_NONE && !x->broken[sec] && id != UINT32_MAX)
+        perr(x, ln, col, "unknown-reference", "candidacy of '%s': unknown %s '%s'", eid,
+             sec == SEC_DISTRICTS ? "district" : "municipality", unit);
+    return u;
+}
+
 static void do_candidacies(pctx *x)
 {
     prep_catalog *c = x->c;
@@ -1229,7 +1494,7 @@ static void do_candidacies(pctx *x)
     }
     for (size_t r = 0; r < t->n && !x->f_oom; r++) {
         long ln = t->line[r];
-        const char *eid = F(t, r, CD_ELECTION), *unit = F(t, r, CD_UNIT), *who = F(t, r, CD_CONTENDER);
+        const char *eid = F(t, r, CD_ELECTION), *who = F(t, r, CD_CONTENDER);
         const char *name = F(t, r, CD_NAME);
         uint32_t e = cat_map_find(&x->m_election, cat_hash_str(eid), cat_eq_election, c, eid);
         if (e == PREP_CAT_NONE) {
@@ -1237,22 +1502,8 @@ static void do_candidacies(pctx *x)
                 perr(x, ln, C(t, r, CD_ELECTION), "unknown-reference", "candidacy: unknown election '%s'", eid);
             continue;
         }
-        const prep_cat_election *el = &c->elections[e];
         if (x->el_bad_scope[e]) continue; /* already reported at the election */
-        uint32_t u = PREP_CAT_NONE, gid;
-        if (el->scope == PREP_CAT_SCOPE_ENTITY) {
-            if (strcmp(unit, "*"))
-                perr(x, ln, C(t, r, CD_UNIT), "bad-value", "election '%s' covers the whole entity: unit must be *, got '%s'",
-                     eid, unit);
-            else
-                u = 0;
-        } else {
-            int sec = el->scope == PREP_CAT_SCOPE_DISTRICT ? SEC_DISTRICTS : SEC_MUNIS;
-            u = find_geo(x, sec, unit, &gid);
-            if (u == PREP_CAT_NONE && !x->broken[sec])
-                perr(x, ln, C(t, r, CD_UNIT), "unknown-reference", "candidacy of '%s': unknown %s '%s'", eid,
-                     sec == SEC_DISTRICTS ? "district" : "municipality", unit);
-        }
+        uint32_t u = cand_unit(x, t, r, e);
         prep_cat_cand_kind kind = PREP_CAT_CAND_PARTY;
         uint32_t ref = PREP_CAT_NONE;
         cat_coal_key key = {e, who};
@@ -1321,9 +1572,9 @@ static void do_shapes(pctx *x)
         long ln = t->line[r];
         const char *fm = F(t, r, SH_MUNI), *path = F(t, r, SH_PATH);
         uint32_t id;
-        uint32_t m = find_geo(x, SEC_MUNIS, fm, &id);
+        uint32_t m = geo_ref(x, SEC_MUNIS, fm, ln, C(t, r, SH_MUNI), &id);
         if (m == PREP_CAT_NONE) {
-            if (!x->broken[SEC_MUNIS])
+            if (!x->broken[SEC_MUNIS] && id != UINT32_MAX)
                 perr(x, ln, C(t, r, SH_MUNI), "unknown-reference", "shape of unknown municipality '%s'", fm);
         } else if (first_line[m]) {
             perr(x, ln, C(t, r, SH_MUNI), "duplicate-id", "municipality %u already has a shape on line %ld",
@@ -1513,8 +1764,16 @@ static const char *contender_id(const prep_catalog *c, const prep_cat_candidacy 
 
 static void unit_label(const prep_catalog *c, const prep_cat_election *el, uint32_t u, char *buf, size_t n)
 {
-    if (el->scope == PREP_CAT_SCOPE_ENTITY) snprintf(buf, n, "the entity");
+    if (el->scope == PREP_CAT_SCOPE_NATION) snprintf(buf, n, "the process");
+    else if (el->scope == PREP_CAT_SCOPE_ENTITY && !c->national) snprintf(buf, n, "the entity");
+    else if (el->scope == PREP_CAT_SCOPE_ENTITY) snprintf(buf, n, "entity %u", (unsigned)c->entities[u].id);
+    else if (el->scope == PREP_CAT_SCOPE_DISTRICT && c->national)
+        snprintf(buf, n, "district %u-%u", (unsigned)c->entities[c->districts[u].entity].id,
+                 (unsigned)c->districts[u].id);
     else if (el->scope == PREP_CAT_SCOPE_DISTRICT) snprintf(buf, n, "district %u", (unsigned)c->districts[u].id);
+    else if (c->national)
+        snprintf(buf, n, "municipality %u-%u", (unsigned)c->entities[c->municipalities[u].entity].id,
+                 (unsigned)c->municipalities[u].id);
     else snprintf(buf, n, "municipality %u", (unsigned)c->municipalities[u].id);
 }
 
@@ -1609,7 +1868,11 @@ static void derive_election(pctx *x, uint32_t e, const uint32_t *by_election, ui
         uint32_t a = el->cand_first[u], z = el->cand_first[u + 1];
         char ul[64], b1[24], b2[24];
         if (a == z) {
-            if (!x->broken[SEC_CANDIDACIES]) {
+            /* the abroad unit (id 0) of an office the votes from abroad do not elect */
+            int abroad = el->abroad_acta_type == PREP_CAT_ACTA_NONE &&
+                         ((el->scope == PREP_CAT_SCOPE_DISTRICT && c->districts[u].id == 0) ||
+                          (el->scope == PREP_CAT_SCOPE_MUNICIPALITY && c->municipalities[u].id == 0));
+            if (!x->broken[SEC_CANDIDACIES] && !abroad) {
                 unit_label(c, el, u, ul, sizeof ul);
                 perr(x, x->el_line[e], 0, "unit-without-candidacy", "election '%s': %s ('%s') has no candidacy", el->id,
                      ul, prep_catalog_unit_name(c, e, u));
@@ -1695,7 +1958,8 @@ static void ctx_free(pctx *x)
     cat_map_free(&x->m_coal);
     free(x->district_ids);
     free(x->muni_ids);
-    free(x->sec_by_id);
+    free(x->sec_keys);
+    cat_map_free(&x->m_sec);
     free(x->el_line);
     free(x->el_parties);
     free(x->el_np);
@@ -1731,6 +1995,7 @@ prep_err prep_catalog_parse(const char *name, const char *data, size_t len, prep
     if (!x.f_oom) do_process(&x);
     if (!x.f_oom) do_labels(&x);
     if (!x.f_oom) do_rules(&x);
+    if (!x.f_oom) do_entities(&x);
     if (!x.f_oom) do_parties(&x);
     if (!x.f_oom) do_districts_munis(&x);
     if (!x.f_oom) do_sections(&x);

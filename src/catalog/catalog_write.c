@@ -91,7 +91,7 @@ static void write_process(wctx *w, const prep_catalog *c)
     put_kv(w, "name", c->process_name);
     put_kv(w, "institute", c->institute);
     putf(w, "entity_id = %u\n", (unsigned)c->entity_id);
-    if (c->entity_id < 1 || c->entity_id > 99) bad(w);
+    if (c->national ? c->entity_id != 0 : (c->entity_id < 1 || c->entity_id > PREP_CAT_MAX_ENTITY_ID)) bad(w);
     put_kv(w, "entity", c->entity_name);
     put_kv(w, "timezone", c->timezone);
     char t[64];
@@ -149,34 +149,50 @@ static void write_geo(wctx *w, const prep_catalog *c)
         put_field(w, p->name, 0);
         put_field(w, p->color, 1);
     }
-    put(w, "\n[districts]\nid|name\n");
+    /* A national catalogue lists its entities and names the entity on every row of the
+     * geography; a local one writes exactly what it always did. */
+    int nat = c->national;
+    if (nat) {
+        put(w, "\n[entities]\nid|name|circ\n");
+        for (uint32_t i = 0; i < c->n_entities && !w->err; i++) {
+            put_num(w, c->entities[i].id, 0);
+            put_field(w, c->entities[i].name, 0);
+            put_num(w, c->entities[i].circ, 1);
+        }
+    }
+    put(w, nat ? "\n[districts]\nentity|id|name\n" : "\n[districts]\nid|name\n");
     for (uint32_t i = 0; i < c->n_districts && !w->err; i++) {
+        if (nat) put_num(w, cat_entity_id(c, c->districts[i].entity), 0);
         put_num(w, c->districts[i].id, 0);
         put_field(w, c->districts[i].name, 1);
     }
-    put(w, "\n[municipalities]\nid|name\n");
+    put(w, nat ? "\n[municipalities]\nentity|id|name\n" : "\n[municipalities]\nid|name\n");
     for (uint32_t i = 0; i < c->n_municipalities && !w->err; i++) {
+        if (nat) put_num(w, cat_entity_id(c, c->municipalities[i].entity), 0);
         put_num(w, c->municipalities[i].id, 0);
         put_field(w, c->municipalities[i].name, 1);
     }
-    put(w, "\n[sections]\nid|district|municipality\n");
+    put(w, nat ? "\n[sections]\nentity|id|district|municipality\n" : "\n[sections]\nid|district|municipality\n");
     for (uint32_t i = 0; i < c->n_sections && !w->err; i++) {
         const prep_cat_section *s = &c->sections[i];
         if (s->district >= c->n_districts || s->municipality >= c->n_municipalities) {
             bad(w);
             break;
         }
+        if (nat) put_num(w, cat_entity_id(c, s->entity), 0);
         put_num(w, s->id, 0);
         put_num(w, c->districts[s->district].id, 0);
         put_num(w, c->municipalities[s->municipality].id, 1);
     }
-    put(w, "\n[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots\n");
+    put(w, nat ? "\n[casillas]\nentity|section|type|number|ext|urban|lista_nominal|representatives|ballots\n"
+               : "\n[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots\n");
     for (uint32_t i = 0; i < c->n_casillas && !w->err; i++) {
         const prep_cat_casilla *k = &c->casillas[i];
         if (k->section >= c->n_sections || cat_type_rank(k->type) < 0) {
             bad(w);
             break;
         }
+        if (nat) put_num(w, cat_entity_id(c, c->sections[k->section].entity), 0);
         putf(w, "%u|%c|%u|%u|%u|%u|%u|%u\n", (unsigned)c->sections[k->section].id, k->type, (unsigned)k->number,
              (unsigned)k->ext, (unsigned)k->urban, (unsigned)k->lista_nominal, (unsigned)k->representatives,
              (unsigned)k->ballots);
@@ -185,7 +201,17 @@ static void write_geo(wctx *w, const prep_catalog *c)
 
 static void write_elections(wctx *w, const prep_catalog *c)
 {
-    put(w, "\n[elections]\nid|name|title|scope|acta_type|parties\n");
+    int nat = c->national;
+    /* The extra acta types are written only when some election has them. */
+    int types = 0;
+    for (uint32_t e = 0; e < c->n_elections; e++) {
+        const prep_cat_election *el = &c->elections[e];
+        if (el->special_acta_type != el->acta_type || el->abroad_acta_type != el->acta_type || el->rp_acta_type)
+            types = 1;
+    }
+    put(w, types ? "\n[elections]\nid|name|title|scope|acta_type|parties|special_acta_type|abroad_acta_type|"
+                   "rp_acta_type\n"
+                 : "\n[elections]\nid|name|title|scope|acta_type|parties\n");
     for (uint32_t e = 0; e < c->n_elections && !w->err; e++) {
         const prep_cat_election *el = &c->elections[e];
         const char *scope = cat_scope_name(el->scope);
@@ -210,6 +236,11 @@ static void write_elections(wctx *w, const prep_catalog *c)
             put(w, c->parties[col->parties[0]].id);
             first = 0;
         }
+        if (types && el->abroad_acta_type == PREP_CAT_ACTA_NONE)
+            putf(w, "|%u|-|%u", (unsigned)el->special_acta_type, (unsigned)el->rp_acta_type);
+        else if (types)
+            putf(w, "|%u|%u|%u", (unsigned)el->special_acta_type, (unsigned)el->abroad_acta_type,
+                 (unsigned)el->rp_acta_type);
         put(w, "\n");
     }
     put(w, "\n[coalitions]\nelection|id|name|parties\n");
@@ -242,12 +273,16 @@ static void write_elections(wctx *w, const prep_catalog *c)
         }
         const prep_cat_election *el = &c->elections[cd->election];
         put_field(w, el->id, 0);
-        if (el->scope == PREP_CAT_SCOPE_ENTITY) put(w, "*|");
-        else if (el->scope == PREP_CAT_SCOPE_DISTRICT && cd->unit < c->n_districts)
+        if (el->scope == PREP_CAT_SCOPE_NATION || (el->scope == PREP_CAT_SCOPE_ENTITY && !nat)) put(w, "*|");
+        else if (el->scope == PREP_CAT_SCOPE_ENTITY && cd->unit < c->n_entities)
+            put_num(w, c->entities[cd->unit].id, 0);
+        else if (el->scope == PREP_CAT_SCOPE_DISTRICT && cd->unit < c->n_districts) {
+            if (nat) putf(w, "%u-", (unsigned)cat_entity_id(c, c->districts[cd->unit].entity));
             put_num(w, c->districts[cd->unit].id, 0);
-        else if (el->scope == PREP_CAT_SCOPE_MUNICIPALITY && cd->unit < c->n_municipalities)
+        } else if (el->scope == PREP_CAT_SCOPE_MUNICIPALITY && cd->unit < c->n_municipalities) {
+            if (nat) putf(w, "%u-", (unsigned)cat_entity_id(c, c->municipalities[cd->unit].entity));
             put_num(w, c->municipalities[cd->unit].id, 0);
-        else {
+        } else {
             bad(w);
             break;
         }

@@ -225,7 +225,7 @@ static void read_feature(gctx *x, const json_t *f, uint32_t fi)
     snprintf(flabel, sizeof flabel, "features[%u] (%s %u)", (unsigned)fi, x->prop, (unsigned)id);
     uint32_t m = PREP_CAT_NONE;
     if (id) {
-        m = prep_catalog_find_municipality(x->c, id);
+        m = prep_catalog_find_municipality(x->c, cat_entity_id(x->c, 0), id); /* a local map: one entity */
         if (m == PREP_CAT_NONE) {
             gerr(x, 0, "unknown-reference", "%s: the catalogue has no municipality %u", flabel, (unsigned)id);
         } else if (x->feat_of_muni[m]) {

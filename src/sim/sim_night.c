@@ -531,11 +531,11 @@ static int garble_key(night *n, prep_acta *a, uint32_t i)
             num = 1 + (uint32_t)prep_rng_below(&n->rng, 3);
             type = num == 1 ? 'B' : 'C';
             if (type == 'C') num--;
-            if (prep_catalog_find_section(c, sec) != PREP_CAT_NONE) continue;
+            if (prep_catalog_find_section(c, c->entities[0].id, sec) != PREP_CAT_NONE) continue;
         }
         if (num > 99) num = 99;
         char key[24];
-        prep_catalog_casilla_key(c->entity_id, sec, type, num, 0, key);
+        prep_catalog_casilla_key(c->entities[0].id, sec, type, num, 0, key);
         if (prep_catalog_find_casilla(c, key) != PREP_CAT_NONE) continue;
         snprintf(a->clave_casilla, sizeof a->clave_casilla, "%s", key);
         prep_catalog_acta_key(key, c->elections[n->e].acta_type, a->clave_acta);

@@ -164,8 +164,9 @@ static prep_err vote_col_doc(const prep_catalog *c, uint32_t e, uint32_t j, prep
 static const char *scope_text(prep_cat_scope s)
 {
     switch (s) {
-    case PREP_CAT_SCOPE_ENTITY: return "una sola demarcación: toda la entidad";
-    case PREP_CAT_SCOPE_DISTRICT: return "una demarcación por distrito electoral local";
+    case PREP_CAT_SCOPE_NATION: return "una sola demarcación: todo el país";
+    case PREP_CAT_SCOPE_ENTITY: return "una demarcación por entidad federativa";
+    case PREP_CAT_SCOPE_DISTRICT: return "una demarcación por distrito electoral";
     case PREP_CAT_SCOPE_MUNICIPALITY: return "una demarcación por municipio";
     }
     return "";

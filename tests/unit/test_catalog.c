@@ -334,15 +334,15 @@ static void test_lookups(void **st)
     assert_int_equal(prep_catalog_find_casilla(c, "220412S0101"), PREP_CAT_NONE);
     assert_int_equal(prep_catalog_find_casilla(c, ""), PREP_CAT_NONE);
     for (uint32_t i = 0; i < c->n_casillas; i++) assert_int_equal(prep_catalog_find_casilla(c, c->casillas[i].key), i);
-    assert_int_equal(prep_catalog_find_section(c, 15), 0);
-    assert_int_equal(prep_catalog_find_section(c, 412), 4);
-    assert_int_equal(prep_catalog_find_section(c, 413), PREP_CAT_NONE);
-    assert_int_equal(prep_catalog_find_section(c, 4000000000u), PREP_CAT_NONE);
-    assert_int_equal(prep_catalog_find_district(c, 2), 1);
-    assert_int_equal(prep_catalog_find_district(c, 3), PREP_CAT_NONE);
-    assert_int_equal(prep_catalog_find_municipality(c, 11), 2);
-    assert_int_equal(prep_catalog_find_municipality(c, 6), 1);
-    assert_int_equal(prep_catalog_find_municipality(c, 1), PREP_CAT_NONE);
+    assert_int_equal(prep_catalog_find_section(c, c->entity_id, 15), 0);
+    assert_int_equal(prep_catalog_find_section(c, c->entity_id, 412), 4);
+    assert_int_equal(prep_catalog_find_section(c, c->entity_id, 413), PREP_CAT_NONE);
+    assert_int_equal(prep_catalog_find_section(c, c->entity_id, 4000000000u), PREP_CAT_NONE);
+    assert_int_equal(prep_catalog_find_district(c, c->entity_id, 2), 1);
+    assert_int_equal(prep_catalog_find_district(c, c->entity_id, 3), PREP_CAT_NONE);
+    assert_int_equal(prep_catalog_find_municipality(c, c->entity_id, 11), 2);
+    assert_int_equal(prep_catalog_find_municipality(c, c->entity_id, 6), 1);
+    assert_int_equal(prep_catalog_find_municipality(c, c->entity_id, 1), PREP_CAT_NONE);
     assert_int_equal(prep_catalog_find_party(c, "MORENA"), 5);
     assert_int_equal(prep_catalog_find_party(c, "morena"), PREP_CAT_NONE);
     assert_int_equal(prep_catalog_find_election(c, "ayu"), 2);
@@ -372,10 +372,10 @@ static void test_lookups(void **st)
         void *saved = c->_index;
         c->_index = NULL;
         assert_int_equal(prep_catalog_find_casilla(c, "220015E0101"), 2);
-        assert_int_equal(prep_catalog_find_section(c, 412), 4);
+        assert_int_equal(prep_catalog_find_section(c, c->entity_id, 412), 4);
         assert_int_equal(prep_catalog_find_column(c, 1, "C_PRI_PRD"), 9);
         assert_int_equal(prep_catalog_find_coalition(c, 1, "PP"), 2);
-        assert_int_equal(prep_catalog_find_municipality(c, 11), 2);
+        assert_int_equal(prep_catalog_find_municipality(c, c->entity_id, 11), 2);
         c->_index = saved;
     }
     /* and reindex rebuilds it */

@@ -542,8 +542,8 @@ static void test_queretaro(void **st)
     /* Where the source puts the extremes (min/max over each feature's positions, read with
      * a JSON tool): westernmost Querétaro (14), easternmost Landa de Matamoros (10),
      * northernmost Jalpan de Serra (9), southernmost Amealco de Bonfil (1). */
-    uint32_t qro = prep_catalog_find_municipality(c, 14), landa = prep_catalog_find_municipality(c, 10);
-    uint32_t jalpan = prep_catalog_find_municipality(c, 9), amealco = prep_catalog_find_municipality(c, 1);
+    uint32_t qro = prep_catalog_find_municipality(c, c->entity_id, 14), landa = prep_catalog_find_municipality(c, c->entity_id, 10);
+    uint32_t jalpan = prep_catalog_find_municipality(c, c->entity_id, 9), amealco = prep_catalog_find_municipality(c, c->entity_id, 1);
     assert_int_equal(bx[qro].x0, 0);
     assert_int_equal(bx[landa].x1, 600);
     assert_int_equal(bx[jalpan].y0, 0);

@@ -108,7 +108,7 @@ static void test_national(void **st)
     t0 = now();
     for (uint32_t i = 0; i < c->n_casillas; i++) {
         uint32_t sid = c->sections[c->casillas[i].section].id;
-        assert_int_equal(prep_catalog_find_section(c, sid), c->casillas[i].section);
+        assert_int_equal(prep_catalog_find_section(c, c->entity_id, sid), c->casillas[i].section);
         if (prep_catalog_find_casilla(c, c->casillas[i].key) != i) fail_msg("lookup of %s", c->casillas[i].key);
     }
     print_message("%u casilla lookups in %.3f s\n", c->n_casillas, now() - t0);

@@ -609,7 +609,7 @@ static void test_incremental(void **state)
 
     /* Cut 3: a correction of every election's acta of one casilla of section 0106
      * (district 2, Peña Blanca): one more vote for the first column, verified later. */
-    uint32_t si = prep_catalog_find_section(cat, 106);
+    uint32_t si = prep_catalog_find_section(cat, cat->entity_id, 106);
     uint32_t ci = PREP_CAT_NONE; /* a casilla of the section captured in every election's night */
     const prep_cat_section *sec = &cat->sections[si];
     for (uint32_t q = sec->first_casilla; ci == PREP_CAT_NONE && q < sec->first_casilla + sec->n_casillas; q++) {

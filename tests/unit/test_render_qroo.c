@@ -334,7 +334,7 @@ static void check_row(const char *page, const rawrow *r, const char *path)
          * apply in the unit (QROO prints every combination) is stored as "-" */
         uint32_t jc = prep_catalog_find_column(cat, 0, name);
         if (jc != PREP_CAT_NONE && (!strcmp(v, "0") || !strcmp(v, "SIN DATO")) &&
-            !prep_catalog_col_applies(cat, 0, prep_catalog_find_district(cat, (uint32_t)atoi(r->f[col("ID_DISTRITO")])), jc)) {
+            !prep_catalog_col_applies(cat, 0, prep_catalog_find_district(cat, cat->entity_id, (uint32_t)atoi(r->f[col("ID_DISTRITO")])), jc)) {
             assert_null(cell);
             continue;
         }

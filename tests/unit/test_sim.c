@@ -146,7 +146,7 @@ static void check_qro_counts(const prep_catalog *c)
                     for (uint32_t m2 = 0; m2 < 18; m2++)
                         if (m2 != m) assert_int_equal(md[m2][d], 0);
     }
-    uint32_t qro = prep_catalog_find_municipality(c, 14);
+    uint32_t qro = prep_catalog_find_municipality(c, c->entity_id, 14);
     uint32_t nd_qro = 0;
     for (uint32_t d = 0; d < 15; d++) nd_qro += md[qro][d] > 0;
     assert_true(nd_qro >= 5); /* the capital holds several districts */
@@ -229,14 +229,14 @@ static void test_qro2021_geojson_municipalities(void **st)
     while ((p = json_str(p, "CVE_MUN", cve, sizeof cve)) != NULL) {
         assert_non_null(json_str(p, "NOM_MUN", nom, sizeof nom));
         uint32_t id = (uint32_t)strtoul(cve, NULL, 10);
-        uint32_t m = prep_catalog_find_municipality(c, id);
+        uint32_t m = prep_catalog_find_municipality(c, c->entity_id, id);
         assert_int_not_equal(m, PREP_CAT_NONE);
         assert_string_equal(c->municipalities[m].name, nom);
         seen++;
     }
     assert_int_equal(seen, 18);
-    assert_string_equal(c->municipalities[prep_catalog_find_municipality(c, 14)].slug, "queretaro");
-    assert_string_equal(c->municipalities[prep_catalog_find_municipality(c, 13)].name, "Peñamiller");
+    assert_string_equal(c->municipalities[prep_catalog_find_municipality(c, c->entity_id, 14)].slug, "queretaro");
+    assert_string_equal(c->municipalities[prep_catalog_find_municipality(c, c->entity_id, 13)].name, "Peñamiller");
     prep_catalog_free(c);
     free(data);
 }
