@@ -332,6 +332,54 @@ static int read_identity(reader *r, prep_acta *a, int out)
     return 0;
 }
 
+/* 1 when the row states its acta type: a TIPO_ACTA, else the digits CLAVE_ACTA adds to
+ * CLAVE_CASILLA (*tipo is then that type). */
+static int tipo_given(reader *r)
+{
+    const char *s = fld(r, AR_TIPO_ACTA);
+    return s && !actas_is_blank(s);
+}
+
+static int tipo_from_clave_acta(const prep_acta *a, uint32_t *tipo)
+{
+    size_t k = strlen(a->clave_casilla);
+    if (!k || strncmp(a->clave_acta, a->clave_casilla, k) != 0 || !a->clave_acta[k]) return 0;
+    return prep_parse_u32(a->clave_acta + k, tipo) == 0 && *tipo <= 99;
+}
+
+/* Which acta of its casilla a bound row is (catalog.h prep_catalog_acta_type_of): the
+ * representación proporcional acta of a special casilla when its type is the election's
+ * rp_acta_type (a->rp = 1), else the casilla's one acta. In a national catalogue, whose
+ * acta types are all stated ([elections] special / abroad / rp_acta_type), a type that is
+ * none of the casilla's is an error, and so is a casilla with no acta in the election
+ * (an M casilla where the votes from abroad do not elect). */
+static int bind_acta_type(reader *r, prep_acta *a, uint32_t tipo)
+{
+    const prep_catalog *c = r->c;
+    const prep_cat_election *el = &c->elections[r->e];
+    const prep_cat_casilla *cc = &c->casillas[a->casilla];
+    int given = tipo_given(r) || tipo_from_clave_acta(a, &tipo);
+    int fi = r->role_field[AR_TIPO_ACTA] >= 0 ? r->role_field[AR_TIPO_ACTA] : r->role_field[AR_CLAVE_ACTA];
+    uint32_t want = prep_catalog_acta_type_of(c, r->e, a->casilla);
+    if (want == PREP_CAT_ACTA_NONE)
+        return bad(r, fi, "acta-type", "casilla %s (type %c) has no acta in election %s: the votes from abroad do "
+                   "not elect it", cc->key, cc->type, el->id);
+    if (!given) return 0;
+    if (el->rp_acta_type && cc->type == 'S' && tipo == el->rp_acta_type) {
+        a->rp = 1;
+        return 0;
+    }
+    if (c->national && tipo != want) {
+        if (el->rp_acta_type && cc->type == 'S')
+            return bad(r, fi, "acta-type", "TIPO_ACTA %u but the actas of special casilla %s in election %s are "
+                       "%u (mayoría relativa) and %u (representación proporcional)", tipo, cc->key, el->id, want,
+                       el->rp_acta_type);
+        return bad(r, fi, "acta-type", "TIPO_ACTA %u but the acta of casilla %s (type %c) in election %s is %u", tipo,
+                   cc->key, cc->type, el->id, want);
+    }
+    return 0;
+}
+
 static int read_row(reader *r, prep_acta *a)
 {
     const prep_catalog *c = r->c;
@@ -354,8 +402,13 @@ static int read_row(reader *r, prep_acta *a)
             return bad(r, r->role_field[AR_CLAVE_ACTA], "bad-key", "CLAVE_ACTA '%s' is longer than %zu",
                        actas_clip(s, cb), sizeof a->clave_acta - 1);
         memcpy(a->clave_acta, tmp, strlen(tmp) + 1);
-    } else if (a->clave_casilla[0]) {
-        prep_catalog_acta_key(a->clave_casilla, tipo_acta, a->clave_acta);
+    }
+    if (a->casilla != PREP_CAT_NONE && bind_acta_type(r, a, tipo_acta)) return -1;
+    if (!a->clave_acta[0] && a->clave_casilla[0]) {
+        uint32_t t = tipo_acta;
+        if (a->casilla != PREP_CAT_NONE && !tipo_given(r))
+            t = a->rp ? el->rp_acta_type : prep_catalog_acta_type_of(c, r->e, a->casilla);
+        prep_catalog_acta_key(a->clave_casilla, t, a->clave_acta);
     }
 
     /* ballot accounting */

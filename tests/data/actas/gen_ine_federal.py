@@ -64,9 +64,11 @@ def columns(L):
     return c
 
 
-def casillas(L, rng):
+def casillas(L, _rng):
     """(entity, ename, district, dname, section, type, number, ext, acta kind, LN) for every
-    expected acta; kind: mr, smr, srp, abroad."""
+    expected acta; kind: mr, smr, srp, abroad. The casillas are those of the year (the
+    same for every election of it); the election decides which actas they have."""
+    rng = random.Random(L.year)
     out = []
     sec = 100
     for ent, ename, districts in ENTITIES:
@@ -88,23 +90,31 @@ def casillas(L, rng):
             if L.year == 2021 and did == 1:
                 # prison votes (VPP): a casilla of its own type in a section of the district
                 out.append((ent, ename, did, dname, sec, 'V', 1, 0, 'mr', rng.randint(40, 90)))
-        if L.election in ('pres', 'sen'):
-            # votes from abroad: mesas of the entity, section 0 of district 0
+        if L.year == 2018:
+            # votes from abroad: mesas of the entity, section 0 of district 0; they elect
+            # the president and the senators, not the deputies (LEEME 2018, TIPO_ACTA 1, 18)
             for n in range(1, 3):
                 out.append((ent, ename, 0, 'VOTO EN EL EXTRANJERO', 0, 'M', n, 0, 'abroad', rng.randint(200, 600)))
-    return out
+    return [x for x in out if x[8] != 'abroad' or L.election in ('pres', 'sen')]
 
 
 def key(ent, sec, typ, num, ext):
     return '%02d%04d%s%02d%02d' % (ent, sec, typ, num, ext)
 
 
+def unit(L, ent, did):
+    """The unit of the election a casilla of (ent, did) votes in: presidencia one for the
+    nation, senadurías one per entity, diputaciones one per federal district."""
+    return {'pres': '*', 'sen': str(ent)}.get(L.election, '%d-%d' % (ent, did))
+
+
 def applies(L, ent, did, col):
     """Which combination / independent columns are on a unit's ballot."""
+    u = unit(L, ent, did)
     if col in L.combos:
-        return (ent, did) in L.coalition_units or did == 0
+        return u in L.coalition_units
     if col in L.indeps:
-        return (ent, did, col) in L.indep_units
+        return (u, col) in L.indep_units
     return True
 
 
@@ -128,7 +138,8 @@ def make(L, seed):
     model = []  # (status, special, ln, total)
     ilegible = 'ILEGIBLE' if L.year == 2018 else 'Ilegible'
     sindato = 'SIN DATO' if L.year == 2018 else 'Sin dato'
-    for i, (ent, ename, did, dname, sec, typ, num, ext, kind, ln) in enumerate(casillas(L, rng)):
+    L.casillas = casillas(L, rng)
+    for i, (ent, ename, did, dname, sec, typ, num, ext, kind, ln) in enumerate(L.casillas):
         r = {c: '' for c in cols}
         k = key(ent, sec, typ, num, ext)
         ta = L.acta_types[kind]
@@ -262,6 +273,88 @@ def make(L, seed):
     return cols, rows, header(L, model)
 
 
+COALITIONS = {2018: [('PAF', 'Por México al Frente', 'PAN PRD MC'), ('TPM', 'Todos por México', 'PRI PVEM PANAL'),
+                    ('JHH', 'Juntos Haremos Historia', 'PT MORENA PES')],
+              2021: [('VXM', 'Va por México', 'PAN PRI PRD'), ('JHH', 'Juntos Hacemos Historia', 'PVEM PT MORENA')]}
+
+
+def write_catalog(path, year, Ls):
+    """The national catalogue of the files of one year (docs/formats/catalog.md, "National
+    catalogues"), from the same model: every expected casilla with its lista nominal,
+    representatives and special ballots; the acta types of the LEEME."""
+    L0 = Ls[0]
+    out = ['prep-catalog 1', '# Written by tests/data/actas/gen_ine_federal.py for the ine%d_*.csv test files.' % year,
+           '[process]', 'id = ine%d' % year, 'name = Proceso Electoral Federal %d (prueba)' % year,
+           'institute = Instituto Nacional Electoral', 'entity_id = 0', 'entity = ESTADOS UNIDOS MEXICANOS',
+           'timezone = America/Mexico_City',
+           'window_open = %s' % ('2018-07-01 20:00' if year == 2018 else '2021-06-06 20:00'),
+           'window_close = %s' % ('2018-07-02 20:00' if year == 2018 else '2021-06-07 20:00'),
+           'combo_prefix = %s' % ('C_' if year == 2018 else ''),
+           'independents_first = %s' % ('no' if year == 2018 else 'yes'),
+           'csv_separator = %s' % L0.sep, 'participation_specials = final-only', '',
+           '[entities]', 'id|name|circ']
+    circ = {1: 2, 9: 4, 14: 1}
+    out += ['%d|%s|%d' % (e, n, circ[e]) for e, n, _ in ENTITIES]
+    out += ['', '[parties]', 'id|name|color']
+    colors = ['#0055A5', '#E30613', '#FFD200', '#50B747', '#D71920', '#F58025', '#00A3AD', '#B5261E', '#5C2D91',
+              '#E5007E', '#7F7F7F']
+    out += ['%s|%s|%s' % (p, p, colors[i % len(colors)]) for i, p in enumerate(L0.parties)]
+    out += ['', '[districts]', 'entity|id|name']
+    abroad = year == 2018
+    for e, n, ds in ENTITIES:
+        if abroad: out.append('%d|0|VOTO EN EL EXTRANJERO' % e)
+        out += ['%d|%d|%s %02d' % (e, did, dn, did) for did, dn in ds]
+    out += ['', '[municipalities]', 'entity|id|name']
+    out += ['%d|1|MUNICIPIO NO INDICADO' % e for e, _, _ in ENTITIES]
+    secs, cas = {}, {}
+    for L in Ls:
+        for (ent, ename, did, dname, sec, typ, num, ext, kind, ln) in L.casillas:
+            secs[(ent, sec)] = did
+            if kind == 'srp': continue
+            cas.setdefault((ent, sec, typ, num, ext), (ln, L))
+    out += ['', '[sections]', 'entity|id|district|municipality']
+    out += ['%d|%d|%d|1' % (e, sec, did) for (e, sec), did in sorted(secs.items())]
+    out += ['', '[casillas]', 'entity|section|type|number|ext|urban|lista_nominal|representatives|ballots']
+    for (ent, sec, typ, num, ext), (ln, L) in sorted(cas.items()):
+        did = secs[(ent, sec)]
+        reps = 2 * (len(L.parties) + sum(1 for c in L.indeps if applies(L, ent, did, c)))
+        out.append('%d|%d|%s|%d|%d|%d|%d|%d|%d' % (ent, sec, typ, num, ext, 1 + (sec + num) % 2, ln, reps,
+                                                  L.special_ballots if typ == 'S' else 0))
+    out += ['', '[elections]', 'id|name|title|scope|acta_type|parties|special_acta_type|abroad_acta_type|rp_acta_type']
+    meta = {'pres': ('PRESIDENCIA', 'Presidencia de la República', 'nation'),
+            'sen': ('SENADURIAS', 'Senadurías', 'entity'), 'dip': ('DIPUTACIONES FEDERALES', 'Diputaciones federales',
+                                                                   'district')}
+    for L in Ls:
+        n, t, sc = meta[L.election]
+        ty = L.acta_types
+        out.append('%s|%s|%s|%s|%d|%s|%d|%s|%d' % (L.election, n, t, sc, ty['mr'], ' '.join(L.parties), ty['smr'],
+                                                   ty.get('abroad', '-'), ty.get('srp', 0)))
+    out += ['', '[coalitions]', 'election|id|name|parties']
+    for L in Ls:
+        out += ['%s|%s|%s|%s' % (L.election, i, n, ps) for i, n, ps in COALITIONS[year]]
+    out += ['', '[candidacies]', 'election|unit|contender|name']
+    for L in Ls:
+        units = []
+        for e, n, ds in ENTITIES:
+            for did, _ in ds:
+                u = unit(L, e, did)
+                if u not in units: units.append(u)
+        for u in units:
+            e, did = (1, 1) if u == '*' else (int(u), 1) if '-' not in u else map(int, u.split('-'))
+            inco = set()
+            if u in L.coalition_units:
+                for i, n, ps in COALITIONS[year]:
+                    out.append('%s|%s|%s|CANDIDATURA %s %s' % (L.election, u, i, i, u))
+                    inco |= set(ps.split())
+            for p in L.parties:
+                if p not in inco: out.append('%s|%s|%s|CANDIDATURA %s %s' % (L.election, u, p, p, u))
+            for c in L.indeps:
+                if (u, c) in L.indep_units:
+                    out.append('%s|%s|%s|INDEPENDIENTE %s %s' % (L.election, u, c.replace('_0', '_'), c, u))
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write('\n'.join(out) + '\n')
+
+
 def trunc4(num, den):
     if den == 0:
         return '0.0000'
@@ -321,19 +414,27 @@ def main():
         # LEEME 2021 lists the three kinds without numbers; any numbering must do
         ('ine2021_diputaciones.csv', 2021, 'dip', {'mr': 2, 'smr': 3, 'srp': 4}, 'DIPUTACIONES FEDERALES', False),
     ]
+    coal = {'pres': {'*'}, 'sen': {'1', '14'}}
+    indep = {('pres', 2018): {('*', 'CAND_IND_01'), ('*', 'CAND_IND_02')},
+             ('sen', 2018): {('9', 'CAND_IND_01'), ('14', 'CAND_IND_02')},
+             ('dip', 2018): {('14-1', 'CAND_IND_01'), ('1-3', 'CAND_IND_01'), ('1-3', 'CAND_IND_02')},
+             ('dip', 2021): {('9-2', 'CAND_IND_1'), ('1-1', 'CAND_IND_2'), ('14-2', 'CAND_IND_3')}}
+    made = {2018: [], 2021: []}
     for name, year, el, types, with_name, final in specs:
         if year == 2018:
             L = Layout(year, el, '|', 'latin-1', None, types, P18, C18, ['CAND_IND_01', 'CAND_IND_02'],
-                       {(1, 1), (1, 2), (9, 1), (14, 2)}, False, 750, with_name, final)
-            L.indep_units = {(14, 1, 'CAND_IND_01'), (1, 3, 'CAND_IND_01'), (1, 3, 'CAND_IND_02')}
+                       coal.get(el, {'1-1', '1-2', '9-1', '14-2'}), False, 750, with_name, final)
             cut = '02/07/2018 21:00 (UTC-5)'
         else:
             L = Layout(year, el, ',', 'utf-8', None, types, P21, C21, ['CAND_IND_1', 'CAND_IND_2', 'CAND_IND_3'],
-                       {(1, 2), (9, 1), (9, 2), (14, 1)}, True, 1000, with_name, final)
-            L.indep_units = {(9, 2, 'CAND_IND_1'), (14, 2, 'CAND_IND_3')}
+                       {'1-2', '9-1', '9-2', '14-1'}, True, 1000, with_name, final)
             cut = '07/06/2021 20:00 (UTC-5)'
+        L.indep_units = indep.get((el, year), set())
         cols, rows, hdr = make(L, len(name) * 7919 + year)
         write('%s/%s' % (d, name), L, cols, rows, hdr, cut)
+        made[year].append(L)
+    for year, Ls in made.items():
+        write_catalog('%s/ine%d.cat' % (d, year), year, Ls)
 
 
 if __name__ == '__main__':
