@@ -351,6 +351,13 @@ uint32_t prep_catalog_find_coalition(const prep_catalog *c, uint32_t e, const ch
 uint32_t prep_catalog_unit_of(const prep_catalog *c, uint32_t e, uint32_t casilla);
 /* Name of unit u of election e ("QUERÉTARO", "DISTRITO 03", "Corregidora"). Borrowed. */
 const char *prep_catalog_unit_name(const prep_catalog *c, uint32_t e, uint32_t u);
+/* Whether election e has a single unit, the whole process: nation scope, or entity scope
+ * in a catalogue of one entity (a gubernatura). Its candidacies then apply everywhere. */
+static inline int prep_catalog_one_unit(const prep_catalog *c, uint32_t e)
+{
+    prep_cat_scope s = c->elections[e].scope;
+    return s == PREP_CAT_SCOPE_NATION || (s == PREP_CAT_SCOPE_ENTITY && c->n_entities <= 1);
+}
 /* Whether column col applies in unit u of election e. */
 static inline int prep_catalog_col_applies(const prep_catalog *c, uint32_t e, uint32_t u, uint32_t col)
 {

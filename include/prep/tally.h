@@ -8,13 +8,19 @@
 
 #include "prep/actas.h"
 
+/* Levels, top down. NATION has one unit, the whole process; ENTITY a unit per entity of
+ * the catalogue (a local catalogue has one, equal to NATION). The CASILLA level has a slot
+ * per casilla, then one per special casilla for its representación proporcional acta
+ * (prep_tally_rp_slot); an RP acta adds to NATION and ENTITY only: it elects by list, not
+ * in the district, municipality or section of its casilla (docs/internals/tally.md). */
 typedef enum prep_tally_level {
-    PREP_TALLY_ENTITY = 0,
-    PREP_TALLY_DISTRICT = 1,
-    PREP_TALLY_MUNICIPALITY = 2,
-    PREP_TALLY_SECTION = 3,
-    PREP_TALLY_CASILLA = 4,
-    PREP_TALLY_N_LEVELS = 5,
+    PREP_TALLY_NATION = 0,
+    PREP_TALLY_ENTITY = 1,
+    PREP_TALLY_DISTRICT = 2,
+    PREP_TALLY_MUNICIPALITY = 3,
+    PREP_TALLY_SECTION = 4,
+    PREP_TALLY_CASILLA = 5,
+    PREP_TALLY_N_LEVELS = 6,
 } prep_tally_level;
 
 /* Aggregate of one unit at one level of one election. Only counted actas add votes. */
@@ -57,8 +63,13 @@ const prep_tally_agg *prep_tally_get(const prep_tally *t, uint32_t e, prep_tally
 /* Number of units at a level. */
 uint32_t prep_tally_level_size(const prep_tally *t, prep_tally_level lvl);
 
-/* The current capture of a casilla's acta in election e, or NULL if none yet. Borrowed;
- * votes via *votes. */
+/* The slot at the CASILLA level of the representación proporcional acta of casilla (a
+ * special casilla), or PREP_CAT_NONE when it has none in election e. prep_tally_acta and
+ * prep_tally_get take the slot like a casilla index. */
+uint32_t prep_tally_rp_slot(const prep_tally *t, uint32_t e, uint32_t casilla);
+
+/* The current capture of a casilla's acta (or of an RP slot) in election e, or NULL if
+ * none yet. Borrowed; votes via *votes. */
 const prep_acta *prep_tally_acta(const prep_tally *t, uint32_t e, uint32_t casilla, const int32_t **votes);
 /* Out-of-catalogue captures of election e (count, and each with its votes). */
 size_t prep_tally_n_out_of_catalog(const prep_tally *t, uint32_t e);
@@ -70,7 +81,8 @@ const prep_acta *prep_tally_out_of_catalog(const prep_tally *t, uint32_t e, size
 uint32_t prep_tally_candidacy_votes(const prep_tally *t, uint32_t e, uint32_t unit,
                                     const prep_tally_agg *agg, int64_t *out, uint32_t max);
 
-/* The 13 header-block figures of election e at the entity level; `final_cut` as given. */
+/* The 13 header-block figures of election e at the NATION level (the whole process);
+ * `final_cut` as given. */
 void prep_tally_summary(const prep_tally *t, uint32_t e, int final_cut, prep_summary *out);
 
 /* Change tracking for incremental rendering: every aggregate touched since the last

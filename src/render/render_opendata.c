@@ -275,7 +275,7 @@ static void j_unit(rctx *x, const rpage *p, rbuf *r)
     rb_puts(r, ",\"eleccion_nombre\":");
     rb_json_str(r, el->title);
     rb_printf(r, ",\"entidad\":%u", c->entity_id);
-    prep_tally_level lvl = PREP_TALLY_ENTITY;
+    prep_tally_level lvl = PREP_TALLY_NATION;
     if (p->kind == PG_DISTRICT) {
         lvl = PREP_TALLY_DISTRICT;
         rb_printf(r, ",\"distrito\":%u", c->districts[p->idx].id);
@@ -293,13 +293,13 @@ static void j_unit(rctx *x, const rpage *p, rbuf *r)
     rb_puts(r, ",\"pagina\":");
     rb_json_str(r, p->dir);
     rb_puts(r, "},");
-    uint32_t idx = lvl == PREP_TALLY_ENTITY ? 0 : p->idx;
+    uint32_t idx = lvl == PREP_TALLY_NATION ? 0 : p->idx;
     const prep_tally_agg *a = prep_tally_get(x->t, e, lvl, idx);
-    j_summary(x, r, e, a, lvl == PREP_TALLY_ENTITY);
-    uint32_t u = lvl == PREP_TALLY_ENTITY ? (el->scope == PREP_CAT_SCOPE_ENTITY ? 0 : PREP_CAT_NONE)
+    j_summary(x, r, e, a, lvl == PREP_TALLY_NATION);
+    uint32_t u = lvl == PREP_TALLY_NATION ? (prep_catalog_one_unit(x->c, e) ? 0 : PREP_CAT_NONE)
                                           : cand_unit(x, e, lvl, idx);
     j_votes(x, r, e, u, a, u != PREP_CAT_NONE);
-    if (lvl == PREP_TALLY_ENTITY) {
+    if (lvl == PREP_TALLY_NATION) {
         if (re->view_dist) j_subunits(x, r, e, PREP_TALLY_DISTRICT, p);
         if (re->view_muni) j_subunits(x, r, e, PREP_TALLY_MUNICIPALITY, p);
     } else if (lvl != PREP_TALLY_SECTION) {
@@ -451,11 +451,11 @@ void od_csv(rctx *x, const rpage *p, rbuf *r)
     prep_tally_level lvl = p->kind == PG_DISTRICT ? PREP_TALLY_DISTRICT
                            : p->kind == PG_MUNI   ? PREP_TALLY_MUNICIPALITY
                            : p->kind == PG_SECTION ? PREP_TALLY_SECTION
-                                                   : PREP_TALLY_ENTITY;
-    uint32_t idx = lvl == PREP_TALLY_ENTITY ? 0 : p->idx;
+                                                   : PREP_TALLY_NATION;
+    uint32_t idx = lvl == PREP_TALLY_NATION ? 0 : p->idx;
     const prep_tally_agg *a = prep_tally_get(x->t, e, lvl, idx);
     csv_summary(x, r, e, a);
-    uint32_t u = lvl == PREP_TALLY_ENTITY ? (c->elections[e].scope == PREP_CAT_SCOPE_ENTITY ? 0 : PREP_CAT_NONE)
+    uint32_t u = lvl == PREP_TALLY_NATION ? (prep_catalog_one_unit(c, e) ? 0 : PREP_CAT_NONE)
                                           : cand_unit(x, e, lvl, idx);
     csv_votes(x, r, e, u, a);
     if (lvl == PREP_TALLY_SECTION) csv_casillas(x, r, e, &c->sections[p->idx]);

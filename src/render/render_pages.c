@@ -33,10 +33,20 @@ int64_t total_votes(const rctx *x, uint32_t e, const prep_tally_agg *a)
 /* The unit whose candidacies apply to a page of unit level lvl/idx of election e. */
 uint32_t cand_unit(const rctx *x, uint32_t e, prep_tally_level lvl, uint32_t idx)
 {
-    const prep_cat_election *el = &x->c->elections[e];
-    if (el->scope == PREP_CAT_SCOPE_ENTITY) return 0;
+    const prep_catalog *c = x->c;
+    const prep_cat_election *el = &c->elections[e];
+    if (prep_catalog_one_unit(c, e)) return 0;
+    if (el->scope == PREP_CAT_SCOPE_ENTITY) { /* senadurías: the entity of the page's unit */
+        switch (lvl) {
+        case PREP_TALLY_ENTITY: return idx;
+        case PREP_TALLY_DISTRICT: return c->districts[idx].entity;
+        case PREP_TALLY_MUNICIPALITY: return c->municipalities[idx].entity;
+        case PREP_TALLY_SECTION: return c->sections[idx].entity;
+        default: return PREP_CAT_NONE;
+        }
+    }
     if (lvl == PREP_TALLY_SECTION) {
-        const prep_cat_section *s = &x->c->sections[idx];
+        const prep_cat_section *s = &c->sections[idx];
         return el->scope == PREP_CAT_SCOPE_DISTRICT ? s->district : s->municipality;
     }
     if (el->scope == PREP_CAT_SCOPE_DISTRICT && lvl == PREP_TALLY_DISTRICT) return idx;
@@ -745,12 +755,12 @@ static void body_home(rctx *x, rbuf *r)
     rb_puts(r, "<div class=\"elecciones\">");
     for (uint32_t e = 0; e < c->n_elections; e++) {
         const prep_cat_election *el = &c->elections[e];
-        const prep_tally_agg *a = agg(x, e, PREP_TALLY_ENTITY, 0);
+        const prep_tally_agg *a = agg(x, e, PREP_TALLY_NATION, 0);
         rb_printf(r, "<section aria-labelledby=\"el-%u\"><h2 id=\"el-%u\"><a href=\"%s/\">", e, e, x->s->el[e].seg);
         rb_esc(r, el->title);
         rb_puts(r, "</a></h2>");
         summary(x, r, e, a);
-        if (el->scope == PREP_CAT_SCOPE_ENTITY) {
+        if (prep_catalog_one_unit(x->c, e)) {
             int64_t total = total_votes(x, e, a);
             uint32_t n = prep_tally_candidacy_votes(x->t, e, 0, a, x->cv, (uint32_t)x->n_scratch);
             for (uint32_t i = 0; i < n; i++) x->order[i] = i;
@@ -824,7 +834,7 @@ static void body_entity(rctx *x, const rpage *p, rbuf *r)
     uint32_t e = p->e;
     const prep_cat_election *el = &c->elections[e];
     const relection *re = &x->s->el[e];
-    const prep_tally_agg *a = agg(x, e, PREP_TALLY_ENTITY, 0);
+    const prep_tally_agg *a = agg(x, e, PREP_TALLY_NATION, 0);
     breadcrumbs(x, p, r);
     rb_puts(r, "<h1>");
     rb_esc(r, el->title);
@@ -832,7 +842,7 @@ static void body_entity(rctx *x, const rpage *p, rbuf *r)
     rb_esc(r, c->entity_name);
     rb_puts(r, "</p>");
     summary(x, r, e, a);
-    uint32_t u = el->scope == PREP_CAT_SCOPE_ENTITY ? 0 : PREP_CAT_NONE;
+    uint32_t u = prep_catalog_one_unit(x->c, e) ? 0 : PREP_CAT_NONE;
     if (u == 0) block_candidacies(x, r, e, 0, a);
     block_parties(x, r, e, u, a);
     block_combos(x, r, e, u, a);

@@ -41,7 +41,7 @@ struct prep_render_progress {
 static uint32_t n_contenders(const prep_catalog *c, uint32_t e, int *by_party)
 {
     const prep_cat_election *el = &c->elections[e];
-    *by_party = el->scope != PREP_CAT_SCOPE_ENTITY;
+    *by_party = !prep_catalog_one_unit(c, e);
     if (!*by_party) return el->cand_first[1] - el->cand_first[0];
     uint32_t n = 0;
     for (uint32_t j = 0; j < el->n_cols; j++)
@@ -163,7 +163,7 @@ static void point_of(const prep_render_progress *p, const prep_tally *t, uint32_
 {
     const prep_catalog *c = p->c;
     const prep_cat_election *el = &c->elections[e];
-    const prep_tally_agg *a = prep_tally_get(t, e, PREP_TALLY_ENTITY, 0);
+    const prep_tally_agg *a = prep_tally_get(t, e, PREP_TALLY_NATION, 0);
     prep_cat_specials_mode m = c->rules.specials;
     int with = m == PREP_CAT_SPECIALS_INCLUDE || (m == PREP_CAT_SPECIALS_FINAL_ONLY && cut->final_cut);
     memset(pt, 0, sizeof *pt);
@@ -175,7 +175,7 @@ static void point_of(const prep_render_progress *p, const prep_tally *t, uint32_
     pt->ln = a->lista_nominal;
     for (uint32_t j = 0; j < el->n_cols; j++) pt->total += a->votes[j];
     uint32_t k = p->k[e];
-    if (el->scope == PREP_CAT_SCOPE_ENTITY) {
+    if (prep_catalog_one_unit(prep_tally_catalog(t), e)) {
         if (k) prep_tally_candidacy_votes(t, e, 0, a, votes, k);
         return;
     }

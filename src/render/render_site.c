@@ -765,7 +765,7 @@ static uint64_t mark_needed(const prep_render_cache *cache, const prep_tally *t,
         const relection *re = &s->el[e];
         const uint32_t *idx;
         size_t n = prep_tally_n_out_of_catalog(t, e);
-        if (n != cache->ooc[e] || prep_tally_dirty_list(t, e, PREP_TALLY_ENTITY, &idx)) {
+        if (n != cache->ooc[e] || prep_tally_dirty_list(t, e, PREP_TALLY_NATION, &idx)) {
             need[re->entity_page] = 1;
             need[s->home] = 1;
         }

@@ -25,12 +25,17 @@ prep_err prep_tally_db_write_csv(const prep_tally *t, uint32_t e, prep_time cut,
     TRY(prep_actas_write_header_block(c, e, cut, &s, out));
     TRY(prep_actas_write_columns(c, e, out));
     for (uint32_t k = 0; k < c->n_casillas; k++) {
+        if (!prep_catalog_n_actas(c, e, k))
+            continue; /* no acta of this casilla in this election (abroad, office not elected there) */
         const int32_t *v;
         const prep_acta *a = prep_tally_acta(t, e, k, &v);
         if (a)
             TRY(prep_actas_write_row(c, e, a, v, out));
         else
             TRY(prep_actas_write_pending_row(c, e, k, out));
+        uint32_t rp = prep_tally_rp_slot(t, e, k); /* its representación proporcional acta */
+        if (rp != PREP_CAT_NONE && (a = prep_tally_acta(t, e, rp, &v)) != NULL)
+            TRY(prep_actas_write_row(c, e, a, v, out));
     }
     size_t n = prep_tally_n_out_of_catalog(t, e);
     for (size_t i = 0; i < n; i++) {

@@ -1,15 +1,15 @@
 /* prep tally: results of every election at every level, kept incrementally.
  *
  * Layout (docs/internals/tally.md): per election, one flat int64 pool holds the vote
- * vectors of every aggregate of every level (entity, districts, municipalities,
- * sections, casillas), each `stride` = n_cols + n_parties wide: the n_cols column sums
+ * vectors of every aggregate of every level (nation, entities, districts, municipalities,
+ * sections, casillas and RP slots), each `stride` = n_cols + n_parties wide: the n_cols column sums
  * then the n_parties votes by party. prep_tally_agg records point into that pool; nothing is
  * allocated per aggregate and nothing is allocated on the apply path except when the
  * out-of-catalogue list grows.
  *
  * The casilla-level aggregate IS the current contribution of its acta: applying a
  * capture computes the new contribution into scratch, and adds (new - old) to the
- * four ancestors, then stores new in the casilla aggregate. O(levels x stride). */
+ * ancestors (five for a casilla, two for an RP slot), then stores new in the casilla aggregate. O(levels x stride). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,10 +27,10 @@ typedef struct tally_election {
     uint32_t *dirty_list[PREP_TALLY_N_LEVELS];
     uint32_t n_dirty[PREP_TALLY_N_LEVELS];
 
-    /* current capture of each casilla's acta */
-    prep_acta *actas;        /* owned: n_casillas */
-    int32_t *votes;          /* owned: n_casillas * n_cols */
-    uint8_t *captured;       /* owned: n_casillas */
+    /* current capture of each casilla's acta, then of each RP slot */
+    prep_acta *actas;        /* owned: level_n[CASILLA] */
+    int32_t *votes;          /* owned: level_n[CASILLA] * n_cols */
+    uint8_t *captured;       /* owned: level_n[CASILLA] */
 
     /* split helpers */
     uint32_t *party_col;     /* owned: n_parties -> column index or PREP_CAT_NONE */
@@ -51,6 +51,8 @@ typedef struct tally_election {
 struct prep_tally {
     const prep_catalog *cat;
     uint32_t level_n[PREP_TALLY_N_LEVELS];
+    uint32_t *rp_slot;       /* owned: n_casillas; a special casilla's RP slot, else PREP_CAT_NONE */
+    uint32_t *slot_casilla;  /* owned: level_n[CASILLA] - n_casillas; the casilla of each RP slot */
     tally_election *el;      /* owned: n_elections */
 };
 
@@ -92,23 +94,41 @@ void prep_tally_free(prep_tally *t)
             election_free(&t->el[e]);
         free(t->el);
     }
+    free(t->rp_slot);
+    free(t->slot_casilla);
     free(t);
 }
 
-/* Index of each casilla's ancestor at each level. */
-static inline void ancestors(const prep_catalog *c, uint32_t casilla, uint32_t idx[PREP_TALLY_N_LEVELS])
+/* Index of each slot's ancestor at each level: a casilla's, or an RP slot's (NATION and
+ * ENTITY only; PREP_CAT_NONE below). */
+static inline void ancestors(const prep_tally *t, uint32_t slot, uint32_t idx[PREP_TALLY_N_LEVELS])
 {
+    const prep_catalog *c = t->cat;
+    int rp = slot >= c->n_casillas;
+    uint32_t casilla = rp ? t->slot_casilla[slot - c->n_casillas] : slot;
     const prep_cat_section *s = &c->sections[c->casillas[casilla].section];
-    idx[PREP_TALLY_ENTITY] = 0;
-    idx[PREP_TALLY_DISTRICT] = s->district;
-    idx[PREP_TALLY_MUNICIPALITY] = s->municipality;
-    idx[PREP_TALLY_SECTION] = c->casillas[casilla].section;
-    idx[PREP_TALLY_CASILLA] = casilla;
+    idx[PREP_TALLY_NATION] = 0;
+    idx[PREP_TALLY_ENTITY] = s->entity < t->level_n[PREP_TALLY_ENTITY] ? s->entity : 0;
+    idx[PREP_TALLY_DISTRICT] = rp ? PREP_CAT_NONE : s->district;
+    idx[PREP_TALLY_MUNICIPALITY] = rp ? PREP_CAT_NONE : s->municipality;
+    idx[PREP_TALLY_SECTION] = rp ? PREP_CAT_NONE : c->casillas[casilla].section;
+    idx[PREP_TALLY_CASILLA] = slot;
 }
 
-static prep_err election_init(const prep_catalog *c, const uint32_t level_n[PREP_TALLY_N_LEVELS],
-                              uint32_t e, tally_election *te)
+/* Whether slot is an expected acta of election e: a casilla with an acta there (not an M
+ * casilla where the votes from abroad do not elect), or the RP slot of an election with
+ * RP actas. */
+static int slot_expected(const prep_tally *t, uint32_t e, uint32_t slot)
 {
+    const prep_catalog *c = t->cat;
+    if (slot >= c->n_casillas) return c->elections[e].rp_acta_type != 0;
+    return prep_catalog_n_actas(c, e, slot) > 0;
+}
+
+static prep_err election_init(const prep_tally *t, uint32_t e, tally_election *te)
+{
+    const prep_catalog *c = t->cat;
+    const uint32_t *level_n = t->level_n;
     const prep_cat_election *el = &c->elections[e];
     te->n_cols = el->n_cols;
     te->n_parties = c->n_parties;
@@ -134,7 +154,7 @@ static prep_err election_init(const prep_catalog *c, const uint32_t level_n[PREP
         }
     }
 
-    size_t nc = c->n_casillas;
+    size_t nc = level_n[PREP_TALLY_CASILLA];
     te->actas = xcalloc_n(nc, sizeof(prep_acta));
     te->votes = xcalloc_n(nc * (size_t)te->n_cols, sizeof(int32_t));
     te->captured = xcalloc_n(nc, 1);
@@ -158,11 +178,13 @@ static prep_err election_init(const prep_catalog *c, const uint32_t level_n[PREP
     }
 
     /* Fixed figures: expected actas and their lista nominal, from the catalogue. */
-    for (uint32_t k = 0; k < c->n_casillas; k++) {
+    for (uint32_t k = 0; k < level_n[PREP_TALLY_CASILLA]; k++) {
+        if (!slot_expected(t, e, k)) continue;
         uint32_t idx[PREP_TALLY_N_LEVELS];
-        ancestors(c, k, idx);
-        uint32_t ln = c->casillas[k].lista_nominal;
+        ancestors(t, k, idx);
+        uint32_t ln = k < c->n_casillas ? c->casillas[k].lista_nominal : 0; /* specials: 0 */
         for (int l = 0; l < PREP_TALLY_N_LEVELS; l++) {
+            if (idx[l] == PREP_CAT_NONE) continue;
             prep_tally_agg *a = &te->aggs[l][idx[l]];
             a->esperadas++;
             a->lista_nominal_expected += ln;
@@ -180,18 +202,36 @@ prep_err prep_tally_new(const prep_catalog *c, prep_tally **out)
     if (!t)
         return PREP_ERR_NOMEM;
     t->cat = c;
-    t->level_n[PREP_TALLY_ENTITY] = 1;
+    uint32_t n_special = 0;
+    for (uint32_t k = 0; k < c->n_casillas; k++)
+        n_special += c->casillas[k].type == 'S';
+    int any_rp = 0;
+    for (uint32_t e = 0; e < c->n_elections; e++)
+        any_rp |= c->elections[e].rp_acta_type != 0;
+    if (!any_rp)
+        n_special = 0; /* no RP slots at all */
+    t->level_n[PREP_TALLY_NATION] = 1;
+    t->level_n[PREP_TALLY_ENTITY] = c->n_entities ? c->n_entities : 1;
     t->level_n[PREP_TALLY_DISTRICT] = c->n_districts;
     t->level_n[PREP_TALLY_MUNICIPALITY] = c->n_municipalities;
     t->level_n[PREP_TALLY_SECTION] = c->n_sections;
-    t->level_n[PREP_TALLY_CASILLA] = c->n_casillas;
+    t->level_n[PREP_TALLY_CASILLA] = c->n_casillas + n_special;
+    t->rp_slot = xcalloc_n(c->n_casillas, sizeof(uint32_t));
+    t->slot_casilla = xcalloc_n(n_special, sizeof(uint32_t));
     t->el = xcalloc_n(c->n_elections, sizeof(tally_election));
-    if (!t->el) {
-        free(t);
+    if (!t->el || !t->rp_slot || !t->slot_casilla) {
+        prep_tally_free(t);
         return PREP_ERR_NOMEM;
     }
+    for (uint32_t k = 0, j = 0; k < c->n_casillas; k++) {
+        t->rp_slot[k] = PREP_CAT_NONE;
+        if (n_special && c->casillas[k].type == 'S') {
+            t->rp_slot[k] = c->n_casillas + j;
+            t->slot_casilla[j++] = k;
+        }
+    }
     for (uint32_t e = 0; e < c->n_elections; e++) {
-        prep_err err = election_init(c, t->level_n, e, &t->el[e]);
+        prep_err err = election_init(t, e, &t->el[e]);
         if (err != PREP_OK) {
             prep_tally_free(t);
             return err;
@@ -396,6 +436,37 @@ static prep_err ooc_put(tally_election *te, const prep_acta *a, const int32_t *v
 
 /* ------------------------------------------------------------------ apply */
 
+/* TIPO_ACTA as written at the end of CLAVE_ACTA (after CLAVE_CASILLA), or PREP_CAT_NONE. */
+static uint32_t key_acta_type(const prep_acta *a)
+{
+    size_t n = strnlen(a->clave_casilla, sizeof a->clave_casilla);
+    if (!n || strncmp(a->clave_acta, a->clave_casilla, n)) return PREP_CAT_NONE;
+    const char *p = a->clave_acta + n;
+    uint32_t v = 0;
+    size_t d = 0;
+    for (; d < 4 && p[d] >= '0' && p[d] <= '9'; d++) v = v * 10 + (uint32_t)(p[d] - '0');
+    return d && !p[d] ? v : PREP_CAT_NONE;
+}
+
+/* The CASILLA-level slot of a capture bound to casilla k: the RP slot when its TIPO_ACTA
+ * is the election's RP acta; PREP_CAT_NONE when the casilla has no acta in the election
+ * (an M casilla where the votes from abroad do not elect): out of catalogue then. */
+static uint32_t capture_slot(const prep_tally *t, uint32_t e, uint32_t k, const prep_acta *a)
+{
+    const prep_cat_election *el = &t->cat->elections[e];
+    if (prep_catalog_n_actas(t->cat, e, k) == 0) return PREP_CAT_NONE;
+    if (el->rp_acta_type && t->rp_slot[k] != PREP_CAT_NONE && key_acta_type(a) == el->rp_acta_type)
+        return t->rp_slot[k];
+    return k;
+}
+
+uint32_t prep_tally_rp_slot(const prep_tally *t, uint32_t e, uint32_t casilla)
+{
+    if (!t || e >= t->cat->n_elections || casilla >= t->cat->n_casillas || !t->cat->elections[e].rp_acta_type)
+        return PREP_CAT_NONE;
+    return t->rp_slot[casilla];
+}
+
 prep_err prep_tally_apply(prep_tally *t, uint32_t e, const prep_acta *a, const int32_t *votes)
 {
     if (!t || !a || !votes || e >= t->cat->n_elections)
@@ -408,13 +479,13 @@ prep_err prep_tally_apply(prep_tally *t, uint32_t e, const prep_acta *a, const i
     prep_acta_status st = prep_actas_classify(c, e, &cp, votes);
     cp.status = (uint8_t)st;
 
-    if (cp.casilla == PREP_CAT_NONE || cp.casilla >= c->n_casillas || st == PREP_ACTA_NC_OUT_OF_CATALOG) {
+    uint32_t k = cp.casilla < c->n_casillas ? capture_slot(t, e, cp.casilla, &cp) : PREP_CAT_NONE;
+    if (k == PREP_CAT_NONE || st == PREP_ACTA_NC_OUT_OF_CATALOG) {
         cp.status = PREP_ACTA_NC_OUT_OF_CATALOG;
         return ooc_put(te, &cp, votes);
     }
 
-    uint32_t k = cp.casilla;
-    const prep_cat_casilla *cas = &c->casillas[k];
+    const prep_cat_casilla *cas = &c->casillas[cp.casilla];
     uint32_t n_cols = te->n_cols;
     int counted = prep_acta_status_counted(st);
 
@@ -448,8 +519,9 @@ prep_err prep_tally_apply(prep_tally *t, uint32_t e, const prep_acta *a, const i
         nv[j] -= old->votes[j];
 
     uint32_t idx[PREP_TALLY_N_LEVELS];
-    ancestors(c, k, idx);
+    ancestors(t, k, idx);
     for (int l = 0; l < PREP_TALLY_N_LEVELS; l++) {
+        if (idx[l] == PREP_CAT_NONE) continue;
         prep_tally_agg *g = &te->aggs[l][idx[l]];
         int64_t *gv = g->votes; /* votes and party_votes are contiguous */
         for (size_t j = 0; j < te->stride; j++)
@@ -576,13 +648,13 @@ size_t prep_tally_bytes(const prep_tally *t)
     if (!t)
         return 0;
     const prep_catalog *c = t->cat;
-    size_t units = 0, b = sizeof *t + c->n_elections * sizeof(tally_election);
+    size_t units = 0, b = sizeof *t + c->n_elections * sizeof(tally_election) + c->n_casillas * sizeof(uint32_t);
     for (int l = 0; l < PREP_TALLY_N_LEVELS; l++)
         units += t->level_n[l];
     for (uint32_t e = 0; e < c->n_elections; e++) {
         const tally_election *te = &t->el[e];
         b += units * (te->stride * sizeof(int64_t) + sizeof(prep_tally_agg) + 1 + sizeof(uint32_t));
-        b += c->n_casillas * (sizeof(prep_acta) + te->n_cols * sizeof(int32_t) + 1);
+        b += (size_t)t->level_n[PREP_TALLY_CASILLA] * (sizeof(prep_acta) + te->n_cols * sizeof(int32_t) + 1);
         b += c->n_parties * sizeof(uint32_t) + c->elections[e].n_cols * sizeof(uint32_t);
         b += te->cap_ooc * (sizeof(prep_acta) + te->n_cols * sizeof(int32_t)) + te->hash_cap * sizeof(uint32_t);
         b += (te->stride + te->n_cols) * sizeof(int64_t);
@@ -599,7 +671,7 @@ const prep_acta *prep_tally_acta(const prep_tally *t, uint32_t e, uint32_t casil
 {
     if (votes)
         *votes = NULL;
-    if (!t || e >= t->cat->n_elections || casilla >= t->cat->n_casillas)
+    if (!t || e >= t->cat->n_elections || casilla >= t->level_n[PREP_TALLY_CASILLA])
         return NULL;
     const tally_election *te = &t->el[e];
     if (!te->captured[casilla])
@@ -660,7 +732,7 @@ void prep_tally_summary(const prep_tally *t, uint32_t e, int final_cut, prep_sum
     out->final_cut = final_cut;
     if (!t || e >= t->cat->n_elections)
         return;
-    const prep_tally_agg *g = &t->el[e].aggs[PREP_TALLY_ENTITY][0];
+    const prep_tally_agg *g = &t->el[e].aggs[PREP_TALLY_NATION][0];
     out->esperadas = g->esperadas;
     out->capturadas = g->capturadas;
     out->fuera_catalogo = (int64_t)t->el[e].n_ooc;

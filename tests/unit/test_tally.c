@@ -636,14 +636,15 @@ static void test_dirty(void **st)
         for (uint32_t k = 0; k < prep_tally_level_size(t, (prep_tally_level)l); k++)
             assert_false(prep_tally_dirty(t, 0, (prep_tally_level)l, k));
     }
-    /* capture casilla 6 (200C1) again, now with an acta: its ancestors are entity 0,
-     * district 2 (index 1), municipality 2 (index 1), section 200 (index 2), casilla 6 */
+    /* capture casilla 6 (200C1) again, now with an acta: its ancestors are the nation 0,
+     * entity 0, district 2 (index 1), municipality 2 (index 1), section 200 (index 2),
+     * casilla 6 */
     static const hand_capture c6 = {200, 'C', 1, 0, 0, {1, 2, 3, 4, 5, NA, NA, NA, NA, 6, 0, 0}};
     prep_acta a;
     int32_t v[NCOLS];
     hand_acta(c, 0, &c6, 20, &a, v);
     assert_int_equal(prep_tally_apply(t, 0, &a, v), PREP_OK);
-    const uint32_t want[PREP_TALLY_N_LEVELS] = {0, 1, 1, 2, 6};
+    const uint32_t want[PREP_TALLY_N_LEVELS] = {0, 0, 1, 1, 2, 6};
     for (int l = 0; l < PREP_TALLY_N_LEVELS; l++) {
         const uint32_t *idx;
         assert_int_equal(prep_tally_dirty_list(t, 0, (prep_tally_level)l, &idx), 1);
