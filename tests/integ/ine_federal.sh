@@ -101,6 +101,28 @@ for f in "$DATA"/ine20*.csv; do
   python3 "$T/recount.py" "$f" "$T/out.json" || fail=1
 done
 
+# The same files read against their national catalogues (tests/data/actas/ine2018.cat,
+# ine2021.cat, written by the generator from its model): prep classifies every acta
+# itself by the Anexo 13 rules (not by the file's flags), tallies them with the RP acta of
+# each special casilla in a slot of its own, and must print the file's header block; its
+# database (--db-out, INE's federal layout) must then check against its own block.
+for spec in 2018:presidencia:pres 2018:senadurias:sen 2018:diputaciones:dip 2021:diputaciones:dip; do
+  IFS=: read -r y n e <<<"$spec"
+  F=$DATA/ine${y}_$n.csv
+  rm -rf "$T/db"
+  "$PREP" tally --catalog "$DATA/ine$y.cat" --actas "$F" --election "$e" --db-out "$T/db" >"$T/tally.out" 2>"$T/err" ||
+    { echo "ine${y}_$n.csv: prep tally --catalog failed"; cat "$T/err"; fail=1; continue; }
+  grep -q "0 unreadable rows" "$T/err" || { echo "ine${y}_$n.csv: unreadable rows"; cat "$T/err"; fail=1; }
+  want=$(grep -a -A1 '^ACTAS_ESPERADAS' "$F" | tail -1 | tr -d '\r' | tr ',' '|')
+  got=$(sed -n 4p "$T/tally.out" | tr ',' '|')
+  [ "$got" = "$want" ] || { echo "ine${y}_$n.csv: tally with the catalogue gives $got, the file says $want"; fail=1; }
+  head -8 "$T/db/$e.csv" | grep -q '^CLAVE_CASILLA.CLAVE_ACTA.ID_ESTADO.ESTADO.ID_DISTRITO_FEDERAL.DISTRITO_FEDERAL.SECCION.' ||
+    { echo "ine${y}_$n.csv: the database is not in the federal layout"; head -8 "$T/db/$e.csv"; fail=1; }
+  "$PREP" tally --actas "$T/db/$e.csv" --check >"$T/dbcheck.out" 2>&1 ||
+    { echo "ine${y}_$n.csv: its database does not check"; cat "$T/dbcheck.out"; fail=1; }
+  echo "ine${y}_$n.csv: tally with ine$y.cat = the header block; its database checks"
+done
+
 # How the RP acta of a special casilla counts: ten votes more in one counted RP acta
 # (TIPO_ACTA 8, diputaciones 2018) move TOTAL_VOTOS_C_CS and not TOTAL_VOTOS_S_CS.
 F=$DATA/ine2018_diputaciones.csv
