@@ -213,12 +213,240 @@ static void test_entity_district_mismatch(void **st)
     prep_diags_free(&d);
 }
 
+/* ---------------------------------------------------------------- national catalogues */
+
+/* tests/data/actas/gen_ine_federal.py writes the files and their national catalogues
+ * (three entities; presidencia, senadurías and diputaciones 2018 with INE 2018's acta
+ * types; diputaciones 2021). */
+static prep_catalog *load_cat(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/actas/%s", PREP_TEST_DATA, name);
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_catalog *c = NULL;
+    prep_err e = prep_catalog_load(path, &c, &d);
+    if (e != PREP_OK) prep_diags_print(&d, stderr, 20);
+    prep_diags_free(&d);
+    assert_int_equal(e, PREP_OK);
+    return c;
+}
+
+static char *slurp(const char *name, size_t *len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/actas/%s", PREP_TEST_DATA, name);
+    char *data = NULL;
+    assert_int_equal(prep_read_file(path, 1 << 24, &data, len), PREP_OK);
+    return data;
+}
+
+static void same_acta(const prep_catalog *c, const prep_actas *s1, const prep_acta *a, const prep_actas *s2,
+                      const prep_acta *b)
+{
+    assert_int_equal(a->casilla, b->casilla);
+    assert_int_equal(a->rp, b->rp);
+    assert_string_equal(a->clave_casilla, b->clave_casilla);
+    assert_string_equal(a->clave_acta, b->clave_acta);
+    assert_int_equal(a->section_id, b->section_id);
+    assert_int_equal(a->district_id, b->district_id);
+    assert_int_equal(a->municipality_id, b->municipality_id);
+    assert_int_equal(a->tipo_casilla, b->tipo_casilla);
+    assert_int_equal(a->id_casilla, b->id_casilla);
+    assert_int_equal(a->ext_contigua, b->ext_contigua);
+    assert_int_equal(a->urban, b->urban);
+    assert_int_equal(a->boletas_sobrantes, b->boletas_sobrantes);
+    assert_int_equal(a->personas_votaron, b->personas_votaron);
+    assert_int_equal(a->rep_votaron, b->rep_votaron);
+    assert_int_equal(a->votos_sacados, b->votos_sacados);
+    assert_int_equal(a->total_asentado, b->total_asentado);
+    assert_int_equal(a->total_calculado, b->total_calculado);
+    assert_int_equal(a->lista_nominal, b->lista_nominal);
+    assert_int_equal(a->representatives, b->representatives);
+    assert_int_equal(a->no_acta, b->no_acta);
+    assert_int_equal(a->status, b->status);
+    assert_string_equal(a->mecanismo, b->mecanismo);
+    assert_string_equal(a->sha, b->sha);
+    assert_int_equal(a->acopio, b->acopio);
+    assert_int_equal(a->captura, b->captura);
+    assert_int_equal(a->verificacion, b->verificacion);
+    assert_string_equal(a->origen, b->origen);
+    assert_string_equal(a->digitalizacion, b->digitalizacion);
+    assert_string_equal(a->tipo_documento, b->tipo_documento);
+    assert_int_equal(a->cotejada, b->cotejada);
+    const int32_t *va = prep_acta_votes(s1, a), *vb = prep_acta_votes(s2, b);
+    for (uint32_t j = 0; j < c->elections[s1->election].n_cols; j++) assert_int_equal(va[j], vb[j]);
+}
+
+static void write_set(const prep_catalog *c, const prep_actas *s, prep_buf *out)
+{
+    prep_summary sum = {.esperadas = 1};
+    assert_int_equal(prep_actas_write_header_block(c, s->election, 1530493200, &sum, out), PREP_OK);
+    assert_int_equal(prep_actas_write_columns(c, s->election, out), PREP_OK);
+    for (size_t i = 0; i < s->n; i++)
+        assert_int_equal(prep_actas_write_row(c, s->election, &s->v[i], prep_acta_votes(s, &s->v[i]), out), PREP_OK);
+}
+
+/* Each generated file read against its national catalogue: every row read, each kind of
+ * acta where the generator put it; then written in the federal layout and read back: the
+ * same actas, field by field, and the same bytes when written again. */
+static void test_national_files(void **st)
+{
+    (void)st;
+    static const struct {
+        const char *cat, *file, *election;
+        size_t rp, abroad, prison, out;
+    } f[] = {
+        {"ine2018.cat", "ine2018_presidencia.csv", "pres", 0, 6, 0, 2},
+        {"ine2018.cat", "ine2018_senadurias.csv", "sen", 6, 6, 0, 2},
+        {"ine2018.cat", "ine2018_diputaciones.csv", "dip", 6, 0, 0, 2},
+        {"ine2021.cat", "ine2021_diputaciones.csv", "dip", 6, 0, 3, 2},
+    };
+    for (size_t k = 0; k < PREP_ARRAY_LEN(f); k++) {
+        prep_catalog *c = load_cat(f[k].cat);
+        assert_int_equal(c->national, 1);
+        assert_int_equal(c->n_entities, 3);
+        uint32_t e = prep_catalog_find_election(c, f[k].election);
+        assert_int_not_equal(e, PREP_CAT_NONE);
+        size_t len;
+        char *data = slurp(f[k].file, &len);
+        prep_diags d;
+        prep_diags_init(&d);
+        prep_actas *s = NULL;
+        assert_int_equal(prep_actas_parse(f[k].file, data, len, c, e, &s, &d), PREP_OK);
+        if (d.total) prep_diags_print(&d, stderr, 20);
+        assert_int_equal(d.total, 0);
+        assert_int_equal(s->rows_bad, 0);
+        size_t rp = 0, abroad = 0, prison = 0, out = 0;
+        for (size_t i = 0; i < s->n; i++) {
+            const prep_acta *a = &s->v[i];
+            if (a->casilla == PREP_CAT_NONE) {
+                assert_int_equal(a->status, PREP_ACTA_NC_OUT_OF_CATALOG);
+                out++;
+                continue;
+            }
+            const prep_cat_casilla *cc = &c->casillas[a->casilla];
+            assert_int_equal(a->tipo_casilla, cc->type);
+            if (a->rp) {
+                assert_int_equal(cc->type, 'S');
+                rp++;
+            }
+            if (cc->type == 'M') {
+                /* votes from abroad: section 0 of district 0 of the voter's entity */
+                assert_int_equal(a->section_id, 0);
+                assert_int_equal(a->district_id, 0);
+                abroad++;
+            }
+            prison += cc->type == 'V';
+            /* the row's entity is its casilla's */
+            assert_int_equal(prep_catalog_casilla_entity(c, a->casilla), c->entities[c->sections[cc->section].entity].id);
+        }
+        assert_int_equal(rp, f[k].rp);
+        assert_int_equal(abroad, f[k].abroad);
+        assert_int_equal(prison, f[k].prison);
+        assert_int_equal(out, f[k].out);
+        /* round trip in the federal layout */
+        prep_buf w1, w2;
+        prep_buf_init(&w1, 0);
+        prep_buf_init(&w2, 0);
+        write_set(c, s, &w1);
+        char want[128] = "\nCLAVE_CASILLA|CLAVE_ACTA|ID_ESTADO|ESTADO|ID_DISTRITO_FEDERAL|DISTRITO_FEDERAL|SECCION|";
+        for (char *q = want; *q; q++)
+            if (*q == '|') *q = c->csv_sep; /* the catalogue's separator: ',' in 2021 */
+        assert_non_null(strstr(w1.data, want));
+        assert_null(strstr(w1.data, "MUNICIPIO"));
+        prep_actas *s2 = NULL;
+        assert_int_equal(prep_actas_parse("written.csv", w1.data, w1.len, c, e, &s2, &d), PREP_OK);
+        if (d.total) prep_diags_print(&d, stderr, 20);
+        assert_int_equal(d.total, 0);
+        assert_int_equal(s2->n, s->n);
+        for (size_t i = 0; i < s->n; i++) same_acta(c, s, &s->v[i], s2, &s2->v[i]);
+        write_set(c, s2, &w2);
+        assert_int_equal(w1.len, w2.len);
+        assert_memory_equal(w1.data, w2.data, w1.len);
+        prep_buf_free(&w1);
+        prep_buf_free(&w2);
+        prep_actas_free(s2);
+        prep_actas_free(s);
+        prep_diags_free(&d);
+        free(data);
+        prep_catalog_free(c);
+    }
+}
+
+/* The line of text that starts with prefix, with field `field` (1-based) replaced by
+ * value (NULL: unchanged), appended to b. */
+static void add_line(prep_buf *b, const char *text, const char *prefix, int field, const char *value)
+{
+    const char *p = strstr(text, prefix);
+    assert_non_null(p);
+    const char *end = strpbrk(p, "\r\n");
+    int k = 1;
+    for (const char *q = p; q < end; q++) {
+        if (k == field && value) {
+            prep_buf_puts(b, value);
+            while (q < end && *q != '|') q++;
+            if (q == end) break;
+        }
+        prep_buf_putc(b, *q);
+        if (*q == '|') k++;
+    }
+    prep_buf_putc(b, '\n');
+}
+
+/* Located errors of the national reader: a TIPO_ACTA that is none of the casilla's, an
+ * abroad casilla in an election its votes do not elect, an entity or district other than
+ * the casilla's. */
+static void test_national_errors(void **st)
+{
+    (void)st;
+    prep_catalog *c = load_cat("ine2018.cat");
+    uint32_t e = prep_catalog_find_election(c, "dip");
+    size_t len, len2;
+    char *dip = slurp("ine2018_diputaciones.csv", &len);
+    char *sen = slurp("ine2018_senadurias.csv", &len2);
+    prep_buf b;
+    prep_buf_init(&b, 0);
+    const char *hdr = strstr(dip, "CLAVE_CASILLA|");
+    prep_buf_append(&b, dip, (size_t)(strchr(hdr, '\n') - dip) + 1);                  /* lines 1-5 */
+    add_line(&b, dip, "010114S0100|010114S010008|", 0, NULL);                      /* 6: the RP acta */
+    add_line(&b, dip, "010114S0100|010114S010007|", 12, "6");                      /* 7 */
+    add_line(&b, sen, "010000M0100|010000M010018|", 12, "6");                      /* 8 */
+    add_line(&b, dip, "010114S0100|010114S010007|", 3, "9");                       /* 9 */
+    add_line(&b, dip, "010114S0100|010114S010007|", 5, "2");                       /* 10 */
+    add_line(&b, dip, "010114S0100|010114S010007|", 0, NULL);                      /* 11: the MR acta */
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_actas *s = NULL;
+    assert_int_equal(prep_actas_parse("f.csv", b.data, b.len, c, e, &s, &d), PREP_OK);
+    assert_int_equal(s->n, 2);
+    assert_int_equal(s->v[0].rp, 1);
+    assert_string_equal(s->v[0].clave_acta, "010114S010008");
+    assert_int_equal(s->v[1].rp, 0);
+    assert_int_equal(s->v[0].casilla, s->v[1].casilla);
+    expect_diag(&d, 7, "acta-type", 12,
+                "TIPO_ACTA 6 but the actas of special casilla 010114S0100 in election dip are 7 (mayoría relativa) "
+                "and 8 (representación proporcional)");
+    expect_diag(&d, 8, "acta-type", 12, "casilla 010000M0100 (type M) has no acta in election dip");
+    expect_diag(&d, 9, "key-mismatch", 3, "ID_ESTADO 9 (AGUASCALIENTES) but casilla 010114S0100");
+    expect_diag(&d, 10, "key-mismatch", 5, "ID_DISTRITO_FEDERAL 2 but casilla 010114S0100 of the catalogue has 1");
+    assert_int_equal(d.total, 4);
+    prep_actas_free(s);
+    prep_diags_free(&d);
+    prep_buf_free(&b);
+    free(dip);
+    free(sen);
+    prep_catalog_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_columns_2021),
         cmocka_unit_test(test_columns_2018),
         cmocka_unit_test(test_entity_district_mismatch),
+        cmocka_unit_test(test_national_files),
+        cmocka_unit_test(test_national_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
