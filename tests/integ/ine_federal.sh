@@ -123,6 +123,16 @@ for spec in 2018:presidencia:pres 2018:senadurias:sen 2018:diputaciones:dip 2021
   echo "ine${y}_$n.csv: tally with ine$y.cat = the header block; its database checks"
 done
 
+# Without a catalogue: prep derives a national one from each file (entities, their
+# districts and sections, acta types, the special casillas' RP actas, the votes from
+# abroad) and its tally must give the header block too.
+for f in "$DATA"/ine20*.csv; do
+  "$PREP" tally --actas "$f" >"$T/derived.out" 2>"$T/err" || { echo "$(basename "$f"): derive failed"; cat "$T/err"; fail=1; continue; }
+  want=$(grep -a -A1 '^ACTAS_ESPERADAS' "$f" | tail -1 | tr -d '\r')
+  grep -a -q -x -F "$want" "$T/derived.out" || { echo "$(basename "$f"): derived tally differs"; cat "$T/derived.out" "$T/err"; fail=1; }
+  grep -q "all 13 figures equal" "$T/err" || { echo "$(basename "$f"): derived tally: not all figures equal"; cat "$T/err"; fail=1; }
+done
+
 # How the RP acta of a special casilla counts: ten votes more in one counted RP acta
 # (TIPO_ACTA 8, diputaciones 2018) move TOTAL_VOTOS_C_CS and not TOTAL_VOTOS_S_CS.
 F=$DATA/ine2018_diputaciones.csv

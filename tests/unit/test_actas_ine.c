@@ -439,6 +439,71 @@ static void test_national_errors(void **st)
     prep_catalog_free(c);
 }
 
+/* The catalogue derived from each generated file (no catalogue given) against the one the
+ * generator wrote from its model: the entities, each entity's districts, sections and
+ * casillas with their lista nominal, the special ballots, the acta types (special MR, RP,
+ * abroad), the election's scope. */
+static void test_derived_national(void **st)
+{
+    (void)st;
+    static const struct {
+        const char *cat, *file, *election;
+        prep_cat_scope scope;
+    } f[] = {
+        {"ine2018.cat", "ine2018_presidencia.csv", "pres", PREP_CAT_SCOPE_NATION},
+        {"ine2018.cat", "ine2018_senadurias.csv", "sen", PREP_CAT_SCOPE_ENTITY},
+        {"ine2018.cat", "ine2018_diputaciones.csv", "dip", PREP_CAT_SCOPE_DISTRICT},
+        {"ine2021.cat", "ine2021_diputaciones.csv", "dip", PREP_CAT_SCOPE_DISTRICT},
+    };
+    for (size_t k = 0; k < PREP_ARRAY_LEN(f); k++) {
+        prep_catalog *g = load_cat(f[k].cat);
+        const prep_cat_election *ge = &g->elections[prep_catalog_find_election(g, f[k].election)];
+        char path[512];
+        snprintf(path, sizeof path, "%s/actas/%s", PREP_TEST_DATA, f[k].file);
+        prep_diags d;
+        prep_diags_init(&d);
+        prep_catalog *c = NULL;
+        prep_err e = prep_actas_derive_catalog(path, NULL, &c, &d);
+        if (e) prep_diags_print(&d, stderr, 20);
+        assert_int_equal(e, PREP_OK);
+        assert_int_equal(c->national, 1);
+        assert_int_equal(c->entity_id, 0);
+        assert_int_equal(c->n_entities, g->n_entities);
+        for (uint32_t i = 0; i < g->n_entities; i++) {
+            assert_int_equal(c->entities[i].id, g->entities[i].id);
+            assert_string_equal(c->entities[i].name, g->entities[i].name);
+        }
+        const prep_cat_election *ce = &c->elections[0];
+        assert_string_equal(ce->id, f[k].election);
+        assert_int_equal(ce->scope, f[k].scope);
+        assert_int_equal(ce->acta_type, ge->acta_type);
+        assert_int_equal(ce->special_acta_type, ge->special_acta_type);
+        assert_int_equal(ce->rp_acta_type, ge->rp_acta_type);
+        assert_int_equal(ce->abroad_acta_type, ge->abroad_acta_type);
+        /* every casilla that has an acta in the election, with its place and list */
+        uint32_t n = 0, ge_i = prep_catalog_find_election(g, f[k].election);
+        for (uint32_t i = 0; i < g->n_casillas; i++) {
+            if (!prep_catalog_n_actas(g, ge_i, i)) continue; /* M casillas: no acta in dip */
+            n++;
+            const prep_cat_casilla *gc = &g->casillas[i];
+            uint32_t j = prep_catalog_find_casilla(c, gc->key);
+            if (j == PREP_CAT_NONE) fail_msg("%s: casilla %s not derived", f[k].file, gc->key);
+            const prep_cat_casilla *cc = &c->casillas[j];
+            const prep_cat_section *gs = &g->sections[gc->section], *cs = &c->sections[cc->section];
+            assert_int_equal(cs->id, gs->id);
+            assert_int_equal(c->entities[cs->entity].id, g->entities[gs->entity].id);
+            assert_int_equal(c->districts[cs->district].id, g->districts[gs->district].id);
+            assert_int_equal(cc->type, gc->type);
+            assert_int_equal(cc->lista_nominal, gc->lista_nominal);
+            assert_int_equal(cc->ballots, gc->ballots);
+        }
+        assert_int_equal(c->n_casillas, n);
+        prep_catalog_free(c);
+        prep_catalog_free(g);
+        prep_diags_free(&d);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -447,6 +512,7 @@ int main(void)
         cmocka_unit_test(test_entity_district_mismatch),
         cmocka_unit_test(test_national_files),
         cmocka_unit_test(test_national_errors),
+        cmocka_unit_test(test_derived_national),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
