@@ -462,6 +462,35 @@ static const char *ftext(dctx *x, char **f, actas_role r)
     return i >= 0 ? f[i] : "";
 }
 
+/* The entity, district, municipality and section of a row of an expected acta, and its
+ * acta type; -1 with a diag when its section was seen in another district or municipality. */
+static int note_place(dctx *x, dset *s, char **f, long no, uint32_t ent, uint32_t sec, uint32_t dis, uint32_t mun,
+                      char type, uint32_t tipo, int abroad)
+{
+    s->ent_count[ent]++;
+    if (!s->ent_name[ent] && x->role_field[AR_ENTIDAD] >= 0 && *ftext(x, f, AR_ENTIDAD))
+        s->ent_name[ent] = cat_text(ftext(x, f, AR_ENTIDAD), "-");
+    if (!x->national && type != 'S') s->acta_type_count[tipo]++;
+    else if (x->national) (type == 'S' ? s->special_type_count : abroad ? s->abroad_type_count : s->acta_type_count)[tipo]++;
+    uint32_t gent = x->national ? ent : 0;
+    char nm[64];
+    snprintf(nm, sizeof nm, abroad ? "VOTO EN EL EXTRANJERO" : "DISTRITO %u", dis);
+    geo_put(&s->dis, &s->ndis, &s->capdis, gent, dis,
+            x->role_field[AR_DISTRITO] >= 0 && !actas_is_blank(ftext(x, f, AR_DISTRITO)) ? ftext(x, f, AR_DISTRITO) : nm);
+    snprintf(nm, sizeof nm, x->role_field[AR_ID_MUNICIPIO] < 0 ? "MUNICIPIO NO INDICADO" : "MUNICIPIO %u", mun);
+    geo_put(&s->mun, &s->nmun, &s->capmun, gent, mun,
+            x->role_field[AR_MUNICIPIO] >= 0 && *ftext(x, f, AR_MUNICIPIO) ? ftext(x, f, AR_MUNICIPIO) : nm);
+    size_t si = sec_index(x->national, ent, sec);
+    if (s->sec_dis[si] && (s->sec_dis[si] != dis + 1 || s->sec_mun[si] != mun + 1)) {
+        derr(x, no, 0, "section-conflict", "section %u is in district %u / municipality %u and also %u / %u", sec,
+             s->sec_dis[si] - 1, s->sec_mun[si] - 1, dis, mun);
+        return -1;
+    }
+    s->sec_dis[si] = dis + 1;
+    s->sec_mun[si] = mun + 1;
+    return 0;
+}
+
 static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
 {
     char **f = prep_xmalloc(PREP_ACTAS_MAX_FIELDS * sizeof *f);
@@ -562,27 +591,7 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
                  "CLAVE_CASILLA %s but its parts make %s", key, want);
             continue;
         }
-        s->ent_count[ent]++;
-        if (!s->ent_name[ent] && x->role_field[AR_ENTIDAD] >= 0 && *ftext(x, f, AR_ENTIDAD))
-            s->ent_name[ent] = cat_text(ftext(x, f, AR_ENTIDAD), "-");
-        if (!x->national && type != 'S') s->acta_type_count[tipo]++;
-        else if (x->national) (type == 'S' ? s->special_type_count : abroad ? s->abroad_type_count : s->acta_type_count)[tipo]++;
-        uint32_t gent = x->national ? ent : 0;
-        char nm[64];
-        snprintf(nm, sizeof nm, abroad ? "VOTO EN EL EXTRANJERO" : "DISTRITO %u", dis);
-        geo_put(&s->dis, &s->ndis, &s->capdis, gent, dis,
-                x->role_field[AR_DISTRITO] >= 0 && !actas_is_blank(ftext(x, f, AR_DISTRITO)) ? ftext(x, f, AR_DISTRITO) : nm);
-        snprintf(nm, sizeof nm, x->role_field[AR_ID_MUNICIPIO] < 0 ? "MUNICIPIO NO INDICADO" : "MUNICIPIO %u", mun);
-        geo_put(&s->mun, &s->nmun, &s->capmun, gent, mun,
-                x->role_field[AR_MUNICIPIO] >= 0 && *ftext(x, f, AR_MUNICIPIO) ? ftext(x, f, AR_MUNICIPIO) : nm);
-        size_t si = sec_index(x->national, ent, sec);
-        if (s->sec_dis[si] && (s->sec_dis[si] != dis + 1 || s->sec_mun[si] != mun + 1)) {
-            derr(x, no, 0, "section-conflict", "section %u is in district %u / municipality %u and also %u / %u", sec,
-                 s->sec_dis[si] - 1, s->sec_mun[si] - 1, dis, mun);
-            continue;
-        }
-        s->sec_dis[si] = dis + 1;
-        s->sec_mun[si] = mun + 1;
+        if (note_place(x, s, f, no, ent, sec, dis, mun, type, tipo, abroad)) continue;
         /* which columns hold "-" in the unit */
         dunit *u = unit_get(s, scope_unit_id(x->national, scope, ent, dis, mun), 1);
         for (uint32_t k = 0; k < x->ncol; k++) {
