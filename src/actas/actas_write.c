@@ -218,6 +218,11 @@ static prep_err put_identity(const prep_catalog *c, uint32_t e, const prep_acta 
     const char *ename = c->national ? (ei != PREP_CAT_NONE ? c->entities[ei].name : "")
                                     : (c->entity_name ? c->entity_name : "");
     char type[2] = {a->tipo_casilla, 0};
+    uint32_t tipo = tipo_acta_of(c, e, a);
+    /* an out-of-catalogue acta under the key of an expected casilla (it was read with
+     * TIPO_ACTA 0 or "-"): TIPO_ACTA 0 keeps it out when read back (LEEME INE 2018) */
+    if (a->casilla == PREP_CAT_NONE && a->clave_casilla[0] && prep_catalog_find_casilla(c, a->clave_casilla) != PREP_CAT_NONE)
+        tipo = 0;
     /* CLAVE_CASILLA keeps the spreadsheet guard of the real files (="230085B0100": a
      * spreadsheet would drop the leading zero of entities 01..09); it holds only digits
      * and letters, so it needs no quoting. */
@@ -233,7 +238,7 @@ static prep_err put_identity(const prep_catalog *c, uint32_t e, const prep_acta 
         return err;
     if ((err = put_u(out, sep, a->section_id)) || (err = put_u(out, sep, a->id_casilla)) ||
         (err = put_field(out, sep, type, 0)) || (err = put_u(out, sep, a->ext_contigua)) ||
-        (err = put_u(out, sep, a->urban)) || (err = put_u(out, sep, tipo_acta_of(c, e, a))))
+        (err = put_u(out, sep, a->urban)) || (err = put_u(out, sep, tipo)))
         return err;
     return PREP_OK;
 }
