@@ -527,8 +527,13 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
         char obs[256];
         actas_norm(ftext(x, f, AR_OBSERVACIONES), obs, sizeof obs);
         note_label(s, ftext(x, f, AR_OBSERVACIONES));
-        /* rows outside the institute's own catalogue are not expected actas */
-        if (actas_is_blank(key) || strstr(obs, "CATALOGO")) continue;
+        /* rows outside the institute's own catalogue are not expected actas; INE marks them
+         * also with TIPO_ACTA 0 (2018) or "-" (2021) */
+        char ta0[8];
+        actas_norm(ftext(x, f, AR_TIPO_ACTA), ta0, sizeof ta0);
+        if (actas_is_blank(key) || strstr(obs, "CATALOGO") ||
+            (x->role_field[AR_TIPO_ACTA] >= 0 && (!strcmp(ta0, "0") || !strcmp(ta0, "00") || !strcmp(ta0, "-"))))
+            continue;
         uint32_t ent, sec, num, ext, urb = 0, dis, mun, ln, reps, tipo = 0;
         if (fnum(x, f, AR_ID_ENTIDAD, &ent, 99, no) || fnum(x, f, AR_SECCION, &sec, PREP_CAT_MAX_SECTION_ID, no) ||
             fnum(x, f, AR_ID_CASILLA, &num, 9999999, no) || fnum(x, f, AR_EXT_CONTIGUA, &ext, 99, no) ||
