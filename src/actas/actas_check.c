@@ -327,7 +327,10 @@ static int read_row(cctx *x, char **f, size_t nf, long line, crow *r)
      * INE 2018: "este valor viene en cero para actas fuera de catálogo"; 2021: guion) */
     int fa = x->role[AR_TIPO_ACTA];
     int tipo_out = fa >= 0 && (!strcmp(f[fa], "0") || !strcmp(f[fa], "00") || !strcmp(f[fa], "-"));
-    r->out = r->reason == RS_OUT || (r->arrived && (!key[0] || !strcmp(key, "-") || tipo_out));
+    /* such a row is never an expected acta, arrived or not (INE 2021 writes "-" in every
+     * field of its 3,225 out-of-catalogue rows: segasi/tdd_prep_2021's reading script) */
+    r->out = r->reason == RS_OUT || !key[0] || !strcmp(key, "-") || tipo_out;
+    if (!strcmp(key, "-") || tipo_out) r->arrived = 1; /* only a captured acta is listed so */
     int ft = x->role[AR_TIPO_CASILLA];
     char tipo = ft >= 0 ? f[ft][0] : 0;
     if (!tipo && x->role[AR_CLAVE_CASILLA] >= 0 && strlen(f[x->role[AR_CLAVE_CASILLA]]) >= 7)

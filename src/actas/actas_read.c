@@ -500,8 +500,14 @@ static int read_row(reader *r, prep_acta *a)
 
 /* A row of an acta that has not arrived: no flag, no OBSERVACIONES, no capture time, no
  * total and no vote field (Campeche 2021's early cut: only the identity and LISTA_NOMINAL). */
-static int row_pending(const reader *r)
+static int row_pending(reader *r)
 {
+    /* a key or acta type marked out of catalogue ("-", TIPO_ACTA 0): listed only because it
+     * was captured (INE 2021 writes "-" in every field of such a row) */
+    const char *k = fld(r, AR_CLAVE_CASILLA);
+    if (k && !strcmp(k, "-")) return 0;
+    const char *t = fld(r, AR_TIPO_ACTA);
+    if (t && (!strcmp(t, "-") || !strcmp(t, "0") || !strcmp(t, "00"))) return 0;
     static const actas_role facts[] = {AR_CONTABILIZADA, AR_OBSERVACIONES, AR_ACOPIO,        AR_CAPTURA,
                                        AR_VERIFICACION,  AR_TOTAL_ASENTADO, AR_TOTAL_CALCULADO, AR_SHA};
     for (size_t i = 0; i < PREP_ARRAY_LEN(facts); i++) {

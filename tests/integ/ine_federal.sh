@@ -56,8 +56,11 @@ esp = reg = out = cap = cont = nc = inc = ln = ccs = scs = 0
 for r in rows:
     obs = fold(r['OBSERVACIONES'])
     votes = [r[c] for c in vote_cols]
-    arrived = r['CONTABILIZADA'] in ('0', '1') or obs != '' or any(v not in ('', '-') for v in votes)
-    if r['CLAVE_CASILLA'] == '-' or r['TIPO_ACTA'] in ('0', '-') or 'FUERA DE CATALOGO' in obs:
+    arrived = r['CONTABILIZADA'] in ('0', '1', '2') or obs != '' or any(v not in ('', '-') for v in votes)
+    if r['CLAVE_CASILLA'] == '-' or r['TIPO_ACTA'] in ('0', '-'):
+        out += 1; reg += 1; nc += 1  # listed only because captured
+        continue
+    if 'FUERA DE CATALOGO' in obs:
         out += arrived; reg += arrived; nc += arrived
         continue
     esp += 1

@@ -300,7 +300,7 @@ static void test_national_files(void **st)
         {"ine2018.cat", "ine2018_presidencia.csv", "pres", 0, 6, 0, 2},
         {"ine2018.cat", "ine2018_senadurias.csv", "sen", 6, 6, 0, 2},
         {"ine2018.cat", "ine2018_diputaciones.csv", "dip", 6, 0, 0, 2},
-        {"ine2021.cat", "ine2021_diputaciones.csv", "dip", 6, 0, 3, 2},
+        {"ine2021.cat", "ine2021_diputaciones.csv", "dip", 6, 0, 3, 3},
     };
     for (size_t k = 0; k < PREP_ARRAY_LEN(f); k++) {
         prep_catalog *c = load_cat(f[k].cat);

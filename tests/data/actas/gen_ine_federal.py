@@ -239,8 +239,10 @@ def make(L, seed):
         if i % 11 == 4: r['MECANISMOS_TRASLADO'] = 'F'
         rows.append(r)
         model.append((st, special, ln, total))
-    # out-of-catalogue actas (LEEME: not expected, not in the inconsistencies)
-    for j in range(2):
+    # out-of-catalogue actas (LEEME: not expected, not in the inconsistencies); in 2021 a
+    # third one with "-" in every field, flag and OBSERVACIONES too (the R script that read
+    # the real file: "En todas estas observaciones el valor ... es '-'")
+    for j in range(3 if L.year == 2021 else 2):
         r = {c: '' for c in cols}
         fields = vote_fields(L, 1, 1)
         for c in L.parties + L.combos + L.indeps:
@@ -268,6 +270,8 @@ def make(L, seed):
         r['CONTABILIZADA'] = '0'
         r['FECHA_HORA_CAPTURA'] = tstamp(L, 200 + j)
         r['ORIGEN'] = 'CATD'
+        if j == 2:
+            r = {c: '-' for c in cols}
         rows.insert(len(rows) // (2 + j), r)
         model.append((OUT, False, 0, 0))
     return cols, rows, header(L, model)
