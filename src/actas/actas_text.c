@@ -175,7 +175,8 @@ int actas_parse_vote(const char *s, int32_t *out)
 {
     char n[32];
     actas_norm(s, n, sizeof n);
-    if (n[0] == 0 || strcmp(n, "SIN DATO") == 0 || strcmp(n, "SIN_DATO") == 0) {
+    /* "null": INE 2018's empty field in out-of-catalogue rows */
+    if (n[0] == 0 || strcmp(n, "SIN DATO") == 0 || strcmp(n, "SIN_DATO") == 0 || strcmp(n, "NULL") == 0) {
         *out = PREP_ACTA_V_SIN_DATO;
         return 0;
     }

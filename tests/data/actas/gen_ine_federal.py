@@ -266,6 +266,8 @@ def make(L, seed):
             for c in fields:
                 r[c] = '3'
             r['TOTAL_VOTOS_ASENTADO'] = r['TOTAL_VOTOS_CALCULADO'] = str(3 * (len(fields)))
+            for c in ('LISTA_NOMINAL', 'REPRESENTANTES_PP_CI', 'TOTAL_BOLETAS_SOBRANTES'):
+                r[c] = 'null'  # nothing known of an unidentified casilla
         r['OBSERVACIONES'] = 'Fuera de catálogo'
         r['CONTABILIZADA'] = '0'
         r['FECHA_HORA_CAPTURA'] = tstamp(L, 200 + j)
