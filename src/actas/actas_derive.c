@@ -474,9 +474,11 @@ static int note_place(dctx *x, dset *s, char **f, long no, uint32_t ent, uint32_
     else if (x->national) (type == 'S' ? s->special_type_count : abroad ? s->abroad_type_count : s->acta_type_count)[tipo]++;
     uint32_t gent = x->national ? ent : 0;
     char nm[64];
-    snprintf(nm, sizeof nm, abroad ? "VOTO EN EL EXTRANJERO" : "DISTRITO %u", dis);
-    geo_put(&s->dis, &s->ndis, &s->capdis, gent, dis,
-            x->role_field[AR_DISTRITO] >= 0 && !actas_is_blank(ftext(x, f, AR_DISTRITO)) ? ftext(x, f, AR_DISTRITO) : nm);
+    snprintf(nm, sizeof nm, abroad && !dis ? "VOTO EN EL EXTRANJERO" : "DISTRITO %u", dis);
+    uint32_t rd = 0;
+    int named = x->role_field[AR_DISTRITO] >= 0 && !actas_is_blank(ftext(x, f, AR_DISTRITO)) &&
+                (!abroad || dis || (fnum(x, f, AR_ID_DISTRITO, &rd, PREP_CAT_MAX_GEO_ID, no) == 0 && rd == 0));
+    geo_put(&s->dis, &s->ndis, &s->capdis, gent, dis, named ? ftext(x, f, AR_DISTRITO) : nm);
     snprintf(nm, sizeof nm, x->role_field[AR_ID_MUNICIPIO] < 0 ? "MUNICIPIO NO INDICADO" : "MUNICIPIO %u", mun);
     geo_put(&s->mun, &s->nmun, &s->capmun, gent, mun,
             x->role_field[AR_MUNICIPIO] >= 0 && *ftext(x, f, AR_MUNICIPIO) ? ftext(x, f, AR_MUNICIPIO) : nm);
@@ -585,6 +587,9 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
         }
         if (x->role_field[AR_ID_MUNICIPIO] < 0) mun = 1; /* the file has no municipalities */
         if (x->role_field[AR_ID_DISTRITO] < 0) dis = 1;
+        /* an entity's mesas of votes from abroad in section 0 are its district 0, whatever
+         * district the row names (the LEEMEs do not say which; docs/formats/actas.md) */
+        if (abroad && !sec) dis = 0;
         if ((!dis && !abroad) || !mun) {
             derr(x, no, 0, "bad-row", "casilla %s has district %u, municipality %u", key, dis, mun);
             continue;

@@ -300,8 +300,11 @@ static int read_identity(reader *r, prep_acta *a, int out)
          !num_is_serial && r->role_field[AR_CLAVE_CASILLA] < 0 && fld(r, AR_ID_CASILLA) &&
              !actas_is_blank(fld(r, AR_ID_CASILLA))},
         {AR_EXT_CONTIGUA, ext, cc->ext, fld(r, AR_EXT_CONTIGUA) && !actas_is_blank(fld(r, AR_EXT_CONTIGUA))},
+        /* not held for votes from abroad in section 0 (district 0 in the catalogue): the
+         * LEEMEs do not say which district such a row names */
         {AR_ID_DISTRITO, dis, c->districts[cs->district].id,
-         cs->district != PREP_CAT_NONE && fld(r, AR_ID_DISTRITO) && !actas_is_blank(fld(r, AR_ID_DISTRITO))},
+         cs->district != PREP_CAT_NONE && fld(r, AR_ID_DISTRITO) && !actas_is_blank(fld(r, AR_ID_DISTRITO)) &&
+             !(cc->type == 'M' && cs->id == 0)},
         {AR_ID_MUNICIPIO, mun, c->municipalities[cs->municipality].id,
          cs->municipality != PREP_CAT_NONE && fld(r, AR_ID_MUNICIPIO) && !actas_is_blank(fld(r, AR_ID_MUNICIPIO))},
     };

@@ -136,6 +136,29 @@ for f in "$DATA"/ine20*.csv; do
   grep -q "all 13 figures equal" "$T/err" || { echo "$(basename "$f"): derived tally: not all figures equal"; cat "$T/err"; fail=1; }
 done
 
+# The LEEMEs do not say which district a mesa of votes from abroad names: the same
+# senadurias file with its M rows in district 1 ("JESUS MARIA") instead of 0 derives and
+# reads the same (they stay in section 0 of district 0 of their entity).
+python3 - "$DATA/ine2018_senadurias.csv" "$T/m_district.csv" <<'PY'
+import sys
+raw = open(sys.argv[1], 'rb').read().decode('latin-1').split('\r\n')
+cols = next(l for l in raw if l.startswith('CLAVE_CASILLA')).split('|')
+out = []
+for l in raw:
+    f = l.split('|')
+    if len(f) == len(cols) and f[cols.index('TIPO_CASILLA')] == 'M':
+        f[cols.index('ID_DISTRITO_FEDERAL')] = '1'
+        f[cols.index('DISTRITO_FEDERAL')] = 'JESUS MARIA'
+    out.append('|'.join(f))
+open(sys.argv[2], 'wb').write('\r\n'.join(out).encode('latin-1'))
+PY
+want=$(grep -a -A1 '^ACTAS_ESPERADAS' "$DATA/ine2018_senadurias.csv" | tail -1 | tr -d '\r')
+"$PREP" tally --actas "$T/m_district.csv" >"$T/md.out" 2>"$T/err" && grep -a -q -x -F "$want" "$T/md.out" ||
+  { echo "M rows in district 1: derived tally differs"; cat "$T/md.out" "$T/err"; fail=1; }
+"$PREP" tally --catalog "$DATA/ine2018.cat" --actas "$T/m_district.csv" --election sen >"$T/md.out" 2>"$T/err" &&
+  grep -q " 0 unreadable rows" "$T/err" && grep -a -q -x -F "$want" "$T/md.out" ||
+  { echo "M rows in district 1: tally with the catalogue differs"; cat "$T/md.out" "$T/err"; fail=1; }
+
 # How the RP acta of a special casilla counts: ten votes more in one counted RP acta
 # (TIPO_ACTA 8, diputaciones 2018) move TOTAL_VOTOS_C_CS and not TOTAL_VOTOS_S_CS.
 F=$DATA/ine2018_diputaciones.csv
