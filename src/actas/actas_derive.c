@@ -571,7 +571,7 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
         if (!ent && strlen(key) >= 2 && key[0] >= '0' && key[0] <= '9' && key[1] >= '0' && key[1] <= '9')
             ent = (uint32_t)((key[0] - '0') * 10 + key[1] - '0');
         int abroad = type == 'M' || (!sec && strchr(key, 'M'));
-        if (abroad && !x->national) {
+        if (abroad && (!x->national || !num)) {
             /* votes from abroad (Puebla 2018: 210000M0000, section 0): no section or casilla
              * of the catalogue can hold them; the tally then finds the row out of catalogue
              * and the recount says so */
