@@ -751,6 +751,9 @@ static void choose_rules(const cctx *x, prep_filecheck_report *rep, const prep_f
         snprintf(rep->rules_source, sizeof rep->rules_source,
                  "default ine (no preset for entity %u in %u%s)", (unsigned)entity, (unsigned)year,
                  federal ? ", federal election" : "");
+    /* a special casilla's ballots: 750 until 2020, 1,000 from the 2020-2021 process
+     * (docs/formats/actas.md, source 4); the file's cut tells the year */
+    if (!p && year && year < 2021 && rep->rules.special_ballots == 1000) rep->rules.special_ballots = 750;
 }
 
 prep_err prep_actas_check(const char *name, const char *data, size_t len, const prep_filecheck_opts *o,

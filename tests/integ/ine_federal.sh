@@ -102,6 +102,11 @@ for f in "$DATA"/ine20*.csv; do
   set -e
   [ $rc -eq 0 ] || { echo "$(basename "$f"): prep --check exit $rc"; cat "$T/err"; fail=1; continue; }
   python3 "$T/recount.py" "$f" "$T/out.json" || fail=1
+  # --audit: the generator gave each acta the status the Anexo 13 rules give it (special
+  # casillas' cap: 750 ballots in 2018, 1,000 in 2021, plus representatives)
+  "$PREP" tally --actas "$f" --check --audit --json >"$T/audit.json" 2>/dev/null || { echo "$(basename "$f"): --audit failed"; fail=1; }
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert not r.get("audit") and not r.get("audit_not_recomputable"), r.get("audit"); assert r["rules"]["special_ballots"] == int(sys.argv[2]), r["rules"]' \
+    "$T/audit.json" "$(case "$f" in *2018*) echo 750;; *) echo 1000;; esac)" || { echo "$(basename "$f"): audit"; fail=1; }
 done
 
 # The same files read against their national catalogues (tests/data/actas/ine2018.cat,
