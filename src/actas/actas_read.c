@@ -335,6 +335,33 @@ static int read_identity(reader *r, prep_acta *a, int out)
     return 0;
 }
 
+/* A SHA-256 written in base64 (44 characters, "=" last: the LEEMEs INE 2018 / 2021 speak
+ * of "el base64 de una imagen como el SHA256") as 64 lower-case hex digits into out[65].
+ * 0, or -1 when s is no such thing. */
+static int sha_from_base64(const char *s, char out[65])
+{
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    if (strlen(s) != 44 || s[43] != '=' || s[42] == '=') return -1;
+    uint8_t b[33];
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t n = 0;
+    for (int i = 0; i < 43; i++) {
+        const char *p = strchr(al, s[i]);
+        if (!p || !s[i]) return -1;
+        acc = (acc << 6) | (uint32_t)(p - al);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (n < sizeof b) b[n++] = (uint8_t)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    if (n != 32 || acc) return -1; /* 43 x 6 = 258 bits: 32 bytes and 2 zero bits */
+    for (size_t i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", b[i]);
+    return 0;
+}
+
 /* 1 when the row states its acta type: a TIPO_ACTA, else the digits CLAVE_ACTA adds to
  * CLAVE_CASILLA (*tipo is then that type). */
 static int tipo_given(reader *r)
@@ -476,11 +503,14 @@ static int read_row(reader *r, prep_acta *a)
     if (get_text(r, AR_MECANISMO, a->mecanismo, sizeof a->mecanismo)) return -1;
     s = fld(r, AR_SHA);
     if (s && !actas_is_blank(s)) {
-        if (!prep_is_sha256_hex(s))
-            return bad(r, r->role_field[AR_SHA], "bad-sha", "SHA '%s' is not 64 hexadecimal digits",
+        if (prep_is_sha256_hex(s)) {
+            for (int i = 0; i < 64; i++) a->sha[i] = (char)(s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 'a' : s[i]);
+            a->sha[64] = 0;
+        } else if (sha_from_base64(s, a->sha)) {
+            return bad(r, r->role_field[AR_SHA], "bad-sha",
+                       "SHA '%s' is not 64 hexadecimal digits (nor the 44 base64 characters of 32 bytes)",
                        actas_clip(s, cb));
-        for (int i = 0; i < 64; i++) a->sha[i] = (char)(s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 'a' : s[i]);
-        a->sha[64] = 0;
+        }
     }
     if (get_time(r, AR_ACOPIO, &a->acopio) || get_time(r, AR_CAPTURA, &a->captura) ||
         get_time(r, AR_VERIFICACION, &a->verificacion))

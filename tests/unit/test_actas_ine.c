@@ -76,10 +76,11 @@ static int teardown(void **st)
 
 /* A good row of casilla 090107B0100 (district 1) with the given ID_ESTADO, ESTADO and
  * ID_DISTRITO_FEDERAL. 10+20+30+40+50+5+1+2 = 158 <= 500 + 10. */
-#define ROW21(ent, ename, dis)                                                                                        \
+#define ROW21_SHA(ent, ename, dis, sha)                                                                               \
     "090107B0100,090107B010002," ent "," ename "," dis ",GUSTAVO A. MADERO,107,1,B,0,1,2,342,158,3,158,-,-,-,"       \
-    "10,20,30,40,50,-,5,1,2,158,158,500,10,,1,," SHA1 ",06/06/2021 21:00:00,06/06/2021 21:10:00,"                     \
+    "10,20,30,40,50,-,5,1,2,158,158,500,10,,1,," sha ",06/06/2021 21:00:00,06/06/2021 21:10:00,"                      \
     "06/06/2021 21:15:00,CASILLA,MOVIL,Acta PREP,1\n"
+#define ROW21(ent, ename, dis) ROW21_SHA(ent, ename, dis, SHA1)
 
 static prep_actas *parse(const char *text, prep_diags *d)
 {
@@ -504,6 +505,24 @@ static void test_derived_national(void **st)
     }
 }
 
+/* The image's SHA-256 in base64 (the LEEMEs mention base64 beside SHA256) reads as its hex
+ * digits; a base64 text of another length is bad-sha. Python: base64.b64encode(
+ * hashlib.sha256(b'acta').digest()) and .hexdigest(). */
+static void test_sha_base64(void **st)
+{
+    (void)st;
+    const char *text = BLOCK21 COLS21 ROW21_SHA("9", "CIUDAD DE MÉXICO", "1", "pyvF8FosUBg5jPZfU42haXj8tJq7dUdyUcXFXLY/ooY=")
+        ROW21_SHA("9", "CIUDAD DE MÉXICO", "1", "pyvF8FosUBg5jPZfU42haXj8tJq7dUdyUcXFXLY/oo==");
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_actas *s = parse(text, &d);
+    assert_int_equal(s->n, 1);
+    assert_string_equal(s->v[0].sha, "a72bc5f05a2c5018398cf65f538da16978fcb49abb75477251c5c55cb63fa286");
+    expect_diag(&d, 8, "bad-sha", 36, "base64");
+    prep_actas_free(s);
+    prep_diags_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -513,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_national_files),
         cmocka_unit_test(test_national_errors),
         cmocka_unit_test(test_derived_national),
+        cmocka_unit_test(test_sha_base64),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
