@@ -493,6 +493,27 @@ static int note_place(dctx *x, dset *s, char **f, long no, uint32_t ent, uint32_
     return 0;
 }
 
+/* Rows no casilla of the derived catalogue can hold, left out with a warning (the tally
+ * then finds them out of catalogue and the recount says so): votes from abroad in a local
+ * file or without a mesa number (Puebla 2018: 210000M0000, section 0), and, in a national
+ * file, another casilla in section 0, which holds only votes from abroad
+ * (docs/formats/catalog.md). */
+static int left_out(dctx *x, long no, const char *key, char type, uint32_t sec, uint32_t num, uint32_t ent, int abroad)
+{
+    if (abroad && (!x->national || !num)) {
+        prep_diags_add(x->d, x->name, no, 0, "abroad-row",
+                       "casilla %s holds votes from abroad: not part of the derived catalogue", key);
+        return 1;
+    }
+    if (x->national && !sec && !abroad && type && num && ent) {
+        prep_diags_add(x->d, x->name, no, 0, "section-zero",
+                       "casilla %s (type %c) is in section 0, which holds only votes from abroad: not part of the "
+                       "derived catalogue", key, type);
+        return 1;
+    }
+    return 0;
+}
+
 static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
 {
     char **f = prep_xmalloc(PREP_ACTAS_MAX_FIELDS * sizeof *f);
@@ -571,14 +592,7 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
         if (!ent && strlen(key) >= 2 && key[0] >= '0' && key[0] <= '9' && key[1] >= '0' && key[1] <= '9')
             ent = (uint32_t)((key[0] - '0') * 10 + key[1] - '0');
         int abroad = type == 'M' || (!sec && strchr(key, 'M'));
-        if (abroad && (!x->national || !num)) {
-            /* votes from abroad (Puebla 2018: 210000M0000, section 0): no section or casilla
-             * of the catalogue can hold them; the tally then finds the row out of catalogue
-             * and the recount says so */
-            prep_diags_add(x->d, x->name, no, 0, "abroad-row",
-                           "casilla %s holds votes from abroad: not part of the derived catalogue", key);
-            continue;
-        }
+        if (left_out(x, no, key, type, sec, num, ent, abroad)) continue;
         /* a national file keeps its votes from abroad: section 0 of district 0 of the
          * voter's entity (docs/formats/catalog.md), or where the row says */
         if ((!sec && !abroad) || !type || !num || !ent) {
