@@ -577,6 +577,20 @@ static void read_header_block(const char *name, pline *pl, size_t np, char sep, 
     if (before >= 1 && !cut_first) h->election_name = first_field(pl[0].s, sep);
     if (before >= 2 || cut_first) {
         size_t ci = cut_first ? 0 : 1;
+        if (before > 2 && k < np) {
+            /* more lines than election and cut: the cut is the date-time line nearest the
+             * names, when there is one */
+            for (size_t i = k; i-- > 1;) {
+                char *t = first_field(pl[i].s, sep);
+                prep_time tt;
+                int is_time = t && prep_time_parse(t, tz, &tt) == 0;
+                free(t);
+                if (is_time) {
+                    ci = i;
+                    break;
+                }
+            }
+        }
         h->cut_text = first_field(pl[ci].s, sep);
         if (prep_time_parse(h->cut_text, tz, &h->cut) != 0) {
             char cb[64];

@@ -108,7 +108,7 @@ static void test_columns_2021(void **st)
 {
     (void)st;
     /* the block opens with the election then the cut (the LEEME shows only the cut line:
-     * both are read, test_block_opens_with_cut) */
+     * read too, test_columns_2018) */
     const char *text = BLOCK21 COLS21 ROW21("9", "CIUDAD DE MÉXICO", "1")
         /* out of catalogue (LEEME 2021: key and TIPO_ACTA "-"), its fields "-" */
         "-,-,9,CIUDAD DE MÉXICO,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,0,0,"
@@ -523,6 +523,25 @@ static void test_sha_base64(void **st)
     prep_diags_free(&d);
 }
 
+/* A block with more lines before the names than election and cut: the cut is the
+ * date-time line nearest the names (the R script that read INE 2018's file skips 6 lines). */
+static void test_longer_block(void **st)
+{
+    (void)st;
+    const char *text = "PREP 2021\nDIPUTACIONES FEDERALES\n07/06/2021 20:00 (UTC-5)\n"
+                       "ACTAS_ESPERADAS,ACTAS_REGISTRADAS\n3,3\n\n" COLS21 ROW21("9", "CIUDAD DE MÉXICO", "1");
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_actas *s = parse(text, &d);
+    assert_int_equal(s->n, 1);
+    assert_string_equal(s->hdr.cut_text, "07/06/2021 20:00 (UTC-5)");
+    assert_int_equal(s->hdr.cut, 1623114000); /* 2021-06-08 01:00 UTC: date -d '2021-06-07 20:00 -05:00' +%s */
+    expect_diag(&d, 1, "bad-header-block", 0, "found 5");
+    assert_int_equal(d.total, 1);
+    prep_actas_free(s);
+    prep_diags_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -533,6 +552,7 @@ int main(void)
         cmocka_unit_test(test_national_errors),
         cmocka_unit_test(test_derived_national),
         cmocka_unit_test(test_sha_base64),
+        cmocka_unit_test(test_longer_block),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
