@@ -362,14 +362,14 @@ static int sha_from_base64(const char *s, char out[65])
     return 0;
 }
 
-/* 1 when the row states its acta type: a TIPO_ACTA, else the digits CLAVE_ACTA adds to
- * CLAVE_CASILLA (*tipo is then that type). */
+/* 1 when the row has a TIPO_ACTA that is not blank. */
 static int tipo_given(reader *r)
 {
     const char *s = fld(r, AR_TIPO_ACTA);
     return s && !actas_is_blank(s);
 }
 
+/* The acta type CLAVE_ACTA states: the digits it adds to CLAVE_CASILLA. 1 and *tipo, or 0. */
 static int tipo_from_clave_acta(const prep_acta *a, uint32_t *tipo)
 {
     size_t k = strlen(a->clave_casilla);

@@ -211,7 +211,9 @@ static prep_err put_identity(const prep_catalog *c, uint32_t e, const prep_acta 
     if (a->clave_acta[0]) snprintf(acta, sizeof acta, "%s", a->clave_acta);
     else if (a->clave_casilla[0]) prep_catalog_acta_key(a->clave_casilla, expected_tipo(c, e, a), acta);
     else snprintf(acta, sizeof acta, "-");
-    uint32_t ent = row_entity(c, a);
+    /* a local catalogue's rows are all of its entity (as written before national ones) */
+    uint32_t ent = c->national ? row_entity(c, a)
+                               : a->casilla != PREP_CAT_NONE ? prep_catalog_casilla_entity(c, a->casilla) : c->entity_id;
     uint32_t di = prep_catalog_find_district(c, ent, a->district_id);
     uint32_t mi = prep_catalog_find_municipality(c, ent, a->municipality_id);
     uint32_t ei = prep_catalog_find_entity(c, ent);
@@ -228,7 +230,7 @@ static prep_err put_identity(const prep_catalog *c, uint32_t e, const prep_acta 
      * and letters, so it needs no quoting. */
     prep_err err;
     if ((err = prep_buf_puts(out, key)) || (err = put_field(out, sep, acta, 0)) ||
-        (err = (ent || !c->national ? put_u(out, sep, ent) : put_field(out, sep, "", 0))) ||
+        (err = (!c->national ? put_u(out, sep, c->entity_id) : ent ? put_u(out, sep, ent) : put_field(out, sep, "", 0))) ||
         (err = put_field(out, sep, ename, 0)) || (err = put_u(out, sep, a->district_id)) ||
         (err = put_field(out, sep, di != PREP_CAT_NONE ? c->districts[di].name : "", 0)))
         return err;
