@@ -66,6 +66,9 @@ typedef struct prep_acta {
     int64_t total_calculado;    /* sum of legible vote fields (computed, never read) */
     uint32_t lista_nominal;     /* of the casilla (catalogue wins when bound) */
     uint32_t representatives;
+    uint8_t rp;                 /* 1: the representación proporcional acta of a special casilla
+                                 * (TIPO_ACTA = the election's rp_acta_type), a second expected
+                                 * acta of the same casilla (catalog.h prep_catalog_n_actas) */
     uint8_t no_acta;            /* prep_acta_no_acta */
     uint8_t status;             /* prep_acta_status, set by prep_actas_classify */
     char mecanismo[12];         /* MECANISMOS_TRASLADO: "", "D", "F", "I", or several: "F-I-D" */
@@ -161,6 +164,11 @@ PREP_NODISCARD prep_err prep_actas_write_row(const prep_catalog *c, uint32_t e, 
  * LISTA_NOMINAL, every other field empty (as the institutes' files list every expected
  * acta, Campeche 2021), so anyone can recount ACTAS_ESPERADAS from the rows. */
 PREP_NODISCARD prep_err prep_actas_write_pending_row(const prep_catalog *c, uint32_t e, uint32_t casilla, prep_buf *out);
+/* The same for one of the casilla's expected actas: rp = 1 is the representación
+ * proporcional acta of a special casilla (its TIPO_ACTA the election's rp_acta_type;
+ * PREP_ERR_USAGE when the casilla has none), rp = 0 its one acta. */
+PREP_NODISCARD prep_err prep_actas_write_pending_acta(const prep_catalog *c, uint32_t e, uint32_t casilla, int rp,
+                                                      prep_buf *out);
 /* The 13 summary values as written (percentages truncated), into out[13] strings of 32. */
 void prep_actas_summary_values(const prep_catalog *c, const prep_summary *s, char out[13][32]);
 extern const char *const prep_actas_summary_names[13];

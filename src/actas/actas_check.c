@@ -323,7 +323,14 @@ static int read_row(cctx *x, char **f, size_t nf, long line, crow *r)
     r->all_zero = r->legible && zero == r->legible && !r->blank;
     r->arrived = r->flag != FL_NONE || on[0] || any || r->calc_ok;
     const char *key = r->clave;
-    r->out = r->reason == RS_OUT || (r->arrived && (!key[0] || !strcmp(key, "-")));
+    /* out of catalogue: so said, or a key "-" (LEEME INE 2021), or TIPO_ACTA 0 / "-" (LEEME
+     * INE 2018: "este valor viene en cero para actas fuera de catálogo"; 2021: guion) */
+    int fa = x->role[AR_TIPO_ACTA];
+    int tipo_out = fa >= 0 && (!strcmp(f[fa], "0") || !strcmp(f[fa], "00") || !strcmp(f[fa], "-"));
+    /* such a row is never an expected acta, arrived or not (INE 2021 writes "-" in every
+     * field of its 3,225 out-of-catalogue rows: segasi/tdd_prep_2021's reading script) */
+    r->out = r->reason == RS_OUT || !key[0] || !strcmp(key, "-") || tipo_out;
+    if (!strcmp(key, "-") || tipo_out) r->arrived = 1; /* only a captured acta is listed so */
     int ft = x->role[AR_TIPO_CASILLA];
     char tipo = ft >= 0 ? f[ft][0] : 0;
     if (!tipo && x->role[AR_CLAVE_CASILLA] >= 0 && strlen(f[x->role[AR_CLAVE_CASILLA]]) >= 7)
@@ -744,6 +751,9 @@ static void choose_rules(const cctx *x, prep_filecheck_report *rep, const prep_f
         snprintf(rep->rules_source, sizeof rep->rules_source,
                  "default ine (no preset for entity %u in %u%s)", (unsigned)entity, (unsigned)year,
                  federal ? ", federal election" : "");
+    /* a special casilla's ballots: 750 until 2020, 1,000 from the 2020-2021 process
+     * (docs/formats/actas.md, source 4); the file's cut tells the year */
+    if (!p && year && year < 2021 && rep->rules.special_ballots == 1000) rep->rules.special_ballots = 750;
 }
 
 prep_err prep_actas_check(const char *name, const char *data, size_t len, const prep_filecheck_opts *o,

@@ -122,6 +122,9 @@ typedef struct dctx {
     uint32_t ncoal;
     uint32_t coal_np[PREP_CAT_MAX_PARTIES];
     uint32_t coal_p[PREP_CAT_MAX_PARTIES][PREP_CAT_MAX_COALITION_PARTIES];
+    /* INE's federal layout (ID_DISTRITO_FEDERAL, or a federal election's name): a national
+     * catalogue, entities and their districts and sections (docs/formats/actas.md) */
+    int national;
 } dctx;
 
 static void derr(dctx *x, long line, long col, const char *kind, const char *fmt, ...)
@@ -292,15 +295,31 @@ static int classify_columns(dctx *x)
 
 typedef struct dcas {
     char key[24];
-    uint32_t section, number, ext, urban, ln, reps, unit;
+    uint32_t ent, section, number, ext, urban, ln, reps, unit;
+    uint32_t tipo, tipo_max; /* TIPO_ACTA of its rows: the least and the greatest */
     char type;
     long line;
 } dcas;
 
 typedef struct dgeo {
-    uint32_t id;
-    char *name; /* owned */
+    uint32_t ent, id; /* the entity is 0 in a local catalogue */
+    char *name;       /* owned */
 } dgeo;
+
+static int cmp_geo(const void *a, const void *b)
+{
+    const dgeo *x = a, *y = b;
+    if (x->ent != y->ent) return x->ent < y->ent ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Sections are numbered within their entity: the index of (entity, section) in the
+ * section tables of a national file; the section itself in a local one. */
+#define D_SEC_SPAN (PREP_CAT_MAX_SECTION_ID + 1)
+static size_t sec_index(int national, uint32_t ent, uint32_t sec)
+{
+    return national ? (size_t)ent * D_SEC_SPAN + sec : sec;
+}
 
 typedef struct dunit {
     uint32_t id;
@@ -321,14 +340,16 @@ typedef struct dset {
     size_t ncas, capcas;
     dgeo *dis, *mun;
     size_t ndis, nmun, capdis, capmun;
-    uint32_t *sec_dis, *sec_mun; /* by section id: district id, municipality id (0: unseen) */
+    uint32_t *sec_dis, *sec_mun; /* by sec_index: district id + 1, municipality id + 1 (0: unseen) */
     dunit *unit;
     size_t nunit, capunit;
     size_t last_unit;
     char *label[7];              /* owned; OBSERVACIONES wording seen per label slot */
     uint32_t ent_count[100];
     char *ent_name[100];         /* owned */
-    uint32_t acta_type_count[100];
+    uint32_t acta_type_count[100];   /* TIPO_ACTA of the rows of ordinary casillas */
+    uint32_t special_type_count[100]; /* of special casillas (national) */
+    uint32_t abroad_type_count[100];  /* of M casillas (national) */
     prep_time tmin, tmax;
     uint32_t max_indep;
 } dset;
@@ -375,14 +396,15 @@ static dunit *unit_get(dset *s, uint32_t id, int create)
     return u;
 }
 
-static void geo_put(dgeo **v, size_t *n, size_t *cap, uint32_t id, const char *name)
+static void geo_put(dgeo **v, size_t *n, size_t *cap, uint32_t ent, uint32_t id, const char *name)
 {
     for (size_t i = 0; i < *n; i++)
-        if ((*v)[i].id == id) return;
+        if ((*v)[i].id == id && (*v)[i].ent == ent) return;
     if (*n == *cap) {
         *cap = *cap ? *cap * 2 : 32;
         *v = prep_xrealloc(*v, *cap * sizeof **v);
     }
+    (*v)[*n].ent = ent;
     (*v)[*n].id = id;
     (*v)[*n].name = prep_xstrdup(name);
     (*n)++;
@@ -409,9 +431,15 @@ static void note_label(dset *s, const char *obs)
     if (slot >= 0 && !s->label[slot]) s->label[slot] = cat_text(obs, "-");
 }
 
-static uint32_t scope_unit_id(prep_cat_scope scope, uint32_t dis, uint32_t mun)
+/* The unit of a row: its district or municipality; in a national file (entity, district)
+ * as entity x 10^6 + district, the entity, or 0 for the nation. */
+#define D_UNIT_ENT 1000000u
+static uint32_t scope_unit_id(int national, prep_cat_scope scope, uint32_t ent, uint32_t dis, uint32_t mun)
 {
-    return scope == PREP_CAT_SCOPE_DISTRICT ? dis : scope == PREP_CAT_SCOPE_MUNICIPALITY ? mun : 0;
+    if (national && scope == PREP_CAT_SCOPE_ENTITY) return ent;
+    if (national && scope == PREP_CAT_SCOPE_NATION) return 0;
+    uint32_t id = scope == PREP_CAT_SCOPE_DISTRICT ? dis : scope == PREP_CAT_SCOPE_MUNICIPALITY ? mun : 0;
+    return national ? ent * D_UNIT_ENT + id : id;
 }
 
 static int fnum(dctx *x, char **f, actas_role r, uint32_t *out, uint32_t max, long line)
@@ -434,14 +462,67 @@ static const char *ftext(dctx *x, char **f, actas_role r)
     return i >= 0 ? f[i] : "";
 }
 
+/* The entity, district, municipality and section of a row of an expected acta, and its
+ * acta type; -1 with a diag when its section was seen in another district or municipality. */
+static int note_place(dctx *x, dset *s, char **f, long no, uint32_t ent, uint32_t sec, uint32_t dis, uint32_t mun,
+                      char type, uint32_t tipo, int abroad)
+{
+    s->ent_count[ent]++;
+    if (!s->ent_name[ent] && x->role_field[AR_ENTIDAD] >= 0 && *ftext(x, f, AR_ENTIDAD))
+        s->ent_name[ent] = cat_text(ftext(x, f, AR_ENTIDAD), "-");
+    if (!x->national && type != 'S') s->acta_type_count[tipo]++;
+    else if (x->national) (type == 'S' ? s->special_type_count : abroad ? s->abroad_type_count : s->acta_type_count)[tipo]++;
+    uint32_t gent = x->national ? ent : 0;
+    char nm[64];
+    snprintf(nm, sizeof nm, abroad && !dis ? "VOTO EN EL EXTRANJERO" : "DISTRITO %u", dis);
+    uint32_t rd = 0;
+    int named = x->role_field[AR_DISTRITO] >= 0 && !actas_is_blank(ftext(x, f, AR_DISTRITO)) &&
+                (!abroad || dis || (fnum(x, f, AR_ID_DISTRITO, &rd, PREP_CAT_MAX_GEO_ID, no) == 0 && rd == 0));
+    geo_put(&s->dis, &s->ndis, &s->capdis, gent, dis, named ? ftext(x, f, AR_DISTRITO) : nm);
+    snprintf(nm, sizeof nm, x->role_field[AR_ID_MUNICIPIO] < 0 ? "MUNICIPIO NO INDICADO" : "MUNICIPIO %u", mun);
+    geo_put(&s->mun, &s->nmun, &s->capmun, gent, mun,
+            x->role_field[AR_MUNICIPIO] >= 0 && *ftext(x, f, AR_MUNICIPIO) ? ftext(x, f, AR_MUNICIPIO) : nm);
+    size_t si = sec_index(x->national, ent, sec);
+    if (s->sec_dis[si] && (s->sec_dis[si] != dis + 1 || s->sec_mun[si] != mun + 1)) {
+        derr(x, no, 0, "section-conflict", "section %u is in district %u / municipality %u and also %u / %u", sec,
+             s->sec_dis[si] - 1, s->sec_mun[si] - 1, dis, mun);
+        return -1;
+    }
+    s->sec_dis[si] = dis + 1;
+    s->sec_mun[si] = mun + 1;
+    return 0;
+}
+
+/* Rows no casilla of the derived catalogue can hold, left out with a warning (the tally
+ * then finds them out of catalogue and the recount says so): votes from abroad in a local
+ * file or without a mesa number (Puebla 2018: 210000M0000, section 0), and, in a national
+ * file, another casilla in section 0, which holds only votes from abroad
+ * (docs/formats/catalog.md). */
+static int left_out(dctx *x, long no, const char *key, char type, uint32_t sec, uint32_t num, uint32_t ent, int abroad)
+{
+    if (abroad && (!x->national || !num)) {
+        prep_diags_add(x->d, x->name, no, 0, "abroad-row",
+                       "casilla %s holds votes from abroad: not part of the derived catalogue", key);
+        return 1;
+    }
+    if (x->national && !sec && !abroad && type && num && ent) {
+        prep_diags_add(x->d, x->name, no, 0, "section-zero",
+                       "casilla %s (type %c) is in section 0, which holds only votes from abroad: not part of the "
+                       "derived catalogue", key, type);
+        return 1;
+    }
+    return 0;
+}
+
 static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
 {
     char **f = prep_xmalloc(PREP_ACTAS_MAX_FIELDS * sizeof *f);
     char *line;
     size_t len;
     long no;
-    s->sec_dis = prep_xcalloc(PREP_CAT_MAX_SECTION_ID + 1, sizeof *s->sec_dis);
-    s->sec_mun = prep_xcalloc(PREP_CAT_MAX_SECTION_ID + 1, sizeof *s->sec_mun);
+    size_t nsec = x->national ? (size_t)100 * D_SEC_SPAN : D_SEC_SPAN;
+    s->sec_dis = prep_xcalloc(nsec, sizeof *s->sec_dis);
+    s->sec_mun = prep_xcalloc(nsec, sizeof *s->sec_mun);
     s->tmin = s->tmax = PREP_TIME_NONE;
     const char *tz = "UTC"; /* only for the window; refined by the caller */
     while (actas_next_line(it, &line, &len, &no)) {
@@ -469,8 +550,13 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
         char obs[256];
         actas_norm(ftext(x, f, AR_OBSERVACIONES), obs, sizeof obs);
         note_label(s, ftext(x, f, AR_OBSERVACIONES));
-        /* rows outside the institute's own catalogue are not expected actas */
-        if (actas_is_blank(key) || strstr(obs, "CATALOGO")) continue;
+        /* rows outside the institute's own catalogue are not expected actas; INE marks them
+         * also with TIPO_ACTA 0 (2018) or "-" (2021) */
+        char ta0[8];
+        actas_norm(ftext(x, f, AR_TIPO_ACTA), ta0, sizeof ta0);
+        if (actas_is_blank(key) || strstr(obs, "CATALOGO") ||
+            (x->role_field[AR_TIPO_ACTA] >= 0 && (!strcmp(ta0, "0") || !strcmp(ta0, "00") || !strcmp(ta0, "-"))))
+            continue;
         uint32_t ent, sec, num, ext, urb = 0, dis, mun, ln, reps, tipo = 0;
         if (fnum(x, f, AR_ID_ENTIDAD, &ent, 99, no) || fnum(x, f, AR_SECCION, &sec, PREP_CAT_MAX_SECTION_ID, no) ||
             fnum(x, f, AR_ID_CASILLA, &num, 9999999, no) || fnum(x, f, AR_EXT_CONTIGUA, &ext, 99, no) ||
@@ -505,21 +591,20 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
         }
         if (!ent && strlen(key) >= 2 && key[0] >= '0' && key[0] <= '9' && key[1] >= '0' && key[1] <= '9')
             ent = (uint32_t)((key[0] - '0') * 10 + key[1] - '0');
-        if (type == 'M' || (!sec && strchr(key, 'M'))) {
-            /* votes from abroad (Puebla 2018: 210000M0000, section 0): no section or casilla
-             * of the catalogue can hold them; the tally then finds the row out of catalogue
-             * and the recount says so */
-            prep_diags_add(x->d, x->name, no, 0, "abroad-row",
-                           "casilla %s holds votes from abroad: not part of the derived catalogue", key);
-            continue;
-        }
-        if (!sec || !type || !num || !ent) {
+        int abroad = type == 'M' || (!sec && strchr(key, 'M'));
+        if (left_out(x, no, key, type, sec, num, ent, abroad)) continue;
+        /* a national file keeps its votes from abroad: section 0 of district 0 of the
+         * voter's entity (docs/formats/catalog.md), or where the row says */
+        if ((!sec && !abroad) || !type || !num || !ent) {
             derr(x, no, 0, "bad-row", "casilla %s lacks its entity, section, type or number", key);
             continue;
         }
         if (x->role_field[AR_ID_MUNICIPIO] < 0) mun = 1; /* the file has no municipalities */
         if (x->role_field[AR_ID_DISTRITO] < 0) dis = 1;
-        if (!dis || !mun) {
+        /* an entity's mesas of votes from abroad in section 0 are its district 0, whatever
+         * district the row names (the LEEMEs do not say which; docs/formats/actas.md) */
+        if (abroad && !sec) dis = 0;
+        if ((!dis && !abroad) || !mun) {
             derr(x, no, 0, "bad-row", "casilla %s has district %u, municipality %u", key, dis, mun);
             continue;
         }
@@ -530,26 +615,9 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
                  "CLAVE_CASILLA %s but its parts make %s", key, want);
             continue;
         }
-        s->ent_count[ent]++;
-        if (!s->ent_name[ent] && x->role_field[AR_ENTIDAD] >= 0 && *ftext(x, f, AR_ENTIDAD))
-            s->ent_name[ent] = cat_text(ftext(x, f, AR_ENTIDAD), "-");
-        if (type != 'S') s->acta_type_count[tipo]++;
-        char nm[64];
-        snprintf(nm, sizeof nm, "DISTRITO %u", dis);
-        geo_put(&s->dis, &s->ndis, &s->capdis, dis,
-                x->role_field[AR_DISTRITO] >= 0 && *ftext(x, f, AR_DISTRITO) ? ftext(x, f, AR_DISTRITO) : nm);
-        snprintf(nm, sizeof nm, x->role_field[AR_ID_MUNICIPIO] < 0 ? "MUNICIPIO NO INDICADO" : "MUNICIPIO %u", mun);
-        geo_put(&s->mun, &s->nmun, &s->capmun, mun,
-                x->role_field[AR_MUNICIPIO] >= 0 && *ftext(x, f, AR_MUNICIPIO) ? ftext(x, f, AR_MUNICIPIO) : nm);
-        if (s->sec_dis[sec] && (s->sec_dis[sec] != dis || s->sec_mun[sec] != mun)) {
-            derr(x, no, 0, "section-conflict", "section %u is in district %u / municipality %u and also %u / %u", sec,
-                 s->sec_dis[sec], s->sec_mun[sec], dis, mun);
-            continue;
-        }
-        s->sec_dis[sec] = dis;
-        s->sec_mun[sec] = mun;
+        if (note_place(x, s, f, no, ent, sec, dis, mun, type, tipo, abroad)) continue;
         /* which columns hold "-" in the unit */
-        dunit *u = unit_get(s, scope_unit_id(scope, dis, mun), 1);
+        dunit *u = unit_get(s, scope_unit_id(x->national, scope, ent, dis, mun), 1);
         for (uint32_t k = 0; k < x->ncol; k++) {
             int32_t v;
             const char *t = f[x->col[k].field];
@@ -574,6 +642,8 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
         dcas *c = &s->cas[s->ncas++];
         memset(c, 0, sizeof *c);
         memcpy(c->key, key, strlen(key) + 1); /* equal to `want`: < 24 bytes */
+        c->ent = ent;
+        c->tipo = c->tipo_max = tipo;
         c->section = sec;
         c->type = type;
         c->number = num;
@@ -601,6 +671,34 @@ static uint32_t coalition_of(const dctx *x, const uint32_t *pp, uint32_t np)
     for (uint32_t q = 0; q < x->ncoal; q++)
         if (subset(pp, np, x->coal_p[q], x->coal_np[q])) return q;
     return PREP_CAT_NONE;
+}
+
+/* INE 2018's candidaturas name an independent CI_01 (the results' CAND_IND_01) and Nueva
+ * Alianza NA inside a combination (PRI-PVEM-NA) where the results say PANAL. In place. */
+static void candidatura_alias(const dctx *x, char *who, size_t cap)
+{
+    if (!strncmp(who, "CI_", 3) && who[3] >= '0' && who[3] <= '9') {
+        char t[80];
+        snprintf(t, sizeof t, "CAND_IND_%s", who + 3);
+        if (strlen(t) < cap) memcpy(who, t, strlen(t) + 1);
+        return;
+    }
+    int panal = 0, na = 0;
+    for (uint32_t i = 0; i < x->nparty; i++) {
+        panal |= !strcmp(x->col[x->party_col[i]].name, "PANAL");
+        na |= !strcmp(x->col[x->party_col[i]].name, "NA");
+    }
+    if (!panal || na) return;
+    char t[64] = "";
+    size_t n = 0;
+    for (const char *p = who; *p && n + 8 < sizeof t;) {
+        size_t k = strcspn(p, "-_");
+        int is_na = k == 2 && p[0] == 'N' && p[1] == 'A';
+        n += (size_t)snprintf(t + n, sizeof t - n, "%.*s", is_na ? 5 : (int)k, is_na ? "PANAL" : p);
+        p += k;
+        if (*p && n + 1 < sizeof t) t[n++] = *p++, t[n] = 0;
+    }
+    if (strlen(t) < cap) snprintf(who, cap, "%s", t);
 }
 
 static int read_candidaturas(dctx *x, const char *path, uint32_t ent, prep_cat_scope scope, dset *s)
@@ -657,7 +755,8 @@ static int read_candidaturas(dctx *x, const char *path, uint32_t ent, prep_cat_s
                          !strcmp(nm, "CANDIDATO") || !strcmp(nm, "NOMBRE_CANDIDATO"))
                     ci_name = (int)i;
             }
-            if (ci_who < 0 || (scope != PREP_CAT_SCOPE_ENTITY && ci_unit < 0)) {
+            if (ci_who < 0 || (scope != PREP_CAT_SCOPE_ENTITY && scope != PREP_CAT_SCOPE_NATION && ci_unit < 0) ||
+                (x->national && scope != PREP_CAT_SCOPE_NATION && ci_ent < 0)) {
                 derr(x, no, 0, "missing-column", "candidaturas header needs PARTIDO_CI and the unit (district or "
                                                  "municipality) column");
                 rc = -1;
@@ -672,18 +771,21 @@ static int read_candidaturas(dctx *x, const char *path, uint32_t ent, prep_cat_s
         }
         for (size_t i = 0; i < n; i++) actas_unquote(f[i]);
         uint32_t e = 0, uid = 0;
-        if (ci_ent >= 0 && (prep_parse_u32(f[ci_ent], &e) || (e != ent && e != 0))) continue; /* another entity */
+        if (ci_ent >= 0 && (prep_parse_u32(f[ci_ent], &e) || (!x->national && e != ent && e != 0)))
+            continue; /* another entity */
         char cb[64];
-        if (scope != PREP_CAT_SCOPE_ENTITY && prep_parse_u32(f[ci_unit], &uid)) {
+        if (scope != PREP_CAT_SCOPE_ENTITY && scope != PREP_CAT_SCOPE_NATION && prep_parse_u32(f[ci_unit], &uid)) {
             derr(x, no, ci_unit + 1, "bad-number", "unit '%s' is not a number", actas_clip(f[ci_unit], cb));
             continue;
         }
+        if (x->national) uid = scope_unit_id(1, scope, e, uid, uid);
         dunit *u = unit_get(s, uid, 0);
         if (!u) continue; /* a unit with no rows in the results file */
         u->from_csv = 1;
         char who[64];
         actas_norm(f[ci_who], who, sizeof who);
         const char *cand = ci_name >= 0 ? f[ci_name] : who;
+        candidatura_alias(x, who, sizeof who);
         uint32_t ind = actas_indep_no(who);
         uint32_t pp[PREP_CAT_MAX_COALITION_PARTIES];
         uint32_t np;
@@ -776,14 +878,15 @@ static void emit(prep_buf *b, const char *fmt, ...)
 /* Rows of a [districts] or [municipalities] table. A name several units share (districts
  * named after their seat: Puebla 2018 has six HEROICA PUEBLA DE ZARAGOZA, Sonora 2021
  * four HERMOSILLO) would give them one URL; each of them is written "NAME (ID)". */
-static void emit_geo(prep_buf *b, const dgeo *g, size_t n, const char *dflt)
+static void emit_geo(prep_buf *b, const dgeo *g, size_t n, const char *dflt, int national)
 {
     for (size_t i = 0; i < n; i++) {
         char *nm = cat_text(g[i].name, dflt);
         char *sl = prep_slugify(nm);
         int shared = 0;
+        if (national) emit(b, "%u|", g[i].ent); /* numbered, and named, within the entity */
         for (size_t j = 0; j < n && !shared; j++) {
-            if (j == i) continue;
+            if (j == i || g[j].ent != g[i].ent) continue;
             char *o = cat_text(g[j].name, dflt);
             char *so = prep_slugify(o);
             shared = !strcmp(sl, so);
@@ -813,8 +916,8 @@ static int derive_election(dctx *x, const char *en, prep_cat_scope *scope, const
     if (strstr(en, "DIPUTA")) *scope = PREP_CAT_SCOPE_DISTRICT, *eid = "dip";
     else if (strstr(en, "AYUNTAMIENTO") || strstr(en, "MUNICIP")) *scope = PREP_CAT_SCOPE_MUNICIPALITY, *eid = "ayu";
     else if (strstr(en, "GUBERNATURA") || strstr(en, "GOBERNADOR")) *eid = "gub";
-    else if (strstr(en, "SENAD")) *eid = "sen";
-    else if (strstr(en, "PRESIDENCIA")) *eid = "pres";
+    else if (strstr(en, "SENAD")) *eid = "sen"; /* national: a unit per entity */
+    else if (strstr(en, "PRESIDENCIA")) *eid = "pres", *scope = x->national ? PREP_CAT_SCOPE_NATION : *scope;
     else if (x->role_field[AR_ID_MUNICIPIO] >= 0 && x->role_field[AR_ID_DISTRITO] < 0) *scope = PREP_CAT_SCOPE_MUNICIPALITY;
     else if (x->role_field[AR_ID_DISTRITO] >= 0) *scope = PREP_CAT_SCOPE_DISTRICT;
     if (*scope == PREP_CAT_SCOPE_DISTRICT && x->role_field[AR_ID_DISTRITO] < 0) {
@@ -839,16 +942,22 @@ static int derive_units(dctx *x, dset *s, const char *cand_csv, prep_cat_scope s
     *ent = 0;
     for (uint32_t i = 1; i < 100; i++)
         if (s->ent_count[i] > s->ent_count[*ent]) *ent = i;
-    for (uint32_t i = 1; i < 100; i++)
+    for (uint32_t i = 1; i < 100 && !x->national; i++)
         if (i != *ent && s->ent_count[i]) {
-            derr(x, 0, 0, "multi-entity", "rows of entities %u and %u: a catalogue covers one entity", *ent, i);
+            derr(x, 0, 0, "multi-entity", "rows of entities %u and %u in a local layout: a local catalogue covers one "
+                 "entity (INE's federal layout, with ID_DISTRITO_FEDERAL, derives a national one)", *ent, i);
             return -1;
         }
+    if (x->national) *ent = 0;
     qsort(s->cas, s->ncas, sizeof *s->cas, cmp_cas);
     size_t w = 0;
     for (size_t i = 0; i < s->ncas; i++) {
         if (w && !strcmp(s->cas[w - 1].key, s->cas[i].key)) {
-            if (s->cas[i].reps > s->cas[w - 1].reps) s->cas[w - 1].reps = s->cas[i].reps;
+            /* the same casilla again: a correction, or a special casilla's second acta (RP) */
+            dcas *k = &s->cas[w - 1];
+            if (s->cas[i].reps > k->reps) k->reps = s->cas[i].reps;
+            if (s->cas[i].tipo < k->tipo) k->tipo = s->cas[i].tipo;
+            if (s->cas[i].tipo_max > k->tipo_max) k->tipo_max = s->cas[i].tipo_max;
             continue;
         }
         s->cas[w++] = s->cas[i];
@@ -877,13 +986,41 @@ typedef struct dmeta {
     uint32_t ballots;            /* of a special casilla */
     uint32_t decimals;           /* of the percentages */
     uint32_t acta_type;          /* the most frequent */
+    /* national: of special casillas' MR actas, of their RP actas (0: none), of M casillas
+     * (PREP_CAT_ACTA_NONE: no votes from abroad in the file) */
+    uint32_t special_type, rp_type, abroad_type;
 } dmeta;
+
+static uint32_t most_common(const uint32_t count[100], uint32_t dflt)
+{
+    uint32_t best = dflt;
+    for (uint32_t i = 0; i < 100; i++)
+        if (count[i] && (best >= 100 || count[i] > count[best])) best = i;
+    return best;
+}
+
+/* The acta types of a national file: a special casilla with two actas of the election
+ * (two TIPO_ACTA under one key) has its RP acta as the greater type (INE 2018: 4 and 5,
+ * 7 and 8); the MR type is then the most common other type of special casillas' rows. */
+static void derive_acta_types(const dset *s, dmeta *m)
+{
+    uint32_t rp[100] = {0}, mr[100] = {0};
+    for (size_t i = 0; i < s->ncas; i++) {
+        const dcas *c = &s->cas[i];
+        if (c->type == 'S' && c->tipo != c->tipo_max && c->tipo_max < 100) rp[c->tipo_max]++;
+    }
+    m->rp_type = most_common(rp, 0);
+    memcpy(mr, s->special_type_count, sizeof mr);
+    if (m->rp_type) mr[m->rp_type] = 0;
+    m->special_type = most_common(mr, m->acta_type);
+    m->abroad_type = most_common(s->abroad_type_count, PREP_CAT_ACTA_NONE);
+}
 
 /* The window (every capture and the cut inside it, a day of slack each side), the special
  * casillas' ballots, the percentages' decimals and the acta type. 0, or -1. */
 static int derive_meta(dctx *x, const dset *s, dmeta *m)
 {
-    m->tz = entity_tz(m->ent);
+    m->tz = x->national ? "America/Mexico_City" : entity_tz(m->ent); /* INE: Tiempo del centro (LEEME) */
     prep_time cut = x->lay.hdr.cut;
     prep_time wo = s->tmin, wc = s->tmax;
     if (cut != PREP_TIME_NONE) {
@@ -907,6 +1044,7 @@ static int derive_meta(dctx *x, const dset *s, dmeta *m)
     m->acta_type = 1;
     for (uint32_t i = 0; i < 100; i++)
         if (s->acta_type_count[i] > s->acta_type_count[m->acta_type]) m->acta_type = i;
+    if (x->national) derive_acta_types(s, m);
     return 0;
 }
 
@@ -932,7 +1070,8 @@ static void emit_process_and_geography(dctx *x, dset *s, const dmeta *m, prep_bu
     free(t1);
     emit(b, "institute = Desconocido: catalogo derivado del archivo de resultados\n");
     emit(b, "entity_id = %u\n", m->ent);
-    char *t2 = cat_text(s->ent_name[m->ent] ? s->ent_name[m->ent] : "", "ENTIDAD");
+    char *t2 = x->national ? prep_xstrdup("ESTADOS UNIDOS MEXICANOS")
+                           : cat_text(s->ent_name[m->ent] ? s->ent_name[m->ent] : "", "ENTIDAD");
     emit(b, "entity = %s\ntimezone = %s\nwindow_open = %s\nwindow_close = %s\ncut_interval = 300\n", t2, m->tz,
          m->window_open, m->window_close);
     free(t2);
@@ -957,21 +1096,38 @@ static void emit_process_and_geography(dctx *x, dset *s, const dmeta *m, prep_bu
         const char *id = x->col[x->party_col[p]].name;
         emit(b, "%s|%s|%s\n", id, id, party_color(id, p));
     }
-    qsort(s->dis, s->ndis, sizeof *s->dis, cmp_u32);
-    qsort(s->mun, s->nmun, sizeof *s->mun, cmp_u32);
-    emit(b, "\n[districts]\nid|name\n");
-    emit_geo(b, s->dis, s->ndis, "DISTRITO");
-    emit(b, "\n[municipalities]\nid|name\n");
-    emit_geo(b, s->mun, s->nmun, "MUNICIPIO");
-    emit(b, "\n[sections]\nid|district|municipality\n");
-    for (uint32_t sec = 1; sec <= PREP_CAT_MAX_SECTION_ID; sec++)
-        if (s->sec_dis[sec]) emit(b, "%u|%u|%u\n", sec, s->sec_dis[sec], s->sec_mun[sec]);
+    qsort(s->dis, s->ndis, sizeof *s->dis, cmp_geo);
+    qsort(s->mun, s->nmun, sizeof *s->mun, cmp_geo);
+    const char *ec = x->national ? "entity|" : "";
+    if (x->national) {
+        emit(b, "\n[entities]\nid|name|circ\n");
+        for (uint32_t e = 1; e < 100; e++)
+            if (s->ent_count[e]) {
+                char dflt[32];
+                snprintf(dflt, sizeof dflt, "ENTIDAD %u", e);
+                char *en = cat_text(s->ent_name[e] ? s->ent_name[e] : dflt, dflt);
+                emit(b, "%u|%s|0\n", e, en); /* the file does not say the circunscripción */
+                free(en);
+            }
+    }
+    emit(b, "\n[districts]\n%sid|name\n", ec);
+    emit_geo(b, s->dis, s->ndis, "DISTRITO", x->national);
+    emit(b, "\n[municipalities]\n%sid|name\n", ec);
+    emit_geo(b, s->mun, s->nmun, "MUNICIPIO", x->national);
+    emit(b, "\n[sections]\n%sid|district|municipality\n", ec);
+    for (uint32_t e = x->national ? 1 : 0; e < (x->national ? 100u : 1u); e++)
+        for (uint32_t sec = 0; sec <= PREP_CAT_MAX_SECTION_ID; sec++) {
+            size_t si = sec_index(x->national, e, sec);
+            if (!s->sec_dis[si]) continue;
+            if (x->national) emit(b, "%u|", e);
+            emit(b, "%u|%u|%u\n", sec, s->sec_dis[si] - 1, s->sec_mun[si] - 1);
+        }
     /* candidacies per unit, and from them the representatives' cap */
     for (size_t i = 0; i < s->nunit; i++) {
         uint8_t coal[PREP_CAT_MAX_PARTIES], party[PREP_CAT_MAX_PARTIES], ind[PREP_CAT_MAX_INDEP + 1];
         s->unit[i].reps = 2 * unit_candidacies(x, &s->unit[i], coal, party, ind);
     }
-    emit(b, "\n[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots\n");
+    emit(b, "\n[casillas]\n%ssection|type|number|ext|urban|lista_nominal|representatives|ballots\n", ec);
     for (size_t i = 0; i < s->ncas; i++) {
         const dcas *c = &s->cas[i];
         const dunit *u = unit_get(s, c->unit, 0);
@@ -981,6 +1137,7 @@ static void emit_process_and_geography(dctx *x, dset *s, const dmeta *m, prep_bu
         uint32_t reps = u && u->reps > c->reps ? u->reps : c->reps;
         uint32_t ln = c->ln;
         if (c->type == 'S' && ln) ln = 0; /* specials have no lista nominal of their own */
+        if (x->national) emit(b, "%u|", c->ent);
         emit(b, "%u|%c|%u|%u|%u|%u|%u|%u\n", c->section, c->type, c->number, c->ext, c->urban, ln, reps,
              c->type == 'S' ? m->ballots : 0);
     }
@@ -993,11 +1150,20 @@ static void emit_contests(dctx *x, dset *s, const dmeta *m, prep_buf *b)
     char title[128];
     snprintf(title, sizeof title, "%s", t1);
     title_case(title);
-    emit(b, "\n[elections]\nid|name|title|scope|acta_type|parties\n%s|%s|%s|%s|%u|", m->eid, t1, title,
-         m->scope == PREP_CAT_SCOPE_DISTRICT ? "district" : m->scope == PREP_CAT_SCOPE_MUNICIPALITY ? "municipality" : "entity",
+    emit(b, "\n[elections]\nid|name|title|scope|acta_type|parties%s\n%s|%s|%s|%s|%u|",
+         x->national ? "|special_acta_type|abroad_acta_type|rp_acta_type" : "", m->eid, t1, title,
+         m->scope == PREP_CAT_SCOPE_DISTRICT       ? "district"
+         : m->scope == PREP_CAT_SCOPE_MUNICIPALITY ? "municipality"
+         : m->scope == PREP_CAT_SCOPE_NATION       ? "nation"
+                                                   : "entity",
          m->acta_type);
     free(t1);
     for (uint32_t p = 0; p < x->nparty; p++) emit(b, "%s%s", p ? " " : "", x->col[x->party_col[p]].name);
+    if (x->national) {
+        char ab[16] = "-";
+        if (m->abroad_type != PREP_CAT_ACTA_NONE) snprintf(ab, sizeof ab, "%u", m->abroad_type);
+        emit(b, "|%u|%s|%u", m->special_type, ab, m->rp_type);
+    }
     emit(b, "\n");
     if (x->ncoal) {
         emit(b, "\n[coalitions]\nelection|id|name|parties\n");
@@ -1019,8 +1185,11 @@ static void emit_contests(dctx *x, dset *s, const dmeta *m, prep_buf *b)
     s->last_unit = 0;
     for (size_t i = 0; i < s->nunit; i++) {
         const dunit *u = &s->unit[i];
-        char unit[16];
-        if (m->scope == PREP_CAT_SCOPE_ENTITY) snprintf(unit, sizeof unit, "*");
+        char unit[24];
+        if (m->scope == PREP_CAT_SCOPE_NATION || (m->scope == PREP_CAT_SCOPE_ENTITY && !x->national))
+            snprintf(unit, sizeof unit, "*");
+        else if (x->national && m->scope == PREP_CAT_SCOPE_ENTITY) snprintf(unit, sizeof unit, "%u", u->id);
+        else if (x->national) snprintf(unit, sizeof unit, "%u-%u", u->id / D_UNIT_ENT, u->id % D_UNIT_ENT);
         else snprintf(unit, sizeof unit, "%u", u->id);
         uint8_t coal[PREP_CAT_MAX_PARTIES], party[PREP_CAT_MAX_PARTIES], ind[PREP_CAT_MAX_INDEP + 1];
         unit_candidacies(x, u, coal, party, ind);
@@ -1073,7 +1242,23 @@ static prep_err build_text(dctx *x, const char *path, const char *cand_csv, char
     m.ename = x->lay.hdr.election_name && *x->lay.hdr.election_name ? x->lay.hdr.election_name : "ELECCION";
     char en[128];
     actas_norm(m.ename, en, sizeof en);
-    if (classify_columns(x) || derive_election(x, en, &m.scope, &m.eid)) {
+    if (!strcmp(en, "ELECCION")) {
+        /* no election line (INE's LEEMEs show the block opening with the cut): the file's
+         * name tells it (presidencia.csv, senadurias.csv, diputaciones.csv) */
+        actas_norm(base_name(path), en, sizeof en);
+        if (strstr(en, "PRESIDENCIA")) m.ename = "PRESIDENCIA";
+        else if (strstr(en, "SENADURIA")) m.ename = "SENADURIAS";
+        else if (strstr(en, "DIPUTACIONES")) m.ename = "DIPUTACIONES";
+        actas_norm(m.ename, en, sizeof en);
+    }
+    if (classify_columns(x)) {
+        err = PREP_ERR_INVALID;
+        goto done;
+    }
+    x->national = (x->role_field[AR_ID_DISTRITO] >= 0 &&
+                   !strcmp(x->lay.cols[x->role_field[AR_ID_DISTRITO]], "ID_DISTRITO_FEDERAL")) ||
+                  strstr(en, "FEDERAL") || strstr(en, "PRESIDENCIA") || strstr(en, "SENAD");
+    if (derive_election(x, en, &m.scope, &m.eid)) {
         err = PREP_ERR_INVALID;
         goto done;
     }

@@ -10,6 +10,7 @@
 static int same_acta_cmp(const prep_acta *a, const prep_acta *b)
 {
     if (a->casilla != b->casilla) return a->casilla < b->casilla ? -1 : 1;
+    if (a->rp != b->rp) return a->rp < b->rp ? -1 : 1; /* a special casilla's MR and RP actas */
     if (a->casilla == PREP_CAT_NONE) {
         int c = strcmp(a->clave_acta, b->clave_acta);
         if (c) return c;

@@ -119,7 +119,7 @@ uint32_t actas_resolve_vote_col(const prep_catalog *c, uint32_t e, const char *n
  * variants); PREP_ACTA_HAS_ACTA when the text is not a "sin acta" one. */
 prep_acta_no_acta actas_no_acta_from_obs(const prep_catalog *c, const char *obs);
 
-/* Parses one vote-like value: digits (< 10^9), ILEGIBLE, SIN DATO or empty, "-",
+/* Parses one vote-like value: digits (< 10^9), ILEGIBLE, SIN DATO, empty or "null", "-",
  * SIN ACTA (-> PREP_ACTA_V_NONE). 0 on success, -1 otherwise. Case-insensitive. */
 int actas_parse_vote(const char *s, int32_t *out);
 

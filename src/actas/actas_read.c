@@ -120,6 +120,13 @@ static const char *fld(reader *r, actas_role role)
     return i >= 0 ? r->f[i] : NULL;
 }
 
+/* The file's own name of a role's column (ID_ESTADO, ID_DISTRITO_FEDERAL...), for diags. */
+static const char *col_name(const reader *r, actas_role role)
+{
+    int i = r->role_field[role];
+    return i >= 0 ? r->lay.cols[i] : actas_role_name(role);
+}
+
 /* Optional unsigned number; blank or absent -> 0. */
 static int get_u32(reader *r, actas_role role, uint32_t *out, uint32_t max)
 {
@@ -175,8 +182,48 @@ static int get_time(reader *r, actas_role role, prep_time *out)
     return 0;
 }
 
-/* Identification of the row and its binding to the catalogue. */
-static int read_identity(reader *r, prep_acta *a)
+/* TIPO_ACTA: a number (2, 02), or a number with a suffix or prefix naming the acta's
+ * kind (Sonora 2021: 2E, 3EMR, 3ERP, D3): its digits are the acta type. *tipo is the
+ * election's acta type when the field is absent or blank. *out = 1 when the field marks an
+ * out-of-catalogue acta: 0 (LEEME INE 2018: "este valor viene en cero para actas fuera de
+ * catálogo") or "-" (LEEME INE 2021: "el valor TIPO_ACTA será guion"). */
+static int read_tipo_acta(reader *r, uint32_t *tipo, int *out)
+{
+    const char *s = fld(r, AR_TIPO_ACTA);
+    char cb[64];
+    *tipo = r->c->elections[r->e].acta_type;
+    *out = 0;
+    if (!s) return 0;
+    while (*s == ' ') s++;
+    if (s[0] == '-' && !s[1 + strspn(s + 1, " ")]) {
+        *out = 1;
+        return 0;
+    }
+    if (actas_is_blank(s)) return 0;
+    char t[16];
+    size_t k = 0;
+    for (const char *q = s; *q && k + 1 < sizeof t; q++)
+        if (*q >= '0' && *q <= '9') t[k++] = *q;
+        else if (!((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') || *q == ' '))
+            k = sizeof t; /* not a type code */
+    t[k < sizeof t ? k : 0] = 0;
+    if (k == 0 || k >= sizeof t || prep_parse_u32(t, tipo) != 0 || *tipo > 99)
+        return bad(r, r->role_field[AR_TIPO_ACTA], "bad-number",
+                   "TIPO_ACTA '%s' is not an acta type (a number 0..99, with letters or not)", actas_clip(s, cb));
+    *out = *tipo == 0;
+    return 0;
+}
+
+/* The entity of a catalogue casilla: the first two digits of its key (CLAVE_CASILLA
+ * carries the casilla's own entity, also in a national catalogue). */
+static uint32_t casilla_entity(const prep_cat_casilla *cc)
+{
+    return (uint32_t)(cc->key[0] - '0') * 10 + (uint32_t)(cc->key[1] - '0');
+}
+
+/* Identification of the row and its binding to the catalogue; out: the row is marked
+ * out of catalogue (TIPO_ACTA) and is not bound, whatever its key. */
+static int read_identity(reader *r, prep_acta *a, int out)
 {
     const prep_catalog *c = r->c;
     char key[64] = "", cb[64];
@@ -235,7 +282,7 @@ static int read_identity(reader *r, prep_acta *a)
     a->id_casilla = (uint16_t)num;
     a->ext_contigua = (uint16_t)ext;
     a->urban = (uint8_t)urb;
-    a->casilla = key[0] ? prep_catalog_find_casilla(c, key) : PREP_CAT_NONE;
+    a->casilla = key[0] && !out ? prep_catalog_find_casilla(c, key) : PREP_CAT_NONE;
     if (a->casilla == PREP_CAT_NONE) return 0;
     /* bound: the identification columns must agree with the catalogue's casilla */
     const prep_cat_casilla *cc = &c->casillas[a->casilla];
@@ -253,18 +300,30 @@ static int read_identity(reader *r, prep_acta *a)
          !num_is_serial && r->role_field[AR_CLAVE_CASILLA] < 0 && fld(r, AR_ID_CASILLA) &&
              !actas_is_blank(fld(r, AR_ID_CASILLA))},
         {AR_EXT_CONTIGUA, ext, cc->ext, fld(r, AR_EXT_CONTIGUA) && !actas_is_blank(fld(r, AR_EXT_CONTIGUA))},
+        /* not held for votes from abroad in section 0 (district 0 in the catalogue): the
+         * LEEMEs do not say which district such a row names */
         {AR_ID_DISTRITO, dis, c->districts[cs->district].id,
-         cs->district != PREP_CAT_NONE && fld(r, AR_ID_DISTRITO) && !actas_is_blank(fld(r, AR_ID_DISTRITO))},
+         cs->district != PREP_CAT_NONE && fld(r, AR_ID_DISTRITO) && !actas_is_blank(fld(r, AR_ID_DISTRITO)) &&
+             !(cc->type == 'M' && cs->id == 0)},
         {AR_ID_MUNICIPIO, mun, c->municipalities[cs->municipality].id,
          cs->municipality != PREP_CAT_NONE && fld(r, AR_ID_MUNICIPIO) && !actas_is_blank(fld(r, AR_ID_MUNICIPIO))},
     };
+    /* ID_ESTADO / ID_ENTIDAD: the entity of the catalogue's casilla (a national file holds
+     * several; the key's first two digits and the column must tell the same entity) */
+    if (ent && ent != casilla_entity(cc)) {
+        const char *en = fld(r, AR_ENTIDAD);
+        return bad(r, r->role_field[AR_ID_ENTIDAD], "key-mismatch",
+                   "%s %u%s%s%s but casilla %s of the catalogue is in entity %u", col_name(r, AR_ID_ENTIDAD), ent,
+                   en && *en ? " (" : "", en && *en ? actas_clip(en, cb) : "", en && *en ? ")" : "", key,
+                   casilla_entity(cc));
+    }
     for (size_t i = 0; i < PREP_ARRAY_LEN(chk); i++)
         if (chk[i].present && chk[i].got != chk[i].want) {
             if (chk[i].role == AR_TIPO_CASILLA)
                 return bad(r, r->role_field[chk[i].role], "key-mismatch",
                            "TIPO_CASILLA '%c' but casilla %s of the catalogue is '%c'", type, key, cc->type);
             return bad(r, r->role_field[chk[i].role], "key-mismatch", "%s %u but casilla %s of the catalogue has %u",
-                       actas_role_name(chk[i].role), chk[i].got, key, chk[i].want);
+                       col_name(r, chk[i].role), chk[i].got, key, chk[i].want);
         }
     a->section_id = cs->id;
     a->district_id = cs->district != PREP_CAT_NONE ? c->districts[cs->district].id : 0;
@@ -273,6 +332,81 @@ static int read_identity(reader *r, prep_acta *a)
     a->id_casilla = cc->number;
     a->ext_contigua = cc->ext;
     a->urban = cc->urban;
+    return 0;
+}
+
+/* A SHA-256 written in base64 (44 characters, "=" last: the LEEMEs INE 2018 / 2021 speak
+ * of "el base64 de una imagen como el SHA256") as 64 lower-case hex digits into out[65].
+ * 0, or -1 when s is no such thing. */
+static int sha_from_base64(const char *s, char out[65])
+{
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    if (strlen(s) != 44 || s[43] != '=' || s[42] == '=') return -1;
+    uint8_t b[33];
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t n = 0;
+    for (int i = 0; i < 43; i++) {
+        const char *p = strchr(al, s[i]);
+        if (!p || !s[i]) return -1;
+        acc = (acc << 6) | (uint32_t)(p - al);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (n < sizeof b) b[n++] = (uint8_t)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    if (n != 32 || acc) return -1; /* 43 x 6 = 258 bits: 32 bytes and 2 zero bits */
+    for (size_t i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", b[i]);
+    return 0;
+}
+
+/* 1 when the row has a TIPO_ACTA that is not blank. */
+static int tipo_given(reader *r)
+{
+    const char *s = fld(r, AR_TIPO_ACTA);
+    return s && !actas_is_blank(s);
+}
+
+/* The acta type CLAVE_ACTA states: the digits it adds to CLAVE_CASILLA. 1 and *tipo, or 0. */
+static int tipo_from_clave_acta(const prep_acta *a, uint32_t *tipo)
+{
+    size_t k = strlen(a->clave_casilla);
+    if (!k || strncmp(a->clave_acta, a->clave_casilla, k) != 0 || !a->clave_acta[k]) return 0;
+    return prep_parse_u32(a->clave_acta + k, tipo) == 0 && *tipo <= 99;
+}
+
+/* Which acta of its casilla a bound row is (catalog.h prep_catalog_acta_type_of): the
+ * representación proporcional acta of a special casilla when its type is the election's
+ * rp_acta_type (a->rp = 1), else the casilla's one acta. In a national catalogue, whose
+ * acta types are all stated ([elections] special / abroad / rp_acta_type), a type that is
+ * none of the casilla's is an error, and so is a casilla with no acta in the election
+ * (an M casilla where the votes from abroad do not elect). */
+static int bind_acta_type(reader *r, prep_acta *a, uint32_t tipo)
+{
+    const prep_catalog *c = r->c;
+    const prep_cat_election *el = &c->elections[r->e];
+    const prep_cat_casilla *cc = &c->casillas[a->casilla];
+    int given = tipo_given(r) || tipo_from_clave_acta(a, &tipo);
+    int fi = r->role_field[AR_TIPO_ACTA] >= 0 ? r->role_field[AR_TIPO_ACTA] : r->role_field[AR_CLAVE_ACTA];
+    uint32_t want = prep_catalog_acta_type_of(c, r->e, a->casilla);
+    if (want == PREP_CAT_ACTA_NONE)
+        return bad(r, fi, "acta-type", "casilla %s (type %c) has no acta in election %s: the votes from abroad do "
+                   "not elect it", cc->key, cc->type, el->id);
+    if (!given) return 0;
+    if (el->rp_acta_type && cc->type == 'S' && tipo == el->rp_acta_type) {
+        a->rp = 1;
+        return 0;
+    }
+    if (c->national && tipo != want) {
+        if (el->rp_acta_type && cc->type == 'S')
+            return bad(r, fi, "acta-type", "TIPO_ACTA %u but the actas of special casilla %s in election %s are "
+                       "%u (mayoría relativa) and %u (representación proporcional)", tipo, cc->key, el->id, want,
+                       el->rp_acta_type);
+        return bad(r, fi, "acta-type", "TIPO_ACTA %u but the acta of casilla %s (type %c) in election %s is %u", tipo,
+                   cc->key, cc->type, el->id, want);
+    }
     return 0;
 }
 
@@ -286,26 +420,11 @@ static int read_row(reader *r, prep_acta *a)
     a->casilla = PREP_CAT_NONE;
     a->acopio = a->captura = a->verificacion = PREP_TIME_NONE;
     a->cotejada = -1;
-    if (read_identity(r, a)) return -1;
-
-    /* CLAVE_ACTA, TIPO_ACTA */
-    const char *s = fld(r, AR_TIPO_ACTA);
-    uint32_t tipo_acta = el->acta_type;
-    if (s && !actas_is_blank(s)) {
-        /* a number (2, 02), or a number with a suffix or prefix naming the acta's kind
-         * (Sonora 2021: 2E, 3EMR, 3ERP, D3): its digits are the acta type */
-        char t[16];
-        size_t k = 0;
-        for (const char *q = s; *q && k + 1 < sizeof t; q++)
-            if (*q >= '0' && *q <= '9') t[k++] = *q;
-            else if (!((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') || *q == ' '))
-                k = sizeof t; /* not a type code */
-        t[k < sizeof t ? k : 0] = 0;
-        if (k == 0 || k >= sizeof t || prep_parse_u32(t, &tipo_acta) != 0 || tipo_acta > 99)
-            return bad(r, r->role_field[AR_TIPO_ACTA], "bad-number",
-                       "TIPO_ACTA '%s' is not an acta type (a number 0..99, with letters or not)", actas_clip(s, cb));
-    }
-    s = fld(r, AR_CLAVE_ACTA);
+    /* TIPO_ACTA, then the identification and binding, then CLAVE_ACTA */
+    uint32_t tipo_acta;
+    int tipo_out;
+    if (read_tipo_acta(r, &tipo_acta, &tipo_out) || read_identity(r, a, tipo_out)) return -1;
+    const char *s = fld(r, AR_CLAVE_ACTA);
     if (s && !actas_is_blank(s)) {
         char tmp[64];
         actas_norm(actas_unguard_key(r->f[r->role_field[AR_CLAVE_ACTA]]), tmp, sizeof tmp);
@@ -313,8 +432,13 @@ static int read_row(reader *r, prep_acta *a)
             return bad(r, r->role_field[AR_CLAVE_ACTA], "bad-key", "CLAVE_ACTA '%s' is longer than %zu",
                        actas_clip(s, cb), sizeof a->clave_acta - 1);
         memcpy(a->clave_acta, tmp, strlen(tmp) + 1);
-    } else if (a->clave_casilla[0]) {
-        prep_catalog_acta_key(a->clave_casilla, tipo_acta, a->clave_acta);
+    }
+    if (a->casilla != PREP_CAT_NONE && bind_acta_type(r, a, tipo_acta)) return -1;
+    if (!a->clave_acta[0] && a->clave_casilla[0]) {
+        uint32_t t = tipo_acta;
+        if (a->casilla != PREP_CAT_NONE && !tipo_given(r))
+            t = a->rp ? el->rp_acta_type : prep_catalog_acta_type_of(c, r->e, a->casilla);
+        prep_catalog_acta_key(a->clave_casilla, t, a->clave_acta);
     }
 
     /* ballot accounting */
@@ -379,11 +503,14 @@ static int read_row(reader *r, prep_acta *a)
     if (get_text(r, AR_MECANISMO, a->mecanismo, sizeof a->mecanismo)) return -1;
     s = fld(r, AR_SHA);
     if (s && !actas_is_blank(s)) {
-        if (!prep_is_sha256_hex(s))
-            return bad(r, r->role_field[AR_SHA], "bad-sha", "SHA '%s' is not 64 hexadecimal digits",
+        if (prep_is_sha256_hex(s)) {
+            for (int i = 0; i < 64; i++) a->sha[i] = (char)(s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 'a' : s[i]);
+            a->sha[64] = 0;
+        } else if (sha_from_base64(s, a->sha)) {
+            return bad(r, r->role_field[AR_SHA], "bad-sha",
+                       "SHA '%s' is not 64 hexadecimal digits (nor the 44 base64 characters of 32 bytes)",
                        actas_clip(s, cb));
-        for (int i = 0; i < 64; i++) a->sha[i] = (char)(s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 'a' : s[i]);
-        a->sha[64] = 0;
+        }
     }
     if (get_time(r, AR_ACOPIO, &a->acopio) || get_time(r, AR_CAPTURA, &a->captura) ||
         get_time(r, AR_VERIFICACION, &a->verificacion))
@@ -406,8 +533,14 @@ static int read_row(reader *r, prep_acta *a)
 
 /* A row of an acta that has not arrived: no flag, no OBSERVACIONES, no capture time, no
  * total and no vote field (Campeche 2021's early cut: only the identity and LISTA_NOMINAL). */
-static int row_pending(const reader *r)
+static int row_pending(reader *r)
 {
+    /* a key or acta type marked out of catalogue ("-", TIPO_ACTA 0): listed only because it
+     * was captured (INE 2021 writes "-" in every field of such a row) */
+    const char *k = fld(r, AR_CLAVE_CASILLA);
+    if (k && !strcmp(k, "-")) return 0;
+    const char *t = fld(r, AR_TIPO_ACTA);
+    if (t && (!strcmp(t, "-") || !strcmp(t, "0") || !strcmp(t, "00"))) return 0;
     static const actas_role facts[] = {AR_CONTABILIZADA, AR_OBSERVACIONES, AR_ACOPIO,        AR_CAPTURA,
                                        AR_VERIFICACION,  AR_TOTAL_ASENTADO, AR_TOTAL_CALCULADO, AR_SHA};
     for (size_t i = 0; i < PREP_ARRAY_LEN(facts); i++) {

@@ -147,7 +147,10 @@ int actas_is_blank(const char *s)
         while (*t == ' ') t++;
         return *t == 0;
     }
-    return (s[0] == 'N' || s[0] == 'n') && s[1] == '/' && (s[2] == 'A' || s[2] == 'a') && s[3] == 0;
+    if ((s[0] == 'N' || s[0] == 'n') && s[1] == '/' && (s[2] == 'A' || s[2] == 'a') && s[3] == 0) return 1;
+    /* INE 2018 writes "null" in the identification of out-of-catalogue actas */
+    return (s[0] == 'n' || s[0] == 'N') && (s[1] == 'u' || s[1] == 'U') && (s[2] == 'l' || s[2] == 'L') &&
+           (s[3] == 'l' || s[3] == 'L') && s[4] == 0;
 }
 
 const char *actas_clip(const char *s, char buf[64])
@@ -172,7 +175,8 @@ int actas_parse_vote(const char *s, int32_t *out)
 {
     char n[32];
     actas_norm(s, n, sizeof n);
-    if (n[0] == 0 || strcmp(n, "SIN DATO") == 0 || strcmp(n, "SIN_DATO") == 0) {
+    /* "null": INE 2018's empty field in out-of-catalogue rows */
+    if (n[0] == 0 || strcmp(n, "SIN DATO") == 0 || strcmp(n, "SIN_DATO") == 0 || strcmp(n, "NULL") == 0) {
         *out = PREP_ACTA_V_SIN_DATO;
         return 0;
     }
@@ -556,19 +560,42 @@ static void read_header_block(const char *name, pline *pl, size_t np, char sep, 
             k = i;
             break;
         }
-    if (np != 4 || k != 2)
+    size_t before = k == np ? np : k;
+    /* INE 2018 / 2021 (LEEME C.a): the block may open with the cut line, no election name */
+    int cut_first = 0;
+    if (before == 1) {
+        char *t = first_field(pl[0].s, sep);
+        prep_time tt;
+        cut_first = t && prep_time_parse(t, tz, &tt) == 0;
+        free(t);
+    }
+    if ((np != 4 || k != 2) && !(cut_first && np == 3))
         prep_diags_add(d, name, pl[0].no, 0, "bad-header-block",
                        "expected 4 lines before the column header (election, cut date-time, "
                        "summary names, summary values), found %zu%s",
                        np, k == np ? " and no ACTAS_ESPERADAS line" : "");
-    size_t before = k == np ? np : k;
-    if (before >= 1) h->election_name = first_field(pl[0].s, sep);
-    if (before >= 2) {
-        h->cut_text = first_field(pl[1].s, sep);
+    if (before >= 1 && !cut_first) h->election_name = first_field(pl[0].s, sep);
+    if (before >= 2 || cut_first) {
+        size_t ci = cut_first ? 0 : 1;
+        if (before > 2 && k < np) {
+            /* more lines than election and cut: the cut is the date-time line nearest the
+             * names, when there is one */
+            for (size_t i = k; i-- > 1;) {
+                char *t = first_field(pl[i].s, sep);
+                prep_time tt;
+                int is_time = t && prep_time_parse(t, tz, &tt) == 0;
+                free(t);
+                if (is_time) {
+                    ci = i;
+                    break;
+                }
+            }
+        }
+        h->cut_text = first_field(pl[ci].s, sep);
         if (prep_time_parse(h->cut_text, tz, &h->cut) != 0) {
             char cb[64];
             h->cut = PREP_TIME_NONE;
-            prep_diags_add(d, name, pl[1].no, 1, "bad-cut-time", "cut date-time '%s' is not a date and time",
+            prep_diags_add(d, name, pl[ci].no, 1, "bad-cut-time", "cut date-time '%s' is not a date and time",
                            actas_clip(h->cut_text, cb));
         }
     }

@@ -101,14 +101,35 @@ static const actas_role post_roles[] = {
     AR_VERIFICACION,   AR_ORIGEN,          AR_DIGITALIZACION, AR_TIPO_DOCUMENTO, AR_COTEJADA,
 };
 
+/* The name we write for a column of pre_roles. A national catalogue (INE) writes the
+ * federal layout of the LEEMEs INE 2018 / 2021: ID_ESTADO, ESTADO, ID_DISTRITO_FEDERAL,
+ * DISTRITO_FEDERAL and no municipality columns; NULL for a column it leaves out. */
+static const char *pre_name(const prep_catalog *c, actas_role r)
+{
+    if (!c->national) return actas_role_name(r);
+    switch (r) {
+    case AR_ID_ENTIDAD: return "ID_ESTADO";
+    case AR_ENTIDAD: return "ESTADO";
+    case AR_ID_DISTRITO: return "ID_DISTRITO_FEDERAL";
+    case AR_DISTRITO: return "DISTRITO_FEDERAL";
+    case AR_ID_MUNICIPIO:
+    case AR_MUNICIPIO: return NULL;
+    default: return actas_role_name(r);
+    }
+}
+
 prep_err prep_actas_write_columns(const prep_catalog *c, uint32_t e, prep_buf *out)
 {
     char sep = sep_of(c);
     const prep_cat_election *el = &c->elections[e];
     prep_err err;
     int first = 1;
-    for (size_t i = 0; i < PREP_ARRAY_LEN(pre_roles); i++, first = 0)
-        if ((err = put_field(out, sep, actas_role_name(pre_roles[i]), first))) return err;
+    for (size_t i = 0; i < PREP_ARRAY_LEN(pre_roles); i++) {
+        const char *n = pre_name(c, pre_roles[i]);
+        if (!n) continue;
+        if ((err = put_field(out, sep, n, first))) return err;
+        first = 0;
+    }
     for (uint32_t j = 0; j < el->n_cols; j++)
         if ((err = put_field(out, sep, el->cols[j].name, 0))) return err;
     for (size_t i = 0; i < PREP_ARRAY_LEN(post_roles); i++)
@@ -140,21 +161,44 @@ static prep_err put_time(prep_buf *b, char sep, const prep_catalog *c, prep_time
     return put_field(b, sep, s, 0);
 }
 
+/* The acta type a capture of casilla's acta carries when nothing was read: the RP type
+ * for the representación proporcional acta, else the casilla's in the election (special,
+ * abroad or plain: prep_catalog_acta_type_of), else the election's. */
+static uint32_t expected_tipo(const prep_catalog *c, uint32_t e, const prep_acta *a)
+{
+    const prep_cat_election *el = &c->elections[e];
+    if (a->rp && el->rp_acta_type) return el->rp_acta_type;
+    if (a->casilla != PREP_CAT_NONE && a->casilla < c->n_casillas) {
+        uint32_t t = prep_catalog_acta_type_of(c, e, a->casilla);
+        if (t != PREP_CAT_ACTA_NONE) return t;
+    }
+    return el->acta_type;
+}
+
 /* TIPO_ACTA as printed: the digits after CLAVE_CASILLA in CLAVE_ACTA (special casillas
- * print another acta type, QROO 2019: 3 for 2), else the election's. */
-static uint32_t tipo_acta_of(const prep_cat_election *el, const prep_acta *a)
+ * print another acta type, QROO 2019: 3 for 2), else the expected one. */
+static uint32_t tipo_acta_of(const prep_catalog *c, uint32_t e, const prep_acta *a)
 {
     size_t k = strlen(a->clave_casilla);
     if (k && !strncmp(a->clave_acta, a->clave_casilla, k) && a->clave_acta[k]) {
         uint32_t v;
         if (prep_parse_u32(a->clave_acta + k, &v) == 0 && v <= 99) return v;
     }
-    return el->acta_type;
+    return expected_tipo(c, e, a);
+}
+
+/* The entity of a row: its casilla's, else the first two digits of its key, else (no key)
+ * the process's (0 in a national catalogue, written empty). */
+static uint32_t row_entity(const prep_catalog *c, const prep_acta *a)
+{
+    if (a->casilla != PREP_CAT_NONE && a->casilla < c->n_casillas) return prep_catalog_casilla_entity(c, a->casilla);
+    const char *k = a->clave_casilla;
+    if (k[0] >= '0' && k[0] <= '9' && k[1] >= '0' && k[1] <= '9') return (uint32_t)(k[0] - '0') * 10 + (uint32_t)(k[1] - '0');
+    return c->entity_id;
 }
 
 /* The identification fields of a row (CLAVE_CASILLA .. TIPO_ACTA). */
-static prep_err put_identity(const prep_catalog *c, const prep_cat_election *el, const prep_acta *a, char sep,
-                             prep_buf *out)
+static prep_err put_identity(const prep_catalog *c, uint32_t e, const prep_acta *a, char sep, prep_buf *out)
 {
     /* identification */
     char key[32];
@@ -165,25 +209,38 @@ static prep_err put_identity(const prep_catalog *c, const prep_cat_election *el,
     else snprintf(key, sizeof key, "-");
     char acta[28];
     if (a->clave_acta[0]) snprintf(acta, sizeof acta, "%s", a->clave_acta);
-    else if (a->clave_casilla[0]) prep_catalog_acta_key(a->clave_casilla, el->acta_type, acta);
+    else if (a->clave_casilla[0]) prep_catalog_acta_key(a->clave_casilla, expected_tipo(c, e, a), acta);
     else snprintf(acta, sizeof acta, "-");
-    uint32_t ent = a->casilla != PREP_CAT_NONE ? prep_catalog_casilla_entity(c, a->casilla) : c->entity_id;
+    /* a local catalogue's rows are all of its entity (as written before national ones) */
+    uint32_t ent = c->national ? row_entity(c, a)
+                               : a->casilla != PREP_CAT_NONE ? prep_catalog_casilla_entity(c, a->casilla) : c->entity_id;
     uint32_t di = prep_catalog_find_district(c, ent, a->district_id);
     uint32_t mi = prep_catalog_find_municipality(c, ent, a->municipality_id);
+    uint32_t ei = prep_catalog_find_entity(c, ent);
+    const char *ename = c->national ? (ei != PREP_CAT_NONE ? c->entities[ei].name : "")
+                                    : (c->entity_name ? c->entity_name : "");
     char type[2] = {a->tipo_casilla, 0};
+    uint32_t tipo = tipo_acta_of(c, e, a);
+    /* an out-of-catalogue acta under the key of an expected casilla (it was read with
+     * TIPO_ACTA 0 or "-"): TIPO_ACTA 0 keeps it out when read back (LEEME INE 2018) */
+    if (a->casilla == PREP_CAT_NONE && a->clave_casilla[0] && prep_catalog_find_casilla(c, a->clave_casilla) != PREP_CAT_NONE)
+        tipo = 0;
     /* CLAVE_CASILLA keeps the spreadsheet guard of the real files (="230085B0100": a
      * spreadsheet would drop the leading zero of entities 01..09); it holds only digits
      * and letters, so it needs no quoting. */
     prep_err err;
     if ((err = prep_buf_puts(out, key)) || (err = put_field(out, sep, acta, 0)) ||
-        (err = put_u(out, sep, c->entity_id)) || (err = put_field(out, sep, c->entity_name ? c->entity_name : "", 0)) ||
-        (err = put_u(out, sep, a->district_id)) ||
-        (err = put_field(out, sep, di != PREP_CAT_NONE ? c->districts[di].name : "", 0)) ||
-        (err = put_u(out, sep, a->municipality_id)) ||
-        (err = put_field(out, sep, mi != PREP_CAT_NONE ? c->municipalities[mi].name : "", 0)) ||
-        (err = put_u(out, sep, a->section_id)) || (err = put_u(out, sep, a->id_casilla)) ||
+        (err = (!c->national ? put_u(out, sep, c->entity_id) : ent ? put_u(out, sep, ent) : put_field(out, sep, "", 0))) ||
+        (err = put_field(out, sep, ename, 0)) || (err = put_u(out, sep, a->district_id)) ||
+        (err = put_field(out, sep, di != PREP_CAT_NONE ? c->districts[di].name : "", 0)))
+        return err;
+    if (!c->national &&
+        ((err = put_u(out, sep, a->municipality_id)) ||
+         (err = put_field(out, sep, mi != PREP_CAT_NONE ? c->municipalities[mi].name : "", 0))))
+        return err;
+    if ((err = put_u(out, sep, a->section_id)) || (err = put_u(out, sep, a->id_casilla)) ||
         (err = put_field(out, sep, type, 0)) || (err = put_u(out, sep, a->ext_contigua)) ||
-        (err = put_u(out, sep, a->urban)) || (err = put_u(out, sep, tipo_acta_of(el, a))))
+        (err = put_u(out, sep, a->urban)) || (err = put_u(out, sep, tipo)))
         return err;
     return PREP_OK;
 }
@@ -196,7 +253,7 @@ prep_err prep_actas_write_row(const prep_catalog *c, uint32_t e, const prep_acta
     prep_err err;
     size_t mark = out->len;
     int no_acta = a->no_acta != PREP_ACTA_HAS_ACTA;
-    if ((err = put_identity(c, el, a, sep, out)))
+    if ((err = put_identity(c, e, a, sep, out)))
         goto fail;
     if ((err = put_v(out, sep, a->boletas_sobrantes, no_acta)) || (err = put_v(out, sep, a->personas_votaron, no_acta)) ||
         (err = put_v(out, sep, a->rep_votaron, no_acta)) || (err = put_v(out, sep, a->votos_sacados, no_acta)))
@@ -235,7 +292,13 @@ fail:
 
 prep_err prep_actas_write_pending_row(const prep_catalog *c, uint32_t e, uint32_t casilla, prep_buf *out)
 {
+    return prep_actas_write_pending_acta(c, e, casilla, 0, out);
+}
+
+prep_err prep_actas_write_pending_acta(const prep_catalog *c, uint32_t e, uint32_t casilla, int rp, prep_buf *out)
+{
     if (!c || e >= c->n_elections || casilla >= c->n_casillas) return PREP_ERR_USAGE;
+    if (rp && (!c->elections[e].rp_acta_type || c->casillas[casilla].type != 'S')) return PREP_ERR_USAGE;
     const prep_cat_election *el = &c->elections[e];
     const prep_cat_casilla *cc = &c->casillas[casilla];
     const prep_cat_section *cs = &c->sections[cc->section];
@@ -249,9 +312,11 @@ prep_err prep_actas_write_pending_row(const prep_catalog *c, uint32_t e, uint32_
     a.id_casilla = cc->number;
     a.ext_contigua = cc->ext;
     a.urban = cc->urban;
+    a.casilla = casilla;
+    a.rp = (uint8_t)(rp != 0);
     char sep = sep_of(c);
     size_t mark = out->len;
-    prep_err err = put_identity(c, el, &a, sep, out);
+    prep_err err = put_identity(c, e, &a, sep, out);
     /* ballot fields, votes, TOTAL_VOTOS_ASENTADO and _CALCULADO: nothing captured yet */
     for (uint32_t j = 0; !err && j < 4 + el->n_cols + 2; j++) err = put_field(out, sep, "", 0);
     if (!err) err = put_u(out, sep, cc->lista_nominal);

@@ -34,8 +34,10 @@ prep_err prep_tally_db_write_csv(const prep_tally *t, uint32_t e, prep_time cut,
         else
             TRY(prep_actas_write_pending_row(c, e, k, out));
         uint32_t rp = prep_tally_rp_slot(t, e, k); /* its representación proporcional acta */
-        if (rp != PREP_CAT_NONE && (a = prep_tally_acta(t, e, rp, &v)) != NULL)
-            TRY(prep_actas_write_row(c, e, a, v, out));
+        if (rp != PREP_CAT_NONE) {
+            if ((a = prep_tally_acta(t, e, rp, &v)) != NULL) TRY(prep_actas_write_row(c, e, a, v, out));
+            else TRY(prep_actas_write_pending_acta(c, e, k, 1, out)); /* expected, not arrived */
+        }
     }
     size_t n = prep_tally_n_out_of_catalog(t, e);
     for (size_t i = 0; i < n; i++) {
