@@ -394,6 +394,7 @@ static void fill_ids(night *n, prep_acta *a, uint32_t i, int rp)
     snprintf(a->clave_casilla, sizeof a->clave_casilla, "%s", k->key);
     uint32_t type = rp ? c->elections[n->e].rp_acta_type : prep_catalog_acta_type_of(c, n->e, i);
     prep_catalog_acta_key(k->key, type, a->clave_acta);
+    a->rp = (uint8_t)(rp != 0);
     a->section_id = s->id;
     a->district_id = c->districts[s->district].id;
     a->municipality_id = c->municipalities[s->municipality].id;

@@ -448,14 +448,14 @@ static uint32_t key_acta_type(const prep_acta *a)
     return d && !p[d] ? v : PREP_CAT_NONE;
 }
 
-/* The CASILLA-level slot of a capture bound to casilla k: the RP slot when its TIPO_ACTA
- * is the election's RP acta; PREP_CAT_NONE when the casilla has no acta in the election
+/* The CASILLA-level slot of a capture bound to casilla k: the RP slot when the reader
+ * marked it so (prep_acta.rp) or its CLAVE_ACTA ends in the election's RP acta type; PREP_CAT_NONE when the casilla has no acta in the election
  * (an M casilla where the votes from abroad do not elect): out of catalogue then. */
 static uint32_t capture_slot(const prep_tally *t, uint32_t e, uint32_t k, const prep_acta *a)
 {
     const prep_cat_election *el = &t->cat->elections[e];
     if (prep_catalog_n_actas(t->cat, e, k) == 0) return PREP_CAT_NONE;
-    if (el->rp_acta_type && t->rp_slot[k] != PREP_CAT_NONE && key_acta_type(a) == el->rp_acta_type)
+    if (el->rp_acta_type && t->rp_slot[k] != PREP_CAT_NONE && (a->rp || key_acta_type(a) == el->rp_acta_type))
         return t->rp_slot[k];
     return k;
 }
