@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 GEO=../shared/data/geo/queretaro-municipios-2021.geojson
+# the map: Querétaro's municipalities, or the 32 entities for a national night; none for tiny
+case " $* " in *" national"*|*"=national"*) GEO=../shared/data/geo/mexico-entidades.geojson ;; esac
 geo=()
-# the map is Querétaro's: only for the default scale (a national night has none yet)
-case " $* " in *" national"*|*"=national"*|*" tiny"*|*"=tiny"*) ;; *) if [ -f "$GEO" ]; then geo=(--geojson "$GEO"); fi ;; esac
+case " $* " in *" tiny"*|*"=tiny"*) ;; *) if [ -f "$GEO" ]; then geo=(--geojson "$GEO"); fi ;; esac
 exec "$PWD/build/prep" demo "${geo[@]}" "$@"

@@ -267,7 +267,7 @@ int cmd_demo(int argc, char **argv)
         {"seconds-per-cut", "S", "real seconds between cuts, each standing for 5 minutes of the night (default 10)", NULL},
         {"duration", "S", "stop by itself after S seconds (default: run until Ctrl-C)", NULL},
         {"scale", "NAME", "qro2021 (default): Querétaro 2021; national: the federal night (32 entities, 300 districts, three elections); national-small: the same map with few sections; tiny: a few casillas (tests)", NULL},
-        {"geojson", "FILE", "the INEGI municipality GeoJSON for the map (qro2021)", NULL},
+        {"geojson", "FILE", "the map: INEGI municipality GeoJSON (qro2021) or the 32 entities' (national scales)", NULL},
         {"port", "N", "first HTTPS port to try (default 8443: broadcasters on 8443 and 8444, links on 9443)", NULL},
         {"no-apache", NULL, "do not start the Apache broadcaster even if apache2 is installed", NULL},
         {NULL, NULL, NULL, NULL},
@@ -308,8 +308,8 @@ int cmd_demo(int argc, char **argv)
         return CLI_USAGE;
     }
     int national = !strncmp(scale, "national", 8);
-    if (national && cli_get(opts, "geojson")) {
-        fprintf(stderr, "prep demo: --geojson goes with --scale qro2021 only\n");
+    if (!strcmp(scale, "tiny") && cli_get(opts, "geojson")) {
+        fprintf(stderr, "prep demo: --geojson goes with --scale qro2021 (municipalities) or national (entities)\n");
         return CLI_USAGE;
     }
 
