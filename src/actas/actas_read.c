@@ -397,9 +397,7 @@ static int bind_acta_type(reader *r, prep_acta *a, uint32_t tipo)
     if (!given) return 0;
     if (el->rp_acta_type && cc->type == 'S' && tipo == el->rp_acta_type) {
         a->rp = 1;
-        return 0;
-    }
-    if (c->national && tipo != want) {
+    } else if (c->national && tipo != want) {
         if (el->rp_acta_type && cc->type == 'S')
             return bad(r, fi, "acta-type", "TIPO_ACTA %u but the actas of special casilla %s in election %s are "
                        "%u (mayoría relativa) and %u (representación proporcional)", tipo, cc->key, el->id, want,
@@ -407,6 +405,10 @@ static int bind_acta_type(reader *r, prep_acta *a, uint32_t tipo)
         return bad(r, fi, "acta-type", "TIPO_ACTA %u but the acta of casilla %s (type %c) in election %s is %u", tipo,
                    cc->key, cc->type, el->id, want);
     }
+    uint32_t kt; /* a national row's CLAVE_ACTA and TIPO_ACTA must name the same acta */
+    if (c->national && tipo_given(r) && tipo_from_clave_acta(a, &kt) && kt != tipo)
+        return bad(r, r->role_field[AR_CLAVE_ACTA] >= 0 ? r->role_field[AR_CLAVE_ACTA] : fi, "key-mismatch",
+                   "CLAVE_ACTA %s ends in acta type %u but TIPO_ACTA is %u", a->clave_acta, kt, tipo);
     return 0;
 }
 

@@ -416,6 +416,7 @@ static void test_national_errors(void **st)
     add_line(&b, dip, "010114S0100|010114S010007|", 3, "9");                       /* 9 */
     add_line(&b, dip, "010114S0100|010114S010007|", 5, "2");                       /* 10 */
     add_line(&b, dip, "010114S0100|010114S010007|", 0, NULL);                      /* 11: the MR acta */
+    add_line(&b, dip, "010114S0100|010114S010007|", 12, "8");                      /* 12: key says 7, type 8 */
     prep_diags d;
     prep_diags_init(&d);
     prep_actas *s = NULL;
@@ -431,7 +432,8 @@ static void test_national_errors(void **st)
     expect_diag(&d, 8, "acta-type", 12, "casilla 010000M0100 (type M) has no acta in election dip");
     expect_diag(&d, 9, "key-mismatch", 3, "ID_ESTADO 9 (AGUASCALIENTES) but casilla 010114S0100");
     expect_diag(&d, 10, "key-mismatch", 5, "ID_DISTRITO_FEDERAL 2 but casilla 010114S0100 of the catalogue has 1");
-    assert_int_equal(d.total, 4);
+    expect_diag(&d, 12, "key-mismatch", 2, "CLAVE_ACTA 010114S010007 ends in acta type 7 but TIPO_ACTA is 8");
+    assert_int_equal(d.total, 5);
     prep_actas_free(s);
     prep_diags_free(&d);
     prep_buf_free(&b);
