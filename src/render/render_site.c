@@ -50,6 +50,22 @@ static unsigned dir_depth(const char *dir)
     return d;
 }
 
+/* National profile: the embebido/ tree holds what a broadcaster embeds — the home, each
+ * election's top, entity, district and municipality pages — and the small pages its links
+ * reach (nav, the lookup), not the section tree. Section links in a district or
+ * municipality page, and the lookup's form, lead out of embebido/ to the main tree: those
+ * bodies have an embebido/ variant (rctx.emb). A local catalogue: every page, one body. */
+int emb_has(const rsite *s, const rpage *p)
+{
+    return !s->c->national || p->kind != PG_SECALL;
+}
+
+int emb_body(const rsite *s, const rpage *p)
+{
+    return s->c->national &&
+           (p->kind == PG_DISTRICT || p->kind == PG_MUNI || p->kind == PG_SECINDEX || p->kind == PG_SECMISS);
+}
+
 void rsite_free(rsite *s)
 {
     if (!s->c) return;
@@ -209,6 +225,8 @@ static prep_err election_pages(const prep_catalog *c, rsite *s, size_t *cap, uin
             if (err) return err;
         }
     }
+    re->sec_base = PREP_CAT_NONE;
+    if (c->national) return PREP_OK; /* national profile: a section's page is seccion/EE/NNNN/ only */
     re->sec_base = (uint32_t)s->n_pages;
     for (uint32_t si = 0; si < c->n_sections; si++) {
         const prep_cat_section *sec = &c->sections[si];
@@ -333,6 +351,8 @@ struct prep_render_cache {
     rsite s;
     char **body;           /* per page (main tree); NULL = not rendered yet */
     size_t *body_len;
+    char **ebody;          /* per page with emb_body: its embebido/ body (else NULL) */
+    size_t *ebody_len;
     char **json, **csv;    /* per page with open data: datos.json's body and datos.csv */
     size_t *json_len, *csv_len;
     int final_cut;
@@ -352,6 +372,10 @@ static void cache_reset(prep_render_cache *k)
 {
     if (k->body)
         for (size_t i = 0; i < k->s.n_pages; i++) free(k->body[i]);
+    if (k->ebody)
+        for (size_t i = 0; i < k->s.n_pages; i++) free(k->ebody[i]);
+    free(k->ebody);
+    free(k->ebody_len);
     if (k->json)
         for (size_t i = 0; i < k->s.n_pages; i++) free(k->json[i]);
     if (k->csv)
@@ -385,12 +409,14 @@ static prep_err cache_prepare(prep_render_cache *k, const prep_tally *t)
     k->t = t;
     k->body = calloc(k->s.n_pages, sizeof *k->body);
     k->body_len = calloc(k->s.n_pages, sizeof *k->body_len);
+    k->ebody = calloc(k->s.n_pages, sizeof *k->ebody);
+    k->ebody_len = calloc(k->s.n_pages, sizeof *k->ebody_len);
     k->ooc = calloc(c->n_elections ? c->n_elections : 1, sizeof *k->ooc);
     k->json = calloc(k->s.n_pages, sizeof *k->json);
     k->csv = calloc(k->s.n_pages, sizeof *k->csv);
     k->json_len = calloc(k->s.n_pages, sizeof *k->json_len);
     k->csv_len = calloc(k->s.n_pages, sizeof *k->csv_len);
-    if (!k->body || !k->body_len || !k->ooc || !k->json || !k->csv || !k->json_len || !k->csv_len) {
+    if (!k->body || !k->body_len || !k->ebody || !k->ebody_len || !k->ooc || !k->json || !k->csv || !k->json_len || !k->csv_len) {
         cache_reset(k);
         return PREP_ERR_NOMEM;
     }
@@ -511,12 +537,15 @@ static void frame_post(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf
         rb_puts(r, "<footer><p>Programa de Resultados Electorales Preliminares \xC2\xB7 ");
         rb_esc(r, ci->institute);
         rb_puts(r, ". Los resultados preliminares son informativos y no tienen efectos jur\xC3\xAD"
-                   "dicos. Publicaci\xC3\xB3n sin cookies ni rastreo; funciona sin JavaScript.</p><p><a href=\"");
-        rb_up(r, p->depth);
-        rb_puts(r, "embebido/");
-        rb_puts(r, p->dir);
-        rb_puts(r, "\">Versi\xC3\xB3n para insertar en otro sitio (iframe)</a></p>");
-        if (od_has_data(p)) od_links(r); /* main tree only: the data files are not in embebido/ */
+                   "dicos. Publicaci\xC3\xB3n sin cookies ni rastreo; funciona sin JavaScript.</p>");
+        if (emb_has(x->s, p)) {
+            rb_puts(r, "<p><a href=\"");
+            rb_up(r, p->depth);
+            rb_puts(r, "embebido/");
+            rb_puts(r, p->dir);
+            rb_puts(r, "\">Versi\xC3\xB3n para insertar en otro sitio (iframe)</a></p>");
+        }
+        if (od_has_data(p)) od_links_page(x->c, p, r); /* main tree only: the data files are not in embebido/ */
         rb_puts(r, "</footer>");
     }
     (void)x;
@@ -648,7 +677,7 @@ static prep_err od_cache(rctx *x, const rpage *p, prep_render_cache *k, size_t i
     if (!od_has_data(p)) return PREP_OK;
     char **slot[2] = {&k->json[i], &k->csv[i]};
     size_t *len[2] = {&k->json_len[i], &k->csv_len[i]};
-    for (int w = 0; w < 2; w++) {
+    for (int w = 0; w < (od_has_csv(x->c, p) ? 2 : 1); w++) {
         rb_reset(r);
         if (w == 0) od_json_body(x, p, r);
         else od_csv(x, p, r);
@@ -679,8 +708,9 @@ static prep_err od_emit(rctx *x, const prep_render_cache *k, const char *seq, co
     for (size_t i = 0; i < k->s.n_pages && !err; i++) {
         const rpage *p = &k->s.pages[i];
         if (!od_has_data(p)) continue;
-        char *jp = xasprintf("%sdatos.json", p->dir), *cp = xasprintf("%sdatos.csv", p->dir);
-        if (!jp || !cp) {
+        int csv = od_has_csv(k->c, p);
+        char *jp = xasprintf("%sdatos.json", p->dir), *cp = csv ? xasprintf("%sdatos.csv", p->dir) : NULL;
+        if (!jp || (csv && !cp)) {
             free(jp);
             free(cp);
             err = PREP_ERR_NOMEM;
@@ -704,9 +734,10 @@ static prep_err od_emit(rctx *x, const prep_render_cache *k, const char *seq, co
                 f->part_len[1] = k->json_len[i];
             }
         }
-        if (err) {
+        if (err || !csv) {
             free(cp);
-            break;
+            if (err) break;
+            continue;
         }
         /* datos.csv: the last site's buffer as it is, or a copy of the cached bytes */
         ru = need[i] ? 0 : reuse_file(old, out, cp, "text/csv; charset=utf-8", 0, 0, 0, NULL, 0, 0, k->csv_len[i], &err);
@@ -755,6 +786,7 @@ static prep_err pages_emit(rctx *x, const prep_render_cache *cache, const cutinf
             const char *body;
             size_t blen;
             int fresh;
+            if (emb && !emb_has(x->s, p)) continue;
             if (p->kind == PG_DB || p->kind == PG_VERIFY) {
                 rb_reset(&pb);
                 x->chart_no = 0;
@@ -772,8 +804,9 @@ static prep_err pages_emit(rctx *x, const prep_render_cache *cache, const cutinf
                     st->cut_pages++;
                 }
             } else {
-                body = cache->body[i];
-                blen = cache->body_len[i];
+                int eb = emb && emb_body(x->s, p);
+                body = eb ? cache->ebody[i] : cache->body[i];
+                blen = eb ? cache->ebody_len[i] : cache->body_len[i];
                 fresh = need[i];
                 if (!emb && !need[i]) st->bodies_reused++;
             }
@@ -846,13 +879,33 @@ static uint64_t mark_needed(const prep_render_cache *cache, const prep_tally *t,
             for (size_t i = 0; i < k; i++) need[re->muni_base + idx[i]] = 1;
         }
         size_t k = prep_tally_dirty_list(t, e, PREP_TALLY_SECTION, &idx);
-        for (size_t i = 0; i < k; i++) need[re->sec_base + idx[i]] = need[s->secall_base + idx[i]] = 1;
+        for (size_t i = 0; i < k; i++) {
+            if (re->sec_base != PREP_CAT_NONE) need[re->sec_base + idx[i]] = 1;
+            need[s->secall_base + idx[i]] = 1;
+        }
     }
     uint64_t dh = PREP_FNV1A_INIT;
     for (size_t i = 0; i < o->n_difusores; i++) dh = fnv(fnv(dh, o->difusores[i].name), o->difusores[i].url);
     if (dh != cache->dif_hash) need[s->difusores] = 1;
     need[s->db] = need[s->verify] = 0; /* per cut: rendered below, per tree */
     return dh;
+}
+
+/* The embebido/ variant of page i's body (emb_body); a failure unsets the main body too,
+ * so that the next call renders both again. */
+static prep_err ebody_render(rctx *x, prep_render_cache *cache, size_t i, rbuf *r)
+{
+    rb_reset(r);
+    x->chart_no = 0;
+    x->emb = 1;
+    body_write(x, &cache->s.pages[i], 1, r);
+    x->emb = 0;
+    free(cache->ebody[i]);
+    cache->ebody[i] = r->err ? NULL : prep_buf_steal(&r->b, &cache->ebody_len[i]);
+    if (cache->ebody[i]) return PREP_OK;
+    free(cache->body[i]);
+    cache->body[i] = NULL;
+    return r->err ? r->err : PREP_ERR_NOMEM;
 }
 
 /* Renders every body marked in need[] into the cache (and its open data), r the scratch. */
@@ -875,6 +928,10 @@ static prep_err bodies_render(rctx *x, prep_render_cache *cache, const uint8_t *
         cache->body[i] = prep_buf_steal(&r->b, &bl);
         cache->body_len[i] = bl;
         if (!cache->body[i]) return PREP_ERR_NOMEM;
+        if (x->o->embedded && emb_body(s, &s->pages[i])) {
+            prep_err err = ebody_render(x, cache, i, r);
+            if (err) return err;
+        }
         prep_err err = od_cache(x, &s->pages[i], cache, i, r);
         if (err) return err;
         stats->bodies_rendered++;
