@@ -113,6 +113,7 @@ typedef struct rctx {
     uint32_t *order;    /* sort scratch */
     int64_t *tmp;
     size_t n_scratch;
+    int no_charts;      /* national profile's section page: tables only, no SVG (the same numbers) */
     int emb;            /* national profile: rendering the embebido/ twin of a district or
                          * municipality body, whose section links leave the tree (emb_body) */
 } rctx;
