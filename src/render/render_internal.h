@@ -113,7 +113,9 @@ typedef struct rctx {
     uint32_t *order;    /* sort scratch */
     int64_t *tmp;
     size_t n_scratch;
-    int no_charts;      /* national profile's section page: tables only, no SVG (the same numbers) */
+    int lean;           /* national profile's section page: the votes by candidacy and by party
+                         * as tables, no SVG (the same numbers), no combinations or actas tables
+                         * (the summary above them has the actas) */
     int emb;            /* national profile: rendering the embebido/ twin of a district or
                          * municipality body, whose section links leave the tree (emb_body) */
 } rctx;

@@ -224,13 +224,13 @@ void body_secall(rctx *x, const rpage *p, rbuf *r)
         summary(x, r, e, prep_tally_get(x->t, e, PREP_TALLY_SECTION, p->idx));
         if (sp) {
             casillas_table(x, r, e, s, sp->dir, p->depth);
-        } else { /* each casilla's acta, anchored "<election id>-casilla-KEY"; the votes as
-                  * tables without their charts (a national cut has 71,049 such pages) */
+        } else { /* each casilla's acta, anchored "<election id>-casilla-KEY"; the votes lean
+                  * (rctx.lean: a national cut has 71,049 such pages) */
             char anchor[64];
             snprintf(anchor, sizeof anchor, "%s-", c->elections[e].id);
-            x->no_charts = 1;
+            x->lean = 1;
             section_votes(x, r, e, p->idx, anchor);
-            x->no_charts = 0;
+            x->lean = 0;
         }
         rb_puts(r, "</section>");
     }

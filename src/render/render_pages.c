@@ -947,8 +947,10 @@ void section_votes(rctx *x, rbuf *r, uint32_t e, uint32_t si, const char *anchor
     uint32_t u = cand_unit(x, e, PREP_TALLY_SECTION, si);
     block_candidacies(x, r, e, u, a);
     block_parties(x, r, e, u, a);
-    block_combos(x, r, e, u, a);
-    block_actas(x, r, e, a, 0);
+    if (!x->lean) {
+        block_combos(x, r, e, u, a);
+        block_actas(x, r, e, a, 0);
+    }
     rb_puts(r, "<h2>Actas de las casillas</h2>");
     for (uint32_t i = 0; i < s->n_casillas; i++) block_acta(x, r, e, s->first_casilla + i, anchor);
 }
