@@ -275,6 +275,10 @@ static void test_section_page(void **state)
         }
         at = h + 1;
     }
+    /* per election the votes by candidacy and by party, as tables only (no chart) */
+    assert_int_equal(tr_count(pg, "<h2>Votos por candidatura</h2>"), 3);
+    assert_int_equal(tr_count(pg, "<h2>Votos por partido</h2>"), 3);
+    assert_int_equal(tr_count(pg, "<svg"), 0);
     /* every id on the page once */
     size_t n_ids = 0;
     for (const char *q = strstr(pg, " id=\""); q; q = strstr(q + 1, " id=\"")) {
