@@ -857,7 +857,7 @@ static uint64_t mark_needed(const prep_render_cache *cache, const prep_tally *t,
     const prep_catalog *c = cache->c;
     int all = cache->final_cut != cut->final_cut;
     for (size_t i = 0; i < s->n_pages; i++)
-        if (!cache->body[i] || all) need[i] = 1;
+        if (!cache->body[i] || all || (o->embedded && emb_body(s, &s->pages[i]) && !cache->ebody[i])) need[i] = 1;
     for (uint32_t e = 0; e < c->n_elections; e++) {
         const relection *re = &s->el[e];
         const uint32_t *idx;

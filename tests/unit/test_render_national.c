@@ -328,6 +328,51 @@ static void test_open_data_levels(void **state)
     free(j);
 }
 
+/* The national profile's incremental render (a section's one page, the embebido/ variant
+ * of district bodies) gives the same site as a render from nothing. Runs last: it adds a
+ * capture (casilla 01-0200V0100, presidencia). */
+static void test_incremental_equals_full(void **state)
+{
+    (void)state;
+    prep_render_cache *rc;
+    assert_int_equal(prep_render_cache_new(&rc), PREP_OK);
+    prep_site inc, full;
+    prep_render_site_init(&inc);
+    prep_render_site_init(&full);
+    prep_render_cut c = {.seq = 4, .at = cat->window_open + 3600, .drill = 0, .process_name = NULL,
+                         .valid_until = PREP_TIME_NONE, .final_cut = 0};
+    assert_int_equal(prep_render_site(tal, &c, NULL, rc, &inc, NULL), PREP_OK);
+    prep_tally_clear_dirty(tal);
+    static const int32_t v[NC] = {7, 3, 11, 0, 1};
+    uint32_t pres = prep_catalog_find_election(cat, "pres");
+    capture(pres, "010200V0100", cat->elections[pres].acta_type, v);
+    c.seq = 5;
+    c.at += 300;
+    prep_render_stats st;
+    assert_int_equal(prep_render_site(tal, &c, NULL, rc, &inc, &st), PREP_OK);
+    /* the section's page, its district (both bodies), entity, election, home: not all */
+    assert_true(st.bodies_rendered > 0 && st.bodies_rendered < st.bodies);
+    assert_int_equal(prep_render_site(tal, &c, NULL, NULL, &full, NULL), PREP_OK);
+    assert_int_equal(inc.n, full.n);
+    for (size_t i = 0; i < full.n; i++) {
+        assert_string_equal(inc.v[i].path, full.v[i].path);
+        if (inc.v[i].len != full.v[i].len || memcmp(inc.v[i].data, full.v[i].data, full.v[i].len))
+            fail_msg("%s differs from a render from nothing", full.v[i].path);
+    }
+    /* the new acta is on the section's page: 7 + 3 + 11 + 0 + 1 = 22 persons voted */
+    char *pg = tr_page(&inc, "seccion/01/0200/index.html");
+    const char *b = strstr(pg, "id=\"pres-casilla-010200V0100\"");
+    assert_non_null(b);
+    const char *pv = strstr(b, "Personas que votaron</th><td>");
+    assert_non_null(pv);
+    assert_true(pv < strstr(b, "</div>"));
+    assert_int_equal(strncmp(pv + 29, "22</td>", 7), 0);
+    free(pg);
+    prep_render_site_free(&inc);
+    prep_render_site_free(&full);
+    prep_render_cache_free(rc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_section_tree),
         cmocka_unit_test(test_section_page),
         cmocka_unit_test(test_open_data_levels),
+        cmocka_unit_test(test_incremental_equals_full),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
