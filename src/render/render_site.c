@@ -60,6 +60,16 @@ int emb_has(const rsite *s, const rpage *p)
     return !s->c->national || p->kind != PG_SECALL;
 }
 
+/* National profile: a section page's body and datos.json body are not kept in the render
+ * cache after the site is made (71,049 of them, ~1.9 GB at the busiest point, are in the
+ * site too): the next call reuses the last site's buffers (the cutter passes it back), and
+ * renders such a body again only when that site cannot be reused (another stamp length, a
+ * caller that does not pass it back). */
+static int thin_page(const rsite *s, const rpage *p)
+{
+    return s->c->national && p->kind == PG_SECALL;
+}
+
 int emb_body(const rsite *s, const rpage *p)
 {
     return s->c->national &&
@@ -353,6 +363,8 @@ struct prep_render_cache {
     size_t *body_len;
     char **ebody;          /* per page with emb_body: its embebido/ body (else NULL) */
     size_t *ebody_len;
+    uint8_t *thin;         /* per page: rendered, but its body and datos.json body dropped once
+                            * the site was made (thin_page); the last site holds them */
     char **json, **csv;    /* per page with open data: datos.json's body and datos.csv */
     size_t *json_len, *csv_len;
     int final_cut;
@@ -376,6 +388,7 @@ static void cache_reset(prep_render_cache *k)
         for (size_t i = 0; i < k->s.n_pages; i++) free(k->ebody[i]);
     free(k->ebody);
     free(k->ebody_len);
+    free(k->thin);
     if (k->json)
         for (size_t i = 0; i < k->s.n_pages; i++) free(k->json[i]);
     if (k->csv)
@@ -411,12 +424,13 @@ static prep_err cache_prepare(prep_render_cache *k, const prep_tally *t)
     k->body_len = calloc(k->s.n_pages, sizeof *k->body_len);
     k->ebody = calloc(k->s.n_pages, sizeof *k->ebody);
     k->ebody_len = calloc(k->s.n_pages, sizeof *k->ebody_len);
+    k->thin = calloc(k->s.n_pages, 1);
     k->ooc = calloc(c->n_elections ? c->n_elections : 1, sizeof *k->ooc);
     k->json = calloc(k->s.n_pages, sizeof *k->json);
     k->csv = calloc(k->s.n_pages, sizeof *k->csv);
     k->json_len = calloc(k->s.n_pages, sizeof *k->json_len);
     k->csv_len = calloc(k->s.n_pages, sizeof *k->csv_len);
-    if (!k->body || !k->body_len || !k->ebody || !k->ebody_len || !k->ooc || !k->json || !k->csv || !k->json_len || !k->csv_len) {
+    if (!k->body || !k->body_len || !k->ebody || !k->ebody_len || !k->thin || !k->ooc || !k->json || !k->csv || !k->json_len || !k->csv_len) {
         cache_reset(k);
         return PREP_ERR_NOMEM;
     }
@@ -701,8 +715,9 @@ static prep_err od_emit(rctx *x, const prep_render_cache *k, const char *seq, co
     size_t sl;
     const char *schema = od_schema(&sl);
     prep_err err = site_add_copy(out, "datos/esquema.json", schema, sl, "application/json");
-    rbuf h;
+    rbuf h, tb;
     rb_init(&h);
+    rb_init(&tb);
     od_json_head(x, seq, iso, &h);
     if (!err) err = h.err;
     for (size_t i = 0; i < k->s.n_pages && !err; i++) {
@@ -720,18 +735,27 @@ static prep_err od_emit(rctx *x, const prep_render_cache *k, const char *seq, co
         int ru = need[i] ? 0 : reuse_file(old, out, jp, "application/json", 0, 2, 0, h.b.data, h.b.len, 1,
                                           k->json_len[i], &err);
         if (!ru) {
-            char *d = malloc(h.b.len + k->json_len[i] + 1);
+            const char *jb = k->json[i];
+            size_t jl = k->json_len[i];
+            if (!jb) { /* a thin page whose last site could not be reused (thin_page) */
+                rb_reset(&tb);
+                od_json_body(x, p, &tb);
+                jb = tb.b.data;
+                jl = tb.b.len;
+                err = tb.err;
+            }
+            char *d = err ? NULL : malloc(h.b.len + jl + 1);
             if (d) {
                 memcpy(d, h.b.data, h.b.len);
-                memcpy(d + h.b.len, k->json[i], k->json_len[i]);
+                memcpy(d + h.b.len, jb, jl);
             }
-            err = d ? site_add(out, jp, d, h.b.len + k->json_len[i], "application/json", 0, 0) : PREP_ERR_NOMEM;
+            if (!err) err = d ? site_add(out, jp, d, h.b.len + jl, "application/json", 0, 0) : PREP_ERR_NOMEM;
             if (!d) free(jp);
             if (!err) {
                 prep_site_file *f = &out->v[out->n - 1];
                 f->n_parts = 2;
                 f->part_len[0] = h.b.len;
-                f->part_len[1] = k->json_len[i];
+                f->part_len[1] = jl;
             }
         }
         if (err || !csv) {
@@ -749,6 +773,7 @@ static prep_err od_emit(rctx *x, const prep_render_cache *k, const char *seq, co
         }
     }
     rb_free(&h);
+    rb_free(&tb);
     return err;
 }
 
@@ -823,6 +848,17 @@ static prep_err pages_emit(rctx *x, const prep_render_cache *cache, const cutinf
                     continue;
                 }
             }
+            if (!body) { /* a thin page whose last site could not be reused: its body again */
+                rb_reset(&pb);
+                x->chart_no = 0;
+                body_write(x, p, emb, &pb);
+                if (pb.err) {
+                    err = pb.err;
+                    break;
+                }
+                body = pb.b.data;
+                blen = pb.b.len;
+            }
             size_t part[4];
             page_full(x, ci, p, emb, sb->b.data, sb->b.len, body, blen, r, part);
             if (r->err) {
@@ -857,7 +893,7 @@ static uint64_t mark_needed(const prep_render_cache *cache, const prep_tally *t,
     const prep_catalog *c = cache->c;
     int all = cache->final_cut != cut->final_cut;
     for (size_t i = 0; i < s->n_pages; i++)
-        if (!cache->body[i] || all || (o->embedded && emb_body(s, &s->pages[i]) && !cache->ebody[i])) need[i] = 1;
+        if ((!cache->body[i] && !cache->thin[i]) || all || (o->embedded && emb_body(s, &s->pages[i]) && !cache->ebody[i])) need[i] = 1;
     for (uint32_t e = 0; e < c->n_elections; e++) {
         const relection *re = &s->el[e];
         const uint32_t *idx;
@@ -937,6 +973,18 @@ static prep_err bodies_render(rctx *x, prep_render_cache *cache, const uint8_t *
         stats->bodies_rendered++;
     }
     return PREP_OK;
+}
+
+/* After a site is made: the bodies of thin pages leave the cache (thin_page). */
+static void thin_drop(prep_render_cache *k)
+{
+    for (size_t i = 0; i < k->s.n_pages; i++) {
+        if (!thin_page(&k->s, &k->s.pages[i]) || (!k->body[i] && k->thin[i])) continue;
+        free(k->body[i]);
+        free(k->json[i]);
+        k->body[i] = k->json[i] = NULL;
+        k->thin[i] = 1;
+    }
 }
 
 /* The cut's database: one CSV per election and LEEME.txt, into dbf (n_db of them). */
@@ -1152,6 +1200,7 @@ done:
         out->origin = cache;
         out->gen = ++cache->gen;
         cache->frame_hash = fh;
+        thin_drop(cache);
     } else if (cache && !own) {
         cache->gen++; /* no site of this cache is current any more */
     }

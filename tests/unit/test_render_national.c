@@ -359,6 +359,28 @@ static void test_incremental_equals_full(void **state)
         if (inc.v[i].len != full.v[i].len || memcmp(inc.v[i].data, full.v[i].data, full.v[i].len))
             fail_msg("%s differs from a render from nothing", full.v[i].path);
     }
+    /* the section pages' bodies left the cache after each site (they are in it): a cut
+     * whose stamp is longer (5 -> 10) cannot reuse the last site's buffers and renders
+     * them again; a caller that does not pass the last site back gets them too */
+    prep_render_site_free(&full);
+    c.seq = 10;
+    c.at += 300;
+    assert_int_equal(prep_render_site(tal, &c, NULL, rc, &inc, NULL), PREP_OK);
+    prep_site other;
+    prep_render_site_init(&other);
+    assert_int_equal(prep_render_site(tal, &c, NULL, rc, &other, NULL), PREP_OK);
+    assert_int_equal(prep_render_site(tal, &c, NULL, NULL, &full, NULL), PREP_OK);
+    assert_int_equal(inc.n, full.n);
+    assert_int_equal(other.n, full.n);
+    for (size_t i = 0; i < full.n; i++) {
+        assert_string_equal(inc.v[i].path, full.v[i].path);
+        assert_string_equal(other.v[i].path, full.v[i].path);
+        if (inc.v[i].len != full.v[i].len || memcmp(inc.v[i].data, full.v[i].data, full.v[i].len))
+            fail_msg("%s (stamp grown) differs from a render from nothing", full.v[i].path);
+        if (other.v[i].len != full.v[i].len || memcmp(other.v[i].data, full.v[i].data, full.v[i].len))
+            fail_msg("%s (last site not passed back) differs from a render from nothing", full.v[i].path);
+    }
+    prep_render_site_free(&other);
     /* the new acta is on the section's page: 7 + 3 + 11 + 0 + 1 = 22 persons voted */
     char *pg = tr_page(&inc, "seccion/01/0200/index.html");
     const char *b = strstr(pg, "id=\"pres-casilla-010200V0100\"");
