@@ -164,6 +164,7 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir)
            name, c->n_elections, c->n_districts, c->n_sections, c->n_casillas, total, bins[peak], peak);
     char ids[1024];
     election_ids(c, ids, sizeof ids);
+    double rss_night = peak_rss();
     bench_store b;
     if (store_open(&b, dir, &d)) return 1;
 
@@ -185,7 +186,7 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir)
                            .valid_until = PREP_TIME_NONE, .final_cut = 0};
     if (prep_render_site(t, &cut, NULL, rc, &s, &st)) return 1;
     prep_tally_clear_dirty(t);
-    double c_render = cpu_s();
+    double c_render = cpu_s(), rss_render = peak_rss();
     if (cut_site_as(b.inst, &s, t0, &b.k, c->process_id, ids, &d)) return die("cut 1", &d);
     double w_full = wall_s() - w0, c_full = cpu_s() - c0;
     uint64_t bytes = 0;
@@ -227,9 +228,10 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir)
            "[<= %.0f MB: %s]\n",
            nobj, (double)obj / 1e6, (double)patch / 1e6, (unsigned long long)sig, sent / 1e6, LIM_DELIVERED / 1e6,
            verdict(sent, LIM_DELIVERED));
-    double rss = peak_rss();
-    printf("   (c) peak RSS so far: %.2f GB   [<= %.0f GB: %s]\n", rss / (1024.0 * 1024 * 1024),
-           LIM_RSS / (1024.0 * 1024 * 1024), verdict(rss, LIM_RSS));
+    double rss = peak_rss(), gb = 1024.0 * 1024 * 1024;
+    printf("   (c) peak RSS so far: %.2f GB (catalogue and night loaded: %.2f; after the first render: %.2f)   "
+           "[<= %.0f GB: %s]\n",
+           rss / gb, rss_night / gb, rss_render / gb, LIM_RSS / gb, verdict(rss, LIM_RSS));
     fflush(stdout);
 
     prep_render_site_free(&s);

@@ -709,7 +709,7 @@ static prep_err od_cache(rctx *x, const rpage *p, prep_render_cache *k, size_t i
 /* datos/esquema.json, and every page's datos.json (composed: the cut's head, then the
  * cached body) and datos.csv (the cached bytes). Main tree only. need: the pages whose
  * bodies this call rendered (the others' files may come from old). */
-static prep_err od_emit(rctx *x, const prep_render_cache *k, const char *seq, const char *iso, const uint8_t *need,
+static prep_err od_emit(rctx *x, prep_render_cache *k, const char *seq, const char *iso, const uint8_t *need,
                         prep_site *old, prep_site *out)
 {
     size_t sl;
@@ -758,6 +758,10 @@ static prep_err od_emit(rctx *x, const prep_render_cache *k, const char *seq, co
                 f->part_len[1] = jl;
             }
         }
+        if (!err && thin_page(&k->s, p)) { /* in the site now: out of the cache */
+            free(k->json[i]);
+            k->json[i] = NULL;
+        }
         if (err || !csv) {
             free(cp);
             if (err) break;
@@ -797,7 +801,7 @@ static void page_full(rctx *x, const cutinfo *ci, const rpage *p, int emb, const
 
 /* The pages of both trees into out: each page's frame around its cached body (the two
  * per-cut pages rendered here), or the last site's buffer with the new stamp (reuse_file). */
-static prep_err pages_emit(rctx *x, const prep_render_cache *cache, const cutinfo *ci, const rbuf *sb,
+static prep_err pages_emit(rctx *x, prep_render_cache *cache, const cutinfo *ci, const rbuf *sb,
                            const uint8_t *need, const dbfile *dbf, size_t n_db, prep_site *old, prep_site *out,
                            rbuf *r, prep_render_stats *st)
 {
@@ -875,6 +879,11 @@ static prep_err pages_emit(rctx *x, const prep_render_cache *cache, const cutinf
                 prep_site_file *f = &out->v[out->n - 1];
                 f->n_parts = 4;
                 memcpy(f->part_len, part, sizeof part);
+            }
+            if (!err && thin_page(x->s, p)) { /* in the site now: out of the cache */
+                free(cache->body[i]);
+                cache->body[i] = NULL;
+                cache->thin[i] = 1;
             }
             st->pages++;
         }
