@@ -7,7 +7,9 @@
  * every page of a cut, so that a cut stores and ships each part once (prep_cut_file's
  * parts). Bodies are identical in the main tree and the embebido/ tree (all their
  * links are relative and both trees have the same shape); only the two per-cut pages
- * (base-de-datos, verificar) are rendered per tree. */
+ * (base-de-datos, verificar) are rendered per tree — and, in a national catalogue's
+ * profile (embebido/ without the section pages), the bodies that link to those pages
+ * (emb_body). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,11 +62,11 @@ int emb_has(const rsite *s, const rpage *p)
     return !s->c->national || p->kind != PG_SECALL;
 }
 
-/* National profile: a section page's body and datos.json body are not kept in the render
- * cache after the site is made (71,049 of them, ~1.9 GB at the busiest point, are in the
- * site too): the next call reuses the last site's buffers (the cutter passes it back), and
- * renders such a body again only when that site cannot be reused (another stamp length, a
- * caller that does not pass it back). */
+/* National profile: a section page's body and datos.json body are never kept in the render
+ * cache (71,049 of them, ~1.9 GB at the busiest point, are in the site): they are rendered
+ * as they are emitted (pages_emit, od_emit), and the next call reuses the last site's
+ * buffers (the cutter passes it back), rendering such a body again only when that site
+ * cannot be reused (another stamp length, a caller that does not pass it back). */
 static int thin_page(const rsite *s, const rpage *p)
 {
     return s->c->national && p->kind == PG_SECALL;
@@ -737,7 +739,7 @@ static prep_err od_emit(rctx *x, prep_render_cache *k, const char *seq, const ch
         if (!ru) {
             const char *jb = k->json[i];
             size_t jl = k->json_len[i];
-            if (!jb) { /* a thin page whose last site could not be reused (thin_page) */
+            if (!jb) { /* a thin page: changed, or its last site could not be reused */
                 rb_reset(&tb);
                 od_json_body(x, p, &tb);
                 jb = tb.b.data;
@@ -852,7 +854,7 @@ static prep_err pages_emit(rctx *x, prep_render_cache *cache, const cutinfo *ci,
                     continue;
                 }
             }
-            if (!body) { /* a thin page whose last site could not be reused: its body again */
+            if (!body) { /* a thin page: changed, or its last site could not be reused */
                 rb_reset(&pb);
                 x->chart_no = 0;
                 body_write(x, p, emb, &pb);
@@ -960,6 +962,14 @@ static prep_err bodies_render(rctx *x, prep_render_cache *cache, const uint8_t *
     const rsite *s = &cache->s;
     for (size_t i = 0; i < s->n_pages; i++) {
         if (!need[i]) continue;
+        if (thin_page(s, &s->pages[i])) { /* rendered as it is emitted, never kept (thin_page) */
+            free(cache->body[i]);
+            free(cache->json[i]);
+            cache->body[i] = cache->json[i] = NULL;
+            cache->thin[i] = 1;
+            stats->bodies_rendered++;
+            continue;
+        }
         rb_reset(r);
         x->chart_no = 0;
         body_write(x, &s->pages[i], 0, r);
