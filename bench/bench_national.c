@@ -188,7 +188,7 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir)
     prep_tally_clear_dirty(t);
     double c_render = cpu_s(), rss_render = peak_rss();
     if (cut_site_as(b.inst, &s, t0, &b.k, c->process_id, ids, &d)) return die("cut 1", &d);
-    double w_full = wall_s() - w0, c_full = cpu_s() - c0;
+    double w_full = wall_s() - w0, c_full = cpu_s() - c0, rss_cut = peak_rss();
     uint64_t bytes = 0;
     for (size_t i = 0; i < s.n; i++) bytes += s.v[i].len;
     printf("   (a) full first cut: %.1f s wall, %.1f CPU s (tally %.1f, render %.1f, sign + store %.1f); "
@@ -213,7 +213,7 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir)
     cut.at = t1;
     if (prep_render_site(t, &cut, NULL, rc, &s, &st)) return 1;
     prep_tally_clear_dirty(t);
-    double c_render2 = cpu_s();
+    double c_render2 = cpu_s(), rss_render2 = peak_rss();
     if (cut_site_as(b.inst, &s, t1, &b.k, c->process_id, ids, &d)) return die("cut 2", &d);
     double w_inc = wall_s() - w1, c_inc = cpu_s() - c1;
     uint64_t obj = 0, patch = 0, sig = 0;
@@ -229,9 +229,9 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir)
            nobj, (double)obj / 1e6, (double)patch / 1e6, (unsigned long long)sig, sent / 1e6, LIM_DELIVERED / 1e6,
            verdict(sent, LIM_DELIVERED));
     double rss = peak_rss(), gb = 1024.0 * 1024 * 1024;
-    printf("   (c) peak RSS so far: %.2f GB (catalogue and night loaded: %.2f; after the first render: %.2f)   "
-           "[<= %.0f GB: %s]\n",
-           rss / gb, rss_night / gb, rss_render / gb, LIM_RSS / gb, verdict(rss, LIM_RSS));
+    printf("   (c) peak RSS so far: %.2f GB (catalogue and night loaded: %.2f; after the first render %.2f, its cut "
+           "%.2f, the incremental render %.2f)   [<= %.0f GB: %s]\n",
+           rss / gb, rss_night / gb, rss_render / gb, rss_cut / gb, rss_render2 / gb, LIM_RSS / gb, verdict(rss, LIM_RSS));
     fflush(stdout);
 
     prep_render_site_free(&s);

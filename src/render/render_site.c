@@ -668,6 +668,18 @@ static unsigned char *reuse_buf(prep_site *old, const char *path, uint8_t n_part
     return d;
 }
 
+/* Frees old's buffer of the file at path, about to be replaced by a new one: the last
+ * site's copy of a changed page need not live until the end of the call (at national
+ * scale the changed pages of a busy cut are ~0.5 GB). */
+static void old_drop(prep_site *old, const char *path)
+{
+    if (!old->n || !path) return;
+    prep_site_file *f = (prep_site_file *)prep_render_site_find(old, path);
+    if (!f) return;
+    free(f->data);
+    f->data = NULL;
+}
+
 /* Adds the file at path reusing old's buffer (see reuse_buf); 1 when done, 0 when the
  * caller must build it (path then still owned by the caller), -1 on error (path freed). */
 static int reuse_file(prep_site *old, prep_site *out, char *path, const char *mt, int is_page, uint8_t n_parts,
@@ -736,6 +748,7 @@ static prep_err od_emit(rctx *x, prep_render_cache *k, const char *seq, const ch
         /* datos.json: the last site's buffer with the new head, or head + cached body */
         int ru = need[i] ? 0 : reuse_file(old, out, jp, "application/json", 0, 2, 0, h.b.data, h.b.len, 1,
                                           k->json_len[i], &err);
+        if (!ru) old_drop(old, jp);
         if (!ru) {
             const char *jb = k->json[i];
             size_t jl = k->json_len[i];
@@ -745,6 +758,7 @@ static prep_err od_emit(rctx *x, prep_render_cache *k, const char *seq, const ch
                 jb = tb.b.data;
                 jl = tb.b.len;
                 err = tb.err;
+                k->json_len[i] = jl; /* what the next call's reuse_buf checks */
             }
             char *d = err ? NULL : malloc(h.b.len + jl + 1);
             if (d) {
@@ -771,6 +785,7 @@ static prep_err od_emit(rctx *x, prep_render_cache *k, const char *seq, const ch
         }
         /* datos.csv: the last site's buffer as it is, or a copy of the cached bytes */
         ru = need[i] ? 0 : reuse_file(old, out, cp, "text/csv; charset=utf-8", 0, 0, 0, NULL, 0, 0, k->csv_len[i], &err);
+        if (!ru) old_drop(old, cp);
         if (!ru) {
             char *d = malloc(k->csv_len[i] + 1);
             if (d) memcpy(d, k->csv[i], k->csv_len[i]);
@@ -873,10 +888,10 @@ static prep_err pages_emit(rctx *x, prep_render_cache *cache, const cutinfo *ci,
             }
             size_t len;
             char *data = prep_buf_steal(&r->b, &len);
-            err = site_add(out, xasprintf("%s%s%s", emb ? "embebido/" : "", p->dir,
-                                          p->kind == PG_SECMISS ? "no-encontrada.html" : "index.html"),
-                           data, len,
-                           "text/html; charset=utf-8", 1, fresh);
+            char *np = xasprintf("%s%s%s", emb ? "embebido/" : "", p->dir,
+                                 p->kind == PG_SECMISS ? "no-encontrada.html" : "index.html");
+            old_drop(old, np);
+            err = site_add(out, np, data, len, "text/html; charset=utf-8", 1, fresh);
             if (!err) {
                 prep_site_file *f = &out->v[out->n - 1];
                 f->n_parts = 4;
