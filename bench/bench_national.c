@@ -119,9 +119,52 @@ static int hold_cut1(bench_store *b)
     return 0;
 }
 
+/* The kind of file at path, for the delivered bytes' breakdown. */
+enum { K_SEC_PAGE, K_SEC_JSON, K_EMB, K_UNIT_PAGE, K_UNIT_DATA, K_DB, K_OTHER, K_N };
+static const char *const kind_name[K_N] = {"section pages", "section datos.json", "embebido/ pages",
+                                           "other pages", "other datos.json/csv", "database", "other"};
+
+static int kind_of(const char *path)
+{
+    int sec = strstr(path, "/seccion-") || (!strncmp(path, "seccion/", 8) && strlen(path) > 16 &&
+                                            path[8] >= '0' && path[8] <= '9' && path[11] >= '0' && path[11] <= '9');
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    int page = !strcmp(base, "index.html") || !strcmp(base, "no-encontrada.html");
+    int data = !strcmp(base, "datos.json") || !strcmp(base, "datos.csv");
+    if (!strncmp(path, "base-de-datos/", 14) && !page) return K_DB;
+    if (!strncmp(path, "embebido/", 9)) return page ? K_EMB : K_OTHER;
+    if (sec && page) return K_SEC_PAGE;
+    if (sec && data) return K_SEC_JSON;
+    return page ? K_UNIT_PAGE : data ? K_UNIT_DATA : K_OTHER;
+}
+
+static int cmp_sha(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
+
+/* Which kinds of file the delivered objects belong to (an object shared by several files
+ * counts once, for the first in manifest order). */
+static void delivered_by_kind(const prep_cut_manifest *m, prep_cut_delta *dl, uint64_t by[K_N])
+{
+    qsort(dl->sha256, dl->n, sizeof *dl->sha256, cmp_sha); /* sizes no longer matched: not used after */
+    uint8_t *seen = calloc(dl->n ? dl->n : 1, 1);
+    for (size_t i = 0; seen && i < m->n; i++) {
+        const prep_cut_entry *en = &m->entries[i];
+        size_t np = en->n_parts ? en->n_parts : 1;
+        for (size_t k = 0; k < np; k++) {
+            const char *sha = en->n_parts ? en->parts[k].sha256 : en->sha256;
+            uint64_t size = en->n_parts ? en->parts[k].size : en->size;
+            char (*hit)[65] = bsearch(sha, dl->sha256, dl->n, sizeof *dl->sha256, cmp_sha);
+            if (!hit || seen[hit - dl->sha256]) continue;
+            seen[hit - dl->sha256] = 1;
+            by[kind_of(en->path)] += size;
+        }
+    }
+    free(seen);
+}
+
 /* What cut 2 of b->inst costs to deliver to b->recv (holding cut 1): objects, patch, signature. */
 static int delivered(bench_store *b, uint64_t *objects, uint64_t *patch, uint64_t *sig, size_t *n_objects,
-                     prep_diags *d)
+                     uint64_t by[K_N], prep_diags *d)
 {
     prep_cut_manifest m1, m2;
     if (prep_cut_load(b->inst, 1, &m1, d) || prep_cut_load(b->inst, 2, &m2, d)) return die("load", d);
@@ -137,6 +180,7 @@ static int delivered(bench_store *b, uint64_t *objects, uint64_t *patch, uint64_
     *objects = dl.bytes;
     *n_objects = dl.n;
     *patch = pb.len;
+    delivered_by_kind(&m2, &dl, by);
     prep_buf_free(&pb);
     prep_cut_delta_free(&dl);
     prep_cut_manifest_free(&m1);
@@ -218,7 +262,8 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir)
     double w_inc = wall_s() - w1, c_inc = cpu_s() - c1;
     uint64_t obj = 0, patch = 0, sig = 0;
     size_t nobj = 0;
-    if (delivered(&b, &obj, &patch, &sig, &nobj, &d)) return 1;
+    uint64_t by[K_N] = {0};
+    if (delivered(&b, &obj, &patch, &sig, &nobj, by, &d)) return 1;
     double sent = (double)(obj + patch + sig);
     printf("   (b) busiest incremental cut: %zu captures, %zu of %zu bodies re-rendered; %.2f CPU s (apply %.2f, "
            "render %.2f, sign + store %.2f), %.1f s wall   [<= %.0f CPU s: %s]\n",
@@ -228,6 +273,9 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir)
            "[<= %.0f MB: %s]\n",
            nobj, (double)obj / 1e6, (double)patch / 1e6, (unsigned long long)sig, sent / 1e6, LIM_DELIVERED / 1e6,
            verdict(sent, LIM_DELIVERED));
+    printf("       the objects by kind of file:");
+    for (int k = 0; k < K_N; k++) printf("%s %s %.1f MB", k ? "," : "", kind_name[k], (double)by[k] / 1e6);
+    printf("\n");
     double rss = peak_rss(), gb = 1024.0 * 1024 * 1024;
     printf("   (c) peak RSS so far: %.2f GB (catalogue and night loaded: %.2f; after the first render %.2f, its cut "
            "%.2f, the incremental render %.2f)   [<= %.0f GB: %s]\n",
