@@ -365,8 +365,8 @@ struct prep_render_cache {
     size_t *body_len;
     char **ebody;          /* per page with emb_body: its embebido/ body (else NULL) */
     size_t *ebody_len;
-    uint8_t *thin;         /* per page: rendered, but its body and datos.json body dropped once
-                            * the site was made (thin_page); the last site holds them */
+    uint8_t *thin;         /* per page: a thin_page rendered once; its body and datos.json body
+                            * are in the last site only (body, json stay NULL) */
     char **json, **csv;    /* per page with open data: datos.json's body and datos.csv */
     size_t *json_len, *csv_len;
     int final_cut;
@@ -432,7 +432,8 @@ static prep_err cache_prepare(prep_render_cache *k, const prep_tally *t)
     k->csv = calloc(k->s.n_pages, sizeof *k->csv);
     k->json_len = calloc(k->s.n_pages, sizeof *k->json_len);
     k->csv_len = calloc(k->s.n_pages, sizeof *k->csv_len);
-    if (!k->body || !k->body_len || !k->ebody || !k->ebody_len || !k->thin || !k->ooc || !k->json || !k->csv || !k->json_len || !k->csv_len) {
+    if (!k->body || !k->body_len || !k->ebody || !k->ebody_len || !k->thin || !k->ooc || !k->json || !k->csv ||
+        !k->json_len || !k->csv_len) {
         cache_reset(k);
         return PREP_ERR_NOMEM;
     }
@@ -774,10 +775,6 @@ static prep_err od_emit(rctx *x, prep_render_cache *k, const char *seq, const ch
                 f->part_len[1] = jl;
             }
         }
-        if (!err && thin_page(&k->s, p)) { /* in the site now: out of the cache */
-            free(k->json[i]);
-            k->json[i] = NULL;
-        }
         if (err || !csv) {
             free(cp);
             if (err) break;
@@ -897,11 +894,6 @@ static prep_err pages_emit(rctx *x, prep_render_cache *cache, const cutinfo *ci,
                 f->n_parts = 4;
                 memcpy(f->part_len, part, sizeof part);
             }
-            if (!err && thin_page(x->s, p)) { /* in the site now: out of the cache */
-                free(cache->body[i]);
-                cache->body[i] = NULL;
-                cache->thin[i] = 1;
-            }
             st->pages++;
         }
     }
@@ -919,7 +911,9 @@ static uint64_t mark_needed(const prep_render_cache *cache, const prep_tally *t,
     const prep_catalog *c = cache->c;
     int all = cache->final_cut != cut->final_cut;
     for (size_t i = 0; i < s->n_pages; i++)
-        if ((!cache->body[i] && !cache->thin[i]) || all || (o->embedded && emb_body(s, &s->pages[i]) && !cache->ebody[i])) need[i] = 1;
+        if ((!cache->body[i] && !cache->thin[i]) || all ||
+            (o->embedded && emb_body(s, &s->pages[i]) && !cache->ebody[i]))
+            need[i] = 1;
     for (uint32_t e = 0; e < c->n_elections; e++) {
         const relection *re = &s->el[e];
         const uint32_t *idx;
@@ -978,9 +972,6 @@ static prep_err bodies_render(rctx *x, prep_render_cache *cache, const uint8_t *
     for (size_t i = 0; i < s->n_pages; i++) {
         if (!need[i]) continue;
         if (thin_page(s, &s->pages[i])) { /* rendered as it is emitted, never kept (thin_page) */
-            free(cache->body[i]);
-            free(cache->json[i]);
-            cache->body[i] = cache->json[i] = NULL;
             cache->thin[i] = 1;
             stats->bodies_rendered++;
             continue;
@@ -1007,18 +998,6 @@ static prep_err bodies_render(rctx *x, prep_render_cache *cache, const uint8_t *
         stats->bodies_rendered++;
     }
     return PREP_OK;
-}
-
-/* After a site is made: the bodies of thin pages leave the cache (thin_page). */
-static void thin_drop(prep_render_cache *k)
-{
-    for (size_t i = 0; i < k->s.n_pages; i++) {
-        if (!thin_page(&k->s, &k->s.pages[i]) || (!k->body[i] && k->thin[i])) continue;
-        free(k->body[i]);
-        free(k->json[i]);
-        k->body[i] = k->json[i] = NULL;
-        k->thin[i] = 1;
-    }
 }
 
 /* The cut's database: one CSV per election and LEEME.txt, into dbf (n_db of them). */
@@ -1234,7 +1213,6 @@ done:
         out->origin = cache;
         out->gen = ++cache->gen;
         cache->frame_hash = fh;
-        thin_drop(cache);
     } else if (cache && !own) {
         cache->gen++; /* no site of this cache is current any more */
     }
