@@ -37,6 +37,7 @@
 #include "prep/cut.h"
 #include "prep/render.h"
 #include "prep/sim.h"
+#include "bench_sim.h"
 
 enum { E = 3, D = 15, M = 18, S = 2485, C = 4924, A = E * C, ASSETS = 24 };
 #define KB 1024
@@ -181,52 +182,11 @@ static void capture(state *st, const uint32_t *order, uint32_t *next, uint32_t n
         if (new_rows[e] && st->segments[e] < 4096) st->seg_rows[e][st->segments[e]++] = new_rows[e];
 }
 
-static int rm_cb(const char *p, const struct stat *sb, int fl, struct FTW *f)
-{
-    (void)sb, (void)f;
-    if (fl == FTW_DP) rmdir(p);
-    else unlink(p);
-    return 0;
-}
-
 static double now_s(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int die(const char *what, prep_diags *d)
-{
-    prep_diags_print(d, stderr, 5);
-    fprintf(stderr, "bench_cut_delta: %s failed\n", what);
-    return 1;
-}
-
-/* Hard-links cut seq of store into a fresh incoming area with every object of it. */
-static int stage(const char *store, uint64_t seq, const char *inc, prep_diags *d)
-{
-    nftw(inc, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-    char a[4096], b[4096];
-    snprintf(a, sizeof a, "%s/cuts/%llu", inc, (unsigned long long)seq);
-    if (prep_mkdirs(a)) return -1;
-    const char *names[] = {"manifest", "manifest.sig"};
-    for (int i = 0; i < 2; i++) {
-        snprintf(a, sizeof a, "%s/cuts/%llu/%s", store, (unsigned long long)seq, names[i]);
-        snprintf(b, sizeof b, "%s/cuts/%llu/%s", inc, (unsigned long long)seq, names[i]);
-        if (link(a, b)) return -1;
-    }
-    prep_cut_manifest m;
-    if (prep_cut_load(store, seq, &m, d)) return -1;
-    for (size_t i = 0; i < m.n; i++) {
-        prep_cut_object_path(store, m.entries[i].sha256, a, sizeof a);
-        snprintf(b, sizeof b, "%s/objects/%.2s", inc, m.entries[i].sha256);
-        if (prep_mkdirs(b)) return -1;
-        prep_cut_object_path(inc, m.entries[i].sha256, b, sizeof b);
-        if (link(a, b) && access(b, F_OK)) return -1;
-    }
-    prep_cut_manifest_free(&m);
-    return 0;
 }
 
 static const char *class_of(const char *path)
@@ -298,34 +258,9 @@ static int two_sites(const char *a, const char *b)
 
 
 /* ---------------------------------------------------------------- the real renderer */
-/* Site -> cut files, composed pages with their parts. */
-static prep_cut_file *site_files(const prep_site *s)
-{
-    prep_cut_file *f = calloc(s->n ? s->n : 1, sizeof *f);
-    for (size_t i = 0; i < s->n; i++) {
-        f[i].path = s->v[i].path;
-        f[i].data = s->v[i].data;
-        f[i].len = s->v[i].len;
-        f[i].media_type = s->v[i].media_type;
-        f[i].n_parts = s->v[i].n_parts;
-        memcpy(f[i].part_len, s->v[i].part_len, sizeof f[i].part_len);
-    }
-    return f;
-}
-
 static int cut_site(const char *store, const prep_site *s, prep_time at, const prep_cut_seckey *k, prep_diags *d)
 {
-    prep_cut_params p;
-    prep_cut_params_init(&p);
-    p.process = "qro2021";
-    p.elections = "ayuntamientos diputaciones gubernatura";
-    p.instant = at;
-    p.zone = "America/Mexico_City";
-    p.mode = PREP_CUT_DRILL;
-    prep_cut_file *f = site_files(s);
-    prep_err e = prep_cut_make(store, &p, f, s->n, k, NULL, d);
-    free(f);
-    return e ? -1 : 0;
+    return cut_site_as(store, s, at, k, "qro2021", "ayuntamientos diputaciones gubernatura", d);
 }
 
 /* Renders the cuts at t0 and t1 (one tally, one render cache, as the institute does),
@@ -444,18 +379,9 @@ static int sim_cuts(void)
     prep_sim_night_opts o;
     prep_sim_night_defaults(&o);
     if (prep_sim_actas(c, &o, sets)) return 1;
-    size_t nbins = (size_t)((c->window_close - c->window_open) / c->cut_interval) + 1;
-    size_t *bins = calloc(nbins, sizeof *bins), total = 0;
-    for (uint32_t el = 0; el < c->n_elections; el++)
-        for (size_t i = 0; i < sets[el]->n; i++) {
-            prep_time at = prep_actas_instant(&sets[el]->v[i]);
-            total++;
-            if (at <= c->window_open || at > c->window_close) continue;
-            bins[(size_t)((at - c->window_open - 1) / c->cut_interval)]++;
-        }
-    size_t peak = 0;
-    for (size_t b = 1; b < nbins; b++)
-        if (bins[b] > bins[peak]) peak = b;
+    size_t nbins, total, *bins;
+    size_t peak = busiest_bin(c, sets, &bins, &nbins, &total);
+    if (!bins) return 1;
     prep_time before = c->window_open + (prep_time)peak * c->cut_interval, after = before + c->cut_interval;
     int r = sim_pair(c, sets, before, after, bins[peak], total, "busiest 5-minute cut (simulated qro2021, seed 1)");
     /* stress: from the same instant, the smallest whole number of cut intervals holding >= 8 % of the actas */

@@ -103,5 +103,8 @@ schema = {
   "casillas":{"type":"array","items":{"$ref":"#/$defs/casilla"},"description":"Section: its casillas and their actas."},
   "elecciones":{"type":"array","items":{"$ref":"#/$defs/eleccion"},"description":"seccion_todas: the section in each election."}},
  "$defs":{"votos":d("Votes.",I),"porcentaje":d("Of the total votes.",P),"voto":vote,"resumen":resumen,"casilla":casilla,"subunidad":sub,"candidatura":cand,"partido":party,"combinacion":combo,"unidad":unidad,"eleccion":eleccion}}
+# a national process's seccion_todas carries each election's votes too (no per-election section page)
+for k in ("candidaturas", "partidos", "independientes", "no_registradas", "nulos", "combinaciones"):
+    eleccion["properties"][k] = schema["properties"][k]
 txt = json.dumps(schema, ensure_ascii=True, indent=1) + "\n"
 open('src/render/datos-esquema.json','w').write(txt)

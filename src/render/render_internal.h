@@ -113,7 +113,18 @@ typedef struct rctx {
     uint32_t *order;    /* sort scratch */
     int64_t *tmp;
     size_t n_scratch;
+    int lean;           /* national profile's section page: the votes by candidacy and by party
+                         * as tables, no SVG (the same numbers), no combinations or actas tables
+                         * (the summary above them has the actas) */
+    int emb;            /* national profile: rendering the embebido/ twin of a district or
+                         * municipality body, whose section links leave the tree (emb_body) */
 } rctx;
+
+/* National profile (docs/formats/site.md): whether page p has a twin in embebido/ (the
+ * home, each election's top, entity, district and municipality pages, and the pages the
+ * nav and the lookup need), and whether its body differs there (its section links). */
+int emb_has(const rsite *s, const rpage *p);
+int emb_body(const rsite *s, const rpage *p);
 
 /* Bodies (render_pages.c). Each writes the content of <main> for page p. */
 void body_write(rctx *x, const rpage *p, int embedded, rbuf *r);
@@ -139,6 +150,9 @@ int col_shown(const rctx *x, uint32_t e, uint32_t u, uint32_t j);
 int64_t kind_sum(const rctx *x, uint32_t e, uint32_t u, const prep_tally_agg *a, prep_cat_col_kind kind, int *any);
 void casillas_text(rbuf *r, const prep_cat_casilla *k);
 void summary(rctx *x, rbuf *r, uint32_t e, const prep_tally_agg *a);
+/* Section si in election e: its votes (candidacies, parties, combinations, actas) and each
+ * casilla's acta block, anchored "<anchor>casilla-KEY". */
+void section_votes(rctx *x, rbuf *r, uint32_t e, uint32_t si, const char *anchor);
 const char *acta_status_text(const prep_acta *a);
 void acta_sha(rbuf *r, const prep_acta *a); /* <code>hex</code>, or a dash */
 
@@ -157,6 +171,9 @@ void secall_dir(const prep_catalog *c, rbuf *r, const prep_cat_section *s);
 /* Open data (render_opendata.c): datos.json and datos.csv beside every unit page. */
 void od_links(rbuf *r);
 int od_has_data(const rpage *p);
+/* Whether page p has a datos.csv besides its datos.json (national profile: not at section level). */
+int od_has_csv(const prep_catalog *c, const rpage *p);
+void od_links_page(const prep_catalog *c, const rpage *p, rbuf *r);
 /* The JSON body (everything after the per-cut head) and the CSV of page p. */
 void od_json_body(rctx *x, const rpage *p, rbuf *r);
 void od_csv(rctx *x, const rpage *p, rbuf *r);

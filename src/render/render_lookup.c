@@ -37,6 +37,19 @@ void secall_dir(const prep_catalog *c, rbuf *r, const prep_cat_section *s)
     rb_printf(r, "%04u/", s->id);
 }
 
+/* The lookup's form on page p: "./", or in a national embebido/ twin (rctx.emb) the main
+ * tree's same lookup, where the section pages are. */
+static void page_form(rctx *x, const rpage *p, rbuf *r)
+{
+    char action[96] = "./";
+    if (x->emb) {
+        size_t n = 0;
+        for (unsigned d = 0; d <= p->depth && n + 3 < sizeof action; d++, n += 3) memcpy(action + n, "../", 3);
+        snprintf(action + n, sizeof action - n, "%s", p->dir);
+    }
+    secindex_form(r, action);
+}
+
 void secall_link(const prep_catalog *c, rbuf *r, unsigned depth, const prep_cat_section *s)
 {
     rb_puts(r, "<p><a href=\"");
@@ -124,7 +137,7 @@ void body_secindex(rctx *x, const rpage *p, rbuf *r)
         entity_list(x, r);
         return;
     }
-    secindex_form(r, "./");
+    page_form(x, p, r);
     section_range(x, r, ent);
 }
 
@@ -137,7 +150,7 @@ void body_secmiss(rctx *x, const rpage *p, rbuf *r)
                "esta publicaci\xC3\xB3n. Escriba solo cifras, por ejemplo <b>412</b> o <b>0412</b>.</p>");
     section_range(x, r, ent);
     if (c->national && ent == PREP_CAT_NONE) entity_list(x, r);
-    else secindex_form(r, "./");
+    else page_form(x, p, r);
     rb_puts(r, "<ul><li><a href=\"./\">Buscar otra secci\xC3\xB3n</a></li><li><a href=\"");
     rb_up(r, p->depth);
     rb_puts(r, "\">Ir al inicio</a></li></ul>");
@@ -181,12 +194,16 @@ void body_secall(rctx *x, const rpage *p, rbuf *r)
     section_heading(x, r, s, c->national ? c->process_name : c->entity_name);
     for (uint32_t e = 0; e < c->n_elections; e++) {
         const relection *re = &st->el[e];
-        const rpage *sp = &st->pages[re->sec_base + p->idx];
+        /* national profile: no per-election section page; its results and actas are here */
+        const rpage *sp = re->sec_base != PREP_CAT_NONE ? &st->pages[re->sec_base + p->idx] : NULL;
         rb_printf(r, "<section aria-labelledby=\"el-%u\"><h2 id=\"el-%u\">", e, e);
         rb_esc(r, c->elections[e].title);
-        rb_puts(r, "</h2><ul class=\"ligas\"><li><a href=\"");
-        rb_up(r, p->depth);
-        rb_printf(r, "%s\">Resultados y actas de la secci\xC3\xB3n</a></li>", sp->dir);
+        rb_puts(r, "</h2><ul class=\"ligas\">");
+        if (sp) {
+            rb_puts(r, "<li><a href=\"");
+            rb_up(r, p->depth);
+            rb_printf(r, "%s\">Resultados y actas de la secci\xC3\xB3n</a></li>", sp->dir);
+        }
         if (re->view_dist) {
             rb_puts(r, "<li><a href=\"");
             rb_up(r, p->depth);
@@ -205,7 +222,16 @@ void body_secall(rctx *x, const rpage *p, rbuf *r)
         }
         rb_puts(r, "</ul>");
         summary(x, r, e, prep_tally_get(x->t, e, PREP_TALLY_SECTION, p->idx));
-        casillas_table(x, r, e, s, sp->dir, p->depth);
+        if (sp) {
+            casillas_table(x, r, e, s, sp->dir, p->depth);
+        } else { /* each casilla's acta, anchored "<election id>-casilla-KEY"; the votes lean
+                  * (rctx.lean: a national cut has 71,049 such pages) */
+            char anchor[64];
+            snprintf(anchor, sizeof anchor, "%s-", c->elections[e].id);
+            x->lean = 1;
+            section_votes(x, r, e, p->idx, anchor);
+            x->lean = 0;
+        }
         rb_puts(r, "</section>");
     }
 }

@@ -27,6 +27,19 @@ int od_has_data(const rpage *p)
     return (p->kind >= PG_ENTITY && p->kind <= PG_SECTION) || p->kind == PG_SECALL;
 }
 
+int od_has_csv(const prep_catalog *c, const rpage *p)
+{
+    return od_has_data(p) && !(c->national && p->kind == PG_SECALL);
+}
+
+/* The footer's links to the page's data files. */
+void od_links_page(const prep_catalog *c, const rpage *p, rbuf *r)
+{
+    if (od_has_csv(c, p)) od_links(r);
+    else
+        rb_puts(r, "<p>Datos abiertos de esta p\xC3\xA1gina: <a href=\"datos.json\" type=\"application/json\">JSON</a></p>");
+}
+
 /* A plain decimal integer (no separators): a number in JSON and CSV. */
 static void num(rbuf *r, int64_t v)
 {
@@ -235,7 +248,9 @@ static void j_subunits(rctx *x, rbuf *r, uint32_t e, prep_tally_level lvl, const
             if ((dist ? sec->district : sec->municipality) != p->idx) continue;
             if (!first) rb_puts(r, ",");
             first = 0;
-            j_subunit(x, r, e, PREP_TALLY_SECTION, si, s->pages[re->sec_base + si].dir);
+            /* national profile: the section's one page in the section tree */
+            j_subunit(x, r, e, PREP_TALLY_SECTION, si,
+                      s->pages[re->sec_base != PREP_CAT_NONE ? re->sec_base + si : s->secall_base + si].dir);
         }
     }
     rb_puts(r, "]");
@@ -348,7 +363,9 @@ static void j_secall(rctx *x, const rpage *p, rbuf *r)
     rb_json_str(r, p->dir);
     rb_puts(r, "},\"elecciones\":[");
     for (uint32_t e = 0; e < c->n_elections; e++) {
-        const rpage *sp = &x->s->pages[x->s->el[e].sec_base + p->idx];
+        /* national profile: this page holds every election's results and actas */
+        uint32_t sb = x->s->el[e].sec_base;
+        const rpage *sp = sb != PREP_CAT_NONE ? &x->s->pages[sb + p->idx] : p;
         rb_puts(r, e ? ",{\"eleccion\":" : "{\"eleccion\":");
         rb_json_str(r, c->elections[e].id);
         rb_puts(r, ",\"eleccion_nombre\":");
@@ -356,7 +373,12 @@ static void j_secall(rctx *x, const rpage *p, rbuf *r)
         rb_puts(r, ",\"pagina\":");
         rb_json_str(r, sp->dir);
         rb_puts(r, ",");
-        j_summary(x, r, e, prep_tally_get(x->t, e, PREP_TALLY_SECTION, p->idx), 0);
+        const prep_tally_agg *a = prep_tally_get(x->t, e, PREP_TALLY_SECTION, p->idx);
+        j_summary(x, r, e, a, 0);
+        if (sb == PREP_CAT_NONE) { /* no per-election section file: its votes are here */
+            uint32_t u = cand_unit(x, e, PREP_TALLY_SECTION, p->idx);
+            j_votes(x, r, e, u, a, u != PREP_CAT_NONE);
+        }
         j_casillas(x, r, e, s);
         rb_puts(r, "}");
     }

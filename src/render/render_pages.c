@@ -467,7 +467,7 @@ static void block_units(rctx *x, rbuf *r, uint32_t e, prep_tally_level lvl, uint
 }
 
 /* Sections of a district or municipality of election e. */
-static void block_sections(rctx *x, rbuf *r, uint32_t e, prep_tally_level lvl, uint32_t unit)
+static void block_sections(rctx *x, rbuf *r, uint32_t e, prep_tally_level lvl, uint32_t unit, unsigned depth)
 {
     const prep_catalog *c = x->c;
     const relection *re = &x->s->el[e];
@@ -480,6 +480,14 @@ static void block_sections(rctx *x, rbuf *r, uint32_t e, prep_tally_level lvl, u
         if ((lvl == PREP_TALLY_DISTRICT ? s->district : s->municipality) != unit) continue;
         const prep_tally_agg *a = agg(x, e, PREP_TALLY_SECTION, si);
         rb_puts(r, "<tr><th scope=\"row\"><a href=\"");
+        if (c->national) { /* national profile: the section's one page, seccion/EE/NNNN/ */
+            rb_up(r, depth + (x->emb ? 1u : 0u)); /* from embebido/, out to the main tree */
+            rb_puts(r, "seccion/");
+            secall_dir(c, r, s);
+            rb_printf(r, "\">%04u</a></th><td>%u</td><td>", s->id, s->n_casillas);
+            unit_row_figures(x, r, e, cand_unit(x, e, PREP_TALLY_SECTION, si), a, 0);
+            continue;
+        }
         if (re->sec_level != lvl) { /* the section page lives under the other view */
             rb_puts(r, "../");
             rb_puts(r, re->sec_level == PREP_TALLY_DISTRICT ? c->districts[s->district].slug
@@ -579,12 +587,12 @@ void acta_sha(rbuf *r, const prep_acta *a)
 }
 
 /* One casilla's acta as captured: an anchored block on its section page. */
-static void block_acta(rctx *x, rbuf *r, uint32_t e, uint32_t ci)
+static void block_acta(rctx *x, rbuf *r, uint32_t e, uint32_t ci, const char *anchor)
 {
     const prep_catalog *c = x->c;
     const prep_cat_casilla *k = &c->casillas[ci];
     const prep_cat_election *el = &c->elections[e];
-    rb_printf(r, "<div class=\"acta\" id=\"casilla-%s\"><h3>", k->key);
+    rb_printf(r, "<div class=\"acta\" id=\"%scasilla-%s\"><h3>", anchor, k->key);
     casillas_text(r, k);
     rb_printf(r, " \xC2\xB7 <span class=\"nota\">%s</span></h3>", k->key);
     const int32_t *v;
@@ -915,7 +923,7 @@ static void body_unit(rctx *x, const rpage *p, rbuf *r)
     block_parties(x, r, e, u, a);
     block_combos(x, r, e, u, a);
     block_actas(x, r, e, a, 0);
-    block_sections(x, r, e, lvl, p->idx);
+    block_sections(x, r, e, lvl, p->idx, p->depth);
 }
 
 static void body_section(rctx *x, const rpage *p, rbuf *r)
@@ -929,13 +937,22 @@ static void body_section(rctx *x, const rpage *p, rbuf *r)
     section_heading(x, r, s, el->title);
     summary(x, r, e, a);
     secall_link(c, r, p->depth, s);
-    uint32_t u = cand_unit(x, e, PREP_TALLY_SECTION, p->idx);
+    section_votes(x, r, e, p->idx, "");
+}
+
+void section_votes(rctx *x, rbuf *r, uint32_t e, uint32_t si, const char *anchor)
+{
+    const prep_cat_section *s = &x->c->sections[si];
+    const prep_tally_agg *a = agg(x, e, PREP_TALLY_SECTION, si);
+    uint32_t u = cand_unit(x, e, PREP_TALLY_SECTION, si);
     block_candidacies(x, r, e, u, a);
     block_parties(x, r, e, u, a);
-    block_combos(x, r, e, u, a);
-    block_actas(x, r, e, a, 0);
+    if (!x->lean) {
+        block_combos(x, r, e, u, a);
+        block_actas(x, r, e, a, 0);
+    }
     rb_puts(r, "<h2>Actas de las casillas</h2>");
-    for (uint32_t i = 0; i < s->n_casillas; i++) block_acta(x, r, e, s->first_casilla + i);
+    for (uint32_t i = 0; i < s->n_casillas; i++) block_acta(x, r, e, s->first_casilla + i, anchor);
 }
 
 static void body_difusores(rctx *x, rbuf *r)

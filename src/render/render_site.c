@@ -7,7 +7,9 @@
  * every page of a cut, so that a cut stores and ships each part once (prep_cut_file's
  * parts). Bodies are identical in the main tree and the embebido/ tree (all their
  * links are relative and both trees have the same shape); only the two per-cut pages
- * (base-de-datos, verificar) are rendered per tree. */
+ * (base-de-datos, verificar) are rendered per tree — and, in a national catalogue's
+ * profile (embebido/ without the section pages), the bodies that link to those pages
+ * (emb_body). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +50,32 @@ static unsigned dir_depth(const char *dir)
     for (const char *p = dir; *p; p++)
         if (*p == '/') d++;
     return d;
+}
+
+/* National profile: the embebido/ tree holds what a broadcaster embeds — the home, each
+ * election's top, entity, district and municipality pages — and the small pages its links
+ * reach (nav, the lookup), not the section tree. Section links in a district or
+ * municipality page, and the lookup's form, lead out of embebido/ to the main tree: those
+ * bodies have an embebido/ variant (rctx.emb). A local catalogue: every page, one body. */
+int emb_has(const rsite *s, const rpage *p)
+{
+    return !s->c->national || p->kind != PG_SECALL;
+}
+
+/* National profile: a section page's body and datos.json body are never kept in the render
+ * cache (71,049 of them, ~1.9 GB at the busiest point, are in the site): they are rendered
+ * as they are emitted (pages_emit, od_emit), and the next call reuses the last site's
+ * buffers (the cutter passes it back), rendering such a body again only when that site
+ * cannot be reused (another stamp length, a caller that does not pass it back). */
+static int thin_page(const rsite *s, const rpage *p)
+{
+    return s->c->national && p->kind == PG_SECALL;
+}
+
+int emb_body(const rsite *s, const rpage *p)
+{
+    return s->c->national &&
+           (p->kind == PG_DISTRICT || p->kind == PG_MUNI || p->kind == PG_SECINDEX || p->kind == PG_SECMISS);
 }
 
 void rsite_free(rsite *s)
@@ -209,6 +237,8 @@ static prep_err election_pages(const prep_catalog *c, rsite *s, size_t *cap, uin
             if (err) return err;
         }
     }
+    re->sec_base = PREP_CAT_NONE;
+    if (c->national) return PREP_OK; /* national profile: a section's page is seccion/EE/NNNN/ only */
     re->sec_base = (uint32_t)s->n_pages;
     for (uint32_t si = 0; si < c->n_sections; si++) {
         const prep_cat_section *sec = &c->sections[si];
@@ -333,6 +363,10 @@ struct prep_render_cache {
     rsite s;
     char **body;           /* per page (main tree); NULL = not rendered yet */
     size_t *body_len;
+    char **ebody;          /* per page with emb_body: its embebido/ body (else NULL) */
+    size_t *ebody_len;
+    uint8_t *thin;         /* per page: a thin_page rendered once; its body and datos.json body
+                            * are in the last site only (body, json stay NULL) */
     char **json, **csv;    /* per page with open data: datos.json's body and datos.csv */
     size_t *json_len, *csv_len;
     int final_cut;
@@ -352,6 +386,11 @@ static void cache_reset(prep_render_cache *k)
 {
     if (k->body)
         for (size_t i = 0; i < k->s.n_pages; i++) free(k->body[i]);
+    if (k->ebody)
+        for (size_t i = 0; i < k->s.n_pages; i++) free(k->ebody[i]);
+    free(k->ebody);
+    free(k->ebody_len);
+    free(k->thin);
     if (k->json)
         for (size_t i = 0; i < k->s.n_pages; i++) free(k->json[i]);
     if (k->csv)
@@ -385,12 +424,16 @@ static prep_err cache_prepare(prep_render_cache *k, const prep_tally *t)
     k->t = t;
     k->body = calloc(k->s.n_pages, sizeof *k->body);
     k->body_len = calloc(k->s.n_pages, sizeof *k->body_len);
+    k->ebody = calloc(k->s.n_pages, sizeof *k->ebody);
+    k->ebody_len = calloc(k->s.n_pages, sizeof *k->ebody_len);
+    k->thin = calloc(k->s.n_pages, 1);
     k->ooc = calloc(c->n_elections ? c->n_elections : 1, sizeof *k->ooc);
     k->json = calloc(k->s.n_pages, sizeof *k->json);
     k->csv = calloc(k->s.n_pages, sizeof *k->csv);
     k->json_len = calloc(k->s.n_pages, sizeof *k->json_len);
     k->csv_len = calloc(k->s.n_pages, sizeof *k->csv_len);
-    if (!k->body || !k->body_len || !k->ooc || !k->json || !k->csv || !k->json_len || !k->csv_len) {
+    if (!k->body || !k->body_len || !k->ebody || !k->ebody_len || !k->thin || !k->ooc || !k->json || !k->csv ||
+        !k->json_len || !k->csv_len) {
         cache_reset(k);
         return PREP_ERR_NOMEM;
     }
@@ -511,12 +554,15 @@ static void frame_post(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf
         rb_puts(r, "<footer><p>Programa de Resultados Electorales Preliminares \xC2\xB7 ");
         rb_esc(r, ci->institute);
         rb_puts(r, ". Los resultados preliminares son informativos y no tienen efectos jur\xC3\xAD"
-                   "dicos. Publicaci\xC3\xB3n sin cookies ni rastreo; funciona sin JavaScript.</p><p><a href=\"");
-        rb_up(r, p->depth);
-        rb_puts(r, "embebido/");
-        rb_puts(r, p->dir);
-        rb_puts(r, "\">Versi\xC3\xB3n para insertar en otro sitio (iframe)</a></p>");
-        if (od_has_data(p)) od_links(r); /* main tree only: the data files are not in embebido/ */
+                   "dicos. Publicaci\xC3\xB3n sin cookies ni rastreo; funciona sin JavaScript.</p>");
+        if (emb_has(x->s, p)) {
+            rb_puts(r, "<p><a href=\"");
+            rb_up(r, p->depth);
+            rb_puts(r, "embebido/");
+            rb_puts(r, p->dir);
+            rb_puts(r, "\">Versi\xC3\xB3n para insertar en otro sitio (iframe)</a></p>");
+        }
+        if (od_has_data(p)) od_links_page(x->c, p, r); /* main tree only: the data files are not in embebido/ */
         rb_puts(r, "</footer>");
     }
     (void)x;
@@ -623,6 +669,18 @@ static unsigned char *reuse_buf(prep_site *old, const char *path, uint8_t n_part
     return d;
 }
 
+/* Frees old's buffer of the file at path, about to be replaced by a new one: the last
+ * site's copy of a changed page need not live until the end of the call (at national
+ * scale the changed pages of a busy cut are ~0.5 GB). */
+static void old_drop(prep_site *old, const char *path)
+{
+    if (!old->n || !path) return;
+    prep_site_file *f = (prep_site_file *)prep_render_site_find(old, path);
+    if (!f) return;
+    free(f->data);
+    f->data = NULL;
+}
+
 /* Adds the file at path reusing old's buffer (see reuse_buf); 1 when done, 0 when the
  * caller must build it (path then still owned by the caller), -1 on error (path freed). */
 static int reuse_file(prep_site *old, prep_site *out, char *path, const char *mt, int is_page, uint8_t n_parts,
@@ -648,7 +706,7 @@ static prep_err od_cache(rctx *x, const rpage *p, prep_render_cache *k, size_t i
     if (!od_has_data(p)) return PREP_OK;
     char **slot[2] = {&k->json[i], &k->csv[i]};
     size_t *len[2] = {&k->json_len[i], &k->csv_len[i]};
-    for (int w = 0; w < 2; w++) {
+    for (int w = 0; w < (od_has_csv(x->c, p) ? 2 : 1); w++) {
         rb_reset(r);
         if (w == 0) od_json_body(x, p, r);
         else od_csv(x, p, r);
@@ -666,21 +724,23 @@ static prep_err od_cache(rctx *x, const rpage *p, prep_render_cache *k, size_t i
 /* datos/esquema.json, and every page's datos.json (composed: the cut's head, then the
  * cached body) and datos.csv (the cached bytes). Main tree only. need: the pages whose
  * bodies this call rendered (the others' files may come from old). */
-static prep_err od_emit(rctx *x, const prep_render_cache *k, const char *seq, const char *iso, const uint8_t *need,
+static prep_err od_emit(rctx *x, prep_render_cache *k, const char *seq, const char *iso, const uint8_t *need,
                         prep_site *old, prep_site *out)
 {
     size_t sl;
     const char *schema = od_schema(&sl);
     prep_err err = site_add_copy(out, "datos/esquema.json", schema, sl, "application/json");
-    rbuf h;
+    rbuf h, tb;
     rb_init(&h);
+    rb_init(&tb);
     od_json_head(x, seq, iso, &h);
     if (!err) err = h.err;
     for (size_t i = 0; i < k->s.n_pages && !err; i++) {
         const rpage *p = &k->s.pages[i];
         if (!od_has_data(p)) continue;
-        char *jp = xasprintf("%sdatos.json", p->dir), *cp = xasprintf("%sdatos.csv", p->dir);
-        if (!jp || !cp) {
+        int csv = od_has_csv(k->c, p);
+        char *jp = xasprintf("%sdatos.json", p->dir), *cp = csv ? xasprintf("%sdatos.csv", p->dir) : NULL;
+        if (!jp || (csv && !cp)) {
             free(jp);
             free(cp);
             err = PREP_ERR_NOMEM;
@@ -689,27 +749,40 @@ static prep_err od_emit(rctx *x, const prep_render_cache *k, const char *seq, co
         /* datos.json: the last site's buffer with the new head, or head + cached body */
         int ru = need[i] ? 0 : reuse_file(old, out, jp, "application/json", 0, 2, 0, h.b.data, h.b.len, 1,
                                           k->json_len[i], &err);
+        if (!ru) old_drop(old, jp);
         if (!ru) {
-            char *d = malloc(h.b.len + k->json_len[i] + 1);
+            const char *jb = k->json[i];
+            size_t jl = k->json_len[i];
+            if (!jb) { /* a thin page: changed, or its last site could not be reused */
+                rb_reset(&tb);
+                od_json_body(x, p, &tb);
+                jb = tb.b.data;
+                jl = tb.b.len;
+                err = tb.err;
+                k->json_len[i] = jl; /* what the next call's reuse_buf checks */
+            }
+            char *d = err ? NULL : malloc(h.b.len + jl + 1);
             if (d) {
                 memcpy(d, h.b.data, h.b.len);
-                memcpy(d + h.b.len, k->json[i], k->json_len[i]);
+                memcpy(d + h.b.len, jb, jl);
             }
-            err = d ? site_add(out, jp, d, h.b.len + k->json_len[i], "application/json", 0, 0) : PREP_ERR_NOMEM;
+            if (!err) err = d ? site_add(out, jp, d, h.b.len + jl, "application/json", 0, 0) : PREP_ERR_NOMEM;
             if (!d) free(jp);
             if (!err) {
                 prep_site_file *f = &out->v[out->n - 1];
                 f->n_parts = 2;
                 f->part_len[0] = h.b.len;
-                f->part_len[1] = k->json_len[i];
+                f->part_len[1] = jl;
             }
         }
-        if (err) {
+        if (err || !csv) {
             free(cp);
-            break;
+            if (err) break;
+            continue;
         }
         /* datos.csv: the last site's buffer as it is, or a copy of the cached bytes */
         ru = need[i] ? 0 : reuse_file(old, out, cp, "text/csv; charset=utf-8", 0, 0, 0, NULL, 0, 0, k->csv_len[i], &err);
+        if (!ru) old_drop(old, cp);
         if (!ru) {
             char *d = malloc(k->csv_len[i] + 1);
             if (d) memcpy(d, k->csv[i], k->csv_len[i]);
@@ -718,6 +791,7 @@ static prep_err od_emit(rctx *x, const prep_render_cache *k, const char *seq, co
         }
     }
     rb_free(&h);
+    rb_free(&tb);
     return err;
 }
 
@@ -741,7 +815,7 @@ static void page_full(rctx *x, const cutinfo *ci, const rpage *p, int emb, const
 
 /* The pages of both trees into out: each page's frame around its cached body (the two
  * per-cut pages rendered here), or the last site's buffer with the new stamp (reuse_file). */
-static prep_err pages_emit(rctx *x, const prep_render_cache *cache, const cutinfo *ci, const rbuf *sb,
+static prep_err pages_emit(rctx *x, prep_render_cache *cache, const cutinfo *ci, const rbuf *sb,
                            const uint8_t *need, const dbfile *dbf, size_t n_db, prep_site *old, prep_site *out,
                            rbuf *r, prep_render_stats *st)
 {
@@ -755,6 +829,7 @@ static prep_err pages_emit(rctx *x, const prep_render_cache *cache, const cutinf
             const char *body;
             size_t blen;
             int fresh;
+            if (emb && !emb_has(x->s, p)) continue;
             if (p->kind == PG_DB || p->kind == PG_VERIFY) {
                 rb_reset(&pb);
                 x->chart_no = 0;
@@ -772,8 +847,9 @@ static prep_err pages_emit(rctx *x, const prep_render_cache *cache, const cutinf
                     st->cut_pages++;
                 }
             } else {
-                body = cache->body[i];
-                blen = cache->body_len[i];
+                int eb = emb && emb_body(x->s, p);
+                body = eb ? cache->ebody[i] : cache->body[i];
+                blen = eb ? cache->ebody_len[i] : cache->body_len[i];
                 fresh = need[i];
                 if (!emb && !need[i]) st->bodies_reused++;
             }
@@ -790,6 +866,17 @@ static prep_err pages_emit(rctx *x, const prep_render_cache *cache, const cutinf
                     continue;
                 }
             }
+            if (!body) { /* a thin page: changed, or its last site could not be reused */
+                rb_reset(&pb);
+                x->chart_no = 0;
+                body_write(x, p, emb, &pb);
+                if (pb.err) {
+                    err = pb.err;
+                    break;
+                }
+                body = pb.b.data;
+                blen = pb.b.len;
+            }
             size_t part[4];
             page_full(x, ci, p, emb, sb->b.data, sb->b.len, body, blen, r, part);
             if (r->err) {
@@ -798,10 +885,10 @@ static prep_err pages_emit(rctx *x, const prep_render_cache *cache, const cutinf
             }
             size_t len;
             char *data = prep_buf_steal(&r->b, &len);
-            err = site_add(out, xasprintf("%s%s%s", emb ? "embebido/" : "", p->dir,
-                                          p->kind == PG_SECMISS ? "no-encontrada.html" : "index.html"),
-                           data, len,
-                           "text/html; charset=utf-8", 1, fresh);
+            char *np = xasprintf("%s%s%s", emb ? "embebido/" : "", p->dir,
+                                 p->kind == PG_SECMISS ? "no-encontrada.html" : "index.html");
+            old_drop(old, np);
+            err = site_add(out, np, data, len, "text/html; charset=utf-8", 1, fresh);
             if (!err) {
                 prep_site_file *f = &out->v[out->n - 1];
                 f->n_parts = 4;
@@ -824,7 +911,9 @@ static uint64_t mark_needed(const prep_render_cache *cache, const prep_tally *t,
     const prep_catalog *c = cache->c;
     int all = cache->final_cut != cut->final_cut;
     for (size_t i = 0; i < s->n_pages; i++)
-        if (!cache->body[i] || all) need[i] = 1;
+        if ((!cache->body[i] && !cache->thin[i]) || all ||
+            (o->embedded && emb_body(s, &s->pages[i]) && !cache->ebody[i]))
+            need[i] = 1;
     for (uint32_t e = 0; e < c->n_elections; e++) {
         const relection *re = &s->el[e];
         const uint32_t *idx;
@@ -846,13 +935,33 @@ static uint64_t mark_needed(const prep_render_cache *cache, const prep_tally *t,
             for (size_t i = 0; i < k; i++) need[re->muni_base + idx[i]] = 1;
         }
         size_t k = prep_tally_dirty_list(t, e, PREP_TALLY_SECTION, &idx);
-        for (size_t i = 0; i < k; i++) need[re->sec_base + idx[i]] = need[s->secall_base + idx[i]] = 1;
+        for (size_t i = 0; i < k; i++) {
+            if (re->sec_base != PREP_CAT_NONE) need[re->sec_base + idx[i]] = 1;
+            need[s->secall_base + idx[i]] = 1;
+        }
     }
     uint64_t dh = PREP_FNV1A_INIT;
     for (size_t i = 0; i < o->n_difusores; i++) dh = fnv(fnv(dh, o->difusores[i].name), o->difusores[i].url);
     if (dh != cache->dif_hash) need[s->difusores] = 1;
     need[s->db] = need[s->verify] = 0; /* per cut: rendered below, per tree */
     return dh;
+}
+
+/* The embebido/ variant of page i's body (emb_body); a failure unsets the main body too,
+ * so that the next call renders both again. */
+static prep_err ebody_render(rctx *x, prep_render_cache *cache, size_t i, rbuf *r)
+{
+    rb_reset(r);
+    x->chart_no = 0;
+    x->emb = 1;
+    body_write(x, &cache->s.pages[i], 1, r);
+    x->emb = 0;
+    free(cache->ebody[i]);
+    cache->ebody[i] = r->err ? NULL : prep_buf_steal(&r->b, &cache->ebody_len[i]);
+    if (cache->ebody[i]) return PREP_OK;
+    free(cache->body[i]);
+    cache->body[i] = NULL;
+    return r->err ? r->err : PREP_ERR_NOMEM;
 }
 
 /* Renders every body marked in need[] into the cache (and its open data), r the scratch. */
@@ -862,6 +971,11 @@ static prep_err bodies_render(rctx *x, prep_render_cache *cache, const uint8_t *
     const rsite *s = &cache->s;
     for (size_t i = 0; i < s->n_pages; i++) {
         if (!need[i]) continue;
+        if (thin_page(s, &s->pages[i])) { /* rendered as it is emitted, never kept (thin_page) */
+            cache->thin[i] = 1;
+            stats->bodies_rendered++;
+            continue;
+        }
         rb_reset(r);
         x->chart_no = 0;
         body_write(x, &s->pages[i], 0, r);
@@ -875,6 +989,10 @@ static prep_err bodies_render(rctx *x, prep_render_cache *cache, const uint8_t *
         cache->body[i] = prep_buf_steal(&r->b, &bl);
         cache->body_len[i] = bl;
         if (!cache->body[i]) return PREP_ERR_NOMEM;
+        if (x->o->embedded && emb_body(s, &s->pages[i])) {
+            prep_err err = ebody_render(x, cache, i, r);
+            if (err) return err;
+        }
         prep_err err = od_cache(x, &s->pages[i], cache, i, r);
         if (err) return err;
         stats->bodies_rendered++;

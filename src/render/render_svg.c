@@ -53,6 +53,7 @@ static void svg_close(rbuf *r)
 
 void svg_bars(rctx *x, rbuf *r, const char *title, const rbar *bars, size_t n, int64_t total)
 {
+    if (x->lean) return;
     if (!n) return;
     int64_t max = 0;
     for (size_t i = 0; i < n; i++)
@@ -80,6 +81,7 @@ void svg_bars(rctx *x, rbuf *r, const char *title, const rbar *bars, size_t n, i
 
 void svg_actas(rctx *x, rbuf *r, const prep_tally_agg *a)
 {
+    if (x->lean) return;
     int64_t esp = a->esperadas, cont = a->contabilizadas, cap_nc = (int64_t)a->capturadas - a->contabilizadas;
     int64_t pend = esp - a->capturadas;
     if (pend < 0) pend = 0;
@@ -103,6 +105,7 @@ void svg_actas(rctx *x, rbuf *r, const prep_tally_agg *a)
 
 void svg_participation(rctx *x, rbuf *r, int64_t num, int64_t den)
 {
+    if (x->lean) return;
     int w = den > 0 ? (int)((num > den ? den : num) * 600 / den) : 0;
     svg_open(x, r, BAR_W, 52, "Participación ciudadana",
              "Barra del porcentaje de participación sobre la lista nominal de las actas contabilizadas; "

@@ -1,6 +1,8 @@
 /* render: the site of a national catalogue (tests/data/catalog/national.cat): the page
- * tree nation -> entity -> district -> section, every link resolving inside the site, the
- * section tree per entity, the senate's seats in play, and the open data's levels. The
+ * tree nation -> entity -> district, then the section's one page seccion/EE/NNNN/ with
+ * every election's results and actas (the national profile: no per-election section
+ * pages, an embebido/ tree without the section tree, no datos.csv at section level), every
+ * link resolving inside the site, the senate's seats in play, and the open data's levels. The
  * captures are written here; every expected page path and number is worked out by hand
  * from that file (its comments list the casillas). */
 #include <setjmp.h>
@@ -93,11 +95,7 @@ static void test_page_tree(void **state)
         "presidencia-de-la-republica/aguascalientes/jesus-maria/index.html",
         "presidencia-de-la-republica/ciudad-de-mexico/gustavo-a-madero/index.html",
         "presidencia-de-la-republica/queretaro/cadereyta-de-montes/index.html",
-        "presidencia-de-la-republica/aguascalientes/voto-en-el-extranjero/seccion-0000/index.html",
-        /* section 100 of entity 1 and of entity 9 */
-        "senadurias/aguascalientes/jesus-maria/seccion-0100/index.html",
-        "senadurias/ciudad-de-mexico/gustavo-a-madero/seccion-0100/index.html",
-        "diputaciones-federales/queretaro/cadereyta-de-montes/seccion-0050/index.html",
+        "presidencia-de-la-republica/aguascalientes/voto-en-el-extranjero/index.html",
         "seccion/index.html",
         "seccion/01/index.html",
         "seccion/01/no-encontrada.html",
@@ -107,6 +105,15 @@ static void test_page_tree(void **state)
         "seccion/01/0000/index.html",
         "senadurias/aguascalientes/datos.json",
         "presidencia-de-la-republica/datos.json",
+        "senadurias/aguascalientes/jesus-maria/datos.csv",
+        "seccion/01/0100/datos.json",
+        /* embebido/: what a broadcaster embeds, and the pages its nav and lookup reach */
+        "embebido/index.html",
+        "embebido/presidencia-de-la-republica/index.html",
+        "embebido/senadurias/aguascalientes/index.html",
+        "embebido/diputaciones-federales/queretaro/cadereyta-de-montes/index.html",
+        "embebido/seccion/01/index.html",
+        "embebido/base-de-datos/index.html",
     };
     for (size_t i = 0; i < PREP_ARRAY_LEN(want); i++)
         if (!prep_render_site_find(&site, want[i])) fail_msg("missing %s", want[i]);
@@ -115,6 +122,27 @@ static void test_page_tree(void **state)
     assert_null(prep_render_site_find(&site, "presidencia-de-la-republica/gustavo-a-madero/index.html"));
     assert_null(prep_render_site_find(&site, "seccion/0100/index.html"));
     assert_null(prep_render_site_find(&site, "presidencia-de-la-republica/aguascalientes/aguascalientes-1/index.html"));
+    /* no per-election section page, no section page in embebido/, no datos.csv beside a
+     * section's page */
+    static const char *const gone[] = {
+        "presidencia-de-la-republica/aguascalientes/voto-en-el-extranjero/seccion-0000/index.html",
+        "senadurias/aguascalientes/jesus-maria/seccion-0100/index.html",
+        "senadurias/ciudad-de-mexico/gustavo-a-madero/seccion-0100/index.html",
+        "diputaciones-federales/queretaro/cadereyta-de-montes/seccion-0050/index.html",
+        "embebido/seccion/01/0100/index.html",
+        "embebido/seccion/22/0050/index.html",
+        "seccion/01/0100/datos.csv",
+    };
+    for (size_t i = 0; i < PREP_ARRAY_LEN(gone); i++)
+        if (prep_render_site_find(&site, gone[i])) fail_msg("unexpected %s", gone[i]);
+    /* and none anywhere: no path has a "seccion-NNNN" directory, and embebido/ keeps only
+     * the lookup of the section tree (seccion/ and seccion/EE/, no seccion/EE/NNNN/) */
+    for (size_t i = 0; i < site.n; i++) {
+        const char *path = site.v[i].path;
+        if (strstr(path, "/seccion-")) fail_msg("per-election section file %s", path);
+        if (!strncmp(path, "embebido/seccion/", 17) && strlen(path) > 20 && path[20] >= '0' && path[20] <= '9')
+            fail_msg("section page in embebido/: %s", path);
+    }
 }
 
 typedef struct linkctx {
@@ -201,9 +229,88 @@ static void test_section_tree(void **state)
     assert_non_null(strstr(pg, "Esta entidad tiene 3 secciones, numeradas de la 0000 a la 0200"));
     free(pg);
     pg = tr_page(&site, "seccion/09/0100/index.html");
-    assert_non_null(strstr(pg, "../../../presidencia-de-la-republica/ciudad-de-mexico/gustavo-a-madero/seccion-0100/"));
+    /* links up to the district page of each election */
+    assert_non_null(strstr(pg, "<a href=\"../../../presidencia-de-la-republica/ciudad-de-mexico/gustavo-a-madero/\">"));
+    assert_non_null(strstr(pg, "<a href=\"../../../senadurias/ciudad-de-mexico/gustavo-a-madero/\">"));
+    assert_non_null(strstr(pg, "<a href=\"../../../diputaciones-federales/ciudad-de-mexico/gustavo-a-madero/\">"));
+    assert_null(strstr(pg, "seccion-0100"));
     assert_non_null(strstr(pg, "CIUDAD DE M\xC3\x89XICO"));
     free(pg);
+    /* the embebido/ lookup sends its form to the main tree's, where the section pages are */
+    pg = tr_page(&site, "embebido/seccion/01/index.html");
+    assert_non_null(strstr(pg, "<form class=\"buscar\" action=\"../../../seccion/01/\""));
+    free(pg);
+}
+
+/* The section's one page holds, per election, its heading, then each casilla's acta block
+ * with an anchor unique on the page; the district pages of both trees link to it. */
+static void test_section_page(void **state)
+{
+    (void)state;
+    char *pg = tr_page(&site, "seccion/01/0100/index.html");
+    static const char *const eid[] = {"pres", "sen", "dip"};
+    const char *at = pg;
+    for (uint32_t e = 0; e < 3; e++) {
+        char want[96];
+        assert_int_equal(prep_catalog_find_election(cat, eid[e]), e);
+        snprintf(want, sizeof want, "<h2 id=\"el-%u\">", e);
+        const char *h = strstr(at, want);
+        assert_non_null(h);
+        /* casilla 01-0100B0100 holds ags1 in every election: capture() wrote 100 + 20 + 300 +
+         * 0 + 5 = 425 as the persons who voted */
+        snprintf(want, sizeof want, "<div class=\"acta\" id=\"%s-casilla-010100B0100\">", eid[e]);
+        const char *b = strstr(h, want);
+        assert_non_null(b);
+        const char *pv = strstr(b, "Personas que votaron</th><td>");
+        assert_non_null(pv);
+        assert_int_equal(strncmp(pv + 29, "425</td>", 8), 0);
+        snprintf(want, sizeof want, "<div class=\"acta\" id=\"%s-casilla-010100S0100\">", eid[e]);
+        const char *sp = strstr(h, want);
+        assert_non_null(sp);
+        if (e < 2) { /* the blocks of election e come before election e + 1's heading */
+            snprintf(want, sizeof want, "<h2 id=\"el-%u\">", e + 1);
+            const char *next = strstr(h, want);
+            assert_non_null(next);
+            assert_true(b < next && sp < next);
+        }
+        at = h + 1;
+    }
+    /* per election the votes by candidacy and by party, as tables only (no chart) */
+    assert_int_equal(tr_count(pg, "<h2>Votos por candidatura</h2>"), 3);
+    assert_int_equal(tr_count(pg, "<h2>Votos por partido</h2>"), 3);
+    assert_int_equal(tr_count(pg, "<svg"), 0);
+    /* every id on the page once */
+    size_t n_ids = 0;
+    for (const char *q = strstr(pg, " id=\""); q; q = strstr(q + 1, " id=\"")) {
+        const char *end = strchr(q + 5, '"');
+        assert_non_null(end);
+        char needle[128];
+        snprintf(needle, sizeof needle, " id=\"%.*s\"", (int)(end - q - 5), q + 5);
+        assert_int_equal(tr_count(pg, needle), 1);
+        n_ids++;
+    }
+    assert_true(n_ids >= 3 * 2 + 3);
+    /* no embebido/ twin to offer; datos.json only */
+    assert_null(strstr(pg, "embebido/"));
+    assert_non_null(strstr(pg, "href=\"datos.json\""));
+    assert_null(strstr(pg, "datos.csv"));
+    free(pg);
+    /* the district's sections table links to it, from both trees */
+    pg = tr_page(&site, "senadurias/aguascalientes/jesus-maria/index.html");
+    assert_non_null(strstr(pg, "<a href=\"../../../seccion/01/0100/\">0100</a>"));
+    free(pg);
+    pg = tr_page(&site, "embebido/senadurias/aguascalientes/jesus-maria/index.html");
+    assert_non_null(strstr(pg, "<a href=\"../../../../seccion/01/0100/\">0100</a>"));
+    free(pg);
+    /* its open data: each election's votes and casillas, pointing at this page */
+    char *j = tr_page(&site, "seccion/01/0100/datos.json");
+    assert_int_equal(tr_count(j, "\"pagina\":\"seccion/01/0100/\""), 4);
+    assert_int_equal(tr_count(j, "\"candidaturas\":["), 3);
+    assert_non_null(strstr(j, "\"clave\":\"010100B0100\""));
+    free(j);
+    j = tr_page(&site, "senadurias/aguascalientes/jesus-maria/datos.json");
+    assert_non_null(strstr(j, "\"pagina\":\"seccion/01/0100/\""));
+    free(j);
 }
 
 static void test_open_data_levels(void **state)
@@ -221,6 +328,73 @@ static void test_open_data_levels(void **state)
     free(j);
 }
 
+/* The national profile's incremental render (a section's one page, the embebido/ variant
+ * of district bodies) gives the same site as a render from nothing. Runs last: it adds a
+ * capture (casilla 01-0200V0100, presidencia). */
+static void test_incremental_equals_full(void **state)
+{
+    (void)state;
+    prep_render_cache *rc;
+    assert_int_equal(prep_render_cache_new(&rc), PREP_OK);
+    prep_site inc, full;
+    prep_render_site_init(&inc);
+    prep_render_site_init(&full);
+    prep_render_cut c = {.seq = 4, .at = cat->window_open + 3600, .drill = 0, .process_name = NULL,
+                         .valid_until = PREP_TIME_NONE, .final_cut = 0};
+    assert_int_equal(prep_render_site(tal, &c, NULL, rc, &inc, NULL), PREP_OK);
+    prep_tally_clear_dirty(tal);
+    static const int32_t v[NC] = {7, 3, 11, 0, 1};
+    uint32_t pres = prep_catalog_find_election(cat, "pres");
+    capture(pres, "010200V0100", cat->elections[pres].acta_type, v);
+    c.seq = 5;
+    c.at += 300;
+    prep_render_stats st;
+    assert_int_equal(prep_render_site(tal, &c, NULL, rc, &inc, &st), PREP_OK);
+    /* the section's page, its district (both bodies), entity, election, home: not all */
+    assert_true(st.bodies_rendered > 0 && st.bodies_rendered < st.bodies);
+    assert_int_equal(prep_render_site(tal, &c, NULL, NULL, &full, NULL), PREP_OK);
+    assert_int_equal(inc.n, full.n);
+    for (size_t i = 0; i < full.n; i++) {
+        assert_string_equal(inc.v[i].path, full.v[i].path);
+        if (inc.v[i].len != full.v[i].len || memcmp(inc.v[i].data, full.v[i].data, full.v[i].len))
+            fail_msg("%s differs from a render from nothing", full.v[i].path);
+    }
+    /* the section pages' bodies left the cache after each site (they are in it): a cut
+     * whose stamp is longer (5 -> 10) cannot reuse the last site's buffers and renders
+     * them again; a caller that does not pass the last site back gets them too */
+    prep_render_site_free(&full);
+    c.seq = 10;
+    c.at += 300;
+    assert_int_equal(prep_render_site(tal, &c, NULL, rc, &inc, NULL), PREP_OK);
+    prep_site other;
+    prep_render_site_init(&other);
+    assert_int_equal(prep_render_site(tal, &c, NULL, rc, &other, NULL), PREP_OK);
+    assert_int_equal(prep_render_site(tal, &c, NULL, NULL, &full, NULL), PREP_OK);
+    assert_int_equal(inc.n, full.n);
+    assert_int_equal(other.n, full.n);
+    for (size_t i = 0; i < full.n; i++) {
+        assert_string_equal(inc.v[i].path, full.v[i].path);
+        assert_string_equal(other.v[i].path, full.v[i].path);
+        if (inc.v[i].len != full.v[i].len || memcmp(inc.v[i].data, full.v[i].data, full.v[i].len))
+            fail_msg("%s (stamp grown) differs from a render from nothing", full.v[i].path);
+        if (other.v[i].len != full.v[i].len || memcmp(other.v[i].data, full.v[i].data, full.v[i].len))
+            fail_msg("%s (last site not passed back) differs from a render from nothing", full.v[i].path);
+    }
+    prep_render_site_free(&other);
+    /* the new acta is on the section's page: 7 + 3 + 11 + 0 + 1 = 22 persons voted */
+    char *pg = tr_page(&inc, "seccion/01/0200/index.html");
+    const char *b = strstr(pg, "id=\"pres-casilla-010200V0100\"");
+    assert_non_null(b);
+    const char *pv = strstr(b, "Personas que votaron</th><td>");
+    assert_non_null(pv);
+    assert_true(pv < strstr(b, "</div>"));
+    assert_int_equal(strncmp(pv + 29, "22</td>", 7), 0);
+    free(pg);
+    prep_render_site_free(&inc);
+    prep_render_site_free(&full);
+    prep_render_cache_free(rc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,7 +402,9 @@ int main(void)
         cmocka_unit_test(test_links_resolve),
         cmocka_unit_test(test_nation_and_entity_pages),
         cmocka_unit_test(test_section_tree),
+        cmocka_unit_test(test_section_page),
         cmocka_unit_test(test_open_data_levels),
+        cmocka_unit_test(test_incremental_equals_full),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

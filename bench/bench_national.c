@@ -1,0 +1,305 @@
+/* bench_national: the national site against issue 15's targets, with Querétaro 2021 as the
+ * reference, on the simulator's catalogues and nights (prep_sim_catalog, prep_sim_actas;
+ * seed 1). Per scale:
+ *   (a) the full first cut at the busiest point of the night: a fresh tally applied up to
+ *       the start of the busiest 5-minute bin, a full render (new render cache), the cut
+ *       signed and stored (prep_cut_make): wall and CPU seconds, files, bytes;
+ *   (b) the busiest 5-minute incremental cut, as the institute's cutter makes it (the same
+ *       tally and render cache): apply + render + cut CPU seconds, and what reaches a
+ *       broadcaster that holds the first cut: new objects + manifest patch + signature (as
+ *       bench_cut_delta.c's sim_pair computes them);
+ *   (c) the process's peak RSS so far (getrusage; Querétaro runs first, so its figure is its own).
+ * Each figure has its limit beside it, and "met" or "MISSED". The limits are the national
+ * ones (issue 15); for Querétaro they only show the margin.
+ * Run: ./build/bench_national [DIR]   stores in DIR (default /dev/shm), deleted at the end.
+ *      ./build/bench_national --qro [DIR]   Querétaro only (seconds).
+ * The national run takes minutes and several GB of memory: run nothing else heavy beside it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "prep/cut.h"
+#include "prep/render.h"
+#include "prep/sim.h"
+#include "prep/tally.h"
+#include "bench_sim.h"
+
+/* Limits (issue 15). */
+#define LIM_FULL_WALL 30.0                        /* s: tally + render + sign + store */
+#define LIM_INC_CPU 2.0                           /* CPU s: a busy 5-minute incremental cut */
+#define LIM_RSS (4.0 * 1024 * 1024 * 1024)        /* bytes */
+#define LIM_DELIVERED (60.0 * 1e6)                /* bytes reaching a broadcaster per cut */
+
+static double wall_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static double cpu_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static double peak_rss(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_maxrss * 1024.0; /* Linux: kilobytes */
+}
+
+static const char *verdict(double v, double lim) { return v <= lim ? "met" : "MISSED"; }
+
+/* The election ids of c, one space between them (cut parameters). */
+static void election_ids(const prep_catalog *c, char *out, size_t n)
+{
+    out[0] = 0;
+    for (uint32_t e = 0; e < c->n_elections; e++) {
+        size_t l = strlen(out);
+        snprintf(out + l, n - l, "%s%s", e ? " " : "", c->elections[e].id);
+    }
+}
+
+typedef struct bench_store {
+    char root[1024], inst[1100], recv[1100], key[1200];
+    prep_cut_seckey k;
+} bench_store;
+
+static int store_open(bench_store *b, const char *dir, prep_diags *d)
+{
+    snprintf(b->root, sizeof b->root, "%s/prep-bench-national-XXXXXX", dir);
+    if (!mkdtemp(b->root)) {
+        perror(b->root);
+        return 1;
+    }
+    snprintf(b->inst, sizeof b->inst, "%s/inst", b->root);
+    snprintf(b->recv, sizeof b->recv, "%s/difusor", b->root);
+    snprintf(b->key, sizeof b->key, "%s/clave", b->root);
+    if (prep_cut_keygen(b->key, PREP_CUT_DRILL, d)) return die("keygen", d);
+    snprintf(b->key, sizeof b->key, "%s/clave.key", b->root);
+    if (prep_cut_seckey_load(b->key, &b->k, d)) return die("key", d);
+    return 0;
+}
+
+/* The broadcaster that holds cut 1: b->recv gets cut 1's manifest and signature and, hard
+ * linked, every object of b->inst (which then holds cut 1 only: whole files and the parts
+ * of composed pages alike). */
+static const char *link_from, *link_to;
+
+static int link_cb(const char *p, const struct stat *sb, int fl, struct FTW *f)
+{
+    (void)sb, (void)f;
+    char dst[2048];
+    snprintf(dst, sizeof dst, "%s%s", link_to, p + strlen(link_from));
+    if (fl == FTW_D) return prep_mkdirs(dst) ? -1 : 0;
+    return fl == FTW_F && link(p, dst) ? -1 : 0;
+}
+
+static int hold_cut1(bench_store *b)
+{
+    char from[1200], to[1200];
+    snprintf(from, sizeof from, "%s/objects", b->inst);
+    snprintf(to, sizeof to, "%s/objects", b->recv);
+    link_from = from;
+    link_to = to;
+    if (nftw(from, link_cb, 16, FTW_PHYS)) return -1;
+    snprintf(to, sizeof to, "%s/cuts/1", b->recv);
+    if (prep_mkdirs(to)) return -1;
+    const char *names[] = {"manifest", "manifest.sig"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(from, sizeof from, "%s/cuts/1/%s", b->inst, names[i]);
+        snprintf(to, sizeof to, "%s/cuts/1/%s", b->recv, names[i]);
+        if (link(from, to)) return -1;
+    }
+    return 0;
+}
+
+/* The kind of file at path, for the delivered bytes' breakdown. */
+enum { K_SEC_PAGE, K_SEC_JSON, K_EMB, K_UNIT_PAGE, K_UNIT_DATA, K_DB, K_OTHER, K_N };
+static const char *const kind_name[K_N] = {"section pages", "section datos.json", "embebido/ pages",
+                                           "other pages", "other datos.json/csv", "database", "other"};
+
+static int kind_of(const char *path)
+{
+    int sec = strstr(path, "/seccion-") || (!strncmp(path, "seccion/", 8) && strlen(path) > 16 &&
+                                            path[8] >= '0' && path[8] <= '9' && path[11] >= '0' && path[11] <= '9');
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    int page = !strcmp(base, "index.html") || !strcmp(base, "no-encontrada.html");
+    int data = !strcmp(base, "datos.json") || !strcmp(base, "datos.csv");
+    if (!strncmp(path, "base-de-datos/", 14) && !page) return K_DB;
+    if (!strncmp(path, "embebido/", 9)) return page ? K_EMB : K_OTHER;
+    if (sec && page) return K_SEC_PAGE;
+    if (sec && data) return K_SEC_JSON;
+    return page ? K_UNIT_PAGE : data ? K_UNIT_DATA : K_OTHER;
+}
+
+static int cmp_sha(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
+
+/* Which kinds of file the delivered objects belong to (an object shared by several files
+ * counts once, for the first in manifest order). */
+static void delivered_by_kind(const prep_cut_manifest *m, prep_cut_delta *dl, uint64_t by[K_N])
+{
+    qsort(dl->sha256, dl->n, sizeof *dl->sha256, cmp_sha); /* sizes no longer matched: not used after */
+    uint8_t *seen = calloc(dl->n ? dl->n : 1, 1);
+    for (size_t i = 0; seen && i < m->n; i++) {
+        const prep_cut_entry *en = &m->entries[i];
+        size_t np = en->n_parts ? en->n_parts : 1;
+        for (size_t k = 0; k < np; k++) {
+            const char *sha = en->n_parts ? en->parts[k].sha256 : en->sha256;
+            uint64_t size = en->n_parts ? en->parts[k].size : en->size;
+            char (*hit)[65] = bsearch(sha, dl->sha256, dl->n, sizeof *dl->sha256, cmp_sha);
+            if (!hit || seen[hit - dl->sha256]) continue;
+            seen[hit - dl->sha256] = 1;
+            by[kind_of(en->path)] += size;
+        }
+    }
+    free(seen);
+}
+
+/* What cut 2 of b->inst costs to deliver to b->recv (holding cut 1): objects, patch, signature. */
+static int delivered(bench_store *b, uint64_t *objects, uint64_t *patch, uint64_t *sig, size_t *n_objects,
+                     uint64_t by[K_N], prep_diags *d)
+{
+    prep_cut_manifest m1, m2;
+    if (prep_cut_load(b->inst, 1, &m1, d) || prep_cut_load(b->inst, 2, &m2, d)) return die("load", d);
+    prep_cut_delta dl;
+    if (prep_cut_delta_compute(b->recv, &m2, &dl)) return 1;
+    prep_buf pb;
+    prep_buf_init(&pb, 0);
+    if (prep_cut_manifest_diff(&m1, &m2, &pb)) return 1;
+    char sp[1200];
+    snprintf(sp, sizeof sp, "%s/cuts/2/manifest.sig", b->inst);
+    struct stat sst;
+    *sig = stat(sp, &sst) == 0 ? (uint64_t)sst.st_size : 0;
+    *objects = dl.bytes;
+    *n_objects = dl.n;
+    *patch = pb.len;
+    delivered_by_kind(&m2, &dl, by);
+    prep_buf_free(&pb);
+    prep_cut_delta_free(&dl);
+    prep_cut_manifest_free(&m1);
+    prep_cut_manifest_free(&m2);
+    return 0;
+}
+
+static int run_scale(prep_sim_scale scale, const char *name, const char *dir)
+{
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_catalog *c;
+    if (prep_sim_catalog(scale, 1, &c)) return 1;
+    prep_actas *sets[8];
+    if (c->n_elections > 8) return 1;
+    prep_sim_night_opts o;
+    prep_sim_night_defaults(&o);
+    if (prep_sim_actas(c, &o, sets)) return 1;
+    size_t nbins, total, *bins;
+    size_t peak = busiest_bin(c, sets, &bins, &nbins, &total);
+    if (!bins) return 1;
+    prep_time t0 = c->window_open + (prep_time)peak * c->cut_interval, t1 = t0 + c->cut_interval;
+    printf("== %s: %u elections, %u districts, %u sections, %u casillas; %zu actas in the night, "
+           "%zu in the busiest 5-minute bin (#%zu)\n",
+           name, c->n_elections, c->n_districts, c->n_sections, c->n_casillas, total, bins[peak], peak);
+    char ids[1024];
+    election_ids(c, ids, sizeof ids);
+    double rss_night = peak_rss();
+    bench_store b;
+    if (store_open(&b, dir, &d)) return 1;
+
+    /* (a) the full first cut */
+    double w0 = wall_s(), c0 = cpu_s();
+    prep_tally *t;
+    if (prep_tally_new(c, &t)) return 1;
+    prep_tally_cursor cur[8];
+    for (uint32_t el = 0; el < c->n_elections; el++)
+        if (prep_tally_cursor_init(&cur[el], sets[el]) || prep_tally_apply_until(t, sets[el], &cur[el], t0, NULL))
+            return 1;
+    double c_tally = cpu_s();
+    prep_render_cache *rc;
+    if (prep_render_cache_new(&rc)) return 1;
+    prep_site s;
+    prep_render_site_init(&s);
+    prep_render_stats st;
+    prep_render_cut cut = {.seq = 1, .at = t0, .drill = 1, .process_name = NULL,
+                           .valid_until = PREP_TIME_NONE, .final_cut = 0};
+    if (prep_render_site(t, &cut, NULL, rc, &s, &st)) return 1;
+    prep_tally_clear_dirty(t);
+    double c_render = cpu_s(), rss_render = peak_rss();
+    if (cut_site_as(b.inst, &s, t0, &b.k, c->process_id, ids, &d)) return die("cut 1", &d);
+    double w_full = wall_s() - w0, c_full = cpu_s() - c0, rss_cut = peak_rss();
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < s.n; i++) bytes += s.v[i].len;
+    printf("   (a) full first cut: %.1f s wall, %.1f CPU s (tally %.1f, render %.1f, sign + store %.1f); "
+           "%zu files, %.1f MB   [<= %.0f s wall: %s]\n",
+           w_full, c_full, c_tally - c0, c_render - c_tally, c0 + c_full - c_render, s.n, (double)bytes / 1e6,
+           LIM_FULL_WALL, verdict(w_full, LIM_FULL_WALL));
+    fflush(stdout);
+
+    /* the broadcaster holds cut 1 */
+    if (hold_cut1(&b)) return die("the broadcaster's copy of cut 1", &d);
+
+    /* (b) the busiest 5-minute incremental cut */
+    double w1 = wall_s(), c1 = cpu_s();
+    size_t applied = 0;
+    for (uint32_t el = 0; el < c->n_elections; el++) {
+        size_t n = 0;
+        if (prep_tally_apply_until(t, sets[el], &cur[el], t1, &n)) return 1;
+        applied += n;
+    }
+    double c_apply = cpu_s();
+    cut.seq = 2;
+    cut.at = t1;
+    if (prep_render_site(t, &cut, NULL, rc, &s, &st)) return 1;
+    prep_tally_clear_dirty(t);
+    double c_render2 = cpu_s(), rss_render2 = peak_rss();
+    if (cut_site_as(b.inst, &s, t1, &b.k, c->process_id, ids, &d)) return die("cut 2", &d);
+    double w_inc = wall_s() - w1, c_inc = cpu_s() - c1;
+    uint64_t obj = 0, patch = 0, sig = 0;
+    size_t nobj = 0;
+    uint64_t by[K_N] = {0};
+    if (delivered(&b, &obj, &patch, &sig, &nobj, by, &d)) return 1;
+    double sent = (double)(obj + patch + sig);
+    printf("   (b) busiest incremental cut: %zu captures, %zu of %zu bodies re-rendered; %.2f CPU s (apply %.2f, "
+           "render %.2f, sign + store %.2f), %.1f s wall   [<= %.0f CPU s: %s]\n",
+           applied, st.bodies_rendered, st.bodies, c_inc, c_apply - c1, c_render2 - c_apply,
+           c1 + c_inc - c_render2, w_inc, LIM_INC_CPU, verdict(c_inc, LIM_INC_CPU));
+    printf("       delivered: %zu new objects %.2f MB + manifest patch %.2f MB + signature %llu B = %.2f MB   "
+           "[<= %.0f MB: %s]\n",
+           nobj, (double)obj / 1e6, (double)patch / 1e6, (unsigned long long)sig, sent / 1e6, LIM_DELIVERED / 1e6,
+           verdict(sent, LIM_DELIVERED));
+    printf("       the objects by kind of file:");
+    for (int k = 0; k < K_N; k++) printf("%s %s %.1f MB", k ? "," : "", kind_name[k], (double)by[k] / 1e6);
+    printf("\n");
+    double rss = peak_rss(), gb = 1024.0 * 1024 * 1024;
+    printf("   (c) peak RSS so far: %.2f GB (catalogue and night loaded: %.2f; after the first render %.2f, its cut "
+           "%.2f, the incremental render %.2f)   [<= %.0f GB: %s]\n",
+           rss / gb, rss_night / gb, rss_render / gb, rss_cut / gb, rss_render2 / gb, LIM_RSS / gb, verdict(rss, LIM_RSS));
+    fflush(stdout);
+
+    prep_render_site_free(&s);
+    prep_render_cache_free(rc);
+    for (uint32_t el = 0; el < c->n_elections; el++) prep_tally_cursor_free(&cur[el]);
+    prep_tally_free(t);
+    prep_cut_seckey_wipe(&b.k);
+    nftw(b.root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    free(bins);
+    for (uint32_t el = 0; el < c->n_elections; el++) prep_actas_free(sets[el]);
+    prep_catalog_free(c);
+    prep_diags_free(&d);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int qro_only = argc > 1 && !strcmp(argv[1], "--qro");
+    const char *dir = argc > 1 + qro_only ? argv[1 + qro_only] : "/dev/shm";
+    if (run_scale(PREP_SIM_SCALE_QRO2021, "qro2021 (reference)", dir)) return 1;
+    if (qro_only) return 0;
+    return run_scale(PREP_SIM_SCALE_NATIONAL, "national", dir);
+}
