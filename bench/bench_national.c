@@ -11,8 +11,14 @@
  *   (c) the process's peak RSS so far (getrusage; Querétaro runs first, so its figure is its own).
  * Each figure has its limit beside it, and "met" or "MISSED". The limits are the national
  * ones (issue 15); for Querétaro they only show the margin.
- * Run: ./build/bench_national [DIR]   stores in DIR (default /dev/shm), deleted at the end.
- *      ./build/bench_national --qro [DIR]   Querétaro only (seconds).
+ *   (d) with --night H: the per-cut bytes over the night, every H hours from the window's
+ *       opening: at each sample instant T the cutter's cuts at T and T + 5 minutes, and
+ *       what the second brings to a broadcaster holding the first (new objects: every part
+ *       or plain file whose SHA-256 the first cut's manifest lacks; + the manifest patch +
+ *       the signature), with its CPU seconds and captures.
+ * Run: ./build/bench_national [--night H] [DIR]   stores in DIR (default /dev/shm), deleted at the end.
+ *      ./build/bench_national --qro [--night H] [DIR]   Querétaro only (seconds).
+ * --night at national scale makes ~2 cuts per sample, a few GB each stored: give a DIR on disk.
  * The national run takes minutes and several GB of memory: run nothing else heavy beside it. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,7 +194,138 @@ static int delivered(bench_store *b, uint64_t *objects, uint64_t *patch, uint64_
     return 0;
 }
 
-static int run_scale(prep_sim_scale scale, const char *name, const char *dir)
+/* Bytes of the objects of m2 that m1 lacks (by SHA-256; each object once). */
+typedef struct obj_ref {
+    char sha[65];
+    uint64_t size;
+} obj_ref;
+
+static int cmp_ref(const void *a, const void *b) { return strcmp(((const obj_ref *)a)->sha, ((const obj_ref *)b)->sha); }
+
+static uint64_t new_object_bytes(const prep_cut_manifest *m1, const prep_cut_manifest *m2, size_t *n_new)
+{
+    *n_new = 0;
+    size_t n1 = 0, n2 = 0;
+    for (size_t i = 0; i < m1->n; i++) n1 += m1->entries[i].n_parts ? m1->entries[i].n_parts : 1;
+    for (size_t i = 0; i < m2->n; i++) n2 += m2->entries[i].n_parts ? m2->entries[i].n_parts : 1;
+    char (*have)[65] = malloc((n1 ? n1 : 1) * sizeof *have);
+    obj_ref *fresh = malloc((n2 ? n2 : 1) * sizeof *fresh);
+    if (!have || !fresh) {
+        free(have);
+        free(fresh);
+        return 0;
+    }
+    size_t k = 0, f = 0;
+    for (size_t i = 0; i < m1->n; i++) {
+        const prep_cut_entry *en = &m1->entries[i];
+        if (!en->n_parts) memcpy(have[k++], en->sha256, 65);
+        for (size_t j = 0; j < en->n_parts; j++) memcpy(have[k++], en->parts[j].sha256, 65);
+    }
+    qsort(have, k, sizeof *have, cmp_sha);
+    for (size_t i = 0; i < m2->n; i++) {
+        const prep_cut_entry *en = &m2->entries[i];
+        size_t np = en->n_parts ? en->n_parts : 1;
+        for (size_t j = 0; j < np; j++) {
+            const char *sha = en->n_parts ? en->parts[j].sha256 : en->sha256;
+            if (bsearch(sha, have, k, sizeof *have, cmp_sha)) continue;
+            memcpy(fresh[f].sha, sha, 65);
+            fresh[f++].size = en->n_parts ? en->parts[j].size : en->size;
+        }
+    }
+    qsort(fresh, f, sizeof *fresh, cmp_ref);
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < f; i++)
+        if (!i || strcmp(fresh[i].sha, fresh[i - 1].sha)) {
+            bytes += fresh[i].size;
+            (*n_new)++;
+        }
+    free(have);
+    free(fresh);
+    return bytes;
+}
+
+typedef struct night_ctx {
+    const prep_catalog *c;
+    prep_actas **sets;
+    prep_tally *t;
+    prep_tally_cursor cur[8];
+    prep_render_cache *rc;
+    prep_site s;
+    bench_store b;
+    const char *ids;
+    uint64_t seq;
+} night_ctx;
+
+/* One cut of the cutter at `at`: apply, render, make. CPU seconds into *cpu, captures
+ * into *applied. */
+static int night_cut(night_ctx *n, prep_time at, double *cpu, size_t *applied, prep_diags *d)
+{
+    double c0 = cpu_s();
+    *applied = 0;
+    for (uint32_t el = 0; el < n->c->n_elections; el++) {
+        size_t k = 0;
+        if (prep_tally_apply_until(n->t, n->sets[el], &n->cur[el], at, &k)) return 1;
+        *applied += k;
+    }
+    prep_render_cut cut = {.seq = ++n->seq, .at = at, .drill = 1, .process_name = NULL,
+                           .valid_until = PREP_TIME_NONE, .final_cut = 0};
+    prep_render_stats st;
+    if (prep_render_site(n->t, &cut, NULL, n->rc, &n->s, &st)) return 1;
+    prep_tally_clear_dirty(n->t);
+    if (cut_site_as(n->b.inst, &n->s, at, &n->b.k, n->c->process_id, n->ids, d)) return die("night cut", d);
+    *cpu = cpu_s() - c0;
+    return 0;
+}
+
+/* (d) the per-cut bytes over the night, every `hours` hours: a cutter of its own (tally,
+ * render cache, store) from the window's opening, so that its cuts go forward in time. */
+static int night_series(const prep_catalog *c, prep_actas **sets, const char *ids, const char *dir, double hours,
+                        prep_diags *d)
+{
+    night_ctx n = {.c = c, .sets = sets, .ids = ids};
+    if (prep_tally_new(c, &n.t) || prep_render_cache_new(&n.rc) || store_open(&n.b, dir, d)) return 1;
+    for (uint32_t el = 0; el < c->n_elections; el++)
+        if (prep_tally_cursor_init(&n.cur[el], sets[el])) return 1;
+    prep_render_site_init(&n.s);
+    prep_time step = (prep_time)(hours * 3600);
+    printf("   (d) per-cut bytes over the night (every %.1f h: the cut at T + 5 min against the cut at T)   "
+           "[<= %.0f MB each]\n", hours, LIM_DELIVERED / 1e6);
+    double worst = 0;
+    for (prep_time t = c->window_open + step; t + c->cut_interval <= c->window_close; t += step) {
+        double cpu0, cpu1;
+        size_t a0, a1, n_new;
+        if (night_cut(&n, t, &cpu0, &a0, d)) return 1;
+        uint64_t s1 = n.seq;
+        if (night_cut(&n, t + c->cut_interval, &cpu1, &a1, d)) return 1;
+        prep_cut_manifest m1, m2;
+        if (prep_cut_load(n.b.inst, s1, &m1, d) || prep_cut_load(n.b.inst, s1 + 1, &m2, d)) return die("load", d);
+        prep_buf pb;
+        prep_buf_init(&pb, 0);
+        if (prep_cut_manifest_diff(&m1, &m2, &pb)) return 1;
+        uint64_t obj = new_object_bytes(&m1, &m2, &n_new);
+        double sent = (double)(obj + pb.len + 200); /* + the signature, ~200 B */
+        if (sent > worst) worst = sent;
+        char hm[40];
+        if (prep_time_format(t + c->cut_interval, c->timezone, PREP_TS_ISO, hm, sizeof hm)) snprintf(hm, sizeof hm, "?");
+        printf("       %.16s  %6zu captures  %6zu new objects %8.2f MB + patch %6.2f MB = %8.2f MB  %5.2f CPU s  %s\n",
+               hm, a1, n_new, (double)obj / 1e6, (double)pb.len / 1e6, sent / 1e6, cpu1, verdict(sent, LIM_DELIVERED));
+        fflush(stdout);
+        prep_buf_free(&pb);
+        prep_cut_manifest_free(&m1);
+        prep_cut_manifest_free(&m2);
+    }
+    printf("       the night's largest sampled cut: %.2f MB   [<= %.0f MB: %s]\n", worst / 1e6, LIM_DELIVERED / 1e6,
+           verdict(worst, LIM_DELIVERED));
+    prep_render_site_free(&n.s);
+    prep_render_cache_free(n.rc);
+    for (uint32_t el = 0; el < c->n_elections; el++) prep_tally_cursor_free(&n.cur[el]);
+    prep_tally_free(n.t);
+    prep_cut_seckey_wipe(&n.b.k);
+    nftw(n.b.root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
+
+static int run_scale(prep_sim_scale scale, const char *name, const char *dir, double night_hours)
 {
     prep_diags d;
     prep_diags_init(&d);
@@ -288,6 +425,7 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir)
     prep_tally_free(t);
     prep_cut_seckey_wipe(&b.k);
     nftw(b.root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    if (night_hours > 0 && night_series(c, sets, ids, dir, night_hours, &d)) return 1;
     free(bins);
     for (uint32_t el = 0; el < c->n_elections; el++) prep_actas_free(sets[el]);
     prep_catalog_free(c);
@@ -297,9 +435,22 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir)
 
 int main(int argc, char **argv)
 {
-    int qro_only = argc > 1 && !strcmp(argv[1], "--qro");
-    const char *dir = argc > 1 + qro_only ? argv[1 + qro_only] : "/dev/shm";
-    if (run_scale(PREP_SIM_SCALE_QRO2021, "qro2021 (reference)", dir)) return 1;
+    int qro_only = 0, i = 1;
+    double night = 0;
+    const char *dir = "/dev/shm";
+    for (; i < argc; i++) {
+        if (!strcmp(argv[i], "--qro")) qro_only = 1;
+        else if (!strcmp(argv[i], "--night") && i + 1 < argc) night = atof(argv[++i]);
+        else if (argv[i][0] == '-') {
+            fprintf(stderr, "usage: bench_national [--qro] [--night HOURS] [DIR]\n");
+            return 2;
+        } else dir = argv[i];
+    }
+    if (night < 0 || night > 24) {
+        fprintf(stderr, "bench_national: --night takes 0..24 hours\n");
+        return 2;
+    }
+    if (run_scale(PREP_SIM_SCALE_QRO2021, "qro2021 (reference)", dir, night)) return 1;
     if (qro_only) return 0;
-    return run_scale(PREP_SIM_SCALE_NATIONAL, "national", dir);
+    return run_scale(PREP_SIM_SCALE_NATIONAL, "national", dir, night);
 }
