@@ -12,40 +12,13 @@
 #include <cmocka.h>
 
 #include "prep/render.h"
+#include "national_capture.h"
 #include "test_render_util.h"
 
-#define NC 5 /* PAN PRI MORENA NO_REGISTRADOS NULOS */
 
 static prep_catalog *cat;
 static prep_tally *tal;
 static prep_site site;
-
-static void capture(uint32_t e, const char *key, uint32_t type, const int32_t v[NC])
-{
-    prep_acta a;
-    memset(&a, 0, sizeof a);
-    a.casilla = prep_catalog_find_casilla(cat, key);
-    assert_int_not_equal(a.casilla, PREP_CAT_NONE);
-    const prep_cat_casilla *cs = &cat->casillas[a.casilla];
-    const prep_cat_section *s = &cat->sections[cs->section];
-    snprintf(a.clave_casilla, sizeof a.clave_casilla, "%s", key);
-    prep_catalog_acta_key(key, type, a.clave_acta);
-    a.section_id = s->id;
-    a.district_id = cat->districts[s->district].id;
-    a.municipality_id = cat->municipalities[s->municipality].id;
-    a.tipo_casilla = cs->type;
-    a.id_casilla = cs->number;
-    a.urban = cs->urban;
-    a.lista_nominal = cs->lista_nominal;
-    a.representatives = cs->representatives;
-    a.acopio = a.captura = a.verificacion = cat->window_open + 600;
-    a.cotejada = -1;
-    int32_t total = 0;
-    for (int j = 0; j < NC; j++) total += v[j];
-    a.boletas_sobrantes = 10;
-    a.personas_votaron = a.votos_sacados = a.total_asentado = total;
-    assert_int_equal(prep_tally_apply(tal, e, &a, v), PREP_OK);
-}
 
 static int setup(void **state)
 {
@@ -55,19 +28,19 @@ static int setup(void **state)
     if (prep_catalog_load(PREP_TEST_DATA "/catalog/national.cat", &cat, &d)) return -1;
     prep_diags_free(&d);
     if (prep_tally_new(cat, &tal)) return -1;
-    static const int32_t ags1[NC] = {100, 20, 300, 0, 5}, ags2[NC] = {250, 40, 90, 0, 2};
-    static const int32_t spec[NC] = {30, 10, 20, 0, 0}, rp[NC] = {35, 12, 18, 0, 1};
-    static const int32_t cdmx[NC] = {80, 70, 400, 1, 9}, qro[NC] = {50, 140, 60, 0, 3};
+    static const int32_t ags1[NATIONAL_NC] = {100, 20, 300, 0, 5}, ags2[NATIONAL_NC] = {250, 40, 90, 0, 2};
+    static const int32_t spec[NATIONAL_NC] = {30, 10, 20, 0, 0}, rp[NATIONAL_NC] = {35, 12, 18, 0, 1};
+    static const int32_t cdmx[NATIONAL_NC] = {80, 70, 400, 1, 9}, qro[NATIONAL_NC] = {50, 140, 60, 0, 3};
     uint32_t sen = prep_catalog_find_election(cat, "sen");
     for (uint32_t e = 0; e < cat->n_elections; e++) {
         uint32_t t = cat->elections[e].acta_type;
-        capture(e, "010100B0100", t, ags1);
-        capture(e, "010200B0100", t, ags2);
-        capture(e, "090100B0100", t, cdmx);
-        capture(e, "220050B0100", t, qro);
-        capture(e, "010100S0100", cat->elections[e].special_acta_type, spec);
+        national_capture(tal, cat, e, "010100B0100", t, ags1);
+        national_capture(tal, cat, e, "010200B0100", t, ags2);
+        national_capture(tal, cat, e, "090100B0100", t, cdmx);
+        national_capture(tal, cat, e, "220050B0100", t, qro);
+        national_capture(tal, cat, e, "010100S0100", cat->elections[e].special_acta_type, spec);
     }
-    capture(sen, "010100S0100", 5, rp);
+    national_capture(tal, cat, sen, "010100S0100", 5, rp);
     prep_render_cut c = {.seq = 3, .at = cat->window_open + 3600, .drill = 0, .process_name = NULL,
                          .valid_until = PREP_TIME_NONE, .final_cut = 0};
     prep_render_site_init(&site);
@@ -343,9 +316,9 @@ static void test_incremental_equals_full(void **state)
                          .valid_until = PREP_TIME_NONE, .final_cut = 0};
     assert_int_equal(prep_render_site(tal, &c, NULL, rc, &inc, NULL), PREP_OK);
     prep_tally_clear_dirty(tal);
-    static const int32_t v[NC] = {7, 3, 11, 0, 1};
+    static const int32_t v[NATIONAL_NC] = {7, 3, 11, 0, 1};
     uint32_t pres = prep_catalog_find_election(cat, "pres");
-    capture(pres, "010200V0100", cat->elections[pres].acta_type, v);
+    national_capture(tal, cat, pres, "010200V0100", cat->elections[pres].acta_type, v);
     c.seq = 5;
     c.at += 300;
     prep_render_stats st;

@@ -13,9 +13,7 @@
 #include <string.h>
 
 #include "prep/tally.h"
-
-/* the columns of every election of national.cat: PAN PRI MORENA NO_REGISTRADOS NULOS */
-#define NC 5
+#include "national_capture.h"
 
 static prep_catalog *load(void)
 {
@@ -27,35 +25,6 @@ static prep_catalog *load(void)
     assert_int_equal(r, PREP_OK);
     prep_diags_free(&d);
     return c;
-}
-
-/* A legible, consistent acta of casilla `key` with TIPO_ACTA `type` and these votes. */
-static void capture(prep_tally *t, const prep_catalog *c, uint32_t e, const char *key, uint32_t type,
-                    const int32_t v[NC])
-{
-    prep_acta a;
-    memset(&a, 0, sizeof a);
-    a.casilla = prep_catalog_find_casilla(c, key);
-    assert_int_not_equal(a.casilla, PREP_CAT_NONE);
-    const prep_cat_casilla *cs = &c->casillas[a.casilla];
-    const prep_cat_section *s = &c->sections[cs->section];
-    snprintf(a.clave_casilla, sizeof a.clave_casilla, "%s", key);
-    prep_catalog_acta_key(key, type, a.clave_acta);
-    a.section_id = s->id;
-    a.district_id = c->districts[s->district].id;
-    a.municipality_id = c->municipalities[s->municipality].id;
-    a.tipo_casilla = cs->type;
-    a.id_casilla = cs->number;
-    a.urban = cs->urban;
-    a.lista_nominal = cs->lista_nominal;
-    a.representatives = cs->representatives;
-    a.acopio = a.captura = a.verificacion = c->window_open + 600;
-    a.cotejada = -1;
-    int32_t total = 0;
-    for (int j = 0; j < NC; j++) total += v[j];
-    a.boletas_sobrantes = 10;
-    a.personas_votaron = a.votos_sacados = a.total_asentado = total;
-    assert_int_equal(prep_tally_apply(t, e, &a, v), PREP_OK);
 }
 
 static void test_levels(void **st)
@@ -85,14 +54,14 @@ static void test_levels(void **st)
     /* lista nominal expected, pres nation: 30 (abroad) + 600 + 500 + 40 + 700 + 300 = 2170 */
     assert_int_equal(prep_tally_get(t, pres, PREP_TALLY_NATION, 0)->lista_nominal_expected, 2170);
 
-    static const int32_t v_cdmx[NC] = {100, 50, 300, 0, 10};   /* 460 */
-    static const int32_t v_qro[NC] = {90, 60, 80, 1, 4};      /* 235 */
-    static const int32_t v_spec[NC] = {20, 10, 30, 0, 0};     /* 60, MR */
-    static const int32_t v_rp[NC] = {15, 12, 25, 0, 3};       /* 55, RP */
-    static const int32_t v_abroad[NC] = {7, 3, 11, 0, 1};     /* 22 */
-    capture(t, c, pres, "090100B0100", 2, v_cdmx);
-    capture(t, c, pres, "220050B0100", 2, v_qro);
-    capture(t, c, pres, "010000M0100", 1, v_abroad);
+    static const int32_t v_cdmx[NATIONAL_NC] = {100, 50, 300, 0, 10};   /* 460 */
+    static const int32_t v_qro[NATIONAL_NC] = {90, 60, 80, 1, 4};      /* 235 */
+    static const int32_t v_spec[NATIONAL_NC] = {20, 10, 30, 0, 0};     /* 60, MR */
+    static const int32_t v_rp[NATIONAL_NC] = {15, 12, 25, 0, 3};       /* 55, RP */
+    static const int32_t v_abroad[NATIONAL_NC] = {7, 3, 11, 0, 1};     /* 22 */
+    national_capture(t, c, pres, "090100B0100", 2, v_cdmx);
+    national_capture(t, c, pres, "220050B0100", 2, v_qro);
+    national_capture(t, c, pres, "010000M0100", 1, v_abroad);
     const prep_tally_agg *n = prep_tally_get(t, pres, PREP_TALLY_NATION, 0);
     assert_int_equal(n->capturadas, 3);
     assert_int_equal(n->contabilizadas, 3);
@@ -105,8 +74,8 @@ static void test_levels(void **st)
     assert_int_equal(prep_tally_get(t, pres, PREP_TALLY_DISTRICT, 0)->votos_c_cs, 22); /* district 1-0 */
 
     /* senadurías: the special casilla's MR acta (4) and its RP acta (5) are two actas */
-    capture(t, c, sen, "010100S0100", 4, v_spec);
-    capture(t, c, sen, "010100S0100", 5, v_rp);
+    national_capture(t, c, sen, "010100S0100", 4, v_spec);
+    national_capture(t, c, sen, "010100S0100", 5, v_rp);
     const prep_tally_agg *sn = prep_tally_get(t, sen, PREP_TALLY_NATION, 0);
     assert_int_equal(sn->capturadas, 2);
     assert_int_equal(sn->contabilizadas, 2);
@@ -127,13 +96,13 @@ static void test_levels(void **st)
     assert_int_equal(vv[4], 3);
     assert_int_equal(prep_tally_acta(t, sen, k, &vv)->total_asentado, 60);
     /* a correction of the RP acta replaces it, not the MR one */
-    static const int32_t v_rp2[NC] = {16, 12, 25, 0, 3};
-    capture(t, c, sen, "010100S0100", 5, v_rp2);
+    static const int32_t v_rp2[NATIONAL_NC] = {16, 12, 25, 0, 3};
+    national_capture(t, c, sen, "010100S0100", 5, v_rp2);
     assert_int_equal(sn->capturadas, 2);
     assert_int_equal(sn->votos_c_cs, 60 + 56);
 
     /* diputaciones: an acta from abroad names no acta of the election: out of catalogue */
-    capture(t, c, dip, "010000M0100", 6, v_abroad);
+    national_capture(t, c, dip, "010000M0100", 6, v_abroad);
     assert_int_equal(prep_tally_get(t, dip, PREP_TALLY_NATION, 0)->capturadas, 0);
     assert_int_equal(prep_tally_n_out_of_catalog(t, dip), 1);
     prep_summary s;
