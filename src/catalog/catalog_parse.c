@@ -989,21 +989,15 @@ static void do_districts_munis(pctx *x)
     free(ents);
 }
 
-/* The district or municipality (index) with id text s in entity ei. */
+/* The district, municipality or section (index, by sec) with id text s in entity ei. */
 static uint32_t find_geo(pctx *x, int sec, uint32_t ei, const char *s, uint32_t *id)
 {
-    if (ei == PREP_CAT_NONE || parse_num(s, 0, PREP_CAT_MAX_GEO_ID, id)) return PREP_CAT_NONE;
+    uint32_t max = sec == SEC_SECTIONS ? PREP_CAT_MAX_SECTION_ID : PREP_CAT_MAX_GEO_ID;
+    if (ei == PREP_CAT_NONE || parse_num(s, 0, max, id)) return PREP_CAT_NONE;
     uint32_t key = cat_geo_key(x->c->entities[ei].id, *id);
-    if (sec == SEC_DISTRICTS) return cat_map_find(&x->m_district, cat_hash_u32(key), eq_u32arr, x->district_ids, &key);
-    return cat_map_find(&x->m_muni, cat_hash_u32(key), eq_u32arr, x->muni_ids, &key);
-}
-
-/* The section (index) with id text s in entity ei. */
-static uint32_t find_sec(pctx *x, uint32_t ei, const char *s, uint32_t *id)
-{
-    if (ei == PREP_CAT_NONE || parse_num(s, 0, PREP_CAT_MAX_SECTION_ID, id)) return PREP_CAT_NONE;
-    uint32_t key = cat_geo_key(x->c->entities[ei].id, *id);
-    return cat_map_find(&x->m_sec, cat_hash_u32(key), eq_u32arr, x->sec_keys, &key);
+    const cat_map *m = sec == SEC_DISTRICTS ? &x->m_district : sec == SEC_MUNIS ? &x->m_muni : &x->m_sec;
+    const uint32_t *keys = sec == SEC_DISTRICTS ? x->district_ids : sec == SEC_MUNIS ? x->muni_ids : x->sec_keys;
+    return cat_map_find(m, cat_hash_u32(key), eq_u32arr, keys, &key);
 }
 
 typedef struct sec_row {
@@ -1115,7 +1109,7 @@ static void do_casillas(pctx *x)
         uint32_t sidx = PREP_CAT_NONE;
         uint32_t ei = row_entity(x, t, r, CA_ENTITY);
         if (ei == PREP_CAT_NONE) continue;
-        if ((sidx = find_sec(x, ei, f_sec, &sid)) == PREP_CAT_NONE) {
+        if ((sidx = find_geo(x, SEC_SECTIONS, ei, f_sec, &sid)) == PREP_CAT_NONE) {
             if (!x->broken[SEC_SECTIONS])
                 perr(x, ln, C(t, r, CA_SECTION), "unknown-reference", "casilla: unknown section '%s'", f_sec);
             ok = 0;
