@@ -29,24 +29,7 @@ for d in seccion/01/0100 seccion/09/0100 seccion/22/0050 seccion/01/0000; do
 done
 
 peer_cert cert.pem key.pem
-"$PREP" serve --store inst --listen 127.0.0.1:0 --tls-listen 127.0.0.1:0 --tls-cert cert.pem --tls-key key.pem \
-  --threads 1 >serve.out 2>serve.err &
-peer_track $!
-for _ in $(seq 300); do grep -q "listening on http://" serve.out 2>/dev/null && break; sleep 0.1; done
-SP=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)/ (h2, http/1.1)$|\1|p' serve.out)
-[ -n "$SP" ] || { echo "FAIL - prep serve did not start: $(cat serve.out serve.err)"; exit 1; }
-read -r AP < <(peer_free_ports 1)
-mkdir ap
-"$PREP" apache --docroot "$T/site" --server-name localhost --listen 127.0.0.1:$AP \
-  --tls-cert cert.pem --tls-key key.pem --standalone "$T/ap" >ap/httpd.conf
-apache2 -d "$T/ap" -f "$T/ap/httpd.conf" -t >ap/t.log 2>&1 || { echo "FAIL - apache2 -t: $(cat ap/t.log)"; exit 1; }
-apache2 -d "$T/ap" -f "$T/ap/httpd.conf" -DFOREGROUND >ap/stdout.log 2>&1 &
-peer_track $!
-peer_wait_port "$AP" 10 || { echo "FAIL - apache2 did not start: $(cat ap/error.log ap/stdout.log)"; exit 1; }
-for _ in $(seq 300); do
-  curl -s -o /dev/null --max-time 2 --cacert cert.pem --resolve "localhost:$SP:127.0.0.1" "https://localhost:$SP/corte.json" && break
-  sleep 0.1
-done
+peer_serve_and_apache "$PREP" inst "$T/site" 1
 
 get() {
   local port; [ "$1" = serve ] && port=$SP || port=$AP

@@ -140,3 +140,30 @@ peer_cleanup_on_exit() {
   trap peer_cleanup EXIT
   trap 'exit 143' TERM INT HUP
 }
+
+# peer_serve_and_apache PREP STORE DOCROOT THREADS: the two public servers on the same cut,
+# in the current directory (which holds cert.pem / key.pem, from peer_cert): `prep serve`
+# of STORE over TLS with THREADS threads, and Apache httpd with `prep apache`'s standalone
+# configuration of the exported DOCROOT (in ./ap). Sets SP and AP to their HTTPS ports
+# once both answer; tracked for peer_cleanup. On failure prints a FAIL line and exits 1.
+peer_serve_and_apache() {
+  local prep=$1 store=$2 docroot=$3 threads=$4 dir=$PWD
+  "$prep" serve --store "$store" --listen 127.0.0.1:0 --tls-listen 127.0.0.1:0 --tls-cert cert.pem --tls-key key.pem \
+    --threads "$threads" >serve.out 2>serve.err &
+  peer_track $!
+  for _ in $(seq 300); do grep -q "listening on http://" serve.out 2>/dev/null && break; sleep 0.1; done
+  SP=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)/ (h2, http/1.1)$|\1|p' serve.out)
+  [ -n "$SP" ] || { echo "FAIL - prep serve did not start: $(cat serve.out serve.err)"; exit 1; }
+  read -r AP < <(peer_free_ports 1)
+  mkdir -p ap
+  "$prep" apache --docroot "$docroot" --server-name localhost --listen 127.0.0.1:$AP \
+    --tls-cert cert.pem --tls-key key.pem --standalone "$dir/ap" >ap/httpd.conf
+  apache2 -d "$dir/ap" -f "$dir/ap/httpd.conf" -t >ap/t.log 2>&1 || { echo "FAIL - apache2 -t: $(cat ap/t.log)"; exit 1; }
+  apache2 -d "$dir/ap" -f "$dir/ap/httpd.conf" -DFOREGROUND >ap/stdout.log 2>&1 &
+  peer_track $!
+  peer_wait_port "$AP" 10 || { echo "FAIL - apache2 did not start: $(cat ap/error.log ap/stdout.log)"; exit 1; }
+  for _ in $(seq 300); do
+    curl -s -o /dev/null --max-time 2 --cacert cert.pem --resolve "localhost:$SP:127.0.0.1" "https://localhost:$SP/corte.json" && break
+    sleep 0.1
+  done
+}
