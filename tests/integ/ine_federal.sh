@@ -164,61 +164,51 @@ want=$(grep -a -A1 '^ACTAS_ESPERADAS' "$DATA/ine2018_senadurias.csv" | tail -1 |
   grep -q " 0 unreadable rows" "$T/err" && grep -a -q -x -F "$want" "$T/md.out" ||
   { echo "M rows in district 1: tally with the catalogue differs"; cat "$T/md.out" "$T/err"; fail=1; }
 
-# How the RP acta of a special casilla counts: ten votes more in one counted RP acta
-# (TIPO_ACTA 8, diputaciones 2018) move TOTAL_VOTOS_C_CS and not TOTAL_VOTOS_S_CS.
-F=$DATA/ine2018_diputaciones.csv
-python3 - "$F" "$T/rp.csv" <<'EOF'
+# tamper IN OUT COLUMN VALUE PARTY: IN with ten votes more for PARTY (and in
+# TOTAL_VOTOS_CALCULADO) in the first counted row whose COLUMN is VALUE; then
+# `prep tally --check --json` of OUT into OUT.json, which must exit 1.
+tamper() {
+  python3 - "$@" <<'PY'
 import sys
-raw = open(sys.argv[1], 'rb').read().decode('latin-1').split('\r\n')
+src, dst, col, val, party = sys.argv[1:6]
+raw = open(src, 'rb').read().decode('latin-1').split('\r\n')
 hdr = next(i for i, l in enumerate(raw) if l.startswith('CLAVE_CASILLA'))
 cols = raw[hdr].split('|')
 for i in range(hdr + 1, len(raw)):
     f = raw[i].split('|')
-    if len(f) == len(cols) and f[cols.index('TIPO_ACTA')] == '8' and f[cols.index('CONTABILIZADA')] == '1':
-        for c in ('PAN', 'TOTAL_VOTOS_CALCULADO'):
+    if len(f) == len(cols) and f[cols.index(col)] == val and f[cols.index('CONTABILIZADA')] == '1':
+        for c in (party, 'TOTAL_VOTOS_CALCULADO'):
             f[cols.index(c)] = str(int(f[cols.index(c)]) + 10)
         raw[i] = '|'.join(f)
         break
-open(sys.argv[2], 'wb').write('\r\n'.join(raw).encode('latin-1'))
-EOF
-set +e
-"$PREP" tally --actas "$T/rp.csv" --check --json >"$T/rp.json" 2>/dev/null; rc=$?
-set -e
-[ $rc -eq 1 ] || { echo "RP acta tampered: exit $rc, expected 1"; fail=1; }
+open(dst, 'wb').write('\r\n'.join(raw).encode('latin-1'))
+PY
+  local rc
+  set +e
+  "$PREP" tally --actas "$2" --check --json >"$2.json" 2>/dev/null; rc=$?
+  set -e
+  [ $rc -eq 1 ] || { echo "$2 tampered: exit $rc, expected 1"; fail=1; }
+}
+
+# How the RP acta of a special casilla counts: ten votes more in one counted RP acta
+# (TIPO_ACTA 8, diputaciones 2018) move TOTAL_VOTOS_C_CS and not TOTAL_VOTOS_S_CS.
+tamper "$DATA/ine2018_diputaciones.csv" "$T/rp.csv" TIPO_ACTA 8 PAN
 python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1])); f = {x["name"]: x for x in r["figures"]}
 assert f["TOTAL_VOTOS_C_CS"]["equal"] is False and int(f["TOTAL_VOTOS_C_CS"]["computed"]) == int(f["TOTAL_VOTOS_C_CS"]["stated"]) + 10, f["TOTAL_VOTOS_C_CS"]
 assert f["TOTAL_VOTOS_S_CS"]["equal"] is True, f["TOTAL_VOTOS_S_CS"]
-' "$T/rp.json" || fail=1
+' "$T/rp.csv.json" || fail=1
 
 # Votes from abroad are no special casilla: ten votes more in a counted M acta
 # (presidencia 2018, TIPO_ACTA 1) move both totals.
-F=$DATA/ine2018_presidencia.csv
-python3 - "$F" "$T/m.csv" <<'EOF'
-import sys
-raw = open(sys.argv[1], 'rb').read().decode('latin-1').split('\r\n')
-hdr = next(i for i, l in enumerate(raw) if l.startswith('CLAVE_CASILLA'))
-cols = raw[hdr].split('|')
-for i in range(hdr + 1, len(raw)):
-    f = raw[i].split('|')
-    if len(f) == len(cols) and f[cols.index('TIPO_CASILLA')] == 'M' and f[cols.index('CONTABILIZADA')] == '1':
-        for c in ('PRI', 'TOTAL_VOTOS_CALCULADO'):
-            f[cols.index(c)] = str(int(f[cols.index(c)]) + 10)
-        raw[i] = '|'.join(f)
-        break
-open(sys.argv[2], 'wb').write('\r\n'.join(raw).encode('latin-1'))
-EOF
-set +e
-"$PREP" tally --actas "$T/m.csv" --check --json >"$T/m.json" 2>/dev/null; rc=$?
-set -e
-[ $rc -eq 1 ] || { echo "abroad acta tampered: exit $rc, expected 1"; fail=1; }
+tamper "$DATA/ine2018_presidencia.csv" "$T/m.csv" TIPO_CASILLA M PRI
 python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1])); f = {x["name"]: x for x in r["figures"]}
 for n in ("TOTAL_VOTOS_C_CS", "TOTAL_VOTOS_S_CS"):
     assert f[n]["equal"] is False and int(f[n]["computed"]) == int(f[n]["stated"]) + 10, f[n]
-' "$T/m.json" || fail=1
+' "$T/m.csv.json" || fail=1
 
 [ $fail -eq 0 ] && echo "INE federal layouts: every figure recounted"
 exit $fail
