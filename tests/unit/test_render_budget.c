@@ -9,33 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <zlib.h>
 
 #include "prep/render.h"
 #include "prep/sim.h"
 #include "test_render_util.h"
 
 #define BUDGET 30000u
-
-static size_t gz_size(const void *p, size_t n)
-{
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return SIZE_MAX;
-    unsigned char out[1 << 16];
-    size_t total = 0;
-    z.next_in = (unsigned char *)p;
-    z.avail_in = (uInt)n;
-    int rc;
-    do {
-        z.next_out = out;
-        z.avail_out = sizeof out;
-        rc = deflate(&z, Z_FINISH);
-        total += sizeof out - z.avail_out;
-    } while (rc == Z_OK);
-    deflateEnd(&z);
-    return rc == Z_STREAM_END ? total : SIZE_MAX;
-}
 
 static const char *shared_dir(void)
 {
@@ -80,7 +59,7 @@ static void test_budget_queretaro(void **state)
     size_t css = 0, js = 0;
     for (size_t i = 0; i < s.n; i++)
         if (!strncmp(s.v[i].path, "assets/", 7)) {
-            size_t g = gz_size(s.v[i].data, s.v[i].len);
+            size_t g = tr_gz_size(s.v[i].data, s.v[i].len);
             if (strstr(s.v[i].path, ".css")) css = g;
             else js = g;
         }
@@ -89,7 +68,7 @@ static void test_budget_queretaro(void **state)
     const char *worst_path = "";
     for (size_t i = 0; i < s.n; i++) {
         if (!s.v[i].is_page) continue;
-        size_t g = gz_size(s.v[i].data, s.v[i].len) + css + js;
+        size_t g = tr_gz_size(s.v[i].data, s.v[i].len) + css + js;
         /* the section tree (seccion/, its 404 page, seccion/NNNN/: issue 16) in both trees */
         if (!strncmp(s.v[i].path, "seccion/", 8) || !strncmp(s.v[i].path, "embebido/seccion/", 17)) {
             sec_pages++;

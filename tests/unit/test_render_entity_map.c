@@ -12,41 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "../../src/render/render_internal.h"
 #include "entity_map_util.h"
+#include "test_render_util.h"
 #include "prep/sim.h"
 #include "prep/tally.h"
 
 #define QRO_GEOJSON PREP_SHARED_DATA "/geo/queretaro-municipios-2021.geojson"
-
-static size_t gz_size(const void *p, size_t n)
-{
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return SIZE_MAX;
-    unsigned char out[1 << 16];
-    size_t total = 0;
-    z.next_in = (unsigned char *)p;
-    z.avail_in = (uInt)n;
-    int rc;
-    do {
-        z.next_out = out;
-        z.avail_out = sizeof out;
-        rc = deflate(&z, Z_FINISH);
-        total += sizeof out - z.avail_out;
-    } while (rc == Z_OK);
-    deflateEnd(&z);
-    return rc == Z_STREAM_END ? total : SIZE_MAX;
-}
-
-static size_t count(const char *hay, const char *needle)
-{
-    size_t n = 0, l = strlen(needle);
-    for (const char *p = strstr(hay, needle); p; p = strstr(p + l, needle)) n++;
-    return n;
-}
 
 /* A legible, consistent acta of entity id's only casilla in election e, with these votes
  * by column name (the other columns 0). */
@@ -146,9 +119,9 @@ static void qro_map_size(size_t *raw, size_t *gz)
     rb_init(&r);
     map_draw(&x, &r, e, &m);
     assert_int_equal(r.err, PREP_OK);
-    assert_int_equal(count(r.b.data, "<a href=\""), 18);
+    assert_int_equal(tr_count(r.b.data, "<a href=\""), 18);
     *raw = r.b.len;
-    *gz = gz_size(r.b.data, r.b.len);
+    *gz = tr_gz_size(r.b.data, r.b.len);
     rb_free(&r);
     ctx_free(&x, &s);
     prep_tally_free(t);
@@ -196,8 +169,8 @@ static void test_entity_map(void **st)
     assert_non_null(strstr(h, "<h2>Mapa por entidad</h2><figure><svg viewBox=\"-1 -1 602 378\" width=\"600\" "
                               "height=\"376\" role=\"group\" aria-labelledby=\"mapa-e-t\"><title id=\"mapa-e-t\">"
                               "Entidades seg\xC3\xBAn la candidatura que encabeza</title>"));
-    assert_int_equal(count(h, "<a href=\""), 32);
-    assert_int_equal(count(h, "</a>"), 32);
+    assert_int_equal(tr_count(h, "<a href=\""), 32);
+    assert_int_equal(tr_count(h, "</a>"), 32);
     /* the coalition's stripes: its three parties' colours; MORENA is the first group met
      * (entity 1), the coalition the second (entity 11) */
     assert_non_null(strstr(h, "<pattern id=\"mep1\" width=\"15\" height=\"8\""));
@@ -221,7 +194,7 @@ static void test_entity_map(void **st)
                               "<li><i class=\"sw ce\"></i>Empate: 1</li>"
                               "<li><i class=\"sw cn\"></i>Sin actas contabilizadas: 11</li></ul></figcaption></figure>"));
     /* the weight: no more than the Querétaro map's, drawn by the same code */
-    size_t raw = r.b.len - 1, gz = gz_size(h, raw), qraw, qgz;
+    size_t raw = r.b.len - 1, gz = tr_gz_size(h, raw), qraw, qgz;
     qro_map_size(&qraw, &qgz);
     printf("entity map: %zu bytes, %zu gzipped; Querétaro municipality map: %zu, %zu gzipped\n", raw, gz, qraw, qgz);
     assert_true(gz <= qgz);
@@ -241,8 +214,8 @@ static void test_entity_map(void **st)
     rb_reset(&r);
     block_entity_map(&x, &r, pres, NULL);
     assert_int_equal(prep_buf_putc(&r.b, 0), PREP_OK);
-    assert_int_equal(count(r.b.data, "<a "), 0);
-    assert_int_equal(count(r.b.data, "<g role=\"img\" aria-label=\"ENTIDAD "), 32);
+    assert_int_equal(tr_count(r.b.data, "<a "), 0);
+    assert_int_equal(tr_count(r.b.data, "<g role=\"img\" aria-label=\"ENTIDAD "), 32);
 
     rb_free(&r);
     for (uint32_t i = 0; i < c->n_entities; i++) free(hrefs[i]);

@@ -5,9 +5,11 @@
 #ifndef TEST_RENDER_UTIL_H
 #define TEST_RENDER_UTIL_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "prep/render.h"
 
@@ -39,6 +41,28 @@ static inline void tr_commas(long long v, char *out)
         if (left && left % 3 == 0) out[o++] = ',';
     }
     out[o] = 0;
+}
+
+/* Bytes of p[0..n) gzip-compressed at level 6 (what a server compressing on the fly sends
+ * by default): the first-view budget's measure. SIZE_MAX on a zlib failure. */
+static inline size_t tr_gz_size(const void *p, size_t n)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return SIZE_MAX;
+    unsigned char out[1 << 16];
+    size_t total = 0;
+    z.next_in = (unsigned char *)p;
+    z.avail_in = (uInt)n;
+    int rc;
+    do {
+        z.next_out = out;
+        z.avail_out = sizeof out;
+        rc = deflate(&z, Z_FINISH);
+        total += sizeof out - z.avail_out;
+    } while (rc == Z_OK);
+    deflateEnd(&z);
+    return rc == Z_STREAM_END ? total : SIZE_MAX;
 }
 
 static inline size_t tr_count(const char *hay, const char *needle)
