@@ -144,6 +144,9 @@ void body_verify(rctx *x, rbuf *r, const char *seq, const char *iso);
 /* Shared pieces of the bodies (render_pages.c), used by render_lookup.c and render_opendata.c. */
 int64_t total_votes(const rctx *x, uint32_t e, const prep_tally_agg *a);
 uint32_t cand_unit(const rctx *x, uint32_t e, prep_tally_level lvl, uint32_t idx);
+/* One step of a page's path (<nav class="ruta">): a link to the page `up` directories
+ * above this one, or the page itself (up 0, aria-current). */
+void crumb(rbuf *r, unsigned up, const char *name);
 /* A section page's heading: "Sección NNNN", then `first`, its district and municipality. */
 void section_heading(const rctx *x, rbuf *r, const prep_cat_section *s, const char *first);
 int col_shown(const rctx *x, uint32_t e, uint32_t u, uint32_t j);

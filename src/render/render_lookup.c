@@ -62,32 +62,11 @@ void secall_link(const prep_catalog *c, rbuf *r, unsigned depth, const prep_cat_
 /* Inicio > Buscar sección [> entity] [> here]: the lookup is at seccion/ (depth 1). */
 static void crumbs(rbuf *r, unsigned depth, const char *entity, const char *here)
 {
-    rb_puts(r, "<nav class=\"ruta\" aria-label=\"Ruta\"><ol><li><a href=\"");
-    rb_up(r, depth);
-    rb_puts(r, "\">Inicio</a></li>");
-    if (depth <= 1) {
-        rb_puts(r, "<li aria-current=\"page\">Buscar secci\xC3\xB3n</li></ol></nav>");
-        return;
-    }
-    rb_puts(r, "<li><a href=\"");
-    rb_up(r, depth - 1);
-    rb_puts(r, "\">Buscar secci\xC3\xB3n</a></li>");
-    if (entity) {
-        if (here) {
-            rb_puts(r, "<li><a href=\"../\">");
-            rb_esc(r, entity);
-            rb_puts(r, "</a></li>");
-        } else {
-            rb_puts(r, "<li aria-current=\"page\">");
-            rb_esc(r, entity);
-            rb_puts(r, "</li>");
-        }
-    }
-    if (here) {
-        rb_puts(r, "<li aria-current=\"page\">");
-        rb_esc(r, here);
-        rb_puts(r, "</li>");
-    }
+    rb_puts(r, "<nav class=\"ruta\" aria-label=\"Ruta\"><ol>");
+    crumb(r, depth, "Inicio");
+    crumb(r, depth - 1, "Buscar secci\xC3\xB3n");
+    if (entity) crumb(r, here ? 1 : 0, entity);
+    if (here) crumb(r, 0, here);
     rb_puts(r, "</ol></nav>");
 }
 

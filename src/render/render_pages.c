@@ -142,9 +142,7 @@ void casillas_text(rbuf *r, const prep_cat_casilla *k)
 }
 
 /* ---------------------------------------------------------------- blocks */
-/* One step of the path: a link to the page `up` directories above this one, or the page
- * itself (up 0). */
-static void crumb(rbuf *r, unsigned up, const char *name)
+void crumb(rbuf *r, unsigned up, const char *name)
 {
     if (!up) {
         rb_puts(r, "<li aria-current=\"page\">");
@@ -164,9 +162,8 @@ static void crumb(rbuf *r, unsigned up, const char *name)
 static void breadcrumbs(rctx *x, const rpage *p, rbuf *r)
 {
     const prep_catalog *c = x->c;
-    rb_puts(r, "<nav class=\"ruta\" aria-label=\"Ruta\"><ol><li><a href=\"");
-    rb_up(r, p->depth);
-    rb_puts(r, "\">Inicio</a></li>");
+    rb_puts(r, "<nav class=\"ruta\" aria-label=\"Ruta\"><ol>");
+    crumb(r, p->depth, "Inicio");
     if (p->kind < PG_ENTITY || p->kind > PG_SECTION) {
         crumb(r, 0, p->title);
         rb_puts(r, "</ol></nav>");
