@@ -144,6 +144,12 @@ void body_verify(rctx *x, rbuf *r, const char *seq, const char *iso);
 /* Shared pieces of the bodies (render_pages.c), used by render_lookup.c and render_opendata.c. */
 int64_t total_votes(const rctx *x, uint32_t e, const prep_tally_agg *a);
 uint32_t cand_unit(const rctx *x, uint32_t e, prep_tally_level lvl, uint32_t idx);
+/* The tally level of a unit page: PG_ENTITY the NATION (an election's top), PG_STATE the
+ * ENTITY, PG_DISTRICT, PG_MUNI, PG_SECTION theirs; PREP_TALLY_N_LEVELS for any other page. */
+prep_tally_level page_level(const rpage *p);
+/* The entity (index) of unit idx at level lvl (ENTITY: idx itself); PREP_CAT_NONE at the
+ * NATION level and below sections. */
+uint32_t unit_entity(const prep_catalog *c, prep_tally_level lvl, uint32_t idx);
 /* One step of a page's path (<nav class="ruta">): a link to the page `up` directories
  * above this one, or the page itself (up 0, aria-current). */
 void crumb(rbuf *r, unsigned up, const char *name);

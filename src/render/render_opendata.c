@@ -234,9 +234,7 @@ static void j_subunits(rctx *x, rbuf *r, uint32_t e, prep_tally_level lvl, const
         /* on an entity's page, the units of that entity */
         uint32_t within = p->kind == PG_STATE ? p->idx : PREP_CAT_NONE;
         for (uint32_t i = 0; i < n; i++) {
-            uint32_t ent = lvl == PREP_TALLY_DISTRICT ? c->districts[i].entity
-                           : lvl == PREP_TALLY_MUNICIPALITY ? c->municipalities[i].entity : i;
-            if (within != PREP_CAT_NONE && ent != within) continue;
+            if (within != PREP_CAT_NONE && unit_entity(c, lvl, i) != within) continue;
             if (!first) rb_puts(r, ",");
             first = 0;
             j_subunit(x, r, e, lvl, i, s->pages[base + i].dir);
@@ -301,24 +299,15 @@ static void j_unit(rctx *x, const rpage *p, rbuf *r)
     rb_json_str(r, el->id);
     rb_puts(r, ",\"eleccion_nombre\":");
     rb_json_str(r, el->title);
-    prep_tally_level lvl = PREP_TALLY_NATION;
-    uint32_t ent = p->kind == PG_STATE      ? p->idx
-                   : p->kind == PG_DISTRICT ? c->districts[p->idx].entity
-                   : p->kind == PG_MUNI     ? c->municipalities[p->idx].entity
-                   : p->kind == PG_SECTION  ? c->sections[p->idx].entity
-                                            : PREP_CAT_NONE;
+    prep_tally_level lvl = page_level(p);
+    uint32_t ent = unit_entity(c, lvl, p->idx);
     /* the entity's INEGI number; a national process's top page, 0 */
     rb_printf(r, ",\"entidad\":%u", ent != PREP_CAT_NONE ? c->entities[ent].id : c->entity_id);
-    if (p->kind == PG_STATE) {
-        lvl = PREP_TALLY_ENTITY;
-    } else if (p->kind == PG_DISTRICT) {
-        lvl = PREP_TALLY_DISTRICT;
+    if (p->kind == PG_DISTRICT) {
         rb_printf(r, ",\"distrito\":%u", c->districts[p->idx].id);
     } else if (p->kind == PG_MUNI) {
-        lvl = PREP_TALLY_MUNICIPALITY;
         rb_printf(r, ",\"municipio\":%u", c->municipalities[p->idx].id);
     } else if (p->kind == PG_SECTION) {
-        lvl = PREP_TALLY_SECTION;
         const prep_cat_section *s = &c->sections[p->idx];
         rb_printf(r, ",\"distrito\":%u,\"municipio\":%u,\"seccion\":%u", c->districts[s->district].id,
                   c->municipalities[s->municipality].id, s->id);
@@ -495,11 +484,7 @@ void od_csv(rctx *x, const rpage *p, rbuf *r)
         return;
     }
     uint32_t e = p->e;
-    prep_tally_level lvl = p->kind == PG_STATE      ? PREP_TALLY_ENTITY
-                           : p->kind == PG_DISTRICT ? PREP_TALLY_DISTRICT
-                           : p->kind == PG_MUNI     ? PREP_TALLY_MUNICIPALITY
-                           : p->kind == PG_SECTION  ? PREP_TALLY_SECTION
-                                                    : PREP_TALLY_NATION;
+    prep_tally_level lvl = page_level(p); /* a unit page: od_has_data */
     uint32_t idx = lvl == PREP_TALLY_NATION ? 0 : p->idx;
     const prep_tally_agg *a = prep_tally_get(x->t, e, lvl, idx);
     csv_summary(x, r, e, a);

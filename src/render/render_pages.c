@@ -30,21 +30,36 @@ int64_t total_votes(const rctx *x, uint32_t e, const prep_tally_agg *a)
     return s;
 }
 
+prep_tally_level page_level(const rpage *p)
+{
+    switch ((page_kind)p->kind) {
+    case PG_ENTITY: return PREP_TALLY_NATION;
+    case PG_STATE: return PREP_TALLY_ENTITY;
+    case PG_DISTRICT: return PREP_TALLY_DISTRICT;
+    case PG_MUNI: return PREP_TALLY_MUNICIPALITY;
+    case PG_SECTION: return PREP_TALLY_SECTION;
+    default: return PREP_TALLY_N_LEVELS;
+    }
+}
+
+uint32_t unit_entity(const prep_catalog *c, prep_tally_level lvl, uint32_t idx)
+{
+    switch (lvl) {
+    case PREP_TALLY_ENTITY: return idx;
+    case PREP_TALLY_DISTRICT: return c->districts[idx].entity;
+    case PREP_TALLY_MUNICIPALITY: return c->municipalities[idx].entity;
+    case PREP_TALLY_SECTION: return c->sections[idx].entity;
+    default: return PREP_CAT_NONE;
+    }
+}
+
 /* The unit whose candidacies apply to a page of unit level lvl/idx of election e. */
 uint32_t cand_unit(const rctx *x, uint32_t e, prep_tally_level lvl, uint32_t idx)
 {
     const prep_catalog *c = x->c;
     const prep_cat_election *el = &c->elections[e];
     if (prep_catalog_one_unit(c, e)) return 0;
-    if (el->scope == PREP_CAT_SCOPE_ENTITY) { /* senadurías: the entity of the page's unit */
-        switch (lvl) {
-        case PREP_TALLY_ENTITY: return idx;
-        case PREP_TALLY_DISTRICT: return c->districts[idx].entity;
-        case PREP_TALLY_MUNICIPALITY: return c->municipalities[idx].entity;
-        case PREP_TALLY_SECTION: return c->sections[idx].entity;
-        default: return PREP_CAT_NONE;
-        }
-    }
+    if (el->scope == PREP_CAT_SCOPE_ENTITY) return unit_entity(c, lvl, idx); /* senadurías: the unit's entity */
     if (lvl == PREP_TALLY_SECTION) {
         const prep_cat_section *s = &c->sections[idx];
         return el->scope == PREP_CAT_SCOPE_DISTRICT ? s->district : s->municipality;
@@ -171,16 +186,14 @@ static void breadcrumbs(rctx *x, const rpage *p, rbuf *r)
     }
     const prep_cat_election *el = &c->elections[p->e];
     crumb(r, p->depth - 1u, el->title);
-    uint32_t ent = PREP_CAT_NONE, unit = PREP_CAT_NONE;
+    uint32_t ent = unit_entity(c, page_level(p), p->idx), unit = PREP_CAT_NONE;
     int mun = 0;
-    if (p->kind == PG_STATE) ent = p->idx;
-    else if (p->kind == PG_DISTRICT) ent = c->districts[unit = p->idx].entity;
-    else if (p->kind == PG_MUNI) ent = c->municipalities[unit = p->idx].entity, mun = 1;
+    if (p->kind == PG_DISTRICT) unit = p->idx;
+    else if (p->kind == PG_MUNI) unit = p->idx, mun = 1;
     else if (p->kind == PG_SECTION) {
         const prep_cat_section *sc = &c->sections[p->idx];
         mun = x->s->el[p->e].sec_level == PREP_TALLY_MUNICIPALITY;
         unit = mun ? sc->municipality : sc->district;
-        ent = sc->entity;
     }
     if (c->national && ent != PREP_CAT_NONE) crumb(r, p->depth - 2u, c->entities[ent].name);
     if (unit != PREP_CAT_NONE)
