@@ -93,6 +93,16 @@ void prep_tally_clear_dirty(prep_tally *t);
 /* The official database CSV of election e at cut instant `cut`: header block, columns,
  * one row per captured acta in catalogue order then out-of-catalogue ones. */
 PREP_NODISCARD prep_err prep_tally_db_write_csv(const prep_tally *t, uint32_t e, prep_time cut, int final_cut, prep_buf *out);
+/* Rows of the database CSVs kept across cuts: a row is a function of its acta (or, while
+ * none has arrived, of the catalogue), so a cut re-formats only the rows of the slots the
+ * tally marked dirty since the last clear (prep_tally_clear_dirty, called once per cut after
+ * the render, as for the render cache). One cache serves one tally; another tally resets it. */
+typedef struct prep_tally_db_rows prep_tally_db_rows; /* opaque */
+PREP_NODISCARD prep_err prep_tally_db_rows_new(prep_tally_db_rows **out);
+void prep_tally_db_rows_free(prep_tally_db_rows *r);
+/* prep_tally_db_write_csv with rows (NULL: every row formatted): the same bytes. */
+PREP_NODISCARD prep_err prep_tally_db_write_csv_cached(const prep_tally *t, uint32_t e, prep_time cut, int final_cut,
+                                                      prep_tally_db_rows *rows, prep_buf *out);
 /* The LEEME describing every column and OBSERVACIONES value of the catalogue's files. */
 PREP_NODISCARD prep_err prep_tally_db_write_leeme(const prep_catalog *c, prep_buf *out);
 

@@ -374,6 +374,7 @@ struct prep_render_cache {
     uint64_t dif_hash;     /* of the difusores list last rendered */
     uint64_t gen;          /* the last site this cache made (prep_site.gen); 0 none */
     uint64_t frame_hash;   /* of what that site's frames depend on besides the page */
+    prep_tally_db_rows *db_rows; /* the database's rows (prep_tally_db_write_csv_cached) */
 };
 
 prep_err prep_render_cache_new(prep_render_cache **out)
@@ -402,6 +403,8 @@ static void cache_reset(prep_render_cache *k)
     free(k->body);
     free(k->body_len);
     free(k->ooc);
+    prep_tally_db_rows_free(k->db_rows);
+    k->db_rows = NULL;
     rsite_free(&k->s);
     memset(k, 0, sizeof *k);
 }
@@ -432,8 +435,8 @@ static prep_err cache_prepare(prep_render_cache *k, const prep_tally *t)
     k->csv = calloc(k->s.n_pages, sizeof *k->csv);
     k->json_len = calloc(k->s.n_pages, sizeof *k->json_len);
     k->csv_len = calloc(k->s.n_pages, sizeof *k->csv_len);
-    if (!k->body || !k->body_len || !k->ebody || !k->ebody_len || !k->thin || !k->ooc || !k->json || !k->csv ||
-        !k->json_len || !k->csv_len) {
+    if (prep_tally_db_rows_new(&k->db_rows) || !k->body || !k->body_len || !k->ebody || !k->ebody_len || !k->thin ||
+        !k->ooc || !k->json || !k->csv || !k->json_len || !k->csv_len) {
         cache_reset(k);
         return PREP_ERR_NOMEM;
     }
@@ -1001,14 +1004,14 @@ static prep_err bodies_render(rctx *x, prep_render_cache *cache, const uint8_t *
 }
 
 /* The cut's database: one CSV per election and LEEME.txt, into dbf (n_db of them). */
-static prep_err db_files(const prep_tally *t, const prep_catalog *c, const prep_render_cut *cut, dbfile *dbf,
-                         size_t *n_db)
+static prep_err db_files(const prep_tally *t, const prep_catalog *c, const prep_render_cut *cut,
+                         prep_tally_db_rows *rows, dbfile *dbf, size_t *n_db)
 {
     prep_err err;
     for (uint32_t e = 0; e < c->n_elections; e++) {
         prep_buf b;
         prep_buf_init(&b, 0);
-        err = prep_tally_db_write_csv(t, e, cut->at, cut->final_cut, &b);
+        err = prep_tally_db_write_csv_cached(t, e, cut->at, cut->final_cut, rows, &b);
         if (err) {
             prep_buf_free(&b);
             return err;
@@ -1160,7 +1163,7 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
     if (fh != cache->frame_hash) prep_render_site_free(&old); /* other frames: nothing to reuse */
 
     /* --- the database of the cut */
-    if ((err = db_files(t, c, cut, dbf, &n_db))) goto done;
+    if ((err = db_files(t, c, cut, cache->db_rows, dbf, &n_db))) goto done;
 
     /* --- the stamp, shared by every page of the cut */
     rbuf sb;

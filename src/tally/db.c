@@ -2,6 +2,7 @@
  * Formatting only: the rows and the header block are written by the actas part's
  * writers (one documented variant, docs/formats/actas.md); this file decides what
  * goes in and in which order, and explains it in Spanish in the LEEME. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "prep/tally.h"
@@ -13,13 +14,91 @@
             return err_;                \
     } while (0)
 
-prep_err prep_tally_db_write_csv(const prep_tally *t, uint32_t e, prep_time cut, int final_cut, prep_buf *out)
+struct prep_tally_db_rows {
+    const prep_tally *t;  /* the tally the rows below are of */
+    uint32_t n_el, n_slots;
+    char **row;           /* [e * n_slots + slot]: the row's bytes with its LF, or NULL */
+    uint32_t *len;
+};
+
+prep_err prep_tally_db_rows_new(prep_tally_db_rows **out)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? PREP_OK : PREP_ERR_NOMEM;
+}
+
+static void rows_reset(prep_tally_db_rows *r)
+{
+    if (r->row)
+        for (size_t i = 0; i < (size_t)r->n_el * r->n_slots; i++) free(r->row[i]);
+    free(r->row);
+    free(r->len);
+    r->row = NULL;
+    r->len = NULL;
+    r->t = NULL;
+}
+
+void prep_tally_db_rows_free(prep_tally_db_rows *r)
+{
+    if (!r) return;
+    rows_reset(r);
+    free(r);
+}
+
+static prep_err rows_prepare(prep_tally_db_rows *r, const prep_tally *t)
+{
+    if (r->t == t && r->row) return PREP_OK;
+    rows_reset(r);
+    const prep_catalog *c = prep_tally_catalog(t);
+    r->n_el = c->n_elections;
+    r->n_slots = prep_tally_level_size(t, PREP_TALLY_CASILLA);
+    size_t n = (size_t)r->n_el * r->n_slots;
+    r->row = calloc(n ? n : 1, sizeof *r->row);
+    r->len = calloc(n ? n : 1, sizeof *r->len);
+    if (!r->row || !r->len) {
+        rows_reset(r);
+        return PREP_ERR_NOMEM;
+    }
+    r->t = t;
+    return PREP_OK;
+}
+
+/* The row of one slot (a casilla's acta, or an RP slot: rp_of is then its casilla), from
+ * the cache when the tally has not touched the slot since it was kept. */
+static prep_err slot_row(const prep_tally *t, uint32_t e, uint32_t slot, uint32_t rp_of, prep_tally_db_rows *r,
+                         prep_buf *out)
+{
+    const prep_catalog *c = prep_tally_catalog(t);
+    char **keep = r ? &r->row[(size_t)e * r->n_slots + slot] : NULL;
+    if (keep && *keep && !prep_tally_dirty(t, e, PREP_TALLY_CASILLA, slot))
+        return prep_buf_append(out, *keep, r->len[(size_t)e * r->n_slots + slot]);
+    size_t mark = out->len;
+    const int32_t *v;
+    const prep_acta *a = prep_tally_acta(t, e, slot, &v);
+    prep_err err;
+    if (a) err = prep_actas_write_row(c, e, a, v, out);
+    else if (rp_of == PREP_CAT_NONE) err = prep_actas_write_pending_row(c, e, slot, out);
+    else err = prep_actas_write_pending_acta(c, e, rp_of, 1, out); /* expected, not arrived */
+    if (err || !keep) return err;
+    free(*keep);
+    size_t n = out->len - mark;
+    *keep = malloc(n ? n : 1);
+    if (!*keep) return PREP_ERR_NOMEM;
+    memcpy(*keep, out->data + mark, n);
+    r->len[(size_t)e * r->n_slots + slot] = (uint32_t)n;
+    return PREP_OK;
+}
+
+prep_err prep_tally_db_write_csv_cached(const prep_tally *t, uint32_t e, prep_time cut, int final_cut,
+                                       prep_tally_db_rows *rows, prep_buf *out)
 {
     if (!t || !out)
         return PREP_ERR_USAGE;
     const prep_catalog *c = prep_tally_catalog(t);
     if (e >= c->n_elections)
         return PREP_ERR_USAGE;
+    if (rows)
+        TRY(rows_prepare(rows, t));
     prep_summary s;
     prep_tally_summary(t, e, final_cut, &s);
     TRY(prep_actas_write_header_block(c, e, cut, &s, out));
@@ -27,17 +106,10 @@ prep_err prep_tally_db_write_csv(const prep_tally *t, uint32_t e, prep_time cut,
     for (uint32_t k = 0; k < c->n_casillas; k++) {
         if (!prep_catalog_n_actas(c, e, k))
             continue; /* no acta of this casilla in this election (abroad, office not elected there) */
-        const int32_t *v;
-        const prep_acta *a = prep_tally_acta(t, e, k, &v);
-        if (a)
-            TRY(prep_actas_write_row(c, e, a, v, out));
-        else
-            TRY(prep_actas_write_pending_row(c, e, k, out));
+        TRY(slot_row(t, e, k, PREP_CAT_NONE, rows, out));
         uint32_t rp = prep_tally_rp_slot(t, e, k); /* its representación proporcional acta */
-        if (rp != PREP_CAT_NONE) {
-            if ((a = prep_tally_acta(t, e, rp, &v)) != NULL) TRY(prep_actas_write_row(c, e, a, v, out));
-            else TRY(prep_actas_write_pending_acta(c, e, k, 1, out)); /* expected, not arrived */
-        }
+        if (rp != PREP_CAT_NONE)
+            TRY(slot_row(t, e, rp, k, rows, out));
     }
     size_t n = prep_tally_n_out_of_catalog(t, e);
     for (size_t i = 0; i < n; i++) {
@@ -46,6 +118,11 @@ prep_err prep_tally_db_write_csv(const prep_tally *t, uint32_t e, prep_time cut,
         TRY(prep_actas_write_row(c, e, a, v, out));
     }
     return PREP_OK;
+}
+
+prep_err prep_tally_db_write_csv(const prep_tally *t, uint32_t e, prep_time cut, int final_cut, prep_buf *out)
+{
+    return prep_tally_db_write_csv_cached(t, e, cut, final_cut, NULL, out);
 }
 
 /* ------------------------------------------------------------------ LEEME */
