@@ -85,7 +85,7 @@ static void add(files *f, const char *path, char *data, size_t len)
     char *p = strdup(path);
     f->owned[2 * f->n] = p;
     f->owned[2 * f->n + 1] = data;
-    f->v[f->n++] = (prep_cut_file){p, data, len, NULL, 0, {0}};
+    f->v[f->n++] = (prep_cut_file){.path = p, .data = data, .len = len};
 }
 
 static void files_free(files *f)

@@ -254,6 +254,7 @@ typedef struct night_ctx {
     bench_store b;
     const char *ids;
     uint64_t seq;
+    prep_cut_hash_cache *hc; /* the cutter's, across the night's cuts */
 } night_ctx;
 
 /* One cut of the cutter at `at`: apply, render, make. CPU seconds into *cpu, captures
@@ -272,7 +273,7 @@ static int night_cut(night_ctx *n, prep_time at, double *cpu, size_t *applied, p
     prep_render_stats st;
     if (prep_render_site(n->t, &cut, NULL, n->rc, &n->s, &st)) return 1;
     prep_tally_clear_dirty(n->t);
-    if (cut_site_as(n->b.inst, &n->s, at, &n->b.k, n->c->process_id, n->ids, d)) return die("night cut", d);
+    if (cut_site_hc(n->b.inst, &n->s, at, &n->b.k, n->c->process_id, n->ids, n->hc, d)) return die("night cut", d);
     *cpu = cpu_s() - c0;
     return 0;
 }
@@ -283,7 +284,7 @@ static int night_series(const prep_catalog *c, prep_actas **sets, const char *id
                         prep_diags *d)
 {
     night_ctx n = {.c = c, .sets = sets, .ids = ids};
-    if (prep_tally_new(c, &n.t) || prep_render_cache_new(&n.rc) || store_open(&n.b, dir, d)) return 1;
+    if (prep_tally_new(c, &n.t) || prep_render_cache_new(&n.rc) || prep_cut_hash_cache_new(&n.hc) || store_open(&n.b, dir, d)) return 1;
     for (uint32_t el = 0; el < c->n_elections; el++)
         if (prep_tally_cursor_init(&n.cur[el], sets[el])) return 1;
     prep_render_site_init(&n.s);
@@ -318,6 +319,7 @@ static int night_series(const prep_catalog *c, prep_actas **sets, const char *id
            verdict(worst, LIM_DELIVERED));
     prep_render_site_free(&n.s);
     prep_render_cache_free(n.rc);
+    prep_cut_hash_cache_free(n.hc);
     for (uint32_t el = 0; el < c->n_elections; el++) prep_tally_cursor_free(&n.cur[el]);
     prep_tally_free(n.t);
     prep_cut_seckey_wipe(&n.b.k);
@@ -359,7 +361,8 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
             return 1;
     double c_tally = cpu_s();
     prep_render_cache *rc;
-    if (prep_render_cache_new(&rc)) return 1;
+    prep_cut_hash_cache *hc;
+    if (prep_render_cache_new(&rc) || prep_cut_hash_cache_new(&hc)) return 1;
     prep_site s;
     prep_render_site_init(&s);
     prep_render_stats st;
@@ -368,7 +371,7 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
     if (prep_render_site(t, &cut, NULL, rc, &s, &st)) return 1;
     prep_tally_clear_dirty(t);
     double c_render = cpu_s(), rss_render = peak_rss();
-    if (cut_site_as(b.inst, &s, t0, &b.k, c->process_id, ids, &d)) return die("cut 1", &d);
+    if (cut_site_hc(b.inst, &s, t0, &b.k, c->process_id, ids, hc, &d)) return die("cut 1", &d);
     double w_full = wall_s() - w0, c_full = cpu_s() - c0, rss_cut = peak_rss();
     uint64_t bytes = 0;
     for (size_t i = 0; i < s.n; i++) bytes += s.v[i].len;
@@ -395,7 +398,7 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
     if (prep_render_site(t, &cut, NULL, rc, &s, &st)) return 1;
     prep_tally_clear_dirty(t);
     double c_render2 = cpu_s(), rss_render2 = peak_rss();
-    if (cut_site_as(b.inst, &s, t1, &b.k, c->process_id, ids, &d)) return die("cut 2", &d);
+    if (cut_site_hc(b.inst, &s, t1, &b.k, c->process_id, ids, hc, &d)) return die("cut 2", &d);
     double w_inc = wall_s() - w1, c_inc = cpu_s() - c1;
     uint64_t obj = 0, patch = 0, sig = 0;
     size_t nobj = 0;
@@ -421,6 +424,7 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
 
     prep_render_site_free(&s);
     prep_render_cache_free(rc);
+    prep_cut_hash_cache_free(hc);
     for (uint32_t el = 0; el < c->n_elections; el++) prep_tally_cursor_free(&cur[el]);
     prep_tally_free(t);
     prep_cut_seckey_wipe(&b.k);

@@ -68,13 +68,17 @@ static inline prep_cut_file *site_files(const prep_site *s)
         f[i].media_type = s->v[i].media_type;
         f[i].n_parts = s->v[i].n_parts;
         memcpy(f[i].part_len, s->v[i].part_len, sizeof f[i].part_len);
+        f[i].same_parts = s->v[i].same_parts; /* used only with a hash cache (cut_site_hc) */
+        f[i].hash_prefix = s->v[i].hash_prefix;
     }
     return f;
 }
 
-/* A drill cut of site s at instant at into store (process id and its elections as named). */
-static inline int cut_site_as(const char *store, const prep_site *s, prep_time at, const prep_cut_seckey *k,
-                       const char *process, const char *elections, prep_diags *d)
+/* A drill cut of site s at instant at into store (process id and its elections as named),
+ * through hash cache hc as the institute's cutter makes them (NULL: every byte hashed). s
+ * must be the render's site passed back from the last cut made with hc, as the cutter does. */
+static inline int cut_site_hc(const char *store, const prep_site *s, prep_time at, const prep_cut_seckey *k,
+                              const char *process, const char *elections, prep_cut_hash_cache *hc, prep_diags *d)
 {
     prep_cut_params p;
     prep_cut_params_init(&p);
@@ -83,11 +87,18 @@ static inline int cut_site_as(const char *store, const prep_site *s, prep_time a
     p.instant = at;
     p.zone = "America/Mexico_City";
     p.mode = PREP_CUT_DRILL;
+    p.hash_cache = hc;
     prep_cut_file *f = site_files(s);
     if (!f) return -1;
     prep_err e = prep_cut_make(store, &p, f, s->n, k, NULL, d);
     free(f);
     return e ? -1 : 0;
+}
+
+static inline int cut_site_as(const char *store, const prep_site *s, prep_time at, const prep_cut_seckey *k,
+                              const char *process, const char *elections, prep_diags *d)
+{
+    return cut_site_hc(store, s, at, k, process, elections, NULL, d);
 }
 
 /* The busiest cut interval of the night of sets (one per election of c): its index from

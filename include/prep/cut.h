@@ -233,7 +233,21 @@ typedef struct prep_cut_file {
     const char *media_type;
     uint8_t n_parts;
     size_t part_len[PREP_CUT_PARTS_MAX];
+    /* Hints for a cut made with prep_cut_params.hash_cache (ignored without one):
+     * same_parts: bit k set = part k (bit 0: a plain file) is byte for byte part k of this
+     *   path in the last cut made with that cache; its SHA-256 is not computed again (a
+     *   sample is, and one difference makes the call forget the cache and hash all);
+     * hash_prefix: parts [0, hash_prefix) are expected to repeat from cut to cut: the hash
+     *   state after them is kept, so the file's SHA-256 costs only the bytes after them. */
+    uint32_t same_parts;
+    uint8_t hash_prefix;
 } prep_cut_file;
+
+/* What prep_cut_make remembers between the cuts of one store (src/cut/hashcache.c): part
+ * hashes and the SHA-256 states after each file's repeating prefix. Owned by the caller. */
+typedef struct prep_cut_hash_cache prep_cut_hash_cache;
+PREP_NODISCARD prep_err prep_cut_hash_cache_new(prep_cut_hash_cache **out);
+void prep_cut_hash_cache_free(prep_cut_hash_cache *c);
 
 typedef struct prep_cut_params {
     const char *process;   /* borrowed; [A-Za-z0-9._-]{1,64} */
@@ -245,6 +259,7 @@ typedef struct prep_cut_params {
     prep_cut_limits limits;
     uint64_t expect_seq;   /* 0 = any; else the sequence the files were made for (the pages
                             * show it): checked under the store's lock, "sequence-moved" */
+    prep_cut_hash_cache *hash_cache; /* NULL = hash every file (prep_cut_make only) */
 } prep_cut_params;
 
 /* Defaults: mode live, valid_for 3600, default limits, the rest NULL/PREP_TIME_NONE. */

@@ -39,6 +39,11 @@ typedef struct prep_site_file {
      * prep_cut_file so a cut stores and ships each part once (docs/formats/site.md). */
     uint8_t n_parts;
     size_t part_len[4];
+    /* For prep_cut_file's hints: bit k set = part k (bit 0: a plain file) is byte for byte
+     * part k of this path in the site passed back as `out` (only its per-cut part was
+     * rewritten); hash_prefix: the parts before the per-cut one, which repeat from cut to cut. */
+    uint32_t same_parts;
+    uint8_t hash_prefix;
 } prep_site_file;
 
 /* A whole site: files sorted by path (bytewise), paths unique. */

@@ -23,6 +23,7 @@ void cutter_close(cutter *c)
     free(c->sets);
     prep_render_site_free(&c->site);
     prep_render_cache_free(c->cache);
+    prep_cut_hash_cache_free(c->hashes);
     prep_render_progress_free(c->progress);
     prep_tally_free(c->tally);
     prep_catalog_free(c->cat);
@@ -61,7 +62,8 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
                 pubkey);
         goto fail;
     }
-    if ((e = prep_tally_new(c->cat, &c->tally)) || (e = prep_render_cache_new(&c->cache))) {
+    if ((e = prep_tally_new(c->cat, &c->tally)) || (e = prep_render_cache_new(&c->cache)) ||
+        (e = prep_cut_hash_cache_new(&c->hashes))) {
         fprintf(stderr, "prep %s: %s\n", cmd, prep_err_text(e));
         goto fail;
     }
@@ -244,7 +246,12 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
             files[i].media_type = site.v[i].media_type;
             files[i].n_parts = site.v[i].n_parts;
             memcpy(files[i].part_len, site.v[i].part_len, sizeof files[i].part_len);
+            /* relative to the site passed back, which is the last cut made (c->site is kept
+             * only after a cut is made) and so the one c->hashes remembers */
+            files[i].same_parts = site.v[i].same_parts;
+            files[i].hash_prefix = site.v[i].hash_prefix;
         }
+        p.hash_cache = c->hashes;
         e = prep_cut_make(c->store, &p, files, site.n, &c->key, &st->seq, d);
         free(files);
         /* the series the next cut continues: this cut's point, as render added it */

@@ -15,6 +15,7 @@ typedef struct cutter {
     prep_actas **sets;           /* owned, one per election */
     prep_tally_cursor *cursors;  /* owned, one per election */
     prep_render_cache *cache;    /* owned */
+    prep_cut_hash_cache *hashes; /* owned: part hashes and prefix states of the last cut made */
     prep_site site;              /* owned: the last cut's site, kept so that the next render
                                   * reuses its buffers (prep_site.origin; zeroed = empty) */
     prep_cut_seckey key;         /* wiped at close */

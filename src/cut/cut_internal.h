@@ -47,6 +47,30 @@ int cut_sha256_init(cut_sha256 *h);
 void cut_sha256_update(cut_sha256 *h, const void *p, size_t n);
 void cut_sha256_final(cut_sha256 *h, char out[65]);
 
+/* ---- what one prep_cut_make remembers for the next (hashcache.c) */
+typedef struct hc_part_hash {
+    uint64_t size;
+    unsigned char md[32];
+} hc_part_hash;
+void cut_hc_sha256(const void *p, size_t n, hc_part_hash *out);
+void cut_hc_hex(const hc_part_hash *h, char out[65]);
+void cut_hc_clear(prep_cut_hash_cache *c);
+/* The manifest SHA-256 of the last cut made with c ("" none): its objects are in the store
+ * while that cut is the store's active one. */
+const char *cut_hc_made(const prep_cut_hash_cache *c);
+void cut_hc_set_made(prep_cut_hash_cache *c, const char *sha256);
+/* Marks every file unseen; cut_hc_end then forgets those no cut_hc_file named. */
+void cut_hc_begin(prep_cut_hash_cache *c);
+void cut_hc_end(prep_cut_hash_cache *c);
+/* The part hashes path had in the last make (n_parts of them, 1 for a plain file), or NULL. */
+const hc_part_hash *cut_hc_parts(prep_cut_hash_cache *c, const char *path, size_t n_parts);
+/* Records path's part hashes (n_parts 0: a plain file, parts[0] its hash) and writes the
+ * assembled file's SHA-256 to out: from the state kept after parts [0, prefix) when
+ * prefix_same (those parts are the bytes the state covers), else hashed from the start
+ * (and that state kept). */
+prep_err cut_hc_file(prep_cut_hash_cache *c, const char *path, const void *data, size_t n_parts, const size_t *len,
+                     const hc_part_hash *parts, int prefix_same, size_t prefix, char out[65]);
+
 /* Reads a whole regular file, refusing symlinks (O_NOFOLLOW) and files over max bytes.
  * *data owned. Returns PREP_OK, PREP_ERR_NOTFOUND, PREP_ERR_LIMIT, PREP_ERR_INVALID
  * (symlink or not a regular file: *why set), PREP_ERR_IO. */

@@ -35,6 +35,9 @@ typedef struct src {
     const char *type;   /* static or borrowed */
     size_t n_parts;     /* 0 = plain; else the parts of data, in order */
     prep_cut_part parts[PREP_CUT_PARTS_MAX];
+    const prep_cut_file *in; /* prep_cut_make's file, hashed once the active cut is known */
+    uint32_t present;   /* bit k: part k (bit 0: a plain file) is named by the active cut,
+                         * so the store holds it (hash_srcs) */
 } src;
 
 typedef struct srcs {
@@ -304,18 +307,116 @@ static prep_err write_and_sign(const prep_cut_meta *mt, const srcs *ss, const pr
     return cut_check_signed(&pol, mb->data, mb->len, sb->data, sb->len, "new cut", check, d);
 }
 
+/* Claimed-unchanged parts whose hash is computed anyway, 1 in HINT_SAMPLE: a renderer that
+ * claims a changed part unchanged is found within a cut or two, not never. */
+#define HINT_SAMPLE 61
+
+/* One file of prep_cut_make through the hash cache: its parts' hashes (a claimed-unchanged
+ * part's from the cache), its assembled hash from the state after its repeating prefix.
+ * *bad when a sampled claim was false. */
+static prep_err hash_cached(prep_cut_hash_cache *hc, src *x, size_t *sample, int *bad)
+{
+    const prep_cut_file *in = x->in;
+    size_t np = in->n_parts, nparts = np ? np : 1, lens[PREP_CUT_PARTS_MAX];
+    if (np) memcpy(lens, in->part_len, np * sizeof *lens);
+    else lens[0] = in->len;
+    const hc_part_hash *old = cut_hc_parts(hc, x->path, np);
+    hc_part_hash ph[PREP_CUT_PARTS_MAX];
+    size_t prefix = np ? (in->hash_prefix < np ? in->hash_prefix : np) : 0, off = 0;
+    int prefix_same = 1;
+    for (size_t k = 0; k < nparts; k++) {
+        const unsigned char *at = (const unsigned char *)x->data + off;
+        int same = old && ((in->same_parts >> k) & 1u) && old[k].size == lens[k];
+        if (same && ++*sample % HINT_SAMPLE == 0) {
+            cut_hc_sha256(at, lens[k], &ph[k]);
+            if (memcmp(ph[k].md, old[k].md, sizeof ph[k].md) != 0) {
+                prep_log(PREP_LOG_WARN, "cut: %s: part %zu was said to be unchanged but differs; hashing every file",
+                         x->path, k);
+                *bad = 1;
+                return PREP_OK;
+            }
+        }
+        if (same) {
+            ph[k] = old[k];
+            x->present |= 1u << k;
+        } else {
+            cut_hc_sha256(at, lens[k], &ph[k]);
+            if (k < prefix) prefix_same = 0;
+        }
+        if (np) {
+            x->parts[k].size = lens[k];
+            cut_hc_hex(&ph[k], x->parts[k].sha256);
+        }
+        off += lens[k];
+    }
+    return cut_hc_file(hc, x->path, x->data, np, lens, ph, prefix_same, prefix, x->sha256);
+}
+
+/* The hashes of prep_cut_make's files, once the active cut is known (*prev, zeroed when
+ * the store is empty): through p->hash_cache when the active cut is the last one made
+ * with it (else the cache is forgotten first), else every byte. */
+static prep_err hash_srcs(const prep_cut_params *p, srcs *ss, const prep_cut_manifest *prev)
+{
+    prep_cut_hash_cache *hc = p->hash_cache;
+    if (hc && (!prev->sha256[0] || strcmp(cut_hc_made(hc), prev->sha256) != 0)) cut_hc_clear(hc);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (hc) cut_hc_begin(hc);
+        int bad = 0;
+        size_t sample = 0;
+        for (size_t i = 0; i < ss->n && !bad; i++) {
+            src *x = &ss->v[i];
+            if (!x->in) continue;
+            x->present = 0;
+            if (hc) {
+                prep_err e = hash_cached(hc, x, &sample, &bad);
+                if (e) {
+                    cut_hc_clear(hc);
+                    return e;
+                }
+                continue;
+            }
+            prep_sha256_hex(x->data, x->size, x->sha256);
+            size_t off = 0;
+            for (size_t k = 0; k < x->n_parts; k++) {
+                prep_sha256_hex((const char *)x->data + off, x->parts[k].size, x->parts[k].sha256);
+                off += x->parts[k].size;
+            }
+        }
+        if (!bad) return PREP_OK;
+        cut_hc_clear(hc);
+    }
+    return PREP_OK;
+}
+
+/* True when part hash h was checked present a moment ago (a stamp shared by every page is
+ * looked up once, not once per page). */
+static int seen_recently(char ring[8][65], unsigned *at, const char *h)
+{
+    for (int i = 0; i < 8; i++)
+        if (!strcmp(ring[i], h)) return 1;
+    memcpy(ring[*at % 8], h, 65);
+    (*at)++;
+    return 0;
+}
+
 /* Every object of the cut the store lacks (a composed file's parts are its objects),
  * then one sync of the object directories touched. */
 static prep_err put_objects(cut_store *s, const srcs *ss, prep_diags *d)
 {
     prep_err e = PREP_OK;
     unsigned char dirty[256] = {0};
+    char ring[8][65] = {{0}};
+    unsigned ring_at = 0;
     for (size_t i = 0; i < ss->n && !e; i++) {
         const src *x = &ss->v[i];
         if (x->n_parts) {
             size_t off = 0;
             for (size_t k = 0; k < x->n_parts && !e; k++) {
                 const prep_cut_part *pt = &x->parts[k];
+                if (((x->present >> k) & 1u) || seen_recently(ring, &ring_at, pt->sha256)) {
+                    off += (size_t)pt->size;
+                    continue;
+                }
                 int have = cut_object_check(s->root, pt->sha256, pt->size, x->path, d);
                 if (have < 0) e = PREP_ERR_VERIFY;
                 else if (!have)
@@ -324,6 +425,7 @@ static prep_err put_objects(cut_store *s, const srcs *ss, prep_diags *d)
             }
             continue;
         }
+        if (x->present & 1u) continue;
         int have = cut_object_check(s->root, x->sha256, x->size, x->path, d);
         if (have < 0) return PREP_ERR_VERIFY;
         if (have) continue;
@@ -356,6 +458,7 @@ static prep_err make_common(const char *store, const prep_cut_params *p, srcs *s
     prep_cut_meta mt;
     if ((e = cut_store_open(&s, store, 1, d))) goto out;
     if ((e = next_meta(&s, store, p, key, &mt, &prev, d))) goto out;
+    if ((e = hash_srcs(p, ss, &prev))) goto out;
     if ((e = write_and_sign(&mt, ss, p, key, &mb, &sb, &check, d))) goto out;
     if ((e = put_objects(&s, ss, d))) goto out;
     if ((e = cut_store_put_cut(&s, mt.seq, mb.data, mb.len, sb.data, sb.len, d))) goto out;
@@ -367,7 +470,12 @@ static prep_err make_common(const char *store, const prep_cut_params *p, srcs *s
                   (unsigned long long)mt.seq, mt.process, prep_cut_mode_name(mt.mode), check.n,
                   (unsigned long long)check.total_bytes, check.sha256);
     if (seq_out) *seq_out = mt.seq;
+    if (p->hash_cache) {
+        cut_hc_end(p->hash_cache);
+        cut_hc_set_made(p->hash_cache, check.sha256);
+    }
 out:
+    if (e && p->hash_cache) cut_hc_clear(p->hash_cache); /* what it holds may not be in the store */
     prep_cut_manifest_free(&prev);
     prep_cut_manifest_free(&check);
     prep_buf_free(&mb);
@@ -434,7 +542,7 @@ prep_err prep_cut_make(const char *store, const prep_cut_params *p, const prep_c
         x->path = prep_xstrdup(files[i].path ? files[i].path : "");
         x->data = files[i].data ? files[i].data : "";
         x->size = files[i].len;
-        prep_sha256_hex(x->data, files[i].len, x->sha256);
+        x->in = &files[i];
         x->type = files[i].media_type ? files[i].media_type : prep_cut_media_type(x->path, x->data, files[i].len);
         if (files[i].n_parts) {
             size_t np = files[i].n_parts, sum = 0;
@@ -451,12 +559,7 @@ prep_err prep_cut_make(const char *store, const prep_cut_params *p, const prep_c
                 return PREP_ERR_INVALID;
             }
             x->n_parts = np;
-            size_t off = 0;
-            for (size_t k = 0; k < np; k++) {
-                x->parts[k].size = files[i].part_len[k];
-                prep_sha256_hex((const char *)x->data + off, files[i].part_len[k], x->parts[k].sha256);
-                off += files[i].part_len[k];
-            }
+            for (size_t k = 0; k < np; k++) x->parts[k].size = files[i].part_len[k];
         }
     }
     e = make_common(store, p, &ss, key, seq, d);

@@ -600,6 +600,8 @@ prep_err site_add(prep_site *out, char *path, void *data, size_t len, const char
     f->body_rendered = (uint8_t)fresh;
     f->n_parts = 0;
     memset(f->part_len, 0, sizeof f->part_len);
+    f->same_parts = 0;
+    f->hash_prefix = 0;
     return PREP_OK;
 }
 
@@ -698,6 +700,9 @@ static int reuse_file(prep_site *old, prep_site *out, char *path, const char *mt
     prep_site_file *nf = &out->v[out->n - 1];
     nf->n_parts = n_parts;
     memcpy(nf->part_len, pl, sizeof pl);
+    /* every part but the rewritten one is the old file's (a plain file: all of it) */
+    nf->same_parts = n_parts ? ((1u << n_parts) - 1u) & ~(1u << vary) : 1u;
+    nf->hash_prefix = (uint8_t)(n_parts ? vary : 0);
     return 1;
 }
 
@@ -895,6 +900,7 @@ static prep_err pages_emit(rctx *x, prep_render_cache *cache, const cutinfo *ci,
             if (!err) {
                 prep_site_file *f = &out->v[out->n - 1];
                 f->n_parts = 4;
+                f->hash_prefix = 1; /* pre: the parts before the stamp */
                 memcpy(f->part_len, part, sizeof part);
             }
             st->pages++;

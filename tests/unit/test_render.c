@@ -575,6 +575,57 @@ static void test_determinism(void **state)
 }
 
 /* ---------------------------------------------------------------- incremental */
+/* A copy of a site's files, to check the hints a later render gives prep_cut_make. */
+typedef struct snap {
+    prep_site_file *v;
+    size_t n;
+} snap;
+
+static void snap_take(snap *sn, const prep_site *s)
+{
+    sn->n = s->n;
+    sn->v = prep_xcalloc(s->n ? s->n : 1, sizeof *sn->v);
+    for (size_t i = 0; i < s->n; i++) {
+        sn->v[i] = s->v[i];
+        sn->v[i].path = prep_xstrdup(s->v[i].path);
+        sn->v[i].data = prep_xmalloc(s->v[i].len ? s->v[i].len : 1);
+        memcpy(sn->v[i].data, s->v[i].data, s->v[i].len);
+    }
+}
+
+static void snap_free(snap *sn)
+{
+    for (size_t i = 0; i < sn->n; i++) free(sn->v[i].path), free(sn->v[i].data);
+    free(sn->v);
+}
+
+/* Every part s claims the same as in the site before it (prep_site_file.same_parts) is
+ * byte for byte that site's part. Returns the number of parts claimed. */
+static size_t check_same_parts(const snap *before, const prep_site *s)
+{
+    size_t claimed = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const prep_site_file *f = &s->v[i];
+        if (!f->same_parts) continue;
+        const prep_site_file *o = NULL;
+        for (size_t j = 0; j < before->n && !o; j++)
+            if (!strcmp(before->v[j].path, f->path)) o = &before->v[j];
+        if (!o || o->n_parts != f->n_parts) fail_msg("%s claims parts of a file the last site lacks", f->path);
+        size_t np = f->n_parts ? f->n_parts : 1, off = 0, ooff = 0;
+        for (size_t k = 0; k < np; k++) {
+            size_t len = f->n_parts ? f->part_len[k] : f->len, olen = o->n_parts ? o->part_len[k] : o->len;
+            if ((f->same_parts >> k) & 1u) {
+                claimed++;
+                if (len != olen || memcmp(f->data + off, o->data + ooff, len))
+                    fail_msg("%s: part %zu is claimed the same but differs", f->path, k);
+            }
+            off += len;
+            ooff += olen;
+        }
+    }
+    return claimed;
+}
+
 static void test_incremental(void **state)
 {
     (void)state;
@@ -600,7 +651,12 @@ static void test_incremental(void **state)
      * is rewritten in place (the byte comparison with a fresh render below covers it) */
     const unsigned char *before = prep_render_site_find(&s1, "gubernatura/index.html")->data;
     const unsigned char *before_json = prep_render_site_find(&s1, "gubernatura/datos.json")->data;
+    snap sn;
+    snap_take(&sn, &s1);
     assert_int_equal(prep_render_site(t, &c2, NULL, k, &s1, &st), PREP_OK);
+    /* every page but the two per-cut ones keeps all parts but its stamp (3 of 4) */
+    assert_true(check_same_parts(&sn, &s1) >= 3 * (2 * 57 - 4));
+    snap_free(&sn);
     assert_ptr_equal(prep_render_site_find(&s1, "gubernatura/index.html")->data, before);
     assert_ptr_equal(prep_render_site_find(&s1, "gubernatura/datos.json")->data, before_json);
     assert_non_null(strstr((const char *)prep_render_site_find(&s1, "gubernatura/datos.json")->data, "\"secuencia\":2,"));
@@ -642,7 +698,11 @@ static void test_incremental(void **state)
         assert_int_equal(prep_tally_apply(t, e, &a, v), PREP_OK);
     }
     prep_render_cut c3 = make_cut(3, cut_at + 600, 0);
+    snap_take(&sn, &s1);
     assert_int_equal(prep_render_site(t, &c3, NULL, k, &s1, &st), PREP_OK);
+    assert_true(check_same_parts(&sn, &s1) > 0);
+    assert_int_equal(prep_render_site_find(&s1, "gubernatura/distrito-02/index.html")->same_parts, 0);
+    snap_free(&sn);
     /* by hand: section 0106 is in district 2 and Peña Blanca. Pages whose numbers depend
      * on it: gub: its section, distrito-02, pena-blanca, entity; ayu: its section,
      * pena-blanca, entity; dip: its section, distrito-02, entity; the home page; the

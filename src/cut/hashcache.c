@@ -1,0 +1,232 @@
+/* prep cut: what one prep_cut_make remembers for the next (prep_cut_hash_cache).
+ *
+ * An institute makes a cut every few minutes from a site whose files mostly repeat: a
+ * page whose numbers did not change differs from its last version only in its per-cut
+ * stamp. Two costs follow the whole site instead of the change unless remembered:
+ *   - the SHA-256 of every part (the caller says which parts are the same bytes as in the
+ *     last cut made with this cache: prep_cut_file.same_parts);
+ *   - the SHA-256 of every assembled file (the hash line sha256sum checks), which covers
+ *     the stamp and so changes every cut. SHA-256 runs front to back, so the state after
+ *     the parts that repeat (prep_cut_file.hash_prefix: the render puts the stamp after
+ *     the bodies) is kept, and a cut hashes only the bytes from the first part that changed.
+ * Nothing here is trusted by a receiver: a broadcaster re-hashes every part and every
+ * assembled file it takes in. A wrong same_parts claim would still sign a stale part, so
+ * prep_cut_make re-hashes a sample of the claimed parts and, on a difference, forgets the
+ * cache and hashes everything (make.c, "hint_sample").
+ *
+ * The state after a prefix is OpenSSL's SHA256_CTX (the low-level interface, deprecated
+ * in OpenSSL 3 but kept there): a plain struct that can be copied, where an EVP context
+ * would be two allocations per file and a provider call per copy. Same code (SHA-NI where
+ * the processor has it) as EVP_sha256. */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cut_internal.h"
+
+typedef struct hc_entry {
+    char *path;              /* owned; NULL = empty slot */
+    uint8_t n_parts;         /* as last made: 0 plain (one "part": the file) */
+    uint8_t prefix_n;        /* parts the state covers; 0 = no state */
+    uint8_t seen;            /* in the current make */
+    hc_part_hash *parts;     /* owned: max(1, n_parts) of them */
+    SHA256_CTX state;        /* after parts [0, prefix_n) */
+} hc_entry;
+
+struct prep_cut_hash_cache {
+    hc_entry *v;
+    size_t cap, n;     /* cap a power of two; n used slots */
+    char made[65];     /* SHA-256 of the manifest of the last cut made with the cache; "" none */
+};
+
+const char *cut_hc_made(const prep_cut_hash_cache *c)
+{
+    return c->made;
+}
+
+void cut_hc_set_made(prep_cut_hash_cache *c, const char *sha256)
+{
+    snprintf(c->made, sizeof c->made, "%s", sha256 ? sha256 : "");
+}
+
+prep_err prep_cut_hash_cache_new(prep_cut_hash_cache **out)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? PREP_OK : PREP_ERR_NOMEM;
+}
+
+void cut_hc_clear(prep_cut_hash_cache *c)
+{
+    if (!c) return;
+    for (size_t i = 0; i < c->cap; i++) {
+        free(c->v[i].path);
+        free(c->v[i].parts);
+    }
+    free(c->v);
+    c->v = NULL;
+    c->cap = c->n = 0;
+    c->made[0] = 0;
+}
+
+void prep_cut_hash_cache_free(prep_cut_hash_cache *c)
+{
+    cut_hc_clear(c);
+    free(c);
+}
+
+static uint64_t path_hash(const char *s)
+{
+    return prep_fnv1a(PREP_FNV1A_INIT, s, strlen(s));
+}
+
+static hc_entry *slot_of(hc_entry *v, size_t cap, const char *path)
+{
+    size_t i = (size_t)path_hash(path) & (cap - 1);
+    while (v[i].path && strcmp(v[i].path, path) != 0) i = (i + 1) & (cap - 1);
+    return &v[i];
+}
+
+static int grow(prep_cut_hash_cache *c)
+{
+    size_t nc = c->cap ? c->cap * 2 : 1024;
+    hc_entry *nv = calloc(nc, sizeof *nv);
+    if (!nv) return -1;
+    for (size_t i = 0; i < c->cap; i++)
+        if (c->v[i].path) *slot_of(nv, nc, c->v[i].path) = c->v[i];
+    free(c->v);
+    c->v = nv;
+    c->cap = nc;
+    return 0;
+}
+
+/* The entry of path, NULL when absent. */
+static hc_entry *find(prep_cut_hash_cache *c, const char *path)
+{
+    if (!c->cap) return NULL;
+    hc_entry *e = slot_of(c->v, c->cap, path);
+    return e->path ? e : NULL;
+}
+
+void cut_hc_begin(prep_cut_hash_cache *c)
+{
+    for (size_t i = 0; i < c->cap; i++) c->v[i].seen = 0;
+}
+
+const hc_part_hash *cut_hc_parts(prep_cut_hash_cache *c, const char *path, size_t n_parts)
+{
+    hc_entry *e = find(c, path);
+    return e && e->n_parts == n_parts ? e->parts : NULL;
+}
+
+/* Bytes of parts [k0, k1) of data, whose part lengths are len[]. */
+static void feed(SHA256_CTX *h, const unsigned char *data, const size_t *len, size_t k0, size_t k1)
+{
+    size_t off = 0;
+    for (size_t k = 0; k < k0; k++) off += len[k];
+    size_t n = 0;
+    for (size_t k = k0; k < k1; k++) n += len[k];
+    if (n) SHA256_Update(h, data + off, n);
+}
+
+static void to_hex(const unsigned char md[32], char out[65])
+{
+    static const char hx[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = hx[md[i] >> 4];
+        out[2 * i + 1] = hx[md[i] & 15];
+    }
+    out[64] = 0;
+}
+
+void cut_hc_sha256(const void *p, size_t n, hc_part_hash *out)
+{
+    SHA256_CTX h;
+    SHA256_Init(&h);
+    SHA256_Update(&h, p, n);
+    SHA256_Final(out->md, &h);
+    out->size = n;
+}
+
+void cut_hc_hex(const hc_part_hash *h, char out[65])
+{
+    to_hex(h->md, out);
+}
+
+prep_err cut_hc_file(prep_cut_hash_cache *c, const char *path, const void *data, size_t n_parts, const size_t *len,
+                     const hc_part_hash *parts, int prefix_same, size_t prefix, char out[65])
+{
+    if (c->n + 1 > c->cap / 2 && grow(c)) return PREP_ERR_NOMEM;
+    hc_entry *e = slot_of(c->v, c->cap, path);
+    if (!e->path) {
+        if (!(e->path = strdup(path))) return PREP_ERR_NOMEM;
+        c->n++;
+    }
+    size_t np = n_parts ? n_parts : 1;
+    if (e->n_parts != n_parts || !e->parts) {
+        free(e->parts);
+        e->n_parts = 0;
+        e->prefix_n = 0;
+        if (!(e->parts = calloc(np, sizeof *e->parts))) return PREP_ERR_NOMEM; /* the caller forgets the cache */
+    }
+    e->n_parts = (uint8_t)n_parts;
+    memcpy(e->parts, parts, np * sizeof *parts);
+    e->seen = 1;
+    if (!n_parts) { /* a plain file: its one part is the file */
+        to_hex(parts[0].md, out);
+        return PREP_OK;
+    }
+    const unsigned char *b = data;
+    size_t total_parts = n_parts;
+    if (prefix > total_parts) prefix = total_parts;
+    SHA256_CTX h;
+    if (prefix && prefix_same && e->prefix_n == prefix) {
+        h = e->state; /* the bytes of parts [0, prefix) are those the state covers */
+    } else {
+        SHA256_Init(&h);
+        feed(&h, b, len, 0, prefix);
+        e->state = h;
+        e->prefix_n = (uint8_t)prefix;
+    }
+    feed(&h, b, len, prefix, total_parts);
+    unsigned char md[32];
+    SHA256_Final(md, &h);
+    to_hex(md, out);
+    return PREP_OK;
+}
+
+void cut_hc_end(prep_cut_hash_cache *c)
+{
+    /* files no longer published: forget them, so the cache follows the site */
+    size_t cap = c->cap, kept = 0;
+    for (size_t i = 0; i < cap; i++)
+        if (c->v[i].path && c->v[i].seen) kept++;
+    if (kept == c->n) return;
+    hc_entry *old = c->v;
+    c->v = NULL;
+    c->cap = c->n = 0;
+    size_t nc = 1024;
+    while (nc < 2 * kept + 2) nc *= 2;
+    c->v = calloc(nc, sizeof *c->v);
+    if (!c->v) { /* keep nothing rather than a broken table */
+        for (size_t i = 0; i < cap; i++) {
+            free(old[i].path);
+            free(old[i].parts);
+        }
+        free(old);
+        return;
+    }
+    c->cap = nc;
+    for (size_t i = 0; i < cap; i++) {
+        if (!old[i].path) continue;
+        if (!old[i].seen) {
+            free(old[i].path);
+            free(old[i].parts);
+            continue;
+        }
+        *slot_of(c->v, c->cap, old[i].path) = old[i];
+        c->n++;
+    }
+    free(old);
+}

@@ -1,0 +1,175 @@
+/* prep_cut_hash_cache (src/cut/hashcache.c): a cut made with the cache and the render's
+ * hints (prep_cut_file.same_parts, hash_prefix) is byte for byte the cut made without them,
+ * over several cuts in which bodies, stamps and the set of files change; a false "same"
+ * claim that the sample catches, a cut made by another writer in between, and a failed
+ * make each leave the next cut exact. The reference is the same files made by
+ * prep_cut_make without a cache into a second store: every byte hashed. */
+#include "test_cut_util.h"
+
+#define NF 130 /* more than 2 * HINT_SAMPLE claimed parts per cut */
+
+typedef struct hsite {
+    char *data[NF];
+    prep_cut_file f[NF + 1];
+    size_t n;
+} hsite;
+
+/* File i: pre_i | body_i (its votes v[i]) | stamp (cut seq) | post: hash_prefix 2, as the
+ * render's pages put the stamp after the bodies. same: the bits to claim. Plus one plain
+ * file (the database) whose bytes change every cut. */
+static void hsite_make(hsite *s, int seq, const int *v, int nfiles, uint32_t same_pages)
+{
+    char stamp[96];
+    snprintf(stamp, sizeof stamp, "<p class=\"corte\">Corte %d, 23:%02d</p>", seq, seq % 60);
+    for (int i = 0; i < NF; i++) free(s->data[i]);
+    memset(s, 0, sizeof *s);
+    for (int i = 0; i < nfiles; i++) {
+        char pre[96], body[400];
+        const char *post = "</body></html>\n";
+        snprintf(pre, sizeof pre, "<!DOCTYPE html><title>Secci\xC3\xB3n %d</title><body>", i + 1);
+        /* bodies over 64 bytes, so that the kept state ends inside a block */
+        snprintf(body, sizeof body, "<main><p>Secci\xC3\xB3n %d: %d votos</p>%0*d</main>", i + 1, v[i], 40 + i % 90, 0);
+        size_t a = strlen(pre), b = strlen(body), c = strlen(stamp), d = strlen(post);
+        s->data[i] = prep_xmalloc(a + b + c + d);
+        memcpy(s->data[i], pre, a);
+        memcpy(s->data[i] + a, body, b);
+        memcpy(s->data[i] + a + b, stamp, c);
+        memcpy(s->data[i] + a + b + c, post, d);
+        prep_cut_file *f = &s->f[s->n++];
+        f->path = pathf("seccion/%04d/index.html", i + 1);
+        f->data = s->data[i];
+        f->len = a + b + c + d;
+        f->n_parts = 4;
+        f->part_len[0] = a, f->part_len[1] = b, f->part_len[2] = c, f->part_len[3] = d;
+        f->same_parts = same_pages;
+        f->hash_prefix = 2;
+    }
+    prep_cut_file *db = &s->f[s->n++];
+    db->path = pathf("base-de-datos/gub.csv");
+    char *csv = pathf("sep=|\nCorte %d\nCLAVE|TOTAL\n220001B0100|%d\n", seq, v[0]);
+    db->data = csv;
+    db->len = strlen(csv);
+    db->same_parts = 0;
+}
+
+static void hsite_free(hsite *s)
+{
+    for (size_t i = 0; i < s->n; i++) free((char *)s->f[i].path);
+    free((char *)s->f[s->n - 1].data);
+    for (int i = 0; i < NF; i++) free(s->data[i]);
+    memset(s, 0, sizeof *s);
+}
+
+static prep_err make(const char *store, hsite *s, int seq, prep_cut_hash_cache *hc, const prep_cut_seckey *k)
+{
+    prep_cut_params p;
+    prep_cut_params_init(&p);
+    p.process = "qro2021";
+    p.elections = "gubernatura";
+    p.instant = T0 + seq * 300;
+    p.zone = "America/Mexico_City";
+    p.hash_cache = hc;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_err e = prep_cut_make(store, &p, s->f, s->n, k, NULL, &d);
+    if (e) prep_diags_print(&d, stderr, 10);
+    prep_diags_free(&d);
+    return e;
+}
+
+/* The two stores' manifests of cut seq are the same bytes. */
+static void same_manifest(const char *a, const char *b, int seq)
+{
+    char *pa = pathf("%s/cuts/%d/manifest", a, seq), *pb = pathf("%s/cuts/%d/manifest", b, seq);
+    size_t la, lb;
+    char *ma = read_all(pa, &la), *mb = read_all(pb, &lb);
+    assert_non_null(ma);
+    assert_non_null(mb);
+    if (la != lb || memcmp(ma, mb, la)) fail_msg("cut %d: the manifest made with the hash cache differs", seq);
+    free(ma), free(mb), free(pa), free(pb);
+}
+
+#define ALL_BUT_STAMP 0xbu /* parts 0, 1, 3 */
+
+static void test_cache_equals_full(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_new();
+    char *sa = pathf("%s/a", dir), *sb = pathf("%s/b", dir);
+    prep_cut_seckey sk;
+    prep_cut_pubkey pk;
+    key_from_seed(3, &sk, &pk);
+    prep_cut_hash_cache *hc;
+    assert_int_equal(prep_cut_hash_cache_new(&hc), PREP_OK);
+    int v[NF];
+    for (int i = 0; i < NF; i++) v[i] = i;
+    hsite s = {0};
+    int seq = 1;
+    /* cut 1: nothing known yet */
+    hsite_make(&s, seq, v, NF, 0);
+    assert_int_equal(make(sa, &s, seq, hc, &sk), PREP_OK);
+    assert_int_equal(make(sb, &s, seq, NULL, &sk), PREP_OK);
+    same_manifest(sa, sb, seq);
+    /* cuts 2..4: a new stamp everywhere, a few bodies change (claimed not same) */
+    for (seq = 2; seq <= 4; seq++) {
+        for (int i = seq; i < NF; i += 17) v[i] += 1000;
+        hsite_make(&s, seq, v, NF, ALL_BUT_STAMP);
+        for (int i = seq; i < NF; i += 17) s.f[i].same_parts = 0;
+        assert_int_equal(make(sa, &s, seq, hc, &sk), PREP_OK);
+        assert_int_equal(make(sb, &s, seq, NULL, &sk), PREP_OK);
+        same_manifest(sa, sb, seq);
+    }
+    /* cut 5: one page fewer, and a stamp of another length */
+    hsite_make(&s, 100, v, NF - 1, ALL_BUT_STAMP);
+    assert_int_equal(make(sa, &s, 5, hc, &sk), PREP_OK);
+    assert_int_equal(make(sb, &s, 5, NULL, &sk), PREP_OK);
+    same_manifest(sa, sb, 5);
+    /* cut 6: a false claim on a part the sample re-hashes (every 61st claimed part, in the
+     * files' order: three per page, so the 122nd is page 41's body) is caught, and the cut
+     * is exact */
+    v[40] += 1; /* same length: the claim passes the size check */
+    hsite_make(&s, 101, v, NF - 1, ALL_BUT_STAMP);
+    assert_int_equal(make(sa, &s, 6, hc, &sk), PREP_OK);
+    assert_int_equal(make(sb, &s, 6, NULL, &sk), PREP_OK);
+    same_manifest(sa, sb, 6);
+    /* cut 7 made by another writer (no cache) into store a: the cache no longer knows the
+     * active cut, and its claims must not be taken */
+    hsite_make(&s, 102, v, NF - 1, 0);
+    assert_int_equal(make(sa, &s, 7, NULL, &sk), PREP_OK);
+    assert_int_equal(make(sb, &s, 7, NULL, &sk), PREP_OK);
+    v[5] += 7;
+    hsite_make(&s, 103, v, NF - 1, ALL_BUT_STAMP); /* page 6's claim is false, not sampled */
+    assert_int_equal(make(sa, &s, 8, hc, &sk), PREP_OK);
+    assert_int_equal(make(sb, &s, 8, NULL, &sk), PREP_OK);
+    same_manifest(sa, sb, 8);
+    /* a failed make (an instant before the active cut's) forgets the cache */
+    hsite_make(&s, 104, v, NF - 1, ALL_BUT_STAMP);
+    prep_cut_params p;
+    prep_cut_params_init(&p);
+    p.process = "qro2021";
+    p.instant = T0;
+    p.zone = "America/Mexico_City";
+    p.hash_cache = hc;
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(prep_cut_make(sa, &p, s.f, s.n, &sk, NULL, &d), PREP_ERR_INVALID);
+    assert_non_null(prep_diags_find(&d, "instant-regress"));
+    prep_diags_free(&d);
+    v[9] += 3;
+    hsite_make(&s, 105, v, NF - 1, ALL_BUT_STAMP); /* page 10's claim is false */
+    assert_int_equal(make(sa, &s, 9, hc, &sk), PREP_OK);
+    assert_int_equal(make(sb, &s, 9, NULL, &sk), PREP_OK);
+    same_manifest(sa, sb, 9);
+    hsite_free(&s);
+    prep_cut_hash_cache_free(hc);
+    rm_rf(dir);
+    free(sa), free(sb), free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cache_equals_full),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
