@@ -58,7 +58,10 @@ void cut_hc_clear(prep_cut_hash_cache *c);
 /* The manifest SHA-256 of the last cut made with c ("" none): its objects are in the store
  * while that cut is the store's active one. */
 const char *cut_hc_made(const prep_cut_hash_cache *c);
-void cut_hc_set_made(prep_cut_hash_cache *c, const char *sha256);
+void cut_hc_set_made(prep_cut_hash_cache *c, const char *sha256, prep_time instant, long off);
+/* 1 when sha256 is the manifest of the last cut made with c: *instant and *off get its
+ * instant (what the next cut needs of it, without reading it again). */
+int cut_hc_made_meta(const prep_cut_hash_cache *c, const char *sha256, prep_time *instant, long *off);
 /* Marks every file unseen; cut_hc_end then forgets those no cut_hc_file named. */
 void cut_hc_begin(prep_cut_hash_cache *c);
 void cut_hc_end(prep_cut_hash_cache *c);
@@ -99,7 +102,7 @@ void cut_store_log(const char *root, prep_log_level lvl, const char *fmt, ...)
  * label names the source in diags. Marks the objects/aa directory dirty in dirty[256]. */
 prep_err cut_object_put_fd(cut_store *s, int fd, const char *label, uint64_t size, const char *sha256,
                            unsigned char dirty[256], prep_diags *d);
-/* Same from memory (already hashed by the caller; re-hashed here anyway). */
+/* Same from memory: sha256 must be the hash the caller computed from these bytes (not re-hashed). */
 prep_err cut_object_put_mem(cut_store *s, const void *p, size_t n, const char *sha256, unsigned char dirty[256],
                             prep_diags *d);
 /* 1 if the object exists as a regular file of the given size; 0 if absent; -1 (diag)

@@ -39,6 +39,8 @@ struct prep_cut_hash_cache {
     hc_entry *v;
     size_t cap, n;     /* cap a power of two; n used slots */
     char made[65];     /* SHA-256 of the manifest of the last cut made with the cache; "" none */
+    prep_time made_instant; /* its instant and UTC offset */
+    long made_off;
 };
 
 const char *cut_hc_made(const prep_cut_hash_cache *c)
@@ -46,9 +48,19 @@ const char *cut_hc_made(const prep_cut_hash_cache *c)
     return c->made;
 }
 
-void cut_hc_set_made(prep_cut_hash_cache *c, const char *sha256)
+void cut_hc_set_made(prep_cut_hash_cache *c, const char *sha256, prep_time instant, long off)
 {
     snprintf(c->made, sizeof c->made, "%s", sha256 ? sha256 : "");
+    c->made_instant = instant;
+    c->made_off = off;
+}
+
+int cut_hc_made_meta(const prep_cut_hash_cache *c, const char *sha256, prep_time *instant, long *off)
+{
+    if (!c->made[0] || strcmp(c->made, sha256) != 0) return 0;
+    *instant = c->made_instant;
+    *off = c->made_off;
+    return 1;
 }
 
 prep_err prep_cut_hash_cache_new(prep_cut_hash_cache **out)

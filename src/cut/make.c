@@ -240,8 +240,15 @@ static prep_err next_meta(cut_store *s, const char *store, const prep_cut_params
                      prep_cut_mode_name(a.mode), prep_cut_mode_name(mt->mode));
             return PREP_ERR_INVALID;
         }
-        prep_err e = cut_store_read_cut(s->root, a.seq, &p->limits, prev, NULL, NULL, d);
-        if (e) return e;
+        /* the last cut made with the hash cache: what is needed of it is known (its
+         * manifest at national scale is ~20 MB to read and parse) */
+        if (p->hash_cache &&
+            cut_hc_made_meta(p->hash_cache, a.manifest_sha256, &prev->meta.instant, &prev->meta.instant_off)) {
+            memcpy(prev->sha256, a.manifest_sha256, 65);
+        } else {
+            prep_err e = cut_store_read_cut(s->root, a.seq, &p->limits, prev, NULL, NULL, d);
+            if (e) return e;
+        }
         if (strcmp(prev->sha256, a.manifest_sha256) != 0) {
             prep_diags_add(d, store, 0, 0, "hash-mismatch", "active cut %llu's manifest does not match the pointer",
                      (unsigned long long)a.seq);
@@ -472,7 +479,7 @@ static prep_err make_common(const char *store, const prep_cut_params *p, srcs *s
     if (seq_out) *seq_out = mt.seq;
     if (p->hash_cache) {
         cut_hc_end(p->hash_cache);
-        cut_hc_set_made(p->hash_cache, check.sha256);
+        cut_hc_set_made(p->hash_cache, check.sha256, check.meta.instant, check.meta.instant_off);
     }
 out:
     if (e && p->hash_cache) cut_hc_clear(p->hash_cache); /* what it holds may not be in the store */
