@@ -102,9 +102,16 @@ void cut_store_log(const char *root, prep_log_level lvl, const char *fmt, ...)
  * label names the source in diags. Marks the objects/aa directory dirty in dirty[256]. */
 prep_err cut_object_put_fd(cut_store *s, int fd, const char *label, uint64_t size, const char *sha256,
                            unsigned char dirty[256], prep_diags *d);
-/* Same from memory: sha256 must be the hash the caller computed from these bytes (not re-hashed). */
-prep_err cut_object_put_mem(cut_store *s, const void *p, size_t n, const char *sha256, unsigned char dirty[256],
-                            prep_diags *d);
+/* Batched writes of new objects (prep_cut_make): each is written to tmp/ (mode 0444, not
+ * synced: *tmp_out owned), then one cut_store_syncfs makes them all durable, then each is
+ * renamed into objects/aa/ (cut_object_commit; made[256] remembers the object directories
+ * made in this call). A crash before the renames leaves only tmp/ leftovers; after the sync
+ * every object under its name has its bytes. */
+prep_err cut_object_stage_mem(cut_store *s, const void *p, size_t n, const char *sha256, char **tmp_out,
+                              prep_diags *d);
+prep_err cut_store_syncfs(cut_store *s, prep_diags *d);
+prep_err cut_object_commit(cut_store *s, const char *tmp, const char *sha256, unsigned char dirty[256],
+                           unsigned char made[256], prep_diags *d);
 /* 1 if the object exists as a regular file of the given size; 0 if absent; -1 (diag)
  * if something else is there (symlink, wrong size, not regular). */
 int cut_object_check(const char *root, const char *sha256, uint64_t size, const char *label, prep_diags *d);

@@ -406,6 +406,66 @@ static int seen_recently(char ring[8][65], unsigned *at, const char *h)
     return 0;
 }
 
+/* A file of prep_cut_make_dir, copied (re-hashed while copied: a file changed since it was
+ * hashed is refused) and synced on its own. */
+static prep_err put_file(cut_store *s, const src *x, unsigned char dirty[256], prep_diags *d)
+{
+    int fd = open(x->fspath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        prep_io_fail("open", x->fspath, errno);
+        prep_diags_add(d, x->fspath, 0, 0, "io", "cannot open: %s", strerror(errno));
+        return PREP_ERR_IO;
+    }
+    prep_err e = cut_object_put_fd(s, fd, x->fspath, x->size, x->sha256, dirty, d);
+    close(fd);
+    return e;
+}
+
+/* New objects from memory, staged in tmp/ until one sync makes them all durable (an fsync
+ * per object cost a national first cut ~700,000 of them). */
+typedef struct staged {
+    char *tmp;
+    char sha256[65];
+} staged;
+
+typedef struct stage_list {
+    staged *v;
+    size_t n, cap;
+} stage_list;
+
+static prep_err stage(cut_store *s, stage_list *l, const void *p, size_t n, const char *sha256, prep_diags *d)
+{
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 1024;
+        staged *nv = realloc(l->v, nc * sizeof *nv);
+        if (!nv) return PREP_ERR_NOMEM;
+        l->v = nv;
+        l->cap = nc;
+    }
+    staged *x = &l->v[l->n];
+    prep_err e = cut_object_stage_mem(s, p, n, sha256, &x->tmp, d);
+    if (e) return e;
+    memcpy(x->sha256, sha256, 65);
+    l->n++;
+    return PREP_OK;
+}
+
+/* Syncs the staged objects and renames them into objects/ (on error: removes what is left
+ * in tmp/), then syncs the object directories touched. */
+static prep_err commit_staged(cut_store *s, stage_list *l, unsigned char dirty[256], prep_err e, prep_diags *d)
+{
+    unsigned char made[256] = {0};
+    if (!e && l->n) e = cut_store_syncfs(s, d);
+    for (size_t i = 0; i < l->n; i++) {
+        if (!e) e = cut_object_commit(s, l->v[i].tmp, l->v[i].sha256, dirty, made, d);
+        else unlink(l->v[i].tmp);
+        free(l->v[i].tmp);
+    }
+    free(l->v);
+    memset(l, 0, sizeof *l);
+    return e ? e : cut_objects_sync(s, dirty, d);
+}
+
 /* Every object of the cut the store lacks (a composed file's parts are its objects),
  * then one sync of the object directories touched. */
 static prep_err put_objects(cut_store *s, const srcs *ss, prep_diags *d)
@@ -414,43 +474,23 @@ static prep_err put_objects(cut_store *s, const srcs *ss, prep_diags *d)
     unsigned char dirty[256] = {0};
     char ring[8][65] = {{0}};
     unsigned ring_at = 0;
+    stage_list l = {0};
     for (size_t i = 0; i < ss->n && !e; i++) {
         const src *x = &ss->v[i];
-        if (x->n_parts) {
-            size_t off = 0;
-            for (size_t k = 0; k < x->n_parts && !e; k++) {
-                const prep_cut_part *pt = &x->parts[k];
-                if (((x->present >> k) & 1u) || seen_recently(ring, &ring_at, pt->sha256)) {
-                    off += (size_t)pt->size;
-                    continue;
-                }
-                int have = cut_object_check(s->root, pt->sha256, pt->size, x->path, d);
-                if (have < 0) e = PREP_ERR_VERIFY;
-                else if (!have)
-                    e = cut_object_put_mem(s, (const char *)x->data + off, (size_t)pt->size, pt->sha256, dirty, d);
-                off += (size_t)pt->size;
-            }
-            continue;
-        }
-        if (x->present & 1u) continue;
-        int have = cut_object_check(s->root, x->sha256, x->size, x->path, d);
-        if (have < 0) return PREP_ERR_VERIFY;
-        if (have) continue;
-        if (x->data) {
-            e = cut_object_put_mem(s, x->data, (size_t)x->size, x->sha256, dirty, d);
-        } else {
-            int fd = open(x->fspath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-            if (fd < 0) {
-                prep_io_fail("open", x->fspath, errno);
-                prep_diags_add(d, x->fspath, 0, 0, "io", "cannot open: %s", strerror(errno));
-                return PREP_ERR_IO;
-            }
-            /* Re-hashed while copied: a file changed since it was hashed is refused. */
-            e = cut_object_put_fd(s, fd, x->fspath, x->size, x->sha256, dirty, d);
-            close(fd);
+        size_t np = x->n_parts ? x->n_parts : 1, off = 0;
+        for (size_t k = 0; k < np && !e; k++) {
+            const char *sha = x->n_parts ? x->parts[k].sha256 : x->sha256;
+            uint64_t size = x->n_parts ? x->parts[k].size : x->size;
+            const char *at = x->data ? (const char *)x->data + off : NULL;
+            off += (size_t)size;
+            if (((x->present >> k) & 1u) || seen_recently(ring, &ring_at, sha)) continue;
+            int have = cut_object_check(s->root, sha, size, x->path, d);
+            if (have < 0) e = PREP_ERR_VERIFY;
+            else if (!have && at) e = stage(s, &l, at, (size_t)size, sha, d);
+            else if (!have) e = put_file(s, x, dirty, d);
         }
     }
-    return e ? e : cut_objects_sync(s, dirty, d);
+    return commit_staged(s, &l, dirty, e, d);
 }
 
 static prep_err make_common(const char *store, const prep_cut_params *p, srcs *ss, const prep_cut_seckey *key,

@@ -630,21 +630,54 @@ prep_err cut_object_put_fd(cut_store *s, int fd, const char *label, uint64_t siz
     return object_finish(s, out, tmp, got, sha256, label, dirty, d);
 }
 
-prep_err cut_object_put_mem(cut_store *s, const void *p, size_t n, const char *sha256, unsigned char dirty[256],
-                            prep_diags *d)
+prep_err cut_object_stage_mem(cut_store *s, const void *p, size_t n, const char *sha256, char **tmp_out,
+                              prep_diags *d)
 {
     char *tmp = object_tmp_name(s);
-    int out = cut_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
-    if (out < 0 || cut_write_all(out, p, n, tmp) != 0) {
+    int out = cut_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
+    if (out < 0 || cut_write_all(out, p, n, tmp) != 0 || close(out) != 0) {
         prep_diags_add(d, sha256, 0, 0, "io", "cannot write a temporary object: %s", strerror(errno));
         if (out >= 0) close(out);
         unlink(tmp);
         free(tmp);
         return PREP_ERR_IO;
     }
-    /* sha256 was computed from these very bytes by the caller (prep_cut_make, a moment
-     * ago): hashing them again would double the cost of a cut's new objects */
-    return object_finish(s, out, tmp, sha256, sha256, sha256, dirty, d);
+    *tmp_out = tmp;
+    return PREP_OK;
+}
+
+prep_err cut_store_syncfs(cut_store *s, prep_diags *d)
+{
+    int fd = cut_hook("syncfs", s->root) != 0 ? -1 : open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int r = fd < 0 ? -1 : syncfs(fd);
+    int er = errno;
+    if (fd >= 0) close(fd);
+    if (r != 0) {
+        prep_diags_add(d, s->root, 0, 0, "io", "cannot sync the store to disk: %s", strerror(er));
+        return PREP_ERR_IO;
+    }
+    return PREP_OK;
+}
+
+prep_err cut_object_commit(cut_store *s, const char *tmp, const char *sha256, unsigned char dirty[256],
+                           unsigned char made[256], prep_diags *d)
+{
+    int aa = hexval(sha256[0]) * 16 + hexval(sha256[1]);
+    char *dir = cut_fmt("%s/objects/%.2s", s->root, sha256);
+    int r = made[aa] ? 0 : cut_mkdir(dir);
+    if (!r) {
+        made[aa] = 1;
+        char *dst = cut_fmt("%s/%s", dir, sha256 + 2);
+        r = cut_rename(tmp, dst);
+        free(dst);
+    }
+    free(dir);
+    if (r) {
+        prep_diags_add(d, sha256, 0, 0, "io", "cannot store object %s: %s", sha256, strerror(errno));
+        return PREP_ERR_IO;
+    }
+    dirty[aa] = 1;
+    return PREP_OK;
 }
 
 prep_err cut_objects_sync(cut_store *s, const unsigned char dirty[256], prep_diags *d)
