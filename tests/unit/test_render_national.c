@@ -126,6 +126,7 @@ static void test_page_tree(void **state)
 typedef struct linkctx {
     const char *page;
     size_t n, bad;
+    const prep_site *site;
 } linkctx;
 
 static void check_ref(void *vctx, const char *attr, const char *value, const char *tag)
@@ -136,7 +137,7 @@ static void check_ref(void *vctx, const char *attr, const char *value, const cha
     if (!value[0] || value[0] == '#') return;
     if (!strcmp(value, "data:,") && !strncmp(tag, "<link rel=\"icon\" ", 17)) return;
     char out[2048];
-    if (tr_resolve(lc->page, value, out, sizeof out) || !prep_render_site_find(&site, out)) {
+    if (tr_resolve(lc->page, value, out, sizeof out) || !prep_render_site_find(lc->site, out)) {
         print_error("%s: link '%s' resolves to '%s', not in the site (%.30s)\n", lc->page, value, out, tag);
         lc->bad++;
     }
@@ -149,7 +150,7 @@ static void test_links_resolve(void **state)
     for (size_t i = 0; i < site.n; i++) {
         if (!site.v[i].is_page) continue;
         char *pg = tr_text(&site.v[i]);
-        linkctx lc = {site.v[i].path, 0, 0};
+        linkctx lc = {site.v[i].path, 0, 0, &site};
         tr_refs(pg, check_ref, &lc);
         assert_int_equal(lc.bad, 0);
         refs += lc.n;
@@ -382,6 +383,75 @@ static void test_lean_aggregates(void **state)
     assert_int_equal(same, 1 + 3 * (1 + 3 + 5) + 2 + 2);
 }
 
+/* Replaces the one occurrence of `from` in the heap string *s by `to`. */
+static void text_swap(char **s, const char *from, const char *to)
+{
+    char *at = strstr(*s, from);
+    assert_non_null(at);
+    size_t head = (size_t)(at - *s), fl = strlen(from), tl = strlen(to), rest = strlen(at + fl);
+    char *n = malloc(head + tl + rest + 1);
+    assert_non_null(n);
+    memcpy(n, *s, head);
+    memcpy(n + head, to, tl);
+    memcpy(n + head + tl, at + fl, rest + 1);
+    free(*s);
+    *s = n;
+}
+
+/* An election held by municipality in a national catalogue (national.cat with diputaciones
+ * turned into a municipal election, its candidacies keyed by municipality): its
+ * municipality pages link to seccion/EE/municipio-<slug>/, a list that exists in both trees
+ * and holds the municipality's sections (from the file: Aguascalientes (01-1) has 0000,
+ * 0100 and 0200). */
+static void test_lean_municipality(void **state)
+{
+    (void)state;
+    char *text;
+    size_t len;
+    assert_int_equal(prep_read_file(PREP_TEST_DATA "/catalog/national.cat", 1u << 20, &text, &len), PREP_OK);
+    text_swap(&text, "|Diputaciones federales|district|", "|Diputaciones federales|municipality|");
+    text_swap(&text, "dip|1-1|PAN|DIP AGS 1\ndip|1-2|PRI|DIP AGS 2\ndip|9-1|MORENA|DIP CDMX 1\ndip|22-1|PAN|DIP QRO 1",
+              "dip|1-1|PAN|MUN AGS 1\ndip|9-5|MORENA|MUN CDMX 5\ndip|22-4|PAN|MUN QRO 4");
+    prep_catalog *mc;
+    prep_tally *mt;
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(prep_catalog_parse("national-muni.cat", text, strlen(text), &mc, &d), PREP_OK);
+    prep_diags_free(&d);
+    free(text);
+    assert_int_equal(prep_tally_new(mc, &mt), PREP_OK);
+    prep_render_cut c = {.seq = 1, .at = mc->window_open + 60, .valid_until = PREP_TIME_NONE};
+    prep_site ms;
+    prep_render_site_init(&ms);
+    assert_int_equal(prep_render_site(mt, &c, NULL, NULL, &ms, NULL), PREP_OK);
+    char *pg = tr_page(&ms, "diputaciones-federales/aguascalientes/aguascalientes/index.html");
+    assert_non_null(strstr(pg, "Este municipio tiene 3 secciones."));
+    assert_non_null(strstr(pg, "<a href=\"../../../seccion/01/municipio-aguascalientes/\">"));
+    free(pg);
+    pg = tr_page(&ms, "seccion/01/municipio-aguascalientes/index.html");
+    assert_non_null(strstr(pg, "<li><a href=\"../0000/\">0000</a></li><li><a href=\"../0100/\">0100</a></li>"
+                               "<li><a href=\"../0200/\">0200</a></li></ul></nav>"));
+    assert_non_null(strstr(pg, "<a href=\"../../../diputaciones-federales/aguascalientes/aguascalientes/\">"));
+    free(pg);
+    pg = tr_page(&ms, "embebido/seccion/01/municipio-aguascalientes/index.html");
+    assert_non_null(strstr(pg, "<a href=\"../../../../seccion/01/0100/\">0100</a>"));
+    free(pg);
+    /* the districts keep their lists too (presidencia and senadurías have district pages);
+     * every link of every page resolves */
+    assert_non_null(prep_render_site_find(&ms, "seccion/01/jesus-maria/index.html"));
+    for (size_t i = 0; i < ms.n; i++) {
+        if (!ms.v[i].is_page) continue;
+        char *t = tr_text(&ms.v[i]);
+        linkctx lc = {ms.v[i].path, 0, 0, &ms};
+        tr_refs(t, check_ref, &lc);
+        assert_int_equal(lc.bad, 0);
+        free(t);
+    }
+    prep_render_site_free(&ms);
+    prep_tally_free(mt);
+    prep_catalog_free(mc);
+}
+
 /* The national profile's incremental render (a section's one page, the embebido/ variant
  * of district bodies) gives the same site as a render from nothing. Runs last: it adds a
  * capture (casilla 01-0200V0100, presidencia). */
@@ -464,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_section_page),
         cmocka_unit_test(test_open_data_levels),
         cmocka_unit_test(test_lean_aggregates),
+        cmocka_unit_test(test_lean_municipality),
         cmocka_unit_test(test_incremental_equals_full),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
