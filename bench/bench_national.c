@@ -148,13 +148,18 @@ static int kind_of(const char *path)
 static int cmp_sha(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
 
 /* Which kinds of file the delivered objects belong to (an object shared by several files
- * counts once, for the first in manifest order). */
+ * counts once: for a main-tree file when one has it, else for the first embebido/ file in
+ * manifest order; so "embebido/ pages" is what the embedded tree costs beyond the main
+ * tree, not the bodies a page shares with its twin, which sort first for the elections
+ * whose names come after "embebido"). */
 static void delivered_by_kind(const prep_cut_manifest *m, prep_cut_delta *dl, uint64_t by[K_N])
 {
     qsort(dl->sha256, dl->n, sizeof *dl->sha256, cmp_sha); /* sizes no longer matched: not used after */
     uint8_t *seen = calloc(dl->n ? dl->n : 1, 1);
-    for (size_t i = 0; seen && i < m->n; i++) {
+    for (size_t j = 0; seen && j < 2 * m->n; j++) {
+        size_t i = j % m->n;
         const prep_cut_entry *en = &m->entries[i];
+        if ((j < m->n) == !strncmp(en->path, "embebido/", 9)) continue; /* main tree first, then embebido/ */
         size_t np = en->n_parts ? en->n_parts : 1;
         for (size_t k = 0; k < np; k++) {
             const char *sha = en->n_parts ? en->parts[k].sha256 : en->sha256;

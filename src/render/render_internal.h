@@ -45,6 +45,9 @@ typedef enum page_kind {
                    * entities, idx ei + 1 the form of entity ei at seccion/EE/ */
     PG_SECMISS,   /* seccion/no-encontrada.html: the lookup's 404 page (national: seccion/EE/...) */
     PG_SECALL,    /* seccion/NNNN/ (national: seccion/EE/NNNN/): one section in every election */
+    PG_SECLIST,   /* national: seccion/EE/<district>/ (idx a district) or seccion/EE/municipio-<slug>/
+                   * (idx n_districts + a municipality): the unit's sections, links without figures
+                   * (render_seclist.c) */
 } page_kind;
 
 typedef struct rpage {
@@ -81,6 +84,9 @@ typedef struct rsite {
     uint32_t home, db, verify, difusores;
     uint32_t secindex, secmiss, secall_base; /* the section tree (render_lookup.c) */
     uint32_t secindex_base, secmiss_base; /* national: the per-entity lookup pages (PREP_CAT_NONE: none) */
+    uint32_t seclist_base;  /* national: the section lists (PG_SECLIST), districts then municipalities
+                             * (PREP_CAT_NONE: none); seclist_n of them */
+    uint32_t seclist_n;
     char **ent_href;        /* national: per entity, "<slug>/", its page from an election's top page */
     char *css;
     size_t css_len;
@@ -116,13 +122,14 @@ typedef struct rctx {
     int lean;           /* national profile's section page: the votes by candidacy and by party
                          * as tables, no SVG (the same numbers), no combinations or actas tables
                          * (the summary above them has the actas) */
-    int emb;            /* national profile: rendering the embebido/ twin of a district or
-                         * municipality body, whose section links leave the tree (emb_body) */
+    int emb;            /* national profile: rendering the embebido/ twin of a body whose
+                         * section links leave the tree (emb_body: the lookup, the section lists) */
 } rctx;
 
 /* National profile (docs/formats/site.md): whether page p has a twin in embebido/ (the
  * home, each election's top, entity, district and municipality pages, and the pages the
- * nav and the lookup need), and whether its body differs there (its section links). */
+ * nav and the lookup need), and whether its body differs there (its section links: the
+ * lookup's form and the section lists, which never change with the numbers). */
 int emb_has(const rsite *s, const rpage *p);
 int emb_body(const rsite *s, const rpage *p);
 
@@ -169,6 +176,11 @@ void acta_sha(rbuf *r, const prep_acta *a); /* <code>hex</code>, or a dash */
 void body_secindex(rctx *x, const rpage *p, rbuf *r);
 void body_secmiss(rctx *x, const rpage *p, rbuf *r);
 void body_secall(rctx *x, const rpage *p, rbuf *r);
+/* The section lists of a national catalogue (render_seclist.c; the pages are laid out by
+ * render_site.c's section_tree): the body of one, and the block of a district or
+ * municipality page that links to its list. */
+void body_seclist(rctx *x, const rpage *p, rbuf *r);
+void block_seclist_link(rctx *x, rbuf *r, const rpage *p);
 /* The lookup form; action is relative to the page ("seccion/", "./"). */
 void secindex_form(rbuf *r, const char *action);
 /* "Esta sección en todas las elecciones": a link from a page depth dirs deep to the

@@ -332,7 +332,9 @@ static void j_unit(rctx *x, const rpage *p, rbuf *r)
         if (re->view_dist) j_subunits(x, r, e, PREP_TALLY_DISTRICT, p);
         if (re->view_muni) j_subunits(x, r, e, PREP_TALLY_MUNICIPALITY, p);
     } else if (lvl != PREP_TALLY_SECTION) {
-        j_subunits(x, r, e, PREP_TALLY_SECTION, p);
+        /* national profile: no section rows (they change every cut; each section has its
+         * own seccion/EE/NNNN/datos.json, and the database every acta) */
+        if (!c->national) j_subunits(x, r, e, PREP_TALLY_SECTION, p);
     } else {
         j_casillas(x, r, e, &c->sections[p->idx]);
     }

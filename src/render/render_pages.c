@@ -476,8 +476,9 @@ static void block_units(rctx *x, rbuf *r, uint32_t e, prep_tally_level lvl, uint
     rb_puts(r, "</tbody></table>");
 }
 
-/* Sections of a district or municipality of election e. */
-static void block_sections(rctx *x, rbuf *r, uint32_t e, prep_tally_level lvl, uint32_t unit, unsigned depth)
+/* Sections of a district or municipality of election e, with their figures (a local
+ * catalogue; a national one links to the unit's section list instead: block_seclist_link). */
+static void block_sections(rctx *x, rbuf *r, uint32_t e, prep_tally_level lvl, uint32_t unit)
 {
     const prep_catalog *c = x->c;
     const relection *re = &x->s->el[e];
@@ -490,14 +491,6 @@ static void block_sections(rctx *x, rbuf *r, uint32_t e, prep_tally_level lvl, u
         if ((lvl == PREP_TALLY_DISTRICT ? s->district : s->municipality) != unit) continue;
         const prep_tally_agg *a = agg(x, e, PREP_TALLY_SECTION, si);
         rb_puts(r, "<tr><th scope=\"row\"><a href=\"");
-        if (c->national) { /* national profile: the section's one page, seccion/EE/NNNN/ */
-            rb_up(r, depth + (x->emb ? 1u : 0u)); /* from embebido/, out to the main tree */
-            rb_puts(r, "seccion/");
-            secall_dir(c, r, s);
-            rb_printf(r, "\">%04u</a></th><td>%u</td><td>", s->id, s->n_casillas);
-            unit_row_figures(x, r, e, cand_unit(x, e, PREP_TALLY_SECTION, si), a, 0);
-            continue;
-        }
         if (re->sec_level != lvl) { /* the section page lives under the other view */
             rb_puts(r, "../");
             rb_puts(r, re->sec_level == PREP_TALLY_DISTRICT ? c->districts[s->district].slug
@@ -933,7 +926,8 @@ static void body_unit(rctx *x, const rpage *p, rbuf *r)
     block_parties(x, r, e, u, a);
     block_combos(x, r, e, u, a);
     block_actas(x, r, e, a, 0);
-    block_sections(x, r, e, lvl, p->idx, p->depth);
+    if (c->national) block_seclist_link(x, r, p); /* lean: no per-section figures (render_seclist.c) */
+    else block_sections(x, r, e, lvl, p->idx);
 }
 
 static void body_section(rctx *x, const rpage *p, rbuf *r)
@@ -1087,6 +1081,7 @@ void body_write(rctx *x, const rpage *p, int embedded, rbuf *r)
     case PG_SECINDEX: body_secindex(x, p, r); break;
     case PG_SECMISS: body_secmiss(x, p, r); break;
     case PG_SECALL: body_secall(x, p, r); break;
+    case PG_SECLIST: body_seclist(x, p, r); break;
     case PG_DB:
     case PG_VERIFY: break; /* per cut: body_db / body_verify */
     }

@@ -8,8 +8,8 @@
  * parts). Bodies are identical in the main tree and the embebido/ tree (all their
  * links are relative and both trees have the same shape); only the two per-cut pages
  * (base-de-datos, verificar) are rendered per tree — and, in a national catalogue's
- * profile (embebido/ without the section pages), the bodies that link to those pages
- * (emb_body). */
+ * profile (embebido/ without the section pages), the static bodies that link to those
+ * pages (emb_body: the lookup and the section lists). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,9 +54,11 @@ static unsigned dir_depth(const char *dir)
 
 /* National profile: the embebido/ tree holds what a broadcaster embeds — the home, each
  * election's top, entity, district and municipality pages — and the small pages its links
- * reach (nav, the lookup), not the section tree. Section links in a district or
- * municipality page, and the lookup's form, lead out of embebido/ to the main tree: those
- * bodies have an embebido/ variant (rctx.emb). A local catalogue: every page, one body. */
+ * reach (nav, the lookup, the section lists), not the section pages. The section lists'
+ * links and the lookup's form lead out of embebido/ to the main tree: those bodies (which
+ * never change with the numbers) have an embebido/ variant (rctx.emb); district and
+ * municipality pages link to their section list, inside the tree, so their bodies are
+ * the same bytes in both trees (one object). A local catalogue: every page, one body. */
 int emb_has(const rsite *s, const rpage *p)
 {
     return !s->c->national || p->kind != PG_SECALL;
@@ -74,8 +76,7 @@ static int thin_page(const rsite *s, const rpage *p)
 
 int emb_body(const rsite *s, const rpage *p)
 {
-    return s->c->national &&
-           (p->kind == PG_DISTRICT || p->kind == PG_MUNI || p->kind == PG_SECINDEX || p->kind == PG_SECMISS);
+    return s->c->national && (p->kind == PG_SECINDEX || p->kind == PG_SECMISS || p->kind == PG_SECLIST);
 }
 
 void rsite_free(rsite *s)
@@ -282,6 +283,23 @@ static prep_err section_tree(const prep_catalog *c, rsite *s, size_t *cap)
             if ((err = add_page(s, cap, PG_SECMISS, 0, i + 1, xasprintf("seccion/%02u/", c->entities[i].id),
                                 prep_xstrdup("Secci\xC3\xB3n no encontrada"))))
                 return err;
+    }
+    s->seclist_base = PREP_CAT_NONE;
+    if (c->national) { /* the section lists (render_seclist.c): districts, then municipalities when shown */
+        int muni = 0;
+        for (uint32_t e = 0; e < c->n_elections; e++) muni |= s->el[e].view_muni;
+        s->seclist_base = (uint32_t)s->n_pages;
+        s->seclist_n = c->n_districts + (muni ? c->n_municipalities : 0);
+        for (uint32_t i = 0; i < s->seclist_n; i++) {
+            int m = i >= c->n_districts;
+            uint32_t u = m ? i - c->n_districts : i;
+            const char *ent = c->entities[m ? c->municipalities[u].entity : c->districts[u].entity].name;
+            unsigned ek = c->entities[m ? c->municipalities[u].entity : c->districts[u].entity].id;
+            char *dir = m ? xasprintf("seccion/%02u/municipio-%s/", ek, c->municipalities[u].slug)
+                          : xasprintf("seccion/%02u/%s/", ek, c->districts[u].slug);
+            char *title = xasprintf("Secciones: %s, %s", m ? c->municipalities[u].name : c->districts[u].name, ent);
+            if ((err = add_page(s, cap, PG_SECLIST, 0, i, dir, title))) return err;
+        }
     }
     s->secall_base = (uint32_t)s->n_pages;
     for (uint32_t si = 0; si < c->n_sections; si++) {

@@ -348,7 +348,7 @@ def check_site(site, el, mine, vote_cols, summary):
     """Differences between the published open data of election el and the recount."""
     import glob
     import os
-    bad = n = 0
+    bad = n = rows = 0
     for f in glob.glob(os.path.join(site, "**", "datos.json"), recursive=True):
         if os.path.relpath(f, site).startswith("embebido"):
             continue
@@ -361,6 +361,16 @@ def check_site(site, el, mine, vote_cols, summary):
         uid = {"nation": 0, "entity": u["entidad"], "district": u.get("distrito"), "section": u.get("seccion")}[lvl]
         m = mine.get((lvl, u["entidad"], uid)) or empty_unit(vote_cols)
         figs = site_figures(m, vote_cols, d)
+        # the children rows a lean aggregate file keeps (docs/formats/open-data.md): the
+        # nation's entities, an entity's districts, each against its own recount
+        kids = {"nation": ("entidades", "entity"), "entity": ("distritos", "district")}.get(lvl)
+        for row in d.get(kids[0], []) if kids else []:
+            key = (kids[1], row["id"], row["id"]) if kids[1] == "entity" else (kids[1], u["entidad"], row["id"])
+            k = mine.get(key) or empty_unit(vote_cols)
+            rows += 1
+            figs.append(("%s %s actas_contabilizadas" % (kids[0], row["id"]), row["actas_contabilizadas"],
+                         k["contabilizadas"]))
+            figs.append(("%s %s actas_esperadas" % (kids[0], row["id"]), row["actas_esperadas"], k["esperadas"]))
         if lvl == "nation":
             figs.append(("fuera_de_catalogo", d["resumen"]["fuera_de_catalogo"], summary["fuera"]))
         n += 1
@@ -368,8 +378,8 @@ def check_site(site, el, mine, vote_cols, summary):
             if pub != want:
                 print("%s %s: %s: published %s, recount %s" % (el, f, name, pub, want))
                 bad += 1
-    print("%s: %d datos.json compared with the recount" % (el, n))
-    return bad, n
+    print("%s: %d datos.json compared with the recount (and %d rows of their entities / districts)" % (el, n, rows))
+    return bad + (rows == 0), n  # no children rows: nothing proved about them
 
 
 def main():

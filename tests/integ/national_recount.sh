@@ -7,7 +7,9 @@
 # entity, every district and every section, the figures prep's tally gives: actas
 # expected, captured and counted, and the votes of every column; and the 13 figures of
 # each election's header block; and every datos.json of the site prep render writes for
-# the same cut (the open data: actas figures, votes by candidacy and combination, nulos).
+# the same cut (the open data: actas figures, votes by candidacy and combination, nulos;
+# and the rows of children a lean aggregate file keeps: the nation's entities, an entity's
+# districts).
 # Twice: mid-night (a cut at 00:30, where the latest-capture and instant rules matter) and
 # the final cut at the window's close.
 set -euo pipefail

@@ -87,6 +87,11 @@ static void test_page_tree(void **state)
         "embebido/diputaciones-federales/queretaro/cadereyta-de-montes/index.html",
         "embebido/seccion/01/index.html",
         "embebido/base-de-datos/index.html",
+        /* the section lists of the districts, in both trees (test_lean_aggregates) */
+        "seccion/01/jesus-maria/index.html",
+        "seccion/01/voto-en-el-extranjero/index.html",
+        "seccion/22/cadereyta-de-montes/index.html",
+        "embebido/seccion/09/gustavo-a-madero/index.html",
     };
     for (size_t i = 0; i < PREP_ARRAY_LEN(want); i++)
         if (!prep_render_site_find(&site, want[i])) fail_msg("missing %s", want[i]);
@@ -121,6 +126,7 @@ static void test_page_tree(void **state)
 typedef struct linkctx {
     const char *page;
     size_t n, bad;
+    const prep_site *site;
 } linkctx;
 
 static void check_ref(void *vctx, const char *attr, const char *value, const char *tag)
@@ -131,7 +137,7 @@ static void check_ref(void *vctx, const char *attr, const char *value, const cha
     if (!value[0] || value[0] == '#') return;
     if (!strcmp(value, "data:,") && !strncmp(tag, "<link rel=\"icon\" ", 17)) return;
     char out[2048];
-    if (tr_resolve(lc->page, value, out, sizeof out) || !prep_render_site_find(&site, out)) {
+    if (tr_resolve(lc->page, value, out, sizeof out) || !prep_render_site_find(lc->site, out)) {
         print_error("%s: link '%s' resolves to '%s', not in the site (%.30s)\n", lc->page, value, out, tag);
         lc->bad++;
     }
@@ -144,7 +150,7 @@ static void test_links_resolve(void **state)
     for (size_t i = 0; i < site.n; i++) {
         if (!site.v[i].is_page) continue;
         char *pg = tr_text(&site.v[i]);
-        linkctx lc = {site.v[i].path, 0, 0};
+        linkctx lc = {site.v[i].path, 0, 0, &site};
         tr_refs(pg, check_ref, &lc);
         assert_int_equal(lc.bad, 0);
         refs += lc.n;
@@ -268,11 +274,11 @@ static void test_section_page(void **state)
     assert_non_null(strstr(pg, "href=\"datos.json\""));
     assert_null(strstr(pg, "datos.csv"));
     free(pg);
-    /* the district's sections table links to it, from both trees */
-    pg = tr_page(&site, "senadurias/aguascalientes/jesus-maria/index.html");
-    assert_non_null(strstr(pg, "<a href=\"../../../seccion/01/0100/\">0100</a>"));
+    /* the district's section list links to it, from both trees (test_lean_aggregates) */
+    pg = tr_page(&site, "seccion/01/jesus-maria/index.html");
+    assert_non_null(strstr(pg, "<a href=\"../0100/\">0100</a>"));
     free(pg);
-    pg = tr_page(&site, "embebido/senadurias/aguascalientes/jesus-maria/index.html");
+    pg = tr_page(&site, "embebido/seccion/01/jesus-maria/index.html");
     assert_non_null(strstr(pg, "<a href=\"../../../../seccion/01/0100/\">0100</a>"));
     free(pg);
     /* its open data: each election's votes and casillas, pointing at this page */
@@ -280,9 +286,6 @@ static void test_section_page(void **state)
     assert_int_equal(tr_count(j, "\"pagina\":\"seccion/01/0100/\""), 4);
     assert_int_equal(tr_count(j, "\"candidaturas\":["), 3);
     assert_non_null(strstr(j, "\"clave\":\"010100B0100\""));
-    free(j);
-    j = tr_page(&site, "senadurias/aguascalientes/jesus-maria/datos.json");
-    assert_non_null(strstr(j, "\"pagina\":\"seccion/01/0100/\""));
     free(j);
 }
 
@@ -299,6 +302,154 @@ static void test_open_data_levels(void **state)
     assert_non_null(strstr(j, "\"entidad\":9"));
     assert_non_null(strstr(j, "\"distritos\":[{\"id\":1,\"nombre\":\"GUSTAVO A. MADERO\""));
     free(j);
+}
+
+/* Lean aggregate pages (issue 15): a district page carries its own figures and one link to
+ * its section list, never a row per section; the list (links without figures, shared by
+ * the elections) sits in the section tree of both trees; so a district page's body is the
+ * same bytes in its embebido/ twin (one object of the cut), and its datos.json has no
+ * section rows. The sections of each district come from the catalogue file by hand:
+ * JESÚS MARÍA (01-1) has 0100, AGUASCALIENTES (01-2) has 0200, the votes from abroad (01-0)
+ * 0000. */
+static void test_lean_aggregates(void **state)
+{
+    (void)state;
+    static const char *const dist[] = {"presidencia-de-la-republica", "senadurias", "diputaciones-federales"};
+    for (size_t e = 0; e < PREP_ARRAY_LEN(dist); e++) {
+        char path[160];
+        snprintf(path, sizeof path, "%s/aguascalientes/jesus-maria/index.html", dist[e]);
+        char *pg = tr_page(&site, path);
+        assert_null(strstr(pg, "Resultados por secci\xC3\xB3n"));
+        assert_null(strstr(pg, "seccion/01/0100/"));
+        assert_non_null(strstr(pg, "Este distrito tiene 1 secci\xC3\xB3n."));
+        assert_non_null(strstr(pg, "<a href=\"../../../seccion/01/jesus-maria/\">lista de las secciones de "
+                                   "JES\xC3\x9AS MAR\xC3\x8D" "A</a>"));
+        free(pg);
+        snprintf(path, sizeof path, "%s/aguascalientes/jesus-maria/datos.json", dist[e]);
+        char *j = tr_page(&site, path);
+        assert_null(strstr(j, "\"secciones\""));
+        assert_non_null(strstr(j, "\"nivel\":\"distrito\""));
+        free(j);
+        snprintf(path, sizeof path, "%s/aguascalientes/datos.json", dist[e]);
+        j = tr_page(&site, path);
+        assert_non_null(strstr(j, "\"distritos\":[{\"id\":0,"));
+        free(j);
+    }
+    /* the list: its sections and the district's page in each election; no figure */
+    char *pg = tr_page(&site, "seccion/01/aguascalientes/index.html");
+    assert_non_null(strstr(pg, "<h1>Secciones: AGUASCALIENTES</h1>"));
+    assert_non_null(strstr(pg, "<nav aria-label=\"Secciones\"><ul><li><a href=\"../0200/\">0200</a></li></ul></nav>"));
+    for (size_t e = 0; e < PREP_ARRAY_LEN(dist); e++) {
+        char want[160];
+        snprintf(want, sizeof want, "<a href=\"../../../%s/aguascalientes/aguascalientes/\">", dist[e]);
+        assert_non_null(strstr(pg, want));
+    }
+    assert_null(strstr(pg, "<table"));
+    assert_null(strstr(pg, "Participaci"));
+    free(pg);
+    pg = tr_page(&site, "seccion/01/voto-en-el-extranjero/index.html");
+    assert_non_null(strstr(pg, "<a href=\"../0000/\">0000</a>"));
+    free(pg);
+    /* every page of the profile keeps the structure rules (test_render.c's check) */
+    for (size_t i = 0; i < site.n; i++) {
+        if (!site.v[i].is_page) continue;
+        char *t = tr_text(&site.v[i]), buf[128];
+        const char *why = tr_check_page(t, buf, sizeof buf);
+        if (why) fail_msg("%s: %s %s", site.v[i].path, why, buf);
+        free(t);
+    }
+    /* every page's body part is the same bytes in its embebido/ twin, but for the per-cut
+     * pages and the section tree's lookup and lists, whose section links leave embebido/ */
+    size_t twins = 0, same = 0;
+    for (size_t i = 0; i < site.n; i++) {
+        const prep_site_file *f = &site.v[i];
+        if (strncmp(f->path, "embebido/", 9) || !f->is_page) continue;
+        const prep_site_file *m = prep_render_site_find(&site, f->path + 9);
+        assert_non_null(m);
+        assert_int_equal(f->n_parts, 4);
+        assert_int_equal(m->n_parts, 4);
+        twins++;
+        size_t fo = f->part_len[0] + f->part_len[1], mo = m->part_len[0] + m->part_len[1];
+        if (f->part_len[2] == m->part_len[2] && !memcmp(f->data + fo, m->data + mo, f->part_len[2])) {
+            same++;
+            continue;
+        }
+        int allowed = !strncmp(f->path, "embebido/seccion/", 17) || !strncmp(f->path, "embebido/base-de-datos/", 23);
+        if (!allowed) fail_msg("%s: its body differs from the main tree's", f->path);
+    }
+    /* shared: the home, 3 x (the nation, 3 entities, 5 districts), difusores, verificar, and
+     * seccion/ and its 404 page (the entity list: links inside the tree) */
+    assert_true(twins > 40);
+    assert_int_equal(same, 1 + 3 * (1 + 3 + 5) + 2 + 2);
+}
+
+/* Replaces the one occurrence of `from` in the heap string *s by `to`. */
+static void text_swap(char **s, const char *from, const char *to)
+{
+    char *at = strstr(*s, from);
+    assert_non_null(at);
+    size_t head = (size_t)(at - *s), fl = strlen(from), tl = strlen(to), rest = strlen(at + fl);
+    char *n = malloc(head + tl + rest + 1);
+    assert_non_null(n);
+    memcpy(n, *s, head);
+    memcpy(n + head, to, tl);
+    memcpy(n + head + tl, at + fl, rest + 1);
+    free(*s);
+    *s = n;
+}
+
+/* An election held by municipality in a national catalogue (national.cat with diputaciones
+ * turned into a municipal election, its candidacies keyed by municipality): its
+ * municipality pages link to seccion/EE/municipio-<slug>/, a list that exists in both trees
+ * and holds the municipality's sections (from the file: Aguascalientes (01-1) has 0000,
+ * 0100 and 0200). */
+static void test_lean_municipality(void **state)
+{
+    (void)state;
+    char *text;
+    size_t len;
+    assert_int_equal(prep_read_file(PREP_TEST_DATA "/catalog/national.cat", 1u << 20, &text, &len), PREP_OK);
+    text_swap(&text, "|Diputaciones federales|district|", "|Diputaciones federales|municipality|");
+    text_swap(&text, "dip|1-1|PAN|DIP AGS 1\ndip|1-2|PRI|DIP AGS 2\ndip|9-1|MORENA|DIP CDMX 1\ndip|22-1|PAN|DIP QRO 1",
+              "dip|1-1|PAN|MUN AGS 1\ndip|9-5|MORENA|MUN CDMX 5\ndip|22-4|PAN|MUN QRO 4");
+    prep_catalog *mc;
+    prep_tally *mt;
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(prep_catalog_parse("national-muni.cat", text, strlen(text), &mc, &d), PREP_OK);
+    prep_diags_free(&d);
+    free(text);
+    assert_int_equal(prep_tally_new(mc, &mt), PREP_OK);
+    prep_render_cut c = {.seq = 1, .at = mc->window_open + 60, .valid_until = PREP_TIME_NONE};
+    prep_site ms;
+    prep_render_site_init(&ms);
+    assert_int_equal(prep_render_site(mt, &c, NULL, NULL, &ms, NULL), PREP_OK);
+    char *pg = tr_page(&ms, "diputaciones-federales/aguascalientes/aguascalientes/index.html");
+    assert_non_null(strstr(pg, "Este municipio tiene 3 secciones."));
+    assert_non_null(strstr(pg, "<a href=\"../../../seccion/01/municipio-aguascalientes/\">"));
+    free(pg);
+    pg = tr_page(&ms, "seccion/01/municipio-aguascalientes/index.html");
+    assert_non_null(strstr(pg, "<li><a href=\"../0000/\">0000</a></li><li><a href=\"../0100/\">0100</a></li>"
+                               "<li><a href=\"../0200/\">0200</a></li></ul></nav>"));
+    assert_non_null(strstr(pg, "<a href=\"../../../diputaciones-federales/aguascalientes/aguascalientes/\">"));
+    free(pg);
+    pg = tr_page(&ms, "embebido/seccion/01/municipio-aguascalientes/index.html");
+    assert_non_null(strstr(pg, "<a href=\"../../../../seccion/01/0100/\">0100</a>"));
+    free(pg);
+    /* the districts keep their lists too (presidencia and senadurías have district pages);
+     * every link of every page resolves */
+    assert_non_null(prep_render_site_find(&ms, "seccion/01/jesus-maria/index.html"));
+    for (size_t i = 0; i < ms.n; i++) {
+        if (!ms.v[i].is_page) continue;
+        char *t = tr_text(&ms.v[i]);
+        linkctx lc = {ms.v[i].path, 0, 0, &ms};
+        tr_refs(t, check_ref, &lc);
+        assert_int_equal(lc.bad, 0);
+        free(t);
+    }
+    prep_render_site_free(&ms);
+    prep_tally_free(mt);
+    prep_catalog_free(mc);
 }
 
 /* The national profile's incremental render (a section's one page, the embebido/ variant
@@ -323,8 +474,13 @@ static void test_incremental_equals_full(void **state)
     c.at += 300;
     prep_render_stats st;
     assert_int_equal(prep_render_site(tal, &c, NULL, rc, &inc, &st), PREP_OK);
-    /* the section's page, its district (both bodies), entity, election, home: not all */
+    /* the section's page, its district, entity, election, home: not all; not the
+     * district's section list, which has no figure */
     assert_true(st.bodies_rendered > 0 && st.bodies_rendered < st.bodies);
+    assert_int_equal(prep_render_site_find(&inc, "presidencia-de-la-republica/aguascalientes/aguascalientes/index.html")
+                         ->body_rendered, 1);
+    assert_int_equal(prep_render_site_find(&inc, "seccion/01/aguascalientes/index.html")->body_rendered, 0);
+    assert_int_equal(prep_render_site_find(&inc, "embebido/seccion/01/aguascalientes/index.html")->body_rendered, 0);
     assert_int_equal(prep_render_site(tal, &c, NULL, NULL, &full, NULL), PREP_OK);
     assert_int_equal(inc.n, full.n);
     for (size_t i = 0; i < full.n; i++) {
@@ -377,6 +533,8 @@ int main(void)
         cmocka_unit_test(test_section_tree),
         cmocka_unit_test(test_section_page),
         cmocka_unit_test(test_open_data_levels),
+        cmocka_unit_test(test_lean_aggregates),
+        cmocka_unit_test(test_lean_municipality),
         cmocka_unit_test(test_incremental_equals_full),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
