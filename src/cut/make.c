@@ -33,13 +33,18 @@ typedef struct src {
     uint64_t size;
     char sha256[65];
     const char *type;   /* static or borrowed */
-    size_t n_parts;     /* 0 = plain; else the parts of data, in order */
-    prep_cut_part parts[PREP_CUT_PARTS_MAX];
+    size_t n_parts;     /* 0 = plain; else the parts of data, in order: */
+    size_t part0;       /* srcs.parts[part0 .. part0 + n_parts) */
 } src;
 
+/* The parts live in one pool, not in each src: most files are plain, and a fixed
+ * PREP_CUT_PARTS_MAX (16) per file would cost ~1.2 KB for each of a national cut's
+ * 146,626 files. */
 typedef struct srcs {
     src *v;
     size_t n, cap;
+    prep_cut_part *parts;
+    size_t n_parts, cap_parts;
 } srcs;
 
 static void srcs_free(srcs *s)
@@ -49,7 +54,24 @@ static void srcs_free(srcs *s)
         free(s->v[i].fspath);
     }
     free(s->v);
+    free(s->parts);
     memset(s, 0, sizeof *s);
+}
+
+/* np more parts in the pool; their index, or SIZE_MAX when memory ran out. */
+static size_t srcs_parts_add(srcs *s, size_t np)
+{
+    if (s->n_parts + np > s->cap_parts) {
+        size_t nc = s->cap_parts ? s->cap_parts * 2 : 1024;
+        while (nc < s->n_parts + np) nc *= 2;
+        prep_cut_part *nv = realloc(s->parts, nc * sizeof *nv);
+        if (!nv) return SIZE_MAX;
+        s->parts = nv;
+        s->cap_parts = nc;
+    }
+    size_t at = s->n_parts;
+    s->n_parts += np;
+    return at;
 }
 
 static src *srcs_add(srcs *s)
@@ -280,7 +302,7 @@ static prep_err write_and_sign(const prep_cut_meta *mt, const srcs *ss, const pr
         ents[i].size = ss->v[i].size;
         memcpy(ents[i].sha256, ss->v[i].sha256, 65);
         ents[i].n_parts = ss->v[i].n_parts;
-        ents[i].parts = ss->v[i].n_parts ? ss->v[i].parts : NULL;
+        ents[i].parts = ss->v[i].n_parts ? ss->parts + ss->v[i].part0 : NULL;
     }
     prep_err e = cut_manifest_write(mt, ents, ss->n, &p->limits, mb, d);
     free(ents);
@@ -315,7 +337,7 @@ static prep_err put_objects(cut_store *s, const srcs *ss, prep_diags *d)
         if (x->n_parts) {
             size_t off = 0;
             for (size_t k = 0; k < x->n_parts && !e; k++) {
-                const prep_cut_part *pt = &x->parts[k];
+                const prep_cut_part *pt = &ss->parts[x->part0 + k];
                 int have = cut_object_check(s->root, pt->sha256, pt->size, x->path, d);
                 if (have < 0) e = PREP_ERR_VERIFY;
                 else if (!have)
@@ -450,11 +472,18 @@ prep_err prep_cut_make(const char *store, const prep_cut_params *p, const prep_c
                 srcs_free(&ss);
                 return PREP_ERR_INVALID;
             }
+            size_t at = srcs_parts_add(&ss, np);
+            if (at == SIZE_MAX) {
+                srcs_free(&ss);
+                return PREP_ERR_NOMEM;
+            }
             x->n_parts = np;
+            x->part0 = at;
+            prep_cut_part *xp = ss.parts + at;
             size_t off = 0;
             for (size_t k = 0; k < np; k++) {
-                x->parts[k].size = files[i].part_len[k];
-                prep_sha256_hex((const char *)x->data + off, files[i].part_len[k], x->parts[k].sha256);
+                xp[k].size = files[i].part_len[k];
+                prep_sha256_hex((const char *)x->data + off, files[i].part_len[k], xp[k].sha256);
                 off += files[i].part_len[k];
             }
         }

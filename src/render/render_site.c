@@ -689,7 +689,7 @@ static int reuse_file(prep_site *old, prep_site *out, char *path, const char *mt
     unsigned char *d = reuse_buf(old, path, n_parts, vary, v, vlen, keep_part, keep_len);
     if (!d) return 0;
     const prep_site_file *f = prep_render_site_find(old, path);
-    size_t len = f->len, pl[4];
+    size_t len = f->len, pl[PREP_RENDER_PARTS_MAX];
     memcpy(pl, f->part_len, sizeof pl);
     if ((*err = site_add(out, path, d, len, mt, is_page, 0))) return -1;
     prep_site_file *nf = &out->v[out->n - 1];
