@@ -208,7 +208,7 @@ prep_err site_add(prep_site *out, char *path, void *data, size_t len, const char
 /* ---------------------------------------------------------------- composed files' parts
  * The one place that says where each part of a composed file is (prep_site_file.part_len):
  * a page is pre | stamp | its body parts | post, PAGE_PARTS(nb) parts for nb body parts
- * (one, but a national section page has a head and one per election: sec_split); a
+ * (one, but a national section page has one per election: sec_split); a
  * datos.json is the per-cut head | its body parts. Code asks these, not fixed numbers. */
 enum { PAGE_PART_PRE = 0, PAGE_PART_STAMP = 1, PAGE_PART_BODY = 2 };
 #define PAGE_PARTS(nb) ((size_t)(nb) + 3)

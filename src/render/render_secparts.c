@@ -5,11 +5,15 @@
  * As one body part, a capture of any one acta of the section re-sent the whole body: in the
  * busiest national cut, 10,840 captures re-sent 168.7 MB of section pages and 76.2 MB of
  * their datos.json. Split, the page is
- *   pre | stamp | head (nav, crumbs, heading) | election 1 | ... | election n + "</main>" | post
+ *   pre | stamp | nav, crumbs, heading + election 1 | election 2 | ... | election n + "</main>" | post
  * and its datos.json
- *   head (per cut) | unit + '"elecciones":[' | election 1 | ,election 2 | ... | ,election n + "]}\n"
+ *   head (per cut) | unit + '"elecciones":[' + election 1 | ,election 2 | ... | ,election n + "]}\n"
  * so a capture changes only its election's part (and the stamp, shared by every page). The
- * assembled bytes are those of the unsplit page: the separators are inside the parts.
+ * assembled bytes are those of the unsplit page: the separators are inside the parts. The
+ * page's fixed start (~830 bytes) and the JSON's unit (~180) ride with the first election
+ * rather than in parts of their own: a part costs a manifest field (~76 bytes) in every
+ * cut, an object and a store check each, and 71,049 pages have them (measured: with them
+ * apart, 12 parts per section, the busiest cut's sign + store took ~1.4x as long).
  *
  * The parts are not kept in the render cache (71,049 pages, ~1.9 GB at the busiest point,
  * thin_page in render_site.c): the last site (passed back by the caller) holds them. A
@@ -25,9 +29,9 @@ size_t sec_split(const rsite *s, const rpage *p)
 {
     uint32_t ne = s->c->n_elections;
     if (!s->c->national || p->kind != PG_SECALL || ne == 0) return 0;
-    /* the page's parts (pre, stamp, head, one per election, post) within the cut's limit;
-     * the datos.json has two fewer */
-    return PAGE_PARTS(1 + ne) <= PREP_RENDER_PARTS_MAX ? ne : 0;
+    /* the page's parts (pre, stamp, one per election, post) within the cut's limit; the
+     * datos.json has two fewer */
+    return PAGE_PARTS(ne) <= PREP_RENDER_PARTS_MAX ? ne : 0;
 }
 
 void sec_mark(const rsite *s, const prep_tally *t, int all, uint8_t *sec_need)
@@ -103,7 +107,7 @@ static prep_err sec_add(prep_site *old, prep_site *out, char *path, const char *
 prep_err sec_page_emit(rctx *x, const void *ci, sec_frame_fn frame, const rpage *p, const void *stamp, size_t slen,
                        int fresh, prep_site *old, prep_site *out, rbuf *r)
 {
-    size_t ne = sec_split(x->s, p), nb = 1 + ne, np = PAGE_PARTS(nb);
+    size_t ne = sec_split(x->s, p), nb = ne, np = PAGE_PARTS(nb);
     const uint8_t *need = x->sec_need + (size_t)p->idx * ne;
     char *path = join(p->dir, "index.html");
     if (!path) return PREP_ERR_NOMEM;
@@ -114,8 +118,8 @@ prep_err sec_page_emit(rctx *x, const void *ci, sec_frame_fn frame, const rpage 
     if (!r->err) r->err = prep_buf_reserve(&r->b, total); /* one allocation per page */
     x->chart_no = 0;
     for (size_t k = 0; k < np; k++) {
-        /* election e's part, or -1: the frame, the stamp, the head */
-        long e = k > PAGE_PART_BODY && k < PAGE_PART_BODY + nb ? (long)(k - PAGE_PART_BODY - 1) : -1;
+        /* election e's part, or -1: the frame, the stamp */
+        long e = k >= PAGE_PART_BODY && k < PAGE_PART_BODY + nb ? (long)(k - PAGE_PART_BODY) : -1;
         size_t ol;
         if (k == PAGE_PART_STAMP) {
             rb_put(r, stamp, slen);
@@ -123,13 +127,14 @@ prep_err sec_page_emit(rctx *x, const void *ci, sec_frame_fn frame, const rpage 
             const unsigned char *b = old_part(of, k, &ol);
             rb_put(r, (const char *)b, ol);
         } else if (e >= 0) {
+            if (e == 0) {
+                frame(x, ci, p, SEC_FRAME_NAV, r); /* the body's start, as on every page */
+                secall_head(x, p, r);
+            }
             secall_election(x, p, (uint32_t)e, r);
             if ((size_t)e + 1 == ne) rb_puts(r, "</main>"); /* the body's end, as on every page */
         } else if (k == PAGE_PART_PRE) {
             frame(x, ci, p, SEC_FRAME_PRE, r);
-        } else if (k == PAGE_PART_BODY) {
-            frame(x, ci, p, SEC_FRAME_NAV, r); /* the body's start, as on every page */
-            secall_head(x, p, r);
         } else {
             frame(x, ci, p, SEC_FRAME_POST, r);
         }
@@ -141,7 +146,7 @@ prep_err sec_page_emit(rctx *x, const void *ci, sec_frame_fn frame, const rpage 
 prep_err sec_json_emit(rctx *x, const rpage *p, const void *head, size_t hlen, prep_site *old, prep_site *out,
                        rbuf *r)
 {
-    size_t ne = sec_split(x->s, p), np = JSON_PARTS(1 + ne);
+    size_t ne = sec_split(x->s, p), np = JSON_PARTS(ne);
     const uint8_t *need = x->sec_need + (size_t)p->idx * ne;
     int clean = 1;
     for (size_t e = 0; e < ne; e++) clean &= !need[e];
@@ -160,17 +165,16 @@ prep_err sec_json_emit(rctx *x, const rpage *p, const void *head, size_t hlen, p
     rb_reset(r);
     if (!r->err) r->err = prep_buf_reserve(&r->b, total);
     for (size_t k = 0; k < np; k++) {
-        long e = k > JSON_PART_BODY && k < JSON_PART_BODY + 1 + ne ? (long)(k - JSON_PART_BODY - 1) : -1;
+        long e = k >= JSON_PART_BODY && k < JSON_PART_BODY + ne ? (long)(k - JSON_PART_BODY) : -1;
         size_t ol;
         if (k == JSON_PART_HEAD) {
             rb_put(r, head, hlen);
         } else if (of && (e < 0 || !need[e])) {
             const unsigned char *b = old_part(of, k, &ol);
             rb_put(r, (const char *)b, ol);
-        } else if (e >= 0) {
-            od_secall_election(x, p, (uint32_t)e, r);
         } else {
-            od_secall_unit(x, p, r);
+            if (e == 0) od_secall_unit(x, p, r);
+            od_secall_election(x, p, (uint32_t)e, r);
         }
         part_end(r, &mark, part, k);
     }

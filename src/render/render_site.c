@@ -871,7 +871,7 @@ static prep_err pages_emit(rctx *x, prep_render_cache *cache, const cutinfo *ci,
                 /* the body part is nav + body + "</main>": the same bytes by construction */
                 size_t sn = sec_split(x->s, p);
                 int ru = reuse_file(old, out, path, "text/html; charset=utf-8", 1,
-                                    (uint8_t)PAGE_PARTS(sn ? 1 + sn : 1), PAGE_PART_STAMP, sb->b.data, sb->b.len,
+                                    (uint8_t)PAGE_PARTS(sn ? sn : 1), PAGE_PART_STAMP, sb->b.data, sb->b.len,
                                     PAGE_PART_STAMP, sb->b.len, &err);
                 if (ru < 0) break;
                 free(ru ? NULL : path);
