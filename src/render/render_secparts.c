@@ -96,6 +96,10 @@ static prep_err sec_add(prep_site *old, prep_site *out, char *path, const char *
     old_drop(old, path);
     size_t len;
     char *data = prep_buf_steal(&r->b, &len);
+    /* the buffer grew by doubling: give the tail back (71,049 pages and as many datos.json
+     * stay in the site until the next cut) */
+    char *fit = realloc(data, len + 1);
+    if (fit) data = fit;
     prep_err err = site_add(out, path, data, len, mt, is_page, fresh);
     if (err) return err;
     prep_site_file *f = &out->v[out->n - 1];
