@@ -33,7 +33,8 @@
 #define PREP_CUT_COMMENT_MAX 1024   /* bytes in a signify "untrusted comment" line */
 #define PREP_CUT_SEQ_MAX 999999999999ULL
 #define PREP_CUT_INCOMING_MAX 100000 /* directory entries looked at in one incoming area */
-#define PREP_CUT_PARTS_MAX 4        /* parts of one composed file */
+#define PREP_CUT_PARTS_MAX 16       /* parts of one composed file (a national section page: pre, stamp,
+                                     * its head, one part per election, post) */
 #define PREP_CUT_SUBST_PART_MAX (1u << 20) /* bytes of the new part a patch's "#s" line names */
 #define PREP_CUT_SUBST_MAX 4        /* "#s" lines of one patch (one per shared per-cut part) */
 

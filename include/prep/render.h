@@ -23,6 +23,10 @@
 #include "prep/policy.h"
 #include "prep/tally.h"
 
+/* Parts of one composed file: the cut format's limit (PREP_CUT_PARTS_MAX; render does not
+ * include the cut's header, the cutter checks that both agree). */
+#define PREP_RENDER_PARTS_MAX 16
+
 typedef struct prep_site_file {
     char *path;             /* owned; relative, '/'-separated, no leading '/' ("gubernatura/index.html") */
     unsigned char *data;    /* owned (may be NULL when len == 0) */
@@ -35,10 +39,12 @@ typedef struct prep_site_file {
     /* Composed pages: data is exactly the concatenation of n_parts parts of part_len[k] bytes:
      * pre (head and chrome of the page and tree), stamp (all per-cut text: the same bytes on
      * every page of both trees of one cut), body (the numbers: the same bytes in the main page
-     * and its embebido/ twin), post (closing chrome). n_parts 0: a plain file. Pass them to
-     * prep_cut_file so a cut stores and ships each part once (docs/formats/site.md). */
+     * and its embebido/ twin), post (closing chrome). A national section page's body and its
+     * datos.json's are further split, one part per election (docs/formats/site.md).
+     * n_parts 0: a plain file. Pass them to prep_cut_file so a cut stores and ships each part
+     * once (docs/formats/site.md). */
     uint8_t n_parts;
-    size_t part_len[4];
+    size_t part_len[PREP_RENDER_PARTS_MAX];
     /* For prep_cut_file's hints: bit k set = part k (bit 0: a plain file) is byte for byte
      * part k of this path in the site passed back as `out` (only its per-cut part was
      * rewritten); hash_prefix: the parts before the per-cut one, which repeat from cut to cut. */

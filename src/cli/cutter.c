@@ -5,6 +5,9 @@
 #include <string.h>
 #include <time.h>
 
+/* A rendered file's parts go to the cut as they are (memcpy of part_len below). */
+_Static_assert(PREP_RENDER_PARTS_MAX == PREP_CUT_PARTS_MAX, "render and cut agree on the parts of a file");
+
 static double cpu_now(void)
 {
     struct timespec ts;

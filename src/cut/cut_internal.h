@@ -12,6 +12,11 @@
 #define CUT_SUMS_NAME "SHA256SUMS"
 #define CUT_SIG_NAME "SHA256SUMS.sig"
 #define CUT_MANIFEST_MAGIC "# prep-cut-manifest 1\n"
+/* The longest manifest (and patch) line: a "HASH  PATH" line is 64 + 2 + PREP_CUT_PATH_MAX
+ * (1,090) and a "#f" line at most ~160, but a "#p" line of PREP_CUT_PARTS_MAX parts, each
+ * " SIZE HASH" with a size of up to 20 digits, is 2 + 16 * 86 = 1,378 bytes. */
+#define CUT_PARTS_LINE_MAX (2 + PREP_CUT_PARTS_MAX * (1 + 20 + 1 + 64))
+#define CUT_LINE_MAX (CUT_PARTS_LINE_MAX > PREP_CUT_PATH_MAX + 80 ? CUT_PARTS_LINE_MAX : PREP_CUT_PATH_MAX + 80)
 
 
 /* ---- file system steps, each through the test hook (store.c) */

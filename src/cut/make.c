@@ -33,16 +33,21 @@ typedef struct src {
     uint64_t size;
     char sha256[65];
     const char *type;   /* static or borrowed */
-    size_t n_parts;     /* 0 = plain; else the parts of data, in order */
-    prep_cut_part parts[PREP_CUT_PARTS_MAX];
+    size_t n_parts;     /* 0 = plain; else the parts of data, in order: */
+    size_t part0;       /* srcs.parts[part0 .. part0 + n_parts) */
     const prep_cut_file *in; /* prep_cut_make's file, hashed once the active cut is known */
     uint32_t present;   /* bit k: part k (bit 0: a plain file) is named by the active cut,
                          * so the store holds it (hash_srcs) */
 } src;
 
+/* The parts live in one pool, not in each src: most files are plain, and a fixed
+ * PREP_CUT_PARTS_MAX (16) per file would cost ~1.2 KB for each of a national cut's
+ * 146,626 files. */
 typedef struct srcs {
     src *v;
     size_t n, cap;
+    prep_cut_part *parts;
+    size_t n_parts, cap_parts;
 } srcs;
 
 static void srcs_free(srcs *s)
@@ -52,7 +57,24 @@ static void srcs_free(srcs *s)
         free(s->v[i].fspath);
     }
     free(s->v);
+    free(s->parts);
     memset(s, 0, sizeof *s);
+}
+
+/* np more parts in the pool; their index, or SIZE_MAX when memory ran out. */
+static size_t srcs_parts_add(srcs *s, size_t np)
+{
+    if (s->n_parts + np > s->cap_parts) {
+        size_t nc = s->cap_parts ? s->cap_parts * 2 : 1024;
+        while (nc < s->n_parts + np) nc *= 2;
+        prep_cut_part *nv = realloc(s->parts, nc * sizeof *nv);
+        if (!nv) return SIZE_MAX;
+        s->parts = nv;
+        s->cap_parts = nc;
+    }
+    size_t at = s->n_parts;
+    s->n_parts += np;
+    return at;
 }
 
 static src *srcs_add(srcs *s)
@@ -290,7 +312,7 @@ static prep_err write_and_sign(const prep_cut_meta *mt, const srcs *ss, const pr
         ents[i].size = ss->v[i].size;
         memcpy(ents[i].sha256, ss->v[i].sha256, 65);
         ents[i].n_parts = ss->v[i].n_parts;
-        ents[i].parts = ss->v[i].n_parts ? ss->v[i].parts : NULL;
+        ents[i].parts = ss->v[i].n_parts ? ss->parts + ss->v[i].part0 : NULL;
     }
     prep_err e = cut_manifest_write(mt, ents, ss->n, &p->limits, mb, d);
     free(ents);
@@ -321,7 +343,7 @@ static prep_err write_and_sign(const prep_cut_meta *mt, const srcs *ss, const pr
 /* One file of prep_cut_make through the hash cache: its parts' hashes (a claimed-unchanged
  * part's from the cache), its assembled hash from the state after its repeating prefix.
  * *bad when a sampled claim was false. */
-static prep_err hash_cached(prep_cut_hash_cache *hc, src *x, size_t *sample, int *bad)
+static prep_err hash_cached(prep_cut_hash_cache *hc, src *x, prep_cut_part *xp, size_t *sample, int *bad)
 {
     const prep_cut_file *in = x->in;
     size_t np = in->n_parts, nparts = np ? np : 1, lens[PREP_CUT_PARTS_MAX];
@@ -351,8 +373,8 @@ static prep_err hash_cached(prep_cut_hash_cache *hc, src *x, size_t *sample, int
             if (k < prefix) prefix_same = 0;
         }
         if (np) {
-            x->parts[k].size = lens[k];
-            cut_hc_hex(&ph[k], x->parts[k].sha256);
+            xp[k].size = lens[k];
+            cut_hc_hex(&ph[k], xp[k].sha256);
         }
         off += lens[k];
     }
@@ -375,7 +397,7 @@ static prep_err hash_srcs(const prep_cut_params *p, srcs *ss, const prep_cut_man
             if (!x->in) continue;
             x->present = 0;
             if (hc) {
-                prep_err e = hash_cached(hc, x, &sample, &bad);
+                prep_err e = hash_cached(hc, x, ss->parts + x->part0, &sample, &bad);
                 if (e) {
                     cut_hc_clear(hc);
                     return e;
@@ -385,8 +407,9 @@ static prep_err hash_srcs(const prep_cut_params *p, srcs *ss, const prep_cut_man
             prep_sha256_hex(x->data, x->size, x->sha256);
             size_t off = 0;
             for (size_t k = 0; k < x->n_parts; k++) {
-                prep_sha256_hex((const char *)x->data + off, x->parts[k].size, x->parts[k].sha256);
-                off += x->parts[k].size;
+                prep_cut_part *pt = &ss->parts[x->part0 + k];
+                prep_sha256_hex((const char *)x->data + off, pt->size, pt->sha256);
+                off += pt->size;
             }
         }
         if (!bad) return PREP_OK;
@@ -479,8 +502,9 @@ static prep_err put_objects(cut_store *s, const srcs *ss, prep_diags *d)
         const src *x = &ss->v[i];
         size_t np = x->n_parts ? x->n_parts : 1, off = 0;
         for (size_t k = 0; k < np && !e; k++) {
-            const char *sha = x->n_parts ? x->parts[k].sha256 : x->sha256;
-            uint64_t size = x->n_parts ? x->parts[k].size : x->size;
+            const prep_cut_part *pt = x->n_parts ? &ss->parts[x->part0 + k] : NULL;
+            const char *sha = pt ? pt->sha256 : x->sha256;
+            uint64_t size = pt ? pt->size : x->size;
             const char *at = x->data ? (const char *)x->data + off : NULL;
             off += (size_t)size;
             if (((x->present >> k) & 1u) || seen_recently(ring, &ring_at, sha)) continue;
@@ -605,8 +629,14 @@ prep_err prep_cut_make(const char *store, const prep_cut_params *p, const prep_c
                 srcs_free(&ss);
                 return PREP_ERR_INVALID;
             }
+            size_t at = srcs_parts_add(&ss, np);
+            if (at == SIZE_MAX) {
+                srcs_free(&ss);
+                return PREP_ERR_NOMEM;
+            }
             x->n_parts = np;
-            for (size_t k = 0; k < np; k++) x->parts[k].size = files[i].part_len[k];
+            x->part0 = at;
+            for (size_t k = 0; k < np; k++) ss.parts[at + k].size = files[i].part_len[k];
         }
     }
     e = make_common(store, p, &ss, key, seq, d);

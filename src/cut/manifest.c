@@ -28,7 +28,7 @@
 
 #include "cut_internal.h"
 
-#define LINE_MAX_BYTES (PREP_CUT_PATH_MAX + 80)
+#define LINE_MAX_BYTES CUT_LINE_MAX
 #define MIN_ENTRY_BYTES 74 /* "#f 0 a/b\n" (9) + 64 hex + 2 + 1 path byte + "\n" (68) */
 
 void prep_cut_limits_default(prep_cut_limits *l)

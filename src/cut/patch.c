@@ -38,7 +38,7 @@
 
 #define PATCH_MAGIC "# prep-cut-manifest-patch 1\n"
 #define HEADER_LINES 12 /* "# prep-cut-manifest 1" .. "# bytes: N" */
-#define LINE_MAX_BYTES (PREP_CUT_PATH_MAX + 80)
+#define LINE_MAX_BYTES CUT_LINE_MAX
 
 static prep_err put_entry(prep_buf *b, const prep_cut_entry *e) { return cut_entry_put(b, e); }
 

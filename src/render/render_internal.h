@@ -124,6 +124,8 @@ typedef struct rctx {
                          * (the summary above them has the actas) */
     int emb;            /* national profile: rendering the embebido/ twin of a body whose
                          * section links leave the tree (emb_body: the lookup, the section lists) */
+    const uint8_t *sec_need; /* national profile: [section * n_elections + e], 1 when the part of
+                              * election e of the section's page and datos.json changed (sec_split) */
 } rctx;
 
 /* National profile (docs/formats/site.md): whether page p has a twin in embebido/ (the
@@ -181,6 +183,10 @@ void body_secall(rctx *x, const rpage *p, rbuf *r);
  * municipality page that links to its list. */
 void body_seclist(rctx *x, const rpage *p, rbuf *r);
 void block_seclist_link(rctx *x, rbuf *r, const rpage *p);
+/* body_secall in pieces (national profile, sec_split): the head (crumbs and heading), and
+ * election e's block; head + every block is body_secall. */
+void secall_head(rctx *x, const rpage *p, rbuf *r);
+void secall_election(rctx *x, const rpage *p, uint32_t e, rbuf *r);
 /* The lookup form; action is relative to the page ("seccion/", "./"). */
 void secindex_form(rbuf *r, const char *action);
 /* "Esta sección en todas las elecciones": a link from a page depth dirs deep to the
@@ -200,11 +206,51 @@ void od_json_body(rctx *x, const rpage *p, rbuf *r);
 void od_csv(rctx *x, const rpage *p, rbuf *r);
 /* The per-cut head of every datos.json: '{"corte":{...},' (the same bytes in every file). */
 void od_json_head(rctx *x, const char *seq, const char *iso, rbuf *r);
+/* od_json_body of a section's page in pieces (sec_split): the unit and the opening of the
+ * list of elections, then election e's object (with its leading comma, and the list's and
+ * the file's end after the last): their concatenation is od_json_body. */
+void od_secall_unit(rctx *x, const rpage *p, rbuf *r);
+void od_secall_election(rctx *x, const rpage *p, uint32_t e, rbuf *r);
 /* The JSON Schema shipped as datos/esquema.json (static). */
 const char *od_schema(size_t *len);
 
 /* Adds a file to a site under construction (render_site.c); takes path and data. */
 prep_err site_add(prep_site *out, char *path, void *data, size_t len, const char *mt, int is_page, int fresh);
+
+/* ---------------------------------------------------------------- composed files' parts
+ * The one place that says where each part of a composed file is (prep_site_file.part_len):
+ * a page is pre | stamp | its body parts | post, PAGE_PARTS(nb) parts for nb body parts
+ * (one, but a national section page has one per election: sec_split); a
+ * datos.json is the per-cut head | its body parts. Code asks these, not fixed numbers. */
+enum { PAGE_PART_PRE = 0, PAGE_PART_STAMP = 1, PAGE_PART_BODY = 2 };
+#define PAGE_PARTS(nb) ((size_t)(nb) + 3)
+#define PAGE_PART_POST(nb) ((size_t)PAGE_PART_BODY + (nb))
+enum { JSON_PART_HEAD = 0, JSON_PART_BODY = 1 };
+#define JSON_PARTS(nb) ((size_t)(nb) + 1)
+
+/* The last site's buffers (render_site.c, "reusing the last site"). */
+int reuse_file(prep_site *old, prep_site *out, char *path, const char *mt, int is_page, uint8_t n_parts,
+               size_t vary, const void *v, size_t vlen, size_t keep_part, size_t keep_len, prep_err *err);
+void old_drop(prep_site *old, const char *path);
+
+/* National section pages split per election (render_secparts.c, docs/formats/site.md
+ * "National profile"): the number of election parts of page p's body and datos.json body,
+ * 0 when p is not split (a local catalogue, another page kind, too many elections). */
+size_t sec_split(const rsite *s, const rpage *p);
+/* Marks in x->sec_need (n_sections * n_elections, zeroed) the election parts the tally
+ * marks dirty; every part of a section when all is set. */
+void sec_mark(const rsite *s, const prep_tally *t, int all, uint8_t *sec_need);
+/* Adds split page p to out: pre, stamp (sb), the head, each election's block, post. A part
+ * whose inputs did not change is copied from the last site's page (old; then freed),
+ * the others rendered; without a usable last page, every part is rendered. pre and post
+ * come from frame (render_site.c's frame, a callback so that it stays there). */
+typedef void (*sec_frame_fn)(rctx *x, const void *ci, const rpage *p, int which, rbuf *r);
+enum { SEC_FRAME_PRE, SEC_FRAME_NAV, SEC_FRAME_POST };
+prep_err sec_page_emit(rctx *x, const void *ci, sec_frame_fn frame, const rpage *p, const void *stamp, size_t slen,
+                       int fresh, prep_site *old, prep_site *out, rbuf *r);
+/* The same for its datos.json (head: the cut's JSON head). */
+prep_err sec_json_emit(rctx *x, const rpage *p, const void *head, size_t hlen, prep_site *old, prep_site *out,
+                       rbuf *r);
 
 /* Participation of an aggregate: numerator per the catalogue's specials mode. */
 int64_t part_num(const rctx *x, const prep_tally_agg *a);

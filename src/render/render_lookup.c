@@ -162,55 +162,65 @@ static void casillas_table(rctx *x, rbuf *r, uint32_t e, const prep_cat_section 
     rb_puts(r, "</tbody></table>");
 }
 
-void body_secall(rctx *x, const rpage *p, rbuf *r)
+void secall_head(rctx *x, const rpage *p, rbuf *r)
 {
     const prep_catalog *c = x->c;
-    const rsite *st = x->s;
     const prep_cat_section *s = &c->sections[p->idx];
     char here[32];
     snprintf(here, sizeof here, "Secci\xC3\xB3n %04u", s->id);
     crumbs(r, p->depth, c->national ? c->entities[s->entity].name : NULL, here);
     section_heading(x, r, s, c->national ? c->process_name : c->entity_name);
-    for (uint32_t e = 0; e < c->n_elections; e++) {
-        const relection *re = &st->el[e];
-        /* national profile: no per-election section page; its results and actas are here */
-        const rpage *sp = re->sec_base != PREP_CAT_NONE ? &st->pages[re->sec_base + p->idx] : NULL;
-        rb_printf(r, "<section aria-labelledby=\"el-%u\"><h2 id=\"el-%u\">", e, e);
-        rb_esc(r, c->elections[e].title);
-        rb_puts(r, "</h2><ul class=\"ligas\">");
-        if (sp) {
-            rb_puts(r, "<li><a href=\"");
-            rb_up(r, p->depth);
-            rb_printf(r, "%s\">Resultados y actas de la secci\xC3\xB3n</a></li>", sp->dir);
-        }
-        if (re->view_dist) {
-            rb_puts(r, "<li><a href=\"");
-            rb_up(r, p->depth);
-            rb_puts(r, st->pages[re->dist_base + s->district].dir);
-            rb_puts(r, "\">");
-            rb_esc(r, c->districts[s->district].name);
-            rb_puts(r, "</a></li>");
-        }
-        if (re->view_muni) {
-            rb_puts(r, "<li><a href=\"");
-            rb_up(r, p->depth);
-            rb_puts(r, st->pages[re->muni_base + s->municipality].dir);
-            rb_puts(r, "\">");
-            rb_esc(r, c->municipalities[s->municipality].name);
-            rb_puts(r, "</a></li>");
-        }
-        rb_puts(r, "</ul>");
-        summary(x, r, e, prep_tally_get(x->t, e, PREP_TALLY_SECTION, p->idx));
-        if (sp) {
-            casillas_table(x, r, e, s, sp->dir, p->depth);
-        } else { /* each casilla's acta, anchored "<election id>-casilla-KEY"; the votes lean
-                  * (rctx.lean: a national cut has 71,049 such pages) */
-            char anchor[64];
-            snprintf(anchor, sizeof anchor, "%s-", c->elections[e].id);
-            x->lean = 1;
-            section_votes(x, r, e, p->idx, anchor);
-            x->lean = 0;
-        }
-        rb_puts(r, "</section>");
+}
+
+void secall_election(rctx *x, const rpage *p, uint32_t e, rbuf *r)
+{
+    const prep_catalog *c = x->c;
+    const rsite *st = x->s;
+    const prep_cat_section *s = &c->sections[p->idx];
+    const relection *re = &st->el[e];
+    /* national profile: no per-election section page; its results and actas are here */
+    const rpage *sp = re->sec_base != PREP_CAT_NONE ? &st->pages[re->sec_base + p->idx] : NULL;
+    rb_printf(r, "<section aria-labelledby=\"el-%u\"><h2 id=\"el-%u\">", e, e);
+    rb_esc(r, c->elections[e].title);
+    rb_puts(r, "</h2><ul class=\"ligas\">");
+    if (sp) {
+        rb_puts(r, "<li><a href=\"");
+        rb_up(r, p->depth);
+        rb_printf(r, "%s\">Resultados y actas de la secci\xC3\xB3n</a></li>", sp->dir);
     }
+    if (re->view_dist) {
+        rb_puts(r, "<li><a href=\"");
+        rb_up(r, p->depth);
+        rb_puts(r, st->pages[re->dist_base + s->district].dir);
+        rb_puts(r, "\">");
+        rb_esc(r, c->districts[s->district].name);
+        rb_puts(r, "</a></li>");
+    }
+    if (re->view_muni) {
+        rb_puts(r, "<li><a href=\"");
+        rb_up(r, p->depth);
+        rb_puts(r, st->pages[re->muni_base + s->municipality].dir);
+        rb_puts(r, "\">");
+        rb_esc(r, c->municipalities[s->municipality].name);
+        rb_puts(r, "</a></li>");
+    }
+    rb_puts(r, "</ul>");
+    summary(x, r, e, prep_tally_get(x->t, e, PREP_TALLY_SECTION, p->idx));
+    if (sp) {
+        casillas_table(x, r, e, s, sp->dir, p->depth);
+    } else { /* each casilla's acta, anchored "<election id>-casilla-KEY"; the votes lean
+              * (rctx.lean: a national cut has 71,049 such pages) */
+        char anchor[64];
+        snprintf(anchor, sizeof anchor, "%s-", c->elections[e].id);
+        x->lean = 1;
+        section_votes(x, r, e, p->idx, anchor);
+        x->lean = 0;
+    }
+    rb_puts(r, "</section>");
+}
+
+void body_secall(rctx *x, const rpage *p, rbuf *r)
+{
+    secall_head(x, p, r);
+    for (uint32_t e = 0; e < x->c->n_elections; e++) secall_election(x, p, e, r);
 }

@@ -340,8 +340,9 @@ static void j_unit(rctx *x, const rpage *p, rbuf *r)
     }
 }
 
-/* seccion/NNNN/datos.json: the section in every election. */
-static void j_secall(rctx *x, const rpage *p, rbuf *r)
+/* seccion/NNNN/datos.json: the section in every election (od_secall_unit, then each
+ * election's object, then the list's end). */
+void od_secall_unit(rctx *x, const rpage *p, rbuf *r)
 {
     const prep_catalog *c = x->c;
     const prep_cat_section *s = &c->sections[p->idx];
@@ -353,33 +354,48 @@ static void j_secall(rctx *x, const rpage *p, rbuf *r)
     rb_puts(r, ",\"pagina\":");
     rb_json_str(r, p->dir);
     rb_puts(r, "},\"elecciones\":[");
-    for (uint32_t e = 0; e < c->n_elections; e++) {
-        /* national profile: this page holds every election's results and actas */
-        uint32_t sb = x->s->el[e].sec_base;
-        const rpage *sp = sb != PREP_CAT_NONE ? &x->s->pages[sb + p->idx] : p;
-        rb_puts(r, e ? ",{\"eleccion\":" : "{\"eleccion\":");
-        rb_json_str(r, c->elections[e].id);
-        rb_puts(r, ",\"eleccion_nombre\":");
-        rb_json_str(r, c->elections[e].title);
-        rb_puts(r, ",\"pagina\":");
-        rb_json_str(r, sp->dir);
-        rb_puts(r, ",");
-        const prep_tally_agg *a = prep_tally_get(x->t, e, PREP_TALLY_SECTION, p->idx);
-        j_summary(x, r, e, a, 0);
-        if (sb == PREP_CAT_NONE) { /* no per-election section file: its votes are here */
-            uint32_t u = cand_unit(x, e, PREP_TALLY_SECTION, p->idx);
-            j_votes(x, r, e, u, a, u != PREP_CAT_NONE);
-        }
-        j_casillas(x, r, e, s);
-        rb_puts(r, "}");
+}
+
+/* Election e's object of the list, with its comma; only od_secall_election adds the end. */
+static void j_secall_election(rctx *x, const rpage *p, uint32_t e, rbuf *r)
+{
+    const prep_catalog *c = x->c;
+    const prep_cat_section *s = &c->sections[p->idx];
+    /* national profile: this page holds every election's results and actas */
+    uint32_t sb = x->s->el[e].sec_base;
+    const rpage *sp = sb != PREP_CAT_NONE ? &x->s->pages[sb + p->idx] : p;
+    rb_puts(r, e ? ",{\"eleccion\":" : "{\"eleccion\":");
+    rb_json_str(r, c->elections[e].id);
+    rb_puts(r, ",\"eleccion_nombre\":");
+    rb_json_str(r, c->elections[e].title);
+    rb_puts(r, ",\"pagina\":");
+    rb_json_str(r, sp->dir);
+    rb_puts(r, ",");
+    const prep_tally_agg *a = prep_tally_get(x->t, e, PREP_TALLY_SECTION, p->idx);
+    j_summary(x, r, e, a, 0);
+    if (sb == PREP_CAT_NONE) { /* no per-election section file: its votes are here */
+        uint32_t u = cand_unit(x, e, PREP_TALLY_SECTION, p->idx);
+        j_votes(x, r, e, u, a, u != PREP_CAT_NONE);
     }
-    rb_puts(r, "]");
+    j_casillas(x, r, e, s);
+    rb_puts(r, "}");
+}
+
+void od_secall_election(rctx *x, const rpage *p, uint32_t e, rbuf *r)
+{
+    j_secall_election(x, p, e, r);
+    if (e + 1 == x->c->n_elections) rb_puts(r, "]}\n");
 }
 
 void od_json_body(rctx *x, const rpage *p, rbuf *r)
 {
-    if (p->kind == PG_SECALL) j_secall(x, p, r);
-    else j_unit(x, p, r);
+    if (p->kind == PG_SECALL) {
+        od_secall_unit(x, p, r);
+        for (uint32_t e = 0; e < x->c->n_elections; e++) j_secall_election(x, p, e, r);
+        rb_puts(r, "]}\n");
+        return;
+    }
+    j_unit(x, p, r);
     rb_puts(r, "}\n");
 }
 

@@ -590,6 +590,14 @@ static void frame_post(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf
     rb_puts(r, "</body></html>\n");
 }
 
+/* The frame of a split section page (sec_page_emit), piece by piece. */
+static void sec_frame(rctx *x, const void *ci, const rpage *p, int which, rbuf *r)
+{
+    if (which == SEC_FRAME_PRE) frame_pre(x, ci, p, 0, r);
+    else if (which == SEC_FRAME_NAV) frame_nav(x, p, r);
+    else frame_post(x, ci, p, 0, r);
+}
+
 /* ---------------------------------------------------------------- assembling the site */
 prep_err site_add(prep_site *out, char *path, void *data, size_t len, const char *mt, int is_page, int fresh)
 {
@@ -695,7 +703,7 @@ static unsigned char *reuse_buf(prep_site *old, const char *path, uint8_t n_part
 /* Frees old's buffer of the file at path, about to be replaced by a new one: the last
  * site's copy of a changed page need not live until the end of the call (at national
  * scale the changed pages of a busy cut are ~0.5 GB). */
-static void old_drop(prep_site *old, const char *path)
+void old_drop(prep_site *old, const char *path)
 {
     if (!old->n || !path) return;
     prep_site_file *f = (prep_site_file *)prep_render_site_find(old, path);
@@ -706,13 +714,13 @@ static void old_drop(prep_site *old, const char *path)
 
 /* Adds the file at path reusing old's buffer (see reuse_buf); 1 when done, 0 when the
  * caller must build it (path then still owned by the caller), -1 on error (path freed). */
-static int reuse_file(prep_site *old, prep_site *out, char *path, const char *mt, int is_page, uint8_t n_parts,
+int reuse_file(prep_site *old, prep_site *out, char *path, const char *mt, int is_page, uint8_t n_parts,
                       size_t vary, const void *v, size_t vlen, size_t keep_part, size_t keep_len, prep_err *err)
 {
     unsigned char *d = reuse_buf(old, path, n_parts, vary, v, vlen, keep_part, keep_len);
     if (!d) return 0;
     const prep_site_file *f = prep_render_site_find(old, path);
-    size_t len = f->len, pl[4];
+    size_t len = f->len, pl[PREP_RENDER_PARTS_MAX];
     memcpy(pl, f->part_len, sizeof pl);
     if ((*err = site_add(out, path, d, len, mt, is_page, 0))) return -1;
     prep_site_file *nf = &out->v[out->n - 1];
@@ -764,6 +772,10 @@ static prep_err od_emit(rctx *x, prep_render_cache *k, const char *seq, const ch
     for (size_t i = 0; i < k->s.n_pages && !err; i++) {
         const rpage *p = &k->s.pages[i];
         if (!od_has_data(p)) continue;
+        if (sec_split(&k->s, p)) { /* national section: per-election parts (no datos.csv) */
+            err = sec_json_emit(x, p, h.b.data, h.b.len, old, out, &tb);
+            continue;
+        }
         int csv = od_has_csv(k->c, p);
         char *jp = xasprintf("%sdatos.json", p->dir), *cp = csv ? xasprintf("%sdatos.csv", p->dir) : NULL;
         if (!jp || (csv && !cp)) {
@@ -883,14 +895,21 @@ static prep_err pages_emit(rctx *x, prep_render_cache *cache, const cutinfo *ci,
                 char *path = xasprintf("%s%s%s", emb ? "embebido/" : "", p->dir,
                                        p->kind == PG_SECMISS ? "no-encontrada.html" : "index.html");
                 /* the body part is nav + body + "</main>": the same bytes by construction */
-                int ru = reuse_file(old, out, path, "text/html; charset=utf-8", 1, 4, 1, sb->b.data, sb->b.len, 1,
-                                    sb->b.len, &err);
+                size_t sn = sec_split(x->s, p);
+                int ru = reuse_file(old, out, path, "text/html; charset=utf-8", 1,
+                                    (uint8_t)PAGE_PARTS(sn ? sn : 1), PAGE_PART_STAMP, sb->b.data, sb->b.len,
+                                    PAGE_PART_STAMP, sb->b.len, &err);
                 if (ru < 0) break;
                 free(ru ? NULL : path);
                 if (ru) {
                     st->pages++;
                     continue;
                 }
+            }
+            if (!body && sec_split(x->s, p)) { /* a national section page: per-election parts */
+                err = sec_page_emit(x, ci, sec_frame, p, sb->b.data, sb->b.len, fresh, old, out, r);
+                st->pages++;
+                continue;
             }
             if (!body) { /* a thin page: changed, or its last site could not be reused */
                 rb_reset(&pb);
@@ -932,11 +951,14 @@ static prep_err pages_emit(rctx *x, prep_render_cache *cache, const cutinfo *ci,
  * aggregates the tally marks dirty (with the home and entity pages of their election), and
  * the broadcasters' page when their list changed. Returns the list's hash for the cache. */
 static uint64_t mark_needed(const prep_render_cache *cache, const prep_tally *t, const prep_render_opts *o,
-                            const prep_render_cut *cut, uint8_t *need)
+                            const prep_render_cut *cut, uint8_t *need, uint8_t *sec_need)
 {
     const rsite *s = &cache->s;
     const prep_catalog *c = cache->c;
     int all = cache->final_cut != cut->final_cut;
+    /* a split section page's parts: those of dirty sections, every part on a first render
+     * (the pages exist from the first call on: one tells all) */
+    if (sec_need) sec_mark(s, t, all || !cache->thin[s->secall_base], sec_need);
     for (size_t i = 0; i < s->n_pages; i++)
         if ((!cache->body[i] && !cache->thin[i]) || all ||
             (o->embedded && emb_body(s, &s->pages[i]) && !cache->ebody[i]))
@@ -1162,17 +1184,20 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
     x.tmp = calloc(ns, sizeof *x.tmp);
     x.order = calloc(ns, sizeof *x.order);
     uint8_t *need = calloc(s->n_pages, 1);
+    uint8_t *sec_need = NULL; /* rctx.sec_need */
+    if (c->national && c->n_sections && c->n_elections)
+        x.sec_need = sec_need = calloc((size_t)c->n_sections * c->n_elections, 1);
     rbuf r;
     rb_init(&r);
     dbfile *dbf = calloc((size_t)c->n_elections + 1, sizeof *dbf);
     size_t n_db = 0;
-    if (!x.cv || !x.tmp || !x.order || !need || !dbf) {
+    if (!x.cv || !x.tmp || !x.order || !need || !dbf || (c->national && c->n_sections && c->n_elections && !sec_need)) {
         err = PREP_ERR_NOMEM;
         goto done;
     }
 
     /* --- which bodies to render */
-    uint64_t dh = mark_needed(cache, t, o, cut, need);
+    uint64_t dh = mark_needed(cache, t, o, cut, need, sec_need);
 
     /* --- render the bodies that changed into the cache */
     if ((err = bodies_render(&x, cache, need, &r, &stats))) goto done;
@@ -1248,6 +1273,7 @@ done:
     free(dbf);
     rb_free(&r);
     free(need);
+    free(sec_need);
     free(x.cv);
     free(x.tmp);
     free(x.order);

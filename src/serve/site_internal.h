@@ -123,7 +123,8 @@ typedef struct site_file {
                              * br made lazily */
     int lazy_br;            /* br made after the load (pages, SHA256SUMS), not at load */
     uint8_t n_parts;
-    site_part *part[PREP_CUT_PARTS_MAX]; /* borrowed (the version holds the references) */
+    site_part **part;       /* n_parts of them, in the version's file_parts; borrowed (the
+                             * version holds the references) */
     site_rep rep[REP_N];
     _Atomic(site_blob *) br;          /* br variant: NULL not made yet, site_no_variant none */
     atomic_int br_claim;              /* 1: someone is making it */
@@ -190,6 +191,10 @@ struct prep_serve_version {
     site_parts *tab;   /* referenced; NULL without composed files held as parts */
     site_part **parts; /* owned array; one reference each: the distinct parts used */
     size_t n_parts;
+    site_part **file_parts; /* owned array: every composed file's parts in order (site_file.part
+                             * points into it), sized by the manifest's parts, not by
+                             * PREP_CUT_PARTS_MAX per file */
+    size_t n_file_parts;
     /* per-version field values */
     char seq_str[24];
     prep_policy_security sec; /* CSP (frame ancestors) and HSTS, from the policy table */

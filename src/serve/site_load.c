@@ -517,6 +517,7 @@ void site_version_destroy(prep_serve_version *v)
     }
     for (size_t i = 0; i < v->n_parts; i++) site_part_unref(v->parts[i]);
     free(v->parts);
+    free(v->file_parts);
     site_parts_unref(v->tab);
     free(v->files);
     free(v->index);
@@ -724,6 +725,8 @@ static prep_err file_plan(prep_serve_version *v, const prep_serve_version *prev,
         f->composed = 1;
         f->lazy_br = 1;
         f->n_parts = (uint8_t)f->entry->n_parts;
+        f->part = v->file_parts + v->n_file_parts;
+        v->n_file_parts += f->n_parts;
         for (size_t k = 0; k < f->n_parts; k++) {
             const prep_cut_part *cp = &f->entry->parts[k];
             site_part *p = site_parts_get(v->tab, cp->sha256, cp->size);
@@ -774,7 +777,7 @@ static prep_err version_account(prep_serve_version *v, const char *store, uint64
     prep_err first = PREP_OK;
     uint64_t held = sizeof *v + v->n_files * sizeof *v->files + v->m.raw_len + v->sig_len + v->wait_page_len +
                     v->h1_common_len +
-                    v->n_parts * sizeof *v->parts;
+                    v->n_parts * sizeof *v->parts + v->n_file_parts * sizeof *v->file_parts;
     for (size_t i = 0; i < v->n_files; i++) {
         site_file *f = &v->files[i];
         if (f->err != PREP_OK) {
@@ -856,14 +859,17 @@ static prep_err version_load_one(const char *store, uint64_t seq, const prep_ser
             }
             break;
         }
+    size_t n_all = 0; /* the manifest's parts: a bound on the distinct ones too */
+    for (size_t i = 0; i < v->m.n; i++) n_all += v->m.entries[i].n_parts;
     if (v->tab) {
         pthread_mutex_lock(&v->tab->lock);
         v->tab->serial++;
-        v->parts = calloc(v->m.n * PREP_CUT_PARTS_MAX + 1, sizeof *v->parts);
+        v->parts = calloc(n_all + 1, sizeof *v->parts);
+        v->file_parts = calloc(n_all + 1, sizeof *v->file_parts);
     }
-    site_part **fill = v->tab ? calloc(v->m.n * PREP_CUT_PARTS_MAX + 1, sizeof *fill) : NULL;
+    site_part **fill = v->tab ? calloc(n_all + 1, sizeof *fill) : NULL;
     size_t n_fill = 0;
-    if (v->tab && (!v->parts || !fill)) e = PREP_ERR_NOMEM;
+    if (v->tab && (!v->parts || !v->file_parts || !fill)) e = PREP_ERR_NOMEM;
     for (size_t i = 0; i < v->n_files && e == PREP_OK; i++) e = file_plan(v, prev, &v->files[i], fill, &n_fill);
     /* Workers: read and compress new parts, then assemble, check and compress files. */
     load_job job;

@@ -215,6 +215,7 @@ void site_part_fill(site_part *p, const char *store, void *zs)
 site_blob *site_parts_gzip(site_part *const *parts, size_t n, uint64_t size)
 {
     uint64_t len = PREP_CUT_GZ_EXTRA;
+    if (n > PREP_CUT_PARTS_MAX) return NULL; /* the manifest allows no more */
     for (size_t i = 0; i < n; i++) {
         if (!parts[i]->defl) return NULL;
         len += parts[i]->defl_len;

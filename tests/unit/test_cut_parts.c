@@ -6,13 +6,18 @@
  * flipped, a part missing, parts that assemble to another hash. */
 #include "test_cut_util.h"
 
+#include <zlib.h>
+
+#include "prep/serve.h"
+
 #define NPAGES 5
 
 /* A site of NPAGES composed pages plus one plain file. The stamp is shared by every page. */
 typedef struct csite {
     char *data[NPAGES];
     size_t len[NPAGES];
-    size_t part[NPAGES][4];
+    size_t part[NPAGES][PREP_CUT_PARTS_MAX];
+    uint8_t np[NPAGES];
     char *csv;
     char *json[NPAGES];   /* g_json: a datos.json beside each page, [per-cut head | body] */
     size_t json_head[NPAGES];
@@ -21,17 +26,38 @@ typedef struct csite {
 /* 1: the site also has a composed JSON file per page whose head is shared and per cut, as
  * the open data's datos.json are: a second shared part that changes on every cut. */
 static int g_json;
+/* 1: the pages have PREP_CUT_PARTS_MAX parts (pre | stamp | 13 body blocks | post), as a
+ * national section page is split per election; a changed page changes one block (WIDE_HOT). */
+static int g_wide;
+#define WIDE_HOT 7
+
+/* Page i's body as g_wide blocks into body (their lengths into bl[]); returns how many. */
+static size_t wide_body(int i, int seq, int changed_page, char *body, size_t cap, size_t *bl)
+{
+    size_t nb = PREP_CUT_PARTS_MAX - 3, at = 0;
+    for (size_t j = 0; j < nb; j++) {
+        int w = snprintf(body + at, cap - at, "%s<section><h2>Bloque %zu</h2><p>Secci\xC3\xB3n %d: %d votos</p>%040d</section>",
+                         j ? "" : "</header><main>", j, i + 1, i == changed_page && j == WIDE_HOT ? 100 + seq : 7, 0);
+        bl[j] = (size_t)w;
+        at += (size_t)w;
+    }
+    return nb;
+}
 
 static void csite_make(csite *s, int seq, int changed_page)
 {
     char stamp[128];
     snprintf(stamp, sizeof stamp, "<div class=\"corte\" data-corte=\"%d\">Corte %d, 23:%02d</div>", seq, seq, seq * 5);
     for (int i = 0; i < NPAGES; i++) {
-        char pre[128], body[256];
+        char pre[128], body[4096];
+        size_t bl[PREP_CUT_PARTS_MAX], nb = 1;
         const char *post = "</main></body></html>\n";
         snprintf(pre, sizeof pre, "<!DOCTYPE html><title>Secci\xC3\xB3n %d</title><header>", i + 1);
-        snprintf(body, sizeof body, "</header><main><p>Secci\xC3\xB3n %d: %d votos</p>%0100d", i + 1,
-                 i == changed_page ? 100 + seq : 7, 0);
+        if (g_wide)
+            nb = wide_body(i, seq, changed_page, body, sizeof body, bl);
+        else
+            snprintf(body, sizeof body, "</header><main><p>Secci\xC3\xB3n %d: %d votos</p>%0100d", i + 1,
+                     i == changed_page ? 100 + seq : 7, 0);
         size_t a = strlen(pre), b = strlen(stamp), c = strlen(body), d = strlen(post);
         free(s->data[i]);
         s->data[i] = prep_xmalloc(a + b + c + d);
@@ -40,7 +66,13 @@ static void csite_make(csite *s, int seq, int changed_page)
         memcpy(s->data[i] + a + b, body, c);
         memcpy(s->data[i] + a + b + c, post, d);
         s->len[i] = a + b + c + d;
-        s->part[i][0] = a, s->part[i][1] = b, s->part[i][2] = c, s->part[i][3] = d;
+        s->part[i][0] = a, s->part[i][1] = b;
+        if (g_wide)
+            memcpy(&s->part[i][2], bl, nb * sizeof *bl);
+        else
+            s->part[i][2] = c;
+        s->part[i][2 + nb] = d;
+        s->np[i] = (uint8_t)(3 + nb);
     }
     free(s->csv);
     s->csv = pathf("CLAVE|TOTAL\n22-0001-B|%d\n", seq);
@@ -70,7 +102,7 @@ static prep_err csite_cut(const char *store, const csite *s, const prep_cut_seck
         f[i].path = paths[i];
         f[i].data = s->data[i];
         f[i].len = s->len[i];
-        f[i].n_parts = 4;
+        f[i].n_parts = s->np[i];
         memcpy(f[i].part_len, s->part[i], sizeof s->part[i]);
     }
     f[NPAGES].path = "datos/gub.csv";
@@ -108,12 +140,12 @@ static int object_exists(const char *store, const char *sha)
 static const char *H1 = "1111111111111111111111111111111111111111111111111111111111111111";
 static const char *H2 = "2222222222222222222222222222222222222222222222222222222222222222";
 
-static char *manifest_with(const char *entry_lines, unsigned size)
+static char *manifest_with(const char *entry_lines, unsigned long long size)
 {
     return pathf("# prep-cut-manifest 1\n# process: qro2021\n# elections: gubernatura\n# sequence: 1\n"
                  "# instant: 2021-06-06T23:00:00-05:00\n# zone: America/Mexico_City\n# mode: live\n"
                  "# valid-until: 2021-06-07T00:00:00-05:00\n# previous: none\n# key: 0102030405060708\n"
-                 "# files: 1\n# bytes: %u\n#f %u text/html; charset=utf-8\n%s# end\n",
+                 "# files: 1\n# bytes: %llu\n#f %llu text/html; charset=utf-8\n%s# end\n",
                  size, size, entry_lines);
 }
 
@@ -137,7 +169,46 @@ static void test_parse_parts(void **state)
     prep_diags_free(&d);
 }
 
-static void expect_bad(const char *parts_line, unsigned size, const char *kind)
+/* A "#p" line of n parts of each bytes (owned), hashes H1, H2, H1 ... */
+static char *parts_line(size_t n, unsigned long long each)
+{
+    prep_buf b;
+    prep_buf_init(&b, 0);
+    assert_int_equal(prep_buf_puts(&b, "#p"), PREP_OK);
+    for (size_t k = 0; k < n; k++) assert_int_equal(prep_buf_printf(&b, " %llu %s", each, k % 2 ? H2 : H1), PREP_OK);
+    assert_int_equal(prep_buf_puts(&b, "\n"), PREP_OK);
+    return prep_buf_steal(&b, NULL);
+}
+
+/* PREP_CUT_PARTS_MAX parts are accepted, also when their line is longer than any other
+ * line may be: 16 parts of 268,435,456 bytes (a 4 GiB file, the default limit) make a
+ * "#p" line of 1,202 bytes (the limit was 1,104 with 4 parts). */
+static void test_parse_sixteen_parts(void **state)
+{
+    (void)state;
+    unsigned long long each = 268435456ULL;
+    char *pl = parts_line(PREP_CUT_PARTS_MAX, each);
+    assert_int_equal(strlen(pl) - 1, 2 + PREP_CUT_PARTS_MAX * (1 + 9 + 1 + 64));
+    assert_true(strlen(pl) - 1 > PREP_CUT_PATH_MAX + 80);
+    char *lines = pathf("%s%s  a/index.html\n", pl, H1);
+    char *m = manifest_with(lines, each * PREP_CUT_PARTS_MAX);
+    prep_cut_manifest pm;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_err e = prep_cut_manifest_parse(m, strlen(m), NULL, "m", &pm, &d);
+    if (e) prep_diags_print(&d, stderr, 5);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(pm.entries[0].n_parts, PREP_CUT_PARTS_MAX);
+    for (size_t k = 0; k < PREP_CUT_PARTS_MAX; k++) {
+        assert_int_equal(pm.entries[0].parts[k].size, each);
+        assert_string_equal(pm.entries[0].parts[k].sha256, k % 2 ? H2 : H1);
+    }
+    prep_cut_manifest_free(&pm);
+    free(m), free(lines), free(pl);
+    prep_diags_free(&d);
+}
+
+static void expect_bad(const char *parts_line, unsigned long long size, const char *kind)
 {
     char *lines = pathf("%s%s  a/index.html\n", parts_line, H1);
     char *m = manifest_with(lines, size);
@@ -165,8 +236,8 @@ static void test_parse_parts_refusals(void **state)
     l = pathf("#p 3 %s 6 %s\n", H1, H2); /* 3 + 6 = 9, not 10 */
     expect_bad(l, 10, "manifest-field");
     free(l);
-    l = pathf("#p 1 %s 1 %s 1 %s 1 %s 6 %s\n", H1, H1, H1, H1, H2); /* five parts */
-    expect_bad(l, 10, "manifest-field");
+    l = parts_line(PREP_CUT_PARTS_MAX + 1, 1); /* 17 parts: one more than the format allows */
+    expect_bad(l, PREP_CUT_PARTS_MAX + 1, "manifest-field");
     free(l);
     l = pathf("#p 3 %.63sX 7 %s\n", H1, H2); /* not hex */
     expect_bad(l, 10, "manifest-syntax");
@@ -778,11 +849,186 @@ static void test_subst_stamp_flipped(void **state)
     expect_refused(f, "hash-mismatch");
 }
 
+/* ---------------------------------------------------------------- PREP_CUT_PARTS_MAX parts */
+static int setup_wide(void **state)
+{
+    g_wide = 1;
+    return setup(state);
+}
+
+static int teardown_wide(void **state)
+{
+    int r = teardown(state);
+    g_wide = 0;
+    return r;
+}
+
+/* The whole gzip member p[0..n) inflated (owned), checked to end where the file does. */
+static char *gunzip_all(const unsigned char *p, size_t n, size_t *outn)
+{
+    size_t cap = 1 << 20;
+    char *o = prep_xmalloc(cap);
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(inflateInit2(&z, 31), Z_OK);
+    z.next_in = (Bytef *)p;
+    z.avail_in = (uInt)n;
+    z.next_out = (Bytef *)o;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+    assert_int_equal(z.avail_in, 0);
+    *outn = cap - z.avail_out;
+    inflateEnd(&z);
+    return o;
+}
+
+/* Pages of 16 parts, end to end: made (one object per part, the stamp shared), delivered
+ * with a "#s" patch (cut 2 changes the stamp and one block of page 4: three new objects),
+ * received, verified, exported (the page and its gzip twin, made of one deflate chunk per
+ * part, inflate to the page; stock gzip -t and sha256sum agree), and served (identity and
+ * gzip). The expected bytes are the pages csite_make wrote, not anything read back. */
+static void test_sixteen_parts_round_trip(void **state)
+{
+    fx *f = *state;
+    const char *p4 = "gubernatura/seccion-0004/index.html";
+    prep_cut_manifest m1, m2;
+    assert_int_equal(prep_cut_load(f->inst, 1, &m1, NULL), PREP_OK);
+    assert_int_equal(prep_cut_load(f->inst, 2, &m2, NULL), PREP_OK);
+    const prep_cut_entry *a = prep_cut_manifest_find(&m1, p4), *b = prep_cut_manifest_find(&m2, p4);
+    assert_int_equal(b->n_parts, PREP_CUT_PARTS_MAX);
+    assert_int_equal(b->size, f->s.len[3]);
+    for (size_t k = 0; k < PREP_CUT_PARTS_MAX; k++) {
+        assert_int_equal(b->parts[k].size, f->s.part[3][k]);
+        assert_true(object_exists(f->inst, b->parts[k].sha256));
+        /* only the stamp (1) and the changed block differ from cut 1 */
+        int same = !strcmp(a->parts[k].sha256, b->parts[k].sha256);
+        assert_int_equal(same, !(k == 1 || k == 2 + WIDE_HOT));
+    }
+    /* The broadcaster at cut 1 lacks the new stamp, page 4's new block and the csv. */
+    prep_cut_delta dl;
+    assert_int_equal(prep_cut_delta_compute(f->recv, &m2, &dl), PREP_OK);
+    assert_int_equal(dl.n, 3);
+    const prep_cut_entry *csv = prep_cut_manifest_find(&m2, "datos/gub.csv");
+    assert_int_equal(dl.bytes, b->parts[1].size + b->parts[2 + WIDE_HOT].size + csv->size);
+    prep_cut_delta_free(&dl);
+    /* The patch: one "#s" (the stamp) and two entries (page 4, the csv). */
+    size_t n;
+    char *patch = honest_patch(f, &n);
+    char *line = pathf("\n#s %s %llu %s\n", a->parts[1].sha256, (unsigned long long)b->parts[1].size,
+                       b->parts[1].sha256);
+    assert_non_null(strstr(patch, line));
+    free(line);
+    assert_int_equal(count_str(patch, "\n#s "), 1);
+    assert_int_equal(count_str(patch, "\n#f "), 2);
+    free(patch);
+    prep_diags_free(&f->d);
+    prep_diags_init(&f->d);
+    prep_err e = prep_cut_receive(f->recv, f->inc, &f->pol, NULL, &f->d);
+    if (e) prep_diags_print(&f->d, stderr, 5);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(active_seq(f->recv), 2);
+    char *mp = pathf("%s/cuts/2/manifest", f->recv);
+    size_t ml;
+    char *mb = read_all(mp, &ml);
+    assert_int_equal(ml, m2.raw_len);
+    assert_memory_equal(mb, m2.raw, ml); /* rebuilt byte for byte through the "#s" */
+    free(mb), free(mp);
+    assert_int_equal(prep_cut_verify(f->recv, 0, &f->pol, NULL, &f->d), PREP_OK);
+    prep_cut_manifest_free(&m1);
+    prep_cut_manifest_free(&m2);
+
+    /* export: the assembled page and its gzip twin */
+    char *out = pathf("%s/www", f->t);
+    prep_cut_export_opts o;
+    prep_cut_export_opts_init(&o);
+    assert_int_equal(prep_cut_export(f->recv, out, &o, &f->d), PREP_OK);
+    for (int i = 0; i < NPAGES; i++) {
+        char *pp = pathf("%s/gubernatura/seccion-%04d/index.html", out, i + 1);
+        char *pg = read_all(pp, &n);
+        assert_int_equal(n, f->s.len[i]);
+        assert_memory_equal(pg, f->s.data[i], n);
+        free(pg);
+        char *gp = pathf("%s.gz", pp);
+        unsigned char *gz = (unsigned char *)read_all(gp, &n);
+        size_t pn;
+        char *plain = gunzip_all(gz, n, &pn);
+        assert_int_equal(pn, f->s.len[i]);
+        assert_memory_equal(plain, f->s.data[i], pn);
+        assert_int_equal(sh("gzip -t '%s'", gp), 0);
+        free(plain), free(gz), free(gp), free(pp);
+    }
+    assert_int_equal(sh("cd '%s' && sha256sum -c --strict --quiet SHA256SUMS", out), 0);
+    free(out);
+
+    /* serve: the page held as its 16 parts, answered whole and gzip */
+    prep_serve_site_opts so;
+    prep_serve_site_opts_init(&so);
+    so.https = 1;
+    so.threads = 2;
+    so.br_warm = 0;
+    prep_serve_version *v = NULL;
+    e = prep_serve_version_load(f->recv, 0, NULL, &so, &v, &f->d);
+    if (e) prep_diags_print(&f->d, stderr, 5);
+    assert_int_equal(e, PREP_OK);
+    prep_serve_version_info info;
+    prep_serve_version_get_info(v, &info);
+    /* distinct parts: 5 pre + 1 stamp + 1 post (the same on every page) + 13 blocks per
+     * page (each names its page and block) */
+    assert_int_equal(info.parts, NPAGES + 1 + 1 + NPAGES * (PREP_CUT_PARTS_MAX - 3));
+    for (int gzip = 0; gzip < 2; gzip++) {
+        prep_http_request q;
+        memset(&q, 0, sizeof q);
+        q.method = PREP_HTTP_GET;
+        q.path = (prep_http_slice){"/gubernatura/seccion-0004/index.html", strlen("/gubernatura/seccion-0004/index.html")};
+        if (gzip) q.accept_encoding = (prep_http_slice){"gzip", 4};
+        q.now = PREP_TIME_NONE;
+        prep_http_response r;
+        prep_serve_respond(v, &q, &r);
+        assert_int_equal(r.status, 200);
+        size_t pn = (size_t)r.body_len;
+        char *plain = gzip ? gunzip_all(r.body, (size_t)r.body_len, &pn) : NULL;
+        assert_int_equal(pn, f->s.len[3]);
+        assert_memory_equal(gzip ? plain : (const char *)r.body, f->s.data[3], pn);
+        free(plain);
+        prep_http_response_done(&r);
+    }
+    prep_serve_version_unref(v);
+}
+
+/* prep_cut_make refuses a file of PREP_CUT_PARTS_MAX + 1 parts (it cannot even say them:
+ * prep_cut_file has room for PREP_CUT_PARTS_MAX) and takes one of PREP_CUT_PARTS_MAX. */
+static void test_make_parts_limit(void **state)
+{
+    fx *f = *state;
+    char data[64];
+    memset(data, 'x', sizeof data);
+    prep_cut_file file = {.path = "x.html", .data = data, .len = PREP_CUT_PARTS_MAX, .n_parts = PREP_CUT_PARTS_MAX + 1};
+    prep_cut_params p;
+    prep_cut_params_init(&p);
+    p.process = "qro2021";
+    p.instant = T0 + 600;
+    p.zone = "America/Mexico_City";
+    for (size_t k = 0; k < PREP_CUT_PARTS_MAX; k++) file.part_len[k] = 1;
+    prep_diags_free(&f->d);
+    prep_diags_init(&f->d);
+    assert_int_equal(prep_cut_make(f->inst, &p, &file, 1, &f->k, NULL, &f->d), PREP_ERR_INVALID);
+    assert_non_null(prep_diags_find(&f->d, "manifest-field"));
+    file.n_parts = PREP_CUT_PARTS_MAX;
+    prep_err e = prep_cut_make(f->inst, &p, &file, 1, &f->k, NULL, &f->d);
+    if (e) prep_diags_print(&f->d, stderr, 5);
+    assert_int_equal(e, PREP_OK);
+    prep_cut_manifest m;
+    assert_int_equal(prep_cut_load(f->inst, 0, &m, NULL), PREP_OK);
+    assert_int_equal(m.entries[0].n_parts, PREP_CUT_PARTS_MAX);
+    prep_cut_manifest_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_parts),
         cmocka_unit_test(test_parse_parts_refusals),
+        cmocka_unit_test(test_parse_sixteen_parts),
         cmocka_unit_test_setup_teardown(test_make_stores_parts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_make_refuses_bad_parts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_receive_with_patch_and_export, setup, teardown),
@@ -801,6 +1047,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_subst_stamp_flipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subst_two_parts, setup_json, teardown_json),
         cmocka_unit_test_setup_teardown(test_subst_lines_refused, setup_json, teardown_json),
+        cmocka_unit_test_setup_teardown(test_sixteen_parts_round_trip, setup_wide, teardown_wide),
+        cmocka_unit_test_setup_teardown(test_make_parts_limit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

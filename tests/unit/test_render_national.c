@@ -289,6 +289,76 @@ static void test_section_page(void **state)
     free(j);
 }
 
+/* Part k of f (offset into *off, length the return). */
+static size_t part_at(const prep_site_file *f, size_t k, size_t *off)
+{
+    *off = 0;
+    for (size_t j = 0; j < k; j++) *off += f->part_len[j];
+    return f->part_len[k];
+}
+
+/* The national section page and its datos.json are split, one part per election: the page
+ * pre | stamp | pres | sen | dip | post (the first with the nav, crumbs and heading), the
+ * JSON head | pres | sen | dip (the first with the unit); each election's part holds
+ * exactly its <section> (its object), the separators inside the parts, so the assembled
+ * bytes are the unsplit file's (test_section_page reads them whole). Every other page
+ * stays pre | stamp | body | post. */
+static void test_section_parts(void **state)
+{
+    (void)state;
+    const prep_site_file *f = prep_render_site_find(&site, "seccion/01/0100/index.html");
+    assert_non_null(f);
+    assert_int_equal(f->n_parts, 6);
+    size_t sum = 0;
+    for (size_t k = 0; k < f->n_parts; k++) sum += f->part_len[k];
+    assert_int_equal(sum, f->len);
+    const char *d = (const char *)f->data;
+    size_t off, n = part_at(f, 2, &off);
+    assert_int_equal(strncmp(d + off, "<nav ", 5), 0); /* the first: nav, crumbs, heading */
+    const char *h1 = memmem(d + off, n, "<h1>Secci\xC3\xB3n 0100</h1>", 21);
+    assert_non_null(h1);
+    assert_true(h1 < (const char *)memmem(d + off, n, "<section", 8));
+    for (uint32_t e = 0; e < 3; e++) {
+        char want[64];
+        n = part_at(f, 2 + e, &off);
+        snprintf(want, sizeof want, "<section aria-labelledby=\"el-%u\">", e);
+        const char *sec = memmem(d + off, n, want, strlen(want));
+        assert_non_null(sec);
+        if (e) assert_ptr_equal(sec, d + off);
+        const char *end = e == 2 ? "</section></main>" : "</section>";
+        assert_int_equal(memcmp(d + off + n - strlen(end), end, strlen(end)), 0);
+        size_t secs = 0;
+        for (const char *q = d + off; (q = memmem(q, n - (size_t)(q - (d + off)), "<section ", 9)); q++) secs++;
+        assert_int_equal(secs, 1);
+    }
+    n = part_at(f, 5, &off);
+    assert_int_equal(strncmp(d + off, "<footer>", 8), 0);
+    const prep_site_file *j = prep_render_site_find(&site, "seccion/01/0100/datos.json");
+    assert_int_equal(j->n_parts, 4);
+    d = (const char *)j->data;
+    n = part_at(j, 0, &off);
+    assert_int_equal(strncmp(d, "{\"corte\":{", 10), 0);
+    n = part_at(j, 1, &off);
+    assert_int_equal(strncmp(d + off, "\"formato\":1,", 12), 0);
+    static const char *const starts[] = {"\"elecciones\":[{\"eleccion\":\"pres\"", ",{\"eleccion\":\"sen\"",
+                                         ",{\"eleccion\":\"dip\""};
+    for (uint32_t e = 0; e < 3; e++) {
+        n = part_at(j, 1 + e, &off);
+        const char *at = memmem(d + off, n, starts[e], strlen(starts[e]));
+        assert_non_null(at);
+        if (e) assert_ptr_equal(at, d + off);
+        assert_int_equal(d[off + n - 1], e == 2 ? '\n' : '}');
+    }
+    assert_int_equal(memcmp(d + j->len - 4, "}]}\n", 4), 0);
+    /* the other pages: four parts */
+    f = prep_render_site_find(&site, "presidencia-de-la-republica/aguascalientes/index.html");
+    assert_int_equal(f->n_parts, 4);
+    f = prep_render_site_find(&site, "seccion/01/index.html");
+    assert_int_equal(f->n_parts, 4);
+    j = prep_render_site_find(&site, "presidencia-de-la-republica/datos.json");
+    assert_int_equal(j->n_parts, 2);
+}
+
 static void test_open_data_levels(void **state)
 {
     (void)state;
@@ -467,6 +537,13 @@ static void test_incremental_equals_full(void **state)
                          .valid_until = PREP_TIME_NONE, .final_cut = 0};
     assert_int_equal(prep_render_site(tal, &c, NULL, rc, &inc, NULL), PREP_OK);
     prep_tally_clear_dirty(tal);
+    /* section 01/0200's page and datos.json as they are before the capture */
+    prep_site_file was[2];
+    static const char *const sec_files[2] = {"seccion/01/0200/index.html", "seccion/01/0200/datos.json"};
+    for (int w = 0; w < 2; w++) {
+        was[w] = *prep_render_site_find(&inc, sec_files[w]);
+        was[w].data = memcpy(malloc(was[w].len), was[w].data, was[w].len);
+    }
     static const int32_t v[NATIONAL_NC] = {7, 3, 11, 0, 1};
     uint32_t pres = prep_catalog_find_election(cat, "pres");
     national_capture(tal, cat, pres, "010200V0100", cat->elections[pres].acta_type, v);
@@ -487,6 +564,21 @@ static void test_incremental_equals_full(void **state)
         assert_string_equal(inc.v[i].path, full.v[i].path);
         if (inc.v[i].len != full.v[i].len || memcmp(inc.v[i].data, full.v[i].data, full.v[i].len))
             fail_msg("%s differs from a render from nothing", full.v[i].path);
+        assert_int_equal(inc.v[i].n_parts, full.v[i].n_parts);
+        assert_memory_equal(inc.v[i].part_len, full.v[i].part_len, sizeof full.v[i].part_len);
+    }
+    /* the presidencia capture changed, of the section's page, the stamp and the presidencia
+     * part (2) only; of its datos.json, the head and the presidencia part (1) only */
+    for (int w = 0; w < 2; w++) {
+        const prep_site_file *now = prep_render_site_find(&inc, sec_files[w]);
+        assert_int_equal(now->n_parts, was[w].n_parts);
+        size_t pres_part = w ? 1 : 2, stamp_part = w ? 0 : 1;
+        for (size_t k = 0; k < now->n_parts; k++) {
+            size_t o1, o2, l1 = part_at(&was[w], k, &o1), l2 = part_at(now, k, &o2);
+            int same = l1 == l2 && !memcmp(was[w].data + o1, now->data + o2, l1);
+            if (same != (k != pres_part && k != stamp_part)) fail_msg("%s part %zu", sec_files[w], k);
+        }
+        free(was[w].data);
     }
     /* the section pages' bodies left the cache after each site (they are in it): a cut
      * whose stamp is longer (5 -> 10) cannot reuse the last site's buffers and renders
@@ -532,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_nation_and_entity_pages),
         cmocka_unit_test(test_section_tree),
         cmocka_unit_test(test_section_page),
+        cmocka_unit_test(test_section_parts),
         cmocka_unit_test(test_open_data_levels),
         cmocka_unit_test(test_lean_aggregates),
         cmocka_unit_test(test_lean_municipality),

@@ -1,0 +1,186 @@
+/* render: a national section page (seccion/EE/NNNN/index.html) and its datos.json, one
+ * part per election.
+ *
+ * Such a page holds every election of the section (presidencia, senadurías, diputaciones).
+ * As one body part, a capture of any one acta of the section re-sent the whole body: in the
+ * busiest national cut, 10,840 captures re-sent 168.7 MB of section pages and 76.2 MB of
+ * their datos.json. Split, the page is
+ *   pre | stamp | nav, crumbs, heading + election 1 | election 2 | ... | election n + "</main>" | post
+ * and its datos.json
+ *   head (per cut) | unit + '"elecciones":[' + election 1 | ,election 2 | ... | ,election n + "]}\n"
+ * so a capture changes only its election's part (and the stamp, shared by every page). The
+ * assembled bytes are those of the unsplit page: the separators are inside the parts. The
+ * page's fixed start (~830 bytes) and the JSON's unit (~180) ride with the first election
+ * rather than in parts of their own: a part costs a manifest field (~76 bytes) in every
+ * cut, an object and a store check each, and 71,049 pages have them (measured: with them
+ * apart, 12 parts per section, the busiest cut's sign + store took ~1.4x as long).
+ *
+ * The parts are not kept in the render cache (71,049 pages, ~1.9 GB at the busiest point,
+ * thin_page in render_site.c): the last site (passed back by the caller) holds them. A
+ * part whose election the tally did not mark dirty in the section is copied from the last
+ * site's page; only the dirty elections' parts are rendered. Without a usable last page
+ * (first render, a caller that does not pass it back, another layout) every part is. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "render_internal.h"
+
+size_t sec_split(const rsite *s, const rpage *p)
+{
+    uint32_t ne = s->c->n_elections;
+    if (!s->c->national || p->kind != PG_SECALL || ne == 0) return 0;
+    /* the page's parts (pre, stamp, one per election, post) within the cut's limit; the
+     * datos.json has two fewer */
+    return PAGE_PARTS(ne) <= PREP_RENDER_PARTS_MAX ? ne : 0;
+}
+
+void sec_mark(const rsite *s, const prep_tally *t, int all, uint8_t *sec_need)
+{
+    const prep_catalog *c = s->c;
+    size_t ne = c->n_elections;
+    if (all) {
+        memset(sec_need, 1, (size_t)c->n_sections * ne);
+        return;
+    }
+    for (uint32_t e = 0; e < ne; e++) {
+        const uint32_t *idx;
+        size_t k = prep_tally_dirty_list(t, e, PREP_TALLY_SECTION, &idx);
+        for (size_t i = 0; i < k; i++) sec_need[(size_t)idx[i] * ne + e] = 1;
+    }
+}
+
+/* dir + name (owned), or NULL when memory ran out. */
+static char *join(const char *dir, const char *name)
+{
+    size_t a = strlen(dir), b = strlen(name);
+    char *s = malloc(a + b + 1);
+    if (!s) return NULL;
+    memcpy(s, dir, a);
+    memcpy(s + a, name, b + 1);
+    return s;
+}
+
+/* The last site's file at path if it has n_parts parts (borrowed), else NULL. */
+static const prep_site_file *old_file(prep_site *old, const char *path, size_t n_parts)
+{
+    if (!old->n || !path) return NULL;
+    const prep_site_file *f = prep_render_site_find(old, path);
+    return f && f->data && f->n_parts == n_parts ? f : NULL;
+}
+
+/* Part k of f: its bytes and length. */
+static const unsigned char *old_part(const prep_site_file *f, size_t k, size_t *len)
+{
+    size_t off = 0;
+    for (size_t j = 0; j < k; j++) off += f->part_len[j];
+    *len = f->part_len[k];
+    return f->data + off;
+}
+
+/* Ends part k in r: its length is what r grew by since *mark. */
+static void part_end(const rbuf *r, size_t *mark, size_t *part, size_t k)
+{
+    part[k] = r->b.len - *mark;
+    *mark = r->b.len;
+}
+
+/* Adds r's bytes to out as path (taken), a composed file of n parts; the last site's copy
+ * is freed first. */
+static prep_err sec_add(prep_site *old, prep_site *out, char *path, const char *mt, int is_page, int fresh, rbuf *r,
+                        const size_t *part, size_t n)
+{
+    if (r->err) {
+        free(path);
+        return r->err;
+    }
+    old_drop(old, path);
+    size_t len;
+    char *data = prep_buf_steal(&r->b, &len);
+    /* the buffer grew by doubling: give the tail back (71,049 pages and as many datos.json
+     * stay in the site until the next cut) */
+    char *fit = realloc(data, len + 1);
+    if (fit) data = fit;
+    prep_err err = site_add(out, path, data, len, mt, is_page, fresh);
+    if (err) return err;
+    prep_site_file *f = &out->v[out->n - 1];
+    f->n_parts = (uint8_t)n;
+    memcpy(f->part_len, part, n * sizeof *part);
+    return PREP_OK;
+}
+
+prep_err sec_page_emit(rctx *x, const void *ci, sec_frame_fn frame, const rpage *p, const void *stamp, size_t slen,
+                       int fresh, prep_site *old, prep_site *out, rbuf *r)
+{
+    size_t ne = sec_split(x->s, p), nb = ne, np = PAGE_PARTS(nb);
+    const uint8_t *need = x->sec_need + (size_t)p->idx * ne;
+    char *path = join(p->dir, "index.html");
+    if (!path) return PREP_ERR_NOMEM;
+    const prep_site_file *of = old_file(old, path, np);
+    size_t part[PREP_RENDER_PARTS_MAX], mark = 0, total = slen + 4096;
+    if (of) total += of->len;
+    rb_reset(r);
+    if (!r->err) r->err = prep_buf_reserve(&r->b, total); /* one allocation per page */
+    x->chart_no = 0;
+    for (size_t k = 0; k < np; k++) {
+        /* election e's part, or -1: the frame, the stamp */
+        long e = k >= PAGE_PART_BODY && k < PAGE_PART_BODY + nb ? (long)(k - PAGE_PART_BODY) : -1;
+        size_t ol;
+        if (k == PAGE_PART_STAMP) {
+            rb_put(r, stamp, slen);
+        } else if (of && (e < 0 || !need[e])) { /* unchanged: the last page's bytes */
+            const unsigned char *b = old_part(of, k, &ol);
+            rb_put(r, (const char *)b, ol);
+        } else if (e >= 0) {
+            if (e == 0) {
+                frame(x, ci, p, SEC_FRAME_NAV, r); /* the body's start, as on every page */
+                secall_head(x, p, r);
+            }
+            secall_election(x, p, (uint32_t)e, r);
+            if ((size_t)e + 1 == ne) rb_puts(r, "</main>"); /* the body's end, as on every page */
+        } else if (k == PAGE_PART_PRE) {
+            frame(x, ci, p, SEC_FRAME_PRE, r);
+        } else {
+            frame(x, ci, p, SEC_FRAME_POST, r);
+        }
+        part_end(r, &mark, part, k);
+    }
+    return sec_add(old, out, path, "text/html; charset=utf-8", 1, fresh, r, part, np);
+}
+
+prep_err sec_json_emit(rctx *x, const rpage *p, const void *head, size_t hlen, prep_site *old, prep_site *out,
+                       rbuf *r)
+{
+    size_t ne = sec_split(x->s, p), np = JSON_PARTS(ne);
+    const uint8_t *need = x->sec_need + (size_t)p->idx * ne;
+    int clean = 1;
+    for (size_t e = 0; e < ne; e++) clean &= !need[e];
+    char *path = join(p->dir, "datos.json");
+    if (!path) return PREP_ERR_NOMEM;
+    prep_err err = PREP_OK;
+    /* nothing changed and the head kept its length: the last buffer, the new head in place */
+    if (clean) {
+        int ru = reuse_file(old, out, path, "application/json", 0, (uint8_t)np, JSON_PART_HEAD, head, hlen,
+                            JSON_PART_HEAD, hlen, &err);
+        if (ru) return ru < 0 ? err : PREP_OK;
+    }
+    const prep_site_file *of = old_file(old, path, np);
+    size_t part[PREP_RENDER_PARTS_MAX], mark = 0, total = hlen + 1024;
+    if (of) total += of->len;
+    rb_reset(r);
+    if (!r->err) r->err = prep_buf_reserve(&r->b, total);
+    for (size_t k = 0; k < np; k++) {
+        long e = k >= JSON_PART_BODY && k < JSON_PART_BODY + ne ? (long)(k - JSON_PART_BODY) : -1;
+        size_t ol;
+        if (k == JSON_PART_HEAD) {
+            rb_put(r, head, hlen);
+        } else if (of && (e < 0 || !need[e])) {
+            const unsigned char *b = old_part(of, k, &ol);
+            rb_put(r, (const char *)b, ol);
+        } else {
+            if (e == 0) od_secall_unit(x, p, r);
+            od_secall_election(x, p, (uint32_t)e, r);
+        }
+        part_end(r, &mark, part, k);
+    }
+    return sec_add(old, out, path, "application/json", 0, 0, r, part, np);
+}
