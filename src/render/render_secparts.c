@@ -119,7 +119,7 @@ prep_err sec_page_emit(rctx *x, const void *ci, sec_frame_fn frame, const rpage 
     size_t part[PREP_RENDER_PARTS_MAX], mark = 0, total = slen + 4096;
     if (of) total += of->len;
     rb_reset(r);
-    if (!r->err) r->err = prep_buf_reserve(&r->b, total); /* one allocation per page */
+    if (!r->err) r->err = prep_buf_reserve(&r->b, total); /* one allocation when the last page is at hand */
     x->chart_no = 0;
     for (size_t k = 0; k < np; k++) {
         /* election e's part, or -1: the frame, the stamp */
