@@ -13,13 +13,18 @@ static const char css_base[] =
     "*{box-sizing:border-box}"
     "html{font-family:system-ui,-apple-system,\"Segoe UI\",Roboto,\"Helvetica Neue\",Arial,sans-serif;"
     "line-height:1.45;color:#1a1a1a;background:#fff}"
-    "body{margin:0}"
+    /* the stamp (.sello) follows the page's body in the file and shows below the header */
+    "body{margin:0;display:flex;flex-direction:column}main,footer{order:1}"
+    /* until the stamp is parsed the body is not shown, so the stamp never pushes it down
+     * (no layout shift); a browser without :has() shows it at once */
+    "body:not(:has(>.sello))>main{visibility:hidden}"
     "a{color:#0b4f9c}"
     ":focus-visible{outline:3px solid #0b4f9c;outline-offset:2px}"
     "a:focus{outline:3px solid #0b4f9c;outline-offset:2px}"
     ".salto{position:absolute;left:-9999px;top:0;background:#fff;padding:.5rem;z-index:9}"
     ".salto:focus{left:.5rem}"
-    "header{background:#f2f4f7;border-bottom:1px solid #c9ced6;padding:.5rem 1rem}"
+    "header{background:#f2f4f7;padding:.5rem 1rem 0}"
+    ".sello{background:#f2f4f7;border-bottom:1px solid #c9ced6;padding:0 1rem .5rem}"
     ".sitio{margin:0;font-weight:600}"
     ".corte{display:flex;flex-wrap:wrap;gap:.1rem 1rem;align-items:baseline;margin:.25rem 0}"
     ".prelim{margin:0;font-weight:700;text-transform:uppercase;letter-spacing:.03em}"
@@ -37,7 +42,7 @@ static const char css_base[] =
     ".nw{white-space:nowrap}"
     "nav ul{list-style:none;margin:.25rem 0 0;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1.25rem}"
     "nav a[aria-current]{font-weight:700}"
-    "main{display:block;padding:1rem;max-width:74rem;margin:0 auto}"
+    "main{display:block;padding:1rem;width:100%;max-width:74rem;margin:0 auto}"
     ".ruta ol{list-style:none;padding:0;margin:0 0 .5rem;display:flex;flex-wrap:wrap}"
     ".ruta li+li:before{content:\"\\203A\";padding:0 .4rem;color:#444}"
     "h1{font-size:1.6rem;margin:.25rem 0 .75rem}"
@@ -112,7 +117,7 @@ static const char css_base[] =
     "code{word-break:break-all;font-size:.9em}"
     ".nota{font-size:.9rem;color:#444}"
     "footer{border-top:1px solid #c9ced6;padding:1rem;font-size:.9rem;color:#333}"
-    ".emb header{padding:.25rem .5rem}"
+    ".emb header{padding:.25rem .5rem 0}.emb .sello{padding:0 .5rem .25rem}"
     ".emb main{padding:.5rem}"
     "pre{white-space:pre-wrap;word-break:break-all;background:#f2f4f7;padding:.5rem}";
 

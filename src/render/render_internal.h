@@ -219,12 +219,15 @@ prep_err site_add(prep_site *out, char *path, void *data, size_t len, const char
 
 /* ---------------------------------------------------------------- composed files' parts
  * The one place that says where each part of a composed file is (prep_site_file.part_len):
- * a page is pre | stamp | its body parts | post, PAGE_PARTS(nb) parts for nb body parts
+ * a page is pre | its body parts | stamp | post, PAGE_PARTS(nb) parts for nb body parts
  * (one, but a national section page has one per election: sec_split); a
- * datos.json is the per-cut head | its body parts. Code asks these, not fixed numbers. */
-enum { PAGE_PART_PRE = 0, PAGE_PART_STAMP = 1, PAGE_PART_BODY = 2 };
+ * datos.json is the per-cut head | its body parts. Code asks these, not fixed numbers.
+ * The per-cut stamp comes after the bodies: SHA-256 runs front to back, so a cut hashes a
+ * reused page from the state kept after its bodies (prep_cut_file.hash_prefix), not whole. */
+enum { PAGE_PART_PRE = 0, PAGE_PART_BODY = 1 };
 #define PAGE_PARTS(nb) ((size_t)(nb) + 3)
-#define PAGE_PART_POST(nb) ((size_t)PAGE_PART_BODY + (nb))
+#define PAGE_PART_STAMP(nb) ((size_t)PAGE_PART_BODY + (nb))
+#define PAGE_PART_POST(nb) ((size_t)PAGE_PART_BODY + (nb) + 1)
 enum { JSON_PART_HEAD = 0, JSON_PART_BODY = 1 };
 #define JSON_PARTS(nb) ((size_t)(nb) + 1)
 

@@ -87,7 +87,7 @@ static void part_end(const rbuf *r, size_t *mark, size_t *part, size_t k)
 /* Adds r's bytes to out as path (taken), a composed file of n parts; the last site's copy
  * is freed first. */
 static prep_err sec_add(prep_site *old, prep_site *out, char *path, const char *mt, int is_page, int fresh, rbuf *r,
-                        const size_t *part, size_t n)
+                        const size_t *part, size_t n, uint32_t same, size_t prefix)
 {
     if (r->err) {
         free(path);
@@ -105,6 +105,8 @@ static prep_err sec_add(prep_site *old, prep_site *out, char *path, const char *
     prep_site_file *f = &out->v[out->n - 1];
     f->n_parts = (uint8_t)n;
     memcpy(f->part_len, part, n * sizeof *part);
+    f->same_parts = same; /* the parts copied from the last site's file */
+    f->hash_prefix = (uint8_t)prefix;
     return PREP_OK;
 }
 
@@ -121,15 +123,17 @@ prep_err sec_page_emit(rctx *x, const void *ci, sec_frame_fn frame, const rpage 
     rb_reset(r);
     if (!r->err) r->err = prep_buf_reserve(&r->b, total); /* one allocation when the last page is at hand */
     x->chart_no = 0;
+    uint32_t same = 0;
     for (size_t k = 0; k < np; k++) {
         /* election e's part, or -1: the frame, the stamp */
         long e = k >= PAGE_PART_BODY && k < PAGE_PART_BODY + nb ? (long)(k - PAGE_PART_BODY) : -1;
         size_t ol;
-        if (k == PAGE_PART_STAMP) {
+        if (k == PAGE_PART_STAMP(nb)) {
             rb_put(r, stamp, slen);
         } else if (of && (e < 0 || !need[e])) { /* unchanged: the last page's bytes */
             const unsigned char *b = old_part(of, k, &ol);
             rb_put(r, (const char *)b, ol);
+            same |= 1u << k;
         } else if (e >= 0) {
             if (e == 0) {
                 frame(x, ci, p, SEC_FRAME_NAV, r); /* the body's start, as on every page */
@@ -144,7 +148,7 @@ prep_err sec_page_emit(rctx *x, const void *ci, sec_frame_fn frame, const rpage 
         }
         part_end(r, &mark, part, k);
     }
-    return sec_add(old, out, path, "text/html; charset=utf-8", 1, fresh, r, part, np);
+    return sec_add(old, out, path, "text/html; charset=utf-8", 1, fresh, r, part, np, same, PAGE_PART_STAMP(nb));
 }
 
 prep_err sec_json_emit(rctx *x, const rpage *p, const void *head, size_t hlen, prep_site *old, prep_site *out,
@@ -168,6 +172,7 @@ prep_err sec_json_emit(rctx *x, const rpage *p, const void *head, size_t hlen, p
     if (of) total += of->len;
     rb_reset(r);
     if (!r->err) r->err = prep_buf_reserve(&r->b, total);
+    uint32_t same = 0;
     for (size_t k = 0; k < np; k++) {
         long e = k >= JSON_PART_BODY && k < JSON_PART_BODY + ne ? (long)(k - JSON_PART_BODY) : -1;
         size_t ol;
@@ -176,11 +181,12 @@ prep_err sec_json_emit(rctx *x, const rpage *p, const void *head, size_t hlen, p
         } else if (of && (e < 0 || !need[e])) {
             const unsigned char *b = old_part(of, k, &ol);
             rb_put(r, (const char *)b, ol);
+            same |= 1u << k;
         } else {
             if (e == 0) od_secall_unit(x, p, r);
             od_secall_election(x, p, (uint32_t)e, r);
         }
         part_end(r, &mark, part, k);
     }
-    return sec_add(old, out, path, "application/json", 0, 0, r, part, np);
+    return sec_add(old, out, path, "application/json", 0, 0, r, part, np, same, JSON_PART_HEAD);
 }

@@ -504,7 +504,8 @@ static void frame_pre(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf 
     rb_puts(r, s->js_path);
     rb_puts(r, "\" defer=\"\"></script></head>");
     const char *cls = p->kind == PG_HOME ? (emb ? " class=\"inicio emb\"" : " class=\"inicio\"") : (emb ? " class=\"emb\"" : "");
-    rb_printf(r, "<body%s><a class=\"salto\" href=\"#contenido\">Saltar al contenido</a><header>", cls);
+    rb_printf(r, "<body%s><a class=\"salto\" href=\"#contenido\">Saltar al contenido</a>"
+                 "<a class=\"salto\" href=\"#corte\">Ir a la fecha y hora del corte</a><header>", cls);
     if (!emb) {
         rb_puts(r, "<p class=\"sitio\"><a href=\"");
         rb_up(r, tree);
@@ -519,6 +520,10 @@ static void frame_pre(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf 
 /* The stamp: everything of the cut, nothing of the page or the tree (see above). */
 static void frame_stamp(rctx *x, const cutinfo *ci, rbuf *r)
 {
+    /* after the page's body in the file (hashing: see PAGE_PART_STAMP), at the top of the
+     * screen (the stylesheet orders it after the header); the skip link "Ir al corte" of
+     * every page leads to it */
+    rb_puts(r, "<div class=\"sello\" id=\"corte\">");
     if (x->cut->drill)
         rb_puts(r, "<p class=\"simulacro\">SIMULACRO: datos de un ejercicio de prueba, no de la elecci\xC3\xB3n</p>");
     rb_printf(r, "<div class=\"corte\" data-corte=\"%s\"><p class=\"prelim\">Resultados preliminares</p><p class=\"hora\">Corte <b>", ci->seq);
@@ -532,7 +537,7 @@ static void frame_stamp(rctx *x, const cutinfo *ci, rbuf *r)
               "<div class=\"avisos\"><p id=\"desactualizado\" class=\"aviso\" hidden=\"\" data-vigente-hasta=\"%s\">"
               "Este corte ya no es el vigente: la publicaci\xC3\xB3n puede estar desactualizada.</p>"
               "<p id=\"corte-nuevo\" class=\"aviso\" role=\"status\" hidden=\"\">Hay un corte nuevo. "
-              "<a href=\"./\">Actualizar esta p\xC3\xA1gina</a></p></div>",
+              "<a href=\"./\">Actualizar esta p\xC3\xA1gina</a></p></div></div>",
               ci->valid);
 }
 
@@ -840,15 +845,15 @@ static void page_full(rctx *x, const cutinfo *ci, const rpage *p, int emb, const
     rb_reset(r);
     if (!r->err) r->err = prep_buf_reserve(&r->b, blen + slen + 4096); /* one allocation per page */
     frame_pre(x, ci, p, emb, r);
-    part[0] = r->b.len;
-    rb_put(r, stamp, slen);
-    part[1] = r->b.len - part[0];
+    part[PAGE_PART_PRE] = r->b.len;
     frame_nav(x, p, r);
     rb_put(r, body, blen);
     rb_puts(r, "</main>");
-    part[2] = r->b.len - part[0] - part[1];
+    part[PAGE_PART_BODY] = r->b.len - part[PAGE_PART_PRE];
+    rb_put(r, stamp, slen);
+    part[PAGE_PART_STAMP(1)] = slen;
     frame_post(x, ci, p, emb, r);
-    part[3] = r->b.len - part[0] - part[1] - part[2];
+    part[PAGE_PART_POST(1)] = r->b.len - part[PAGE_PART_PRE] - part[PAGE_PART_BODY] - slen;
 }
 
 /* The pages of both trees into out: each page's frame around its cached body (the two
@@ -895,10 +900,10 @@ static prep_err pages_emit(rctx *x, prep_render_cache *cache, const cutinfo *ci,
                 char *path = xasprintf("%s%s%s", emb ? "embebido/" : "", p->dir,
                                        p->kind == PG_SECMISS ? "no-encontrada.html" : "index.html");
                 /* the body part is nav + body + "</main>": the same bytes by construction */
-                size_t sn = sec_split(x->s, p);
-                int ru = reuse_file(old, out, path, "text/html; charset=utf-8", 1,
-                                    (uint8_t)PAGE_PARTS(sn ? sn : 1), PAGE_PART_STAMP, sb->b.data, sb->b.len,
-                                    PAGE_PART_STAMP, sb->b.len, &err);
+                size_t sn = sec_split(x->s, p), nb = sn ? sn : 1;
+                int ru = reuse_file(old, out, path, "text/html; charset=utf-8", 1, (uint8_t)PAGE_PARTS(nb),
+                                    PAGE_PART_STAMP(nb), sb->b.data, sb->b.len, PAGE_PART_STAMP(nb), sb->b.len,
+                                    &err);
                 if (ru < 0) break;
                 free(ru ? NULL : path);
                 if (ru) {
@@ -936,8 +941,8 @@ static prep_err pages_emit(rctx *x, prep_render_cache *cache, const cutinfo *ci,
             err = site_add(out, np, data, len, "text/html; charset=utf-8", 1, fresh);
             if (!err) {
                 prep_site_file *f = &out->v[out->n - 1];
-                f->n_parts = 4;
-                f->hash_prefix = 1; /* pre: the parts before the stamp */
+                f->n_parts = (uint8_t)PAGE_PARTS(1);
+                f->hash_prefix = (uint8_t)PAGE_PART_STAMP(1); /* pre and body: what repeats */
                 memcpy(f->part_len, part, sizeof part);
             }
             st->pages++;

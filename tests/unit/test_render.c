@@ -353,13 +353,24 @@ static void test_cut_on_every_page(void **state)
     prep_render_site_free(&s2);
 }
 
-/* Composed pages: pre | stamp | body | post (prep_site_file.n_parts). All per-cut bytes
+/* Composed pages: pre | body | stamp | post (prep_site_file.n_parts; the stamp after the
+ * body so that a cut hashes a reused page from the state after its body). All per-cut bytes
  * are in the stamp, the stamp is the same on every page of both trees, the body is the
  * same in a page and its embebido/ twin, and a cut that changes no number changes only
  * the stamp of a page (docs/formats/site.md, "Composed pages"). */
 static int per_cut_page(const char *path)
 {
     return strstr(path, "base-de-datos/") != NULL || strstr(path, "verificar/") != NULL;
+}
+
+enum { P_PRE, P_BODY, P_STAMP, P_POST };
+
+/* Where part k of f starts. */
+static size_t part_off(const prep_site_file *f, size_t k)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < k; i++) o += f->part_len[i];
+    return o;
 }
 
 static void test_composed_parts(void **state)
@@ -385,25 +396,29 @@ static void test_composed_parts(void **state)
         }
         pages++;
         assert_int_equal(f->n_parts, 4);
-        assert_int_equal(f->part_len[0] + f->part_len[1] + f->part_len[2] + f->part_len[3], f->len);
-        const char *stamp = (const char *)f->data + f->part_len[0];
+        assert_int_equal(part_off(f, 4), f->len);
+        const char *stamp = (const char *)f->data + part_off(f, P_STAMP);
+        size_t sl = f->part_len[P_STAMP];
         if (!first) first = f;
-        assert_int_equal(f->part_len[1], first->part_len[1]);
-        assert_memory_equal(stamp, (const char *)first->data + first->part_len[0], f->part_len[1]);
+        assert_int_equal(sl, first->part_len[P_STAMP]);
+        assert_memory_equal(stamp, (const char *)first->data + part_off(first, P_STAMP), sl);
         /* the stamp carries the cut; the rest carries none of it */
-        char *st = strndup(stamp, f->part_len[1]);
+        char *st = strndup(stamp, sl);
         assert_non_null(strstr(st, "Corte <b>7</b>"));
         assert_non_null(strstr(st, "data-corte=\"7\""));
         assert_non_null(strstr(st, "data-vigente-hasta="));
         assert_non_null(strstr(st, "SIMULACRO"));
+        assert_non_null(strstr(st, "id=\"corte\"")); /* the skip link's target */
         free(st);
         char *rest = malloc(f->len + 1);
-        memcpy(rest, f->data, f->part_len[0]);
-        memcpy(rest + f->part_len[0], stamp + f->part_len[1], f->len - f->part_len[0] - f->part_len[1]);
-        rest[f->len - f->part_len[1]] = 0;
+        size_t so = part_off(f, P_STAMP);
+        memcpy(rest, f->data, so);
+        memcpy(rest + so, stamp + sl, f->len - so - sl);
+        rest[f->len - sl] = 0;
         assert_null(strstr(rest, "data-corte"));
         assert_null(strstr(rest, "data-vigente-hasta"));
         assert_null(strstr(rest, "SIMULACRO"));
+        assert_non_null(strstr(rest, "href=\"#corte\"")); /* every page leads to its stamp */
         if (!per_cut_page(f->path)) {
             assert_null(strstr(rest, "Corte <b>"));
             assert_null(strstr(rest, "2021-06-07T00:00:00-05:00"));
@@ -416,9 +431,9 @@ static void test_composed_parts(void **state)
             snprintf(tw, sizeof tw, "embebido/%s", f->path);
             const prep_site_file *g = prep_render_site_find(&site, tw);
             assert_non_null(g);
-            assert_int_equal(g->part_len[2], f->part_len[2]);
-            assert_memory_equal((const char *)g->data + g->part_len[0] + g->part_len[1],
-                                (const char *)f->data + f->part_len[0] + f->part_len[1], f->part_len[2]);
+            assert_int_equal(g->part_len[P_BODY], f->part_len[P_BODY]);
+            assert_memory_equal((const char *)g->data + part_off(g, P_BODY), (const char *)f->data + part_off(f, P_BODY),
+                                f->part_len[P_BODY]);
         }
     }
     assert_int_equal(pages, 118);
@@ -434,11 +449,11 @@ static void test_composed_parts(void **state)
         const prep_site_file *a = &site.v[i], *b = &s2.v[i];
         assert_string_equal(a->path, b->path);
         if (!a->is_page || per_cut_page(a->path)) continue;
-        assert_int_not_equal(memcmp(a->data + a->part_len[0], b->data + b->part_len[0], a->part_len[1]), 0);
-        size_t ar = a->part_len[0], br = b->part_len[0];
+        assert_int_not_equal(memcmp(a->data + part_off(a, P_STAMP), b->data + part_off(b, P_STAMP), a->part_len[P_STAMP]), 0);
+        size_t ar = part_off(a, P_STAMP), br = part_off(b, P_STAMP);
         assert_int_equal(ar, br);
         assert_memory_equal(a->data, b->data, ar);
-        size_t at = a->part_len[0] + a->part_len[1], bt = b->part_len[0] + b->part_len[1];
+        size_t at = part_off(a, P_POST), bt = part_off(b, P_POST);
         assert_int_equal(a->len - at, b->len - bt);
         assert_memory_equal(a->data + at, b->data + bt, a->len - at);
     }
@@ -575,57 +590,6 @@ static void test_determinism(void **state)
 }
 
 /* ---------------------------------------------------------------- incremental */
-/* A copy of a site's files, to check the hints a later render gives prep_cut_make. */
-typedef struct snap {
-    prep_site_file *v;
-    size_t n;
-} snap;
-
-static void snap_take(snap *sn, const prep_site *s)
-{
-    sn->n = s->n;
-    sn->v = prep_xcalloc(s->n ? s->n : 1, sizeof *sn->v);
-    for (size_t i = 0; i < s->n; i++) {
-        sn->v[i] = s->v[i];
-        sn->v[i].path = prep_xstrdup(s->v[i].path);
-        sn->v[i].data = prep_xmalloc(s->v[i].len ? s->v[i].len : 1);
-        memcpy(sn->v[i].data, s->v[i].data, s->v[i].len);
-    }
-}
-
-static void snap_free(snap *sn)
-{
-    for (size_t i = 0; i < sn->n; i++) free(sn->v[i].path), free(sn->v[i].data);
-    free(sn->v);
-}
-
-/* Every part s claims the same as in the site before it (prep_site_file.same_parts) is
- * byte for byte that site's part. Returns the number of parts claimed. */
-static size_t check_same_parts(const snap *before, const prep_site *s)
-{
-    size_t claimed = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        const prep_site_file *f = &s->v[i];
-        if (!f->same_parts) continue;
-        const prep_site_file *o = NULL;
-        for (size_t j = 0; j < before->n && !o; j++)
-            if (!strcmp(before->v[j].path, f->path)) o = &before->v[j];
-        if (!o || o->n_parts != f->n_parts) fail_msg("%s claims parts of a file the last site lacks", f->path);
-        size_t np = f->n_parts ? f->n_parts : 1, off = 0, ooff = 0;
-        for (size_t k = 0; k < np; k++) {
-            size_t len = f->n_parts ? f->part_len[k] : f->len, olen = o->n_parts ? o->part_len[k] : o->len;
-            if ((f->same_parts >> k) & 1u) {
-                claimed++;
-                if (len != olen || memcmp(f->data + off, o->data + ooff, len))
-                    fail_msg("%s: part %zu is claimed the same but differs", f->path, k);
-            }
-            off += len;
-            ooff += olen;
-        }
-    }
-    return claimed;
-}
-
 static void test_incremental(void **state)
 {
     (void)state;
@@ -651,12 +615,13 @@ static void test_incremental(void **state)
      * is rewritten in place (the byte comparison with a fresh render below covers it) */
     const unsigned char *before = prep_render_site_find(&s1, "gubernatura/index.html")->data;
     const unsigned char *before_json = prep_render_site_find(&s1, "gubernatura/datos.json")->data;
-    snap sn;
-    snap_take(&sn, &s1);
+    tr_snap sn;
+    tr_snap_take(&sn, &s1);
     assert_int_equal(prep_render_site(t, &c2, NULL, k, &s1, &st), PREP_OK);
     /* every page but the two per-cut ones keeps all parts but its stamp (3 of 4) */
-    assert_true(check_same_parts(&sn, &s1) >= 3 * (2 * 57 - 4));
-    snap_free(&sn);
+    size_t claimed = tr_check_same_parts(&sn, &s1);
+    assert_true(claimed != (size_t)-1 && claimed >= 3 * (2 * 57 - 4));
+    tr_snap_free(&sn);
     assert_ptr_equal(prep_render_site_find(&s1, "gubernatura/index.html")->data, before);
     assert_ptr_equal(prep_render_site_find(&s1, "gubernatura/datos.json")->data, before_json);
     assert_non_null(strstr((const char *)prep_render_site_find(&s1, "gubernatura/datos.json")->data, "\"secuencia\":2,"));
@@ -698,11 +663,12 @@ static void test_incremental(void **state)
         assert_int_equal(prep_tally_apply(t, e, &a, v), PREP_OK);
     }
     prep_render_cut c3 = make_cut(3, cut_at + 600, 0);
-    snap_take(&sn, &s1);
+    tr_snap_take(&sn, &s1);
     assert_int_equal(prep_render_site(t, &c3, NULL, k, &s1, &st), PREP_OK);
-    assert_true(check_same_parts(&sn, &s1) > 0);
+    claimed = tr_check_same_parts(&sn, &s1);
+    assert_true(claimed != (size_t)-1 && claimed > 0);
     assert_int_equal(prep_render_site_find(&s1, "gubernatura/distrito-02/index.html")->same_parts, 0);
-    snap_free(&sn);
+    tr_snap_free(&sn);
     /* by hand: section 0106 is in district 2 and Peña Blanca. Pages whose numbers depend
      * on it: gub: its section, distrito-02, pena-blanca, entity; ayu: its section,
      * pena-blanca, entity; dip: its section, distrito-02, entity; the home page; the

@@ -222,4 +222,55 @@ static inline const char *tr_check_page(const char *page, char *buf, size_t bufs
     return NULL;
 }
 
+/* A copy of a site's files, to check the hints a later render gives prep_cut_make. */
+typedef struct tr_snap {
+    prep_site_file *v;
+    size_t n;
+} tr_snap;
+
+static inline void tr_snap_take(tr_snap *sn, const prep_site *s)
+{
+    sn->n = s->n;
+    sn->v = calloc(s->n ? s->n : 1, sizeof *sn->v);
+    for (size_t i = 0; i < s->n; i++) {
+        sn->v[i] = s->v[i];
+        sn->v[i].path = strdup(s->v[i].path);
+        sn->v[i].data = malloc(s->v[i].len ? s->v[i].len : 1);
+        memcpy(sn->v[i].data, s->v[i].data, s->v[i].len);
+    }
+}
+
+static inline void tr_snap_free(tr_snap *sn)
+{
+    for (size_t i = 0; i < sn->n; i++) free(sn->v[i].path), free(sn->v[i].data);
+    free(sn->v);
+}
+
+/* Every part s claims the same as in the site before it (prep_site_file.same_parts) is
+ * byte for byte that site's part. Returns the number of parts claimed. */
+static inline size_t tr_check_same_parts(const tr_snap *before, const prep_site *s)
+{
+    size_t claimed = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const prep_site_file *f = &s->v[i];
+        if (!f->same_parts) continue;
+        const prep_site_file *o = NULL;
+        for (size_t j = 0; j < before->n && !o; j++)
+            if (!strcmp(before->v[j].path, f->path)) o = &before->v[j];
+        if (!o || o->n_parts != f->n_parts) { fprintf(stderr, "%s claims parts of a file the last site lacks\n", f->path); return (size_t)-1; }
+        size_t np = f->n_parts ? f->n_parts : 1, off = 0, ooff = 0;
+        for (size_t k = 0; k < np; k++) {
+            size_t len = f->n_parts ? f->part_len[k] : f->len, olen = o->n_parts ? o->part_len[k] : o->len;
+            if ((f->same_parts >> k) & 1u) {
+                claimed++;
+                if (len != olen || memcmp(f->data + off, o->data + ooff, len))
+                    { fprintf(stderr, "%s: part %zu is claimed the same but differs\n", f->path, k); return (size_t)-1; }
+            }
+            off += len;
+            ooff += olen;
+        }
+    }
+    return claimed;
+}
+
 #endif
