@@ -9,7 +9,8 @@
 #   - CPU microseconds per request: h2load over TLS (HTTP/2, 10 clients, -m 10) on 2,000
 #     random page paths of each cut, the server pinned to CPU 0 and h2load to CPU 1; server
 #     CPU = utime+stime from /proc before and after, divided by the requests; the national
-#     figure against the Querétaro one (target: within +-10%).
+#     figure against the Querétaro one (target: within +-10%); then the same paths without
+#     accept-encoding (identity, inflated from the parts per answer), for the record.
 # Usage: bench/bench_serve_national.sh PATH/TO/prep [SCALE] [REQUESTS]
 #   SCALE national (default) or national-small (a quick check); REQUESTS per run (50000).
 #   The national cut takes minutes to make and several GB of scratch (in WORKDIR, default
@@ -72,6 +73,13 @@ serve_one() {  # NAME: start, measure, switch, load; prints one table row
   taskset -c 1 h2load -n "$N" -c 10 -m 10 -t 1 -H 'accept-encoding: gzip' -i "uris-$name.txt" >"h2load-$name.txt" 2>&1 || true
   c1=$(cpu_ticks $pid)
   reqs=$(sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p' "h2load-$name.txt")
+  # the same paths asked without accept-encoding (identity: a page held as parts is
+  # inflated per answer, docs/internals/serve.md)
+  local i0 i1 ireqs
+  i0=$(cpu_ticks $pid)
+  taskset -c 1 h2load -n "$N" -c 10 -m 10 -t 1 -i "uris-$name.txt" >"h2load-id-$name.txt" 2>&1 || true
+  i1=$(cpu_ticks $pid)
+  ireqs=$(sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p' "h2load-id-$name.txt")
   # the switch: cut 2 in the serving store, then wait for its first answer
   local s0 s1 hwm
   "$PREP" cut --catalog "$name.cat" --actas "actas-$name" --at "2021-06-06 23:05" --key drill.key --pubkey drill.pub \
@@ -82,14 +90,15 @@ serve_one() {  # NAME: start, measure, switch, load; prints one table row
   s1=$(now)
   hwm=$(status_kb $pid VmHWM)
   kill $pid; wait $pid 2>/dev/null || true
-  printf "%s %.2f %d %d %.1f %s %.2f\n" "$name" "$(echo "$t1 - $t0" | bc)" $((rss / 1024)) $((hwm / 1024)) \
-    "$(echo "($c1 - $c0) * 1000000 / $HZ / ${reqs:-1}" | bc -l)" "${reqs:-0}" "$(echo "$s1 - $s0" | bc)"
+  printf "%s %.2f %d %d %.1f %s %.2f %.1f %s\n" "$name" "$(echo "$t1 - $t0" | bc)" $((rss / 1024)) $((hwm / 1024)) \
+    "$(echo "($c1 - $c0) * 1000000 / $HZ / ${reqs:-1}" | bc -l)" "${reqs:-0}" "$(echo "$s1 - $s0" | bc)" \
+    "$(echo "($i1 - $i0) * 1000000 / $HZ / ${ireqs:-1}" | bc -l)" "${ireqs:-0}"
 }
 echo "== prep serve, one thread pinned to CPU 0; h2load -m 10 on CPU 1, $N requests"
 serve_one qro >row-qro
 serve_one nat >row-nat
-read -r _ lq rq hq cq nq sq <row-qro
-read -r _ ln rn hn cn nn sn <row-nat
+read -r _ lq rq hq cq nq sq iq niq <row-qro
+read -r _ ln rn hn cn nn sn in nin <row-nat
 printf "\n%-34s %14s %14s %s\n" "" "Querétaro" "$SCALE" "limit"
 printf "%-34s %14s %14s %s\n" "load time (start to first answer)" "${lq} s" "${ln} s" "-"
 printf "%-34s %14s %14s %s\n" "RSS with the cut loaded" "$rq MB" "$rn MB" "<= 3072 MB: $([ "$rn" -le 3072 ] && echo met || echo MISSED)"
@@ -98,3 +107,5 @@ printf "%-34s %14s %14s %s\n" "switch: cut made -> served" "${sq} s" "${sn} s" "
 d=$(echo "($cn - $cq) * 100 / $cq" | bc -l)
 printf "%-34s %14s %14s %s\n" "CPU per request (h2, TLS)" "$cq us" "$cn us" "within +-10%: $(printf %+.1f "$d")% $(echo "$d <= 10 && $d >= -10" | bc | grep -q 1 && echo met || echo MISSED)"
 printf "%-34s %14s %14s\n" "requests completed" "$nq" "$nn"
+printf "%-34s %14s %14s\n" "CPU per request, identity" "$iq us" "$in us"
+printf "%-34s %14s %14s\n" "identity requests completed" "$niq" "$nin"
