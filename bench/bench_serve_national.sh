@@ -49,6 +49,7 @@ srv_us() {
   done
   echo $sum
 }
+status_kb() { sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$1/status"; }
 now() { date +%s.%N; }
 peer_cert cert.pem key.pem
 "$PREP" keygen --out drill --drill >/dev/null
