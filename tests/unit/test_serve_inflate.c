@@ -14,10 +14,10 @@
 
 #include "prep/serve.h"
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define UNDER_ASAN 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define UNDER_ASAN 1
 #endif
 #endif
@@ -360,7 +360,7 @@ static void test_memory(void **state)
 {
     (void)state;
 #ifdef UNDER_ASAN
-    skip(); /* shadow memory and the quarantine make RSS meaningless */
+    skip(); /* shadow memory (and ASan's quarantine) make RSS meaningless */
 #endif
     char *tmp = tmpdir_new();
     char *store = pathf("%s/store", tmp);
