@@ -56,11 +56,19 @@ typedef struct site_part {
     char sha256[65];
     uint64_t len;
     uint64_t mark;           /* load serial that last listed it (under the table lock) */
+    uint32_t uses;           /* files of the load that last listed it that use it */
     int ready;               /* read, checked and compressed */
     int err;                 /* PART_* */
     uint32_t crc;            /* CRC-32 of the bytes */
     uint32_t defl_len;
-    uint8_t *data;           /* owned: the bytes */
+    uint8_t *data;           /* owned: the bytes, held only by a part that more than one file
+                              * of the load that read it uses (the stamp, shared chrome: a
+                              * few hundred objects, ~2 MB at national scale) or that has no
+                              * deflate stream; NULL otherwise: its identity is inflated from
+                              * defl when a response needs it, and read again from the store
+                              * when a load hashes a page (issue 15: 2.3 GB of bodies held
+                              * twice, as bytes and as deflate, made the national cut 3.4 GB
+                              * resident) */
     uint8_t *defl;           /* owned: raw deflate (level 6), ending with a sync flush
                               * (byte-aligned, not final); NULL when it could not be made */
 } site_part;
@@ -85,10 +93,23 @@ site_part *site_parts_get(site_parts *t, const char *sha256, uint64_t len);
 void site_part_unref(site_part *p);
 /* Under t->lock: drops every part only the table references. */
 void site_parts_prune(site_parts *t);
+/* A worker's reusable buffer (a load's reads of parts that keep no bytes). */
+typedef struct site_scratch {
+    uint8_t *p; /* owned */
+    size_t cap;
+} site_scratch;
+/* At least n bytes of s (grown as needed); NULL: no memory. */
+uint8_t *site_scratch_get(site_scratch *s, uint64_t n);
+void site_scratch_free(site_scratch *s);
 /* Reads p's object from store, checks size and SHA-256, computes its CRC-32 and its raw
- * deflate with zs (prep_cut_gz_deflater_new: its chunk, prep_cut_gz_chunk). Sets
- * p->err / p->ready. */
-void site_part_fill(site_part *p, const char *store, void *zs);
+ * deflate with zs (prep_cut_gz_deflater_new: its chunk, prep_cut_gz_chunk). The bytes are
+ * read into sc and kept (p->data) only when p->uses > 1 or no deflate stream could be
+ * made. Sets p->err / p->ready. */
+void site_part_fill(site_part *p, const char *store, void *zs, site_scratch *sc);
+/* p's bytes: p->data, or its object read again from store into sc (size checked, not its
+ * hash: the caller hashes the file they make). PART_OK (*out set), PART_MISSING, PART_SIZE,
+ * PART_LIMIT or PART_NOMEM. */
+int site_part_bytes(const site_part *p, const char *store, site_scratch *sc, const uint8_t **out);
 /* The gzip member of a page made of n parts: header (mtime 0, OS unix), the parts' deflate
  * streams, a final empty block, CRC-32 (crc32_combine) and ISIZE. NULL when a part has no
  * deflate stream, the member is not smaller than the page, or no memory. */
@@ -251,8 +272,10 @@ site_blob *site_gzip_blob(const uint8_t *in, uint64_t n);
 site_blob *site_brotli_blob(const uint8_t *in, uint64_t n);
 
 /* ---------------------------------------------------------------- lazy (site_lazy.c) */
-/* Copies bytes [off, off+len) of a composed file's identity from its parts into dst. */
-void site_copy_parts(const site_file *f, uint64_t off, uint64_t len, uint8_t *dst);
+/* Copies bytes [off, off+len) of a composed file's identity from its parts into dst: a
+ * part's bytes when it holds them, else its deflate stream inflated (only as far as the
+ * range needs). 0, or -1 when no memory (or a stream that does not inflate to the part). */
+int site_copy_parts(const site_file *f, uint64_t off, uint64_t len, uint8_t *dst);
 /* Whether a br variant of f may exist in v (https, compressible, size in range). */
 int site_br_possible(const prep_serve_version *v, const site_file *f);
 /* f's br blob if made (NULL: not yet; site_no_variant: none). */

@@ -1,7 +1,7 @@
 /* prep serve: what a version makes after its load (docs/internals/serve.md, "Made on
  * first use"): the brotli variant of a page (on its first request, or by a low-priority
  * warmer thread), the prebuilt heads of a representation, and the identity bytes of a
- * page held as parts.
+ * page held as parts (inflated from the parts' deflate streams).
  *
  * Each is published once with an atomic pointer: a compare-and-swap from NULL, release
  * order; readers load with acquire. The loser of a race frees its own copy. */
@@ -11,24 +11,63 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <zlib.h>
 
 #include "site_internal.h"
 
-void site_copy_parts(const site_file *f, uint64_t off, uint64_t len, uint8_t *dst)
+/* Inflates the first want bytes of p's deflate stream into dst (want <= p->len). z is
+ * initialised on first use (*zinit). 0, or -1. */
+static int inflate_part(const site_part *p, uint8_t *dst, uint64_t want, z_stream *z, int *zinit)
 {
+    if (!p->defl) return -1;
+    if (!*zinit) {
+        memset(z, 0, sizeof *z);
+        if (inflateInit2(z, -15) != Z_OK) return -1;
+        *zinit = 1;
+    } else if (inflateReset(z) != Z_OK) {
+        return -1;
+    }
+    z->next_in = p->defl;
+    z->avail_in = p->defl_len;
+    z->next_out = dst;
+    z->avail_out = (uInt)want;
+    /* The stream ends with a sync flush, not a final block: inflate stops with the output
+     * full (or the input used up); Z_FINISH spares it keeping a window. */
+    (void)inflate(z, Z_FINISH);
+    return z->total_out == want ? 0 : -1;
+}
+
+int site_copy_parts(const site_file *f, uint64_t off, uint64_t len, uint8_t *dst)
+{
+    z_stream z;
+    int zinit = 0, rc = 0;
+    uint8_t *tmp = NULL;
     uint64_t pos = 0;
-    for (size_t i = 0; i < f->n_parts && len > 0; i++) {
+    for (size_t i = 0; i < f->n_parts && len > 0 && rc == 0; i++) {
         const site_part *p = f->part[i];
         if (off < pos + p->len) {
             uint64_t a = off - pos;
             uint64_t n = p->len - a < len ? p->len - a : len;
-            memcpy(dst, p->data + a, (size_t)n);
+            if (p->data) {
+                memcpy(dst, p->data + a, (size_t)n);
+            } else if (a == 0) {
+                rc = inflate_part(p, dst, n, &z, &zinit);
+            } else {
+                /* A range that starts inside the part: inflate up to its end, keep the tail. */
+                free(tmp);
+                tmp = malloc((size_t)(a + n) + 1);
+                rc = tmp ? inflate_part(p, tmp, a + n, &z, &zinit) : -1;
+                if (rc == 0) memcpy(dst, tmp + a, (size_t)n);
+            }
             dst += n;
             off += n;
             len -= n;
         }
         pos += p->len;
     }
+    if (zinit) inflateEnd(&z);
+    free(tmp);
+    return rc;
 }
 
 int site_br_possible(const prep_serve_version *v, const site_file *f)
@@ -68,12 +107,11 @@ site_blob *site_br_make(prep_serve_version *v, site_file *f, int mode)
     site_blob *nb = NULL;
     if (f->composed) {
         uint8_t *tmp = malloc((size_t)f->size + 1);
-        if (tmp) {
-            site_copy_parts(f, 0, f->size, tmp);
-            nb = site_brotli_blob(tmp, f->size);
-            free(tmp);
-        } else if (claimed) {
-            atomic_store_explicit(&f->br_claim, 0, memory_order_release); /* let another try */
+        int ok = tmp && site_copy_parts(f, 0, f->size, tmp) == 0;
+        if (ok) nb = site_brotli_blob(tmp, f->size);
+        free(tmp);
+        if (!ok) { /* no memory for the page's bytes */
+            if (claimed) atomic_store_explicit(&f->br_claim, 0, memory_order_release); /* let another try */
             return NULL;
         }
     } else if (f->rep[REP_ID].b) {

@@ -356,18 +356,36 @@ static void load_plain(prep_serve_version *v, site_file *f)
     }
 }
 
-/* A page held as parts: its parts were filled in phase 1; check that they make the page
- * the manifest names, and assemble its gzip member from the parts' deflate streams. */
-static void load_composed(EVP_MD_CTX *md, site_file *f)
+/* Names f's first part whose bytes (p->data or its object in store) do not have its
+ * SHA-256 in m; 0 when none (the parts are whole, their concatenation is not the file). */
+static int damaged_part(const site_file *f, const char *store, site_scratch *sc, char m[200])
 {
+    for (size_t i = 0; i < f->n_parts; i++) {
+        const uint8_t *b = NULL;
+        char ph[65];
+        if (site_part_bytes(f->part[i], store, sc, &b) != PART_OK) continue;
+        prep_sha256_hex(b, (size_t)f->part[i]->len, ph);
+        if (strcmp(ph, f->part[i]->sha256) != 0) {
+            snprintf(m, 200, "part object %.64s has SHA-256 %.64s", f->part[i]->sha256, ph);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A page held as parts: its parts were filled in phase 1; check that they make the page
+ * the manifest names, and assemble its gzip member from the parts' deflate streams. A
+ * part that holds no bytes (most: a page's own body) is read again from the store to be
+ * hashed. */
+static void load_composed(EVP_MD_CTX *md, site_file *f, const char *store, site_scratch *sc)
+{
+    static const char *kinds[] = {"nomem", "missing-object", "size-mismatch", "hash-mismatch", "nomem", "limit"};
+    static const char *what[] = {"cannot be made", "cannot be read", "does not have the manifest's size",
+                                 "does not have its SHA-256", "cannot be held (no memory)",
+                                 "is larger than a part may be"};
     for (size_t i = 0; i < f->n_parts; i++) {
         const site_part *p = f->part[i];
         if (p->err || !p->ready) {
-            static const char *kinds[] = {"nomem", "missing-object", "size-mismatch", "hash-mismatch", "nomem",
-                                          "limit"};
-            static const char *what[] = {"cannot be made", "cannot be read", "does not have the manifest's size",
-                                         "does not have its SHA-256", "cannot be held (no memory)",
-                                         "is larger than a part may be"};
             int e = p->err > 0 && p->err <= PART_LIMIT ? p->err : 0;
             char m[200];
             snprintf(m, sizeof m, "part object %.64s %s", p->sha256, what[e]);
@@ -380,8 +398,18 @@ static void load_composed(EVP_MD_CTX *md, site_file *f)
     unsigned char dg[32];
     unsigned dl = 0;
     int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
-    for (size_t i = 0; ok && i < f->n_parts; i++)
-        ok = EVP_DigestUpdate(md, f->part[i]->data, (size_t)f->part[i]->len) == 1;
+    for (size_t i = 0; ok && i < f->n_parts; i++) {
+        const uint8_t *b = NULL;
+        int r = site_part_bytes(f->part[i], store, sc, &b);
+        if (r != PART_OK) {
+            char m[200];
+            snprintf(m, sizeof m, "part object %.64s %s", f->part[i]->sha256, what[r]);
+            load_fail(f, r == PART_NOMEM ? PREP_ERR_NOMEM : r == PART_LIMIT ? PREP_ERR_LIMIT : PREP_ERR_VERIFY,
+                      kinds[r], m);
+            return;
+        }
+        ok = EVP_DigestUpdate(md, b, (size_t)f->part[i]->len) == 1;
+    }
     ok = ok && EVP_DigestFinal_ex(md, dg, &dl) == 1 && dl == 32;
     if (!ok) {
         load_fail(f, PREP_ERR_NOMEM, "nomem", "SHA-256");
@@ -396,7 +424,8 @@ static void load_composed(EVP_MD_CTX *md, site_file *f)
     got[64] = '\0';
     if (strcmp(got, f->sha256) != 0) {
         char m[200];
-        snprintf(m, sizeof m, "assembled bytes have SHA-256 %.64s, the manifest says %.64s", got, f->sha256);
+        if (!damaged_part(f, store, sc, m))
+            snprintf(m, sizeof m, "assembled bytes have SHA-256 %.64s, the manifest says %.64s", got, f->sha256);
         load_fail(f, PREP_ERR_VERIFY, "hash-mismatch", m);
         return;
     }
@@ -409,24 +438,28 @@ static void work_loop(load_job *j)
     prep_serve_version *v = j->v;
     if (j->phase == 1) {
         void *zs = prep_cut_gz_deflater_new();
+        site_scratch sc = {0};
         for (;;) {
             size_t i = atomic_fetch_add(&j->next, 1);
             if (i >= j->n_fill) break;
-            site_part_fill(j->fill[i], v->store, zs);
+            site_part_fill(j->fill[i], v->store, zs, &sc);
         }
+        site_scratch_free(&sc);
         prep_cut_gz_deflater_free(zs);
         return;
     }
     EVP_MD_CTX *md = EVP_MD_CTX_new();
+    site_scratch sc = {0};
     for (;;) {
         size_t i = atomic_fetch_add(&j->next, 1);
         if (i >= v->n_files) break;
         site_file *f = &v->files[i];
         if (f->err != PREP_OK) continue;
-        if (f->composed) load_composed(md, f);
+        if (f->composed) load_composed(md, f, v->store, &sc);
         else load_plain(v, f);
         for (int k = 0; k < REP_N; k++) site_etag_set(&f->rep[k], f->sha256, k);
     }
+    site_scratch_free(&sc);
     EVP_MD_CTX_free(md);
 }
 
@@ -733,8 +766,10 @@ static prep_err file_plan(prep_serve_version *v, const prep_serve_version *prev,
             if (!p) return PREP_ERR_NOMEM; /* parts listed so far are the version's to free */
             if (p->mark == v->tab->serial) {
                 site_part_unref(p); /* listed already: the version holds one reference */
+                p->uses++;
             } else {
                 p->mark = v->tab->serial;
+                p->uses = 1;
                 v->parts[v->n_parts++] = p;
                 if (!p->ready && !p->err) fill[(*n_fill)++] = p;
             }

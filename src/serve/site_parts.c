@@ -9,6 +9,7 @@
  * empty block, the CRC-32 of the page (crc32_combine of the parts' CRCs) and its size.
  * Since no part refers back into another, the concatenation is a valid deflate stream. */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,7 +138,7 @@ void site_parts_prune(site_parts *t)
                 part_free(p);
                 continue;
             }
-            if (p->ready) bytes += p->len + p->defl_len;
+            if (p->ready) bytes += (p->data ? p->len : 0) + p->defl_len;
             pp = &p->next;
         }
     }
@@ -172,7 +173,43 @@ static int read_object(const char *path, uint8_t *dst, uint64_t size)
     return PART_OK;
 }
 
-void site_part_fill(site_part *p, const char *store, void *zs)
+uint8_t *site_scratch_get(site_scratch *s, uint64_t n)
+{
+    if (n + 1 > SIZE_MAX / 2) return NULL;
+    if (s->cap < n + 1) {
+        size_t cap = s->cap ? s->cap : 1 << 16;
+        while (cap < n + 1) cap *= 2;
+        uint8_t *b = realloc(s->p, cap);
+        if (!b) return NULL;
+        s->p = b;
+        s->cap = cap;
+    }
+    return s->p;
+}
+
+void site_scratch_free(site_scratch *s)
+{
+    free(s->p);
+    s->p = NULL;
+    s->cap = 0;
+}
+
+int site_part_bytes(const site_part *p, const char *store, site_scratch *sc, const uint8_t **out)
+{
+    if (p->data) {
+        *out = p->data;
+        return PART_OK;
+    }
+    char op[4096];
+    if (p->len > SITE_PART_MAX || prep_cut_object_path(store, p->sha256, op, sizeof op) != 0) return PART_LIMIT;
+    uint8_t *b = site_scratch_get(sc, p->len);
+    if (!b) return PART_NOMEM;
+    int r = read_object(op, b, p->len);
+    if (r == PART_OK) *out = b;
+    return r;
+}
+
+void site_part_fill(site_part *p, const char *store, void *zs, site_scratch *sc)
 {
     if (p->ready || p->err) return;
     if (p->len > SITE_PART_MAX) {
@@ -184,30 +221,44 @@ void site_part_fill(site_part *p, const char *store, void *zs)
         p->err = PART_LIMIT;
         return;
     }
-    p->data = malloc((size_t)p->len + 1);
-    if (!p->data) {
+    /* A part several files use (the stamp, shared chrome) keeps its bytes: the load hashes
+     * it once per file. Any other is read into the worker's buffer and kept only as
+     * deflate. */
+    int keep = p->uses > 1;
+    uint8_t *buf = keep ? malloc((size_t)p->len + 1) : site_scratch_get(sc, p->len);
+    if (!buf) {
         p->err = PART_NOMEM;
         return;
     }
-    int r = read_object(op, p->data, p->len);
+    int r = read_object(op, buf, p->len);
     if (r == PART_OK) {
         char got[65];
-        prep_sha256_hex(p->data, (size_t)p->len, got);
+        prep_sha256_hex(buf, (size_t)p->len, got);
         if (strcmp(got, p->sha256) != 0) r = PART_HASH;
     }
     if (r != PART_OK) {
-        free(p->data);
-        p->data = NULL;
+        if (keep) free(buf);
         p->err = r;
         return;
     }
-    p->crc = (uint32_t)crc32(0, p->data, (uInt)p->len);
+    p->crc = (uint32_t)crc32(0, buf, (uInt)p->len);
     unsigned char *chunk;
     size_t chunk_len;
-    if (zs && prep_cut_gz_chunk(zs, p->data, (size_t)p->len, &chunk, &chunk_len) == 0) {
+    if (zs && prep_cut_gz_chunk(zs, buf, (size_t)p->len, &chunk, &chunk_len) == 0) {
         p->defl = chunk;
         p->defl_len = (uint32_t)chunk_len;
     }
+    if (!keep && !p->defl) { /* no deflate stream: the bytes are the only copy */
+        uint8_t *own = malloc((size_t)p->len + 1);
+        if (!own) {
+            p->err = PART_NOMEM;
+            return;
+        }
+        memcpy(own, buf, (size_t)p->len);
+        buf = own;
+        keep = 1;
+    }
+    if (keep) p->data = buf;
     p->ready = 1;
 }
 

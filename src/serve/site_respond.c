@@ -302,7 +302,7 @@ static int rep_of(prep_http_coding c)
 }
 
 /* The identity bytes of a page held as parts, [first, first + n), into the response's
- * own storage. 0, or -1 when no memory. */
+ * own storage (inflated from the parts' deflate streams). 0, or -1 when no memory. */
 static int assemble_identity(prep_http_response *r, const site_file *f, uint64_t first, uint64_t n)
 {
     site_owned *o = owned(r);
@@ -310,7 +310,7 @@ static int assemble_identity(prep_http_response *r, const site_file *f, uint64_t
     free(o->body);
     o->body = malloc((size_t)n + 1);
     if (!o->body) return -1;
-    site_copy_parts(f, first, n, o->body);
+    if (site_copy_parts(f, first, n, o->body) != 0) return -1;
     r->body = o->body;
     return 0;
 }
