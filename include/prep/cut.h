@@ -484,6 +484,9 @@ int prep_cut_wire_object_path(const char *store, const char *sha256, char *out, 
 int prep_cut_wire_patch_path(const char *store, uint64_t seq, char *out, size_t outsz);
 /* 1 for the media types worth compressing (text types, JSON, GeoJSON, JavaScript, XML, SVG). */
 int prep_cut_wire_compressible(const char *media_type);
+/* The most bytes an honest gzip of size bytes takes (deflate's stored blocks and a
+ * header): a longer .gz is refused from its size, unread. */
+uint64_t prep_cut_gz_bound(uint64_t size);
 /* Inflates one gzip member in[0..n) (borrowed) into *out (owned, NUL not added, *outn
  * bytes), at most max bytes: more is "oversize" (inflation stops one byte past max), a
  * stream that ends early "truncated", a corrupt one, a bad CRC or length, or any byte

@@ -18,6 +18,11 @@
  *   GET /pull/<token>/cuts/<seq>/manifest.sig
  *   GET /pull/<token>/objects/<aa>/<62 hex>  one object
  *
+ * Objects and patches are answered with Content-Encoding: gzip to a client that accepts
+ * it, when the institute's wire cache (prep_cut_wire_prepare) holds their compressed form;
+ * never compressed on the event loop. The client keeps such an object as
+ * objects/aa/<sha>.gz for prep_cut_receive, which inflates it bounded by the signed size.
+ *
  * Code: src/pull/pull_server.c, src/pull/pull_client.c; docs/delivery.md. */
 #ifndef PREP_PULL_H
 #define PREP_PULL_H
@@ -85,7 +90,8 @@ typedef struct prep_pull_result {
     size_t patches_fetched;  /* cuts whose manifest came as a patch */
     size_t patches_refused;  /* patches offered that did not apply here (the whole manifest
                               * was fetched instead): a fault at the institute's side */
-    uint64_t bytes_fetched;
+    uint64_t bytes_fetched;  /* on the wire (a gzip'd answer counts its compressed bytes) */
+    size_t gz_fetched;       /* objects that came gzip'd (Content-Encoding: gzip) */
     int http_status;         /* of the state request; 403 = this broadcaster is blocked */
 } prep_pull_result;
 

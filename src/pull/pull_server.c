@@ -236,6 +236,31 @@ static char *patch_for(prep_pull_server *s, uint64_t k, size_t *len)
     return copy;
 }
 
+/* 1 when the client takes gzip (its Accept-Encoding, the http part's negotiation). */
+static int wants_gzip(const prep_http_request *rq)
+{
+    prep_http_coding c = PREP_HTTP_IDENTITY;
+    if (!rq->accept_encoding.p) return 0;
+    return prep_http_negotiate(rq->accept_encoding.p, rq->accept_encoding.len, PREP_HTTP_HAVE_GZIP, 0, &c) == 0 &&
+           c == PREP_HTTP_GZIP;
+}
+
+/* Answers the compressed form at gz_path (the wire cache: prep_cut_wire_prepare) when the
+ * client takes gzip and the file is there: 1 done, 0 not (answer as without it). */
+static int answer_gz(prep_pull_server *s, prep_http_response *r, const prep_http_request *rq, const char *gz_path,
+                     const char *ctype)
+{
+    pull_owned *o = r->_owned;
+    uint64_t size = 0;
+    if (!wants_gzip(rq) || map_file(o, gz_path, rq->method == PREP_HTTP_HEAD, &size) != 0) return 0;
+    r->body = o->map ? (const uint8_t *)o->map : (const uint8_t *)"";
+    r->body_len = size;
+    add_field(r, "content-encoding", "gzip");
+    add_field(r, "vary", "accept-encoding");
+    finish(s, r, rq, 200, ctype, 0);
+    return 1;
+}
+
 static int all_digits(const char *p, size_t n)
 {
     if (!n || n > 19) return 0;
@@ -333,6 +358,10 @@ static void respond(void *ctx, void *state, const prep_http_request *rq, prep_ht
     if (!strncmp(rest, "cuts/", 5)) {
         const char *sq = rest + 5, *sl = strchr(sq, '/');
         if (sl && !strcmp(sl + 1, "manifest.patch") && all_digits(sq, (size_t)(sl - sq)) && sl - sq <= 12) {
+            char gz[4200];
+            if (!prep_cut_wire_patch_path(s->store, strtoull(sq, NULL, 10), gz, sizeof gz) &&
+                answer_gz(s, r, rq, gz, "text/plain; charset=utf-8"))
+                return;
             size_t plen = 0;
             char *patch = patch_for(s, strtoull(sq, NULL, 10), &plen);
             if (!patch) {
@@ -362,6 +391,8 @@ static void respond(void *ctx, void *state, const prep_http_request *rq, prep_ht
             memcpy(sha, h, 2);
             memcpy(sha + 2, h + 3, 62);
             sha[64] = '\0';
+            char gz[PREP_HTTP_PATH_MAX + 4096];
+            if (!prep_cut_wire_object_path(s->store, sha, gz, sizeof gz) && answer_gz(s, r, rq, gz, ctype)) return;
             prep_cut_object_path(s->store, sha, path, sizeof path);
         }
     }
