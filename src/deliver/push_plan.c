@@ -174,6 +174,41 @@ static prep_err use_gz_object(prep_deliver_plan *p, prep_deliver_file *f, const 
     return PREP_OK;
 }
 
+/* Cut k's manifest for the plan: its patch against cut k-1 when patch (the target holds
+ * or the batch carries the base; the receiver resolves a chain of patches recursively, at
+ * most 64 deep) and it is smaller, gzip'd when the wire cache has it (the same patch, made
+ * once for every target), else the whole manifest. */
+static prep_err plan_manifest(prep_deliver_plan *p, size_t *cap, const char *store, uint64_t k, int patch, int gzip,
+                              prep_diags *d)
+{
+    char remote[PREP_DELIVER_REMOTE_MAX], gp[PREP_CUT_PATH_MAX + 256];
+    struct stat gst;
+    if (patch && gzip && !prep_cut_wire_patch_path(store, k, gp, sizeof gp) && lstat(gp, &gst) == 0 &&
+        S_ISREG(gst.st_mode)) {
+        snprintf(remote, sizeof remote, "cuts/%llu/manifest.patch.gz", (unsigned long long)k);
+        prep_err e = add_local(p, cap, PREP_DELIVER_PATCH, k, remote, strdup(gp), d);
+        if (!e) p->gz_files++;
+        return e;
+    }
+    if (patch) {
+        prep_buf pb;
+        int made = prep_deliver_patch(store, k, &pb, d) == 1;
+        prep_deliver_file *f = made ? plan_add(p, cap) : NULL;
+        if (f) {
+            f->kind = PREP_DELIVER_PATCH;
+            f->seq = k;
+            snprintf(f->remote, sizeof f->remote, "cuts/%llu/manifest.patch", (unsigned long long)k);
+            f->size = pb.len;
+            f->data = prep_buf_steal(&pb, NULL);
+            p->bytes += f->size;
+        }
+        prep_buf_free(&pb);
+        if (f) return PREP_OK;
+    }
+    snprintf(remote, sizeof remote, "cuts/%llu/manifest", (unsigned long long)k);
+    return add_local(p, cap, PREP_DELIVER_MANIFEST, k, remote, fmt_dup("%s/cuts/%llu/manifest", store, (unsigned long long)k), d);
+}
+
 prep_err prep_deliver_plan_make(const char *store, uint64_t from, uint64_t seq, prep_deliver_plan *p, prep_diags *d)
 {
     return prep_deliver_plan_make_opt(store, from, seq, 1, p, d);
@@ -270,53 +305,8 @@ prep_err prep_deliver_plan_make_opt(const char *store, uint64_t from, uint64_t s
     }
     /* 2. Each cut's manifest, or its patch against the cut before when that is smaller and
      *    the target holds (or this batch carries) the base. */
-    for (uint64_t k = first; k <= seq; k++) {
-        char remote[PREP_DELIVER_REMOTE_MAX];
-        char *mpath = fmt_dup("%s/cuts/%llu/manifest", store, (unsigned long long)k);
-        if (!mpath) {
-            e = PREP_ERR_NOMEM;
-            goto out;
-        }
-        int done = 0;
-        /* The receiver resolves a chain of patches recursively (at most 64 deep). The
-         * patch's compressed form, when the wire cache has it, is the same patch (cut k-1
-         * to k) made once for every target. */
-        char gp[PREP_CUT_PATH_MAX + 256];
-        struct stat gst;
-        if (from && k - first < 60 && gzip && !prep_cut_wire_patch_path(store, k, gp, sizeof gp) &&
-            lstat(gp, &gst) == 0 && S_ISREG(gst.st_mode)) {
-            snprintf(remote, sizeof remote, "cuts/%llu/manifest.patch.gz", (unsigned long long)k);
-            if ((e = add_local(p, &cap, PREP_DELIVER_PATCH, k, remote, strdup(gp), d))) {
-                free(mpath);
-                goto out;
-            }
-            p->gz_files++;
-            done = 1;
-        }
-        if (!done && from && k - first < 60) {
-            prep_buf pb;
-            if (prep_deliver_patch(store, k, &pb, d) == 1) {
-                prep_deliver_file *f = plan_add(p, &cap);
-                if (f) {
-                    f->kind = PREP_DELIVER_PATCH;
-                    f->seq = k;
-                    snprintf(f->remote, sizeof f->remote, "cuts/%llu/manifest.patch", (unsigned long long)k);
-                    f->size = pb.len;
-                    f->data = prep_buf_steal(&pb, NULL);
-                    p->bytes += f->size;
-                    done = 1;
-                }
-            }
-            prep_buf_free(&pb);
-        }
-        if (!done) {
-            snprintf(remote, sizeof remote, "cuts/%llu/manifest", (unsigned long long)k);
-            e = add_local(p, &cap, PREP_DELIVER_MANIFEST, k, remote, mpath, d);
-            mpath = NULL;
-        }
-        free(mpath);
-        if (e) goto out;
-    }
+    for (uint64_t k = first; k <= seq; k++)
+        if ((e = plan_manifest(p, &cap, store, k, from && k - first < 60, gzip, d))) goto out;
     /* 3. The signatures, ascending: the newest cut's is the last file of the push. */
     for (uint64_t k = first; k <= seq; k++) {
         char remote[PREP_DELIVER_REMOTE_MAX];
