@@ -51,6 +51,11 @@ typedef struct prep_pull_server_opts {
                             * they are awaited, however the bytes trickle in; default 10 */
     int max_conns_per_addr; /* connections from one IPv4 address or one IPv6 /64; default 16 */
     FILE *log;             /* one line per request (borrowed); NULL = none */
+    int wire_wait;         /* 1: a new cut is announced (estado) once its compressed forms are
+                            * made (STORE/wire/cuts/<seq>/done, prep_cut_wire_prepare), at most
+                            * 60 s after it became active; meanwhile the cut before (or, for
+                            * the first, no cut: 503). The institute sets it: it makes them
+                            * right after each cut. 0: every cut at once. */
 } prep_pull_server_opts;
 
 typedef struct prep_pull_server prep_pull_server; /* opaque */

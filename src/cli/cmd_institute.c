@@ -446,7 +446,8 @@ int cmd_institute(int argc, char **argv)
             goto out;
         }
         prep_pull_server_opts po = {.listen = c.pull_listen, .tls_cert = c.pull_cert, .tls_key = c.pull_key,
-                                    .store = c.store, .authorize = prep_registry_pull_authorize, .ctx = preg};
+                                    .store = c.store, .authorize = prep_registry_pull_authorize, .ctx = preg,
+                                    .wire_wait = 1}; /* each cut is compressed right after it is made */
         if (prep_pull_server_start(&po, &ps, &d)) {
             prep_diags_print(&d, stderr, 5);
             fprintf(stderr, "prep institute: cannot serve the pull links on %s\n", c.pull_listen);

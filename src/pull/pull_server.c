@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct prep_pull_server {
@@ -45,7 +46,15 @@ struct prep_pull_server {
         uint64_t used;   /* for least-recently-used replacement */
     } patch[4];
     uint64_t patch_clock;
+    /* The state announced last (estado): a new cut is announced once its compressed forms
+     * are made (wire/cuts/<seq>/done), so that broadcasters polling in the seconds after
+     * the cut do not all take it raw; held under patch_mu. */
+    prep_cut_active announced;
 };
+
+/* How long a new cut may wait for its compressed forms before it is announced anyway (the
+ * cache failed, or no institute makes it): seconds since the active pointer was written. */
+#define WIRE_WAIT_MAX_S 60
 
 /* ---------------------------------------------------------------- answers */
 /* What one answer owns (prep_http_response._owned). */
@@ -261,6 +270,32 @@ static int answer_gz(prep_pull_server *s, prep_http_response *r, const prep_http
     return 1;
 }
 
+/* The state to announce for the active cut act: act itself once its compressed forms are
+ * made (or without o.wire_wait, or after WIRE_WAIT_MAX_S), else the one announced before
+ * it; 0 when there is none yet (the night's first cut: no state). */
+static int announce(prep_pull_server *s, prep_cut_active *act)
+{
+    char p[4200];
+    struct stat st, ast;
+    snprintf(p, sizeof p, "%s/wire/cuts/%llu/done", s->store, (unsigned long long)act->seq);
+    int ready = !s->o.wire_wait || stat(p, &st) == 0;
+    if (!ready) {
+        snprintf(p, sizeof p, "%s/active", s->store);
+        ready = stat(p, &ast) != 0 || time(NULL) - ast.st_mtime >= WIRE_WAIT_MAX_S;
+    }
+    int any = 1;
+    pthread_mutex_lock(&s->patch_mu);
+    /* (a lower sequence or another process: a store replaced under the link) */
+    if (ready || s->announced.seq > act->seq || (s->announced.seq && strcmp(s->announced.process, act->process)))
+        s->announced = *act;
+    else if (s->announced.seq)
+        *act = s->announced; /* the previous cut until this one's .gz are made */
+    else
+        any = 0;
+    pthread_mutex_unlock(&s->patch_mu);
+    return any;
+}
+
 static int all_digits(const char *p, size_t n)
 {
     if (!n || n > 19) return 0;
@@ -339,6 +374,10 @@ static void respond(void *ctx, void *state, const prep_http_request *rq, prep_ht
         prep_err e = prep_cut_active_read(s->store, &act, &d);
         prep_diags_free(&d);
         if (e) {
+            text(s, r, rq, 503, "prep-pull 1\nseq 0\n", 0);
+            return;
+        }
+        if (!announce(s, &act)) {
             text(s, r, rq, 503, "prep-pull 1\nseq 0\n", 0);
             return;
         }

@@ -10,7 +10,8 @@
 #      incoming area, a .gz cut short in the FTPS one. Each receive exits 1 naming why
 #      (bad-gzip, truncated), the broadcaster keeps cut 1, which still verifies; the honest
 #      delivery is then accepted.
-#   3. --no-gzip: the same cut raw (a receiver older than the compressed form).
+#   3. --no-gzip: the next cut raw (a receiver older than the compressed form); then one
+#      gzip'd taken by `prep receive --watch`, which consumes every file it was sent.
 #   4. pull: `prep institute` (drill clock, plain-HTTP link) and `prep receive --pull`: the
 #      broadcaster takes cuts with objects gzip'd (its log says how many); curl without
 #      Accept-Encoding gets an object raw, with it gets gzip (Content-Encoding) that gzip -dc
@@ -99,6 +100,7 @@ receive() { # name: prep receive of its incoming area; 0 accepted
   "$PREP" receive --store "$T/b-$1" --from "${INC[$1]}" --pubkey "$T/ieeq.pub" --now "$NOW" >"$T/logs/recv-$1.log" 2>&1
 }
 active_of() { sed -n 's/^sequence //p' "$T/b-$1/active" 2>/dev/null; }
+is_on() { [ "$(active_of "$1")" = "$2" ]; }
 verify() { "$PREP" verify --store "$T/b-$1" --pubkey "$T/ieeq.pub" --now "$NOW" >/dev/null 2>&1; }
 
 # ---------------------------------------------------------------- 1. cut 1 gzip'd, by SFTP and FTPS
@@ -162,6 +164,19 @@ make_cut 3
 n=$(find "${INC[sftp]}" -name '*.gz' | wc -l)
 [ "$n" = 0 ] && [ -f "${INC[sftp]}/cuts/3/manifest.patch" ] && ok "--no-gzip: every file raw" || bad "--no-gzip: $n .gz files"
 receive sftp && [ "$(active_of sftp)" = 3 ] && ok "sftp: the raw cut 3 accepted" || bad "sftp raw cut 3"
+
+# a watching broadcaster (prep receive --watch) stages the .gz forms as they came
+make_cut 4
+"${DELIVER[@]}" --to canal-sftp >"$T/logs/d4.log" 2>&1 || die "deliver cut 4: $(cat "$T/logs/d4.log")"
+[ -f "${INC[sftp]}/cuts/4/manifest.patch.gz" ] && [ -n "$(find "${INC[sftp]}/objects" -name '*.gz')" ] ||
+  bad "cut 4 did not cross gzip'd"
+start watch "$PREP" receive --store "$T/b-sftp" --from "${INC[sftp]}" --pubkey "$T/ieeq.pub" --now "$NOW" --watch \
+  --poll-ms 100
+wait_for 15 is_on sftp 4 && ok "receive --watch took the gzip'd cut 4" ||
+  bad "receive --watch: on $(active_of sftp): $(tail -3 "$T/logs/watch.log")"
+stop watch
+[ -z "$(find "${INC[sftp]}" -type f)" ] && ok "receive --watch consumed every file, .gz included" ||
+  bad "left in incoming: $(find "${INC[sftp]}" -type f | head -3)"
 
 # ---------------------------------------------------------------- 4. the pull link
 "$PREP" sim catalog --scale tiny --out cat.cat >/dev/null &&

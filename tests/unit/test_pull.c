@@ -1010,14 +1010,23 @@ static void test_pull_gzip(void **st)
     (void)st;
     fixture f;
     fx_up(&f);
+    /* the link as the institute runs it: a cut is announced once its .gz are made */
+    prep_pull_server_stop(f.srv);
+    prep_pull_server_opts o = {.listen = "127.0.0.1:0", .store = f.inst, .authorize = authorize, .wire_wait = 1};
+    link_start(&f, &o);
     composed_pad = pad300;
     composed_cut(&f, 1, "3 actas");
-    prep_cut_wire_result wr;
-    wire_prepare(&f, 1, &wr);
-    assert_true(wr.compressed >= 30); /* the 30 bodies and the stamp; the head and foot are small */
     char etag[65] = "";
     prep_pull_result r;
     prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(pull(&f, f.url, etag, &r, &d), PREP_ERR_IO); /* cut 1 not announced yet: 503 */
+    assert_int_equal(r.http_status, 503);
+    assert_int_equal(active_seq(f.bcast), 0);
+    prep_diags_free(&d);
+    prep_cut_wire_result wr;
+    wire_prepare(&f, 1, &wr);
+    assert_true(wr.compressed >= 30); /* the 30 bodies and the stamp; the head and foot are small */
     prep_diags_init(&d);
     prep_err e = pull(&f, f.url, etag, &r, &d);
     if (e) prep_diags_print(&d, stderr, 10);
@@ -1027,6 +1036,12 @@ static void test_pull_gzip(void **st)
     assert_same_manifest(&f, 1);
 
     composed_cut(&f, 2, "5 actas");
+    /* cut 2 is not announced before its compressed forms are made: a broadcaster polling
+     * meanwhile still sees cut 1 (and would otherwise take cut 2 raw) */
+    e = pull(&f, f.url, etag, &r, &d);
+    assert_int_equal(e, PREP_OK);
+    assert_true(r.not_modified); /* the state is still cut 1's: 304 to its ETag */
+    assert_int_equal(active_seq(f.bcast), 1);
     wire_prepare(&f, 2, &wr);
     assert_int_equal(wr.compressed, 2); /* the new stamp and page 0's new body */
     assert_true(wr.patch_gz_bytes > 0 && wr.patch_gz_bytes < wr.patch_bytes);
