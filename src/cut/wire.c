@@ -474,6 +474,7 @@ prep_err prep_cut_wire_prepare(const char *store, uint64_t seq, int level, prep_
         e = PREP_ERR_IO;
         goto out;
     }
+    if (lstat(done, &dst) == 0) goto out; /* made by the writer this one waited for */
     if (deflateInit2(&w.z, level > 0 ? level : PREP_CUT_WIRE_LEVEL, Z_DEFLATED, 16 + 15, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
         e = PREP_ERR_NOMEM;
         goto out;
