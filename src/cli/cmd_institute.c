@@ -137,6 +137,7 @@ static void *push_worker(void *arg)
     o.parallel = 1;
     o.retries = (unsigned)dv->c->retries;
     o.backoff_ms = (uint64_t)dv->c->backoff_ms;
+    o.no_gzip = dv->c->push_raw;
     prep_deliver_result res;
     memset(&res, 0, sizeof res);
     prep_diags d;
