@@ -194,7 +194,7 @@ byts = {}
 for f in glob.glob(os.path.join(T, "logs", "pull-*.log")):
     b = os.path.basename(f)[:-4]
     for line in open(f, errors="replace"):
-        m = re.search(r"pulled corte (\d+) \((\d+) cortes, (?:\d+ of them as manifest patches, )?(\d+) objetos, (\d+) bytes\)", line)
+        m = re.search(r"pulled corte (\d+) \((\d+) cortes, (?:\d+ of them as manifest patches, )?(\d+) objetos, (?:\d+ of them gzip.d, )?(\d+) bytes\)", line)
         if m: byts.setdefault(int(m.group(1)), {})[b] = (int(m.group(4)), int(m.group(2)))
 for line in open(os.path.join(T, "logs", "institute.log"), errors="replace"):
     m = re.search(r"corte (\d+) entregado a (\S+) por \S+ \([^,]*, (\d+) cortes\): (\d+) archivos, (\d+) objetos, (\d+) bytes en ([\d.]+) s", line)

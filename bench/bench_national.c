@@ -8,6 +8,12 @@
  *       tally and render cache): apply + render + cut CPU seconds, and what reaches a
  *       broadcaster that holds the first cut: new objects + manifest patch + signature (as
  *       bench_cut_delta.c's sim_pair computes them);
+ *       On the wire (docs/delivery.md "Compressed transfer"): the same cut as it crosses
+ *       the link, each new object as its .gz when the institute's wire cache made one
+ *       (prep_cut_wire_prepare: compressible types, only when smaller), the patch gzip'd,
+ *       the signature; with the institute's CPU seconds to compress the cut's new objects
+ *       once (for every broadcaster). --levels L,L,... also compresses them at each zlib
+ *       level given (the cache emptied between), for the level's choice.
  *   (c) the process's peak RSS so far (getrusage; Querétaro runs first, so its figure is its own).
  * Each figure has its limit beside it, and "met" or "MISSED". The limits are the national
  * ones (issue 15); for Querétaro they only show the margin.
@@ -15,8 +21,9 @@
  *       opening: at each sample instant T the cutter's cuts at T and T + 5 minutes, and
  *       what the second brings to a broadcaster holding the first (new objects: every part
  *       or plain file whose SHA-256 the first cut's manifest lacks; + the manifest patch +
- *       the signature), with its CPU seconds and captures.
- * Run: ./build/bench_national [--night H] [DIR]   stores in DIR (default /dev/shm), deleted at the end.
+ *       the signature), with its CPU seconds and captures; and the same on the wire
+ *       (compressed as above) with the compression's CPU seconds.
+ * Run: ./build/bench_national [--night H] [--levels L,L,...] [DIR]   stores in DIR (default /dev/shm), deleted at the end.
  *      ./build/bench_national --qro [--night H] [DIR]   Querétaro only (seconds).
  * --night at national scale makes ~2 cuts per sample, a few GB each stored: give a DIR on disk.
  * The national run takes minutes and several GB of memory: run nothing else heavy beside it. */
@@ -147,12 +154,48 @@ static int kind_of(const char *path)
 
 static int cmp_sha(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
 
+/* What object sha (size bytes) costs on the wire: its .gz in store's wire cache, else itself. */
+static uint64_t wire_size(const char *store, const char *sha, uint64_t size)
+{
+    char gp[1400];
+    struct stat st;
+    if (!prep_cut_wire_object_path(store, sha, gp, sizeof gp) && stat(gp, &st) == 0) return (uint64_t)st.st_size;
+    return size;
+}
+
+static double user_s(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6;
+}
+
+/* The institute's wire cache for cut seq: CPU seconds to make it (fresh: the cache is
+ * emptied first), the result into *wr; *user (may be NULL) the user-mode part (the
+ * compression; the rest is the kernel: files, and the syncfs that flushes whatever the
+ * file system holds dirty). */
+static double wire_make(const char *store, uint64_t seq, int level, prep_cut_wire_result *wr, double *user,
+                        prep_diags *d)
+{
+    char wd[1400];
+    snprintf(wd, sizeof wd, "%s/wire", store);
+    nftw(wd, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    double c0 = cpu_s(), u0 = user_s();
+    if (prep_cut_wire_prepare(store, seq, level, wr, d)) {
+        die("wire cache", d);
+        return -1;
+    }
+    if (user) *user = user_s() - u0;
+    return cpu_s() - c0;
+}
+
 /* Which kinds of file the delivered objects belong to (an object shared by several files
  * counts once: for a main-tree file when one has it, else for the first embebido/ file in
  * manifest order; so "embebido/ pages" is what the embedded tree costs beyond the main
  * tree, not the bodies a page shares with its twin, which sort first for the elections
  * whose names come after "embebido"). */
-static void delivered_by_kind(const prep_cut_manifest *m, prep_cut_delta *dl, uint64_t by[K_N])
+static void delivered_by_kind(const prep_cut_manifest *m, prep_cut_delta *dl, const char *store, uint64_t by[K_N],
+                              uint64_t by_wire[K_N])
 {
     qsort(dl->sha256, dl->n, sizeof *dl->sha256, cmp_sha); /* sizes no longer matched: not used after */
     uint8_t *seen = calloc(dl->n ? dl->n : 1, 1);
@@ -168,6 +211,7 @@ static void delivered_by_kind(const prep_cut_manifest *m, prep_cut_delta *dl, ui
             if (!hit || seen[hit - dl->sha256]) continue;
             seen[hit - dl->sha256] = 1;
             by[kind_of(en->path)] += size;
+            by_wire[kind_of(en->path)] += wire_size(store, sha, size);
         }
     }
     free(seen);
@@ -175,7 +219,7 @@ static void delivered_by_kind(const prep_cut_manifest *m, prep_cut_delta *dl, ui
 
 /* What cut 2 of b->inst costs to deliver to b->recv (holding cut 1): objects, patch, signature. */
 static int delivered(bench_store *b, uint64_t *objects, uint64_t *patch, uint64_t *sig, size_t *n_objects,
-                     uint64_t by[K_N], prep_diags *d)
+                     uint64_t by[K_N], uint64_t *wire, uint64_t by_wire[K_N], prep_diags *d)
 {
     prep_cut_manifest m1, m2;
     if (prep_cut_load(b->inst, 1, &m1, d) || prep_cut_load(b->inst, 2, &m2, d)) return die("load", d);
@@ -191,7 +235,9 @@ static int delivered(bench_store *b, uint64_t *objects, uint64_t *patch, uint64_
     *objects = dl.bytes;
     *n_objects = dl.n;
     *patch = pb.len;
-    delivered_by_kind(&m2, &dl, by);
+    *wire = 0;
+    for (size_t i = 0; i < dl.n; i++) *wire += wire_size(b->inst, dl.sha256[i], dl.size[i]);
+    delivered_by_kind(&m2, &dl, b->inst, by, by_wire);
     prep_buf_free(&pb);
     prep_cut_delta_free(&dl);
     prep_cut_manifest_free(&m1);
@@ -207,9 +253,11 @@ typedef struct obj_ref {
 
 static int cmp_ref(const void *a, const void *b) { return strcmp(((const obj_ref *)a)->sha, ((const obj_ref *)b)->sha); }
 
-static uint64_t new_object_bytes(const prep_cut_manifest *m1, const prep_cut_manifest *m2, size_t *n_new)
+static uint64_t new_object_bytes(const prep_cut_manifest *m1, const prep_cut_manifest *m2, const char *store,
+                                 size_t *n_new, uint64_t *wire)
 {
     *n_new = 0;
+    *wire = 0;
     size_t n1 = 0, n2 = 0;
     for (size_t i = 0; i < m1->n; i++) n1 += m1->entries[i].n_parts ? m1->entries[i].n_parts : 1;
     for (size_t i = 0; i < m2->n; i++) n2 += m2->entries[i].n_parts ? m2->entries[i].n_parts : 1;
@@ -242,6 +290,7 @@ static uint64_t new_object_bytes(const prep_cut_manifest *m1, const prep_cut_man
     for (size_t i = 0; i < f; i++)
         if (!i || strcmp(fresh[i].sha, fresh[i - 1].sha)) {
             bytes += fresh[i].size;
+            *wire += wire_size(store, fresh[i].sha, fresh[i].size);
             (*n_new)++;
         }
     free(have);
@@ -296,7 +345,7 @@ static int night_series(const prep_catalog *c, prep_actas **sets, const char *id
     prep_time step = (prep_time)(hours * 3600);
     printf("   (d) per-cut bytes over the night (every %.1f h: the cut at T + 5 min against the cut at T)   "
            "[<= %.0f MB each]\n", hours, LIM_DELIVERED / 1e6);
-    double worst = 0;
+    double worst = 0, worst_wire = 0;
     for (prep_time t = c->window_open + step; t + c->cut_interval <= c->window_close; t += step) {
         double cpu0, cpu1;
         size_t a0, a1, n_new;
@@ -308,20 +357,29 @@ static int night_series(const prep_catalog *c, prep_actas **sets, const char *id
         prep_buf pb;
         prep_buf_init(&pb, 0);
         if (prep_cut_manifest_diff(&m1, &m2, &pb)) return 1;
-        uint64_t obj = new_object_bytes(&m1, &m2, &n_new);
+        prep_cut_wire_result wr;
+        double wcpu = wire_make(n.b.inst, s1 + 1, 0, &wr, NULL, d);
+        if (wcpu < 0) return 1;
+        uint64_t wobj;
+        uint64_t obj = new_object_bytes(&m1, &m2, n.b.inst, &n_new, &wobj);
         double sent = (double)(obj + pb.len + 200); /* + the signature, ~200 B */
+        double wire = (double)(wobj + (wr.patch_gz_bytes ? wr.patch_gz_bytes : pb.len) + 200);
         if (sent > worst) worst = sent;
+        if (wire > worst_wire) worst_wire = wire;
         char hm[40];
         if (prep_time_format(t + c->cut_interval, c->timezone, PREP_TS_ISO, hm, sizeof hm)) snprintf(hm, sizeof hm, "?");
-        printf("       %.16s  %6zu captures  %6zu new objects %8.2f MB + patch %6.2f MB = %8.2f MB  %5.2f CPU s  %s\n",
-               hm, a1, n_new, (double)obj / 1e6, (double)pb.len / 1e6, sent / 1e6, cpu1, verdict(sent, LIM_DELIVERED));
+        printf("       %.16s  %6zu captures  %6zu new objects %8.2f MB + patch %6.2f MB = %8.2f MB  %5.2f CPU s  %s"
+               "   on the wire %7.2f MB (gzip %.2f CPU s)  %s\n",
+               hm, a1, n_new, (double)obj / 1e6, (double)pb.len / 1e6, sent / 1e6, cpu1, verdict(sent, LIM_DELIVERED),
+               wire / 1e6, wcpu, verdict(wire, LIM_DELIVERED));
         fflush(stdout);
         prep_buf_free(&pb);
         prep_cut_manifest_free(&m1);
         prep_cut_manifest_free(&m2);
     }
-    printf("       the night's largest sampled cut: %.2f MB   [<= %.0f MB: %s]\n", worst / 1e6, LIM_DELIVERED / 1e6,
-           verdict(worst, LIM_DELIVERED));
+    printf("       the night's largest sampled cut: %.2f MB   [<= %.0f MB: %s]; on the wire %.2f MB   [<= %.0f MB: %s]\n",
+           worst / 1e6, LIM_DELIVERED / 1e6, verdict(worst, LIM_DELIVERED), worst_wire / 1e6, LIM_DELIVERED / 1e6,
+           verdict(worst_wire, LIM_DELIVERED));
     prep_render_site_free(&n.s);
     prep_render_cache_free(n.rc);
     prep_cut_hash_cache_free(n.hc);
@@ -331,6 +389,9 @@ static int night_series(const prep_catalog *c, prep_actas **sets, const char *id
     nftw(n.b.root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     return 0;
 }
+
+static int levels[9];
+static size_t n_levels;
 
 static int run_scale(prep_sim_scale scale, const char *name, const char *dir, double night_hours)
 {
@@ -405,11 +466,27 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
     double c_render2 = cpu_s(), rss_render2 = peak_rss();
     if (cut_site_hc(b.inst, &s, t1, &b.k, c->process_id, ids, hc, &d)) return die("cut 2", &d);
     double w_inc = wall_s() - w1, c_inc = cpu_s() - c1;
-    uint64_t obj = 0, patch = 0, sig = 0;
+    /* the institute's compressed forms, once for every broadcaster: at each level asked for
+     * (for the level's choice), the default last, whose cache the wire figure reads */
+    prep_cut_wire_result wr;
+    char lv[9][300];
+    for (size_t li = 0; li < n_levels; li++) {
+        double lu = 0, lc = wire_make(b.inst, 2, levels[li], &wr, &lu, &d);
+        if (lc < 0) return 1;
+        snprintf(lv[li], sizeof lv[li], "       zlib level %d: the new objects' compressible %.2f MB -> %.2f MB in %.2f CPU s "
+               "(user %.2f); the patch %.2f MB -> %.2f MB\n",
+               levels[li], (double)wr.raw_bytes / 1e6, (double)wr.gz_bytes / 1e6, lc, lu, (double)wr.patch_bytes / 1e6,
+               (double)wr.patch_gz_bytes / 1e6);
+    }
+    double u_wire = 0, c_wire = wire_make(b.inst, 2, 0, &wr, &u_wire, &d);
+    if (c_wire < 0) return 1;
+    uint64_t obj = 0, patch = 0, sig = 0, wobj = 0;
     size_t nobj = 0;
-    uint64_t by[K_N] = {0};
-    if (delivered(&b, &obj, &patch, &sig, &nobj, by, &d)) return 1;
+    uint64_t by[K_N] = {0}, by_wire[K_N] = {0};
+    if (delivered(&b, &obj, &patch, &sig, &nobj, by, &wobj, by_wire, &d)) return 1;
     double sent = (double)(obj + patch + sig);
+    uint64_t wpatch = wr.patch_gz_bytes ? wr.patch_gz_bytes : patch;
+    double wire = (double)(wobj + wpatch + sig);
     printf("   (b) busiest incremental cut: %zu captures, %zu of %zu bodies re-rendered; %.2f CPU s (apply %.2f, "
            "render %.2f, sign + store %.2f), %.1f s wall   [<= %.0f CPU s: %s]\n",
            applied, st.bodies_rendered, st.bodies, c_inc, c_apply - c1, c_render2 - c_apply,
@@ -421,6 +498,15 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
     printf("       the objects by kind of file:");
     for (int k = 0; k < K_N; k++) printf("%s %s %.1f MB", k ? "," : "", kind_name[k], (double)by[k] / 1e6);
     printf("\n");
+    printf("       on the wire (gzip level %d where smaller): objects %.2f MB (%zu of %zu as .gz) + patch %.2f MB + "
+           "signature %llu B = %.2f MB   [<= %.0f MB: %s]; compressing them: %.2f CPU s (user %.2f) at the institute, "
+           "once per cut\n",
+           PREP_CUT_WIRE_LEVEL, (double)wobj / 1e6, wr.compressed, nobj, (double)wpatch / 1e6, (unsigned long long)sig,
+           wire / 1e6, LIM_DELIVERED / 1e6, verdict(wire, LIM_DELIVERED), c_wire, u_wire);
+    printf("       on the wire by kind of file:");
+    for (int k = 0; k < K_N; k++) printf("%s %s %.1f MB", k ? "," : "", kind_name[k], (double)by_wire[k] / 1e6);
+    printf("\n");
+    for (size_t li = 0; li < n_levels; li++) printf("%s", lv[li]);
     double rss = peak_rss(), gb = 1024.0 * 1024 * 1024;
     printf("   (c) peak RSS so far: %.2f GB (catalogue and night loaded: %.2f; after the first render %.2f, its cut "
            "%.2f, the incremental render %.2f)   [<= %.0f GB: %s]\n",
@@ -450,8 +536,20 @@ int main(int argc, char **argv)
     for (; i < argc; i++) {
         if (!strcmp(argv[i], "--qro")) qro_only = 1;
         else if (!strcmp(argv[i], "--night") && i + 1 < argc) night = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--levels") && i + 1 < argc) {
+            for (char *p = argv[++i]; *p && n_levels < 9; p += *p == ',') {
+                char *e;
+                long v = strtol(p, &e, 10);
+                if (e == p || v < 1 || v > 9) {
+                    fprintf(stderr, "bench_national: --levels takes zlib levels 1..9, e.g. 1,6,9\n");
+                    return 2;
+                }
+                levels[n_levels++] = (int)v;
+                p = e;
+            }
+        }
         else if (argv[i][0] == '-') {
-            fprintf(stderr, "usage: bench_national [--qro] [--night HOURS] [DIR]\n");
+            fprintf(stderr, "usage: bench_national [--qro] [--night HOURS] [--levels L,L,...] [DIR]\n");
             return 2;
         } else dir = argv[i];
     }

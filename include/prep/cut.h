@@ -315,7 +315,8 @@ typedef struct prep_cut_result {
  * "process-mismatch", "key-mismatch", "rollback", "conflict", "chain-broken", "chain-gap",
  * "future-instant", "expired", "instant-regress", "missing-object", "size-mismatch",
  * "patch-syntax", "patch-base", "patch-mismatch",
- * "oversize", "truncated", "hash-mismatch", "parts-mismatch", "extra-file", "symlink", "not-regular", "limit". */
+ * "oversize", "truncated", "hash-mismatch", "parts-mismatch", "extra-file", "symlink", "not-regular", "limit",
+ * "bad-gzip" (an object or patch sent gzip'd whose stream is corrupt). */
 PREP_NODISCARD prep_err prep_cut_receive(const char *store, const char *incoming, const prep_cut_policy *pol,
                           prep_cut_result *res, prep_diags *d);
 
@@ -459,6 +460,55 @@ int prep_cut_gz_chunk(void *zs, const void *in, size_t n, unsigned char **out, s
  * chunk of part i, crc[i] the CRC-32 of its raw_len[i] bytes. Returns the bytes written. */
 size_t prep_cut_gz_member(unsigned char *dst, const unsigned char *const *chunk, const size_t *chunk_len,
                           const uint32_t *crc, const uint64_t *raw_len, size_t n, uint64_t size);
+
+/* ---------------------------------------------------------------- compressed transfer
+ * A delivery may carry an object as objects/aa/<sha>.gz and a patch as
+ * cuts/<seq>/manifest.patch.gz (one gzip member each); the receiver inflates them with
+ * the output bounded by the signed size + 1 byte and checks the bytes as if they had come
+ * raw (docs/formats/cut.md §5, docs/delivery.md "Compressed transfer"). The institute
+ * compresses each new object once per cut into its store's cache, STORE/wire/:
+ *   wire/aa/<62 hex>.gz              gzip of the object (only when it is smaller)
+ *   wire/cuts/<seq>/manifest.patch.gz the patch from cut seq-1, gzip'd
+ * src/cut/wire.c. */
+#define PREP_CUT_WIRE_LEVEL 6        /* zlib level: see docs/delivery.md for the measurement */
+#define PREP_CUT_WIRE_MIN_BYTES 128  /* smaller objects go raw: a gzip member costs 18+ bytes */
+
+typedef struct prep_cut_wire_result {
+    size_t objects;       /* distinct objects of the cut that the cut before lacks */
+    size_t compressed;    /* .gz made now */
+    size_t cached;        /* .gz already there */
+    size_t kept_raw;      /* compressible, but gzip did not make them smaller */
+    size_t skipped;       /* not a compressible type, or under PREP_CUT_WIRE_MIN_BYTES */
+    uint64_t raw_bytes;   /* of the objects compressed now (compressed + kept_raw) */
+    uint64_t gz_bytes;    /* what they cost on the wire now (the .gz, or raw when kept) */
+    uint64_t patch_bytes, patch_gz_bytes; /* the patch from cut seq-1, raw and gzip'd (0: none made) */
+} prep_cut_wire_result;
+
+/* Makes the cache for cut seq of store: the .gz of every object of cut seq that cut seq-1
+ * lacks (all of them when seq-1 is absent), for compressible media types
+ * (prep_cut_wire_compressible) of at least PREP_CUT_WIRE_MIN_BYTES, kept only when
+ * smaller; and the gzip of the patch from seq-1 when the patch is smaller than the
+ * manifest (the one prep_deliver_patch sends). level 0 = PREP_CUT_WIRE_LEVEL.
+ * Idempotent (what exists is kept). Crash-safe: files are written under wire/tmp, made
+ * durable by one syncfs(2), then renamed in; a kill leaves each .gz whole or absent.
+ * Serialised by flock on wire/lock (not the store's lock: a reader never waits).
+ * r may be NULL. Kinds: "missing-object", "io", manifest kinds. */
+PREP_NODISCARD prep_err prep_cut_wire_prepare(const char *store, uint64_t seq, int level, prep_cut_wire_result *r,
+                                              prep_diags *d);
+/* STORE/wire/aa/<62 hex>.gz and STORE/wire/cuts/<seq>/manifest.patch.gz. -1 if it does not fit. */
+int prep_cut_wire_object_path(const char *store, const char *sha256, char *out, size_t outsz);
+int prep_cut_wire_patch_path(const char *store, uint64_t seq, char *out, size_t outsz);
+/* 1 for the media types worth compressing (text types, JSON, GeoJSON, JavaScript, XML, SVG). */
+int prep_cut_wire_compressible(const char *media_type);
+/* The most bytes an honest gzip of size bytes takes (deflate's stored blocks and a
+ * header): a longer .gz is refused from its size, unread. */
+uint64_t prep_cut_gz_bound(uint64_t size);
+/* Inflates one gzip member in[0..n) (borrowed) into *out (owned, NUL not added, *outn
+ * bytes), at most max bytes: more is "oversize" (inflation stops one byte past max), a
+ * stream that ends early "truncated", a corrupt one, a bad CRC or length, or any byte
+ * after the member "bad-gzip". PREP_OK, PREP_ERR_VERIFY (diag), PREP_ERR_NOMEM. */
+PREP_NODISCARD prep_err prep_cut_gunzip(const void *in, size_t n, uint64_t max, char **out, size_t *outn,
+                                        const char *label, prep_diags *d);
 
 /* ---------------------------------------------------------------- testing hooks */
 /* Called before each file-system step of the store code with op in "open", "write",

@@ -80,7 +80,9 @@ typedef struct prep_deliver_plan {
     size_t n;
     size_t objects; /* object files in files[] */
     size_t cuts;    /* cuts in the batch: seq - from, or 1 when from == 0 */
-    uint64_t bytes; /* sum of files[].size */
+    uint64_t bytes; /* sum of files[].size: the bytes on the wire */
+    uint64_t raw_bytes; /* the objects' own sizes (what they weigh uncompressed) */
+    size_t gz_files;    /* files sent in their compressed form (.gz) */
     char manifest_sha256[65]; /* of cut seq's manifest (written to the state on success) */
 } prep_deliver_plan;
 
@@ -90,6 +92,12 @@ typedef struct prep_deliver_plan {
  * PREP_DELIVER_CHAIN_MAX cuts), manifest kinds. */
 PREP_NODISCARD prep_err prep_deliver_plan_make(const char *store, uint64_t from, uint64_t seq, prep_deliver_plan *p,
                                 prep_diags *d);
+/* The same, choosing the form: gzip 1 sends an object as objects/aa/<sha>.gz and a patch as
+ * cuts/<k>/manifest.patch.gz when the store's wire cache has them (prep_cut_wire_prepare;
+ * prep_deliver_plan_make does so), 0 always raw (a broadcaster whose prep predates the
+ * compressed form). */
+PREP_NODISCARD prep_err prep_deliver_plan_make_opt(const char *store, uint64_t from, uint64_t seq, int gzip,
+                                                   prep_deliver_plan *p, prep_diags *d);
 void prep_deliver_plan_free(prep_deliver_plan *p);
 
 /* Checks a target (borrowed) for pushing: id [a-z0-9-]{1,63}; method SFTP or FTPS; the URL
@@ -202,6 +210,8 @@ typedef struct prep_deliver_opts {
                                  * once; default 8 (1..PREP_DELIVER_STREAMS_MAX) */
     unsigned sftp_streams;      /* SFTP: the same; default 1 (docs/delivery.md: more did
                                  * not help) */
+    int no_gzip;                /* send every file raw, never its .gz (docs/delivery.md
+                                 * "Compressed transfer": for receivers older than it) */
     prep_deliver_progress_fn progress; /* may be NULL */
     void *progress_ctx;
 } prep_deliver_opts;

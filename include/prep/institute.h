@@ -25,6 +25,8 @@ typedef struct prep_institute_config {
     int parallel;           /* 1..64, default 8 */
     int retries;            /* 0..20, default 2 */
     long backoff_ms;        /* 10..600000, default 1000 */
+    int push_raw;           /* "deliver": {"gzip": false}: pushes send every file raw (receivers
+                             * older than the compressed transfer); default 0 */
     int max_cuts;           /* 0..1000000, 0 = run the whole window */
     unsigned store_keep;    /* 1..PREP_INSTITUTE_STORE_KEEP_MAX: after each cut the store keeps the
                              * objects of this many newest cuts (prep_cut_store_gc); 0 = all */

@@ -18,6 +18,11 @@
  *   GET /pull/<token>/cuts/<seq>/manifest.sig
  *   GET /pull/<token>/objects/<aa>/<62 hex>  one object
  *
+ * Objects and patches are answered with Content-Encoding: gzip to a client that accepts
+ * it, when the institute's wire cache (prep_cut_wire_prepare) holds their compressed form;
+ * never compressed on the event loop. The client keeps such an object as
+ * objects/aa/<sha>.gz for prep_cut_receive, which inflates it bounded by the signed size.
+ *
  * Code: src/pull/pull_server.c, src/pull/pull_client.c; docs/delivery.md. */
 #ifndef PREP_PULL_H
 #define PREP_PULL_H
@@ -46,6 +51,11 @@ typedef struct prep_pull_server_opts {
                             * they are awaited, however the bytes trickle in; default 10 */
     int max_conns_per_addr; /* connections from one IPv4 address or one IPv6 /64; default 16 */
     FILE *log;             /* one line per request (borrowed); NULL = none */
+    int wire_wait;         /* 1: a new cut is announced (estado) once its compressed forms are
+                            * made (STORE/wire/cuts/<seq>/done, prep_cut_wire_prepare), at most
+                            * 60 s after it became active; meanwhile the cut before (or, for
+                            * the first, no cut: 503). The institute sets it: it makes them
+                            * right after each cut. 0: every cut at once. */
 } prep_pull_server_opts;
 
 typedef struct prep_pull_server prep_pull_server; /* opaque */
@@ -85,7 +95,8 @@ typedef struct prep_pull_result {
     size_t patches_fetched;  /* cuts whose manifest came as a patch */
     size_t patches_refused;  /* patches offered that did not apply here (the whole manifest
                               * was fetched instead): a fault at the institute's side */
-    uint64_t bytes_fetched;
+    uint64_t bytes_fetched;  /* on the wire (a gzip'd answer counts its compressed bytes) */
+    size_t gz_fetched;       /* objects that came gzip'd (Content-Encoding: gzip) */
     int http_status;         /* of the state request; 403 = this broadcaster is blocked */
 } prep_pull_result;
 

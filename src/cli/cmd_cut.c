@@ -480,7 +480,7 @@ static int stage_file(const char *from, const char *to)
 
 typedef struct watch_cut {
     uint64_t seq;
-    int patch;           /* manifest.patch instead of manifest */
+    int patch;           /* 0 manifest, 1 manifest.patch, 2 manifest.patch.gz */
     struct timespec sig_mtime;
     off_t sig_size;
 } watch_cut;
@@ -507,8 +507,9 @@ static watch_cut *watch_scan(const char *from, size_t *n)
         char *sig = path_fmt("%s/%s/manifest.sig", cuts, de->d_name);
         char *man = path_fmt("%s/%s/manifest", cuts, de->d_name);
         char *pat = path_fmt("%s/%s/manifest.patch", cuts, de->d_name);
+        char *paz = path_fmt("%s/%s/manifest.patch.gz", cuts, de->d_name);
         int have = lstat(sig, &st) == 0 && S_ISREG(st.st_mode);
-        int patch = have && lstat(man, &mst) != 0 && lstat(pat, &mst) == 0;
+        int patch = !have || lstat(man, &mst) == 0 ? 0 : lstat(pat, &mst) == 0 ? 1 : lstat(paz, &mst) == 0 ? 2 : 0;
         if (have) {
             v = realloc(v, (*n + 1) * sizeof *v);
             if (!v) abort();
@@ -517,6 +518,7 @@ static watch_cut *watch_scan(const char *from, size_t *n)
         free(sig);
         free(man);
         free(pat);
+        free(paz);
     }
     if (dp) closedir(dp);
     free(cuts);
@@ -533,7 +535,7 @@ static void watch_stage_cut(const char *store, const char *from, const char *sta
     char *src = path_fmt("%s/cuts/%llu", from, (unsigned long long)c->seq);
     char *dst = path_fmt("%s/cuts/%llu", stage, (unsigned long long)c->seq);
     mkdir(dst, 0755);
-    const char *mname = c->patch ? "manifest.patch" : "manifest";
+    const char *mname = c->patch == 2 ? "manifest.patch.gz" : c->patch ? "manifest.patch" : "manifest";
     char *ms = path_fmt("%s/%s", src, mname), *md = path_fmt("%s/%s", dst, mname);
     char *ss = path_fmt("%s/manifest.sig", src), *sd = path_fmt("%s/manifest.sig", dst);
     stage_file(ms, md);
@@ -545,7 +547,17 @@ static void watch_stage_cut(const char *store, const char *from, const char *sta
     prep_cut_manifest m = {0};
     int parsed = 0;
     if (prep_read_file(ms, WATCH_MANIFEST_MAX, &data, &len) == PREP_OK) {
-        if (!c->patch) {
+        if (c->patch == 2) { /* gzip'd: inflated (bounded) only to learn its objects */
+            char *raw = NULL;
+            size_t rl = 0;
+            if (prep_cut_gunzip(data, len, WATCH_MANIFEST_MAX, &raw, &rl, ms, &d) != PREP_OK) rl = 0;
+            free(data);
+            data = raw;
+            len = rl;
+        }
+        if (!data) {
+            /* not inflatable: staged as it is; the receiver says why it refuses it */
+        } else if (!c->patch) {
             parsed = prep_cut_manifest_parse(data, len, NULL, ms, &m, &d) == PREP_OK;
         } else if (base->n || base->raw) {
             const char *roots[2] = {store, from};
@@ -556,22 +568,24 @@ static void watch_stage_cut(const char *store, const char *from, const char *sta
             prep_buf_free(&out);
         }
     }
-    /* Unparsable: staged without objects; the receiver says why it refuses it. */
+    /* Unparsable: staged without objects; the receiver says why it refuses it. Each object
+     * as it came: raw, gzip'd (aa/bbbb.gz), or both (the receiver takes the raw one). */
     for (size_t i = 0; parsed && i < m.n; i++) {
         const prep_cut_entry *en = &m.entries[i];
         size_t k = en->n_parts ? en->n_parts : 1;
-        for (size_t j = 0; j < k; j++) {
-            const char *h = en->n_parts ? en->parts[j].sha256 : en->sha256;
-            char *o = path_fmt("%s/objects/%.2s/%s", from, h, h + 2);
+        for (size_t j = 0; j < 2 * k; j++) {
+            const char *h = en->n_parts ? en->parts[j / 2].sha256 : en->sha256;
+            const char *ext = j % 2 ? ".gz" : "";
+            char *o = path_fmt("%s/objects/%.2s/%s%s", from, h, h + 2, ext);
             char *od = path_fmt("%s/objects/%.2s", stage, h);
-            char *ot = path_fmt("%s/%s", od, h + 2);
+            char *ot = path_fmt("%s/%s%s", od, h + 2, ext);
             struct stat st;
             if (lstat(o, &st) == 0 && S_ISREG(st.st_mode) && lstat(ot, &st) != 0) {
                 mkdir(od, 0755);
                 if (stage_file(o, ot) == 0) {
                     *objs = realloc(*objs, (*nobjs + 1) * sizeof **objs);
                     if (!*objs) abort();
-                    (*objs)[(*nobjs)++] = path_fmt("%.2s/%s", h, h + 2);
+                    (*objs)[(*nobjs)++] = path_fmt("%.2s/%s%s", h, h + 2, ext);
                 }
             }
             free(o);

@@ -227,6 +227,7 @@ int cmd_deliver(int argc, char **argv)
         {"slow-time", "S", "seconds a transfer may stay under 512 B/s (default 30)", NULL},
         {"state", "DIR", "per-target state and delivery records (default STORE/deliver)", NULL},
         {"full", NULL, "ignore the state: send the cut whole (a broadcaster with an empty store)", NULL},
+        {"no-gzip", NULL, "send every file raw, never its .gz (a broadcaster whose prep predates compressed transfer)", NULL},
         {NULL, NULL, NULL, NULL},
     };
     /* --to may repeat: take those out before the common parser (which refuses repeats). */
@@ -259,7 +260,7 @@ int cmd_deliver(int argc, char **argv)
         cli_usage(stdout, "deliver",
                   "--store DIR [--cut SEQ] [--to ID]... (--db FILE | --targets FILE | --target URL [--id ID]\n"
                   "       (--ssh-key F --host-sha256 H | [--ca-file F] [--user U] [--password-file F]))\n"
-                  "       [--parallel N] [--ftps-streams N] [--sftp-streams N] [--retries N] [--backoff MS] [--state DIR] [--full]",
+                  "       [--parallel N] [--ftps-streams N] [--sftp-streams N] [--retries N] [--backoff MS] [--state DIR] [--full] [--no-gzip]",
                   "Pushes a cut to broadcasters over SFTP (key login, pinned host key) or FTP with\n"
                   "explicit TLS (certificate verified): only the objects each one lacks, every file\n"
                   "to a temporary name then renamed, the manifests and then the signatures last.\n"
@@ -298,6 +299,7 @@ int cmd_deliver(int argc, char **argv)
     if (r) o.low_speed_time = (long)v;
     o.state_dir = cli_get(opts, "state");
     o.full = cli_get(opts, "full") != NULL;
+    o.no_gzip = cli_get(opts, "no-gzip") != NULL;
 
     if (cli_get(opts, "db")) {
         prep_deliver_target *rv = NULL;

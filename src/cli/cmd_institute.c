@@ -51,6 +51,14 @@ static int sleep_until(double t)
     }
 }
 
+/* This thread's CPU seconds (the pull link's threads run beside it). */
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static double wall_now(void)
 {
     struct timespec now;
@@ -129,6 +137,7 @@ static void *push_worker(void *arg)
     o.parallel = 1;
     o.retries = (unsigned)dv->c->retries;
     o.backoff_ms = (uint64_t)dv->c->backoff_ms;
+    o.no_gzip = dv->c->push_raw;
     prep_deliver_result res;
     memset(&res, 0, sizeof res);
     prep_diags d;
@@ -438,7 +447,8 @@ int cmd_institute(int argc, char **argv)
             goto out;
         }
         prep_pull_server_opts po = {.listen = c.pull_listen, .tls_cert = c.pull_cert, .tls_key = c.pull_key,
-                                    .store = c.store, .authorize = prep_registry_pull_authorize, .ctx = preg};
+                                    .store = c.store, .authorize = prep_registry_pull_authorize, .ctx = preg,
+                                    .wire_wait = 1}; /* each cut is compressed right after it is made */
         if (prep_pull_server_start(&po, &ps, &d)) {
             prep_diags_print(&d, stderr, 5);
             fprintf(stderr, "prep institute: cannot serve the pull links on %s\n", c.pull_listen);
@@ -497,6 +507,23 @@ int cmd_institute(int argc, char **argv)
                    (unsigned long long)st.seq, sim != PREP_TIME_NONE ? "noche simulada hasta " : "", when, st.files,
                    st.captures, st.cpu_seconds, st.final_cut ? ", corte final" : "");
             fflush(stdout);
+            /* the new objects' compressed forms, once for every broadcaster (push and pull
+             * links send them; docs/delivery.md "Compressed transfer"); a failure costs
+             * bytes on the wire only */
+            prep_cut_wire_result wr;
+            prep_diags wd;
+            prep_diags_init(&wd);
+            double w0 = thread_cpu();
+            if (prep_cut_wire_prepare(c.store, st.seq, 0, &wr, &wd) == PREP_OK) {
+                printf("prep institute: corte %llu comprimido para envio: %zu objetos nuevos, %.1f MB -> %.1f MB, "
+                       "%.2f s CPU\n",
+                       (unsigned long long)st.seq, wr.objects, (double)wr.raw_bytes / 1e6, (double)wr.gz_bytes / 1e6,
+                       thread_cpu() - w0);
+                fflush(stdout);
+            } else {
+                prep_diags_print(&wd, stderr, 3);
+            }
+            prep_diags_free(&wd);
             if (have_dth) {
                 pthread_mutex_lock(&dv.mu);
                 dv.latest = st.seq;

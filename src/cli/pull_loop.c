@@ -72,9 +72,10 @@ int cli_pull_loop(cli_pull *p, volatile sig_atomic_t *stop)
             fprintf(stderr, "prep %s: pull: %zu manifest patch%s from the link did not apply; took the whole manifest\n",
                     p->cmd, r.patches_refused, r.patches_refused == 1 ? "" : "es");
         if (r.active_after != r.active_before) {
-            printf("prep %s: pulled corte %llu (%zu cortes, %zu of them as manifest patches, %zu objetos, %llu bytes)\n",
+            printf("prep %s: pulled corte %llu (%zu cortes, %zu of them as manifest patches, %zu objetos, %zu of them "
+                   "gzip'd, %llu bytes)\n",
                    p->cmd, (unsigned long long)r.active_after, r.cuts_fetched, r.patches_fetched, r.objects_fetched,
-                   (unsigned long long)r.bytes_fetched);
+                   r.gz_fetched, (unsigned long long)r.bytes_fetched);
             fflush(stdout);
         }
         if (p->export_dir && (r.active_after != r.active_before || (p->export_pending && r.active_after))) {

@@ -117,6 +117,11 @@ prep_err cut_object_stage_mem(cut_store *s, const void *p, size_t n, const char 
 prep_err cut_store_syncfs(cut_store *s, prep_diags *d);
 prep_err cut_object_commit(cut_store *s, const char *tmp, const char *sha256, unsigned char dirty[256],
                            unsigned char made[256], prep_diags *d);
+/* The same from any source: rd reads up to n bytes: > 0 bytes, 0 the end, -1 an I/O
+ * failure, -2 refused (both with a diag). cut_object_put_fd is this over read(2). */
+typedef ssize_t (*cut_read_fn)(void *ctx, void *buf, size_t n, prep_diags *d, const char *label);
+prep_err cut_object_put_src(cut_store *s, cut_read_fn rd, void *ctx, const char *label, uint64_t size,
+                            const char *sha256, unsigned char dirty[256], prep_diags *d);
 /* 1 if the object exists as a regular file of the given size; 0 if absent; -1 (diag)
  * if something else is there (symlink, wrong size, not regular). */
 int cut_object_check(const char *root, const char *sha256, uint64_t size, const char *label, prep_diags *d);
@@ -135,6 +140,27 @@ prep_err cut_store_read_cut(const char *root, uint64_t seq, const prep_cut_limit
 int cut_store_is_pruned(const char *root, uint64_t seq);
 /* Lists cuts/<seq> sequences present, ascending. *out owned. */
 prep_err cut_store_list(const char *root, uint64_t **out, size_t *n, prep_diags *d);
+
+/* ---- compressed transfer (wire.c) */
+/* A gzip file being inflated from fd (or from memory when fd is -1): exactly one member,
+ * at most in_max compressed bytes read. cut_gz_in_read is a cut_read_fn: "truncated" when
+ * the stream ends early, "bad-gzip" for a corrupt stream or bytes after it, "oversize"
+ * when the file is longer than in_max. The caller bounds the output. */
+typedef struct cut_gz_in {
+    int fd;
+    void *z;            /* z_stream, owned */
+    unsigned char *buf; /* owned */
+    uint64_t in_max, in_read;
+    int ended;
+} cut_gz_in;
+/* The most bytes an honest gzip of size bytes takes (deflate's stored blocks, a header). */
+uint64_t cut_gz_in_max(uint64_t size);
+int cut_gz_in_open(cut_gz_in *g, int fd, uint64_t in_max); /* 0, or -1 out of memory */
+ssize_t cut_gz_in_read(void *g, void *buf, size_t n, prep_diags *d, const char *label);
+void cut_gz_in_close(cut_gz_in *g);
+/* The retention's part for the cache: removes wire/aa/<sha>.gz of every object not in keep
+ * (sorted, 64-byte ids) and wire/cuts/<seq> below cutoff. Best effort. */
+void cut_wire_gc(const char *root, const char (*keep)[64], size_t nk, uint64_t cutoff);
 
 /* ---- manifest writing (manifest.c) */
 /* Serialises meta + entries (sorted, validated) into out: the exact bytes to sign. */

@@ -242,24 +242,37 @@ typedef struct rsub {
 
 #define RSUB_BUF 65536
 
-/* Opens object sha from the first root that has it: fd, or -1 (errno ENOENT when none
- * has it, ELOOP for a symbolic link, EINVAL for something not a regular file). */
-static int open_object(const rsub *r, const char *sha, char **where)
+/* Opens object sha (of size bytes) from the first root that has it, raw or gzip'd
+ * (objects/aa/<sha>.gz, a delivery's compressed form: *g is then set up to inflate it,
+ * bounded; raw first when a root has both): fd, or -1 (errno ENOENT when none has it,
+ * ELOOP for a symbolic link, EINVAL for something not a regular file or a .gz longer than
+ * any gzip of size bytes). */
+static int open_object(const rsub *r, const char *sha, uint64_t size, char **where, cut_gz_in *g)
 {
     *where = NULL;
+    g->fd = -1;
+    g->z = NULL;
+    g->buf = NULL;
     errno = ENOENT;
-    for (size_t i = 0; i < r->n_roots; i++) {
-        char *p = cut_fmt("%s/objects/%.2s/%s", r->roots[i], sha, sha + 2);
+    for (size_t i = 0; i < 2 * r->n_roots; i++) {
+        int gz = (int)(i % 2);
+        char *p = cut_fmt("%s/objects/%.2s/%s%s", r->roots[i / 2], sha, sha + 2, gz ? ".gz" : "");
         int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
         if (fd < 0 && errno == ENOENT) {
             free(p);
             continue;
         }
         struct stat st;
-        if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+        if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+                        (gz && (uint64_t)st.st_size > cut_gz_in_max(size)))) {
             close(fd);
             fd = -1;
             errno = EINVAL;
+        }
+        if (fd >= 0 && gz && cut_gz_in_open(g, fd, cut_gz_in_max(size))) {
+            close(fd);
+            fd = -1;
+            errno = ENOMEM;
         }
         *where = p;
         return fd;
@@ -267,14 +280,19 @@ static int open_object(const rsub *r, const char *sha, char **where)
     return -1;
 }
 
-/* Reads at most want + 1 bytes of fd, feeding h and (when to != NULL) copying to `to`. */
-static uint64_t read_into(rsub *r, int fd, uint64_t want, cut_sha256 *h, char *to)
+#define READ_FAILED UINT64_MAX /* read_into: the gzip'd form is corrupt (diag given) */
+
+/* Reads at most want + 1 bytes of fd (inflated through g when it is set up), feeding h
+ * and (when to != NULL) copying to `to`. READ_FAILED after a diag for a bad .gz. */
+static uint64_t read_into(rsub *r, int fd, cut_gz_in *g, uint64_t want, cut_sha256 *h, char *to, const char *where,
+                          prep_diags *d)
 {
     uint64_t got = 0;
     ssize_t n;
     while (got <= want) {
         size_t ask = want + 1 - got < RSUB_BUF ? (size_t)(want + 1 - got) : RSUB_BUF;
-        n = read(fd, r->buf, ask);
+        n = g->z ? cut_gz_in_read(g, r->buf, ask, d, where) : read(fd, r->buf, ask);
+        if (n < 0 && g->z) return READ_FAILED;
         if (n <= 0) break;
         if (h) cut_sha256_update(h, r->buf, (size_t)n);
         if (to && got + (uint64_t)n <= want) memcpy(to + got, r->buf, (size_t)n);
@@ -341,7 +359,8 @@ static prep_err rsub_load(rsub *r, const char *s, size_t n, long line, prep_diag
     const char *name = r->name;
     const uint64_t v = sv->size;
     char *where;
-    int fd = open_object(r, sv->neu, &where);
+    cut_gz_in g;
+    int fd = open_object(r, sv->neu, v, &where, &g);
     if (fd < 0) {
         prep_diags_add(d, where ? where : name, line, 0, errno == ELOOP ? "symlink" : errno == ENOENT ? "missing-object" : "not-regular",
                  "the substitution's new part %s is not among the objects this receiver holds or was sent", sv->neu);
@@ -351,16 +370,20 @@ static prep_err rsub_load(rsub *r, const char *s, size_t n, long line, prep_diag
     *bytes = prep_xmalloc(v ? (size_t)v : 1);
     cut_sha256 h;
     if (cut_sha256_init(&h)) {
+        cut_gz_in_close(&g);
         close(fd);
         free(where);
         return PREP_ERR_NOMEM;
     }
-    uint64_t got = read_into(r, fd, v, &h, *bytes);
+    uint64_t got = read_into(r, fd, &g, v, &h, *bytes, where, d);
+    cut_gz_in_close(&g);
     close(fd);
     char hex[65];
     cut_sha256_final(&h, hex);
     prep_err e = PREP_OK;
-    if (got != v) {
+    if (got == READ_FAILED) {
+        e = PREP_ERR_VERIFY;
+    } else if (got != v) {
         prep_diags_add(d, where, line, 0, "patch-mismatch", "the substitution says its new part %s is %llu bytes; the object is %s%llu",
                  sv->neu, (unsigned long long)v, got > v ? "more than " : "", (unsigned long long)(got > v ? v : got));
         e = PREP_ERR_VERIFY;
@@ -398,16 +421,20 @@ static prep_err put_base(rsub *r, prep_buf *out, const prep_cut_entry *b, prep_d
             cut_sha256_update(&h, r->bytes[sv - r->ss.v], (size_t)sv->size);
         } else {
             char *where;
-            int fd = open_object(r, np[k].sha256, &where);
+            cut_gz_in g;
+            int fd = open_object(r, np[k].sha256, np[k].size, &where, &g);
             if (fd < 0) {
                 prep_diags_add(d, where ? where : r->name, 0, 0, errno == ELOOP ? "symlink" : errno == ENOENT ? "missing-object" : "not-regular",
                          "part %zu of '%s' (%s), needed to apply the patch's substitution, cannot be read", k + 1, b->path,
                          np[k].sha256);
                 e = PREP_ERR_VERIFY;
             } else {
-                uint64_t got = read_into(r, fd, np[k].size, &h, NULL);
+                uint64_t got = read_into(r, fd, &g, np[k].size, &h, NULL, where, d);
+                cut_gz_in_close(&g);
                 close(fd);
-                if (got != np[k].size) {
+                if (got == READ_FAILED) {
+                    e = PREP_ERR_VERIFY;
+                } else if (got != np[k].size) {
                     prep_diags_add(d, where, 0, 0, "size-mismatch", "part %zu of '%s' (%s) is %s%llu bytes; the base manifest says %llu",
                              k + 1, b->path, np[k].sha256, got > np[k].size ? "more than " : "",
                              (unsigned long long)(got > np[k].size ? np[k].size : got), (unsigned long long)np[k].size);

@@ -134,7 +134,8 @@ typedef struct incoming {
     const char *root;
     uint64_t *seqs;
     size_t n_seqs;
-    objset objs; /* objects present in incoming */
+    objset objs; /* objects present in incoming as objects/aa/<62 hex> */
+    objset gz;   /* and as objects/aa/<62 hex>.gz (wire.c inflates them, bounded) */
 } incoming;
 
 static int is_hex_name(const char *s, size_t n)
@@ -173,7 +174,7 @@ static prep_err scan_incoming(incoming *in, size_t max_entries, prep_diags *d)
     prep_err e = PREP_OK;
     size_t seen = 0, seqcap = 0;
     if (want_type(in->root, 'd', d)) return PREP_ERR_VERIFY;
-    if (objset_init(&in->objs, 64)) return PREP_ERR_NOMEM;
+    if (objset_init(&in->objs, 64) || objset_init(&in->gz, 64)) return PREP_ERR_NOMEM;
     DIR *top = opendir(in->root);
     if (!top) return PREP_ERR_IO;
     struct dirent *de;
@@ -212,7 +213,7 @@ static prep_err scan_incoming(incoming *in, size_t max_entries, prep_diags *d)
                         if (!strcmp(se->d_name, ".") || !strcmp(se->d_name, "..")) continue;
                         char *fp = cut_join(cp, se->d_name);
                         if (strcmp(se->d_name, "manifest") && strcmp(se->d_name, "manifest.sig") &&
-                            strcmp(se->d_name, "manifest.patch")) {
+                            strcmp(se->d_name, "manifest.patch") && strcmp(se->d_name, "manifest.patch.gz")) {
                             struct stat st;
                             if (lstat(fp, &st) == 0 && S_ISLNK(st.st_mode))
                                 prep_diags_add(d, fp, 0, 0, "symlink", "a symbolic link in the incoming cut; refused");
@@ -232,7 +233,7 @@ static prep_err scan_incoming(incoming *in, size_t max_entries, prep_diags *d)
                     free(sgp);
                     if (!e && (have != 2 || !has_sig)) {
                         prep_diags_add(d, cp, 0, 0, have > 2 ? "extra-file" : "missing-object",
-                                 "needs manifest.sig and one of manifest or manifest.patch");
+                                 "needs manifest.sig and one of manifest, manifest.patch or manifest.patch.gz");
                         e = PREP_ERR_VERIFY;
                     }
                     if (!e) {
@@ -263,20 +264,26 @@ static prep_err scan_incoming(incoming *in, size_t max_entries, prep_diags *d)
                     while (hd && !e && (he = readdir(hd))) {
                         if (!strcmp(he->d_name, ".") || !strcmp(he->d_name, "..")) continue;
                         char *fp = cut_join(op, he->d_name);
-                        char h[65];
+                        char h[65], id[66];
+                        /* objects/aa/<62 hex>, or the same gzip'd: <62 hex>.gz */
+                        size_t nl = strnlen(he->d_name, sizeof id - 1);
+                        memcpy(id, he->d_name, nl);
+                        id[nl] = '\0';
+                        int gz = strlen(he->d_name) == 65 && !strcmp(he->d_name + 62, ".gz");
+                        if (gz) id[62] = '\0';
                         if (++seen > max_entries) {
                             prep_diags_add(d, in->root, 0, 0, "limit", "more than %zu entries in the incoming area",
                                            max_entries);
                             e = PREP_ERR_LIMIT;
-                        } else if (!is_hex_name(he->d_name, 62)) {
+                        } else if (!is_hex_name(id, 62)) {
                             EXTRA(fp);
                             e = PREP_ERR_VERIFY;
                         } else if (want_type(fp, 'f', d)) {
                             e = PREP_ERR_VERIFY;
                         } else {
                             memcpy(h, oe->d_name, 2);
-                            memcpy(h + 2, he->d_name, 63);
-                            if (objset_add(&in->objs, h) < 0) e = PREP_ERR_NOMEM;
+                            memcpy(h + 2, id, 63);
+                            if (objset_add(gz ? &in->gz : &in->objs, h) < 0) e = PREP_ERR_NOMEM;
                         }
                         free(fp);
                     }
@@ -317,6 +324,19 @@ static prep_err read_file_diag(const char *p, uint64_t max, char **b, size_t *n,
     return e;
 }
 
+/* A patch file (p ends in ".gz": inflated, at most max bytes either way). */
+static prep_err read_patch(const char *p, uint64_t max, char **b, size_t *n, prep_diags *d)
+{
+    size_t pl = strlen(p);
+    if (pl < 3 || strcmp(p + pl - 3, ".gz")) return read_file_diag(p, max, b, n, d);
+    char *z = NULL;
+    size_t zn = 0;
+    prep_err e = read_file_diag(p, cut_gz_in_max(max), &z, &zn, d);
+    if (!e) e = prep_cut_gunzip(z, zn, max, b, n, p, d);
+    free(z);
+    return e;
+}
+
 static int in_batch(const incoming *in, uint64_t seq)
 {
     for (size_t i = 0; i < in->n_seqs; i++)
@@ -332,8 +352,15 @@ static prep_err incoming_manifest(const incoming *in, const char *store, uint64_
     *out = NULL;
     char *mp = cut_fmt("%s/cuts/%llu/manifest", in->root, (unsigned long long)seq);
     char *pp = cut_fmt("%s.patch", mp);
+    char *pz = cut_fmt("%s.gz", pp);
     struct stat st;
     prep_err e;
+    if (lstat(pp, &st) != 0 && lstat(pz, &st) == 0) { /* the patch came gzip'd */
+        free(pp);
+        pp = pz;
+        pz = NULL;
+    }
+    free(pz);
     if (lstat(pp, &st) != 0) {
         e = read_file_diag(mp, pol->limits.max_manifest_bytes, out, outn, d);
         goto out;
@@ -341,7 +368,7 @@ static prep_err incoming_manifest(const incoming *in, const char *store, uint64_
     char *patch = NULL, *bb = NULL;
     size_t pn = 0, bn = 0;
     prep_cut_manifest base = {0};
-    if ((e = read_file_diag(pp, pol->limits.max_manifest_bytes, &patch, &pn, d))) goto out;
+    if ((e = read_patch(pp, pol->limits.max_manifest_bytes, &patch, &pn, d))) goto out;
     char *bp = cut_fmt("%s/cuts/%llu/manifest", store, (unsigned long long)(seq - 1));
     if (seq > 1 && lstat(bp, &st) == 0) {
         e = read_file_diag(bp, pol->limits.max_manifest_bytes, &bb, &bn, d);
@@ -418,6 +445,40 @@ static prep_err refuse(prep_diags *d, const char *label, const char *kind, const
     return PREP_ERR_VERIFY;
 }
 
+/* An object sent as objects/aa/<sha>.gz: a file no longer than any gzip of size bytes,
+ * inflated into the store (at most size + 1 bytes out) and hashed as it goes. */
+static prep_err take_gz(cut_store *s, const incoming *in, const char *sha, uint64_t size, const char *path,
+                        unsigned char dirty[256], prep_cut_result *res, prep_diags *d)
+{
+    char *ip = cut_fmt("%s/objects/%.2s/%s.gz", in->root, sha, sha + 2);
+    int fd = open(ip, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    struct stat st;
+    prep_err e = PREP_OK;
+    uint64_t max = cut_gz_in_max(size);
+    cut_gz_in g = {.fd = -1};
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        prep_diags_add(d, ip, 0, 0, fd < 0 && errno == ELOOP ? "symlink" : "not-regular",
+                       "incoming object of '%s' cannot be read as a regular file", path);
+        e = PREP_ERR_VERIFY;
+    } else if ((uint64_t)st.st_size > max) {
+        prep_diags_add(d, ip, 0, 0, "oversize", "gzip'd object of '%s' is %lld bytes, more than any gzip of the "
+                       "%llu bytes the manifest declares", path, (long long)st.st_size, (unsigned long long)size);
+        e = PREP_ERR_VERIFY;
+    } else if (cut_gz_in_open(&g, fd, max)) {
+        e = PREP_ERR_NOMEM;
+    } else {
+        e = cut_object_put_src(s, cut_gz_in_read, &g, ip, size, sha, dirty, d);
+        if (!e) {
+            res->objects_copied++;
+            res->bytes_copied += size;
+        }
+    }
+    cut_gz_in_close(&g);
+    if (fd >= 0) close(fd);
+    free(ip);
+    return e;
+}
+
 /* One object of a cut (a file, or a part of a composed file): present in the store (size
  * checked, optionally re-hashed) or copied from incoming, hashed while copied. */
 static prep_err take_object(cut_store *s, const incoming *in, const prep_cut_policy *pol, const char *sha,
@@ -447,6 +508,9 @@ static prep_err take_object(cut_store *s, const incoming *in, const prep_cut_pol
                 return refuse(d, label, "hash-mismatch", "object of '%s' in the store is damaged (SHA-256 %s)", path, got);
         }
         if (have) return PREP_OK;
+        /* Both forms sent: the raw one is taken (nothing to inflate), the .gz ignored. */
+        if (objset_find(&in->objs, sha) < 0 && objset_find(&in->gz, sha) >= 0)
+            return take_gz(s, in, sha, size, path, dirty, res, d);
         long at = objset_find(&in->objs, sha);
         if (at < 0)
             return refuse(d, label, "missing-object", "object %s of '%s' is neither in the store nor in the incoming cut",
@@ -661,17 +725,22 @@ prep_err prep_cut_receive(const char *store, const char *incoming_dir, const pre
             for (size_t j = 0; j < cut_entry_nobj(&m.entries[k]); j++) {
                 long at = objset_find(&in.objs, cut_entry_obj_sha(&m.entries[k], j));
                 if (at >= 0) in.objs.mark[at] = 1;
+                at = objset_find(&in.gz, cut_entry_obj_sha(&m.entries[k], j));
+                if (at >= 0) in.gz.mark[at] = 1;
             }
         prep_cut_manifest_free(&m);
     }
     cur = 0;
-    for (size_t i = 0; i < in.objs.cap; i++) {
-        if (!in.objs.v[i][0] || in.objs.mark[i]) continue;
-        char *p = cut_fmt("%s/objects/%.2s/%s", in.root, in.objs.v[i], in.objs.v[i] + 2);
-        EXTRA(p);
-        free(p);
-        e = PREP_ERR_VERIFY;
-        goto refused;
+    for (int f = 0; f < 2; f++) {
+        const objset *os = f ? &in.gz : &in.objs;
+        for (size_t i = 0; i < os->cap; i++) {
+            if (!os->v[i][0] || os->mark[i]) continue;
+            char *p = cut_fmt("%s/objects/%.2s/%s%s", in.root, os->v[i], os->v[i] + 2, f ? ".gz" : "");
+            EXTRA(p);
+            free(p);
+            e = PREP_ERR_VERIFY;
+            goto refused;
+        }
     }
 
     /* Phase 2. */
@@ -688,6 +757,7 @@ out:
     prep_cut_manifest_free(&actm);
     prep_cut_manifest_free(&m);
     objset_free(&in.objs);
+    objset_free(&in.gz);
     free(in.seqs);
     cut_store_close(&s);
     prep_diags_free(&local);

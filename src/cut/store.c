@@ -570,8 +570,19 @@ static char *object_tmp_name(cut_store *s)
     return cut_fmt("%s/tmp/obj.%ld.%u", s->root, (long)getpid(), counter++);
 }
 
+static ssize_t fd_read(void *ctx, void *buf, size_t n, prep_diags *d, const char *label)
+{
+    return cut_read(*(int *)ctx, buf, n, d, label);
+}
+
 prep_err cut_object_put_fd(cut_store *s, int fd, const char *label, uint64_t size, const char *sha256,
                            unsigned char dirty[256], prep_diags *d)
+{
+    return cut_object_put_src(s, fd_read, &fd, label, size, sha256, dirty, d);
+}
+
+prep_err cut_object_put_src(cut_store *s, cut_read_fn rd, void *ctx, const char *label, uint64_t size,
+                            const char *sha256, unsigned char dirty[256], prep_diags *d)
 {
     char *tmp = object_tmp_name(s);
     int out = cut_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
@@ -594,9 +605,9 @@ prep_err cut_object_put_fd(cut_store *s, int fd, const char *label, uint64_t siz
         /* Read at most size+1 bytes: one byte more than declared proves "endless data". */
         uint64_t want = size + 1 - total;
         size_t chunk = want < sizeof buf ? (size_t)want : sizeof buf;
-        ssize_t r = cut_read(fd, buf, chunk, d, label);
+        ssize_t r = rd(ctx, buf, chunk, d, label);
         if (r < 0) {
-            e = PREP_ERR_IO;
+            e = r == -2 ? PREP_ERR_VERIFY : PREP_ERR_IO;
             break;
         }
         if (r == 0) break;
@@ -1061,6 +1072,8 @@ prep_err prep_cut_store_gc(const char *root, unsigned keep, prep_cut_gc_result *
     }
     if (e) goto out;
     if (nk) qsort(keepv, nk, 64, cmp_sha64);
+    /* the institute's cache of compressed forms (wire.c) follows the objects */
+    cut_wire_gc(root, (const char(*)[64])keepv, nk, cutoff);
     /* 3. remove every other object */
     for (int aa = 0; aa < 256 && !e; aa++) {
         char *dir = cut_fmt("%s/objects/%02x", root, aa);

@@ -438,7 +438,7 @@ static prep_err plan_targets(push *p, uint64_t seq, const prep_deliver_target *t
         size_t k = 0;
         while (k < *n_plans && plans[k].from != base) k++;
         if (k == *n_plans) {
-            prep_err e = prep_deliver_plan_make(p->store, base, seq, &plans[k], d);
+            prep_err e = prep_deliver_plan_make_opt(p->store, base, seq, !p->o->no_gzip, &plans[k], d);
             if (e) return e;
             (*n_plans)++;
         }
@@ -582,6 +582,16 @@ prep_err prep_deliver_push(const char *store, uint64_t seq, const prep_deliver_t
     if (!plans || !p.tg) {
         e = PREP_ERR_NOMEM;
         goto out;
+    }
+    if (!o.no_gzip) {
+        /* The compressed forms, once for every target (a no-op when made already); without
+         * them the files go raw, which costs bytes, not correctness. */
+        prep_diags wd;
+        prep_diags_init(&wd);
+        if (prep_cut_wire_prepare(store, seq, 0, NULL, &wd) != PREP_OK && wd.n)
+            prep_log(PREP_LOG_WARN, "deliver: no compressed forms for cut %llu (%s: %s); sending raw",
+                     (unsigned long long)seq, wd.v[wd.n - 1].file, wd.v[wd.n - 1].msg);
+        prep_diags_free(&wd);
     }
     if ((e = plan_targets(&p, seq, targets, results, plans, &n_plans, d))) goto out;
     if ((e = prep_deliver_curl_acquire(d))) goto out;

@@ -153,7 +153,69 @@ static prep_err add_local(prep_deliver_plan *p, size_t *cap, prep_deliver_file_k
     return PREP_OK;
 }
 
+/* Object file f of the plan (just added, raw) becomes its compressed form when the
+ * store's wire cache has one (prep_cut_wire_prepare): made once per cut, sent to every
+ * target. */
+static prep_err use_gz_object(prep_deliver_plan *p, prep_deliver_file *f, const char *store, const char *sha)
+{
+    char gp[PREP_CUT_PATH_MAX + 256];
+    struct stat st;
+    if (prep_cut_wire_object_path(store, sha, gp, sizeof gp) || lstat(gp, &st) != 0 || !S_ISREG(st.st_mode) ||
+        (uint64_t)st.st_size >= f->size)
+        return PREP_OK;
+    char *l = strdup(gp);
+    if (!l) return PREP_ERR_NOMEM;
+    free(f->local);
+    f->local = l;
+    snprintf(f->remote, sizeof f->remote, "objects/%.2s/%s.gz", sha, sha + 2);
+    p->bytes -= f->size - (uint64_t)st.st_size;
+    f->size = (uint64_t)st.st_size;
+    p->gz_files++;
+    return PREP_OK;
+}
+
+/* Cut k's manifest for the plan: its patch against cut k-1 when patch (the target holds
+ * or the batch carries the base; the receiver resolves a chain of patches recursively, at
+ * most 64 deep) and it is smaller, gzip'd when the wire cache has it (the same patch, made
+ * once for every target), else the whole manifest. */
+static prep_err plan_manifest(prep_deliver_plan *p, size_t *cap, const char *store, uint64_t k, int patch, int gzip,
+                              prep_diags *d)
+{
+    char remote[PREP_DELIVER_REMOTE_MAX], gp[PREP_CUT_PATH_MAX + 256];
+    struct stat gst;
+    if (patch && gzip && !prep_cut_wire_patch_path(store, k, gp, sizeof gp) && lstat(gp, &gst) == 0 &&
+        S_ISREG(gst.st_mode)) {
+        snprintf(remote, sizeof remote, "cuts/%llu/manifest.patch.gz", (unsigned long long)k);
+        prep_err e = add_local(p, cap, PREP_DELIVER_PATCH, k, remote, strdup(gp), d);
+        if (!e) p->gz_files++;
+        return e;
+    }
+    if (patch) {
+        prep_buf pb;
+        int made = prep_deliver_patch(store, k, &pb, d) == 1;
+        prep_deliver_file *f = made ? plan_add(p, cap) : NULL;
+        if (f) {
+            f->kind = PREP_DELIVER_PATCH;
+            f->seq = k;
+            snprintf(f->remote, sizeof f->remote, "cuts/%llu/manifest.patch", (unsigned long long)k);
+            f->size = pb.len;
+            f->data = prep_buf_steal(&pb, NULL);
+            p->bytes += f->size;
+        }
+        prep_buf_free(&pb);
+        if (f) return PREP_OK;
+    }
+    snprintf(remote, sizeof remote, "cuts/%llu/manifest", (unsigned long long)k);
+    return add_local(p, cap, PREP_DELIVER_MANIFEST, k, remote, fmt_dup("%s/cuts/%llu/manifest", store, (unsigned long long)k), d);
+}
+
 prep_err prep_deliver_plan_make(const char *store, uint64_t from, uint64_t seq, prep_deliver_plan *p, prep_diags *d)
+{
+    return prep_deliver_plan_make_opt(store, from, seq, 1, p, d);
+}
+
+prep_err prep_deliver_plan_make_opt(const char *store, uint64_t from, uint64_t seq, int gzip, prep_deliver_plan *p,
+                                    prep_diags *d)
 {
     memset(p, 0, sizeof *p);
     if (from > 0 && from < seq && !cut_present(store, from)) from = 0; /* its base is gone: send whole */
@@ -231,7 +293,11 @@ prep_err prep_deliver_plan_make(const char *store, uint64_t from, uint64_t seq, 
                                    (unsigned long long)entry_size(en, j));
                     e = PREP_ERR_VERIFY;
                 }
-                if (!e) p->objects++;
+                if (!e) {
+                    p->objects++;
+                    p->raw_bytes += p->files[p->n - 1].size;
+                    if (gzip) e = use_gz_object(p, &p->files[p->n - 1], store, h);
+                }
             }
         }
         if (m == &cur) prep_cut_manifest_free(&cur);
@@ -239,39 +305,8 @@ prep_err prep_deliver_plan_make(const char *store, uint64_t from, uint64_t seq, 
     }
     /* 2. Each cut's manifest, or its patch against the cut before when that is smaller and
      *    the target holds (or this batch carries) the base. */
-    for (uint64_t k = first; k <= seq; k++) {
-        char remote[PREP_DELIVER_REMOTE_MAX];
-        char *mpath = fmt_dup("%s/cuts/%llu/manifest", store, (unsigned long long)k);
-        if (!mpath) {
-            e = PREP_ERR_NOMEM;
-            goto out;
-        }
-        int done = 0;
-        /* The receiver resolves a chain of patches recursively (at most 64 deep). */
-        if (from && k - first < 60) {
-            prep_buf pb;
-            if (prep_deliver_patch(store, k, &pb, d) == 1) {
-                prep_deliver_file *f = plan_add(p, &cap);
-                if (f) {
-                    f->kind = PREP_DELIVER_PATCH;
-                    f->seq = k;
-                    snprintf(f->remote, sizeof f->remote, "cuts/%llu/manifest.patch", (unsigned long long)k);
-                    f->size = pb.len;
-                    f->data = prep_buf_steal(&pb, NULL);
-                    p->bytes += f->size;
-                    done = 1;
-                }
-            }
-            prep_buf_free(&pb);
-        }
-        if (!done) {
-            snprintf(remote, sizeof remote, "cuts/%llu/manifest", (unsigned long long)k);
-            e = add_local(p, &cap, PREP_DELIVER_MANIFEST, k, remote, mpath, d);
-            mpath = NULL;
-        }
-        free(mpath);
-        if (e) goto out;
-    }
+    for (uint64_t k = first; k <= seq; k++)
+        if ((e = plan_manifest(p, &cap, store, k, from && k - first < 60, gzip, d))) goto out;
     /* 3. The signatures, ascending: the newest cut's is the last file of the push. */
     for (uint64_t k = first; k <= seq; k++) {
         char remote[PREP_DELIVER_REMOTE_MAX];

@@ -191,11 +191,14 @@ prep_err prep_institute_config_parse(const void *data, size_t len, const char *n
     if (dl) {
         if (!json_is_object(dl)) fail(&x, "config-field", "\"%s\" must be an object", "deliver");
         else {
-            static const char *const dk[] = {"parallel", "retries", "backoff_ms", NULL};
+            static const char *const dk[] = {"parallel", "retries", "backoff_ms", "gzip", NULL};
             only(&x, dl, " in \"deliver\"", dk);
             integer(&x, dl, "parallel", 1, 64, &par);
             integer(&x, dl, "retries", 0, 20, &ret);
             integer(&x, dl, "backoff_ms", 10, 600000, &bo);
+            json_t *gz = json_object_get(dl, "gzip");
+            if (gz && !json_is_boolean(gz)) fail(&x, "config-field", "\"%s\" must be true or false", "gzip");
+            if (gz) c->push_raw = json_is_false(gz);
         }
     }
     integer(&x, r, "max_cuts", 0, 1000000, &mc);

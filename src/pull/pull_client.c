@@ -16,11 +16,18 @@
 
 #define STATE_MAX 4096
 
+typedef struct hdrs {
+    char etag[72];
+    int gzip; /* Content-Encoding: gzip (the body is the object's .gz, kept as it came) */
+} hdrs;
+
 typedef struct sink {
     FILE *f;        /* to a file, or */
     char *mem;      /* to memory (at most cap) */
     size_t len, cap;
     uint64_t limit; /* refuse bodies longer than this */
+    uint64_t limit_gz; /* the same for a gzip'd body (0: as limit) */
+    const hdrs *h;  /* the answer's head, read before any body byte */
     uint64_t got;
     int over;
     int werr;       /* errno of a failed write to f (ENOSPC on a full disk) */
@@ -31,7 +38,8 @@ static size_t on_data(char *p, size_t sz, size_t n, void *ud)
     sink *s = ud;
     size_t k = sz * n;
     s->got += k;
-    if (s->limit && s->got > s->limit) {
+    uint64_t lim = s->h && s->h->gzip && s->limit_gz ? s->limit_gz : s->limit;
+    if (lim && s->got > lim) {
         s->over = 1;
         return 0;
     }
@@ -49,14 +57,15 @@ static size_t on_data(char *p, size_t sz, size_t n, void *ud)
     return k;
 }
 
-typedef struct hdrs {
-    char etag[72];
-} hdrs;
-
 static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 {
     hdrs *h = ud;
     size_t k = sz * n;
+    if (k > 17 && !strncasecmp(p, "content-encoding:", 17)) {
+        const char *v = p + 17;
+        while (*v == ' ') v++;
+        h->gzip = !strncasecmp(v, "gzip", 4);
+    }
     if (k > 6 && !strncasecmp(p, "etag:", 5)) {
         const char *v = p + 5;
         while (*v == ' ') v++;
@@ -98,8 +107,12 @@ static long get(CURL *c, const prep_pull_opts *o, const char *rel, sink *s, cons
     if (inm && inm[0]) {
         snprintf(line, sizeof line, "If-None-Match: \"%s\"", inm);
         hl = curl_slist_append(hl, line);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
     }
+    /* Objects and patches may come gzip'd from the institute's cache; the body is kept as
+     * it came (curl does not decode it: no CURLOPT_ACCEPT_ENCODING) and inflated, bounded,
+     * by prep_cut_receive or prep_cut_gunzip. */
+    if (h) hl = curl_slist_append(hl, "Accept-Encoding: gzip");
+    if (hl) curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
     if (h) {
         curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
@@ -117,10 +130,21 @@ static long get(CURL *c, const prep_pull_opts *o, const char *rel, sink *s, cons
 }
 
 
+static long fetch_file_gz(CURL *c, const prep_pull_opts *o, const char *rel, const char *path, uint64_t limit,
+                          uint64_t limit_gz, int *gzip, uint64_t *bytes, char *errbuf);
+
 /* GET rel into file path (size-limited). 0 ok, else the HTTP status, -1 (network) or -2
  * (the local disk: errbuf names the failure, e.g. no space left on device). */
 static long fetch_file(CURL *c, const prep_pull_opts *o, const char *rel, const char *path, uint64_t limit,
                        uint64_t *bytes, char *errbuf)
+{
+    return fetch_file_gz(c, o, rel, path, limit, 0, NULL, bytes, errbuf);
+}
+
+/* The same, offering gzip: *gzip (when not NULL) says whether the body came gzip'd, then
+ * bounded by limit_gz instead of limit. */
+static long fetch_file_gz(CURL *c, const prep_pull_opts *o, const char *rel, const char *path, uint64_t limit,
+                          uint64_t limit_gz, int *gzip, uint64_t *bytes, char *errbuf)
 {
     FILE *f = fopen(path, "wbx");
     if (!f) {
@@ -128,9 +152,11 @@ static long fetch_file(CURL *c, const prep_pull_opts *o, const char *rel, const 
         snprintf(errbuf, CURL_ERROR_SIZE, "%s", prep_io_last());
         return -2;
     }
-    sink s = {.f = f, .limit = limit};
+    hdrs h = {"", 0};
+    sink s = {.f = f, .limit = limit, .limit_gz = limit_gz, .h = gzip ? &h : NULL};
     errno = 0;
-    long code = get(c, o, rel, &s, NULL, NULL, errbuf);
+    long code = get(c, o, rel, &s, NULL, gzip ? &h : NULL, errbuf);
+    if (gzip) *gzip = h.gzip;
     int wbad = fclose(f) != 0;
     if (wbad && !s.werr) s.werr = errno ? errno : EIO;
     if (s.werr) {
@@ -170,13 +196,23 @@ static long fetch_object(CURL *c, const prep_pull_opts *o, const char *work, con
         return -2;
     }
     snprintf(path, sizeof path, "%s/objects/%.2s/%s", work, sha, sha + 2);
+    char gzp[4100];
+    snprintf(gzp, sizeof gzp, "%s.gz", path);
     struct stat st;
-    if (lstat(path, &st) == 0) return 0; /* fetched for an earlier cut of the batch */
+    if (lstat(path, &st) == 0 || lstat(gzp, &st) == 0) return 0; /* fetched for an earlier cut of the batch */
     snprintf(rel, sizeof rel, "objects/%.2s/%s", sha, sha + 2);
-    long r = fetch_file(c, o, rel, path, size + 1, &res->bytes_fetched, errbuf);
+    int gz = 0;
+    long r = fetch_file_gz(c, o, rel, path, size + 1, prep_cut_gz_bound(size), &gz, &res->bytes_fetched, errbuf);
+    if (!r && gz && rename(path, gzp) != 0) { /* kept gzip'd: prep_cut_receive inflates it, bounded */
+        prep_io_fail("rename", gzp, errno);
+        snprintf(errbuf, CURL_ERROR_SIZE, "%s", prep_io_last());
+        unlink(path);
+        return -2;
+    }
     if (!r) {
         res->objects_fetched++;
-        if (fetched) snprintf(fetched, 4096, "%s", path);
+        if (gz) res->gz_fetched++;
+        if (fetched) snprintf(fetched, 4096, "%.4000s", gz ? gzp : path);
     }
     return r;
 }
@@ -231,7 +267,8 @@ static int fetch_patch(CURL *c, const prep_pull_opts *o, const char *work, uint6
     int gone = 0;
     snprintf(rel, sizeof rel, "cuts/%llu/manifest.patch", (unsigned long long)q);
     snprintf(path, sizeof path, "%s/%s", work, rel);
-    long r = fetch_file(c, o, rel, path, 64u << 20, &res->bytes_fetched, errbuf);
+    int pgz = 0;
+    long r = fetch_file_gz(c, o, rel, path, 64u << 20, prep_cut_gz_bound(64u << 20), &pgz, &res->bytes_fetched, errbuf);
     if (r == 403 || r == -2) { /* blocked, or the local disk refused it */
         fetch_failed(d, o, rel, r, errbuf);
         return -1;
@@ -241,7 +278,19 @@ static int fetch_patch(CURL *c, const prep_pull_opts *o, const char *work, uint6
     char *text = NULL;
     size_t tl = 0;
     int done = 0;
-    if (prep_read_file(path, 64u << 20, &text, &tl) == PREP_OK) {
+    prep_err rf = prep_read_file(path, pgz ? prep_cut_gz_bound(64u << 20) : 64u << 20, &text, &tl);
+    if (!rf && pgz) { /* gzip'd: inflated here, bounded like the receiver's (a bad one: the manifest) */
+        char *raw = NULL;
+        size_t rl = 0;
+        prep_diags gd;
+        prep_diags_init(&gd);
+        rf = prep_cut_gunzip(text, tl, 64u << 20, &raw, &rl, path, &gd);
+        prep_diags_free(&gd);
+        free(text);
+        text = raw;
+        tl = rl;
+    }
+    if (rf == PREP_OK) {
         /* Made for this base, and which parts its "#s" substitutions need (they must be at
          * hand to rebuild the files they are in): read from the patch's head alone, so
          * nothing is fetched for a patch made for another base. */
@@ -396,7 +445,7 @@ static int fetch_state(CURL *c, const prep_pull_opts *o, char etag[65], prep_pul
 {
     char state[STATE_MAX + 1];
     sink s = {.mem = state, .cap = STATE_MAX, .limit = STATE_MAX};
-    hdrs h = {""};
+    hdrs h = {"", 0};
     long code = get(c, o, "estado", &s, etag, &h, errbuf);
     res->http_status = (int)code;
     if (code == 304) {

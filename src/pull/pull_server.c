@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct prep_pull_server {
@@ -45,7 +46,15 @@ struct prep_pull_server {
         uint64_t used;   /* for least-recently-used replacement */
     } patch[4];
     uint64_t patch_clock;
+    /* The state announced last (estado): a new cut is announced once its compressed forms
+     * are made (wire/cuts/<seq>/done), so that broadcasters polling in the seconds after
+     * the cut do not all take it raw; held under patch_mu. */
+    prep_cut_active announced;
 };
+
+/* How long a new cut may wait for its compressed forms before it is announced anyway (the
+ * cache failed, or no institute makes it): seconds since the active pointer was written. */
+#define WIRE_WAIT_MAX_S 60
 
 /* ---------------------------------------------------------------- answers */
 /* What one answer owns (prep_http_response._owned). */
@@ -236,6 +245,57 @@ static char *patch_for(prep_pull_server *s, uint64_t k, size_t *len)
     return copy;
 }
 
+/* 1 when the client takes gzip (its Accept-Encoding, the http part's negotiation). */
+static int wants_gzip(const prep_http_request *rq)
+{
+    prep_http_coding c = PREP_HTTP_IDENTITY;
+    if (!rq->accept_encoding.p) return 0;
+    return prep_http_negotiate(rq->accept_encoding.p, rq->accept_encoding.len, PREP_HTTP_HAVE_GZIP, 0, &c) == 0 &&
+           c == PREP_HTTP_GZIP;
+}
+
+/* Answers the compressed form at gz_path (the wire cache: prep_cut_wire_prepare) when the
+ * client takes gzip and the file is there: 1 done, 0 not (answer as without it). */
+static int answer_gz(prep_pull_server *s, prep_http_response *r, const prep_http_request *rq, const char *gz_path,
+                     const char *ctype)
+{
+    pull_owned *o = r->_owned;
+    uint64_t size = 0;
+    if (!wants_gzip(rq) || map_file(o, gz_path, rq->method == PREP_HTTP_HEAD, &size) != 0) return 0;
+    r->body = o->map ? (const uint8_t *)o->map : (const uint8_t *)"";
+    r->body_len = size;
+    add_field(r, "content-encoding", "gzip");
+    add_field(r, "vary", "accept-encoding");
+    finish(s, r, rq, 200, ctype, 0);
+    return 1;
+}
+
+/* The state to announce for the active cut act: act itself once its compressed forms are
+ * made (or without o.wire_wait, or after WIRE_WAIT_MAX_S), else the one announced before
+ * it; 0 when there is none yet (the night's first cut: no state). */
+static int announce(prep_pull_server *s, prep_cut_active *act)
+{
+    char p[4200];
+    struct stat st, ast;
+    snprintf(p, sizeof p, "%s/wire/cuts/%llu/done", s->store, (unsigned long long)act->seq);
+    int ready = !s->o.wire_wait || stat(p, &st) == 0;
+    if (!ready) {
+        snprintf(p, sizeof p, "%s/active", s->store);
+        ready = stat(p, &ast) != 0 || time(NULL) - ast.st_mtime >= WIRE_WAIT_MAX_S;
+    }
+    int any = 1;
+    pthread_mutex_lock(&s->patch_mu);
+    /* (a lower sequence or another process: a store replaced under the link) */
+    if (ready || s->announced.seq > act->seq || (s->announced.seq && strcmp(s->announced.process, act->process)))
+        s->announced = *act;
+    else if (s->announced.seq)
+        *act = s->announced; /* the previous cut until this one's .gz are made */
+    else
+        any = 0;
+    pthread_mutex_unlock(&s->patch_mu);
+    return any;
+}
+
 static int all_digits(const char *p, size_t n)
 {
     if (!n || n > 19) return 0;
@@ -317,6 +377,10 @@ static void respond(void *ctx, void *state, const prep_http_request *rq, prep_ht
             text(s, r, rq, 503, "prep-pull 1\nseq 0\n", 0);
             return;
         }
+        if (!announce(s, &act)) {
+            text(s, r, rq, 503, "prep-pull 1\nseq 0\n", 0);
+            return;
+        }
         snprintf(o->etag, sizeof o->etag, "\"%s\"", act.manifest_sha256);
         if (rq->if_none_match.p &&
             prep_http_if_none_match(rq->if_none_match.p, rq->if_none_match.len, o->etag, strlen(o->etag))) {
@@ -333,6 +397,10 @@ static void respond(void *ctx, void *state, const prep_http_request *rq, prep_ht
     if (!strncmp(rest, "cuts/", 5)) {
         const char *sq = rest + 5, *sl = strchr(sq, '/');
         if (sl && !strcmp(sl + 1, "manifest.patch") && all_digits(sq, (size_t)(sl - sq)) && sl - sq <= 12) {
+            char gz[4200];
+            if (!prep_cut_wire_patch_path(s->store, strtoull(sq, NULL, 10), gz, sizeof gz) &&
+                answer_gz(s, r, rq, gz, "text/plain; charset=utf-8"))
+                return;
             size_t plen = 0;
             char *patch = patch_for(s, strtoull(sq, NULL, 10), &plen);
             if (!patch) {
@@ -362,6 +430,8 @@ static void respond(void *ctx, void *state, const prep_http_request *rq, prep_ht
             memcpy(sha, h, 2);
             memcpy(sha + 2, h + 3, 62);
             sha[64] = '\0';
+            char gz[PREP_HTTP_PATH_MAX + 4096];
+            if (!prep_cut_wire_object_path(s->store, sha, gz, sizeof gz) && answer_gz(s, r, rq, gz, ctype)) return;
             prep_cut_object_path(s->store, sha, path, sizeof path);
         }
     }

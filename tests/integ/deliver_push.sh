@@ -111,6 +111,7 @@ grep -q '^3 of 4 targets have cut 1' "$T/d1.out" && ok "summary" || bad "summary
 grep -q 'status=failed' "$T/store/deliver/caido/deliveries" && grep -q 'status=done' "$T/store/deliver/canal-sftp/deliveries" &&
   ok "delivery records" || bad "delivery records"
 n1=$(count_files "$T/sftp1/incoming")
+n1gz=$(find "$T/sftp1/incoming/objects" -name '*.gz' | wc -l)
 find "$T/sftp1" "$T/sftp2" "$T/ftproot" -name '*.tmp-*' | grep -q . && bad "temporary names left" || ok "no temporary name left"
 receive sftp1 "$T/sftp1/incoming" && [ "$(active_of sftp1)" = 1 ] && ok "sftp broadcaster activated cut 1" || bad "sftp activate"
 receive ftps "$T/ftproot/incoming" && [ "$(active_of ftps)" = 1 ] && ok "ftps broadcaster activated cut 1" || bad "ftps activate"
@@ -120,6 +121,9 @@ for b in sftp1 ftps; do
 done
 # 22 distinct files -> 22 objects, plus manifest and signature.
 [ "$n1" = 24 ] && ok "cut 1 whole: 24 files crossed" || bad "cut 1: $n1 files crossed, expected 24"
+# The 20 pages (312 bytes of HTML each) crossed gzip'd; index.html and the CSV (under 128
+# bytes) raw.
+[ "$n1gz" = 20 ] && ok "cut 1: the 20 pages crossed gzip'd" || bad "cut 1: $n1gz .gz files, expected 20"
 
 # ---------------------------------------------------------------- 2. cut 2: only what is new
 make_cut 2
@@ -129,7 +133,8 @@ cat "$T/d2.out"
 for d in "$T/sftp1/incoming" "$T/ftproot/incoming"; do
   n=$(count_files "$d")
   [ "$n" = 3 ] && ok "cut 2: 3 files crossed to ${d#$T/}" || { bad "cut 2: $n files in ${d#$T/}"; find "$d" -type f; }
-  [ -f "$d/cuts/2/manifest.patch" ] && [ -f "$d/cuts/2/manifest.sig" ] && ok "patch and signature" || bad "no patch"
+  # the patch goes gzip'd: prep deliver made the cut's compressed forms once (docs/delivery.md)
+  [ -f "$d/cuts/2/manifest.patch.gz" ] && [ -f "$d/cuts/2/manifest.sig" ] && ok "patch (gzip'd) and signature" || bad "no patch"
 done
 grep -q '^canal-sftp: cut 2 delivered (from 1, 1 cut): 3 files, 1 objects' "$T/d2.out" && ok "reported 1 object" || bad "report: $(cat "$T/d2.out")"
 receive sftp1 "$T/sftp1/incoming" && [ "$(active_of sftp1)" = 2 ] && ok "sftp broadcaster activated cut 2" || bad "sftp cut 2"

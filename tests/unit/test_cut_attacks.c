@@ -6,6 +6,8 @@
  * honest cut and check it is accepted: a refusal poisons nothing. */
 #include "test_cut_util.h"
 
+#include <zlib.h>
+
 typedef struct fx {
     char *t, *inst, *recv, *inc;
     prep_cut_seckey live, drill, rogue;
@@ -710,6 +712,313 @@ static void test_patch_rebuilding_other_bytes(void **state)
     free(m), free(e), free(e2), free(e4), free(mp), free(pp), free(dir), free(op);
 }
 
+
+/* ---------------------------------------------------------------- 37-: the compressed form
+ * An object may come as objects/aa/<sha>.gz and a patch as manifest.patch.gz
+ * (docs/formats/cut.md §5). Nothing of them is trusted: the inflated bytes are bounded by
+ * the signed size + 1 and hashed as if they had come raw. The gzip here is zlib's own
+ * (windowBits 31), not the program's. */
+static unsigned char *gz_bytes(const void *in, size_t n, size_t *outn)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 31, 9, Z_DEFAULT_STRATEGY), Z_OK);
+    size_t cap = deflateBound(&z, (uLong)n) + 64;
+    unsigned char *o = malloc(cap);
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)n;
+    z.next_out = o;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    *outn = cap - z.avail_out;
+    deflateEnd(&z);
+    return o;
+}
+
+/* The incoming object with the most bytes (the section page): its path (owned). */
+static char *largest_incoming_object(fx *f)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "find %s/objects -type f -printf '%%s %%p\\n' | sort -n | tail -n 1 | cut -d' ' -f2",
+             f->inc);
+    FILE *p = popen(cmd, "r");
+    char buf[1024] = "";
+    assert_non_null(fgets(buf, sizeof buf, p));
+    pclose(p);
+    buf[strcspn(buf, "\n")] = 0;
+    return prep_xstrdup(buf);
+}
+
+/* Replaces incoming file path by path.gz holding the gzip of bytes (n); returns path.gz. */
+static char *put_gz(const char *path, const void *bytes, size_t n)
+{
+    size_t gn;
+    unsigned char *g = gz_bytes(bytes, n, &gn);
+    char *gp = pathf("%s.gz", path);
+    unlink(path);
+    write_bytes(gp, g, gn);
+    free(g);
+    return gp;
+}
+
+/* Every incoming object (and the patch, when there is one) replaced by its gzip. */
+static void gz_everything(fx *f)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "find %s -type f \\( -path '*/objects/*' -o -name manifest.patch \\)", f->inc);
+    FILE *p = popen(cmd, "r");
+    char buf[1024];
+    int n = 0;
+    while (fgets(buf, sizeof buf, p)) {
+        buf[strcspn(buf, "\n")] = 0;
+        size_t bn;
+        char *b = read_all(buf, &bn);
+        free(put_gz(buf, b, bn));
+        free(b);
+        n++;
+    }
+    pclose(p);
+    assert_true(n >= 2);
+}
+
+static void test_gz_honest(void **state)
+{
+    fx *f = *state;
+    make_patch_delivery(f->inst, 2, f->inc);
+    gz_everything(f);
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_cut_result r;
+    prep_err e = prep_cut_receive(f->recv, f->inc, &f->pol, &r, &d);
+    if (e) prep_diags_print(&d, stderr, 5);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(active_seq(f->recv), 2);
+    assert_int_equal(r.objects_copied, 2);
+    prep_diags_free(&d);
+    /* stored raw: every object's name is the SHA-256 of its bytes */
+    assert_int_equal(sh("cd %s/objects && for f in */*; do h=$(sha256sum < $f | cut -c1-64); "
+                        "[ \"$h\" = \"${f%%%%/*}${f#*/}\" ] || exit 1; done",
+                        f->recv),
+                     0);
+    expect_store_good(f);
+}
+
+/* A gzip bomb small enough to pass the size check: 3 MB of zeros in ~3 KB, offered for a
+ * 340-byte object. Inflation stops one byte past the declared size. */
+static void test_gz_bomb(void **state)
+{
+    fx *f = *state;
+    char *o = largest_incoming_object(f);
+    size_t n = 3u << 20;
+    char *z = calloc(1, n);
+    free(put_gz(o, z, n));
+    free(z), free(o);
+    refused_then_honest(f, "oversize");
+}
+
+/* A .gz longer than any gzip of the declared size is refused from its size, unread. */
+static void test_gz_longer_than_any_gzip(void **state)
+{
+    fx *f = *state;
+    char *o = largest_incoming_object(f);
+    char *gp = pathf("%s.gz", o);
+    unlink(o);
+    int fd = open(gp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, (off_t)64 << 30), 0); /* sparse 64 GiB */
+    close(fd);
+    free(gp), free(o);
+    refused_then_honest(f, "oversize");
+}
+
+static void test_gz_truncated(void **state)
+{
+    fx *f = *state;
+    char *o = largest_incoming_object(f);
+    size_t n, gn;
+    char *b = read_all(o, &n);
+    char *gp = put_gz(o, b, n);
+    char *g = read_all(gp, &gn);
+    write_bytes(gp, g, gn / 2);
+    free(b), free(g), free(gp), free(o);
+    refused_then_honest(f, "truncated");
+}
+
+/* A whole gzip stream of fewer bytes than declared. */
+static void test_gz_shorter_stream(void **state)
+{
+    fx *f = *state;
+    char *o = largest_incoming_object(f);
+    size_t n;
+    char *b = read_all(o, &n);
+    free(put_gz(o, b, n - 1));
+    free(b), free(o);
+    refused_then_honest(f, "truncated");
+}
+
+static void test_gz_trailing_garbage(void **state)
+{
+    fx *f = *state;
+    char *o = largest_incoming_object(f);
+    size_t n;
+    char *b = read_all(o, &n);
+    char *gp = put_gz(o, b, n);
+    FILE *fp = fopen(gp, "ab");
+    fputs("garbage", fp);
+    fclose(fp);
+    free(b), free(gp), free(o);
+    refused_then_honest(f, "bad-gzip");
+}
+
+/* A second gzip member after the first (gzip -dc would print both): refused too. */
+static void test_gz_second_member(void **state)
+{
+    fx *f = *state;
+    char *o = largest_incoming_object(f);
+    size_t n, gn;
+    char *b = read_all(o, &n);
+    char *gp = put_gz(o, b, n);
+    unsigned char *g2 = gz_bytes("x", 1, &gn);
+    FILE *fp = fopen(gp, "ab");
+    fwrite(g2, 1, gn, fp);
+    fclose(fp);
+    free(b), free(g2), free(gp), free(o);
+    refused_then_honest(f, "bad-gzip");
+}
+
+static void test_gz_corrupt_crc(void **state)
+{
+    fx *f = *state;
+    char *o = largest_incoming_object(f);
+    size_t n;
+    char *b = read_all(o, &n);
+    char *gp = put_gz(o, b, n);
+    flip_byte(gp, -6); /* inside the CRC-32 */
+    free(b), free(gp), free(o);
+    refused_then_honest(f, "bad-gzip");
+}
+
+static void test_gz_not_gzip(void **state)
+{
+    fx *f = *state;
+    char *o = largest_incoming_object(f);
+    char *gp = pathf("%s.gz", o);
+    assert_int_equal(rename(o, gp), 0); /* the raw bytes under the .gz name */
+    free(gp), free(o);
+    refused_then_honest(f, "bad-gzip");
+}
+
+/* A valid gzip of other bytes of the declared size: inflates fine, hashes wrong. */
+static void test_gz_of_the_wrong_object(void **state)
+{
+    fx *f = *state;
+    char *o = largest_incoming_object(f);
+    size_t n;
+    char *b = read_all(o, &n);
+    b[n / 2] ^= 1;
+    free(put_gz(o, b, n));
+    free(b), free(o);
+    refused_then_honest(f, "hash-mismatch");
+    /* nothing of it reached the store */
+    assert_int_equal(sh("cd %s/objects && for f in */*; do h=$(sha256sum < $f | cut -c1-64); "
+                        "[ \"$h\" = \"${f%%%%/*}${f#*/}\" ] || exit 1; done",
+                        f->recv),
+                     0);
+}
+
+/* Both forms of one object: the raw one is taken and the .gz is never read (here it is
+ * garbage, and the cut is still accepted whole). */
+static void test_gz_both_forms(void **state)
+{
+    fx *f = *state;
+    char *o = largest_incoming_object(f);
+    char *gp = pathf("%s.gz", o);
+    write_bytes(gp, "not gzip", 8);
+    free(gp), free(o);
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_err e = prep_cut_receive(f->recv, f->inc, &f->pol, NULL, &d);
+    if (e) prep_diags_print(&d, stderr, 5);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(active_seq(f->recv), 2);
+    prep_diags_free(&d);
+    expect_store_good(f);
+}
+
+static void test_gz_extra(void **state)
+{
+    fx *f = *state;
+    char h[65];
+    prep_sha256_hex("evil", 4, h);
+    char *dir = pathf("%s/objects/%.2s", f->inc, h);
+    assert_int_equal(prep_mkdirs(dir), PREP_OK);
+    char *p = pathf("%s/%s", dir, h + 2);
+    write_bytes(p, "evil", 4);
+    free(put_gz(p, "evil", 4));
+    free(dir), free(p);
+    refused_then_honest(f, "extra-file");
+}
+
+static void test_gz_symlink(void **state)
+{
+    fx *f = *state;
+    char *o = largest_incoming_object(f);
+    size_t n;
+    char *b = read_all(o, &n);
+    char *gp = put_gz(o, b, n);
+    char *real = pathf("%s/elsewhere.gz", f->t);
+    assert_int_equal(rename(gp, real), 0);
+    assert_int_equal(symlink(real, gp), 0);
+    free(b), free(gp), free(real), free(o);
+    refused_then_honest(f, "symlink");
+}
+
+static void test_gz_patch_truncated(void **state)
+{
+    fx *f = *state;
+    make_patch_delivery(f->inst, 2, f->inc);
+    char *pp = inc_path(f, "cuts/2/manifest.patch");
+    size_t n, gn;
+    char *b = read_all(pp, &n);
+    char *gp = put_gz(pp, b, n);
+    char *g = read_all(gp, &gn);
+    write_bytes(gp, g, gn - 9);
+    free(b), free(g), free(gp), free(pp);
+    refused_then_honest(f, "truncated");
+}
+
+/* A patch that inflates past the manifest limit: stopped there. */
+static void test_gz_patch_bomb(void **state)
+{
+    fx *f = *state;
+    make_patch_delivery(f->inst, 2, f->inc);
+    char *pp = inc_path(f, "cuts/2/manifest.patch");
+    size_t n = 3u << 20;
+    char *z = calloc(1, n);
+    free(put_gz(pp, z, n));
+    free(z), free(pp);
+    f->pol.limits.max_manifest_bytes = 1u << 20;
+    expect_refusal(f, "oversize");
+    expect_store_good(f);
+    prep_cut_limits_default(&f->pol.limits);
+    expect_honest_accepted(f);
+}
+
+static void test_gz_patch_both_forms(void **state)
+{
+    fx *f = *state;
+    make_patch_delivery(f->inst, 2, f->inc);
+    char *pp = inc_path(f, "cuts/2/manifest.patch");
+    size_t n;
+    char *b = read_all(pp, &n);
+    size_t gn;
+    unsigned char *g = gz_bytes(b, n, &gn);
+    char *gp = pathf("%s.gz", pp);
+    write_bytes(gp, g, gn);
+    free(b), free(g), free(gp), free(pp);
+    refused_then_honest(f, "extra-file");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -751,6 +1060,22 @@ int main(void)
         T(test_patch_honest),
         T(test_patch_for_another_base),
         T(test_patch_rebuilding_other_bytes),
+        T(test_gz_honest),
+        T(test_gz_bomb),
+        T(test_gz_longer_than_any_gzip),
+        T(test_gz_truncated),
+        T(test_gz_shorter_stream),
+        T(test_gz_trailing_garbage),
+        T(test_gz_second_member),
+        T(test_gz_corrupt_crc),
+        T(test_gz_not_gzip),
+        T(test_gz_of_the_wrong_object),
+        T(test_gz_both_forms),
+        T(test_gz_extra),
+        T(test_gz_symlink),
+        T(test_gz_patch_truncated),
+        T(test_gz_patch_bomb),
+        T(test_gz_patch_both_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,7 +24,7 @@ static void test_good_and_defaults(void **st)
                            "\"drill\":true,\"registry\":\"r.db\",\"clock\":{\"start\":\"2021-06-06 20:05\","
                            "\"seconds_per_cut\":2.5},\"until\":\"2021-06-07 20:00\",\"pull\":{\"listen\":\"127.0.0.1:9443\","
                            "\"tls_cert\":\"c.pem\",\"tls_key\":\"k.pem\"},\"deliver\":{\"parallel\":4,\"retries\":0,"
-                           "\"backoff_ms\":250},\"max_cuts\":7,\"store_keep\":12}",
+                           "\"backoff_ms\":250,\"gzip\":false},\"max_cuts\":7,\"store_keep\":12}",
                            &c, &d),
                      PREP_OK);
     assert_string_equal(c.catalog, "q.cat");
@@ -36,6 +36,7 @@ static void test_good_and_defaults(void **st)
     assert_int_equal(c.parallel, 4);
     assert_int_equal(c.retries, 0);
     assert_int_equal(c.backoff_ms, 250);
+    assert_true(c.push_raw);
     assert_int_equal(c.max_cuts, 7);
     assert_int_equal(c.store_keep, 12);
     prep_institute_config_free(&c);
@@ -48,6 +49,7 @@ static void test_good_and_defaults(void **st)
     assert_int_equal(c.parallel, 8);
     assert_int_equal(c.retries, 2);
     assert_int_equal(c.backoff_ms, 1000);
+    assert_false(c.push_raw); /* pushes send the compressed forms */
     assert_int_equal(c.max_cuts, 0);
     assert_int_equal(c.store_keep, 0); /* no retention: every cut keeps its objects */
     prep_institute_config_free(&c);

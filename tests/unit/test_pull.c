@@ -13,6 +13,9 @@
 
 #include "prep/pull.h"
 
+#include <strings.h>
+#include <zlib.h>
+
 #define TOKEN "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static atomic_int blocked;
@@ -570,17 +573,19 @@ static void test_patch_that_does_not_apply_falls_back(void **st)
 /* A cut of 30 pages held as parts (head | stamp | body | foot), as the renderer makes
  * them: the stamp names the cut, so every page's entry changes in every cut and the
  * patch says so with one "#s" line. Page 0's body changes in cut seq 2. */
+static const char *composed_pad = ""; /* appended to the stamp and bodies (the gzip tests) */
+
 static void composed_cut(fixture *f, int stamp, const char *body0)
 {
     static const char head[] = "<!doctype html><html><head><title>PREP</title></head><body>";
     static const char foot[] = "</body></html>\n";
-    char stamp_s[64];
-    snprintf(stamp_s, sizeof stamp_s, "<p class=corte>Corte %d</p>", stamp);
+    char stamp_s[640];
+    snprintf(stamp_s, sizeof stamp_s, "<p class=corte>Corte %d</p>%s", stamp, composed_pad);
     prep_cut_file files[30];
     char *data[30], *paths[30];
     for (int i = 0; i < 30; i++) {
-        char body[96];
-        snprintf(body, sizeof body, "<p>seccion %04d: %s</p>", i + 1, i == 0 ? body0 : "sin cambios");
+        char body[640];
+        snprintf(body, sizeof body, "<p>seccion %04d: %s</p>%s", i + 1, i == 0 ? body0 : "sin cambios", composed_pad);
         data[i] = pathf("%s%s%s%s", head, stamp_s, body, foot);
         paths[i] = pathf("seccion-%04d/index.html", i + 1);
         memset(&files[i], 0, sizeof files[i]);
@@ -930,6 +935,203 @@ static void test_log_never_has_the_token(void **st)
     fx_down(&f);
 }
 
+
+/* ---------------------------------------------------------------- compressed transfer */
+/* GET url with (or without) Accept-Encoding: gzip, the body kept as it came; *ce gets 1 when
+ * the answer said Content-Encoding: gzip. */
+static size_t ce_hdr(char *p, size_t sz, size_t n, void *ud)
+{
+    if (sz * n > 17 && !strncasecmp(p, "content-encoding: gzip", 22)) *(int *)ud = 1;
+    return sz * n;
+}
+
+static char *get_coded(const char *url, int gzip, size_t *len, int *ce)
+{
+    prep_buf b;
+    prep_buf_init(&b, 1u << 20);
+    CURL *g = curl_easy_init();
+    struct curl_slist *hl = gzip ? curl_slist_append(NULL, "Accept-Encoding: gzip") : NULL;
+    *ce = 0;
+    curl_easy_setopt(g, CURLOPT_URL, url);
+    curl_easy_setopt(g, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(g, CURLOPT_WRITEFUNCTION, buf_sink);
+    curl_easy_setopt(g, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(g, CURLOPT_HEADERFUNCTION, ce_hdr);
+    curl_easy_setopt(g, CURLOPT_HEADERDATA, ce);
+    assert_int_equal(curl_easy_perform(g), CURLE_OK);
+    long code = 0;
+    curl_easy_getinfo(g, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 200);
+    curl_easy_cleanup(g);
+    curl_slist_free_all(hl);
+    *len = b.len;
+    return prep_buf_steal(&b, NULL);
+}
+
+/* zlib's own gunzip (not the program's): the bytes a gzip body stands for. */
+static char *zlib_gunzip(const char *in, size_t n, size_t *outn)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(inflateInit2(&z, 31), Z_OK);
+    size_t cap = 1u << 20;
+    char *o = malloc(cap);
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)n;
+    z.next_out = (Bytef *)o;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+    *outn = cap - z.avail_out;
+    inflateEnd(&z);
+    return o;
+}
+
+static void wire_prepare(fixture *f, uint64_t seq, prep_cut_wire_result *wr)
+{
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_err e = prep_cut_wire_prepare(f->inst, seq, 0, wr, &d);
+    if (e) prep_diags_print(&d, stderr, 5);
+    assert_int_equal(e, PREP_OK);
+    prep_diags_free(&d);
+}
+
+static const char pad300[] = "<!-- relleno: el texto de una seccion, repetido como en una pagina real; relleno: el "
+                             "texto de una seccion, repetido como en una pagina real; relleno: el texto de una "
+                             "seccion, repetido como en una pagina real; relleno: el texto de una seccion -->";
+
+/* Composed pages whose stamp and bodies are worth compressing, the wire cache made for each
+ * cut: the first pull takes gzip'd objects, the second a gzip'd patch whose "#s" stamp part
+ * came gzip'd too; both manifests are the institute's byte for byte, and fewer bytes cross
+ * the link than the objects weigh. A client that does not offer gzip (an older prep, curl)
+ * gets the raw bytes; one that does gets what zlib inflates to the very object. */
+static void test_pull_gzip(void **st)
+{
+    (void)st;
+    fixture f;
+    fx_up(&f);
+    /* the link as the institute runs it: a cut is announced once its .gz are made */
+    prep_pull_server_stop(f.srv);
+    prep_pull_server_opts o = {.listen = "127.0.0.1:0", .store = f.inst, .authorize = authorize, .wire_wait = 1};
+    link_start(&f, &o);
+    composed_pad = pad300;
+    composed_cut(&f, 1, "3 actas");
+    char etag[65] = "";
+    prep_pull_result r;
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(pull(&f, f.url, etag, &r, &d), PREP_ERR_IO); /* cut 1 not announced yet: 503 */
+    assert_int_equal(r.http_status, 503);
+    assert_int_equal(active_seq(f.bcast), 0);
+    prep_diags_free(&d);
+    prep_cut_wire_result wr;
+    wire_prepare(&f, 1, &wr);
+    assert_true(wr.compressed >= 30); /* the 30 bodies and the stamp; the head and foot are small */
+    prep_diags_init(&d);
+    prep_err e = pull(&f, f.url, etag, &r, &d);
+    if (e) prep_diags_print(&d, stderr, 10);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(active_seq(f.bcast), 1);
+    assert_int_equal(r.gz_fetched, wr.compressed);
+    assert_same_manifest(&f, 1);
+
+    composed_cut(&f, 2, "5 actas");
+    /* cut 2 is not announced before its compressed forms are made: a broadcaster polling
+     * meanwhile still sees cut 1 (and would otherwise take cut 2 raw) */
+    e = pull(&f, f.url, etag, &r, &d);
+    assert_int_equal(e, PREP_OK);
+    assert_true(r.not_modified); /* the state is still cut 1's: 304 to its ETag */
+    assert_int_equal(active_seq(f.bcast), 1);
+    wire_prepare(&f, 2, &wr);
+    assert_int_equal(wr.compressed, 2); /* the new stamp and page 0's new body */
+    assert_true(wr.patch_gz_bytes > 0 && wr.patch_gz_bytes < wr.patch_bytes);
+    e = pull(&f, f.url, etag, &r, &d);
+    if (e) prep_diags_print(&d, stderr, 10);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(r.active_after, 2);
+    assert_int_equal(r.patches_fetched, 1);
+    assert_int_equal(r.patches_refused, 0);
+    assert_int_equal(r.gz_fetched, 2);
+    assert_same_manifest(&f, 2);
+    /* on the wire: less than the raw patch and the two raw objects */
+    assert_true(r.bytes_fetched < wr.patch_bytes + wr.raw_bytes);
+
+    /* an object by both kinds of client */
+    prep_cut_manifest m;
+    assert_int_equal(prep_cut_load(f.inst, 2, &m, NULL), PREP_OK);
+    const prep_cut_entry *en = prep_cut_manifest_find(&m, "seccion-0001/index.html");
+    assert_non_null(en);
+    const char *sha = en->parts[2].sha256; /* the new body */
+    char u[512], hex[65];
+    snprintf(u, sizeof u, "%sobjects/%.2s/%s", f.url, sha, sha + 2);
+    size_t n, rn;
+    int ce;
+    char *raw = get_coded(u, 0, &n, &ce);
+    assert_int_equal(ce, 0);
+    assert_int_equal(n, en->parts[2].size);
+    prep_sha256_hex(raw, n, hex);
+    assert_string_equal(hex, sha);
+    free(raw);
+    char *gz = get_coded(u, 1, &n, &ce);
+    assert_int_equal(ce, 1);
+    assert_true(n < en->parts[2].size);
+    raw = zlib_gunzip(gz, n, &rn);
+    prep_sha256_hex(raw, rn, hex);
+    assert_string_equal(hex, sha);
+    free(raw);
+    free(gz);
+    prep_cut_manifest_free(&m);
+    composed_pad = "";
+    prep_diags_free(&d);
+    fx_down(&f);
+}
+
+/* The institute's cached .gz of a new object is damaged: the broadcaster refuses the cut
+ * (its own bounded inflate and hash), keeps the last good cut, and takes the cut once the
+ * damaged file is gone (the raw object is then sent). */
+static void test_pull_tampered_gz_refused(void **st)
+{
+    (void)st;
+    fixture f;
+    fx_up(&f);
+    composed_pad = pad300;
+    composed_cut(&f, 1, "3 actas");
+    char etag[65] = "";
+    prep_pull_result r;
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(pull(&f, f.url, etag, &r, &d), PREP_OK);
+    composed_cut(&f, 2, "5 actas");
+    wire_prepare(&f, 2, NULL);
+    prep_cut_manifest m;
+    assert_int_equal(prep_cut_load(f.inst, 2, &m, NULL), PREP_OK);
+    const prep_cut_entry *en = prep_cut_manifest_find(&m, "seccion-0001/index.html");
+    char gp[4096];
+    assert_int_equal(prep_cut_wire_object_path(f.inst, en->parts[2].sha256, gp, sizeof gp), 0);
+    size_t n;
+    char *b = read_all(gp, &n);
+    b[n / 2] ^= 0x20;
+    chmod(gp, 0644);
+    write_bytes(gp, b, n);
+    free(b);
+    prep_err e = pull(&f, f.url, etag, &r, &d);
+    assert_int_equal(e, PREP_ERR_VERIFY);
+    assert_true(prep_diags_find(&d, "bad-gzip") || prep_diags_find(&d, "hash-mismatch"));
+    assert_int_equal(active_seq(f.bcast), 1);
+    assert_int_equal(unlink(gp), 0);
+    prep_diags_free(&d);
+    prep_diags_init(&d);
+    e = pull(&f, f.url, etag, &r, &d);
+    if (e) prep_diags_print(&d, stderr, 10);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(active_seq(f.bcast), 2);
+    assert_same_manifest(&f, 2);
+    prep_cut_manifest_free(&m);
+    composed_pad = "";
+    prep_diags_free(&d);
+    fx_down(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -942,6 +1144,8 @@ int main(void)
         cmocka_unit_test(test_full_disk_named),
         cmocka_unit_test(test_slowloris_link),
         cmocka_unit_test(test_log_never_has_the_token),
+        cmocka_unit_test(test_pull_gzip),
+        cmocka_unit_test(test_pull_tampered_gz_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
