@@ -5,7 +5,7 @@
  * As one body part, a capture of any one acta of the section re-sent the whole body: in the
  * busiest national cut, 10,840 captures re-sent 168.7 MB of section pages and 76.2 MB of
  * their datos.json. Split, the page is
- *   pre | stamp | nav, crumbs, heading + election 1 | election 2 | ... | election n + "</main>" | post
+ *   pre | nav, crumbs, heading + election 1 | election 2 | ... | election n + "</main>" | stamp | post
  * and its datos.json
  *   head (per cut) | unit + '"elecciones":[' + election 1 | ,election 2 | ... | ,election n + "]}\n"
  * so a capture changes only its election's part (and the stamp, shared by every page). The

@@ -1,7 +1,7 @@
 /* prep serve: the part cache and gzip members made of independently compressed parts
  * (docs/internals/serve.md, "Pages: gzip per part").
  *
- * A composed page (pre | stamp | body | post) changes on every cut, but only in its stamp
+ * A composed page (pre | body | stamp | post) changes on every cut, but only in its stamp
  * (the same object on every page) and in the bodies whose numbers changed. Each part is
  * deflated on its own (raw deflate, level 6, ending with a sync flush so that it ends on a
  * byte boundary and is not final) and cached by its SHA-256 across versions; a page's gzip
