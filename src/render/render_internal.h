@@ -204,7 +204,8 @@ void od_links_page(const prep_catalog *c, const rpage *p, rbuf *r);
 /* The JSON body (everything after the per-cut head) and the CSV of page p. */
 void od_json_body(rctx *x, const rpage *p, rbuf *r);
 void od_csv(rctx *x, const rpage *p, rbuf *r);
-/* The per-cut head of every datos.json: '{"corte":{...},' (the same bytes in every file). */
+/* The per-cut head of every datos.json, its end: '"corte":{...}}' and a newline (the same
+ * bytes in every file; the body before it is '{', the figures, ','). */
 void od_json_head(rctx *x, const char *seq, const char *iso, rbuf *r);
 /* od_json_body of a section's page in pieces (sec_split): the unit and the opening of the
  * list of elections, then election e's object (with its leading comma, and the list's and
@@ -221,14 +222,15 @@ prep_err site_add(prep_site *out, char *path, void *data, size_t len, const char
  * The one place that says where each part of a composed file is (prep_site_file.part_len):
  * a page is pre | its body parts | stamp | post, PAGE_PARTS(nb) parts for nb body parts
  * (one, but a national section page has one per election: sec_split); a
- * datos.json is the per-cut head | its body parts. Code asks these, not fixed numbers.
+ * datos.json is its body parts | the per-cut head. Code asks these, not fixed numbers.
  * The per-cut stamp comes after the bodies: SHA-256 runs front to back, so a cut hashes a
  * reused page from the state kept after its bodies (prep_cut_file.hash_prefix), not whole. */
 enum { PAGE_PART_PRE = 0, PAGE_PART_BODY = 1 };
 #define PAGE_PARTS(nb) ((size_t)(nb) + 3)
 #define PAGE_PART_STAMP(nb) ((size_t)PAGE_PART_BODY + (nb))
 #define PAGE_PART_POST(nb) ((size_t)PAGE_PART_BODY + (nb) + 1)
-enum { JSON_PART_HEAD = 0, JSON_PART_BODY = 1 };
+enum { JSON_PART_BODY = 0 };
+#define JSON_PART_HEAD(nb) ((size_t)JSON_PART_BODY + (nb))
 #define JSON_PARTS(nb) ((size_t)(nb) + 1)
 
 /* The last site's buffers (render_site.c, "reusing the last site"). */

@@ -2,10 +2,10 @@
  * municipality, section of an election, and seccion/NNNN/) a datos.json with the page's
  * figures and a datos.csv, plus the JSON Schema datos/esquema.json. docs/formats/open-data.md.
  *
- * Like a page, a datos.json is composed (prep_site_file.n_parts = 2): the per-cut head
- * '{"corte":{...},' (the same bytes in every JSON file of a cut), then the body (the
- * figures and the closing '}': cached with the page's body and rendered again only when
- * the page's is). So a
+ * Like a page, a datos.json is composed (prep_site_file.n_parts = 2): the body ('{', the
+ * figures and a ',': cached with the page's body and rendered again only when the page's
+ * is), then the per-cut head '"corte":{...}}' (the same bytes in every JSON file of a cut;
+ * last, as a page's stamp, so that a cut hashes it from the state after the body). So a
  * cut that changes no figure of a unit changes only the shared head of its datos.json.
  * The CSV holds no per-cut text: it is the same bytes while the unit's figures are.
  *
@@ -84,9 +84,9 @@ static const char *level_name(const prep_catalog *c, uint8_t kind)
 
 void od_json_head(rctx *x, const char *seq, const char *iso, rbuf *r)
 {
-    rb_printf(r, "{\"corte\":{\"secuencia\":%s,\"instante\":\"%s\",\"proceso\":", seq, iso);
+    rb_printf(r, "\"corte\":{\"secuencia\":%s,\"instante\":\"%s\",\"proceso\":", seq, iso);
     rb_json_str(r, x->c->process_id);
-    rb_printf(r, ",\"simulacro\":%s},", x->cut->drill ? "true" : "false");
+    rb_printf(r, ",\"simulacro\":%s}}\n", x->cut->drill ? "true" : "false");
 }
 
 /* "resumen": the summary and actas blocks of the page. */
@@ -347,7 +347,7 @@ void od_secall_unit(rctx *x, const rpage *p, rbuf *r)
     const prep_catalog *c = x->c;
     const prep_cat_section *s = &c->sections[p->idx];
     rb_printf(r,
-              "\"formato\":1,\"unidad\":{\"nivel\":\"seccion_todas\",\"entidad\":%u,\"distrito\":%u,\"municipio\":%u,"
+              "{\"formato\":1,\"unidad\":{\"nivel\":\"seccion_todas\",\"entidad\":%u,\"distrito\":%u,\"municipio\":%u,"
               "\"seccion\":%u,\"nombre\":",
               c->entities[s->entity].id, c->districts[s->district].id, c->municipalities[s->municipality].id, s->id);
     rb_json_str(r, p->title);
@@ -384,7 +384,7 @@ static void j_secall_election(rctx *x, const rpage *p, uint32_t e, rbuf *r)
 void od_secall_election(rctx *x, const rpage *p, uint32_t e, rbuf *r)
 {
     j_secall_election(x, p, e, r);
-    if (e + 1 == x->c->n_elections) rb_puts(r, "]}\n");
+    if (e + 1 == x->c->n_elections) rb_puts(r, "],"); /* the head follows */
 }
 
 void od_json_body(rctx *x, const rpage *p, rbuf *r)
@@ -392,11 +392,12 @@ void od_json_body(rctx *x, const rpage *p, rbuf *r)
     if (p->kind == PG_SECALL) {
         od_secall_unit(x, p, r);
         for (uint32_t e = 0; e < x->c->n_elections; e++) j_secall_election(x, p, e, r);
-        rb_puts(r, "]}\n");
+        rb_puts(r, "],");
         return;
     }
+    rb_puts(r, "{");
     j_unit(x, p, r);
-    rb_puts(r, "}\n");
+    rb_puts(r, ","); /* the head follows */
 }
 
 /* ---------------------------------------------------------------- CSV */

@@ -163,8 +163,8 @@ prep_err sec_json_emit(rctx *x, const rpage *p, const void *head, size_t hlen, p
     prep_err err = PREP_OK;
     /* nothing changed and the head kept its length: the last buffer, the new head in place */
     if (clean) {
-        int ru = reuse_file(old, out, path, "application/json", 0, (uint8_t)np, JSON_PART_HEAD, head, hlen,
-                            JSON_PART_HEAD, hlen, &err);
+        int ru = reuse_file(old, out, path, "application/json", 0, (uint8_t)np, JSON_PART_HEAD(ne), head, hlen,
+                            JSON_PART_HEAD(ne), hlen, &err);
         if (ru) return ru < 0 ? err : PREP_OK;
     }
     const prep_site_file *of = old_file(old, path, np);
@@ -174,9 +174,9 @@ prep_err sec_json_emit(rctx *x, const rpage *p, const void *head, size_t hlen, p
     if (!r->err) r->err = prep_buf_reserve(&r->b, total);
     uint32_t same = 0;
     for (size_t k = 0; k < np; k++) {
-        long e = k >= JSON_PART_BODY && k < JSON_PART_BODY + ne ? (long)(k - JSON_PART_BODY) : -1;
+        long e = k < (size_t)JSON_PART_BODY + ne ? (long)(k - JSON_PART_BODY) : -1;
         size_t ol;
-        if (k == JSON_PART_HEAD) {
+        if (k == JSON_PART_HEAD(ne)) {
             rb_put(r, head, hlen);
         } else if (of && (e < 0 || !need[e])) {
             const unsigned char *b = old_part(of, k, &ol);
@@ -188,5 +188,5 @@ prep_err sec_json_emit(rctx *x, const rpage *p, const void *head, size_t hlen, p
         }
         part_end(r, &mark, part, k);
     }
-    return sec_add(old, out, path, "application/json", 0, 0, r, part, np, same, JSON_PART_HEAD);
+    return sec_add(old, out, path, "application/json", 0, 0, r, part, np, same, JSON_PART_HEAD(ne));
 }

@@ -790,8 +790,8 @@ static prep_err od_emit(rctx *x, prep_render_cache *k, const char *seq, const ch
             break;
         }
         /* datos.json: the last site's buffer with the new head, or head + cached body */
-        int ru = need[i] ? 0 : reuse_file(old, out, jp, "application/json", 0, 2, 0, h.b.data, h.b.len, 1,
-                                          k->json_len[i], &err);
+        int ru = need[i] ? 0 : reuse_file(old, out, jp, "application/json", 0, 2, JSON_PART_HEAD(1), h.b.data,
+                                          h.b.len, JSON_PART_BODY, k->json_len[i], &err);
         if (!ru) old_drop(old, jp);
         if (!ru) {
             const char *jb = k->json[i];
@@ -806,16 +806,17 @@ static prep_err od_emit(rctx *x, prep_render_cache *k, const char *seq, const ch
             }
             char *d = err ? NULL : malloc(h.b.len + jl + 1);
             if (d) {
-                memcpy(d, h.b.data, h.b.len);
-                memcpy(d + h.b.len, jb, jl);
+                memcpy(d, jb, jl);
+                memcpy(d + jl, h.b.data, h.b.len);
             }
             if (!err) err = d ? site_add(out, jp, d, h.b.len + jl, "application/json", 0, 0) : PREP_ERR_NOMEM;
             if (!d) free(jp);
             if (!err) {
                 prep_site_file *f = &out->v[out->n - 1];
                 f->n_parts = 2;
-                f->part_len[0] = h.b.len;
-                f->part_len[1] = jl;
+                f->part_len[JSON_PART_BODY] = jl;
+                f->part_len[JSON_PART_HEAD(1)] = h.b.len;
+                f->hash_prefix = (uint8_t)JSON_PART_HEAD(1);
             }
         }
         if (err || !csv) {

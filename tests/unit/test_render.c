@@ -381,13 +381,15 @@ static void test_composed_parts(void **state)
     for (size_t i = 0; i < site.n; i++) {
         const prep_site_file *f = &site.v[i];
         if (!f->is_page && strstr(f->path, "/datos.json")) {
-            /* open data: the cut's head (the same in every datos.json), then the figures */
+            /* open data: the figures, then the cut's head (the same in every datos.json) */
             assert_int_equal(f->n_parts, 2);
             assert_int_equal(f->part_len[0] + f->part_len[1], f->len);
-            static const char head[] = "{\"corte\":{\"secuencia\":7,\"instante\":\"2021-06-07T00:00:00-05:00\","
-                                       "\"proceso\":\"tiny\",\"simulacro\":true},";
-            assert_int_equal(f->part_len[0], sizeof head - 1);
-            assert_memory_equal(f->data, head, sizeof head - 1);
+            static const char head[] = "\"corte\":{\"secuencia\":7,\"instante\":\"2021-06-07T00:00:00-05:00\","
+                                       "\"proceso\":\"tiny\",\"simulacro\":true}}\n";
+            assert_int_equal(f->part_len[1], sizeof head - 1);
+            assert_memory_equal(f->data + f->part_len[0], head, sizeof head - 1);
+            assert_memory_equal(f->data, "{\"formato\":1,", 13);
+            assert_int_equal(f->data[f->part_len[0] - 1], ',');
             continue;
         }
         if (!f->is_page) {

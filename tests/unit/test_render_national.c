@@ -339,19 +339,19 @@ static void test_section_parts(void **state)
     assert_int_equal(j->n_parts, 4);
     d = (const char *)j->data;
     n = part_at(j, 0, &off);
-    assert_int_equal(strncmp(d, "{\"corte\":{", 10), 0);
-    n = part_at(j, 1, &off);
-    assert_int_equal(strncmp(d + off, "\"formato\":1,", 12), 0);
+    assert_int_equal(strncmp(d, "{\"formato\":1,", 13), 0);
     static const char *const starts[] = {"\"elecciones\":[{\"eleccion\":\"pres\"", ",{\"eleccion\":\"sen\"",
                                          ",{\"eleccion\":\"dip\""};
     for (uint32_t e = 0; e < 3; e++) {
-        n = part_at(j, 1 + e, &off);
+        n = part_at(j, e, &off);
         const char *at = memmem(d + off, n, starts[e], strlen(starts[e]));
         assert_non_null(at);
         if (e) assert_ptr_equal(at, d + off);
-        assert_int_equal(d[off + n - 1], e == 2 ? '\n' : '}');
+        assert_int_equal(d[off + n - 1], e == 2 ? ',' : '}');
     }
-    assert_int_equal(memcmp(d + j->len - 4, "}]}\n", 4), 0);
+    n = part_at(j, 3, &off); /* the per-cut head, last */
+    assert_int_equal(strncmp(d + off, "\"corte\":{", 9), 0);
+    assert_int_equal(memcmp(d + j->len - 3, "}}\n", 3), 0);
     /* the other pages: four parts */
     f = prep_render_site_find(&site, "presidencia-de-la-republica/aguascalientes/index.html");
     assert_int_equal(f->n_parts, 4);
@@ -576,11 +576,11 @@ static void test_incremental_equals_full(void **state)
         assert_memory_equal(inc.v[i].part_len, full.v[i].part_len, sizeof full.v[i].part_len);
     }
     /* the presidencia capture changed, of the section's page, the presidencia part (1) and
-     * the stamp (4) only; of its datos.json, the head and the presidencia part (1) only */
+     * the stamp (4) only; of its datos.json, the presidencia part (0) and the head (3) only */
     for (int w = 0; w < 2; w++) {
         const prep_site_file *now = prep_render_site_find(&inc, sec_files[w]);
         assert_int_equal(now->n_parts, was[w].n_parts);
-        size_t pres_part = 1, stamp_part = w ? 0 : 4;
+        size_t pres_part = w ? 0 : 1, stamp_part = w ? 3 : 4;
         for (size_t k = 0; k < now->n_parts; k++) {
             size_t o1, o2, l1 = part_at(&was[w], k, &o1), l2 = part_at(now, k, &o2);
             int same = l1 == l2 && !memcmp(was[w].data + o1, now->data + o2, l1);
