@@ -115,6 +115,9 @@ prep_err cut_object_put_fd(cut_store *s, int fd, const char *label, uint64_t siz
 prep_err cut_object_stage_mem(cut_store *s, const void *p, size_t n, const char *sha256, char **tmp_out,
                               prep_diags *d);
 prep_err cut_store_syncfs(cut_store *s, prep_diags *d);
+/* One syncfs(2) of the file system that holds dir (through the test hook "syncfs"); a
+ * failure is an "io" diag on dir naming what (errno kept). */
+prep_err cut_syncfs(const char *dir, const char *what, prep_diags *d);
 prep_err cut_object_commit(cut_store *s, const char *tmp, const char *sha256, unsigned char dirty[256],
                            unsigned char made[256], prep_diags *d);
 /* The same from any source: rd reads up to n bytes: > 0 bytes, 0 the end, -1 an I/O

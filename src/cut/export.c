@@ -963,14 +963,8 @@ done:
 static prep_err pool_sync(pool *p, prep_diags *d)
 {
     if (!p->dirty) return PREP_OK;
-    int fd = cut_hook("syncfs", p->dir) != 0 ? -1 : open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int r = fd < 0 ? -1 : syncfs(fd);
-    int er = errno;
-    if (fd >= 0) close(fd);
-    if (r != 0) {
-        errno = er;
-        return io_diag(d, p->dir, "syncing the export to disk at");
-    }
+    prep_err e = cut_syncfs(p->dir, "the export", d);
+    if (e) return e;
     p->dirty = 0;
     return PREP_OK;
 }

@@ -657,17 +657,23 @@ prep_err cut_object_stage_mem(cut_store *s, const void *p, size_t n, const char 
     return PREP_OK;
 }
 
-prep_err cut_store_syncfs(cut_store *s, prep_diags *d)
+prep_err cut_syncfs(const char *dir, const char *what, prep_diags *d)
 {
-    int fd = cut_hook("syncfs", s->root) != 0 ? -1 : open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = cut_hook("syncfs", dir) != 0 ? -1 : open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int r = fd < 0 ? -1 : syncfs(fd);
     int er = errno;
     if (fd >= 0) close(fd);
     if (r != 0) {
-        prep_diags_add(d, s->root, 0, 0, "io", "cannot sync the store to disk: %s", strerror(er));
+        prep_diags_add(d, dir, 0, 0, "io", "cannot sync %s to disk: %s", what, strerror(er));
+        errno = er;
         return PREP_ERR_IO;
     }
     return PREP_OK;
+}
+
+prep_err cut_store_syncfs(cut_store *s, prep_diags *d)
+{
+    return cut_syncfs(s->root, "the store", d);
 }
 
 prep_err cut_object_commit(cut_store *s, const char *tmp, const char *sha256, unsigned char dirty[256],

@@ -364,14 +364,8 @@ static int cmp64(const void *a, const void *b) { return memcmp(a, b, 64); }
 static prep_err wire_commit(wire_run *w, prep_diags *d)
 {
     if (!w->n_jobs) return PREP_OK;
-    int fd = cut_hook("syncfs", w->tmpdir) != 0 ? -1 : open(w->tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || syncfs(fd) != 0) {
-        prep_diags_add(d, w->tmpdir, 0, 0, "io", "cannot sync the compressed forms: %s", strerror(errno));
-        if (fd >= 0) close(fd);
-        return PREP_ERR_IO;
-    }
-    close(fd);
-    prep_err e = PREP_OK;
+    prep_err e = cut_syncfs(w->tmpdir, "the compressed forms", d);
+    if (e) return e;
     for (size_t i = 0; i < w->n_jobs && !e; i++) {
         if (cut_rename(w->jobs[i].tmp, w->jobs[i].dst) != 0) {
             prep_diags_add(d, w->jobs[i].dst, 0, 0, "io", "cannot rename into place: %s", strerror(errno));
