@@ -14,6 +14,14 @@ typedef struct hsite {
     size_t n;
 } hsite;
 
+static void hsite_free(hsite *s)
+{
+    for (size_t i = 0; i < s->n; i++) free((char *)s->f[i].path);
+    if (s->n) free((char *)s->f[s->n - 1].data);
+    for (int i = 0; i < NF; i++) free(s->data[i]);
+    memset(s, 0, sizeof *s);
+}
+
 /* File i: pre_i | body_i (its votes v[i]) | stamp (cut seq) | post: hash_prefix 2, as the
  * render's pages put the stamp after the bodies. same: the bits to claim. Plus one plain
  * file (the database) whose bytes change every cut. */
@@ -21,8 +29,7 @@ static void hsite_make(hsite *s, int seq, const int *v, int nfiles, uint32_t sam
 {
     char stamp[96];
     snprintf(stamp, sizeof stamp, "<p class=\"corte\">Corte %d, 23:%02d</p>", seq, seq % 60);
-    for (int i = 0; i < NF; i++) free(s->data[i]);
-    memset(s, 0, sizeof *s);
+    hsite_free(s); /* what the last call made */
     for (int i = 0; i < nfiles; i++) {
         char pre[96], body[400];
         const char *post = "</body></html>\n";
@@ -50,14 +57,6 @@ static void hsite_make(hsite *s, int seq, const int *v, int nfiles, uint32_t sam
     db->data = csv;
     db->len = strlen(csv);
     db->same_parts = 0;
-}
-
-static void hsite_free(hsite *s)
-{
-    for (size_t i = 0; i < s->n; i++) free((char *)s->f[i].path);
-    free((char *)s->f[s->n - 1].data);
-    for (int i = 0; i < NF; i++) free(s->data[i]);
-    memset(s, 0, sizeof *s);
 }
 
 static prep_err make(const char *store, hsite *s, int seq, prep_cut_hash_cache *hc, const prep_cut_seckey *k)
