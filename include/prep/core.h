@@ -250,6 +250,8 @@ int prep_time_utcoff(prep_time t, const char *tz, long *off);
 prep_time prep_time_now(void);
 
 /* ---------------------------------------------------------------- hashing */
+/* The n bytes at p as 2n lower-case hex chars + NUL into out (2n + 1 bytes). */
+void prep_hex(const void *p, size_t n, char *out);
 /* SHA-256 of a buffer, as 64 lower-case hex chars + NUL. */
 void prep_sha256_hex(const void *p, size_t n, char out[65]);
 /* 1 if s is exactly 64 hex chars. */

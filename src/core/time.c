@@ -235,12 +235,18 @@ void prep_sha256_hex(const void *p, size_t n, char out[65])
     unsigned char md[32];
     unsigned int mdlen = 0;
     EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL);
+    prep_hex(md, sizeof md, out);
+}
+
+void prep_hex(const void *p, size_t n, char *out)
+{
     static const char hx[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = hx[md[i] >> 4];
-        out[2 * i + 1] = hx[md[i] & 15];
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hx[b[i] >> 4];
+        out[2 * i + 1] = hx[b[i] & 15];
     }
-    out[64] = 0;
+    out[2 * n] = 0;
 }
 
 int prep_is_sha256_hex(const char *s)

@@ -58,7 +58,6 @@ typedef struct hc_part_hash {
     unsigned char md[32];
 } hc_part_hash;
 void cut_hc_sha256(const void *p, size_t n, hc_part_hash *out);
-void cut_hc_hex(const hc_part_hash *h, char out[65]);
 void cut_hc_clear(prep_cut_hash_cache *c);
 /* The manifest SHA-256 of the last cut made with c ("" none): its objects are in the store
  * while that cut is the store's active one. */

@@ -142,16 +142,6 @@ static void feed(SHA256_CTX *h, const unsigned char *data, const size_t *len, si
     if (n) SHA256_Update(h, data + off, n);
 }
 
-static void to_hex(const unsigned char md[32], char out[65])
-{
-    static const char hx[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = hx[md[i] >> 4];
-        out[2 * i + 1] = hx[md[i] & 15];
-    }
-    out[64] = 0;
-}
-
 void cut_hc_sha256(const void *p, size_t n, hc_part_hash *out)
 {
     SHA256_CTX h;
@@ -159,11 +149,6 @@ void cut_hc_sha256(const void *p, size_t n, hc_part_hash *out)
     SHA256_Update(&h, p, n);
     SHA256_Final(out->md, &h);
     out->size = n;
-}
-
-void cut_hc_hex(const hc_part_hash *h, char out[65])
-{
-    to_hex(h->md, out);
 }
 
 prep_err cut_hc_file(prep_cut_hash_cache *c, const char *path, const void *data, size_t n_parts, const size_t *len,
@@ -186,7 +171,7 @@ prep_err cut_hc_file(prep_cut_hash_cache *c, const char *path, const void *data,
     memcpy(e->parts, parts, np * sizeof *parts);
     e->seen = 1;
     if (!n_parts) { /* a plain file: its one part is the file */
-        to_hex(parts[0].md, out);
+        prep_hex(parts[0].md, sizeof parts[0].md, out);
         return PREP_OK;
     }
     const unsigned char *b = data;
@@ -204,7 +189,7 @@ prep_err cut_hc_file(prep_cut_hash_cache *c, const char *path, const void *data,
     feed(&h, b, len, prefix, total_parts);
     unsigned char md[32];
     SHA256_Final(md, &h);
-    to_hex(md, out);
+    prep_hex(md, sizeof md, out);
     return PREP_OK;
 }
 

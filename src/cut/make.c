@@ -374,7 +374,7 @@ static prep_err hash_cached(prep_cut_hash_cache *hc, src *x, prep_cut_part *xp, 
         }
         if (np) {
             xp[k].size = lens[k];
-            cut_hc_hex(&ph[k], xp[k].sha256);
+            prep_hex(ph[k].md, sizeof ph[k].md, xp[k].sha256);
         }
         off += lens[k];
     }

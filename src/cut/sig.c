@@ -30,12 +30,7 @@ const char *prep_cut_mode_name(prep_cut_mode m) { return m == PREP_CUT_DRILL ? "
 
 void prep_cut_keynum_hex(const uint8_t keynum[PREP_CUT_KEYNUM_LEN], char out[17])
 {
-    static const char hx[] = "0123456789abcdef";
-    for (int i = 0; i < PREP_CUT_KEYNUM_LEN; i++) {
-        out[2 * i] = hx[keynum[i] >> 4];
-        out[2 * i + 1] = hx[keynum[i] & 15];
-    }
-    out[16] = 0;
+    prep_hex(keynum, PREP_CUT_KEYNUM_LEN, out);
 }
 
 /* Splits a signify envelope and decodes its record, which must be exactly want bytes.

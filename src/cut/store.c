@@ -272,12 +272,7 @@ void cut_sha256_final(cut_sha256 *h, char out[65])
     EVP_DigestFinal_ex(h->ctx, md, &len);
     EVP_MD_CTX_free(h->ctx);
     h->ctx = NULL;
-    static const char hx[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = hx[md[i] >> 4];
-        out[2 * i + 1] = hx[md[i] & 15];
-    }
-    out[64] = 0;
+    prep_hex(md, sizeof md, out);
 }
 
 /* ---------------------------------------------------------------- store open / lock */

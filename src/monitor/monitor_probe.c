@@ -211,12 +211,7 @@ static void finish(CURL *h, mon_fetch *f, CURLcode rc)
     f->curl_code = rc;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &f->http_code);
     if (rc == CURLE_OK && EVP_DigestFinal_ex(f->_ctx, md, &mdlen) == 1 && mdlen == 32) {
-        static const char hex[] = "0123456789abcdef";
-        for (unsigned i = 0; i < 32; i++) {
-            f->found[2 * i] = hex[md[i] >> 4];
-            f->found[2 * i + 1] = hex[md[i] & 15];
-        }
-        f->found[64] = 0;
+        prep_hex(md, 32, f->found);
     }
     if (rc != CURLE_OK && !f->curl_error[0]) snprintf(f->curl_error, sizeof f->curl_error, "%s", curl_easy_strerror(rc));
     if (f->oversize)

@@ -601,12 +601,7 @@ static prep_err new_token(char tok[PREP_REGISTRY_TOKEN_HEX + 1], char hash[65])
         if (k <= 0) return PREP_ERR_IO;
         got += (size_t)k;
     }
-    static const char hx[] = "0123456789abcdef";
-    for (size_t i = 0; i < sizeof raw; i++) {
-        tok[2 * i] = hx[raw[i] >> 4];
-        tok[2 * i + 1] = hx[raw[i] & 15];
-    }
-    tok[PREP_REGISTRY_TOKEN_HEX] = 0;
+    prep_hex(raw, sizeof raw, tok);
     memset(raw, 0, sizeof raw);
     prep_sha256_hex(tok, PREP_REGISTRY_TOKEN_HEX, hash);
     return PREP_OK;

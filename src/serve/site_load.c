@@ -416,12 +416,7 @@ static void load_composed(EVP_MD_CTX *md, site_file *f, const char *store, site_
         return;
     }
     char got[65];
-    static const char hx[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        got[2 * i] = hx[dg[i] >> 4];
-        got[2 * i + 1] = hx[dg[i] & 15];
-    }
-    got[64] = '\0';
+    prep_hex(dg, 32, got);
     if (strcmp(got, f->sha256) != 0) {
         char m[200];
         if (!damaged_part(f, store, sc, m))
