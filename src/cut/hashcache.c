@@ -100,17 +100,28 @@ static hc_entry *slot_of(hc_entry *v, size_t cap, const char *path)
     return &v[i];
 }
 
-static int grow(prep_cut_hash_cache *c)
+/* Moves the table's entries into a new one of nc slots (linear probing: an entry removed
+ * from a table breaks the chains past it, so removal rebuilds too). */
+static int rebuild(prep_cut_hash_cache *c, size_t nc)
 {
-    size_t nc = c->cap ? c->cap * 2 : 1024;
     hc_entry *nv = calloc(nc, sizeof *nv);
     if (!nv) return -1;
+    size_t n = 0;
     for (size_t i = 0; i < c->cap; i++)
-        if (c->v[i].path) *slot_of(nv, nc, c->v[i].path) = c->v[i];
+        if (c->v[i].path) {
+            *slot_of(nv, nc, c->v[i].path) = c->v[i];
+            n++;
+        }
     free(c->v);
     c->v = nv;
     c->cap = nc;
+    c->n = n;
     return 0;
+}
+
+static int grow(prep_cut_hash_cache *c)
+{
+    return rebuild(c, c->cap ? c->cap * 2 : 1024);
 }
 
 /* The entry of path, NULL when absent. */
@@ -196,34 +207,19 @@ prep_err cut_hc_file(prep_cut_hash_cache *c, const char *path, const void *data,
 void cut_hc_end(prep_cut_hash_cache *c)
 {
     /* files no longer published: forget them, so the cache follows the site */
-    size_t cap = c->cap, kept = 0;
-    for (size_t i = 0; i < cap; i++)
-        if (c->v[i].path && c->v[i].seen) kept++;
-    if (kept == c->n) return;
-    hc_entry *old = c->v;
-    c->v = NULL;
-    c->cap = c->n = 0;
-    size_t nc = 1024;
-    while (nc < 2 * kept + 2) nc *= 2;
-    c->v = calloc(nc, sizeof *c->v);
-    if (!c->v) { /* keep nothing rather than a broken table */
-        for (size_t i = 0; i < cap; i++) {
-            free(old[i].path);
-            free(old[i].parts);
-        }
-        free(old);
-        return;
-    }
-    c->cap = nc;
-    for (size_t i = 0; i < cap; i++) {
-        if (!old[i].path) continue;
-        if (!old[i].seen) {
-            free(old[i].path);
-            free(old[i].parts);
+    size_t kept = 0;
+    for (size_t i = 0; i < c->cap; i++) {
+        hc_entry *e = &c->v[i];
+        if (!e->path || e->seen) {
+            kept += e->path != NULL;
             continue;
         }
-        *slot_of(c->v, c->cap, old[i].path) = old[i];
-        c->n++;
+        free(e->path);
+        free(e->parts);
+        memset(e, 0, sizeof *e);
     }
-    free(old);
+    if (kept == c->n) return;
+    size_t nc = 1024;
+    while (nc < 2 * kept + 2) nc *= 2;
+    if (rebuild(c, nc)) cut_hc_clear(c); /* keep nothing rather than a broken table */
 }
