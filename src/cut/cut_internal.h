@@ -58,6 +58,21 @@ typedef struct hc_part_hash {
     unsigned char md[32];
 } hc_part_hash;
 void cut_hc_sha256(const void *p, size_t n, hc_part_hash *out);
+/* The last few small parts hashed, by their bytes: a cut's stamp is the same bytes in
+ * ~74,000 national pages and its open-data head in ~71,000 datos.json, each hashed once
+ * (a compare of a few hundred bytes instead of a SHA-256 with its start and end). */
+#define HC_MEMO_N 4
+#define HC_MEMO_MAX 4096
+typedef struct hc_memo {
+    unsigned char *bytes[HC_MEMO_N]; /* owned */
+    size_t len[HC_MEMO_N];
+    hc_part_hash hash[HC_MEMO_N];
+    unsigned next;
+} hc_memo;
+/* cut_hc_sha256 through m: a part of at most HC_MEMO_MAX bytes equal to one remembered
+ * takes its hash. */
+void cut_hc_memo_sha256(hc_memo *m, const void *p, size_t n, hc_part_hash *out);
+void cut_hc_memo_free(hc_memo *m);
 void cut_hc_clear(prep_cut_hash_cache *c);
 /* The manifest SHA-256 of the last cut made with c ("" none): its objects are in the store
  * while that cut is the store's active one. */
@@ -72,11 +87,11 @@ void cut_hc_end(prep_cut_hash_cache *c);
 /* The part hashes path had in the last make (n_parts of them, 1 for a plain file), or NULL. */
 const hc_part_hash *cut_hc_parts(prep_cut_hash_cache *c, const char *path, size_t n_parts);
 /* Records path's part hashes (n_parts 0: a plain file, parts[0] its hash) and writes the
- * assembled file's SHA-256 to out: from the state kept after parts [0, prefix) when
- * prefix_same (those parts are the bytes the state covers), else hashed from the start
- * (and that state kept). */
+ * assembled file's SHA-256 to out: from the state kept after part first_changed - 1 (parts
+ * [0, first_changed) are the bytes that state covers; first_changed <= prefix), hashing
+ * the rest, and keeping the state after each part of [0, prefix). */
 prep_err cut_hc_file(prep_cut_hash_cache *c, const char *path, const void *data, size_t n_parts, const size_t *len,
-                     const hc_part_hash *parts, int prefix_same, size_t prefix, char out[65]);
+                     const hc_part_hash *parts, size_t first_changed, size_t prefix, char out[65]);
 
 /* Reads a whole regular file, refusing symlinks (O_NOFOLLOW) and files over max bytes.
  * *data owned. Returns PREP_OK, PREP_ERR_NOTFOUND, PREP_ERR_LIMIT, PREP_ERR_INVALID
@@ -200,9 +215,14 @@ const char *cut_media_type_utf8(const char *path, int utf8);
 void cut_format_instant(prep_time t, long off, char out[32]);
 
 /* ---- verification of one cut's bytes against policy (receive.c) */
-/* Signature + parse: sig file bytes and manifest bytes -> parsed manifest (owned by m). */
+/* Signature + parse: sig file bytes and manifest bytes -> parsed manifest (owned by m);
+ * m->raw is a copy of the bytes when keep_raw, else NULL (a cut maker's check after
+ * signing holds the bytes already: a national manifest is ~69 MB). */
 prep_err cut_check_signed(const prep_cut_policy *pol, const char *mbytes, size_t mlen, const char *sbytes,
-                          size_t slen, const char *label, prep_cut_manifest *m, prep_diags *d);
+                          size_t slen, const char *label, int keep_raw, prep_cut_manifest *m, prep_diags *d);
+/* prep_cut_manifest_parse, with m->raw left NULL unless keep_raw (manifest.c). */
+prep_err cut_manifest_parse_ex(const void *data, size_t len, const prep_cut_limits *lim, const char *name, int keep_raw,
+                               prep_cut_manifest *m, prep_diags *d);
 
 /* A cut directory's name: 1 to 12 digits, no leading zero. 0 with *out, else -1. */
 int cut_parse_seq_name(const char *s, uint64_t *out);

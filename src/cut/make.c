@@ -333,7 +333,7 @@ static prep_err write_and_sign(const prep_cut_meta *mt, const srcs *ss, const pr
     pol.n_keys = 1;
     pol.mode = mt->mode;
     pol.limits = p->limits;
-    return cut_check_signed(&pol, mb->data, mb->len, sb->data, sb->len, "new cut", check, d);
+    return cut_check_signed(&pol, mb->data, mb->len, sb->data, sb->len, "new cut", 0, check, d);
 }
 
 /* Claimed-unchanged parts whose hash is computed anyway, 1 in HINT_SAMPLE: a renderer that
@@ -343,7 +343,8 @@ static prep_err write_and_sign(const prep_cut_meta *mt, const srcs *ss, const pr
 /* One file of prep_cut_make through the hash cache: its parts' hashes (a claimed-unchanged
  * part's from the cache), its assembled hash from the state after its repeating prefix.
  * *bad when a sampled claim was false. */
-static prep_err hash_cached(prep_cut_hash_cache *hc, src *x, prep_cut_part *xp, size_t *sample, int *bad)
+static prep_err hash_cached(prep_cut_hash_cache *hc, hc_memo *memo, src *x, prep_cut_part *xp, size_t *sample,
+                            int *bad)
 {
     const prep_cut_file *in = x->in;
     size_t np = in->n_parts, nparts = np ? np : 1, lens[PREP_CUT_PARTS_MAX];
@@ -352,7 +353,7 @@ static prep_err hash_cached(prep_cut_hash_cache *hc, src *x, prep_cut_part *xp, 
     const hc_part_hash *old = cut_hc_parts(hc, x->path, np);
     hc_part_hash ph[PREP_CUT_PARTS_MAX];
     size_t prefix = np ? (in->hash_prefix < np ? in->hash_prefix : np) : 0, off = 0;
-    int prefix_same = 1;
+    size_t first_changed = prefix;
     for (size_t k = 0; k < nparts; k++) {
         const unsigned char *at = (const unsigned char *)x->data + off;
         int same = old && ((in->same_parts >> k) & 1u) && old[k].size == lens[k];
@@ -369,8 +370,8 @@ static prep_err hash_cached(prep_cut_hash_cache *hc, src *x, prep_cut_part *xp, 
             ph[k] = old[k];
             x->present |= 1u << k;
         } else {
-            cut_hc_sha256(at, lens[k], &ph[k]);
-            if (k < prefix) prefix_same = 0;
+            cut_hc_memo_sha256(memo, at, lens[k], &ph[k]);
+            if (k < first_changed) first_changed = k;
         }
         if (np) {
             xp[k].size = lens[k];
@@ -378,7 +379,7 @@ static prep_err hash_cached(prep_cut_hash_cache *hc, src *x, prep_cut_part *xp, 
         }
         off += lens[k];
     }
-    return cut_hc_file(hc, x->path, x->data, np, lens, ph, prefix_same, prefix, x->sha256);
+    return cut_hc_file(hc, x->path, x->data, np, lens, ph, first_changed, prefix, x->sha256);
 }
 
 /* The hashes of prep_cut_make's files, once the active cut is known (*prev, zeroed when
@@ -388,6 +389,7 @@ static prep_err hash_srcs(const prep_cut_params *p, srcs *ss, const prep_cut_man
 {
     prep_cut_hash_cache *hc = p->hash_cache;
     if (hc && (!prev->sha256[0] || strcmp(cut_hc_made(hc), prev->sha256) != 0)) cut_hc_clear(hc);
+    hc_memo memo = {0};
     for (int attempt = 0; attempt < 2; attempt++) {
         if (hc) cut_hc_begin(hc);
         int bad = 0;
@@ -397,8 +399,9 @@ static prep_err hash_srcs(const prep_cut_params *p, srcs *ss, const prep_cut_man
             if (!x->in) continue;
             x->present = 0;
             if (hc) {
-                prep_err e = hash_cached(hc, x, ss->parts + x->part0, &sample, &bad);
+                prep_err e = hash_cached(hc, &memo, x, ss->parts + x->part0, &sample, &bad);
                 if (e) {
+                    cut_hc_memo_free(&memo);
                     cut_hc_clear(hc);
                     return e;
                 }
@@ -412,9 +415,10 @@ static prep_err hash_srcs(const prep_cut_params *p, srcs *ss, const prep_cut_man
                 off += pt->size;
             }
         }
-        if (!bad) return PREP_OK;
+        if (!bad) break;
         cut_hc_clear(hc);
     }
+    cut_hc_memo_free(&memo);
     return PREP_OK;
 }
 

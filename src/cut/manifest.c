@@ -300,11 +300,16 @@ static int parse_u64(const char *s, size_t n, uint64_t *out)
     return 0;
 }
 
+/* Without a branch per byte: the parser checks ~870,000 hashes of a national manifest, and
+ * the early-exit loop was 30 % of its time. */
 static int is_lower_hex(const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
-    return 1;
+    unsigned bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = (unsigned char)s[i];
+        bad |= (c - '0' > 9u) & (c - 'a' > 5u);
+    }
+    return !bad;
 }
 
 /* ---------------------------------------------------------------- path set */
@@ -574,6 +579,12 @@ static prep_err parse_header(lines *l, const prep_cut_limits *lim, size_t len, c
 prep_err prep_cut_manifest_parse(const void *data, size_t len, const prep_cut_limits *lim, const char *name,
                                  prep_cut_manifest *m, prep_diags *d)
 {
+    return cut_manifest_parse_ex(data, len, lim, name, 1, m, d);
+}
+
+prep_err cut_manifest_parse_ex(const void *data, size_t len, const prep_cut_limits *lim, const char *name, int keep_raw,
+                               prep_cut_manifest *m, prep_diags *d)
+{
     memset(m, 0, sizeof *m);
     prep_cut_limits dl;
     if (!lim) {
@@ -698,13 +709,15 @@ prep_err prep_cut_manifest_parse(const void *data, size_t len, const prep_cut_li
     }
     m->total_bytes = sum;
     m->_text = l.p;
-    m->raw = malloc(len ? len : 1);
-    if (!m->raw) {
-        e = PREP_ERR_NOMEM;
-        goto fail_keep;
+    if (keep_raw) {
+        m->raw = malloc(len ? len : 1);
+        if (!m->raw) {
+            e = PREP_ERR_NOMEM;
+            goto fail_keep;
+        }
+        memcpy(m->raw, in, len);
+        m->raw_len = len;
     }
-    memcpy(m->raw, in, len);
-    m->raw_len = len;
     prep_sha256_hex(in, len, m->sha256);
     return PREP_OK;
 #undef BAD
@@ -822,11 +835,19 @@ prep_err cut_manifest_write(const prep_cut_meta *mt, const prep_cut_entry *e, si
     size_t *idx = malloc((n ? n : 1) * sizeof *idx);
     if (!idx) return PREP_ERR_NOMEM;
     uint64_t total = 0;
+    size_t text = 512; /* the manifest's size, for one allocation (the header and "# end" within 512 + 1,024) */
+    int sorted = 1;
     prep_err err = PREP_OK;
     for (size_t i = 0; i < n; i++) {
         idx[i] = i;
         const char *why = NULL;
-        int r = path_rule(e[i].path, strlen(e[i].path), &why);
+        size_t pl = strlen(e[i].path);
+        char num[24];
+        text += 3 + u64_dec(e[i].size, num) + 1 + strlen(e[i].media_type) + 1 + 64 + 2 + pl + 1;
+        if (e[i].n_parts) text += 3;
+        for (size_t k = 0; k < e[i].n_parts; k++) text += 1 + u64_dec(e[i].parts[k].size, num) + 1 + 64;
+        if (sorted && i && strcmp(e[i - 1].path, e[i].path) >= 0) sorted = 0;
+        int r = path_rule(e[i].path, pl, &why);
         if (r) {
             prep_diags_add(d, e[i].path, 0, 0, r == 1 ? "not-utf8" : "bad-path", "path '%.100s': %s", e[i].path, why);
             err = PREP_ERR_INVALID;
@@ -846,7 +867,7 @@ prep_err cut_manifest_write(const prep_cut_meta *mt, const prep_cut_entry *e, si
         err = PREP_ERR_LIMIT;
     }
     if (err) goto out;
-    qsort_r(idx, n, sizeof *idx, cmp_idx, (void *)e);
+    if (!sorted) qsort_r(idx, n, sizeof *idx, cmp_idx, (void *)e); /* a cut maker's files come sorted */
     for (size_t i = 1; i < n; i++) {
         if (!strcmp(e[idx[i - 1]].path, e[idx[i]].path)) {
             prep_diags_add(d, e[idx[i]].path, 0, 0, "duplicate-path", "path '%s' given twice", e[idx[i]].path);
@@ -858,7 +879,9 @@ prep_err cut_manifest_write(const prep_cut_meta *mt, const prep_cut_entry *e, si
     cut_format_instant(mt->instant, mt->instant_off, inst);
     cut_format_instant(mt->valid_until, mt->valid_off, until);
     prep_cut_keynum_hex(mt->keynum, kh);
-    err = prep_buf_printf(out,
+    /* ~69 MB at national scale: grown by doubling, it was copied ~7 times over */
+    if (!out->max || text + 1024 <= out->max - out->len) err = prep_buf_reserve(out, text + 1024);
+    if (!err) err = prep_buf_printf(out,
                           CUT_MANIFEST_MAGIC "# process: %s\n# elections: %s\n# sequence: %llu\n# instant: %s\n# zone: "
                                              "%s\n# mode: %s\n# valid-until: %s\n# previous: %s\n# key: %s\n# files: "
                                              "%zu\n# bytes: %llu\n",

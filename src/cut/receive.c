@@ -32,7 +32,7 @@ void prep_cut_policy_init(prep_cut_policy *p)
 }
 
 prep_err cut_check_signed(const prep_cut_policy *pol, const char *mbytes, size_t mlen, const char *sbytes,
-                          size_t slen, const char *label, prep_cut_manifest *m, prep_diags *d)
+                          size_t slen, const char *label, int keep_raw, prep_cut_manifest *m, prep_diags *d)
 {
     memset(m, 0, sizeof *m);
     char *sl = cut_fmt("%s.sig", label);
@@ -41,7 +41,7 @@ prep_err cut_check_signed(const prep_cut_policy *pol, const char *mbytes, size_t
     if (!e) e = prep_cut_sig_verify(pol->keys, pol->n_keys, &sig, mbytes, mlen, NULL, sl, d);
     free(sl);
     if (e) return PREP_ERR_VERIFY;
-    e = prep_cut_manifest_parse(mbytes, mlen, &pol->limits, label, m, d);
+    e = cut_manifest_parse_ex(mbytes, mlen, &pol->limits, label, keep_raw, m, d);
     if (e) return e == PREP_ERR_NOMEM ? e : PREP_ERR_VERIFY;
     if (memcmp(m->meta.keynum, sig.keynum, 8) != 0) {
         char a[17], b[17];
@@ -412,7 +412,7 @@ static prep_err read_incoming_cut(const incoming *in, const char *store, uint64_
         if (e) prep_diags_add(d, sp, 0, 0, e == PREP_ERR_LIMIT ? "sig-envelope" : "io", "cannot read the signature%s",
                               e == PREP_ERR_LIMIT ? " (larger than 4096 bytes)" : "");
     }
-    if (!e) e = cut_check_signed(pol, mb, ml, sb, sl, mp, m, d);
+    if (!e) e = cut_check_signed(pol, mb, ml, sb, sl, mp, 1, m, d);
     if (!e && m->meta.seq != seq) {
         prep_diags_add(d, mp, 0, 0, "manifest-field", "manifest says sequence %llu but was delivered as cut %llu",
                        (unsigned long long)m->meta.seq, (unsigned long long)seq);

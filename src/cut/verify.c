@@ -127,7 +127,7 @@ static int verify_one(const char *root, uint64_t seq, const prep_cut_policy *pol
     prep_err e = cut_store_read_cut(root, seq, &pol->limits, &raw, &sig, &sl, d);
     if (e) return -1;
     char *label = cut_fmt("%s/cuts/%llu/manifest", root, (unsigned long long)seq);
-    e = cut_check_signed(pol, raw.raw, raw.raw_len, sig, sl, label, m, d);
+    e = cut_check_signed(pol, raw.raw, raw.raw_len, sig, sl, label, 1, m, d);
     free(label);
     prep_cut_manifest_free(&raw);
     free(sig);
