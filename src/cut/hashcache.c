@@ -14,7 +14,12 @@
  * prep_cut_make re-hashes a sample of the claimed parts and, on a difference, forgets the
  * cache and hashes everything (make.c, "hint_sample").
  *
- * The state after a prefix is OpenSSL's SHA256_CTX (the low-level interface, deprecated
+ * The state is kept after each part of the prefix, not only after the whole prefix: a
+ * national section page is pre | presidencia | senadurías | diputaciones | stamp | post,
+ * and a capture of diputaciones re-hashes from its part on, not from the page's start
+ * (the busiest cut fed 270 MB of prefixes with one state per file).
+ *
+ * The state after a part is OpenSSL's SHA256_CTX (the low-level interface, deprecated
  * in OpenSSL 3 but kept there): a plain struct that can be copied, where an EVP context
  * would be two allocations per file and a provider call per copy. Same code (SHA-NI where
  * the processor has it) as EVP_sha256. */
@@ -29,10 +34,10 @@
 typedef struct hc_entry {
     char *path;              /* owned; NULL = empty slot */
     uint8_t n_parts;         /* as last made: 0 plain (one "part": the file) */
-    uint8_t prefix_n;        /* parts the state covers; 0 = no state */
+    uint8_t prefix_n;        /* parts the states cover; 0 = no state */
     uint8_t seen;            /* in the current make */
     hc_part_hash *parts;     /* owned: max(1, n_parts) of them */
-    SHA256_CTX state;        /* after parts [0, prefix_n) */
+    SHA256_CTX *state;       /* owned: prefix_n of them, state[j] after parts [0, j] */
 } hc_entry;
 
 struct prep_cut_hash_cache {
@@ -75,6 +80,7 @@ void cut_hc_clear(prep_cut_hash_cache *c)
     for (size_t i = 0; i < c->cap; i++) {
         free(c->v[i].path);
         free(c->v[i].parts);
+        free(c->v[i].state);
     }
     free(c->v);
     c->v = NULL;
@@ -162,8 +168,35 @@ void cut_hc_sha256(const void *p, size_t n, hc_part_hash *out)
     out->size = n;
 }
 
+void cut_hc_memo_sha256(hc_memo *m, const void *p, size_t n, hc_part_hash *out)
+{
+    if (n > HC_MEMO_MAX) {
+        cut_hc_sha256(p, n, out);
+        return;
+    }
+    for (int i = 0; i < HC_MEMO_N; i++)
+        if (m->len[i] == n && m->bytes[i] && !memcmp(m->bytes[i], p, n)) {
+            *out = m->hash[i];
+            return;
+        }
+    cut_hc_sha256(p, n, out);
+    int i = (int)(m->next++ % HC_MEMO_N);
+    unsigned char *b = realloc(m->bytes[i], n ? n : 1);
+    if (!b) return; /* not remembered: hashed again next time */
+    memcpy(b, p, n);
+    m->bytes[i] = b;
+    m->len[i] = n;
+    m->hash[i] = *out;
+}
+
+void cut_hc_memo_free(hc_memo *m)
+{
+    for (int i = 0; i < HC_MEMO_N; i++) free(m->bytes[i]);
+    memset(m, 0, sizeof *m);
+}
+
 prep_err cut_hc_file(prep_cut_hash_cache *c, const char *path, const void *data, size_t n_parts, const size_t *len,
-                     const hc_part_hash *parts, int prefix_same, size_t prefix, char out[65])
+                     const hc_part_hash *parts, size_t first_changed, size_t prefix, char out[65])
 {
     if (c->n + 1 > c->cap / 2 && grow(c)) return PREP_ERR_NOMEM;
     hc_entry *e = slot_of(c->v, c->cap, path);
@@ -174,6 +207,8 @@ prep_err cut_hc_file(prep_cut_hash_cache *c, const char *path, const void *data,
     size_t np = n_parts ? n_parts : 1;
     if (e->n_parts != n_parts || !e->parts) {
         free(e->parts);
+        free(e->state);
+        e->state = NULL;
         e->n_parts = 0;
         e->prefix_n = 0;
         if (!(e->parts = calloc(np, sizeof *e->parts))) return PREP_ERR_NOMEM; /* the caller forgets the cache */
@@ -189,13 +224,23 @@ prep_err cut_hc_file(prep_cut_hash_cache *c, const char *path, const void *data,
     size_t total_parts = n_parts;
     if (prefix > total_parts) prefix = total_parts;
     SHA256_CTX h;
-    if (prefix && prefix_same && e->prefix_n == prefix) {
-        h = e->state; /* the bytes of parts [0, prefix) are those the state covers */
-    } else {
-        SHA256_Init(&h);
-        feed(&h, b, len, 0, prefix);
-        e->state = h;
+    if (e->prefix_n != prefix) { /* no states, or states of another prefix */
+        free(e->state);
+        e->state = NULL;
+        e->prefix_n = 0;
+        first_changed = 0;
+        if (prefix && !(e->state = malloc(prefix * sizeof *e->state))) return PREP_ERR_NOMEM;
         e->prefix_n = (uint8_t)prefix;
+    }
+    if (first_changed > prefix) first_changed = prefix;
+    /* the bytes of parts [0, first_changed) are those state[first_changed - 1] covers */
+    if (first_changed)
+        h = e->state[first_changed - 1];
+    else
+        SHA256_Init(&h);
+    for (size_t k = first_changed; k < prefix; k++) {
+        feed(&h, b, len, k, k + 1);
+        e->state[k] = h;
     }
     feed(&h, b, len, prefix, total_parts);
     unsigned char md[32];
@@ -216,6 +261,7 @@ void cut_hc_end(prep_cut_hash_cache *c)
         }
         free(e->path);
         free(e->parts);
+        free(e->state);
         memset(e, 0, sizeof *e);
     }
     if (kept == c->n) return;

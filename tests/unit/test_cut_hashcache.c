@@ -109,11 +109,13 @@ static void test_cache_equals_full(void **state)
     assert_int_equal(make(sa, &s, seq, hc, &sk), PREP_OK);
     assert_int_equal(make(sb, &s, seq, NULL, &sk), PREP_OK);
     same_manifest(sa, sb, seq);
-    /* cuts 2..4: a new stamp everywhere, a few bodies change (claimed not same) */
+    /* cuts 2..4: a new stamp everywhere, a few bodies change (claimed not same; half of
+     * those pages claim their pre the same, so their hash resumes from the state kept
+     * after it, the others hash from the start) */
     for (seq = 2; seq <= 4; seq++) {
         for (int i = seq; i < NF; i += 17) v[i] += 1000;
         hsite_make(&s, seq, v, NF, ALL_BUT_STAMP);
-        for (int i = seq; i < NF; i += 17) s.f[i].same_parts = 0;
+        for (int i = seq; i < NF; i += 17) s.f[i].same_parts = (i / 17) % 2 ? 0x1u : 0;
         assert_int_equal(make(sa, &s, seq, hc, &sk), PREP_OK);
         assert_int_equal(make(sb, &s, seq, NULL, &sk), PREP_OK);
         same_manifest(sa, sb, seq);
