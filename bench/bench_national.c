@@ -25,6 +25,7 @@
  *       (compressed as above) with the compression's CPU seconds.
  * Run: ./build/bench_national [--night H] [--levels L,L,...] [DIR]   stores in DIR (default /dev/shm), deleted at the end.
  *      ./build/bench_national --qro [--night H] [DIR]   Querétaro only (seconds).
+ *      ./build/bench_national --national [DIR]   national only (no reference: for profiling).
  * --night at national scale makes ~2 cuts per sample, a few GB each stored: give a DIR on disk.
  * The national run takes minutes and several GB of memory: run nothing else heavy beside it. */
 #include <stdio.h>
@@ -393,6 +394,19 @@ static int night_series(const prep_catalog *c, prep_actas **sets, const char *id
 static int levels[9];
 static size_t n_levels;
 
+/* PREP_PERF_CTL=FIFO: write "enable" / "disable" to perf's control fifo around the national
+ * busiest incremental cut, so that `perf record -D -1 --control fifo:FIFO` profiles that cut
+ * alone (docs/benchmarks.md, "Profiling the busy cut"). */
+static void perf_ctl(const char *cmd)
+{
+    const char *path = getenv("PREP_PERF_CTL");
+    if (!path || !*path) return;
+    FILE *f = fopen(path, "w");
+    if (!f) return;
+    fprintf(f, "%s\n", cmd);
+    fclose(f);
+}
+
 static int run_scale(prep_sim_scale scale, const char *name, const char *dir, double night_hours)
 {
     prep_diags d;
@@ -451,6 +465,7 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
     if (hold_cut1(&b)) return die("the broadcaster's copy of cut 1", &d);
 
     /* (b) the busiest 5-minute incremental cut */
+    perf_ctl("enable");
     double w1 = wall_s(), c1 = cpu_s();
     size_t applied = 0;
     for (uint32_t el = 0; el < c->n_elections; el++) {
@@ -466,6 +481,7 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
     double c_render2 = cpu_s(), rss_render2 = peak_rss();
     if (cut_site_hc(b.inst, &s, t1, &b.k, c->process_id, ids, hc, &d)) return die("cut 2", &d);
     double w_inc = wall_s() - w1, c_inc = cpu_s() - c1;
+    perf_ctl("disable");
     /* the institute's compressed forms, once for every broadcaster: at each level asked for
      * (for the level's choice), the default last, whose cache the wire figure reads */
     prep_cut_wire_result wr;
@@ -530,11 +546,12 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
 
 int main(int argc, char **argv)
 {
-    int qro_only = 0, i = 1;
+    int qro_only = 0, nat_only = 0, i = 1;
     double night = 0;
     const char *dir = "/dev/shm";
     for (; i < argc; i++) {
         if (!strcmp(argv[i], "--qro")) qro_only = 1;
+        else if (!strcmp(argv[i], "--national")) nat_only = 1;
         else if (!strcmp(argv[i], "--night") && i + 1 < argc) night = atof(argv[++i]);
         else if (!strcmp(argv[i], "--levels") && i + 1 < argc) {
             for (char *p = argv[++i]; *p && n_levels < 9; p += *p == ',') {
@@ -549,7 +566,7 @@ int main(int argc, char **argv)
             }
         }
         else if (argv[i][0] == '-') {
-            fprintf(stderr, "usage: bench_national [--qro] [--night HOURS] [--levels L,L,...] [DIR]\n");
+            fprintf(stderr, "usage: bench_national [--qro | --national] [--night HOURS] [--levels L,L,...] [DIR]\n");
             return 2;
         } else dir = argv[i];
     }
@@ -557,7 +574,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_national: --night takes 0..24 hours\n");
         return 2;
     }
-    if (run_scale(PREP_SIM_SCALE_QRO2021, "qro2021 (reference)", dir, night)) return 1;
+    if (!nat_only && run_scale(PREP_SIM_SCALE_QRO2021, "qro2021 (reference)", dir, night)) return 1;
     if (qro_only) return 0;
     return run_scale(PREP_SIM_SCALE_NATIONAL, "national", dir, night);
 }
