@@ -88,6 +88,8 @@ typedef struct rsite {
                              * (PREP_CAT_NONE: none); seclist_n of them */
     uint32_t seclist_n;
     char **ent_href;        /* national: per entity, "<slug>/", its page from an election's top page */
+    uint32_t *n_sec_muni, *n_sec_dist; /* national: sections per municipality and per district
+                                        * (block_seclist_link; counting them per page scanned all 71,049) */
     char *css;
     size_t css_len;
     char css_path[64], js_path[64];

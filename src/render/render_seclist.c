@@ -46,9 +46,7 @@ void block_seclist_link(rctx *x, rbuf *r, const rpage *p)
 {
     const prep_catalog *c = x->c;
     int muni = p->kind == PG_MUNI;
-    uint32_t n = 0;
-    for (uint32_t si = 0; si < c->n_sections; si++)
-        if ((muni ? c->sections[si].municipality : c->sections[si].district) == p->idx) n++;
+    uint32_t n = muni ? x->s->n_sec_muni[p->idx] : x->s->n_sec_dist[p->idx];
     rb_printf(r, "<h2>Secciones</h2><p>Este %s tiene %u %s. Cada una tiene su p\xC3\xA1gina con sus resultados y "
                  "las actas de sus casillas en todas las elecciones: <a href=\"",
               muni ? "municipio" : "distrito", n, n == 1 ? "secci\xC3\xB3n" : "secciones");

@@ -105,6 +105,8 @@ void rsite_free(rsite *s)
     if (s->ent_href)
         for (uint32_t i = 0; i < s->c->n_entities; i++) free(s->ent_href[i]);
     free(s->ent_href);
+    free(s->n_sec_muni);
+    free(s->n_sec_dist);
     memset(s, 0, sizeof *s);
 }
 
@@ -336,6 +338,16 @@ prep_err rsite_build(const prep_catalog *c, rsite *s)
                 err = PREP_ERR_NOMEM;
                 goto fail;
             }
+        s->n_sec_muni = calloc(c->n_municipalities ? c->n_municipalities : 1, sizeof *s->n_sec_muni);
+        s->n_sec_dist = calloc(c->n_districts ? c->n_districts : 1, sizeof *s->n_sec_dist);
+        if (!s->n_sec_muni || !s->n_sec_dist) {
+            err = PREP_ERR_NOMEM;
+            goto fail;
+        }
+        for (uint32_t si = 0; si < c->n_sections; si++) {
+            if (c->sections[si].municipality < c->n_municipalities) s->n_sec_muni[c->sections[si].municipality]++;
+            if (c->sections[si].district < c->n_districts) s->n_sec_dist[c->sections[si].district]++;
+        }
     }
     for (uint32_t e = 0; e < c->n_elections; e++)
         if ((err = election_pages(c, s, &cap, e))) goto fail;
