@@ -140,8 +140,11 @@ typedef ssize_t (*cut_read_fn)(void *ctx, void *buf, size_t n, prep_diags *d, co
 prep_err cut_object_put_src(cut_store *s, cut_read_fn rd, void *ctx, const char *label, uint64_t size,
                             const char *sha256, unsigned char dirty[256], prep_diags *d);
 /* 1 if the object exists as a regular file of the given size; 0 if absent; -1 (diag)
- * if something else is there (symlink, wrong size, not regular). */
-int cut_object_check(const char *root, const char *sha256, uint64_t size, const char *label, prep_diags *d);
+ * if something else is there (symlink, wrong size, not regular). dir_ok (may be NULL):
+ * the objects/aa directories already found real directories in this run, each checked
+ * once (a busy national cut checks ~24,000 objects in 256 directories). */
+int cut_object_check(const char *root, const char *sha256, uint64_t size, const char *label,
+                     unsigned char *dir_ok, prep_diags *d);
 /* fsyncs each objects/aa dir marked in dirty. */
 prep_err cut_objects_sync(cut_store *s, const unsigned char dirty[256], prep_diags *d);
 /* Writes cuts/<seq>/{manifest,manifest.sig} (temp dir, fsync, rename, fsync cuts/).

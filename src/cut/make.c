@@ -371,7 +371,10 @@ static prep_err hash_cached(prep_cut_hash_cache *hc, hc_memo *memo, src *x, prep
             x->present |= 1u << k;
         } else {
             cut_hc_memo_sha256(memo, at, lens[k], &ph[k]);
-            if (k < first_changed) first_changed = k;
+            if (old && old[k].size == lens[k] && !memcmp(ph[k].md, old[k].md, sizeof ph[k].md))
+                x->present |= 1u << k; /* re-made, same bytes: the active cut's object, the state still holds */
+            else if (k < first_changed)
+                first_changed = k;
         }
         if (np) {
             xp[k].size = lens[k];
@@ -501,6 +504,7 @@ static prep_err put_objects(cut_store *s, const srcs *ss, prep_diags *d)
     unsigned char dirty[256] = {0};
     char ring[8][65] = {{0}};
     unsigned ring_at = 0;
+    unsigned char dir_ok[256] = {0};
     stage_list l = {0};
     for (size_t i = 0; i < ss->n && !e; i++) {
         const src *x = &ss->v[i];
@@ -512,7 +516,7 @@ static prep_err put_objects(cut_store *s, const srcs *ss, prep_diags *d)
             const char *at = x->data ? (const char *)x->data + off : NULL;
             off += (size_t)size;
             if (((x->present >> k) & 1u) || seen_recently(ring, &ring_at, sha)) continue;
-            int have = cut_object_check(s->root, sha, size, x->path, d);
+            int have = cut_object_check(s->root, sha, size, x->path, dir_ok, d);
             if (have < 0) e = PREP_ERR_VERIFY;
             else if (!have && at) e = stage(s, &l, at, (size_t)size, sha, d);
             else if (!have) e = put_file(s, x, dirty, d);

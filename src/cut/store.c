@@ -486,19 +486,24 @@ int prep_cut_object_path(const char *store, const char *sha256, char *out, size_
 
 static int hexval(char c) { return c >= 'a' ? c - 'a' + 10 : c - '0'; }
 
-int cut_object_check(const char *root, const char *sha256, uint64_t size, const char *label, prep_diags *d)
+int cut_object_check(const char *root, const char *sha256, uint64_t size, const char *label,
+                     unsigned char *dir_ok, prep_diags *d)
 {
+    int aa = hexval(sha256[0]) * 16 + hexval(sha256[1]);
     char *dir = cut_fmt("%s/objects/%.2s", root, sha256);
     struct stat st;
-    if (lstat(dir, &st) != 0) {
+    if (dir_ok && dir_ok[aa]) {
+        /* checked a real directory a moment ago */
+    } else if (lstat(dir, &st) != 0) {
         free(dir);
         return 0;
-    }
-    if (!S_ISDIR(st.st_mode)) {
+    } else if (!S_ISDIR(st.st_mode)) {
         prep_diags_add(d, dir, 0, 0, S_ISLNK(st.st_mode) ? "symlink" : "not-regular",
                        "store directory is %s, not a directory", S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
         free(dir);
         return -1;
+    } else if (dir_ok) {
+        dir_ok[aa] = 1;
     }
     char *p = cut_fmt("%s/%s", dir, sha256 + 2);
     free(dir);
