@@ -15,8 +15,15 @@ typedef struct rbuf {
 void rb_init(rbuf *r);
 void rb_free(rbuf *r);
 void rb_reset(rbuf *r);
-void rb_put(rbuf *r, const char *s, size_t n);
-void rb_puts(rbuf *r, const char *s);
+/* Inline, so that rb_puts of a literal (most of a page's markup) has its length counted
+ * by the compiler rather than by strlen on every page. */
+#include <string.h>
+static inline void rb_put(rbuf *r, const char *s, size_t n)
+{
+    if (r->err || !n) return;
+    r->err = prep_buf_append(&r->b, s, n);
+}
+static inline void rb_puts(rbuf *r, const char *s) { rb_put(r, s, strlen(s)); }
 void rb_printf(rbuf *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Text escaped for HTML text and attribute values (& < > " '). */
 void rb_esc(rbuf *r, const char *s);

@@ -24,17 +24,6 @@ void rb_reset(rbuf *r)
     r->err = PREP_OK;
 }
 
-void rb_put(rbuf *r, const char *s, size_t n)
-{
-    if (r->err || !n) return;
-    r->err = prep_buf_append(&r->b, s, n);
-}
-
-void rb_puts(rbuf *r, const char *s)
-{
-    rb_put(r, s, strlen(s));
-}
-
 void rb_printf(rbuf *r, const char *fmt, ...)
 {
     if (r->err) return;
