@@ -489,6 +489,22 @@ static int parse_path_line(char *s, size_t n, prep_cut_entry *en, const char *pr
 #undef FAIL
 }
 
+/* Appends np parts to m->_parts (*n used of *cap). 0, or -1 when memory ran out. */
+static int parts_append(prep_cut_manifest *m, size_t *n, size_t *cap, const prep_cut_part *got, size_t np)
+{
+    if (*n + np > *cap) {
+        size_t nc = *cap ? *cap * 2 : 1024;
+        while (nc < *n + np) nc *= 2;
+        prep_cut_part *nv = realloc(m->_parts, nc * sizeof *nv);
+        if (!nv) return -1;
+        m->_parts = nv;
+        *cap = nc;
+    }
+    memcpy(m->_parts + *n, got, np * sizeof *got);
+    *n += np;
+    return 0;
+}
+
 /* The manifest's header lines after the magic, into mt, with the declared file count and
  * total size (checked against lim and against what len can hold). PREP_ERR_PARSE or
  * PREP_ERR_LIMIT, with a diag naming the line. */
@@ -675,19 +691,10 @@ prep_err cut_manifest_parse_ex(const void *data, size_t len, const prep_cut_limi
             prep_cut_part got[PREP_CUT_PARTS_MAX];
             size_t np = 0;
             if (parse_parts(s, n, en->size, got, &np, name, l.no, d)) goto fail;
-            if (n_parts_all + np > parts_cap) {
-                size_t nc = parts_cap ? parts_cap * 2 : 1024;
-                while (nc < n_parts_all + np) nc *= 2;
-                prep_cut_part *nv = realloc(m->_parts, nc * sizeof *nv);
-                if (!nv) {
-                    e = PREP_ERR_NOMEM;
-                    goto fail;
-                }
-                m->_parts = nv;
-                parts_cap = nc;
+            if (parts_append(m, &n_parts_all, &parts_cap, got, np)) {
+                e = PREP_ERR_NOMEM;
+                goto fail;
             }
-            memcpy(m->_parts + n_parts_all, got, np * sizeof *got);
-            n_parts_all += np;
             en->n_parts = np;
             s = next_line(&l, &n);
             if (!s) BAD("truncated", "manifest ends after a '#p' line");
