@@ -70,6 +70,13 @@ static double sys_s(void)
     return (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6;
 }
 
+static long minor_faults(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_minflt;
+}
+
 static double peak_rss(void)
 {
     struct rusage u;
@@ -477,6 +484,7 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
     /* (b) the busiest 5-minute incremental cut */
     perf_ctl("enable");
     double w1 = wall_s(), c1 = cpu_s(), k1 = sys_s();
+    long f1 = minor_faults();
     size_t applied = 0;
     for (uint32_t el = 0; el < c->n_elections; el++) {
         size_t n = 0;
@@ -491,6 +499,7 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
     double c_render2 = cpu_s(), rss_render2 = peak_rss();
     if (cut_site_hc(b.inst, &s, t1, &b.k, c->process_id, ids, hc, &d)) return die("cut 2", &d);
     double w_inc = wall_s() - w1, c_inc = cpu_s() - c1, k_inc = sys_s() - k1;
+    long f_inc = minor_faults() - f1;
     perf_ctl("disable");
     /* the institute's compressed forms, once for every broadcaster: at each level asked for
      * (for the level's choice), the default last, whose cache the wire figure reads */
@@ -514,9 +523,9 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
     uint64_t wpatch = wr.patch_gz_bytes ? wr.patch_gz_bytes : patch;
     double wire = (double)(wobj + wpatch + sig);
     printf("   (b) busiest incremental cut: %zu captures, %zu of %zu bodies re-rendered; %.2f CPU s (apply %.2f, "
-           "render %.2f, sign + store %.2f; of it the kernel's %.2f), %.1f s wall   [<= %.0f CPU s: %s]\n",
+           "render %.2f, sign + store %.2f; of it the kernel's %.2f, %ld page faults), %.1f s wall   [<= %.0f CPU s: %s]\n",
            applied, st.bodies_rendered, st.bodies, c_inc, c_apply - c1, c_render2 - c_apply,
-           c1 + c_inc - c_render2, k_inc, w_inc, LIM_INC_CPU, verdict(c_inc, LIM_INC_CPU));
+           c1 + c_inc - c_render2, k_inc, f_inc, w_inc, LIM_INC_CPU, verdict(c_inc, LIM_INC_CPU));
     printf("       delivered: %zu new objects %.2f MB + manifest patch %.2f MB + signature %llu B = %.2f MB   "
            "[<= %.0f MB: %s]\n",
            nobj, (double)obj / 1e6, (double)patch / 1e6, (unsigned long long)sig, sent / 1e6, LIM_DELIVERED / 1e6,
