@@ -443,9 +443,12 @@ int cmd_demo(int argc, char **argv)
         fmt(p[11], sizeof p[11], "%s/diario/docroot", D);
         fmt(p[12], sizeof p[12], "%s/diario/apache", D);
         mkdir(p[12], 0755);
+        /* a whole national cut in the docroot is ~2.5 GB with its twins: the archive keeps
+         * 2 of them whole at that scale instead of the default 8 (~20 GB of a laptop's disk) */
+        int full_national = !strcmp(scale, "national");
         char *recv_argv[] = {(char *)S, "receive", "--store", p[10],    "--pull", link_b,   "--pull-ca", p[4],
                              "--pubkey", pubf,     "--drill", "--export", p[11], "--link",    "--poll-ms",
-                             every,      NULL};
+                             every,      full_national ? "--archive-full" : NULL, "2", NULL};
         if (spawn(&dm, "difusor-diario-receive", recv_argv) < 0) goto out;
         /* Apache wants its docroot to exist when it starts: it is started by the loop below
          * once the first export is there, however long that takes (a Querétaro-scale

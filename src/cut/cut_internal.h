@@ -139,6 +139,25 @@ prep_err cut_object_commit(cut_store *s, const char *tmp, const char *sha256, un
 typedef ssize_t (*cut_read_fn)(void *ctx, void *buf, size_t n, prep_diags *d, const char *label);
 prep_err cut_object_put_src(cut_store *s, cut_read_fn rd, void *ctx, const char *label, uint64_t size,
                             const char *sha256, unsigned char dirty[256], prep_diags *d);
+/* Batched installs of objects read from a source (prep_cut_receive): cut_stage_src copies
+ * and hashes like cut_object_put_src (same kinds) into tmp/, mode 0444, not synced, and
+ * adds it to l; cut_stage_commit then makes them all durable with one syncfs and renames
+ * them into objects/aa/ (marking dirty), or, when e is an error already, removes them; it
+ * empties l either way and returns the first error. A national first pull installs
+ * ~500,000 objects: one sync instead of an fsync each. */
+typedef struct cut_staged {
+    char *tmp;
+    char sha256[65];
+} cut_staged;
+typedef struct cut_stage_list {
+    cut_staged *v;
+    size_t n, cap;
+} cut_stage_list;
+prep_err cut_stage_src(cut_store *s, cut_stage_list *l, cut_read_fn rd, void *ctx, const char *label, uint64_t size,
+                       const char *sha256, prep_diags *d);
+prep_err cut_stage_fd(cut_store *s, cut_stage_list *l, int fd, const char *label, uint64_t size, const char *sha256,
+                      prep_diags *d);
+prep_err cut_stage_commit(cut_store *s, cut_stage_list *l, unsigned char dirty[256], prep_err e, prep_diags *d);
 /* 1 if the object exists as a regular file of the given size; 0 if absent; -1 (diag)
  * if something else is there (symlink, wrong size, not regular). dir_ok (may be NULL):
  * the objects/aa directories already found real directories in this run, each checked

@@ -448,7 +448,7 @@ static prep_err refuse(prep_diags *d, const char *label, const char *kind, const
 /* An object sent as objects/aa/<sha>.gz: a file no longer than any gzip of size bytes,
  * inflated into the store (at most size + 1 bytes out) and hashed as it goes. */
 static prep_err take_gz(cut_store *s, const incoming *in, const char *sha, uint64_t size, const char *path,
-                        unsigned char dirty[256], prep_cut_result *res, prep_diags *d)
+                        cut_stage_list *staged, prep_cut_result *res, prep_diags *d)
 {
     char *ip = cut_fmt("%s/objects/%.2s/%s.gz", in->root, sha, sha + 2);
     int fd = open(ip, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
@@ -467,7 +467,7 @@ static prep_err take_gz(cut_store *s, const incoming *in, const char *sha, uint6
     } else if (cut_gz_in_open(&g, fd, max)) {
         e = PREP_ERR_NOMEM;
     } else {
-        e = cut_object_put_src(s, cut_gz_in_read, &g, ip, size, sha, dirty, d);
+        e = cut_stage_src(s, staged, cut_gz_in_read, &g, ip, size, sha, d);
         if (!e) {
             res->objects_copied++;
             res->bytes_copied += size;
@@ -482,7 +482,7 @@ static prep_err take_gz(cut_store *s, const incoming *in, const char *sha, uint6
 /* One object of a cut (a file, or a part of a composed file): present in the store (size
  * checked, optionally re-hashed) or copied from incoming, hashed while copied. */
 static prep_err take_object(cut_store *s, const incoming *in, const prep_cut_policy *pol, const char *sha,
-                            uint64_t size, const char *path, const char *label, unsigned char dirty[256],
+                            uint64_t size, const char *path, const char *label, cut_stage_list *staged,
                             prep_cut_result *res, prep_diags *d)
 {
     prep_err e = PREP_OK;
@@ -510,7 +510,7 @@ static prep_err take_object(cut_store *s, const incoming *in, const prep_cut_pol
         if (have) return PREP_OK;
         /* Both forms sent: the raw one is taken (nothing to inflate), the .gz ignored. */
         if (objset_find(&in->objs, sha) < 0 && objset_find(&in->gz, sha) >= 0)
-            return take_gz(s, in, sha, size, path, dirty, res, d);
+            return take_gz(s, in, sha, size, path, staged, res, d);
         long at = objset_find(&in->objs, sha);
         if (at < 0)
             return refuse(d, label, "missing-object", "object %s of '%s' is neither in the store nor in the incoming cut",
@@ -535,7 +535,7 @@ static prep_err take_object(cut_store *s, const incoming *in, const prep_cut_pol
                            path, (long long)st.st_size, (unsigned long long)size);
             e = PREP_ERR_VERIFY;
         } else {
-            e = cut_object_put_fd(s, fd, ip, size, sha, dirty, d);
+            e = cut_stage_fd(s, staged, fd, ip, size, sha, d);
             if (!e) {
                 res->objects_copied++;
                 res->bytes_copied += size;
@@ -582,6 +582,8 @@ static prep_err accept_one(cut_store *s, const incoming *in, uint64_t seq, int l
         return e;
     }
     objset done_objs = {0};
+    cut_stage_list staged = {0}; /* new objects, made durable together (cut_stage_commit) */
+    unsigned char dirty[256] = {0};
     const prep_cut_meta *mt = &m.meta;
     if (*have_act) {
         if (strcmp(mt->process, act->process) != 0)
@@ -624,7 +626,6 @@ static prep_err accept_one(cut_store *s, const incoming *in, uint64_t seq, int l
     }
 
     /* Objects: present (size checked, optionally re-hashed) or copied from incoming. */
-    unsigned char dirty[256] = {0};
     if (objset_init(&done_objs, m.n)) {
         e = PREP_ERR_NOMEM;
         goto done;
@@ -638,11 +639,13 @@ static prep_err accept_one(cut_store *s, const incoming *in, uint64_t seq, int l
                 goto done;
             }
             if (added == 0) continue;
-            e = take_object(s, in, pol, cut_entry_obj_sha(en, j), cut_entry_obj_size(en, j), en->path, label, dirty,
-                            res, d);
+            e = take_object(s, in, pol, cut_entry_obj_sha(en, j), cut_entry_obj_size(en, j), en->path, label,
+                            &staged, res, d);
             if (e) goto done;
         }
     }
+    /* one sync for all the new objects, then their renames into objects/ */
+    if ((e = cut_stage_commit(s, &staged, dirty, PREP_OK, d))) goto done;
     /* Composed files: the parts, now all in the store, must assemble to the signed hash.
      * An entry the same as the active cut's was checked when that cut was accepted. */
     for (size_t i = 0; i < m.n; i++) {
@@ -672,6 +675,7 @@ static prep_err accept_one(cut_store *s, const incoming *in, uint64_t seq, int l
     cut_store_log(s->root, PREP_LOG_INFO, "cut %llu activated: manifest %s, %zu files, %zu objects copied",
                   (unsigned long long)seq, na.manifest_sha256, actm->n, res->objects_copied);
 done:
+    if (staged.v) cut_stage_commit(s, &staged, dirty, e ? e : PREP_ERR_IO, d); /* removes them */
     objset_free(&done_objs);
     prep_cut_manifest_free(&m);
     free(sig);

@@ -581,8 +581,11 @@ prep_err cut_object_put_fd(cut_store *s, int fd, const char *label, uint64_t siz
     return cut_object_put_src(s, fd_read, &fd, label, size, sha256, dirty, d);
 }
 
-prep_err cut_object_put_src(cut_store *s, cut_read_fn rd, void *ctx, const char *label, uint64_t size,
-                            const char *sha256, unsigned char dirty[256], prep_diags *d)
+/* Copies at most size+1 bytes from rd into a new tmp/ file while hashing them: the
+ * object's bytes, checked against the declared size (not yet against sha256). On success
+ * the file is open (*out) under *tmp (owned) and got holds its SHA-256. */
+static prep_err object_copy(cut_store *s, cut_read_fn rd, void *ctx, const char *label, uint64_t size, int *out_fd,
+                            char **tmp_out, char got[65], prep_diags *d)
 {
     char *tmp = object_tmp_name(s);
     int out = cut_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
@@ -625,7 +628,6 @@ prep_err cut_object_put_src(cut_store *s, cut_read_fn rd, void *ctx, const char 
             break;
         }
     }
-    char got[65];
     cut_sha256_final(&h, got);
     if (!e && total < size) {
         prep_diags_add(d, label, 0, 0, "truncated", "%llu bytes; the manifest declares %llu",
@@ -638,7 +640,74 @@ prep_err cut_object_put_src(cut_store *s, cut_read_fn rd, void *ctx, const char 
         free(tmp);
         return e;
     }
-    return object_finish(s, out, tmp, got, sha256, label, dirty, d);
+    *out_fd = out;
+    *tmp_out = tmp;
+    return PREP_OK;
+}
+
+prep_err cut_object_put_src(cut_store *s, cut_read_fn rd, void *ctx, const char *label, uint64_t size,
+                            const char *sha256, unsigned char dirty[256], prep_diags *d)
+{
+    int out;
+    char *tmp, got[65];
+    prep_err e = object_copy(s, rd, ctx, label, size, &out, &tmp, got, d);
+    return e ? e : object_finish(s, out, tmp, got, sha256, label, dirty, d);
+}
+
+prep_err cut_stage_src(cut_store *s, cut_stage_list *l, cut_read_fn rd, void *ctx, const char *label, uint64_t size,
+                       const char *sha256, prep_diags *d)
+{
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 1024;
+        cut_staged *nv = realloc(l->v, nc * sizeof *nv);
+        if (!nv) return PREP_ERR_NOMEM;
+        l->v = nv;
+        l->cap = nc;
+    }
+    int out;
+    char *tmp, got[65];
+    prep_err e = object_copy(s, rd, ctx, label, size, &out, &tmp, got, d);
+    if (e) return e;
+    if (strcmp(got, sha256) != 0) {
+        prep_diags_add(d, label, 0, 0, "hash-mismatch", "SHA-256 is %s; manifest says %s", got, sha256);
+        e = PREP_ERR_VERIFY;
+    } else if (fchmod(out, 0444) != 0) {
+        prep_diags_add(d, label, 0, 0, "io", "cannot store object %s: %s", sha256, strerror(errno));
+        e = PREP_ERR_IO;
+    }
+    if (close(out) != 0 && !e) {
+        prep_diags_add(d, label, 0, 0, "io", "cannot store object %s: %s", sha256, strerror(errno));
+        e = PREP_ERR_IO;
+    }
+    if (e) {
+        unlink(tmp);
+        free(tmp);
+        return e;
+    }
+    l->v[l->n].tmp = tmp;
+    memcpy(l->v[l->n].sha256, sha256, 65);
+    l->n++;
+    return PREP_OK;
+}
+
+prep_err cut_stage_fd(cut_store *s, cut_stage_list *l, int fd, const char *label, uint64_t size, const char *sha256,
+                      prep_diags *d)
+{
+    return cut_stage_src(s, l, fd_read, &fd, label, size, sha256, d);
+}
+
+prep_err cut_stage_commit(cut_store *s, cut_stage_list *l, unsigned char dirty[256], prep_err e, prep_diags *d)
+{
+    unsigned char made[256] = {0};
+    if (!e && l->n) e = cut_store_syncfs(s, d);
+    for (size_t i = 0; i < l->n; i++) {
+        if (!e) e = cut_object_commit(s, l->v[i].tmp, l->v[i].sha256, dirty, made, d);
+        else unlink(l->v[i].tmp);
+        free(l->v[i].tmp);
+    }
+    free(l->v);
+    memset(l, 0, sizeof *l);
+    return e;
 }
 
 prep_err cut_object_stage_mem(cut_store *s, const void *p, size_t n, const char *sha256, char **tmp_out,

@@ -133,6 +133,18 @@ static long get(CURL *c, const prep_pull_opts *o, const char *rel, sink *s, cons
 static long fetch_file_gz(CURL *c, const prep_pull_opts *o, const char *rel, const char *path, uint64_t limit,
                           uint64_t limit_gz, int *gzip, uint64_t *bytes, char *errbuf);
 
+/* The largest manifest (or manifest patch) taken from the link: the policy's limit, the
+ * same one prep_cut_receive then applies (256 MiB by default). A national cut's manifest is
+ * ~69 MB, over the fixed 64 MiB this was, so the broadcasters of `prep demo --scale
+ * national` could never take their first cut. */
+static uint64_t manifest_max(const prep_pull_opts *o)
+{
+    if (o->policy) return o->policy->limits.max_manifest_bytes;
+    prep_cut_limits l;
+    prep_cut_limits_default(&l);
+    return l.max_manifest_bytes;
+}
+
 /* GET rel into file path (size-limited). 0 ok, else the HTTP status, -1 (network) or -2
  * (the local disk: errbuf names the failure, e.g. no space left on device). */
 static long fetch_file(CURL *c, const prep_pull_opts *o, const char *rel, const char *path, uint64_t limit,
@@ -268,7 +280,8 @@ static int fetch_patch(CURL *c, const prep_pull_opts *o, const char *work, uint6
     snprintf(rel, sizeof rel, "cuts/%llu/manifest.patch", (unsigned long long)q);
     snprintf(path, sizeof path, "%s/%s", work, rel);
     int pgz = 0;
-    long r = fetch_file_gz(c, o, rel, path, 64u << 20, prep_cut_gz_bound(64u << 20), &pgz, &res->bytes_fetched, errbuf);
+    const uint64_t mmax = manifest_max(o);
+    long r = fetch_file_gz(c, o, rel, path, mmax, prep_cut_gz_bound(mmax), &pgz, &res->bytes_fetched, errbuf);
     if (r == 403 || r == -2) { /* blocked, or the local disk refused it */
         fetch_failed(d, o, rel, r, errbuf);
         return -1;
@@ -278,13 +291,13 @@ static int fetch_patch(CURL *c, const prep_pull_opts *o, const char *work, uint6
     char *text = NULL;
     size_t tl = 0;
     int done = 0;
-    prep_err rf = prep_read_file(path, pgz ? prep_cut_gz_bound(64u << 20) : 64u << 20, &text, &tl);
+    prep_err rf = prep_read_file(path, (size_t)(pgz ? prep_cut_gz_bound(mmax) : mmax), &text, &tl);
     if (!rf && pgz) { /* gzip'd: inflated here, bounded like the receiver's (a bad one: the manifest) */
         char *raw = NULL;
         size_t rl = 0;
         prep_diags gd;
         prep_diags_init(&gd);
-        rf = prep_cut_gunzip(text, tl, 64u << 20, &raw, &rl, path, &gd);
+        rf = prep_cut_gunzip(text, tl, (size_t)mmax, &raw, &rl, path, &gd);
         prep_diags_free(&gd);
         free(text);
         text = raw;
@@ -393,7 +406,7 @@ static prep_err fetch_cut(CURL *c, const prep_pull_opts *o, const char *work, ui
     if (!patched) {
         snprintf(rel, sizeof rel, "cuts/%llu/manifest", (unsigned long long)q);
         snprintf(path, sizeof path, "%s/%s", work, rel);
-        r = fetch_file(c, o, rel, path, 64u << 20, &res->bytes_fetched, errbuf);
+        r = fetch_file(c, o, rel, path, manifest_max(o), &res->bytes_fetched, errbuf);
         if (r) {
             fetch_failed(d, o, rel, r, errbuf);
             return PREP_ERR_IO;
@@ -401,7 +414,7 @@ static prep_err fetch_cut(CURL *c, const prep_pull_opts *o, const char *work, ui
         char *text = NULL;
         size_t tl = 0;
         prep_err e;
-        if ((e = prep_read_file(path, 64u << 20, &text, &tl)) ||
+        if ((e = prep_read_file(path, (size_t)manifest_max(o), &text, &tl)) ||
             (e = prep_cut_manifest_parse(text, tl, o->policy ? &o->policy->limits : NULL, path, m, d))) {
             free(text);
             return e;

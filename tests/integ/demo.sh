@@ -5,8 +5,12 @@
 # SHA256SUMS each one serves is the institute's signed manifest of that cut, and the
 # monitor board ends green. A part killed hard is started again by the drill. Then Ctrl-C
 # (SIGINT) stops everything and removes the temporary directory.
+# Env (tests/integ/demo_national_small.sh sets them): PREP_DEMO_SCALE (default tiny),
+# PREP_DEMO_SPC seconds per cut (default 2), PREP_DEMO_WAIT the seconds a site may take to
+# serve a cut (default 30: a first pull of a national-small cut takes minutes).
 set -euo pipefail
 PREP=${1:?usage: demo.sh PATH/TO/prep}
+SCALE=${PREP_DEMO_SCALE:-tiny} SPC=${PREP_DEMO_SPC:-2} WAIT=${PREP_DEMO_WAIT:-30}
 T=$(mktemp -d /tmp/prep-demo-test-XXXXXX)
 chmod 755 "$T"
 DEMO_PID=
@@ -22,7 +26,7 @@ pass() { echo "ok: $*"; }
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 apache_expected=0; [ -x /usr/sbin/apache2 ] && apache_expected=1
-"$PREP" demo --scale tiny --seconds-per-cut 2 --duration 300 --dir "$T/d" --port "$port" >"$T/out" 2>&1 &
+"$PREP" demo --scale "$SCALE" --seconds-per-cut "$SPC" --duration $((300 + 4 * WAIT)) --dir "$T/d" --port "$port" >"$T/out" 2>&1 &
 DEMO_PID=$!
 
 # the URLs the drill prints
@@ -39,7 +43,7 @@ pass "URLs printed: ${urls[*]} board $BOARD"
 corte_of() { curl -sk -o /dev/null -D - "$1" | tr -d '\r' | sed -n 's/^x-prep-corte: *//Ip' | head -1; }
 wait_corte() { # URL MIN: wait until the site serves a cut >= MIN, print it
   local c
-  for _ in $(seq 1 150); do
+  for _ in $(seq 1 $((WAIT * 5))); do
     c=$(corte_of "$1" || true)
     if [ -n "$c" ] && [ "$c" -ge "$2" ]; then echo "$c"; return 0; fi
     sleep 0.2
@@ -87,7 +91,7 @@ done
 # the board: every broadcaster green after a round that saw them current
 [ -n "$BOARD" ] || fail "no board path"
 ok=0
-for _ in $(seq 1 60); do
+for _ in $(seq 1 $((WAIT > 60 ? WAIT : 60))); do
   if [ -f "$BOARD/board.json" ] && python3 - "$BOARD/board.json" "${#urls[@]}" <<'PY'
 import json, sys
 b = json.load(open(sys.argv[1]))

@@ -1132,6 +1132,77 @@ static void test_pull_tampered_gz_refused(void **st)
     fx_down(&f);
 }
 
+/* A manifest over 64 MiB comes through the link (a national cut's is ~69 MB): the pull
+ * client's bound is the policy's max_manifest_bytes (256 MiB by default), the same one
+ * prep_cut_receive applies, not a fixed 64 MiB under it. 75,000 files with ~830-byte paths
+ * and the same bytes (one object) make a manifest of ~68 MB; a policy bound one byte
+ * under that manifest's size refuses it, and names the bound. */
+static void test_manifest_over_64_mib(void **st)
+{
+    (void)st;
+    fixture f;
+    fx_up(&f);
+    enum { N = 75000 };
+    char seg[201];
+    memset(seg, 's', 200);
+    seg[200] = '\0';
+    prep_cut_file *files = calloc(N, sizeof *files);
+    char **paths = calloc(N, sizeof *paths);
+    assert_non_null(files);
+    assert_non_null(paths);
+    static const char page[] = "<!doctype html><title>Secci\xC3\xB3n</title><p>sin actas</p>";
+    for (size_t i = 0; i < N; i++) {
+        paths[i] = pathf("seccion/%s/%s/%s/%s/%06zu.html", seg, seg, seg, seg, i);
+        files[i].path = paths[i];
+        files[i].data = page;
+        files[i].len = sizeof page - 1;
+    }
+    prep_cut_params p;
+    prep_cut_params_init(&p);
+    p.process = "qro2021";
+    p.elections = "gubernatura";
+    p.instant = T0;
+    p.zone = "America/Mexico_City";
+    p.valid_for = 3600;
+    uint64_t seq = 0;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_err e = prep_cut_make(f.inst, &p, files, N, &f.sk, &seq, &d);
+    if (e) prep_diags_print(&d, stderr, 5);
+    assert_int_equal(e, PREP_OK);
+    for (size_t i = 0; i < N; i++) free(paths[i]);
+    free(paths);
+    free(files);
+    char *mp = pathf("%s/cuts/1/manifest", f.inst);
+    struct stat ms;
+    assert_int_equal(stat(mp, &ms), 0);
+    free(mp);
+    assert_true(ms.st_size > (off_t)64 << 20);
+
+    /* one byte under: refused before it is parsed, the bound named, nothing active */
+    char etag[65] = "";
+    prep_pull_result r;
+    f.pol.limits.max_manifest_bytes = (uint64_t)ms.st_size - 1;
+    assert_int_not_equal(pull(&f, f.url, etag, &r, &d), PREP_OK);
+    int named = 0;
+    for (size_t i = 0; i < d.n; i++) named |= strstr(d.v[i].msg, "larger than") != NULL;
+    if (!named) prep_diags_print(&d, stderr, 5);
+    assert_true(named);
+    assert_int_equal(active_seq(f.bcast), 0);
+
+    /* the default bound: taken whole, the same manifest byte for byte */
+    prep_diags_free(&d);
+    prep_diags_init(&d);
+    prep_cut_limits_default(&f.pol.limits);
+    e = pull(&f, f.url, etag, &r, &d);
+    if (e) prep_diags_print(&d, stderr, 5);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(active_seq(f.bcast), 1);
+    assert_same_manifest(&f, 1);
+    prep_diags_free(&d);
+    fx_down(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1146,6 +1217,7 @@ int main(void)
         cmocka_unit_test(test_log_never_has_the_token),
         cmocka_unit_test(test_pull_gzip),
         cmocka_unit_test(test_pull_tampered_gz_refused),
+        cmocka_unit_test(test_manifest_over_64_mib),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
