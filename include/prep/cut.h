@@ -455,6 +455,11 @@ void prep_cut_gz_deflater_free(void *zs);
 /* The chunk of in[0..n) (borrowed) into *out (owned, *outn bytes), with zs (reset here) or
  * a deflater of its own when zs is NULL. 0, or -1 (out of memory, zlib error). */
 int prep_cut_gz_chunk(void *zs, const void *in, size_t n, unsigned char **out, size_t *outn);
+/* The same with dict[0..dict_len) (its last 32 KiB) as zlib's preset dictionary: the chunk
+ * may refer back into those bytes, so it inflates right only right after them (`prep
+ * serve` compresses a page's own parts with the parts before them: docs/internals/serve.md). */
+int prep_cut_gz_chunk_dict(void *zs, const void *dict, size_t dict_len, const void *in, size_t n,
+                           unsigned char **out, size_t *outn);
 /* Writes the member of a file of `size` bytes made of n parts into dst, which holds
  * PREP_CUT_GZ_EXTRA + the sum of chunk_len bytes: chunk[i] (chunk_len[i] bytes) is the
  * chunk of part i, crc[i] the CRC-32 of its raw_len[i] bytes. Returns the bytes written. */

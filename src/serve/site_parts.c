@@ -104,11 +104,12 @@ static void grow(site_parts *t)
     free(old);
 }
 
-site_part *site_parts_get(site_parts *t, const char *sha256, uint64_t len)
+static site_part *table_find(site_parts *t, const char *sha256, uint64_t len, int kind, const char *ctx)
 {
     size_t k = bucket(t, sha256);
     for (site_part *p = t->b[k]; p; p = p->next)
-        if (p->len == len && !memcmp(p->sha256, sha256, 64)) {
+        if (p->kind == kind && p->len == len && !memcmp(p->sha256, sha256, 64) && p->dict == (ctx != NULL) &&
+            (!ctx || !memcmp(p->ctx, ctx, 64))) {
             atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
             return p;
         }
@@ -118,15 +119,31 @@ site_part *site_parts_get(site_parts *t, const char *sha256, uint64_t len)
     memcpy(p->sha256, sha256, 64);
     p->sha256[64] = '\0';
     p->len = len;
+    p->kind = (uint8_t)kind;
+    if (ctx) {
+        p->dict = 1;
+        memcpy(p->ctx, ctx, 64);
+    }
     p->next = t->b[k];
     t->b[k] = p;
     if (++t->n > t->nb) grow(t);
     return p;
 }
 
+site_part *site_parts_get(site_parts *t, const char *sha256, uint64_t len)
+{
+    return table_find(t, sha256, len, PART_RAW, NULL);
+}
+
+site_part *site_parts_chunk(site_parts *t, const char *sha256, uint64_t len, const char *ctx)
+{
+    return table_find(t, sha256, len, PART_CHUNK, ctx);
+}
+
 void site_parts_prune(site_parts *t)
 {
     uint64_t bytes = 0;
+    size_t raw = 0;
     for (size_t i = 0; i < t->nb; i++) {
         site_part **pp = &t->b[i];
         while (*pp) {
@@ -139,10 +156,12 @@ void site_parts_prune(site_parts *t)
                 continue;
             }
             if (p->ready) bytes += (p->data ? p->len : 0) + p->defl_len;
+            raw += p->kind == PART_RAW;
             pp = &p->next;
         }
     }
     t->bytes = bytes;
+    t->n_raw = raw;
 }
 
 /* ---------------------------------------------------------------- filling a part */
@@ -209,7 +228,23 @@ int site_part_bytes(const site_part *p, const char *store, site_scratch *sc, con
     return r;
 }
 
-void site_part_fill(site_part *p, const char *store, void *zs, site_scratch *sc)
+void site_chunk_deflate(site_part *c, void *zs, const uint8_t *dict, size_t dict_len, const uint8_t *in,
+                        uint64_t n, uint32_t crc)
+{
+    unsigned char *chunk;
+    size_t chunk_len;
+    if (!zs || prep_cut_gz_chunk_dict(zs, dict, dict_len, in, (size_t)n, &chunk, &chunk_len) != 0 ||
+        chunk_len > UINT32_MAX) {
+        c->err = PART_NOMEM;
+        return;
+    }
+    c->defl = chunk;
+    c->defl_len = (uint32_t)chunk_len;
+    c->crc = crc;
+    c->ready = 1;
+}
+
+void site_part_fill(site_part *p, site_part *alone, const char *store, void *zs, site_scratch *sc)
 {
     if (p->ready || p->err) return;
     if (p->len > SITE_PART_MAX) {
@@ -223,7 +258,7 @@ void site_part_fill(site_part *p, const char *store, void *zs, site_scratch *sc)
     }
     /* A part several files use (the stamp, shared chrome) keeps its bytes: the load hashes
      * it once per file. Any other is read into the worker's buffer and kept only as
-     * deflate. */
+     * deflate (its chunks). */
     int keep = p->uses > 1;
     uint8_t *buf = keep ? malloc((size_t)p->len + 1) : site_scratch_get(sc, p->len);
     if (!buf) {
@@ -242,34 +277,41 @@ void site_part_fill(site_part *p, const char *store, void *zs, site_scratch *sc)
         return;
     }
     p->crc = (uint32_t)crc32(0, buf, (uInt)p->len);
-    unsigned char *chunk;
-    size_t chunk_len;
-    if (zs && prep_cut_gz_chunk(zs, buf, (size_t)p->len, &chunk, &chunk_len) == 0) {
-        p->defl = chunk;
-        p->defl_len = (uint32_t)chunk_len;
-    }
-    if (!keep && !p->defl) { /* no deflate stream: the bytes are the only copy */
-        uint8_t *own = malloc((size_t)p->len + 1);
-        if (!own) {
-            p->err = PART_NOMEM;
-            return;
-        }
-        memcpy(own, buf, (size_t)p->len);
-        buf = own;
-        keep = 1;
-    }
+    if (alone && !alone->ready && !alone->err) site_chunk_deflate(alone, zs, NULL, 0, buf, p->len, p->crc);
     if (keep) p->data = buf;
     p->ready = 1;
 }
 
+void site_chunk_fill_alone(site_part *c, const char *store, void *zs, site_scratch *sc)
+{
+    const site_part *p = c->of;
+    if (c->ready || c->err) return;
+    if (!p || !p->ready) {
+        c->err = p && p->err ? p->err : PART_MISSING;
+        return;
+    }
+    const uint8_t *b = NULL;
+    int r = site_part_bytes(p, store, sc, &b);
+    if (r == PART_OK && !p->data) { /* read again from the store: check it */
+        char got[65];
+        prep_sha256_hex(b, (size_t)p->len, got);
+        if (strcmp(got, p->sha256) != 0) r = PART_HASH;
+    }
+    if (r != PART_OK) {
+        c->err = r;
+        return;
+    }
+    site_chunk_deflate(c, zs, NULL, 0, b, p->len, p->crc);
+}
+
 /* ---------------------------------------------------------------- gzip members */
-site_blob *site_parts_gzip(site_part *const *parts, size_t n, uint64_t size)
+site_blob *site_parts_gzip(site_part *const *chunks, size_t n, uint64_t size)
 {
     uint64_t len = PREP_CUT_GZ_EXTRA;
     if (n > PREP_CUT_PARTS_MAX) return NULL; /* the manifest allows no more */
     for (size_t i = 0; i < n; i++) {
-        if (!parts[i]->defl) return NULL;
-        len += parts[i]->defl_len;
+        if (!chunks[i]->defl) return NULL;
+        len += chunks[i]->defl_len;
     }
     if (len >= size) return NULL;
     site_blob *b = site_blob_new(len);
@@ -279,10 +321,10 @@ site_blob *site_parts_gzip(site_part *const *parts, size_t n, uint64_t size)
     uint32_t crc[PREP_CUT_PARTS_MAX];
     uint64_t raw_len[PREP_CUT_PARTS_MAX];
     for (size_t i = 0; i < n; i++) {
-        chunk[i] = parts[i]->defl;
-        chunk_len[i] = parts[i]->defl_len;
-        crc[i] = parts[i]->crc;
-        raw_len[i] = parts[i]->len;
+        chunk[i] = chunks[i]->defl;
+        chunk_len[i] = chunks[i]->defl_len;
+        crc[i] = chunks[i]->crc;
+        raw_len[i] = chunks[i]->len;
     }
     prep_cut_gz_member(b->data, chunk, chunk_len, crc, raw_len, n, size);
     return b;
