@@ -22,9 +22,9 @@
 #define SITE_BR_REQUEST_MAX ((uint64_t)1 << 20)  /* a request makes a missing br variant only
                                                   * up to this size (larger: the warmer) */
 #define SITE_THREADS_MAX 64
-#define SITE_DICT_SHARED 2 /* a part more files of a load use than a page and its embedded
-                            * twin is deflated alone (the stamp, shared chrome), and so is
-                            * every part after it in a page */
+#define SITE_DICT_SHARED 1 /* a part more files of a load use is deflated alone (the stamp,
+                            * shared chrome, a body a page shares with its embedded twin), and
+                            * so is every part after it in a page */
 
 #define SITE_GZIP_LEVEL 6 /* the settings `prep export` uses for pages */
 #define SITE_BROTLI_Q 5
