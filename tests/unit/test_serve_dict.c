@@ -54,7 +54,7 @@ static void site6_make(site6 *s, int cut, int change_page, int change_part)
     char stamp[96];
     snprintf(stamp, sizeof stamp, "<p class=\"corte\">Corte %d, 6 de junio de 2021, 23:%02d</p>\n", cut, cut * 5);
     static const char *post = "<footer><p>Resultados preliminares. No son los definitivos.</p></footer></body></html>\n";
-    static const char *elec[3] = {"Presidencia", "Senadur\xC3\xAD" "as", "Diputaciones federales"};
+    static const char *elec[3] = {"Presidencia", "Senadur\u00edas", "Diputaciones federales"};
     for (int i = 0; i < N_PAGES; i++) {
         char pre[256];
         snprintf(pre, sizeof pre,
