@@ -1,13 +1,16 @@
-/* prep serve: the part cache and gzip members made of independently compressed parts
+/* prep serve: the part cache and gzip members made of per-part deflate chunks
  * (docs/internals/serve.md, "Pages: gzip per part").
  *
  * A composed page (pre | body | stamp | post) changes on every cut, but only in its stamp
- * (the same object on every page) and in the bodies whose numbers changed. Each part is
- * deflated on its own (raw deflate, level 6, ending with a sync flush so that it ends on a
- * byte boundary and is not final) and cached by its SHA-256 across versions; a page's gzip
- * representation is a gzip header, its parts' deflate streams one after the other, a final
- * empty block, the CRC-32 of the page (crc32_combine of the parts' CRCs) and its size.
- * Since no part refers back into another, the concatenation is a valid deflate stream. */
+ * (the same object on every page) and in the bodies whose numbers changed. The cache holds
+ * each part (its CRC-32, its bytes when shared) and each part's deflate chunks (raw
+ * deflate, level 6, ending with a sync flush so that a chunk ends on a byte boundary and
+ * is not final), across versions: a chunk compressed alone, or one compressed with the
+ * page's bytes before the part as dictionary (site_chunks.c decides which, and makes the
+ * latter). A page's gzip representation is a gzip header, its chunks one after the other,
+ * a final empty block, the CRC-32 of the page (crc32_combine of the parts' CRCs) and its
+ * size. A chunk refers back only into its part or the bytes before it in the same page,
+ * so the concatenation is a valid deflate stream. */
 #include <errno.h>
 #include <stdint.h>
 #include <fcntl.h>
