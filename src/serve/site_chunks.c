@@ -35,11 +35,22 @@ prep_err site_chunks_plan(prep_serve_version *v, site_file *f, site_part **fill,
     for (size_t k = 0; k < f->n_parts; k++) {
         site_part *p = f->part[k];
         if (p->uses > SITE_DICT_SHARED) chain = 0;
-        int dict = chain && k > 0;
-        char ctx[65];
-        if (dict) prep_sha256_hex(keys, k * 64, ctx);
         memcpy(keys + k * 64, p->sha256, 64);
-        site_part *c = site_parts_chunk(v->tab, p->sha256, p->len, dict ? ctx : NULL);
+        if (!chain || k == 0) {
+            /* the part's own chunk, compressed alone */
+            if (!p->alone) {
+                p->alone = 1;
+                if (!p->defl && !p->err) {
+                    ++*n_made;
+                    if (p->ready) fill[(*n_fill)++] = p; /* read by an earlier load */
+                }
+            }
+            f->chunk[k] = p;
+            continue;
+        }
+        char ctx[65];
+        prep_sha256_hex(keys, k * 64, ctx);
+        site_part *c = site_parts_chunk(v->tab, p->sha256, p->len, ctx);
         if (!c) return PREP_ERR_NOMEM; /* chunks listed so far are the version's to free */
         if (c->mark == v->tab->serial) {
             site_part_unref(c); /* listed already: the version holds one reference */
@@ -48,18 +59,11 @@ prep_err site_chunks_plan(prep_serve_version *v, site_file *f, site_part **fill,
             v->parts[v->n_parts++] = c;
             if (!c->ready && !c->err) {
                 ++*n_made;
-                if (dict) {
-                    f->dict_fill |= (uint16_t)(1u << k); /* this file compresses it */
-                } else {
-                    c->of = p;
-                    /* a part read by this load compresses its chunk from the same bytes */
-                    if (!p->ready && !p->err) p->of = c;
-                    else fill[(*n_fill)++] = c;
-                }
+                f->dict_fill |= (uint16_t)(1u << k); /* this file compresses it */
             }
         }
         f->chunk[k] = c;
-        if (dict) f->dict = 1;
+        f->dict = 1;
     }
     return PREP_OK;
 }
@@ -101,8 +105,14 @@ void site_chunks_fill_dict(site_file *f, const char *store, void *zs, site_scrat
         }
         memcpy(buf + off, b, (size_t)p->len);
         site_part *c = f->chunk[k];
-        if ((f->dict_fill & (1u << k)) && !c->ready && !c->err)
-            site_chunk_deflate(c, zs, buf, (size_t)off, buf + off, p->len, p->crc);
+        if ((f->dict_fill & (1u << k)) && !c->ready && !c->err) {
+            if (site_chunk_deflate(c, zs, buf, (size_t)off, buf + off, p->len) != 0) {
+                c->err = PART_NOMEM;
+            } else {
+                c->crc = p->crc;
+                c->ready = 1;
+            }
+        }
         off += p->len;
     }
 }

@@ -51,30 +51,34 @@ extern site_blob site_no_variant;
 enum { PART_OK = 0, PART_MISSING, PART_SIZE, PART_HASH, PART_NOMEM, PART_LIMIT };
 
 /* One part of composed files (pre, stamp, body, post), keyed by its SHA-256, shared by
- * every page and every version that uses it, or one deflate CHUNK of such a part (a
- * second kind of entry in the same table, keyed by the part and the bytes before it).
- * Written only by the load that created it (under the table's lock, before the version is
- * published), immutable afterwards.
+ * every page and every version that uses it, or one deflate CHUNK of such a part made
+ * with the page's bytes before it (a second kind of entry in the same table). Written
+ * only by the load that created it (under the table's lock, before the version is
+ * published), immutable afterwards, but for a part entry's own chunk (defl), which a
+ * later load may add when a page first uses the part alone (no version that is being
+ * served reads it: none used it).
  *
- * A part entry (kind PART_RAW) holds what the load checked: CRC-32, and the bytes when
- * several files use it. A chunk entry (PART_CHUNK) holds the part's raw deflate stream:
- * compressed alone (dict 0: refers only inside the part), or with the file's bytes before
- * the part (up to 32 KiB) as zlib's preset dictionary (dict 1: refers back into the parts
- * before it, so it is valid only after exactly those bytes; its key names them: ctx is the
- * SHA-256 of the preceding parts' hashes, in order). docs/internals/serve.md, "Chunks
- * compressed with the bytes before them". */
+ * A part entry (kind PART_RAW) holds what the load checked: CRC-32, the bytes when
+ * several files use it, and its raw deflate stream compressed alone (refers only inside
+ * the part) when some page uses it so. A chunk entry (PART_CHUNK) holds the part's raw
+ * deflate stream compressed with the page's bytes before the part (up to 32 KiB) as
+ * zlib's preset dictionary: it refers back into the parts before it, so it is valid only
+ * after exactly those bytes; its key names them: ctx is the SHA-256 of the preceding
+ * parts' hashes, in order. docs/internals/serve.md, "Chunks compressed with the bytes
+ * before them". */
 enum { PART_RAW = 0, PART_CHUNK = 1 };
 typedef struct site_part {
     atomic_uint refs;        /* the table's own + one per version that references it */
     struct site_part *next;  /* table chain */
     char sha256[65];
     uint8_t kind;            /* PART_RAW, PART_CHUNK */
-    uint8_t dict;            /* chunk: compressed with the preceding bytes as dictionary */
-    char ctx[64];            /* chunk with dict: SHA-256 (hex) of the preceding parts' hashes */
+    uint8_t alone;           /* raw: a file of the load that last listed it uses its chunk
+                              * compressed alone (defl) */
+    char ctx[64];            /* chunk: SHA-256 (hex) of the preceding parts' hashes */
     uint64_t len;
     uint64_t mark;           /* load serial that last listed it (under the table lock) */
     uint32_t uses;           /* raw: files of the load that last listed it that use it */
-    int ready;               /* read, checked (raw) / compressed (chunk) */
+    int ready;               /* raw: read and checked; chunk: compressed */
     int err;                 /* PART_* */
     uint32_t crc;            /* CRC-32 of the bytes */
     uint32_t defl_len;
@@ -85,10 +89,10 @@ typedef struct site_part {
                               * needs it, and read again from the store when a load hashes a
                               * page (issue 15: 2.3 GB of bodies held twice, as bytes and as
                               * deflate, made the national cut 3.4 GB resident) */
-    uint8_t *defl;           /* chunk, owned: raw deflate (level 6), ending with a sync flush
-                              * (byte-aligned, not final) */
-    struct site_part *of;    /* chunk alone, during its load only: its part entry (the fill
-                              * reads the bytes through it) */
+    uint8_t *defl;           /* owned: raw deflate (level 6), ending with a sync flush
+                              * (byte-aligned, not final): a part's chunk alone (NULL while no
+                              * page has used it alone, or when it could not be made), a chunk
+                              * entry's with its dictionary */
 } site_part;
 
 /* The part cache: survives from version to version (each version holds a reference),
@@ -109,8 +113,8 @@ void site_parts_unref(site_parts *t);
 /* Under t->lock: the part of that SHA-256, or a new empty one (ready 0) added to the table.
  * The caller gets its own reference. NULL: no memory. */
 site_part *site_parts_get(site_parts *t, const char *sha256, uint64_t len);
-/* Under t->lock: the chunk entry of that part compressed alone (ctx NULL) or after the
- * preceding parts whose hashes ctx (64 hex) digests; a new empty one when absent. As above. */
+/* Under t->lock: the chunk entry of that part compressed after the preceding parts whose
+ * hashes ctx (64 hex) digests; a new empty one when absent. As above. */
 site_part *site_parts_chunk(site_parts *t, const char *sha256, uint64_t len, const char *ctx);
 void site_part_unref(site_part *p);
 /* Under t->lock: drops every part only the table references. */
@@ -124,17 +128,17 @@ typedef struct site_scratch {
 uint8_t *site_scratch_get(site_scratch *s, uint64_t n);
 void site_scratch_free(site_scratch *s);
 /* Reads part entry p's object from store, checks size and SHA-256, computes its CRC-32;
- * the bytes are read into sc and kept (p->data) only when p->uses > 1. When `alone` (its
- * chunk entry compressed alone, not ready) is given, compresses it with zs
- * (prep_cut_gz_deflater_new) from the same bytes. Sets err / ready of both. */
-void site_part_fill(site_part *p, site_part *alone, const char *store, void *zs, site_scratch *sc);
-/* Fills chunk entry c compressed alone whose part entry (c->of) is ready: its bytes from
- * memory or read again from store (their SHA-256 checked). */
-void site_chunk_fill_alone(site_part *c, const char *store, void *zs, site_scratch *sc);
-/* Compresses in[0..n) into chunk entry c (crc: the part's CRC-32) with the dict_len bytes
- * before it as preset dictionary (0: none). Sets c->err / c->ready. */
-void site_chunk_deflate(site_part *c, void *zs, const uint8_t *dict, size_t dict_len, const uint8_t *in,
-                        uint64_t n, uint32_t crc);
+ * the bytes are read into sc and kept (p->data) only when p->uses > 1. When p->alone,
+ * compresses its chunk alone (p->defl) with zs (prep_cut_gz_deflater_new) from the same
+ * bytes (left NULL when zlib cannot). Sets p->err / p->ready. */
+void site_part_fill(site_part *p, const char *store, void *zs, site_scratch *sc);
+/* Compresses the chunk alone of part entry p, read and checked by an earlier load: its
+ * bytes from memory or read again from store (their SHA-256 checked; p->err untouched:
+ * the load that needs it fails, a later one tries again). */
+void site_part_fill_alone(site_part *p, const char *store, void *zs, site_scratch *sc);
+/* Compresses in[0..n) into c->defl with the dict_len bytes before it as preset
+ * dictionary (0: none). 0, or -1 (no memory, zlib error). */
+int site_chunk_deflate(site_part *c, void *zs, const uint8_t *dict, size_t dict_len, const uint8_t *in, uint64_t n);
 /* p's bytes: p->data, or its object read again from store into sc (size checked, not its
  * hash: the caller hashes the file they make). PART_OK (*out set), PART_MISSING, PART_SIZE,
  * PART_LIMIT or PART_NOMEM. */
@@ -176,7 +180,8 @@ typedef struct site_file {
     uint8_t dict;           /* some chunk[k] is compressed with the bytes before it */
     site_part **part;       /* n_parts of them, in the version's file_parts; borrowed (the
                              * version holds the references) */
-    site_part **chunk;      /* n_parts chunk entries (part k's deflate), in file_parts too */
+    site_part **chunk;      /* n_parts: part k's deflate: part[k] itself (its chunk alone) or
+                             * a chunk entry (with the bytes before it); in file_parts too */
     site_rep rep[REP_N];
     _Atomic(site_blob *) br;          /* br variant: NULL not made yet, site_no_variant none */
     atomic_int br_claim;              /* 1: someone is making it */
@@ -304,12 +309,12 @@ site_blob *site_gzip_blob(const uint8_t *in, uint64_t n);
 site_blob *site_brotli_blob(const uint8_t *in, uint64_t n);
 
 /* ---------------------------------------------------------------- chunks (site_chunks.c) */
-/* Load, after every file's parts are listed (their uses counted): f's chunk entries
- * (f->chunk, in v->file_parts; new ones in v->parts): part k > 0 with the bytes before it
- * as dictionary while no part 0..k is shared by more than SITE_DICT_SHARED files, else
- * alone. New chunks compressed alone go to fill (or to their part's `of` when the part is
- * read by this load); new dictionary chunks are f's to make (f->dict_fill). *n_made counts
- * the new chunks. PREP_ERR_NOMEM. */
+/* Load, after every file's parts are listed (their uses counted): f's chunks (f->chunk,
+ * in v->file_parts): part k > 0 with the bytes before it as dictionary (a chunk entry;
+ * new ones in v->parts) while no part 0..k is used by more than SITE_DICT_SHARED files,
+ * else the part entry itself (its chunk alone: p->alone; a part an earlier load read
+ * without making it goes to fill). New dictionary chunks are f's to make (f->dict_fill).
+ * *n_made counts the chunks to make. PREP_ERR_NOMEM. */
 prep_err site_chunks_plan(prep_serve_version *v, site_file *f, site_part **fill, size_t *n_fill, size_t *n_made);
 /* Makes the chunks of f->dict_fill: reads f's parts in order (memory or store, each
  * checked) into fb and deflates each with the bytes before it. Errors go to the chunks. */

@@ -379,12 +379,15 @@ static int damaged_part(const site_file *f, const char *store, site_scratch *sc,
  * the manifest names, and assemble its gzip member from the parts' deflate streams. A
  * part that holds no bytes (most: a page's own body) is read again from the store to be
  * hashed. */
+static const char *const part_kinds[] = {"nomem", "missing-object", "size-mismatch", "hash-mismatch", "nomem", "limit"};
+static const char *const part_what[] = {"cannot be made", "cannot be read", "does not have the manifest's size",
+                                        "does not have its SHA-256", "cannot be held (no memory)",
+                                        "is larger than a part may be"};
+static int composed_hash_ok(EVP_MD_CTX *md, site_file *f, const char *store, site_scratch *sc);
+
 static void load_composed(EVP_MD_CTX *md, site_file *f, const char *store, site_scratch *sc)
 {
-    static const char *kinds[] = {"nomem", "missing-object", "size-mismatch", "hash-mismatch", "nomem", "limit"};
-    static const char *what[] = {"cannot be made", "cannot be read", "does not have the manifest's size",
-                                 "does not have its SHA-256", "cannot be held (no memory)",
-                                 "is larger than a part may be"};
+    const char *const *kinds = part_kinds, *const *what = part_what;
     for (size_t i = 0; i < 2 * (size_t)f->n_parts; i++) {
         const site_part *p = i < f->n_parts ? f->part[i] : f->chunk[i - f->n_parts];
         if (p->err || !p->ready) {
@@ -396,7 +399,24 @@ static void load_composed(EVP_MD_CTX *md, site_file *f, const char *store, site_
             return;
         }
     }
-    if (f->rep[REP_GZ].b) return; /* reused from prev: the same page from the same parts */
+    /* A member reused from prev: the same page from the same parts, checked by then. */
+    if (!f->rep[REP_GZ].b && !composed_hash_ok(md, f, store, sc)) return;
+    for (size_t i = 0; i < f->n_parts; i++)
+        if (!f->chunk[i]->defl) { /* zlib could not make it */
+            char m[200];
+            snprintf(m, sizeof m, "part object %.64s: its deflate chunk cannot be made", f->part[i]->sha256);
+            load_fail(f, PREP_ERR_NOMEM, "nomem", m);
+            return;
+        }
+    if (!f->rep[REP_GZ].b && f->compressible && f->size >= SITE_COMPRESS_MIN && f->size <= SITE_COMPRESS_MAX)
+        f->rep[REP_GZ].b = site_parts_gzip(f->chunk, f->n_parts, f->size);
+}
+
+/* Hashes the page from its parts (memory or store) against the manifest: 1, or 0 with
+ * the file failed (naming the damaged part when there is one). */
+static int composed_hash_ok(EVP_MD_CTX *md, site_file *f, const char *store, site_scratch *sc)
+{
+    const char *const *kinds = part_kinds, *const *what = part_what;
     unsigned char dg[32];
     unsigned dl = 0;
     int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
@@ -408,14 +428,14 @@ static void load_composed(EVP_MD_CTX *md, site_file *f, const char *store, site_
             snprintf(m, sizeof m, "part object %.64s %s", f->part[i]->sha256, what[r]);
             load_fail(f, r == PART_NOMEM ? PREP_ERR_NOMEM : r == PART_LIMIT ? PREP_ERR_LIMIT : PREP_ERR_VERIFY,
                       kinds[r], m);
-            return;
+            return 0;
         }
         ok = EVP_DigestUpdate(md, b, (size_t)f->part[i]->len) == 1;
     }
     ok = ok && EVP_DigestFinal_ex(md, dg, &dl) == 1 && dl == 32;
     if (!ok) {
         load_fail(f, PREP_ERR_NOMEM, "nomem", "SHA-256");
-        return;
+        return 0;
     }
     char got[65];
     prep_hex(dg, 32, got);
@@ -424,10 +444,9 @@ static void load_composed(EVP_MD_CTX *md, site_file *f, const char *store, site_
         if (!damaged_part(f, store, sc, m))
             snprintf(m, sizeof m, "assembled bytes have SHA-256 %.64s, the manifest says %.64s", got, f->sha256);
         load_fail(f, PREP_ERR_VERIFY, "hash-mismatch", m);
-        return;
+        return 0;
     }
-    if (f->compressible && f->size >= SITE_COMPRESS_MIN && f->size <= SITE_COMPRESS_MAX)
-        f->rep[REP_GZ].b = site_parts_gzip(f->chunk, f->n_parts, f->size);
+    return 1;
 }
 
 static void work_loop(load_job *j)
@@ -441,8 +460,8 @@ static void work_loop(load_job *j)
             if (i >= (j->phase == 1 ? j->n_fill : j->n_dfiles)) break;
             site_part *p = j->phase == 1 ? j->fill[i] : NULL;
             if (!p) site_chunks_fill_dict(&v->files[j->dfiles[i]], v->store, zs, &sc, &fb);
-            else if (p->kind == PART_RAW) site_part_fill(p, p->of, v->store, zs, &sc);
-            else site_chunk_fill_alone(p, v->store, zs, &sc);
+            else if (!p->ready) site_part_fill(p, v->store, zs, &sc);
+            else site_part_fill_alone(p, v->store, zs, &sc);
         }
         site_scratch_free(&fb);
         site_scratch_free(&sc);
@@ -771,7 +790,7 @@ static prep_err file_plan(prep_serve_version *v, const prep_serve_version *prev,
             } else {
                 p->mark = v->tab->serial;
                 p->uses = 1;
-                p->of = NULL; /* its chunk to make with it: site_chunks_plan */
+                p->alone = 0; /* until a file uses its chunk alone: site_chunks_plan */
                 v->parts[v->n_parts++] = p;
                 if (!p->ready && !p->err) fill[(*n_fill)++] = p;
             }

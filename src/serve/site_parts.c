@@ -111,8 +111,7 @@ static site_part *table_find(site_parts *t, const char *sha256, uint64_t len, in
 {
     size_t k = bucket(t, sha256);
     for (site_part *p = t->b[k]; p; p = p->next)
-        if (p->kind == kind && p->len == len && !memcmp(p->sha256, sha256, 64) && p->dict == (ctx != NULL) &&
-            (!ctx || !memcmp(p->ctx, ctx, 64))) {
+        if (p->kind == kind && p->len == len && !memcmp(p->sha256, sha256, 64) && (!ctx || !memcmp(p->ctx, ctx, 64))) {
             atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
             return p;
         }
@@ -123,10 +122,7 @@ static site_part *table_find(site_parts *t, const char *sha256, uint64_t len, in
     p->sha256[64] = '\0';
     p->len = len;
     p->kind = (uint8_t)kind;
-    if (ctx) {
-        p->dict = 1;
-        memcpy(p->ctx, ctx, 64);
-    }
+    if (ctx) memcpy(p->ctx, ctx, 64);
     p->next = t->b[k];
     t->b[k] = p;
     if (++t->n > t->nb) grow(t);
@@ -231,23 +227,21 @@ int site_part_bytes(const site_part *p, const char *store, site_scratch *sc, con
     return r;
 }
 
-void site_chunk_deflate(site_part *c, void *zs, const uint8_t *dict, size_t dict_len, const uint8_t *in,
-                        uint64_t n, uint32_t crc)
+int site_chunk_deflate(site_part *c, void *zs, const uint8_t *dict, size_t dict_len, const uint8_t *in, uint64_t n)
 {
     unsigned char *chunk;
     size_t chunk_len;
-    if (!zs || prep_cut_gz_chunk_dict(zs, dict, dict_len, in, (size_t)n, &chunk, &chunk_len) != 0 ||
-        chunk_len > UINT32_MAX) {
-        c->err = PART_NOMEM;
-        return;
+    if (!zs || prep_cut_gz_chunk_dict(zs, dict, dict_len, in, (size_t)n, &chunk, &chunk_len) != 0) return -1;
+    if (chunk_len > UINT32_MAX) {
+        free(chunk);
+        return -1;
     }
     c->defl = chunk;
     c->defl_len = (uint32_t)chunk_len;
-    c->crc = crc;
-    c->ready = 1;
+    return 0;
 }
 
-void site_part_fill(site_part *p, site_part *alone, const char *store, void *zs, site_scratch *sc)
+void site_part_fill(site_part *p, const char *store, void *zs, site_scratch *sc)
 {
     if (p->ready || p->err) return;
     if (p->len > SITE_PART_MAX) {
@@ -280,31 +274,22 @@ void site_part_fill(site_part *p, site_part *alone, const char *store, void *zs,
         return;
     }
     p->crc = (uint32_t)crc32(0, buf, (uInt)p->len);
-    if (alone && !alone->ready && !alone->err) site_chunk_deflate(alone, zs, NULL, 0, buf, p->len, p->crc);
+    if (p->alone) (void)site_chunk_deflate(p, zs, NULL, 0, buf, p->len); /* none: the load fails */
     if (keep) p->data = buf;
     p->ready = 1;
 }
 
-void site_chunk_fill_alone(site_part *c, const char *store, void *zs, site_scratch *sc)
+void site_part_fill_alone(site_part *p, const char *store, void *zs, site_scratch *sc)
 {
-    const site_part *p = c->of;
-    if (c->ready || c->err) return;
-    if (!p || !p->ready) {
-        c->err = p && p->err ? p->err : PART_MISSING;
-        return;
-    }
+    if (!p->ready || p->err || p->defl) return;
     const uint8_t *b = NULL;
-    int r = site_part_bytes(p, store, sc, &b);
-    if (r == PART_OK && !p->data) { /* read again from the store: check it */
+    if (site_part_bytes(p, store, sc, &b) != PART_OK) return;
+    if (!p->data) { /* read again from the store: check it */
         char got[65];
         prep_sha256_hex(b, (size_t)p->len, got);
-        if (strcmp(got, p->sha256) != 0) r = PART_HASH;
+        if (strcmp(got, p->sha256) != 0) return;
     }
-    if (r != PART_OK) {
-        c->err = r;
-        return;
-    }
-    site_chunk_deflate(c, zs, NULL, 0, b, p->len, p->crc);
+    (void)site_chunk_deflate(p, zs, NULL, 0, b, p->len);
 }
 
 /* ---------------------------------------------------------------- gzip members */
