@@ -74,7 +74,6 @@ typedef struct site_part {
     uint8_t kind;            /* PART_RAW, PART_CHUNK */
     uint8_t alone;           /* raw: a file of the load that last listed it uses its chunk
                               * compressed alone (defl) */
-    char ctx[64];            /* chunk: SHA-256 (hex) of the preceding parts' hashes */
     uint64_t len;
     uint64_t mark;           /* load serial that last listed it (under the table lock) */
     uint32_t uses;           /* raw: files of the load that last listed it that use it */
@@ -93,6 +92,9 @@ typedef struct site_part {
                               * (byte-aligned, not final): a part's chunk alone (NULL while no
                               * page has used it alone, or when it could not be made), a chunk
                               * entry's with its dictionary */
+    char ctx[];              /* chunk only (64 bytes, not NUL-terminated): SHA-256 (hex) of the
+                              * preceding parts' hashes; part entries are allocated without
+                              * it (500,000 of them at national scale) */
 } site_part;
 
 /* The part cache: survives from version to version (each version holds a reference),

@@ -856,7 +856,7 @@ static prep_err version_account(prep_serve_version *v, const char *store, uint64
     }
     for (size_t i = 0; i < v->n_parts; i++) {
         const site_part *p = v->parts[i];
-        held += sizeof *p + (p->data ? p->len : 0) + p->defl_len;
+        held += sizeof *p + (p->kind == PART_CHUNK ? 64 : 0) + (p->data ? p->len : 0) + p->defl_len;
     }
     *held_out = held;
     return first;

@@ -115,7 +115,7 @@ static site_part *table_find(site_parts *t, const char *sha256, uint64_t len, in
             atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
             return p;
         }
-    site_part *p = calloc(1, sizeof *p);
+    site_part *p = calloc(1, sizeof *p + (ctx ? 64 : 0));
     if (!p) return NULL;
     atomic_init(&p->refs, 2); /* the table's and the caller's */
     memcpy(p->sha256, sha256, 64);
