@@ -440,11 +440,14 @@ void prep_cut_delta_free(prep_cut_delta *dl);
 
 /* ---------------------------------------------------------------- gzip of composed files
  * A composed file's gzip representation is one gzip member whose deflate stream is each
- * part's own raw deflate CHUNK (level PREP_CUT_GZ_LEVEL, no window shared across parts,
- * ending byte-aligned with a sync flush), one after the other, then an empty final block,
- * the file's CRC-32 (the parts' CRCs combined) and its size. A chunk depends only on its
- * part, so a new cut compresses only its new parts (the stamp, changed bodies): `prep
- * export` keeps chunks in its pool, `prep serve` in its part cache. src/cut/gzparts.c. */
+ * part's own raw deflate CHUNK (level PREP_CUT_GZ_LEVEL, ending byte-aligned with a sync
+ * flush), one after the other, then an empty final block, the file's CRC-32 (the parts'
+ * CRCs combined) and its size. `prep export` compresses each chunk alone (no window shared
+ * across parts): it depends only on its part, so a new cut compresses only its new parts
+ * (the stamp, changed bodies), kept in its pool. `prep serve` compresses a page's own
+ * parts with the page's bytes before them as preset dictionary
+ * (prep_cut_gz_chunk_dict: the joined stream compresses like one), keyed in its part cache
+ * by the part and the parts before it. src/cut/gzparts.c. */
 #define PREP_CUT_GZ_LEVEL 6
 #define PREP_CUT_GZ_EXTRA 20 /* bytes of a member beyond its chunks: header, final block, CRC, size */
 
@@ -455,6 +458,11 @@ void prep_cut_gz_deflater_free(void *zs);
 /* The chunk of in[0..n) (borrowed) into *out (owned, *outn bytes), with zs (reset here) or
  * a deflater of its own when zs is NULL. 0, or -1 (out of memory, zlib error). */
 int prep_cut_gz_chunk(void *zs, const void *in, size_t n, unsigned char **out, size_t *outn);
+/* The same with dict[0..dict_len) (its last 32 KiB) as zlib's preset dictionary: the chunk
+ * may refer back into those bytes, so it inflates right only right after them (`prep
+ * serve` compresses a page's own parts with the parts before them: docs/internals/serve.md). */
+int prep_cut_gz_chunk_dict(void *zs, const void *dict, size_t dict_len, const void *in, size_t n,
+                           unsigned char **out, size_t *outn);
 /* Writes the member of a file of `size` bytes made of n parts into dst, which holds
  * PREP_CUT_GZ_EXTRA + the sum of chunk_len bytes: chunk[i] (chunk_len[i] bytes) is the
  * chunk of part i, crc[i] the CRC-32 of its raw_len[i] bytes. Returns the bytes written. */

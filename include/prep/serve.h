@@ -45,6 +45,10 @@ typedef struct prep_serve_site_opts {
                                   * across versions), gzip per part, br on first use. 1: the
                                   * former approach, for comparison (bench_serve_load): every
                                   * page assembled, whole-file gzip and br and every head at load */
+    int chunks_alone;            /* 0 (default): a page's own parts are deflated with the page's
+                                  * bytes before them as preset dictionary, so its gzip answer
+                                  * compresses like one stream. 1: every part alone (the former
+                                  * chunks, for comparison: tests and benches) */
     int fallback;                /* 0 (default): a load of the active cut that fails fails. 1
                                   * (prep serve): when loading the active cut (seq 0) with no
                                   * prev (start-up) or the empty one fails, load the newest
@@ -109,7 +113,9 @@ typedef struct prep_serve_version_info {
                                  * (attempts; pages held as parts count in parts_compressed) */
     size_t variants_reused;     /* variants taken from prev (SHA-256 unchanged) */
     size_t parts;               /* distinct parts of pages held as parts */
-    size_t parts_compressed;    /* parts this load read, checked and deflated (not cached) */
+    size_t parts_compressed;    /* deflate chunks this load made (not cached): a part alone,
+                                 * or a part after the bytes before it in a page (one per
+                                 * such context) */
     size_t parts_cached;        /* parts in the cache shared with other versions, after the load */
     uint64_t bytes_lazy;        /* the part of bytes_held made after the load (pages' brotli
                                  * variants, heads built on first use); grows */

@@ -28,11 +28,26 @@ void prep_cut_gz_deflater_free(void *zs)
 
 int prep_cut_gz_chunk(void *zs, const void *in, size_t n, unsigned char **out, size_t *outn)
 {
+    return prep_cut_gz_chunk_dict(zs, NULL, 0, in, n, out, outn);
+}
+
+int prep_cut_gz_chunk_dict(void *zs, const void *dict, size_t dict_len, const void *in, size_t n,
+                           unsigned char **out, size_t *outn)
+{
     *out = NULL;
     *outn = 0;
     void *own = zs ? NULL : prep_cut_gz_deflater_new();
     z_stream *z = zs ? zs : own;
     if (!z || (zs && deflateReset(z) != Z_OK)) return -1;
+    /* The window is 32 KiB: zlib would use only the dictionary's last 32 KiB anyway. */
+    if (dict_len > 32768) {
+        dict = (const unsigned char *)dict + (dict_len - 32768);
+        dict_len = 32768;
+    }
+    if (dict_len && deflateSetDictionary(z, dict, (uInt)dict_len) != Z_OK) {
+        prep_cut_gz_deflater_free(own);
+        return -1;
+    }
     /* deflateBound covers Z_FINISH; a sync flush adds at most an empty stored block. */
     size_t cap = deflateBound(z, (uLong)n) + 16;
     unsigned char *b = malloc(cap);

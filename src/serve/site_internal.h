@@ -22,6 +22,9 @@
 #define SITE_BR_REQUEST_MAX ((uint64_t)1 << 20)  /* a request makes a missing br variant only
                                                   * up to this size (larger: the warmer) */
 #define SITE_THREADS_MAX 64
+#define SITE_DICT_SHARED 1 /* a part more files of a load use is deflated alone (the stamp,
+                            * shared chrome, a body a page shares with its embedded twin), and
+                            * so is every part after it in a page */
 
 #define SITE_GZIP_LEVEL 6 /* the settings `prep export` uses for pages */
 #define SITE_BROTLI_Q 5
@@ -48,29 +51,50 @@ extern site_blob site_no_variant;
 enum { PART_OK = 0, PART_MISSING, PART_SIZE, PART_HASH, PART_NOMEM, PART_LIMIT };
 
 /* One part of composed files (pre, stamp, body, post), keyed by its SHA-256, shared by
- * every page and every version that uses it. Written only by the load that created it
- * (under the table's lock, before the version is published), immutable afterwards. */
+ * every page and every version that uses it, or one deflate CHUNK of such a part made
+ * with the page's bytes before it (a second kind of entry in the same table). Written
+ * only by the load that created it (under the table's lock, before the version is
+ * published), immutable afterwards, but for a part entry's own chunk (defl), which a
+ * later load may add when a page first uses the part alone (no version that is being
+ * served reads it: none used it).
+ *
+ * A part entry (kind PART_RAW) holds what the load checked: CRC-32, the bytes when
+ * several files use it, and its raw deflate stream compressed alone (refers only inside
+ * the part) when some page uses it so. A chunk entry (PART_CHUNK) holds the part's raw
+ * deflate stream compressed with the page's bytes before the part (up to 32 KiB) as
+ * zlib's preset dictionary: it refers back into the parts before it, so it is valid only
+ * after exactly those bytes; its key names them: ctx is the SHA-256 of the preceding
+ * parts' hashes, in order. docs/internals/serve.md, "Chunks compressed with the bytes
+ * before them". */
+enum { PART_RAW = 0, PART_CHUNK = 1 };
 typedef struct site_part {
     atomic_uint refs;        /* the table's own + one per version that references it */
     struct site_part *next;  /* table chain */
     char sha256[65];
+    uint8_t kind;            /* PART_RAW, PART_CHUNK */
+    uint8_t alone;           /* raw: a file of the load that last listed it uses its chunk
+                              * compressed alone (defl) */
     uint64_t len;
     uint64_t mark;           /* load serial that last listed it (under the table lock) */
-    uint32_t uses;           /* files of the load that last listed it that use it */
-    int ready;               /* read, checked and compressed */
+    uint32_t uses;           /* raw: files of the load that last listed it that use it */
+    int ready;               /* raw: read and checked; chunk: compressed */
     int err;                 /* PART_* */
     uint32_t crc;            /* CRC-32 of the bytes */
     uint32_t defl_len;
-    uint8_t *data;           /* owned: the bytes, held only by a part that more than one file
-                              * of the load that read it uses (the stamp, shared chrome: a
-                              * few hundred objects, ~2 MB at national scale) or that has no
-                              * deflate stream; NULL otherwise: its identity is inflated from
-                              * defl when a response needs it, and read again from the store
-                              * when a load hashes a page (issue 15: 2.3 GB of bodies held
-                              * twice, as bytes and as deflate, made the national cut 3.4 GB
-                              * resident) */
+    uint8_t *data;           /* raw, owned: the bytes, held only by a part that more than one
+                              * file of the load that read it uses (the stamp, shared chrome: a
+                              * few hundred objects, ~2 MB at national scale); NULL otherwise:
+                              * its identity is inflated from its file's chunks when a response
+                              * needs it, and read again from the store when a load hashes a
+                              * page (issue 15: 2.3 GB of bodies held twice, as bytes and as
+                              * deflate, made the national cut 3.4 GB resident) */
     uint8_t *defl;           /* owned: raw deflate (level 6), ending with a sync flush
-                              * (byte-aligned, not final); NULL when it could not be made */
+                              * (byte-aligned, not final): a part's chunk alone (NULL while no
+                              * page has used it alone, or when it could not be made), a chunk
+                              * entry's with its dictionary */
+    char ctx[];              /* chunk only (64 bytes, not NUL-terminated): SHA-256 (hex) of the
+                              * preceding parts' hashes; part entries are allocated without
+                              * it (500,000 of them at national scale) */
 } site_part;
 
 /* The part cache: survives from version to version (each version holds a reference),
@@ -80,6 +104,7 @@ typedef struct site_parts {
     pthread_mutex_t lock;    /* held for the whole of a load that uses the table */
     site_part **b;
     size_t nb, n;
+    size_t n_raw;            /* part entries (the rest are chunks), after the last prune */
     uint64_t serial;         /* loads so far */
     uint64_t bytes;          /* data + deflate bytes of the parts held */
 } site_parts;
@@ -90,6 +115,9 @@ void site_parts_unref(site_parts *t);
 /* Under t->lock: the part of that SHA-256, or a new empty one (ready 0) added to the table.
  * The caller gets its own reference. NULL: no memory. */
 site_part *site_parts_get(site_parts *t, const char *sha256, uint64_t len);
+/* Under t->lock: the chunk entry of that part compressed after the preceding parts whose
+ * hashes ctx (64 hex) digests; a new empty one when absent. As above. */
+site_part *site_parts_chunk(site_parts *t, const char *sha256, uint64_t len, const char *ctx);
 void site_part_unref(site_part *p);
 /* Under t->lock: drops every part only the table references. */
 void site_parts_prune(site_parts *t);
@@ -101,19 +129,26 @@ typedef struct site_scratch {
 /* At least n bytes of s (grown as needed); NULL: no memory. */
 uint8_t *site_scratch_get(site_scratch *s, uint64_t n);
 void site_scratch_free(site_scratch *s);
-/* Reads p's object from store, checks size and SHA-256, computes its CRC-32 and its raw
- * deflate with zs (prep_cut_gz_deflater_new: its chunk, prep_cut_gz_chunk). The bytes are
- * read into sc and kept (p->data) only when p->uses > 1 or no deflate stream could be
- * made. Sets p->err / p->ready. */
+/* Reads part entry p's object from store, checks size and SHA-256, computes its CRC-32;
+ * the bytes are read into sc and kept (p->data) only when p->uses > 1. When p->alone,
+ * compresses its chunk alone (p->defl) with zs (prep_cut_gz_deflater_new) from the same
+ * bytes (left NULL when zlib cannot). Sets p->err / p->ready. */
 void site_part_fill(site_part *p, const char *store, void *zs, site_scratch *sc);
+/* Compresses the chunk alone of part entry p, read and checked by an earlier load: its
+ * bytes from memory or read again from store (their SHA-256 checked; p->err untouched:
+ * the load that needs it fails, a later one tries again). */
+void site_part_fill_alone(site_part *p, const char *store, void *zs, site_scratch *sc);
+/* Compresses in[0..n) into c->defl with the dict_len bytes before it as preset
+ * dictionary (0: none). 0, or -1 (no memory, zlib error). */
+int site_chunk_deflate(site_part *c, void *zs, const uint8_t *dict, size_t dict_len, const uint8_t *in, uint64_t n);
 /* p's bytes: p->data, or its object read again from store into sc (size checked, not its
  * hash: the caller hashes the file they make). PART_OK (*out set), PART_MISSING, PART_SIZE,
  * PART_LIMIT or PART_NOMEM. */
 int site_part_bytes(const site_part *p, const char *store, site_scratch *sc, const uint8_t **out);
-/* The gzip member of a page made of n parts: header (mtime 0, OS unix), the parts' deflate
- * streams, a final empty block, CRC-32 (crc32_combine) and ISIZE. NULL when a part has no
+/* The gzip member of a page made of n chunks: header (mtime 0, OS unix), the chunks' deflate
+ * streams, a final empty block, CRC-32 (crc32_combine) and ISIZE. NULL when a chunk has no
  * deflate stream, the member is not smaller than the page, or no memory. */
-site_blob *site_parts_gzip(site_part *const *parts, size_t n, uint64_t size);
+site_blob *site_parts_gzip(site_part *const *chunks, size_t n, uint64_t size);
 
 /* ---------------------------------------------------------------- versions */
 /* The prebuilt HTTP/1.1 heads of one representation: 200 then 304, built on first use. */
@@ -144,8 +179,11 @@ typedef struct site_file {
                              * br made lazily */
     int lazy_br;            /* br made after the load (pages, SHA256SUMS), not at load */
     uint8_t n_parts;
+    uint8_t dict;           /* some chunk[k] is compressed with the bytes before it */
     site_part **part;       /* n_parts of them, in the version's file_parts; borrowed (the
                              * version holds the references) */
+    site_part **chunk;      /* n_parts: part k's deflate: part[k] itself (its chunk alone) or
+                             * a chunk entry (with the bytes before it); in file_parts too */
     site_rep rep[REP_N];
     _Atomic(site_blob *) br;          /* br variant: NULL not made yet, site_no_variant none */
     atomic_int br_claim;              /* 1: someone is making it */
@@ -154,6 +192,7 @@ typedef struct site_file {
     uint32_t prev_hits;               /* the same path's hits in prev at load */
     /* load bookkeeping */
     int reused;      /* variants taken from prev */
+    uint16_t dict_fill; /* chunks with dictionary this file makes (bit k: chunk[k]) */
     int compressed;  /* whole-file variants compressed by this load */
     prep_err err;
     char errkind[24];
@@ -271,6 +310,20 @@ void site_etag_set(site_rep *r, const char *sha256, int k);
 site_blob *site_gzip_blob(const uint8_t *in, uint64_t n);
 site_blob *site_brotli_blob(const uint8_t *in, uint64_t n);
 
+/* ---------------------------------------------------------------- chunks (site_chunks.c) */
+/* Load, after every file's parts are listed (their uses counted): f's chunks (f->chunk,
+ * in v->file_parts): part k > 0 with the bytes before it as dictionary (a chunk entry;
+ * new ones in v->parts) while no part 0..k is used by more than SITE_DICT_SHARED files,
+ * else the part entry itself (its chunk alone: p->alone; a part an earlier load read
+ * without making it goes to fill). New dictionary chunks are f's to make (f->dict_fill).
+ * *n_made counts the chunks to make. PREP_ERR_NOMEM. */
+prep_err site_chunks_plan(prep_serve_version *v, site_file *f, site_part **fill, size_t *n_fill, size_t *n_made);
+/* Makes the chunks of f->dict_fill: reads f's parts in order (memory or store, each
+ * checked) into fb and deflates each with the bytes before it. Errors go to the chunks. */
+void site_chunks_fill_dict(site_file *f, const char *store, void *zs, site_scratch *sc, site_scratch *fb);
+/* Bytes [off, off+len) of a page whose chunks use dictionaries: its chunks inflated as one
+ * stream from the start. 0, or -1. */
+int site_copy_chunks(const site_file *f, uint64_t off, uint64_t len, uint8_t *dst);
 /* ---------------------------------------------------------------- lazy (site_lazy.c) */
 /* Copies bytes [off, off+len) of a composed file's identity from its parts into dst: a
  * part's bytes when it holds them, else its deflate stream inflated (only as far as the

@@ -43,20 +43,22 @@ int site_copy_parts(const site_file *f, uint64_t off, uint64_t len, uint8_t *dst
     int zinit = 0, rc = 0;
     uint8_t *tmp = NULL;
     uint64_t pos = 0;
+    if (f->dict) return site_copy_chunks(f, off, len, dst);
     for (size_t i = 0; i < f->n_parts && len > 0 && rc == 0; i++) {
         const site_part *p = f->part[i];
+        const site_part *c = f->chunk[i]; /* compressed alone */
         if (off < pos + p->len) {
             uint64_t a = off - pos;
             uint64_t n = p->len - a < len ? p->len - a : len;
             if (p->data) {
                 memcpy(dst, p->data + a, (size_t)n);
             } else if (a == 0) {
-                rc = inflate_part(p, dst, n, &z, &zinit);
+                rc = inflate_part(c, dst, n, &z, &zinit);
             } else {
                 /* A range that starts inside the part: inflate up to its end, keep the tail. */
                 free(tmp);
                 tmp = malloc((size_t)(a + n) + 1);
-                rc = tmp ? inflate_part(p, tmp, a + n, &z, &zinit) : -1;
+                rc = tmp ? inflate_part(c, tmp, a + n, &z, &zinit) : -1;
                 if (rc == 0) memcpy(dst, tmp + a, (size_t)n);
             }
             dst += n;

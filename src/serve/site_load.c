@@ -307,9 +307,11 @@ static double thread_cpu(void)
 
 typedef struct load_job {
     prep_serve_version *v;
-    site_part **fill; /* parts this load reads (phase 1) */
+    site_part **fill; /* parts this load reads, chunks compressed alone (phase 1) */
     size_t n_fill;
-    int phase;        /* 1: parts, 2: files */
+    uint32_t *dfiles; /* files that make chunks with dictionary (phase 2) */
+    size_t n_dfiles;
+    int phase;        /* 1: parts, 2: dictionary chunks, 3: files */
     atomic_size_t next;
     pthread_mutex_t lock;
     double cpu;
@@ -377,14 +379,17 @@ static int damaged_part(const site_file *f, const char *store, site_scratch *sc,
  * the manifest names, and assemble its gzip member from the parts' deflate streams. A
  * part that holds no bytes (most: a page's own body) is read again from the store to be
  * hashed. */
+static const char *const part_kinds[] = {"nomem", "missing-object", "size-mismatch", "hash-mismatch", "nomem", "limit"};
+static const char *const part_what[] = {"cannot be made", "cannot be read", "does not have the manifest's size",
+                                        "does not have its SHA-256", "cannot be held (no memory)",
+                                        "is larger than a part may be"};
+static int composed_hash_ok(EVP_MD_CTX *md, site_file *f, const char *store, site_scratch *sc);
+
 static void load_composed(EVP_MD_CTX *md, site_file *f, const char *store, site_scratch *sc)
 {
-    static const char *kinds[] = {"nomem", "missing-object", "size-mismatch", "hash-mismatch", "nomem", "limit"};
-    static const char *what[] = {"cannot be made", "cannot be read", "does not have the manifest's size",
-                                 "does not have its SHA-256", "cannot be held (no memory)",
-                                 "is larger than a part may be"};
-    for (size_t i = 0; i < f->n_parts; i++) {
-        const site_part *p = f->part[i];
+    const char *const *kinds = part_kinds, *const *what = part_what;
+    for (size_t i = 0; i < 2 * (size_t)f->n_parts; i++) {
+        const site_part *p = i < f->n_parts ? f->part[i] : f->chunk[i - f->n_parts];
         if (p->err || !p->ready) {
             int e = p->err > 0 && p->err <= PART_LIMIT ? p->err : 0;
             char m[200];
@@ -394,7 +399,24 @@ static void load_composed(EVP_MD_CTX *md, site_file *f, const char *store, site_
             return;
         }
     }
-    if (f->rep[REP_GZ].b) return; /* reused from prev: the same page from the same parts */
+    /* A member reused from prev: the same page from the same parts, checked by then. */
+    if (!f->rep[REP_GZ].b && !composed_hash_ok(md, f, store, sc)) return;
+    for (size_t i = 0; i < f->n_parts; i++)
+        if (!f->chunk[i]->defl) { /* zlib could not make it */
+            char m[200];
+            snprintf(m, sizeof m, "part object %.64s: its deflate chunk cannot be made", f->part[i]->sha256);
+            load_fail(f, PREP_ERR_NOMEM, "nomem", m);
+            return;
+        }
+    if (!f->rep[REP_GZ].b && f->compressible && f->size >= SITE_COMPRESS_MIN && f->size <= SITE_COMPRESS_MAX)
+        f->rep[REP_GZ].b = site_parts_gzip(f->chunk, f->n_parts, f->size);
+}
+
+/* Hashes the page from its parts (memory or store) against the manifest: 1, or 0 with
+ * the file failed (naming the damaged part when there is one). */
+static int composed_hash_ok(EVP_MD_CTX *md, site_file *f, const char *store, site_scratch *sc)
+{
+    const char *const *kinds = part_kinds, *const *what = part_what;
     unsigned char dg[32];
     unsigned dl = 0;
     int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
@@ -406,14 +428,14 @@ static void load_composed(EVP_MD_CTX *md, site_file *f, const char *store, site_
             snprintf(m, sizeof m, "part object %.64s %s", f->part[i]->sha256, what[r]);
             load_fail(f, r == PART_NOMEM ? PREP_ERR_NOMEM : r == PART_LIMIT ? PREP_ERR_LIMIT : PREP_ERR_VERIFY,
                       kinds[r], m);
-            return;
+            return 0;
         }
         ok = EVP_DigestUpdate(md, b, (size_t)f->part[i]->len) == 1;
     }
     ok = ok && EVP_DigestFinal_ex(md, dg, &dl) == 1 && dl == 32;
     if (!ok) {
         load_fail(f, PREP_ERR_NOMEM, "nomem", "SHA-256");
-        return;
+        return 0;
     }
     char got[65];
     prep_hex(dg, 32, got);
@@ -422,23 +444,26 @@ static void load_composed(EVP_MD_CTX *md, site_file *f, const char *store, site_
         if (!damaged_part(f, store, sc, m))
             snprintf(m, sizeof m, "assembled bytes have SHA-256 %.64s, the manifest says %.64s", got, f->sha256);
         load_fail(f, PREP_ERR_VERIFY, "hash-mismatch", m);
-        return;
+        return 0;
     }
-    if (f->compressible && f->size >= SITE_COMPRESS_MIN && f->size <= SITE_COMPRESS_MAX)
-        f->rep[REP_GZ].b = site_parts_gzip(f->part, f->n_parts, f->size);
+    return 1;
 }
 
 static void work_loop(load_job *j)
 {
     prep_serve_version *v = j->v;
-    if (j->phase == 1) {
+    if (j->phase == 1 || j->phase == 2) {
         void *zs = prep_cut_gz_deflater_new();
-        site_scratch sc = {0};
+        site_scratch sc = {0}, fb = {0};
         for (;;) {
             size_t i = atomic_fetch_add(&j->next, 1);
-            if (i >= j->n_fill) break;
-            site_part_fill(j->fill[i], v->store, zs, &sc);
+            if (i >= (j->phase == 1 ? j->n_fill : j->n_dfiles)) break;
+            site_part *p = j->phase == 1 ? j->fill[i] : NULL;
+            if (!p) site_chunks_fill_dict(&v->files[j->dfiles[i]], v->store, zs, &sc, &fb);
+            else if (!p->ready) site_part_fill(p, v->store, zs, &sc);
+            else site_part_fill_alone(p, v->store, zs, &sc);
         }
+        site_scratch_free(&fb);
         site_scratch_free(&sc);
         prep_cut_gz_deflater_free(zs);
         return;
@@ -765,6 +790,7 @@ static prep_err file_plan(prep_serve_version *v, const prep_serve_version *prev,
             } else {
                 p->mark = v->tab->serial;
                 p->uses = 1;
+                p->alone = 0; /* until a file uses its chunk alone: site_chunks_plan */
                 v->parts[v->n_parts++] = p;
                 if (!p->ready && !p->err) fill[(*n_fill)++] = p;
             }
@@ -830,7 +856,7 @@ static prep_err version_account(prep_serve_version *v, const char *store, uint64
     }
     for (size_t i = 0; i < v->n_parts; i++) {
         const site_part *p = v->parts[i];
-        held += sizeof *p + (p->data ? p->len : 0) + p->defl_len;
+        held += sizeof *p + (p->kind == PART_CHUNK ? 64 : 0) + (p->data ? p->len : 0) + p->defl_len;
     }
     *held_out = held;
     return first;
@@ -891,22 +917,32 @@ static prep_err version_load_one(const char *store, uint64_t seq, const prep_ser
         }
     size_t n_all = 0; /* the manifest's parts: a bound on the distinct ones too */
     for (size_t i = 0; i < v->m.n; i++) n_all += v->m.entries[i].n_parts;
+    /* Each part position of the manifest has a part entry and a chunk entry. */
     if (v->tab) {
         pthread_mutex_lock(&v->tab->lock);
         v->tab->serial++;
-        v->parts = calloc(n_all + 1, sizeof *v->parts);
-        v->file_parts = calloc(n_all + 1, sizeof *v->file_parts);
+        v->parts = calloc(2 * n_all + 1, sizeof *v->parts);
+        v->file_parts = calloc(2 * n_all + 1, sizeof *v->file_parts);
     }
-    site_part **fill = v->tab ? calloc(n_all + 1, sizeof *fill) : NULL;
-    size_t n_fill = 0;
-    if (v->tab && (!v->parts || !v->file_parts || !fill)) e = PREP_ERR_NOMEM;
+    site_part **fill = v->tab ? calloc(2 * n_all + 1, sizeof *fill) : NULL;
+    uint32_t *dfiles = v->tab ? calloc(v->n_files + 1, sizeof *dfiles) : NULL;
+    size_t n_fill = 0, n_dfiles = 0, n_made = 0;
+    if (v->tab && (!v->parts || !v->file_parts || !fill || !dfiles)) e = PREP_ERR_NOMEM;
     for (size_t i = 0; i < v->n_files && e == PREP_OK; i++) e = file_plan(v, prev, &v->files[i], fill, &n_fill);
+    for (size_t i = 0; i < v->n_files && e == PREP_OK; i++) {
+        site_file *f = &v->files[i];
+        if (!f->composed) continue;
+        e = site_chunks_plan(v, f, fill, &n_fill, &n_made);
+        if (f->dict_fill) dfiles[n_dfiles++] = (uint32_t)i;
+    }
     /* Workers: read and compress new parts, then assemble, check and compress files. */
     load_job job;
     memset(&job, 0, sizeof job);
     job.v = v;
     job.fill = fill;
     job.n_fill = n_fill;
+    job.dfiles = dfiles;
+    job.n_dfiles = n_dfiles;
     atomic_init(&job.next, 0);
     pthread_mutex_init(&job.lock, NULL);
     long nt = v->opts.threads > 0 ? v->opts.threads : sysconf(_SC_NPROCESSORS_ONLN);
@@ -914,10 +950,12 @@ static prep_err version_load_one(const char *store, uint64_t seq, const prep_ser
     if (nt > SITE_THREADS_MAX) nt = SITE_THREADS_MAX;
     if (e == PREP_OK) {
         if (n_fill) run_phase(&job, 1, nt, n_fill);
-        run_phase(&job, 2, nt, v->n_files);
+        if (n_dfiles) run_phase(&job, 2, nt, n_dfiles);
+        run_phase(&job, 3, nt, v->n_files);
     }
     pthread_mutex_destroy(&job.lock);
     free(fill);
+    free(dfiles);
     if (e != PREP_OK) {
         site_parts *t = v->tab;
         site_parts_ref(t);
@@ -943,8 +981,9 @@ static prep_err version_load_one(const char *store, uint64_t seq, const prep_ser
 
     uint64_t held = 0;
     prep_err first = version_account(v, store, &held, d);
-    v->info.parts = v->n_parts;
-    v->info.parts_compressed = n_fill;
+    v->info.parts = 0;
+    for (size_t i = 0; i < v->n_parts; i++) v->info.parts += v->parts[i]->kind == PART_RAW;
+    v->info.parts_compressed = n_made;
     if (v->tab) {
         site_parts *t = v->tab;
         if (first != PREP_OK) {
@@ -955,7 +994,7 @@ static prep_err version_load_one(const char *store, uint64_t seq, const prep_ser
         site_parts_prune(t);
         pthread_mutex_unlock(&t->lock);
         if (!v) site_parts_unref(t);
-        else v->info.parts_cached = t->n;
+        else v->info.parts_cached = t->n_raw;
     }
     if (first != PREP_OK) {
         version_free(v);

@@ -1,13 +1,16 @@
-/* prep serve: the part cache and gzip members made of independently compressed parts
+/* prep serve: the part cache and gzip members made of per-part deflate chunks
  * (docs/internals/serve.md, "Pages: gzip per part").
  *
  * A composed page (pre | body | stamp | post) changes on every cut, but only in its stamp
- * (the same object on every page) and in the bodies whose numbers changed. Each part is
- * deflated on its own (raw deflate, level 6, ending with a sync flush so that it ends on a
- * byte boundary and is not final) and cached by its SHA-256 across versions; a page's gzip
- * representation is a gzip header, its parts' deflate streams one after the other, a final
- * empty block, the CRC-32 of the page (crc32_combine of the parts' CRCs) and its size.
- * Since no part refers back into another, the concatenation is a valid deflate stream. */
+ * (the same object on every page) and in the bodies whose numbers changed. The cache holds
+ * each part (its CRC-32, its bytes when shared) and each part's deflate chunks (raw
+ * deflate, level 6, ending with a sync flush so that a chunk ends on a byte boundary and
+ * is not final), across versions: a chunk compressed alone, or one compressed with the
+ * page's bytes before the part as dictionary (site_chunks.c decides which, and makes the
+ * latter). A page's gzip representation is a gzip header, its chunks one after the other,
+ * a final empty block, the CRC-32 of the page (crc32_combine of the parts' CRCs) and its
+ * size. A chunk refers back only into its part or the bytes before it in the same page,
+ * so the concatenation is a valid deflate stream. */
 #include <errno.h>
 #include <stdint.h>
 #include <fcntl.h>
@@ -104,29 +107,42 @@ static void grow(site_parts *t)
     free(old);
 }
 
-site_part *site_parts_get(site_parts *t, const char *sha256, uint64_t len)
+static site_part *table_find(site_parts *t, const char *sha256, uint64_t len, int kind, const char *ctx)
 {
     size_t k = bucket(t, sha256);
     for (site_part *p = t->b[k]; p; p = p->next)
-        if (p->len == len && !memcmp(p->sha256, sha256, 64)) {
+        if (p->kind == kind && p->len == len && !memcmp(p->sha256, sha256, 64) && (!ctx || !memcmp(p->ctx, ctx, 64))) {
             atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
             return p;
         }
-    site_part *p = calloc(1, sizeof *p);
+    site_part *p = calloc(1, sizeof *p + (ctx ? 64 : 0));
     if (!p) return NULL;
     atomic_init(&p->refs, 2); /* the table's and the caller's */
     memcpy(p->sha256, sha256, 64);
     p->sha256[64] = '\0';
     p->len = len;
+    p->kind = (uint8_t)kind;
+    if (ctx) memcpy(p->ctx, ctx, 64);
     p->next = t->b[k];
     t->b[k] = p;
     if (++t->n > t->nb) grow(t);
     return p;
 }
 
+site_part *site_parts_get(site_parts *t, const char *sha256, uint64_t len)
+{
+    return table_find(t, sha256, len, PART_RAW, NULL);
+}
+
+site_part *site_parts_chunk(site_parts *t, const char *sha256, uint64_t len, const char *ctx)
+{
+    return table_find(t, sha256, len, PART_CHUNK, ctx);
+}
+
 void site_parts_prune(site_parts *t)
 {
     uint64_t bytes = 0;
+    size_t raw = 0;
     for (size_t i = 0; i < t->nb; i++) {
         site_part **pp = &t->b[i];
         while (*pp) {
@@ -139,10 +155,12 @@ void site_parts_prune(site_parts *t)
                 continue;
             }
             if (p->ready) bytes += (p->data ? p->len : 0) + p->defl_len;
+            raw += p->kind == PART_RAW;
             pp = &p->next;
         }
     }
     t->bytes = bytes;
+    t->n_raw = raw;
 }
 
 /* ---------------------------------------------------------------- filling a part */
@@ -209,6 +227,20 @@ int site_part_bytes(const site_part *p, const char *store, site_scratch *sc, con
     return r;
 }
 
+int site_chunk_deflate(site_part *c, void *zs, const uint8_t *dict, size_t dict_len, const uint8_t *in, uint64_t n)
+{
+    unsigned char *chunk;
+    size_t chunk_len;
+    if (!zs || prep_cut_gz_chunk_dict(zs, dict, dict_len, in, (size_t)n, &chunk, &chunk_len) != 0) return -1;
+    if (chunk_len > UINT32_MAX) {
+        free(chunk);
+        return -1;
+    }
+    c->defl = chunk;
+    c->defl_len = (uint32_t)chunk_len;
+    return 0;
+}
+
 void site_part_fill(site_part *p, const char *store, void *zs, site_scratch *sc)
 {
     if (p->ready || p->err) return;
@@ -223,7 +255,7 @@ void site_part_fill(site_part *p, const char *store, void *zs, site_scratch *sc)
     }
     /* A part several files use (the stamp, shared chrome) keeps its bytes: the load hashes
      * it once per file. Any other is read into the worker's buffer and kept only as
-     * deflate. */
+     * deflate (its chunks). */
     int keep = p->uses > 1;
     uint8_t *buf = keep ? malloc((size_t)p->len + 1) : site_scratch_get(sc, p->len);
     if (!buf) {
@@ -242,34 +274,32 @@ void site_part_fill(site_part *p, const char *store, void *zs, site_scratch *sc)
         return;
     }
     p->crc = (uint32_t)crc32(0, buf, (uInt)p->len);
-    unsigned char *chunk;
-    size_t chunk_len;
-    if (zs && prep_cut_gz_chunk(zs, buf, (size_t)p->len, &chunk, &chunk_len) == 0) {
-        p->defl = chunk;
-        p->defl_len = (uint32_t)chunk_len;
-    }
-    if (!keep && !p->defl) { /* no deflate stream: the bytes are the only copy */
-        uint8_t *own = malloc((size_t)p->len + 1);
-        if (!own) {
-            p->err = PART_NOMEM;
-            return;
-        }
-        memcpy(own, buf, (size_t)p->len);
-        buf = own;
-        keep = 1;
-    }
+    if (p->alone) (void)site_chunk_deflate(p, zs, NULL, 0, buf, p->len); /* none: the load fails */
     if (keep) p->data = buf;
     p->ready = 1;
 }
 
+void site_part_fill_alone(site_part *p, const char *store, void *zs, site_scratch *sc)
+{
+    if (!p->ready || p->err || p->defl) return;
+    const uint8_t *b = NULL;
+    if (site_part_bytes(p, store, sc, &b) != PART_OK) return;
+    if (!p->data) { /* read again from the store: check it */
+        char got[65];
+        prep_sha256_hex(b, (size_t)p->len, got);
+        if (strcmp(got, p->sha256) != 0) return;
+    }
+    (void)site_chunk_deflate(p, zs, NULL, 0, b, p->len);
+}
+
 /* ---------------------------------------------------------------- gzip members */
-site_blob *site_parts_gzip(site_part *const *parts, size_t n, uint64_t size)
+site_blob *site_parts_gzip(site_part *const *chunks, size_t n, uint64_t size)
 {
     uint64_t len = PREP_CUT_GZ_EXTRA;
     if (n > PREP_CUT_PARTS_MAX) return NULL; /* the manifest allows no more */
     for (size_t i = 0; i < n; i++) {
-        if (!parts[i]->defl) return NULL;
-        len += parts[i]->defl_len;
+        if (!chunks[i]->defl) return NULL;
+        len += chunks[i]->defl_len;
     }
     if (len >= size) return NULL;
     site_blob *b = site_blob_new(len);
@@ -279,10 +309,10 @@ site_blob *site_parts_gzip(site_part *const *parts, size_t n, uint64_t size)
     uint32_t crc[PREP_CUT_PARTS_MAX];
     uint64_t raw_len[PREP_CUT_PARTS_MAX];
     for (size_t i = 0; i < n; i++) {
-        chunk[i] = parts[i]->defl;
-        chunk_len[i] = parts[i]->defl_len;
-        crc[i] = parts[i]->crc;
-        raw_len[i] = parts[i]->len;
+        chunk[i] = chunks[i]->defl;
+        chunk_len[i] = chunks[i]->defl_len;
+        crc[i] = chunks[i]->crc;
+        raw_len[i] = chunks[i]->len;
     }
     prep_cut_gz_member(b->data, chunk, chunk_len, crc, raw_len, n, size);
     return b;
