@@ -50,6 +50,13 @@ const char *prep_err_str(prep_err e);
  *     PREP_ERR_NOMEM keep doing so; no function both aborts and returns NOMEM for the
  *     same allocation.
  * src/http and src/serve must not call prep_x* (tests/lint/layering.sh checks it). */
+/* Giving memory back (one policy for the long-running processes): glibc returns only the
+ * top of a heap to the system by itself, so the pages of blocks freed among live ones stay
+ * in the process. A daemon calls prep_mem_trim after each large unit of work has freed
+ * its memory: the institute after each cut (the last site, the manifests, the wire
+ * forms: gigabytes at national scale), the http core after connections close
+ * (prep_http_server_housekeep). It walks every arena (a few ms): not on a request path. */
+void prep_mem_trim(void);
 void *prep_xmalloc(size_t n);
 void *prep_xcalloc(size_t n, size_t size);
 void *prep_xrealloc(void *p, size_t n);

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,6 +35,8 @@ static void oom(size_t n)
     fprintf(stderr, "prep: out of memory allocating %zu bytes\n", n);
     abort();
 }
+
+void prep_mem_trim(void) { malloc_trim(0); }
 
 void *prep_xmalloc(size_t n)
 {

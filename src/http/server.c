@@ -498,7 +498,7 @@ void prep_http_server_housekeep(prep_http_server *s)
     int64_t now = net_mono_ms();
     if (now - s->last_trim >= 1000 && atomic_exchange(&s->trim_due, 0)) {
         s->last_trim = now;
-        malloc_trim(0);
+        prep_mem_trim();
     }
 }
 
