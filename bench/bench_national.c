@@ -413,7 +413,7 @@ static size_t n_levels;
 
 /* PREP_PERF_CTL=FIFO: write "enable" / "disable" to perf's control fifo around the national
  * busiest incremental cut, so that `perf record -D -1 --control fifo:FIFO` profiles that cut
- * alone (docs/benchmarks.md, "Profiling the busy cut"). */
+ * alone (docs/benchmarks.md, "Session 17: the busiest cut's CPU"). */
 static void perf_ctl(const char *cmd)
 {
     const char *path = getenv("PREP_PERF_CTL");
