@@ -386,10 +386,13 @@ static int night_series(const prep_catalog *c, prep_actas **sets, const char *id
         if (wire > worst_wire) worst_wire = wire;
         char hm[40];
         if (prep_time_format(t + c->cut_interval, c->timezone, PREP_TS_ISO, hm, sizeof hm)) snprintf(hm, sizeof hm, "?");
+        uint64_t site = 0;
+        for (size_t i = 0; i < n.s.n; i++) site += n.s.v[i].len;
         printf("       %.16s  %6zu captures  %6zu new objects %8.2f MB + patch %6.2f MB = %8.2f MB  %5.2f CPU s  %s"
-               "   on the wire %7.2f MB (gzip %.2f CPU s)  %s\n",
+               "   on the wire %7.2f MB (gzip %.2f CPU s)  %s   site %.0f MB, peak RSS so far %.2f GB  %s\n",
                hm, a1, n_new, (double)obj / 1e6, (double)pb.len / 1e6, sent / 1e6, cpu1, verdict(sent, LIM_DELIVERED),
-               wire / 1e6, wcpu, verdict(wire, LIM_DELIVERED));
+               wire / 1e6, wcpu, verdict(wire, LIM_DELIVERED), (double)site / 1e6, peak_rss() / (1024.0 * 1024 * 1024),
+               verdict(peak_rss(), LIM_RSS));
         fflush(stdout);
         prep_buf_free(&pb);
         prep_cut_manifest_free(&m1);
