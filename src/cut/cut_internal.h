@@ -157,6 +157,8 @@ prep_err cut_stage_src(cut_store *s, cut_stage_list *l, cut_read_fn rd, void *ct
                        const char *sha256, prep_diags *d);
 prep_err cut_stage_fd(cut_store *s, cut_stage_list *l, int fd, const char *label, uint64_t size, const char *sha256,
                       prep_diags *d);
+/* The same for bytes in memory whose hash the caller computed (prep_cut_make). */
+prep_err cut_stage_mem(cut_store *s, cut_stage_list *l, const void *p, size_t n, const char *sha256, prep_diags *d);
 prep_err cut_stage_commit(cut_store *s, cut_stage_list *l, unsigned char dirty[256], prep_err e, prep_diags *d);
 /* 1 if the object exists as a regular file of the given size; 0 if absent; -1 (diag)
  * if something else is there (symlink, wrong size, not regular). dir_ok (may be NULL):

@@ -451,51 +451,6 @@ static prep_err put_file(cut_store *s, const src *x, unsigned char dirty[256], p
     return e;
 }
 
-/* New objects from memory, staged in tmp/ until one sync makes them all durable (an fsync
- * per object cost a national first cut ~700,000 of them). */
-typedef struct staged {
-    char *tmp;
-    char sha256[65];
-} staged;
-
-typedef struct stage_list {
-    staged *v;
-    size_t n, cap;
-} stage_list;
-
-static prep_err stage(cut_store *s, stage_list *l, const void *p, size_t n, const char *sha256, prep_diags *d)
-{
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 1024;
-        staged *nv = realloc(l->v, nc * sizeof *nv);
-        if (!nv) return PREP_ERR_NOMEM;
-        l->v = nv;
-        l->cap = nc;
-    }
-    staged *x = &l->v[l->n];
-    prep_err e = cut_object_stage_mem(s, p, n, sha256, &x->tmp, d);
-    if (e) return e;
-    memcpy(x->sha256, sha256, 65);
-    l->n++;
-    return PREP_OK;
-}
-
-/* Syncs the staged objects and renames them into objects/ (on error: removes what is left
- * in tmp/), then syncs the object directories touched. */
-static prep_err commit_staged(cut_store *s, stage_list *l, unsigned char dirty[256], prep_err e, prep_diags *d)
-{
-    unsigned char made[256] = {0};
-    if (!e && l->n) e = cut_store_syncfs(s, d);
-    for (size_t i = 0; i < l->n; i++) {
-        if (!e) e = cut_object_commit(s, l->v[i].tmp, l->v[i].sha256, dirty, made, d);
-        else unlink(l->v[i].tmp);
-        free(l->v[i].tmp);
-    }
-    free(l->v);
-    memset(l, 0, sizeof *l);
-    return e ? e : cut_objects_sync(s, dirty, d);
-}
-
 /* Every object of the cut the store lacks (a composed file's parts are its objects),
  * then one sync of the object directories touched. */
 static prep_err put_objects(cut_store *s, const srcs *ss, prep_diags *d)
@@ -505,7 +460,8 @@ static prep_err put_objects(cut_store *s, const srcs *ss, prep_diags *d)
     char ring[8][65] = {{0}};
     unsigned ring_at = 0;
     unsigned char dir_ok[256] = {0};
-    stage_list l = {0};
+    cut_stage_list l = {0}; /* new objects from memory: one sync for all (an fsync each cost a
+                             * national first cut ~700,000 of them) */
     for (size_t i = 0; i < ss->n && !e; i++) {
         const src *x = &ss->v[i];
         size_t np = x->n_parts ? x->n_parts : 1, off = 0;
@@ -518,11 +474,12 @@ static prep_err put_objects(cut_store *s, const srcs *ss, prep_diags *d)
             if (((x->present >> k) & 1u) || seen_recently(ring, &ring_at, sha)) continue;
             int have = cut_object_check(s->root, sha, size, x->path, dir_ok, d);
             if (have < 0) e = PREP_ERR_VERIFY;
-            else if (!have && at) e = stage(s, &l, at, (size_t)size, sha, d);
+            else if (!have && at) e = cut_stage_mem(s, &l, at, (size_t)size, sha, d);
             else if (!have) e = put_file(s, x, dirty, d);
         }
     }
-    return commit_staged(s, &l, dirty, e, d);
+    e = cut_stage_commit(s, &l, dirty, e, d);
+    return e ? e : cut_objects_sync(s, dirty, d);
 }
 
 static prep_err make_common(const char *store, const prep_cut_params *p, srcs *ss, const prep_cut_seckey *key,

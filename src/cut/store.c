@@ -654,16 +654,32 @@ prep_err cut_object_put_src(cut_store *s, cut_read_fn rd, void *ctx, const char 
     return e ? e : object_finish(s, out, tmp, got, sha256, label, dirty, d);
 }
 
+/* Room for one more entry in l. */
+static prep_err stage_room(cut_stage_list *l)
+{
+    if (l->n < l->cap) return PREP_OK;
+    size_t nc = l->cap ? l->cap * 2 : 1024;
+    cut_staged *nv = realloc(l->v, nc * sizeof *nv);
+    if (!nv) return PREP_ERR_NOMEM;
+    l->v = nv;
+    l->cap = nc;
+    return PREP_OK;
+}
+
+prep_err cut_stage_mem(cut_store *s, cut_stage_list *l, const void *p, size_t n, const char *sha256, prep_diags *d)
+{
+    prep_err e = stage_room(l);
+    if (!e) e = cut_object_stage_mem(s, p, n, sha256, &l->v[l->n].tmp, d);
+    if (e) return e;
+    memcpy(l->v[l->n].sha256, sha256, 65);
+    l->n++;
+    return PREP_OK;
+}
+
 prep_err cut_stage_src(cut_store *s, cut_stage_list *l, cut_read_fn rd, void *ctx, const char *label, uint64_t size,
                        const char *sha256, prep_diags *d)
 {
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 1024;
-        cut_staged *nv = realloc(l->v, nc * sizeof *nv);
-        if (!nv) return PREP_ERR_NOMEM;
-        l->v = nv;
-        l->cap = nc;
-    }
+    if (stage_room(l)) return PREP_ERR_NOMEM;
     int out;
     char *tmp, got[65];
     prep_err e = object_copy(s, rd, ctx, label, size, &out, &tmp, got, d);
