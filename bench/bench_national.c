@@ -347,6 +347,7 @@ static int night_cut(night_ctx *n, prep_time at, double *cpu, size_t *applied, p
     prep_tally_clear_dirty(n->t);
     if (cut_site_hc(n->b.inst, &n->s, at, &n->b.k, n->c->process_id, n->ids, n->hc, d)) return die("night cut", d);
     *cpu = cpu_s() - c0;
+    prep_mem_trim(); /* as the institute after each cut */
     return 0;
 }
 
@@ -442,6 +443,8 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
     size_t peak = busiest_bin(c, sets, &bins, &nbins, &total);
     if (!bins) return 1;
     prep_time t0 = c->window_open + (prep_time)peak * c->cut_interval, t1 = t0 + c->cut_interval;
+    const char *tun = getenv("GLIBC_TUNABLES");
+    printf("== malloc on huge pages: %s\n", tun && strstr(tun, "glibc.malloc.hugetlb=1") ? "yes (core.h, prep_mem_hugepages)" : "no");
     printf("== %s: %u elections, %u districts, %u sections, %u casillas; %zu actas in the night, "
            "%zu in the busiest 5-minute bin (#%zu)\n",
            name, c->n_elections, c->n_districts, c->n_sections, c->n_casillas, total, bins[peak], peak);
@@ -483,6 +486,7 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
 
     /* the broadcaster holds cut 1 */
     if (hold_cut1(&b)) return die("the broadcaster's copy of cut 1", &d);
+    prep_mem_trim(); /* as the institute after each cut */
 
     /* (b) the busiest 5-minute incremental cut */
     perf_ctl("enable");
@@ -568,6 +572,7 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
 
 int main(int argc, char **argv)
 {
+    prep_mem_hugepages(argv); /* as prep institute does (core.h) */
     int qro_only = 0, nat_only = 0, i = 1;
     double night = 0;
     const char *dir = "/dev/shm";

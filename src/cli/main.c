@@ -62,6 +62,8 @@ int main(int argc, char **argv)
                      PREP_ARRAY_LEN(names));
         return CLI_OK;
     }
+    if (!strcmp(c, "institute") || !strcmp(c, "cut") || !strcmp(c, "render"))
+        prep_mem_hugepages(argv); /* the programs that make sites and cuts (core.h) */
     for (size_t i = 0; i < PREP_ARRAY_LEN(commands); i++)
         if (!strcmp(c, commands[i].name)) {
             cli_man_describe(commands[i].summary);

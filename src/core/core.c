@@ -38,6 +38,21 @@ static void oom(size_t n)
 
 void prep_mem_trim(void) { malloc_trim(0); }
 
+void prep_mem_hugepages(char **argv)
+{
+    const char *off = getenv("PREP_HUGEPAGES");
+    if (off && !strcmp(off, "0")) return;
+    const char *t = getenv("GLIBC_TUNABLES");
+    if (t && strstr(t, "glibc.malloc.hugetlb")) return; /* set: by us before the exec, or by the operator */
+    char v[1024];
+    int n = t && *t ? snprintf(v, sizeof v, "%s:glibc.malloc.hugetlb=1", t)
+                    : snprintf(v, sizeof v, "glibc.malloc.hugetlb=1");
+    if (n < 0 || (size_t)n >= sizeof v || setenv("GLIBC_TUNABLES", v, 1) != 0) return;
+    execv("/proc/self/exe", argv);
+    prep_log(PREP_LOG_WARN, "memory: cannot execute /proc/self/exe again for huge pages: %s; going on with 4 KB pages",
+             strerror(errno));
+}
+
 void *prep_xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
