@@ -57,19 +57,24 @@ const char *prep_err_str(prep_err e);
  * forms: gigabytes at national scale), the http core after connections close
  * (prep_http_server_housekeep). It walks every arena (a few ms): not on a request path. */
 void prep_mem_trim(void);
-/* Huge pages for the batch that makes cuts: a national cut touches ~600 MB of fresh heap
- * (the changed pages, the manifest and its check's parse, the database files), which the
- * kernel maps in ~157,000 faults of 4 KB: ~0.6 of the busiest cut's ~2.3 CPU s on a quiet
- * machine, more when other work fills memory. With glibc's malloc asked to use transparent
- * huge pages (the tunable glibc.malloc.hugetlb=1, read only when a program starts) the same
- * cut takes ~3,000 faults, for ~2 % more peak RSS (docs/benchmarks.md, "Huge pages").
- * Called first thing by a program that makes cuts (prep institute, prep cut, prep render,
- * the national bench): when GLIBC_TUNABLES does not name glibc.malloc.hugetlb it sets it
- * and executes the same program again with the same arguments (same process id); an
- * operator's own GLIBC_TUNABLES setting of it (=0 to refuse) is kept as it is, and
- * PREP_HUGEPAGES=0 turns the policy off. Returns only when it did not re-execute (a
- * failed exec is logged and the program goes on with 4 KB pages). argv: main's. */
-void prep_mem_hugepages(char **argv);
+/* The heap of a program that makes sites and cuts (prep institute, prep cut, prep render,
+ * the national bench). A national cut takes ~600 MB of short-lived memory (the changed
+ * pages, the 69 MB manifest and its check's parse, the database files): with glibc's
+ * defaults its large blocks are mapped and unmapped on every cut and the kernel zeroes
+ * them again in ~157,000 faults of 4 KB, and a 3.5 GB heap in 4 KB pages misses the TLB
+ * everywhere (on a virtual machine each miss walks two page tables). So:
+ *   - blocks up to 512 MB come from the heap (M_MMAP_THRESHOLD), and up to 1 GB of free
+ *     memory at its top stays (M_TRIM_THRESHOLD): the next cut reuses it unzeroed;
+ *   - the heap is on transparent huge pages (glibc's tunable glibc.malloc.hugetlb=1, read
+ *     only when a program starts: when GLIBC_TUNABLES does not name it, it is set and the
+ *     same program executed again with the same arguments and process id).
+ * The busiest national cut went from 3.95 to 2.2-2.4 CPU s and its faults from ~158,000
+ * to ~2,000, for ~0.2 GB more peak RSS (docs/benchmarks.md, "The cutter's heap"). The
+ * institute still gives back what a cut freed (prep_mem_trim) between cuts. An operator's
+ * own GLIBC_TUNABLES setting of hugetlb (=0 to refuse) is kept; PREP_MEM_POLICY=0 turns
+ * all of this off. Call first thing in main (argv: main's); returns unless it re-executed
+ * (a failed exec is logged and the program goes on with 4 KB pages). */
+void prep_mem_cutter(char **argv);
 void *prep_xmalloc(size_t n);
 void *prep_xcalloc(size_t n, size_t size);
 void *prep_xrealloc(void *p, size_t n);

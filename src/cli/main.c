@@ -63,7 +63,7 @@ int main(int argc, char **argv)
         return CLI_OK;
     }
     if (!strcmp(c, "institute") || !strcmp(c, "cut") || !strcmp(c, "render"))
-        prep_mem_hugepages(argv); /* the programs that make sites and cuts (core.h) */
+        prep_mem_cutter(argv); /* the programs that make sites and cuts (core.h) */
     for (size_t i = 0; i < PREP_ARRAY_LEN(commands); i++)
         if (!strcmp(c, commands[i].name)) {
             cli_man_describe(commands[i].summary);

@@ -38,10 +38,12 @@ static void oom(size_t n)
 
 void prep_mem_trim(void) { malloc_trim(0); }
 
-void prep_mem_hugepages(char **argv)
+void prep_mem_cutter(char **argv)
 {
-    const char *off = getenv("PREP_HUGEPAGES");
+    const char *off = getenv("PREP_MEM_POLICY");
     if (off && !strcmp(off, "0")) return;
+    mallopt(M_MMAP_THRESHOLD, 512 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
     const char *t = getenv("GLIBC_TUNABLES");
     if (t && strstr(t, "glibc.malloc.hugetlb")) return; /* set: by us before the exec, or by the operator */
     char v[1024];
