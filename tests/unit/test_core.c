@@ -13,6 +13,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <time.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <sys/wait.h>
 
 #include "prep/core.h"
 
@@ -355,15 +358,97 @@ static void test_file_helpers(void **st)
     assert_int_equal(prep_rm_tree(root), 0);
 }
 
-int main(void)
+/* prep_mem_cutter, seen from the program it executes again: the test binary runs itself
+ * with --mem-child (main below), which calls prep_mem_cutter and prints its process id, its
+ * GLIBC_TUNABLES and whether a 64 MB block came from the heap (glibc's own count of mapped
+ * blocks, mallinfo2). */
+static int mem_child(char **argv)
 {
+    pid_t before = getpid();
+    prep_mem_cutter(argv);
+    char *volatile p = malloc(64u << 20); /* volatile: the compiler may not drop the pair */
+    if (!p) return 1;
+    p[0] = 1;
+    struct mallinfo2 mi = mallinfo2();
+    const char *t = getenv("GLIBC_TUNABLES");
+    printf("%ld %s %d\n", (long)before, t ? t : "-", mi.hblkhd >= (64u << 20));
+    free(p);
+    return 0;
+}
+
+/* Runs the child with the environment changes given ("NAME=VALUE" to set, "NAME" to
+ * unset); its line into out. */
+static void mem_run(const char *self, const char *set1, const char *set2, char *out, size_t n, long *pid)
+{
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    pid_t c = fork();
+    assert_true(c >= 0);
+    if (c == 0) {
+        dup2(fd[1], 1);
+        close(fd[0]);
+        unsetenv("GLIBC_TUNABLES");
+        unsetenv("PREP_MEM_POLICY");
+        for (const char *e = set1; e; e = e == set1 ? set2 : NULL) {
+            char k[128];
+            const char *eq = strchr(e, '=');
+            snprintf(k, sizeof k, "%.*s", (int)(eq ? eq - e : (long)strlen(e)), e);
+            if (eq) setenv(k, eq + 1, 1);
+        }
+        char *av[] = {(char *)self, (char *)"--mem-child", NULL};
+        execv("/proc/self/exe", av);
+        _exit(127);
+    }
+    close(fd[1]);
+    ssize_t r = read(fd[0], out, n - 1);
+    close(fd[0]);
+    out[r > 0 ? r : 0] = 0;
+    int st;
+    assert_int_equal(waitpid(c, &st, 0), c);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    *pid = (long)c;
+}
+
+static void test_mem_cutter(void **st)
+{
+    (void)st;
+    char line[1200], want[1200];
+    long pid;
+#if defined(__SANITIZE_ADDRESS__)
+    const int heap_known = 0; /* the sanitizer's allocator: mallinfo2 says nothing */
+#else
+    const int heap_known = 1;
+#endif
+    /* the default: executed again once, same process id, huge pages asked, the block from the heap */
+    mem_run("test_core", NULL, NULL, line, sizeof line, &pid);
+    snprintf(want, sizeof want, "%ld glibc.malloc.hugetlb=1 0\n", pid);
+    if (heap_known) assert_string_equal(line, want);
+    else assert_non_null(strstr(line, " glibc.malloc.hugetlb=1 "));
+    /* the operator's tunables are kept, hugetlb added after them */
+    mem_run("test_core", "GLIBC_TUNABLES=glibc.malloc.tcache_count=0", NULL, line, sizeof line, &pid);
+    snprintf(want, sizeof want, "%ld glibc.malloc.tcache_count=0:glibc.malloc.hugetlb=1 0\n", pid);
+    if (heap_known) assert_string_equal(line, want);
+    /* the operator's own hugetlb setting wins; the heap policy still applies */
+    mem_run("test_core", "GLIBC_TUNABLES=glibc.malloc.hugetlb=0", NULL, line, sizeof line, &pid);
+    snprintf(want, sizeof want, "%ld glibc.malloc.hugetlb=0 0\n", pid);
+    if (heap_known) assert_string_equal(line, want);
+    /* PREP_MEM_POLICY=0: glibc's defaults (a 64 MB block is mapped on its own) */
+    mem_run("test_core", "PREP_MEM_POLICY=0", NULL, line, sizeof line, &pid);
+    snprintf(want, sizeof want, "%ld - 1\n", pid);
+    if (heap_known) assert_string_equal(line, want);
+    else assert_non_null(strstr(line, " - "));
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "--mem-child")) return mem_child(argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pct_trunc),  cmocka_unit_test(test_time),
         cmocka_unit_test(test_split),      cmocka_unit_test(test_numbers_and_strings),
         cmocka_unit_test(test_buf_limit),  cmocka_unit_test(test_diags),
         cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_rng),
         cmocka_unit_test(test_rm_tree),  cmocka_unit_test(test_civil_dates),
-        cmocka_unit_test(test_file_helpers),
+        cmocka_unit_test(test_file_helpers), cmocka_unit_test(test_mem_cutter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
