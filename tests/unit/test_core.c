@@ -414,7 +414,12 @@ static void test_mem_cutter(void **st)
     (void)st;
     char line[1200], want[1200];
     long pid;
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PREP_TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(PREP_TEST_ASAN)
     const int heap_known = 0; /* the sanitizer's allocator: mallinfo2 says nothing */
 #else
     const int heap_known = 1;
