@@ -533,7 +533,7 @@ int cmd_institute(int argc, char **argv)
             }
             if (c.store_keep) store_retention(&c);
         }
-        prep_mem_trim(); /* the last site and the cut's buffers are freed: their pages go back */
+        prep_mem_trim_above(PREP_MEM_CUTTER_SLACK); /* what the cut freed beyond what the next one reuses (core.h) */
         /* also after a failed cut: on a full disk the space it frees lets the next one through */
         if (e && c.store_keep) store_retention(&c);
         prep_institute_sched_done(&sch, !e, !e && st.final_cut);

@@ -38,6 +38,12 @@ static void oom(size_t n)
 
 void prep_mem_trim(void) { malloc_trim(0); }
 
+void prep_mem_trim_above(size_t slack)
+{
+    struct mallinfo2 mi = mallinfo2();
+    if (mi.fordblks > slack) malloc_trim(0);
+}
+
 void prep_mem_cutter(char **argv)
 {
     const char *off = getenv("PREP_MEM_POLICY");
