@@ -17,21 +17,31 @@
  *   (c) the process's peak RSS so far (getrusage; Querétaro runs first, so its figure is its own).
  * Each figure has its limit beside it, and "met" or "MISSED". The limits are the national
  * ones (issue 15); for Querétaro they only show the margin.
- *   (d) with --night H: the per-cut bytes over the night, every H hours from the window's
- *       opening: at each sample instant T the cutter's cuts at T and T + 5 minutes, and
- *       what the second brings to a broadcaster holding the first (new objects: every part
- *       or plain file whose SHA-256 the first cut's manifest lacks; + the manifest patch +
- *       the signature), with its CPU seconds and captures; and the same on the wire
- *       (compressed as above) with the compression's CPU seconds.
+ *   (d) with --night H: the cutter's whole night as the institute makes it, a cut every
+ *       cut interval from the window's opening to its close (its heap policy and the
+ *       trim after each cut included: prep_mem_cutter, prep_mem_trim_above); every H
+ *       hours the cut at T + 5 min against the cut at T (what it brings to a broadcaster:
+ *       new objects, every part or plain file whose SHA-256 the first cut's manifest
+ *       lacks, + the manifest patch + the signature, raw and on the wire), the cut's CPU
+ *       seconds and captures, the site's size and the cutter's peak RSS so far (VmHWM; the
+ *       bench's own manifests are read in a process of its own); then the night's average
+ *       and largest CPU per cut;
+ *   (e) then the cutter restarted at the close: a new tally, render cache and hash cache
+ *       making the full cut of the whole night, with its own peak RSS.
  * Run: ./build/bench_national [--night H] [--levels L,L,...] [DIR]   stores in DIR (default /dev/shm), deleted at the end.
  *      ./build/bench_national --qro [--night H] [DIR]   Querétaro only (seconds).
  *      ./build/bench_national --national [DIR]   national only (no reference: for profiling).
- * --night at national scale makes ~2 cuts per sample, a few GB each stored: give a DIR on disk.
+ * --night at national scale makes 289 cuts (~25 minutes here); the store keeps the last 2 cuts'
+ * objects and manifests (~3-5 GB at national scale in DIR).
  * The national run takes minutes and several GB of memory: run nothing else heavy beside it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/resource.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "prep/cut.h"
@@ -329,8 +339,8 @@ typedef struct night_ctx {
     prep_cut_hash_cache *hc; /* the cutter's, across the night's cuts */
 } night_ctx;
 
-/* One cut of the cutter at `at`: apply, render, make. CPU seconds into *cpu, captures
- * into *applied. */
+/* One cut of the cutter at `at`: apply, render, make, and give back what the cut freed
+ * (as the institute). CPU seconds into *cpu, captures into *applied. */
 static int night_cut(night_ctx *n, prep_time at, double *cpu, size_t *applied, prep_diags *d)
 {
     double c0 = cpu_s();
@@ -347,12 +357,105 @@ static int night_cut(night_ctx *n, prep_time at, double *cpu, size_t *applied, p
     prep_tally_clear_dirty(n->t);
     if (cut_site_hc(n->b.inst, &n->s, at, &n->b.k, n->c->process_id, n->ids, n->hc, d)) return die("night cut", d);
     *cpu = cpu_s() - c0;
-    prep_mem_trim(); /* as the institute after each cut */
+    prep_mem_trim_above(PREP_MEM_CUTTER_SLACK); /* as the institute after each cut */
     return 0;
 }
 
-/* (d) the per-cut bytes over the night, every `hours` hours: a cutter of its own (tally,
- * render cache, store) from the window's opening, so that its cuts go forward in time. */
+/* The bench's own work on the store (bench_national --store-work STORE SEQ LINE WORST),
+ * in a process of its own so that its memory (two parsed national manifests, ~400 MB) is
+ * not counted in the cutter's RSS, started with posix_spawn (no fork: a forked copy of the
+ * cutter would leave its ~4 GB copy-on-write, and the next cut would pay a fault per page
+ * it writes). With LINE other than "-": what cut SEQ brings to a broadcaster holding cut
+ * SEQ - 1, printed after LINE, the night's worst kept in the file WORST; then the store's
+ * retention: objects of the last 2 cuts kept, and the manifests of cuts before them
+ * removed too (a night of national manifests is ~20 GB; the institute keeps them on disk). */
+static int store_work(const char *store, uint64_t seq, const char *line, const char *wp)
+{
+    prep_diags dd, *d = &dd;
+    prep_diags_init(d);
+    if (strcmp(line, "-")) {
+        prep_cut_manifest m1, m2;
+        if (prep_cut_load(store, seq - 1, &m1, d) || prep_cut_load(store, seq, &m2, d)) return die("load", d);
+        prep_buf pb;
+        prep_buf_init(&pb, 0);
+        if (prep_cut_manifest_diff(&m1, &m2, &pb)) return 1;
+        prep_cut_wire_result wr;
+        double wcpu = wire_make(store, seq, 0, &wr, NULL, d);
+        if (wcpu < 0) return 1;
+        size_t n_new;
+        uint64_t wobj, obj = new_object_bytes(&m1, &m2, store, &n_new, &wobj);
+        double sent = (double)(obj + pb.len + 200); /* + the signature, ~200 B */
+        double wire = (double)(wobj + (wr.patch_gz_bytes ? wr.patch_gz_bytes : pb.len) + 200);
+        printf("%s  %6zu new objects %8.2f MB + patch %6.2f MB = %8.2f MB  %s   on the wire %7.2f MB (gzip %.2f CPU s)  %s\n",
+               line, n_new, (double)obj / 1e6, (double)pb.len / 1e6, sent / 1e6, verdict(sent, LIM_DELIVERED),
+               wire / 1e6, wcpu, verdict(wire, LIM_DELIVERED));
+        double w[2] = {0, 0};
+        FILE *f = fopen(wp, "rb");
+        if (f) {
+            if (fread(w, sizeof w, 1, f) != 1) w[0] = w[1] = 0;
+            fclose(f);
+        }
+        if (sent > w[0]) w[0] = sent;
+        if (wire > w[1]) w[1] = wire;
+        if ((f = fopen(wp, "wb"))) {
+            fwrite(w, sizeof w, 1, f);
+            fclose(f);
+        }
+        fflush(stdout);
+    }
+    prep_cut_gc_result g;
+    if (prep_cut_store_gc(store, 2, &g, d)) return die("store retention", d);
+    for (uint64_t old = seq > 3 ? seq - 3 : 0; old >= 1; old--) {
+        char cd[1300];
+        snprintf(cd, sizeof cd, "%s/cuts/%llu", store, (unsigned long long)old);
+        if (access(cd, F_OK) != 0) break;
+        nftw(cd, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    }
+    prep_diags_free(d);
+    return 0;
+}
+
+static int night_store_work(night_ctx *n, uint64_t seq, const char *line)
+{
+    fflush(stdout);
+    char sq[32], wp[1200];
+    snprintf(sq, sizeof sq, "%llu", (unsigned long long)seq);
+    snprintf(wp, sizeof wp, "%s/worst", n->b.root);
+    char *av[] = {(char *)"bench_national", (char *)"--store-work", n->b.inst, sq, (char *)(line ? line : "-"), wp, NULL};
+    pid_t pid;
+    if (posix_spawn(&pid, "/proc/self/exe", NULL, NULL, av, environ) != 0) return 1;
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) return 1;
+    return !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+}
+
+/* The process's peak RSS since reset_peak (VmHWM; getrusage's maximum cannot be reset). */
+static double vm_hwm(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char l[256];
+    double kb = 0;
+    while (f && fgets(l, sizeof l, f))
+        if (!strncmp(l, "VmHWM:", 6)) kb = atof(l + 6);
+    if (f) fclose(f);
+    return kb * 1024.0;
+}
+
+static void reset_peak(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f) {
+        fputs("5", f);
+        fclose(f);
+    }
+}
+
+/* (d) the cutter's whole night and the per-cut bytes over it: a cutter of its own (tally,
+ * render cache, hash cache, store) cutting every cut interval from the window's opening, as
+ * the institute does; every `hours` hours, the cut at T + 5 min against the cut at T, and the
+ * cutter's peak RSS so far. (e) Then the cutter restarted at the night's close: a new tally,
+ * render cache and hash cache making the full cut of the whole night, and its peak RSS. */
 static int night_series(const prep_catalog *c, prep_actas **sets, const char *ids, const char *dir, double hours,
                         prep_diags *d)
 {
@@ -362,51 +465,83 @@ static int night_series(const prep_catalog *c, prep_actas **sets, const char *id
         if (prep_tally_cursor_init(&n.cur[el], sets[el])) return 1;
     prep_render_site_init(&n.s);
     prep_time step = (prep_time)(hours * 3600);
-    printf("   (d) per-cut bytes over the night (every %.1f h: the cut at T + 5 min against the cut at T)   "
-           "[<= %.0f MB each]\n", hours, LIM_DELIVERED / 1e6);
-    double worst = 0, worst_wire = 0;
-    for (prep_time t = c->window_open + step; t + c->cut_interval <= c->window_close; t += step) {
-        double cpu0, cpu1;
-        size_t a0, a1, n_new;
-        if (night_cut(&n, t, &cpu0, &a0, d)) return 1;
-        uint64_t s1 = n.seq;
-        if (night_cut(&n, t + c->cut_interval, &cpu1, &a1, d)) return 1;
-        prep_cut_manifest m1, m2;
-        if (prep_cut_load(n.b.inst, s1, &m1, d) || prep_cut_load(n.b.inst, s1 + 1, &m2, d)) return die("load", d);
-        prep_buf pb;
-        prep_buf_init(&pb, 0);
-        if (prep_cut_manifest_diff(&m1, &m2, &pb)) return 1;
-        prep_cut_wire_result wr;
-        double wcpu = wire_make(n.b.inst, s1 + 1, 0, &wr, NULL, d);
-        if (wcpu < 0) return 1;
-        uint64_t wobj;
-        uint64_t obj = new_object_bytes(&m1, &m2, n.b.inst, &n_new, &wobj);
-        double sent = (double)(obj + pb.len + 200); /* + the signature, ~200 B */
-        double wire = (double)(wobj + (wr.patch_gz_bytes ? wr.patch_gz_bytes : pb.len) + 200);
-        if (sent > worst) worst = sent;
-        if (wire > worst_wire) worst_wire = wire;
-        char hm[40];
-        if (prep_time_format(t + c->cut_interval, c->timezone, PREP_TS_ISO, hm, sizeof hm)) snprintf(hm, sizeof hm, "?");
-        uint64_t site = 0;
-        for (size_t i = 0; i < n.s.n; i++) site += n.s.v[i].len;
-        printf("       %.16s  %6zu captures  %6zu new objects %8.2f MB + patch %6.2f MB = %8.2f MB  %5.2f CPU s  %s"
-               "   on the wire %7.2f MB (gzip %.2f CPU s)  %s   site %.0f MB, peak RSS so far %.2f GB  %s\n",
-               hm, a1, n_new, (double)obj / 1e6, (double)pb.len / 1e6, sent / 1e6, cpu1, verdict(sent, LIM_DELIVERED),
-               wire / 1e6, wcpu, verdict(wire, LIM_DELIVERED), (double)site / 1e6, peak_rss() / (1024.0 * 1024 * 1024),
-               verdict(peak_rss(), LIM_RSS));
-        fflush(stdout);
-        prep_buf_free(&pb);
-        prep_cut_manifest_free(&m1);
-        prep_cut_manifest_free(&m2);
+    printf("   (d) the cutter's night: a cut every %lld s from the window's opening; every %.1f h, the cut at T + 5 min "
+           "against the cut at T   [<= %.0f MB each], and the cutter's peak RSS so far   [<= %.0f GB]\n",
+           (long long)c->cut_interval, hours, LIM_DELIVERED / 1e6, LIM_RSS / 1073741824.0);
+    fflush(stdout);
+    reset_peak(); /* the night's cutter alone, not (a) to (c) */
+    double cpu_max = 0, cpu_sum = 0, cpu_first = 0;
+    size_t cuts = 0;
+    for (prep_time t = c->window_open + c->cut_interval; t <= c->window_close; t += c->cut_interval) {
+        double cpu;
+        size_t a;
+        if (night_cut(&n, t, &cpu, &a, d)) return 1;
+        if (cuts++ == 0) {
+            cpu_first = cpu;
+            continue; /* the night's first cut is a full one: (a) measures those */
+        }
+        cpu_sum += cpu;
+        if (cpu > cpu_max) cpu_max = cpu;
+        int sample = (t - c->window_open - c->cut_interval) % step == 0 && t - c->cut_interval > c->window_open;
+        if (!sample && n.seq % 12) continue;
+        char line[600] = "";
+        if (sample) {
+            char hm[40];
+            if (prep_time_format(t, c->timezone, PREP_TS_ISO, hm, sizeof hm)) snprintf(hm, sizeof hm, "?");
+            uint64_t site = 0;
+            for (size_t i = 0; i < n.s.n; i++) site += n.s.v[i].len;
+            snprintf(line, sizeof line, "       %.16s  %6zu captures  %5.2f CPU s  site %.0f MB, cutter's peak RSS so far "
+                     "%.2f GB  %s", hm, a, cpu, (double)site / 1e6, vm_hwm() / 1073741824.0, verdict(vm_hwm(), LIM_RSS));
+        }
+        if (night_store_work(&n, n.seq, sample ? line : NULL)) return 1;
     }
-    printf("       the night's largest sampled cut: %.2f MB   [<= %.0f MB: %s]; on the wire %.2f MB   [<= %.0f MB: %s]\n",
-           worst / 1e6, LIM_DELIVERED / 1e6, verdict(worst, LIM_DELIVERED), worst_wire / 1e6, LIM_DELIVERED / 1e6,
-           verdict(worst_wire, LIM_DELIVERED));
+    double night_peak = vm_hwm(), w[2] = {0, 0};
+    char wp[1200];
+    snprintf(wp, sizeof wp, "%s/worst", n.b.root);
+    FILE *wf = fopen(wp, "rb");
+    if (wf) {
+        if (fread(w, sizeof w, 1, wf) != 1) w[0] = w[1] = 0;
+        fclose(wf);
+    }
+    printf("       the night: %zu cuts, the first (full) %.2f CPU s, the others %.2f CPU s each on average, %.2f at most   "
+           "[<= %.0f CPU s: %s]; its largest sampled cut %.2f MB   [<= %.0f MB: %s], on the wire %.2f MB   [<= %.0f MB: %s]; "
+           "the cutter's peak RSS %.2f GB   [<= %.0f GB: %s]\n",
+           cuts, cpu_first, cpu_sum / (double)(cuts > 1 ? cuts - 1 : 1), cpu_max, LIM_INC_CPU, verdict(cpu_max, LIM_INC_CPU),
+           w[0] / 1e6, LIM_DELIVERED / 1e6,
+           verdict(w[0], LIM_DELIVERED), w[1] / 1e6, LIM_DELIVERED / 1e6, verdict(w[1], LIM_DELIVERED),
+           night_peak / 1073741824.0, LIM_RSS / 1073741824.0, verdict(night_peak, LIM_RSS));
+    fflush(stdout);
     prep_render_site_free(&n.s);
     prep_render_cache_free(n.rc);
     prep_cut_hash_cache_free(n.hc);
     for (uint32_t el = 0; el < c->n_elections; el++) prep_tally_cursor_free(&n.cur[el]);
     prep_tally_free(n.t);
+
+    /* (e) the cutter restarted at the close */
+    prep_mem_trim();
+    reset_peak();
+    double base = vm_hwm(), w0 = wall_s();
+    night_ctx r = {.c = c, .sets = sets, .ids = ids, .b = n.b, .seq = n.seq};
+    if (prep_tally_new(c, &r.t) || prep_render_cache_new(&r.rc) || prep_cut_hash_cache_new(&r.hc)) return 1;
+    for (uint32_t el = 0; el < c->n_elections; el++)
+        if (prep_tally_cursor_init(&r.cur[el], sets[el])) return 1;
+    prep_render_site_init(&r.s);
+    double cpu;
+    size_t a;
+    if (night_cut(&r, c->window_close + c->cut_interval, &cpu, &a, d)) return 1;
+    uint64_t site = 0;
+    for (size_t i = 0; i < r.s.n; i++) site += r.s.v[i].len;
+    double rpeak = vm_hwm();
+    printf("   (e) the cutter restarted at the close: its full cut of the whole night (%zu captures, site %.0f MB) "
+           "%.1f s wall, %.1f CPU s; peak RSS %.2f GB (%.2f before it)   [<= %.0f GB: %s]\n",
+           a, (double)site / 1e6, wall_s() - w0, cpu, rpeak / 1073741824.0, base / 1073741824.0,
+           LIM_RSS / 1073741824.0, verdict(rpeak, LIM_RSS));
+    fflush(stdout);
+    prep_render_site_free(&r.s);
+    prep_render_cache_free(r.rc);
+    prep_cut_hash_cache_free(r.hc);
+    for (uint32_t el = 0; el < c->n_elections; el++) prep_tally_cursor_free(&r.cur[el]);
+    prep_tally_free(r.t);
     prep_cut_seckey_wipe(&n.b.k);
     nftw(n.b.root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     return 0;
@@ -444,7 +579,10 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
     if (!bins) return 1;
     prep_time t0 = c->window_open + (prep_time)peak * c->cut_interval, t1 = t0 + c->cut_interval;
     const char *tun = getenv("GLIBC_TUNABLES");
-    printf("== malloc on huge pages: %s\n", tun && strstr(tun, "glibc.malloc.hugetlb=1") ? "yes (core.h, prep_mem_hugepages)" : "no");
+    const char *mp = getenv("PREP_MEM_POLICY");
+    printf("== the cutter's heap (core.h, prep_mem_cutter): %s, %s\n",
+           mp && !strcmp(mp, "0") ? "glibc's defaults" : "large blocks kept for reuse",
+           tun && strstr(tun, "glibc.malloc.hugetlb=1") ? "huge pages" : "4 KB pages");
     printf("== %s: %u elections, %u districts, %u sections, %u casillas; %zu actas in the night, "
            "%zu in the busiest 5-minute bin (#%zu)\n",
            name, c->n_elections, c->n_districts, c->n_sections, c->n_casillas, total, bins[peak], peak);
@@ -486,7 +624,7 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
 
     /* the broadcaster holds cut 1 */
     if (hold_cut1(&b)) return die("the broadcaster's copy of cut 1", &d);
-    prep_mem_trim(); /* as the institute after each cut */
+    prep_mem_trim_above(PREP_MEM_CUTTER_SLACK); /* as the institute after each cut */
 
     /* (b) the busiest 5-minute incremental cut */
     perf_ctl("enable");
@@ -572,7 +710,9 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
 
 int main(int argc, char **argv)
 {
-    prep_mem_hugepages(argv); /* as prep institute does (core.h) */
+    if (argc == 6 && !strcmp(argv[1], "--store-work")) /* the night's helper (night_store_work) */
+        return store_work(argv[2], strtoull(argv[3], NULL, 10), argv[4], argv[5]);
+    prep_mem_cutter(argv); /* as prep institute does (core.h) */
     int qro_only = 0, nat_only = 0, i = 1;
     double night = 0;
     const char *dir = "/dev/shm";
