@@ -444,6 +444,51 @@ static void test_mem_cutter(void **st)
     else assert_non_null(strstr(line, " - "));
 }
 
+static __attribute__((unused)) long rss_kb(void) /* unused under the sanitizer */
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char l[256];
+    long kb = -1;
+    while (f && fgets(l, sizeof l, f))
+        if (!strncmp(l, "VmRSS:", 6)) kb = atol(l + 6);
+    if (f) fclose(f);
+    return kb;
+}
+
+/* prep_mem_trim_above: 600 MB freed inside the heap (a live block above them keeps glibc
+ * from trimming the top by itself) stay in the process under a 1 GB slack and go back
+ * to the system under a 512 MB one (VmRSS). */
+static void test_mem_trim_above(void **st)
+{
+    (void)st;
+#if defined(__SANITIZE_ADDRESS__) || defined(PREP_TEST_ASAN)
+    skip(); /* the sanitizer's allocator: no glibc heap to trim */
+#else
+    enum { N = 600 * 16, SZ = 64 * 1024 }; /* 64 KB blocks: from the heap, not mapped alone */
+    char **v = malloc(N * sizeof *v);
+    assert_non_null(v);
+    for (int i = 0; i < N; i++) {
+        v[i] = malloc(SZ);
+        assert_non_null(v[i]);
+        memset(v[i], 1, SZ);
+    }
+    char *volatile top = malloc(SZ);
+    assert_non_null(top);
+    top[0] = 1;
+    for (int i = 0; i < N; i++) free(v[i]);
+    long before = rss_kb();
+    prep_mem_trim_above((size_t)1 << 30);
+    long kept = rss_kb();
+    prep_mem_trim_above(PREP_MEM_CUTTER_SLACK);
+    long after = rss_kb();
+    assert_true(before > 600 * 1024);
+    assert_true(kept > before - 50 * 1024); /* under the slack: nothing given back */
+    assert_true(after < before - 500 * 1024); /* over it: the 600 MB go back */
+    free(top);
+    free(v);
+#endif
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "--mem-child")) return mem_child(argv);
@@ -454,6 +499,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_rng),
         cmocka_unit_test(test_rm_tree),  cmocka_unit_test(test_civil_dates),
         cmocka_unit_test(test_file_helpers), cmocka_unit_test(test_mem_cutter),
+        cmocka_unit_test(test_mem_trim_above),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
