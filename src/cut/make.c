@@ -573,6 +573,16 @@ prep_err prep_cut_make(const char *store, const prep_cut_params *p, const prep_c
         return PREP_ERR_LIMIT;
     }
     srcs ss = {0};
+    /* both arrays sized once: grown by doubling, a national cut's (147,290 files, 725,000
+     * parts: ~80 MB) were copied ~8 times each and held twice at the last copy */
+    size_t total_parts = 0;
+    for (size_t i = 0; i < n; i++) total_parts += files[i].n_parts;
+    if (n) {
+        ss.v = prep_xmalloc(n * sizeof *ss.v);
+        ss.cap = n;
+    }
+    if (total_parts && !(ss.parts = malloc(total_parts * sizeof *ss.parts))) return PREP_ERR_NOMEM;
+    ss.cap_parts = total_parts;
     for (size_t i = 0; i < n; i++) {
         src *x = srcs_add(&ss);
         x->path = prep_xstrdup(files[i].path ? files[i].path : "");
