@@ -361,6 +361,16 @@ static int night_cut(night_ctx *n, prep_time at, double *cpu, size_t *applied, p
     return 0;
 }
 
+/* The night's worst sampled cut so far, raw and on the wire, from the file store_work keeps. */
+static void worst_read(const char *wp, double w[2])
+{
+    w[0] = w[1] = 0;
+    FILE *f = fopen(wp, "rb");
+    if (!f) return;
+    if (fread(w, sizeof(double[2]), 1, f) != 1) w[0] = w[1] = 0;
+    fclose(f);
+}
+
 /* The bench's own work on the store (bench_national --store-work STORE SEQ LINE WORST),
  * in a process of its own so that its memory (two parsed national manifests, ~400 MB) is
  * not counted in the cutter's RSS, started with posix_spawn (no fork: a forked copy of the
@@ -389,14 +399,11 @@ static int store_work(const char *store, uint64_t seq, const char *line, const c
         printf("%s  %6zu new objects %8.2f MB + patch %6.2f MB = %8.2f MB  %s   on the wire %7.2f MB (gzip %.2f CPU s)  %s\n",
                line, n_new, (double)obj / 1e6, (double)pb.len / 1e6, sent / 1e6, verdict(sent, LIM_DELIVERED),
                wire / 1e6, wcpu, verdict(wire, LIM_DELIVERED));
-        double w[2] = {0, 0};
-        FILE *f = fopen(wp, "rb");
-        if (f) {
-            if (fread(w, sizeof w, 1, f) != 1) w[0] = w[1] = 0;
-            fclose(f);
-        }
+        double w[2];
+        worst_read(wp, w);
         if (sent > w[0]) w[0] = sent;
         if (wire > w[1]) w[1] = wire;
+        FILE *f;
         if ((f = fopen(wp, "wb"))) {
             fwrite(w, sizeof w, 1, f);
             fclose(f);
@@ -451,6 +458,26 @@ static void reset_peak(void)
     }
 }
 
+/* A new cutter in n (n->c, sets and ids set): tally, render cache, hash cache, cursors,
+ * empty site. Its store is the caller's. */
+static int night_open(night_ctx *n)
+{
+    if (prep_tally_new(n->c, &n->t) || prep_render_cache_new(&n->rc) || prep_cut_hash_cache_new(&n->hc)) return 1;
+    for (uint32_t el = 0; el < n->c->n_elections; el++)
+        if (prep_tally_cursor_init(&n->cur[el], n->sets[el])) return 1;
+    prep_render_site_init(&n->s);
+    return 0;
+}
+
+static void night_close(night_ctx *n)
+{
+    prep_render_site_free(&n->s);
+    prep_render_cache_free(n->rc);
+    prep_cut_hash_cache_free(n->hc);
+    for (uint32_t el = 0; el < n->c->n_elections; el++) prep_tally_cursor_free(&n->cur[el]);
+    prep_tally_free(n->t);
+}
+
 /* (d) the cutter's whole night and the per-cut bytes over it: a cutter of its own (tally,
  * render cache, hash cache, store) cutting every cut interval from the window's opening, as
  * the institute does; every `hours` hours, the cut at T + 5 min against the cut at T, and the
@@ -460,10 +487,7 @@ static int night_series(const prep_catalog *c, prep_actas **sets, const char *id
                         prep_diags *d)
 {
     night_ctx n = {.c = c, .sets = sets, .ids = ids};
-    if (prep_tally_new(c, &n.t) || prep_render_cache_new(&n.rc) || prep_cut_hash_cache_new(&n.hc) || store_open(&n.b, dir, d)) return 1;
-    for (uint32_t el = 0; el < c->n_elections; el++)
-        if (prep_tally_cursor_init(&n.cur[el], sets[el])) return 1;
-    prep_render_site_init(&n.s);
+    if (night_open(&n) || store_open(&n.b, dir, d)) return 1;
     prep_time step = (prep_time)(hours * 3600);
     printf("   (d) the cutter's night: a cut every %lld s from the window's opening; every %.1f h, the cut at T + 5 min "
            "against the cut at T   [<= %.0f MB each], and the cutter's peak RSS so far   [<= %.0f GB]\n",
@@ -495,14 +519,10 @@ static int night_series(const prep_catalog *c, prep_actas **sets, const char *id
         }
         if (night_store_work(&n, n.seq, sample ? line : NULL)) return 1;
     }
-    double night_peak = vm_hwm(), w[2] = {0, 0};
+    double night_peak = vm_hwm(), w[2];
     char wp[1200];
     snprintf(wp, sizeof wp, "%s/worst", n.b.root);
-    FILE *wf = fopen(wp, "rb");
-    if (wf) {
-        if (fread(w, sizeof w, 1, wf) != 1) w[0] = w[1] = 0;
-        fclose(wf);
-    }
+    worst_read(wp, w);
     printf("       the night: %zu cuts, the first (full) %.2f CPU s, the others %.2f CPU s each on average, %.2f at most   "
            "[<= %.0f CPU s: %s]; its largest sampled cut %.2f MB   [<= %.0f MB: %s], on the wire %.2f MB   [<= %.0f MB: %s]; "
            "the cutter's peak RSS %.2f GB   [<= %.0f GB: %s]\n",
@@ -511,21 +531,14 @@ static int night_series(const prep_catalog *c, prep_actas **sets, const char *id
            verdict(w[0], LIM_DELIVERED), w[1] / 1e6, LIM_DELIVERED / 1e6, verdict(w[1], LIM_DELIVERED),
            night_peak / 1073741824.0, LIM_RSS / 1073741824.0, verdict(night_peak, LIM_RSS));
     fflush(stdout);
-    prep_render_site_free(&n.s);
-    prep_render_cache_free(n.rc);
-    prep_cut_hash_cache_free(n.hc);
-    for (uint32_t el = 0; el < c->n_elections; el++) prep_tally_cursor_free(&n.cur[el]);
-    prep_tally_free(n.t);
+    night_close(&n);
 
     /* (e) the cutter restarted at the close */
     prep_mem_trim();
     reset_peak();
     double base = vm_hwm(), w0 = wall_s();
     night_ctx r = {.c = c, .sets = sets, .ids = ids, .b = n.b, .seq = n.seq};
-    if (prep_tally_new(c, &r.t) || prep_render_cache_new(&r.rc) || prep_cut_hash_cache_new(&r.hc)) return 1;
-    for (uint32_t el = 0; el < c->n_elections; el++)
-        if (prep_tally_cursor_init(&r.cur[el], sets[el])) return 1;
-    prep_render_site_init(&r.s);
+    if (night_open(&r)) return 1;
     double cpu;
     size_t a;
     if (night_cut(&r, c->window_close + c->cut_interval, &cpu, &a, d)) return 1;
@@ -537,11 +550,7 @@ static int night_series(const prep_catalog *c, prep_actas **sets, const char *id
            a, (double)site / 1e6, wall_s() - w0, cpu, rpeak / 1073741824.0, base / 1073741824.0,
            LIM_RSS / 1073741824.0, verdict(rpeak, LIM_RSS));
     fflush(stdout);
-    prep_render_site_free(&r.s);
-    prep_render_cache_free(r.rc);
-    prep_cut_hash_cache_free(r.hc);
-    for (uint32_t el = 0; el < c->n_elections; el++) prep_tally_cursor_free(&r.cur[el]);
-    prep_tally_free(r.t);
+    night_close(&r);
     prep_cut_seckey_wipe(&n.b.k);
     nftw(n.b.root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     return 0;
