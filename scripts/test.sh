@@ -14,7 +14,7 @@ FUZZ_SECONDS=${PREP_FUZZ_SECONDS:-6}
 bash scripts/setup.sh --no-build || { echo "0 passed, 1 failed"; exit 1; }
 
 PASS=0; FAIL=0
-FAILED=()
+FAILED=(); WHY=()
 stage() { printf '\n==== %s ====\n' "$*"; }
 
 # Runs ctest in a build dir with a label filter; adds its counts to the totals.
@@ -32,6 +32,12 @@ run_ctest() {
   total=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")
   PASS=$((PASS + total - failed)); FAIL=$((FAIL + failed))
   while read -r t; do [ -n "$t" ] && FAILED+=("$tag: $t"); done < <(grep -E '^\s+[0-9]+ - ' "$log" | sed -E 's/^\s+[0-9]+ - //')
+  # each failed test's own failure lines (at most 8), repeated in the summary: a CI log is
+  # often read from its end
+  while read -r t; do [ -n "$t" ] && WHY+=("$t"); done < <(awk '
+    /Test +#[0-9]+: / { cur = ""; if ($0 ~ /\*\*\*/) { cur = $0; sub(/.*Test +#[0-9]+: /, "", cur); sub(/ .*/, "", cur); k = 0 } next }
+    /^ +Start +[0-9]+: / { next }
+    cur != "" && k < 8 && /(^|[^a-z])(FAIL|FAILED|not ok|Timeout|Error)([^a-z]|$)/ { k++; print "  " cur ": " substr($0, 1, 200) }' "$log")
   rm -f "$log"
 }
 
@@ -103,5 +109,6 @@ fi
 
 stage "summary"
 for f in "${FAILED[@]}"; do echo "FAILED: $f"; done
+[ ${#WHY[@]} -gt 0 ] && { echo "why (each failed test's failure lines):"; printf '%s\n' "${WHY[@]}"; }
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

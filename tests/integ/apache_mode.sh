@@ -211,12 +211,22 @@ for seq in $(seq 2 11); do incoming $seq in$seq; done
 mkdir L
 loop a identity & LOOPS="$!"
 loop b compressed & LOOPS="$LOOPS $!"
+# paced by the readers' progress, not by the clock (a loaded machine makes fewer requests a
+# second): before each switch, and before the stop, each loop has made 10 more requests
+# (at most 60 s each wait: a server that stops answering fails the count below)
+answered() { ls L | grep -c "^$1\..*\.r$"; }
+await_requests() { # N: until both loops have made at least N requests
+  local t=0
+  while [ "$(answered a)" -lt "$1" ] || [ "$(answered b)" -lt "$1" ]; do
+    [ $t -ge 600 ] && return; t=$((t + 1)); sleep 0.1
+  done
+}
 for seq in $(seq 2 11); do
+  await_requests $(( (seq - 1) * 10 ))
   "$PREP" receive --store bstore --from in$seq --pubkey drill.pub --drill --now "$(now_of $seq)" \
     --export "$T/site" --link >rx.$seq 2>&1 || bad "receive cut $seq: $(cat rx.$seq)"
-  sleep 0.2
 done
-sleep 0.5
+await_requests 110
 touch ap/loop.stop
 wait $LOOPS
 LOOPS=
@@ -239,7 +249,7 @@ for r in L/*.r; do
   fi
 done
 echo "  $total requests across the switches; cuts seen: ${!seen[*]}"
-[ $total -ge 200 ] && ok "at least 200 requests during the switches ($total)" || bad "only $total requests"
+[ $total -ge 220 ] && ok "at least 220 requests during the switches ($total)" || bad "only $total requests (each loop should have made 10 between switches)"
 is "no failed request" $failed 0
 is "every body is its cut's file (SHA256SUMS of the cut named by x-prep-corte)" $mism 0
 [ ${#seen[@]} -ge 5 ] && ok "responses came from ${#seen[@]} different cuts" || bad "only ${#seen[@]} cuts seen"

@@ -39,7 +39,7 @@ mkdir store
 "$PREP" serve --store store --listen 127.0.0.1:0 --tls-listen 127.0.0.1:0 --tls-cert cert.pem --tls-key key.pem \
   --threads 2 --poll-ms 100 --frame-ancestors "$ORIGINS" >serve.out 2>serve.err &
 peer_track $!
-for _ in $(seq 100); do grep -q "listening on http://" serve.out 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q "listening on http://" serve.out 2>/dev/null && break; sleep 0.1; done
 SP=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)/ (h2, http/1.1)$|\1|p' serve.out)
 SL=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/ (http/1.1, redirects to https)$|\1|p' serve.out)
 [ -n "$SP" ] && [ -n "$SL" ] || { echo "FAIL - prep serve did not start: $(cat serve.out serve.err)"; exit 1; }
@@ -56,7 +56,7 @@ apache2 -d "$T/ap" -f "$T/ap/httpd.conf" -t >ap/t.log 2>&1 || { echo "FAIL - apa
 apache2 -d "$T/ap" -f "$T/ap/httpd.conf" -DFOREGROUND >ap/stdout.log 2>&1 &
 APID=$!
 peer_track $APID
-peer_wait_port "$AP" 10 || { echo "FAIL - apache2 did not start: $(cat ap/error.log ap/stdout.log)"; exit 1; }
+peer_wait_port "$AP" 60 || { echo "FAIL - apache2 did not start: $(cat ap/error.log ap/stdout.log)"; exit 1; }
 
 FIELDS="cache-control content-security-policy strict-transport-security x-content-type-options referrer-policy x-prep-corte access-control-allow-origin"
 # head SERVER PROTO PATH [CURL-ARGS...]: the response head of one request, saved as
@@ -72,7 +72,7 @@ head_of() {
     apache-plain) url=http://localhost:$AL$path ;;
   esac
   local f=h/$n.$srv.$proto
-  curl -sS --max-time 10 --cacert cert.pem --resolve "localhost:$SP:127.0.0.1" --resolve "localhost:$AP:127.0.0.1" \
+  curl -sS --max-time 30 --cacert cert.pem --resolve "localhost:$SP:127.0.0.1" --resolve "localhost:$AP:127.0.0.1" \
     --resolve "localhost:$SL:127.0.0.1" --resolve "localhost:$AL:127.0.0.1" "--$proto" -o /dev/null -D "$f" \
     "$@" "$url" 2>>curl.err || true
   echo "$f"
@@ -126,7 +126,7 @@ same waiting plain:/gubernatura/?x=1
 cp -a inst store.new
 mv -T store.new store
 "$PREP" export --store inst --out "$T/site" --link >export.out 2>&1 || { echo "FAIL - export: $(cat export.out)"; exit 1; }
-for _ in $(seq 100); do
+for _ in $(seq 600); do
   [ "$(curl -sS --max-time 2 "http://127.0.0.1:$SL/health" 2>/dev/null)" = "ok corte 2" ] && break
   sleep 0.1
 done
@@ -234,7 +234,7 @@ if [ $fails = 0 ]; then
   grep -q 'max-age=31536001' ap/httpd.conf || bad "self-check: the asset line was not found in httpd.conf"
   starts=$(grep -c 'resuming normal operations' ap/error.log || true)
   kill -USR1 $APID # graceful restart: the new configuration
-  for _ in $(seq 100); do
+  for _ in $(seq 600); do
     [ "$(grep -c 'resuming normal operations' ap/error.log || true)" -gt "$starts" ] && break
     sleep 0.1
   done
