@@ -718,9 +718,34 @@ static void test_incremental(void **state)
         assert_memory_equal(full.v[i].data, s1.v[i].data, s1.v[i].len);
     }
     prep_tally_clear_dirty(t);
+    prep_render_site_free(&full);
+
+    /* Cut 10, no new acta: the sequence gains a digit, so every stamp is longer. The last
+     * site's buffers are still reused (the bytes after the stamp moved): only the two
+     * per-cut bodies are rendered, every other page claims all its parts but the stamp,
+     * and the site is byte for byte the one rendered from nothing. */
+    prep_render_cut c10 = make_cut(10, cut_at + 900, 0);
+    size_t stamp_was = prep_render_site_find(&s1, "gubernatura/index.html")->part_len[P_STAMP];
+    tr_snap_take(&sn, &s1);
+    assert_int_equal(prep_render_site(t, &c10, NULL, k, &s1, &st), PREP_OK);
+    claimed = tr_check_same_parts(&sn, &s1);
+    tr_snap_free(&sn);
+    assert_true(claimed != (size_t)-1 && claimed >= 3 * (2 * 57 - 4));
+    assert_int_equal(st.bodies_rendered, 2);
+    assert_int_equal(st.bodies_reused, 57);
+    assert_true(prep_render_site_find(&s1, "gubernatura/index.html")->part_len[P_STAMP] > stamp_was);
+    prep_render_site_init(&full);
+    assert_int_equal(prep_render_site(t, &c10, NULL, NULL, &full, NULL), PREP_OK);
+    assert_int_equal(full.n, s1.n);
+    for (size_t i = 0; i < s1.n; i++) {
+        assert_string_equal(full.v[i].path, s1.v[i].path);
+        assert_int_equal(full.v[i].len, s1.v[i].len);
+        assert_memory_equal(full.v[i].data, s1.v[i].data, s1.v[i].len);
+        assert_memory_equal(full.v[i].part_len, s1.v[i].part_len, sizeof full.v[i].part_len);
+    }
 
     /* the final cut changes participation on every page: everything is rendered again */
-    prep_render_cut c4 = make_cut(4, cut_at + 900, 0);
+    prep_render_cut c4 = make_cut(11, cut_at + 1200, 0);
     c4.final_cut = 1;
     assert_int_equal(prep_render_site(t, &c4, NULL, k, &s1, &st), PREP_OK);
     assert_int_equal(st.bodies_rendered, 59);
