@@ -54,7 +54,16 @@ if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
   stage "unit tests"
   run_ctest build unit unit
   stage "integration tests"
-  run_ctest build integ integ
+  # Their scratch directories (stores, exports, docroots, browser profiles) on tmpfs when
+  # the machine has one: on this kind of machine's disk (ext4 with online discard) three
+  # Querétaro-scale cuts took 19 s, 7.5 s on tmpfs, the difference system time and waits.
+  # The code paths are the same (syncfs, fsync and rename are called all the same); the
+  # disk's speed is bench/'s business. An operator's TMPDIR is kept.
+  if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ]; then
+    TMPDIR=/dev/shm run_ctest build integ integ
+  else
+    run_ctest build integ integ
+  fi
 fi
 
 if [ $QUICK -eq 0 ]; then

@@ -11,7 +11,7 @@
 set -u
 PREP=${1:?usage: apache_full_disk.sh PATH-TO-prep}
 PREP=$(cd "$(dirname "$PREP")" && pwd)/$(basename "$PREP")
-T=$(mktemp -d /tmp/prep-integ-full-XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-integ-full-XXXXXX)
 cleanup() { umount "$T/disk" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 cd "$T"

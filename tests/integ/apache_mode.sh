@@ -10,7 +10,7 @@ set -u
 PREP=${1:?usage: apache_mode.sh PATH-TO-prep}
 PREP=$(cd "$(dirname "$PREP")" && pwd)/$(basename "$PREP")
 command -v apache2 >/dev/null || { echo "SKIP: apache2 not installed"; exit 77; }
-T=$(mktemp -d /tmp/prep-integ-apache-XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-integ-apache-XXXXXX)
 chmod 755 "$T" # apache's workers run as nobody
 cleanup() {
   [ -f "$T/ap/loop.stop" ] || touch "$T/ap/loop.stop" 2>/dev/null

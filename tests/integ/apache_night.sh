@@ -18,7 +18,7 @@
 set -u
 PREP=${1:?usage: apache_night.sh PATH-TO-prep}
 PREP=$(cd "$(dirname "$PREP")" && pwd)/$(basename "$PREP")
-T=$(mktemp -d /tmp/prep-integ-night-XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-integ-night-XXXXXX)
 chmod 755 "$T" # apache's workers run as nobody
 cleanup() {
   if [ -s "$T/ap/httpd.pid" ]; then

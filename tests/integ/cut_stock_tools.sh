@@ -5,7 +5,7 @@
 set -u
 PREP=${1:?usage: cut_stock_tools.sh PATH-TO-prep}
 PREP=$(cd "$(dirname "$PREP")" && pwd)/$(basename "$PREP")
-T=$(mktemp -d /tmp/prep-integ-cut-XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-integ-cut-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$T"
 fails=0

@@ -34,7 +34,7 @@ fi
 getent passwd prep >/dev/null && skip "a user 'prep' exists without the package; purging would remove it"
 [ -e /var/lib/prep ] && skip "/var/lib/prep exists without the package; purging would remove it"
 
-T=$(mktemp -d /tmp/prep-deb.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-deb.XXXXXX)
 SPID=
 installed=0
 cleanup() {

@@ -26,7 +26,7 @@ PREP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 [ -x /usr/sbin/sshd ] && [ -x /usr/sbin/vsftpd ] || { echo "skip: sshd or vsftpd missing"; exit 77; }
 command -v curl >/dev/null && command -v gzip >/dev/null || { echo "skip: curl or gzip missing"; exit 77; }
 . "$(dirname "$0")/lib/peers.sh"
-T=$(mktemp -d /tmp/prep-deliver-gzip.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-deliver-gzip.XXXXXX)
 declare -A PID=()
 stop() { # name...: SIGTERM, then wait (SIGKILL after 5 s)
   local n p

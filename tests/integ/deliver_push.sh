@@ -21,7 +21,7 @@ PREP=$1
 [ "$(id -u)" = 0 ] || { echo "skip: needs root to run sshd"; exit 77; }
 [ -x /usr/sbin/sshd ] && [ -x /usr/sbin/vsftpd ] || { echo "skip: sshd or vsftpd missing"; exit 77; }
 . "$(dirname "$0")/lib/peers.sh"
-T=$(mktemp -d /tmp/prep-deliver-push.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-deliver-push.XXXXXX)
 peer_cleanup_on_exit "$T"
 fails=0
 ok() { echo "ok   $*"; }

@@ -25,7 +25,7 @@ PREP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 [ -x /usr/sbin/sshd ] && [ -x /usr/sbin/vsftpd ] || { echo "skip: sshd or vsftpd missing"; exit 77; }
 command -v curl >/dev/null || { echo "skip: curl missing"; exit 77; }
 . "$(dirname "$0")/lib/peers.sh"
-T=$(mktemp -d /tmp/prep-e2e.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-e2e.XXXXXX)
 declare -A PID=()
 stop() { # name...: SIGTERM, then wait (SIGKILL after 5 s)
   local n p

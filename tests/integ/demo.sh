@@ -11,7 +11,7 @@
 set -euo pipefail
 PREP=${1:?usage: demo.sh PATH/TO/prep}
 SCALE=${PREP_DEMO_SCALE:-tiny} SPC=${PREP_DEMO_SPC:-2} WAIT=${PREP_DEMO_WAIT:-30}
-T=$(mktemp -d /tmp/prep-demo-test-XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-demo-test-XXXXXX)
 chmod 755 "$T"
 DEMO_PID=
 cleanup() {

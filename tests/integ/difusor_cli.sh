@@ -7,7 +7,7 @@
 set -u
 PREP=${1:?usage: difusor_cli.sh PATH-TO-prep}
 PREP=$(cd "$(dirname "$PREP")" && pwd)/$(basename "$PREP")
-T=$(mktemp -d /tmp/prep-integ-difusor-XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-integ-difusor-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$T"
 fails=0

@@ -10,7 +10,7 @@ PREP=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
 command -v apache2 >/dev/null || { echo "SKIP: apache2 not installed"; exit 77; }
 . "$HERE/lib/peers.sh"
-T=$(mktemp -d /tmp/prep-integ-natlookup-XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-integ-natlookup-XXXXXX)
 chmod 755 "$T" # apache's workers run as nobody
 peer_cleanup_on_exit "$T"
 cd "$T"

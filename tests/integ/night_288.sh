@@ -14,7 +14,7 @@
 set -euo pipefail
 PREP=${1:?usage: night_288.sh PATH/TO/prep}
 CUTS=${PREP_NIGHT_CUTS:-288}
-T=$(mktemp -d /tmp/prep-night-XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-night-XXXXXX)
 chmod 755 "$T"
 DEMO_PID=
 cleanup() {

@@ -21,7 +21,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 command -v apache2 >/dev/null || { echo "SKIP: apache2 not installed"; exit 77; }
 /usr/bin/python3 -c 'import jsonschema' 2>/dev/null || { echo "SKIP: python3-jsonschema not installed"; exit 77; }
 . "$HERE/lib/peers.sh"
-T=$(mktemp -d /tmp/prep-integ-opendata-XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-integ-opendata-XXXXXX)
 chmod 755 "$T" # apache's workers run as nobody
 peer_cleanup_on_exit "$T"
 cd "$T"

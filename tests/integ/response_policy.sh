@@ -15,7 +15,7 @@ PREP=$1
 PREP=$(cd "$(dirname "$PREP")" && pwd)/$(basename "$PREP")
 command -v apache2 >/dev/null || { echo "SKIP: apache2 not installed"; exit 77; }
 . "$(dirname "$0")/lib/peers.sh"
-T=$(mktemp -d /tmp/prep-integ-policy-XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-integ-policy-XXXXXX)
 chmod 755 "$T" # apache's workers run as nobody
 peer_cleanup_on_exit "$T"
 cd "$T"

@@ -12,7 +12,7 @@ set -euo pipefail
 PREP=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/peers.sh"
-T=$(mktemp -d /tmp/prep-integ-gznat-XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-integ-gznat-XXXXXX)
 peer_cleanup_on_exit "$T"
 cd "$T"
 

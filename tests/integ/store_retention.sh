@@ -26,7 +26,7 @@ PREP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 command -v curl >/dev/null || { echo "skip: curl missing"; exit 77; }
 command -v python3 >/dev/null || { echo "skip: python3 missing"; exit 77; }
 . "$(dirname "$0")/lib/peers.sh"
-T=$(mktemp -d /tmp/prep-retention.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-retention.XXXXXX)
 declare -A PID=()
 stop() { # name...: SIGTERM, then wait (SIGKILL after 5 s)
   local n p
