@@ -18,7 +18,10 @@
 set -u
 PREP=${1:?usage: apache_night.sh PATH-TO-prep}
 PREP=$(cd "$(dirname "$PREP")" && pwd)/$(basename "$PREP")
-T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-integ-night-XXXXXX)
+# on the disk, not on CI's tmpfs (TMPDIR): the bytes per cut below are du's, and tmpfs
+# counts them otherwise (no blocks for directories: cuts 27-30 gave 627 KB there, 184 KB
+# on ext4)
+T=$(mktemp -d /tmp/prep-integ-night-XXXXXX)
 chmod 755 "$T" # apache's workers run as nobody
 cleanup() {
   if [ -s "$T/ap/httpd.pid" ]; then
@@ -135,7 +138,12 @@ for s in $(seq 26 30); do
   fi
   receive "$s" "$s" PREP_EXPORT_GC_KILL_AFTER=$((s % 3))
   is "cut $s: switched before the kill" "$(readlink site)" "site.sitios/$s"
-  for k in 0 1 2 3 5 8 13 21 34; do
+  # every kill point at least once over the five cuts (9 points, not 9 a cut: each kill
+  # is a whole export and a sha256sum -c of the served tree)
+  case $s in
+    26) kills="0 5 34" ;; 27) kills="1 8" ;; 28) kills="2 13" ;; 29) kills="3 21" ;; *) kills="0 1 2 3" ;;
+  esac
+  for k in $kills; do
     (PREP_EXPORT_GC_KILL_AFTER=$k "$PREP" export --store bstore --out "$T/site" --link --archive-full $FULL; exit $?) \
       >/dev/null 2>&1
     served_ok || bad "cut $s: the served tree fails sha256sum -c after a kill at step $k"

@@ -66,6 +66,14 @@ if [ -n "$SITE" ]; then
   embed=${PREP_BROWSER_EMBED_PREFIX-}
   [ -z "${PREP_BROWSER_EMBED_PREFIX+set}" ] && [ -d "$SITE/embebido" ] && embed=embebido/
   [ -n "$embed" ] && args+=(--embed-prefix "$embed")
+  # The rendered site's sample at 1280 px only: at 390 px and in the iframe, these page
+  # kinds are checked by browser_serve (every kind of a real cut, over HTTPS) and the
+  # Querétaro-scale pages by browser_phones (320-390 px and their iframes); the desktop
+  # width of Querétaro-scale pages is checked here alone. PREP_BROWSER_VIEWS=390,1280,iframe
+  # runs all three (as do PREP_BROWSER_SITE runs).
+  views=${PREP_BROWSER_VIEWS:-}
+  [ -z "$views" ] && [ -z "${PREP_BROWSER_SITE:-}" ] && views=1280
+  [ -n "$views" ] && args+=(--views "$views")
   if [ -n "${PREP_BROWSER_PAGES:-}" ]; then
     read -r -a pages <<<"$PREP_BROWSER_PAGES"
     args+=("${pages[@]}")
