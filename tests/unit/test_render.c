@@ -580,13 +580,7 @@ static void test_determinism(void **state)
     prep_site s2;
     prep_render_site_init(&s2);
     assert_int_equal(prep_render_site(t2, &c, NULL, NULL, &s2, NULL), PREP_OK);
-    assert_int_equal(s2.n, site.n);
-    for (size_t i = 0; i < site.n; i++) {
-        assert_string_equal(s2.v[i].path, site.v[i].path);
-        assert_int_equal(s2.v[i].len, site.v[i].len);
-        assert_memory_equal(s2.v[i].data, site.v[i].data, site.v[i].len);
-        assert_string_equal(s2.v[i].media_type, site.v[i].media_type);
-    }
+    tr_assert_sites_equal(&s2, &site);
     prep_render_site_free(&s2);
     prep_tally_free(t2);
 }
@@ -711,12 +705,7 @@ static void test_incremental(void **state)
     prep_site full;
     prep_render_site_init(&full);
     assert_int_equal(prep_render_site(t, &c3, NULL, NULL, &full, NULL), PREP_OK);
-    assert_int_equal(full.n, s1.n);
-    for (size_t i = 0; i < s1.n; i++) {
-        assert_string_equal(full.v[i].path, s1.v[i].path);
-        assert_int_equal(full.v[i].len, s1.v[i].len);
-        assert_memory_equal(full.v[i].data, s1.v[i].data, s1.v[i].len);
-    }
+    tr_assert_sites_equal(&full, &s1);
     prep_tally_clear_dirty(t);
     prep_render_site_free(&full);
 
@@ -736,13 +725,7 @@ static void test_incremental(void **state)
     assert_true(prep_render_site_find(&s1, "gubernatura/index.html")->part_len[P_STAMP] > stamp_was);
     prep_render_site_init(&full);
     assert_int_equal(prep_render_site(t, &c10, NULL, NULL, &full, NULL), PREP_OK);
-    assert_int_equal(full.n, s1.n);
-    for (size_t i = 0; i < s1.n; i++) {
-        assert_string_equal(full.v[i].path, s1.v[i].path);
-        assert_int_equal(full.v[i].len, s1.v[i].len);
-        assert_memory_equal(full.v[i].data, s1.v[i].data, s1.v[i].len);
-        assert_memory_equal(full.v[i].part_len, s1.v[i].part_len, sizeof full.v[i].part_len);
-    }
+    tr_assert_sites_equal(&full, &s1);
 
     /* the final cut changes participation on every page: everything is rendered again */
     prep_render_cut c4 = make_cut(11, cut_at + 1200, 0);

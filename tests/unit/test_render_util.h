@@ -273,4 +273,19 @@ static inline size_t tr_check_same_parts(const tr_snap *before, const prep_site 
     return claimed;
 }
 
+/* Asserts that sites a and b are the same files: paths, bytes, media types and parts (an
+ * incremental render against one from nothing, or two renders from nothing). */
+static inline void tr_assert_sites_equal(const prep_site *a, const prep_site *b)
+{
+    assert_int_equal(a->n, b->n);
+    for (size_t i = 0; i < a->n; i++) {
+        assert_string_equal(a->v[i].path, b->v[i].path);
+        const prep_site_file *x = &a->v[i], *y = &b->v[i];
+        if (x->len != y->len || memcmp(x->data, y->data, x->len)) fail_msg("%s: the bytes differ", x->path);
+        if (strcmp(x->media_type, y->media_type)) fail_msg("%s: the media types differ", x->path);
+        if (x->n_parts != y->n_parts || memcmp(x->part_len, y->part_len, sizeof x->part_len))
+            fail_msg("%s: the parts differ", x->path);
+    }
+}
+
 #endif
