@@ -37,6 +37,7 @@ run_ctest() {
   while read -r t; do [ -n "$t" ] && WHY+=("$t"); done < <(awk '
     /Test +#[0-9]+: / { cur = ""; if ($0 ~ /\*\*\*/) { cur = $0; sub(/.*Test +#[0-9]+: /, "", cur); sub(/ .*/, "", cur); k = 0 } next }
     /^ +Start +[0-9]+: / { next }
+    /% tests passed, / { cur = "" }
     cur != "" && k < 8 && /(^|[^a-z])(FAIL|FAILED|not ok|Timeout|Error)([^a-z]|$)/ { k++; print "  " cur ": " substr($0, 1, 200) }' "$log")
   rm -f "$log"
 }

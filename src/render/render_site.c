@@ -699,7 +699,9 @@ static uint64_t fnv(uint64_t h, const char *s)
  * page: the same for datos.json (its head) and datos.csv (as it is). When the stamp's
  * length changes (the sequence gains a digit, the hour in words grows), the bytes after it
  * are moved and the buffer resized: still no body rendered again, which at national scale
- * would be every section page's (13.5 CPU s for the cut at sequence 10, against ~2.5). */
+ * would be every section page's (13.5 CPU s for the cut at sequence 10, against ~2.5).
+ * keep_part/keep_len: a part that must have kept its length (a datos.json's cached body)
+ * for the buffer to be the same file; keep_part == vary checks nothing more. */
 static unsigned char *reuse_buf(prep_site *old, const char *path, uint8_t n_parts, size_t vary, const void *v,
                                 size_t vlen, size_t keep_part, size_t keep_len)
 {

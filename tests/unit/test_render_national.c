@@ -567,14 +567,7 @@ static void test_incremental_equals_full(void **state)
     assert_int_equal(prep_render_site_find(&inc, "seccion/01/aguascalientes/index.html")->body_rendered, 0);
     assert_int_equal(prep_render_site_find(&inc, "embebido/seccion/01/aguascalientes/index.html")->body_rendered, 0);
     assert_int_equal(prep_render_site(tal, &c, NULL, NULL, &full, NULL), PREP_OK);
-    assert_int_equal(inc.n, full.n);
-    for (size_t i = 0; i < full.n; i++) {
-        assert_string_equal(inc.v[i].path, full.v[i].path);
-        if (inc.v[i].len != full.v[i].len || memcmp(inc.v[i].data, full.v[i].data, full.v[i].len))
-            fail_msg("%s differs from a render from nothing", full.v[i].path);
-        assert_int_equal(inc.v[i].n_parts, full.v[i].n_parts);
-        assert_memory_equal(inc.v[i].part_len, full.v[i].part_len, sizeof full.v[i].part_len);
-    }
+    tr_assert_sites_equal(&inc, &full);
     /* the presidencia capture changed, of the section's page, the presidencia part (1) and
      * the stamp (4) only; of its datos.json, the presidencia part (0) and the head (3) only */
     for (int w = 0; w < 2; w++) {
@@ -613,16 +606,8 @@ static void test_incremental_equals_full(void **state)
     prep_render_site_init(&other);
     assert_int_equal(prep_render_site(tal, &c, NULL, rc, &other, NULL), PREP_OK);
     assert_int_equal(prep_render_site(tal, &c, NULL, NULL, &full, NULL), PREP_OK);
-    assert_int_equal(inc.n, full.n);
-    assert_int_equal(other.n, full.n);
-    for (size_t i = 0; i < full.n; i++) {
-        assert_string_equal(inc.v[i].path, full.v[i].path);
-        assert_string_equal(other.v[i].path, full.v[i].path);
-        if (inc.v[i].len != full.v[i].len || memcmp(inc.v[i].data, full.v[i].data, full.v[i].len))
-            fail_msg("%s (stamp grown) differs from a render from nothing", full.v[i].path);
-        if (other.v[i].len != full.v[i].len || memcmp(other.v[i].data, full.v[i].data, full.v[i].len))
-            fail_msg("%s (last site not passed back) differs from a render from nothing", full.v[i].path);
-    }
+    tr_assert_sites_equal(&inc, &full);   /* the stamp grown */
+    tr_assert_sites_equal(&other, &full); /* the last site not passed back */
     prep_render_site_free(&other);
     /* the new acta is on the section's page: 7 + 3 + 11 + 0 + 1 = 22 persons voted */
     char *pg = tr_page(&inc, "seccion/01/0200/index.html");
