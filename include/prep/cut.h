@@ -469,6 +469,15 @@ int prep_cut_gz_chunk_dict(void *zs, const void *dict, size_t dict_len, const vo
 size_t prep_cut_gz_member(unsigned char *dst, const unsigned char *const *chunk, const size_t *chunk_len,
                           const uint32_t *crc, const uint64_t *raw_len, size_t n, uint64_t size);
 
+/* ---------------------------------------------------------------- brotli
+ * The brotli of in[0..n) (text mode, the given quality and window) into out, which holds
+ * *outn bytes (BrotliEncoderMaxCompressedSize(n) always suffices); *outn becomes the bytes
+ * written. The encoder's large working blocks (a hash table of 1 MiB and more at quality
+ * 5) are kept per thread, at most 8 MiB, for the thread's next call, instead of being
+ * allocated, faulted in and freed on every call. 0, or -1 (out does not hold it, out of
+ * memory). The same bytes as BrotliEncoderCompress. src/cut/brotli.c. */
+int prep_cut_brotli(int quality, int lgwin, const void *in, size_t n, void *out, size_t *outn);
+
 /* ---------------------------------------------------------------- compressed transfer
  * A delivery may carry an object as objects/aa/<sha>.gz and a patch as
  * cuts/<seq>/manifest.patch.gz (one gzip member each); the receiver inflates them with

@@ -127,7 +127,7 @@ static int brotli_buf(const unsigned char *in, size_t n, int quality, unsigned c
     *out = malloc(cap);
     if (!*out) return -1;
     *outn = cap;
-    if (!BrotliEncoderCompress(quality, 22, BROTLI_MODE_TEXT, n, in, outn, *out)) {
+    if (prep_cut_brotli(quality, 22, in, n, *out, outn) != 0) {
         free(*out);
         *out = NULL;
         return -1;

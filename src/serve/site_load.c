@@ -280,7 +280,7 @@ site_blob *site_brotli_blob(const uint8_t *in, uint64_t n)
     site_blob *b = site_blob_new(cap);
     if (!b) return NULL;
     size_t out = cap;
-    if (!BrotliEncoderCompress(SITE_BROTLI_Q, 22, BROTLI_MODE_TEXT, (size_t)n, in, &out, b->data) || out >= n) {
+    if (prep_cut_brotli(SITE_BROTLI_Q, 22, in, (size_t)n, b->data, &out) != 0 || out >= n) {
         free(b);
         return NULL;
     }
