@@ -16,9 +16,10 @@ PKGS=(
   libcmocka-dev clang-14 libclang-rt-14-dev libfuzzer-14-dev
   # runtime data and stock verification tools
   tzdata ca-certificates openssl signify-openbsd sqlite3 coreutils
-  # browser tests (docs/testing-browser.md): Debian's Chromium, driven by playwright-core from
-  # npm (never a browser download); tidy for HTML validity; a font for the screenshots
-  chromium tidy fonts-dejavu-core
+  # browser tests (docs/testing-browser.md): Debian's Chromium (its headless shell for the
+  # checks, the full browser for Lighthouse), driven by playwright-core from npm (never a
+  # browser download); tidy for HTML validity; a font for the screenshots
+  chromium chromium-headless-shell tidy fonts-dejavu-core
   # real peers started by the tests and the drill (docs/testing-peers.md): Apache httpd 2.4
   # (the broadcasters' stack the call names), nginx and HAProxy (comparison, scale-out),
   # OpenSSH's sshd (SFTP delivery), vsftpd (explicit FTPS delivery); clients curl, h2load/

@@ -8,7 +8,7 @@ browser_prereqs() {
   command -v node >/dev/null || { echo "node is missing: run scripts/setup.sh"; ok=1; }
   [ -d "$BROWSER_DIR/node_modules/playwright-core" ] && [ -d "$BROWSER_DIR/node_modules/axe-core" ] ||
     { echo "tests/browser/node_modules is missing: run scripts/setup.sh (npm ci --prefix tests/browser)"; ok=1; }
-  [ -x "${PREP_CHROMIUM:-/usr/bin/chromium}" ] || { echo "no browser at ${PREP_CHROMIUM:-/usr/bin/chromium}: run scripts/setup.sh"; ok=1; }
+  [ -x "${PREP_CHROMIUM:-/usr/lib/chromium/chromium-headless-shell}" ] || { echo "no browser at ${PREP_CHROMIUM:-/usr/lib/chromium/chromium-headless-shell}: run scripts/setup.sh"; ok=1; }
   command -v tidy >/dev/null || { echo "tidy is missing: run scripts/setup.sh"; ok=1; }
   return $ok
 }

@@ -35,7 +35,8 @@ const USAGE = `usage: node run.js --base-url URL [--site DIR] [options] [PAGE...
   --cut-datetime P   the cut element's data-corte-hora or datetime attribute must start
                      with P (e.g. 2021-06-06T23:00): the page shows the expected cut
   --artifacts DIR    screenshots (default: out/browser-artifacts)
-  --chromium PATH    browser executable (default: $PREP_CHROMIUM or /usr/bin/chromium)
+  --chromium PATH    browser executable (default: $PREP_CHROMIUM or
+                     /usr/lib/chromium/chromium-headless-shell)
   --page-timeout MS  bound for one page in one view (default 30000)
   --total-timeout MS bound for the whole run (default 600000)
   --pid-file FILE    write the browser's process id (a process group leader) there
@@ -87,7 +88,7 @@ function parseArgs(argv) {
     baseUrl: null, site: null, pages: [], sample: false, views: ['390', '1280', 'iframe'],
     embedPrefix: '', cutSelector: '[data-corte-hora]', cutText: null, cutDatetime: null,
     artifacts: 'out/browser-artifacts',
-    chromium: process.env.PREP_CHROMIUM || '/usr/bin/chromium',
+    chromium: process.env.PREP_CHROMIUM || '/usr/lib/chromium/chromium-headless-shell',
     pageTimeout: 30000, totalTimeout: 600000, pidFile: null, tidy: true, tidyErrorsOnly: false,
     ignoreHttpsErrors: false, expectProtocol: null, hostUrl: null, blockedHostUrl: null,
     phoneChecks: false,
@@ -772,7 +773,7 @@ async function main() {
     process.exit(1);
   }
   if (!fs.existsSync(opt.chromium)) {
-    report(false, 'setup', `no browser at ${opt.chromium} (apt-get install chromium, or scripts/setup.sh)`);
+    report(false, 'setup', `no browser at ${opt.chromium} (apt-get install chromium-headless-shell, or scripts/setup.sh)`);
     summary();
     process.exit(1);
   }
