@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Switch under load (issue 5): while checking clients load `prep serve` over HTTPS
 # (HTTP/1.1 keep-alive + pipelining from several threads, and curl --http2 multiplexed
-# loops), 100 cuts are activated one after another with `prep receive`. Asserts 0 failed
+# loops; each pauses 10 ms / 100 ms between batches: a steady load of ~1,000 requests a
+# second, hundreds in flight across each switch, rather than both cores), 100 cuts are activated one after another with `prep receive`. Asserts 0 failed
 # requests, 0 bodies that differ from the manifest entry of the cut named by their
 # x-prep-corte, responses from many distinct cuts, and a server RSS that does not keep
 # growing with the number of cuts.
@@ -54,7 +55,8 @@ HP=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)/ (h2, http/1.1)$|\1|p
 [ -n "$HP" ] || fail "no listening line: $(cat out.txt)"
 
 python3 "$CLIENT" load --port "$HP" --cafile cert.pem --cuts src/cuts --stop-file stop \
-  --h1-threads 4 --pipeline 4 --h2-loops 2 --server-pid "$SPID" >result.json 2>client.err &
+  --h1-threads 4 --pipeline 4 --h2-loops 2 --h1-pause-ms 10 --h2-pause-ms 100 --server-pid "$SPID" \
+  >result.json 2>client.err &
 CPID=$!
 sleep 1
 # 100 switches: receive cut n, then wait until the server serves it (its /health), so

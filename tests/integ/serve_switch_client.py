@@ -216,6 +216,8 @@ def h1_worker(args, cuts, stats, paths, stop, rnd):
                         continue
                     check_body(stats, cuts, 1, p, status, fields.get("x-prep-corte"), body)
                 sent += len(batch)
+                if args["h1_pause_ms"]:
+                    stop.wait(args["h1_pause_ms"] / 1000.0)
             s.close()
         except (OSError, EOFError, ValueError, zlib.error, gzip.BadGzipFile) as e:
             if not stop.is_set():
@@ -255,6 +257,8 @@ def h2_worker(args, cuts, stats, paths, stop, rnd):
                         stats.requests += 1
                     stats.problem("failed", "%s: no curl result (exit %d: %s)"
                                   % (chosen[i], r.returncode, r.stderr.strip()[:200]))
+        if args["h2_pause_ms"]:
+            stop.wait(args["h2_pause_ms"] / 1000.0)
 
 
 def rss_kb(pid):
@@ -269,12 +273,16 @@ def rss_kb(pid):
 
 
 def cmd_load(argv):
-    a = {"h1_threads": 4, "pipeline": 4, "h2_loops": 2, "server_pid": 0}
+    # --h1-pause-ms / --h2-pause-ms: a pause after each pipelined batch / each curl batch, so
+    # that the load is steady rather than all the CPU the machine has (the test runs beside
+    # others under ctest -j2); requests stay in flight across every switch.
+    a = {"h1_threads": 4, "pipeline": 4, "h2_loops": 2, "server_pid": 0, "h1_pause_ms": 0,
+         "h2_pause_ms": 0}
     it = iter(argv)
     for k in it:
         v = next(it)
         a[k.lstrip("-").replace("-", "_")] = v
-    for k in ("port", "h1_threads", "pipeline", "h2_loops", "server_pid"):
+    for k in ("port", "h1_threads", "pipeline", "h2_loops", "server_pid", "h1_pause_ms", "h2_pause_ms"):
         a[k] = int(a[k])
     a["tmp"] = os.path.dirname(os.path.abspath(a["stop_file"]))
     cuts = Cuts(a["cuts"])
