@@ -12,9 +12,10 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
-#define BR_KEEP_MIN ((size_t)64 << 10) /* smaller blocks are malloc's business */
-#define BR_KEEP_N 6                    /* blocks kept per thread */
+#define BR_KEEP_MIN ((size_t)4 << 10) /* smaller blocks are malloc's business */
+#define BR_KEEP_N 16                   /* blocks kept per thread */
 #define BR_KEEP_BYTES ((size_t)8 << 20) /* and their bytes at most */
 
 typedef union br_head {
@@ -65,7 +66,8 @@ static void *br_alloc(void *opaque, size_t size)
                 best = i;
         if (best < k->n) {
             br_head *h = k->blk[best];
-            k->blk[best] = k->blk[--k->n];
+            memmove(k->blk + best, k->blk + best + 1, (k->n - best - 1) * sizeof *k->blk);
+            k->n--;
             k->bytes -= h->size;
             return h + 1;
         }
@@ -77,17 +79,25 @@ static void *br_alloc(void *opaque, size_t size)
     return h + 1;
 }
 
+/* Kept in the order freed; a block that does not fit pushes out the oldest, so that
+ * blocks kept from a large input (a 4 MB CSV's ring buffer) cannot fill the room and leave
+ * every later call's hash table to be mapped again. */
 static void br_free(void *opaque, void *p)
 {
     if (!p) return;
     br_keep *k = opaque;
     br_head *h = (br_head *)p - 1;
-    if (k && h->size >= BR_KEEP_MIN && k->n < BR_KEEP_N && k->bytes + h->size <= BR_KEEP_BYTES) {
-        k->blk[k->n++] = h;
-        k->bytes += h->size;
+    if (!k || h->size < BR_KEEP_MIN || h->size > BR_KEEP_BYTES) {
+        free(h);
         return;
     }
-    free(h);
+    size_t drop = 0, bytes = k->bytes;
+    while (drop < k->n && (k->n - drop >= BR_KEEP_N || bytes + h->size > BR_KEEP_BYTES)) bytes -= k->blk[drop++]->size;
+    for (size_t i = 0; i < drop; i++) free(k->blk[i]);
+    memmove(k->blk, k->blk + drop, (k->n - drop) * sizeof *k->blk);
+    k->n -= drop;
+    k->bytes = bytes + h->size;
+    k->blk[k->n++] = h;
 }
 
 int prep_cut_brotli(int quality, int lgwin, const void *in, size_t n, void *out, size_t *outn)
