@@ -18,10 +18,10 @@ FAILED=(); WHY=()
 stage() { printf '\n==== %s (at %d s) ====\n' "$*" "$SECONDS"; }
 
 # Runs ctest in a build dir with a label filter; adds its counts to the totals.
-run_ctest() { # DIR LABEL TAG [JOBS]
-  local dir=$1 label=$2 tag=$3 jobs=${4:-2} log
+run_ctest() {
+  local dir=$1 label=$2 tag=$3 log
   log=$(mktemp)
-  ctest --test-dir "$dir" -L "$label" --output-on-failure -j"$jobs" 2>&1 | tee "$log"
+  ctest --test-dir "$dir" -L "$label" --output-on-failure -j2 2>&1 | tee "$log"
   local line total failed
   line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)
   if [ -z "$line" ]; then
@@ -60,12 +60,10 @@ if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
   # Querétaro-scale cuts took 19 s, 7.5 s on tmpfs, the difference system time and waits.
   # The code paths are the same (syncfs, fsync and rename are called all the same); the
   # disk's speed is bench/'s business. An operator's TMPDIR is kept.
-  # -j4 in half cores: a busy test takes 2 (PROCESSORS), one that mostly waits 1
-  # (CMakeLists.txt), so two busy tests run at once, or two busy and one waiting.
   if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ]; then
-    TMPDIR=/dev/shm run_ctest build integ integ 4
+    TMPDIR=/dev/shm run_ctest build integ integ
   else
-    run_ctest build integ integ 4
+    run_ctest build integ integ
   fi
 fi
 
