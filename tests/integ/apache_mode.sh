@@ -170,7 +170,11 @@ is "/assets without slash: 404" "$(status h.dir2)" 404
 "${C[@]}" -D h.301 -o /dev/null "$U/gubernatura"
 is "/gubernatura: 301" "$(status h.301)" 301
 is "/gubernatura: to /gubernatura/" "$(field h.301 location)" "$U/gubernatura/"
-"${C[@]}" -D h.post -o /dev/null -X POST -d x=1 "$U/"
+# No request body: with one (-d x=1) over HTTP/2, curl once reported "(92) Stream error in
+# the HTTP/2 framing layer" and no status (CI at e106eb1, under load): the 405 comes from
+# a rewrite rule that never reads the upload, and the stream is reset. The method rule
+# is what is checked here, not the upload.
+"${C[@]}" -D h.post -o /dev/null -X POST "$U/"
 is "POST: 405" "$(status h.post)" 405
 grep -qi "^allow: GET, HEAD" h.post && ok "405 names GET, HEAD" || bad "405 allow: $(grep -i ^allow h.post)"
 policy_fields h.post "405"
