@@ -70,7 +70,7 @@ attack() { # NAME PORT URL CURL_ARGS...
   local name=$1 port=$2 url=$3
   shift 3
   rm -f "ready.$name"
-  $PY "$HERE/slowloris.py" 127.0.0.1 "$port" "$N" 200 40 "ready.$name" 10 2000 >"loris.$name" 2>"loris.$name.log" &
+  $PY "$HERE/slowloris.py" 127.0.0.1 "$port" "$N" 200 120 "ready.$name" 10 2000 >"loris.$name" 2>"loris.$name.log" &
   local lpid=$!
   for _ in $(seq 400); do [ -f "ready.$name" ] && break; sleep 0.1; done
   [ -f "ready.$name" ] || fail "$name: the attack did not start: $(tail -2 "loris.$name.log")"
