@@ -472,9 +472,10 @@ size_t prep_cut_gz_member(unsigned char *dst, const unsigned char *const *chunk,
 /* ---------------------------------------------------------------- brotli
  * The brotli of in[0..n) (text mode, the given quality and window) into out, which holds
  * *outn bytes (BrotliEncoderMaxCompressedSize(n) always suffices); *outn becomes the bytes
- * written. The encoder's large working blocks (a hash table of 1 MiB and more at quality
- * 5) are kept per thread, at most 8 MiB, for the thread's next call, instead of being
- * allocated, faulted in and freed on every call. 0, or -1 (out does not hold it, out of
+ * written. The encoder's working blocks of 4 KiB and more (among them a hash table of
+ * 1 MiB at quality 5) are kept per thread for its next calls, at most 16 blocks and
+ * 8 MiB, the oldest pushed out first, instead of being allocated, faulted in and freed on
+ * every call; freed when the thread exits. 0, or -1 (out does not hold it, out of
  * memory). The same bytes as BrotliEncoderCompress. src/cut/brotli.c. */
 int prep_cut_brotli(int quality, int lgwin, const void *in, size_t n, void *out, size_t *outn);
 

@@ -4,8 +4,8 @@
  * 1 MiB and more on each call. Where such blocks get a mapping of their own (prep serve
  * maps every block of 1 MiB or more: src/http/server.c), each call mapped, faulted in and
  * unmapped them again: in integ/serve_switch, page faults under the encoder were 30 % of
- * the server's CPU and the encoder 38 %. A thread now keeps the few large blocks its
- * last calls freed and hands them to the next call. */
+ * the server's CPU and the encoder 38 %. A thread now keeps the blocks its last calls
+ * freed and hands them to the next call. */
 #include "prep/cut.h"
 
 #include <brotli/encode.h>

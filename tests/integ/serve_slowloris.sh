@@ -8,8 +8,9 @@
 #    request head a byte every 2 s, reconnecting whatever the server closes; meanwhile
 #    curl makes 100 requests, a new connection each (plain HTTP, then HTTPS with its
 #    handshake): all answered, p99 < 100 ms (best of up to three rounds of 100, in case
-#    a test beside this one delayed a few requests; no failure allowed in any round). Before the fix nearly all of them were
-#    closed at once while the cap was full (100/100 plain, 97/100 HTTPS).
+#    a test beside this one delayed a few requests; no failure allowed in any round).
+#    Before the fix nearly all of them were closed at once while the cap was full
+#    (100/100 plain, 97/100 HTTPS).
 # 2. Shedding order and refusal (--max-conns 3, one worker): the oldest connection
 #    without a complete request goes first, an idle reader only when none is left, a
 #    served one never; with nothing to shed a plain client reads a 503 with retry-after
