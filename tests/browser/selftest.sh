@@ -106,6 +106,8 @@ check "dupid fails html-valid" has '^FAIL dupid/ html-valid'
 check "dlstray fails html-valid (a stray end tag inside a <div>-grouped <dl>)" has '^FAIL dlstray/ html-valid'
 check "control's <div>-grouped <dl> is valid" has '^ok   control/ html-valid'
 check "screenshots saved for every page and view" [ "$(ls "$WORK/art" | wc -l)" -eq $((${#PAGES[@]} * 3)) ]
+check "a passing view keeps its first screen" has '^ok   control/ @390 screenshot .*[(]first screen[)]'
+check "a failing view keeps its whole page" has '^ok   wide/ @390 screenshot .*[(]whole page[)]'
 check "browser gone after the run" browser_gone
 if [ "$FAIL" -ne 0 ]; then echo "---- runner output"; cat "$OUT"; fi
 
