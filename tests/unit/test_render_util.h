@@ -73,8 +73,9 @@ static inline size_t tr_count(const char *hay, const char *needle)
 }
 
 /* Resolves a relative reference ref against the directory of page path `from` into out.
- * Returns 0, or -1 when it climbs above the site root or is absolute. A reference ending
- * in '/' (or empty after the directory) names that directory's index.html. */
+ * Returns 0, or -1 when it climbs above the site root, is absolute or does not fit in out.
+ * A reference ending in '/' (or empty after the directory) names that directory's
+ * index.html. */
 static inline int tr_resolve(const char *from, const char *ref, char *out, size_t outsz)
 {
     if (!strncmp(ref, "http:", 5) || !strncmp(ref, "https:", 6) || ref[0] == '/') return -1;
@@ -103,7 +104,8 @@ static inline int tr_resolve(const char *from, const char *ref, char *out, size_
             break;
         }
     }
-    snprintf(out, outsz, "%s%s", buf, p);
+    int n = snprintf(out, outsz, "%s%s", buf, p);
+    if (n < 0 || (size_t)n >= outsz) return -1; /* longer than any page path: a failed link */
     size_t l = strlen(out);
     if (!l || out[l - 1] == '/') snprintf(out + l, outsz - l, "index.html");
     return 0;
