@@ -112,8 +112,16 @@ async function main() {
   const runs = new Map(o.pages.map((p) => [p, []]));
   const errs = new Map();
   const perf = (r) => (r.categories.performance ? r.categories.performance.score || 0 : 0);
-  const passes = (r) => CATS.every((c) => r.categories[c] && r.categories[c].score !== null && r.categories[c].score * 100 >= o.min)
-    && !r.runtimeError;
+  // A run's four scores as printed (0-100, -1 when missing), and what keeps it under the
+  // minimum: the same judgement for retrying a page and for its verdict.
+  const scoresOf = (r) => CATS.map((c) => (r.categories[c] && r.categories[c].score !== null ? Math.round(r.categories[c].score * 100) : -1));
+  const lowOf = (r) => {
+    const sc = scoresOf(r);
+    const low = CATS.filter((c, i) => sc[i] < o.min);
+    if (r.runtimeError) low.push(`runtime error ${r.runtimeError.code}`);
+    return low;
+  };
+  const passes = (r) => lowOf(r).length === 0;
   for (let k = 0; k < RUNS; k++) {
     const todo = o.pages.filter((p) => !errs.has(p) && !runs.get(p).some(passes));
     if (!todo.length) break;
@@ -153,11 +161,11 @@ async function main() {
       fs.mkdirSync(o.jsonDir, { recursive: true });
       fs.writeFileSync(path.join(o.jsonDir, `${(page.replace(/\/+$/, '').replace(/\//g, '_') || 'home')}.json`), JSON.stringify(lhr));
     }
-    const scores = CATS.map((c) => (lhr.categories[c] && lhr.categories[c].score !== null ? Math.round(lhr.categories[c].score * 100) : -1));
-    const low = CATS.filter((c, i) => scores[i] < o.min);
-    if (lhr.runtimeError) low.push(`runtime error ${lhr.runtimeError.code}`);
+    const low = lowOf(lhr);
     if (errs.has(page)) low.push(`a later run failed: ${errs.get(page).message.split('\n')[0]}`);
-    process.stdout.write(`${(page || '/').padEnd(w)}  ${scores.map((s) => String(s).padStart(4)).join('  ')}${low.length ? `  FAIL${low.some((l) => l.startsWith('a later') || l.startsWith('runtime')) ? ` (${low.filter((l) => !CATS.includes(l)).join('; ')})` : ''}` : ''}\n`);
+    const why = low.filter((l) => !CATS.includes(l)); // besides a low score
+    process.stdout.write(`${(page || '/').padEnd(w)}  ${scoresOf(lhr).map((x) => String(x).padStart(4)).join('  ')}`
+      + `${low.length ? `  FAIL${why.length ? ` (${why.join('; ')})` : ''}` : ''}\n`);
     process.stdout.write(note);
     for (const c of CATS) {
       const l = losses(lhr, c);
