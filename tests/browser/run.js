@@ -497,7 +497,7 @@ async function checkView(browser, opt, page, viewName, state) {
   const consoleErrors = [];
   const setCookies = [];
   const pending = [];
-  let corteResponses = 0; // corte.json responses the page (its script) received
+  let corteDate = null; // the Date of the first corte.json response the page's script received
 
   const allowed = (u) => {
     if (/^(data|blob|about):/.test(u)) return true;
@@ -569,7 +569,7 @@ async function checkView(browser, opt, page, viewName, state) {
       if (allowed(r.url()) && !/^(data|blob|about):/.test(r.url())) localErrors.push(`${r.url()} failed: ${r.failure() && r.failure().errorText}`);
     });
     context.on('response', (resp) => {
-      if (/\/corte\.json$/.test(resp.url().split('?')[0])) corteResponses++;
+      if (corteDate === null && /\/corte\.json$/.test(resp.url().split('?')[0])) corteDate = resp.headers().date || '';
       if (allowed(resp.url()) && resp.status() >= 400) localErrors.push(`${resp.url()} answered ${resp.status()}`);
       pending.push(resp.headersArray().then((hs) => {
         for (const h of hs) if (h.name.toLowerCase() === 'set-cookie') setCookies.push(`${resp.url()}: ${h.value}`);
@@ -638,26 +638,23 @@ async function checkView(browser, opt, page, viewName, state) {
     const cut = await checkCutTime(frame, opt);
     // The validity notice (docs/formats/site.md): shown by the page's own script exactly
     // when the server's clock (Date of corte.json) is past data-vigente-hasta. Over a real
-    // server only (file:// has no Date). The state is read once the script has had its
-    // answer (a corte.json response to the page), so that "hidden" means decided, not yet
-    // to come.
+    // server only (file:// has no Date). Judged on the script's own answer (the first
+    // corte.json response to the page, and its Date), once it is in, so that "hidden" means
+    // decided, not yet to come.
     let stale = null;
     if (/^https?:/.test(origin) && await frame.evaluate(() => document.getElementById('desactualizado') !== null)) {
-      for (let t = Date.now(); corteResponses === 0 && Date.now() - t < 6000;) await new Promise((r) => setTimeout(r, 100));
-      stale = await frame.evaluate(async (answered) => {
+      for (let t = Date.now(); corteDate === null && Date.now() - t < 6000;) await new Promise((r) => setTimeout(r, 100));
+      stale = corteDate === null ? { ok: false, why: 'the page\'s script never fetched corte.json' } : await frame.evaluate(async (date) => {
         const s = document.getElementById('desactualizado');
         const v = Date.parse(s.getAttribute('data-vigente-hasta') || '');
-        const root = document.documentElement.getAttribute('data-raiz') || '';
-        let d = NaN;
-        try { const x = await fetch(root + 'corte.json', { cache: 'no-store', credentials: 'omit' }); d = Date.parse(x.headers.get('date') || ''); } catch (e) { return { ok: false, why: `corte.json: ${e}` }; }
-        if (Number.isNaN(v) || Number.isNaN(d)) return { ok: false, why: `unreadable times: vigente-hasta ${s.getAttribute('data-vigente-hasta')}, Date ${d}` };
-        if (!answered) return { ok: false, why: 'the page\'s script never fetched corte.json' };
+        const d = Date.parse(date);
+        if (Number.isNaN(v) || Number.isNaN(d)) return { ok: false, why: `unreadable times: vigente-hasta ${s.getAttribute('data-vigente-hasta')}, Date ${date}` };
         const want = d > v;
         // the script's own answer is in: its handler runs at once (a short wait for a hidden one)
         for (let i = 0; i < 20 && (want ? s.hidden : i < 3); i++) await new Promise((r) => setTimeout(r, 100));
         return s.hidden !== want ? { ok: true, shown: want ? 'notice shown (cut past its horizon)' : 'notice hidden (cut current)' }
           : { ok: false, why: `server Date ${new Date(d).toISOString()} vs vigente-hasta ${new Date(v).toISOString()}: notice should be ${want ? 'shown' : 'hidden'}` };
-      }, corteResponses > 0);
+      }, corteDate);
     }
     const reflow = await checkReflow(frame);
     const phone = opt.phoneChecks ? await checkPhone(frame) : null;
