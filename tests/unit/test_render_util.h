@@ -79,13 +79,13 @@ static inline size_t tr_count(const char *hay, const char *needle)
 static inline int tr_resolve(const char *from, const char *ref, char *out, size_t outsz)
 {
     if (!strncmp(ref, "http:", 5) || !strncmp(ref, "https:", 6) || ref[0] == '/') return -1;
-    char buf[2048];
-    snprintf(buf, sizeof buf, "%s", from);
+    char buf[2048], r[1024];
+    if (strlen(from) >= sizeof buf || strlen(ref) >= sizeof r) return -1;
+    strcpy(buf, from);
+    strcpy(r, ref);
     char *slash = strrchr(buf, '/');
     if (slash) slash[1] = 0;
     else buf[0] = 0;
-    char r[1024];
-    snprintf(r, sizeof r, "%s", ref);
     char *hash = strchr(r, '#');
     if (hash) *hash = 0;
     const char *p = r;
@@ -104,10 +104,11 @@ static inline int tr_resolve(const char *from, const char *ref, char *out, size_
             break;
         }
     }
+    /* a path that does not fit in out is a failed link */
     int n = snprintf(out, outsz, "%s%s", buf, p);
-    if (n < 0 || (size_t)n >= outsz) return -1; /* longer than any page path: a failed link */
-    size_t l = strlen(out);
-    if (!l || out[l - 1] == '/') snprintf(out + l, outsz - l, "index.html");
+    if (n < 0 || (size_t)n >= outsz) return -1;
+    size_t l = (size_t)n;
+    if ((!l || out[l - 1] == '/') && (size_t)snprintf(out + l, outsz - l, "index.html") >= outsz - l) return -1;
     return 0;
 }
 
