@@ -25,6 +25,21 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; tail -n 20 "$T/out" >&2 || true; for f in "$T"/d/logs/*.log; do echo "--- $f" >&2; tail -n 8 "$f" >&2; done; exit 1; }
 pass() { echo "ok: $*"; }
+# set -e ends the test on a failed command: say which, or the log ends with no reason
+trap 'echo "FAIL: line $LINENO: \"$BASH_COMMAND\" exited with status $?" >&2' ERR
+# du and find walk trees the night changes meanwhile (a cut's objects written, an old
+# cut's collected): a file gone under the walk makes them exit 1 (seen in CI at the first
+# hour's sample). Walked again until one walk sees no such change, at most 10 times.
+bytes_of() {
+  local out
+  for _ in $(seq 10); do out=$(du -sb "$1" 2>/dev/null) && { echo "${out%%[[:space:]]*}"; return 0; }; sleep 0.1; done
+  fail "du $1 failed 10 times in a row"
+}
+entries_of() {
+  local out
+  for _ in $(seq 10); do out=$(find "$1" 2>/dev/null | wc -l; exit "${PIPESTATUS[0]}") && { echo "$out"; return 0; }; sleep 0.1; done
+  fail "find $1 failed 10 times in a row"
+}
 PY=/usr/bin/python3
 H2="$(dirname "$0")/h2_attack.py"
 
@@ -94,8 +109,8 @@ while :; do
       while IFS='|' read -r p n rss fds thr; do
         base_rss[$n]=$rss; base_fds[$n]=$fds; base_thr[$n]=$thr
       done < <(sample)
-      du -sb "$store" | cut -f1 >"$T/store.12"; [ -d "$T/d/diario" ] && du -sb "$T/d/diario" | cut -f1 >"$T/doc.12"
-      find "$T/d/diario" 2>/dev/null | wc -l >"$T/inodes.12"
+      bytes_of "$store" >"$T/store.12"
+      if [ -d "$T/d/diario" ]; then bytes_of "$T/d/diario" >"$T/doc.12"; entries_of "$T/d/diario" >"$T/inodes.12"; fi
       hour_sampled=1
       pass "first simulated hour (cut $s): ${#base_rss[@]} processes sampled"
     fi
@@ -124,12 +139,12 @@ pass "RSS, open files and threads flat after the first hour"
 
 # disk per cut
 n=$((CUTS - 12))
-s12=$(cat "$T/store.12"); s_end=$(du -sb "$store" | cut -f1)
+s12=$(cat "$T/store.12"); s_end=$(bytes_of "$store")
 per=$(( (s_end - s12) / n ))
 echo "  institute store: $(( per / 1024 )) KiB per cut"
 if [ -f "$T/doc.12" ]; then
-  d_end=$(du -sb "$T/d/diario" | cut -f1)
-  i_end=$(find "$T/d/diario" | wc -l)
+  d_end=$(bytes_of "$T/d/diario")
+  i_end=$(entries_of "$T/d/diario")
   echo "  Apache broadcaster (store and docroot): $(( (d_end - $(cat "$T/doc.12")) / n / 1024 )) KiB and $(( (i_end - $(cat "$T/inodes.12")) / n )) inodes per cut"
 fi
 [ $per -lt $((512 * 1024)) ] || fail "the institute's store grows $per bytes per cut at tiny scale"
