@@ -57,9 +57,8 @@ incoming() {
     mkdir -p "$dir/cuts/$s"; cp inst/cuts/$s/manifest inst/cuts/$s/manifest.sig "$dir/cuts/$s/"
     awk '/^#p /{for(i=3;i<=NF;i+=2)print $i; skip=1; next} /^#/{next} {if(!skip)print $1; skip=0}' \
       inst/cuts/$s/manifest
-  done | sort -u | while read -r h; do
-    mkdir -p "$dir/objects/${h:0:2}"; cp -n "inst/objects/${h:0:2}/${h:2}" "$dir/objects/${h:0:2}/"
-  done
+  done | sort -u | sed -E 's|^(..)(.*)$|objects/\1/\2|' | (cd inst && xargs -r cp -n --parents -t "$T/$dir")
+  # (one cp for many objects: a mkdir and a cp per object were 116 s of this test's 133)
 }
 receive() { # FROM TO [env...]: receive cuts FROM..TO and export
   local from=$1 to=$2; shift 2
