@@ -8,6 +8,7 @@
 # every body must be the bytes the manifest of the cut named by x-prep-corte lists.
 set -u
 PREP=${1:?usage: apache_mode.sh PATH-TO-prep}
+. "$(dirname "$0")/lib/store.sh"
 PREP=$(cd "$(dirname "$PREP")" && pwd)/$(basename "$PREP")
 command -v apache2 >/dev/null || { echo "SKIP: apache2 not installed"; exit 77; }
 T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-integ-apache-XXXXXX)
@@ -46,10 +47,7 @@ incoming() {
   local seq=$1 dir=$2
   rm -rf "$dir"; mkdir -p "$dir/cuts/$seq"
   cp inst/cuts/$seq/manifest inst/cuts/$seq/manifest.sig "$dir/cuts/$seq/"
-  awk '/^#p /{for(i=3;i<=NF;i+=2)print $i; skip=1; next} /^#/{next} {if(!skip)print $1; skip=0}' \
-    inst/cuts/$seq/manifest | sort -u | while read -r h; do
-      mkdir -p "$dir/objects/${h:0:2}"; cp "inst/objects/${h:0:2}/${h:2}" "$dir/objects/${h:0:2}/"
-    done
+  store_objects_of "inst/cuts/$seq/manifest" | store_copy_objects inst "$dir"
 }
 
 # --- the broadcaster: receive cut 1 and export it as a switched link

@@ -17,6 +17,7 @@
 #     and every thin cut's SHA256SUMS equals the store's signed manifest.
 set -u
 PREP=${1:?usage: apache_night.sh PATH-TO-prep}
+. "$(dirname "$0")/lib/store.sh"
 PREP=$(cd "$(dirname "$PREP")" && pwd)/$(basename "$PREP")
 T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-integ-night-XXXXXX)
 chmod 755 "$T" # apache's workers run as nobody
@@ -55,10 +56,8 @@ incoming() {
   rm -rf "$dir"; mkdir -p "$dir/cuts"
   for s in $(seq "$from" "$to"); do
     mkdir -p "$dir/cuts/$s"; cp inst/cuts/$s/manifest inst/cuts/$s/manifest.sig "$dir/cuts/$s/"
-    awk '/^#p /{for(i=3;i<=NF;i+=2)print $i; skip=1; next} /^#/{next} {if(!skip)print $1; skip=0}' \
-      inst/cuts/$s/manifest
-  done | sort -u | sed -E 's|^(..)(.*)$|objects/\1/\2|' | (cd inst && xargs -r cp -n --parents -t "$T/$dir")
-  # (one cp for many objects: a mkdir and a cp per object were 116 s of this test's 133)
+  done
+  store_objects_of $(seq -f "inst/cuts/%g/manifest" "$from" "$to") | store_copy_objects inst "$dir"
 }
 receive() { # FROM TO [env...]: receive cuts FROM..TO and export
   local from=$1 to=$2; shift 2
@@ -170,9 +169,7 @@ is "no leftover of the killed runs" "$(ls -a site.cortes site.sitios | grep -c '
   >rcv.log 2>&1 || bad "receive --store-keep (nothing new): $(tail -3 rcv.log)"
 pr=$(for s in $(seq 1 30); do [ -f bstore/cuts/$s/pruned ] && echo "$s"; done | tr '\n' ' ')
 is "the store marks cuts 1-24 pruned" "$pr" "$(seq 1 24 | tr '\n' ' ')"
-want=$(for s in $(seq 25 30); do
-  awk '/^#p /{for(i=3;i<=NF;i+=2)print $i; skip=1; next} /^#/{next} {if(!skip)print $1; skip=0}' bstore/cuts/$s/manifest
-done | sort -u)
+want=$(store_objects_of $(seq -f "bstore/cuts/%g/manifest" 25 30))
 have=$(cd bstore/objects && find . -type f | sed 's|^\./||; s|/||' | sort)
 [ "$want" = "$have" ] && ok "the store holds exactly the objects of cuts 25-30 ($(echo "$have" | wc -l))" ||
   bad "store objects: $(comm -3 <(echo "$want") <(echo "$have") | head -3)"

@@ -23,6 +23,7 @@
 # Usage: tests/integ/store_retention.sh PATH/TO/prep   (KEEP=1 keeps the temp dir)
 set -uo pipefail
 PREP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+. "$(dirname "$0")/lib/store.sh"
 command -v curl >/dev/null || { echo "skip: curl missing"; exit 77; }
 command -v python3 >/dev/null || { echo "skip: python3 missing"; exit 77; }
 . "$(dirname "$0")/lib/peers.sh"
@@ -200,9 +201,7 @@ stop a b c d
 # 4. each store: exactly the objects of its K newest cuts; marks below; prep verify
 objects_of() { # store seq...: the object ids the manifests name (parts of composed files too)
   local st=$1 s; shift
-  for s in "$@"; do
-    awk '/^#p /{for(i=3;i<=NF;i+=2)print $i; skip=1; next} /^#/{next} {if(!skip)print $1; skip=0}' "$st/cuts/$s/manifest"
-  done | sort -u
+  store_objects_of $(for s in "$@"; do echo "$st/cuts/$s/manifest"; done)
 }
 check_store() { # label store keep last
   local l=$1 st=$2 k=$3 last=$4 s first want have marks=0 unmarked=0
