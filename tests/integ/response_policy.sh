@@ -79,13 +79,14 @@ head_of() {
 }
 # policy FILE: status, then every policy field as "name: value" (all occurrences, in
 # the order of FIELDS; names lowercased, CR stripped).
+# One awk for the whole head (a tr and an awk per field were 40 s of this test's 66).
 policy() {
-  local f
-  awk 'NR==1{print "status " $2}' "$1"
-  for f in $FIELDS; do
-    tr -d '\r' <"$1" | awk -v f="$f" 'BEGIN{IGNORECASE=1} index(tolower($0), f ":") == 1 {
-      v = substr($0, length(f) + 2); sub(/^[ \t]+/, "", v); print f ": " v }'
-  done
+  awk -v fields="$FIELDS" 'BEGIN { nf = split(fields, F, " ") }
+    { sub(/\r$/, "") }
+    NR == 1 { print "status " $2; next }
+    { for (i = 1; i <= nf; i++) if (index(tolower($0), F[i] ":") == 1) {
+        v = substr($0, length(F[i]) + 2); sub(/^[ \t]+/, "", v); out[i] = out[i] F[i] ": " v "\n" } }
+    END { for (i = 1; i <= nf; i++) printf "%s", out[i] }' "$1"
 }
 # same CLASS PATH [SAME-STATUS] [CURL-ARGS...]: the policy of PATH from both servers over
 # HTTP/1.1 and HTTP/2 (only HTTP/1.1 for a path starting with "h1:", over plain HTTP for
