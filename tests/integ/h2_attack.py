@@ -19,6 +19,14 @@ bounded in count and time.
       line: heads, resets, rss_kb_peak, curl. Exit 0 when every stream got a head or a
       reset and curl (if asked) got 200.
 
+  h2_attack.py holds --cafile F --conns N --streams M --path PATH [--wait S]
+      A night's aborts from one process (night_288.sh: no Python start per abort). Each
+      line of standard input names one or more ports; for each line, N connections to
+      every port at once, M GET PATH on each with a zero window, up to S seconds
+      (default 0.5) for the response heads, then every socket closed abruptly (a browser
+      tab closed mid-download). Prints one JSON line per input line, flushed: heads,
+      resets, streams (asked), error (a port that could not be reached, or null).
+
   h2_attack.py flood --port P --cafile F --conns N --streams M --path PATH [--pid PID]
                      [--curl URL]
       Like hold, but sends the M requests of each connection at once right after the
@@ -180,6 +188,35 @@ def cmd_hold(a):
     print(json.dumps({"heads": heads, "resets": resets, "rss_kb_peak": peak, "curl": cok}))
     ok = heads + resets == a.conns * a.streams and cok is not False
     return 0 if ok else 1
+
+
+def cmd_holds(a):
+    for line in sys.stdin:
+        conns, err = [], None
+        try:
+            for port in line.split():
+                conns += [H2(int(port), a.cafile, window=a.window, timeout=5) for _ in range(a.conns)]
+        except Exception as e:  # one unreachable broadcaster must not end the night's client
+            err = f"{type(e).__name__}: {e}"
+        sids = []
+        for c in conns:
+            try:
+                sids.append([c.get(a.path) for _ in range(a.streams)])
+                c.flush()
+            except Exception as e:
+                sids.append([])
+                err = err or f"{type(e).__name__}: {e}"
+        deadline = time.time() + a.wait
+        while time.time() < deadline and any(not c.closed and not all(x in c.heads or x in c.resets for x in ss)
+                                              for c, ss in zip(conns, sids)):
+            for c, ss in zip(conns, sids):
+                if not c.closed and not all(x in c.heads or x in c.resets for x in ss):
+                    c.pump(timeout=0.05)
+        for c in conns:
+            c.abort()
+        print(json.dumps({"heads": sum(len(c.heads) for c in conns), "resets": sum(len(c.resets) for c in conns),
+                          "streams": sum(len(ss) for ss in sids), "error": err}), flush=True)
+    return 0
 
 
 def cmd_flood(a):
@@ -425,6 +462,13 @@ def main():
     h.add_argument("--pid", type=int, default=0)
     h.add_argument("--curl")
     h.add_argument("--window", type=int, default=0)
+    hs = sub.add_parser("holds")
+    hs.add_argument("--cafile", required=True)
+    hs.add_argument("--conns", type=int, default=1)
+    hs.add_argument("--streams", type=int, default=1)
+    hs.add_argument("--path", required=True)
+    hs.add_argument("--window", type=int, default=0)
+    hs.add_argument("--wait", type=float, default=0.5)
     f = sub.add_parser("flood")
     f.add_argument("--port", type=int, required=True)
     f.add_argument("--cafile", required=True)
@@ -462,6 +506,8 @@ def main():
         return 0
     if a.cmd == "hold":
         return cmd_hold(a)
+    if a.cmd == "holds":
+        return cmd_holds(a)
     if a.cmd == "flood":
         return cmd_flood(a)
     if a.cmd == "keepalive":

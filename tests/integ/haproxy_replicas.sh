@@ -58,8 +58,8 @@ for n in $(seq 1 9); do
   at=$((base + n * 300))
   "$PREP" cut --catalog tiny.cat --actas actas --at "$(TZ=America/Mexico_City date -d "@$at" '+%Y-%m-%d %H:%M')" \
     --key drill.key --pubkey drill.pub --store src --drill >/dev/null 2>&1 || fail "prep cut $n"
-  python3 "$INC" incoming src "$n" "inc/$n" || fail "incoming $n"
 done
+python3 "$INC" incoming src 1 9 inc || fail "incoming areas of cuts 1-9"
 give() { # give STORE_INDEX CUT: receive that cut into replica r<index>'s store
   "$PREP" receive --store "s$1" --from "inc/$2" --pubkey drill.pub --drill --now "$(iso $((base + $2 * 300)))" \
     >/dev/null 2>>recv.err || fail "receive cut $2 into s$1"

@@ -38,8 +38,8 @@ for n in $(seq 1 $((NCUTS + 1))); do
   at=$((base + n * 300))
   "$PREP" cut --catalog tiny.cat --actas actas --at "$(TZ=America/Mexico_City date -d "@$at" '+%Y-%m-%d %H:%M')" \
     --key drill.key --pubkey drill.pub --store src --drill >/dev/null 2>&1 || fail "prep cut $n"
-  python3 "$CLIENT" incoming src "$n" "inc/$n" || fail "incoming $n"
 done
+python3 "$CLIENT" incoming src 1 $((NCUTS + 1)) inc || fail "incoming areas of cuts 1-$((NCUTS + 1))"
 [ "$(sed -n 's/^sequence //p' src/active)" = $((NCUTS + 1)) ] || fail "source store did not reach cut $((NCUTS + 1))"
 "$PREP" receive --store store --from inc/1 --pubkey drill.pub --drill --now "$(iso $((base + 300)))" >/dev/null \
   || fail "receive cut 1"

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Checking load client for tests/integ/serve_switch.sh (python3 stdlib only).
 
-  serve_switch_client.py incoming SRC_STORE SEQ OUT_DIR
-      Writes the incoming area for cut SEQ of SRC_STORE (docs/formats/cut.md section 5):
-      OUT_DIR/cuts/SEQ/manifest{,.sig} plus hard links of the objects that cut SEQ
-      references and cut SEQ-1 does not (the receiving store already holds the rest).
+  serve_switch_client.py incoming SRC_STORE FIRST LAST OUT_PARENT
+      For each cut SEQ from FIRST to LAST of SRC_STORE, writes its incoming area
+      OUT_PARENT/SEQ (docs/formats/cut.md section 5): OUT_PARENT/SEQ/cuts/SEQ/manifest{,.sig}
+      plus hard links of the objects that cut SEQ references and cut SEQ-1 does not (the
+      receiving store already holds the rest). All cuts in one process: a Python start per
+      cut was most of the time serve_switch.sh took to prepare its 101.
 
   serve_switch_client.py load --port P --cafile F --cuts SRC_STORE/cuts --stop-file F
                               [--h1-threads N] [--pipeline K] [--h2-loops N] [--server-pid PID]
@@ -328,8 +330,11 @@ def cmd_load(argv):
 
 
 def main():
-    if len(sys.argv) >= 2 and sys.argv[1] == "incoming" and len(sys.argv) == 5:
-        return cmd_incoming(*sys.argv[2:])
+    if len(sys.argv) >= 2 and sys.argv[1] == "incoming" and len(sys.argv) == 6:
+        src, first, last, out = sys.argv[2:]
+        for seq in range(int(first), int(last) + 1):
+            cmd_incoming(src, seq, os.path.join(out, str(seq)))
+        return 0
     if len(sys.argv) >= 2 and sys.argv[1] == "load":
         return cmd_load(sys.argv[2:])
     sys.stderr.write(__doc__)
