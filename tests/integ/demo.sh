@@ -7,10 +7,11 @@
 # (SIGINT) stops everything and removes the temporary directory.
 # Env (tests/integ/demo_national_small.sh sets them): PREP_DEMO_SCALE (default tiny),
 # PREP_DEMO_SPC seconds per cut (default 2), PREP_DEMO_WAIT the seconds a site may take to
-# serve a cut (default 30: a first pull of a national-small cut takes minutes).
+# serve a cut (default 30: a first pull of a national-small cut takes minutes),
+# PREP_DEMO_ADVANCE how many cuts past its first each site must reach (default 3).
 set -euo pipefail
 PREP=${1:?usage: demo.sh PATH/TO/prep}
-SCALE=${PREP_DEMO_SCALE:-tiny} SPC=${PREP_DEMO_SPC:-2} WAIT=${PREP_DEMO_WAIT:-30}
+SCALE=${PREP_DEMO_SCALE:-tiny} SPC=${PREP_DEMO_SPC:-2} WAIT=${PREP_DEMO_WAIT:-30} ADVANCE=${PREP_DEMO_ADVANCE:-3}
 T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-demo-test-XXXXXX)
 chmod 755 "$T"
 DEMO_PID=
@@ -57,7 +58,7 @@ for u in "${urls[@]}"; do
 done
 pass "both broadcasters serve a cut: ${first[*]}"
 for u in "${urls[@]}"; do
-  want=$((first[$u] + 3))
+  want=$((first[$u] + ADVANCE))
   got=$(wait_corte "$u" "$want") || fail "$u stayed at cut ${first[$u]} (wanted >= $want, got $got)"
   pass "$u moved from cut ${first[$u]} to $got"
 done
