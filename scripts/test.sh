@@ -9,7 +9,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 QUICK=0; [ "${1:-}" = "--quick" ] && QUICK=1
-FUZZ_SECONDS=${PREP_FUZZ_SECONDS:-6}
+FUZZ_SECONDS=${PREP_FUZZ_SECONDS:-4}
 
 bash scripts/setup.sh --no-build || { echo "0 passed, 1 failed"; exit 1; }
 
