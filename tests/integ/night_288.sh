@@ -80,8 +80,9 @@ pass "URLs: ${urls[*]}"
 aborts=0 held=0 asked=0 rounds=0 first_seen=0
 # The HTTP/2 aborts come from one client process for the whole night (h2_attack.py holds:
 # the ports on its input, one JSON line back per round), not a Python start per abort, and
-# every broadcaster's at once: a round fits in a cut (a hold waited up to 6 s for heads
-# Apache does not send to a zero window, so the rounds came every 6 or 7 cuts).
+# every broadcaster's at once, the heads awaited 0.4 s at most: a round fits in a cut.
+# (Each hold used to wait for all its heads, up to 8 s when some did not come, one
+# broadcaster after the other: at 30 and 40 cuts the rounds came every 3 to 6 cuts.)
 coproc HOLDS { exec timeout $((CUTS + 200)) $PY "$H2" holds --cafile "$CA" --conns 1 --streams 2 --wait 0.4 \
   --path /base-de-datos/LEEME.txt 2>"$T/holds.err"; }
 abort_round() { # a browser-like abort against every broadcaster, all at once
