@@ -168,17 +168,27 @@ def curl_ok(url, cafile):
     return r.stdout.strip() == "200"
 
 
+def wait_heads(conns, sids, seconds, step):
+    """Reads every connection until each of its streams (sids, one list per connection) has
+    a response head or a reset, it is closed, or `seconds` pass; each read blocks `step` s
+    at most, so no connection waits behind another's."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        waiting = [c for c, ss in zip(conns, sids)
+                   if not c.closed and not all(x in c.heads or x in c.resets for x in ss)]
+        if not waiting:
+            return
+        for c in waiting:
+            c.pump(timeout=step)
+
+
 def cmd_hold(a):
     conns = [H2(a.port, a.cafile, window=a.window) for _ in range(a.conns)]
     sids = []
     for c in conns:
         sids.append([c.get(a.path) for _ in range(a.streams)])
         c.flush()
-    deadline = time.time() + 20
-    for c, ss in zip(conns, sids):
-        while time.time() < deadline and not c.closed and \
-                not all(s in c.heads or s in c.resets for s in ss):
-            c.pump(timeout=1)
+    wait_heads(conns, sids, 20, step=1)
     heads = sum(len(c.heads) for c in conns)
     resets = sum(len(c.resets) for c in conns)
     peak = rss_kb(a.pid) if a.pid else 0
@@ -206,12 +216,7 @@ def cmd_holds(a):
             except Exception as e:
                 sids.append([])
                 err = err or f"{type(e).__name__}: {e}"
-        deadline = time.time() + a.wait
-        while time.time() < deadline and any(not c.closed and not all(x in c.heads or x in c.resets for x in ss)
-                                              for c, ss in zip(conns, sids)):
-            for c, ss in zip(conns, sids):
-                if not c.closed and not all(x in c.heads or x in c.resets for x in ss):
-                    c.pump(timeout=0.05)
+        wait_heads(conns, sids, a.wait, step=0.05)
         for c in conns:
             c.abort()
         print(json.dumps({"heads": sum(len(c.heads) for c in conns), "resets": sum(len(c.resets) for c in conns),
