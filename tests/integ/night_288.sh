@@ -94,10 +94,10 @@ abort_round() { # a browser-like abort against every broadcaster, all at once
     pids+=($!)
   done
   echo "${hps[*]}" >&"${HOLDS[1]}"
-  if read -r -t 10 line <&"${HOLDS[0]}"; then
-    # heads or resets of the streams asked, before the abort
-    held=$((held + $(sed -E 's/.*"heads": ([0-9]+), "resets": ([0-9]+).*/\1 + \2/' <<<"$line")))
-    asked=$((asked + $(sed -E 's/.*"streams": ([0-9]+).*/\1/' <<<"$line")))
+  # heads or resets of the streams asked, before the abort
+  if read -r -t 10 line <&"${HOLDS[0]}" &&
+    [[ $line =~ \"heads\":\ ([0-9]+),\ \"resets\":\ ([0-9]+),\ \"streams\":\ ([0-9]+) ]]; then
+    held=$((held + BASH_REMATCH[1] + BASH_REMATCH[2])); asked=$((asked + BASH_REMATCH[3]))
   fi
   for line in "${pids[@]}"; do wait "$line" || true; done
   aborts=$((aborts + 2 * ${#urls[@]})); rounds=$((rounds + 1))
