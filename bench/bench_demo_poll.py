@@ -176,7 +176,7 @@ def main():
                 logs.setdefault(f"{b}:{os.path.basename(f)}", Log(f))
         for name, lg in logs.items():
             for ln in lg.lines():
-                m = re.search(r"corte (\d+) \(noche simulada[^)]*\)\): (\d+) archivos, \d+ capturas nuevas, ([\d.]+) s CPU", ln)
+                m = re.search(r"corte (\d+) \(noche simulada[^)]*\)\): (\d+) archivos, [\d.]+ MB \([\d.]+ MB en memoria\), \d+ capturas nuevas, ([\d.]+) s CPU", ln)
                 if m:
                     inst_cpu[int(m.group(1))] = float(m.group(3))
                     inst_files[int(m.group(1))] = int(m.group(2))

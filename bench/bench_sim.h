@@ -70,14 +70,25 @@ static inline prep_cut_file *site_files(const prep_site *s)
         memcpy(f[i].part_len, s->v[i].part_len, sizeof f[i].part_len);
         f[i].same_parts = s->v[i].same_parts; /* used only with a hash cache (cut_site_hc) */
         f[i].hash_prefix = s->v[i].hash_prefix;
+        f[i].stored = s->v[i].stored; /* a site shed after its cut (cut_site_hc) */
+        f[i].stored_sha = (const unsigned char(*)[32])s->v[i].stored_sha;
     }
     return f;
 }
 
+/* prep_render_site_shed's hashes: the parts of the cut just made with hash cache ctx. */
+static inline int bench_part_sha(void *ctx, const char *path, size_t n_parts, size_t k, size_t len,
+                                 unsigned char md[32])
+{
+    return prep_cut_hash_cache_part(ctx, path, n_parts, k, len, md);
+}
+
 /* A drill cut of site s at instant at into store (process id and its elections as named),
  * through hash cache hc as the institute's cutter makes them (NULL: every byte hashed). s
- * must be the render's site passed back from the last cut made with hc, as the cutter does. */
-static inline int cut_site_hc(const char *store, const prep_site *s, prep_time at, const prep_cut_seckey *k,
+ * must be the render's site passed back from the last cut made with hc, as the cutter does;
+ * after the cut it is shed as the cutter sheds it (src/cli/cutter.c; PREP_SITE_SHED=0: not,
+ * to compare). */
+static inline int cut_site_hc(const char *store, prep_site *s, prep_time at, const prep_cut_seckey *k,
                               const char *process, const char *elections, prep_cut_hash_cache *hc, prep_diags *d)
 {
     prep_cut_params p;
@@ -92,13 +103,15 @@ static inline int cut_site_hc(const char *store, const prep_site *s, prep_time a
     if (!f) return -1;
     prep_err e = prep_cut_make(store, &p, f, s->n, k, NULL, d);
     free(f);
+    const char *shed = getenv("PREP_SITE_SHED");
+    if (!e && hc && !(shed && !strcmp(shed, "0"))) prep_render_site_shed(s, bench_part_sha, hc, NULL);
     return e ? -1 : 0;
 }
 
 static inline int cut_site_as(const char *store, const prep_site *s, prep_time at, const prep_cut_seckey *k,
                               const char *process, const char *elections, prep_diags *d)
 {
-    return cut_site_hc(store, s, at, k, process, elections, NULL, d);
+    return cut_site_hc(store, (prep_site *)s, at, k, process, elections, NULL, d); /* no cache: s is not shed */
 }
 
 /* The busiest cut interval of the night of sets (one per election of c): its index from

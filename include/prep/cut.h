@@ -242,6 +242,14 @@ typedef struct prep_cut_file {
      *   state after them is kept, so the file's SHA-256 costs only the bytes after them. */
     uint32_t same_parts;
     uint8_t hash_prefix;
+    /* Parts the store already holds (a cutter's last site: prep_render_site_shed): bit k set
+     * = part k is not in data but is the object whose SHA-256 is stored_sha[j], j its rank
+     * among the set bits; data holds the other parts, in order, and len and part_len stay
+     * the whole file's. Needs prep_cut_params.hash_cache. Such a part is read from the store
+     * only to hash the assembled file when an earlier part changed; one the store lacks fails
+     * the cut ("stored-missing") and nothing is published. */
+    uint32_t stored;
+    const unsigned char (*stored_sha)[32];
 } prep_cut_file;
 
 /* What prep_cut_make remembers between the cuts of one store (src/cut/hashcache.c): part
@@ -249,6 +257,11 @@ typedef struct prep_cut_file {
 typedef struct prep_cut_hash_cache prep_cut_hash_cache;
 PREP_NODISCARD prep_err prep_cut_hash_cache_new(prep_cut_hash_cache **out);
 void prep_cut_hash_cache_free(prep_cut_hash_cache *c);
+/* The SHA-256 of part k (len bytes) of path in the last cut made with c, if that file had
+ * n_parts parts (0: a plain file, its one part the file): 1 and md filled, else 0. What a
+ * cutter gives prep_render_site_shed (the store holds that object while the cut is kept). */
+int prep_cut_hash_cache_part(const prep_cut_hash_cache *c, const char *path, size_t n_parts, size_t k, size_t len,
+                             unsigned char md[32]);
 
 typedef struct prep_cut_params {
     const char *process;   /* borrowed; [A-Za-z0-9._-]{1,64} */

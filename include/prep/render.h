@@ -50,6 +50,17 @@ typedef struct prep_site_file {
      * rewritten); hash_prefix: the parts before the per-cut one, which repeat from cut to cut. */
     uint32_t same_parts;
     uint8_t hash_prefix;
+    /* Parts held by the cut store only (prep_render_site_shed: the cutter's last site between
+     * cuts): bit k set = part k's bytes are not in data but in the store, as the object
+     * whose SHA-256 is stored_sha[j], j its rank among the set bits. data then holds the
+     * other parts only, in order; len and part_len stay the whole file's. Render never reads
+     * a stored part: an unchanged one is carried into the new file as stored (its same_parts
+     * bit set). 0 in every site render returns from nothing. */
+    uint32_t stored;
+    unsigned char (*stored_sha)[32]; /* owned; one per bit of stored */
+    /* Set by render: the parts worth shedding (the body parts of a national section page and
+     * of its datos.json, before the per-cut part: ~1.9 GB of the national site). */
+    uint32_t sheddable;
 } prep_site_file;
 
 /* A whole site: files sorted by path (bytewise), paths unique. */
@@ -68,6 +79,20 @@ void prep_render_site_init(prep_site *s);
 void prep_render_site_free(prep_site *s);
 /* The file at path, or NULL (binary search). Borrowed. */
 const prep_site_file *prep_render_site_find(const prep_site *s, const char *path);
+/* Bytes of file f held in data: its length less its stored parts'. */
+size_t prep_render_site_file_data_len(const prep_site_file *f);
+
+/* The SHA-256 of part k (len bytes) of the file at path, as the cut just made from the site
+ * stored it: 1 and md filled, or 0 when unknown (the part then stays in memory). */
+typedef int (*prep_render_part_sha_fn)(void *ctx, const char *path, size_t n_parts, size_t k, size_t len,
+                                       unsigned char md[32]);
+
+/* Sheds the sheddable parts of every file of s that sha() names: their bytes are freed and
+ * the files keep the hashes (prep_site_file.stored). For a caller that keeps its last site
+ * between cuts (the cutter), once the cut made from it holds those parts: a national site
+ * keeps ~0.1 GB of its ~3 GB in memory. s keeps its origin (it is still reusable as `out`).
+ * *freed (may be NULL) gets the bytes given back. (Batch work: memory failure aborts, core.h.) */
+void prep_render_site_shed(prep_site *s, prep_render_part_sha_fn sha, void *ctx, uint64_t *freed);
 
 /* What render needs to know of the cut it publishes. */
 typedef struct prep_render_cut {

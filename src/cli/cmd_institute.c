@@ -503,9 +503,11 @@ int cmd_institute(int argc, char **argv)
             fprintf(stderr, "prep institute: the cut of %s failed: %s; the next one is tried on time\n", when,
                     prep_err_text(e));
         } else {
-            printf("prep institute: corte %llu (%s%s): %zu archivos, %zu capturas nuevas, %.2f s CPU%s\n",
+            printf("prep institute: corte %llu (%s%s): %zu archivos, %.1f MB (%.1f MB en memoria), %zu capturas nuevas, "
+                   "%.2f s CPU%s\n",
                    (unsigned long long)st.seq, sim != PREP_TIME_NONE ? "noche simulada hasta " : "", when, st.files,
-                   st.captures, st.cpu_seconds, st.final_cut ? ", corte final" : "");
+                   (double)st.bytes / 1e6, (double)st.held / 1e6, st.captures, st.cpu_seconds,
+                   st.final_cut ? ", corte final" : "");
             fflush(stdout);
             /* the new objects' compressed forms, once for every broadcaster (push and pull
              * links send them; docs/delivery.md "Compressed transfer"); a failure costs

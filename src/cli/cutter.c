@@ -143,6 +143,12 @@ static int previous_counts(const cutter *c, const prep_cut_manifest *m, uint32_t
     return rc;
 }
 
+/* prep_render_site_shed's hashes: the parts of the cut just made with hash cache ctx. */
+static int part_sha(void *ctx, const char *path, size_t n_parts, size_t k, size_t len, unsigned char md[32])
+{
+    return prep_cut_hash_cache_part(ctx, path, n_parts, k, len, md);
+}
+
 prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st, prep_diags *d)
 {
     memset(st, 0, sizeof *st);
@@ -253,10 +259,15 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
              * only after a cut is made) and so the one c->hashes remembers */
             files[i].same_parts = site.v[i].same_parts;
             files[i].hash_prefix = site.v[i].hash_prefix;
+            files[i].stored = site.v[i].stored; /* shed after the last cut: the store holds them */
+            files[i].stored_sha = (const unsigned char(*)[32])site.v[i].stored_sha;
         }
         p.hash_cache = c->hashes;
         e = prep_cut_make(c->store, &p, files, site.n, &c->key, &st->seq, d);
         free(files);
+        /* the cut holds every part now: the site kept for the next render keeps the hashes of
+         * the big ones instead of their bytes (docs/formats/site.md, "Reusing the last site") */
+        if (!e) prep_render_site_shed(&site, part_sha, c->hashes, NULL);
         /* the series the next cut continues: this cut's point, as render added it */
         if (!e) e = prep_render_progress_add(c->progress, c->tally, &rc);
     }
@@ -264,8 +275,10 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     st->pages = rs.pages;
     st->bytes = rs.bytes;
     st->final_cut = final_cut;
+    st->held = 0;
     if (e) prep_render_site_free(&site);
     else c->site = site;
+    for (size_t i = 0; i < c->site.n; i++) st->held += prep_render_site_file_data_len(&c->site.v[i]);
     st->cpu_seconds = cpu_now() - cpu0;
     return e;
 }

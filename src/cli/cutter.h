@@ -40,6 +40,8 @@ typedef struct cutter_stats {
     uint64_t seq;
     size_t files, pages, captures;
     uint64_t bytes;
+    uint64_t held; /* of bytes, what the site kept for the next cut holds in memory (the rest
+                    * is named by hash: prep_render_site_shed) */
     int final_cut;
     double cpu_seconds;
 } cutter_stats;

@@ -90,8 +90,16 @@ const hc_part_hash *cut_hc_parts(prep_cut_hash_cache *c, const char *path, size_
  * assembled file's SHA-256 to out: from the state kept after part first_changed - 1 (parts
  * [0, first_changed) are the bytes that state covers; first_changed <= prefix), hashing
  * the rest, and keeping the state after each part of [0, prefix). */
-prep_err cut_hc_file(prep_cut_hash_cache *c, const char *path, const void *data, size_t n_parts, const size_t *len,
+typedef struct hc_src {
+    const unsigned char *p[PREP_CUT_PARTS_MAX]; /* each part's bytes; NULL: load(ctx, k) */
+    const unsigned char *(*load)(void *ctx, size_t k); /* a part the store holds (prep_cut_file.stored):
+                                                  * valid until the next call; NULL on failure */
+    void *ctx;
+} hc_src;
+/* PREP_ERR_IO when src->load fails (it reports why). */
+prep_err cut_hc_file(prep_cut_hash_cache *c, const char *path, const hc_src *src, size_t n_parts, const size_t *len,
                      const hc_part_hash *parts, size_t first_changed, size_t prefix, char out[65]);
+
 
 /* Reads a whole regular file, refusing symlinks (O_NOFOLLOW) and files over max bytes.
  * *data owned. Returns PREP_OK, PREP_ERR_NOTFOUND, PREP_ERR_LIMIT, PREP_ERR_INVALID

@@ -150,13 +150,14 @@ const hc_part_hash *cut_hc_parts(prep_cut_hash_cache *c, const char *path, size_
 }
 
 /* Bytes of parts [k0, k1) of data, whose part lengths are len[]. */
-static void feed(SHA256_CTX *h, const unsigned char *data, const size_t *len, size_t k0, size_t k1)
+/* Part k of src into h; 0 when it could not be loaded. */
+static int feed(SHA256_CTX *h, const hc_src *src, const size_t *len, size_t k)
 {
-    size_t off = 0;
-    for (size_t k = 0; k < k0; k++) off += len[k];
-    size_t n = 0;
-    for (size_t k = k0; k < k1; k++) n += len[k];
-    if (n) SHA256_Update(h, data + off, n);
+    if (!len[k]) return 1;
+    const unsigned char *b = src->p[k] ? src->p[k] : src->load ? src->load(src->ctx, k) : NULL;
+    if (!b) return 0;
+    SHA256_Update(h, b, len[k]);
+    return 1;
 }
 
 void cut_hc_sha256(const void *p, size_t n, hc_part_hash *out)
@@ -195,7 +196,7 @@ void cut_hc_memo_free(hc_memo *m)
     memset(m, 0, sizeof *m);
 }
 
-prep_err cut_hc_file(prep_cut_hash_cache *c, const char *path, const void *data, size_t n_parts, const size_t *len,
+prep_err cut_hc_file(prep_cut_hash_cache *c, const char *path, const hc_src *src, size_t n_parts, const size_t *len,
                      const hc_part_hash *parts, size_t first_changed, size_t prefix, char out[65])
 {
     if (c->n + 1 > c->cap / 2 && grow(c)) return PREP_ERR_NOMEM;
@@ -220,7 +221,6 @@ prep_err cut_hc_file(prep_cut_hash_cache *c, const char *path, const void *data,
         prep_hex(parts[0].md, sizeof parts[0].md, out);
         return PREP_OK;
     }
-    const unsigned char *b = data;
     size_t total_parts = n_parts;
     if (prefix > total_parts) prefix = total_parts;
     SHA256_CTX h;
@@ -239,14 +239,31 @@ prep_err cut_hc_file(prep_cut_hash_cache *c, const char *path, const void *data,
     else
         SHA256_Init(&h);
     for (size_t k = first_changed; k < prefix; k++) {
-        feed(&h, b, len, k, k + 1);
+        if (!feed(&h, src, len, k)) goto lost;
         e->state[k] = h;
     }
-    feed(&h, b, len, prefix, total_parts);
+    for (size_t k = prefix; k < total_parts; k++)
+        if (!feed(&h, src, len, k)) goto lost;
     unsigned char md[32];
     SHA256_Final(md, &h);
     prep_hex(md, sizeof md, out);
     return PREP_OK;
+lost: /* states past the part that failed are not kept: the caller forgets the cache */
+    e->prefix_n = 0;
+    free(e->state);
+    e->state = NULL;
+    return PREP_ERR_IO;
+}
+
+int prep_cut_hash_cache_part(const prep_cut_hash_cache *c, const char *path, size_t n_parts, size_t k, size_t len,
+                             unsigned char md[32])
+{
+    if (!c || !c->cap) return 0;
+    const hc_entry *e = slot_of((hc_entry *)c->v, c->cap, path);
+    if (!e->path || e->n_parts != n_parts || !e->parts || k >= (n_parts ? n_parts : 1) || e->parts[k].size != len)
+        return 0;
+    memcpy(md, e->parts[k].md, 32);
+    return 1;
 }
 
 void cut_hc_end(prep_cut_hash_cache *c)

@@ -340,11 +340,46 @@ static prep_err write_and_sign(const prep_cut_meta *mt, const srcs *ss, const pr
  * claims a changed part unchanged is found within a cut or two, not never. */
 #define HINT_SAMPLE 61
 
+/* A part the store holds (prep_cut_file.stored), read back to hash its file. */
+typedef struct stored_load {
+    const char *root;
+    const prep_cut_file *in;
+    unsigned char *buf;
+    size_t cap;
+    prep_diags *d;
+} stored_load;
+
+static const unsigned char *load_stored(void *ctx, size_t k)
+{
+    stored_load *l = ctx;
+    const prep_cut_file *in = l->in;
+    size_t len = in->part_len[k];
+    char hex[65], op[PATH_MAX];
+    prep_hex(in->stored_sha[__builtin_popcount(in->stored & ((1u << k) - 1u))], 32, hex);
+    if (prep_cut_object_path(l->root, hex, op, sizeof op) != 0) return NULL;
+    if (len > l->cap) {
+        unsigned char *nb = realloc(l->buf, len);
+        if (!nb) return NULL;
+        l->buf = nb;
+        l->cap = len;
+    }
+    int fd = open(op, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    ssize_t got = fd < 0 ? -1 : cut_read(fd, l->buf, len, l->d, op);
+    char extra;
+    int ok = got >= 0 && (size_t)got == len && read(fd, &extra, 1) == 0;
+    if (fd >= 0) close(fd);
+    if (ok) return l->buf;
+    prep_diags_add(l->d, in->path, 0, 0, "stored-missing",
+                   "part %zu (object %s, %zu bytes) is not in the store as the last cut left it: %s", k, hex, len,
+                   fd < 0 ? strerror(errno) : "its size differs");
+    return NULL;
+}
+
 /* One file of prep_cut_make through the hash cache: its parts' hashes (a claimed-unchanged
- * part's from the cache), its assembled hash from the state after its repeating prefix.
- * *bad when a sampled claim was false. */
-static prep_err hash_cached(prep_cut_hash_cache *hc, hc_memo *memo, src *x, prep_cut_part *xp, size_t *sample,
-                            int *bad)
+ * part's from the cache, a stored part's as given), its assembled hash from the state
+ * after its repeating prefix. *bad when a sampled claim was false. */
+static prep_err hash_cached(prep_cut_hash_cache *hc, hc_memo *memo, stored_load *sl, src *x, prep_cut_part *xp,
+                            size_t *sample, int *bad)
 {
     const prep_cut_file *in = x->in;
     size_t np = in->n_parts, nparts = np ? np : 1, lens[PREP_CUT_PARTS_MAX];
@@ -352,10 +387,26 @@ static prep_err hash_cached(prep_cut_hash_cache *hc, hc_memo *memo, src *x, prep
     else lens[0] = in->len;
     const hc_part_hash *old = cut_hc_parts(hc, x->path, np);
     hc_part_hash ph[PREP_CUT_PARTS_MAX];
-    size_t prefix = np ? (in->hash_prefix < np ? in->hash_prefix : np) : 0, off = 0;
+    size_t prefix = np ? (in->hash_prefix < np ? in->hash_prefix : np) : 0, off = 0, j = 0;
     size_t first_changed = prefix;
+    uint32_t stored = np ? in->stored : 0;
+    hc_src hs = {.load = load_stored, .ctx = sl};
+    sl->in = in;
     for (size_t k = 0; k < nparts; k++) {
+        if ((stored >> k) & 1u) { /* in the store only: its hash as given */
+            hs.p[k] = NULL;
+            memcpy(ph[k].md, in->stored_sha[j++], sizeof ph[k].md);
+            ph[k].size = lens[k];
+            if (old && old[k].size == lens[k] && !memcmp(ph[k].md, old[k].md, sizeof ph[k].md))
+                x->present |= 1u << k; /* named by the active cut (put_objects checks the others) */
+            else if (k < first_changed)
+                first_changed = k;
+            xp[k].size = lens[k];
+            prep_hex(ph[k].md, sizeof ph[k].md, xp[k].sha256);
+            continue;
+        }
         const unsigned char *at = (const unsigned char *)x->data + off;
+        hs.p[k] = at;
         int same = old && ((in->same_parts >> k) & 1u) && old[k].size == lens[k];
         if (same && ++*sample % HINT_SAMPLE == 0) {
             cut_hc_sha256(at, lens[k], &ph[k]);
@@ -382,17 +433,19 @@ static prep_err hash_cached(prep_cut_hash_cache *hc, hc_memo *memo, src *x, prep
         }
         off += lens[k];
     }
-    return cut_hc_file(hc, x->path, x->data, np, lens, ph, first_changed, prefix, x->sha256);
+    return cut_hc_file(hc, x->path, &hs, np, lens, ph, first_changed, prefix, x->sha256);
 }
 
 /* The hashes of prep_cut_make's files, once the active cut is known (*prev, zeroed when
  * the store is empty): through p->hash_cache when the active cut is the last one made
  * with it (else the cache is forgotten first), else every byte. */
-static prep_err hash_srcs(const prep_cut_params *p, srcs *ss, const prep_cut_manifest *prev)
+static prep_err hash_srcs(const prep_cut_params *p, srcs *ss, const prep_cut_manifest *prev, const char *root,
+                          prep_diags *d)
 {
     prep_cut_hash_cache *hc = p->hash_cache;
     if (hc && (!prev->sha256[0] || strcmp(cut_hc_made(hc), prev->sha256) != 0)) cut_hc_clear(hc);
     hc_memo memo = {0};
+    stored_load sl = {.root = root, .d = d};
     for (int attempt = 0; attempt < 2; attempt++) {
         if (hc) cut_hc_begin(hc);
         int bad = 0;
@@ -402,9 +455,10 @@ static prep_err hash_srcs(const prep_cut_params *p, srcs *ss, const prep_cut_man
             if (!x->in) continue;
             x->present = 0;
             if (hc) {
-                prep_err e = hash_cached(hc, &memo, x, ss->parts + x->part0, &sample, &bad);
+                prep_err e = hash_cached(hc, &memo, &sl, x, ss->parts + x->part0, &sample, &bad);
                 if (e) {
                     cut_hc_memo_free(&memo);
+                    free(sl.buf);
                     cut_hc_clear(hc);
                     return e;
                 }
@@ -422,6 +476,7 @@ static prep_err hash_srcs(const prep_cut_params *p, srcs *ss, const prep_cut_man
         cut_hc_clear(hc);
     }
     cut_hc_memo_free(&memo);
+    free(sl.buf);
     return PREP_OK;
 }
 
@@ -465,17 +520,27 @@ static prep_err put_objects(cut_store *s, const srcs *ss, prep_diags *d)
     for (size_t i = 0; i < ss->n && !e; i++) {
         const src *x = &ss->v[i];
         size_t np = x->n_parts ? x->n_parts : 1, off = 0;
+        uint32_t stored = x->in && x->n_parts ? x->in->stored : 0;
         for (size_t k = 0; k < np && !e; k++) {
             const prep_cut_part *pt = x->n_parts ? &ss->parts[x->part0 + k] : NULL;
             const char *sha = pt ? pt->sha256 : x->sha256;
             uint64_t size = pt ? pt->size : x->size;
-            const char *at = x->data ? (const char *)x->data + off : NULL;
-            off += (size_t)size;
+            int in_store = (stored >> k) & 1u;
+            const char *at = x->data && !in_store ? (const char *)x->data + off : NULL;
+            if (!in_store) off += (size_t)size;
             if (((x->present >> k) & 1u) || seen_recently(ring, &ring_at, sha)) continue;
             int have = cut_object_check(s->root, sha, size, x->path, dir_ok, d);
-            if (have < 0) e = PREP_ERR_VERIFY;
-            else if (!have && at) e = cut_stage_mem(s, &l, at, (size_t)size, sha, d);
-            else if (!have) e = put_file(s, x, dirty, d);
+            if (have < 0) {
+                e = PREP_ERR_VERIFY;
+            } else if (!have && in_store) {
+                prep_diags_add(d, x->path, 0, 0, "stored-missing",
+                               "part %zu (object %s) is not in the store as the last cut left it", k, sha);
+                e = PREP_ERR_VERIFY;
+            } else if (!have && at) {
+                e = cut_stage_mem(s, &l, at, (size_t)size, sha, d);
+            } else if (!have) {
+                e = put_file(s, x, dirty, d);
+            }
         }
     }
     e = cut_stage_commit(s, &l, dirty, e, d);
@@ -494,7 +559,7 @@ static prep_err make_common(const char *store, const prep_cut_params *p, srcs *s
     prep_cut_meta mt;
     if ((e = cut_store_open(&s, store, 1, d))) goto out;
     if ((e = next_meta(&s, store, p, key, &mt, &prev, d))) goto out;
-    if ((e = hash_srcs(p, ss, &prev))) goto out;
+    if ((e = hash_srcs(p, ss, &prev, s.root, d))) goto out;
     if ((e = write_and_sign(&mt, ss, p, key, &mb, &sb, &check, d))) goto out;
     if ((e = put_objects(&s, ss, d))) goto out;
     if ((e = cut_store_put_cut(&s, mt.seq, mb.data, mb.len, sb.data, sb.len, d))) goto out;
@@ -589,9 +654,19 @@ prep_err prep_cut_make(const char *store, const prep_cut_params *p, const prep_c
         x->data = files[i].data ? files[i].data : "";
         x->size = files[i].len;
         x->in = &files[i];
-        x->type = files[i].media_type ? files[i].media_type : prep_cut_media_type(x->path, x->data, files[i].len);
-        if (files[i].n_parts) {
-            size_t np = files[i].n_parts, sum = 0;
+        size_t np = files[i].n_parts, sum = 0, held = 0; /* held: the bytes in data */
+        if (files[i].stored && (np < 2 || np > PREP_CUT_PARTS_MAX || (files[i].stored >> np) || !files[i].stored_sha ||
+                                !p->hash_cache)) {
+            prep_diags_add(d, x->path, 0, 0, "manifest-field",
+                           "parts said to be in the store need a composed file, their hashes and a hash cache");
+            srcs_free(&ss);
+            return PREP_ERR_INVALID;
+        }
+        for (size_t k = 0; k < np && k < PREP_CUT_PARTS_MAX; k++)
+            if (!((files[i].stored >> k) & 1u)) held += files[i].part_len[k];
+        x->type = files[i].media_type ? files[i].media_type
+                                      : prep_cut_media_type(x->path, x->data, np ? held : files[i].len);
+        if (np) {
             int ok = np >= 2 && np <= PREP_CUT_PARTS_MAX;
             for (size_t k = 0; ok && k < np; k++) {
                 if (files[i].part_len[k] > files[i].len - sum) ok = 0;

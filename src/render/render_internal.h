@@ -246,6 +246,10 @@ enum { JSON_PART_BODY = 0 };
 int reuse_file(prep_site *old, prep_site *out, char *path, const char *mt, int is_page, uint8_t n_parts,
                size_t vary, const void *v, size_t vlen, size_t keep_part, size_t keep_len, prep_err *err);
 void old_drop(prep_site *old, const char *path);
+/* Parts held by the store only (render_shed.c): the offset in f->data of part k, and the
+ * index in stored_sha of stored part k. */
+size_t site_data_off(const prep_site_file *f, size_t k);
+size_t site_stored_rank(uint32_t stored, size_t k);
 
 /* National section pages split per election (render_secparts.c, docs/formats/site.md
  * "National profile"): the number of election parts of page p's body and datos.json body,

@@ -16,9 +16,10 @@
  * apart, 12 parts per section, the busiest cut's sign + store took ~1.4x as long).
  *
  * The parts are not kept in the render cache (71,049 pages, ~1.9 GB at the busiest point,
- * thin_page in render_site.c): the last site (passed back by the caller) holds them. A
- * part whose election the tally did not mark dirty in the section is copied from the last
- * site's page; only the dirty elections' parts are rendered. Without a usable last page
+ * thin_page in render_site.c): the last site (passed back by the caller) holds them, or,
+ * once the cutter has shed them (render_shed.c), their hashes. A part whose election the
+ * tally did not mark dirty in the section is taken from the last site's page (copied, or
+ * named by hash when the store holds it); only the dirty elections' parts are rendered. Without a usable last page
  * (first render, a caller that does not pass it back, another layout) every part is. */
 #include <stdlib.h>
 #include <string.h>
@@ -68,14 +69,14 @@ static const prep_site_file *old_file(prep_site *old, const char *path, size_t n
     return f && f->data && f->n_parts == n_parts ? f : NULL;
 }
 
-/* Part k of f: its bytes and length. */
-static const unsigned char *old_part(const prep_site_file *f, size_t k, size_t *len)
-{
-    size_t off = 0;
-    for (size_t j = 0; j < k; j++) off += f->part_len[j];
-    *len = f->part_len[k];
-    return f->data + off;
-}
+/* The parts of a new file taken from the last one: copied, or named by hash when the
+ * store holds them (render_shed.c). */
+typedef struct sec_taken {
+    uint32_t same;   /* parts taken from the last file */
+    uint32_t stored; /* of them, held by the store only */
+    unsigned char sha[PREP_RENDER_PARTS_MAX][32]; /* the stored ones', in part order */
+    size_t n_sha;
+} sec_taken;
 
 /* Ends part k in r: its length is what r grew by since *mark. */
 static void part_end(const rbuf *r, size_t *mark, size_t *part, size_t k)
@@ -84,29 +85,54 @@ static void part_end(const rbuf *r, size_t *mark, size_t *part, size_t k)
     *mark = r->b.len;
 }
 
-/* Adds r's bytes to out as path (taken), a composed file of n parts; the last site's copy
- * is freed first. */
-static prep_err sec_add(prep_site *old, prep_site *out, char *path, const char *mt, int is_page, int fresh, rbuf *r,
-                        const size_t *part, size_t n, uint32_t same, size_t prefix)
+/* Part k of the last file f into the new one: its hash when the store holds it, else its
+ * bytes into r. */
+static void old_take(const prep_site_file *f, size_t k, rbuf *r, size_t *mark, size_t *part, sec_taken *tk)
 {
+    tk->same |= 1u << k;
+    if ((f->stored >> k) & 1u) {
+        memcpy(tk->sha[tk->n_sha++], f->stored_sha[site_stored_rank(f->stored, k)], 32);
+        tk->stored |= 1u << k;
+        part[k] = f->part_len[k];
+        return;
+    }
+    rb_put(r, (const char *)f->data + site_data_off(f, k), f->part_len[k]);
+    part_end(r, mark, part, k);
+}
+
+/* Adds r's bytes to out as path (taken), a composed file of n parts (those of tk->stored
+ * by hash only); the last site's copy is freed first. */
+static prep_err sec_add(prep_site *old, prep_site *out, char *path, const char *mt, int is_page, int fresh, rbuf *r,
+                        const size_t *part, size_t n, const sec_taken *tk, size_t prefix)
+{
+    unsigned char(*ssha)[32] = NULL;
+    if (!r->err && tk->n_sha && !(ssha = malloc(tk->n_sha * sizeof *ssha))) r->err = PREP_ERR_NOMEM;
     if (r->err) {
         free(path);
         return r->err;
     }
+    if (tk->n_sha) memcpy(ssha, tk->sha, tk->n_sha * sizeof *ssha);
     old_drop(old, path);
-    size_t len;
+    size_t len, whole = 0;
     char *data = prep_buf_steal(&r->b, &len);
     /* the buffer grew by doubling: give the tail back (71,049 pages and as many datos.json
      * stay in the site until the next cut) */
     char *fit = realloc(data, len + 1);
     if (fit) data = fit;
-    prep_err err = site_add(out, path, data, len, mt, is_page, fresh);
-    if (err) return err;
+    for (size_t k = 0; k < n; k++) whole += part[k];
+    prep_err err = site_add(out, path, data, whole, mt, is_page, fresh);
+    if (err) {
+        free(ssha);
+        return err;
+    }
     prep_site_file *f = &out->v[out->n - 1];
     f->n_parts = (uint8_t)n;
     memcpy(f->part_len, part, n * sizeof *part);
-    f->same_parts = same; /* the parts copied from the last site's file */
+    f->same_parts = tk->same; /* the parts taken from the last site's file */
     f->hash_prefix = (uint8_t)prefix;
+    f->stored = tk->stored;
+    f->stored_sha = ssha;
+    f->sheddable = (1u << prefix) - 1u; /* the parts before the per-cut one */
     return PREP_OK;
 }
 
@@ -119,21 +145,19 @@ prep_err sec_page_emit(rctx *x, const void *ci, sec_frame_fn frame, const rpage 
     if (!path) return PREP_ERR_NOMEM;
     const prep_site_file *of = old_file(old, path, np);
     size_t part[PREP_RENDER_PARTS_MAX], mark = 0, total = slen + 4096;
-    if (of) total += of->len;
+    if (of) total += prep_render_site_file_data_len(of);
     rb_reset(r);
     if (!r->err) r->err = prep_buf_reserve(&r->b, total); /* one allocation when the last page is at hand */
     x->chart_no = 0;
-    uint32_t same = 0;
+    sec_taken tk = {0};
     for (size_t k = 0; k < np; k++) {
         /* election e's part, or -1: the frame, the stamp */
         long e = k >= PAGE_PART_BODY && k < PAGE_PART_BODY + nb ? (long)(k - PAGE_PART_BODY) : -1;
-        size_t ol;
         if (k == PAGE_PART_STAMP(nb)) {
             rb_put(r, stamp, slen);
-        } else if (of && (e < 0 || !need[e])) { /* unchanged: the last page's bytes */
-            const unsigned char *b = old_part(of, k, &ol);
-            rb_put(r, (const char *)b, ol);
-            same |= 1u << k;
+        } else if (of && (e < 0 || !need[e])) { /* unchanged: the last page's part */
+            old_take(of, k, r, &mark, part, &tk);
+            continue;
         } else if (e >= 0) {
             if (e == 0) {
                 frame(x, ci, p, SEC_FRAME_NAV, r); /* the body's start, as on every page */
@@ -148,7 +172,7 @@ prep_err sec_page_emit(rctx *x, const void *ci, sec_frame_fn frame, const rpage 
         }
         part_end(r, &mark, part, k);
     }
-    return sec_add(old, out, path, "text/html; charset=utf-8", 1, fresh, r, part, np, same, PAGE_PART_STAMP(nb));
+    return sec_add(old, out, path, "text/html; charset=utf-8", 1, fresh, r, part, np, &tk, PAGE_PART_STAMP(nb));
 }
 
 prep_err sec_json_emit(rctx *x, const rpage *p, const void *head, size_t hlen, prep_site *old, prep_site *out,
@@ -169,24 +193,22 @@ prep_err sec_json_emit(rctx *x, const rpage *p, const void *head, size_t hlen, p
     }
     const prep_site_file *of = old_file(old, path, np);
     size_t part[PREP_RENDER_PARTS_MAX], mark = 0, total = hlen + 1024;
-    if (of) total += of->len;
+    if (of) total += prep_render_site_file_data_len(of);
     rb_reset(r);
     if (!r->err) r->err = prep_buf_reserve(&r->b, total);
-    uint32_t same = 0;
+    sec_taken tk = {0};
     for (size_t k = 0; k < np; k++) {
         long e = k < (size_t)JSON_PART_BODY + ne ? (long)(k - JSON_PART_BODY) : -1;
-        size_t ol;
         if (k == JSON_PART_HEAD(ne)) {
             rb_put(r, head, hlen);
         } else if (of && (e < 0 || !need[e])) {
-            const unsigned char *b = old_part(of, k, &ol);
-            rb_put(r, (const char *)b, ol);
-            same |= 1u << k;
+            old_take(of, k, r, &mark, part, &tk);
+            continue;
         } else {
             if (e == 0) od_secall_unit(x, p, r);
             od_secall_election(x, p, (uint32_t)e, r);
         }
         part_end(r, &mark, part, k);
     }
-    return sec_add(old, out, path, "application/json", 0, 0, r, part, np, same, JSON_PART_HEAD(ne));
+    return sec_add(old, out, path, "application/json", 0, 0, r, part, np, &tk, JSON_PART_HEAD(ne));
 }

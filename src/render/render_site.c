@@ -645,6 +645,9 @@ prep_err site_add(prep_site *out, char *path, void *data, size_t len, const char
     memset(f->part_len, 0, sizeof f->part_len);
     f->same_parts = 0;
     f->hash_prefix = 0;
+    f->stored = 0;
+    f->stored_sha = NULL;
+    f->sheddable = 0;
     return PREP_OK;
 }
 
@@ -714,17 +717,18 @@ static unsigned char *reuse_buf(prep_site *old, const char *path, uint8_t n_part
         return NULL;
     }
     if (n_parts) {
-        size_t off = 0, was = f->part_len[vary];
-        for (size_t k = 0; k < vary; k++) off += f->part_len[k];
+        if ((f->stored >> vary) & 1u) return NULL; /* never: the per-cut part is not shed */
+        /* offsets in data, which lacks the parts the store holds (render_shed.c) */
+        size_t off = site_data_off(f, vary), was = f->part_len[vary], dlen = prep_render_site_file_data_len(f);
         if (was != vlen) {
-            size_t tail = f->len - off - was, len = f->len - was + vlen;
+            size_t tail = dlen - off - was, nd = dlen - was + vlen;
             if (vlen > was) {
-                unsigned char *d = realloc(f->data, len);
+                unsigned char *d = realloc(f->data, nd);
                 if (!d) return NULL; /* the caller builds the file anew */
                 f->data = d;
             }
             memmove(f->data + off + vlen, f->data + off + was, tail);
-            f->len = len;
+            f->len = f->len - was + vlen;
             f->part_len[vary] = vlen;
         }
         memcpy(f->data + off, v, vlen);
@@ -744,6 +748,9 @@ void old_drop(prep_site *old, const char *path)
     if (!f) return;
     free(f->data);
     f->data = NULL;
+    free(f->stored_sha);
+    f->stored_sha = NULL;
+    f->stored = 0;
 }
 
 /* Adds the file at path reusing old's buffer (see reuse_buf); 1 when done, 0 when the
@@ -753,13 +760,24 @@ int reuse_file(prep_site *old, prep_site *out, char *path, const char *mt, int i
 {
     unsigned char *d = reuse_buf(old, path, n_parts, vary, v, vlen, keep_part, keep_len);
     if (!d) return 0;
-    const prep_site_file *f = prep_render_site_find(old, path);
+    prep_site_file *f = (prep_site_file *)prep_render_site_find(old, path);
     size_t len = f->len, pl[PREP_RENDER_PARTS_MAX];
     memcpy(pl, f->part_len, sizeof pl);
-    if ((*err = site_add(out, path, d, len, mt, is_page, 0))) return -1;
+    /* the parts the store holds go with the buffer (render_shed.c) */
+    uint32_t stored = f->stored, sheddable = f->sheddable;
+    unsigned char(*ssha)[32] = f->stored_sha;
+    f->stored_sha = NULL;
+    f->stored = 0;
+    if ((*err = site_add(out, path, d, len, mt, is_page, 0))) {
+        free(ssha);
+        return -1;
+    }
     prep_site_file *nf = &out->v[out->n - 1];
     nf->n_parts = n_parts;
     memcpy(nf->part_len, pl, sizeof pl);
+    nf->stored = stored;
+    nf->stored_sha = ssha;
+    nf->sheddable = sheddable;
     /* every part but the rewritten one is the old file's (a plain file: all of it) */
     nf->same_parts = n_parts ? ((1u << n_parts) - 1u) & ~(1u << vary) : 1u;
     nf->hash_prefix = (uint8_t)(n_parts ? vary : 0);

@@ -165,6 +165,7 @@ void prep_render_site_free(prep_site *s)
     for (size_t i = 0; i < s->n; i++) {
         free(s->v[i].path);
         free(s->v[i].data);
+        free(s->v[i].stored_sha);
     }
     free(s->v);
     prep_render_site_init(s);

@@ -89,6 +89,21 @@ for u in "${urls[@]}"; do
   pass "$u: $n pages each show their cut number and instant; SHA256SUMS is cut $seq's signed manifest"
 done
 
+# the cutter keeps its last site for the next render: whole at a local scale; at the
+# national scales the section pages' body parts by hash only, once a cut holds them
+# (prep_render_site_shed): at national-small, with few sections a district, ~37 of ~52 MB
+ilog=$(ls "$T"/d/logs/institut*.log 2>/dev/null | head -1)
+[ -n "$ilog" ] || fail "no institute log under $T/d/logs"
+held=$(sed -n 's/^prep institute: corte \([2-9]\|[1-9][0-9]\+\) (.*): [0-9]* archivos, \([0-9.]*\) MB (\([0-9.]*\) MB en memoria).*/\2 \3/p' "$ilog" | tail -1)
+[ -n "$held" ] || fail "no cut after the first in $ilog with its bytes and what stays in memory"
+read -r site_mb mem_mb <<<"$held"
+case $SCALE in
+  national*) awk -v s="$site_mb" -v m="$mem_mb" 'BEGIN {exit !(m < s * 0.9)}' ||
+    fail "the institute keeps $mem_mb of a $site_mb MB site in memory (the section pages' parts were not shed)" ;;
+  *) [ "$mem_mb" = "$site_mb" ] || fail "at $SCALE the institute keeps $mem_mb of a $site_mb MB site (want all of it)" ;;
+esac
+pass "the institute keeps $mem_mb MB of its last $site_mb MB site in memory"
+
 # the board: every broadcaster green after a round that saw them current
 [ -n "$BOARD" ] || fail "no board path"
 ok=0

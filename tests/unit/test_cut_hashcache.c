@@ -8,6 +8,8 @@
 
 #define NF 130 /* more than 2 * HINT_SAMPLE claimed parts per cut */
 
+static int pre_gen[NF]; /* bumped to change page i's pre (its title) */
+
 typedef struct hsite {
     char *data[NF];
     prep_cut_file f[NF + 1];
@@ -33,7 +35,7 @@ static void hsite_make(hsite *s, int seq, const int *v, int nfiles, uint32_t sam
     for (int i = 0; i < nfiles; i++) {
         char pre[96], body[400];
         const char *post = "</body></html>\n";
-        snprintf(pre, sizeof pre, "<!DOCTYPE html><title>Secci\xC3\xB3n %d</title><body>", i + 1);
+        snprintf(pre, sizeof pre, "<!DOCTYPE html><title>Secci\xC3\xB3n %d (%d)</title><body>", i + 1, pre_gen[i]);
         /* bodies over 64 bytes, so that the kept state ends inside a block */
         snprintf(body, sizeof body, "<main><p>Secci\xC3\xB3n %d: %d votos</p>%0*d</main>", i + 1, v[i], 40 + i % 90, 0);
         size_t a = strlen(pre), b = strlen(body), c = strlen(stamp), d = strlen(post);
@@ -59,15 +61,21 @@ static void hsite_make(hsite *s, int seq, const int *v, int nfiles, uint32_t sam
     db->same_parts = 0;
 }
 
+/* The parameters of cut seq (instant T0 + seq x 5 min) through hc. */
+static void params(prep_cut_params *p, int seq, prep_cut_hash_cache *hc)
+{
+    prep_cut_params_init(p);
+    p->process = "qro2021";
+    p->elections = "gubernatura";
+    p->instant = T0 + seq * 300;
+    p->zone = "America/Mexico_City";
+    p->hash_cache = hc;
+}
+
 static prep_err make(const char *store, hsite *s, int seq, prep_cut_hash_cache *hc, const prep_cut_seckey *k)
 {
     prep_cut_params p;
-    prep_cut_params_init(&p);
-    p.process = "qro2021";
-    p.elections = "gubernatura";
-    p.instant = T0 + seq * 300;
-    p.zone = "America/Mexico_City";
-    p.hash_cache = hc;
+    params(&p, seq, hc);
     prep_diags d;
     prep_diags_init(&d);
     prep_err e = prep_cut_make(store, &p, s->f, s->n, k, NULL, &d);
@@ -146,11 +154,8 @@ static void test_cache_equals_full(void **state)
     /* a failed make (an instant before the active cut's) forgets the cache */
     hsite_make(&s, 104, v, NF - 1, ALL_BUT_STAMP);
     prep_cut_params p;
-    prep_cut_params_init(&p);
-    p.process = "qro2021";
-    p.instant = T0;
-    p.zone = "America/Mexico_City";
-    p.hash_cache = hc;
+    params(&p, 0, hc); /* T0: before the active cut */
+    p.elections = NULL;
     prep_diags d;
     prep_diags_init(&d);
     assert_int_equal(prep_cut_make(sa, &p, s.f, s.n, &sk, NULL, &d), PREP_ERR_INVALID);
@@ -167,10 +172,127 @@ static void test_cache_equals_full(void **state)
     free(sa), free(sb), free(dir);
 }
 
+/* s's files as a shedding cutter passes them (prep_cut_file.stored): of each page, the
+ * parts of keep[i] named by the hash the cache has from the last cut, their bytes left out
+ * of data. out: the files; bufs: their data (owned). */
+static void shed_files(const hsite *s, prep_cut_hash_cache *hc, const uint32_t *keep, prep_cut_file *out,
+                       unsigned char (*sha)[2][32], char **bufs)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        out[i] = s->f[i];
+        bufs[i] = NULL;
+        if (!s->f[i].n_parts || !keep[i]) continue;
+        const prep_cut_file *f = &s->f[i];
+        char *d = prep_xmalloc(f->len), *at = d;
+        const char *from = f->data;
+        size_t j = 0;
+        for (size_t k = 0; k < f->n_parts; k++) {
+            if ((keep[i] >> k) & 1u) {
+                assert_int_equal(prep_cut_hash_cache_part(hc, f->path, f->n_parts, k, f->part_len[k], sha[i][j++]), 1);
+            } else {
+                memcpy(at, from, f->part_len[k]);
+                at += f->part_len[k];
+            }
+            from += f->part_len[k];
+        }
+        out[i].data = d;
+        out[i].stored = keep[i];
+        out[i].stored_sha = (const unsigned char(*)[32])sha[i];
+        bufs[i] = d;
+    }
+}
+
+/* A cut whose pages' pre and body parts are named by hash only (the cutter's shed site):
+ * the same manifest as every byte hashed, when bodies change (the stored pre's state
+ * resumes), when a pre changes (the stored body after it is read back from the store to
+ * hash the page), after a cut by another writer (the cache forgotten: every stored part
+ * checked in the store and read back); a stored part the store lacks fails the cut with
+ * "stored-missing" and publishes nothing; stored parts without a hash cache are refused. */
+static void test_stored_equals_full(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_new();
+    char *sa = pathf("%s/a", dir), *sb = pathf("%s/b", dir);
+    prep_cut_seckey sk;
+    prep_cut_pubkey pk;
+    key_from_seed(4, &sk, &pk);
+    prep_cut_hash_cache *hc;
+    assert_int_equal(prep_cut_hash_cache_new(&hc), PREP_OK);
+    int v[NF];
+    for (int i = 0; i < NF; i++) v[i] = 2 * i;
+    memset(pre_gen, 0, sizeof pre_gen);
+    hsite s = {0};
+    hsite_make(&s, 1, v, NF, 0);
+    assert_int_equal(make(sa, &s, 1, hc, &sk), PREP_OK);
+    assert_int_equal(make(sb, &s, 1, NULL, &sk), PREP_OK);
+    static uint32_t keep[NF + 1];
+    static unsigned char sha[NF + 1][2][32];
+    static char *bufs[NF + 1];
+    prep_cut_file files[NF + 1];
+    hsite shed = {0};
+    for (int seq = 2; seq <= 5; seq++) {
+        if (seq == 4) { /* cut 4 by another writer (a new stamp only): the cache no longer
+                         * knows the active cut */
+            hsite_make(&s, seq, v, NF, 0);
+            assert_int_equal(make(sa, &s, seq, NULL, &sk), PREP_OK);
+            assert_int_equal(make(sb, &s, seq, NULL, &sk), PREP_OK);
+            continue;
+        }
+        memset(keep, 0, sizeof keep);
+        for (int i = 0; i < NF; i++) keep[i] = 0x3u; /* pre and body: what the cutter sheds */
+        for (int i = seq; i < NF; i += 11) {     /* a body changes: in memory, its pre stored */
+            v[i] += 100;
+            keep[i] = 0x1u;
+        }
+        for (int i = seq + 3; i < NF; i += 13) { /* a pre changes: the stored body after it is read */
+            pre_gen[i]++;
+            keep[i] &= ~0x1u;
+        }
+        hsite_make(&s, seq, v, NF, ALL_BUT_STAMP);
+        for (int i = 0; i < NF; i++) s.f[i].same_parts = keep[i] | 0x8u; /* the true claims */
+        shed_files(&s, hc, keep, files, sha, bufs);
+        shed.n = s.n;
+        memcpy(shed.f, files, s.n * sizeof *files);
+        assert_int_equal(make(sa, &shed, seq, hc, &sk), PREP_OK);
+        for (size_t i = 0; i < s.n; i++) free(bufs[i]);
+        assert_int_equal(make(sb, &s, seq, NULL, &sk), PREP_OK);
+        same_manifest(sa, sb, seq);
+    }
+    /* a stored part the store lacks: nothing published */
+    memset(keep, 0, sizeof keep);
+    for (int i = 0; i < NF; i++) keep[i] = 0x3u;
+    hsite_make(&s, 6, v, NF, ALL_BUT_STAMP);
+    shed_files(&s, hc, keep, files, sha, bufs);
+    sha[7][1][5] ^= 0x40; /* page 8's body: another object */
+    prep_cut_params p;
+    params(&p, 6, hc);
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_not_equal(prep_cut_make(sa, &p, files, s.n, &sk, NULL, &d), PREP_OK);
+    const prep_diag *g = prep_diags_find(&d, "stored-missing");
+    assert_non_null(g);
+    assert_string_equal(g->file, "seccion/0008/index.html");
+    prep_diags_free(&d);
+    assert_int_equal(active_seq(sa), 5);
+    /* without a hash cache */
+    p.hash_cache = NULL;
+    prep_diags_init(&d);
+    assert_int_equal(prep_cut_make(sa, &p, files, s.n, &sk, NULL, &d), PREP_ERR_INVALID);
+    assert_non_null(prep_diags_find(&d, "manifest-field"));
+    prep_diags_free(&d);
+    assert_int_equal(active_seq(sa), 5);
+    for (size_t i = 0; i < s.n; i++) free(bufs[i]);
+    hsite_free(&s);
+    prep_cut_hash_cache_free(hc);
+    rm_rf(dir);
+    free(sa), free(sb), free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cache_equals_full),
+        cmocka_unit_test(test_stored_equals_full),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

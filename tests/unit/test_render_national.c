@@ -5,10 +5,14 @@
  * link resolving inside the site, the senate's seats in play, and the open data's levels. The
  * captures are written here; every expected page path and number is worked out by hand
  * from that file (its comments list the casillas). */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "prep/render.h"
@@ -527,18 +531,27 @@ static void test_lean_municipality(void **state)
 /* The national profile's incremental render (a section's one page, the embebido/ variant
  * of district bodies) gives the same site as a render from nothing. Runs last: it adds a
  * capture (casilla 01-0200V0100, presidencia). */
+/* A new render cache and the first site made with it, cut seq at window_open + secs (the
+ * tally's marks consumed, as the cutter does); *full initialised empty. */
+static prep_render_cache *first_site(prep_render_cut *c, uint64_t seq, int64_t secs, prep_site *inc, prep_site *full)
+{
+    prep_render_cache *rc;
+    assert_int_equal(prep_render_cache_new(&rc), PREP_OK);
+    prep_render_site_init(inc);
+    prep_render_site_init(full);
+    *c = (prep_render_cut){.seq = seq, .at = cat->window_open + secs, .drill = 0, .process_name = NULL,
+                           .valid_until = PREP_TIME_NONE, .final_cut = 0};
+    assert_int_equal(prep_render_site(tal, c, NULL, rc, inc, NULL), PREP_OK);
+    prep_tally_clear_dirty(tal);
+    return rc;
+}
+
 static void test_incremental_equals_full(void **state)
 {
     (void)state;
-    prep_render_cache *rc;
-    assert_int_equal(prep_render_cache_new(&rc), PREP_OK);
     prep_site inc, full;
-    prep_render_site_init(&inc);
-    prep_render_site_init(&full);
-    prep_render_cut c = {.seq = 4, .at = cat->window_open + 3600, .drill = 0, .process_name = NULL,
-                         .valid_until = PREP_TIME_NONE, .final_cut = 0};
-    assert_int_equal(prep_render_site(tal, &c, NULL, rc, &inc, NULL), PREP_OK);
-    prep_tally_clear_dirty(tal);
+    prep_render_cut c;
+    prep_render_cache *rc = first_site(&c, 4, 3600, &inc, &full);
     /* section 01/0200's page and datos.json as they are before the capture */
     prep_site_file was[2];
     static const char *const sec_files[2] = {"seccion/01/0200/index.html", "seccion/01/0200/datos.json"};
@@ -623,6 +636,181 @@ static void test_incremental_equals_full(void **state)
     prep_render_cache_free(rc);
 }
 
+/* The test's cut store for test_shed: each part shed, by its SHA-256 (computed here from
+ * the site's bytes), with its bytes. */
+typedef struct shed_obj {
+    unsigned char md[32];
+    unsigned char *b;
+    size_t len;
+} shed_obj;
+typedef struct shed_store {
+    const prep_site *site;
+    shed_obj *v;
+    size_t n, cap;
+    size_t asked, refused;
+    uint64_t refused_bytes;
+} shed_store;
+
+static const shed_obj *shed_find(const shed_store *st, const unsigned char md[32])
+{
+    for (size_t i = 0; i < st->n; i++)
+        if (!memcmp(st->v[i].md, md, 32)) return &st->v[i];
+    return NULL;
+}
+
+/* prep_render_site_shed's callback: hashes the part from the site's own bytes and keeps
+ * them, as the store of a made cut would; refuses every seventh part asked (that part
+ * must then stay in memory). */
+static int shed_sha(void *ctx, const char *path, size_t n_parts, size_t k, size_t len, unsigned char md[32])
+{
+    shed_store *st = ctx;
+    if (++st->asked % 7 == 0) {
+        st->refused++;
+        st->refused_bytes += len;
+        return 0;
+    }
+    const prep_site_file *f = prep_render_site_find(st->site, path);
+    assert_non_null(f);
+    assert_int_equal(f->n_parts, n_parts);
+    assert_int_equal(f->part_len[k], len);
+    assert_false((f->stored >> k) & 1u);
+    size_t off = 0;
+    for (size_t j = 0; j < k; j++)
+        if (!((f->stored >> j) & 1u)) off += f->part_len[j];
+    char hex[65];
+    prep_sha256_hex(f->data + off, len, hex);
+    for (int i = 0; i < 32; i++) {
+        unsigned x;
+        assert_int_equal(sscanf(hex + 2 * i, "%2x", &x), 1);
+        md[i] = (unsigned char)x;
+    }
+    if (!shed_find(st, md)) {
+        if (st->n == st->cap) {
+            st->cap = st->cap ? 2 * st->cap : 256;
+            st->v = realloc(st->v, st->cap * sizeof *st->v);
+            assert_non_null(st->v);
+        }
+        shed_obj *o = &st->v[st->n++];
+        memcpy(o->md, md, 32);
+        o->b = malloc(len ? len : 1);
+        memcpy(o->b, f->data + off, len);
+        o->len = len;
+    }
+    return 1;
+}
+
+/* Site s with every stored part's bytes put back from st: what a broadcaster assembles. */
+static void shed_unshed(prep_site *s, const shed_store *st)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        prep_site_file *f = &s->v[i];
+        if (!f->stored) continue;
+        unsigned char *d = malloc(f->len + 1), *at = d, *from = f->data;
+        size_t j = 0;
+        for (size_t k = 0; k < f->n_parts; k++) {
+            if ((f->stored >> k) & 1u) {
+                const shed_obj *o = shed_find(st, f->stored_sha[j++]);
+                if (!o) fail_msg("%s: stored part %zu is not in the store", f->path, k);
+                assert_int_equal(o->len, f->part_len[k]);
+                memcpy(at, o->b, o->len);
+            } else {
+                memcpy(at, from, f->part_len[k]);
+                from += f->part_len[k];
+            }
+            at += f->part_len[k];
+        }
+        free(f->data);
+        free(f->stored_sha);
+        f->data = d;
+        f->stored = 0;
+        f->stored_sha = NULL;
+    }
+}
+
+/* The cutter's last site shed (prep_render_site_shed: the section pages' and their
+ * datos.json's body parts named by hash, their bytes left to the store) renders the next
+ * cuts to the same bytes as a render from nothing: a capture of the last election of a
+ * section (the parts before it carried by hash, never read), a cut whose stamp grows
+ * (99 -> 100: the bytes after it moved in the smaller buffers), a part the callback
+ * refused (kept in memory). Runs last: it adds a diputaciones capture. */
+static void test_shed(void **state)
+{
+    (void)state;
+    prep_site inc, full;
+    prep_render_cut c;
+    prep_render_cache *rc = first_site(&c, 98, 7200, &inc, &full);
+    shed_store st = {.site = &inc};
+    uint64_t whole = 0, freed = 0, held = 0, shed_bytes = 0;
+    size_t sheddable = 0;
+    for (size_t i = 0; i < inc.n; i++) {
+        whole += inc.v[i].len;
+        sheddable += inc.v[i].sheddable != 0;
+        for (size_t k = 0; k < inc.v[i].n_parts; k++)
+            if ((inc.v[i].sheddable >> k) & 1u) shed_bytes += inc.v[i].part_len[k];
+        /* only the national section pages and their datos.json: the body parts */
+        int sec = !strncmp(inc.v[i].path, "seccion/", 8) && strchr(inc.v[i].path + 8, '/') &&
+                  isdigit((unsigned char)inc.v[i].path[11]);
+        if (inc.v[i].sheddable) assert_true(sec);
+        if (!strcmp(inc.v[i].path, "seccion/01/0200/index.html")) assert_int_equal(inc.v[i].sheddable, 0xf);
+        if (!strcmp(inc.v[i].path, "seccion/01/0200/datos.json")) assert_int_equal(inc.v[i].sheddable, 0x7);
+    }
+    assert_true(sheddable > 0);
+    prep_render_site_shed(&inc, shed_sha, &st, &freed);
+    assert_true(st.refused > 0);
+    for (size_t i = 0; i < inc.n; i++) held += prep_render_site_file_data_len(&inc.v[i]);
+    assert_int_equal(held + freed, whole);
+    assert_true(freed > 0);
+    assert_int_equal(freed, shed_bytes - st.refused_bytes); /* every part asked, but the refused */
+
+    uint32_t dip = prep_catalog_find_election(cat, "dip");
+    assert_true(dip < cat->n_elections);
+    static const int32_t v[NATIONAL_NC] = {5, 9, 2, 4, 0};
+    national_capture(tal, cat, dip, "010200V0100", cat->elections[dip].acta_type, v);
+    for (uint64_t seq = 99; seq <= 100; seq++) {
+        c.seq = seq;
+        c.at += 300;
+        prep_render_stats rs;
+        assert_int_equal(prep_render_site(tal, &c, NULL, rc, &inc, &rs), PREP_OK);
+        prep_tally_clear_dirty(tal);
+        if (seq == 99) {
+            /* the captured section's page: pre, pres and sen carried by hash where shed */
+            const prep_site_file *f = prep_render_site_find(&inc, "seccion/01/0200/index.html");
+            assert_int_equal(f->same_parts & 0x7u, 0x7u);
+            assert_int_equal(f->stored & ~0x7u, 0);
+            assert_int_equal(rs.bodies_rendered < rs.bodies, 1);
+        }
+        /* what the broadcaster assembles equals a render from nothing */
+        prep_site copy;
+        prep_render_site_init(&copy);
+        copy.n = copy.cap = inc.n;
+        copy.v = calloc(inc.n, sizeof *copy.v);
+        for (size_t i = 0; i < inc.n; i++) {
+            copy.v[i] = inc.v[i];
+            copy.v[i].path = strdup(inc.v[i].path);
+            size_t dl = prep_render_site_file_data_len(&inc.v[i]);
+            copy.v[i].data = malloc(dl + 1);
+            memcpy(copy.v[i].data, inc.v[i].data, dl);
+            copy.v[i].stored_sha = NULL;
+            if (inc.v[i].stored) {
+                size_t ns = (size_t)__builtin_popcount(inc.v[i].stored);
+                copy.v[i].stored_sha = malloc(ns * 32);
+                memcpy(copy.v[i].stored_sha, inc.v[i].stored_sha, ns * 32);
+            }
+        }
+        shed_unshed(&copy, &st);
+        assert_int_equal(prep_render_site(tal, &c, NULL, NULL, &full, NULL), PREP_OK);
+        tr_assert_sites_equal(&copy, &full);
+        prep_render_site_free(&copy);
+        prep_render_site_free(&full);
+        st.site = &inc;
+        prep_render_site_shed(&inc, shed_sha, &st, NULL);
+    }
+    for (size_t i = 0; i < st.n; i++) free(st.v[i].b);
+    free(st.v);
+    prep_render_site_free(&inc);
+    prep_render_cache_free(rc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -636,6 +824,7 @@ int main(void)
         cmocka_unit_test(test_lean_aggregates),
         cmocka_unit_test(test_lean_municipality),
         cmocka_unit_test(test_incremental_equals_full),
+        cmocka_unit_test(test_shed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
