@@ -19,7 +19,7 @@
  * ones (issue 15); for Querétaro they only show the margin.
  *   (d) with --night H: the cutter's whole night as the institute makes it, a cut every
  *       cut interval from the window's opening to its close (its heap policy and the
- *       trim after each cut included: prep_mem_cutter, prep_mem_trim_above); every H
+ *       trim after each cut of a site not shed included: prep_mem_cutter, prep_mem_trim_above); every H
  *       hours the cut at T + 5 min against the cut at T (what it brings to a broadcaster:
  *       new objects, every part or plain file whose SHA-256 the first cut's manifest
  *       lacks, + the manifest patch + the signature, raw and on the wire), the cut's CPU
@@ -27,7 +27,9 @@
  *       bench's own manifests are read in a process of its own); then the night's average
  *       and largest CPU per cut;
  *   (e) then the cutter restarted at the close: a new tally, render cache and hash cache
- *       making the full cut of the whole night, with its own peak RSS.
+ *       (seeded with the store's active cut, as src/cli/cutter.c, so that the render sheds
+ *       what that cut holds as it goes) making the full cut of the whole night, with its own
+ *       peak RSS. Without --night, the same restart at the busiest point, after (c).
  * Run: ./build/bench_national [--night H] [--levels L,L,...] [DIR]   stores in DIR (default /dev/shm), deleted at the end.
  *      ./build/bench_national --qro [--night H] [DIR]   Querétaro only (seconds).
  *      ./build/bench_national --national [DIR]   national only (no reference: for profiling).
@@ -337,7 +339,29 @@ typedef struct night_ctx {
     const char *ids;
     uint64_t seq;
     prep_cut_hash_cache *hc; /* the cutter's, across the night's cuts */
+    int shed_as_made;        /* the next render sheds what the store's active cut holds (a restart) */
 } night_ctx;
+
+/* The render's shedding of a restarted cutter (src/cli/cutter.c's part_held). */
+static int part_held(void *ctx, const char *path, size_t n_parts, size_t k, const void *bytes, size_t len,
+                     unsigned char md[32])
+{
+    return prep_cut_hash_cache_holds(ctx, path, n_parts, k, bytes, len, md);
+}
+
+/* A restarted cutter over store: its hash cache learns the active cut, so that its first
+ * render sheds what that cut holds as it goes (as src/cli/cutter.c; PREP_SITE_SHED=0: not). */
+static int restart_seed(prep_cut_hash_cache *hc, const char *store, int *shed_as_made, prep_diags *d)
+{
+    *shed_as_made = 0;
+    if (!bench_shed_on()) return 0;
+    prep_cut_manifest m;
+    if (prep_cut_load(store, 0, &m, d)) return die("the active cut", d);
+    prep_err e = prep_cut_hash_cache_seed(hc, &m);
+    prep_cut_manifest_free(&m);
+    *shed_as_made = !e;
+    return e ? 1 : 0;
+}
 
 /* One cut of the cutter at `at`: apply, render, make, and give back what the cut freed
  * (as the institute). CPU seconds into *cpu, captures into *applied. */
@@ -353,11 +377,18 @@ static int night_cut(night_ctx *n, prep_time at, double *cpu, size_t *applied, p
     prep_render_cut cut = {.seq = ++n->seq, .at = at, .drill = 1, .process_name = NULL,
                            .valid_until = PREP_TIME_NONE, .final_cut = 0};
     prep_render_stats st;
-    if (prep_render_site(n->t, &cut, NULL, n->rc, &n->s, &st)) return 1;
+    prep_render_opts ro;
+    prep_render_opts_init(&ro);
+    if (n->shed_as_made) {
+        ro.shed = part_held;
+        ro.shed_ctx = n->hc;
+        n->shed_as_made = 0;
+    }
+    if (prep_render_site(n->t, &cut, &ro, n->rc, &n->s, &st)) return 1;
     prep_tally_clear_dirty(n->t);
     if (cut_site_hc(n->b.inst, &n->s, at, &n->b.k, n->c->process_id, n->ids, n->hc, d)) return die("night cut", d);
     *cpu = cpu_s() - c0;
-    prep_mem_trim_above(PREP_MEM_CUTTER_SLACK); /* as the institute after each cut */
+    bench_trim_after_cut(&n->s); /* as the institute after each cut */
     return 0;
 }
 
@@ -458,6 +489,36 @@ static void reset_peak(void)
     }
 }
 
+/* (e) A cutter restarted over store b (its active cut seq) at `at`, named `where`: a new
+ * tally, render cache and hash cache seeded with the active cut, its full cut, the peak RSS
+ * of this part alone (the caller has freed its own cutter). */
+static int night_open(night_ctx *n);
+static void night_close(night_ctx *n);
+static int restart_at(const prep_catalog *c, prep_actas **sets, const char *ids, bench_store *b, uint64_t seq,
+                      prep_time at, const char *where, prep_diags *d)
+{
+    prep_mem_trim();
+    reset_peak();
+    double base = vm_hwm(), w0 = wall_s();
+    night_ctx r = {.c = c, .sets = sets, .ids = ids, .b = *b, .seq = seq};
+    if (night_open(&r) || restart_seed(r.hc, r.b.inst, &r.shed_as_made, d)) return 1;
+    int shed = r.shed_as_made;
+    double cpu;
+    size_t a;
+    if (night_cut(&r, at, &cpu, &a, d)) return 1;
+    uint64_t site = 0;
+    for (size_t i = 0; i < r.s.n; i++) site += r.s.v[i].len;
+    double rpeak = vm_hwm();
+    printf("   (e) the cutter restarted at %s%s: its full cut (%zu captures, site %.0f MB) %.1f s wall, %.1f CPU s; "
+           "peak RSS %.2f GB (%.2f before it)   [<= %.0f GB: %s]\n",
+           where, shed ? ", shedding what the active cut holds as it renders" : " (PREP_SITE_SHED=0)", a,
+           (double)site / 1e6, wall_s() - w0, cpu, rpeak / 1073741824.0, base / 1073741824.0, LIM_RSS / 1073741824.0,
+           verdict(rpeak, LIM_RSS));
+    fflush(stdout);
+    night_close(&r);
+    return 0;
+}
+
 /* A new cutter in n (n->c, sets and ids set): tally, render cache, hash cache, cursors,
  * empty site. Its store is the caller's. */
 static int night_open(night_ctx *n)
@@ -482,7 +543,9 @@ static void night_close(night_ctx *n)
  * render cache, hash cache, store) cutting every cut interval from the window's opening, as
  * the institute does; every `hours` hours, the cut at T + 5 min against the cut at T, and the
  * cutter's peak RSS so far. (e) Then the cutter restarted at the night's close: a new tally,
- * render cache and hash cache making the full cut of the whole night, and its peak RSS. */
+ * render cache and hash cache (seeded with the active cut, as src/cli/cutter.c: its render
+ * sheds what that cut holds as it goes) making the full cut of the whole night, and its peak
+ * RSS. */
 static int night_series(const prep_catalog *c, prep_actas **sets, const char *ids, const char *dir, double hours,
                         prep_diags *d)
 {
@@ -534,23 +597,7 @@ static int night_series(const prep_catalog *c, prep_actas **sets, const char *id
     night_close(&n);
 
     /* (e) the cutter restarted at the close */
-    prep_mem_trim();
-    reset_peak();
-    double base = vm_hwm(), w0 = wall_s();
-    night_ctx r = {.c = c, .sets = sets, .ids = ids, .b = n.b, .seq = n.seq};
-    if (night_open(&r)) return 1;
-    double cpu;
-    size_t a;
-    if (night_cut(&r, c->window_close + c->cut_interval, &cpu, &a, d)) return 1;
-    uint64_t site = 0;
-    for (size_t i = 0; i < r.s.n; i++) site += r.s.v[i].len;
-    double rpeak = vm_hwm();
-    printf("   (e) the cutter restarted at the close: its full cut of the whole night (%zu captures, site %.0f MB) "
-           "%.1f s wall, %.1f CPU s; peak RSS %.2f GB (%.2f before it)   [<= %.0f GB: %s]\n",
-           a, (double)site / 1e6, wall_s() - w0, cpu, rpeak / 1073741824.0, base / 1073741824.0,
-           LIM_RSS / 1073741824.0, verdict(rpeak, LIM_RSS));
-    fflush(stdout);
-    night_close(&r);
+    if (restart_at(c, sets, ids, &n.b, n.seq, c->window_close + c->cut_interval, "the close", d)) return 1;
     prep_cut_seckey_wipe(&n.b.k);
     nftw(n.b.root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     return 0;
@@ -633,7 +680,7 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
 
     /* the broadcaster holds cut 1 */
     if (hold_cut1(&b)) return die("the broadcaster's copy of cut 1", &d);
-    prep_mem_trim_above(PREP_MEM_CUTTER_SLACK); /* as the institute after each cut */
+    bench_trim_after_cut(&s); /* as the institute after each cut */
 
     /* (b) the busiest 5-minute incremental cut */
     perf_ctl("enable");
@@ -707,6 +754,7 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
     prep_cut_hash_cache_free(hc);
     for (uint32_t el = 0; el < c->n_elections; el++) prep_tally_cursor_free(&cur[el]);
     prep_tally_free(t);
+    if (night_hours <= 0 && restart_at(c, sets, ids, &b, 2, t1 + c->cut_interval, "the busiest point", &d)) return 1;
     prep_cut_seckey_wipe(&b.k);
     nftw(b.root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     if (night_hours > 0 && night_series(c, sets, ids, dir, night_hours, &d)) return 1;

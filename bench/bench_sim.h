@@ -76,8 +76,23 @@ static inline prep_cut_file *site_files(const prep_site *s)
     return f;
 }
 
+/* 1 unless PREP_SITE_SHED=0: cut_site_hc sheds the site after its cut, as the cutter. */
+static inline int bench_shed_on(void)
+{
+    const char *shed = getenv("PREP_SITE_SHED");
+    return !(shed && !strcmp(shed, "0"));
+}
+
+/* The institute's trim after a cut (src/cli/cmd_institute.c): unless the site was shed. */
+static inline void bench_trim_after_cut(const prep_site *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i].stored) return;
+    prep_mem_trim_above(PREP_MEM_CUTTER_SLACK);
+}
+
 /* prep_render_site_shed's hashes: the parts of the cut just made with hash cache ctx. */
-static inline int bench_part_sha(void *ctx, const char *path, size_t n_parts, size_t k, size_t len,
+static inline int bench_part_sha(void *ctx, const char *path, size_t n_parts, size_t k, const void *bytes, size_t len,
                                  unsigned char md[32])
 {
     return prep_cut_hash_cache_part(ctx, path, n_parts, k, len, md);
@@ -103,8 +118,7 @@ static inline int cut_site_hc(const char *store, prep_site *s, prep_time at, con
     if (!f) return -1;
     prep_err e = prep_cut_make(store, &p, f, s->n, k, NULL, d);
     free(f);
-    const char *shed = getenv("PREP_SITE_SHED");
-    if (!e && hc && !(shed && !strcmp(shed, "0"))) prep_render_site_shed(s, bench_part_sha, hc, NULL);
+    if (!e && hc && bench_shed_on()) prep_render_site_shed(s, bench_part_sha, hc, NULL);
     return e ? -1 : 0;
 }
 

@@ -62,7 +62,11 @@ void prep_mem_trim(void);
  * Giving everything back after every cut made the next one fault its memory in and have
  * it zeroed again: Querétaro's night cut 0.25 -> 0.54 CPU s on average (bench_national
  * --qro --night 6) for 0.1 GB less peak RSS; with a slack the heap stays what the busiest
- * cut needs, and a heap left larger than that by fragmentation still shrinks. */
+ * cut needs, and a heap left larger than that by fragmentation still shrinks. Not after a
+ * cut whose site was shed (prep_render_site_shed): the bytes it freed are ~142,000 holes
+ * between live blocks that the next cuts fill, and trimming them (MADV_DONTNEED inside the
+ * heap's huge pages) split those pages: the next national cut took 5.2-5.8 CPU s in 38,000
+ * faults and TLB misses instead of 2.85 in 45 faults (docs/benchmarks.md). */
 #define PREP_MEM_CUTTER_SLACK ((size_t)512 << 20)
 void prep_mem_trim_above(size_t slack);
 /* The heap of a program that makes sites and cuts (prep institute, prep cut, prep render,

@@ -262,6 +262,16 @@ void prep_cut_hash_cache_free(prep_cut_hash_cache *c);
  * cutter gives prep_render_site_shed (the store holds that object while the cut is kept). */
 int prep_cut_hash_cache_part(const prep_cut_hash_cache *c, const char *path, size_t n_parts, size_t k, size_t len,
                              unsigned char md[32]);
+/* Makes c know manifest m (the store's active cut, whose signature the caller checked) as
+ * if c had made it: each file's part hashes, no hash states. A restarted cutter's first
+ * render can then name by hash the parts that cut holds (prep_render_opts.shed), and its
+ * first cut checks them against it. Replaces what c held; PREP_ERR_NOMEM leaves c empty. */
+PREP_NODISCARD prep_err prep_cut_hash_cache_seed(prep_cut_hash_cache *c, const prep_cut_manifest *m);
+/* 1 (md filled) when len bytes at bytes are part k of path in the last cut c made or was
+ * seeded with: their SHA-256 is computed and compared. What a restarted cutter gives its
+ * first render to shed (prep_render_opts.shed). */
+int prep_cut_hash_cache_holds(const prep_cut_hash_cache *c, const char *path, size_t n_parts, size_t k,
+                              const void *bytes, size_t len, unsigned char md[32]);
 
 typedef struct prep_cut_params {
     const char *process;   /* borrowed; [A-Za-z0-9._-]{1,64} */

@@ -82,10 +82,10 @@ const prep_site_file *prep_render_site_find(const prep_site *s, const char *path
 /* Bytes of file f held in data: its length less its stored parts'. */
 size_t prep_render_site_file_data_len(const prep_site_file *f);
 
-/* The SHA-256 of part k (len bytes) of the file at path, as the cut just made from the site
- * stored it: 1 and md filled, or 0 when unknown (the part then stays in memory). */
-typedef int (*prep_render_part_sha_fn)(void *ctx, const char *path, size_t n_parts, size_t k, size_t len,
-                                       unsigned char md[32]);
+/* The SHA-256 of part k (len bytes at bytes) of the file at path when the cut store holds
+ * those bytes: 1 and md filled, or 0 (the part then stays in memory). */
+typedef int (*prep_render_part_sha_fn)(void *ctx, const char *path, size_t n_parts, size_t k, const void *bytes,
+                                       size_t len, unsigned char md[32]);
 
 /* Sheds the sheddable parts of every file of s that sha() names: their bytes are freed and
  * the files keep the hashes (prep_site_file.stored). For a caller that keeps its last site
@@ -125,6 +125,12 @@ typedef struct prep_render_opts {
     size_t n_difusores;
     const prep_render_progress *progress; /* borrowed; the series of the cuts BEFORE this one (NULL = no
                                     * progress chart, no avance/ files); render adds this cut's point */
+    /* Shedding as the site is made (a cutter restarted over a store that holds a cut, so
+     * that its first site is not whole in memory at once): each sheddable part is offered
+     * to shed() with its bytes as its file is made, and one it names is kept by hash only,
+     * as prep_render_site_shed does after a cut. NULL = every byte kept. */
+    prep_render_part_sha_fn shed;
+    void *shed_ctx;
 } prep_render_opts;
 
 void prep_render_opts_init(prep_render_opts *o);

@@ -147,9 +147,10 @@ static int cut_from_catalog(const cli_opt *opts)
         char inst[64];
         prep_time_format(at, c->timezone, PREP_TS_HEADER, inst, sizeof inst);
         fprintf(stderr, "prep cut: %zu captures in the cut\n", st.captures);
-        printf("cut %llu (%s, %s): %zu files (%zu pages), %llu bytes%s\n", (unsigned long long)st.seq,
-               prep_cut_mode_name(cu.drill ? PREP_CUT_DRILL : PREP_CUT_LIVE), inst, st.files, st.pages,
-               (unsigned long long)st.bytes, st.final_cut ? ", final" : "");
+        printf("cut %llu (%s, %s): %zu files (%zu pages), %llu bytes (%llu held in memory)%s\n",
+               (unsigned long long)st.seq, prep_cut_mode_name(cu.drill ? PREP_CUT_DRILL : PREP_CUT_LIVE), inst,
+               st.files, st.pages, (unsigned long long)st.bytes, (unsigned long long)st.held,
+               st.final_cut ? ", final" : "");
     }
     cutter_close(&cu);
     if (e == PREP_ERR_VERIFY && prep_diags_find(&d, "count-decreased")) {

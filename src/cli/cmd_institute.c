@@ -535,7 +535,8 @@ int cmd_institute(int argc, char **argv)
             }
             if (c.store_keep) store_retention(&c);
         }
-        prep_mem_trim_above(PREP_MEM_CUTTER_SLACK); /* what the cut freed beyond what the next one reuses (core.h) */
+        /* what the cut freed beyond what the next one reuses, unless its site was shed (core.h) */
+        if (e || st.held == st.bytes) prep_mem_trim_above(PREP_MEM_CUTTER_SLACK);
         /* also after a failed cut: on a full disk the space it frees lets the next one through */
         if (e && c.store_keep) store_retention(&c);
         prep_institute_sched_done(&sch, !e, !e && st.final_cut);

@@ -144,9 +144,18 @@ static int previous_counts(const cutter *c, const prep_cut_manifest *m, uint32_t
 }
 
 /* prep_render_site_shed's hashes: the parts of the cut just made with hash cache ctx. */
-static int part_sha(void *ctx, const char *path, size_t n_parts, size_t k, size_t len, unsigned char md[32])
+static int part_sha(void *ctx, const char *path, size_t n_parts, size_t k, const void *bytes, size_t len,
+                    unsigned char md[32])
 {
     return prep_cut_hash_cache_part(ctx, path, n_parts, k, len, md);
+}
+
+/* The first render's shedding after a restart: the bytes are part k of path in the cut the
+ * hash cache was seeded with (hashed and compared). */
+static int part_held(void *ctx, const char *path, size_t n_parts, size_t k, const void *bytes, size_t len,
+                     unsigned char md[32])
+{
+    return prep_cut_hash_cache_holds(ctx, path, n_parts, k, bytes, len, md);
 }
 
 prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st, prep_diags *d)
@@ -196,6 +205,11 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
                                 fig[k].name, (long long)fig[k].was, (long long)fig[k].now);
             }
     }
+    /* no last site (a restart, or after a failed cut) over a cut of ours: the hash cache
+     * learns that cut, so the render sheds what it holds as it goes and the site is never
+     * whole in memory (a national site at the close is ~3 GB) */
+    int shed_as_made = have_active && !c->site.n && !cutter_signed_by(c->store, &am, &c->key) &&
+                       prep_cut_hash_cache_seed(c->hashes, &am) == PREP_OK;
     if (have_active) prep_cut_manifest_free(&am);
     if (decreased && !c->override_reason) return PREP_ERR_VERIFY;
     c->applied_until = at;
@@ -238,6 +252,10 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     ro.n_difusores = c->n_difusores;
     if (!c->progress && (e = cutter_progress_load(c->cat, c->store, &c->key, &c->progress))) return e;
     ro.progress = c->progress;
+    if (shed_as_made) {
+        ro.shed = part_held;
+        ro.shed_ctx = c->hashes;
+    }
     /* the last cut's site, passed back: its pages whose numbers did not change keep their
      * buffers, only the stamp rewritten (docs/formats/site.md, "Incremental rendering") */
     prep_site site = c->site;

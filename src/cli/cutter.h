@@ -60,6 +60,9 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
  * Returns PREP_OK or the error (diags in d). */
 prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st, prep_diags *d);
 void cutter_close(cutter *c);
+/* 0 when cut m's manifest carries a signature by key k (STORE/cuts/<seq>/manifest.sig);
+ * else -1, the reason printed. */
+int cutter_signed_by(const char *store, const prep_cut_manifest *m, const prep_cut_seckey *k);
 /* A new progress series for catalogue c, continued from the store's active cut when it has
  * one whose manifest key signed (cutter_progress.c); damage is logged and never fails the
  * call. Owned. */

@@ -10,7 +10,7 @@
 #include <string.h>
 
 /* Election e's series from the object of cut m, checked against the size and SHA-256 that
- * the cut's manifest lists (its signature is checked first, signed_by). */
+ * the cut's manifest lists (its signature is checked first, cutter_signed_by). */
 static void load_one(const prep_catalog *c, const char *store, const prep_cut_manifest *m, uint32_t e,
                      prep_render_progress *p)
 {
@@ -49,8 +49,7 @@ static void load_one(const prep_catalog *c, const char *store, const prep_cut_ma
     free(data);
 }
 
-/* 0 when cut m's manifest carries a signature by key k (STORE/cuts/<seq>/manifest.sig). */
-static int signed_by(const char *store, const prep_cut_manifest *m, const prep_cut_seckey *k)
+int cutter_signed_by(const char *store, const prep_cut_manifest *m, const prep_cut_seckey *k)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/cuts/%llu/manifest.sig", store, (unsigned long long)m->meta.seq);
@@ -78,7 +77,7 @@ prep_err cutter_progress_load(const prep_catalog *c, const char *store, const pr
     prep_diags d;
     prep_diags_init(&d);
     if (prep_cut_load(store, 0, &m, &d) == PREP_OK) {
-        if (signed_by(store, &m, key))
+        if (cutter_signed_by(store, &m, key))
             prep_log(PREP_LOG_WARN, "progress: the manifest of cut %llu does not verify with this key (above): the "
                                     "night's progress series starts over with this cut",
                      (unsigned long long)m.meta.seq);

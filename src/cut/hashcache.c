@@ -286,3 +286,57 @@ void cut_hc_end(prep_cut_hash_cache *c)
     while (nc < 2 * kept + 2) nc *= 2;
     if (rebuild(c, nc)) cut_hc_clear(c); /* keep nothing rather than a broken table */
 }
+
+/* 64 hex chars (checked by the manifest's parser) into 32 bytes. */
+static void unhex32(const char *h, unsigned char md[32])
+{
+    for (int i = 0; i < 32; i++) {
+        int a = h[2 * i], b = h[2 * i + 1];
+        a = a <= '9' ? a - '0' : a - 'a' + 10;
+        b = b <= '9' ? b - '0' : b - 'a' + 10;
+        md[i] = (unsigned char)(a * 16 + b);
+    }
+}
+
+prep_err prep_cut_hash_cache_seed(prep_cut_hash_cache *c, const prep_cut_manifest *m)
+{
+    cut_hc_clear(c);
+    size_t cap = 1024;
+    while (cap / 2 < m->n + 1) cap *= 2;
+    if (rebuild(c, cap)) return PREP_ERR_NOMEM;
+    for (size_t i = 0; i < m->n; i++) {
+        const prep_cut_entry *en = &m->entries[i];
+        size_t np = en->n_parts ? en->n_parts : 1;
+        hc_entry *e = slot_of(c->v, c->cap, en->path);
+        if (e->path) continue; /* the parser refuses duplicate paths */
+        e->path = strdup(en->path);
+        e->parts = calloc(np, sizeof *e->parts);
+        if (!e->path || !e->parts) {
+            free(e->parts);
+            e->parts = NULL; /* the path alone is a valid empty entry for cut_hc_clear */
+            cut_hc_clear(c);
+            return PREP_ERR_NOMEM;
+        }
+        c->n++;
+        e->n_parts = (uint8_t)en->n_parts;
+        for (size_t k = 0; k < np; k++) {
+            const char *h = en->n_parts ? en->parts[k].sha256 : en->sha256;
+            e->parts[k].size = en->n_parts ? en->parts[k].size : en->size;
+            unhex32(h, e->parts[k].md);
+        }
+    }
+    cut_hc_set_made(c, m->sha256, m->meta.instant, m->meta.instant_off);
+    return PREP_OK;
+}
+
+int prep_cut_hash_cache_holds(const prep_cut_hash_cache *c, const char *path, size_t n_parts, size_t k,
+                              const void *bytes, size_t len, unsigned char md[32])
+{
+    unsigned char was[32];
+    if (!prep_cut_hash_cache_part(c, path, n_parts, k, len, was)) return 0;
+    hc_part_hash h;
+    cut_hc_sha256(bytes, len, &h);
+    if (memcmp(h.md, was, sizeof was) != 0) return 0;
+    memcpy(md, h.md, sizeof h.md);
+    return 1;
+}

@@ -102,8 +102,9 @@ static void old_take(const prep_site_file *f, size_t k, rbuf *r, size_t *mark, s
 
 /* Adds r's bytes to out as path (taken), a composed file of n parts (those of tk->stored
  * by hash only); the last site's copy is freed first. */
-static prep_err sec_add(prep_site *old, prep_site *out, char *path, const char *mt, int is_page, int fresh, rbuf *r,
-                        const size_t *part, size_t n, const sec_taken *tk, size_t prefix)
+static prep_err sec_add(const prep_render_opts *o, prep_site *old, prep_site *out, char *path, const char *mt,
+                        int is_page, int fresh, rbuf *r, const size_t *part, size_t n, const sec_taken *tk,
+                        size_t prefix)
 {
     unsigned char(*ssha)[32] = NULL;
     if (!r->err && tk->n_sha && !(ssha = malloc(tk->n_sha * sizeof *ssha))) r->err = PREP_ERR_NOMEM;
@@ -133,6 +134,8 @@ static prep_err sec_add(prep_site *old, prep_site *out, char *path, const char *
     f->stored = tk->stored;
     f->stored_sha = ssha;
     f->sheddable = (1u << prefix) - 1u; /* the parts before the per-cut one */
+    uint64_t gone = 0;
+    if (o->shed) site_file_shed(f, f->sheddable, o->shed, o->shed_ctx, &gone); /* as made (a restart) */
     return PREP_OK;
 }
 
@@ -172,7 +175,7 @@ prep_err sec_page_emit(rctx *x, const void *ci, sec_frame_fn frame, const rpage 
         }
         part_end(r, &mark, part, k);
     }
-    return sec_add(old, out, path, "text/html; charset=utf-8", 1, fresh, r, part, np, &tk, PAGE_PART_STAMP(nb));
+    return sec_add(x->o, old, out, path, "text/html; charset=utf-8", 1, fresh, r, part, np, &tk, PAGE_PART_STAMP(nb));
 }
 
 prep_err sec_json_emit(rctx *x, const rpage *p, const void *head, size_t hlen, prep_site *old, prep_site *out,
@@ -210,5 +213,5 @@ prep_err sec_json_emit(rctx *x, const rpage *p, const void *head, size_t hlen, p
         }
         part_end(r, &mark, part, k);
     }
-    return sec_add(old, out, path, "application/json", 0, 0, r, part, np, &tk, JSON_PART_HEAD(ne));
+    return sec_add(x->o, old, out, path, "application/json", 0, 0, r, part, np, &tk, JSON_PART_HEAD(ne));
 }

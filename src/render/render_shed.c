@@ -8,7 +8,9 @@
  * 5.49 GB (docs/benchmarks.md). Once a cut holds them, the store has every such part as an
  * object named by its SHA-256: the site keeps the hash instead of the bytes, and the next
  * cut names the object again (prep_cut_file.stored) without reading it, except to hash a
- * file whose earlier part changed. */
+ * file whose earlier part changed. A restarted cutter has no last site: its first render
+ * offers each part to prep_render_opts.shed as its file is made (sec_add), so that the
+ * site of a night's close is never whole in memory either. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,13 +35,14 @@ size_t site_stored_rank(uint32_t stored, size_t k)
     return (size_t)__builtin_popcount(stored & ((1u << k) - 1u));
 }
 
-/* One file: the parts of want that sha() names leave data. */
-static void shed_file(prep_site_file *f, uint32_t want, prep_render_part_sha_fn sha, void *ctx, uint64_t *gone)
+void site_file_shed(prep_site_file *f, uint32_t want, prep_render_part_sha_fn sha, void *ctx, uint64_t *gone)
 {
     unsigned char md[PREP_RENDER_PARTS_MAX][32];
     uint32_t got = 0;
     for (size_t k = 0; k < f->n_parts; k++)
-        if (((want >> k) & 1u) && sha(ctx, f->path, f->n_parts, k, f->part_len[k], md[k])) got |= 1u << k;
+        if (((want >> k) & 1u) && !((f->stored >> k) & 1u) &&
+            sha(ctx, f->path, f->n_parts, k, f->data + site_data_off(f, k), f->part_len[k], md[k]))
+            got |= 1u << k;
     if (!got) return;
     uint32_t st = f->stored | got;
     size_t nst = (size_t)__builtin_popcount(st), dl = 0;
@@ -75,7 +78,7 @@ void prep_render_site_shed(prep_site *s, prep_render_part_sha_fn sha, void *ctx,
     for (size_t i = 0; i < s->n; i++) {
         prep_site_file *f = &s->v[i];
         uint32_t want = f->sheddable & ~f->stored;
-        if (want && f->n_parts && f->data) shed_file(f, want, sha, ctx, &gone);
+        if (want && f->n_parts && f->data) site_file_shed(f, want, sha, ctx, &gone);
     }
     if (freed) *freed = gone;
 }

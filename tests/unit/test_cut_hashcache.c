@@ -207,7 +207,8 @@ static void shed_files(const hsite *s, prep_cut_hash_cache *hc, const uint32_t *
  * resumes), when a pre changes (the stored body after it is read back from the store to
  * hash the page), after a cut by another writer (the cache forgotten: every stored part
  * checked in the store and read back); a stored part the store lacks fails the cut with
- * "stored-missing" and publishes nothing; stored parts without a hash cache are refused. */
+ * "stored-missing" and publishes nothing; stored parts without a hash cache are refused;
+ * a restarted cutter's cache seeded with the active cut names what that cut holds. */
 static void test_stored_equals_full(void **state)
 {
     (void)state;
@@ -258,29 +259,62 @@ static void test_stored_equals_full(void **state)
         assert_int_equal(make(sb, &s, seq, NULL, &sk), PREP_OK);
         same_manifest(sa, sb, seq);
     }
+    /* a restarted cutter: a new cache seeded with the active cut (no hash states), the
+     * parts named after checking their bytes against it (prep_cut_hash_cache_holds) */
+    prep_cut_hash_cache *hr;
+    assert_int_equal(prep_cut_hash_cache_new(&hr), PREP_OK);
+    prep_cut_manifest am;
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(prep_cut_load(sa, 0, &am, &d), PREP_OK);
+    assert_int_equal(prep_cut_hash_cache_seed(hr, &am), PREP_OK);
+    prep_cut_manifest_free(&am);
+    v[20] += 100; /* its body is not the active cut's: kept in memory */
+    hsite_make(&s, 6, v, NF, 0);
+    memset(keep, 0, sizeof keep);
+    for (size_t i = 0; i < s.n; i++)
+        for (size_t k = 0; k < s.f[i].n_parts && k < 2; k++) {
+            unsigned char md[32];
+            size_t off = k ? s.f[i].part_len[0] : 0;
+            int held = prep_cut_hash_cache_holds(hr, s.f[i].path, s.f[i].n_parts, k, s.f[i].data + off,
+                                                 s.f[i].part_len[k], md);
+            assert_int_equal(held, !(i == 20 && k == 1));
+            keep[i] |= (uint32_t)held << k;
+        }
+    shed_files(&s, hr, keep, files, sha, bufs);
+    shed.n = s.n;
+    memcpy(shed.f, files, s.n * sizeof *files);
+    assert_int_equal(make(sa, &shed, 6, hr, &sk), PREP_OK);
+    for (size_t i = 0; i < s.n; i++) free(bufs[i]);
+    assert_int_equal(make(sb, &s, 6, NULL, &sk), PREP_OK);
+    same_manifest(sa, sb, 6);
+    prep_cut_hash_cache_free(hr);
     /* a stored part the store lacks: nothing published */
     memset(keep, 0, sizeof keep);
     for (int i = 0; i < NF; i++) keep[i] = 0x3u;
-    hsite_make(&s, 6, v, NF, ALL_BUT_STAMP);
+    hsite_make(&s, 7, v, NF, ALL_BUT_STAMP);
+    assert_int_equal(make(sa, &s, 7, hc, &sk), PREP_OK); /* hc knows the active cut again */
+    assert_int_equal(make(sb, &s, 7, NULL, &sk), PREP_OK);
+    hsite_make(&s, 8, v, NF, ALL_BUT_STAMP);
     shed_files(&s, hc, keep, files, sha, bufs);
     sha[7][1][5] ^= 0x40; /* page 8's body: another object */
     prep_cut_params p;
-    params(&p, 6, hc);
-    prep_diags d;
+    params(&p, 8, hc);
+    prep_diags_free(&d);
     prep_diags_init(&d);
     assert_int_not_equal(prep_cut_make(sa, &p, files, s.n, &sk, NULL, &d), PREP_OK);
     const prep_diag *g = prep_diags_find(&d, "stored-missing");
     assert_non_null(g);
     assert_string_equal(g->file, "seccion/0008/index.html");
     prep_diags_free(&d);
-    assert_int_equal(active_seq(sa), 5);
+    assert_int_equal(active_seq(sa), 7);
     /* without a hash cache */
     p.hash_cache = NULL;
     prep_diags_init(&d);
     assert_int_equal(prep_cut_make(sa, &p, files, s.n, &sk, NULL, &d), PREP_ERR_INVALID);
     assert_non_null(prep_diags_find(&d, "manifest-field"));
     prep_diags_free(&d);
-    assert_int_equal(active_seq(sa), 5);
+    assert_int_equal(active_seq(sa), 7);
     for (size_t i = 0; i < s.n; i++) free(bufs[i]);
     hsite_free(&s);
     prep_cut_hash_cache_free(hc);

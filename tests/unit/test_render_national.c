@@ -661,7 +661,8 @@ static const shed_obj *shed_find(const shed_store *st, const unsigned char md[32
 /* prep_render_site_shed's callback: hashes the part from the site's own bytes and keeps
  * them, as the store of a made cut would; refuses every seventh part asked (that part
  * must then stay in memory). */
-static int shed_sha(void *ctx, const char *path, size_t n_parts, size_t k, size_t len, unsigned char md[32])
+static int shed_sha(void *ctx, const char *path, size_t n_parts, size_t k, const void *bytes, size_t len,
+                    unsigned char md[32])
 {
     shed_store *st = ctx;
     if (++st->asked % 7 == 0) {
@@ -727,12 +728,56 @@ static void shed_unshed(prep_site *s, const shed_store *st)
     }
 }
 
+/* prep_render_opts.shed for a restart: the part's bytes are in the test's store. */
+static int shed_held(void *ctx, const char *path, size_t n_parts, size_t k, const void *bytes, size_t len,
+                     unsigned char md[32])
+{
+    char hex[65];
+    prep_sha256_hex(bytes, len, hex);
+    for (int i = 0; i < 32; i++) {
+        unsigned x;
+        assert_int_equal(sscanf(hex + 2 * i, "%2x", &x), 1);
+        md[i] = (unsigned char)x;
+    }
+    return shed_find(ctx, md) != NULL;
+}
+
+/* What a broadcaster assembles from site inc (its stored parts from st) equals a render of
+ * cut c from nothing. */
+static void assert_assembles_to_full(const prep_site *inc, const shed_store *st, const prep_render_cut *c)
+{
+    prep_site copy, full;
+    prep_render_site_init(&copy);
+    prep_render_site_init(&full);
+    copy.n = copy.cap = inc->n;
+    copy.v = calloc(inc->n, sizeof *copy.v);
+    for (size_t i = 0; i < inc->n; i++) {
+        copy.v[i] = inc->v[i];
+        copy.v[i].path = strdup(inc->v[i].path);
+        size_t dl = prep_render_site_file_data_len(&inc->v[i]);
+        copy.v[i].data = malloc(dl + 1);
+        memcpy(copy.v[i].data, inc->v[i].data, dl);
+        copy.v[i].stored_sha = NULL;
+        if (inc->v[i].stored) {
+            size_t ns = (size_t)__builtin_popcount(inc->v[i].stored);
+            copy.v[i].stored_sha = malloc(ns * 32);
+            memcpy(copy.v[i].stored_sha, inc->v[i].stored_sha, ns * 32);
+        }
+    }
+    shed_unshed(&copy, st);
+    assert_int_equal(prep_render_site(tal, c, NULL, NULL, &full, NULL), PREP_OK);
+    tr_assert_sites_equal(&copy, &full);
+    prep_render_site_free(&copy);
+    prep_render_site_free(&full);
+}
+
 /* The cutter's last site shed (prep_render_site_shed: the section pages' and their
  * datos.json's body parts named by hash, their bytes left to the store) renders the next
  * cuts to the same bytes as a render from nothing: a capture of the last election of a
  * section (the parts before it carried by hash, never read), a cut whose stamp grows
  * (99 -> 100: the bytes after it moved in the smaller buffers), a part the callback
- * refused (kept in memory). Runs last: it adds a diputaciones capture. */
+ * refused (kept in memory); and a restarted cutter's first render shedding as it goes.
+ * Runs last: it adds a diputaciones capture. */
 static void test_shed(void **state)
 {
     (void)state;
@@ -779,32 +824,26 @@ static void test_shed(void **state)
             assert_int_equal(f->stored & ~0x7u, 0);
             assert_int_equal(rs.bodies_rendered < rs.bodies, 1);
         }
-        /* what the broadcaster assembles equals a render from nothing */
-        prep_site copy;
-        prep_render_site_init(&copy);
-        copy.n = copy.cap = inc.n;
-        copy.v = calloc(inc.n, sizeof *copy.v);
-        for (size_t i = 0; i < inc.n; i++) {
-            copy.v[i] = inc.v[i];
-            copy.v[i].path = strdup(inc.v[i].path);
-            size_t dl = prep_render_site_file_data_len(&inc.v[i]);
-            copy.v[i].data = malloc(dl + 1);
-            memcpy(copy.v[i].data, inc.v[i].data, dl);
-            copy.v[i].stored_sha = NULL;
-            if (inc.v[i].stored) {
-                size_t ns = (size_t)__builtin_popcount(inc.v[i].stored);
-                copy.v[i].stored_sha = malloc(ns * 32);
-                memcpy(copy.v[i].stored_sha, inc.v[i].stored_sha, ns * 32);
-            }
-        }
-        shed_unshed(&copy, &st);
-        assert_int_equal(prep_render_site(tal, &c, NULL, NULL, &full, NULL), PREP_OK);
-        tr_assert_sites_equal(&copy, &full);
-        prep_render_site_free(&copy);
-        prep_render_site_free(&full);
+        assert_assembles_to_full(&inc, &st, &c);
         st.site = &inc;
         prep_render_site_shed(&inc, shed_sha, &st, NULL);
     }
+    /* a restarted cutter (no last site, a new cache) sheds as it renders the parts the store
+     * holds, each checked by its bytes (prep_render_opts.shed) */
+    prep_render_site_free(&inc);
+    prep_render_cache_free(rc);
+    assert_int_equal(prep_render_cache_new(&rc), PREP_OK);
+    prep_render_opts o;
+    prep_render_opts_init(&o);
+    o.shed = shed_held;
+    o.shed_ctx = &st;
+    c.seq = 101;
+    c.at += 300;
+    assert_int_equal(prep_render_site(tal, &c, &o, rc, &inc, NULL), PREP_OK);
+    const prep_site_file *f = prep_render_site_find(&inc, "seccion/01/0200/index.html");
+    assert_int_equal(f->stored, 0xf); /* pre and the three elections: unchanged since cut 100 */
+    assert_int_equal(prep_render_site_find(&inc, "seccion/01/0200/datos.json")->stored, 0x7);
+    assert_assembles_to_full(&inc, &st, &c);
     for (size_t i = 0; i < st.n; i++) free(st.v[i].b);
     free(st.v);
     prep_render_site_free(&inc);
