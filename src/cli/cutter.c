@@ -34,6 +34,7 @@ void cutter_close(cutter *c)
     free(c->pubtext);
     free(c->store);
     free(c->actas_dir);
+    free(c->made_counts);
     prep_buf_free(&c->overridden);
     memset(c, 0, sizeof *c);
 }
@@ -143,6 +144,28 @@ static int previous_counts(const cutter *c, const prep_cut_manifest *m, uint32_t
     return rc;
 }
 
+/* After a cut is made: what the next cut's count check compares with while it is active
+ * (the figures its database header block carries, from the same tally). */
+static void remember_made(cutter *c)
+{
+    prep_cut_active a;
+    prep_diags d;
+    prep_diags_init(&d);
+    c->made_seq = 0;
+    if (!c->made_counts) c->made_counts = prep_xcalloc((size_t)c->cat->n_elections * 2 + 1, sizeof *c->made_counts);
+    if (prep_cut_active_read(c->store, &a, &d) == PREP_OK) {
+        for (uint32_t el = 0; el < c->cat->n_elections; el++) {
+            prep_summary sum;
+            prep_tally_summary(c->tally, el, 0, &sum);
+            c->made_counts[2 * el] = sum.capturadas;
+            c->made_counts[2 * el + 1] = sum.contabilizadas;
+        }
+        c->made_seq = a.seq;
+        memcpy(c->made_sha, a.manifest_sha256, sizeof c->made_sha);
+    }
+    prep_diags_free(&d);
+}
+
 /* prep_render_site_shed's hashes: the parts of the cut just made with hash cache ctx. */
 static int part_sha(void *ctx, const char *path, size_t n_parts, size_t k, const void *bytes, size_t len,
                     unsigned char md[32])
@@ -180,11 +203,20 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     prep_cut_manifest am; /* the active cut's manifest, read once for every election */
     prep_diags ld;
     prep_diags_init(&ld);
-    int have_active = prep_cut_load(c->store, 0, &am, &ld) == PREP_OK;
+    prep_cut_active act0;
+    /* the active cut is the one this cutter made last, its site at hand: its counts are known */
+    int own = c->made_seq && c->site.n && prep_cut_active_read(c->store, &act0, &ld) == PREP_OK &&
+              act0.seq == c->made_seq && !strcmp(act0.manifest_sha256, c->made_sha);
+    int have_active = !own && prep_cut_load(c->store, 0, &am, &ld) == PREP_OK;
     prep_diags_free(&ld);
-    for (uint32_t el = 0; have_active && el < c->cat->n_elections; el++) {
+    for (uint32_t el = 0; (own || have_active) && el < c->cat->n_elections; el++) {
         int64_t pc, pn;
-        if (previous_counts(c, &am, el, &pc, &pn)) continue;
+        if (own) {
+            pc = c->made_counts[2 * el];
+            pn = c->made_counts[2 * el + 1];
+        } else if (previous_counts(c, &am, el, &pc, &pn)) {
+            continue;
+        }
         prep_summary sum;
         prep_tally_summary(c->tally, el, 0, &sum);
         char path[4096];
@@ -296,6 +328,7 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     st->held = 0;
     if (e) prep_render_site_free(&site);
     else c->site = site;
+    if (!e) remember_made(c);
     for (size_t i = 0; i < c->site.n; i++) st->held += prep_render_site_file_data_len(&c->site.v[i]);
     st->cpu_seconds = cpu_now() - cpu0;
     return e;

@@ -34,6 +34,12 @@ typedef struct cutter {
     prep_buf overridden;         /* what the override let through, one line each */
     char *actas_dir;             /* owned */
     prep_render_progress *progress;     /* owned; the night's progress series, read back at the first cut */
+    /* The last cut made: its sequence and manifest hash, and each election's captured and
+     * counted actas in it (2 per election, owned), so that while it is the active cut the
+     * next cut's count check needs not read its manifest back (~70 MB at national scale). */
+    uint64_t made_seq;
+    char made_sha[65];
+    int64_t *made_counts;
 } cutter;
 
 typedef struct cutter_stats {
