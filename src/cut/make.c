@@ -393,21 +393,10 @@ static prep_err hash_cached(prep_cut_hash_cache *hc, hc_memo *memo, stored_load 
     hc_src hs = {.load = load_stored, .ctx = sl};
     sl->in = in;
     for (size_t k = 0; k < nparts; k++) {
-        if ((stored >> k) & 1u) { /* in the store only: its hash as given */
-            hs.p[k] = NULL;
-            memcpy(ph[k].md, in->stored_sha[j++], sizeof ph[k].md);
-            ph[k].size = lens[k];
-            if (old && old[k].size == lens[k] && !memcmp(ph[k].md, old[k].md, sizeof ph[k].md))
-                x->present |= 1u << k; /* named by the active cut (put_objects checks the others) */
-            else if (k < first_changed)
-                first_changed = k;
-            xp[k].size = lens[k];
-            prep_hex(ph[k].md, sizeof ph[k].md, xp[k].sha256);
-            continue;
-        }
-        const unsigned char *at = (const unsigned char *)x->data + off;
+        int in_store = (stored >> k) & 1u; /* its bytes are not in data */
+        const unsigned char *at = in_store ? NULL : (const unsigned char *)x->data + off;
         hs.p[k] = at;
-        int same = old && ((in->same_parts >> k) & 1u) && old[k].size == lens[k];
+        int same = !in_store && old && ((in->same_parts >> k) & 1u) && old[k].size == lens[k];
         if (same && ++*sample % HINT_SAMPLE == 0) {
             cut_hc_sha256(at, lens[k], &ph[k]);
             if (memcmp(ph[k].md, old[k].md, sizeof ph[k].md) != 0) {
@@ -421,9 +410,16 @@ static prep_err hash_cached(prep_cut_hash_cache *hc, hc_memo *memo, stored_load 
             ph[k] = old[k];
             x->present |= 1u << k;
         } else {
-            cut_hc_memo_sha256(memo, at, lens[k], &ph[k]);
+            if (in_store) { /* in the store only: its hash as given */
+                memcpy(ph[k].md, in->stored_sha[j++], sizeof ph[k].md);
+                ph[k].size = lens[k];
+            } else {
+                cut_hc_memo_sha256(memo, at, lens[k], &ph[k]);
+            }
+            /* re-made or stored, the active cut's bytes: its object (put_objects checks the
+             * others), and the state still holds */
             if (old && old[k].size == lens[k] && !memcmp(ph[k].md, old[k].md, sizeof ph[k].md))
-                x->present |= 1u << k; /* re-made, same bytes: the active cut's object, the state still holds */
+                x->present |= 1u << k;
             else if (k < first_changed)
                 first_changed = k;
         }
@@ -431,7 +427,7 @@ static prep_err hash_cached(prep_cut_hash_cache *hc, hc_memo *memo, stored_load 
             xp[k].size = lens[k];
             prep_hex(ph[k].md, sizeof ph[k].md, xp[k].sha256);
         }
-        off += lens[k];
+        if (!in_store) off += lens[k];
     }
     return cut_hc_file(hc, x->path, &hs, np, lens, ph, first_changed, prefix, x->sha256);
 }

@@ -250,7 +250,7 @@ void old_drop(prep_site *old, const char *path);
  * index in stored_sha of stored part k. */
 size_t site_data_off(const prep_site_file *f, size_t k);
 size_t site_stored_rank(uint32_t stored, size_t k);
-/* The parts of want that sha() names leave f's data (*gone += their bytes). */
+/* The parts of want that sha() names leave f's data (*gone += their bytes; gone may be NULL). */
 void site_file_shed(prep_site_file *f, uint32_t want, prep_render_part_sha_fn sha, void *ctx, uint64_t *gone);
 
 /* National section pages split per election (render_secparts.c, docs/formats/site.md

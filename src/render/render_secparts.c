@@ -134,8 +134,7 @@ static prep_err sec_add(const prep_render_opts *o, prep_site *old, prep_site *ou
     f->stored = tk->stored;
     f->stored_sha = ssha;
     f->sheddable = (1u << prefix) - 1u; /* the parts before the per-cut one */
-    uint64_t gone = 0;
-    if (o->shed) site_file_shed(f, f->sheddable, o->shed, o->shed_ctx, &gone); /* as made (a restart) */
+    if (o->shed) site_file_shed(f, f->sheddable, o->shed, o->shed_ctx, NULL); /* as made (a restart) */
     return PREP_OK;
 }
 

@@ -58,7 +58,7 @@ void site_file_shed(prep_site_file *f, uint32_t want, prep_render_part_sha_fn sh
         } else if ((got >> k) & 1u) {
             memcpy(ns[j++], md[k], sizeof *ns);
             off_old += len;
-            *gone += len;
+            if (gone) *gone += len;
         } else {
             memcpy(nd + off, f->data + off_old, len);
             off += len;
