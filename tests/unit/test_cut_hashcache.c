@@ -96,27 +96,47 @@ static void same_manifest(const char *a, const char *b, int seq)
     free(ma), free(mb), free(pa), free(pb);
 }
 
+/* The stores of a test: a (cuts through the hash cache hc) and b (the same files, every
+ * byte hashed: the reference), under a new temporary directory, and a key. */
+typedef struct two_stores {
+    char *dir, *a, *b;
+    prep_cut_seckey sk;
+    prep_cut_pubkey pk;
+    prep_cut_hash_cache *hc;
+} two_stores;
+
+static void two_stores_open(two_stores *t, uint8_t key_seed)
+{
+    t->dir = tmpdir_new();
+    t->a = pathf("%s/a", t->dir);
+    t->b = pathf("%s/b", t->dir);
+    key_from_seed(key_seed, &t->sk, &t->pk);
+    assert_int_equal(prep_cut_hash_cache_new(&t->hc), PREP_OK);
+}
+
+static void two_stores_close(two_stores *t)
+{
+    prep_cut_hash_cache_free(t->hc);
+    rm_rf(t->dir);
+    free(t->a), free(t->b), free(t->dir);
+}
+
 #define ALL_BUT_STAMP 0xbu /* parts 0, 1, 3 */
 
 static void test_cache_equals_full(void **state)
 {
     (void)state;
-    char *dir = tmpdir_new();
-    char *sa = pathf("%s/a", dir), *sb = pathf("%s/b", dir);
-    prep_cut_seckey sk;
-    prep_cut_pubkey pk;
-    key_from_seed(3, &sk, &pk);
-    prep_cut_hash_cache *hc;
-    assert_int_equal(prep_cut_hash_cache_new(&hc), PREP_OK);
+    two_stores ts;
+    two_stores_open(&ts, 3);
     int v[NF];
     for (int i = 0; i < NF; i++) v[i] = i;
     hsite s = {0};
     int seq = 1;
     /* cut 1: nothing known yet */
     hsite_make(&s, seq, v, NF, 0);
-    assert_int_equal(make(sa, &s, seq, hc, &sk), PREP_OK);
-    assert_int_equal(make(sb, &s, seq, NULL, &sk), PREP_OK);
-    same_manifest(sa, sb, seq);
+    assert_int_equal(make(ts.a, &s, seq, ts.hc, &ts.sk), PREP_OK);
+    assert_int_equal(make(ts.b, &s, seq, NULL, &ts.sk), PREP_OK);
+    same_manifest(ts.a, ts.b, seq);
     /* cuts 2..4: a new stamp everywhere, a few bodies change (claimed not same; half of
      * those pages claim their pre the same, so their hash resumes from the state kept
      * after it, the others hash from the start) */
@@ -124,52 +144,50 @@ static void test_cache_equals_full(void **state)
         for (int i = seq; i < NF; i += 17) v[i] += 1000;
         hsite_make(&s, seq, v, NF, ALL_BUT_STAMP);
         for (int i = seq; i < NF; i += 17) s.f[i].same_parts = (i / 17) % 2 ? 0x1u : 0;
-        assert_int_equal(make(sa, &s, seq, hc, &sk), PREP_OK);
-        assert_int_equal(make(sb, &s, seq, NULL, &sk), PREP_OK);
-        same_manifest(sa, sb, seq);
+        assert_int_equal(make(ts.a, &s, seq, ts.hc, &ts.sk), PREP_OK);
+        assert_int_equal(make(ts.b, &s, seq, NULL, &ts.sk), PREP_OK);
+        same_manifest(ts.a, ts.b, seq);
     }
     /* cut 5: one page fewer, and a stamp of another length */
     hsite_make(&s, 100, v, NF - 1, ALL_BUT_STAMP);
-    assert_int_equal(make(sa, &s, 5, hc, &sk), PREP_OK);
-    assert_int_equal(make(sb, &s, 5, NULL, &sk), PREP_OK);
-    same_manifest(sa, sb, 5);
+    assert_int_equal(make(ts.a, &s, 5, ts.hc, &ts.sk), PREP_OK);
+    assert_int_equal(make(ts.b, &s, 5, NULL, &ts.sk), PREP_OK);
+    same_manifest(ts.a, ts.b, 5);
     /* cut 6: a false claim on a part the sample re-hashes (every 61st claimed part, in the
      * files' order: three per page, so the 122nd is page 41's body) is caught, and the cut
      * is exact */
     v[40] += 1; /* same length: the claim passes the size check */
     hsite_make(&s, 101, v, NF - 1, ALL_BUT_STAMP);
-    assert_int_equal(make(sa, &s, 6, hc, &sk), PREP_OK);
-    assert_int_equal(make(sb, &s, 6, NULL, &sk), PREP_OK);
-    same_manifest(sa, sb, 6);
+    assert_int_equal(make(ts.a, &s, 6, ts.hc, &ts.sk), PREP_OK);
+    assert_int_equal(make(ts.b, &s, 6, NULL, &ts.sk), PREP_OK);
+    same_manifest(ts.a, ts.b, 6);
     /* cut 7 made by another writer (no cache) into store a: the cache no longer knows the
      * active cut, and its claims must not be taken */
     hsite_make(&s, 102, v, NF - 1, 0);
-    assert_int_equal(make(sa, &s, 7, NULL, &sk), PREP_OK);
-    assert_int_equal(make(sb, &s, 7, NULL, &sk), PREP_OK);
+    assert_int_equal(make(ts.a, &s, 7, NULL, &ts.sk), PREP_OK);
+    assert_int_equal(make(ts.b, &s, 7, NULL, &ts.sk), PREP_OK);
     v[5] += 7;
     hsite_make(&s, 103, v, NF - 1, ALL_BUT_STAMP); /* page 6's claim is false, not sampled */
-    assert_int_equal(make(sa, &s, 8, hc, &sk), PREP_OK);
-    assert_int_equal(make(sb, &s, 8, NULL, &sk), PREP_OK);
-    same_manifest(sa, sb, 8);
+    assert_int_equal(make(ts.a, &s, 8, ts.hc, &ts.sk), PREP_OK);
+    assert_int_equal(make(ts.b, &s, 8, NULL, &ts.sk), PREP_OK);
+    same_manifest(ts.a, ts.b, 8);
     /* a failed make (an instant before the active cut's) forgets the cache */
     hsite_make(&s, 104, v, NF - 1, ALL_BUT_STAMP);
     prep_cut_params p;
-    params(&p, 0, hc); /* T0: before the active cut */
+    params(&p, 0, ts.hc); /* T0: before the active cut */
     p.elections = NULL;
     prep_diags d;
     prep_diags_init(&d);
-    assert_int_equal(prep_cut_make(sa, &p, s.f, s.n, &sk, NULL, &d), PREP_ERR_INVALID);
+    assert_int_equal(prep_cut_make(ts.a, &p, s.f, s.n, &ts.sk, NULL, &d), PREP_ERR_INVALID);
     assert_non_null(prep_diags_find(&d, "instant-regress"));
     prep_diags_free(&d);
     v[9] += 3;
     hsite_make(&s, 105, v, NF - 1, ALL_BUT_STAMP); /* page 10's claim is false */
-    assert_int_equal(make(sa, &s, 9, hc, &sk), PREP_OK);
-    assert_int_equal(make(sb, &s, 9, NULL, &sk), PREP_OK);
-    same_manifest(sa, sb, 9);
+    assert_int_equal(make(ts.a, &s, 9, ts.hc, &ts.sk), PREP_OK);
+    assert_int_equal(make(ts.b, &s, 9, NULL, &ts.sk), PREP_OK);
+    same_manifest(ts.a, ts.b, 9);
     hsite_free(&s);
-    prep_cut_hash_cache_free(hc);
-    rm_rf(dir);
-    free(sa), free(sb), free(dir);
+    two_stores_close(&ts);
 }
 
 /* s's files as a shedding cutter passes them (prep_cut_file.stored): of each page, the
@@ -212,20 +230,15 @@ static void shed_files(const hsite *s, prep_cut_hash_cache *hc, const uint32_t *
 static void test_stored_equals_full(void **state)
 {
     (void)state;
-    char *dir = tmpdir_new();
-    char *sa = pathf("%s/a", dir), *sb = pathf("%s/b", dir);
-    prep_cut_seckey sk;
-    prep_cut_pubkey pk;
-    key_from_seed(4, &sk, &pk);
-    prep_cut_hash_cache *hc;
-    assert_int_equal(prep_cut_hash_cache_new(&hc), PREP_OK);
+    two_stores ts;
+    two_stores_open(&ts, 4);
     int v[NF];
     for (int i = 0; i < NF; i++) v[i] = 2 * i;
     memset(pre_gen, 0, sizeof pre_gen);
     hsite s = {0};
     hsite_make(&s, 1, v, NF, 0);
-    assert_int_equal(make(sa, &s, 1, hc, &sk), PREP_OK);
-    assert_int_equal(make(sb, &s, 1, NULL, &sk), PREP_OK);
+    assert_int_equal(make(ts.a, &s, 1, ts.hc, &ts.sk), PREP_OK);
+    assert_int_equal(make(ts.b, &s, 1, NULL, &ts.sk), PREP_OK);
     static uint32_t keep[NF + 1];
     static unsigned char sha[NF + 1][2][32];
     static char *bufs[NF + 1];
@@ -235,8 +248,8 @@ static void test_stored_equals_full(void **state)
         if (seq == 4) { /* cut 4 by another writer (a new stamp only): the cache no longer
                          * knows the active cut */
             hsite_make(&s, seq, v, NF, 0);
-            assert_int_equal(make(sa, &s, seq, NULL, &sk), PREP_OK);
-            assert_int_equal(make(sb, &s, seq, NULL, &sk), PREP_OK);
+            assert_int_equal(make(ts.a, &s, seq, NULL, &ts.sk), PREP_OK);
+            assert_int_equal(make(ts.b, &s, seq, NULL, &ts.sk), PREP_OK);
             continue;
         }
         memset(keep, 0, sizeof keep);
@@ -251,13 +264,13 @@ static void test_stored_equals_full(void **state)
         }
         hsite_make(&s, seq, v, NF, ALL_BUT_STAMP);
         for (int i = 0; i < NF; i++) s.f[i].same_parts = keep[i] | 0x8u; /* the true claims */
-        shed_files(&s, hc, keep, files, sha, bufs);
+        shed_files(&s, ts.hc, keep, files, sha, bufs);
         shed.n = s.n;
         memcpy(shed.f, files, s.n * sizeof *files);
-        assert_int_equal(make(sa, &shed, seq, hc, &sk), PREP_OK);
+        assert_int_equal(make(ts.a, &shed, seq, ts.hc, &ts.sk), PREP_OK);
         for (size_t i = 0; i < s.n; i++) free(bufs[i]);
-        assert_int_equal(make(sb, &s, seq, NULL, &sk), PREP_OK);
-        same_manifest(sa, sb, seq);
+        assert_int_equal(make(ts.b, &s, seq, NULL, &ts.sk), PREP_OK);
+        same_manifest(ts.a, ts.b, seq);
     }
     /* a restarted cutter: a new cache seeded with the active cut (no hash states), the
      * parts named after checking their bytes against it (prep_cut_hash_cache_holds) */
@@ -266,7 +279,7 @@ static void test_stored_equals_full(void **state)
     prep_cut_manifest am;
     prep_diags d;
     prep_diags_init(&d);
-    assert_int_equal(prep_cut_load(sa, 0, &am, &d), PREP_OK);
+    assert_int_equal(prep_cut_load(ts.a, 0, &am, &d), PREP_OK);
     assert_int_equal(prep_cut_hash_cache_seed(hr, &am), PREP_OK);
     prep_cut_manifest_free(&am);
     v[20] += 100; /* its body is not the active cut's: kept in memory */
@@ -284,42 +297,40 @@ static void test_stored_equals_full(void **state)
     shed_files(&s, hr, keep, files, sha, bufs);
     shed.n = s.n;
     memcpy(shed.f, files, s.n * sizeof *files);
-    assert_int_equal(make(sa, &shed, 6, hr, &sk), PREP_OK);
+    assert_int_equal(make(ts.a, &shed, 6, hr, &ts.sk), PREP_OK);
     for (size_t i = 0; i < s.n; i++) free(bufs[i]);
-    assert_int_equal(make(sb, &s, 6, NULL, &sk), PREP_OK);
-    same_manifest(sa, sb, 6);
+    assert_int_equal(make(ts.b, &s, 6, NULL, &ts.sk), PREP_OK);
+    same_manifest(ts.a, ts.b, 6);
     prep_cut_hash_cache_free(hr);
     /* a stored part the store lacks: nothing published */
     memset(keep, 0, sizeof keep);
     for (int i = 0; i < NF; i++) keep[i] = 0x3u;
     hsite_make(&s, 7, v, NF, ALL_BUT_STAMP);
-    assert_int_equal(make(sa, &s, 7, hc, &sk), PREP_OK); /* hc knows the active cut again */
-    assert_int_equal(make(sb, &s, 7, NULL, &sk), PREP_OK);
+    assert_int_equal(make(ts.a, &s, 7, ts.hc, &ts.sk), PREP_OK); /* ts.hc knows the active cut again */
+    assert_int_equal(make(ts.b, &s, 7, NULL, &ts.sk), PREP_OK);
     hsite_make(&s, 8, v, NF, ALL_BUT_STAMP);
-    shed_files(&s, hc, keep, files, sha, bufs);
+    shed_files(&s, ts.hc, keep, files, sha, bufs);
     sha[7][1][5] ^= 0x40; /* page 8's body: another object */
     prep_cut_params p;
-    params(&p, 8, hc);
+    params(&p, 8, ts.hc);
     prep_diags_free(&d);
     prep_diags_init(&d);
-    assert_int_not_equal(prep_cut_make(sa, &p, files, s.n, &sk, NULL, &d), PREP_OK);
+    assert_int_not_equal(prep_cut_make(ts.a, &p, files, s.n, &ts.sk, NULL, &d), PREP_OK);
     const prep_diag *g = prep_diags_find(&d, "stored-missing");
     assert_non_null(g);
     assert_string_equal(g->file, "seccion/0008/index.html");
     prep_diags_free(&d);
-    assert_int_equal(active_seq(sa), 7);
+    assert_int_equal(active_seq(ts.a), 7);
     /* without a hash cache */
     p.hash_cache = NULL;
     prep_diags_init(&d);
-    assert_int_equal(prep_cut_make(sa, &p, files, s.n, &sk, NULL, &d), PREP_ERR_INVALID);
+    assert_int_equal(prep_cut_make(ts.a, &p, files, s.n, &ts.sk, NULL, &d), PREP_ERR_INVALID);
     assert_non_null(prep_diags_find(&d, "manifest-field"));
     prep_diags_free(&d);
-    assert_int_equal(active_seq(sa), 7);
+    assert_int_equal(active_seq(ts.a), 7);
     for (size_t i = 0; i < s.n; i++) free(bufs[i]);
     hsite_free(&s);
-    prep_cut_hash_cache_free(hc);
-    rm_rf(dir);
-    free(sa), free(sb), free(dir);
+    two_stores_close(&ts);
 }
 
 int main(void)
