@@ -237,12 +237,17 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
                                 fig[k].name, (long long)fig[k].was, (long long)fig[k].now);
             }
     }
+    /* the active cut's signature, checked once for what is read from it below */
+    int ours = have_active && (!c->site.n || !c->progress) && !cutter_signed_by(c->store, &am, &c->key);
     /* no last site (a restart, or after a failed cut) over a cut of ours: the hash cache
      * learns that cut, so the render sheds what it holds as it goes and the site is never
      * whole in memory (a national site at the close is ~3 GB) */
-    int shed_as_made = have_active && !c->site.n && !cutter_signed_by(c->store, &am, &c->key) &&
-                       prep_cut_hash_cache_seed(c->hashes, &am) == PREP_OK;
+    int shed_as_made = ours && !c->site.n && prep_cut_hash_cache_seed(c->hashes, &am) == PREP_OK;
+    /* the night's progress series, read back from that cut at the first cut */
+    prep_err pe =
+        c->progress ? PREP_OK : cutter_progress_load(c->cat, c->store, have_active ? &am : NULL, ours, &c->progress);
     if (have_active) prep_cut_manifest_free(&am);
+    if (pe) return pe;
     if (decreased && !c->override_reason) return PREP_ERR_VERIFY;
     c->applied_until = at;
     if (instant == PREP_TIME_NONE) instant = at;
@@ -282,7 +287,6 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     ro.pubkey = c->pubtext;
     ro.difusores = c->difusores;
     ro.n_difusores = c->n_difusores;
-    if (!c->progress && (e = cutter_progress_load(c->cat, c->store, &c->key, &c->progress))) return e;
     ro.progress = c->progress;
     if (shed_as_made) {
         ro.shed = part_held;

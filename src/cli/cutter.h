@@ -69,10 +69,11 @@ void cutter_close(cutter *c);
 /* 0 when cut m's manifest carries a signature by key k (STORE/cuts/<seq>/manifest.sig);
  * else -1, the reason printed. */
 int cutter_signed_by(const char *store, const prep_cut_manifest *m, const prep_cut_seckey *k);
-/* A new progress series for catalogue c, continued from the store's active cut when it has
- * one whose manifest key signed (cutter_progress.c); damage is logged and never fails the
- * call. Owned. */
-prep_err cutter_progress_load(const prep_catalog *c, const char *store, const prep_cut_seckey *key,
-                              prep_render_progress **out);
+/* A new progress series for catalogue c, continued from the store's active cut (active,
+ * its manifest as loaded; NULL when the store has none) when signed_ok (cutter_signed_by
+ * with the cutter's key: the caller checks it once for everything it reads from that cut);
+ * damage is logged and never fails the call. Owned. */
+prep_err cutter_progress_load(const prep_catalog *c, const char *store, const prep_cut_manifest *active,
+                              int signed_ok, prep_render_progress **out);
 
 #endif

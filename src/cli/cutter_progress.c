@@ -68,23 +68,16 @@ int cutter_signed_by(const char *store, const prep_cut_manifest *m, const prep_c
     return rc ? -1 : 0;
 }
 
-prep_err cutter_progress_load(const prep_catalog *c, const char *store, const prep_cut_seckey *key,
-                              prep_render_progress **out)
+prep_err cutter_progress_load(const prep_catalog *c, const char *store, const prep_cut_manifest *active,
+                              int signed_ok, prep_render_progress **out)
 {
     prep_err e = prep_render_progress_new(c, out);
-    if (e) return e;
-    prep_cut_manifest m;
-    prep_diags d;
-    prep_diags_init(&d);
-    if (prep_cut_load(store, 0, &m, &d) == PREP_OK) {
-        if (cutter_signed_by(store, &m, key))
-            prep_log(PREP_LOG_WARN, "progress: the manifest of cut %llu does not verify with this key (above): the "
-                                    "night's progress series starts over with this cut",
-                     (unsigned long long)m.meta.seq);
-        else
-            for (uint32_t el = 0; el < c->n_elections; el++) load_one(c, store, &m, el, *out);
-        prep_cut_manifest_free(&m);
-    }
-    prep_diags_free(&d);
+    if (e || !active) return e;
+    if (!signed_ok)
+        prep_log(PREP_LOG_WARN, "progress: the manifest of cut %llu does not verify with this key (above): the "
+                                "night's progress series starts over with this cut",
+                 (unsigned long long)active->meta.seq);
+    else
+        for (uint32_t el = 0; el < c->n_elections; el++) load_one(c, store, active, el, *out);
     return PREP_OK;
 }
