@@ -108,8 +108,9 @@ prep_err cut_read_small(const char *path, size_t max, char **data, size_t *len, 
 
 /* ---- the store (store.c) */
 typedef struct cut_store {
-    char *root;    /* owned */
+    char *root;             /* owned */
     int lock_fd;
+    struct cut_dirs *dirs;  /* tmp/ and objects/XX/ as open directories (store.c); NULL until used */
 } cut_store;
 
 /* Opens (creating the layout when create) and locks the store, then removes leftovers
@@ -129,19 +130,10 @@ void cut_store_log(const char *root, prep_log_level lvl, const char *fmt, ...)
  * label names the source in diags. Marks the objects/aa directory dirty in dirty[256]. */
 prep_err cut_object_put_fd(cut_store *s, int fd, const char *label, uint64_t size, const char *sha256,
                            unsigned char dirty[256], prep_diags *d);
-/* Batched writes of new objects (prep_cut_make): each is written to tmp/ (mode 0444, not
- * synced: *tmp_out owned), then one cut_store_syncfs makes them all durable, then each is
- * renamed into objects/aa/ (cut_object_commit; made[256] remembers the object directories
- * made in this call). A crash before the renames leaves only tmp/ leftovers; after the sync
- * every object under its name has its bytes. */
-prep_err cut_object_stage_mem(cut_store *s, const void *p, size_t n, const char *sha256, char **tmp_out,
-                              prep_diags *d);
+/* One syncfs(2) of the file system that holds the store / dir (through the test hook
+ * "syncfs"); a failure is an "io" diag on dir naming what (errno kept). */
 prep_err cut_store_syncfs(cut_store *s, prep_diags *d);
-/* One syncfs(2) of the file system that holds dir (through the test hook "syncfs"); a
- * failure is an "io" diag on dir naming what (errno kept). */
 prep_err cut_syncfs(const char *dir, const char *what, prep_diags *d);
-prep_err cut_object_commit(cut_store *s, const char *tmp, const char *sha256, unsigned char dirty[256],
-                           unsigned char made[256], prep_diags *d);
 /* The same from any source: rd reads up to n bytes: > 0 bytes, 0 the end, -1 an I/O
  * failure, -2 refused (both with a diag). cut_object_put_fd is this over read(2). */
 typedef ssize_t (*cut_read_fn)(void *ctx, void *buf, size_t n, prep_diags *d, const char *label);
@@ -154,7 +146,7 @@ prep_err cut_object_put_src(cut_store *s, cut_read_fn rd, void *ctx, const char 
  * empties l either way and returns the first error. A national first pull installs
  * ~500,000 objects: one sync instead of an fsync each. */
 typedef struct cut_staged {
-    char *tmp;
+    unsigned tmp; /* its number in tmp/ (store.c) */
     char sha256[65];
 } cut_staged;
 typedef struct cut_stage_list {
@@ -165,15 +157,16 @@ prep_err cut_stage_src(cut_store *s, cut_stage_list *l, cut_read_fn rd, void *ct
                        const char *sha256, prep_diags *d);
 prep_err cut_stage_fd(cut_store *s, cut_stage_list *l, int fd, const char *label, uint64_t size, const char *sha256,
                       prep_diags *d);
-/* The same for bytes in memory whose hash the caller computed (prep_cut_make). */
+/* The same for bytes in memory whose hash the caller computed (prep_cut_make): written to
+ * tmp/ with mode 0444, not synced; a crash before cut_stage_commit's renames leaves only
+ * tmp/ leftovers, and after its sync every object under its name has its bytes. */
 prep_err cut_stage_mem(cut_store *s, cut_stage_list *l, const void *p, size_t n, const char *sha256, prep_diags *d);
 prep_err cut_stage_commit(cut_store *s, cut_stage_list *l, unsigned char dirty[256], prep_err e, prep_diags *d);
 /* 1 if the object exists as a regular file of the given size; 0 if absent; -1 (diag)
- * if something else is there (symlink, wrong size, not regular). dir_ok (may be NULL):
- * the objects/aa directories already found real directories in this run, each checked
- * once (a busy national cut checks ~24,000 objects in 256 directories). */
-int cut_object_check(const char *root, const char *sha256, uint64_t size, const char *label,
-                     unsigned char *dir_ok, prep_diags *d);
+ * if something else is there (symlink, wrong size, not regular, an objects/aa that is
+ * not a real directory). Through the store's open directories: a busy national cut checks
+ * ~24,000 objects in 256 directories. */
+int cut_object_check(cut_store *s, const char *sha256, uint64_t size, const char *label, prep_diags *d);
 /* fsyncs each objects/aa dir marked in dirty. */
 prep_err cut_objects_sync(cut_store *s, const unsigned char dirty[256], prep_diags *d);
 /* Writes cuts/<seq>/{manifest,manifest.sig} (temp dir, fsync, rename, fsync cuts/).

@@ -510,7 +510,6 @@ static prep_err put_objects(cut_store *s, const srcs *ss, prep_diags *d)
     unsigned char dirty[256] = {0};
     char ring[8][65] = {{0}};
     unsigned ring_at = 0;
-    unsigned char dir_ok[256] = {0};
     cut_stage_list l = {0}; /* new objects from memory: one sync for all (an fsync each cost a
                              * national first cut ~700,000 of them) */
     for (size_t i = 0; i < ss->n && !e; i++) {
@@ -525,7 +524,7 @@ static prep_err put_objects(cut_store *s, const srcs *ss, prep_diags *d)
             const char *at = x->data && !in_store ? (const char *)x->data + off : NULL;
             if (!in_store) off += (size_t)size;
             if (((x->present >> k) & 1u) || seen_recently(ring, &ring_at, sha)) continue;
-            int have = cut_object_check(s->root, sha, size, x->path, dir_ok, d);
+            int have = cut_object_check(s, sha, size, x->path, d);
             if (have < 0) {
                 e = PREP_ERR_VERIFY;
             } else if (!have && in_store) {

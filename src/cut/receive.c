@@ -486,7 +486,7 @@ static prep_err take_object(cut_store *s, const incoming *in, const prep_cut_pol
                             prep_cut_result *res, prep_diags *d)
 {
     prep_err e = PREP_OK;
-        int have = cut_object_check(s->root, sha, size, path, NULL, d);
+        int have = cut_object_check(s, sha, size, path, d);
         if (have < 0) {
             e = PREP_ERR_VERIFY;
             return e;

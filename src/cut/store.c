@@ -316,6 +316,7 @@ prep_err cut_store_open(cut_store *s, const char *root, int create, prep_diags *
 {
     s->root = NULL;
     s->lock_fd = -1;
+    s->dirs = NULL;
     static const char *subdirs[] = {"objects", "cuts", "tmp"};
     if (create) {
         if (prep_mkdirs(root) != PREP_OK) {
@@ -370,8 +371,11 @@ prep_err cut_store_open(cut_store *s, const char *root, int create, prep_diags *
     return PREP_OK;
 }
 
+static void store_dirs_close(cut_store *s);
+
 void cut_store_close(cut_store *s)
 {
+    store_dirs_close(s);
     if (s->lock_fd >= 0) close(s->lock_fd);
     s->lock_fd = -1;
     free(s->root);
@@ -484,90 +488,156 @@ int prep_cut_object_path(const char *store, const char *sha256, char *out, size_
     return n < 0 || (size_t)n >= outsz ? -1 : 0;
 }
 
+/* The store's tmp/ and objects/XX/ directories, each opened once per store opening, so that
+ * the many objects of a cut are created, checked and renamed by their short names (a busy
+ * national cut writes ~24,000: a path walked from / for each, and the path strings made
+ * for it in a heap of millions of blocks, cost more than writing the bytes). A temporary
+ * object is tmp/obj.<pid>.<n>: n numbers them within the store's opening. */
+struct cut_dirs {
+    long pid;
+    unsigned next;
+    int tmp;      /* -1: not open */
+    int obj[256]; /* -1: not open */
+};
+
+static struct cut_dirs *store_dirs(cut_store *s)
+{
+    if (!s->dirs) {
+        struct cut_dirs *t = prep_xmalloc(sizeof *t);
+        t->pid = (long)getpid();
+        t->next = 0;
+        t->tmp = -1;
+        for (int i = 0; i < 256; i++) t->obj[i] = -1;
+        s->dirs = t;
+    }
+    return s->dirs;
+}
+
+static void store_dirs_close(cut_store *s)
+{
+    struct cut_dirs *t = s->dirs;
+    if (!t) return;
+    if (t->tmp >= 0) close(t->tmp);
+    for (int i = 0; i < 256; i++)
+        if (t->obj[i] >= 0) close(t->obj[i]);
+    free(t);
+    s->dirs = NULL;
+}
+
+/* dir as an open directory, never through a symbolic link: -1 with errno (ENOENT absent,
+ * ELOOP or ENOTDIR something else there). */
+static int open_dir(const char *dir)
+{
+    int fd;
+    do fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
+static int tmp_dirfd(cut_store *s)
+{
+    struct cut_dirs *t = store_dirs(s);
+    if (t->tmp < 0) {
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s/tmp", s->root);
+        t->tmp = open_dir(dir);
+    }
+    return t->tmp;
+}
+
 static int hexval(char c) { return c >= 'a' ? c - 'a' + 10 : c - '0'; }
 
-int cut_object_check(const char *root, const char *sha256, uint64_t size, const char *label,
-                     unsigned char *dir_ok, prep_diags *d)
+static int obj_index(const char *sha256) { return hexval(sha256[0]) * 16 + hexval(sha256[1]); }
+
+/* objects/XX/ of sha256 as an open directory, made first when make (cut_mkdir: through
+ * the test hook). -1 with errno as open_dir's. */
+static int obj_dirfd(cut_store *s, const char *sha256, int make)
 {
-    int aa = hexval(sha256[0]) * 16 + hexval(sha256[1]);
-    char *dir = cut_fmt("%s/objects/%.2s", root, sha256);
-    struct stat st;
-    if (dir_ok && dir_ok[aa]) {
-        /* checked a real directory a moment ago */
-    } else if (lstat(dir, &st) != 0) {
-        free(dir);
-        return 0;
-    } else if (!S_ISDIR(st.st_mode)) {
-        prep_diags_add(d, dir, 0, 0, S_ISLNK(st.st_mode) ? "symlink" : "not-regular",
-                       "store directory is %s, not a directory", S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
-        free(dir);
-        return -1;
-    } else if (dir_ok) {
-        dir_ok[aa] = 1;
+    struct cut_dirs *t = store_dirs(s);
+    int aa = obj_index(sha256);
+    if (t->obj[aa] < 0) {
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s/objects/%.2s", s->root, sha256);
+        if (make && cut_mkdir(dir) != 0) return -1;
+        t->obj[aa] = open_dir(dir);
     }
-    char *p = cut_fmt("%s/%s", dir, sha256 + 2);
-    free(dir);
+    return t->obj[aa];
+}
+
+static void tmp_name(const cut_store *s, unsigned n, char name[64])
+{
+    snprintf(name, 64, "obj.%ld.%u", s->dirs->pid, n);
+}
+
+/* A new temporary object, open for writing (mode: its bits once closed): the descriptor,
+ * its number in *n; -1 with errno. */
+static int tmp_create(cut_store *s, mode_t mode, unsigned *n)
+{
+    int dfd = tmp_dirfd(s);
+    if (dfd < 0) return -1;
+    char name[64];
+    *n = s->dirs->next++;
+    tmp_name(s, *n, name);
+    if (cut_hook("open", name)) return -1;
+    int fd;
+    do fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
+static void tmp_unlink(cut_store *s, unsigned n)
+{
+    char name[64];
+    tmp_name(s, n, name);
+    if (s->dirs && s->dirs->tmp >= 0) unlinkat(s->dirs->tmp, name, 0);
+}
+
+/* Renames temporary object n into objects/XX/ as sha256, marking its directory dirty.
+ * 0, or -1 with errno. */
+static int tmp_install(cut_store *s, unsigned n, const char *sha256, unsigned char dirty[256])
+{
+    int dfd = obj_dirfd(s, sha256, 1);
+    if (dfd < 0) return -1;
+    char name[64];
+    tmp_name(s, n, name);
+    if (cut_hook("rename", sha256)) return -1;
+    if (renameat(s->dirs->tmp, name, dfd, sha256 + 2) != 0) return -1;
+    dirty[obj_index(sha256)] = 1;
+    return 0;
+}
+
+int cut_object_check(cut_store *s, const char *sha256, uint64_t size, const char *label, prep_diags *d)
+{
+    int dfd = obj_dirfd(s, sha256, 0);
+    if (dfd < 0 && errno == ENOENT) return 0;
+    if (dfd < 0) {
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s/objects/%.2s", s->root, sha256);
+        struct stat st;
+        int lnk = lstat(dir, &st) == 0 && S_ISLNK(st.st_mode);
+        prep_diags_add(d, dir, 0, 0, lnk ? "symlink" : "not-regular", "store directory is %s, not a directory",
+                       lnk ? "a symbolic link" : "not a directory");
+        return -1;
+    }
+    struct stat st;
+    if (fstatat(dfd, sha256 + 2, &st, AT_SYMLINK_NOFOLLOW) != 0) return 0;
     int r = 1;
-    if (lstat(p, &st) != 0) {
-        r = 0;
-    } else if (S_ISLNK(st.st_mode)) {
+    char p[PATH_MAX];
+    if (S_ISLNK(st.st_mode)) {
+        prep_cut_object_path(s->root, sha256, p, sizeof p);
         prep_diags_add(d, p, 0, 0, "symlink", "object of %s is a symbolic link in the store", label);
         r = -1;
     } else if (!S_ISREG(st.st_mode)) {
+        prep_cut_object_path(s->root, sha256, p, sizeof p);
         prep_diags_add(d, p, 0, 0, "not-regular", "object of %s is not a regular file", label);
         r = -1;
     } else if ((uint64_t)st.st_size != size) {
+        prep_cut_object_path(s->root, sha256, p, sizeof p);
         prep_diags_add(d, p, 0, 0, "size-mismatch", "object of %s in the store is %lld bytes; manifest says %llu", label,
                        (long long)st.st_size, (unsigned long long)size);
         r = -1;
     }
-    free(p);
     return r;
-}
-
-/* Common end of an object install: check, fsync, chmod, rename. fd is the temp file. */
-static prep_err object_finish(cut_store *s, int fd, char *tmp, const char *got, const char *sha256,
-                              const char *label, unsigned char dirty[256], prep_diags *d)
-{
-    prep_err e = PREP_OK;
-    if (strcmp(got, sha256) != 0) {
-        prep_diags_add(d, label, 0, 0, "hash-mismatch", "SHA-256 is %s; manifest says %s", got, sha256);
-        e = PREP_ERR_VERIFY;
-        goto fail;
-    }
-    if (fchmod(fd, 0444) != 0 || cut_fsync(fd, tmp) != 0) goto io;
-    if (close(fd) != 0) {
-        fd = -1;
-        goto io;
-    }
-    fd = -1;
-    char *dir = cut_fmt("%s/objects/%.2s", s->root, sha256);
-    if (cut_mkdir(dir) != 0) {
-        free(dir);
-        goto io;
-    }
-    char *dst = cut_fmt("%s/%s", dir, sha256 + 2);
-    free(dir);
-    int r = cut_rename(tmp, dst);
-    free(dst);
-    if (r) goto io;
-    dirty[hexval(sha256[0]) * 16 + hexval(sha256[1])] = 1;
-    free(tmp);
-    return PREP_OK;
-io:
-    prep_diags_add(d, label, 0, 0, "io", "cannot store object %s: %s", sha256, strerror(errno));
-    e = PREP_ERR_IO;
-fail:
-    if (fd >= 0) close(fd);
-    unlink(tmp);
-    free(tmp);
-    return e;
-}
-
-static char *object_tmp_name(cut_store *s)
-{
-    static unsigned counter;
-    return cut_fmt("%s/tmp/obj.%ld.%u", s->root, (long)getpid(), counter++);
 }
 
 static ssize_t fd_read(void *ctx, void *buf, size_t n, prep_diags *d, const char *label)
@@ -575,30 +645,21 @@ static ssize_t fd_read(void *ctx, void *buf, size_t n, prep_diags *d, const char
     return cut_read(*(int *)ctx, buf, n, d, label);
 }
 
-prep_err cut_object_put_fd(cut_store *s, int fd, const char *label, uint64_t size, const char *sha256,
-                           unsigned char dirty[256], prep_diags *d)
-{
-    return cut_object_put_src(s, fd_read, &fd, label, size, sha256, dirty, d);
-}
-
-/* Copies at most size+1 bytes from rd into a new tmp/ file while hashing them: the
+/* Copies at most size+1 bytes from rd into a new temporary object while hashing them: the
  * object's bytes, checked against the declared size (not yet against sha256). On success
- * the file is open (*out) under *tmp (owned) and got holds its SHA-256. */
+ * the file is open (*out_fd), numbered *n, and got holds its SHA-256. */
 static prep_err object_copy(cut_store *s, cut_read_fn rd, void *ctx, const char *label, uint64_t size, int *out_fd,
-                            char **tmp_out, char got[65], prep_diags *d)
+                            unsigned *n, char got[65], prep_diags *d)
 {
-    char *tmp = object_tmp_name(s);
-    int out = cut_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+    int out = tmp_create(s, 0644, n);
     if (out < 0) {
         prep_diags_add(d, label, 0, 0, "io", "cannot create a temporary object: %s", strerror(errno));
-        free(tmp);
         return PREP_ERR_IO;
     }
     cut_sha256 h;
     if (cut_sha256_init(&h)) {
         close(out);
-        unlink(tmp);
-        free(tmp);
+        tmp_unlink(s, *n);
         return PREP_ERR_NOMEM;
     }
     char buf[1 << 16];
@@ -622,7 +683,7 @@ static prep_err object_copy(cut_store *s, cut_read_fn rd, void *ctx, const char 
             break;
         }
         cut_sha256_update(&h, buf, (size_t)r);
-        if (cut_write_all(out, buf, (size_t)r, tmp) != 0) {
+        if (cut_write_all(out, buf, (size_t)r, label) != 0) {
             prep_diags_add(d, label, 0, 0, "io", "cannot write a temporary object: %s", strerror(errno));
             e = PREP_ERR_IO;
             break;
@@ -636,22 +697,52 @@ static prep_err object_copy(cut_store *s, cut_read_fn rd, void *ctx, const char 
     }
     if (e) {
         close(out);
-        unlink(tmp);
-        free(tmp);
+        tmp_unlink(s, *n);
         return e;
     }
     *out_fd = out;
-    *tmp_out = tmp;
     return PREP_OK;
+}
+
+/* The end of a copied object: its hash checked, mode 0444, closed (fsync'd when sync). */
+static prep_err object_close(cut_store *s, int fd, const char *got, const char *sha256, const char *label, int sync,
+                             prep_diags *d)
+{
+    prep_err e = PREP_OK;
+    if (strcmp(got, sha256) != 0) {
+        prep_diags_add(d, label, 0, 0, "hash-mismatch", "SHA-256 is %s; manifest says %s", got, sha256);
+        e = PREP_ERR_VERIFY;
+    } else if (fchmod(fd, 0444) != 0 || (sync && cut_fsync(fd, label) != 0)) {
+        prep_diags_add(d, label, 0, 0, "io", "cannot store object %s: %s", sha256, strerror(errno));
+        e = PREP_ERR_IO;
+    }
+    if (close(fd) != 0 && !e) {
+        prep_diags_add(d, label, 0, 0, "io", "cannot store object %s: %s", sha256, strerror(errno));
+        e = PREP_ERR_IO;
+    }
+    return e;
 }
 
 prep_err cut_object_put_src(cut_store *s, cut_read_fn rd, void *ctx, const char *label, uint64_t size,
                             const char *sha256, unsigned char dirty[256], prep_diags *d)
 {
     int out;
-    char *tmp, got[65];
-    prep_err e = object_copy(s, rd, ctx, label, size, &out, &tmp, got, d);
-    return e ? e : object_finish(s, out, tmp, got, sha256, label, dirty, d);
+    unsigned n;
+    char got[65];
+    prep_err e = object_copy(s, rd, ctx, label, size, &out, &n, got, d);
+    if (!e) e = object_close(s, out, got, sha256, label, 1, d);
+    if (!e && tmp_install(s, n, sha256, dirty) != 0) {
+        prep_diags_add(d, label, 0, 0, "io", "cannot store object %s: %s", sha256, strerror(errno));
+        e = PREP_ERR_IO;
+    }
+    if (e) tmp_unlink(s, n);
+    return e;
+}
+
+prep_err cut_object_put_fd(cut_store *s, int fd, const char *label, uint64_t size, const char *sha256,
+                           unsigned char dirty[256], prep_diags *d)
+{
+    return cut_object_put_src(s, fd_read, &fd, label, size, sha256, dirty, d);
 }
 
 /* Room for one more entry in l. */
@@ -668,9 +759,16 @@ static prep_err stage_room(cut_stage_list *l)
 
 prep_err cut_stage_mem(cut_store *s, cut_stage_list *l, const void *p, size_t n, const char *sha256, prep_diags *d)
 {
-    prep_err e = stage_room(l);
-    if (!e) e = cut_object_stage_mem(s, p, n, sha256, &l->v[l->n].tmp, d);
-    if (e) return e;
+    if (stage_room(l)) return PREP_ERR_NOMEM;
+    unsigned k;
+    int out = tmp_create(s, 0444, &k);
+    if (out < 0 || cut_write_all(out, p, n, sha256) != 0 || close(out) != 0) {
+        prep_diags_add(d, sha256, 0, 0, "io", "cannot write a temporary object: %s", strerror(errno));
+        if (out >= 0) close(out);
+        tmp_unlink(s, k);
+        return PREP_ERR_IO;
+    }
+    l->v[l->n].tmp = k;
     memcpy(l->v[l->n].sha256, sha256, 65);
     l->n++;
     return PREP_OK;
@@ -681,26 +779,15 @@ prep_err cut_stage_src(cut_store *s, cut_stage_list *l, cut_read_fn rd, void *ct
 {
     if (stage_room(l)) return PREP_ERR_NOMEM;
     int out;
-    char *tmp, got[65];
-    prep_err e = object_copy(s, rd, ctx, label, size, &out, &tmp, got, d);
-    if (e) return e;
-    if (strcmp(got, sha256) != 0) {
-        prep_diags_add(d, label, 0, 0, "hash-mismatch", "SHA-256 is %s; manifest says %s", got, sha256);
-        e = PREP_ERR_VERIFY;
-    } else if (fchmod(out, 0444) != 0) {
-        prep_diags_add(d, label, 0, 0, "io", "cannot store object %s: %s", sha256, strerror(errno));
-        e = PREP_ERR_IO;
-    }
-    if (close(out) != 0 && !e) {
-        prep_diags_add(d, label, 0, 0, "io", "cannot store object %s: %s", sha256, strerror(errno));
-        e = PREP_ERR_IO;
-    }
+    unsigned n;
+    char got[65];
+    prep_err e = object_copy(s, rd, ctx, label, size, &out, &n, got, d);
+    if (!e) e = object_close(s, out, got, sha256, label, 0, d);
     if (e) {
-        unlink(tmp);
-        free(tmp);
+        tmp_unlink(s, n);
         return e;
     }
-    l->v[l->n].tmp = tmp;
+    l->v[l->n].tmp = n;
     memcpy(l->v[l->n].sha256, sha256, 65);
     l->n++;
     return PREP_OK;
@@ -714,32 +801,18 @@ prep_err cut_stage_fd(cut_store *s, cut_stage_list *l, int fd, const char *label
 
 prep_err cut_stage_commit(cut_store *s, cut_stage_list *l, unsigned char dirty[256], prep_err e, prep_diags *d)
 {
-    unsigned char made[256] = {0};
     if (!e && l->n) e = cut_store_syncfs(s, d);
     for (size_t i = 0; i < l->n; i++) {
-        if (!e) e = cut_object_commit(s, l->v[i].tmp, l->v[i].sha256, dirty, made, d);
-        else unlink(l->v[i].tmp);
-        free(l->v[i].tmp);
+        if (!e && tmp_install(s, l->v[i].tmp, l->v[i].sha256, dirty) != 0) {
+            prep_diags_add(d, l->v[i].sha256, 0, 0, "io", "cannot store object %s: %s", l->v[i].sha256,
+                           strerror(errno));
+            e = PREP_ERR_IO;
+        }
+        if (e) tmp_unlink(s, l->v[i].tmp);
     }
     free(l->v);
     memset(l, 0, sizeof *l);
     return e;
-}
-
-prep_err cut_object_stage_mem(cut_store *s, const void *p, size_t n, const char *sha256, char **tmp_out,
-                              prep_diags *d)
-{
-    char *tmp = object_tmp_name(s);
-    int out = cut_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
-    if (out < 0 || cut_write_all(out, p, n, tmp) != 0 || close(out) != 0) {
-        prep_diags_add(d, sha256, 0, 0, "io", "cannot write a temporary object: %s", strerror(errno));
-        if (out >= 0) close(out);
-        unlink(tmp);
-        free(tmp);
-        return PREP_ERR_IO;
-    }
-    *tmp_out = tmp;
-    return PREP_OK;
 }
 
 prep_err cut_syncfs(const char *dir, const char *what, prep_diags *d)
@@ -759,27 +832,6 @@ prep_err cut_syncfs(const char *dir, const char *what, prep_diags *d)
 prep_err cut_store_syncfs(cut_store *s, prep_diags *d)
 {
     return cut_syncfs(s->root, "the store", d);
-}
-
-prep_err cut_object_commit(cut_store *s, const char *tmp, const char *sha256, unsigned char dirty[256],
-                           unsigned char made[256], prep_diags *d)
-{
-    int aa = hexval(sha256[0]) * 16 + hexval(sha256[1]);
-    char *dir = cut_fmt("%s/objects/%.2s", s->root, sha256);
-    int r = made[aa] ? 0 : cut_mkdir(dir);
-    if (!r) {
-        made[aa] = 1;
-        char *dst = cut_fmt("%s/%s", dir, sha256 + 2);
-        r = cut_rename(tmp, dst);
-        free(dst);
-    }
-    free(dir);
-    if (r) {
-        prep_diags_add(d, sha256, 0, 0, "io", "cannot store object %s: %s", sha256, strerror(errno));
-        return PREP_ERR_IO;
-    }
-    dirty[aa] = 1;
-    return PREP_OK;
 }
 
 prep_err cut_objects_sync(cut_store *s, const unsigned char dirty[256], prep_diags *d)
