@@ -342,7 +342,7 @@ static prep_err write_and_sign(const prep_cut_meta *mt, const srcs *ss, const pr
 
 /* A part the store holds (prep_cut_file.stored), read back to hash its file. */
 typedef struct stored_load {
-    const char *root;
+    cut_store *s;
     const prep_cut_file *in;
     unsigned char *buf;
     size_t cap;
@@ -354,24 +354,18 @@ static const unsigned char *load_stored(void *ctx, size_t k)
     stored_load *l = ctx;
     const prep_cut_file *in = l->in;
     size_t len = in->part_len[k];
-    char hex[65], op[PATH_MAX];
+    char hex[65];
     prep_hex(in->stored_sha[__builtin_popcount(in->stored & ((1u << k) - 1u))], 32, hex);
-    if (prep_cut_object_path(l->root, hex, op, sizeof op) != 0) return NULL;
-    if (len > l->cap) {
-        unsigned char *nb = realloc(l->buf, len);
+    if (len + 1 > l->cap) {
+        unsigned char *nb = realloc(l->buf, len + 1);
         if (!nb) return NULL;
         l->buf = nb;
-        l->cap = len;
+        l->cap = len + 1;
     }
-    int fd = open(op, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    ssize_t got = fd < 0 ? -1 : cut_read(fd, l->buf, len, l->d, op);
-    char extra;
-    int ok = got >= 0 && (size_t)got == len && read(fd, &extra, 1) == 0;
-    if (fd >= 0) close(fd);
-    if (ok) return l->buf;
+    if (cut_object_read(l->s, hex, l->buf, len) == 0) return l->buf;
     prep_diags_add(l->d, in->path, 0, 0, "stored-missing",
                    "part %zu (object %s, %zu bytes) is not in the store as the last cut left it: %s", k, hex, len,
-                   fd < 0 ? strerror(errno) : "its size differs");
+                   errno ? strerror(errno) : "its size differs");
     return NULL;
 }
 
@@ -435,13 +429,13 @@ static prep_err hash_cached(prep_cut_hash_cache *hc, hc_memo *memo, stored_load 
 /* The hashes of prep_cut_make's files, once the active cut is known (*prev, zeroed when
  * the store is empty): through p->hash_cache when the active cut is the last one made
  * with it (else the cache is forgotten first), else every byte. */
-static prep_err hash_srcs(const prep_cut_params *p, srcs *ss, const prep_cut_manifest *prev, const char *root,
+static prep_err hash_srcs(const prep_cut_params *p, srcs *ss, const prep_cut_manifest *prev, cut_store *s,
                           prep_diags *d)
 {
     prep_cut_hash_cache *hc = p->hash_cache;
     if (hc && (!prev->sha256[0] || strcmp(cut_hc_made(hc), prev->sha256) != 0)) cut_hc_clear(hc);
     hc_memo memo = {0};
-    stored_load sl = {.root = root, .d = d};
+    stored_load sl = {.s = s, .d = d};
     for (int attempt = 0; attempt < 2; attempt++) {
         if (hc) cut_hc_begin(hc);
         int bad = 0;
@@ -476,14 +470,37 @@ static prep_err hash_srcs(const prep_cut_params *p, srcs *ss, const prep_cut_man
     return PREP_OK;
 }
 
-/* True when part hash h was checked present a moment ago (a stamp shared by every page is
- * looked up once, not once per page). */
-static int seen_recently(char ring[8][65], unsigned *at, const char *h)
+/* The objects a cut has checked or written so far, by hash (each string borrowed from the
+ * cut's files): a part that several files share is put once. The stamp is in every page,
+ * and a page and its embedded twin carry the same body: without this a busy national cut
+ * wrote ~7,000 of its ~31,000 objects twice. Open addressing, keys unique. */
+typedef struct sha_set {
+    const char **v;
+    size_t cap, n;
+} sha_set;
+
+/* 1 if h is in s already; else adds it and returns 0 (-1: out of memory). */
+static int sha_set_add(sha_set *s, const char *h)
 {
-    for (int i = 0; i < 8; i++)
-        if (!strcmp(ring[i], h)) return 1;
-    memcpy(ring[*at % 8], h, 65);
-    (*at)++;
+    if (s->n + 1 > s->cap / 2) {
+        size_t nc = s->cap ? s->cap * 2 : 4096;
+        const char **nv = calloc(nc, sizeof *nv);
+        if (!nv) return -1;
+        for (size_t i = 0; i < s->cap; i++) {
+            if (!s->v[i]) continue;
+            size_t j = (size_t)prep_fnv1a(PREP_FNV1A_INIT, s->v[i], 16) & (nc - 1);
+            while (nv[j]) j = (j + 1) & (nc - 1);
+            nv[j] = s->v[i];
+        }
+        free(s->v);
+        s->v = nv;
+        s->cap = nc;
+    }
+    size_t j = (size_t)prep_fnv1a(PREP_FNV1A_INIT, h, 16) & (s->cap - 1);
+    for (; s->v[j]; j = (j + 1) & (s->cap - 1))
+        if (!memcmp(s->v[j], h, 64)) return 1;
+    s->v[j] = h;
+    s->n++;
     return 0;
 }
 
@@ -508,8 +525,7 @@ static prep_err put_objects(cut_store *s, const srcs *ss, prep_diags *d)
 {
     prep_err e = PREP_OK;
     unsigned char dirty[256] = {0};
-    char ring[8][65] = {{0}};
-    unsigned ring_at = 0;
+    sha_set seen = {0};
     cut_stage_list l = {0}; /* new objects from memory: one sync for all (an fsync each cost a
                              * national first cut ~700,000 of them) */
     for (size_t i = 0; i < ss->n && !e; i++) {
@@ -523,7 +539,12 @@ static prep_err put_objects(cut_store *s, const srcs *ss, prep_diags *d)
             int in_store = (stored >> k) & 1u;
             const char *at = x->data && !in_store ? (const char *)x->data + off : NULL;
             if (!in_store) off += (size_t)size;
-            if (((x->present >> k) & 1u) || seen_recently(ring, &ring_at, sha)) continue;
+            if ((x->present >> k) & 1u) continue;
+            int dup = sha_set_add(&seen, sha);
+            if (dup) {
+                if (dup < 0) e = PREP_ERR_NOMEM;
+                continue;
+            }
             int have = cut_object_check(s, sha, size, x->path, d);
             if (have < 0) {
                 e = PREP_ERR_VERIFY;
@@ -538,6 +559,7 @@ static prep_err put_objects(cut_store *s, const srcs *ss, prep_diags *d)
             }
         }
     }
+    free(seen.v);
     e = cut_stage_commit(s, &l, dirty, e, d);
     return e ? e : cut_objects_sync(s, dirty, d);
 }
@@ -554,7 +576,7 @@ static prep_err make_common(const char *store, const prep_cut_params *p, srcs *s
     prep_cut_meta mt;
     if ((e = cut_store_open(&s, store, 1, d))) goto out;
     if ((e = next_meta(&s, store, p, key, &mt, &prev, d))) goto out;
-    if ((e = hash_srcs(p, ss, &prev, s.root, d))) goto out;
+    if ((e = hash_srcs(p, ss, &prev, &s, d))) goto out;
     if ((e = write_and_sign(&mt, ss, p, key, &mb, &sb, &check, d))) goto out;
     if ((e = put_objects(&s, ss, d))) goto out;
     if ((e = cut_store_put_cut(&s, mt.seq, mb.data, mb.len, sb.data, sb.len, d))) goto out;

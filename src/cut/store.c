@@ -640,6 +640,24 @@ int cut_object_check(cut_store *s, const char *sha256, uint64_t size, const char
     return r;
 }
 
+int cut_object_read(cut_store *s, const char *sha256, void *buf, size_t len)
+{
+    int dfd = obj_dirfd(s, sha256, 0), fd = -1;
+    if (dfd >= 0) do fd = openat(dfd, sha256 + 2, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        while (fd < 0 && errno == EINTR);
+    if (fd < 0) return -1;
+    size_t got = 0;
+    ssize_t r;
+    do { /* to the end, and one byte more than len proves it longer */
+        r = read(fd, (char *)buf + got, len + 1 - got);
+        if (r > 0) got += (size_t)r;
+    } while ((r > 0 && got <= len) || (r < 0 && errno == EINTR));
+    int er = r < 0 ? errno : 0;
+    close(fd);
+    errno = er;
+    return r == 0 && got == len ? 0 : -1;
+}
+
 static ssize_t fd_read(void *ctx, void *buf, size_t n, prep_diags *d, const char *label)
 {
     return cut_read(*(int *)ctx, buf, n, d, label);

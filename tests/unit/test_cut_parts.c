@@ -1023,6 +1023,64 @@ static void test_make_parts_limit(void **state)
     prep_cut_manifest_free(&m);
 }
 
+/* A part several files share is put once, however far apart they are (a page and its
+ * embedded twin carry the same body, thousands of files apart): 40 composed files, each
+ * with a part of its own and the one part they all share, and that part then as a plain
+ * file of its own. The io hook counts each object's rename into objects/. */
+typedef struct rename_count {
+    char shared[65];
+    int shared_renames, renames;
+} rename_count;
+
+static int count_renames(void *ctx, const char *op, const char *path)
+{
+    rename_count *c = ctx;
+    if (!strcmp(op, "rename") && strlen(path) == 64) {
+        c->renames++;
+        if (!strcmp(path, c->shared)) c->shared_renames++;
+    }
+    return 0;
+}
+
+static void test_make_puts_shared_part_once(void **state)
+{
+    fx *f = *state;
+    enum { NF = 40 };
+    static const char shared[] = "<footer>the same bytes in every file</footer>";
+    char data[NF + 1][128], paths[NF + 1][32];
+    prep_cut_file files[NF + 1];
+    memset(files, 0, sizeof files);
+    for (int i = 0; i < NF; i++) {
+        int n = snprintf(data[i], sizeof data[i], "<main>page %d</main>%s", i, shared);
+        snprintf(paths[i], sizeof paths[i], "p%02d/index.html", i);
+        files[i] = (prep_cut_file){.path = paths[i], .data = data[i], .len = (size_t)n, .n_parts = 2};
+        files[i].part_len[0] = (size_t)n - strlen(shared);
+        files[i].part_len[1] = strlen(shared);
+    }
+    snprintf(data[NF], sizeof data[NF], "%s", shared);
+    snprintf(paths[NF], sizeof paths[NF], "zz.txt");
+    files[NF] = (prep_cut_file){.path = paths[NF], .data = data[NF], .len = strlen(shared)};
+    rename_count c = {{0}, 0, 0};
+    prep_sha256_hex(shared, strlen(shared), c.shared);
+    prep_cut_params p;
+    prep_cut_params_init(&p);
+    p.process = "qro2021";
+    p.instant = T0 + 600;
+    p.zone = "America/Mexico_City";
+    char *store = pathf("%s/shared", f->t);
+    prep_cut_set_io_hook(count_renames, &c);
+    prep_err e = prep_cut_make(store, &p, files, NF + 1, &f->k, NULL, &f->d);
+    prep_cut_set_io_hook(NULL, NULL);
+    if (e) prep_diags_print(&f->d, stderr, 5);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(c.shared_renames, 1);
+    assert_int_equal(c.renames, NF + 1); /* the 40 own parts and the shared one */
+    assert_true(object_exists(store, c.shared));
+    prep_cut_verify_result r;
+    assert_int_equal(prep_cut_verify(store, 0, &f->pol, &r, &f->d), PREP_OK);
+    free(store);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1030,6 +1088,7 @@ int main(void)
         cmocka_unit_test(test_parse_parts_refusals),
         cmocka_unit_test(test_parse_sixteen_parts),
         cmocka_unit_test_setup_teardown(test_make_stores_parts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_make_puts_shared_part_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_make_refuses_bad_parts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_receive_with_patch_and_export, setup, teardown),
         cmocka_unit_test_setup_teardown(test_part_flipped, setup, teardown),
