@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -248,8 +249,58 @@ static void delivered_by_kind(const prep_cut_manifest *m, prep_cut_delta *dl, co
 }
 
 /* What cut 2 of b->inst costs to deliver to b->recv (holding cut 1): objects, patch, signature. */
+/* The floor under (b)'s storing: n objects of the sizes the cut stored, written into a scratch
+ * store layout under root as the cut store writes them (tmp/ then objects/XX/, through open
+ * directories, one syncfs) with nothing else: no render, no manifest, no check; and, apart,
+ * SHA-256 over the same bytes once. CPU seconds of each (*kern: the kernel's of the writes). */
+static int store_floor(const char *root, const uint64_t *size, size_t n, double *write_cpu, double *kern,
+                       double *sha_cpu)
+{
+    uint64_t total = 1; /* each object from bytes of its own, as the cut's from its pages */
+    for (size_t i = 0; i < n; i++) total += size[i];
+    char *buf = malloc(total), dir[1100];
+    if (!buf) return -1;
+    for (uint64_t i = 0; i < total; i++) buf[i] = (char)('a' + i % 23);
+    snprintf(dir, sizeof dir, "%s/floor", root);
+    int ok = mkdir(dir, 0755) == 0;
+    snprintf(dir, sizeof dir, "%s/floor/tmp", root);
+    ok = ok && mkdir(dir, 0755) == 0;
+    int tfd = ok ? open(dir, O_RDONLY | O_DIRECTORY) : -1, ofd[256];
+    for (int i = 0; i < 256; i++) {
+        snprintf(dir, sizeof dir, "%s/floor/%02x", root, i);
+        ofd[i] = tfd >= 0 && mkdir(dir, 0755) == 0 ? open(dir, O_RDONLY | O_DIRECTORY) : -1;
+        if (ofd[i] < 0) ok = 0;
+    }
+    double c0 = cpu_s(), k0 = sys_s();
+    uint64_t off = 0;
+    for (size_t i = 0; ok && i < n; off += size[i++]) {
+        char name[32], obj[80];
+        snprintf(name, sizeof name, "obj.%zu", i);
+        snprintf(obj, sizeof obj, "%062zx", i);
+        int fd = openat(tfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
+        ok = fd >= 0 && write(fd, buf + off, size[i]) == (ssize_t)size[i];
+        if (fd >= 0 && close(fd) != 0) ok = 0;
+        if (ok && renameat(tfd, name, ofd[(i * 2654435761u) % 256], obj) != 0) ok = 0;
+    }
+    if (ok && syncfs(tfd) != 0) ok = 0;
+    *write_cpu = cpu_s() - c0;
+    *kern = sys_s() - k0;
+    c0 = cpu_s();
+    char hex[65];
+    off = 0;
+    for (size_t i = 0; ok && i < n; off += size[i++]) prep_sha256_hex(buf + off, size[i], hex);
+    *sha_cpu = cpu_s() - c0;
+    if (tfd >= 0) close(tfd);
+    for (int i = 0; i < 256; i++)
+        if (ofd[i] >= 0) close(ofd[i]);
+    free(buf);
+    snprintf(dir, sizeof dir, "%s/floor", root);
+    nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    return ok ? 0 : -1;
+}
+
 static int delivered(bench_store *b, uint64_t *objects, uint64_t *patch, uint64_t *sig, size_t *n_objects,
-                     uint64_t by[K_N], uint64_t *wire, uint64_t by_wire[K_N], prep_diags *d)
+                     uint64_t by[K_N], uint64_t *wire, uint64_t by_wire[K_N], double floor[3], prep_diags *d)
 {
     prep_cut_manifest m1, m2;
     if (prep_cut_load(b->inst, 1, &m1, d) || prep_cut_load(b->inst, 2, &m2, d)) return die("load", d);
@@ -268,6 +319,8 @@ static int delivered(bench_store *b, uint64_t *objects, uint64_t *patch, uint64_
     *wire = 0;
     for (size_t i = 0; i < dl.n; i++) *wire += wire_size(b->inst, dl.sha256[i], dl.size[i]);
     delivered_by_kind(&m2, &dl, b->inst, by, by_wire);
+    if (floor && store_floor(b->root, dl.size, dl.n, &floor[0], &floor[1], &floor[2]))
+        return die("the storing floor", d);
     prep_buf_free(&pb);
     prep_cut_delta_free(&dl);
     prep_cut_manifest_free(&m1);
@@ -719,7 +772,8 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
     uint64_t obj = 0, patch = 0, sig = 0, wobj = 0;
     size_t nobj = 0;
     uint64_t by[K_N] = {0}, by_wire[K_N] = {0};
-    if (delivered(&b, &obj, &patch, &sig, &nobj, by, &wobj, by_wire, &d)) return 1;
+    double fl[3] = {0};
+    if (delivered(&b, &obj, &patch, &sig, &nobj, by, &wobj, by_wire, fl, &d)) return 1;
     double sent = (double)(obj + patch + sig);
     uint64_t wpatch = wr.patch_gz_bytes ? wr.patch_gz_bytes : patch;
     double wire = (double)(wobj + wpatch + sig);
@@ -727,6 +781,10 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
            "render %.2f, sign + store %.2f; of it the kernel's %.2f, %ld page faults), %.1f s wall   [<= %.0f CPU s: %s]\n",
            applied, st.bodies_rendered, st.bodies, c_inc, c_apply - c1, c_render2 - c_apply,
            c1 + c_inc - c_render2, k_inc, f_inc, w_inc, LIM_INC_CPU, verdict(c_inc, LIM_INC_CPU));
+    printf("       its floor on this machine, same run: writing its %zu new objects (%.1f MB) alone, as the store "
+           "writes them (tmp/, rename, one syncfs): %.2f CPU s (the kernel's %.2f); SHA-256 over them once: %.2f CPU s; "
+           "with the render's %.2f: %.2f CPU s\n",
+           nobj, (double)obj / 1e6, fl[0], fl[1], fl[2], c_render2 - c_apply, fl[0] + fl[2] + (c_render2 - c_apply));
     printf("       delivered: %zu new objects %.2f MB + manifest patch %.2f MB + signature %llu B = %.2f MB   "
            "[<= %.0f MB: %s]\n",
            nobj, (double)obj / 1e6, (double)patch / 1e6, (unsigned long long)sig, sent / 1e6, LIM_DELIVERED / 1e6,
