@@ -299,6 +299,33 @@ static int store_floor(const char *root, const uint64_t *size, size_t n, double 
     return ok ? 0 : -1;
 }
 
+/* store_floor in a child process, so that its buffer stays out of the cutter's peak RSS
+ * that (c) and (d) report: floor[3] gets its three figures. */
+static int store_floor_apart(const char *root, const uint64_t *size, size_t n, double floor[3])
+{
+    int fd[2];
+    if (pipe(fd) != 0) return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(fd[0]);
+        double f[3];
+        int ok = store_floor(root, size, n, &f[0], &f[1], &f[2]) == 0 && write(fd[1], f, sizeof f) == (ssize_t)sizeof f;
+        _exit(ok ? 0 : 1);
+    }
+    close(fd[1]);
+    ssize_t got = read(fd[0], floor, 3 * sizeof *floor);
+    close(fd[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return got == (ssize_t)(3 * sizeof *floor) && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
 static int delivered(bench_store *b, uint64_t *objects, uint64_t *patch, uint64_t *sig, size_t *n_objects,
                      uint64_t by[K_N], uint64_t *wire, uint64_t by_wire[K_N], double floor[3], prep_diags *d)
 {
@@ -319,8 +346,7 @@ static int delivered(bench_store *b, uint64_t *objects, uint64_t *patch, uint64_
     *wire = 0;
     for (size_t i = 0; i < dl.n; i++) *wire += wire_size(b->inst, dl.sha256[i], dl.size[i]);
     delivered_by_kind(&m2, &dl, b->inst, by, by_wire);
-    if (floor && store_floor(b->root, dl.size, dl.n, &floor[0], &floor[1], &floor[2]))
-        return die("the storing floor", d);
+    if (floor && store_floor_apart(b->root, dl.size, dl.n, floor)) return die("the storing floor", d);
     prep_buf_free(&pb);
     prep_cut_delta_free(&dl);
     prep_cut_manifest_free(&m1);
