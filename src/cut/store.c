@@ -573,10 +573,10 @@ static void tmp_name(const cut_store *s, unsigned n, char name[64])
  * its number in *n; -1 with errno. */
 static int tmp_create(cut_store *s, mode_t mode, unsigned *n)
 {
+    *n = store_dirs(s)->next++; /* set even on failure */
     int dfd = tmp_dirfd(s);
     if (dfd < 0) return -1;
     char name[64];
-    *n = s->dirs->next++;
     tmp_name(s, *n, name);
     if (cut_hook("open", name)) return -1;
     int fd;
@@ -748,7 +748,8 @@ prep_err cut_object_put_src(cut_store *s, cut_read_fn rd, void *ctx, const char 
     unsigned n;
     char got[65];
     prep_err e = object_copy(s, rd, ctx, label, size, &out, &n, got, d);
-    if (!e) e = object_close(s, out, got, sha256, label, 1, d);
+    if (e) return e; /* object_copy removed its temporary */
+    e = object_close(s, out, got, sha256, label, 1, d);
     if (!e && tmp_install(s, n, sha256, dirty) != 0) {
         prep_diags_add(d, label, 0, 0, "io", "cannot store object %s: %s", sha256, strerror(errno));
         e = PREP_ERR_IO;
@@ -780,10 +781,14 @@ prep_err cut_stage_mem(cut_store *s, cut_stage_list *l, const void *p, size_t n,
     if (stage_room(l)) return PREP_ERR_NOMEM;
     unsigned k;
     int out = tmp_create(s, 0444, &k);
-    if (out < 0 || cut_write_all(out, p, n, sha256) != 0 || close(out) != 0) {
-        prep_diags_add(d, sha256, 0, 0, "io", "cannot write a temporary object: %s", strerror(errno));
-        if (out >= 0) close(out);
-        tmp_unlink(s, k);
+    int ok = out >= 0 && cut_write_all(out, p, n, sha256) == 0, er = errno;
+    if (out >= 0 && close(out) != 0 && ok) {
+        ok = 0;
+        er = errno;
+    }
+    if (!ok) {
+        prep_diags_add(d, sha256, 0, 0, "io", "cannot write a temporary object: %s", strerror(er));
+        if (out >= 0) tmp_unlink(s, k);
         return PREP_ERR_IO;
     }
     l->v[l->n].tmp = k;
@@ -800,7 +805,8 @@ prep_err cut_stage_src(cut_store *s, cut_stage_list *l, cut_read_fn rd, void *ct
     unsigned n;
     char got[65];
     prep_err e = object_copy(s, rd, ctx, label, size, &out, &n, got, d);
-    if (!e) e = object_close(s, out, got, sha256, label, 0, d);
+    if (e) return e; /* object_copy removed its temporary */
+    e = object_close(s, out, got, sha256, label, 0, d);
     if (e) {
         tmp_unlink(s, n);
         return e;
