@@ -68,8 +68,8 @@ if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
   # Querétaro-scale cuts took 19 s, 7.5 s on tmpfs, the difference system time and waits.
   # The code paths are the same (syncfs, fsync and rename are called all the same); the
   # disk's speed is bench/'s business. An operator's TMPDIR is kept.
-  integ_tmp=${TMPDIR:-}
-  if [ -z "$integ_tmp" ] && [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ]; then
+  integ_tmp=${TMPDIR:-/tmp}
+  if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ]; then
     integ_tmp=/dev/shm
   fi
   # night_288 beside the two slots, in a ctest of its own: it lasts ~290 s whatever the
@@ -77,10 +77,10 @@ if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
   # of a core idle for five minutes (docs/build.md, "How the integration tests share the
   # machine").
   night_log=$(mktemp)
-  TMPDIR=${integ_tmp:-${TMPDIR:-/tmp}} ctest --test-dir build -L integ -R '^integ/night_288$' --output-on-failure \
+  TMPDIR=$integ_tmp ctest --test-dir build -L integ -R '^integ/night_288$' --output-on-failure \
     >"$night_log" 2>&1 &
   night_pid=$!
-  TMPDIR=${integ_tmp:-${TMPDIR:-/tmp}} run_ctest build integ integ -E '^integ/night_288$'
+  TMPDIR=$integ_tmp run_ctest build integ integ -E '^integ/night_288$'
   wait "$night_pid"
   echo "---- integ/night_288 (run beside the others)"
   cat "$night_log"

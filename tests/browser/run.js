@@ -560,20 +560,20 @@ async function checkView(browser, opt, page, viewName, state) {
         };
       }
     });
+    // Requests in flight, for the wait once the page has loaded (below).
+    let inflight = 0;
+    let lastNet = Date.now();
+    const netEvent = (d) => { inflight += d; lastNet = Date.now(); };
     context.on('request', (r) => {
+      netEvent(1);
       if (!allowed(r.url())) foreign.push(r.url());
       // Mixed content: an https page (or the https frame inside a host) loading over http.
       const top = view.embedded ? url : r.frame() && r.frame().url();
       if (/^https:/.test(top || '') && /^http:/.test(r.url()) && !(hostUrl && r.url().startsWith(new URL(hostUrl).origin))) mixed.push(r.url());
     });
-    // Requests in flight, for the wait once the page has loaded (below).
-    let inflight = 0;
-    let lastNet = Date.now();
-    const netEvent = (d) => { inflight += d; lastNet = Date.now(); };
-    context.on('request', () => netEvent(1));
     context.on('requestfinished', () => netEvent(-1));
-    context.on('requestfailed', () => netEvent(-1));
     context.on('requestfailed', (r) => {
+      netEvent(-1);
       if (allowed(r.url()) && !/^(data|blob|about):/.test(r.url())) localErrors.push(`${r.url()} failed: ${r.failure() && r.failure().errorText}`);
     });
     context.on('response', (resp) => {

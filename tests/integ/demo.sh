@@ -44,13 +44,13 @@ pass "URLs printed: ${urls[*]} board $BOARD"
 corte_of() { curl -sk -o /dev/null -w '%header{x-prep-corte}' "$1"; }
 # Polled 5 times a second for cuts 2 s apart, once a second for cuts 30 s apart (national
 # small): each poll is a TLS handshake, ~950 of them were ~15 CPU s of that test's 59.
-POLL_PER_S=5; [ "$SPC" -ge 10 ] && POLL_PER_S=1
+POLL_PER_S=5 POLL_NAP=0.2; [ "$SPC" -ge 10 ] && { POLL_PER_S=1; POLL_NAP=1; }
 wait_corte() { # URL MIN: wait until the site serves a cut >= MIN, print it
   local c
   for _ in $(seq 1 $((WAIT * POLL_PER_S))); do
     c=$(corte_of "$1" || true)
     if [ -n "$c" ] && [ "$c" -ge "$2" ]; then echo "$c"; return 0; fi
-    if [ $POLL_PER_S = 1 ]; then sleep 1; else sleep 0.2; fi
+    sleep "$POLL_NAP"
   done
   echo "${c:-none}"; return 1
 }
