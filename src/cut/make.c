@@ -520,8 +520,11 @@ static prep_err put_file(cut_store *s, const src *x, unsigned char dirty[256], p
 }
 
 /* Every object of the cut the store lacks (a composed file's parts are its objects),
- * then one sync of the object directories touched. */
-static prep_err put_objects(cut_store *s, const srcs *ss, prep_diags *d)
+ * then one sync of the object directories touched. fresh: the hash cache knew the active
+ * cut, so an object from memory that it did not hold (x->present) is new but for rare
+ * returns to older bytes, and is written without asking the store first (cut_stage_mem);
+ * else each is looked for first, as most are there. */
+static prep_err put_objects(cut_store *s, const srcs *ss, int fresh, prep_diags *d)
 {
     prep_err e = PREP_OK;
     unsigned char dirty[256] = {0};
@@ -545,6 +548,10 @@ static prep_err put_objects(cut_store *s, const srcs *ss, prep_diags *d)
                 if (dup < 0) e = PREP_ERR_NOMEM;
                 continue;
             }
+            if (at && fresh) {
+                e = cut_stage_mem(s, &l, at, (size_t)size, sha, x->path, d);
+                continue;
+            }
             int have = cut_object_check(s, sha, size, x->path, d);
             if (have < 0) {
                 e = PREP_ERR_VERIFY;
@@ -553,7 +560,7 @@ static prep_err put_objects(cut_store *s, const srcs *ss, prep_diags *d)
                                "part %zu (object %s) is not in the store as the last cut left it", k, sha);
                 e = PREP_ERR_VERIFY;
             } else if (!have && at) {
-                e = cut_stage_mem(s, &l, at, (size_t)size, sha, d);
+                e = cut_stage_mem(s, &l, at, (size_t)size, sha, NULL, d);
             } else if (!have) {
                 e = put_file(s, x, dirty, d);
             }
@@ -577,8 +584,10 @@ static prep_err make_common(const char *store, const prep_cut_params *p, srcs *s
     if ((e = cut_store_open(&s, store, 1, d))) goto out;
     if ((e = next_meta(&s, store, p, key, &mt, &prev, d))) goto out;
     if ((e = hash_srcs(p, ss, &prev, &s, d))) goto out;
+    /* hash_srcs forgets a cache that is not the active cut's */
+    int fresh = p->hash_cache && prev.sha256[0] && !strcmp(cut_hc_made(p->hash_cache), prev.sha256);
     if ((e = write_and_sign(&mt, ss, p, key, &mb, &sb, &check, d))) goto out;
-    if ((e = put_objects(&s, ss, d))) goto out;
+    if ((e = put_objects(&s, ss, fresh, d))) goto out;
     if ((e = cut_store_put_cut(&s, mt.seq, mb.data, mb.len, sb.data, sb.len, d))) goto out;
     prep_cut_active na = {.seq = mt.seq, .mode = mt.mode};
     memcpy(na.manifest_sha256, check.sha256, 65);

@@ -643,19 +643,26 @@ int cut_object_check(cut_store *s, const char *sha256, uint64_t size, const char
 int cut_object_read(cut_store *s, const char *sha256, void *buf, size_t len)
 {
     int dfd = obj_dirfd(s, sha256, 0), fd = -1;
-    if (dfd >= 0) do fd = openat(dfd, sha256 + 2, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO put in the object's place reads as empty instead of waiting */
+    if (dfd >= 0) do fd = openat(dfd, sha256 + 2, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
         while (fd < 0 && errno == EINTR);
     if (fd < 0) return -1;
     size_t got = 0;
     ssize_t r;
-    do { /* to the end, and one byte more than len proves it longer */
-        r = read(fd, (char *)buf + got, len + 1 - got);
-        if (r > 0) got += (size_t)r;
-    } while ((r > 0 && got <= len) || (r < 0 && errno == EINTR));
+    for (;;) { /* len + 1 asked: a byte more than len proves it longer */
+        size_t want = len + 1 - got;
+        r = read(fd, (char *)buf + got, want);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+        /* a regular file reads short only at its end: no second read to see the end (a
+         * busy national cut reads ~15,000 stored parts back) */
+        if (got > len || (size_t)r < want) break;
+    }
     int er = r < 0 ? errno : 0;
     close(fd);
     errno = er;
-    return r == 0 && got == len ? 0 : -1;
+    return r >= 0 && got == len ? 0 : -1;
 }
 
 static ssize_t fd_read(void *ctx, void *buf, size_t n, prep_diags *d, const char *label)
@@ -758,6 +765,29 @@ prep_err cut_object_put_src(cut_store *s, cut_read_fn rd, void *ctx, const char 
     return e;
 }
 
+/* tmp_install without replacing an object the store has: 1 when it has it (the temporary
+ * stays), 0 installed, -1 with errno. On a file system without RENAME_NOREPLACE the object
+ * is looked for first. */
+static int tmp_install_new(cut_store *s, unsigned n, const char *sha256, unsigned char dirty[256])
+{
+    int dfd = obj_dirfd(s, sha256, 1);
+    if (dfd < 0) return -1;
+    char name[64];
+    tmp_name(s, n, name);
+    if (cut_hook("rename", sha256)) return -1;
+    if (renameat2(s->dirs->tmp, name, dfd, sha256 + 2, RENAME_NOREPLACE) == 0) {
+        dirty[obj_index(sha256)] = 1;
+        return 0;
+    }
+    if (errno == EEXIST) return 1;
+    if (errno != EINVAL && errno != ENOSYS) return -1;
+    struct stat st;
+    if (fstatat(dfd, sha256 + 2, &st, AT_SYMLINK_NOFOLLOW) == 0) return 1;
+    if (renameat(s->dirs->tmp, name, dfd, sha256 + 2) != 0) return -1;
+    dirty[obj_index(sha256)] = 1;
+    return 0;
+}
+
 prep_err cut_object_put_fd(cut_store *s, int fd, const char *label, uint64_t size, const char *sha256,
                            unsigned char dirty[256], prep_diags *d)
 {
@@ -776,7 +806,8 @@ static prep_err stage_room(cut_stage_list *l)
     return PREP_OK;
 }
 
-prep_err cut_stage_mem(cut_store *s, cut_stage_list *l, const void *p, size_t n, const char *sha256, prep_diags *d)
+prep_err cut_stage_mem(cut_store *s, cut_stage_list *l, const void *p, size_t n, const char *sha256,
+                       const char *label, prep_diags *d)
 {
     if (stage_room(l)) return PREP_ERR_NOMEM;
     unsigned k;
@@ -793,6 +824,8 @@ prep_err cut_stage_mem(cut_store *s, cut_stage_list *l, const void *p, size_t n,
     }
     l->v[l->n].tmp = k;
     memcpy(l->v[l->n].sha256, sha256, 65);
+    l->v[l->n].unasked = label; /* NULL: the caller asked the store */
+    l->v[l->n].size = n;
     l->n++;
     return PREP_OK;
 }
@@ -813,6 +846,8 @@ prep_err cut_stage_src(cut_store *s, cut_stage_list *l, cut_read_fn rd, void *ct
     }
     l->v[l->n].tmp = n;
     memcpy(l->v[l->n].sha256, sha256, 65);
+    l->v[l->n].unasked = NULL;
+    l->v[l->n].size = size;
     l->n++;
     return PREP_OK;
 }
@@ -827,12 +862,24 @@ prep_err cut_stage_commit(cut_store *s, cut_stage_list *l, unsigned char dirty[2
 {
     if (!e && l->n) e = cut_store_syncfs(s, d);
     for (size_t i = 0; i < l->n; i++) {
-        if (!e && tmp_install(s, l->v[i].tmp, l->v[i].sha256, dirty) != 0) {
-            prep_diags_add(d, l->v[i].sha256, 0, 0, "io", "cannot store object %s: %s", l->v[i].sha256,
-                           strerror(errno));
-            e = PREP_ERR_IO;
+        const cut_staged *x = &l->v[i];
+        int r = e ? 0 : x->unasked ? tmp_install_new(s, x->tmp, x->sha256, dirty) : tmp_install(s, x->tmp, x->sha256, dirty);
+        if (r > 0) { /* the store has it already: checked like any object it holds */
+            r = cut_object_check(s, x->sha256, x->size, x->unasked, d);
+            if (r < 0) e = PREP_ERR_VERIFY;
+            tmp_unlink(s, x->tmp);
+            if (r != 0) continue;
+            errno = ENOENT; /* gone between the rename and the check */
+            r = -1;
         }
-        if (e) tmp_unlink(s, l->v[i].tmp);
+        if (r < 0) {
+            int er = errno;
+            /* an objects/aa that is not a real directory: named as cut_object_check names it */
+            if (!x->unasked || cut_object_check(s, x->sha256, x->size, x->unasked, d) >= 0)
+                prep_diags_add(d, x->sha256, 0, 0, "io", "cannot store object %s: %s", x->sha256, strerror(er));
+            e = e ? e : PREP_ERR_IO;
+        }
+        if (e) tmp_unlink(s, x->tmp);
     }
     free(l->v);
     memset(l, 0, sizeof *l);

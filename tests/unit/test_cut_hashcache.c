@@ -333,11 +333,131 @@ static void test_stored_equals_full(void **state)
     two_stores_close(&ts);
 }
 
+/* The object path in store of part k of file f (its bytes hashed here). */
+static char *part_object(const char *store, const prep_cut_file *f, size_t k)
+{
+    size_t off = 0;
+    for (size_t j = 0; j < k; j++) off += f->part_len[j];
+    char hex[65];
+    prep_sha256_hex(f->data + off, f->part_len[k], hex);
+    return pathf("%s/objects/%.2s/%s", store, hex, hex + 2);
+}
+
+/* One cut of s at seq into ts.a through the cache, expected to fail with diag kind; the
+ * active cut stays before, and no temporary is left. */
+static void make_refused(two_stores *ts, hsite *s, int seq, const char *kind, uint64_t before)
+{
+    prep_cut_params p;
+    params(&p, seq, ts->hc);
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_not_equal(prep_cut_make(ts->a, &p, s->f, s->n, &ts->sk, NULL, &d), PREP_OK);
+    if (!prep_diags_find(&d, kind)) {
+        prep_diags_print(&d, stderr, 10);
+        fail_msg("expected a '%s' diag", kind);
+    }
+    prep_diags_free(&d);
+    assert_int_equal(active_seq(ts->a), before);
+    char *tmp = pathf("%s/tmp", ts->a);
+    assert_int_equal(dir_count(tmp, NULL), 0);
+    free(tmp);
+}
+
+/* Objects the cache knows to be new are written without asking the store first (renamed
+ * without replacing): a body that returns to the bytes of an older cut (its object still
+ * in the store) is taken as it is; one whose name the store holds as a symbolic link, a
+ * file of another size, or under an objects/aa that is a symbolic link, fails the cut
+ * with the same diag as when the store was asked first, and publishes nothing; a FIFO in
+ * place of a stored part that must be read back fails it as "stored-missing" instead of
+ * waiting for a writer. Every cut that passes is the reference's byte for byte. */
+static void test_new_objects_not_asked(void **state)
+{
+    (void)state;
+    two_stores ts;
+    two_stores_open(&ts, 5);
+    int v[NF];
+    for (int i = 0; i < NF; i++) v[i] = 3 * i;
+    memset(pre_gen, 0, sizeof pre_gen);
+    hsite s = {0};
+    int seq = 1;
+    hsite_make(&s, seq, v, NF, 0);
+    assert_int_equal(make(ts.a, &s, seq, ts.hc, &ts.sk), PREP_OK);
+    assert_int_equal(make(ts.b, &s, seq, NULL, &ts.sk), PREP_OK);
+    /* cut 2: page 3's body changes; cut 3: it returns to cut 1's bytes */
+    for (seq = 2; seq <= 3; seq++) {
+        v[2] += seq == 2 ? 1000 : -1000;
+        hsite_make(&s, seq, v, NF, ALL_BUT_STAMP);
+        s.f[2].same_parts = 0x9u;
+        assert_int_equal(make(ts.a, &s, seq, ts.hc, &ts.sk), PREP_OK);
+        assert_int_equal(make(ts.b, &s, seq, NULL, &ts.sk), PREP_OK);
+        same_manifest(ts.a, ts.b, seq);
+    }
+    char *tmp = pathf("%s/tmp", ts.a);
+    assert_int_equal(dir_count(tmp, NULL), 0);
+    /* cut 4: page 5's new body already named in the store, wrongly */
+    v[4] += 77;
+    hsite_make(&s, 4, v, NF, ALL_BUT_STAMP);
+    s.f[4].same_parts = 0x9u;
+    char *obj = part_object(ts.a, &s.f[4], 1), *other = part_object(ts.a, &s.f[0], 1);
+    char *dir = pathf("%.*s", (int)(strrchr(obj, '/') - obj), obj);
+    assert_int_equal(sh("mkdir -p %s", dir), 0);
+    assert_int_equal(symlink(other, obj), 0);
+    make_refused(&ts, &s, 4, "symlink", 3);
+    assert_int_equal(unlink(obj), 0);
+    write_bytes(obj, "short", 5);
+    make_refused(&ts, &s, 4, "size-mismatch", 3);
+    assert_int_equal(unlink(obj), 0);
+    /* its objects/aa a symbolic link (to a real directory of objects) */
+    char *aside = pathf("%s.aside", dir);
+    assert_int_equal(rename(dir, aside), 0);
+    assert_int_equal(symlink(aside, dir), 0);
+    make_refused(&ts, &s, 4, "symlink", 3);
+    assert_int_equal(unlink(dir), 0);
+    assert_int_equal(rename(aside, dir), 0);
+    /* nothing left in the way: the same cut passes */
+    assert_int_equal(make(ts.a, &s, 4, ts.hc, &ts.sk), PREP_OK);
+    assert_int_equal(make(ts.b, &s, 4, NULL, &ts.sk), PREP_OK);
+    same_manifest(ts.a, ts.b, 4);
+    /* cut 5: page 7's pre changes, its body stored: read back, but a FIFO is in its place */
+    static uint32_t keep[NF + 1];
+    static unsigned char sha[NF + 1][2][32];
+    static char *bufs[NF + 1];
+    prep_cut_file files[NF + 1];
+    memset(keep, 0, sizeof keep);
+    for (int i = 0; i < NF; i++) keep[i] = 0x3u;
+    pre_gen[6]++;
+    keep[6] = 0x2u;
+    hsite_make(&s, 5, v, NF, ALL_BUT_STAMP);
+    for (int i = 0; i < NF; i++) s.f[i].same_parts = keep[i] | 0x8u;
+    char *body = part_object(ts.a, &s.f[6], 1);
+    shed_files(&s, ts.hc, keep, files, sha, bufs);
+    free(other);
+    other = pathf("%s.kept", body);
+    assert_int_equal(rename(body, other), 0);
+    assert_int_equal(mkfifo(body, 0444), 0);
+    prep_cut_params p;
+    params(&p, 5, ts.hc);
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_not_equal(prep_cut_make(ts.a, &p, files, s.n, &ts.sk, NULL, &d), PREP_OK);
+    const prep_diag *g = prep_diags_find(&d, "stored-missing");
+    assert_non_null(g);
+    assert_string_equal(g->file, "seccion/0007/index.html");
+    prep_diags_free(&d);
+    assert_int_equal(active_seq(ts.a), 4);
+    assert_int_equal(dir_count(tmp, NULL), 0);
+    for (size_t i = 0; i < s.n; i++) free(bufs[i]);
+    free(tmp), free(obj), free(other), free(dir), free(aside), free(body);
+    hsite_free(&s);
+    two_stores_close(&ts);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cache_equals_full),
         cmocka_unit_test(test_stored_equals_full),
+        cmocka_unit_test(test_new_objects_not_asked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
