@@ -27,7 +27,8 @@ void prep_cut_params_init(prep_cut_params *p)
 
 /* One source file: in memory (data) or on disk (fspath). */
 typedef struct src {
-    char *path;         /* owned public path */
+    const char *path;   /* public path: prep_cut_make's file's (borrowed), or own_path */
+    char *own_path;     /* owned, or NULL */
     const void *data;   /* borrowed, or NULL */
     char *fspath;       /* owned, or NULL */
     uint64_t size;
@@ -53,7 +54,7 @@ typedef struct srcs {
 static void srcs_free(srcs *s)
 {
     for (size_t i = 0; i < s->n; i++) {
-        free(s->v[i].path);
+        free(s->v[i].own_path);
         free(s->v[i].fspath);
     }
     free(s->v);
@@ -210,7 +211,7 @@ static prep_err walk(const char *root, const char *rel, int depth, const prep_cu
                 e = PREP_ERR_INVALID;
             } else {
                 src *x = srcs_add(out);
-                x->path = r;
+                x->path = x->own_path = r;
                 x->fspath = fp;
                 r = fp = NULL;
                 int utf8;
@@ -676,7 +677,7 @@ prep_err prep_cut_make(const char *store, const prep_cut_params *p, const prep_c
     ss.cap_parts = total_parts;
     for (size_t i = 0; i < n; i++) {
         src *x = srcs_add(&ss);
-        x->path = prep_xstrdup(files[i].path ? files[i].path : "");
+        x->path = files[i].path ? files[i].path : ""; /* the caller's until prep_cut_make returns */
         x->data = files[i].data ? files[i].data : "";
         x->size = files[i].len;
         x->in = &files[i];
