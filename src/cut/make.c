@@ -520,10 +520,10 @@ static prep_err put_file(cut_store *s, const src *x, unsigned char dirty[256], p
 }
 
 /* Every object of the cut the store lacks (a composed file's parts are its objects),
- * then one sync of the object directories touched. fresh: the hash cache knew the active
- * cut, so an object from memory that it did not hold (x->present) is new but for rare
- * returns to older bytes, and is written without asking the store first (cut_stage_mem);
- * else each is looked for first, as most are there. */
+ * then one sync of the object directories touched. fresh: the store has no active cut, or
+ * the hash cache knew it, so an object from memory that it did not hold (x->present) is
+ * new but for rare returns to older bytes, and is written without asking the store first
+ * (cut_stage_mem); else each is looked for first, as most are there. */
 static prep_err put_objects(cut_store *s, const srcs *ss, int fresh, prep_diags *d)
 {
     prep_err e = PREP_OK;
@@ -584,8 +584,9 @@ static prep_err make_common(const char *store, const prep_cut_params *p, srcs *s
     if ((e = cut_store_open(&s, store, 1, d))) goto out;
     if ((e = next_meta(&s, store, p, key, &mt, &prev, d))) goto out;
     if ((e = hash_srcs(p, ss, &prev, &s, d))) goto out;
-    /* hash_srcs forgets a cache that is not the active cut's */
-    int fresh = p->hash_cache && prev.sha256[0] && !strcmp(cut_hc_made(p->hash_cache), prev.sha256);
+    /* hash_srcs forgets a cache that is not the active cut's; a store without an active cut
+     * holds no objects but a failed first cut's */
+    int fresh = !prev.sha256[0] || (p->hash_cache && !strcmp(cut_hc_made(p->hash_cache), prev.sha256));
     if ((e = write_and_sign(&mt, ss, p, key, &mb, &sb, &check, d))) goto out;
     if ((e = put_objects(&s, ss, fresh, d))) goto out;
     if ((e = cut_store_put_cut(&s, mt.seq, mb.data, mb.len, sb.data, sb.len, d))) goto out;
