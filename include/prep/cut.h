@@ -272,6 +272,11 @@ PREP_NODISCARD prep_err prep_cut_hash_cache_seed(prep_cut_hash_cache *c, const p
  * first render to shed (prep_render_opts.shed). */
 int prep_cut_hash_cache_holds(const prep_cut_hash_cache *c, const char *path, size_t n_parts, size_t k,
                               const void *bytes, size_t len, unsigned char md[32]);
+/* The bytes the last cut made with c fed to composed files' whole-file SHA-256 from the
+ * states c keeps (from each file's first changed part to its end; stored parts read back
+ * included): what the manifest's whole-file hashes cost that cut beyond hashing its new
+ * parts (bench/bench_national.c's floor). */
+uint64_t prep_cut_hash_cache_fed(const prep_cut_hash_cache *c);
 
 typedef struct prep_cut_params {
     const char *process;   /* borrowed; [A-Za-z0-9._-]{1,64} */
@@ -553,8 +558,10 @@ PREP_NODISCARD prep_err prep_cut_gunzip(const void *in, size_t n, uint64_t max, 
 
 /* ---------------------------------------------------------------- testing hooks */
 /* Called before each file-system step of the store code with op in "open", "write",
- * "fsync", "rename", "mkdir", "fsyncdir", "link" and the path. Returning non-zero makes
- * that step fail with that errno (tests: ENOSPC, crash points). fn NULL = none.
+ * "fsync", "rename", "mkdir", "fsyncdir", "link" and the path ("noreplace" before a
+ * rename that must not replace: EINVAL plays a file system without RENAME_NOREPLACE).
+ * Returning non-zero makes that step fail with that errno (tests: ENOSPC, crash points).
+ * fn NULL = none.
  * Process-wide; for tests only. */
 typedef int (*prep_cut_io_hook)(void *ctx, const char *op, const char *path);
 void prep_cut_set_io_hook(prep_cut_io_hook fn, void *ctx);

@@ -592,16 +592,29 @@ static void tmp_unlink(cut_store *s, unsigned n)
     if (s->dirs && s->dirs->tmp >= 0) unlinkat(s->dirs->tmp, name, 0);
 }
 
-/* Renames temporary object n into objects/XX/ as sha256, marking its directory dirty.
- * 0, or -1 with errno. */
-static int tmp_install(cut_store *s, unsigned n, const char *sha256, unsigned char dirty[256])
+/* Renames temporary object n into objects/XX/ as sha256, marking its directory dirty: 0,
+ * or -1 with errno. keep: without replacing an object the store has (RENAME_NOREPLACE; on
+ * a file system without it, the object is looked for first): 1 when it has it, the
+ * temporary left in tmp/. */
+static int tmp_install(cut_store *s, unsigned n, const char *sha256, int keep, unsigned char dirty[256])
 {
     int dfd = obj_dirfd(s, sha256, 1);
     if (dfd < 0) return -1;
     char name[64];
     tmp_name(s, n, name);
     if (cut_hook("rename", sha256)) return -1;
-    if (renameat(s->dirs->tmp, name, dfd, sha256 + 2) != 0) return -1;
+    int r;
+    if (keep) /* the hook: a file system without RENAME_NOREPLACE (EINVAL) */
+        r = cut_hook("noreplace", sha256) ? -1 : renameat2(s->dirs->tmp, name, dfd, sha256 + 2, RENAME_NOREPLACE);
+    else
+        r = renameat(s->dirs->tmp, name, dfd, sha256 + 2);
+    if (r != 0 && keep && errno == EEXIST) return 1;
+    if (r != 0 && keep && (errno == EINVAL || errno == ENOSYS)) {
+        struct stat st;
+        if (fstatat(dfd, sha256 + 2, &st, AT_SYMLINK_NOFOLLOW) == 0) return 1;
+        r = renameat(s->dirs->tmp, name, dfd, sha256 + 2);
+    }
+    if (r != 0) return -1;
     dirty[obj_index(sha256)] = 1;
     return 0;
 }
@@ -757,35 +770,12 @@ prep_err cut_object_put_src(cut_store *s, cut_read_fn rd, void *ctx, const char 
     prep_err e = object_copy(s, rd, ctx, label, size, &out, &n, got, d);
     if (e) return e; /* object_copy removed its temporary */
     e = object_close(s, out, got, sha256, label, 1, d);
-    if (!e && tmp_install(s, n, sha256, dirty) != 0) {
+    if (!e && tmp_install(s, n, sha256, 0, dirty) != 0) {
         prep_diags_add(d, label, 0, 0, "io", "cannot store object %s: %s", sha256, strerror(errno));
         e = PREP_ERR_IO;
     }
     if (e) tmp_unlink(s, n);
     return e;
-}
-
-/* tmp_install without replacing an object the store has: 1 when it has it (the temporary
- * stays), 0 installed, -1 with errno. On a file system without RENAME_NOREPLACE the object
- * is looked for first. */
-static int tmp_install_new(cut_store *s, unsigned n, const char *sha256, unsigned char dirty[256])
-{
-    int dfd = obj_dirfd(s, sha256, 1);
-    if (dfd < 0) return -1;
-    char name[64];
-    tmp_name(s, n, name);
-    if (cut_hook("rename", sha256)) return -1;
-    if (renameat2(s->dirs->tmp, name, dfd, sha256 + 2, RENAME_NOREPLACE) == 0) {
-        dirty[obj_index(sha256)] = 1;
-        return 0;
-    }
-    if (errno == EEXIST) return 1;
-    if (errno != EINVAL && errno != ENOSYS) return -1;
-    struct stat st;
-    if (fstatat(dfd, sha256 + 2, &st, AT_SYMLINK_NOFOLLOW) == 0) return 1;
-    if (renameat(s->dirs->tmp, name, dfd, sha256 + 2) != 0) return -1;
-    dirty[obj_index(sha256)] = 1;
-    return 0;
 }
 
 prep_err cut_object_put_fd(cut_store *s, int fd, const char *label, uint64_t size, const char *sha256,
@@ -863,7 +853,7 @@ prep_err cut_stage_commit(cut_store *s, cut_stage_list *l, unsigned char dirty[2
     if (!e && l->n) e = cut_store_syncfs(s, d);
     for (size_t i = 0; i < l->n; i++) {
         const cut_staged *x = &l->v[i];
-        int r = e ? 0 : x->unasked ? tmp_install_new(s, x->tmp, x->sha256, dirty) : tmp_install(s, x->tmp, x->sha256, dirty);
+        int r = e ? 0 : tmp_install(s, x->tmp, x->sha256, x->unasked != NULL, dirty);
         if (r > 0) { /* the store has it already: checked like any object it holds */
             r = cut_object_check(s, x->sha256, x->size, x->unasked, d);
             if (r < 0) e = PREP_ERR_VERIFY;

@@ -343,6 +343,13 @@ static char *part_object(const char *store, const prep_cut_file *f, size_t k)
     return pathf("%s/objects/%.2s/%s", store, hex, hex + 2);
 }
 
+/* A file system without RENAME_NOREPLACE. */
+static int no_noreplace(void *ctx, const char *op, const char *path)
+{
+    (void)ctx, (void)path;
+    return strcmp(op, "noreplace") ? 0 : EINVAL;
+}
+
 /* One cut of s at seq into ts.a through the cache, expected to fail with diag kind; the
  * active cut stays before, and no temporary is left. */
 static void make_refused(two_stores *ts, hsite *s, int seq, const char *kind, uint64_t before)
@@ -425,8 +432,14 @@ static void test_new_objects_not_asked(void **state)
     make_refused(&ts, &s, 4, "symlink", 3);
     assert_int_equal(unlink(dir), 0);
     assert_int_equal(rename(aside, dir), 0);
-    /* nothing left in the way: the same cut passes */
+    /* on a file system without RENAME_NOREPLACE, each is looked for first: the same
+     * refusal, then the same cut */
+    prep_cut_set_io_hook(no_noreplace, NULL);
+    assert_int_equal(symlink(other, obj), 0);
+    make_refused(&ts, &s, 4, "symlink", 3);
+    assert_int_equal(unlink(obj), 0);
     assert_int_equal(make(ts.a, &s, 4, ts.hc, &ts.sk), PREP_OK);
+    prep_cut_set_io_hook(NULL, NULL);
     assert_int_equal(make(ts.b, &s, 4, NULL, &ts.sk), PREP_OK);
     same_manifest(ts.a, ts.b, 4);
     /* cut 5: page 7's pre changes, its body stored: read back, but a FIFO is in its place */
