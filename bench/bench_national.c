@@ -7,7 +7,10 @@
  *   (b) the busiest 5-minute incremental cut, as the institute's cutter makes it (the same
  *       tally and render cache): apply + render + cut CPU seconds, and what reaches a
  *       broadcaster that holds the first cut: new objects + manifest patch + signature (as
- *       bench_cut_delta.c's sim_pair computes them);
+ *       bench_cut_delta.c's sim_pair computes them); beside it its floor, measured in the
+ *       same run (store_floor): its new objects written as the store writes them, SHA-256
+ *       over them once, and what the format asks on top (the whole-file SHA-256 of its
+ *       changed files from the states the hash cache keeps, signing its manifest);
  *       On the wire (docs/delivery.md "Compressed transfer"): the same cut as it crosses
  *       the link, each new object as its .gz when the institute's wire cache made one
  *       (prep_cut_wire_prepare: compressible types, only when smaller), the patch gzip'd,
@@ -249,13 +252,26 @@ static void delivered_by_kind(const prep_cut_manifest *m, prep_cut_delta *dl, co
 }
 
 /* What cut 2 of b->inst costs to deliver to b->recv (holding cut 1): objects, patch, signature. */
-/* The floor under (b)'s storing: n objects of the sizes the cut stored, written into a scratch
- * store layout under root as the cut store writes them (tmp/ then objects/XX/, through open
- * directories, one syncfs) with nothing else: no render, no manifest, no check; and, apart,
- * SHA-256 over the same bytes once. CPU seconds of each (*kern: the kernel's of the writes). */
-static int store_floor(const char *root, const uint64_t *size, size_t n, double *write_cpu, double *kern,
-                       double *sha_cpu)
+/* The floor under (b)'s storing, what the format and the store's layout ask of that cut
+ * and nothing else (no manifest written or parsed, no check, no look-ups): */
+typedef struct floor_in {
+    const uint64_t *size; /* the sizes of its n new objects */
+    size_t n;
+    uint64_t fed;         /* the bytes its whole-file hashes fed (prep_cut_hash_cache_fed) */
+    const char *manifest; /* its manifest, signed again */
+    const prep_cut_seckey *key;
+} floor_in;
+enum { FL_WRITE, FL_KERN, FL_SHA, FL_FED, FL_SIGN, FL_N };
+
+/* CPU seconds of each into fl: FL_WRITE the n objects written into a scratch store layout
+ * under root as the cut store writes them (tmp/ then objects/XX/, through open directories,
+ * one syncfs), FL_KERN the kernel's share of it; FL_SHA SHA-256 over the same bytes once;
+ * FL_FED SHA-256 over fed more bytes (the composed files' whole-file hashes); FL_SIGN
+ * signing the manifest's bytes (pure Ed25519 hashes them twice). */
+static int store_floor(const char *root, const floor_in *in, double fl[FL_N])
 {
+    const uint64_t *size = in->size;
+    size_t n = in->n;
     uint64_t total = 1; /* each object from bytes of its own, as the cut's from its pages */
     for (size_t i = 0; i < n; i++) total += size[i];
     char *buf = malloc(total), dir[1100];
@@ -283,13 +299,30 @@ static int store_floor(const char *root, const uint64_t *size, size_t n, double 
         if (ok && renameat(tfd, name, ofd[(i * 2654435761u) % 256], obj) != 0) ok = 0;
     }
     if (ok && syncfs(tfd) != 0) ok = 0;
-    *write_cpu = cpu_s() - c0;
-    *kern = sys_s() - k0;
+    fl[FL_WRITE] = cpu_s() - c0;
+    fl[FL_KERN] = sys_s() - k0;
     c0 = cpu_s();
     char hex[65];
     off = 0;
     for (size_t i = 0; ok && i < n; off += size[i++]) prep_sha256_hex(buf + off, size[i], hex);
-    *sha_cpu = cpu_s() - c0;
+    fl[FL_SHA] = cpu_s() - c0;
+    c0 = cpu_s();
+    for (uint64_t left = in->fed; ok && left;) { /* in files' sizes: the objects' again */
+        for (size_t i = 0, at = 0; left && i < n; at += size[i++]) {
+            size_t k = size[i] < left ? (size_t)size[i] : (size_t)left;
+            prep_sha256_hex(buf + at, k, hex);
+            left -= k;
+        }
+    }
+    fl[FL_FED] = cpu_s() - c0;
+    size_t ml = 0;
+    char *m = NULL;
+    if (ok && prep_read_file(in->manifest, (size_t)1 << 30, &m, &ml) != PREP_OK) ok = 0;
+    prep_cut_sig sig;
+    c0 = cpu_s();
+    if (!m || prep_cut_sign(in->key, m, ml, &sig) != PREP_OK) ok = 0;
+    fl[FL_SIGN] = cpu_s() - c0;
+    free(m);
     if (tfd >= 0) close(tfd);
     for (int i = 0; i < 256; i++)
         if (ofd[i] >= 0) close(ofd[i]);
@@ -300,8 +333,8 @@ static int store_floor(const char *root, const uint64_t *size, size_t n, double 
 }
 
 /* store_floor in a child process, so that its buffer stays out of the cutter's peak RSS
- * that (c) and (d) report: floor[3] gets its three figures. */
-static int store_floor_apart(const char *root, const uint64_t *size, size_t n, double floor[3])
+ * that (c) and (d) report. */
+static int store_floor_apart(const char *root, const floor_in *in, double floor[FL_N])
 {
     int fd[2];
     if (pipe(fd) != 0) return -1;
@@ -314,20 +347,21 @@ static int store_floor_apart(const char *root, const uint64_t *size, size_t n, d
     }
     if (pid == 0) {
         close(fd[0]);
-        double f[3];
-        int ok = store_floor(root, size, n, &f[0], &f[1], &f[2]) == 0 && write(fd[1], f, sizeof f) == (ssize_t)sizeof f;
+        double f[FL_N];
+        int ok = store_floor(root, in, f) == 0 && write(fd[1], f, sizeof f) == (ssize_t)sizeof f;
         _exit(ok ? 0 : 1);
     }
     close(fd[1]);
-    ssize_t got = read(fd[0], floor, 3 * sizeof *floor);
+    ssize_t got = read(fd[0], floor, FL_N * sizeof *floor);
     close(fd[0]);
     int st = 0;
     waitpid(pid, &st, 0);
-    return got == (ssize_t)(3 * sizeof *floor) && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+    return got == (ssize_t)(FL_N * sizeof *floor) && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
 static int delivered(bench_store *b, uint64_t *objects, uint64_t *patch, uint64_t *sig, size_t *n_objects,
-                     uint64_t by[K_N], uint64_t *wire, uint64_t by_wire[K_N], double floor[3], prep_diags *d)
+                     uint64_t by[K_N], uint64_t *wire, uint64_t by_wire[K_N], uint64_t fed, double floor[FL_N],
+                     prep_diags *d)
 {
     prep_cut_manifest m1, m2;
     if (prep_cut_load(b->inst, 1, &m1, d) || prep_cut_load(b->inst, 2, &m2, d)) return die("load", d);
@@ -346,7 +380,10 @@ static int delivered(bench_store *b, uint64_t *objects, uint64_t *patch, uint64_
     *wire = 0;
     for (size_t i = 0; i < dl.n; i++) *wire += wire_size(b->inst, dl.sha256[i], dl.size[i]);
     delivered_by_kind(&m2, &dl, b->inst, by, by_wire);
-    if (floor && store_floor_apart(b->root, dl.size, dl.n, floor)) return die("the storing floor", d);
+    char mp[1200];
+    snprintf(mp, sizeof mp, "%s/cuts/2/manifest", b->inst);
+    floor_in fi = {.size = dl.size, .n = dl.n, .fed = fed, .manifest = mp, .key = &b->k};
+    if (floor && store_floor_apart(b->root, &fi, floor)) return die("the storing floor", d);
     prep_buf_free(&pb);
     prep_cut_delta_free(&dl);
     prep_cut_manifest_free(&m1);
@@ -798,8 +835,9 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
     uint64_t obj = 0, patch = 0, sig = 0, wobj = 0;
     size_t nobj = 0;
     uint64_t by[K_N] = {0}, by_wire[K_N] = {0};
-    double fl[3] = {0};
-    if (delivered(&b, &obj, &patch, &sig, &nobj, by, &wobj, by_wire, fl, &d)) return 1;
+    double fl[FL_N] = {0};
+    uint64_t fed = prep_cut_hash_cache_fed(hc);
+    if (delivered(&b, &obj, &patch, &sig, &nobj, by, &wobj, by_wire, fed, fl, &d)) return 1;
     double sent = (double)(obj + patch + sig);
     uint64_t wpatch = wr.patch_gz_bytes ? wr.patch_gz_bytes : patch;
     double wire = (double)(wobj + wpatch + sig);
@@ -807,10 +845,20 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
            "render %.2f, sign + store %.2f; of it the kernel's %.2f, %ld page faults), %.1f s wall   [<= %.0f CPU s: %s]\n",
            applied, st.bodies_rendered, st.bodies, c_inc, c_apply - c1, c_render2 - c_apply,
            c1 + c_inc - c_render2, k_inc, f_inc, w_inc, LIM_INC_CPU, verdict(c_inc, LIM_INC_CPU));
+    double c_r2 = c_render2 - c_apply, fl_store = fl[FL_WRITE] + fl[FL_SHA];
+    char mpath[1200];
+    snprintf(mpath, sizeof mpath, "%s/cuts/2/manifest", b.inst);
+    struct stat mst;
+    uint64_t mbytes = stat(mpath, &mst) == 0 ? (uint64_t)mst.st_size : 0;
     printf("       its floor on this machine, same run: writing its %zu new objects (%.1f MB) alone, as the store "
            "writes them (tmp/, rename, one syncfs): %.2f CPU s (the kernel's %.2f); SHA-256 over them once: %.2f CPU s; "
            "with the render's %.2f: %.2f CPU s\n",
-           nobj, (double)obj / 1e6, fl[0], fl[1], fl[2], c_render2 - c_apply, fl[0] + fl[2] + (c_render2 - c_apply));
+           nobj, (double)obj / 1e6, fl[FL_WRITE], fl[FL_KERN], fl[FL_SHA], c_r2, fl_store + c_r2);
+    printf("       and what the format asks on top: the whole-file SHA-256 of its changed files (%.1f MB fed from the "
+           "states the hash cache keeps): %.2f CPU s; signing its manifest (%.1f MB, pure Ed25519): %.2f CPU s; "
+           "all with the render: %.2f CPU s, against its sign + store's %.2f + the render's %.2f\n",
+           (double)fed / 1e6, fl[FL_FED], (double)mbytes / 1e6, fl[FL_SIGN],
+           fl_store + fl[FL_FED] + fl[FL_SIGN] + c_r2, c1 + c_inc - c_render2, c_r2);
     printf("       delivered: %zu new objects %.2f MB + manifest patch %.2f MB + signature %llu B = %.2f MB   "
            "[<= %.0f MB: %s]\n",
            nobj, (double)obj / 1e6, (double)patch / 1e6, (unsigned long long)sig, sent / 1e6, LIM_DELIVERED / 1e6,

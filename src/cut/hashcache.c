@@ -46,6 +46,7 @@ struct prep_cut_hash_cache {
     char made[65];     /* SHA-256 of the manifest of the last cut made with the cache; "" none */
     prep_time made_instant; /* its instant and UTC offset */
     long made_off;
+    uint64_t fed; /* prep_cut_hash_cache_fed, counted since cut_hc_begin */
 };
 
 const char *cut_hc_made(const prep_cut_hash_cache *c)
@@ -138,8 +139,11 @@ static hc_entry *find(prep_cut_hash_cache *c, const char *path)
     return e->path ? e : NULL;
 }
 
+uint64_t prep_cut_hash_cache_fed(const prep_cut_hash_cache *c) { return c->fed; }
+
 void cut_hc_begin(prep_cut_hash_cache *c)
 {
+    c->fed = 0;
     for (size_t i = 0; i < c->cap; i++) c->v[i].seen = 0;
 }
 
@@ -149,14 +153,14 @@ const hc_part_hash *cut_hc_parts(prep_cut_hash_cache *c, const char *path, size_
     return e && e->n_parts == n_parts ? e->parts : NULL;
 }
 
-/* Bytes of parts [k0, k1) of data, whose part lengths are len[]. */
 /* Part k of src into h; 0 when it could not be loaded. */
-static int feed(SHA256_CTX *h, const hc_src *src, const size_t *len, size_t k)
+static int feed(prep_cut_hash_cache *c, SHA256_CTX *h, const hc_src *src, const size_t *len, size_t k)
 {
     if (!len[k]) return 1;
     const unsigned char *b = src->p[k] ? src->p[k] : src->load ? src->load(src->ctx, k) : NULL;
     if (!b) return 0;
     SHA256_Update(h, b, len[k]);
+    c->fed += len[k];
     return 1;
 }
 
@@ -239,11 +243,11 @@ prep_err cut_hc_file(prep_cut_hash_cache *c, const char *path, const hc_src *src
     else
         SHA256_Init(&h);
     for (size_t k = first_changed; k < prefix; k++) {
-        if (!feed(&h, src, len, k)) goto lost;
+        if (!feed(c, &h, src, len, k)) goto lost;
         e->state[k] = h;
     }
     for (size_t k = prefix; k < total_parts; k++)
-        if (!feed(&h, src, len, k)) goto lost;
+        if (!feed(c, &h, src, len, k)) goto lost;
     unsigned char md[32];
     SHA256_Final(md, &h);
     prep_hex(md, sizeof md, out);
