@@ -864,10 +864,11 @@ prep_err cut_stage_commit(cut_store *s, cut_stage_list *l, unsigned char dirty[2
         }
         if (r < 0) {
             int er = errno;
-            /* an objects/aa that is not a real directory: named as cut_object_check names it */
-            if (!x->unasked || cut_object_check(s, x->sha256, x->size, x->unasked, d) >= 0)
-                prep_diags_add(d, x->sha256, 0, 0, "io", "cannot store object %s: %s", x->sha256, strerror(er));
-            e = e ? e : PREP_ERR_IO;
+            /* an objects/aa that is not a real directory: named and refused as when the store
+             * is asked first */
+            int bad = x->unasked && cut_object_check(s, x->sha256, x->size, x->unasked, d) < 0;
+            if (!bad) prep_diags_add(d, x->sha256, 0, 0, "io", "cannot store object %s: %s", x->sha256, strerror(er));
+            e = e ? e : bad ? PREP_ERR_VERIFY : PREP_ERR_IO;
         }
         if (e) tmp_unlink(s, x->tmp);
     }
