@@ -854,21 +854,19 @@ prep_err cut_stage_commit(cut_store *s, cut_stage_list *l, unsigned char dirty[2
     for (size_t i = 0; i < l->n; i++) {
         const cut_staged *x = &l->v[i];
         int r = e ? 0 : tmp_install(s, x->tmp, x->sha256, x->unasked != NULL, dirty);
-        if (r > 0) { /* the store has it already: checked like any object it holds */
-            r = cut_object_check(s, x->sha256, x->size, x->unasked, d);
-            if (r < 0) e = PREP_ERR_VERIFY;
+        if (r != 0) { /* the store has it already (r > 0), or the rename failed */
+            int er = r > 0 ? ENOENT : errno; /* ENOENT: gone again before the check */
+            /* checked like any object the store holds; an objects/aa that is not a real
+             * directory is named and refused as when the store is asked first */
+            int have = x->unasked ? cut_object_check(s, x->sha256, x->size, x->unasked, d) : 0;
+            if (have < 0) {
+                e = PREP_ERR_VERIFY;
+            } else if (r < 0 || !have) {
+                prep_diags_add(d, x->sha256, 0, 0, "io", "cannot store object %s: %s", x->sha256, strerror(er));
+                e = PREP_ERR_IO;
+            }
             tmp_unlink(s, x->tmp);
-            if (r != 0) continue;
-            errno = ENOENT; /* gone between the rename and the check */
-            r = -1;
-        }
-        if (r < 0) {
-            int er = errno;
-            /* an objects/aa that is not a real directory: named and refused as when the store
-             * is asked first */
-            int bad = x->unasked && cut_object_check(s, x->sha256, x->size, x->unasked, d) < 0;
-            if (!bad) prep_diags_add(d, x->sha256, 0, 0, "io", "cannot store object %s: %s", x->sha256, strerror(er));
-            e = e ? e : bad ? PREP_ERR_VERIFY : PREP_ERR_IO;
+            continue;
         }
         if (e) tmp_unlink(s, x->tmp);
     }
