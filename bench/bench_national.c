@@ -361,7 +361,7 @@ static int store_floor_apart(const char *root, const floor_in *in, double floor[
 
 static int delivered(bench_store *b, uint64_t *objects, uint64_t *patch, uint64_t *sig, size_t *n_objects,
                      uint64_t by[K_N], uint64_t *wire, uint64_t by_wire[K_N], uint64_t fed, double floor[FL_N],
-                     prep_diags *d)
+                     uint64_t *manifest, prep_diags *d)
 {
     prep_cut_manifest m1, m2;
     if (prep_cut_load(b->inst, 1, &m1, d) || prep_cut_load(b->inst, 2, &m2, d)) return die("load", d);
@@ -382,6 +382,8 @@ static int delivered(bench_store *b, uint64_t *objects, uint64_t *patch, uint64_
     delivered_by_kind(&m2, &dl, b->inst, by, by_wire);
     char mp[1200];
     snprintf(mp, sizeof mp, "%s/cuts/2/manifest", b->inst);
+    struct stat mst;
+    *manifest = stat(mp, &mst) == 0 ? (uint64_t)mst.st_size : 0;
     floor_in fi = {.size = dl.size, .n = dl.n, .fed = fed, .manifest = mp, .key = &b->k};
     if (floor && store_floor_apart(b->root, &fi, floor)) return die("the storing floor", d);
     prep_buf_free(&pb);
@@ -837,7 +839,8 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
     uint64_t by[K_N] = {0}, by_wire[K_N] = {0};
     double fl[FL_N] = {0};
     uint64_t fed = prep_cut_hash_cache_fed(hc);
-    if (delivered(&b, &obj, &patch, &sig, &nobj, by, &wobj, by_wire, fed, fl, &d)) return 1;
+    uint64_t mbytes = 0;
+    if (delivered(&b, &obj, &patch, &sig, &nobj, by, &wobj, by_wire, fed, fl, &mbytes, &d)) return 1;
     double sent = (double)(obj + patch + sig);
     uint64_t wpatch = wr.patch_gz_bytes ? wr.patch_gz_bytes : patch;
     double wire = (double)(wobj + wpatch + sig);
@@ -846,10 +849,6 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
            applied, st.bodies_rendered, st.bodies, c_inc, c_apply - c1, c_render2 - c_apply,
            c1 + c_inc - c_render2, k_inc, f_inc, w_inc, LIM_INC_CPU, verdict(c_inc, LIM_INC_CPU));
     double c_r2 = c_render2 - c_apply, fl_store = fl[FL_WRITE] + fl[FL_SHA];
-    char mpath[1200];
-    snprintf(mpath, sizeof mpath, "%s/cuts/2/manifest", b.inst);
-    struct stat mst;
-    uint64_t mbytes = stat(mpath, &mst) == 0 ? (uint64_t)mst.st_size : 0;
     printf("       its floor on this machine, same run: writing its %zu new objects (%.1f MB) alone, as the store "
            "writes them (tmp/, rename, one syncfs): %.2f CPU s (the kernel's %.2f); SHA-256 over them once: %.2f CPU s; "
            "with the render's %.2f: %.2f CPU s\n",
