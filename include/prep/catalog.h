@@ -73,6 +73,9 @@ typedef struct prep_rules {
     uint32_t special_ballots;       /* ballots of a special casilla when nothing says (750) */
     uint32_t entity_id;             /* preset: the institute's entity (0: INE, national) */
     uint32_t year;                  /* preset: the election year its evidence comes from */
+    int published;                  /* the captures are a published results file, whose values
+                                     * lost what its OBSERVACIONES and CONTABILIZADA still state
+                                     * (prep_actas_classify; a derived catalogue's) */
 } prep_rules;
 
 /* Fills *out with preset `name`; 0, or -1 when there is no such preset. */
@@ -84,7 +87,7 @@ const char *prep_catalog_rules_preset_name(size_t i);
 const char *prep_catalog_rules_preset_for(uint32_t entity_id, uint32_t year);
 /* Applies one "key = value" of a [rules] section (or a --rules-set option) to *r.
  * Keys: profile, inconsistent, no_counted_out_of_catalog, no_counted_no_acta,
- * participation_specials, cap_representatives, special_ballots. 0, or -1 with a reason
+ * participation_specials, cap_representatives, special_ballots, published. 0, or -1 with a reason
  * in msg. "profile" resets every other key to the preset's value. */
 int prep_catalog_rules_set(prep_rules *r, const char *key, const char *value, char *msg, size_t msgsz);
 /* "some-illegible all-illegible exceeds" for a PREP_INC_* set ("none" when empty).
@@ -97,6 +100,8 @@ typedef struct prep_cat_party {
     char *id;       /* column name in actas, e.g. "PAN", "MORENA" (unique) */
     char *name;     /* "Partido Acción Nacional" */
     char *color;    /* "#RRGGBB" for charts */
+    char *combo_name; /* how combination columns spell it, NULL: by its id (Queretaro 2018:
+                       * party "M", combinations "MORENA_PT_PES") */
     uint32_t seniority; /* registration order: breaks ties in the split of combined votes */
 } prep_cat_party;
 
@@ -197,6 +202,12 @@ typedef struct prep_cat_election {
                              * the votes from abroad do not elect this office (no acta, no unit) */
     uint32_t rp_acta_type;  /* > 0: each special casilla also has a representación proporcional
                              * acta of this TIPO_ACTA for the election; 0: none */
+    /* its independent columns, CAND_IND_1..n: n_indep_declared (0: as many as the highest
+     * CAND_IND_n of its candidacies; more when a file has columns no candidacy uses,
+     * Queretaro 2018's CAND_IND_26..31), named indep_names[0..n) when a file names them
+     * otherwise (Sonora 2021's CAND_IND_JHZM; NULL: CAND_IND_k) */
+    uint32_t n_indep_declared;
+    char **indep_names;          /* owned, or NULL */
     uint32_t n_cols;
     prep_cat_column *cols;       /* owned; vote columns in file order */
     uint32_t n_units;       /* nation 1, entity n_entities, n_districts or n_municipalities */
@@ -352,6 +363,8 @@ uint32_t prep_catalog_acta_type_of(const prep_catalog *c, uint32_t e, uint32_t c
  * of an election with a representación proporcional acta). */
 uint32_t prep_catalog_n_actas(const prep_catalog *c, uint32_t e, uint32_t casilla);
 uint32_t prep_catalog_find_party(const prep_catalog *c, const char *id);
+/* How combination column names spell party p: its combo_name, else its id. */
+const char *prep_catalog_party_combo_name(const prep_cat_party *p);
 uint32_t prep_catalog_find_election(const prep_catalog *c, const char *id);
 /* Column index in election e by header name (exact match), or PREP_CAT_NONE. */
 uint32_t prep_catalog_find_column(const prep_catalog *c, uint32_t e, const char *name);

@@ -372,6 +372,8 @@ uint32_t prep_catalog_n_actas(const prep_catalog *c, uint32_t e, uint32_t casill
     return type == 'S' && el->rp_acta_type ? 2 : 1;
 }
 
+const char *prep_catalog_party_combo_name(const prep_cat_party *p) { return p->combo_name ? p->combo_name : p->id; }
+
 uint32_t prep_catalog_find_party(const prep_catalog *c, const char *id)
 {
     if (!c || !id) return PREP_CAT_NONE;
@@ -554,6 +556,7 @@ void prep_catalog_free(prep_catalog *c)
             free(c->parties[i].id);
             free(c->parties[i].name);
             free(c->parties[i].color);
+            free(c->parties[i].combo_name);
         }
     free(c->parties);
     if (c->districts)
@@ -586,6 +589,9 @@ void prep_catalog_free(prep_catalog *c)
             if (el->cols)
                 for (uint32_t k = 0; k < el->n_cols; k++) free(el->cols[k].name);
             free(el->cols);
+            if (el->indep_names)
+                for (uint32_t k = 0; k < el->n_indep_declared; k++) free(el->indep_names[k]);
+            free(el->indep_names);
             free(el->col_applies);
             free(el->cand_first);
             free(el->cand_index);

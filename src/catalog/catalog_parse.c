@@ -44,14 +44,14 @@ static const int sec_nonempty[SEC_COUNT] = {0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 
 #define MAX_FILE_COLS 32  /* fields read from one line; more is an error */
 
 static const char *const tab_cols[SEC_COUNT][MAX_TCOLS + 1] = {
-    [SEC_PARTIES] = {"id", "name", "color", NULL},
+    [SEC_PARTIES] = {"id", "name", "color", "combo_name", NULL},
     [SEC_DISTRICTS] = {"id", "name", "entity", NULL},
     [SEC_MUNIS] = {"id", "name", "entity", NULL},
     [SEC_SECTIONS] = {"id", "district", "municipality", "entity", NULL},
     [SEC_CASILLAS] = {"section", "type", "number", "ext", "urban", "lista_nominal", "representatives",
                       "ballots", "entity", NULL},
     [SEC_ELECTIONS] = {"id", "name", "title", "scope", "acta_type", "parties", "special_acta_type",
-                       "abroad_acta_type", "rp_acta_type", NULL},
+                       "abroad_acta_type", "rp_acta_type", "independents", NULL},
     [SEC_ENTITIES] = {"id", "name", "circ", NULL},
     [SEC_COALITIONS] = {"election", "id", "name", "parties", NULL},
     [SEC_CANDIDACIES] = {"election", "unit", "contender", "name", NULL},
@@ -66,17 +66,17 @@ static const uint32_t tab_max_rows[SEC_COUNT] = {
     [SEC_SHAPES] = PREP_CAT_MAX_GEO,
 };
 
-enum { PA_ID, PA_NAME, PA_COLOR };
+enum { PA_ID, PA_NAME, PA_COLOR, PA_COMBO };
 enum { GE_ID, GE_NAME, GE_ENTITY };
 enum { SE_ID, SE_DISTRICT, SE_MUNI, SE_ENTITY };
 enum { CA_SECTION, CA_TYPE, CA_NUMBER, CA_EXT, CA_URBAN, CA_LN, CA_REPS, CA_BALLOTS, CA_ENTITY };
-enum { EL_ID, EL_NAME, EL_TITLE, EL_SCOPE, EL_ACTA, EL_PARTIES, EL_SPECIAL, EL_ABROAD, EL_RP };
+enum { EL_ID, EL_NAME, EL_TITLE, EL_SCOPE, EL_ACTA, EL_PARTIES, EL_SPECIAL, EL_ABROAD, EL_RP, EL_INDEP };
 enum { EN_ID, EN_NAME, EN_CIRC };
 /* Columns a table may leave out ("entity" in a local catalogue, the extra acta types). */
 static int col_optional(const char *name)
 {
     return !strcmp(name, "entity") || !strcmp(name, "special_acta_type") || !strcmp(name, "abroad_acta_type") ||
-           !strcmp(name, "rp_acta_type");
+           !strcmp(name, "rp_acta_type") || !strcmp(name, "combo_name") || !strcmp(name, "independents");
 }
 enum { CO_ELECTION, CO_ID, CO_NAME, CO_PARTIES };
 enum { CD_ELECTION, CD_UNIT, CD_CONTENDER, CD_NAME };
@@ -114,10 +114,10 @@ static const char *const lk_names[LK_COUNT] = {
     "no_acta_not_installed", "no_acta_no_envelope", "out_of_catalog",
 };
 /* [rules]: the keys of prep_catalog_rules_set (catalog.h); "profile" is applied first. */
-enum { RK_PROFILE, RK_INC, RK_NC_OUT, RK_NC_NOACTA, RK_SPECIALS, RK_CAP, RK_BALLOTS, RK_COUNT };
+enum { RK_PROFILE, RK_INC, RK_NC_OUT, RK_NC_NOACTA, RK_SPECIALS, RK_CAP, RK_BALLOTS, RK_PUBLISHED, RK_COUNT };
 static const char *const rk_names[RK_COUNT] = {
     "profile",                "inconsistent",        "no_counted_out_of_catalog", "no_counted_no_acta",
-    "participation_specials", "cap_representatives", "special_ballots",
+    "participation_specials", "cap_representatives", "special_ballots",           "published",
 };
 static const char *const lk_defaults[LK_COUNT] = {
     "ALGUN DATO ILEGIBLE O SIN DATO",
@@ -761,10 +761,31 @@ static void do_parties(pctx *x)
         if (!*name) perr(x, ln, C(t, r, PA_NAME), "bad-value", "party '%s' has an empty name", id);
         if (!valid_color(color))
             perr(x, ln, C(t, r, PA_COLOR), "bad-value", "color '%s' of party '%s' is not #RRGGBB", color, id);
+        const char *cn = F(t, r, PA_COMBO);
+        if (*cn && (!cat_valid_id(cn) || reserved_id(cn) || !strcmp(cn, id))) {
+            perr(x, ln, C(t, r, PA_COMBO), "bad-value",
+                 "combo_name '%s' of party '%s' must be 1..32 characters of A-Z a-z 0-9 _ -, not a reserved column "
+                 "name, and not its id",
+                 cn, id);
+            cn = "";
+        }
+        /* a combination spelling names one party: not another's id or spelling */
+        for (uint32_t j = 0; j < c->n_parties; j++) {
+            const prep_cat_party *q = &c->parties[j];
+            const char *clash = *cn && (!strcmp(cn, q->id) || (q->combo_name && !strcmp(cn, q->combo_name))) ? cn
+                                : q->combo_name && !strcmp(id, q->combo_name)                            ? id
+                                                                                                         : NULL;
+            if (clash) {
+                perr(x, ln, C(t, r, clash == id ? PA_ID : PA_COMBO), "duplicate-id",
+                     "'%s' of party '%s' already names party '%s'", clash, id, q->id);
+                break;
+            }
+        }
         prep_cat_party *p = &c->parties[c->n_parties];
         p->id = xdup(x, id);
         p->name = xdup(x, name);
         p->color = xdup(x, color);
+        p->combo_name = *cn ? xdup(x, cn) : NULL;
         p->seniority = c->n_parties;
         c->n_parties++;
         if (!p->id) return;
@@ -1123,8 +1144,11 @@ static void do_casillas(pctx *x)
                  "casilla of type %c in section 0: section 0 holds only the votes from abroad (M)", type);
             ok = 0;
         }
-        if (parse_num(F(t, r, CA_NUMBER), 1, 99, &number)) {
-            perr(x, ln, C(t, r, CA_NUMBER), "bad-value", "casilla number '%s' must be 1..99", F(t, r, CA_NUMBER));
+        /* an M casilla may be number 0: Puebla 2018's one acta of the votes from abroad,
+         * 210000M0000 */
+        if (parse_num(F(t, r, CA_NUMBER), type == 'M' ? 0 : 1, 99, &number)) {
+            perr(x, ln, C(t, r, CA_NUMBER), "bad-value", "casilla number '%s' must be 1..99 (0..99 for an M casilla)",
+                 F(t, r, CA_NUMBER));
             ok = 0;
         }
         if (parse_num(F(t, r, CA_EXT), 0, 99, &ext)) {
@@ -1238,6 +1262,47 @@ static void el_acta_types(pctx *x, const rawtab *t, size_t r, prep_cat_election 
              (unsigned)el->rp_acta_type);
 }
 
+/* The optional `independents` of election row r: a number n (CAND_IND_1..n), or the
+ * columns' names in order, each CAND_IND_ and more (CAND_IND_JHZM; one of the form
+ * CAND_IND_k only at position k). */
+static void el_independents(pctx *x, const rawtab *t, size_t r, prep_cat_election *el)
+{
+    const char *v = F(t, r, EL_INDEP), *p = v, *at;
+    long ln = t->line[r];
+    if (!*v) return;
+    if (strspn(v, "0123456789") == strlen(v)) {
+        if (parse_num(v, 1, PREP_CAT_MAX_INDEP, &el->n_indep_declared))
+            perr(x, ln, C(t, r, EL_INDEP), "bad-value", "election '%s': independents '%s' is not 1..%u", el->id, v,
+                 (unsigned)PREP_CAT_MAX_INDEP);
+        return;
+    }
+    char tok[PREP_CAT_MAX_ID_LEN + 2];
+    char **names = calloc(PREP_CAT_MAX_INDEP, sizeof *names);
+    uint32_t n = 0;
+    if (!names) {
+        x->f_oom = 1;
+        return;
+    }
+    while (next_token(&p, tok, sizeof tok, &at)) {
+        long tcol = C(t, r, EL_INDEP) + (long)(at - v);
+        uint32_t k = indep_number(tok);
+        int dup = 0;
+        for (uint32_t j = 0; j < n && !dup; j++) dup = !strcmp(names[j], tok);
+        const char *why = n == PREP_CAT_MAX_INDEP                  ? "is one too many"
+                          : !cat_valid_id(tok) || strncmp(tok, "CAND_IND_", 9) || !tok[9] ? "is not CAND_IND_ and a name"
+                          : dup                                    ? "is listed twice"
+                          : k && k != n + 1                        ? "is numbered for another position"
+                                                                   : NULL;
+        if (why) {
+            perr(x, ln, tcol, "bad-value", "election '%s': independent column '%s' %s", el->id, tok, why);
+            continue;
+        }
+        if (!(names[n++] = xdup(x, tok))) break;
+    }
+    el->indep_names = names;
+    el->n_indep_declared = n;
+}
+
 static void do_elections(pctx *x)
 {
     prep_catalog *c = x->c;
@@ -1330,6 +1395,7 @@ static void do_elections(pctx *x)
         }
         if (!x->el_np[e] && !x->broken[SEC_PARTIES])
             perr(x, ln, C(t, r, EL_PARTIES), "bad-value", "election '%s' lists no party", id);
+        el_independents(x, t, r, el);
     }
     cat_map_free(&mslug);
 }
@@ -1506,6 +1572,9 @@ static void do_candidacies(pctx *x)
         uint32_t co = cat_map_find(&x->m_coal, cat_hash_coalition(e, who), cat_eq_coalition, c, &key);
         uint32_t pi = cat_map_find(&x->m_party, cat_hash_str(who), cat_eq_party, c, who);
         uint32_t ind = indep_number(who);
+        const prep_cat_election *cel = &c->elections[e];
+        for (uint32_t j = 0; !ind && cel->indep_names && j < cel->n_indep_declared; j++)
+            if (!strcmp(cel->indep_names[j], who)) ind = j + 1; /* a named independent column */
         if (co != PREP_CAT_NONE) {
             kind = PREP_CAT_CAND_COALITION;
             ref = co;
@@ -1515,6 +1584,10 @@ static void do_candidacies(pctx *x)
                      eid);
             else
                 kind = PREP_CAT_CAND_PARTY, ref = pi;
+        } else if (ind && cel->n_indep_declared && ind > cel->n_indep_declared) {
+            perr(x, ln, C(t, r, CD_CONTENDER), "unknown-reference",
+                 "contender '%s': election '%s' declares %u independent columns", who, eid,
+                 (unsigned)cel->n_indep_declared);
         } else if (ind) {
             kind = PREP_CAT_CAND_INDEP;
             ref = ind; /* the number for now; the column index once columns exist */
@@ -1661,7 +1734,7 @@ static char *combo_name(const prep_catalog *c, const char *prefix, const uint32_
     prep_err r = prep_buf_puts(&b, prefix);
     for (uint32_t i = 0; i < n && !r; i++) {
         if (i) r = prep_buf_putc(&b, '_');
-        if (!r) r = prep_buf_puts(&b, c->parties[parties[i]].id);
+        if (!r) r = prep_buf_puts(&b, prep_catalog_party_combo_name(&c->parties[parties[i]]));
     }
     if (r) {
         prep_buf_free(&b);
@@ -1672,10 +1745,13 @@ static char *combo_name(const prep_catalog *c, const char *prefix, const uint32_
 
 static int indep_cols(pctx *x, colbuild *b, uint32_t e)
 {
-    for (uint32_t k = 1; k <= x->el_max_indep[e]; k++) {
-        char nm[24];
+    const prep_cat_election *el = &x->c->elections[e];
+    uint32_t n = el->n_indep_declared > x->el_max_indep[e] ? el->n_indep_declared : x->el_max_indep[e];
+    for (uint32_t k = 1; k <= n; k++) {
+        char nm[PREP_CAT_MAX_ID_LEN + 2];
         snprintf(nm, sizeof nm, "CAND_IND_%u", (unsigned)k);
-        prep_cat_column col = {.name = strdup(nm), .kind = PREP_CAT_COL_INDEP, .indep_no = k};
+        const char *name = el->indep_names && k <= el->n_indep_declared ? el->indep_names[k - 1] : nm;
+        prep_cat_column col = {.name = strdup(name), .kind = PREP_CAT_COL_INDEP, .indep_no = k};
         if (col_add(x, b, col)) return -1;
     }
     return 0;

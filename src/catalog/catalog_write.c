@@ -137,17 +137,21 @@ static void write_process(wctx *w, const prep_catalog *c)
     if (sp) put_kv(w, "participation_specials", sp);
     put_kv(w, "cap_representatives", r->cap_representatives ? "yes" : "no");
     putf(w, "special_ballots = %u\n", (unsigned)r->special_ballots);
+    if (r->published) put_kv(w, "published", "yes"); /* only a derived catalogue's */
 }
 
 static void write_geo(wctx *w, const prep_catalog *c)
 {
-    put(w, "\n[parties]\nid|name|color\n");
+    int spelled = 0; /* the combo_name column only when a party has one */
+    for (uint32_t i = 0; i < c->n_parties; i++) spelled |= c->parties[i].combo_name != NULL;
+    put(w, spelled ? "\n[parties]\nid|name|color|combo_name\n" : "\n[parties]\nid|name|color\n");
     for (uint32_t i = 0; i < c->n_parties && !w->err; i++) {
         const prep_cat_party *p = &c->parties[i];
         if (!p->id || !cat_valid_id(p->id)) bad(w);
         put_field(w, p->id, 0);
         put_field(w, p->name, 0);
-        put_field(w, p->color, 1);
+        put_field(w, p->color, !spelled);
+        if (spelled) put_field(w, p->combo_name ? p->combo_name : "", 1);
     }
     /* A national catalogue lists its entities and names the entity on every row of the
      * geography; a local one writes exactly what it always did. */
@@ -209,9 +213,13 @@ static void write_elections(wctx *w, const prep_catalog *c)
         if (el->special_acta_type != el->acta_type || el->abroad_acta_type != el->acta_type || el->rp_acta_type)
             types = 1;
     }
+    /* and the independent columns only when some election declares them */
+    int indep = 0;
+    for (uint32_t e = 0; e < c->n_elections; e++) indep |= c->elections[e].n_indep_declared != 0;
     put(w, types ? "\n[elections]\nid|name|title|scope|acta_type|parties|special_acta_type|abroad_acta_type|"
-                   "rp_acta_type\n"
-                 : "\n[elections]\nid|name|title|scope|acta_type|parties\n");
+                   "rp_acta_type"
+                 : "\n[elections]\nid|name|title|scope|acta_type|parties");
+    put(w, indep ? "|independents\n" : "\n");
     for (uint32_t e = 0; e < c->n_elections && !w->err; e++) {
         const prep_cat_election *el = &c->elections[e];
         const char *scope = cat_scope_name(el->scope);
@@ -241,6 +249,14 @@ static void write_elections(wctx *w, const prep_catalog *c)
         else if (types)
             putf(w, "|%u|%u|%u", (unsigned)el->special_acta_type, (unsigned)el->abroad_acta_type,
                  (unsigned)el->rp_acta_type);
+        if (indep) put(w, "|");
+        if (indep && el->indep_names)
+            for (uint32_t k = 0; k < el->n_indep_declared; k++) {
+                if (k) put(w, " ");
+                put(w, el->indep_names[k]);
+            }
+        else if (indep && el->n_indep_declared)
+            putf(w, "%u", (unsigned)el->n_indep_declared);
         put(w, "\n");
     }
     put(w, "\n[coalitions]\nelection|id|name|parties\n");

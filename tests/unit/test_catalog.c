@@ -430,6 +430,8 @@ static void assert_same_catalog(const prep_catalog *a, const prep_catalog *b)
         assert_string_equal(a->parties[i].name, b->parties[i].name);
         assert_string_equal(a->parties[i].color, b->parties[i].color);
         assert_int_equal(a->parties[i].seniority, b->parties[i].seniority);
+        assert_true(!a->parties[i].combo_name == !b->parties[i].combo_name);
+        if (a->parties[i].combo_name) assert_string_equal(a->parties[i].combo_name, b->parties[i].combo_name);
     }
     assert_int_equal(a->n_districts, b->n_districts);
     for (uint32_t i = 0; i < a->n_districts; i++) {
@@ -455,6 +457,10 @@ static void assert_same_catalog(const prep_catalog *a, const prep_catalog *b)
         assert_string_equal(x->slug, y->slug);
         assert_int_equal(x->scope, y->scope);
         assert_int_equal(x->acta_type, y->acta_type);
+        assert_int_equal(x->n_indep_declared, y->n_indep_declared);
+        assert_true(!x->indep_names == !y->indep_names);
+        for (uint32_t k = 0; x->indep_names && k < x->n_indep_declared; k++)
+            assert_string_equal(x->indep_names[k], y->indep_names[k]);
         assert_int_equal(x->n_cols, y->n_cols);
         for (uint32_t k = 0; k < x->n_cols; k++) {
             assert_string_equal(x->cols[k].name, y->cols[k].name);
@@ -612,6 +618,92 @@ static void test_variants(void **st)
     free(base);
 }
 
+/* What real files spell otherwise (docs/formats/catalog.md): a party whose combinations
+ * name it by another word (Queretaro 2018: party M, combinations MORENA_PT_PES), the
+ * independent columns an election declares beyond its candidacies (Queretaro 2018:
+ * CAND_IND_26..31, which no candidacy uses) or names (Sonora 2021: CAND_IND_JHZM). */
+static void test_spelled_columns(void **st)
+{
+    (void)st;
+    size_t len;
+    char *base = read_small(&len);
+    /* MORENA is written M; its combinations spell it MORENA */
+    char *t1 = subst(base, "id|name|color\nPAN|Partido Acci\xC3\xB3n Nacional|#0055A5\n",
+                     "id|name|color|combo_name\nPAN|Partido Acci\xC3\xB3n Nacional|#0055A5|\n");
+    char *t2 = subst(t1, "#E30613\nPRD|Partido de la Revoluci\xC3\xB3n Democr\xC3\xA1tica|#FFD700\nPVEM|"
+                         "Partido Verde Ecologista de M\xC3\xA9xico|#50B747\nPT|Partido del Trabajo|#D52B1E\n"
+                         "MORENA|Morena|#B5261E\n",
+                     "#E30613|\nPRD|Partido de la Revoluci\xC3\xB3n Democr\xC3\xA1tica|#FFD700|\nPVEM|"
+                     "Partido Verde Ecologista de M\xC3\xA9xico|#50B747|\nPT|Partido del Trabajo|#D52B1E|\n"
+                     "M|Morena|#B5261E|MORENA\n");
+    char *t3 = subst(t2, "PVEM PT MORENA\ndip", "PVEM PT M\ndip");       /* gub's parties */
+    char *t4 = subst(t3, "PVEM PT MORENA\nayu", "PVEM PT M\nayu");       /* dip's */
+    char *t5 = subst(t4, "PVEM PT MORENA\n\n", "PVEM PT M\n\n");        /* ayu's */
+    char *t6 = subst(t5, "|MORENA PT\n", "|M PT\n");                     /* JHHQ */
+    char *t7 = subst(t6, "|PT MORENA\n", "|PT M\n");                     /* JH */
+    char *t8 = subst(t7, "gub|GUBERNATURA|Gubernatura|entity|1|PAN PRI PRD PVEM PT M\n",
+                     "gub|GUBERNATURA|Gubernatura|entity|1|PAN PRI PRD PVEM PT M|\n");
+    /* dip: the two independents named (one declared beyond its candidacies); ayu: 3
+     * declared, its candidacies reach 2 */
+    char *t9 = subst(t8, "acta_type|parties\n", "acta_type|parties|independents\n");
+    char *t10 = subst(t9, "district|2|PAN PRI PRD PVEM PT M\n", "district|2|PAN PRI PRD PVEM PT M|CAND_IND_MNV CAND_IND_2\n");
+    char *t11 = subst(t10, "municipality|3|PAN PRI PRD PVEM PT M\n", "municipality|3|PAN PRI PRD PVEM PT M|3\n");
+    char *t12 = subst(t11, "dip|2|CAND_IND_1|", "dip|2|CAND_IND_MNV|");
+    char *t13 = subst(t12, "dip|1|MORENA|", "dip|1|M|");
+    char *t14 = subst(t13, "dip|2|MORENA|", "dip|2|M|");
+    char *t15 = subst(t14, "ayu|6|MORENA|", "ayu|6|M|");
+    prep_catalog *c = parse_ok("spelled", t15, strlen(t15));
+    assert_string_equal(c->parties[5].id, "M");
+    assert_string_equal(c->parties[5].combo_name, "MORENA");
+    assert_null(c->parties[0].combo_name);
+    assert_string_equal(prep_catalog_party_combo_name(&c->parties[5]), "MORENA");
+    assert_string_equal(prep_catalog_party_combo_name(&c->parties[0]), "PAN");
+    /* gub: JHHQ is PT and M, in ballot order PT, M: the column spells M as MORENA */
+    static const char *const gub[] = {"PAN", "PRI", "PRD", "PVEM", "PT", "M", "C_PT_MORENA", "NO_REGISTRADOS", "NULOS"};
+    assert_cols(c, "gub", gub, 9);
+    static const char *const dip[] = {"PAN",     "PRI",     "PRD",          "PVEM",       "PT",
+                                      "M",       "C_PAN_PRI_PRD", "C_PAN_PRI", "C_PAN_PRD", "C_PRI_PRD",
+                                      "CAND_IND_MNV", "CAND_IND_2", "NO_REGISTRADOS", "NULOS"};
+    assert_cols(c, "dip", dip, 14);
+    uint32_t e = prep_catalog_find_election(c, "dip");
+    assert_int_equal(c->elections[e].n_indep_declared, 2);
+    assert_int_equal(c->elections[e].cols[10].indep_no, 1);
+    assert_int_equal(c->elections[e].cols[11].indep_no, 2);
+    /* Marta's candidacy is the named column */
+    assert_int_equal(c->candidacies[12].kind, PREP_CAT_CAND_INDEP);
+    assert_string_equal(c->elections[e].cols[c->candidacies[12].ref].name, "CAND_IND_MNV");
+    static const char *const ayu[] = {"PAN",        "PRI",        "PRD",        "PVEM",           "PT",   "M",
+                                      "C_PT_MORENA", "CAND_IND_1", "CAND_IND_2", "CAND_IND_3", "NO_REGISTRADOS",
+                                      "NULOS"};
+    assert_cols(c, "ayu", ayu, 12);
+    /* written and read back the same; the columns only where used */
+    prep_buf w;
+    prep_buf_init(&w, 0);
+    assert_int_equal(prep_catalog_write(c, &w), PREP_OK);
+    assert_non_null(strstr(w.data, "[parties]\nid|name|color|combo_name\nPAN|Partido Acci\xC3\xB3n Nacional|#0055A5|\n"));
+    assert_non_null(strstr(w.data, "\nM|Morena|#B5261E|MORENA\n"));
+    assert_non_null(strstr(w.data, "|acta_type|parties|independents\n"));
+    assert_non_null(strstr(w.data, "|PAN PRI PRD PVEM PT M|CAND_IND_MNV CAND_IND_2\n"));
+    assert_non_null(strstr(w.data, "|PAN PRI PRD PVEM PT M|3\n"));
+    assert_non_null(strstr(w.data, "|PAN PRI PRD PVEM PT M|\n"));
+    assert_non_null(strstr(w.data, "dip|2|CAND_IND_MNV|"));
+    prep_catalog *c2 = parse_ok("spelled2", w.data, w.len);
+    assert_same_catalog(c, c2);
+    prep_catalog_free(c2);
+    prep_buf_free(&w);
+    prep_catalog_free(c);
+    /* and a catalogue without them writes neither column */
+    c = load_small();
+    prep_buf_init(&w, 0);
+    assert_int_equal(prep_catalog_write(c, &w), PREP_OK);
+    assert_null(strstr(w.data, "combo_name"));
+    assert_null(strstr(w.data, "independents\n"));
+    prep_buf_free(&w);
+    prep_catalog_free(c);
+    char *ts[] = {t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15, base};
+    for (size_t i = 0; i < PREP_ARRAY_LEN(ts); i++) free(ts[i]);
+}
+
 static void test_load_errors(void **st)
 {
     (void)st;
@@ -642,6 +734,7 @@ int main(void)
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_variants),
+        cmocka_unit_test(test_spelled_columns),
         cmocka_unit_test(test_load_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -221,6 +221,35 @@ static const bad_case cases[] = {
     {"entity unit not *", "gub|*|PAN|Ana", "gub|1|PAN|Ana", "bad-value", 41, 5, PREP_ERR_INVALID, 1, NULL},
     {"independent twice", "dip|2|PRI|Gil", "dip|2|PRI|Gil\ndip|2|CAND_IND_1|Otra", "duplicate-id", 49, 7,
      PREP_ERR_INVALID, 1, "line 48"},
+    /* combination spellings ([parties] combo_name): "MORENA|Morena|#B5261E|" is 22 bytes */
+#define PARTIES3 "id|name|color\nPAN|Partido Accion Nacional|#0055A5\nPRI|Partido Revolucionario Institucional|#E30613\n" \
+                 "MORENA|Morena|#B5261E\n"
+#define PARTIES4(pan, mor)                                                                                           \
+    "id|name|color|combo_name\nPAN|Partido Accion Nacional|#0055A5|" pan                                            \
+    "\nPRI|Partido Revolucionario Institucional|#E30613|\nMORENA|Morena|#B5261E|" mor "\n"
+    {"combo_name not an id", PARTIES3, PARTIES4("", "MO RENA"), "bad-value", 15, 23, PREP_ERR_INVALID, 1, "MO RENA"},
+    {"combo_name is its id", PARTIES3, PARTIES4("", "MORENA"), "bad-value", 15, 23, PREP_ERR_INVALID, 1, "not its id"},
+    {"combo_name is a party", PARTIES3, PARTIES4("", "PAN"), "duplicate-id", 15, 23, PREP_ERR_INVALID, 1,
+     "already names party 'PAN'"},
+    /* PAN's combo_name PRI: reported at the party PRI, its id at column 1 */
+    {"party is a combo_name", PARTIES3, PARTIES4("PRI", ""), "duplicate-id", 14, 1, PREP_ERR_INVALID, 1,
+     "already names party 'PAN'"},
+    /* declared independents ([elections] independents): "dip|DIPUTACIONES|Diputaciones|district|2|PAN PRI
+     * MORENA|" is 56 bytes */
+#define ELECTIONS6 "parties\ngub|GUBERNATURA|Gubernatura|entity|1|PAN PRI MORENA\ndip|DIPUTACIONES|Diputaciones|district|2|PAN PRI MORENA\n"
+#define ELECTIONS7(v) "parties|independents\ngub|GUBERNATURA|Gubernatura|entity|1|PAN PRI MORENA|\ndip|DIPUTACIONES|Diputaciones|district|2|PAN PRI MORENA|" v "\n"
+    {"independents out of range", ELECTIONS6, ELECTIONS7("100"), "bad-value", 35, 57, PREP_ERR_INVALID, 1, "1..99"},
+    {"independent named twice", ELECTIONS6, ELECTIONS7("CAND_IND_HILDA CAND_IND_HILDA"), "bad-value", 35, 72,
+     PREP_ERR_INVALID, 1, "listed twice"},
+    {"independent numbered elsewhere", ELECTIONS6, ELECTIONS7("CAND_IND_2"), "bad-value", 35, 57, PREP_ERR_INVALID, 0,
+     "another position"},
+    {"independent not CAND_IND_", ELECTIONS6, ELECTIONS7("IND_HILDA"), "bad-value", 35, 57, PREP_ERR_INVALID, 0,
+     "not CAND_IND_"},
+    /* "413|B|" is 6 bytes; number 0 is for the votes from abroad only */
+    {"casilla number 0", "413|B|1|0|", "413|B|0|0|", "bad-value", 31, 7, PREP_ERR_INVALID, 1, "0..99 for an M casilla"},
+    /* [rules]: "published = " is 12 bytes */
+    {"bad published", "window_close = 2021-06-07 20:00\n", "window_close = 2021-06-07 20:00\n[rules]\npublished = maybe\n",
+     "bad-value", 12, 13, PREP_ERR_INVALID, 1, "yes or no"},
     {"empty table", "412|B|1|0|1|650|14|0\n412|S|1|0|1|0|14|750\n413|B|1|0|1|600|14|0\n", "", "empty-section", 27, 0,
      PREP_ERR_INVALID, 1, "casillas"},
     /* a missing table: reported once, and references into it are not reported again */
@@ -255,6 +284,29 @@ static void test_bad_catalogues(void **st)
         prep_diags_free(&d);
         free(text);
     }
+}
+
+/* An election that declares its independent columns: a candidacy beyond them is refused
+ * at its contender ("dip|2|" is 6 bytes), one within them is its column. */
+static void test_independents_declared(void **st)
+{
+    (void)st;
+    char *a = subst(BASE, ELECTIONS6, ELECTIONS7("1"));
+    char *b = subst(a, "dip|2|CAND_IND_1|Hilda", "dip|2|CAND_IND_2|Hilda");
+    prep_diags d;
+    assert_int_equal(parse(b, &d), PREP_ERR_INVALID);
+    expect(&d, "beyond the declared", "unknown-reference", 48, 7);
+    assert_non_null(strstr(d.v[0].msg, "declares 1 independent columns"));
+    prep_diags_free(&d);
+    char *c = subst(BASE, ELECTIONS6, ELECTIONS7("CAND_IND_HILDA"));
+    char *e = subst(c, "dip|2|CAND_IND_1|Hilda", "dip|2|CAND_IND_HILDA|Hilda");
+    assert_int_equal(parse(e, &d), PREP_OK);
+    assert_int_equal(d.total, 0);
+    prep_diags_free(&d);
+    free(a);
+    free(b);
+    free(c);
+    free(e);
 }
 
 /* A party whose id is the name of a combination column of the same election: one party
@@ -446,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_no_cascade),    cmocka_unit_test(test_many_errors),
         cmocka_unit_test(test_limits),        cmocka_unit_test(test_diag_cap),
         cmocka_unit_test(test_column_clash),
+        cmocka_unit_test(test_independents_declared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
