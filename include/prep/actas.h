@@ -71,6 +71,12 @@ typedef struct prep_acta {
                                  * acta of the same casilla (catalog.h prep_catalog_n_actas) */
     uint8_t no_acta;            /* prep_acta_no_acta */
     uint8_t status;             /* prep_acta_status, set by prep_actas_classify */
+    /* what the row states of itself, read for a published file's values (rules.published):
+     * CONTABILIZADA (-1 absent or blank, else 0, 1, 2) and what OBSERVACIONES says (0
+     * nothing, 1 some field illegible or blank, 2 all, 3 exceeds the cap, 4 sin acta, 5 fuera
+     * de catalogo, 6 another text) */
+    int8_t contabilizada;
+    uint8_t obs_stated;
     char mecanismo[12];         /* MECANISMOS_TRASLADO: "", "D", "F", "I", or several: "F-I-D" */
     char sha[65];               /* SHA-256 of the acta image, hex, or "" */
     prep_time acopio, captura, verificacion; /* PREP_TIME_NONE when absent */

@@ -14,7 +14,6 @@
 /* ---------------------------------------------------------------- rows */
 
 enum { FL_NONE, FL_0, FL_1, FL_2 };
-enum { RS_NONE, RS_SOME, RS_ALL, RS_EXCEEDS, RS_NOACTA, RS_OUT, RS_OTHER };
 
 typedef struct crow {
     uint32_t line;
@@ -76,22 +75,6 @@ static int parse_amount(const char *s, int64_t *v)
     if (t < 0) return 1;
     *v = t;
     return 0;
-}
-
-static int reason_of(const char *obs_norm)
-{
-    const char *o = obs_norm;
-    if (!*o) return RS_NONE;
-    if (strstr(o, "FUERA DE CATALOGO")) return RS_OUT;
-    if (strstr(o, "SIN ACTA") || !strncmp(o, "SIN AR ", 7) || strstr(o, "NO INSTALADA") ||
-        strstr(o, "NO ENTREGADO"))
-        return RS_NOACTA;
-    if (strstr(o, "EXCEDE")) return RS_EXCEEDS;
-    if ((!strncmp(o, "TODO", 4) || strstr(o, "TODOS LOS CAMPOS")) &&
-        (strstr(o, "ILEGIBLE") || strstr(o, "SIN DATO") || strstr(o, "VACIO")))
-        return RS_ALL;
-    if (strstr(o, "ILEGIBLE") || strstr(o, "SIN DATO") || strstr(o, "VACIO")) return RS_SOME;
-    return RS_OTHER;
 }
 
 /* ---------------------------------------------------------------- columns */
@@ -285,7 +268,7 @@ static int read_row(cctx *x, char **f, size_t nf, long line, crow *r)
         snprintf(r->obs, sizeof r->obs, "%s", f[x->role[AR_OBSERVACIONES]]);
         actas_norm(f[x->role[AR_OBSERVACIONES]], on, sizeof on);
     }
-    r->reason = (uint8_t)reason_of(on);
+    r->reason = (uint8_t)actas_obs_reason(on);
     if (r->reason == RS_OTHER && !x->other_reasons++) snprintf(x->other_reason, sizeof x->other_reason, "%.63s", on);
     /* amounts */
     static const actas_role amt[] = {AR_LISTA_NOMINAL, AR_REPRESENTANTES, AR_TOTAL_CALCULADO};

@@ -30,6 +30,12 @@ char *actas_unguard_key(char *f);
  * (Á -> A, Ñ -> N), runs of blanks (space, tab, NBSP) -> one space, trimmed. */
 void actas_norm(const char *in, char *out, size_t outsz);
 
+/* What an OBSERVACIONES value (actas_norm'ed) states of its acta, by the keywords of the
+ * real files (FUERA DE CATALOGO, SIN ACTA / NO INSTALADA / NO ENTREGADO, EXCEDE, TODO(S)
+ * ... ILEGIBLE / SIN DATO / VACIO, and those words alone for some field). */
+enum { RS_NONE, RS_SOME, RS_ALL, RS_EXCEEDS, RS_NOACTA, RS_OUT, RS_OTHER };
+int actas_obs_reason(const char *obs_norm);
+
 /* 1 if s (trimmed) is empty or a placeholder for "nothing": "", "-", "N/A". */
 int actas_is_blank(const char *s);
 

@@ -207,9 +207,16 @@ static int read_tipo_acta(reader *r, uint32_t *tipo, int *out)
         else if (!((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') || *q == ' '))
             k = sizeof t; /* not a type code */
     t[k < sizeof t ? k : 0] = 0;
-    if (k == 0 || k >= sizeof t || prep_parse_u32(t, tipo) != 0 || *tipo > 99)
+    if (k == 0 || k >= sizeof t || prep_parse_u32(t, tipo) != 0 || *tipo > 99) {
+        /* a published file's slip (Sonora 2021: 3}, 3., 734 among 3,804 rows of type 3)
+         * says nothing: as if absent */
+        if (r->c->rules.published) {
+            *tipo = r->c->elections[r->e].acta_type;
+            return 0;
+        }
         return bad(r, r->role_field[AR_TIPO_ACTA], "bad-number",
                    "TIPO_ACTA '%s' is not an acta type (a number 0..99, with letters or not)", actas_clip(s, cb));
+    }
     *out = *tipo == 0;
     return 0;
 }
@@ -463,10 +470,19 @@ static int read_row(reader *r, prep_acta *a)
     /* OBSERVACIONES: only the "sin acta" facts are input; the rest is recomputed */
     s = fld(r, AR_OBSERVACIONES);
     a->no_acta = (uint8_t)(s ? actas_no_acta_from_obs(c, s) : PREP_ACTA_HAS_ACTA);
+    if (s) {
+        char on[128];
+        actas_norm(s, on, sizeof on);
+        a->obs_stated = (uint8_t)actas_obs_reason(on);
+    }
     s = fld(r, AR_CONTABILIZADA);
     if (s && !actas_is_blank(s) && strcmp(s, "0") != 0 && strcmp(s, "1") != 0 && strcmp(s, "2") != 0)
         return bad(r, r->role_field[AR_CONTABILIZADA], "bad-value", "CONTABILIZADA '%s' is not 0, 1, 2, '-' or empty",
                    actas_clip(s, cb));
+    a->contabilizada = (int8_t)(s && !actas_is_blank(s) ? s[0] - '0' : -1);
+    /* a published file that counted the acta and notes nothing of it writes an empty vote
+     * field for 0 (Queretaro 2018: the combinations no one marked) */
+    int empty_zero = c->rules.published && a->contabilizada == 1 && a->obs_stated == RS_NONE;
 
     /* votes */
     uint32_t unit = a->casilla != PREP_CAT_NONE ? prep_catalog_unit_of(c, r->e, a->casilla) : PREP_CAT_NONE;
@@ -477,18 +493,22 @@ static int read_row(reader *r, prep_acta *a)
             return bad(r, fi, "bad-vote", "%s '%s' is not a number, ILEGIBLE, SIN DATO or -", el->cols[j].name,
                        actas_clip(r->f[fi], cb));
         if (v == PREP_ACTA_V_NONE) v = PREP_ACTA_V_SIN_DATO; /* "SIN ACTA" in a vote field: blank */
+        if (empty_zero && v == PREP_ACTA_V_SIN_DATO && !r->f[fi][0]) v = 0;
         if (unit != PREP_CAT_NONE) {
             int applies = prep_catalog_col_applies(c, r->e, unit, j);
             if (a->no_acta != PREP_ACTA_HAS_ACTA) {
                 /* no acta: whatever placeholder the file holds, nothing was captured */
                 v = applies ? PREP_ACTA_V_NONE : PREP_ACTA_V_NA;
-            } else if (applies && v == PREP_ACTA_V_NA) {
+            } else if (applies && v == PREP_ACTA_V_NA && !c->rules.published) {
+                /* (a published file's '-' says the column is not on this acta: Sonora 2021's
+                 * representación proporcional actas, parties only) */
                 return bad(r, fi, "missing-value", "%s is '-' but it is on the ballot of %s", el->cols[j].name,
                            prep_catalog_unit_name(c, r->e, unit));
             } else if (!applies && v != PREP_ACTA_V_NA) {
                 /* Quintana Roo 2019 prints every combination on the acta and writes 0 (or
                  * SIN DATO) where the coalition does not run: accepted as "-". */
-                if (v != 0 && v != PREP_ACTA_V_SIN_DATO)
+                /* a published file may mark them ILEGIBLE too (Sonora 2021, 52 rows) */
+                if (v != 0 && v != PREP_ACTA_V_SIN_DATO && !(c->rules.published && v == PREP_ACTA_V_ILEGIBLE))
                     return bad(r, fi, "not-applicable", "%s is '%s' but it is not on the ballot of %s",
                                el->cols[j].name, actas_clip(r->f[fi], cb), prep_catalog_unit_name(c, r->e, unit));
                 v = PREP_ACTA_V_NA;

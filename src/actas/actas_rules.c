@@ -39,6 +39,23 @@ const char *prep_actas_status_tag(prep_acta_status s)
     return "unknown";
 }
 
+/* A published results file keeps the values of an acta, not always what was captured:
+ * Sonora 2021 notes "ALGUN CAMPO ILEGIBLE" on 570 counted actas whose fields are all
+ * numbers, Puebla 2018 and Campeche 2021 write 0 in every vote field of an acta they did
+ * not count as all illegible or exceeding. Where the values show nothing, the row's own
+ * statement (OBSERVACIONES, with CONTABILIZADA 0 for a not-counted one) says what they
+ * lost; where they show a status, the values decide (docs/formats/actas.md, "Published
+ * files"). */
+static prep_acta_status published_status(const prep_acta *a, prep_acta_status st, int64_t total)
+{
+    if (st == PREP_ACTA_COUNTED && a->obs_stated == RS_SOME) return PREP_ACTA_COUNTED_SOME_ILLEGIBLE;
+    if (prep_acta_status_counted(st) && a->contabilizada == 0 && total == 0) {
+        if (a->obs_stated == RS_ALL) return PREP_ACTA_NC_ALL_ILLEGIBLE;
+        if (a->obs_stated == RS_EXCEEDS) return PREP_ACTA_NC_EXCEEDS_LN;
+    }
+    return st;
+}
+
 prep_acta_status prep_actas_classify(const prep_catalog *c, uint32_t e, prep_acta *a, const int32_t *votes)
 {
     const prep_cat_election *el = &c->elections[e];
@@ -56,8 +73,9 @@ prep_acta_status prep_actas_classify(const prep_catalog *c, uint32_t e, prep_act
         if (v >= 0) {
             total += v;
             legible++;
-        } else if (v == PREP_ACTA_V_NA && unit == PREP_CAT_NONE) {
-            continue; /* out of catalogue: we cannot tell which columns apply */
+        } else if (v == PREP_ACTA_V_NA && (unit == PREP_CAT_NONE || c->rules.published)) {
+            continue; /* out of catalogue: we cannot tell which columns apply; a published
+                       * file's '-': not on this acta */
         } else {
             blank++; /* ILEGIBLE, SIN DATO, not captured, or "-" where the column applies */
         }
@@ -76,9 +94,13 @@ prep_acta_status prep_actas_classify(const prep_catalog *c, uint32_t e, prep_act
          * own): ballots approved + representatives */
         int64_t cap = (int64_t)(cc->type == 'S' ? cc->ballots : cc->lista_nominal) +
                       (c->rules.cap_representatives ? (int64_t)cc->representatives : 0);
-        if (total > cap) st = PREP_ACTA_NC_EXCEEDS_LN;
+        /* votes from abroad with no lista nominal given (Puebla 2018's M casilla: LISTA_NOMINAL
+         * 0, 4,931 votes, counted): no cap to exceed */
+        int uncapped = cc->type == 'M' && !cc->lista_nominal;
+        if (total > cap && !uncapped) st = PREP_ACTA_NC_EXCEEDS_LN;
         else if (blank) st = PREP_ACTA_COUNTED_SOME_ILLEGIBLE;
         else st = PREP_ACTA_COUNTED;
+        if (c->rules.published) st = published_status(a, st, total);
     }
     a->total_calculado = total;
     a->status = (uint8_t)st;

@@ -340,8 +340,30 @@ int actas_special_col(const char *name, prep_cat_col_kind *kind)
     return 0;
 }
 
-/* 1 if `name` spells the combination column `col` (its parties joined by '_' or '-',
- * with or without the prefix). */
+/* 1 if p spells the parties of col not yet in `used` (a bit per party of col), each once,
+ * joined by '_' or '-', in any order, each by its id or its combo_name. */
+static int parties_spelled(const prep_catalog *c, const prep_cat_column *col, const char *p, uint32_t used)
+{
+    if (used == (1u << col->n_parties) - 1) return *p == 0;
+    for (uint32_t k = 0; k < col->n_parties; k++) {
+        if (used & (1u << k)) continue;
+        const prep_cat_party *pa = &c->parties[col->parties[k]];
+        const char *sp[2] = {pa->id, pa->combo_name};
+        for (int v = 0; v < 2; v++) {
+            size_t n = sp[v] ? strlen(sp[v]) : 0;
+            if (!n || strncmp(p, sp[v], n) != 0) continue;
+            uint32_t now = used | (1u << k);
+            if (now == (1u << col->n_parties) - 1 ? p[n] == 0
+                                                   : (p[n] == '_' || p[n] == '-') && parties_spelled(c, col, p + n + 1, now))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* 1 if `name` spells the combination column `col`: its parties joined by '_' or '-', with
+ * or without the prefix, in any order (Queretaro 2018 writes MORENA_PT_PES for a coalition
+ * whose ballot order is PES, MORENA, PT), each by its id or its combo_name. */
 static int combo_spelled(const prep_catalog *c, const prep_cat_column *col, const char *name)
 {
     const char *p = name;
@@ -349,17 +371,7 @@ static int combo_spelled(const prep_catalog *c, const prep_cat_column *col, cons
         p += strlen(c->combo_prefix);
     else if (!strncmp(p, "C_", 2))
         p += 2;
-    for (uint32_t k = 0; k < col->n_parties; k++) {
-        const char *id = c->parties[col->parties[k]].id;
-        size_t n = strlen(id);
-        if (strncmp(p, id, n) != 0) return 0;
-        p += n;
-        if (k + 1 < col->n_parties) {
-            if (*p != '_' && *p != '-') return 0;
-            p++;
-        }
-    }
-    return *p == 0;
+    return col->n_parties >= 2 && col->n_parties <= 16 && parties_spelled(c, col, p, 0);
 }
 
 uint32_t actas_resolve_vote_col(const prep_catalog *c, uint32_t e, const char *name)
@@ -372,7 +384,9 @@ uint32_t actas_resolve_vote_col(const prep_catalog *c, uint32_t e, const char *n
     int special = actas_special_col(name, &k);
     for (j = 0; j < el->n_cols; j++) {
         const prep_cat_column *col = &el->cols[j];
-        if (ind && col->kind == PREP_CAT_COL_INDEP && col->indep_no == ind) return j;
+        /* CAND_IND_01 is CAND_IND_1; a named column (CAND_IND_JHZM) only by its name */
+        if (ind && col->kind == PREP_CAT_COL_INDEP && col->indep_no == ind && actas_indep_no(col->name) == ind)
+            return j;
         if (special && col->kind == k) return j;
         if (col->kind == PREP_CAT_COL_COMBO && combo_spelled(c, col, name)) return j;
     }
@@ -380,6 +394,23 @@ uint32_t actas_resolve_vote_col(const prep_catalog *c, uint32_t e, const char *n
 }
 
 /* ---------------------------------------------------------------- OBSERVACIONES */
+
+int actas_obs_reason(const char *obs_norm)
+{
+    const char *o = obs_norm;
+    if (!*o) return RS_NONE;
+    if (strstr(o, "FUERA DE CATALOGO")) return RS_OUT;
+    if (strstr(o, "SIN ACTA") || !strncmp(o, "SIN AR ", 7) || strstr(o, "NO INSTALADA") ||
+        strstr(o, "NO ENTREGADO"))
+        return RS_NOACTA;
+    if (strstr(o, "EXCEDE")) return RS_EXCEEDS;
+    if ((!strncmp(o, "TODO", 4) || strstr(o, "TODOS LOS CAMPOS")) &&
+        (strstr(o, "ILEGIBLE") || strstr(o, "SIN DATO") || strstr(o, "VACIO")))
+        return RS_ALL;
+    if (strstr(o, "ILEGIBLE") || strstr(o, "SIN DATO") || strstr(o, "VACIO")) return RS_SOME;
+    return RS_OTHER;
+}
+
 
 static int label_is(const char *label, const char *norm)
 {
