@@ -105,6 +105,9 @@ typedef struct dcol {
     uint32_t parties[PREP_CAT_MAX_COALITION_PARTIES];
     uint32_t indep;
     int prefixed;      /* COMBO written with "C_" */
+    const char *spell; /* PARTY: how the combinations spell it when not by its name (the
+                        * combo_name: "MORENA" for Queretaro 2018's M), spell_len bytes */
+    size_t spell_len;
     int atomic;        /* 1 party, 0 combination, -1 not decided yet */
 } dcol;
 
@@ -125,6 +128,10 @@ typedef struct dctx {
     /* INE's federal layout (ID_DISTRITO_FEDERAL, or a federal election's name): a national
      * catalogue, entities and their districts and sections (docs/formats/actas.md) */
     int national;
+    /* independent columns: CAND_IND_1..n_indep in the file (0: with gaps, not declared),
+     * some named otherwise (named_indep: then in file order) */
+    uint32_t n_indep;
+    int named_indep;
 } dctx;
 
 static void derr(dctx *x, long line, long col, const char *kind, const char *fmt, ...)
@@ -138,26 +145,60 @@ static void derr(dctx *x, long line, long col, const char *kind, const char *fmt
     x->nerr++;
 }
 
-/* Splits s into >= 2 party names (columns decided to be parties) joined by '_' or '-'.
- * Fills parts (indices into x->col) and returns their count, else 0. */
-static uint32_t segment(const dctx *x, const char *s, uint32_t *parts, uint32_t depth)
+/* The one party column (decided atomic) that a combination's word w (up to the next '_',
+ * '-' or end, at least 2 bytes) abbreviates or spells out: the party's name is a prefix of
+ * w or w of it (Queretaro 2018: party M, combinations MORENA_PT; Sonora 2021: party NAS,
+ * CC_MORENA_PT_PVEM_NA). PREP_CAT_NONE when no party or several do; *len gets w's length. */
+static uint32_t party_spelled_as(const dctx *x, const char *w, size_t *len)
 {
-    if (depth >= PREP_CAT_MAX_COALITION_PARTIES) return 0;
+    size_t l = strcspn(w, "_-");
+    *len = l;
+    if (l < 2) return PREP_CAT_NONE;
+    uint32_t hit = PREP_CAT_NONE;
     for (uint32_t k = 0; k < x->ncol; k++) {
         if (x->col[k].atomic != 1) continue;
         const char *n = x->col[k].name;
         size_t m = strlen(n);
-        if (strncmp(s, n, m) != 0) continue;
-        parts[depth] = k;
-        if (s[m] == 0) {
-            if (depth >= 1) return depth + 1;
-            continue;
-        }
-        if (s[m] != '_' && s[m] != '-') continue;
-        uint32_t r = segment(x, s + m + 1, parts, depth + 1);
+        if (m == l || strcspn(n, "_-") != m) continue; /* the same length is the exact match's */
+        if (strncmp(n, w, m < l ? m : l) != 0) continue;
+        if (hit != PREP_CAT_NONE) return PREP_CAT_NONE;
+        hit = k;
+    }
+    return hit;
+}
+
+/* Splits s into >= 2 party names (columns decided to be parties) joined by '_' or '-',
+ * each written as the party's column is, or, when alias is not NULL, as a word that
+ * abbreviates or spells it out (party_spelled_as; alias[i] then points at it, else NULL).
+ * Fills parts (indices into x->col) and returns their count, else 0. */
+static uint32_t segment_rest(const dctx *x, const char *s, size_t m, uint32_t k, uint32_t *parts,
+                             const char **alias, uint32_t depth);
+
+static uint32_t segment(const dctx *x, const char *s, uint32_t *parts, const char **alias, uint32_t depth)
+{
+    if (depth >= PREP_CAT_MAX_COALITION_PARTIES) return 0;
+    for (uint32_t k = 0; k < x->ncol; k++) {
+        size_t m = strlen(x->col[k].name);
+        if (x->col[k].atomic != 1 || strncmp(s, x->col[k].name, m) != 0) continue;
+        if (alias) alias[depth] = NULL;
+        uint32_t r = segment_rest(x, s, m, k, parts, alias, depth);
         if (r) return r;
     }
-    return 0;
+    size_t m;
+    uint32_t k = alias ? party_spelled_as(x, s, &m) : PREP_CAT_NONE; /* no party's column as written */
+    if (k == PREP_CAT_NONE) return 0;
+    alias[depth] = s;
+    return segment_rest(x, s, m, k, parts, alias, depth);
+}
+
+/* segment after party k written in s[0..m): the parts' count, else 0. */
+static uint32_t segment_rest(const dctx *x, const char *s, size_t m, uint32_t k, uint32_t *parts,
+                             const char **alias, uint32_t depth)
+{
+    parts[depth] = k;
+    if (s[m] == 0) return depth >= 1 ? depth + 1 : 0;
+    if (s[m] != '_' && s[m] != '-') return 0;
+    return segment(x, s + m + 1, parts, alias, depth + 1);
 }
 
 /* Party index of a column index (PREP_CAT_NONE if not a party). */
@@ -168,15 +209,31 @@ static uint32_t party_of_col(const dctx *x, uint32_t k)
     return PREP_CAT_NONE;
 }
 
-/* Combination parties of a spelled name ("C_PAN_PRD", "PAN-PRD"): count, else 0.
- * *prefixed (if not NULL) tells whether the name carried "C_". */
+/* Splits a combination's name into its party columns (parts): with or without "C_"
+ * (*prefixed), each party as its column is written, else (alias not NULL) also as a word
+ * that abbreviates or spells it out (alias[i], NULL when as written). Count, else 0. */
+static uint32_t combo_split(const dctx *x, const char *s, uint32_t *parts, const char **alias, int *prefixed)
+{
+    int pre = !strncmp(s, "C_", 2);
+    uint32_t n = segment(x, s, parts, NULL, 0);
+    *prefixed = !n && pre && (n = segment(x, s + 2, parts, NULL, 0)) != 0;
+    if (alias) {
+        for (uint32_t i = 0; i < n; i++) alias[i] = NULL;
+        if (!n) n = segment(x, s, parts, alias, 0);
+        if (!n && pre) *prefixed = (n = segment(x, s + 2, parts, alias, 0)) != 0;
+    }
+    return n;
+}
+
+/* Combination parties of a spelled name ("C_PAN_PRD", "PAN-PRD", "MORENA_PT" for party M):
+ * count, else 0. *prefixed (if not NULL) tells whether the name carried "C_". */
 static uint32_t combo_parties(const dctx *x, const char *name, uint32_t *pp, int *prefixed)
 {
     uint32_t parts[PREP_CAT_MAX_COALITION_PARTIES];
-    const char *s = name;
-    uint32_t n = segment(x, s, parts, 0);
-    if (prefixed) *prefixed = 0;
-    if (!n && !strncmp(s, "C_", 2) && (n = segment(x, s + 2, parts, 0)) && prefixed) *prefixed = 1;
+    const char *alias[PREP_CAT_MAX_COALITION_PARTIES];
+    int pre;
+    uint32_t n = combo_split(x, name, parts, alias, &pre);
+    if (prefixed) *prefixed = pre;
     for (uint32_t i = 0; i < n; i++) pp[i] = party_of_col(x, parts[i]);
     /* parties in list order, no repeats */
     for (uint32_t i = 0; i < n; i++)
@@ -224,8 +281,30 @@ static int classify_columns(dctx *x)
         c->field = (int)i;
         c->kind = PREP_CAT_COL_PARTY;
         if ((c->indep = actas_indep_no(nm)) != 0) c->kind = PREP_CAT_COL_INDEP;
+        else if (!strncmp(nm, "CAND_IND_", 9) && nm[9] && valid_id(nm)) c->kind = PREP_CAT_COL_INDEP, x->named_indep = 1;
         else (void)actas_special_col(nm, &c->kind);
     }
+    /* independent columns named otherwise than CAND_IND_n (Sonora 2021: CAND_IND_JHZM, the
+     * candidate's initials): numbered by their order in the file, where one that is
+     * numbered must stand at its number */
+    uint32_t ni = 0;
+    for (uint32_t k = 0; k < x->ncol; k++) {
+        dcol *c = &x->col[k];
+        if (c->kind != PREP_CAT_COL_INDEP) continue;
+        ni++;
+        if (!x->named_indep) {
+            if (c->indep > x->n_indep) x->n_indep = c->indep;
+            continue;
+        }
+        if (c->indep && c->indep != ni) {
+            derr(x, x->lay.header_line, c->field + 1, "bad-value",
+                 "independent column %s is number %u of the file's named independent columns", c->name, ni);
+            return -1;
+        }
+        c->indep = ni;
+        x->n_indep = ni;
+    }
+    if (!x->named_indep && x->n_indep != ni) x->n_indep = 0; /* CAND_IND_n with gaps: as the candidacies say */
     if (x->role_field[AR_CLAVE_CASILLA] < 0) {
         derr(x, x->lay.header_line, 0, "missing-column", "no CLAVE_CASILLA column");
         return -1;
@@ -241,10 +320,25 @@ static int classify_columns(dctx *x)
         if (best == PREP_CAT_NONE) break;
         dcol *c = &x->col[best];
         uint32_t parts[PREP_CAT_MAX_COALITION_PARTIES];
-        uint32_t n = segment(x, c->name, parts, 0);
-        if (!n && !strncmp(c->name, "C_", 2) && (n = segment(x, c->name + 2, parts, 0))) c->prefixed = 1;
+        const char *alias[PREP_CAT_MAX_COALITION_PARTIES];
+        uint32_t n = combo_split(x, c->name, parts, alias, &c->prefixed);
         c->atomic = n ? 0 : 1;
         if (n) c->kind = PREP_CAT_COL_COMBO;
+        /* a party the combinations spell otherwise: its combo_name, one spelling per party */
+        for (uint32_t i = 0; i < n; i++) {
+            if (!alias[i]) continue;
+            dcol *p = &x->col[parts[i]];
+            size_t l = strcspn(alias[i], "_-");
+            if (!p->spell) {
+                p->spell = alias[i];
+                p->spell_len = l;
+            } else if (p->spell_len != l || strncmp(p->spell, alias[i], l)) {
+                derr(x, x->lay.header_line, c->field + 1, "bad-combination",
+                     "combination column %s spells party %s as %.*s, another as %.*s", c->name, p->name, (int)l,
+                     alias[i], (int)p->spell_len, p->spell);
+                return -1;
+            }
+        }
     }
     for (uint32_t k = 0; k < x->ncol; k++) {
         if (x->col[k].kind != PREP_CAT_COL_PARTY) continue;
@@ -494,13 +588,14 @@ static int note_place(dctx *x, dset *s, char **f, long no, uint32_t ent, uint32_
 }
 
 /* Rows no casilla of the derived catalogue can hold, left out with a warning (the tally
- * then finds them out of catalogue and the recount says so): votes from abroad in a local
- * file or without a mesa number (Puebla 2018: 210000M0000, section 0), and, in a national
- * file, another casilla in section 0, which holds only votes from abroad
- * (docs/formats/catalog.md). */
+ * then finds them out of catalogue and the recount says so): in a national file, votes
+ * from abroad without a mesa number, and another casilla in section 0, which holds only
+ * votes from abroad (docs/formats/catalog.md). A local file's votes from abroad are kept
+ * where the row puts them (Puebla 2018's governor: 210000M0000, section 0 of district 27
+ * "Votos desde el Extranjero", one expected acta the institute counts). */
 static int left_out(dctx *x, long no, const char *key, char type, uint32_t sec, uint32_t num, uint32_t ent, int abroad)
 {
-    if (abroad && (!x->national || !num)) {
+    if (abroad && x->national && !num) {
         prep_diags_add(x->d, x->name, no, 0, "abroad-row",
                        "casilla %s holds votes from abroad: not part of the derived catalogue", key);
         return 1;
@@ -595,7 +690,7 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
         if (left_out(x, no, key, type, sec, num, ent, abroad)) continue;
         /* a national file keeps its votes from abroad: section 0 of district 0 of the
          * voter's entity (docs/formats/catalog.md), or where the row says */
-        if ((!sec && !abroad) || !type || !num || !ent) {
+        if ((!sec && !abroad) || !type || (!num && !abroad) || !ent) {
             derr(x, no, 0, "bad-row", "casilla %s lacks its entity, section, type or number", key);
             continue;
         }
@@ -986,6 +1081,7 @@ typedef struct dmeta {
     uint32_t ballots;            /* of a special casilla */
     uint32_t decimals;           /* of the percentages */
     uint32_t acta_type;          /* the most frequent */
+    uint32_t year;               /* of the cut (else of the latest capture): picks the rule preset */
     /* national: of special casillas' MR actas, of their RP actas (0: none), of M casillas
      * (PREP_CAT_ACTA_NONE: no votes from abroad in the file) */
     uint32_t special_type, rp_type, abroad_type;
@@ -1036,6 +1132,9 @@ static int derive_meta(dctx *x, const dset *s, dmeta *m)
     /* the ballots of a special casilla: 750 until 2020, 1,000 from the 2020-2021 process
      * (INE raised it; LGIPE art. 269 allows up to 1,500) */
     m->ballots = m->window_open[0] && atoi(m->window_open) >= 2021 ? 1000 : 750;
+    char yc[40];
+    m->year = prep_time_format(cut != PREP_TIME_NONE ? cut : wc - 86400, m->tz, PREP_TS_ISO, yc, sizeof yc) ? 0
+                                                                                                           : (uint32_t)atoi(yc);
     /* decimals of the percentages as written */
     m->decimals = 4;
     const char *pv = prep_actas_header_value(&x->lay.hdr, 4);
@@ -1084,17 +1183,30 @@ static void emit_process_and_geography(dctx *x, dset *s, const dmeta *m, prep_bu
     ind_first = first_ind != PREP_CAT_NONE && first_combo != PREP_CAT_NONE && first_ind < first_combo;
     emit(b, "combo_prefix = %s\nindependents_first = %s\ncsv_separator = %c\n", prefixed ? "C_" : "\"\"",
          ind_first ? "yes" : "no", x->lay.sep == ',' ? ',' : '|');
-    emit(b, "participation_specials = final-only\npercent_decimals = %u\n", m->decimals);
+    emit(b, "percent_decimals = %u\n", m->decimals);
+    /* the counting rules of the file's institute and year, as `prep tally --check` takes
+     * them (docs/formats/actas.md, "Rule profiles"); INE's, and an institute without a
+     * preset, the default ine (participation_specials final-only, as the LEEMEs say) */
+    const char *preset = x->national ? NULL : prep_catalog_rules_preset_for(m->ent, m->year);
+    emit(b, "\n[rules]\nprofile = %s\npublished = yes\n", preset ? preset : "ine");
     static const char *const lk[7] = {"some_illegible",        "all_illegible",       "exceeds_ln",
                                       "no_acta_not_delivered", "no_acta_not_installed", "no_acta_no_envelope",
                                       "out_of_catalog"};
     emit(b, "\n[labels]\n");
     for (int i = 0; i < 7; i++)
         if (s->label[i]) emit(b, "%s = %s\n", lk[i], s->label[i]);
-    emit(b, "\n[parties]\nid|name|color\n");
+    int spelled = 0;
+    for (uint32_t p = 0; p < x->nparty; p++) spelled |= x->col[x->party_col[p]].spell != NULL;
+    emit(b, "\n[parties]\nid|name|color%s\n", spelled ? "|combo_name" : "");
     for (uint32_t p = 0; p < x->nparty; p++) {
-        const char *id = x->col[x->party_col[p]].name;
-        emit(b, "%s|%s|%s\n", id, id, party_color(id, p));
+        const dcol *pc = &x->col[x->party_col[p]];
+        /* its name: the longer of the column and the combinations' spelling (M: MORENA) */
+        char nm[PREP_CAT_MAX_ID_LEN + 1];
+        int full = pc->spell && pc->spell_len > strlen(pc->name) && pc->spell_len < sizeof nm;
+        snprintf(nm, sizeof nm, "%.*s", full ? (int)pc->spell_len : (int)strlen(pc->name), full ? pc->spell : pc->name);
+        emit(b, "%s|%s|%s", pc->name, nm, party_color(nm, p));
+        if (spelled) emit(b, "|%.*s", pc->spell ? (int)pc->spell_len : 0, pc->spell ? pc->spell : "");
+        emit(b, "\n");
     }
     qsort(s->dis, s->ndis, sizeof *s->dis, cmp_geo);
     qsort(s->mun, s->nmun, sizeof *s->mun, cmp_geo);
@@ -1150,8 +1262,9 @@ static void emit_contests(dctx *x, dset *s, const dmeta *m, prep_buf *b)
     char title[128];
     snprintf(title, sizeof title, "%s", t1);
     title_case(title);
-    emit(b, "\n[elections]\nid|name|title|scope|acta_type|parties%s\n%s|%s|%s|%s|%u|",
-         x->national ? "|special_acta_type|abroad_acta_type|rp_acta_type" : "", m->eid, t1, title,
+    emit(b, "\n[elections]\nid|name|title|scope|acta_type|parties%s%s\n%s|%s|%s|%s|%u|",
+         x->national ? "|special_acta_type|abroad_acta_type|rp_acta_type" : "", x->n_indep ? "|independents" : "",
+         m->eid, t1, title,
          m->scope == PREP_CAT_SCOPE_DISTRICT       ? "district"
          : m->scope == PREP_CAT_SCOPE_MUNICIPALITY ? "municipality"
          : m->scope == PREP_CAT_SCOPE_NATION       ? "nation"
@@ -1164,6 +1277,9 @@ static void emit_contests(dctx *x, dset *s, const dmeta *m, prep_buf *b)
         if (m->abroad_type != PREP_CAT_ACTA_NONE) snprintf(ab, sizeof ab, "%u", m->abroad_type);
         emit(b, "|%u|%s|%u", m->special_type, ab, m->rp_type);
     }
+    if (x->n_indep && !x->named_indep) emit(b, "|%u", x->n_indep); /* columns no candidacy uses too */
+    for (uint32_t k = 0, n = 0; x->named_indep && k < x->ncol; k++)
+        if (x->col[k].kind == PREP_CAT_COL_INDEP) emit(b, "%s%s", n++ ? " " : "|", x->col[k].name);
     emit(b, "\n");
     if (x->ncoal) {
         emit(b, "\n[coalitions]\nelection|id|name|parties\n");
@@ -1308,7 +1424,9 @@ prep_err prep_actas_derive_catalog(const char *actas_path, const char *candidatu
     err = prep_catalog_parse(name, text, strlen(text), out, diags);
     free(text);
     if (err) return err;
-    /* every vote column of the file must be a column of the derived election, in order */
+    /* every vote column of the file must be a distinct column of the derived election, and
+     * every column of the election in the file: the reader places columns by name, so the
+     * file's order is free (Puebla 2018 writes C_NA_CPP after C_CPP_PSI) */
     prep_catalog *c = *out;
     char *data = NULL, *t2 = NULL;
     size_t len = 0, tl = 0;
@@ -1318,24 +1436,31 @@ prep_err prep_actas_derive_catalog(const char *actas_path, const char *candidatu
         actas_lines it;
         actas_lines_init(&it, t2, tl);
         if ((err = actas_layout_read(actas_path, &it, NULL, &lay, diags)) == PREP_OK) {
-            uint32_t next = 0;
+            const prep_cat_election *el = &c->elections[0];
+            uint32_t *at = prep_xcalloc(el->n_cols, sizeof *at); /* file field + 1, 0 = not seen */
             for (size_t i = 0; i < lay.ncols; i++) {
                 if (actas_role_of(lay.cols[i]) != AR_UNKNOWN) continue;
                 uint32_t j = actas_resolve_vote_col(c, 0, lay.cols[i]);
-                if (j != next) {
+                if (j == PREP_CAT_NONE) {
                     prep_diags_add(diags, actas_path, lay.header_line, (long)i + 1, "derived-columns",
-                                   "column %s is %s%s of the derived election (expected position %u)", lay.cols[i],
-                                   j == PREP_CAT_NONE ? "no column" : "column ", j == PREP_CAT_NONE ? "" : c->elections[0].cols[j].name,
-                                   next + 1);
+                                   "column %s is no column of the derived election", lay.cols[i]);
+                    err = PREP_ERR_INVALID;
+                } else if (at[j]) {
+                    prep_diags_add(diags, actas_path, lay.header_line, (long)i + 1, "derived-columns",
+                                   "column %s is column %s of the derived election again (field %u)", lay.cols[i],
+                                   el->cols[j].name, at[j]);
+                    err = PREP_ERR_INVALID;
+                } else {
+                    at[j] = (uint32_t)i + 1;
+                }
+            }
+            for (uint32_t j = 0; j < el->n_cols; j++)
+                if (!at[j]) {
+                    prep_diags_add(diags, actas_path, lay.header_line, 0, "derived-columns",
+                                   "column %s of the derived election is not in the file", el->cols[j].name);
                     err = PREP_ERR_INVALID;
                 }
-                next = (j == PREP_CAT_NONE ? next : j) + 1;
-            }
-            if (!err && next != c->elections[0].n_cols) {
-                prep_diags_add(diags, actas_path, lay.header_line, 0, "derived-columns",
-                               "the derived election has %u vote columns, the file %u", c->elections[0].n_cols, next);
-                err = PREP_ERR_INVALID;
-            }
+            free(at);
             actas_layout_free(&lay);
         }
     }

@@ -30,6 +30,23 @@ static void print_block(FILE *f, const char *name, const char *cut_text, char se
     for (size_t i = 0; i < 13; i++) fprintf(f, "%s%c", vals[i], i == 12 ? '\n' : sep);
 }
 
+/* A figure as the file writes it and as the rows give it: the same number (a file may
+ * write a percentage of 0 as "0", or drop trailing zeros; a leading apostrophe or a
+ * trailing % is no digit). */
+static int same_figure(const char *file, const char *rows)
+{
+    if (!strcmp(file, rows)) return 1;
+    char a[32], b[32];
+    size_t n = 0;
+    for (const char *p = file; *p && n + 1 < sizeof a; p++)
+        if (*p != '\'' && *p != '%' && *p != ',') a[n++] = *p;
+    a[n] = 0;
+    snprintf(b, sizeof b, "%s", rows);
+    char *ea, *eb;
+    double x = strtod(a, &ea), y = strtod(b, &eb);
+    return n && ea != a && !*ea && eb != b && !*eb && x == y;
+}
+
 static int tally_real_file(const char *path, const char *cand, int check)
 {
     prep_diags d;
@@ -76,12 +93,15 @@ static int tally_real_file(const char *path, const char *cand, int check)
     if (s->hdr.present && s->hdr.n_summary == 13) {
         int diff = 0;
         for (int i = 0; i < 13; i++)
-            if (strcmp(vals[i], s->hdr.summary_values[i])) {
+            if (!same_figure(s->hdr.summary_values[i], vals[i])) {
                 fprintf(stderr, "prep tally: %s: file says %s, rows give %s\n", s->hdr.summary_names[i],
                         s->hdr.summary_values[i], vals[i]);
                 diff++;
             }
         if (!diff) fprintf(stderr, "prep tally: all 13 figures equal the file's own summary block\n");
+        else if (!check)
+            fprintf(stderr, "prep tally: `prep tally --actas %s --check --audit` names the rows behind each "
+                            "difference\n", path);
         if (diff && check) rc = CLI_CHECK_FAILED;
     } else if (check) {
         fprintf(stderr, "prep tally: --check: the file has no summary block to compare with\n");

@@ -10,6 +10,7 @@ PREP=$1
 D=${PREP_SHARED_DATA:-$(dirname "$0")/../../../shared/data}
 [ -d "$D" ] || { echo "missing $D"; exit 1; }
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+export INTEG_DIR; INTEG_DIR=$(cd "$(dirname "$0")/lib" && pwd)
 
 # file | expected exit | figure=computed@line,line;... for the figures the file gets wrong
 cat >"$T/expect" <<'EOF'
@@ -26,24 +27,11 @@ qro-2018-prep-dip-loc/QRO_DIP_LOC_2018.csv|0|
 EOF
 
 cat >"$T/verify.py" <<'EOF'
-import csv, io, json, sys, unicodedata
+import json, os, sys
+sys.path.insert(0, os.environ['INTEG_DIR'])
+from real_header import header
 path, out_json, wrong = sys.argv[1], sys.argv[2], sys.argv[3]
-raw = open(path, 'rb').read()
-if raw.startswith(b'\xef\xbb\xbf'): raw = raw[3:]
-try: text = raw.decode('utf-8')
-except UnicodeDecodeError: text = raw.decode('latin-1')
-lines = [l for l in text.replace('\r\n', '\n').replace('\r', '\n').split('\n') if l.strip()]
-sep = ','
-if lines[0].startswith('sep='): sep = lines[0][4]; lines = lines[1:]
-def fold(s):
-    s = unicodedata.normalize('NFD', s)
-    return ''.join(c for c in s if not unicodedata.combining(c)).upper().strip()
-k = next(i for i, l in enumerate(lines) if 'ACTAS_ESPERADAS' in l)
-names = [fold(n) for n in next(csv.reader([lines[k]], delimiter=sep))]
-values = next(csv.reader([lines[k + 1]], delimiter=sep))
-alias = {'ACTAS_FUERA_DE_CATALOGO': 'ACTAS_FUERA_CATALOGO',
-         'PORCENTAJE_ACTAS_CON_INCONSISTENCIAS': 'PORCENTAJE_ACTAS_INCONSISTENCIAS'}
-stated = {alias.get(n, n): v.strip() for n, v in zip(names, values)}
+_, stated = header(path)
 r = json.load(open(out_json))
 exp = {}
 for item in filter(None, wrong.split(';')):
