@@ -77,6 +77,9 @@ typedef struct prep_acta {
      * de catalogo, 6 another text) */
     int8_t contabilizada;
     uint8_t obs_stated;
+    uint8_t tipo_marked;        /* where the election's RP acta is marked by letters
+                                 * (rp_acta_mark): 2 its TIPO_ACTA carries the mark, 1 other
+                                 * letters (3EMR), 0 none or not given */
     char mecanismo[12];         /* MECANISMOS_TRASLADO: "", "D", "F", "I", or several: "F-I-D" */
     char sha[65];               /* SHA-256 of the acta image, hex, or "" */
     prep_time acopio, captura, verificacion; /* PREP_TIME_NONE when absent */

@@ -202,6 +202,9 @@ typedef struct prep_cat_election {
                              * the votes from abroad do not elect this office (no acta, no unit) */
     uint32_t rp_acta_type;  /* > 0: each special casilla also has a representación proporcional
                              * acta of this TIPO_ACTA for the election; 0: none */
+    char rp_acta_mark[8];   /* "": rp_acta_type alone names the RP acta; else the letters its
+                             * TIPO_ACTA ends in, its number being the mayoría relativa
+                             * acta's (Sonora 2021: 3ERP beside 3EMR; rp_acta_type 3RP) */
     /* its independent columns, CAND_IND_1..n: n_indep_declared (0: as many as the highest
      * CAND_IND_n of its candidacies; more when a file has columns no candidacy uses,
      * Queretaro 2018's CAND_IND_26..31), named indep_names[0..n) when a file names them

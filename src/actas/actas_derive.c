@@ -444,6 +444,7 @@ typedef struct dset {
     uint32_t acta_type_count[100];   /* TIPO_ACTA of the rows of ordinary casillas */
     uint32_t special_type_count[100]; /* of special casillas (national) */
     uint32_t abroad_type_count[100];  /* of M casillas (national) */
+    uint32_t rp_marked[100];          /* of special casillas' rows whose letters end in RP (local) */
     prep_time tmin, tmax;
     uint32_t max_indep;
 } dset;
@@ -653,6 +654,7 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
             (x->role_field[AR_TIPO_ACTA] >= 0 && (!strcmp(ta0, "0") || !strcmp(ta0, "00") || !strcmp(ta0, "-"))))
             continue;
         uint32_t ent, sec, num, ext, urb = 0, dis, mun, ln, reps, tipo = 0;
+        int rp_letters = 0;
         if (fnum(x, f, AR_ID_ENTIDAD, &ent, 99, no) || fnum(x, f, AR_SECCION, &sec, PREP_CAT_MAX_SECTION_ID, no) ||
             fnum(x, f, AR_ID_CASILLA, &num, 9999999, no) || fnum(x, f, AR_EXT_CONTIGUA, &ext, 99, no) ||
             fnum(x, f, AR_ID_DISTRITO, &dis, PREP_CAT_MAX_GEO_ID, no) ||
@@ -674,6 +676,9 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
             else if (fnum(x, f, AR_UBICACION, &urb, 2, no)) continue;
             /* TIPO_ACTA: its digits (2E, 3EMR, D3: Sonora 2021) */
             const char *ta = ftext(x, f, AR_TIPO_ACTA);
+            size_t tl = strlen(ta);
+            while (tl && ta[tl - 1] == ' ') tl--;
+            rp_letters = tl >= 2 && (ta[tl - 2] == 'R' || ta[tl - 2] == 'r') && (ta[tl - 1] == 'P' || ta[tl - 1] == 'p');
             for (; *ta; ta++)
                 if (*ta >= '0' && *ta <= '9' && tipo < 100) tipo = tipo * 10 + (uint32_t)(*ta - '0');
             if (tipo > 99) tipo = 0;
@@ -688,6 +693,9 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
             ent = (uint32_t)((key[0] - '0') * 10 + key[1] - '0');
         int abroad = type == 'M' || (!sec && strchr(key, 'M'));
         if (left_out(x, no, key, type, sec, num, ent, abroad)) continue;
+        /* a local file marks a special casilla's RP acta by letters, its number being the MR
+         * acta's (Sonora 2021: 3ERP beside 3EMR) */
+        if (!x->national && type == 'S' && rp_letters && tipo) s->rp_marked[tipo]++;
         /* a national file keeps its votes from abroad: section 0 of district 0 of the
          * voter's entity (docs/formats/catalog.md), or where the row says */
         if ((!sec && !abroad) || !type || (!num && !abroad) || !ent) {
@@ -1085,6 +1093,7 @@ typedef struct dmeta {
     /* national: of special casillas' MR actas, of their RP actas (0: none), of M casillas
      * (PREP_CAT_ACTA_NONE: no votes from abroad in the file) */
     uint32_t special_type, rp_type, abroad_type;
+    uint32_t rp_marked_type;     /* local: the number of the RP actas marked by letters (0: none) */
 } dmeta;
 
 static uint32_t most_common(const uint32_t count[100], uint32_t dflt)
@@ -1144,6 +1153,7 @@ static int derive_meta(dctx *x, const dset *s, dmeta *m)
     for (uint32_t i = 0; i < 100; i++)
         if (s->acta_type_count[i] > s->acta_type_count[m->acta_type]) m->acta_type = i;
     if (x->national) derive_acta_types(s, m);
+    else m->rp_marked_type = most_common(s->rp_marked, 0);
     return 0;
 }
 
@@ -1263,7 +1273,8 @@ static void emit_contests(dctx *x, dset *s, const dmeta *m, prep_buf *b)
     snprintf(title, sizeof title, "%s", t1);
     title_case(title);
     emit(b, "\n[elections]\nid|name|title|scope|acta_type|parties%s%s\n%s|%s|%s|%s|%u|",
-         x->national ? "|special_acta_type|abroad_acta_type|rp_acta_type" : "", x->n_indep ? "|independents" : "",
+         x->national || m->rp_marked_type ? "|special_acta_type|abroad_acta_type|rp_acta_type" : "",
+         x->n_indep ? "|independents" : "",
          m->eid, t1, title,
          m->scope == PREP_CAT_SCOPE_DISTRICT       ? "district"
          : m->scope == PREP_CAT_SCOPE_MUNICIPALITY ? "municipality"
@@ -1276,6 +1287,8 @@ static void emit_contests(dctx *x, dset *s, const dmeta *m, prep_buf *b)
         char ab[16] = "-";
         if (m->abroad_type != PREP_CAT_ACTA_NONE) snprintf(ab, sizeof ab, "%u", m->abroad_type);
         emit(b, "|%u|%s|%u", m->special_type, ab, m->rp_type);
+    } else if (m->rp_marked_type) {
+        emit(b, "|%u|%u|%uRP", m->acta_type, m->acta_type, m->rp_marked_type);
     }
     if (x->n_indep && !x->named_indep) emit(b, "|%u", x->n_indep); /* columns no candidacy uses too */
     for (uint32_t k = 0, n = 0; x->named_indep && k < x->ncol; k++)

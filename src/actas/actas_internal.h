@@ -36,6 +36,12 @@ void actas_norm(const char *in, char *out, size_t outsz);
 enum { RS_NONE, RS_SOME, RS_ALL, RS_EXCEEDS, RS_NOACTA, RS_OUT, RS_OTHER };
 int actas_obs_reason(const char *obs_norm);
 
+/* 1 when column j is a party's and acta a may be a published file's representación
+ * proporcional acta (rules.published, a special casilla of an election with RP actas):
+ * such an acta has every party's votes, also of one that runs only in a candidatura
+ * común or coalition on the mayoría relativa ballot (Sonora 2021: PAN in Hermosillo 11). */
+int actas_rp_party_col(const prep_catalog *c, uint32_t e, const prep_acta *a, uint32_t j);
+
 /* 1 if s (trimmed) is empty or a placeholder for "nothing": "", "-", "N/A". */
 int actas_is_blank(const char *s);
 

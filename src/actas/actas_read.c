@@ -100,6 +100,7 @@ typedef struct reader {
     /* the row being read */
     char **f;
     long line;
+    char tipo_letters[8]; /* the letters of its TIPO_ACTA, upper case ("ERP" of 3erp) */
 } reader;
 
 /* A bad-row diag; always returns -1 so callers can `return bad(...)`. */
@@ -193,6 +194,7 @@ static int read_tipo_acta(reader *r, uint32_t *tipo, int *out)
     char cb[64];
     *tipo = r->c->elections[r->e].acta_type;
     *out = 0;
+    r->tipo_letters[0] = 0;
     if (!s) return 0;
     while (*s == ' ') s++;
     if (s[0] == '-' && !s[1 + strspn(s + 1, " ")]) {
@@ -201,11 +203,14 @@ static int read_tipo_acta(reader *r, uint32_t *tipo, int *out)
     }
     if (actas_is_blank(s)) return 0;
     char t[16];
-    size_t k = 0;
+    size_t k = 0, nl = 0;
     for (const char *q = s; *q && k + 1 < sizeof t; q++)
         if (*q >= '0' && *q <= '9') t[k++] = *q;
         else if (!((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') || *q == ' '))
             k = sizeof t; /* not a type code */
+        else if (*q != ' ' && nl + 1 < sizeof r->tipo_letters)
+            r->tipo_letters[nl++] = (char)(*q >= 'a' ? *q - 'a' + 'A' : *q);
+    r->tipo_letters[nl] = 0;
     t[k < sizeof t ? k : 0] = 0;
     if (k == 0 || k >= sizeof t || prep_parse_u32(t, tipo) != 0 || *tipo > 99) {
         /* a published file's slip (Sonora 2021: 3}, 3., 734 among 3,804 rows of type 3)
@@ -402,7 +407,11 @@ static int bind_acta_type(reader *r, prep_acta *a, uint32_t tipo)
         return bad(r, fi, "acta-type", "casilla %s (type %c) has no acta in election %s: the votes from abroad do "
                    "not elect it", cc->key, cc->type, el->id);
     if (!given) return 0;
-    if (el->rp_acta_type && cc->type == 'S' && tipo == el->rp_acta_type) {
+    /* with a mark, the letters tell the RP acta from the MR acta of the same number */
+    size_t ml = strlen(el->rp_acta_mark), ll = strlen(r->tipo_letters);
+    int marked = ml && ll >= ml && !strcmp(r->tipo_letters + ll - ml, el->rp_acta_mark);
+    a->tipo_marked = (uint8_t)(!ml || !tipo_given(r) ? 0 : marked ? 2 : ll ? 1 : 0);
+    if (el->rp_acta_type && cc->type == 'S' && tipo == el->rp_acta_type && (!ml || marked)) {
         a->rp = 1;
     } else if (c->national && tipo != want) {
         if (el->rp_acta_type && cc->type == 'S')
@@ -495,7 +504,7 @@ static int read_row(reader *r, prep_acta *a)
         if (v == PREP_ACTA_V_NONE) v = PREP_ACTA_V_SIN_DATO; /* "SIN ACTA" in a vote field: blank */
         if (empty_zero && v == PREP_ACTA_V_SIN_DATO && !r->f[fi][0]) v = 0;
         if (unit != PREP_CAT_NONE) {
-            int applies = prep_catalog_col_applies(c, r->e, unit, j);
+            int applies = prep_catalog_col_applies(c, r->e, unit, j) || (v >= 0 && actas_rp_party_col(c, r->e, a, j));
             if (a->no_acta != PREP_ACTA_HAS_ACTA) {
                 /* no acta: whatever placeholder the file holds, nothing was captured */
                 v = applies ? PREP_ACTA_V_NONE : PREP_ACTA_V_NA;
@@ -629,6 +638,30 @@ static prep_err map_columns(reader *r)
     return err;
 }
 
+/* A published file lists each acta once, so a special casilla of an election whose RP
+ * actas are marked by letters (rp_acta_mark) has two rows: the one marked RP is the RP
+ * acta when the other is not; when both or neither are (Sonora 2021 writes 3 on 12 of its
+ * 50 special-casilla rows, 3EMR on both of 260295S0100's, 3erp and 3ERP on 261234S0100's,
+ * and lists every RP acta after every MR acta), the later row is. */
+static void pair_rp_actas(const prep_catalog *c, uint32_t e, prep_actas *s)
+{
+    if (!c->rules.published || !c->elections[e].rp_acta_mark[0] || !s->n) return;
+    uint32_t *first = prep_xcalloc(c->n_casillas, sizeof *first); /* its first row + 1 */
+    for (size_t i = 0; i < s->n; i++) {
+        prep_acta *a = &s->v[i];
+        if (a->casilla == PREP_CAT_NONE || c->casillas[a->casilla].type != 'S') continue;
+        if (!first[a->casilla]) {
+            first[a->casilla] = (uint32_t)i + 1;
+            continue;
+        }
+        prep_acta *b = &s->v[first[a->casilla] - 1];
+        int one = (a->tipo_marked == 2) != (b->tipo_marked == 2);
+        b->rp = (uint8_t)(one && b->tipo_marked == 2);
+        a->rp = (uint8_t)!b->rp;
+    }
+    free(first);
+}
+
 prep_err prep_actas_parse(const char *name, const char *data, size_t len, const prep_catalog *c, uint32_t e,
                           prep_actas **out, prep_diags *diags)
 {
@@ -706,6 +739,7 @@ prep_err prep_actas_parse(const char *name, const char *data, size_t len, const 
         err = prep_actas_append(s, &a, r.tmp);
         if (err) goto fail;
     }
+    pair_rp_actas(c, e, s);
     free(f);
     free(text);
     free(r.vote_field);

@@ -56,6 +56,13 @@ static prep_acta_status published_status(const prep_acta *a, prep_acta_status st
     return st;
 }
 
+int actas_rp_party_col(const prep_catalog *c, uint32_t e, const prep_acta *a, uint32_t j)
+{
+    const prep_cat_election *el = &c->elections[e];
+    return c->rules.published && el->rp_acta_type && a->casilla != PREP_CAT_NONE &&
+           c->casillas[a->casilla].type == 'S' && el->cols[j].kind == PREP_CAT_COL_PARTY;
+}
+
 prep_acta_status prep_actas_classify(const prep_catalog *c, uint32_t e, prep_acta *a, const int32_t *votes)
 {
     const prep_cat_election *el = &c->elections[e];
@@ -69,7 +76,9 @@ prep_acta_status prep_actas_classify(const prep_catalog *c, uint32_t e, prep_act
      * with such a field SIN DATO carry no observation). */
     for (uint32_t j = 0; j < el->n_cols; j++) {
         int32_t v = votes[j];
-        if (unit != PREP_CAT_NONE && !prep_catalog_col_applies(c, e, unit, j)) continue;
+        if (unit != PREP_CAT_NONE && !prep_catalog_col_applies(c, e, unit, j) &&
+            !(v >= 0 && actas_rp_party_col(c, e, a, j)))
+            continue;
         if (v >= 0) {
             total += v;
             legible++;

@@ -208,9 +208,14 @@ static prep_err put_identity(const prep_catalog *c, uint32_t e, const prep_acta 
     if (alnum) snprintf(key, sizeof key, "=\"%s\"", a->clave_casilla);
     else snprintf(key, sizeof key, "-");
     char acta[28];
+    /* an RP acta whose number is the MR acta's carries the election's mark (3RP) */
+    const char *mark = a->rp && a->casilla != PREP_CAT_NONE ? c->elections[e].rp_acta_mark : "";
     if (a->clave_acta[0]) snprintf(acta, sizeof acta, "%s", a->clave_acta);
     else if (a->clave_casilla[0]) prep_catalog_acta_key(a->clave_casilla, expected_tipo(c, e, a), acta);
     else snprintf(acta, sizeof acta, "-");
+    size_t al = strlen(acta);
+    if (*mark && al && acta[al - 1] >= '0' && acta[al - 1] <= '9') /* a key built or read bare */
+        snprintf(acta + al, sizeof acta - al, "%s", mark);
     /* a local catalogue's rows are all of its entity (as written before national ones) */
     uint32_t ent = c->national ? row_entity(c, a)
                                : a->casilla != PREP_CAT_NONE ? prep_catalog_casilla_entity(c, a->casilla) : c->entity_id;
@@ -240,7 +245,8 @@ static prep_err put_identity(const prep_catalog *c, uint32_t e, const prep_acta 
         return err;
     if ((err = put_u(out, sep, a->section_id)) || (err = put_u(out, sep, a->id_casilla)) ||
         (err = put_field(out, sep, type, 0)) || (err = put_u(out, sep, a->ext_contigua)) ||
-        (err = put_u(out, sep, a->urban)) || (err = put_u(out, sep, tipo)))
+        (err = put_u(out, sep, a->urban)) || (err = put_u(out, sep, tipo)) ||
+        (tipo && *mark && (err = prep_buf_puts(out, mark))))
         return err;
     return PREP_OK;
 }

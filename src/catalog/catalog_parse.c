@@ -1252,14 +1252,27 @@ static void el_acta_types(pctx *x, const rawtab *t, size_t r, prep_cat_election 
         }
         /* TIPO_ACTA 0 is the out-of-catalogue acta's: only acta_type and rp_acta_type (none) take it */
         uint32_t lo = (i == 1 || i == 2) ? 1 : 0;
+        char num[8];
+        size_t nd = strspn(v, "0123456789"), nl = strlen(v + nd);
+        if (i == 3 && nd && nd < sizeof num && nl && nl < sizeof el->rp_acta_mark &&
+            strspn(v + nd, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == nl) {
+            /* rp_acta_type 3RP: the RP acta is a TIPO_ACTA 3 whose letters end in RP */
+            memcpy(num, v, nd);
+            num[nd] = 0;
+            memcpy(el->rp_acta_mark, v + nd, nl + 1);
+            v = num;
+            lo = 1;
+        }
         if (parse_num(v, lo, 99, dst[i]))
             perr(x, t->line[r], C(t, r, cols[i]), "bad-value", "%s '%s' must be a number %u..99",
                  tab_cols[SEC_ELECTIONS][cols[i]], v, (unsigned)lo);
     }
-    if (el->rp_acta_type && (el->rp_acta_type == el->acta_type || el->rp_acta_type == el->special_acta_type))
+    if (el->rp_acta_type && !el->rp_acta_mark[0] &&
+        (el->rp_acta_type == el->acta_type || el->rp_acta_type == el->special_acta_type))
         perr(x, t->line[r], C(t, r, EL_RP), "bad-value",
-             "rp_acta_type %u must differ from the election's other acta types: it names a second acta",
-             (unsigned)el->rp_acta_type);
+             "rp_acta_type %u must differ from the election's other acta types (or carry the letters that mark "
+             "the RP acta, %uRP): it names a second acta",
+             (unsigned)el->rp_acta_type, (unsigned)el->rp_acta_type);
 }
 
 /* The optional `independents` of election row r: a number n (CAND_IND_1..n), or the

@@ -245,10 +245,10 @@ static void write_elections(wctx *w, const prep_catalog *c)
             first = 0;
         }
         if (types && el->abroad_acta_type == PREP_CAT_ACTA_NONE)
-            putf(w, "|%u|-|%u", (unsigned)el->special_acta_type, (unsigned)el->rp_acta_type);
+            putf(w, "|%u|-|%u%s", (unsigned)el->special_acta_type, (unsigned)el->rp_acta_type, el->rp_acta_mark);
         else if (types)
-            putf(w, "|%u|%u|%u", (unsigned)el->special_acta_type, (unsigned)el->abroad_acta_type,
-                 (unsigned)el->rp_acta_type);
+            putf(w, "|%u|%u|%u%s", (unsigned)el->special_acta_type, (unsigned)el->abroad_acta_type,
+                 (unsigned)el->rp_acta_type, el->rp_acta_mark);
         if (indep) put(w, "|");
         if (indep && el->indep_names)
             for (uint32_t k = 0; k < el->n_indep_declared; k++) {

@@ -455,7 +455,8 @@ static uint32_t capture_slot(const prep_tally *t, uint32_t e, uint32_t k, const 
 {
     const prep_cat_election *el = &t->cat->elections[e];
     if (prep_catalog_n_actas(t->cat, e, k) == 0) return PREP_CAT_NONE;
-    if (el->rp_acta_type && t->rp_slot[k] != PREP_CAT_NONE && (a->rp || key_acta_type(a) == el->rp_acta_type))
+    if (el->rp_acta_type && t->rp_slot[k] != PREP_CAT_NONE &&
+        (a->rp || (!el->rp_acta_mark[0] && key_acta_type(a) == el->rp_acta_type))) /* 3RP: the key says 3 of both */
         return t->rp_slot[k];
     return k;
 }

@@ -16,11 +16,13 @@
 #include <string.h>
 
 #include "prep/actas.h"
+#include "prep/tally.h"
 
 /* District 1: PAN alone, PT and M in coalition PT_M (combination column C_PT_MORENA, PT
  * before M on the ballot), one independent named CAND_IND_JHZM. Casillas: 220100B0100
- * (lista nominal 500, 4 representatives), and the votes from abroad 220000M0000 (section
- * 0, lista nominal not given). */
+ * (lista nominal 500, 4 representatives), the special casilla 220100S0100, whose RP acta
+ * is a TIPO_ACTA 2 marked RP (rp_acta_type 2RP: Sonora 2021's 3ERP beside 3EMR), and the
+ * votes from abroad 220000M0000 (section 0, lista nominal not given). */
 static const char CAT[] = "prep-catalog 1\n"
                           "[process]\n"
                           "id = t\n"
@@ -53,10 +55,12 @@ static const char CAT[] = "prep-catalog 1\n"
                           "[casillas]\n"
                           "section|type|number|ext|urban|lista_nominal|representatives|ballots\n"
                           "100|B|1|0|1|500|4|0\n"
+                          "100|S|1|0|1|0|4|750\n"
                           "0|M|0|0|1|0|0|0\n"
                           "[elections]\n"
-                          "id|name|title|scope|acta_type|parties|independents\n"
-                          "dip|DIPUTACIONES|Diputaciones|district|2|PAN PT M|CAND_IND_JHZM\n"
+                          "id|name|title|scope|acta_type|parties|independents|special_acta_type|"
+                          "abroad_acta_type|rp_acta_type\n"
+                          "dip|DIPUTACIONES|Diputaciones|district|2|PAN PT M|CAND_IND_JHZM|2|2|2RP\n"
                           "[coalitions]\n"
                           "election|id|name|parties\n"
                           "dip|PT_M|Juntos|PT M\n"
@@ -273,6 +277,84 @@ static void test_abroad_uncapped(void **st)
     prep_catalog_free(c);
 }
 
+/* A special casilla's two actas of one number, the RP one marked by letters: the mark
+ * decides; a published file, which lists each acta once, pairs the two rows when the
+ * marks do not tell (both bare, both alike): the later is the RP acta. The tally then
+ * holds both, and the database writes the RP acta's type with its mark. */
+static void test_rp_marked(void **st)
+{
+    (void)st;
+    prep_catalog *own = catalog(0), *pub = catalog(1);
+    assert_string_equal(own->elections[0].rp_acta_mark, "RP");
+    assert_int_equal(own->elections[0].rp_acta_type, 2);
+    static const struct {
+        const char *t1, *t2;
+        int own1, own2, pub1, pub2;
+    } k[] = {
+        {"2EMR", "2ERP", 0, 1, 0, 1}, {"2ERP", "2EMR", 1, 0, 1, 0}, {"2", "2ERP", 0, 1, 0, 1},
+        {"2ERP", "2", 1, 0, 1, 0},    {"2", "2", 0, 0, 0, 1},       {"2EMR", "2EMR", 0, 0, 0, 1},
+        {"2erp", "2ERP", 1, 1, 0, 1}, {"2DRP", "2", 1, 0, 1, 0},
+    };
+    for (size_t i = 0; i < PREP_ARRAY_LEN(k); i++) {
+        char rows[512];
+        snprintf(rows, sizeof rows,
+                 "220100S0100|%s|7|100|20|150|3|0|5|0||1|2018-07-01 21:00\n"
+                 "220100S0100|%s|0|110|20|150|0|0|5|0||1|2018-07-01 21:05\n",
+                 k[i].t1, k[i].t2);
+        for (int p = 0; p < 2; p++) {
+            prep_diags d;
+            prep_actas *s = read_rows(p ? pub : own, rows, &d);
+            if (d.total) prep_diags_print(&d, stderr, 10);
+            assert_int_equal(s->n, 2);
+            int w1 = p ? k[i].pub1 : k[i].own1, w2 = p ? k[i].pub2 : k[i].own2;
+            if (s->v[0].rp != w1 || s->v[1].rp != w2)
+                fail_msg("%s, %s (%s): rp %d %d, want %d %d", k[i].t1, k[i].t2, p ? "published" : "own", s->v[0].rp,
+                         s->v[1].rp, w1, w2);
+            prep_actas_free(s);
+            prep_diags_free(&d);
+        }
+    }
+    /* the tally holds both actas of the casilla: 4 expected (B, S's two, M), 2 captured */
+    prep_diags d;
+    prep_actas *s = read_rows(pub, "220100S0100|2|7|100|20|150|3|0|5|0||1|2018-07-01 21:00\n"
+                                   "220100S0100|2|0|110|20|150|0|0|5|0||1|2018-07-01 21:05\n", &d);
+    prep_tally *t = NULL;
+    assert_int_equal(prep_tally_new(pub, &t), PREP_OK);
+    for (size_t i = 0; i < s->n; i++) assert_int_equal(prep_tally_apply(t, 0, &s->v[i], prep_acta_votes(s, &s->v[i])), PREP_OK);
+    prep_summary sum;
+    prep_tally_summary(t, 0, 0, &sum);
+    assert_int_equal(sum.esperadas, 4);
+    assert_int_equal(sum.capturadas, 2);
+    assert_int_equal(sum.contabilizadas, 2);
+    /* written back: the RP acta's TIPO_ACTA and CLAVE_ACTA carry the mark, the MR acta's not */
+    prep_buf b;
+    prep_buf_init(&b, 0);
+    assert_int_equal(prep_actas_write_row(pub, 0, &s->v[1], prep_acta_votes(s, &s->v[1]), &b), PREP_OK);
+    assert_non_null(strstr(b.data, "220100S010002RP"));
+    assert_non_null(strstr(b.data, "|2RP|"));
+    b.len = 0;
+    assert_int_equal(prep_actas_write_row(pub, 0, &s->v[0], prep_acta_votes(s, &s->v[0]), &b), PREP_OK);
+    assert_null(strstr(b.data, "RP"));
+    prep_buf_free(&b);
+    prep_tally_free(t);
+    prep_actas_free(s);
+    prep_diags_free(&d);
+    /* the catalogue writes the mark and reads it back */
+    prep_buf_init(&b, 0);
+    assert_int_equal(prep_catalog_write(pub, &b), PREP_OK);
+    assert_non_null(strstr(b.data, "|2|2|2RP"));
+    prep_catalog *c2 = NULL;
+    prep_diags_init(&d);
+    assert_int_equal(prep_catalog_parse("w.cat", b.data, b.len, &c2, &d), PREP_OK);
+    assert_string_equal(c2->elections[0].rp_acta_mark, "RP");
+    assert_int_equal(c2->rules.published, 1);
+    prep_catalog_free(c2);
+    prep_diags_free(&d);
+    prep_buf_free(&b);
+    prep_catalog_free(own);
+    prep_catalog_free(pub);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_published_statuses),
         cmocka_unit_test(test_published_leniency),
         cmocka_unit_test(test_abroad_uncapped),
+        cmocka_unit_test(test_rp_marked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

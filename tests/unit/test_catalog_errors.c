@@ -245,6 +245,12 @@ static const bad_case cases[] = {
      "another position"},
     {"independent not CAND_IND_", ELECTIONS6, ELECTIONS7("IND_HILDA"), "bad-value", 35, 57, PREP_ERR_INVALID, 0,
      "not CAND_IND_"},
+    /* rp_acta_type with the letters that mark the RP acta (2RP): upper case, after digits */
+#define ELECTIONS_RP(v) "parties|rp_acta_type\ngub|GUBERNATURA|Gubernatura|entity|1|PAN PRI MORENA|0\ndip|DIPUTACIONES|Diputaciones|district|2|PAN PRI MORENA|" v "\n"
+    {"rp mark lower case", ELECTIONS6, ELECTIONS_RP("2rp"), "bad-value", 35, 57, PREP_ERR_INVALID, 1, "2rp"},
+    {"rp mark without number", ELECTIONS6, ELECTIONS_RP("RP"), "bad-value", 35, 57, PREP_ERR_INVALID, 1, NULL},
+    {"rp type of the MR acta, unmarked", ELECTIONS6, ELECTIONS_RP("2"), "bad-value", 35, 57, PREP_ERR_INVALID, 1,
+     "2RP"},
     /* "413|B|" is 6 bytes; number 0 is for the votes from abroad only */
     {"casilla number 0", "413|B|1|0|", "413|B|0|0|", "bad-value", 31, 7, PREP_ERR_INVALID, 1, "0..99 for an M casilla"},
     /* [rules]: "published = " is 12 bytes */
