@@ -888,6 +888,10 @@ static int read_candidaturas(dctx *x, const char *path, uint32_t ent, prep_cat_s
         char who[64];
         actas_norm(f[ci_who], who, sizeof who);
         const char *cand = ci_name >= 0 ? f[ci_name] : who;
+        /* Puebla 2018 and Campeche 2021 name a coalition's candidacy SUM-PAN-PRD (the sum
+         * of its columns), and list CNR (candidaturas no registradas), no contender */
+        if (!strncmp(who, "SUM-", 4) || !strncmp(who, "SUM_", 4)) memmove(who, who + 4, strlen(who + 4) + 1);
+        if (!strcmp(who, "CNR") || !strcmp(who, "NO_REGISTRADOS") || !strcmp(who, "NULOS")) continue;
         candidatura_alias(x, who, sizeof who);
         uint32_t ind = actas_indep_no(who);
         uint32_t pp[PREP_CAT_MAX_COALITION_PARTIES];
@@ -909,6 +913,9 @@ static int read_candidaturas(dctx *x, const char *path, uint32_t ent, prep_cat_s
             uint32_t p = PREP_CAT_NONE;
             for (uint32_t i = 0; i < x->nparty && p == PREP_CAT_NONE; i++)
                 if (!strcmp(x->col[x->party_col[i]].name, who)) p = i;
+            size_t wl;
+            uint32_t k = p == PREP_CAT_NONE ? party_spelled_as(x, who, &wl) : PREP_CAT_NONE;
+            if (k != PREP_CAT_NONE && !who[wl]) p = party_of_col(x, k); /* MOR for the column MORENA */
             if (p == PREP_CAT_NONE) {
                 derr(x, no, ci_who + 1, "unknown-contender", "contender %s is no column of the results file", who);
                 continue;

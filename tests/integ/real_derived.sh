@@ -17,7 +17,10 @@ D=${PREP_SHARED_DATA:-$(dirname "$0")/../../../shared/data}
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 export INTEG_DIR; INTEG_DIR=$(cd "$(dirname "$0")/lib" && pwd)
 
-# file | exit | NAME=value;... the figures that differ, and the value the rows give
+# file | exit | NAME=value;... the figures that differ, and the value the rows give |
+#   the file's candidaturas CSV, when given (the same figures: it names the candidates and
+#   says who runs where; Puebla and Campeche write a coalition's candidacy SUM-PAN-PRD,
+#   Puebla MOR for the column MORENA, and both list CNR, no contender)
 #   QRO 2018 line 780: TOTAL_VOTOS_CALCULADO 364, its vote fields add up to 345 (19 votes
 #     the file counts that no field holds): C_CS 911,945 - 19, S_CS 910,293 - 19,
 #     participation 911,926 / 1,453,978 = 62.71932 %, truncated.
@@ -43,6 +46,10 @@ qro-2018-prep-dip-loc/QRO_DIP_LOC_2018.csv|0|TOTAL_VOTOS_C_CS=911926;TOTAL_VOTOS
 pue-2018-prep/PUE_GOB_2018.csv|0|ACTAS_NO_CONTABILIZADAS=1175;PORCENTAJE_ACTAS_INCONSISTENCIAS=4.0937
 pue-2018-prep/PUE_DIP_LOC_2018.csv|0|ACTAS_NO_CONTABILIZADAS=1201;PORCENTAJE_ACTAS_INCONSISTENCIAS=4.0678
 son-2021-prep/SON_DIP_LOC_2021.csv|0|TOTAL_VOTOS_C_CS=809613;PORCENTAJE_PARTICIPACION_CIUDADANA=43.9768
+qroo-2019-prep-dip-loc/QROO_DIP_LOC_2019.csv|0||qroo-2019-prep-dip-loc/QROO_DIP_CANDIDATURAS_2019.csv
+camp-2021-prep/CAMP_GOB_2021.csv|0||camp-2021-prep/CAMP_GOB_CANDIDATURA_2021.csv
+pue-2018-prep/PUE_GOB_2018.csv|0|ACTAS_NO_CONTABILIZADAS=1175;PORCENTAJE_ACTAS_INCONSISTENCIAS=4.0937|pue-2018-prep/PUE_GOB_CANDIDATURAS_2018.csv
+pue-2018-prep/PUE_DIP_LOC_2018.csv|0|ACTAS_NO_CONTABILIZADAS=1201;PORCENTAJE_ACTAS_INCONSISTENCIAS=4.0678|pue-2018-prep/PUE_DIP_LOC_CANDIDATURAS_2018.csv
 EOF
 
 cat >"$T/verify.py" <<'EOF'
@@ -73,9 +80,9 @@ print('%-60s %s' % (path.split('/data/')[-1], 'all 13 figures' if not exp else '
 EOF
 
 fail=0
-while IFS='|' read -r f want wrong; do
+while IFS='|' read -r f want wrong cand; do
   set +e
-  "$PREP" tally --actas "$D/$f" >"$T/out" 2>"$T/err"; rc=$?
+  "$PREP" tally --actas "$D/$f" ${cand:+--candidaturas "$D/$cand"} >"$T/out" 2>"$T/err"; rc=$?
   set -e
   if [ "$rc" != "$want" ]; then echo "$f: exit $rc, expected $want"; cat "$T/err"; fail=1; continue; fi
   grep -q "unreadable" "$T/err" && { echo "$f: rows left out"; cat "$T/err"; fail=1; }
