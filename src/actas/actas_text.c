@@ -325,7 +325,8 @@ int actas_special_col(const char *name, prep_cat_col_kind *kind)
                                         "CAND_NO_REGISTRADOS",
                                         "NO_REG",
                                         "VOTOS_NO_REGISTRADOS",
-                                        "VOTOS_CANDIDATOS_NO_REGISTRADOS"};
+                                        "VOTOS_CANDIDATOS_NO_REGISTRADOS",
+                                        "CNR"}; /* Puebla 2018's candidaturas CSVs */
     static const char *const nulos[] = {"NULOS", "VOTOS_NULOS", "NULO"};
     for (size_t i = 0; i < PREP_ARRAY_LEN(noreg); i++)
         if (strcmp(name, noreg[i]) == 0) {

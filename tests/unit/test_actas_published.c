@@ -169,6 +169,18 @@ static void test_spelled_columns(void **st)
         if (!prep_diags_find(&d, "unknown-column")) fail_msg("%s: no unknown-column", wrong[i]);
         prep_diags_free(&d);
     }
+    /* no registrados and nulos under other names: CNR (Puebla 2018), VOTOS_NULOS */
+    const char *t0 = "CLAVE_CASILLA|TIPO_ACTA|C_PT_MORENA|PAN|PT|M|CAND_IND_JHZM|CNR|VOTOS_NULOS\n"
+                     "220100B0100|2|7|100|20|150|3|1|5\n";
+    prep_diags d0;
+    prep_diags_init(&d0);
+    prep_actas *s0 = NULL;
+    assert_int_equal(prep_actas_parse("t.csv", t0, strlen(t0), c, 0, &s0, &d0), PREP_OK);
+    assert_int_equal(d0.total, 0);
+    assert_int_equal(prep_acta_votes(s0, &s0->v[0])[5], 1); /* NO_REGISTRADOS */
+    assert_int_equal(prep_acta_votes(s0, &s0->v[0])[6], 5); /* NULOS */
+    prep_actas_free(s0);
+    prep_diags_free(&d0);
     /* the named independent is not CAND_IND_1 */
     const char *t1 = "CLAVE_CASILLA|TIPO_ACTA|C_PT_MORENA|PAN|PT|M|CAND_IND_1|NO_REGISTRADOS|NULOS\n"
                      "220100B0100|2|7|100|20|150|3|0|5\n";
