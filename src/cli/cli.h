@@ -48,6 +48,11 @@ typedef struct cli_night {
  * captures up to at_s (local time of the process). Errors are printed as "prep CMD: ...".
  * Returns 0, or -1 with nothing to free. */
 int cli_night_load(const char *cmd, const char *catalog, const char *actas_dir, const char *at_s, cli_night *n);
+/* The same for a published results file and no catalogue: one derived from the file (and
+ * its candidaturas CSV, or NULL; docs/formats/actas.md "Published files"), every row
+ * applied up to at_s, or, when at_s is NULL, up to the cut its header states (else its
+ * latest capture). */
+int cli_night_load_published(const char *cmd, const char *file, const char *cand, const char *at_s, cli_night *n);
 void cli_night_free(cli_night *n);
 
 /* Subcommands: argv[0] is the subcommand's name. */

@@ -1,6 +1,8 @@
 /* prep render: the publication of one cut, written to a directory (previews, Apache
  * docroots, browser tests). --actas is a directory of <election-id>.csv captures files
- * (as `prep sim actas` writes them); captures up to --at enter the cut.
+ * (as `prep sim actas` writes them); captures up to --at enter the cut. Without --catalog,
+ * --actas is a published results file and the site is that file's cut, counted with a
+ * catalogue derived from it (cli_night_load_published).
  *
  * Files are written plainly (no fsync per file): this is a preview. The production path
  * is `prep cut` (signed, stored) and `prep export` (atomic directory swap). */
@@ -59,9 +61,14 @@ static int write_site(const prep_site *s, const char *dir)
 int cmd_render(int argc, char **argv)
 {
     cli_opt opts[] = {
-        {"catalog", "FILE", "the process catalogue (required)", NULL},
-        {"actas", "DIR", "captures: a directory of <election-id>.csv files (required)", NULL},
-        {"at", "TIME", "cut instant, local time of the process, e.g. \"2021-06-06 23:05\" (required)", NULL},
+        {"catalog", "FILE", "the process catalogue; without it, --actas is a published PREP results file", NULL},
+        {"actas", "PATH", "captures: a directory of <election-id>.csv files, or one published results file (required)",
+         NULL},
+        {"candidaturas", "FILE", "without --catalog: the results file's candidacy catalogue (names)", NULL},
+        {"at", "TIME",
+         "cut instant, local time of the process, e.g. \"2021-06-06 23:05\" (required with --catalog; without it, "
+         "default: the cut the file states)",
+         NULL},
         {"out", "DIR", "where to write the site (required; created if missing)", NULL},
         {"seq", "N", "the cut's sequence number shown on every page (default 1)", NULL},
         {"drill", NULL, "a drill cut: every page carries a SIMULACRO banner", NULL},
@@ -77,18 +84,26 @@ int cmd_render(int argc, char **argv)
         return CLI_USAGE;
     }
     if (help) {
-        cli_usage(stdout, "render", "--catalog FILE --actas DIR --at TIME --out DIR [--seq N] [--drill]",
+        cli_usage(stdout, "render", "--catalog FILE --actas DIR --at TIME --out DIR [--seq N] [--drill]\n"
+                  "       prep render --actas RESULTS.csv --out DIR [--candidaturas FILE] [--at TIME]",
                   "Renders the public site of one cut (every page of every election, the CSV\n"
                   "database and LEEME, the assets) into a directory. Layout and URLs:\n"
-                  "docs/formats/site.md. Serve the directory over HTTP to browse it (pages link\n"
+                  "docs/formats/site.md. Without --catalog, the site of a published PREP results\n"
+                  "file: its cut, counted with a catalogue derived from it (docs/formats/actas.md,\n"
+                  "\"Published files\"). Serve the directory over HTTP to browse it (pages link\n"
                   "to directories, served from their index.html).",
                   opts);
         return CLI_OK;
     }
     const char *catp = cli_get(opts, "catalog"), *actas = cli_get(opts, "actas"), *at_s = cli_get(opts, "at"),
                *outd = cli_get(opts, "out"), *seq_s = cli_get(opts, "seq"), *pub = cli_get(opts, "pubkey");
-    if (!catp || !actas || !at_s || !outd) {
-        fprintf(stderr, "prep render: --catalog, --actas, --at and --out are required (see --help)\n");
+    if (!actas || !outd || (catp && !at_s)) {
+        fprintf(stderr, "prep render: --actas and --out are required, and --at with --catalog (see --help)\n");
+        return CLI_USAGE;
+    }
+    const char *cand = cli_get(opts, "candidaturas");
+    if (cand && catp) {
+        fprintf(stderr, "prep render: --candidaturas is for a published results file, without --catalog\n");
         return CLI_USAGE;
     }
     int64_t seq = 1;
@@ -101,7 +116,9 @@ int cmd_render(int argc, char **argv)
     prep_render_site_init(&site);
     int rc = CLI_USAGE;
     cli_night night;
-    if (cli_night_load("render", catp, actas, at_s, &night)) return CLI_USAGE;
+    if (catp ? cli_night_load("render", catp, actas, at_s, &night)
+             : cli_night_load_published("render", actas, cand, at_s, &night))
+        return CLI_USAGE;
     prep_err e;
     if (pub) {
         size_t len;

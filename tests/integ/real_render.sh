@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# `prep render --actas RESULTS.csv` (no catalogue) on real published files: the public
+# site of the file's own cut, counted with a catalogue derived from it
+# (docs/formats/actas.md, "Published files"). For Campeche 2021's governor (with its
+# candidaturas CSV) and Sonora 2021's (without), the gubernatura page's open data must
+# give:
+#   - the summary the file's own header states (read by tests/integ/lib/real_header.py);
+#   - each candidacy's votes as summed here from the file's counted rows (CONTABILIZADA
+#     1) with python's csv module alone: a party's column, or for a coalition (PAN-PRI-PRD)
+#     every column whose parties are among its own (PAN, PRI, PRD, C_PAN_PRI...), which is
+#     how the institute totals a coalition's candidate;
+#   - the candidates' names from the candidaturas CSV (Campeche);
+# and the page itself shows the cut's instant as the file's header writes it, and the
+# winner's votes.
+set -euo pipefail
+PREP=$1
+D=${PREP_SHARED_DATA:-$(dirname "$0")/../../../shared/data}
+[ -d "$D" ] || { echo "missing $D"; exit 1; }
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+export INTEG_DIR; INTEG_DIR=$(cd "$(dirname "$0")/lib" && pwd)
+
+cat >"$T/verify.py" <<'EOF'
+import csv, json, os, sys
+sys.path.insert(0, os.environ['INTEG_DIR'])
+from real_header import header
+path, site, cand = sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else ''
+_, stated = header(path)
+d = json.load(open(site + '/gubernatura/datos.json'))
+errors = []
+res = d['resumen']
+for key, name in [('actas_esperadas', 'ACTAS_ESPERADAS'), ('actas_capturadas', 'ACTAS_CAPTURADAS'),
+                  ('actas_contabilizadas', 'ACTAS_CONTABILIZADAS'), ('actas_no_contabilizadas', 'ACTAS_NO_CONTABILIZADAS'),
+                  ('lista_nominal', 'LISTA_NOMINAL_ACTAS_CONTABILIZADAS'), ('total_votos', 'TOTAL_VOTOS_C_CS'),
+                  ('porcentaje_capturadas', 'PORCENTAJE_ACTAS_CAPTURADAS'),
+                  ('porcentaje_contabilizadas', 'PORCENTAJE_ACTAS_CONTABILIZADAS'),
+                  ('participacion', 'PORCENTAJE_PARTICIPACION_CIUDADANA')]:
+    if float(str(res[key])) != float(stated[name]):
+        errors.append('%s: the page says %s, the file %s' % (key, res[key], stated[name]))
+# the counted rows' column sums
+text = open(path, encoding='utf-8-sig').read()
+rows = list(csv.reader(text.splitlines()))
+k = next(i for i, r in enumerate(rows) if r and r[0].lstrip("'") == 'CLAVE_CASILLA')
+h = rows[k]
+ix = {n: i for i, n in enumerate(h)}
+cols = h[ix['TOTAL_VOTOS_SACADOS'] + 1:ix['TOTAL_VOTOS_ASENTADO']]
+tot = dict.fromkeys(cols, 0)
+for r in rows[k + 1:]:
+    if len(r) == len(h) and r[ix['CONTABILIZADA']] == '1':
+        for c in cols:
+            if r[ix[c]].isdigit(): tot[c] += int(r[ix[c]])
+def parts(col):
+    return set((col[2:] if col.startswith('C_') else col).split('_'))
+want = {}
+for c in d['candidaturas']:
+    label = c['etiqueta']
+    if label in tot:
+        want[label] = tot[label]
+    else:
+        ps = set(label.split('-'))
+        want[label] = sum(v for col, v in tot.items() if col not in ('NO_REGISTRADOS', 'NULOS') and parts(col) <= ps)
+    if c['votos'] != want[label]:
+        errors.append('%s: the page says %d votes, the rows give %d' % (label, c['votos'], want[label]))
+listed = sum(c['votos'] for c in d['candidaturas']) + tot['NO_REGISTRADOS'] + tot['NULOS']
+if listed != int(stated['TOTAL_VOTOS_C_CS']):
+    errors.append('the candidacies, no registrados and nulos add up to %d, the file says %s' % (listed, stated['TOTAL_VOTOS_C_CS']))
+if cand:
+    names = {r['PARTIDO_CI'].replace('SUM-', ''): r.get('CANDIDATURA_PROPIETARIA', '') for r in csv.DictReader(open(cand, encoding='utf-8'))}
+    for c in d['candidaturas']:
+        if names.get(c['etiqueta']) and c['nombre'] != names[c['etiqueta']]:
+            errors.append('%s: named %r, the candidaturas CSV says %r' % (c['etiqueta'], c['nombre'], names[c['etiqueta']]))
+page = open(site + '/gubernatura/index.html', encoding='utf-8').read()
+cut = text.splitlines()[1].strip().strip('"')           # "07/06/2021 20:00 (UTC-5)"
+dd, mm, rest = cut.split('/', 2)
+yyyy, hhmm = rest.split(' ')[0], rest.split(' ')[1]
+if 'datetime="%s-%s-%sT%s:00' % (yyyy, mm, dd, hhmm) not in page:
+    errors.append('the page does not show the cut %s' % cut)
+top = max(d['candidaturas'], key=lambda c: c['votos'])
+if '{:,}'.format(top['votos']) not in page:
+    errors.append('the page does not show the leader\'s %s votes' % '{:,}'.format(top['votos']))
+if errors:
+    print(path); print('\n'.join('  ' + e for e in errors)); sys.exit(1)
+print('%-45s summary as stated, %d candidacies as summed from the rows; leader %s, %d votes'
+      % (path.split('/data/')[-1], len(d['candidaturas']), top['etiqueta'], top['votos']))
+EOF
+
+fail=0
+run() { # FILE [CANDIDATURAS]
+  rm -rf "$T/site"
+  if ! "$PREP" render --actas "$D/$1" ${2:+--candidaturas "$D/$2"} --out "$T/site" >"$T/out" 2>"$T/err"; then
+    echo "$1: render failed"; cat "$T/err"; fail=1; return
+  fi
+  python3 "$T/verify.py" "$D/$1" "$T/site" ${2:+"$D/$2"} || fail=1
+}
+run camp-2021-prep/CAMP_GOB_2021.csv camp-2021-prep/CAMP_GOB_CANDIDATURA_2021.csv
+run son-2021-prep/SON_GOB_2021.csv
+
+# without --catalog there is no default for a file that cannot be described: refused,
+# nothing written
+set +e
+"$PREP" render --actas "$D/camp-2021-prep/CAMP_AYUN_2021.csv" --out "$T/ayun" >"$T/out" 2>"$T/err"; rc=$?
+set -e
+[ $rc -eq 2 ] || { echo "CAMP_AYUN: exit $rc, expected 2"; fail=1; }
+[ ! -e "$T/ayun" ] || { echo "CAMP_AYUN: something was written"; fail=1; }
+grep -q "section-conflict" "$T/err" || { echo "CAMP_AYUN: no section-conflict"; cat "$T/err"; fail=1; }
+
+[ $fail -eq 0 ] && echo "real files rendered as their rows say"
+exit $fail
