@@ -91,6 +91,12 @@ typedef struct prep_acta {
     uint32_t votes_off;         /* offset of this acta's n_cols vote values in the set's pool */
 } prep_acta;
 
+/* Whether acta a (classified: a->status) is in ACTAS_NO_CONTABILIZADAS under r:
+ * prep_actas_status_no_counted, except that a published file's sin acta row says it by its
+ * CONTABILIZADA when it has one (rules.published; Queretaro 2018 flags one of its 173 sin
+ * acta rows 0 and counts it, the others carry no flag). */
+int prep_actas_no_counted(const prep_rules *r, const prep_acta *a);
+
 /* The 13 summary figures of a cut's header block. Percentages are derived when
  * formatting (truncated, catalogue decimals). */
 typedef struct prep_summary {
@@ -195,6 +201,11 @@ extern const char *const prep_actas_summary_names[13];
  * block as read, matching the name variants of real files (ACTAS_FUERA_DE_CATALOGO,
  * PORCENTAJE_ACTAS_CON_INCONSISTENCIAS...). Borrowed; NULL when the block lacks it. */
 const char *prep_actas_header_value(const prep_actas_header *h, int i);
+/* Summary figure i (0..12) as written, as a number (x 10^4 for a percentage): apostrophes,
+ * quotes, '=', '%', blanks and thousands separators ("7,671") are dropped; "2.214" is
+ * 2.2140, "0" is 0.0000. -1 when it is not a number (or has more than 4 decimals that are
+ * not 0). What `prep tally --check` and the catalogue-less tally compare. */
+int prep_actas_figure_parse(const char *text, int i, int64_t *out);
 
 /* Whether capture `newer` replaces capture `older` of the same acta: the later instant
  * (prep_actas_instant) wins; on equal instants the later source line wins. */

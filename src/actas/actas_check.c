@@ -407,11 +407,9 @@ static void format_fig(int i, int64_t v, char out[32])
     else snprintf(out, 32, "%lld", (long long)v);
 }
 
-/* A stated figure as a number (x 10^4 for percentages): apostrophes, quotes, '=', '%',
- * blanks and thousands separators ("7,671") are dropped; "2.214" is 2.2140. -1 when it
- * is not a number. */
-static int parse_stated(const char *s, int pct, int64_t *out)
+int prep_actas_figure_parse(const char *s, int fig, int64_t *out)
 {
+    int pct = is_pct(fig);
     char b[48];
     size_t n = 0;
     for (const char *p = s; *p && n + 1 < sizeof b; p++) {
@@ -585,7 +583,7 @@ static void explain(const cctx *x, int i, int64_t stated, const figs *g, const f
 
 static int stated_num(const prep_filecheck_report *rep, int i, int64_t *v)
 {
-    return rep->fig[i].has_stated && !parse_stated(rep->fig[i].stated, is_pct(i), v);
+    return rep->fig[i].has_stated && !prep_actas_figure_parse(rep->fig[i].stated, i, v);
 }
 
 static int popcount4(unsigned v)
@@ -852,7 +850,7 @@ prep_err prep_actas_check(const char *name, const char *data, size_t len, const 
         if (!fg->has_stated) continue;
         rep->n_stated++;
         int64_t s;
-        if (parse_stated(fg->stated, is_pct(i), &s)) {
+        if (prep_actas_figure_parse(fg->stated, i, &s)) {
             char sv[sizeof fg->stated];
             memcpy(sv, fg->stated, sizeof sv);
             snprintf(fg->note, sizeof fg->note, "the stated value '%s' is not a number", sv);

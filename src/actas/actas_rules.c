@@ -26,6 +26,13 @@ int prep_actas_status_no_counted(const prep_rules *r, prep_acta_status s)
     return 1;
 }
 
+int prep_actas_no_counted(const prep_rules *r, const prep_acta *a)
+{
+    prep_acta_status s = (prep_acta_status)a->status;
+    if (r->published && s == PREP_ACTA_NC_NO_ACTA && a->contabilizada >= 0) return a->contabilizada != 1;
+    return prep_actas_status_no_counted(r, s);
+}
+
 const char *prep_actas_status_tag(prep_acta_status s)
 {
     switch (s) {

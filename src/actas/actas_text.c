@@ -412,7 +412,6 @@ int actas_obs_reason(const char *obs_norm)
     return RS_OTHER;
 }
 
-
 static int label_is(const char *label, const char *norm)
 {
     if (!label || !*label) return 0;

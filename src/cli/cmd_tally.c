@@ -30,21 +30,13 @@ static void print_block(FILE *f, const char *name, const char *cut_text, char se
     for (size_t i = 0; i < 13; i++) fprintf(f, "%s%c", vals[i], i == 12 ? '\n' : sep);
 }
 
-/* A figure as the file writes it and as the rows give it: the same number (a file may
- * write a percentage of 0 as "0", or drop trailing zeros; a leading apostrophe or a
- * trailing % is no digit). */
-static int same_figure(const char *file, const char *rows)
+/* Figure i as the file writes it and as the rows give it: the same text, or the same
+ * number (a file may write a percentage of 0 as "0", or drop trailing zeros). */
+static int same_figure(int i, const char *file, const char *rows)
 {
-    if (!strcmp(file, rows)) return 1;
-    char a[32], b[32];
-    size_t n = 0;
-    for (const char *p = file; *p && n + 1 < sizeof a; p++)
-        if (*p != '\'' && *p != '%' && *p != ',') a[n++] = *p;
-    a[n] = 0;
-    snprintf(b, sizeof b, "%s", rows);
-    char *ea, *eb;
-    double x = strtod(a, &ea), y = strtod(b, &eb);
-    return n && ea != a && !*ea && eb != b && !*eb && x == y;
+    int64_t a, b;
+    return !strcmp(file, rows) ||
+           (!prep_actas_figure_parse(file, i, &a) && !prep_actas_figure_parse(rows, i, &b) && a == b);
 }
 
 static int tally_real_file(const char *path, const char *cand, int check)
@@ -93,7 +85,7 @@ static int tally_real_file(const char *path, const char *cand, int check)
     if (s->hdr.present && s->hdr.n_summary == 13) {
         int diff = 0;
         for (int i = 0; i < 13; i++)
-            if (!same_figure(s->hdr.summary_values[i], vals[i])) {
+            if (!same_figure(i, s->hdr.summary_values[i], vals[i])) {
                 fprintf(stderr, "prep tally: %s: file says %s, rows give %s\n", s->hdr.summary_names[i],
                         s->hdr.summary_values[i], vals[i]);
                 diff++;

@@ -506,11 +506,7 @@ prep_err prep_tally_apply(prep_tally *t, uint32_t e, const prep_acta *a, const i
     prep_tally_agg *old = &te->aggs[PREP_TALLY_CASILLA][k];
     int64_t d_cap = 1 - (int64_t)old->capturadas;
     int64_t d_cont = (counted ? 1 : 0) - (int64_t)old->contabilizadas;
-    int nocont = prep_actas_status_no_counted(&c->rules, st);
-    /* a published file's sin acta row: its CONTABILIZADA says (Queretaro 2018 flags one of
-     * its 173 with 0, and counts it) */
-    if (c->rules.published && st == PREP_ACTA_NC_NO_ACTA && cp.contabilizada >= 0) nocont = cp.contabilizada != 1;
-    int64_t d_nocont = (nocont ? 1 : 0) - (int64_t)old->no_contabilizadas;
+    int64_t d_nocont = (prep_actas_no_counted(&c->rules, &cp) ? 1 : 0) - (int64_t)old->no_contabilizadas;
     int64_t d_inc = (prep_actas_status_inconsistent(&c->rules, st) ? 1 : 0) - (int64_t)old->inconsistentes;
     int64_t d_ln = (counted ? (int64_t)cas->lista_nominal : 0) - old->lista_nominal;
     int64_t d_ccs = (counted ? total : 0) - old->votos_c_cs;

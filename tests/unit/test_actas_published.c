@@ -243,8 +243,9 @@ static void test_published_statuses(void **st)
 
 /* What only a published file may write, read as such under published = yes and refused
  * otherwise (kind and field): a '-' where the column is on the ballot (an acta that does
- * not carry it: Sonora's representación proporcional actas), ILEGIBLE where it is not,
- * and a TIPO_ACTA slip (Sonora: 3}, 734). */
+ * not carry it: Sonora's representación proporcional actas) and a TIPO_ACTA slip (Sonora:
+ * 3}, 734). (ILEGIBLE where a column is not on the ballot, Sonora's 52 rows: every column
+ * is on this catalogue's ballot; tests/integ/real_derived.sh reads them.) */
 static void test_published_leniency(void **st)
 {
     (void)st;
