@@ -53,7 +53,9 @@ typedef struct cutter_stats {
 } cutter_stats;
 
 /* Loads everything; errors printed as "prep CMD: ...". Returns 0, -1 (nothing to free),
- * or -2 when the captures fail the integrity checks and no override reason is given
+ * or -2 (nothing to free) when the catalogue says `published = yes` (a derived
+ * catalogue's rule, never an institute's: refused even with an override reason, its line
+ * named), or when the captures fail the integrity checks and no override reason is given
  * (unreadable rows, conflicting captures: each a diag with file, line and column). */
 int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *actas_dir, const char *key,
                 const char *pubkey, const char *store, int drill, const char *override_reason);

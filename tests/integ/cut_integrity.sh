@@ -70,4 +70,16 @@ grep -q "corte.json" site/SHA256SUMS
 grep -q "Excepci.n autorizada en este corte" site/verificar/index.html
 grep -q "recaptura del distrito 1 autorizada por el consejo" site/verificar/index.html
 (cd site && sha256sum -c --strict --quiet SHA256SUMS)
-echo "integrity: truncated, negative, conflicting and decreasing inputs refused with their place; override published and signed"
+# 6. a catalogue that says its captures are a published results file (a derived
+#    catalogue's rule, whose leniencies election night must not have): refused, even with
+#    an override, the line named, nothing signed
+cp tiny.cat pub.cat; printf '[rules]\nprofile = ine\npublished = yes\n' >>pub.cat
+pl=$(grep -n '^published = yes$' pub.cat | cut -d: -f1)
+before=$(cat store/active)
+set +e
+"$PREP" cut --catalog pub.cat --actas good --at "$AT" --key drill.key --pubkey drill.pub --store store --drill \
+  --override-reason "prueba" >out 2>err; rc=$?
+set -e
+refused published
+grep -q "pub.cat:$pl: \[rules\] published = yes" err || { echo "published: line not named"; cat err; exit 1; }
+echo "integrity: truncated, negative, conflicting and decreasing inputs refused with their place; override published and signed; a published-file catalogue refused"
