@@ -271,8 +271,10 @@ typedef int64_t prep_time;
 
 /* Parses a local wall-clock time in zone tz. Accepted forms:
  *   "YYYY-MM-DD HH:MM[:SS[.ffffff]]", "YYYY-MM-DDTHH:MM[:SS]", "DD/MM/YYYY HH:MM[:SS]"
- *   (also "D/M/YYYY"), "YYYY/MM/DD HH:MM[:SS]", and any of those followed by an explicit offset
- *   "(UTC-5)", "-05:00", "Z", which then wins over tz. Returns 0 on success. */
+ *   (also "D/M/YYYY" and "H:MM", a spreadsheet's), "YYYY/MM/DD HH:MM[:SS]"; the time may
+ *   be on a 12-hour clock with "a. m." / "p. m." ("a.m.", "AM", "pm" ...: 12 a. m. is 00);
+ *   any of those followed by an explicit offset "(UTC-5)", "-05:00", "Z", which then wins
+ *   over tz. Returns 0 on success. */
 int prep_time_parse(const char *s, const char *tz, prep_time *out);
 /* Formats t in zone tz with one of these styles:
  *   PREP_TS_ISO      "2021-06-06 23:05:00"

@@ -1154,7 +1154,11 @@ static int derive_meta(dctx *x, const dset *s, dmeta *m)
     /* decimals of the percentages as written */
     m->decimals = 4;
     const char *pv = prep_actas_header_value(&x->lay.hdr, 4);
-    if (pv && strchr(pv, '.')) m->decimals = (uint32_t)strlen(strchr(pv, '.') + 1);
+    if (pv && strchr(pv, '.')) { /* the digits after the point: "84.4183%" has 4 */
+        const char *d = strchr(pv, '.') + 1;
+        m->decimals = 0;
+        while (d[m->decimals] >= '0' && d[m->decimals] <= '9') m->decimals++;
+    }
     if (m->decimals > 9) m->decimals = 4;
     m->acta_type = 1;
     for (uint32_t i = 0; i < 100; i++)

@@ -106,6 +106,26 @@ void prep_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
     *y = yoe + era * 400 + (*m <= 2);
 }
 
+/* A 12-hour clock's "a. m." / "p. m." after the time, as Spanish spreadsheets write it
+ * (also "a.m.", "am", "AM", "p.m.", "PM"): 1 (a. m.) or 2 (p. m.), *pp moved past it;
+ * 0 (nothing moved) when there is none. */
+static int meridiem(const char **pp)
+{
+    const char *p = *pp;
+    while (*p == ' ') p++;
+    char c = (char)(*p | 0x20);
+    if (c != 'a' && c != 'p') return 0;
+    const char *q = p + 1;
+    if (*q == '.') q++;
+    while (*q == ' ') q++;
+    if ((*q | 0x20) != 'm') return 0;
+    q++;
+    if (*q == '.') q++;
+    if (*q && *q != ' ' && *q != '(') return 0;
+    *pp = q;
+    return c == 'a' ? 1 : 2;
+}
+
 int prep_time_parse(const char *s, const char *tz, prep_time *out)
 {
     if (!s) return -1;
@@ -127,7 +147,9 @@ int prep_time_parse(const char *s, const char *tz, prep_time *out)
     }
     if (*p == ' ' || *p == 'T') {
         p++;
-        if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi)) return -1;
+        /* H:MM as a spreadsheet writes it ("7/6/2021 1:51") or HH:MM */
+        if (digits(&p, p[0] >= '0' && p[0] <= '9' && p[1] == ':' ? 1 : 2, &h) || *p++ != ':' || digits(&p, 2, &mi))
+            return -1;
         if (*p == ':') {
             p++;
             if (digits(&p, 2, &se)) return -1;
@@ -137,6 +159,9 @@ int prep_time_parse(const char *s, const char *tz, prep_time *out)
                     if (++n > 9) return -1;
             }
         }
+        int half = meridiem(&p);
+        if (half && (h < 1 || h > 12)) return -1;
+        if (half) h = h % 12 + (half == 2 ? 12 : 0);
     } else if (*p != 0)
         return -1;
     if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || mi > 59 || se > 60) return -1;

@@ -89,6 +89,70 @@ while IFS='|' read -r f want wrong cand; do
   python3 "$T/verify.py" "$D/$f" "$T/err" "$wrong" || fail=1
 done <"$T/expect"
 
+# The same files as other institutes write theirs (the layouts seen in OPLE exports and
+# spreadsheets): CRLF line ends with every field quoted; ';' as the separator; the header
+# block's percentages with '%' and its counts with thousands separators; ISO dates; dates
+# as a Spanish spreadsheet writes them (7/6/2021 1:51, 07/06/2021 01:51:00 a. m.); a
+# separator ending every row (an empty last column). Made here with python's csv module
+# from the real file; each must give the same 13 figures as the file itself.
+cat >"$T/variant.py" <<'EOF'
+import csv, io, re, sys
+src, kind, out = sys.argv[1], sys.argv[2], sys.argv[3]
+raw = open(src, 'rb').read()
+try:
+    text, enc = raw.decode('utf-8-sig'), 'utf-8'
+except UnicodeDecodeError:
+    text, enc = raw.decode('latin-1'), 'latin-1'
+lines = text.replace('\r\n', '\n').split('\n')
+sep = ','
+if lines[0].startswith('sep='):
+    sep = lines[0][4]
+    lines = lines[1:]
+k = next(i for i, l in enumerate(lines) if l.lstrip('"').startswith('CLAVE_CASILLA'))
+head, body = lines[:k], [l for l in lines[k:] if l]
+rows = list(csv.reader(body, delimiter=sep))
+h = next(i for i, l in enumerate(head) if 'ACTAS_ESPERADAS' in l)
+block = [next(csv.reader([l], delimiter=sep)) if l else [] for l in head]
+def write(blk, rs, osep, quoting=csv.QUOTE_MINIMAL, end='\n', extra=False):
+    b = io.StringIO()
+    w = csv.writer(b, delimiter=osep, quoting=quoting, lineterminator=end)
+    w.writerows(blk)
+    w.writerows([r + [''] for r in rs] if extra else rs)
+    return b.getvalue()
+if kind == 'crlf-quoted':
+    data = write(block, rows, sep, csv.QUOTE_ALL, '\r\n')
+elif kind == 'semicolon':
+    data = write(block, rows, ';')
+elif kind == 'header-signs':
+    block[h + 1] = [v + '%' if '.' in v else '{:,}'.format(int(v)) for v in block[h + 1]]
+    data = write(block, rows, sep)
+elif kind == 'iso-dates':
+    data = re.sub(r'(\d\d)/(\d\d)/(\d{4}) (\d\d:\d\d)', r'\3-\2-\1 \4', write(block, rows, sep))
+elif kind == 'sheet-dates':
+    data = re.sub(r'(\d\d)/(\d\d)/(\d{4}) (\d\d):(\d\d)(?::\d\d)?(?! \()',
+                  lambda m: '%d/%d/%s %d:%s' % (int(m.group(1)), int(m.group(2)), m.group(3), int(m.group(4)), m.group(5)),
+                  write(block, rows, sep))
+elif kind == 'twelve-hour':
+    data = re.sub(r'(\d\d/\d\d/\d{4}) (\d\d):(\d\d:\d\d)(?! \()',
+                  lambda m: '%s %02d:%s %s' % (m.group(1), int(m.group(2)) % 12 or 12, m.group(3),
+                                               'a. m.' if int(m.group(2)) < 12 else 'p. m.'),
+                  write(block, rows, sep))
+elif kind == 'trailing-separator':
+    data = write(block, rows, sep, extra=True)
+open(out, 'wb').write(data.encode(enc))
+EOF
+for f in son-2021-prep/SON_GOB_2021.csv qroo-2019-prep-dip-loc/QROO_DIP_LOC_2019.csv; do
+  for v in crlf-quoted semicolon header-signs iso-dates sheet-dates twelve-hour trailing-separator; do
+    python3 "$T/variant.py" "$D/$f" $v "$T/variant.csv"
+    set +e
+    "$PREP" tally --actas "$T/variant.csv" >"$T/out" 2>"$T/err"; rc=$?
+    set -e
+    if [ $rc -ne 0 ] || ! grep -q "all 13 figures equal" "$T/err"; then
+      echo "$f written $v: exit $rc, not the file's 13 figures"; cat "$T/err"; fail=1
+    else echo "$f written $v: all 13 figures"; fi
+  done
+done
+
 # Campeche 2021's ayuntamientos and juntas municipales share casillas between two units
 # (section 333: Champotón and Seybaplaya, each with its own acta and lista nominal), which
 # a catalogue section (one district, one municipality) cannot hold: refused, naming it.

@@ -74,6 +74,27 @@ static void test_time(void **st)
     assert_int_not_equal(prep_time_parse("2021-06-06 20:00:00.", tz, &t), 0);
     assert_int_not_equal(prep_time_parse("2021-06-06 20:00:00.0000000000", tz, &t), 0);
     assert_int_not_equal(prep_time_parse("6/6/21 20:00", tz, &t), 0);
+    /* a spreadsheet's: H:MM, and a 12-hour clock in Spanish or English (1623027600 is 20:00;
+     * 12 a. m. is midnight, 12 p. m. noon) */
+    assert_int_equal(prep_time_parse("7/6/2021 1:51", tz, &t), 0);
+    assert_int_equal(t, 1623027600 + 5 * 3600 + 51 * 60);
+    assert_int_equal(prep_time_parse("06/06/2021 08:00:00 p. m.", tz, &t), 0);
+    assert_int_equal(t, 1623027600);
+    assert_int_equal(prep_time_parse("6/6/2021 8:00 PM", tz, &t), 0);
+    assert_int_equal(t, 1623027600);
+    assert_int_equal(prep_time_parse("06/06/2021 8:00 p.m. (UTC-5)", "UTC", &t), 0);
+    assert_int_equal(t, 1623027600);
+    assert_int_equal(prep_time_parse("07/06/2021 12:00:00 a. m.", tz, &t), 0);
+    assert_int_equal(t, 1623027600 + 4 * 3600);
+    assert_int_equal(prep_time_parse("06/06/2021 12:30 pm", tz, &t), 0);
+    assert_int_equal(t, 1623027600 - 7 * 3600 - 30 * 60);
+    assert_int_equal(prep_time_parse("06/06/2021 11:59 AM", tz, &t), 0);
+    assert_int_equal(t, 1623027600 - 8 * 3600 - 60);
+    assert_int_not_equal(prep_time_parse("06/06/2021 13:00 p. m.", tz, &t), 0);
+    assert_int_not_equal(prep_time_parse("06/06/2021 0:30 a. m.", tz, &t), 0);
+    assert_int_not_equal(prep_time_parse("06/06/2021 8:00 p. x.", tz, &t), 0);
+    assert_int_not_equal(prep_time_parse("06/06/2021 8:00 pmx", tz, &t), 0);
+    assert_int_not_equal(prep_time_parse("06/06/2021 800", tz, &t), 0);
     /* 2023: DST abolished in Mexico (2022): 2023-06-06 20:00 is UTC-6 -> 1686103200 */
     assert_int_equal(prep_time_parse("2023-06-06 20:00", tz, &t), 0);
     assert_int_equal(t, 1686103200);
