@@ -116,6 +116,58 @@ static int vote_shape(const actas_layout *lay, const int *party, const char *nm)
     return parts >= 2 && hits ? 2 : 0;
 }
 
+/* party[i] = 1 for the columns not known[] whose name is one party's shape (vote_shape 1). */
+static int *party_columns(const actas_layout *lay, const int *known)
+{
+    int *party = prep_xcalloc(lay->ncols ? lay->ncols : 1, sizeof *party);
+    for (size_t i = 0; i < lay->ncols; i++)
+        if (!known[i] && vote_shape(lay, NULL, lay->cols[i]) == 1) party[i] = 1;
+    return party;
+}
+
+static size_t vote_run(const actas_layout *lay, const int *known, const int *party, size_t *start)
+{
+    size_t nc = lay->ncols, best_a = 0, best_n = 0;
+    for (size_t i = 0; i < nc;) {
+        if (known[i] || !vote_shape(lay, party, lay->cols[i])) {
+            i++;
+            continue;
+        }
+        size_t a = i;
+        while (i < nc && !known[i] && vote_shape(lay, party, lay->cols[i])) i++;
+        if (i - a > best_n) best_a = a, best_n = i - a;
+    }
+    *start = best_a;
+    return best_n;
+}
+
+size_t actas_vote_run(const actas_layout *lay, const int *known, size_t *start)
+{
+    int *party = party_columns(lay, known);
+    size_t n = vote_run(lay, known, party, start);
+    free(party);
+    return n;
+}
+
+int *actas_foreign_columns(const actas_layout *lay)
+{
+    size_t nc = lay->ncols, first = nc, last = 0;
+    int *known = prep_xcalloc(nc ? nc : 1, sizeof *known);
+    for (size_t i = 0; i < nc; i++) known[i] = actas_role_of(lay->cols[i]) != AR_UNKNOWN;
+    int *party = party_columns(lay, known);
+    int *foreign = prep_xcalloc(nc ? nc : 1, sizeof *foreign);
+    for (size_t i = 0; i < nc; i++)
+        if (!known[i] && vote_shape(lay, party, lay->cols[i])) {
+            if (first == nc) first = i;
+            last = i;
+        }
+    for (size_t i = 0; i < nc; i++)
+        foreign[i] = !known[i] && (first == nc || i < first || i > last) && !vote_shape(lay, party, lay->cols[i]);
+    free(party);
+    free(known);
+    return foreign;
+}
+
 static int mapped(const cctx *x, const char *nm, int *is_vote)
 {
     for (size_t i = 0; x->o && i < x->o->n_map; i++) {
@@ -138,7 +190,6 @@ static prep_err map_columns(cctx *x)
     for (int r = 0; r < AR_COUNT; r++) x->role[r] = -1;
     x->dup_of = prep_xcalloc(nc, sizeof *x->dup_of);
     x->vote = prep_xcalloc(nc, sizeof *x->vote);
-    int *party = prep_xcalloc(nc, sizeof *party);
     int *known = prep_xcalloc(nc, sizeof *known);
     int nerr = 0;
     for (size_t i = 0; i < nc; i++) {
@@ -156,20 +207,7 @@ static prep_err map_columns(cctx *x)
         if (x->role[r] < 0) x->role[r] = (int)i;
         else x->dup_of[i] = x->role[r];
     }
-    for (size_t i = 0; i < nc; i++)
-        if (!known[i] && vote_shape(lay, NULL, lay->cols[i]) == 1) party[i] = 1;
-    /* the vote columns: one contiguous run of vote-shaped names (a party-like name among
-     * the identity or status columns is not taken as a party) */
-    size_t best_a = 0, best_n = 0;
-    for (size_t i = 0; i < nc;) {
-        if (known[i] || !vote_shape(lay, party, lay->cols[i])) {
-            i++;
-            continue;
-        }
-        size_t a = i;
-        while (i < nc && !known[i] && vote_shape(lay, party, lay->cols[i])) i++;
-        if (i - a > best_n) best_a = a, best_n = i - a;
-    }
+    size_t best_a, best_n = actas_vote_run(lay, known, &best_a);
     for (size_t i = 0; i < nc; i++) {
         if (known[i]) continue;
         if (i >= best_a && i < best_a + best_n) {
@@ -204,7 +242,6 @@ static prep_err map_columns(cctx *x)
                        "no CONTABILIZADA column: the institute's decision on each acta is not in the file");
         nerr++;
     }
-    free(party);
     free(known);
     return nerr ? PREP_ERR_PARSE : PREP_OK;
 }

@@ -263,16 +263,20 @@ static int subset(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb
 static int classify_columns(dctx *x)
 {
     for (int i = 0; i < AR_COUNT; i++) x->role_field[i] = -1;
+    /* an institute's own column, outside the vote columns and not shaped like one, is left
+     * out, as the published file's reader leaves it (actas_foreign_columns) */
+    int *foreign = actas_foreign_columns(&x->lay);
     for (size_t i = 0; i < x->lay.ncols; i++) {
         const char *nm = x->lay.cols[i];
         actas_role r = actas_role_of(nm);
-        if (r == AR_IGNORE) continue;
+        if (r == AR_IGNORE || foreign[i]) continue;
         if (r != AR_UNKNOWN) {
             if (x->role_field[r] < 0) x->role_field[r] = (int)i;
             continue;
         }
         if (x->ncol == D_MAXV) {
             derr(x, x->lay.header_line, (long)i + 1, "too-many-fields", "more than %d vote columns", D_MAXV);
+            free(foreign);
             return -1;
         }
         dcol *c = &x->col[x->ncol++];
@@ -284,6 +288,7 @@ static int classify_columns(dctx *x)
         else if (!strncmp(nm, "CAND_IND_", 9) && nm[9] && valid_id(nm)) c->kind = PREP_CAT_COL_INDEP, x->named_indep = 1;
         else (void)actas_special_col(nm, &c->kind);
     }
+    free(foreign);
     /* independent columns named otherwise than CAND_IND_n (Sonora 2021: CAND_IND_JHZM, the
      * candidate's initials): numbered by their order in the file, where one that is
      * numbered must stand at its number */
@@ -1462,8 +1467,9 @@ prep_err prep_actas_derive_catalog(const char *actas_path, const char *candidatu
         if ((err = actas_layout_read(actas_path, &it, NULL, &lay, diags)) == PREP_OK) {
             const prep_cat_election *el = &c->elections[0];
             uint32_t *at = prep_xcalloc(el->n_cols, sizeof *at); /* file field + 1, 0 = not seen */
+            int *foreign = actas_foreign_columns(&lay);
             for (size_t i = 0; i < lay.ncols; i++) {
-                if (actas_role_of(lay.cols[i]) != AR_UNKNOWN) continue;
+                if (actas_role_of(lay.cols[i]) != AR_UNKNOWN || foreign[i]) continue;
                 uint32_t j = actas_resolve_vote_col(c, 0, lay.cols[i]);
                 if (j == PREP_CAT_NONE) {
                     prep_diags_add(diags, actas_path, lay.header_line, (long)i + 1, "derived-columns",
@@ -1485,6 +1491,7 @@ prep_err prep_actas_derive_catalog(const char *actas_path, const char *candidatu
                     err = PREP_ERR_INVALID;
                 }
             free(at);
+            free(foreign);
             actas_layout_free(&lay);
         }
     }

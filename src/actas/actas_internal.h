@@ -126,6 +126,19 @@ void actas_header_free(prep_actas_header *h);
  * files (CAND_IND_01, C_ prefix or none, '-' or '_' between party ids, NO_REGISTRADAS,
  * VOTOS_NULOS). PREP_CAT_NONE when none. */
 uint32_t actas_resolve_vote_col(const prep_catalog *c, uint32_t e, const char *name);
+/* The vote columns of a layout: the longest contiguous run of vote-shaped names (parties,
+ * combinations, CAND_IND_*, NO_REGISTRADOS, NULOS) among the columns not known[] as acta
+ * fields. Its length, its first column in *start. */
+size_t actas_vote_run(const actas_layout *lay, const int *known, size_t *start);
+/* The columns of a layout that are an institute's own addition: neither an acta field
+ * (actas_role_of) nor named like a vote column, and not between the first and the last
+ * vote-shaped column (ID_CIRCUNSCRIPCION or CABECERA_DISTRITAL among the identity
+ * columns, VOTOS_VALIDOS after NULOS, a date after TIPO_DOCUMENTO). An array of ncols
+ * flags (owned: free()). `prep tally --check` refuses such a column (unknown-column,
+ * unless mapped); a published file's reader and the derived catalogue leave it out,
+ * saying so. Any column among the vote columns, or named like one, is still read as
+ * votes or refused: it could be votes. */
+int *actas_foreign_columns(const actas_layout *lay);
 
 /* Reason for "sin acta" in an OBSERVACIONES value (catalogue labels, then the common
  * variants); PREP_ACTA_HAS_ACTA when the text is not a "sin acta" one. */

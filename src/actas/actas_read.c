@@ -596,10 +596,20 @@ static prep_err map_columns(reader *r)
     r->tmp = malloc((el->n_cols ? el->n_cols : 1) * sizeof *r->tmp);
     if (!r->vote_field || !r->tmp) return PREP_ERR_NOMEM;
     for (uint32_t j = 0; j < el->n_cols; j++) r->vote_field[j] = PREP_CAT_NONE;
+    /* a published file's column that no field names outside its vote columns (an
+     * institute's own addition: ID_CIRCUNSCRIPCION, CABECERA_DISTRITAL) is left out, said */
+    int *foreign = c->rules.published ? actas_foreign_columns(&r->lay) : NULL;
     for (size_t i = 0; i < r->lay.ncols; i++) {
         const char *nm = r->lay.cols[i];
         actas_role role = actas_role_of(nm);
         if (role == AR_IGNORE) continue;
+        if (foreign && foreign[i]) {
+            prep_diags_add(r->d, r->name, r->lay.header_line, (long)i + 1, "ignored-column",
+                           "column %zu '%s' is neither an acta field nor a vote column (it stands outside them "
+                           "and is not named like one): left out of this published file's reading",
+                           i + 1, nm);
+            continue;
+        }
         if (role != AR_UNKNOWN) {
             if (r->role_field[role] >= 0) {
                 prep_diags_add(r->d, r->name, r->lay.header_line, (long)i + 1, "duplicate-column",
@@ -635,6 +645,7 @@ static prep_err map_columns(reader *r)
                        "no CLAVE_CASILLA column (nor SECCION and TIPO_CASILLA to build it)");
         err = PREP_ERR_INVALID;
     }
+    free(foreign);
     return err;
 }
 

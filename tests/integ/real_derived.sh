@@ -92,8 +92,9 @@ done <"$T/expect"
 # The same files as other institutes write theirs (the layouts seen in OPLE exports and
 # spreadsheets): CRLF line ends with every field quoted; ';' as the separator; the header
 # block's percentages with '%' and its counts with thousands separators; ISO dates; dates
-# as a Spanish spreadsheet writes them (7/6/2021 1:51, 07/06/2021 01:51:00 a. m.); a
-# separator ending every row (an empty last column). Made here with python's csv module
+# as a Spanish spreadsheet writes them (7/6/2021 1:51, 07/06/2021 01:51:00 a. m.); columns
+# of the institute's own outside the vote columns (left out, each named); a separator
+# ending every row (an empty last column). Made here with python's csv module
 # from the real file; each must give the same 13 figures as the file itself.
 cat >"$T/variant.py" <<'EOF'
 import csv, io, re, sys
@@ -137,18 +138,28 @@ elif kind == 'twelve-hour':
                   lambda m: '%s %02d:%s %s' % (m.group(1), int(m.group(2)) % 12 or 12, m.group(3),
                                                'a. m.' if int(m.group(2)) < 12 else 'p. m.'),
                   write(block, rows, sep))
+elif kind == 'extra-columns':
+    # an institute's own columns: a circunscripción among the identity columns, a
+    # publication time at the end; read as a published file, both are left out, said
+    at = rows[0].index('SECCION')
+    for i, r in enumerate(rows):
+        r.insert(at, 'ID_CIRCUNSCRIPCION' if i == 0 else '1')
+        r.append('FECHA_HORA_PUBLICACION' if i == 0 else '07/06/2021 20:00:00')
+    data = write(block, rows, sep)
 elif kind == 'trailing-separator':
     data = write(block, rows, sep, extra=True)
 open(out, 'wb').write(data.encode(enc))
 EOF
 for f in son-2021-prep/SON_GOB_2021.csv qroo-2019-prep-dip-loc/QROO_DIP_LOC_2019.csv; do
-  for v in crlf-quoted semicolon header-signs iso-dates sheet-dates twelve-hour trailing-separator; do
+  for v in crlf-quoted semicolon header-signs iso-dates sheet-dates twelve-hour extra-columns trailing-separator; do
     python3 "$T/variant.py" "$D/$f" $v "$T/variant.csv"
     set +e
     "$PREP" tally --actas "$T/variant.csv" >"$T/out" 2>"$T/err"; rc=$?
     set -e
     if [ $rc -ne 0 ] || ! grep -q "all 13 figures equal" "$T/err"; then
       echo "$f written $v: exit $rc, not the file's 13 figures"; cat "$T/err"; fail=1
+    elif [ $v = extra-columns ] && [ "$(grep -c "ignored-column: column [0-9]* '\(ID_CIRCUNSCRIPCION\|FECHA_HORA_PUBLICACION\)'" "$T/err")" != 2 ]; then
+      echo "$f written $v: the two added columns not named as left out"; cat "$T/err"; fail=1
     else echo "$f written $v: all 13 figures"; fi
   done
 done
