@@ -548,7 +548,7 @@ static int fnum(dctx *x, char **f, actas_role r, uint32_t *out, uint32_t max, lo
     int i = x->role_field[r];
     if (i < 0 || actas_is_blank(f[i])) return 0;
     char cb[64];
-    if (prep_parse_u32(f[i], out) || *out > max) {
+    if (actas_parse_u32(f[i], out) || *out > max) {
         derr(x, line, i + 1, "bad-number", "%s '%s' is not a number (0..%u)", actas_role_name(r),
              actas_clip(f[i], cb), max);
         return -1;
@@ -820,6 +820,7 @@ static int read_candidaturas(dctx *x, const char *path, uint32_t ent, prep_cat_s
     }
     err = actas_decode(data, len, &text, &tlen, NULL);
     free(data);
+    if (err == PREP_ERR_PARSE) derr(x, 1, 0, "bad-encoding", "candidaturas %s: " ACTAS_BAD_UTF16, path);
     if (err) return -1;
     const char *saved = x->name;
     x->name = path;
@@ -879,10 +880,10 @@ static int read_candidaturas(dctx *x, const char *path, uint32_t ent, prep_cat_s
         }
         for (size_t i = 0; i < n; i++) actas_unquote(f[i]);
         uint32_t e = 0, uid = 0;
-        if (ci_ent >= 0 && (prep_parse_u32(f[ci_ent], &e) || (!x->national && e != ent && e != 0)))
+        if (ci_ent >= 0 && (actas_parse_u32(f[ci_ent], &e) || (!x->national && e != ent && e != 0)))
             continue; /* another entity */
         char cb[64];
-        if (scope != PREP_CAT_SCOPE_ENTITY && scope != PREP_CAT_SCOPE_NATION && prep_parse_u32(f[ci_unit], &uid)) {
+        if (scope != PREP_CAT_SCOPE_ENTITY && scope != PREP_CAT_SCOPE_NATION && actas_parse_u32(f[ci_unit], &uid)) {
             derr(x, no, ci_unit + 1, "bad-number", "unit '%s' is not a number", actas_clip(f[ci_unit], cb));
             continue;
         }
@@ -1373,6 +1374,7 @@ static prep_err build_text(dctx *x, const char *path, const char *cand_csv, char
     }
     err = actas_decode(data, len, &text, &tlen, NULL);
     free(data);
+    if (err == PREP_ERR_PARSE) derr(x, 1, 0, "bad-encoding", ACTAS_BAD_UTF16);
     if (err) return err;
     actas_lines it;
     actas_lines_init(&it, text, tlen);

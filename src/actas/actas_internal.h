@@ -6,8 +6,13 @@
 
 /* ---------------------------------------------------------------- text and lines */
 
-/* The input as UTF-8: a BOM is skipped, a text that is not valid UTF-8 is taken as
- * Latin-1 and converted. *out is owned (free()), NUL-terminated. */
+/* The input as UTF-8: a UTF-8 BOM is skipped, a UTF-16 one (either byte order: a
+ * spreadsheet's "Unicode text" export) converts the text from UTF-16 (PREP_ERR_PARSE when
+ * it is not: odd length, a lone surrogate, a NUL), and a text that is not valid UTF-8 is
+ * taken as Latin-1 and converted. *out is owned (free()), NUL-terminated. */
+#define ACTAS_BAD_UTF16                                                                                     \
+    "the file begins with a UTF-16 byte-order mark but is no UTF-16 text (an odd length, a lone surrogate " \
+    "or a NUL)"
 prep_err actas_decode(const char *data, size_t len, char **out, size_t *out_len, int *latin1);
 
 /* Iterates over the lines of a decoded, writable text. Each line is NUL-terminated in
@@ -144,6 +149,12 @@ int *actas_foreign_columns(const actas_layout *lay);
  * variants); PREP_ACTA_HAS_ACTA when the text is not a "sin acta" one. */
 prep_acta_no_acta actas_no_acta_from_obs(const prep_catalog *c, const char *obs);
 
+/* The length of number text s (n bytes) without trailing blanks and a trailing ".0": a
+ * column a data tool turned into floats writes 554.0. Exactly one zero, after a digit: a
+ * thousands point always has three digits, so 1.000 is never taken for 1. */
+size_t actas_int_len(const char *s, size_t n);
+/* An unsigned number field: prep_parse_u32 of the first actas_int_len bytes. 0, or -1. */
+int actas_parse_u32(const char *s, uint32_t *out);
 /* Parses one vote-like value: digits (< 10^9), ILEGIBLE, SIN DATO, empty or "null", "-",
  * SIN ACTA (-> PREP_ACTA_V_NONE). 0 on success, -1 otherwise. Case-insensitive. */
 int actas_parse_vote(const char *s, int32_t *out);

@@ -135,7 +135,7 @@ static int get_u32(reader *r, actas_role role, uint32_t *out, uint32_t max)
     *out = 0;
     if (!s || actas_is_blank(s)) return 0;
     char cb[64];
-    if (prep_parse_u32(s, out) != 0 || *out > max)
+    if (actas_parse_u32(s, out) != 0 || *out > max)
         return bad(r, r->role_field[role], "bad-number", "%s '%s' is not a number (0..%u)",
                    actas_role_name(role), actas_clip(s, cb), max);
     return 0;
@@ -203,8 +203,8 @@ static int read_tipo_acta(reader *r, uint32_t *tipo, int *out)
     }
     if (actas_is_blank(s)) return 0;
     char t[16];
-    size_t k = 0, nl = 0;
-    for (const char *q = s; *q && k + 1 < sizeof t; q++)
+    size_t k = 0, nl = 0, sl = actas_int_len(s, strlen(s)); /* 2.0: a float column's */
+    for (const char *q = s; q < s + sl && k + 1 < sizeof t; q++)
         if (*q >= '0' && *q <= '9') t[k++] = *q;
         else if (!((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') || *q == ' '))
             k = sizeof t; /* not a type code */
@@ -485,10 +485,11 @@ static int read_row(reader *r, prep_acta *a)
         a->obs_stated = (uint8_t)actas_obs_reason(on);
     }
     s = fld(r, AR_CONTABILIZADA);
-    if (s && !actas_is_blank(s) && strcmp(s, "0") != 0 && strcmp(s, "1") != 0 && strcmp(s, "2") != 0)
+    uint32_t flag = 0;
+    if (s && !actas_is_blank(s) && (actas_parse_u32(s, &flag) != 0 || flag > 2 || s[0] < '0' || s[0] > '2'))
         return bad(r, r->role_field[AR_CONTABILIZADA], "bad-value", "CONTABILIZADA '%s' is not 0, 1, 2, '-' or empty",
                    actas_clip(s, cb));
-    a->contabilizada = (int8_t)(s && !actas_is_blank(s) ? s[0] - '0' : -1);
+    a->contabilizada = (int8_t)(s && !actas_is_blank(s) ? (int)flag : -1);
     /* a published file that counted the acta and notes nothing of it writes an empty vote
      * field for 0 (Queretaro 2018: the combinations no one marked) */
     int empty_zero = c->rules.published && a->contabilizada == 1 && a->obs_stated == RS_NONE;
@@ -553,7 +554,7 @@ static int read_row(reader *r, prep_acta *a)
     s = fld(r, AR_COTEJADA);
     if (s && !actas_is_blank(s)) {
         uint32_t v;
-        if (prep_parse_u32(s, &v) != 0 || v > 3)
+        if (actas_parse_u32(s, &v) != 0 || v > 3)
             return bad(r, r->role_field[AR_COTEJADA], "bad-value", "COTEJADA '%s' is not 0, 1, 2 or 3",
                        actas_clip(s, cb));
         a->cotejada = (int8_t)v;

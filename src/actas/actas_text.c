@@ -8,11 +8,54 @@
 
 /* ---------------------------------------------------------------- text */
 
+/* UTF-16 text after its byte-order mark (be: big-endian) as UTF-8, NUL-terminated, into
+ * *out (owned) and *n: a spreadsheet's "Unicode text" export. PREP_ERR_PARSE for an odd
+ * length, a lone surrogate or a NUL. */
+static prep_err utf16_to_utf8(const unsigned char *p, size_t len, int be, char **out, size_t *n)
+{
+    if (len % 2) return PREP_ERR_PARSE;
+    char *o = malloc(len / 2 * 3 + 1); /* each unit at most 3 bytes; a pair 4 for 2 units */
+    if (!o) return PREP_ERR_NOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < len; i += 2) {
+        uint32_t u = be ? (uint32_t)(p[i] << 8 | p[i + 1]) : (uint32_t)(p[i + 1] << 8 | p[i]);
+        if (u >= 0xD800 && u <= 0xDBFF && i + 3 < len) {
+            uint32_t l = be ? (uint32_t)(p[i + 2] << 8 | p[i + 3]) : (uint32_t)(p[i + 3] << 8 | p[i + 2]);
+            if (l >= 0xDC00 && l <= 0xDFFF) {
+                u = 0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00);
+                i += 2;
+            }
+        }
+        if (u == 0 || (u >= 0xD800 && u <= 0xDFFF)) {
+            free(o);
+            return PREP_ERR_PARSE;
+        }
+        if (u < 0x80) o[k++] = (char)u;
+        else if (u < 0x800) o[k++] = (char)(0xC0 | u >> 6), o[k++] = (char)(0x80 | (u & 0x3F));
+        else if (u < 0x10000)
+            o[k++] = (char)(0xE0 | u >> 12), o[k++] = (char)(0x80 | (u >> 6 & 0x3F)), o[k++] = (char)(0x80 | (u & 0x3F));
+        else
+            o[k++] = (char)(0xF0 | u >> 18), o[k++] = (char)(0x80 | (u >> 12 & 0x3F)),
+            o[k++] = (char)(0x80 | (u >> 6 & 0x3F)), o[k++] = (char)(0x80 | (u & 0x3F));
+    }
+    o[k] = 0;
+    *out = o;
+    *n = k;
+    return PREP_OK;
+}
+
 prep_err actas_decode(const char *data, size_t len, char **out, size_t *out_len, int *latin1)
 {
     *out = NULL;
     if (out_len) *out_len = 0;
     if (latin1) *latin1 = 0;
+    const unsigned char *u = (const unsigned char *)data;
+    if (len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) {
+        size_t n = 0;
+        prep_err e = utf16_to_utf8(u + 2, len - 2, u[0] == 0xFE, out, &n);
+        if (!e && out_len) *out_len = n;
+        return e;
+    }
     if (len >= 3 && (unsigned char)data[0] == 0xEF && (unsigned char)data[1] == 0xBB &&
         (unsigned char)data[2] == 0xBF) {
         data += 3;
@@ -171,10 +214,29 @@ const char *actas_clip(const char *s, char buf[64])
     return buf;
 }
 
+/* pandas writes 554.0 for a number column with an empty row in it. */
+size_t actas_int_len(const char *s, size_t n)
+{
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    if (n >= 3 && s[n - 1] == '0' && s[n - 2] == '.' && s[n - 3] >= '0' && s[n - 3] <= '9') n -= 2;
+    return n;
+}
+
+int actas_parse_u32(const char *s, uint32_t *out)
+{
+    char b[32];
+    size_t n = actas_int_len(s, strlen(s));
+    if (n >= sizeof b) return -1;
+    memcpy(b, s, n);
+    b[n] = 0;
+    return prep_parse_u32(b, out);
+}
+
 int actas_parse_vote(const char *s, int32_t *out)
 {
     char n[32];
     actas_norm(s, n, sizeof n);
+    n[actas_int_len(n, strlen(n))] = 0;
     /* "null": INE 2018's empty field in out-of-catalogue rows */
     if (n[0] == 0 || strcmp(n, "SIN DATO") == 0 || strcmp(n, "SIN_DATO") == 0 || strcmp(n, "NULL") == 0) {
         *out = PREP_ACTA_V_SIN_DATO;
@@ -767,6 +829,7 @@ prep_err actas_begin(const char *name, const char *data, size_t len, const char 
     size_t tlen = 0;
     int l1 = 0;
     prep_err e = actas_decode(data, len, text, &tlen, &l1);
+    if (e == PREP_ERR_PARSE) prep_diags_add(d, name, 1, 0, "bad-encoding", ACTAS_BAD_UTF16);
     if (e) return e;
     if (latin1) *latin1 = l1;
     actas_lines_init(it, *text, tlen);

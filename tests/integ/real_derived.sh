@@ -90,8 +90,9 @@ while IFS='|' read -r f want wrong cand; do
 done <"$T/expect"
 
 # The same files as other institutes write theirs (the layouts seen in OPLE exports and
-# spreadsheets): CRLF line ends with every field quoted; ';' as the separator; the header
-# block's percentages with '%' and its counts with thousands separators; ISO dates; dates
+# spreadsheets): CRLF line ends with every field quoted; ';' as the separator; UTF-16
+# with tabs (a spreadsheet's "Unicode text"); the header block's percentages with '%' and
+# its counts with thousands separators; number columns as floats (554.0); ISO dates; dates
 # as a Spanish spreadsheet writes them (7/6/2021 1:51, 07/06/2021 01:51:00 a. m.); columns
 # of the institute's own outside the vote columns (left out, each named); a separator
 # ending every row (an empty last column). Made here with python's csv module
@@ -146,12 +147,24 @@ elif kind == 'extra-columns':
         r.insert(at, 'ID_CIRCUNSCRIPCION' if i == 0 else '1')
         r.append('FECHA_HORA_PUBLICACION' if i == 0 else '07/06/2021 20:00:00')
     data = write(block, rows, sep)
+elif kind == 'float-columns':
+    # a data tool's float columns: every number but the keys and the SHA written 554.0
+    keep = {'CLAVE_CASILLA', 'CLAVE_ACTA', 'SHA'}
+    for r in rows[1:]:
+        for i, name in enumerate(rows[0]):
+            if i < len(r) and name not in keep and r[i].isdigit():
+                r[i] = '%d.0' % int(r[i])
+    data = write(block, rows, sep)
+elif kind == 'utf16-tabs':
+    # a spreadsheet's "Unicode text": UTF-16LE with its byte-order mark, tab-separated
+    data, enc = write(block, rows, '\t'), 'utf-16'
 elif kind == 'trailing-separator':
     data = write(block, rows, sep, extra=True)
 open(out, 'wb').write(data.encode(enc))
 EOF
 for f in son-2021-prep/SON_GOB_2021.csv qroo-2019-prep-dip-loc/QROO_DIP_LOC_2019.csv; do
-  for v in crlf-quoted semicolon header-signs iso-dates sheet-dates twelve-hour extra-columns trailing-separator; do
+  for v in crlf-quoted semicolon utf16-tabs header-signs float-columns iso-dates sheet-dates twelve-hour extra-columns \
+    trailing-separator; do
     python3 "$T/variant.py" "$D/$f" $v "$T/variant.csv"
     set +e
     "$PREP" tally --actas "$T/variant.csv" >"$T/out" 2>"$T/err"; rc=$?

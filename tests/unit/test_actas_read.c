@@ -301,6 +301,64 @@ static void test_bom_crlf(void **st)
     prep_buf_free(&t);
 }
 
+/* As a spreadsheet or a data tool writes the same file: every number column as floats
+ * (pandas writes 100.0 when a column has an empty row; the keys and SHA stay text), dates
+ * on a 12-hour clock, and the whole as UTF-16LE "Unicode text" with its byte-order mark.
+ * The acta reads as row_b does. */
+static void test_spreadsheet_exports(void **st)
+{
+    (void)st;
+    const char *row[NF];
+    char keep[NF][48];
+    for (int i = 0; i < NF; i++) {
+        row[i] = row_b[i];
+        int digits = row_b[i][0] != 0;
+        for (const char *q = row_b[i]; *q; q++) digits &= *q >= '0' && *q <= '9';
+        if (digits && i > 1) { /* not CLAVE_CASILLA, CLAVE_ACTA */
+            snprintf(keep[i], sizeof keep[i], "%s.0", row_b[i]);
+            row[i] = keep[i];
+        }
+    }
+    row[35] = "06/06/2021 09:00:00 p. m.";
+    row[36] = "6/6/2021 9:10 PM";
+    row[37] = "06/06/2021 09:15 pm";
+    prep_buf t, u;
+    prep_buf_init(&t, 0);
+    prep_buf_init(&u, 0);
+    prep_buf_puts(&t, block);
+    add_row(&t, cols, '|', 0, NULL);
+    add_row(&t, row, '|', 0, NULL);
+    prep_buf_puts(&u, "\xFF\xFE");
+    for (size_t i = 0; i < t.len;) { /* UTF-8 to UTF-16LE (the file has no character above U+FFFF) */
+        unsigned char c = (unsigned char)t.data[i];
+        unsigned cp = c < 0x80 ? c : c < 0xE0 ? (c & 0x1Fu) << 6 | (t.data[i + 1] & 0x3F)
+                                              : (c & 0x0Fu) << 12 | (t.data[i + 1] & 0x3Fu) << 6 | (t.data[i + 2] & 0x3F);
+        i += c < 0x80 ? 1 : c < 0xE0 ? 2 : 3;
+        prep_buf_putc(&u, (char)(cp & 0xFF));
+        prep_buf_putc(&u, (char)(cp >> 8));
+    }
+    for (int enc = 0; enc < 2; enc++) {
+        prep_diags d;
+        prep_diags_init(&d);
+        prep_actas *s = enc ? parse_ok(u.data, u.len, &d) : parse_ok(t.data, t.len, &d);
+        assert_int_equal(d.total, 0);
+        assert_int_equal(s->n, 1);
+        check_row_b(s, &s->v[0]);
+        prep_actas_free(s);
+        prep_diags_free(&d);
+    }
+    /* a UTF-16 mark on text that is not UTF-16 (an odd length) is refused, named */
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_actas *s = NULL;
+    assert_int_equal(prep_actas_parse("u.csv", u.data, u.len - 1, cat, 0, &s, &d), PREP_ERR_PARSE);
+    assert_null(s);
+    assert_string_equal(d.v[0].kind, "bad-encoding");
+    prep_diags_free(&d);
+    prep_buf_free(&t);
+    prep_buf_free(&u);
+}
+
 static void test_ine_names(void **st)
 {
     (void)st;
@@ -455,6 +513,12 @@ static void test_malformed_rows(void **st)
         {25, "7", "not-applicable", 25},          /* CAND_IND_1 is not on district 1's ballot */
         {15, "-5", "bad-vote", 15},               /* TOTAL_BOLETAS_SOBRANTES */
         {28, "1.5", "bad-vote", 28},              /* TOTAL_VOTOS_ASENTADO */
+        {19, "1.000", "bad-vote", 19},            /* a thousands point is never a float's 1.0 */
+        {19, "12.00", "bad-vote", 19},            /* only a float column's one zero */
+        {30, "500.5", "bad-number", 30},          /* LISTA_NOMINAL */
+        {30, "1.000", "bad-number", 30},
+        {33, "1.5", "bad-value", 33},             /* CONTABILIZADA */
+        {33, "3.0", "bad-value", 33},
         {36, "2021-13-40 25:00", "bad-time", 36}, /* FECHA_HORA_ACOPIO */
         {38, "ayer", "bad-time", 38},             /* FECHA_HORA_VERIFICACION */
         {35, "xyz", "bad-sha", 35},
@@ -766,6 +830,7 @@ int main(void)
         cmocka_unit_test(test_comma_no_block),
         cmocka_unit_test(test_latin1),
         cmocka_unit_test(test_bom_crlf),
+        cmocka_unit_test(test_spreadsheet_exports),
         cmocka_unit_test(test_ine_names),
         cmocka_unit_test(test_malformed_rows),
         cmocka_unit_test(test_other_families),
