@@ -809,6 +809,28 @@ static void candidatura_alias(const dctx *x, char *who, size_t cap)
     if (strlen(t) < cap) snprintf(who, cap, "%s", t);
 }
 
+
+/* The separator of a candidaturas header line: the first of | , ; TAB that splits off a
+ * party field (PARTIDO_CI, PARTIDO, ASOCIACION), as the actas reader tries them; ','
+ * when none does. f: room for PREP_ACTAS_MAX_FIELDS fields. */
+static char cand_sep(const char *line, char **f)
+{
+    static const char seps[] = {'|', ',', ';', '\t'};
+    for (size_t k = 0; k < sizeof seps; k++) {
+        char *t = prep_xstrdup(line);
+        size_t n = prep_split(t, seps[k], 1, f, NULL, PREP_ACTAS_MAX_FIELDS);
+        int hit = 0;
+        for (size_t i = 0; i < n && i < PREP_ACTAS_MAX_FIELDS && !hit; i++) {
+            char nm[64];
+            actas_norm(actas_unquote(f[i]), nm, sizeof nm);
+            hit = !strcmp(nm, "PARTIDO_CI") || !strcmp(nm, "PARTIDO") || !strcmp(nm, "ASOCIACION");
+        }
+        free(t);
+        if (hit) return seps[k];
+    }
+    return ',';
+}
+
 static int read_candidaturas(dctx *x, const char *path, uint32_t ent, prep_cat_scope scope, dset *s)
 {
     char *data = NULL, *text = NULL;
@@ -845,7 +867,7 @@ static int read_candidaturas(dctx *x, const char *path, uint32_t ent, prep_cat_s
         }
         if (!line[0]) continue;
         if (ci_who < 0) { /* the header */
-            if (!sep) sep = strchr(line, '|') ? '|' : ',';
+            if (!sep) sep = cand_sep(line, f);
             size_t n = prep_split(line, sep, 1, f, NULL, PREP_ACTAS_MAX_FIELDS);
             if (n > PREP_ACTAS_MAX_FIELDS) n = PREP_ACTAS_MAX_FIELDS;
             ncols = n;

@@ -84,15 +84,27 @@ print('%-45s summary as stated, %d candidacies as summed from the rows; leader %
 EOF
 
 fail=0
-run() { # FILE [CANDIDATURAS]
+run() { # FILE [CANDIDATURAS [THE SAME CANDIDATURAS AS GIVEN TO prep]]
   rm -rf "$T/site"
-  if ! "$PREP" render --actas "$D/$1" ${2:+--candidaturas "$D/$2"} --out "$T/site" >"$T/out" 2>"$T/err"; then
+  local given=${3:-${2:+$D/$2}}
+  if ! "$PREP" render --actas "$D/$1" ${given:+--candidaturas "$given"} --out "$T/site" >"$T/out" 2>"$T/err"; then
     echo "$1: render failed"; cat "$T/err"; fail=1; return
   fi
   python3 "$T/verify.py" "$D/$1" "$T/site" ${2:+"$D/$2"} || fail=1
 }
 run camp-2021-prep/CAMP_GOB_2021.csv camp-2021-prep/CAMP_GOB_CANDIDATURA_2021.csv
 run son-2021-prep/SON_GOB_2021.csv
+# Campeche's candidaturas as a spreadsheet saves them as "Unicode text" (UTF-16LE with its
+# mark, tab-separated, numbers as floats): the same names in the same places
+python3 - "$D/camp-2021-prep/CAMP_GOB_CANDIDATURA_2021.csv" "$T/cand16.csv" <<'EOF'
+import csv, io, sys
+rows = list(csv.reader(open(sys.argv[1], encoding='utf-8-sig')))
+rows[1:] = [[('%d.0' % int(v)) if v.isdigit() else v for v in r] for r in rows[1:]]
+b = io.StringIO()
+csv.writer(b, delimiter='\t', lineterminator='\r\n').writerows(rows)
+open(sys.argv[2], 'wb').write(b.getvalue().encode('utf-16'))
+EOF
+run camp-2021-prep/CAMP_GOB_2021.csv camp-2021-prep/CAMP_GOB_CANDIDATURA_2021.csv "$T/cand16.csv"
 
 # without --catalog there is no default for a file that cannot be described: refused,
 # nothing written
