@@ -201,6 +201,9 @@ extern const char *const prep_actas_summary_names[13];
  * block as read, matching the name variants of real files (ACTAS_FUERA_DE_CATALOGO,
  * PORCENTAJE_ACTAS_CON_INCONSISTENCIAS...). Borrowed; NULL when the block lacks it. */
 const char *prep_actas_header_value(const prep_actas_header *h, int i);
+/* The canonical index (0..12) of a summary figure's name as a file writes it (any case,
+ * accents, blanks for '_', the variants above), or -1 for a name that is no figure. */
+int prep_actas_summary_index(const char *name);
 /* Summary figure i (0..12) as written, as a number (x 10^4 for a percentage): apostrophes,
  * quotes, '=', '%', blanks and thousands separators ("7,671") are dropped; "2.214" is
  * 2.2140, "0" is 0.0000. -1 when it is not a number (or has more than 4 decimals that are

@@ -172,9 +172,7 @@ static int mapped(const cctx *x, const char *nm, int *is_vote)
 {
     for (size_t i = 0; x->o && i < x->o->n_map; i++) {
         char n[128];
-        actas_norm(x->o->map_name[i], n, sizeof n);
-        for (char *q = n; *q; q++)
-            if (*q == ' ') *q = '_';
+        actas_name_norm(x->o->map_name[i], n, sizeof n);
         if (!strcmp(n, nm)) {
             *is_vote = x->o->map_vote[i];
             return 1;

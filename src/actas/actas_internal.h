@@ -34,6 +34,9 @@ char *actas_unguard_key(char *f);
 /* Normalised form of a label or column name: ASCII upper case, Spanish accents folded
  * (Á -> A, Ñ -> N), runs of blanks (space, tab, NBSP) -> one space, trimmed. */
 void actas_norm(const char *in, char *out, size_t outsz);
+/* A column or summary name as matched: actas_norm, then blanks to '_' ("Tipo casilla",
+ * "ACTAS ESPERADAS" are TIPO_CASILLA, ACTAS_ESPERADAS). */
+void actas_name_norm(const char *in, char *out, size_t outsz);
 
 /* What an OBSERVACIONES value (actas_norm'ed) states of its acta, by the keywords of the
  * real files (FUERA DE CATALOGO, SIN ACTA / NO INSTALADA / NO ENTREGADO, EXCEDE, TODO(S)

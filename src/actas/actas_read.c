@@ -58,7 +58,7 @@ prep_err prep_actas_append(prep_actas *s, const prep_acta *a, const int32_t *vot
 
 /* ---------------------------------------------------------------- header values */
 
-const char *prep_actas_header_value(const prep_actas_header *h, int i)
+int prep_actas_summary_index(const char *name)
 {
     /* accepted spellings of each canonical figure, in prep_actas_summary_names order */
     static const char *const alt[13][3] = {
@@ -76,13 +76,20 @@ const char *prep_actas_header_value(const prep_actas_header *h, int i)
         {"TOTAL_VOTOS_S_CS", NULL, NULL},
         {"PORCENTAJE_PARTICIPACION_CIUDADANA", NULL, NULL},
     };
-    if (!h || i < 0 || i >= 13) return NULL;
-    for (size_t k = 0; k < h->n_summary; k++) {
-        char n[64];
-        actas_norm(h->summary_names[k], n, sizeof n);
+    if (!name) return -1;
+    char n[64];
+    actas_name_norm(name, n, sizeof n);
+    for (int i = 0; i < 13; i++)
         for (int a = 0; a < 3 && alt[i][a]; a++)
-            if (strcmp(n, alt[i][a]) == 0) return h->summary_values[k];
-    }
+            if (strcmp(n, alt[i][a]) == 0) return i;
+    return -1;
+}
+
+const char *prep_actas_header_value(const prep_actas_header *h, int i)
+{
+    if (!h || i < 0 || i >= 13) return NULL;
+    for (size_t k = 0; k < h->n_summary; k++)
+        if (prep_actas_summary_index(h->summary_names[k]) == i) return h->summary_values[k];
     return NULL;
 }
 

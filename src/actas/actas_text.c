@@ -535,6 +535,13 @@ typedef struct pline {
 } pline;
 
 /* Splits a copy of s at sep; 1 if one of its fields is the column name `want`. */
+void actas_name_norm(const char *in, char *out, size_t outsz)
+{
+    actas_norm(in, out, outsz);
+    for (char *q = out; *q; q++)
+        if (*q == ' ') *q = '_';
+}
+
 static int has_field(const char *s, char sep, const char *want)
 {
     char *tmp = prep_xstrdup(s);
@@ -544,7 +551,7 @@ static int has_field(const char *s, char sep, const char *want)
     int hit = 0;
     for (size_t i = 0; i < n && !hit; i++) {
         char nm[64];
-        actas_norm(actas_unquote(f[i]), nm, sizeof nm);
+        actas_name_norm(actas_unquote(f[i]), nm, sizeof nm);
         hit = strcmp(nm, want) == 0;
     }
     free(tmp);
@@ -809,9 +816,7 @@ prep_err actas_layout_read(const char *name, actas_lines *it, const char *tz, ac
         lay->ncols = n;
         for (size_t i = 0; i < n; i++) {
             char nm[128];
-            actas_norm(actas_unquote(f[i]), nm, sizeof nm);
-            for (char *q = nm; *q; q++)
-                if (*q == ' ') *q = '_';
+            actas_name_norm(actas_unquote(f[i]), nm, sizeof nm);
             lay->cols[i] = prep_xstrdup(nm);
         }
     }

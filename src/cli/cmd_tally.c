@@ -21,13 +21,27 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Prints the block: election name, cut line, names, values (sep-separated). */
+/* Prints the block: election name, cut line, names, values (sep-separated). The file's
+ * own names in its own order, each with the value the rows give for it (empty for a name
+ * that is no figure); the canonical thirteen when the file has none. */
 static void print_block(FILE *f, const char *name, const char *cut_text, char sep, const char *const *names,
                         size_t n_names, char vals[13][32])
 {
     fprintf(f, "%s\n%s\n", name, cut_text);
-    for (size_t i = 0; i < 13; i++) fprintf(f, "%s%c", i < n_names ? names[i] : prep_actas_summary_names[i], i == 12 ? '\n' : sep);
-    for (size_t i = 0; i < 13; i++) fprintf(f, "%s%c", vals[i], i == 12 ? '\n' : sep);
+    size_t n = n_names ? n_names : 13;
+    for (size_t i = 0; i < n; i++) fprintf(f, "%s%c", n_names ? names[i] : prep_actas_summary_names[i], i + 1 == n ? '\n' : sep);
+    for (size_t i = 0; i < n; i++) {
+        int k = n_names ? prep_actas_summary_index(names[i]) : (int)i;
+        fprintf(f, "%s%c", k >= 0 ? vals[k] : "", i + 1 == n ? '\n' : sep);
+    }
+}
+
+/* The name the file's block gives figure i (its own spelling), or the canonical one. */
+static const char *stated_name(const prep_actas_header *h, int i)
+{
+    for (size_t k = 0; k < h->n_summary; k++)
+        if (prep_actas_summary_index(h->summary_names[k]) == i) return h->summary_names[k];
+    return prep_actas_summary_names[i];
 }
 
 /* Figure i as the file writes it and as the rows give it: the same text, or the same
@@ -82,14 +96,27 @@ static int tally_real_file(const char *path, const char *cand, int check)
     const char *cut = s->hdr.present && s->hdr.cut_text ? s->hdr.cut_text : "";
     print_block(stdout, name, cut, s->sep, (const char *const *)s->hdr.summary_names, s->hdr.n_summary, vals);
     if (s->rows_bad) fprintf(stderr, "prep tally: %zu of %zu rows were unreadable and left out\n", s->rows_bad, s->rows_read);
-    if (s->hdr.present && s->hdr.n_summary == 13) {
+    size_t stated = 0;
+    for (int i = 0; i < 13; i++) stated += prep_actas_header_value(&s->hdr, i) != NULL;
+    if (s->hdr.present && stated) {
+        /* each figure by its name, in whatever order the file writes them */
         int diff = 0;
-        for (int i = 0; i < 13; i++)
-            if (!same_figure(i, s->hdr.summary_values[i], vals[i])) {
-                fprintf(stderr, "prep tally: %s: file says %s, rows give %s\n", s->hdr.summary_names[i],
-                        s->hdr.summary_values[i], vals[i]);
+        for (int i = 0; i < 13; i++) {
+            const char *v = prep_actas_header_value(&s->hdr, i);
+            if (!v) {
+                fprintf(stderr, "prep tally: %s: not in the file's summary block, rows give %s\n",
+                        prep_actas_summary_names[i], vals[i]);
+                diff++;
+            } else if (!same_figure(i, v, vals[i])) {
+                fprintf(stderr, "prep tally: %s: file says %s, rows give %s\n", stated_name(&s->hdr, i), v, vals[i]);
                 diff++;
             }
+        }
+        for (size_t k = 0; k < s->hdr.n_summary; k++)
+            if (prep_actas_summary_index(s->hdr.summary_names[k]) < 0)
+                fprintf(stderr, "prep tally: %s: the file's summary block also states this (%s); it is no PREP "
+                                "figure, not compared\n",
+                        s->hdr.summary_names[k], s->hdr.summary_values[k] ? s->hdr.summary_values[k] : "");
         if (!diff) fprintf(stderr, "prep tally: all 13 figures equal the file's own summary block\n");
         else if (!check)
             fprintf(stderr, "prep tally: `prep tally --actas %s --check --audit` names the rows behind each "

@@ -92,7 +92,8 @@ done <"$T/expect"
 # The same files as other institutes write theirs (the layouts seen in OPLE exports and
 # spreadsheets): CRLF line ends with every field quoted; ';' as the separator; UTF-16
 # with tabs (a spreadsheet's "Unicode text"); the header block's percentages with '%' and
-# its counts with thousands separators; number columns as floats (554.0); ISO dates; dates
+# its counts with thousands separators; its figures in another order, named with blanks,
+# and one more of the institute's own; number columns as floats (554.0); ISO dates; dates
 # as a Spanish spreadsheet writes them (7/6/2021 1:51, 07/06/2021 01:51:00 a. m.); columns
 # of the institute's own outside the vote columns (left out, each named); a separator
 # ending every row (an empty last column). Made here with python's csv module
@@ -147,6 +148,13 @@ elif kind == 'extra-columns':
         r.insert(at, 'ID_CIRCUNSCRIPCION' if i == 0 else '1')
         r.append('FECHA_HORA_PUBLICACION' if i == 0 else '07/06/2021 20:00:00')
     data = write(block, rows, sep)
+elif kind == 'summary-order':
+    # the summary's figures in another order, named with blanks, and a figure of the
+    # institute's own after them: each figure is found by its name
+    names, vals = block[h][::-1], block[h + 1][::-1]
+    block[h] = [n.replace('_', ' ') for n in names] + ['ACTAS_ESPECIALES']
+    block[h + 1] = vals + ['12']
+    data = write(block, rows, sep)
 elif kind == 'float-columns':
     # a data tool's float columns: every number but the keys and the SHA written 554.0
     keep = {'CLAVE_CASILLA', 'CLAVE_ACTA', 'SHA'}
@@ -163,7 +171,7 @@ elif kind == 'trailing-separator':
 open(out, 'wb').write(data.encode(enc))
 EOF
 for f in son-2021-prep/SON_GOB_2021.csv qroo-2019-prep-dip-loc/QROO_DIP_LOC_2019.csv; do
-  for v in crlf-quoted semicolon utf16-tabs header-signs float-columns iso-dates sheet-dates twelve-hour extra-columns \
+  for v in crlf-quoted semicolon utf16-tabs header-signs summary-order float-columns iso-dates sheet-dates twelve-hour extra-columns \
     trailing-separator; do
     python3 "$T/variant.py" "$D/$f" $v "$T/variant.csv"
     set +e
