@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---------------------------------------------------------------- text */
 
@@ -647,6 +648,126 @@ static size_t join_thousands(char *v[16], size_t nv, size_t want)
     return o;
 }
 
+/* Digits at *p (1..max of them): the number, *p moved past; -1 when none. */
+static int num_at(const char **p, int max)
+{
+    int v = 0, n = 0;
+    while (n < max && **p >= '0' && **p <= '9') v = v * 10 + (*(*p)++ - '0'), n++;
+    return n ? v : -1;
+}
+
+/* A Spanish month name at p (any case, ASCII or UTF-8 accents absent in these): 1..12,
+ * *len its length; 0 when none. */
+static int month_at(const char *p, size_t *len)
+{
+    static const char *const m[] = {"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+                                    "septiembre", "octubre", "noviembre", "diciembre", "setiembre"};
+    for (size_t i = 0; i < PREP_ARRAY_LEN(m); i++) {
+        size_t n = strlen(m[i]);
+        if (!strncasecmp(p, m[i], n)) {
+            *len = n;
+            return i == 12 ? 9 : (int)i + 1;
+        }
+    }
+    return 0;
+}
+
+/* The cut line of a header block as institutes write it, beyond prep_time_parse's forms:
+ * a label before it ("Corte: ", "Fecha y hora de corte: "), words after it ("hrs",
+ * "horas (Tiempo del Centro)"), the time before the date, the date as "7 de junio de
+ * 2021", with '-' (07-06-2021) or a two-digit year (07/06/21), and an offset "(UTC-5)"
+ * anywhere. The date is day first, as every Mexican file writes it. 0, or -1. */
+static int cut_parse(const char *s, const char *tz, prep_time *out)
+{
+    if (!s) return -1;
+    if (prep_time_parse(s, tz, out) == 0) return 0;
+    int Y = -1, M = -1, D = -1, h = -1, mi = -1, se = 0, half = 0;
+    char off[16] = "";
+    for (const char *p = s; *p;) {
+        const char *q = p;
+        if (*p >= '0' && *p <= '9') {
+            int a = num_at(&q, 4);
+            size_t ml;
+            if (*q == ':' && h < 0 && q - p <= 2) { /* a time */
+                q++;
+                h = a;
+                if ((mi = num_at(&q, 2)) < 0) return -1;
+                if (*q == ':') {
+                    q++;
+                    if ((se = num_at(&q, 2)) < 0) return -1;
+                }
+                const char *r = q;
+                while (*r == ' ') r++;
+                char c = (char)(*r | 0x20);
+                if ((c == 'a' || c == 'p') && (r[1] == '.' || (r[1] | 0x20) == 'm')) {
+                    const char *t = r + 1 + (r[1] == '.');
+                    while (*t == ' ') t++;
+                    if ((*t | 0x20) == 'm') {
+                        half = c == 'a' ? 1 : 2;
+                        q = t + 1 + (t[1] == '.');
+                    }
+                }
+            } else if ((*q == '/' || *q == '-') && Y < 0) { /* a date */
+                char sep = *q++;
+                int b = num_at(&q, 2), c;
+                if (b < 0 || *q++ != sep || (c = num_at(&q, 4)) < 0) return -1;
+                if (q - p >= 10 && a > 31) Y = a, M = b, D = c; /* YYYY-MM-DD */
+                else D = a, M = b, Y = c < 100 ? 2000 + c : c;
+            } else if (Y < 0 && !strncasecmp(q, " de ", 4) && (M = month_at(q + 4, &ml)) > 0 &&
+                       !strncasecmp(q + 4 + ml, " de ", 4)) { /* 7 de junio de 2021 */
+                q += 8 + ml;
+                D = a;
+                if ((Y = num_at(&q, 4)) < 1000) return -1;
+            }
+            p = q > p ? q : p + 1;
+            continue;
+        }
+        if (!strncasecmp(p, "UTC", 3) || !strncasecmp(p, "GMT", 3)) {
+            q = p + 3;
+            if (*q == '+' || *q == '-') {
+                size_t n = 1 + strspn(q + 1, "0123456789:");
+                if (n < sizeof off - 6) snprintf(off, sizeof off, "(UTC%.*s)", (int)n, q);
+                q += n;
+            }
+            p = q;
+            continue;
+        }
+        p++;
+    }
+    if (Y < 0 || h < 0) return -1;
+    if (half) {
+        if (h < 1 || h > 12) return -1;
+        h = h % 12 + (half == 2 ? 12 : 0);
+    }
+    char b[64];
+    snprintf(b, sizeof b, "%04d-%02d-%02d %02d:%02d:%02d%s%s", Y, M, D, h, mi, se, off[0] ? " " : "", off);
+    return prep_time_parse(b, tz, out);
+}
+
+/* The cut's date-time of a header-block line: its first field, else the whole line
+ * (a cut line "7 de junio de 2021, 20:00" holds the separator). 0, or -1. */
+static int line_cut(const char *line, char sep, const char *tz, prep_time *out, char **text)
+{
+    char *t = first_field(line, sep);
+    if (t && cut_parse(t, tz, out) == 0) {
+        if (text) *text = t;
+        else free(t);
+        return 0;
+    }
+    char *w = prep_xstrdup(line);
+    actas_unquote(w);
+    int r = cut_parse(w, tz, out);
+    if (r == 0 && text) {
+        free(t);
+        *text = w;
+        return 0;
+    }
+    free(w);
+    if (text) *text = t ? t : prep_xstrdup("");
+    else free(t);
+    return r;
+}
+
 static void read_header_block(const char *name, pline *pl, size_t np, char sep, const char *tz,
                               prep_actas_header *h, prep_diags *d)
 {
@@ -664,10 +785,8 @@ static void read_header_block(const char *name, pline *pl, size_t np, char sep, 
     /* INE 2018 / 2021 (LEEME C.a): the block may open with the cut line, no election name */
     int cut_first = 0;
     if (before == 1) {
-        char *t = first_field(pl[0].s, sep);
         prep_time tt;
-        cut_first = t && prep_time_parse(t, tz, &tt) == 0;
-        free(t);
+        cut_first = line_cut(pl[0].s, sep, tz, &tt, NULL) == 0;
     }
     if ((np != 4 || k != 2) && !(cut_first && np == 3))
         prep_diags_add(d, name, pl[0].no, 0, "bad-header-block",
@@ -681,18 +800,14 @@ static void read_header_block(const char *name, pline *pl, size_t np, char sep, 
             /* more lines than election and cut: the cut is the date-time line nearest the
              * names, when there is one */
             for (size_t i = k; i-- > 1;) {
-                char *t = first_field(pl[i].s, sep);
                 prep_time tt;
-                int is_time = t && prep_time_parse(t, tz, &tt) == 0;
-                free(t);
-                if (is_time) {
+                if (line_cut(pl[i].s, sep, tz, &tt, NULL) == 0) {
                     ci = i;
                     break;
                 }
             }
         }
-        h->cut_text = first_field(pl[ci].s, sep);
-        if (prep_time_parse(h->cut_text, tz, &h->cut) != 0) {
+        if (line_cut(pl[ci].s, sep, tz, &h->cut, &h->cut_text) != 0) {
             char cb[64];
             h->cut = PREP_TIME_NONE;
             prep_diags_add(d, name, pl[ci].no, 1, "bad-cut-time", "cut date-time '%s' is not a date and time",

@@ -105,6 +105,22 @@ csv.writer(b, delimiter='\t', lineterminator='\r\n').writerows(rows)
 open(sys.argv[2], 'wb').write(b.getvalue().encode('utf-16'))
 EOF
 run camp-2021-prep/CAMP_GOB_2021.csv camp-2021-prep/CAMP_GOB_CANDIDATURA_2021.csv "$T/cand16.csv"
+# The cut line as other institutes write it (a label, the date in words, a 12-hour clock,
+# the zone's name): the pages show the same instant as the file's own 20:00 (UTC-5)
+python3 - "$D/camp-2021-prep/CAMP_GOB_2021.csv" "$T/cutline.csv" <<'EOF'
+import sys
+lines = open(sys.argv[1], encoding='utf-8-sig').read().split('\n')
+assert lines[1].strip('"') == '07/06/2021 20:00 (UTC-5)', lines[1]
+lines[1] = 'Fecha y hora de corte: 7 de junio de 2021, 8:00 p. m. (Tiempo del Centro)'
+open(sys.argv[2], 'w', encoding='utf-8').write('\n'.join(lines))
+EOF
+rm -rf "$T/site"
+if ! "$PREP" render --actas "$T/cutline.csv" --out "$T/site" >"$T/out" 2>"$T/err"; then
+  echo "cut line in words: render failed"; cat "$T/err"; fail=1
+elif grep -q "bad-cut-time" "$T/err" || ! grep -q '"2021-06-07T20:00:00-05:00"' "$T/site/corte.json" ||
+     ! grep -q 'datetime="2021-06-07T20:00' "$T/site/gubernatura/index.html"; then
+  echo "cut line in words: not the cut of 7 June 2021 20:00 (UTC-5)"; cat "$T/err"; grep -o '"instante[^,]*' "$T/site/corte.json"; fail=1
+else echo "cut line in words: the pages show 2021-06-07 20:00 (UTC-5)"; fi
 
 # without --catalog there is no default for a file that cannot be described: refused,
 # nothing written

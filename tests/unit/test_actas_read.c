@@ -439,6 +439,48 @@ static void expect(const prep_diags *d, long line, const char *kind, long col)
  * (Sonora 2021: 2E, 3EMR), CONTABILIZADA 2 and '-', MECANISMOS_TRASLADO "F-I-D",
  * microsecond times (Campeche 2021); and a row of an acta not arrived yet (an early cut:
  * only the identity and LISTA_NOMINAL), which is skipped, not counted as bad. */
+/* The cut line as institutes write it: each of these is 6 June 2021 23:05 (UTC-5), the
+ * block's own "06/06/2021 23:05 (UTC-5)"; a line that holds no date and time is still
+ * bad-cut-time. */
+static void test_cut_lines(void **st)
+{
+    (void)st;
+    static const char *const forms[] = {
+        "06/06/2021 23:05 (UTC-5)", "06/06/2021 23:05 hrs", "06/06/2021 23:05 horas (Tiempo del Centro)",
+        "6 de junio de 2021 23:05", "\"6 de Junio de 2021, 11:05 p. m. (UTC-5)\"", "23:05 06/06/2021",
+        "Corte: 06/06/2021 23:05 hrs.", "06-06-2021 23:05", "2021-06-06 23:05:00", "06/06/21 23:05",
+        "Fecha y hora de corte: 6 de junio de 2021 a las 10:05 p.m. (UTC-6)"};
+    for (size_t f = 0; f < PREP_ARRAY_LEN(forms); f++) {
+        prep_buf b;
+        prep_buf_init(&b, 0);
+        prep_buf_printf(&b, "sep=|\nDIPUTACIONES LOCALES\n%s\n%s", forms[f], strstr(block, "ACTAS_ESPERADAS"));
+        add_row(&b, cols, '|', 0, NULL);
+        add_row(&b, row_b, '|', 0, NULL);
+        prep_diags d;
+        prep_diags_init(&d);
+        prep_actas *s = parse_ok(b.data, b.len, &d);
+        if (s->hdr.cut != T2000 + 3 * 3600 + 5 * 60) fprintf(stderr, "cut line '%s'\n", forms[f]);
+        assert_int_equal(s->hdr.cut, T2000 + 3 * 3600 + 5 * 60);
+        assert_int_equal(d.total, 0);
+        prep_actas_free(s);
+        prep_diags_free(&d);
+        prep_buf_free(&b);
+    }
+    prep_buf b;
+    prep_buf_init(&b, 0);
+    prep_buf_printf(&b, "sep=|\nDIPUTACIONES LOCALES\n%s\n%s", "Corte de las 23 horas", strstr(block, "ACTAS_ESPERADAS"));
+    add_row(&b, cols, '|', 0, NULL);
+    add_row(&b, row_b, '|', 0, NULL);
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_actas *s = parse_ok(b.data, b.len, &d);
+    assert_int_equal(s->hdr.cut, PREP_TIME_NONE);
+    expect(&d, 3, "bad-cut-time", 1);
+    prep_actas_free(s);
+    prep_diags_free(&d);
+    prep_buf_free(&b);
+}
+
 static void test_other_families(void **st)
 {
     (void)st;
@@ -831,6 +873,7 @@ int main(void)
         cmocka_unit_test(test_latin1),
         cmocka_unit_test(test_bom_crlf),
         cmocka_unit_test(test_spreadsheet_exports),
+        cmocka_unit_test(test_cut_lines),
         cmocka_unit_test(test_ine_names),
         cmocka_unit_test(test_malformed_rows),
         cmocka_unit_test(test_other_families),
