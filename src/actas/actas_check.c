@@ -824,6 +824,16 @@ prep_err prep_actas_check(const char *name, const char *data, size_t len, const 
                 row_bad(&x, no, 0, "too-many-fields", "%zu fields (limit %d)", nf, PREP_ACTAS_MAX_FIELDS);
                 continue;
             }
+            char h0[64], h1[64], *g[2] = {h0, h1}; /* a note or a totals row beside the table */
+            for (size_t i = 0; i < 2 && i < nf; i++) {
+                snprintf(g[i], sizeof h0, "%s", f[i]);
+                actas_unquote(g[i]);
+            }
+            const char *aside = actas_aside_line(g, nf, x.lay.ncols);
+            if (aside) {
+                prep_diags_add(d, name, no, 1, "aside-line", "%s, not an acta: left out", aside);
+                continue;
+            }
             crow r;
             if (!read_row(&x, f, nf, no, &r)) push_row(&x, &r);
         }

@@ -640,6 +640,7 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
         }
         if (blank) continue;
         if (n == x->lay.ncols + 1 && n <= PREP_ACTAS_MAX_FIELDS && !f[n - 1][0]) n--;
+        if (actas_aside_line(f, n, x->lay.ncols)) continue; /* the reader names it */
         if (n != x->lay.ncols) {
             derr(x, no, (long)(n < x->lay.ncols ? n + 1 : x->lay.ncols + 1), "field-count",
                  "%zu fields, the column header has %zu", n, x->lay.ncols);

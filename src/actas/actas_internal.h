@@ -37,6 +37,13 @@ void actas_norm(const char *in, char *out, size_t outsz);
 /* A column or summary name as matched: actas_norm, then blanks to '_' ("Tipo casilla",
  * "ACTAS ESPERADAS" are TIPO_CASILLA, ACTAS_ESPERADAS). */
 void actas_name_norm(const char *in, char *out, size_t outsz);
+/* Whether a data line of a published file is no acta but something beside the table: "a
+ * note" (fewer fields than half the header's, the first a label: it holds ':', or starts
+ * with '*', FUENTE or NOTA: "Fuente: ..."; a place name holds no ':') or "a totals row" (a full row whose first non-empty field, among the first two, is TOTAL...
+ * or SUMA... with no digit). f: the n fields, the first two unquoted (only they are
+ * read); ncols: the header's. NULL for an acta's line (a line cut short, "260001B0100",
+ * is one: still field-count). */
+const char *actas_aside_line(char *const *f, size_t n, size_t ncols);
 
 /* What an OBSERVACIONES value (actas_norm'ed) states of its acta, by the keywords of the
  * real files (FUERA DE CATALOGO, SIN ACTA / NO INSTALADA / NO ENTREGADO, EXCEDE, TODO(S)

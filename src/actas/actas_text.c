@@ -536,6 +536,25 @@ typedef struct pline {
 } pline;
 
 /* Splits a copy of s at sep; 1 if one of its fields is the column name `want`. */
+const char *actas_aside_line(char *const *f, size_t n, size_t ncols)
+{
+    size_t kept = n < 2 ? n : 2, first = 0; /* only the first two fields are looked at */
+    while (first < kept && !f[first][0]) first++;
+    if (first == kept) return NULL;
+    const char *t = f[first];
+    int letter = (t[0] >= 'A' && t[0] <= 'Z') || (t[0] >= 'a' && t[0] <= 'z') || t[0] == '*';
+    char nm[32];
+    actas_norm(t, nm, sizeof nm);
+    /* a note: a few fields (its text may hold the separator), the first a label, "Fuente:",
+     * "Nota", "* Las actas..." (a place name, a first column cut short, holds no ':') */
+    if (first == 0 && letter && n * 2 < ncols &&
+        (strchr(t, ':') || t[0] == '*' || !strncmp(nm, "FUENTE", 6) || !strncmp(nm, "NOTA", 4)))
+        return "a note";
+    if (n == ncols && (!strncmp(nm, "TOTAL", 5) || !strncmp(nm, "SUMA", 4)) && !strpbrk(nm, "0123456789"))
+        return "a totals row";
+    return NULL;
+}
+
 void actas_name_norm(const char *in, char *out, size_t outsz)
 {
     actas_norm(in, out, outsz);

@@ -95,8 +95,9 @@ done <"$T/expect"
 # its counts with thousands separators; its figures in another order, named with blanks,
 # and one more of the institute's own; number columns as floats (554.0); ISO dates; dates
 # as a Spanish spreadsheet writes them (7/6/2021 1:51, 07/06/2021 01:51:00 a. m.); columns
-# of the institute's own outside the vote columns (left out, each named); a separator
-# ending every row (an empty last column). Made here with python's csv module
+# of the institute's own outside the vote columns (left out, each named); a totals row and
+# a source note under the table (left out, named); a separator ending every row (an empty
+# last column). Made here with python's csv module
 # from the real file; each must give the same 13 figures as the file itself.
 cat >"$T/variant.py" <<'EOF'
 import csv, io, re, sys
@@ -166,19 +167,25 @@ elif kind == 'float-columns':
 elif kind == 'utf16-tabs':
     # a spreadsheet's "Unicode text": UTF-16LE with its byte-order mark, tab-separated
     data, enc = write(block, rows, '\t'), 'utf-16'
+elif kind == 'totals-and-note':
+    # a totals row after the actas and a source note under the table
+    total = ['TOTAL'] + [''] * (len(rows[0]) - 1)
+    data = write(block, rows + [total], sep) + 'Fuente: base de datos del PREP, publicada por el instituto\n'
 elif kind == 'trailing-separator':
     data = write(block, rows, sep, extra=True)
 open(out, 'wb').write(data.encode(enc))
 EOF
 for f in son-2021-prep/SON_GOB_2021.csv qroo-2019-prep-dip-loc/QROO_DIP_LOC_2019.csv; do
   for v in crlf-quoted semicolon utf16-tabs header-signs summary-order float-columns iso-dates sheet-dates twelve-hour extra-columns \
-    trailing-separator; do
+    totals-and-note trailing-separator; do
     python3 "$T/variant.py" "$D/$f" $v "$T/variant.csv"
     set +e
     "$PREP" tally --actas "$T/variant.csv" >"$T/out" 2>"$T/err"; rc=$?
     set -e
     if [ $rc -ne 0 ] || ! grep -q "all 13 figures equal" "$T/err"; then
       echo "$f written $v: exit $rc, not the file's 13 figures"; cat "$T/err"; fail=1
+    elif [ $v = totals-and-note ] && [ "$(grep -c "aside-line: a \(totals row\|note\), not an acta" "$T/err")" != 2 ]; then
+      echo "$f written $v: the totals row and the note not named as left out"; cat "$T/err"; fail=1
     elif [ $v = extra-columns ] && [ "$(grep -c "ignored-column: column [0-9]* '\(ID_CIRCUNSCRIPCION\|FECHA_HORA_PUBLICACION\)'" "$T/err")" != 2 ]; then
       echo "$f written $v: the two added columns not named as left out"; cat "$T/err"; fail=1
     else echo "$f written $v: all 13 figures"; fi

@@ -273,6 +273,39 @@ static void test_published_leniency(void **st)
     prep_catalog_free(pub);
 }
 
+/* Lines beside the table: a totals row and a source note. A published file's reader
+ * leaves them out, each named (aside-line); election night's takes them as rows (the
+ * totals row out of the catalogue, the note of the wrong field count), and a capture line
+ * cut short to one field is never taken for a note. */
+static void test_aside_lines(void **st)
+{
+    (void)st;
+    prep_catalog *own = catalog(0), *pub = catalog(1);
+    const char *rows = "220100B0100|2|7|100|20|150|3|0|5|500||1|2018-07-01 21:00\n"
+                       "TOTAL|||100|20|150|3|0|5|500|||\n"
+                       "Fuente: Instituto Electoral, base de datos del PREP\n"
+                       "220100B0100\n"
+                       "BAJA CALIFORNIA SUR|2\n"; /* a first column of place names, cut short */
+    for (int p = 0; p < 2; p++) {
+        prep_diags d;
+        prep_actas *s = read_rows(p ? pub : own, rows, &d);
+        /* election night: the TOTAL row is a capture whose key no casilla has (fuera de
+         * catálogo), the note a row of one field */
+        assert_int_equal(s->n, p ? 1 : 2);
+        size_t aside = 0;
+        for (size_t i = 0; i < d.n; i++) aside += !strcmp(d.v[i].kind, "aside-line");
+        assert_int_equal(aside, p ? 2 : 0);
+        assert_int_equal(s->rows_bad, p ? 2 : 3); /* the lines cut short are bad either way */
+        const prep_diag *g = prep_diags_find(&d, "field-count");
+        assert_non_null(g);
+        assert_int_equal(g->line, p ? 5 : 4);
+        prep_actas_free(s);
+        prep_diags_free(&d);
+    }
+    prep_catalog_free(own);
+    prep_catalog_free(pub);
+}
+
 /* The votes from abroad of a local election (Puebla 2018's governor: 210000M0000, an M
  * casilla numbered 0 with lista nominal 0 and 4,931 votes, counted): no cap to exceed. */
 static void test_abroad_uncapped(void **st)
@@ -374,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_spelled_columns),
         cmocka_unit_test(test_published_statuses),
         cmocka_unit_test(test_published_leniency),
+        cmocka_unit_test(test_aside_lines),
         cmocka_unit_test(test_abroad_uncapped),
         cmocka_unit_test(test_rp_marked),
     };
