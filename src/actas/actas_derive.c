@@ -288,6 +288,22 @@ static int classify_columns(dctx *x)
         else if (!strncmp(nm, "CAND_IND_", 9) && nm[9] && valid_id(nm)) c->kind = PREP_CAT_COL_INDEP, x->named_indep = 1;
         else (void)actas_special_col(nm, &c->kind);
     }
+    /* the lista nominal decides every cap, the lista nominal of the counted actas and the
+     * participation: a file without it (every Anexo 13 file has it) is not counted on
+     * guesses; a column left out above may be it under another name */
+    if (x->role_field[AR_LISTA_NOMINAL] < 0) {
+        prep_buf b;
+        prep_buf_init(&b, 0);
+        for (size_t i = 0; i < x->lay.ncols; i++)
+            if (foreign[i]) prep_buf_printf(&b, "%s%s", b.len ? ", " : "", x->lay.cols[i]);
+        derr(x, x->lay.header_line, 0, "missing-column",
+             "no LISTA_NOMINAL column: the caps, the lista nominal of the counted actas and the participation "
+             "cannot be counted%s%s%s",
+             b.len ? " (is it one of the columns not read: " : "", b.len ? b.data : "", b.len ? "?)" : "");
+        prep_buf_free(&b);
+        free(foreign);
+        return -1;
+    }
     free(foreign);
     /* independent columns named otherwise than CAND_IND_n (Sonora 2021: CAND_IND_JHZM, the
      * candidate's initials): numbered by their order in the file, where one that is
