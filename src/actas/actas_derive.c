@@ -827,6 +827,14 @@ static void candidatura_alias(const dctx *x, char *who, size_t cap)
 }
 
 
+/* A candidaturas column naming the contender: PARTIDO_CI (INE, Campeche), or as others
+ * write it. nm normalised. */
+static int cand_party_col(const char *nm)
+{
+    return !strcmp(nm, "PARTIDO_CI") || !strcmp(nm, "PARTIDO") || !strcmp(nm, "ASOCIACION") ||
+           !strcmp(nm, "PARTIDO_POLITICO") || !strcmp(nm, "PARTIDO_COALICION") || !strcmp(nm, "PARTIDO_CI_COALICION");
+}
+
 /* The separator of a candidaturas header line: the first of | , ; TAB that splits off a
  * party field (PARTIDO_CI, PARTIDO, ASOCIACION), as the actas reader tries them; ','
  * when none does. f: room for PREP_ACTAS_MAX_FIELDS fields. */
@@ -839,8 +847,8 @@ static char cand_sep(const char *line, char **f)
         int hit = 0;
         for (size_t i = 0; i < n && i < PREP_ACTAS_MAX_FIELDS && !hit; i++) {
             char nm[64];
-            actas_norm(actas_unquote(f[i]), nm, sizeof nm);
-            hit = !strcmp(nm, "PARTIDO_CI") || !strcmp(nm, "PARTIDO") || !strcmp(nm, "ASOCIACION");
+            actas_name_norm(actas_unquote(f[i]), nm, sizeof nm);
+            hit = cand_party_col(nm);
         }
         free(t);
         if (hit) return seps[k];
@@ -890,18 +898,21 @@ static int read_candidaturas(dctx *x, const char *path, uint32_t ent, prep_cat_s
             ncols = n;
             for (size_t i = 0; i < n; i++) {
                 char nm[64];
-                actas_norm(actas_unquote(f[i]), nm, sizeof nm);
+                actas_name_norm(actas_unquote(f[i]), nm, sizeof nm);
                 if (!strcmp(nm, "ESTADO") || !strcmp(nm, "ID_ESTADO") || !strcmp(nm, "ID_ENTIDAD") ||
                     !strcmp(nm, "ENTIDAD"))
                     ci_ent = (int)i;
                 else if (!strncmp(nm, "ID_DISTRITO", 11) || !strncmp(nm, "DISTRITO", 8) ||
                          !strcmp(nm, "ID_MUNICIPIO") || !strcmp(nm, "MUNICIPIO"))
                     ci_unit = (int)i;
-                else if (!strcmp(nm, "PARTIDO_CI") || !strcmp(nm, "PARTIDO") || !strcmp(nm, "ASOCIACION"))
+                else if (cand_party_col(nm))
                     ci_who = (int)i;
-                else if (!strcmp(nm, "CANDIDATURA_PROPIETARIA") || !strcmp(nm, "PROPIETARIO") ||
-                         !strcmp(nm, "CANDIDATO") || !strcmp(nm, "NOMBRE_CANDIDATO"))
-                    ci_name = (int)i;
+                else if (ci_name < 0 && (!strcmp(nm, "CANDIDATURA_PROPIETARIA") || !strcmp(nm, "PROPIETARIO") ||
+                                         !strcmp(nm, "PROPIETARIA") || !strcmp(nm, "CANDIDATO") ||
+                                         !strcmp(nm, "CANDIDATA") || !strcmp(nm, "CANDIDATURA") ||
+                                         !strcmp(nm, "NOMBRE_CANDIDATO") || !strcmp(nm, "NOMBRE_CANDIDATURA") ||
+                                         !strcmp(nm, "CANDIDATO_PROPIETARIO") || !strcmp(nm, "NOMBRE_PROPIETARIO")))
+                    ci_name = (int)i; /* Puebla 2018: CANDIDATURA; the first, never the suplente */
             }
             if (ci_who < 0 || (scope != PREP_CAT_SCOPE_ENTITY && scope != PREP_CAT_SCOPE_NATION && ci_unit < 0) ||
                 (x->national && scope != PREP_CAT_SCOPE_NATION && ci_ent < 0)) {

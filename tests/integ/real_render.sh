@@ -95,10 +95,13 @@ run() { # FILE [CANDIDATURAS [THE SAME CANDIDATURAS AS GIVEN TO prep]]
 run camp-2021-prep/CAMP_GOB_2021.csv camp-2021-prep/CAMP_GOB_CANDIDATURA_2021.csv
 run son-2021-prep/SON_GOB_2021.csv
 # Campeche's candidaturas as a spreadsheet saves them as "Unicode text" (UTF-16LE with its
-# mark, tab-separated, numbers as floats): the same names in the same places
+# mark, tab-separated, numbers as floats, the header retyped as words): the same names in
+# the same places
 python3 - "$D/camp-2021-prep/CAMP_GOB_CANDIDATURA_2021.csv" "$T/cand16.csv" <<'EOF'
 import csv, io, sys
 rows = list(csv.reader(open(sys.argv[1], encoding='utf-8-sig')))
+assert rows[0] == ['ID_ESTADO', 'PARTIDO_CI', 'CANDIDATURA_PROPIETARIA'], rows[0]
+rows[0] = ['Id Estado', 'Partido Político', 'Candidatura propietaria']
 rows[1:] = [[('%d.0' % int(v)) if v.isdigit() else v for v in r] for r in rows[1:]]
 b = io.StringIO()
 csv.writer(b, delimiter='\t', lineterminator='\r\n').writerows(rows)
