@@ -535,7 +535,6 @@ typedef struct pline {
     long no;
 } pline;
 
-/* Splits a copy of s at sep; 1 if one of its fields is the column name `want`. */
 const char *actas_aside_line(char *const *f, size_t n, size_t ncols)
 {
     size_t kept = n < 2 ? n : 2, first = 0; /* only the first two fields are looked at */
@@ -562,6 +561,7 @@ void actas_name_norm(const char *in, char *out, size_t outsz)
         if (*q == ' ') *q = '_';
 }
 
+/* Splits a copy of s at sep; 1 if one of its fields is the column name `want`. */
 static int has_field(const char *s, char sep, const char *want)
 {
     char *tmp = prep_xstrdup(s);
@@ -675,8 +675,8 @@ static int num_at(const char **p, int max)
     return n ? v : -1;
 }
 
-/* A Spanish month name at p (any case, ASCII or UTF-8 accents absent in these): 1..12,
- * *len its length; 0 when none. */
+/* A Spanish month name at p, any case (no month's name has an accent): 1..12, *len its
+ * length; 0 when none. */
 static int month_at(const char *p, size_t *len)
 {
     static const char *const m[] = {"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
@@ -730,7 +730,7 @@ static int cut_parse(const char *s, const char *tz, prep_time *out)
                 char sep = *q++;
                 int b = num_at(&q, 2), c;
                 if (b < 0 || *q++ != sep || (c = num_at(&q, 4)) < 0) return -1;
-                if (q - p >= 10 && a > 31) Y = a, M = b, D = c; /* YYYY-MM-DD */
+                if (a > 31) Y = a, M = b, D = c; /* YYYY-MM-DD, YYYY/M/D */
                 else D = a, M = b, Y = c < 100 ? 2000 + c : c;
             } else if (Y < 0 && !strncasecmp(q, " de ", 4) && (M = month_at(q + 4, &ml)) > 0 &&
                        !strncasecmp(q + 4 + ml, " de ", 4)) { /* 7 de junio de 2021 */
