@@ -176,13 +176,15 @@ static uint32_t expected_tipo(const prep_catalog *c, uint32_t e, const prep_acta
 }
 
 /* TIPO_ACTA as printed: the digits after CLAVE_CASILLA in CLAVE_ACTA (special casillas
- * print another acta type, QROO 2019: 3 for 2), else the expected one. */
+ * print another acta type, QROO 2019: 3 for 2), else the expected one. Never 0 for an
+ * acta of the catalogue: 0 reads back as out of the catalogue (a CLAVE_ACTA ending in
+ * 00 beside TIPO_ACTA 2 would turn a counted acta into one; found by fuzz_actas). */
 static uint32_t tipo_acta_of(const prep_catalog *c, uint32_t e, const prep_acta *a)
 {
     size_t k = strlen(a->clave_casilla);
     if (k && !strncmp(a->clave_acta, a->clave_casilla, k) && a->clave_acta[k]) {
         uint32_t v;
-        if (prep_parse_u32(a->clave_acta + k, &v) == 0 && v <= 99) return v;
+        if (prep_parse_u32(a->clave_acta + k, &v) == 0 && v <= 99 && (v || a->casilla == PREP_CAT_NONE)) return v;
     }
     return expected_tipo(c, e, a);
 }
