@@ -787,6 +787,36 @@ static int line_cut(const char *line, char sep, const char *tz, prep_time *out, 
     return r;
 }
 
+/* A summary written down, one figure per line, NAME<sep>VALUE (an unquoted "3,748" in a
+ * comma file is one value), from line k of the block: how many such lines follow each
+ * other there; with names and values (owned) when h is given. */
+static size_t vertical_summary(pline *pl, size_t k, size_t np, char sep, prep_actas_header *h)
+{
+    size_t m = 0;
+    for (size_t i = k; i < np && m < 16; i++) {
+        char *f[16] = {0};
+        size_t tot, nf = summary_fields(pl[i].s, sep, f, &tot);
+        int groups = nf >= 3 && sep == ',' && all_digits(f[1], 1, 3); /* "1", "847", "519" */
+        for (size_t j = 2; j < nf && groups; j++) groups = all_digits(f[j], 3, 3);
+        int ok = (nf == 2 || groups) && tot == nf && prep_actas_summary_index(f[0]) >= 0 &&
+                 prep_actas_summary_index(f[1]) < 0;
+        if (ok && h) {
+            prep_buf v;
+            prep_buf_init(&v, 0);
+            for (size_t j = 1; j < nf; j++) prep_buf_printf(&v, "%s%s", j > 1 ? "," : "", f[j]);
+            char *val = prep_buf_steal(&v, NULL);
+            h->summary_names[m] = f[0];
+            h->summary_values[m] = val ? val : prep_xstrdup("");
+            f[0] = NULL;
+            if (!m) h->summary_line = (uint32_t)pl[i].no;
+        }
+        for (size_t j = 0; j < nf; j++) free(f[j]);
+        if (!ok) break;
+        m++;
+    }
+    return m;
+}
+
 static void read_header_block(const char *name, pline *pl, size_t np, char sep, const char *tz,
                               prep_actas_header *h, prep_diags *d)
 {
@@ -807,7 +837,9 @@ static void read_header_block(const char *name, pline *pl, size_t np, char sep, 
         prep_time tt;
         cut_first = line_cut(pl[0].s, sep, tz, &tt, NULL) == 0;
     }
-    if ((np != 4 || k != 2) && !(cut_first && np == 3))
+    /* the names and values: two lines, or one line per figure */
+    size_t vert = k < np ? vertical_summary(pl, k, np, sep, NULL) : 0, tail = vert >= 2 ? vert : 2;
+    if ((np != 2 + tail || k != 2) && !(cut_first && np == 1 + tail))
         prep_diags_add(d, name, pl[0].no, 0, "bad-header-block",
                        "expected 4 lines before the column header (election, cut date-time, "
                        "summary names, summary values), found %zu%s",
@@ -836,6 +868,10 @@ static void read_header_block(const char *name, pline *pl, size_t np, char sep, 
     if (!h->election_name) h->election_name = prep_xstrdup("");
     if (!h->cut_text) h->cut_text = prep_xstrdup("");
     if (k == np) return;
+    if (vert >= 2) {
+        h->n_summary = vertical_summary(pl, k, np, sep, h);
+        return;
+    }
     size_t nn_total = 0, nv_total = 0;
     char *names[16] = {0}, *values[16] = {0};
     size_t nn = summary_fields(pl[k].s, sep, names, &nn_total);

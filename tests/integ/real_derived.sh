@@ -93,7 +93,7 @@ done <"$T/expect"
 # spreadsheets): CRLF line ends with every field quoted; ';' as the separator; UTF-16
 # with tabs (a spreadsheet's "Unicode text"); the header block's percentages with '%' and
 # its counts with thousands separators; its figures in another order, named with blanks,
-# and one more of the institute's own; number columns as floats (554.0); ISO dates; dates
+# and one more of the institute's own; written down, one figure per line; number columns as floats (554.0); ISO dates; dates
 # as a Spanish spreadsheet writes them (7/6/2021 1:51, 07/06/2021 01:51:00 a. m.); columns
 # of the institute's own outside the vote columns (left out, each named); a totals row and
 # a source note under the table (left out, named); a separator ending every row (an empty
@@ -156,6 +156,13 @@ elif kind == 'summary-order':
     block[h] = [n.replace('_', ' ') for n in names] + ['ACTAS_ESPECIALES']
     block[h + 1] = vals + ['12']
     data = write(block, rows, sep)
+elif kind == 'vertical-summary':
+    # the summary written down, one figure per line, its counts with unquoted thousands
+    # separators in a comma file (1,847,519 is three fields)
+    pairs = [[n] + ('{:,}'.format(int(v)).split(',') if v.isdigit() and sep == ',' else [v])
+             for n, v in zip(block[h], block[h + 1])]
+    block[h:h + 2] = pairs
+    data = write(block, rows, sep)
 elif kind == 'float-columns':
     # a data tool's float columns: every number but the keys and the SHA written 554.0
     keep = {'CLAVE_CASILLA', 'CLAVE_ACTA', 'SHA'}
@@ -176,7 +183,7 @@ elif kind == 'trailing-separator':
 open(out, 'wb').write(data.encode(enc))
 EOF
 for f in son-2021-prep/SON_GOB_2021.csv qroo-2019-prep-dip-loc/QROO_DIP_LOC_2019.csv; do
-  for v in crlf-quoted semicolon utf16-tabs header-signs summary-order float-columns iso-dates sheet-dates twelve-hour extra-columns \
+  for v in crlf-quoted semicolon utf16-tabs header-signs summary-order vertical-summary float-columns iso-dates sheet-dates twelve-hour extra-columns \
     totals-and-note trailing-separator; do
     python3 "$T/variant.py" "$D/$f" $v "$T/variant.csv"
     set +e
@@ -184,6 +191,8 @@ for f in son-2021-prep/SON_GOB_2021.csv qroo-2019-prep-dip-loc/QROO_DIP_LOC_2019
     set -e
     if [ $rc -ne 0 ] || ! grep -q "all 13 figures equal" "$T/err"; then
       echo "$f written $v: exit $rc, not the file's 13 figures"; cat "$T/err"; fail=1
+    elif [ $v = vertical-summary ] && grep -q "bad-header-block" "$T/err"; then
+      echo "$f written $v: the block written down not taken as a block"; cat "$T/err"; fail=1
     elif [ $v = totals-and-note ] && [ "$(grep -c "aside-line: a \(totals row\|note\), not an acta" "$T/err")" != 2 ]; then
       echo "$f written $v: the totals row and the note not named as left out"; cat "$T/err"; fail=1
     elif [ $v = extra-columns ] && [ "$(grep -c "ignored-column: column [0-9]* '\(ID_CIRCUNSCRIPCION\|FECHA_HORA_PUBLICACION\)'" "$T/err")" != 2 ]; then
