@@ -247,6 +247,7 @@ typedef struct prep_catalog {
     int independents_first; /* 1: CAND_IND_n columns right after the parties (INE 2021 order) */
     char csv_sep;           /* separator we write: '|' */
     prep_rules rules;       /* [rules]: counting rules that differ between institutes */
+    long rules_published_line; /* the source line of [rules] published (0: not written there) */
     uint32_t pct_decimals;  /* 4 */
     prep_cat_labels labels;
 

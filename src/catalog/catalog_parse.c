@@ -697,6 +697,7 @@ static void do_rules(pctx *x)
         if (v->line && prep_catalog_rules_set(r, rk_names[i], v->val, msg, sizeof msg))
             perr(x, v->line, v->col, "bad-value", "%s", msg);
     }
+    x->c->rules_published_line = x->rk[RK_PUBLISHED].line;
     const kv *sp = &x->pk[PK_SPECIALS];
     if (sp->line) {
         if (x->rk[RK_SPECIALS].line)

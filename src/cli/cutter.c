@@ -39,28 +39,6 @@ void cutter_close(cutter *c)
     memset(c, 0, sizeof *c);
 }
 
-/* The line of catalogue path's `published` key in its [rules] section (0: not found), to
- * name it in the refusal. */
-static unsigned published_line(const char *path)
-{
-    char *text = NULL;
-    size_t len = 0;
-    if (prep_read_file(path, (size_t)1 << 30, &text, &len)) return 0;
-    unsigned line = 1, found = 0;
-    int in_rules = 0;
-    for (const char *p = text, *end = text + len; p < end && !found; line++) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *e = nl ? nl : end;
-        while (p < e && (*p == ' ' || *p == '\t')) p++;
-        if (p < e && *p == '[') in_rules = (size_t)(e - p) >= 7 && !memcmp(p, "[rules]", 7);
-        else if (in_rules && (size_t)(e - p) > 9 && !memcmp(p, "published", 9) && (p[9] == ' ' || p[9] == '='))
-            found = line;
-        p = nl ? nl + 1 : end;
-    }
-    free(text);
-    return found;
-}
-
 int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *actas_dir, const char *key,
                 const char *pubkey, const char *store, int drill, const char *override_reason)
 {
@@ -79,8 +57,7 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
     }
     if (c->cat->rules.published) { /* before the key: nothing of this catalogue is signed */
         char where[32] = "";
-        unsigned line = published_line(catalog);
-        if (line) snprintf(where, sizeof where, "%u:", line);
+        if (c->cat->rules_published_line) snprintf(where, sizeof where, "%ld:", c->cat->rules_published_line);
         fprintf(stderr,
                 "%s:%s [rules] published = yes: prep %s signs an institute's own captures, and this says they are "
                 "a results file already published (a derived catalogue's rule, whose leniencies election night "
