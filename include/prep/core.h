@@ -276,6 +276,10 @@ typedef int64_t prep_time;
  *   any of those followed by an explicit offset "(UTC-5)", "-05:00", "Z", which then wins
  *   over tz. Returns 0 on success. */
 int prep_time_parse(const char *s, const char *tz, prep_time *out);
+/* A 12-hour clock's "a. m." / "p. m." at *pp, after blanks, as Spanish spreadsheets write
+ * it (also "a.m.", "am", "AM", "p.m.", "PM"), ending the text or followed by a blank or
+ * '(': 1 (a. m.) or 2 (p. m.), *pp moved past it; 0 (nothing moved) when there is none. */
+int prep_time_meridiem(const char **pp);
 /* Formats t in zone tz with one of these styles:
  *   PREP_TS_ISO      "2021-06-06 23:05:00"
  *   PREP_TS_ISO_OFF  "2021-06-06T23:05:00-05:00"

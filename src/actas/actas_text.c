@@ -715,17 +715,7 @@ static int cut_parse(const char *s, const char *tz, prep_time *out)
                     q++;
                     if ((se = num_at(&q, 2)) < 0) return -1;
                 }
-                const char *r = q;
-                while (*r == ' ') r++;
-                char c = (char)(*r | 0x20);
-                if ((c == 'a' || c == 'p') && (r[1] == '.' || (r[1] | 0x20) == 'm')) {
-                    const char *t = r + 1 + (r[1] == '.');
-                    while (*t == ' ') t++;
-                    if ((*t | 0x20) == 'm') {
-                        half = c == 'a' ? 1 : 2;
-                        q = t + 1 + (t[1] == '.');
-                    }
-                }
+                half = prep_time_meridiem(&q);
             } else if ((*q == '/' || *q == '-') && Y < 0) { /* a date */
                 char sep = *q++;
                 int b = num_at(&q, 2), c;

@@ -106,10 +106,7 @@ void prep_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
     *y = yoe + era * 400 + (*m <= 2);
 }
 
-/* A 12-hour clock's "a. m." / "p. m." after the time, as Spanish spreadsheets write it
- * (also "a.m.", "am", "AM", "p.m.", "PM"): 1 (a. m.) or 2 (p. m.), *pp moved past it;
- * 0 (nothing moved) when there is none. */
-static int meridiem(const char **pp)
+int prep_time_meridiem(const char **pp)
 {
     const char *p = *pp;
     while (*p == ' ') p++;
@@ -159,7 +156,7 @@ int prep_time_parse(const char *s, const char *tz, prep_time *out)
                     if (++n > 9) return -1;
             }
         }
-        int half = meridiem(&p);
+        int half = prep_time_meridiem(&p);
         if (half && (h < 1 || h > 12)) return -1;
         if (half) h = h % 12 + (half == 2 ? 12 : 0);
     } else if (*p != 0)
