@@ -290,12 +290,11 @@ static int read_row(cctx *x, char **f, size_t nf, long line, crow *r)
     int fc = x->role[AR_CONTABILIZADA];
     const char *fl = f[fc];
     snprintf(r->flag_text, sizeof r->flag_text, "%s", fl);
-    uint32_t fv = 3; /* 0, 1, 2, or 1.0 as a float column writes it (actas_parse_u32) */
-    if (fl[0] >= '0' && fl[0] <= '2' && actas_parse_u32(fl, &fv) != 0) fv = 3;
+    int fv = actas_parse_flag(fl);
     if (fv == 1) r->flag = FL_1;
     else if (fv == 0) r->flag = FL_0;
     else if (fv == 2) r->flag = FL_2;
-    else if (actas_is_blank(fl)) r->flag = FL_NONE;
+    else if (fv == -1) r->flag = FL_NONE;
     else
         return row_bad(x, line, fc + 1, "bad-flag", "CONTABILIZADA '%s' is not 0, 1, 2, '-' or empty",
                        actas_clip(fl, cb));

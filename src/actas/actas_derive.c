@@ -826,7 +826,6 @@ static void candidatura_alias(const dctx *x, char *who, size_t cap)
     if (strlen(t) < cap) snprintf(who, cap, "%s", t);
 }
 
-
 /* A candidaturas column naming the contender: PARTIDO_CI (INE, Campeche), or as others
  * write it. nm normalised. */
 static int cand_party_col(const char *nm)
@@ -836,8 +835,8 @@ static int cand_party_col(const char *nm)
 }
 
 /* The separator of a candidaturas header line: the first of | , ; TAB that splits off a
- * party field (PARTIDO_CI, PARTIDO, ASOCIACION), as the actas reader tries them; ','
- * when none does. f: room for PREP_ACTAS_MAX_FIELDS fields. */
+ * contender column (cand_party_col), as the actas reader tries them; ',' when none does.
+ * f: room for PREP_ACTAS_MAX_FIELDS fields. */
 static char cand_sep(const char *line, char **f)
 {
     static const char seps[] = {'|', ',', ';', '\t'};

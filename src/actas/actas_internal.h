@@ -39,8 +39,9 @@ void actas_norm(const char *in, char *out, size_t outsz);
 void actas_name_norm(const char *in, char *out, size_t outsz);
 /* Whether a data line of a published file is no acta but something beside the table: "a
  * note" (fewer fields than half the header's, the first a label: it holds ':', or starts
- * with '*', FUENTE or NOTA: "Fuente: ..."; a place name holds no ':') or "a totals row" (a full row whose first non-empty field, among the first two, is TOTAL...
- * or SUMA... with no digit). f: the n fields, the first two unquoted (only they are
+ * with '*', FUENTE or NOTA: "Fuente: ..."; a place name holds no ':') or "a totals row"
+ * (a full row whose first non-empty field, among the first two, is TOTAL... or SUMA...
+ * with no digit). f: the n fields, the first two unquoted (only they are
  * read); ncols: the header's. NULL for an acta's line (a line cut short, "260001B0100",
  * is one: still field-count). */
 const char *actas_aside_line(char *const *f, size_t n, size_t ncols);
@@ -165,6 +166,9 @@ prep_acta_no_acta actas_no_acta_from_obs(const prep_catalog *c, const char *obs)
 size_t actas_int_len(const char *s, size_t n);
 /* An unsigned number field: prep_parse_u32 of the first actas_int_len bytes. 0, or -1. */
 int actas_parse_u32(const char *s, uint32_t *out);
+/* CONTABILIZADA: 0, 1 or 2 (also 1.0, a float column's); -1 when absent or blank ('-',
+ * empty); -2 when it is no flag. */
+int actas_parse_flag(const char *s);
 /* Parses one vote-like value: digits (< 10^9), ILEGIBLE, SIN DATO, empty or "null", "-",
  * SIN ACTA (-> PREP_ACTA_V_NONE). 0 on success, -1 otherwise. Case-insensitive. */
 int actas_parse_vote(const char *s, int32_t *out);

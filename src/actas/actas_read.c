@@ -492,11 +492,11 @@ static int read_row(reader *r, prep_acta *a)
         a->obs_stated = (uint8_t)actas_obs_reason(on);
     }
     s = fld(r, AR_CONTABILIZADA);
-    uint32_t flag = 0;
-    if (s && !actas_is_blank(s) && (actas_parse_u32(s, &flag) != 0 || flag > 2 || s[0] < '0' || s[0] > '2'))
+    int flag = actas_parse_flag(s);
+    if (flag == -2)
         return bad(r, r->role_field[AR_CONTABILIZADA], "bad-value", "CONTABILIZADA '%s' is not 0, 1, 2, '-' or empty",
                    actas_clip(s, cb));
-    a->contabilizada = (int8_t)(s && !actas_is_blank(s) ? (int)flag : -1);
+    a->contabilizada = (int8_t)flag;
     /* a published file that counted the acta and notes nothing of it writes an empty vote
      * field for 0 (Queretaro 2018: the combinations no one marked) */
     int empty_zero = c->rules.published && a->contabilizada == 1 && a->obs_stated == RS_NONE;

@@ -233,6 +233,14 @@ int actas_parse_u32(const char *s, uint32_t *out)
     return prep_parse_u32(b, out);
 }
 
+int actas_parse_flag(const char *s)
+{
+    uint32_t v;
+    if (!s || actas_is_blank(s)) return -1;
+    if (s[0] < '0' || s[0] > '2' || actas_parse_u32(s, &v) != 0 || v > 2) return -2;
+    return (int)v;
+}
+
 int actas_parse_vote(const char *s, int32_t *out)
 {
     char n[32];
