@@ -90,8 +90,14 @@ s.close()
 
 # Per-IP limit 3: a fourth connection is refused at once with a 503 and retry-after
 # (issue 13: a clear refusal, not a silent close); the three others still work.
+# Each worker has its own SO_REUSEPORT listener and accepts in its own time, so a
+# connection made later can be accepted (and counted) first: the three are made to answer
+# a request before the fourth is opened, so the fourth is the one over the limit.
 keep = [conn() for _ in range(3)]
-time.sleep(0.3)
+for k in keep:
+    k.sendall(b"GET /health HTTP/1.1\r\nHost: a\r\n\r\n")
+    h, b, _ = read_response(k)
+    assert h.startswith(b"HTTP/1.1 200"), h
 x = conn()
 x.settimeout(3)
 got = b""
