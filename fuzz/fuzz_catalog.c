@@ -20,8 +20,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (r != PREP_OK && d.total == 0 && r != PREP_ERR_NOMEM) abort(); /* every refusal says why */
     if (c) {
         /* lookups on what came back */
-        for (uint32_t i = 0; i < c->n_casillas; i++)
-            if (prep_catalog_find_casilla(c, c->casillas[i].key) != i) abort();
+        /* a key finds its casilla; in a split section, the first part's, and the part's
+         * district and municipality the casilla of that part (catalog.h) */
+        for (uint32_t i = 0; i < c->n_casillas; i++) {
+            const prep_cat_section *s = &c->sections[c->casillas[i].section];
+            uint32_t k = prep_catalog_find_casilla(c, c->casillas[i].key);
+            if (k == PREP_CAT_NONE || prep_catalog_casilla_part(c, k, c->districts[s->district].id,
+                                                                c->municipalities[s->municipality].id, NULL) != i)
+                abort();
+        }
         for (uint32_t e = 0; e < c->n_elections; e++)
             for (uint32_t k = 0; k < c->elections[e].n_cols; k++)
                 if (prep_catalog_find_column(c, e, c->elections[e].cols[k].name) != k) abort();

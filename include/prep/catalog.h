@@ -128,6 +128,12 @@ typedef struct prep_cat_municipality {
     char *slug;     /* "corregidora" */
 } prep_cat_municipality;
 
+/* A section split between units (Campeche 2021: sections 332 and 333 between Champotón
+ * and the new municipality Seybaplaya; its juntas municipales, 534 and 536 between two
+ * juntas) is several entries, its parts: adjacent, with the same entity and id, each in
+ * its own district or municipality. Every casilla of the section then has an acta in each
+ * part, under the same CLAVE_CASILLA, with the part's own lista nominal. The first part is
+ * the one the lookups by number find (prep_catalog_section_parts, prep_catalog_casilla_part). */
 typedef struct prep_cat_section {
     uint32_t entity;        /* index into entities */
     uint32_t id;            /* section number within its entity (0: votes from abroad) */
@@ -356,6 +362,21 @@ uint32_t prep_catalog_find_entity(const prep_catalog *c, uint32_t entity_id);
 uint32_t prep_catalog_find_section(const prep_catalog *c, uint32_t entity_id, uint32_t section_id);
 uint32_t prep_catalog_find_district(const prep_catalog *c, uint32_t entity_id, uint32_t district_id);
 uint32_t prep_catalog_find_municipality(const prep_catalog *c, uint32_t entity_id, uint32_t municipality_id);
+/* The parts of section s (index): their count (1 when it is not split), the first one's
+ * index into *first (may be NULL) and s's own place among them into *nth (0: the first;
+ * may be NULL). */
+uint32_t prep_catalog_section_parts(const prep_catalog *c, uint32_t s, uint32_t *first, uint32_t *nth);
+/* The casilla under casilla's CLAVE_CASILLA in the part of its section that is in district
+ * district_id and municipality municipality_id (0: not given, any): casilla itself when its
+ * section is not split; PREP_CAT_NONE when the ids given match no part, or match several
+ * (a split section's casilla needs the id that tells its parts apart). *matched (may be
+ * NULL) gets how many parts the ids match. */
+uint32_t prep_catalog_casilla_part(const prep_catalog *c, uint32_t casilla, uint32_t district_id,
+                                   uint32_t municipality_id, uint32_t *matched);
+/* The name of section s in paths, into out (>= 48 bytes): its four digits; a split
+ * section's later parts add the slug of the unit that tells them from the first part
+ * ("0333-seybaplaya"). */
+void prep_catalog_section_name(const prep_catalog *c, uint32_t s, char out[48]);
 /* The entity id (INEGI key) of a casilla: the first two digits of its CLAVE_CASILLA. */
 uint32_t prep_catalog_casilla_entity(const prep_catalog *c, uint32_t casilla);
 /* The TIPO_ACTA of casilla's acta in election e: the special, abroad or plain type, or

@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------- hashing */
@@ -344,6 +345,78 @@ uint32_t prep_catalog_find_municipality(const prep_catalog *c, uint32_t entity_i
     return find_geo(c, x ? &x->municipality : NULL, cat_eq_municipality, c->n_municipalities, c->municipalities,
                     sizeof *c->municipalities, offsetof(prep_cat_municipality, entity),
                     offsetof(prep_cat_municipality, id), entity_id, municipality_id);
+}
+
+static int same_section(const prep_cat_section *a, const prep_cat_section *b)
+{
+    return a->entity == b->entity && a->id == b->id;
+}
+
+uint32_t prep_catalog_section_parts(const prep_catalog *c, uint32_t s, uint32_t *first, uint32_t *nth)
+{
+    uint32_t lo = s, hi = s + 1;
+    if (c && s < c->n_sections) {
+        while (lo > 0 && same_section(&c->sections[lo - 1], &c->sections[s])) lo--;
+        while (hi < c->n_sections && same_section(&c->sections[hi], &c->sections[s])) hi++;
+    }
+    if (first) *first = lo;
+    if (nth) *nth = s - lo;
+    return hi - lo;
+}
+
+uint32_t prep_catalog_casilla_part(const prep_catalog *c, uint32_t casilla, uint32_t district_id,
+                                   uint32_t municipality_id, uint32_t *matched)
+{
+    uint32_t dummy;
+    if (!matched) matched = &dummy;
+    *matched = 0;
+    if (!c || casilla >= c->n_casillas) return PREP_CAT_NONE;
+    const prep_cat_casilla *k = &c->casillas[casilla];
+    uint32_t first, n = prep_catalog_section_parts(c, k->section, &first, NULL);
+    *matched = 1;
+    if (n == 1) return casilla;
+    *matched = 0;
+    uint32_t found = PREP_CAT_NONE;
+    for (uint32_t p = first; p < first + n; p++) {
+        const prep_cat_section *s = &c->sections[p];
+        if ((district_id && (s->district >= c->n_districts || c->districts[s->district].id != district_id)) ||
+            (municipality_id &&
+             (s->municipality >= c->n_municipalities || c->municipalities[s->municipality].id != municipality_id)))
+            continue;
+        for (uint32_t i = s->first_casilla; i < s->first_casilla + s->n_casillas; i++)
+            if (!strcmp(c->casillas[i].key, k->key)) {
+                found = i;
+                ++*matched;
+            }
+    }
+    return *matched == 1 ? found : PREP_CAT_NONE;
+}
+
+/* Whether the parts [first, first + n) are each in their own municipality (muni) or
+ * district. */
+static int parts_apart(const prep_catalog *c, uint32_t first, uint32_t n, int muni)
+{
+    for (uint32_t i = first; i < first + n; i++)
+        for (uint32_t j = first; j < i; j++)
+            if (muni ? c->sections[i].municipality == c->sections[j].municipality
+                     : c->sections[i].district == c->sections[j].district)
+                return 0;
+    return 1;
+}
+
+void prep_catalog_section_name(const prep_catalog *c, uint32_t s, char out[48])
+{
+    const prep_cat_section *x = &c->sections[s];
+    uint32_t first, nth, n = prep_catalog_section_parts(c, s, &first, &nth);
+    snprintf(out, 48, "%04u", (unsigned)(x->id % 100000));
+    if (!nth) return;
+    size_t l = strlen(out);
+    if (parts_apart(c, first, n, 1) && x->municipality < c->n_municipalities)
+        snprintf(out + l, 48 - l, "-%.40s", c->municipalities[x->municipality].slug);
+    else if (parts_apart(c, first, n, 0) && x->district < c->n_districts)
+        snprintf(out + l, 48 - l, "-%.40s", c->districts[x->district].slug);
+    else
+        snprintf(out + l, 48 - l, "-%u", (unsigned)(nth + 1));
 }
 
 uint32_t prep_catalog_casilla_entity(const prep_catalog *c, uint32_t casilla)

@@ -40,7 +40,7 @@ static const int sec_required[SEC_COUNT] = {1, 0, 1, 1, 1, 1, 1, 1, 0, 1, 0, 0, 
 /* tables that must have at least one row (when present) */
 static const int sec_nonempty[SEC_COUNT] = {0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 1};
 
-#define MAX_TCOLS 10      /* columns of the widest table */
+#define MAX_TCOLS 11      /* columns of the widest table */
 #define MAX_FILE_COLS 32  /* fields read from one line; more is an error */
 
 static const char *const tab_cols[SEC_COUNT][MAX_TCOLS + 1] = {
@@ -49,7 +49,7 @@ static const char *const tab_cols[SEC_COUNT][MAX_TCOLS + 1] = {
     [SEC_MUNIS] = {"id", "name", "entity", NULL},
     [SEC_SECTIONS] = {"id", "district", "municipality", "entity", NULL},
     [SEC_CASILLAS] = {"section", "type", "number", "ext", "urban", "lista_nominal", "representatives",
-                      "ballots", "entity", NULL},
+                      "ballots", "entity", "district", "municipality", NULL},
     [SEC_ELECTIONS] = {"id", "name", "title", "scope", "acta_type", "parties", "special_acta_type",
                        "abroad_acta_type", "rp_acta_type", "independents", NULL},
     [SEC_ENTITIES] = {"id", "name", "circ", NULL},
@@ -69,12 +69,14 @@ static const uint32_t tab_max_rows[SEC_COUNT] = {
 enum { PA_ID, PA_NAME, PA_COLOR, PA_COMBO };
 enum { GE_ID, GE_NAME, GE_ENTITY };
 enum { SE_ID, SE_DISTRICT, SE_MUNI, SE_ENTITY };
-enum { CA_SECTION, CA_TYPE, CA_NUMBER, CA_EXT, CA_URBAN, CA_LN, CA_REPS, CA_BALLOTS, CA_ENTITY };
+enum { CA_SECTION, CA_TYPE, CA_NUMBER, CA_EXT, CA_URBAN, CA_LN, CA_REPS, CA_BALLOTS, CA_ENTITY, CA_DISTRICT, CA_MUNI };
 enum { EL_ID, EL_NAME, EL_TITLE, EL_SCOPE, EL_ACTA, EL_PARTIES, EL_SPECIAL, EL_ABROAD, EL_RP, EL_INDEP };
 enum { EN_ID, EN_NAME, EN_CIRC };
-/* Columns a table may leave out ("entity" in a local catalogue, the extra acta types). */
-static int col_optional(const char *name)
+/* Columns a table may leave out ("entity" in a local catalogue, the extra acta types, a
+ * casilla's part of a split section). */
+static int col_optional(int sec, const char *name)
 {
+    if (sec == SEC_CASILLAS && (!strcmp(name, "district") || !strcmp(name, "municipality"))) return 1;
     return !strcmp(name, "entity") || !strcmp(name, "special_acta_type") || !strcmp(name, "abroad_acta_type") ||
            !strcmp(name, "rp_acta_type") || !strcmp(name, "combo_name") || !strcmp(name, "independents");
 }
@@ -164,6 +166,7 @@ typedef struct pctx {
     cat_map m_party, m_district, m_muni, m_election, m_coal, m_sec;
     uint32_t *district_ids, *muni_ids; /* cat_geo_key(entity id, id) per row */
     uint32_t *sec_keys;       /* cat_geo_key(entity id, id) per section, sorted */
+    long *sec_lines;          /* the line of each section (part) */
     uint32_t ent_by_id[PREP_CAT_MAX_ENTITY_ID + 1]; /* entity id -> index; PREP_CAT_NONE */
     long *el_line;            /* per election: its line */
     uint32_t (*el_parties)[PREP_CAT_MAX_PARTIES];
@@ -334,7 +337,7 @@ static void lex_table_line(pctx *x, int sec, char *base, char *p, long lineno)
             t->map[i] = k;
         }
         for (int k = 0; tab_cols[sec][k]; k++)
-            if (!seen[k] && !col_optional(tab_cols[sec][k]) && !(sec == SEC_SHAPES && k == SH_MUNI)) {
+            if (!seen[k] && !col_optional(sec, tab_cols[sec][k]) && !(sec == SEC_SHAPES && k == SH_MUNI)) {
                 perr(x, lineno, 0, "missing-column", "table [%s] has no column '%s'", sec_names[sec],
                      tab_cols[sec][k]);
                 ok = 0;
@@ -1043,7 +1046,8 @@ static void do_sections(pctx *x)
     sec_row *rows = calloc(t->n ? t->n : 1, sizeof *rows);
     c->sections = calloc(t->n ? t->n : 1, sizeof *c->sections);
     x->sec_keys = calloc(t->n ? t->n : 1, sizeof *x->sec_keys);
-    if (!rows || !c->sections || !x->sec_keys || cat_map_init(&x->m_sec, t->n)) {
+    x->sec_lines = calloc(t->n ? t->n : 1, sizeof *x->sec_lines);
+    if (!rows || !c->sections || !x->sec_keys || !x->sec_lines || cat_map_init(&x->m_sec, t->n)) {
         x->f_oom = 1;
         free(rows);
         return;
@@ -1075,24 +1079,92 @@ static void do_sections(pctx *x)
             perr(x, ln, C(t, r, SE_MUNI), "unknown-reference", "section %u: unknown municipality '%s'",
                  (unsigned)id, F(t, r, SE_MUNI));
     }
-    /* Sorted by (entity id, section id); equal keys are adjacent, the first line first. */
+    /* Sorted by (entity id, section id); equal keys are adjacent, the first line first.
+     * A key again in another district or municipality is a part of a split section
+     * (catalog.h); the map finds the first part. */
     qsort(rows, n, sizeof *rows, cmp_sec);
-    uint32_t k = 0;
-    long kept_line = 0;
+    uint32_t k = 0, first = 0;
     for (size_t i = 0; i < n && !x->f_oom; i++) {
         if (k && x->sec_keys[k - 1] == rows[i].key) {
-            perr(x, rows[i].line, rows[i].col, "duplicate-id", "section %u is already defined%s on line %ld",
-                 (unsigned)rows[i].s.id, c->national ? " in this entity" : "", kept_line);
-            continue;
+            uint32_t j = first;
+            while (j < k && (c->sections[j].district != rows[i].s.district ||
+                             c->sections[j].municipality != rows[i].s.municipality))
+                j++;
+            if (j < k) {
+                perr(x, rows[i].line, rows[i].col, "duplicate-id",
+                     "section %u is already defined%s in this district and municipality on line %ld",
+                     (unsigned)rows[i].s.id, c->national ? " in this entity" : "", x->sec_lines[j]);
+                continue;
+            }
+        } else {
+            first = k;
+            if (cat_map_put(&x->m_sec, cat_hash_u32(rows[i].key), k)) x->f_oom = 1;
         }
-        kept_line = rows[i].line;
         c->sections[k] = rows[i].s;
         x->sec_keys[k] = rows[i].key;
-        if (cat_map_put(&x->m_sec, cat_hash_u32(rows[i].key), k)) x->f_oom = 1;
+        x->sec_lines[k] = rows[i].line;
         k++;
     }
     c->n_sections = k;
     free(rows);
+}
+
+/* A casilla row's field k, "" when its table has no such column. */
+static const char *opt_field(const rawtab *t, size_t r, int k)
+{
+    return (t->present & (1u << k)) ? F(t, r, k) : "";
+}
+
+/* The district and municipality ids of section s (0 where its reference was refused). */
+static uint32_t sec_district_id(const prep_catalog *c, const prep_cat_section *s)
+{
+    return s->district < c->n_districts ? c->districts[s->district].id : 0;
+}
+
+static uint32_t sec_muni_id(const prep_catalog *c, const prep_cat_section *s)
+{
+    return s->municipality < c->n_municipalities ? c->municipalities[s->municipality].id : 0;
+}
+
+/* The part of section sidx (its first part) that casilla row r is in: sidx when the
+ * section is not split and the row names no other place, else the one part its district
+ * and municipality columns name; PREP_CAT_NONE with a diag when they name none, or do
+ * not tell the parts apart. */
+static uint32_t casilla_part(pctx *x, const rawtab *t, size_t r, uint32_t sidx)
+{
+    const prep_catalog *c = x->c;
+    const char *fd = opt_field(t, r, CA_DISTRICT), *fm = opt_field(t, r, CA_MUNI);
+    uint32_t did = 0, mid = 0;
+    long ln = t->line[r];
+    int bad_d = fd[0] && parse_num(fd, 0, PREP_CAT_MAX_GEO_ID, &did), bad_m = fm[0] && parse_num(fm, 0, PREP_CAT_MAX_GEO_ID, &mid);
+    if (bad_d || bad_m) {
+        perr(x, ln, C(t, r, bad_d ? CA_DISTRICT : CA_MUNI), "bad-value", "casilla: %s '%s' is not an id",
+             bad_d ? "district" : "municipality", bad_d ? fd : fm);
+        return PREP_CAT_NONE;
+    }
+    uint32_t first, n = prep_catalog_section_parts(c, sidx, &first, NULL), found = PREP_CAT_NONE, hits = 0;
+    for (uint32_t p = first; p < first + n; p++) {
+        const prep_cat_section *s = &c->sections[p];
+        if ((fd[0] && sec_district_id(c, s) != did) || (fm[0] && sec_muni_id(c, s) != mid)) continue;
+        found = p;
+        hits++;
+    }
+    const prep_cat_section *s0 = &c->sections[first];
+    if (hits == 1) return found;
+    if (!hits && n == 1)
+        perr(x, ln, C(t, r, fd[0] && sec_district_id(c, s0) != did ? CA_DISTRICT : CA_MUNI), "unknown-reference",
+             "casilla: section %u is in district %u and municipality %u, not district '%s' / municipality '%s'",
+             (unsigned)s0->id, (unsigned)sec_district_id(c, s0), (unsigned)sec_muni_id(c, s0), fd, fm);
+    else if (!hits)
+        perr(x, ln, C(t, r, CA_SECTION), "unknown-reference",
+             "casilla: section %u has no part in district '%s' / municipality '%s' (its %u parts start on line %ld)",
+             (unsigned)s0->id, fd, fm, (unsigned)n, x->sec_lines[first]);
+    else
+        perr(x, ln, C(t, r, CA_SECTION), "split-section",
+             "casilla: section %u is split in %u parts (lines %ld, %ld...): give the casilla's district or "
+             "municipality (columns district, municipality) to say which part it is in",
+             (unsigned)s0->id, (unsigned)n, x->sec_lines[first], x->sec_lines[first + 1]);
+    return PREP_CAT_NONE;
 }
 
 typedef struct cas_row {
@@ -1134,6 +1206,8 @@ static void do_casillas(pctx *x)
         if ((sidx = find_geo(x, SEC_SECTIONS, ei, f_sec, &sid)) == PREP_CAT_NONE) {
             if (!x->broken[SEC_SECTIONS])
                 perr(x, ln, C(t, r, CA_SECTION), "unknown-reference", "casilla: unknown section '%s'", f_sec);
+            ok = 0;
+        } else if ((sidx = casilla_part(x, t, r, sidx)) == PREP_CAT_NONE) {
             ok = 0;
         }
         char type = f_type[0];
@@ -1226,6 +1300,35 @@ static void do_casillas(pctx *x)
         c->sections[s].first_casilla = i;
         while (i < k && c->casillas[i].section == s) i++;
         c->sections[s].n_casillas = i - c->sections[s].first_casilla;
+    }
+}
+
+/* A split section's parts must be units of their own in every election: the casillas'
+ * actas in each part count for their part's district or municipality, and an election
+ * with one unit over the parts would count each casilla twice over its one ballot box. */
+static void check_splits(pctx *x)
+{
+    const prep_catalog *c = x->c;
+    for (uint32_t s = 0; s + 1 < c->n_sections; s++) {
+        uint32_t first, n = prep_catalog_section_parts(c, s, &first, NULL);
+        if (n == 1 || first != s) continue;
+        for (uint32_t e = 0; e < c->n_elections; e++) {
+            prep_cat_scope sc = c->elections[e].scope;
+            int by_d = sc == PREP_CAT_SCOPE_DISTRICT, by_m = sc == PREP_CAT_SCOPE_MUNICIPALITY;
+            for (uint32_t i = s + 1; i < s + n; i++)
+                for (uint32_t j = s; j < i; j++) {
+                    const prep_cat_section *a = &c->sections[i], *b = &c->sections[j];
+                    if ((by_d && a->district != b->district) || (by_m && a->municipality != b->municipality)) continue;
+                    perr(x, x->sec_lines[i], 0, "split-section",
+                         "section %u is split (lines %ld and %ld), but election '%s' has one %s over both parts: a "
+                         "split section's parts must be in units of their own in every election (give that "
+                         "election a catalogue of its own)",
+                         (unsigned)a->id, x->sec_lines[j], x->sec_lines[i], c->elections[e].id,
+                         by_d ? "district" : by_m ? "municipality" : "unit");
+                    i = j = s + n; /* once per election */
+                }
+        }
+        s += n - 1;
     }
 }
 
@@ -2073,6 +2176,7 @@ static void ctx_free(pctx *x)
     free(x->district_ids);
     free(x->muni_ids);
     free(x->sec_keys);
+    free(x->sec_lines);
     cat_map_free(&x->m_sec);
     free(x->el_line);
     free(x->el_parties);
@@ -2115,6 +2219,7 @@ prep_err prep_catalog_parse(const char *name, const char *data, size_t len, prep
     if (!x.f_oom) do_sections(&x);
     if (!x.f_oom) do_casillas(&x);
     if (!x.f_oom) do_elections(&x);
+    if (!x.f_oom) check_splits(&x);
     if (!x.f_oom) do_coalitions(&x);
     if (!x.f_oom) do_candidacies(&x);
     if (!x.f_oom) do_shapes(&x);

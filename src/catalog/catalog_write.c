@@ -188,18 +188,26 @@ static void write_geo(wctx *w, const prep_catalog *c)
         put_num(w, c->districts[s->district].id, 0);
         put_num(w, c->municipalities[s->municipality].id, 1);
     }
-    put(w, nat ? "\n[casillas]\nentity|section|type|number|ext|urban|lista_nominal|representatives|ballots\n"
-               : "\n[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots\n");
+    /* split sections (catalog.h): each casilla names its part */
+    int split = 0;
+    for (uint32_t i = 0; i + 1 < c->n_sections && !split; i++)
+        split = c->sections[i].entity == c->sections[i + 1].entity && c->sections[i].id == c->sections[i + 1].id;
+    put(w, nat ? "\n[casillas]\nentity|section|type|number|ext|urban|lista_nominal|representatives|ballots"
+               : "\n[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots");
+    put(w, split ? "|district|municipality\n" : "\n");
     for (uint32_t i = 0; i < c->n_casillas && !w->err; i++) {
         const prep_cat_casilla *k = &c->casillas[i];
         if (k->section >= c->n_sections || cat_type_rank(k->type) < 0) {
             bad(w);
             break;
         }
-        if (nat) put_num(w, cat_entity_id(c, c->sections[k->section].entity), 0);
-        putf(w, "%u|%c|%u|%u|%u|%u|%u|%u\n", (unsigned)c->sections[k->section].id, k->type, (unsigned)k->number,
-             (unsigned)k->ext, (unsigned)k->urban, (unsigned)k->lista_nominal, (unsigned)k->representatives,
-             (unsigned)k->ballots);
+        const prep_cat_section *s = &c->sections[k->section];
+        if (nat) put_num(w, cat_entity_id(c, s->entity), 0);
+        putf(w, "%u|%c|%u|%u|%u|%u|%u|%u", (unsigned)s->id, k->type, (unsigned)k->number, (unsigned)k->ext,
+             (unsigned)k->urban, (unsigned)k->lista_nominal, (unsigned)k->representatives, (unsigned)k->ballots);
+        if (split) /* the sections were checked above */
+            putf(w, "|%u|%u", (unsigned)c->districts[s->district].id, (unsigned)c->municipalities[s->municipality].id);
+        put(w, "\n");
     }
 }
 

@@ -552,6 +552,87 @@ static void test_round_trip(void **st)
     prep_catalog_free(c);
 }
 
+/* A split section (catalog.h): Campeche 2021's section 333 in Champotón (4) and in the new
+ * municipality Seybaplaya (13), its two casillas with an acta in each part, each part with
+ * its own lista nominal; an ayuntamientos election, whose units (municipalities) tell the
+ * parts apart. Every figure below is from this text. */
+static const char SPLIT[] =
+    "prep-catalog 1\n[process]\nid = camp\nname = Prueba\ninstitute = IEEC\nentity_id = 4\nentity = CAMPECHE\n"
+    "timezone = America/Mexico_City\nwindow_open = 2021-06-06 19:00\nwindow_close = 2021-06-07 20:00\n"
+    "[parties]\nid|name|color\nPAN|PAN|#0055A5\nMORENA|Morena|#B5261E\n"
+    "[districts]\nid|name\n1|DISTRITO 01\n"
+    "[municipalities]\nid|name\n4|CHAMPOTON\n13|SEYBAPLAYA\n"
+    "[sections]\nid|district|municipality\n332|1|4\n333|1|4\n333|1|13\n"
+    "[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots|district|municipality\n"
+    "332|B|1|0|2|512|4|0||\n"
+    "333|B|1|0|2|606|4|0||4\n333|C|1|0|2|605|4|0|1|4\n"
+    "333|B|1|0|2|9|4|0||13\n333|C|1|0|2|9|4|0|1|13\n"
+    "[elections]\nid|name|title|scope|acta_type|parties\nayu|AYUNTAMIENTOS|Ayuntamientos|municipality|2|PAN MORENA\n"
+    "[candidacies]\nelection|unit|contender|name\nayu|4|PAN|Ana\nayu|4|MORENA|Beto\nayu|13|PAN|Carla\nayu|13|MORENA|Dora\n";
+
+static void test_split_sections(void **st)
+{
+    (void)st;
+    prep_catalog *c = parse_ok("split", SPLIT, strlen(SPLIT));
+    assert_int_equal(c->n_sections, 3);
+    assert_int_equal(c->n_casillas, 5);
+    /* the lookup by number finds the first part; both parts are counted */
+    uint32_t s333 = prep_catalog_find_section(c, 4, 333), first = 99, nth = 99;
+    assert_int_equal(s333, 1);
+    assert_int_equal(prep_catalog_section_parts(c, 2, &first, &nth), 2);
+    assert_int_equal(first, 1);
+    assert_int_equal(nth, 1);
+    assert_int_equal(prep_catalog_section_parts(c, 0, &first, &nth), 1);
+    assert_int_equal(c->municipalities[c->sections[1].municipality].id, 4);
+    assert_int_equal(c->municipalities[c->sections[2].municipality].id, 13);
+    assert_int_equal(c->sections[1].n_casillas, 2);
+    assert_int_equal(c->sections[2].n_casillas, 2);
+    /* one key, two casillas: the first part's by key, the other by the part's unit */
+    uint32_t k = prep_catalog_find_casilla(c, "040333C0100");
+    assert_int_not_equal(k, PREP_CAT_NONE);
+    assert_int_equal(c->casillas[k].section, 1);
+    assert_int_equal(c->casillas[k].lista_nominal, 605);
+    uint32_t k13 = prep_catalog_casilla_part(c, k, 0, 13, NULL);
+    assert_int_not_equal(k13, PREP_CAT_NONE);
+    assert_string_equal(c->casillas[k13].key, "040333C0100");
+    assert_int_equal(c->casillas[k13].section, 2);
+    assert_int_equal(c->casillas[k13].lista_nominal, 9);
+    assert_int_equal(prep_catalog_casilla_part(c, k13, 1, 4, NULL), k);
+    uint32_t matched = 99;
+    assert_int_equal(prep_catalog_casilla_part(c, k, 0, 0, &matched), PREP_CAT_NONE); /* both parts match */
+    assert_int_equal(matched, 2);
+    assert_int_equal(prep_catalog_casilla_part(c, k, 1, 0, &matched), PREP_CAT_NONE); /* one district */
+    assert_int_equal(matched, 2);
+    assert_int_equal(prep_catalog_casilla_part(c, k, 0, 5, &matched), PREP_CAT_NONE); /* no such part */
+    assert_int_equal(matched, 0);
+    uint32_t k332 = prep_catalog_find_casilla(c, "040332B0100");
+    assert_int_equal(prep_catalog_casilla_part(c, k332, 0, 0, NULL), k332); /* not split */
+    /* the units: each part's casillas in its own municipality */
+    uint32_t ayu = prep_catalog_find_election(c, "ayu");
+    assert_int_equal(c->municipalities[prep_catalog_unit_of(c, ayu, k)].id, 4);
+    assert_int_equal(c->municipalities[prep_catalog_unit_of(c, ayu, k13)].id, 13);
+    /* names in paths: the later part carries its municipality */
+    char nm[48];
+    prep_catalog_section_name(c, 1, nm);
+    assert_string_equal(nm, "0333");
+    prep_catalog_section_name(c, 2, nm);
+    assert_string_equal(nm, "0333-seybaplaya");
+    /* written and read back: the parts and each casilla's part survive */
+    prep_buf w;
+    prep_buf_init(&w, 0);
+    assert_int_equal(prep_catalog_write(c, &w), PREP_OK);
+    assert_non_null(strstr(w.data, "[sections]\nid|district|municipality\n332|1|4\n333|1|4\n333|1|13\n"));
+    assert_non_null(strstr(w.data, "ballots|district|municipality\n"));
+    assert_non_null(strstr(w.data, "333|C|1|0|2|9|4|0|1|13\n"));
+    prep_catalog *c2 = parse_ok("written", w.data, w.len);
+    assert_int_equal(c2->n_casillas, 5);
+    assert_int_equal(c2->casillas[prep_catalog_casilla_part(c2, prep_catalog_find_casilla(c2, "040333B0100"), 0, 13, NULL)]
+                         .lista_nominal, 9);
+    prep_catalog_free(c2);
+    prep_buf_free(&w);
+    prep_catalog_free(c);
+}
+
 /* The INE 2021 options: no combination prefix, independents right after the parties. */
 static void test_variants(void **st)
 {
@@ -733,6 +814,7 @@ int main(void)
         cmocka_unit_test(test_lookups),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_split_sections),
         cmocka_unit_test(test_variants),
         cmocka_unit_test(test_spelled_columns),
         cmocka_unit_test(test_load_errors),

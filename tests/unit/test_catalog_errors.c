@@ -180,7 +180,27 @@ static const bad_case cases[] = {
      * the parties field starts at 4+12+12+7+2+1 = 38, MORENA 8 bytes further: column 46 */
     {"unknown party in election", "MORENA|Morena|", "PAN|Morena|", "unknown-reference", 34, 46, PREP_ERR_INVALID, 0,
      "MORENA"},
-    {"duplicate section", "413|2|14\n", "412|2|14\n", "duplicate-id", 26, 1, PREP_ERR_INVALID, 0, "line 25"},
+    {"duplicate section", "413|2|14\n", "412|1|14\n", "duplicate-id", 26, 1, PREP_ERR_INVALID, 0, "line 25"},
+    /* 412 again in district 2: a part of a split section (catalog.h). Its casillas must
+     * say their part (line 29 names neither), and gub, one unit over both parts, cannot
+     * count it (reported on the second part's line) */
+    {"split section, casilla without its part", "413|2|14\n", "412|2|14\n", "split-section", 29, 1, PREP_ERR_INVALID,
+     0, "district, municipality"},
+    {"split section in an election of one unit", "413|2|14\n", "412|2|14\n", "split-section", 26, 0,
+     PREP_ERR_INVALID, 0, "election 'gub'"},
+    /* a casilla's part that is not there */
+    {"casilla in no part of its split section",
+     "413|2|14\n[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots\n412|B|1|0|1|650|14|0\n"
+     "412|S|1|0|1|0|14|750\n413|B|1|0|1|600|14|0\n",
+     "412|2|14\n[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots|district|municipality\n"
+     "412|B|1|0|1|650|14|0|3|14\n412|S|1|0|1|0|14|750|1|\n413|B|1|0|1|600|14|0||\n",
+     "unknown-reference", 29, -1, PREP_ERR_INVALID, 0, "has no part in district '3'"},
+    {"casilla in another district than its section's",
+     "section|type|number|ext|urban|lista_nominal|representatives|ballots\n412|B|1|0|1|650|14|0\n412|S|1|0|1|0|14|750\n"
+     "413|B|1|0|1|600|14|0\n",
+     "section|type|number|ext|urban|lista_nominal|representatives|ballots|district|municipality\n"
+     "412|B|1|0|1|650|14|0|2|14\n412|S|1|0|1|0|14|750||\n413|B|1|0|1|600|14|0||\n",
+     "unknown-reference", 29, -1, PREP_ERR_INVALID, 1, "not district '2'"},
     {"duplicate casilla", "413|B|1|0|1|600|14|0\n", "412|B|1|0|1|600|14|0\n", "duplicate-id", 31, 1, PREP_ERR_INVALID,
      1, "220412B0100"},
     /* "413|" is 4 bytes: the district at column 5 */
