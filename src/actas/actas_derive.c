@@ -411,6 +411,7 @@ static int classify_columns(dctx *x)
 typedef struct dcas {
     char key[24];
     uint32_t ent, section, number, ext, urban, ln, reps, unit;
+    uint32_t dis, mun;       /* its part's, when its section is split */
     uint32_t tipo, tipo_max; /* TIPO_ACTA of its rows: the least and the greatest */
     char type;
     long line;
@@ -420,6 +421,14 @@ typedef struct dgeo {
     uint32_t ent, id; /* the entity is 0 in a local catalogue */
     char *name;       /* owned */
 } dgeo;
+
+/* A later part of a split section: the section at sec_index si, in district dis and
+ * municipality mun, first seen on line `line`. */
+typedef struct dpart {
+    size_t si;
+    uint32_t sec, dis, mun;
+    long line;
+} dpart;
 
 static int cmp_geo(const void *a, const void *b)
 {
@@ -456,6 +465,8 @@ typedef struct dset {
     dgeo *dis, *mun;
     size_t ndis, nmun, capdis, capmun;
     uint32_t *sec_dis, *sec_mun; /* by sec_index: district id + 1, municipality id + 1 (0: unseen) */
+    dpart *part;                 /* split sections' later parts (catalog.h), as first seen */
+    size_t npart, cappart;
     dunit *unit;
     size_t nunit, capunit;
     size_t last_unit;
@@ -479,6 +490,7 @@ static void dset_free(dset *s)
     free(s->mun);
     free(s->sec_dis);
     free(s->sec_mun);
+    free(s->part);
     for (size_t i = 0; i < s->nunit; i++) {
         dunit *u = &s->unit[i];
         for (size_t k = 0; k < PREP_CAT_MAX_PARTIES; k++) {
@@ -578,10 +590,40 @@ static const char *ftext(dctx *x, char **f, actas_role r)
     return i >= 0 ? f[i] : "";
 }
 
+/* A row whose section was first seen in another district or municipality: a part of a
+ * split section (catalog.h) when the election's unit is what differs (Campeche 2021's
+ * ayuntamientos: sections 332 and 333 in Champotón and in Seybaplaya, each casilla with an
+ * acta in each), noted once per part; else -1 with a diag (a section cannot be in two
+ * units of an election that has one unit over both). */
+static int note_part(dctx *x, dset *s, long no, prep_cat_scope scope, size_t si, uint32_t sec, uint32_t dis,
+                     uint32_t mun)
+{
+    uint32_t d0 = s->sec_dis[si] - 1, m0 = s->sec_mun[si] - 1;
+    if ((scope != PREP_CAT_SCOPE_DISTRICT || dis == d0) && (scope != PREP_CAT_SCOPE_MUNICIPALITY || mun == m0)) {
+        derr(x, no, 0, "section-conflict", "section %u is in district %u / municipality %u and also %u / %u", sec,
+             d0, m0, dis, mun);
+        return -1;
+    }
+    for (size_t i = 0; i < s->npart; i++)
+        if (s->part[i].si == si && s->part[i].dis == dis && s->part[i].mun == mun) return 0;
+    if (s->npart == s->cappart) {
+        s->cappart = s->cappart ? s->cappart * 2 : 16;
+        s->part = prep_xrealloc(s->part, s->cappart * sizeof *s->part);
+    }
+    s->part[s->npart++] = (dpart){.si = si, .sec = sec, .dis = dis, .mun = mun, .line = no};
+    prep_diags_add(x->d, x->name, no, 0, "split-section",
+                   "section %u is split: in %s %u here, in %u on an earlier row; each part is a section of its own "
+                   "in the derived catalogue, its casillas with an acta in each", sec,
+                   scope == PREP_CAT_SCOPE_DISTRICT ? "district" : "municipality",
+                   scope == PREP_CAT_SCOPE_DISTRICT ? dis : mun, scope == PREP_CAT_SCOPE_DISTRICT ? d0 : m0);
+    return 0;
+}
+
 /* The entity, district, municipality and section of a row of an expected acta, and its
- * acta type; -1 with a diag when its section was seen in another district or municipality. */
-static int note_place(dctx *x, dset *s, char **f, long no, uint32_t ent, uint32_t sec, uint32_t dis, uint32_t mun,
-                      char type, uint32_t tipo, int abroad)
+ * acta type; -1 with a diag when its section was seen in another district or municipality
+ * and that is not a split (note_part). */
+static int note_place(dctx *x, dset *s, char **f, long no, prep_cat_scope scope, uint32_t ent, uint32_t sec,
+                      uint32_t dis, uint32_t mun, char type, uint32_t tipo, int abroad)
 {
     s->ent_count[ent]++;
     if (!s->ent_name[ent] && x->role_field[AR_ENTIDAD] >= 0 && *ftext(x, f, AR_ENTIDAD))
@@ -599,11 +641,8 @@ static int note_place(dctx *x, dset *s, char **f, long no, uint32_t ent, uint32_
     geo_put(&s->mun, &s->nmun, &s->capmun, gent, mun,
             x->role_field[AR_MUNICIPIO] >= 0 && *ftext(x, f, AR_MUNICIPIO) ? ftext(x, f, AR_MUNICIPIO) : nm);
     size_t si = sec_index(x->national, ent, sec);
-    if (s->sec_dis[si] && (s->sec_dis[si] != dis + 1 || s->sec_mun[si] != mun + 1)) {
-        derr(x, no, 0, "section-conflict", "section %u is in district %u / municipality %u and also %u / %u", sec,
-             s->sec_dis[si] - 1, s->sec_mun[si] - 1, dis, mun);
-        return -1;
-    }
+    if (s->sec_dis[si] && (s->sec_dis[si] != dis + 1 || s->sec_mun[si] != mun + 1))
+        return note_part(x, s, no, scope, si, sec, dis, mun);
     s->sec_dis[si] = dis + 1;
     s->sec_mun[si] = mun + 1;
     return 0;
@@ -740,7 +779,7 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
                  "CLAVE_CASILLA %s but its parts make %s", key, want);
             continue;
         }
-        if (note_place(x, s, f, no, ent, sec, dis, mun, type, tipo, abroad)) continue;
+        if (note_place(x, s, f, no, scope, ent, sec, dis, mun, type, tipo, abroad)) continue;
         /* which columns hold "-" in the unit */
         dunit *u = unit_get(s, scope_unit_id(x->national, scope, ent, dis, mun), 1);
         for (uint32_t k = 0; k < x->ncol; k++) {
@@ -777,15 +816,22 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
         c->ln = ln;
         c->reps = reps;
         c->unit = u->id;
+        c->dis = dis;
+        c->mun = mun;
         c->line = no;
     }
     free(f);
     return 0;
 }
 
+/* By key, then place: a split section's casilla is one in each part. */
 static int cmp_cas(const void *a, const void *b)
 {
-    return strcmp(((const dcas *)a)->key, ((const dcas *)b)->key);
+    const dcas *x = a, *y = b;
+    int k = strcmp(x->key, y->key);
+    if (k) return k;
+    if (x->dis != y->dis) return x->dis < y->dis ? -1 : 1;
+    return (x->mun > y->mun) - (x->mun < y->mun);
 }
 
 /* ---------------------------------------------------------------- candidaturas CSV */
@@ -798,15 +844,27 @@ static uint32_t coalition_of(const dctx *x, const uint32_t *pp, uint32_t np)
     return PREP_CAT_NONE;
 }
 
-/* INE 2018's candidaturas name an independent CI_01 (the results' CAND_IND_01) and Nueva
- * Alianza NA inside a combination (PRI-PVEM-NA) where the results say PANAL. In place. */
+/* Candidaturas name an independent CI_01 (INE 2018, the results' CAND_IND_01) or CI1
+ * (Campeche 2021's ayuntamientos, the results' CAND_IND_1): the results' independent
+ * column of that number; and Nueva Alianza NA inside a combination (PRI-PVEM-NA) where the
+ * results say PANAL. In place. */
 static void candidatura_alias(const dctx *x, char *who, size_t cap)
 {
-    if (!strncmp(who, "CI_", 3) && who[3] >= '0' && who[3] <= '9') {
-        char t[80];
-        snprintf(t, sizeof t, "CAND_IND_%s", who + 3);
-        if (strlen(t) < cap) memcpy(who, t, strlen(t) + 1);
-        return;
+    if (!strncmp(who, "CI", 2)) {
+        const char *d = who + 2 + (who[2] == '_' || who[2] == '-' || who[2] == ' ');
+        uint32_t n = 0;
+        size_t nd = strspn(d, "0123456789");
+        if (nd && nd <= 4 && !d[nd]) {
+            for (size_t i = 0; i < nd; i++) n = n * 10 + (uint32_t)(d[i] - '0');
+            const char *col = NULL;
+            for (uint32_t k = 0; k < x->ncol && !col; k++)
+                if (x->col[k].kind == PREP_CAT_COL_INDEP && x->col[k].indep == n) col = x->col[k].name;
+            char t[80];
+            snprintf(t, sizeof t, "%s", col ? col : "");
+            if (!col) snprintf(t, sizeof t, "CAND_IND_%s", d);
+            if (strlen(t) < cap) memcpy(who, t, strlen(t) + 1);
+            return;
+        }
     }
     int panal = 0, na = 0;
     for (uint32_t i = 0; i < x->nparty; i++) {
@@ -855,6 +913,18 @@ static char cand_sep(const char *line, char **f)
     return ',';
 }
 
+/* Whether a candidaturas column (normalised name) is the unit's: a district's or a
+ * municipality's id by any name the actas files give it (ID_MUNICIPIO_LOCAL: Campeche
+ * 2021's ayuntamientos; ID_DEMARCACION...), DISTRITO..., MUNICIPIO, or a junta
+ * municipal's (ID_JUNTA: Campeche 2021's juntas, whose actas call it ID_DISTRITO_LOCAL). */
+static int cand_unit_col(const char *nm)
+{
+    actas_role r = actas_role_of(nm);
+    return r == AR_ID_DISTRITO || r == AR_ID_MUNICIPIO || !strncmp(nm, "DISTRITO", 8) || !strcmp(nm, "MUNICIPIO") ||
+           !strcmp(nm, "ID_JUNTA") || !strcmp(nm, "ID_JUNTA_MUNICIPAL") || !strcmp(nm, "JUNTA") ||
+           !strcmp(nm, "JUNTA_MUNICIPAL");
+}
+
 static int read_candidaturas(dctx *x, const char *path, uint32_t ent, prep_cat_scope scope, dset *s)
 {
     char *data = NULL, *text = NULL;
@@ -901,8 +971,7 @@ static int read_candidaturas(dctx *x, const char *path, uint32_t ent, prep_cat_s
                 if (!strcmp(nm, "ESTADO") || !strcmp(nm, "ID_ESTADO") || !strcmp(nm, "ID_ENTIDAD") ||
                     !strcmp(nm, "ENTIDAD"))
                     ci_ent = (int)i;
-                else if (!strncmp(nm, "ID_DISTRITO", 11) || !strncmp(nm, "DISTRITO", 8) ||
-                         !strcmp(nm, "ID_MUNICIPIO") || !strcmp(nm, "MUNICIPIO"))
+                else if (cand_unit_col(nm))
                     ci_unit = (int)i;
                 else if (cand_party_col(nm))
                     ci_who = (int)i;
@@ -1117,7 +1186,8 @@ static int derive_units(dctx *x, dset *s, const char *cand_csv, prep_cat_scope s
     qsort(s->cas, s->ncas, sizeof *s->cas, cmp_cas);
     size_t w = 0;
     for (size_t i = 0; i < s->ncas; i++) {
-        if (w && !strcmp(s->cas[w - 1].key, s->cas[i].key)) {
+        if (w && !strcmp(s->cas[w - 1].key, s->cas[i].key) && s->cas[w - 1].dis == s->cas[i].dis &&
+            s->cas[w - 1].mun == s->cas[i].mun) {
             /* the same casilla again: a correction, or a special casilla's second acta (RP) */
             dcas *k = &s->cas[w - 1];
             if (s->cas[i].reps > k->reps) k->reps = s->cas[i].reps;
@@ -1309,13 +1379,21 @@ static void emit_process_and_geography(dctx *x, dset *s, const dmeta *m, prep_bu
             if (!s->sec_dis[si]) continue;
             if (x->national) emit(b, "%u|", e);
             emit(b, "%u|%u|%u\n", sec, s->sec_dis[si] - 1, s->sec_mun[si] - 1);
+            for (size_t i = 0; i < s->npart; i++) /* a split section's other parts */
+                if (s->part[i].si == si) {
+                    if (x->national) emit(b, "%u|", e);
+                    emit(b, "%u|%u|%u\n", sec, s->part[i].dis, s->part[i].mun);
+                }
         }
     /* candidacies per unit, and from them the representatives' cap */
     for (size_t i = 0; i < s->nunit; i++) {
         uint8_t coal[PREP_CAT_MAX_PARTIES], party[PREP_CAT_MAX_PARTIES], ind[PREP_CAT_MAX_INDEP + 1];
         s->unit[i].reps = 2 * unit_candidacies(x, &s->unit[i], coal, party, ind);
     }
-    emit(b, "\n[casillas]\n%ssection|type|number|ext|urban|lista_nominal|representatives|ballots\n", ec);
+    /* with split sections, each casilla says its part (its district and municipality) */
+    int parts = s->npart > 0;
+    emit(b, "\n[casillas]\n%ssection|type|number|ext|urban|lista_nominal|representatives|ballots%s\n", ec,
+         parts ? "|district|municipality" : "");
     for (size_t i = 0; i < s->ncas; i++) {
         const dcas *c = &s->cas[i];
         const dunit *u = unit_get(s, c->unit, 0);
@@ -1326,8 +1404,10 @@ static void emit_process_and_geography(dctx *x, dset *s, const dmeta *m, prep_bu
         uint32_t ln = c->ln;
         if (c->type == 'S' && ln) ln = 0; /* specials have no lista nominal of their own */
         if (x->national) emit(b, "%u|", c->ent);
-        emit(b, "%u|%c|%u|%u|%u|%u|%u|%u\n", c->section, c->type, c->number, c->ext, c->urban, ln, reps,
+        emit(b, "%u|%c|%u|%u|%u|%u|%u|%u", c->section, c->type, c->number, c->ext, c->urban, ln, reps,
              c->type == 'S' ? m->ballots : 0);
+        if (parts) emit(b, "|%u|%u", c->dis, c->mun);
+        emit(b, "\n");
     }
 }
 

@@ -303,6 +303,19 @@ static int read_identity(reader *r, prep_acta *a, int out)
     a->urban = (uint8_t)urb;
     a->casilla = key[0] && !out ? prep_catalog_find_casilla(c, key) : PREP_CAT_NONE;
     if (a->casilla == PREP_CAT_NONE) return 0;
+    if (prep_catalog_section_parts(c, c->casillas[a->casilla].section, NULL, NULL) > 1) {
+        /* a split section (catalog.h): the casilla has an acta in each part, under one key;
+         * the row's district and municipality say which (none matching: the check below
+         * names the one that differs) */
+        int gd = fld(r, AR_ID_DISTRITO) && !actas_is_blank(fld(r, AR_ID_DISTRITO)),
+            gm = fld(r, AR_ID_MUNICIPIO) && !actas_is_blank(fld(r, AR_ID_MUNICIPIO));
+        uint32_t hits, part = prep_catalog_casilla_part(c, a->casilla, gd ? dis : 0, gm ? mun : 0, &hits);
+        if (part != PREP_CAT_NONE) a->casilla = part;
+        else if (hits > 1)
+            return bad(r, r->role_field[AR_CLAVE_CASILLA], "split-section",
+                       "casilla %s is in section %u, which is split in parts: the row's district and "
+                       "municipality (ID_DISTRITO, ID_MUNICIPIO) must say which part", key, sec);
+    }
     /* bound: the identification columns must agree with the catalogue's casilla */
     const prep_cat_casilla *cc = &c->casillas[a->casilla];
     const prep_cat_section *cs = &c->sections[cc->section];

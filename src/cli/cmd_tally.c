@@ -65,6 +65,7 @@ static int tally_real_file(const char *path, const char *cand, int check)
         prep_diags_free(&d);
         return CLI_USAGE;
     }
+    if (d.total) prep_diags_print(&d, stderr, 30); /* what the derived catalogue left out, or split */
     prep_diags_free(&d);
     prep_diags_init(&d);
     prep_actas *s = NULL;

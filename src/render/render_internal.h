@@ -201,8 +201,14 @@ void secindex_form(rbuf *r, const char *action);
 /* "Esta sección en todas las elecciones": a link from a page depth dirs deep to the
  * section's seccion/NNNN/ (national: seccion/EE/NNNN/). */
 void secall_link(const prep_catalog *c, rbuf *r, unsigned depth, const prep_cat_section *s);
-/* The section's directory in the section tree: "NNNN/" or, national, "EE/NNNN/". */
+/* The section's directory in the section tree: "NNNN/" or, national, "EE/NNNN/" (a split
+ * section's later parts: "NNNN-unit/", prep_catalog_section_name). */
 void secall_dir(const prep_catalog *c, rbuf *r, const prep_cat_section *s);
+/* The section's name in paths: prep_catalog_section_name of s. */
+static inline void sec_name(const prep_catalog *c, const prep_cat_section *s, char out[48])
+{
+    prep_catalog_section_name(c, (uint32_t)(s - c->sections), out);
+}
 
 /* Open data (render_opendata.c): datos.json and datos.csv beside every unit page. */
 void od_links(rbuf *r);

@@ -33,8 +33,10 @@ void secindex_form(rbuf *r, const char *action)
 
 void secall_dir(const prep_catalog *c, rbuf *r, const prep_cat_section *s)
 {
+    char nm[48];
+    sec_name(c, s, nm);
     if (c->national) rb_printf(r, "%02u/", c->entities[s->entity].id);
-    rb_printf(r, "%04u/", s->id);
+    rb_printf(r, "%s/", nm);
 }
 
 /* The lookup's form on page p: "./", or in a national embebido/ twin (rctx.emb) the main
@@ -170,6 +172,25 @@ void secall_head(rctx *x, const rpage *p, rbuf *r)
     snprintf(here, sizeof here, "Secci\xC3\xB3n %04u", s->id);
     crumbs(r, p->depth, c->national ? c->entities[s->entity].name : NULL, here);
     section_heading(x, r, s, c->national ? c->process_name : c->entity_name);
+    uint32_t first, n = prep_catalog_section_parts(c, p->idx, &first, NULL);
+    if (n > 1) { /* a split section: its parts, each a page of its own (siblings in seccion/) */
+        rb_printf(r, "<p>La secci\xC3\xB3n %04u est\xC3\xA1 dividida en %u partes, cada una con sus propias "
+                     "actas y lista nominal:", s->id, n);
+        int by_muni = 1; /* the parts are told apart by their municipality, else their district */
+        for (uint32_t i = first; i < first + n; i++)
+            for (uint32_t j = first; j < i; j++) by_muni &= c->sections[i].municipality != c->sections[j].municipality;
+        for (uint32_t i = first; i < first + n; i++) {
+            const prep_cat_section *q = &c->sections[i];
+            char nm[48];
+            sec_name(c, q, nm);
+            rb_puts(r, i > first ? ", " : " ");
+            if (i == p->idx) rb_puts(r, "<strong>");
+            else rb_printf(r, "<a href=\"../%s/\">", nm);
+            rb_esc(r, by_muni ? c->municipalities[q->municipality].name : c->districts[q->district].name);
+            rb_puts(r, i == p->idx ? " (esta p\xC3\xA1gina)</strong>" : "</a>");
+        }
+        rb_puts(r, ".</p>");
+    }
 }
 
 void secall_election(rctx *x, const rpage *p, uint32_t e, rbuf *r)

@@ -497,7 +497,9 @@ static void block_sections(rctx *x, rbuf *r, uint32_t e, prep_tally_level lvl, u
                                                        : re->muni_seg[s->municipality]);
             rb_puts(r, "/");
         }
-        rb_printf(r, "seccion-%04u/\">%04u</a></th><td>%u</td><td>", s->id, s->id, s->n_casillas);
+        char nm[48];
+        sec_name(c, s, nm);
+        rb_printf(r, "seccion-%s/\">%04u</a></th><td>%u</td><td>", nm, s->id, s->n_casillas);
         unit_row_figures(x, r, e, cand_unit(x, e, PREP_TALLY_SECTION, si), a, 0);
     }
     rb_puts(r, "</tbody></table>");

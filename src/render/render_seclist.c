@@ -100,7 +100,9 @@ void body_seclist(rctx *x, const rpage *p, rbuf *r)
             rb_puts(r, "seccion/");
             secall_dir(c, r, s);
         } else {
-            rb_printf(r, "../%04u/", s->id);
+            char nm[48];
+            sec_name(c, s, nm);
+            rb_printf(r, "../%s/", nm);
         }
         rb_printf(r, "\">%04u</a></li>", s->id);
     }

@@ -254,7 +254,9 @@ static prep_err election_pages(const prep_catalog *c, rsite *s, size_t *cap, uin
             uname = c->districts[sec->district].name;
         }
         if (!(es = ent_seg(c, sec->entity))) return PREP_ERR_NOMEM;
-        err = add_page(s, cap, PG_SECTION, e, si, xasprintf("%s/%s%s/seccion-%04u/", re->seg, es, useg, sec->id),
+        char nm[48];
+        prep_catalog_section_name(c, si, nm);
+        err = add_page(s, cap, PG_SECTION, e, si, xasprintf("%s/%s%s/seccion-%s/", re->seg, es, useg, nm),
                        xasprintf("%s: %s, secci\xC3\xB3n %04u", el->title, uname, sec->id));
         free(es);
         if (err) return err;
@@ -306,8 +308,10 @@ static prep_err section_tree(const prep_catalog *c, rsite *s, size_t *cap)
     s->secall_base = (uint32_t)s->n_pages;
     for (uint32_t si = 0; si < c->n_sections; si++) {
         const prep_cat_section *sec = &c->sections[si];
-        char *dir = c->national ? xasprintf("seccion/%02u/%04u/", c->entities[sec->entity].id, sec->id)
-                                : xasprintf("seccion/%04u/", sec->id);
+        char nm[48];
+        prep_catalog_section_name(c, si, nm);
+        char *dir = c->national ? xasprintf("seccion/%02u/%s/", c->entities[sec->entity].id, nm)
+                                : xasprintf("seccion/%s/", nm);
         char *title = c->national ? xasprintf("Secci\xC3\xB3n %04u, %s", sec->id, c->entities[sec->entity].name)
                                   : xasprintf("Secci\xC3\xB3n %04u", sec->id);
         if ((err = add_page(s, cap, PG_SECALL, 0, si, dir, title))) return err;

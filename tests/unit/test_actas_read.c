@@ -537,6 +537,70 @@ static void test_other_families(void **st)
     prep_buf_free(&b);
 }
 
+/* A split section (catalog.h): mini.cat with section 100 also in district 2, its básica
+ * with an acta in each part (lista nominal 500 in district 1, 40 in district 2). A row
+ * goes to the part its ID_DISTRITO_LOCAL names; a row that names no district (both parts
+ * are in municipality 14) cannot say which: split-section, left out; one naming a district
+ * with no part of the section is refused by the check of the identity columns. */
+static void test_split_section(void **st)
+{
+    (void)st;
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(prep_read_file(PREP_TEST_DATA "/actas/mini.cat", 0, &text, &len), PREP_OK);
+    prep_buf c;
+    prep_buf_init(&c, 0);
+    const char *a = strstr(text, "[sections]"), *b = strstr(text, "[elections]");
+    assert_non_null(a);
+    assert_non_null(b);
+    prep_buf_append(&c, text, (size_t)(a - text));
+    prep_buf_puts(&c, "[sections]\nid|district|municipality\n100|1|14\n100|2|14\n200|2|14\n\n"
+                      "[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots|district|"
+                      "municipality\n100|B|1|0|1|500|10|0|1|14\n100|B|1|0|1|40|12|0|2|14\n200|B|1|0|2|300|12|0||\n\n");
+    prep_buf_puts(&c, b);
+    free(text);
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_catalog *sc = NULL;
+    prep_err e = prep_catalog_parse("split.cat", c.data, c.len, &sc, &d);
+    if (e) prep_diags_print(&d, stderr, 20);
+    assert_int_equal(e, PREP_OK);
+    prep_diags_free(&d);
+    prep_buf_free(&c);
+    uint32_t k1 = prep_catalog_find_casilla(sc, "220100B0100"), k2 = prep_catalog_casilla_part(sc, k1, 2, 0, NULL);
+    assert_int_not_equal(k2, PREP_CAT_NONE);
+    assert_int_not_equal(k1, k2);
+
+    /* district 2's ballot: no coalition there, the independent runs (row_e's votes) */
+    static const char *const row_b2[NF] = {
+        "220100B0100", "220100B010002", "22", "QUERÉTARO", "2", "DISTRITO 02", "14", "Querétaro", "100", "1",
+        "B", "0", "1", "2", "0", "30", "0", "30", "10", "5", "5", "3", "2", "-", "1", "0", "4", "30", "30",
+        "40", "12", "", "1", "", "", "2021-06-06 22:00:00", "2021-06-06 22:05:00", "2021-06-06 22:07:00", "CATD",
+        "ESCANER", "ACTA PREP", ""};
+    prep_buf t;
+    prep_buf_init(&t, 0);
+    prep_buf_puts(&t, block);          /* lines 1-6 */
+    add_row(&t, cols, '|', 0, NULL);   /* line 7 */
+    add_row(&t, row_b, '|', 0, NULL);  /* line 8: district 1, the first part */
+    add_row(&t, row_b2, '|', 0, NULL); /* line 9: district 2, the second part */
+    add_row(&t, row_b2, '|', 5, "");   /* line 10: no district: which part? */
+    add_row(&t, row_b, '|', 5, "3");   /* line 11: district 3 has no part of section 100 */
+    prep_diags_init(&d);
+    prep_actas *s = NULL;
+    assert_int_equal(prep_actas_parse("t.csv", t.data, t.len, sc, 0, &s, &d), PREP_OK);
+    assert_int_equal(s->n, 2);
+    assert_int_equal(s->v[0].casilla, k1);
+    assert_int_equal(s->v[1].casilla, k2);
+    assert_int_equal(s->v[1].line, 9);
+    expect(&d, 10, "split-section", 1);
+    const prep_diag *g = diag_at(&d, 11);
+    assert_string_equal(g->kind, "key-mismatch");
+    prep_actas_free(s);
+    prep_diags_free(&d);
+    prep_buf_free(&t);
+    prep_catalog_free(sc);
+}
+
 static void test_malformed_rows(void **st)
 {
     (void)st;
@@ -881,6 +945,7 @@ int main(void)
         cmocka_unit_test(test_header_block_problems),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_written_text),
+        cmocka_unit_test(test_split_section),
         cmocka_unit_test(test_append_and_new),
         cmocka_unit_test(test_load_missing_file),
     };
