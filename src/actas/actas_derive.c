@@ -265,13 +265,19 @@ static int classify_columns(dctx *x)
     for (int i = 0; i < AR_COUNT; i++) x->role_field[i] = -1;
     /* an institute's own column, outside the vote columns and not shaped like one, is left
      * out, as the published file's reader leaves it (actas_foreign_columns) */
-    int *foreign = actas_foreign_columns(&x->lay);
+    int *foreign = actas_foreign_columns(&x->lay), dup = 0;
     for (size_t i = 0; i < x->lay.ncols; i++) {
         const char *nm = x->lay.cols[i];
         actas_role r = actas_role_of(nm);
         if (r == AR_IGNORE || foreign[i]) continue;
-        if (r != AR_UNKNOWN) {
-            if (x->role_field[r] < 0) x->role_field[r] = (int)i;
+        if (r != AR_UNKNOWN) { /* twice: refused, as the reader refuses it (which one holds the acta's?) */
+            if (x->role_field[r] >= 0) {
+                derr(x, x->lay.header_line, (long)i + 1, "duplicate-column", "column %s appears twice (fields %d and %zu)",
+                     nm, x->role_field[r] + 1, i + 1);
+                dup = 1;
+            } else {
+                x->role_field[r] = (int)i;
+            }
             continue;
         }
         if (x->ncol == D_MAXV) {
@@ -287,6 +293,10 @@ static int classify_columns(dctx *x)
         if ((c->indep = actas_indep_no(nm)) != 0) c->kind = PREP_CAT_COL_INDEP;
         else if (!strncmp(nm, "CAND_IND_", 9) && nm[9] && valid_id(nm)) c->kind = PREP_CAT_COL_INDEP, x->named_indep = 1;
         else (void)actas_special_col(nm, &c->kind);
+    }
+    if (dup) {
+        free(foreign);
+        return -1;
     }
     /* the lista nominal decides every cap, the lista nominal of the counted actas and the
      * participation: a file without it (every Anexo 13 file has it) is not counted on
