@@ -601,39 +601,29 @@ static const char *ftext(dctx *x, char **f, actas_role r)
 }
 
 /* A row whose section was first seen in another district or municipality: a part of a
- * split section (catalog.h) when the election's unit is what differs (Campeche 2021's
- * ayuntamientos: sections 332 and 333 in Champotón and in Seybaplaya, each casilla with an
- * acta in each), noted once per part; else -1 with a diag (a section cannot be in two
- * units of an election that has one unit over both). */
-static int note_part(dctx *x, dset *s, long no, prep_cat_scope scope, size_t si, uint32_t sec, uint32_t dis,
-                     uint32_t mun)
+ * split section (catalog.h), noted once per part (Campeche 2021's ayuntamientos: sections
+ * 332 and 333 in Champotón and in Seybaplaya, each casilla with an acta in each). A
+ * casilla in two parts that are one unit of the election is refused after the rows
+ * (split_casillas). */
+static void note_part(dctx *x, dset *s, long no, size_t si, uint32_t sec, uint32_t dis, uint32_t mun)
 {
     uint32_t d0 = s->sec_dis[si] - 1, m0 = s->sec_mun[si] - 1;
-    if ((scope != PREP_CAT_SCOPE_DISTRICT || dis == d0) && (scope != PREP_CAT_SCOPE_MUNICIPALITY || mun == m0)) {
-        derr(x, no, 0, "section-conflict", "section %u is in district %u / municipality %u and also %u / %u", sec,
-             d0, m0, dis, mun);
-        return -1;
-    }
     for (size_t i = 0; i < s->npart; i++)
-        if (s->part[i].si == si && s->part[i].dis == dis && s->part[i].mun == mun) return 0;
+        if (s->part[i].si == si && s->part[i].dis == dis && s->part[i].mun == mun) return;
     if (s->npart == s->cappart) {
         s->cappart = s->cappart ? s->cappart * 2 : 16;
         s->part = prep_xrealloc(s->part, s->cappart * sizeof *s->part);
     }
     s->part[s->npart++] = (dpart){.si = si, .sec = sec, .dis = dis, .mun = mun, .line = no};
     prep_diags_add(x->d, x->name, no, 0, "split-section",
-                   "section %u is split: in %s %u here, in %u on an earlier row; each part is a section of its own "
-                   "in the derived catalogue, its casillas with an acta in each", sec,
-                   scope == PREP_CAT_SCOPE_DISTRICT ? "district" : "municipality",
-                   scope == PREP_CAT_SCOPE_DISTRICT ? dis : mun, scope == PREP_CAT_SCOPE_DISTRICT ? d0 : m0);
-    return 0;
+                   "section %u is split: in district %u / municipality %u here, in %u / %u on an earlier row; each "
+                   "part is a section of its own in the derived catalogue", sec, dis, mun, d0, m0);
 }
 
 /* The entity, district, municipality and section of a row of an expected acta, and its
- * acta type; -1 with a diag when its section was seen in another district or municipality
- * and that is not a split (note_part). */
-static int note_place(dctx *x, dset *s, char **f, long no, prep_cat_scope scope, uint32_t ent, uint32_t sec,
-                      uint32_t dis, uint32_t mun, char type, uint32_t tipo, int abroad)
+ * acta type; a section seen in another district or municipality is split (note_part). */
+static void note_place(dctx *x, dset *s, char **f, long no, uint32_t ent, uint32_t sec, uint32_t dis, uint32_t mun,
+                       char type, uint32_t tipo, int abroad)
 {
     s->ent_count[ent]++;
     if (!s->ent_name[ent] && x->role_field[AR_ENTIDAD] >= 0 && *ftext(x, f, AR_ENTIDAD))
@@ -651,11 +641,12 @@ static int note_place(dctx *x, dset *s, char **f, long no, prep_cat_scope scope,
     geo_put(&s->mun, &s->nmun, &s->capmun, gent, mun,
             x->role_field[AR_MUNICIPIO] >= 0 && *ftext(x, f, AR_MUNICIPIO) ? ftext(x, f, AR_MUNICIPIO) : nm);
     size_t si = sec_index(x->national, ent, sec);
-    if (s->sec_dis[si] && (s->sec_dis[si] != dis + 1 || s->sec_mun[si] != mun + 1))
-        return note_part(x, s, no, scope, si, sec, dis, mun);
+    if (s->sec_dis[si] && (s->sec_dis[si] != dis + 1 || s->sec_mun[si] != mun + 1)) {
+        note_part(x, s, no, si, sec, dis, mun);
+        return;
+    }
     s->sec_dis[si] = dis + 1;
     s->sec_mun[si] = mun + 1;
-    return 0;
 }
 
 /* Rows no casilla of the derived catalogue can hold, left out with a warning (the tally
@@ -789,7 +780,7 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
                  "CLAVE_CASILLA %s but its parts make %s", key, want);
             continue;
         }
-        if (note_place(x, s, f, no, scope, ent, sec, dis, mun, type, tipo, abroad)) continue;
+        note_place(x, s, f, no, ent, sec, dis, mun, type, tipo, abroad);
         /* which columns hold "-" in the unit */
         dunit *u = unit_get(s, scope_unit_id(x->national, scope, ent, dis, mun), 1);
         for (uint32_t k = 0; k < x->ncol; k++) {
@@ -1175,6 +1166,24 @@ static int derive_election(dctx *x, const char *en, prep_cat_scope *scope, const
     return 0;
 }
 
+/* A casilla in two parts of a split section (s->cas sorted by key, then place) must be in
+ * two units of the election: in one, its two actas would count twice over one ballot box
+ * (a district election's rows that put a casilla in two municipalities). 0, or -1 with a
+ * diag naming the first such casilla. */
+static int split_casillas(dctx *x, const dset *s)
+{
+    for (size_t i = 1; i < s->ncas; i++) {
+        const dcas *a = &s->cas[i - 1], *b = &s->cas[i];
+        if (strcmp(a->key, b->key) || a->unit != b->unit) continue;
+        derr(x, b->line, 0, "section-conflict",
+             "casilla %s is in district %u / municipality %u here and in %u / %u on line %ld, which are one unit "
+             "of the election: its two actas would count over one ballot box", b->key, b->dis, b->mun, a->dis,
+             a->mun, a->line);
+        return -1;
+    }
+    return 0;
+}
+
 /* After read_rows: one entity (into *ent), one casilla per key (a later capture of the
  * same acta repeats it), the candidacies of cand_csv when given. 0, or -1 with diags. */
 static int derive_units(dctx *x, dset *s, const char *cand_csv, prep_cat_scope scope, uint32_t *ent)
@@ -1208,6 +1217,7 @@ static int derive_units(dctx *x, dset *s, const char *cand_csv, prep_cat_scope s
         s->cas[w++] = s->cas[i];
     }
     s->ncas = w;
+    if (split_casillas(x, s)) return -1;
     if (!cand_csv) return 0;
     if (read_candidaturas(x, cand_csv, *ent, scope, s)) return -1;
     int bad = 0;

@@ -1303,9 +1303,27 @@ static void do_casillas(pctx *x)
     }
 }
 
-/* A split section's parts must be units of their own in every election: the casillas'
- * actas in each part count for their part's district or municipality, and an election
- * with one unit over the parts would count each casilla twice over its one ballot box. */
+/* The unit of election scope sc that section s is in (by its district or municipality;
+ * its entity for the other scopes, the nation being one). */
+static uint32_t part_unit(const prep_cat_section *s, prep_cat_scope sc)
+{
+    return sc == PREP_CAT_SCOPE_DISTRICT ? s->district : sc == PREP_CAT_SCOPE_MUNICIPALITY ? s->municipality
+           : sc == PREP_CAT_SCOPE_ENTITY ? s->entity : 0;
+}
+
+/* A casilla of part a that part b lists too (index into casillas), else PREP_CAT_NONE. */
+static uint32_t shared_casilla(const prep_catalog *c, const prep_cat_section *a, const prep_cat_section *b)
+{
+    for (uint32_t ka = a->first_casilla; ka < a->first_casilla + a->n_casillas; ka++)
+        for (uint32_t kb = b->first_casilla; kb < b->first_casilla + b->n_casillas; kb++)
+            if (!strcmp(c->casillas[ka].key, c->casillas[kb].key)) return ka;
+    return PREP_CAT_NONE;
+}
+
+/* A casilla listed in two parts of a split section has an acta in each: the parts must be
+ * in two units of every election, or one unit would count two actas over one ballot box.
+ * Parts that share no casilla (a section whose casillas stand in two municipalities) may
+ * share a unit. */
 static void check_splits(pctx *x)
 {
     const prep_catalog *c = x->c;
@@ -1314,18 +1332,22 @@ static void check_splits(pctx *x)
         if (n == 1 || first != s) continue;
         for (uint32_t e = 0; e < c->n_elections; e++) {
             prep_cat_scope sc = c->elections[e].scope;
-            int by_d = sc == PREP_CAT_SCOPE_DISTRICT, by_m = sc == PREP_CAT_SCOPE_MUNICIPALITY;
-            for (uint32_t i = s + 1; i < s + n; i++)
-                for (uint32_t j = s; j < i; j++) {
+            uint32_t shared = PREP_CAT_NONE;
+            for (uint32_t i = s + 1; i < s + n && shared == PREP_CAT_NONE; i++)
+                for (uint32_t j = s; j < i && shared == PREP_CAT_NONE; j++) {
                     const prep_cat_section *a = &c->sections[i], *b = &c->sections[j];
-                    if ((by_d && a->district != b->district) || (by_m && a->municipality != b->municipality)) continue;
-                    perr(x, x->sec_lines[i], 0, "split-section",
-                         "section %u is split (lines %ld and %ld), but election '%s' has one %s over both parts: a "
-                         "split section's parts must be in units of their own in every election (give that "
-                         "election a catalogue of its own)",
-                         (unsigned)a->id, x->sec_lines[j], x->sec_lines[i], c->elections[e].id,
-                         by_d ? "district" : by_m ? "municipality" : "unit");
-                    i = j = s + n; /* once per election */
+                    if (part_unit(a, sc) != part_unit(b, sc)) continue;
+                    if ((shared = shared_casilla(c, a, b)) != PREP_CAT_NONE)
+                        perr(x, x->sec_lines[i], 0, "split-section",
+                             "section %u is split (lines %ld and %ld) and both parts list casilla %s, but election "
+                             "'%s' has one %s over both parts: its two actas would count over one ballot box (a "
+                             "split section's shared casillas need the parts in units of their own in every "
+                             "election: give that election a catalogue of its own)",
+                             (unsigned)a->id, x->sec_lines[j], x->sec_lines[i],
+                             c->casillas[shared].key, c->elections[e].id,
+                             sc == PREP_CAT_SCOPE_DISTRICT       ? "district"
+                             : sc == PREP_CAT_SCOPE_MUNICIPALITY ? "municipality"
+                                                                 : "unit");
                 }
         }
         s += n - 1;

@@ -243,5 +243,41 @@ PY
   else echo "$f: split sections $want, each named"; fi
 done
 
+# A section whose casillas stand in two districts of a governor's file (one unit): split,
+# its parts sharing no casilla, the same 13 figures; a casilla in both places (its acta
+# twice over one ballot box in that unit) is refused (section-conflict), naming it.
+python3 - "$D/son-2021-prep/SON_GOB_2021.csv" "$T" <<'PY'
+import csv, io, sys
+src, out = sys.argv[1], sys.argv[2]
+text = open(src, encoding='utf-8').read()
+lines = text.split('\n')
+k = next(i for i, l in enumerate(lines) if l.startswith('CLAVE_CASILLA'))
+h = next(csv.reader([lines[k]]))
+d, sec = h.index('ID_DISTRITO_LOCAL'), h.index('SECCION')
+rows = [next(csv.reader([l])) for l in lines[k + 1:] if l]
+# the first section with two casillas: its second casilla moves to another district
+i = next(i for i in range(1, len(rows)) if rows[i][sec] == rows[i - 1][sec] and rows[i][d] == rows[i - 1][d])
+other = next(r[d] for r in rows if r[d] != rows[i][d])
+def dump(rs, name):
+    b = io.StringIO(); w = csv.writer(b, lineterminator='\n'); w.writerows(rs)
+    open(out + '/' + name, 'w', encoding='utf-8').write('\n'.join(lines[:k + 1]) + '\n' + b.getvalue())
+moved = [r[:] for r in rows]; moved[i][d] = other
+dump(moved, 'moved.csv')
+twice = [r[:] for r in rows]; dup = rows[i][:]; dup[d] = other
+twice.insert(i + 1, dup)
+dump(twice, 'twice.csv')
+print('casilla %s of section %s moved to district %s' % (rows[i][0].lstrip("'"), rows[i][sec], other))
+PY
+"$PREP" tally --actas "$T/moved.csv" >"$T/out" 2>"$T/err" || { echo "moved casilla: exit $?"; cat "$T/err"; fail=1; }
+if grep -q "split-section: section [0-9]* is split" "$T/err" && python3 "$T/verify.py" "$T/moved.csv" "$T/err" "" >/dev/null; then
+  echo "a section's casilla in another district of the governor's file: split, all 13 figures"
+else echo "moved casilla: not split, or figures differ"; cat "$T/err"; fail=1; fi
+set +e
+"$PREP" tally --actas "$T/twice.csv" >"$T/out" 2>"$T/err"; rc=$?
+set -e
+if [ $rc -eq 2 ] && grep -q "section-conflict: casilla [0-9A-Z]* is in district" "$T/err"; then
+  echo "the same casilla in two districts of the governor's file: refused, named"
+else echo "casilla twice: exit $rc, expected 2 with section-conflict"; cat "$T/err"; fail=1; fi
+
 [ $fail -eq 0 ] && echo "every public real file: derived tally as expected"
 exit $fail

@@ -631,6 +631,28 @@ static void test_split_sections(void **st)
     prep_catalog_free(c2);
     prep_buf_free(&w);
     prep_catalog_free(c);
+
+    /* a gubernatura (one unit) beside it: the parts share casillas, whose two actas would
+     * count over one ballot box there; parts that share none may be in one unit */
+    static const char gub[] = "gub|GUBERNATURA|Gubernatura|entity|1|PAN MORENA\n[candidacies]";
+    char *g = subst(SPLIT, "[candidacies]", gub);
+    char *g2 = subst(g, "\nayu|4|PAN", "\ngub|*|PAN|Eva\nayu|4|PAN");
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_catalog *bad = NULL;
+    assert_int_equal(prep_catalog_parse("g", g2, strlen(g2), &bad, &d), PREP_ERR_INVALID);
+    assert_null(bad);
+    assert_int_equal(d.total, 1);
+    assert_string_equal(d.v[0].kind, "split-section");
+    assert_int_equal(d.v[0].line, 26); /* the second part, 333|1|13 */
+    prep_diags_free(&d);
+    char *g3 = subst(g2, "333|B|1|0|2|9|4|0||13\n333|C|1|0|2|9|4|0|1|13\n", "333|E|1|0|2|9|4|0||13\n");
+    prep_catalog *ok = parse_ok("g3", g3, strlen(g3));
+    assert_int_equal(ok->n_casillas, 4);
+    prep_catalog_free(ok);
+    free(g);
+    free(g2);
+    free(g3);
 }
 
 /* The INE 2021 options: no combination prefix, independents right after the parties. */

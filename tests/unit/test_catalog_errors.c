@@ -186,8 +186,12 @@ static const bad_case cases[] = {
      * count it (reported on the second part's line) */
     {"split section, casilla without its part", "413|2|14\n", "412|2|14\n", "split-section", 29, 1, PREP_ERR_INVALID,
      0, "district, municipality"},
-    {"split section in an election of one unit", "413|2|14\n", "412|2|14\n", "split-section", 26, 0,
-     PREP_ERR_INVALID, 0, "election 'gub'"},
+    {"split section's shared casilla in an election of one unit",
+     "413|2|14\n[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots\n412|B|1|0|1|650|14|0\n"
+     "412|S|1|0|1|0|14|750\n413|B|1|0|1|600|14|0\n",
+     "412|2|14\n[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots|district|municipality\n"
+     "412|B|1|0|1|650|14|0|1|\n412|S|1|0|1|0|14|750|1|\n412|B|1|0|1|40|14|0|2|\n",
+     "split-section", 26, 0, PREP_ERR_INVALID, 1, "both parts list casilla 220412B0100, but election 'gub'"},
     /* a casilla's part that is not there */
     {"casilla in no part of its split section",
      "413|2|14\n[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots\n412|B|1|0|1|650|14|0\n"
