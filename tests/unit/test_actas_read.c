@@ -595,6 +595,22 @@ static void test_split_section(void **st)
     expect(&d, 10, "split-section", 1);
     const prep_diag *g = diag_at(&d, 11);
     assert_string_equal(g->kind, "key-mismatch");
+    /* as election night writes captures and reads them back: each in its part */
+    prep_buf w;
+    prep_buf_init(&w, 0);
+    assert_int_equal(prep_actas_write_columns(sc, 0, &w), PREP_OK);
+    for (size_t i = 0; i < s->n; i++)
+        assert_int_equal(prep_actas_write_row(sc, 0, &s->v[i], prep_acta_votes(s, &s->v[i]), &w), PREP_OK);
+    prep_diags_free(&d);
+    prep_diags_init(&d);
+    prep_actas *back = NULL;
+    assert_int_equal(prep_actas_parse("w.csv", w.data, w.len, sc, 0, &back, &d), PREP_OK);
+    assert_int_equal(d.total, 0);
+    assert_int_equal(back->n, 2);
+    assert_int_equal(back->v[0].casilla, k1);
+    assert_int_equal(back->v[1].casilla, k2);
+    prep_actas_free(back);
+    prep_buf_free(&w);
     prep_actas_free(s);
     prep_diags_free(&d);
     prep_buf_free(&t);
