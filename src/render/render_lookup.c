@@ -78,7 +78,9 @@ static void section_range(rctx *x, rbuf *r, uint32_t ent)
     const prep_catalog *c = x->c;
     uint32_t lo = UINT32_MAX, hi = 0, n = 0;
     for (uint32_t i = 0; i < c->n_sections; i++) {
-        if (ent != PREP_CAT_NONE && c->sections[i].entity != ent) continue;
+        uint32_t nth;
+        prep_catalog_section_parts(c, i, NULL, &nth);
+        if ((ent != PREP_CAT_NONE && c->sections[i].entity != ent) || nth) continue; /* a split one once */
         if (c->sections[i].id < lo) lo = c->sections[i].id;
         if (c->sections[i].id > hi) hi = c->sections[i].id;
         n++;
