@@ -260,26 +260,40 @@ static int subset(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb
 
 /* Sorts the file's vote columns into parties, combinations, independents, no
  * registrados and nulos, and finds the coalitions. */
+/* The field of each acta column of the file (x->role_field), the foreign ones left out.
+ * 0, or -1 with a diag for each column that is there twice, as the reader refuses it
+ * (which of the two would hold the acta's value?). */
+static int role_fields(dctx *x, const int *foreign)
+{
+    int dup = 0;
+    for (int i = 0; i < AR_COUNT; i++) x->role_field[i] = -1;
+    for (size_t i = 0; i < x->lay.ncols; i++) {
+        actas_role r = actas_role_of(x->lay.cols[i]);
+        if (r == AR_IGNORE || r == AR_UNKNOWN || foreign[i]) continue;
+        if (x->role_field[r] >= 0) {
+            derr(x, x->lay.header_line, (long)i + 1, "duplicate-column", "column %s appears twice (fields %d and %zu)",
+                 x->lay.cols[i], x->role_field[r] + 1, i + 1);
+            dup = 1;
+        } else {
+            x->role_field[r] = (int)i;
+        }
+    }
+    return dup ? -1 : 0;
+}
+
 static int classify_columns(dctx *x)
 {
-    for (int i = 0; i < AR_COUNT; i++) x->role_field[i] = -1;
     /* an institute's own column, outside the vote columns and not shaped like one, is left
      * out, as the published file's reader leaves it (actas_foreign_columns) */
-    int *foreign = actas_foreign_columns(&x->lay), dup = 0;
+    int *foreign = actas_foreign_columns(&x->lay);
+    if (role_fields(x, foreign)) {
+        free(foreign);
+        return -1;
+    }
     for (size_t i = 0; i < x->lay.ncols; i++) {
         const char *nm = x->lay.cols[i];
         actas_role r = actas_role_of(nm);
-        if (r == AR_IGNORE || foreign[i]) continue;
-        if (r != AR_UNKNOWN) { /* twice: refused, as the reader refuses it (which one holds the acta's?) */
-            if (x->role_field[r] >= 0) {
-                derr(x, x->lay.header_line, (long)i + 1, "duplicate-column", "column %s appears twice (fields %d and %zu)",
-                     nm, x->role_field[r] + 1, i + 1);
-                dup = 1;
-            } else {
-                x->role_field[r] = (int)i;
-            }
-            continue;
-        }
+        if (r != AR_UNKNOWN || foreign[i]) continue; /* an acta column (role_fields), or left out */
         if (x->ncol == D_MAXV) {
             derr(x, x->lay.header_line, (long)i + 1, "too-many-fields", "more than %d vote columns", D_MAXV);
             free(foreign);
@@ -293,10 +307,6 @@ static int classify_columns(dctx *x)
         if ((c->indep = actas_indep_no(nm)) != 0) c->kind = PREP_CAT_COL_INDEP;
         else if (!strncmp(nm, "CAND_IND_", 9) && nm[9] && valid_id(nm)) c->kind = PREP_CAT_COL_INDEP, x->named_indep = 1;
         else (void)actas_special_col(nm, &c->kind);
-    }
-    if (dup) {
-        free(foreign);
-        return -1;
     }
     /* the lista nominal decides every cap, the lista nominal of the counted actas and the
      * participation: a file without it (every Anexo 13 file has it) is not counted on
