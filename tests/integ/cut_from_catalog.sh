@@ -6,6 +6,7 @@
 # sign a drill cut and a drill key a live one.
 set -euo pipefail
 PREP=$1
+SPLIT=$(cd "$(dirname "$0")/../../fuzz/corpus/catalog" && pwd)/split_sections.cat
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cd "$T"
 "$PREP" sim catalog --scale tiny --seed 5 --out tiny.cat >/dev/null
@@ -51,4 +52,24 @@ csv=$(find . -name '*.csv' -path '*base-de-datos*' -not -path './cortes/*' -prin
 f=$(find . -name index.html -not -path './cortes/*' -print -quit)
 cp "$f" "$T/orig"; printf 'X' | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null
 if sha256sum -c --strict --quiet SHA256SUMS 2>/dev/null; then echo "tampered page passed sha256sum"; exit 1; fi
-echo "3 signed drill cuts made from the catalogue, verified by prep and by stock tools"
+
+# A catalogue with a split section (docs/formats/catalog.md: 333 in Champotón and in
+# Seybaplaya, each casilla with an acta in each part, lista nominal 606 + 605 and 9 + 9;
+# 332 whole, 512):
+# the night's captures, written by prep and read back, each go to their part; the cut
+# holds both parts' pages. Expected counts from the catalogue's text: 5 actas, 2 of them
+# in Seybaplaya (municipality 13).
+[ -f "$SPLIT" ] || { echo "missing $SPLIT"; exit 1; }
+mkdir "$T/split" && cd "$T/split"
+"$PREP" sim actas --catalog "$SPLIT" --out actas --seed 3 2>/dev/null
+[ "$(grep -c '|13|SEYBAPLAYA|333|' actas/ayu.csv)" = 2 ] || { echo "split: captures not in their part"; cat actas/ayu.csv; exit 1; }
+# expected 5, captured 5, and (all counted) the lista nominal 512 + 606 + 605 + 9 + 9
+"$PREP" tally --catalog "$SPLIT" --actas actas --final 2>/dev/null | grep '^[0-9]' | tail -1 | cut -d'|' -f1,4,10 |
+  grep -qx '5|5|1741' || { echo "split: not 5 of 5 actas, lista nominal 1741"; "$PREP" tally --catalog "$SPLIT" --actas actas; exit 1; }
+"$PREP" cut --catalog "$SPLIT" --actas actas --at "2021-06-07 20:00" --key "$T/drill.key" --pubkey "$T/drill.pub" \
+  --store store --drill >out 2>err || { echo "split: the cut failed"; cat err; exit 1; }
+"$PREP" export --store store --out site >/dev/null 2>&1
+[ -f site/seccion/0333/index.html ] && [ -f site/seccion/0333-seybaplaya/index.html ] &&
+  [ -f site/ayuntamientos/seybaplaya/seccion-0333-seybaplaya/index.html ] || { echo "split: a part's page is missing"; exit 1; }
+grep -q 'href="../0333-seybaplaya/"' site/seccion/0333/index.html || { echo "split: 0333 does not link its other part"; exit 1; }
+echo "3 signed drill cuts made from the catalogue, verified by prep and by stock tools; a split section's night cut"
