@@ -24,6 +24,7 @@
 #define PREP_CAT_MAX_GEO_ID 999999u        /* district / municipality ids: 0..999999 (0: abroad) */
 #define PREP_CAT_MAX_SECTION_ID 9999u      /* section ids: 0..9999 (4 digits in CLAVE_CASILLA; 0: abroad) */
 #define PREP_CAT_MAX_SECTIONS 200000u      /* sections in the catalogue (INE 2021: ~71,000) */
+#define PREP_CAT_MAX_SECTION_PARTS 8u      /* parts of one split section (Campeche 2021: 2) */
 #define PREP_CAT_MAX_ENTITY_ID 99u         /* entity ids: 1..99 (2 digits in CLAVE_CASILLA) */
 #define PREP_CAT_MAX_CASILLAS 2000000u
 #define PREP_CAT_MAX_ELECTIONS 64u

@@ -10,6 +10,8 @@
 /* ---------------------------------------------------------------- small helpers */
 
 #define D_MAXV 256 /* vote columns we derive (the catalogue allows more; files have < 60) */
+#define D_MAX_PARTS 2000 /* later parts of split sections in one file (Campeche 2021's juntas: 10) */
+#define D_NOTED_PARTS 20 /* of them, named each in a note */
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -617,17 +619,36 @@ static const char *ftext(dctx *x, char **f, actas_role r)
  * (split_casillas). */
 static void note_part(dctx *x, dset *s, long no, size_t si, uint32_t sec, uint32_t dis, uint32_t mun)
 {
-    uint32_t d0 = s->sec_dis[si] - 1, m0 = s->sec_mun[si] - 1;
-    for (size_t i = 0; i < s->npart; i++)
-        if (s->part[i].si == si && s->part[i].dis == dis && s->part[i].mun == mun) return;
+    uint32_t d0 = s->sec_dis[si] - 1, m0 = s->sec_mun[si] - 1, mine = 1;
+    for (size_t i = 0; i < s->npart; i++) {
+        if (s->part[i].si != si) continue;
+        if (s->part[i].dis == dis && s->part[i].mun == mun) return;
+        mine++;
+    }
+    /* a section in more places than a split has (a column that is no municipality, or
+     * garbage) is refused, rather than made into hundreds of parts */
+    if (mine >= PREP_CAT_MAX_SECTION_PARTS) {
+        derr(x, no, 0, "section-conflict", "section %u is in district %u / municipality %u here: more than %u places, "
+             "more than a split section has", sec, dis, mun, PREP_CAT_MAX_SECTION_PARTS);
+        return;
+    }
+    if (s->npart >= D_MAX_PARTS) {
+        derr(x, no, 0, "section-conflict", "section %u is in district %u / municipality %u here: more than %u "
+             "sections of the file are split", sec, dis, mun, D_MAX_PARTS);
+        return;
+    }
     if (s->npart == s->cappart) {
         s->cappart = s->cappart ? s->cappart * 2 : 16;
         s->part = prep_xrealloc(s->part, s->cappart * sizeof *s->part);
     }
     s->part[s->npart++] = (dpart){.si = si, .sec = sec, .dis = dis, .mun = mun, .line = no};
-    prep_diags_add(x->d, x->name, no, 0, "split-section",
-                   "section %u is split: in district %u / municipality %u here, in %u / %u on an earlier row; each "
-                   "part is a section of its own in the derived catalogue", sec, dis, mun, d0, m0);
+    if (s->npart <= D_NOTED_PARTS) /* named one by one up to a point, so that an error stays in view */
+        prep_diags_add(x->d, x->name, no, 0, "split-section",
+                       "section %u is split: in district %u / municipality %u here, in %u / %u on an earlier row; "
+                       "each part is a section of its own in the derived catalogue", sec, dis, mun, d0, m0);
+    else if (s->npart == D_NOTED_PARTS + 1)
+        prep_diags_add(x->d, x->name, no, 0, "split-section",
+                       "section %u is split too, and more after it: not named one by one", sec);
 }
 
 /* The entity, district, municipality and section of a row of an expected acta, and its

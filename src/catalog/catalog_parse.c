@@ -1096,6 +1096,11 @@ static void do_sections(pctx *x)
                      (unsigned)rows[i].s.id, c->national ? " in this entity" : "", x->sec_lines[j]);
                 continue;
             }
+            if (k - first >= PREP_CAT_MAX_SECTION_PARTS) {
+                perr(x, rows[i].line, rows[i].col, "too-many", "section %u is split in more than %u parts (line %ld...)",
+                     (unsigned)rows[i].s.id, PREP_CAT_MAX_SECTION_PARTS, x->sec_lines[first]);
+                continue;
+            }
         } else {
             first = k;
             if (cat_map_put(&x->m_sec, cat_hash_u32(rows[i].key), k)) x->f_oom = 1;

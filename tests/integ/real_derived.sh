@@ -279,5 +279,25 @@ if [ $rc -eq 2 ] && grep -q "section-conflict: casilla [0-9A-Z]* is in district"
   echo "the same casilla in two districts of the governor's file: refused, named"
 else echo "casilla twice: exit $rc, expected 2 with section-conflict"; cat "$T/err"; fail=1; fi
 
+# A municipality column that is no municipality (here each row's its own, 1..500): no
+# section is split that many ways, so the file is refused at once, the reason in view
+# among the first lines (the split notes stop after 20), not made into hundreds of parts.
+python3 - "$D/camp-2021-prep/CAMP_AYUN_2021.csv" "$T/garbage.csv" <<'PY'
+import csv, io, sys
+lines = open(sys.argv[1], encoding='utf-8').read().split('\n')
+k = next(i for i, l in enumerate(lines) if l.startswith('CLAVE_CASILLA'))
+h = next(csv.reader([lines[k]])); m = h.index('ID_MUNICIPIO')
+rows = [next(csv.reader([l])) for l in lines[k + 1:] if l]
+for i, r in enumerate(rows): r[m] = str(i % 500 + 1)
+b = io.StringIO(); csv.writer(b, lineterminator='\n').writerows(rows)
+open(sys.argv[2], 'w', encoding='utf-8').write('\n'.join(lines[:k + 1]) + '\n' + b.getvalue())
+PY
+set +e
+timeout 20 "$PREP" tally --actas "$T/garbage.csv" >"$T/out" 2>"$T/err"; rc=$?
+set -e
+if [ $rc -eq 2 ] && head -30 "$T/err" | grep -q "section-conflict: section [0-9]* is in .*more than 8 places"; then
+  echo "a municipality column that is no municipality: refused, the reason among the first lines"
+else echo "garbage municipalities: exit $rc, expected 2 with section-conflict in view"; head -30 "$T/err"; fail=1; fi
+
 [ $fail -eq 0 ] && echo "every public real file: derived tally as expected"
 exit $fail

@@ -646,6 +646,26 @@ static void test_split_sections(void **st)
     assert_string_equal(d.v[0].kind, "split-section");
     assert_int_equal(d.v[0].line, 26); /* the second part, 333|1|13 */
     prep_diags_free(&d);
+    /* a section in more places than a split has: the ninth part is too many */
+    prep_buf many;
+    prep_buf_init(&many, 0);
+    prep_buf_puts(&many, "prep-catalog 1\n[process]\nid = m\nname = M\ninstitute = I\nentity_id = 4\nentity = C\n"
+                         "timezone = America/Mexico_City\nwindow_open = 2021-06-06 19:00\nwindow_close = 2021-06-07 20:00\n"
+                         "[parties]\nid|name|color\nPAN|PAN|#0055A5\n[districts]\nid|name\n1|D1\n[municipalities]\nid|name\n");
+    for (int m = 1; m <= 9; m++) prep_buf_printf(&many, "%d|M%d\n", m, m);
+    prep_buf_puts(&many, "[sections]\nid|district|municipality\n"); /* lines 28, 29 */
+    for (int m = 1; m <= 9; m++) prep_buf_printf(&many, "7|1|%d\n", m); /* lines 30..38 */
+    prep_buf_puts(&many, "[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots|district|"
+                         "municipality\n7|B|1|0|1|10|2|0||1\n[elections]\nid|name|title|scope|acta_type|parties\n"
+                         "ayu|A|A|municipality|2|PAN\n[candidacies]\nelection|unit|contender|name\nayu|1|PAN|X\n");
+    prep_diags_init(&d);
+    bad = NULL;
+    assert_int_equal(prep_catalog_parse("many", many.data, many.len, &bad, &d), PREP_ERR_LIMIT);
+    assert_null(bad);
+    assert_string_equal(d.v[0].kind, "too-many");
+    assert_int_equal(d.v[0].line, 38);
+    prep_diags_free(&d);
+    prep_buf_free(&many);
     char *g3 = subst(g2, "333|B|1|0|2|9|4|0||13\n333|C|1|0|2|9|4|0|1|13\n", "333|E|1|0|2|9|4|0||13\n");
     prep_catalog *ok = parse_ok("g3", g3, strlen(g3));
     assert_int_equal(ok->n_casillas, 4);
