@@ -1097,8 +1097,9 @@ static void do_sections(pctx *x)
                 continue;
             }
             if (k - first >= PREP_CAT_MAX_SECTION_PARTS) {
-                perr(x, rows[i].line, rows[i].col, "too-many", "section %u is split in more than %u parts (line %ld...)",
-                     (unsigned)rows[i].s.id, PREP_CAT_MAX_SECTION_PARTS, x->sec_lines[first]);
+                perr(x, rows[i].line, rows[i].col, "too-many",
+                     "section %u is split in more than %u parts (line %ld...)", (unsigned)rows[i].s.id,
+                     PREP_CAT_MAX_SECTION_PARTS, x->sec_lines[first]);
                 continue;
             }
         } else {
@@ -1141,7 +1142,8 @@ static uint32_t casilla_part(pctx *x, const rawtab *t, size_t r, uint32_t sidx)
     const char *fd = opt_field(t, r, CA_DISTRICT), *fm = opt_field(t, r, CA_MUNI);
     uint32_t did = 0, mid = 0;
     long ln = t->line[r];
-    int bad_d = fd[0] && parse_num(fd, 0, PREP_CAT_MAX_GEO_ID, &did), bad_m = fm[0] && parse_num(fm, 0, PREP_CAT_MAX_GEO_ID, &mid);
+    int bad_d = fd[0] && parse_num(fd, 0, PREP_CAT_MAX_GEO_ID, &did);
+    int bad_m = fm[0] && parse_num(fm, 0, PREP_CAT_MAX_GEO_ID, &mid);
     if (bad_d || bad_m) {
         perr(x, ln, C(t, r, bad_d ? CA_DISTRICT : CA_MUNI), "bad-value", "casilla: %s '%s' is not an id",
              bad_d ? "district" : "municipality", bad_d ? fd : fm);
