@@ -378,6 +378,10 @@ uint32_t prep_catalog_casilla_part(const prep_catalog *c, uint32_t casilla, uint
  * section's later parts add the slug of the unit that tells them from the first part
  * ("0333-seybaplaya"). */
 void prep_catalog_section_name(const prep_catalog *c, uint32_t s, char out[48]);
+/* What tells split section s's part from the others, for pages: its municipality's name
+ * when the parts are each in their own municipality, else its district's when each is in
+ * its own district, else NULL (then its place among the parts says it). */
+const char *prep_catalog_section_part_unit(const prep_catalog *c, uint32_t s);
 /* The entity id (INEGI key) of a casilla: the first two digits of its CLAVE_CASILLA. */
 uint32_t prep_catalog_casilla_entity(const prep_catalog *c, uint32_t casilla);
 /* The TIPO_ACTA of casilla's acta in election e: the special, abroad or plain type, or

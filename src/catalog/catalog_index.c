@@ -404,17 +404,37 @@ static int parts_apart(const prep_catalog *c, uint32_t first, uint32_t n, int mu
     return 1;
 }
 
-void prep_catalog_section_name(const prep_catalog *c, uint32_t s, char out[48])
+/* The municipality (*muni 1) or district (0) index that tells part s from the others, or
+ * PREP_CAT_NONE. */
+static uint32_t part_unit(const prep_catalog *c, uint32_t s, int *muni)
 {
     const prep_cat_section *x = &c->sections[s];
-    uint32_t first, nth, n = prep_catalog_section_parts(c, s, &first, &nth);
-    snprintf(out, 48, "%04u", (unsigned)(x->id % 100000));
+    uint32_t first, n = prep_catalog_section_parts(c, s, &first, NULL);
+    *muni = 1;
+    if (parts_apart(c, first, n, 1) && x->municipality < c->n_municipalities) return x->municipality;
+    *muni = 0;
+    if (parts_apart(c, first, n, 0) && x->district < c->n_districts) return x->district;
+    return PREP_CAT_NONE;
+}
+
+const char *prep_catalog_section_part_unit(const prep_catalog *c, uint32_t s)
+{
+    int muni;
+    uint32_t u = part_unit(c, s, &muni);
+    return u == PREP_CAT_NONE ? NULL : muni ? c->municipalities[u].name : c->districts[u].name;
+}
+
+void prep_catalog_section_name(const prep_catalog *c, uint32_t s, char out[48])
+{
+    uint32_t nth;
+    prep_catalog_section_parts(c, s, NULL, &nth);
+    snprintf(out, 48, "%04u", (unsigned)(c->sections[s].id % 100000));
     if (!nth) return;
     size_t l = strlen(out);
-    if (parts_apart(c, first, n, 1) && x->municipality < c->n_municipalities)
-        snprintf(out + l, 48 - l, "-%.40s", c->municipalities[x->municipality].slug);
-    else if (parts_apart(c, first, n, 0) && x->district < c->n_districts)
-        snprintf(out + l, 48 - l, "-%.40s", c->districts[x->district].slug);
+    int muni;
+    uint32_t u = part_unit(c, s, &muni);
+    if (u != PREP_CAT_NONE)
+        snprintf(out + l, 48 - l, "-%.40s", muni ? c->municipalities[u].slug : c->districts[u].slug);
     else
         snprintf(out + l, 48 - l, "-%u", (unsigned)(nth + 1));
 }

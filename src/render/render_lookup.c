@@ -178,17 +178,15 @@ void secall_head(rctx *x, const rpage *p, rbuf *r)
     if (n > 1) { /* a split section: its parts, each a page of its own (siblings in seccion/) */
         rb_printf(r, "<p>La secci\xC3\xB3n %04u est\xC3\xA1 dividida en %u partes, cada una con sus propias "
                      "actas y lista nominal:", s->id, n);
-        int by_muni = 1; /* the parts are told apart by their municipality, else their district */
-        for (uint32_t i = first; i < first + n; i++)
-            for (uint32_t j = first; j < i; j++) by_muni &= c->sections[i].municipality != c->sections[j].municipality;
         for (uint32_t i = first; i < first + n; i++) {
-            const prep_cat_section *q = &c->sections[i];
             char nm[48];
-            sec_name(c, q, nm);
+            sec_name(c, &c->sections[i], nm);
             rb_puts(r, i > first ? ", " : " ");
             if (i == p->idx) rb_puts(r, "<strong>");
             else rb_printf(r, "<a href=\"../%s/\">", nm);
-            rb_esc(r, by_muni ? c->municipalities[q->municipality].name : c->districts[q->district].name);
+            const char *u = prep_catalog_section_part_unit(c, i);
+            if (u) rb_esc(r, u);
+            else rb_printf(r, "parte %u", (unsigned)(i - first + 1));
             rb_puts(r, i == p->idx ? " (esta p\xC3\xA1gina)</strong>" : "</a>");
         }
         rb_puts(r, ".</p>");
