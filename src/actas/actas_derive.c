@@ -947,14 +947,15 @@ static char cand_sep(const char *line, char **f)
 
 /* Whether a candidaturas column (normalised name) is the unit's: a district's or a
  * municipality's id by any name the actas files give it (ID_MUNICIPIO_LOCAL: Campeche
- * 2021's ayuntamientos; ID_DEMARCACION...), DISTRITO..., MUNICIPIO, or a junta
- * municipal's (ID_JUNTA: Campeche 2021's juntas, whose actas call it ID_DISTRITO_LOCAL). */
+ * 2021's ayuntamientos; ID_DEMARCACION...), ID_DISTRITO..., DISTRITO..., MUNICIPIO, or a
+ * junta municipal's (ID_JUNTA: Campeche 2021's juntas, whose actas call it
+ * ID_DISTRITO_LOCAL). */
 static int cand_unit_col(const char *nm)
 {
     actas_role r = actas_role_of(nm);
-    return r == AR_ID_DISTRITO || r == AR_ID_MUNICIPIO || !strncmp(nm, "DISTRITO", 8) || !strcmp(nm, "MUNICIPIO") ||
-           !strcmp(nm, "ID_JUNTA") || !strcmp(nm, "ID_JUNTA_MUNICIPAL") || !strcmp(nm, "JUNTA") ||
-           !strcmp(nm, "JUNTA_MUNICIPAL");
+    return r == AR_ID_DISTRITO || r == AR_ID_MUNICIPIO || !strncmp(nm, "ID_DISTRITO", 11) ||
+           !strncmp(nm, "DISTRITO", 8) || !strcmp(nm, "MUNICIPIO") || !strcmp(nm, "ID_JUNTA") ||
+           !strcmp(nm, "ID_JUNTA_MUNICIPAL") || !strcmp(nm, "JUNTA") || !strcmp(nm, "JUNTA_MUNICIPAL");
 }
 
 static int read_candidaturas(dctx *x, const char *path, uint32_t ent, prep_cat_scope scope, dset *s)
