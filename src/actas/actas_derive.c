@@ -452,6 +452,14 @@ typedef struct dpart {
     long line;
 } dpart;
 
+/* By section, then first seen. */
+static int cmp_part(const void *a, const void *b)
+{
+    const dpart *x = a, *y = b;
+    if (x->si != y->si) return x->si < y->si ? -1 : 1;
+    return (x->line > y->line) - (x->line < y->line);
+}
+
 static int cmp_geo(const void *a, const void *b)
 {
     const dgeo *x = a, *y = b;
@@ -884,16 +892,15 @@ static void candidatura_alias(const dctx *x, char *who, size_t cap)
 {
     if (!strncmp(who, "CI", 2)) {
         const char *d = who + 2 + (who[2] == '_' || who[2] == '-' || who[2] == ' ');
-        uint32_t n = 0;
         size_t nd = strspn(d, "0123456789");
-        if (nd && nd <= 4 && !d[nd]) {
-            for (size_t i = 0; i < nd; i++) n = n * 10 + (uint32_t)(d[i] - '0');
+        uint32_t n;
+        if (nd && nd <= 4 && !d[nd] && !prep_parse_u32(d, &n)) {
             const char *col = NULL;
             for (uint32_t k = 0; k < x->ncol && !col; k++)
                 if (x->col[k].kind == PREP_CAT_COL_INDEP && x->col[k].indep == n) col = x->col[k].name;
             char t[80];
-            snprintf(t, sizeof t, "%s", col ? col : "");
-            if (!col) snprintf(t, sizeof t, "CAND_IND_%s", d);
+            if (col) snprintf(t, sizeof t, "%s", col);
+            else snprintf(t, sizeof t, "CAND_IND_%s", d);
             if (strlen(t) < cap) memcpy(who, t, strlen(t) + 1);
             return;
         }
@@ -1425,17 +1432,18 @@ static void emit_process_and_geography(dctx *x, dset *s, const dmeta *m, prep_bu
     emit(b, "\n[municipalities]\n%sid|name\n", ec);
     emit_geo(b, s->mun, s->nmun, "MUNICIPIO", x->national);
     emit(b, "\n[sections]\n%sid|district|municipality\n", ec);
+    if (s->npart) qsort(s->part, s->npart, sizeof *s->part, cmp_part); /* walked beside the sections */
+    size_t pi = 0;
     for (uint32_t e = x->national ? 1 : 0; e < (x->national ? 100u : 1u); e++)
         for (uint32_t sec = 0; sec <= PREP_CAT_MAX_SECTION_ID; sec++) {
             size_t si = sec_index(x->national, e, sec);
             if (!s->sec_dis[si]) continue;
             if (x->national) emit(b, "%u|", e);
             emit(b, "%u|%u|%u\n", sec, s->sec_dis[si] - 1, s->sec_mun[si] - 1);
-            for (size_t i = 0; i < s->npart; i++) /* a split section's other parts */
-                if (s->part[i].si == si) {
-                    if (x->national) emit(b, "%u|", e);
-                    emit(b, "%u|%u|%u\n", sec, s->part[i].dis, s->part[i].mun);
-                }
+            for (; pi < s->npart && s->part[pi].si == si; pi++) { /* a split section's other parts */
+                if (x->national) emit(b, "%u|", e);
+                emit(b, "%u|%u|%u\n", sec, s->part[pi].dis, s->part[pi].mun);
+            }
         }
     /* candidacies per unit, and from them the representatives' cap */
     for (size_t i = 0; i < s->nunit; i++) {

@@ -59,13 +59,12 @@ static int tally_real_file(const char *path, const char *cand, int check)
     prep_diags_init(&d);
     prep_catalog *c = NULL;
     prep_err e = prep_actas_derive_catalog(path, cand, &c, &d);
+    prep_diags_print(&d, stderr, 30); /* its errors, or what it left out or split */
     if (e) {
-        prep_diags_print(&d, stderr, 30);
         fprintf(stderr, "prep tally: cannot derive a catalogue from %s: %s\n", path, prep_err_text(e));
         prep_diags_free(&d);
         return CLI_USAGE;
     }
-    if (d.total) prep_diags_print(&d, stderr, 30); /* what the derived catalogue left out, or split */
     prep_diags_free(&d);
     prep_diags_init(&d);
     prep_actas *s = NULL;

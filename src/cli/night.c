@@ -92,13 +92,9 @@ static int night_open(const char *cmd, const char *catalog, const char *actas_di
     prep_diags d;
     prep_diags_init(&d);
     prep_err e = catalog ? prep_catalog_load(catalog, &n->cat, &d) : prep_actas_derive_catalog(file, cand, &n->cat, &d);
-    if (e) {
-        prep_diags_print(&d, stderr, catalog ? 50 : 30);
-        if (catalog) fprintf(stderr, "prep %s: cannot load catalogue %s: %s\n", cmd, catalog, prep_err_text(e));
-        else fprintf(stderr, "prep %s: cannot derive a catalogue from %s: %s\n", cmd, file, prep_err_text(e));
-    } else if (!catalog && d.total) {
-        prep_diags_print(&d, stderr, 30); /* what the derived catalogue left out, or split */
-    }
+    if (e || !catalog) prep_diags_print(&d, stderr, catalog ? 50 : 30); /* a derive's notes also on success */
+    if (e && catalog) fprintf(stderr, "prep %s: cannot load catalogue %s: %s\n", cmd, catalog, prep_err_text(e));
+    else if (e) fprintf(stderr, "prep %s: cannot derive a catalogue from %s: %s\n", cmd, file, prep_err_text(e));
     int rc = e ? -1 : night_load(cmd, actas_dir, file, at_s, n, &d);
     prep_diags_free(&d);
     if (rc) cli_night_free(n);
