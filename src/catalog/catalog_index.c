@@ -379,9 +379,8 @@ uint32_t prep_catalog_casilla_part(const prep_catalog *c, uint32_t casilla, uint
     uint32_t found = PREP_CAT_NONE;
     for (uint32_t p = first; p < first + n; p++) {
         const prep_cat_section *s = &c->sections[p];
-        if ((district_id && (s->district >= c->n_districts || c->districts[s->district].id != district_id)) ||
-            (municipality_id &&
-             (s->municipality >= c->n_municipalities || c->municipalities[s->municipality].id != municipality_id)))
+        if ((district_id && cat_section_district_id(c, s) != district_id) ||
+            (municipality_id && cat_section_muni_id(c, s) != municipality_id))
             continue;
         for (uint32_t i = s->first_casilla; i < s->first_casilla + s->n_casillas; i++)
             if (!strcmp(c->casillas[i].key, k->key)) {

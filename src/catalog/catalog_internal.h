@@ -58,6 +58,16 @@ static inline uint32_t cat_entity_id(const prep_catalog *c, uint32_t ei)
 {
     return c->entities && ei < c->n_entities ? c->entities[ei].id : c->entity_id;
 }
+/* The district and municipality ids of section s (0 where its reference is not in the
+ * tables: refused by the parser, or a hand-built catalogue's slip). */
+static inline uint32_t cat_section_district_id(const prep_catalog *c, const prep_cat_section *s)
+{
+    return s->district < c->n_districts ? c->districts[s->district].id : 0;
+}
+static inline uint32_t cat_section_muni_id(const prep_catalog *c, const prep_cat_section *s)
+{
+    return s->municipality < c->n_municipalities ? c->municipalities[s->municipality].id : 0;
+}
 int cat_eq_election(const void *ctx, uint32_t idx, const void *key);
 int cat_eq_casilla(const void *ctx, uint32_t idx, const void *key);
 

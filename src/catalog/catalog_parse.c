@@ -1121,17 +1121,6 @@ static const char *opt_field(const rawtab *t, size_t r, int k)
     return (t->present & (1u << k)) ? F(t, r, k) : "";
 }
 
-/* The district and municipality ids of section s (0 where its reference was refused). */
-static uint32_t sec_district_id(const prep_catalog *c, const prep_cat_section *s)
-{
-    return s->district < c->n_districts ? c->districts[s->district].id : 0;
-}
-
-static uint32_t sec_muni_id(const prep_catalog *c, const prep_cat_section *s)
-{
-    return s->municipality < c->n_municipalities ? c->municipalities[s->municipality].id : 0;
-}
-
 /* The part of section sidx (its first part) that casilla row r is in: sidx when the
  * section is not split and the row names no other place, else the one part its district
  * and municipality columns name; PREP_CAT_NONE with a diag when they name none, or do
@@ -1152,16 +1141,19 @@ static uint32_t casilla_part(pctx *x, const rawtab *t, size_t r, uint32_t sidx)
     uint32_t first, n = prep_catalog_section_parts(c, sidx, &first, NULL), found = PREP_CAT_NONE, hits = 0;
     for (uint32_t p = first; p < first + n; p++) {
         const prep_cat_section *s = &c->sections[p];
-        if ((fd[0] && sec_district_id(c, s) != did) || (fm[0] && sec_muni_id(c, s) != mid)) continue;
+        if ((fd[0] && cat_section_district_id(c, s) != did) || (fm[0] && cat_section_muni_id(c, s) != mid))
+            continue;
         found = p;
         hits++;
     }
     const prep_cat_section *s0 = &c->sections[first];
     if (hits == 1) return found;
     if (!hits && n == 1)
-        perr(x, ln, C(t, r, fd[0] && sec_district_id(c, s0) != did ? CA_DISTRICT : CA_MUNI), "unknown-reference",
+        perr(x, ln, C(t, r, fd[0] && cat_section_district_id(c, s0) != did ? CA_DISTRICT : CA_MUNI),
+             "unknown-reference",
              "casilla: section %u is in district %u and municipality %u, not district '%s' / municipality '%s'",
-             (unsigned)s0->id, (unsigned)sec_district_id(c, s0), (unsigned)sec_muni_id(c, s0), fd, fm);
+             (unsigned)s0->id, (unsigned)cat_section_district_id(c, s0), (unsigned)cat_section_muni_id(c, s0), fd,
+             fm);
     else if (!hits)
         perr(x, ln, C(t, r, CA_SECTION), "unknown-reference",
              "casilla: section %u has no part in district '%s' / municipality '%s' (its %u parts start on line %ld)",
@@ -1312,7 +1304,7 @@ static void do_casillas(pctx *x)
 
 /* The unit of election scope sc that section s is in (by its district or municipality;
  * its entity for the other scopes, the nation being one). */
-static uint32_t part_unit(const prep_cat_section *s, prep_cat_scope sc)
+static uint32_t scope_unit(const prep_cat_section *s, prep_cat_scope sc)
 {
     return sc == PREP_CAT_SCOPE_DISTRICT ? s->district : sc == PREP_CAT_SCOPE_MUNICIPALITY ? s->municipality
            : sc == PREP_CAT_SCOPE_ENTITY ? s->entity : 0;
@@ -1343,7 +1335,7 @@ static void check_splits(pctx *x)
             for (uint32_t i = s + 1; i < s + n && shared == PREP_CAT_NONE; i++)
                 for (uint32_t j = s; j < i && shared == PREP_CAT_NONE; j++) {
                     const prep_cat_section *a = &c->sections[i], *b = &c->sections[j];
-                    if (part_unit(a, sc) != part_unit(b, sc)) continue;
+                    if (scope_unit(a, sc) != scope_unit(b, sc)) continue;
                     if ((shared = shared_casilla(c, a, b)) != PREP_CAT_NONE)
                         perr(x, x->sec_lines[i], 0, "split-section",
                              "section %u is split (lines %ld and %ld) and both parts list casilla %s, but election "

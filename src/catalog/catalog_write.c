@@ -190,8 +190,7 @@ static void write_geo(wctx *w, const prep_catalog *c)
     }
     /* split sections (catalog.h): each casilla names its part */
     int split = 0;
-    for (uint32_t i = 0; i + 1 < c->n_sections && !split; i++)
-        split = c->sections[i].entity == c->sections[i + 1].entity && c->sections[i].id == c->sections[i + 1].id;
+    for (uint32_t i = 0; i < c->n_sections && !split; i++) split = prep_catalog_section_parts(c, i, NULL, NULL) > 1;
     put(w, nat ? "\n[casillas]\nentity|section|type|number|ext|urban|lista_nominal|representatives|ballots"
                : "\n[casillas]\nsection|type|number|ext|urban|lista_nominal|representatives|ballots");
     put(w, split ? "|district|municipality\n" : "\n");
