@@ -94,7 +94,7 @@ function parseArgs(argv) {
     chromium: process.env.PREP_CHROMIUM || '/usr/lib/chromium/chromium-headless-shell',
     pageTimeout: 30000, totalTimeout: 600000, pidFile: null, tidy: true, tidyErrorsOnly: false,
     ignoreHttpsErrors: false, expectProtocol: null, hostUrl: null, blockedHostUrl: null,
-    phoneChecks: false,
+    phoneChecks: false, axeSeen: new Map(),
   };
   const num = (a, s) => {
     const n = Number(s);
@@ -464,6 +464,40 @@ async function checkPhone(frame) {
 const AXE_PATH = require.resolve('axe-core/axe.min.js');
 const AXE_SOURCE = fs.readFileSync(AXE_PATH, 'utf8');
 
+// What axe's verdict on a view depends on, besides the viewport's size: the document (its
+// URL, and its DOM as the page's script left it, hashed) and which of its stylesheets'
+// media queries apply. Two views with the same key differ in line breaks and box sizes
+// only, which the phone and reflow checks measure in every view themselves; axe runs once
+// per key and the later views report its verdict (browser_phones: the 320, 360 and 390 px
+// views of a page are one key, below the pages' one breakpoint at 30rem; the Querétaro
+// municipality page's axe run is 4-7 s of CPU in each).
+async function axeKey(frame, embedded) {
+  const k = await frame.evaluate(() => {
+    const media = [];
+    const walk = (rules) => {
+      for (const r of rules) {
+        if (r.media && r.media.mediaText) media.push(`${r.media.mediaText}=${matchMedia(r.media.mediaText).matches}`);
+        if (r.cssRules) walk(r.cssRules);
+        if (r.styleSheet) try { walk(r.styleSheet.cssRules); } catch { media.push('(unreadable import)'); }
+      }
+    };
+    for (const sh of document.styleSheets) {
+      if (sh.media && sh.media.mediaText) media.push(`sheet ${sh.media.mediaText}=${matchMedia(sh.media.mediaText).matches}`);
+      try { walk(sh.cssRules); } catch { media.push(`(unreadable sheet ${sh.href})`); }
+    }
+    // FNV-1a, two 32-bit lanes, over the serialized DOM
+    const html = document.documentElement.outerHTML;
+    let a = 0x811c9dc5, b = 0x01000193;
+    for (let i = 0; i < html.length; i++) {
+      const c = html.charCodeAt(i);
+      a = Math.imul(a ^ c, 16777619);
+      b = Math.imul(b ^ c, 2246822519);
+    }
+    return `${document.URL} ${html.length} ${(a >>> 0).toString(16)}${(b >>> 0).toString(16)} ${media.join(';')}`;
+  });
+  return `${embedded ? 'embedded' : 'top'} ${k}`;
+}
+
 async function runAxe(frame) {
   await frame.evaluate(`${AXE_SOURCE}\n;void 0`);
   return frame.evaluate(async (tags) => {
@@ -674,7 +708,10 @@ async function checkView(browser, opt, page, viewName, state) {
     }
     const reflow = await checkReflow(frame);
     const phone = opt.phoneChecks ? await checkPhone(frame) : null;
-    const violations = await runAxe(frame);
+    const key = await axeKey(frame, !!view.embedded);
+    const seen = opt.axeSeen.get(key);
+    const violations = seen ? seen.violations : await runAxe(frame);
+    if (!seen) opt.axeSeen.set(key, { violations, view: viewName });
 
     await Promise.all(pending);
     const cookies = await context.cookies();
@@ -710,7 +747,8 @@ async function checkView(browser, opt, page, viewName, state) {
       const more = v.targets.length > MAX_NODES_SHOWN ? `\n      (and ${v.targets.length - MAX_NODES_SHOWN} more)` : '';
       return `\n    ${v.id} [${v.impact}] ${v.help} (${v.helpUrl})${shown}${more}`;
     }).join('');
-    report(violations.length === 0, `${label} axe`, violations.length ? `${violations.length} violation(s):${vtext}` : '0 violations');
+    const as = seen ? `; axe ran @${seen.view} on the same document and media queries` : '';
+    report(violations.length === 0, `${label} axe`, violations.length ? `${violations.length} violation(s)${as}:${vtext}` : `0 violations${as}`);
     // The first screen, as a reader sees it; the whole page when a check of this view failed
     // or --full-page (the whole Querétaro municipality page, 67,000 px tall at 390 px, took
     // 2.7 s, its first screen 0.09 s).

@@ -113,8 +113,11 @@ if [ "$FAIL" -ne 0 ]; then echo "---- runner output"; cat "$OUT"; fi
 
 # The phone checks, at 320 px and in an iframe 320 px wide: each fault is caught, the
 # control and the exempt targets pass, and a scroller that reflow allows fails overflow.
-PHONE=(control numsplit headsplit scroller tinytarget exempt wide)
-run_browser 120 --no-tidy --views 320,iframe-320 --phone-checks --base-url "$BASE_URL" --artifacts "$WORK/art5" "${PHONE[@]/%//}" >"$WORK/p.txt" 2>&1
+# At 340 px too, where axe's verdict is the 320 px view's (the same document and media
+# queries): a fault axe caught there is reported in the 340 px view as well; at 360 px the
+# fixture's breakpoint (22rem) applies no more, and axe runs again.
+PHONE=(control numsplit headsplit scroller tinytarget exempt wide noalt)
+run_browser 120 --no-tidy --views 320,340,360,iframe-320 --phone-checks --base-url "$BASE_URL" --artifacts "$WORK/art5" "${PHONE[@]/%//}" >"$WORK/p.txt" 2>&1
 OUT=$WORK/p.txt
 for v in 320 iframe-320; do
   for c in numeric-one-line overflow targets; do
@@ -128,6 +131,11 @@ for v in 320 iframe-320; do
   check "wide @$v fails overflow" has "^FAIL wide/ @$v overflow: the document is"
   check "tinytarget @$v fails targets" has "^FAIL tinytarget/ @$v targets: 2 under 24x24 px: a href=\"#a\" \"a\" 10x10 px"
 done
+check "noalt @340 fails axe with @320's verdict" has '^FAIL noalt/ @340 axe: 1 violation\(s\); axe ran @320 on the same document'
+check "noalt @340: the verdict names the rule" bash -c "grep -A1 '^FAIL noalt/ @340 axe' '$OUT' | grep -q 'image-alt \[critical\]'"
+check "control @340 passes axe with @320's verdict" has '^ok   control/ @340 axe .*axe ran @320 on the same document'
+check "axe runs again in another media state (360 px, iframe-320)" bash -c "! grep -qE '@(360|iframe-320) axe.*axe ran @' '$OUT'"
+check "noalt @360 fails axe on its own run" has '^FAIL noalt/ @360 axe: 1 violation\(s\):'
 check "phone run: browser gone" browser_gone
 if grep -q '^FAIL control/' "$WORK/p.txt" || [ "$FAIL" -ne 0 ]; then echo "---- phone run output"; cat "$WORK/p.txt"; fi
 OUT=$WORK/out.txt
