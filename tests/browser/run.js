@@ -477,6 +477,8 @@ async function axeKey(frame, embedded) {
     const walk = (rules) => {
       for (const r of rules) {
         if (r.media && r.media.mediaText) media.push(`${r.media.mediaText}=${matchMedia(r.media.mediaText).matches}`);
+        // a container query follows box sizes, not the media: such a page is keyed by width
+        if (typeof r.containerQuery === 'string') media.push(`container ${r.containerQuery} @${innerWidth}px`);
         if (r.cssRules) walk(r.cssRules);
         if (r.styleSheet) try { walk(r.styleSheet.cssRules); } catch { media.push('(unreadable import)'); }
       }

@@ -58,6 +58,9 @@ variant tinytarget   's{</h1>}{</h1>\n<p><a href="#a" style="display:inline-bloc
 # and what 2.5.8 exempts: a link inside a sentence, a small target with room around it,
 # a small target whose href a full-size target on the page also has (the map's shapes)
 variant exempt       's{</h1>}{</h1>\n<p>Vea la <a href="#z">tabla</a> de este corte.</p>\n<p style="padding:20px"><a href="#y" style="display:inline-block;width:12px;height:12px;overflow:hidden">y</a></p>\n<p><a href="#x" style="display:inline-block;padding:12px">Grande</a><a href="#x" style="display:inline-block;width:12px;height:12px;overflow:hidden">x</a></p>}'
+# low contrast only when its container is over 300 px wide: at 340 px, not at 320 px (a
+# container query follows box sizes, so axe's verdict at 320 px must not stand for 340 px)
+variant cqcontrast   's{</h1>}{</h1>\n<style>.cq{container-type:inline-size}\@container (min-width: 300px){.cq p{color:#bbbbbb}}</style><div class="cq"><p>Texto que pierde contraste en un contenedor ancho</p></div>}'
 variant noalt        's{</h1>}{</h1>\n<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">}'
 
 start_server "$S" selftest || { echo "0 passed, 1 failed"; exit 1; }
@@ -116,7 +119,7 @@ if [ "$FAIL" -ne 0 ]; then echo "---- runner output"; cat "$OUT"; fi
 # At 340 px too, where axe's verdict is the 320 px view's (the same document and media
 # queries): a fault axe caught there is reported in the 340 px view as well; at 360 px the
 # fixture's breakpoint (22rem) applies no more, and axe runs again.
-PHONE=(control numsplit headsplit scroller tinytarget exempt wide noalt)
+PHONE=(control numsplit headsplit scroller tinytarget exempt wide noalt cqcontrast)
 run_browser 120 --no-tidy --views 320,340,360,iframe-320 --phone-checks --base-url "$BASE_URL" --artifacts "$WORK/art5" "${PHONE[@]/%//}" >"$WORK/p.txt" 2>&1
 OUT=$WORK/p.txt
 for v in 320 iframe-320; do
@@ -135,6 +138,8 @@ check "noalt @340 fails axe with @320's verdict" has '^FAIL noalt/ @340 axe: 1 v
 check "noalt @340: the verdict names the rule" bash -c "grep -A1 '^FAIL noalt/ @340 axe' '$OUT' | grep -q 'image-alt \[critical\]'"
 check "control @340 passes axe with @320's verdict" has '^ok   control/ @340 axe .*axe ran @320 on the same document'
 check "axe runs again in another media state (360 px, iframe-320)" bash -c "! grep -qE '@(360|iframe-320) axe.*axe ran @' '$OUT'"
+check "cqcontrast @320 passes axe (its container is narrow)" has '^ok   cqcontrast/ @320 axe'
+check "cqcontrast @340 fails axe on its own run (a container query)" bash -c "grep -A1 '^FAIL cqcontrast/ @340 axe: 1 violation(s):' '$OUT' | grep -q 'color-contrast'"
 check "noalt @360 fails axe on its own run" has '^FAIL noalt/ @360 axe: 1 violation\(s\):'
 check "phone run: browser gone" browser_gone
 if grep -q '^FAIL control/' "$WORK/p.txt" || [ "$FAIL" -ne 0 ]; then echo "---- phone run output"; cat "$WORK/p.txt"; fi
