@@ -94,7 +94,7 @@ function parseArgs(argv) {
     chromium: process.env.PREP_CHROMIUM || '/usr/lib/chromium/chromium-headless-shell',
     pageTimeout: 30000, totalTimeout: 600000, pidFile: null, tidy: true, tidyErrorsOnly: false,
     ignoreHttpsErrors: false, expectProtocol: null, hostUrl: null, blockedHostUrl: null,
-    phoneChecks: false, axeSeen: new Map(),
+    phoneChecks: false,
   };
   const num = (a, s) => {
     const n = Number(s);
@@ -471,6 +471,9 @@ const AXE_SOURCE = fs.readFileSync(AXE_PATH, 'utf8');
 // per key and the later views report its verdict (browser_phones: the 320, 360 and 390 px
 // views of a page are one key, below the pages' one breakpoint at 30rem; the Querétaro
 // municipality page's axe run is 4-7 s of CPU in each).
+// axe's verdicts of this run (one run a process) by axeKey: { violations, view }.
+const axeVerdicts = new Map();
+
 async function axeKey(frame, embedded) {
   const k = await frame.evaluate(() => {
     const media = [];
@@ -711,9 +714,9 @@ async function checkView(browser, opt, page, viewName, state) {
     const reflow = await checkReflow(frame);
     const phone = opt.phoneChecks ? await checkPhone(frame) : null;
     const key = await axeKey(frame, !!view.embedded);
-    const seen = opt.axeSeen.get(key);
+    const seen = axeVerdicts.get(key);
     const violations = seen ? seen.violations : await runAxe(frame);
-    if (!seen) opt.axeSeen.set(key, { violations, view: viewName });
+    if (!seen) axeVerdicts.set(key, { violations, view: viewName });
 
     await Promise.all(pending);
     const cookies = await context.cookies();
