@@ -47,6 +47,7 @@ struct prep_cut_hash_cache {
     prep_time made_instant; /* its instant and UTC offset */
     long made_off;
     uint64_t fed; /* prep_cut_hash_cache_fed, counted since cut_hc_begin */
+    prep_buf manifest; /* cut_hc_manifest_buf: its memory kept from one cut to the next */
 };
 
 const char *cut_hc_made(const prep_cut_hash_cache *c)
@@ -92,7 +93,18 @@ void cut_hc_clear(prep_cut_hash_cache *c)
 void prep_cut_hash_cache_free(prep_cut_hash_cache *c)
 {
     cut_hc_clear(c);
+    if (c) prep_buf_free(&c->manifest);
     free(c);
+}
+
+prep_buf *cut_hc_manifest_buf(prep_cut_hash_cache *c, size_t max)
+{
+    if (c->manifest.max != max) {
+        prep_buf_free(&c->manifest);
+        prep_buf_init(&c->manifest, max);
+    }
+    prep_buf_reset(&c->manifest); /* len 0 and no sticky error; the pages stay */
+    return &c->manifest;
 }
 
 static uint64_t path_hash(const char *s)

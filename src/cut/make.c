@@ -576,9 +576,11 @@ static prep_err make_common(const char *store, const prep_cut_params *p, srcs *s
 {
     prep_err e = PREP_OK;
     cut_store s = {.lock_fd = -1};
-    prep_buf mb, sb;
-    prep_buf_init(&mb, p->limits.max_manifest_bytes);
+    prep_buf own_mb, sb;
+    prep_buf_init(&own_mb, p->limits.max_manifest_bytes);
     prep_buf_init(&sb, 4096);
+    /* the cutter's manifest buffer lives in its hash cache, from one cut to the next */
+    prep_buf *mb = p->hash_cache ? cut_hc_manifest_buf(p->hash_cache, p->limits.max_manifest_bytes) : &own_mb;
     prep_cut_manifest prev = {0}, check = {0};
     prep_cut_meta mt;
     if ((e = cut_store_open(&s, store, 1, d))) goto out;
@@ -587,9 +589,9 @@ static prep_err make_common(const char *store, const prep_cut_params *p, srcs *s
     /* hash_srcs forgets a cache that is not the active cut's; a store without an active cut
      * holds no objects but a failed first cut's */
     int fresh = !prev.sha256[0] || (p->hash_cache && !strcmp(cut_hc_made(p->hash_cache), prev.sha256));
-    if ((e = write_and_sign(&mt, ss, p, key, &mb, &sb, &check, d))) goto out;
+    if ((e = write_and_sign(&mt, ss, p, key, mb, &sb, &check, d))) goto out;
     if ((e = put_objects(&s, ss, fresh, d))) goto out;
-    if ((e = cut_store_put_cut(&s, mt.seq, mb.data, mb.len, sb.data, sb.len, d))) goto out;
+    if ((e = cut_store_put_cut(&s, mt.seq, mb->data, mb->len, sb.data, sb.len, d))) goto out;
     prep_cut_active na = {.seq = mt.seq, .mode = mt.mode};
     memcpy(na.manifest_sha256, check.sha256, 65);
     snprintf(na.process, sizeof na.process, "%s", mt.process);
@@ -606,7 +608,7 @@ out:
     if (e && p->hash_cache) cut_hc_clear(p->hash_cache); /* what it holds may not be in the store */
     prep_cut_manifest_free(&prev);
     prep_cut_manifest_free(&check);
-    prep_buf_free(&mb);
+    prep_buf_free(&own_mb);
     prep_buf_free(&sb);
     cut_store_close(&s);
     return e;
