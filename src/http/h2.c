@@ -171,6 +171,15 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
     if (!st) return 0;
     st->header_bytes += namelen + valuelen + 32; /* RFC 9113 §6.5.2's accounting */
     if (st->header_bytes > NET_H2_HEADER_LIST_MAX) st->too_large = 1;
+    if (st->header_bytes > (size_t)NET_H2_HEADER_LIST_CUT * NET_H2_HEADER_LIST_MAX) {
+        /* Fields far past the size we advertised: HPACK lets a client name one large field
+         * of its table again in one byte, so 120 KB of frames can decode to 480 MB that
+         * nghttp2 checks field by field before calling us. Stopped here, the rest of the
+         * block is never decoded: the connection is cut (h2_cut, ENHANCE_YOUR_CALM). */
+        net_conn *c = ud;
+        c->h2->abuse = "request fields far past SETTINGS_MAX_HEADER_LIST_SIZE (an HPACK expansion)";
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    }
     if (st->too_large) return 0;
     if (name_is(name, namelen, ":method")) {
         st->method = keep(st, value, valuelen);
@@ -553,6 +562,10 @@ void net_h2_on_readable(net_conn *c)
         /* Bytes read are not progress (PING, SETTINGS, WINDOW_UPDATE cost the client
          * nothing): requests and response bytes are (on_begin_headers, send_data). */
         ssize_t rv = nghttp2_session_mem_recv(h->s, (const uint8_t *)c->rbuf, (size_t)n);
+        if (rv < 0 && h->abuse) { /* a callback stopped the session on a budget */
+            h2_cut(c, h->abuse);
+            return;
+        }
         if (rv < 0) {
             /* nghttp2's own limits (CONTINUATION, SETTINGS entries, outbound acks) or a
              * protocol error: nothing a browser sends. */

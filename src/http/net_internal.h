@@ -25,6 +25,9 @@
 #define NET_H2_FRAME_RATE 100          /* tokens added a second */
 #define NET_H2_MAX_SETTINGS 16         /* entries per SETTINGS frame (7 are defined) */
 #define NET_H2_MAX_CONTINUATIONS 8     /* CONTINUATION frames after one HEADERS */
+#define NET_H2_HEADER_LIST_CUT 4       /* a stream's fields past this many times the limit
+                                        * advertised (SETTINGS_MAX_HEADER_LIST_SIZE): the
+                                        * connection is cut, not answered 431 */
 #define NET_H2_RST_BURST 200           /* RST_STREAMs received: bucket size (rapid reset) */
 #define NET_H2_RST_RATE 20             /* and its refill a second */
 #define NET_H2_MAX_OUTBOUND_ACK 100    /* PING/SETTINGS acks queued for a client that does not read */

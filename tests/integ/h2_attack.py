@@ -49,7 +49,9 @@ bounded in count and time.
       (HEADERS with END_STREAM then RST_STREAM, new stream each time: CVE-2023-44487),
       continuation (one HEADERS without END_HEADERS, then endless CONTINUATION frames),
       empty_data (a request without END_STREAM, then empty DATA frames), headers
-      (requests without END_STREAM on new streams: all past the 32nd refused). With --curl, a
+      (requests without END_STREAM on new streams: all past the 32nd refused), hpack_refs (requests
+      each naming one 4,000-byte field of the HPACK table 120,000 times: ~120 KB decoding
+      to ~480 MB of fields, hpack_refs_request). With --curl, a
       thread fetches URL with curl every 0.2 s meanwhile and records the slowest answer.
       Prints {"closed_after", "bytes_sent", "goaway" (error code or null), "curl_n",
       "curl_failed", "curl_max_s"}. Exit 0 when every curl succeeded.
@@ -308,6 +310,36 @@ def hpack_get(path):
     return out
 
 
+def hpack_int(v, prefix):
+    """An HPACK integer (RFC 7541 5.1) with a prefix of that many bits."""
+    m = (1 << prefix) - 1
+    if v < m:
+        return bytes([v])
+    out = [m]
+    v -= m
+    while v >= 128:
+        out.append((v & 127) | 128)
+        v >>= 7
+    return bytes(out + [v])
+
+
+def hpack_refs_request(sid, refs=120000):
+    """A GET whose header block names one 4,000-byte field of the HPACK table `refs` times,
+    one byte each (~120 KB of frames decoding to ~480 MB). The first request (stream 1)
+    puts the field in the table (literal with incremental indexing: index 62, 0xbe). Split
+    into HEADERS and CONTINUATION frames of 16,000 bytes, within the server's limits."""
+    blk = b"\x82\x87\x84\x01\x09localhost"  # :method GET, :scheme https, :path /, :authority
+    if sid == 1:
+        val = b"a" * 4000
+        blk += b"\x40" + hpack_int(3, 7) + b"x-a" + hpack_int(len(val), 7) + val
+    blk += b"\xbe" * refs
+    parts = [blk[j:j + 16000] for j in range(0, len(blk), 16000)]
+    out = frame(1, 0x1 | (0x4 if len(parts) == 1 else 0), sid, parts[0])
+    for k, p in enumerate(parts[1:], 1):
+        out += frame(9, 0x4 if k == len(parts) - 1 else 0, sid, p)
+    return out
+
+
 def frames_blob(kind, start_sid, size=65536):
     """About size bytes of frames of one kind; returns (blob, next stream id)."""
     parts = []
@@ -327,6 +359,9 @@ def frames_blob(kind, start_sid, size=65536):
             sid += 2
         elif kind == "headers":
             f = frame(1, 0x4, sid, hpack_get("/"))  # END_HEADERS, no END_STREAM: stays open
+            sid += 2
+        elif kind == "hpack_refs":
+            f = hpack_refs_request(sid)
             sid += 2
         elif kind == "continuation":
             f = frame(9, 0, 1, b"\x00\x01x\x01y" * 64)  # literal x: y, over and over
@@ -388,7 +423,7 @@ def cmd_frames(a):
         if first:
             c.sock.sendall(first)
         while time.time() - t0 < a.seconds:
-            if a.kind in ("rapid_reset", "headers"):
+            if a.kind in ("rapid_reset", "headers", "hpack_refs"):
                 blob, sid = frames_blob(a.kind, sid)
             try:
                 c.sock.sendall(blob)

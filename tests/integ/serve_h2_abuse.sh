@@ -21,7 +21,11 @@
 #     sent. A connection with no request at all that only PINGs is cut the same way.
 #  3. Floods, one connection each, sending as fast as it can without reading: WINDOW_UPDATE,
 #     PING, SETTINGS, PRIORITY, rapid reset (HEADERS + RST_STREAM, CVE-2023-44487),
-#     CONTINUATION without end, empty DATA, HEADERS past the stream limit. Each must be
+#     CONTINUATION without end, empty DATA, HEADERS past the stream limit, and HPACK
+#     expansion (requests of ~120 KB naming one 4,000-byte table field 120,000 times: ~480 MB
+#     of fields each, which were decoded and answered 431 at up to 0.47 s of CPU a request,
+#     session 31's probe, until the fields far past the advertised limit cut the
+#     connection). Each must be
 #     cut within 2 s (before --idle-timeout could: by the frame budget or nghttp2's own
 #     limits), while curl keeps being answered within a second by the server's only
 #     worker (--threads 1: before, a WINDOW_UPDATE flood held it 5 s out of 5).
@@ -99,7 +103,7 @@ t=$(sed 's/.*"closed_after": \([0-9.a-z]*\).*/\1/' <<<"$r")
 [ "$t" != null ] && awk -v t="$t" 'BEGIN { exit !(t >= 2 && t <= 6.5) }' || fail "pinging connection not cut: $r"
 
 # 3. Frame floods on the only worker.
-for kind in window_update ping settings priority rapid_reset continuation empty_data headers; do
+for kind in window_update ping settings priority rapid_reset continuation empty_data headers hpack_refs; do
   r=$($ATK frames --port "$HP" --cafile cert.pem --kind $kind --seconds 5 --curl "$S/health") \
     || fail "$kind flood: curl failed meanwhile: $r"
   echo "3: $kind: $r"
