@@ -758,7 +758,7 @@ static void choose_rules(const cctx *x, prep_filecheck_report *rep, const prep_f
     char en[128];
     actas_norm(rep->election, en, sizeof en);
     int federal = x->role[AR_ID_DISTRITO] >= 0 && !strcmp(x->lay.cols[x->role[AR_ID_DISTRITO]], "ID_DISTRITO_FEDERAL");
-    federal |= strstr(en, "FEDERAL") || strstr(en, "PRESIDENCIA") || strstr(en, "SENADU");
+    federal |= actas_federal_name(en);
     const char *p = !federal && entity ? prep_catalog_rules_preset_for(entity, year) : NULL;
     prep_catalog_rules_preset(p ? p : "ine", &rep->rules);
     if (p)

@@ -1191,7 +1191,7 @@ static int derive_election(dctx *x, const char *en, prep_cat_scope *scope, const
     else if (strstr(en, "AYUNTAMIENTO") || strstr(en, "MUNICIP")) *scope = PREP_CAT_SCOPE_MUNICIPALITY, *eid = "ayu";
     else if (strstr(en, "GUBERNATURA") || strstr(en, "GOBERNADOR")) *eid = "gub";
     else if (strstr(en, "SENAD")) *eid = "sen"; /* national: a unit per entity */
-    else if (strstr(en, "PRESIDENCIA")) *eid = "pres", *scope = x->national ? PREP_CAT_SCOPE_NATION : *scope;
+    else if (strstr(en, "PRESIDENCIA") && x->national) *eid = "pres", *scope = PREP_CAT_SCOPE_NATION;
     else if (x->role_field[AR_ID_MUNICIPIO] >= 0 && x->role_field[AR_ID_DISTRITO] < 0) *scope = PREP_CAT_SCOPE_MUNICIPALITY;
     else if (x->role_field[AR_ID_DISTRITO] >= 0) *scope = PREP_CAT_SCOPE_DISTRICT;
     if (*scope == PREP_CAT_SCOPE_DISTRICT && x->role_field[AR_ID_DISTRITO] < 0) {
@@ -1582,7 +1582,7 @@ static prep_err build_text(dctx *x, const char *path, const char *cand_csv, char
         /* no election line (INE's LEEMEs show the block opening with the cut): the file's
          * name tells it (presidencia.csv, senadurias.csv, diputaciones.csv) */
         actas_norm(base_name(path), en, sizeof en);
-        if (strstr(en, "PRESIDENCIA")) m.ename = "PRESIDENCIA";
+        if (actas_name_is(en, "PRESIDENCIA")) m.ename = "PRESIDENCIA"; /* not presidencia_municipal.csv */
         else if (strstr(en, "SENADURIA")) m.ename = "SENADURIAS";
         else if (strstr(en, "DIPUTACIONES")) m.ename = "DIPUTACIONES";
         actas_norm(m.ename, en, sizeof en);
@@ -1593,7 +1593,7 @@ static prep_err build_text(dctx *x, const char *path, const char *cand_csv, char
     }
     x->national = (x->role_field[AR_ID_DISTRITO] >= 0 &&
                    !strcmp(x->lay.cols[x->role_field[AR_ID_DISTRITO]], "ID_DISTRITO_FEDERAL")) ||
-                  strstr(en, "FEDERAL") || strstr(en, "PRESIDENCIA") || strstr(en, "SENAD");
+                  actas_federal_name(en);
     if (derive_election(x, en, &m.scope, &m.eid)) {
         err = PREP_ERR_INVALID;
         goto done;

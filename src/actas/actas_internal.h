@@ -34,6 +34,17 @@ char *actas_unguard_key(char *f);
 /* Normalised form of a label or column name: ASCII upper case, Spanish accents folded
  * (Á -> A, Ñ -> N), runs of blanks (space, tab, NBSP) -> one space, trimmed. */
 void actas_norm(const char *in, char *out, size_t outsz);
+/* Whether an election's name, actas_norm'ed (a file's election line, or its file name),
+ * says INE's federal election: a senaduría, a diputación federal, the presidencia de la
+ * República, or INE's own file and line names ("PRESIDENCIA", presidencia.csv,
+ * ine2018_presidencia.csv: actas_name_is). Never a local one: "PRESIDENCIAS MUNICIPALES", "PRESIDENCIA
+ * MUNICIPAL", "PRESIDENCIAS DE COMUNIDAD", a title naming the old "DISTRITO FEDERAL".
+ * The derived reading and --check decide by it (and by an ID_DISTRITO_FEDERAL column). */
+int actas_federal_name(const char *en);
+/* Whether word is the last run of letters of en (actas_norm'ed) before its extension:
+ * "PRESIDENCIA", "PRESIDENCIA.CSV", "INE2018_PRESIDENCIA.CSV", "PRESIDENCIA_2018.CSV";
+ * not "PRESIDENCIA_MUNICIPAL.CSV" or "PRESIDENCIAS". */
+int actas_name_is(const char *en, const char *word);
 /* A column or summary name as matched: actas_norm, then blanks to '_' ("Tipo casilla",
  * "ACTAS ESPERADAS" are TIPO_CASILLA, ACTAS_ESPERADAS). */
 void actas_name_norm(const char *in, char *out, size_t outsz);

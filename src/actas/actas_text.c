@@ -144,6 +144,27 @@ static char fold_cp(uint32_t cp)
     return '?';
 }
 
+int actas_name_is(const char *en, const char *word)
+{
+    /* the last run of letters before the extension (a '.' and what follows) is word */
+    const char *end = strrchr(en, '.');
+    if (!end) end = en + strlen(en);
+    const char *e = end;
+    while (e > en && !(e[-1] >= 'A' && e[-1] <= 'Z')) e--;
+    const char *b = e;
+    while (b > en && b[-1] >= 'A' && b[-1] <= 'Z') b--;
+    size_t n = strlen(word);
+    return (size_t)(e - b) == n && !memcmp(b, word, n);
+}
+
+int actas_federal_name(const char *en)
+{
+    if (strstr(en, "SENAD") || strstr(en, "REPUBLICA")) return 1; /* no state has a senate or a republic */
+    const char *f = strstr(en, "FEDERAL");
+    if (f && !(f - en >= 9 && !strncmp(f - 9, "DISTRITO ", 9))) return 1;
+    return actas_name_is(en, "PRESIDENCIA");
+}
+
 void actas_norm(const char *in, char *out, size_t outsz)
 {
     size_t j = 0;

@@ -299,5 +299,35 @@ if [ $rc -eq 2 ] && head -30 "$T/err" | grep -q "section-conflict: section [0-9]
   echo "a municipality column that is no municipality: refused, the reason among the first lines"
 else echo "garbage municipalities: exit $rc, expected 2 with section-conflict in view"; head -30 "$T/err"; fail=1; fi
 
+# A local file titled or named with words INE's federal files use: "PRESIDENCIAS
+# MUNICIPALES" (Campeche's ayuntamientos are elected as presidencias municipales), a
+# governor's file saved as presidencia_municipal.csv, a title naming the old "DISTRITO
+# FEDERAL". Each is still a local election, counted by its institute's rules: the file's own
+# 13 figures (session 31: these read as INE's federal layout and gave other figures).
+retitle() { # src title out: the file with its election line (the first) replaced
+  { printf '%s\n' "$2"; tail -n +2 "$1"; } >"$3"
+}
+mkdir -p "$T/named"
+retitle "$D/camp-2021-prep/CAMP_AYUN_2021.csv" "PRESIDENCIAS MUNICIPALES" "$T/named/ayun.csv"
+retitle "$D/camp-2021-prep/CAMP_GOB_2021.csv" "GUBERNATURA (ANTES DISTRITO FEDERAL)" "$T/named/gub.csv"
+for v in ayun.csv:camp-2021-prep/CAMP_AYUN_2021.csv gub.csv:camp-2021-prep/CAMP_GOB_2021.csv; do
+  n=${v%%:*}; src=${v#*:}
+  set +e
+  "$PREP" tally --actas "$T/named/$n" >"$T/out" 2>"$T/err"; rc=$?
+  set -e
+  if [ $rc -ne 0 ] || ! grep -q "all 13 figures equal" "$T/err"; then
+    echo "$src as $n ($(head -1 "$T/named/$n")): exit $rc, not the file's 13 figures"; cat "$T/err"; fail=1
+  else echo "$src as $n ($(head -1 "$T/named/$n" | tr -d '\r')): all 13 figures"; fi
+done
+# without its header block, a file's name tells its election: the governor's rows saved as
+# presidencia_municipal.csv give what they give as CAMP_GOB_2021.csv (the same bytes)
+sed -n '/^CLAVE_CASILLA/,$p' "$D/camp-2021-prep/CAMP_GOB_2021.csv" >"$T/named/CAMP_GOB_2021.csv"
+cp "$T/named/CAMP_GOB_2021.csv" "$T/named/presidencia_municipal.csv"
+"$PREP" tally --actas "$T/named/CAMP_GOB_2021.csv" >"$T/named/a.out" 2>/dev/null
+"$PREP" tally --actas "$T/named/presidencia_municipal.csv" >"$T/named/b.out" 2>/dev/null
+if ! cmp -s "$T/named/a.out" "$T/named/b.out" || ! grep -q '^1190,1095,3,1092,' "$T/named/a.out"; then
+  echo "the governor's rows as presidencia_municipal.csv: other figures"; diff "$T/named/a.out" "$T/named/b.out"; fail=1
+else echo "the governor's rows as presidencia_municipal.csv: the same figures as under their own name"; fi
+
 [ $fail -eq 0 ] && echo "every public real file: derived tally as expected"
 exit $fail
