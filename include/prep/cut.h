@@ -289,6 +289,10 @@ typedef struct prep_cut_params {
     uint64_t expect_seq;   /* 0 = any; else the sequence the files were made for (the pages
                             * show it): checked under the store's lock, "sequence-moved" */
     prep_cut_hash_cache *hash_cache; /* NULL = hash every file (prep_cut_make only) */
+    int allow_shrink;      /* 0: a cut with fewer than half the files of the active cut (when
+                            * its manifest is read: not with a hash cache that made it) is
+                            * refused, "cut-shrinks" (a wrong or half-copied directory); a cut
+                            * of no file is refused whatever this says, "empty-cut" */
 } prep_cut_params;
 
 /* Defaults: mode live, valid_for 3600, default limits, the rest NULL/PREP_TIME_NONE. */
@@ -300,6 +304,12 @@ void prep_cut_params_init(prep_cut_params *p);
  * (may be NULL). Diag kinds as in parsing, plus "key-mode", "instant-regress", "process-mismatch". */
 PREP_NODISCARD prep_err prep_cut_make(const char *store, const prep_cut_params *p, const prep_cut_file *files, size_t n,
                        const prep_cut_seckey *key, uint64_t *seq, prep_diags *d);
+/* PREP_OK when cut m of store (its manifest as loaded, raw bytes kept) carries a signature
+ * (STORE/cuts/<seq>/manifest.sig) by key's public half; else PREP_ERR_VERIFY and a diag
+ * "chain-key" at that file saying why: a chain continues only under the key that signed
+ * it (prep_cut_make refuses another signer the same way when it reads the active cut). */
+PREP_NODISCARD prep_err prep_cut_check_signer(const char *store, const prep_cut_manifest *m,
+                                              const prep_cut_seckey *key, prep_diags *d);
 /* Same, publishing every regular file under dir (relative paths; symlinks refused). */
 PREP_NODISCARD prep_err prep_cut_make_dir(const char *store, const prep_cut_params *p, const char *dir,
                            const prep_cut_seckey *key, uint64_t *seq, prep_diags *d);
@@ -372,6 +382,11 @@ PREP_NODISCARD prep_err prep_cut_load(const char *store, uint64_t seq, prep_cut_
 PREP_NODISCARD prep_err prep_cut_fallbacks(const char *store, uint64_t *seqs, size_t max, size_t *n, prep_diags *d);
 /* STORE/objects/aa/bbbb... for sha256 into out. -1 if it does not fit. */
 int prep_cut_object_path(const char *store, const char *sha256, char *out, size_t outsz);
+/* How many of cut m's objects the store lacks or holds damaged (not a regular file, or
+ * another size; the bytes are not hashed: prep verify does that), 0 when it holds them
+ * all; *first gets the path of the first file concerned (borrowed from m). -1 when the
+ * store cannot be opened. Takes the store's lock while it looks. */
+long prep_cut_store_lacks(const char *store, const prep_cut_manifest *m, const char **first);
 
 typedef struct prep_cut_verify_result {
     uint64_t first, last; /* the sequences checked */

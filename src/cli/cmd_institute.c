@@ -358,6 +358,29 @@ static void store_retention(const inst_config *c)
 }
 
 /* ---------------------------------------------------------------- main */
+/* 1 when the schedule can make a cut: "until" after the window opens and after
+ * "clock.start", and "clock.start" within the window; else says why (exit 2): a daemon
+ * that would never cut is a mistake to refuse at start, not a quiet "no more cuts". */
+static int schedule_makes_cuts(const char *config, const prep_catalog *cat, prep_time sim, prep_time until)
+{
+    char a[64] = "", b[64] = "", wo[64] = "", wc[64] = "";
+    prep_time_format(cat->window_open, cat->timezone, PREP_TS_ISO_OFF, wo, sizeof wo);
+    prep_time_format(cat->window_close, cat->timezone, PREP_TS_ISO_OFF, wc, sizeof wc);
+    prep_time_format(until, cat->timezone, PREP_TS_ISO_OFF, b, sizeof b);
+    if (sim != PREP_TIME_NONE) prep_time_format(sim, cat->timezone, PREP_TS_ISO_OFF, a, sizeof a);
+    if (sim != PREP_TIME_NONE && (sim < cat->window_open || sim > cat->window_close)) {
+        fprintf(stderr, "%s: config-range: \"clock.start\" %s is outside the catalogue's window, %s to %s\n", config, a,
+                wo, wc);
+        return 0;
+    }
+    if (until < cat->window_open || (sim != PREP_TIME_NONE && until <= sim)) {
+        fprintf(stderr, "%s: config-range: \"until\" %s is before %s %s: no cut would be made\n", config, b,
+                sim != PREP_TIME_NONE ? "\"clock.start\"" : "the window's opening", sim != PREP_TIME_NONE ? a : wo);
+        return 0;
+    }
+    return 1;
+}
+
 int cmd_institute(int argc, char **argv)
 {
     cli_opt opts[] = {
@@ -391,7 +414,8 @@ int cmd_institute(int argc, char **argv)
         return CLI_USAGE;
     }
     inst_config c;
-    if (load_config(cli_get(opts, "config"), &c)) {
+    const char *config_path = cli_get(opts, "config");
+    if (load_config(config_path, &c)) {
         prep_institute_config_free(&c);
         return CLI_USAGE;
     }
@@ -409,14 +433,19 @@ int cmd_institute(int argc, char **argv)
     int64_t interval = cat->cut_interval ? cat->cut_interval : 300;
     prep_time until = cat->window_close;
     if (c.until && prep_time_parse(c.until, cat->timezone, &until)) {
-        fprintf(stderr, "prep institute: \"until\" '%s' is not a time\n", c.until);
+        fprintf(stderr, "%s: \"until\" '%s' is not a time\n", config_path, c.until);
         cutter_close(&cu);
         prep_institute_config_free(&c);
         return CLI_USAGE;
     }
     prep_time sim = PREP_TIME_NONE;
     if (c.clock_start && prep_time_parse(c.clock_start, cat->timezone, &sim)) {
-        fprintf(stderr, "prep institute: \"clock.start\" '%s' is not a time\n", c.clock_start);
+        fprintf(stderr, "%s: \"clock.start\" '%s' is not a time\n", config_path, c.clock_start);
+        cutter_close(&cu);
+        prep_institute_config_free(&c);
+        return CLI_USAGE;
+    }
+    if (!schedule_makes_cuts(config_path, cat, sim, until)) {
         cutter_close(&cu);
         prep_institute_config_free(&c);
         return CLI_USAGE;

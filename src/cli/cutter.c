@@ -34,6 +34,7 @@ void cutter_close(cutter *c)
     free(c->pubtext);
     free(c->store);
     free(c->actas_dir);
+    free(c->cat_path);
     free(c->made_counts);
     prep_buf_free(&c->overridden);
     memset(c, 0, sizeof *c);
@@ -46,6 +47,7 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
     prep_buf_init(&c->overridden, 1 << 20);
     c->override_reason = override_reason;
     c->drill = drill;
+    c->cat_path = prep_xstrdup(catalog);
     c->applied_until = PREP_TIME_NONE;
     prep_diags d;
     prep_diags_init(&d);
@@ -73,11 +75,39 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
         fprintf(stderr, "prep %s: cannot load key %s: %s\n", cmd, key, prep_err_text(e));
         goto fail;
     }
+    if ((c->key.mark == PREP_CUT_KEY_DRILL && !drill) || (c->key.mark == PREP_CUT_KEY_LIVE && drill)) {
+        /* every cut would be refused (key-mode): said once, at start */
+        fprintf(stderr, "%s: key-mode: a %s key cannot sign %s cuts; drill and live cuts use different keys%s\n", key,
+                drill ? "live" : "drill", drill ? "drill" : "live",
+                drill ? "" : " (a drill: \"drill\": true in prep institute's config, --drill for prep cut)");
+        goto fail;
+    }
     size_t publen = 0;
     if (pubkey && (prep_read_file(pubkey, 4096, &c->pubtext, &publen) || !prep_utf8_valid(c->pubtext, publen))) {
         fprintf(stderr, "prep %s: cannot read public key %s (a signify public key file, at most 4 KiB)\n", cmd,
                 pubkey);
         goto fail;
+    }
+    if (pubkey) { /* the pages tell readers to check the cut with this key: it must be the signer's */
+        prep_cut_pubkey given, own;
+        prep_diags_free(&d);
+        prep_diags_init(&d);
+        if ((e = prep_cut_pubkey_parse(c->pubtext, publen, pubkey, &given, &d))) {
+            prep_diags_print(&d, stderr, 5);
+            fprintf(stderr, "prep %s: cannot read public key %s: %s\n", cmd, pubkey, prep_err_text(e));
+            goto fail;
+        }
+        prep_cut_seckey_public(&c->key, &own);
+        if (memcmp(&given, &own, sizeof given) != 0) {
+            char gh[17], oh[17];
+            prep_cut_keynum_hex(given.keynum, gh);
+            prep_cut_keynum_hex(own.keynum, oh);
+            fprintf(stderr,
+                    "%s: key-pair: this public key (key %s) is not the one of the signing key %s (key %s): the pages "
+                    "would tell readers to verify the cut with a key that did not sign it; nothing is signed\n",
+                    pubkey, gh, key, oh);
+            goto fail;
+        }
     }
     if ((e = prep_tally_new(c->cat, &c->tally)) || (e = prep_render_cache_new(&c->cache)) ||
         (e = prep_cut_hash_cache_new(&c->hashes))) {
@@ -115,9 +145,10 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
     if ((bad || conflicts) && !override_reason) {
         fprintf(stderr,
                 "prep %s: refusing to cut: %zu unreadable row(s) and %zu conflicting capture(s) in %s (above); "
-                "nothing is signed and the active cut stays. Mend the captures, or pass --override-reason TEXT "
+                "nothing is signed and the active cut stays. Mend the captures, or %s "
                 "to publish without them (the reason is published in the cut)\n",
-                cmd, bad, conflicts, actas_dir);
+                cmd, bad, conflicts, actas_dir,
+                strcmp(cmd, "cut") ? "make the cut with prep cut --override-reason TEXT" : "pass --override-reason TEXT");
         cutter_close(c);
         return -2;
     }
@@ -159,7 +190,7 @@ static int previous_counts(const cutter *c, const prep_cut_manifest *m, uint32_t
 
 /* After a cut is made: what the next cut's count check compares with while it is active
  * (the figures its database header block carries, from the same tally). */
-static void remember_made(cutter *c)
+static void remember_made(cutter *c, prep_time instant)
 {
     prep_cut_active a;
     prep_diags d;
@@ -174,6 +205,7 @@ static void remember_made(cutter *c)
             c->made_counts[2 * el + 1] = sum.contabilizadas;
         }
         c->made_seq = a.seq;
+        c->made_instant = instant;
         memcpy(c->made_sha, a.manifest_sha256, sizeof c->made_sha);
     }
     prep_diags_free(&d);
@@ -192,6 +224,22 @@ static int part_held(void *ctx, const char *path, size_t n_parts, size_t k, cons
                      unsigned char md[32])
 {
     return prep_cut_hash_cache_holds(ctx, path, n_parts, k, bytes, len, md);
+}
+
+/* 1 when the store holds every object of the active cut m. The hash cache is seeded with
+ * that cut only then: seeded, the cut trusts the store for every part it names again; a
+ * store damaged since (an object deleted, truncated) makes instead a cut that hashes every
+ * file and writes what is missing, or is refused naming the damaged object. */
+static int store_whole(const char *store, const prep_cut_manifest *m)
+{
+    const char *first = NULL;
+    long bad = prep_cut_store_lacks(store, m, &first);
+    if (bad > 0)
+        prep_log(PREP_LOG_WARN,
+                 "%s: the store lacks or holds damaged %ld object(s) of the active cut %llu (the first of %s): this cut "
+                 "hashes every file and writes what is missing (prep verify --store names them all)",
+                 store, bad, (unsigned long long)m->meta.seq, first);
+    return bad == 0;
 }
 
 prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st, prep_diags *d)
@@ -222,6 +270,43 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
               act0.seq == c->made_seq && !strcmp(act0.manifest_sha256, c->made_sha);
     int have_active = !own && prep_cut_load(c->store, 0, &am, &ld) == PREP_OK;
     prep_diags_free(&ld);
+    /* the active cut's signature, checked once for all that is read from it below: a chain
+     * continues only under the key that signed it (prep_cut_make checks it too, after the
+     * render; here it is refused before) */
+    if (have_active && prep_cut_check_signer(c->store, &am, &c->key, d)) {
+        prep_cut_manifest_free(&am);
+        return PREP_ERR_VERIFY;
+    }
+    /* captures are published within the catalogue's window (convocatoria I.a): an instant
+     * outside it is a mistyped --at or clock (a year off would sign a "final" cut that
+     * every later, correct cut then falls behind) */
+    if (at < c->cat->window_open || at > c->cat->window_close) {
+        char a[64] = "", wo[64] = "", wc[64] = "";
+        prep_time_format(at, c->cat->timezone, PREP_TS_ISO_OFF, a, sizeof a);
+        prep_time_format(c->cat->window_open, c->cat->timezone, PREP_TS_ISO_OFF, wo, sizeof wo);
+        prep_time_format(c->cat->window_close, c->cat->timezone, PREP_TS_ISO_OFF, wc, sizeof wc);
+        prep_diags_add(d, c->cat_path ? c->cat_path : "catalogue", 0, 0, "outside-window",
+                       "the captures' instant %s is outside the catalogue's publication window, %s to %s%s", a, wo, wc,
+                       c->override_reason ? " (overridden)" : "; nothing is signed (--override-reason TEXT makes the "
+                                                             "cut and publishes the reason)");
+        if (!c->override_reason) {
+            if (have_active) prep_cut_manifest_free(&am);
+            return PREP_ERR_INVALID;
+        }
+        prep_buf_printf(&c->overridden, "cut at %s, outside the window %s to %s\n", a, wo, wc);
+    }
+    /* a cut instant before the active cut's is refused as such, before its captures are
+     * compared with that cut's (they would seem to be missing, the file blamed) */
+    prep_time shown = instant == PREP_TIME_NONE ? at : instant;
+    if ((own || have_active) && shown < (own ? c->made_instant : am.meta.instant)) {
+        char pi[64] = "";
+        prep_time_format(own ? c->made_instant : am.meta.instant, c->cat->timezone, PREP_TS_ISO_OFF, pi, sizeof pi);
+        prep_diags_add(d, c->store, 0, 0, "instant-regress",
+                       "the cut instant is before the active cut's (%s): cuts go forward in time; nothing is signed",
+                       pi);
+        if (have_active) prep_cut_manifest_free(&am);
+        return PREP_ERR_INVALID;
+    }
     for (uint32_t el = 0; (own || have_active) && el < c->cat->n_elections; el++) {
         int64_t pc, pn;
         if (own) {
@@ -250,15 +335,14 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
                                 fig[k].name, (long long)fig[k].was, (long long)fig[k].now);
             }
     }
-    /* the active cut's signature, checked once for what is read from it below */
-    int ours = have_active && (!c->site.n || !c->progress) && !cutter_signed_by(c->store, &am, &c->key);
-    /* no last site (a restart, or after a failed cut) over a cut of ours: the hash cache
-     * learns that cut, so the render sheds what it holds as it goes and the site is never
-     * whole in memory (a national site at the close is ~3 GB) */
-    int shed_as_made = ours && !c->site.n && prep_cut_hash_cache_seed(c->hashes, &am) == PREP_OK;
+    /* no last site (a restart, or after a failed cut) over a cut of ours (its signature
+     * checked above): the hash cache learns that cut, so the render sheds what it holds as
+     * it goes and the site is never whole in memory (a national site at the close is ~3 GB) */
+    int shed_as_made = have_active && !c->site.n && store_whole(c->store, &am) &&
+                       prep_cut_hash_cache_seed(c->hashes, &am) == PREP_OK;
     /* the night's progress series, read back from that cut at the first cut */
     prep_err pe =
-        c->progress ? PREP_OK : cutter_progress_load(c->cat, c->store, have_active ? &am : NULL, ours, &c->progress);
+        c->progress ? PREP_OK : cutter_progress_load(c->cat, c->store, have_active ? &am : NULL, &c->progress);
     if (have_active) prep_cut_manifest_free(&am);
     if (pe) return pe;
     if (decreased && !c->override_reason) return PREP_ERR_VERIFY;
@@ -345,7 +429,7 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     st->held = 0;
     if (e) prep_render_site_free(&site);
     else c->site = site;
-    if (!e) remember_made(c);
+    if (!e) remember_made(c, instant);
     for (size_t i = 0; i < c->site.n; i++) st->held += prep_render_site_file_data_len(&c->site.v[i]);
     st->cpu_seconds = cpu_now() - cpu0;
     return e;

@@ -33,11 +33,13 @@ typedef struct cutter {
     const char *override_reason; /* borrowed; NULL: refuse */
     prep_buf overridden;         /* what the override let through, one line each */
     char *actas_dir;             /* owned */
+    char *cat_path;              /* owned: the catalogue's file, named in diags */
     prep_render_progress *progress;     /* owned; the night's progress series, read back at the first cut */
     /* The last cut made: its sequence and manifest hash, and each election's captured and
      * counted actas in it (2 per election, owned), so that while it is the active cut the
      * next cut's count check needs not read its manifest back (~70 MB at national scale). */
     uint64_t made_seq;
+    prep_time made_instant; /* its instant */
     char made_sha[65];
     int64_t *made_counts;
 } cutter;
@@ -68,14 +70,10 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
  * Returns PREP_OK or the error (diags in d). */
 prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st, prep_diags *d);
 void cutter_close(cutter *c);
-/* 0 when cut m's manifest carries a signature by key k (STORE/cuts/<seq>/manifest.sig);
- * else -1, the reason printed. */
-int cutter_signed_by(const char *store, const prep_cut_manifest *m, const prep_cut_seckey *k);
 /* A new progress series for catalogue c, continued from the store's active cut (active,
- * its manifest as loaded; NULL when the store has none) when signed_ok (cutter_signed_by
- * with the cutter's key: the caller checks it once for everything it reads from that cut);
- * damage is logged and never fails the call. Owned. */
+ * its manifest as loaded, its signature checked by the caller with prep_cut_check_signer; NULL
+ * when the store has none); damage is logged and never fails the call. Owned. */
 prep_err cutter_progress_load(const prep_catalog *c, const char *store, const prep_cut_manifest *active,
-                              int signed_ok, prep_render_progress **out);
+                              prep_render_progress **out);
 
 #endif

@@ -10,7 +10,7 @@
 #include <string.h>
 
 /* Election e's series from the object of cut m, checked against the size and SHA-256 that
- * the cut's manifest lists (its signature is checked first, cutter_signed_by). */
+ * the cut's manifest lists (its signature is checked first, prep_cut_check_signer). */
 static void load_one(const prep_catalog *c, const char *store, const prep_cut_manifest *m, uint32_t e,
                      prep_render_progress *p)
 {
@@ -49,35 +49,11 @@ static void load_one(const prep_catalog *c, const char *store, const prep_cut_ma
     free(data);
 }
 
-int cutter_signed_by(const char *store, const prep_cut_manifest *m, const prep_cut_seckey *k)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/cuts/%llu/manifest.sig", store, (unsigned long long)m->meta.seq);
-    char *text = NULL;
-    size_t len = 0;
-    prep_cut_pubkey pk;
-    prep_cut_sig sig;
-    prep_diags d;
-    prep_diags_init(&d);
-    prep_cut_seckey_public(k, &pk);
-    int rc = prep_read_file(path, 4096, &text, &len) || prep_cut_sig_parse(text, len, path, &sig, &d) ||
-             prep_cut_sig_verify(&pk, 1, &sig, m->raw, m->raw_len, NULL, path, &d);
-    if (rc) prep_diags_print(&d, stderr, 3);
-    prep_diags_free(&d);
-    free(text);
-    return rc ? -1 : 0;
-}
-
 prep_err cutter_progress_load(const prep_catalog *c, const char *store, const prep_cut_manifest *active,
-                              int signed_ok, prep_render_progress **out)
+                              prep_render_progress **out)
 {
     prep_err e = prep_render_progress_new(c, out);
     if (e || !active) return e;
-    if (!signed_ok)
-        prep_log(PREP_LOG_WARN, "progress: the manifest of cut %llu does not verify with this key (above): the "
-                                "night's progress series starts over with this cut",
-                 (unsigned long long)active->meta.seq);
-    else
-        for (uint32_t el = 0; el < c->n_elections; el++) load_one(c, store, active, el, *out);
+    for (uint32_t el = 0; el < c->n_elections; el++) load_one(c, store, active, el, *out);
     return PREP_OK;
 }

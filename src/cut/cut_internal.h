@@ -189,6 +189,20 @@ prep_err cut_objects_sync(cut_store *s, const unsigned char dirty[256], prep_dia
 prep_err cut_store_put_cut(cut_store *s, uint64_t seq, const char *manifest, size_t mlen, const char *sig,
                            size_t slen, prep_diags *d);
 /* Reads and parses cuts/<seq>/manifest (and its .sig bytes into *sig when sig != NULL). */
+/* 1 (a diag "active-missing" added, naming store) when the store at root has no active
+ * pointer but its cuts show it had one (cut 2 or later, or a cut 1 its log says was
+ * activated): the pointer was removed or lost, and a first cut now would sign sequence 1
+ * again beside the chain already published. 0 for a new store or a first cut never
+ * activated. */
+/* The objects a cut has checked or written so far, by hash (each string borrowed, 64 hex):
+ * a part that several files share is put once. Open addressing, keys unique; free v. */
+typedef struct cut_sha_set {
+    const char **v;
+    size_t cap, n;
+} cut_sha_set;
+/* 1 if h is in s already; else adds it and returns 0 (-1: out of memory). */
+int cut_sha_set_add(cut_sha_set *s, const char *h);
+int cut_store_pointer_lost(const char *root, const char *store, prep_diags *d);
 prep_err cut_store_read_cut(const char *root, uint64_t seq, const prep_cut_limits *lim, prep_cut_manifest *m,
                             char **sig, size_t *siglen, prep_diags *d);
 /* cuts/<seq>/pruned: the store's retention removed (or may have removed) the objects of

@@ -226,6 +226,36 @@ static prep_err walk(const char *root, const char *rel, int depth, const prep_cu
     return e;
 }
 
+prep_err prep_cut_check_signer(const char *store, const prep_cut_manifest *m, const prep_cut_seckey *key,
+                               prep_diags *d)
+{
+    prep_cut_pubkey pk;
+    prep_cut_seckey_public(key, &pk);
+    prep_cut_sig sg;
+    prep_diags sd;
+    prep_diags_init(&sd);
+    char *label = cut_fmt("%s/cuts/%llu/manifest.sig", store, (unsigned long long)m->meta.seq), *sig = NULL;
+    size_t siglen = 0;
+    const char *why = "";
+    prep_err e = cut_read_small(label, 4096, &sig, &siglen, &why);
+    if (e) prep_diags_add(&sd, label, 0, 0, "not-found", "its signature cannot be read");
+    if (!e) e = prep_cut_sig_parse(sig, siglen, label, &sg, &sd);
+    if (!e) e = prep_cut_sig_verify(&pk, 1, &sg, m->raw, m->raw_len, NULL, label, &sd);
+    if (e) {
+        char kh[17];
+        prep_cut_keynum_hex(key->keynum, kh);
+        prep_diags_add(d, label, 0, 0, "chain-key",
+                       "the active cut %llu does not verify with the signing key (key %s): %s. A chain continues "
+                       "only under the key that signed it; nothing is signed. Sign with that key, or start a new "
+                       "store for the new key",
+                       (unsigned long long)m->meta.seq, kh, sd.n ? sd.v[0].msg : "its signature cannot be read");
+    }
+    prep_diags_free(&sd);
+    free(sig);
+    free(label);
+    return e ? PREP_ERR_VERIFY : PREP_OK;
+}
+
 /* The new cut's metadata: the parameters, and from the store's active cut (if any) the
  * sequence and the chain, refusing a cut of another process or mode, an instant before
  * the active cut's, or a sequence other than the one the files were made for. *prev gets
@@ -250,6 +280,7 @@ static prep_err next_meta(cut_store *s, const char *store, const prep_cut_params
     prep_cut_active a;
     prep_err ae = cut_active_read_path(s->root, &a, d);
     if (ae && ae != PREP_ERR_NOTFOUND) return ae;
+    if (ae == PREP_ERR_NOTFOUND && cut_store_pointer_lost(s->root, store, d)) return PREP_ERR_VERIFY;
     mt->seq = 1;
     if (ae == PREP_OK) {
         if (strcmp(a.process, mt->process) != 0) {
@@ -269,6 +300,7 @@ static prep_err next_meta(cut_store *s, const char *store, const prep_cut_params
             memcpy(prev->sha256, a.manifest_sha256, 65);
         } else {
             prep_err e = cut_store_read_cut(s->root, a.seq, &p->limits, prev, NULL, NULL, d);
+            if (!e && strcmp(prev->sha256, a.manifest_sha256) == 0) e = prep_cut_check_signer(s->root, prev, key, d);
             if (e) return e;
         }
         if (strcmp(prev->sha256, a.manifest_sha256) != 0) {
@@ -470,40 +502,6 @@ static prep_err hash_srcs(const prep_cut_params *p, srcs *ss, const prep_cut_man
     return PREP_OK;
 }
 
-/* The objects a cut has checked or written so far, by hash (each string borrowed from the
- * cut's files): a part that several files share is put once. The stamp is in every page,
- * and a page and its embedded twin carry the same body: without this a busy national cut
- * wrote ~7,000 of its ~31,000 objects twice. Open addressing, keys unique. */
-typedef struct sha_set {
-    const char **v;
-    size_t cap, n;
-} sha_set;
-
-/* 1 if h is in s already; else adds it and returns 0 (-1: out of memory). */
-static int sha_set_add(sha_set *s, const char *h)
-{
-    if (s->n + 1 > s->cap / 2) {
-        size_t nc = s->cap ? s->cap * 2 : 4096;
-        const char **nv = calloc(nc, sizeof *nv);
-        if (!nv) return -1;
-        for (size_t i = 0; i < s->cap; i++) {
-            if (!s->v[i]) continue;
-            size_t j = (size_t)prep_fnv1a(PREP_FNV1A_INIT, s->v[i], 16) & (nc - 1);
-            while (nv[j]) j = (j + 1) & (nc - 1);
-            nv[j] = s->v[i];
-        }
-        free(s->v);
-        s->v = nv;
-        s->cap = nc;
-    }
-    size_t j = (size_t)prep_fnv1a(PREP_FNV1A_INIT, h, 16) & (s->cap - 1);
-    for (; s->v[j]; j = (j + 1) & (s->cap - 1))
-        if (!memcmp(s->v[j], h, 64)) return 1;
-    s->v[j] = h;
-    s->n++;
-    return 0;
-}
-
 /* A file of prep_cut_make_dir, copied (re-hashed while copied: a file changed since it was
  * hashed is refused) and synced on its own. */
 static prep_err put_file(cut_store *s, const src *x, unsigned char dirty[256], prep_diags *d)
@@ -528,7 +526,7 @@ static prep_err put_objects(cut_store *s, const srcs *ss, int fresh, prep_diags 
 {
     prep_err e = PREP_OK;
     unsigned char dirty[256] = {0};
-    sha_set seen = {0};
+    cut_sha_set seen = {0};
     cut_stage_list l = {0}; /* new objects from memory: one sync for all (an fsync each cost a
                              * national first cut ~700,000 of them) */
     for (size_t i = 0; i < ss->n && !e; i++) {
@@ -543,7 +541,7 @@ static prep_err put_objects(cut_store *s, const srcs *ss, int fresh, prep_diags 
             const char *at = x->data && !in_store ? (const char *)x->data + off : NULL;
             if (!in_store) off += (size_t)size;
             if ((x->present >> k) & 1u) continue;
-            int dup = sha_set_add(&seen, sha);
+            int dup = cut_sha_set_add(&seen, sha);
             if (dup) {
                 if (dup < 0) e = PREP_ERR_NOMEM;
                 continue;
@@ -571,6 +569,24 @@ static prep_err put_objects(cut_store *s, const srcs *ss, int fresh, prep_diags 
     return e ? e : cut_objects_sync(s, dirty, d);
 }
 
+/* A cut of no file, or (unless p->allow_shrink) of fewer than half the files of the active
+ * cut prev (when its manifest was read), is refused: an empty, wrong or half-copied
+ * directory would otherwise replace the whole publication. */
+static prep_err not_collapsed(const char *store, const prep_cut_params *p, size_t n, const prep_cut_manifest *prev,
+                              prep_diags *d)
+{
+    if (!n) {
+        prep_diags_add(d, store, 0, 0, "empty-cut", "the cut has no file; nothing is signed");
+        return PREP_ERR_INVALID;
+    }
+    if (p->allow_shrink || !prev->n || n * 2 >= prev->n) return PREP_OK;
+    prep_diags_add(d, store, 0, 0, "cut-shrinks",
+                   "the cut has %zu files against the active cut %llu's %zu: a wrong or half-copied directory? "
+                   "Nothing is signed (prep cut --allow-shrink publishes it)",
+                   n, (unsigned long long)prev->meta.seq, prev->n);
+    return PREP_ERR_INVALID;
+}
+
 static prep_err make_common(const char *store, const prep_cut_params *p, srcs *ss, const prep_cut_seckey *key,
                             uint64_t *seq_out, prep_diags *d)
 {
@@ -590,6 +606,7 @@ static prep_err make_common(const char *store, const prep_cut_params *p, srcs *s
      * holds no objects but a failed first cut's */
     int fresh = !prev.sha256[0] || (p->hash_cache && !strcmp(cut_hc_made(p->hash_cache), prev.sha256));
     if ((e = write_and_sign(&mt, ss, p, key, mb, &sb, &check, d))) goto out;
+    if ((e = not_collapsed(store, p, ss->n, &prev, d))) goto out; /* signed in memory only: nothing stored */
     if ((e = put_objects(&s, ss, fresh, d))) goto out;
     if ((e = cut_store_put_cut(&s, mt.seq, mb->data, mb->len, sb.data, sb.len, d))) goto out;
     prep_cut_active na = {.seq = mt.seq, .mode = mt.mode};

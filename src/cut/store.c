@@ -653,6 +653,57 @@ int cut_object_check(cut_store *s, const char *sha256, uint64_t size, const char
     return r;
 }
 
+/* The objects a cut has checked or written so far, by hash (each string borrowed from the
+ * cut's files): a part that several files share is put once. The stamp is in every page,
+ * and a page and its embedded twin carry the same body: without this a busy national cut
+ * wrote ~7,000 of its ~31,000 objects twice. Open addressing, keys unique. */
+int cut_sha_set_add(cut_sha_set *s, const char *h)
+{
+    if (s->n + 1 > s->cap / 2) {
+        size_t nc = s->cap ? s->cap * 2 : 4096;
+        const char **nv = calloc(nc, sizeof *nv);
+        if (!nv) return -1;
+        for (size_t i = 0; i < s->cap; i++) {
+            if (!s->v[i]) continue;
+            size_t j = (size_t)prep_fnv1a(PREP_FNV1A_INIT, s->v[i], 16) & (nc - 1);
+            while (nv[j]) j = (j + 1) & (nc - 1);
+            nv[j] = s->v[i];
+        }
+        free(s->v);
+        s->v = nv;
+        s->cap = nc;
+    }
+    size_t j = (size_t)prep_fnv1a(PREP_FNV1A_INIT, h, 16) & (s->cap - 1);
+    for (; s->v[j]; j = (j + 1) & (s->cap - 1))
+        if (!memcmp(s->v[j], h, 64)) return 1;
+    s->v[j] = h;
+    s->n++;
+    return 0;
+}
+
+long prep_cut_store_lacks(const char *store, const prep_cut_manifest *m, const char **first)
+{
+    *first = NULL;
+    cut_store s = {.lock_fd = -1};
+    if (cut_store_open(&s, store, 0, NULL)) return -1;
+    cut_sha_set seen = {0};
+    long bad = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        const prep_cut_entry *en = &m->entries[i];
+        for (size_t k = 0; k < cut_entry_nobj(en); k++) {
+            const char *sha = cut_entry_obj_sha(en, k);
+            int dup = cut_sha_set_add(&seen, sha);
+            if (dup > 0) continue;
+            if (dup < 0 || cut_object_check(&s, sha, cut_entry_obj_size(en, k), en->path, NULL) != 1) {
+                if (!bad++) *first = en->path;
+            }
+        }
+    }
+    free(seen.v);
+    cut_store_close(&s);
+    return bad;
+}
+
 int cut_object_read(cut_store *s, const char *sha256, void *buf, size_t len)
 {
     int dfd = obj_dirfd(s, sha256, 0), fd = -1;
@@ -1062,6 +1113,53 @@ int cut_parse_seq_name(const char *s, uint64_t *out)
     }
     *out = v;
     return 0;
+}
+
+/* The highest sequence among the store's cut directories (cuts/<n>), 0 when none. */
+static uint64_t highest_cut_dir(const char *root)
+{
+    char *cuts = cut_join(root, "cuts");
+    DIR *dp = opendir(cuts);
+    free(cuts);
+    uint64_t top = 0;
+    if (!dp) return 0;
+    struct dirent *de;
+    while ((de = readdir(dp))) {
+        uint64_t v;
+        if (!cut_parse_seq_name(de->d_name, &v) && v > top) top = v;
+    }
+    closedir(dp);
+    return top;
+}
+
+/* 1 when the store's log (log, or log.1 after its rotation) says cut seq was activated. */
+static int log_says_activated(const char *root, uint64_t seq)
+{
+    char want[64];
+    snprintf(want, sizeof want, " cut %llu made and activated:", (unsigned long long)seq);
+    static const char *const names[] = {"log", "log.1"};
+    for (size_t i = 0; i < PREP_ARRAY_LEN(names); i++) {
+        char *lp = cut_join(root, names[i]), *text = NULL;
+        size_t len = 0;
+        int found = prep_read_file(lp, 64u << 20, &text, &len) == PREP_OK && memmem(text, len, want, strlen(want));
+        free(lp);
+        free(text);
+        if (found) return 1;
+    }
+    return 0;
+}
+
+int cut_store_pointer_lost(const char *root, const char *store, prep_diags *d)
+{
+    uint64_t top = highest_cut_dir(root);
+    if (!top || (top == 1 && !log_says_activated(root, 1))) return 0; /* new, or a first cut never activated */
+    prep_diags_add(d, store, 0, 0, "active-missing",
+                   "the store holds cuts up to %llu but no active pointer (%s/active was removed or lost): a cut made "
+                   "now would sign sequence 1 again beside the chain already published, so prep cut refuses to. "
+                   "Write the pointer back (docs/formats/cut.md, \"The store\": five lines naming the last good cut and its "
+                   "manifest's SHA-256; prep verify --store checks the chain), or use a new store",
+                   (unsigned long long)top, store);
+    return 1;
 }
 
 static int cmp_u64(const void *a, const void *b)

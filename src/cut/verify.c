@@ -177,6 +177,7 @@ prep_err prep_cut_verify(const char *store, uint64_t seq, const prep_cut_policy 
     prep_err ae = cut_active_read_path(store, &a, d);
     if (ae && ae != PREP_ERR_NOTFOUND) return PREP_ERR_VERIFY;
     int have_active = ae == PREP_OK;
+    int lost = !have_active && cut_store_pointer_lost(store, store, d); /* the chain is still checked */
     uint64_t *seqs = NULL;
     size_t ns = 0;
     prep_err e = cut_store_list(store, &seqs, &ns, d);
@@ -273,5 +274,5 @@ prep_err prep_cut_verify(const char *store, uint64_t seq, const prep_cut_policy 
     prep_cut_manifest_free(&cur);
     free(seen.v);
     free(seqs);
-    return bad ? PREP_ERR_VERIFY : PREP_OK;
+    return bad || lost ? PREP_ERR_VERIFY : PREP_OK;
 }

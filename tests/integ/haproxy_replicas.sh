@@ -52,7 +52,7 @@ t0=$(date +%s.%N)
 "$PREP" sim catalog --scale tiny --seed 7 --out tiny.cat >/dev/null
 "$PREP" sim actas --catalog tiny.cat --out actas --seed 7 2>/dev/null
 "$PREP" keygen --out drill --drill >/dev/null
-base=$(date -d "2021-06-06 19:00:00 -0500" +%s)
+base=$(date -d "2021-06-06 20:00:00 -0500" +%s)
 iso() { TZ=America/Mexico_City date -d "@$1" +%Y-%m-%dT%H:%M:%S%:z; }
 for n in $(seq 1 9); do
   at=$((base + n * 300))

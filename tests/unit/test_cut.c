@@ -751,10 +751,71 @@ static void test_make_rules(void **st)
     assert_non_null(strstr(mv->msg, "made for sequence 1 but the store's next cut is 2"));
     assert_int_equal(active_seq(store), 1);
     p.expect_seq = 2;
+    /* One file against the active cut's many: a wrong or half-copied directory, refused
+     * (nothing stored) unless allow_shrink; no file at all is refused even then. */
+    prep_diags_free(&d);
+    prep_diags_init(&d);
+    assert_int_equal(prep_cut_make(store, &p, dup, 1, &sk, &seq, &d), PREP_ERR_INVALID);
+    const prep_diag *sh1 = prep_diags_find(&d, "cut-shrinks");
+    assert_non_null(sh1);
+    assert_non_null(strstr(sh1->msg, "the cut has 1 files against the active cut 1's"));
+    assert_int_equal(active_seq(store), 1);
+    p.allow_shrink = 1;
+    assert_int_equal(prep_cut_make(store, &p, dup, 0, &sk, &seq, &d), PREP_ERR_INVALID);
+    assert_non_null(prep_diags_find(&d, "empty-cut"));
+    assert_int_equal(active_seq(store), 1);
     assert_int_equal(prep_cut_make(store, &p, dup, 1, &sk, &seq, &d), PREP_OK);
     assert_int_equal(seq, 2);
     assert_int_equal(active_seq(store), 2);
     p.expect_seq = 0;
+    /* The chain continues only under the key that signed it: another key (of the same
+     * mode) is refused, nothing stored, and the right key goes on. */
+    prep_diags_free(&d);
+    prep_diags_init(&d);
+    char *ok2 = pathf("%s/otra", t);
+    assert_int_equal(prep_cut_keygen(ok2, PREP_CUT_LIVE, NULL), PREP_OK);
+    char *ok2k = pathf("%s.key", ok2);
+    prep_cut_seckey sk2;
+    assert_int_equal(prep_cut_seckey_load(ok2k, &sk2, NULL), PREP_OK);
+    p.instant += 300;
+    assert_int_equal(prep_cut_make(store, &p, dup, 1, &sk2, &seq, &d), PREP_ERR_VERIFY);
+    assert_non_null(prep_diags_find(&d, "chain-key"));
+    assert_int_equal(active_seq(store), 2);
+    assert_int_equal(prep_cut_make(store, &p, dup, 1, &sk, &seq, &d), PREP_OK);
+    assert_int_equal(active_seq(store), 3);
+    /* A lost active pointer: the store's cuts show there was one, so a new chain is not
+     * started beside the published one; prep verify says so too. */
+    prep_diags_free(&d);
+    prep_diags_init(&d);
+    char *ap = pathf("%s/active", store);
+    size_t saved_n;
+    char *saved = read_all(ap, &saved_n);
+    assert_int_equal(unlink(ap), 0);
+    p.instant += 300;
+    assert_int_equal(prep_cut_make(store, &p, dup, 1, &sk, &seq, &d), PREP_ERR_VERIFY);
+    const prep_diag *am = prep_diags_find(&d, "active-missing");
+    assert_non_null(am);
+    assert_non_null(strstr(am->msg, "holds cuts up to 3 but no active pointer"));
+    {
+        prep_cut_pubkey vpk;
+        prep_cut_seckey_public(&sk, &vpk);
+        prep_cut_policy pol;
+        prep_cut_policy_init(&pol);
+        pol.keys = &vpk;
+        pol.n_keys = 1;
+        pol.now = T0;
+        prep_cut_verify_result vr;
+        prep_diags vd;
+        prep_diags_init(&vd);
+        assert_int_equal(prep_cut_verify(store, 0, &pol, &vr, &vd), PREP_ERR_VERIFY);
+        assert_non_null(prep_diags_find(&vd, "active-missing"));
+        prep_diags_free(&vd);
+    }
+    assert_int_equal(sh("printf '%%s' '%s' > %s", saved, ap), 0);
+    assert_int_equal(prep_cut_make(store, &p, dup, 1, &sk, &seq, &d), PREP_OK);
+    assert_int_equal(active_seq(store), 4);
+    free(saved), free(ap), free(ok2), free(ok2k);
+    prep_cut_seckey_wipe(&sk2);
 
     /* From a directory: sub-folders, a Latin-1 text, a symlink refused. */
     char *dir = pathf("%s/site", t);

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Operator mistakes at the institute that used to reach the public as a signed, active cut
+# (a probe of election-night mistakes, session 31). Each must now be refused with a message
+# naming what is wrong, nothing signed, and the last good cut still active and verifying;
+# or, for a store that lost an object, a cut that writes the object again.
+#   1. the active pointer deleted: no second chain from sequence 1 (prep verify fails too)
+#   2. another key than the chain's: refused before anything is rendered
+#   3. an object of the active cut deleted: the next cut writes it again and verifies;
+#      truncated: the next cut is refused naming the object
+#   4. --at outside the catalogue's window (a year typo): refused; with --override-reason
+#      made, the reason published; an instant before the active cut's: "instant-regress",
+#      not a blamed captures file
+#   5. --pubkey of another key than --key: refused (the pages would name the wrong key)
+#   6. prep cut --from an empty or a nearly empty directory: refused; --allow-shrink makes it
+#   7. prep institute whose config can never cut (a drill key for live cuts; "until" before
+#      "clock.start"): exit 2 at start, not a daemon failing every 5 minutes
+set -euo pipefail
+[ -n "${DEBUG:-}" ] && set -x
+PREP=$1
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+cd "$T"
+"$PREP" sim catalog --scale tiny --seed 5 --out tiny.cat >/dev/null
+"$PREP" sim actas --catalog tiny.cat --out good --seed 5 2>/dev/null
+"$PREP" keygen --out drill --drill >/dev/null
+"$PREP" keygen --out otra --drill >/dev/null
+keycut() { # key pub at [extra args]: a drill cut of good/ into store; sets rc, stderr in err
+  local key=$1 pub=$2 at=$3; shift 3
+  set +e
+  "$PREP" cut --catalog tiny.cat --actas good --at "$at" --key "$key" --pubkey "$pub" --store store --drill "$@" >out 2>err
+  rc=$?
+  set -e
+}
+mkcut() { keycut drill.key drill.pub "$@"; }
+verify() { "$PREP" verify --store store --pubkey drill.pub --drill --now '2021-06-07T03:01:00-05:00' >vout 2>&1; }
+fresh() { # a store with good cuts 1 (21:00) and 2 (23:00)
+  rm -rf store
+  mkcut "2021-06-06 21:00"; [ $rc -eq 0 ] || { cat err; exit 1; }
+  mkcut "2021-06-06 23:00"; [ $rc -eq 0 ] || { cat err; exit 1; }
+  before=$(cat store/active)
+}
+refused() { # what kind: exit 1 or 2, the diag kind in err, the active cut unchanged and verifying
+  [ $rc -eq 1 ] || [ $rc -eq 2 ] || { echo "$1: exit $rc, expected a refusal"; cat err; exit 1; }
+  grep -q "$2" err || { echo "$1: no '$2' in the message"; cat err; exit 1; }
+  [ "$(cat store/active)" = "$before" ] || { echo "$1: the active cut changed"; exit 1; }
+  verify || { echo "$1: the store no longer verifies"; cat vout; exit 1; }
+}
+
+# 1. the active pointer deleted
+fresh; rm store/active
+mkcut "2021-06-07 03:00"
+[ $rc -eq 2 ] && grep -q "store: active-missing: the store holds cuts up to 2 but no active pointer" err ||
+  { echo "1: a lost pointer was not refused"; cat err; exit 1; }
+grep -q '^# instant: 2021-06-06T21:00:00' store/cuts/1/manifest || { echo "1: cut 1 was signed again"; exit 1; }
+if verify; then echo "1: prep verify passed a store without its pointer"; exit 1; fi
+grep -q "active-missing" vout || { echo "1: prep verify did not say why"; cat vout; exit 1; }
+printf '%s\n' "$before" >store/active
+mkcut "2021-06-07 03:00"; [ $rc -eq 0 ] || { echo "1: no cut once the pointer is back"; cat err; exit 1; }
+
+# 2. another key than the chain's
+fresh
+keycut otra.key otra.pub "2021-06-07 03:00"
+refused "2 (other key)" "store/cuts/2/manifest.sig: chain-key: the active cut 2 does not verify with the signing key"
+grep -q "starts over" err && { echo "2: rendered before refusing"; cat err; exit 1; }
+
+# 3. an object of the active cut deleted, then truncated
+fresh
+o=$(grep '  assets/' store/cuts/2/manifest | head -1 | cut -d' ' -f1)
+obj=store/objects/${o:0:2}/${o:2}
+rm "$obj"
+mkcut "2021-06-07 03:00"
+[ $rc -eq 0 ] || { echo "3: no cut over a lost object"; cat err; exit 1; }
+grep -q "the store lacks or holds damaged 1 object(s) of the active cut 2" err || { echo "3: not said"; cat err; exit 1; }
+[ -f "$obj" ] || { echo "3: the object was not written again"; exit 1; }
+"$PREP" verify --store store --pubkey drill.pub --drill --cut 3 >vout 2>&1 || { echo "3: cut 3 does not verify"; cat vout; exit 1; }
+fresh
+chmod u+w "$obj"; : >"$obj"
+mkcut "2021-06-07 03:00"
+[ $rc -eq 2 ] && grep -q "objects/${o:0:2}/${o:2}: size-mismatch: object of assets/" err ||
+  { echo "3: a truncated object was not named"; cat err; exit 1; }
+[ "$(cat store/active)" = "$before" ] || { echo "3: the active cut changed"; exit 1; }
+
+# 4. --at outside the window; before the active cut
+fresh
+mkcut "2031-06-07 03:00"
+refused "4 (year typo)" "tiny.cat: outside-window: the captures' instant 2031-06-07T03:00:00-06:00 is outside the catalogue's publication window"
+mkcut "2021-06-06 08:00"
+refused "4 (before the window)" "outside-window"
+mkcut "2021-06-06 22:00"
+refused "4 (before the active cut)" "store: instant-regress: the cut instant is before the active cut's (2021-06-06T23:00:00-05:00)"
+grep -q "count-decreased" err && { echo "4: the captures were blamed for the clock"; cat err; exit 1; }
+mkcut "2021-06-08 03:00" --override-reason "corte final tardío por falla eléctrica"
+[ $rc -eq 0 ] || { echo "4: the override did not make the cut"; cat err; exit 1; }
+"$PREP" export --store store --out site >/dev/null
+grep -q "corte final tardío por falla eléctrica" site/corte.json || { echo "4: the reason is not published"; exit 1; }
+grep -q "outside the window" site/corte.json || { echo "4: what was overridden is not published"; exit 1; }
+
+# 5. --pubkey of another key
+fresh
+keycut drill.key otra.pub "2021-06-07 03:00"
+refused "5 (public key of another key)" "otra.pub: key-pair: this public key .* is not the one of the signing key drill.key"
+
+# 6. prep cut --from an empty, then a nearly empty directory
+fresh
+mkdir -p vacio poco
+from() { # dir [extra]
+  local dir=$1; shift
+  set +e
+  "$PREP" cut --from "$dir" --process "$(sed -n 's/^# process: //p' store/cuts/2/manifest)" --at "2021-06-07 03:00" \
+    --key drill.key --store store --drill "$@" >out 2>err
+  rc=$?
+  set -e
+}
+from vacio
+refused "6 (empty)" "store: empty-cut: the cut has no file"
+echo '<!doctype html><title>x</title>' >poco/index.html
+from poco
+refused "6 (one file)" "store: cut-shrinks: the cut has 1 files against the active cut 2's"
+from poco --allow-shrink
+[ $rc -eq 0 ] || { echo "6: --allow-shrink did not make the cut"; cat err; exit 1; }
+
+# 7. prep institute that could never cut
+fresh
+inst() { # config text: prep institute must exit 2 at once with the message
+  printf '%s\n' "$1" >i.json
+  set +e
+  timeout 20 "$PREP" institute --config i.json >out 2>err
+  rc=$?
+  set -e
+  [ $rc -eq 2 ] || { echo "7: prep institute exit $rc, expected 2 at start"; cat err; exit 1; }
+  grep -q "$2" err || { echo "7: no '$2'"; cat err; exit 1; }
+  [ "$(cat store/active)" = "$before" ] || { echo "7: the active cut changed"; exit 1; }
+}
+inst '{"catalog": "tiny.cat", "actas": "good", "key": "drill.key", "store": "store",
+ "clock": {"start": "2021-06-07 03:30", "seconds_per_cut": 0.5}, "max_cuts": 1}' \
+  "drill.key: key-mode: a drill key cannot sign live cuts"
+inst '{"catalog": "tiny.cat", "actas": "good", "key": "drill.key", "store": "store", "drill": true,
+ "clock": {"start": "2021-06-07 03:30", "seconds_per_cut": 0.5}, "until": "2021-06-07 03:00", "max_cuts": 1}' \
+  'i.json: config-range: "until" 2021-06-07T03:00:00-05:00 is before "clock.start"'
+inst '{"catalog": "tiny.cat", "actas": "good", "key": "drill.key", "store": "store", "drill": true,
+ "clock": {"start": "2031-06-07 03:30", "seconds_per_cut": 0.5}, "max_cuts": 1}' \
+  'i.json: config-range: "clock.start" 2031-06-07T03:30:00-06:00 is outside the catalogue'"'"'s window'
+echo "cut_operator_mistakes: ok"
