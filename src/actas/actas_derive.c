@@ -437,6 +437,8 @@ typedef struct dcas {
     uint32_t tipo, tipo_max; /* TIPO_ACTA of its rows: the least and the greatest */
     char type;
     long line;
+    long ln_line;            /* the line whose LISTA_NOMINAL ln is (the latest of its rows) */
+    prep_time ln_t;          /* that row's capture (else verification) instant, or PREP_TIME_NONE */
 } dcas;
 
 typedef struct dgeo {
@@ -832,12 +834,14 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
         }
         /* timestamps, for a publication window that holds them all */
         static const actas_role tr[] = {AR_ACOPIO, AR_CAPTURA, AR_VERIFICACION};
+        prep_time row_t = PREP_TIME_NONE; /* its capture, else its verification */
         for (size_t i = 0; i < PREP_ARRAY_LEN(tr); i++) {
             prep_time t;
             const char *ts = ftext(x, f, tr[i]);
             if (actas_is_blank(ts) || prep_time_parse(ts, tz, &t)) continue;
             if (s->tmin == PREP_TIME_NONE || t < s->tmin) s->tmin = t;
             if (s->tmax == PREP_TIME_NONE || t > s->tmax) s->tmax = t;
+            if (tr[i] != AR_ACOPIO && row_t == PREP_TIME_NONE) row_t = t;
         }
         if (s->ncas == s->capcas) {
             s->capcas = s->capcas ? s->capcas * 2 : 1024;
@@ -858,7 +862,8 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
         c->unit = u->id;
         c->dis = dis;
         c->mun = mun;
-        c->line = no;
+        c->line = c->ln_line = no;
+        c->ln_t = row_t;
     }
     free(f);
     return 0;
@@ -1248,6 +1253,22 @@ static int derive_units(dctx *x, dset *s, const char *cand_csv, prep_cat_scope s
             s->cas[w - 1].mun == s->cas[i].mun) {
             /* the same casilla again: a correction, or a special casilla's second acta (RP) */
             dcas *k = &s->cas[w - 1];
+            const dcas *o = &s->cas[i];
+            if (o->ln != k->ln) {
+                /* one casilla, two lista nominal: the later capture's counts, as it replaces
+                 * the earlier one (the later line when the instants are equal or absent),
+                 * whatever order the sort left the rows in */
+                int o_later = o->ln_t != k->ln_t && o->ln_t != PREP_TIME_NONE && k->ln_t != PREP_TIME_NONE
+                                  ? o->ln_t > k->ln_t
+                                  : o->ln_line > k->ln_line;
+                const dcas *late = o_later ? o : k, *early = o_later ? k : o;
+                prep_diags_add(x->d, x->name, late->ln_line, x->role_field[AR_LISTA_NOMINAL] + 1, "lista-nominal-conflict",
+                               "casilla %s: LISTA_NOMINAL %u here, %u on line %ld; this line's, the later capture, is used", k->key,
+                               late->ln, early->ln, early->ln_line);
+                k->ln = late->ln;
+                k->ln_line = late->ln_line;
+                k->ln_t = late->ln_t;
+            }
             if (s->cas[i].reps > k->reps) k->reps = s->cas[i].reps;
             if (s->cas[i].tipo < k->tipo) k->tipo = s->cas[i].tipo;
             if (s->cas[i].tipo_max > k->tipo_max) k->tipo_max = s->cas[i].tipo_max;

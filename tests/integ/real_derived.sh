@@ -329,5 +329,33 @@ if ! cmp -s "$T/named/a.out" "$T/named/b.out" || ! grep -q '^1190,1095,3,1092,' 
   echo "the governor's rows as presidencia_municipal.csv: other figures"; diff "$T/named/a.out" "$T/named/b.out"; fail=1
 else echo "the governor's rows as presidencia_municipal.csv: the same figures as under their own name"; fi
 
+# One casilla's acta twice with two LISTA_NOMINAL (QROO 2019's first counted acta again at
+# the end, its lista nominal 100 more, the same capture instants): the later line's counts
+# (it replaces the earlier capture), whichever order the rows come in, and the conflict is
+# named at that line. Expected: the file's own LISTA_NOMINAL_ACTAS_CONTABILIZADAS + 100.
+python3 - "$D/qroo-2019-prep-dip-loc/QROO_DIP_LOC_2019.csv" "$T/ln2.csv" >"$T/ln2.want" <<'PY'
+import csv, sys
+src, out = sys.argv[1], sys.argv[2]
+lines = open(src, encoding='utf-8').read().split('\n')
+k = next(i for i, l in enumerate(lines) if l.startswith('CLAVE_CASILLA') or l.startswith('"CLAVE_CASILLA'))
+h = next(csv.reader([lines[k]], delimiter='|'))
+b = next(i for i, l in enumerate(lines) if 'ACTAS_ESPERADAS' in l)
+names = next(csv.reader([lines[b]], delimiter='|')); vals = next(csv.reader([lines[b + 1]], delimiter='|'))
+rows = [l for l in lines[k + 1:] if l]
+ci, li = h.index('CONTABILIZADA'), h.index('LISTA_NOMINAL')
+j = next(i for i, l in enumerate(rows) if next(csv.reader([l], delimiter='|'))[ci] == '1')
+f = rows[j].split('|'); f[li] = str(int(f[li]) + 100)
+open(out, 'w', encoding='utf-8').write('\n'.join(lines[:k + 1] + rows + ['|'.join(f)]) + '\n')
+print(int(vals[names.index('LISTA_NOMINAL_ACTAS_CONTABILIZADAS')]) + 100, k + 2 + len(rows))
+PY
+read -r want_ln want_line <"$T/ln2.want"
+set +e
+"$PREP" tally --actas "$T/ln2.csv" >"$T/out" 2>"$T/err"; rc=$?
+set -e
+got_ln=$(sed -n 's/.*LISTA_NOMINAL_ACTAS_CONTABILIZADAS: file says [0-9]*, rows give \([0-9]*\)$/\1/p' "$T/err")
+if [ $rc -ne 0 ] || [ "$got_ln" != "$want_ln" ] || ! grep -q "ln2.csv:$want_line:[0-9]*: lista-nominal-conflict" "$T/err"; then
+  echo "one acta twice with two LISTA_NOMINAL: exit $rc, LN '$got_ln' (want $want_ln), conflict at line $want_line?"; cat "$T/err"; fail=1
+else echo "one acta twice with two LISTA_NOMINAL: the later line's counts ($want_ln), the conflict named at line $want_line"; fi
+
 [ $fail -eq 0 ] && echo "every public real file: derived tally as expected"
 exit $fail
