@@ -712,6 +712,23 @@ static int left_out(dctx *x, long no, const char *key, char type, uint32_t sec, 
     return 0;
 }
 
+/* A row's timestamps widen s's span (a publication window that holds them all); returns
+ * its capture instant, else its verification's, else PREP_TIME_NONE. */
+static prep_time row_times(dctx *x, char **f, const char *tz, dset *s)
+{
+    static const actas_role tr[] = {AR_ACOPIO, AR_CAPTURA, AR_VERIFICACION};
+    prep_time row_t = PREP_TIME_NONE;
+    for (size_t i = 0; i < PREP_ARRAY_LEN(tr); i++) {
+        prep_time t;
+        const char *ts = ftext(x, f, tr[i]);
+        if (actas_is_blank(ts) || prep_time_parse(ts, tz, &t)) continue;
+        if (s->tmin == PREP_TIME_NONE || t < s->tmin) s->tmin = t;
+        if (s->tmax == PREP_TIME_NONE || t > s->tmax) s->tmax = t;
+        if (tr[i] != AR_ACOPIO && row_t == PREP_TIME_NONE) row_t = t;
+    }
+    return row_t;
+}
+
 static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
 {
     char **f = prep_xmalloc(PREP_ACTAS_MAX_FIELDS * sizeof *f);
@@ -832,17 +849,7 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
             else u->val[k]++;
             if (x->col[k].kind == PREP_CAT_COL_INDEP && x->col[k].indep > s->max_indep) s->max_indep = x->col[k].indep;
         }
-        /* timestamps, for a publication window that holds them all */
-        static const actas_role tr[] = {AR_ACOPIO, AR_CAPTURA, AR_VERIFICACION};
-        prep_time row_t = PREP_TIME_NONE; /* its capture, else its verification */
-        for (size_t i = 0; i < PREP_ARRAY_LEN(tr); i++) {
-            prep_time t;
-            const char *ts = ftext(x, f, tr[i]);
-            if (actas_is_blank(ts) || prep_time_parse(ts, tz, &t)) continue;
-            if (s->tmin == PREP_TIME_NONE || t < s->tmin) s->tmin = t;
-            if (s->tmax == PREP_TIME_NONE || t > s->tmax) s->tmax = t;
-            if (tr[i] != AR_ACOPIO && row_t == PREP_TIME_NONE) row_t = t;
-        }
+        prep_time row_t = row_times(x, f, tz, s);
         if (s->ncas == s->capcas) {
             s->capcas = s->capcas ? s->capcas * 2 : 1024;
             s->cas = prep_xrealloc(s->cas, s->capcas * sizeof *s->cas);
