@@ -73,7 +73,7 @@ static void only(ctx *x, json_t *o, const char *where, const char *const *keys)
     json_object_foreach(o, k, v) {
         int ok = 0;
         for (int i = 0; keys[i]; i++) ok |= !strcmp(k, keys[i]);
-        if (!ok) fail(x, "config-field", "unknown key \"%s\"%s", k, where);
+        if (!ok) fail_key(x, k, "config-field", "unknown key \"%s\"%s", k, where);
     }
 }
 
@@ -148,7 +148,7 @@ prep_err prep_institute_config_parse(const void *data, size_t len, const char *n
     str(&x, r, "secrets", &c->secrets);
     str(&x, r, "until", &c->until);
     json_t *dr = json_object_get(r, "drill");
-    if (dr && !json_is_boolean(dr)) fail(&x, "config-field", "\"%s\" must be true or false", "drill");
+    if (dr && !json_is_boolean(dr)) fail_key(&x, "drill", "config-field", "\"%s\" must be true or false", "drill");
     c->drill = json_is_true(dr);
     static const char *const need[] = {"catalog", "actas", "key", "store"};
     char *const *have[] = {&c->catalog, &c->actas, &c->key, &c->store};
@@ -158,7 +158,7 @@ prep_err prep_institute_config_parse(const void *data, size_t len, const char *n
 
     json_t *clk = json_object_get(r, "clock");
     if (clk) {
-        if (!json_is_object(clk)) fail(&x, "config-field", "\"%s\" must be an object", "clock");
+        if (!json_is_object(clk)) fail_key(&x, "clock", "config-field", "\"%s\" must be an object", "clock");
         else {
             static const char *const ck[] = {"start", "seconds_per_cut", NULL};
             only(&x, clk, " in \"clock\"", ck);
@@ -166,30 +166,30 @@ prep_err prep_institute_config_parse(const void *data, size_t len, const char *n
             json_t *spc = json_object_get(clk, "seconds_per_cut");
             c->seconds_per_cut = json_is_number(spc) ? json_number_value(spc) : 0;
             if (!c->clock_start || !(c->seconds_per_cut >= 0.5 && c->seconds_per_cut <= 3600))
-                fail(&x, "config-range", "\"%s\" needs \"start\" (local time) and \"seconds_per_cut\" (0.5 to 3600)",
+                fail_key(&x, "clock", "config-range", "\"%s\" needs \"start\" (local time) and \"seconds_per_cut\" (0.5 to 3600)",
                      "clock");
         }
     }
     json_t *pl = json_object_get(r, "pull");
     if (pl) {
-        if (!json_is_object(pl)) fail(&x, "config-field", "\"%s\" must be an object", "pull");
+        if (!json_is_object(pl)) fail_key(&x, "pull", "config-field", "\"%s\" must be an object", "pull");
         else {
             static const char *const pk[] = {"listen", "tls_cert", "tls_key", NULL};
             only(&x, pl, " in \"pull\"", pk);
             str(&x, pl, "listen", &c->pull_listen);
             str(&x, pl, "tls_cert", &c->pull_cert);
             str(&x, pl, "tls_key", &c->pull_key);
-            if (!c->pull_listen) fail(&x, "config-missing", "\"%s\" needs \"listen\" (ADDR:PORT)", "pull");
+            if (!c->pull_listen) fail_key(&x, "pull", "config-missing", "\"%s\" needs \"listen\" (ADDR:PORT)", "pull");
             if (!c->pull_cert != !c->pull_key)
-                fail(&x, "config-missing", "\"%s\": tls_cert and tls_key go together", "pull");
+                fail_key(&x, "pull", "config-missing", "\"%s\": tls_cert and tls_key go together", "pull");
             if (!c->registry && !json_object_get(r, "registry"))
-                fail(&x, "config-missing", "\"%s\" links need the \"registry\" (it holds the tokens)", "pull");
+                fail_key(&x, "pull", "config-missing", "\"%s\" links need the \"registry\" (it holds the tokens)", "pull");
         }
     }
     long long par = 8, ret = 2, bo = 1000, mc = 0;
     json_t *dl = json_object_get(r, "deliver");
     if (dl) {
-        if (!json_is_object(dl)) fail(&x, "config-field", "\"%s\" must be an object", "deliver");
+        if (!json_is_object(dl)) fail_key(&x, "deliver", "config-field", "\"%s\" must be an object", "deliver");
         else {
             static const char *const dk[] = {"parallel", "retries", "backoff_ms", "gzip", NULL};
             only(&x, dl, " in \"deliver\"", dk);
@@ -197,7 +197,7 @@ prep_err prep_institute_config_parse(const void *data, size_t len, const char *n
             integer(&x, dl, "retries", 0, 20, &ret);
             integer(&x, dl, "backoff_ms", 10, 600000, &bo);
             json_t *gz = json_object_get(dl, "gzip");
-            if (gz && !json_is_boolean(gz)) fail(&x, "config-field", "\"%s\" must be true or false", "gzip");
+            if (gz && !json_is_boolean(gz)) fail_key(&x, "gzip", "config-field", "\"%s\" must be true or false", "gzip");
             if (gz) c->push_raw = json_is_false(gz);
         }
     }

@@ -139,6 +139,26 @@ static void test_bad_value_line(void **st)
     assert_non_null(g);
     assert_int_equal(g->line, 3);
     prep_diags_free(&d);
+    /* unknown keys, a value of the wrong kind and a bad clock name their line too (session
+     * 31's probe found them without one) */
+    static const struct {
+        const char *text, *kind;
+        long line;
+    } k[] = {
+        {"{" BASE ",\n\"max_cut\": 1}", "config-field", 2},
+        {"{" BASE ",\n\n\"drill\": \"yes\"}", "config-field", 3},
+        {"{" BASE ",\n\"clock\": {\n\"strat\": \"x\", \"start\": \"2021-06-06 20:00\", \"seconds_per_cut\": 1}}",
+         "config-field", 3},
+        {"{" BASE ",\n\"clock\": {\"start\": \"2021-06-06 20:00\", \"seconds_per_cut\": 0}}", "config-range", 2},
+        {"{" BASE ",\n\"deliver\": {\"gzip\": 1}}", "config-field", 2},
+    };
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+        assert_int_equal(parse(k[i].text, &c, &d), PREP_ERR_INVALID);
+        g = prep_diags_find(&d, k[i].kind);
+        assert_non_null(g);
+        assert_int_equal(g->line, k[i].line);
+        prep_diags_free(&d);
+    }
 }
 
 int main(void)
