@@ -19,7 +19,8 @@ prep_err actas_decode(const char *data, size_t len, char **out, size_t *out_len,
  * place (LF, CRLF and a lone CR all end a line; the terminator is dropped). */
 typedef struct actas_lines {
     char *p, *end;
-    long no; /* 1-based number of the line last returned */
+    long no;  /* 1-based number of the line last returned */
+    int open; /* that line had no end of line (the text's last, cut short or still being written) */
 } actas_lines;
 void actas_lines_init(actas_lines *it, char *text, size_t len);
 /* 1 and the next line, or 0 at the end. */
@@ -172,8 +173,9 @@ int *actas_foreign_columns(const actas_layout *lay);
 prep_acta_no_acta actas_no_acta_from_obs(const prep_catalog *c, const char *obs);
 
 /* The length of number text s (n bytes) without trailing blanks and a trailing ".0": a
- * column a data tool turned into floats writes 554.0. Exactly one zero, after a digit: a
- * thousands point always has three digits, so 1.000 is never taken for 1. */
+ * column a data tool turned into floats writes 554.0, or 7.00 (a spreadsheet's two
+ * decimals). Zeros after a digit and a point, but never exactly three: a thousands point
+ * always has three digits, so 1.000 is never taken for 1. */
 size_t actas_int_len(const char *s, size_t n);
 /* An unsigned number field: prep_parse_u32 of the first actas_int_len bytes. 0, or -1. */
 int actas_parse_u32(const char *s, uint32_t *out);

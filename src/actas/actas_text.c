@@ -93,6 +93,7 @@ int actas_next_line(actas_lines *it, char **line, size_t *len, long *no)
     char *s = it->p, *q = s;
     while (q < it->end && *q != '\n' && *q != '\r') q++;
     size_t n = (size_t)(q - s);
+    it->open = q >= it->end;
     if (q < it->end) {
         if (*q == '\r' && q + 1 < it->end && q[1] == '\n') {
             *q = 0;
@@ -240,7 +241,11 @@ const char *actas_clip(const char *s, char buf[64])
 size_t actas_int_len(const char *s, size_t n)
 {
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
-    if (n >= 3 && s[n - 1] == '0' && s[n - 2] == '.' && s[n - 3] >= '0' && s[n - 3] <= '9') n -= 2;
+    /* a data tool's whole number as a decimal: 554.0, 7.00; never three zeros (1.000 is a
+     * thousand written with a thousands point) */
+    size_t z = n;
+    while (z && s[z - 1] == '0') z--;
+    if (z < n && n - z != 3 && z >= 2 && s[z - 1] == '.' && s[z - 2] >= '0' && s[z - 2] <= '9') n = z - 1;
     return n;
 }
 
