@@ -131,6 +131,9 @@ typedef struct prep_actas {
     int latin1;                 /* the file was Latin-1 and was converted */
     size_t rows_read, rows_bad; /* bad rows are reported in diags and skipped */
     size_t rows_pending;        /* rows of actas not arrived yet (no flag, votes or times): skipped */
+    long open_line;             /* a last row with no end of line: its line (read as any other), or 0.
+                                 * A published file may end so; captures being written do, for a
+                                 * moment, with a row cut short (the cutter refuses to cut then) */
 } prep_actas;
 
 static inline const int32_t *prep_acta_votes(const prep_actas *s, const prep_acta *a)

@@ -387,6 +387,11 @@ int prep_cut_object_path(const char *store, const char *sha256, char *out, size_
  * all; *first gets the path of the first file concerned (borrowed from m). -1 when the
  * store cannot be opened. Takes the store's lock while it looks. */
 long prep_cut_store_lacks(const char *store, const prep_cut_manifest *m, const char **first);
+/* The bytes of file en of a stored cut (its parts assembled in order), at most max of them,
+ * checked against the entry's size and SHA-256: PREP_OK and *data (owned, *len bytes), or
+ * PREP_ERR_LIMIT, PREP_ERR_NOMEM, PREP_ERR_VERIFY (an object missing, short or other bytes). */
+PREP_NODISCARD prep_err prep_cut_file_read(const char *store, const prep_cut_entry *en, uint64_t max, char **data,
+                                           size_t *len);
 
 typedef struct prep_cut_verify_result {
     uint64_t first, last; /* the sequences checked */

@@ -746,6 +746,7 @@ prep_err prep_actas_parse(const char *name, const char *data, size_t len, const 
             if (f[i][0]) blank = 0;
         }
         if (blank && n <= r.lay.ncols + 1) continue; /* empty line, or only separators */
+        if (it.open) s->open_line = no;
         const char *aside = c->rules.published ? actas_aside_line(f, n, r.lay.ncols) : NULL;
         if (aside) {
             prep_diags_add(diags, name, no, 1, "aside-line", "%s, not an acta: left out of this published file's reading",

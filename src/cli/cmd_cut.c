@@ -139,10 +139,10 @@ static int cut_from_catalog(const cli_opt *opts)
     prep_diags_init(&d);
     cutter_stats st;
     prep_err e = cutter_cut(&cu, at, PREP_TIME_NONE, &st, &d);
-    if (e == PREP_ERR_VERIFY && prep_diags_find(&d, "count-decreased"))
-        fprintf(stderr, "prep cut: refusing to cut: counts would go below the active cut's (below); nothing is "
-                        "signed and the active cut stays. Pass --override-reason TEXT if this is intended (the "
-                        "reason is published in the cut)\n");
+    if (cutter_integrity_refused(e, &d))
+        fprintf(stderr, "prep cut: refusing to cut: counts would go below the active cut's, or actas it published "
+                        "are no longer captured (below); nothing is signed and the active cut stays. Pass "
+                        "--override-reason TEXT if this is intended (the reason is published in the cut)\n");
     if (!e) {
         char inst[64];
         prep_time_format(at, c->timezone, PREP_TS_HEADER, inst, sizeof inst);
@@ -153,7 +153,7 @@ static int cut_from_catalog(const cli_opt *opts)
                st.final_cut ? ", final" : "");
     }
     cutter_close(&cu);
-    if (e == PREP_ERR_VERIFY && prep_diags_find(&d, "count-decreased")) {
+    if (cutter_integrity_refused(e, &d)) {
         finish(&d, PREP_OK, "cut");
         return CLI_CHECK_FAILED; /* an integrity refusal, like an unreadable row: exit 1 */
     }

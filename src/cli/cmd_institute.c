@@ -520,11 +520,11 @@ int cmd_institute(int argc, char **argv)
         prep_time instant = sim != PREP_TIME_NONE ? prep_time_now() : next;
         prep_err e = cutter_cut(&cu, next, instant, &st, &d);
         prep_time_format(next, cat->timezone, PREP_TS_HEADER, when, sizeof when);
-        if (e == PREP_ERR_VERIFY && prep_diags_find(&d, "count-decreased")) {
+        if (cutter_integrity_refused(e, &d)) {
             prep_diags_print(&d, stderr, 10);
             fprintf(stderr,
-                    "prep institute: ALERT: the cut of %s is refused: counts would go below the active cut's "
-                    "(above); nothing is signed, the active cut stays, the next one is tried on time. A cut "
+                    "prep institute: ALERT: the cut of %s is refused: counts would go below the active cut's, or "
+                    "actas it published are no longer captured (above); nothing is signed, the active cut stays, the next one is tried on time. A cut "
                     "that must go out anyway: prep cut --override-reason TEXT\n",
                     when);
         } else if (e) {

@@ -95,7 +95,11 @@ static int tally_real_file(const char *path, const char *cand, int check)
     const char *name = s->hdr.present && s->hdr.election_name ? s->hdr.election_name : c->elections[0].name;
     const char *cut = s->hdr.present && s->hdr.cut_text ? s->hdr.cut_text : "";
     print_block(stdout, name, cut, s->sep, (const char *const *)s->hdr.summary_names, s->hdr.n_summary, vals);
-    if (s->rows_bad) fprintf(stderr, "prep tally: %zu of %zu rows were unreadable and left out\n", s->rows_bad, s->rows_read);
+    if (s->rows_bad) { /* the figures are of the other rows: not the file's (exit 1; 2 when no row is read) */
+        fprintf(stderr, "prep tally: %zu of %zu rows were unreadable and left out: the figures above are of the "
+                        "others\n", s->rows_bad, s->rows_read);
+        rc = s->rows_bad == s->rows_read ? CLI_USAGE : CLI_CHECK_FAILED;
+    }
     size_t stated = 0;
     for (int i = 0; i < 13; i++) stated += prep_actas_header_value(&s->hdr, i) != NULL;
     if (s->hdr.present && stated) {
@@ -121,10 +125,10 @@ static int tally_real_file(const char *path, const char *cand, int check)
         else if (!check)
             fprintf(stderr, "prep tally: `prep tally --actas %s --check --audit` names the rows behind each "
                             "difference\n", path);
-        if (diff && check) rc = CLI_CHECK_FAILED;
+        if (diff && check && rc == CLI_OK) rc = CLI_CHECK_FAILED;
     } else if (check) {
         fprintf(stderr, "prep tally: --check: the file has no summary block to compare with\n");
-        rc = CLI_CHECK_FAILED;
+        if (rc == CLI_OK) rc = CLI_CHECK_FAILED;
     }
 out:
     prep_tally_cursor_free(&cur);
@@ -458,6 +462,7 @@ int cmd_tally(int argc, char **argv)
         print_block(stdout, c->elections[el].name, cut_text, c->csv_sep, prep_actas_summary_names, 13, vals);
         printf("\n");
         fprintf(stderr, "prep tally: %s: %zu captures applied, %zu unreadable rows\n", path, applied, s->rows_bad);
+        if (s->rows_bad && rc == CLI_OK) rc = CLI_CHECK_FAILED; /* figures of the other rows only */
         if (dbout) {
             prep_buf b;
             prep_buf_init(&b, 0);

@@ -117,7 +117,7 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
     uint32_t n = c->cat->n_elections;
     c->sets = prep_xcalloc(n ? n : 1, sizeof *c->sets);
     c->cursors = prep_xcalloc(n ? n : 1, sizeof *c->cursors);
-    size_t bad = 0, conflicts = 0;
+    size_t bad = 0, conflicts = 0, open = 0;
     for (uint32_t el = 0; el < n; el++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s.csv", actas_dir, c->cat->elections[el].id);
@@ -128,6 +128,13 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
             size_t k = prep_actas_conflicts(c->sets[el], path, &d);
             conflicts += k;
             bad += c->sets[el]->rows_bad;
+            if (c->sets[el]->open_line) { /* a row cut short can have the right field count */
+                prep_diags_add(&d, path, c->sets[el]->open_line, 0, "unterminated",
+                               "the last row has no end of line: cut short, or still being written (the next cut "
+                               "reads it whole)");
+                open++;
+                prep_buf_printf(&c->overridden, "%s: the last row, with no end of line, read as it is\n", path);
+            }
             if (c->sets[el]->rows_bad)
                 prep_buf_printf(&c->overridden, "%s: %zu unreadable row(s) left out\n", path, c->sets[el]->rows_bad);
             if (k) prep_buf_printf(&c->overridden, "%s: %zu conflicting capture(s), the later line kept\n", path, k);
@@ -142,12 +149,12 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
     c->store = prep_xstrdup(store);
     c->actas_dir = prep_xstrdup(actas_dir);
     prep_diags_free(&d);
-    if ((bad || conflicts) && !override_reason) {
+    if ((bad || conflicts || open) && !override_reason) {
         fprintf(stderr,
-                "prep %s: refusing to cut: %zu unreadable row(s) and %zu conflicting capture(s) in %s (above); "
-                "nothing is signed and the active cut stays. Mend the captures, or %s "
-                "to publish without them (the reason is published in the cut)\n",
-                cmd, bad, conflicts, actas_dir,
+                "prep %s: refusing to cut: %zu unreadable row(s), %zu row(s) cut short at the end of a file and %zu "
+                "conflicting capture(s) in %s (above); nothing is signed and the active cut stays. Mend the "
+                "captures, or %s to publish without them (the reason is published in the cut)\n",
+                cmd, bad, open, conflicts, actas_dir,
                 strcmp(cmd, "cut") ? "make the cut with prep cut --override-reason TEXT" : "pass --override-reason TEXT");
         cutter_close(c);
         return -2;
@@ -209,6 +216,11 @@ static void remember_made(cutter *c, prep_time instant)
         memcpy(c->made_sha, a.manifest_sha256, sizeof c->made_sha);
     }
     prep_diags_free(&d);
+}
+
+int cutter_integrity_refused(prep_err e, const prep_diags *d)
+{
+    return e == PREP_ERR_VERIFY && (prep_diags_find(d, "count-decreased") || prep_diags_find(d, "published-acta-missing"));
 }
 
 /* prep_render_site_shed's hashes: the parts of the cut just made with hash cache ctx. */
@@ -338,6 +350,8 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     /* no last site (a restart, or after a failed cut) over a cut of ours (its signature
      * checked above): the hash cache learns that cut, so the render sheds what it holds as
      * it goes and the site is never whole in memory (a national site at the close is ~3 GB) */
+    /* the actas it published are still captured (cutter_past.c) */
+    size_t missing = have_active ? cutter_published_missing(c, &am, at, d) : 0;
     int shed_as_made = have_active && !c->site.n && store_whole(c->store, &am) &&
                        prep_cut_hash_cache_seed(c->hashes, &am) == PREP_OK;
     /* the night's progress series, read back from that cut at the first cut */
@@ -346,6 +360,7 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     if (have_active) prep_cut_manifest_free(&am);
     if (pe) return pe;
     if (decreased && !c->override_reason) return PREP_ERR_VERIFY;
+    if (missing && !c->override_reason) return PREP_ERR_VERIFY;
     c->applied_until = at;
     if (instant == PREP_TIME_NONE) instant = at;
     int final_cut = at >= c->cat->window_close || captured == expected;

@@ -70,6 +70,15 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
  * Returns PREP_OK or the error (diags in d). */
 prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st, prep_diags *d);
 void cutter_close(cutter *c);
+/* 1 when cutter_cut's e and diags d are a refusal of the captures' integrity against the
+ * active cut (count-decreased, published-acta-missing): exit 1 for prep cut, an ALERT for
+ * the daemon; --override-reason lets them through. */
+int cutter_integrity_refused(prep_err e, const prep_diags *d);
+/* cutter_past.c: the actas the active cut am (its signature checked) published as captured
+ * that have no capture at or before at in c's files now, each a diag "published-acta-missing" at its actas
+ * file (the first 20), and with c->override_reason one line each file in c->overridden.
+ * Returns their count (0 also when a database cannot be read back: logged). */
+size_t cutter_published_missing(cutter *c, const prep_cut_manifest *am, prep_time at, prep_diags *d);
 /* A new progress series for catalogue c, continued from the store's active cut (active,
  * its manifest as loaded, its signature checked by the caller with prep_cut_check_signer; NULL
  * when the store has none); damage is logged and never fails the call. Owned. */

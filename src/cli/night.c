@@ -69,6 +69,11 @@ static int night_load(const char *cmd, const char *actas_dir, const char *file, 
         e = prep_actas_load(path, n->cat, el, &s, d);
         if (d->total) prep_diags_print(d, stderr, 20);
         if (e) fprintf(stderr, "prep %s: cannot read %s: %s\n", cmd, path, prep_err_text(e));
+        if (!e && s->rows_bad) { /* pages of the other rows' figures would pass for the file's */
+            fprintf(stderr, "prep %s: %zu of %zu rows of %s cannot be read (above); nothing is written\n", cmd,
+                    s->rows_bad, s->rows_read, path);
+            e = PREP_ERR_INVALID;
+        }
         /* a published file is its cut: every row counts, a verification a few seconds
          * after the stated cut included (Campeche 2021's ayuntamientos: five actas
          * verified at 20:00:05 in the cut of 20:00), as the file's own figures do */

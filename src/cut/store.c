@@ -681,6 +681,39 @@ int cut_sha_set_add(cut_sha_set *s, const char *h)
     return 0;
 }
 
+prep_err prep_cut_file_read(const char *store, const prep_cut_entry *en, uint64_t max, char **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    if (en->size > max) return PREP_ERR_LIMIT;
+    char *buf = malloc(en->size ? (size_t)en->size : 1);
+    if (!buf) return PREP_ERR_NOMEM;
+    size_t off = 0;
+    prep_err e = PREP_OK;
+    for (size_t k = 0; k < cut_entry_nobj(en) && !e; k++) {
+        char path[PATH_MAX], *part = NULL;
+        size_t n = 0;
+        uint64_t want = cut_entry_obj_size(en, k);
+        if (prep_cut_object_path(store, cut_entry_obj_sha(en, k), path, sizeof path) ||
+            prep_read_file(path, want + 1, &part, &n) || n != want || off + n > en->size)
+            e = PREP_ERR_VERIFY;
+        else
+            memcpy(buf + off, part, n);
+        off += n;
+        free(part);
+    }
+    char sha[65];
+    if (!e && off == en->size) prep_sha256_hex(buf, off, sha);
+    if (!e && (off != en->size || strcmp(sha, en->sha256) != 0)) e = PREP_ERR_VERIFY;
+    if (e) {
+        free(buf);
+        return e;
+    }
+    *data = buf;
+    *len = off;
+    return PREP_OK;
+}
+
 long prep_cut_store_lacks(const char *store, const prep_cut_manifest *m, const char **first)
 {
     *first = NULL;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue 13, input integrity at the institute: `prep cut --catalog` refuses (exit 1, nothing
-# signed, the active cut unchanged) a captures file with a truncated row, a negative vote,
+# signed, the active cut unchanged) a captures file with a truncated row (also one cut at a
+# field boundary, its field count right, no end of line: session 31), a negative vote,
 # a conflicting duplicate of one acta, or one whose counts go below the active cut's (a
 # file cut short at a row boundary); each refusal names file, line and column (the count,
 # the file and the figure). --override-reason publishes anyway and the reason, with what it
@@ -59,7 +60,14 @@ mk; head -n $((hdr + 3)) "$F" >bad/$el.csv
 do_cut bad; refused decreasing
 grep -q "bad/$el.csv: count-decreased: ACTAS_CAPTURADAS of $el would go from" err || { echo "decrease: not named"; cat err; exit 1; }
 
-# 5. the same with an override: published, the reason in the signed cut
+# 4b. the last row cut short at a field boundary, so its field count is still right (the
+#    capture system still writing it, its last field not yet there): no end of line
+mk; head -n $((rows - 1)) "$F" >bad/$el.csv; sed -n "${rows}p" "$F" | sed 's/|[^|]*$/|/' | tr -d '\n' >>bad/$el.csv
+do_cut bad; refused unterminated
+grep -q "bad/$el.csv:$rows: unterminated: the last row has no end of line" err || { echo "unterminated: not named"; cat err; exit 1; }
+
+# 5. the count decrease with an override: published, the reason in the signed cut
+mk; head -n $((hdr + 3)) "$F" >bad/$el.csv
 do_cut bad --override-reason "recaptura del distrito 1 autorizada por el consejo"
 [ $rc -eq 0 ] || { echo "override: exit $rc"; cat err; exit 1; }
 [ "$(cat store/active)" != "$before" ] || { echo "override: no new cut"; exit 1; }
@@ -82,4 +90,4 @@ set +e
 set -e
 refused published
 grep -q "pub.cat:$pl: \[rules\] published = yes" err || { echo "published: line not named"; cat err; exit 1; }
-echo "integrity: truncated, negative, conflicting and decreasing inputs refused with their place; override published and signed; a published-file catalogue refused"
+echo "integrity: truncated, unterminated, negative, conflicting and decreasing inputs refused with their place; override published and signed; a published-file catalogue refused"

@@ -14,6 +14,8 @@
 #   6. prep cut --from an empty or a nearly empty directory: refused; --allow-shrink makes it
 #   7. prep institute whose config can never cut (a drill key for live cuts; "until" before
 #      "clock.start"): exit 2 at start, not a daemon failing every 5 minutes
+#   8. actas the active cut published, gone from the captures (rows removed; another
+#      night's files): refused, each acta named
 set -euo pipefail
 [ -n "${DEBUG:-}" ] && set -x
 PREP=$1
@@ -117,6 +119,33 @@ from poco
 refused "6 (one file)" "store: cut-shrinks: the cut has 1 files against the active cut 2's"
 from poco --allow-shrink
 [ $rc -eq 0 ] || { echo "6: --allow-shrink did not make the cut"; cat err; exit 1; }
+
+# 8. actas the active cut published, gone from the captures (rows removed by hand: the
+#    totals need not go down when newer captures come in; or a file of another night)
+fresh
+mkdir -p quitadas otra
+cp good/* quitadas/
+read -r a1 a2 < <(python3 - good/gub.csv <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], encoding='utf-8'), delimiter='|'))
+h = rows[0]; k, t = h.index('CLAVE_ACTA'), h.index('FECHA_HORA_CAPTURA')
+done = sorted((r[t], r[k]) for r in rows[1:] if r[t])
+print(done[0][1], done[1][1])
+PY
+)
+grep -v -e "$a1" -e "$a2" good/gub.csv >quitadas/gub.csv
+set +e
+"$PREP" cut --catalog tiny.cat --actas quitadas --at "2021-06-07 03:00" --key drill.key --pubkey drill.pub --store store --drill >out 2>err
+rc=$?
+set -e
+refused "8 (published actas removed)" "quitadas/gub.csv: published-acta-missing: acta $a1 .* was published as captured in the active cut 2"
+grep -q "published-acta-missing: acta $a2 " err || { echo "8: the second acta not named"; cat err; exit 1; }
+"$PREP" sim actas --catalog tiny.cat --out otra --seed 9 2>/dev/null
+set +e
+"$PREP" cut --catalog tiny.cat --actas otra --at "2021-06-07 03:00" --key drill.key --pubkey drill.pub --store store --drill >out 2>err
+rc=$?
+set -e
+refused "8 (another night's captures)" "otra/gub.csv: published-acta-missing"
 
 # 7. prep institute that could never cut
 fresh

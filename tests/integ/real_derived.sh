@@ -357,5 +357,32 @@ if [ $rc -ne 0 ] || [ "$got_ln" != "$want_ln" ] || ! grep -q "ln2.csv:$want_line
   echo "one acta twice with two LISTA_NOMINAL: exit $rc, LN '$got_ln' (want $want_ln), conflict at line $want_line?"; cat "$T/err"; fail=1
 else echo "one acta twice with two LISTA_NOMINAL: the later line's counts ($want_ln), the conflict named at line $want_line"; fi
 
+# Rows that cannot be read are left out, each named; the figures are then the other rows'
+# (exit 1), and with no row read there are none (exit 2); prep render writes no site of
+# them (session 31: exit 0, and a 7,586-file site when every row was unreadable).
+python3 - "$D/qroo-2019-prep-dip-loc/QROO_DIP_LOC_2019.csv" "$T/bad1.csv" "$T/badall.csv" <<'PY'
+import sys
+src, one, every = sys.argv[1:]
+lines = open(src, encoding='utf-8').read().split('\n')
+k = next(i for i, l in enumerate(lines) if 'CLAVE_CASILLA' in l and 'CLAVE_ACTA' in l)
+h = lines[k].split('|'); pan = h.index('PAN')
+def spoil(l):
+    f = l.split('|'); f[pan] = 'abc'; return '|'.join(f)
+rows = [l for l in lines[k + 1:] if l]
+open(one, 'w', encoding='utf-8').write('\n'.join(lines[:k + 1] + [spoil(rows[0])] + rows[1:]) + '\n')
+open(every, 'w', encoding='utf-8').write('\n'.join(lines[:k + 1] + [spoil(r) for r in rows]) + '\n')
+PY
+for v in bad1:1 badall:2; do
+  n=${v%%:*}; want=${v#*:}
+  set +e
+  "$PREP" tally --actas "$T/$n.csv" >"$T/out" 2>"$T/err"; rc=$?
+  "$PREP" render --actas "$T/$n.csv" --out "$T/site-$n" >/dev/null 2>"$T/rerr"; rrc=$?
+  set -e
+  if [ $rc -ne "$want" ] || ! grep -q "rows were unreadable and left out: the figures above are of the others" "$T/err" ||
+    [ $rrc -eq 0 ] || [ -e "$T/site-$n/index.html" ] || ! grep -q "cannot be read (above); nothing is written" "$T/rerr"; then
+    echo "$n: tally exit $rc (want $want), render exit $rrc"; cat "$T/err" "$T/rerr" | tail -5; fail=1
+  else echo "$n: unreadable rows named, tally exit $rc, render refused and wrote nothing"; fi
+done
+
 [ $fail -eq 0 ] && echo "every public real file: derived tally as expected"
 exit $fail

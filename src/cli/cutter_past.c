@@ -1,0 +1,89 @@
+/* The cutter's check that what the active cut published is still in the captures: every
+ * acta its database lists as captured must still have a capture, at or before the new
+ * cut's instant, in the files now read (docs/institute.md, "Input integrity"). A
+ * correction captured later replaces a capture in the file, never after the cut it is in. A file of another night, rows removed by hand,
+ * or a catalogue swapped for one without those casillas would otherwise be signed whenever
+ * the totals do not go down. Read at the first cut of a cutter over a store (the one-shot
+ * prep cut --catalog, a restarted daemon); the daemon's own later cuts come from captures
+ * it read once at start, so they cannot lose an acta. */
+#include "cutter.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The active cut's database of election el as read back with the cutter's catalogue, or
+ * NULL (no such file: a cut made with --from; or it cannot be read: logged, not checked). */
+static prep_actas *published_db(const cutter *c, const prep_cut_manifest *am, uint32_t el)
+{
+    char path[256];
+    snprintf(path, sizeof path, "base-de-datos/%s.csv", c->cat->elections[el].id);
+    const prep_cut_entry *en = prep_cut_manifest_find(am, path);
+    if (!en) return NULL;
+    char *data = NULL;
+    size_t len = 0;
+    prep_actas *s = NULL;
+    prep_err e = prep_cut_file_read(c->store, en, (uint64_t)1 << 32, &data, &len);
+    char label[600];
+    snprintf(label, sizeof label, "%s (cut %llu)", path, (unsigned long long)am->meta.seq);
+    if (!e) e = prep_actas_parse(label, data, len, c->cat, el, &s, NULL);
+    free(data);
+    if (e)
+        prep_log(PREP_LOG_WARN, "%s: %s cannot be read back (%s): the actas it published are not compared", c->store,
+                 label, prep_err_text(e));
+    return e ? NULL : s;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+size_t cutter_published_missing(cutter *c, const prep_cut_manifest *am, prep_time at, prep_diags *d)
+{
+    size_t missing = 0;
+    uint32_t nc = c->cat->n_casillas;
+    uint8_t *have = prep_xcalloc((size_t)nc * 2 + 1, 1); /* bit per (casilla, rp): captured now */
+    for (uint32_t el = 0; el < c->cat->n_elections; el++) {
+        prep_actas *pub = published_db(c, am, el);
+        if (!pub) continue;
+        const prep_actas *now = c->sets[el];
+        memset(have, 0, (size_t)nc * 2 + 1);
+        /* out of the catalogue, an acta is known by its CLAVE_ACTA only */
+        const char **ooc = prep_xcalloc(now->n + 1, sizeof *ooc);
+        size_t n_ooc = 0;
+        for (size_t i = 0; i < now->n; i++) {
+            const prep_acta *a = &now->v[i];
+            prep_time t = prep_actas_instant(a);
+            if (t != PREP_TIME_NONE && t > at) continue; /* not in this cut */
+            if (a->casilla < nc) have[(size_t)a->casilla * 2 + (a->rp ? 1 : 0)] = 1;
+            else ooc[n_ooc++] = a->clave_acta;
+        }
+        qsort(ooc, n_ooc, sizeof *ooc, cmp_str);
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.csv", c->actas_dir, c->cat->elections[el].id);
+        size_t here = 0;
+        for (size_t i = 0; i < pub->n; i++) {
+            const prep_acta *a = &pub->v[i];
+            if (a->casilla < nc && have[(size_t)a->casilla * 2 + (a->rp ? 1 : 0)]) continue;
+            const char *key = a->clave_acta;
+            if (a->casilla >= nc && bsearch(&key, ooc, n_ooc, sizeof *ooc, cmp_str)) continue;
+            if (++here <= 20)
+                prep_diags_add(d, path, 0, 0, "published-acta-missing",
+                               "acta %s (casilla %s) was published as captured in the active cut %llu and has no "
+                               "capture in this file up to this cut: rows removed, or a file of another night?",
+                               a->clave_acta[0] ? a->clave_acta : "?", a->clave_casilla,
+                               (unsigned long long)am->meta.seq);
+        }
+        if (here > 20)
+            prep_diags_add(d, path, 0, 0, "published-acta-missing", "... and %zu more actas of the active cut",
+                           here - 20);
+        if (here && c->override_reason)
+            prep_buf_printf(&c->overridden, "%s: %zu acta(s) published in cut %llu no longer captured\n", path, here,
+                            (unsigned long long)am->meta.seq);
+        missing += here;
+        free(ooc);
+        prep_actas_free(pub);
+    }
+    free(have);
+    return missing;
+}
