@@ -259,6 +259,21 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     memset(st, 0, sizeof *st);
     double cpu0 = cpu_now();
     if (c->applied_until != PREP_TIME_NONE && at < c->applied_until) at = c->applied_until;
+    /* captures are published within the catalogue's window (convocatoria I.a): an instant
+     * outside it is a mistyped --at or clock (a year off would sign a "final" cut that
+     * every later, correct cut then falls behind). Before any capture is applied. */
+    if (at < c->cat->window_open || at > c->cat->window_close) {
+        char a[64] = "", wo[64] = "", wc[64] = "";
+        prep_time_format(at, c->cat->timezone, PREP_TS_ISO_OFF, a, sizeof a);
+        prep_time_format(c->cat->window_open, c->cat->timezone, PREP_TS_ISO_OFF, wo, sizeof wo);
+        prep_time_format(c->cat->window_close, c->cat->timezone, PREP_TS_ISO_OFF, wc, sizeof wc);
+        prep_diags_add(d, c->cat_path ? c->cat_path : "catalogue", 0, 0, "outside-window",
+                       "the captures' instant %s is outside the catalogue's publication window, %s to %s%s", a, wo, wc,
+                       c->override_reason ? " (overridden)" : "; nothing is signed (--override-reason TEXT makes the "
+                                                             "cut and publishes the reason)");
+        if (!c->override_reason) return PREP_ERR_INVALID;
+        prep_buf_printf(&c->overridden, "cut at %s, outside the window %s to %s\n", a, wo, wc);
+    }
     size_t captured = 0, expected = 0;
     prep_err e = PREP_OK;
     for (uint32_t el = 0; el < c->cat->n_elections && !e; el++) {
@@ -288,24 +303,6 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     if (have_active && prep_cut_check_signer(c->store, &am, &c->key, d)) {
         prep_cut_manifest_free(&am);
         return PREP_ERR_VERIFY;
-    }
-    /* captures are published within the catalogue's window (convocatoria I.a): an instant
-     * outside it is a mistyped --at or clock (a year off would sign a "final" cut that
-     * every later, correct cut then falls behind) */
-    if (at < c->cat->window_open || at > c->cat->window_close) {
-        char a[64] = "", wo[64] = "", wc[64] = "";
-        prep_time_format(at, c->cat->timezone, PREP_TS_ISO_OFF, a, sizeof a);
-        prep_time_format(c->cat->window_open, c->cat->timezone, PREP_TS_ISO_OFF, wo, sizeof wo);
-        prep_time_format(c->cat->window_close, c->cat->timezone, PREP_TS_ISO_OFF, wc, sizeof wc);
-        prep_diags_add(d, c->cat_path ? c->cat_path : "catalogue", 0, 0, "outside-window",
-                       "the captures' instant %s is outside the catalogue's publication window, %s to %s%s", a, wo, wc,
-                       c->override_reason ? " (overridden)" : "; nothing is signed (--override-reason TEXT makes the "
-                                                             "cut and publishes the reason)");
-        if (!c->override_reason) {
-            if (have_active) prep_cut_manifest_free(&am);
-            return PREP_ERR_INVALID;
-        }
-        prep_buf_printf(&c->overridden, "cut at %s, outside the window %s to %s\n", a, wo, wc);
     }
     /* a cut instant before the active cut's is refused as such, before its captures are
      * compared with that cut's (they would seem to be missing, the file blamed) */
@@ -347,11 +344,11 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
                                 fig[k].name, (long long)fig[k].was, (long long)fig[k].now);
             }
     }
+    /* the actas it published are still captured (cutter_past.c) */
+    size_t missing = have_active ? cutter_published_missing(c, &am, at, d) : 0;
     /* no last site (a restart, or after a failed cut) over a cut of ours (its signature
      * checked above): the hash cache learns that cut, so the render sheds what it holds as
      * it goes and the site is never whole in memory (a national site at the close is ~3 GB) */
-    /* the actas it published are still captured (cutter_past.c) */
-    size_t missing = have_active ? cutter_published_missing(c, &am, at, d) : 0;
     int shed_as_made = have_active && !c->site.n && store_whole(c->store, &am) &&
                        prep_cut_hash_cache_seed(c->hashes, &am) == PREP_OK;
     /* the night's progress series, read back from that cut at the first cut */
