@@ -804,7 +804,7 @@ prep_err prep_actas_load(const char *path, const prep_catalog *c, uint32_t e, pr
     prep_err err = prep_read_file(path, PREP_ACTAS_MAX_FILE, &data, &len);
     if (err) {
         prep_diags_add(diags, path, 0, 0, err == PREP_ERR_LIMIT ? "file-too-large" : "io",
-                       "cannot read the file: %s", prep_err_str(err));
+                       "cannot read the file: %s", prep_err_text(err));
         return err;
     }
     err = prep_actas_parse(path, data, len, c, e, out, diags);

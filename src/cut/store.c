@@ -892,7 +892,8 @@ prep_err cut_stage_mem(cut_store *s, cut_stage_list *l, const void *p, size_t n,
         er = errno;
     }
     if (!ok) {
-        prep_diags_add(d, sha256, 0, 0, "io", "cannot write a temporary object: %s", strerror(er));
+        prep_diags_add(d, s->root, 0, 0, "io", "cannot write a temporary object in %s/tmp (object %.16s...): %s",
+                       s->root, sha256, strerror(er));
         if (out >= 0) tmp_unlink(s, k);
         return PREP_ERR_IO;
     }
