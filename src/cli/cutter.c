@@ -48,6 +48,12 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
     c->override_reason = override_reason;
     c->drill = drill;
     c->cat_path = prep_xstrdup(catalog);
+    {
+        char *ct = NULL;
+        size_t cl = 0;
+        if (prep_read_file(catalog, (size_t)1 << 30, &ct, &cl) == PREP_OK) prep_sha256_hex(ct, cl, c->cat_sha);
+        free(ct);
+    }
     c->applied_until = PREP_TIME_NONE;
     prep_diags d;
     prep_diags_init(&d);
@@ -220,7 +226,8 @@ static void remember_made(cutter *c, prep_time instant)
 
 int cutter_integrity_refused(prep_err e, const prep_diags *d)
 {
-    return e == PREP_ERR_VERIFY && (prep_diags_find(d, "count-decreased") || prep_diags_find(d, "published-acta-missing"));
+    return e == PREP_ERR_VERIFY && (prep_diags_find(d, "count-decreased") || prep_diags_find(d, "published-acta-missing") ||
+                                    prep_diags_find(d, "catalogue-changed"));
 }
 
 /* prep_render_site_shed's hashes: the parts of the cut just made with hash cache ctx. */
@@ -344,8 +351,9 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
                                 fig[k].name, (long long)fig[k].was, (long long)fig[k].now);
             }
     }
-    /* the actas it published are still captured (cutter_past.c) */
+    /* the actas it published are still captured, with the same catalogue (cutter_past.c) */
     size_t missing = have_active ? cutter_published_missing(c, &am, at, d) : 0;
+    if (have_active && cutter_catalog_changed(c, am.meta.seq, d)) missing++;
     /* no last site (a restart, or after a failed cut) over a cut of ours (its signature
      * checked above): the hash cache learns that cut, so the render sheds what it holds as
      * it goes and the site is never whole in memory (a national site at the close is ~3 GB) */
@@ -442,6 +450,7 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     if (e) prep_render_site_free(&site);
     else c->site = site;
     if (!e) remember_made(c, instant);
+    if (!e) cutter_catalog_note(c);
     for (size_t i = 0; i < c->site.n; i++) st->held += prep_render_site_file_data_len(&c->site.v[i]);
     st->cpu_seconds = cpu_now() - cpu0;
     return e;

@@ -34,6 +34,8 @@ typedef struct cutter {
     prep_buf overridden;         /* what the override let through, one line each */
     char *actas_dir;             /* owned */
     char *cat_path;              /* owned: the catalogue's file, named in diags */
+    char cat_sha[65];            /* its SHA-256; STORE/catalog says the last cut's (cutter_past.c) */
+    int cat_noted;               /* STORE/catalog says cat_sha already */
     prep_render_progress *progress;     /* owned; the night's progress series, read back at the first cut */
     /* The last cut made: its sequence and manifest hash, and each election's captured and
      * counted actas in it (2 per election, owned), so that while it is the active cut the
@@ -79,6 +81,13 @@ int cutter_integrity_refused(prep_err e, const prep_diags *d);
  * file (the first 20), and with c->override_reason one line each file in c->overridden.
  * Returns their count (0 also when a database cannot be read back: logged). */
 size_t cutter_published_missing(cutter *c, const prep_cut_manifest *am, prep_time at, prep_diags *d);
+/* cutter_past.c: 1 (a diag "catalogue-changed" in d) when STORE/catalog says the active cut
+ * was made with another catalogue than c's (another catalogue with the same process id
+ * would change the expected actas, the lista nominal, the names: signed whenever the totals
+ * do not drop); with c->override_reason a line in c->overridden instead, and 0. */
+int cutter_catalog_changed(cutter *c, uint64_t active_seq, prep_diags *d);
+/* After a cut made with c: STORE/catalog says c's catalogue (once per cutter). */
+void cutter_catalog_note(cutter *c);
 /* A new progress series for catalogue c, continued from the store's active cut (active,
  * its manifest as loaded, its signature checked by the caller with prep_cut_check_signer; NULL
  * when the store has none); damage is logged and never fails the call. Owned. */

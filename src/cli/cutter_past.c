@@ -87,3 +87,47 @@ size_t cutter_published_missing(cutter *c, const prep_cut_manifest *am, prep_tim
     free(have);
     return missing;
 }
+
+/* STORE/catalog: "prep-catalog-of-cuts 1\nsha256 HEX\n", written after each cut a cutter
+ * makes (institute-side state, not part of any cut; docs/formats/cut.md, "The store"). */
+static char *catalog_note_path(const cutter *c)
+{
+    size_t n = strlen(c->store) + sizeof "/catalog";
+    char *p = prep_xmalloc(n);
+    snprintf(p, n, "%s/catalog", c->store);
+    return p;
+}
+
+int cutter_catalog_changed(cutter *c, uint64_t active_seq, prep_diags *d)
+{
+    char *p = catalog_note_path(c), *text = NULL, was[65] = "";
+    size_t len = 0;
+    if (prep_read_file(p, 4096, &text, &len) == PREP_OK)
+        if (sscanf(text, "prep-catalog-of-cuts 1\nsha256 %64[0-9a-f]\n", was) != 1) was[0] = 0;
+    free(text);
+    int changed = was[0] && strcmp(was, c->cat_sha) != 0;
+    if (changed) {
+        prep_diags_add(d, c->cat_path, 0, 0, "catalogue-changed",
+                       "this catalogue (SHA-256 %.16s...) is not the one the active cut %llu was made with (%.16s..., "
+                       "%s): another catalogue changes the expected actas, the lista nominal and the names%s",
+                       c->cat_sha, (unsigned long long)active_seq, was, p,
+                       c->override_reason ? " (overridden)" : "; nothing is signed (--override-reason TEXT publishes "
+                                                             "with it, the reason in the cut)");
+        if (c->override_reason)
+            prep_buf_printf(&c->overridden, "%s: another catalogue than cut %llu's\n", c->cat_path,
+                            (unsigned long long)active_seq);
+    }
+    free(p);
+    return changed && !c->override_reason;
+}
+
+void cutter_catalog_note(cutter *c)
+{
+    if (c->cat_noted) return;
+    char *p = catalog_note_path(c), text[128];
+    int n = snprintf(text, sizeof text, "prep-catalog-of-cuts 1\nsha256 %s\n", c->cat_sha);
+    if (prep_write_file_atomic(p, text, (size_t)n) == PREP_OK) c->cat_noted = 1;
+    else prep_log(PREP_LOG_WARN, "%s: cannot write: %s (the next cutter cannot tell its catalogue changed)", p,
+                  prep_err_text(PREP_ERR_IO));
+    free(p);
+}

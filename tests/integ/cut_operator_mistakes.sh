@@ -16,6 +16,8 @@
 #      "clock.start"): exit 2 at start, not a daemon failing every 5 minutes
 #   8. actas the active cut published, gone from the captures (rows removed; another
 #      night's files): refused, each acta named
+#   9. another catalogue than the active cut's, with the same process id: refused
+#      (STORE/catalog); --override-reason publishes the change
 set -euo pipefail
 [ -n "${DEBUG:-}" ] && set -x
 PREP=$1
@@ -146,6 +148,25 @@ set +e
 rc=$?
 set -e
 refused "8 (another night's captures)" "otra/gub.csv: published-acta-missing"
+
+# 9. another catalogue with the same process id (its expected actas, lista nominal and names
+#    differ): refused; with --override-reason made, the reason published
+fresh
+"$PREP" sim catalog --scale tiny --seed 9 --out otro.cat >/dev/null
+[ -f store/catalog ] || { echo "9: the store does not say its catalogue"; exit 1; }
+set +e
+"$PREP" cut --catalog otro.cat --actas good --at "2021-06-07 03:00" --key drill.key --pubkey drill.pub --store store --drill >out 2>err
+rc=$?
+set -e
+refused "9 (another catalogue)" "otro.cat: catalogue-changed: this catalogue .* is not the one the active cut 2 was made with"
+set +e
+"$PREP" cut --catalog otro.cat --actas good --at "2021-06-07 03:00" --key drill.key --pubkey drill.pub --store store --drill \
+  --override-reason "catálogo corregido por el consejo" >out 2>err
+rc=$?
+set -e
+[ $rc -eq 0 ] || { echo "9: the override did not make the cut"; cat err; exit 1; }
+"$PREP" export --store store --out site9 >/dev/null
+grep -q "another catalogue than cut 2" site9/corte.json || { echo "9: the change is not published"; exit 1; }
 
 # 7. prep institute that could never cut
 fresh
