@@ -14,7 +14,7 @@
 static void load_one(const prep_catalog *c, const char *store, const prep_cut_manifest *m, uint32_t e,
                      prep_render_progress *p)
 {
-    char path[128], obj[4096];
+    char path[128];
     prep_render_progress_path(c, e, path, sizeof path);
     const prep_cut_entry *en = prep_cut_manifest_find(m, path);
     if (!en) {
@@ -24,10 +24,7 @@ static void load_one(const prep_catalog *c, const char *store, const prep_cut_ma
     }
     char *data = NULL;
     size_t len = 0;
-    char sha[65] = "";
-    if (en->n_parts || prep_cut_object_path(store, en->sha256, obj, sizeof obj) ||
-        prep_read_file(obj, 64u << 20, &data, &len) || (prep_sha256_hex(data, len, sha), strcmp(sha, en->sha256)) ||
-        len != en->size) {
+    if (prep_cut_file_read(store, en, 64u << 20, &data, &len) != PREP_OK) {
         prep_log(PREP_LOG_WARN,
                  "progress: %s of cut %llu cannot be read or does not match the cut's SHA256SUMS: the series of %s "
                  "starts over with this cut",
@@ -38,7 +35,7 @@ static void load_one(const prep_catalog *c, const char *store, const prep_cut_ma
     prep_diags d;
     prep_diags_init(&d);
     char name[4300];
-    snprintf(name, sizeof name, "%s (cut %llu, %s)", path, (unsigned long long)m->meta.seq, obj);
+    snprintf(name, sizeof name, "%s (cut %llu)", path, (unsigned long long)m->meta.seq);
     if (prep_render_progress_parse(p, e, name, data, len, &d)) {
         prep_diags_print(&d, stderr, 5);
         prep_log(PREP_LOG_WARN, "progress: the series of %s in cut %llu is damaged (above): kept the %zu point(s) "

@@ -1149,23 +1149,6 @@ int cut_parse_seq_name(const char *s, uint64_t *out)
     return 0;
 }
 
-/* The highest sequence among the store's cut directories (cuts/<n>), 0 when none. */
-static uint64_t highest_cut_dir(const char *root)
-{
-    char *cuts = cut_join(root, "cuts");
-    DIR *dp = opendir(cuts);
-    free(cuts);
-    uint64_t top = 0;
-    if (!dp) return 0;
-    struct dirent *de;
-    while ((de = readdir(dp))) {
-        uint64_t v;
-        if (!cut_parse_seq_name(de->d_name, &v) && v > top) top = v;
-    }
-    closedir(dp);
-    return top;
-}
-
 /* 1 when the store's log (log, or log.1 after its rotation) says cut seq was activated. */
 static int log_says_activated(const char *root, uint64_t seq)
 {
@@ -1185,7 +1168,11 @@ static int log_says_activated(const char *root, uint64_t seq)
 
 int cut_store_pointer_lost(const char *root, const char *store, prep_diags *d)
 {
-    uint64_t top = highest_cut_dir(root);
+    uint64_t *seqs = NULL, top = 0;
+    size_t ns = 0;
+    cut_store_list(root, &seqs, &ns, NULL); /* no cuts/ at all: none */
+    if (ns) top = seqs[ns - 1];
+    free(seqs);
     if (!top || (top == 1 && !log_says_activated(root, 1))) return 0; /* new, or a first cut never activated */
     prep_diags_add(d, store, 0, 0, "active-missing",
                    "the store holds cuts up to %llu but no active pointer (%s/active was removed or lost): a cut made "
