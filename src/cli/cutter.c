@@ -172,35 +172,6 @@ fail:
     return -1;
 }
 
-/* ACTAS_CAPTURADAS and ACTAS_CONTABILIZADAS of election e in the database of the active
- * cut (manifest m), or -1 when that cut has no such file (a cut made with --from). */
-static int previous_counts(const cutter *c, const prep_cut_manifest *m, uint32_t e, int64_t *cap, int64_t *cont)
-{
-    char path[256];
-    snprintf(path, sizeof path, "base-de-datos/%s.csv", c->cat->elections[e].id);
-    const prep_cut_entry *en = prep_cut_manifest_find(m, path);
-    char obj[4096];
-    if (!en || en->n_parts || prep_cut_object_path(c->store, en->sha256, obj, sizeof obj)) return -1;
-    FILE *f = fopen(obj, "rb");
-    if (!f) return -1;
-    /* the header block is in the first lines: 64 KiB hold it */
-    char *buf = prep_xmalloc(65536);
-    size_t n = fread(buf, 1, 65536, f);
-    fclose(f);
-    int rc = -1;
-    prep_diags d;
-    prep_diags_init(&d);
-    prep_actas_header h;
-    if (prep_actas_read_header(path, buf, n, &h, &d) == PREP_OK) {
-        const char *vc = prep_actas_header_value(&h, 3), *vn = prep_actas_header_value(&h, 5);
-        if (vc && vn && !prep_parse_i64(vc, cap) && !prep_parse_i64(vn, cont)) rc = 0;
-        prep_actas_header_free(&h);
-    }
-    prep_diags_free(&d);
-    free(buf);
-    return rc;
-}
-
 /* After a cut is made: what the next cut's count check compares with while it is active
  * (the figures its database header block carries, from the same tally). */
 static void remember_made(cutter *c, prep_time instant)
@@ -323,14 +294,20 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
         if (have_active) prep_cut_manifest_free(&am);
         return PREP_ERR_INVALID;
     }
+    /* each election's figures in the active cut, and with a cut read back (not this
+     * cutter's own last), the actas its database published (cutter_past.c): read once */
+    size_t missing = 0;
     for (uint32_t el = 0; (own || have_active) && el < c->cat->n_elections; el++) {
-        int64_t pc, pn;
+        int64_t pc = 0, pn = 0;
+        prep_actas *pub = own ? NULL : cutter_published_db(c, &am, el);
+        if (pub) missing += cutter_published_missing(c, am.meta.seq, el, pub, at, d);
+        int known = own || (pub && !cutter_published_counts(pub, &pc, &pn));
         if (own) {
             pc = c->made_counts[2 * el];
             pn = c->made_counts[2 * el + 1];
-        } else if (previous_counts(c, &am, el, &pc, &pn)) {
-            continue;
         }
+        prep_actas_free(pub);
+        if (!known) continue;
         prep_summary sum;
         prep_tally_summary(c->tally, el, 0, &sum);
         char path[4096];
@@ -351,8 +328,7 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
                                 fig[k].name, (long long)fig[k].was, (long long)fig[k].now);
             }
     }
-    /* the actas it published are still captured, with the same catalogue (cutter_past.c) */
-    size_t missing = have_active ? cutter_published_missing(c, &am, at, d) : 0;
+    /* with the same catalogue (cutter_past.c) */
     if (have_active && cutter_catalog_changed(c, am.meta.seq, d)) missing++;
     /* no last site (a restart, or after a failed cut) over a cut of ours (its signature
      * checked above): the hash cache learns that cut, so the render sheds what it holds as

@@ -76,11 +76,17 @@ void cutter_close(cutter *c);
  * active cut (count-decreased, published-acta-missing): exit 1 for prep cut, an ALERT for
  * the daemon; --override-reason lets them through. */
 int cutter_integrity_refused(prep_err e, const prep_diags *d);
-/* cutter_past.c: the actas the active cut am (its signature checked) published as captured
- * that have no capture at or before at in c's files now, each a diag "published-acta-missing" at its actas
- * file (the first 20), and with c->override_reason one line each file in c->overridden.
- * Returns their count (0 also when a database cannot be read back: logged). */
-size_t cutter_published_missing(cutter *c, const prep_cut_manifest *am, prep_time at, prep_diags *d);
+/* cutter_past.c: the active cut's (manifest am, its signature checked) database of election
+ * el read back once with c's catalogue, plain or composed, or NULL (no such file: a cut made
+ * with --from; or it cannot be read: logged, then neither check below runs for it). */
+prep_actas *cutter_published_db(const cutter *c, const prep_cut_manifest *am, uint32_t el);
+/* Its header block's ACTAS_CAPTURADAS and ACTAS_CONTABILIZADAS: 0, or -1 when absent. */
+int cutter_published_counts(const prep_actas *pub, int64_t *cap, int64_t *cont);
+/* The actas pub (election el of active cut seq) lists as captured that have no capture at
+ * or before at in c's files now, each a diag "published-acta-missing" at its actas file
+ * (the first 20), and with c->override_reason one line in c->overridden. Returns their count. */
+size_t cutter_published_missing(cutter *c, uint64_t seq, uint32_t el, const prep_actas *pub, prep_time at,
+                                prep_diags *d);
 /* cutter_past.c: 1 (a diag "catalogue-changed" in d) when STORE/catalog says the active cut
  * was made with another catalogue than c's (another catalogue with the same process id
  * would change the expected actas, the lista nominal, the names: signed whenever the totals

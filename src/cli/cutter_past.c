@@ -11,9 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The active cut's database of election el as read back with the cutter's catalogue, or
- * NULL (no such file: a cut made with --from; or it cannot be read: logged, not checked). */
-static prep_actas *published_db(const cutter *c, const prep_cut_manifest *am, uint32_t el)
+prep_actas *cutter_published_db(const cutter *c, const prep_cut_manifest *am, uint32_t el)
 {
     char path[256];
     snprintf(path, sizeof path, "base-de-datos/%s.csv", c->cat->elections[el].id);
@@ -38,54 +36,53 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-size_t cutter_published_missing(cutter *c, const prep_cut_manifest *am, prep_time at, prep_diags *d)
+int cutter_published_counts(const prep_actas *pub, int64_t *cap, int64_t *cont)
 {
-    size_t missing = 0;
+    const char *vc = prep_actas_header_value(&pub->hdr, 3), *vn = prep_actas_header_value(&pub->hdr, 5);
+    return vc && vn && !prep_parse_i64(vc, cap) && !prep_parse_i64(vn, cont) ? 0 : -1;
+}
+
+size_t cutter_published_missing(cutter *c, uint64_t seq, uint32_t el, const prep_actas *pub, prep_time at,
+                                prep_diags *d)
+{
     uint32_t nc = c->cat->n_casillas;
-    uint8_t *have = prep_xcalloc((size_t)nc * 2 + 1, 1); /* bit per (casilla, rp): captured now */
-    for (uint32_t el = 0; el < c->cat->n_elections; el++) {
-        prep_actas *pub = published_db(c, am, el);
-        if (!pub) continue;
-        const prep_actas *now = c->sets[el];
-        memset(have, 0, (size_t)nc * 2 + 1);
-        /* out of the catalogue, an acta is known by its CLAVE_ACTA only */
-        const char **ooc = prep_xcalloc(now->n + 1, sizeof *ooc);
-        size_t n_ooc = 0;
-        for (size_t i = 0; i < now->n; i++) {
-            const prep_acta *a = &now->v[i];
-            prep_time t = prep_actas_instant(a);
-            if (t != PREP_TIME_NONE && t > at) continue; /* not in this cut */
-            if (a->casilla < nc) have[(size_t)a->casilla * 2 + (a->rp ? 1 : 0)] = 1;
-            else ooc[n_ooc++] = a->clave_acta;
-        }
-        qsort(ooc, n_ooc, sizeof *ooc, cmp_str);
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s.csv", c->actas_dir, c->cat->elections[el].id);
-        size_t here = 0;
-        for (size_t i = 0; i < pub->n; i++) {
-            const prep_acta *a = &pub->v[i];
-            if (a->casilla < nc && have[(size_t)a->casilla * 2 + (a->rp ? 1 : 0)]) continue;
-            const char *key = a->clave_acta;
-            if (a->casilla >= nc && bsearch(&key, ooc, n_ooc, sizeof *ooc, cmp_str)) continue;
-            if (++here <= 20)
-                prep_diags_add(d, path, 0, 0, "published-acta-missing",
-                               "acta %s (casilla %s) was published as captured in the active cut %llu and has no "
-                               "capture in this file up to this cut: rows removed, or a file of another night?",
-                               a->clave_acta[0] ? a->clave_acta : "?", a->clave_casilla,
-                               (unsigned long long)am->meta.seq);
-        }
-        if (here > 20)
-            prep_diags_add(d, path, 0, 0, "published-acta-missing", "... and %zu more actas of the active cut",
-                           here - 20);
-        if (here && c->override_reason)
-            prep_buf_printf(&c->overridden, "%s: %zu acta(s) published in cut %llu no longer captured\n", path, here,
-                            (unsigned long long)am->meta.seq);
-        missing += here;
-        free(ooc);
-        prep_actas_free(pub);
+    uint8_t *have = prep_xcalloc((size_t)nc * 2 + 1, 1); /* byte per (casilla, rp): captured now */
+    const prep_actas *now = c->sets[el];
+    /* out of the catalogue, an acta is known by its CLAVE_ACTA only */
+    const char **ooc = prep_xcalloc(now->n + 1, sizeof *ooc);
+    size_t n_ooc = 0;
+    for (size_t i = 0; i < now->n; i++) {
+        const prep_acta *a = &now->v[i];
+        prep_time t = prep_actas_instant(a);
+        if (t != PREP_TIME_NONE && t > at) continue; /* not in this cut */
+        if (a->casilla < nc) have[(size_t)a->casilla * 2 + (a->rp ? 1 : 0)] = 1;
+        else ooc[n_ooc++] = a->clave_acta;
     }
+    qsort(ooc, n_ooc, sizeof *ooc, cmp_str);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.csv", c->actas_dir, c->cat->elections[el].id);
+    size_t here = 0;
+    for (size_t i = 0; i < pub->n; i++) {
+        const prep_acta *a = &pub->v[i];
+        if (a->casilla < nc && have[(size_t)a->casilla * 2 + (a->rp ? 1 : 0)]) continue;
+        const char *key = a->clave_acta;
+        if (a->casilla >= nc && bsearch(&key, ooc, n_ooc, sizeof *ooc, cmp_str)) continue;
+        if (++here <= 20)
+            prep_diags_add(d, path, 0, 0, "published-acta-missing",
+                           "acta %s (casilla %s) was published as captured in the active cut %llu and has no "
+                           "capture in this file up to this cut: rows removed, or a file of another night?",
+                           a->clave_acta[0] ? a->clave_acta : "?", a->clave_casilla,
+                           (unsigned long long)seq);
+    }
+    if (here > 20)
+        prep_diags_add(d, path, 0, 0, "published-acta-missing", "... and %zu more actas of the active cut",
+                       here - 20);
+    if (here && c->override_reason)
+        prep_buf_printf(&c->overridden, "%s: %zu acta(s) published in cut %llu no longer captured\n", path, here,
+                        (unsigned long long)seq);
+    free(ooc);
     free(have);
-    return missing;
+    return here;
 }
 
 /* STORE/catalog: "prep-catalog-of-cuts 1\nsha256 HEX\n", written after each cut a cutter
