@@ -262,6 +262,11 @@ typedef struct prep_http_server_config {
     int max_conns;              /* default 10000: at it a new connection sheds the oldest
                                  * one without a complete request (else the oldest idle
                                  * one), else is refused (503 plain, reset TLS) */
+    size_t max_answer_memory;   /* default 256 MiB: bytes every connection's answers may own
+                                 * at once (archive bodies, identity pages copied from their
+                                 * parts), whole server. An answer past it is refused (503,
+                                 * retry-after) unless nothing else is held, so that
+                                 * connections from many addresses cannot pile it up */
     int idle_timeout_ms;        /* keep-alive idle and stalled writes; default 30000 */
     int header_timeout_ms;      /* a request head (or TLS handshake) must complete within
                                  * this; default 10000 (slowloris) */

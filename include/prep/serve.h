@@ -186,6 +186,8 @@ typedef struct prep_serve_config {
                                  * sheds the oldest one without a complete request (else
                                  * the oldest idle one), else is refused (503 plain,
                                  * reset TLS) */
+    size_t max_answer_memory;   /* default 256 MiB: what all open answers may own at once
+                                 * (prep_http_server_config.max_answer_memory) */
     int idle_timeout_ms;        /* keep-alive idle and stalled writes; default 30000 */
     int header_timeout_ms;      /* a request head (or TLS handshake) must complete within
                                  * this from its first byte; default 10000 (slowloris) */

@@ -68,6 +68,10 @@ int cmd_serve(int argc, char **argv)
         {"max-conns", "N",
          "connections open at once, whole server (default 10000); at it the oldest incomplete (else idle) one makes room",
          NULL},
+        {"answer-memory", "MB",
+         "mebibytes all open answers may own at once (archive bodies, pages copied for a client without gzip), "
+         "whole server (default 256); an answer past it gets 503 with retry-after",
+         NULL},
         {"idle-timeout", "S", "close a keep-alive connection idle this long (default 30)", NULL},
         {"header-timeout", "S", "a request head or TLS handshake must complete within S from its first byte (default 10)",
          NULL},
@@ -99,7 +103,7 @@ int cmd_serve(int argc, char **argv)
         cli_usage(stdout, "serve",
                   "--store DIR [--listen ADDR:PORT] [--tls-listen ADDR:PORT --tls-cert F --tls-key F] [--threads N] "
                   "[--user NAME] [--access-log FILE] [--frame-ancestors ORIGINS] [--catalog FILE] "
-                  "[--max-conns-per-ip N] [--idle-timeout S] [--header-timeout S] [--pid-file F] [--poll-ms N]\n"
+                  "[--max-conns-per-ip N] [--max-conns N] [--answer-memory MB] [--idle-timeout S] [--header-timeout S] [--pid-file F] [--poll-ms N]\n"
                   "       [--pull URL --pubkey FILE [--pull-ca FILE] [--drill] [--pull-every MS] [--store-keep N]]",
                   "Serves the active cut of a store over HTTP/1.1 and, with a certificate, HTTPS with HTTP/2.\n"
                   "Switches to a newly activated cut atomically; answers /health and /metrics (Prometheus).\n"
@@ -150,8 +154,11 @@ int cmd_serve(int argc, char **argv)
         seconds_ms("serve", "idle-timeout", cli_get(opts, "idle-timeout"), &c.idle_timeout_ms) ||
         seconds_ms("serve", "header-timeout", cli_get(opts, "header-timeout"), &c.header_timeout_ms))
         return CLI_USAGE;
-    int cache_mb = 64;
-    if (int_opt("serve", "archive-cache", cli_get(opts, "archive-cache"), 0, 65536, &cache_mb)) return CLI_USAGE;
+    int cache_mb = 64, answer_mb = 256;
+    if (int_opt("serve", "archive-cache", cli_get(opts, "archive-cache"), 0, 65536, &cache_mb) ||
+        int_opt("serve", "answer-memory", cli_get(opts, "answer-memory"), 1, 1048576, &answer_mb))
+        return CLI_USAGE;
+    c.max_answer_memory = (size_t)answer_mb << 20;
     c.site.archive_cache_bytes = (size_t)cache_mb << 20;
 
     prep_diags d;

@@ -62,7 +62,8 @@ struct h2_stream {
     int pending;                     /* counted in net_h2.n_pending */
     int waiting;                     /* on net_h2's wait list */
     h2_stream *wnext;
-    size_t pin;                      /* counted in net_h2.pinned */
+    size_t pin;                      /* counted in net_h2.pinned and the server's owned */
+    int mem_refused;                 /* its answer was refused for the server's answer memory */
     prep_http_slice method, path, query, target, ae, inm, range, if_range, ua, referer;
     prep_http_response resp;
     int has_resp;
@@ -120,6 +121,7 @@ static void stream_free(net_h2 *h, h2_stream *st)
     if (st->next) st->next->prev = st->prev;
     PREP_ASSERT(h->pinned >= st->pin);
     h->pinned -= st->pin;
+    if (st->pin) net_mem_give(h->c->w->srv, st->pin);
     if (st->pending) h->n_pending--;
     if (st->has_resp) prep_http_response_done(&st->resp);
     free(st->own);
@@ -293,20 +295,31 @@ static int respond(net_conn *c, h2_stream *st)
          * The first such answer is always admitted, so one download of any size the site
          * serves works; past the budget the answer is dropped and the request waits until
          * an answer of this connection is done (its memory freed), then is answered
-         * again from scratch. */
+         * again from scratch. The server's answer memory (net_mem_take) is the same rule
+         * over every connection: past it a connection holding answers waits for them as
+         * above; one holding none has nothing to wait for and is answered 503. */
         size_t own = st->resp._owned ? (size_t)st->resp.body_len : 0;
-        if (own && c->h2->pinned && c->h2->pinned + own > NET_H2_MEM_BUDGET) {
+        int over = own && c->h2->pinned && c->h2->pinned + own > NET_H2_MEM_BUDGET;
+        int refused = own && !over && !net_mem_take(s, own);
+        if (over || refused) {
             prep_http_response_done(&st->resp);
             memset(&st->resp, 0, sizeof st->resp);
             st->has_resp = 0;
-            return 0;
+            if (over || c->h2->pinned) return 0;
+            st->mem_refused = 1;
+            net_mem_refused(w);
+        } else {
+            st->pin = own;
+            c->h2->pinned += own;
         }
-        st->pin = own;
-        c->h2->pinned += own;
     }
     if (!st->has_resp) {
         const char *ctype = "text/plain; charset=utf-8";
-        status = st->too_large ? 431 : m == PREP_HTTP_OTHER ? 405 : !st->path.p ? 400 : 200;
+        status = st->too_large                ? 431
+                 : m == PREP_HTTP_OTHER         ? 405
+                 : !st->path.p                  ? 400
+                 : st->mem_refused              ? 503
+                                                : 200;
         if (status == 200) {
             st->body_len = net_reserved_answer(s, which, &st->own, &status);
             if (which == 2) ctype = "text/plain; version=0.0.4; charset=utf-8";
@@ -322,6 +335,7 @@ static int respond(net_conn *c, h2_stream *st)
         st->nv[nv++] = NV("content-type", ctype);
         st->nv[nv++] = NV("cache-control", PREP_POLICY_CC_NO_CACHE);
         if (status == 405) st->nv[nv++] = NV("allow", "GET, HEAD");
+        if (status == 503) st->nv[nv++] = NV("retry-after", NET_STR(NET_RETRY_AFTER));
         net_kv kv[8];
         size_t n = net_security_fields(c, kv, PREP_ARRAY_LEN(kv), st->seq, sizeof st->seq);
         for (size_t i = 0; i < n; i++) st->nv[nv++] = NV(kv[i].n, kv[i].v);

@@ -35,7 +35,9 @@
 #define NET_H2_FIELDS_MAX 8192       /* bytes of kept request fields per HTTP/2 stream */
 #define NET_H2_HEADER_LIST_MAX PREP_HTTP_MAX_HEAD /* all request fields of a stream */
 #define NET_REFUSING_MAX 256         /* refused connections draining after their 503, per worker */
-#define NET_RETRY_AFTER 5            /* seconds, in the 503 of a refused connection */
+#define NET_RETRY_AFTER 5            /* seconds, in the 503 of a refused connection or answer */
+#define NET_STR_(x) #x
+#define NET_STR(x) NET_STR_(x)       /* a number macro's text: NET_STR(NET_RETRY_AFTER) is "5" */
 #define NET_SHED_ASKS_MAX 64         /* connections admitted over the cap while another worker sheds */
 
 /* Statuses counted in /metrics; anything else counts as "other". */
@@ -76,6 +78,7 @@ typedef struct net_stats {
     _Atomic uint64_t shed;               /* waiting connections closed to admit a new one (cap) */
     _Atomic uint64_t refused_cap;        /* refused: the global cap, nothing to shed */
     _Atomic uint64_t refused_addr;       /* refused: --max-conns-per-ip of its address group */
+    _Atomic uint64_t refused_mem;        /* answers refused (503): the server's answer memory */
 } net_stats;
 
 struct net_worker {
@@ -134,6 +137,7 @@ struct prep_http_server {
     _Atomic uint64_t vgen;
     _Atomic int stopping;
     _Atomic int64_t conns;               /* open now */
+    _Atomic size_t owned;                /* bytes all open answers own (cfg.max_answer_memory) */
     _Atomic int trim_due;                /* memory of connections freed: housekeep trims */
     _Atomic int shed_pending;            /* shed_asks not yet done, all workers (NET_SHED_ASKS_MAX) */
     /* connections per IP: one table for the server */
@@ -226,6 +230,17 @@ void net_shed_asked(net_worker *w);
 /* Connections per address group (one table for the process): acquire 0 = counted, -1 = over the limit. */
 int net_ip_acquire(net_server *s, const struct sockaddr_storage *a);
 void net_ip_release(net_server *s, const struct sockaddr_storage *a);
+/* The server's answer memory (cfg.max_answer_memory): what every open answer owns (an
+ * archive body, an identity page copied from its parts), all connections and workers
+ * together. Each connection also has its own budget (NET_H2/H1_MEM_BUDGET); this one is
+ * what bounds connections from many address groups. net_mem_take counts n bytes and
+ * returns 1, or returns 0 (nothing counted) when they would take the total over the limit
+ * while something else is held: with nothing held any one answer is taken, so a single
+ * download of any size the site serves works. net_mem_give returns them. */
+int net_mem_take(net_server *s, size_t n);
+void net_mem_give(net_server *s, size_t n);
+/* An answer refused for the server's answer memory: counted in /metrics (refused_mem). */
+void net_mem_refused(net_worker *w);
 /* server_conn.c */
 void net_conn_accept(net_worker *w, net_listener *l);
 void net_conn_event(net_conn *c, unsigned events);

@@ -30,10 +30,33 @@ void prep_http_server_config_init(prep_http_server_config *c)
     c->access_log_fd = -1;
     c->max_conns_per_ip = 64;
     c->max_conns = 10000;
+    c->max_answer_memory = (size_t)256 << 20;
     c->idle_timeout_ms = 30000;
     c->header_timeout_ms = 10000;
 }
 
+
+int net_mem_take(net_server *s, size_t n)
+{
+    size_t was = atomic_load_explicit(&s->owned, memory_order_relaxed);
+    do {
+        if (was && (was + n < was || was + n > s->cfg.max_answer_memory)) return 0;
+    } while (!atomic_compare_exchange_weak_explicit(&s->owned, &was, was + n, memory_order_relaxed,
+                                                    memory_order_relaxed));
+    return 1;
+}
+
+void net_mem_give(net_server *s, size_t n)
+{
+    size_t was = atomic_fetch_sub_explicit(&s->owned, n, memory_order_relaxed);
+    PREP_ASSERT(was >= n);
+    (void)was;
+}
+
+void net_mem_refused(net_worker *w)
+{
+    atomic_fetch_add_explicit(&w->st.refused_mem, 1, memory_order_relaxed);
+}
 
 void net_worker_now(net_worker *w)
 {
@@ -556,7 +579,7 @@ prep_err prep_http_server_open(const prep_http_server_config *cfg, prep_http_ser
         return PREP_ERR_USAGE;
     }
     if (cfg->threads < 0 || cfg->threads > PREP_HTTP_MAX_THREADS || cfg->max_conns_per_ip < 1 ||
-        cfg->max_conns < 1 || cfg->idle_timeout_ms < 1 || cfg->header_timeout_ms < 1) {
+        cfg->max_conns < 1 || cfg->max_answer_memory < 1 || cfg->idle_timeout_ms < 1 || cfg->header_timeout_ms < 1) {
         prep_diags_add(d, name, 0, 0, "usage", "threads 0..%d; limits and timeouts must be >= 1",
                        PREP_HTTP_MAX_THREADS);
         return PREP_ERR_USAGE;

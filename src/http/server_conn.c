@@ -240,6 +240,7 @@ void net_conn_close(net_conn *c)
     }
     if (c->h2) net_h2_free(c);
     while (c->qn) {
+        if (c->q[c->qhead].owned) net_mem_give(w->srv, c->q[c->qhead].owned);
         h1out_done(&c->q[c->qhead]);
         c->qhead = (c->qhead + 1) % NET_H1_QUEUE;
         c->qn--;
@@ -374,6 +375,7 @@ static void q_pop(net_conn *c)
 {
     PREP_ASSERT(c->qn > 0 && c->h1_owned >= c->q[c->qhead].owned);
     c->h1_owned -= c->q[c->qhead].owned;
+    if (c->q[c->qhead].owned) net_mem_give(c->w->srv, c->q[c->qhead].owned);
     h1out_done(&c->q[c->qhead]);
     c->qhead = (c->qhead + 1) % NET_H1_QUEUE;
     c->qn--;
@@ -573,6 +575,22 @@ static void h1_dispatch(net_conn *c, const prep_http_req *r)
                                  .now = PREP_TIME_NONE};
         net_respond(c->w, &sr, &o->resp);
         o->has_resp = 1;
+        /* The server's answer memory (net_mem_take), all connections together: past it
+         * the answer is refused. HTTP/1.1 answers in order, so the request cannot wait
+         * behind later ones as an HTTP/2 stream does: 503 with retry-after. */
+        size_t own = o->resp._owned ? (size_t)o->resp.body_len : 0;
+        if (own && !net_mem_take(s, own)) {
+            prep_http_response_done(&o->resp);
+            memset(&o->resp, 0, sizeof o->resp);
+            o->has_resp = 0;
+            net_mem_refused(c->w);
+            static const char busy[] = "503 Service Unavailable\n";
+            own_response(c, o, 503, "text/plain; charset=utf-8", PREP_POLICY_CC_NO_CACHE,
+                         "retry-after: " NET_STR(NET_RETRY_AFTER) "\r\n", busy, sizeof busy - 1, send_body);
+            set_extra(c, o, r);
+            log_h1(c, r, NULL, 503, o->body_len);
+            return;
+        }
         o->head = o->resp.h1_head;
         o->head_len = o->resp.h1_head_len;
         o->common = o->resp.h1_common;

@@ -73,7 +73,7 @@ size_t net_reserved_answer(net_server *s, int which, char **body, int *status)
 /* Every worker's counters summed (relaxed reads: a scrape is a moment's picture). */
 typedef struct net_totals {
     uint64_t req[NET_N_STATUS + 1]; /* by net_status_list, then "other" */
-    uint64_t bytes, conns_total, shed, refused_cap, refused_addr;
+    uint64_t bytes, conns_total, shed, refused_cap, refused_addr, refused_mem;
     int64_t conns;                  /* open now */
 } net_totals;
 
@@ -88,6 +88,7 @@ static void net_totals_get(prep_http_server *s, net_totals *t)
         t->shed += atomic_load_explicit(&st->shed, memory_order_relaxed);
         t->refused_cap += atomic_load_explicit(&st->refused_cap, memory_order_relaxed);
         t->refused_addr += atomic_load_explicit(&st->refused_addr, memory_order_relaxed);
+        t->refused_mem += atomic_load_explicit(&st->refused_mem, memory_order_relaxed);
     }
     t->conns = atomic_load(&s->conns);
 }
@@ -132,6 +133,17 @@ void prep_http_server_metrics(prep_http_server *s, prep_buf *b)
                     "%s_connections_refused_total{reason=\"per_address\"} %llu\n",
                     px, px, px, (unsigned long long)t.shed, px, px, px, (unsigned long long)t.refused_cap, px,
                     (unsigned long long)t.refused_addr);
+    prep_buf_printf(b,
+                    "# HELP %s_answer_memory_bytes Bytes the open answers own (archive bodies, identity pages\n"
+                    "# copied from their parts), all connections.\n"
+                    "# TYPE %s_answer_memory_bytes gauge\n"
+                    "%s_answer_memory_bytes %zu\n"
+                    "# HELP %s_answers_refused_memory_total Answers refused (503) because they would take the\n"
+                    "# answer memory over its limit.\n"
+                    "# TYPE %s_answers_refused_memory_total counter\n"
+                    "%s_answers_refused_memory_total %llu\n",
+                    px, px, px, atomic_load_explicit(&s->owned, memory_order_relaxed), px, px, px,
+                    (unsigned long long)t.refused_mem);
 }
 
 

@@ -33,6 +33,7 @@ void prep_serve_config_init(prep_serve_config *c)
     prep_serve_site_opts_init(&c->site);
     c->max_conns_per_ip = 64;
     c->max_conns = 10000;
+    c->max_answer_memory = (size_t)256 << 20;
     c->idle_timeout_ms = 30000;
     c->header_timeout_ms = 10000;
     c->poll_ms = 250;
@@ -242,6 +243,7 @@ prep_err prep_serve_run(const prep_serve_config *cfg, prep_diags *d)
     hc.pid_file = cfg->pid_file;
     hc.max_conns_per_ip = cfg->max_conns_per_ip;
     hc.max_conns = cfg->max_conns;
+    hc.max_answer_memory = cfg->max_answer_memory;
     hc.idle_timeout_ms = cfg->idle_timeout_ms;
     hc.header_timeout_ms = cfg->header_timeout_ms;
     hc.csp = sec.csp;

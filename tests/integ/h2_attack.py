@@ -16,8 +16,9 @@ bounded in count and time.
       a reset), samples the server's RSS (--pid), checks that a normal request (curl
       --http2 URL) is answered 200 meanwhile (--curl), then closes the sockets abruptly
       (no GOAWAY, streams still open: a browser tab closed mid-download). Prints one JSON
-      line: heads, resets, rss_kb_peak, curl. Exit 0 when every stream got a head or a
-      reset and curl (if asked) got 200.
+      line: heads, resets, rss_kb_peak, curl, statuses (count per :status, "503+retry-after"
+      when the head has that field). Exit 0 when every stream got a head or a reset and
+      curl (if asked) got 200.
 
   h2_attack.py holds --cafile F --conns N --streams M --path PATH [--wait S]
       A night's aborts from one process (night_288.sh: no Python start per abort). Each
@@ -195,9 +196,14 @@ def cmd_hold(a):
     resets = sum(len(c.resets) for c in conns)
     peak = rss_kb(a.pid) if a.pid else 0
     cok = curl_ok(a.curl, a.cafile) if a.curl else None
+    statuses = {}
+    for c in conns:
+        for h in c.heads.values():
+            st = h.get(b":status", b"?").decode() + ("+retry-after" if b"retry-after" in h else "")
+            statuses[st] = statuses.get(st, 0) + 1
     for c in conns:
         c.abort()
-    print(json.dumps({"heads": heads, "resets": resets, "rss_kb_peak": peak, "curl": cok}))
+    print(json.dumps({"heads": heads, "resets": resets, "rss_kb_peak": peak, "curl": cok, "statuses": statuses}))
     ok = heads + resets == a.conns * a.streams and cok is not False
     return 0 if ok else 1
 

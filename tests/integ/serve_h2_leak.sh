@@ -21,6 +21,7 @@
 #  c. A second server with the default archived-file cache: the same 16 held streams share
 #     one body (issue 13 item 4: no per-request copy): the RSS grows by less than 16 MiB,
 #     not 16 x 8 MiB, and after the close stays within the cached 8 MiB of the baseline.
+#  d. The server's answer memory, all connections together (--answer-memory): below.
 # Under a minute.
 set -euo pipefail
 PREP=$1
@@ -116,4 +117,48 @@ rc=0
 peer_stop "$SPID2" || rc=$?
 if grep -q "LeakSanitizer" err2.txt; then fail "c: leaks at exit"; fi
 [ $rc = 0 ] || fail "c: server exit status $rc"
+# d. the server's answer memory (--answer-memory 32): 16 connections, as from 16 address
+#    groups (each under its own budget of 16 MiB), each holding one archive answer of its
+#    own (8 MiB, --archive-cache 0) with a zero window. Four fit; the other twelve get 503
+#    with retry-after at once, the RSS grows by the four only, /metrics counts the
+#    refusals and the memory held, and it all goes back when the connections close. The
+#    same over HTTP/1.1 (answers queued to clients that read nothing). Without the limit
+#    the 16 answers held 128 MiB; 1,000 such connections held ~1 GB.
+start_serve out3.txt err3.txt --archive-cache 0 --answer-memory 32
+SPID3=$SPID HP3=$HP
+S3=https://127.0.0.1:$HP3
+curl -sS --max-time 10 --http2 --cacert cert.pem -o /dev/null "$S3/cortes/1/big.bin" || fail "d: warm-up request"
+sleep 0.3
+base3=$($ATK rss "$SPID3")
+r=$($ATK hold --port "$HP3" --cafile cert.pem --conns 16 --streams 1 --path /cortes/1/big.bin --pid "$SPID3" \
+  --curl "$S3/") || fail "attack d: $r"
+echo "d: baseline $base3 kB, 16 connections each holding one archive answer: $r"
+ok200=$(sed -n 's/.*"200": \([0-9]*\).*/\1/p' <<<"$r")
+busy=$(sed -n 's/.*"503+retry-after": \([0-9]*\).*/\1/p' <<<"$r")
+[ "${ok200:-0}" = 4 ] && [ "${busy:-0}" = 12 ] || fail "d: expected 4 answers and 12 x 503 with retry-after: $r"
+metric() { curl -sS --max-time 10 --cacert cert.pem "$S3/metrics" | sed -n "s/^prep_serve_$1 //p"; }
+[ "$(metric answers_refused_memory_total)" = 12 ] || fail "d: refusals not counted: $(metric answers_refused_memory_total)"
+if [ $ASAN = 0 ]; then
+  peak3=$(sed 's/.*"rss_kb_peak": \([0-9]*\).*/\1/' <<<"$r")
+  [ "$peak3" -lt $((base3 + 48 * 1024)) ] || fail "d: 16 held answers cost $((peak3 - base3)) kB over a 32 MiB limit"
+fi
+for _ in $(seq 100); do [ "$(metric answer_memory_bytes)" = 0 ] && break; sleep 0.1; done
+[ "$(metric answer_memory_bytes)" = 0 ] || fail "d: answer memory not given back: $(metric answer_memory_bytes)"
+r=$($ATK h1pipe --port "$HP3" --cafile cert.pem --conns 8 --requests 2 --path /cortes/1/big.bin --pid "$SPID3") \
+  || fail "attack d (HTTP/1.1): $r"
+echo "d: HTTP/1.1, 8 connections pipelining 2 archive answers each, reading nothing: $r"
+refused=$(metric answers_refused_memory_total)
+[ "$refused" -ge 24 ] || fail "d: HTTP/1.1 answers over the limit not refused ($refused refusals in all)"
+if [ $ASAN = 0 ]; then
+  peak3=$(sed 's/.*"rss_kb_peak": \([0-9]*\).*/\1/' <<<"$r")
+  [ "$peak3" -lt $((base3 + 48 * 1024)) ] || fail "d: 16 queued HTTP/1.1 answers cost $((peak3 - base3)) kB"
+fi
+for _ in $(seq 100); do [ "$(metric answer_memory_bytes)" = 0 ] && break; sleep 0.1; done
+[ "$(metric answer_memory_bytes)" = 0 ] || fail "d: HTTP/1.1 answer memory not given back: $(metric answer_memory_bytes)"
+curl -sS --max-time 10 --http2 --cacert cert.pem -o got.bin "$S3/cortes/1/big.bin" || fail "d: a download after"
+cmp -s got.bin pub/big.bin || fail "d: the download after differs"
+rc=0
+peer_stop "$SPID3" || rc=$?
+if grep -q "LeakSanitizer" err3.txt; then fail "d: leaks at exit"; fi
+[ $rc = 0 ] || fail "d: server exit status $rc"
 echo "prep serve h2 streams closed with their connection: answers and versions freed: ok"
