@@ -20,7 +20,11 @@ typedef struct crow {
     uint8_t flag, reason, arrived, out, special, abroad, all_zero, calc_ok;
     int64_t ln, reps, calc, vsum;
     uint32_t legible, blank;
+    prep_time t;              /* capture instant (verificación, captura, acopio), or NONE */
     char clave[32];
+    char tipo[8];             /* TIPO_ACTA as written: a casilla-keyed file's MR and RP */
+    char unit[24];            /* ID_DISTRITO|ID_MUNICIPIO as written: a casilla of a split
+                               * section has one acta in each unit under one key */
     char flag_text[8];
     char obs[64];
 } crow;
@@ -41,6 +45,8 @@ typedef struct cctx {
     int apostrophe_keys, guard_keys, quoted, abroad, blank_rows, flags_seen[4];
     size_t other_reasons;
     char other_reason[64];
+    int pdec[13];             /* decimals a percentage is computed and compared at: 4 (the
+                               * Lineamientos'), or more when the file states it so */
 } cctx;
 
 static void layout_note(prep_filecheck_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -286,6 +292,25 @@ static int read_row(cctx *x, char **f, size_t nf, long line, crow *r)
         snprintf(r->clave, sizeof r->clave, "%s", f[fk]);
     }
     if (x->role[AR_CLAVE_CASILLA] >= 0 && x->role[AR_CLAVE_CASILLA] != fk) clean_key(f[x->role[AR_CLAVE_CASILLA]], x);
+    /* which of two rows of one acta is the later capture (drop_repeats): its instant in
+     * prep_actas_instant's order, read in one zone for the whole file */
+    r->t = PREP_TIME_NONE;
+    static const actas_role tr[] = {AR_VERIFICACION, AR_CAPTURA, AR_ACOPIO};
+    for (size_t i = 0; i < PREP_ARRAY_LEN(tr) && r->t == PREP_TIME_NONE; i++) {
+        int fi = x->role[tr[i]];
+        if (fi < 0) continue;
+        char ts[64];
+        snprintf(ts, sizeof ts, "%s", f[fi]);
+        actas_unquote(ts);
+        prep_time t;
+        if (!actas_is_blank(ts) && !prep_time_parse(ts, "UTC", &t)) r->t = t;
+    }
+    if (x->role[AR_TIPO_ACTA] >= 0) {
+        snprintf(r->tipo, sizeof r->tipo, "%s", f[x->role[AR_TIPO_ACTA]]);
+        actas_unquote(r->tipo);
+    }
+    snprintf(r->unit, sizeof r->unit, "%.11s|%.11s", x->role[AR_ID_DISTRITO] >= 0 ? f[x->role[AR_ID_DISTRITO]] : "",
+             x->role[AR_ID_MUNICIPIO] >= 0 ? f[x->role[AR_ID_MUNICIPIO]] : "");
     /* the institute's decision */
     int fc = x->role[AR_CONTABILIZADA];
     const char *fl = f[fc];
@@ -360,6 +385,61 @@ static int read_row(cctx *x, char **f, size_t nf, long line, crow *r)
     return 0;
 }
 
+static int same_acta(const crow *p, const crow *q)
+{
+    int c = strcmp(p->clave, q->clave);
+    if (!c) c = strcmp(p->tipo, q->tipo);
+    if (!c) c = strcmp(p->unit, q->unit);
+    return c;
+}
+
+/* Rows of one acta (same key, TIPO_ACTA and unit) ordered by key, the later capture last:
+ * the later instant, else the later line (prep_actas_supersedes's order). */
+static int cmp_repeat(const void *a, const void *b)
+{
+    const crow *p = *(const crow *const *)a, *q = *(const crow *const *)b;
+    int c = same_acta(p, q);
+    if (c) return c;
+    if (p->t != q->t && p->t != PREP_TIME_NONE && q->t != PREP_TIME_NONE) return p->t < q->t ? -1 : 1;
+    return p->line < q->line ? -1 : p->line > q->line;
+}
+
+/* An acta on two rows of a published file (a correction appended, a row pasted twice)
+ * counts once, as the later capture, the way the tally counts captures: each earlier row
+ * is left out of the figures and named (diag "repeated-acta"). One acta is one key,
+ * TIPO_ACTA and unit (district and municipality: Campeche 2021's split sections and juntas
+ * write one casilla's key in two units, an acta in each). Never merged: rows without
+ * a key, out of catalogue ("-"), and a special casilla's, whose two rows under one key are
+ * its two actas, majority and proportional (Sonora 2021 writes both with the same
+ * CLAVE_ACTA and TIPO_ACTA; its block counts both). Returns how many rows were left out. */
+static size_t drop_repeats(cctx *x)
+{
+    crow **ix = prep_xmalloc((x->n + 1) * sizeof *ix);
+    size_t m = 0;
+    for (size_t i = 0; i < x->n; i++)
+        if (x->rows[i].clave[0] && !x->rows[i].out && !x->rows[i].special) ix[m++] = &x->rows[i];
+    qsort(ix, m, sizeof *ix, cmp_repeat);
+    uint8_t *gone = prep_xcalloc(x->n + 1, 1);
+    size_t dropped = 0;
+    for (size_t i = 0; i + 1 < m; i++) {
+        const crow *p = ix[i], *q = ix[i + 1];
+        if (same_acta(p, q)) continue;
+        gone[p - x->rows] = 1;
+        dropped++;
+        prep_diags_add(x->d, x->name, p->line, 0, "repeated-acta",
+                       "acta %s is also on line %lu, a later capture: this row is left out of the figures (the "
+                       "tally counts the later capture)",
+                       p->clave, (unsigned long)q->line);
+    }
+    size_t w = 0;
+    for (size_t i = 0; i < x->n; i++)
+        if (!gone[i]) x->rows[w++] = x->rows[i];
+    x->n = w;
+    free(gone);
+    free(ix);
+    return dropped;
+}
+
 static void push_row(cctx *x, const crow *r)
 {
     if (x->n == x->cap) {
@@ -372,13 +452,16 @@ static void push_row(cctx *x, const crow *r)
 /* ---------------------------------------------------------------- figures */
 
 typedef struct figs {
-    int64_t v[13];  /* counts; percentages as value x 10^4, truncated */
+    int64_t v[13];  /* counts; percentages as value x 10^pdec, truncated */
 } figs;
 
-static int64_t pct4(int64_t num, int64_t den)
+static const int64_t p10[10] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000};
+
+/* num/den as a percentage with dec decimals, truncated, as value x 10^dec */
+static int64_t pct(int64_t num, int64_t den, int dec)
 {
     if (den <= 0) return 0;
-    return (int64_t)(((__int128)num * 1000000) / den);
+    return (int64_t)(((__int128)num * 100 * p10[dec]) / den);
 }
 
 static int is_pct(int i)
@@ -431,19 +514,32 @@ static void compute(const cctx *x, const prep_rules *ru, int use_calc, figs *g, 
     if (ru->no_counted_out_of_catalog) nc += out;
     int fin = forced_final || cap == esp;
     int with_specials = ru->specials == PREP_CAT_SPECIALS_INCLUDE || (ru->specials == PREP_CAT_SPECIALS_FINAL_ONLY && fin);
-    int64_t v[13] = {esp, reg, out, cap, pct4(cap, esp), cont, pct4(cont, esp), pct4(inc, esp), nc, ln, ccs, scs,
-                     pct4(with_specials ? ccs : scs, ln)};
+    const int *pd = x->pdec;
+    int64_t v[13] = {esp, reg, out, cap, pct(cap, esp, pd[4]), cont, pct(cont, esp, pd[6]), pct(inc, esp, pd[7]),
+                     nc, ln, ccs, scs, pct(with_specials ? ccs : scs, ln, pd[12])};
     memcpy(g->v, v, sizeof v);
     if (final_cut) *final_cut = fin;
 }
 
-static void format_fig(int i, int64_t v, char out[32])
+static void format_fig(int i, int64_t v, int dec, char out[32])
 {
-    if (is_pct(i)) snprintf(out, 32, "%lld.%04lld", (long long)(v / 10000), (long long)(v % 10000));
+    if (is_pct(i)) snprintf(out, 32, "%lld.%0*lld", (long long)(v / p10[dec]), dec, (long long)(v % p10[dec]));
     else snprintf(out, 32, "%lld", (long long)v);
 }
 
-int prep_actas_figure_parse(const char *s, int fig, int64_t *out)
+/* The decimals of a stated percentage when more than 4 (at most 9), else 4: a file that
+ * writes 95.084269 is compared at 6 decimals, as the tally formats it (its derived
+ * catalogue's percent_decimals); fewer than 4 are compared at 4 ("0" for 0.0000). */
+static int stated_decimals(const char *s)
+{
+    const char *dot = strchr(s, '.');
+    int d = 0;
+    while (dot && dot[1 + d] >= '0' && dot[1 + d] <= '9') d++;
+    return d > 4 && d <= 9 ? d : 4;
+}
+
+/* prep_actas_figure_parse at dec decimals (a percentage as value x 10^dec). */
+static int figure_parse_dec(const char *s, int fig, int dec, int64_t *out)
 {
     int pct = is_pct(fig);
     char b[48];
@@ -477,19 +573,24 @@ int prep_actas_figure_parse(const char *s, int fig, int64_t *out)
         }
         if (c[i] < '0' || c[i] > '9') return -1;
         if (!seen_dot) {
-            if (ip > (INT64_MAX - 9) / 10 / 10000) return -1;
+            if (ip > (INT64_MAX - 9) / 10 / p10[dec]) return -1;
             ip = ip * 10 + (c[i] - '0');
-        } else if (fd < 4) {
+        } else if (fd < dec) {
             fp = fp * 10 + (c[i] - '0');
             fd++;
         } else if (c[i] != '0') {
-            return -1; /* more precision than the figure has: not equal to any 4-decimal value */
+            return -1; /* more precision than the figure has: not equal to any such value */
         }
     }
     if (seen_dot && !pct && fd) return -1;
-    while (fd < 4) fp *= 10, fd++;
-    *out = pct ? ip * 10000 + fp : ip;
+    while (fd < dec) fp *= 10, fd++;
+    *out = pct ? ip * p10[dec] + fp : ip;
     return 0;
+}
+
+int prep_actas_figure_parse(const char *s, int fig, int64_t *out)
+{
+    return figure_parse_dec(s, fig, 4, out);
 }
 
 /* ---------------------------------------------------------------- findings and notes */
@@ -617,9 +718,9 @@ static void explain(const cctx *x, int i, int64_t stated, const figs *g, const f
 
 /* ---------------------------------------------------------------- rule inference */
 
-static int stated_num(const prep_filecheck_report *rep, int i, int64_t *v)
+static int stated_num(const cctx *x, const prep_filecheck_report *rep, int i, int64_t *v)
 {
-    return rep->fig[i].has_stated && !prep_actas_figure_parse(rep->fig[i].stated, i, v);
+    return rep->fig[i].has_stated && !figure_parse_dec(rep->fig[i].stated, i, x->pdec[i], v);
 }
 
 static int popcount4(unsigned v)
@@ -637,7 +738,7 @@ static void infer(const cctx *x, prep_filecheck_report *rep, int use_calc)
     char buf[96];
     size_t n = 0;
     compute(x, ru, use_calc, &g, NULL);
-    if (stated_num(rep, 7, &s) && s != g.v[7]) {
+    if (stated_num(x, rep, 7, &s) && s != g.v[7]) {
         unsigned best = ru->inconsistent;
         int best_d = 99;
         for (unsigned set = 0; set <= PREP_INC_ALL; set++) {
@@ -656,7 +757,7 @@ static void infer(const cctx *x, prep_filecheck_report *rep, int use_calc)
         }
     }
     compute(x, ru, use_calc, &g, NULL);
-    if (stated_num(rep, 8, &s) && s != g.v[8]) {
+    if (stated_num(x, rep, 8, &s) && s != g.v[8]) {
         prep_rules t = *ru;
         t.no_counted_out_of_catalog = !t.no_counted_out_of_catalog;
         figs h;
@@ -668,7 +769,7 @@ static void infer(const cctx *x, prep_filecheck_report *rep, int use_calc)
                                   t.no_counted_out_of_catalog ? "yes" : "no");
         }
     }
-    if (stated_num(rep, 12, &s) && s != g.v[12]) {
+    if (stated_num(x, rep, 12, &s) && s != g.v[12]) {
         for (int m = PREP_CAT_SPECIALS_EXCLUDE; m <= PREP_CAT_SPECIALS_INCLUDE; m++) {
             prep_rules t = *ru;
             t.specials = (prep_cat_specials_mode)m;
@@ -841,6 +942,8 @@ prep_err prep_actas_check(const char *name, const char *data, size_t len, const 
     }
     rep->rows = x.n + x.bad;
     rep->rows_bad = x.bad;
+    size_t repeats = drop_repeats(&x);
+    if (repeats) layout_note(rep, "%zu rows repeat an acta of a later row: the later capture counts", repeats);
     for (size_t i = 0; i < x.n; i++) rep->rows_arrived += x.rows[i].arrived;
     if (x.quoted) layout_note(rep, "quoted fields");
     if (x.apostrophe_keys) layout_note(rep, "keys written with a leading apostrophe");
@@ -880,6 +983,7 @@ prep_err prep_actas_check(const char *name, const char *data, size_t len, const 
         prep_filecheck_figure *fg = &rep->fig[i];
         fg->name = prep_actas_summary_names[i];
         const char *sv = prep_actas_header_value(&x.lay.hdr, i);
+        x.pdec[i] = is_pct(i) && sv ? stated_decimals(sv) : 4;
         if (sv) {
             fg->has_stated = 1;
             snprintf(fg->stated, sizeof fg->stated, "%s", sv);
@@ -892,11 +996,11 @@ prep_err prep_actas_check(const char *name, const char *data, size_t len, const 
     compute(&x, &rep->rules, 0, &gf, NULL);
     for (int i = 0; i < 13; i++) {
         prep_filecheck_figure *fg = &rep->fig[i];
-        format_fig(i, g.v[i], fg->computed);
+        format_fig(i, g.v[i], x.pdec[i], fg->computed);
         if (!fg->has_stated) continue;
         rep->n_stated++;
         int64_t s;
-        if (prep_actas_figure_parse(fg->stated, i, &s)) {
+        if (figure_parse_dec(fg->stated, i, x.pdec[i], &s)) {
             char sv[sizeof fg->stated];
             memcpy(sv, fg->stated, sizeof sv);
             snprintf(fg->note, sizeof fg->note, "the stated value '%s' is not a number", sv);
