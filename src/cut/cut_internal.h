@@ -173,6 +173,21 @@ prep_err cut_stage_fd(cut_store *s, cut_stage_list *l, int fd, const char *label
  * until the commit) and drops the temporary. A busy national cut saves ~24,000 fstatat. */
 prep_err cut_stage_mem(cut_store *s, cut_stage_list *l, const void *p, size_t n, const char *sha256,
                        const char *label, prep_diags *d);
+/* cut_stage_mem for many objects at once (a national first cut stages ~220,000, 2 GB): on
+ * up to CUT_STAGE_THREADS threads when there are CUT_STAGE_SPREAD or more, each writing
+ * whole objects under temporary numbers taken in advance, so that the bytes are copied
+ * into the file system on every core; in one thread when fewer, or while a test hook is
+ * set. Every object staged is in l, also on an error (the first one: a diag, and the
+ * caller's cut_stage_commit removes them). */
+#define CUT_STAGE_THREADS 4
+#define CUT_STAGE_SPREAD 4096
+typedef struct cut_stage_job {
+    const void *p;
+    size_t n;
+    const char *sha256; /* borrowed */
+    const char *label;  /* as cut_stage_mem's */
+} cut_stage_job;
+prep_err cut_stage_mem_many(cut_store *s, cut_stage_list *l, const cut_stage_job *v, size_t n, prep_diags *d);
 prep_err cut_stage_commit(cut_store *s, cut_stage_list *l, unsigned char dirty[256], prep_err e, prep_diags *d);
 /* 1 if the object exists as a regular file of the given size; 0 if absent; -1 (diag)
  * if something else is there (symlink, wrong size, not regular, an objects/aa that is

@@ -9,9 +9,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -571,18 +573,23 @@ static void tmp_name(const cut_store *s, unsigned n, char name[64])
 
 /* A new temporary object, open for writing (mode: its bits once closed): the descriptor,
  * its number in *n; -1 with errno. */
-static int tmp_create(cut_store *s, mode_t mode, unsigned *n)
+static int tmp_create_at(cut_store *s, mode_t mode, unsigned n)
 {
-    *n = store_dirs(s)->next++; /* set even on failure */
     int dfd = tmp_dirfd(s);
     if (dfd < 0) return -1;
     char name[64];
-    tmp_name(s, *n, name);
+    tmp_name(s, n, name);
     if (cut_hook("open", name)) return -1;
     int fd;
     do fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     while (fd < 0 && errno == EINTR);
     return fd;
+}
+
+static int tmp_create(cut_store *s, mode_t mode, unsigned *n)
+{
+    *n = store_dirs(s)->next++; /* set even on failure */
+    return tmp_create_at(s, mode, *n);
 }
 
 static void tmp_unlink(cut_store *s, unsigned n)
@@ -880,29 +887,109 @@ static prep_err stage_room(cut_stage_list *l)
     return PREP_OK;
 }
 
-prep_err cut_stage_mem(cut_store *s, cut_stage_list *l, const void *p, size_t n, const char *sha256,
-                       const char *label, prep_diags *d)
+/* Writes p (n bytes) as temporary object k: 0, or errno (the temporary removed). */
+static int stage_write(cut_store *s, unsigned k, const void *p, size_t n, const char *sha256)
 {
-    if (stage_room(l)) return PREP_ERR_NOMEM;
-    unsigned k;
-    int out = tmp_create(s, 0444, &k);
+    int out = tmp_create_at(s, 0444, k);
     int ok = out >= 0 && cut_write_all(out, p, n, sha256) == 0, er = errno;
     if (out >= 0 && close(out) != 0 && ok) {
         ok = 0;
         er = errno;
     }
-    if (!ok) {
-        prep_diags_add(d, s->root, 0, 0, "io", "cannot write a temporary object in %s/tmp (object %.16s...): %s",
-                       s->root, sha256, strerror(er));
-        if (out >= 0) tmp_unlink(s, k);
-        return PREP_ERR_IO;
-    }
+    if (ok) return 0;
+    if (out >= 0) tmp_unlink(s, k);
+    return er ? er : EIO;
+}
+
+static void stage_add(cut_stage_list *l, unsigned k, const char *sha256, const char *label, size_t n)
+{
     l->v[l->n].tmp = k;
     memcpy(l->v[l->n].sha256, sha256, 65);
     l->v[l->n].unasked = label; /* NULL: the caller asked the store */
     l->v[l->n].size = n;
     l->n++;
+}
+
+static prep_err stage_failed(cut_store *s, const char *sha256, int er, prep_diags *d)
+{
+    prep_diags_add(d, s->root, 0, 0, "io", "cannot write a temporary object in %s/tmp (object %.16s...): %s", s->root,
+                   sha256, strerror(er));
+    return PREP_ERR_IO;
+}
+
+prep_err cut_stage_mem(cut_store *s, cut_stage_list *l, const void *p, size_t n, const char *sha256,
+                       const char *label, prep_diags *d)
+{
+    if (stage_room(l)) return PREP_ERR_NOMEM;
+    unsigned k = store_dirs(s)->next++;
+    int er = stage_write(s, k, p, n, sha256);
+    if (er) return stage_failed(s, sha256, er, d);
+    stage_add(l, k, sha256, label, n);
     return PREP_OK;
+}
+
+/* cut_stage_mem_many's shared state: job i is temporary base + i; done[i] once written. */
+typedef struct stage_many {
+    cut_store *s;
+    const cut_stage_job *v;
+    size_t n;
+    unsigned base;
+    uint8_t *done;
+    _Atomic size_t next;
+    _Atomic int failed; /* errno of the first failure, else 0 */
+    _Atomic size_t failed_at;
+} stage_many;
+
+static void *stage_worker(void *arg)
+{
+    stage_many *m = arg;
+    for (;;) {
+        size_t i0 = atomic_fetch_add(&m->next, 64);
+        if (i0 >= m->n || atomic_load(&m->failed)) return NULL;
+        for (size_t i = i0; i < m->n && i < i0 + 64; i++) {
+            int er = stage_write(m->s, m->base + (unsigned)i, m->v[i].p, m->v[i].n, m->v[i].sha256);
+            if (er) {
+                int none = 0;
+                if (atomic_compare_exchange_strong(&m->failed, &none, er)) atomic_store(&m->failed_at, i);
+                return NULL;
+            }
+            m->done[i] = 1;
+        }
+    }
+}
+
+prep_err cut_stage_mem_many(cut_store *s, cut_stage_list *l, const cut_stage_job *v, size_t n, prep_diags *d)
+{
+    long nt = sysconf(_SC_NPROCESSORS_ONLN);
+    if (nt > CUT_STAGE_THREADS) nt = CUT_STAGE_THREADS;
+    if (n < CUT_STAGE_SPREAD || nt < 2 || g_hook || tmp_dirfd(s) < 0) {
+        for (size_t i = 0; i < n; i++) {
+            prep_err e = cut_stage_mem(s, l, v[i].p, v[i].n, v[i].sha256, v[i].label, d);
+            if (e) return e;
+        }
+        return PREP_OK;
+    }
+    if (l->cap - l->n < n) {
+        cut_staged *nv = realloc(l->v, (l->n + n) * sizeof *nv);
+        if (!nv) return PREP_ERR_NOMEM;
+        l->v = nv;
+        l->cap = l->n + n;
+    }
+    struct cut_dirs *t = store_dirs(s);
+    stage_many m = {.s = s, .v = v, .n = n, .base = t->next, .done = calloc(n, 1)};
+    if (!m.done) return PREP_ERR_NOMEM;
+    t->next += (unsigned)n;
+    pthread_t th[CUT_STAGE_THREADS];
+    long started = 0;
+    for (long i = 1; i < nt; i++)
+        if (pthread_create(&th[started], NULL, stage_worker, &m) == 0) started++;
+    stage_worker(&m); /* this thread works too */
+    for (long i = 0; i < started; i++) pthread_join(th[i], NULL);
+    for (size_t i = 0; i < n; i++)
+        if (m.done[i]) stage_add(l, m.base + (unsigned)i, v[i].sha256, v[i].label, v[i].n);
+    free(m.done);
+    int er = atomic_load(&m.failed);
+    return er ? stage_failed(s, v[atomic_load(&m.failed_at)].sha256, er, d) : PREP_OK;
 }
 
 prep_err cut_stage_src(cut_store *s, cut_stage_list *l, cut_read_fn rd, void *ctx, const char *label, uint64_t size,

@@ -686,6 +686,48 @@ static void test_chain_receive_verify_delta(void **st)
     free(t), free(inst), free(recv), free(inc), free(inc4);
 }
 
+/* A cut of more objects than CUT_STAGE_SPREAD: its new objects are written on several
+ * threads (cut_stage_mem_many). Every object is in the store under its name with its
+ * bytes (prep_cut_verify re-reads and hashes each), none is left in tmp/, and the same
+ * holds for a second cut that changes most of them (objects looked for first). */
+static void test_make_many_objects(void **st)
+{
+    (void)st;
+    char *t = tmpdir_new();
+    char *inst = pathf("%s/inst", t);
+    prep_cut_seckey sk;
+    prep_cut_pubkey pk;
+    key_from_seed(5, &sk, &pk);
+    prep_diags d;
+    prep_diags_init(&d);
+    site s;
+    site_init(&s, 6000); /* 6,003 files, every content distinct */
+    uint64_t seq;
+    assert_int_equal(make_cut(inst, &s, &sk, LIVE, T0, 3600, &seq, &d), PREP_OK);
+    prep_cut_policy pol;
+    policy_for(&pol, &pk, T0 + 60);
+    prep_cut_verify_result vr;
+    assert_int_equal(prep_cut_verify(inst, 1, &pol, &vr, &d), PREP_OK);
+    assert_int_equal(vr.objects, 6003);
+    assert_int_equal(sh("test -z \"$(ls -A %s/tmp)\"", inst), 0);
+    for (int i = 0; i < 5000; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "gubernatura/seccion-%04d/index.html", i + 1);
+        site_set(&s, p, "<p>acta %d, corte 2</p>", i);
+    }
+    assert_int_equal(make_cut(inst, &s, &sk, LIVE, T0 + 300, 3600, &seq, &d), PREP_OK);
+    assert_int_equal(seq, 2);
+    policy_for(&pol, &pk, T0 + 360);
+    assert_int_equal(prep_cut_verify(inst, 0, &pol, &vr, &d), PREP_OK);
+    assert_int_equal(vr.cuts, 2);
+    assert_int_equal(vr.objects, 6003 + 5000);
+    assert_int_equal(sh("test -z \"$(ls -A %s/tmp)\"", inst), 0);
+    site_free(&s);
+    prep_diags_free(&d);
+    rm_rf(t);
+    free(t), free(inst);
+}
+
 static void test_make_rules(void **st)
 {
     (void)st;
@@ -1037,6 +1079,7 @@ int main(void)
         cmocka_unit_test(test_paths_and_types),
         cmocka_unit_test(test_chain_receive_verify_delta),
         cmocka_unit_test(test_make_rules),
+        cmocka_unit_test(test_make_many_objects),
         cmocka_unit_test(test_export),
         cmocka_unit_test(test_doc_example),
     };
