@@ -198,7 +198,7 @@ static void remember_made(cutter *c, prep_time instant)
 int cutter_integrity_refused(prep_err e, const prep_diags *d)
 {
     return e == PREP_ERR_VERIFY && (prep_diags_find(d, "count-decreased") || prep_diags_find(d, "published-acta-missing") ||
-                                    prep_diags_find(d, "catalogue-changed"));
+                                    prep_diags_find(d, "catalogue-changed") || prep_diags_find(d, "catalogue-note"));
 }
 
 /* prep_render_site_shed's hashes: the parts of the cut just made with hash cache ctx. */

@@ -99,8 +99,26 @@ int cutter_catalog_changed(cutter *c, uint64_t active_seq, prep_diags *d)
 {
     char *p = catalog_note_path(c), *text = NULL, was[65] = "";
     size_t len = 0;
-    if (prep_read_file(p, 4096, &text, &len) == PREP_OK)
-        if (sscanf(text, "prep-catalog-of-cuts 1\nsha256 %64[0-9a-f]\n", was) != 1) was[0] = 0;
+    prep_err re = prep_read_file(p, 4096, &text, &len);
+    int n = 0;
+    /* the whole note, as cutter_catalog_note writes it: a damaged or hand-edited note is
+     * not read as "no note" (that would skip the check without a word) */
+    if (re == PREP_OK && (sscanf(text, "prep-catalog-of-cuts 1\nsha256 %64[0-9a-f]\n%n", was, &n) != 1 || strlen(was) != 64 ||
+                          (size_t)n != len)) {
+        free(text);
+        prep_diags_add(d, p, 1, 0, "catalogue-note",
+                       "is not the note of the catalogue the active cut %llu was made with (\"prep-catalog-of-cuts 1\" "
+                       "and a SHA-256 line, written by the cutter): this catalogue cannot be compared with that cut's%s",
+                       (unsigned long long)active_seq,
+                       c->override_reason ? " (overridden: the note is written again after this cut)"
+                                          : "; nothing is signed (--override-reason TEXT publishes with this "
+                                            "catalogue and writes the note again; removing the file skips the check)");
+        if (c->override_reason)
+            prep_buf_printf(&c->overridden, "%s: unreadable; catalogue not compared with cut %llu's\n", p,
+                            (unsigned long long)active_seq);
+        free(p);
+        return !c->override_reason;
+    }
     free(text);
     int changed = was[0] && strcmp(was, c->cat_sha) != 0;
     if (changed) {

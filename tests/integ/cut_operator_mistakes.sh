@@ -18,6 +18,8 @@
 #      night's files): refused, each acta named
 #   9. another catalogue than the active cut's, with the same process id: refused
 #      (STORE/catalog); --override-reason publishes the change
+#  10. STORE/catalog damaged (cut short, a line edited, a line added): refused like 9, not
+#      read as "no note"; --override-reason makes the cut and writes the note again
 set -euo pipefail
 [ -n "${DEBUG:-}" ] && set -x
 PREP=$1
@@ -167,6 +169,28 @@ set -e
 [ $rc -eq 0 ] || { echo "9: the override did not make the cut"; cat err; exit 1; }
 "$PREP" export --store store --out site9 >/dev/null
 grep -q "another catalogue than cut 2" site9/corte.json || { echo "9: the change is not published"; exit 1; }
+
+# 10. the store's catalogue note damaged (cut short, or edited): refused like another
+#     catalogue, not read as no note (which skips the check); with --override-reason made,
+#     and the note written whole again
+for damage in "head -c 40" "sed s/sha256/sha/" "sed \$a\\extra"; do
+  fresh
+  $damage store/catalog >cat.tmp && mv cat.tmp store/catalog
+  set +e
+  "$PREP" cut --catalog tiny.cat --actas good --at "2021-06-07 03:00" --key drill.key --pubkey drill.pub --store store \
+    --drill >out 2>err
+  rc=$?
+  set -e
+  [ $rc -eq 1 ] || { echo "10 ($damage): exit $rc, expected 1"; cat err; exit 1; }
+  refused "10 ($damage)" "store/catalog:1: catalogue-note: is not the note of the catalogue the active cut 2 was made with"
+done
+set +e
+"$PREP" cut --catalog tiny.cat --actas good --at "2021-06-07 03:00" --key drill.key --pubkey drill.pub --store store --drill \
+  --override-reason "nota del catálogo restaurada" >out 2>err
+rc=$?
+set -e
+[ $rc -eq 0 ] || { echo "10: the override did not make the cut"; cat err; exit 1; }
+[ "$(sed -n 2p store/catalog)" = "sha256 $(sha256sum <tiny.cat | cut -c1-64)" ] || { echo "10: note not rewritten"; exit 1; }
 
 # 7. prep institute that could never cut
 fresh
