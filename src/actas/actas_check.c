@@ -393,14 +393,17 @@ static int same_acta(const crow *p, const crow *q)
     return c;
 }
 
-/* Rows of one acta (same key, TIPO_ACTA and unit) ordered by key, the later capture last:
- * the later instant, else the later line (prep_actas_supersedes's order). */
+/* Rows of one acta (same key, TIPO_ACTA and unit) ordered by key, the one that counts last:
+ * a row of an acta that arrived after one that did not (the tally never reads the latter),
+ * then prep_actas_supersedes's order: the later instant (none is the earliest), else the
+ * later line. A total order, so qsort leaves the same row last whatever the input order. */
 static int cmp_repeat(const void *a, const void *b)
 {
     const crow *p = *(const crow *const *)a, *q = *(const crow *const *)b;
     int c = same_acta(p, q);
     if (c) return c;
-    if (p->t != q->t && p->t != PREP_TIME_NONE && q->t != PREP_TIME_NONE) return p->t < q->t ? -1 : 1;
+    if (p->arrived != q->arrived) return p->arrived < q->arrived ? -1 : 1;
+    if (p->t != q->t) return p->t < q->t ? -1 : 1; /* PREP_TIME_NONE is INT64_MIN: first */
     return p->line < q->line ? -1 : p->line > q->line;
 }
 
@@ -421,15 +424,17 @@ static size_t drop_repeats(cctx *x)
     qsort(ix, m, sizeof *ix, cmp_repeat);
     uint8_t *gone = prep_xcalloc(x->n + 1, 1);
     size_t dropped = 0;
-    for (size_t i = 0; i + 1 < m; i++) {
-        const crow *p = ix[i], *q = ix[i + 1];
-        if (same_acta(p, q)) continue;
-        gone[p - x->rows] = 1;
-        dropped++;
-        prep_diags_add(x->d, x->name, p->line, 0, "repeated-acta",
-                       "acta %s is also on line %lu, a later capture: this row is left out of the figures (the "
-                       "tally counts the later capture)",
-                       p->clave, (unsigned long)q->line);
+    for (size_t i = 0, j; i < m; i = j) {
+        for (j = i + 1; j < m && !same_acta(ix[i], ix[j]); j++) {}
+        const crow *keep = ix[j - 1]; /* the group's last: the capture that counts */
+        for (size_t k = i; k + 1 < j; k++) {
+            gone[ix[k] - x->rows] = 1;
+            dropped++;
+            prep_diags_add(x->d, x->name, ix[k]->line, 0, "repeated-acta",
+                           "acta %s is also on line %lu, the capture that counts (the later one): this row is "
+                           "left out of the figures, as the tally leaves it out",
+                           ix[k]->clave, (unsigned long)keep->line);
+        }
     }
     size_t w = 0;
     for (size_t i = 0; i < x->n; i++)
@@ -573,7 +578,7 @@ static int figure_parse_dec(const char *s, int fig, int dec, int64_t *out)
         }
         if (c[i] < '0' || c[i] > '9') return -1;
         if (!seen_dot) {
-            if (ip > (INT64_MAX - 9) / 10 / p10[dec]) return -1;
+            if (ip > (INT64_MAX - 9) / 10) return -1;
             ip = ip * 10 + (c[i] - '0');
         } else if (fd < dec) {
             fp = fp * 10 + (c[i] - '0');
@@ -584,6 +589,7 @@ static int figure_parse_dec(const char *s, int fig, int dec, int64_t *out)
     }
     if (seen_dot && !pct && fd) return -1;
     while (fd < dec) fp *= 10, fd++;
+    if (pct && ip > (INT64_MAX - fp) / p10[dec]) return -1; /* no figure is that large */
     *out = pct ? ip * p10[dec] + fp : ip;
     return 0;
 }

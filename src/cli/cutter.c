@@ -299,9 +299,9 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     size_t missing = 0;
     for (uint32_t el = 0; (own || have_active) && el < c->cat->n_elections; el++) {
         int64_t pc = 0, pn = 0;
-        prep_actas *pub = own ? NULL : cutter_published_db(c, &am, el);
+        prep_actas *pub = NULL;
+        int known = own || !cutter_published_read(c, &am, el, &pub, &pc, &pn);
         if (pub) missing += cutter_published_missing(c, am.meta.seq, el, pub, at, d);
-        int known = own || (pub && !cutter_published_counts(pub, &pc, &pn));
         if (own) {
             pc = c->made_counts[2 * el];
             pn = c->made_counts[2 * el + 1];

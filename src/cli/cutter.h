@@ -77,11 +77,13 @@ void cutter_close(cutter *c);
  * the daemon; --override-reason lets them through. */
 int cutter_integrity_refused(prep_err e, const prep_diags *d);
 /* cutter_past.c: the active cut's (manifest am, its signature checked) database of election
- * el read back once with c's catalogue, plain or composed, or NULL (no such file: a cut made
- * with --from; or it cannot be read: logged, then neither check below runs for it). */
-prep_actas *cutter_published_db(const cutter *c, const prep_cut_manifest *am, uint32_t el);
-/* Its header block's ACTAS_CAPTURADAS and ACTAS_CONTABILIZADAS: 0, or -1 when absent. */
-int cutter_published_counts(const prep_actas *pub, int64_t *cap, int64_t *cont);
+ * el read back once, plain or composed: its header block's ACTAS_CAPTURADAS and
+ * ACTAS_CONTABILIZADAS into *cap, *cont (returns 0; -1 when it has none: no such file, a
+ * cut made with --from), and its rows read with c's catalogue into *pub (owned), or NULL
+ * when they cannot be (logged; another catalogue's columns: the published-actas check
+ * does not run for it, the count check still does). */
+int cutter_published_read(const cutter *c, const prep_cut_manifest *am, uint32_t el, prep_actas **pub, int64_t *cap,
+                          int64_t *cont);
 /* The actas pub (election el of active cut seq) lists as captured that have no capture at
  * or before at in c's files now, each a diag "published-acta-missing" at its actas file
  * (the first 20), and with c->override_reason one line in c->overridden. Returns their count. */

@@ -11,35 +11,52 @@
 #include <stdlib.h>
 #include <string.h>
 
-prep_actas *cutter_published_db(const cutter *c, const prep_cut_manifest *am, uint32_t el)
+/* ACTAS_CAPTURADAS and ACTAS_CONTABILIZADAS of a database's header block: 0, or -1. */
+static int header_counts(const prep_actas_header *h, int64_t *cap, int64_t *cont)
 {
+    const char *vc = prep_actas_header_value(h, 3), *vn = prep_actas_header_value(h, 5);
+    return vc && vn && !prep_parse_i64(vc, cap) && !prep_parse_i64(vn, cont) ? 0 : -1;
+}
+
+int cutter_published_read(const cutter *c, const prep_cut_manifest *am, uint32_t el, prep_actas **pub, int64_t *cap,
+                          int64_t *cont)
+{
+    *pub = NULL;
     char path[256];
     snprintf(path, sizeof path, "base-de-datos/%s.csv", c->cat->elections[el].id);
     const prep_cut_entry *en = prep_cut_manifest_find(am, path);
-    if (!en) return NULL;
+    if (!en) return -1;
     char *data = NULL;
     size_t len = 0;
-    prep_actas *s = NULL;
     prep_err e = prep_cut_file_read(c->store, en, (uint64_t)1 << 32, &data, &len);
     char label[600];
     snprintf(label, sizeof label, "%s (cut %llu)", path, (unsigned long long)am->meta.seq);
-    if (!e) e = prep_actas_parse(label, data, len, c->cat, el, &s, NULL);
+    /* the counts from the header block alone: they hold even when the rows do not read
+     * with this catalogue (another catalogue's columns), which the catalogue check names */
+    int counts = -1;
+    if (!e) {
+        prep_diags hd;
+        prep_diags_init(&hd);
+        prep_actas_header h;
+        if (prep_actas_read_header(label, data, len < 65536 ? len : 65536, &h, &hd) == PREP_OK) {
+            counts = header_counts(&h, cap, cont);
+            prep_actas_header_free(&h);
+        }
+        prep_diags_free(&hd);
+        e = prep_actas_parse(label, data, len, c->cat, el, pub, NULL);
+    }
     free(data);
-    if (e)
-        prep_log(PREP_LOG_WARN, "%s: %s cannot be read back (%s): the actas it published are not compared", c->store,
-                 label, prep_err_text(e));
-    return e ? NULL : s;
+    if (e) {
+        *pub = NULL;
+        prep_log(PREP_LOG_WARN, "%s: %s cannot be read back (%s): the actas it published are not compared%s",
+                 c->store, label, prep_err_text(e), counts ? ", nor its counts" : "");
+    }
+    return counts;
 }
 
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-int cutter_published_counts(const prep_actas *pub, int64_t *cap, int64_t *cont)
-{
-    const char *vc = prep_actas_header_value(&pub->hdr, 3), *vn = prep_actas_header_value(&pub->hdr, 5);
-    return vc && vn && !prep_parse_i64(vc, cap) && !prep_parse_i64(vn, cont) ? 0 : -1;
 }
 
 size_t cutter_published_missing(cutter *c, uint64_t seq, uint32_t el, const prep_actas *pub, prep_time at,
@@ -95,17 +112,25 @@ static char *catalog_note_path(const cutter *c)
     return p;
 }
 
+static int catalog_note_text(const char *sha, char text[128])
+{
+    return snprintf(text, 128, "prep-catalog-of-cuts 1\nsha256 %s\n", sha);
+}
+
 int cutter_catalog_changed(cutter *c, uint64_t active_seq, prep_diags *d)
 {
-    char *p = catalog_note_path(c), *text = NULL, was[65] = "";
+    char *p = catalog_note_path(c), *text = NULL, was[65] = "", want[128];
     size_t len = 0;
     prep_err re = prep_read_file(p, 4096, &text, &len);
-    int n = 0;
-    /* the whole note, as cutter_catalog_note writes it: a damaged or hand-edited note is
-     * not read as "no note" (that would skip the check without a word) */
-    if (re == PREP_OK && (sscanf(text, "prep-catalog-of-cuts 1\nsha256 %64[0-9a-f]\n%n", was, &n) != 1 || strlen(was) != 64 ||
-                          (size_t)n != len)) {
+    /* byte for byte what cutter_catalog_note writes: a damaged, hand-edited or unreadable
+     * note is not read as "no note" (that would skip the check without a word); only a
+     * store without one (older stores) is not checked */
+    if (re == PREP_OK && sscanf(text, "prep-catalog-of-cuts 1\nsha256 %64[0-9a-f]", was) == 1 &&
+        ((size_t)catalog_note_text(was, want) != len || memcmp(want, text, len) != 0))
+        was[0] = 0;
+    if (re != PREP_ERR_NOTFOUND && !was[0]) {
         free(text);
+        c->cat_noted = 0; /* written again after a cut made over it */
         prep_diags_add(d, p, 1, 0, "catalogue-note",
                        "is not the note of the catalogue the active cut %llu was made with (\"prep-catalog-of-cuts 1\" "
                        "and a SHA-256 line, written by the cutter): this catalogue cannot be compared with that cut's%s",
@@ -122,6 +147,7 @@ int cutter_catalog_changed(cutter *c, uint64_t active_seq, prep_diags *d)
     free(text);
     int changed = was[0] && strcmp(was, c->cat_sha) != 0;
     if (changed) {
+        c->cat_noted = 0; /* written again after a cut made over it */
         prep_diags_add(d, c->cat_path, 0, 0, "catalogue-changed",
                        "this catalogue (SHA-256 %.16s...) is not the one the active cut %llu was made with (%.16s..., "
                        "%s): another catalogue changes the expected actas, the lista nominal and the names%s",
@@ -140,7 +166,7 @@ void cutter_catalog_note(cutter *c)
 {
     if (c->cat_noted) return;
     char *p = catalog_note_path(c), text[128];
-    int n = snprintf(text, sizeof text, "prep-catalog-of-cuts 1\nsha256 %s\n", c->cat_sha);
+    int n = catalog_note_text(c->cat_sha, text);
     if (prep_write_file_atomic(p, text, (size_t)n) == PREP_OK) c->cat_noted = 1;
     else prep_log(PREP_LOG_WARN, "%s: cannot write: %s (the next cutter cannot tell its catalogue changed)", p,
                   prep_err_text(PREP_ERR_IO));

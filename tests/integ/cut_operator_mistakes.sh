@@ -18,8 +18,12 @@
 #      night's files): refused, each acta named
 #   9. another catalogue than the active cut's, with the same process id: refused
 #      (STORE/catalog); --override-reason publishes the change
-#  10. STORE/catalog damaged (cut short, a line edited, a line added): refused like 9, not
+#  10. STORE/catalog damaged (cut short, a line edited, a line added, blanks added, grown
+#      past 4 KiB): refused like 9, not
 #      read as "no note"; --override-reason makes the cut and writes the note again
+#  11. no STORE/catalog (an older store), a catalogue with one more party (the active cut's
+#      database no longer reads with it) and truncated captures: the counts still come from
+#      that database's header block, so the drop is refused
 set -euo pipefail
 [ -n "${DEBUG:-}" ] && set -x
 PREP=$1
@@ -173,7 +177,9 @@ grep -q "another catalogue than cut 2" site9/corte.json || { echo "9: the change
 # 10. the store's catalogue note damaged (cut short, or edited): refused like another
 #     catalogue, not read as no note (which skips the check); with --override-reason made,
 #     and the note written whole again
-for damage in "head -c 40" "sed s/sha256/sha/" "sed \$a\\extra"; do
+grow() { cat "$1"; head -c 5000 /dev/zero | tr '\0' x; } # past the 4 KiB a note may be
+blanks() { sed 's/$/ /' "$1"; }
+for damage in "head -c 40" "sed s/sha256/sha/" "sed \$a\\extra" blanks grow; do
   fresh
   $damage store/catalog >cat.tmp && mv cat.tmp store/catalog
   set +e
@@ -191,6 +197,29 @@ rc=$?
 set -e
 [ $rc -eq 0 ] || { echo "10: the override did not make the cut"; cat err; exit 1; }
 [ "$(sed -n 2p store/catalog)" = "sha256 $(sha256sum <tiny.cat | cut -c1-64)" ] || { echo "10: note not rewritten"; exit 1; }
+
+# 11. (above)
+fresh
+rm store/catalog
+/usr/bin/python3 - tiny.cat extra.cat <<'PY'
+import sys
+s = open(sys.argv[1], encoding="utf-8").read()
+s = s.replace("MORENA|Morena|#B5261E\n", "MORENA|Morena|#B5261E\nPVEM|Partido Verde|#50A845\n", 1)
+s = s.replace("|entity|1|PAN PRI PT MC MORENA", "|entity|1|PAN PRI PT MC MORENA PVEM", 1)
+s = s.replace("[candidacies]\nelection|unit|contender|name\n", "[candidacies]\nelection|unit|contender|name\ngub|*|PVEM|Ana Verde Ruiz\n", 1)
+open(sys.argv[2], "w", encoding="utf-8").write(s)
+PY
+mkdir -p corta
+for f in good/*.csv; do head -n 3 "$f" >"corta/${f#good/}"; done
+awk -F'|' 'BEGIN{OFS="|"} NR==1{for (i = 1; i <= NF; i++) if ($i == "MORENA") m = i} {$m = $m OFS (NR == 1 ? "PVEM" : "0"); print}' \
+  good/gub.csv | head -n 3 >corta/gub.csv
+set +e
+"$PREP" cut --catalog extra.cat --actas corta --at "2021-06-07 03:00" --key drill.key --pubkey drill.pub --store store \
+  --drill >out 2>err
+rc=$?
+set -e
+grep -q "base-de-datos/gub.csv (cut 2) cannot be read back" err || { echo "11: the database read with the new catalogue"; cat err; exit 1; }
+refused "11 (one more party, no note)" "corta/gub.csv: count-decreased: ACTAS_CAPTURADAS of gub would go from"
 
 # 7. prep institute that could never cut
 fresh
