@@ -56,8 +56,9 @@ static void tokens_credit(net_h2 *h, int64_t n)
 struct h2_stream {
     h2_stream *prev, *next;          /* in net_h2.streams */
     int32_t id;
-    char fields[NET_H2_FIELDS_MAX];
-    size_t flen, header_bytes;
+    char *fields;                    /* the kept request fields (keep): grown up to
+                                      * NET_H2_FIELDS_MAX, freed once answered */
+    size_t flen, fcap, header_bytes;
     int too_large;
     int pending;                     /* counted in net_h2.n_pending */
     int waiting;                     /* on net_h2's wait list */
@@ -70,8 +71,7 @@ struct h2_stream {
     char *own;                       /* our own body */
     const uint8_t *body;
     size_t body_len, body_off;
-    nghttp2_nv nv[PREP_HTTP_MAX_FIELDS + 16];
-    char status[8], clen[24], date[40], seq[24];
+    char status[8], clen[24], date[40], seq[24]; /* the answer's own fields (nghttp2 refers to them) */
 };
 
 static void stream_link(net_h2 *h, h2_stream *st)
@@ -125,19 +125,54 @@ static void stream_free(net_h2 *h, h2_stream *st)
     if (st->pending) h->n_pending--;
     if (st->has_resp) prep_http_response_done(&st->resp);
     free(st->own);
+    free(st->fields);
     free(st);
 }
 
+/* The request's slices, each into st->fields. */
+static void slices(h2_stream *st, prep_http_slice *v[10])
+{
+    prep_http_slice *const all[10] = {&st->method, &st->path,  &st->query,    &st->target, &st->ae,
+                                      &st->inm,    &st->range, &st->if_range, &st->ua,     &st->referer};
+    memcpy(v, all, sizeof all);
+}
+
+/* A request field's value copied into the stream: the buffer grows as the fields come (a
+ * stream held open costs what its request brought, not NET_H2_FIELDS_MAX), the slices
+ * already kept moved with it. Past NET_H2_FIELDS_MAX, or without memory: too_large (431). */
 static prep_http_slice keep(h2_stream *st, const uint8_t *v, size_t n)
 {
-    if (st->flen + n > sizeof st->fields) {
-        st->too_large = 1;
-        return (prep_http_slice){NULL, 0};
+    if (st->flen + n > st->fcap) {
+        size_t cap = st->fcap ? st->fcap : 256;
+        while (cap < st->flen + n) cap *= 2;
+        char *nb = st->flen + n <= NET_H2_FIELDS_MAX ? realloc(st->fields, cap) : NULL;
+        if (!nb) {
+            st->too_large = 1;
+            return (prep_http_slice){NULL, 0};
+        }
+        prep_http_slice *sl[10];
+        slices(st, sl);
+        for (int i = 0; i < 10; i++)
+            if (sl[i]->p) sl[i]->p = nb + (sl[i]->p - st->fields);
+        st->fields = nb;
+        st->fcap = cap;
     }
     char *p = st->fields + st->flen;
     memcpy(p, v, n);
     st->flen += n;
     return (prep_http_slice){p, n};
+}
+
+/* Once answered, the request's fields are not read again: a stream held open by a client
+ * that does not read keeps only its answer. */
+static void forget_request(h2_stream *st)
+{
+    prep_http_slice *sl[10];
+    slices(st, sl);
+    for (int i = 0; i < 10; i++) *sl[i] = (prep_http_slice){NULL, 0};
+    free(st->fields);
+    st->fields = NULL;
+    st->flen = st->fcap = 0;
 }
 
 static int name_is(const uint8_t *name, size_t len, const char *s)
@@ -277,6 +312,7 @@ static int respond(net_conn *c, h2_stream *st)
     if (st->method.p && st->method.len == 3 && !memcmp(st->method.p, "GET", 3)) m = PREP_HTTP_GET;
     else if (st->method.p && st->method.len == 4 && !memcmp(st->method.p, "HEAD", 4)) m = PREP_HTTP_HEAD;
     int status;
+    nghttp2_nv nva[PREP_HTTP_MAX_FIELDS + 16]; /* nghttp2 copies the array (not the strings) */
     size_t nv = 0;
     int which = st->path.p ? net_is_reserved(s, st->path.p, st->path.len) : 0;
     if (!(st->too_large || m == PREP_HTTP_OTHER || which || !st->path.p)) {
@@ -331,21 +367,21 @@ static int respond(net_conn *c, h2_stream *st)
         }
         st->body = (const uint8_t *)st->own;
         snprintf(st->status, sizeof st->status, "%d", status);
-        st->nv[nv++] = NV(":status", st->status);
-        st->nv[nv++] = NV("content-type", ctype);
-        st->nv[nv++] = NV("cache-control", PREP_POLICY_CC_NO_CACHE);
-        if (status == 405) st->nv[nv++] = NV("allow", "GET, HEAD");
-        if (status == 503) st->nv[nv++] = NV("retry-after", NET_STR(NET_RETRY_AFTER));
+        nva[nv++] = NV(":status", st->status);
+        nva[nv++] = NV("content-type", ctype);
+        nva[nv++] = NV("cache-control", PREP_POLICY_CC_NO_CACHE);
+        if (status == 405) nva[nv++] = NV("allow", "GET, HEAD");
+        if (status == 503) nva[nv++] = NV("retry-after", NET_STR(NET_RETRY_AFTER));
         net_kv kv[8];
         size_t n = net_security_fields(c, kv, PREP_ARRAY_LEN(kv), st->seq, sizeof st->seq);
-        for (size_t i = 0; i < n; i++) st->nv[nv++] = NV(kv[i].n, kv[i].v);
+        for (size_t i = 0; i < n; i++) nva[nv++] = NV(kv[i].n, kv[i].v);
     } else {
         status = st->resp.status;
         snprintf(st->status, sizeof st->status, "%d", status);
-        st->nv[nv++] = NV(":status", st->status);
-        for (size_t i = 0; i < st->resp.n_fields && nv < PREP_ARRAY_LEN(st->nv) - 3; i++) {
+        nva[nv++] = NV(":status", st->status);
+        for (size_t i = 0; i < st->resp.n_fields && nv < PREP_ARRAY_LEN(nva) - 3; i++) {
             const prep_http_field *f = &st->resp.fields[i];
-            st->nv[nv++] = (nghttp2_nv){(uint8_t *)f->name, (uint8_t *)f->value, f->name_len, f->value_len,
+            nva[nv++] = (nghttp2_nv){(uint8_t *)f->name, (uint8_t *)f->value, f->name_len, f->value_len,
                                         NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE};
         }
         st->body = st->resp.body;
@@ -354,10 +390,10 @@ static int respond(net_conn *c, h2_stream *st)
     int send_body = m != PREP_HTTP_HEAD && status != 304 && (!st->has_resp || st->resp.send_body);
     if (status != 304) {
         snprintf(st->clen, sizeof st->clen, "%zu", st->body_len);
-        st->nv[nv++] = NV("content-length", st->clen);
+        nva[nv++] = NV("content-length", st->clen);
     }
     snprintf(st->date, sizeof st->date, "%s", net_date(w));
-    st->nv[nv++] = NV("date", st->date);
+    nva[nv++] = NV("date", st->date);
     uint64_t sent = send_body ? st->body_len : 0;
     net_count(w, status, sent);
     if (w->logbuf) {
@@ -369,12 +405,13 @@ static int respond(net_conn *c, h2_stream *st)
     }
     nghttp2_data_provider dp = {.source.ptr = st, .read_callback = data_read};
     int with_body = send_body && st->body_len;
-    int rv = nghttp2_submit_response(c->h2->s, st->id, st->nv, nv, with_body ? &dp : NULL);
+    int rv = nghttp2_submit_response(c->h2->s, st->id, nva, nv, with_body ? &dp : NULL);
     if (rv) nghttp2_submit_rst_stream(c->h2->s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
     else if (with_body) {
         st->pending = 1;
         c->h2->n_pending++;
     }
+    forget_request(st);
     return 1;
 }
 
@@ -526,6 +563,8 @@ static int h2_flush(net_conn *c)
         }
         if (!nghttp2_session_want_write(s)) break;
         c->wlen = c->woff = 0;
+        /* given back while the connection had nothing to write (net_conn_timeouts) */
+        if (!c->wbuf && !(c->wbuf = malloc(NET_WBUF))) return -1;
         if (nghttp2_session_send(s)) return -1;
         if (!c->wlen) break;
     }

@@ -301,6 +301,14 @@ void net_conn_timeouts(net_worker *w)
             net_conn_close(c);
         } else if (c->proto == PROTO_H2 && !c->waiting && now - c->active_ms >= 1000 && net_h2_idle(c)) {
             net_conn_wait(c); /* no open stream for a second: idle, may be shed at the cap */
+        } else if (c->proto == PROTO_H2 && c->wbuf && c->woff == c->wlen && now - c->active_ms >= 1000) {
+            /* Nothing to write for a second (idle, or streams held by a client that does
+             * not open its window): the TLS write buffer (64 KiB) goes back; h2_flush
+             * allocates it again when nghttp2 has frames to send. */
+            free(c->wbuf);
+            c->wbuf = NULL;
+            c->wlen = c->woff = 0;
+            atomic_store_explicit(&w->srv->trim_due, 1, memory_order_relaxed);
         } else if (c->proto == PROTO_H1 && !c->rlen && !c->qn && c->woff == c->wlen && now - c->active_ms >= 1000) {
             /* Idle keep-alive for a second: give back the read buffer, the answer queue
              * and the TLS write buffer (16 + 12 + 64 KiB); the next request allocates

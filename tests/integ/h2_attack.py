@@ -62,6 +62,12 @@ bounded in count and time.
       nothing; after 1.5 s samples the server's RSS, then closes them. Prints
       {"rss_kb_peak"}.
 
+  h2_attack.py reuse --port P --cafile F --path PATH [--wait S]
+      One connection with an open window: GET PATH read whole, S seconds (default 2.5) of
+      silence (the server gives back the connection's write buffer after one), the same
+      GET again. Prints {"answers": [{status, bytes, length}, ...]}; exit 0 when both are
+      200 and whole.
+
   h2_attack.py wait-rss PID --max-kb K [--seconds S]
       Polls the RSS every 100 ms until it is at most K kB (exit 0), or S seconds (default
       10) pass (exit 1). Prints the last value.
@@ -481,6 +487,36 @@ def cmd_h1pipe(a):
     return 0
 
 
+def cmd_reuse(a):
+    """One connection, a full window: GET PATH, read it whole, wait, GET it again."""
+    c = H2(a.port, a.cafile)
+    c.conn.increment_flow_control_window(1 << 24)
+    c.flush()
+    out = []
+    for k in range(2):
+        if k:
+            time.sleep(a.wait)
+        sid = c.get(a.path)
+        c.flush()
+        t0 = time.time()
+        while time.time() - t0 < 10 and not c.closed and sid not in c.resets and \
+                not (sid in c.heads and c.data.get(sid, 0) >= int(c.heads[sid].get(b"content-length", b"0"))):
+            c.pump(timeout=0.5)
+            for s, n in list(c.data.items()):  # give the window back as a browser does
+                if n:
+                    try:
+                        c.conn.acknowledge_received_data(n, s)
+                    except Exception:
+                        pass
+            c.flush()
+        h = c.heads.get(sid, {})
+        out.append({"status": h.get(b":status", b"?").decode(), "bytes": c.data.get(sid, 0),
+                    "length": int(h.get(b"content-length", b"-1"))})
+    c.abort()
+    print(json.dumps({"answers": out}))
+    return 0 if all(o["status"] == "200" and o["bytes"] == o["length"] for o in out) else 1
+
+
 def cmd_wait_rss(a):
     end = time.time() + a.seconds
     while True:
@@ -542,6 +578,11 @@ def main():
     hp.add_argument("--requests", type=int, default=8)
     hp.add_argument("--path", required=True)
     hp.add_argument("--pid", type=int, default=0)
+    ru = sub.add_parser("reuse")
+    ru.add_argument("--port", type=int, required=True)
+    ru.add_argument("--cafile", required=True)
+    ru.add_argument("--path", required=True)
+    ru.add_argument("--wait", type=float, default=2.5)
     w = sub.add_parser("wait-rss")
     w.add_argument("pid", type=int)
     w.add_argument("--max-kb", type=int, required=True)
@@ -550,6 +591,8 @@ def main():
     if a.cmd == "rss":
         print(rss_kb(a.pid))
         return 0
+    if a.cmd == "reuse":
+        return cmd_reuse(a)
     if a.cmd == "hold":
         return cmd_hold(a)
     if a.cmd == "holds":

@@ -156,6 +156,23 @@ fi
 for _ in $(seq 100); do [ "$(metric answer_memory_bytes)" = 0 ] && break; sleep 0.1; done
 [ "$(metric answer_memory_bytes)" = 0 ] || fail "d: HTTP/1.1 answer memory not given back: $(metric answer_memory_bytes)"
 curl -sS --max-time 10 --http2 --cacert cert.pem -o got.bin "$S3/cortes/1/big.bin" || fail "d: a download after"
+# e. What a held stream costs when its answer owns nothing (a page in the version's memory):
+#    40 connections x 32 streams with a zero window. Each stream keeps its answer, not its
+#    request's fields (they were an 8 KiB buffer and a 1.6 KiB field array each: ~440 KiB
+#    a connection, 4.4 GB at --max-conns); the connection's own buffers stay (TLS, 64 KiB).
+#    Under 256 KiB a connection.
+if [ $ASAN = 0 ]; then
+  base4=$($ATK rss "$SPID3")
+  r=$($ATK hold --port "$HP3" --cafile cert.pem --conns 40 --streams 32 --path /index.html --pid "$SPID3") \
+    || fail "attack e: $r"
+  peak4=$(sed 's/.*"rss_kb_peak": \([0-9]*\).*/\1/' <<<"$r")
+  echo "e: 1,280 held streams of a page: RSS $base4 -> $peak4 kB"
+  [ "$peak4" -lt $((base4 + 40 * 256)) ] || fail "e: $(((peak4 - base4) / 40)) kB a connection of 32 held streams"
+fi
+# A connection silent for over a second gives back its TLS write buffer (64 KiB); the next
+# answer on it allocates it again: the 8 MiB file twice over one connection, 2.5 s apart.
+r=$($ATK reuse --port "$HP3" --cafile cert.pem --path /cortes/1/big.bin) || fail "e: an answer after a silence: $r"
+echo "e: $r"
 cmp -s got.bin pub/big.bin || fail "d: the download after differs"
 rc=0
 peer_stop "$SPID3" || rc=$?
