@@ -49,7 +49,11 @@ prep_err net_tls_ctx(const char *cert, const char *key, int h2, SSL_CTX **out, p
         SSL_CTX_free(ctx);
         return pe;
     }
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* RELEASE_BUFFERS: a connection whose TLS buffers are empty gives them back (~20 KiB
+     * each, measured: 300 connections holding 32 streams, 54 -> 48 MB), as nginx does; no
+     * CPU per request measurable (bench_serve.sh, same run: HTTPS/1.1 13.0 -> 12.9 us,
+     * HTTP/2 7.5 -> 7.0) */
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
     /* Read ahead: one read(2) takes a whole record (and whatever follows it) instead of
      * its 5-byte header first and its body in a second read: one system call fewer per
