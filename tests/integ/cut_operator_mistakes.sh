@@ -74,7 +74,7 @@ grep -q "starts over" err && { echo "2: rendered before refusing"; cat err; exit
 
 # 3. an object of the active cut deleted, then truncated
 fresh
-o=$(grep '  assets/' store/cuts/2/manifest | head -1 | cut -d' ' -f1)
+o=$(grep -m1 '  assets/' store/cuts/2/manifest | cut -d' ' -f1)
 obj=store/objects/${o:0:2}/${o:2}
 rm "$obj"
 mkcut "2021-06-07 03:00"
@@ -211,8 +211,8 @@ open(sys.argv[2], "w", encoding="utf-8").write(s)
 PY
 mkdir -p corta
 for f in good/*.csv; do head -n 3 "$f" >"corta/${f#good/}"; done
-awk -F'|' 'BEGIN{OFS="|"} NR==1{for (i = 1; i <= NF; i++) if ($i == "MORENA") m = i} {$m = $m OFS (NR == 1 ? "PVEM" : "0"); print}' \
-  good/gub.csv | head -n 3 >corta/gub.csv
+awk -F'|' 'BEGIN{OFS="|"} NR==1{for (i = 1; i <= NF; i++) if ($i == "MORENA") m = i}
+  NR<=3 {$m = $m OFS (NR == 1 ? "PVEM" : "0"); print}' good/gub.csv >corta/gub.csv
 set +e
 "$PREP" cut --catalog extra.cat --actas corta --at "2021-06-07 03:00" --key drill.key --pubkey drill.pub --store store \
   --drill >out 2>err
