@@ -10,19 +10,19 @@ F=${PREP_SHARED_DATA:-$(dirname "$0")/../../../shared/data}/qroo-2019-prep-dip-l
 [ -f "$F" ] || { echo "missing $F"; exit 1; }
 expected_names=$(sed -n 4p "$F" | tr -d '\r')
 expected_values=$(sed -n 5p "$F" | tr -d '\r')
-out=$("$PREP" tally --actas "$F" 2>/tmp/real_qroo.err) || { cat /tmp/real_qroo.err; echo "prep tally --check failed"; exit 1; }
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+out=$("$PREP" tally --actas "$F" 2>"$T/first.err") || { cat "$T/first.err"; echo "prep tally failed"; exit 1; }
 got_names=$(sed -n 3p <<<"$out")
 got_values=$(sed -n 4p <<<"$out")
 [ "$got_names" = "$expected_names" ] || { echo "names differ:"; echo " file: $expected_names"; echo " ours: $got_names"; exit 1; }
 [ "$got_values" = "$expected_values" ] || { echo "values differ:"; echo " file: $expected_values"; echo " ours: $got_values"; exit 1; }
-grep -q "all 13 figures equal" /tmp/real_qroo.err
+grep -q "all 13 figures equal" "$T/first.err"
 # The file's own election name and cut line are printed back as the file states them.
 [ "$(sed -n 1p <<<"$out")" = "$(sed -n 2p "$F" | tr -d '\r')" ]
 [ "$(sed -n 2p <<<"$out")" = "$(sed -n 3p "$F" | tr -d '\r')" ]
 
 # A tampered copy: ten votes added to PAN in the first (counted) row, still under its lista
 # nominal: the recount differs from the block and says so.
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 awk -F'|' 'BEGIN{OFS="|"} NR==8{$17=$17+10} {print}' "$F" >"$T/tampered.csv"
 "$PREP" tally --actas "$T/tampered.csv" >/dev/null 2>"$T/err"
 grep -q "TOTAL_VOTOS_C_CS: file says 263005, rows give 263015" "$T/err" || { cat "$T/err"; exit 1; }
