@@ -195,10 +195,15 @@ struct prep_http_response {
                                       * received (a path holding a secret); NULL = as
                                       * received, or "-" under redact_targets */
     void (*done)(prep_http_response *r); /* the handler's release; NULL = nothing */
+    uint64_t own_bytes;              /* memory this answer alone holds for its body (a copy
+                                      * it made: an identity page assembled from its parts,
+                                      * an archived file read for it alone, a patch): what
+                                      * the connection's and the server's answer-memory
+                                      * budgets count. 0 when the body is the state's, in a
+                                      * shared cache, or mapped from a file */
     void *_ref;                      /* the state reference this response holds */
-    void *_owned;                    /* storage the response owns: non-NULL means the body is
-                                      * the answer's own memory (counted in the connection's
-                                      * memory budget), NULL that it is the state's */
+    void *_owned;                    /* the handler's storage for this response (heads,
+                                      * bodies, references), released by done */
     char _scratch[512];              /* small dynamic fields (content-range, ...) */
 };
 

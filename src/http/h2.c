@@ -334,7 +334,7 @@ static int respond(net_conn *c, h2_stream *st)
          * again from scratch. The server's answer memory (net_mem_take) is the same rule
          * over every connection: past it a connection holding answers waits for them as
          * above; one holding none has nothing to wait for and is answered 503. */
-        size_t own = st->resp._owned ? (size_t)st->resp.body_len : 0;
+        size_t own = (size_t)st->resp.own_bytes;
         int over = own && c->h2->pinned && c->h2->pinned + own > NET_H2_MEM_BUDGET;
         int refused = own && !over && !net_mem_take(s, own);
         if (over || refused) {

@@ -586,7 +586,7 @@ static void h1_dispatch(net_conn *c, const prep_http_req *r)
         /* The server's answer memory (net_mem_take), all connections together: past it
          * the answer is refused. HTTP/1.1 answers in order, so the request cannot wait
          * behind later ones as an HTTP/2 stream does: 503 with retry-after. */
-        size_t own = o->resp._owned ? (size_t)o->resp.body_len : 0;
+        size_t own = (size_t)o->resp.own_bytes;
         if (own && !net_mem_take(s, own)) {
             prep_http_response_done(&o->resp);
             memset(&o->resp, 0, sizeof o->resp);
@@ -608,7 +608,7 @@ static void h1_dispatch(net_conn *c, const prep_http_req *r)
         /* What this answer owns (an archive body, an identity page copied from its
          * parts) counts against the connection's budget: h1_process stops taking
          * pipelined requests while the queue owns NET_H1_MEM_BUDGET or more. */
-        o->owned = o->resp._owned ? (size_t)o->resp.body_len : 0;
+        o->owned = own;
         c->h1_owned += o->owned;
         status = o->resp.status;
     }

@@ -135,6 +135,7 @@ static void text(prep_pull_server *s, prep_http_response *r, const prep_http_req
     o->data = strdup(body);
     r->body = (const uint8_t *)(o->data ? o->data : "");
     r->body_len = o->data ? strlen(o->data) : 0;
+    r->own_bytes = r->body_len;
     finish(s, r, rq, status, "text/plain; charset=utf-8", with_etag);
 }
 
@@ -410,6 +411,7 @@ static void respond(void *ctx, void *state, const prep_http_request *rq, prep_ht
             o->data = patch;
             r->body = (const uint8_t *)patch;
             r->body_len = plen;
+            r->own_bytes = plen; /* this answer's copy of the patch */
             finish(s, r, rq, 200, "text/plain; charset=utf-8", 0);
             return;
         }

@@ -62,9 +62,11 @@ static arch_body *arch_body_get(uint64_t key, const char *sha256)
 }
 
 /* Offers b (checked) to the table, replacing its slot's occupant when the budget allows. */
-static void arch_body_put(arch_body *b, size_t budget)
+/* Keeps b in the cache when it fits the budget: 1, else 0 (b is its answer's alone). */
+static int arch_body_put(arch_body *b, size_t budget)
 {
     arch_body *old = NULL;
+    int kept = 0;
     pthread_mutex_lock(&g_arch_mu);
     arch_body **slot = &g_arch[b->key % ARCH_SLOTS];
     size_t bytes = g_arch_bytes - (*slot ? (*slot)->len : 0) + b->len;
@@ -73,9 +75,11 @@ static void arch_body_put(arch_body *b, size_t budget)
         *slot = b;
         atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
         g_arch_bytes = bytes;
+        kept = 1;
     }
     pthread_mutex_unlock(&g_arch_mu);
     arch_body_unref(old);
+    return kept;
 }
 
 void site_arch_cache_stats(uint64_t *hits, uint64_t *misses, size_t *bytes)
@@ -312,6 +316,7 @@ static int assemble_identity(prep_http_response *r, const site_file *f, uint64_t
     if (!o->body) return -1;
     if (site_copy_parts(f, first, n, o->body) != 0) return -1;
     r->body = o->body;
+    r->own_bytes = n;
     return 0;
 }
 
@@ -565,6 +570,7 @@ static void answer_pruned(prep_serve_version *v, const prep_http_request *req, p
     site_common_fields(v, o->seq, r->fields, &r->n_fields);
     r->body = o->body;
     r->body_len = len;
+    r->own_bytes = len;
     r->send_body = req->method == PREP_HTTP_GET;
     finish_head(r, 1);
 }
@@ -650,7 +656,9 @@ static void answer_archive(prep_serve_version *v, const prep_http_request *req, 
         nb->len = (size_t)af.size;
         o->ab = nb;
         if (site_assemble(v->store, af.sha256, af.size, af.n_parts, af.parts, nb->data, kind, msg) == PREP_OK) {
-            if (budget) arch_body_put(nb, budget);
+            /* read for this answer: its own memory unless the cache keeps it (bounded by
+             * --archive-cache, shared by every answer of the file) */
+            if (!budget || !arch_body_put(nb, budget)) r->own_bytes = nb->len;
         } else {
             if (prunable && prep_cut_store_pruned(v->store, seq)) { /* the retention ran meanwhile */
                 answer_pruned(v, req, r, seq, rest, have_sig);

@@ -2,7 +2,9 @@
 # Issue 13, items 2 and 3: what one HTTP/2 client can make `prep serve` hold and do. Real
 # client: Debian's python3-h2 (h2_attack.py); loopback only; under a minute.
 #
-# A cut with a 2 MiB big.bin, served over HTTPS with --idle-timeout 3. Then:
+# A cut with a 2 MiB big.bin, served over HTTPS with --idle-timeout 3 and --archive-cache 0
+# (each archive answer its own copy, as for any file larger than the cache: an answer from
+# the cache owns nothing, serve_h2_leak.sh c). Then:
 #  1. Memory exhaustion: 5 connections x 100 streams GET /cortes/1/big.bin (each answer
 #     its own 2 MiB copy) with a zero window, all sent before the server's SETTINGS. At
 #     most 32 streams per connection are taken (SETTINGS_MAX_CONCURRENT_STREAMS, the rest
@@ -58,7 +60,7 @@ echo '<!doctype html><title>uno</title>' >pub/index.html
 peer_cert cert.pem key.pem
 ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=1 \
   "$PREP" serve --store store --tls-listen 127.0.0.1:0 --tls-cert cert.pem --tls-key key.pem --threads 1 \
-  --idle-timeout 3 --poll-ms 100 >out.txt 2>err.txt &
+  --idle-timeout 3 --poll-ms 100 --archive-cache 0 >out.txt 2>err.txt &
 SPID=$!
 peer_track "$SPID"
 for _ in $(seq 100); do grep -q "listening on https://" out.txt 2>/dev/null && break; sleep 0.1; done

@@ -95,8 +95,10 @@ peer_stop "$SPID" || rc=$?
 if grep -q "LeakSanitizer" err.txt; then fail "leaks at exit"; fi
 [ $rc = 0 ] || fail "server exit status $rc"
 
-# c. the default cache: one shared body for every held answer of the same archived file.
-start_serve out2.txt err2.txt
+# c. the default cache: one shared body for every held answer of the same archived file,
+#    which no answer owns: under --answer-memory 32 all 16 are answered (counted as
+#    16 x 8 MiB of their own they would take it past the limit, and 12 would get 503).
+start_serve out2.txt err2.txt --answer-memory 32
 SPID2=$SPID HP2=$HP
 S2=https://127.0.0.1:$HP2
 curl -sS --max-time 10 --http2 --cacert cert.pem -o warm.bin "$S2/cortes/1/big.bin" || fail "c: warm-up request"
@@ -106,6 +108,7 @@ base2=$($ATK rss "$SPID2")
 r=$($ATK hold --port "$HP2" --cafile cert.pem --conns 8 --streams 2 --path /cortes/1/big.bin --pid "$SPID2" \
   --curl "$S2/") || fail "attack c: $r"
 echo "c: baseline $base2 kB (8 MiB file cached), with 16 open streams: $r"
+grep -q '"statuses": {"200": 16}' <<<"$r" || fail "c: answers of a cached archived file refused: $r"
 if [ $ASAN = 0 ]; then
   peak2=$(sed 's/.*"rss_kb_peak": \([0-9]*\).*/\1/' <<<"$r")
   [ "$peak2" -lt $((base2 + 16 * 1024)) ] || fail "c: 16 answers of one archived file cost $((peak2 - base2)) kB: copies"
