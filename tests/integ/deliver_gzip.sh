@@ -17,7 +17,8 @@
 #      Accept-Encoding gets an object raw, with it gets gzip (Content-Encoding) that gzip -dc
 #      inflates to the same bytes. Stopped on cut k, the institute's cached .gz of the
 #      objects it lacks damaged: restarted, it refuses the newer cuts (bad-gzip or
-#      hash-mismatch) and keeps cut k; the damaged files removed, it takes the newest cut.
+#      hash-mismatch, or oversize: which depends on the bytes hit) and keeps cut k; the damaged
+#      files removed, it takes the newest cut.
 # Needs root (sshd), sshd, vsftpd, curl, gzip; skips (exit 77) without them.
 # Usage: tests/integ/deliver_gzip.sh PATH/TO/prep   (KEEP=1 keeps the temp dir)
 set -uo pipefail
@@ -144,11 +145,14 @@ truncate -s $(($(stat -c %s "$g2") - 10)) "$g2"
 for b in sftp ftps; do
   receive $b
   rc=$?
-  want=bad-gzip; [ $b = ftps ] && want=truncated
-  [ $rc = 1 ] && grep -q "refused: $want" "$T/logs/recv-$b.log" && ok "$b: tampered .gz refused ($want), exit 1" ||
+  # a flipped byte: the stream no longer inflates, or inflates past the declared size
+  # (which, depends on the byte); a stream cut short: truncated
+  want='(bad-gzip|oversize|hash-mismatch)'; [ $b = ftps ] && want=truncated
+  [ $rc = 1 ] && grep -Eq "refused: $want" "$T/logs/recv-$b.log" &&
+    ok "$b: tampered .gz $(grep -Eo "refused: $want" "$T/logs/recv-$b.log" | head -1), exit 1" ||
     bad "$b: rc $rc: $(tail -3 "$T/logs/recv-$b.log")"
   [ "$(active_of $b)" = 1 ] && verify $b && ok "$b keeps cut 1, which verifies" || bad "$b: active $(active_of $b)"
-  grep -q "refused: $want" "$T/b-$b/log" && ok "$b: the refusal is in the store's log" || bad "$b: not logged"
+  grep -Eq "refused: $want" "$T/b-$b/log" && ok "$b: the refusal is in the store's log" || bad "$b: not logged"
   rm -rf "${INC[$b]:?}"/*
 done
 "${DELIVER[@]}" --full >"$T/logs/d2b.log" 2>&1 || die "redeliver cut 2: $(cat "$T/logs/d2b.log")"
@@ -261,8 +265,12 @@ for f in $(cd "$T/inst/wire" && find . -path './[0-9a-f][0-9a-f]/*.gz'); do
 done
 [ $n -gt 0 ] || die "no cached .gz for the cuts after $K"
 start p "${RCV[@]}"
-wait_for 15 grep -Eq "pull: (bad-gzip|hash-mismatch)" "$T/logs/p.log" &&
-  ok "pull: $n damaged .gz refused: $(grep -Eo 'pull: (bad-gzip|hash-mismatch)' "$T/logs/p.log" | head -1)" ||
+# Which refusal names the damage depends on the bytes it hit: a stream that no longer
+# inflates (bad-gzip), one that inflates to other bytes (hash-mismatch), or to more than
+# the manifest declares (oversize, "cut N refused: oversize"): any of them, not the cut.
+REFUSAL='(pull|refused): (bad-gzip|hash-mismatch|oversize)'
+wait_for 15 grep -Eq "$REFUSAL" "$T/logs/p.log" &&
+  ok "pull: $n damaged .gz refused: $(grep -Eo "$REFUSAL" "$T/logs/p.log" | head -1)" ||
   bad "pull: no refusal: $(tail -3 "$T/logs/p.log")"
 [ "$(pactive)" = "$K" ] && ok "pull: the broadcaster keeps cut $K" || bad "pull: moved to $(pactive)"
 "$PREP" verify --store "$T/p" --pubkey "$T/drill.pub" --drill >/dev/null 2>&1 && ok "pull: its store verifies" ||
