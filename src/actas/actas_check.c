@@ -537,9 +537,7 @@ static void format_fig(int i, int64_t v, int dec, char out[32])
  * catalogue's percent_decimals); fewer than 4 are compared at 4 ("0" for 0.0000). */
 static int stated_decimals(const char *s)
 {
-    const char *dot = strchr(s, '.');
-    int d = 0;
-    while (dot && dot[1 + d] >= '0' && dot[1 + d] <= '9') d++;
+    int d = actas_decimals_written(s);
     return d > 4 && d <= 9 ? d : 4;
 }
 

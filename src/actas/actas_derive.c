@@ -1363,15 +1363,10 @@ static int derive_meta(dctx *x, const dset *s, dmeta *m)
     char yc[40];
     m->year = prep_time_format(cut != PREP_TIME_NONE ? cut : wc - 86400, m->tz, PREP_TS_ISO, yc, sizeof yc) ? 0
                                                                                                            : (uint32_t)atoi(yc);
-    /* decimals of the percentages as written */
-    m->decimals = 4;
+    /* decimals of the percentages as written (none stated, no point or more than 9: 4) */
     const char *pv = prep_actas_header_value(&x->lay.hdr, 4);
-    if (pv && strchr(pv, '.')) { /* the digits after the point: "84.4183%" has 4 */
-        const char *d = strchr(pv, '.') + 1;
-        m->decimals = 0;
-        while (d[m->decimals] >= '0' && d[m->decimals] <= '9') m->decimals++;
-    }
-    if (m->decimals > 9) m->decimals = 4;
+    int pd = pv ? actas_decimals_written(pv) : -1;
+    m->decimals = pd >= 0 && pd <= 9 ? (uint32_t)pd : 4;
     m->acta_type = 1;
     for (uint32_t i = 0; i < 100; i++)
         if (s->acta_type_count[i] > s->acta_type_count[m->acta_type]) m->acta_type = i;

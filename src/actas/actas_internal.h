@@ -73,6 +73,10 @@ int actas_rp_party_col(const prep_catalog *c, uint32_t e, const prep_acta *a, ui
 /* 1 if s (trimmed) is empty or a placeholder for "nothing": "", "-", "N/A". */
 int actas_is_blank(const char *s);
 
+/* The decimals a header figure is written with: the digits after its point ("84.4183%"
+ * has 4), or -1 without a point. */
+int actas_decimals_written(const char *s);
+
 /* ---------------------------------------------------------------- columns */
 
 typedef enum actas_role {

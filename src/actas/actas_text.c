@@ -204,6 +204,15 @@ void actas_norm(const char *in, char *out, size_t outsz)
     out[j] = 0;
 }
 
+int actas_decimals_written(const char *s)
+{
+    const char *dot = strchr(s, '.');
+    if (!dot) return -1;
+    int d = 0;
+    while (dot[1 + d] >= '0' && dot[1 + d] <= '9') d++;
+    return d;
+}
+
 int actas_is_blank(const char *s)
 {
     while (*s == ' ' || *s == '\t') s++;
