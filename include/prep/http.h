@@ -217,6 +217,7 @@ PREP_NODISCARD prep_err prep_http_parse_addr(const char *spec, struct sockaddr_s
 
 /* ================================================================ the server */
 #define PREP_HTTP_MAX_THREADS 64
+#define PREP_HTTP_ANSWER_MEMORY_MB 256 /* max_answer_memory's default, in MiB */
 
 typedef struct prep_http_server prep_http_server; /* opaque */
 
@@ -267,7 +268,7 @@ typedef struct prep_http_server_config {
     int max_conns;              /* default 10000: at it a new connection sheds the oldest
                                  * one without a complete request (else the oldest idle
                                  * one), else is refused (503 plain, reset TLS) */
-    size_t max_answer_memory;   /* default 256 MiB: bytes every connection's answers may own
+    size_t max_answer_memory;   /* default PREP_HTTP_ANSWER_MEMORY_MB: bytes every connection's answers may own
                                  * at once (archive bodies, identity pages copied from their
                                  * parts), whole server. An answer past it is refused (503,
                                  * retry-after) unless nothing else is held, so that

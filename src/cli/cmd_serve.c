@@ -154,7 +154,7 @@ int cmd_serve(int argc, char **argv)
         seconds_ms("serve", "idle-timeout", cli_get(opts, "idle-timeout"), &c.idle_timeout_ms) ||
         seconds_ms("serve", "header-timeout", cli_get(opts, "header-timeout"), &c.header_timeout_ms))
         return CLI_USAGE;
-    int cache_mb = 64, answer_mb = 256;
+    int cache_mb = 64, answer_mb = PREP_HTTP_ANSWER_MEMORY_MB;
     if (int_opt("serve", "archive-cache", cli_get(opts, "archive-cache"), 0, 65536, &cache_mb) ||
         int_opt("serve", "answer-memory", cli_get(opts, "answer-memory"), 1, 1048576, &answer_mb))
         return CLI_USAGE;

@@ -1,9 +1,9 @@
 /* The cutter's check that what the active cut published is still in the captures: every
  * acta its database lists as captured must still have a capture, at or before the new
  * cut's instant, in the files now read (docs/institute.md, "Input integrity"). A
- * correction captured later replaces a capture in the file, never after the cut it is in. A file of another night, rows removed by hand,
- * or a catalogue swapped for one without those casillas would otherwise be signed whenever
- * the totals do not go down. Read at the first cut of a cutter over a store (the one-shot
+ * correction captured later replaces a capture in the file, never after the cut it is in.
+ * A file of another night, rows removed by hand, or a catalogue swapped for one without
+ * those casillas would otherwise be signed whenever the totals do not go down. Read at the first cut of a cutter over a store (the one-shot
  * prep cut --catalog, a restarted daemon); the daemon's own later cuts come from captures
  * it read once at start, so they cannot lose an acta. */
 #include "cutter.h"
@@ -31,19 +31,22 @@ int cutter_published_read(const cutter *c, const prep_cut_manifest *am, uint32_t
     prep_err e = prep_cut_file_read(c->store, en, (uint64_t)1 << 32, &data, &len);
     char label[600];
     snprintf(label, sizeof label, "%s (cut %llu)", path, (unsigned long long)am->meta.seq);
-    /* the counts from the header block alone: they hold even when the rows do not read
-     * with this catalogue (another catalogue's columns), which the catalogue check names */
     int counts = -1;
     if (!e) {
-        prep_diags hd;
-        prep_diags_init(&hd);
-        prep_actas_header h;
-        if (prep_actas_read_header(label, data, len < 65536 ? len : 65536, &h, &hd) == PREP_OK) {
-            counts = header_counts(&h, cap, cont);
-            prep_actas_header_free(&h);
-        }
-        prep_diags_free(&hd);
         e = prep_actas_parse(label, data, len, c->cat, el, pub, NULL);
+        if (!e) {
+            counts = header_counts(&(*pub)->hdr, cap, cont);
+        } else { /* the rows do not read with this catalogue (another catalogue's columns,
+                  * which the catalogue check names): the counts from the header block alone */
+            prep_diags hd;
+            prep_diags_init(&hd);
+            prep_actas_header h;
+            if (prep_actas_read_header(label, data, len < 65536 ? len : 65536, &h, &hd) == PREP_OK) {
+                counts = header_counts(&h, cap, cont);
+                prep_actas_header_free(&h);
+            }
+            prep_diags_free(&hd);
+        }
     }
     free(data);
     if (e) {

@@ -30,7 +30,7 @@ void prep_http_server_config_init(prep_http_server_config *c)
     c->access_log_fd = -1;
     c->max_conns_per_ip = 64;
     c->max_conns = 10000;
-    c->max_answer_memory = (size_t)256 << 20;
+    c->max_answer_memory = (size_t)PREP_HTTP_ANSWER_MEMORY_MB << 20;
     c->idle_timeout_ms = 30000;
     c->header_timeout_ms = 10000;
 }

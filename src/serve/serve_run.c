@@ -33,7 +33,7 @@ void prep_serve_config_init(prep_serve_config *c)
     prep_serve_site_opts_init(&c->site);
     c->max_conns_per_ip = 64;
     c->max_conns = 10000;
-    c->max_answer_memory = (size_t)256 << 20;
+    c->max_answer_memory = (size_t)PREP_HTTP_ANSWER_MEMORY_MB << 20;
     c->idle_timeout_ms = 30000;
     c->header_timeout_ms = 10000;
     c->poll_ms = 250;
