@@ -175,7 +175,7 @@ int cmd_cut(int argc, char **argv)
         {"store", "DIR", "the store to add the cut to; made if missing (required)", NULL},
         {"drill", NULL, "a drill cut (needs a drill key and a drill store)", NULL},
         {"valid-for", "SECONDS", "how long after the instant the cut stays current (default 3600)", NULL},
-        {"allow-shrink", NULL, "with --from: publish although DIR has fewer than half the active cut's files", NULL},
+        {"allow-shrink", NULL, "with --from: publish although DIR has fewer than half the active cut's files, or files that end short of a complete file of their kind", NULL},
         {"override-reason", "TEXT", "with --catalog: publish although the captures fail an integrity check "
                                     "(unreadable rows, conflicting captures, counts below the active cut's); "
                                     "TEXT and what it let through are published in the signed cut", NULL},

@@ -197,6 +197,9 @@ int cut_object_check(cut_store *s, const char *sha256, uint64_t size, const char
 /* Reads object sha256 into buf (room for len + 1 bytes): 0 when it holds exactly len bytes;
  * -1 otherwise, errno set when it could not be opened or read (0: its size differs). */
 int cut_object_read(cut_store *s, const char *sha256, void *buf, size_t len);
+/* The last n bytes of stored entry e (n = its size when smaller than CUT_END_TAIL), read from
+ * its last objects into tail: 0, or -1 when one cannot be read whole. */
+int cut_entry_tail(cut_store *s, const prep_cut_entry *e, unsigned char tail[], size_t *n);
 /* fsyncs each objects/aa dir marked in dirty. */
 prep_err cut_objects_sync(cut_store *s, const unsigned char dirty[256], prep_diags *d);
 /* Writes cuts/<seq>/{manifest,manifest.sig} (temp dir, fsync, rename, fsync cuts/).
@@ -267,6 +270,41 @@ static inline uint64_t cut_entry_obj_size(const prep_cut_entry *e, size_t k)
 {
     return e->n_parts ? e->parts[k].size : e->size;
 }
+/* How a complete file of a kind ends (ending.c): prep cut --from refuses a file that does
+ * not end so when its version in the active cut did, or, for a new path, when the cut's
+ * other files of its kind do ("file-cut-short"). */
+typedef enum {
+    CUT_END_NONE, /* a kind with no ending checked (gzip, fonts, application/octet-stream, ...) */
+    CUT_END_HTML, /* "</html>", white space after it allowed, any case */
+    CUT_END_SVG,  /* "</svg>", likewise */
+    CUT_END_JSON, /* "}" or "]", white space after it allowed */
+    CUT_END_LINE, /* a line end: .csv .tsv .txt .md */
+    CUT_END_PNG,  /* the IEND chunk */
+    CUT_END_JPEG, /* FF D9 */
+    CUT_END_PDF,  /* "%%EOF" in the last CUT_END_TAIL bytes */
+    CUT_END_ZIP,  /* an end of central directory record in the last CUT_END_TAIL bytes: .zip .xlsx .docx */
+    CUT_END_KINDS
+} cut_end_kind;
+#define CUT_END_TAIL 64
+/* The kind of path, by its extension (any case). */
+cut_end_kind cut_end_kind_of(const char *path);
+/* What a complete file of kind k ends with, for messages. */
+const char *cut_end_name(cut_end_kind k);
+/* 1 when tail, a file's last n bytes (its last CUT_END_TAIL, or all of a shorter file),
+ * ends as a complete file of kind k does; always 1 for CUT_END_NONE. */
+int cut_end_ok(cut_end_kind k, const unsigned char *tail, size_t n);
+/* A JSON file's brackets as it is read: a file that ends with "}" or "]" but was cut
+ * after an inner one ("[{...}" of "[{...}, {...}]") is still open. */
+typedef struct cut_end_json {
+    uint64_t depth;          /* { and [ open, outside strings */
+    unsigned char in_str, esc, under; /* inside a string; after its backslash; a close with none open */
+} cut_end_json;
+void cut_end_json_feed(cut_end_json *j, const void *p, size_t len);
+/* 1 when every bracket read was closed, in no string */
+int cut_end_json_closed(const cut_end_json *j);
+/* Appends len bytes at p to the rolling tail (*n bytes held, at most CUT_END_TAIL). */
+void cut_end_push(unsigned char tail[CUT_END_TAIL], size_t *n, const void *p, size_t len);
+
 /* Composed entry: reads its parts from root's objects/ in order, hashing the assembled
  * bytes; 0 if they are exactly the entry's size and SHA-256, else -1 with a diag
  * ("missing-object" when a part cannot be read, "parts-mismatch" otherwise). Plain

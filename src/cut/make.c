@@ -38,6 +38,8 @@ typedef struct src {
     const prep_cut_file *in; /* prep_cut_make's file, hashed once the active cut is known */
     uint32_t present;   /* bit k: part k (bit 0: a plain file) is named by the active cut,
                          * so the store holds it (hash_srcs) */
+    uint8_t end;        /* on disk: its cut_end_kind, and */
+    uint8_t end_ok;     /* whether it ends as a complete file of that kind (hash_file) */
 } src;
 
 /* The parts live in one pool, not in each src: most files are plain, and a fixed
@@ -108,7 +110,8 @@ static long utf8_prefix(const unsigned char *s, size_t n)
     return (long)i;
 }
 
-/* Hashes a file on disk, refusing symlinks, and learns whether it is UTF-8. */
+/* Hashes a file on disk, refusing symlinks, and learns whether it is UTF-8 and whether it
+ * ends as a complete file of its kind x->end. */
 static prep_err hash_file(const char *fspath, const char *label, uint64_t max, src *x, int *utf8, prep_diags *d)
 {
     int fd = open(fspath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -128,8 +131,9 @@ static prep_err hash_file(const char *fspath, const char *label, uint64_t max, s
         close(fd);
         return PREP_ERR_NOMEM;
     }
-    unsigned char buf[65536 + 4];
-    size_t carry = 0;
+    unsigned char buf[65536 + 4], tail[CUT_END_TAIL];
+    size_t carry = 0, tail_n = 0;
+    cut_end_json json = {0};
     uint64_t total = 0;
     *utf8 = 1;
     prep_err e = PREP_OK;
@@ -141,6 +145,8 @@ static prep_err hash_file(const char *fspath, const char *label, uint64_t max, s
         }
         if (r == 0) break;
         cut_sha256_update(&h, buf + carry, (size_t)r);
+        cut_end_push(tail, &tail_n, buf + carry, (size_t)r);
+        if (x->end == CUT_END_JSON) cut_end_json_feed(&json, buf + carry, (size_t)r);
         total += (uint64_t)r;
         if (total > max) {
             prep_diags_add(d, label, 0, 0, "limit", "larger than %llu bytes", (unsigned long long)max);
@@ -163,6 +169,8 @@ static prep_err hash_file(const char *fspath, const char *label, uint64_t max, s
     close(fd);
     cut_sha256_final(&h, x->sha256);
     x->size = total;
+    x->end_ok = (uint8_t)(cut_end_ok((cut_end_kind)x->end, tail, tail_n) &&
+                          (x->end != CUT_END_JSON || cut_end_json_closed(&json)));
     return e;
 }
 
@@ -214,6 +222,7 @@ static prep_err walk(const char *root, const char *rel, int depth, const prep_cu
                 x->fspath = fp;
                 r = fp = NULL;
                 int utf8;
+                x->end = (uint8_t)cut_end_kind_of(x->path);
                 e = hash_file(x->fspath, x->fspath, p->limits.max_object_bytes, x, &utf8, d);
                 x->type = cut_media_type_utf8(x->path, utf8);
             }
@@ -593,6 +602,52 @@ static prep_err not_collapsed(const char *store, const prep_cut_params *p, size_
     return PREP_ERR_INVALID;
 }
 
+/* With prep cut --from, unless p->allow_shrink: a file that does not end as a complete file
+ * of its kind (cut_end_kind) is refused when its version in the active cut prev did, or,
+ * for a path new to the cut, when at least 3 of the cut's other files of its kind are and
+ * 9 in 10 of them do: a file cut short while the directory was copied, which would
+ * otherwise be signed and published as it is. Files the cutter renders are not checked. */
+static prep_err not_cut_short(cut_store *s, const prep_cut_params *p, const srcs *ss, const prep_cut_manifest *prev,
+                              prep_diags *d)
+{
+    if (p->allow_shrink) return PREP_OK;
+    size_t kind_n[CUT_END_KINDS] = {0}, kind_ok[CUT_END_KINDS] = {0}, bad = 0;
+    for (size_t i = 0; i < ss->n; i++) {
+        const src *x = &ss->v[i];
+        if (!x->fspath || !x->end) continue;
+        kind_n[x->end]++;
+        kind_ok[x->end] += x->end_ok;
+    }
+    for (size_t i = 0; i < ss->n; i++) {
+        const src *x = &ss->v[i];
+        if (!x->fspath || !x->end || x->end_ok) continue;
+        const prep_cut_entry *en = prev->n ? prep_cut_manifest_find(prev, x->path) : NULL;
+        unsigned char t[CUT_END_TAIL];
+        size_t tn = 0;
+        size_t others = kind_n[x->end] - 1, others_ok = kind_ok[x->end];
+        if (en && strcmp(en->sha256, x->sha256) && !cut_entry_tail(s, en, t, &tn) && cut_end_ok(x->end, t, tn)) {
+            if (bad++ < 20)
+                prep_diags_add(d, x->fspath, 0, 0, "file-cut-short",
+                               "it does not end with %s, as its version in the active cut %llu (%llu bytes; now %llu) "
+                               "did: cut short while being copied?",
+                               cut_end_name(x->end), (unsigned long long)prev->meta.seq,
+                               (unsigned long long)en->size, (unsigned long long)x->size);
+        } else if (!en && others >= 3 && others_ok * 10 >= others * 9) {
+            if (bad++ < 20)
+                prep_diags_add(d, x->fspath, 0, 0, "file-cut-short",
+                               "it does not end with %s, as %zu of the cut's %zu other files of its kind do "
+                               "(%llu bytes): cut short while being copied?",
+                               cut_end_name(x->end), others_ok, others, (unsigned long long)x->size);
+        }
+    }
+    if (!bad) return PREP_OK;
+    prep_diags_add(d, s->root, 0, 0, "file-cut-short",
+                   "%zu file%s of the directory end%s short of a complete file; nothing is signed. Copy the "
+                   "directory again (prep cut --allow-shrink publishes it as it is)",
+                   bad, bad == 1 ? "" : "s", bad == 1 ? "s" : "");
+    return PREP_ERR_INVALID;
+}
+
 static prep_err make_common(const char *store, const prep_cut_params *p, srcs *ss, const prep_cut_seckey *key,
                             uint64_t *seq_out, prep_diags *d)
 {
@@ -608,11 +663,13 @@ static prep_err make_common(const char *store, const prep_cut_params *p, srcs *s
     if ((e = cut_store_open(&s, store, 1, d))) goto out;
     if ((e = next_meta(&s, store, p, key, &mt, &prev, d))) goto out;
     if ((e = hash_srcs(p, ss, &prev, &s, d))) goto out;
+    prep_err short_e = not_cut_short(&s, p, ss, &prev, d);
     /* hash_srcs forgets a cache that is not the active cut's; a store without an active cut
      * holds no objects but a failed first cut's */
     int fresh = !prev.sha256[0] || (p->hash_cache && !strcmp(cut_hc_made(p->hash_cache), prev.sha256));
     if ((e = write_and_sign(&mt, ss, p, key, mb, &sb, &check, d))) goto out;
-    if ((e = not_collapsed(store, p, ss->n, &prev, d))) goto out; /* signed in memory only: nothing stored */
+    /* signed in memory only: nothing stored */
+    if ((e = not_collapsed(store, p, ss->n, &prev, d)) || (e = short_e)) goto out;
     if ((e = put_objects(&s, ss, fresh, d))) goto out;
     if ((e = cut_store_put_cut(&s, mt.seq, mb->data, mb->len, sb.data, sb.len, d))) goto out;
     prep_cut_active na = {.seq = mt.seq, .mode = mt.mode};

@@ -744,6 +744,42 @@ long prep_cut_store_lacks(const char *store, const prep_cut_manifest *m, const c
     return bad;
 }
 
+/* len bytes of object sha256 at off into buf: 0, or -1 (errno) when they cannot be read whole. */
+static int object_pread(cut_store *s, const char *sha256, void *buf, size_t len, uint64_t off)
+{
+    int dfd = obj_dirfd(s, sha256, 0), fd = -1;
+    if (dfd >= 0) do fd = openat(dfd, sha256 + 2, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        while (fd < 0 && errno == EINTR);
+    if (fd < 0) return -1;
+    size_t got = 0;
+    while (got < len) {
+        ssize_t r = pread(fd, (char *)buf + got, len - got, (off_t)(off + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    int er = errno;
+    close(fd);
+    errno = er;
+    return got == len ? 0 : -1;
+}
+
+int cut_entry_tail(cut_store *s, const prep_cut_entry *e, unsigned char tail[], size_t *n)
+{
+    unsigned char b[CUT_END_TAIL];
+    size_t have = 0;
+    for (size_t k = cut_entry_nobj(e); k-- > 0 && have < CUT_END_TAIL;) {
+        uint64_t size = cut_entry_obj_size(e, k);
+        size_t want = size < CUT_END_TAIL - have ? (size_t)size : CUT_END_TAIL - have;
+        if (want && object_pread(s, cut_entry_obj_sha(e, k), b + CUT_END_TAIL - have - want, want, size - want))
+            return -1;
+        have += want;
+    }
+    memcpy(tail, b + CUT_END_TAIL - have, have);
+    *n = have;
+    return 0;
+}
+
 int cut_object_read(cut_store *s, const char *sha256, void *buf, size_t len)
 {
     int dfd = obj_dirfd(s, sha256, 0), fd = -1;

@@ -21,6 +21,10 @@
 #  10. STORE/catalog damaged (cut short, a line edited, a line added, blanks added, grown
 #      past 4 KiB): refused like 9, not
 #      read as "no note"; --override-reason makes the cut and writes the note again
+#  12. prep cut --from a directory with a file cut short while it was copied (a page of the
+#      active cut truncated to 300 bytes, a datos.json without its end, the database cut
+#      mid-line, a new page cut short beside complete ones): refused naming each file;
+#      --allow-shrink publishes it; the complete directory is published
 #  11. no STORE/catalog (an older store), a catalogue with one more party (the active cut's
 #      database no longer reads with it) and truncated captures: the counts still come from
 #      that database's header block, so the drop is refused
@@ -127,6 +131,42 @@ from poco
 refused "6 (one file)" "store: cut-shrinks: the cut has 1 files against the active cut 2's"
 from poco --allow-shrink
 [ $rc -eq 0 ] || { echo "6: --allow-shrink did not make the cut"; cat err; exit 1; }
+
+# 12. prep cut --from a directory with a file cut short while it was copied
+fresh
+"$PREP" export --store store --out site >/dev/null
+mkdir -p sitio && (cd site && tar cf - --exclude=./SHA256SUMS --exclude=./SHA256SUMS.sig --exclude=./cortes .) | (cd sitio && tar xf -)
+page=$(cd sitio && find . -name index.html -size +2k | sort | sed -n 2p); page=${page#./}
+json=$(cd sitio && find . -name '*.json' -size +1k | sort | sed -n 1p); json=${json#./}
+db=$(cd sitio && find . -name '*.csv' -size +2k | sort | sed -n 1p); db=${db#./}
+[ -n "$page" ] && [ -n "$json" ] && [ -n "$db" ] || { echo "12: no page, JSON or CSV to cut short"; ls -R sitio; exit 1; }
+cp -a sitio entero
+cutshort() { # file bytes: sitio/file cut to its first bytes
+  cp "entero/$1" "sitio/$1"; truncate -s "$2" "sitio/$1"
+}
+cutshort "$page" 300
+from sitio
+refused "12 (page cut short)" "sitio/$page: file-cut-short: it does not end with </html>, as its version in the active cut 2"
+grep -q "1 file of the directory ends short of a complete file; nothing is signed" err || { echo "12: no summary"; cat err; exit 1; }
+cp "entero/$page" "sitio/$page"
+cutshort "$json" $(( $(stat -c %s "entero/$json") - 7 ))
+cutshort "$db" $(( $(stat -c %s "entero/$db") / 2 + 3 ))
+from sitio
+refused "12 (JSON and CSV cut short)" "sitio/$json: file-cut-short: it does not end with a closing } or \], as its version"
+grep -q "sitio/$db: file-cut-short: it does not end with a line end" err || { echo "12: the CSV cut mid-line passed"; cat err; exit 1; }
+grep -q "2 files of the directory end short" err || { echo "12: not both named"; cat err; exit 1; }
+cp "entero/$json" "sitio/$json"; cp "entero/$db" "sitio/$db"
+head -c 500 "entero/$page" >sitio/nueva.html
+from sitio
+refused "12 (a new page cut short)" "sitio/nueva.html: file-cut-short: it does not end with </html>, as [0-9]* of the cut's [0-9]* other files of its kind do"
+rm sitio/nueva.html
+cutshort "$page" 300
+from sitio --allow-shrink
+[ $rc -eq 0 ] || { echo "12: --allow-shrink did not publish the directory"; cat err; exit 1; }
+cp "entero/$page" "sitio/$page"
+before=$(cat store/active)
+from sitio
+[ $rc -eq 0 ] || { echo "12: the complete directory was refused"; cat err; exit 1; }
 
 # 8. actas the active cut published, gone from the captures (rows removed by hand: the
 #    totals need not go down when newer captures come in; or a file of another night)
