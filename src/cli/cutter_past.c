@@ -7,6 +7,7 @@
  * prep cut --catalog, a restarted daemon); the daemon's own later cuts come from captures
  * it read once at start, so they cannot lose an acta. */
 #include "cutter.h"
+#include "catalog_note.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -105,8 +106,7 @@ size_t cutter_published_missing(cutter *c, uint64_t seq, uint32_t el, const prep
     return here;
 }
 
-/* STORE/catalog: "prep-catalog-of-cuts 1\nsha256 HEX\n", written after each cut a cutter
- * makes (institute-side state, not part of any cut; docs/formats/cut.md, "The store"). */
+/* STORE/catalog (catalog_note.c) */
 static char *catalog_note_path(const cutter *c)
 {
     size_t n = strlen(c->store) + sizeof "/catalog";
@@ -115,22 +115,15 @@ static char *catalog_note_path(const cutter *c)
     return p;
 }
 
-static int catalog_note_text(const char *sha, char text[128])
-{
-    return snprintf(text, 128, "prep-catalog-of-cuts 1\nsha256 %s\n", sha);
-}
-
 int cutter_catalog_changed(cutter *c, uint64_t active_seq, prep_diags *d)
 {
-    char *p = catalog_note_path(c), *text = NULL, was[65] = "", want[128];
+    char *p = catalog_note_path(c), *text = NULL, was[65] = "";
     size_t len = 0;
     prep_err re = prep_read_file(p, 4096, &text, &len);
     /* byte for byte what cutter_catalog_note writes: a damaged, hand-edited or unreadable
      * note is not read as "no note" (that would skip the check without a word); only a
      * store without one (older stores) is not checked */
-    if (re == PREP_OK && sscanf(text, "prep-catalog-of-cuts 1\nsha256 %64[0-9a-f]", was) == 1 &&
-        ((size_t)catalog_note_text(was, want) != len || memcmp(want, text, len) != 0))
-        was[0] = 0;
+    if (re == PREP_OK) cutter_catalog_note_parse(text, len, was); /* was "" when damaged */
     if (re != PREP_ERR_NOTFOUND && !was[0]) {
         free(text);
         c->cat_noted = 0; /* written again after a cut made over it */
@@ -168,8 +161,8 @@ int cutter_catalog_changed(cutter *c, uint64_t active_seq, prep_diags *d)
 void cutter_catalog_note(cutter *c)
 {
     if (c->cat_noted) return;
-    char *p = catalog_note_path(c), text[128];
-    int n = catalog_note_text(c->cat_sha, text);
+    char *p = catalog_note_path(c), text[CUTTER_CATALOG_NOTE_MAX];
+    int n = cutter_catalog_note_text(c->cat_sha, text);
     if (prep_write_file_atomic(p, text, (size_t)n) == PREP_OK) c->cat_noted = 1;
     else prep_log(PREP_LOG_WARN, "%s: cannot write: %s (the next cutter cannot tell its catalogue changed)", p,
                   prep_err_text(PREP_ERR_IO));
