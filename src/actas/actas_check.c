@@ -878,10 +878,18 @@ static void choose_rules(const cctx *x, prep_filecheck_report *rep, const prep_f
     if (!p && year && year < 2021 && rep->rules.special_ballots == 1000) rep->rules.special_ballots = 750;
 }
 
+/* An empty report: no figure stated or computed, each named (a file refused before its
+ * layout is read still reports the 13 figures by name: `prep tally --check --json`). */
+static void report_reset(prep_filecheck_report *rep)
+{
+    memset(rep, 0, sizeof *rep);
+    for (int i = 0; i < 13; i++) rep->fig[i].name = prep_actas_summary_names[i];
+}
+
 prep_err prep_actas_check(const char *name, const char *data, size_t len, const prep_filecheck_opts *o,
                           prep_filecheck_report *rep, prep_diags *d)
 {
-    memset(rep, 0, sizeof *rep);
+    report_reset(rep);
     cctx x = {.name = name, .d = d, .o = o};
     char *text = NULL;
     int latin1 = 0;
@@ -985,7 +993,6 @@ prep_err prep_actas_check(const char *name, const char *data, size_t len, const 
     choose_rules(&x, rep, o, entity);
     for (int i = 0; i < 13; i++) {
         prep_filecheck_figure *fg = &rep->fig[i];
-        fg->name = prep_actas_summary_names[i];
         const char *sv = prep_actas_header_value(&x.lay.hdr, i);
         x.pdec[i] = is_pct(i) && sv ? stated_decimals(sv) : 4;
         if (sv) {
@@ -1024,7 +1031,7 @@ out:
     free(text);
     if (err) {
         prep_actas_filecheck_report_free(rep);
-        memset(rep, 0, sizeof *rep);
+        report_reset(rep);
     }
     return err;
 }

@@ -188,6 +188,10 @@ static void test_unknown_column_is_an_error(void **st)
     assert_int_equal(g->line, 6);
     assert_int_equal(g->col, 4);
     assert_non_null(strstr(g->msg, "NUM_BOLETAS_RARAS"));
+    /* the refused file's report still names its 13 figures (prep tally --check --json) */
+    assert_string_equal(r.fig[0].name, "ACTAS_ESPERADAS");
+    assert_string_equal(r.fig[12].name, "PORCENTAJE_PARTICIPACION_CIUDADANA");
+    assert_int_equal(r.fig[0].has_stated, 0);
     prep_diags_free(&d);
     /* an explicit mapping makes it readable */
     const char *names[] = {"NUM_BOLETAS_RARAS"};
