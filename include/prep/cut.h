@@ -385,10 +385,13 @@ PREP_NODISCARD prep_err prep_cut_fallbacks(const char *store, uint64_t *seqs, si
 /* STORE/objects/aa/bbbb... for sha256 into out. -1 if it does not fit. */
 int prep_cut_object_path(const char *store, const char *sha256, char *out, size_t outsz);
 /* How many of cut m's objects the store lacks or holds damaged (not a regular file, or
- * another size; the bytes are not hashed: prep verify does that), 0 when it holds them
- * all; *first gets the path of the first file concerned (borrowed from m). -1 when the
- * store cannot be opened. Takes the store's lock while it looks. */
-long prep_cut_store_lacks(const char *store, const prep_cut_manifest *m, const char **first);
+ * another size), 0 when it holds them all; *first gets the path of the first file
+ * concerned (borrowed from m). With repair, each object is also read and hashed, and one
+ * that is damaged (those, or other bytes than its name's SHA-256: a byte flipped on disk)
+ * is moved to STORE/damaged/<sha256>.<epoch seconds> and logged, so that the next cut,
+ * which renders it, writes it again (docs/formats/cut.md §4). -1 when the store cannot be
+ * opened. Takes the store's lock while it looks. */
+long prep_cut_store_lacks(const char *store, const prep_cut_manifest *m, int repair, const char **first);
 /* The bytes of file en of a stored cut (its parts assembled in order), at most max of them,
  * checked against the entry's size and SHA-256: PREP_OK and *data (owned, *len bytes), or
  * PREP_ERR_LIMIT, PREP_ERR_NOMEM, PREP_ERR_VERIFY (an object missing, short or other bytes). */

@@ -216,14 +216,16 @@ static int part_held(void *ctx, const char *path, size_t n_parts, size_t k, cons
     return prep_cut_hash_cache_holds(ctx, path, n_parts, k, bytes, len, md);
 }
 
-/* 1 when the store holds every object of the active cut m. The hash cache is seeded with
- * that cut only then: seeded, the cut trusts the store for every part it names again; a
- * store damaged since (an object deleted, truncated) makes instead a cut that hashes every
- * file and writes what is missing, or is refused naming the damaged object. */
+/* 1 when the store holds every object of the active cut m, each hashed (a restarted
+ * cutter's first cut: ~2 GB at national scale). The hash cache is seeded with that cut only
+ * then: seeded, the cut trusts the store for every part it names again. A store damaged
+ * since (an object deleted, truncated, a byte flipped on disk) has each damaged object
+ * moved to STORE/damaged/ and makes instead a cut that hashes every file and writes what
+ * is missing: what a broadcaster fetches is whole again from this cut on. */
 static int store_whole(const char *store, const prep_cut_manifest *m)
 {
     const char *first = NULL;
-    long bad = prep_cut_store_lacks(store, m, &first);
+    long bad = prep_cut_store_lacks(store, m, 1, &first);
     if (bad > 0)
         prep_log(PREP_LOG_WARN,
                  "%s: the store lacks or holds damaged %ld object(s) of the active cut %llu (the first of %s): this cut "

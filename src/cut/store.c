@@ -721,24 +721,80 @@ prep_err prep_cut_file_read(const char *store, const prep_cut_entry *en, uint64_
     return PREP_OK;
 }
 
-long prep_cut_store_lacks(const char *store, const prep_cut_manifest *m, const char **first)
+/* 1 when the regular file of object sha256 (its size checked) hashes to its name; 0 when
+ * it does not, or cannot be read whole. */
+static int object_hash_ok(cut_store *s, const char *sha256, uint64_t size, unsigned char *buf, size_t bufsz)
+{
+    int dfd = obj_dirfd(s, sha256, 0), fd = -1;
+    if (dfd >= 0) do fd = openat(dfd, sha256 + 2, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        while (fd < 0 && errno == EINTR);
+    cut_sha256 h;
+    if (fd < 0 || cut_sha256_init(&h)) {
+        if (fd >= 0) close(fd);
+        return 0;
+    }
+    uint64_t got = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf, bufsz);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        cut_sha256_update(&h, buf, (size_t)r);
+        got += (uint64_t)r;
+    }
+    close(fd);
+    char hex[65];
+    cut_sha256_final(&h, hex);
+    return got == size && !strcmp(hex, sha256);
+}
+
+/* Moves what is at object sha256's name to STORE/damaged/<sha256>.<seconds since the
+ * epoch>: 0, or -1 (errno). */
+static int object_quarantine(cut_store *s, const char *sha256)
+{
+    char dir[PATH_MAX], to[PATH_MAX + 96];
+    int n = snprintf(dir, sizeof dir, "%s/damaged", s->root);
+    if (n < 0 || (size_t)n >= sizeof dir) return -1;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) return -1;
+    snprintf(to, sizeof to, "%s/%s.%lld", dir, sha256, (long long)time(NULL));
+    int dfd = obj_dirfd(s, sha256, 0);
+    return dfd < 0 ? -1 : renameat(dfd, sha256 + 2, AT_FDCWD, to);
+}
+
+long prep_cut_store_lacks(const char *store, const prep_cut_manifest *m, int repair, const char **first)
 {
     *first = NULL;
     cut_store s = {.lock_fd = -1};
     if (cut_store_open(&s, store, 0, NULL)) return -1;
     cut_sha_set seen = {0};
     long bad = 0;
+    enum { BUF = 1 << 16 };
+    unsigned char *buf = repair ? prep_xmalloc(BUF) : NULL;
     for (size_t i = 0; i < m->n; i++) {
         const prep_cut_entry *en = &m->entries[i];
         for (size_t k = 0; k < cut_entry_nobj(en); k++) {
             const char *sha = cut_entry_obj_sha(en, k);
+            uint64_t size = cut_entry_obj_size(en, k);
             int dup = cut_sha_set_add(&seen, sha);
             if (dup > 0) continue;
-            if (dup < 0 || cut_object_check(&s, sha, cut_entry_obj_size(en, k), en->path, NULL) != 1) {
-                if (!bad++) *first = en->path;
+            int r = dup < 0 ? -1 : cut_object_check(&s, sha, size, en->path, NULL);
+            if (r == 1 && repair && !object_hash_ok(&s, sha, size, buf, BUF)) r = -1;
+            if (r == 1) continue;
+            if (!bad++) *first = en->path;
+            if (r < 0 && dup >= 0 && repair) {
+                char p[PATH_MAX];
+                prep_cut_object_path(store, sha, p, sizeof p);
+                if (object_quarantine(&s, sha) == 0)
+                    cut_store_log(s.root, PREP_LOG_ERROR,
+                                  "object %s of %s (cut %llu) was damaged (another size or other bytes than its "
+                                  "name's SHA-256): moved to damaged/, the next cut writes it again",
+                                  sha, en->path, (unsigned long long)m->meta.seq);
+                else
+                    prep_log(PREP_LOG_ERROR, "%s: damaged object of %s (cut %llu) cannot be moved aside: %s", p,
+                             en->path, (unsigned long long)m->meta.seq, strerror(errno));
             }
         }
     }
+    free(buf);
     free(seen.v);
     cut_store_close(&s);
     return bad;

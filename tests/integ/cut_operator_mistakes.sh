@@ -5,8 +5,8 @@
 # or, for a store that lost an object, a cut that writes the object again.
 #   1. the active pointer deleted: no second chain from sequence 1 (prep verify fails too)
 #   2. another key than the chain's: refused before anything is rendered
-#   3. an object of the active cut deleted: the next cut writes it again and verifies;
-#      truncated: the next cut is refused naming the object
+#   3. an object of the active cut deleted, truncated, or with a byte flipped (same size):
+#      the next cut moves a damaged one to STORE/damaged/, writes it again and verifies
 #   4. --at outside the catalogue's window (a year typo): refused; with --override-reason
 #      made, the reason published; an instant before the active cut's: "instant-regress",
 #      not a blamed captures file
@@ -86,12 +86,24 @@ mkcut "2021-06-07 03:00"
 grep -q "the store lacks or holds damaged 1 object(s) of the active cut 2" err || { echo "3: not said"; cat err; exit 1; }
 [ -f "$obj" ] || { echo "3: the object was not written again"; exit 1; }
 "$PREP" verify --store store --pubkey drill.pub --drill --cut 3 >vout 2>&1 || { echo "3: cut 3 does not verify"; cat vout; exit 1; }
-fresh
-chmod u+w "$obj"; : >"$obj"
-mkcut "2021-06-07 03:00"
-[ $rc -eq 2 ] && grep -q "objects/${o:0:2}/${o:2}: size-mismatch: object of assets/" err ||
-  { echo "3: a truncated object was not named"; cat err; exit 1; }
-[ "$(cat store/active)" = "$before" ] || { echo "3: the active cut changed"; exit 1; }
+for damage in truncated flipped; do
+  fresh
+  chmod u+w "$obj"
+  if [ $damage = truncated ]; then : >"$obj"; else
+    size=$(stat -c %s "$obj"); cp "$obj" whole.obj
+    hx=$(printf '%02x' $(( $(od -An -tu1 -j $((size / 2)) -N1 "$obj") ^ 1 )))
+    printf "\\x$hx" | dd of="$obj" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+    [ "$(stat -c %s "$obj")" = "$size" ] && [ "$(cmp -l whole.obj "$obj" | wc -l)" = 1 ] || { echo "3: not one byte flipped"; exit 1; }
+  fi
+  mkcut "2021-06-07 03:00"
+  [ $rc -eq 0 ] || { echo "3 ($damage): no cut over a damaged object"; cat err; exit 1; }
+  grep -q "object $o of assets/.* was damaged .*: moved to damaged/, the next cut writes it again" err ||
+    { echo "3 ($damage): the damage was not said"; cat err; exit 1; }
+  [ "$(sha256sum <"$obj" | cut -c1-64)" = "$o" ] || { echo "3 ($damage): the object was not written again whole"; exit 1; }
+  ls store/damaged/"$o".* >/dev/null || { echo "3 ($damage): the damaged bytes were not kept"; exit 1; }
+  grep -q "error object $o" store/log || { echo "3 ($damage): not in the store's log"; exit 1; }
+  "$PREP" verify --store store --pubkey drill.pub --drill --cut 3 >vout 2>&1 || { echo "3 ($damage): cut 3 does not verify"; cat vout; exit 1; }
+done
 
 # 4. --at outside the window; before the active cut
 fresh
