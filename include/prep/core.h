@@ -300,6 +300,23 @@ void prep_sha256_hex(const void *p, size_t n, char out[65]);
 /* 1 if s is exactly 64 hex chars. */
 int prep_is_sha256_hex(const char *s);
 
+/* ---------------------------------------------------------------- work on threads */
+/* One policy for spreading n items over the machine's cores (the cutter's new objects and
+ * its check of the store, serve's version load): worker(ctx, par) runs on up to nt threads
+ * (1 when nt < 1; never more than there are ranges, nor 64), this one included (fewer when
+ * a thread cannot be started: the work is then done by the others), each taking item ranges with prep_par_next until it returns 0; prep_par_run
+ * returns when every worker has. Per-thread state (a hash context, a deflater) is the
+ * worker's own, made and freed in it. */
+typedef struct prep_par prep_par;
+void prep_par_run(long nt, size_t n, size_t chunk, void (*worker)(void *ctx, prep_par *p), void *ctx);
+/* 1 and the next range [*i0, *i1) of at most chunk items; 0 when none is left or the work
+ * was stopped. */
+int prep_par_next(prep_par *p, size_t *i0, size_t *i1);
+/* No range is handed out after this (a failure that ends the work); the ones taken run on. */
+void prep_par_stop(prep_par *p);
+/* The machine's online cores, at least 1, at most max. */
+long prep_par_cores(long max);
+
 /* ---------------------------------------------------------------- deterministic PRNG */
 /* xoshiro256** seeded by splitmix64: the simulator's randomness, same seed same night. */
 typedef struct prep_rng { uint64_t s[4]; } prep_rng;

@@ -721,17 +721,33 @@ prep_err prep_cut_file_read(const char *store, const prep_cut_entry *en, uint64_
     return PREP_OK;
 }
 
-/* 1 when the regular file of object sha256 (its size checked) hashes to its name; 0 when
- * it does not, or cannot be read whole. */
-static int object_hash_ok(cut_store *s, const char *sha256, uint64_t size, unsigned char *buf, size_t bufsz)
+/* prep_cut_store_lacks's objects, checked on every core: each its state once checked. */
+typedef struct lacks_item {
+    const char *sha, *path; /* borrowed from the manifest */
+    uint64_t size;
+    int8_t state;           /* 1 whole, 0 absent, -1 damaged (another kind of file, size or bytes) */
+} lacks_item;
+
+typedef struct lacks_job {
+    lacks_item *v;
+    const int *dfd; /* objects/aa/ opened for each aa (-1: absent) before the threads start */
+    int hash;
+} lacks_job;
+
+/* The state of object x: its file through dfd, its bytes hashed when j->hash. */
+static int8_t lacks_check(const lacks_job *j, const lacks_item *x, unsigned char *buf, size_t bufsz)
 {
-    int dfd = obj_dirfd(s, sha256, 0), fd = -1;
-    if (dfd >= 0) do fd = openat(dfd, sha256 + 2, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-        while (fd < 0 && errno == EINTR);
+    int dfd = j->dfd[obj_index(x->sha)], fd = -1;
+    struct stat st;
+    if (dfd < 0 || fstatat(dfd, x->sha + 2, &st, AT_SYMLINK_NOFOLLOW) != 0) return 0;
+    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != x->size) return -1;
+    if (!j->hash) return 1;
+    do fd = openat(dfd, x->sha + 2, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    while (fd < 0 && errno == EINTR);
     cut_sha256 h;
     if (fd < 0 || cut_sha256_init(&h)) {
         if (fd >= 0) close(fd);
-        return 0;
+        return -1;
     }
     uint64_t got = 0;
     for (;;) {
@@ -744,7 +760,18 @@ static int object_hash_ok(cut_store *s, const char *sha256, uint64_t size, unsig
     close(fd);
     char hex[65];
     cut_sha256_final(&h, hex);
-    return got == size && !strcmp(hex, sha256);
+    return got == x->size && !strcmp(hex, x->sha) ? 1 : -1;
+}
+
+static void lacks_worker(void *arg, prep_par *p)
+{
+    const lacks_job *j = arg;
+    enum { BUF = 1 << 16 };
+    unsigned char *buf = j->hash ? prep_xmalloc(BUF) : NULL;
+    size_t i0, i1;
+    while (prep_par_next(p, &i0, &i1))
+        for (size_t i = i0; i < i1; i++) j->v[i].state = lacks_check(j, &j->v[i], buf, BUF);
+    free(buf);
 }
 
 /* Moves what is at object sha256's name to STORE/damaged/<sha256>.<seconds since the
@@ -767,34 +794,50 @@ long prep_cut_store_lacks(const char *store, const prep_cut_manifest *m, int rep
     if (cut_store_open(&s, store, 0, NULL)) return -1;
     cut_sha_set seen = {0};
     long bad = 0;
-    enum { BUF = 1 << 16 };
-    unsigned char *buf = repair ? prep_xmalloc(BUF) : NULL;
+    size_t n = 0, cap = 0;
+    lacks_item *v = NULL;
     for (size_t i = 0; i < m->n; i++) {
         const prep_cut_entry *en = &m->entries[i];
         for (size_t k = 0; k < cut_entry_nobj(en); k++) {
             const char *sha = cut_entry_obj_sha(en, k);
-            uint64_t size = cut_entry_obj_size(en, k);
             int dup = cut_sha_set_add(&seen, sha);
             if (dup > 0) continue;
-            int r = dup < 0 ? -1 : cut_object_check(&s, sha, size, en->path, NULL);
-            if (r == 1 && repair && !object_hash_ok(&s, sha, size, buf, BUF)) r = -1;
-            if (r == 1) continue;
-            if (!bad++) *first = en->path;
-            if (r < 0 && dup >= 0 && repair) {
-                char p[PATH_MAX];
-                prep_cut_object_path(store, sha, p, sizeof p);
-                if (object_quarantine(&s, sha) == 0)
-                    cut_store_log(s.root, PREP_LOG_ERROR,
-                                  "object %s of %s (cut %llu) was damaged (another size or other bytes than its "
-                                  "name's SHA-256): moved to damaged/, the next cut writes it again",
-                                  sha, en->path, (unsigned long long)m->meta.seq);
-                else
-                    prep_log(PREP_LOG_ERROR, "%s: damaged object of %s (cut %llu) cannot be moved aside: %s", p,
-                             en->path, (unsigned long long)m->meta.seq, strerror(errno));
+            if (dup < 0) { /* out of memory: said lacking, so nothing is trusted */
+                if (!bad++) *first = en->path;
+                continue;
             }
+            if (n == cap) {
+                cap = cap ? cap * 2 : 4096;
+                v = prep_xrealloc(v, cap * sizeof *v);
+            }
+            v[n++] = (lacks_item){sha, en->path, cut_entry_obj_size(en, k), 0};
         }
     }
-    free(buf);
+    int dfd[256];
+    for (int aa = 0; aa < 256; aa++) {
+        char sha[3] = {"0123456789abcdef"[aa >> 4], "0123456789abcdef"[aa & 15], 0};
+        dfd[aa] = obj_dirfd(&s, sha, 0);
+    }
+    lacks_job j = {.v = v, .dfd = dfd, .hash = repair};
+    /* a national active cut: ~500,000 objects, ~2 GB read and hashed when repair */
+    prep_par_run(repair ? prep_par_cores(CUT_STAGE_THREADS) : 1, n, 256, lacks_worker, &j);
+    for (size_t i = 0; i < n; i++) {
+        const lacks_item *x = &v[i];
+        if (x->state == 1) continue;
+        if (!bad++) *first = x->path;
+        if (x->state == 0 || !repair) continue;
+        char p[PATH_MAX];
+        prep_cut_object_path(store, x->sha, p, sizeof p);
+        if (object_quarantine(&s, x->sha) == 0)
+            cut_store_log(s.root, PREP_LOG_ERROR,
+                          "object %s of %s (cut %llu) was damaged (another size or other bytes than its name's "
+                          "SHA-256): moved to damaged/, the next cut writes it again",
+                          x->sha, x->path, (unsigned long long)m->meta.seq);
+        else
+            prep_log(PREP_LOG_ERROR, "%s: damaged object of %s (cut %llu) cannot be moved aside: %s", p, x->path,
+                     (unsigned long long)m->meta.seq, strerror(errno));
+    }
+    free(v);
     free(seen.v);
     cut_store_close(&s);
     return bad;
@@ -1027,23 +1070,22 @@ typedef struct stage_many {
     size_t n;
     unsigned base;
     uint8_t *done;
-    _Atomic size_t next;
     _Atomic int failed; /* errno of the first failure, else 0 */
     _Atomic size_t failed_at;
 } stage_many;
 
-static void *stage_worker(void *arg)
+static void stage_worker(void *arg, prep_par *p)
 {
     stage_many *m = arg;
-    for (;;) {
-        size_t i0 = atomic_fetch_add(&m->next, 64);
-        if (i0 >= m->n || atomic_load(&m->failed)) return NULL;
-        for (size_t i = i0; i < m->n && i < i0 + 64; i++) {
+    size_t i0, i1;
+    while (prep_par_next(p, &i0, &i1)) {
+        for (size_t i = i0; i < i1; i++) {
             int er = stage_write(m->s, m->base + (unsigned)i, m->v[i].p, m->v[i].n, m->v[i].sha256);
             if (er) {
                 int none = 0;
                 if (atomic_compare_exchange_strong(&m->failed, &none, er)) atomic_store(&m->failed_at, i);
-                return NULL;
+                prep_par_stop(p);
+                return;
             }
             m->done[i] = 1;
         }
@@ -1052,8 +1094,7 @@ static void *stage_worker(void *arg)
 
 prep_err cut_stage_mem_many(cut_store *s, cut_stage_list *l, const cut_stage_job *v, size_t n, prep_diags *d)
 {
-    long nt = sysconf(_SC_NPROCESSORS_ONLN);
-    if (nt > CUT_STAGE_THREADS) nt = CUT_STAGE_THREADS;
+    long nt = prep_par_cores(CUT_STAGE_THREADS);
     if (n < CUT_STAGE_SPREAD || nt < 2 || g_hook || tmp_dirfd(s) < 0) {
         for (size_t i = 0; i < n; i++) {
             prep_err e = cut_stage_mem(s, l, v[i].p, v[i].n, v[i].sha256, v[i].label, d);
@@ -1071,12 +1112,7 @@ prep_err cut_stage_mem_many(cut_store *s, cut_stage_list *l, const cut_stage_job
     stage_many m = {.s = s, .v = v, .n = n, .base = t->next, .done = calloc(n, 1)};
     if (!m.done) return PREP_ERR_NOMEM;
     t->next += (unsigned)n;
-    pthread_t th[CUT_STAGE_THREADS];
-    long started = 0;
-    for (long i = 1; i < nt; i++)
-        if (pthread_create(&th[started], NULL, stage_worker, &m) == 0) started++;
-    stage_worker(&m); /* this thread works too */
-    for (long i = 0; i < started; i++) pthread_join(th[i], NULL);
+    prep_par_run(nt, n, 64, stage_worker, &m);
     for (size_t i = 0; i < n; i++)
         if (m.done[i]) stage_add(l, m.base + (unsigned)i, v[i].sha256, v[i].label, v[i].n);
     free(m.done);

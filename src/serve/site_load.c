@@ -312,7 +312,7 @@ typedef struct load_job {
     uint32_t *dfiles; /* files that make chunks with dictionary (phase 2) */
     size_t n_dfiles;
     int phase;        /* 1: parts, 2: dictionary chunks, 3: files */
-    atomic_size_t next;
+    pthread_t caller; /* the loading thread (its CPU time is measured by the loader) */
     pthread_mutex_t lock;
     double cpu;
 } load_job;
@@ -449,15 +449,14 @@ static int composed_hash_ok(EVP_MD_CTX *md, site_file *f, const char *store, sit
     return 1;
 }
 
-static void work_loop(load_job *j)
+static void work_loop(load_job *j, prep_par *par)
 {
     prep_serve_version *v = j->v;
+    size_t i, i1;
     if (j->phase == 1 || j->phase == 2) {
         void *zs = prep_cut_gz_deflater_new();
         site_scratch sc = {0}, fb = {0};
-        for (;;) {
-            size_t i = atomic_fetch_add(&j->next, 1);
-            if (i >= (j->phase == 1 ? j->n_fill : j->n_dfiles)) break;
+        while (prep_par_next(par, &i, &i1)) {
             site_part *p = j->phase == 1 ? j->fill[i] : NULL;
             if (!p) site_chunks_fill_dict(&v->files[j->dfiles[i]], v->store, zs, &sc, &fb);
             else if (!p->ready) site_part_fill(p, v->store, zs, &sc);
@@ -470,9 +469,7 @@ static void work_loop(load_job *j)
     }
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     site_scratch sc = {0};
-    for (;;) {
-        size_t i = atomic_fetch_add(&j->next, 1);
-        if (i >= v->n_files) break;
+    while (prep_par_next(par, &i, &i1)) {
         site_file *f = &v->files[i];
         if (f->err != PREP_OK) continue;
         if (f->composed) load_composed(md, f, v->store, &sc);
@@ -483,34 +480,27 @@ static void work_loop(load_job *j)
     EVP_MD_CTX_free(md);
 }
 
-/* A worker thread: its CPU time is added to the job's (the calling thread's is measured
- * by the loader itself). */
-static void *load_worker(void *arg)
+/* One worker of a phase: a helper thread's CPU time is added to the job's (the loading
+ * thread's is measured by the loader itself). */
+static void load_worker(void *arg, prep_par *par)
 {
     load_job *j = arg;
-    double t0 = thread_cpu();
-    work_loop(j);
+    int helper = !pthread_equal(pthread_self(), j->caller);
+    double t0 = helper ? thread_cpu() : 0;
+    work_loop(j, par);
+    if (!helper) return;
     double dt = thread_cpu() - t0;
     pthread_mutex_lock(&j->lock);
     j->cpu += dt;
     pthread_mutex_unlock(&j->lock);
-    return NULL;
 }
 
-/* Runs one phase of the job on nt threads (this one included). */
+/* Runs one phase of the job on nt threads (this one included), one item at a time. */
 static void run_phase(load_job *j, int phase, long nt, size_t items)
 {
     j->phase = phase;
-    atomic_store(&j->next, 0);
-    if ((size_t)nt > items) nt = items ? (long)items : 1;
-    pthread_t th[SITE_THREADS_MAX];
-    long started = 0;
-    for (long i = 1; i < nt; i++) {
-        if (pthread_create(&th[started], NULL, load_worker, j) != 0) break;
-        started++;
-    }
-    work_loop(j); /* this thread works too */
-    for (long i = 0; i < started; i++) pthread_join(th[i], NULL);
+    j->caller = pthread_self();
+    prep_par_run(nt, items, 1, load_worker, j);
 }
 
 uint64_t site_path_hash(const char *s)
@@ -943,10 +933,8 @@ static prep_err version_load_one(const char *store, uint64_t seq, const prep_ser
     job.n_fill = n_fill;
     job.dfiles = dfiles;
     job.n_dfiles = n_dfiles;
-    atomic_init(&job.next, 0);
     pthread_mutex_init(&job.lock, NULL);
-    long nt = v->opts.threads > 0 ? v->opts.threads : sysconf(_SC_NPROCESSORS_ONLN);
-    if (nt < 1) nt = 1;
+    long nt = v->opts.threads > 0 ? v->opts.threads : prep_par_cores(SITE_THREADS_MAX);
     if (nt > SITE_THREADS_MAX) nt = SITE_THREADS_MAX;
     if (e == PREP_OK) {
         if (n_fill) run_phase(&job, 1, nt, n_fill);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -479,6 +480,53 @@ static __attribute__((unused)) long rss_kb(void) /* unused under the sanitizer *
 /* prep_mem_trim_above: 600 MB freed inside the heap (a live block above them keeps glibc
  * from trimming the top by itself) stay in the process under a 1 GB slack and go back
  * to the system under a 512 MB one (VmRSS). */
+/* prep_par: every item taken exactly once whatever the threads and chunk; a stop ends the
+ * handing out (the ranges taken run on); the work of thread-local state stays its own. */
+typedef struct par_ctx {
+    _Atomic unsigned *seen;
+    int stop;       /* each worker stops the work once it has its first range */
+    _Atomic long workers;
+} par_ctx;
+
+static void par_worker(void *arg, prep_par *p)
+{
+    par_ctx *c = arg;
+    atomic_fetch_add(&c->workers, 1);
+    size_t i0, i1;
+    while (prep_par_next(p, &i0, &i1)) {
+        assert_true(i0 < i1);
+        if (c->stop) prep_par_stop(p);
+        for (size_t i = i0; i < i1; i++) atomic_fetch_add(&c->seen[i], 1);
+    }
+}
+
+static void test_par(void **st)
+{
+    (void)st;
+    static const size_t ns[] = {0, 1, 7, 64, 1000, 4099};
+    static const size_t chunks[] = {0, 1, 3, 64, 5000};
+    static const long nts[] = {-1, 1, 2, 4, 100};
+    for (size_t a = 0; a < sizeof ns / sizeof ns[0]; a++)
+        for (size_t b = 0; b < sizeof chunks / sizeof chunks[0]; b++)
+            for (size_t t = 0; t < sizeof nts / sizeof nts[0]; t++) {
+                par_ctx c = {.seen = calloc(ns[a] + 1, sizeof *c.seen)};
+                prep_par_run(nts[t], ns[a], chunks[b], par_worker, &c);
+                for (size_t i = 0; i < ns[a]; i++) assert_int_equal(atomic_load(&c.seen[i]), 1);
+                assert_true(atomic_load(&c.workers) >= 1);
+                free((void *)c.seen);
+            }
+    /* each worker stops the work on taking its first range of 8 (of 100,000 items): no range
+     * is handed out after the first stop, so at most one range a worker is done */
+    par_ctx c = {.seen = calloc(100000, sizeof *c.seen), .stop = 1};
+    prep_par_run(4, 100000, 8, par_worker, &c);
+    size_t done = 0;
+    for (size_t i = 0; i < 100000; i++) done += atomic_load(&c.seen[i]);
+    assert_true(done >= 8 && done <= 4 * 8 && done % 8 == 0);
+    free((void *)c.seen);
+    assert_true(prep_par_cores(1) == 1);
+    assert_true(prep_par_cores(1000) >= 1);
+}
+
 static void test_mem_trim_above(void **st)
 {
     (void)st;
@@ -520,7 +568,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_rng),
         cmocka_unit_test(test_rm_tree),  cmocka_unit_test(test_civil_dates),
         cmocka_unit_test(test_file_helpers), cmocka_unit_test(test_mem_cutter),
-        cmocka_unit_test(test_mem_trim_above),
+        cmocka_unit_test(test_mem_trim_above), cmocka_unit_test(test_par),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
