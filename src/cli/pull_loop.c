@@ -44,8 +44,35 @@ static int pull_gc(const cli_pull *p, char last_err[512])
     return e ? -1 : 0;
 }
 
+/* An export refused for an object of the active cut that is missing or damaged (a byte
+ * flipped on this broadcaster's disk): once per active cut, every damaged object of it is
+ * moved to STORE/damaged/ (prep_cut_store_lacks, which logs each one), so that the next cut
+ * pulled finds it missing and fetches it again instead of trusting it by its size and
+ * failing its export for it in turn. *done: the cut it last ran for. */
+static void export_repair(const cli_pull *p, uint64_t *done)
+{
+    prep_cut_manifest m;
+    prep_diags q;
+    prep_diags_init(&q);
+    if (prep_cut_load(p->store, 0, &m, &q) == PREP_OK) {
+        if (m.meta.seq != *done) {
+            *done = m.meta.seq;
+            const char *first = NULL;
+            long bad = prep_cut_store_lacks(p->store, &m, 1, &first);
+            if (bad > 0)
+                fprintf(stderr,
+                        "prep %s: cut %llu: %ld object(s) missing or damaged (the first of %s); the damaged ones are "
+                        "moved to %s/damaged/ and the next cut pulled fetches them again\n",
+                        p->cmd, (unsigned long long)m.meta.seq, bad, first ? first : "?", p->store);
+        }
+        prep_cut_manifest_free(&m);
+    }
+    prep_diags_free(&q);
+}
+
 int cli_pull_loop(cli_pull *p, volatile sig_atomic_t *stop)
 {
+    uint64_t repaired = 0; /* the active cut export_repair last ran for */
     char etag[65] = "", last_err[512] = "", last_gc_err[512] = "";
     prep_pull_opts o = {.url = p->url, .ca_file = p->ca_file, .store = p->store, .policy = p->policy};
     int gc_pending = p->store_keep != 0; /* the first round applies it to what the store holds */
@@ -85,6 +112,7 @@ int cli_pull_loop(cli_pull *p, volatile sig_atomic_t *stop)
             if (xe) {
                 prep_diags_print(&xd, stderr, 5);
                 fprintf(stderr, "prep %s: export to %s failed: %s\n", p->cmd, p->export_dir, prep_err_text(xe));
+                if (xe == PREP_ERR_VERIFY) export_repair(p, &repaired);
             } else {
                 printf("prep %s: exported corte %llu to %s\n", p->cmd, (unsigned long long)r.active_after,
                        p->export_dir);

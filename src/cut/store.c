@@ -831,7 +831,7 @@ long prep_cut_store_lacks(const char *store, const prep_cut_manifest *m, int rep
         if (object_quarantine(&s, x->sha) == 0)
             cut_store_log(s.root, PREP_LOG_ERROR,
                           "object %s of %s (cut %llu) was damaged (another size or other bytes than its name's "
-                          "SHA-256): moved to damaged/, the next cut writes it again",
+                          "SHA-256): moved to damaged/, the next cut stores it again",
                           x->sha, x->path, (unsigned long long)m->meta.seq);
         else
             prep_log(PREP_LOG_ERROR, "%s: damaged object of %s (cut %llu) cannot be moved aside: %s", p, x->path,

@@ -1090,6 +1090,31 @@ int prep_serve_last_refusal(prep_serve_refusal *out)
     return out->seq != 0;
 }
 
+/* The active cut refused for an object that is not what its name says (a byte flipped on
+ * this broadcaster's disk, a file cut short): each such object of the cut is moved to
+ * STORE/damaged/ (prep_cut_store_lacks, which logs each one in STORE/log and on stderr), so
+ * that the next cut pulled or received finds it missing and fetches it again instead of
+ * trusting it and being refused for it in turn, every cut after. */
+static void version_repair(const char *store, const prep_serve_site_opts *opts)
+{
+    prep_cut_manifest m;
+    prep_diags q;
+    prep_diags_init(&q);
+    if (prep_cut_load(store, 0, &m, &q) == PREP_OK) {
+        const char *first = NULL;
+        long bad = prep_cut_store_lacks(store, &m, 1, &first);
+        if (bad > 0 && opts && opts->log_out) {
+            fprintf(opts->log_out,
+                    "prep serve: cut %llu: %ld object(s) missing or damaged (the first of %s); the damaged ones are "
+                    "moved to %s/damaged/ and the next cut fetches them again\n",
+                    (unsigned long long)m.meta.seq, bad, first ? first : "?", store);
+            fflush(opts->log_out);
+        }
+        prep_cut_manifest_free(&m);
+    }
+    prep_diags_free(&q);
+}
+
 prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_serve_version *prev,
                                  const prep_serve_site_opts *opts, prep_serve_version **out, prep_diags *d)
 {
@@ -1115,6 +1140,7 @@ prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_ser
         }
         prep_diags_free(&q);
     }
+    if (e == PREP_ERR_VERIFY) version_repair(store, opts);
     /* Only when nothing is being served: at start-up (no prev) or from the waiting page.
      * While a cut is served, a failed switch keeps that one (the caller's rule). */
     if (e == PREP_ERR_NOMEM || (prev && !prev->empty) || !opts || !opts->fallback) return e;

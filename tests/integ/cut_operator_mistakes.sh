@@ -97,7 +97,7 @@ for damage in truncated flipped; do
   fi
   mkcut "2021-06-07 03:00"
   [ $rc -eq 0 ] || { echo "3 ($damage): no cut over a damaged object"; cat err; exit 1; }
-  grep -q "object $o of assets/.* was damaged .*: moved to damaged/, the next cut writes it again" err ||
+  grep -q "object $o of assets/.* was damaged .*: moved to damaged/, the next cut stores it again" err ||
     { echo "3 ($damage): the damage was not said"; cat err; exit 1; }
   [ "$(sha256sum <"$obj" | cut -c1-64)" = "$o" ] || { echo "3 ($damage): the object was not written again whole"; exit 1; }
   ls store/damaged/"$o".* >/dev/null || { echo "3 ($damage): the damaged bytes were not kept"; exit 1; }
