@@ -389,8 +389,10 @@ int prep_cut_object_path(const char *store, const char *sha256, char *out, size_
  * concerned (borrowed from m). With repair, each object is also read and hashed, and one
  * that is damaged (those, or other bytes than its name's SHA-256: a byte flipped on disk)
  * is moved to STORE/damaged/<sha256>.<epoch seconds> and logged, so that the next cut,
- * which renders it, writes it again (docs/formats/cut.md §4). -1 when the store cannot be
- * opened. Takes the store's lock while it looks. */
+ * which renders it, writes it again (docs/formats/cut.md §4); one that could not be looked
+ * at (out of descriptors, objects/aa not a directory) is counted but never moved. -1 when
+ * the store cannot be opened. Takes the store's lock while it looks (a national active
+ * cut: ~2 GB read on up to 4 threads). */
 long prep_cut_store_lacks(const char *store, const prep_cut_manifest *m, int repair, const char **first);
 /* The bytes of file en of a stored cut (its parts assembled in order), at most max of them,
  * checked against the entry's size and SHA-256: PREP_OK and *data (owned, *len bytes), or

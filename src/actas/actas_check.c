@@ -1042,7 +1042,7 @@ prep_err prep_actas_check_file(const char *path, const prep_filecheck_opts *o, p
     size_t len = 0;
     prep_err e = prep_read_file(path, PREP_ACTAS_MAX_FILE, &data, &len);
     if (e) {
-        memset(out, 0, sizeof *out);
+        report_reset(out);
         prep_diags_add(d, path, 0, 0, "io", "cannot read: %s", prep_err_str(e));
         return e;
     }

@@ -335,8 +335,18 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     /* no last site (a restart, or after a failed cut) over a cut of ours (its signature
      * checked above): the hash cache learns that cut, so the render sheds what it holds as
      * it goes and the site is never whole in memory (a national site at the close is ~3 GB) */
-    int shed_as_made = have_active && !c->site.n && store_whole(c->store, &am) &&
-                       prep_cut_hash_cache_seed(c->hashes, &am) == PREP_OK;
+    int whole = have_active && !c->site.n && store_whole(c->store, &am);
+    if (have_active && !c->site.n && !whole) {
+        /* a cache this cutter stamped with that cut (its site lost with a failed cut) would
+         * still trust every part the cut names, the ones just moved aside included */
+        prep_cut_hash_cache_free(c->hashes);
+        c->hashes = NULL;
+        if (prep_cut_hash_cache_new(&c->hashes)) {
+            prep_cut_manifest_free(&am);
+            return PREP_ERR_NOMEM;
+        }
+    }
+    int shed_as_made = whole && prep_cut_hash_cache_seed(c->hashes, &am) == PREP_OK;
     /* the night's progress series, read back from that cut at the first cut */
     prep_err pe =
         c->progress ? PREP_OK : cutter_progress_load(c->cat, c->store, have_active ? &am : NULL, &c->progress);

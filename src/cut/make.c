@@ -603,11 +603,34 @@ static prep_err not_collapsed(const char *store, const prep_cut_params *p, size_
     return PREP_ERR_INVALID;
 }
 
+/* 1 when stored entry en ends as a complete file of kind k, judged as a new file is (a
+ * JSON's brackets too, its objects read whole: at most 64 MiB, else 0). */
+static int stored_ends_ok(cut_store *s, const prep_cut_entry *en, cut_end_kind k)
+{
+    unsigned char t[CUT_END_TAIL];
+    size_t tn = 0;
+    if (cut_entry_tail(s, en, t, &tn) || !cut_end_ok(k, t, tn)) return 0;
+    if (k != CUT_END_JSON) return 1;
+    if (en->size > ((uint64_t)64 << 20)) return 0;
+    cut_end_json j = {0};
+    int ok = 1;
+    for (size_t i = 0; ok && i < cut_entry_nobj(en); i++) {
+        size_t n = (size_t)cut_entry_obj_size(en, i);
+        char *b = prep_xmalloc(n + 1);
+        ok = cut_object_read(s, cut_entry_obj_sha(en, i), b, n) == 0;
+        if (ok) cut_end_json_feed(&j, b, n);
+        free(b);
+    }
+    return ok && cut_end_json_closed(&j);
+}
+
 /* With prep cut --from, unless p->allow_shrink: a file that does not end as a complete file
  * of its kind (cut_end_kind) is refused when its version in the active cut prev did, or,
- * for a path new to the cut, when at least 3 of the cut's other files of its kind are and
- * 9 in 10 of them do: a file cut short while the directory was copied, which would
- * otherwise be signed and published as it is. Files the cutter renders are not checked. */
+ * for a path new to the cut of a kind whose files always end so (HTML, SVG, JSON: not
+ * text, whose last line end is a habit, nor binary files with bytes after their end
+ * marker), when at least 3 of the cut's other files of its kind are and 9 in 10 of them
+ * do: a file cut short while the directory was copied, which would otherwise be signed and
+ * published as it is. Files the cutter renders are not checked. */
 static prep_err not_cut_short(cut_store *s, const prep_cut_params *p, const srcs *ss, const prep_cut_manifest *prev,
                               prep_diags *d)
 {
@@ -623,17 +646,16 @@ static prep_err not_cut_short(cut_store *s, const prep_cut_params *p, const srcs
         const src *x = &ss->v[i];
         if (!x->fspath || !x->end || x->end_ok) continue;
         const prep_cut_entry *en = prev->n ? prep_cut_manifest_find(prev, x->path) : NULL;
-        unsigned char t[CUT_END_TAIL];
-        size_t tn = 0;
         size_t others = kind_n[x->end] - 1, others_ok = kind_ok[x->end];
-        if (en && strcmp(en->sha256, x->sha256) && !cut_entry_tail(s, en, t, &tn) && cut_end_ok(x->end, t, tn)) {
+        int always = x->end == CUT_END_HTML || x->end == CUT_END_SVG || x->end == CUT_END_JSON;
+        if (en && strcmp(en->sha256, x->sha256) && stored_ends_ok(s, en, (cut_end_kind)x->end)) {
             if (bad++ < 20)
                 prep_diags_add(d, x->fspath, 0, 0, "file-cut-short",
                                "it does not end with %s, as its version in the active cut %llu (%llu bytes; now %llu) "
                                "did: cut short while being copied?",
                                cut_end_name(x->end), (unsigned long long)prev->meta.seq,
                                (unsigned long long)en->size, (unsigned long long)x->size);
-        } else if (!en && others >= 3 && others_ok * 10 >= others * 9) {
+        } else if (!en && always && others >= 3 && others_ok * 10 >= others * 9) {
             if (bad++ < 20)
                 prep_diags_add(d, x->fspath, 0, 0, "file-cut-short",
                                "it does not end with %s, as %zu of the cut's %zu other files of its kind do "

@@ -725,34 +725,45 @@ prep_err prep_cut_file_read(const char *store, const prep_cut_entry *en, uint64_
 typedef struct lacks_item {
     const char *sha, *path; /* borrowed from the manifest */
     uint64_t size;
-    int8_t state;           /* 1 whole, 0 absent, -1 damaged (another kind of file, size or bytes) */
+    int8_t state; /* LACKS_* */
 } lacks_item;
+
+enum {
+    LACKS_WHOLE = 1,
+    LACKS_ABSENT = 0,
+    LACKS_DAMAGED = -1, /* another kind of file, another size, other bytes, or unreadable (EIO): moved aside */
+    LACKS_UNCHECKED = -2 /* could not be looked at (out of descriptors, objects/aa not a directory): never moved */
+};
 
 typedef struct lacks_job {
     lacks_item *v;
-    const int *dfd; /* objects/aa/ opened for each aa (-1: absent) before the threads start */
+    const int *dfd;    /* objects/aa/ opened for each aa before the threads start, or -1 and */
+    const int *dfd_er; /* the errno of that open (ENOENT: no such directory, so absent) */
     int hash;
 } lacks_job;
 
 /* The state of object x: its file through dfd, its bytes hashed when j->hash. */
 static int8_t lacks_check(const lacks_job *j, const lacks_item *x, unsigned char *buf, size_t bufsz)
 {
-    int dfd = j->dfd[obj_index(x->sha)], fd = -1;
+    int aa = obj_index(x->sha), dfd = j->dfd[aa], fd = -1;
     struct stat st;
-    if (dfd < 0 || fstatat(dfd, x->sha + 2, &st, AT_SYMLINK_NOFOLLOW) != 0) return 0;
-    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != x->size) return -1;
-    if (!j->hash) return 1;
+    if (dfd < 0) return j->dfd_er[aa] == ENOENT ? LACKS_ABSENT : LACKS_UNCHECKED;
+    if (fstatat(dfd, x->sha + 2, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno == ENOENT ? LACKS_ABSENT : LACKS_UNCHECKED;
+    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != x->size) return LACKS_DAMAGED;
+    if (!j->hash) return LACKS_WHOLE;
     do fd = openat(dfd, x->sha + 2, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     while (fd < 0 && errno == EINTR);
     cut_sha256 h;
     if (fd < 0 || cut_sha256_init(&h)) {
         if (fd >= 0) close(fd);
-        return -1;
+        return LACKS_UNCHECKED;
     }
     uint64_t got = 0;
+    int er = 0;
     for (;;) {
         ssize_t r = read(fd, buf, bufsz);
         if (r < 0 && errno == EINTR) continue;
+        if (r < 0) er = errno;
         if (r <= 0) break;
         cut_sha256_update(&h, buf, (size_t)r);
         got += (uint64_t)r;
@@ -760,7 +771,8 @@ static int8_t lacks_check(const lacks_job *j, const lacks_item *x, unsigned char
     close(fd);
     char hex[65];
     cut_sha256_final(&h, hex);
-    return got == x->size && !strcmp(hex, x->sha) ? 1 : -1;
+    if (er) return er == EIO ? LACKS_DAMAGED : LACKS_UNCHECKED;
+    return got == x->size && !strcmp(hex, x->sha) ? LACKS_WHOLE : LACKS_DAMAGED;
 }
 
 static void lacks_worker(void *arg, prep_par *p)
@@ -775,16 +787,23 @@ static void lacks_worker(void *arg, prep_par *p)
 }
 
 /* Moves what is at object sha256's name to STORE/damaged/<sha256>.<seconds since the
- * epoch>: 0, or -1 (errno). */
+ * epoch>[.<n>] (never over an earlier one): 0, or -1 (errno). */
 static int object_quarantine(cut_store *s, const char *sha256)
 {
     char dir[PATH_MAX], to[PATH_MAX + 96];
     int n = snprintf(dir, sizeof dir, "%s/damaged", s->root);
     if (n < 0 || (size_t)n >= sizeof dir) return -1;
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) return -1;
-    snprintf(to, sizeof to, "%s/%s.%lld", dir, sha256, (long long)time(NULL));
     int dfd = obj_dirfd(s, sha256, 0);
-    return dfd < 0 ? -1 : renameat(dfd, sha256 + 2, AT_FDCWD, to);
+    if (dfd < 0) return -1;
+    long long now = (long long)time(NULL);
+    for (int k = 0; k < 100; k++) {
+        if (k) snprintf(to, sizeof to, "%s/%s.%lld.%d", dir, sha256, now, k);
+        else snprintf(to, sizeof to, "%s/%s.%lld", dir, sha256, now);
+        if (renameat2(dfd, sha256 + 2, AT_FDCWD, to, RENAME_NOREPLACE) == 0) return 0;
+        if (errno != EEXIST) return -1;
+    }
+    return -1;
 }
 
 long prep_cut_store_lacks(const char *store, const prep_cut_manifest *m, int repair, const char **first)
@@ -813,19 +832,21 @@ long prep_cut_store_lacks(const char *store, const prep_cut_manifest *m, int rep
             v[n++] = (lacks_item){sha, en->path, cut_entry_obj_size(en, k), 0};
         }
     }
-    int dfd[256];
+    int dfd[256], dfd_er[256];
     for (int aa = 0; aa < 256; aa++) {
         char sha[3] = {"0123456789abcdef"[aa >> 4], "0123456789abcdef"[aa & 15], 0};
+        errno = 0;
         dfd[aa] = obj_dirfd(&s, sha, 0);
+        dfd_er[aa] = dfd[aa] < 0 ? errno : 0;
     }
-    lacks_job j = {.v = v, .dfd = dfd, .hash = repair};
+    lacks_job j = {.v = v, .dfd = dfd, .dfd_er = dfd_er, .hash = repair};
     /* a national active cut: ~500,000 objects, ~2 GB read and hashed when repair */
     prep_par_run(repair ? prep_par_cores(CUT_STAGE_THREADS) : 1, n, 256, lacks_worker, &j);
     for (size_t i = 0; i < n; i++) {
         const lacks_item *x = &v[i];
-        if (x->state == 1) continue;
+        if (x->state == LACKS_WHOLE) continue;
         if (!bad++) *first = x->path;
-        if (x->state == 0 || !repair) continue;
+        if (x->state != LACKS_DAMAGED || !repair) continue;
         char p[PATH_MAX];
         prep_cut_object_path(store, x->sha, p, sizeof p);
         if (object_quarantine(&s, x->sha) == 0)

@@ -179,6 +179,18 @@ cp "entero/$page" "sitio/$page"
 before=$(cat store/active)
 from sitio
 [ $rc -eq 0 ] || { echo "12: the complete directory was refused"; cat err; exit 1; }
+# a new text file without a final line end is the institute's habit, not a file cut short;
+# a JSON file whose brackets never balance (a comment) is judged the same in the active
+# cut as now, so its next version is not refused either
+printf 'nota sin fin de linea' >sitio/nota.txt
+printf '{"a": 1} // ]\n' >sitio/raro.json
+from sitio --allow-shrink
+[ $rc -eq 0 ] || { echo "12: nota.txt and raro.json not published"; cat err; exit 1; }
+printf '{"a": 2} // ]\n' >sitio/raro.json
+printf 'otra nota' >sitio/nota.txt
+printf 'otra nota nueva' >sitio/nota2.txt
+from sitio
+[ $rc -eq 0 ] || { echo "12: a file that never ended so was refused"; cat err; exit 1; }
 
 # 8. actas the active cut published, gone from the captures (rows removed by hand: the
 #    totals need not go down when newer captures come in; or a file of another night)
