@@ -72,24 +72,13 @@ typedef struct prep_site {
      * reused (docs/formats/site.md, "Incremental rendering"). */
     const void *origin;
     uint64_t gen;
-    /* Owned, or NULL: an index of the paths (prep_render_site_index), while the site's
-     * files are neither added, removed nor reordered. */
-    uint64_t *index;
-    size_t index_mask;
 } prep_site;
 
 void prep_render_site_init(prep_site *s);
 /* Frees every file and the array; leaves s empty (reusable). NULL ok. */
 void prep_render_site_free(prep_site *s);
-/* The file at path, or NULL (through the index when the site has one, else a binary
- * search). Borrowed. */
+/* The file at path, or NULL (binary search). Borrowed. */
 const prep_site_file *prep_render_site_find(const prep_site *s, const char *path);
-/* Indexes the site's paths for prep_render_site_find (a national render looks up ~250,000
- * paths in its last site of 147,000: a binary search touched ~17 of them each, most out of
- * cache); 0, or -1 without memory (the binary search stands). Until the site changes:
- * prep_render_site_unindex first. */
-int prep_render_site_index(prep_site *s);
-void prep_render_site_unindex(prep_site *s);
 /* Bytes of file f held in data: its length less its stored parts'. */
 size_t prep_render_site_file_data_len(const prep_site_file *f);
 

@@ -27,8 +27,7 @@ void prep_cut_params_init(prep_cut_params *p)
 
 /* One source file: in memory (data) or on disk (fspath). */
 typedef struct src {
-    const char *path;   /* the public path: path_owned, or prep_cut_make's file's (borrowed) */
-    char *path_owned;   /* a file of a directory's path (prep_cut_make_dir), or NULL */
+    char *path;         /* owned public path */
     const void *data;   /* borrowed, or NULL */
     char *fspath;       /* owned, or NULL */
     uint64_t size;
@@ -56,7 +55,7 @@ typedef struct srcs {
 static void srcs_free(srcs *s)
 {
     for (size_t i = 0; i < s->n; i++) {
-        free(s->v[i].path_owned);
+        free(s->v[i].path);
         free(s->v[i].fspath);
     }
     free(s->v);
@@ -219,7 +218,7 @@ static prep_err walk(const char *root, const char *rel, int depth, const prep_cu
                 e = PREP_ERR_INVALID;
             } else {
                 src *x = srcs_add(out);
-                x->path = x->path_owned = r;
+                x->path = r;
                 x->fspath = fp;
                 r = fp = NULL;
                 int utf8;
@@ -782,7 +781,7 @@ prep_err prep_cut_make(const char *store, const prep_cut_params *p, const prep_c
     ss.cap_parts = total_parts;
     for (size_t i = 0; i < n; i++) {
         src *x = srcs_add(&ss);
-        x->path = files[i].path ? files[i].path : ""; /* borrowed: 147,000 copies a national cut */
+        x->path = prep_xstrdup(files[i].path ? files[i].path : "");
         x->data = files[i].data ? files[i].data : "";
         x->size = files[i].len;
         x->in = &files[i];

@@ -1283,10 +1283,6 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
     }
 
     /* --- pages of both trees */
-    /* the last site's files are looked up by path once or more per file of this one */
-    if (old.n && prep_render_site_index(&old)) {
-        /* no memory for the index: prep_render_site_find searches */
-    }
     err = pages_emit(&x, cache, &ci, &sb, need, dbf, n_db, &old, out, &r, &stats);
     rb_free(&sb);
     if (err) goto done;

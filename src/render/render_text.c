@@ -157,8 +157,6 @@ void prep_render_site_init(prep_site *s)
     s->n = s->cap = 0;
     s->origin = NULL;
     s->gen = 0;
-    s->index = NULL;
-    s->index_mask = 0;
 }
 
 void prep_render_site_free(prep_site *s)
@@ -170,51 +168,11 @@ void prep_render_site_free(prep_site *s)
         free(s->v[i].stored_sha);
     }
     free(s->v);
-    free(s->index);
     prep_render_site_init(s);
-}
-
-/* A slot: the path's hash's high 32 bits, then its file's index + 1 (0: empty). */
-static uint64_t path_hash(const char *path) { return prep_fnv1a(PREP_FNV1A_INIT, path, strlen(path)); }
-
-int prep_render_site_index(prep_site *s)
-{
-    prep_render_site_unindex(s);
-    if (!s->n || s->n >= UINT32_MAX) return 0;
-    size_t cap = 16;
-    while (cap < 2 * s->n) cap *= 2;
-    uint64_t *t = calloc(cap, sizeof *t);
-    if (!t) return -1;
-    for (size_t i = 0; i < s->n; i++) {
-        uint64_t h = path_hash(s->v[i].path);
-        size_t k = (size_t)h & (cap - 1);
-        while (t[k]) k = (k + 1) & (cap - 1);
-        t[k] = (h & 0xffffffff00000000ull) | (uint64_t)(i + 1);
-    }
-    s->index = t;
-    s->index_mask = cap - 1;
-    return 0;
-}
-
-void prep_render_site_unindex(prep_site *s)
-{
-    free(s->index);
-    s->index = NULL;
-    s->index_mask = 0;
 }
 
 const prep_site_file *prep_render_site_find(const prep_site *s, const char *path)
 {
-    if (s->index) {
-        uint64_t h = path_hash(path);
-        for (size_t k = (size_t)h & s->index_mask; s->index[k]; k = (k + 1) & s->index_mask) {
-            uint64_t e = s->index[k];
-            if ((e & 0xffffffff00000000ull) != (h & 0xffffffff00000000ull)) continue;
-            const prep_site_file *f = &s->v[(e & 0xffffffffu) - 1];
-            if (!strcmp(f->path, path)) return f;
-        }
-        return NULL;
-    }
     size_t lo = 0, hi = s->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;

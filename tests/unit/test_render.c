@@ -890,37 +890,6 @@ static void hand_acta(prep_tally *t, const prep_catalog *c, const char *key, con
     assert_int_equal(prep_tally_apply(t, 0, &a, votes), PREP_OK);
 }
 
-/* The path index finds exactly what the binary search finds, present or absent, and goes
- * when the site is freed or unindexed. */
-static void test_site_index(void **state)
-{
-    (void)state;
-    prep_site s;
-    prep_render_site_init(&s);
-    enum { N = 5000 };
-    s.v = calloc(N, sizeof *s.v);
-    assert_non_null(s.v);
-    char p[96];
-    for (size_t i = 0; i < N; i++) { /* sorted as a site is: bytewise */
-        snprintf(p, sizeof p, "diputaciones/entidad-%02zu/seccion-%05zu/index.html", i / 1000, i);
-        s.v[i].path = strdup(p);
-    }
-    s.n = s.cap = N;
-    assert_int_equal(prep_render_site_index(&s), 0);
-    assert_non_null(s.index);
-    for (size_t i = 0; i < N; i++) assert_ptr_equal(prep_render_site_find(&s, s.v[i].path), &s.v[i]);
-    static const char *absent[] = {"", "diputaciones", "diputaciones/entidad-00/seccion-00000/index.htm",
-                                   "diputaciones/entidad-05/seccion-05000/index.html", "zzz"};
-    for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++) assert_null(prep_render_site_find(&s, absent[i]));
-    prep_render_site_unindex(&s);
-    assert_null(s.index);
-    assert_ptr_equal(prep_render_site_find(&s, s.v[N - 1].path), &s.v[N - 1]);
-    assert_null(prep_render_site_find(&s, "zzz"));
-    assert_int_equal(prep_render_site_index(&s), 0);
-    prep_render_site_free(&s); /* frees the index too (ASan: no leak) */
-    assert_null(s.index);
-}
-
 static void test_escaping_and_hand_numbers(void **state)
 {
     (void)state;
@@ -1077,7 +1046,6 @@ int main(void)
         cmocka_unit_test(test_database_page),
         cmocka_unit_test(test_verify_and_difusores),
         cmocka_unit_test(test_escaping_and_hand_numbers),
-        cmocka_unit_test(test_site_index),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
