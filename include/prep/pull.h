@@ -85,6 +85,9 @@ typedef struct prep_pull_opts {
     const char *work;       /* scratch dir for the incoming batch (borrowed); NULL = STORE/pull */
     const prep_cut_policy *policy; /* what prep_cut_receive checks (borrowed) */
     int timeout_s;          /* per transfer; default 60 */
+    int heal;               /* 1: when the link's newest cut is the active one, take it again
+                             * (its whole manifest, the objects the store lacks): a store that
+                             * moved a damaged object aside gets it back without a next cut */
 } prep_pull_opts;
 
 typedef struct prep_pull_result {

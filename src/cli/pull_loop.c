@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* The store's retention after a round (--store-keep N): the N newest cuts keep their
@@ -70,9 +71,26 @@ static void export_repair(const cli_pull *p, uint64_t *done)
     prep_diags_free(&q);
 }
 
+/* 1 when STORE/damaged/ changed since *seen (its change time, updated): an object was moved
+ * there (by this loop's export, the server's load, a cutter), so the next round takes the
+ * active cut again for what the store now lacks (prep_pull_opts.heal): without a next cut
+ * (the night's last), nothing else would bring it back. */
+static int damaged_changed(const char *store, long long *seen)
+{
+    char dp[4096];
+    struct stat st;
+    snprintf(dp, sizeof dp, "%s/damaged", store);
+    if (stat(dp, &st) != 0) return 0;
+    long long t = (long long)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
+    if (t == *seen) return 0;
+    *seen = t;
+    return 1;
+}
+
 int cli_pull_loop(cli_pull *p, volatile sig_atomic_t *stop)
 {
-    uint64_t repaired = 0; /* the active cut export_repair last ran for */
+    uint64_t repaired = 0;  /* the active cut export_repair last ran for */
+    long long damaged = 0;  /* STORE/damaged/'s change time last seen */
     char etag[65] = "", last_err[512] = "", last_gc_err[512] = "";
     prep_pull_opts o = {.url = p->url, .ca_file = p->ca_file, .store = p->store, .policy = p->policy};
     int gc_pending = p->store_keep != 0; /* the first round applies it to what the store holds */
@@ -80,7 +98,17 @@ int cli_pull_loop(cli_pull *p, volatile sig_atomic_t *stop)
         prep_diags d;
         prep_diags_init(&d);
         prep_pull_result r;
+        if (damaged_changed(p->store, &damaged)) {
+            o.heal = 1;
+            etag[0] = '\0'; /* the state again, though unchanged */
+        }
         prep_err e = prep_pull_once(&o, etag, &r, &d);
+        if (o.heal && !e) {
+            if (r.objects_fetched && r.active_after == r.active_before)
+                fprintf(stderr, "prep %s: pull: took %zu object(s) of the active cut %llu again (moved aside as damaged)\n",
+                        p->cmd, r.objects_fetched, (unsigned long long)r.active_after);
+            o.heal = 0;
+        }
         if (e) {
             /* say each distinct problem once, not once per poll */
             char msg[512];

@@ -594,7 +594,34 @@ static prep_err accept_one(cut_store *s, const incoming *in, uint64_t seq, int l
         if (seq == act->seq) {
             if (!strcmp(m.sha256, act->manifest_sha256)) {
                 res->unchanged++;
-                cut_store_log(s->root, PREP_LOG_INFO, "cut %llu is already active; nothing to do", (unsigned long long)seq);
+                /* delivered again (a broadcaster whose store moved a damaged object of it
+                 * aside takes it again: prep_pull_opts.heal): what the store lacks of it
+                 * and the delivery holds is taken; nothing else changes */
+                size_t before = res->objects_copied;
+                if (objset_init(&done_objs, m.n)) {
+                    e = PREP_ERR_NOMEM;
+                    goto done;
+                }
+                for (size_t i = 0; i < m.n && !e; i++) {
+                    const prep_cut_entry *en = &m.entries[i];
+                    for (size_t j = 0; j < cut_entry_nobj(en) && !e; j++) {
+                        const char *sha = cut_entry_obj_sha(en, j);
+                        if (objset_find(&in->objs, sha) < 0 && objset_find(&in->gz, sha) < 0) continue;
+                        int added = objset_add(&done_objs, sha);
+                        if (added < 0) e = PREP_ERR_NOMEM;
+                        if (added > 0)
+                            e = take_object(s, in, pol, sha, cut_entry_obj_size(en, j), en->path, label, &staged, res, d);
+                    }
+                }
+                if (!e) e = cut_stage_commit(s, &staged, dirty, PREP_OK, d);
+                if (!e) e = cut_objects_sync(s, dirty, d);
+                if (e) goto done;
+                if (res->objects_copied > before)
+                    cut_store_log(s->root, PREP_LOG_WARN, "cut %llu is already active; %zu of its objects the store "
+                                  "lacked taken again", (unsigned long long)seq, res->objects_copied - before);
+                else
+                    cut_store_log(s->root, PREP_LOG_INFO, "cut %llu is already active; nothing to do",
+                                  (unsigned long long)seq);
                 goto done;
             }
             REFUSE("conflict", "sequence %llu is already active with manifest %s; this one is %s (two different cuts "

@@ -514,13 +514,14 @@ prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result
     if (prep_cut_active_read(o->store, &act, &ad) != PREP_OK) act.seq = 0;
     prep_diags_free(&ad);
     res->active_before = res->active_after = act.seq;
-    if (remote <= act.seq) {
+    int heal = o->heal && act.seq && remote == act.seq;
+    if (remote <= act.seq && !heal) {
         snprintf(etag, 65, "%s", rsha);
         goto out;
     }
     /* the batch: every cut after the active one (the chain), or only the newest for an
-     * empty store (a first cut needs no predecessor) */
-    uint64_t first = act.seq ? act.seq + 1 : remote;
+     * empty store (a first cut needs no predecessor); healing, the active one again */
+    uint64_t first = heal ? act.seq : act.seq ? act.seq + 1 : remote;
     work = o->work ? strdup(o->work) : NULL;
     if (!work) {
         size_t n = strlen(o->store) + 8;

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "prep/cut.h"
@@ -25,7 +26,23 @@ typedef struct serve_state {
     prep_serve_config cfg;          /* copied */
     prep_http_server *srv;
     _Atomic uint64_t load_us;       /* wall time of the last load */
+    int load_failed;                /* the active cut's last load was refused, */
+    long long failed_log[2];        /* when STORE/log had this size and change time (store_log_stamp) */
 } serve_state;
+
+/* STORE/log's size and change time (0, 0 without one): the store has changed when they do. */
+static void store_log_stamp(const char *store, long long out[2])
+{
+    char p[4096];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/log", store);
+    if (stat(p, &st) != 0) {
+        out[0] = out[1] = 0;
+        return;
+    }
+    out[0] = (long long)st.st_size;
+    out[1] = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+}
 
 void prep_serve_config_init(prep_serve_config *c)
 {
@@ -178,8 +195,16 @@ static prep_serve_version *load_if_changed(serve_state *ss, char *last_sha, int 
         }
         return NULL;
     }
-    if (!strcmp(a.manifest_sha256, last_sha)) return NULL;
-    snprintf(last_sha, 65, "%s", a.manifest_sha256); /* tried once per activation */
+    if (!strcmp(a.manifest_sha256, last_sha)) {
+        /* tried once per activation, and again when a refused cut's store has changed
+         * since (objects moved aside as damaged, then taken again by the pull: its log
+         * says both) */
+        long long now[2];
+        if (!ss->load_failed) return NULL;
+        store_log_stamp(ss->cfg.store, now);
+        if (now[0] == ss->failed_log[0] && now[1] == ss->failed_log[1]) return NULL;
+    }
+    snprintf(last_sha, 65, "%s", a.manifest_sha256);
     prep_diags_init(&d);
     prep_serve_version *v = NULL;
     int64_t t0 = prep_mono_ms();
@@ -187,6 +212,10 @@ static prep_serve_version *load_if_changed(serve_state *ss, char *last_sha, int 
     e = prep_serve_version_load(ss->cfg.store, 0, prev, &ss->cfg.site, &v, &d);
     prep_serve_version_unref(prev);
     atomic_store(&ss->load_us, (uint64_t)(prep_mono_ms() - t0) * 1000);
+    prep_serve_version_info vi = {0};
+    if (!e && v) prep_serve_version_get_info(v, &vi);
+    ss->load_failed = e != PREP_OK || vi.fallback_from != 0; /* an older cut stands in for it */
+    if (ss->load_failed) store_log_stamp(ss->cfg.store, ss->failed_log);
     if (e) {
         if (d.n) prep_diags_print(&d, stderr, 10);
         fprintf(stderr, "prep serve: cut %llu not loaded (%s); still serving the previous one\n",

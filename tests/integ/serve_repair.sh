@@ -13,7 +13,10 @@
 #      the script's bytes equal the institute's;
 #   3. the same for `prep receive --pull --export` (Apache mode) whose docroot is made
 #      again from such a store: the export refused for the object moves it aside, and the
-#      next cut's export has it whole.
+#      next export has it whole;
+#   4. after the night's last cut (no next cut to bring the object): the pull takes the
+#      active cut again for what the store lacks (STORE/damaged/ changed), and the server
+#      loads it again (its refused load is tried again once the store's log moved).
 # Usage: tests/integ/serve_repair.sh PATH/TO/prep   (KEEP=1 keeps the temp dir)
 set -uo pipefail
 PREP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -72,13 +75,14 @@ done
 TOKEN=${TOKENS[b]}
 
 read -r PULL_PORT B_PORT < <(peer_free_ports 2)
+FINAL=12 # the institute's last cut
 cat >instituto.json <<EOF
 {
   "catalog": "$T/cat.cat", "actas": "$T/actas", "key": "$T/ieeq.key", "pubkey": "$T/ieeq.pub",
   "store": "$T/inst", "drill": true, "registry": "$T/difusores.db",
-  "clock": {"start": "2021-06-06 20:50", "seconds_per_cut": 2},
+  "clock": {"start": "2021-06-06 20:50", "seconds_per_cut": 1},
   "pull": {"listen": "127.0.0.1:$PULL_PORT"},
-  "max_cuts": 40
+  "max_cuts": $FINAL
 }
 EOF
 start institute "$PREP" institute --config "$T/instituto.json"
@@ -124,12 +128,12 @@ grep -q "the damaged ones are moved to $T/b/store/damaged/ and the next cut fetc
   die "no line saying the next cut fetches it"
 ok "the refused cut moved the damaged object to damaged/ (logged)"
 
-# 2. a later cut fetches it and is served
+# 2. the object is fetched again (the refused cut taken again, or the next one) and served
 bad_cut=$(sed -n 's/^prep serve: active cut \([0-9]*\) cannot be loaded.*/\1/p' logs/b.log | head -n 1)
 [ -n "$bad_cut" ] || die "no cut refused"
 c1=""
-for _ in $(seq 1 100); do c1=$(corte); [ -n "$c1" ] && [ "$c1" -gt "$bad_cut" ] && break; sleep 0.2; done
-[ -n "$c1" ] && [ "$c1" -gt "$bad_cut" ] || die "the broadcaster stayed on cut $c1 after cut $bad_cut was refused"
+for _ in $(seq 1 100); do c1=$(corte); [ -n "$c1" ] && [ "$c1" -ge "$bad_cut" ] && break; sleep 0.2; done
+[ -n "$c1" ] && [ "$c1" -ge "$bad_cut" ] || die "the broadcaster serves '$c1' after cut $bad_cut was refused"
 [ "$(sha256sum <"$obj" | cut -c1-64)" = "$h" ] || die "the object was not fetched whole again"
 curl -s --max-time 5 -o got.js "$U/$js" && cmp -s got.js whole.js || die "$js served is not the institute's"
 ok "cut $bad_cut refused, cut $c1 served with $js fetched whole again"
@@ -158,5 +162,22 @@ grep -q "the damaged ones are moved to $T/a/store/damaged/ and the next cut pull
 for _ in $(seq 1 100); do [ -f "$T/a/docroot/$js" ] && break; sleep 0.2; done
 cmp -s "$T/a/docroot/$js" whole.js || die "A: $js not exported whole after the next cut"
 [ "$(sha256sum <"$T/a/store/objects/${h:0:2}/${h:2}" | cut -c1-64)" = "$h" ] || die "A: the object was not fetched whole again"
-ok "A (receive --export): the export refused for it moved it aside; the next cut fetched it and was exported whole"
+ok "A (receive --export): the export refused for it moved it aside; it was fetched again and exported whole"
+
+# 4. after the night's last cut there is no next cut: the active cut is taken again
+for _ in $(seq 1 150); do grep -q "no more cuts ($FINAL made)" logs/institute.log && break; sleep 0.2; done
+grep -q "no more cuts ($FINAL made)" logs/institute.log || die "the institute did not reach its last cut $FINAL"
+for _ in $(seq 1 100); do [ "$(corte)" = "$FINAL" ] && break; sleep 0.2; done
+[ "$(corte)" = "$FINAL" ] || die "B does not serve the last cut $FINAL: $(corte)"
+flip "$T/b/store"
+stop b
+start b "$PREP" serve --store "$T/b/store" --listen "127.0.0.1:$B_PORT" --threads 1 --poll-ms 100 \
+  --pull "http://127.0.0.1:$PULL_PORT/pull/$TOKEN/" --pubkey "$T/ieeq.pub" --drill --pull-every 150
+peer_wait_port "$B_PORT" || die "the broadcaster's server did not start again"
+for _ in $(seq 1 100); do [ "$(corte)" = "$FINAL" ] && break; sleep 0.2; done
+[ "$(corte)" = "$FINAL" ] || die "after the last cut, B serves '$(corte)', not cut $FINAL again"
+grep -q "took 1 object(s) of the active cut $FINAL again" logs/b.log || die "no line saying the object was taken again"
+[ "$(sha256sum <"$obj" | cut -c1-64)" = "$h" ] || die "the object was not fetched whole again after the last cut"
+curl -s --max-time 5 -o got.js "$U/$js" && cmp -s got.js whole.js || die "$js served after the last cut is not the institute's"
+ok "after the last cut: the damaged object taken again with cut $FINAL, which is served again"
 echo "PASS"

@@ -643,6 +643,26 @@ static void test_chain_receive_verify_delta(void **st)
     assert_int_equal(prep_cut_receive(recv, inc, &pol, &res, &d), PREP_OK);
     assert_int_equal(res.unchanged, 1);
     assert_int_equal(res.accepted, 0);
+    assert_int_equal(res.objects_copied, 0);
+    /* ... but takes again what the store lacks of it and the delivery holds (an object
+     * moved aside as damaged: prep_pull_opts.heal), and only that */
+    prep_cut_manifest ma;
+    assert_int_equal(prep_cut_load(recv, 2, &ma, &d), PREP_OK);
+    char op[PATH_MAX] = "", ip[PATH_MAX];
+    for (size_t i = 0; i < ma.n && !op[0]; i++) { /* a plain file of cut 2 the delivery carries */
+        const prep_cut_entry *en = &ma.entries[i];
+        if (en->n_parts || prep_cut_object_path(inc, en->sha256, ip, sizeof ip) || access(ip, F_OK)) continue;
+        assert_int_equal(prep_cut_object_path(recv, en->sha256, op, sizeof op), 0);
+    }
+    assert_true(op[0]);
+    assert_int_equal(unlink(op), 0);
+    assert_int_equal(prep_cut_receive(recv, inc, &pol, &res, &d), PREP_OK);
+    assert_int_equal(res.unchanged, 1);
+    assert_int_equal(res.accepted, 0);
+    assert_int_equal(res.objects_copied, 1);
+    assert_int_equal(access(op, F_OK), 0);
+    assert_int_equal(active_seq(recv), 2);
+    prep_cut_manifest_free(&ma);
     /* A batch of two cuts (3 and 4) in one incoming area. */
     site_set(&s, "index.html", "corte 3");
     assert_int_equal(make_cut(inst, &s, &sk, LIVE, T0 + 600, 3600, &seq, &d), PREP_OK);
