@@ -28,16 +28,7 @@ PREP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 command -v curl >/dev/null && command -v gzip >/dev/null || { echo "skip: curl or gzip missing"; exit 77; }
 . "$(dirname "$0")/lib/peers.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-deliver-gzip.XXXXXX)
-declare -A PID=()
-stop() { # name...: SIGTERM, then wait (SIGKILL after 5 s)
-  local n p
-  for n in "$@"; do p=${PID[$n]:-}; [ -n "$p" ] && kill "$p" 2>/dev/null; done
-  for n in "$@"; do
-    p=${PID[$n]:-}; [ -n "$p" ] || continue
-    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; unset "PID[$n]"
-  done
-}
+. "$(dirname "$0")/lib/night.sh" # start, stop, pull_difusor
 cleanup() {
   stop "${!PID[@]}"
   peer_cleanup
@@ -49,11 +40,6 @@ fails=0
 ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fails=$((fails + 1)); }
 die() { bad "$*"; for f in "$T"/logs/*.log; do [ -f "$f" ] && { echo "--- ${f#$T/}"; tail -8 "$f"; }; done; exit 1; }
-start() { # name cmd...: background, output to logs/name.log
-  local n=$1; shift
-  "$@" >>"$T/logs/$n.log" 2>&1 &
-  PID[$n]=$!
-}
 wait_for() { # seconds command...: until the command succeeds
   local end=$((SECONDS + $1)); shift
   while [ $SECONDS -lt $end ]; do "$@" && return 0; sleep 0.1; done
@@ -186,29 +172,7 @@ stop watch
 "$PREP" sim catalog --scale tiny --out cat.cat >/dev/null &&
   "$PREP" sim actas --catalog cat.cat --out actas --seed 2021 >/dev/null 2>&1 &&
   "$PREP" keygen --out drill --drill >/dev/null || die "catalogue, actas or key"
-cat >"$T/p.txt" <<EOF
-id = difusor-p
-name = Difusor P (simulacro)
-kind = medio
-website = https://p.example.mx/
-publication-url = https://prep.p.example.mx/
-legal-name = Ana Pérez
-legal-phone = 442 123 4567
-legal-mobile = 442 765 4321
-legal-email = ana@p.example.mx
-tech-name = Luis Gómez
-tech-phone = 442 123 4568
-tech-mobile = 442 765 4322
-tech-email = luis@p.example.mx
-method = pull
-EOF
-D=(--db "$T/difusores.db")
-"$PREP" difusor add "${D[@]}" --from "$T/p.txt" --by integ >"$T/add.out" 2>&1 || die "difusor add: $(cat "$T/add.out")"
-for s in verify-infra approve activate; do
-  "$PREP" difusor "$s" difusor-p "${D[@]}" --by integ --why prueba >/dev/null 2>>"$T/logs/reg.log" || die "difusor $s"
-done
-TOKEN=$(sed -n 's/^pull token .*: \([0-9a-f]\{64\}\)$/\1/p' "$T/add.out")
-[ ${#TOKEN} = 64 ] || die "no pull token"
+TOKEN=$(pull_difusor "$T/difusores.db" p) || die "registering difusor-p"
 PULL_PORT=$(peer_free_port)
 LINK="http://127.0.0.1:$PULL_PORT/pull/$TOKEN/"
 CUTS=4

@@ -26,16 +26,7 @@ PREP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 command -v curl >/dev/null || { echo "skip: curl missing"; exit 77; }
 . "$(dirname "$0")/lib/peers.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-e2e.XXXXXX)
-declare -A PID=()
-stop() { # name...: SIGTERM, then wait (SIGKILL after 5 s)
-  local n p
-  for n in "$@"; do p=${PID[$n]:-}; [ -n "$p" ] && kill "$p" 2>/dev/null; done
-  for n in "$@"; do
-    p=${PID[$n]:-}; [ -n "$p" ] || continue
-    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; unset "PID[$n]"
-  done
-}
+. "$(dirname "$0")/lib/night.sh" # start, stop, pull_difusor
 cleanup() {
   stop "${!PID[@]}"
   [ -n "${KEEP:-}" ] || rm -rf "$T"
@@ -50,11 +41,6 @@ dump() {
   for f in "$T"/logs/*.log; do echo "--- ${f#$T/}"; tail -15 "$f"; done
 }
 
-start() { # name cmd...: background, output to logs/name.log
-  local n=$1; shift
-  "$@" >>"$T/logs/$n.log" 2>&1 &
-  PID[$n]=$!
-}
 mkdir -p "$T/logs"
 cd "$T" || exit 1
 

@@ -23,55 +23,21 @@ PREP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 command -v curl >/dev/null || { echo "skip: curl missing"; exit 77; }
 . "$(dirname "$0")/lib/peers.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-repair.XXXXXX)
-declare -A PID=()
-stop() {
-  local n p
-  for n in "$@"; do p=${PID[$n]:-}; [ -n "$p" ] && kill "$p" 2>/dev/null; done
-  for n in "$@"; do
-    p=${PID[$n]:-}; [ -n "$p" ] || continue
-    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; unset "PID[$n]"
-  done
-}
+. "$(dirname "$0")/lib/night.sh"
 cleanup() { stop "${!PID[@]}"; [ -n "${KEEP:-}" ] || rm -rf "$T"; }
 trap cleanup EXIT
 trap 'exit 143' TERM INT HUP
 dump() { for f in "$T"/logs/*.log; do echo "--- ${f#$T/}"; tail -15 "$f"; done; }
 die() { echo "FAIL $*"; dump; exit 1; }
 ok() { echo "ok   $*"; }
-start() { local n=$1; shift; "$@" >>"$T/logs/$n.log" 2>&1 & PID[$n]=$!; }
 mkdir -p "$T/logs" "$T/b"
 cd "$T" || exit 1
 
 "$PREP" sim catalog --scale tiny --out cat.cat >/dev/null &&
   "$PREP" sim actas --catalog cat.cat --out actas --seed 2021 >/dev/null 2>&1 &&
   "$PREP" keygen --out ieeq --drill >/dev/null || die "catalogue, actas or key"
-D=(--db "$T/difusores.db")
 declare -A TOKENS=()
-for b in a b; do
-  cat >$b.txt <<EOF
-id = difusor-$b
-name = Difusor $b (simulacro)
-kind = medio
-website = https://$b.example.mx/
-publication-url = https://prep.$b.example.mx/
-legal-name = Ana Pérez
-legal-phone = 442 123 4567
-legal-mobile = 442 765 4321
-legal-email = ana@$b.example.mx
-tech-name = Luis Gómez
-tech-phone = 442 123 4568
-tech-mobile = 442 765 4322
-tech-email = luis@$b.example.mx
-method = pull
-EOF
-  "$PREP" difusor add "${D[@]}" --from $b.txt --by integ >add-$b.out 2>&1 || die "difusor add $b: $(cat add-$b.out)"
-  for s in verify-infra approve activate; do
-    "$PREP" difusor "$s" difusor-$b "${D[@]}" --by integ --why prueba >/dev/null 2>>reg.err || die "difusor $s $b: $(cat reg.err)"
-  done
-  TOKENS[$b]=$(sed -n 's/^pull token .*: \([0-9a-f]\{64\}\)$/\1/p' add-$b.out)
-  [ ${#TOKENS[$b]} = 64 ] || die "no pull token for $b in: $(cat add-$b.out)"
-done
+for b in a b; do TOKENS[$b]=$(pull_difusor "$T/difusores.db" $b) || die "registering difusor-$b"; done
 TOKEN=${TOKENS[b]}
 
 read -r PULL_PORT B_PORT < <(peer_free_ports 2)

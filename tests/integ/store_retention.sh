@@ -28,16 +28,7 @@ command -v curl >/dev/null || { echo "skip: curl missing"; exit 77; }
 command -v python3 >/dev/null || { echo "skip: python3 missing"; exit 77; }
 . "$(dirname "$0")/lib/peers.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-retention.XXXXXX)
-declare -A PID=()
-stop() { # name...: SIGTERM, then wait (SIGKILL after 5 s)
-  local n p
-  for n in "$@"; do p=${PID[$n]:-}; [ -n "$p" ] && kill "$p" 2>/dev/null; done
-  for n in "$@"; do
-    p=${PID[$n]:-}; [ -n "$p" ] || continue
-    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; unset "PID[$n]"
-  done
-}
+. "$(dirname "$0")/lib/night.sh" # start, stop, pull_difusor
 cleanup() {
   stop "${!PID[@]}"
   [ -n "${KEEP:-}" ] || rm -rf "$T"
@@ -49,11 +40,6 @@ ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fails=$((fails + 1)); }
 dump() { for f in "$T"/logs/*.log; do echo "--- ${f#$T/}"; tail -12 "$f"; done; }
 die() { bad "$*"; dump; exit 1; }
-start() { # name cmd...: background, output to logs/name.log
-  local n=$1; shift
-  "$@" >>"$T/logs/$n.log" 2>&1 &
-  PID[$n]=$!
-}
 mkdir -p "$T/logs"
 cd "$T" || exit 1
 N=4      # the institute keeps the objects of its 4 newest cuts
@@ -65,32 +51,8 @@ CUTS=16  # the institute's cuts
   "$PREP" keygen --out ieeq --drill >/dev/null || die "catalogue, actas or key"
 
 # ---------------------------------------------------------------- the registry: 4 pull broadcasters
-D=(--db "$T/difusores.db")
 declare -A TOKEN=()
-for b in a b c d; do
-  cat >"$T/$b.txt" <<EOF
-id = difusor-$b
-name = Difusor $b (simulacro)
-kind = medio
-website = https://$b.example.mx/
-publication-url = https://prep.$b.example.mx/
-legal-name = Ana Pérez
-legal-phone = 442 123 4567
-legal-mobile = 442 765 4321
-legal-email = ana@$b.example.mx
-tech-name = Luis Gómez
-tech-phone = 442 123 4568
-tech-mobile = 442 765 4322
-tech-email = luis@$b.example.mx
-method = pull
-EOF
-  "$PREP" difusor add "${D[@]}" --from "$T/$b.txt" --by integ >"$T/add-$b.out" 2>&1 || die "difusor add $b: $(cat "$T/add-$b.out")"
-  for s in verify-infra approve activate; do
-    "$PREP" difusor "$s" "difusor-$b" "${D[@]}" --by integ --why prueba >/dev/null 2>>"$T/reg.err" || die "difusor $s $b: $(cat "$T/reg.err")"
-  done
-  TOKEN[$b]=$(sed -n 's/^pull token .*: \([0-9a-f]\{64\}\)$/\1/p' "$T/add-$b.out")
-  [ ${#TOKEN[$b]} = 64 ] || die "no pull token for $b in: $(cat "$T/add-$b.out")"
-done
+for b in a b c d; do TOKEN[$b]=$(pull_difusor "$T/difusores.db" $b) || die "registering difusor-$b"; done
 
 # ---------------------------------------------------------------- a bad store_keep: file:line
 cat >"$T/bad.json" <<EOF
