@@ -394,6 +394,10 @@ int prep_cut_object_path(const char *store, const char *sha256, char *out, size_
  * the store cannot be opened. Takes the store's lock while it looks (a national active
  * cut: ~2 GB read on up to 4 threads). */
 long prep_cut_store_lacks(const char *store, const prep_cut_manifest *m, int repair, const char **first);
+/* STORE/healed: rewritten (its change time moves) each time a redelivered active cut
+ * brought back objects the store lacked (prep_cut_receive); a server whose load of that
+ * cut was refused loads it again then (src/serve/serve_run.c). */
+#define PREP_CUT_HEALED_FILE "healed"
 /* The bytes of file en of a stored cut (its parts assembled in order), at most max of them,
  * checked against the entry's size and SHA-256: PREP_OK and *data (owned, *len bytes), or
  * PREP_ERR_LIMIT, PREP_ERR_NOMEM, PREP_ERR_VERIFY (an object missing, short or other bytes). */

@@ -103,8 +103,8 @@ int cli_pull_loop(cli_pull *p, volatile sig_atomic_t *stop)
             etag[0] = '\0'; /* the state again, though unchanged */
         }
         prep_err e = prep_pull_once(&o, etag, &r, &d);
-        if (o.heal && !e) {
-            if (r.objects_fetched && r.active_after == r.active_before)
+        if (o.heal && e != PREP_ERR_IO) { /* done, or refused: not asked again every round */
+            if (!e && r.objects_fetched && r.active_after == r.active_before)
                 fprintf(stderr, "prep %s: pull: took %zu object(s) of the active cut %llu again (moved aside as damaged)\n",
                         p->cmd, r.objects_fetched, (unsigned long long)r.active_after);
             o.heal = 0;

@@ -194,6 +194,10 @@ prep_err cut_stage_commit(cut_store *s, cut_stage_list *l, unsigned char dirty[2
  * not a real directory). Through the store's open directories: a busy national cut checks
  * ~24,000 objects in 256 directories. */
 int cut_object_check(cut_store *s, const char *sha256, uint64_t size, const char *label, prep_diags *d);
+/* Moves what is at object sha256's name to STORE/damaged/<sha256>.<seconds since the
+ * epoch>[.<n>] (never over an earlier one): 0, or -1 (errno). */
+int cut_object_quarantine(cut_store *s, const char *sha256);
+
 /* Reads object sha256 into buf (room for len + 1 bytes): 0 when it holds exactly len bytes;
  * -1 otherwise, errno set when it could not be opened or read (0: its size differs). */
 int cut_object_read(cut_store *s, const char *sha256, void *buf, size_t len);

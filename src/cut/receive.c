@@ -609,17 +609,31 @@ static prep_err accept_one(cut_store *s, const incoming *in, uint64_t seq, int l
                         if (objset_find(&in->objs, sha) < 0 && objset_find(&in->gz, sha) < 0) continue;
                         int added = objset_add(&done_objs, sha);
                         if (added < 0) e = PREP_ERR_NOMEM;
-                        if (added > 0)
-                            e = take_object(s, in, pol, sha, cut_entry_obj_size(en, j), en->path, label, &staged, res, d);
+                        if (added <= 0) continue;
+                        /* one the store holds damaged (another kind of file or size) and not
+                         * yet moved aside: aside first, so that the delivery's copy is taken */
+                        if (cut_object_check(s, sha, cut_entry_obj_size(en, j), en->path, NULL) < 0 &&
+                            cut_object_quarantine(s, sha) == 0)
+                            cut_store_log(s->root, PREP_LOG_ERROR,
+                                          "object %s of %s (cut %llu) was damaged: moved to damaged/, taken again "
+                                          "from the delivery", sha, en->path, (unsigned long long)seq);
+                        e = take_object(s, in, pol, sha, cut_entry_obj_size(en, j), en->path, label, &staged, res, d);
                     }
                 }
                 if (!e) e = cut_stage_commit(s, &staged, dirty, PREP_OK, d);
                 if (!e) e = cut_objects_sync(s, dirty, d);
                 if (e) goto done;
-                if (res->objects_copied > before)
+                if (res->objects_copied > before) {
                     cut_store_log(s->root, PREP_LOG_WARN, "cut %llu is already active; %zu of its objects the store "
                                   "lacked taken again", (unsigned long long)seq, res->objects_copied - before);
-                else
+                    char *hp = cut_fmt("%s/%s", s->root, PREP_CUT_HEALED_FILE);
+                    char *txt = cut_fmt("cut %llu: %zu objects taken again\n", (unsigned long long)seq,
+                                        res->objects_copied - before);
+                    if (prep_write_file_atomic(hp, txt, strlen(txt)) != PREP_OK)
+                        prep_log(PREP_LOG_WARN, "%s: cannot write (a server may not load the cut again)", hp);
+                    free(txt);
+                    free(hp);
+                } else
                     cut_store_log(s->root, PREP_LOG_INFO, "cut %llu is already active; nothing to do",
                                   (unsigned long long)seq);
                 goto done;

@@ -786,9 +786,7 @@ static void lacks_worker(void *arg, prep_par *p)
     free(buf);
 }
 
-/* Moves what is at object sha256's name to STORE/damaged/<sha256>.<seconds since the
- * epoch>[.<n>] (never over an earlier one): 0, or -1 (errno). */
-static int object_quarantine(cut_store *s, const char *sha256)
+int cut_object_quarantine(cut_store *s, const char *sha256)
 {
     char dir[PATH_MAX], to[PATH_MAX + 96];
     int n = snprintf(dir, sizeof dir, "%s/damaged", s->root);
@@ -849,7 +847,7 @@ long prep_cut_store_lacks(const char *store, const prep_cut_manifest *m, int rep
         if (x->state != LACKS_DAMAGED || !repair) continue;
         char p[PATH_MAX];
         prep_cut_object_path(store, x->sha, p, sizeof p);
-        if (object_quarantine(&s, x->sha) == 0)
+        if (cut_object_quarantine(&s, x->sha) == 0)
             cut_store_log(s.root, PREP_LOG_ERROR,
                           "object %s of %s (cut %llu) was damaged (another size or other bytes than its name's "
                           "SHA-256): moved to damaged/, the next cut stores it again",

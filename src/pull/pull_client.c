@@ -514,7 +514,8 @@ prep_err prep_pull_once(const prep_pull_opts *o, char etag[65], prep_pull_result
     if (prep_cut_active_read(o->store, &act, &ad) != PREP_OK) act.seq = 0;
     prep_diags_free(&ad);
     res->active_before = res->active_after = act.seq;
-    int heal = o->heal && act.seq && remote == act.seq;
+    /* healing: the link's newest cut is this store's active one, the same manifest */
+    int heal = o->heal && act.seq && remote == act.seq && !strcmp(rsha, act.manifest_sha256);
     if (remote <= act.seq && !heal) {
         snprintf(etag, 65, "%s", rsha);
         goto out;

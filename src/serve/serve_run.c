@@ -26,16 +26,18 @@ typedef struct serve_state {
     prep_serve_config cfg;          /* copied */
     prep_http_server *srv;
     _Atomic uint64_t load_us;       /* wall time of the last load */
-    int load_failed;                /* the active cut's last load was refused, */
-    long long failed_log[2];        /* when STORE/log had this size and change time (store_log_stamp) */
+    int load_failed;                /* the active cut's last load was refused (or an older cut
+                                     * stands in for it), and STORE/healed was then */
+    long long failed_healed[2];     /* this (healed_stamp, taken before that load) */
 } serve_state;
 
-/* STORE/log's size and change time (0, 0 without one): the store has changed when they do. */
-static void store_log_stamp(const char *store, long long out[2])
+/* STORE/healed's size and change time (0, 0 without one): objects of the active cut the
+ * store lacked were taken again when they move (PREP_CUT_HEALED_FILE). */
+static void healed_stamp(const char *store, long long out[2])
 {
     char p[4096];
     struct stat st;
-    snprintf(p, sizeof p, "%s/log", store);
+    snprintf(p, sizeof p, "%s/%s", store, PREP_CUT_HEALED_FILE);
     if (stat(p, &st) != 0) {
         out[0] = out[1] = 0;
         return;
@@ -196,18 +198,20 @@ static prep_serve_version *load_if_changed(serve_state *ss, char *last_sha, int 
         return NULL;
     }
     if (!strcmp(a.manifest_sha256, last_sha)) {
-        /* tried once per activation, and again when a refused cut's store has changed
-         * since (objects moved aside as damaged, then taken again by the pull: its log
-         * says both) */
+        /* tried once per activation, and again when objects of a refused cut were taken
+         * again since that load began (moved aside as damaged, then brought back by the
+         * pull: STORE/healed) */
         long long now[2];
         if (!ss->load_failed) return NULL;
-        store_log_stamp(ss->cfg.store, now);
-        if (now[0] == ss->failed_log[0] && now[1] == ss->failed_log[1]) return NULL;
+        healed_stamp(ss->cfg.store, now);
+        if (now[0] == ss->failed_healed[0] && now[1] == ss->failed_healed[1]) return NULL;
     }
     snprintf(last_sha, 65, "%s", a.manifest_sha256);
     prep_diags_init(&d);
     prep_serve_version *v = NULL;
     int64_t t0 = prep_mono_ms();
+    long long healed[2]; /* before the load: a heal during it (the pull runs beside) retries it */
+    healed_stamp(ss->cfg.store, healed);
     prep_serve_version *prev = ss->srv ? prep_http_server_state(ss->srv) : NULL;
     e = prep_serve_version_load(ss->cfg.store, 0, prev, &ss->cfg.site, &v, &d);
     prep_serve_version_unref(prev);
@@ -215,7 +219,8 @@ static prep_serve_version *load_if_changed(serve_state *ss, char *last_sha, int 
     prep_serve_version_info vi = {0};
     if (!e && v) prep_serve_version_get_info(v, &vi);
     ss->load_failed = e != PREP_OK || vi.fallback_from != 0; /* an older cut stands in for it */
-    if (ss->load_failed) store_log_stamp(ss->cfg.store, ss->failed_log);
+    ss->failed_healed[0] = healed[0];
+    ss->failed_healed[1] = healed[1];
     if (e) {
         if (d.n) prep_diags_print(&d, stderr, 10);
         fprintf(stderr, "prep serve: cut %llu not loaded (%s); still serving the previous one\n",

@@ -662,6 +662,20 @@ static void test_chain_receive_verify_delta(void **st)
     assert_int_equal(res.objects_copied, 1);
     assert_int_equal(access(op, F_OK), 0);
     assert_int_equal(active_seq(recv), 2);
+    char *healed = pathf("%s/%s", recv, PREP_CUT_HEALED_FILE); /* what makes a server load it again */
+    assert_int_equal(access(healed, F_OK), 0);
+    /* one held damaged (cut short) and not yet moved aside: moved, and the delivery's copy taken */
+    struct stat ost;
+    assert_int_equal(stat(op, &ost), 0);
+    assert_int_equal(chmod(op, 0644), 0);
+    assert_int_equal(truncate(op, 1), 0);
+    assert_int_equal(prep_cut_receive(recv, inc, &pol, &res, &d), PREP_OK);
+    assert_int_equal(res.objects_copied, 1);
+    struct stat nst;
+    assert_int_equal(stat(op, &nst), 0);
+    assert_int_equal(nst.st_size, ost.st_size);
+    assert_int_equal(sh("ls %s/damaged/ | grep -q .", recv), 0);
+    free(healed);
     prep_cut_manifest_free(&ma);
     /* A batch of two cuts (3 and 4) in one incoming area. */
     site_set(&s, "index.html", "corte 3");

@@ -2,7 +2,7 @@
 # link, broadcasters): named background processes and pull broadcasters in the registry.
 # Source after setting T (the test's temp dir, with T/logs/) and PREP.
 
-declare -A PID=()
+declare -gA PID=()
 
 # start NAME CMD...: CMD in the background, its output appended to $T/logs/NAME.log.
 start() {
