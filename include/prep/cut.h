@@ -291,10 +291,11 @@ typedef struct prep_cut_params {
     prep_cut_hash_cache *hash_cache; /* NULL = hash every file (prep_cut_make only) */
     int allow_shrink;      /* 0: a cut with fewer than half the files of the active cut (when
                             * its manifest is read: not with a hash cache that made it) is
-                            * refused, "cut-shrinks" (a wrong or half-copied directory); so is
-                            * a file of a directory that ends short of a complete file of its
-                            * kind, "file-cut-short" (make.c, not_cut_short); a cut of no file
-                            * is refused whatever this says, "empty-cut" */
+                            * refused, "cut-shrinks" (a wrong or half-copied directory); a cut
+                            * of no file is refused whatever this says, "empty-cut" */
+    int allow_cut_short;   /* 0: a file of a directory (prep_cut_make_dir) that ends short of
+                            * a complete file of its kind is refused, "file-cut-short" (make.c,
+                            * not_cut_short) */
 } prep_cut_params;
 
 /* Defaults: mode live, valid_for 3600, default limits, the rest NULL/PREP_TIME_NONE. */

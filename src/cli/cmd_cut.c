@@ -175,7 +175,9 @@ int cmd_cut(int argc, char **argv)
         {"store", "DIR", "the store to add the cut to; made if missing (required)", NULL},
         {"drill", NULL, "a drill cut (needs a drill key and a drill store)", NULL},
         {"valid-for", "SECONDS", "how long after the instant the cut stays current (default 3600)", NULL},
-        {"allow-shrink", NULL, "with --from: publish although DIR has fewer than half the active cut's files, or files that end short of a complete file of their kind", NULL},
+        {"allow-shrink", NULL, "with --from: publish although DIR has fewer than half the active cut's files", NULL},
+        {"allow-cut-short", NULL, "with --from: publish although files of DIR end short of a complete file of their kind "
+                                  "(a copy cut off?)", NULL},
         {"override-reason", "TEXT", "with --catalog: publish although the captures fail an integrity check "
                                     "(unreadable rows, conflicting captures, counts below the active cut's); "
                                     "TEXT and what it let through are published in the signed cut", NULL},
@@ -185,7 +187,7 @@ int cmd_cut(int argc, char **argv)
                   "--catalog FILE --actas DIR --at TIME --key FILE --store DIR [--drill] [--valid-for SECONDS]\n"
                   "           [--override-reason TEXT]\n"
                   "       prep cut --from DIR --process ID --at TIME --key FILE --store DIR [--tz ZONE] [--elections IDS]\n"
-                  "           [--allow-shrink]",
+                  "           [--allow-shrink] [--allow-cut-short]",
                   "Makes, signs and stores one cut (sequence = active + 1, chained to the active cut)\n"
                   "and activates it. With --catalog, the actas captured up to --at are counted and the\n"
                   "whole publication is rendered (pages, database, LEEME); with --from, the files of a\n"
@@ -206,6 +208,7 @@ int cmd_cut(int argc, char **argv)
     p.zone = cli_get(opts, "tz") ? cli_get(opts, "tz") : "America/Mexico_City";
     p.mode = cli_get(opts, "drill") ? PREP_CUT_DRILL : PREP_CUT_LIVE;
     p.allow_shrink = cli_get(opts, "allow-shrink") != NULL;
+    p.allow_cut_short = cli_get(opts, "allow-cut-short") != NULL;
     if (prep_time_parse(cli_get(opts, "at"), p.zone, &p.instant) != 0) {
         fprintf(stderr, "prep cut: --at '%s' is not a time like '2021-06-06 23:05' (or the zone '%s' is unknown)\n",
                 cli_get(opts, "at"), p.zone);

@@ -623,7 +623,7 @@ static int stored_ends_ok(cut_store *s, const prep_cut_entry *en, cut_end_kind k
     return ok && cut_end_json_closed(&j);
 }
 
-/* With prep cut --from, unless p->allow_shrink: a file that does not end as a complete file
+/* With prep cut --from, unless p->allow_cut_short: a file that does not end as a complete file
  * of its kind (cut_end_kind) is refused when its version in the active cut prev did, or,
  * for a path new to the cut of a kind whose files always end so (HTML, SVG, JSON: not
  * text, whose last line end is a habit, nor binary files with bytes after their end
@@ -633,7 +633,7 @@ static int stored_ends_ok(cut_store *s, const prep_cut_entry *en, cut_end_kind k
 static prep_err not_cut_short(cut_store *s, const prep_cut_params *p, const srcs *ss, const prep_cut_manifest *prev,
                               prep_diags *d)
 {
-    if (p->allow_shrink) return PREP_OK;
+    if (p->allow_cut_short) return PREP_OK;
     size_t kind_n[CUT_END_KINDS] = {0}, kind_ok[CUT_END_KINDS] = {0}, bad = 0;
     for (size_t i = 0; i < ss->n; i++) {
         const src *x = &ss->v[i];
@@ -665,7 +665,7 @@ static prep_err not_cut_short(cut_store *s, const prep_cut_params *p, const srcs
     if (!bad) return PREP_OK;
     prep_diags_add(d, s->root, 0, 0, "file-cut-short",
                    "%zu file%s of the directory end%s short of a complete file; nothing is signed. Copy the "
-                   "directory again (prep cut --allow-shrink publishes it as it is)",
+                   "directory again (prep cut --allow-cut-short publishes it as it is)",
                    bad, bad == 1 ? "" : "s", bad == 1 ? "s" : "");
     return PREP_ERR_INVALID;
 }

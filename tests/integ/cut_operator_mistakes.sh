@@ -24,7 +24,8 @@
 #  12. prep cut --from a directory with a file cut short while it was copied (a page of the
 #      active cut truncated to 300 bytes, a datos.json without its end, the database cut
 #      mid-line, a new page cut short beside complete ones): refused naming each file;
-#      --allow-shrink publishes it; the complete directory is published
+#      --allow-cut-short publishes it (--allow-shrink does not); the complete directory is
+#      published
 #  11. no STORE/catalog (an older store), a catalogue with one more party (the active cut's
 #      database no longer reads with it) and truncated captures: the counts still come from
 #      that database's header block, so the drop is refused
@@ -138,7 +139,7 @@ from() { # dir [extra]
 }
 from vacio
 refused "6 (empty)" "store: empty-cut: the cut has no file"
-echo '<!doctype html><title>x</title>' >poco/index.html
+echo '<!doctype html><title>x</title></html>' >poco/index.html # a whole page: only the count is wrong
 from poco
 refused "6 (one file)" "store: cut-shrinks: the cut has 1 files against the active cut 2's"
 from poco --allow-shrink
@@ -174,7 +175,9 @@ refused "12 (a new page cut short)" "sitio/nueva.html: file-cut-short: it does n
 rm sitio/nueva.html
 cutshort "$page" 300
 from sitio --allow-shrink
-[ $rc -eq 0 ] || { echo "12: --allow-shrink did not publish the directory"; cat err; exit 1; }
+refused "12 (--allow-shrink is for a smaller directory)" "sitio/$page: file-cut-short"
+from sitio --allow-cut-short
+[ $rc -eq 0 ] || { echo "12: --allow-cut-short did not publish the directory"; cat err; exit 1; }
 cp "entero/$page" "sitio/$page"
 before=$(cat store/active)
 from sitio
@@ -184,7 +187,7 @@ from sitio
 # cut as now, so its next version is not refused either
 printf 'nota sin fin de linea' >sitio/nota.txt
 printf '{"a": 1} // ]\n' >sitio/raro.json
-from sitio --allow-shrink
+from sitio --allow-cut-short
 [ $rc -eq 0 ] || { echo "12: nota.txt and raro.json not published"; cat err; exit 1; }
 printf '{"a": 2} // ]\n' >sitio/raro.json
 printf 'otra nota' >sitio/nota.txt
