@@ -395,6 +395,12 @@ int prep_cut_object_path(const char *store, const char *sha256, char *out, size_
  * the store cannot be opened. Takes the store's lock while it looks (a national active
  * cut: ~2 GB read on up to 4 threads). */
 long prep_cut_store_lacks(const char *store, const prep_cut_manifest *m, int repair, const char **first);
+/* prep_cut_store_lacks with repair over the store's active cut, read from it: what a cut
+ * maker starting on the store (prep cut --from), a server whose load was refused and an
+ * export that was refused each run. The count (0: whole), *seq the active cut, first
+ * (firstsz bytes) the path of the first file concerned; -1 when there is no active cut to
+ * read. */
+long prep_cut_store_repair_active(const char *store, uint64_t *seq, char *first, size_t firstsz);
 /* STORE/healed: rewritten (its change time moves) each time a redelivered active cut
  * brought back objects the store lacked (prep_cut_receive); a server whose load of that
  * cut was refused loads it again then (src/serve/serve_run.c). */

@@ -231,20 +231,14 @@ int cmd_cut(int argc, char **argv)
     /* a store damaged since its active cut (a byte flipped on disk): each damaged object is
      * moved aside, so that this cut, which then finds it missing, copies it again from the
      * directory (as the cutter does when it starts: src/cli/cutter.c, store_whole) */
-    prep_cut_manifest am;
-    prep_diags q;
-    prep_diags_init(&q);
-    if (prep_cut_load(cli_get(opts, "store"), 0, &am, &q) == PREP_OK) {
-        const char *first = NULL;
-        long bad = prep_cut_store_lacks(cli_get(opts, "store"), &am, 1, &first);
-        if (bad > 0)
-            fprintf(stderr,
-                    "prep cut: the store lacks or held damaged %ld object(s) of the active cut %llu (the first of %s): "
-                    "this cut stores what the directory has of them again\n",
-                    bad, (unsigned long long)am.meta.seq, first ? first : "?");
-        prep_cut_manifest_free(&am);
-    }
-    prep_diags_free(&q);
+    uint64_t aseq = 0;
+    char first[PREP_CUT_PATH_MAX + 1];
+    long bad = prep_cut_store_repair_active(cli_get(opts, "store"), &aseq, first, sizeof first);
+    if (bad > 0)
+        fprintf(stderr,
+                "prep cut: the store lacks or held damaged %ld object(s) of the active cut %llu (the first of %s): "
+                "this cut stores what the directory has of them again\n",
+                bad, (unsigned long long)aseq, first);
     uint64_t seq = 0;
     e = prep_cut_make_dir(cli_get(opts, "store"), &p, cli_get(opts, "from"), &k, &seq, &d);
     prep_cut_seckey_wipe(&k);

@@ -52,23 +52,21 @@ static int pull_gc(const cli_pull *p, char last_err[512])
  * failing its export for it in turn. *done: the cut it last ran for. */
 static void export_repair(const cli_pull *p, uint64_t *done)
 {
-    prep_cut_manifest m;
+    prep_cut_active a;
     prep_diags q;
     prep_diags_init(&q);
-    if (prep_cut_load(p->store, 0, &m, &q) == PREP_OK) {
-        if (m.meta.seq != *done) {
-            *done = m.meta.seq;
-            const char *first = NULL;
-            long bad = prep_cut_store_lacks(p->store, &m, 1, &first);
-            if (bad > 0)
-                fprintf(stderr,
-                        "prep %s: cut %llu: %ld object(s) missing or damaged (the first of %s); the damaged ones are "
-                        "moved to %s/damaged/ and the next cut pulled fetches them again\n",
-                        p->cmd, (unsigned long long)m.meta.seq, bad, first ? first : "?", p->store);
-        }
-        prep_cut_manifest_free(&m);
-    }
+    int known = prep_cut_active_read(p->store, &a, &q) == PREP_OK;
     prep_diags_free(&q);
+    if (!known || a.seq == *done) return;
+    *done = a.seq;
+    uint64_t seq = 0;
+    char first[PREP_CUT_PATH_MAX + 1];
+    long bad = prep_cut_store_repair_active(p->store, &seq, first, sizeof first);
+    if (bad > 0)
+        fprintf(stderr,
+                "prep %s: cut %llu: %ld object(s) missing or damaged (the first of %s); the damaged ones are "
+                "moved to %s/damaged/ and the next cut pulled fetches them again\n",
+                p->cmd, (unsigned long long)seq, bad, first, p->store);
 }
 
 /* 1 when STORE/damaged/ changed since *seen (its change time, updated): an object was moved

@@ -862,6 +862,23 @@ long prep_cut_store_lacks(const char *store, const prep_cut_manifest *m, int rep
     return bad;
 }
 
+long prep_cut_store_repair_active(const char *store, uint64_t *seq, char *first, size_t firstsz)
+{
+    prep_cut_manifest m;
+    prep_diags q;
+    prep_diags_init(&q);
+    long bad = -1;
+    if (prep_cut_load(store, 0, &m, &q) == PREP_OK) {
+        const char *f = NULL;
+        bad = prep_cut_store_lacks(store, &m, 1, &f);
+        *seq = m.meta.seq;
+        snprintf(first, firstsz, "%s", f ? f : "");
+        prep_cut_manifest_free(&m);
+    }
+    prep_diags_free(&q);
+    return bad;
+}
+
 /* len bytes of object sha256 at off into buf: 0, or -1 (errno) when they cannot be read whole. */
 static int object_pread(cut_store *s, const char *sha256, void *buf, size_t len, uint64_t off)
 {

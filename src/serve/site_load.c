@@ -1097,22 +1097,16 @@ int prep_serve_last_refusal(prep_serve_refusal *out)
  * trusting it and being refused for it in turn, every cut after. */
 static void version_repair(const char *store, const prep_serve_site_opts *opts)
 {
-    prep_cut_manifest m;
-    prep_diags q;
-    prep_diags_init(&q);
-    if (prep_cut_load(store, 0, &m, &q) == PREP_OK) {
-        const char *first = NULL;
-        long bad = prep_cut_store_lacks(store, &m, 1, &first);
-        if (bad > 0 && opts && opts->log_out) {
-            fprintf(opts->log_out,
-                    "prep serve: cut %llu: %ld object(s) missing or damaged (the first of %s); the damaged ones are "
-                    "moved to %s/damaged/ and the next cut fetches them again\n",
-                    (unsigned long long)m.meta.seq, bad, first ? first : "?", store);
-            fflush(opts->log_out);
-        }
-        prep_cut_manifest_free(&m);
+    uint64_t seq = 0;
+    char first[PREP_CUT_PATH_MAX + 1];
+    long bad = prep_cut_store_repair_active(store, &seq, first, sizeof first);
+    if (bad > 0 && opts && opts->log_out) {
+        fprintf(opts->log_out,
+                "prep serve: cut %llu: %ld object(s) missing or damaged (the first of %s); the damaged ones are "
+                "moved to %s/damaged/ and the next cut fetches them again\n",
+                (unsigned long long)seq, bad, first, store);
+        fflush(opts->log_out);
     }
-    prep_diags_free(&q);
 }
 
 prep_err prep_serve_version_load(const char *store, uint64_t seq, const prep_serve_version *prev,
