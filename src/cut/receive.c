@@ -568,6 +568,35 @@ static void log_refusal(const char *root, uint64_t seq, const prep_diags *d)
     } while (0)
 
 /* Phase 2 for one cut. act/actm: the active cut and its manifest (updated on success). */
+/* Every object of cut m (seq): present in the store (size checked, optionally re-hashed) or
+ * copied from incoming, then one sync for the new ones and their renames into objects/.
+ * heal (the active cut delivered again): only the objects the delivery holds, and one the
+ * store holds damaged (another kind of file or size) is moved aside first so that the
+ * delivery's copy is taken. done_objs: empty, sized for m. */
+static prep_err take_objects(cut_store *s, const incoming *in, const prep_cut_policy *pol, const prep_cut_manifest *m,
+                             uint64_t seq, int heal, const char *label, objset *done_objs, cut_stage_list *staged,
+                             unsigned char dirty[256], prep_cut_result *res, prep_diags *d)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        const prep_cut_entry *en = &m->entries[i];
+        for (size_t j = 0; j < cut_entry_nobj(en); j++) {
+            const char *sha = cut_entry_obj_sha(en, j);
+            uint64_t size = cut_entry_obj_size(en, j);
+            if (heal && objset_find(&in->objs, sha) < 0 && objset_find(&in->gz, sha) < 0) continue;
+            int added = objset_add(done_objs, sha);
+            if (added < 0) return PREP_ERR_NOMEM;
+            if (added == 0) continue;
+            if (heal && cut_object_check(s, sha, size, en->path, NULL) < 0 && cut_object_quarantine(s, sha) == 0)
+                cut_store_log(s->root, PREP_LOG_ERROR,
+                              "object %s of %s (cut %llu) was damaged: moved to damaged/, taken again from the "
+                              "delivery", sha, en->path, (unsigned long long)seq);
+            prep_err e = take_object(s, in, pol, sha, size, en->path, label, staged, res, d);
+            if (e) return e;
+        }
+    }
+    return cut_stage_commit(s, staged, dirty, PREP_OK, d);
+}
+
 static prep_err accept_one(cut_store *s, const incoming *in, uint64_t seq, int last, const prep_cut_policy *pol,
                            prep_time now, int *have_act, prep_cut_active *act, prep_cut_manifest *actm,
                            prep_cut_result *res, prep_diags *d)
@@ -598,29 +627,8 @@ static prep_err accept_one(cut_store *s, const incoming *in, uint64_t seq, int l
                  * aside takes it again: prep_pull_opts.heal): what the store lacks of it
                  * and the delivery holds is taken; nothing else changes */
                 size_t before = res->objects_copied;
-                if (objset_init(&done_objs, m.n)) {
-                    e = PREP_ERR_NOMEM;
-                    goto done;
-                }
-                for (size_t i = 0; i < m.n && !e; i++) {
-                    const prep_cut_entry *en = &m.entries[i];
-                    for (size_t j = 0; j < cut_entry_nobj(en) && !e; j++) {
-                        const char *sha = cut_entry_obj_sha(en, j);
-                        if (objset_find(&in->objs, sha) < 0 && objset_find(&in->gz, sha) < 0) continue;
-                        int added = objset_add(&done_objs, sha);
-                        if (added < 0) e = PREP_ERR_NOMEM;
-                        if (added <= 0) continue;
-                        /* one the store holds damaged (another kind of file or size) and not
-                         * yet moved aside: aside first, so that the delivery's copy is taken */
-                        if (cut_object_check(s, sha, cut_entry_obj_size(en, j), en->path, NULL) < 0 &&
-                            cut_object_quarantine(s, sha) == 0)
-                            cut_store_log(s->root, PREP_LOG_ERROR,
-                                          "object %s of %s (cut %llu) was damaged: moved to damaged/, taken again "
-                                          "from the delivery", sha, en->path, (unsigned long long)seq);
-                        e = take_object(s, in, pol, sha, cut_entry_obj_size(en, j), en->path, label, &staged, res, d);
-                    }
-                }
-                if (!e) e = cut_stage_commit(s, &staged, dirty, PREP_OK, d);
+                e = objset_init(&done_objs, m.n) ? PREP_ERR_NOMEM : PREP_OK;
+                if (!e) e = take_objects(s, in, pol, &m, seq, 1, label, &done_objs, &staged, dirty, res, d);
                 if (!e) e = cut_objects_sync(s, dirty, d);
                 if (e) goto done;
                 if (res->objects_copied > before) {
@@ -667,26 +675,9 @@ static prep_err accept_one(cut_store *s, const incoming *in, uint64_t seq, int l
     }
 
     /* Objects: present (size checked, optionally re-hashed) or copied from incoming. */
-    if (objset_init(&done_objs, m.n)) {
-        e = PREP_ERR_NOMEM;
-        goto done;
-    }
-    for (size_t i = 0; i < m.n; i++) {
-        const prep_cut_entry *en = &m.entries[i];
-        for (size_t j = 0; j < cut_entry_nobj(en); j++) {
-            int added = objset_add(&done_objs, cut_entry_obj_sha(en, j));
-            if (added < 0) {
-                e = PREP_ERR_NOMEM;
-                goto done;
-            }
-            if (added == 0) continue;
-            e = take_object(s, in, pol, cut_entry_obj_sha(en, j), cut_entry_obj_size(en, j), en->path, label,
-                            &staged, res, d);
-            if (e) goto done;
-        }
-    }
-    /* one sync for all the new objects, then their renames into objects/ */
-    if ((e = cut_stage_commit(s, &staged, dirty, PREP_OK, d))) goto done;
+    e = objset_init(&done_objs, m.n) ? PREP_ERR_NOMEM : PREP_OK;
+    if (!e) e = take_objects(s, in, pol, &m, seq, 0, label, &done_objs, &staged, dirty, res, d);
+    if (e) goto done;
     /* Composed files: the parts, now all in the store, must assemble to the signed hash.
      * An entry the same as the active cut's was checked when that cut was accepted. */
     for (size_t i = 0; i < m.n; i++) {
