@@ -51,6 +51,10 @@ typedef struct cut_sha256 {
 int cut_sha256_init(cut_sha256 *h);
 void cut_sha256_update(cut_sha256 *h, const void *p, size_t n);
 void cut_sha256_final(cut_sha256 *h, char out[65]);
+/* SHA-256 (hex) of what fd reads from where it is, at most max + 1 bytes (a file grown
+ * past what is expected is not read to its end; UINT64_MAX: all), into out, *got the bytes
+ * read: 0, or the errno of the read that failed (ENOMEM: no hash context), out then "". */
+int cut_fd_sha256(int fd, uint64_t max, char out[65], uint64_t *got);
 
 /* ---- what one prep_cut_make remembers for the next (hashcache.c) */
 typedef struct hc_part_hash {

@@ -218,22 +218,11 @@ static int hash_file(const char *path, char out[65], uint64_t *size)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return -1;
-    cut_sha256 h;
-    if (cut_sha256_init(&h)) {
-        close(fd);
-        return -1;
-    }
-    char buf[65536];
-    ssize_t n;
     uint64_t total = 0;
-    while ((n = read(fd, buf, sizeof buf)) > 0) {
-        cut_sha256_update(&h, buf, (size_t)n);
-        total += (uint64_t)n;
-    }
+    int er = cut_fd_sha256(fd, UINT64_MAX, out, &total);
     close(fd);
-    cut_sha256_final(&h, out);
     if (size) *size = total;
-    return n < 0 ? -1 : 0;
+    return er ? -1 : 0;
 }
 
 /* The pool file of en (owned path), copied from the store if missing. verify: re-hash a

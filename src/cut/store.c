@@ -277,6 +277,28 @@ void cut_sha256_final(cut_sha256 *h, char out[65])
     prep_hex(md, sizeof md, out);
 }
 
+int cut_fd_sha256(int fd, uint64_t max, char out[65], uint64_t *got)
+{
+    cut_sha256 h;
+    *got = 0;
+    out[0] = 0;
+    if (cut_sha256_init(&h)) return ENOMEM;
+    unsigned char buf[65536];
+    int er = 0;
+    while (max == UINT64_MAX || *got <= max) {
+        uint64_t room = max == UINT64_MAX ? sizeof buf : max + 1 - *got;
+        ssize_t r = read(fd, buf, room < sizeof buf ? (size_t)room : sizeof buf);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) er = errno;
+        if (r <= 0) break;
+        cut_sha256_update(&h, buf, (size_t)r);
+        *got += (uint64_t)r;
+    }
+    cut_sha256_final(&h, out);
+    if (er) out[0] = 0;
+    return er;
+}
+
 /* ---------------------------------------------------------------- store open / lock */
 static int is_real_dir(const char *p)
 {
@@ -743,7 +765,7 @@ typedef struct lacks_job {
 } lacks_job;
 
 /* The state of object x: its file through dfd, its bytes hashed when j->hash. */
-static int8_t lacks_check(const lacks_job *j, const lacks_item *x, unsigned char *buf, size_t bufsz)
+static int8_t lacks_check(const lacks_job *j, const lacks_item *x)
 {
     int aa = obj_index(x->sha), dfd = j->dfd[aa], fd = -1;
     struct stat st;
@@ -753,24 +775,11 @@ static int8_t lacks_check(const lacks_job *j, const lacks_item *x, unsigned char
     if (!j->hash) return LACKS_WHOLE;
     do fd = openat(dfd, x->sha + 2, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     while (fd < 0 && errno == EINTR);
-    cut_sha256 h;
-    if (fd < 0 || cut_sha256_init(&h)) {
-        if (fd >= 0) close(fd);
-        return LACKS_UNCHECKED;
-    }
-    uint64_t got = 0;
-    int er = 0;
-    for (;;) {
-        ssize_t r = read(fd, buf, bufsz);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) er = errno;
-        if (r <= 0) break;
-        cut_sha256_update(&h, buf, (size_t)r);
-        got += (uint64_t)r;
-    }
-    close(fd);
+    if (fd < 0) return LACKS_UNCHECKED;
     char hex[65];
-    cut_sha256_final(&h, hex);
+    uint64_t got = 0;
+    int er = cut_fd_sha256(fd, x->size, hex, &got);
+    close(fd);
     if (er) return er == EIO ? LACKS_DAMAGED : LACKS_UNCHECKED;
     return got == x->size && !strcmp(hex, x->sha) ? LACKS_WHOLE : LACKS_DAMAGED;
 }
@@ -778,12 +787,9 @@ static int8_t lacks_check(const lacks_job *j, const lacks_item *x, unsigned char
 static void lacks_worker(void *arg, prep_par *p)
 {
     const lacks_job *j = arg;
-    enum { BUF = 1 << 16 };
-    unsigned char *buf = j->hash ? prep_xmalloc(BUF) : NULL;
     size_t i0, i1;
     while (prep_par_next(p, &i0, &i1))
-        for (size_t i = i0; i < i1; i++) j->v[i].state = lacks_check(j, &j->v[i], buf, BUF);
-    free(buf);
+        for (size_t i = i0; i < i1; i++) j->v[i].state = lacks_check(j, &j->v[i]);
 }
 
 int cut_object_quarantine(cut_store *s, const char *sha256)

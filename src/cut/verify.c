@@ -87,23 +87,13 @@ static int check_object(const char *root, const prep_cut_entry *en, uint64_t seq
         prep_diags_add(d, p, 0, 0, "io", "cannot open: %s", strerror(errno));
         goto out;
     }
-    cut_sha256 h;
-    if (cut_sha256_init(&h)) {
-        close(fd);
-        goto out;
-    }
-    char buf[65536];
-    uint64_t total = 0;
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0 && total <= en->size) {
-        cut_sha256_update(&h, buf, (size_t)n);
-        total += (uint64_t)n;
-    }
-    close(fd);
     char got[65];
-    cut_sha256_final(&h, got);
+    uint64_t total = 0;
+    int er = cut_fd_sha256(fd, en->size, got, &total);
+    close(fd);
+    if (er == ENOMEM) goto out;
     r->bytes += total;
-    if (n < 0 || total != en->size || strcmp(got, en->sha256) != 0) {
+    if (er || total != en->size || strcmp(got, en->sha256) != 0) {
         prep_diags_add(d, p, 0, 0, "hash-mismatch", "object of '%s' (cut %llu) has SHA-256 %s; the manifest says %s",
                        en->path, (unsigned long long)seq, got, en->sha256);
         goto out;
