@@ -10,7 +10,10 @@
  *       bench_cut_delta.c's sim_pair computes them); beside it its floor, measured in the
  *       same run (store_floor): its new objects written as the store writes them, SHA-256
  *       over them once, and what the format asks on top (the whole-file SHA-256 of its
- *       changed files from the states the hash cache keeps, signing its manifest);
+ *       changed files from the states the hash cache keeps, signing its manifest), and
+ *       this machine's cost of a fresh page (the same bytes written again at once into the
+ *       pages they just freed): how much of (b)'s kernel time its host's page backing can
+ *       explain, and (b)'s user time alone (docs/benchmarks.md, "Session 34");
  *       On the wire (docs/delivery.md "Compressed transfer"): the same cut as it crosses
  *       the link, each new object as its .gz when the institute's wire cache made one
  *       (prep_cut_wire_prepare: compressible types, only when smaller), the patch gzip'd,
@@ -261,14 +264,17 @@ typedef struct floor_in {
     const char *manifest; /* its manifest, signed again */
     const prep_cut_seckey *key;
 } floor_in;
-enum { FL_WRITE, FL_KERN, FL_PACK, FL_PACK_KERN, FL_SHA, FL_FED, FL_SIGN, FL_N };
+enum { FL_WRITE, FL_KERN, FL_PACK, FL_PACK_KERN, FL_WARM, FL_WARM_KERN, FL_SHA, FL_FED, FL_SIGN, FL_N };
 
 /* CPU seconds of each into fl: FL_WRITE the n objects written into a scratch store layout
  * under root as the cut store writes them (tmp/ then objects/XX/, through open directories,
  * one syncfs), FL_KERN the kernel's share of it; FL_PACK (FL_PACK_KERN) the same objects
  * appended to one file, one write each, and one syncfs: the store's per-file cost is the
- * difference (a layout that packs a cut's new objects would pay FL_PACK); FL_SHA SHA-256
- * over the same bytes once;
+ * difference (a layout that packs a cut's new objects would pay FL_PACK); FL_WARM
+ * (FL_WARM_KERN) the same file removed and written again at once, into the pages it just
+ * freed: on a virtual machine whose host backs a guest page only when the guest first
+ * touches it (free page reporting hands freed pages back), FL_PACK - FL_WARM is what the
+ * host's backing of fresh pages costs for those bytes; FL_SHA SHA-256 over the same bytes once;
  * FL_FED SHA-256 over fed more bytes (the composed files' whole-file hashes); FL_SIGN
  * signing the manifest's bytes (pure Ed25519 hashes them twice). */
 static int store_floor(const char *root, const floor_in *in, double fl[FL_N])
@@ -315,6 +321,18 @@ static int store_floor(const char *root, const floor_in *in, double fl[FL_N])
     if (ok && syncfs(tfd) != 0) ok = 0;
     fl[FL_PACK] = cpu_s() - c0;
     fl[FL_PACK_KERN] = sys_s() - k0;
+    if (ok && unlinkat(tfd, "pack", 0) != 0) ok = 0;
+    c0 = cpu_s();
+    k0 = sys_s();
+    pfd = ok ? openat(tfd, "pack", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444) : -1;
+    if (pfd < 0) ok = 0;
+    off = 0;
+    for (size_t i = 0; ok && i < n; off += size[i++])
+        ok = write(pfd, buf + off, size[i]) == (ssize_t)size[i];
+    if (pfd >= 0 && close(pfd) != 0) ok = 0;
+    if (ok && syncfs(tfd) != 0) ok = 0;
+    fl[FL_WARM] = cpu_s() - c0;
+    fl[FL_WARM_KERN] = sys_s() - k0;
     c0 = cpu_s();
     char hex[65];
     off = 0;
@@ -885,6 +903,17 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
            "file: %.2f, the kernel's %.2f); SHA-256 over them once: %.2f CPU s; with the render's %.2f: %.2f CPU s\n",
            nobj, (double)obj / 1e6, fl[FL_WRITE], fl[FL_KERN], fl[FL_PACK], fl[FL_PACK_KERN], fl[FL_SHA], c_r2,
            fl_store + c_r2);
+    /* the host's share: fresh pages against pages just freed, per byte, times what (b) wrote
+     * into its store (its new objects and its manifest), if every page of it was fresh */
+    double host_mb = obj ? (fl[FL_PACK_KERN] - fl[FL_WARM_KERN]) / ((double)obj / 1e6) : 0;
+    if (host_mb < 0) host_mb = 0;
+    printf("       this machine's fresh pages: the same file written again at once, into the pages it just freed: "
+           "%.2f CPU s (the kernel's %.2f), so a page the guest touches first costs %.1f ms per MB more (its host "
+           "backs it then: a virtual machine with free page reporting); (b) wrote %.1f MB into its store (new "
+           "objects and manifest): up to %.2f s of its kernel's %.2f, if every page was fresh; its user time "
+           "alone: %.2f CPU s\n",
+           fl[FL_WARM], fl[FL_WARM_KERN], host_mb * 1e3, (double)(obj + mbytes) / 1e6,
+           host_mb * (double)(obj + mbytes) / 1e6, k_inc, c_inc - k_inc);
     printf("       and what the format asks on top: the whole-file SHA-256 of its changed files (%.1f MB fed from the "
            "states the hash cache keeps): %.2f CPU s; signing its manifest (%.1f MB, pure Ed25519): %.2f CPU s; "
            "all with the render: %.2f CPU s, against its sign + store's %.2f + the render's %.2f\n",
