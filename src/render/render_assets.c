@@ -86,7 +86,7 @@ static const char css_base[] =
     "margin:.25rem 0}"
     ".acta dt,.acta dd{overflow-wrap:anywhere}"
     /* targets of at least 24x24 px (WCAG 2.2 2.5.8) where a link is not inside a sentence */
-    "nav a,th a,footer a{display:inline-block;min-width:24px;min-height:24px;padding:.1rem 0}"
+    "nav a,th a,footer a,.ligas a{display:inline-block;min-width:24px;min-height:24px;padding:.1rem 0}"
     /* phones (issue 16): tighter margins; the tables of units (.un: districts, municipalities,
      * sections) become one block per unit, its name on the first line and each figure,
      * named, after it; the column headings stay in the markup for screen readers */

@@ -9,8 +9,9 @@
 # usual checks (console, requests, cookies, the cut, reflow, valid HTML).
 # Pages: tests/browser/phone-pages.txt (home, each election, a municipality, a district, a
 # section, "my section" and its lookup); PREP_PHONES_PAGES_FILE=FILE or PREP_PHONES_PAGES="p1 p2" replace the list,
-# PREP_BROWSER_SITE=DIR tests that site instead of rendering one. Screenshots:
-# out/browser-artifacts/phones/. Bounded: rendering 120 s, browser 420 s.
+# PREP_BROWSER_SITE=DIR tests that site instead of rendering one. Without them, the national
+# profile's pages too (a national-small render; below). Screenshots:
+# out/browser-artifacts/phones/. Bounded: rendering 120 s each, browser 360 + 150 + 60 s.
 # Usage: tests/integ/browser_phones.sh PATH/TO/prep
 set -uo pipefail
 PREP=$1
@@ -50,7 +51,7 @@ else
 fi
 start_server "$SITE" site || exit 1
 rm -rf "$ART"
-run_browser 420 --site "$SITE" --base-url "$BASE_URL" --artifacts "$ART" --embed-prefix embebido/ \
+run_browser 360 --site "$SITE" --base-url "$BASE_URL" --artifacts "$ART" --embed-prefix embebido/ \
   --widths 320,360,390 "${args[@]}" | tee "$WORK/run.txt"
 rc=${PIPESTATUS[0]}
 # the new checks ran (a list that named no page, or an option lost, must not pass quietly)
@@ -59,6 +60,43 @@ for c in numeric-one-line overflow targets axe; do
     grep -qE "^ok   .* @$v $c( |$)" "$WORK/run.txt" || { echo "FAIL no passing '$c' check @$v"; rc=1; }
   done
 done
+
+# The national profile's pages (issue 15: "the same page rules as today"), on a simulated
+# federal night (national-small: the 32 entities with their map, 300 districts, few
+# sections each), one render: the home, each election with the entity map, an entity and
+# its senate result, districts, the entity list of the section lookup and an entity's form;
+# every one also inside the portal's iframe (embebido/). A section's page
+# (seccion/EE/NNNN/) has no embedded version in a national process (docs/formats/site.md,
+# "My section"), so it is checked at the three widths only.
+if [ -z "${PREP_BROWSER_SITE:-}" ] && [ -z "${PREP_PHONES_PAGES:-}" ] && [ -z "${PREP_PHONES_PAGES_FILE:-}" ]; then
+  NSITE=$WORK/national
+  GEO=${PREP_SHARED_DATA:-$ROOT/../shared/data}/geo/mexico-entidades.geojson
+  { "$PREP" sim catalog --scale national-small --seed 3 --geojson "$GEO" --out "$WORK/nat.cat" >/dev/null &&
+    "$PREP" sim actas --catalog "$WORK/nat.cat" --out "$WORK/nat-actas" --seed 3 >/dev/null 2>&1 &&
+    timeout 120 "$PREP" render --catalog "$WORK/nat.cat" --actas "$WORK/nat-actas" --at "2021-06-07 02:00" \
+      --out "$NSITE" >>"$WORK/render.log" 2>&1; } || { tail -20 "$WORK/render.log"; echo "FAIL making the national site"; exit 1; }
+  grep -q 'Entidades según la candidatura que encabeza' "$NSITE/presidencia-de-la-republica/index.html" ||
+    { echo "FAIL: the national election page has no entity map"; exit 1; }
+  [ -f "$NSITE/seccion/09/0001/index.html" ] || { echo "FAIL: the national site has no seccion/09/0001/"; exit 1; }
+  start_server "$NSITE" national || exit 1
+  nat=(--cut-selector "[data-corte-hora], .corte time[datetime]" --cut-datetime 2021-06-07T02:00)
+  run_browser 150 --site "$NSITE" --base-url "$BASE_URL" --artifacts "$ART/national" --embed-prefix embebido/ \
+    --widths 320,360,390 "${nat[@]}" / presidencia-de-la-republica/ senadurias/ diputaciones-federales/ \
+    presidencia-de-la-republica/ciudad-de-mexico/ senadurias/ciudad-de-mexico/ \
+    diputaciones-federales/ciudad-de-mexico/distrito-01/ presidencia-de-la-republica/ciudad-de-mexico/distrito-01/ \
+    seccion/ seccion/09/ | tee "$WORK/run-national.txt"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+  run_browser 60 --site "$NSITE" --base-url "$BASE_URL" --artifacts "$ART/national" --views 320,360,390 --phone-checks \
+    "${nat[@]}" seccion/09/0001/ | tee "$WORK/run-national-section.txt"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+  for c in numeric-one-line overflow targets axe; do
+    for v in 320 360 390 iframe-320 iframe-360 iframe-390; do
+      grep -qE "^ok   .* @$v $c( |$)" "$WORK/run-national.txt" || { echo "FAIL no passing '$c' check @$v (national)"; rc=1; }
+    done
+    grep -qE "^ok   seccion/09/0001/ @320 $c( |$)" "$WORK/run-national-section.txt" ||
+      { echo "FAIL no passing '$c' check of the section page (national)"; rc=1; }
+  done
+fi
 echo "screenshots: $ART"
 [ "$rc" -eq 0 ] || { echo "FAILED: browser checks on phones (above)"; exit 1; }
 echo "browser phones: all checks passed"
