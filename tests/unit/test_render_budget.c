@@ -1,4 +1,4 @@
-/* render: the page-weight budget at Querétaro scale. A first view of any page — its HTML,
+/* render: the page-weight budget at Querétaro scale and in the national profile. A first view of any page — its HTML,
  * the stylesheet and the script, each gzip-compressed (zlib level 6, what a server that
  * compresses on the fly uses by default) — must stay within 30 KB (30,000 bytes here). The
  * catalogue is the simulated Querétaro 2021 one with the 18 real municipality outlines
@@ -104,10 +104,95 @@ static void test_budget_queretaro(void **state)
     prep_catalog_free(c);
 }
 
+/* The national profile (issue 15: "the same page rules as today, <= 30 KB first view"): a
+ * simulated federal night (national-small: the 32 entities with their map, 300 districts,
+ * few sections each) at its close. What the small scale leaves out, district pages with
+ * many sections, docs/benchmarks.md measures on the national render; what it has, the
+ * election pages with the entity map and the entities' table, and the senate's per-entity
+ * pages, are the same size as at national scale. */
+static void test_budget_national(void **state)
+{
+    (void)state;
+    char geo[512];
+    snprintf(geo, sizeof geo, "%s/geo/mexico-entidades.geojson", shared_dir());
+    prep_buf text;
+    prep_buf_init(&text, 0);
+    prep_diags d;
+    prep_diags_init(&d);
+    assert_int_equal(prep_sim_catalog_text(PREP_SIM_SCALE_NATIONAL_SMALL, 1, &text), PREP_OK);
+    prep_err e = prep_sim_catalog_add_entity_map(&text, geo, &d);
+    prep_catalog *c = NULL;
+    if (!e) e = prep_catalog_parse("national-small.cat", text.data, text.len, &c, &d);
+    if (e) prep_diags_print(&d, stderr, 10);
+    assert_int_equal(e, PREP_OK);
+    prep_diags_free(&d);
+    prep_buf_free(&text);
+    assert_int_equal(c->n_entities, 32);
+
+    prep_actas *sets[3];
+    assert_true(c->n_elections == 3);
+    prep_sim_night_opts o;
+    prep_sim_night_defaults(&o);
+    assert_int_equal(prep_sim_actas(c, &o, sets), PREP_OK);
+    prep_tally *t;
+    assert_int_equal(prep_tally_new(c, &t), PREP_OK);
+    for (uint32_t el = 0; el < c->n_elections; el++) {
+        prep_tally_cursor cur;
+        assert_int_equal(prep_tally_cursor_init(&cur, sets[el]), PREP_OK);
+        assert_int_equal(prep_tally_apply_until(t, sets[el], &cur, c->window_close, NULL), PREP_OK);
+        prep_tally_cursor_free(&cur);
+    }
+    prep_render_cut cut = {.seq = 288, .at = c->window_close, .drill = 1, .process_name = NULL,
+                           .valid_until = PREP_TIME_NONE, .final_cut = 1};
+    prep_site s;
+    prep_render_site_init(&s);
+    prep_render_stats st;
+    assert_int_equal(prep_render_site(t, &cut, NULL, NULL, &s, &st), PREP_OK);
+    size_t css = 0, js = 0;
+    for (size_t i = 0; i < s.n; i++)
+        if (!strncmp(s.v[i].path, "assets/", 7)) {
+            size_t g = tr_gz_size(s.v[i].data, s.v[i].len);
+            if (strstr(s.v[i].path, ".css")) css = g;
+            else js = g;
+        }
+    assert_true(css > 0 && js > 0);
+    size_t pages = 0, worst = 0;
+    const char *worst_path = "";
+    for (size_t i = 0; i < s.n; i++) {
+        if (!s.v[i].is_page) continue;
+        size_t g = tr_gz_size(s.v[i].data, s.v[i].len) + css + js;
+        if (g > worst) {
+            worst = g;
+            worst_path = s.v[i].path;
+        }
+        if (g > BUDGET) print_error("%s: %zu bytes gzipped with its assets\n", s.v[i].path, g);
+        assert_true(g <= BUDGET);
+        pages++;
+    }
+    print_message("national-small: %zu pages; heaviest first view %s: %zu bytes\n", pages, worst_path, worst);
+    assert_int_equal(pages, st.pages);
+    assert_true(pages > 3000);
+    /* the entity map on the pages of the elections decided by entity or nation (the
+     * deputies' page has its districts' table instead): one linked shape per entity */
+    const char *with_map[] = {"presidencia-de-la-republica/index.html", "senadurias/index.html"};
+    for (size_t i = 0; i < 2; i++) {
+        char *pg = tr_page(&s, with_map[i]);
+        assert_non_null(pg);
+        assert_non_null(strstr(pg, "Entidades seg\xC3\xBAn la candidatura que encabeza"));
+        assert_int_equal(tr_count(pg, "<path d=\"M"), 32);
+        free(pg);
+    }
+    prep_render_site_free(&s);
+    prep_tally_free(t);
+    for (int i = 0; i < 3; i++) prep_actas_free(sets[i]);
+    prep_catalog_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_budget_queretaro),
+        cmocka_unit_test(test_budget_national),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
