@@ -8,7 +8,7 @@
 #        scripts/demo.sh --scale national         the federal night (INE: three elections, 32 entities)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --no-npm # the drill uses no npm package (the browser tests do)
 GEO=../shared/data/geo/queretaro-municipios-2021.geojson
 # the map: Querétaro's municipalities, or the 32 entities for a national night; none for tiny
 case " $* " in *" national"*|*"=national"*) GEO=../shared/data/geo/mexico-entidades.geojson ;; esac

@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package that prep's build, tests and demo use, then builds.
+# Installs every Debian 12 package that prep's build, tests and demo use, and the npm
+# packages of the browser tests, then builds.
 # Idempotent: packages already present are not fetched again. Run as root.
-# Usage: scripts/setup.sh [--no-build]
+# Usage: scripts/setup.sh [--no-build] [--no-npm]
+#   --no-npm: not the browser tests' npm packages (scripts/demo.sh: the drill needs none, so
+#   it runs on a machine that cannot reach the npm registry)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+BUILD=1 NPM_PKGS=1
+for a in "$@"; do
+  case $a in
+    --no-build) BUILD=0 ;;
+    --no-npm) NPM_PKGS=0 ;;
+    *) echo "usage: scripts/setup.sh [--no-build] [--no-npm]" >&2; exit 2 ;;
+  esac
+done
 
 # Why each package is here: docs/dependencies.md.
 PKGS=(
@@ -77,18 +88,34 @@ fi
 # dependencies), the exact versions of tests/browser/package-lock.json; none has an install
 # script or downloads a browser.
 # Runs only when node_modules is missing or the lockfile changed since the last install.
+# Debian 12's own npm (9.2, on a machine with no other Node.js) cannot read this lockfile:
+# the overrides in package.json that pin two "latest" dependencies of Lighthouse's trace
+# engine make its arborist throw "Invalid comparator: latest" (npm ci then says there is
+# no lockfile). There, npm 10.9.2 (pinned; its engines accept Debian's Node 18.20) is
+# installed once from the npm registry into tests/browser/.npm-tool/ and runs the install.
 lock=tests/browser/package-lock.json
 stamp=tests/browser/node_modules/.prep-lock.sha256
 want=$(sha256sum "$lock" | cut -d' ' -f1)
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+if [ $NPM_PKGS = 0 ]; then
+  :
+elif [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   echo "setup: tests/browser/node_modules up to date"
 else
-  echo "setup: npm ci --prefix tests/browser"
-  npm ci --prefix tests/browser --no-audit --no-fund --ignore-scripts
+  npm=(npm)
+  if [ "$(npm --version | cut -d. -f1)" -lt 10 ]; then
+    tool=tests/browser/.npm-tool
+    if [ "$(node "$tool/node_modules/npm/bin/npm-cli.js" --version 2>/dev/null)" != 10.9.2 ]; then
+      echo "setup: npm $(npm --version) cannot read the lockfile; installing npm 10.9.2 into $tool"
+      npm install --prefix "$tool" --no-audit --no-fund --no-save npm@10.9.2
+    fi
+    npm=(node "$tool/node_modules/npm/bin/npm-cli.js")
+  fi
+  echo "setup: npm ci --prefix tests/browser (npm $("${npm[@]}" --version))"
+  "${npm[@]}" ci --prefix tests/browser --no-audit --no-fund --ignore-scripts
   echo "$want" >"$stamp"
 fi
 
-if [ "${1:-}" != "--no-build" ]; then
+if [ $BUILD = 1 ]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   ninja -C build
   echo "setup: built build/prep"
