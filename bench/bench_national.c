@@ -277,6 +277,22 @@ enum { FL_WRITE, FL_KERN, FL_PACK, FL_PACK_KERN, FL_WARM, FL_WARM_KERN, FL_SHA, 
  * host's backing of fresh pages costs for those bytes; FL_SHA SHA-256 over the same bytes once;
  * FL_FED SHA-256 over fed more bytes (the composed files' whole-file hashes); FL_SIGN
  * signing the manifest's bytes (pure Ed25519 hashes them twice). */
+/* The n objects of buf appended to a new file tfd/pack, one write each, and one syncfs:
+ * its CPU seconds into *cpu, the kernel's share into *kern. */
+static int pack_write(int tfd, const char *buf, const uint64_t *size, size_t n, double *cpu, double *kern)
+{
+    double c0 = cpu_s(), k0 = sys_s();
+    int pfd = openat(tfd, "pack", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444), ok = pfd >= 0;
+    uint64_t off = 0;
+    for (size_t i = 0; ok && i < n; off += size[i++])
+        ok = write(pfd, buf + off, size[i]) == (ssize_t)size[i];
+    if (pfd >= 0 && close(pfd) != 0) ok = 0;
+    if (ok && syncfs(tfd) != 0) ok = 0;
+    *cpu = cpu_s() - c0;
+    *kern = sys_s() - k0;
+    return ok ? 0 : -1;
+}
+
 static int store_floor(const char *root, const floor_in *in, double fl[FL_N])
 {
     const uint64_t *size = in->size;
@@ -310,29 +326,9 @@ static int store_floor(const char *root, const floor_in *in, double fl[FL_N])
     if (ok && syncfs(tfd) != 0) ok = 0;
     fl[FL_WRITE] = cpu_s() - c0;
     fl[FL_KERN] = sys_s() - k0;
-    c0 = cpu_s();
-    k0 = sys_s();
-    int pfd = ok ? openat(tfd, "pack", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444) : -1;
-    if (pfd < 0) ok = 0;
-    off = 0;
-    for (size_t i = 0; ok && i < n; off += size[i++])
-        ok = write(pfd, buf + off, size[i]) == (ssize_t)size[i];
-    if (pfd >= 0 && close(pfd) != 0) ok = 0;
-    if (ok && syncfs(tfd) != 0) ok = 0;
-    fl[FL_PACK] = cpu_s() - c0;
-    fl[FL_PACK_KERN] = sys_s() - k0;
+    ok = ok && pack_write(tfd, buf, size, n, &fl[FL_PACK], &fl[FL_PACK_KERN]) == 0;
     if (ok && unlinkat(tfd, "pack", 0) != 0) ok = 0;
-    c0 = cpu_s();
-    k0 = sys_s();
-    pfd = ok ? openat(tfd, "pack", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444) : -1;
-    if (pfd < 0) ok = 0;
-    off = 0;
-    for (size_t i = 0; ok && i < n; off += size[i++])
-        ok = write(pfd, buf + off, size[i]) == (ssize_t)size[i];
-    if (pfd >= 0 && close(pfd) != 0) ok = 0;
-    if (ok && syncfs(tfd) != 0) ok = 0;
-    fl[FL_WARM] = cpu_s() - c0;
-    fl[FL_WARM_KERN] = sys_s() - k0;
+    ok = ok && pack_write(tfd, buf, size, n, &fl[FL_WARM], &fl[FL_WARM_KERN]) == 0;
     c0 = cpu_s();
     char hex[65];
     off = 0;

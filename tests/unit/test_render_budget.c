@@ -22,6 +22,71 @@ static const char *shared_dir(void)
     return e && *e ? e : PREP_SHARED_DATA;
 }
 
+/* The site of catalogue c's simulated night at its close (every acta applied, the final
+ * cut, 288th), into *s; *t and sets[] (3) are the caller's to free. */
+static void render_closed_night(const prep_catalog *c, prep_actas *sets[3], prep_tally **t, prep_site *s,
+                                prep_render_stats *st)
+{
+    assert_int_equal(c->n_elections, 3);
+    prep_sim_night_opts o;
+    prep_sim_night_defaults(&o);
+    assert_int_equal(prep_sim_actas(c, &o, sets), PREP_OK);
+    assert_int_equal(prep_tally_new(c, t), PREP_OK);
+    for (uint32_t el = 0; el < c->n_elections; el++) {
+        prep_tally_cursor cur;
+        assert_int_equal(prep_tally_cursor_init(&cur, sets[el]), PREP_OK);
+        assert_int_equal(prep_tally_apply_until(*t, sets[el], &cur, c->window_close, NULL), PREP_OK);
+        prep_tally_cursor_free(&cur);
+    }
+    prep_render_cut cut = {.seq = 288, .at = c->window_close, .drill = 1, .process_name = NULL,
+                           .valid_until = PREP_TIME_NONE, .final_cut = 1};
+    prep_render_site_init(s);
+    assert_int_equal(prep_render_site(*t, &cut, NULL, NULL, s, st), PREP_OK);
+}
+
+/* The gzipped sizes of the site's stylesheet and script, which every first view adds. */
+static void asset_sizes(const prep_site *s, size_t *css, size_t *js)
+{
+    *css = *js = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (!strncmp(s->v[i].path, "assets/", 7)) {
+            size_t g = tr_gz_size(s->v[i].data, s->v[i].len);
+            if (strstr(s->v[i].path, ".css")) *css = g;
+            else *js = g;
+        }
+    assert_true(*css > 0 && *js > 0);
+}
+
+/* Holds every page of s to the budget (its gzipped HTML with the stylesheet and the
+ * script); prints the heaviest. Returns the pages' count; with sec_pages, also counts the
+ * section tree's pages (seccion/, its 404 page, seccion/NNNN/: issue 16, in both trees)
+ * and their heaviest. */
+static size_t budget_check(const prep_site *s, const char *label, size_t *sec_pages, size_t *sec_worst)
+{
+    size_t css, js;
+    asset_sizes(s, &css, &js);
+    size_t pages = 0, worst = 0;
+    const char *worst_path = "";
+    for (size_t i = 0; i < s->n; i++) {
+        if (!s->v[i].is_page) continue;
+        size_t g = tr_gz_size(s->v[i].data, s->v[i].len) + css + js;
+        if (sec_pages && (!strncmp(s->v[i].path, "seccion/", 8) || !strncmp(s->v[i].path, "embebido/seccion/", 17))) {
+            ++*sec_pages;
+            if (g > *sec_worst) *sec_worst = g;
+        }
+        if (g > worst) {
+            worst = g;
+            worst_path = s->v[i].path;
+        }
+        if (g > BUDGET) print_error("%s: %zu bytes gzipped with its assets\n", s->v[i].path, g);
+        assert_true(g <= BUDGET);
+        pages++;
+    }
+    print_message("%s: %zu pages; heaviest first view %s: %zu bytes (css %zu, js %zu)\n", label, pages, worst_path,
+                  worst, css, js);
+    return pages;
+}
+
 static void test_budget_queretaro(void **state)
 {
     (void)state;
@@ -38,51 +103,11 @@ static void test_budget_queretaro(void **state)
     assert_true(c->has_map);
 
     prep_actas *sets[3];
-    prep_sim_night_opts o;
-    prep_sim_night_defaults(&o);
-    assert_int_equal(prep_sim_actas(c, &o, sets), PREP_OK);
     prep_tally *t;
-    assert_int_equal(prep_tally_new(c, &t), PREP_OK);
-    for (uint32_t el = 0; el < c->n_elections; el++) {
-        prep_tally_cursor cur;
-        assert_int_equal(prep_tally_cursor_init(&cur, sets[el]), PREP_OK);
-        assert_int_equal(prep_tally_apply_until(t, sets[el], &cur, c->window_close, NULL), PREP_OK);
-        prep_tally_cursor_free(&cur);
-    }
-    prep_render_cut cut = {.seq = 288, .at = c->window_close, .drill = 1, .process_name = NULL,
-                           .valid_until = PREP_TIME_NONE, .final_cut = 1};
     prep_site s;
-    prep_render_site_init(&s);
     prep_render_stats st;
-    assert_int_equal(prep_render_site(t, &cut, NULL, NULL, &s, &st), PREP_OK);
-
-    size_t css = 0, js = 0;
-    for (size_t i = 0; i < s.n; i++)
-        if (!strncmp(s.v[i].path, "assets/", 7)) {
-            size_t g = tr_gz_size(s.v[i].data, s.v[i].len);
-            if (strstr(s.v[i].path, ".css")) css = g;
-            else js = g;
-        }
-    assert_true(css > 0 && js > 0);
-    size_t pages = 0, worst = 0, sec_pages = 0, sec_worst = 0;
-    const char *worst_path = "";
-    for (size_t i = 0; i < s.n; i++) {
-        if (!s.v[i].is_page) continue;
-        size_t g = tr_gz_size(s.v[i].data, s.v[i].len) + css + js;
-        /* the section tree (seccion/, its 404 page, seccion/NNNN/: issue 16) in both trees */
-        if (!strncmp(s.v[i].path, "seccion/", 8) || !strncmp(s.v[i].path, "embebido/seccion/", 17)) {
-            sec_pages++;
-            if (g > sec_worst) sec_worst = g;
-        }
-        if (g > worst) {
-            worst = g;
-            worst_path = s.v[i].path;
-        }
-        if (g > BUDGET) print_error("%s: %zu bytes gzipped with its assets\n", s.v[i].path, g);
-        assert_true(g <= BUDGET);
-        pages++;
-    }
-    print_message("%zu pages; heaviest first view %s: %zu bytes (css %zu, js %zu)\n", pages, worst_path, worst, css, js);
+    render_closed_night(c, sets, &t, &s, &st);
+    size_t sec_pages = 0, sec_worst = 0, pages = budget_check(&s, "qro2021", &sec_pages, &sec_worst);
     assert_int_equal(pages, st.pages);
     assert_true(pages > 10000);
     print_message("section tree: %zu pages, heaviest first view %zu bytes\n", sec_pages, sec_worst);
@@ -130,46 +155,11 @@ static void test_budget_national(void **state)
     assert_int_equal(c->n_entities, 32);
 
     prep_actas *sets[3];
-    assert_true(c->n_elections == 3);
-    prep_sim_night_opts o;
-    prep_sim_night_defaults(&o);
-    assert_int_equal(prep_sim_actas(c, &o, sets), PREP_OK);
     prep_tally *t;
-    assert_int_equal(prep_tally_new(c, &t), PREP_OK);
-    for (uint32_t el = 0; el < c->n_elections; el++) {
-        prep_tally_cursor cur;
-        assert_int_equal(prep_tally_cursor_init(&cur, sets[el]), PREP_OK);
-        assert_int_equal(prep_tally_apply_until(t, sets[el], &cur, c->window_close, NULL), PREP_OK);
-        prep_tally_cursor_free(&cur);
-    }
-    prep_render_cut cut = {.seq = 288, .at = c->window_close, .drill = 1, .process_name = NULL,
-                           .valid_until = PREP_TIME_NONE, .final_cut = 1};
     prep_site s;
-    prep_render_site_init(&s);
     prep_render_stats st;
-    assert_int_equal(prep_render_site(t, &cut, NULL, NULL, &s, &st), PREP_OK);
-    size_t css = 0, js = 0;
-    for (size_t i = 0; i < s.n; i++)
-        if (!strncmp(s.v[i].path, "assets/", 7)) {
-            size_t g = tr_gz_size(s.v[i].data, s.v[i].len);
-            if (strstr(s.v[i].path, ".css")) css = g;
-            else js = g;
-        }
-    assert_true(css > 0 && js > 0);
-    size_t pages = 0, worst = 0;
-    const char *worst_path = "";
-    for (size_t i = 0; i < s.n; i++) {
-        if (!s.v[i].is_page) continue;
-        size_t g = tr_gz_size(s.v[i].data, s.v[i].len) + css + js;
-        if (g > worst) {
-            worst = g;
-            worst_path = s.v[i].path;
-        }
-        if (g > BUDGET) print_error("%s: %zu bytes gzipped with its assets\n", s.v[i].path, g);
-        assert_true(g <= BUDGET);
-        pages++;
-    }
-    print_message("national-small: %zu pages; heaviest first view %s: %zu bytes\n", pages, worst_path, worst);
+    render_closed_night(c, sets, &t, &s, &st);
+    size_t pages = budget_check(&s, "national-small", NULL, NULL);
     assert_int_equal(pages, st.pages);
     assert_true(pages > 3000);
     /* the entity map on the pages of the elections decided by entity or nation (the
