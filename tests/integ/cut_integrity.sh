@@ -75,7 +75,7 @@ do_cut bad --override-reason "recaptura del distrito 1 autorizada por el consejo
 "$PREP" export --store store --out site >/dev/null 2>&1
 grep -q '"excepcion":{"motivo":"recaptura del distrito 1 autorizada por el consejo","detalle":".*ACTAS_CAPTURADAS' site/corte.json || { echo "override: not in corte.json"; cat site/corte.json; exit 1; }
 grep -q "corte.json" site/SHA256SUMS
-grep -q "Excepci.n autorizada en este corte" site/verificar/index.html
+grep -q "Excepción autorizada en este corte" site/verificar/index.html
 grep -q "recaptura del distrito 1 autorizada por el consejo" site/verificar/index.html
 (cd site && sha256sum -c --strict --quiet SHA256SUMS)
 # 6. a catalogue that says its captures are a published results file (a derived

@@ -209,7 +209,7 @@ code=$(curl -s -o "$T/page" -w '%{http_code}' "$U/cortes/$K/index.html")
 code=$(curl -s -o /dev/null -w '%{http_code}' "$U/cortes/$P/nada.html")
 [ "$code" = 404 ] && ok "B: a path cut $P never had: 404" || bad "B: /cortes/$P/nada.html: $code"
 stop b institute
-grep -q "almac.n: .* cortes reducidos" logs/institute.log && ok "institute: retention lines printed" ||
+grep -q "almacén: .* cortes reducidos" logs/institute.log && ok "institute: retention lines printed" ||
   bad "institute: no retention line: $(tail -3 logs/institute.log)"
 
 [ $fails = 0 ] || { dump; echo "$fails failed"; exit 1; }
