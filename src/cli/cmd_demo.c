@@ -270,12 +270,14 @@ int cmd_demo(int argc, char **argv)
         {"geojson", "FILE", "the map: INEGI municipality GeoJSON (qro2021) or the 32 entities' (national scales)", NULL},
         {"port", "N", "first HTTPS port to try (default 8443: broadcasters on 8443 and 8444, links on 9443)", NULL},
         {"no-apache", NULL, "do not start the Apache broadcaster even if apache2 is installed", NULL},
+        {"store-keep", "N", "every store keeps the objects of its N newest cuts (default 24; older cuts keep their "
+                            "manifest and signature), and Apache's docroot archives 2 cuts whole", NULL},
         {NULL, NULL, NULL, NULL},
     };
     int help = 0;
     char err[256];
     const char *syn = "[--seconds-per-cut S] [--duration S] [--dir DIR] [--scale qro2021|national|national-small|tiny] [--geojson FILE] "
-                      "[--port N] [--no-apache]";
+                      "[--port N] [--no-apache] [--store-keep N]";
     const char *sum =
         "The live election-night drill on loopback: an institute making a signed drill cut every few\n"
         "seconds from the simulated Querétaro 2021 night (each cut stands for 5 minutes), two\n"
@@ -292,14 +294,15 @@ int cmd_demo(int argc, char **argv)
         return CLI_OK;
     }
     double spc = 10;
-    int64_t duration = 0, port0 = 8443;
+    int64_t duration = 0, port0 = 8443, keep = 24;
     const char *v;
     if ((v = cli_get(opts, "seconds-per-cut")) && (sscanf(v, "%lf", &spc) != 1 || spc < 1 || spc > 600)) {
         fprintf(stderr, "prep demo: --seconds-per-cut must be between 1 and 600\n");
         return CLI_USAGE;
     }
     if (cli_int("demo", "duration", cli_get(opts, "duration"), 1, 365 * 86400, &duration) < 0 ||
-        cli_int("demo", "port", cli_get(opts, "port"), 1024, 65000, &port0) < 0)
+        cli_int("demo", "port", cli_get(opts, "port"), 1024, 65000, &port0) < 0 ||
+        cli_int("demo", "store-keep", cli_get(opts, "store-keep"), 2, 100000, &keep) < 0)
         return CLI_USAGE;
     const char *scale = cli_get(opts, "scale") ? cli_get(opts, "scale") : "qro2021";
     if (strcmp(scale, "qro2021") && strcmp(scale, "tiny") && strcmp(scale, "national") &&
@@ -403,14 +406,19 @@ int cmd_demo(int argc, char **argv)
     prep_registry_close(reg);
     reg = NULL;
 
-    /* 4. the institute */
-    char cfg[8192];
+    /* 4. the institute. Every store keeps the objects of its newest cuts only (store_keep,
+     * --store-keep), and Apache's docroot archives 2 cuts whole: every cut changes every
+     * page, so without retention an accelerated Querétaro drill grew ~1.5 GB a minute (a
+     * plain Debian 12's 8 GB /tmp full in ~5 minutes). What still grows is each store's
+     * manifests and signatures, kept for the chain (~13 MB a cut at Querétaro scale). */
+    char cfg[8192], keeps[24];
+    fmt(keeps, sizeof keeps, "%lld", (long long)keep);
     fmt(cfg, sizeof cfg,
         "{\n  \"catalog\": \"%s\",\n  \"actas\": \"%s\",\n  \"key\": \"%s.key\",\n  \"pubkey\": \"%s.pub\",\n"
-        "  \"store\": \"%s/instituto\",\n  \"drill\": true,\n  \"registry\": \"%s\",\n"
+        "  \"store\": \"%s/instituto\",\n  \"drill\": true,\n  \"registry\": \"%s\",\n  \"store_keep\": %s,\n"
         "  \"clock\": {\"start\": \"2021-06-06 20:05\", \"seconds_per_cut\": %g},\n"
         "  \"pull\": {\"listen\": \"127.0.0.1:%d\", \"tls_cert\": \"%s\", \"tls_key\": \"%s\"}\n}\n",
-        p[1], p[2], p[3], p[3], D, p[6], spc, pl, p[4], p[5]);
+        p[1], p[2], p[3], p[3], D, p[6], keeps, spc, pl, p[4], p[5]);
     fmt(p[7], sizeof p[7], "%s/instituto.json", D);
     if (write_text(p[7], cfg)) goto out;
     char *inst_argv[] = {(char *)S, "institute", "--config", p[7], NULL};
@@ -432,7 +440,8 @@ int cmd_demo(int argc, char **argv)
     char *serve_argv[] = {(char *)S,      "serve",    "--store",    p[8],     "--tls-listen", la,
                           "--tls-cert",   p[4],       "--tls-key",  p[5],     "--pull",       link_a,
                           "--pull-ca",    p[4],       "--pubkey",   pubf,     "--drill",      "--access-log",
-                          p[9],           "--threads", "1",         "--pull-every", every, NULL};
+                          p[9],           "--threads", "1",         "--pull-every", every, "--store-keep",
+                          keeps,          NULL};
     if (spawn(&dm, "difusor-uaq-serve", serve_argv) < 0) goto out;
 
     /* 6. broadcaster B: a pulling receiver that keeps an exported docroot, and Apache */
@@ -443,12 +452,12 @@ int cmd_demo(int argc, char **argv)
         fmt(p[11], sizeof p[11], "%s/diario/docroot", D);
         fmt(p[12], sizeof p[12], "%s/diario/apache", D);
         mkdir(p[12], 0755);
-        /* a whole national cut in the docroot is ~2.5 GB with its twins: the archive keeps
-         * 2 of them whole at that scale instead of the default 8 (~20 GB of a laptop's disk) */
-        int full_national = !strcmp(scale, "national");
-        char *recv_argv[] = {(char *)S, "receive", "--store", p[10],    "--pull", link_b,   "--pull-ca", p[4],
-                             "--pubkey", pubf,     "--drill", "--export", p[11], "--link",    "--poll-ms",
-                             every,      full_national ? "--archive-full" : NULL, "2", NULL};
+        /* the archive keeps 2 cuts whole instead of the default 8, and one served tree
+         * besides the current one (each pins its archived cut whole): a Querétaro cut in the
+         * docroot is ~0.6 GB with its twins, a national one ~2.5 GB */
+        char *recv_argv[] = {(char *)S,  "receive", "--store", p[10],     "--pull",       link_b, "--pull-ca", p[4],
+                             "--pubkey", pubf,      "--drill", "--export", p[11],         "--link", "--keep",  "1",
+                             "--poll-ms", every,    "--archive-full",      "2",           "--store-keep", keeps, NULL};
         if (spawn(&dm, "difusor-diario-receive", recv_argv) < 0) goto out;
         /* Apache wants its docroot to exist when it starts: it is started by the loop below
          * once the first export is there, however long that takes (a Querétaro-scale

@@ -8,7 +8,8 @@
 # Env (tests/integ/demo_national_small.sh sets them): PREP_DEMO_SCALE (default tiny),
 # PREP_DEMO_SPC seconds per cut (default 2), PREP_DEMO_WAIT the seconds a site may take to
 # serve a cut (default 30: a first pull of a national-small cut takes minutes),
-# PREP_DEMO_ADVANCE how many cuts past its first each site must reach (default 3).
+# PREP_DEMO_ADVANCE how many cuts past its first each site must reach (default 3). Every
+# store keeps 2 cuts whole (--store-keep 2), and its retention must have run.
 set -euo pipefail
 PREP=${1:?usage: demo.sh PATH/TO/prep}
 SCALE=${PREP_DEMO_SCALE:-tiny} SPC=${PREP_DEMO_SPC:-2} WAIT=${PREP_DEMO_WAIT:-30} ADVANCE=${PREP_DEMO_ADVANCE:-3}
@@ -27,7 +28,8 @@ pass() { echo "ok: $*"; }
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 apache_expected=0; [ -x /usr/sbin/apache2 ] && apache_expected=1
-"$PREP" demo --scale "$SCALE" --seconds-per-cut "$SPC" --duration $((300 + 4 * WAIT)) --dir "$T/d" --port "$port" >"$T/out" 2>&1 &
+"$PREP" demo --scale "$SCALE" --seconds-per-cut "$SPC" --duration $((300 + 4 * WAIT)) --dir "$T/d" --port "$port" \
+  --store-keep 2 >"$T/out" 2>&1 &
 DEMO_PID=$!
 
 # the URLs the drill prints
@@ -124,6 +126,19 @@ done
 [ "$ok" = 1 ] || { cat "$BOARD/board.json" >&2 || true; fail "the board did not turn green for every broadcaster"; }
 [ -s "$BOARD/index.html" ] || fail "no board page"
 pass "the monitor board is green for all ${#urls[@]} broadcasters"
+
+# every store applies its retention (--store-keep 2 here, 24 by default) and Apache's
+# docroot archives 2 cuts whole, so that the drill's disk stays bounded however long it
+# runs (without them a Querétaro drill grew ~1.5 GB a minute)
+grep -q "^prep institute: almacén: [0-9]* cortes reducidos" "$ilog" || fail "the institute's store kept every cut whole"
+grep -q "^prep serve: store: [0-9]* cortes pruned" "$T"/d/logs/difusor-uaq-serve.log ||
+  fail "prep serve's store kept every cut whole"
+if [ "$apache_expected" = 1 ]; then
+  grep -q "^prep receive: store: [0-9]* cortes pruned" "$T"/d/logs/difusor-diario-receive.log ||
+    fail "the Apache broadcaster's store kept every cut whole"
+  pgrep -f -- " receive --store $T/d/.* --archive-full 2 " >/dev/null || fail "the Apache export archives more than 2 cuts whole"
+fi
+pass "every store keeps the objects of its 2 newest cuts only"
 
 # a part that dies is started again: kill prep serve (difusor 1) hard; the drill names it,
 # starts it again, and the site answers with a current cut
