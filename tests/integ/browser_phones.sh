@@ -25,7 +25,8 @@ trap 'exit 143' TERM INT HUP
 browser_prereqs || exit 1
 
 SITE=${PREP_BROWSER_SITE:-}
-args=(--cut-selector "[data-corte-hora], .corte time[datetime]")
+CUT_SELECTOR="[data-corte-hora], .corte time[datetime]"
+args=(--cut-selector "$CUT_SELECTOR")
 if [ -z "$SITE" ]; then
   SITE=$WORK/site
   { "$PREP" sim catalog --scale qro2021 --seed 3 --out "$WORK/qro.cat" >/dev/null &&
@@ -51,15 +52,23 @@ else
 fi
 start_server "$SITE" site || exit 1
 rm -rf "$ART"
+# checks_ran FILE LABEL VIEW...: the phone checks and axe passed at least once in each
+# view of a run's output FILE (a list that named no page, or an option lost, must not pass
+# quietly); rc=1 otherwise.
+checks_ran() {
+  local f=$1 label=$2 c v
+  shift 2
+  for c in numeric-one-line overflow targets axe; do
+    for v in "$@"; do
+      grep -qE "^ok   .* @$v $c( |$)" "$f" || { echo "FAIL no passing '$c' check @$v$label"; rc=1; }
+    done
+  done
+}
+PHONE_VIEWS=(320 360 390 iframe-320 iframe-360 iframe-390)
 run_browser 360 --site "$SITE" --base-url "$BASE_URL" --artifacts "$ART" --embed-prefix embebido/ \
   --widths 320,360,390 "${args[@]}" | tee "$WORK/run.txt"
 rc=${PIPESTATUS[0]}
-# the new checks ran (a list that named no page, or an option lost, must not pass quietly)
-for c in numeric-one-line overflow targets axe; do
-  for v in 320 360 390 iframe-320 iframe-360 iframe-390; do
-    grep -qE "^ok   .* @$v $c( |$)" "$WORK/run.txt" || { echo "FAIL no passing '$c' check @$v"; rc=1; }
-  done
-done
+checks_ran "$WORK/run.txt" "" "${PHONE_VIEWS[@]}"
 
 # The national profile's pages (issue 15: "the same page rules as today"), on a simulated
 # federal night (national-small: the 32 entities with their map, 300 districts, few
@@ -79,7 +88,7 @@ if [ -z "${PREP_BROWSER_SITE:-}" ] && [ -z "${PREP_PHONES_PAGES:-}" ] && [ -z "$
     { echo "FAIL: the national election page has no entity map"; exit 1; }
   [ -f "$NSITE/seccion/09/0001/index.html" ] || { echo "FAIL: the national site has no seccion/09/0001/"; exit 1; }
   start_server "$NSITE" national || exit 1
-  nat=(--cut-selector "[data-corte-hora], .corte time[datetime]" --cut-datetime 2021-06-07T02:00)
+  nat=(--cut-selector "$CUT_SELECTOR" --cut-datetime 2021-06-07T02:00)
   run_browser 150 --site "$NSITE" --base-url "$BASE_URL" --artifacts "$ART/national" --embed-prefix embebido/ \
     --widths 320,360,390 "${nat[@]}" / presidencia-de-la-republica/ senadurias/ diputaciones-federales/ \
     presidencia-de-la-republica/ciudad-de-mexico/ senadurias/ciudad-de-mexico/ \
@@ -89,13 +98,8 @@ if [ -z "${PREP_BROWSER_SITE:-}" ] && [ -z "${PREP_PHONES_PAGES:-}" ] && [ -z "$
   run_browser 60 --site "$NSITE" --base-url "$BASE_URL" --artifacts "$ART/national" --views 320,360,390 --phone-checks \
     "${nat[@]}" seccion/09/0001/ | tee "$WORK/run-national-section.txt"
   [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
-  for c in numeric-one-line overflow targets axe; do
-    for v in 320 360 390 iframe-320 iframe-360 iframe-390; do
-      grep -qE "^ok   .* @$v $c( |$)" "$WORK/run-national.txt" || { echo "FAIL no passing '$c' check @$v (national)"; rc=1; }
-    done
-    grep -qE "^ok   seccion/09/0001/ @320 $c( |$)" "$WORK/run-national-section.txt" ||
-      { echo "FAIL no passing '$c' check of the section page (national)"; rc=1; }
-  done
+  checks_ran "$WORK/run-national.txt" " (national)" "${PHONE_VIEWS[@]}"
+  checks_ran "$WORK/run-national-section.txt" " (national section page)" 320 360 390
 fi
 echo "screenshots: $ART"
 [ "$rc" -eq 0 ] || { echo "FAILED: browser checks on phones (above)"; exit 1; }
