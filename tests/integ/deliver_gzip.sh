@@ -28,7 +28,7 @@ PREP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 command -v curl >/dev/null && command -v gzip >/dev/null || { echo "skip: curl or gzip missing"; exit 77; }
 . "$(dirname "$0")/lib/peers.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-deliver-gzip.XXXXXX)
-. "$(dirname "$0")/lib/night.sh" # start, stop, pull_difusor
+. "$(dirname "$0")/lib/night.sh" # start, stop, start_institute, pull_difusor
 cleanup() {
   stop "${!PID[@]}"
   peer_cleanup
@@ -176,17 +176,7 @@ TOKEN=$(pull_difusor "$T/difusores.db" p) || die "registering difusor-p"
 PULL_PORT=$(peer_free_port)
 LINK="http://127.0.0.1:$PULL_PORT/pull/$TOKEN/"
 CUTS=4
-cat >"$T/instituto.json" <<EOF
-{
-  "catalog": "$T/cat.cat", "actas": "$T/actas", "key": "$T/drill.key", "pubkey": "$T/drill.pub",
-  "store": "$T/inst", "drill": true, "registry": "$T/difusores.db",
-  "clock": {"start": "2021-06-06 20:50", "seconds_per_cut": 2},
-  "pull": {"listen": "127.0.0.1:$PULL_PORT"},
-  "max_cuts": $CUTS
-}
-EOF
-start institute "$PREP" institute --config "$T/instituto.json"
-peer_wait_port "$PULL_PORT" || die "the institute's pull link did not start"
+start_institute drill 2 "$PULL_PORT" "" "\"max_cuts\": $CUTS" || die "the institute's pull link did not start"
 latest() { sed -n 's/^sequence //p' "$T/inst/active" 2>/dev/null || echo 0; }
 pactive() { sed -n 's/^sequence //p' "$T/p/active" 2>/dev/null || echo 0; }
 ge() { [ "$($1)" -ge "$2" ] 2>/dev/null; }

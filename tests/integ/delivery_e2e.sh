@@ -26,7 +26,7 @@ PREP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 command -v curl >/dev/null || { echo "skip: curl missing"; exit 77; }
 . "$(dirname "$0")/lib/peers.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-e2e.XXXXXX)
-. "$(dirname "$0")/lib/night.sh" # start, stop, pull_difusor
+. "$(dirname "$0")/lib/night.sh" # start, stop, start_institute, pull_difusor
 cleanup() {
   stop "${!PID[@]}"
   [ -n "${KEEP:-}" ] || rm -rf "$T"
@@ -106,22 +106,8 @@ TOKEN=$(sed -n 's/^pull token .*: \([0-9a-f]\{64\}\)$/\1/p' "$T/add-difusor-p.ou
 # ---------------------------------------------------------------- the institute
 PULL_PORT=$(peer_free_port)
 LINK="https://127.0.0.1:$PULL_PORT/pull/$TOKEN/"
-cat >"$T/instituto.json" <<EOF
-{
-  "catalog": "$T/cat.cat",
-  "actas": "$T/actas",
-  "key": "$T/ieeq.key",
-  "pubkey": "$T/ieeq.pub",
-  "store": "$T/inst",
-  "drill": true,
-  "registry": "$T/difusores.db",
-  "clock": {"start": "2021-06-06 20:50", "seconds_per_cut": 4},
-  "pull": {"listen": "127.0.0.1:$PULL_PORT", "tls_cert": "$T/cert.pem", "tls_key": "$T/key.pem"},
-  "deliver": {"parallel": 4, "retries": 1, "backoff_ms": 200}
-}
-EOF
-start institute "$PREP" institute --config "$T/instituto.json"
-peer_wait_port "$PULL_PORT" || die "the institute's pull listener did not start"
+start_institute ieeq 4 "$PULL_PORT" "\"tls_cert\": \"$T/cert.pem\", \"tls_key\": \"$T/key.pem\"" \
+  '"deliver": {"parallel": 4, "retries": 1, "backoff_ms": 200}' || die "the institute's pull listener did not start"
 
 # ---------------------------------------------------------------- the broadcasters
 read -r S_PORT F_PORT P_PORT < <(peer_free_ports 3)

@@ -42,17 +42,7 @@ TOKEN=${TOKENS[b]}
 
 read -r PULL_PORT B_PORT < <(peer_free_ports 2)
 FINAL=12 # the institute's last cut
-cat >instituto.json <<EOF
-{
-  "catalog": "$T/cat.cat", "actas": "$T/actas", "key": "$T/ieeq.key", "pubkey": "$T/ieeq.pub",
-  "store": "$T/inst", "drill": true, "registry": "$T/difusores.db",
-  "clock": {"start": "2021-06-06 20:50", "seconds_per_cut": 1},
-  "pull": {"listen": "127.0.0.1:$PULL_PORT"},
-  "max_cuts": $FINAL
-}
-EOF
-start institute "$PREP" institute --config "$T/instituto.json"
-peer_wait_port "$PULL_PORT" || die "the institute's pull link did not start"
+start_institute ieeq 1 "$PULL_PORT" "" "\"max_cuts\": $FINAL" || die "the institute's pull link did not start"
 start b "$PREP" serve --store "$T/b/store" --listen "127.0.0.1:$B_PORT" --threads 1 --poll-ms 100 \
   --pull "http://127.0.0.1:$PULL_PORT/pull/$TOKEN/" --pubkey "$T/ieeq.pub" --drill --pull-every 150
 peer_wait_port "$B_PORT" || die "the broadcaster's server did not start"

@@ -28,7 +28,7 @@ command -v curl >/dev/null || { echo "skip: curl missing"; exit 77; }
 command -v python3 >/dev/null || { echo "skip: python3 missing"; exit 77; }
 . "$(dirname "$0")/lib/peers.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}"/prep-retention.XXXXXX)
-. "$(dirname "$0")/lib/night.sh" # start, stop, pull_difusor
+. "$(dirname "$0")/lib/night.sh" # start, stop, start_institute, pull_difusor
 cleanup() {
   stop "${!PID[@]}"
   [ -n "${KEEP:-}" ] || rm -rf "$T"
@@ -70,23 +70,8 @@ rc=$?
 # ---------------------------------------------------------------- the institute
 read -r PULL_PORT B_PORT < <(peer_free_ports 2)
 link() { echo "http://127.0.0.1:$PULL_PORT/pull/${TOKEN[$1]}/"; }
-cat >"$T/instituto.json" <<EOF
-{
-  "catalog": "$T/cat.cat",
-  "actas": "$T/actas",
-  "key": "$T/ieeq.key",
-  "pubkey": "$T/ieeq.pub",
-  "store": "$T/inst",
-  "drill": true,
-  "registry": "$T/difusores.db",
-  "clock": {"start": "2021-06-06 20:50", "seconds_per_cut": 1},
-  "pull": {"listen": "127.0.0.1:$PULL_PORT"},
-  "max_cuts": $CUTS,
-  "store_keep": $N
-}
-EOF
-start institute "$PREP" institute --config "$T/instituto.json"
-peer_wait_port "$PULL_PORT" || die "the institute's pull link did not start"
+start_institute ieeq 1 "$PULL_PORT" "" "\"max_cuts\": $CUTS, \"store_keep\": $N" ||
+  die "the institute's pull link did not start"
 
 RCV=(--pubkey "$T/ieeq.pub" --drill --poll-ms 150)
 start_rcv() { # b [extra...]

@@ -1,6 +1,7 @@
 # Helpers of the integration tests that run a night on loopback (an institute, its pull
-# link, broadcasters): named background processes and pull broadcasters in the registry.
-# Source after setting T (the test's temp dir, with T/logs/) and PREP.
+# link, broadcasters): named background processes, the institute, and pull broadcasters in
+# the registry. Source after setting T (the test's temp dir, with T/logs/) and PREP, and
+# after peers.sh (peer_wait_port).
 
 declare -gA PID=()
 
@@ -52,4 +53,26 @@ EOF
   tok=$(sed -n 's/^pull token .*: \([0-9a-f]\{64\}\)$/\1/p' "$T/add-$x.out")
   [ ${#tok} = 64 ] || { echo "no pull token for $x in: $(cat "$T/add-$x.out")" >&2; return 1; }
   echo "$tok"
+}
+
+# start_institute KEY SECONDS_PER_CUT PULL_PORT [PULL_MEMBERS [MEMBERS]]: writes
+# $T/instituto.json (the catalogue $T/cat.cat, the captures $T/actas, the key $T/KEY.key and
+# $T/KEY.pub, the store $T/inst, the registry $T/difusores.db, a drill whose clock starts at
+# 2021-06-06 20:50 and makes a cut every SECONDS_PER_CUT), its pull link on
+# 127.0.0.1:PULL_PORT with PULL_MEMBERS besides (the TLS files), and MEMBERS at the top
+# (e.g. '"max_cuts": 4'); starts it as "institute" and returns once the link listens (1 if
+# it does not).
+start_institute() {
+  local key=$1 spc=$2 port=$3 pullx=${4:-} more=${5:-}
+  cat >"$T/instituto.json" <<EOF
+{
+  "catalog": "$T/cat.cat", "actas": "$T/actas", "key": "$T/$key.key", "pubkey": "$T/$key.pub",
+  "store": "$T/inst", "drill": true, "registry": "$T/difusores.db",
+  "clock": {"start": "2021-06-06 20:50", "seconds_per_cut": $spc},
+  "pull": {"listen": "127.0.0.1:$port"${pullx:+, $pullx}}${more:+,
+  $more}
+}
+EOF
+  start institute "$PREP" institute --config "$T/instituto.json"
+  peer_wait_port "$port"
 }
