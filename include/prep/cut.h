@@ -405,6 +405,12 @@ long prep_cut_store_repair_active(const char *store, uint64_t *seq, char *first,
  * brought back objects the store lacked (prep_cut_receive); a server whose load of that
  * cut was refused loads it again then (src/serve/serve_run.c). */
 #define PREP_CUT_HEALED_FILE "healed"
+/* STORE/damaged/: the objects prep_cut_store_lacks found damaged, moved aside. */
+#define PREP_CUT_DAMAGED_DIR "damaged"
+/* The change time of STORE/name in nanoseconds since the epoch, 0 when there is none: a
+ * caller that keeps it sees STORE/damaged/ take an object (its entries change) or
+ * STORE/healed rewritten (a new file each time). */
+int64_t prep_cut_store_changed(const char *store, const char *name);
 /* The bytes of file en of a stored cut (its parts assembled in order), at most max of them,
  * checked against the entry's size and SHA-256: PREP_OK and *data (owned, *len bytes), or
  * PREP_ERR_LIMIT, PREP_ERR_NOMEM, PREP_ERR_VERIFY (an object missing, short or other bytes). */

@@ -4,7 +4,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 /* The store's retention after a round (--store-keep N): the N newest cuts keep their
@@ -65,7 +64,7 @@ static void export_repair(const cli_pull *p, uint64_t *done)
     if (bad > 0)
         fprintf(stderr,
                 "prep %s: cut %llu: %ld object(s) missing or damaged (the first of %s); the damaged ones are "
-                "moved to %s/damaged/ and the next cut pulled fetches them again\n",
+                "moved to %s/" PREP_CUT_DAMAGED_DIR "/ and the next cut pulled fetches them again\n",
                 p->cmd, (unsigned long long)seq, bad, first, p->store);
 }
 
@@ -73,14 +72,10 @@ static void export_repair(const cli_pull *p, uint64_t *done)
  * there (by this loop's export, the server's load, a cutter), so the next round takes the
  * active cut again for what the store now lacks (prep_pull_opts.heal): without a next cut
  * (the night's last), nothing else would bring it back. */
-static int damaged_changed(const char *store, long long *seen)
+static int damaged_changed(const char *store, int64_t *seen)
 {
-    char dp[4096];
-    struct stat st;
-    snprintf(dp, sizeof dp, "%s/damaged", store);
-    if (stat(dp, &st) != 0) return 0;
-    long long t = (long long)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
-    if (t == *seen) return 0;
+    int64_t t = prep_cut_store_changed(store, PREP_CUT_DAMAGED_DIR);
+    if (!t || t == *seen) return 0;
     *seen = t;
     return 1;
 }
@@ -88,7 +83,7 @@ static int damaged_changed(const char *store, long long *seen)
 int cli_pull_loop(cli_pull *p, volatile sig_atomic_t *stop)
 {
     uint64_t repaired = 0;  /* the active cut export_repair last ran for */
-    long long damaged = 0;  /* STORE/damaged/'s change time last seen */
+    int64_t damaged = 0;    /* STORE/damaged/'s change time last seen */
     char etag[65] = "", last_err[512] = "", last_gc_err[512] = "";
     prep_pull_opts o = {.url = p->url, .ca_file = p->ca_file, .store = p->store, .policy = p->policy};
     int gc_pending = p->store_keep != 0; /* the first round applies it to what the store holds */

@@ -564,7 +564,6 @@ static void log_refusal(const char *root, uint64_t seq, const prep_diags *d)
         goto done;                                               \
     } while (0)
 
-/* Phase 2 for one cut. act/actm: the active cut and its manifest (updated on success). */
 /* Every object of cut m (seq): present in the store (size checked, optionally re-hashed) or
  * copied from incoming, then one sync for the new ones and their renames into objects/.
  * heal (the active cut delivered again): only the objects the delivery holds, and one the
@@ -594,6 +593,7 @@ static prep_err take_objects(cut_store *s, const incoming *in, const prep_cut_po
     return cut_stage_commit(s, staged, dirty, PREP_OK, d);
 }
 
+/* Phase 2 for one cut. act/actm: the active cut and its manifest (updated on success). */
 static prep_err accept_one(cut_store *s, const incoming *in, uint64_t seq, int last, const prep_cut_policy *pol,
                            prep_time now, int *have_act, prep_cut_active *act, prep_cut_manifest *actm,
                            prep_cut_result *res, prep_diags *d)

@@ -795,7 +795,7 @@ static void lacks_worker(void *arg, prep_par *p)
 int cut_object_quarantine(cut_store *s, const char *sha256)
 {
     char dir[PATH_MAX], to[PATH_MAX + 96];
-    int n = snprintf(dir, sizeof dir, "%s/damaged", s->root);
+    int n = snprintf(dir, sizeof dir, "%s/" PREP_CUT_DAMAGED_DIR, s->root);
     if (n < 0 || (size_t)n >= sizeof dir) return -1;
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) return -1;
     int dfd = obj_dirfd(s, sha256, 0);
@@ -866,6 +866,15 @@ long prep_cut_store_lacks(const char *store, const prep_cut_manifest *m, int rep
     free(seen.v);
     cut_store_close(&s);
     return bad;
+}
+
+int64_t prep_cut_store_changed(const char *store, const char *name)
+{
+    char p[PATH_MAX];
+    struct stat st;
+    int n = snprintf(p, sizeof p, "%s/%s", store, name);
+    if (n < 0 || (size_t)n >= sizeof p || stat(p, &st) != 0) return 0;
+    return (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
 }
 
 long prep_cut_store_repair_active(const char *store, uint64_t *seq, char *first, size_t firstsz)

@@ -13,7 +13,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "prep/cut.h"
@@ -28,23 +27,10 @@ typedef struct serve_state {
     _Atomic uint64_t load_us;       /* wall time of the last load */
     int load_failed;                /* the active cut's last load was refused (or an older cut
                                      * stands in for it), and STORE/healed was then */
-    long long failed_healed[2];     /* this (healed_stamp, taken before that load) */
+    int64_t failed_healed;          /* this (its change time, taken before that load: objects
+                                     * of the active cut the store lacked were taken again when
+                                     * it moves, PREP_CUT_HEALED_FILE) */
 } serve_state;
-
-/* STORE/healed's size and change time (0, 0 without one): objects of the active cut the
- * store lacked were taken again when they move (PREP_CUT_HEALED_FILE). */
-static void healed_stamp(const char *store, long long out[2])
-{
-    char p[4096];
-    struct stat st;
-    snprintf(p, sizeof p, "%s/%s", store, PREP_CUT_HEALED_FILE);
-    if (stat(p, &st) != 0) {
-        out[0] = out[1] = 0;
-        return;
-    }
-    out[0] = (long long)st.st_size;
-    out[1] = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-}
 
 void prep_serve_config_init(prep_serve_config *c)
 {
@@ -201,17 +187,15 @@ static prep_serve_version *load_if_changed(serve_state *ss, char *last_sha, int 
         /* tried once per activation, and again when objects of a refused cut were taken
          * again since that load began (moved aside as damaged, then brought back by the
          * pull: STORE/healed) */
-        long long now[2];
         if (!ss->load_failed) return NULL;
-        healed_stamp(ss->cfg.store, now);
-        if (now[0] == ss->failed_healed[0] && now[1] == ss->failed_healed[1]) return NULL;
+        if (prep_cut_store_changed(ss->cfg.store, PREP_CUT_HEALED_FILE) == ss->failed_healed) return NULL;
     }
     snprintf(last_sha, 65, "%s", a.manifest_sha256);
     prep_diags_init(&d);
     prep_serve_version *v = NULL;
     int64_t t0 = prep_mono_ms();
-    long long healed[2]; /* before the load: a heal during it (the pull runs beside) retries it */
-    healed_stamp(ss->cfg.store, healed);
+    /* before the load: a heal during it (the pull runs beside) retries it */
+    int64_t healed = prep_cut_store_changed(ss->cfg.store, PREP_CUT_HEALED_FILE);
     prep_serve_version *prev = ss->srv ? prep_http_server_state(ss->srv) : NULL;
     e = prep_serve_version_load(ss->cfg.store, 0, prev, &ss->cfg.site, &v, &d);
     prep_serve_version_unref(prev);
@@ -219,8 +203,7 @@ static prep_serve_version *load_if_changed(serve_state *ss, char *last_sha, int 
     prep_serve_version_info vi = {0};
     if (!e && v) prep_serve_version_get_info(v, &vi);
     ss->load_failed = e != PREP_OK || vi.fallback_from != 0; /* an older cut stands in for it */
-    ss->failed_healed[0] = healed[0];
-    ss->failed_healed[1] = healed[1];
+    ss->failed_healed = healed;
     if (e) {
         if (d.n) prep_diags_print(&d, stderr, 10);
         fprintf(stderr, "prep serve: cut %llu not loaded (%s); still serving the previous one\n",

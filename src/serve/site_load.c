@@ -1103,7 +1103,7 @@ static void version_repair(const char *store, const prep_serve_site_opts *opts)
     if (bad > 0 && opts && opts->log_out) {
         fprintf(opts->log_out,
                 "prep serve: cut %llu: %ld object(s) missing or damaged (the first of %s); the damaged ones are "
-                "moved to %s/damaged/ and the next cut fetches them again\n",
+                "moved to %s/" PREP_CUT_DAMAGED_DIR "/ and the next cut fetches them again\n",
                 (unsigned long long)seq, bad, first, store);
         fflush(opts->log_out);
     }
