@@ -1,4 +1,4 @@
-# Shell helpers shared by tests/integ/browser_pages.sh and tests/browser/selftest.sh.
+# Shell helpers shared by tests/integ/browser_*.sh and tests/browser/selftest.sh.
 # Source it; it defines functions only. Needs BROWSER_DIR (this directory) and WORK (a
 # private temporary directory whose cleanup the caller traps: browser_cleanup).
 
@@ -13,13 +13,15 @@ browser_prereqs() {
   return $ok
 }
 
-# start_server ROOT NAME: serves ROOT on 127.0.0.1 on a free port; sets PORT and BASE_URL.
-# The server's pid is appended to $WORK/pids for browser_cleanup.
+# start_server ROOT NAME [OPTION...]: serves ROOT on 127.0.0.1 on a free port (serve.js with
+# the options, e.g. --gzip); sets PORT and BASE_URL. The server's pid is appended to
+# $WORK/pids for browser_cleanup.
 start_server() {
   local root=$1 name=$2 i
+  shift 2
   rm -f "$WORK/$name.port"
   node "$BROWSER_DIR/serve.js" --root "$root" --port-file "$WORK/$name.port" \
-    --log "$WORK/$name.server.log" >"$WORK/$name.server.out" 2>&1 &
+    --log "$WORK/$name.server.log" "$@" >"$WORK/$name.server.out" 2>&1 &
   local pid=$!
   echo "$pid" >>"$WORK/pids"
   for i in $(seq 100); do
@@ -30,6 +32,22 @@ start_server() {
   [ -s "$WORK/$name.port" ] || { echo "server did not start in 10 s"; return 1; }
   PORT=$(cat "$WORK/$name.port")
   BASE_URL="http://127.0.0.1:$PORT/"
+}
+
+# render_national_site PREP DIR: the national profile's pages (issue 15) of a simulated
+# federal night at 02:00 (national-small, seed 3: the 32 entities with their map from
+# ../shared/data/geo, 300 districts, few sections each) rendered into DIR; the render's
+# output goes to $WORK/render.log. Checks the entity map and seccion/09/0001/ are there.
+render_national_site() {
+  local prep=$1 dir=$2
+  local geo=${PREP_SHARED_DATA:-$BROWSER_DIR/../../../shared/data}/geo/mexico-entidades.geojson
+  { "$prep" sim catalog --scale national-small --seed 3 --geojson "$geo" --out "$WORK/nat.cat" >/dev/null &&
+    "$prep" sim actas --catalog "$WORK/nat.cat" --out "$WORK/nat-actas" --seed 3 >/dev/null 2>&1 &&
+    timeout 120 "$prep" render --catalog "$WORK/nat.cat" --actas "$WORK/nat-actas" --at "2021-06-07 02:00" \
+      --out "$dir" >>"$WORK/render.log" 2>&1; } || { tail -20 "$WORK/render.log"; echo "FAIL making the national site"; return 1; }
+  grep -q 'Entidades según la candidatura que encabeza' "$dir/presidencia-de-la-republica/index.html" ||
+    { echo "FAIL: the national election page has no entity map"; return 1; }
+  [ -f "$dir/seccion/09/0001/index.html" ] || { echo "FAIL: the national site has no seccion/09/0001/"; return 1; }
 }
 
 # run_browser TOTAL_SECONDS ARGS...: the runner, bounded by timeout(1) (TERM, then KILL 10 s

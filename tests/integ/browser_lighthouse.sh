@@ -3,10 +3,12 @@
 # default mobile profile in Debian's Chromium, headless, on a simulated Querétaro 2021 site
 # rendered by `prep render` and served on loopback gzip-compressed (tests/browser/serve.js
 # --gzip, as prep serve and Apache send pages): the pages of tests/browser/phone-pages.txt
-# and, embedded-tree copies, embebido/ of the home, the municipality and the section.
+# and, embedded-tree copies, embebido/ of the home, the municipality and the section; then
+# six pages of the national profile (a national-small render, as browser_phones.sh).
 # Prints the four scores per page; fails if any is under 98 (PREP_LIGHTHOUSE_MIN).
-# Env: PREP_LIGHTHOUSE_PAGES="p1 p2" replaces the list; PREP_BROWSER_SITE=DIR tests that site;
-# PREP_LIGHTHOUSE_JSON=DIR keeps each report. Bounded: rendering 120 s, Lighthouse 420 s.
+# Env: PREP_LIGHTHOUSE_PAGES="p1 p2" replaces the list, PREP_BROWSER_SITE=DIR tests that site
+# (either skips the national pages); PREP_LIGHTHOUSE_JSON=DIR keeps each report (DIR/qro/,
+# DIR/national/). Bounded: each render 120 s, Lighthouse 420 s and 240 s.
 # Usage: tests/integ/browser_lighthouse.sh PATH/TO/prep
 set -uo pipefail
 PREP=$1
@@ -38,18 +40,32 @@ else
   pages+=(embebido/ embebido/ayuntamientos/queretaro/ embebido/diputaciones-locales/distrito-01/seccion-1246/)
 fi
 
-# serve.js with --gzip (start_server's options plus one)
-node "$BROWSER_DIR/serve.js" --root "$SITE" --gzip --port-file "$WORK/lh.port" --log "$WORK/lh.server.log" \
-  >"$WORK/lh.server.out" 2>&1 &
-echo $! >>"$WORK/pids"
-for _ in $(seq 100); do [ -s "$WORK/lh.port" ] && break; sleep 0.1; done
-[ -s "$WORK/lh.port" ] || { cat "$WORK/lh.server.out"; echo "FAIL server did not start"; exit 1; }
-json=()
-[ -n "${PREP_LIGHTHOUSE_JSON:-}" ] && json=(--json-dir "$PREP_LIGHTHOUSE_JSON")
-echo "load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-TMPDIR=$WORK timeout -k 10 420 node "$BROWSER_DIR/lighthouse.mjs" --base-url "http://127.0.0.1:$(cat "$WORK/lh.port")/" \
-  --min "${PREP_LIGHTHOUSE_MIN:-98}" --pid-file "$WORK/chromium.pids" --total-timeout 400000 "${json[@]}" "${pages[@]}"
+# lighthouse NAME SECONDS PAGE...: Lighthouse on the pages of the server started as NAME
+# (BASE_URL), bounded; 1 when a score is under the minimum.
+lighthouse() {
+  local name=$1 total=$2 json=()
+  shift 2
+  [ -n "${PREP_LIGHTHOUSE_JSON:-}" ] && json=(--json-dir "$PREP_LIGHTHOUSE_JSON/$name")
+  echo "load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+  TMPDIR=$WORK timeout -k 10 "$total" node "$BROWSER_DIR/lighthouse.mjs" --base-url "$BASE_URL" \
+    --min "${PREP_LIGHTHOUSE_MIN:-98}" --pid-file "$WORK/chromium.pids" --total-timeout $(((total - 20) * 1000)) \
+    "${json[@]}" "$@"
+}
+
+# gzip-compressed, as prep serve and Apache send pages
+start_server "$SITE" lh --gzip || { echo "FAIL server did not start"; exit 1; }
+lighthouse qro 420 "${pages[@]}"
 rc=$?
+
+# The national profile's pages (issue 15: "the same page rules as today"): a simulated
+# federal night (render_national_site), the home, each election with the entity map, an
+# entity's senate result, a federal district, a section's page and an embedded page.
+if [ -z "${PREP_BROWSER_SITE:-}" ] && [ -z "${PREP_LIGHTHOUSE_PAGES:-}" ]; then
+  render_national_site "$PREP" "$WORK/national" || exit 1
+  start_server "$WORK/national" national --gzip || { echo "FAIL server did not start"; exit 1; }
+  lighthouse national 240 / presidencia-de-la-republica/ senadurias/ciudad-de-mexico/ \
+    diputaciones-federales/ciudad-de-mexico/distrito-01/ seccion/09/0001/ embebido/presidencia-de-la-republica/ || rc=1
+fi
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$rc" -eq 0 ] || { echo "FAILED: Lighthouse scores under ${PREP_LIGHTHOUSE_MIN:-98} (above)"; exit 1; }
 echo "browser lighthouse: all scores >= ${PREP_LIGHTHOUSE_MIN:-98}"

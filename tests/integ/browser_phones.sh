@@ -79,14 +79,7 @@ checks_ran "$WORK/run.txt" "" "${PHONE_VIEWS[@]}"
 # "My section"), so it is checked at the three widths only.
 if [ -z "${PREP_BROWSER_SITE:-}" ] && [ -z "${PREP_PHONES_PAGES:-}" ] && [ -z "${PREP_PHONES_PAGES_FILE:-}" ]; then
   NSITE=$WORK/national
-  GEO=${PREP_SHARED_DATA:-$ROOT/../shared/data}/geo/mexico-entidades.geojson
-  { "$PREP" sim catalog --scale national-small --seed 3 --geojson "$GEO" --out "$WORK/nat.cat" >/dev/null &&
-    "$PREP" sim actas --catalog "$WORK/nat.cat" --out "$WORK/nat-actas" --seed 3 >/dev/null 2>&1 &&
-    timeout 120 "$PREP" render --catalog "$WORK/nat.cat" --actas "$WORK/nat-actas" --at "2021-06-07 02:00" \
-      --out "$NSITE" >>"$WORK/render.log" 2>&1; } || { tail -20 "$WORK/render.log"; echo "FAIL making the national site"; exit 1; }
-  grep -q 'Entidades según la candidatura que encabeza' "$NSITE/presidencia-de-la-republica/index.html" ||
-    { echo "FAIL: the national election page has no entity map"; exit 1; }
-  [ -f "$NSITE/seccion/09/0001/index.html" ] || { echo "FAIL: the national site has no seccion/09/0001/"; exit 1; }
+  render_national_site "$PREP" "$NSITE" || exit 1
   start_server "$NSITE" national || exit 1
   nat=(--cut-selector "$CUT_SELECTOR" --cut-datetime 2021-06-07T02:00)
   run_browser 150 --site "$NSITE" --base-url "$BASE_URL" --artifacts "$ART/national" --embed-prefix embebido/ \
