@@ -1571,6 +1571,43 @@ static void emit_contests(dctx *x, dset *s, const dmeta *m, prep_buf *b)
     }
 }
 
+/* A file with a DISTRITO_LOCAL (or DISTRITO...) column but no ID_DISTRITO...: when every
+ * row's value there is a number (IECM 2024, as its LEEME item 5 defines DISTRITO_LOCAL:
+ * "número del distrito electoral local ... del 001 al 033"), that column is the district's
+ * id. The rows from *it on are read without being changed (actas_next_line ends lines in
+ * place). */
+static void district_number_column(dctx *x, const actas_lines *it)
+{
+    int fd = x->role_field[AR_DISTRITO];
+    if (x->role_field[AR_ID_DISTRITO] >= 0 || fd < 0) return;
+    char **f = prep_xmalloc(PREP_ACTAS_MAX_FIELDS * sizeof *f);
+    char *line = NULL;
+    size_t cap = 0, numbers = 0, others = 0;
+    for (const char *p = it->p; p < it->end && !others;) {
+        const char *q = p;
+        while (q < it->end && *q != '\n' && *q != '\r') q++;
+        size_t n = (size_t)(q - p);
+        if (n + 1 > cap) line = prep_xrealloc(line, cap = n + 1);
+        memcpy(line, p, n);
+        line[n] = 0;
+        p = q < it->end ? q + 1 : q;
+        if (n > PREP_ACTAS_MAX_LINE) continue;
+        size_t nf = prep_split(line, x->lay.sep, 1, f, NULL, PREP_ACTAS_MAX_FIELDS);
+        if (nf < x->lay.ncols || (size_t)fd >= nf) continue; /* blank, an aside: the reading says */
+        char *v = actas_unquote(f[fd]);
+        if (actas_is_blank(v)) continue;
+        size_t dn = strspn(v, "0123456789");
+        if (dn && dn <= 4 && !v[dn]) numbers++;
+        else others++;
+    }
+    free(line);
+    free(f);
+    if (numbers && !others) {
+        x->role_field[AR_ID_DISTRITO] = fd;
+        x->role_field[AR_DISTRITO] = -1;
+    }
+}
+
 /* Reads the results file and writes the catalogue it implies into *out (owned). */
 static prep_err build_text(dctx *x, const char *path, const char *cand_csv, char **out)
 {
@@ -1614,6 +1651,7 @@ static prep_err build_text(dctx *x, const char *path, const char *cand_csv, char
         err = PREP_ERR_INVALID;
         goto done;
     }
+    district_number_column(x, &it);
     x->national = (x->role_field[AR_ID_DISTRITO] >= 0 &&
                    !strcmp(x->lay.cols[x->role_field[AR_ID_DISTRITO]], "ID_DISTRITO_FEDERAL")) ||
                   actas_federal_name(en);

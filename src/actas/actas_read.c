@@ -394,6 +394,17 @@ static int sha_from_base64(const char *s, char out[65])
     return 0;
 }
 
+/* The length of s when it is a hexadecimal digest that fits prep_acta.sha: 64 digits
+ * (SHA-256, what the LEEMEs name), or 32, 40 or 56 (MD5, SHA-1, SHA-224: IECM 2024's
+ * export wrote an MD5 of the image); else 0. */
+static size_t hex_digest_len(const char *s)
+{
+    size_t n = 0;
+    while (n <= 64 && ((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f') || (s[n] >= 'A' && s[n] <= 'F')))
+        n++;
+    return !s[n] && (n == 32 || n == 40 || n == 56 || n == 64) ? n : 0;
+}
+
 /* 1 when the row has a TIPO_ACTA that is not blank. */
 static int tipo_given(reader *r)
 {
@@ -554,14 +565,22 @@ static int read_row(reader *r, prep_acta *a)
     /* capture facts */
     if (get_text(r, AR_MECANISMO, a->mecanismo, sizeof a->mecanismo)) return -1;
     s = fld(r, AR_SHA);
-    if (s && !actas_is_blank(s)) {
-        if (prep_is_sha256_hex(s)) {
-            for (int i = 0; i < 64; i++) a->sha[i] = (char)(s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 'a' : s[i]);
-            a->sha[64] = 0;
+    if (s && !actas_is_blank(s) && strcmp(s, "N/A") && strcmp(s, "n/a")) {
+        size_t hn = hex_digest_len(s);
+        if (hn) {
+            for (size_t i = 0; i < hn; i++) a->sha[i] = (char)(s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 'a' : s[i]);
+            a->sha[hn] = 0;
         } else if (sha_from_base64(s, a->sha)) {
-            return bad(r, r->role_field[AR_SHA], "bad-sha",
-                       "SHA '%s' is not 64 hexadecimal digits (nor the 44 base64 characters of 32 bytes)",
-                       actas_clip(s, cb));
+            if (!c->rules.published)
+                return bad(r, r->role_field[AR_SHA], "bad-sha",
+                           "SHA '%s' is not 64 hexadecimal digits (nor the 44 base64 characters of 32 bytes)",
+                           actas_clip(s, cb));
+            /* a published file's code says nothing about the votes: the row stays, said */
+            prep_diags_add(r->d, r->name, r->line, r->role_field[AR_SHA] + 1, "sha-left-out",
+                           "integrity code '%s' is no hexadecimal digest (32 to 64 digits: MD5, SHA-1, SHA-256) "
+                           "nor the base64 of a SHA-256: the acta is read without it",
+                           actas_clip(s, cb));
+            a->sha[0] = 0;
         }
     }
     if (get_time(r, AR_ACOPIO, &a->acopio) || get_time(r, AR_CAPTURA, &a->captura) ||

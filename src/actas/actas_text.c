@@ -373,8 +373,10 @@ static const struct {
     {"TOTAL_VOTOS_CALCULADOS", AR_TOTAL_CALCULADO},
     {"LISTA_NOMINAL", AR_LISTA_NOMINAL},
     {"REPRESENTANTES_PP_CI", AR_REPRESENTANTES},
+    {"REPRESENTANTES", AR_REPRESENTANTES}, /* the 2024 LEEME's column line (its item 36: _PP_CI) */
     {"OBSERVACIONES", AR_OBSERVACIONES},
     {"CONTABILIZADA", AR_CONTABILIZADA},
+    {"CONTABILIZADAS", AR_CONTABILIZADA}, /* likewise (item 38: CONTABILIZADA) */
     {"MECANISMOS_TRASLADO", AR_MECANISMO},
     {"MECANISMO_TRASLADO", AR_MECANISMO},
     {"SHA", AR_SHA},
@@ -972,7 +974,9 @@ prep_err actas_layout_read(const char *name, actas_lines *it, const char *tz, ac
             lay->sep_line = 1;
             continue;
         }
-        if (!*t) continue;
+        /* blank, or only empty fields: a spreadsheet's ",,,," or IECM 2024's lines of quoted
+         * tabs ("\t","\t",...) between the header block's parts */
+        if (!t[strspn(t, " \t\"'|,;")]) continue;
         /* the column header: the first line with a CLAVE_CASILLA (or SECCION) field */
         static const char seps[] = {'|', ',', ';', '\t'};
         for (size_t i = 0; i < sizeof seps && !header; i++) {
