@@ -365,7 +365,7 @@ static int read_row(cctx *x, char **f, size_t nf, long line, crow *r)
         }
     }
     r->all_zero = r->legible && zero == r->legible && !r->blank;
-    r->arrived = r->flag != FL_NONE || on[0] || any || r->calc_ok;
+    r->arrived = r->flag != FL_NONE || !actas_is_blank(on) || any || r->calc_ok; /* "-", N/A: none */
     const char *key = r->clave;
     /* out of catalogue: so said, or a key "-" (LEEME INE 2021), or TIPO_ACTA 0 / "-" (LEEME
      * INE 2018: "este valor viene en cero para actas fuera de catálogo"; 2021: guion) */

@@ -1417,6 +1417,23 @@ static void emit_process_and_geography(dctx *x, dset *s, const dmeta *m, prep_bu
      * preset, the default ine (participation_specials final-only, as the LEEMEs say) */
     const char *preset = x->national ? NULL : prep_catalog_rules_preset_for(m->ent, m->year);
     emit(b, "\n[rules]\nprofile = %s\npublished = yes\n", preset ? preset : "ine");
+    /* whether ACTAS_NO_CONTABILIZADAS holds the fuera de catálogo, as the file's own figures
+     * tell (the 2024 model LEEME, item 9: "las actas fuera de catálogo no se consideran
+     * dentro de las actas no contabilizadas"; INE 2021's did count them): the captured
+     * actas not counted are CAPTURADAS - CONTABILIZADAS, with or without the FUERA */
+    uint64_t fig[13];
+    int have = 1;
+    static const int need[] = {2, 3, 5, 8};
+    for (size_t i = 0; i < PREP_ARRAY_LEN(need); i++) {
+        const char *v = prep_actas_header_value(&x->lay.hdr, need[i]);
+        char *end = NULL;
+        if (!v || !*v || strspn(v, "0123456789") != strlen(v)) have = 0;
+        else fig[need[i]] = strtoull(v, &end, 10);
+    }
+    if (have && fig[2] && fig[3] >= fig[5]) {
+        if (fig[8] == fig[3] - fig[5]) emit(b, "no_counted_out_of_catalog = no\n");
+        else if (fig[8] == fig[3] - fig[5] + fig[2]) emit(b, "no_counted_out_of_catalog = yes\n");
+    }
     static const char *const lk[7] = {"some_illegible",        "all_illegible",       "exceeds_ln",
                                       "no_acta_not_delivered", "no_acta_not_installed", "no_acta_no_envelope",
                                       "out_of_catalog"};

@@ -174,12 +174,47 @@ static void test_own_feed_strict(void **st)
     prep_diags_free(&d);
 }
 
+/* With an acta fuera de catálogo (TIPO_ACTA 0, CONTABILIZADA 2, as the 2024 LEEME writes
+ * it) the derived catalogue counts it in ACTAS_NO_CONTABILIZADAS as the file's own figures
+ * do: 0 there (the 2024 LEEME, item 9: they are not), or 1 (INE 2021's rule). */
+static void test_out_of_catalog_rule(void **st)
+{
+    (void)st;
+    static const char *const stated[2] = {"4,5,1,4,100.0000,4,100.0000,0.0000,0,", "4,5,1,4,100.0000,4,100.0000,0.0000,1,"};
+    for (int k = 0; k < 2; k++) {
+        const char *old = "4,4,0,4,100.0000,4,100.0000,0.0000,0,";
+        const char *at = strstr(FILE_2024, old);
+        assert_non_null(at);
+        char text[sizeof FILE_2024 + 512];
+        snprintf(text, sizeof text, "%.*s%s%s%s", (int)(at - FILE_2024), FILE_2024, stated[k], at + strlen(old),
+                 "090009B0100,090009B01000,09,\"CIUDAD DE MÉXICO\",002,0009,01,B,00,3,0,5,5,0,0,10,10,0,0,"
+                 "FUERA DE CATÁLOGO,2,N/A,\"02/06/2024 20:19:00 (UTC-6)\"\n");
+        char p2[64];
+        snprintf(p2, sizeof p2, "/tmp/prep-actas-2024-XXXXXX");
+        int fd = mkstemp(p2);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+        close(fd);
+        prep_diags d;
+        prep_diags_init(&d);
+        prep_catalog *c = NULL;
+        prep_err e = prep_actas_derive_catalog(p2, NULL, &c, &d);
+        if (e) prep_diags_print(&d, stderr, 10);
+        assert_int_equal(e, PREP_OK);
+        assert_int_equal(c->rules.no_counted_out_of_catalog, k);
+        prep_catalog_free(c);
+        prep_diags_free(&d);
+        unlink(p2);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_derive),
         cmocka_unit_test(test_read),
         cmocka_unit_test(test_own_feed_strict),
+        cmocka_unit_test(test_out_of_catalog_rule),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
