@@ -147,7 +147,8 @@ typedef struct prep_cat_section {
 typedef struct prep_cat_casilla {
     uint32_t section;       /* index into sections */
     char type;              /* 'B' básica, 'C' contigua, 'E' extraordinaria, 'S' especial, 'M' mesa (abroad/early),
-                             * 'V' voto en prisión preventiva (INE 2021) */
+                             * 'V' voto en prisión preventiva (INE 2021); the 2023-2024 LEEMEs' mesas
+                             * 'A' voto anticipado and 'P' prisión preventiva (prep_cat_type_mesa) */
     uint8_t urban;          /* UBICACION_CASILLA: 1 urbana, 2 no urbana */
     uint16_t number;        /* ID_CASILLA (C1 -> 1, E2 -> 2) */
     uint16_t ext;           /* EXT_CONTIGUA (E1C1 -> ext 1), 0 otherwise */
@@ -418,6 +419,11 @@ static inline int prep_catalog_col_applies(const prep_catalog *c, uint32_t e, ui
     const prep_cat_election *el = &c->elections[e];
     return el->col_applies[(size_t)u * el->n_cols + col] != 0;
 }
+/* 1 for a mesa de escrutinio y cómputo of a way of voting that no section holds: 'M' votes
+ * from abroad, and (the 2023-2024 LEEMEs) 'A' voto anticipado and 'P' personas en prisión
+ * preventiva, whose rows give N/A as district, section and number. Such a casilla may sit
+ * in section 0 (district 0) with number 0, and has no cap when it has no lista nominal. */
+static inline int prep_cat_type_mesa(char type) { return type == 'M' || type == 'A' || type == 'P'; }
 /* Formats CLAVE_CASILLA for the given parts into out (>= 24 bytes). */
 void prep_catalog_casilla_key(uint32_t entity, uint32_t section, char type, uint32_t number,
                               uint32_t ext, char out[24]);

@@ -380,7 +380,7 @@ static int read_row(cctx *x, char **f, size_t nf, long line, crow *r)
     if (!tipo && x->role[AR_CLAVE_CASILLA] >= 0 && strlen(f[x->role[AR_CLAVE_CASILLA]]) >= 7)
         tipo = f[x->role[AR_CLAVE_CASILLA]][6];
     r->special = tipo == 'S' || tipo == 's';
-    r->abroad = tipo == 'M' || tipo == 'm';
+    r->abroad = prep_cat_type_mesa((char)(tipo >= 'a' && tipo <= 'z' ? tipo - 32 : tipo)); /* M, A, P */
     x->abroad += r->abroad;
     return 0;
 }
@@ -968,7 +968,7 @@ prep_err prep_actas_check(const char *name, const char *data, size_t len, const 
         layout_note(rep, "CONTABILIZADA values %s", fl);
     }
     if (rep->rows_arrived < x.n) layout_note(rep, "%zu rows of actas not yet arrived", x.n - rep->rows_arrived);
-    if (x.abroad) layout_note(rep, "%d rows of votes from abroad", x.abroad);
+    if (x.abroad) layout_note(rep, "%d rows of mesas (votes from abroad, voto anticipado, prisi\xC3\xB3n preventiva)", x.abroad);
     if (x.other_reasons)
         layout_note(rep, "%zu rows with an OBSERVACIONES value not known to the rules (first: '%s')", x.other_reasons,
                     x.other_reason);

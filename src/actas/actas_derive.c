@@ -508,6 +508,7 @@ typedef struct dset {
     uint32_t acta_type_count[100];   /* TIPO_ACTA of the rows of ordinary casillas */
     uint32_t special_type_count[100]; /* of special casillas (national) */
     uint32_t abroad_type_count[100];  /* of M casillas (national) */
+    uint8_t mesa0[100];                /* per entity, the mesas in its district 0: 1 M, 2 A, 4 P */
     uint32_t rp_marked[100];          /* of special casillas' rows whose letters end in RP (local) */
     prep_time tmin, tmax;
     uint32_t max_indep;
@@ -812,13 +813,16 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
         if (!ent && strlen(key) >= 2 && key[0] >= '0' && key[0] <= '9' && key[1] >= '0' && key[1] <= '9')
             ent = (uint32_t)((key[0] - '0') * 10 + key[1] - '0');
         int abroad = type == 'M' || (!sec && strchr(key, 'M'));
+        /* a mesa no section holds: votes from abroad, voto anticipado, prisión preventiva (the
+         * 2024 LEEMEs write N/A as its district, section and number) */
+        int mesa = abroad || prep_cat_type_mesa(type);
         if (left_out(x, no, key, type, sec, num, ent, abroad)) continue;
         /* a local file marks a special casilla's RP acta by letters, its number being the MR
          * acta's (Sonora 2021: 3ERP beside 3EMR) */
         if (!x->national && type == 'S' && rp_letters && tipo) s->rp_marked[tipo]++;
         /* a national file keeps its votes from abroad: section 0 of district 0 of the
          * voter's entity (docs/formats/catalog.md), or where the row says */
-        if ((!sec && !abroad) || !type || (!num && !abroad) || !ent) {
+        if ((!sec && !mesa) || !type || (!num && !mesa) || !ent) {
             derr(x, no, 0, "bad-row", "casilla %s lacks its entity, section, type or number", key);
             continue;
         }
@@ -826,8 +830,8 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
         if (x->role_field[AR_ID_DISTRITO] < 0) dis = 1;
         /* an entity's mesas of votes from abroad in section 0 are its district 0, whatever
          * district the row names (the LEEMEs do not say which; docs/formats/actas.md) */
-        if (abroad && !sec) dis = 0;
-        if ((!dis && !abroad) || !mun) {
+        if (mesa && !sec) dis = 0;
+        if ((!dis && !mesa) || !mun) {
             derr(x, no, 0, "bad-row", "casilla %s has district %u, municipality %u", key, dis, mun);
             continue;
         }
@@ -839,6 +843,7 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
             continue;
         }
         note_place(x, s, f, no, ent, sec, dis, mun, type, tipo, abroad);
+        if (mesa && !dis) s->mesa0[ent] |= (uint8_t)(type == 'A' ? 2 : type == 'P' ? 4 : 1);
         /* which columns hold "-" in the unit */
         dunit *u = unit_get(s, scope_unit_id(x->national, scope, ent, dis, mun), 1);
         for (uint32_t k = 0; k < x->ncol; k++) {
@@ -1625,6 +1630,32 @@ static void district_number_column(dctx *x, const actas_lines *it)
     }
 }
 
+/* District 0 of an entity holds its mesas of section 0; unless the rows named it, it is
+ * named by the ways of voting its mesas hold: VOTO EN EL EXTRANJERO (M), VOTO ANTICIPADO
+ * (A), VOTO EN PRISION PREVENTIVA (P), or those joined ("VOTO EN EL EXTRANJERO, ANTICIPADO
+ * Y EN PRISION PREVENTIVA"). */
+static void name_mesa_districts(dctx *x, dset *s)
+{
+    static const char *const way[3] = {"EN EL EXTRANJERO", "ANTICIPADO", "EN PRISI\xC3\x93N PREVENTIVA"};
+    for (size_t i = 0; i < s->ndis; i++) {
+        dgeo *g = &s->dis[i];
+        if (g->id != 0 || (strcmp(g->name, "VOTO EN EL EXTRANJERO") && strcmp(g->name, "DISTRITO 0"))) continue;
+        unsigned mask = 0;
+        for (uint32_t e = 0; e < PREP_ARRAY_LEN(s->mesa0); e++)
+            if (!x->national || e == g->ent) mask |= s->mesa0[e];
+        if (!mask) continue;
+        char nm[128] = "VOTO";
+        size_t n = strlen(nm), k = 0, total = (size_t)__builtin_popcount(mask);
+        for (int b = 0; b < 3; b++) {
+            if (!(mask & (1u << b))) continue;
+            k++;
+            n += (size_t)snprintf(nm + n, sizeof nm - n, "%s%s", k == 1 ? " " : k == total ? " Y " : ", ", way[b]);
+        }
+        free(g->name);
+        g->name = prep_xstrdup(nm);
+    }
+}
+
 /* Reads the results file and writes the catalogue it implies into *out (owned). */
 static prep_err build_text(dctx *x, const char *path, const char *cand_csv, char **out)
 {
@@ -1677,6 +1708,7 @@ static prep_err build_text(dctx *x, const char *path, const char *cand_csv, char
         goto done;
     }
     read_rows(x, &it, m.scope, &s);
+    name_mesa_districts(x, &s);
     if (derive_units(x, &s, cand_csv, m.scope, &m.ent) || derive_meta(x, &s, &m)) {
         err = PREP_ERR_INVALID;
         goto done;

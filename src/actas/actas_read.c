@@ -336,7 +336,7 @@ static int read_identity(reader *r, prep_acta *a, int out)
          * LEEMEs do not say which district such a row names */
         {AR_ID_DISTRITO, dis, c->districts[cs->district].id,
          cs->district != PREP_CAT_NONE && fld(r, AR_ID_DISTRITO) && !actas_is_blank(fld(r, AR_ID_DISTRITO)) &&
-             !(cc->type == 'M' && cs->id == 0)},
+             !(prep_cat_type_mesa(cc->type) && cs->id == 0)},
         {AR_ID_MUNICIPIO, mun, c->municipalities[cs->municipality].id,
          cs->municipality != PREP_CAT_NONE && fld(r, AR_ID_MUNICIPIO) && !actas_is_blank(fld(r, AR_ID_MUNICIPIO))},
     };

@@ -111,8 +111,9 @@ prep_acta_status prep_actas_classify(const prep_catalog *c, uint32_t e, prep_act
         int64_t cap = (int64_t)(cc->type == 'S' ? cc->ballots : cc->lista_nominal) +
                       (c->rules.cap_representatives ? (int64_t)cc->representatives : 0);
         /* votes from abroad with no lista nominal given (Puebla 2018's M casilla: LISTA_NOMINAL
-         * 0, 4,931 votes, counted): no cap to exceed */
-        int uncapped = cc->type == 'M' && !cc->lista_nominal;
+         * 0, 4,931 votes, counted), or another mesa without one (voto anticipado, prisión
+         * preventiva): no cap to exceed */
+        int uncapped = prep_cat_type_mesa(cc->type) && !cc->lista_nominal;
         if (total > cap && !uncapped) st = PREP_ACTA_NC_EXCEEDS_LN;
         else if (blank) st = PREP_ACTA_COUNTED_SOME_ILLEGIBLE;
         else st = PREP_ACTA_COUNTED;

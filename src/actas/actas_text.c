@@ -286,7 +286,9 @@ int actas_parse_vote(const char *s, int32_t *out)
         *out = PREP_ACTA_V_SIN_DATO;
         return 0;
     }
-    if (strcmp(n, "-") == 0) {
+    /* "N/A", no aplica: the 2024 LEEMEs' mark of a field an acta does not have (a voto
+     * anticipado or prisión preventiva mesa's ballot accounting and representatives) */
+    if (strcmp(n, "-") == 0 || strcmp(n, "N/A") == 0) {
         *out = PREP_ACTA_V_NA;
         return 0;
     }

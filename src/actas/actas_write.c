@@ -221,7 +221,10 @@ static prep_err put_identity(const prep_catalog *c, uint32_t e, const prep_acta 
     /* a local catalogue's rows are all of its entity (as written before national ones) */
     uint32_t ent = c->national ? row_entity(c, a)
                                : a->casilla != PREP_CAT_NONE ? prep_catalog_casilla_entity(c, a->casilla) : c->entity_id;
-    uint32_t di = prep_catalog_find_district(c, ent, a->district_id);
+    /* district 0 holds the mesas of section 0: an out-of-catalogue row whose district was
+     * blank or N/A is not in it */
+    uint32_t di = a->casilla == PREP_CAT_NONE && !a->district_id ? PREP_CAT_NONE
+                                                                : prep_catalog_find_district(c, ent, a->district_id);
     uint32_t mi = prep_catalog_find_municipality(c, ent, a->municipality_id);
     uint32_t ei = prep_catalog_find_entity(c, ent);
     const char *ename = c->national ? (ei != PREP_CAT_NONE ? c->entities[ei].name : "")

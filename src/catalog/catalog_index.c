@@ -586,6 +586,8 @@ int cat_type_rank(char type)
     case 'S': return 3;
     case 'M': return 4;
     case 'V': return 5;
+    case 'A': return 6;
+    case 'P': return 7;
     default: return -1;
     }
 }

@@ -1211,18 +1211,19 @@ static void do_casillas(pctx *x)
         }
         char type = f_type[0];
         if (cat_type_rank(type) < 0 || f_type[1]) {
-            perr(x, ln, C(t, r, CA_TYPE), "bad-value", "casilla type '%s' must be B, C, E, S, M or V", f_type);
+            perr(x, ln, C(t, r, CA_TYPE), "bad-value", "casilla type '%s' must be B, C, E, S, M, A, P or V", f_type);
             ok = 0;
-        } else if (sidx != PREP_CAT_NONE && sid == 0 && type != 'M') {
+        } else if (sidx != PREP_CAT_NONE && sid == 0 && !prep_cat_type_mesa(type)) {
             perr(x, ln, C(t, r, CA_TYPE), "bad-casilla",
-                 "casilla of type %c in section 0: section 0 holds only the votes from abroad (M)", type);
+                 "casilla of type %c in section 0: section 0 holds only the mesas of votes from abroad (M), "
+                 "voto anticipado (A) and prisión preventiva (P)", type);
             ok = 0;
         }
-        /* an M casilla may be number 0: Puebla 2018's one acta of the votes from abroad,
-         * 210000M0000 */
-        if (parse_num(F(t, r, CA_NUMBER), type == 'M' ? 0 : 1, 99, &number)) {
-            perr(x, ln, C(t, r, CA_NUMBER), "bad-value", "casilla number '%s' must be 1..99 (0..99 for an M casilla)",
-                 F(t, r, CA_NUMBER));
+        /* a mesa may be number 0: Puebla 2018's one acta of the votes from abroad,
+         * 210000M0000; the 2024 LEEMEs write N/A as a mesa's ID_CASILLA */
+        if (parse_num(F(t, r, CA_NUMBER), prep_cat_type_mesa(type) ? 0 : 1, 99, &number)) {
+            perr(x, ln, C(t, r, CA_NUMBER), "bad-value",
+                 "casilla number '%s' must be 1..99 (0..99 for an M, A or P mesa)", F(t, r, CA_NUMBER));
             ok = 0;
         }
         if (parse_num(F(t, r, CA_EXT), 0, 99, &ext)) {

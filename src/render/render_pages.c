@@ -152,6 +152,9 @@ void casillas_text(rbuf *r, const prep_cat_casilla *k)
         break;
     case 'S': rb_printf(r, "Especial %u", k->number); break;
     case 'M': rb_printf(r, "Mesa %u", k->number); break;
+    case 'A': rb_printf(r, "Voto anticipado %u", k->number); break;
+    case 'P':
+    case 'V': rb_printf(r, "Prisi\xC3\xB3n preventiva %u", k->number); break;
     default: rb_printf(r, "Casilla %u", k->number); break;
     }
 }

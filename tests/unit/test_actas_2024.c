@@ -49,17 +49,77 @@ static const char FILE_2024[] =
     "090003B0100,090003B0100A03,09,\"CIUDAD DE MÉXICO\",002,0003,01,B,00,1,A03,10,15,0,0,25,25,300,4,,1,"
     "FFFFFFxxxxxx6969696,\"02/06/2024 20:18:00 (UTC-6)\"\n";
 
+/* Jefatura de Gobierno with the mesas no section holds, as the 2024 LEEME has them written
+ * ("en el primer renglón" the votes from abroad, then the other ways of voting; N/A as
+ * their district, section, number, ballot accounting and representatives), a special
+ * casilla (A02E), a row without acta (N/A in its capture fields) and one fuera de catálogo
+ * (TIPO_ACTA 0, CONTABILIZADA 2). By hand: esperadas 6 (M, A, P, B, S, B), registradas 7,
+ * fuera 1, capturadas 6, contabilizadas 5 (83.3333 %), no contabilizadas 1 (the SIN ACTA;
+ * the fuera not, item 9), LN 1200 + 0 + 0 + 350 + 0 = 1550, C_CS 810 + 51 + 62 + 150 + 250
+ * = 1323, S_CS without the special's 250 = 1073, participation 1323 / 1550 = 85.3548 %
+ * (the last cut: every acta captured). The mesas of voto anticipado and prisión preventiva
+ * have lista nominal 0, so nothing caps them; the votes from abroad's 810 are under 1200. */
+static const char FILE_MESAS[] =
+    "JEFATURA DE GOBIERNO\n"
+    "02/06/2024 20:00 (UTC-6)\n"
+    "ACTAS_ESPERADAS|ACTAS_REGISTRADAS|ACTAS_FUERA_CATALOGO|ACTAS_CAPTURADAS"
+    "|PORCENTAJE_ACTAS_CAPTURADAS|ACTAS_CONTABILIZADAS|PORCENTAJE_ACTAS_CONTABILIZADAS"
+    "|PORCENTAJE_ACTAS_CON_INCONSISTENCIAS|ACTAS_NO_CONTABILIZADAS|LISTA_NOMINAL_ACTAS_CONTABILZADAS"
+    "|TOTAL_VOTOS_C_CS|TOTAL_VOTOS_S_CS|PORCENTAJE_PARTICIPACION_CIUDADANA\n"
+    "6|7|1|6|100.0000|5|83.3333|0.0000|1|1550|1323|1073|85.3548\n"
+    "\n"
+    "CLAVE_CASILLA|CLAVE_ACTA|ID_ENTIDAD|ENTIDAD|ID_DISTRITO_LOCAL|DISTRITO_LOCAL|SECCION|ID_CASILLA"
+    "|TIPO_CASILLA|EXT_CONTIGUA|UBICACION_CASILLA|TIPO_ACTA|TOTAL_BOLETAS_SOBRANTES"
+    "|TOTAL_PERSONAS_VOTARON|TOTAL_REP_PARTIDO_CI_VOTARON|TOTAL_VOTOS_SACADOS|PAN|MORENA"
+    "|NO_REGISTRADAS|NULOS|TOTAL_VOTOS_ASENTADO|TOTAL_VOTOS_CALCULADO|LISTA_NOMINAL"
+    "|REPRESENTANTES_PP_CI|OBSERVACIONES|CONTABILIZADA|MECANISMOS_TRASLADO|CODIGO_INTEGRIDAD"
+    "|FECHA_HORA_ACOPIO|FECHA_HORA_CAPTURA|FECHA_HORA_VERIFICACION|ORIGEN|DIGITALIZACION"
+    "|TIPO_DOCUMENTO\n"
+    "090000M0100|090000M0100A01|09|CIUDAD DE MÉXICO|N/A|N/A|N/A|N/A|M|00|1|A01|N/A|N/A|N/A|N/A|300"
+    "|500|2|8|810|810|1200|N/A||1||FB322CBFAC1609689638EBF3EB312C5B2201A77DC079E5F9C37ECEADE81F88ED"
+    "|02/06/2024 20:10:00 (UTC-6)|02/06/2024 20:10:00 (UTC-6)|02/06/2024 20:10:00 (UTC-6)|CATD"
+    "|ESCANER|ACTA VRME\n"
+    "090000A0100|090000A0100A01VA|09|CIUDAD DE MÉXICO|N/A|N/A|N/A|N/A|A|00|1|A01VA|N/A|N/A|N/A|N/A"
+    "|20|30|0|1|51|51|0|N/A||1||FB322CBFAC1609689638EBF3EB312C5B2201A77DC079E5F9C37ECEADE81F88ED"
+    "|02/06/2024 20:10:00 (UTC-6)|02/06/2024 20:10:00 (UTC-6)|02/06/2024 20:10:00 (UTC-6)|CATD"
+    "|ESCANER|ACTA VA\n"
+    "090000P0100|090000P0100A01PPP|09|CIUDAD DE MÉXICO|N/A|N/A|N/A|N/A|P|00|1|A01PPP|N/A|N/A|N/A|N/A"
+    "|15|45|0|2|62|62|0|N/A||1||FB322CBFAC1609689638EBF3EB312C5B2201A77DC079E5F9C37ECEADE81F88ED"
+    "|02/06/2024 20:10:00 (UTC-6)|02/06/2024 20:10:00 (UTC-6)|02/06/2024 20:10:00 (UTC-6)|CATD"
+    "|ESCANER|ACTA VPPP\n"
+    "090001B0100|090001B0100A02|09|CIUDAD DE MÉXICO|001|DISTRITO 1|0001|01|B|00|1|A02|200|150|2|150"
+    "|60|85|1|4|150|150|350|4||1|F|FB322CBFAC1609689638EBF3EB312C5B2201A77DC079E5F9C37ECEADE81F88ED"
+    "|02/06/2024 20:10:00 (UTC-6)|02/06/2024 20:10:00 (UTC-6)|02/06/2024 20:10:00 (UTC-6)|CASILLA"
+    "|MOVIL|ACTA PREP\n"
+    "090002S0100|090002S0100A02E|09|CIUDAD DE MÉXICO|001|DISTRITO 1|0002|01|S|00|1|A02E|500|250|2"
+    "|250|100|140|3|7|250|250|0|4||1|"
+    "|FB322CBFAC1609689638EBF3EB312C5B2201A77DC079E5F9C37ECEADE81F88ED|02/06/2024 20:10:00 (UTC-6)"
+    "|02/06/2024 20:10:00 (UTC-6)|02/06/2024 20:10:00 (UTC-6)|CATD|ESCANER|ACTA PREP\n"
+    "090003B0100|090003B0100A02|09|CIUDAD DE MÉXICO|002|DISTRITO 2|0003|01|B|00|2|A02|SIN ACTA"
+    "|SIN ACTA|SIN ACTA|SIN ACTA|SIN ACTA|SIN ACTA|SIN ACTA|SIN ACTA|SIN ACTA|SIN ACTA|400|4"
+    "|SIN ACTA POR PAQUETE NO ENTREGADO|0||N/A|N/A|N/A|N/A|N/A|N/A|N/A\n"
+    "090099B0100|090099B01000|09|CIUDAD DE MÉXICO|N/A|N/A|0099|01|B|00|3|0|N/A|N/A|N/A|N/A|5|5|0|0"
+    "|10|10|0|0|FUERA DE CATÁLOGO|2|"
+    "|FB322CBFAC1609689638EBF3EB312C5B2201A77DC079E5F9C37ECEADE81F88ED|02/06/2024 20:10:00 (UTC-6)"
+    "|02/06/2024 20:10:00 (UTC-6)|02/06/2024 20:10:00 (UTC-6)|CATD|ESCANER|ACTA PREP\n";
+
 static char path[64];
+
+/* text written to a new temporary file, its path into p (cap bytes). */
+static void write_tmp(char *p, size_t cap, const char *text, size_t len)
+{
+    snprintf(p, cap, "/tmp/prep-actas-2024-XXXXXX");
+    int fd = mkstemp(p);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    close(fd);
+}
 
 static int setup(void **st)
 {
     (void)st;
-    snprintf(path, sizeof path, "/tmp/prep-actas-2024-XXXXXX");
-    int fd = mkstemp(path);
-    if (fd < 0) return -1;
-    ssize_t w = write(fd, FILE_2024, sizeof FILE_2024 - 1);
-    close(fd);
-    return w == (ssize_t)(sizeof FILE_2024 - 1) ? 0 : -1;
+    write_tmp(path, sizeof path, FILE_2024, sizeof FILE_2024 - 1);
+    return 0;
 }
 
 static int teardown(void **st)
@@ -76,14 +136,24 @@ static size_t count_kind(const prep_diags *d, const char *kind)
     return n;
 }
 
-/* The catalogue derived from the file (a published file's, unless published is 0). */
-static prep_catalog *derived_catalog(int published)
+/* The catalogue derived from file p, which must give no diag at all. */
+static prep_catalog *derive_clean(const char *p)
 {
     prep_diags d;
     prep_diags_init(&d);
     prep_catalog *c = NULL;
-    assert_int_equal(prep_actas_derive_catalog(path, NULL, &c, &d), PREP_OK);
+    prep_err e = prep_actas_derive_catalog(p, NULL, &c, &d);
+    if (e || d.total) prep_diags_print(&d, stderr, 10);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(d.total, 0);
     prep_diags_free(&d);
+    return c;
+}
+
+/* The catalogue derived from the file (a published file's, unless published is 0). */
+static prep_catalog *derived_catalog(int published)
+{
+    prep_catalog *c = derive_clean(path);
     c->rules.published = published;
     return c;
 }
@@ -102,13 +172,7 @@ static prep_actas *load(const prep_catalog *c, prep_diags *d)
 static void test_derive(void **st)
 {
     (void)st;
-    prep_diags d;
-    prep_diags_init(&d);
-    prep_catalog *c = NULL;
-    prep_err e = prep_actas_derive_catalog(path, NULL, &c, &d);
-    if (e || d.total) prep_diags_print(&d, stderr, 10);
-    assert_int_equal(e, PREP_OK);
-    assert_int_equal(d.total, 0);
+    prep_catalog *c = derive_clean(path);
     assert_int_equal(c->n_elections, 1);
     assert_int_equal(c->elections[0].scope, PREP_CAT_SCOPE_DISTRICT);
     assert_int_equal(c->n_districts, 2);
@@ -117,7 +181,6 @@ static void test_derive(void **st)
     assert_int_equal(c->n_sections, 3);
     assert_int_equal(c->n_casillas, 4);
     prep_catalog_free(c);
-    prep_diags_free(&d);
 }
 
 /* Every row read and counted; the integrity codes as the file gives them (lower case), none
@@ -190,11 +253,7 @@ static void test_out_of_catalog_rule(void **st)
                  "090009B0100,090009B01000,09,\"CIUDAD DE MÉXICO\",002,0009,01,B,00,3,0,5,5,0,0,10,10,0,0,"
                  "FUERA DE CATÁLOGO,2,N/A,\"02/06/2024 20:19:00 (UTC-6)\"\n");
         char p2[64];
-        snprintf(p2, sizeof p2, "/tmp/prep-actas-2024-XXXXXX");
-        int fd = mkstemp(p2);
-        assert_true(fd >= 0);
-        assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-        close(fd);
+        write_tmp(p2, sizeof p2, text, strlen(text));
         prep_diags d;
         prep_diags_init(&d);
         prep_catalog *c = NULL;
@@ -208,6 +267,72 @@ static void test_out_of_catalog_rule(void **st)
     }
 }
 
+/* The file above written to a temporary path, its catalogue derived, its rows read. */
+static prep_catalog *mesas_catalog(char *p2, size_t cap)
+{
+    write_tmp(p2, cap, FILE_MESAS, sizeof FILE_MESAS - 1);
+    return derive_clean(p2);
+}
+
+/* The mesas: types M, A and P in section 0, district 0 named for them; every row read, the
+ * three mesas counted. */
+static void test_mesas(void **st)
+{
+    (void)st;
+    char p2[64];
+    prep_catalog *c = mesas_catalog(p2, sizeof p2);
+    assert_int_equal(c->n_casillas, 6);
+    const char *types = "MAP";
+    for (int i = 0; i < 3; i++) {
+        char key[24];
+        snprintf(key, sizeof key, "090000%c0100", types[i]);
+        uint32_t k = prep_catalog_find_casilla(c, key);
+        assert_int_not_equal(k, PREP_CAT_NONE);
+        const prep_cat_section *sec = &c->sections[c->casillas[k].section];
+        assert_int_equal(sec->id, 0);
+        assert_string_equal(c->districts[sec->district].name,
+                            "VOTO EN EL EXTRANJERO, ANTICIPADO Y EN PRISI\xC3\x93N PREVENTIVA");
+    }
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_actas *s = NULL;
+    assert_int_equal(prep_actas_load(p2, c, 0, &s, &d), PREP_OK);
+    if (d.total) prep_diags_print(&d, stderr, 10);
+    assert_int_equal(d.total, 0);
+    assert_int_equal(s->n, 7);
+    assert_int_equal(s->rows_bad, 0);
+    int mesas = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (prep_cat_type_mesa(s->v[i].tipo_casilla)) {
+            mesas++;
+            assert_int_equal(s->v[i].status, PREP_ACTA_COUNTED);
+        }
+    assert_int_equal(mesas, 3);
+    prep_actas_free(s);
+    prep_diags_free(&d);
+    prep_catalog_free(c);
+    unlink(p2);
+}
+
+/* The published-file check, which needs no catalogue, gives the same 13 figures. */
+static void test_mesas_check(void **st)
+{
+    (void)st;
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_filecheck_report r;
+    prep_err e = prep_actas_check("mesas.csv", FILE_MESAS, sizeof FILE_MESAS - 1, NULL, &r, &d);
+    if (e || d.total) prep_diags_print(&d, stderr, 10);
+    assert_int_equal(e, PREP_OK);
+    assert_int_equal(r.rows_bad, 0);
+    for (int i = 0; i < 13; i++) {
+        if (!r.fig[i].equal) fprintf(stderr, "%s: %s against %s\n", r.fig[i].name, r.fig[i].computed, r.fig[i].stated);
+        assert_true(r.fig[i].equal);
+    }
+    prep_actas_filecheck_report_free(&r);
+    prep_diags_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +340,8 @@ int main(void)
         cmocka_unit_test(test_read),
         cmocka_unit_test(test_own_feed_strict),
         cmocka_unit_test(test_out_of_catalog_rule),
+        cmocka_unit_test(test_mesas),
+        cmocka_unit_test(test_mesas_check),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

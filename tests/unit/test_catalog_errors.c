@@ -276,7 +276,7 @@ static const bad_case cases[] = {
     {"rp type of the MR acta, unmarked", ELECTIONS6, ELECTIONS_RP("2"), "bad-value", 35, 57, PREP_ERR_INVALID, 1,
      "2RP"},
     /* "413|B|" is 6 bytes; number 0 is for the votes from abroad only */
-    {"casilla number 0", "413|B|1|0|", "413|B|0|0|", "bad-value", 31, 7, PREP_ERR_INVALID, 1, "0..99 for an M casilla"},
+    {"casilla number 0", "413|B|1|0|", "413|B|0|0|", "bad-value", 31, 7, PREP_ERR_INVALID, 1, "0..99 for an M, A or P mesa"},
     /* [rules]: "published = " is 12 bytes */
     {"bad published", "window_close = 2021-06-07 20:00\n", "window_close = 2021-06-07 20:00\n[rules]\npublished = maybe\n",
      "bad-value", 12, 13, PREP_ERR_INVALID, 1, "yes or no"},
