@@ -197,8 +197,12 @@ static void remember_made(cutter *c, prep_time instant)
 
 int cutter_integrity_refused(prep_err e, const prep_diags *d)
 {
-    return e == PREP_ERR_VERIFY && (prep_diags_find(d, "count-decreased") || prep_diags_find(d, "published-acta-missing") ||
-                                    prep_diags_find(d, "catalogue-changed") || prep_diags_find(d, "catalogue-note"));
+    static const char *const kinds[] = {"count-decreased",        "published-acta-missing", "published-acta-older",
+                                        "published-acta-changed", "published-acta-replaced", "catalogue-changed",
+                                        "catalogue-note"};
+    for (size_t i = 0; e == PREP_ERR_VERIFY && i < PREP_ARRAY_LEN(kinds); i++)
+        if (prep_diags_find(d, kinds[i])) return 1;
+    return 0;
 }
 
 /* prep_render_site_shed's hashes: the parts of the cut just made with hash cache ctx. */

@@ -2,8 +2,11 @@
  * acta its database lists as captured must still have a capture, at or before the new
  * cut's instant, in the files now read (docs/institute.md, "Input integrity"). A
  * correction captured later replaces a capture in the file, never after the cut it is in.
- * A file of another night, rows removed by hand, or a catalogue swapped for one without
- * those casillas would otherwise be signed whenever the totals do not go down. Read at the first cut of a cutter over a store (the one-shot
+ * A file of another night, rows removed by hand, a published capture edited in place, or a
+ * catalogue swapped for one without those casillas would otherwise be signed whenever the
+ * totals do not go down: each acta's latest capture must be the one published (same
+ * instant, same values) or a later correction. Read at the first cut of a cutter over a
+ * store (the one-shot
  * prep cut --catalog, a restarted daemon); the daemon's own later cuts come from captures
  * it read once at start, so they cannot lose an acta. */
 #include "cutter.h"
@@ -63,12 +66,58 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* 1 when captures a (as the active cut published it) and b (read now, at the same
+ * instant) hold other values: votes, total, or the reason there is no acta. */
+static int capture_differs(const prep_actas *pub, const prep_acta *a, const prep_actas *now, const prep_acta *b,
+                           uint32_t n_cols)
+{
+    if (a->no_acta != b->no_acta || a->total_asentado != b->total_asentado) return 1;
+    return memcmp(prep_acta_votes(pub, a), prep_acta_votes(now, b), (size_t)n_cols * sizeof(int32_t)) != 0;
+}
+
+/* The in-catalogue captures of a file up to a cut, by acta (casilla, rp) and instant. */
+typedef struct cap_ix {
+    size_t slot; /* casilla * 2 + rp */
+    prep_time t;
+    uint32_t line;
+    size_t i; /* in the set */
+} cap_ix;
+
+static int cmp_cap(const void *x, const void *y)
+{
+    const cap_ix *a = x, *b = y;
+    if (a->slot != b->slot) return a->slot < b->slot ? -1 : 1;
+    if (a->t != b->t) return a->t < b->t ? -1 : 1;
+    return a->line < b->line ? -1 : a->line > b->line;
+}
+
+/* How published acta a stands in the captures now (v[lo..hi), its acta's, by instant). */
+enum { PUB_KEPT, PUB_MISSING, PUB_OLDER, PUB_CHANGED, PUB_REPLACED };
+
+static int published_state(const prep_actas *pub, const prep_acta *a, const prep_actas *now, const cap_ix *v,
+                           size_t lo, size_t hi, uint32_t n_cols, size_t *at_row)
+{
+    if (lo == hi) return PUB_MISSING;
+    prep_time ta = prep_actas_instant(a);
+    *at_row = v[hi - 1].i;
+    if (v[hi - 1].t < ta) return PUB_OLDER; /* its latest capture is older than the published one */
+    int same_instant = 0;
+    for (size_t k = lo; k < hi; k++) {
+        if (v[k].t != ta) continue;
+        same_instant = 1;
+        *at_row = v[k].i;
+        if (!capture_differs(pub, a, now, &now->v[v[k].i], n_cols)) return PUB_KEPT;
+    }
+    return same_instant ? PUB_CHANGED : PUB_REPLACED;
+}
+
 size_t cutter_published_missing(cutter *c, uint64_t seq, uint32_t el, const prep_actas *pub, prep_time at,
                                 prep_diags *d)
 {
-    uint32_t nc = c->cat->n_casillas;
-    uint8_t *have = prep_xcalloc((size_t)nc * 2 + 1, 1); /* byte per (casilla, rp): captured now */
+    uint32_t nc = c->cat->n_casillas, n_cols = c->cat->elections[el].n_cols;
     const prep_actas *now = c->sets[el];
+    cap_ix *v = prep_xcalloc(now->n + 1, sizeof *v);
+    size_t nv = 0;
     /* out of the catalogue, an acta is known by its CLAVE_ACTA only */
     const char **ooc = prep_xcalloc(now->n + 1, sizeof *ooc);
     size_t n_ooc = 0;
@@ -76,33 +125,80 @@ size_t cutter_published_missing(cutter *c, uint64_t seq, uint32_t el, const prep
         const prep_acta *a = &now->v[i];
         prep_time t = prep_actas_instant(a);
         if (t != PREP_TIME_NONE && t > at) continue; /* not in this cut */
-        if (a->casilla < nc) have[(size_t)a->casilla * 2 + (a->rp ? 1 : 0)] = 1;
+        if (a->casilla < nc) v[nv++] = (cap_ix){(size_t)a->casilla * 2 + (a->rp ? 1 : 0), t, a->line, i};
         else ooc[n_ooc++] = a->clave_acta;
     }
+    qsort(v, nv, sizeof *v, cmp_cap);
     qsort(ooc, n_ooc, sizeof *ooc, cmp_str);
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.csv", c->actas_dir, c->cat->elections[el].id);
-    size_t here = 0;
-    for (size_t i = 0; i < pub->n; i++) {
-        const prep_acta *a = &pub->v[i];
-        if (a->casilla < nc && have[(size_t)a->casilla * 2 + (a->rp ? 1 : 0)]) continue;
-        const char *key = a->clave_acta;
-        if (a->casilla >= nc && bsearch(&key, ooc, n_ooc, sizeof *ooc, cmp_str)) continue;
-        if (++here <= 20)
-            prep_diags_add(d, path, 0, 0, "published-acta-missing",
-                           "acta %s (casilla %s) was published as captured in the active cut %llu and has no "
-                           "capture in this file up to this cut: rows removed, or a file of another night?",
-                           a->clave_acta[0] ? a->clave_acta : "?", a->clave_casilla,
-                           (unsigned long long)seq);
+    size_t bad = 0, replaced = 0, in_cat = 0, shown = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < pub->n; i++) {
+            const prep_acta *a = &pub->v[i];
+            const char *key = a->clave_acta;
+            int st = PUB_MISSING;
+            size_t row = 0;
+            if (a->casilla < nc) {
+                size_t slot = (size_t)a->casilla * 2 + (a->rp ? 1 : 0), lo = 0, hi = nv;
+                while (lo < hi) { /* the first of the acta's captures */
+                    size_t m = lo + (hi - lo) / 2;
+                    if (v[m].slot < slot) lo = m + 1;
+                    else hi = m;
+                }
+                hi = lo;
+                while (hi < nv && v[hi].slot == slot) hi++;
+                st = published_state(pub, a, now, v, lo, hi, n_cols, &row);
+                in_cat += !pass;
+            } else if (bsearch(&key, ooc, n_ooc, sizeof *ooc, cmp_str)) {
+                st = PUB_KEPT;
+            }
+            if (st == PUB_KEPT) continue;
+            /* the first pass counts; the second names them, the replaced ones only when they
+             * are too many to be the night's corrections */
+            if (!pass) {
+                if (st == PUB_REPLACED) replaced++;
+                else bad++;
+                continue;
+            }
+            if (st == PUB_REPLACED && replaced * 10 <= in_cat) continue;
+            if (++shown > 20) continue;
+            char was[64] = "";
+            prep_time_format(prep_actas_instant(a), c->cat->timezone, PREP_TS_ISO_OFF, was, sizeof was);
+            long line = st == PUB_MISSING ? 0 : (long)now->v[row].line;
+            if (st == PUB_MISSING)
+                prep_diags_add(d, path, 0, 0, "published-acta-missing",
+                               "acta %s (casilla %s) was published as captured in the active cut %llu and has no "
+                               "capture in this file up to this cut: rows removed, or a file of another night?",
+                               key[0] ? key : "?", a->clave_casilla, (unsigned long long)seq);
+            else if (st == PUB_OLDER)
+                prep_diags_add(d, path, line, 0, "published-acta-older",
+                               "acta %s was published in the active cut %llu as captured at %s; this file's latest "
+                               "capture of it is older: the published capture is gone (a file of another night?)",
+                               key, (unsigned long long)seq, was);
+            else if (st == PUB_CHANGED)
+                prep_diags_add(d, path, line, 0, "published-acta-changed",
+                               "acta %s was published in the active cut %llu as captured at %s with other values than "
+                               "this row of the same instant: a published capture edited in place? (a correction is "
+                               "a new capture, with its own later time)",
+                               key, (unsigned long long)seq, was);
+            else
+                prep_diags_add(d, path, line, 0, "published-acta-replaced",
+                               "acta %s was published in the active cut %llu as captured at %s; that capture is no "
+                               "longer in this file, only later ones (%zu of the %zu actas published are so: more "
+                               "than corrections; a file of another night?)",
+                               key, (unsigned long long)seq, was, replaced, in_cat);
+        }
     }
-    if (here > 20)
+    size_t here = bad + (replaced * 10 > in_cat ? replaced : 0);
+    if (shown > 20)
         prep_diags_add(d, path, 0, 0, "published-acta-missing", "... and %zu more actas of the active cut",
-                       here - 20);
+                       shown - 20);
     if (here && c->override_reason)
-        prep_buf_printf(&c->overridden, "%s: %zu acta(s) published in cut %llu no longer captured\n", path, here,
-                        (unsigned long long)seq);
+        prep_buf_printf(&c->overridden, "%s: %zu acta(s) published in cut %llu no longer captured as published\n",
+                        path, here, (unsigned long long)seq);
     free(ooc);
-    free(have);
+    free(v);
     return here;
 }
 

@@ -235,6 +235,58 @@ set +e
 rc=$?
 set -e
 refused "8 (another night's captures)" "otra/gub.csv: published-acta-missing"
+# the captures the active cut published must still be there as published: a row of it
+# edited in place (same instants, PAN 10 lower), or every capture replaced by a later one
+# (another night's, all captured after this one's), is refused; a correction, a new row
+# with its own later time, is not
+mkdir -p editada tarde corregida
+cp good/* editada/; cp good/* tarde/; cp good/* corregida/
+python3 - good/gub.csv "$a1" editada/gub.csv tarde/gub.csv corregida/gub.csv <<'PY'
+import sys
+src, key, edited, later, corrected = sys.argv[1:]
+lines = open(src, encoding='utf-8').read().split('\n')
+h = lines[0].split('|')
+pan, k = h.index('PAN'), h.index('CLAVE_ACTA')
+times = [h.index(n) for n in ('FECHA_HORA_ACOPIO', 'FECHA_HORA_CAPTURA', 'FECHA_HORA_VERIFICACION')]
+def put(path, rows):
+    open(path, 'w', encoding='utf-8').write('\n'.join(rows))
+ed, la, extra = [lines[0]], [lines[0]], None
+for ln in lines[1:]:
+    f = ln.split('|')
+    if len(f) < len(h):
+        ed.append(ln); la.append(ln); continue
+    g = list(f)
+    if f[k] == key:
+        g[pan] = str(int(f[pan]) - 10)
+        c = list(g)
+        for t in times:  # the correction: an hour later (captures before 23:00 stay before 03:00)
+            if c[t]: c[t] = c[t][:11] + '%02d' % ((int(c[t][11:13]) + 1) % 24) + c[t][13:]
+        extra = '|'.join(c)
+    ed.append('|'.join(g))
+    for t in times:  # every capture 10 minutes later
+        if f[t]:
+            hh, mm = int(f[t][11:13]), int(f[t][14:16]) + 10
+            hh, mm = (hh + mm // 60) % 24, mm % 60
+            f[t] = f[t][:11] + '%02d:%02d' % (hh, mm) + f[t][16:]
+    la.append('|'.join(f))
+put(edited, ed); put(later, la)
+put(corrected, [l for l in lines if l] + [extra, ''])
+PY
+set +e
+"$PREP" cut --catalog tiny.cat --actas editada --at "2021-06-07 03:00" --key drill.key --pubkey drill.pub --store store --drill >out 2>err
+rc=$?
+set -e
+refused "8 (a published capture edited in place)" "editada/gub.csv:[0-9]*: published-acta-changed: acta $a1 was published in the active cut 2"
+set +e
+"$PREP" cut --catalog tiny.cat --actas tarde --at "2021-06-07 03:00" --key drill.key --pubkey drill.pub --store store --drill >out 2>err
+rc=$?
+set -e
+refused "8 (every published capture replaced by a later one)" "tarde/gub.csv:[0-9]*: published-acta-replaced"
+set +e
+"$PREP" cut --catalog tiny.cat --actas corregida --at "2021-06-07 03:00" --key drill.key --pubkey drill.pub --store store --drill >out 2>err
+rc=$?
+set -e
+[ $rc -eq 0 ] || { echo "8: a correction (a later capture) was refused"; cat err; exit 1; }
 
 # 9. another catalogue with the same process id (its expected actas, lista nominal and names
 #    differ): refused; with --override-reason made, the reason published
