@@ -381,6 +381,31 @@ static int schedule_makes_cuts(const char *config, const prep_catalog *cat, prep
     return 1;
 }
 
+/* Before a cut: when an actas file changed since it was read (a live night's captures
+ * written as they come; a file replaced), a new cutter reads them all again, and its first
+ * cut checks them against the active cut as a restarted daemon's does (cutter_past.c). 1
+ * when a cutter is ready; 0 (said, and tried again at the next slot) when the files cannot
+ * be read as they are now: nothing is cut from the captures read before, as if current. */
+static int reread_captures(cutter *cu, const prep_institute_config *c, const prep_catalog **cat)
+{
+    char which[4096] = "";
+    if (cu->cat && !cutter_actas_changed(cu, which, sizeof which)) return 1;
+    if (cu->cat) {
+        printf("prep institute: %s changed since it was read: reading the captures again\n", which);
+        fflush(stdout);
+        cutter_close(cu);
+    }
+    if (cutter_open(cu, "institute", c->catalog, c->actas, c->key, c->pubkey, c->store, c->drill, NULL)) {
+        fprintf(stderr,
+                "prep institute: ALERT: the captures in %s cannot be read as they are now (above): no cut at this "
+                "slot, the active cut stays; they are read again at the next\n",
+                c->actas);
+        return 0;
+    }
+    *cat = cu->cat;
+    return 1;
+}
+
 int cmd_institute(int argc, char **argv)
 {
     cli_opt opts[] = {
@@ -507,6 +532,10 @@ int cmd_institute(int argc, char **argv)
     prep_time next;
     while (!stop_flag && prep_institute_sched_next(&sch, &due, &next)) {
         if (sleep_until(due)) break;
+        if (!reread_captures(&cu, &c, &cat)) {
+            prep_institute_sched_done(&sch, 0, 0);
+            continue;
+        }
         if (c.registry) {
             roster_load(&ro, c.registry, c.secrets);
             cu.difusores = ro.r;

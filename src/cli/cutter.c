@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* A rendered file's parts go to the cut as they are (memcpy of part_len below). */
@@ -24,6 +25,7 @@ void cutter_close(cutter *c)
         }
     free(c->cursors);
     free(c->sets);
+    free(c->actas_sig);
     prep_render_site_free(&c->site);
     prep_render_cache_free(c->cache);
     prep_cut_hash_cache_free(c->hashes);
@@ -38,6 +40,29 @@ void cutter_close(cutter *c)
     free(c->made_counts);
     prep_buf_free(&c->overridden);
     memset(c, 0, sizeof *c);
+}
+
+/* 0 and the signature of path, or -1 (errno). */
+static int file_sig(const char *path, cutter_file_sig *s)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) return -1;
+    *s = (cutter_file_sig){(uint64_t)st.st_dev, (uint64_t)st.st_ino, (uint64_t)st.st_size,
+                           (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec};
+    return 0;
+}
+
+int cutter_actas_changed(const cutter *c, char *which, size_t whichsz)
+{
+    for (uint32_t el = 0; c->cat && c->actas_sig && el < c->cat->n_elections; el++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.csv", c->actas_dir, c->cat->elections[el].id);
+        cutter_file_sig now;
+        if (file_sig(path, &now) == 0 && !memcmp(&now, &c->actas_sig[el], sizeof now)) continue;
+        snprintf(which, whichsz, "%s", path);
+        return 1;
+    }
+    return 0;
 }
 
 int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *actas_dir, const char *key,
@@ -123,10 +148,13 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
     uint32_t n = c->cat->n_elections;
     c->sets = prep_xcalloc(n ? n : 1, sizeof *c->sets);
     c->cursors = prep_xcalloc(n ? n : 1, sizeof *c->cursors);
+    c->actas_sig = prep_xcalloc(n ? n : 1, sizeof *c->actas_sig);
     size_t bad = 0, conflicts = 0, open = 0;
     for (uint32_t el = 0; el < n; el++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s.csv", actas_dir, c->cat->elections[el].id);
+        /* before reading: a file written meanwhile is then seen as changed at the next cut */
+        if (file_sig(path, &c->actas_sig[el])) memset(&c->actas_sig[el], 0, sizeof c->actas_sig[el]);
         prep_diags_free(&d);
         prep_diags_init(&d);
         e = prep_actas_load(path, c->cat, el, &c->sets[el], &d);

@@ -9,6 +9,13 @@
 #include "prep/render.h"
 #include "prep/tally.h"
 
+/* What identifies an actas file's content as read: a rewrite, an append or a replacement
+ * changes one of these (cutter_actas_changed). */
+typedef struct cutter_file_sig {
+    uint64_t dev, ino, size;
+    int64_t mtime_ns;
+} cutter_file_sig;
+
 typedef struct cutter {
     prep_catalog *cat;           /* owned */
     prep_tally *tally;           /* owned */
@@ -33,6 +40,7 @@ typedef struct cutter {
     const char *override_reason; /* borrowed; NULL: refuse */
     prep_buf overridden;         /* what the override let through, one line each */
     char *actas_dir;             /* owned */
+    struct cutter_file_sig *actas_sig; /* owned, one per election: each actas file as read */
     char *cat_path;              /* owned: the catalogue's file, named in diags */
     char cat_sha[65];            /* its SHA-256; STORE/catalog says the last cut's (cutter_past.c) */
     int cat_noted;               /* STORE/catalog says cat_sha already */
@@ -72,6 +80,11 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
  * Returns PREP_OK or the error (diags in d). */
 prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st, prep_diags *d);
 void cutter_close(cutter *c);
+/* 1 when an actas file of c is no longer the one it read (appended, rewritten, replaced,
+ * gone): its path into which. The daemon then reads them again (a new cutter), so that a
+ * live night's captures, written into the files as they come, reach the next cut, and its
+ * first cut over the store checks them against the active cut. */
+int cutter_actas_changed(const cutter *c, char *which, size_t whichsz);
 /* 1 when cutter_cut's e and diags d are a refusal of the captures' integrity against the
  * active cut (count-decreased, published-acta-missing): exit 1 for prep cut, an ALERT for
  * the daemon; --override-reason lets them through. */

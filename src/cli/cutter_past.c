@@ -1,14 +1,12 @@
 /* The cutter's check that what the active cut published is still in the captures: every
- * acta its database lists as captured must still have a capture, at or before the new
- * cut's instant, in the files now read (docs/institute.md, "Input integrity"). A
- * correction captured later replaces a capture in the file, never after the cut it is in.
- * A file of another night, rows removed by hand, a published capture edited in place, or a
- * catalogue swapped for one without those casillas would otherwise be signed whenever the
- * totals do not go down: each acta's latest capture must be the one published (same
- * instant, same values) or a later correction. Read at the first cut of a cutter over a
- * store (the one-shot
- * prep cut --catalog, a restarted daemon); the daemon's own later cuts come from captures
- * it read once at start, so they cannot lose an acta. */
+ * acta its database lists as captured must still have, in the files now read, the capture
+ * it published (same instant, same values) or a later correction (docs/institute.md,
+ * "Input integrity"). A file of another night, rows removed by hand, a published capture
+ * edited in place, or a catalogue swapped for one without those casillas would otherwise
+ * be signed whenever the totals do not go down. Read at the first cut of a cutter over a
+ * store: the one-shot prep cut --catalog, a restarted daemon, and the daemon's new cutter
+ * whenever an actas file changed (cutter_actas_changed); a cutter's later cuts come from
+ * the captures it read, so they cannot lose an acta. */
 #include "cutter.h"
 #include "catalog_note.h"
 

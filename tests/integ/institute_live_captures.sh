@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# prep institute on a live night: the capture system writes the actas files as captures
+# come in, and each cut must take what is in them then (session 35's probe: the daemon
+# read them once at start and signed cut after cut of the captures of its start, labelled
+# with the current instant). A drill on an accelerated clock (a cut every 2 s from 20:50):
+# - an acta whose capture is written into gub.csv after cut 2 is in a later cut, and the
+#   daemon says it read the captures again;
+# - a file rewritten with a row cut short is refused at that slot (ALERT, no cut, the
+#   active cut stays), and once mended the cuts go on;
+# - the store verifies, and its last cut holds the acta.
+# Usage: tests/integ/institute_live_captures.sh PATH/TO/prep
+set -euo pipefail
+PREP=$1
+T=$(mktemp -d)
+mkdir -p "$T/logs"
+. "$(dirname "$0")/lib/night.sh"
+trap 'stop institute; rm -rf "$T"' EXIT
+cd "$T"
+"$PREP" sim catalog --scale tiny --seed 5 --out cat.cat >/dev/null
+"$PREP" sim actas --catalog cat.cat --out full --seed 5 2>/dev/null
+"$PREP" keygen --out k --drill >/dev/null
+# the acta whose capture comes late: the third captured of gub (21:09 on the night's clock)
+late=$(python3 - full/gub.csv <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], encoding='utf-8'), delimiter='|'))
+h = rows[0]; k, v, c = h.index('CLAVE_ACTA'), h.index('FECHA_HORA_VERIFICACION'), h.index('FECHA_HORA_CAPTURA')
+print(sorted((r[v] or r[c], r[k]) for r in rows[1:] if (r[v] or r[c]))[2][1])
+PY
+)
+mkdir actas
+cp full/*.csv actas/
+grep -v "|$late|" full/gub.csv >actas/gub.csv
+row=$(grep "|$late|" full/gub.csv)
+[ -n "$row" ] || { echo "no row for $late"; exit 1; }
+cat >instituto.json <<EOF
+{
+  "catalog": "$T/cat.cat", "actas": "$T/actas", "key": "$T/k.key", "pubkey": "$T/k.pub",
+  "store": "$T/inst", "drill": true,
+  "clock": {"start": "2021-06-06 20:50", "seconds_per_cut": 2},
+  "max_cuts": 12
+}
+EOF
+start institute "$PREP" institute --config "$T/instituto.json"
+log=$T/logs/institute.log
+wait_for() { # PATTERN SECONDS: the daemon's log says it
+  for _ in $(seq 1 $(($2 * 10))); do grep -q "$1" "$log" && return 0; sleep 0.1; done
+  echo "the daemon did not say '$1' in $2 s"; cat "$log"; return 1
+}
+wait_for "corte 2 " 30
+printf '%s\n' "$row" >>actas/gub.csv
+wait_for "actas/gub.csv changed since it was read: reading the captures again" 10
+wait_for "corte 4 " 20
+# a rewrite with a row cut short (the capture system's copy interrupted): refused at its
+# slot, nothing signed from the captures read before
+cp actas/ayu.csv ayu.good
+head -c -40 ayu.good >actas/ayu.csv
+wait_for "ALERT: the captures in $T/actas cannot be read as they are now" 10
+n=$(sed -n 's/^sequence //p' inst/active)
+sleep 3
+[ "$(sed -n 's/^sequence //p' inst/active)" = "$n" ] || { echo "a cut was made from a file cut short"; cat "$log"; exit 1; }
+cp ayu.good actas/ayu.csv
+wait_for "corte $((n + 1)) " 10
+for _ in $(seq 1 100); do kill -0 "${PID[institute]}" 2>/dev/null || break; sleep 0.2; done
+"$PREP" verify --store inst --pubkey k.pub --drill >verify.out 2>&1 || { echo "the store does not verify"; cat verify.out; exit 1; }
+"$PREP" export --store inst --out site >/dev/null
+grep "|$late|" site/base-de-datos/gub.csv | grep -q "2021-06-06 21:" ||
+  { echo "acta $late written after the start is not captured in the last cut"; grep "|$late|" site/base-de-datos/gub.csv; exit 1; }
+echo "institute_live_captures: ok ($(grep -c 'reading the captures again' "$log") re-readings, last cut $(sed -n 's/^sequence //p' inst/active))"
