@@ -393,11 +393,12 @@ static void answer_file(prep_serve_version *v, const prep_http_request *req, pre
             ADD(r, "content-range", r->_scratch, (size_t)n);
             r->body = sf->body[k] ? sf->body[k] + first : NULL;
             r->body_len = last - first + 1;
-            if (!r->body && assemble_identity(r, f, first, r->body_len) != 0) {
+            r->send_body = req->method == PREP_HTTP_GET;
+            /* a HEAD needs no bytes: nothing inflated for it */
+            if (!r->body && r->send_body && assemble_identity(r, f, first, r->body_len) != 0) {
                 answer_nomem(r);
                 return;
             }
-            r->send_body = req->method == PREP_HTTP_GET;
             finish_head(r, 1);
             return;
         }
@@ -414,7 +415,7 @@ static void answer_file(prep_serve_version *v, const prep_http_request *req, pre
     r->body = sf->body[k];
     r->body_len = size;
     r->send_body = req->method == PREP_HTTP_GET;
-    if (!r->body && f && f->composed && assemble_identity(r, f, 0, size) != 0) {
+    if (!r->body && r->send_body && f && f->composed && assemble_identity(r, f, 0, size) != 0) {
         answer_nomem(r);
         return;
     }
