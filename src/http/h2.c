@@ -71,6 +71,8 @@ struct h2_stream {
     char *own;                       /* our own body */
     const uint8_t *body;
     size_t body_len, body_off;
+    int64_t moved_ms;                /* when its answer last took NET_PROGRESS_BYTES (or began) */
+    size_t moved_off;                /* body_off then */
     char status[8], clen[24], date[40], seq[24]; /* the answer's own fields (nghttp2 refers to them) */
 };
 
@@ -272,8 +274,14 @@ static int send_data(nghttp2_session *session, nghttp2_frame *frame, const uint8
     memcpy(c->wbuf + c->wlen, st->body + st->body_off, length);
     c->wlen += length;
     st->body_off += length;
-    c->active_ms = c->w->now_ms; /* response bytes: the only progress of a busy connection */
-    tokens_credit(c->h2, 2);     /* the stream's and the connection's WINDOW_UPDATE */
+    /* response bytes: the only progress of a busy connection, counted in NET_PROGRESS_BYTES
+     * (a byte at a time is none); per stream too (net_h2_stalls) */
+    net_conn_progress(c, length, st->body_off == st->body_len);
+    if (st->body_off - st->moved_off >= NET_PROGRESS_BYTES) {
+        st->moved_ms = c->w->now_ms;
+        st->moved_off = st->body_off;
+    }
+    tokens_credit(c->h2, 2); /* the stream's and the connection's WINDOW_UPDATE */
     if (st->body_off == st->body_len && st->pending) {
         st->pending = 0;
         c->h2->n_pending--;
@@ -410,6 +418,8 @@ static int respond(net_conn *c, h2_stream *st)
     else if (with_body) {
         st->pending = 1;
         c->h2->n_pending++;
+        st->moved_ms = c->w->now_ms;
+        st->moved_off = 0;
     }
     forget_request(st);
     return 1;
@@ -534,6 +544,11 @@ int net_h2_idle(const net_conn *c)
     return !c->h2 || !c->h2->streams;
 }
 
+int net_h2_pending(const net_conn *c)
+{
+    return c->h2 && c->h2->n_pending;
+}
+
 void net_h2_free(net_conn *c)
 {
     net_h2 *h = c->h2;
@@ -647,4 +662,22 @@ void net_h2_on_readable(net_conn *c)
 void net_h2_on_writable(net_conn *c)
 {
     if (c->h2 && h2_flush(c) < 0) c->dead = 1;
+}
+
+void net_h2_stalls(net_conn *c, int64_t limit_ms)
+{
+    net_h2 *h = c->h2;
+    if (!h || !h->n_pending) return;
+    int reset = 0;
+    for (h2_stream *st = h->streams; st; st = st->next) {
+        if (!st->pending || c->w->now_ms - st->moved_ms < limit_ms) continue;
+        /* taken a byte at a time, or not at all: its answer (and the cut version it
+         * holds) goes; the client may ask again */
+        nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
+        st->moved_ms = c->w->now_ms; /* once */
+        reset++;
+    }
+    if (!reset) return;
+    atomic_fetch_add_explicit(&c->w->st.h2_stalled, (uint64_t)reset, memory_order_relaxed);
+    if (h2_flush(c) < 0) c->dead = 1;
 }

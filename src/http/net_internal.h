@@ -19,6 +19,15 @@
 #define NET_LOGBUF (64 * 1024)       /* access-log buffer per worker */
 #define NET_MMAP_THRESHOLD (1 << 20) /* malloc blocks this large get their own mapping */
 #define NET_H2_MAX_STREAMS 32          /* SETTINGS_MAX_CONCURRENT_STREAMS */
+/* Progress of an answer a client reads: this many bytes of it taken (or all of it). A
+ * client that takes less within --idle-timeout (1 byte every few seconds, its window
+ * opened a byte at a time) makes none: its connection is closed as idle, and an HTTP/2
+ * stream so stalled is reset, freeing the answer and the cut version it holds. 16 KiB
+ * in 30 s is 0.5 KB/s, under any reader's link. */
+#define NET_PROGRESS_BYTES (16 * 1024)
+/* A connection whose answers made no such progress for this long is a stalled reader: at
+ * the global cap it is shed before idle readers (tier 0), not kept as "being served". */
+#define NET_STALL_SHED_MS 5000
 #define NET_H2_MEM_BUDGET (16u << 20)  /* bytes the open answers of one connection may own */
 #define NET_H1_MEM_BUDGET NET_H2_MEM_BUDGET /* the same for HTTP/1.1's queued answers */
 #define NET_H2_FRAME_BURST 1000        /* frame budget: tokens at the start, and at most */
@@ -75,6 +84,7 @@ typedef struct net_stats {
     _Atomic uint64_t bytes;
     _Atomic uint64_t conns_total;
     _Atomic uint64_t h2_cut;             /* HTTP/2 connections cut for a budget or a protocol error */
+    _Atomic uint64_t h2_stalled;         /* HTTP/2 streams reset: their answer taken too slowly */
     _Atomic uint64_t shed;               /* waiting connections closed to admit a new one (cap) */
     _Atomic uint64_t refused_cap;        /* refused: the global cap, nothing to shed */
     _Atomic uint64_t refused_addr;       /* refused: --max-conns-per-ip of its address group */
@@ -183,6 +193,8 @@ struct net_conn {
     char ip[48];
     int64_t head_start_ms;               /* first byte of the pending head, 0 = none */
     int64_t active_ms;                   /* last progress */
+    size_t progress_bytes;               /* answer bytes taken since: NET_PROGRESS_BYTES make progress */
+    int stalled;                         /* waiting (tier 0) as a stalled reader (NET_STALL_SHED_MS) */
     char *rbuf;                          /* NET_RBUF, from the first byte read; NULL while idle */
     size_t rlen;
     net_h1out *q;                        /* NET_H1_QUEUE, allocated with rbuf (12 KiB) */
@@ -218,6 +230,9 @@ void net_conn_undefer(net_conn *c);
  * a connection being served is never shed. net_conn_wait appends (no-op when waiting),
  * net_conn_unwait removes, net_conn_served removes on a complete request. */
 void net_conn_wait(net_conn *c);
+/* A connection being served whose answers stalled: waiting in tier 0 until it makes
+ * progress again (net_conn_progress) or asks anew. */
+void net_conn_wait_stalled(net_conn *c);
 void net_conn_unwait(net_conn *c);
 void net_conn_served(net_conn *c);
 net_conn *net_conn_shed_victim(net_worker *w); /* the next to shed, or NULL */
@@ -245,6 +260,9 @@ void net_mem_refused(net_worker *w);
 void net_conn_accept(net_worker *w, net_listener *l);
 void net_conn_event(net_conn *c, unsigned events);
 void net_conn_timeouts(net_worker *w);
+/* n answer bytes taken by the client (done: all of an answer): progress once they add up
+ * to NET_PROGRESS_BYTES (net_conn.active_ms). */
+void net_conn_progress(net_conn *c, size_t n, int done);
 /* Reads up to cap bytes (plain read or SSL_read). >0 bytes, 0 would block, -1 closed/error. */
 ssize_t net_conn_read(net_conn *c, void *buf, size_t cap);
 /* Writes wbuf[woff..wlen) (TLS). 1 all written, 0 would block, -1 error. */
@@ -283,6 +301,10 @@ void net_h2_on_readable(net_conn *c);
 void net_h2_on_writable(net_conn *c);
 void net_h2_free(net_conn *c);
 int net_h2_idle(const net_conn *c);      /* 1: no open stream */
+int net_h2_pending(const net_conn *c);   /* 1: an answer with body bytes not yet taken */
+/* Resets the streams whose answer took less than NET_PROGRESS_BYTES for limit_ms, and
+ * sends the resets. */
+void net_h2_stalls(net_conn *c, int64_t limit_ms);
 
 #define net_mono_ms prep_mono_ms
 

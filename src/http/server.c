@@ -109,11 +109,9 @@ void net_conn_undefer(net_conn *c)
     w->n_deferred--;
 }
 
-void net_conn_wait(net_conn *c)
+static void wait_in(net_conn *c, int t)
 {
     net_worker *w = c->w;
-    if (c->waiting || c->refused) return;
-    int t = c->served_once && !c->linger_until; /* closing: no reader any more */
     c->waiting = 1 + t;
     c->wnext = NULL;
     c->wprev = w->wtail[t];
@@ -122,6 +120,19 @@ void net_conn_wait(net_conn *c)
     w->wtail[t] = c;
     atomic_store_explicit(&w->n_waiting, atomic_load_explicit(&w->n_waiting, memory_order_relaxed) + 1,
                           memory_order_relaxed);
+}
+
+void net_conn_wait(net_conn *c)
+{
+    if (c->waiting || c->refused) return;
+    wait_in(c, c->served_once && !c->linger_until); /* closing: no reader any more */
+}
+
+void net_conn_wait_stalled(net_conn *c)
+{
+    if (c->waiting || c->refused) return;
+    c->stalled = 1;
+    wait_in(c, 0);
 }
 
 void net_conn_unwait(net_conn *c)
@@ -134,6 +145,7 @@ void net_conn_unwait(net_conn *c)
     if (c->wnext) c->wnext->wprev = c->wprev;
     else w->wtail[t] = c->wprev;
     c->waiting = 0;
+    c->stalled = 0;
     c->wprev = c->wnext = NULL;
     atomic_store_explicit(&w->n_waiting, atomic_load_explicit(&w->n_waiting, memory_order_relaxed) - 1,
                           memory_order_relaxed);

@@ -287,6 +287,15 @@ static void linger_read(net_conn *c)
     }
 }
 
+void net_conn_progress(net_conn *c, size_t n, int done)
+{
+    c->progress_bytes += n;
+    if (!done && c->progress_bytes < NET_PROGRESS_BYTES) return;
+    c->active_ms = c->w->now_ms;
+    c->progress_bytes = 0;
+    if (c->stalled) net_conn_unwait(c); /* reading again: being served */
+}
+
 void net_conn_timeouts(net_worker *w)
 {
     const prep_http_server_config *cfg = &w->srv->cfg;
@@ -299,6 +308,11 @@ void net_conn_timeouts(net_worker *w)
             net_conn_close(c); /* slowloris: a head (or handshake) too slow */
         } else if (now - c->active_ms >= cfg->idle_timeout_ms) {
             net_conn_close(c);
+        } else if (c->proto == PROTO_H2 && (net_h2_stalls(c, cfg->idle_timeout_ms), c->dead)) {
+            net_conn_close(c);
+        } else if (!c->waiting && now - c->active_ms >= NET_STALL_SHED_MS &&
+                   (c->proto == PROTO_H2 ? net_h2_pending(c) : c->qn > 0 || c->woff < c->wlen)) {
+            net_conn_wait_stalled(c); /* its answers not taken: shed first at the cap */
         } else if (c->proto == PROTO_H2 && !c->waiting && now - c->active_ms >= 1000 && net_h2_idle(c)) {
             net_conn_wait(c); /* no open stream for a second: idle, may be shed at the cap */
         } else if (c->proto == PROTO_H2 && c->wbuf && c->woff == c->wlen && now - c->active_ms >= 1000) {
@@ -360,8 +374,8 @@ int net_conn_flush_wbuf(net_conn *c)
         if (n > 0) {
             c->woff += (size_t)n;
             /* HTTP/1.1 writes only answers; HTTP/2 also PING and SETTINGS acks, which are
-             * no progress: h2.c counts its response bytes itself. */
-            if (c->proto != PROTO_H2) c->active_ms = c->w->now_ms;
+             * no progress: h2.c counts its response bytes itself */
+            if (c->proto != PROTO_H2) net_conn_progress(c, (size_t)n, c->woff == c->wlen);
             continue;
         }
         int e = SSL_get_error(c->ssl, n);

@@ -73,7 +73,7 @@ size_t net_reserved_answer(net_server *s, int which, char **body, int *status)
 /* Every worker's counters summed (relaxed reads: a scrape is a moment's picture). */
 typedef struct net_totals {
     uint64_t req[NET_N_STATUS + 1]; /* by net_status_list, then "other" */
-    uint64_t bytes, conns_total, shed, refused_cap, refused_addr, refused_mem;
+    uint64_t bytes, conns_total, shed, refused_cap, refused_addr, refused_mem, h2_stalled;
     int64_t conns;                  /* open now */
 } net_totals;
 
@@ -89,6 +89,7 @@ static void net_totals_get(prep_http_server *s, net_totals *t)
         t->refused_cap += atomic_load_explicit(&st->refused_cap, memory_order_relaxed);
         t->refused_addr += atomic_load_explicit(&st->refused_addr, memory_order_relaxed);
         t->refused_mem += atomic_load_explicit(&st->refused_mem, memory_order_relaxed);
+        t->h2_stalled += atomic_load_explicit(&st->h2_stalled, memory_order_relaxed);
     }
     t->conns = atomic_load(&s->conns);
 }
@@ -144,6 +145,12 @@ void prep_http_server_metrics(prep_http_server *s, prep_buf *b)
                     "%s_answers_refused_memory_total %llu\n",
                     px, px, px, atomic_load_explicit(&s->owned, memory_order_relaxed), px, px, px,
                     (unsigned long long)t.refused_mem);
+    prep_buf_printf(b,
+                    "# HELP %s_h2_streams_stalled_total HTTP/2 streams reset because the client took less than\n"
+                    "# 16 KiB of the answer within the idle timeout.\n"
+                    "# TYPE %s_h2_streams_stalled_total counter\n"
+                    "%s_h2_streams_stalled_total %llu\n",
+                    px, px, px, (unsigned long long)t.h2_stalled);
 }
 
 

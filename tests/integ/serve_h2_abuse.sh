@@ -21,6 +21,7 @@
 #     sends a PING and a connection WINDOW_UPDATE every 0.5 s and a new request every 2 s,
 #     is cut after --idle-timeout (3 s; between 2 and 6.5 s): no response byte could be
 #     sent. A connection with no request at all that only PINGs is cut the same way.
+#     A client that takes its answers a byte at a time is cut the same way.
 #  3. Floods, one connection each, sending as fast as it can without reading: WINDOW_UPDATE,
 #     PING, SETTINGS, PRIORITY, rapid reset (HEADERS + RST_STREAM, CVE-2023-44487),
 #     CONTINUATION without end, empty DATA, HEADERS past the stream limit, and HPACK
@@ -103,6 +104,15 @@ r=$($ATK keepalive --port "$HP" --cafile cert.pem --seconds 12)
 echo "2: PINGs only: $r"
 t=$(sed 's/.*"closed_after": \([0-9.a-z]*\).*/\1/' <<<"$r")
 [ "$t" != null ] && awk -v t="$t" 'BEGIN { exit !(t >= 2 && t <= 6.5) }' || fail "pinging connection not cut: $r"
+# An answer taken a byte at a time (each stream's window opened by one byte every 0.5 s):
+# bytes flow, but 16 KiB never does within --idle-timeout, so the answers are dropped and
+# the connection cut like a stalled one (before: every byte was progress, and one such
+# connection held its answers, and the cut version they came from, for ever).
+r=$($ATK trickle --port "$HP" --cafile cert.pem --streams 4 --path /cortes/1/big.bin --seconds 12)
+echo "2: answers taken a byte at a time: $r"
+t=$(sed 's/.*"ended_after": \([0-9.a-z]*\).*/\1/' <<<"$r")
+[ "$t" != null ] && awk -v t="$t" 'BEGIN { exit !(t >= 2 && t <= 6.5) }' || fail "trickling connection not cut: $r"
+[ "$(num bytes "$r")" -gt 0 ] || fail "the trickle got no byte (the test did not trickle): $r"
 
 # 3. Frame floods on the only worker.
 for kind in window_update ping settings priority rapid_reset continuation empty_data headers hpack_refs; do
