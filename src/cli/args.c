@@ -57,6 +57,16 @@ int cli_parse(int argc, char **argv, cli_opt *opts, int *help, char *err, size_t
                 snprintf(err, errsz, "option '--%s' needs a value (%s)", o->name, o->arg);
                 return -1;
             }
+            /* "--at --store DIR": the value forgotten, the next option taken for it */
+            const char *nx = argv[i + 1];
+            for (const cli_opt *q = opts; nx[0] == '-' && nx[1] == '-' && q->name; q++) {
+                size_t ql = strlen(q->name);
+                if (!strncmp(nx + 2, q->name, ql) && (nx[2 + ql] == 0 || nx[2 + ql] == '=')) {
+                    snprintf(err, errsz, "option '--%s' needs a value (%s), not the option '%s'", o->name, o->arg,
+                             nx);
+                    return -1;
+                }
+            }
             o->value = argv[++i];
         }
     }

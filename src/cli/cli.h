@@ -36,6 +36,12 @@ const char *cli_get(const cli_opt *opts, const char *name);
  * LO..HI" otherwise. */
 int cli_int(const char *cmd, const char *name, const char *s, int64_t lo, int64_t hi, int64_t *out);
 
+/* The store's one long-running writer of its kind (src/cli/store_lock.c): an exclusive
+ * lock on STORE/NAME.lock (created, with the store directory) holding the process id,
+ * kept until exit. Returns its descriptor, or -1 after printing "STORE/NAME.lock: another
+ * prep CMD (pid N) ..." (two daemons on one store race for every cut). */
+int cli_store_lock(const char *cmd, const char *store, const char *name);
+
 /* A catalogue and its captures counted up to a cut instant (src/cli/night.c). */
 #include "prep/tally.h"
 typedef struct cli_night {

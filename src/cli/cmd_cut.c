@@ -752,6 +752,9 @@ static int receive_pull(const cli_opt *opts, const prep_cut_policy *pol, const c
 {
     int64_t every = 2000;
     if (cli_int("receive", "poll-ms", cli_get(opts, "poll-ms"), 100, 3600000, &every) < 0) return CLI_USAGE;
+    /* one puller per store (prep serve --pull takes the same lock) */
+    int slock = cli_store_lock("receive --pull", cli_get(opts, "store"), "pull");
+    if (slock < 0) return CLI_USAGE;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = watch_on_signal;
@@ -767,6 +770,7 @@ static int receive_pull(const cli_opt *opts, const prep_cut_policy *pol, const c
         printf("prep receive: pulling from the institute's link every %lld ms\n", (long long)every);
     fflush(stdout);
     cli_pull_loop(&p, &g_watch_stop);
+    close(slock);
     return CLI_OK;
 }
 

@@ -454,6 +454,13 @@ int cmd_institute(int argc, char **argv)
         prep_institute_config_free(&c);
         return CLI_USAGE;
     }
+    /* one daemon per store: two race for every cut's sequence */
+    int slock = cli_store_lock("institute", c.store, "institute");
+    if (slock < 0) {
+        cutter_close(&cu);
+        prep_institute_config_free(&c);
+        return CLI_USAGE;
+    }
     const prep_catalog *cat = cu.cat;
     int64_t interval = cat->cut_interval ? cat->cut_interval : 300;
     prep_time until = cat->window_close;
@@ -616,6 +623,7 @@ int cmd_institute(int argc, char **argv)
     pthread_cond_destroy(&dv.cv);
     roster_free(&ro);
 out:
+    close(slock); /* the store's lock: the process is done with the store */
     prep_pull_server_stop(ps);
     prep_registry_close(preg);
     prep_diags_free(&d);

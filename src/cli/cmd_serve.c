@@ -2,6 +2,7 @@
  * Option parsing and printing only; the work is in src/serve/. */
 #include "cli.h"
 
+#include <unistd.h>
 #include <pthread.h>
 
 #include <stdlib.h>
@@ -206,6 +207,13 @@ int cmd_serve(int argc, char **argv)
         pol.keys = &pk;
         pol.n_keys = 1;
     }
+    /* one puller per store: two would take every cut twice into it */
+    int slock = pull ? cli_store_lock("serve --pull", c.store, "pull") : -1;
+    if (pull && slock < 0) {
+        prep_diags_free(&d);
+        prep_catalog_free(cat);
+        return CLI_USAGE;
+    }
     setvbuf(stdout, NULL, _IOLBF, 0);
     c.status_out = stdout;
     serve_pull sp = {.p = {.cmd = "serve", .url = pull, .ca_file = cli_get(opts, "pull-ca"), .store = c.store,
@@ -219,6 +227,7 @@ int cmd_serve(int argc, char **argv)
     }
     if (d.n) prep_diags_print(&d, stderr, 20);
     if (e) fprintf(stderr, "prep serve: %s\n", prep_err_text(e));
+    if (slock >= 0) close(slock);
     prep_diags_free(&d);
     prep_catalog_free(cat);
     return e == PREP_OK ? CLI_OK : e == PREP_ERR_VERIFY ? CLI_CHECK_FAILED : CLI_USAGE;

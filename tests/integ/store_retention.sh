@@ -86,6 +86,21 @@ start_rcv c
 start_rcv d
 peer_wait_port "$B_PORT" || die "B's server did not start"
 
+# one daemon per store: a second institute, and a second puller into A's or B's store, are
+# refused at start naming the one that runs (two would race for every cut)
+"$PREP" institute --config "$T/instituto.json" >"$T/two.out" 2>&1 && die "a second institute ran on the store"
+grep -q "^$T/inst/institute.lock: another prep institute (pid ${PID[institute]}) runs on this store" "$T/two.out" &&
+  ok "a second institute on the store refused, naming the first's pid" || bad "second institute: $(cat "$T/two.out")"
+for _ in $(seq 1 50); do [ -s "$T/a/store/pull.lock" ] && break; sleep 0.1; done
+timeout 10 "$PREP" receive --store "$T/a/store" --pull "$(link a)" "${RCV[@]}" >"$T/two.out" 2>&1 &&
+  die "a second puller ran on A's store"
+grep -q "^$T/a/store/pull.lock: another prep receive --pull (pid ${PID[a]}) runs on this store" "$T/two.out" &&
+  ok "a second receive --pull on a store refused" || bad "second receive --pull: $(cat "$T/two.out")"
+timeout 10 "$PREP" serve --store "$T/b/store" --listen 127.0.0.1:0 --pull "$(link b)" --pubkey "$T/ieeq.pub" --drill \
+  >"$T/two.out" 2>&1 && die "a second puller ran on B's store"
+grep -q "^$T/b/store/pull.lock: another prep serve --pull (pid ${PID[b]}) runs on this store" "$T/two.out" &&
+  ok "a second serve --pull on a store refused" || bad "second serve --pull: $(cat "$T/two.out")"
+
 latest() { sed -n 's/^sequence //p' "$T/inst/active" 2>/dev/null || echo 0; }
 active() { sed -n 's/^sequence //p' "$T/$1/store/active" 2>/dev/null || echo 0; }
 wait_for() { # seconds command...: until the command succeeds
