@@ -288,6 +288,15 @@ rc=$?
 set -e
 [ $rc -eq 0 ] || { echo "8: a correction (a later capture) was refused"; cat err; exit 1; }
 
+# a value forgotten: the next option is not taken for it (it was: "--store" as the time,
+# then "unexpected argument 'store'")
+set +e
+"$PREP" cut --catalog tiny.cat --actas good --at --store store --key drill.key --drill >out 2>err
+rc=$?
+set -e
+[ $rc -eq 2 ] && grep -q "option '--at' needs a value (TIME), not the option '--store'" err ||
+  { echo "8: --at without its value: exit $rc"; cat err; exit 1; }
+
 # 9. another catalogue with the same process id (its expected actas, lista nominal and names
 #    differ): refused; with --override-reason made, the reason published
 fresh
