@@ -225,7 +225,7 @@ static void remember_made(cutter *c, prep_time instant)
 
 int cutter_integrity_refused(prep_err e, const prep_diags *d)
 {
-    static const char *const kinds[] = {"count-decreased",        "published-acta-missing", "published-acta-older",
+    static const char *const kinds[] = {"captures-behind", "count-decreased",        "published-acta-missing", "published-acta-older",
                                         "published-acta-changed", "published-acta-replaced", "catalogue-changed",
                                         "catalogue-note"};
     for (size_t i = 0; e == PREP_ERR_VERIFY && i < PREP_ARRAY_LEN(kinds); i++)
@@ -331,17 +331,19 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     /* each election's figures in the active cut, and with a cut read back (not this
      * cutter's own last), the actas its database published (cutter_past.c): read once */
     size_t missing = 0;
+    int behind = 0; /* the captures' clock behind the active cut's: said once, nothing else blamed */
     for (uint32_t el = 0; (own || have_active) && el < c->cat->n_elections; el++) {
         int64_t pc = 0, pn = 0;
         prep_actas *pub = NULL;
         int known = own || !cutter_published_read(c, &am, el, &pub, &pc, &pn);
-        if (pub) missing += cutter_published_missing(c, am.meta.seq, el, pub, at, d);
+        if (pub && !behind) behind = cutter_published_behind(c, am.meta.seq, pub, at, d);
+        if (pub && !behind) missing += cutter_published_missing(c, am.meta.seq, el, pub, at, d);
         if (own) {
             pc = c->made_counts[2 * el];
             pn = c->made_counts[2 * el + 1];
         }
         prep_actas_free(pub);
-        if (!known) continue;
+        if (!known || behind) continue;
         prep_summary sum;
         prep_tally_summary(c->tally, el, 0, &sum);
         char path[4096];
@@ -363,6 +365,7 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
             }
     }
     /* with the same catalogue (cutter_past.c) */
+    missing += (size_t)behind;
     if (have_active && cutter_catalog_changed(c, am.meta.seq, d)) missing++;
     /* no last site (a restart, or after a failed cut) over a cut of ours (its signature
      * checked above): the hash cache learns that cut, so the render sheds what it holds as

@@ -97,6 +97,11 @@ int cutter_integrity_refused(prep_err e, const prep_diags *d);
  * does not run for it, the count check still does). */
 int cutter_published_read(const cutter *c, const prep_cut_manifest *am, uint32_t el, prep_actas **pub, int64_t *cap,
                           int64_t *cont);
+/* 1 (a diag "captures-behind" in d) when active cut seq published a capture of pub later
+ * than at: a cut at `at` would take those back, whatever the files hold. A drill daemon
+ * restarted with its clock.start behind the cuts it made (its cut instants are the real
+ * moment, so "instant-regress" cannot see it); the files are not blamed. */
+int cutter_published_behind(cutter *c, uint64_t seq, const prep_actas *pub, prep_time at, prep_diags *d);
 /* The actas pub (election el of active cut seq) lists as captured that have no capture at
  * or before at in c's files now, each a diag "published-acta-missing" at its actas file
  * (the first 20), and with c->override_reason one line in c->overridden. Returns their count. */

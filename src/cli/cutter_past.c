@@ -64,6 +64,25 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+int cutter_published_behind(cutter *c, uint64_t seq, const prep_actas *pub, prep_time at, prep_diags *d)
+{
+    prep_time last = PREP_TIME_NONE;
+    for (size_t i = 0; i < pub->n; i++) {
+        prep_time t = prep_actas_instant(&pub->v[i]);
+        if (t != PREP_TIME_NONE && (last == PREP_TIME_NONE || t > last)) last = t;
+    }
+    if (last == PREP_TIME_NONE || last <= at) return 0;
+    char a[64] = "", l[64] = "";
+    prep_time_format(at, c->cat->timezone, PREP_TS_ISO_OFF, a, sizeof a);
+    prep_time_format(last, c->cat->timezone, PREP_TS_ISO_OFF, l, sizeof l);
+    prep_diags_add(d, c->store, 0, 0, "captures-behind",
+                   "the active cut %llu published captures up to %s, and this cut takes the captures up to %s: it "
+                   "would take some back. A drill's clock started again behind its cuts? (clock.start after %s, or a "
+                   "new store); nothing is signed",
+                   (unsigned long long)seq, l, a, l);
+    return 1;
+}
+
 /* 1 when captures a (as the active cut published it) and b (read now, at the same
  * instant) hold other values: votes, total, or the reason there is no acta. */
 static int capture_differs(const prep_actas *pub, const prep_acta *a, const prep_actas *now, const prep_acta *b,

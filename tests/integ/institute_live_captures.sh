@@ -7,7 +7,9 @@
 #   daemon says it read the captures again;
 # - a file rewritten with a row cut short is refused at that slot (ALERT, no cut, the
 #   active cut stays), and once mended the cuts go on;
-# - the store verifies, and its last cut holds the acta.
+# - the store verifies, and its last cut holds the acta;
+# - the drill started again with the same clock.start is refused as behind its own cuts
+#   (captures-behind), not blaming the files, until its clock passes them.
 # Usage: tests/integ/institute_live_captures.sh PATH/TO/prep
 set -euo pipefail
 PREP=$1
@@ -62,6 +64,15 @@ cp ayu.good actas/ayu.csv
 wait_for "corte $((n + 1)) " 10
 for _ in $(seq 1 100); do kill -0 "${PID[institute]}" 2>/dev/null || break; sleep 0.2; done
 "$PREP" verify --store inst --pubkey k.pub --drill >verify.out 2>&1 || { echo "the store does not verify"; cat verify.out; exit 1; }
+# the drill started again with the same clock.start, behind the cuts it made: its slots are
+# refused as such (captures-behind, the files not blamed) until its clock passes them (13 slots of 0.5 s)
+last=$(sed -n 's/^sequence //p' inst/active)
+sed 's/"seconds_per_cut": 2/"seconds_per_cut": 0.5/; s/"max_cuts": 12/"max_cuts": 1/' instituto.json >again.json
+timeout 60 "$PREP" institute --config "$T/again.json" >again.log 2>&1 || { echo "the restarted drill failed"; cat again.log; exit 1; }
+grep -q "captures-behind: the active cut $last published captures up to" again.log ||
+  { echo "the restart behind the cuts was not said as such"; cat again.log; exit 1; }
+! grep -q "published-acta-missing\|count-decreased" again.log || { echo "the files were blamed"; cat again.log; exit 1; }
+[ "$(sed -n 's/^sequence //p' inst/active)" = $((last + 1)) ] || { echo "no cut once the clock passed"; cat again.log; exit 1; }
 "$PREP" export --store inst --out site >/dev/null
 grep "|$late|" site/base-de-datos/gub.csv | grep -q "2021-06-06 21:" ||
   { echo "acta $late written after the start is not captured in the last cut"; grep "|$late|" site/base-de-datos/gub.csv; exit 1; }
