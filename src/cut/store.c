@@ -336,6 +336,37 @@ static void remove_leftovers(const char *root)
     free(cuts);
 }
 
+/* A directory to be made a store must be one already, or hold only what the store's own
+ * writers put there before its first cut (their locks, a puller's staging): a docroot or
+ * the captures' directory given as the store by mistake would otherwise get a store's
+ * files among its own (published, for a docroot, and removed by its next export). 0, or
+ * -1 with a diag naming the first foreign entry. */
+static int store_place_ok(const char *root, prep_diags *d)
+{
+    static const char *const own[] = {"objects", "cuts",  "tmp",     "active",        "log",       "log.1",
+                                      "lock",    "damaged", "healed", "wire",          "catalog",   "pull",
+                                      "institute.lock", "pull.lock"};
+    DIR *dir = opendir(root);
+    if (!dir) return 0; /* none yet (made below), or the open below says why */
+    struct dirent *e;
+    int ok = 0;
+    char first[256] = "";
+    while ((e = readdir(dir))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        if (!strcmp(e->d_name, "objects")) ok = 1;
+        size_t i = 0;
+        while (i < PREP_ARRAY_LEN(own) && strcmp(own[i], e->d_name)) i++;
+        if (i == PREP_ARRAY_LEN(own) && !first[0]) snprintf(first, sizeof first, "%s", e->d_name);
+    }
+    closedir(dir);
+    if (ok || !first[0]) return 0;
+    prep_diags_add(d, root, 0, 0, "not-a-store",
+                   "is not a prep store and not empty (it holds '%s'): a store is made in a new or empty directory. "
+                   "A published directory or the captures' directory given as the store?",
+                   first);
+    return -1;
+}
+
 prep_err cut_store_open(cut_store *s, const char *root, int create, prep_diags *d)
 {
     s->root = NULL;
@@ -343,6 +374,7 @@ prep_err cut_store_open(cut_store *s, const char *root, int create, prep_diags *
     s->dirs = NULL;
     static const char *subdirs[] = {"objects", "cuts", "tmp"};
     if (create) {
+        if (store_place_ok(root, d)) return PREP_ERR_USAGE;
         if (prep_mkdirs(root) != PREP_OK) {
             prep_diags_add(d, root, 0, 0, "io", "cannot create the store directory: %s", strerror(errno));
             return PREP_ERR_IO;
@@ -1028,11 +1060,13 @@ static prep_err object_close(cut_store *s, int fd, const char *got, const char *
         prep_diags_add(d, label, 0, 0, "hash-mismatch", "SHA-256 is %s; manifest says %s", got, sha256);
         e = PREP_ERR_VERIFY;
     } else if (fchmod(fd, 0444) != 0 || (sync && cut_fsync(fd, label) != 0)) {
-        prep_diags_add(d, label, 0, 0, "io", "cannot store object %s: %s", sha256, strerror(errno));
+        prep_diags_add(d, label, 0, 0, "io", "cannot store object %s: %s%s", sha256, strerror(errno),
+                       errno == ENOSPC ? " (or no free inode: df -i)" : "");
         e = PREP_ERR_IO;
     }
     if (close(fd) != 0 && !e) {
-        prep_diags_add(d, label, 0, 0, "io", "cannot store object %s: %s", sha256, strerror(errno));
+        prep_diags_add(d, label, 0, 0, "io", "cannot store object %s: %s%s", sha256, strerror(errno),
+                       errno == ENOSPC ? " (or no free inode: df -i)" : "");
         e = PREP_ERR_IO;
     }
     return e;
@@ -1048,7 +1082,8 @@ prep_err cut_object_put_src(cut_store *s, cut_read_fn rd, void *ctx, const char 
     if (e) return e; /* object_copy removed its temporary */
     e = object_close(s, out, got, sha256, label, 1, d);
     if (!e && tmp_install(s, n, sha256, 0, dirty) != 0) {
-        prep_diags_add(d, label, 0, 0, "io", "cannot store object %s: %s", sha256, strerror(errno));
+        prep_diags_add(d, label, 0, 0, "io", "cannot store object %s: %s%s", sha256, strerror(errno),
+                       errno == ENOSPC ? " (or no free inode: df -i)" : "");
         e = PREP_ERR_IO;
     }
     if (e) tmp_unlink(s, n);
@@ -1213,7 +1248,9 @@ prep_err cut_stage_commit(cut_store *s, cut_stage_list *l, unsigned char dirty[2
             if (have < 0) {
                 e = PREP_ERR_VERIFY;
             } else if (r < 0 || !have) {
-                prep_diags_add(d, x->sha256, 0, 0, "io", "cannot store object %s: %s", x->sha256, strerror(er));
+                prep_diags_add(d, s->root, 0, 0, "io", "cannot store object %s%s%s: %s%s", x->sha256,
+                               x->unasked ? " of " : "", x->unasked ? x->unasked : "", strerror(er),
+                               er == ENOSPC ? " (or no free inode: df -i)" : "");
                 e = PREP_ERR_IO;
             }
             tmp_unlink(s, x->tmp);

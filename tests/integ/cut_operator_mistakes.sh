@@ -288,6 +288,20 @@ rc=$?
 set -e
 [ $rc -eq 0 ] || { echo "8: a correction (a later capture) was refused"; cat err; exit 1; }
 
+# a store given as a directory that is something else: the captures' directory, an exported
+# docroot (the store's files would be published, then removed by the next export)
+"$PREP" export --store store --out docroot >/dev/null
+for dir in good docroot; do
+  set +e
+  "$PREP" cut --catalog tiny.cat --actas good --at "2021-06-07 03:00" --key drill.key --pubkey drill.pub --store $dir \
+    --drill >out 2>err
+  rc=$?
+  set -e
+  [ $rc -eq 2 ] && grep -q "^$dir: not-a-store: is not a prep store and not empty" err ||
+    { echo "a store in '$dir': exit $rc"; cat err; exit 1; }
+  [ ! -e $dir/objects ] && [ ! -e $dir/active ] || { echo "a store was made in '$dir'"; exit 1; }
+done
+
 # a value forgotten: the next option is not taken for it (it was: "--store" as the time,
 # then "unexpected argument 'store'")
 set +e
