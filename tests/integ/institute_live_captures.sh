@@ -16,7 +16,7 @@ PREP=$1
 T=$(mktemp -d)
 mkdir -p "$T/logs"
 . "$(dirname "$0")/lib/night.sh"
-trap 'stop institute; rm -rf "$T"' EXIT
+trap 'set +e; stop institute; rm -rf "$T"' EXIT # the daemon may have ended by itself
 cd "$T"
 "$PREP" sim catalog --scale tiny --seed 5 --out cat.cat >/dev/null
 "$PREP" sim actas --catalog cat.cat --out full --seed 5 2>/dev/null
