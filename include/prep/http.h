@@ -185,7 +185,8 @@ struct prep_http_response {
      * prep_http_response_done. Empty (len 0) when h1_head holds every field. */
     const char *h1_common;
     size_t h1_common_len;
-    const uint8_t *body;             /* the bytes to send (a Range is already applied) */
+    const uint8_t *body;             /* the bytes to send (a Range is already applied); may be NULL
+                                      * when send_body is 0 (a HEAD of a page made from its parts) */
     uint64_t body_len;               /* the content-length; HEAD: send no body, same length */
     int send_body;                   /* 0 for HEAD, 304 */
     uint64_t seq;                    /* the cut this response belongs to (0 = none) */
