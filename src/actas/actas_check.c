@@ -47,6 +47,8 @@ typedef struct cctx {
     char other_reason[64];
     int pdec[13];             /* decimals a percentage is computed and compared at: 4 (the
                                * Lineamientos'), or more when the file states it so */
+    int pct_round;            /* percentages rounded half up, not truncated: the file's own
+                               * figures show it (infer) */
 } cctx;
 
 static void layout_note(prep_filecheck_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -462,11 +464,13 @@ typedef struct figs {
 
 static const int64_t p10[10] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000};
 
-/* num/den as a percentage with dec decimals, truncated, as value x 10^dec */
-static int64_t pct(int64_t num, int64_t den, int dec)
+/* num/den as a percentage with dec decimals, truncated (the Lineamientos: "el decimal de la
+ * cuarta posición deberá truncarse y no redondearse"), or rounded half up, as value x 10^dec */
+static int64_t pct(int64_t num, int64_t den, int dec, int round)
 {
     if (den <= 0) return 0;
-    return (int64_t)(((__int128)num * 100 * p10[dec]) / den);
+    __int128 q = (__int128)num * 100 * p10[dec];
+    return (int64_t)(round ? (2 * q + den) / (2 * (__int128)den) : q / den);
 }
 
 static int is_pct(int i)
@@ -520,8 +524,9 @@ static void compute(const cctx *x, const prep_rules *ru, int use_calc, figs *g, 
     int fin = forced_final || cap == esp;
     int with_specials = ru->specials == PREP_CAT_SPECIALS_INCLUDE || (ru->specials == PREP_CAT_SPECIALS_FINAL_ONLY && fin);
     const int *pd = x->pdec;
-    int64_t v[13] = {esp, reg, out, cap, pct(cap, esp, pd[4]), cont, pct(cont, esp, pd[6]), pct(inc, esp, pd[7]),
-                     nc, ln, ccs, scs, pct(with_specials ? ccs : scs, ln, pd[12])};
+    int rd = x->pct_round;
+    int64_t v[13] = {esp,         reg, out, cap, pct(cap, esp, pd[4], rd), cont, pct(cont, esp, pd[6], rd),
+                     pct(inc, esp, pd[7], rd), nc, ln, ccs, scs, pct(with_specials ? ccs : scs, ln, pd[12], rd)};
     memcpy(g->v, v, sizeof v);
     if (final_cut) *final_cut = fin;
 }
@@ -734,7 +739,7 @@ static int popcount4(unsigned v)
 
 /* With no profile given, a choice of the default profile that the file's own figures
  * show to be otherwise is taken from the file and reported. */
-static void infer(const cctx *x, prep_filecheck_report *rep, int use_calc)
+static void infer(cctx *x, prep_filecheck_report *rep, int use_calc)
 {
     prep_rules *ru = &rep->rules;
     figs g;
@@ -787,6 +792,24 @@ static void infer(const cctx *x, prep_filecheck_report *rep, int use_calc)
                 break;
             }
         }
+    }
+    /* percentages rounded instead of truncated (an export's number_format or ROUND): taken
+     * when it makes every stated percentage that differs equal, and breaks none */
+    compute(x, ru, use_calc, &g, NULL);
+    figs r;
+    x->pct_round = 1;
+    compute(x, ru, use_calc, &r, NULL);
+    x->pct_round = 0;
+    int fixed = 0, broken = 0;
+    for (int i = 0; i < 13; i++) {
+        if (!is_pct(i) || !stated_num(x, rep, i, &s)) continue;
+        if (s != g.v[i] && s == r.v[i]) fixed++;
+        else if (s != r.v[i]) broken++;
+    }
+    if (fixed && !broken) {
+        x->pct_round = 1;
+        n += (size_t)snprintf(rep->rules_inferred + n, sizeof rep->rules_inferred - n,
+                              "%spercentages rounded, not truncated", n ? "; " : "");
     }
     (void)n;
 }

@@ -337,6 +337,22 @@ static void test_rules_given_and_found(void **st)
     prep_rules ine;
     assert_int_equal(prep_catalog_rules_preset("ine", &ine), 0);
     prep_filecheck_opts o = {.rules = &ine};
+    /* r1's lista nominal 1401: participation 230 / 1781 = 12.914093 %, 12.9140 truncated (the
+     * LEEMEs) and 12.9141 rounded (an export's number_format): a block that rounds is
+     * taken as rounding, and says so; one that truncates is not; one that does neither
+     * differs */
+    static const struct {
+        const char *pct, *inferred;
+        int ok;
+    } rd[] = {{"12.9141", "percentages rounded, not truncated", 1}, {"12.9140", "", 1}, {"12.9150", "", 0}};
+    for (size_t i = 0; i < PREP_ARRAY_LEN(rd); i++) {
+        char v2[96];
+        snprintf(v2, sizeof v2, "6,6,1,5,83.3333,3,50.0000,33.3333,3,1781,283,230,%s", rd[i].pct);
+        assert_int_equal(check_text(v2, 0, 12, "1401", NULL, &r, &d), PREP_OK);
+        assert_int_equal(prep_actas_filecheck_report_ok(&r), rd[i].ok);
+        assert_string_equal(r.rules_inferred, rd[i].inferred);
+        prep_actas_filecheck_report_free(&r);
+    }
     assert_int_equal(check_text(vals, -1, 0, NULL, &o, &r, &d), PREP_OK);
     assert_false(prep_actas_filecheck_report_ok(&r));
     assert_false(r.fig[8].equal);
