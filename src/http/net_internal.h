@@ -28,6 +28,10 @@
 /* A connection whose answers made no such progress for this long is a stalled reader: at
  * the global cap it is shed before idle readers (tier 0), not kept as "being served". */
 #define NET_STALL_SHED_MS 5000
+/* The longest ClientHello taken (the handshake length its first record declares): a real
+ * one is 0.5-3 KB (with post-quantum key shares); OpenSSL allows 131,396 and holds a buffer
+ * of the declared size (~150 KB a connection) until --header-timeout. */
+#define NET_CLIENT_HELLO_MAX (16 * 1024)
 #define NET_H2_MEM_BUDGET (16u << 20)  /* bytes the open answers of one connection may own */
 #define NET_H1_MEM_BUDGET NET_H2_MEM_BUDGET /* the same for HTTP/1.1's queued answers */
 #define NET_H2_FRAME_BURST 1000        /* frame budget: tokens at the start, and at most */
@@ -184,6 +188,8 @@ struct net_conn {
     int tls, redirect;
     SSL *ssl;
     int handshaken;
+    int hello_seen;                      /* the ClientHello's declared length was looked at */
+    int hello_rearm;                     /* fewer than 9 bytes of it: EPOLLIN again at the next tick */
     int proto;
     unsigned events;                     /* current epoll interest */
     int closing;                         /* close once the output is written */

@@ -302,6 +302,10 @@ void net_conn_timeouts(net_worker *w)
     for (net_conn *c = w->conns, *next; c; c = next) {
         next = c->next;
         int64_t now = w->now_ms;
+        if (c->hello_rearm) { /* a ClientHello's first bytes: look again (hello_check) */
+            c->hello_rearm = 0;
+            net_conn_set_events(c, EPOLLIN);
+        }
         if (c->linger_until) {
             if (now >= c->linger_until) net_conn_close(c);
         } else if (c->head_start_ms && now - c->head_start_ms >= cfg->header_timeout_ms) {
@@ -726,8 +730,34 @@ static void h1_serve(net_conn *c)
 }
 
 /* ---------------------------------------------------------------- events */
+/* Before OpenSSL reads the ClientHello: its first record's 9 bytes (record header and
+ * handshake header), peeked. 1 to go on, 0 to wait (fewer than 9 bytes: EPOLLIN off until
+ * the next tick, or the level-triggered loop would spin on them), -1 to close (a ClientHello
+ * declared longer than NET_CLIENT_HELLO_MAX, or the peer gone). Anything that is not a
+ * ClientHello is left to OpenSSL to refuse. */
+static int hello_check(net_conn *c)
+{
+    unsigned char h[9];
+    ssize_t n = recv(c->fd, h, sizeof h, MSG_PEEK);
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+    if (n == 0) return -1;
+    if (h[0] != 0x16 || (n >= 6 && h[5] != 0x01)) return c->hello_seen = 1;
+    if (n < 9) {
+        net_conn_set_events(c, 0);
+        c->hello_rearm = 1;
+        return 0;
+    }
+    uint32_t len = (uint32_t)h[6] << 16 | (uint32_t)h[7] << 8 | h[8];
+    if (len > NET_CLIENT_HELLO_MAX) return -1;
+    return c->hello_seen = 1;
+}
+
 static int handshake(net_conn *c)
 {
+    if (!c->hello_seen) {
+        int h = hello_check(c);
+        if (h <= 0) return h;
+    }
     ERR_clear_error();
     int r = SSL_do_handshake(c->ssl);
     if (r == 1) {

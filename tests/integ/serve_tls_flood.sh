@@ -41,4 +41,66 @@ echo "handshakes during the flood: $total; normal client p99 ${p99}s over $(wc -
 [ "$total" -ge 1000 ] || fail "the flood did not run ($total handshakes)"
 awk -v p="$p99" 'BEGIN {exit !(p < 0.1)}' || fail "p99 ${p99}s >= 100 ms during the handshake flood"
 kill -0 "$SPID" || fail "prep serve died"
+
+# A ClientHello record that declares the longest handshake OpenSSL takes (131,396 bytes)
+# and sends 100 of them: OpenSSL would hold a buffer of that size per connection until
+# --header-timeout (~150 KB each; 2,000 such connections +300 MB in session 35's probe).
+# It is closed at once (NET_CLIENT_HELLO_MAX, 16 KiB); one of 517 bytes declared is not.
+# And a ClientHello sent a byte at a time still completes (the peek waits for 9 bytes).
+python3 - "$P" <<'PY' || fail "a ClientHello declared too long was not closed at once (above)"
+import socket, ssl, sys, time
+port = int(sys.argv[1])
+def hello(declared):
+    s = socket.create_connection(("127.0.0.1", port))
+    body = b"\x03\x03" + b"\x00" * 98
+    hs = b"\x01" + declared.to_bytes(3, "big") + body
+    s.sendall(b"\x16\x03\x01" + len(hs).to_bytes(2, "big") + hs)
+    s.settimeout(2)
+    t0 = time.monotonic()
+    try:
+        gone = s.recv(1) == b""
+    except socket.timeout:
+        gone = False
+    except ConnectionError:
+        gone = True
+    s.close()
+    return gone, time.monotonic() - t0
+gone, t = hello(131396)
+print("ClientHello declaring 131396 bytes: closed=%s after %.2f s" % (gone, t))
+if not gone or t > 1:
+    sys.exit(1)
+gone, t = hello(517)
+print("ClientHello declaring 517 bytes (100 sent): closed=%s (kept waiting for the rest)" % gone)
+if gone:
+    sys.exit(1)
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()  # the first flight written a byte at a time
+o = ctx.wrap_bio(inc, out, server_hostname="127.0.0.1")
+raw = socket.create_connection(("127.0.0.1", port))
+raw.settimeout(5)
+try:
+    o.do_handshake()
+except ssl.SSLWantReadError:
+    pass
+first = out.read()
+for b in first:
+    raw.sendall(bytes([b]))
+    time.sleep(0.002)
+t0 = time.monotonic()
+while True:
+    try:
+        o.do_handshake()
+        break
+    except ssl.SSLWantReadError:
+        d = out.read()
+        if d:
+            raw.sendall(d)
+        data = raw.recv(65536)
+        if not data:
+            print("the byte-at-a-time ClientHello was closed"); sys.exit(1)
+        inc.write(data)
+print("ClientHello sent a byte at a time: handshake done %.2f s after its last byte" % (time.monotonic() - t0))
+PY
 echo "TLS handshake flood: server up, normal p99 ${p99}s"
