@@ -991,7 +991,8 @@ prep_err prep_actas_check(const char *name, const char *data, size_t len, const 
         layout_note(rep, "CONTABILIZADA values %s", fl);
     }
     if (rep->rows_arrived < x.n) layout_note(rep, "%zu rows of actas not yet arrived", x.n - rep->rows_arrived);
-    if (x.abroad) layout_note(rep, "%d rows of mesas (votes from abroad, voto anticipado, prisi\xC3\xB3n preventiva)", x.abroad);
+    if (x.abroad)
+        layout_note(rep, "%d rows of mesas (votes from abroad, voto anticipado, prisi\xC3\xB3n preventiva)", x.abroad);
     if (x.other_reasons)
         layout_note(rep, "%zu rows with an OBSERVACIONES value not known to the rules (first: '%s')", x.other_reasons,
                     x.other_reason);

@@ -225,9 +225,9 @@ static void remember_made(cutter *c, prep_time instant)
 
 int cutter_integrity_refused(prep_err e, const prep_diags *d)
 {
-    static const char *const kinds[] = {"captures-behind", "count-decreased",        "published-acta-missing", "published-acta-older",
-                                        "published-acta-changed", "published-acta-replaced", "catalogue-changed",
-                                        "catalogue-note"};
+    static const char *const kinds[] = {"captures-behind",         "count-decreased",        "published-acta-missing",
+                                        "published-acta-older",    "published-acta-changed", "published-acta-replaced",
+                                        "catalogue-changed",       "catalogue-note"};
     for (size_t i = 0; e == PREP_ERR_VERIFY && i < PREP_ARRAY_LEN(kinds); i++)
         if (prep_diags_find(d, kinds[i])) return 1;
     return 0;

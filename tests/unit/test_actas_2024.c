@@ -243,7 +243,8 @@ static void test_own_feed_strict(void **st)
 static void test_out_of_catalog_rule(void **st)
 {
     (void)st;
-    static const char *const stated[2] = {"4,5,1,4,100.0000,4,100.0000,0.0000,0,", "4,5,1,4,100.0000,4,100.0000,0.0000,1,"};
+    static const char *const stated[2] = {"4,5,1,4,100.0000,4,100.0000,0.0000,0,",
+                                          "4,5,1,4,100.0000,4,100.0000,0.0000,1,"};
     for (int k = 0; k < 2; k++) {
         const char *old = "4,4,0,4,100.0000,4,100.0000,0.0000,0,";
         const char *at = strstr(FILE_2024, old);
