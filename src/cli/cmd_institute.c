@@ -424,7 +424,9 @@ int cmd_institute(int argc, char **argv)
         "Runs until the window's last cut and then keeps serving the links, until SIGINT/SIGTERM.\n"
         "With \"store_keep\": N the store keeps the objects of the N newest cuts only (older cuts keep\n"
         "their manifest and signature): a broadcaster fewer than N cuts behind always catches up\n"
-        "(docs/institute.md, \"Store retention\").";
+        "(docs/institute.md, \"Store retention\"). Before each cut the actas files are read again\n"
+        "when one changed (a live night's captures, written as they come), and checked against\n"
+        "the active cut. One daemon per store: it holds STORE/institute.lock.";
     if (cli_parse(argc - 1, argv + 1, opts, &help, err, sizeof err)) {
         fprintf(stderr, "prep institute: %s\n", err);
         cli_usage(stderr, "institute", syn, sum, opts);
