@@ -662,6 +662,9 @@ static void note_part(dctx *x, dset *s, long no, size_t si, uint32_t sec, uint32
                        "section %u is split too, and more after it: not named one by one", sec);
 }
 
+/* District 0's name when the rows do not name it (note_place; name_mesa_districts) */
+#define D_ABROAD_DISTRICT "VOTO EN EL EXTRANJERO"
+
 /* The entity, district, municipality and section of a row of an expected acta, and its
  * acta type; a section seen in another district or municipality is split (note_part). */
 static void note_place(dctx *x, dset *s, char **f, long no, uint32_t ent, uint32_t sec, uint32_t dis, uint32_t mun,
@@ -674,7 +677,7 @@ static void note_place(dctx *x, dset *s, char **f, long no, uint32_t ent, uint32
     else if (x->national) (type == 'S' ? s->special_type_count : abroad ? s->abroad_type_count : s->acta_type_count)[tipo]++;
     uint32_t gent = x->national ? ent : 0;
     char nm[64];
-    snprintf(nm, sizeof nm, abroad && !dis ? "VOTO EN EL EXTRANJERO" : "DISTRITO %u", dis);
+    snprintf(nm, sizeof nm, abroad && !dis ? D_ABROAD_DISTRICT : "DISTRITO %u", dis);
     uint32_t rd = 0;
     int named = x->role_field[AR_DISTRITO] >= 0 && !actas_is_blank(ftext(x, f, AR_DISTRITO)) &&
                 (!abroad || dis || (fnum(x, f, AR_ID_DISTRITO, &rd, PREP_CAT_MAX_GEO_ID, no) == 0 && rd == 0));
@@ -1426,18 +1429,15 @@ static void emit_process_and_geography(dctx *x, dset *s, const dmeta *m, prep_bu
      * tell (the 2024 model LEEME, item 9: "las actas fuera de catálogo no se consideran
      * dentro de las actas no contabilizadas"; INE 2021's did count them): the captured
      * actas not counted are CAPTURADAS - CONTABILIZADAS, with or without the FUERA */
-    uint64_t fig[13];
-    int have = 1;
-    static const int need[] = {2, 3, 5, 8};
-    for (size_t i = 0; i < PREP_ARRAY_LEN(need); i++) {
-        const char *v = prep_actas_header_value(&x->lay.hdr, need[i]);
-        char *end = NULL;
-        if (!v || !*v || strspn(v, "0123456789") != strlen(v)) have = 0;
-        else fig[need[i]] = strtoull(v, &end, 10);
-    }
-    if (have && fig[2] && fig[3] >= fig[5]) {
-        if (fig[8] == fig[3] - fig[5]) emit(b, "no_counted_out_of_catalog = no\n");
-        else if (fig[8] == fig[3] - fig[5] + fig[2]) emit(b, "no_counted_out_of_catalog = yes\n");
+    int64_t fuera, cap, cont, nc;
+    const prep_actas_header *h = &x->lay.hdr;
+    const char *hv[4] = {prep_actas_header_value(h, 2), prep_actas_header_value(h, 3), prep_actas_header_value(h, 5),
+                         prep_actas_header_value(h, 8)};
+    if (hv[0] && hv[1] && hv[2] && hv[3] && !prep_actas_figure_parse(hv[0], 2, &fuera) &&
+        !prep_actas_figure_parse(hv[1], 3, &cap) && !prep_actas_figure_parse(hv[2], 5, &cont) &&
+        !prep_actas_figure_parse(hv[3], 8, &nc) && fuera > 0 && cap >= cont) {
+        if (nc == cap - cont) emit(b, "no_counted_out_of_catalog = no\n");
+        else if (nc == cap - cont + fuera) emit(b, "no_counted_out_of_catalog = yes\n");
     }
     static const char *const lk[7] = {"some_illegible",        "all_illegible",       "exceeds_ln",
                                       "no_acta_not_delivered", "no_acta_not_installed", "no_acta_no_envelope",
@@ -1639,7 +1639,8 @@ static void name_mesa_districts(dctx *x, dset *s)
     static const char *const way[3] = {"EN EL EXTRANJERO", "ANTICIPADO", "EN PRISI\xC3\x93N PREVENTIVA"};
     for (size_t i = 0; i < s->ndis; i++) {
         dgeo *g = &s->dis[i];
-        if (g->id != 0 || (strcmp(g->name, "VOTO EN EL EXTRANJERO") && strcmp(g->name, "DISTRITO 0"))) continue;
+        /* the name note_place gave it (the first row M, or A or P), not the file's */
+        if (g->id != 0 || (strcmp(g->name, D_ABROAD_DISTRICT) && strcmp(g->name, "DISTRITO 0"))) continue;
         unsigned mask = 0;
         for (uint32_t e = 0; e < PREP_ARRAY_LEN(s->mesa0); e++)
             if (!x->national || e == g->ent) mask |= s->mesa0[e];
