@@ -38,10 +38,10 @@ cd "$T"
 "$PREP" sim actas --catalog tiny.cat --out good --seed 5 2>/dev/null
 "$PREP" keygen --out drill --drill >/dev/null
 "$PREP" keygen --out otra --drill >/dev/null
-keycut() { # key pub at [extra args]: a drill cut of good/ into store; sets rc, stderr in err
+keycut() { # key pub at [extra args]: a drill cut of $ACTAS (default good/) into store; sets rc, stderr in err
   local key=$1 pub=$2 at=$3; shift 3
   set +e
-  "$PREP" cut --catalog tiny.cat --actas good --at "$at" --key "$key" --pubkey "$pub" --store store --drill "$@" >out 2>err
+  "$PREP" cut --catalog tiny.cat --actas "${ACTAS:-good}" --at "$at" --key "$key" --pubkey "$pub" --store store --drill "$@" >out 2>err
   rc=$?
   set -e
 }
@@ -223,17 +223,11 @@ print(done[0][1], done[1][1])
 PY
 )
 grep -v -e "$a1" -e "$a2" good/gub.csv >quitadas/gub.csv
-set +e
-"$PREP" cut --catalog tiny.cat --actas quitadas --at "2021-06-07 03:00" --key drill.key --pubkey drill.pub --store store --drill >out 2>err
-rc=$?
-set -e
+ACTAS=quitadas mkcut "2021-06-07 03:00"
 refused "8 (published actas removed)" "quitadas/gub.csv: published-acta-missing: acta $a1 .* was published as captured in the active cut 2"
 grep -q "published-acta-missing: acta $a2 " err || { echo "8: the second acta not named"; cat err; exit 1; }
 "$PREP" sim actas --catalog tiny.cat --out otra --seed 9 2>/dev/null
-set +e
-"$PREP" cut --catalog tiny.cat --actas otra --at "2021-06-07 03:00" --key drill.key --pubkey drill.pub --store store --drill >out 2>err
-rc=$?
-set -e
+ACTAS=otra mkcut "2021-06-07 03:00"
 refused "8 (another night's captures)" "otra/gub.csv: published-acta-missing"
 # the captures the active cut published must still be there as published: a row of it
 # edited in place (same instants, PAN 10 lower), or every capture replaced by a later one
@@ -272,20 +266,11 @@ for ln in lines[1:]:
 put(edited, ed); put(later, la)
 put(corrected, [l for l in lines if l] + [extra, ''])
 PY
-set +e
-"$PREP" cut --catalog tiny.cat --actas editada --at "2021-06-07 03:00" --key drill.key --pubkey drill.pub --store store --drill >out 2>err
-rc=$?
-set -e
+ACTAS=editada mkcut "2021-06-07 03:00"
 refused "8 (a published capture edited in place)" "editada/gub.csv:[0-9]*: published-acta-changed: acta $a1 was published in the active cut 2"
-set +e
-"$PREP" cut --catalog tiny.cat --actas tarde --at "2021-06-07 03:00" --key drill.key --pubkey drill.pub --store store --drill >out 2>err
-rc=$?
-set -e
+ACTAS=tarde mkcut "2021-06-07 03:00"
 refused "8 (every published capture replaced by a later one)" "tarde/gub.csv:[0-9]*: published-acta-replaced"
-set +e
-"$PREP" cut --catalog tiny.cat --actas corregida --at "2021-06-07 03:00" --key drill.key --pubkey drill.pub --store store --drill >out 2>err
-rc=$?
-set -e
+ACTAS=corregida mkcut "2021-06-07 03:00"
 [ $rc -eq 0 ] || { echo "8: a correction (a later capture) was refused"; cat err; exit 1; }
 
 # a store given as a directory that is something else: the captures' directory, an exported

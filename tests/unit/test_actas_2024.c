@@ -255,15 +255,9 @@ static void test_out_of_catalog_rule(void **st)
                  "FUERA DE CATÁLOGO,2,N/A,\"02/06/2024 20:19:00 (UTC-6)\"\n");
         char p2[64];
         write_tmp(p2, sizeof p2, text, strlen(text));
-        prep_diags d;
-        prep_diags_init(&d);
-        prep_catalog *c = NULL;
-        prep_err e = prep_actas_derive_catalog(p2, NULL, &c, &d);
-        if (e) prep_diags_print(&d, stderr, 10);
-        assert_int_equal(e, PREP_OK);
+        prep_catalog *c = derive_clean(p2);
         assert_int_equal(c->rules.no_counted_out_of_catalog, k);
         prep_catalog_free(c);
-        prep_diags_free(&d);
         unlink(p2);
     }
 }
