@@ -87,7 +87,7 @@ for r in b.get("broadcasters", []):
 PY
 echo
 echo "error lines in the drill's logs ($DIR/logs/):"
-grep -n -i -E "error|fail|refused|cannot|stopped|killed|larger than" "$DIR"/logs/*.log "$OUT" | grep -v -E "estado: (Failed to connect|HTTP status 503)" | head -40 || true
+grep -n -i -E "error|fail|refused|cannot|stopped|killed|larger than" "$DIR"/logs/*.log "$OUT" | grep -v -E "estado: (Failed to connect|HTTP status 503)" | sed -n 1,40p || true
 echo
 echo "disk: $(du -sh "$DIR/instituto" | cut -f1) institute store, $(du -sh "$DIR/uaq" | cut -f1) prep serve's store," \
   "$(du -sh "$DIR/diario" | cut -f1) Apache side (store and docroot: du counts each hard-linked file once)"

@@ -121,7 +121,7 @@ wait_port() { local i; for i in $(seq 300); do curl -sk -o /dev/null "$1" && ret
 listening() {  # FILE SCHEME: the port prep serve printed
   local i p
   for i in $(seq 600); do
-    p=$(sed -n "s|.*listening on $2://127.0.0.1:\([0-9]*\)/.*|\1|p" "$1" | head -1)
+    p=$(sed -n "s|.*listening on $2://127.0.0.1:\([0-9]*\)/.*|\1|p" "$1" | sed -n 1p)
     [ -n "$p" ] && { echo "$p"; return 0; }
     sleep 0.1
   done

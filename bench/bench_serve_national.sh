@@ -93,7 +93,7 @@ serve_one() {  # NAME: start, measure, switch, load; prints one table row
   pid=$!
   peer_track $pid
   for _ in $(seq 6000); do grep -q 'listening on https' "$out" 2>/dev/null && break; sleep 0.05; done
-  port=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)/.*|\1|p' "$out" | head -1)
+  port=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)/.*|\1|p' "$out" | sed -n 1p)
   [ -n "$port" ] || { echo "prep serve did not start: $(cat "$out")"; exit 1; }
   until curl -sk -o /dev/null "https://127.0.0.1:$port/corte.json"; do sleep 0.05; done
   t1=$(now)
@@ -120,7 +120,7 @@ serve_one() {  # NAME: start, measure, switch, load; prints one table row
   cp "$C/store-$name/active-2" "$C/store-$name/active.new"
   s0=$(now)
   mv "$C/store-$name/active.new" "$C/store-$name/active"
-  until curl -sk -D - -o /dev/null "https://127.0.0.1:$port/corte.json" | tr -d '\r' | grep -qi '^x-prep-corte: 2$'; do sleep 0.02; done
+  until grep -qi '^x-prep-corte: 2$' <(curl -sk -D - -o /dev/null "https://127.0.0.1:$port/corte.json" | tr -d '\r'); do sleep 0.02; done
   s1=$(now)
   hwm=$(status_kb $pid VmHWM)
   kill $pid; wait $pid 2>/dev/null || true
@@ -141,7 +141,7 @@ printf "%-34s %14s %14s %s\n" "peak RSS across the switch" "$hq MB" "$hn MB" "-"
 printf "%-34s %14s %14s %s\n" "switch: cut 2 active -> served" "${sq} s" "${sn} s" "-"
 d=$(echo "($cn - $cq) * 100 / $cq" | bc -l)
 printf "%-34s %14s %14s\n" "CPU per request, whole process" "$pq us" "$pn us"
-printf "%-34s %14s %14s %s\n" "CPU per request (h2, TLS), server" "$cq us" "$cn us" "within +-10%: $(printf %+.1f "$d")% $(echo "$d <= 10 && $d >= -10" | bc | grep -q 1 && echo met || echo MISSED)"
+printf "%-34s %14s %14s %s\n" "CPU per request (h2, TLS), server" "$cq us" "$cn us" "within +-10%: $(printf %+.1f "$d")% $([ "$(echo "$d <= 10 && $d >= -10" | bc)" = 1 ] && echo met || echo MISSED)"
 printf "%-34s %14s %14s\n" "requests completed" "$nq" "$nn"
 printf "%-34s %14s %14s\n" "CPU per request, identity, server" "$iq us" "$in us"
 printf "%-34s %14s %14s\n" "identity requests completed" "$niq" "$nin"

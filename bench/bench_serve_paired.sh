@@ -38,7 +38,7 @@ for s in qro nat; do
   taskset -c 0 "$PREP" serve --store "$C/store-$s" --listen 127.0.0.1:0 --tls-listen 127.0.0.1:0 --tls-cert cert.pem --tls-key key.pem --threads 1 >out-$s 2>&1 &
   PID[$s]=$!; peer_track ${PID[$s]}
   for _ in $(seq 6000); do grep -q 'listening on https' out-$s 2>/dev/null && break; sleep 0.05; done
-  PORT[$s]=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)/.*|\1|p' out-$s | head -1)
+  PORT[$s]=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)/.*|\1|p' out-$s | sed -n 1p)
   until curl -sk -o /dev/null "https://127.0.0.1:${PORT[$s]}/corte.json"; do sleep 0.05; done
   grep -E '^[0-9a-f]{64}  (.*/)?index\.html$' "$C/store-$s/cuts/1/manifest" | sed 's/^[0-9a-f]*  //; s/index\.html$//' |
     python3 -c 'import random,sys; p=[l.rstrip("\n") for l in sys.stdin]; r=random.Random(7); [print("/"+r.choice(p)) for _ in range(2000)]' |
@@ -63,6 +63,6 @@ done
 for s in qro nat; do echo "$s, last round: $(grep '^traffic' h2-$s.txt)"; done
 cq=$(echo "scale=3; ${TOT[qro]} / ${REQ[qro]}" | bc); cn=$(echo "scale=3; ${TOT[nat]} / ${REQ[nat]}" | bc)
 d=$(echo "scale=1; ($cn - $cq) * 100 / $cq" | bc)
-echo "CPU per request (h2, TLS, gzip), server: Querétaro $cq us, national $cn us: $d % (within +-10%: $(echo "$d <= 10 && $d >= -10" | bc | grep -q 1 && echo met || echo MISSED))"
+echo "CPU per request (h2, TLS, gzip), server: Querétaro $cq us, national $cn us: $d % (within +-10%: $([ "$(echo "$d <= 10 && $d >= -10" | bc)" = 1 ] && echo met || echo MISSED))"
 for s in qro nat; do echo "$s RSS $(sed -n 's/^VmRSS:[[:space:]]*//p' /proc/${PID[$s]}/status)"; kill ${PID[$s]}; done
 wait 2>/dev/null || true

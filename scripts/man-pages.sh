@@ -32,7 +32,7 @@ for c in $cmds; do
     for w in $(grep -oE '\b[a-z][a-z-]*[a-z]\b' <<<"$help" | sort -u); do
       [ "$w" = "$c" ] && continue
       h=$("$PREP" "$c" "$w" --help 2>/dev/null) || continue
-      head -1 <<<"$h" | grep -q "^usage: prep $c $w " || continue
+      grep -q "^usage: prep $c $w " <(head -1 <<<"$h") || continue
       page "prep-$c-$w" "$c" "$w"
       n=$((n + 1))
     done

@@ -114,7 +114,7 @@ if [ $QUICK -eq 0 ]; then
         echo "fuzz $name: ok ($(grep -Eo '#[0-9]+' "$work/log" | tail -1 | tr -d '#') runs)" >"$res/$name.ok"
       else
         # the sanitizer's report (error line and stack), then where the input was kept
-        grep -E -A25 '^==[0-9]+==ERROR|^SUMMARY|deadly signal|Test unit written' "$work/log" | head -60 >"$res/$name.fail"
+        grep -E -A25 '^==[0-9]+==ERROR|^SUMMARY|deadly signal|Test unit written' "$work/log" | sed -n 1,60p >"$res/$name.fail"
       fi
       rm -rf "$work"
     }

@@ -19,7 +19,8 @@ for at in "2021-06-06 21:00" "2021-06-06 23:00" "2021-06-07 03:00"; do
   out=$("$PREP" cut --catalog tiny.cat --actas actas --at "$at" --key drill.key --pubkey drill.pub --store store --drill 2>/dev/null)
   grep -q "^cut $n (drill, " <<<"$out" || { echo "unexpected: $out"; exit 1; }
 done
-"$PREP" verify --store store --pubkey drill.pub --drill --now "2021-06-07T03:01:00-05:00" | grep -q "cuts 1..3 verified"
+out=$("$PREP" verify --store store --pubkey drill.pub --drill --now "2021-06-07T03:01:00-05:00")
+grep -q "cuts 1..3 verified" <<<"$out"
 
 # Refusals: a drill cut with the live key, a live cut with the drill key; the store stays at 3.
 set +e
@@ -29,7 +30,8 @@ set +e
 set -e
 [ $r1 -ne 0 ] && [ $r2 -ne 0 ] || { echo "a key signed the other mode's cut"; cat e1 e2; exit 1; }
 [ $r3 -eq 2 ] && grep -q -- "--actas DIR is required" e3
-"$PREP" verify --store store --pubkey drill.pub --drill --now "2021-06-07T03:06:00-05:00" | grep -q "cuts 1..3 verified"
+out=$("$PREP" verify --store store --pubkey drill.pub --drill --now "2021-06-07T03:06:00-05:00")
+grep -q "cuts 1..3 verified" <<<"$out"
 
 # Export and check with stock tools only.
 "$PREP" export --store store --out site >/dev/null 2>&1
@@ -47,7 +49,7 @@ bad=$(find . -name index.html -not -path './cortes/*' -print0 | xargs -0 grep -L
 [ -z "$bad" ] || { echo "drill pages without SIMULACRO: $bad"; exit 1; }
 # The database in the cut is the official layout, cut line included.
 csv=$(find . -name '*.csv' -path '*base-de-datos*' -not -path './cortes/*' -print -quit)
-[ -n "$csv" ] && sed -n 3p "$csv" | grep -qx "07/06/2021 03:00 (UTC-5)"
+[ -n "$csv" ] && grep -qx "07/06/2021 03:00 (UTC-5)" <(sed -n 3p "$csv")
 # A flipped byte in an exported page is caught by the stock checksum.
 f=$(find . -name index.html -not -path './cortes/*' -print -quit)
 cp "$f" "$T/orig"; printf 'X' | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null

@@ -122,11 +122,11 @@ make_cut 2
 for b in sftp ftps; do
   [ -f "${INC[$b]}/cuts/2/manifest.patch.gz" ] && ok "$b: cut 2's patch crossed gzip'd" || bad "$b: no manifest.patch.gz"
 done
-g=$(find "${INC[sftp]}/objects" -name '*.gz' | head -1)
+g=$(find "${INC[sftp]}/objects" -name '*.gz' | sed -n 1p)
 [ -n "$g" ] || die "no .gz in cut 2's SFTP delivery"
 size=$(stat -c %s "$g")
 printf '\x55' | dd of="$g" bs=1 seek=$((size / 2)) conv=notrunc status=none
-g2=$(find "${INC[ftps]}/objects" -name '*.gz' | head -1)
+g2=$(find "${INC[ftps]}/objects" -name '*.gz' | sed -n 1p)
 truncate -s $(($(stat -c %s "$g2") - 10)) "$g2"
 for b in sftp ftps; do
   receive $b
@@ -135,7 +135,7 @@ for b in sftp ftps; do
   # (which, depends on the byte); a stream cut short: truncated
   want='(bad-gzip|oversize|hash-mismatch)'; [ $b = ftps ] && want=truncated
   [ $rc = 1 ] && grep -Eq "refused: $want" "$T/logs/recv-$b.log" &&
-    ok "$b: tampered .gz $(grep -Eo "refused: $want" "$T/logs/recv-$b.log" | head -1), exit 1" ||
+    ok "$b: tampered .gz $(grep -Eo "refused: $want" "$T/logs/recv-$b.log" | sed -n 1p), exit 1" ||
     bad "$b: rc $rc: $(tail -3 "$T/logs/recv-$b.log")"
   [ "$(active_of $b)" = 1 ] && verify $b && ok "$b keeps cut 1, which verifies" || bad "$b: active $(active_of $b)"
   grep -Eq "refused: $want" "$T/b-$b/log" && ok "$b: the refusal is in the store's log" || bad "$b: not logged"
@@ -166,7 +166,7 @@ wait_for 15 is_on sftp 4 && ok "receive --watch took the gzip'd cut 4" ||
   bad "receive --watch: on $(active_of sftp): $(tail -3 "$T/logs/watch.log")"
 stop watch
 [ -z "$(find "${INC[sftp]}" -type f)" ] && ok "receive --watch consumed every file, .gz included" ||
-  bad "left in incoming: $(find "${INC[sftp]}" -type f | head -3)"
+  bad "left in incoming: $(find "${INC[sftp]}" -type f | sed -n 1,3p)"
 
 # ---------------------------------------------------------------- 4. the pull link
 "$PREP" sim catalog --scale tiny --out cat.cat >/dev/null &&
@@ -195,7 +195,7 @@ L=$(latest)
 [ "$L" -gt "$K" ] || die "the broadcaster is on $K, the institute on $L: nothing to tamper with"
 
 # an object by an old client (no Accept-Encoding) and by a new one
-g=$(cd "$T/inst/wire" && find . -name '*.gz' | head -1)
+g=$(cd "$T/inst/wire" && find . -name '*.gz' | sed -n 1p)
 g=${g#./}
 sha=${g%.gz}; sha=${sha%%/*}${sha#*/}
 curl -sf "${LINK}objects/${sha:0:2}/${sha:2}" -o "$T/raw.bin" -D "$T/raw.h" || bad "curl raw object"
@@ -224,7 +224,7 @@ start p "${RCV[@]}"
 # the manifest declares (oversize, "cut N refused: oversize"): any of them, not the cut.
 REFUSAL='(pull|refused): (bad-gzip|hash-mismatch|oversize)'
 wait_for 15 grep -Eq "$REFUSAL" "$T/logs/p.log" &&
-  ok "pull: $n damaged .gz refused: $(grep -Eo "$REFUSAL" "$T/logs/p.log" | head -1)" ||
+  ok "pull: $n damaged .gz refused: $(grep -Eo "$REFUSAL" "$T/logs/p.log" | sed -n 1p)" ||
   bad "pull: no refusal: $(tail -3 "$T/logs/p.log")"
 [ "$(pactive)" = "$K" ] && ok "pull: the broadcaster keeps cut $K" || bad "pull: moved to $(pactive)"
 "$PREP" verify --store "$T/p" --pubkey "$T/drill.pub" --drill >/dev/null 2>&1 && ok "pull: its store verifies" ||

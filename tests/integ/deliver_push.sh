@@ -112,7 +112,7 @@ grep -q 'status=failed' "$T/store/deliver/caido/deliveries" && grep -q 'status=d
   ok "delivery records" || bad "delivery records"
 n1=$(count_files "$T/sftp1/incoming")
 n1gz=$(find "$T/sftp1/incoming/objects" -name '*.gz' | wc -l)
-find "$T/sftp1" "$T/sftp2" "$T/ftproot" -name '*.tmp-*' | grep -q . && bad "temporary names left" || ok "no temporary name left"
+[ -n "$(find "$T/sftp1" "$T/sftp2" "$T/ftproot" -name '*.tmp-*')" ] && bad "temporary names left" || ok "no temporary name left"
 receive sftp1 "$T/sftp1/incoming" && [ "$(active_of sftp1)" = 1 ] && ok "sftp broadcaster activated cut 1" || bad "sftp activate"
 receive ftps "$T/ftproot/incoming" && [ "$(active_of ftps)" = 1 ] && ok "ftps broadcaster activated cut 1" || bad "ftps activate"
 receive sftp2 "$T/sftp2/incoming" && [ "$(active_of sftp2)" = 1 ] && ok "second sftp broadcaster activated cut 1" || bad "sftp2 activate"
@@ -160,7 +160,7 @@ cat "$T/d4.out"
 grep -q '^atrasado: cut 4 delivered (from 1, 3 cuts): 9 files, 3 objects' "$T/d4.out" && ok "chain 2..4 planned" || bad "chain: $(cat "$T/d4.out")"
 receive sftp2 "$T/sftp2/incoming" && [ "$(active_of sftp2)" = 4 ] && ok "3 cuts behind: caught up to cut 4" || bad "catch-up"
 "$PREP" verify --store "$T/b-sftp2" --pubkey "$T/ieeq.pub" --now "$NOW" >/dev/null 2>&1 && ok "verify the chain 1..4" || bad "verify sftp2"
-find "$T/sftp1" "$T/sftp2" "$T/ftproot" -name '*.tmp-*' | grep -q . && bad "temporary names left" || ok "no temporary name left"
+[ -n "$(find "$T/sftp1" "$T/sftp2" "$T/ftproot" -name '*.tmp-*')" ] && bad "temporary names left" || ok "no temporary name left"
 
 # ---------------------------------------------------------------- 6. targets from the registry
 # An active broadcaster of `prep difusor` gets the newest cut whole; the registry keeps
@@ -180,7 +180,7 @@ done
 cat "$T/d6.out"
 grep -q '^canal-siete: cut 4 delivered (whole, 1 cut)' "$T/d6.out" && ok "registry target got cut 4" || bad "registry target"
 "$PREP" difusor show canal-siete "${D[@]}" >"$T/show.out" 2>&1
-grep -A3 '^deliveries' "$T/show.out" | grep -q ' 4 ' && grep -A3 '^deliveries' "$T/show.out" | grep -q 'ok' &&
+grep -A3 '^deliveries' "$T/show.out" >"$T/show.deliveries" && grep -q ' 4 ' "$T/show.deliveries" && grep -q 'ok' "$T/show.deliveries" &&
   ok "delivery recorded in the registry" || bad "registry record: $(cat "$T/show.out" | tail -5)"
 receive sftp3 "$T/sftp3/incoming" && [ "$(active_of sftp3)" = 4 ] && ok "registry broadcaster activated cut 4" || bad "sftp3"
 "$PREP" difusor block canal-siete "${D[@]}" --by prueba --why prueba >/dev/null 2>&1 || bad "block"

@@ -213,7 +213,7 @@ grep -Eq "pulled corte [0-9]+ \([0-9]+ cortes, [1-9][0-9]* of them as manifest p
 WAIT=75 at_latest s f p && ok "S (sftp), F (ftps), P (pull) serve the institute's latest cut ($(status_line))" ||
   die "not every broadcaster reached the latest cut: $(status_line)"
 grep -q "entregado a difusor-f por FTPS (completo" "$T/logs/institute.log" && ok "F got cut 1 whole, then the chain" ||
-  bad "F's pushes: $(grep difusor-f "$T/logs/institute.log" | head -3)"
+  bad "F's pushes: $(grep difusor-f "$T/logs/institute.log" | sed -n 1,3p)"
 same_cut f
 for b in s f p; do verify_store $b; done
 

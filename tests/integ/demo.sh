@@ -97,7 +97,7 @@ done
 # the cutter keeps its last site for the next render: whole at a local scale; at the
 # national scales the section pages' body parts by hash only, once a cut holds them
 # (prep_render_site_shed): at national-small, with few sections a district, ~37 of ~52 MB
-ilog=$(ls "$T"/d/logs/institut*.log 2>/dev/null | head -1)
+ilog=$(ls "$T"/d/logs/institut*.log 2>/dev/null | sed -n 1p)
 [ -n "$ilog" ] || fail "no institute log under $T/d/logs"
 held=$(sed -n 's/^prep institute: corte \([2-9]\|[1-9][0-9]\+\) (.*): [0-9]* archivos, \([0-9.]*\) MB (\([0-9.]*\) MB en memoria).*/\2 \3/p' "$ilog" | tail -1)
 [ -n "$held" ] || fail "no cut after the first in $ilog with its bytes and what stays in memory"
@@ -142,7 +142,7 @@ pass "every store keeps the objects of its 2 newest cuts only"
 
 # a part that dies is started again: kill prep serve (difusor 1) hard; the drill names it,
 # starts it again, and the site answers with a current cut
-spid=$(pgrep -f -- " serve --store $T/d/" | head -1)
+spid=$(pgrep -f -- " serve --store $T/d/" | sed -n 1p)
 [ -n "$spid" ] || fail "no prep serve process of the drill"
 kill -KILL "$spid"
 for _ in $(seq 1 60); do grep -q "difusor-uaq-serve started again" "$T/out" && break; sleep 0.25; done

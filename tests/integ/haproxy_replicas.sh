@@ -107,7 +107,7 @@ wait_serves() { # wait_serves REPLICA CUT
   fail "r$1 does not serve cut $2 within 3 s"
 }
 # The lookup form still works through the proxy (the marker goes before n=...).
-sec=$(grep -o ' seccion/[0-9]*/index.html' src/cuts/1/manifest | head -1 | cut -d/ -f2)
+sec=$(grep -o ' seccion/[0-9]*/index.html' src/cuts/1/manifest | sed -n 1p | cut -d/ -f2)
 loc=$(curl -sS -o /dev/null -D - "http://127.0.0.1:$HP/seccion/?n=$sec" | tr -d '\r' | sed -n 's/^location: //Ip')
 [ "$loc" = "$sec/" ] || fail "lookup through haproxy: location '$loc', expected '$sec/'"
 
@@ -152,7 +152,7 @@ check_lines=$(lagw | grep -c '"GET /health/cut?prep_visto=[0-9]* ' || true)
 # Two direct requests above (curl, not through haproxy); the rest must be health checks.
 others=$(lagw | awk '!/"GET \/health\/cut\?prep_visto=[0-9]* / && !/"curl\//' | wc -l)
 [ "$stot_lag" = "$stot_down" ] || fail "haproxy sent r2 $((stot_lag - stot_down)) sessions while it lagged"
-[ "$others" = 0 ] || fail "r2 got $others requests other than health checks while it lagged: $(lagw | grep -v health/cut | head -3)"
+[ "$others" = 0 ] || fail "r2 got $others requests other than health checks while it lagged: $(lagw | grep -v health/cut | sed -n 1,3p)"
 [ "$check_lines" -ge 3 ] || fail "only $check_lines health checks reached r2 in $(awk -v a="$te" -v b="$tb" 'BEGIN { printf "%.1f", a - b }') s"
 
 # C. r2 catches up and rejoins; cuts 7 and 8 to all three.

@@ -124,7 +124,7 @@ for spec in 2018:presidencia:pres 2018:senadurias:sen 2018:diputaciones:dip 2021
   want=$(grep -a -A1 '^ACTAS_ESPERADAS' "$F" | tail -1 | tr -d '\r' | tr ',' '|')
   got=$(sed -n 4p "$T/tally.out" | tr ',' '|')
   [ "$got" = "$want" ] || { echo "ine${y}_$n.csv: tally with the catalogue gives $got, the file says $want"; fail=1; }
-  head -8 "$T/db/$e.csv" | grep -q '^CLAVE_CASILLA.CLAVE_ACTA.ID_ESTADO.ESTADO.ID_DISTRITO_FEDERAL.DISTRITO_FEDERAL.SECCION.' ||
+  grep -q '^CLAVE_CASILLA.CLAVE_ACTA.ID_ESTADO.ESTADO.ID_DISTRITO_FEDERAL.DISTRITO_FEDERAL.SECCION.' <(head -8 "$T/db/$e.csv") ||
     { echo "ine${y}_$n.csv: the database is not in the federal layout"; head -8 "$T/db/$e.csv"; fail=1; }
   "$PREP" tally --actas "$T/db/$e.csv" --check >"$T/dbcheck.out" 2>&1 ||
     { echo "ine${y}_$n.csv: its database does not check"; cat "$T/dbcheck.out"; fail=1; }

@@ -47,7 +47,7 @@ done
 "$PREP" export --store store --out siteI --copy >/dev/null 2>&1
 
 # c: one page changed (a copy, so the other exports stay intact)
-PAGE=$(cd siteC && find gubernatura -name index.html | LC_ALL=C sort | head -1)
+PAGE=$(cd siteC && find gubernatura -name index.html | LC_ALL=C sort | sed -n 1p)
 [ -n "$PAGE" ] || fail "no gubernatura page in the export"
 EXPECTED=$(grep "  $PAGE\$" siteC/SHA256SUMS | cut -d' ' -f1)
 sed 's/<\/body>/<p>publicidad<\/p><\/body>/' "siteC/$PAGE" > page.new
@@ -167,22 +167,22 @@ print("" if v is None else v)' "$1" "$2"
 [ "$(field a serving_cut)" = 3 ] && [ "$(field a cuts_behind)" = 0 ] || fail "a: not serving cut 3"
 [ "$(field a cert_days_left)" -ge 58 ] || fail "a: cert days $(field a cert_days_left)"
 case "$(field b state)" in amber|red) ;; *) fail "b: $(field b state)";; esac
-field b reason | grep -q "stale, 2 cuts behind" || fail "b: $(field b reason)"
+grep -q "stale, 2 cuts behind" <(field b reason) || fail "b: $(field b reason)"
 [ "$(field b serving_cut)" = 1 ] && [ "$(field b cuts_behind)" = 2 ] || fail "b: cut/behind"
-[ "$(field d state)" = red ] && field d reason | grep -q "^unreachable" || fail "d: $(field d reason)"
-[ "$(field f state)" = red ] && field f reason | grep -q "manifest not signed by the institute" || fail "f: $(field f reason)"
-[ "$(field e state)" = amber ] && field e reason | grep -Eq "certificate expires in [23] days" || fail "e: $(field e reason)"
-[ "$(field g state)" = red ] && field g reason | grep -q "certificate not valid" || fail "g: $(field g reason)"
-[ "$(field h state)" = red ] && field h reason | grep -qx "SHA256SUMS.sig is not the institute's signature of this cut" ||
+[ "$(field d state)" = red ] && grep -q "^unreachable" <(field d reason) || fail "d: $(field d reason)"
+[ "$(field f state)" = red ] && grep -q "manifest not signed by the institute" <(field f reason) || fail "f: $(field f reason)"
+[ "$(field e state)" = amber ] && grep -Eq "certificate expires in [23] days" <(field e reason) || fail "e: $(field e reason)"
+[ "$(field g state)" = red ] && grep -q "certificate not valid" <(field g reason) || fail "g: $(field g reason)"
+[ "$(field h state)" = red ] && grep -qx "SHA256SUMS.sig is not the institute's signature of this cut" <(field h reason) ||
   fail "h: $(field h state) $(field h reason)"
-[ "$(field i state)" = red ] && field i reason | grep -q "^missing SHA256SUMS.sig (HTTP 404)" || fail "i: $(field i reason)"
+[ "$(field i state)" = red ] && grep -q "^missing SHA256SUMS.sig (HTTP 404)" <(field i reason) || fail "i: $(field i reason)"
 # j: every page fetched has the bytes of cut 2, the cut its own header and stamp name:
 # honest, though SHA256SUMS was cut 3's; k: a changed page matches no cut it names
 # (and the row says it serves cut 2, one behind: old pages under a new SHA256SUMS are not
 # "current"; cut 3 is seconds old, so that is a delivery in progress, green)
 [ "$(field j state)" = green ] && [ "$(field j serving_cut)" = 2 ] && [ "$(field j cuts_behind)" = 1 ] ||
   fail "j: $(field j state) $(field j serving_cut) $(field j reason)"
-field j reason | grep -q "^serving cut 2; cut 3 pending for " || fail "j: $(field j reason)"
+grep -q "^serving cut 2; cut 3 pending for " <(field j reason) || fail "j: $(field j reason)"
 [ "$(field j pages_bad)" = 0 ] || fail "j: pages_bad $(field j pages_bad)"
 python3 - <<'PY' || fail "j: evidence"
 import json
@@ -195,9 +195,9 @@ assert idx and idx[0]["stamp_corte"] == 2 and idx[0]["cut"] == 2, idx
 sig = [l for l in lines if l["path"] == "SHA256SUMS.sig"]
 assert sig and sig[0]["verdict"] == "identical" and sig[0]["cut"] == 3, sig
 PY
-[ "$(field k state)" = red ] && field k reason | grep -qx "modified page index.html" || fail "k: $(field k state) $(field k reason)"
+[ "$(field k state)" = red ] && grep -qx "modified page index.html" <(field k reason) || fail "k: $(field k state) $(field k reason)"
 # a serves the right signature: it is fetched and logged as identical
-grep '"path":"SHA256SUMS.sig"' out/evidence/a.jsonl | grep -q '"verdict":"identical"' || fail "a: no identical signature in the evidence"
+grep -q '"verdict":"identical"' <(grep '"path":"SHA256SUMS.sig"' out/evidence/a.jsonl) || fail "a: no identical signature in the evidence"
 # c: the sample may not have reached the changed page in round 1; rounds rotate until it
 # does (a tiny cut of 101 paths, at least 3 rotating paths per round).
 for round in $(seq 2 60); do
@@ -205,7 +205,7 @@ for round in $(seq 2 60); do
   "$PREP" monitor --config c.json --once > /dev/null 2>&1 || true
 done
 [ "$(field c state)" = red ] || fail "c: never found red"
-field c reason | grep -qx "modified page $PAGE" || fail "c: $(field c reason)"
+grep -qx "modified page $PAGE" <(field c reason) || fail "c: $(field c reason)"
 python3 - "$PAGE" "$EXPECTED" "$FOUND" <<'EOF' || fail "c: evidence"
 import json, sys
 page, exp, found = sys.argv[1:]

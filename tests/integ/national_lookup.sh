@@ -64,7 +64,7 @@ for srv in serve apache; do
       ent=${q#* * }
       if [ "$st" = 404 ] && grep -q '<h1>Sección no encontrada</h1>' b && grep -q "aria-current=\"page\">$ent</li>" b; then
         ok "$srv $tree/seccion/$1/?$2: 404 with seccion/$1/no-encontrada.html"
-      else bad "$srv $tree/seccion/$1/?$2: $st, $(grep -o '<h1>[^<]*</h1>' b | head -1)"; fi
+      else bad "$srv $tree/seccion/$1/?$2: $st, $(grep -o '<h1>[^<]*</h1>' b | sed -n 1p)"; fi
     done
   done
   # the top lookup of a national process has no form: a number alone names no section

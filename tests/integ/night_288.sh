@@ -200,6 +200,6 @@ done
 # every broadcaster here is honest: no page "modified" or "missing", no manifest the
 # institute did not sign ("unknown-manifest")
 false_verdicts=$(cat "$BOARD"/evidence/*.jsonl 2>/dev/null | grep -cE '"verdict":"(modified|missing|unknown-manifest)"' || true)
-[ "$false_verdicts" = 0 ] || { grep -hE '"verdict":"(modified|missing|unknown-manifest)"' "$BOARD"/evidence/*.jsonl | head -5 >&2; fail "$false_verdicts false verdicts in the monitor's evidence"; }
+[ "$false_verdicts" = 0 ] || { grep -hE '"verdict":"(modified|missing|unknown-manifest)"' "$BOARD"/evidence/*.jsonl | sed -n 1,5p >&2; fail "$false_verdicts false verdicts in the monitor's evidence"; }
 pass "the monitor is green with no false verdict"
 echo "night of $CUTS cuts: all checks passed"

@@ -100,7 +100,7 @@ for srv in serve apache; do
        [ "$(field cache-control)" = no-cache ] && [ "$(field x-prep-corte)" = 1 ] &&
        [ "$(field content-type)" = "text/html; charset=utf-8" ]; then
       ok "(c) $srv /seccion/?$q: 404 with the cut's page"
-    else bad "(c) $srv /seccion/?$q: $st, $(grep -o '<h1>[^<]*</h1>' b | head -1)"; fi
+    else bad "(c) $srv /seccion/?$q: $st, $(grep -o '<h1>[^<]*</h1>' b | sed -n 1p)"; fi
   done
   st=$(get $srv "/seccion/?x=1")
   [ "$st" = 200 ] && grep -q '<h1>Buscar mi sección</h1>' b && ok "(c) $srv /seccion/?x=1: the lookup page" ||

@@ -295,7 +295,7 @@ PY
 set +e
 timeout 20 "$PREP" tally --actas "$T/garbage.csv" >"$T/out" 2>"$T/err"; rc=$?
 set -e
-if [ $rc -eq 2 ] && head -30 "$T/err" | grep -q "section-conflict: section [0-9]* is in .*more than 8 places"; then
+if [ $rc -eq 2 ] && grep -q "section-conflict: section [0-9]* is in .*more than 8 places" <(head -30 "$T/err"); then
   echo "a municipality column that is no municipality: refused, the reason among the first lines"
 else echo "garbage municipalities: exit $rc, expected 2 with section-conflict in view"; head -30 "$T/err"; fail=1; fi
 

@@ -140,7 +140,7 @@ for _ in $(seq 600); do
 done
 [ "$(curl -sS --max-time 2 "http://127.0.0.1:$SL/health")" = "ok corte 2" ] || { echo "FAIL - prep serve did not take cut 2"; exit 1; }
 
-CSV=$(cd site && ls base-de-datos/*.csv | head -1)
+CSV=$(cd site && ls base-de-datos/*.csv | sed -n 1p)
 CSS=$(cd site && ls assets/*.css | grep -v '\.gz$\|\.br$')
 JS=$(cd site && ls assets/*.js | grep -v '\.gz$\|\.br$')
 DEEP=$(cd site && grep -v '^#' SHA256SUMS | awk '{print $2}' | grep '/index.html$' | grep -v '^embebido/' |
@@ -158,7 +158,7 @@ same304() {
     policy "$a" >"$a.p"
     policy "$b" >"$b.p"
     checked=$((checked + 1))
-    if head -1 "$a.p" | grep -q 'status 304' && [ "$(grep -c ': ' "$a.p")" -ge 6 ] && diff "$a.p" "$b.p" >"$a.d"; then
+    if grep -q 'status 304' <(head -1 "$a.p") && [ "$(grep -c ': ' "$a.p")" -ge 6 ] && diff "$a.p" "$b.p" >"$a.d"; then
       ok "$1 $2 ($proto): 304$(grep '^cache-control' "$a.p" | sed 's/^cache-control: / /')"
     else
       bad "$1 $2 ($proto): $(head -1 "$a.p") / $(head -1 "$b.p"); differences (< prep serve, > apache):"
@@ -182,7 +182,7 @@ same data /SHA256SUMS.sig
 # corte.json
 same poll /corte.json
 # open data (issue 16): the JSON files with access-control-allow-origin, the CSV without
-SEC=$(cd site && ls seccion | grep '^[0-9]\{4\}$' | head -1)
+SEC=$(cd site && ls seccion | grep '^[0-9]\{4\}$' | sed -n 1p)
 same open-data-json /gubernatura/datos.json
 same open-data-json "/seccion/$SEC/datos.json"
 same open-data-json /datos/esquema.json
@@ -233,7 +233,7 @@ same redirect-plain plain:/cortes/1/SHA256SUMS
 
 echo "  $checked comparisons"
 if grep -qE '\[[a-z_0-9]+:(error|crit|alert|emerg)\]' ap/error.log; then
-  bad "apache logged errors: $(grep -E ':(error|crit|alert|emerg)\]' ap/error.log | head -3)"
+  bad "apache logged errors: $(grep -E ':(error|crit|alert|emerg)\]' ap/error.log | sed -n 1,3p)"
 fi
 
 # --- the comparison sees a difference: Apache reloaded with the asset class's value changed

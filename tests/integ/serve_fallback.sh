@@ -60,7 +60,7 @@ echo "ok: restart with cut 2 damaged serves cut 1 and logs why"
 code=$("${C[@]}" -o home.html -D h.txt -w '%{http_code}' "$U/")
 [ "$code" = 200 ] || fail "/ answered $code"
 grep -qi '^x-prep-corte: 1' h.txt || fail "x-prep-corte: $(grep -i x-prep-corte h.txt)"
-"${C[@]}" "$U/corte.json" | grep -q '"corte":1,"instante":"2021-06-06T21:00:00-05:00"' ||
+grep -q '"corte":1,"instante":"2021-06-06T21:00:00-05:00"' <("${C[@]}" "$U/corte.json") ||
   fail "corte.json is not cut 1's"
 H1=$(grep -E "^[0-9a-f]{64}  index.html$" s2/cuts/1/manifest | cut -c1-64)
 [ -n "$H1" ] && [ "$H1" = "$(sha256sum home.html | cut -c1-64)" ] || fail "the home page is not cut 1's ($H1)"
@@ -70,7 +70,7 @@ hc=$("${C[@]}" -o health.txt -w '%{http_code}' "$U/health")
 [ "$hc" = 200 ] || fail "/health status $hc while serving cut 1"
 grep -q "^degraded corte 1: active cut 2 cannot be loaded (missing-object" health.txt ||
   fail "/health: $(cat health.txt)"
-"${C[@]}" "$U/metrics" | grep -qx "prep_serve_fallback_from_cut 2" || fail "/metrics: no prep_serve_fallback_from_cut 2"
+grep -qx "prep_serve_fallback_from_cut 2" <("${C[@]}" "$U/metrics") || fail "/metrics: no prep_serve_fallback_from_cut 2"
 echo "ok: /health 200 '$(cut -c1-60 health.txt)...', /metrics fallback gauge"
 
 # A newer cut activated while serving ends the fallback.
@@ -82,7 +82,7 @@ done
 [ "$("${C[@]}" "$U/health")" = "ok corte 3" ] || fail "after cut 3: /health $("${C[@]}" "$U/health")"
 "${C[@]}" -o /dev/null -D h3.txt "$U/"
 grep -qi '^x-prep-corte: 3' h3.txt || fail "after cut 3: $(grep -i x-prep-corte h3.txt)"
-"${C[@]}" "$U/metrics" | grep -qx "prep_serve_fallback_from_cut 0" || fail "/metrics after cut 3"
+grep -qx "prep_serve_fallback_from_cut 0" <("${C[@]}" "$U/metrics") || fail "/metrics after cut 3"
 echo "ok: cut 3 activated while serving: served, /health ok corte 3"
 peer_stop "$SPID" || true
 
@@ -96,7 +96,7 @@ code=$("${C[@]}" -o /dev/null -w '%{http_code}' "$U/")
 [ "$code" = 503 ] || fail "/ answered $code with the only cut broken"
 hc=$("${C[@]}" -o health.txt -w '%{http_code}' "$U/health")
 grep -q "^unavailable: active cut 1 cannot be loaded" health.txt || fail "/health says: $(cat health.txt)"
-"${C[@]}" "$U/metrics" | grep -qx "prep_serve_unavailable 1" || fail "/metrics: no prep_serve_unavailable 1"
+grep -qx "prep_serve_unavailable 1" <("${C[@]}" "$U/metrics") || fail "/metrics: no prep_serve_unavailable 1"
 [ "$hc" = 503 ] || fail "/health answered $hc while serving the waiting page with cuts in the store"
 echo "ok: only cut broken: waiting page 503, /health 503 '$(cat health.txt)'"
 peer_stop "$SPID" || true

@@ -34,7 +34,7 @@ cp active-1 store/active
 "$PREP" serve --store store --listen 127.0.0.1:0 --threads 2 >serve.out 2>&1 &
 peer_track $!
 for _ in $(seq 600); do grep -q 'listening on http://' serve.out 2>/dev/null && break; sleep 0.05; done
-PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' serve.out | head -1)
+PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' serve.out | sed -n 1p)
 [ -n "$PORT" ] || { echo "FAIL - prep serve did not start: $(cat serve.out)"; exit 1; }
 
 check() { # SEQ: every composed file of that cut, through the server

@@ -129,7 +129,7 @@ for k in again:
     k.close()
 print("socket checks ok")
 EOF
-curl -sS --max-time 5 "http://127.0.0.1:$P/metrics" | grep -q '^prep_http_requests_total{status="431"} 1$' || fail "431 not counted"
+grep -q '^prep_http_requests_total{status="431"} 1$' <(curl -sS --max-time 5 "http://127.0.0.1:$P/metrics") || fail "431 not counted"
 peer_stop "$SPID" || fail "server exit status"
 [ ! -e serve.pid ] || fail "pid file left behind"
 echo "prep serve limits: 431, slowloris, per-IP limit, idle timeout, pipelining, plain site, pid file: ok"

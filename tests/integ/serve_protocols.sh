@@ -86,7 +86,7 @@ for proto in --http1.1 --http2; do
   [ "$code" = 304 ] || fail "$proto expected 304, got $code"
   "${C[@]}" $proto -H 'accept-encoding: identity' -r 10-19 -D rg.h -o rg.bin "$S/$F"
   grep -q " 206" rg.h || fail "$proto no 206"
-  cmp -s rg.bin <(tail -c +11 "site/$F" | head -c 10) || fail "$proto range bytes differ"
+  cmp -s rg.bin <(head -c 20 "site/$F" | tail -c 10) || fail "$proto range bytes differ"
 done
 # A method other than GET/HEAD: 405 with allow.
 "${C[@]}" --http1.1 -X POST -D p.h -o /dev/null "$S/" || true
@@ -103,8 +103,8 @@ m1=$("${C[@]}" "$S/metrics" | sed -n 's/^prep_http_requests_total{status="200"} 
 "${C[@]}" -o /dev/null "$S/" -o /dev/null "$S/" -o /dev/null "$S/"
 m2=$("${C[@]}" "$S/metrics" | sed -n 's/^prep_http_requests_total{status="200"} //p')
 [ $((m2 - m1)) -ge 4 ] || fail "metrics did not move: $m1 -> $m2"
-"${C[@]}" "$S/metrics" | grep -q '^prep_serve_active_cut_sequence 1$' || fail "metrics cut sequence"
-"${C[@]}" "$S/metrics" | grep -q '^prep_serve_connections_total [1-9]' || fail "metrics connections"
+grep -q '^prep_serve_active_cut_sequence 1$' <("${C[@]}" "$S/metrics") || fail "metrics cut sequence"
+grep -q '^prep_serve_connections_total [1-9]' <("${C[@]}" "$S/metrics") || fail "metrics connections"
 
 # Access log: combined format, flushed within a second or two.
 "${C[@]}" --http1.1 -A "probe/1.0" -e "https://ref.example/x" -o /dev/null "$S/corte.json?q=%22"

@@ -85,7 +85,7 @@ grep -q "the damaged ones are moved to $T/b/store/damaged/ and the next cut fetc
 ok "the refused cut moved the damaged object to damaged/ (logged)"
 
 # 2. the object is fetched again (the refused cut taken again, or the next one) and served
-bad_cut=$(sed -n 's/^prep serve: active cut \([0-9]*\) cannot be loaded.*/\1/p' logs/b.log | head -n 1)
+bad_cut=$(sed -n 's/^prep serve: active cut \([0-9]*\) cannot be loaded.*/\1/p' logs/b.log | sed -n 1p)
 [ -n "$bad_cut" ] || die "no cut refused"
 c1=""
 for _ in $(seq 1 100); do c1=$(corte); [ -n "$c1" ] && [ "$c1" -ge "$bad_cut" ] && break; sleep 0.2; done

@@ -56,8 +56,8 @@ start_serve() { # OUT ERR ARGS...: sets SPID, PLAIN, TLS
   SPID=$!
   peer_track "$SPID"
   for _ in $(seq 100); do grep -q "listening on http://" "$out" 2>/dev/null && break; sleep 0.1; done
-  TLS=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)/.*|\1|p' "$out" | head -1)
-  PLAIN=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$out" | head -1)
+  TLS=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)/.*|\1|p' "$out" | sed -n 1p)
+  PLAIN=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$out" | sed -n 1p)
   [ -n "$TLS" ] && [ -n "$PLAIN" ] || fail "no listening lines: $(cat "$out")"
 }
 
@@ -252,8 +252,8 @@ EOF
 M=$(curl -sS --max-time 5 "http://127.0.0.1:$PLAIN/metrics" || true)
 # the metrics connection itself may be refused while the busy readers drain: retry
 for _ in 1 2 3; do [ -n "$M" ] && break; sleep 1; M=$(curl -sS --max-time 5 "http://127.0.0.1:$PLAIN/metrics" || true); done
-echo "$M" | grep -q '^prep_serve_connections_refused_total{reason="cap"} [1-9]' || fail "refusals not counted: $(echo "$M" | grep refused)"
-echo "$M" | grep -q '^prep_serve_connections_shed_total [1-9]' || fail "sheds not counted"
+grep -q '^prep_serve_connections_refused_total{reason="cap"} [1-9]' <<<"$M" || fail "refusals not counted: $(echo "$M" | grep refused)"
+grep -q '^prep_serve_connections_shed_total [1-9]' <<<"$M" || fail "sheds not counted"
 kill "$SPID"
 wait "$SPID" 2>/dev/null || true
 fi
@@ -268,7 +268,7 @@ if [[ $PHASES == *" 4 "* ]]; then
   SPID=$!
   peer_track "$SPID"
   for _ in $(seq 100); do grep -q "listening on http://" out4.txt 2>/dev/null && break; sleep 0.1; done
-  P4=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' out4.txt | head -1)
+  P4=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' out4.txt | sed -n 1p)
   [ -n "$P4" ] || fail "no listening line: $(cat out4.txt err4.txt)"
   rm -f ready.fd
   $PY "$HERE/slowloris.py" 127.0.0.1 "$P4" 150 10 30 ready.fd 0 50 >loris.fd 2>loris.fd.log &
@@ -373,7 +373,7 @@ done
 SP=$!
 trap 'kill $SP 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q "listening on" out6.txt 2>/dev/null && break; sleep 0.1; done
-P=$(sed -n 's|.*listening on http://\[::1\]:\([0-9]*\)/.*|\1|p' out6.txt | head -1)
+P=$(sed -n 's|.*listening on http://\[::1\]:\([0-9]*\)/.*|\1|p' out6.txt | sed -n 1p)
 [ -n "$P" ] || { echo "no listening line"; exit 1; }
 /usr/bin/python3 - "$P" <<'PYEOF'
 import socket, sys, time

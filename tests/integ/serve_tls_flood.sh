@@ -20,7 +20,7 @@ mkdir store
 SPID=$!
 peer_track "$SPID"
 for _ in $(seq 100); do grep -q "listening on https://" out.txt 2>/dev/null && break; sleep 0.1; done
-P=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)/.*|\1|p' out.txt | head -1)
+P=$(sed -n 's|.*listening on https://127.0.0.1:\([0-9]*\)/.*|\1|p' out.txt | sed -n 1p)
 [ -n "$P" ] || fail "no listening line: $(cat out.txt)"
 U="https://127.0.0.1:$P/health"
 curl -sS --cacert cert.pem --max-time 5 "$U" >/dev/null || fail "no answer before the flood"

@@ -127,7 +127,7 @@ BEHIND=$(( $(latest) - SC ))
 wait_for 15 ge active $((SC + N - 1)) c &&
   ok "C, $BEHIND cuts behind (the institute keeps $N), caught up to cut $(active c)" ||
   bad "C ($BEHIND behind) did not catch up: on $(active c), institute $(latest): $(tail -3 logs/c.log)"
-grep -q "pull-gone" logs/c.log && bad "C got pull-gone: $(grep pull-gone logs/c.log | head -1)"
+grep -q "pull-gone" logs/c.log && bad "C got pull-gone: $(grep pull-gone logs/c.log | sed -n 1p)"
 
 # A took cuts beyond the failing retention (it fails from cut A0 + BN on)
 wait_for 20 ge active $((A0 + BN + 2)) a && ok "A took cuts $((A0 + 1))..$(active a) while its retention failed" ||
@@ -167,7 +167,7 @@ objects_of() { # store seq...: the object ids the manifests name (parts of compo
 }
 check_store() { # label store keep last
   local l=$1 st=$2 k=$3 last=$4 s first want have marks=0 unmarked=0
-  first=$(ls "$st/cuts" | grep -E '^[0-9]+$' | sort -n | head -1)
+  first=$(ls "$st/cuts" | grep -E '^[0-9]+$' | sort -n | sed -n 1p)
   want=$(objects_of "$st" $(seq $((last - k + 1)) "$last") | md5sum)
   have=$(cd "$st/objects" && find . -type f | sed 's|^\./||; s|/||' | sort | md5sum)
   [ "$want" = "$have" ] && ok "$l: the store holds exactly the objects of cuts $((last - k + 1))..$last ($(find "$st/objects" -type f | wc -l) objects; cuts $first..$last)" ||

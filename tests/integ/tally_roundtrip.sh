@@ -10,7 +10,7 @@ T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 "$PREP" tally --catalog "$T/qro.cat" --actas "$T/actas" --at "2021-06-06 23:00" --db-out "$T/db" >"$T/cut.txt" 2>/dev/null
 for e in gub ayu dip; do
   [ -s "$T/db/$e.csv" ] || { echo "no database for $e"; exit 1; }
-  head -1 "$T/db/$e.csv" | grep -qx 'sep=|'
+  grep -qx 'sep=|' <(head -1 "$T/db/$e.csv")
   # the values line of the published file...
   pub=$(sed -n 5p "$T/db/$e.csv")
   # ...equals the block recomputed from the published rows alone
@@ -35,6 +35,6 @@ set -e
 [ $r1 -eq 2 ] && grep -q "'yesterday' is not a time" "$T/e1"
 [ $r2 -eq 2 ] && grep -q "unknown option '--bogus'" "$T/e2"
 [ $r3 -eq 2 ] && grep -q "unknown --scale 'mars'" "$T/e3"
-"$PREP" tally --help | grep -q "^usage: prep tally"
-"$PREP" sim actas --help | grep -q "^usage: prep sim actas"
+grep -q "^usage: prep tally" <("$PREP" tally --help)
+grep -q "^usage: prep sim actas" <("$PREP" sim actas --help)
 echo "round trip through the published database holds; usage errors are clear"
