@@ -242,6 +242,12 @@ PREP_NODISCARD prep_err prep_actas_derive_catalog_text(const char *actas_path, c
  * correction and is no conflict. Each conflict is a diag "conflicting-duplicate" naming
  * the file (name), both lines and the first field that differs. Returns the count. */
 size_t prep_actas_conflicts(const prep_actas *s, const char *name, prep_diags *d);
+/* 1 when capture a of set sa and capture b of set sb (one election of one catalogue) say
+ * the same: every field read from the row and the votes; where each was read (line, its
+ * place in the pool) aside. A cutter re-reading files that grew keeps its tally only when
+ * every capture it applied is still there, the same (docs/institute.md, "Captures that
+ * change"). */
+int prep_actas_capture_same(const prep_actas *sa, const prep_acta *a, const prep_actas *sb, const prep_acta *b);
 
 /* Reads only the header block of a database file (the lines before the column header):
  * the election's name, the cut line and the summary figures. *out owned

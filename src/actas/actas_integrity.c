@@ -72,6 +72,30 @@ static const char *differs(const prep_actas *s, const prep_acta *a, const prep_a
     return NULL;
 }
 
+/* A field added to prep_acta must be compared below (line and votes_off stay aside). */
+_Static_assert(sizeof(prep_acta) == 296, "prep_acta changed: compare the new field in prep_actas_capture_same");
+
+int prep_actas_capture_same(const prep_actas *sa, const prep_acta *a, const prep_actas *sb, const prep_acta *b)
+{
+    if (sa->cat != sb->cat || sa->election != sb->election) return 0;
+    const int32_t *va = prep_acta_votes(sa, a), *vb = prep_acta_votes(sb, b);
+    uint32_t n_cols = sa->cat->elections[sa->election].n_cols;
+    if (n_cols && memcmp(va, vb, n_cols * sizeof *va)) return 0;
+    return a->casilla == b->casilla && a->section_id == b->section_id && a->district_id == b->district_id &&
+           a->municipality_id == b->municipality_id && a->tipo_casilla == b->tipo_casilla &&
+           a->id_casilla == b->id_casilla && a->ext_contigua == b->ext_contigua && a->urban == b->urban &&
+           a->boletas_sobrantes == b->boletas_sobrantes && a->personas_votaron == b->personas_votaron &&
+           a->rep_votaron == b->rep_votaron && a->votos_sacados == b->votos_sacados &&
+           a->total_asentado == b->total_asentado && a->total_calculado == b->total_calculado &&
+           a->lista_nominal == b->lista_nominal && a->representatives == b->representatives && a->rp == b->rp &&
+           a->no_acta == b->no_acta && a->status == b->status && a->contabilizada == b->contabilizada &&
+           a->obs_stated == b->obs_stated && a->tipo_marked == b->tipo_marked && a->cotejada == b->cotejada &&
+           a->acopio == b->acopio && a->captura == b->captura && a->verificacion == b->verificacion &&
+           !strcmp(a->clave_casilla, b->clave_casilla) && !strcmp(a->clave_acta, b->clave_acta) &&
+           !strcmp(a->mecanismo, b->mecanismo) && !strcmp(a->sha, b->sha) && !strcmp(a->origen, b->origen) &&
+           !strcmp(a->digitalizacion, b->digitalizacion) && !strcmp(a->tipo_documento, b->tipo_documento);
+}
+
 size_t prep_actas_conflicts(const prep_actas *s, const char *name, prep_diags *d)
 {
     if (!s || s->n < 2) return 0;

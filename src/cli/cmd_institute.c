@@ -381,11 +381,21 @@ static int schedule_makes_cuts(const char *config, const prep_catalog *cat, prep
     return 1;
 }
 
+static void captures_unreadable(const prep_institute_config *c)
+{
+    fprintf(stderr,
+            "prep institute: ALERT: the captures in %s cannot be read as they are now (above): no cut at this "
+            "slot, the active cut stays; they are read again at the next\n",
+            c->actas);
+}
+
 /* Before a cut: when an actas file changed since it was read (a live night's captures
- * written as they come; a file replaced), a new cutter reads them all again, and its first
- * cut checks them against the active cut as a restarted daemon's does (cutter_past.c). 1
- * when a cutter is ready; 0 (said, and tried again at the next slot) when the files cannot
- * be read as they are now: nothing is cut from the captures read before, as if current. */
+ * written as they come; a file replaced), they are all read again. Files that only grew
+ * (every capture of the last cut still there, the same) continue the cutter: the next cut
+ * costs what changed. Otherwise a new cutter takes them, and its first cut checks them
+ * against the active cut as a restarted daemon's does (cutter_past.c). 1 when a cutter is
+ * ready; 0 (said, and tried again at the next slot) when the files cannot be read as they
+ * are now: nothing is cut from the captures read before, as if current. */
 static int reread_captures(cutter *cu, const prep_institute_config *c, const prep_catalog **cat)
 {
     char which[4096] = "";
@@ -393,13 +403,31 @@ static int reread_captures(cutter *cu, const prep_institute_config *c, const pre
     if (cu->cat) {
         printf("prep institute: %s changed since it was read: reading the captures again\n", which);
         fflush(stdout);
+        size_t fresh = 0;
+        double t0 = thread_cpu();
+        int r = cutter_reload(cu, "institute", &fresh);
+        if (r < 0) {
+            captures_unreadable(c);
+            return 0;
+        }
+        if (r > 0) {
+            printf("prep institute: the captures of the last cut are as they were; %zu capture(s) after it: the "
+                   "next cut continues from the last (read in %.2f s CPU)\n",
+                   fresh, thread_cpu() - t0);
+            fflush(stdout);
+            return 1;
+        }
         cutter_close(cu);
-    }
-    if (cutter_open(cu, "institute", c->catalog, c->actas, c->key, c->pubkey, c->store, c->drill, NULL)) {
-        fprintf(stderr,
-                "prep institute: ALERT: the captures in %s cannot be read as they are now (above): no cut at this "
-                "slot, the active cut stays; they are read again at the next\n",
-                c->actas);
+        if (cutter_open(cu, "institute", c->catalog, c->actas, c->key, c->pubkey, c->store, c->drill, NULL)) {
+            captures_unreadable(c);
+            return 0;
+        }
+        printf("prep institute: captures up to the last cut changed: a new cutter read them (%.2f s CPU); they are "
+               "checked against the active cut, and the next cut is made whole\n",
+               thread_cpu() - t0);
+        fflush(stdout);
+    } else if (cutter_open(cu, "institute", c->catalog, c->actas, c->key, c->pubkey, c->store, c->drill, NULL)) {
+        captures_unreadable(c);
         return 0;
     }
     *cat = cu->cat;

@@ -65,6 +65,90 @@ int cutter_actas_changed(const cutter *c, char *which, size_t whichsz)
     return 0;
 }
 
+/* One reading of every election's actas file. */
+typedef struct cutter_sets {
+    prep_actas **sets;        /* owned, one per election */
+    prep_tally_cursor *cursors; /* owned, fresh */
+    cutter_file_sig *sig;     /* owned: each file as it was before it was read */
+    prep_buf overridden;      /* what an override would let through of these files */
+    size_t bad, conflicts, open;
+} cutter_sets;
+
+static void sets_free(const cutter *c, cutter_sets *r)
+{
+    for (uint32_t i = 0; r->sets && i < c->cat->n_elections; i++) {
+        prep_tally_cursor_free(&r->cursors[i]);
+        prep_actas_free(r->sets[i]);
+    }
+    free(r->sets);
+    free(r->cursors);
+    free(r->sig);
+    prep_buf_free(&r->overridden);
+    memset(r, 0, sizeof *r);
+}
+
+/* Reads c->actas_dir's files with c's catalogue (diags printed as they come). 0, or -1
+ * (said; r left empty) when a file cannot be read at all. */
+static int read_sets(const cutter *c, const char *cmd, cutter_sets *r)
+{
+    memset(r, 0, sizeof *r);
+    prep_buf_init(&r->overridden, 1 << 20);
+    uint32_t n = c->cat->n_elections;
+    r->sets = prep_xcalloc(n ? n : 1, sizeof *r->sets);
+    r->cursors = prep_xcalloc(n ? n : 1, sizeof *r->cursors);
+    r->sig = prep_xcalloc(n ? n : 1, sizeof *r->sig);
+    prep_diags d;
+    prep_diags_init(&d);
+    for (uint32_t el = 0; el < n; el++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.csv", c->actas_dir, c->cat->elections[el].id);
+        /* before reading: a file written meanwhile is then seen as changed at the next cut */
+        if (file_sig(path, &r->sig[el])) memset(&r->sig[el], 0, sizeof r->sig[el]);
+        prep_diags_free(&d);
+        prep_diags_init(&d);
+        prep_err e = prep_actas_load(path, c->cat, el, &r->sets[el], &d);
+        if (!e) {
+            size_t k = prep_actas_conflicts(r->sets[el], path, &d);
+            r->conflicts += k;
+            r->bad += r->sets[el]->rows_bad;
+            if (r->sets[el]->open_line) { /* a row cut short can have the right field count */
+                prep_diags_add(&d, path, r->sets[el]->open_line, 0, "unterminated",
+                               "the last row has no end of line: cut short, or still being written (the next cut "
+                               "reads it whole)");
+                r->open++;
+                prep_buf_printf(&r->overridden, "%s: the last row, with no end of line, read as it is\n", path);
+            }
+            if (r->sets[el]->rows_bad)
+                prep_buf_printf(&r->overridden, "%s: %zu unreadable row(s) left out\n", path, r->sets[el]->rows_bad);
+            if (k) prep_buf_printf(&r->overridden, "%s: %zu conflicting capture(s), the later line kept\n", path, k);
+        }
+        if (d.total) prep_diags_print(&d, stderr, 20);
+        if (!e) e = prep_tally_cursor_init(&r->cursors[el], r->sets[el]);
+        if (e) {
+            fprintf(stderr, "prep %s: cannot read %s: %s\n", cmd, path, prep_err_text(e));
+            prep_diags_free(&d);
+            sets_free(c, r);
+            return -1;
+        }
+    }
+    prep_diags_free(&d);
+    return 0;
+}
+
+/* 1 (said) when the files read have rows that are unreadable, cut short or in conflict
+ * and c has no override reason: nothing is cut from them. */
+static int refuse_sets(const cutter *c, const char *cmd, const cutter_sets *r)
+{
+    if (!(r->bad || r->conflicts || r->open) || c->override_reason) return 0;
+    fprintf(stderr,
+            "prep %s: refusing to cut: %zu unreadable row(s), %zu row(s) cut short at the end of a file and %zu "
+            "conflicting capture(s) in %s (above); nothing is signed and the active cut stays. Mend the "
+            "captures, or %s to publish without them (the reason is published in the cut)\n",
+            cmd, r->bad, r->open, r->conflicts, c->actas_dir,
+            strcmp(cmd, "cut") ? "make the cut with prep cut --override-reason TEXT" : "pass --override-reason TEXT");
+    return 1;
+}
+
 int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *actas_dir, const char *key,
                 const char *pubkey, const char *store, int drill, const char *override_reason)
 {
@@ -80,6 +164,7 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
         free(ct);
     }
     c->applied_until = PREP_TIME_NONE;
+    c->cursor_at = PREP_TIME_NONE;
     prep_diags d;
     prep_diags_init(&d);
     prep_err e = prep_catalog_load(catalog, &c->cat, &d);
@@ -145,51 +230,17 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
         fprintf(stderr, "prep %s: %s\n", cmd, prep_err_text(e));
         goto fail;
     }
-    uint32_t n = c->cat->n_elections;
-    c->sets = prep_xcalloc(n ? n : 1, sizeof *c->sets);
-    c->cursors = prep_xcalloc(n ? n : 1, sizeof *c->cursors);
-    c->actas_sig = prep_xcalloc(n ? n : 1, sizeof *c->actas_sig);
-    size_t bad = 0, conflicts = 0, open = 0;
-    for (uint32_t el = 0; el < n; el++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s.csv", actas_dir, c->cat->elections[el].id);
-        /* before reading: a file written meanwhile is then seen as changed at the next cut */
-        if (file_sig(path, &c->actas_sig[el])) memset(&c->actas_sig[el], 0, sizeof c->actas_sig[el]);
-        prep_diags_free(&d);
-        prep_diags_init(&d);
-        e = prep_actas_load(path, c->cat, el, &c->sets[el], &d);
-        if (!e) {
-            size_t k = prep_actas_conflicts(c->sets[el], path, &d);
-            conflicts += k;
-            bad += c->sets[el]->rows_bad;
-            if (c->sets[el]->open_line) { /* a row cut short can have the right field count */
-                prep_diags_add(&d, path, c->sets[el]->open_line, 0, "unterminated",
-                               "the last row has no end of line: cut short, or still being written (the next cut "
-                               "reads it whole)");
-                open++;
-                prep_buf_printf(&c->overridden, "%s: the last row, with no end of line, read as it is\n", path);
-            }
-            if (c->sets[el]->rows_bad)
-                prep_buf_printf(&c->overridden, "%s: %zu unreadable row(s) left out\n", path, c->sets[el]->rows_bad);
-            if (k) prep_buf_printf(&c->overridden, "%s: %zu conflicting capture(s), the later line kept\n", path, k);
-        }
-        if (d.total) prep_diags_print(&d, stderr, 20);
-        if (!e) e = prep_tally_cursor_init(&c->cursors[el], c->sets[el]);
-        if (e) {
-            fprintf(stderr, "prep %s: cannot read %s: %s\n", cmd, path, prep_err_text(e));
-            goto fail;
-        }
-    }
-    c->store = prep_xstrdup(store);
     c->actas_dir = prep_xstrdup(actas_dir);
+    c->store = prep_xstrdup(store);
     prep_diags_free(&d);
-    if ((bad || conflicts || open) && !override_reason) {
-        fprintf(stderr,
-                "prep %s: refusing to cut: %zu unreadable row(s), %zu row(s) cut short at the end of a file and %zu "
-                "conflicting capture(s) in %s (above); nothing is signed and the active cut stays. Mend the "
-                "captures, or %s to publish without them (the reason is published in the cut)\n",
-                cmd, bad, open, conflicts, actas_dir,
-                strcmp(cmd, "cut") ? "make the cut with prep cut --override-reason TEXT" : "pass --override-reason TEXT");
+    cutter_sets r;
+    if (read_sets(c, cmd, &r)) goto fail;
+    c->sets = r.sets;
+    c->cursors = r.cursors;
+    c->actas_sig = r.sig;
+    prep_buf_free(&c->overridden); /* empty: the files' lines are the first */
+    c->overridden = r.overridden;
+    if (refuse_sets(c, cmd, &r)) {
         cutter_close(c);
         return -2;
     }
@@ -198,6 +249,55 @@ fail:
     prep_diags_free(&d);
     cutter_close(c);
     return -1;
+}
+
+/* 1 when r's captures continue what c's tally holds: c made the active cut (its site at
+ * hand) and, for every election, the captures its cursor applied (those up to c->cursor_at)
+ * are the first ones of r's in the same order and say the same, and r has no other capture
+ * up to that instant. The tally is then what r's captures give up to there. */
+static int sets_continue(const cutter *c, const cutter_sets *r)
+{
+    if (!c->made_seq || !c->site.n || c->cursor_at == PREP_TIME_NONE) return 0;
+    for (uint32_t el = 0; el < c->cat->n_elections; el++) {
+        const prep_actas *os = c->sets[el], *ns = r->sets[el];
+        const prep_tally_cursor *oc = &c->cursors[el], *nc = &r->cursors[el];
+        if (nc->n < oc->next) return 0;
+        for (size_t i = 0; i < oc->next; i++)
+            if (!prep_actas_capture_same(os, &os->v[oc->order[i]], ns, &ns->v[nc->order[i]])) return 0;
+        if (oc->next < nc->n && prep_actas_instant(&ns->v[nc->order[oc->next]]) <= c->cursor_at) return 0;
+    }
+    return 1;
+}
+
+int cutter_reload(cutter *c, const char *cmd, size_t *fresh)
+{
+    *fresh = 0;
+    cutter_sets r;
+    if (read_sets(c, cmd, &r)) return -1;
+    if (refuse_sets(c, cmd, &r)) {
+        sets_free(c, &r);
+        return -1;
+    }
+    if (!sets_continue(c, &r)) {
+        sets_free(c, &r);
+        return 0;
+    }
+    for (uint32_t el = 0; el < c->cat->n_elections; el++) {
+        r.cursors[el].next = c->cursors[el].next;
+        *fresh += r.cursors[el].n - r.cursors[el].next;
+        prep_tally_cursor_free(&c->cursors[el]);
+        prep_actas_free(c->sets[el]);
+    }
+    free(c->sets);
+    free(c->cursors);
+    free(c->actas_sig);
+    c->sets = r.sets;
+    c->cursors = r.cursors;
+    c->actas_sig = r.sig;
+    /* as a cutter opened on these files would have: their lines, none of the earlier cuts' */
+    prep_buf_free(&c->overridden);
+    c->overridden = r.overridden;
+    return 1;
 }
 
 /* After a cut is made: what the next cut's count check compares with while it is active
@@ -292,6 +392,7 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
         size_t applied = 0;
         e = prep_tally_apply_until(c->tally, c->sets[el], &c->cursors[el], at, &applied);
         st->captures += applied;
+        if (!e && (c->cursor_at == PREP_TIME_NONE || at > c->cursor_at)) c->cursor_at = at;
         prep_summary sum;
         prep_tally_summary(c->tally, el, 0, &sum);
         captured += (size_t)sum.capturadas;

@@ -31,6 +31,8 @@ typedef struct cutter {
     int drill;
     int64_t valid_for;           /* seconds a cut stays current; 0 = 3 cut intervals */
     prep_time applied_until;     /* captures applied up to this instant */
+    prep_time cursor_at;         /* the cursors have passed every capture up to this instant
+                                  * (also of a cut refused after they were applied) */
     const prep_render_difusor *difusores; /* borrowed, for the "Difusores oficiales" page */
     size_t n_difusores;
     /* Input integrity (docs/institute.md, "Input integrity"): a cut is refused when a row
@@ -85,6 +87,15 @@ void cutter_close(cutter *c);
  * live night's captures, written into the files as they come, reach the next cut, and its
  * first cut over the store checks them against the active cut. */
 int cutter_actas_changed(const cutter *c, char *which, size_t whichsz);
+/* The actas files read again into c when they only grew: when every capture c's tally
+ * applied is still in them, the same, and nothing new is dated up to the last cut's
+ * instant (a live night's files, written as captures come), c keeps its tally, render
+ * cache, hash cache and last site, and its next cut costs what changed (*fresh: the
+ * captures not applied yet). Returns 1 then; 0 when the captures before the last cut
+ * changed (c untouched: the caller opens a new cutter, whose first cut checks them against
+ * the active cut); -1 (said; c untouched) when the files cannot be read as they are now,
+ * or have unreadable, cut short or conflicting rows and c has no override reason. */
+int cutter_reload(cutter *c, const char *cmd, size_t *fresh);
 /* 1 when cutter_cut's e and diags d are a refusal of the captures' integrity against the
  * active cut (count-decreased, published-acta-missing): exit 1 for prep cut, an ALERT for
  * the daemon; --override-reason lets them through. */

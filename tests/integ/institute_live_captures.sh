@@ -3,11 +3,16 @@
 # come in, and each cut must take what is in them then (session 35's probe: the daemon
 # read them once at start and signed cut after cut of the captures of its start, labelled
 # with the current instant). A drill on an accelerated clock (a cut every 2 s from 20:50):
-# - an acta whose capture is written into gub.csv after cut 2 is in a later cut, and the
-#   daemon says it read the captures again;
+# - an acta whose capture is written into gub.csv after cut 2 is in a later cut; the daemon
+#   says it read the captures again and, since the files only grew, that the cutter goes on
+#   from its last cut (its tally, caches and site kept: the cut costs what changed);
+# - a capture written into the file dated before the last cut (the past changed) makes a
+#   new cutter, whose cut checks the files against the active cut, and the acta is counted;
 # - a file rewritten with a row cut short is refused at that slot (ALERT, no cut, the
-#   active cut stays), and once mended the cuts go on;
-# - the store verifies, and its last cut holds the acta;
+#   active cut stays), and once mended the cuts go on, continued;
+# - the store verifies; the last cut holds both actas, and its databases, made by a cutter
+#   that went on over re-read files, hold the same rows and figures as a site rendered
+#   from nothing from the same files at the same instant (prep render);
 # - the drill started again with the same clock.start is refused as behind its own cuts
 #   (captures-behind), not blaming the files, until its clock passes them.
 # Usage: tests/integ/institute_live_captures.sh PATH/TO/prep
@@ -21,19 +26,23 @@ cd "$T"
 "$PREP" sim catalog --scale tiny --seed 5 --out cat.cat >/dev/null
 "$PREP" sim actas --catalog cat.cat --out full --seed 5 2>/dev/null
 "$PREP" keygen --out k --drill >/dev/null
-# the acta whose capture comes late: the third captured of gub (21:09 on the night's clock)
-late=$(python3 - full/gub.csv <<'PY'
+# the actas whose captures are written late: the third captured of gub (21:09 on the
+# night's clock, written after cut 2 at 20:55) and the first (written after cut 5, 21:10)
+read -r early late < <(python3 - full/gub.csv <<'PY'
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1], encoding='utf-8'), delimiter='|'))
 h = rows[0]; k, v, c = h.index('CLAVE_ACTA'), h.index('FECHA_HORA_VERIFICACION'), h.index('FECHA_HORA_CAPTURA')
-print(sorted((r[v] or r[c], r[k]) for r in rows[1:] if (r[v] or r[c]))[2][1])
+got = sorted((r[v] or r[c], r[k]) for r in rows[1:] if (r[v] or r[c]))
+assert got[0][0] < '2021-06-06 21:10' and '2021-06-06 20:55' < got[2][0], got[:3]
+print(got[0][1], got[2][1])
 PY
 )
 mkdir actas
 cp full/*.csv actas/
-grep -v "|$late|" full/gub.csv >actas/gub.csv
+grep -v "|$late|\||$early|" full/gub.csv >actas/gub.csv
 row=$(grep "|$late|" full/gub.csv)
-[ -n "$row" ] || { echo "no row for $late"; exit 1; }
+erow=$(grep "|$early|" full/gub.csv)
+[ -n "$row" ] && [ -n "$erow" ] || { echo "no row for $late or $early"; exit 1; }
 cat >instituto.json <<EOF
 {
   "catalog": "$T/cat.cat", "actas": "$T/actas", "key": "$T/k.key", "pubkey": "$T/k.pub",
@@ -51,7 +60,13 @@ wait_for() { # PATTERN SECONDS: the daemon's log says it
 wait_for "corte 2 " 30
 printf '%s\n' "$row" >>actas/gub.csv
 wait_for "actas/gub.csv changed since it was read: reading the captures again" 10
+wait_for "the next cut continues from the last" 10
 wait_for "corte 4 " 20
+grep -q "captures up to the last cut changed" "$log" && { echo "an appended capture after the last cut was taken for a changed past"; cat "$log"; exit 1; }
+wait_for "corte 5 " 20
+printf '%s\n' "$erow" >>actas/gub.csv
+wait_for "captures up to the last cut changed: a new cutter read them" 10
+wait_for "corte 7 " 20
 # a rewrite with a row cut short (the capture system's copy interrupted): refused at its
 # slot, nothing signed from the captures read before
 cp actas/ayu.csv ayu.good
@@ -60,13 +75,28 @@ wait_for "ALERT: the captures in $T/actas cannot be read as they are now" 10
 n=$(sed -n 's/^sequence //p' inst/active)
 sleep 3
 [ "$(sed -n 's/^sequence //p' inst/active)" = "$n" ] || { echo "a cut was made from a file cut short"; cat "$log"; exit 1; }
+cont=$(grep -c "the next cut continues from the last" "$log")
 cp ayu.good actas/ayu.csv
 wait_for "corte $((n + 1)) " 10
+[ "$(grep -c "the next cut continues from the last" "$log")" -gt "$cont" ] || { echo "the mended file did not continue the cutter"; cat "$log"; exit 1; }
 for _ in $(seq 1 100); do kill -0 "${PID[institute]}" 2>/dev/null || break; sleep 0.2; done
 "$PREP" verify --store inst --pubkey k.pub --drill >verify.out 2>&1 || { echo "the store does not verify"; cat verify.out; exit 1; }
+# the last cut (made by the cutter continued over the mended files) against a site rendered
+# from nothing from the same files at its instant: the same rows and figures in every
+# database; only the line with the cut's time (the third) differs (a drill signs the real moment)
+last=$(sed -n 's/^sequence //p' inst/active)
+at=$(sed -n "s|.*corte $last (noche simulada hasta \([0-9]*\)/\([0-9]*\)/\([0-9]*\) \([0-9:]*\) .*|\3-\2-\1 \4|p" "$log")
+[ -n "$at" ] || { echo "no instant for cut $last"; cat "$log"; exit 1; }
+"$PREP" export --store inst --out made >/dev/null
+"$PREP" render --catalog cat.cat --actas actas --at "$at" --seq "$last" --drill --out scratch >/dev/null
+for db in made/base-de-datos/*.csv; do
+  b=$(basename "$db")
+  diff <(sed 3d "$db") <(sed 3d "scratch/base-de-datos/$b") >/dev/null ||
+    { echo "$b of cut $last differs from a render from nothing at $at:"; diff <(sed 3d "$db") <(sed 3d "scratch/base-de-datos/$b") | head; exit 1; }
+done
+grep -q "|$early|" made/base-de-datos/gub.csv || { echo "acta $early, written dated before the last cut, is not in cut $last"; exit 1; }
 # the drill started again with the same clock.start, behind the cuts it made: its slots are
 # refused as such (captures-behind, the files not blamed) until its clock passes them (13 slots of 0.5 s)
-last=$(sed -n 's/^sequence //p' inst/active)
 sed 's/"seconds_per_cut": 2/"seconds_per_cut": 0.5/; s/"max_cuts": 12/"max_cuts": 1/' instituto.json >again.json
 timeout 60 "$PREP" institute --config "$T/again.json" >again.log 2>&1 || { echo "the restarted drill failed"; cat again.log; exit 1; }
 grep -q "captures-behind: the active cut $last published captures up to" again.log ||

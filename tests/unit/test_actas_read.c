@@ -87,6 +87,15 @@ static void add_row(prep_buf *b, const char *const *base, char sep, int field, c
     prep_buf_putc(b, '\n');
 }
 
+/* The four rows above, in that order: the acta of casilla B, E1C1, C (sin acta), section 999. */
+static void add_four(prep_buf *b)
+{
+    add_row(b, row_b, '|', 0, NULL);
+    add_row(b, row_e, '|', 0, NULL);
+    add_row(b, row_nc, '|', 0, NULL);
+    add_row(b, row_out, '|', 0, NULL);
+}
+
 static const char *block =
     "sep=|\n"
     "DIPUTACIONES LOCALES\n"
@@ -150,10 +159,7 @@ static void test_canonical_file(void **st)
     prep_buf_init(&b, 0);
     prep_buf_puts(&b, block);
     add_row(&b, cols, '|', 0, NULL);
-    add_row(&b, row_b, '|', 0, NULL);
-    add_row(&b, row_e, '|', 0, NULL);
-    add_row(&b, row_nc, '|', 0, NULL);
-    add_row(&b, row_out, '|', 0, NULL);
+    add_four(&b);
     prep_diags d;
     prep_diags_init(&d);
     prep_actas *s = parse_ok(b.data, b.len, &d);
@@ -850,10 +856,7 @@ static void test_round_trip(void **st)
     prep_buf_init(&b, 0);
     prep_buf_puts(&b, block);
     add_row(&b, cols, '|', 0, NULL);
-    add_row(&b, row_b, '|', 0, NULL);
-    add_row(&b, row_e, '|', 0, NULL);
-    add_row(&b, row_nc, '|', 0, NULL);
-    add_row(&b, row_out, '|', 0, NULL);
+    add_four(&b);
     add_row(&b, row_b, '|', 20, "ILEGIBLE"); /* a correction of the first acta, later in the file */
     prep_diags d;
     prep_diags_init(&d);
@@ -932,6 +935,53 @@ static void test_written_text(void **st)
     prep_buf_free(&w);
 }
 
+/* prep_actas_capture_same: the same rows read from another file (another line each) say
+ * the same; one field changed in one row makes that capture differ, and only it. */
+static void test_capture_same(void **st)
+{
+    (void)st;
+    prep_buf b;
+    prep_buf_init(&b, 0);
+    add_row(&b, cols, '|', 0, NULL);
+    add_four(&b);
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_actas *s1 = parse_ok(b.data, b.len, &d);
+    assert_int_equal(s1->n, 4);
+    /* the fields that differ between rows: votes, ballot accounting, reasons, the counted
+     * flag, transfer, image hash, times, origin, document, cotejo */
+    static const struct {
+        int field;
+        const char *value;
+    } change[] = {{20, "81"}, {15, "99"}, {18, "399"}, {32, "ACTA NO CONTABILIZADA"}, {33, "0"}, {34, "D"},
+                  {35, "ff73081e80ff64899e05a43f078c5f2d104b5458ff04560cd608ec120d9c9014"}, {36, "2021-06-06 21:01:00"}, {37, "2021-06-06 21:11:00"},
+                  {38, "2021-06-06 21:16:00"}, {39, "CASILLA"}, {40, "MOVIL"}, {41, "RPP"}, {42, "2"}};
+    for (size_t k = 0; k <= PREP_ARRAY_LEN(change); k++) {
+        prep_buf c;
+        prep_buf_init(&c, 0);
+        add_row(&c, cols, '|', 0, NULL);
+        add_row(&c, row_nc, '|', 0, NULL); /* a row more before: every line moves */
+        add_row(&c, row_b, '|', k < PREP_ARRAY_LEN(change) ? change[k].field : 0,
+                k < PREP_ARRAY_LEN(change) ? change[k].value : NULL);
+        add_row(&c, row_e, '|', 0, NULL);
+        add_row(&c, row_nc, '|', 0, NULL);
+        add_row(&c, row_out, '|', 0, NULL);
+        prep_actas *s2 = parse_ok(c.data, c.len, &d);
+        assert_int_equal(s2->n, 5);
+        assert_int_not_equal(s2->v[1].line, s1->v[0].line);
+        /* s1's rows are s2's 1..4 */
+        assert_int_equal(prep_actas_capture_same(s1, &s1->v[0], s2, &s2->v[1]), k == PREP_ARRAY_LEN(change));
+        for (size_t i = 1; i < 4; i++) assert_true(prep_actas_capture_same(s1, &s1->v[i], s2, &s2->v[i + 1]));
+        assert_true(prep_actas_capture_same(s1, &s1->v[2], s2, &s2->v[0])); /* row_nc twice */
+        assert_false(prep_actas_capture_same(s1, &s1->v[1], s2, &s2->v[3])); /* another acta */
+        prep_actas_free(s2);
+        prep_buf_free(&c);
+    }
+    prep_actas_free(s1);
+    prep_diags_free(&d);
+    prep_buf_free(&b);
+}
+
 static void test_append_and_new(void **st)
 {
     (void)st;
@@ -968,6 +1018,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_canonical_file),
+        cmocka_unit_test(test_capture_same),
         cmocka_unit_test(test_comma_no_block),
         cmocka_unit_test(test_latin1),
         cmocka_unit_test(test_bom_crlf),
