@@ -46,6 +46,17 @@ void prep_tally_free(prep_tally *t);
  * CLAVE_ACTA). The acta and votes are copied. */
 PREP_NODISCARD prep_err prep_tally_apply(prep_tally *t, uint32_t e, const prep_acta *a, const int32_t *votes);
 
+/* A capture of election e found late: dated at or before instants already applied (a live
+ * night's files are written seconds after the captures they hold). Applied (*applied = 1)
+ * when the tally holds no capture of its acta or an older one (prep_actas_instant), so the
+ * tally is what applying every capture in instant order gives; left (*applied = 0) when the
+ * tally's is newer: that one is the correction. PREP_ERR_INVALID (nothing applied) when
+ * the order cannot be told that way: the same instant as the tally's capture, or an acta
+ * outside the catalogue (those are listed in the order they arrived); the caller then
+ * counts every capture again from the start. */
+PREP_NODISCARD prep_err prep_tally_apply_late(prep_tally *t, uint32_t e, const prep_acta *a, const int32_t *votes,
+                                              int *applied);
+
 /* Applies, in order of prep_actas_instant, the captures of set s with instant in
  * (*cursor_time, until]; keeps a per-set cursor so successive cuts apply only what is
  * new. Pass a fresh cursor (prep_tally_cursor_init) for a new set. Returns the count. */

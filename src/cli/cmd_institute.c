@@ -403,17 +403,18 @@ static int reread_captures(cutter *cu, const prep_institute_config *c, const pre
     if (cu->cat) {
         printf("prep institute: %s changed since it was read: reading the captures again\n", which);
         fflush(stdout);
-        size_t fresh = 0;
+        size_t fresh = 0, late = 0;
         double t0 = thread_cpu();
-        int r = cutter_reload(cu, "institute", &fresh);
+        int r = cutter_reload(cu, "institute", &fresh, &late);
         if (r < 0) {
             captures_unreadable(c);
             return 0;
         }
         if (r > 0) {
-            printf("prep institute: the captures of the last cut are as they were; %zu capture(s) after it: the "
-                   "next cut continues from the last (read in %.2f s CPU)\n",
-                   fresh, thread_cpu() - t0);
+            printf("prep institute: the captures of the last cut are as they were; %zu capture(s) after it, %zu "
+                   "written late (dated before it) counted now: the next cut continues from the last (read in %.2f "
+                   "s CPU)\n",
+                   fresh, late, thread_cpu() - t0);
             fflush(stdout);
             return 1;
         }

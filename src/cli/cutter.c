@@ -251,43 +251,70 @@ fail:
     return -1;
 }
 
-/* 1 when r's captures continue what c's tally holds: c made the active cut (its site at
- * hand) and, for every election, the captures its cursor applied (those up to c->cursor_at)
- * are the first ones of r's in the same order and say the same, and r has no other capture
- * up to that instant. The tally is then what r's captures give up to there. */
-static int sets_continue(const cutter *c, const cutter_sets *r)
+/* Whether r's captures continue what c's tally holds. c made the active cut (its site at
+ * hand), and for every election the captures its cursor applied (those up to
+ * c->cursor_at) are, in the same order, among r's up to that instant, each saying the same
+ * (prep_actas_capture_same). r's others up to that instant were written late: their
+ * indices go to late[el] (owned), their count to n_late[el]; r's cursor up to that
+ * instant to prefix[el]. 1 then; 0 when one the tally applied is gone or changed. */
+static int sets_continue(const cutter *c, const cutter_sets *r, size_t *prefix, uint32_t **late, size_t *n_late)
 {
     if (!c->made_seq || !c->site.n || c->cursor_at == PREP_TIME_NONE) return 0;
     for (uint32_t el = 0; el < c->cat->n_elections; el++) {
         const prep_actas *os = c->sets[el], *ns = r->sets[el];
         const prep_tally_cursor *oc = &c->cursors[el], *nc = &r->cursors[el];
-        if (nc->n < oc->next) return 0;
-        for (size_t i = 0; i < oc->next; i++)
-            if (!prep_actas_capture_same(os, &os->v[oc->order[i]], ns, &ns->v[nc->order[i]])) return 0;
-        if (oc->next < nc->n && prep_actas_instant(&ns->v[nc->order[oc->next]]) <= c->cursor_at) return 0;
+        size_t j = 0, np = 0;
+        while (np < nc->n && prep_actas_instant(&ns->v[nc->order[np]]) <= c->cursor_at) np++;
+        if (np < oc->next) return 0;
+        late[el] = prep_xcalloc(np - oc->next + 1, sizeof *late[el]);
+        for (size_t i = 0; i < np; i++) {
+            const prep_acta *a = &ns->v[nc->order[i]];
+            if (j < oc->next && prep_actas_capture_same(os, &os->v[oc->order[j]], ns, a)) j++;
+            else if (n_late[el] < np - oc->next) late[el][n_late[el]++] = nc->order[i];
+            else return 0;
+        }
+        if (j < oc->next) return 0;
+        prefix[el] = np;
     }
     return 1;
 }
 
-int cutter_reload(cutter *c, const char *cmd, size_t *fresh)
+int cutter_reload(cutter *c, const char *cmd, size_t *fresh, size_t *late_applied)
 {
-    *fresh = 0;
+    *fresh = *late_applied = 0;
     cutter_sets r;
     if (read_sets(c, cmd, &r)) return -1;
     if (refuse_sets(c, cmd, &r)) {
         sets_free(c, &r);
         return -1;
     }
-    if (!sets_continue(c, &r)) {
+    uint32_t n = c->cat->n_elections;
+    size_t *prefix = prep_xcalloc(n ? n : 1, sizeof *prefix), *n_late = prep_xcalloc(n ? n : 1, sizeof *n_late);
+    uint32_t **late = prep_xcalloc(n ? n : 1, sizeof *late);
+    int ok = sets_continue(c, &r, prefix, late, n_late);
+    /* captures written late: applied where the tally's capture of their acta is older */
+    for (uint32_t el = 0; ok && el < n; el++)
+        for (size_t i = 0; ok && i < n_late[el]; i++) {
+            const prep_acta *a = &r.sets[el]->v[late[el][i]];
+            int applied = 0;
+            ok = prep_tally_apply_late(c->tally, el, a, prep_acta_votes(r.sets[el], a), &applied) == PREP_OK;
+            *late_applied += (size_t)applied;
+        }
+    for (uint32_t el = 0; el < n; el++) free(late[el]);
+    free(late);
+    free(n_late);
+    if (!ok) {
+        free(prefix);
         sets_free(c, &r);
         return 0;
     }
-    for (uint32_t el = 0; el < c->cat->n_elections; el++) {
-        r.cursors[el].next = c->cursors[el].next;
+    for (uint32_t el = 0; el < n; el++) {
+        r.cursors[el].next = prefix[el];
         *fresh += r.cursors[el].n - r.cursors[el].next;
         prep_tally_cursor_free(&c->cursors[el]);
         prep_actas_free(c->sets[el]);
     }
+    free(prefix);
     free(c->sets);
     free(c->cursors);
     free(c->actas_sig);

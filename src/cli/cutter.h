@@ -88,14 +88,17 @@ void cutter_close(cutter *c);
  * first cut over the store checks them against the active cut. */
 int cutter_actas_changed(const cutter *c, char *which, size_t whichsz);
 /* The actas files read again into c when they only grew: when every capture c's tally
- * applied is still in them, the same, and nothing new is dated up to the last cut's
- * instant (a live night's files, written as captures come), c keeps its tally, render
- * cache, hash cache and last site, and its next cut costs what changed (*fresh: the
- * captures not applied yet). Returns 1 then; 0 when the captures before the last cut
- * changed (c untouched: the caller opens a new cutter, whose first cut checks them against
- * the active cut); -1 (said; c untouched) when the files cannot be read as they are now,
- * or have unreadable, cut short or conflicting rows and c has no override reason. */
-int cutter_reload(cutter *c, const char *cmd, size_t *fresh);
+ * applied is still in them, the same and in the same order (a live night's files, written
+ * as captures come), c keeps its tally, render cache, hash cache and last site, and its
+ * next cut costs what changed (*fresh: the captures not applied yet). Captures written
+ * late, dated at or before the last cut's instant, are applied at once where the tally's
+ * capture of their acta is older (*late_applied), as counting them all in instant order
+ * would (prep_tally_apply_late). Returns 1 then; 0 when a capture the tally applied is
+ * gone or changed, or a late one's order cannot be told (the caller closes c and opens a
+ * new cutter, whose first cut checks the files against the active cut); -1 (said; c
+ * untouched) when the files cannot be read as they are now, or have unreadable, cut short
+ * or conflicting rows and c has no override reason. */
+int cutter_reload(cutter *c, const char *cmd, size_t *fresh, size_t *late_applied);
 /* 1 when cutter_cut's e and diags d are a refusal of the captures' integrity against the
  * active cut (count-decreased, published-acta-missing): exit 1 for prep cut, an ALERT for
  * the daemon; --override-reason lets them through. */

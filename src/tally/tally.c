@@ -461,6 +461,30 @@ static uint32_t capture_slot(const prep_tally *t, uint32_t e, uint32_t k, const 
     return k;
 }
 
+prep_err prep_tally_apply_late(prep_tally *t, uint32_t e, const prep_acta *a, const int32_t *votes, int *applied)
+{
+    *applied = 0;
+    if (!t || !a || !votes || e >= t->cat->n_elections)
+        return PREP_ERR_USAGE;
+    prep_acta cp = *a;
+    if (cp.casilla >= t->cat->n_casillas ||
+        prep_actas_classify(t->cat, e, &cp, votes) == PREP_ACTA_NC_OUT_OF_CATALOG)
+        return PREP_ERR_INVALID;
+    uint32_t k = capture_slot(t, e, cp.casilla, &cp);
+    if (k == PREP_CAT_NONE)
+        return PREP_ERR_INVALID;
+    const tally_election *te = &t->el[e];
+    if (te->captured[k]) {
+        prep_time held = prep_actas_instant(&te->actas[k]), late = prep_actas_instant(a);
+        if (late == held)
+            return PREP_ERR_INVALID;
+        if (late < held)
+            return PREP_OK;
+    }
+    *applied = 1;
+    return prep_tally_apply(t, e, a, votes);
+}
+
 uint32_t prep_tally_rp_slot(const prep_tally *t, uint32_t e, uint32_t casilla)
 {
     if (!t || e >= t->cat->n_elections || casilla >= t->cat->n_casillas || !t->cat->elections[e].rp_acta_type)

@@ -6,13 +6,17 @@
 # - an acta whose capture is written into gub.csv after cut 2 is in a later cut; the daemon
 #   says it read the captures again and, since the files only grew, that the cutter goes on
 #   from its last cut (its tally, caches and site kept: the cut costs what changed);
-# - a capture written into the file dated before the last cut (the past changed) makes a
-#   new cutter, whose cut checks the files against the active cut, and the acta is counted;
+# - captures written late, dated before the last cut (a capture system writes seconds after
+#   it captures), go on too: one of an acta not counted yet is counted at once, and an older
+#   capture of an acta counted since is left (the newer one is the correction);
+# - a capture the last cut applied written again (the same instant: the order cannot be
+#   told) makes a new cutter, whose cut checks the files against the active cut;
 # - a file rewritten with a row cut short is refused at that slot (ALERT, no cut, the
 #   active cut stays), and once mended the cuts go on, continued;
-# - the store verifies; the last cut holds both actas, and its databases, made by a cutter
-#   that went on over re-read files, hold the same rows and figures as a site rendered
-#   from nothing from the same files at the same instant (prep render);
+# - the store verifies; the last cut holds both actas (the late one as captured, not its
+#   older copy), and its databases, made by a cutter that went on over re-read files, hold
+#   the same rows and figures as a site rendered from nothing from the same files at the
+#   same instant (prep render);
 # - the drill started again with the same clock.start is refused as behind its own cuts
 #   (captures-behind), not blaming the files, until its clock passes them.
 # Usage: tests/integ/institute_live_captures.sh PATH/TO/prep
@@ -43,12 +47,23 @@ grep -v "|$late|\||$early|" full/gub.csv >actas/gub.csv
 row=$(grep "|$late|" full/gub.csv)
 erow=$(grep "|$early|" full/gub.csv)
 [ -n "$row" ] && [ -n "$erow" ] || { echo "no row for $late or $early"; exit 1; }
+# an older capture of $late (21:05, one vote more in its first vote column), written after
+# the 21:09 one was counted
+orow=$(python3 - full/gub.csv "$late" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], encoding='utf-8'), delimiter='|'))
+h = rows[0]; r = next(r for r in rows[1:] if r[h.index('CLAVE_ACTA')] == sys.argv[2])
+for f in ('FECHA_HORA_CAPTURA', 'FECHA_HORA_VERIFICACION'): r[h.index(f)] = '2021-06-06 21:05:00'
+j = h.index('TOTAL_VOTOS_SACADOS') + 1; r[j] = str(int(r[j]) + 1)
+print('|'.join(r))
+PY
+)
 cat >instituto.json <<EOF
 {
   "catalog": "$T/cat.cat", "actas": "$T/actas", "key": "$T/k.key", "pubkey": "$T/k.pub",
   "store": "$T/inst", "drill": true,
   "clock": {"start": "2021-06-06 20:50", "seconds_per_cut": 2},
-  "max_cuts": 12
+  "max_cuts": 14
 }
 EOF
 start institute "$PREP" institute --config "$T/instituto.json"
@@ -64,9 +79,12 @@ wait_for "the next cut continues from the last" 10
 wait_for "corte 4 " 20
 grep -q "captures up to the last cut changed" "$log" && { echo "an appended capture after the last cut was taken for a changed past"; cat "$log"; exit 1; }
 wait_for "corte 5 " 20
+printf '%s\n%s\n' "$erow" "$orow" >>actas/gub.csv
+wait_for "1 written late (dated before it) counted now" 10
+wait_for "corte 7 " 20
 printf '%s\n' "$erow" >>actas/gub.csv
 wait_for "captures up to the last cut changed: a new cutter read them" 10
-wait_for "corte 7 " 20
+wait_for "corte 9 " 20
 # a rewrite with a row cut short (the capture system's copy interrupted): refused at its
 # slot, nothing signed from the captures read before
 cp actas/ayu.csv ayu.good
@@ -95,9 +113,11 @@ for db in made/base-de-datos/*.csv; do
     { echo "$b of cut $last differs from a render from nothing at $at:"; diff <(sed 3d "$db") <(sed 3d "scratch/base-de-datos/$b") | head; exit 1; }
 done
 grep -q "|$early|" made/base-de-datos/gub.csv || { echo "acta $early, written dated before the last cut, is not in cut $last"; exit 1; }
+[ "$(grep -c "|$late|.*|2021-06-06 21:09" made/base-de-datos/gub.csv)" = 1 ] && ! grep -q "|$late|.*21:05:00" made/base-de-datos/gub.csv ||
+  { echo "acta $late is not its 21:09 capture in cut $last"; grep "|$late|" made/base-de-datos/gub.csv; exit 1; }
 # the drill started again with the same clock.start, behind the cuts it made: its slots are
-# refused as such (captures-behind, the files not blamed) until its clock passes them (13 slots of 0.5 s)
-sed 's/"seconds_per_cut": 2/"seconds_per_cut": 0.5/; s/"max_cuts": 12/"max_cuts": 1/' instituto.json >again.json
+# refused as such (captures-behind, the files not blamed) until its clock passes them (15 slots of 0.5 s)
+sed 's/"seconds_per_cut": 2/"seconds_per_cut": 0.5/; s/"max_cuts": 14/"max_cuts": 1/' instituto.json >again.json
 timeout 60 "$PREP" institute --config "$T/again.json" >again.log 2>&1 || { echo "the restarted drill failed"; cat again.log; exit 1; }
 grep -q "captures-behind: the active cut $last published captures up to" again.log ||
   { echo "the restart behind the cuts was not said as such"; cat again.log; exit 1; }

@@ -725,6 +725,54 @@ static void test_cursor(void **st)
     prep_catalog_free(c);
 }
 
+/* prep_tally_apply_late: a capture found after later ones were applied counts only when it
+ * is newer than the tally's of its acta, so the tally is what instant order gives. */
+static void test_apply_late(void **st)
+{
+    (void)st;
+    prep_catalog *c = load_hand();
+    prep_time open = c->window_open;
+    prep_acta first, fix, other;
+    int32_t vf[NCOLS], vx[NCOLS], vo[NCOLS];
+    hand_acta(c, 0, &dip_caps[CAP_C9_FIRST], CAP_C9_FIRST, &first, vf);
+    hand_acta(c, 0, &dip_caps[CAP_C9_FIX], CAP_C9_FIX, &fix, vx);
+    hand_acta(c, 0, &dip_caps[5], 5, &other, vo);
+    first.captura = first.verificacion = open + 600;
+    fix.captura = fix.verificacion = open + 1800;
+    other.captura = other.verificacion = open + 900;
+    prep_tally *t, *ref;
+    assert_int_equal(prep_tally_new(c, &t), PREP_OK);
+    assert_int_equal(prep_tally_new(c, &ref), PREP_OK);
+    /* in instant order: first (60), other (340), fix (250) */
+    assert_int_equal(prep_tally_apply(ref, 0, &first, vf), PREP_OK);
+    assert_int_equal(prep_tally_apply(ref, 0, &other, vo), PREP_OK);
+    assert_int_equal(prep_tally_apply(ref, 0, &fix, vx), PREP_OK);
+    /* found in another order: the correction, then its acta's first capture (left), then an
+     * acta not counted yet (counted) */
+    int applied = -1;
+    assert_int_equal(prep_tally_apply_late(t, 0, &fix, vx, &applied), PREP_OK);
+    assert_int_equal(applied, 1);
+    assert_int_equal(prep_tally_apply_late(t, 0, &first, vf, &applied), PREP_OK);
+    assert_int_equal(applied, 0);
+    assert_int_equal(prep_tally_get(t, 0, PREP_TALLY_ENTITY, 0)->votos_c_cs, 250);
+    assert_int_equal(prep_tally_apply_late(t, 0, &other, vo, &applied), PREP_OK);
+    assert_int_equal(applied, 1);
+    assert_same_tally(t, ref, c, 0);
+    /* the same instant as the tally's capture: the order cannot be told */
+    prep_acta again = fix;
+    assert_int_equal(prep_tally_apply_late(t, 0, &again, vf, &applied), PREP_ERR_INVALID);
+    assert_int_equal(applied, 0);
+    assert_same_tally(t, ref, c, 0);
+    /* nor for an acta outside the catalogue (listed in the order they arrive) */
+    prep_acta out = other;
+    out.casilla = PREP_CAT_NONE;
+    assert_int_equal(prep_tally_apply_late(t, 0, &out, vo, &applied), PREP_ERR_INVALID);
+    assert_int_equal(prep_tally_n_out_of_catalog(t, 0), 0);
+    prep_tally_free(t);
+    prep_tally_free(ref);
+    prep_catalog_free(c);
+}
+
 /* ------------------------------------------------------------------ synthetic scale */
 
 static prep_catalog *synth_catalog(const synth_params *p)
@@ -1051,6 +1099,7 @@ int main(void)
         cmocka_unit_test(test_idempotent),
         cmocka_unit_test(test_dirty),
         cmocka_unit_test(test_cursor),
+        cmocka_unit_test(test_apply_late),
         cmocka_unit_test(test_incremental_equals_full),
         cmocka_unit_test(test_db_roundtrip_hand),
         cmocka_unit_test(test_db_roundtrip_synth),
