@@ -57,7 +57,15 @@ typedef struct prep_serve_site_opts {
                                   * PREP_SERVE_FALLBACK_TRIES tried) and say so in the info */
     FILE *log_out;               /* borrowed; where a fallback is reported (why the active cut
                                   * was refused, which cut is served instead); NULL = nowhere */
+    uint64_t identity_keep;      /* composed pages' identity bytes kept once assembled, per
+                                  * version, for identity and Range answers (an answer of a
+                                  * page not kept inflates its parts); default
+                                  * PREP_SERVE_IDENTITY_KEEP; 0 = none kept */
 } prep_serve_site_opts;
+
+/* 64 MiB: the identity of the pages asked for without compression (a crawler, a tool, an
+ * attacker repeating a Range of one page) is kept after its first answer, up to this. */
+#define PREP_SERVE_IDENTITY_KEEP ((uint64_t)64 << 20)
 
 #define PREP_SERVE_FALLBACK_TRIES 4
 

@@ -187,6 +187,7 @@ typedef struct site_file {
     site_rep rep[REP_N];
     _Atomic(site_blob *) br;          /* br variant: NULL not made yet, site_no_variant none */
     atomic_int br_claim;              /* 1: someone is making it */
+    _Atomic(site_blob *) idn;         /* composed: its identity bytes once kept (site_identity_get) */
     _Atomic(site_head *) head[REP_N]; /* heads, built on first use */
     atomic_uint hits;                 /* requests answered from this file (warm order) */
     uint32_t prev_hits;               /* the same path's hits in prev at load */
@@ -268,6 +269,7 @@ struct prep_serve_version {
     /* made after the load (atomics: any thread) */
     _Atomic uint64_t lazy_bytes;
     atomic_size_t br_made;
+    _Atomic uint64_t idn_bytes;       /* identity bytes kept (opts.identity_keep at most) */
     /* the br warmer: a detached thread. owners counts who may free the version: 1 for its
      * users (refs > 0) plus 1 while the warmer runs; the last of the two frees it, so the
      * thread dropping the last reference never waits for the warmer (issue 13 C). */
@@ -329,6 +331,10 @@ int site_copy_chunks(const site_file *f, uint64_t off, uint64_t len, uint8_t *ds
  * part's bytes when it holds them, else its deflate stream inflated (only as far as the
  * range needs). 0, or -1 when no memory (or a stream that does not inflate to the part). */
 int site_copy_parts(const site_file *f, uint64_t off, uint64_t len, uint8_t *dst);
+/* The identity bytes of composed page f, assembled once and kept while v's identity_keep
+ * allows (published like br: the loser of a race frees its copy); NULL when over it or no
+ * memory: the caller assembles its own copy. */
+site_blob *site_identity_get(prep_serve_version *v, site_file *f);
 /* Whether a br variant of f may exist in v (https, compressible, size in range). */
 int site_br_possible(const prep_serve_version *v, const site_file *f);
 /* f's br blob if made (NULL: not yet; site_no_variant: none). */

@@ -72,6 +72,29 @@ int site_copy_parts(const site_file *f, uint64_t off, uint64_t len, uint8_t *dst
     return rc;
 }
 
+site_blob *site_identity_get(prep_serve_version *v, site_file *f)
+{
+    site_blob *b = atomic_load_explicit(&f->idn, memory_order_acquire);
+    if (b || !f->composed) return b;
+    /* the bytes are counted before they are made, so that threads racing over the budget
+     * cannot all pass it */
+    uint64_t had = atomic_fetch_add_explicit(&v->idn_bytes, f->size, memory_order_relaxed);
+    if (had + f->size > v->opts.identity_keep || !(b = site_blob_new(f->size)) ||
+        site_copy_parts(f, 0, f->size, b->data) != 0) {
+        if (b) site_blob_unref(b);
+        atomic_fetch_sub_explicit(&v->idn_bytes, f->size, memory_order_relaxed);
+        return NULL;
+    }
+    site_blob *expect = NULL;
+    if (atomic_compare_exchange_strong_explicit(&f->idn, &expect, b, memory_order_acq_rel, memory_order_acquire)) {
+        atomic_fetch_add_explicit(&v->lazy_bytes, f->size, memory_order_relaxed);
+        return b;
+    }
+    site_blob_unref(b);
+    atomic_fetch_sub_explicit(&v->idn_bytes, f->size, memory_order_relaxed);
+    return expect;
+}
+
 int site_br_possible(const prep_serve_version *v, const site_file *f)
 {
     return v->opts.https && f->compressible && f->size >= SITE_COMPRESS_MIN && f->size <= SITE_COMPRESS_MAX;

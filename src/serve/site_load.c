@@ -53,6 +53,7 @@ void prep_serve_site_opts_init(prep_serve_site_opts *o)
     o->archive = 1;
     o->archive_cache_bytes = (size_t)64 << 20;
     o->br_warm = 1;
+    o->identity_keep = PREP_SERVE_IDENTITY_KEEP;
 }
 
 static int compressible_type(const char *t)
@@ -557,6 +558,7 @@ void site_version_destroy(prep_serve_version *v)
             free(atomic_load_explicit(&f->head[k], memory_order_acquire));
         }
         site_blob_unref(atomic_load_explicit(&f->br, memory_order_acquire));
+        site_blob_unref(atomic_load_explicit(&f->idn, memory_order_acquire));
     }
     for (size_t i = 0; i < v->n_parts; i++) site_part_unref(v->parts[i]);
     free(v->parts);

@@ -305,10 +305,16 @@ static int rep_of(prep_http_coding c)
     return c == PREP_HTTP_BR ? REP_BR : c == PREP_HTTP_GZIP ? REP_GZ : REP_ID;
 }
 
-/* The identity bytes of a page held as parts, [first, first + n), into the response's
- * own storage (inflated from the parts' deflate streams). 0, or -1 when no memory. */
-static int assemble_identity(prep_http_response *r, const site_file *f, uint64_t first, uint64_t n)
+/* The identity bytes of a page held as parts, [first, first + n): from its kept identity
+ * (site_identity_get), else into the response's own storage (inflated from the parts'
+ * deflate streams). 0, or -1 when no memory. */
+static int assemble_identity(prep_serve_version *v, prep_http_response *r, site_file *f, uint64_t first, uint64_t n)
 {
+    const site_blob *kept = site_identity_get(v, f);
+    if (kept) {
+        r->body = kept->data + first;
+        return 0;
+    }
     site_owned *o = owned(r);
     if (!o) return -1;
     free(o->body);
@@ -395,7 +401,7 @@ static void answer_file(prep_serve_version *v, const prep_http_request *req, pre
             r->body_len = last - first + 1;
             r->send_body = req->method == PREP_HTTP_GET;
             /* a HEAD needs no bytes: nothing inflated for it */
-            if (!r->body && r->send_body && assemble_identity(r, f, first, r->body_len) != 0) {
+            if (!r->body && r->send_body && assemble_identity(v, r, f, first, r->body_len) != 0) {
                 answer_nomem(r);
                 return;
             }
@@ -415,7 +421,7 @@ static void answer_file(prep_serve_version *v, const prep_http_request *req, pre
     r->body = sf->body[k];
     r->body_len = size;
     r->send_body = req->method == PREP_HTTP_GET;
-    if (!r->body && r->send_body && f && f->composed && assemble_identity(r, f, 0, size) != 0) {
+    if (!r->body && r->send_body && f && f->composed && assemble_identity(v, r, f, 0, size) != 0) {
         answer_nomem(r);
         return;
     }
@@ -755,7 +761,7 @@ static int answer_lookup(prep_serve_version *v, const prep_http_request *req, pr
     r->body = sf.body[REP_ID];
     r->body_len = sf.len[REP_ID];
     r->send_body = req->method == PREP_HTTP_GET;
-    if (!r->body && assemble_identity(r, f, 0, r->body_len) != 0) {
+    if (!r->body && assemble_identity(v, r, f, 0, r->body_len) != 0) {
         answer_nomem(r);
         return 1;
     }
