@@ -77,7 +77,14 @@ typedef struct prep_rules {
     int published;                  /* the captures are a published results file, whose values
                                      * lost what its OBSERVACIONES and CONTABILIZADA still state
                                      * (prep_actas_classify; a derived catalogue's) */
+    char other_types[27];           /* casilla type letters beyond B C E S M A P V that the
+                                     * catalogue may use, each an ordinary casilla (its lista
+                                     * nominal, counted in TOTAL_VOTOS_S_CS): "U". "" = none */
 } prep_rules;
+
+/* 1 when `type` is a casilla type of a catalogue with rules r: B C E S M A P V, or a letter
+ * of r->other_types. */
+int prep_catalog_type_valid(const prep_rules *r, char type);
 
 /* Fills *out with preset `name`; 0, or -1 when there is no such preset. */
 int prep_catalog_rules_preset(const char *name, prep_rules *out);
@@ -88,7 +95,8 @@ const char *prep_catalog_rules_preset_name(size_t i);
 const char *prep_catalog_rules_preset_for(uint32_t entity_id, uint32_t year);
 /* Applies one "key = value" of a [rules] section (or a --rules-set option) to *r.
  * Keys: profile, inconsistent, no_counted_out_of_catalog, no_counted_no_acta,
- * participation_specials, cap_representatives, special_ballots, published. 0, or -1 with a reason
+ * participation_specials, cap_representatives, special_ballots, published, other_casilla_types
+ * (letters A-Z beside the known types, e.g. "U"). 0, or -1 with a reason
  * in msg. "profile" resets every other key to the preset's value. */
 int prep_catalog_rules_set(prep_rules *r, const char *key, const char *value, char *msg, size_t msgsz);
 /* "some-illegible all-illegible exceeds" for a PREP_INC_* set ("none" when empty).

@@ -134,6 +134,9 @@ typedef struct dctx {
      * some named otherwise (named_indep: then in file order) */
     uint32_t n_indep;
     int named_indep;
+    /* casilla type letters beyond the known ones (prep_catalog_type_valid), in the order
+     * seen: ordinary casillas in the derived catalogue ([rules] other_casilla_types) */
+    char other_types[27];
 } dctx;
 
 static void derr(dctx *x, long line, long col, const char *kind, const char *fmt, ...)
@@ -815,6 +818,14 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
         }
         if (!ent && strlen(key) >= 2 && key[0] >= '0' && key[0] <= '9' && key[1] >= '0' && key[1] <= '9')
             ent = (uint32_t)((key[0] - '0') * 10 + key[1] - '0');
+        if (type >= 'A' && type <= 'Z' && !prep_catalog_type_valid(NULL, type) && !strchr(x->other_types, type)) {
+            x->other_types[strlen(x->other_types)] = type;
+            prep_diags_add(x->d, x->name, no, x->role_field[AR_TIPO_CASILLA] + 1, "casilla-type",
+                           "casilla type '%c' is none of B C E S M A P V (casilla %s): read as an ordinary casilla "
+                           "([rules] other_casilla_types: in TOTAL_VOTOS_S_CS, with no cap where it has no lista "
+                           "nominal); prep tally --check tells whether the file's figures agree",
+                           type, key);
+        }
         int abroad = type == 'M' || (!sec && strchr(key, 'M'));
         /* a mesa no section holds: votes from abroad, voto anticipado, prisión preventiva (the
          * 2024 LEEMEs write N/A as its district, section and number) */
@@ -1425,6 +1436,7 @@ static void emit_process_and_geography(dctx *x, dset *s, const dmeta *m, prep_bu
      * preset, the default ine (participation_specials final-only, as the LEEMEs say) */
     const char *preset = x->national ? NULL : prep_catalog_rules_preset_for(m->ent, m->year);
     emit(b, "\n[rules]\nprofile = %s\npublished = yes\n", preset ? preset : "ine");
+    if (x->other_types[0]) emit(b, "other_casilla_types = %s\n", x->other_types);
     /* whether ACTAS_NO_CONTABILIZADAS holds the fuera de catálogo, as the file's own figures
      * tell (the 2024 model LEEME, item 9: "las actas fuera de catálogo no se consideran
      * dentro de las actas no contabilizadas"; INE 2021's did count them): the captured

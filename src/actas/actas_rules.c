@@ -111,9 +111,11 @@ prep_acta_status prep_actas_classify(const prep_catalog *c, uint32_t e, prep_act
         int64_t cap = (int64_t)(cc->type == 'S' ? cc->ballots : cc->lista_nominal) +
                       (c->rules.cap_representatives ? (int64_t)cc->representatives : 0);
         /* votes from abroad with no lista nominal given (Puebla 2018's M casilla: LISTA_NOMINAL
-         * 0, 4,931 votes, counted), or another mesa without one (voto anticipado, prisión
-         * preventiva): no cap to exceed */
-        int uncapped = prep_cat_type_mesa(cc->type) && !cc->lista_nominal;
+         * 0, 4,931 votes, counted), another mesa without one (voto anticipado, prisión
+         * preventiva), or a casilla of a type of [rules] other_casilla_types without one
+         * (what it is the file does not say): no cap to exceed */
+        int uncapped = (prep_cat_type_mesa(cc->type) || !prep_catalog_type_valid(NULL, cc->type)) &&
+                       !cc->lista_nominal;
         if (total > cap && !uncapped) st = PREP_ACTA_NC_EXCEEDS_LN;
         else if (blank) st = PREP_ACTA_COUNTED_SOME_ILLEGIBLE;
         else st = PREP_ACTA_COUNTED;

@@ -588,7 +588,7 @@ int cat_type_rank(char type)
     case 'V': return 5;
     case 'A': return 6;
     case 'P': return 7;
-    default: return -1;
+    default: return type >= 'A' && type <= 'Z' ? 8 + (type - 'A') : -1; /* [rules] other_casilla_types */
     }
 }
 

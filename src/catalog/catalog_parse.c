@@ -116,10 +116,13 @@ static const char *const lk_names[LK_COUNT] = {
     "no_acta_not_installed", "no_acta_no_envelope", "out_of_catalog",
 };
 /* [rules]: the keys of prep_catalog_rules_set (catalog.h); "profile" is applied first. */
-enum { RK_PROFILE, RK_INC, RK_NC_OUT, RK_NC_NOACTA, RK_SPECIALS, RK_CAP, RK_BALLOTS, RK_PUBLISHED, RK_COUNT };
+enum {
+    RK_PROFILE, RK_INC, RK_NC_OUT, RK_NC_NOACTA, RK_SPECIALS, RK_CAP, RK_BALLOTS, RK_PUBLISHED, RK_OTHER, RK_COUNT
+};
 static const char *const rk_names[RK_COUNT] = {
     "profile",                "inconsistent",        "no_counted_out_of_catalog", "no_counted_no_acta",
     "participation_specials", "cap_representatives", "special_ballots",           "published",
+    "other_casilla_types",
 };
 static const char *const lk_defaults[LK_COUNT] = {
     "ALGUN DATO ILEGIBLE O SIN DATO",
@@ -1210,8 +1213,10 @@ static void do_casillas(pctx *x)
             ok = 0;
         }
         char type = f_type[0];
-        if (cat_type_rank(type) < 0 || f_type[1]) {
-            perr(x, ln, C(t, r, CA_TYPE), "bad-value", "casilla type '%s' must be B, C, E, S, M, A, P or V", f_type);
+        if (!prep_catalog_type_valid(&x->c->rules, type) || f_type[1]) {
+            perr(x, ln, C(t, r, CA_TYPE), "bad-value",
+                 "casilla type '%s' must be B, C, E, S, M, A, P or V, or a letter of [rules] other_casilla_types",
+                 f_type);
             ok = 0;
         } else if (sidx != PREP_CAT_NONE && sid == 0 && !prep_cat_type_mesa(type)) {
             perr(x, ln, C(t, r, CA_TYPE), "bad-casilla",
@@ -1251,7 +1256,7 @@ static void do_casillas(pctx *x)
             if (b_ok && ballots == 0)
                 perr(x, ln, C(t, r, CA_BALLOTS), "special-casilla",
                      "special casilla with ballots 0: give the ballots approved for it");
-        } else if (b_ok && ballots != 0 && cat_type_rank(type) >= 0) {
+        } else if (b_ok && ballots != 0 && prep_catalog_type_valid(&x->c->rules, type)) {
             perr(x, ln, C(t, r, CA_BALLOTS), "bad-casilla",
                  "ballots %u on a casilla of type %c: only special casillas (S) carry ballots", (unsigned)ballots,
                  type);

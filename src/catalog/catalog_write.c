@@ -138,6 +138,7 @@ static void write_process(wctx *w, const prep_catalog *c)
     put_kv(w, "cap_representatives", r->cap_representatives ? "yes" : "no");
     putf(w, "special_ballots = %u\n", (unsigned)r->special_ballots);
     if (r->published) put_kv(w, "published", "yes"); /* only a derived catalogue's */
+    if (r->other_types[0]) put_kv(w, "other_casilla_types", r->other_types);
 }
 
 static void write_geo(wctx *w, const prep_catalog *c)
@@ -196,7 +197,7 @@ static void write_geo(wctx *w, const prep_catalog *c)
     put(w, split ? "|district|municipality\n" : "\n");
     for (uint32_t i = 0; i < c->n_casillas && !w->err; i++) {
         const prep_cat_casilla *k = &c->casillas[i];
-        if (k->section >= c->n_sections || cat_type_rank(k->type) < 0) {
+        if (k->section >= c->n_sections || !prep_catalog_type_valid(&c->rules, k->type)) {
             bad(w);
             break;
         }

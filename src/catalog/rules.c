@@ -18,27 +18,27 @@ static const prep_rules presets[] = {
      * identification errors (fuera de catálogo) and sin acta (item 9); specials enter
      * participation only in the last cut (item 13); cap = LN + representatives, special
      * casillas: ballots approved + representatives (item 6). */
-    {"ine", INC_INE, 1, 1, PREP_CAT_SPECIALS_FINAL_ONLY, 1, 1000, 0, 0, 0},
+    {"ine", INC_INE, 1, 1, PREP_CAT_SPECIALS_FINAL_ONLY, 1, 1000, 0, 0, 0, ""},
     /* Quintana Roo 2019 (QROO_DIP_LOC_2019.csv): 492 inconsistent = 417 counted with an
      * illegible field + 75 all illegible; final cut's participation 263,005 / 1,187,254. */
-    {"ieqroo-2019", INC_INE, 1, 1, PREP_CAT_SPECIALS_FINAL_ONLY, 1, 750, 23, 2019, 0},
+    {"ieqroo-2019", INC_INE, 1, 1, PREP_CAT_SPECIALS_FINAL_ONLY, 1, 750, 23, 2019, 0, ""},
     /* Campeche 2021 (CAMP_GOB_2021.csv): 2.4369 % of 1,190 = 29 = 24 all illegible + 5
      * exceeding, the 229 counted with an illegible field left out; 42 no contabilizadas =
      * 45 flagged 0 - 3 fuera de catálogo; participation 63.2564 = C_CS / LN with 91.76 %
      * captured (specials included before the last cut). */
-    {"ieec-2021", PREP_INC_ALL_ILLEGIBLE | PREP_INC_EXCEEDS, 0, 1, PREP_CAT_SPECIALS_INCLUDE, 1, 1000, 4, 2021, 0},
+    {"ieec-2021", PREP_INC_ALL_ILLEGIBLE | PREP_INC_EXCEEDS, 0, 1, PREP_CAT_SPECIALS_INCLUDE, 1, 1000, 4, 2021, 0, ""},
     /* Puebla 2018 (PUE_GOB_2018.csv): 4.0805 % of 7,548 = 308 = 187 all illegible + 103
      * all blank + 18 exceeding; participation 67.6491 = S_CS / LN in the 02/07 20:00 cut
      * (98.13 % captured). */
-    {"iee-puebla-2018", INC_INE, 1, 1, PREP_CAT_SPECIALS_FINAL_ONLY, 1, 750, 21, 2018, 0},
+    {"iee-puebla-2018", INC_INE, 1, 1, PREP_CAT_SPECIALS_FINAL_ONLY, 1, 750, 21, 2018, 0, ""},
     /* Sonora 2021 (SON_GOB_2021.csv): 16.0885 % of 3,748 = 603 = 570 + 29 + 4; 584 no
      * contabilizadas = 3,748 captured - 3,164 counted, the 24 fuera de catálogo left out;
      * participation 44.0964 = C_CS / LN with every acta captured. */
-    {"ieesonora-2021", INC_INE, 0, 1, PREP_CAT_SPECIALS_FINAL_ONLY, 1, 1000, 26, 2021, 0},
+    {"ieesonora-2021", INC_INE, 0, 1, PREP_CAT_SPECIALS_FINAL_ONLY, 1, 1000, 26, 2021, 0, ""},
     /* Querétaro 2018 (QRO_DIP_LOC_2018.csv): 21.9033 % of 2,648 = 580 = 365 + 37 + 5 + 173
      * sin acta; 43 no contabilizadas are the rows flagged 0 (the 172 sin acta rows carry
      * no flag); participation 62.7206 = C_CS / LN, every acta captured. */
-    {"ieeq-2018", PREP_INC_ALL, 1, 0, PREP_CAT_SPECIALS_FINAL_ONLY, 1, 750, 22, 2018, 0},
+    {"ieeq-2018", PREP_INC_ALL, 1, 0, PREP_CAT_SPECIALS_FINAL_ONLY, 1, 750, 22, 2018, 0, ""},
 };
 
 int prep_catalog_rules_preset(const char *name, prep_rules *out)
@@ -166,9 +166,31 @@ int prep_catalog_rules_set(prep_rules *r, const char *key, const char *value, ch
         r->special_ballots = (uint32_t)v;
         return 0;
     }
+    if (!strcmp(key, "other_casilla_types")) {
+        char got[27] = "";
+        size_t n = 0;
+        for (const char *p = value; *p; p++) {
+            if (*p == ' ' || *p == ',') continue;
+            if (*p < 'A' || *p > 'Z' || prep_catalog_type_valid(&(prep_rules){0}, *p) || strchr(got, *p)) {
+                snprintf(msg, msgsz,
+                         "other_casilla_types '%s': each must be a capital letter A-Z, once, other than B C E S M "
+                         "A P V",
+                         value);
+                return -1;
+            }
+            got[n++] = *p;
+        }
+        memcpy(r->other_types, got, sizeof got);
+        return 0;
+    }
     snprintf(msg, msgsz,
              "unknown rule '%s' (profile, inconsistent, no_counted_out_of_catalog, no_counted_no_acta, "
-             "participation_specials, cap_representatives, special_ballots, published)",
+             "participation_specials, cap_representatives, special_ballots, published, other_casilla_types)",
              key);
     return -1;
+}
+
+int prep_catalog_type_valid(const prep_rules *r, char type)
+{
+    return (type && strchr("BCESMAPV", type)) || (type && r && strchr(r->other_types, type));
 }

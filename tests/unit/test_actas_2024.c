@@ -22,6 +22,7 @@
 
 #include "prep/actas.h"
 #include "prep/catalog.h"
+#include "prep/tally.h"
 
 /* Four counted actas in two districts. Votes (PAN, MORENA, NO_REGISTRADOS, NULOS):
  * 40+60+0+2 = 102, 30+50+0+1 = 81, 20+70+1+0 = 91, 10+15+0+0 = 25; 299 in all over a
@@ -328,6 +329,90 @@ static void test_mesas_check(void **st)
     prep_diags_free(&d);
 }
 
+/* A casilla type no LEEME lists (IECM's draft export has a U): the file is not refused; the
+ * derived catalogue says the letter in [rules] other_casilla_types (kept when the catalogue
+ * is written and read again), with a note; the casilla counts as an ordinary one, so the
+ * file's B row written as U gives the same 13 figures; with no lista nominal nothing caps
+ * it (its file's CONTABILIZADA stands). */
+static void test_other_type(void **st)
+{
+    (void)st;
+    char text[sizeof FILE_MESAS];
+    memcpy(text, FILE_MESAS, sizeof text);
+    char *row = strstr(text, "090001B0100|090001B0100A02|");
+    assert_non_null(row);
+    row[6] = row[18] = 'U';
+    char *t = strstr(row, "|01|B|");
+    assert_non_null(t);
+    t[4] = 'U';
+    char p2[64];
+    write_tmp(p2, sizeof p2, text, strlen(text));
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_catalog *c = NULL;
+    assert_int_equal(prep_actas_derive_catalog(p2, NULL, &c, &d), PREP_OK);
+    assert_int_equal(d.total, 1);
+    const prep_diag *g = prep_diags_find(&d, "casilla-type");
+    assert_non_null(g);
+    assert_int_equal(g->line, 10);
+    assert_int_equal(g->col, 9);
+    assert_string_equal(c->rules.other_types, "U");
+    uint32_t k = prep_catalog_find_casilla(c, "090001U0100");
+    assert_int_not_equal(k, PREP_CAT_NONE);
+    /* written and read again: the rule stays */
+    prep_buf w;
+    prep_buf_init(&w, 0);
+    assert_int_equal(prep_catalog_write(c, &w), PREP_OK);
+    assert_non_null(strstr(w.data, "\nother_casilla_types = U\n"));
+    prep_catalog *c2 = NULL;
+    prep_diags_free(&d);
+    prep_diags_init(&d);
+    assert_int_equal(prep_catalog_parse("again.cat", w.data, w.len, &c2, &d), PREP_OK);
+    assert_int_not_equal(prep_catalog_find_casilla(c2, "090001U0100"), PREP_CAT_NONE);
+    prep_catalog_free(c2);
+    /* counted like the B it was: the header's figures */
+    prep_actas *s = NULL;
+    assert_int_equal(prep_actas_load(p2, c, 0, &s, &d), PREP_OK);
+    prep_tally *tl = NULL;
+    assert_int_equal(prep_tally_new(c, &tl), PREP_OK);
+    for (size_t i = 0; i < s->n; i++)
+        assert_int_equal(prep_tally_apply(tl, 0, &s->v[i], prep_acta_votes(s, &s->v[i])), PREP_OK);
+    prep_summary sum;
+    prep_tally_summary(tl, 0, 1, &sum);
+    assert_int_equal(sum.esperadas, 6);
+    assert_int_equal(sum.registradas, 7);
+    assert_int_equal(sum.fuera_catalogo, 1);
+    assert_int_equal(sum.capturadas, 6);
+    assert_int_equal(sum.contabilizadas, 5);
+    assert_int_equal(sum.no_contabilizadas, 1);
+    assert_int_equal(sum.lista_nominal, 1550);
+    assert_int_equal(sum.votos_c_cs, 1323);
+    assert_int_equal(sum.votos_s_cs, 1073);
+    prep_tally_free(tl);
+    /* no lista nominal: no cap (150 votes over 0 + 4 representatives), counted as the row says */
+    c->casillas[k].lista_nominal = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i].casilla == k) {
+            prep_acta a = s->v[i];
+            assert_int_equal(prep_actas_classify(c, 0, &a, prep_acta_votes(s, &a)), PREP_ACTA_COUNTED);
+        }
+    prep_actas_free(s);
+    prep_buf_free(&w);
+    prep_diags_free(&d);
+    prep_catalog_free(c);
+    unlink(p2);
+    /* the rule takes capital letters other than the known types, each once */
+    prep_rules r;
+    assert_int_equal(prep_catalog_rules_preset("ine", &r), 0);
+    char msg[200];
+    static const char *const bad[] = {"B", "u", "U U", "U1", "UM"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(prep_catalog_rules_set(&r, "other_casilla_types", bad[i], msg, sizeof msg), -1);
+    assert_int_equal(prep_catalog_rules_set(&r, "other_casilla_types", "U Z", msg, sizeof msg), 0);
+    assert_string_equal(r.other_types, "UZ");
+    assert_true(prep_catalog_type_valid(&r, 'Z') && prep_catalog_type_valid(&r, 'S') && !prep_catalog_type_valid(&r, 'X'));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +422,7 @@ int main(void)
         cmocka_unit_test(test_out_of_catalog_rule),
         cmocka_unit_test(test_mesas),
         cmocka_unit_test(test_mesas_check),
+        cmocka_unit_test(test_other_type),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
