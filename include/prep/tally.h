@@ -102,7 +102,9 @@ int prep_tally_dirty(const prep_tally *t, uint32_t e, prep_tally_level lvl, uint
 void prep_tally_clear_dirty(prep_tally *t);
 
 /* The official database CSV of election e at cut instant `cut`: header block, columns,
- * one row per captured acta in catalogue order then out-of-catalogue ones. */
+ * one row per captured acta in catalogue order, then out-of-catalogue ones by CLAVE_ACTA (those
+ * whose key names no acta in the order they were counted): the bytes do not depend on the
+ * order the captures were counted in (a cutter continued over files that grew). */
 PREP_NODISCARD prep_err prep_tally_db_write_csv(const prep_tally *t, uint32_t e, prep_time cut, int final_cut, prep_buf *out);
 /* Rows of the database CSVs kept across cuts: a row is a function of its acta (or, while
  * none has arrived, of the catalogue), so a cut re-formats only the rows of the slots the

@@ -736,6 +736,19 @@ static prep_time row_times(dctx *x, char **f, const char *tz, dset *s)
     return row_t;
 }
 
+/* A casilla type letter beyond the known ones: an ordinary casilla of the derived catalogue
+ * ([rules] other_casilla_types), noted at its first row. */
+static void note_other_type(dctx *x, long no, char type, const char *key)
+{
+    if (type < 'A' || type > 'Z' || prep_catalog_type_valid(NULL, type) || strchr(x->other_types, type)) return;
+    x->other_types[strlen(x->other_types)] = type;
+    prep_diags_add(x->d, x->name, no, x->role_field[AR_TIPO_CASILLA] + 1, "casilla-type",
+                   "casilla type '%c' is none of B C E S M A P V (casilla %s): read as an ordinary casilla ([rules] "
+                   "other_casilla_types: in TOTAL_VOTOS_S_CS, with no cap where it has no lista nominal); prep "
+                   "tally --check tells whether the file's figures agree",
+                   type, key);
+}
+
 static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
 {
     char **f = prep_xmalloc(PREP_ACTAS_MAX_FIELDS * sizeof *f);
@@ -818,14 +831,7 @@ static int read_rows(dctx *x, actas_lines *it, prep_cat_scope scope, dset *s)
         }
         if (!ent && strlen(key) >= 2 && key[0] >= '0' && key[0] <= '9' && key[1] >= '0' && key[1] <= '9')
             ent = (uint32_t)((key[0] - '0') * 10 + key[1] - '0');
-        if (type >= 'A' && type <= 'Z' && !prep_catalog_type_valid(NULL, type) && !strchr(x->other_types, type)) {
-            x->other_types[strlen(x->other_types)] = type;
-            prep_diags_add(x->d, x->name, no, x->role_field[AR_TIPO_CASILLA] + 1, "casilla-type",
-                           "casilla type '%c' is none of B C E S M A P V (casilla %s): read as an ordinary casilla "
-                           "([rules] other_casilla_types: in TOTAL_VOTOS_S_CS, with no cap where it has no lista "
-                           "nominal); prep tally --check tells whether the file's figures agree",
-                           type, key);
-        }
+        note_other_type(x, no, type, key);
         int abroad = type == 'M' || (!sec && strchr(key, 'M'));
         /* a mesa no section holds: votes from abroad, voto anticipado, prisión preventiva (the
          * 2024 LEEMEs write N/A as its district, section and number) */

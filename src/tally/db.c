@@ -89,6 +89,22 @@ static prep_err slot_row(const prep_tally *t, uint32_t e, uint32_t slot, uint32_
     return PREP_OK;
 }
 
+/* Out-of-catalogue captures i and j of one election (ctx: ooc_of) by CLAVE_ACTA, then as
+ * counted. */
+typedef struct ooc_of {
+    const prep_tally *t;
+    uint32_t e;
+} ooc_of;
+static int cmp_ooc(const void *pa, const void *pb, void *ctx)
+{
+    const ooc_of *o = ctx;
+    uint32_t i = *(const uint32_t *)pa, j = *(const uint32_t *)pb;
+    const prep_acta *a = prep_tally_out_of_catalog(o->t, o->e, i, NULL);
+    const prep_acta *b = prep_tally_out_of_catalog(o->t, o->e, j, NULL);
+    int c = strncmp(a->clave_acta, b->clave_acta, sizeof a->clave_acta);
+    return c ? c : (i > j) - (i < j);
+}
+
 prep_err prep_tally_db_write_csv_cached(const prep_tally *t, uint32_t e, prep_time cut, int final_cut,
                                        prep_tally_db_rows *rows, prep_buf *out)
 {
@@ -111,13 +127,25 @@ prep_err prep_tally_db_write_csv_cached(const prep_tally *t, uint32_t e, prep_ti
         if (rp != PREP_CAT_NONE)
             TRY(slot_row(t, e, rp, k, rows, out));
     }
+    /* out of the catalogue: by CLAVE_ACTA (rows whose key names no acta, in the order they
+     * came), so that the file does not depend on the order the captures were counted in */
     size_t n = prep_tally_n_out_of_catalog(t, e);
-    for (size_t i = 0; i < n; i++) {
+    uint32_t *order = n ? malloc(n * sizeof *order) : NULL;
+    if (n && !order)
+        return PREP_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        order[i] = (uint32_t)i;
+    ooc_of of = {t, e};
+    if (n > 1)
+        qsort_r(order, n, sizeof *order, cmp_ooc, &of);
+    prep_err err = PREP_OK;
+    for (size_t i = 0; i < n && !err; i++) {
         const int32_t *v;
-        const prep_acta *a = prep_tally_out_of_catalog(t, e, i, &v);
-        TRY(prep_actas_write_row(c, e, a, v, out));
+        const prep_acta *a = prep_tally_out_of_catalog(t, e, order[i], &v);
+        err = prep_actas_write_row(c, e, a, v, out);
     }
-    return PREP_OK;
+    free(order);
+    return err;
 }
 
 prep_err prep_tally_db_write_csv(const prep_tally *t, uint32_t e, prep_time cut, int final_cut, prep_buf *out)

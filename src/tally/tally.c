@@ -392,6 +392,18 @@ static prep_err ooc_rehash(tally_election *te, size_t cap)
     return PREP_OK;
 }
 
+/* The capture held for a's acta out of the catalogue, or NULL. */
+static const prep_acta *ooc_find(const tally_election *te, const prep_acta *a)
+{
+    if (!te->hash_cap)
+        return NULL;
+    for (size_t pos = (size_t)ooc_hash_of(a) & (te->hash_cap - 1); te->ooc_hash[pos];
+         pos = (pos + 1) & (te->hash_cap - 1))
+        if (ooc_same(&te->ooc[te->ooc_hash[pos] - 1], a))
+            return &te->ooc[te->ooc_hash[pos] - 1];
+    return NULL;
+}
+
 static prep_err ooc_put(tally_election *te, const prep_acta *a, const int32_t *votes)
 {
     if (te->n_ooc >= UINT32_MAX - 1)
@@ -467,15 +479,23 @@ prep_err prep_tally_apply_late(prep_tally *t, uint32_t e, const prep_acta *a, co
     if (!t || !a || !votes || e >= t->cat->n_elections)
         return PREP_ERR_USAGE;
     prep_acta cp = *a;
-    if (cp.casilla >= t->cat->n_casillas ||
-        prep_actas_classify(t->cat, e, &cp, votes) == PREP_ACTA_NC_OUT_OF_CATALOG)
-        return PREP_ERR_INVALID;
-    uint32_t k = capture_slot(t, e, cp.casilla, &cp);
-    if (k == PREP_CAT_NONE)
-        return PREP_ERR_INVALID;
     const tally_election *te = &t->el[e];
-    if (te->captured[k]) {
-        prep_time held = prep_actas_instant(&te->actas[k]), late = prep_actas_instant(a);
+    const prep_acta *held_acta = NULL;
+    uint32_t k = PREP_CAT_NONE;
+    if (cp.casilla < t->cat->n_casillas &&
+        prep_actas_classify(t->cat, e, &cp, votes) != PREP_ACTA_NC_OUT_OF_CATALOG)
+        k = capture_slot(t, e, cp.casilla, &cp);
+    if (k != PREP_CAT_NONE) {
+        held_acta = te->captured[k] ? &te->actas[k] : NULL;
+    } else {
+        /* out of the catalogue: by CLAVE_ACTA (the database lists them in its order); a key
+         * that names no acta is told apart by its line, which a file written again moves */
+        if (!ooc_key_usable(cp.clave_acta))
+            return PREP_ERR_INVALID;
+        held_acta = ooc_find(te, &cp);
+    }
+    if (held_acta) {
+        prep_time held = prep_actas_instant(held_acta), late = prep_actas_instant(a);
         if (late == held)
             return PREP_ERR_INVALID;
         if (late < held)

@@ -7,8 +7,9 @@
 #   says it read the captures again and, since the files only grew, that the cutter goes on
 #   from its last cut (its tally, caches and site kept: the cut costs what changed);
 # - captures written late, dated before the last cut (a capture system writes seconds after
-#   it captures), go on too: one of an acta not counted yet is counted at once, and an older
-#   capture of an acta counted since is left (the newer one is the correction);
+#   it captures), go on too: one of an acta not counted yet is counted at once (one of the
+#   catalogue, one out of it), and an older capture of an acta counted since is left (the
+#   newer one is the correction);
 # - a capture the last cut applied written again (the same instant: the order cannot be
 #   told) makes a new cutter, whose cut checks the files against the active cut;
 # - a file rewritten with a row cut short is refused at that slot (ALERT, no cut, the
@@ -48,16 +49,22 @@ row=$(grep "|$late|" full/gub.csv)
 erow=$(grep "|$early|" full/gub.csv)
 [ -n "$row" ] && [ -n "$erow" ] || { echo "no row for $late or $early"; exit 1; }
 # an older capture of $late (21:05, one vote more in its first vote column), written after
-# the 21:09 one was counted
-orow=$(python3 - full/gub.csv "$late" <<'PY'
+# the 21:09 one was counted; and an acta of a section the catalogue lacks (fuera de
+# catálogo), also dated 21:05
+{ read -r orow; read -r xrow; } < <(python3 - full/gub.csv "$late" <<'PY'
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1], encoding='utf-8'), delimiter='|'))
 h = rows[0]; r = next(r for r in rows[1:] if r[h.index('CLAVE_ACTA')] == sys.argv[2])
 for f in ('FECHA_HORA_CAPTURA', 'FECHA_HORA_VERIFICACION'): r[h.index(f)] = '2021-06-06 21:05:00'
 j = h.index('TOTAL_VOTOS_SACADOS') + 1; r[j] = str(int(r[j]) + 1)
-print('|'.join(r))
+x = list(r)
+for f in ('CLAVE_CASILLA', 'CLAVE_ACTA'):
+    k = x[h.index(f)]; x[h.index(f)] = k[:k.index('=') + 4 if k.startswith('=') else 2] + '9999' + k[(k.index('=') + 8 if k.startswith('=') else 6):]
+x[h.index('SECCION')] = '9999'
+print('|'.join(r)); print('|'.join(x))
 PY
 )
+[ -n "$xrow" ] || { echo "no row out of the catalogue"; exit 1; }
 cat >instituto.json <<EOF
 {
   "catalog": "$T/cat.cat", "actas": "$T/actas", "key": "$T/k.key", "pubkey": "$T/k.pub",
@@ -79,8 +86,8 @@ wait_for "the next cut continues from the last" 10
 wait_for "corte 4 " 20
 grep -q "captures up to the last cut changed" "$log" && { echo "an appended capture after the last cut was taken for a changed past"; cat "$log"; exit 1; }
 wait_for "corte 5 " 20
-printf '%s\n%s\n' "$erow" "$orow" >>actas/gub.csv
-wait_for "1 written late (dated before it) counted now" 10
+printf '%s\n%s\n%s\n' "$erow" "$orow" "$xrow" >>actas/gub.csv
+wait_for "2 written late (dated before it) counted now" 10
 wait_for "corte 7 " 20
 printf '%s\n' "$erow" >>actas/gub.csv
 wait_for "captures up to the last cut changed: a new cutter read them" 10
@@ -113,6 +120,7 @@ for db in made/base-de-datos/*.csv; do
     { echo "$b of cut $last differs from a render from nothing at $at:"; diff <(sed 3d "$db") <(sed 3d "scratch/base-de-datos/$b") | head; exit 1; }
 done
 grep -q "|$early|" made/base-de-datos/gub.csv || { echo "acta $early, written dated before the last cut, is not in cut $last"; exit 1; }
+grep -q "FUERA DE CAT" <(grep "|9999|" made/base-de-datos/gub.csv) || { echo "the acta out of the catalogue is not in cut $last"; grep "|9999|" made/base-de-datos/gub.csv; exit 1; }
 [ "$(grep -c "|$late|.*|2021-06-06 21:09" made/base-de-datos/gub.csv)" = 1 ] && ! grep -q "|$late|.*21:05:00" made/base-de-datos/gub.csv ||
   { echo "acta $late is not its 21:09 capture in cut $last"; grep "|$late|" made/base-de-datos/gub.csv; exit 1; }
 # the drill started again with the same clock.start, behind the cuts it made: its slots are

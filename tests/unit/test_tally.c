@@ -763,11 +763,23 @@ static void test_apply_late(void **st)
     assert_int_equal(prep_tally_apply_late(t, 0, &again, vf, &applied), PREP_ERR_INVALID);
     assert_int_equal(applied, 0);
     assert_same_tally(t, ref, c, 0);
-    /* nor for an acta outside the catalogue (listed in the order they arrive) */
-    prep_acta out = other;
-    out.casilla = PREP_CAT_NONE;
+    /* an acta outside the catalogue, by its CLAVE_ACTA: the same rules */
+    prep_acta out = other, out_old = other;
+    out.casilla = out_old.casilla = PREP_CAT_NONE;
+    snprintf(out.clave_acta, sizeof out.clave_acta, "229999B010002");
+    out_old = out;
+    out_old.captura = out_old.verificacion = open + 300;
+    assert_int_equal(prep_tally_apply_late(t, 0, &out, vo, &applied), PREP_OK);
+    assert_int_equal(applied, 1);
+    assert_int_equal(prep_tally_apply_late(t, 0, &out_old, vf, &applied), PREP_OK);
+    assert_int_equal(applied, 0);
+    assert_int_equal(prep_tally_n_out_of_catalog(t, 0), 1);
+    assert_int_equal(prep_tally_out_of_catalog(t, 0, 0, NULL)->verificacion, open + 900);
+    assert_int_equal(prep_tally_apply_late(t, 0, &out, vf, &applied), PREP_ERR_INVALID);
+    /* one whose key names no acta is told apart by its line: its order cannot be told */
+    snprintf(out.clave_acta, sizeof out.clave_acta, "-");
     assert_int_equal(prep_tally_apply_late(t, 0, &out, vo, &applied), PREP_ERR_INVALID);
-    assert_int_equal(prep_tally_n_out_of_catalog(t, 0), 0);
+    assert_int_equal(prep_tally_n_out_of_catalog(t, 0), 1);
     prep_tally_free(t);
     prep_tally_free(ref);
     prep_catalog_free(c);
@@ -965,13 +977,14 @@ static void test_db_roundtrip_hand(void **st)
     roundtrip(c, t, 0);
     roundtrip(c, t, 1); /* an election with no capture: header and columns only */
 
-    /* row order: catalogue casillas 0..9, then 999 and 998 (first-capture order) */
+    /* row order: catalogue casillas 0..9, then 998 and 999 (by CLAVE_ACTA: 999 was captured
+     * first; the order captures were counted in leaves no trace) */
     prep_buf b;
     prep_buf_init(&b, 0);
     assert_int_equal(prep_tally_db_write_csv(t, 0, c->window_open, 0, &b), PREP_OK);
     const char *keys[] = {"220100B0100", "220100C0100", "220101B0100", "220101C0100", "220101S0100",
                           "220200B0100", "220200C0100", "220200C0200", "220201B0100", "220201E0100",
-                          "220201E0101", "220999B0100", "220998B0100"};
+                          "220201E0101", "220998B0100", "220999B0100"};
     const char *p = b.data;
     for (size_t i = 0; i < PREP_ARRAY_LEN(keys); i++) {
         const char *q = strstr(p, keys[i]);
