@@ -625,7 +625,10 @@ void net_h2_on_readable(net_conn *c)
             c->dead = 1;
             return;
         }
-        if (n == 0) break;
+        if (n == 0) {
+            if (c->tls_more) net_conn_defer(c); /* OpenSSL holds more: after the others */
+            break;
+        }
         spent += (size_t)n;
         /* Bytes read are not progress (PING, SETTINGS, WINDOW_UPDATE cost the client
          * nothing): requests and response bytes are (on_begin_headers, send_data). */

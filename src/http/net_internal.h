@@ -32,6 +32,12 @@
  * one is 0.5-3 KB (with post-quantum key shares); OpenSSL allows 131,396 and holds a buffer
  * of the declared size (~150 KB a connection) until --header-timeout. */
 #define NET_CLIENT_HELLO_MAX (16 * 1024)
+/* TLS 1.3 KeyUpdate messages a client may send on one connection: each one asking for an
+ * update makes the server derive keys and write one back, and OpenSSL handled a flood of
+ * them inside one SSL_read, never back to the loop (session 36's probe: one connection
+ * held a worker, its other connections and timeouts, for as long as it sent). Browsers
+ * send none; a client moving gigabytes might send a few. */
+#define NET_TLS_KEY_UPDATES_MAX 32
 #define NET_H2_MEM_BUDGET (16u << 20)  /* bytes the open answers of one connection may own */
 #define NET_H1_MEM_BUDGET NET_H2_MEM_BUDGET /* the same for HTTP/1.1's queued answers */
 #define NET_H2_FRAME_BURST 1000        /* frame budget: tokens at the start, and at most */
@@ -189,6 +195,9 @@ struct net_conn {
     SSL *ssl;
     int handshaken;
     int hello_seen;                      /* the ClientHello's declared length was looked at */
+    unsigned key_updates;                /* TLS 1.3 KeyUpdates received (net_tls_msg) */
+    int tls_more;                        /* SSL_read stopped at a record that was no data, with
+                                          * more buffered: resume after the others (deferred) */
     int hello_rearm;                     /* fewer than 9 bytes of it: EPOLLIN again at the next tick */
     int proto;
     unsigned events;                     /* current epoll interest */

@@ -184,6 +184,7 @@ void net_conn_accept(net_worker *w, net_listener *l)
                 continue;
             }
             SSL_set_accept_state(c->ssl);
+            SSL_set_app_data(c->ssl, c); /* net_tls_msg counts its KeyUpdates */
         }
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev)) {
@@ -359,9 +360,20 @@ ssize_t net_conn_read(net_conn *c, void *buf, size_t cap)
     }
     ERR_clear_error();
     int n = SSL_read(c->ssl, buf, cap > (size_t)INT32_MAX ? INT32_MAX : (int)cap);
+    if (c->key_updates > NET_TLS_KEY_UPDATES_MAX) {
+        prep_log(PREP_LOG_WARN, "serve: TLS connection from %s cut: more than %d KeyUpdates", c->ip,
+                 NET_TLS_KEY_UPDATES_MAX);
+        ERR_clear_error();
+        return -1;
+    }
     if (n > 0) return n;
     int e = SSL_get_error(c->ssl, n);
-    if (e == SSL_ERROR_WANT_READ) return 0;
+    if (e == SSL_ERROR_WANT_READ) {
+        /* no data in that record (AUTO_RETRY is off): what OpenSSL holds is read after the
+         * worker's other connections, without waiting for epoll (the socket may be empty) */
+        c->tls_more = SSL_has_pending(c->ssl);
+        return 0;
+    }
     if (e == SSL_ERROR_WANT_WRITE) {
         c->want_write_on_read = 1;
         return 0;
@@ -719,6 +731,7 @@ static void h1_serve(net_conn *c)
         }
         if (n == 0) {
             net_conn_set_events(c, c->want_write_on_read ? EPOLLOUT : EPOLLIN);
+            if (c->tls_more) net_conn_defer(c);
             return;
         }
         if (!c->rlen && !c->head_start_ms) c->head_start_ms = c->w->now_ms;

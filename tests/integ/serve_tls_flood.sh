@@ -3,8 +3,9 @@
 # each, `openssl s_time -new`) for 8 s against `prep serve` on 2 worker threads; meanwhile
 # a normal HTTPS client's requests keep a p99 under 100 ms, and the flood really ran
 # (thousands of handshakes). With the groups limited to X25519/P-256/P-384 a handshake
-# costs the server little (ffdhe8192 at 11.6 handshakes/s pegged both cores). Loopback
-# only, bounded in time.
+# costs the server little (ffdhe8192 at 11.6 handshakes/s pegged both cores). Then a
+# ClientHello declaring too much, one sent a byte at a time, and TLS 1.3 KeyUpdates past a
+# client's due. Loopback only, bounded in time.
 set -euo pipefail
 PREP=$1
 . "$(dirname "$0")/lib/peers.sh"
@@ -103,4 +104,20 @@ while True:
         inc.write(data)
 print("ClientHello sent a byte at a time: handshake done %.2f s after its last byte" % (time.monotonic() - t0))
 PY
+# TLS 1.3 KeyUpdates (s_client sends one for each "K" line): a few are a client's right;
+# past NET_TLS_KEY_UPDATES_MAX (32) on one connection it is cut, said in the log (session
+# 36's probe: a flood of them, each asking for one back, held a worker inside SSL_read
+# for as long as it lasted, its other connections and timeouts waiting)
+keyupdates() { # N: N KeyUpdates on one connection, a line at a time
+  { for _ in $(seq "$1"); do echo K; sleep 0.02; done; sleep 1; } |
+    timeout 15 openssl s_client -connect "127.0.0.1:$P" -tls1_3 >"ku.$1" 2>&1 || true
+}
+keyupdates 20
+! grep -q "KeyUpdates" err.txt || fail "20 KeyUpdates cut the connection: $(grep KeyUpdates err.txt)"
+[ "$(grep -c KEYUPDATE ku.20)" -ge 20 ] || fail "s_client did not send 20 KeyUpdates: $(tail -3 ku.20)"
+keyupdates 60
+grep -q "TLS connection from 127.0.0.1 cut: more than 32 KeyUpdates" err.txt ||
+  fail "60 KeyUpdates on one connection were not cut: $(tail -3 ku.60)"
+curl -sS --cacert cert.pem --max-time 5 "$U" >/dev/null || fail "no answer after the KeyUpdates"
+echo "KeyUpdates: 20 kept, 60 cut at the 33rd"
 echo "TLS handshake flood: server up, normal p99 ${p99}s"
