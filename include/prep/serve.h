@@ -57,6 +57,11 @@ typedef struct prep_serve_site_opts {
                                   * PREP_SERVE_FALLBACK_TRIES tried) and say so in the info */
     FILE *log_out;               /* borrowed; where a fallback is reported (why the active cut
                                   * was refused, which cut is served instead); NULL = nowhere */
+    uint64_t archive_load_rate;  /* bytes of archived cuts' manifests a version may read and
+                                  * parse a second (a page of a cut none of its
+                                  * SITE_ARCHIVE_CACHE kept manifests is asked for), with 4
+                                  * seconds' worth at once; past it such a page gets 503 with
+                                  * retry-after: 1. Default 32 MiB; 0 = unlimited */
     uint64_t identity_keep;      /* composed pages' identity bytes kept once assembled, per
                                   * version, for identity and Range answers (an answer of a
                                   * page not kept inflates its parts); default

@@ -281,6 +281,10 @@ struct prep_serve_version {
     /* archive manifests */
     pthread_mutex_t arch_lock;
     site_arch_slot arch[SITE_ARCHIVE_CACHE];
+    /* manifest bytes the archive may still load (opts.archive_load_rate), and when it was
+     * last refilled (CLOCK_MONOTONIC ms; 0: never); under arch_lock */
+    double arch_budget;
+    int64_t arch_budget_ms;
     uint64_t arch_tick;
 };
 

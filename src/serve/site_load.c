@@ -54,6 +54,7 @@ void prep_serve_site_opts_init(prep_serve_site_opts *o)
     o->archive_cache_bytes = (size_t)64 << 20;
     o->br_warm = 1;
     o->identity_keep = PREP_SERVE_IDENTITY_KEEP;
+    o->archive_load_rate = (uint64_t)32 << 20;
 }
 
 static int compressible_type(const char *t)

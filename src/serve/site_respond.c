@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "site_internal.h"
 
@@ -33,7 +35,7 @@ typedef struct arch_body {
 static pthread_mutex_t g_arch_mu = PTHREAD_MUTEX_INITIALIZER;
 static arch_body *g_arch[ARCH_SLOTS];
 static size_t g_arch_bytes;
-static _Atomic uint64_t g_arch_hits, g_arch_misses;
+static _Atomic uint64_t g_arch_hits, g_arch_misses, g_arch_busy;
 
 static void arch_body_unref(arch_body *b)
 {
@@ -486,9 +488,33 @@ void site_arch_cut_unref(site_arch_cut *c)
     free(c);
 }
 
+/* Whether the archive may load a manifest of `bytes` now (opts.archive_load_rate: a token
+ * bucket of bytes, 4 seconds' worth at most), taking them. Under v->arch_lock. Each load
+ * of a national manifest (~70 MB) costs ~0.5 s of a worker: a client asking in turn for
+ * pages of more cuts than SITE_ARCHIVE_CACHE keeps would make every answer one (session
+ * 36's probe: 60 ms of CPU per request at Querétaro scale, the current pages' answers
+ * timing out behind them). */
+static int arch_budget_take(prep_serve_version *v, uint64_t bytes)
+{
+    uint64_t rate = v->opts.archive_load_rate;
+    if (!rate) return 1;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    double cap = 4.0 * (double)rate;
+    if (!v->arch_budget_ms) v->arch_budget = cap;
+    else v->arch_budget += (double)(now - v->arch_budget_ms) * (double)rate / 1000.0;
+    if (v->arch_budget > cap) v->arch_budget = cap;
+    v->arch_budget_ms = now;
+    if (v->arch_budget < (double)bytes && v->arch_budget < cap) return 0; /* a bigger one: when full */
+    v->arch_budget -= (double)bytes;
+    return 1;
+}
+
 /* Archived cut seq, loaded on a miss (manifest parsed, signature read, both hashed once),
- * with a reference for the caller. Under v->arch_lock. NULL when the store lacks it. */
-static site_arch_cut *arch_get(prep_serve_version *v, uint64_t seq)
+ * with a reference for the caller. Under v->arch_lock. NULL when the store lacks it, or
+ * (*busy set) when the archive's load budget is spent for now. */
+static site_arch_cut *arch_get(prep_serve_version *v, uint64_t seq, int *busy)
 {
     site_arch_slot *lru = &v->arch[0];
     for (int i = 0; i < SITE_ARCHIVE_CACHE; i++) {
@@ -498,6 +524,14 @@ static site_arch_cut *arch_get(prep_serve_version *v, uint64_t seq)
             return v->arch[i].c;
         }
         if (v->arch[i].used < lru->used) lru = &v->arch[i];
+    }
+    char mp[4096];
+    struct stat st;
+    snprintf(mp, sizeof mp, "%s/cuts/%llu/manifest", v->store, (unsigned long long)seq);
+    if (stat(mp, &st) != 0) return NULL;
+    if (!arch_budget_take(v, (uint64_t)st.st_size)) {
+        *busy = 1;
+        return NULL;
     }
     site_arch_cut *c = calloc(1, sizeof *c);
     if (!c) return NULL;
@@ -594,9 +628,16 @@ static void answer_archive(prep_serve_version *v, const prep_http_request *req, 
     r->seq = seq;
     arch_file af;
     memset(&af, 0, sizeof af);
+    int busy = 0;
     pthread_mutex_lock(&v->arch_lock);
-    site_arch_cut *ac = arch_get(v, seq);
+    site_arch_cut *ac = arch_get(v, seq, &busy);
     pthread_mutex_unlock(&v->arch_lock);
+    if (busy) {
+        atomic_fetch_add_explicit(&g_arch_busy, 1, memory_order_relaxed);
+        prep_http_field f = {"retry-after", 11, "1", 1};
+        answer_error(v, req, r, 503, o->seq, &f, 1);
+        return;
+    }
     const uint8_t *shared = NULL; /* SHA256SUMS or .sig: the archived cut's own bytes */
     int have_sig = ac && ac->sig;
     if (ac) {
