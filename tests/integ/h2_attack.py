@@ -414,6 +414,12 @@ def frames_blob(kind, start_sid, size=65536):
             f = frame(9, 0, 1, b"\x00\x01x\x01y" * 64)  # literal x: y, over and over
         elif kind == "empty_data":
             f = frame(0, 0, 1, b"")
+        elif kind == "ping_ack":  # answers to pings the server never sent
+            f = frame(6, 0x1, 0, b"\0" * 8)
+        elif kind == "closed_window_update":  # stream 1 was answered and closed
+            f = frame(8, 0, 1, (1).to_bytes(4, "big"))
+        elif kind == "unknown":  # a frame type nothing defines (0x20), which receivers ignore
+            f = frame(0x20, 0, 0, b"\0" * 8)
         else:
             raise SystemExit("unknown kind " + kind)
         parts.append(f)
@@ -460,6 +466,8 @@ def cmd_frames(a):
         sid = 3
     elif a.kind == "rapid_reset":
         sid = 1
+    elif a.kind == "closed_window_update":
+        first = frame(1, 0x5, 1, hpack_get("/"))  # a whole request: its stream closes once answered
     blob, _ = frames_blob(a.kind, sid)
     c.sock.settimeout(1)
     t0 = time.time()

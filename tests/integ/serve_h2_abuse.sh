@@ -115,7 +115,10 @@ t=$(sed 's/.*"ended_after": \([0-9.a-z]*\).*/\1/' <<<"$r")
 [ "$(num bytes "$r")" -gt 0 ] || fail "the trickle got no byte (the test did not trickle): $r"
 
 # 3. Frame floods on the only worker.
-for kind in window_update ping settings priority rapid_reset continuation empty_data headers hpack_refs; do
+# ping_ack, closed_window_update and unknown are frames nghttp2 drops without telling us:
+# before session 36 they were not counted, and one connection sent GBs of them for ever.
+for kind in window_update ping settings priority rapid_reset continuation empty_data headers hpack_refs \
+  ping_ack closed_window_update unknown; do
   r=$($ATK frames --port "$HP" --cafile cert.pem --kind $kind --seconds 5 --curl "$S/health") \
     || fail "$kind flood: curl failed meanwhile: $r"
   echo "3: $kind: $r"
