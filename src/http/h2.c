@@ -101,6 +101,8 @@ struct h2_stream {
     char *own;                       /* our own body */
     const uint8_t *body;
     size_t body_len, body_off;
+    int64_t begun_ms;                /* when its HEADERS came */
+    int complete;                    /* its request ended (END_STREAM): being answered */
     int64_t moved_ms;                /* when its answer last took NET_PROGRESS_BYTES (or began) */
     size_t moved_off;                /* body_off then */
     char status[8], clen[24], date[40], seq[24]; /* the answer's own fields (nghttp2 refers to them) */
@@ -225,7 +227,7 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
      * otherwise a request every few seconds would keep stalled answers alive forever. */
     if (!c->h2->n_pending) c->active_ms = c->w->now_ms;
     c->head_start_ms = 0; /* the first request came within the accept's deadline */
-    net_conn_served(c);   /* served: not shed at the global cap (idle again: net_conn_timeouts) */
+    st->begun_ms = c->w->now_ms; /* its request must end within --header-timeout (net_h2_stalls) */
     tokens_credit(c->h2, 1);
     nghttp2_session_set_stream_user_data(session, st->id, st);
     return 0;
@@ -475,6 +477,10 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
     if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
         (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
         h2_stream *st = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+        if (st && !st->complete) {
+            st->complete = 1;
+            net_conn_served(c); /* a whole request: not shed at the global cap (idle again: net_conn_timeouts) */
+        }
         if (st && !st->status[0] && !st->waiting && !respond(c, st)) wait_push(c->h2, st, 0);
     }
     return 0;
@@ -558,7 +564,11 @@ int net_h2_start(net_conn *c)
 
 int net_h2_idle(const net_conn *c)
 {
-    return !c->h2 || !c->h2->streams;
+    /* a stream whose request has not ended is no answer being given (session 36's probe
+     * held 100 connections of open request heads, never shed, and refused every newcomer) */
+    for (const h2_stream *st = c->h2 ? c->h2->streams : NULL; st; st = st->next)
+        if (st->complete) return 0;
+    return 1;
 }
 
 int net_h2_pending(const net_conn *c)
@@ -689,12 +699,20 @@ void net_h2_on_writable(net_conn *c)
     if (c->h2 && h2_flush(c) < 0) c->dead = 1;
 }
 
-void net_h2_stalls(net_conn *c, int64_t limit_ms)
+void net_h2_stalls(net_conn *c, int64_t limit_ms, int64_t head_limit_ms)
 {
     net_h2 *h = c->h2;
-    if (!h || !h->n_pending) return;
+    if (!h || !h->streams) return;
     int reset = 0;
     for (h2_stream *st = h->streams; st; st = st->next) {
+        if (!st->complete && st->begun_ms && c->w->now_ms - st->begun_ms >= head_limit_ms) {
+            /* a request head that does not end (HEADERS without END_STREAM, kept open by
+             * requests on other streams): the HTTP/2 slowloris; its kept fields go */
+            nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
+            st->begun_ms = 0; /* once */
+            reset++;
+            continue;
+        }
         if (!st->pending || c->w->now_ms - st->moved_ms < limit_ms) continue;
         /* taken a byte at a time, or not at all: its answer (and the cut version it
          * holds) goes; the client may ask again */

@@ -315,11 +315,12 @@ int net_h2_start(net_conn *c);           /* 0 ok */
 void net_h2_on_readable(net_conn *c);
 void net_h2_on_writable(net_conn *c);
 void net_h2_free(net_conn *c);
-int net_h2_idle(const net_conn *c);      /* 1: no open stream */
+int net_h2_idle(const net_conn *c);      /* 1: no stream whose request ended (none being answered) */
 int net_h2_pending(const net_conn *c);   /* 1: an answer with body bytes not yet taken */
 /* Resets the streams whose answer took less than NET_PROGRESS_BYTES for limit_ms, and
- * sends the resets. */
-void net_h2_stalls(net_conn *c, int64_t limit_ms);
+ * those whose request has not ended head_limit_ms after its HEADERS, and sends the
+ * resets. */
+void net_h2_stalls(net_conn *c, int64_t limit_ms, int64_t head_limit_ms);
 
 #define net_mono_ms prep_mono_ms
 

@@ -313,7 +313,8 @@ void net_conn_timeouts(net_worker *w)
             net_conn_close(c); /* slowloris: a head (or handshake) too slow */
         } else if (now - c->active_ms >= cfg->idle_timeout_ms) {
             net_conn_close(c);
-        } else if (c->proto == PROTO_H2 && (net_h2_stalls(c, cfg->idle_timeout_ms), c->dead)) {
+        } else if (c->proto == PROTO_H2 &&
+                   (net_h2_stalls(c, cfg->idle_timeout_ms, cfg->header_timeout_ms), c->dead)) {
             net_conn_close(c);
         } else if (!c->waiting && now - c->active_ms >= NET_STALL_SHED_MS &&
                    (c->proto == PROTO_H2 ? net_h2_pending(c) : c->qn > 0 || c->woff < c->wlen)) {

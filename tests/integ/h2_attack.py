@@ -344,6 +344,34 @@ def cmd_trickle(a):
     return 0
 
 
+def cmd_heads(a):
+    """Opens request heads that never end (HEADERS without END_STREAM) and sends a whole
+    request every second on the same connection; reports when the heads were reset."""
+    c = H2(a.port, a.cafile)
+    heads = [c.get(a.path, end_stream=False) for _ in range(a.streams)]
+    c.flush()
+    t0 = time.time()
+    whole = []
+    next_req = t0
+    reset_at = None
+    while time.time() - t0 < a.seconds and not c.closed:
+        if time.time() >= next_req:
+            next_req += 1
+            try:
+                whole.append(c.get(a.path))
+                c.flush()
+            except (OSError, h2.exceptions.ProtocolError):
+                break
+        c.pump(timeout=0.1)
+        if reset_at is None and all(x in c.resets for x in heads):
+            reset_at = round(time.time() - t0, 2)
+    answered = sum(1 for x in whole if x in c.heads)
+    c.abort()
+    print(json.dumps({"heads_reset_after": reset_at, "closed": c.closed, "whole_requests": len(whole),
+                      "answered": answered}))
+    return 0
+
+
 def frame(ftype, flags, sid, payload=b""):
     return len(payload).to_bytes(3, "big") + bytes([ftype, flags]) + sid.to_bytes(4, "big") + payload
 
@@ -614,6 +642,12 @@ def main():
     tr.add_argument("--streams", type=int, default=1)
     tr.add_argument("--path", required=True)
     tr.add_argument("--seconds", type=float, default=15)
+    hd = sub.add_parser("heads")
+    hd.add_argument("--port", type=int, required=True)
+    hd.add_argument("--cafile", required=True)
+    hd.add_argument("--streams", type=int, default=1)
+    hd.add_argument("--path", required=True)
+    hd.add_argument("--seconds", type=float, default=10)
     fr = sub.add_parser("frames")
     fr.add_argument("--port", type=int, required=True)
     fr.add_argument("--cafile", required=True)
@@ -652,6 +686,8 @@ def main():
         return cmd_keepalive(a)
     if a.cmd == "trickle":
         return cmd_trickle(a)
+    if a.cmd == "heads":
+        return cmd_heads(a)
     if a.cmd == "frames":
         return cmd_frames(a)
     if a.cmd == "h1pipe":

@@ -61,7 +61,7 @@ echo '<!doctype html><title>uno</title>' >pub/index.html
 peer_cert cert.pem key.pem
 ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=1 \
   "$PREP" serve --store store --tls-listen 127.0.0.1:0 --tls-cert cert.pem --tls-key key.pem --threads 1 \
-  --idle-timeout 3 --poll-ms 100 --archive-cache 0 >out.txt 2>err.txt &
+  --idle-timeout 3 --header-timeout 2 --poll-ms 100 --archive-cache 0 >out.txt 2>err.txt &
 SPID=$!
 peer_track "$SPID"
 for _ in $(seq 100); do grep -q "listening on https://" out.txt 2>/dev/null && break; sleep 0.1; done
@@ -113,6 +113,17 @@ echo "2: answers taken a byte at a time: $r"
 t=$(sed 's/.*"ended_after": \([0-9.a-z]*\).*/\1/' <<<"$r")
 [ "$t" != null ] && awk -v t="$t" 'BEGIN { exit !(t >= 2 && t <= 6.5) }' || fail "trickling connection not cut: $r"
 [ "$(num bytes "$r")" -gt 0 ] || fail "the trickle got no byte (the test did not trickle): $r"
+
+# Request heads that never end (HEADERS without END_STREAM), kept alive by a whole request
+# every second on the same connection: each head is reset once --header-timeout (2 s) has
+# passed since it began, the whole requests answered (before session 36 the heads held
+# their fields, and the connection counted as being served, for ever: 100 such
+# connections filled --max-conns and refused every newcomer).
+r=$($ATK heads --port "$HP" --cafile cert.pem --streams 8 --path /health --seconds 7)
+echo "2: request heads that never end: $r"
+t=$(sed 's/.*"heads_reset_after": \([0-9.a-z]*\).*/\1/' <<<"$r")
+[ "$t" != null ] && awk -v t="$t" 'BEGIN { exit !(t >= 1.5 && t <= 4.5) }' || fail "open request heads not reset: $r"
+[ "$(num answered "$r")" -ge 5 ] || fail "the whole requests beside the heads were not answered: $r"
 
 # 3. Frame floods on the only worker.
 # ping_ack, closed_window_update and unknown are frames nghttp2 drops without telling us:
