@@ -56,6 +56,9 @@ PREP_NODISCARD prep_err prep_tally_apply(prep_tally *t, uint32_t e, const prep_a
  * counts every capture again from the start. */
 PREP_NODISCARD prep_err prep_tally_apply_late(prep_tally *t, uint32_t e, const prep_acta *a, const int32_t *votes,
                                               int *applied);
+/* 1 when capture a, out of the catalogue, is told apart from others by its source line
+ * (a CLAVE_ACTA that is empty or holds '-': it names no acta). */
+int prep_tally_key_by_line(const prep_acta *a);
 
 /* Applies, in order of prep_actas_instant, the captures of set s with instant in
  * (*cursor_time, until]; keeps a per-set cursor so successive cuts apply only what is

@@ -423,8 +423,8 @@ static int reread_captures(cutter *cu, const prep_institute_config *c, const pre
             captures_unreadable(c);
             return 0;
         }
-        printf("prep institute: captures up to the last cut changed: a new cutter read them (%.2f s CPU); they are "
-               "checked against the active cut, and the next cut is made whole\n",
+        printf("prep institute: captures up to the last cut (or the catalogue) changed: a new cutter read them (%.2f "
+               "s CPU); they are checked against the active cut, and the next cut is made whole\n",
                thread_cpu() - t0);
         fflush(stdout);
     } else if (cutter_open(cu, "institute", c->catalog, c->actas, c->key, c->pubkey, c->store, c->drill, NULL)) {

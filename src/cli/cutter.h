@@ -45,6 +45,7 @@ typedef struct cutter {
     struct cutter_file_sig *actas_sig; /* owned, one per election: each actas file as read */
     char *cat_path;              /* owned: the catalogue's file, named in diags */
     char cat_sha[65];            /* its SHA-256; STORE/catalog says the last cut's (cutter_past.c) */
+    cutter_file_sig cat_sig;     /* the catalogue's file as read (cutter_actas_changed) */
     int cat_noted;               /* STORE/catalog says cat_sha already */
     prep_render_progress *progress;     /* owned; the night's progress series, read back at the first cut */
     /* The last cut made: its sequence and manifest hash, and each election's captured and
@@ -82,8 +83,8 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
  * Returns PREP_OK or the error (diags in d). */
 prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st, prep_diags *d);
 void cutter_close(cutter *c);
-/* 1 when an actas file of c is no longer the one it read (appended, rewritten, replaced,
- * gone): its path into which. The daemon then reads them again (a new cutter), so that a
+/* 1 when an actas file of c, or its catalogue's, is no longer the one it read (appended,
+ * rewritten, replaced, gone): its path into which. The daemon then reads them again (a new cutter), so that a
  * live night's captures, written into the files as they come, reach the next cut, and its
  * first cut over the store checks them against the active cut. */
 int cutter_actas_changed(const cutter *c, char *which, size_t whichsz);

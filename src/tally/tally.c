@@ -505,6 +505,11 @@ prep_err prep_tally_apply_late(prep_tally *t, uint32_t e, const prep_acta *a, co
     return prep_tally_apply(t, e, a, votes);
 }
 
+int prep_tally_key_by_line(const prep_acta *a)
+{
+    return !ooc_key_usable(a->clave_acta);
+}
+
 uint32_t prep_tally_rp_slot(const prep_tally *t, uint32_t e, uint32_t casilla)
 {
     if (!t || e >= t->cat->n_elections || casilla >= t->cat->n_casillas || !t->cat->elections[e].rp_acta_type)

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# prep institute reading changed files on a live night, the two cases session 36's audit
+# (helper-36) found a continued cutter getting wrong:
+# 1. out-of-catalogue rows whose CLAVE_ACTA is "-" (it names no acta, so the tally tells
+#    such rows apart by their line): the capture system writes the file again without its
+#    "sep=|" line and appends another such row, which lands on the first one's old line.
+#    The continued cutter took the new row for the old one and lost a capture; now a
+#    moved line of such a row makes a new cutter, and cut 2's databases equal a render
+#    from nothing of the same files at its instant.
+# 2. the catalogue edited during the night (a lista nominal changed): the continued cutter
+#    kept signing with the catalogue it read at start. Now the catalogue is watched like
+#    the actas files; a new cutter reads it and its cut is refused as a restarted
+#    daemon's is (catalogue-changed), the active cut staying.
+# Usage: tests/integ/institute_live_edits.sh PATH/TO/prep
+set -euo pipefail
+PREP=$1
+T=$(mktemp -d)
+PID=
+trap 'if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; fi; rm -rf "$T"' EXIT
+cd "$T"
+fail() { echo "FAIL: $*"; [ -f log ] && tail -20 log; exit 1; }
+"$PREP" sim catalog --scale tiny --seed 5 --out cat.cat >/dev/null
+"$PREP" sim actas --catalog cat.cat --out full --seed 5 2>/dev/null
+"$PREP" keygen --out k --drill >/dev/null
+wait_for() { # PATTERN SECONDS
+  for _ in $(seq 1 $(($2 * 10))); do grep -q "$1" log && return 0; sleep 0.1; done
+  fail "the daemon did not say '$1' in $2 s"
+}
+daemon() { # CUTS: a drill from 21:30, a cut every 2 s
+  cat >inst.json <<EOF
+{"catalog": "$T/cat.cat", "actas": "$T/actas", "key": "$T/k.key", "pubkey": "$T/k.pub", "store": "$T/inst",
+ "drill": true, "clock": {"start": "2021-06-06 21:30", "seconds_per_cut": 2}, "max_cuts": $1}
+EOF
+  "$PREP" institute --config inst.json >log 2>&1 &
+  PID=$!
+}
+
+# 1. The files as captured up to 21:30, gub.csv with "sep=|" and row A ("-", section 999,
+# 21:01) last; gub.next without "sep=|", with A and then B ("-", section 998, 21:32).
+mkdir actas
+python3 - <<'PY'
+import csv
+for el in ('gub', 'ayu', 'dip'):
+    rows = list(csv.reader(open(f'full/{el}.csv', encoding='utf-8'), delimiter='|'))
+    h = rows[0]; I = h.index
+    t = lambda r: r[I('FECHA_HORA_VERIFICACION')] or r[I('FECHA_HORA_CAPTURA')]
+    keep = [r for r in rows[1:] if t(r) and t(r) <= '2021-06-06 21:30:00']
+    pre = []
+    if el == 'gub':
+        def ooc(sec, when):
+            r = list(rows[1]); r[I('CLAVE_CASILLA')] = '-'; r[I('CLAVE_ACTA')] = '-'; r[I('SECCION')] = sec
+            r[I('FECHA_HORA_CAPTURA')] = r[I('FECHA_HORA_VERIFICACION')] = when
+            return r
+        A, B = ooc('999', '2021-06-06 21:01:00'), ooc('998', '2021-06-06 21:32:00')
+        open('gub.next', 'w', encoding='utf-8').write('\n'.join('|'.join(r) for r in [h] + keep + [A, B]) + '\n')
+        keep.append(A); pre = ['sep=|']
+    open(f'actas/{el}.csv', 'w', encoding='utf-8').write('\n'.join(pre + ['|'.join(r) for r in [h] + keep]) + '\n')
+PY
+daemon 2
+wait_for "corte 1 (" 30
+mv gub.next actas/gub.csv
+wait "$PID" || fail "the daemon failed"
+grep -q "a new cutter read them" log || fail "a moved row whose key names no acta did not make a new cutter"
+"$PREP" export --store inst --out made --no-twins --no-archive >/dev/null
+"$PREP" render --catalog cat.cat --actas actas --at "2021-06-06 21:35" --seq 2 --drill --out scratch >/dev/null 2>&1
+diff <(sed 3d made/base-de-datos/gub.csv) <(sed 3d scratch/base-de-datos/gub.csv) >diff.txt ||
+  { cat diff.txt; fail "cut 2 differs from a render from nothing"; }
+[ "$(grep -c "FUERA DE CATALOGO" made/base-de-datos/gub.csv)" = 2 ] || fail "cut 2 lacks one of the two rows out of the catalogue"
+echo "rows whose key names no acta, their lines moved: a new cutter, cut 2 as a render from nothing"
+
+# 2. The catalogue edited after cut 1 (a casilla's lista nominal), the files growing too.
+rm -rf inst made scratch
+daemon 4
+wait_for "corte 1 (" 30
+python3 - <<'PY'
+lines = open('cat.cat', encoding='utf-8').read().split('\n')
+i = next(k for k, l in enumerate(lines) if l.strip() == '[casillas]') + 2  # its first row
+f = lines[i].split('|'); f[5] = str(int(f[5]) + 100); lines[i] = '|'.join(f)
+open('cat.cat', 'w', encoding='utf-8').write('\n'.join(lines))
+PY
+tail -n +2 full/ayu.csv | sed -n 1p >>actas/ayu.csv
+wait_for "catalogue-changed" 20
+sleep 3 # the next slots: refused as well
+kill "$PID" 2>/dev/null || true
+wait "$PID" 2>/dev/null || true
+[ "$(sed -n 's/^sequence //p' inst/active)" = 1 ] || fail "a cut was signed after the catalogue changed"
+echo "the catalogue edited during the night: refused as catalogue-changed, the active cut stays"
