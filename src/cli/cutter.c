@@ -256,36 +256,52 @@ fail:
     return -1;
 }
 
+/* New captures of one instant looked through for one the tally applied, at most. */
+#define SETS_INSTANT_SCAN 4096
+
 /* Whether r's captures continue what c's tally holds. c made the active cut (its site at
- * hand), and for every election the captures its cursor applied (those up to
- * c->cursor_at) are, in the same order, among r's up to that instant, each saying the same
- * (prep_actas_capture_same). r's others up to that instant were written late: their
- * indices go to late[el] (owned), their count to n_late[el]; r's cursor up to that
- * instant to prefix[el]. 1 then; 0 when one the tally applied is gone or changed. */
+ * hand), and for every election each capture its cursor applied (those up to
+ * c->cursor_at) is among r's of the same instant, saying the same
+ * (prep_actas_capture_same). Within an instant the order may differ (an export ordered by
+ * time alone): only one acta's captures have an order that counts, and two of one acta
+ * at one instant with different content are a conflict, refused before. r's others up to
+ * that instant were written late: their indices go to late[el] (owned), their count to
+ * n_late[el]; r's cursor up to that instant to prefix[el]. 1 then; 0 when one the tally
+ * applied is gone or changed. */
 static int sets_continue(const cutter *c, const cutter_sets *r, size_t *prefix, uint32_t **late, size_t *n_late)
 {
     if (!c->made_seq || !c->site.n || c->cursor_at == PREP_TIME_NONE) return 0;
     for (uint32_t el = 0; el < c->cat->n_elections; el++) {
         const prep_actas *os = c->sets[el], *ns = r->sets[el];
         const prep_tally_cursor *oc = &c->cursors[el], *nc = &r->cursors[el];
-        size_t j = 0, np = 0;
+        size_t np = 0;
         while (np < nc->n && prep_actas_instant(&ns->v[nc->order[np]]) <= c->cursor_at) np++;
         if (np < oc->next) return 0;
-        late[el] = prep_xcalloc(np - oc->next + 1, sizeof *late[el]);
-        for (size_t i = 0; i < np; i++) {
-            const prep_acta *a = &ns->v[nc->order[i]], *o = j < oc->next ? &os->v[oc->order[j]] : NULL;
-            if (o && prep_actas_capture_same(os, o, ns, a)) {
-                /* a row whose key names no acta is known to the tally by its line: moved,
-                 * the tally would take another row for it (helper-36's audit) */
-                if (o->line != a->line && prep_tally_key_by_line(o)) return 0;
-                j++;
-            } else if (n_late[el] < np - oc->next) {
-                late[el][n_late[el]++] = nc->order[i];
-            } else {
-                return 0;
+        uint8_t *used = prep_xcalloc(np + 1, 1);
+        size_t from = 0; /* new captures before it are used, or of an earlier instant */
+        int ok = 1;
+        for (size_t j = 0; ok && j < oc->next; j++) {
+            const prep_acta *o = &os->v[oc->order[j]];
+            prep_time t = prep_actas_instant(o);
+            while (from < np && (used[from] || prep_actas_instant(&ns->v[nc->order[from]]) < t)) from++;
+            size_t k = from;
+            for (size_t seen = 0; k < np && prep_actas_instant(&ns->v[nc->order[k]]) == t; k++, seen++) {
+                if (seen == SETS_INSTANT_SCAN) k = np - 1; /* too many at one instant: the old path */
+                else if (!used[k] && prep_actas_capture_same(os, o, ns, &ns->v[nc->order[k]])) break;
             }
+            if (k >= np || prep_actas_instant(&ns->v[nc->order[k]]) != t) ok = 0;
+            /* a row whose key names no acta is known to the tally by its line: moved, the
+             * tally would take another row for it (helper-36's audit) */
+            else if (o->line != ns->v[nc->order[k]].line && prep_tally_key_by_line(o)) ok = 0;
+            else used[k] = 1;
         }
-        if (j < oc->next) return 0;
+        if (ok) {
+            late[el] = prep_xcalloc(np - oc->next + 1, sizeof *late[el]);
+            for (size_t k = 0; k < np; k++)
+                if (!used[k]) late[el][n_late[el]++] = nc->order[k];
+        }
+        free(used);
+        if (!ok) return 0;
         prefix[el] = np;
     }
     return 1;
