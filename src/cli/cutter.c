@@ -317,6 +317,8 @@ int cutter_reload(cutter *c, const char *cmd, size_t *fresh, size_t *late_applie
     if (prep_read_file(c->cat_path, (size_t)1 << 30, &ct, &cl) == PREP_OK) prep_sha256_hex(ct, cl, sha);
     free(ct);
     if (strcmp(sha, c->cat_sha)) return 0;
+    /* the same bytes (touched, or written again): not a change the next slot reads again */
+    if (file_sig(c->cat_path, &c->cat_sig)) memset(&c->cat_sig, 0, sizeof c->cat_sig);
     cutter_sets r;
     if (read_sets(c, cmd, &r)) return -1;
     if (refuse_sets(c, cmd, &r)) {
