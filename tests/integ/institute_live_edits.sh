@@ -24,6 +24,26 @@ fail() { echo "FAIL: $*"; [ -f log ] && tail -20 log; exit 1; }
 "$PREP" sim catalog --scale tiny --seed 5 --out cat.cat >/dev/null
 "$PREP" sim actas --catalog cat.cat --out full --seed 5 2>/dev/null
 "$PREP" keygen --out k --drill >/dev/null
+# the night's rows by election, and those captured by 21:30 (the first cut's)
+cat >night.py <<'PY'
+import csv
+def elections():
+    for el in ('gub', 'ayu', 'dip'):
+        rows = list(csv.reader(open(f'full/{el}.csv', encoding='utf-8'), delimiter='|'))
+        h = rows[0]; I = h.index
+        t = lambda r, I=I: r[I('FECHA_HORA_VERIFICACION')] or r[I('FECHA_HORA_CAPTURA')]
+        yield el, rows, h, I, t, [r for r in rows[1:] if t(r) and t(r) <= '2021-06-06 21:30:00']
+PY
+same_as_scratch() { # CUT ELECTION...: its databases equal a render from nothing of actas/ at 21:35
+  local cut=$1; shift
+  rm -rf made scratch
+  "$PREP" export --store inst --cut "$cut" --out made --no-twins --no-archive >/dev/null
+  "$PREP" render --catalog cat.cat --actas actas --at "2021-06-06 21:35" --seq "$cut" --drill --out scratch >/dev/null 2>&1
+  for e in "$@"; do
+    diff <(sed 3d made/base-de-datos/$e.csv) <(sed 3d scratch/base-de-datos/$e.csv) >diff.txt ||
+      { cat diff.txt; fail "$e.csv of cut $cut differs from a render from nothing"; }
+  done
+}
 wait_for() { # PATTERN SECONDS
   for _ in $(seq 1 $(($2 * 10))); do grep -q "$1" log 2>/dev/null && return 0; sleep 0.1; done
   fail "the daemon did not say '$1' in $2 s"
@@ -41,12 +61,8 @@ EOF
 # 21:01) last; gub.next without "sep=|", with A and then B ("-", section 998, 21:32).
 mkdir actas
 python3 - <<'PY'
-import csv
-for el in ('gub', 'ayu', 'dip'):
-    rows = list(csv.reader(open(f'full/{el}.csv', encoding='utf-8'), delimiter='|'))
-    h = rows[0]; I = h.index
-    t = lambda r: r[I('FECHA_HORA_VERIFICACION')] or r[I('FECHA_HORA_CAPTURA')]
-    keep = [r for r in rows[1:] if t(r) and t(r) <= '2021-06-06 21:30:00']
+from night import *
+for el, rows, h, I, t, keep in elections():
     pre = []
     if el == 'gub':
         def ooc(sec, when):
@@ -63,25 +79,18 @@ wait_for "corte 1 (" 30
 mv gub.next actas/gub.csv
 wait "$PID" || fail "the daemon failed"
 grep -q "a new cutter read them" log || fail "a moved row whose key names no acta did not make a new cutter"
-"$PREP" export --store inst --out made --no-twins --no-archive >/dev/null
-"$PREP" render --catalog cat.cat --actas actas --at "2021-06-06 21:35" --seq 2 --drill --out scratch >/dev/null 2>&1
-diff <(sed 3d made/base-de-datos/gub.csv) <(sed 3d scratch/base-de-datos/gub.csv) >diff.txt ||
-  { cat diff.txt; fail "cut 2 differs from a render from nothing"; }
+same_as_scratch 2 gub
 [ "$(grep -c "FUERA DE CATALOGO" made/base-de-datos/gub.csv)" = 2 ] || fail "cut 2 lacks one of the two rows out of the catalogue"
 echo "rows whose key names no acta, their lines moved: a new cutter, cut 2 as a render from nothing"
 
 # 3. Rows of one instant written again in another order (an export ordered by time alone:
 # ties come in any order), with a new row: the cutter continues (within an instant only one
 # acta's captures have an order that counts), and cut 2 equals a render from nothing.
-rm -rf inst made scratch actas
+rm -rf inst actas
 mkdir actas
 python3 - <<'PY'
-import csv
-for el in ('gub', 'ayu', 'dip'):
-    rows = list(csv.reader(open(f'full/{el}.csv', encoding='utf-8'), delimiter='|'))
-    h = rows[0]; I = h.index
-    t = lambda r: r[I('FECHA_HORA_VERIFICACION')] or r[I('FECHA_HORA_CAPTURA')]
-    keep = [r for r in rows[1:] if t(r) and t(r) <= '2021-06-06 21:30:00']
+from night import *
+for el, rows, h, I, t, keep in elections():
     new = [r for r in rows[1:] if t(r) and '2021-06-06 21:30:00' < t(r) <= '2021-06-06 21:35:00']
     for r in keep[:3]:  # three actas captured at one instant
         r[I('FECHA_HORA_CAPTURA')] = r[I('FECHA_HORA_VERIFICACION')] = '2021-06-06 21:20:00'
@@ -97,16 +106,11 @@ wait "$PID" || fail "the daemon failed"
 grep -q "the next cut continues from the last" log || fail "rows of one instant reordered did not continue the cutter"
 ! grep -q "a new cutter read them" log || fail "rows of one instant reordered made a new cutter"
 [ "$(grep -c "changed since it was read" log)" = 1 ] || fail "files read again at a slot where nothing changed"
-"$PREP" export --store inst --cut 2 --out made --no-twins --no-archive >/dev/null
-"$PREP" render --catalog cat.cat --actas actas --at "2021-06-06 21:35" --seq 2 --drill --out scratch >/dev/null 2>&1
-for e in gub ayu dip; do
-  diff <(sed 3d made/base-de-datos/$e.csv) <(sed 3d scratch/base-de-datos/$e.csv) >diff.txt ||
-    { cat diff.txt; fail "$e.csv of cut 2 differs from a render from nothing"; }
-done
+same_as_scratch 2 gub ayu dip
 echo "rows of one instant reordered: continued, cut 2 as a render from nothing"
 
 # 2. The catalogue edited after cut 1 (a casilla's lista nominal), the files growing too.
-rm -rf inst made scratch
+rm -rf inst
 daemon 4
 wait_for "corte 1 (" 30
 python3 - <<'PY'
