@@ -32,6 +32,7 @@ struct net_h2 {
     uint32_t scan_left;              /* frames_charge: bytes still to come of the frame (or of
                                       * the client preface) being read */
     uint8_t scan_hd[9], scan_have;   /* a frame header read so far */
+    unsigned too_large;              /* requests answered 431 (NET_H2_TOO_LARGE_MAX) */
     const char *abuse;               /* why the connection is being cut, or NULL */
 };
 
@@ -396,6 +397,8 @@ static int respond(net_conn *c, h2_stream *st)
                  : !st->path.p                  ? 400
                  : st->mem_refused              ? 503
                                                 : 200;
+        if (status == 431 && ++c->h2->too_large > NET_H2_TOO_LARGE_MAX && !c->h2->abuse)
+            c->h2->abuse = "repeated request fields over SETTINGS_MAX_HEADER_LIST_SIZE (431)";
         if (status == 200) {
             st->body_len = net_reserved_answer(s, which, &st->own, &status);
             if (which == 2) ctype = "text/plain; version=0.0.4; charset=utf-8";

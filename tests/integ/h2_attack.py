@@ -438,6 +438,9 @@ def frames_blob(kind, start_sid, size=65536):
         elif kind == "hpack_refs":
             f = hpack_refs_request(sid)
             sid += 2
+        elif kind == "hpack_431":  # ~40 KB of fields: over the 16 KiB limit (431), under the cut
+            f = hpack_refs_request(sid, refs=10)
+            sid += 2
         elif kind == "continuation":
             f = frame(9, 0, 1, b"\x00\x01x\x01y" * 64)  # literal x: y, over and over
         elif kind == "empty_data":
@@ -452,6 +455,8 @@ def frames_blob(kind, start_sid, size=65536):
             raise SystemExit("unknown kind " + kind)
         parts.append(f)
         total += len(f)
+        if kind == "hpack_431":
+            break  # one request at a time (cmd_frames paces them): within the stream limit
     return b"".join(parts), sid
 
 
@@ -506,13 +511,15 @@ def cmd_frames(a):
         if first:
             c.sock.sendall(first)
         while time.time() - t0 < a.seconds:
-            if a.kind in ("rapid_reset", "headers", "hpack_refs"):
+            if a.kind in ("rapid_reset", "headers", "hpack_refs", "hpack_431"):
                 blob, sid = frames_blob(a.kind, sid)
             try:
                 c.sock.sendall(blob)
                 sent += len(blob)
             except socket.timeout:
                 pass
+            if a.kind == "hpack_431":
+                time.sleep(0.02)
             c.sock.setblocking(False)
             try:
                 while True:
