@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "site_internal.h"
 
@@ -35,7 +34,7 @@ typedef struct arch_body {
 static pthread_mutex_t g_arch_mu = PTHREAD_MUTEX_INITIALIZER;
 static arch_body *g_arch[ARCH_SLOTS];
 static size_t g_arch_bytes;
-static _Atomic uint64_t g_arch_hits, g_arch_misses, g_arch_busy;
+static _Atomic uint64_t g_arch_hits, g_arch_misses;
 
 static void arch_body_unref(arch_body *b)
 {
@@ -221,13 +220,20 @@ static void answer_cut_health(prep_serve_version *v, const prep_http_request *re
     finish_head(r, 1);
 }
 
+/* 503 with retry-after: 1, for an answer this replica may give in a moment. */
+static void answer_retry_soon(prep_serve_version *v, const prep_http_request *req, prep_http_response *r,
+                              const char *seq_str)
+{
+    prep_http_field f = {"retry-after", 11, "1", 1};
+    answer_error(v, req, r, 503, seq_str, &f, 1);
+}
+
 /* A request whose client was already given a newer cut than v's: 503 with retry-after: 1
  * (the proxy retries on another replica; a client that gets it retries soon, when this
  * replica will most likely have switched), never the older cut's file. */
 static void answer_behind(prep_serve_version *v, const prep_http_request *req, prep_http_response *r)
 {
-    prep_http_field f = {"retry-after", 11, "1", 1};
-    answer_error(v, req, r, 503, v->seq_str, &f, 1);
+    answer_retry_soon(v, req, r, v->seq_str);
 }
 
 /* ---------------------------------------------------------------- the waiting page */
@@ -498,9 +504,7 @@ static int arch_budget_take(prep_serve_version *v, uint64_t bytes)
 {
     uint64_t rate = v->opts.archive_load_rate;
     if (!rate) return 1;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    int64_t now = prep_mono_ms();
     double cap = 4.0 * (double)rate;
     if (!v->arch_budget_ms) v->arch_budget = cap;
     else v->arch_budget += (double)(now - v->arch_budget_ms) * (double)rate / 1000.0;
@@ -633,9 +637,7 @@ static void answer_archive(prep_serve_version *v, const prep_http_request *req, 
     site_arch_cut *ac = arch_get(v, seq, &busy);
     pthread_mutex_unlock(&v->arch_lock);
     if (busy) {
-        atomic_fetch_add_explicit(&g_arch_busy, 1, memory_order_relaxed);
-        prep_http_field f = {"retry-after", 11, "1", 1};
-        answer_error(v, req, r, 503, o->seq, &f, 1);
+        answer_retry_soon(v, req, r, o->seq);
         return;
     }
     const uint8_t *shared = NULL; /* SHA256SUMS or .sig: the archived cut's own bytes */
