@@ -588,7 +588,8 @@ int cat_type_rank(char type)
     case 'V': return 5;
     case 'A': return 6;
     case 'P': return 7;
-    default: return type >= 'A' && type <= 'Z' ? 8 + (type - 'A') : -1; /* [rules] other_casilla_types */
+    default: /* [rules] other_casilla_types, after the known ones */
+        return type >= 'A' && type <= 'Z' ? CAT_TYPES_KNOWN + (type - 'A') : -1;
     }
 }
 

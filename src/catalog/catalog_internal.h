@@ -82,7 +82,10 @@ uint32_t cat_hash_coalition(uint32_t election, const char *id);
 /* Writes v as exactly `width` decimal digits (v < 10^width). */
 void cat_put_digits(char *out, uint32_t v, int width);
 
-/* Sort rank of a casilla type: B, C, E, S, M, V = 0..5; -1 for anything else. */
+/* Sort rank of a casilla type: the known ones B, C, E, S, M, V, A, P = 0..CAT_TYPES_KNOWN-1,
+ * then any other capital letter ([rules] other_casilla_types, prep_catalog_type_valid
+ * says whether a catalogue allows it); -1 for anything else. */
+#define CAT_TYPES_KNOWN 8
 int cat_type_rank(char type);
 
 /* 1 if s is a valid text id: 1..PREP_CAT_MAX_ID_LEN bytes of [A-Za-z0-9_-]. */

@@ -171,7 +171,7 @@ int prep_catalog_rules_set(prep_rules *r, const char *key, const char *value, ch
         size_t n = 0;
         for (const char *p = value; *p; p++) {
             if (*p == ' ' || *p == ',') continue;
-            if (*p < 'A' || *p > 'Z' || prep_catalog_type_valid(&(prep_rules){0}, *p) || strchr(got, *p)) {
+            if (*p < 'A' || *p > 'Z' || prep_catalog_type_valid(NULL, *p) || strchr(got, *p)) {
                 snprintf(msg, msgsz,
                          "other_casilla_types '%s': each must be a capital letter A-Z, once, other than B C E S M "
                          "A P V",
@@ -192,5 +192,6 @@ int prep_catalog_rules_set(prep_rules *r, const char *key, const char *value, ch
 
 int prep_catalog_type_valid(const prep_rules *r, char type)
 {
-    return (type && strchr("BCESMAPV", type)) || (type && r && strchr(r->other_types, type));
+    int rank = cat_type_rank(type); /* the known types rank 0..CAT_TYPES_KNOWN-1 */
+    return (rank >= 0 && rank < CAT_TYPES_KNOWN) || (type && r && strchr(r->other_types, type));
 }
