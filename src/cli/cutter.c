@@ -52,6 +52,18 @@ static int file_sig(const char *path, cutter_file_sig *s)
     return 0;
 }
 
+/* The catalogue's file as it is now: its signature, and its SHA-256 into sha ("" when it
+ * cannot be read). */
+static void catalog_seen(const char *path, cutter_file_sig *sig, char sha[65])
+{
+    char *ct = NULL;
+    size_t cl = 0;
+    if (file_sig(path, sig)) memset(sig, 0, sizeof *sig);
+    sha[0] = 0;
+    if (prep_read_file(path, (size_t)1 << 30, &ct, &cl) == PREP_OK) prep_sha256_hex(ct, cl, sha);
+    free(ct);
+}
+
 int cutter_actas_changed(const cutter *c, char *which, size_t whichsz)
 {
     cutter_file_sig now;
@@ -89,6 +101,24 @@ static void sets_free(const cutter *c, cutter_sets *r)
     free(r->sig);
     prep_buf_free(&r->overridden);
     memset(r, 0, sizeof *r);
+}
+
+/* c takes r's files in place of the ones it read (none when opening): their sets, cursors,
+ * signatures and override lines (a cutter's are its files', none of earlier cuts'). */
+static void sets_adopt(cutter *c, cutter_sets *r)
+{
+    for (uint32_t el = 0; c->sets && el < c->cat->n_elections; el++) {
+        prep_tally_cursor_free(&c->cursors[el]);
+        prep_actas_free(c->sets[el]);
+    }
+    free(c->sets);
+    free(c->cursors);
+    free(c->actas_sig);
+    c->sets = r->sets;
+    c->cursors = r->cursors;
+    c->actas_sig = r->sig;
+    prep_buf_free(&c->overridden);
+    c->overridden = r->overridden;
 }
 
 /* Reads c->actas_dir's files with c's catalogue (diags printed as they come). 0, or -1
@@ -161,13 +191,7 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
     c->override_reason = override_reason;
     c->drill = drill;
     c->cat_path = prep_xstrdup(catalog);
-    {
-        char *ct = NULL;
-        size_t cl = 0;
-        if (file_sig(catalog, &c->cat_sig)) memset(&c->cat_sig, 0, sizeof c->cat_sig);
-        if (prep_read_file(catalog, (size_t)1 << 30, &ct, &cl) == PREP_OK) prep_sha256_hex(ct, cl, c->cat_sha);
-        free(ct);
-    }
+    catalog_seen(catalog, &c->cat_sig, c->cat_sha);
     c->applied_until = PREP_TIME_NONE;
     c->cursor_at = PREP_TIME_NONE;
     prep_diags d;
@@ -240,11 +264,7 @@ int cutter_open(cutter *c, const char *cmd, const char *catalog, const char *act
     prep_diags_free(&d);
     cutter_sets r;
     if (read_sets(c, cmd, &r)) goto fail;
-    c->sets = r.sets;
-    c->cursors = r.cursors;
-    c->actas_sig = r.sig;
-    prep_buf_free(&c->overridden); /* empty: the files' lines are the first */
-    c->overridden = r.overridden;
+    sets_adopt(c, &r);
     if (refuse_sets(c, cmd, &r)) {
         cutter_close(c);
         return -2;
@@ -311,14 +331,16 @@ int cutter_reload(cutter *c, const char *cmd, size_t *fresh, size_t *late_applie
 {
     *fresh = *late_applied = 0;
     /* another catalogue (edited during the night): a new cutter reads it, and its first
-     * cut compares it with the active cut's (catalogue-changed), as a restart would */
-    char *ct = NULL, sha[65] = "";
-    size_t cl = 0;
-    if (prep_read_file(c->cat_path, (size_t)1 << 30, &ct, &cl) == PREP_OK) prep_sha256_hex(ct, cl, sha);
-    free(ct);
-    if (strcmp(sha, c->cat_sha)) return 0;
-    /* the same bytes (touched, or written again): not a change the next slot reads again */
-    if (file_sig(c->cat_path, &c->cat_sig)) memset(&c->cat_sig, 0, sizeof c->cat_sig);
+     * cut compares it with the active cut's (catalogue-changed), as a restart would. Its
+     * file is read only when it is no longer the one read: the actas files change before
+     * every cut of a live night, the catalogue almost never */
+    cutter_file_sig now;
+    if (file_sig(c->cat_path, &now) || memcmp(&now, &c->cat_sig, sizeof now)) {
+        char sha[65];
+        catalog_seen(c->cat_path, &now, sha);
+        if (strcmp(sha, c->cat_sha)) return 0;
+        c->cat_sig = now; /* the same bytes (touched, or written again): not read again */
+    }
     cutter_sets r;
     if (read_sets(c, cmd, &r)) return -1;
     if (refuse_sets(c, cmd, &r)) {
@@ -348,19 +370,9 @@ int cutter_reload(cutter *c, const char *cmd, size_t *fresh, size_t *late_applie
     for (uint32_t el = 0; el < n; el++) {
         r.cursors[el].next = prefix[el];
         *fresh += r.cursors[el].n - r.cursors[el].next;
-        prep_tally_cursor_free(&c->cursors[el]);
-        prep_actas_free(c->sets[el]);
     }
     free(prefix);
-    free(c->sets);
-    free(c->cursors);
-    free(c->actas_sig);
-    c->sets = r.sets;
-    c->cursors = r.cursors;
-    c->actas_sig = r.sig;
-    /* as a cutter opened on these files would have: their lines, none of the earlier cuts' */
-    prep_buf_free(&c->overridden);
-    c->overridden = r.overridden;
+    sets_adopt(c, &r); /* as a cutter opened on these files would have them */
     return 1;
 }
 

@@ -336,6 +336,13 @@ static void remove_leftovers(const char *root)
     free(cuts);
 }
 
+/* What a full disk's error adds: ENOSPC also means no free inode (df -i), which df alone
+ * does not show. */
+static const char *enospc_hint(int er)
+{
+    return er == ENOSPC ? " (or no free inode: df -i)" : "";
+}
+
 /* A directory to be made a store must be one already, or hold only what the store's own
  * writers put there before its first cut (their locks, a puller's staging): a docroot or
  * the captures' directory given as the store by mistake would otherwise get a store's
@@ -1061,12 +1068,12 @@ static prep_err object_close(cut_store *s, int fd, const char *got, const char *
         e = PREP_ERR_VERIFY;
     } else if (fchmod(fd, 0444) != 0 || (sync && cut_fsync(fd, label) != 0)) {
         prep_diags_add(d, label, 0, 0, "io", "cannot store object %s: %s%s", sha256, strerror(errno),
-                       errno == ENOSPC ? " (or no free inode: df -i)" : "");
+                       enospc_hint(errno));
         e = PREP_ERR_IO;
     }
     if (close(fd) != 0 && !e) {
         prep_diags_add(d, label, 0, 0, "io", "cannot store object %s: %s%s", sha256, strerror(errno),
-                       errno == ENOSPC ? " (or no free inode: df -i)" : "");
+                       enospc_hint(errno));
         e = PREP_ERR_IO;
     }
     return e;
@@ -1083,7 +1090,7 @@ prep_err cut_object_put_src(cut_store *s, cut_read_fn rd, void *ctx, const char 
     e = object_close(s, out, got, sha256, label, 1, d);
     if (!e && tmp_install(s, n, sha256, 0, dirty) != 0) {
         prep_diags_add(d, label, 0, 0, "io", "cannot store object %s: %s%s", sha256, strerror(errno),
-                       errno == ENOSPC ? " (or no free inode: df -i)" : "");
+                       enospc_hint(errno));
         e = PREP_ERR_IO;
     }
     if (e) tmp_unlink(s, n);
@@ -1250,7 +1257,7 @@ prep_err cut_stage_commit(cut_store *s, cut_stage_list *l, unsigned char dirty[2
             } else if (r < 0 || !have) {
                 prep_diags_add(d, s->root, 0, 0, "io", "cannot store object %s%s%s: %s%s", x->sha256,
                                x->unasked ? " of " : "", x->unasked ? x->unasked : "", strerror(er),
-                               er == ENOSPC ? " (or no free inode: df -i)" : "");
+                               enospc_hint(er));
                 e = PREP_ERR_IO;
             }
             tmp_unlink(s, x->tmp);
