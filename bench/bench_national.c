@@ -771,7 +771,8 @@ static size_t n_levels;
 
 /* PREP_PERF_CTL=FIFO: write "enable" / "disable" to perf's control fifo around the national
  * busiest incremental cut, so that `perf record -D -1 --control fifo:FIFO` profiles that cut
- * alone (docs/benchmarks.md, "Session 17: the busiest cut's CPU"). */
+ * alone (docs/benchmarks.md, "Session 17: the busiest cut's CPU"); with
+ * PREP_PERF_RENDER_ONLY set, its tally and render alone. */
 static void perf_ctl(const char *cmd)
 {
     const char *path = getenv("PREP_PERF_CTL");
@@ -860,6 +861,7 @@ static int run_scale(prep_sim_scale scale, const char *name, const char *dir, do
     cut.at = t1;
     if (prep_render_site(t, &cut, NULL, rc, &s, &st)) return 1;
     prep_tally_clear_dirty(t);
+    if (getenv("PREP_PERF_RENDER_ONLY")) perf_ctl("disable");
     double c_render2 = cpu_s(), rss_render2 = peak_rss();
     if (cut_site_hc(b.inst, &s, t1, &b.k, c->process_id, ids, hc, &d)) return die("cut 2", &d);
     double w_inc = wall_s() - w1, c_inc = cpu_s() - c1, k_inc = sys_s() - k1;

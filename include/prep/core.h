@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 /* One error enum for the whole project. Functions return it; outputs go through pointers. */
 typedef enum prep_err {
@@ -121,6 +122,17 @@ prep_err prep_buf_vprintf(prep_buf *b, const char *fmt, va_list ap) __attribute_
 char *prep_buf_steal(prep_buf *b, size_t *len);
 /* PREP_OK, or the error of the first append that failed since init, reset or steal. */
 static inline prep_err prep_buf_err(const prep_buf *b) { return b->err; }
+/* prep_buf_append, inline when the bytes fit in the room already there (a page is
+ * thousands of small appends); otherwise the same call. */
+static inline prep_err prep_buf_add(prep_buf *b, const void *p, size_t n)
+{
+    if (b->err || !b->data || n >= b->cap - b->len || (b->max && b->len + n > b->max))
+        return prep_buf_append(b, p, n);
+    if (n) memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = 0;
+    return PREP_OK;
+}
 
 /* ---------------------------------------------------------------- diagnostics */
 /* A list of located problems found while reading input. A reader keeps going after a

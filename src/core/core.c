@@ -691,17 +691,36 @@ void prep_pct_trunc(int64_t num, int64_t den, int decimals, char *out, size_t ou
     if (decimals > 9) decimals = 9;
     uint64_t scale = 1;
     for (int i = 0; i < decimals; i++) scale *= 10;
-    if (den <= 0 || num <= 0) {
-        snprintf(out, outsz, "%d%s%.*s", 0, decimals ? "." : "", decimals, "000000000");
-        return;
+    uint64_t ip = 0, fp = 0;
+    if (den > 0 && num > 0) {
+        /* floor(num * 100 * scale / den), in 128 bits so no figure of any election overflows */
+        unsigned __int128 q = ((unsigned __int128)(uint64_t)num * 100u * scale) / (uint64_t)den;
+        ip = (uint64_t)(q / scale);
+        fp = (uint64_t)(q % scale);
     }
-    /* floor(num * 100 * scale / den), in 128 bits so no figure of any election overflows */
-    unsigned __int128 q = ((unsigned __int128)(uint64_t)num * 100u * scale) / (uint64_t)den;
-    uint64_t ip = (uint64_t)(q / scale), fp = (uint64_t)(q % scale);
-    if (decimals)
-        snprintf(out, outsz, "%llu.%0*llu", (unsigned long long)ip, decimals, (unsigned long long)fp);
-    else
-        snprintf(out, outsz, "%llu", (unsigned long long)ip);
+    /* written by hand, not snprintf: a national page shows thousands of these, and
+     * formatting them was ~10 % of a busy cut's render */
+    char t[48]; /* ip < 2^64 / 100 (20 digits), '.', 9 decimals */
+    size_t n = 0;
+    char d[24];
+    size_t nd = 0;
+    do {
+        d[nd++] = (char)('0' + ip % 10);
+        ip /= 10;
+    } while (ip);
+    while (nd) t[n++] = d[--nd];
+    if (decimals) {
+        t[n++] = '.';
+        for (int i = decimals; i-- > 0;) {
+            t[n + (size_t)i] = (char)('0' + fp % 10);
+            fp /= 10;
+        }
+        n += (size_t)decimals;
+    }
+    if (!outsz) return;
+    if (n >= outsz) n = outsz - 1; /* cut short as snprintf would */
+    memcpy(out, t, n);
+    out[n] = 0;
 }
 
 /* ---------------------------------------------------------------- logging */

@@ -210,12 +210,44 @@ int prep_time_utcoff(prep_time t, const char *tz, long *off)
     return 0;
 }
 
-static void fmt_utc_label(long off, char *out, size_t n)
+/* Appenders for prep_time_format: written by hand, not snprintf (a national section page
+ * shows three instants for each of its casillas' actas). */
+static char *put_num(char *o, long v, int width)
+{
+    char d[24];
+    int n = 0;
+    unsigned long u = v < 0 ? 0ul - (unsigned long)v : (unsigned long)v;
+    do {
+        d[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) {
+        *o++ = '-'; /* as printf's %0Nd: the sign counts in the width */
+        width--;
+    }
+    for (int i = n; i < width; i++) *o++ = '0';
+    while (n) *o++ = d[--n];
+    return o;
+}
+
+static char *put_str(char *o, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(o, s, n);
+    return o + n;
+}
+
+/* "UTC-5", "UTC+5:30" */
+static char *put_utc_label(char *o, long off)
 {
     long a = off < 0 ? -off : off;
-    char sign = off < 0 ? '-' : '+';
-    if (a % 3600 == 0) snprintf(out, n, "UTC%c%ld", sign, a / 3600);
-    else snprintf(out, n, "UTC%c%ld:%02ld", sign, a / 3600, (a % 3600) / 60);
+    o = put_str(o, off < 0 ? "UTC-" : "UTC+");
+    o = put_num(o, a / 3600, 0);
+    if (a % 3600) {
+        *o++ = ':';
+        o = put_num(o, (a % 3600) / 60, 2);
+    }
+    return o;
 }
 
 int prep_time_format(prep_time t, const char *tz, prep_ts_style style, char *out, size_t outsz)
@@ -224,31 +256,65 @@ int prep_time_format(prep_time t, const char *tz, prep_ts_style style, char *out
                                    "agosto", "septiembre", "octubre", "noviembre", "diciembre"};
     struct tm tm;
     if (local_tm(t, tz, &tm)) return -1;
-    long off = tm.tm_gmtoff;
-    char lab[24];
-    fmt_utc_label(off, lab, sizeof lab);
-    long a = off < 0 ? -off : off;
-    int n = -1;
+    long off = tm.tm_gmtoff, a = off < 0 ? -off : off;
+    char b[160], *o = b; /* the longest: "30 de septiembre de -2147481748, 23:59 (UTC-12:59)" */
     switch (style) {
     case PREP_TS_ISO:
-        n = snprintf(out, outsz, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-        break;
     case PREP_TS_ISO_OFF:
-        n = snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+',
-                     a / 3600, (a % 3600) / 60);
+        o = put_num(o, (long)tm.tm_year + 1900, 4);
+        *o++ = '-';
+        o = put_num(o, tm.tm_mon + 1, 2);
+        *o++ = '-';
+        o = put_num(o, tm.tm_mday, 2);
+        *o++ = style == PREP_TS_ISO ? ' ' : 'T';
+        o = put_num(o, tm.tm_hour, 2);
+        *o++ = ':';
+        o = put_num(o, tm.tm_min, 2);
+        *o++ = ':';
+        o = put_num(o, tm.tm_sec, 2);
+        if (style == PREP_TS_ISO_OFF) {
+            *o++ = off < 0 ? '-' : '+';
+            o = put_num(o, a / 3600, 2);
+            *o++ = ':';
+            o = put_num(o, (a % 3600) / 60, 2);
+        }
         break;
     case PREP_TS_HEADER:
-        n = snprintf(out, outsz, "%02d/%02d/%04d %02d:%02d (%s)", tm.tm_mday, tm.tm_mon + 1,
-                     tm.tm_year + 1900, tm.tm_hour, tm.tm_min, lab);
+        o = put_num(o, tm.tm_mday, 2);
+        *o++ = '/';
+        o = put_num(o, tm.tm_mon + 1, 2);
+        *o++ = '/';
+        o = put_num(o, (long)tm.tm_year + 1900, 4);
+        *o++ = ' ';
+        o = put_num(o, tm.tm_hour, 2);
+        *o++ = ':';
+        o = put_num(o, tm.tm_min, 2);
+        o = put_str(o, " (");
+        o = put_utc_label(o, off);
+        *o++ = ')';
         break;
     case PREP_TS_HUMAN:
-        n = snprintf(out, outsz, "%d de %s de %04d, %02d:%02d (%s)", tm.tm_mday, months[tm.tm_mon],
-                     tm.tm_year + 1900, tm.tm_hour, tm.tm_min, lab);
+        o = put_num(o, tm.tm_mday, 0);
+        o = put_str(o, " de ");
+        o = put_str(o, months[tm.tm_mon]);
+        o = put_str(o, " de ");
+        o = put_num(o, (long)tm.tm_year + 1900, 4);
+        o = put_str(o, ", ");
+        o = put_num(o, tm.tm_hour, 2);
+        *o++ = ':';
+        o = put_num(o, tm.tm_min, 2);
+        o = put_str(o, " (");
+        o = put_utc_label(o, off);
+        *o++ = ')';
         break;
+    default: return -1;
     }
-    return (n < 0 || (size_t)n >= outsz) ? -1 : 0;
+    size_t n = (size_t)(o - b), w = n < outsz ? n : outsz ? outsz - 1 : 0;
+    if (outsz) { /* cut short as snprintf cuts it, and -1 */
+        memcpy(out, b, w);
+        out[w] = 0;
+    }
+    return n < outsz ? 0 : -1;
 }
 
 /* ---------------------------------------------------------------- hashing */

@@ -799,6 +799,9 @@ static prep_err od_cache(rctx *x, const rpage *p, prep_render_cache *k, size_t i
     size_t *len[2] = {&k->json_len[i], &k->csv_len[i]};
     for (int w = 0; w < (od_has_csv(x->c, p) ? 2 : 1); w++) {
         rb_reset(r);
+        /* room for the last body's length at once: grown by doubling from nothing, each
+         * body was copied ~6 times over */
+        if (*len[w]) prep_buf_reserve(&r->b, *len[w] + 256);
         if (w == 0) od_json_body(x, p, r);
         else od_csv(x, p, r);
         free(*slot[w]);
@@ -916,6 +919,7 @@ static prep_err pages_emit(rctx *x, prep_render_cache *cache, const cutinfo *ci,
                            rbuf *r, prep_render_stats *st)
 {
     prep_err err = PREP_OK;
+    site_index(old); /* its files are looked up by path from here on */
     rbuf pb;
     rb_init(&pb);
     int trees = x->o->embedded ? 2 : 1;

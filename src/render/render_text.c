@@ -157,6 +157,8 @@ void prep_render_site_init(prep_site *s)
     s->n = s->cap = 0;
     s->origin = NULL;
     s->gen = 0;
+    s->idx = NULL;
+    s->idx_mask = 0;
 }
 
 void prep_render_site_free(prep_site *s)
@@ -168,11 +170,42 @@ void prep_render_site_free(prep_site *s)
         free(s->v[i].stored_sha);
     }
     free(s->v);
+    site_unindex(s);
     prep_render_site_init(s);
+}
+
+/* The index of site_index: slot of path, probing linearly from its hash. */
+static size_t idx_slot(const prep_site *s, const char *path)
+{
+    size_t h = (size_t)prep_fnv1a(PREP_FNV1A_INIT, path, strlen(path)) & s->idx_mask;
+    while (s->idx[h] && strcmp(s->v[s->idx[h] - 1].path, path) != 0) h = (h + 1) & s->idx_mask;
+    return h;
+}
+
+void site_index(prep_site *s)
+{
+    site_unindex(s);
+    if (!s->n || s->n > UINT32_MAX / 4) return;
+    size_t cap = 1024;
+    while (cap < s->n * 2) cap <<= 1;
+    if (!(s->idx = calloc(cap, sizeof *s->idx))) return; /* the binary search then */
+    s->idx_mask = cap - 1;
+    for (size_t i = 0; i < s->n; i++) s->idx[idx_slot(s, s->v[i].path)] = (uint32_t)i + 1;
+}
+
+void site_unindex(prep_site *s)
+{
+    free(s->idx);
+    s->idx = NULL;
+    s->idx_mask = 0;
 }
 
 const prep_site_file *prep_render_site_find(const prep_site *s, const char *path)
 {
+    if (s->idx) {
+        uint32_t i = s->idx[idx_slot(s, path)];
+        return i ? &s->v[i - 1] : NULL;
+    }
     size_t lo = 0, hi = s->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;

@@ -45,6 +45,91 @@ static void test_pct_trunc(void **st)
     /* national scale: 95,000,000 voters, no overflow: 47,123,457 / 95,000,000 = 49.6036389...% */
     prep_pct_trunc(47123457, 95000000, 4, b, sizeof b);
     assert_string_equal(b, "49.6036");
+    /* every decimals setting against snprintf of the same exact quotient, and a buffer too
+     * small cut short as snprintf cuts it */
+    uint64_t x = 88172645463325252u;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int64_t num = (int64_t)(x % 100000000u) - (i % 50 == 0 ? 50000000 : 0);
+        int64_t den = (int64_t)((x >> 20) % 200000000u) - (i % 97 == 0 ? 1000 : 0);
+        if (i % 5 == 0) den = num + (int64_t)(x % 7);
+        int dec = (int)(x >> 40) % 12 - 1;
+        int dd = dec < 0 ? 0 : dec > 9 ? 9 : dec;
+        uint64_t scale = 1;
+        for (int k = 0; k < dd; k++) scale *= 10;
+        unsigned __int128 q = den > 0 && num > 0 ? ((unsigned __int128)(uint64_t)num * 100u * scale) / (uint64_t)den : 0;
+        char want[64], got[64];
+        if (dd) snprintf(want, sizeof want, "%llu.%0*llu", (unsigned long long)(q / scale), dd, (unsigned long long)(q % scale));
+        else snprintf(want, sizeof want, "%llu", (unsigned long long)(q / scale));
+        size_t cap = i % 11 == 0 ? (size_t)(x >> 50) % 8 + 1 : sizeof got;
+        prep_pct_trunc(num, den, dec, got, cap);
+        want[cap - 1] = 0;
+        assert_string_equal(got, want);
+    }
+}
+
+/* The civil date of day z since 1970-01-01 (Howard Hinnant's days -> civil, written here
+ * again so the test does not lean on the code it checks). */
+static void civil(int64_t z, long *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (long)(yoe + era * 400 + (*m <= 2));
+}
+
+/* prep_time_format against snprintf of the civil time at the zone's offset, in zones with
+ * whole and half hours, across daylight-saving changes. */
+static void test_time_format_many(void **st)
+{
+    (void)st;
+    static const char *zones[] = {"America/Mexico_City", "America/Tijuana", "America/Cancun", "UTC",
+                                  "Asia/Kolkata", "America/St_Johns"};
+    static const char *months[] = {"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio",
+                                   "agosto", "septiembre", "octubre", "noviembre", "diciembre"};
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (int i = 0; i < 30000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        const char *tz = zones[i % 6];
+        prep_time t = (prep_time)(x % 4102444800u); /* 1970 .. 2100 */
+        long off;
+        assert_int_equal(prep_time_utcoff(t, tz, &off), 0);
+        int64_t lt = t + off;
+        int64_t day = lt >= 0 ? lt / 86400 : (lt - 86399) / 86400;
+        int64_t sec = lt - day * 86400;
+        long y;
+        int mo, d, h = (int)(sec / 3600), mi = (int)(sec % 3600 / 60), se = (int)(sec % 60);
+        civil(day, &y, &mo, &d);
+        long a = off < 0 ? -off : off;
+        char lab[24], want[96], got[96];
+        if (a % 3600 == 0) snprintf(lab, sizeof lab, "UTC%c%ld", off < 0 ? '-' : '+', a / 3600);
+        else snprintf(lab, sizeof lab, "UTC%c%ld:%02ld", off < 0 ? '-' : '+', a / 3600, a % 3600 / 60);
+        for (int style = 0; style < 4; style++) {
+            switch ((prep_ts_style)style) {
+            case PREP_TS_ISO: snprintf(want, sizeof want, "%04ld-%02d-%02d %02d:%02d:%02d", y, mo, d, h, mi, se); break;
+            case PREP_TS_ISO_OFF:
+                snprintf(want, sizeof want, "%04ld-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", y, mo, d, h, mi, se,
+                         off < 0 ? '-' : '+', a / 3600, a % 3600 / 60);
+                break;
+            case PREP_TS_HEADER: snprintf(want, sizeof want, "%02d/%02d/%04ld %02d:%02d (%s)", d, mo, y, h, mi, lab); break;
+            case PREP_TS_HUMAN:
+                snprintf(want, sizeof want, "%d de %s de %04ld, %02d:%02d (%s)", d, months[mo - 1], y, h, mi, lab);
+                break;
+            }
+            assert_int_equal(prep_time_format(t, tz, (prep_ts_style)style, got, sizeof got), 0);
+            assert_string_equal(got, want);
+            /* too small: -1, cut short */
+            size_t cap = strlen(want);
+            assert_int_equal(prep_time_format(t, tz, (prep_ts_style)style, got, cap), -1);
+            want[cap - 1] = 0;
+            assert_string_equal(got, want);
+        }
+    }
 }
 
 static void test_time(void **st)
@@ -563,6 +648,7 @@ int main(int argc, char **argv)
     if (argc > 1 && !strcmp(argv[1], "--mem-child")) return mem_child(argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pct_trunc),  cmocka_unit_test(test_time),
+        cmocka_unit_test(test_time_format_many),
         cmocka_unit_test(test_split),      cmocka_unit_test(test_numbers_and_strings),
         cmocka_unit_test(test_buf_limit),  cmocka_unit_test(test_diags),
         cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_rng),
