@@ -72,17 +72,13 @@ typedef struct prep_site {
      * reused (docs/formats/site.md, "Incremental rendering"). */
     const void *origin;
     uint64_t gen;
-    /* Private to render: a hash index of the paths while a call reuses this site's files
-     * (prep_render_site_find); NULL otherwise. */
-    uint32_t *idx;
-    size_t idx_mask;
+    size_t finger; /* private to render: where the last lookup of a path found it */
 } prep_site;
 
 void prep_render_site_init(prep_site *s);
 /* Frees every file and the array; leaves s empty (reusable). NULL ok. */
 void prep_render_site_free(prep_site *s);
-/* The file at path, or NULL (a hash lookup while render indexes the site, else a binary
- * search). Borrowed. */
+/* The file at path, or NULL (binary search). Borrowed. */
 const prep_site_file *prep_render_site_find(const prep_site *s, const char *path);
 /* Bytes of file f held in data: its length less its stored parts'. */
 size_t prep_render_site_file_data_len(const prep_site_file *f);

@@ -252,11 +252,11 @@ enum { JSON_PART_BODY = 0 };
 int reuse_file(prep_site *old, prep_site *out, char *path, const char *mt, int is_page, uint8_t n_parts,
                size_t vary, const void *v, size_t vlen, size_t keep_part, size_t keep_len, prep_err *err);
 void old_drop(prep_site *old, const char *path);
-/* A hash index of s's paths for prep_render_site_find while a call reuses s (147,000
- * lookups of a national site, each a binary search of long common prefixes, were ~6 % of a
- * busy cut's render); site_unindex drops it (prep_render_site_free does). */
-void site_index(prep_site *s);
-void site_unindex(prep_site *s);
+/* prep_render_site_find, looking first at the few files after the last one found: a
+ * render asks for the last site's files in nearly the site's order (a section's page,
+ * then the next section's), and a binary search of 147,000 paths with long common
+ * prefixes was ~6 % of a busy national cut's render. */
+prep_site_file *site_find_near(prep_site *s, const char *path);
 /* Parts held by the store only (render_shed.c): the offset in f->data of part k, and the
  * index in stored_sha of stored part k. */
 size_t site_data_off(const prep_site_file *f, size_t k);

@@ -65,7 +65,7 @@ static char *join(const char *dir, const char *name)
 static const prep_site_file *old_file(prep_site *old, const char *path, size_t n_parts)
 {
     if (!old->n || !path) return NULL;
-    const prep_site_file *f = prep_render_site_find(old, path);
+    const prep_site_file *f = site_find_near(old, path);
     return f && f->data && f->n_parts == n_parts ? f : NULL;
 }
 

@@ -713,7 +713,7 @@ static unsigned char *reuse_buf(prep_site *old, const char *path, uint8_t n_part
                                 size_t vlen, size_t keep_part, size_t keep_len, prep_site_file **found)
 {
     if (!old->n || !path) return NULL;
-    prep_site_file *f = (prep_site_file *)prep_render_site_find(old, path);
+    prep_site_file *f = site_find_near(old, path);
     *found = f;
     if (!f || !f->data || f->n_parts != n_parts) return NULL;
     if (!n_parts) {
@@ -749,7 +749,7 @@ static unsigned char *reuse_buf(prep_site *old, const char *path, uint8_t n_part
 void old_drop(prep_site *old, const char *path)
 {
     if (!old->n || !path) return;
-    prep_site_file *f = (prep_site_file *)prep_render_site_find(old, path);
+    prep_site_file *f = site_find_near(old, path);
     if (!f) return;
     free(f->data);
     f->data = NULL;
@@ -919,7 +919,6 @@ static prep_err pages_emit(rctx *x, prep_render_cache *cache, const cutinfo *ci,
                            rbuf *r, prep_render_stats *st)
 {
     prep_err err = PREP_OK;
-    site_index(old); /* its files are looked up by path from here on */
     rbuf pb;
     rb_init(&pb);
     int trees = x->o->embedded ? 2 : 1;

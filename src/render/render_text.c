@@ -157,8 +157,7 @@ void prep_render_site_init(prep_site *s)
     s->n = s->cap = 0;
     s->origin = NULL;
     s->gen = 0;
-    s->idx = NULL;
-    s->idx_mask = 0;
+    s->finger = 0;
 }
 
 void prep_render_site_free(prep_site *s)
@@ -170,42 +169,11 @@ void prep_render_site_free(prep_site *s)
         free(s->v[i].stored_sha);
     }
     free(s->v);
-    site_unindex(s);
     prep_render_site_init(s);
-}
-
-/* The index of site_index: slot of path, probing linearly from its hash. */
-static size_t idx_slot(const prep_site *s, const char *path)
-{
-    size_t h = (size_t)prep_fnv1a(PREP_FNV1A_INIT, path, strlen(path)) & s->idx_mask;
-    while (s->idx[h] && strcmp(s->v[s->idx[h] - 1].path, path) != 0) h = (h + 1) & s->idx_mask;
-    return h;
-}
-
-void site_index(prep_site *s)
-{
-    site_unindex(s);
-    if (!s->n || s->n > UINT32_MAX / 4) return;
-    size_t cap = 1024;
-    while (cap < s->n * 2) cap <<= 1;
-    if (!(s->idx = calloc(cap, sizeof *s->idx))) return; /* the binary search then */
-    s->idx_mask = cap - 1;
-    for (size_t i = 0; i < s->n; i++) s->idx[idx_slot(s, s->v[i].path)] = (uint32_t)i + 1;
-}
-
-void site_unindex(prep_site *s)
-{
-    free(s->idx);
-    s->idx = NULL;
-    s->idx_mask = 0;
 }
 
 const prep_site_file *prep_render_site_find(const prep_site *s, const char *path)
 {
-    if (s->idx) {
-        uint32_t i = s->idx[idx_slot(s, path)];
-        return i ? &s->v[i - 1] : NULL;
-    }
     size_t lo = 0, hi = s->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -215,6 +183,18 @@ const prep_site_file *prep_render_site_find(const prep_site *s, const char *path
         else hi = mid;
     }
     return NULL;
+}
+
+prep_site_file *site_find_near(prep_site *s, const char *path)
+{
+    for (size_t k = 0, f = s->finger; k < 4 && f + k < s->n; k++)
+        if (!strcmp(s->v[f + k].path, path)) {
+            s->finger = f + k;
+            return &s->v[f + k];
+        }
+    prep_site_file *r = (prep_site_file *)prep_render_site_find(s, path);
+    if (r) s->finger = (size_t)(r - s->v);
+    return r;
 }
 
 void prep_render_opts_init(prep_render_opts *o)
