@@ -68,23 +68,9 @@ static void test_pct_trunc(void **st)
     }
 }
 
-/* The civil date of day z since 1970-01-01 (Howard Hinnant's days -> civil, written here
- * again so the test does not lean on the code it checks). */
-static void civil(int64_t z, long *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (long)(yoe + era * 400 + (*m <= 2));
-}
-
-/* prep_time_format against snprintf of the civil time at the zone's offset, in zones with
- * whole and half hours, across daylight-saving changes. */
+/* prep_time_format (the C library's localtime_r, formatted by hand) against snprintf of
+ * the civil time at the zone's offset (prep_civil_from_days), in zones with whole and
+ * half hours, across daylight-saving changes. */
 static void test_time_format_many(void **st)
 {
     (void)st;
@@ -102,9 +88,10 @@ static void test_time_format_many(void **st)
         int64_t lt = t + off;
         int64_t day = lt >= 0 ? lt / 86400 : (lt - 86399) / 86400;
         int64_t sec = lt - day * 86400;
-        long y;
+        int64_t yy;
         int mo, d, h = (int)(sec / 3600), mi = (int)(sec % 3600 / 60), se = (int)(sec % 60);
-        civil(day, &y, &mo, &d);
+        prep_civil_from_days(day, &yy, &mo, &d);
+        long y = (long)yy;
         long a = off < 0 ? -off : off;
         char lab[24], want[96], got[96];
         if (a % 3600 == 0) snprintf(lab, sizeof lab, "UTC%c%ld", off < 0 ? '-' : '+', a / 3600);
