@@ -523,6 +523,37 @@ static void test_sha_base64(void **st)
     expect_diag(&d, 8, "bad-sha", 36, "base64");
     prep_actas_free(s);
     prep_diags_free(&d);
+    /* every digit of the alphabet, '+' and '/' included (Python's base64.b64encode of the
+     * bytes, and .hex()) */
+    static const char *const known[][2] = {
+        {"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"},
+        {"//////////////////////////////////////////8=", "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"},
+        {"+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/s=", "fbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfbfb"},
+        {"Srcyk5caMo3cMEJhYiQ6Zp31px900Yjsfoue9253An8=", "4ab73293971a328ddc30426162243a669df5a71f74d188ec7e8b9ef76e77027f"},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof *known; i++) {
+        char row[1024];
+        snprintf(row, sizeof row, "%s%s" ROW21_SHA("9", "CIUDAD DE MÉXICO", "1", "%s"), BLOCK21, COLS21, known[i][0]);
+        prep_diags_init(&d);
+        s = parse(row, &d);
+        assert_int_equal(s->n, 1);
+        assert_string_equal(s->v[0].sha, known[i][1]);
+        prep_actas_free(s);
+        prep_diags_free(&d);
+    }
+    /* a character outside the alphabet, or bits left over in the last digit: bad-sha */
+    static const char *const bad[] = {"Srcyk5caMo3cMEJhYiQ6Zp31px900Yjsfoue9253An-=",
+                                      "Srcyk5caMo3cMEJhYiQ6Zp31px900Yjsfoue9253An9="};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char row[1024];
+        snprintf(row, sizeof row, "%s%s" ROW21_SHA("9", "CIUDAD DE MÉXICO", "1", "%s"), BLOCK21, COLS21, bad[i]);
+        prep_diags_init(&d);
+        s = parse(row, &d);
+        assert_int_equal(s->n, 0);
+        expect_diag(&d, 7, "bad-sha", 36, "base64");
+        prep_actas_free(s);
+        prep_diags_free(&d);
+    }
 }
 
 /* A block with more lines before the names than election and cut: the cut is the
