@@ -278,6 +278,16 @@ int actas_parse_flag(const char *s)
 
 int actas_parse_vote(const char *s, int32_t *out)
 {
+    /* most fields are 1 to 9 plain digits: read at once, as the general path below would
+     * read them (a national night's ~14 million vote fields spent ~12 % of a whole read
+     * and tally normalising them and comparing them with the words) */
+    int32_t d = 0;
+    size_t k = 0;
+    while (k < 9 && s[k] >= '0' && s[k] <= '9') d = d * 10 + (s[k++] - '0');
+    if (k && !s[k]) {
+        *out = d;
+        return 0;
+    }
     char n[32];
     actas_norm(s, n, sizeof n);
     n[actas_int_len(n, strlen(n))] = 0;

@@ -597,7 +597,7 @@ char *prep_trim(char *s)
     while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
     size_t n = strlen(p);
     while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r' || p[n - 1] == '\n')) n--;
-    memmove(s, p, n);
+    if (p != s) memmove(s, p, n); /* most fields have nothing to trim at their start */
     s[n] = 0;
     return s;
 }
