@@ -1,5 +1,6 @@
-/* actas_parse_vote: plain digits read at once give what the general path gives, and the
- * words, placeholders and spreadsheet floats still read as the header says. */
+/* A field's text as the reader takes it: actas_unquote (spaces and quotes around it) and
+ * actas_parse_vote (plain digits read at once give what the general path gives; the words,
+ * placeholders and spreadsheet floats still read as the header says). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -62,9 +63,26 @@ static void test_others(void **st)
     }
 }
 
+static void test_unquote(void **st)
+{
+    (void)st;
+    static const char *const cases[][2] = {
+        {"123", "123"},       {" 123", "123"},          {"123 ", "123"},       {"\t12\r\n", "12"},
+        {"\"12\"", "12"},     {"\" 12 \"", "12"},       {"=\"0901\"", "0901"}, {" =\"0901\" ", "0901"},
+        {"=\"\"", ""},        {"\"\"", ""},              {"", ""},              {"a\"b", "a\"b"},
+        {"\"", "\""},         {"=12", "=12"},            {"12\"", "12\""},      {"SIN DATO", "SIN DATO"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char b[64];
+        snprintf(b, sizeof b, "%s", cases[i][0]);
+        assert_string_equal(actas_unquote(b), cases[i][1]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_unquote),
         cmocka_unit_test(test_digits),
         cmocka_unit_test(test_others),
     };
