@@ -68,6 +68,50 @@ static void test_pct_trunc(void **st)
     }
 }
 
+/* prep_time_parse of a wall-clock time gives back the instant it was formatted from
+ * (either one in an hour a zone repeats), minute by minute across the days a zone changes
+ * its offset and at random: the hours it remembers (hour_known) must never cover a change. */
+static void check_round_trip(prep_time u, const char *tz)
+{
+    char l[64], back[64];
+    prep_time p;
+    assert_int_equal(prep_time_format(u, tz, PREP_TS_ISO, l, sizeof l), 0);
+    assert_int_equal(prep_time_parse(l, tz, &p), 0);
+    assert_int_equal(prep_time_format(p, tz, PREP_TS_ISO, back, sizeof back), 0);
+    if (strcmp(l, back) != 0) fail_msg("%s: %s parsed as %lld, which is %s", tz, l, (long long)p, back);
+    if (p != u && llabs((long long)(p - u)) > 3600) fail_msg("%s: %s parsed %lld s away", tz, l, (long long)(p - u));
+}
+
+static void test_time_parse_hours(void **st)
+{
+    (void)st;
+    /* 2021-03-14 and 2021-11-07 (Tijuana, St John's: US/Canada rules), 2021-04-04 and
+     * 2021-10-31 (Mexico City's last daylight saving), 2021-03-28 and 2021-10-31 (London),
+     * and Lord Howe Island, whose offset moves by half an hour: an hour remembered across
+     * its change would be half an hour wrong */
+    static const struct {
+        const char *tz;
+        prep_time day; /* 00:00 UTC of the day */
+    } walks[] = {
+        {"America/Tijuana", 1615680000},  {"America/Tijuana", 1636243200},
+        {"America/St_Johns", 1615680000}, {"America/St_Johns", 1636243200},
+        {"America/Mexico_City", 1617494400}, {"America/Mexico_City", 1635638400},
+        {"Europe/London", 1616889600},    {"Europe/London", 1635638400},
+        /* half-hour changes at 02:00 local: 2021-04-04 and 2021-10-03 */
+        {"Australia/Lord_Howe", 1617408000}, {"Australia/Lord_Howe", 1633132800},
+    };
+    for (size_t w = 0; w < sizeof walks / sizeof *walks; w++)
+        for (prep_time u = walks[w].day - 86400; u < walks[w].day + 2 * 86400; u += 60 + (u % 7))
+            check_round_trip(u, walks[w].tz);
+    uint64_t x = 0x853c49e6748fea9bu;
+    static const char *zones[] = {"America/Tijuana", "America/St_Johns", "America/Mexico_City", "Europe/London",
+                                  "America/Cancun", "UTC"};
+    for (int i = 0; i < 60000; i++) { /* a zone for 10,000 in turn: switching zones reads its file */
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        check_round_trip((prep_time)(x % 4102444800u), zones[i / 10000]);
+    }
+}
+
 /* prep_time_format (the C library's localtime_r, formatted by hand) against snprintf of
  * the civil time at the zone's offset (prep_civil_from_days), in zones with whole and
  * half hours, across daylight-saving changes. */
@@ -636,6 +680,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pct_trunc),  cmocka_unit_test(test_time),
         cmocka_unit_test(test_time_format_many),
+        cmocka_unit_test(test_time_parse_hours),
         cmocka_unit_test(test_split),      cmocka_unit_test(test_numbers_and_strings),
         cmocka_unit_test(test_buf_limit),  cmocka_unit_test(test_diags),
         cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_rng),
