@@ -152,6 +152,12 @@ void actas_layout_free(actas_layout *lay);
  * free()) and it is positioned at the first row; on error nothing is left to free. */
 prep_err actas_begin(const char *name, const char *data, size_t len, const char *tz, char **text, actas_lines *it,
                      actas_layout *lay, int *latin1, prep_diags *d);
+/* actas_begin of a malloc'd buffer with a NUL at data[len], taken whatever the outcome:
+ * UTF-8 with no byte-order mark (what the capture systems write) becomes *text itself, no
+ * copy (a national night's three files, 160 MB, were copied on every reading); other
+ * encodings are decoded and data freed. */
+prep_err actas_begin_take(const char *name, char *data, size_t len, const char *tz, char **text, actas_lines *it,
+                          actas_layout *lay, int *latin1, prep_diags *d);
 void actas_header_free(prep_actas_header *h);
 
 /* Vote column of election e for a file column name, accepting the variants of real

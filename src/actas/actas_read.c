@@ -724,11 +724,16 @@ static void pair_rp_actas(const prep_catalog *c, uint32_t e, prep_actas *s)
     free(first);
 }
 
-prep_err prep_actas_parse(const char *name, const char *data, size_t len, const prep_catalog *c, uint32_t e,
-                          prep_actas **out, prep_diags *diags)
+/* prep_actas_parse; own: data is the caller's malloc'd buffer (a NUL at data[len]), taken
+ * (freed, or kept as the text) whatever the outcome. */
+static prep_err parse(const char *name, const char *data, size_t len, int own, const prep_catalog *c, uint32_t e,
+                      prep_actas **out, prep_diags *diags)
 {
     *out = NULL;
-    if (!c || e >= c->n_elections) return PREP_ERR_USAGE;
+    if (!c || e >= c->n_elections) {
+        if (own) free((char *)data);
+        return PREP_ERR_USAGE;
+    }
     if (!name) name = "-";
     reader r;
     memset(&r, 0, sizeof r);
@@ -739,7 +744,8 @@ prep_err prep_actas_parse(const char *name, const char *data, size_t len, const 
     char *text = NULL;
     int latin1 = 0;
     actas_lines it;
-    prep_err err = actas_begin(name, data, len, c->timezone, &text, &it, &r.lay, &latin1, diags);
+    prep_err err = own ? actas_begin_take(name, (char *)data, len, c->timezone, &text, &it, &r.lay, &latin1, diags)
+                       : actas_begin(name, data, len, c->timezone, &text, &it, &r.lay, &latin1, diags);
     if (err) return err;
     prep_actas *s = NULL;
     char **f = NULL;
@@ -844,7 +850,11 @@ prep_err prep_actas_load(const char *path, const prep_catalog *c, uint32_t e, pr
                        "cannot read the file: %s", prep_err_text(err));
         return err;
     }
-    err = prep_actas_parse(path, data, len, c, e, out, diags);
-    free(data);
-    return err;
+    return parse(path, data, len, 1, c, e, out, diags); /* data is the text unless it must be decoded */
+}
+
+prep_err prep_actas_parse(const char *name, const char *data, size_t len, const prep_catalog *c, uint32_t e,
+                          prep_actas **out, prep_diags *diags)
+{
+    return parse(name, data, len, 0, c, e, out, diags);
 }

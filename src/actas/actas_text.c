@@ -1070,3 +1070,27 @@ prep_err actas_begin(const char *name, const char *data, size_t len, const char 
     }
     return e;
 }
+
+prep_err actas_begin_take(const char *name, char *data, size_t len, const char *tz, char **text, actas_lines *it,
+                          actas_layout *lay, int *latin1, prep_diags *d)
+{
+    if (!data) return actas_begin(name, "", 0, tz, text, it, lay, latin1, d);
+    const unsigned char *u = (const unsigned char *)data;
+    int marked = (len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) ||
+                 (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF);
+    if (marked || !prep_utf8_valid(data, len)) {
+        prep_err e = actas_begin(name, data, len, tz, text, it, lay, latin1, d);
+        free(data);
+        return e;
+    }
+    data[len] = 0;
+    if (latin1) *latin1 = 0;
+    *text = data;
+    actas_lines_init(it, data, len);
+    prep_err e = actas_layout_read(name, it, tz, lay, d);
+    if (e) {
+        free(*text);
+        *text = NULL;
+    }
+    return e;
+}

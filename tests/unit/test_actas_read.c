@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "prep/actas.h"
 
@@ -106,6 +107,31 @@ static const char *block =
     "6|4|1|3|50.0000|2|33.3333|0.0000|1|650|560|560|86.1538\n"
     "\n";
 
+/* The same bytes read from a file (prep_actas_load: its buffer becomes the text when it
+ * needs no decoding) give the same set as parsed from memory. */
+static void same_as_loaded(const char *text, size_t len, const prep_actas *s)
+{
+    char path[] = "/tmp/prep-test-actas-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    prep_diags d;
+    prep_diags_init(&d);
+    prep_actas *l = NULL;
+    assert_int_equal(prep_actas_load(path, cat, 0, &l, &d), PREP_OK);
+    unlink(path);
+    assert_int_equal(l->n, s->n);
+    assert_int_equal(l->latin1, s->latin1);
+    assert_int_equal(l->rows_bad, s->rows_bad);
+    assert_int_equal(l->hdr.cut, s->hdr.cut);
+    assert_int_equal(l->hdr.present, s->hdr.present);
+    assert_string_equal(l->hdr.election_name ? l->hdr.election_name : "", s->hdr.election_name ? s->hdr.election_name : "");
+    for (size_t i = 0; i < s->n; i++) assert_true(prep_actas_capture_same(l, &l->v[i], s, &s->v[i]));
+    prep_actas_free(l);
+    prep_diags_free(&d);
+}
+
 static prep_actas *parse_ok(const char *text, size_t len, prep_diags *d)
 {
     prep_actas *s = NULL;
@@ -113,6 +139,7 @@ static prep_actas *parse_ok(const char *text, size_t len, prep_diags *d)
     if (e != PREP_OK) prep_diags_print(d, stderr, 20);
     assert_int_equal(e, PREP_OK);
     assert_non_null(s);
+    same_as_loaded(text, len, s);
     return s;
 }
 
