@@ -685,6 +685,19 @@ char *prep_slugify(const char *utf8)
 }
 
 /* ---------------------------------------------------------------- numbers */
+char *prep_put_dec(char *o, uint64_t v, int width)
+{
+    char d[20];
+    int n = 0;
+    do {
+        d[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (int i = n; i < width; i++) *o++ = '0';
+    while (n) *o++ = d[--n];
+    return o;
+}
+
 void prep_pct_trunc(int64_t num, int64_t den, int decimals, char *out, size_t outsz)
 {
     if (decimals < 0) decimals = 0;
@@ -700,23 +713,13 @@ void prep_pct_trunc(int64_t num, int64_t den, int decimals, char *out, size_t ou
     }
     /* written by hand, not snprintf: a national page shows thousands of these, and
      * formatting them was ~10 % of a busy cut's render */
-    char t[48]; /* ip < 2^64 / 100 (20 digits), '.', 9 decimals */
-    size_t n = 0;
-    char d[24];
-    size_t nd = 0;
-    do {
-        d[nd++] = (char)('0' + ip % 10);
-        ip /= 10;
-    } while (ip);
-    while (nd) t[n++] = d[--nd];
+    char t[48]; /* ip: at most 20 digits, '.', 9 decimals */
+    char *o = prep_put_dec(t, ip, 0);
     if (decimals) {
-        t[n++] = '.';
-        for (int i = decimals; i-- > 0;) {
-            t[n + (size_t)i] = (char)('0' + fp % 10);
-            fp /= 10;
-        }
-        n += (size_t)decimals;
+        *o++ = '.';
+        o = prep_put_dec(o, fp, decimals); /* fp < 10^decimals */
     }
+    size_t n = (size_t)(o - t);
     if (!outsz) return;
     if (n >= outsz) n = outsz - 1; /* cut short as snprintf would */
     memcpy(out, t, n);

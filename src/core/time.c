@@ -263,20 +263,11 @@ int prep_time_utcoff(prep_time t, const char *tz, long *off)
  * shows three instants for each of its casillas' actas). */
 static char *put_num(char *o, long v, int width)
 {
-    char d[24];
-    int n = 0;
-    unsigned long u = v < 0 ? 0ul - (unsigned long)v : (unsigned long)v;
-    do {
-        d[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
     if (v < 0) {
         *o++ = '-'; /* as printf's %0Nd: the sign counts in the width */
         width--;
     }
-    for (int i = n; i < width; i++) *o++ = '0';
-    while (n) *o++ = d[--n];
-    return o;
+    return prep_put_dec(o, v < 0 ? 0ul - (unsigned long)v : (unsigned long)v, width);
 }
 
 static char *put_str(char *o, const char *s)

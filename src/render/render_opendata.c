@@ -43,15 +43,10 @@ void od_links_page(const prep_catalog *c, const rpage *p, rbuf *r)
 /* A plain decimal integer (no separators): a number in JSON and CSV. */
 static void num(rbuf *r, int64_t v)
 {
-    char b[24];
-    size_t n = 0;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        b[sizeof b - 1 - n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0) b[sizeof b - 1 - n++] = '-';
-    rb_put(r, b + sizeof b - n, n);
+    char b[24], *o = b;
+    if (v < 0) *o++ = '-';
+    o = prep_put_dec(o, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, 0);
+    rb_put(r, b, (size_t)(o - b));
 }
 
 /* ,"key":v  (key with its quotes and colon, e.g. ",\"votos\":") */
