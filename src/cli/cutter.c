@@ -64,10 +64,17 @@ static void catalog_seen(const char *path, cutter_file_sig *sig, char sha[65])
     free(ct);
 }
 
+/* 1 when c's catalogue file is no longer the one it read, or cannot be looked at (*now:
+ * as it is). */
+static int catalog_moved(const cutter *c, cutter_file_sig *now)
+{
+    return file_sig(c->cat_path, now) || memcmp(now, &c->cat_sig, sizeof *now) != 0;
+}
+
 int cutter_actas_changed(const cutter *c, char *which, size_t whichsz)
 {
     cutter_file_sig now;
-    if (c->cat_path && (file_sig(c->cat_path, &now) || memcmp(&now, &c->cat_sig, sizeof now))) {
+    if (c->cat_path && catalog_moved(c, &now)) {
         snprintf(which, whichsz, "%s", c->cat_path);
         return 1;
     }
@@ -107,17 +114,11 @@ static void sets_free(const cutter *c, cutter_sets *r)
  * signatures and override lines (a cutter's are its files', none of earlier cuts'). */
 static void sets_adopt(cutter *c, cutter_sets *r)
 {
-    for (uint32_t el = 0; c->sets && el < c->cat->n_elections; el++) {
-        prep_tally_cursor_free(&c->cursors[el]);
-        prep_actas_free(c->sets[el]);
-    }
-    free(c->sets);
-    free(c->cursors);
-    free(c->actas_sig);
+    cutter_sets was = {.sets = c->sets, .cursors = c->cursors, .sig = c->actas_sig, .overridden = c->overridden};
+    sets_free(c, &was);
     c->sets = r->sets;
     c->cursors = r->cursors;
     c->actas_sig = r->sig;
-    prep_buf_free(&c->overridden);
     c->overridden = r->overridden;
 }
 
@@ -335,7 +336,7 @@ int cutter_reload(cutter *c, const char *cmd, size_t *fresh, size_t *late_applie
      * file is read only when it is no longer the one read: the actas files change before
      * every cut of a live night, the catalogue almost never */
     cutter_file_sig now;
-    if (file_sig(c->cat_path, &now) || memcmp(&now, &c->cat_sig, sizeof now)) {
+    if (catalog_moved(c, &now)) {
         char sha[65];
         catalog_seen(c->cat_path, &now, sha);
         if (strcmp(sha, c->cat_sha)) return 0;
