@@ -415,7 +415,7 @@ no:
 }
 
 /* ---------------------------------------------------------------- composed pages
- * A page is pre|body|stamp|post (docs/formats/site.md): a new object on every cut (its
+ * A page is pre|body|post|stamp (docs/formats/site.md): a new object on every cut (its
  * stamp is new) whose body changes only when the tally changed it. Its twins:
  *
  * .gz — made of per-part deflate chunks kept in the pool as OUT.objetos/aa/bbbb....dfl

@@ -15,7 +15,7 @@
  * cache and hashes everything (make.c, "hint_sample").
  *
  * The state is kept after each part of the prefix, not only after the whole prefix: a
- * national section page is pre | presidencia | senadurías | diputaciones | stamp | post,
+ * national section page is presidencia | senadurías | diputaciones | stamp,
  * and a capture of diputaciones re-hashes from its part on, not from the page's start
  * (the busiest cut fed 270 MB of prefixes with one state per file).
  *

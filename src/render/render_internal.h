@@ -234,16 +234,29 @@ const char *od_schema(size_t *len);
 prep_err site_add(prep_site *out, char *path, void *data, size_t len, const char *mt, int is_page, int fresh);
 
 /* ---------------------------------------------------------------- composed files' parts
- * The one place that says where each part of a composed file is (prep_site_file.part_len):
- * a page is pre | its body parts | stamp | post, PAGE_PARTS(nb) parts for nb body parts
- * (one, but a national section page has one per election: sec_split); a
- * datos.json is its body parts | the per-cut head. Code asks these, not fixed numbers.
- * The per-cut stamp comes after the bodies: SHA-256 runs front to back, so a cut hashes a
- * reused page from the state kept after its bodies (prep_cut_file.hash_prefix), not whole. */
-enum { PAGE_PART_PRE = 0, PAGE_PART_BODY = 1 };
-#define PAGE_PARTS(nb) ((size_t)(nb) + 3)
-#define PAGE_PART_STAMP(nb) ((size_t)PAGE_PART_BODY + (nb))
-#define PAGE_PART_POST(nb) ((size_t)PAGE_PART_BODY + (nb) + 1)
+ * The one place that says where each part of a composed file is (prep_site_file.part_len).
+ * A page is pre | body | post | stamp:
+ *   - pre: the head and the header (the page and the tree), body: nav, the page's body and
+ *     "</main>" (the numbers; the same bytes in both trees), post: the footer (the page and
+ *     the tree; a page of the embedded tree has none, so no post part);
+ *   - a national section page (sec_split) has one body part per election and no pre or post
+ *     part of its own: its first election's part starts with pre, its last one ends with
+ *     post (a part costs a manifest field, a hash and a store check every cut, 71,049 times);
+ *   - the stamp is last: all the cut's text and "</body></html>\n", the same bytes on every
+ *     page of the cut. SHA-256 runs front to back, so a cut hashes a reused page from the
+ *     state kept after the parts before the stamp (prep_cut_file.hash_prefix), not whole.
+ * A datos.json is its body parts | the per-cut head. Code asks these, not fixed numbers. */
+enum { PAGE_PART_PRE = 0, PAGE_PART_BODY = 1, PAGE_PART_POST = 2 };
+/* The parts of a page with nb body parts: split, a national section page's; emb, a page of
+ * the embedded tree (not split). */
+static inline size_t page_parts(size_t nb, int split, int emb)
+{
+    return split ? nb + 1 : emb ? 3 : 4;
+}
+static inline size_t page_part_stamp(size_t nb, int split, int emb)
+{
+    return page_parts(nb, split, emb) - 1;
+}
 enum { JSON_PART_BODY = 0 };
 #define JSON_PART_HEAD(nb) ((size_t)JSON_PART_BODY + (nb))
 #define JSON_PARTS(nb) ((size_t)(nb) + 1)

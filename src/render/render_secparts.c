@@ -5,15 +5,18 @@
  * As one body part, a capture of any one acta of the section re-sent the whole body: in the
  * busiest national cut, 10,840 captures re-sent 168.7 MB of section pages and 76.2 MB of
  * their datos.json. Split, the page is
- *   pre | nav, crumbs, heading + election 1 | election 2 | ... | election n + "</main>" | stamp | post
+ *   pre, nav, crumbs, heading + election 1 | election 2 | ... | election n + "</main>", post | stamp
  * and its datos.json
  *   head (per cut) | unit + '"elecciones":[' + election 1 | ,election 2 | ... | ,election n + "]}\n"
  * so a capture changes only its election's part (and the stamp, shared by every page). The
  * assembled bytes are those of the unsplit page: the separators are inside the parts. The
- * page's fixed start (~830 bytes) and the JSON's unit (~180) ride with the first election
- * rather than in parts of their own: a part costs a manifest field (~76 bytes) in every
- * cut, an object and a store check each, and 71,049 pages have them (measured: with them
- * apart, 12 parts per section, the busiest cut's sign + store took ~1.4x as long).
+ * page's fixed start (pre and the heading, ~1,650 bytes) and the JSON's unit (~180) ride
+ * with the first election, its footer (post, ~360) with the last, rather than in parts of
+ * their own: a part costs a manifest field (~70 bytes) in every cut, an object and a store
+ * check each, and 71,049 pages have them (measured: with them apart, 12 parts per section,
+ * the busiest cut's sign + store took ~1.4x as long; with pre and post apart, 6 parts, its
+ * manifest was 69.1 MB against 59.2 and its sign + store ~0.08 CPU s more, for ~1.4 MB less
+ * on the wire: pre rides again with every presidencia capture).
  *
  * The parts are not kept in the render cache (71,049 pages, ~1.9 GB at the busiest point,
  * thin_page in render_site.c): the last site (passed back by the caller) holds them, or,
@@ -30,9 +33,9 @@ size_t sec_split(const rsite *s, const rpage *p)
 {
     uint32_t ne = s->c->n_elections;
     if (!s->c->national || p->kind != PG_SECALL || ne == 0) return 0;
-    /* the page's parts (pre, stamp, one per election, post) within the cut's limit; the
-     * datos.json has two fewer */
-    return PAGE_PARTS(ne) <= PREP_RENDER_PARTS_MAX ? ne : 0;
+    /* the page's parts (one per election, the stamp) within the cut's limit; the datos.json
+     * has as many */
+    return page_parts(ne, 1, 0) <= PREP_RENDER_PARTS_MAX ? ne : 0;
 }
 
 void sec_mark(const rsite *s, const prep_tally *t, int all, uint8_t *sec_need)
@@ -141,7 +144,7 @@ static prep_err sec_add(const prep_render_opts *o, prep_site *old, prep_site *ou
 prep_err sec_page_emit(rctx *x, const void *ci, sec_frame_fn frame, const rpage *p, const void *stamp, size_t slen,
                        int fresh, prep_site *old, prep_site *out, rbuf *r)
 {
-    size_t ne = sec_split(x->s, p), nb = ne, np = PAGE_PARTS(nb);
+    size_t ne = sec_split(x->s, p), np = page_parts(ne, 1, 0), stamp_at = page_part_stamp(ne, 1, 0);
     const uint8_t *need = x->sec_need + (size_t)p->idx * ne;
     char *path = join(p->dir, "index.html");
     if (!path) return PREP_ERR_NOMEM;
@@ -153,28 +156,26 @@ prep_err sec_page_emit(rctx *x, const void *ci, sec_frame_fn frame, const rpage 
     x->chart_no = 0;
     sec_taken tk = {0};
     for (size_t k = 0; k < np; k++) {
-        /* election e's part, or -1: the frame, the stamp */
-        long e = k >= PAGE_PART_BODY && k < PAGE_PART_BODY + nb ? (long)(k - PAGE_PART_BODY) : -1;
-        if (k == PAGE_PART_STAMP(nb)) {
+        if (k == stamp_at) {
             rb_put(r, stamp, slen);
-        } else if (of && (e < 0 || !need[e])) { /* unchanged: the last page's part */
+        } else if (of && !need[k]) { /* election k unchanged: the last page's part */
             old_take(of, k, r, &mark, part, &tk);
             continue;
-        } else if (e >= 0) {
-            if (e == 0) {
+        } else {
+            if (k == 0) {
+                frame(x, ci, p, SEC_FRAME_PRE, r);
                 frame(x, ci, p, SEC_FRAME_NAV, r); /* the body's start, as on every page */
                 secall_head(x, p, r);
             }
-            secall_election(x, p, (uint32_t)e, r);
-            if ((size_t)e + 1 == ne) rb_puts(r, "</main>"); /* the body's end, as on every page */
-        } else if (k == PAGE_PART_PRE) {
-            frame(x, ci, p, SEC_FRAME_PRE, r);
-        } else {
-            frame(x, ci, p, SEC_FRAME_POST, r);
+            secall_election(x, p, (uint32_t)k, r);
+            if (k + 1 == ne) {
+                rb_puts(r, "</main>"); /* the body's end, as on every page */
+                frame(x, ci, p, SEC_FRAME_POST, r);
+            }
         }
         part_end(r, &mark, part, k);
     }
-    return sec_add(x->o, old, out, path, "text/html; charset=utf-8", 1, fresh, r, part, np, &tk, PAGE_PART_STAMP(nb));
+    return sec_add(x->o, old, out, path, "text/html; charset=utf-8", 1, fresh, r, part, np, &tk, stamp_at);
 }
 
 prep_err sec_json_emit(rctx *x, const rpage *p, const void *head, size_t hlen, prep_site *old, prep_site *out,

@@ -536,9 +536,9 @@ static void frame_pre(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf 
 /* The stamp: everything of the cut, nothing of the page or the tree (see above). */
 static void frame_stamp(rctx *x, const cutinfo *ci, rbuf *r)
 {
-    /* after the page's body in the file (hashing: see PAGE_PART_STAMP), at the top of the
-     * screen (the stylesheet orders it after the header); the skip link "Ir al corte" of
-     * every page leads to it */
+    /* the page's last part (hashing: see page_part_stamp), at the top of the screen (the
+     * stylesheet orders it after the header); the skip link "Ir al corte" of every page
+     * leads to it */
     rb_puts(r, "<div class=\"sello\" id=\"corte\">");
     if (x->cut->drill)
         rb_puts(r, "<p class=\"simulacro\">SIMULACRO: datos de un ejercicio de prueba, no de la elecci\xC3\xB3n</p>");
@@ -555,6 +555,7 @@ static void frame_stamp(rctx *x, const cutinfo *ci, rbuf *r)
               "<p id=\"corte-nuevo\" class=\"aviso\" role=\"status\" hidden=\"\">Hay un corte nuevo. "
               "<a href=\"./\">Actualizar esta p\xC3\xA1gina</a></p></div></div>",
               ci->valid);
+    rb_puts(r, "</body></html>\n"); /* the document's end: the same on every page */
 }
 
 /* The start of the body part: the nav (relative links, the same in both trees). */
@@ -590,25 +591,23 @@ static void frame_nav(rctx *x, const rpage *p, rbuf *r)
     rb_puts(r, "</ul></nav></header><main id=\"contenido\">");
 }
 
-static void frame_post(rctx *x, const cutinfo *ci, const rpage *p, int emb, rbuf *r)
+/* The footer of a page of the main tree (the embedded tree's pages have none): before the
+ * stamp in the file, at the bottom of the screen (the stylesheet orders it last). */
+static void frame_post(rctx *x, const cutinfo *ci, const rpage *p, rbuf *r)
 {
-    if (!emb) {
-        rb_puts(r, "<footer><p>Programa de Resultados Electorales Preliminares \xC2\xB7 ");
-        rb_esc(r, ci->institute);
-        rb_puts(r, ". Los resultados preliminares son informativos y no tienen efectos jur\xC3\xAD"
-                   "dicos. Publicaci\xC3\xB3n sin cookies ni rastreo; funciona sin JavaScript.</p>");
-        if (emb_has(x->s, p)) {
-            rb_puts(r, "<p><a href=\"");
-            rb_up(r, p->depth);
-            rb_puts(r, "embebido/");
-            rb_puts(r, p->dir);
-            rb_puts(r, "\">Versi\xC3\xB3n para insertar en otro sitio (iframe)</a></p>");
-        }
-        if (od_has_data(p)) od_links_page(x->c, p, r); /* main tree only: the data files are not in embebido/ */
-        rb_puts(r, "</footer>");
+    rb_puts(r, "<footer><p>Programa de Resultados Electorales Preliminares \xC2\xB7 ");
+    rb_esc(r, ci->institute);
+    rb_puts(r, ". Los resultados preliminares son informativos y no tienen efectos jur\xC3\xAD"
+               "dicos. Publicaci\xC3\xB3n sin cookies ni rastreo; funciona sin JavaScript.</p>");
+    if (emb_has(x->s, p)) {
+        rb_puts(r, "<p><a href=\"");
+        rb_up(r, p->depth);
+        rb_puts(r, "embebido/");
+        rb_puts(r, p->dir);
+        rb_puts(r, "\">Versi\xC3\xB3n para insertar en otro sitio (iframe)</a></p>");
     }
-    (void)x;
-    rb_puts(r, "</body></html>\n");
+    if (od_has_data(p)) od_links_page(x->c, p, r); /* the data files are not in embebido/ */
+    rb_puts(r, "</footer>");
 }
 
 /* The frame of a split section page (sec_page_emit), piece by piece. */
@@ -616,7 +615,7 @@ static void sec_frame(rctx *x, const void *ci, const rpage *p, int which, rbuf *
 {
     if (which == SEC_FRAME_PRE) frame_pre(x, ci, p, 0, r);
     else if (which == SEC_FRAME_NAV) frame_nav(x, p, r);
-    else frame_post(x, ci, p, 0, r);
+    else frame_post(x, ci, p, r);
 }
 
 /* ---------------------------------------------------------------- assembling the site */
@@ -894,7 +893,7 @@ static prep_err od_emit(rctx *x, prep_render_cache *k, const char *seq, const ch
     return err;
 }
 
-/* The page's four parts into r; part[] gets their lengths. */
+/* The page's parts into r (page_parts(1, 0, emb)); part[] gets their lengths. */
 static void page_full(rctx *x, const cutinfo *ci, const rpage *p, int emb, const char *stamp, size_t slen,
                       const char *body, size_t blen, rbuf *r, size_t part[4])
 {
@@ -906,10 +905,12 @@ static void page_full(rctx *x, const cutinfo *ci, const rpage *p, int emb, const
     rb_put(r, body, blen);
     rb_puts(r, "</main>");
     part[PAGE_PART_BODY] = r->b.len - part[PAGE_PART_PRE];
+    if (!emb) {
+        frame_post(x, ci, p, r);
+        part[PAGE_PART_POST] = r->b.len - part[PAGE_PART_PRE] - part[PAGE_PART_BODY];
+    }
     rb_put(r, stamp, slen);
-    part[PAGE_PART_STAMP(1)] = slen;
-    frame_post(x, ci, p, emb, r);
-    part[PAGE_PART_POST(1)] = r->b.len - part[PAGE_PART_PRE] - part[PAGE_PART_BODY] - slen;
+    part[page_part_stamp(1, 0, emb)] = slen;
 }
 
 /* The pages of both trees into out: each page's frame around its cached body (the two
@@ -955,10 +956,10 @@ static prep_err pages_emit(rctx *x, prep_render_cache *cache, const cutinfo *ci,
             if (!fresh && old->n) {
                 char *path = xasprintf("%s%s%s", emb ? "embebido/" : "", p->dir,
                                        p->kind == PG_SECMISS ? "no-encontrada.html" : "index.html");
-                /* the body part is nav + body + "</main>": the same bytes by construction */
-                size_t sn = sec_split(x->s, p), nb = sn ? sn : 1;
-                int ru = reuse_file(old, out, path, "text/html; charset=utf-8", 1, (uint8_t)PAGE_PARTS(nb),
-                                    PAGE_PART_STAMP(nb), sb->b.data, sb->b.len, PAGE_PART_STAMP(nb), sb->b.len,
+                /* the parts but the stamp: the same bytes by construction */
+                size_t sn = sec_split(x->s, p), nb = sn ? sn : 1, at = page_part_stamp(nb, sn > 0, emb);
+                int ru = reuse_file(old, out, path, "text/html; charset=utf-8", 1,
+                                    (uint8_t)page_parts(nb, sn > 0, emb), at, sb->b.data, sb->b.len, at, sb->b.len,
                                     &err);
                 if (ru < 0) break;
                 free(ru ? NULL : path);
@@ -997,9 +998,9 @@ static prep_err pages_emit(rctx *x, prep_render_cache *cache, const cutinfo *ci,
             err = site_add(out, np, data, len, "text/html; charset=utf-8", 1, fresh);
             if (!err) {
                 prep_site_file *f = &out->v[out->n - 1];
-                f->n_parts = (uint8_t)PAGE_PARTS(1);
-                f->hash_prefix = (uint8_t)PAGE_PART_STAMP(1); /* pre and body: what repeats */
-                memcpy(f->part_len, part, sizeof part);
+                f->n_parts = (uint8_t)page_parts(1, 0, emb);
+                f->hash_prefix = (uint8_t)page_part_stamp(1, 0, emb); /* pre, body, post: what repeats */
+                memcpy(f->part_len, part, f->n_parts * sizeof *part);
             }
             st->pages++;
         }

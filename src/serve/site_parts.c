@@ -1,7 +1,7 @@
 /* prep serve: the part cache and gzip members made of per-part deflate chunks
  * (docs/internals/serve.md, "Pages: gzip per part").
  *
- * A composed page (pre | body | stamp | post) changes on every cut, but only in its stamp
+ * A composed page (pre | body | post | stamp) changes on every cut, but only in its stamp
  * (the same object on every page) and in the bodies whose numbers changed. The cache holds
  * each part (its CRC-32, its bytes when shared) and each part's deflate chunks (raw
  * deflate, level 6, ending with a sync flush so that a chunk ends on a byte boundary and

@@ -353,8 +353,8 @@ static void test_cut_on_every_page(void **state)
     prep_render_site_free(&s2);
 }
 
-/* Composed pages: pre | body | stamp | post (prep_site_file.n_parts; the stamp after the
- * body so that a cut hashes a reused page from the state after its body). All per-cut bytes
+/* Composed pages: pre | body | post | stamp (prep_site_file.n_parts; the stamp last so that
+ * a cut hashes a reused page from the state before it). All per-cut bytes
  * are in the stamp, the stamp is the same on every page of both trees, the body is the
  * same in a page and its embebido/ twin, and a cut that changes no number changes only
  * the stamp of a page (docs/formats/site.md, "Composed pages"). */
@@ -363,7 +363,13 @@ static int per_cut_page(const char *path)
     return strstr(path, "base-de-datos/") != NULL || strstr(path, "verificar/") != NULL;
 }
 
-enum { P_PRE, P_BODY, P_STAMP, P_POST };
+/* A page's parts: pre | body | post | stamp, no post in the embedded tree (its pages have
+ * no footer); the stamp is the last one. */
+enum { P_PRE, P_BODY, P_POST };
+static size_t p_stamp(const prep_site_file *f)
+{
+    return f->n_parts - 1u;
+}
 
 /* Where part k of f starts. */
 static size_t part_off(const prep_site_file *f, size_t k)
@@ -397,13 +403,21 @@ static void test_composed_parts(void **state)
             continue;
         }
         pages++;
-        assert_int_equal(f->n_parts, 4);
-        assert_int_equal(part_off(f, 4), f->len);
-        const char *stamp = (const char *)f->data + part_off(f, P_STAMP);
-        size_t sl = f->part_len[P_STAMP];
+        int emb = !strncmp(f->path, "embebido/", 9);
+        assert_int_equal(f->n_parts, emb ? 3 : 4);
+        assert_int_equal(part_off(f, f->n_parts), f->len);
+        const char *stamp = (const char *)f->data + part_off(f, p_stamp(f));
+        size_t sl = f->part_len[p_stamp(f)];
         if (!first) first = f;
-        assert_int_equal(sl, first->part_len[P_STAMP]);
-        assert_memory_equal(stamp, (const char *)first->data + part_off(first, P_STAMP), sl);
+        assert_int_equal(sl, first->part_len[p_stamp(first)]);
+        assert_memory_equal(stamp, (const char *)first->data + part_off(first, p_stamp(first)), sl);
+        /* the stamp ends the document; a main page's footer is its own part before it */
+        assert_true(sl > 15 && !memcmp(stamp + sl - 15, "</body></html>\n", 15));
+        if (!emb) {
+            const char *post = (const char *)f->data + part_off(f, P_POST);
+            assert_memory_equal(post, "<footer>", 8);
+            assert_memory_equal(post + f->part_len[P_POST] - 9, "</footer>", 9);
+        }
         /* the stamp carries the cut; the rest carries none of it */
         char *st = strndup(stamp, sl);
         assert_non_null(strstr(st, "Corte <b>7</b>"));
@@ -413,10 +427,9 @@ static void test_composed_parts(void **state)
         assert_non_null(strstr(st, "id=\"corte\"")); /* the skip link's target */
         free(st);
         char *rest = malloc(f->len + 1);
-        size_t so = part_off(f, P_STAMP);
+        size_t so = part_off(f, p_stamp(f));
         memcpy(rest, f->data, so);
-        memcpy(rest + so, stamp + sl, f->len - so - sl);
-        rest[f->len - sl] = 0;
+        rest[so] = 0;
         assert_null(strstr(rest, "data-corte"));
         assert_null(strstr(rest, "data-vigente-hasta"));
         assert_null(strstr(rest, "SIMULACRO"));
@@ -451,13 +464,11 @@ static void test_composed_parts(void **state)
         const prep_site_file *a = &site.v[i], *b = &s2.v[i];
         assert_string_equal(a->path, b->path);
         if (!a->is_page || per_cut_page(a->path)) continue;
-        assert_int_not_equal(memcmp(a->data + part_off(a, P_STAMP), b->data + part_off(b, P_STAMP), a->part_len[P_STAMP]), 0);
-        size_t ar = part_off(a, P_STAMP), br = part_off(b, P_STAMP);
+        assert_int_equal(a->n_parts, b->n_parts);
+        size_t ar = part_off(a, p_stamp(a)), br = part_off(b, p_stamp(b));
+        assert_int_not_equal(memcmp(a->data + ar, b->data + br, a->part_len[p_stamp(a)]), 0);
         assert_int_equal(ar, br);
         assert_memory_equal(a->data, b->data, ar);
-        size_t at = part_off(a, P_POST), bt = part_off(b, P_POST);
-        assert_int_equal(a->len - at, b->len - bt);
-        assert_memory_equal(a->data + at, b->data + bt, a->len - at);
     }
     prep_render_site_free(&s2);
 }
@@ -714,7 +725,8 @@ static void test_incremental(void **state)
      * per-cut bodies are rendered, every other page claims all its parts but the stamp,
      * and the site is byte for byte the one rendered from nothing. */
     prep_render_cut c10 = make_cut(10, cut_at + 900, 0);
-    size_t stamp_was = prep_render_site_find(&s1, "gubernatura/index.html")->part_len[P_STAMP];
+    const prep_site_file *gub = prep_render_site_find(&s1, "gubernatura/index.html");
+    size_t stamp_was = gub->part_len[p_stamp(gub)];
     tr_snap_take(&sn, &s1);
     assert_int_equal(prep_render_site(t, &c10, NULL, k, &s1, &st), PREP_OK);
     claimed = tr_check_same_parts(&sn, &s1);
@@ -722,7 +734,8 @@ static void test_incremental(void **state)
     assert_true(claimed != (size_t)-1 && claimed >= 3 * (2 * 57 - 4));
     assert_int_equal(st.bodies_rendered, 2);
     assert_int_equal(st.bodies_reused, 57);
-    assert_true(prep_render_site_find(&s1, "gubernatura/index.html")->part_len[P_STAMP] > stamp_was);
+    gub = prep_render_site_find(&s1, "gubernatura/index.html");
+    assert_true(gub->part_len[p_stamp(gub)] > stamp_was);
     prep_render_site_init(&full);
     assert_int_equal(prep_render_site(t, &c10, NULL, NULL, &full, NULL), PREP_OK);
     tr_assert_sites_equal(&full, &s1);

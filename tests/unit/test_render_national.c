@@ -302,43 +302,44 @@ static size_t part_at(const prep_site_file *f, size_t k, size_t *off)
 }
 
 /* The national section page and its datos.json are split, one part per election: the page
- * pre | pres | sen | dip | stamp | post (the first with the nav, crumbs and heading), the
- * JSON head | pres | sen | dip (the first with the unit); each election's part holds
- * exactly its <section> (its object), the separators inside the parts, so the assembled
- * bytes are the unsplit file's (test_section_page reads them whole). Every other page
- * stays pre | body | stamp | post. */
+ * pres | sen | dip | stamp (the first with the document's start, the nav, crumbs and
+ * heading, the last with the footer), the JSON pres | sen | dip | head (the first with the
+ * unit); each election's part holds exactly its <section> (its object), the separators
+ * inside the parts, so the assembled bytes are the unsplit file's (test_section_page reads
+ * them whole). Every other page stays pre | body | post | stamp. */
 static void test_section_parts(void **state)
 {
     (void)state;
     const prep_site_file *f = prep_render_site_find(&site, "seccion/01/0100/index.html");
     assert_non_null(f);
-    assert_int_equal(f->n_parts, 6);
+    assert_int_equal(f->n_parts, 4);
     size_t sum = 0;
     for (size_t k = 0; k < f->n_parts; k++) sum += f->part_len[k];
     assert_int_equal(sum, f->len);
     const char *d = (const char *)f->data;
-    size_t off, n = part_at(f, 1, &off);
-    assert_int_equal(strncmp(d + off, "<nav ", 5), 0); /* the first: nav, crumbs, heading */
-    const char *h1 = memmem(d + off, n, "<h1>Secci\xC3\xB3n 0100</h1>", 21);
+    size_t off, n = part_at(f, 0, &off);
+    assert_int_equal(strncmp(d, "<!DOCTYPE html>", 15), 0); /* the first: the start, nav, crumbs, heading */
+    const char *nav = memmem(d, n, "<nav ", 5), *h1 = memmem(d, n, "<h1>Secci\xC3\xB3n 0100</h1>", 21);
+    assert_non_null(nav);
     assert_non_null(h1);
-    assert_true(h1 < (const char *)memmem(d + off, n, "<section", 8));
+    assert_true(nav < h1 && h1 < (const char *)memmem(d, n, "<section", 8));
     for (uint32_t e = 0; e < 3; e++) {
         char want[64];
-        n = part_at(f, 1 + e, &off);
+        n = part_at(f, e, &off);
         snprintf(want, sizeof want, "<section aria-labelledby=\"el-%u\">", e);
         const char *sec = memmem(d + off, n, want, strlen(want));
         assert_non_null(sec);
         if (e) assert_ptr_equal(sec, d + off);
-        const char *end = e == 2 ? "</section></main>" : "</section>";
+        const char *end = e == 2 ? "</footer>" : "</section>";
         assert_int_equal(memcmp(d + off + n - strlen(end), end, strlen(end)), 0);
+        if (e == 2) assert_non_null(memmem(d + off, n, "</section></main><footer>", 25));
         size_t secs = 0;
         for (const char *q = d + off; (q = memmem(q, n - (size_t)(q - (d + off)), "<section ", 9)); q++) secs++;
         assert_int_equal(secs, 1);
     }
-    n = part_at(f, 4, &off);
+    n = part_at(f, 3, &off); /* the stamp, last, ends the document */
     assert_int_equal(strncmp(d + off, "<div class=\"sello\"", 18), 0);
-    n = part_at(f, 5, &off);
-    assert_int_equal(strncmp(d + off, "<footer>", 8), 0);
+    assert_int_equal(memcmp(d + off + n - 15, "</body></html>\n", 15), 0);
     const prep_site_file *j = prep_render_site_find(&site, "seccion/01/0100/datos.json");
     assert_int_equal(j->n_parts, 4);
     d = (const char *)j->data;
@@ -442,10 +443,10 @@ static void test_lean_aggregates(void **state)
         if (strncmp(f->path, "embebido/", 9) || !f->is_page) continue;
         const prep_site_file *m = prep_render_site_find(&site, f->path + 9);
         assert_non_null(m);
-        assert_int_equal(f->n_parts, 4);
-        assert_int_equal(m->n_parts, 4);
+        assert_int_equal(f->n_parts, 3); /* pre | body | stamp: no footer */
+        assert_int_equal(m->n_parts, 4); /* pre | body | post | stamp */
         twins++;
-        size_t fo = f->part_len[0], mo = m->part_len[0]; /* pre | body | stamp | post */
+        size_t fo = f->part_len[0], mo = m->part_len[0];
         if (f->part_len[1] == m->part_len[1] && !memcmp(f->data + fo, m->data + mo, f->part_len[1])) {
             same++;
             continue;
@@ -581,12 +582,12 @@ static void test_incremental_equals_full(void **state)
     assert_int_equal(prep_render_site_find(&inc, "embebido/seccion/01/aguascalientes/index.html")->body_rendered, 0);
     assert_int_equal(prep_render_site(tal, &c, NULL, NULL, &full, NULL), PREP_OK);
     tr_assert_sites_equal(&inc, &full);
-    /* the presidencia capture changed, of the section's page, the presidencia part (1) and
-     * the stamp (4) only; of its datos.json, the presidencia part (0) and the head (3) only */
+    /* the presidencia capture changed, of the section's page, the presidencia part (0) and
+     * the stamp (3) only; of its datos.json, the presidencia part (0) and the head (3) only */
     for (int w = 0; w < 2; w++) {
         const prep_site_file *now = prep_render_site_find(&inc, sec_files[w]);
         assert_int_equal(now->n_parts, was[w].n_parts);
-        size_t pres_part = w ? 0 : 1, stamp_part = w ? 3 : 4;
+        size_t pres_part = 0, stamp_part = 3;
         for (size_t k = 0; k < now->n_parts; k++) {
             size_t o1, o2, l1 = part_at(&was[w], k, &o1), l2 = part_at(now, k, &o2);
             int same = l1 == l2 && !memcmp(was[w].data + o1, now->data + o2, l1);
@@ -595,8 +596,8 @@ static void test_incremental_equals_full(void **state)
         free(was[w].data);
     }
     /* the section pages' bodies left the cache after each site (they are in it): a cut
-     * whose stamp is longer (5 -> 10) still reuses the last site's buffers, the bytes
-     * after the stamp moved, and renders no section body again (at national scale that
+     * whose stamp is longer (5 -> 10) still reuses the last site's buffers, the stamp
+     * grown at their end, and renders no section body again (at national scale that
      * was every section page: 13.5 CPU s); a caller that does not pass the last site
      * back gets them rendered */
     prep_render_site_free(&full);
@@ -604,15 +605,15 @@ static void test_incremental_equals_full(void **state)
     c.at += 300;
     prep_tally_clear_dirty(tal);
     tr_snap_take(&sn, &inc);
-    size_t stamp_was = prep_render_site_find(&inc, sec_files[0])->part_len[4];
+    size_t stamp_was = prep_render_site_find(&inc, sec_files[0])->part_len[3]; /* the stamp, last */
     assert_int_equal(prep_render_site(tal, &c, NULL, rc, &inc, &st), PREP_OK);
     claimed = tr_check_same_parts(&sn, &inc);
     tr_snap_free(&sn);
     assert_true(claimed != (size_t)-1 && claimed > 3 * inc.n / 2);
     const prep_site_file *grown = prep_render_site_find(&inc, sec_files[0]);
-    assert_true(grown->part_len[4] > stamp_was); /* "5" -> "10" */
+    assert_true(grown->part_len[3] > stamp_was); /* "5" -> "10" */
     assert_int_equal(grown->body_rendered, 0);
-    assert_int_equal(grown->same_parts, ((1u << grown->n_parts) - 1u) & ~(1u << 4));
+    assert_int_equal(grown->same_parts, 0x7u);
     assert_int_equal(prep_render_site_find(&inc, sec_files[1])->body_rendered, 0);
     assert_true(st.bodies_rendered < 10);
     prep_site other;
@@ -796,7 +797,7 @@ static void test_shed(void **state)
         int sec = !strncmp(inc.v[i].path, "seccion/", 8) && strchr(inc.v[i].path + 8, '/') &&
                   isdigit((unsigned char)inc.v[i].path[11]);
         if (inc.v[i].sheddable) assert_true(sec);
-        if (!strcmp(inc.v[i].path, "seccion/01/0200/index.html")) assert_int_equal(inc.v[i].sheddable, 0xf);
+        if (!strcmp(inc.v[i].path, "seccion/01/0200/index.html")) assert_int_equal(inc.v[i].sheddable, 0x7);
         if (!strcmp(inc.v[i].path, "seccion/01/0200/datos.json")) assert_int_equal(inc.v[i].sheddable, 0x7);
     }
     assert_true(sheddable > 0);
@@ -818,10 +819,11 @@ static void test_shed(void **state)
         assert_int_equal(prep_render_site(tal, &c, NULL, rc, &inc, &rs), PREP_OK);
         prep_tally_clear_dirty(tal);
         if (seq == 99) {
-            /* the captured section's page: pre, pres and sen carried by hash where shed */
+            /* the captured section's page: pres (with the page's start) and sen carried by
+             * hash where shed */
             const prep_site_file *f = prep_render_site_find(&inc, "seccion/01/0200/index.html");
-            assert_int_equal(f->same_parts & 0x7u, 0x7u);
-            assert_int_equal(f->stored & ~0x7u, 0);
+            assert_int_equal(f->same_parts & 0xfu, 0x3u);
+            assert_int_equal(f->stored & ~0x3u, 0);
             assert_int_equal(rs.bodies_rendered < rs.bodies, 1);
         }
         assert_assembles_to_full(&inc, &st, &c);
@@ -841,7 +843,7 @@ static void test_shed(void **state)
     c.at += 300;
     assert_int_equal(prep_render_site(tal, &c, &o, rc, &inc, NULL), PREP_OK);
     const prep_site_file *f = prep_render_site_find(&inc, "seccion/01/0200/index.html");
-    assert_int_equal(f->stored, 0xf); /* pre and the three elections: unchanged since cut 100 */
+    assert_int_equal(f->stored, 0x7); /* the three elections: unchanged since cut 100 */
     assert_int_equal(prep_render_site_find(&inc, "seccion/01/0200/datos.json")->stored, 0x7);
     assert_assembles_to_full(&inc, &st, &c);
     for (size_t i = 0; i < st.n; i++) free(st.v[i].b);

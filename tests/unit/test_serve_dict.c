@@ -16,7 +16,9 @@
 #include "prep/serve.h"
 
 #define N_PAGES 6
-#define N_PARTS 6 /* pre | pres | sen | dip | stamp | post */
+#define N_PARTS 6 /* pre | pres | sen | dip | stamp | post: a section page as prep rendered it until
+                   * session 38 (now pres | sen | dip | stamp); serve takes any layout, and
+                   * this one also has a shared part after the stamp */
 typedef struct site6 {
     char *part[N_PAGES][N_PARTS]; /* stamp and post: the same bytes on every page */
     size_t plen[N_PAGES][N_PARTS];
