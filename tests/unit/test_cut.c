@@ -360,6 +360,76 @@ static void test_manifest_known_answer(void **st)
     free(t), free(store), free(mp), free(m), free(op), free(od), free(out);
 }
 
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* A path under another path that is a file is refused ("path-conflict"), whatever sorts
+ * between them: random sets of paths made of segments that sort before '/' ("a-b", "a.c",
+ * "a b") or after it, checked against every pair (P, Q) for Q beginning with P + "/", and
+ * the path named must be the first such Q in the manifest's order. */
+static void test_manifest_path_conflicts(void **st)
+{
+    (void)st;
+    static const char *const seg[] = {"a", "a-b", "a.c", "a b", "ab", "b", "a0"};
+    prep_rng r;
+    prep_rng_seed(&r, 38);
+    size_t conflicts = 0;
+    for (int round = 0; round < 3000; round++) {
+        char *v[12];
+        size_t n = 0, want = SIZE_MAX;
+        size_t k = 1 + prep_rng_below(&r, 10);
+        for (size_t i = 0; i < k; i++) {
+            char path[64] = "";
+            size_t depth = 1 + prep_rng_below(&r, 3);
+            for (size_t j = 0; j < depth; j++) {
+                const char *sg = seg[prep_rng_below(&r, PREP_ARRAY_LEN(seg))];
+                if (j) strcat(path, "/");
+                strcat(path, sg);
+            }
+            int dup = 0;
+            for (size_t j = 0; j < n; j++) dup |= !strcmp(v[j], path);
+            if (!dup) v[n++] = prep_xstrdup(path);
+        }
+        qsort(v, n, sizeof *v, cmp_str);
+        for (size_t q = 0; q < n && want == SIZE_MAX; q++)
+            for (size_t p = 0; p < n; p++) {
+                size_t pl = strlen(v[p]);
+                if (p != q && !strncmp(v[q], v[p], pl) && v[q][pl] == '/') want = q;
+            }
+        prep_buf b;
+        prep_buf_init(&b, 0);
+        /* the known-answer manifest's header, with these files */
+        prep_buf_append(&b, expected_manifest, (size_t)(strstr(expected_manifest, "# files: ") - expected_manifest));
+        prep_buf_printf(&b, "# files: %zu\n# bytes: 0\n", n);
+        for (size_t i = 0; i < n; i++)
+            prep_buf_printf(&b, "#f 0 application/octet-stream\n"
+                                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  %s\n",
+                            v[i]);
+        prep_buf_puts(&b, "# end\n");
+        prep_diags d;
+        prep_diags_init(&d);
+        prep_cut_manifest m;
+        prep_err e = prep_cut_manifest_parse(b.data, b.len, NULL, "m", &m, &d);
+        if (want == SIZE_MAX) {
+            if (e != PREP_OK) {
+                prep_diags_print(&d, stderr, 3);
+                fail_msg("round %d refused", round);
+            }
+            prep_cut_manifest_free(&m);
+        } else {
+            conflicts++;
+            const prep_diag *g = prep_diags_find(&d, "path-conflict");
+            if (e == PREP_OK || !g) fail_msg("round %d: '%s' is under a file, and was not refused", round, v[want]);
+            char quoted[80];
+            snprintf(quoted, sizeof quoted, "'%s'", v[want]);
+            assert_non_null(strstr(g->msg, quoted));
+        }
+        prep_diags_free(&d);
+        prep_buf_free(&b);
+        for (size_t i = 0; i < n; i++) free(v[i]);
+    }
+    assert_true(conflicts > 300 && conflicts < 2700); /* both verdicts asked often */
+}
+
 /* Each mutation of the known-answer manifest and the diag kind the parser must give. */
 static void test_manifest_parse_errors(void **st)
 {
@@ -1109,6 +1179,7 @@ int main(void)
         cmocka_unit_test(test_envelope_errors),
         cmocka_unit_test(test_manifest_known_answer),
         cmocka_unit_test(test_manifest_parse_errors),
+        cmocka_unit_test(test_manifest_path_conflicts),
         cmocka_unit_test(test_manifest_patch),
         cmocka_unit_test(test_paths_and_types),
         cmocka_unit_test(test_chain_receive_verify_delta),
