@@ -230,6 +230,10 @@ void od_secall_election(rctx *x, const rpage *p, uint32_t e, rbuf *r);
 /* The JSON Schema shipped as datos/esquema.json (static). */
 const char *od_schema(size_t *len);
 
+/* a + b + c (owned), or NULL when memory ran out: a file's path. Not printf: every cut
+ * asks for every page's and datos.json's path (~220,000 at national scale), and a format
+ * with its buffer grown cost two allocations and ~0.3 us each. */
+char *rpath(const char *a, const char *b, const char *c);
 /* Adds a file to a site under construction (render_site.c); takes path and data. */
 prep_err site_add(prep_site *out, char *path, void *data, size_t len, const char *mt, int is_page, int fresh);
 

@@ -53,17 +53,6 @@ void sec_mark(const rsite *s, const prep_tally *t, int all, uint8_t *sec_need)
     }
 }
 
-/* dir + name (owned), or NULL when memory ran out. */
-static char *join(const char *dir, const char *name)
-{
-    size_t a = strlen(dir), b = strlen(name);
-    char *s = malloc(a + b + 1);
-    if (!s) return NULL;
-    memcpy(s, dir, a);
-    memcpy(s + a, name, b + 1);
-    return s;
-}
-
 /* The last site's file at path if it has n_parts parts (borrowed), else NULL. */
 static const prep_site_file *old_file(prep_site *old, const char *path, size_t n_parts)
 {
@@ -146,7 +135,7 @@ prep_err sec_page_emit(rctx *x, const void *ci, sec_frame_fn frame, const rpage 
 {
     size_t ne = sec_split(x->s, p), np = page_parts(ne, 1, 0), stamp_at = page_part_stamp(ne, 1, 0);
     const uint8_t *need = x->sec_need + (size_t)p->idx * ne;
-    char *path = join(p->dir, "index.html");
+    char *path = rpath(p->dir, "index.html", "");
     if (!path) return PREP_ERR_NOMEM;
     const prep_site_file *of = old_file(old, path, np);
     size_t part[PREP_RENDER_PARTS_MAX], mark = 0, total = slen + 4096;
@@ -185,7 +174,7 @@ prep_err sec_json_emit(rctx *x, const rpage *p, const void *head, size_t hlen, p
     const uint8_t *need = x->sec_need + (size_t)p->idx * ne;
     int clean = 1;
     for (size_t e = 0; e < ne; e++) clean &= !need[e];
-    char *path = join(p->dir, "datos.json");
+    char *path = rpath(p->dir, "datos.json", "");
     if (!path) return PREP_ERR_NOMEM;
     prep_err err = PREP_OK;
     /* nothing changed and the head kept its length: the last buffer, the new head in place */

@@ -28,6 +28,23 @@ static int is_reserved(const char *seg)
     return 0;
 }
 
+char *rpath(const char *a, const char *b, const char *c)
+{
+    size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+    char *s = malloc(la + lb + lc + 1);
+    if (!s) return NULL;
+    memcpy(s, a, la);
+    memcpy(s + la, b, lb);
+    memcpy(s + la + lb, c, lc + 1);
+    return s;
+}
+
+/* The file name of page p in its directory. */
+static const char *page_file(const rpage *p)
+{
+    return p->kind == PG_SECMISS ? "no-encontrada.html" : "index.html";
+}
+
 static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *xasprintf(const char *fmt, ...)
 {
@@ -836,7 +853,7 @@ static prep_err od_emit(rctx *x, prep_render_cache *k, const char *seq, const ch
             continue;
         }
         int csv = od_has_csv(k->c, p);
-        char *jp = xasprintf("%sdatos.json", p->dir), *cp = csv ? xasprintf("%sdatos.csv", p->dir) : NULL;
+        char *jp = rpath(p->dir, "datos.json", ""), *cp = csv ? rpath(p->dir, "datos.csv", "") : NULL;
         if (!jp || (csv && !cp)) {
             free(jp);
             free(cp);
@@ -954,8 +971,7 @@ static prep_err pages_emit(rctx *x, prep_render_cache *cache, const cutinfo *ci,
                 if (!emb && !need[i]) st->bodies_reused++;
             }
             if (!fresh && old->n) {
-                char *path = xasprintf("%s%s%s", emb ? "embebido/" : "", p->dir,
-                                       p->kind == PG_SECMISS ? "no-encontrada.html" : "index.html");
+                char *path = rpath(emb ? "embebido/" : "", p->dir, page_file(p));
                 /* the parts but the stamp: the same bytes by construction */
                 size_t sn = sec_split(x->s, p), nb = sn ? sn : 1, at = page_part_stamp(nb, sn > 0, emb);
                 int ru = reuse_file(old, out, path, "text/html; charset=utf-8", 1,
@@ -992,8 +1008,7 @@ static prep_err pages_emit(rctx *x, prep_render_cache *cache, const cutinfo *ci,
             }
             size_t len;
             char *data = prep_buf_steal(&r->b, &len);
-            char *np = xasprintf("%s%s%s", emb ? "embebido/" : "", p->dir,
-                                 p->kind == PG_SECMISS ? "no-encontrada.html" : "index.html");
+            char *np = rpath(emb ? "embebido/" : "", p->dir, page_file(p));
             old_drop(old, np);
             err = site_add(out, np, data, len, "text/html; charset=utf-8", 1, fresh);
             if (!err) {
