@@ -62,16 +62,21 @@ typedef struct hc_part_hash {
     unsigned char md[32];
 } hc_part_hash;
 void cut_hc_sha256(const void *p, size_t n, hc_part_hash *out);
-/* The last few small parts hashed, by their bytes: a cut's stamp is the same bytes in
- * ~74,000 national pages and its open-data head in ~71,000 datos.json, each hashed once
- * (a compare of a few hundred bytes instead of a SHA-256 with its start and end). */
+/* A few small parts hashed, by their bytes: a cut's stamp is the same bytes in ~74,000
+ * national pages and its open-data head in ~71,000 datos.json, each hashed once (a compare
+ * of a few hundred bytes instead of a SHA-256 with its start and end). A new part takes
+ * the slot matched least often (of those, the one used longest ago), so the parts every
+ * file repeats stay while a changed section's own parts (up to three of them between two
+ * stamps) pass through one slot after another. */
 #define HC_MEMO_N 4
 #define HC_MEMO_MAX 4096
 typedef struct hc_memo {
-    unsigned char *bytes[HC_MEMO_N]; /* owned */
+    unsigned char *bytes[HC_MEMO_N]; /* owned, HC_MEMO_MAX bytes each once used */
     size_t len[HC_MEMO_N];
     hc_part_hash hash[HC_MEMO_N];
-    unsigned next;
+    uint64_t hits[HC_MEMO_N]; /* how often each slot matched since it was filled */
+    uint64_t used[HC_MEMO_N]; /* when it last matched or was filled */
+    uint64_t clock;
 } hc_memo;
 /* cut_hc_sha256 through m: a part of at most HC_MEMO_MAX bytes equal to one remembered
  * takes its hash. */

@@ -191,19 +191,24 @@ void cut_hc_memo_sha256(hc_memo *m, const void *p, size_t n, hc_part_hash *out)
         cut_hc_sha256(p, n, out);
         return;
     }
-    for (int i = 0; i < HC_MEMO_N; i++)
+    int old = 0;
+    m->clock++;
+    for (int i = 0; i < HC_MEMO_N; i++) {
         if (m->len[i] == n && m->bytes[i] && !memcmp(m->bytes[i], p, n)) {
+            m->hits[i]++;
+            m->used[i] = m->clock;
             *out = m->hash[i];
             return;
         }
+        if (m->hits[i] < m->hits[old] || (m->hits[i] == m->hits[old] && m->used[i] < m->used[old])) old = i;
+    }
     cut_hc_sha256(p, n, out);
-    int i = (int)(m->next++ % HC_MEMO_N);
-    unsigned char *b = realloc(m->bytes[i], n ? n : 1);
-    if (!b) return; /* not remembered: hashed again next time */
-    memcpy(b, p, n);
-    m->bytes[i] = b;
-    m->len[i] = n;
-    m->hash[i] = *out;
+    if (!m->bytes[old] && !(m->bytes[old] = malloc(HC_MEMO_MAX))) return; /* not remembered: hashed again */
+    memcpy(m->bytes[old], p, n);
+    m->len[old] = n;
+    m->hash[old] = *out;
+    m->hits[old] = 0;
+    m->used[old] = m->clock;
 }
 
 void cut_hc_memo_free(hc_memo *m)

@@ -6,6 +6,8 @@
  * prep_cut_make without a cache into a second store: every byte hashed. */
 #include "test_cut_util.h"
 
+#include "../../src/cut/cut_internal.h"
+
 #define NF 130 /* more than 2 * HINT_SAMPLE claimed parts per cut */
 
 static int pre_gen[NF]; /* bumped to change page i's pre (its title) */
@@ -379,6 +381,44 @@ static void make_refused(two_stores *ts, hsite *s, int seq, const char *kind, ui
  * with the same diag as when the store was asked first, and publishes nothing; a FIFO in
  * place of a stored part that must be read back fails it as "stored-missing" instead of
  * waiting for a writer. Every cut that passes is the reference's byte for byte. */
+/* The small-part memo (cut_hc_memo_sha256) gives each part its own SHA-256, and keeps the
+ * parts every file repeats (a datos.json head, a page's stamp) while a changed section's
+ * own parts, up to three between two stamps as in a busy national cut, pass through: after
+ * the first round both are always remembered. Taking slots in turn (as before session 38)
+ * evicted both every round. */
+static void test_memo_keeps_repeated(void **state)
+{
+    (void)state;
+    hc_memo m = {0};
+    unsigned char head[102], stamp[665], own[3][2600];
+    memset(head, 'h', sizeof head);
+    memset(stamp, 's', sizeof stamp);
+    prep_rng r;
+    prep_rng_seed(&r, 38);
+    for (int round = 0; round < 200; round++) {
+        size_t k = (size_t)round % 4; /* 0..3 of the section's own parts this round */
+        for (size_t j = 0; j < k; j++) {
+            for (size_t b = 0; b < sizeof own[j]; b++) own[j][b] = (unsigned char)prep_rng_next(&r);
+            hc_part_hash got, want;
+            cut_hc_memo_sha256(&m, own[j], sizeof own[j] - j, &got);
+            cut_hc_sha256(own[j], sizeof own[j] - j, &want);
+            assert_memory_equal(&got, &want, sizeof got);
+        }
+        const unsigned char *rep[2] = {head, stamp};
+        size_t rl[2] = {sizeof head, sizeof stamp};
+        for (int w = 0; w < 2; w++) {
+            int held = 0;
+            for (int i = 0; i < HC_MEMO_N; i++) held |= m.len[i] == rl[w] && !memcmp(m.bytes[i], rep[w], rl[w]);
+            if (round >= 2 && !held) fail_msg("round %d: the %s was not remembered", round, w ? "stamp" : "head");
+            hc_part_hash got, want;
+            cut_hc_memo_sha256(&m, rep[w], rl[w], &got);
+            cut_hc_sha256(rep[w], rl[w], &want);
+            assert_memory_equal(&got, &want, sizeof got);
+        }
+    }
+    cut_hc_memo_free(&m);
+}
+
 static void test_new_objects_not_asked(void **state)
 {
     (void)state;
@@ -483,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_cache_equals_full),
         cmocka_unit_test(test_stored_equals_full),
         cmocka_unit_test(test_new_objects_not_asked),
+        cmocka_unit_test(test_memo_keeps_repeated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
