@@ -166,7 +166,7 @@ typedef struct prep_cut_manifest {
     char *raw; /* owned: the exact manifest bytes (what the signature covers) */
     size_t raw_len;
     char sha256[65]; /* of raw */
-    char *_text;     /* owned: storage for entry strings */
+    char *_text;     /* owned: the entries' strings (blocks chained by manifest.c) */
 } prep_cut_manifest;
 
 /* Strict, bounded parse of manifest bytes (borrowed; copied into m->raw). lim may be NULL

@@ -343,25 +343,28 @@ static size_t find_conflict(const prep_cut_entry *e, size_t n)
 
 /* ---------------------------------------------------------------- parser */
 typedef struct lines {
-    char *p;    /* the mutable copy */
+    const char *p; /* the caller's bytes, read in place: not copied, not NUL-terminated */
     size_t len;
     size_t pos;
     long no;    /* line number of the last line returned */
 } lines;
 
-/* Next line (NUL-terminated in place); NULL at the end. Sets *n to its length. */
-static char *next_line(lines *l, size_t *n)
+/* Next line (its n bytes end at a '\n', not at a NUL); NULL at the end. */
+static const char *next_line(lines *l, size_t *n)
 {
     if (l->pos >= l->len) return NULL;
-    char *s = l->p + l->pos;
-    char *nl = memchr(s, '\n', l->len - l->pos);
+    const char *s = l->p + l->pos;
+    const char *nl = memchr(s, '\n', l->len - l->pos);
     if (!nl) return NULL; /* the caller checked the text ends with '\n' */
-    *nl = 0;
     *n = (size_t)(nl - s);
     l->pos += *n + 1;
     l->no++;
     return s;
 }
+
+/* "%.*s" arguments for at most max bytes of a line's n: the lines are not NUL-terminated,
+ * so a diag never reads past the line (nor past the manifest's last byte). */
+#define CLIP(s, n, max) (int)((n) < (size_t)(max) ? (n) : (size_t)(max)), (s)
 
 static int strict_cmp(const char *a, const char *b) { return strcmp(a, b); }
 
@@ -369,7 +372,7 @@ static int strict_cmp(const char *a, const char *b) { return strcmp(a, b); }
 static const char *header(lines *l, const char *key, size_t *vn, const char *name, prep_diags *d)
 {
     size_t n;
-    char *s = next_line(l, &n);
+    const char *s = next_line(l, &n);
     size_t kl = strlen(key);
     if (!s) {
         prep_diags_add(d, name, l->no + 1, 0, "truncated", "manifest ends before the '# %s:' line", key);
@@ -381,7 +384,7 @@ static const char *header(lines *l, const char *key, size_t *vn, const char *nam
     }
     if (n < kl + 4 || s[0] != '#' || s[1] != ' ' || memcmp(s + 2, key, kl) != 0 || s[kl + 2] != ':' ||
         s[kl + 3] != ' ') {
-        prep_diags_add(d, name, l->no, 1, "manifest-syntax", "expected '# %s: ...', found '%.60s'", key, s);
+        prep_diags_add(d, name, l->no, 1, "manifest-syntax", "expected '# %s: ...', found '%.*s'", key, CLIP(s, n, 60));
         return NULL;
     }
     *vn = n - kl - 4;
@@ -390,6 +393,59 @@ static const char *header(lines *l, const char *key, size_t *vn, const char *nam
         return NULL;
     }
     return s + kl + 4;
+}
+
+/* The strings the parsed manifest keeps (its paths and media types, NUL-terminated), in
+ * blocks of STRS_BLOCK bytes chained by their first pointer (prep_cut_manifest._text is the
+ * last one): a national manifest's ~4 MB. Until session 38 the whole manifest (59 MB) was
+ * copied to be cut into strings in place: fresh memory, its pages faulted in, every cut
+ * and every receiver. A media type already kept is shared (a site has a handful). */
+#define STRS_BLOCK ((size_t)1 << 20)
+typedef struct strs {
+    char *p;  /* the block being filled: a pointer to the one before, then strings */
+    size_t n; /* bytes used of it */
+    const char *type[16]; /* the media types kept */
+    size_t type_len[16], n_types;
+} strs;
+
+static void strs_free(char *p)
+{
+    while (p) {
+        char *before;
+        memcpy(&before, p, sizeof before);
+        free(p);
+        p = before;
+    }
+}
+
+/* s (n bytes, at most a line's) kept; NULL when memory ran out. */
+static const char *strs_add(strs *st, const char *s, size_t n)
+{
+    if (!st->p || n + 1 > STRS_BLOCK - st->n) {
+        size_t cap = n + 1 + sizeof(char *) > STRS_BLOCK ? n + 1 + sizeof(char *) : STRS_BLOCK;
+        char *b = malloc(cap);
+        if (!b) return NULL;
+        memcpy(b, &st->p, sizeof st->p);
+        st->p = b;
+        st->n = sizeof(char *);
+    }
+    char *at = st->p + st->n;
+    memcpy(at, s, n);
+    at[n] = 0;
+    st->n += n + 1;
+    return at;
+}
+
+static const char *strs_type(strs *st, const char *s, size_t n)
+{
+    for (size_t i = 0; i < st->n_types; i++)
+        if (st->type_len[i] == n && !memcmp(st->type[i], s, n)) return st->type[i];
+    const char *t = strs_add(st, s, n);
+    if (t && st->n_types < PREP_ARRAY_LEN(st->type)) {
+        st->type[st->n_types] = t;
+        st->type_len[st->n_types++] = n;
+    }
+    return t;
 }
 
 /* A "#p" line s (n bytes, line lineno): the parts of a file of size bytes, into got (at most
@@ -407,13 +463,13 @@ static int parse_parts(const char *s, size_t n, uint64_t size, prep_cut_part *go
     for (;;) {
         if (np == PREP_CUT_PARTS_MAX) FAIL("manifest-field", "more than %d parts", PREP_CUT_PARTS_MAX);
         const char *sp2 = memchr(s + at, ' ', n - at);
-        if (!sp2) FAIL("manifest-syntax", "expected '#p SIZE SHA256 SIZE SHA256 ...', found '%.80s'", s);
+        if (!sp2) FAIL("manifest-syntax", "expected '#p SIZE SHA256 SIZE SHA256 ...', found '%.*s'", CLIP(s, n, 80));
         size_t sl = (size_t)(sp2 - (s + at));
         if (parse_u64(s + at, sl, &got[np].size) || got[np].size > size)
             FAIL("manifest-field", "part size '%.*s' is not a number up to the file's size", (int)(sl > 30 ? 30 : sl), s + at);
         at += sl + 1;
         if (n - at < 64 || !is_lower_hex(s + at, 64) || (n - at > 64 && s[at + 64] != ' '))
-            FAIL("manifest-syntax", "expected a part's SHA-256 (64 lower-case hex) in '%.80s'", s);
+            FAIL("manifest-syntax", "expected a part's SHA-256 (64 lower-case hex) in '%.*s'", CLIP(s, n, 80));
         memcpy(got[np].sha256, s + at, 64);
         got[np].sha256[64] = 0;
         psum += got[np].size;
@@ -432,10 +488,10 @@ static int parse_parts(const char *s, size_t n, uint64_t size, prep_cut_part *go
 }
 
 /* The "<sha256>  PATH" line s (n bytes, line lineno) of entry en; prev is the previous
- * entry's path (NULL for the first): paths are unique and sorted bytewise. 0, or -1 after a
- * diag. */
-static int parse_path_line(char *s, size_t n, prep_cut_entry *en, const char *prev, const char *name, long lineno,
-                           prep_diags *d)
+ * entry's path (NULL for the first): paths are unique and sorted bytewise. 0, -1 after a
+ * diag, or -2 when memory ran out. */
+static int parse_path_line(const char *s, size_t n, prep_cut_entry *en, const char *prev, strs *st, const char *name,
+                           long lineno, prep_diags *d)
 {
 #define FAIL(kind, ...)                                   \
     do {                                                  \
@@ -443,18 +499,17 @@ static int parse_path_line(char *s, size_t n, prep_cut_entry *en, const char *pr
         return -1;                                        \
     } while (0)
     if (n < 67 || !is_lower_hex(s, 64) || s[64] != ' ' || s[65] != ' ')
-        FAIL("manifest-syntax", "expected '<64 lower-case hex>  PATH', found '%.80s'", s);
+        FAIL("manifest-syntax", "expected '<64 lower-case hex>  PATH', found '%.*s'", CLIP(s, n, 80));
     memcpy(en->sha256, s, 64);
     en->sha256[64] = 0;
     const char *why = NULL;
-    /* The line was cut at its '\n'; a NUL inside the path shows up as a short strlen. */
-    size_t pl = n - 66;
+    size_t pl = n - 66; /* a NUL inside it is refused by path_rule */
     int r = path_rule(s + 66, pl, &why);
     if (r) {
         prep_diags_add(d, name, lineno, 67, r == 1 ? "not-utf8" : "bad-path", "path '%.*s': %s", (int)(pl > 100 ? 100 : pl), s + 66, why);
         return -1;
     }
-    en->path = s + 66;
+    if (!(en->path = strs_add(st, s + 66, pl))) return -2;
     if (prev) {
         int c = strict_cmp(prev, en->path);
         if (c == 0) FAIL("duplicate-path", "path '%s' appears twice", en->path);
@@ -509,10 +564,10 @@ static prep_err parse_header(lines *l, const prep_cut_limits *lim, size_t len, c
     if (cut_check_elections(mt->elections)) BAD("manifest-field", "election set '%.80s' is not ids [a-z0-9_-] separated by one space", mt->elections);
     HDR("sequence");
     if (parse_u64(v, vn, &mt->seq) || mt->seq == 0 || mt->seq > PREP_CUT_SEQ_MAX)
-        BAD("manifest-field", "sequence '%.30s' is not a number 1..%llu", v, (unsigned long long)PREP_CUT_SEQ_MAX);
+        BAD("manifest-field", "sequence '%.*s' is not a number 1..%llu", CLIP(v, vn, 30), (unsigned long long)PREP_CUT_SEQ_MAX);
     HDR("instant");
     if (parse_instant(v, vn, &mt->instant, &mt->instant_off))
-        BAD("manifest-field", "instant '%.40s' is not YYYY-MM-DDTHH:MM:SS+HH:MM", v);
+        BAD("manifest-field", "instant '%.*s' is not YYYY-MM-DDTHH:MM:SS+HH:MM", CLIP(v, vn, 40));
     HDR("zone");
     if (vn > PREP_CUT_ZONE_MAX) BAD("manifest-field", "zone is longer than %d bytes", PREP_CUT_ZONE_MAX);
     memcpy(mt->zone, v, vn);
@@ -523,10 +578,10 @@ static prep_err parse_header(lines *l, const prep_cut_limits *lim, size_t len, c
     else if (vn == 5 && !memcmp(v, "drill", 5))
         mt->mode = PREP_CUT_DRILL;
     else
-        BAD("manifest-field", "mode '%.20s' is neither 'live' nor 'drill'", v);
+        BAD("manifest-field", "mode '%.*s' is neither 'live' nor 'drill'", CLIP(v, vn, 20));
     HDR("valid-until");
     if (parse_instant(v, vn, &mt->valid_until, &mt->valid_off))
-        BAD("manifest-field", "valid-until '%.40s' is not YYYY-MM-DDTHH:MM:SS+HH:MM", v);
+        BAD("manifest-field", "valid-until '%.*s' is not YYYY-MM-DDTHH:MM:SS+HH:MM", CLIP(v, vn, 40));
     if (mt->valid_until <= mt->instant) BAD("manifest-field", "valid-until is not after the cut instant");
     HDR("previous");
     if (vn == 4 && !memcmp(v, "none", 4)) {
@@ -537,17 +592,17 @@ static prep_err parse_header(lines *l, const prep_cut_limits *lim, size_t len, c
         mt->previous[64] = 0;
         if (mt->seq == 1) BAD("manifest-field", "the first cut (sequence 1) must have previous 'none'");
     } else {
-        BAD("manifest-field", "previous '%.70s' is neither 64 lower-case hex digits nor 'none'", v);
+        BAD("manifest-field", "previous '%.*s' is neither 64 lower-case hex digits nor 'none'", CLIP(v, vn, 70));
     }
     HDR("key");
-    if (vn != 16 || !is_lower_hex(v, 16)) BAD("manifest-field", "key '%.20s' is not 16 lower-case hex digits", v);
+    if (vn != 16 || !is_lower_hex(v, 16)) BAD("manifest-field", "key '%.*s' is not 16 lower-case hex digits", CLIP(v, vn, 20));
     for (int i = 0; i < 8; i++) {
         int hi = v[2 * i] >= 'a' ? v[2 * i] - 'a' + 10 : v[2 * i] - '0';
         int lo = v[2 * i + 1] >= 'a' ? v[2 * i + 1] - 'a' + 10 : v[2 * i + 1] - '0';
         mt->keynum[i] = (uint8_t)(hi << 4 | lo);
     }
     HDR("files");
-    if (parse_u64(v, vn, nfiles)) BAD("manifest-field", "files '%.30s' is not a number", v);
+    if (parse_u64(v, vn, nfiles)) BAD("manifest-field", "files '%.*s' is not a number", CLIP(v, vn, 30));
     if (*nfiles > lim->max_files) {
         prep_diags_add(d, name, l->no, 0, "limit", "manifest declares %llu files; the limit is %zu",
                  (unsigned long long)*nfiles, lim->max_files);
@@ -555,7 +610,7 @@ static prep_err parse_header(lines *l, const prep_cut_limits *lim, size_t len, c
     }
     if (*nfiles > len / MIN_ENTRY_BYTES) BAD("truncated", "manifest declares %llu files but has room for at most %zu", (unsigned long long)*nfiles, len / MIN_ENTRY_BYTES);
     HDR("bytes");
-    if (parse_u64(v, vn, nbytes)) BAD("manifest-field", "bytes '%.30s' is not a number", v);
+    if (parse_u64(v, vn, nbytes)) BAD("manifest-field", "bytes '%.*s' is not a number", CLIP(v, vn, 30));
     if (*nbytes > lim->max_total_bytes) {
         prep_diags_add(d, name, l->no, 0, "limit", "cut is %llu bytes; the limit is %llu", (unsigned long long)*nbytes,
                  (unsigned long long)lim->max_total_bytes);
@@ -602,10 +657,8 @@ prep_err cut_manifest_parse_ex(const void *data, size_t len, const prep_cut_limi
         return PREP_ERR_PARSE;
     }
     prep_err e = PREP_ERR_PARSE;
-    lines l = {.p = malloc(len + 1), .len = len};
-    if (!l.p) return PREP_ERR_NOMEM;
-    memcpy(l.p, in, len);
-    l.p[len] = 0;
+    lines l = {.p = in, .len = len};
+    strs st = {0};
     size_t n;
     next_line(&l, &n); /* the magic */
 
@@ -634,16 +687,16 @@ prep_err cut_manifest_parse_ex(const void *data, size_t len, const prep_cut_limi
     uint64_t sum = 0;
     for (size_t i = 0; i < nfiles; i++) {
         prep_cut_entry *en = &m->entries[i];
-        char *s = next_line(&l, &n);
+        const char *s = next_line(&l, &n);
         if (!s) BAD("truncated", "manifest ends after %zu of %llu files", i, (unsigned long long)nfiles);
         if (n > LINE_MAX_BYTES) BAD("limit", "line is %zu bytes; the limit is %d", n, LINE_MAX_BYTES);
         if (n < 3 || s[0] != '#' || s[1] != 'f' || s[2] != ' ') {
             if (n == 5 && !memcmp(s, "# end", 5))
                 BAD("truncated", "'# end' after %zu of %llu files", i, (unsigned long long)nfiles);
-            BAD("manifest-syntax", "expected '#f SIZE MEDIA-TYPE', found '%.60s'", s);
+            BAD("manifest-syntax", "expected '#f SIZE MEDIA-TYPE', found '%.*s'", CLIP(s, n, 60));
         }
         char *sp = memchr(s + 3, ' ', n - 3);
-        if (!sp) BAD("manifest-syntax", "expected '#f SIZE MEDIA-TYPE', found '%.60s'", s);
+        if (!sp) BAD("manifest-syntax", "expected '#f SIZE MEDIA-TYPE', found '%.*s'", CLIP(s, n, 60));
         if (parse_u64(s + 3, (size_t)(sp - s - 3), &en->size))
             BAD("manifest-field", "size '%.*s' is not a number", (int)(sp - s - 3 > 30 ? 30 : sp - s - 3), s + 3);
         if (en->size > lim->max_object_bytes) {
@@ -652,9 +705,13 @@ prep_err cut_manifest_parse_ex(const void *data, size_t len, const prep_cut_limi
             e = PREP_ERR_LIMIT;
             goto fail;
         }
-        if (!media_type_ok(sp + 1, n - (size_t)(sp + 1 - s)))
-            BAD("manifest-field", "media type '%.60s' is not 'type/subtype[; name=value]'", sp + 1);
-        en->media_type = sp + 1;
+        size_t tn = n - (size_t)(sp + 1 - s);
+        if (!media_type_ok(sp + 1, tn))
+            BAD("manifest-field", "media type '%.*s' is not 'type/subtype[; name=value]'", CLIP(sp + 1, tn, 60));
+        if (!(en->media_type = strs_type(&st, sp + 1, tn))) {
+            e = PREP_ERR_NOMEM;
+            goto fail;
+        }
         sum += en->size;
         if (sum > nbytes) BAD("size-total", "file sizes add up to more than the declared %llu bytes", (unsigned long long)nbytes);
 
@@ -675,14 +732,17 @@ prep_err cut_manifest_parse_ex(const void *data, size_t len, const prep_cut_limi
             if (!s) BAD("truncated", "manifest ends after a '#p' line");
             if (n > LINE_MAX_BYTES) BAD("limit", "line is %zu bytes; the limit is %d", n, LINE_MAX_BYTES);
         }
-        if (parse_path_line(s, n, en, i ? m->entries[i - 1].path : NULL, name, l.no, d)) goto fail;
+        int pr = parse_path_line(s, n, en, i ? m->entries[i - 1].path : NULL, &st, name, l.no, d);
+        if (pr == -2) e = PREP_ERR_NOMEM;
+        if (pr) goto fail;
     }
     if (sum != nbytes)
         BAD("size-total", "file sizes add up to %llu; the header says %llu", (unsigned long long)sum, (unsigned long long)nbytes);
     {
-        char *s = next_line(&l, &n);
+        const char *s = next_line(&l, &n);
         if (!s) BAD("truncated", "manifest ends without '# end'");
-        if (n != 5 || memcmp(s, "# end", 5) != 0) BAD("manifest-syntax", "expected '# end', found '%.60s' (more files than declared?)", s);
+        if (n != 5 || memcmp(s, "# end", 5) != 0)
+            BAD("manifest-syntax", "expected '# end', found '%.*s' (more files than declared?)", CLIP(s, n, 60));
         if (l.pos != l.len) BAD("manifest-syntax", "bytes after '# end'");
     }
     m->n = (size_t)nfiles;
@@ -697,7 +757,7 @@ prep_err cut_manifest_parse_ex(const void *data, size_t len, const prep_cut_limi
         goto fail;
     }
     m->total_bytes = sum;
-    m->_text = l.p;
+    m->_text = st.p; /* the strings the entries point to */
     if (keep_raw) {
         m->raw = malloc(len ? len : 1);
         if (!m->raw) {
@@ -711,12 +771,12 @@ prep_err cut_manifest_parse_ex(const void *data, size_t len, const prep_cut_limi
     return PREP_OK;
 #undef BAD
 fail:
-    free(l.p);
+    strs_free(st.p);
     m->_text = NULL;
 fail_keep:
     free(m->entries);
     free(m->_parts);
-    free(m->_text);
+    strs_free(m->_text);
     memset(m, 0, sizeof *m);
     return e;
 }
@@ -727,7 +787,7 @@ void prep_cut_manifest_free(prep_cut_manifest *m)
     free(m->entries);
     free(m->_parts);
     free(m->raw);
-    free(m->_text);
+    strs_free(m->_text);
     memset(m, 0, sizeof *m);
 }
 

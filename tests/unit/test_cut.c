@@ -503,6 +503,28 @@ static void test_manifest_parse_errors(void **st)
     assert_non_null(strstr(prep_diags_find(&d, "bad-path")->msg, "NUL"));
     prep_diags_free(&d);
     prep_buf_free(&b);
+    /* Cut after any line, or with any byte of a line made a letter, each in a block of its
+     * exact size: refused with a diag, and nothing read past the block (the parser reads the
+     * bytes in place, not NUL-terminated; the sanitizers' run checks the reads). */
+    size_t ml = strlen(expected_manifest);
+    for (size_t k = 1; k <= ml; k++) {
+        for (int w = 0; w < 2; w++) { /* 0: cut after byte k (a line's end); 1: byte k changed */
+            int eol = expected_manifest[k - 1] == '\n';
+            if (w == 0 ? !eol || k == ml : eol) continue;
+            size_t tl = w == 0 ? k : ml;
+            char *t = malloc(tl);
+            memcpy(t, expected_manifest, tl);
+            if (w == 1) t[k - 1] = t[k - 1] == 'x' ? 'y' : 'x';
+            prep_diags_init(&d);
+            prep_cut_manifest tm;
+            prep_err e = prep_cut_manifest_parse(t, tl, NULL, "m", &tm, &d);
+            if (w == 0 && e == PREP_OK) fail_msg("cut after byte %zu: parsed", k);
+            if (e != PREP_OK && !d.n) fail_msg("byte %zu: refused without a diag", k);
+            if (e == PREP_OK) prep_cut_manifest_free(&tm);
+            prep_diags_free(&d);
+            free(t);
+        }
+    }
     /* Lower limits are honoured. */
     prep_cut_limits lim;
     prep_cut_limits_default(&lim);
