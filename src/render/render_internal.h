@@ -288,10 +288,11 @@ size_t sec_split(const rsite *s, const rpage *p);
 /* Marks in x->sec_need (n_sections * n_elections, zeroed) the election parts the tally
  * marks dirty; every part of a section when all is set. */
 void sec_mark(const rsite *s, const prep_tally *t, int all, uint8_t *sec_need);
-/* Adds split page p to out: pre, stamp (sb), the head, each election's block, post. A part
- * whose inputs did not change is copied from the last site's page (old; then freed),
- * the others rendered; without a usable last page, every part is rendered. pre and post
- * come from frame (render_site.c's frame, a callback so that it stays there). */
+/* Adds split page p to out: each election's block (the first after pre and the heading,
+ * the last before post), then the stamp (sb). An election's part whose inputs did not
+ * change is copied from the last site's page (old; then freed), the others rendered;
+ * without a usable last page, every part is rendered. pre and post come from frame
+ * (render_site.c's frame, a callback so that it stays there). */
 typedef void (*sec_frame_fn)(rctx *x, const void *ci, const rpage *p, int which, rbuf *r);
 enum { SEC_FRAME_PRE, SEC_FRAME_NAV, SEC_FRAME_POST };
 prep_err sec_page_emit(rctx *x, const void *ci, sec_frame_fn frame, const rpage *p, const void *stamp, size_t slen,

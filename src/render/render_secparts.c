@@ -7,7 +7,7 @@
  * their datos.json. Split, the page is
  *   pre, nav, crumbs, heading + election 1 | election 2 | ... | election n + "</main>", post | stamp
  * and its datos.json
- *   head (per cut) | unit + '"elecciones":[' + election 1 | ,election 2 | ... | ,election n + "]}\n"
+ *   unit + '"elecciones":[' + election 1 | ,election 2 | ... | ,election n + "]," | head (per cut)
  * so a capture changes only its election's part (and the stamp, shared by every page). The
  * assembled bytes are those of the unsplit page: the separators are inside the parts. The
  * page's fixed start (pre and the heading, ~1,650 bytes) and the JSON's unit (~180) ride
