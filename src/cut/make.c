@@ -785,7 +785,10 @@ prep_err prep_cut_make(const char *store, const prep_cut_params *p, const prep_c
         ss.cap = n;
         ss.names = prep_xmalloc(names);
     }
-    if (total_parts && !(ss.parts = malloc(total_parts * sizeof *ss.parts))) return PREP_ERR_NOMEM;
+    if (total_parts && !(ss.parts = malloc(total_parts * sizeof *ss.parts))) {
+        srcs_free(&ss);
+        return PREP_ERR_NOMEM;
+    }
     ss.cap_parts = total_parts;
     for (size_t i = 0, name_at = 0; i < n; i++) {
         src *x = srcs_add(&ss);
