@@ -45,7 +45,10 @@ static prep_err utf16_to_utf8(const unsigned char *p, size_t len, int be, char *
     return PREP_OK;
 }
 
-prep_err actas_decode(const char *data, size_t len, char **out, size_t *out_len, int *latin1)
+/* actas_decode; own: data itself, malloc'd with room for a NUL at data[len], taken
+ * whatever the outcome: it becomes *out when its bytes are already the text (UTF-8, no
+ * byte-order mark), else it is freed once decoded. */
+static prep_err decode(const char *data, size_t len, char *own, char **out, size_t *out_len, int *latin1)
 {
     *out = NULL;
     if (out_len) *out_len = 0;
@@ -55,6 +58,7 @@ prep_err actas_decode(const char *data, size_t len, char **out, size_t *out_len,
         size_t n = 0;
         prep_err e = utf16_to_utf8(u + 2, len - 2, u[0] == 0xFE, out, &n);
         if (!e && out_len) *out_len = n;
+        free(own);
         return e;
     }
     if (len >= 3 && (unsigned char)data[0] == 0xEF && (unsigned char)data[1] == 0xBB &&
@@ -65,9 +69,15 @@ prep_err actas_decode(const char *data, size_t len, char **out, size_t *out_len,
     char *o;
     size_t n;
     if (prep_utf8_valid(data, len)) {
-        o = malloc(len + 1);
-        if (!o) return PREP_ERR_NOMEM;
-        memcpy(o, data, len);
+        if (own && data == own) { /* no mark: the bytes are the text, no copy */
+            o = own;
+            own = NULL;
+        } else if ((o = malloc(len + 1))) {
+            memcpy(o, data, len);
+        } else {
+            free(own);
+            return PREP_ERR_NOMEM;
+        }
         o[len] = 0;
         n = len;
     } else {
@@ -75,9 +85,15 @@ prep_err actas_decode(const char *data, size_t len, char **out, size_t *out_len,
         o = prep_latin1_to_utf8(data, len, &n);
         if (latin1) *latin1 = 1;
     }
+    free(own);
     *out = o;
     if (out_len) *out_len = n;
     return PREP_OK;
+}
+
+prep_err actas_decode(const char *data, size_t len, char **out, size_t *out_len, int *latin1)
+{
+    return decode(data, len, NULL, out, out_len, latin1);
 }
 
 void actas_lines_init(actas_lines *it, char *text, size_t len)
@@ -1053,12 +1069,13 @@ out:
     return err;
 }
 
-prep_err actas_begin(const char *name, const char *data, size_t len, const char *tz, char **text, actas_lines *it,
-                     actas_layout *lay, int *latin1, prep_diags *d)
+/* actas_begin; own as decode's. */
+static prep_err begin(const char *name, const char *data, size_t len, char *own, const char *tz, char **text,
+                      actas_lines *it, actas_layout *lay, int *latin1, prep_diags *d)
 {
     size_t tlen = 0;
     int l1 = 0;
-    prep_err e = actas_decode(data, len, text, &tlen, &l1);
+    prep_err e = decode(data, len, own, text, &tlen, &l1);
     if (e == PREP_ERR_PARSE) prep_diags_add(d, name, 1, 0, "bad-encoding", ACTAS_BAD_UTF16);
     if (e) return e;
     if (latin1) *latin1 = l1;
@@ -1071,26 +1088,15 @@ prep_err actas_begin(const char *name, const char *data, size_t len, const char 
     return e;
 }
 
+prep_err actas_begin(const char *name, const char *data, size_t len, const char *tz, char **text, actas_lines *it,
+                     actas_layout *lay, int *latin1, prep_diags *d)
+{
+    return begin(name, data, len, NULL, tz, text, it, lay, latin1, d);
+}
+
 prep_err actas_begin_take(const char *name, char *data, size_t len, const char *tz, char **text, actas_lines *it,
                           actas_layout *lay, int *latin1, prep_diags *d)
 {
-    if (!data) return actas_begin(name, "", 0, tz, text, it, lay, latin1, d);
-    const unsigned char *u = (const unsigned char *)data;
-    int marked = (len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) ||
-                 (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF);
-    if (marked || !prep_utf8_valid(data, len)) {
-        prep_err e = actas_begin(name, data, len, tz, text, it, lay, latin1, d);
-        free(data);
-        return e;
-    }
-    data[len] = 0;
-    if (latin1) *latin1 = 0;
-    *text = data;
-    actas_lines_init(it, data, len);
-    prep_err e = actas_layout_read(name, it, tz, lay, d);
-    if (e) {
-        free(*text);
-        *text = NULL;
-    }
-    return e;
+    return data ? begin(name, data, len, data, tz, text, it, lay, latin1, d)
+                : begin(name, "", 0, NULL, tz, text, it, lay, latin1, d);
 }
