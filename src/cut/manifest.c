@@ -466,7 +466,7 @@ static int parse_parts(const char *s, size_t n, uint64_t size, prep_cut_part *go
         if (!sp2) FAIL("manifest-syntax", "expected '#p SIZE SHA256 SIZE SHA256 ...', found '%.*s'", CLIP(s, n, 80));
         size_t sl = (size_t)(sp2 - (s + at));
         if (parse_u64(s + at, sl, &got[np].size) || got[np].size > size)
-            FAIL("manifest-field", "part size '%.*s' is not a number up to the file's size", (int)(sl > 30 ? 30 : sl), s + at);
+            FAIL("manifest-field", "part size '%.*s' is not a number up to the file's size", CLIP(s + at, sl, 30));
         at += sl + 1;
         if (n - at < 64 || !is_lower_hex(s + at, 64) || (n - at > 64 && s[at + 64] != ' '))
             FAIL("manifest-syntax", "expected a part's SHA-256 (64 lower-case hex) in '%.*s'", CLIP(s, n, 80));
@@ -506,7 +506,7 @@ static int parse_path_line(const char *s, size_t n, prep_cut_entry *en, const ch
     size_t pl = n - 66; /* a NUL inside it is refused by path_rule */
     int r = path_rule(s + 66, pl, &why);
     if (r) {
-        prep_diags_add(d, name, lineno, 67, r == 1 ? "not-utf8" : "bad-path", "path '%.*s': %s", (int)(pl > 100 ? 100 : pl), s + 66, why);
+        prep_diags_add(d, name, lineno, 67, r == 1 ? "not-utf8" : "bad-path", "path '%.*s': %s", CLIP(s + 66, pl, 100), why);
         return -1;
     }
     if (!(en->path = strs_add(st, s + 66, pl))) return -2;
@@ -698,7 +698,7 @@ prep_err cut_manifest_parse_ex(const void *data, size_t len, const prep_cut_limi
         char *sp = memchr(s + 3, ' ', n - 3);
         if (!sp) BAD("manifest-syntax", "expected '#f SIZE MEDIA-TYPE', found '%.*s'", CLIP(s, n, 60));
         if (parse_u64(s + 3, (size_t)(sp - s - 3), &en->size))
-            BAD("manifest-field", "size '%.*s' is not a number", (int)(sp - s - 3 > 30 ? 30 : sp - s - 3), s + 3);
+            BAD("manifest-field", "size '%.*s' is not a number", CLIP(s + 3, (size_t)(sp - s - 3), 30));
         if (en->size > lim->max_object_bytes) {
             prep_diags_add(d, name, l.no, 0, "limit", "a file of %llu bytes; the limit is %llu",
                            (unsigned long long)en->size, (unsigned long long)lim->max_object_bytes);
