@@ -97,9 +97,13 @@ int cut_hc_made_meta(const prep_cut_hash_cache *c, const char *sha256, prep_time
 /* Marks every file unseen; cut_hc_end then forgets those no cut_hc_file named. */
 void cut_hc_begin(prep_cut_hash_cache *c);
 void cut_hc_end(prep_cut_hash_cache *c);
-/* The part hashes path had in the last make (n_parts of them, 1 for a plain file), or NULL. */
-const hc_part_hash *cut_hc_parts(prep_cut_hash_cache *c, const char *path, size_t n_parts);
-/* Records path's part hashes (n_parts 0: a plain file, parts[0] its hash) and writes the
+/* path's entry, made empty when the cache has none: valid until the next cut_hc_entry
+ * (which may move the table). NULL when out of memory. */
+typedef struct hc_entry hc_entry;
+hc_entry *cut_hc_entry(prep_cut_hash_cache *c, const char *path);
+/* The part hashes e had in the last make (n_parts of them, 1 for a plain file), or NULL. */
+const hc_part_hash *cut_hc_entry_parts(const hc_entry *e, size_t n_parts);
+/* Records e's part hashes (n_parts 0: a plain file, parts[0] its hash) and writes the
  * assembled file's SHA-256 to out: from the state kept after part first_changed - 1 (parts
  * [0, first_changed) are the bytes that state covers; first_changed <= prefix), hashing
  * the rest, and keeping the state after each part of [0, prefix). */
@@ -110,7 +114,7 @@ typedef struct hc_src {
     void *ctx;
 } hc_src;
 /* PREP_ERR_IO when src->load fails (it reports why). */
-prep_err cut_hc_file(prep_cut_hash_cache *c, const char *path, const hc_src *src, size_t n_parts, const size_t *len,
+prep_err cut_hc_file(prep_cut_hash_cache *c, hc_entry *e, const hc_src *src, size_t n_parts, const size_t *len,
                      const hc_part_hash *parts, size_t first_changed, size_t prefix, char out[65]);
 
 

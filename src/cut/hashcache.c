@@ -31,14 +31,15 @@
 
 #include "cut_internal.h"
 
-typedef struct hc_entry {
+struct hc_entry {
     char *path;              /* owned; NULL = empty slot */
+    uint32_t hash;           /* path_hash(path)'s low bits: most probes of another path stop here */
     uint8_t n_parts;         /* as last made: 0 plain (one "part": the file) */
     uint8_t prefix_n;        /* parts the states cover; 0 = no state */
     uint8_t seen;            /* in the current make */
     hc_part_hash *parts;     /* owned: max(1, n_parts) of them */
     SHA256_CTX *state;       /* owned: prefix_n of them, state[j] after parts [0, j] */
-} hc_entry;
+};
 
 struct prep_cut_hash_cache {
     hc_entry *v;
@@ -107,15 +108,16 @@ prep_buf *cut_hc_manifest_buf(prep_cut_hash_cache *c, size_t max)
     return &c->manifest;
 }
 
-static uint64_t path_hash(const char *s)
+static uint32_t path_hash(const char *s)
 {
-    return prep_fnv1a(PREP_FNV1A_INIT, s, strlen(s));
+    return (uint32_t)prep_fnv1a(PREP_FNV1A_INIT, s, strlen(s));
 }
 
-static hc_entry *slot_of(hc_entry *v, size_t cap, const char *path)
+/* The slot of path (hash: path_hash(path)), or the empty one where it would go. */
+static hc_entry *slot_of(hc_entry *v, size_t cap, const char *path, uint32_t hash)
 {
-    size_t i = (size_t)path_hash(path) & (cap - 1);
-    while (v[i].path && strcmp(v[i].path, path) != 0) i = (i + 1) & (cap - 1);
+    size_t i = hash & (cap - 1);
+    while (v[i].path && (v[i].hash != hash || strcmp(v[i].path, path) != 0)) i = (i + 1) & (cap - 1);
     return &v[i];
 }
 
@@ -128,7 +130,7 @@ static int rebuild(prep_cut_hash_cache *c, size_t nc)
     size_t n = 0;
     for (size_t i = 0; i < c->cap; i++)
         if (c->v[i].path) {
-            *slot_of(nv, nc, c->v[i].path) = c->v[i];
+            *slot_of(nv, nc, c->v[i].path, c->v[i].hash) = c->v[i];
             n++;
         }
     free(c->v);
@@ -143,13 +145,6 @@ static int grow(prep_cut_hash_cache *c)
     return rebuild(c, c->cap ? c->cap * 2 : 1024);
 }
 
-/* The entry of path, NULL when absent. */
-static hc_entry *find(prep_cut_hash_cache *c, const char *path)
-{
-    if (!c->cap) return NULL;
-    hc_entry *e = slot_of(c->v, c->cap, path);
-    return e->path ? e : NULL;
-}
 
 uint64_t prep_cut_hash_cache_fed(const prep_cut_hash_cache *c) { return c->fed; }
 
@@ -159,10 +154,22 @@ void cut_hc_begin(prep_cut_hash_cache *c)
     for (size_t i = 0; i < c->cap; i++) c->v[i].seen = 0;
 }
 
-const hc_part_hash *cut_hc_parts(prep_cut_hash_cache *c, const char *path, size_t n_parts)
+hc_entry *cut_hc_entry(prep_cut_hash_cache *c, const char *path)
 {
-    hc_entry *e = find(c, path);
-    return e && e->n_parts == n_parts ? e->parts : NULL;
+    if (c->n + 1 > c->cap / 2 && grow(c)) return NULL;
+    uint32_t h = path_hash(path);
+    hc_entry *e = slot_of(c->v, c->cap, path, h);
+    if (!e->path) {
+        if (!(e->path = strdup(path))) return NULL;
+        e->hash = h;
+        c->n++;
+    }
+    return e;
+}
+
+const hc_part_hash *cut_hc_entry_parts(const hc_entry *e, size_t n_parts)
+{
+    return e->parts && e->n_parts == n_parts ? e->parts : NULL;
 }
 
 /* Part k of src into h; 0 when it could not be loaded. */
@@ -217,15 +224,9 @@ void cut_hc_memo_free(hc_memo *m)
     memset(m, 0, sizeof *m);
 }
 
-prep_err cut_hc_file(prep_cut_hash_cache *c, const char *path, const hc_src *src, size_t n_parts, const size_t *len,
+prep_err cut_hc_file(prep_cut_hash_cache *c, hc_entry *e, const hc_src *src, size_t n_parts, const size_t *len,
                      const hc_part_hash *parts, size_t first_changed, size_t prefix, char out[65])
 {
-    if (c->n + 1 > c->cap / 2 && grow(c)) return PREP_ERR_NOMEM;
-    hc_entry *e = slot_of(c->v, c->cap, path);
-    if (!e->path) {
-        if (!(e->path = strdup(path))) return PREP_ERR_NOMEM;
-        c->n++;
-    }
     size_t np = n_parts ? n_parts : 1;
     if (e->n_parts != n_parts || !e->parts) {
         free(e->parts);
@@ -280,7 +281,7 @@ int prep_cut_hash_cache_part(const prep_cut_hash_cache *c, const char *path, siz
                              unsigned char md[32])
 {
     if (!c || !c->cap) return 0;
-    const hc_entry *e = slot_of((hc_entry *)c->v, c->cap, path);
+    const hc_entry *e = slot_of((hc_entry *)c->v, c->cap, path, path_hash(path));
     if (!e->path || e->n_parts != n_parts || !e->parts || k >= (n_parts ? n_parts : 1) || e->parts[k].size != len)
         return 0;
     memcpy(md, e->parts[k].md, 32);
@@ -328,9 +329,11 @@ prep_err prep_cut_hash_cache_seed(prep_cut_hash_cache *c, const prep_cut_manifes
     for (size_t i = 0; i < m->n; i++) {
         const prep_cut_entry *en = &m->entries[i];
         size_t np = en->n_parts ? en->n_parts : 1;
-        hc_entry *e = slot_of(c->v, c->cap, en->path);
+        uint32_t ph = path_hash(en->path);
+        hc_entry *e = slot_of(c->v, c->cap, en->path, ph);
         if (e->path) continue; /* the parser refuses duplicate paths */
         e->path = strdup(en->path);
+        e->hash = ph;
         e->parts = calloc(np, sizeof *e->parts);
         if (!e->path || !e->parts) {
             free(e->parts);

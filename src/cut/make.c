@@ -424,7 +424,9 @@ static prep_err hash_cached(prep_cut_hash_cache *hc, hc_memo *memo, stored_load 
     size_t np = in->n_parts, nparts = np ? np : 1, lens[PREP_CUT_PARTS_MAX];
     if (np) memcpy(lens, in->part_len, np * sizeof *lens);
     else lens[0] = in->len;
-    const hc_part_hash *old = cut_hc_parts(hc, x->path, np);
+    hc_entry *he = cut_hc_entry(hc, x->path);
+    if (!he) return PREP_ERR_NOMEM;
+    const hc_part_hash *old = cut_hc_entry_parts(he, np);
     hc_part_hash ph[PREP_CUT_PARTS_MAX];
     size_t prefix = np ? (in->hash_prefix < np ? in->hash_prefix : np) : 0, off = 0, j = 0;
     size_t first_changed = prefix;
@@ -468,7 +470,7 @@ static prep_err hash_cached(prep_cut_hash_cache *hc, hc_memo *memo, stored_load 
         }
         if (!in_store) off += lens[k];
     }
-    return cut_hc_file(hc, x->path, &hs, np, lens, ph, first_changed, prefix, x->sha256);
+    return cut_hc_file(hc, he, &hs, np, lens, ph, first_changed, prefix, x->sha256);
 }
 
 /* The hashes of prep_cut_make's files, once the active cut is known (*prev, zeroed when
