@@ -72,6 +72,7 @@ static inline prep_cut_file *site_files(const prep_site *s)
         f[i].hash_prefix = s->v[i].hash_prefix;
         f[i].stored = s->v[i].stored; /* a site shed after its cut (cut_site_hc) */
         f[i].stored_sha = (const unsigned char(*)[32])s->v[i].stored_sha;
+        f[i].sha256 = s->v[i].has_sha256 ? s->v[i].sha256 : NULL;
     }
     return f;
 }

@@ -311,7 +311,8 @@ prep_time prep_time_now(void);
 /* ---------------------------------------------------------------- hashing */
 /* The n bytes at p as 2n lower-case hex chars + NUL into out (2n + 1 bytes). */
 void prep_hex(const void *p, size_t n, char *out);
-/* SHA-256 of a buffer, as 64 lower-case hex chars + NUL. */
+/* SHA-256 of a buffer: its 32 bytes; as 64 lower-case hex chars + NUL. */
+void prep_sha256(const void *p, size_t n, unsigned char md[32]);
 void prep_sha256_hex(const void *p, size_t n, char out[65]);
 /* 1 if s is exactly 64 hex chars. */
 int prep_is_sha256_hex(const char *s);

@@ -250,6 +250,11 @@ typedef struct prep_cut_file {
      * the cut ("stored-missing") and nothing is published. */
     uint32_t stored;
     const unsigned char (*stored_sha)[32];
+    /* A plain file's SHA-256 as its caller computed it from these very bytes (a renderer
+     * that shows it on a page: the database files), or NULL. With a hash cache that knew
+     * the path in its last cut it is taken instead of hashing the file again; a sample is
+     * checked as for same_parts (a wrong one makes the call forget the cache and hash all). */
+    const unsigned char *sha256;
 } prep_cut_file;
 
 /* What prep_cut_make remembers between the cuts of one store (src/cut/hashcache.c): part

@@ -61,6 +61,10 @@ typedef struct prep_site_file {
     /* Set by render: the parts worth shedding (the body parts of a national section page and
      * of its datos.json, before the per-cut part: ~1.9 GB of the national site). */
     uint32_t sheddable;
+    /* has_sha256: sha256 is the SHA-256 of the whole file, which render computed for a page
+     * that shows it (the database files, base-de-datos/index.html): prep_cut_file.sha256. */
+    uint8_t has_sha256;
+    unsigned char sha256[32];
 } prep_site_file;
 
 /* A whole site: files sorted by path (bytewise), paths unique. */

@@ -633,6 +633,7 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
             files[i].hash_prefix = site.v[i].hash_prefix;
             files[i].stored = site.v[i].stored; /* shed after the last cut: the store holds them */
             files[i].stored_sha = (const unsigned char(*)[32])site.v[i].stored_sha;
+            files[i].sha256 = site.v[i].has_sha256 ? site.v[i].sha256 : NULL;
         }
         p.hash_cache = c->hashes;
         e = prep_cut_make(c->store, &p, files, site.n, &c->key, &st->seq, d);

@@ -358,11 +358,16 @@ int prep_time_format(prep_time t, const char *tz, prep_ts_style style, char *out
 }
 
 /* ---------------------------------------------------------------- hashing */
+void prep_sha256(const void *p, size_t n, unsigned char md[32])
+{
+    unsigned int mdlen = 0;
+    EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL);
+}
+
 void prep_sha256_hex(const void *p, size_t n, char out[65])
 {
     unsigned char md[32];
-    unsigned int mdlen = 0;
-    EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL);
+    prep_sha256(p, n, md);
     prep_hex(md, sizeof md, out);
 }
 

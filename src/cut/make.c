@@ -381,8 +381,9 @@ static prep_err write_and_sign(const prep_cut_meta *mt, const srcs *ss, const pr
     return cut_check_signed(&pol, mb->data, mb->len, sb->data, sb->len, "new cut", 0, check, d);
 }
 
-/* Claimed-unchanged parts whose hash is computed anyway, 1 in HINT_SAMPLE: a renderer that
- * claims a changed part unchanged is found within a cut or two, not never. */
+/* Claimed-unchanged parts, and files whose hash is given (prep_cut_file.sha256), whose hash
+ * is computed anyway, 1 in HINT_SAMPLE: a renderer that claims a changed part unchanged is
+ * found within a cut or two, not never. */
 #define HINT_SAMPLE 61
 
 /* A part the store holds (prep_cut_file.stored), read back to hash its file. */
@@ -454,6 +455,19 @@ static prep_err hash_cached(prep_cut_hash_cache *hc, hc_memo *memo, stored_load 
             if (in_store) { /* in the store only: its hash as given */
                 memcpy(ph[k].md, in->stored_sha[j++], sizeof ph[k].md);
                 ph[k].size = lens[k];
+            } else if (!np && in->sha256 && old) { /* hashed by the caller; a sample checked */
+                memcpy(ph[k].md, in->sha256, sizeof ph[k].md);
+                ph[k].size = lens[k];
+                if (++*sample % HINT_SAMPLE == 0) {
+                    hc_part_hash got;
+                    cut_hc_sha256(at, lens[k], &got);
+                    if (memcmp(got.md, ph[k].md, sizeof got.md) != 0) {
+                        prep_log(PREP_LOG_WARN, "cut: %s: its SHA-256 as given differs from its bytes'; hashing every file",
+                                 x->path);
+                        *bad = 1;
+                        return PREP_OK;
+                    }
+                }
             } else {
                 cut_hc_memo_sha256(memo, at, lens[k], &ph[k]);
             }

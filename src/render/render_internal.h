@@ -152,7 +152,8 @@ typedef struct dbfile {
     char name[80];
     char *data; /* owned */
     size_t len;
-    char sha[65];
+    unsigned char md[32]; /* its SHA-256, shown on the page and given to the cut */
+    char sha[65];         /* the same in hex */
 } dbfile;
 
 /* The per-cut pages (render_pages.c), rendered for each tree on every call. */

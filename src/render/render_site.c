@@ -668,6 +668,7 @@ prep_err site_add(prep_site *out, char *path, void *data, size_t len, const char
     f->stored = 0;
     f->stored_sha = NULL;
     f->sheddable = 0;
+    f->has_sha256 = 0;
     return PREP_OK;
 }
 
@@ -1142,7 +1143,8 @@ static prep_err db_files(const prep_tally *t, const prep_catalog *c, const prep_
         snprintf(dbf[*n_db].name, sizeof dbf[*n_db].name, "%s.csv", c->elections[e].id);
         dbf[*n_db].data = prep_buf_steal(&b, &dbf[*n_db].len);
         if (!dbf[*n_db].data) dbf[*n_db].data = prep_xstrdup("");
-        prep_sha256_hex(dbf[*n_db].data, dbf[*n_db].len, dbf[*n_db].sha);
+        prep_sha256(dbf[*n_db].data, dbf[*n_db].len, dbf[*n_db].md);
+        prep_hex(dbf[*n_db].md, sizeof dbf[*n_db].md, dbf[*n_db].sha);
         (*n_db)++;
     }
     {
@@ -1156,8 +1158,25 @@ static prep_err db_files(const prep_tally *t, const prep_catalog *c, const prep_
         snprintf(dbf[*n_db].name, sizeof dbf[*n_db].name, "LEEME.txt");
         dbf[*n_db].data = prep_buf_steal(&b, &dbf[*n_db].len);
         if (!dbf[*n_db].data) dbf[*n_db].data = prep_xstrdup("");
-        prep_sha256_hex(dbf[*n_db].data, dbf[*n_db].len, dbf[*n_db].sha);
+        prep_sha256(dbf[*n_db].data, dbf[*n_db].len, dbf[*n_db].md);
+        prep_hex(dbf[*n_db].md, sizeof dbf[*n_db].md, dbf[*n_db].sha);
         (*n_db)++;
+    }
+    return PREP_OK;
+}
+
+/* The database files into out, with the hashes their page shows: the cut takes them
+ * (prep_cut_file.sha256) instead of hashing ~72 MB again nationally. */
+static prep_err db_add(prep_site *out, dbfile *dbf, size_t n_db)
+{
+    for (size_t i = 0; i < n_db; i++) {
+        int csv = strstr(dbf[i].name, ".csv") != NULL;
+        prep_err err = site_add(out, xasprintf("base-de-datos/%s", dbf[i].name), dbf[i].data, dbf[i].len,
+                                csv ? "text/csv; charset=utf-8" : "text/plain; charset=utf-8", 0, 0);
+        dbf[i].data = NULL;
+        if (err) return err;
+        out->v[out->n - 1].has_sha256 = 1;
+        memcpy(out->v[out->n - 1].sha256, dbf[i].md, sizeof dbf[i].md);
     }
     return PREP_OK;
 }
@@ -1314,13 +1333,7 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
         if ((err = site_add_copy(out, s->css_path, s->css, s->css_len, "text/css; charset=utf-8")) ||
             (err = site_add_copy(out, s->js_path, js, jl, "text/javascript; charset=utf-8")))
             goto done;
-        for (size_t i = 0; i < n_db; i++) {
-            int csv = strstr(dbf[i].name, ".csv") != NULL;
-            err = site_add(out, xasprintf("base-de-datos/%s", dbf[i].name), dbf[i].data, dbf[i].len,
-                           csv ? "text/csv; charset=utf-8" : "text/plain; charset=utf-8", 0, 0);
-            dbf[i].data = NULL;
-            if (err) goto done;
-        }
+        if ((err = db_add(out, dbf, n_db))) goto done;
         if ((err = corte_json(c, &ci, cut, &r, out))) goto done;
         if (o->progress && (err = progress_files(o->progress, t, cut, add_series, &(series_ctx){out, o->embedded})))
             goto done;

@@ -299,9 +299,9 @@ static void test_manifest_known_answer(void **st)
     prep_cut_pubkey pk;
     key_from_seed(7, &sk, &pk);
     prep_cut_file f[] = {
-        {"hello.txt", "hello\n", 6, NULL, 0, {0}, 0, 0, 0, NULL},
-        {"empty.json", "", 0, NULL, 0, {0}, 0, 0, 0, NULL},
-        {"a/b/index.html", "<!doctype html><title>t</title>", 31, NULL, 0, {0}, 0, 0, 0, NULL},
+        {"hello.txt", "hello\n", 6, NULL, 0, {0}, 0, 0, 0, NULL, NULL},
+        {"empty.json", "", 0, NULL, 0, {0}, 0, 0, 0, NULL, NULL},
+        {"a/b/index.html", "<!doctype html><title>t</title>", 31, NULL, 0, {0}, 0, 0, 0, NULL, NULL},
     };
     prep_cut_params p;
     prep_cut_params_init(&p);
@@ -890,7 +890,7 @@ static void test_make_rules(void **st)
     assert_int_equal(make_cut(store, &s, &sk, LIVE, T0 + 300, 3600, &seq, &d), PREP_ERR_INVALID);
     assert_non_null(prep_diags_find(&d, "bad-path"));
     site_free(&s);
-    prep_cut_file dup[] = {{"a.html", "1", 1, NULL, 0, {0}, 0, 0, 0, NULL}, {"a.html", "2", 1, NULL, 0, {0}, 0, 0, 0, NULL}};
+    prep_cut_file dup[] = {{"a.html", "1", 1, NULL, 0, {0}, 0, 0, 0, NULL, NULL}, {"a.html", "2", 1, NULL, 0, {0}, 0, 0, 0, NULL, NULL}};
     prep_cut_params p;
     prep_cut_params_init(&p);
     p.process = "qro2021";

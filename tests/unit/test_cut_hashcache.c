@@ -517,6 +517,66 @@ static void test_new_objects_not_asked(void **state)
     two_stores_close(&ts);
 }
 
+/* prep_cut_file.sha256: a plain file's hash as its caller computed it (the render's
+ * database files). Taken when the cache knew the path; a sample is checked, and stale ones
+ * among many make the cut hash every file, so the cut stays exact. */
+static void given_files(char **bufs, prep_cut_file *f, unsigned char (*md)[32], int n, int seq, int stale)
+{
+    for (int i = 0; i < n; i++) {
+        free(bufs[i]);
+        free((char *)f[i].path);
+        memset(&f[i], 0, sizeof f[i]);
+        /* stale: the hash of what this file held in the last cut */
+        char *was = pathf("CLAVE|TOTAL\n%04d|%d\n", i, (seq - 1) * 7 + i);
+        bufs[i] = pathf("CLAVE|TOTAL\n%04d|%d\n", i, seq * 7 + i);
+        prep_sha256(stale ? was : bufs[i], strlen(stale ? was : bufs[i]), md[i]);
+        free(was);
+        f[i].path = pathf("base-de-datos/%04d.csv", i);
+        f[i].data = bufs[i];
+        f[i].len = strlen(bufs[i]);
+        f[i].sha256 = md[i];
+    }
+}
+
+static void test_given_sha(void **state)
+{
+    (void)state;
+    two_stores ts;
+    two_stores_open(&ts, 4);
+    char *bufs[NF] = {0};
+    prep_cut_file f[NF] = {0};
+    unsigned char md[NF][32];
+    prep_diags d;
+    prep_diags_init(&d);
+    for (int seq = 1; seq <= 3; seq++) { /* 3: every hash given is stale */
+        given_files(bufs, f, md, NF, seq, seq == 3);
+        prep_cut_params p;
+        params(&p, seq, ts.hc);
+        assert_int_equal(prep_cut_make(ts.a, &p, f, NF, &ts.sk, NULL, &d), PREP_OK);
+        params(&p, seq, NULL);
+        assert_int_equal(prep_cut_make(ts.b, &p, f, NF, &ts.sk, NULL, &d), PREP_OK);
+        same_manifest(ts.a, ts.b, seq);
+    }
+    /* one stale hash among fewer files than the sample's period: taken as given (the cut
+     * does not hash that file again; a receiver, which re-hashes every file, refuses it) */
+    given_files(bufs, f, md, 10, 4, 0);
+    prep_sha256("other bytes", 11, md[3]);
+    prep_cut_params p;
+    params(&p, 4, ts.hc);
+    assert_int_equal(prep_cut_make(ts.a, &p, f, 10, &ts.sk, NULL, &d), PREP_OK);
+    char hex[65], *mp = pathf("%s/cuts/4/manifest", ts.a), *line;
+    prep_hex(md[3], 32, hex);
+    line = pathf("%s  base-de-datos/0003.csv\n", hex);
+    size_t ml;
+    char *m = read_all(mp, &ml);
+    assert_non_null(m);
+    assert_non_null(strstr(m, line));
+    free(m), free(mp), free(line);
+    for (int i = 0; i < NF; i++) free(bufs[i]), free((char *)f[i].path);
+    prep_diags_free(&d);
+    two_stores_close(&ts);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -524,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_stored_equals_full),
         cmocka_unit_test(test_new_objects_not_asked),
         cmocka_unit_test(test_memo_keeps_repeated),
+        cmocka_unit_test(test_given_sha),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
