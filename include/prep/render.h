@@ -36,6 +36,11 @@ typedef struct prep_site_file {
                               * what servers send as its Cache-Control */
     uint8_t is_page;        /* 1 for an HTML page */
     uint8_t body_rendered;  /* pages: its body was rendered by this call (0: reused from the cache) */
+    /* 1: sha256 (at the end) is the SHA-256 of the whole file, which render computed for a
+     * page that shows it (the database files, base-de-datos/index.html): for
+     * prep_cut_file.sha256. Beside the fields every pass reads, not in another cache line. */
+    uint8_t has_sha256;
+    uint8_t path_lent;      /* private to render: path belongs to the next site's file now */
     /* Composed pages: data is exactly the concatenation of n_parts parts of part_len[k] bytes:
      * pre (head and chrome of the page and tree), stamp (all per-cut text: the same bytes on
      * every page of both trees of one cut), body (the numbers: the same bytes in the main page
@@ -61,10 +66,7 @@ typedef struct prep_site_file {
     /* Set by render: the parts worth shedding (the body parts of a national section page and
      * of its datos.json, before the per-cut part: ~1.9 GB of the national site). */
     uint32_t sheddable;
-    /* has_sha256: sha256 is the SHA-256 of the whole file, which render computed for a page
-     * that shows it (the database files, base-de-datos/index.html): prep_cut_file.sha256. */
-    uint8_t has_sha256;
-    unsigned char sha256[32];
+    unsigned char sha256[32]; /* when has_sha256 */
 } prep_site_file;
 
 /* A whole site: files sorted by path (bytewise), paths unique. */

@@ -266,15 +266,20 @@ enum { JSON_PART_BODY = 0 };
 #define JSON_PART_HEAD(nb) ((size_t)JSON_PART_BODY + (nb))
 #define JSON_PARTS(nb) ((size_t)(nb) + 1)
 
-/* The last site's buffers (render_site.c, "reusing the last site"). */
-int reuse_file(prep_site *old, prep_site *out, char *path, const char *mt, int is_page, uint8_t n_parts,
-               size_t vary, const void *v, size_t vlen, size_t keep_part, size_t keep_len, prep_err *err);
+/* The last site's buffers (render_site.c, "reusing the last site"). The file's path is
+ * the concatenation a b c, looked up in old without building it: on reuse the new file
+ * takes old's path string too (prep_site_file.path_lent). */
+int reuse_file(prep_site *old, prep_site *out, const char *a, const char *b, const char *c, const char *mt,
+               int is_page, uint8_t n_parts, size_t vary, const void *v, size_t vlen, size_t keep_part,
+               size_t keep_len, prep_err *err);
 void old_drop(prep_site *old, const char *path);
 /* prep_render_site_find, looking first at the few files after the last one found: a
  * render asks for the last site's files in nearly the site's order (a section's page,
  * then the next section's), and a binary search of 147,000 paths with long common
  * prefixes was ~6 % of a busy national cut's render. */
 prep_site_file *site_find_near(prep_site *s, const char *path);
+/* The same for the path a b c (concatenated), without building it. */
+prep_site_file *site_find_near3(prep_site *s, const char *a, const char *b, const char *c);
 /* Parts held by the store only (render_shed.c): the offset in f->data of part k, and the
  * index in stored_sha of stored part k. */
 size_t site_data_off(const prep_site_file *f, size_t k);

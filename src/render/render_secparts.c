@@ -139,7 +139,7 @@ prep_err sec_page_emit(rctx *x, const void *ci, sec_frame_fn frame, const rpage 
     if (!path) return PREP_ERR_NOMEM;
     const prep_site_file *of = old_file(old, path, np);
     size_t part[PREP_RENDER_PARTS_MAX], mark = 0, total = slen + 4096;
-    if (of) total += prep_render_site_file_data_len(of);
+    if (of) total += of->len; /* the whole file: its new parts are about its old ones' size */
     rb_reset(r);
     if (!r->err) r->err = prep_buf_reserve(&r->b, total); /* one allocation when the last page is at hand */
     x->chart_no = 0;
@@ -174,18 +174,18 @@ prep_err sec_json_emit(rctx *x, const rpage *p, const void *head, size_t hlen, p
     const uint8_t *need = x->sec_need + (size_t)p->idx * ne;
     int clean = 1;
     for (size_t e = 0; e < ne; e++) clean &= !need[e];
-    char *path = rpath(p->dir, "datos.json", "");
-    if (!path) return PREP_ERR_NOMEM;
     prep_err err = PREP_OK;
     /* nothing changed and the head kept its length: the last buffer, the new head in place */
     if (clean) {
-        int ru = reuse_file(old, out, path, "application/json", 0, (uint8_t)np, JSON_PART_HEAD(ne), head, hlen,
-                            JSON_PART_HEAD(ne), hlen, &err);
+        int ru = reuse_file(old, out, p->dir, "datos.json", "", "application/json", 0, (uint8_t)np,
+                            JSON_PART_HEAD(ne), head, hlen, JSON_PART_HEAD(ne), hlen, &err);
         if (ru) return ru < 0 ? err : PREP_OK;
     }
+    char *path = rpath(p->dir, "datos.json", "");
+    if (!path) return PREP_ERR_NOMEM;
     const prep_site_file *of = old_file(old, path, np);
     size_t part[PREP_RENDER_PARTS_MAX], mark = 0, total = hlen + 1024;
-    if (of) total += prep_render_site_file_data_len(of);
+    if (of) total += of->len; /* the whole file: its new parts are about its old ones' size */
     rb_reset(r);
     if (!r->err) r->err = prep_buf_reserve(&r->b, total);
     sec_taken tk = {0};

@@ -669,6 +669,7 @@ prep_err site_add(prep_site *out, char *path, void *data, size_t len, const char
     f->stored_sha = NULL;
     f->sheddable = 0;
     f->has_sha256 = 0;
+    f->path_lent = 0;
     return PREP_OK;
 }
 
@@ -726,13 +727,10 @@ static uint64_t fnv(uint64_t h, const char *s)
  * would be every section page's (13.5 CPU s for the cut at sequence 10, against ~2.5).
  * keep_part/keep_len: a part that must have kept its length (a datos.json's cached body)
  * for the buffer to be the same file; keep_part == vary checks nothing more. */
-static unsigned char *reuse_buf(prep_site *old, const char *path, uint8_t n_parts, size_t vary, const void *v,
-                                size_t vlen, size_t keep_part, size_t keep_len, prep_site_file **found)
+static unsigned char *reuse_buf(prep_site_file *f, uint8_t n_parts, size_t vary, const void *v, size_t vlen,
+                                size_t keep_part, size_t keep_len)
 {
-    if (!old->n || !path) return NULL;
-    prep_site_file *f = site_find_near(old, path);
-    *found = f;
-    if (!f || !f->data || f->n_parts != n_parts) return NULL;
+    if (!f || !f->data || f->path_lent || f->n_parts != n_parts) return NULL;
     if (!n_parts) {
         if (f->len != keep_len) return NULL;
     } else if (keep_part != vary && f->part_len[keep_part] != keep_len) {
@@ -775,14 +773,21 @@ void old_drop(prep_site *old, const char *path)
     f->stored = 0;
 }
 
-/* Adds the file at path reusing old's buffer (see reuse_buf); 1 when done, 0 when the
- * caller must build it (path then still owned by the caller), -1 on error (path freed). */
-int reuse_file(prep_site *old, prep_site *out, char *path, const char *mt, int is_page, uint8_t n_parts,
-                      size_t vary, const void *v, size_t vlen, size_t keep_part, size_t keep_len, prep_err *err)
+/* Adds the file at path a b c reusing old's buffer (see reuse_buf) and path string; 1 when
+ * done, 0 when the caller must build it, -1 on error. */
+int reuse_file(prep_site *old, prep_site *out, const char *a, const char *b, const char *c, const char *mt,
+               int is_page, uint8_t n_parts, size_t vary, const void *v, size_t vlen, size_t keep_part,
+               size_t keep_len, prep_err *err)
 {
-    prep_site_file *f = NULL; /* old's file at path (one search per page: 147,000 at national scale) */
-    unsigned char *d = reuse_buf(old, path, n_parts, vary, v, vlen, keep_part, keep_len, &f);
+    if (!old->n) return 0;
+    /* old's file (one search per page: 147,000 at national scale) */
+    prep_site_file *f = site_find_near3(old, a, b, c);
+    unsigned char *d = reuse_buf(f, n_parts, vary, v, vlen, keep_part, keep_len);
     if (!d) return 0;
+    /* its path too: no string built, copied and freed per file and cut. old keeps the
+     * pointer for its lookups until it is freed (prep_render_site_free skips it). */
+    char *path = f->path;
+    f->path_lent = 1;
     size_t len = f->len, pl[PREP_RENDER_PARTS_MAX];
     memcpy(pl, f->part_len, sizeof pl);
     /* the parts the store holds go with the buffer (render_shed.c) */
@@ -854,18 +859,17 @@ static prep_err od_emit(rctx *x, prep_render_cache *k, const char *seq, const ch
             continue;
         }
         int csv = od_has_csv(k->c, p);
-        char *jp = rpath(p->dir, "datos.json", ""), *cp = csv ? rpath(p->dir, "datos.csv", "") : NULL;
-        if (!jp || (csv && !cp)) {
-            free(jp);
-            free(cp);
-            err = PREP_ERR_NOMEM;
-            break;
-        }
         /* datos.json: the last site's buffer with the new head, or head + cached body */
-        int ru = need[i] ? 0 : reuse_file(old, out, jp, "application/json", 0, 2, JSON_PART_HEAD(1), h.b.data,
-                                          h.b.len, JSON_PART_BODY, k->json_len[i], &err);
-        if (!ru) old_drop(old, jp);
+        int ru = need[i] ? 0 : reuse_file(old, out, p->dir, "datos.json", "", "application/json", 0, 2,
+                                          JSON_PART_HEAD(1), h.b.data, h.b.len, JSON_PART_BODY, k->json_len[i], &err);
+        if (ru < 0) break;
         if (!ru) {
+            char *jp = rpath(p->dir, "datos.json", "");
+            if (!jp) {
+                err = PREP_ERR_NOMEM;
+                break;
+            }
+            old_drop(old, jp);
             const char *jb = k->json[i];
             size_t jl = k->json_len[i];
             if (!jb) { /* a thin page: changed, or its last site could not be reused */
@@ -891,15 +895,20 @@ static prep_err od_emit(rctx *x, prep_render_cache *k, const char *seq, const ch
                 f->hash_prefix = (uint8_t)JSON_PART_HEAD(1);
             }
         }
-        if (err || !csv) {
-            free(cp);
-            if (err) break;
-            continue;
-        }
+        if (err) break;
+        if (!csv) continue;
         /* datos.csv: the last site's buffer as it is, or a copy of the cached bytes */
-        ru = need[i] ? 0 : reuse_file(old, out, cp, "text/csv; charset=utf-8", 0, 0, 0, NULL, 0, 0, k->csv_len[i], &err);
-        if (!ru) old_drop(old, cp);
+        ru = need[i] ? 0
+                     : reuse_file(old, out, p->dir, "datos.csv", "", "text/csv; charset=utf-8", 0, 0, 0, NULL, 0, 0,
+                                  k->csv_len[i], &err);
+        if (ru < 0) break;
         if (!ru) {
+            char *cp = rpath(p->dir, "datos.csv", "");
+            if (!cp) {
+                err = PREP_ERR_NOMEM;
+                break;
+            }
+            old_drop(old, cp);
             char *d = malloc(k->csv_len[i] + 1);
             if (d) memcpy(d, k->csv[i], k->csv_len[i]);
             err = d ? site_add(out, cp, d, k->csv_len[i], "text/csv; charset=utf-8", 0, 0) : PREP_ERR_NOMEM;
@@ -972,14 +981,12 @@ static prep_err pages_emit(rctx *x, prep_render_cache *cache, const cutinfo *ci,
                 if (!emb && !need[i]) st->bodies_reused++;
             }
             if (!fresh && old->n) {
-                char *path = rpath(emb ? "embebido/" : "", p->dir, page_file(p));
                 /* the parts but the stamp: the same bytes by construction */
                 size_t sn = sec_split(x->s, p), nb = sn ? sn : 1, at = page_part_stamp(nb, sn > 0, emb);
-                int ru = reuse_file(old, out, path, "text/html; charset=utf-8", 1,
-                                    (uint8_t)page_parts(nb, sn > 0, emb), at, sb->b.data, sb->b.len, at, sb->b.len,
+                int ru = reuse_file(old, out, emb ? "embebido/" : "", p->dir, page_file(p), "text/html; charset=utf-8",
+                                    1, (uint8_t)page_parts(nb, sn > 0, emb), at, sb->b.data, sb->b.len, at, sb->b.len,
                                     &err);
                 if (ru < 0) break;
-                free(ru ? NULL : path);
                 if (ru) {
                     st->pages++;
                     continue;

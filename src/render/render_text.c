@@ -164,7 +164,7 @@ void prep_render_site_free(prep_site *s)
 {
     if (!s) return;
     for (size_t i = 0; i < s->n; i++) {
-        free(s->v[i].path);
+        if (!s->v[i].path_lent) free(s->v[i].path);
         free(s->v[i].data);
         free(s->v[i].stored_sha);
     }
@@ -180,6 +180,37 @@ const prep_site_file *prep_render_site_find(const prep_site *s, const char *path
         int cmp = strcmp(s->v[mid].path, path);
         if (!cmp) return &s->v[mid];
         if (cmp < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}
+
+/* strcmp(s, the concatenation a b c), in sign */
+static int cmp3(const char *s, const char *a, const char *b, const char *c)
+{
+    const char *pc[3] = {a, b, c};
+    for (int i = 0; i < 3; i++)
+        for (const char *p = pc[i]; *p; p++, s++)
+            if (*s != *p) return (unsigned char)*s < (unsigned char)*p ? -1 : 1;
+    return *s ? 1 : 0;
+}
+
+prep_site_file *site_find_near3(prep_site *s, const char *a, const char *b, const char *c)
+{
+    for (size_t k = 0, f = s->finger; k < 4 && f + k < s->n; k++)
+        if (!cmp3(s->v[f + k].path, a, b, c)) {
+            s->finger = f + k;
+            return &s->v[f + k];
+        }
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int r = cmp3(s->v[mid].path, a, b, c);
+        if (!r) {
+            s->finger = mid;
+            return &s->v[mid];
+        }
+        if (r < 0) lo = mid + 1;
         else hi = mid;
     }
     return NULL;
