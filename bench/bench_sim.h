@@ -57,22 +57,32 @@ static inline int stage(const char *store, uint64_t seq, const char *inc, prep_d
     return 0;
 }
 
-/* Site -> cut files, composed pages with their parts. */
+/* Site -> cut files, composed pages with their parts, into an array kept from call to
+ * call (single-threaded), as the cutter keeps its own (src/cli/cutter.c): ~30 MB nationally. */
 static inline prep_cut_file *site_files(const prep_site *s)
 {
-    prep_cut_file *f = calloc(s->n ? s->n : 1, sizeof *f);
-    for (size_t i = 0; f && i < s->n; i++) {
-        f[i].path = s->v[i].path;
-        f[i].data = s->v[i].data;
-        f[i].len = s->v[i].len;
-        f[i].media_type = s->v[i].media_type;
-        f[i].n_parts = s->v[i].n_parts;
-        memcpy(f[i].part_len, s->v[i].part_len, sizeof f[i].part_len);
-        f[i].same_parts = s->v[i].same_parts; /* used only with a hash cache (cut_site_hc) */
-        f[i].hash_prefix = s->v[i].hash_prefix;
-        f[i].stored = s->v[i].stored; /* a site shed after its cut (cut_site_hc) */
-        f[i].stored_sha = (const unsigned char(*)[32])s->v[i].stored_sha;
-        f[i].sha256 = s->v[i].has_sha256 ? s->v[i].sha256 : NULL;
+    static prep_cut_file *f;
+    static size_t cap;
+    if (!f || s->n > cap) {
+        free(f);
+        cap = s->n + s->n / 8 + 1;
+        if (!(f = malloc(cap * sizeof *f))) return NULL;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        const prep_site_file *sf = &s->v[i];
+        f[i] = (prep_cut_file){
+            .path = sf->path,
+            .data = sf->data,
+            .len = sf->len,
+            .media_type = sf->media_type,
+            .n_parts = sf->n_parts,
+            .same_parts = sf->same_parts, /* used only with a hash cache (cut_site_hc) */
+            .hash_prefix = sf->hash_prefix,
+            .stored = sf->stored, /* a site shed after its cut (cut_site_hc) */
+            .stored_sha = (const unsigned char(*)[32])sf->stored_sha,
+            .sha256 = sf->has_sha256 ? sf->sha256 : NULL,
+        };
+        memcpy(f[i].part_len, sf->part_len, sizeof f[i].part_len);
     }
     return f;
 }
@@ -118,7 +128,6 @@ static inline int cut_site_hc(const char *store, prep_site *s, prep_time at, con
     prep_cut_file *f = site_files(s);
     if (!f) return -1;
     prep_err e = prep_cut_make(store, &p, f, s->n, k, NULL, d);
-    free(f);
     if (!e && hc && bench_shed_on()) prep_render_site_shed(s, bench_part_sha, hc, NULL);
     return e ? -1 : 0;
 }

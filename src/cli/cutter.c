@@ -27,6 +27,7 @@ void cutter_close(cutter *c)
     free(c->sets);
     free(c->actas_sig);
     prep_render_site_free(&c->site);
+    free(c->files);
     prep_render_cache_free(c->cache);
     prep_cut_hash_cache_free(c->hashes);
     prep_render_progress_free(c->progress);
@@ -619,25 +620,32 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     if (!e) {
         /* the cache now holds these bodies: the marks are consumed */
         prep_tally_clear_dirty(c->tally);
-        prep_cut_file *files = prep_xcalloc(site.n ? site.n : 1, sizeof *files);
+        if (!c->files || site.n > c->files_cap) {
+            free(c->files);
+            c->files_cap = site.n + site.n / 8 + 1;
+            c->files = prep_xmalloc(c->files_cap * sizeof *c->files);
+        }
+        prep_cut_file *files = c->files;
         for (size_t i = 0; i < site.n; i++) {
-            files[i].path = site.v[i].path;
-            files[i].data = site.v[i].data;
-            files[i].len = site.v[i].len;
-            files[i].media_type = site.v[i].media_type;
-            files[i].n_parts = site.v[i].n_parts;
-            memcpy(files[i].part_len, site.v[i].part_len, sizeof files[i].part_len);
-            /* relative to the site passed back, which is the last cut made (c->site is kept
-             * only after a cut is made) and so the one c->hashes remembers */
-            files[i].same_parts = site.v[i].same_parts;
-            files[i].hash_prefix = site.v[i].hash_prefix;
-            files[i].stored = site.v[i].stored; /* shed after the last cut: the store holds them */
-            files[i].stored_sha = (const unsigned char(*)[32])site.v[i].stored_sha;
-            files[i].sha256 = site.v[i].has_sha256 ? site.v[i].sha256 : NULL;
+            const prep_site_file *sf = &site.v[i];
+            files[i] = (prep_cut_file){
+                .path = sf->path,
+                .data = sf->data,
+                .len = sf->len,
+                .media_type = sf->media_type,
+                .n_parts = sf->n_parts,
+                /* relative to the site passed back, which is the last cut made (c->site is
+                 * kept only after a cut is made) and so the one c->hashes remembers */
+                .same_parts = sf->same_parts,
+                .hash_prefix = sf->hash_prefix,
+                .stored = sf->stored, /* shed after the last cut: the store holds them */
+                .stored_sha = (const unsigned char(*)[32])sf->stored_sha,
+                .sha256 = sf->has_sha256 ? sf->sha256 : NULL,
+            };
+            memcpy(files[i].part_len, sf->part_len, sizeof files[i].part_len);
         }
         p.hash_cache = c->hashes;
         e = prep_cut_make(c->store, &p, files, site.n, &c->key, &st->seq, d);
-        free(files);
         /* the cut holds every part now: the site kept for the next render keeps the hashes of
          * the big ones instead of their bytes (docs/formats/site.md, "Reusing the last site") */
         if (!e) prep_render_site_shed(&site, part_sha, c->hashes, NULL);
