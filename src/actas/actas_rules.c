@@ -184,5 +184,5 @@ void prep_actas_vote_text(int32_t v, char out[16])
         memcpy(out, "SIN DATO", 9);
         return;
     }
-    snprintf(out, 16, "%d", (int)v);
+    *prep_put_dec(out, (uint64_t)v, 0) = 0; /* v <= INT32_MAX: at most 10 digits */
 }

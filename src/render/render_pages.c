@@ -86,7 +86,11 @@ const char *party_color(const rctx *x, uint32_t p)
 static void swatch_party(rbuf *r, uint32_t p)
 {
     if (p == PREP_CAT_NONE) rb_puts(r, "<i class=\"sw ci\"></i>");
-    else rb_printf(r, "<i class=\"sw c%u\"></i>", p);
+    else {
+        rb_puts(r, "<i class=\"sw c");
+        rb_uint(r, p);
+        rb_puts(r, "\"></i>");
+    }
 }
 
 void swatch_cand(const rctx *x, rbuf *r, uint32_t k)
@@ -143,19 +147,23 @@ static void lead_cell(rctx *x, rbuf *r, uint32_t e, uint32_t u, const prep_tally
 
 void casillas_text(rbuf *r, const prep_cat_casilla *k)
 {
+    const char *name;
     switch (k->type) {
-    case 'B': rb_puts(r, "B\xC3\xA1sica"); break;
-    case 'C': rb_printf(r, "Contigua %u", k->number); break;
-    case 'E':
-        rb_printf(r, "Extraordinaria %u", k->number);
-        if (k->ext) rb_printf(r, " contigua %u", k->ext);
-        break;
-    case 'S': rb_printf(r, "Especial %u", k->number); break;
-    case 'M': rb_printf(r, "Mesa %u", k->number); break;
-    case 'A': rb_printf(r, "Voto anticipado %u", k->number); break;
+    case 'B': rb_puts(r, "B\xC3\xA1sica"); return;
+    case 'C': name = "Contigua "; break;
+    case 'E': name = "Extraordinaria "; break;
+    case 'S': name = "Especial "; break;
+    case 'M': name = "Mesa "; break;
+    case 'A': name = "Voto anticipado "; break;
     case 'P':
-    case 'V': rb_printf(r, "Prisi\xC3\xB3n preventiva %u", k->number); break;
-    default: rb_printf(r, "Casilla %u", k->number); break;
+    case 'V': name = "Prisi\xC3\xB3n preventiva "; break;
+    default: name = "Casilla "; break;
+    }
+    rb_puts(r, name);
+    rb_uint(r, k->number);
+    if (k->type == 'E' && k->ext) {
+        rb_puts(r, " contigua ");
+        rb_uint(r, k->ext);
     }
 }
 
@@ -333,7 +341,8 @@ static void block_parties(rctx *x, rbuf *r, uint32_t e, uint32_t u, const prep_t
     for (uint32_t j = 0; j < el->n_cols; j++) {
         if (el->cols[j].kind != PREP_CAT_COL_PARTY || !col_shown(x, e, u, j)) continue;
         uint32_t p = el->cols[j].parties[0];
-        rb_printf(r, "<tr><th scope=\"row\"><i class=\"sw c%u\"></i>", p);
+        rb_puts(r, "<tr><th scope=\"row\">");
+        swatch_party(r, p);
         rb_esc(r, x->c->parties[p].name);
         rb_puts(r, " <span class=\"nota\">");
         rb_esc(r, x->c->parties[p].id);
@@ -600,9 +609,15 @@ static void block_acta(rctx *x, rbuf *r, uint32_t e, uint32_t ci, const char *an
     const prep_catalog *c = x->c;
     const prep_cat_casilla *k = &c->casillas[ci];
     const prep_cat_election *el = &c->elections[e];
-    rb_printf(r, "<div class=\"acta\" id=\"%scasilla-%s\"><h3>", anchor, k->key);
+    rb_puts(r, "<div class=\"acta\" id=\"");
+    rb_puts(r, anchor);
+    rb_puts(r, "casilla-");
+    rb_puts(r, k->key);
+    rb_puts(r, "\"><h3>");
     casillas_text(r, k);
-    rb_printf(r, " \xC2\xB7 <span class=\"nota\">%s</span></h3>", k->key);
+    rb_puts(r, " \xC2\xB7 <span class=\"nota\">");
+    rb_puts(r, k->key);
+    rb_puts(r, "</span></h3>");
     const int32_t *v;
     const prep_acta *a = prep_tally_acta(x->t, e, ci, &v);
     if (!a) {
@@ -627,9 +642,10 @@ static void block_acta(rctx *x, rbuf *r, uint32_t e, uint32_t ci, const char *an
     rb_int(r, k->lista_nominal);
     rb_puts(r, "</dd><dt>SHA-256 de la imagen del acta</dt><dd>");
     acta_sha(r, a);
-    rb_printf(r, "</dd></dl><table><caption>Datos del acta %s como se capturaron</caption>"
-                 "<thead><tr><th scope=\"col\">Campo</th><th scope=\"col\">Valor</th></tr></thead><tbody>",
-              ka);
+    rb_puts(r, "</dd></dl><table><caption>Datos del acta ");
+    rb_puts(r, ka);
+    rb_puts(r, " como se capturaron</caption>"
+               "<thead><tr><th scope=\"col\">Campo</th><th scope=\"col\">Valor</th></tr></thead><tbody>");
     uint32_t u = prep_catalog_unit_of(c, e, ci);
     for (uint32_t j = 0; j < el->n_cols; j++)
         if (v[j] != PREP_ACTA_V_NA || u == PREP_CAT_NONE || prep_catalog_col_applies(c, e, u, j)) {

@@ -12,6 +12,8 @@
 #define BAR_X 176
 #define BAR_MAX 300
 #define ROW_H 24
+#define STR_(x) #x
+#define STR(x) STR_(x) /* a constant in the markup, as text */
 #define LABEL_MAX 26 /* bytes of a label drawn in a chart (the table has the whole text) */
 
 /* Writes at most max bytes of s, cut at a UTF-8 boundary, with "…" when cut. */
@@ -35,13 +37,26 @@ static void esc_trunc(rbuf *r, const char *s, size_t max)
 static void svg_open(rctx *x, rbuf *r, int w, int h, const char *title, const char *desc_fmt_title)
 {
     unsigned id = ++x->chart_no;
-    rb_printf(r,
-              "<figure><svg viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "
-              "aria-labelledby=\"g%ut g%ud\" font-family=\"sans-serif\" font-size=\"13\">"
-              "<title id=\"g%ut\">",
-              w, h, w, h, id, id, id);
+    /* w, h >= 0: the charts' sizes */
+    rb_puts(r, "<figure><svg viewBox=\"0 0 ");
+    rb_uint(r, (unsigned)w);
+    rb_puts(r, " ");
+    rb_uint(r, (unsigned)h);
+    rb_puts(r, "\" width=\"");
+    rb_uint(r, (unsigned)w);
+    rb_puts(r, "\" height=\"");
+    rb_uint(r, (unsigned)h);
+    rb_puts(r, "\" role=\"img\" aria-labelledby=\"g");
+    rb_uint(r, id);
+    rb_puts(r, "t g");
+    rb_uint(r, id);
+    rb_puts(r, "d\" font-family=\"sans-serif\" font-size=\"13\"><title id=\"g");
+    rb_uint(r, id);
+    rb_puts(r, "t\">");
     rb_esc(r, title);
-    rb_printf(r, "</title><desc id=\"g%ud\">", id);
+    rb_puts(r, "</title><desc id=\"g");
+    rb_uint(r, id);
+    rb_puts(r, "d\">");
     rb_esc(r, desc_fmt_title);
     rb_puts(r, "</desc>");
 }
@@ -64,13 +79,26 @@ void svg_bars(rctx *x, rbuf *r, const char *title, const rbar *bars, size_t n, i
         int y = (int)i * ROW_H + 4;
         int w = max > 0 ? (int)((bars[i].value * BAR_MAX) / max) : 0;
         if (bars[i].value > 0 && w < 1) w = 1;
-        rb_printf(r, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", BAR_LABEL_X, y + 13);
+        /* y, w >= 0 */
+        rb_puts(r, "<text x=\"" STR(BAR_LABEL_X) "\" y=\"");
+        rb_uint(r, (unsigned)(y + 13));
+        rb_puts(r, "\" text-anchor=\"end\">");
         esc_trunc(r, bars[i].label, LABEL_MAX);
         rb_puts(r, "</text>");
-        if (w > 0)
-            rb_printf(r, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"16\" fill=\"%s\" stroke=\"#333\"/>", BAR_X, y,
-                      w, bars[i].color);
-        rb_printf(r, "<text x=\"%d\" y=\"%d\">", BAR_X + w + 6, y + 13);
+        if (w > 0) {
+            rb_puts(r, "<rect x=\"" STR(BAR_X) "\" y=\"");
+            rb_uint(r, (unsigned)y);
+            rb_puts(r, "\" width=\"");
+            rb_uint(r, (unsigned)w);
+            rb_puts(r, "\" height=\"16\" fill=\"");
+            rb_puts(r, bars[i].color);
+            rb_puts(r, "\" stroke=\"#333\"/>");
+        }
+        rb_puts(r, "<text x=\"");
+        rb_uint(r, (unsigned)(BAR_X + w + 6));
+        rb_puts(r, "\" y=\"");
+        rb_uint(r, (unsigned)(y + 13));
+        rb_puts(r, "\">");
         rb_int(r, bars[i].value);
         rb_puts(r, " (");
         rb_pct(r, bars[i].value, total, x->dec);
