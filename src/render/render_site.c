@@ -1266,6 +1266,10 @@ prep_err prep_render_site(const prep_tally *t, const prep_render_cut *cut, const
     }
     const prep_catalog *c = cache->c;
     const rsite *s = &cache->s;
+    if (old.n && !out->v) { /* about the last site's files: one array, not grown by doubling */
+        size_t cap = old.n + old.n / 16 + 16;
+        if ((out->v = malloc(cap * sizeof *out->v))) out->cap = cap;
+    }
     uint64_t fh = 0; /* frame_hash of this call */
     prep_render_stats stats;
     memset(&stats, 0, sizeof stats);
