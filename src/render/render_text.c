@@ -194,13 +194,17 @@ const prep_site_file *prep_render_site_find(const prep_site *s, const char *path
     return NULL;
 }
 
-/* strcmp(s, the concatenation a b c), in sign */
+/* strcmp(s, the concatenation a b c), in sign; a piece at a time with strncmp (whose
+ * equal prefix has no NUL, so s is not read past its end) */
 static int cmp3(const char *s, const char *a, const char *b, const char *c)
 {
     const char *pc[3] = {a, b, c};
-    for (int i = 0; i < 3; i++)
-        for (const char *p = pc[i]; *p; p++, s++)
-            if (*s != *p) return (unsigned char)*s < (unsigned char)*p ? -1 : 1;
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(pc[i]);
+        int r = strncmp(s, pc[i], n);
+        if (r) return r;
+        s += n;
+    }
     return *s ? 1 : 0;
 }
 
