@@ -194,31 +194,36 @@ const prep_site_file *prep_render_site_find(const prep_site *s, const char *path
     return NULL;
 }
 
-/* strcmp(s, the concatenation a b c), in sign; a piece at a time with strncmp (whose
- * equal prefix has no NUL, so s is not read past its end) */
-static int cmp3(const char *s, const char *a, const char *b, const char *c)
+/* A path as three pieces (concatenated), with their lengths counted once per lookup. */
+typedef struct path3 {
+    const char *p[3];
+    size_t n[3];
+} path3;
+
+/* strcmp(s, k's concatenation), in sign; a piece at a time with strncmp (whose equal
+ * prefix has no NUL, so s is not read past its end) */
+static int cmp3(const char *s, const path3 *k)
 {
-    const char *pc[3] = {a, b, c};
     for (int i = 0; i < 3; i++) {
-        size_t n = strlen(pc[i]);
-        int r = strncmp(s, pc[i], n);
+        int r = strncmp(s, k->p[i], k->n[i]);
         if (r) return r;
-        s += n;
+        s += k->n[i];
     }
     return *s ? 1 : 0;
 }
 
 prep_site_file *site_find_near3(prep_site *s, const char *a, const char *b, const char *c)
 {
-    for (size_t k = 0, f = s->finger; k < 4 && f + k < s->n; k++)
-        if (!cmp3(s->v[f + k].path, a, b, c)) {
-            s->finger = f + k;
-            return &s->v[f + k];
+    const path3 k = {{a, b, c}, {strlen(a), strlen(b), strlen(c)}};
+    for (size_t j = 0, f = s->finger; j < 4 && f + j < s->n; j++)
+        if (!cmp3(s->v[f + j].path, &k)) {
+            s->finger = f + j;
+            return &s->v[f + j];
         }
     size_t lo = 0, hi = s->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int r = cmp3(s->v[mid].path, a, b, c);
+        int r = cmp3(s->v[mid].path, &k);
         if (!r) {
             s->finger = mid;
             return &s->v[mid];
@@ -229,17 +234,7 @@ prep_site_file *site_find_near3(prep_site *s, const char *a, const char *b, cons
     return NULL;
 }
 
-prep_site_file *site_find_near(prep_site *s, const char *path)
-{
-    for (size_t k = 0, f = s->finger; k < 4 && f + k < s->n; k++)
-        if (!strcmp(s->v[f + k].path, path)) {
-            s->finger = f + k;
-            return &s->v[f + k];
-        }
-    prep_site_file *r = (prep_site_file *)prep_render_site_find(s, path);
-    if (r) s->finger = (size_t)(r - s->v);
-    return r;
-}
+prep_site_file *site_find_near(prep_site *s, const char *path) { return site_find_near3(s, path, "", ""); }
 
 void prep_render_opts_init(prep_render_opts *o)
 {
