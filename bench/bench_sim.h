@@ -15,6 +15,7 @@
 
 #include "prep/cut.h"
 #include "prep/render.h"
+#include "../src/cli/cut_files.h"
 
 static inline int rm_cb(const char *p, const struct stat *sb, int fl, struct FTW *f)
 {
@@ -57,34 +58,13 @@ static inline int stage(const char *store, uint64_t seq, const char *inc, prep_d
     return 0;
 }
 
-/* Site -> cut files, composed pages with their parts, into an array kept from call to
- * call (single-threaded), as the cutter keeps its own (src/cli/cutter.c): ~30 MB nationally. */
+/* Site -> cut files as the cutter makes them (src/cli/cut_files.h), into an array kept
+ * from call to call (single-threaded), as the cutter keeps its own. */
 static inline prep_cut_file *site_files(const prep_site *s)
 {
     static prep_cut_file *f;
     static size_t cap;
-    if (!f || s->n > cap) {
-        free(f);
-        cap = s->n + s->n / 8 + 1;
-        if (!(f = malloc(cap * sizeof *f))) return NULL;
-    }
-    for (size_t i = 0; i < s->n; i++) {
-        const prep_site_file *sf = &s->v[i];
-        f[i] = (prep_cut_file){
-            .path = sf->path,
-            .data = sf->data,
-            .len = sf->len,
-            .media_type = sf->media_type,
-            .n_parts = sf->n_parts,
-            .same_parts = sf->same_parts, /* used only with a hash cache (cut_site_hc) */
-            .hash_prefix = sf->hash_prefix,
-            .stored = sf->stored, /* a site shed after its cut (cut_site_hc) */
-            .stored_sha = (const unsigned char(*)[32])sf->stored_sha,
-            .sha256 = sf->has_sha256 ? sf->sha256 : NULL,
-        };
-        memcpy(f[i].part_len, sf->part_len, sizeof f[i].part_len);
-    }
-    return f;
+    return cli_cut_files(s, &f, &cap);
 }
 
 /* 1 unless PREP_SITE_SHED=0: cut_site_hc sheds the site after its cut, as the cutter. */

@@ -1,5 +1,6 @@
 /* Incremental cut maker: see cutter.h. */
 #include "cutter.h"
+#include "cut_files.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -620,30 +621,7 @@ prep_err cutter_cut(cutter *c, prep_time at, prep_time instant, cutter_stats *st
     if (!e) {
         /* the cache now holds these bodies: the marks are consumed */
         prep_tally_clear_dirty(c->tally);
-        if (!c->files || site.n > c->files_cap) {
-            free(c->files);
-            c->files_cap = site.n + site.n / 8 + 1;
-            c->files = prep_xmalloc(c->files_cap * sizeof *c->files);
-        }
-        prep_cut_file *files = c->files;
-        for (size_t i = 0; i < site.n; i++) {
-            const prep_site_file *sf = &site.v[i];
-            files[i] = (prep_cut_file){
-                .path = sf->path,
-                .data = sf->data,
-                .len = sf->len,
-                .media_type = sf->media_type,
-                .n_parts = sf->n_parts,
-                /* relative to the site passed back, which is the last cut made (c->site is
-                 * kept only after a cut is made) and so the one c->hashes remembers */
-                .same_parts = sf->same_parts,
-                .hash_prefix = sf->hash_prefix,
-                .stored = sf->stored, /* shed after the last cut: the store holds them */
-                .stored_sha = (const unsigned char(*)[32])sf->stored_sha,
-                .sha256 = sf->has_sha256 ? sf->sha256 : NULL,
-            };
-            memcpy(files[i].part_len, sf->part_len, sizeof files[i].part_len);
-        }
+        prep_cut_file *files = cli_cut_files(&site, &c->files, &c->files_cap);
         p.hash_cache = c->hashes;
         e = prep_cut_make(c->store, &p, files, site.n, &c->key, &st->seq, d);
         /* the cut holds every part now: the site kept for the next render keeps the hashes of
