@@ -32,10 +32,9 @@ void rb_esc_nb(rbuf *r, const char *s); /* rb_esc; "2020-2021" kept on one line 
 void rb_json_str(rbuf *r, const char *s);
 /* An integer with thousands separators. */
 void rb_int(rbuf *r, int64_t n);
-/* v in plain decimal ("%u"), and with zeros before it up to width digits ("%04u"): for the
- * numbers of a page's markup, which rb_printf formatted ~470,000 times in a busy cut. */
+/* v in plain decimal ("%u"): for the numbers of a page's markup, which rb_printf
+ * formatted ~470,000 times in a busy cut. */
 void rb_uint(rbuf *r, uint64_t v);
-void rb_uint_w(rbuf *r, uint64_t v, int width);
 /* A truncated percentage (catalogue decimals) followed by '%'. */
 void rb_pct(rbuf *r, int64_t num, int64_t den, int decimals);
 /* "../" repeated depth times; "./" when depth is 0 and dir_self is set. */

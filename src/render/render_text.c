@@ -133,14 +133,11 @@ void rb_int(rbuf *r, int64_t n)
     rb_puts(r, s);
 }
 
-void rb_uint_w(rbuf *r, uint64_t v, int width)
+void rb_uint(rbuf *r, uint64_t v)
 {
-    char s[48];
-    if (width > 24) width = 24;
-    rb_put(r, s, (size_t)(prep_put_dec(s, v, width) - s));
+    char s[24];
+    rb_put(r, s, (size_t)(prep_put_dec(s, v, 0) - s));
 }
-
-void rb_uint(rbuf *r, uint64_t v) { rb_uint_w(r, v, 0); }
 
 void rb_pct(rbuf *r, int64_t num, int64_t den, int decimals)
 {
