@@ -1134,41 +1134,37 @@ static prep_err bodies_render(rctx *x, prep_render_cache *cache, const uint8_t *
     return PREP_OK;
 }
 
+/* The database file just written into b (err: how that went) as f, hashed once: the
+ * hash its page shows and the cut takes (prep_cut_file.sha256). b is emptied either way. */
+static prep_err db_take(prep_err err, prep_buf *b, dbfile *f)
+{
+    if (err) {
+        prep_buf_free(b);
+        return err;
+    }
+    f->data = prep_buf_steal(b, &f->len); /* never NULL */
+    prep_sha256(f->data, f->len, f->md);
+    prep_hex(f->md, sizeof f->md, f->sha);
+    return PREP_OK;
+}
+
 /* The cut's database: one CSV per election and LEEME.txt, into dbf (n_db of them). */
 static prep_err db_files(const prep_tally *t, const prep_catalog *c, const prep_render_cut *cut,
                          prep_tally_db_rows *rows, dbfile *dbf, size_t *n_db)
 {
-    prep_err err;
+    prep_buf b;
     for (uint32_t e = 0; e < c->n_elections; e++) {
-        prep_buf b;
         prep_buf_init(&b, 0);
-        err = prep_tally_db_write_csv_cached(t, e, cut->at, cut->final_cut, rows, &b);
-        if (err) {
-            prep_buf_free(&b);
-            return err;
-        }
         snprintf(dbf[*n_db].name, sizeof dbf[*n_db].name, "%s.csv", c->elections[e].id);
-        dbf[*n_db].data = prep_buf_steal(&b, &dbf[*n_db].len);
-        if (!dbf[*n_db].data) dbf[*n_db].data = prep_xstrdup("");
-        prep_sha256(dbf[*n_db].data, dbf[*n_db].len, dbf[*n_db].md);
-        prep_hex(dbf[*n_db].md, sizeof dbf[*n_db].md, dbf[*n_db].sha);
+        prep_err err = db_take(prep_tally_db_write_csv_cached(t, e, cut->at, cut->final_cut, rows, &b), &b, &dbf[*n_db]);
+        if (err) return err;
         (*n_db)++;
     }
-    {
-        prep_buf b;
-        prep_buf_init(&b, 0);
-        err = prep_tally_db_write_leeme(c, &b);
-        if (err) {
-            prep_buf_free(&b);
-            return err;
-        }
-        snprintf(dbf[*n_db].name, sizeof dbf[*n_db].name, "LEEME.txt");
-        dbf[*n_db].data = prep_buf_steal(&b, &dbf[*n_db].len);
-        if (!dbf[*n_db].data) dbf[*n_db].data = prep_xstrdup("");
-        prep_sha256(dbf[*n_db].data, dbf[*n_db].len, dbf[*n_db].md);
-        prep_hex(dbf[*n_db].md, sizeof dbf[*n_db].md, dbf[*n_db].sha);
-        (*n_db)++;
-    }
+    prep_buf_init(&b, 0);
+    snprintf(dbf[*n_db].name, sizeof dbf[*n_db].name, "LEEME.txt");
+    prep_err err = db_take(prep_tally_db_write_leeme(c, &b), &b, &dbf[*n_db]);
+    if (err) return err;
+    (*n_db)++;
     return PREP_OK;
 }
 
