@@ -145,7 +145,6 @@ static int grow(prep_cut_hash_cache *c)
     return rebuild(c, c->cap ? c->cap * 2 : 1024);
 }
 
-
 uint64_t prep_cut_hash_cache_fed(const prep_cut_hash_cache *c) { return c->fed; }
 
 void cut_hc_begin(prep_cut_hash_cache *c)

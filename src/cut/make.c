@@ -386,6 +386,16 @@ static prep_err write_and_sign(const prep_cut_meta *mt, const srcs *ss, const pr
  * found within a cut or two, not never. */
 #define HINT_SAMPLE 61
 
+/* One more hint (*sample counts them): 1 when it is one of those checked and the len
+ * bytes at at do not hash to md. */
+static int hint_false(size_t *sample, const unsigned char *at, size_t len, const unsigned char md[32])
+{
+    if (++*sample % HINT_SAMPLE) return 0;
+    hc_part_hash got;
+    cut_hc_sha256(at, len, &got);
+    return memcmp(got.md, md, sizeof got.md) != 0;
+}
+
 /* A part the store holds (prep_cut_file.stored), read back to hash its file. */
 typedef struct stored_load {
     cut_store *s;
@@ -439,14 +449,11 @@ static prep_err hash_cached(prep_cut_hash_cache *hc, hc_memo *memo, stored_load 
         const unsigned char *at = in_store ? NULL : (const unsigned char *)x->data + off;
         hs.p[k] = at;
         int same = !in_store && old && ((in->same_parts >> k) & 1u) && old[k].size == lens[k];
-        if (same && ++*sample % HINT_SAMPLE == 0) {
-            cut_hc_sha256(at, lens[k], &ph[k]);
-            if (memcmp(ph[k].md, old[k].md, sizeof ph[k].md) != 0) {
-                prep_log(PREP_LOG_WARN, "cut: %s: part %zu was said to be unchanged but differs; hashing every file",
-                         x->path, k);
-                *bad = 1;
-                return PREP_OK;
-            }
+        if (same && hint_false(sample, at, lens[k], old[k].md)) {
+            prep_log(PREP_LOG_WARN, "cut: %s: part %zu was said to be unchanged but differs; hashing every file",
+                     x->path, k);
+            *bad = 1;
+            return PREP_OK;
         }
         if (same) {
             ph[k] = old[k];
@@ -456,18 +463,14 @@ static prep_err hash_cached(prep_cut_hash_cache *hc, hc_memo *memo, stored_load 
                 memcpy(ph[k].md, in->stored_sha[j++], sizeof ph[k].md);
                 ph[k].size = lens[k];
             } else if (!np && in->sha256 && old) { /* hashed by the caller; a sample checked */
+                if (hint_false(sample, at, lens[k], in->sha256)) {
+                    prep_log(PREP_LOG_WARN, "cut: %s: its SHA-256 as given differs from its bytes'; hashing every file",
+                             x->path);
+                    *bad = 1;
+                    return PREP_OK;
+                }
                 memcpy(ph[k].md, in->sha256, sizeof ph[k].md);
                 ph[k].size = lens[k];
-                if (++*sample % HINT_SAMPLE == 0) {
-                    hc_part_hash got;
-                    cut_hc_sha256(at, lens[k], &got);
-                    if (memcmp(got.md, ph[k].md, sizeof got.md) != 0) {
-                        prep_log(PREP_LOG_WARN, "cut: %s: its SHA-256 as given differs from its bytes'; hashing every file",
-                                 x->path);
-                        *bad = 1;
-                        return PREP_OK;
-                    }
-                }
             } else {
                 cut_hc_memo_sha256(memo, at, lens[k], &ph[k]);
             }
